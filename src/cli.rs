@@ -1,0 +1,185 @@
+//! What the binaries share on the command line: argument parsing with
+//! one-line usage errors, the scan-and-judge options, and value parsers.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use clap::error::ErrorKind;
+use clap::{Args, Parser};
+
+use crate::error::Error;
+use crate::judge::{judge_all, Judgement, Policy};
+use crate::record::{parse_duration, parse_interval, validate_job};
+use crate::store::{read_locations, scan};
+
+/// Parses the command line. `--help` and `--version` print and exit 0; a
+/// usage error prints one line, `<program>: <what is wrong>`, and exits with
+/// `usage_code`.
+pub fn parse<T: Parser>(program: &str, usage_code: u8) -> Result<T, ExitCode> {
+    T::try_parse().map_err(|err| match err.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = err.print();
+            ExitCode::SUCCESS
+        }
+        _ => {
+            let rendered = err.render().to_string();
+            let first: Vec<&str> = rendered
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let text = first.join(" ");
+            let text = text.strip_prefix("error: ").unwrap_or(&text);
+            eprintln!("{program}: {text} (see `{program} --help`)");
+            ExitCode::from(usage_code)
+        }
+    })
+}
+
+/// Prints `<program>: <error>` on one line to standard error.
+pub fn report_error(program: &str, err: &dyn std::fmt::Display) {
+    eprintln!("{program}: {err}");
+}
+
+/// Writes `bytes` to standard output. A closed pipe (`| head`) is not an
+/// error: the reader has all it wants.
+pub fn print(bytes: &[u8]) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+/// The options that choose and judge heartbeats, shared by hb-check and
+/// night-watch.
+#[derive(Debug, Clone, Args)]
+pub struct JudgeArgs {
+    /// Heartbeat directory to read; repeat for several (in HB_DIR, separate
+    /// them with `:`). [default: every one of /var/lib/cron-heartbeat and
+    /// $XDG_STATE_HOME/cron-heartbeat that exists]
+    #[arg(
+        long = "dir",
+        value_name = "DIR",
+        env = "HB_DIR",
+        value_delimiter = ':'
+    )]
+    pub dirs: Vec<PathBuf>,
+
+    /// A job is stale when silent for more than FACTOR x its interval; must
+    /// be greater than 1.
+    #[arg(long, value_name = "F", env = "HB_FACTOR", default_value = "2", value_parser = parse_factor)]
+    pub factor: f64,
+
+    /// A job that must have a heartbeat; without one it is `missing`. Repeat
+    /// for several (in HB_EXPECT, separate them with `,`).
+    #[arg(long, value_name = "JOB", env = "HB_EXPECT", value_delimiter = ',', value_parser = parse_job)]
+    pub expect: Vec<String>,
+
+    /// Judge an empty heartbeat file (a plain `touch`) by its modification
+    /// time with this interval; without it an empty file is `invalid`.
+    #[arg(long, value_name = "INTERVAL", env = "HB_DEFAULT_INTERVAL", value_parser = parse_interval_arg)]
+    pub default_interval: Option<u64>,
+
+    /// Judge as of this instant (RFC 3339) instead of now: reproducible
+    /// reports, or "what would have fired at 03:00".
+    #[arg(long, value_name = "RFC3339", env = "HB_NOW", value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
+}
+
+/// What a scan found and how it was judged.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    /// The directories read.
+    pub dirs: Vec<PathBuf>,
+    /// The policy the jobs were judged by.
+    pub policy: Policy,
+    /// The judged jobs, worst first.
+    pub jobs: Vec<Judgement>,
+}
+
+impl JudgeArgs {
+    /// The directories to read: the ones given, else the default ones that
+    /// exist.
+    pub fn locations(&self) -> Result<Vec<PathBuf>, Error> {
+        read_locations(&self.dirs)
+    }
+
+    /// Scans `dirs` and judges every heartbeat.
+    pub fn judge(&self, dirs: Vec<PathBuf>) -> Result<Judged, Error> {
+        let policy = Policy {
+            now: self.now.unwrap_or_else(Utc::now),
+            factor: self.factor,
+            default_interval: self.default_interval,
+        };
+        let entries = scan(&dirs)?;
+        let jobs = judge_all(&entries, &self.expect, &policy);
+        Ok(Judged { dirs, policy, jobs })
+    }
+}
+
+/// Parses a stale factor: a number greater than 1.
+pub fn parse_factor(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(f) if f.is_finite() && f > 1.0 => Ok(f),
+        _ => Err("the factor must be a number greater than 1, such as 2 or 1.5".to_owned()),
+    }
+}
+
+/// Parses a job name by the naming rule.
+pub fn parse_job(text: &str) -> Result<String, String> {
+    validate_job(text)
+        .map(|()| text.to_owned())
+        .map_err(|e| e.to_string())
+}
+
+/// Parses an interval by the interval rule.
+pub fn parse_interval_arg(text: &str) -> Result<u64, String> {
+    parse_interval(text).map_err(|e| e.to_string())
+}
+
+/// Parses a timeout: whole seconds or a duration with units; `0` is allowed.
+pub fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    parse_duration(text)
+        .map(std::time::Duration::from_secs)
+        .map_err(|reason| format!("invalid duration `{text}`: {reason}"))
+}
+
+/// Parses an RFC 3339 instant.
+pub fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("`{text}` is not an RFC 3339 time such as 2026-11-22T03:00:00Z: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn factors_must_exceed_one() {
+        assert_eq!(parse_factor("2"), Ok(2.0));
+        assert_eq!(parse_factor("1.5"), Ok(1.5));
+        for bad in ["1", "0.5", "-3", "x", "inf", "NaN"] {
+            assert!(parse_factor(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn now_takes_rfc3339_with_any_offset() {
+        let t = parse_now("2026-11-22T04:00:00+01:00").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-11-22T03:00:00+00:00");
+        assert!(parse_now("yesterday").is_err());
+    }
+
+    #[test]
+    fn timeouts_accept_zero_and_units() {
+        assert_eq!(parse_timeout("0"), Ok(std::time::Duration::ZERO));
+        assert_eq!(parse_timeout("1m"), Ok(std::time::Duration::from_secs(60)));
+        assert!(parse_timeout("soon").is_err());
+    }
+}

@@ -1,0 +1,105 @@
+//! Exit codes, part of the interface of every binary.
+
+use crate::judge::Status;
+
+/// hb-check's exit codes, the monitoring-plugin convention (Nagios, Icinga,
+/// Sensu): the worst of all results wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Check {
+    /// 0: every job is ok.
+    Ok = 0,
+    /// 1: something is late and nothing worse, or no heartbeat was found.
+    Warning = 1,
+    /// 2: something is stale, failed, invalid or missing.
+    Critical = 2,
+    /// 3: could not check (no location, unreadable directory, lock timeout,
+    /// tracker failure, bad usage).
+    Unknown = 3,
+}
+
+impl Check {
+    /// The code for one job's status.
+    pub fn of(status: Status) -> Check {
+        match status {
+            Status::Ok => Check::Ok,
+            Status::Late => Check::Warning,
+            Status::Stale | Status::Failed | Status::Invalid | Status::Missing => Check::Critical,
+        }
+    }
+
+    /// The worse of two codes.
+    pub fn merge(self, other: Check) -> Check {
+        self.max(other)
+    }
+
+    /// The code for a whole run's statuses; no status at all is a warning.
+    pub fn of_all(statuses: impl IntoIterator<Item = Status>) -> Check {
+        statuses
+            .into_iter()
+            .map(Check::of)
+            .reduce(Check::merge)
+            .unwrap_or(Check::Warning)
+    }
+}
+
+impl From<Check> for std::process::ExitCode {
+    fn from(code: Check) -> Self {
+        std::process::ExitCode::from(code as u8)
+    }
+}
+
+/// hb-write's exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Write {
+    /// 0: the heartbeat was written (or the job retired).
+    Written = 0,
+    /// 1: the heartbeat could not be written.
+    Failed = 1,
+    /// 2: bad usage: job name, interval or flags.
+    Usage = 2,
+}
+
+impl From<Write> for std::process::ExitCode {
+    fn from(code: Write) -> Self {
+        std::process::ExitCode::from(code as u8)
+    }
+}
+
+/// night-watch's exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Report {
+    /// 0: the report was rendered, whatever it says.
+    Rendered = 0,
+    /// 3: nothing could be read, or bad usage.
+    Unreadable = 3,
+}
+
+impl From<Report> for std::process::ExitCode {
+    fn from(code: Report) -> Self {
+        std::process::ExitCode::from(code as u8)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_worst_status_decides() {
+        use Status::*;
+        assert_eq!(Check::of_all([Ok, Ok]), Check::Ok);
+        assert_eq!(Check::of_all([Ok, Late]), Check::Warning);
+        for bad in [Stale, Failed, Invalid, Missing] {
+            assert_eq!(Check::of_all([Late, bad, Ok]), Check::Critical, "{bad}");
+        }
+        assert_eq!(Check::of_all([]), Check::Warning);
+    }
+
+    #[test]
+    fn merge_keeps_the_worse() {
+        assert_eq!(Check::Critical.merge(Check::Unknown), Check::Unknown);
+        assert_eq!(Check::Warning.merge(Check::Ok), Check::Warning);
+        assert_eq!(Check::Ok.merge(Check::Ok), Check::Ok);
+        assert_eq!(Check::Unknown as u8, 3);
+    }
+}

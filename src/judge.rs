@@ -1,0 +1,404 @@
+//! Judging heartbeats: status, age, ratio and reason for each job. Pure: the
+//! caller passes the scan and the current time.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::record::{format_duration, RunStatus};
+use crate::store::{Content, Entry};
+
+/// A timestamp further ahead of the checker's clock than this is invalid: a
+/// clock-skewed heartbeat would otherwise hide a dead job.
+pub const FUTURE_TOLERANCE_SECONDS: i64 = 300;
+
+/// The verdict on one job. Declared worst first, so the derived order sorts
+/// the worst to the top.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// The heartbeat cannot be read or used.
+    Invalid,
+    /// Silent for more than factor x interval.
+    Stale,
+    /// Expected with `--expect`, but no heartbeat exists.
+    Missing,
+    /// The last run reported failure.
+    Failed,
+    /// Past its interval, within factor x interval.
+    Late,
+    /// On schedule.
+    Ok,
+}
+
+impl Status {
+    /// Every status, worst first.
+    pub const ALL: [Status; 6] = [
+        Status::Invalid,
+        Status::Stale,
+        Status::Missing,
+        Status::Failed,
+        Status::Late,
+        Status::Ok,
+    ];
+
+    /// The lowercase word for the status.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Invalid => "invalid",
+            Status::Stale => "stale",
+            Status::Missing => "missing",
+            Status::Failed => "failed",
+            Status::Late => "late",
+            Status::Ok => "ok",
+        }
+    }
+
+    /// Whether the status raises an alert (`late` only warns).
+    pub fn is_alert(self) -> bool {
+        !matches!(self, Status::Ok | Status::Late)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What the judgement depends on besides the heartbeats.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    /// The instant to judge at.
+    pub now: DateTime<Utc>,
+    /// A job is stale past `factor` x its interval; greater than 1.
+    pub factor: f64,
+    /// The interval of an empty heartbeat file (a plain `touch`), if any.
+    pub default_interval: Option<u64>,
+}
+
+/// The judgement of one job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judgement {
+    /// The job.
+    pub job: String,
+    /// The host the heartbeat came from, when known.
+    pub host: Option<String>,
+    /// The verdict.
+    pub status: Status,
+    /// When the last heartbeat was written.
+    pub timestamp: Option<DateTime<Utc>>,
+    /// Seconds since the last heartbeat (never negative).
+    pub age_seconds: Option<u64>,
+    /// The expected interval, in seconds.
+    pub interval_seconds: Option<u64>,
+    /// Age divided by interval.
+    pub ratio: Option<f64>,
+    /// Why the job is not ok; `None` when it is.
+    pub reason: Option<String>,
+    /// The heartbeat file.
+    pub path: Option<PathBuf>,
+    /// The exit code the last run reported.
+    pub exit_code: Option<i32>,
+    /// The message the last run left.
+    pub message: Option<String>,
+}
+
+impl Judgement {
+    fn invalid(entry: &Entry, reason: String) -> Judgement {
+        Judgement {
+            job: entry.job.clone(),
+            host: entry.subdir.clone(),
+            status: Status::Invalid,
+            timestamp: None,
+            age_seconds: None,
+            interval_seconds: None,
+            ratio: None,
+            reason: Some(reason),
+            path: Some(entry.path.clone()),
+            exit_code: None,
+            message: None,
+        }
+    }
+
+    /// A job named with `--expect` that has no heartbeat.
+    pub fn missing(job: &str) -> Judgement {
+        Judgement {
+            job: job.to_owned(),
+            host: None,
+            status: Status::Missing,
+            timestamp: None,
+            age_seconds: None,
+            interval_seconds: None,
+            ratio: None,
+            reason: Some("expected, but no heartbeat has ever been written".to_owned()),
+            path: None,
+            exit_code: None,
+            message: None,
+        }
+    }
+}
+
+/// Judges one scanned heartbeat.
+pub fn judge(entry: &Entry, policy: &Policy) -> Judgement {
+    let content = match &entry.content {
+        Ok(content) => content,
+        Err(reason) => return Judgement::invalid(entry, reason.clone()),
+    };
+    let (timestamp, interval, run, host, exit_code, message) = match content {
+        Content::Record(r) => (
+            r.timestamp,
+            r.interval_seconds,
+            r.status,
+            Some(r.host.clone()),
+            r.exit_code,
+            r.message.clone(),
+        ),
+        Content::Empty { modified } => match policy.default_interval {
+            Some(interval) => (*modified, interval, RunStatus::Ok, None, None, None),
+            None => {
+                return Judgement::invalid(
+                    entry,
+                    "the file is empty; give --default-interval to judge empty files by their modification time".to_owned(),
+                )
+            }
+        },
+    };
+    let age = (policy.now - timestamp).num_seconds();
+    if age < -FUTURE_TOLERANCE_SECONDS {
+        return Judgement::invalid(
+            entry,
+            format!(
+                "the timestamp {} is {} in the future; check the clock of the host that wrote it",
+                timestamp.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                format_duration(age.unsigned_abs())
+            ),
+        );
+    }
+    let age = age.max(0) as u64;
+    let ratio = age as f64 / interval as f64;
+    let (status, reason) = classify(age, interval, policy.factor, run);
+    Judgement {
+        job: entry.job.clone(),
+        host: entry.subdir.clone().or(host),
+        status,
+        timestamp: Some(timestamp),
+        age_seconds: Some(age),
+        interval_seconds: Some(interval),
+        ratio: Some(ratio),
+        reason,
+        path: Some(entry.path.clone()),
+        exit_code,
+        message,
+    }
+}
+
+/// The status rule for a readable heartbeat, with its reason.
+pub fn classify(age: u64, interval: u64, factor: f64, run: RunStatus) -> (Status, Option<String>) {
+    let silent = format_duration(age);
+    let every = format_duration(interval);
+    if age as f64 > factor * interval as f64 {
+        let reason = format!("silent for {silent}, more than {factor}x its interval of {every}");
+        (Status::Stale, Some(reason))
+    } else if run == RunStatus::Fail {
+        (
+            Status::Failed,
+            Some("the last run reported failure".to_owned()),
+        )
+    } else if age > interval {
+        let reason = format!("last seen {silent} ago, past its interval of {every}");
+        (Status::Late, Some(reason))
+    } else {
+        (Status::Ok, None)
+    }
+}
+
+/// Judges every entry, adds a `missing` row for each expected job without a
+/// heartbeat, and sorts the result: worst first, then by ratio descending,
+/// then by host and name.
+pub fn judge_all(entries: &[Entry], expect: &[String], policy: &Policy) -> Vec<Judgement> {
+    let mut all: Vec<Judgement> = entries.iter().map(|e| judge(e, policy)).collect();
+    for job in expect {
+        if !entries.iter().any(|e| &e.job == job) && !all.iter().any(|j| &j.job == job) {
+            all.push(Judgement::missing(job));
+        }
+    }
+    sort(&mut all);
+    all
+}
+
+/// Sorts worst first, then by ratio descending, then by job and host.
+pub fn sort(all: &mut [Judgement]) {
+    all.sort_by(|a, b| {
+        a.status
+            .cmp(&b.status)
+            .then_with(|| {
+                let (ra, rb) = (
+                    a.ratio.unwrap_or(f64::INFINITY),
+                    b.ratio.unwrap_or(f64::INFINITY),
+                );
+                rb.total_cmp(&ra)
+            })
+            .then_with(|| a.job.cmp(&b.job))
+            .then_with(|| a.host.cmp(&b.host))
+    });
+}
+
+/// How many jobs have each status, worst first, zero counts included.
+pub fn summary(all: &[Judgement]) -> Vec<(Status, usize)> {
+    Status::ALL
+        .iter()
+        .map(|s| (*s, all.iter().filter(|j| j.status == *s).count()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::Heartbeat;
+    use chrono::TimeZone;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_800_000_000 + seconds, 0).unwrap()
+    }
+
+    fn policy(now: i64) -> Policy {
+        Policy {
+            now: at(now),
+            factor: 2.0,
+            default_interval: None,
+        }
+    }
+
+    fn entry(job: &str, written: i64, interval: u64, status: RunStatus) -> Entry {
+        Entry {
+            path: PathBuf::from(format!("/hb/{job}.last")),
+            job: job.to_owned(),
+            subdir: None,
+            content: Ok(Content::Record(Heartbeat {
+                version: 1,
+                job: job.to_owned(),
+                timestamp: at(written),
+                interval_seconds: interval,
+                host: "web1".to_owned(),
+                pid: 1,
+                status,
+                exit_code: None,
+                duration_seconds: None,
+                message: None,
+            })),
+        }
+    }
+
+    #[test]
+    fn the_boundaries_fall_where_the_rule_says() {
+        let cases = [
+            (0, Status::Ok),
+            (300, Status::Ok),
+            (301, Status::Late),
+            (600, Status::Late),
+            (601, Status::Stale),
+        ];
+        for (age, want) in cases {
+            let j = judge(&entry("b", 0, 300, RunStatus::Ok), &policy(age));
+            assert_eq!(j.status, want, "age {age}");
+            assert_eq!(j.age_seconds, Some(age as u64));
+        }
+    }
+
+    #[test]
+    fn stale_overrides_failed() {
+        let fresh = judge(&entry("b", 0, 300, RunStatus::Fail), &policy(10));
+        assert_eq!(fresh.status, Status::Failed);
+        let late = judge(&entry("b", 0, 300, RunStatus::Fail), &policy(400));
+        assert_eq!(late.status, Status::Failed);
+        let old = judge(&entry("b", 0, 300, RunStatus::Fail), &policy(601));
+        assert_eq!(old.status, Status::Stale);
+    }
+
+    #[test]
+    fn the_factor_moves_the_stale_line() {
+        let p = Policy {
+            factor: 3.5,
+            ..policy(1050)
+        };
+        assert_eq!(
+            judge(&entry("b", 0, 300, RunStatus::Ok), &p).status,
+            Status::Late
+        );
+        let p = Policy {
+            factor: 3.5,
+            ..policy(1051)
+        };
+        assert_eq!(
+            judge(&entry("b", 0, 300, RunStatus::Ok), &p).status,
+            Status::Stale
+        );
+    }
+
+    #[test]
+    fn ratio_is_age_over_interval() {
+        let j = judge(&entry("b", 0, 400, RunStatus::Ok), &policy(1000));
+        assert_eq!(j.ratio, Some(2.5));
+    }
+
+    #[test]
+    fn future_timestamps_beyond_five_minutes_are_invalid() {
+        let within = judge(&entry("b", 300, 60, RunStatus::Ok), &policy(0));
+        assert_eq!(within.status, Status::Ok);
+        assert_eq!(within.age_seconds, Some(0));
+        let beyond = judge(&entry("b", 301, 60, RunStatus::Ok), &policy(0));
+        assert_eq!(beyond.status, Status::Invalid);
+        assert!(beyond.reason.unwrap().contains("in the future"));
+    }
+
+    #[test]
+    fn empty_files_need_a_default_interval() {
+        let empty = Entry {
+            path: PathBuf::from("/hb/t.last"),
+            job: "t".to_owned(),
+            subdir: None,
+            content: Ok(Content::Empty { modified: at(0) }),
+        };
+        let without = judge(&empty, &policy(10));
+        assert_eq!(without.status, Status::Invalid);
+        assert!(without.reason.unwrap().contains("--default-interval"));
+        let with = Policy {
+            default_interval: Some(5),
+            ..policy(11)
+        };
+        let j = judge(&empty, &with);
+        assert_eq!(j.status, Status::Stale);
+        assert_eq!(j.interval_seconds, Some(5));
+    }
+
+    #[test]
+    fn missing_jobs_are_added_and_the_worst_comes_first() {
+        let entries = [
+            entry("fine", 0, 300, RunStatus::Ok),
+            entry("lateish", 0, 100, RunStatus::Ok),
+            entry("later", 0, 80, RunStatus::Ok),
+            entry("dead", 0, 10, RunStatus::Ok),
+            entry("broke", 0, 300, RunStatus::Fail),
+        ];
+        let expect = vec!["fine".to_owned(), "ghost".to_owned()];
+        let all = judge_all(&entries, &expect, &policy(150));
+        let order: Vec<(&str, Status)> = all.iter().map(|j| (j.job.as_str(), j.status)).collect();
+        assert_eq!(
+            order,
+            [
+                ("dead", Status::Stale),
+                ("ghost", Status::Missing),
+                ("broke", Status::Failed),
+                ("later", Status::Late),
+                ("lateish", Status::Late),
+                ("fine", Status::Ok),
+            ]
+        );
+        let counts = summary(&all);
+        assert_eq!(counts[0], (Status::Invalid, 0));
+        assert_eq!(counts[4], (Status::Late, 2));
+    }
+}

@@ -1,0 +1,35 @@
+//! cron-heartbeat makes a silently failing cron job impossible to miss.
+//!
+//! A job that finishes writes a small JSON heartbeat (`hb-write`); a checker
+//! judges every heartbeat against the job's interval (`hb-check`); a report
+//! shows the state of all jobs (`night-watch`).
+//!
+//! Data flows one way: [`record`] (the format, pure) and [`store`] (files)
+//! feed [`judge`] (pure), whose verdicts the renderers in [`report`] and the
+//! binaries turn into output and exit codes ([`exit_code`]).
+
+#![deny(missing_docs)]
+
+pub mod cli;
+pub mod error;
+pub mod escape;
+pub mod exit_code;
+pub mod judge;
+pub mod record;
+pub mod report;
+pub mod store;
+
+pub use error::Error;
+pub use judge::{Judgement, Policy, Status};
+pub use record::{Heartbeat, RunStatus};
+
+/// This machine's host name, as heartbeats and alerts name it.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|name| name.trim().to_owned())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".to_owned())
+}

@@ -1,0 +1,368 @@
+//! The heartbeat record (format version 1), job-name and interval rules, and
+//! compact duration formatting. Pure: nothing here touches a file.
+
+use std::fmt;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::error::Error;
+
+/// The format version this crate writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The most bytes of `message` that are stored; longer text is cut on a UTF-8
+/// character boundary.
+pub const MESSAGE_MAX_BYTES: usize = 1024;
+
+/// The longest job name, in bytes (all of them ASCII).
+pub const JOB_NAME_MAX: usize = 128;
+
+/// The shortest interval, in seconds.
+pub const INTERVAL_MIN: u64 = 1;
+
+/// The longest interval, in seconds: 400 days.
+pub const INTERVAL_MAX: u64 = 400 * 86_400;
+
+/// How the run that wrote the heartbeat ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// The job finished and reported success.
+    Ok,
+    /// The job finished and reported failure.
+    Fail,
+}
+
+impl RunStatus {
+    /// The word used in the file and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Ok => "ok",
+            RunStatus::Fail => "fail",
+        }
+    }
+}
+
+impl fmt::Display for RunStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One heartbeat: the content of `<dir>/<job>.last`.
+///
+/// Readers ignore fields they do not know, so later versions of the format
+/// can add fields without breaking older readers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    /// Format version; always [`FORMAT_VERSION`] when written by this crate.
+    pub version: u32,
+    /// The job name, the same as the file name without `.last`.
+    pub job: String,
+    /// When the heartbeat was written, RFC 3339, stored in UTC.
+    #[serde(serialize_with = "rfc3339_seconds", deserialize_with = "rfc3339_any")]
+    pub timestamp: DateTime<Utc>,
+    /// How often the job is expected to report, in seconds.
+    pub interval_seconds: u64,
+    /// The host that wrote the heartbeat.
+    pub host: String,
+    /// The process id of the writer.
+    pub pid: u32,
+    /// How the run ended.
+    pub status: RunStatus,
+    /// The job's exit code, when the writer knew it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// How long the run took, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<f64>,
+    /// A short note from the job, at most [`MESSAGE_MAX_BYTES`] bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl Heartbeat {
+    /// Serialises the record as one line of JSON followed by a newline.
+    pub fn to_json_line(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec(self).expect("a heartbeat always serialises");
+        bytes.push(b'\n');
+        bytes
+    }
+
+    /// Parses a record and checks what serde alone cannot: the version and
+    /// the job name and interval rules.
+    pub fn from_json(bytes: &[u8]) -> Result<Heartbeat, String> {
+        let record: Heartbeat = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        if record.version != FORMAT_VERSION {
+            return Err(format!(
+                "format version {} is not supported (this reader knows version {FORMAT_VERSION})",
+                record.version
+            ));
+        }
+        validate_job(&record.job).map_err(|e| e.to_string())?;
+        if !(INTERVAL_MIN..=INTERVAL_MAX).contains(&record.interval_seconds) {
+            return Err(format!(
+                "interval_seconds {} is outside 1 second to 400 days",
+                record.interval_seconds
+            ));
+        }
+        Ok(record)
+    }
+}
+
+fn rfc3339_seconds<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+fn rfc3339_any<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
+    let text = String::deserialize(d)?;
+    DateTime::parse_from_rfc3339(&text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| serde::de::Error::custom(format!("timestamp `{text}` is not RFC 3339: {e}")))
+}
+
+/// Cuts `message` to at most [`MESSAGE_MAX_BYTES`] bytes without splitting a
+/// UTF-8 character.
+pub fn truncate_message(message: &str) -> &str {
+    if message.len() <= MESSAGE_MAX_BYTES {
+        return message;
+    }
+    let mut end = MESSAGE_MAX_BYTES;
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    &message[..end]
+}
+
+/// Checks a job name against `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`.
+///
+/// The rule keeps a job name safe as a file name: no path separators, no
+/// leading dot, no spaces or control characters.
+pub fn validate_job(job: &str) -> Result<(), Error> {
+    let reason = if job.is_empty() {
+        Some("it is empty")
+    } else if job.len() > JOB_NAME_MAX {
+        Some("it is longer than 128 characters")
+    } else if !job.as_bytes()[0].is_ascii_alphanumeric() {
+        Some("it must start with a letter or digit")
+    } else if !job
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    {
+        Some("only letters, digits, `.`, `_` and `-` are allowed")
+    } else {
+        None
+    };
+    match reason {
+        None => Ok(()),
+        Some(reason) => Err(Error::InvalidJob {
+            job: job.to_owned(),
+            reason,
+        }),
+    }
+}
+
+/// Parses an interval: whole seconds (`300`) or a duration with units
+/// (`90s`, `5m`, `1h30m`, `1d`, `1w`), from 1 second to 400 days.
+pub fn parse_interval(text: &str) -> Result<u64, Error> {
+    let fail = |reason: &str| Error::InvalidInterval {
+        value: text.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let seconds = parse_duration(text).map_err(|reason| fail(&reason))?;
+    if seconds < INTERVAL_MIN {
+        return Err(fail("it must be at least 1 second"));
+    }
+    if seconds > INTERVAL_MAX {
+        return Err(fail("it must be at most 400 days"));
+    }
+    Ok(seconds)
+}
+
+/// Parses a duration without range limits: whole seconds, or numbers with
+/// the units `w`, `d`, `h`, `m`, `s`, largest first, each at most once.
+pub fn parse_duration(text: &str) -> Result<u64, String> {
+    const UNITS: [(char, u64); 5] = [
+        ('w', 7 * 86_400),
+        ('d', 86_400),
+        ('h', 3_600),
+        ('m', 60),
+        ('s', 1),
+    ];
+    const EXPECTED: &str =
+        "expected whole seconds or a duration such as `90s`, `5m`, `1h30m`, `1d`, `1w`";
+    if text.is_empty() {
+        return Err(format!("it is empty; {EXPECTED}"));
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse().map_err(|_| "it is too large".to_owned());
+    }
+    let mut total: u64 = 0;
+    let mut next_unit = 0;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return Err(EXPECTED.to_owned());
+        }
+        let number: u64 = rest[..digits]
+            .parse()
+            .map_err(|_| "it is too large".to_owned())?;
+        let unit = rest[digits..].chars().next().ok_or(EXPECTED)?;
+        let position = UNITS[next_unit..]
+            .iter()
+            .position(|(u, _)| *u == unit)
+            .ok_or(EXPECTED)?;
+        let scale = UNITS[next_unit + position].1;
+        next_unit += position + 1;
+        total = number
+            .checked_mul(scale)
+            .and_then(|n| total.checked_add(n))
+            .ok_or("it is too large")?;
+        rest = &rest[digits + unit.len_utf8()..];
+    }
+    Ok(total)
+}
+
+/// Formats seconds compactly with the two largest non-zero units:
+/// `45s`, `12m`, `3h 10m`, `2d 4h`.
+pub fn format_duration(seconds: u64) -> String {
+    const UNITS: [(&str, u64); 4] = [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)];
+    if seconds == 0 {
+        return "0s".to_owned();
+    }
+    let Some(first) = UNITS.iter().position(|(_, size)| seconds >= *size) else {
+        unreachable!("every positive number is at least one second")
+    };
+    let (name, size) = UNITS[first];
+    let mut out = format!("{}{name}", seconds / size);
+    if let Some((next_name, next_size)) = UNITS.get(first + 1) {
+        let next = seconds % size / next_size;
+        if next > 0 {
+            out.push_str(&format!(" {next}{next_name}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_names_follow_the_rule() {
+        for good in ["backup", "a", "A9", "db.dump_daily-2", &"x".repeat(128)] {
+            assert!(validate_job(good).is_ok(), "{good:?} should be accepted");
+        }
+        for bad in [
+            "",
+            "../x",
+            "a/b",
+            ".hidden",
+            "-x",
+            "_x",
+            "a b",
+            "tab\tx",
+            "nl\n",
+            "é",
+            &"x".repeat(129),
+        ] {
+            assert!(validate_job(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn intervals_parse_in_seconds_and_units() {
+        let cases = [
+            ("300", 300),
+            ("90s", 90),
+            ("5m", 300),
+            ("1h30m", 5400),
+            ("1d", 86_400),
+            ("1w", 604_800),
+            ("1d2h3m4s", 93_784),
+            ("400d", INTERVAL_MAX),
+        ];
+        for (text, seconds) in cases {
+            assert_eq!(parse_interval(text).unwrap(), seconds, "{text}");
+        }
+    }
+
+    #[test]
+    fn bad_intervals_are_refused_with_the_rule() {
+        for bad in [
+            "0",
+            "-5",
+            "abc",
+            "5x",
+            "",
+            "1.5h",
+            "5m1h",
+            "1h1h",
+            "m",
+            "401d",
+            "58w",
+            "1 h",
+            "99999999999999999999",
+        ] {
+            let err = parse_interval(bad).expect_err(bad).to_string();
+            assert!(err.contains("interval"), "{bad}: {err}");
+            assert!(!err.contains('\n'), "{bad}: one line: {err}");
+        }
+    }
+
+    #[test]
+    fn durations_use_the_two_largest_units() {
+        let cases = [
+            (0, "0s"),
+            (45, "45s"),
+            (720, "12m"),
+            (750, "12m 30s"),
+            (3 * 3600 + 600, "3h 10m"),
+            (3 * 3600 + 5, "3h"),
+            (2 * 86_400 + 4 * 3600 + 59, "2d 4h"),
+            (86_400, "1d"),
+            (30 * 86_400, "30d"),
+        ];
+        for (seconds, text) in cases {
+            assert_eq!(format_duration(seconds), text, "{seconds}");
+        }
+    }
+
+    #[test]
+    fn messages_are_cut_on_a_character_boundary() {
+        let ascii = "a".repeat(2000);
+        assert_eq!(truncate_message(&ascii).len(), MESSAGE_MAX_BYTES);
+        // 'é' is two bytes: 1023 'a' then 'é' would end at byte 1025.
+        let mixed = format!("{}é", "a".repeat(1023));
+        assert_eq!(truncate_message(&mixed), "a".repeat(1023));
+        assert_eq!(truncate_message("short"), "short");
+    }
+
+    #[test]
+    fn records_round_trip_and_ignore_unknown_fields() {
+        let text = br#"{"version":1,"job":"backup","timestamp":"2026-11-22T03:00:05Z","interval_seconds":86400,"host":"web1","pid":4242,"status":"ok","future_field":[1,2]}"#;
+        let record = Heartbeat::from_json(text).unwrap();
+        assert_eq!(record.job, "backup");
+        assert_eq!(record.interval_seconds, 86_400);
+        let line = String::from_utf8(record.to_json_line()).unwrap();
+        assert_eq!(
+            line,
+            "{\"version\":1,\"job\":\"backup\",\"timestamp\":\"2026-11-22T03:00:05Z\",\"interval_seconds\":86400,\"host\":\"web1\",\"pid\":4242,\"status\":\"ok\"}\n"
+        );
+    }
+
+    #[test]
+    fn records_accept_offsets_and_refuse_other_versions() {
+        let offset = br#"{"version":1,"job":"b","timestamp":"2026-11-22T04:00:05+01:00","interval_seconds":60,"host":"h","pid":1,"status":"fail"}"#;
+        let record = Heartbeat::from_json(offset).unwrap();
+        assert_eq!(record.timestamp.to_rfc3339(), "2026-11-22T03:00:05+00:00");
+        let v2 = br#"{"version":2,"job":"b","timestamp":"2026-11-22T04:00:05Z","interval_seconds":60,"host":"h","pid":1,"status":"ok"}"#;
+        assert!(Heartbeat::from_json(v2).unwrap_err().contains("version 2"));
+        let missing = br#"{"version":1,"job":"b","timestamp":"2026-11-22T04:00:05Z","host":"h","pid":1,"status":"ok"}"#;
+        assert!(Heartbeat::from_json(missing)
+            .unwrap_err()
+            .contains("interval_seconds"));
+    }
+}

@@ -1,0 +1,68 @@
+//! The JSON document shared by `hb-check --format json` and
+//! `night-watch --format json`.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::Path;
+
+use chrono::SecondsFormat;
+use serde::Serialize;
+
+use super::{round_ratio, Report};
+use crate::judge::{summary, Status};
+
+#[derive(Serialize)]
+struct Document<'a> {
+    checked_at: String,
+    factor: f64,
+    jobs: Vec<Job<'a>>,
+    summary: BTreeMap<&'static str, usize>,
+}
+
+#[derive(Serialize)]
+struct Job<'a> {
+    job: &'a str,
+    host: Option<&'a str>,
+    status: Status,
+    timestamp: Option<String>,
+    age_seconds: Option<u64>,
+    interval_seconds: Option<u64>,
+    ratio: Option<f64>,
+    reason: Option<&'a str>,
+    path: Option<std::borrow::Cow<'a, str>>,
+    exit_code: Option<i32>,
+    message: Option<&'a str>,
+}
+
+/// Writes one JSON document: `checked_at`, `factor`, `jobs` (worst first)
+/// and `summary` (a count for every status).
+pub fn write_json(out: &mut impl io::Write, report: &Report) -> io::Result<()> {
+    let secs = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let doc = Document {
+        checked_at: secs(report.checked_at),
+        factor: report.factor,
+        jobs: report
+            .jobs
+            .iter()
+            .map(|j| Job {
+                job: &j.job,
+                host: j.host.as_deref(),
+                status: j.status,
+                timestamp: j.timestamp.map(secs),
+                age_seconds: j.age_seconds,
+                interval_seconds: j.interval_seconds,
+                ratio: j.ratio.map(round_ratio),
+                reason: j.reason.as_deref(),
+                path: j.path.as_deref().map(Path::to_string_lossy),
+                exit_code: j.exit_code,
+                message: j.message.as_deref(),
+            })
+            .collect(),
+        summary: summary(report.jobs)
+            .into_iter()
+            .map(|(status, count)| (status.as_str(), count))
+            .collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}

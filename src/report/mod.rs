@@ -1,0 +1,32 @@
+//! Renderers from judged jobs to bytes. Each writes to `impl io::Write`, so
+//! every format is tested without a process.
+
+mod json;
+mod lines;
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+
+use crate::judge::Judgement;
+
+pub use json::write_json;
+pub use lines::write_lines;
+
+/// Everything a renderer needs: the judged jobs and how they were judged.
+#[derive(Debug, Clone)]
+pub struct Report<'a> {
+    /// The instant the jobs were judged at.
+    pub checked_at: DateTime<Utc>,
+    /// The stale factor.
+    pub factor: f64,
+    /// The judged jobs, worst first.
+    pub jobs: &'a [Judgement],
+    /// The heartbeat directories read.
+    pub dirs: &'a [PathBuf],
+}
+
+/// A ratio rounded for display and for JSON: two decimals.
+pub fn round_ratio(ratio: f64) -> f64 {
+    (ratio * 100.0).round() / 100.0
+}
