@@ -47,6 +47,13 @@ pub enum Error {
         /// The OS error.
         source: io::Error,
     },
+    /// A job to retire has no heartbeat in any of the directories.
+    NotFound {
+        /// The job.
+        job: String,
+        /// The directories looked in.
+        looked: Vec<PathBuf>,
+    },
     /// No heartbeat directory exists where readers look by default.
     NoLocation {
         /// Every place looked at.
@@ -103,15 +110,16 @@ impl fmt::Display for Error {
                 "cannot retire job `{job}`: cannot remove {}: {source}",
                 terminal(&path.to_string_lossy())
             ),
+            Error::NotFound { job, looked } => write!(
+                f,
+                "cannot retire job `{job}`: it has no heartbeat in {}",
+                join_paths(looked)
+            ),
             Error::NoLocation { looked } => {
-                let looked: Vec<String> = looked
-                    .iter()
-                    .map(|p| terminal(&p.to_string_lossy()).into_owned())
-                    .collect();
                 write!(
                     f,
                     "no heartbeat directory found (looked in {}); point to one with --dir or HB_DIR",
-                    looked.join(" and ")
+                    join_paths(looked)
                 )
             }
             Error::ReadDir { path, source } => write!(
@@ -134,6 +142,14 @@ impl fmt::Display for Error {
     }
 }
 
+fn join_paths(paths: &[PathBuf]) -> String {
+    let shown: Vec<String> = paths
+        .iter()
+        .map(|p| terminal(&p.to_string_lossy()).into_owned())
+        .collect();
+    shown.join(" and ")
+}
+
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
@@ -144,6 +160,7 @@ impl std::error::Error for Error {
             | Error::Lock { source, .. } => Some(source),
             Error::InvalidJob { .. }
             | Error::InvalidInterval { .. }
+            | Error::NotFound { .. }
             | Error::NoLocation { .. }
             | Error::LockTimeout { .. } => None,
         }

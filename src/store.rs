@@ -147,11 +147,9 @@ pub fn retire(dirs: &[PathBuf], job: &str) -> Result<Vec<PathBuf>, Error> {
         }
     }
     if removed.is_empty() {
-        let path = heartbeat_path(dirs.first().map_or(Path::new(SYSTEM_DIR), |d| d), job);
-        return Err(Error::Retire {
+        return Err(Error::NotFound {
             job: job.to_owned(),
-            path,
-            source: io::Error::from(io::ErrorKind::NotFound),
+            looked: dirs.to_vec(),
         });
     }
     Ok(removed)
