@@ -186,7 +186,7 @@ fn an_unwritable_directory_exits_1_and_keeps_the_old_heartbeat() {
     let mut run = s.cmd(HB_WRITE).env("HB_DIR", s.hb()).args(["backup", "1d"]);
     if is_root() {
         // root ignores the directory's mode; a plain user does not.
-        run = run.as_nobody();
+        run = run.run_as_nobody();
     }
     let out = run.run();
     fs::set_permissions(s.hb(), fs::Permissions::from_mode(0o755)).unwrap();
@@ -308,7 +308,7 @@ fn without_a_dir_an_unprivileged_user_falls_back_to_the_state_directory() {
     let mut run = s.cmd(HB_WRITE).args(["fallback-probe", "1h"]);
     if is_root() {
         fs::set_permissions(s.state(), fs::Permissions::from_mode(0o777)).unwrap();
-        run = run.as_nobody();
+        run = run.run_as_nobody();
     } else if system_writable {
         eprintln!("skipped: {SYSTEM_DIR} is writable for this user, so no fallback happens");
         return;

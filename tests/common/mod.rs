@@ -138,7 +138,7 @@ impl Run {
     }
 
     /// Runs as `nobody` (needs root).
-    pub fn as_nobody(mut self) -> Run {
+    pub fn run_as_nobody(mut self) -> Run {
         self.command.uid(NOBODY).gid(NOBODY);
         self
     }
