@@ -1,0 +1,134 @@
+//! The files in contrib/, checked by the programs that will read them:
+//! Debian cron's `crontab -n` and `systemd-analyze verify`.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{Outcome, Scratch};
+
+const HB_WRITE: &str = env!("CARGO_BIN_EXE_hb-write");
+
+fn contrib(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib").join(relative)
+}
+
+/// Whether `program` runs at all; when it does not, the test skips, except
+/// under CI, where the peer must be installed.
+fn peer_available(program: &str) -> bool {
+    let found = Command::new(program).arg("--help").output().is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{program} is needed for this test under CI: install it (see .ci/run)"
+        );
+        eprintln!("skipped: {program} is not installed");
+    }
+    found
+}
+
+fn run(command: &mut Command) -> Outcome {
+    let shown = format!("{command:?}");
+    let output = command.output().expect("run the peer");
+    Outcome::new(shown, Path::new("/nonexistent"), output)
+}
+
+fn crontab_lines() -> Vec<String> {
+    fs::read_to_string(contrib("cron/crontab"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_crontab_passes_crons_own_syntax_check() {
+    if !peer_available("crontab") {
+        return;
+    }
+    let out = run(Command::new("crontab").arg("-n").arg(contrib("cron/crontab")));
+    out.code(0);
+    assert!(
+        out.stderr.contains("successfully checked"),
+        "{}",
+        out.context()
+    );
+    // A broken line must fail the same check, or the check proves nothing.
+    let s = Scratch::new();
+    let broken = s.root().join("broken");
+    fs::write(&broken, "61 3 * * * hb-write backup 1d\n").unwrap();
+    run(Command::new("crontab").arg("-n").arg(&broken)).code(1);
+}
+
+#[test]
+fn the_crontab_has_the_checker_and_the_morning_mail() {
+    let lines = crontab_lines();
+    assert!(lines.iter().any(|l| l.starts_with("*/15 * * * * hb-check")));
+    assert!(lines.iter().any(|l| l.contains(
+        r#"night-watch --panel | mail -s "$(night-watch --subject)" ops@example.com"#
+    )));
+}
+
+#[test]
+fn every_hb_write_in_the_crontab_is_accepted_by_hb_write() {
+    let s = Scratch::new();
+    let bin_dir = Path::new(HB_WRITE).parent().unwrap();
+    let mut seen = 0;
+    for line in crontab_lines() {
+        let Some(at) = line.find("hb-write ") else {
+            continue;
+        };
+        // The job before it succeeded: `$?` is 0.
+        let command = line[at..].replace("$?", "0");
+        let out = s
+            .cmd("/bin/sh")
+            .env("PATH", format!("{}:/usr/bin:/bin", bin_dir.display()))
+            .env("HB_DIR", s.hb())
+            .args(["-c", &command])
+            .run();
+        out.code(0).silent();
+        seen += 1;
+    }
+    assert!(seen >= 3, "the example shows several hb-write lines");
+    assert_eq!(
+        common::listing(&s.hb()),
+        ["backup.last", "rotate-logs.last", "sync-mirror.last"]
+    );
+}
+
+#[test]
+fn the_systemd_units_pass_systemd_analyze_verify() {
+    if !peer_available("systemd-analyze") {
+        return;
+    }
+    let s = Scratch::new();
+    let bin_dir = Path::new(HB_WRITE).parent().unwrap();
+    let mut units = Vec::new();
+    for entry in fs::read_dir(contrib("systemd")).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !(name.ends_with(".service") || name.ends_with(".timer")) {
+            continue;
+        }
+        // verify checks that ExecStart= exists: point it at the built binary.
+        let text = fs::read_to_string(&path)
+            .unwrap()
+            .replace("/usr/local/bin/", &format!("{}/", bin_dir.display()));
+        let copy = s.root().join(&name);
+        fs::write(&copy, text).unwrap();
+        units.push(copy);
+    }
+    assert!(units.len() >= 4, "services and timers: {units:?}");
+    let out = run(Command::new("systemd-analyze").arg("verify").args(&units));
+    out.code(0);
+    // verify exits 0 on unknown keys and bad values; it only warns.
+    assert!(out.stderr.trim().is_empty(), "warnings{}", out.context());
+
+    let broken = s.root().join("broken.service");
+    fs::write(&broken, "[Service]\nType=oneshoot\nExecStart=/bin/true\n").unwrap();
+    let out = run(Command::new("systemd-analyze").arg("verify").arg(&broken));
+    assert!(out.stderr.contains("oneshoot"), "the check catches a typo{}", out.context());
+}
