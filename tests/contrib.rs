@@ -12,7 +12,9 @@ use common::{Outcome, Scratch};
 const HB_WRITE: &str = env!("CARGO_BIN_EXE_hb-write");
 
 fn contrib(relative: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib").join(relative)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("contrib")
+        .join(relative)
 }
 
 /// Whether `program` runs at all; when it does not, the test skips, except
@@ -49,7 +51,9 @@ fn the_crontab_passes_crons_own_syntax_check() {
     if !peer_available("crontab") {
         return;
     }
-    let out = run(Command::new("crontab").arg("-n").arg(contrib("cron/crontab")));
+    let out = run(Command::new("crontab")
+        .arg("-n")
+        .arg(contrib("cron/crontab")));
     out.code(0);
     assert!(
         out.stderr.contains("successfully checked"),
@@ -67,9 +71,8 @@ fn the_crontab_passes_crons_own_syntax_check() {
 fn the_crontab_has_the_checker_and_the_morning_mail() {
     let lines = crontab_lines();
     assert!(lines.iter().any(|l| l.starts_with("*/15 * * * * hb-check")));
-    assert!(lines.iter().any(|l| l.contains(
-        r#"night-watch --panel | mail -s "$(night-watch --subject)" ops@example.com"#
-    )));
+    assert!(lines.iter().any(|l| l
+        .contains(r#"night-watch --panel | mail -s "$(night-watch --subject)" ops@example.com"#)));
 }
 
 #[test]
@@ -130,5 +133,9 @@ fn the_systemd_units_pass_systemd_analyze_verify() {
     let broken = s.root().join("broken.service");
     fs::write(&broken, "[Service]\nType=oneshoot\nExecStart=/bin/true\n").unwrap();
     let out = run(Command::new("systemd-analyze").arg("verify").arg(&broken));
-    assert!(out.stderr.contains("oneshoot"), "the check catches a typo{}", out.context());
+    assert!(
+        out.stderr.contains("oneshoot"),
+        "the check catches a typo{}",
+        out.context()
+    );
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::builder::BoolishValueParser;
 use clap::{Parser, ValueEnum};
 
 use cron_heartbeat::cli::{self, JudgeArgs};
@@ -15,7 +16,7 @@ const PROGRAM: &str = "hb-check";
 
 /// Judge every cron heartbeat and say which jobs need attention.
 ///
-/// Reads every <JOB>.last in the heartbeat directories (and one level of
+/// Reads every `<JOB>.last` in the heartbeat directories (and one level of
 /// subdirectories), judges each job against its interval, prints the jobs
 /// that are not ok, and exits with the monitoring-plugin convention. Prints
 /// nothing when every job is ok, so cron mails nothing.
@@ -35,11 +36,11 @@ struct Args {
     format: Format,
 
     /// Print nothing; only the exit code tells.
-    #[arg(long, short, env = "HB_QUIET", conflicts_with = "verbose")]
+    #[arg(long, short, env = "HB_QUIET", conflicts_with = "verbose", value_parser = BoolishValueParser::new())]
     quiet: bool,
 
     /// List every job in text output, ok ones too.
-    #[arg(long, short, env = "HB_VERBOSE")]
+    #[arg(long, short, env = "HB_VERBOSE", value_parser = BoolishValueParser::new())]
     verbose: bool,
 
     /// How long to wait for another hb-check run to finish before giving up.

@@ -14,7 +14,7 @@ const PROGRAM: &str = "hb-write";
 
 /// Record that a cron job finished, for hb-check and night-watch to judge.
 ///
-/// Writes <DIR>/<JOB>.last atomically and prints nothing on success, so cron
+/// Writes `<DIR>/<JOB>.last` atomically and prints nothing on success, so cron
 /// mails nothing. Append it to a crontab line:
 ///
 ///     0 3 * * * /usr/local/bin/backup.sh && hb-write backup 1d

@@ -1,0 +1,38 @@
+#!/bin/sh
+# A tour of cron-heartbeat with no server and no configuration: three jobs
+# report into a scratch directory (one fine, one failed, one silent for two
+# days), then hb-check judges them and night-watch renders the panel.
+#
+# Builds the release binaries first; set HB_BIN to a directory holding
+# already built binaries to skip that.
+set -eu
+cd "$(dirname "$0")/.."
+
+if [ -z "${HB_BIN:-}" ]; then
+  cargo build --release --locked --quiet
+  HB_BIN=target/release
+fi
+HB_DIR=$(mktemp -d)
+export HB_DIR
+trap 'rm -rf "$HB_DIR"' EXIT
+
+echo "\$ hb-write backup 1d            # after a good nightly backup"
+"$HB_BIN/hb-write" backup 1d
+echo "\$ hb-write --exit-code 3 --message 'disk full' sync-mirror 10m"
+"$HB_BIN/hb-write" --exit-code 3 --message 'disk full' sync-mirror 10m
+# A job that last reported two days ago, written as any tool may write it.
+then=$(date -u -d '2 days ago' +%Y-%m-%dT%H:%M:%SZ)
+printf '{"version":1,"job":"rotate-logs","timestamp":"%s","interval_seconds":3600,"host":"%s","pid":1,"status":"ok"}\n' \
+  "$then" "$(hostname)" > "$HB_DIR/rotate-logs.last"
+echo "\$ cat $HB_DIR/backup.last"
+cat "$HB_DIR/backup.last"
+
+echo
+echo "\$ hb-check --expect backup --expect billing"
+status=0
+"$HB_BIN/hb-check" --expect backup --expect billing || status=$?
+echo "(exit code $status: 2 means something is stale, failed, invalid or missing)"
+
+echo
+echo "\$ night-watch"
+"$HB_BIN/night-watch" --expect backup --expect billing
