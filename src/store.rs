@@ -200,7 +200,7 @@ pub fn scan(dirs: &[PathBuf]) -> Result<Vec<Entry>, Error> {
             .follow_links(true)
             .sort_by_file_name()
             .into_iter()
-            .filter_entry(|e| !e.file_name().to_string_lossy().starts_with('.'));
+            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
         for item in walk {
             match item {
                 Ok(found) => {

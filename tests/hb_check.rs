@@ -265,6 +265,20 @@ fn subdirectories_one_level_deep_are_read_and_the_rest_ignored() {
 }
 
 #[test]
+fn a_heartbeat_directory_may_itself_be_a_dotfile() {
+    let s = Scratch::new();
+    let dir = s.root().join(".heartbeats");
+    fs::create_dir(&dir).unwrap();
+    fs::write(dir.join("backup.last"), record("backup", T0, 300, "ok")).unwrap();
+    let out = s
+        .cmd(HB_CHECK)
+        .env("HB_DIR", &dir)
+        .args(["--now", &t0_plus(601)])
+        .run();
+    out.code(2).stdout_has("backup stale");
+}
+
+#[test]
 fn quiet_and_verbose() {
     let s = Scratch::new();
     s.write("fine.last", record("fine", T0, 300, "ok"));
