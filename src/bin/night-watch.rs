@@ -3,6 +3,7 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+use clap::builder::BoolishValueParser;
 use clap::{Parser, ValueEnum};
 
 use cron_heartbeat::cli::{self, JudgeArgs};
@@ -33,8 +34,9 @@ struct Args {
     #[command(flatten)]
     judge: JudgeArgs,
 
-    /// Print only the panel, the table of jobs.
-    #[arg(long, env = "HB_PANEL")]
+    /// Print only the panel, the table of jobs. (HB_PANEL takes 1, true,
+    /// yes or on, and 0, false, no or off.)
+    #[arg(long, env = "HB_PANEL", value_parser = BoolishValueParser::new())]
     panel: bool,
 
     /// Output format.
