@@ -15,8 +15,9 @@ const PROGRAM: &str = "night-watch";
 /// Show the state of every cron job: the heartbeat panel and the nightly
 /// report.
 ///
-/// Reads every <JOB>.last in the heartbeat directories (and one level of
-/// subdirectories, such as hosts/<HOST>/ gathered from several machines),
+/// Reads every `*.last` heartbeat in the heartbeat directories and one level
+/// of subdirectories (`--dir /srv/heartbeats/hosts` reads `web1/*.last` and
+/// `web2/*.last` gathered from several machines, and adds a host column),
 /// judges each job like hb-check, and prints a report: a heading, a summary,
 /// the panel (one row per job, worst first), the details of every job that
 /// needs attention (all but ok, late included) and a footer. With --panel
