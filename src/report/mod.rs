@@ -1,8 +1,12 @@
 //! Renderers from judged jobs to bytes. Each writes to `impl io::Write`, so
 //! every format is tested without a process.
 
+mod html;
 mod json;
 mod lines;
+mod markdown;
+pub mod nightly;
+mod text;
 
 use std::path::PathBuf;
 
@@ -10,8 +14,12 @@ use chrono::{DateTime, Utc};
 
 use crate::judge::Judgement;
 
+pub use html::write_html;
 pub use json::write_json;
 pub use lines::write_lines;
+pub use markdown::write_markdown;
+pub use nightly::{Layout, Page};
+pub use text::{write_text, TextOptions};
 
 /// Everything a renderer needs: the judged jobs and how they were judged.
 #[derive(Debug, Clone)]

@@ -1,0 +1,369 @@
+//! What every night-watch format shares: the page (the host and the judged
+//! jobs), the panel's rows, and the words and numbers of the heading, the
+//! summary, the subject, the needs-attention details and the footer.
+//!
+//! The helpers here return plain, unescaped text; each renderer escapes what
+//! came from heartbeat files for its medium. The one exception is
+//! [`subject`], which is meant to be printed as it is.
+
+use chrono::{DateTime, Utc};
+
+use super::Report;
+use crate::escape::terminal;
+use crate::judge::{summary, Judgement, Status};
+use crate::record::format_duration;
+
+/// What a night-watch format renders: the report and the host it is for.
+#[derive(Debug, Clone)]
+pub struct Page<'a> {
+    /// The host named in the heading and the subject.
+    pub host: &'a str,
+    /// The judged jobs and how they were judged.
+    pub report: Report<'a>,
+}
+
+/// How much of the page to render.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// The table of jobs alone.
+    Panel,
+    /// Heading, summary, panel, needs-attention details and footer.
+    Report,
+}
+
+/// The panel's columns after the optional `host` column, in order.
+pub const COLUMNS: [&str; 5] = ["job", "status", "age", "interval", "ratio"];
+
+/// What stands where a value does not exist (the age of a missing job).
+pub const NONE: &str = "-";
+
+/// One row of the panel, formatted but not escaped.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row<'a> {
+    /// The host, when the panel has a host column (`-` when unknown).
+    pub host: Option<&'a str>,
+    /// The job.
+    pub job: &'a str,
+    /// The verdict.
+    pub status: Status,
+    /// Time since the last heartbeat, such as `3h 10m`.
+    pub age: String,
+    /// The expected interval, such as `1d`.
+    pub interval: String,
+    /// Age over interval, such as `2.6x`.
+    pub ratio: String,
+}
+
+/// The panel: the column headings (with `host` first when the jobs come from
+/// more than one host) and one row per job, in the order given.
+pub fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Row<'_>>) {
+    let hosts = several_hosts(jobs);
+    let mut headings = Vec::with_capacity(COLUMNS.len() + 1);
+    if hosts {
+        headings.push("host");
+    }
+    headings.extend(COLUMNS);
+    let rows = jobs
+        .iter()
+        .map(|j| Row {
+            host: hosts.then(|| j.host.as_deref().unwrap_or(NONE)),
+            job: &j.job,
+            status: j.status,
+            age: duration_or_none(j.age_seconds),
+            interval: duration_or_none(j.interval_seconds),
+            ratio: format_ratio(j.ratio),
+        })
+        .collect();
+    (headings, rows)
+}
+
+/// Whether the jobs come from more than one host.
+pub fn several_hosts(jobs: &[Judgement]) -> bool {
+    let mut hosts = jobs.iter().filter_map(|j| j.host.as_deref());
+    match hosts.next() {
+        Some(first) => hosts.any(|h| h != first),
+        None => false,
+    }
+}
+
+/// A ratio with one decimal and an `x`, such as `2.6x`; `-` when none.
+pub fn format_ratio(ratio: Option<f64>) -> String {
+    match ratio {
+        Some(r) => format!("{r:.1}x"),
+        None => NONE.to_owned(),
+    }
+}
+
+fn duration_or_none(seconds: Option<u64>) -> String {
+    seconds.map_or_else(|| NONE.to_owned(), format_duration)
+}
+
+/// An instant as the report shows it: `2026-11-22 03:00 UTC`.
+pub fn format_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+/// The nonzero counts, worst first: `1 stale, 1 late, 10 ok`. Empty when
+/// there are no jobs.
+pub fn counts(jobs: &[Judgement]) -> String {
+    summary(jobs)
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(status, n)| format!("{n} {status}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The summary line: `12 jobs: 10 ok, 1 late, 1 stale` with the nonzero
+/// counts worst first (the order of the panel), or `no heartbeats found`.
+pub fn summary_line(jobs: &[Judgement]) -> String {
+    match jobs.len() {
+        0 => "no heartbeats found".to_owned(),
+        1 => format!("1 job: {}", counts(jobs)),
+        n => format!("{n} jobs: {}", counts(jobs)),
+    }
+}
+
+/// One line for a mail subject: `night-watch web1: 1 stale, 1 late, 10 ok`,
+/// or `night-watch web1: all 12 jobs ok`. The host is escaped, so the line
+/// holds no control character whatever the host name is.
+pub fn subject(host: &str, jobs: &[Judgement]) -> String {
+    let host = terminal(host);
+    let all_ok = jobs.iter().all(|j| j.status == Status::Ok);
+    match jobs.len() {
+        0 => format!("night-watch {host}: no heartbeats found"),
+        1 if all_ok => format!("night-watch {host}: the 1 job is ok"),
+        n if all_ok => format!("night-watch {host}: all {n} jobs ok"),
+        _ => format!("night-watch {host}: {}", counts(jobs)),
+    }
+}
+
+/// The heading: `night-watch report for web1, 2026-11-22 06:00 UTC`.
+pub fn heading(host: &str, at: DateTime<Utc>) -> String {
+    format!("night-watch report for {host}, {}", format_time(at))
+}
+
+/// The jobs the needs-attention section lists: every one that is not ok.
+/// Late jobs are included although they do not alert: the morning reader
+/// wants to see a job that is slipping before it goes stale.
+pub fn needs_attention(jobs: &[Judgement]) -> impl Iterator<Item = &Judgement> {
+    jobs.iter().filter(|j| j.status != Status::Ok)
+}
+
+/// The title of a job in the needs-attention section: the job, and its host
+/// when the page covers several hosts. Unescaped.
+pub fn attention_title(job: &Judgement, several_hosts: bool) -> String {
+    match (&job.host, several_hosts) {
+        (Some(host), true) => format!("{} on {host}", job.job),
+        _ => job.job.clone(),
+    }
+}
+
+/// The details of one job in the needs-attention section, as label and
+/// unescaped value: last seen, reason, message, exit code, file.
+pub fn details(job: &Judgement, now: DateTime<Utc>) -> [(&'static str, String); 5] {
+    let last_seen = match job.timestamp {
+        Some(t) => {
+            let ago = (now - t).num_seconds().max(0).unsigned_abs();
+            format!("{} ({} ago)", format_time(t), format_duration(ago))
+        }
+        None if job.status == Status::Missing => "never".to_owned(),
+        None => NONE.to_owned(),
+    };
+    let or_none = |text: Option<String>| text.unwrap_or_else(|| NONE.to_owned());
+    [
+        ("last seen", last_seen),
+        ("reason", or_none(job.reason.clone())),
+        ("message", or_none(job.message.clone())),
+        ("exit code", or_none(job.exit_code.map(|c| c.to_string()))),
+        (
+            "file",
+            or_none(job.path.as_ref().map(|p| p.to_string_lossy().into_owned())),
+        ),
+    ]
+}
+
+/// The footer, as label and unescaped value: the directories read, the
+/// stale factor, and the instant the jobs were judged at.
+pub fn footer(report: &Report) -> [(&'static str, String); 3] {
+    let dirs: Vec<String> = report
+        .dirs
+        .iter()
+        .map(|d| d.to_string_lossy().into_owned())
+        .collect();
+    [
+        ("directories read", dirs.join(", ")),
+        ("stale after", format!("{}x the interval", report.factor)),
+        ("judged at", format_time(report.checked_at)),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use std::path::PathBuf;
+
+    fn job(name: &str, status: Status, host: Option<&str>) -> Judgement {
+        Judgement {
+            job: name.to_owned(),
+            host: host.map(str::to_owned),
+            status,
+            timestamp: None,
+            age_seconds: None,
+            interval_seconds: None,
+            ratio: None,
+            reason: None,
+            path: None,
+            exit_code: None,
+            message: None,
+        }
+    }
+
+    fn of(statuses: &[Status]) -> Vec<Judgement> {
+        statuses
+            .iter()
+            .enumerate()
+            .map(|(i, s)| job(&format!("j{i}"), *s, Some("web1")))
+            .collect()
+    }
+
+    #[test]
+    fn ratios_have_one_decimal() {
+        assert_eq!(format_ratio(Some(2.56)), "2.6x");
+        assert_eq!(format_ratio(Some(0.0)), "0.0x");
+        assert_eq!(format_ratio(Some(0.04)), "0.0x");
+        assert_eq!(format_ratio(Some(12.0)), "12.0x");
+        assert_eq!(format_ratio(None), "-");
+    }
+
+    #[test]
+    fn times_are_minutes_in_utc() {
+        let t = Utc.with_ymd_and_hms(2026, 11, 22, 3, 0, 59).unwrap();
+        assert_eq!(format_time(t), "2026-11-22 03:00 UTC");
+    }
+
+    #[test]
+    fn the_summary_gives_nonzero_counts_worst_first() {
+        use Status::*;
+        let mut statuses = vec![Ok; 10];
+        statuses.extend([Stale, Late]);
+        assert_eq!(
+            summary_line(&of(&statuses)),
+            "12 jobs: 1 stale, 1 late, 10 ok"
+        );
+        assert_eq!(summary_line(&of(&[Ok])), "1 job: 1 ok");
+        assert_eq!(summary_line(&[]), "no heartbeats found");
+        assert_eq!(
+            summary_line(&of(&[Missing, Invalid, Invalid, Failed])),
+            "4 jobs: 2 invalid, 1 missing, 1 failed"
+        );
+    }
+
+    #[test]
+    fn the_subject_counts_or_says_all_ok() {
+        use Status::*;
+        let mut statuses = vec![Ok; 10];
+        statuses.extend([Late, Stale]);
+        assert_eq!(
+            subject("web1", &of(&statuses)),
+            "night-watch web1: 1 stale, 1 late, 10 ok"
+        );
+        assert_eq!(
+            subject("web1", &of(&[Ok; 12])),
+            "night-watch web1: all 12 jobs ok"
+        );
+        assert_eq!(
+            subject("web1", &of(&[Ok])),
+            "night-watch web1: the 1 job is ok"
+        );
+        assert_eq!(subject("db", &[]), "night-watch db: no heartbeats found");
+    }
+
+    #[test]
+    fn the_subject_is_one_line_without_control_characters() {
+        let line = subject("web1\x1b[31m\r\nBcc: x\u{202e}", &of(&[Status::Ok]));
+        assert!(!line.chars().any(char::is_control), "{line:?}");
+        assert!(!line.contains('\u{202e}'), "{line:?}");
+        assert!(line.starts_with("night-watch web1\\u{1b}[31m\\u{d}\\u{a}Bcc"));
+    }
+
+    #[test]
+    fn the_host_column_appears_only_for_several_hosts() {
+        let one = vec![
+            job("a", Status::Ok, Some("web1")),
+            job("b", Status::Ok, Some("web1")),
+            job("c", Status::Missing, None),
+        ];
+        let (headings, rows) = panel(&one);
+        assert_eq!(headings, COLUMNS);
+        assert_eq!(rows[0].host, None);
+        let two = vec![
+            job("a", Status::Ok, Some("web1")),
+            job("a", Status::Ok, Some("web2")),
+            job("c", Status::Missing, None),
+        ];
+        let (headings, rows) = panel(&two);
+        assert_eq!(
+            headings,
+            ["host", "job", "status", "age", "interval", "ratio"]
+        );
+        let hosts: Vec<_> = rows.iter().map(|r| r.host).collect();
+        assert_eq!(hosts, [Some("web1"), Some("web2"), Some("-")]);
+    }
+
+    #[test]
+    fn rows_format_durations_and_dashes() {
+        let mut j = job("backup", Status::Late, Some("web1"));
+        j.age_seconds = Some(3 * 3600 + 600);
+        j.interval_seconds = Some(3600);
+        j.ratio = Some(3.1667);
+        let (_, rows) = panel(std::slice::from_ref(&j));
+        assert_eq!(
+            (
+                rows[0].age.as_str(),
+                rows[0].interval.as_str(),
+                rows[0].ratio.as_str()
+            ),
+            ("3h 10m", "1h", "3.2x")
+        );
+        let ghost = [job("ghost", Status::Missing, None)];
+        let (_, rows) = panel(&ghost);
+        assert_eq!(
+            (
+                rows[0].age.as_str(),
+                rows[0].interval.as_str(),
+                rows[0].ratio.as_str()
+            ),
+            ("-", "-", "-")
+        );
+    }
+
+    #[test]
+    fn details_say_when_last_seen_and_where() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap();
+        let mut j = job("db", Status::Failed, Some("web1"));
+        j.timestamp = Some(Utc.with_ymd_and_hms(2026, 11, 22, 3, 0, 5).unwrap());
+        j.reason = Some("the last run reported failure".to_owned());
+        j.exit_code = Some(2);
+        j.path = Some(PathBuf::from("/hb/db.last"));
+        let d = details(&j, now);
+        assert_eq!(
+            d[0],
+            ("last seen", "2026-11-22 03:00 UTC (2h 59m ago)".to_owned())
+        );
+        assert_eq!(d[2], ("message", "-".to_owned()));
+        assert_eq!(d[3], ("exit code", "2".to_owned()));
+        assert_eq!(d[4], ("file", "/hb/db.last".to_owned()));
+        let ghost = details(&job("ghost", Status::Missing, None), now);
+        assert_eq!(ghost[0].1, "never");
+    }
+
+    #[test]
+    fn late_jobs_need_attention_and_ok_ones_do_not() {
+        use Status::*;
+        let all = of(&[Stale, Late, Ok]);
+        let listed: Vec<Status> = needs_attention(&all).map(|j| j.status).collect();
+        assert_eq!(listed, [Stale, Late]);
+    }
+}

@@ -1,0 +1,615 @@
+//! night-watch, run as the real binary over real heartbeat directories with
+//! a cleared environment.
+//!
+//! Snapshot tests compare the output with the files in `tests/snapshots/`
+//! and show a line diff on mismatch. After a deliberate change of the
+//! output, rewrite them with
+//!
+//! ```text
+//! UPDATE_SNAPSHOTS=1 cargo test --test night_watch
+//! ```
+//!
+//! and review the change with `git diff tests/snapshots` before committing.
+
+use std::fs;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use cron_heartbeat::escape;
+use tempfile::TempDir;
+
+const BIN: &str = env!("CARGO_BIN_EXE_night-watch");
+const NOW: &str = "2026-11-22T06:00:00Z";
+const HOSTILE_MESSAGE: &str = "<script>alert(1)</script> | \x1b[31mred";
+const HOSTILE_JOB: &str = "bad|<b>\x1b[2J";
+
+/// One run of night-watch: what ran and what came out.
+struct Run {
+    shown: String,
+    output: Output,
+}
+
+impl Run {
+    fn context(&self) -> String {
+        format!(
+            "command: {}\nstatus: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+            self.shown,
+            self.output.status,
+            String::from_utf8_lossy(&self.output.stdout),
+            String::from_utf8_lossy(&self.output.stderr),
+        )
+    }
+
+    /// Asserts exit 0 and a silent stderr; returns stdout.
+    fn ok(&self) -> String {
+        assert_eq!(self.output.status.code(), Some(0), "{}", self.context());
+        assert!(self.output.stderr.is_empty(), "{}", self.context());
+        String::from_utf8(self.output.stdout.clone()).expect("UTF-8 output")
+    }
+
+    /// Asserts the exit code and nothing on stdout; returns stderr.
+    fn fails(&self, code: i32) -> String {
+        assert_eq!(self.output.status.code(), Some(code), "{}", self.context());
+        assert!(self.output.stdout.is_empty(), "{}", self.context());
+        String::from_utf8(self.output.stderr.clone()).expect("UTF-8 errors")
+    }
+}
+
+fn command(env: &[(&str, &str)], args: &[&str]) -> (Command, String) {
+    let mut cmd = Command::new(BIN);
+    cmd.env_clear().args(args).stdin(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let shown = env
+        .iter()
+        .map(|(k, v)| format!("{k}={v:?} "))
+        .chain(std::iter::once(BIN.to_owned()))
+        .chain(args.iter().map(|a| format!(" {a}")))
+        .collect();
+    (cmd, shown)
+}
+
+/// Runs night-watch with piped stdout and the given environment only.
+fn night_watch(env: &[(&str, &str)], args: &[&str]) -> Run {
+    let (mut cmd, shown) = command(env, args);
+    let output = cmd.output().expect("run night-watch");
+    Run { shown, output }
+}
+
+fn heartbeat(job: &str, timestamp: &str, interval: u64, status: &str, extra: &str) -> String {
+    format!(
+        r#"{{"version":1,"job":"{job}","timestamp":"{timestamp}","interval_seconds":{interval},"host":"web1","pid":42,"status":"{status}"{extra}}}"#
+    )
+}
+
+fn write(dir: &Path, name: &str, content: &str) {
+    fs::create_dir_all(dir).unwrap();
+    fs::write(dir.join(name), content).unwrap();
+}
+
+/// A known set of heartbeats, judged at `NOW` with factor 2 and
+/// `HB_EXPECT=ghost`: two invalid, one each stale, missing, failed and late,
+/// two ok.
+fn fixture() -> (TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("hb");
+    let hb = |job: &str, ts: &str, interval, status: &str, extra: &str| {
+        write(
+            &dir,
+            &format!("{job}.last"),
+            &heartbeat(job, ts, interval, status, extra),
+        );
+    };
+    hb("backup", "2026-11-22T03:00:05Z", 86_400, "ok", "");
+    hb(
+        "db-dump",
+        "2026-11-19T23:00:00Z",
+        86_400,
+        "fail",
+        r#","exit_code":2,"message":"pg_dump: disk full""#,
+    );
+    hb("rotate-logs", "2026-11-22T04:30:00Z", 3600, "ok", "");
+    let hostile = serde_json::to_string(HOSTILE_MESSAGE).unwrap();
+    hb(
+        "sync-mail",
+        "2026-11-22T05:55:00Z",
+        900,
+        "fail",
+        &format!(r#","exit_code":1,"message":{hostile}"#),
+    );
+    hb("fetch-rates", "2026-11-22T05:58:00Z", 300, "ok", "");
+    write(&dir, "broken.last", "not json");
+    write(&dir, &format!("{HOSTILE_JOB}.last"), "x");
+    (tmp, dir)
+}
+
+fn fixture_env(dir: &Path) -> Vec<(&'static str, String)> {
+    vec![
+        ("HB_DIR", dir.to_str().unwrap().to_owned()),
+        ("HB_NOW", NOW.to_owned()),
+        ("HB_EXPECT", "ghost".to_owned()),
+        ("HB_HOST", "web1".to_owned()),
+    ]
+}
+
+fn run_fixture(dir: &Path, extra_env: &[(&str, &str)], args: &[&str]) -> Run {
+    let env = fixture_env(dir);
+    let mut all: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    all.extend_from_slice(extra_env);
+    night_watch(&all, args)
+}
+
+/// Replaces the temporary directory, in each escaped form it takes, with
+/// `$TMP`, so that snapshots do not depend on it.
+fn normalise(text: &str, tmp: &Path) -> String {
+    let raw = tmp.to_str().unwrap();
+    text.replace(&escape::markdown(raw), "$TMP")
+        .replace(&escape::html(raw), "$TMP")
+        .replace(raw, "$TMP")
+}
+
+/// A line diff (longest common subsequence) of two texts, `-` for expected
+/// lines and `+` for actual ones.
+fn diff(expected: &str, actual: &str) -> String {
+    let a: Vec<&str> = expected.lines().collect();
+    let b: Vec<&str> = actual.lines().collect();
+    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for i in (0..a.len()).rev() {
+        for j in (0..b.len()).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let (mut i, mut j, mut out) = (0, 0, String::new());
+    while i < a.len() || j < b.len() {
+        if i < a.len() && j < b.len() && a[i] == b[j] {
+            out += &format!("  {}\n", a[i]);
+            i += 1;
+            j += 1;
+        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
+            out += &format!("- {}\n", a[i]);
+            i += 1;
+        } else {
+            out += &format!("+ {}\n", b[j]);
+            j += 1;
+        }
+    }
+    out
+}
+
+fn assert_snapshot(name: &str, actual: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(name);
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read snapshot {}: {e}; create it with UPDATE_SNAPSHOTS=1\n--- actual ---\n{actual}",
+            path.display()
+        )
+    });
+    if expected != actual {
+        panic!(
+            "output differs from snapshot {} (- expected, + actual):\n{}",
+            path.display(),
+            diff(&expected, actual)
+        );
+    }
+}
+
+#[test]
+fn the_panel_matches_its_snapshot_in_every_format() {
+    let (tmp, dir) = fixture();
+    for (format, file) in [
+        ("text", "panel.txt"),
+        ("markdown", "panel.md"),
+        ("html", "panel.html"),
+        ("json", "panel.json"),
+    ] {
+        let out = run_fixture(&dir, &[], &["--panel", "--format", format]).ok();
+        assert_snapshot(file, &normalise(&out, tmp.path()));
+    }
+}
+
+#[test]
+fn the_report_matches_its_snapshot_in_every_format() {
+    let (tmp, dir) = fixture();
+    for (format, file) in [
+        ("text", "report.txt"),
+        ("markdown", "report.md"),
+        ("html", "report.html"),
+    ] {
+        let out = run_fixture(&dir, &[], &["--format", format]).ok();
+        assert_snapshot(file, &normalise(&out, tmp.path()));
+    }
+}
+
+/// The cells of an ASCII text table, row by row, heading first.
+fn table_cells(text: &str) -> Vec<Vec<&str>> {
+    text.lines()
+        .filter(|l| l.starts_with("| "))
+        .map(|l| l.trim_matches('|').split(" | ").map(str::trim).collect())
+        .collect()
+}
+
+#[test]
+fn the_panel_is_worst_first_then_by_ratio_then_by_name() {
+    let (_tmp, dir) = fixture();
+    let out = run_fixture(&dir, &[], &["--panel"]).ok();
+    let rows = table_cells(&out);
+    let want: [[&str; 5]; 9] = [
+        ["job", "status", "age", "interval", "ratio"],
+        ["bad|<b>\\u{1b}[2J", "invalid", "-", "-", "-"],
+        ["broken", "invalid", "-", "-", "-"],
+        ["db-dump", "stale", "2d 7h", "1d", "2.3x"],
+        ["ghost", "missing", "-", "-", "-"],
+        ["sync-mail", "failed", "5m", "15m", "0.3x"],
+        ["rotate-logs", "late", "1h 30m", "1h", "1.5x"],
+        ["fetch-rates", "ok", "2m", "5m", "0.4x"],
+        ["backup", "ok", "2h 59m", "1d", "0.1x"],
+    ];
+    assert_eq!(rows, want, "{out}");
+}
+
+#[test]
+fn the_json_format_is_hb_checks_document() {
+    let (_tmp, dir) = fixture();
+    for args in [&["--format", "json"][..], &["--format", "json", "--panel"]] {
+        let out = run_fixture(&dir, &[], args).ok();
+        let doc: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
+        assert_eq!(doc["checked_at"], NOW);
+        assert_eq!(doc["jobs"].as_array().unwrap().len(), 8);
+        assert_eq!(doc["jobs"][2]["job"], "db-dump");
+        assert_eq!(doc["jobs"][2]["status"], "stale");
+        assert_eq!(doc["summary"]["invalid"], 2);
+        assert_eq!(doc["summary"]["ok"], 2);
+    }
+}
+
+#[test]
+fn piped_text_has_ascii_borders_and_no_escape_byte() {
+    let (_tmp, dir) = fixture();
+    for args in [&["--panel"][..], &[]] {
+        let run = run_fixture(&dir, &[], args);
+        let out = run.ok();
+        assert!(out.is_ascii(), "{}", run.context());
+        assert!(!out.as_bytes().contains(&0x1b), "{}", run.context());
+        assert!(out.contains("+======"), "{}", run.context());
+    }
+}
+
+/// Runs night-watch under a pseudo-terminal with `script` from util-linux,
+/// or returns `None` (failing under CI, where it must be installed).
+fn under_a_terminal(dir: &Path, extra_env: &[(&str, &str)]) -> Option<String> {
+    let script = ["/usr/bin/script", "/bin/script"]
+        .into_iter()
+        .find(|p| Path::new(p).exists());
+    let Some(script) = script else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "`script` (util-linux) is needed to test the terminal output"
+        );
+        eprintln!("note: `script` (util-linux) not found; terminal test skipped");
+        return None;
+    };
+    let inner = format!("'{BIN}' --panel");
+    let mut cmd = Command::new(script);
+    cmd.env_clear()
+        .args(["-qec", &inner, "/dev/null"])
+        .stdin(Stdio::null());
+    for (k, v) in fixture_env(dir) {
+        cmd.env(k, v);
+    }
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    let output = cmd.output().expect("run script");
+    let run = Run {
+        shown: format!("{script} -qec {inner:?} /dev/null"),
+        output,
+    };
+    assert_eq!(run.output.status.code(), Some(0), "{}", run.context());
+    Some(String::from_utf8(run.output.stdout).expect("UTF-8 output"))
+}
+
+#[test]
+fn a_terminal_gets_utf8_borders_and_colour() {
+    let (_tmp, dir) = fixture();
+    let Some(out) = under_a_terminal(&dir, &[]) else {
+        return;
+    };
+    assert!(out.contains('┌') && out.contains('╞'), "{out}");
+    assert!(out.contains("\x1b["), "colour expected: {out:?}");
+    // The job's own escape sequence is still inert.
+    assert!(!out.contains("\x1b[2J"), "{out:?}");
+}
+
+#[test]
+fn no_color_keeps_a_terminal_free_of_escapes() {
+    let (_tmp, dir) = fixture();
+    let Some(out) = under_a_terminal(&dir, &[("NO_COLOR", "1")]) else {
+        return;
+    };
+    assert!(out.contains('┌'), "{out}");
+    assert!(!out.contains('\x1b'), "{out:?}");
+}
+
+#[test]
+fn hostile_text_is_inert_in_every_format() {
+    let (_tmp, dir) = fixture();
+    let host = "web1<script>|\x1b[31m\nBcc: x";
+    let env = [("HB_HOST", host)];
+    for format in ["text", "markdown", "html"] {
+        for args in [&["--format", format][..], &["--format", format, "--panel"]] {
+            let run = run_fixture(&dir, &env, args);
+            let out = run.ok();
+            assert!(!out.contains('\x1b'), "{}", run.context());
+            assert!(
+                !out.chars().any(|c| c.is_control() && c != '\n'),
+                "{}",
+                run.context()
+            );
+            match format {
+                "html" => {
+                    assert!(!out.contains("<script>"), "{}", run.context());
+                    assert!(!out.contains("<b>"), "{}", run.context());
+                    assert!(out.contains("bad|&lt;b&gt;\\u{1b}[2J"), "{}", run.context());
+                }
+                "markdown" => {
+                    assert!(!out.contains("<script>"), "{}", run.context());
+                    assert!(!out.contains("<b>"), "{}", run.context());
+                    assert!(
+                        out.contains("| bad\\|&lt;b\\>\\\\u\\{1b\\}\\[2J | invalid |"),
+                        "{}",
+                        run.context()
+                    );
+                }
+                _ => assert!(out.contains("bad|<b>\\u{1b}[2J"), "{}", run.context()),
+            }
+        }
+    }
+    // The message, in the full report.
+    let html = run_fixture(&dir, &env, &["--format", "html"]).ok();
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; | \\u{1b}[31mred"));
+    assert!(html.contains("night-watch report for web1&lt;script&gt;|\\u{1b}[31m\\u{a}Bcc: x"));
+    let md = run_fixture(&dir, &env, &["--format", "markdown"]).ok();
+    assert!(md
+        .contains("- message: &lt;script\\>alert\\(1\\)&lt;/script\\> \\| \\\\u\\{1b\\}\\[31mred"));
+    assert!(md.starts_with(
+        "# night-watch report for web1&lt;script\\>\\|\\\\u\\{1b\\}\\[31m\\\\u\\{a\\}Bcc: x,"
+    ));
+    let text = run_fixture(&dir, &env, &[]).ok();
+    assert!(text.contains("  message    <script>alert(1)</script> | \\u{1b}[31mred\n"));
+    assert!(text.starts_with("night-watch report for web1<script>|\\u{1b}[31m\\u{a}Bcc: x,"));
+    // And the subject stays one line.
+    let subject = run_fixture(&dir, &env, &["--subject"]).ok();
+    assert_eq!(subject.lines().count(), 1, "{subject:?}");
+    assert!(!subject.trim_end_matches('\n').chars().any(char::is_control));
+    assert!(subject.starts_with("night-watch web1<script>|\\u{1b}[31m\\u{a}Bcc: x: "));
+}
+
+#[test]
+fn the_subject_gives_the_counts_worst_first() {
+    let (_tmp, dir) = fixture();
+    let out = run_fixture(&dir, &[], &["--subject"]).ok();
+    assert_eq!(
+        out,
+        "night-watch web1: 2 invalid, 1 stale, 1 missing, 1 failed, 1 late, 2 ok\n"
+    );
+    // --subject wins over --panel and --format, which HB_* may set for the
+    // panel of the same mail.
+    let out = run_fixture(
+        &dir,
+        &[("HB_PANEL", "1"), ("HB_FORMAT", "html")],
+        &["--subject"],
+    )
+    .ok();
+    assert_eq!(
+        out,
+        "night-watch web1: 2 invalid, 1 stale, 1 missing, 1 failed, 1 late, 2 ok\n"
+    );
+}
+
+#[test]
+fn the_subject_says_all_ok_when_all_are() {
+    let tmp = tempfile::tempdir().unwrap();
+    for job in ["backup", "rotate-logs", "sync-mail"] {
+        write(
+            tmp.path(),
+            &format!("{job}.last"),
+            &heartbeat(job, "2026-11-22T05:00:00Z", 86_400, "ok", ""),
+        );
+    }
+    let dir = tmp.path().to_str().unwrap();
+    let env = [("HB_DIR", dir), ("HB_NOW", NOW), ("HB_HOST", "db2")];
+    let out = night_watch(&env, &["--subject"]).ok();
+    assert_eq!(out, "night-watch db2: all 3 jobs ok\n");
+    let report = night_watch(&env, &[]).ok();
+    assert!(report.contains("3 jobs: 3 ok\n"), "{report}");
+    assert!(report.contains("\nNothing needs attention.\n"), "{report}");
+}
+
+#[test]
+fn the_report_details_every_job_that_needs_attention() {
+    let (tmp, dir) = fixture();
+    let out = normalise(&run_fixture(&dir, &[], &[]).ok(), tmp.path());
+    let section = |title: &str| -> String {
+        let start = out
+            .find(&format!("\n{title}\n"))
+            .unwrap_or_else(|| panic!("no section `{title}` in:\n{out}"));
+        out[start + 1..]
+            .lines()
+            .skip(1)
+            .take(5)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert!(out.contains("\nNeeds attention (6):\n"), "{out}");
+    assert!(!out.contains("\nok  "), "ok jobs are not listed: {out}");
+    assert_eq!(
+        section("stale  db-dump"),
+        "  last seen  2026-11-19 23:00 UTC (2d 7h ago)\n  reason     silent for 2d 7h, more than 2x its interval of 1d\n  message    pg_dump: disk full\n  exit code  2\n  file       $TMP/hb/db-dump.last"
+    );
+    assert_eq!(
+        section("failed  sync-mail"),
+        "  last seen  2026-11-22 05:55 UTC (5m ago)\n  reason     the last run reported failure\n  message    <script>alert(1)</script> | \\u{1b}[31mred\n  exit code  1\n  file       $TMP/hb/sync-mail.last"
+    );
+    assert_eq!(
+        section("late  rotate-logs"),
+        "  last seen  2026-11-22 04:30 UTC (1h 30m ago)\n  reason     last seen 1h 30m ago, past its interval of 1h\n  message    -\n  exit code  -\n  file       $TMP/hb/rotate-logs.last"
+    );
+    assert_eq!(
+        section("missing  ghost"),
+        "  last seen  never\n  reason     expected, but no heartbeat has ever been written\n  message    -\n  exit code  -\n  file       -"
+    );
+    assert!(section("invalid  broken").contains("  reason     not a heartbeat record: "));
+    assert!(section("invalid  bad|<b>\\u{1b}[2J")
+        .contains("  reason     the file name is not a valid job name"));
+    assert!(out.ends_with(
+        "directories read: $TMP/hb\nstale after: 2x the interval\njudged at: 2026-11-22 06:00 UTC\n"
+    ));
+}
+
+#[test]
+fn several_hosts_add_the_host_column_first() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hosts = tmp.path().join("hosts");
+    let ts = "2026-11-22T05:00:00Z";
+    write(
+        &hosts.join("web1"),
+        "backup.last",
+        &heartbeat("backup", ts, 86_400, "ok", ""),
+    );
+    write(
+        &hosts.join("web2"),
+        "backup.last",
+        &heartbeat("backup", "2026-11-20T05:00:00Z", 86_400, "ok", ""),
+    );
+    write(
+        &hosts.join("web2"),
+        "rotate-logs.last",
+        &heartbeat("rotate-logs", "2026-11-22T04:30:00Z", 3600, "ok", ""),
+    );
+    let dir = hosts.to_str().unwrap();
+    let env = [("HB_DIR", dir), ("HB_NOW", NOW), ("HB_HOST", "hub")];
+    let text = night_watch(&env, &["--panel"]).ok();
+    let want: [[&str; 6]; 4] = [
+        ["host", "job", "status", "age", "interval", "ratio"],
+        ["web2", "backup", "stale", "2d 1h", "1d", "2.0x"],
+        ["web2", "rotate-logs", "late", "1h 30m", "1h", "1.5x"],
+        ["web1", "backup", "ok", "1h", "1d", "0.0x"],
+    ];
+    assert_eq!(table_cells(&text), want, "{text}");
+    let md = night_watch(&env, &["--panel", "--format", "markdown"]).ok();
+    assert!(
+        md.starts_with("| host | job | status | age | interval | ratio |\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| web2 | backup | stale | 2d 1h | 1d | 2.0x |\n"),
+        "{md}"
+    );
+    let html = night_watch(&env, &["--panel", "--format", "html"]).ok();
+    let first_th = html.find("<th").unwrap();
+    assert!(html[first_th..].contains(">host</th><th"), "{html}");
+    let report = night_watch(&env, &[]).ok();
+    assert!(report.contains("\nstale  backup on web2\n"), "{report}");
+    // One host: no host column.
+    let one = hosts.join("web1");
+    let env = [("HB_DIR", one.to_str().unwrap()), ("HB_NOW", NOW)];
+    let text = night_watch(&env, &["--panel"]).ok();
+    assert!(text.lines().nth(1).unwrap().starts_with("| job "), "{text}");
+}
+
+#[test]
+fn an_empty_directory_is_a_good_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_str().unwrap();
+    let env = [("HB_DIR", dir), ("HB_NOW", NOW), ("HB_HOST", "web1")];
+    let out = night_watch(&env, &[]).ok();
+    assert!(out.contains("\nno heartbeats found\n"), "{out}");
+    let subject = night_watch(&env, &["--subject"]).ok();
+    assert_eq!(subject, "night-watch web1: no heartbeats found\n");
+}
+
+#[test]
+fn nothing_readable_exits_3_with_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let gone = tmp.path().join("gone");
+    let env = [("HB_DIR", gone.to_str().unwrap()), ("HB_NOW", NOW)];
+    for args in [&[][..], &["--panel"], &["--subject"], &["--format", "html"]] {
+        let run = night_watch(&env, args);
+        let err = run.fails(3);
+        assert_eq!(err.lines().count(), 1, "{}", run.context());
+        assert!(
+            err.starts_with("night-watch: cannot read heartbeat directory "),
+            "{}",
+            run.context()
+        );
+        assert!(!err.trim_end().ends_with('.'), "{}", run.context());
+    }
+}
+
+#[test]
+fn bad_usage_exits_3_with_one_line() {
+    let (_tmp, dir) = fixture();
+    for (env, args) in [
+        (vec![], vec!["--format", "pdf"]),
+        (vec![("HB_FACTOR", "1")], vec![]),
+        (vec![], vec!["--now", "yesterday"]),
+        (vec![("HB_FORMAT", "pdf")], vec![]),
+    ] {
+        let run = run_fixture(&dir, &env, &args);
+        let err = run.fails(3);
+        assert_eq!(err.lines().count(), 1, "{}", run.context());
+        assert!(err.starts_with("night-watch: "), "{}", run.context());
+    }
+}
+
+#[test]
+fn options_come_from_the_environment() {
+    let (_tmp, dir) = fixture();
+    let out = run_fixture(&dir, &[("HB_PANEL", "1"), ("HB_FORMAT", "markdown")], &[]).ok();
+    assert!(out.starts_with("| job | status |"), "{out}");
+    let out = run_fixture(&dir, &[("HB_FACTOR", "10")], &["--panel"]).ok();
+    let rows = table_cells(&out);
+    assert!(
+        rows.contains(&vec!["db-dump", "failed", "2d 7h", "1d", "2.3x"]),
+        "factor 10 keeps db-dump from going stale: {out}"
+    );
+}
+
+#[test]
+fn a_closed_pipe_is_not_an_error() {
+    let (_tmp, dir) = fixture();
+    let (mut cmd, shown) = command(&[], &["--format", "html"]);
+    for (k, v) in fixture_env(&dir) {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run night-watch");
+    // Close the reading end at once, like `| head -c0`.
+    drop(child.stdout.take());
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{shown}\nstderr: {stderr}");
+    assert_eq!(stderr, "", "{shown}");
+}
