@@ -27,16 +27,18 @@ pub fn terminal(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// Escapes text for a GitHub-flavoured Markdown table cell: control
-/// characters as in [`terminal`], then every character Markdown gives a
-/// meaning to, including `|`, behind a backslash.
+/// Escapes text for a GitHub-flavoured Markdown table cell or list item:
+/// control characters as in [`terminal`], then every character that has a
+/// meaning inside a line (emphasis, code, links, strike-through, `|`) behind a
+/// backslash, and `<` and `&` as entities so no HTML gets through. Characters
+/// that matter only at the start of a line (`#`, `-`, `+`, `1.`) are left
+/// alone: escaped text never starts a line.
 pub fn markdown(text: &str) -> String {
     let plain = terminal(text);
     let mut out = String::with_capacity(plain.len() + 8);
     for c in plain.chars() {
         match c {
-            '\\' | '`' | '*' | '_' | '{' | '}' | '[' | ']' | '(' | ')' | '#' | '+' | '-' | '.'
-            | '!' | '|' | '~' | '>' => {
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '>' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -82,8 +84,9 @@ mod tests {
     fn markdown_escapes_table_and_inline_syntax() {
         assert_eq!(markdown("a|b"), "a\\|b");
         assert_eq!(markdown("<script>"), "&lt;script\\>");
-        assert_eq!(markdown("*bold* [x](y)"), "\\*bold\\* \\[x\\]\\(y\\)");
-        assert_eq!(markdown("\x1b[31m"), "\\\\u\\{1b\\}\\[31m");
+        assert_eq!(markdown("*bold* [x](y)"), "\\*bold\\* \\[x\\](y)");
+        assert_eq!(markdown("db-dump 2026-11-22."), "db-dump 2026-11-22.");
+        assert_eq!(markdown("\x1b[31m"), "\\\\u{1b}\\[31m");
     }
 
     #[test]

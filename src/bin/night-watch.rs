@@ -41,7 +41,7 @@ struct Args {
     panel: bool,
 
     /// Output format.
-    #[arg(long, value_enum, env = "HB_FORMAT", default_value = "text")]
+    #[arg(long, value_enum, env = "HB_REPORT_FORMAT", default_value = "text")]
     format: Format,
 
     /// Print one line for a mail subject, such as `night-watch web1: 1
