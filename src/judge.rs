@@ -179,7 +179,10 @@ pub fn judge(entry: &Entry, policy: &Policy) -> Judgement {
     }
     let age = age.max(0) as u64;
     let ratio = age as f64 / interval as f64;
-    let (status, reason) = classify(age, interval, policy.factor, run);
+    let (status, mut reason) = classify(age, interval, policy.factor, run);
+    if let (Status::Failed, Some(code), Some(reason)) = (status, exit_code, reason.as_mut()) {
+        reason.push_str(&format!(" (exit code {code})"));
+    }
     Judgement {
         job: entry.job.clone(),
         host: entry.subdir.clone().or(host),

@@ -4,6 +4,7 @@
 mod common;
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -138,4 +139,79 @@ fn the_systemd_units_pass_systemd_analyze_verify() {
         "the check catches a typo{}",
         out.context()
     );
+}
+
+#[test]
+fn the_morning_mail_line_sends_the_panel_with_the_counts_as_subject() {
+    let s = Scratch::new();
+    s.write(
+        "backup.last",
+        r#"{"version":1,"job":"backup","timestamp":"2026-11-22T03:00:00Z","interval_seconds":3600,"host":"web1","pid":1,"status":"ok"}"#,
+    );
+    // A stand-in for mail(1) that keeps what cron's line hands it.
+    let fake_bin = s.root().join("fake-bin");
+    fs::create_dir(&fake_bin).unwrap();
+    let mail = fake_bin.join("mail");
+    fs::write(
+        &mail,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > {root}/mail.args\ncat > {root}/mail.body\n",
+            root = s.root().display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&mail, fs::Permissions::from_mode(0o755)).unwrap();
+    let line = crontab_lines()
+        .into_iter()
+        .find(|l| l.contains("night-watch --panel"))
+        .expect("the morning-mail line");
+    let command = line
+        .splitn(6, ' ')
+        .nth(5)
+        .expect("five time fields, then the command");
+    let bin_dir = Path::new(HB_WRITE).parent().unwrap();
+    s.cmd("/bin/sh")
+        .env(
+            "PATH",
+            format!("{}:{}:/usr/bin:/bin", fake_bin.display(), bin_dir.display()),
+        )
+        .env("HB_DIR", s.hb())
+        .env("HB_HOST", "web1")
+        .env("HB_NOW", "2026-11-22T07:30:00Z")
+        .args(["-c", command])
+        .run()
+        .code(0)
+        .silent();
+    let args = fs::read_to_string(s.root().join("mail.args")).unwrap();
+    assert_eq!(args, "-s\nnight-watch web1: 1 stale\nops@example.com\n");
+    let body = fs::read_to_string(s.root().join("mail.body")).unwrap();
+    assert!(body.contains("| backup | stale  |"), "{body}");
+    assert!(!body.contains('\x1b'), "plain text for a mail: {body:?}");
+}
+
+#[test]
+fn the_demo_runs_without_a_server() {
+    let s = Scratch::new();
+    let bin_dir = Path::new(HB_WRITE).parent().unwrap();
+    let out = s
+        .cmd("/bin/sh")
+        .env("HB_BIN", bin_dir)
+        .arg(contrib("demo.sh"))
+        .run();
+    out.code(0);
+    for part in [
+        "sync-mirror failed",
+        "rotate-logs stale",
+        "billing missing",
+        "(exit code 2",
+        "night-watch report for",
+        "Needs attention",
+        "disk full",
+    ] {
+        assert!(
+            out.stdout.contains(part),
+            "demo output should show {part:?}{}",
+            out.context()
+        );
+    }
 }

@@ -256,8 +256,8 @@ fn subdirectories_one_level_deep_are_read_and_the_rest_ignored() {
     assert_eq!(
         out.stdout.lines().collect::<Vec<_>>(),
         [
-            "web1/backup ok: age 10s, interval 5m, ratio 0.03x",
-            "web2/backup ok: age 10s, interval 5m, ratio 0.03x",
+            "web1/backup ok: age 10s, interval 5m, ratio 0.0x",
+            "web2/backup ok: age 10s, interval 5m, ratio 0.0x",
         ],
         "{}",
         out.context()
@@ -294,7 +294,7 @@ fn quiet_and_verbose() {
         "only the bad job{}",
         normal.context()
     );
-    normal.stdout_has("dead stale: age 1m, interval 10s, ratio 6x: silent for 1m");
+    normal.stdout_has("dead stale: age 1m, interval 10s, ratio 6.0x: silent for 1m");
     let verbose = check(&s, &["--now", &t0_plus(60), "-v"]);
     assert_eq!(verbose.stdout.lines().count(), 2, "{}", verbose.context());
     assert!(verbose

@@ -460,7 +460,7 @@ fn the_report_details_every_job_that_needs_attention() {
     );
     assert_eq!(
         section("failed  sync-mail"),
-        "  last seen  2026-11-22 05:55 UTC (5m ago)\n  reason     the last run reported failure\n  message    <script>alert(1)</script> | \\u{1b}[31mred\n  exit code  1\n  file       $TMP/hb/sync-mail.last"
+        "  last seen  2026-11-22 05:55 UTC (5m ago)\n  reason     the last run reported failure (exit code 1)\n  message    <script>alert(1)</script> | \\u{1b}[31mred\n  exit code  1\n  file       $TMP/hb/sync-mail.last"
     );
     assert_eq!(
         section("late  rotate-logs"),

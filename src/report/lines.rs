@@ -2,7 +2,7 @@
 
 use std::io;
 
-use super::round_ratio;
+use super::nightly::{format_ratio, several_hosts};
 use crate::escape::terminal;
 use crate::judge::{Judgement, Status};
 use crate::record::format_duration;
@@ -10,23 +10,20 @@ use crate::record::format_duration;
 /// Writes one line per job, `job status: age, interval, ratio: reason`, in
 /// the order given. With `all` false, ok jobs are left out.
 pub fn write_lines(out: &mut impl io::Write, jobs: &[Judgement], all: bool) -> io::Result<()> {
-    let hosts = jobs.iter().filter_map(|j| j.host.as_deref());
-    let several_hosts = hosts.clone().zip(hosts.skip(1)).any(|(a, b)| a != b);
+    let several_hosts = several_hosts(jobs);
     for j in jobs.iter().filter(|j| all || j.status != Status::Ok) {
         let name = match (&j.host, several_hosts) {
             (Some(host), true) => format!("{}/{}", terminal(host), terminal(&j.job)),
             _ => terminal(&j.job).into_owned(),
         };
         write!(out, "{name} {}", j.status)?;
-        if let (Some(age), Some(interval), Some(ratio)) =
-            (j.age_seconds, j.interval_seconds, j.ratio)
-        {
+        if let (Some(age), Some(interval)) = (j.age_seconds, j.interval_seconds) {
             write!(
                 out,
-                ": age {}, interval {}, ratio {}x",
+                ": age {}, interval {}, ratio {}",
                 format_duration(age),
                 format_duration(interval),
-                round_ratio(ratio)
+                format_ratio(j.ratio)
             )?;
         }
         match &j.reason {
