@@ -38,6 +38,13 @@ pub enum Error {
         /// The OS error.
         source: io::Error,
     },
+    /// A file other than a heartbeat (the metrics file) could not be written.
+    WriteFile {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
     /// A heartbeat could not be removed when retiring its job.
     Retire {
         /// The job.
@@ -105,6 +112,11 @@ impl fmt::Display for Error {
                 "cannot write heartbeat for job `{job}` to {}: {source}",
                 terminal(&path.to_string_lossy())
             ),
+            Error::WriteFile { path, source } => write!(
+                f,
+                "cannot write {}: {source}",
+                terminal(&path.to_string_lossy())
+            ),
             Error::Retire { job, path, source } => write!(
                 f,
                 "cannot retire job `{job}`: cannot remove {}: {source}",
@@ -155,6 +167,7 @@ impl std::error::Error for Error {
         match self {
             Error::CreateDir { source, .. }
             | Error::Write { source, .. }
+            | Error::WriteFile { source, .. }
             | Error::Retire { source, .. }
             | Error::ReadDir { source, .. }
             | Error::Lock { source, .. } => Some(source),

@@ -15,6 +15,7 @@ pub mod error;
 pub mod escape;
 pub mod exit_code;
 pub mod judge;
+pub mod metrics;
 pub mod record;
 pub mod report;
 pub mod store;

@@ -116,15 +116,26 @@ fn write_in(dir: &Path, record: &Heartbeat) -> Result<PathBuf, Error> {
         create_dir(dir)?;
     }
     let path = heartbeat_path(dir, &record.job);
-    let bytes = record.to_json_line();
-    AtomicFile::new(&path, OverwriteBehavior::AllowOverwrite)
-        .write(|file| file.write_all(&bytes))
-        .map_err(|err| Error::Write {
+    match write_file(&path, &record.to_json_line()) {
+        Ok(()) => Ok(path),
+        Err(Error::WriteFile { path, source }) => Err(Error::Write {
             job: record.job.clone(),
-            path: path.clone(),
+            path,
+            source,
+        }),
+        Err(other) => Err(other),
+    }
+}
+
+/// Replaces `path` with `bytes` atomically, as heartbeats are written: a
+/// reader sees the old file or the new one, never a part.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    AtomicFile::new(path, OverwriteBehavior::AllowOverwrite)
+        .write(|file| file.write_all(bytes))
+        .map_err(|err| Error::WriteFile {
+            path: path.to_owned(),
             source: err.into(),
-        })?;
-    Ok(path)
+        })
 }
 
 /// Retires `job`: removes its heartbeat from each of `dirs` where it exists,

@@ -9,6 +9,7 @@ use clap::{Parser, ValueEnum};
 
 use cron_heartbeat::cli::{self, JudgeArgs};
 use cron_heartbeat::exit_code::Check;
+use cron_heartbeat::metrics::write_prometheus;
 use cron_heartbeat::report::{self, Report};
 use cron_heartbeat::store;
 
@@ -46,6 +47,11 @@ struct Args {
     /// How long to wait for another hb-check run to finish before giving up.
     #[arg(long, value_name = "DURATION", env = "HB_LOCK_TIMEOUT", default_value = "60", value_parser = cli::parse_timeout)]
     lock_timeout: Duration,
+
+    /// Also write every job's metrics in the Prometheus text format to this
+    /// file, atomically, for node_exporter's textfile collector.
+    #[arg(long, value_name = "PATH", env = "HB_METRICS_FILE")]
+    metrics_file: Option<PathBuf>,
 
     /// The lock file that keeps runs from overlapping. [default:
     /// .hb-check.lock in the first heartbeat directory]
@@ -107,6 +113,16 @@ fn run(args: &Args) -> Result<Check, cron_heartbeat::Error> {
     if let Err(err) = cli::print(&out) {
         eprintln!("{PROGRAM}: cannot write the report: {err}");
         return Ok(Check::Unknown);
+    }
+    // After the verdict is out: a metrics file that cannot be written must
+    // not hide which jobs are bad.
+    if let Some(path) = &args.metrics_file {
+        let mut metrics = Vec::new();
+        write_prometheus(&mut metrics, &report).expect("writing to memory");
+        if let Err(err) = store::write_file(path, &metrics) {
+            cli::report_error(PROGRAM, &err);
+            return Ok(Check::Unknown);
+        }
     }
     Ok(code)
 }

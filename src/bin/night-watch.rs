@@ -8,6 +8,7 @@ use clap::{Parser, ValueEnum};
 
 use cron_heartbeat::cli::{self, JudgeArgs};
 use cron_heartbeat::exit_code::Report as Code;
+use cron_heartbeat::metrics;
 use cron_heartbeat::report::{self, nightly, Layout, Page, Report, TextOptions};
 
 const PROGRAM: &str = "night-watch";
@@ -29,7 +30,7 @@ const PROGRAM: &str = "night-watch";
 #[command(
     name = PROGRAM,
     version,
-    after_help = "Formats:\n  text      a table; UTF-8 borders and colours on a terminal (not with NO_COLOR),\n            plain ASCII without escape sequences anywhere else\n  markdown  GitHub-flavoured Markdown (Gitea, GitHub)\n  html      one self-contained HTML document with inline styles, for a mail body\n  json      the document of `hb-check --format json`\n\nExample, from cron:\n  night-watch --panel | mail -s \"$(night-watch --subject)\" ops@example.com\n\nExit codes:\n  0  the report was rendered, whatever it says\n  3  nothing could be read (no heartbeat directory, unreadable directory),\n     or bad usage"
+    after_help = "Formats:\n  text      a table; UTF-8 borders and colours on a terminal (not with NO_COLOR),\n            plain ASCII without escape sequences anywhere else\n  markdown  GitHub-flavoured Markdown (Gitea, GitHub)\n  html      one self-contained HTML document with inline styles, for a mail body\n  json      the document of `hb-check --format json`\n  prometheus  the Prometheus text format, for node_exporter's textfile collector\n\nExample, from cron:\n  night-watch --panel | mail -s \"$(night-watch --subject)\" ops@example.com\n\nExit codes:\n  0  the report was rendered, whatever it says\n  3  nothing could be read (no heartbeat directory, unreadable directory),\n     or bad usage"
 )]
 struct Args {
     #[command(flatten)]
@@ -62,6 +63,7 @@ enum Format {
     Markdown,
     Html,
     Json,
+    Prometheus,
 }
 
 fn main() -> ExitCode {
@@ -114,6 +116,7 @@ fn run(args: &Args) -> Result<Code, cron_heartbeat::Error> {
         Format::Markdown => report::write_markdown(&mut out, &page, layout),
         Format::Html => report::write_html(&mut out, &page, layout),
         Format::Json => report::write_json(&mut out, &page.report),
+        Format::Prometheus => metrics::write_prometheus(&mut out, &page.report),
     };
     written.expect("writing to memory");
     if let Err(err) = cli::print(&out) {

@@ -1,0 +1,190 @@
+//! Prometheus text exposition of judged jobs, for node_exporter's textfile
+//! collector or any scraper of `.prom` files.
+
+use std::io;
+
+use crate::judge::{summary, Judgement, Status};
+use crate::report::Report;
+
+/// Writes every job's metrics in the Prometheus text format (0.0.4).
+///
+/// Jobs are labelled `cron_job` (Prometheus keeps `job` for the scrape
+/// target) and `host`. Values that do not exist for a job (the age of a
+/// missing job) are left out rather than faked.
+pub fn write_prometheus(out: &mut impl io::Write, report: &Report) -> io::Result<()> {
+    let jobs = report.jobs;
+    family(
+        out,
+        "cron_heartbeat_status",
+        "1 for the job's current status (ok, late, stale, failed, invalid, missing), 0 for the others.",
+        jobs,
+        |out, j, labels| {
+            for status in Status::ALL {
+                let value = u8::from(j.status == status);
+                writeln!(out, "cron_heartbeat_status{{{labels},status=\"{status}\"}} {value}")?;
+            }
+            Ok(())
+        },
+    )?;
+    gauge(
+        out,
+        "cron_heartbeat_last_seen_timestamp_seconds",
+        "Unix time of the job's last heartbeat.",
+        jobs,
+        |j| j.timestamp.map(|t| t.timestamp() as f64),
+    )?;
+    gauge(
+        out,
+        "cron_heartbeat_age_seconds",
+        "Seconds from the job's last heartbeat to the check.",
+        jobs,
+        |j| j.age_seconds.map(|a| a as f64),
+    )?;
+    gauge(
+        out,
+        "cron_heartbeat_interval_seconds",
+        "How often the job is expected to write a heartbeat.",
+        jobs,
+        |j| j.interval_seconds.map(|i| i as f64),
+    )?;
+    gauge(
+        out,
+        "cron_heartbeat_ratio",
+        "Age divided by interval; stale above the factor.",
+        jobs,
+        |j| j.ratio,
+    )?;
+    gauge(
+        out,
+        "cron_heartbeat_last_exit_code",
+        "The exit code the job's last run reported.",
+        jobs,
+        |j| j.exit_code.map(f64::from),
+    )?;
+    writeln!(out, "# HELP cron_heartbeat_jobs Jobs per status.")?;
+    writeln!(out, "# TYPE cron_heartbeat_jobs gauge")?;
+    for (status, count) in summary(jobs) {
+        writeln!(out, "cron_heartbeat_jobs{{status=\"{status}\"}} {count}")?;
+    }
+    writeln!(
+        out,
+        "# HELP cron_heartbeat_factor Jobs are stale past this many intervals."
+    )?;
+    writeln!(out, "# TYPE cron_heartbeat_factor gauge")?;
+    writeln!(out, "cron_heartbeat_factor {}", report.factor)?;
+    writeln!(
+        out,
+        "# HELP cron_heartbeat_checked_timestamp_seconds Unix time the jobs were judged at."
+    )?;
+    writeln!(out, "# TYPE cron_heartbeat_checked_timestamp_seconds gauge")?;
+    writeln!(
+        out,
+        "cron_heartbeat_checked_timestamp_seconds {}",
+        report.checked_at.timestamp()
+    )
+}
+
+fn family<W: io::Write>(
+    out: &mut W,
+    name: &str,
+    help: &str,
+    jobs: &[Judgement],
+    mut each: impl FnMut(&mut W, &Judgement, &str) -> io::Result<()>,
+) -> io::Result<()> {
+    writeln!(out, "# HELP {name} {help}")?;
+    writeln!(out, "# TYPE {name} gauge")?;
+    for j in jobs {
+        let labels = format!(
+            "cron_job=\"{}\",host=\"{}\"",
+            label_value(&j.job),
+            label_value(j.host.as_deref().unwrap_or_default())
+        );
+        each(out, j, &labels)?;
+    }
+    Ok(())
+}
+
+fn gauge(
+    out: &mut impl io::Write,
+    name: &str,
+    help: &str,
+    jobs: &[Judgement],
+    value: impl Fn(&Judgement) -> Option<f64>,
+) -> io::Result<()> {
+    family(out, name, help, jobs, |out, j, labels| match value(j) {
+        Some(v) => writeln!(out, "{name}{{{labels}}} {v}"),
+        None => Ok(()),
+    })
+}
+
+/// Escapes a label value: backslash, double quote and line feed, as the
+/// text format requires.
+fn label_value(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use std::path::PathBuf;
+
+    fn judged(job: &str, status: Status) -> Judgement {
+        Judgement {
+            job: job.to_owned(),
+            host: Some("web1".to_owned()),
+            status,
+            timestamp: Some(Utc.timestamp_opt(1_800_000_000, 0).unwrap()),
+            age_seconds: Some(900),
+            interval_seconds: Some(300),
+            ratio: Some(3.0),
+            reason: None,
+            path: Some(PathBuf::from("/hb/x.last")),
+            exit_code: None,
+            message: None,
+        }
+    }
+
+    #[test]
+    fn every_job_gets_one_hot_status_and_its_gauges() {
+        let jobs = [judged("backup", Status::Stale), Judgement::missing("ghost")];
+        let report = Report {
+            checked_at: Utc.timestamp_opt(1_800_000_900, 0).unwrap(),
+            factor: 2.0,
+            jobs: &jobs,
+            dirs: &[],
+        };
+        let mut out = Vec::new();
+        write_prometheus(&mut out, &report).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let has = |line: &str| assert!(text.lines().any(|l| l == line), "{line} in:\n{text}");
+        has(r#"cron_heartbeat_status{cron_job="backup",host="web1",status="stale"} 1"#);
+        has(r#"cron_heartbeat_status{cron_job="backup",host="web1",status="ok"} 0"#);
+        has(r#"cron_heartbeat_status{cron_job="ghost",host="",status="missing"} 1"#);
+        has(r#"cron_heartbeat_age_seconds{cron_job="backup",host="web1"} 900"#);
+        has(
+            r#"cron_heartbeat_last_seen_timestamp_seconds{cron_job="backup",host="web1"} 1800000000"#,
+        );
+        has(r#"cron_heartbeat_jobs{status="missing"} 1"#);
+        has("cron_heartbeat_checked_timestamp_seconds 1800000900");
+        assert!(
+            !text.contains(r#"cron_heartbeat_age_seconds{cron_job="ghost""#),
+            "no fake age"
+        );
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(label_value(r#"a"b\c"#), r#"a\"b\\c"#);
+        assert_eq!(label_value("x\ny"), "x\\ny");
+    }
+}

@@ -1,0 +1,177 @@
+//! The Prometheus side, checked by Prometheus's own promtool: the metrics
+//! night-watch and hb-check write, and the alerting rules in contrib/.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::{Outcome, Scratch};
+
+const NIGHT_WATCH: &str = env!("CARGO_BIN_EXE_night-watch");
+const HB_CHECK: &str = env!("CARGO_BIN_EXE_hb-check");
+
+/// Whether promtool is installed; under CI it must be.
+fn promtool_available() -> bool {
+    let found = Command::new("promtool").arg("--version").output().is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "promtool is needed under CI: install Debian's prometheus package (see .ci/run)"
+        );
+        eprintln!("skipped: promtool is not installed");
+    }
+    found
+}
+
+/// `promtool check metrics` over `text`, which it reads on stdin.
+fn check_metrics(text: &str) -> Outcome {
+    let mut child = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start promtool");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    Outcome::new(
+        format!("promtool check metrics <<EOF\n{text}EOF"),
+        Path::new("/nonexistent"),
+        output,
+    )
+}
+
+fn fixture(s: &Scratch) {
+    s.write(
+        "backup.last",
+        r#"{"version":1,"job":"backup","timestamp":"2026-11-22T03:00:00Z","interval_seconds":300,"host":"web1","pid":1,"status":"ok"}"#,
+    );
+    s.write(
+        "sync.last",
+        r#"{"version":1,"job":"sync","timestamp":"2026-11-22T03:10:00Z","interval_seconds":3600,"host":"web1","pid":1,"status":"fail","exit_code":3}"#,
+    );
+    s.write("garbage.last", "not json");
+}
+
+#[test]
+fn night_watch_metrics_pass_promtool() {
+    if !promtool_available() {
+        return;
+    }
+    let s = Scratch::new();
+    fixture(&s);
+    let out = s
+        .cmd(NIGHT_WATCH)
+        .env("HB_DIR", s.hb())
+        .args([
+            "--format",
+            "prometheus",
+            "--now",
+            "2026-11-22T03:20:00Z",
+            "--expect",
+            "ghost",
+        ])
+        .run();
+    out.code(0);
+    for line in [
+        r#"cron_heartbeat_status{cron_job="backup",host="web1",status="stale"} 1"#,
+        r#"cron_heartbeat_status{cron_job="sync",host="web1",status="failed"} 1"#,
+        r#"cron_heartbeat_status{cron_job="garbage",host="",status="invalid"} 1"#,
+        r#"cron_heartbeat_status{cron_job="ghost",host="",status="missing"} 1"#,
+        r#"cron_heartbeat_last_exit_code{cron_job="sync",host="web1"} 3"#,
+        r#"cron_heartbeat_age_seconds{cron_job="backup",host="web1"} 1200"#,
+        "cron_heartbeat_checked_timestamp_seconds 1795317600",
+    ] {
+        assert!(
+            out.stdout.lines().any(|l| l == line),
+            "{line}{}",
+            out.context()
+        );
+    }
+    let checked = check_metrics(&out.stdout);
+    checked.code(0);
+    assert!(
+        checked.stdout.trim().is_empty() && checked.stderr.trim().is_empty(),
+        "promtool lint findings{}",
+        checked.context()
+    );
+    // The same check refuses a broken exposition, or it proves nothing.
+    check_metrics("cron_heartbeat_status{cron_job=\"x} 1\n").code(1);
+}
+
+#[test]
+fn hb_check_writes_the_metrics_file_atomically() {
+    if !promtool_available() {
+        return;
+    }
+    let s = Scratch::new();
+    fixture(&s);
+    let file = s.root().join("textfile/cron_heartbeat.prom");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    let out = s
+        .cmd(HB_CHECK)
+        .env("HB_DIR", s.hb())
+        .env("HB_METRICS_FILE", &file)
+        .args(["--now", "2026-11-22T03:20:00Z", "--quiet"])
+        .run();
+    out.code(2).silent();
+    let text = std::fs::read_to_string(&file).expect("the metrics file");
+    assert!(
+        text.contains(r#"cron_heartbeat_jobs{status="invalid"} 1"#),
+        "{text}"
+    );
+    check_metrics(&text).code(0);
+    assert_eq!(
+        common::listing(file.parent().unwrap()),
+        ["cron_heartbeat.prom"],
+        "no temporary file left beside it"
+    );
+}
+
+#[test]
+fn the_alerting_rules_pass_promtool_and_their_unit_tests() {
+    if !promtool_available() {
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = |args: &[&str]| {
+        let output = Command::new("promtool")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .unwrap();
+        Outcome::new(format!("promtool {}", args.join(" ")), root, output)
+    };
+    run(&[
+        "check",
+        "rules",
+        "contrib/prometheus/cron-heartbeat.rules.yml",
+    ])
+    .code(0);
+    run(&["test", "rules", "tests/prometheus/rules.test.yml"]).code(0);
+}
+
+#[test]
+fn an_unwritable_metrics_file_exits_3_after_the_verdict() {
+    let s = Scratch::new();
+    fixture(&s);
+    let out = s
+        .cmd(HB_CHECK)
+        .env("HB_DIR", s.hb())
+        .env("HB_METRICS_FILE", s.root().join("no/such/dir/m.prom"))
+        .args(["--now", "2026-11-22T03:20:00Z"])
+        .run();
+    out.code(3).stdout_has("sync failed");
+    assert!(
+        out.stderr.starts_with("hb-check: cannot write ") && out.stderr.contains("m.prom"),
+        "{}",
+        out.context()
+    );
+}
