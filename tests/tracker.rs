@@ -375,7 +375,7 @@ fn the_token_never_shows_on_errors() {
 }
 
 #[test]
-fn refused_connections_and_timeouts_exit_3_without_the_token() {
+fn a_refused_connection_exits_3_without_the_token() {
     let dir = Dir::new();
     dir.stale("backup");
     let dead = {
@@ -395,8 +395,13 @@ fn refused_connections_and_timeouts_exit_3_without_the_token() {
     assert!(r.stderr().contains("cannot connect"), "{}", r.show());
     assert!(r.stderr().contains(&url), "{}", r.show());
     assert_eq!(r.stderr().lines().count(), 1, "{}", r.show());
+}
 
-    // A server slower than --tracker-timeout (GitHub mode needs no spec).
+#[test]
+fn a_server_slower_than_the_timeout_exits_3_without_the_token() {
+    let dir = Dir::new();
+    dir.stale("backup");
+    // GitHub mode, which needs no API description.
     let forge = Forge::start(Mode::Github, None, TOKEN);
     forge.fault("GET", "/labels", Fault::Delay(Duration::from_secs(3)), 3);
     let started = Instant::now();

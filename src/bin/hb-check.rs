@@ -30,9 +30,6 @@ struct Args {
     #[command(flatten)]
     judge: JudgeArgs,
 
-    #[command(flatten, next_help_heading = "Tracker")]
-    tracker: TrackerArgs,
-
     /// Output format: `text` lists the jobs that are not ok; `json` is one
     /// document with every job.
     #[arg(long, value_enum, env = "HB_FORMAT", default_value = "text")]
@@ -54,6 +51,9 @@ struct Args {
     /// .hb-check.lock in the first heartbeat directory]
     #[arg(long, value_name = "PATH", env = "HB_LOCK_FILE")]
     lock_file: Option<PathBuf>,
+
+    #[command(flatten, next_help_heading = "Tracker")]
+    tracker: TrackerArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
