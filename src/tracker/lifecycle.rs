@@ -580,4 +580,139 @@ mod tests {
         let marker = Marker::parse(&text).unwrap();
         assert_eq!(marker.jobs, jobs(&[("back|up", "missing")]));
     }
+
+    /// An in-memory forge: the lifecycle through the trait, without HTTP.
+    #[derive(Default)]
+    struct Memory {
+        issues: std::cell::RefCell<Vec<Issue>>,
+        writes: std::cell::Cell<usize>,
+        /// Creates that succeed but report a transient fault.
+        lose_answers: std::cell::Cell<usize>,
+    }
+
+    impl Forge for Memory {
+        fn find_label(&self, name: &str) -> Result<Option<Label>, Error> {
+            Ok(Some(Label {
+                id: 1,
+                name: name.into(),
+            }))
+        }
+        fn create_label(&self, name: &str) -> Result<Label, Error> {
+            Ok(Label {
+                id: 1,
+                name: name.into(),
+            })
+        }
+        fn list_issues(&self, _: &Label, state: State) -> Result<Vec<Issue>, Error> {
+            let all = self.issues.borrow();
+            Ok(all.iter().filter(|i| i.state == state).cloned().collect())
+        }
+        fn create_issue(&self, title: &str, body: &str, label: &Label) -> Result<Issue, Error> {
+            self.writes.set(self.writes.get() + 1);
+            let issue = Issue {
+                number: self.issues.borrow().len() as u64 + 1,
+                title: title.into(),
+                body: body.into(),
+                state: State::Open,
+                labels: vec![label.name.clone()],
+                created_at: Some(Utc::now()),
+            };
+            self.issues.borrow_mut().push(issue.clone());
+            if self.lose_answers.get() > 0 {
+                self.lose_answers.set(self.lose_answers.get() - 1);
+                return Err(crate::error::TrackerError {
+                    server: "memory".into(),
+                    repo: "o/r".into(),
+                    method: "POST".into(),
+                    path: "/issues".into(),
+                    status: Some(502),
+                    message: "bad gateway".into(),
+                    attempts: 1,
+                    retry_after: None,
+                    source: None,
+                }
+                .into());
+            }
+            Ok(issue)
+        }
+        fn edit_issue(&self, number: u64, edit: &Edit) -> Result<(), Error> {
+            self.writes.set(self.writes.get() + 1);
+            let mut all = self.issues.borrow_mut();
+            let issue = &mut all[number as usize - 1];
+            if let Some(t) = &edit.title {
+                issue.title = t.clone();
+            }
+            if let Some(b) = &edit.body {
+                issue.body = b.clone();
+            }
+            if let Some(s) = edit.state {
+                issue.state = s;
+            }
+            Ok(())
+        }
+        fn comment(&self, _: u64, _: &str) -> Result<(), Error> {
+            self.writes.set(self.writes.get() + 1);
+            Ok(())
+        }
+    }
+
+    fn judged(list: &[(&str, crate::judge::Status)]) -> Vec<Judgement> {
+        list.iter()
+            .map(|(job, status)| {
+                let mut j = Judgement::missing(job);
+                j.status = *status;
+                j
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_lifecycle_runs_through_the_trait() {
+        use crate::judge::Status::{Ok as Fine, Stale};
+        let forge = Memory::default();
+        let opts = Options {
+            host: "web1",
+            label: "heartbeat",
+            dry_run: false,
+            checked_at: Utc::now(),
+        };
+        let mut notes = Vec::new();
+        let mut say = |n: String| notes.push(n);
+        let bad = judged(&[("backup", Stale)]);
+        assert_eq!(
+            sync(&forge, &opts, &bad, &mut say).unwrap(),
+            Decision::Create
+        );
+        assert_eq!(
+            sync(&forge, &opts, &bad, &mut say).unwrap(),
+            Decision::Nothing
+        );
+        assert_eq!(forge.writes.get(), 1);
+        let good = judged(&[("backup", Fine)]);
+        assert!(matches!(
+            sync(&forge, &opts, &good, &mut say).unwrap(),
+            Decision::Close { .. }
+        ));
+        assert_eq!(forge.issues.borrow()[0].state, State::Closed);
+        assert_eq!(forge.writes.get(), 3);
+        assert!(notes.is_empty(), "{notes:?}");
+    }
+
+    #[test]
+    fn a_lost_create_answer_is_looked_for_before_creating_again() {
+        let forge = Memory::default();
+        forge.lose_answers.set(1);
+        let opts = Options {
+            host: "web1",
+            label: "heartbeat",
+            dry_run: false,
+            checked_at: Utc::now(),
+        };
+        let bad = judged(&[("backup", crate::judge::Status::Stale)]);
+        assert_eq!(
+            sync(&forge, &opts, &bad, &mut |_| {}).unwrap(),
+            Decision::Create
+        );
+        assert_eq!(forge.issues.borrow().len(), 1);
+    }
 }
