@@ -129,9 +129,9 @@ impl JudgeArgs {
 #[derive(Debug, Clone, Args)]
 pub struct TrackerArgs {
     /// Keep one alert issue per host in this tracker: the server URL for
-    /// Gitea and Forgejo (https://git.example.com), the API base for GitHub
-    /// (https://api.github.com or https://HOST/api/v3). Without it hb-check
-    /// only judges.
+    /// Gitea and Forgejo (`https://git.example.com`), the API base for
+    /// GitHub (`https://api.github.com` or `https://HOST/api/v3`). Without
+    /// it hb-check only judges.
     #[arg(long, value_name = "URL", env = "HB_TRACKER_URL")]
     pub tracker_url: Option<String>,
 
