@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::judge::{judge_all, Judgement, Policy};
 use crate::record::{parse_duration, parse_interval, validate_job};
 use crate::store::{read_locations, scan};
+use crate::tracker;
 
 /// Parses the command line. `--help` and `--version` print and exit 0; a
 /// usage error prints one line, `<program>: <what is wrong>`, and exits with
@@ -119,6 +120,102 @@ impl JudgeArgs {
         let entries = scan(&dirs)?;
         let jobs = judge_all(&entries, &self.expect, &policy);
         Ok(Judged { dirs, policy, jobs })
+    }
+}
+
+/// The issue-tracker options of hb-check. The token is never a flag (the
+/// command line is visible to every user): it comes from `HB_TRACKER_TOKEN`
+/// or from a file only its owner can read.
+#[derive(Debug, Clone, Args)]
+pub struct TrackerArgs {
+    /// Keep one alert issue per host in this tracker: the server URL for
+    /// Gitea and Forgejo (`https://git.example.com`), the API base for
+    /// GitHub (`https://api.github.com` or `https://HOST/api/v3`). Without
+    /// it hb-check only judges.
+    #[arg(long, value_name = "URL", env = "HB_TRACKER_URL")]
+    pub tracker_url: Option<String>,
+
+    /// The repo that holds the alert issues, as OWNER/NAME.
+    #[arg(long, value_name = "OWNER/NAME", env = "HB_TRACKER_REPO")]
+    pub tracker_repo: Option<String>,
+
+    /// Which API the tracker speaks.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "KIND",
+        env = "HB_TRACKER_KIND",
+        default_value = "gitea"
+    )]
+    pub tracker_kind: TrackerKind,
+
+    /// Read the tracker token from this file, which only its owner may read
+    /// (chmod 600). Wins over HB_TRACKER_TOKEN.
+    #[arg(long, value_name = "PATH", env = "HB_TRACKER_TOKEN_FILE")]
+    pub tracker_token_file: Option<PathBuf>,
+
+    /// The label on every alert issue; created in the repo when missing.
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "HB_TRACKER_LABEL",
+        default_value = "heartbeat"
+    )]
+    pub tracker_label: String,
+
+    /// How long to wait for each answer from the tracker.
+    #[arg(long, value_name = "DURATION", env = "HB_TRACKER_TIMEOUT", default_value = "10", value_parser = parse_timeout)]
+    pub tracker_timeout: std::time::Duration,
+
+    /// The host name the alert issue is for. [default: this machine's host
+    /// name]
+    #[arg(long, value_name = "NAME", env = "HB_HOST")]
+    pub host: Option<String>,
+
+    /// Read the tracker and write to standard error what would be sent,
+    /// but send no write request.
+    #[arg(long, env = "HB_DRY_RUN")]
+    pub dry_run: bool,
+}
+
+/// The kinds of tracker hb-check speaks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TrackerKind {
+    /// Gitea.
+    Gitea,
+    /// Forgejo (the same API as Gitea).
+    Forgejo,
+    /// GitHub or GitHub Enterprise Server.
+    Github,
+}
+
+impl TrackerArgs {
+    /// The tracker configuration, or `None` when no tracker URL is given.
+    pub fn config(&self) -> Result<Option<tracker::Config>, Error> {
+        let Some(url) = &self.tracker_url else {
+            return Ok(None);
+        };
+        let repo = self
+            .tracker_repo
+            .as_deref()
+            .ok_or_else(|| Error::TrackerConfig {
+                reason: "the tracker needs a repo: give --tracker-repo OWNER/NAME or set HB_TRACKER_REPO".to_owned(),
+            })?;
+        let kind = match self.tracker_kind {
+            TrackerKind::Gitea => tracker::Kind::Gitea,
+            TrackerKind::Forgejo => tracker::Kind::Forgejo,
+            TrackerKind::Github => tracker::Kind::Github,
+        };
+        let token = tracker::Token::load(self.tracker_token_file.as_deref())?;
+        tracker::Config::new(kind, url, repo, token, self.tracker_timeout).map(Some)
+    }
+
+    /// The host the alert issue is for.
+    pub fn host(&self) -> String {
+        self.host
+            .clone()
+            .filter(|h| !h.trim().is_empty())
+            .unwrap_or_else(crate::hostname)
     }
 }
 

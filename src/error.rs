@@ -87,6 +87,104 @@ pub enum Error {
         /// How long this run waited.
         waited: Duration,
     },
+    /// A tracker token file that cannot be read.
+    TokenFile {
+        /// The token file.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// A tracker token file that group or others may read.
+    TokenFileMode {
+        /// The token file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// Tracker settings that cannot work, such as a repo without an owner.
+    TrackerConfig {
+        /// What is wrong and what to do.
+        reason: String,
+    },
+    /// A request to the issue tracker failed.
+    Tracker(Box<TrackerError>),
+}
+
+/// A failed request to the issue tracker, with everything needed to find the
+/// cause: the server, the repo, the request and the server's answer. It
+/// never holds the token.
+#[derive(Debug)]
+pub struct TrackerError {
+    /// The server, as configured.
+    pub server: String,
+    /// The repo, `OWNER/NAME`.
+    pub repo: String,
+    /// The HTTP method.
+    pub method: String,
+    /// The request path, without the query.
+    pub path: String,
+    /// The HTTP status, when an answer came.
+    pub status: Option<u16>,
+    /// The server's message, or what went wrong on the way.
+    pub message: String,
+    /// How many attempts were made.
+    pub attempts: u32,
+    /// How long the server asked to wait before trying again.
+    pub retry_after: Option<Duration>,
+    /// The underlying transport error, when there was one.
+    pub source: Option<reqwest::Error>,
+}
+
+impl TrackerError {
+    /// Whether trying again later may succeed: no answer (connection refused,
+    /// timeout), a 5xx answer, or 429 Too Many Requests.
+    pub fn is_transient(&self) -> bool {
+        match self.status {
+            None => true,
+            Some(status) => status == 429 || status >= 500,
+        }
+    }
+
+    /// What to do about an answer with this status, when that is known.
+    fn hint(&self) -> Option<&'static str> {
+        match self.status? {
+            401 => Some("the token is invalid or expired; put a valid one in HB_TRACKER_TOKEN or the --tracker-token-file"),
+            403 => Some("the token lacks the `write:issue` scope (on GitHub: issues write permission) for this repo"),
+            404 => Some("the repo does not exist or the token cannot see it; check --tracker-url, --tracker-repo and --tracker-kind"),
+            422 => Some("the server refused the request as invalid"),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for TrackerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "tracker request {} {} to {} for repo `{}` failed",
+            self.method,
+            terminal(&self.path),
+            terminal(&self.server),
+            terminal(&self.repo)
+        )?;
+        if let Some(status) = self.status {
+            write!(f, " with HTTP {status}")?;
+        }
+        write!(f, ": {}", terminal(&self.message))?;
+        if self.attempts > 1 {
+            write!(f, " ({} attempts)", self.attempts)?;
+        }
+        if let Some(hint) = self.hint() {
+            write!(f, "; {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl From<TrackerError> for Error {
+    fn from(err: TrackerError) -> Self {
+        Error::Tracker(Box::new(err))
+    }
 }
 
 impl fmt::Display for Error {
@@ -150,6 +248,20 @@ impl fmt::Display for Error {
                 terminal(&path.to_string_lossy()),
                 waited.as_secs()
             ),
+            Error::TokenFile { path, source } => write!(
+                f,
+                "cannot read the tracker token file {}: {source}",
+                terminal(&path.to_string_lossy())
+            ),
+            Error::TokenFileMode { path, mode } => write!(
+                f,
+                "refusing the tracker token file {}: group or others may read it (mode {:04o}); run `chmod 600 {}`",
+                terminal(&path.to_string_lossy()),
+                mode & 0o7777,
+                terminal(&path.to_string_lossy())
+            ),
+            Error::TrackerConfig { reason } => write!(f, "{reason}"),
+            Error::Tracker(err) => err.fmt(f),
         }
     }
 }
@@ -170,12 +282,19 @@ impl std::error::Error for Error {
             | Error::WriteFile { source, .. }
             | Error::Retire { source, .. }
             | Error::ReadDir { source, .. }
-            | Error::Lock { source, .. } => Some(source),
+            | Error::Lock { source, .. }
+            | Error::TokenFile { source, .. } => Some(source),
+            Error::Tracker(err) => err
+                .source
+                .as_ref()
+                .map(|e| e as &(dyn std::error::Error + 'static)),
             Error::InvalidJob { .. }
             | Error::InvalidInterval { .. }
             | Error::NotFound { .. }
             | Error::NoLocation { .. }
-            | Error::LockTimeout { .. } => None,
+            | Error::LockTimeout { .. }
+            | Error::TokenFileMode { .. }
+            | Error::TrackerConfig { .. } => None,
         }
     }
 }

@@ -6,7 +6,9 @@
 //!
 //! Data flows one way: [`record`] (the format, pure) and [`store`] (files)
 //! feed [`judge`] (pure), whose verdicts the renderers in [`report`] and the
-//! binaries turn into output and exit codes ([`exit_code`]).
+//! binaries turn into output and exit codes ([`exit_code`]). hb-check can
+//! also keep one alert issue per host in a Gitea, Forgejo or GitHub repo
+//! ([`tracker`]).
 
 #![deny(missing_docs)]
 
@@ -19,6 +21,7 @@ pub mod metrics;
 pub mod record;
 pub mod report;
 pub mod store;
+pub mod tracker;
 
 pub use error::Error;
 pub use judge::{Judgement, Policy, Status};

@@ -7,11 +7,12 @@ use std::time::Duration;
 use clap::builder::BoolishValueParser;
 use clap::{Parser, ValueEnum};
 
-use cron_heartbeat::cli::{self, JudgeArgs};
+use cron_heartbeat::cli::{self, JudgeArgs, TrackerArgs};
 use cron_heartbeat::exit_code::Check;
 use cron_heartbeat::metrics::write_prometheus;
 use cron_heartbeat::report::{self, Report};
 use cron_heartbeat::store;
+use cron_heartbeat::tracker;
 
 const PROGRAM: &str = "hb-check";
 
@@ -25,7 +26,7 @@ const PROGRAM: &str = "hb-check";
 #[command(
     name = PROGRAM,
     version,
-    after_help = "Statuses:\n  ok       last run ok, age <= interval\n  late     last run ok, interval < age <= factor x interval\n  stale    age > factor x interval (overrides failed)\n  failed   the last run reported failure\n  invalid  the heartbeat cannot be read or used, or is dated in the future\n  missing  a job named with --expect has no heartbeat\n\nExit codes:\n  0  every job is ok\n  1  something is late and nothing worse, or no heartbeat was found\n  2  something is stale, failed, invalid or missing\n  3  could not check: no heartbeat directory, unreadable directory,\n     lock timeout, bad usage"
+    after_help = "Statuses:\n  ok       last run ok, age <= interval\n  late     last run ok, interval < age <= factor x interval\n  stale    age > factor x interval (overrides failed)\n  failed   the last run reported failure\n  invalid  the heartbeat cannot be read or used, or is dated in the future\n  missing  a job named with --expect has no heartbeat\n\nExit codes:\n  0  every job is ok\n  1  something is late and nothing worse, or no heartbeat was found\n  2  something is stale, failed, invalid or missing\n  3  could not check: no heartbeat directory, unreadable directory,\n     lock timeout, tracker failure, bad usage\n\nTracker: with --tracker-url, hb-check keeps one issue per host, titled\n`[heartbeat-checker] HOST: N job(s) need attention`, for the jobs that are\nstale, failed, invalid or missing: it opens it, edits it and comments when\nthe set changes, and closes it when every job recovers. The token comes from\nHB_TRACKER_TOKEN or --tracker-token-file, never from a flag."
 )]
 struct Args {
     #[command(flatten)]
@@ -57,6 +58,9 @@ struct Args {
     /// .hb-check.lock in the first heartbeat directory]
     #[arg(long, value_name = "PATH", env = "HB_LOCK_FILE")]
     lock_file: Option<PathBuf>,
+
+    #[command(flatten, next_help_heading = "Tracker")]
+    tracker: TrackerArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -115,16 +119,45 @@ fn run(args: &Args) -> Result<Check, cron_heartbeat::Error> {
         return Ok(Check::Unknown);
     }
     // After the verdict is out: a metrics file that cannot be written must
-    // not hide which jobs are bad.
+    // not hide which jobs are bad, nor keep the alert issue from being kept.
+    let mut code = code;
     if let Some(path) = &args.metrics_file {
         let mut metrics = Vec::new();
         write_prometheus(&mut metrics, &report).expect("writing to memory");
         if let Err(err) = store::write_file(path, &metrics) {
             cli::report_error(PROGRAM, &err);
-            return Ok(Check::Unknown);
+            code = code.merge(Check::Unknown);
         }
     }
-    Ok(code)
+    // The run lock stays held through the sync, so two runs never open two
+    // issues.
+    match sync_tracker(&args.tracker, &judged) {
+        Ok(()) => Ok(code),
+        Err(err) => {
+            cli::report_error(PROGRAM, &err);
+            Ok(code.merge(Check::Unknown))
+        }
+    }
+}
+
+/// Brings the host's alert issue in line with the judgement, when a tracker
+/// is configured.
+fn sync_tracker(args: &TrackerArgs, judged: &cli::Judged) -> Result<(), cron_heartbeat::Error> {
+    let Some(config) = args.config()? else {
+        return Ok(());
+    };
+    let forge = tracker::connect(&config)?;
+    let host = args.host();
+    let opts = tracker::Options {
+        host: &host,
+        label: &args.tracker_label,
+        dry_run: args.dry_run,
+        checked_at: judged.policy.now,
+    };
+    tracker::sync(forge.as_ref(), &opts, &judged.jobs, &mut |note| {
+        eprintln!("{PROGRAM}: {note}")
+    })?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,0 +1,142 @@
+//! The Gitea and Forgejo client (both speak the same `/api/v1`).
+
+use reqwest::Method;
+use serde_json::json;
+
+use super::http::{total_count, IssueJson, LabelJson, Transport, MAX_PAGES};
+use super::{Config, Edit, Forge, Issue, Label, State};
+use crate::error::Error;
+
+/// The most items Gitea returns per page by default.
+const PAGE: usize = 50;
+
+/// The label colour for a created label.
+const COLOR: &str = "#e11d21";
+
+/// A Gitea or Forgejo repo.
+pub struct Gitea {
+    http: Transport,
+    repo: String,
+}
+
+impl Gitea {
+    /// A client for the repo in `config`; `config.url` is the server.
+    pub fn new(config: &Config) -> Result<Gitea, Error> {
+        Ok(Gitea {
+            http: Transport::new(config, format!("{}/api/v1", config.url), "application/json")?,
+            repo: format!("/repos/{}/{}", config.owner, config.repo),
+        })
+    }
+
+    /// Reads every page of a listing.
+    fn pages<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Vec<T>, Error> {
+        let mut all = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let mut q = query.to_vec();
+            q.push(("limit", PAGE.to_string()));
+            q.push(("page", page.to_string()));
+            let (items, headers): (Vec<T>, _) =
+                self.http.json(Method::GET, path, &q, None, true)?;
+            let got = items.len();
+            all.extend(items);
+            let done = match total_count(&headers) {
+                Some(total) => all.len() >= total || got == 0,
+                None => got < PAGE,
+            };
+            if done {
+                break;
+            }
+        }
+        Ok(all)
+    }
+}
+
+impl Forge for Gitea {
+    fn find_label(&self, name: &str) -> Result<Option<Label>, Error> {
+        let labels: Vec<LabelJson> = self.pages(&format!("{}/labels", self.repo), &[])?;
+        Ok(labels.into_iter().find(|l| l.name == name).map(Label::from))
+    }
+
+    fn create_label(&self, name: &str) -> Result<Label, Error> {
+        let body = json!({
+            "name": name,
+            "color": COLOR,
+            "description": "cron jobs that cron-heartbeat found stale, failed, invalid or missing",
+        });
+        let (label, _): (LabelJson, _) = self.http.json(
+            Method::POST,
+            &format!("{}/labels", self.repo),
+            &[],
+            Some(&body),
+            false,
+        )?;
+        Ok(label.into())
+    }
+
+    fn list_issues(&self, label: &Label, state: State) -> Result<Vec<Issue>, Error> {
+        // `labels=` silently drops unknown names and `type=issues` is the
+        // only thing that keeps pull requests out, so both are checked again
+        // here.
+        let query = [
+            ("state", state.as_str().to_owned()),
+            ("type", "issues".to_owned()),
+            ("labels", label.name.clone()),
+        ];
+        let items: Vec<IssueJson> = self.pages(&format!("{}/issues", self.repo), &query)?;
+        Ok(items
+            .into_iter()
+            .filter(|i| !i.is_pull_request() && i.has_label(&label.name))
+            .map(Issue::from)
+            .filter(|i| i.state == state)
+            .collect())
+    }
+
+    fn create_issue(&self, title: &str, body: &str, label: &Label) -> Result<Issue, Error> {
+        let body = json!({ "title": title, "body": body, "labels": [label.id] });
+        let (issue, _): (IssueJson, _) = self.http.json(
+            Method::POST,
+            &format!("{}/issues", self.repo),
+            &[],
+            Some(&body),
+            false,
+        )?;
+        Ok(issue.into())
+    }
+
+    fn edit_issue(&self, number: u64, edit: &Edit) -> Result<(), Error> {
+        let mut body = serde_json::Map::new();
+        if let Some(title) = &edit.title {
+            body.insert("title".into(), title.clone().into());
+        }
+        if let Some(text) = &edit.body {
+            body.insert("body".into(), text.clone().into());
+        }
+        if let Some(state) = edit.state {
+            body.insert("state".into(), state.as_str().into());
+        }
+        // Gitea answers 201 here, GitHub 200: any success will do.
+        self.http.send(
+            Method::PATCH,
+            &format!("{}/issues/{number}", self.repo),
+            &[],
+            Some(&body.into()),
+            true,
+        )?;
+        Ok(())
+    }
+
+    fn comment(&self, number: u64, body: &str) -> Result<(), Error> {
+        self.http.send(
+            Method::POST,
+            &format!("{}/issues/{number}/comments", self.repo),
+            &[],
+            Some(&json!({ "body": body })),
+            true,
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,134 @@
+//! The GitHub client (github.com or GitHub Enterprise Server).
+
+use reqwest::Method;
+use serde_json::json;
+
+use super::http::{IssueJson, LabelJson, Transport, MAX_PAGES};
+use super::{Config, Edit, Forge, Issue, Label, State};
+use crate::error::Error;
+
+/// The most items GitHub returns per page.
+const PAGE: usize = 100;
+
+/// The label colour for a created label (GitHub wants no `#`).
+const COLOR: &str = "e11d21";
+
+/// A GitHub repo.
+pub struct Github {
+    http: Transport,
+    repo: String,
+}
+
+impl Github {
+    /// A client for the repo in `config`; `config.url` is the API base.
+    pub fn new(config: &Config) -> Result<Github, Error> {
+        Ok(Github {
+            http: Transport::new(config, config.url.clone(), "application/vnd.github+json")?,
+            repo: format!("/repos/{}/{}", config.owner, config.repo),
+        })
+    }
+
+    /// Reads every page of a listing; a short page is the last.
+    fn pages<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Vec<T>, Error> {
+        let mut all = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let mut q = query.to_vec();
+            q.push(("per_page", PAGE.to_string()));
+            q.push(("page", page.to_string()));
+            let (items, _): (Vec<T>, _) = self.http.json(Method::GET, path, &q, None, true)?;
+            let got = items.len();
+            all.extend(items);
+            if got < PAGE {
+                break;
+            }
+        }
+        Ok(all)
+    }
+}
+
+impl Forge for Github {
+    fn find_label(&self, name: &str) -> Result<Option<Label>, Error> {
+        let labels: Vec<LabelJson> = self.pages(&format!("{}/labels", self.repo), &[])?;
+        Ok(labels.into_iter().find(|l| l.name == name).map(Label::from))
+    }
+
+    fn create_label(&self, name: &str) -> Result<Label, Error> {
+        let body = json!({
+            "name": name,
+            "color": COLOR,
+            "description": "cron jobs that cron-heartbeat found stale, failed, invalid or missing",
+        });
+        let (label, _): (LabelJson, _) = self.http.json(
+            Method::POST,
+            &format!("{}/labels", self.repo),
+            &[],
+            Some(&body),
+            false,
+        )?;
+        Ok(label.into())
+    }
+
+    fn list_issues(&self, label: &Label, state: State) -> Result<Vec<Issue>, Error> {
+        // GitHub mixes pull requests into issue listings (they carry a
+        // `pull_request` key) and has no filter for that.
+        let query = [
+            ("state", state.as_str().to_owned()),
+            ("labels", label.name.clone()),
+        ];
+        let items: Vec<IssueJson> = self.pages(&format!("{}/issues", self.repo), &query)?;
+        Ok(items
+            .into_iter()
+            .filter(|i| !i.is_pull_request() && i.has_label(&label.name))
+            .map(Issue::from)
+            .filter(|i| i.state == state)
+            .collect())
+    }
+
+    fn create_issue(&self, title: &str, body: &str, label: &Label) -> Result<Issue, Error> {
+        let body = json!({ "title": title, "body": body, "labels": [label.name] });
+        let (issue, _): (IssueJson, _) = self.http.json(
+            Method::POST,
+            &format!("{}/issues", self.repo),
+            &[],
+            Some(&body),
+            false,
+        )?;
+        Ok(issue.into())
+    }
+
+    fn edit_issue(&self, number: u64, edit: &Edit) -> Result<(), Error> {
+        let mut body = serde_json::Map::new();
+        if let Some(title) = &edit.title {
+            body.insert("title".into(), title.clone().into());
+        }
+        if let Some(text) = &edit.body {
+            body.insert("body".into(), text.clone().into());
+        }
+        if let Some(state) = edit.state {
+            body.insert("state".into(), state.as_str().into());
+        }
+        self.http.send(
+            Method::PATCH,
+            &format!("{}/issues/{number}", self.repo),
+            &[],
+            Some(&body.into()),
+            true,
+        )?;
+        Ok(())
+    }
+
+    fn comment(&self, number: u64, body: &str) -> Result<(), Error> {
+        self.http.send(
+            Method::POST,
+            &format!("{}/issues/{number}/comments", self.repo),
+            &[],
+            Some(&json!({ "body": body })),
+            true,
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,329 @@
+//! The HTTP plumbing both clients share: authentication, the user agent,
+//! retries with backoff, and turning failures into [`TrackerError`]s that
+//! never carry the token.
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use reqwest::blocking::{Client, Response};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, RETRY_AFTER};
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use super::{backoff, Config, Issue, Label, State, Token, MAX_ATTEMPTS, RETRY_BUDGET};
+use crate::error::{Error, TrackerError};
+
+/// The longest server message kept in an error.
+const MAX_MESSAGE: usize = 300;
+
+/// A successful answer.
+pub(crate) struct Answer {
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+/// Sends requests to one repo's API with retries.
+pub(crate) struct Transport {
+    client: Client,
+    /// The API base URL, without a trailing slash.
+    api: String,
+    server: String,
+    repo: String,
+    token: Token,
+    timeout: Duration,
+}
+
+impl Transport {
+    pub fn new(config: &Config, api: String, accept: &'static str) -> Result<Transport, Error> {
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static(accept));
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.token.secret()))
+            .map_err(|_| Error::TrackerConfig {
+                reason: "the tracker token contains characters an HTTP header cannot carry"
+                    .to_owned(),
+            })?;
+        auth.set_sensitive(true);
+        headers.insert(AUTHORIZATION, auth);
+        let client = Client::builder()
+            .user_agent(concat!(
+                "cron-heartbeat/",
+                env!("CARGO_PKG_VERSION"),
+                " (hb-check)"
+            ))
+            .default_headers(headers)
+            .timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::TrackerConfig {
+                reason: format!("cannot set up the HTTP client: {}", e.without_url()),
+            })?;
+        Ok(Transport {
+            client,
+            api,
+            server: config.url.clone(),
+            repo: config.repo_name(),
+            token: config.token.clone(),
+            timeout: config.timeout,
+        })
+    }
+
+    /// Sends a request; with `retry`, transient faults are tried again up to
+    /// three attempts in all, within [`RETRY_BUDGET`].
+    pub fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&serde_json::Value>,
+        retry: bool,
+    ) -> Result<Answer, Error> {
+        let started = Instant::now();
+        let max = if retry { MAX_ATTEMPTS } else { 1 };
+        let mut attempt = 1;
+        loop {
+            let mut request = self
+                .client
+                .request(method.clone(), format!("{}{path}", self.api))
+                .query(query);
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let err = match request.send() {
+                Ok(response) if response.status().is_success() => {
+                    let headers = response.headers().clone();
+                    match response.bytes() {
+                        Ok(bytes) => {
+                            return Ok(Answer {
+                                headers,
+                                body: bytes.to_vec(),
+                            })
+                        }
+                        Err(e) => self.transport_error(&method, path, e, attempt),
+                    }
+                }
+                Ok(response) => self.status_error(&method, path, response, attempt),
+                Err(e) => self.transport_error(&method, path, e, attempt),
+            };
+            let wait = backoff(attempt, err.retry_after);
+            let out_of_time = started.elapsed() + wait + self.timeout > RETRY_BUDGET;
+            if !err.is_transient() || attempt >= max || out_of_time {
+                return Err(err.into());
+            }
+            thread::sleep(wait);
+            attempt += 1;
+        }
+    }
+
+    /// Sends a request and reads the answer as JSON.
+    pub fn json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&serde_json::Value>,
+        retry: bool,
+    ) -> Result<(T, HeaderMap), Error> {
+        let answer = self.send(method.clone(), path, query, body, retry)?;
+        let value = serde_json::from_slice(&answer.body).map_err(|e| {
+            self.error(
+                &method,
+                path,
+                None,
+                format!("unexpected answer from the server: {e}"),
+                1,
+            )
+        })?;
+        Ok((value, answer.headers))
+    }
+
+    fn error(
+        &self,
+        method: &Method,
+        path: &str,
+        status: Option<u16>,
+        message: String,
+        attempts: u32,
+    ) -> TrackerError {
+        TrackerError {
+            server: self.server.clone(),
+            repo: self.repo.clone(),
+            method: method.to_string(),
+            path: format!("{}{path}", api_path(&self.api)),
+            status,
+            message: self.redact(&message),
+            attempts,
+            retry_after: None,
+            source: None,
+        }
+    }
+
+    fn status_error(
+        &self,
+        method: &Method,
+        path: &str,
+        response: Response,
+        attempts: u32,
+    ) -> TrackerError {
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let text = response.text().unwrap_or_default();
+        let message = serde_json::from_str::<ApiError>(&text)
+            .ok()
+            .and_then(|e| e.message)
+            .filter(|m| !m.trim().is_empty())
+            .unwrap_or_else(|| {
+                let text = text.trim();
+                if text.is_empty() || text.starts_with('<') {
+                    status.canonical_reason().unwrap_or("no message").to_owned()
+                } else {
+                    text.to_owned()
+                }
+            });
+        let mut err = self.error(method, path, Some(status.as_u16()), message, attempts);
+        err.retry_after = retry_after;
+        err
+    }
+
+    fn transport_error(
+        &self,
+        method: &Method,
+        path: &str,
+        e: reqwest::Error,
+        attempts: u32,
+    ) -> TrackerError {
+        let message = if e.is_timeout() {
+            format!("no answer within {}s", self.timeout.as_secs_f64())
+        } else {
+            // The innermost cause says most ("Connection refused"); the outer
+            // ones repeat the URL.
+            let mut cause: &dyn std::error::Error = &e;
+            while let Some(next) = cause.source() {
+                cause = next;
+            }
+            if e.is_connect() {
+                format!("cannot connect: {cause}")
+            } else {
+                cause.to_string()
+            }
+        };
+        let mut err = self.error(method, path, None, message, attempts);
+        err.source = Some(e.without_url());
+        err
+    }
+
+    /// Removes the token from text a server sent back, in case it echoes
+    /// the request, and cuts the text short.
+    fn redact(&self, text: &str) -> String {
+        let text = text.replace(self.token.secret(), "<redacted>");
+        match text.char_indices().nth(MAX_MESSAGE) {
+            Some((end, _)) => format!("{}...", &text[..end]),
+            None => text,
+        }
+    }
+}
+
+/// The path part of the API base (`/api/v1`, `/api/v3` or empty).
+fn api_path(api: &str) -> String {
+    reqwest::Url::parse(api)
+        .map(|u| u.path().trim_end_matches('/').to_owned())
+        .unwrap_or_default()
+}
+
+/// The error document both APIs answer with.
+#[derive(Deserialize)]
+struct ApiError {
+    message: Option<String>,
+}
+
+/// A label as both APIs describe it.
+#[derive(Deserialize)]
+pub(crate) struct LabelJson {
+    pub id: i64,
+    pub name: String,
+}
+
+impl From<LabelJson> for Label {
+    fn from(l: LabelJson) -> Label {
+        Label {
+            id: l.id,
+            name: l.name,
+        }
+    }
+}
+
+/// An issue (or pull request) as both APIs describe it.
+#[derive(Deserialize)]
+pub(crate) struct IssueJson {
+    pub number: u64,
+    pub title: String,
+    #[serde(default)]
+    pub body: Option<String>,
+    pub state: String,
+    #[serde(default)]
+    pub labels: Vec<LabelJson>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    /// Set on pull requests, which issue listings mix in.
+    #[serde(default)]
+    pub pull_request: Option<serde_json::Value>,
+}
+
+impl IssueJson {
+    pub fn is_pull_request(&self) -> bool {
+        self.pull_request.is_some()
+    }
+
+    pub fn has_label(&self, name: &str) -> bool {
+        self.labels.iter().any(|l| l.name == name)
+    }
+}
+
+impl From<IssueJson> for Issue {
+    fn from(i: IssueJson) -> Issue {
+        Issue {
+            number: i.number,
+            title: i.title,
+            body: i.body.unwrap_or_default(),
+            state: if i.state == "closed" {
+                State::Closed
+            } else {
+                State::Open
+            },
+            labels: i.labels.into_iter().map(|l| l.name).collect(),
+            created_at: i
+                .created_at
+                .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+                .map(|t| t.with_timezone(&Utc)),
+        }
+    }
+}
+
+/// The total count a Gitea listing announces in `X-Total-Count`.
+pub(crate) fn total_count(headers: &HeaderMap) -> Option<usize> {
+    headers
+        .get("x-total-count")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// More pages than this are not read: a listing that long is a loop.
+pub(crate) const MAX_PAGES: usize = 200;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_paths_are_the_url_path() {
+        assert_eq!(api_path("https://git.example.com/api/v1"), "/api/v1");
+        assert_eq!(api_path("https://api.github.com"), "");
+        assert_eq!(api_path("https://ghe.example.com/api/v3"), "/api/v3");
+    }
+}

@@ -1,0 +1,109 @@
+//! The marker that records in an issue body what hb-check last posted:
+//! an HTML comment, invisible when rendered,
+//! `<!-- heartbeat-checker {"host":"web1","jobs":{"backup":"stale"}} -->`.
+//!
+//! On an open issue it is the set of bad jobs the issue describes. On a
+//! closed issue it is the set a person acknowledged by closing the issue;
+//! hb-check empties it when it closes an issue itself, and shrinks it as
+//! acknowledged jobs recover.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Bad jobs and their statuses (`stale`, `failed`, `invalid`, `missing`).
+pub type Jobs = BTreeMap<String, String>;
+
+const OPEN: &str = "<!-- heartbeat-checker ";
+const CLOSE: &str = " -->";
+
+/// What hb-check last posted for a host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Marker {
+    /// The host the issue is about.
+    pub host: String,
+    /// The bad jobs, by name.
+    pub jobs: Jobs,
+}
+
+impl Marker {
+    /// The marker as an HTML comment. `<` and `>` inside names are written
+    /// as JSON escapes, so no name can end the comment early.
+    pub fn render(&self) -> String {
+        let json = serde_json::to_string(self).expect("a map of strings serialises");
+        let json = json.replace('<', "\\u003c").replace('>', "\\u003e");
+        format!("{OPEN}{json}{CLOSE}")
+    }
+
+    /// The first marker in `body`, if any can be read.
+    pub fn parse(body: &str) -> Option<Marker> {
+        let (start, end) = find(body)?;
+        serde_json::from_str(&body[start + OPEN.len()..end - CLOSE.len()]).ok()
+    }
+
+    /// `body` with its marker replaced by this one, or with this one added
+    /// at the end.
+    pub fn replace_in(&self, body: &str) -> String {
+        match find(body) {
+            Some((start, end)) => format!("{}{}{}", &body[..start], self.render(), &body[end..]),
+            None if body.is_empty() => self.render(),
+            None => format!("{}\n\n{}", body.trim_end(), self.render()),
+        }
+    }
+}
+
+/// The byte range of the first marker in `body`.
+fn find(body: &str) -> Option<(usize, usize)> {
+    let start = body.find(OPEN)?;
+    let end = start + OPEN.len() + body[start + OPEN.len()..].find(CLOSE)? + CLOSE.len();
+    Some((start, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn marker(jobs: &[(&str, &str)]) -> Marker {
+        Marker {
+            host: "web1".into(),
+            jobs: jobs
+                .iter()
+                .map(|(j, s)| (j.to_string(), s.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn markers_round_trip_through_a_body() {
+        let m = marker(&[("backup", "stale"), ("db-dump", "failed")]);
+        assert_eq!(
+            m.render(),
+            r#"<!-- heartbeat-checker {"host":"web1","jobs":{"backup":"stale","db-dump":"failed"}} -->"#
+        );
+        let body = format!("text\n\n{}\n", m.render());
+        assert_eq!(Marker::parse(&body), Some(m));
+        assert_eq!(Marker::parse("no marker"), None);
+        assert_eq!(Marker::parse("<!-- heartbeat-checker {broken -->"), None);
+    }
+
+    #[test]
+    fn names_cannot_end_the_comment() {
+        let m = marker(&[("x-->y<", "stale")]);
+        let rendered = m.render();
+        assert_eq!(rendered.matches("-->").count(), 1);
+        assert_eq!(Marker::parse(&rendered), Some(m));
+    }
+
+    #[test]
+    fn replacing_keeps_the_text_around() {
+        let old = marker(&[("backup", "stale")]);
+        let new = marker(&[]);
+        let body = format!("before\n{}\nafter", old.render());
+        let replaced = new.replace_in(&body);
+        assert_eq!(replaced, format!("before\n{}\nafter", new.render()));
+        assert_eq!(
+            new.replace_in("hand-made"),
+            format!("hand-made\n\n{}", new.render())
+        );
+    }
+}

@@ -1,0 +1,787 @@
+//! The tracker lifecycle, end to end: the real hb-check against a fake
+//! Gitea (and GitHub) server that checks every request against the Gitea
+//! API description.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use support::forge::{Fault, Forge, Mode, OWNER, REPO};
+use support::swagger::Spec;
+use support::{hb_check, run, Dir, Run, TOKEN};
+
+const PREFIX: &str = "[heartbeat-checker] web1:";
+
+/// A fake Gitea, or `None` (the test skips) without the API description.
+fn gitea() -> Option<Forge> {
+    Spec::gitea().map(|spec| Forge::start(Mode::Gitea, Some(Arc::new(spec)), TOKEN))
+}
+
+fn tracker_env(forge: &Forge) -> Vec<(&'static str, String)> {
+    vec![
+        ("HB_TRACKER_URL", forge.url()),
+        ("HB_TRACKER_REPO", format!("{OWNER}/{REPO}")),
+        ("HB_TRACKER_TOKEN", forge.token().to_owned()),
+        ("HB_HOST", "web1".to_owned()),
+        (
+            "HB_TRACKER_KIND",
+            match forge.mode {
+                Mode::Gitea => "gitea".to_owned(),
+                Mode::Github => "github".to_owned(),
+            },
+        ),
+    ]
+}
+
+/// Runs hb-check against `forge` with extra environment and arguments.
+fn check_with(dir: &Dir, forge: &Forge, extra: &[(&str, &str)], args: &[&str]) -> Run {
+    let base = tracker_env(forge);
+    let mut env: Vec<(&str, &str)> = base.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    env.extend_from_slice(extra);
+    let r = run(hb_check(dir, &env, args));
+    r.expect_no_token();
+    r
+}
+
+fn check(dir: &Dir, forge: &Forge) -> Run {
+    check_with(dir, forge, &[], &[])
+}
+
+fn open_issues(forge: &Forge) -> Vec<support::forge::Issue> {
+    forge
+        .issues_titled(PREFIX)
+        .into_iter()
+        .filter(|i| i.open)
+        .collect()
+}
+
+#[test]
+fn an_issue_opens_stays_quiet_follows_changes_and_closes() {
+    let Some(forge) = gitea() else { return };
+    let dir = Dir::new();
+    dir.stale("backup");
+    dir.ok("db");
+
+    let r = check(&dir, &forge);
+    r.expect_code(2);
+    assert!(r.stdout().contains("backup stale"), "{}", r.show());
+    assert_eq!(r.stderr(), "", "{}", r.show());
+    let issues = forge.issues_titled(PREFIX);
+    assert_eq!(issues.len(), 1, "{}", r.show());
+    let issue = &issues[0];
+    assert!(issue.open);
+    assert_eq!(
+        issue.title,
+        "[heartbeat-checker] web1: 1 job(s) need attention"
+    );
+    assert_eq!(issue.labels, vec![forge.label_id("heartbeat").unwrap()]);
+    assert!(issue.body.contains("| backup | stale |"), "{}", issue.body);
+    assert!(
+        issue.body.contains("hb-write --retire JOB"),
+        "{}",
+        issue.body
+    );
+    assert!(
+        issue.body.contains(r#""jobs":{"backup":"stale"}"#),
+        "{}",
+        issue.body
+    );
+
+    // Unchanged: reads only.
+    forge.clear_requests();
+    check(&dir, &forge).expect_code(2);
+    assert_eq!(forge.writes(), 0, "{:#?}", forge.requests());
+    assert!(forge.count("GET") > 0);
+
+    // A second job goes bad: one edit, one comment.
+    dir.stale("db");
+    forge.clear_requests();
+    check(&dir, &forge).expect_code(2);
+    assert_eq!(
+        (forge.count("PATCH"), forge.count("POST")),
+        (1, 1),
+        "{:#?}",
+        forge.requests()
+    );
+    let issue = forge.issue(issue.number);
+    assert_eq!(
+        issue.title,
+        "[heartbeat-checker] web1: 2 job(s) need attention"
+    );
+    assert!(issue.body.contains("| db | stale |"), "{}", issue.body);
+    assert_eq!(issue.comments.len(), 1);
+    assert!(
+        issue.comments[0].contains("Went bad: db (stale)"),
+        "{:?}",
+        issue.comments
+    );
+
+    // Everything recovers: a comment and the issue closed.
+    dir.ok("backup");
+    dir.ok("db");
+    forge.clear_requests();
+    check(&dir, &forge).expect_code(0);
+    let issue = forge.issue(issue.number);
+    assert!(!issue.open, "the issue should be closed");
+    assert_eq!(issue.comments.len(), 2);
+    assert!(
+        issue.comments[1].contains("Recovered: backup (was stale), db (was stale)"),
+        "{:?}",
+        issue.comments
+    );
+    assert!(
+        issue.comments[1].contains("open for"),
+        "{:?}",
+        issue.comments
+    );
+    assert!(issue.body.contains(r#""jobs":{}"#), "{}", issue.body);
+
+    // All well, issue closed by hb-check: quiet, and no acknowledgement.
+    forge.clear_requests();
+    check(&dir, &forge).expect_code(0);
+    assert_eq!(forge.writes(), 0);
+    dir.stale("backup");
+    check(&dir, &forge).expect_code(2);
+    assert_eq!(
+        open_issues(&forge).len(),
+        1,
+        "a job that goes bad again opens a new issue"
+    );
+    assert_eq!(forge.issues_titled(PREFIX).len(), 2);
+    forge.assert_clean();
+}
+
+#[test]
+fn closing_by_hand_acknowledges_until_something_new_goes_bad() {
+    let Some(forge) = gitea() else { return };
+    let dir = Dir::new();
+    dir.stale("backup");
+    check(&dir, &forge).expect_code(2);
+    let first = forge.issues_titled(PREFIX)[0].number;
+    forge.close_by_hand(first);
+
+    forge.clear_requests();
+    check(&dir, &forge).expect_code(2);
+    assert_eq!(forge.writes(), 0, "{:#?}", forge.requests());
+    assert!(
+        !forge.issue(first).open,
+        "an acknowledged issue stays closed"
+    );
+    assert_eq!(forge.issues_titled(PREFIX).len(), 1);
+
+    dir.stale("db");
+    check(&dir, &forge).expect_code(2);
+    let open = open_issues(&forge);
+    assert_eq!(open.len(), 1, "a new bad job opens a new issue");
+    assert_ne!(open[0].number, first);
+    assert!(!forge.issue(first).open);
+    forge.assert_clean();
+}
+
+#[test]
+fn an_acknowledgement_expires_once_its_job_recovers() {
+    let Some(forge) = gitea() else { return };
+    let dir = Dir::new();
+    dir.stale("backup");
+    dir.stale("db");
+    check(&dir, &forge).expect_code(2);
+    let first = forge.issues_titled(PREFIX)[0].number;
+    forge.close_by_hand(first);
+
+    // backup recovers: the acknowledged set shrinks to db, nothing opens.
+    dir.ok("backup");
+    check(&dir, &forge).expect_code(2);
+    assert!(open_issues(&forge).is_empty());
+    assert!(
+        forge.issue(first).body.contains(r#""jobs":{"db":"stale"}"#),
+        "{}",
+        forge.issue(first).body
+    );
+    forge.clear_requests();
+    check(&dir, &forge).expect_code(2);
+    assert_eq!(forge.writes(), 0);
+
+    // backup goes bad again: no longer acknowledged.
+    dir.stale("backup");
+    check(&dir, &forge).expect_code(2);
+    assert_eq!(open_issues(&forge).len(), 1);
+    forge.assert_clean();
+}
+
+#[test]
+fn a_failed_create_exits_3_and_the_next_run_opens_one_issue() {
+    let Some(forge) = gitea() else { return };
+    let dir = Dir::new();
+    dir.stale("backup");
+    forge.fault(
+        "POST",
+        "/issues",
+        Fault::Status(500, "database is locked"),
+        3,
+    );
+    let started = Instant::now();
+    let r = check(&dir, &forge);
+    r.expect_code(3);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "retries took {:?}",
+        started.elapsed()
+    );
+    assert!(
+        r.stdout().contains("backup stale"),
+        "the judgement still prints\n{}",
+        r.show()
+    );
+    let err = r.stderr();
+    assert_eq!(err.lines().count(), 1, "{}", r.show());
+    for part in [
+        forge.url().as_str(),
+        "ops/alerts",
+        "POST",
+        "/api/v1/repos/ops/alerts/issues",
+        "HTTP 500",
+        "database is locked",
+        "3 attempts",
+    ] {
+        assert!(err.contains(part), "`{part}` missing\n{}", r.show());
+    }
+    assert_eq!(
+        forge.count("POST") - 1,
+        3,
+        "one label and three create attempts"
+    );
+    assert!(forge.issues_titled(PREFIX).is_empty());
+
+    check(&dir, &forge).expect_code(2);
+    assert_eq!(forge.issues_titled(PREFIX).len(), 1);
+    forge.assert_clean();
+}
+
+#[test]
+fn a_create_whose_answer_is_lost_makes_one_issue() {
+    let Some(forge) = gitea() else { return };
+    let dir = Dir::new();
+    dir.stale("backup");
+    forge.add_label("heartbeat");
+    forge.fault("POST", "/issues", Fault::LostAnswer, 1);
+    let r = check(&dir, &forge);
+    r.expect_code(2);
+    assert_eq!(forge.issues_titled(PREFIX).len(), 1, "{}", r.show());
+    assert_eq!(forge.count("POST"), 1, "looked before creating again");
+    forge.assert_clean();
+}
+
+#[test]
+fn a_lost_create_is_found_on_the_next_run_when_the_recheck_fails() {
+    let Some(forge) = gitea() else { return };
+    let dir = Dir::new();
+    dir.stale("backup");
+    forge.add_label("heartbeat");
+    forge.fault("POST", "/issues", Fault::LostAnswer, 1);
+    // The open and closed listings pass; the look after the lost answer
+    // fails on every attempt.
+    forge.fault_after("GET", "/issues", 2, Fault::Status(502, "bad gateway"), 3);
+    let r = check(&dir, &forge);
+    r.expect_code(3);
+    assert!(r.stderr().contains("HTTP 502"), "{}", r.show());
+    assert_eq!(forge.count("POST"), 1, "no second create without a look");
+    assert_eq!(forge.issues_titled(PREFIX).len(), 1);
+
+    forge.clear_requests();
+    check(&dir, &forge).expect_code(2);
+    assert_eq!(forge.writes(), 0, "{:#?}", forge.requests());
+    assert_eq!(forge.issues_titled(PREFIX).len(), 1);
+    forge.assert_clean();
+}
+
+#[test]
+fn five_runs_at_once_open_one_issue() {
+    let Some(forge) = gitea() else { return };
+    let dir = Dir::new();
+    dir.stale("backup");
+    let base = tracker_env(&forge);
+    let env: Vec<(&str, &str)> = base.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let children: Vec<_> = (0..5)
+        .map(|_| {
+            hb_check(&dir, &env, &[])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!String::from_utf8_lossy(&out.stderr).contains(TOKEN));
+    }
+    assert_eq!(forge.issues_titled(PREFIX).len(), 1);
+    assert_eq!(forge.label_names(), vec!["heartbeat"]);
+    forge.assert_clean();
+}
+
+#[test]
+fn the_token_never_shows_on_errors() {
+    let Some(forge) = gitea() else { return };
+    let dir = Dir::new();
+    dir.stale("backup");
+
+    // A server that repeats the Authorization header in its message.
+    forge.fault("GET", "/labels", Fault::EchoAuth, 1);
+    let r = check(&dir, &forge);
+    r.expect_code(3);
+    assert!(r.stderr().contains("HTTP 401"), "{}", r.show());
+    assert!(
+        r.stderr().contains("token is invalid or expired"),
+        "{}",
+        r.show()
+    );
+    assert!(r.stderr().contains("<redacted>"), "{}", r.show());
+    assert_eq!(forge.count("GET"), 1, "401 is not retried");
+
+    forge.fault("GET", "/labels", Fault::Status(500, "boom"), 3);
+    let r = check(&dir, &forge);
+    r.expect_code(3);
+    assert!(
+        r.stderr().contains("HTTP 500: boom (3 attempts)"),
+        "{}",
+        r.show()
+    );
+
+    // Dry run.
+    let r = check_with(&dir, &forge, &[], &["--dry-run"]);
+    r.expect_code(2);
+
+    // Every request carried the token as a Bearer header, nowhere else.
+    for req in forge.requests() {
+        assert_eq!(
+            req.auth.as_deref(),
+            Some(format!("Bearer {TOKEN}").as_str())
+        );
+        assert!(!req.path.contains(TOKEN) && !req.query.iter().any(|(_, v)| v.contains(TOKEN)));
+        assert!(req
+            .user_agent
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("cron-heartbeat/"));
+    }
+    forge.assert_clean();
+}
+
+#[test]
+fn a_refused_connection_exits_3_without_the_token() {
+    let dir = Dir::new();
+    dir.stale("backup");
+    let dead = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let url = format!("http://127.0.0.1:{dead}");
+    let env = [
+        ("HB_TRACKER_URL", url.as_str()),
+        ("HB_TRACKER_REPO", "ops/alerts"),
+        ("HB_TRACKER_TOKEN", TOKEN),
+        ("HB_HOST", "web1"),
+    ];
+    let r = run(hb_check(&dir, &env, &[]));
+    r.expect_code(3).expect_no_token();
+    assert!(r.stdout().contains("backup stale"), "{}", r.show());
+    assert!(r.stderr().contains("cannot connect"), "{}", r.show());
+    assert!(r.stderr().contains(&url), "{}", r.show());
+    assert_eq!(r.stderr().lines().count(), 1, "{}", r.show());
+}
+
+#[test]
+fn a_server_slower_than_the_timeout_exits_3_without_the_token() {
+    let dir = Dir::new();
+    dir.stale("backup");
+    // GitHub mode, which needs no API description.
+    let forge = Forge::start(Mode::Github, None, TOKEN);
+    forge.fault("GET", "/labels", Fault::Delay(Duration::from_secs(3)), 3);
+    let started = Instant::now();
+    let r = check_with(&dir, &forge, &[], &["--tracker-timeout", "1"]);
+    r.expect_code(3);
+    assert!(
+        r.stderr().contains("no answer within 1s (3 attempts)"),
+        "{}",
+        r.show()
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn client_errors_say_what_to_do() {
+    let Some(forge) = gitea() else { return };
+    let dir = Dir::new();
+    dir.stale("backup");
+    let cases = [
+        (403, "token lacks the `write:issue` scope"),
+        (404, "the repo does not exist or the token cannot see it"),
+        (422, "Validation failed: title too long"),
+    ];
+    for (status, says) in cases {
+        forge.clear_requests();
+        let message = if status == 422 {
+            "Validation failed: title too long"
+        } else {
+            "forbidden"
+        };
+        forge.fault("GET", "/labels", Fault::Status(status, message), 1);
+        let r = check(&dir, &forge);
+        r.expect_code(3);
+        assert!(
+            r.stderr().contains(&format!("HTTP {status}")),
+            "{}",
+            r.show()
+        );
+        assert!(r.stderr().contains(says), "{}", r.show());
+        assert_eq!(forge.requests().len(), 1, "{status} is not retried");
+    }
+    forge.assert_clean();
+}
+
+#[test]
+fn a_token_file_others_can_read_is_refused() {
+    let Some(forge) = gitea() else { return };
+    let dir = Dir::new();
+    dir.stale("backup");
+    let loose = dir.token_file(0o644);
+    let env = [
+        ("HB_TRACKER_URL", forge.url()),
+        ("HB_TRACKER_REPO", "ops/alerts".to_owned()),
+        ("HB_HOST", "web1".to_owned()),
+        ("HB_TRACKER_TOKEN_FILE", loose.display().to_string()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = run(hb_check(&dir, &env, &[]));
+    r.expect_code(3).expect_no_token();
+    assert!(r.stderr().contains("chmod 600"), "{}", r.show());
+    assert!(r.stdout().contains("backup stale"), "{}", r.show());
+    assert!(
+        forge.requests().is_empty(),
+        "nothing is sent with a refused token"
+    );
+
+    let tight = dir.token_file(0o600);
+    let path = tight.display().to_string();
+    let r = run(hb_check(&dir, &env, &["--tracker-token-file", &path]));
+    r.expect_code(2).expect_no_token();
+    assert_eq!(forge.issues_titled(PREFIX).len(), 1, "{}", r.show());
+    forge.assert_clean();
+}
+
+#[test]
+fn listings_are_paged_and_pull_requests_skipped() {
+    let Some(forge) = gitea() else { return };
+    let dir = Dir::new();
+    dir.stale("backup");
+    check(&dir, &forge).expect_code(2);
+    let ours = forge.issues_titled(PREFIX)[0].number;
+    for n in 0..60 {
+        forge.add_issue(&format!("unrelated {n}"), "", &["heartbeat"], true, false);
+    }
+    for n in 0..5 {
+        forge.add_issue(
+            &format!("{PREFIX} pull request {n}"),
+            "",
+            &["heartbeat"],
+            true,
+            true,
+        );
+    }
+    forge.clear_requests();
+    let r = check(&dir, &forge);
+    r.expect_code(2);
+    assert_eq!(
+        forge.writes(),
+        0,
+        "found the issue past the first page\n{:#?}",
+        forge.requests()
+    );
+    let pages: Vec<_> = forge
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/issues"))
+        .collect();
+    assert!(pages.len() >= 2, "{pages:#?}");
+    assert!(pages
+        .iter()
+        .all(|p| p.query.contains(&("type".into(), "issues".into()))));
+    assert!(pages
+        .iter()
+        .all(|p| p.query.contains(&("limit".into(), "50".into()))));
+
+    // Recovery closes ours and touches no pull request.
+    dir.ok("backup");
+    check(&dir, &forge).expect_code(0);
+    assert!(!forge.issue(ours).open);
+    let prs = forge.issues_titled(PREFIX);
+    assert_eq!(prs.len(), 1, "only our issue is an issue with our title");
+    forge.assert_clean();
+}
+
+#[test]
+fn several_open_issues_use_the_oldest_and_warn_once() {
+    let Some(forge) = gitea() else { return };
+    let dir = Dir::new();
+    dir.stale("backup");
+    let oldest = forge.add_issue(
+        &format!("{PREFIX} made by hand"),
+        "old text",
+        &["heartbeat"],
+        true,
+        false,
+    );
+    let newer = forge.add_issue(
+        &format!("{PREFIX} older version"),
+        "newer text",
+        &["heartbeat"],
+        true,
+        false,
+    );
+    let r = check(&dir, &forge);
+    r.expect_code(2);
+    assert_eq!(r.stderr().matches("warning").count(), 1, "{}", r.show());
+    assert!(r.stderr().contains(&format!("#{oldest}")), "{}", r.show());
+    let used = forge.issue(oldest);
+    assert!(
+        used.body.contains(r#""jobs":{"backup":"stale"}"#),
+        "{}",
+        used.body
+    );
+    assert_eq!(used.comments.len(), 1);
+    let other = forge.issue(newer);
+    assert_eq!(other.body, "newer text");
+    assert!(other.comments.is_empty() && other.open);
+    assert_eq!(forge.issues_titled(PREFIX).len(), 2, "no third issue");
+    forge.assert_clean();
+}
+
+#[test]
+fn another_hosts_issue_is_never_touched() {
+    let Some(forge) = gitea() else { return };
+    let dir = Dir::new();
+    dir.stale("backup");
+    let theirs = forge.add_issue(
+        "[heartbeat-checker] web10: 1 job(s) need attention",
+        "<!-- heartbeat-checker {\"host\":\"web10\",\"jobs\":{\"backup\":\"stale\"}} -->",
+        &["heartbeat"],
+        true,
+        false,
+    );
+    let before = forge.issue(theirs);
+    check(&dir, &forge).expect_code(2);
+    assert_eq!(open_issues(&forge).len(), 1, "web1 opens its own issue");
+    dir.ok("backup");
+    check(&dir, &forge).expect_code(0);
+    let after = forge.issue(theirs);
+    assert_eq!(
+        (after.open, after.body, after.comments.len()),
+        (true, before.body, 0)
+    );
+    forge.assert_clean();
+}
+
+#[test]
+fn a_dry_run_reads_but_sends_no_write() {
+    let Some(forge) = gitea() else { return };
+    let dir = Dir::new();
+    dir.stale("backup");
+    let r = check_with(&dir, &forge, &[], &["--dry-run"]);
+    r.expect_code(2);
+    assert_eq!(forge.writes(), 0, "{:#?}", forge.requests());
+    assert!(forge.count("GET") > 0);
+    let err = r.stderr();
+    assert!(
+        err.contains("would create label `heartbeat`"),
+        "{}",
+        r.show()
+    );
+    assert!(
+        err.contains(
+            "would open an issue titled `[heartbeat-checker] web1: 1 job(s) need attention`"
+        ),
+        "{}",
+        r.show()
+    );
+    assert!(forge.label_names().is_empty());
+
+    // With an issue to close.
+    check(&dir, &forge).expect_code(2);
+    dir.ok("backup");
+    forge.clear_requests();
+    let r = check_with(&dir, &forge, &[("HB_DRY_RUN", "true")], &[]);
+    r.expect_code(0);
+    assert_eq!(forge.writes(), 0);
+    assert!(r.stderr().contains("would close issue #1"), "{}", r.show());
+    assert!(open_issues(&forge).len() == 1);
+    forge.assert_clean();
+}
+
+#[test]
+fn a_429_is_retried_after_the_time_asked() {
+    let Some(forge) = gitea() else { return };
+    let dir = Dir::new();
+    dir.stale("backup");
+    forge.fault("GET", "/labels", Fault::TooMany(1), 1);
+    let started = Instant::now();
+    let r = check(&dir, &forge);
+    r.expect_code(2);
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After honoured"
+    );
+    assert_eq!(r.stderr(), "", "{}", r.show());
+    assert_eq!(forge.issues_titled(PREFIX).len(), 1);
+    forge.assert_clean();
+}
+
+#[test]
+fn forgejo_speaks_the_same_operations() {
+    let Some(forge) = gitea() else { return };
+    let Some(forgejo) = Spec::forgejo() else {
+        return;
+    };
+    let dir = Dir::new();
+    dir.stale("backup");
+    let kind = [("HB_TRACKER_KIND", "forgejo")];
+    check_with(&dir, &forge, &kind, &[]).expect_code(2);
+    dir.stale("db");
+    check_with(&dir, &forge, &kind, &[]).expect_code(2);
+    dir.ok("backup");
+    dir.ok("db");
+    check_with(&dir, &forge, &kind, &[]).expect_code(0);
+    assert!(forge.issues_titled(PREFIX).iter().all(|i| !i.open));
+    let mut used: Vec<(String, String, String)> = forge
+        .requests()
+        .into_iter()
+        .filter_map(|r| r.operation.map(|(t, id)| (r.method, t, id)))
+        .collect();
+    used.sort();
+    used.dedup();
+    assert!(used.len() >= 6, "{used:?}");
+    for (method, template, id) in used {
+        assert_eq!(
+            forgejo.operation_id(&method, &template),
+            Some(id.as_str()),
+            "{method} {template}"
+        );
+    }
+    forge.assert_clean();
+}
+
+#[test]
+fn github_mode_follows_the_same_lifecycle() {
+    let forge = Forge::start(Mode::Github, None, TOKEN);
+    let dir = Dir::new();
+    dir.stale("backup");
+    forge.add_issue(
+        &format!("{PREFIX} a pull request"),
+        "",
+        &["heartbeat"],
+        true,
+        true,
+    );
+    for n in 0..105 {
+        forge.add_issue(&format!("unrelated {n}"), "", &["heartbeat"], true, false);
+    }
+    let r = check(&dir, &forge);
+    r.expect_code(2);
+    let open = open_issues(&forge);
+    assert_eq!(open.len(), 1, "{}", r.show());
+    assert!(open[0].open);
+    let create = forge
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST" && r.path.ends_with("/issues"))
+        .unwrap();
+    assert_eq!(
+        create.body.unwrap()["labels"],
+        serde_json::json!(["heartbeat"])
+    );
+
+    forge.clear_requests();
+    check(&dir, &forge).expect_code(2);
+    assert_eq!(forge.writes(), 0, "{:#?}", forge.requests());
+    assert!(forge
+        .requests()
+        .iter()
+        .any(|r| r.query.contains(&("page".into(), "2".into()))));
+
+    dir.ok("backup");
+    check(&dir, &forge).expect_code(0);
+    assert!(!forge.issue(open[0].number).open);
+    assert!(forge
+        .issues_titled(PREFIX)
+        .iter()
+        .filter(|i| i.is_pull)
+        .all(|i| i.open));
+    forge.assert_clean();
+}
+
+#[test]
+fn the_checker_catches_requests_that_break_the_description() {
+    let Some(spec) = Spec::gitea() else { return };
+    let json = Some("application/json");
+    let issues = "/api/v1/repos/ops/alerts/issues";
+    let ok = spec.check_request(
+        "POST",
+        issues,
+        &[],
+        json,
+        Some(br#"{"title":"t","labels":[1]}"#),
+    );
+    assert!(ok.1.is_empty(), "{:?}", ok.1);
+    assert_eq!(ok.0.unwrap().operation_id, "issueCreateIssue");
+    type Case<'a> = (&'a str, &'a str, Vec<(String, String)>, Option<&'a [u8]>);
+    let cases: [Case; 7] = [
+        (
+            "POST",
+            issues,
+            vec![],
+            Some(br#"{"title":"t","labels":["heartbeat"]}"#),
+        ),
+        ("POST", issues, vec![], Some(br#"{"body":"no title"}"#)),
+        (
+            "POST",
+            issues,
+            vec![],
+            Some(br#"{"title":"t","colour":"red"}"#),
+        ),
+        ("GET", issues, vec![("per_page".into(), "50".into())], None),
+        (
+            "GET",
+            issues,
+            vec![("type".into(), "everything".into())],
+            None,
+        ),
+        ("PUT", issues, vec![], None),
+        ("GET", "/api/v1/repos/ops/alerts/issues/x", vec![], None),
+    ];
+    for (method, path, query, body) in cases {
+        let (_, problems) = spec.check_request(method, path, &query, json, body);
+        assert!(
+            !problems.is_empty(),
+            "{method} {path} {query:?} should be refused"
+        );
+    }
+    let mut problems = Vec::new();
+    let issue = serde_json::json!({"number": 1, "title": "t", "state": "half-open", "weird": 1});
+    spec.validate(
+        &serde_json::json!({"$ref": "#/definitions/Issue"}),
+        &issue,
+        "answer",
+        &mut problems,
+    );
+    assert_eq!(problems.len(), 2, "{problems:?}");
+}
