@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::http::{IssueJson, LabelJson, Transport, MAX_PAGES};
+use super::http::{keep_issues, IssueJson, LabelJson, Transport, MAX_PAGES};
 use super::{Config, Edit, Forge, Issue, Label, State};
 use crate::error::Error;
 
@@ -57,19 +57,7 @@ impl Forge for Github {
     }
 
     fn create_label(&self, name: &str) -> Result<Label, Error> {
-        let body = json!({
-            "name": name,
-            "color": COLOR,
-            "description": "cron jobs that cron-heartbeat found stale, failed, invalid or missing",
-        });
-        let (label, _): (LabelJson, _) = self.http.json(
-            Method::POST,
-            &format!("{}/labels", self.repo),
-            &[],
-            Some(&body),
-            false,
-        )?;
-        Ok(label.into())
+        self.http.create_label(&self.repo, name, COLOR)
     }
 
     fn list_issues(&self, label: &Label, state: State) -> Result<Vec<Issue>, Error> {
@@ -80,12 +68,7 @@ impl Forge for Github {
             ("labels", label.name.clone()),
         ];
         let items: Vec<IssueJson> = self.pages(&format!("{}/issues", self.repo), &query)?;
-        Ok(items
-            .into_iter()
-            .filter(|i| !i.is_pull_request() && i.has_label(&label.name))
-            .map(Issue::from)
-            .filter(|i| i.state == state)
-            .collect())
+        Ok(keep_issues(items, label, state))
     }
 
     fn create_issue(&self, title: &str, body: &str, label: &Label) -> Result<Issue, Error> {
@@ -101,34 +84,10 @@ impl Forge for Github {
     }
 
     fn edit_issue(&self, number: u64, edit: &Edit) -> Result<(), Error> {
-        let mut body = serde_json::Map::new();
-        if let Some(title) = &edit.title {
-            body.insert("title".into(), title.clone().into());
-        }
-        if let Some(text) = &edit.body {
-            body.insert("body".into(), text.clone().into());
-        }
-        if let Some(state) = edit.state {
-            body.insert("state".into(), state.as_str().into());
-        }
-        self.http.send(
-            Method::PATCH,
-            &format!("{}/issues/{number}", self.repo),
-            &[],
-            Some(&body.into()),
-            true,
-        )?;
-        Ok(())
+        self.http.edit_issue(&self.repo, number, edit)
     }
 
     fn comment(&self, number: u64, body: &str) -> Result<(), Error> {
-        self.http.send(
-            Method::POST,
-            &format!("{}/issues/{number}/comments", self.repo),
-            &[],
-            Some(&json!({ "body": body })),
-            true,
-        )?;
-        Ok(())
+        self.http.comment(&self.repo, number, body)
     }
 }

@@ -11,8 +11,9 @@ use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, RETRY_AFTER
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use serde_json::json;
 
-use super::{backoff, Config, Issue, Label, State, Token, MAX_ATTEMPTS, RETRY_BUDGET};
+use super::{backoff, Config, Edit, Issue, Label, State, Token, MAX_ATTEMPTS, RETRY_BUDGET};
 use crate::error::{Error, TrackerError};
 
 /// The longest server message kept in an error.
@@ -114,6 +115,51 @@ impl Transport {
             thread::sleep(wait);
             attempt += 1;
         }
+    }
+
+    /// Creates a label in `repo` (`/repos/OWNER/NAME`). Tried once: the
+    /// lifecycle looks for it again before another try.
+    pub fn create_label(&self, repo: &str, name: &str, color: &str) -> Result<Label, Error> {
+        let body = json!({
+            "name": name,
+            "color": color,
+            "description": "cron jobs that cron-heartbeat found stale, failed, invalid or missing",
+        });
+        let path = format!("{repo}/labels");
+        let (label, _): (LabelJson, _) = self.json(Method::POST, &path, &[], Some(&body), false)?;
+        Ok(label.into())
+    }
+
+    /// Applies `edit` to an issue. Retried: setting the same fields twice is
+    /// harmless. Gitea answers 201 here, GitHub 200; any success will do.
+    pub fn edit_issue(&self, repo: &str, number: u64, edit: &Edit) -> Result<(), Error> {
+        let mut body = serde_json::Map::new();
+        if let Some(title) = &edit.title {
+            body.insert("title".into(), title.clone().into());
+        }
+        if let Some(text) = &edit.body {
+            body.insert("body".into(), text.clone().into());
+        }
+        if let Some(state) = edit.state {
+            body.insert("state".into(), state.as_str().into());
+        }
+        let path = format!("{repo}/issues/{number}");
+        self.send(Method::PATCH, &path, &[], Some(&body.into()), true)?;
+        Ok(())
+    }
+
+    /// Adds a comment to an issue. Retried: a lost answer may leave the same
+    /// comment twice, which is better than losing it.
+    pub fn comment(&self, repo: &str, number: u64, body: &str) -> Result<(), Error> {
+        let path = format!("{repo}/issues/{number}/comments");
+        self.send(
+            Method::POST,
+            &path,
+            &[],
+            Some(&json!({ "body": body })),
+            true,
+        )?;
+        Ok(())
     }
 
     /// Sends a request and reads the answer as JSON.
@@ -276,13 +322,25 @@ pub(crate) struct IssueJson {
 }
 
 impl IssueJson {
-    pub fn is_pull_request(&self) -> bool {
+    fn is_pull_request(&self) -> bool {
         self.pull_request.is_some()
     }
 
-    pub fn has_label(&self, name: &str) -> bool {
+    fn has_label(&self, name: &str) -> bool {
         self.labels.iter().any(|l| l.name == name)
     }
+}
+
+/// The issues of a listing that really are issues, carry `label` and are in
+/// `state`: no forge's filters are trusted alone (Gitea drops an unknown
+/// label filter silently; GitHub mixes pull requests in).
+pub fn keep_issues(items: Vec<IssueJson>, label: &Label, state: State) -> Vec<Issue> {
+    items
+        .into_iter()
+        .filter(|i| !i.is_pull_request() && i.has_label(&label.name))
+        .map(Issue::from)
+        .filter(|i| i.state == state)
+        .collect()
 }
 
 impl From<IssueJson> for Issue {
