@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
+use clap::builder::BoolishValueParser;
 use clap::error::ErrorKind;
 use clap::{Args, Parser};
 
@@ -164,7 +165,7 @@ pub struct TrackerArgs {
     pub tracker_label: String,
 
     /// How long to wait for each answer from the tracker.
-    #[arg(long, value_name = "DURATION", env = "HB_TRACKER_TIMEOUT", default_value = "10", value_parser = parse_timeout)]
+    #[arg(long, value_name = "DURATION", env = "HB_TRACKER_TIMEOUT", default_value = "10", value_parser = parse_request_timeout)]
     pub tracker_timeout: std::time::Duration,
 
     /// The host name the alert issue is for. [default: this machine's host
@@ -174,7 +175,7 @@ pub struct TrackerArgs {
 
     /// Read the tracker and write to standard error what would be sent,
     /// but send no write request.
-    #[arg(long, env = "HB_DRY_RUN")]
+    #[arg(long, env = "HB_DRY_RUN", value_parser = BoolishValueParser::new())]
     pub dry_run: bool,
 }
 
@@ -246,6 +247,17 @@ pub fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
         .map_err(|reason| format!("invalid duration `{text}`: {reason}"))
 }
 
+/// Parses a per-request timeout: like [`parse_timeout`], but at least one
+/// second, since a zero timeout fails every request.
+pub fn parse_request_timeout(text: &str) -> Result<std::time::Duration, String> {
+    match parse_timeout(text)? {
+        t if t.is_zero() => Err(format!(
+            "invalid duration `{text}`: it must be at least 1 second"
+        )),
+        t => Ok(t),
+    }
+}
+
 /// Parses an RFC 3339 instant.
 pub fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(text)
@@ -278,5 +290,10 @@ mod tests {
         assert_eq!(parse_timeout("0"), Ok(std::time::Duration::ZERO));
         assert_eq!(parse_timeout("1m"), Ok(std::time::Duration::from_secs(60)));
         assert!(parse_timeout("soon").is_err());
+        assert!(parse_request_timeout("0").is_err());
+        assert_eq!(
+            parse_request_timeout("1"),
+            Ok(std::time::Duration::from_secs(1))
+        );
     }
 }
