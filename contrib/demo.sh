@@ -23,7 +23,7 @@ echo "\$ hb-write --exit-code 3 --message 'disk full' sync-mirror 10m"
 # A job that last reported two days ago, written as any tool may write it.
 then=$(date -u -d '2 days ago' +%Y-%m-%dT%H:%M:%SZ)
 printf '{"version":1,"job":"rotate-logs","timestamp":"%s","interval_seconds":3600,"host":"%s","pid":1,"status":"ok"}\n' \
-  "$then" "$(hostname)" > "$HB_DIR/rotate-logs.last"
+  "$then" "$(uname -n)" > "$HB_DIR/rotate-logs.last"
 echo "\$ cat $HB_DIR/backup.last"
 cat "$HB_DIR/backup.last"
 
