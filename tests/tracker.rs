@@ -785,3 +785,18 @@ fn the_checker_catches_requests_that_break_the_description() {
     );
     assert_eq!(problems.len(), 2, "{problems:?}");
 }
+
+#[test]
+fn a_tracker_url_with_a_password_is_refused_without_showing_it() {
+    let Some(forge) = gitea() else { return };
+    let dir = Dir::new();
+    dir.stale("backup");
+    let url = forge.url().replace("http://", "http://hb:pw-s3cr3t@");
+    let r = check_with(&dir, &forge, &[("HB_TRACKER_URL", &url)], &[]);
+    r.expect_code(3);
+    assert!(r.stdout().contains("backup stale"), "{}", r.show());
+    assert_eq!(r.stderr().lines().count(), 1, "{}", r.show());
+    assert!(r.stderr().contains("user name or password"), "{}", r.show());
+    assert!(!r.stderr().contains("pw-s3cr3t"), "{}", r.show());
+    assert!(forge.requests().is_empty(), "{:#?}", forge.requests());
+}

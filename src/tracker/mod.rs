@@ -144,6 +144,16 @@ impl Config {
         timeout: Duration,
     ) -> Result<Config, Error> {
         let url = url.trim_end_matches('/');
+        // The URL shows in every error line, so a password in it would too.
+        if has_userinfo(url) {
+            return Err(Error::TrackerConfig {
+                reason: format!(
+                    "refusing the tracker URL `{}`: it carries a user name or password; \
+                     give the URL without them and the token in {TOKEN_ENV} or --tracker-token-file",
+                    crate::escape::terminal(&without_userinfo(url))
+                ),
+            });
+        }
         let parsed = reqwest::Url::parse(url).map_err(|e| Error::TrackerConfig {
             reason: format!(
                 "invalid tracker URL `{}`: {e}",
@@ -177,6 +187,30 @@ impl Config {
     /// `OWNER/NAME`.
     pub fn repo_name(&self) -> String {
         format!("{}/{}", self.owner, self.repo)
+    }
+}
+
+/// The authority part of `url` (between `://` and the next `/`, `?` or
+/// `#`) and where it starts. Read by hand rather than by a URL parser, so
+/// that a URL too broken to parse is checked as well.
+fn authority(url: &str) -> (usize, &str) {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[start..];
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    (start, &rest[..end])
+}
+
+/// Whether `url` names a user or a password (`https://user:secret@host`).
+fn has_userinfo(url: &str) -> bool {
+    authority(url).1.contains('@')
+}
+
+/// `url` with any `user:password@` removed.
+fn without_userinfo(url: &str) -> String {
+    let (start, auth) = authority(url);
+    match auth.rfind('@') {
+        Some(at) => format!("{}{}", &url[..start], &url[start + at + 1..]),
+        None => url.to_owned(),
     }
 }
 
@@ -306,6 +340,41 @@ mod tests {
         assert_eq!(token.secret(), "s3cr3t-value");
         assert!(!format!("{token:?} {token}").contains("s3cr3t"));
         assert!(Token::new(" \n").is_none());
+    }
+
+    #[test]
+    fn urls_with_credentials_are_refused_without_showing_them() {
+        let token = || Token::new("t").unwrap();
+        for url in [
+            "https://hb:s3cr3t@git.example.com",
+            "https://s3cr3t@git.example.com/",
+            "https://hb:s3cr3t@git.example.com:99999999",
+        ] {
+            let err = Config::new(
+                Kind::Gitea,
+                url,
+                "ops/alerts",
+                token(),
+                Duration::from_secs(5),
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains("user name or password"), "{err}");
+            assert!(!err.contains("s3cr3t"), "{err}");
+        }
+        assert_eq!(
+            without_userinfo("https://a:b@host:3000/x@y"),
+            "https://host:3000/x@y"
+        );
+        assert!(!has_userinfo("https://host/path@x"));
+        assert!(Config::new(
+            Kind::Gitea,
+            "https://host/",
+            "o/r",
+            token(),
+            Duration::from_secs(5)
+        )
+        .is_ok());
     }
 
     #[test]
