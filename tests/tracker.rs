@@ -800,3 +800,29 @@ fn a_tracker_url_with_a_password_is_refused_without_showing_it() {
     assert!(!r.stderr().contains("pw-s3cr3t"), "{}", r.show());
     assert!(forge.requests().is_empty(), "{:#?}", forge.requests());
 }
+
+fn only_issue(forge: &Forge) -> support::forge::Issue {
+    let issues = forge.issues_titled(PREFIX);
+    assert_eq!(issues.len(), 1, "{issues:#?}");
+    issues.into_iter().next().unwrap()
+}
+
+#[test]
+fn open_for_counts_to_the_judging_instant() {
+    let Some(forge) = gitea() else { return };
+    let dir = Dir::new();
+    dir.stale("backup");
+    check(&dir, &forge).expect_code(2);
+    let issue = only_issue(&forge);
+    dir.ok("backup");
+    check(&dir, &forge).expect_code(0);
+    let opened = chrono::DateTime::parse_from_rfc3339(&issue.created_at).unwrap();
+    let now = chrono::DateTime::parse_from_rfc3339(support::NOW).unwrap();
+    let open_for = cron_heartbeat::record::format_duration((now - opened).num_seconds() as u64);
+    let comment = &forge.issue(issue.number).comments[0];
+    assert!(
+        comment.contains(&format!("This issue was open for {open_for}.")),
+        "{comment}"
+    );
+    forge.assert_clean();
+}

@@ -239,15 +239,19 @@ pub fn update_comment(decision: &Decision, count: usize) -> String {
 }
 
 /// The comment before closing: what recovered and how long the issue was
-/// open.
-pub fn close_comment(recovered: &[(String, String)], opened: Option<DateTime<Utc>>) -> String {
+/// open by `now`, the instant the jobs were judged at.
+pub fn close_comment(
+    recovered: &[(String, String)],
+    opened: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> String {
     let mut text = if recovered.is_empty() {
         "Every job recovered.".to_owned()
     } else {
         format!("Recovered: {}.", list_names(recovered, true))
     };
     if let Some(opened) = opened {
-        let open_for = (Utc::now() - opened).num_seconds().max(0) as u64;
+        let open_for = (now - opened).num_seconds().max(0) as u64;
         text.push_str(&format!(
             " This issue was open for {}.",
             format_duration(open_for)
@@ -358,7 +362,7 @@ pub fn sync(
         }
         Decision::Close { recovered } => {
             let issue = open.as_ref().expect("a close has an open issue");
-            let comment = close_comment(recovered, issue.created_at);
+            let comment = close_comment(recovered, issue.created_at, opts.checked_at);
             // Closed by hb-check: record an empty set, so this is not
             // taken for an acknowledgement.
             let edit = Edit {
@@ -696,6 +700,16 @@ mod tests {
         assert_eq!(forge.issues.borrow()[0].state, State::Closed);
         assert_eq!(forge.writes.get(), 3);
         assert!(notes.is_empty(), "{notes:?}");
+    }
+
+    #[test]
+    fn open_for_counts_to_the_judging_instant() {
+        let opened = DateTime::parse_from_rfc3339("2026-11-22T01:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let now = opened + chrono::Duration::minutes(150);
+        let text = close_comment(&[], Some(opened), now);
+        assert!(text.contains("open for 2h 30m"), "{text}");
     }
 
     #[test]
