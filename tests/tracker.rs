@@ -826,3 +826,69 @@ fn open_for_counts_to_the_judging_instant() {
     );
     forge.assert_clean();
 }
+
+/// Writes a heartbeat for `job` in the host subdirectory `host`, as that
+/// host's hb-write would.
+fn beat_in(dir: &Dir, host: &str, job: &str, at: &str) {
+    let sub = dir.path().join(host);
+    std::fs::create_dir_all(&sub).unwrap();
+    let record = format!(
+        r#"{{"version":1,"job":"{job}","timestamp":"{at}","interval_seconds":300,"host":"{host}","pid":1,"status":"ok"}}"#
+    );
+    std::fs::write(sub.join(format!("{job}.last")), record).unwrap();
+}
+
+#[test]
+fn a_same_named_job_of_another_host_does_not_shift_the_keys() {
+    let Some(forge) = gitea() else { return };
+    let dir = Dir::new();
+    dir.stale("backup");
+    beat_in(&dir, "web2", "backup", support::OLD);
+    check(&dir, &forge).expect_code(2);
+    let issue = only_issue(&forge);
+    for row in ["| backup | stale |", "| web2/backup | stale |"] {
+        assert!(issue.body.contains(row), "{}", issue.body);
+    }
+    assert!(
+        issue
+            .body
+            .contains(r#""jobs":{"backup":"stale","web2/backup":"stale"}"#),
+        "{}",
+        issue.body
+    );
+    forge.close_by_hand(issue.number);
+
+    // web2's backup recovers; this host's backup is still acknowledged.
+    beat_in(&dir, "web2", "backup", support::FRESH);
+    check(&dir, &forge).expect_code(2);
+    assert!(
+        open_issues(&forge).is_empty(),
+        "{:#?}",
+        forge.issues_titled(PREFIX)
+    );
+    assert!(
+        forge
+            .issue(issue.number)
+            .body
+            .contains(r#""jobs":{"backup":"stale"}"#),
+        "{}",
+        forge.issue(issue.number).body
+    );
+    forge.assert_clean();
+
+    // With the issue open, the same recovery is the only news.
+    let forge = gitea().unwrap();
+    beat_in(&dir, "web2", "backup", support::OLD);
+    check(&dir, &forge).expect_code(2);
+    beat_in(&dir, "web2", "backup", support::FRESH);
+    check(&dir, &forge).expect_code(2);
+    let issue = only_issue(&forge);
+    assert_eq!(issue.comments.len(), 1, "{:?}", issue.comments);
+    let comment = &issue.comments[0];
+    assert!(
+        comment.starts_with("Recovered: web2/backup (was stale)."),
+        "{comment}"
+    );
+    assert!(!comment.contains("Went bad"), "{comment}");
+    forge.assert_clean();
+}

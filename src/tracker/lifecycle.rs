@@ -124,20 +124,27 @@ fn pairs(jobs: &Jobs) -> Vec<(String, String)> {
     jobs.iter().map(|(j, s)| (j.clone(), s.clone())).collect()
 }
 
-/// The bad jobs among `jobs`, by name. A name that appears under several
-/// host subdirectories is keyed `host/job`.
-pub fn alert_set(jobs: &[Judgement]) -> Jobs {
-    let bad: Vec<&Judgement> = jobs.iter().filter(|j| j.status.is_alert()).collect();
+/// The bad jobs among `jobs` on the issue of `host`, by [`alert_key`].
+pub fn alert_set(host: &str, jobs: &[Judgement]) -> Jobs {
     let mut set = Jobs::new();
-    for j in &bad {
-        let twice = bad.iter().filter(|o| o.job == j.job).count() > 1;
-        let key = match (&j.host, twice) {
-            (Some(host), true) => format!("{host}/{}", j.job),
-            _ => j.job.clone(),
-        };
-        set.entry(key).or_insert_with(|| j.status.to_string());
+    for j in jobs.iter().filter(|j| j.status.is_alert()) {
+        set.entry(alert_key(host, j))
+            .or_insert_with(|| j.status.to_string());
     }
     set
+}
+
+/// How a job is named on the issue of `host`: `HOST/JOB` when its heartbeat
+/// comes from another host (a host subdirectory), else `JOB`. The key
+/// depends on the job alone, never on which other jobs are bad, so the
+/// posted set and an acknowledgement stay valid as other jobs come and go;
+/// and a job of this host keeps its key when its heartbeat vanishes and it
+/// turns `missing` (which has no host).
+pub fn alert_key(host: &str, j: &Judgement) -> String {
+    match &j.host {
+        Some(h) if h != host => format!("{h}/{}", j.job),
+        _ => j.job.clone(),
+    }
 }
 
 /// The title prefix that marks a host's issues. It ends with the colon, so
@@ -163,10 +170,7 @@ pub fn body(host: &str, jobs: &[Judgement], checked_at: DateTime<Utc>) -> String
         bad.len()
     );
     for j in &bad {
-        let name = match &j.host {
-            Some(h) if h != host => format!("{}/{}", markdown(h), markdown(&j.job)),
-            _ => markdown(&j.job),
-        };
+        let name = markdown(&alert_key(host, j));
         let or_dash = |v: Option<String>| v.unwrap_or_else(|| "\u{2014}".to_owned());
         out.push_str(&format!(
             "| {name} | {} | {} | {} | {} | {} |\n",
@@ -189,7 +193,7 @@ pub fn body(host: &str, jobs: &[Judgement], checked_at: DateTime<Utc>) -> String
     out.push_str(
         &Marker {
             host: host.to_owned(),
-            jobs: alert_set(jobs),
+            jobs: alert_set(host, jobs),
         }
         .render(),
     );
@@ -270,7 +274,7 @@ pub fn sync(
     jobs: &[Judgement],
     say: &mut dyn FnMut(String),
 ) -> Result<Decision, Error> {
-    let alerts = alert_set(jobs);
+    let alerts = alert_set(opts.host, jobs);
     let prefix = title_prefix(opts.host);
     let label = match forge.find_label(opts.label)? {
         Some(label) => Some(label),
@@ -700,6 +704,25 @@ mod tests {
         assert_eq!(forge.issues.borrow()[0].state, State::Closed);
         assert_eq!(forge.writes.get(), 3);
         assert!(notes.is_empty(), "{notes:?}");
+    }
+
+    #[test]
+    fn keys_depend_on_the_job_alone() {
+        use crate::judge::Status::Stale;
+        let mut here = Judgement::missing("backup");
+        here.status = Stale;
+        here.host = Some("web1".into());
+        let mut there = here.clone();
+        there.host = Some("web2".into());
+        let ghost = Judgement::missing("backup");
+        assert_eq!(alert_key("web1", &here), "backup");
+        assert_eq!(alert_key("web1", &there), "web2/backup");
+        assert_eq!(alert_key("web1", &ghost), "backup");
+        assert_eq!(
+            alert_set("web1", &[here.clone(), there]),
+            jobs(&[("backup", "stale"), ("web2/backup", "stale")])
+        );
+        assert_eq!(alert_set("web1", &[here]), jobs(&[("backup", "stale")]));
     }
 
     #[test]
