@@ -892,3 +892,30 @@ fn a_same_named_job_of_another_host_does_not_shift_the_keys() {
     assert!(!comment.contains("Went bad"), "{comment}");
     forge.assert_clean();
 }
+
+#[test]
+fn the_acknowledgement_is_on_the_issue_closed_last() {
+    let Some(forge) = gitea() else { return };
+    let dir = Dir::new();
+    let marker = r#"<!-- heartbeat-checker {"host":"web1","jobs":{"backup":"stale"}} -->"#;
+    let title = format!("{PREFIX} 1 job(s) need attention");
+    // Two open issues from an old race; a person closes the newer one.
+    let older = forge.add_issue(&title, marker, &["heartbeat"], true, false);
+    let newer = forge.add_issue(&title, marker, &["heartbeat"], true, false);
+    forge.close_by_hand(newer);
+    // backup recovers: hb-check closes the older one, after the newer.
+    dir.ok("backup");
+    check(&dir, &forge).expect_code(0);
+    assert!(!forge.issue(older).open);
+    // backup goes bad again: what hb-check closed last holds no
+    // acknowledgement, so a new issue opens.
+    dir.stale("backup");
+    check(&dir, &forge).expect_code(2);
+    assert_eq!(
+        open_issues(&forge).len(),
+        1,
+        "{:#?}",
+        forge.issues_titled(PREFIX)
+    );
+    forge.assert_clean();
+}

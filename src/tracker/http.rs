@@ -316,6 +316,8 @@ pub(crate) struct IssueJson {
     pub labels: Vec<LabelJson>,
     #[serde(default)]
     pub created_at: Option<String>,
+    #[serde(default)]
+    pub closed_at: Option<String>,
     /// Set on pull requests, which issue listings mix in.
     #[serde(default)]
     pub pull_request: Option<serde_json::Value>,
@@ -355,12 +357,16 @@ impl From<IssueJson> for Issue {
                 State::Open
             },
             labels: i.labels.into_iter().map(|l| l.name).collect(),
-            created_at: i
-                .created_at
-                .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-                .map(|t| t.with_timezone(&Utc)),
+            created_at: i.created_at.as_deref().and_then(instant),
+            closed_at: i.closed_at.as_deref().and_then(instant),
         }
     }
+}
+
+fn instant(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// The total count a Gitea listing announces in `X-Total-Count`.

@@ -300,11 +300,12 @@ pub fn sync(
     }
     let open = open.into_iter().next();
     // Only without an open issue can an acknowledgement hold: it is on the
-    // host's most recent closed issue.
+    // host's most recently closed issue (by number where the server gives
+    // no closing time), whoever closed it.
     let closed = match (&label, &open) {
         (Some(label), None) => mine(forge.list_issues(label, State::Closed)?, &prefix)
             .into_iter()
-            .max_by_key(|i| i.number),
+            .max_by_key(|i| (i.closed_at, i.number)),
         _ => None,
     };
     let posted = open
@@ -624,6 +625,7 @@ mod tests {
                 state: State::Open,
                 labels: vec![label.name.clone()],
                 created_at: Some(Utc::now()),
+                closed_at: None,
             };
             self.issues.borrow_mut().push(issue.clone());
             if self.lose_answers.get() > 0 {

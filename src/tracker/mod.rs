@@ -272,6 +272,8 @@ pub struct Issue {
     pub labels: Vec<String>,
     /// When it was opened.
     pub created_at: Option<DateTime<Utc>>,
+    /// When it was last closed, if it is closed and the server says.
+    pub closed_at: Option<DateTime<Utc>>,
 }
 
 /// A change to an issue; `None` leaves a field as it is.
