@@ -7,6 +7,7 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use serde_json::json;
 use support::forge::{Fault, Forge, Mode, OWNER, REPO};
 use support::swagger::Spec;
 use support::{hb_check, run, Dir, Run, TOKEN};
@@ -918,4 +919,142 @@ fn the_acknowledgement_is_on_the_issue_closed_last() {
         forge.issues_titled(PREFIX)
     );
     forge.assert_clean();
+}
+
+#[test]
+fn a_rate_limited_create_is_tried_again() {
+    let Some(forge) = gitea() else { return };
+    let dir = Dir::new();
+    dir.stale("backup");
+    forge.add_label("heartbeat");
+    // A 429 turned the request away: nothing was made, so try again.
+    forge.fault("POST", "/issues", Fault::TooMany(1), 1);
+    let r = check(&dir, &forge);
+    r.expect_code(2);
+    assert_eq!(r.stderr(), "", "{}", r.show());
+    assert_eq!(forge.count("POST"), 2);
+    only_issue(&forge);
+    forge.assert_clean();
+}
+
+#[test]
+fn a_retry_after_longer_than_the_budget_stops_at_once() {
+    let Some(forge) = gitea() else { return };
+    let dir = Dir::new();
+    dir.stale("backup");
+    forge.fault("GET", "/labels", Fault::TooMany(60), 1);
+    let started = Instant::now();
+    let r = check(&dir, &forge);
+    r.expect_code(3);
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(forge.requests().len(), 1, "{:#?}", forge.requests());
+    assert_eq!(r.stderr().lines().count(), 1, "{}", r.show());
+    for part in ["HTTP 429", "asked to wait 60s", "the next run tries again"] {
+        assert!(r.stderr().contains(part), "`{part}` missing\n{}", r.show());
+    }
+
+    // The same wait, asked as an HTTP date.
+    forge.clear_requests();
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(90)).to_rfc2822();
+    let at = at.replace("+0000", "GMT");
+    forge.fault(
+        "GET",
+        "/labels",
+        Fault::Reply(
+            429,
+            vec![("Retry-After", at)],
+            json!({"message": "slow down"}),
+        ),
+        1,
+    );
+    let r = check(&dir, &forge);
+    r.expect_code(3);
+    assert_eq!(forge.requests().len(), 1, "{:#?}", forge.requests());
+    assert!(r.stderr().contains("asked to wait 8"), "{}", r.show());
+}
+
+#[test]
+fn a_github_rate_limit_is_not_a_missing_scope() {
+    let forge = Forge::start(Mode::Github, None, TOKEN);
+    let dir = Dir::new();
+    dir.stale("backup");
+    let limited = |headers: Vec<(&'static str, String)>| {
+        Fault::Reply(
+            403,
+            headers,
+            json!({ "message": "API rate limit exceeded for user ID 1." }),
+        )
+    };
+    // The primary limit, used up for an hour: stop at once and say so.
+    let reset = (chrono::Utc::now().timestamp() + 3600).to_string();
+    forge.fault(
+        "GET",
+        "/labels",
+        limited(vec![
+            ("x-ratelimit-remaining", "0".into()),
+            ("x-ratelimit-reset", reset),
+        ]),
+        1,
+    );
+    let r = check(&dir, &forge);
+    r.expect_code(3);
+    assert_eq!(forge.requests().len(), 1, "{:#?}", forge.requests());
+    let err = r.stderr();
+    assert!(err.contains("HTTP 403"), "{}", r.show());
+    assert!(err.contains("rate limit"), "{}", r.show());
+    assert!(!err.contains("scope"), "{}", r.show());
+
+    // A secondary limit that asks for a second: tried again.
+    forge.clear_requests();
+    forge.fault(
+        "GET",
+        "/labels",
+        limited(vec![("Retry-After", "1".into())]),
+        1,
+    );
+    let r = check(&dir, &forge);
+    r.expect_code(2);
+    assert_eq!(r.stderr(), "", "{}", r.show());
+    only_issue(&forge);
+    forge.assert_clean();
+}
+
+#[test]
+fn a_github_validation_error_says_what_was_refused() {
+    let forge = Forge::start(Mode::Github, None, TOKEN);
+    let dir = Dir::new();
+    dir.stale("backup");
+    forge.add_label("heartbeat");
+    forge.fault(
+        "POST",
+        "/issues",
+        Fault::Reply(
+            422,
+            vec![],
+            json!({
+                "message": "Validation Failed",
+                "errors": [{
+                    "resource": "Issue",
+                    "field": "title",
+                    "code": "custom",
+                    "message": "title is too long (maximum is 256 characters)",
+                }],
+            }),
+        ),
+        1,
+    );
+    let r = check(&dir, &forge);
+    r.expect_code(3);
+    assert!(
+        r.stderr().contains(
+            "HTTP 422: Validation Failed (Issue title: title is too long (maximum is 256 characters))"
+        ),
+        "{}",
+        r.show()
+    );
+    assert_eq!(forge.count("POST"), 1, "a 422 is not retried");
 }

@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use reqwest::blocking::{Client, Response};
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, RETRY_AFTER};
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{backoff, Config, Edit, Issue, Label, State, Token, MAX_ATTEMPTS, RETRY_BUDGET};
+use super::{retry_wait, Config, Edit, Issue, Label, State, Token, MAX_ATTEMPTS};
 use crate::error::{Error, TrackerError};
 
 /// The longest server message kept in an error.
@@ -107,12 +107,11 @@ impl Transport {
                 Ok(response) => self.status_error(&method, path, response, attempt),
                 Err(e) => self.transport_error(&method, path, e, attempt),
             };
-            let wait = backoff(attempt, err.retry_after);
-            let out_of_time = started.elapsed() + wait + self.timeout > RETRY_BUDGET;
-            if !err.is_transient() || attempt >= max || out_of_time {
-                return Err(err.into());
+            let mut err = err;
+            match retry_wait(&mut err, attempt, max, started.elapsed(), self.timeout) {
+                Some(wait) => thread::sleep(wait),
+                None => return Err(err.into()),
             }
-            thread::sleep(wait);
             attempt += 1;
         }
     }
@@ -201,6 +200,7 @@ impl Transport {
             message: self.redact(&message),
             attempts,
             retry_after: None,
+            rate_limited: false,
             source: None,
         }
     }
@@ -213,17 +213,11 @@ impl Transport {
         attempts: u32,
     ) -> TrackerError {
         let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let limit = RateLimit::read(response.headers(), Utc::now());
         let text = response.text().unwrap_or_default();
         let message = serde_json::from_str::<ApiError>(&text)
             .ok()
-            .and_then(|e| e.message)
-            .filter(|m| !m.trim().is_empty())
+            .and_then(ApiError::describe)
             .unwrap_or_else(|| {
                 let text = text.trim();
                 if text.is_empty() || text.starts_with('<') {
@@ -233,7 +227,10 @@ impl Transport {
                 }
             });
         let mut err = self.error(method, path, Some(status.as_u16()), message, attempts);
-        err.retry_after = retry_after;
+        err.retry_after = limit.retry_after;
+        // GitHub answers 403, not 429, when a rate limit is used up.
+        err.rate_limited = status == StatusCode::TOO_MANY_REQUESTS
+            || (status == StatusCode::FORBIDDEN && limit.is_limit());
         err
     }
 
@@ -282,10 +279,90 @@ fn api_path(api: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The error document both APIs answer with.
+/// What an answer's headers say about waiting before another try.
+#[derive(Debug, Default, PartialEq)]
+struct RateLimit {
+    /// `Retry-After`, in seconds or as an HTTP date; else, when GitHub's
+    /// `x-ratelimit-remaining` is 0, the time until `x-ratelimit-reset`.
+    retry_after: Option<Duration>,
+    /// `x-ratelimit-remaining: 0`.
+    exhausted: bool,
+}
+
+impl RateLimit {
+    fn read(headers: &HeaderMap, now: DateTime<Utc>) -> RateLimit {
+        let header = |name| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+        };
+        let until = |at: DateTime<Utc>| (at - now).to_std().unwrap_or(Duration::ZERO);
+        let exhausted = header("x-ratelimit-remaining") == Some("0");
+        let retry_after = header(RETRY_AFTER.as_str())
+            .and_then(|v| match v.parse::<u64>() {
+                Ok(seconds) => Some(Duration::from_secs(seconds)),
+                Err(_) => DateTime::parse_from_rfc2822(v)
+                    .ok()
+                    .map(|at| until(at.with_timezone(&Utc))),
+            })
+            .or_else(|| {
+                let reset = header("x-ratelimit-reset")?.parse::<i64>().ok()?;
+                exhausted.then(|| DateTime::from_timestamp(reset, 0).map(until))?
+            });
+        RateLimit {
+            retry_after,
+            exhausted,
+        }
+    }
+
+    /// Whether the answer turned the request away for a rate limit.
+    fn is_limit(&self) -> bool {
+        self.exhausted || self.retry_after.is_some()
+    }
+}
+
+/// The error document both APIs answer with; GitHub adds `errors`, which
+/// says what a 422 refused.
 #[derive(Deserialize)]
 struct ApiError {
     message: Option<String>,
+    #[serde(default)]
+    errors: Vec<serde_json::Value>,
+}
+
+impl ApiError {
+    /// The message, followed by the details GitHub gives in `errors`:
+    /// `Validation Failed (Issue title: too long; Label name already_exists)`.
+    fn describe(self) -> Option<String> {
+        let details: Vec<String> = self
+            .errors
+            .iter()
+            .filter_map(|e| match e {
+                serde_json::Value::String(text) => Some(text.clone()),
+                serde_json::Value::Object(fields) => {
+                    let field = |k| fields.get(k).and_then(|v| v.as_str());
+                    let what: Vec<&str> = [field("resource"), field("field")]
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                    let why = field("message").or(field("code"))?;
+                    Some(if what.is_empty() {
+                        why.to_owned()
+                    } else {
+                        format!("{}: {why}", what.join(" "))
+                    })
+                }
+                _ => None,
+            })
+            .collect();
+        let message = self.message.filter(|m| !m.trim().is_empty());
+        match (message, details.is_empty()) {
+            (message, true) => message,
+            (Some(message), false) => Some(format!("{message} ({})", details.join("; "))),
+            (None, false) => Some(details.join("; ")),
+        }
+    }
 }
 
 /// A label as both APIs describe it.
@@ -389,5 +466,69 @@ mod tests {
         assert_eq!(api_path("https://git.example.com/api/v1"), "/api/v1");
         assert_eq!(api_path("https://api.github.com"), "");
         assert_eq!(api_path("https://ghe.example.com/api/v3"), "/api/v3");
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn retry_after_is_read_in_seconds_or_as_a_date() {
+        let now = DateTime::parse_from_rfc3339("2015-10-21T07:27:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let read = |pairs: &[(&'static str, &str)]| RateLimit::read(&headers(pairs), now);
+        assert_eq!(
+            read(&[("retry-after", "60")]).retry_after,
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            read(&[("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")]).retry_after,
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            read(&[("retry-after", "Wed, 21 Oct 2015 07:00:00 GMT")]).retry_after,
+            Some(Duration::ZERO)
+        );
+        assert_eq!(read(&[("retry-after", "soon")]), RateLimit::default());
+        let reset = (now.timestamp() + 120).to_string();
+        let limit = read(&[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", &reset),
+        ]);
+        assert!(limit.is_limit());
+        assert_eq!(limit.retry_after, Some(Duration::from_secs(120)));
+        assert!(!read(&[
+            ("x-ratelimit-remaining", "12"),
+            ("x-ratelimit-reset", &reset)
+        ])
+        .is_limit());
+    }
+
+    #[test]
+    fn github_validation_errors_say_what_was_refused() {
+        let describe = |text: &str| serde_json::from_str::<ApiError>(text).unwrap().describe();
+        assert_eq!(
+            describe(
+                r#"{"message":"Validation Failed","errors":[{"resource":"Label","code":"already_exists","field":"name"},{"resource":"Issue","field":"title","code":"custom","message":"title is too long"}]}"#
+            ),
+            Some(
+                "Validation Failed (Label name: already_exists; Issue title: title is too long)"
+                    .into()
+            )
+        );
+        assert_eq!(
+            describe(r#"{"message":"Validation Failed","errors":["labels is invalid"]}"#),
+            Some("Validation Failed (labels is invalid)".into())
+        );
+        assert_eq!(
+            describe(r#"{"message":"[Title]: Required","url":"x"}"#),
+            Some("[Title]: Required".into())
+        );
+        assert_eq!(describe(r#"{"message":" "}"#), None);
     }
 }

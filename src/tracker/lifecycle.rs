@@ -639,6 +639,7 @@ mod tests {
                     message: "bad gateway".into(),
                     attempts: 1,
                     retry_after: None,
+                    rate_limited: false,
                     source: None,
                 }
                 .into());

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::error::Error;
+use crate::error::{Error, TrackerError};
 
 pub use lifecycle::{decide, sync, Decision, Options};
 
@@ -314,22 +314,48 @@ pub fn connect(config: &Config) -> Result<Box<dyn Forge>, Error> {
     })
 }
 
-/// How long to wait before attempt `attempt + 1`: 0.5 s, then 1 s, or what
-/// the server asked for with `Retry-After`, at most [`MAX_RETRY_AFTER`].
+/// How long to wait before attempt `attempt + 1`: 0.5 s, then 1 s, or
+/// exactly what the server asked for with `Retry-After`.
 pub fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
     let doubling = Duration::from_millis(500) * 2u32.pow(attempt.saturating_sub(1).min(4));
-    retry_after.map_or(doubling, |asked| asked.min(MAX_RETRY_AFTER))
+    retry_after.unwrap_or(doubling)
+}
+
+/// After failed attempt `attempt` of at most `max`, the first of which
+/// started `elapsed` ago: how long to wait before the next, or `None` to
+/// stop. Each attempt may take `timeout`; no attempt starts that could end
+/// past [`RETRY_BUDGET`]. When the server asked for a longer wait than
+/// that leaves, the error says so: waiting less would only be refused
+/// again.
+pub(crate) fn retry_wait(
+    err: &mut TrackerError,
+    attempt: u32,
+    max: u32,
+    elapsed: Duration,
+    timeout: Duration,
+) -> Option<Duration> {
+    if !err.is_transient() || attempt >= max {
+        return None;
+    }
+    let wait = backoff(attempt, err.retry_after);
+    if elapsed + wait + timeout > RETRY_BUDGET {
+        if let Some(asked) = err.retry_after {
+            err.message.push_str(&format!(
+                " (the server asked to wait {}s before trying again, longer than the {}s a tracker request may take)",
+                asked.as_secs(),
+                RETRY_BUDGET.as_secs()
+            ));
+        }
+        return None;
+    }
+    Some(wait)
 }
 
 /// At most this many attempts per request.
 pub const MAX_ATTEMPTS: u32 = 3;
 
-/// The longest `Retry-After` honoured; with three attempts and the default
-/// timeout, one request stays within about 30 seconds.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(5);
-
-/// No further attempt starts once this much time has passed since the
-/// first.
+/// No further attempt starts that could end later than this after the
+/// first began.
 pub const RETRY_BUDGET: Duration = Duration::from_secs(30);
 
 #[cfg(test)]
@@ -388,13 +414,46 @@ mod tests {
     }
 
     #[test]
-    fn backoff_doubles_and_caps_retry_after() {
+    fn backoff_doubles_or_takes_what_the_server_asks() {
         assert_eq!(backoff(1, None), Duration::from_millis(500));
         assert_eq!(backoff(2, None), Duration::from_secs(1));
         assert_eq!(
-            backoff(1, Some(Duration::from_secs(1))),
-            Duration::from_secs(1)
+            backoff(1, Some(Duration::from_secs(20))),
+            Duration::from_secs(20)
         );
-        assert_eq!(backoff(1, Some(Duration::from_secs(600))), MAX_RETRY_AFTER);
+    }
+
+    fn too_many(retry_after: Option<u64>) -> TrackerError {
+        TrackerError {
+            server: "https://git.example.com".into(),
+            repo: "ops/alerts".into(),
+            method: "GET".into(),
+            path: "/labels".into(),
+            status: Some(429),
+            message: "rate limit exceeded".into(),
+            attempts: 1,
+            retry_after: retry_after.map(Duration::from_secs),
+            rate_limited: true,
+            source: None,
+        }
+    }
+
+    #[test]
+    fn a_wait_longer_than_the_budget_stops_at_once_and_says_so() {
+        let second = Duration::from_secs(1);
+        let mut err = too_many(Some(60));
+        assert_eq!(retry_wait(&mut err, 1, 3, Duration::ZERO, second), None);
+        assert!(err.message.contains("asked to wait 60s"), "{}", err.message);
+
+        let mut err = too_many(Some(5));
+        assert_eq!(
+            retry_wait(&mut err, 1, 3, Duration::ZERO, second),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(
+            retry_wait(&mut err, 2, 3, Duration::from_secs(25), second),
+            None
+        );
+        assert_eq!(retry_wait(&mut too_many(None), 3, 3, second, second), None);
     }
 }
