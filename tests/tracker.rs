@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::forge::{Fault, Forge, Mode, OWNER, REPO};
+use support::forge::{Fault, Forge, Mode, Paging, OWNER, REPO};
 use support::swagger::Spec;
 use support::{hb_check, run, Dir, Run, TOKEN};
 
@@ -1057,4 +1057,69 @@ fn a_github_validation_error_says_what_was_refused() {
         r.show()
     );
     assert_eq!(forge.count("POST"), 1, "a 422 is not retried");
+}
+
+#[test]
+fn github_label_names_ignore_case() {
+    let forge = Forge::start(Mode::Github, None, TOKEN);
+    let dir = Dir::new();
+    dir.stale("backup");
+    let id = forge.add_label("Heartbeat");
+    let r = check(&dir, &forge);
+    r.expect_code(2);
+    assert_eq!(forge.label_names(), vec!["Heartbeat"], "{}", r.show());
+    assert_eq!(only_issue(&forge).labels, vec![id]);
+    forge.clear_requests();
+    check(&dir, &forge).expect_code(2);
+    assert_eq!(forge.writes(), 0, "{:#?}", forge.requests());
+    forge.assert_clean();
+}
+
+#[test]
+fn a_server_that_ignores_the_page_is_an_error_not_a_duplicate() {
+    let Some(forge) = gitea() else { return };
+    let dir = Dir::new();
+    dir.stale("backup");
+    check(&dir, &forge).expect_code(2);
+    for n in 0..60 {
+        forge.add_issue(&format!("unrelated {n}"), "", &["heartbeat"], true, false);
+    }
+    // Our issue is on the second page, which this server never serves.
+    forge.paging(Paging {
+        ignore_page: true,
+        ..Paging::default()
+    });
+    forge.clear_requests();
+    let r = check(&dir, &forge);
+    r.expect_code(3);
+    assert!(
+        r.stderr().contains("ignores the `page` parameter"),
+        "{}",
+        r.show()
+    );
+    assert_eq!(forge.writes(), 0, "{:#?}", forge.requests());
+    assert_eq!(forge.issues_titled(PREFIX).len(), 1);
+    forge.assert_clean();
+}
+
+#[test]
+fn short_pages_without_a_total_are_read_to_the_end() {
+    let Some(forge) = gitea() else { return };
+    let dir = Dir::new();
+    dir.stale("backup");
+    check(&dir, &forge).expect_code(2);
+    for n in 0..30 {
+        forge.add_issue(&format!("unrelated {n}"), "", &["heartbeat"], true, false);
+    }
+    // A proxy that pages by 20 and drops X-Total-Count.
+    forge.paging(Paging {
+        cap: Some(20),
+        no_total: true,
+        ..Paging::default()
+    });
+    forge.clear_requests();
+    check(&dir, &forge).expect_code(2);
+    assert_eq!(forge.writes(), 0, "{:#?}", forge.requests());
+    assert_eq!(forge.issues_titled(PREFIX).len(), 1);
+    forge.assert_clean();
 }

@@ -161,6 +161,78 @@ impl Transport {
         Ok(())
     }
 
+    /// Reads every page of a listing, asking for `size` items a page with
+    /// the `size_key` parameter. It ends at the count `X-Total-Count`
+    /// announces, at an empty page, or (without that count) at a page
+    /// shorter than the first, since a server may give fewer items a page
+    /// than asked. A page that repeats the one before, or a listing longer
+    /// than [`MAX_PAGES`], is an error: acting on part of a listing could
+    /// open a duplicate issue.
+    pub fn pages<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        size_key: &'static str,
+        size: usize,
+    ) -> Result<Vec<T>, Error> {
+        let mut all = Vec::new();
+        let mut first = None;
+        let mut previous: Vec<serde_json::Value> = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let mut q = query.to_vec();
+            q.push((size_key, size.to_string()));
+            q.push(("page", page.to_string()));
+            let (items, headers): (Vec<serde_json::Value>, _) =
+                self.json(Method::GET, path, &q, None, true)?;
+            let got = items.len();
+            if got > 0 && items == previous {
+                return Err(self
+                    .error(
+                        &Method::GET,
+                        path,
+                        None,
+                        format!(
+                            "page {page} repeats page {}: the server ignores the `page` parameter, \
+                             so the listing cannot be read whole",
+                            page - 1
+                        ),
+                        1,
+                    )
+                    .into());
+            }
+            let first = *first.get_or_insert(got);
+            for item in &items {
+                all.push(T::deserialize(item).map_err(|e| {
+                    self.error(
+                        &Method::GET,
+                        path,
+                        None,
+                        format!("unexpected answer from the server: {e}"),
+                        1,
+                    )
+                })?);
+            }
+            let done = got == 0
+                || match total_count(&headers) {
+                    Some(total) => all.len() >= total,
+                    None => got < first,
+                };
+            if done {
+                return Ok(all);
+            }
+            previous = items;
+        }
+        Err(self
+            .error(
+                &Method::GET,
+                path,
+                None,
+                format!("the listing goes on past {MAX_PAGES} pages of {size}; not acting on part of it"),
+                1,
+            )
+            .into())
+    }
+
     /// Sends a request and reads the answer as JSON.
     pub fn json<T: DeserializeOwned>(
         &self,
@@ -405,18 +477,40 @@ impl IssueJson {
         self.pull_request.is_some()
     }
 
-    fn has_label(&self, name: &str) -> bool {
-        self.labels.iter().any(|l| l.name == name)
+    fn has_label(&self, name: &str, names: Names) -> bool {
+        self.labels.iter().any(|l| names.same(&l.name, name))
+    }
+}
+
+/// How a forge compares label names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Names {
+    /// Exactly (Gitea, Forgejo).
+    Exact,
+    /// Ignoring case (GitHub: `Heartbeat` and `heartbeat` are one label).
+    AnyCase,
+}
+
+impl Names {
+    pub fn same(self, a: &str, b: &str) -> bool {
+        match self {
+            Names::Exact => a == b,
+            Names::AnyCase => a == b || a.to_lowercase() == b.to_lowercase(),
+        }
     }
 }
 
 /// The issues of a listing that really are issues, carry `label` and are in
-/// `state`: no forge's filters are trusted alone (Gitea drops an unknown
-/// label filter silently; GitHub mixes pull requests in).
-pub fn keep_issues(items: Vec<IssueJson>, label: &Label, state: State) -> Vec<Issue> {
+/// `state`, each once: no forge's filters are trusted alone (Gitea drops an
+/// unknown label filter silently; GitHub mixes pull requests in), and an
+/// issue opened while the pages are read can push another onto the next
+/// page.
+pub fn keep_issues(items: Vec<IssueJson>, label: &Label, state: State, names: Names) -> Vec<Issue> {
+    let mut seen = std::collections::HashSet::new();
     items
         .into_iter()
-        .filter(|i| !i.is_pull_request() && i.has_label(&label.name))
+        .filter(|i| !i.is_pull_request() && i.has_label(&label.name, names))
+        .filter(|i| seen.insert(i.number))
         .map(Issue::from)
         .filter(|i| i.state == state)
         .collect()
@@ -454,7 +548,8 @@ pub(crate) fn total_count(headers: &HeaderMap) -> Option<usize> {
         .and_then(|v| v.trim().parse().ok())
 }
 
-/// More pages than this are not read: a listing that long is a loop.
+/// More pages than this are not read: a listing that long is a loop, and
+/// reaching it is an error.
 pub(crate) const MAX_PAGES: usize = 200;
 
 #[cfg(test)]
@@ -530,5 +625,42 @@ mod tests {
             Some("[Title]: Required".into())
         );
         assert_eq!(describe(r#"{"message":" "}"#), None);
+    }
+
+    #[test]
+    fn kept_issues_are_issues_with_the_label_once_each() {
+        let item = |number, label: &str, pull: bool| IssueJson {
+            number,
+            title: "t".into(),
+            body: None,
+            state: "open".into(),
+            labels: vec![LabelJson {
+                id: 1,
+                name: label.into(),
+            }],
+            created_at: None,
+            closed_at: None,
+            pull_request: pull.then(|| serde_json::json!({})),
+        };
+        let label = Label {
+            id: 1,
+            name: "heartbeat".into(),
+        };
+        let items = || {
+            vec![
+                item(1, "Heartbeat", false),
+                item(2, "heartbeat", true),
+                item(3, "heartbeat", false),
+                item(3, "heartbeat", false),
+            ]
+        };
+        let numbers = |names| -> Vec<u64> {
+            keep_issues(items(), &label, State::Open, names)
+                .iter()
+                .map(|i| i.number)
+                .collect()
+        };
+        assert_eq!(numbers(Names::Exact), vec![3]);
+        assert_eq!(numbers(Names::AnyCase), vec![1, 3]);
     }
 }
