@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::http::{keep_issues, IssueJson, LabelJson, Names, Transport};
+use super::http::{keep_issues, CommentJson, IssueJson, LabelJson, Names, Transport};
 use super::{Config, Edit, Forge, Issue, Label, State};
 use crate::error::Error;
 
@@ -79,5 +79,21 @@ impl Forge for Gitea {
 
     fn comment(&self, number: u64, body: &str) -> Result<(), Error> {
         self.http.comment(&self.repo, number, body)
+    }
+
+    fn comments(&self, number: u64) -> Result<Vec<String>, Error> {
+        // Gitea answers with every comment at once; the operation takes no
+        // page parameters.
+        let (comments, _): (Vec<CommentJson>, _) = self.http.json(
+            Method::GET,
+            &format!("{}/issues/{number}/comments", self.repo),
+            &[],
+            None,
+            true,
+        )?;
+        Ok(comments
+            .into_iter()
+            .map(|c| c.body.unwrap_or_default())
+            .collect())
     }
 }

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::http::{keep_issues, IssueJson, LabelJson, Names, Transport};
+use super::http::{keep_issues, CommentJson, IssueJson, LabelJson, Names, Transport};
 use super::{Config, Edit, Forge, Issue, Label, State};
 use crate::error::Error;
 
@@ -82,5 +82,14 @@ impl Forge for Github {
 
     fn comment(&self, number: u64, body: &str) -> Result<(), Error> {
         self.http.comment(&self.repo, number, body)
+    }
+
+    fn comments(&self, number: u64) -> Result<Vec<String>, Error> {
+        let comments: Vec<CommentJson> =
+            self.pages(&format!("{}/issues/{number}/comments", self.repo), &[])?;
+        Ok(comments
+            .into_iter()
+            .map(|c| c.body.unwrap_or_default())
+            .collect())
     }
 }

@@ -147,8 +147,9 @@ impl Transport {
         Ok(())
     }
 
-    /// Adds a comment to an issue. Retried: a lost answer may leave the same
-    /// comment twice, which is better than losing it.
+    /// Adds a comment to an issue. Tried once: a lost answer may hide a
+    /// comment that was made, so the lifecycle reads the comments before
+    /// another try.
     pub fn comment(&self, repo: &str, number: u64, body: &str) -> Result<(), Error> {
         let path = format!("{repo}/issues/{number}/comments");
         self.send(
@@ -156,7 +157,7 @@ impl Transport {
             &path,
             &[],
             Some(&json!({ "body": body })),
-            true,
+            false,
         )?;
         Ok(())
     }
@@ -435,6 +436,13 @@ impl ApiError {
             (None, false) => Some(details.join("; ")),
         }
     }
+}
+
+/// A comment as both APIs describe it.
+#[derive(Deserialize)]
+pub(crate) struct CommentJson {
+    #[serde(default)]
+    pub body: Option<String>,
 }
 
 /// A label as both APIs describe it.

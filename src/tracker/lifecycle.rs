@@ -10,12 +10,12 @@
 //! leaves the acknowledged set once it recovers.
 
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use super::marker::{Jobs, Marker};
-use super::{backoff, Edit, Forge, Issue, Label, State, MAX_ATTEMPTS, RETRY_BUDGET};
+use super::marker::{comment_tag_in, Jobs, Marker};
+use super::{retry_wait, Edit, Forge, Issue, Label, State, MAX_ATTEMPTS};
 use crate::error::Error;
 use crate::escape::markdown;
 use crate::judge::Judgement;
@@ -343,6 +343,11 @@ pub fn sync(
         Decision::Update { .. } => {
             let issue = open.as_ref().expect("an update has an open issue");
             let comment = update_comment(&decision, alerts.len());
+            let tag = Marker {
+                host: opts.host.to_owned(),
+                jobs: alerts.clone(),
+            }
+            .comment_tag();
             let edit = Edit {
                 title: Some(title(opts.host, alerts.len())),
                 body: Some(body(opts.host, jobs, opts.checked_at)),
@@ -353,7 +358,7 @@ pub fn sync(
                     "dry run: would comment on issue #{}:\n{comment}",
                     issue.number
                 ),
-                &mut || forge.comment(issue.number, &comment),
+                &mut || post_comment(forge, issue.number, &comment, &tag),
             )?);
             notes.extend(write(
                 format!(
@@ -368,6 +373,7 @@ pub fn sync(
         Decision::Close { recovered } => {
             let issue = open.as_ref().expect("a close has an open issue");
             let comment = close_comment(recovered, issue.created_at, opts.checked_at);
+            let tag = empty_marker(opts.host).comment_tag();
             // Closed by hb-check: record an empty set, so this is not
             // taken for an acknowledgement.
             let edit = Edit {
@@ -380,7 +386,7 @@ pub fn sync(
                     "dry run: would comment on issue #{}:\n{comment}",
                     issue.number
                 ),
-                &mut || forge.comment(issue.number, &comment),
+                &mut || post_comment(forge, issue.number, &comment, &tag),
             )?);
             notes.extend(write(
                 format!("dry run: would close issue #{}", issue.number),
@@ -436,39 +442,81 @@ fn mine(issues: Vec<Issue>, prefix: &str) -> Vec<Issue> {
     mine
 }
 
-/// Tries `create`; after a transient fault, which may hide a success whose
-/// answer was lost, `look` first and use what it finds before trying again.
-fn create_or_find<T>(
-    create: &dyn Fn() -> Result<T, Error>,
+/// Tries a write that must not be done twice. After a failure that
+/// certainly left it undone (no connection, a rate limit) it tries again,
+/// within [`MAX_ATTEMPTS`] and the retry budget. After any other failure
+/// (a timeout, a 5xx) the write may have been done with its answer lost, or
+/// may still be under way: `look` once and take what it finds; failing
+/// that, give up for this run rather than risk doing it twice. The next
+/// run looks again before it writes.
+fn write_once<T>(
+    write: &dyn Fn() -> Result<T, Error>,
     look: &dyn Fn() -> Result<Option<T>, Error>,
 ) -> Result<T, Error> {
     let started = Instant::now();
     let mut attempt = 1;
     loop {
-        match create() {
-            Ok(made) => return Ok(made),
-            Err(Error::Tracker(mut err)) => {
-                err.attempts = attempt;
-                let wait = backoff(attempt, err.retry_after);
-                if !err.is_transient()
-                    || attempt >= MAX_ATTEMPTS
-                    || started.elapsed() + wait > RETRY_BUDGET
-                {
-                    return Err(Error::Tracker(err));
-                }
-                thread::sleep(wait);
-                attempt += 1;
-                if let Some(found) = look()? {
-                    return Ok(found);
-                }
-            }
+        let mut err = match write() {
+            Ok(done) => return Ok(done),
+            Err(Error::Tracker(err)) => err,
             Err(err) => return Err(err),
+        };
+        err.attempts = attempt;
+        if err.certainly_not_done() {
+            match retry_wait(
+                &mut err,
+                attempt,
+                MAX_ATTEMPTS,
+                started.elapsed(),
+                Duration::ZERO,
+            ) {
+                Some(wait) => {
+                    thread::sleep(wait);
+                    attempt += 1;
+                    continue;
+                }
+                None => return Err(Error::Tracker(err)),
+            }
         }
+        if err.is_transient() {
+            if let Some(found) = look()? {
+                return Ok(found);
+            }
+            err.message.push_str(
+                "; it may still have been done, so this run does not repeat it and the next run looks for it first",
+            );
+        }
+        return Err(Error::Tracker(err));
     }
 }
 
+/// Creates the label. A 422 may mean that another host's run created it
+/// a moment ago (or, on GitHub, that it exists in another case): look once
+/// more before giving up.
 fn create_label(forge: &dyn Forge, name: &str) -> Result<Label, Error> {
-    create_or_find(&|| forge.create_label(name), &|| forge.find_label(name))
+    let look = || forge.find_label(name);
+    match write_once(&|| forge.create_label(name), &look) {
+        Err(Error::Tracker(err)) if err.status == Some(422) => look()?.ok_or(Error::Tracker(err)),
+        done => done,
+    }
+}
+
+/// Posts `text`, tagged with `tag`, on issue `number`, unless the last
+/// comment hb-check left there already carries `tag`: then this change was
+/// announced by a run whose answer was lost or whose edit failed after the
+/// comment. Only the last tagged comment counts, so a set of bad jobs that
+/// comes back later is announced again.
+fn post_comment(forge: &dyn Forge, number: u64, text: &str, tag: &str) -> Result<(), Error> {
+    let posted = || -> Result<Option<()>, Error> {
+        let comments = forge.comments(number)?;
+        let last = comments.iter().rev().find_map(|c| comment_tag_in(c));
+        Ok((last == Some(tag)).then_some(()))
+    };
+    if posted()?.is_some() {
+        return Ok(());
+    }
+    let body = format!("{text}\n\n{tag}");
+    write_once(&|| forge.comment(number, &body), &posted)
 }
 
 fn create_issue(
@@ -478,7 +526,7 @@ fn create_issue(
     title: &str,
     body: &str,
 ) -> Result<Issue, Error> {
-    create_or_find(&|| forge.create_issue(title, body, label), &|| {
+    write_once(&|| forge.create_issue(title, body, label), &|| {
         Ok(mine(forge.list_issues(label, State::Open)?, prefix)
             .into_iter()
             .next())
@@ -597,6 +645,24 @@ mod tests {
         writes: std::cell::Cell<usize>,
         /// Creates that succeed but report a transient fault.
         lose_answers: std::cell::Cell<usize>,
+        /// Every comment, with the issue it is on.
+        comments: std::cell::RefCell<Vec<(u64, String)>>,
+    }
+
+    fn bad_gateway() -> Error {
+        crate::error::TrackerError {
+            server: "memory".into(),
+            repo: "o/r".into(),
+            method: "POST".into(),
+            path: "/issues".into(),
+            status: Some(502),
+            message: "bad gateway".into(),
+            attempts: 1,
+            retry_after: None,
+            rate_limited: false,
+            source: None,
+        }
+        .into()
     }
 
     impl Forge for Memory {
@@ -630,19 +696,7 @@ mod tests {
             self.issues.borrow_mut().push(issue.clone());
             if self.lose_answers.get() > 0 {
                 self.lose_answers.set(self.lose_answers.get() - 1);
-                return Err(crate::error::TrackerError {
-                    server: "memory".into(),
-                    repo: "o/r".into(),
-                    method: "POST".into(),
-                    path: "/issues".into(),
-                    status: Some(502),
-                    message: "bad gateway".into(),
-                    attempts: 1,
-                    retry_after: None,
-                    rate_limited: false,
-                    source: None,
-                }
-                .into());
+                return Err(bad_gateway());
             }
             Ok(issue)
         }
@@ -661,9 +715,22 @@ mod tests {
             }
             Ok(())
         }
-        fn comment(&self, _: u64, _: &str) -> Result<(), Error> {
+        fn comment(&self, number: u64, body: &str) -> Result<(), Error> {
             self.writes.set(self.writes.get() + 1);
+            self.comments.borrow_mut().push((number, body.into()));
+            if self.lose_answers.get() > 0 {
+                self.lose_answers.set(self.lose_answers.get() - 1);
+                return Err(bad_gateway());
+            }
             Ok(())
+        }
+        fn comments(&self, number: u64) -> Result<Vec<String>, Error> {
+            let all = self.comments.borrow();
+            Ok(all
+                .iter()
+                .filter(|(n, _)| *n == number)
+                .map(|(_, c)| c.clone())
+                .collect())
         }
     }
 
@@ -707,6 +774,35 @@ mod tests {
         assert_eq!(forge.issues.borrow()[0].state, State::Closed);
         assert_eq!(forge.writes.get(), 3);
         assert!(notes.is_empty(), "{notes:?}");
+    }
+
+    #[test]
+    fn a_comment_is_not_posted_again_for_the_same_change() {
+        use crate::judge::Status::{Failed, Stale};
+        let forge = Memory::default();
+        let opts = Options {
+            host: "web1",
+            label: "heartbeat",
+            dry_run: false,
+            checked_at: Utc::now(),
+        };
+        sync(&forge, &opts, &judged(&[("backup", Stale)]), &mut |_| {}).unwrap();
+        let worse = judged(&[("backup", Stale), ("db", Failed)]);
+        // The comment is made but its answer is lost.
+        forge.lose_answers.set(1);
+        assert!(sync(&forge, &opts, &worse, &mut |_| {}).is_ok());
+        assert_eq!(forge.comments.borrow().len(), 1);
+        assert!(forge.issues.borrow()[0].body.contains("\"db\":\"failed\""));
+        // Back and forth: the same change later is announced again.
+        let fine = judged(&[("backup", Stale)]);
+        sync(&forge, &opts, &fine, &mut |_| {}).unwrap();
+        sync(&forge, &opts, &worse, &mut |_| {}).unwrap();
+        let comments = forge.comments.borrow();
+        assert_eq!(comments.len(), 3, "{comments:?}");
+        assert_eq!(
+            comment_tag_in(&comments[0].1),
+            comment_tag_in(&comments[2].1)
+        );
     }
 
     #[test]

@@ -287,9 +287,10 @@ pub struct Edit {
     pub state: Option<State>,
 }
 
-/// What the lifecycle needs from a forge. Reads are retried on transient
-/// faults; creating an issue or a label is tried once, because a lost answer
-/// may hide a success: the lifecycle looks before it tries again.
+/// What the lifecycle needs from a forge. Reads and edits are retried on
+/// transient faults; creating an issue or a label and commenting are tried
+/// once, because a lost answer may hide a success: the lifecycle looks
+/// before it tries again.
 pub trait Forge {
     /// The repo label with exactly this name, if it exists.
     fn find_label(&self, name: &str) -> Result<Option<Label>, Error>;
@@ -302,8 +303,10 @@ pub trait Forge {
     fn create_issue(&self, title: &str, body: &str, label: &Label) -> Result<Issue, Error>;
     /// Changes an issue's title, body or state.
     fn edit_issue(&self, number: u64, edit: &Edit) -> Result<(), Error>;
-    /// Adds a comment to an issue.
+    /// Adds a comment to an issue. Tried once.
     fn comment(&self, number: u64, body: &str) -> Result<(), Error>;
+    /// The bodies of every comment on an issue, oldest first.
+    fn comments(&self, number: u64) -> Result<Vec<String>, Error>;
 }
 
 /// The client for the configured kind of forge.
