@@ -131,6 +131,9 @@ pub struct TrackerError {
     pub attempts: u32,
     /// How long the server asked to wait before trying again.
     pub retry_after: Option<Duration>,
+    /// The answer was a rate limit (a 429, or GitHub's 403 with
+    /// `Retry-After` or `x-ratelimit-remaining: 0`), not a refusal.
+    pub rate_limited: bool,
     /// The underlying transport error, when there was one.
     pub source: Option<reqwest::Error>,
 }
@@ -141,12 +144,26 @@ impl TrackerError {
     pub fn is_transient(&self) -> bool {
         match self.status {
             None => true,
-            Some(status) => status == 429 || status >= 500,
+            Some(status) => self.rate_limited || status == 429 || status >= 500,
+        }
+    }
+
+    /// Whether the server certainly did not act on the request: the
+    /// connection was never made, or the server turned the request away
+    /// for its rate limit. After any other failure a write may have been
+    /// done although its answer was lost.
+    pub fn certainly_not_done(&self) -> bool {
+        match self.status {
+            None => self.source.as_ref().is_some_and(reqwest::Error::is_connect),
+            Some(status) => self.rate_limited || status == 429,
         }
     }
 
     /// What to do about an answer with this status, when that is known.
     fn hint(&self) -> Option<&'static str> {
+        if self.rate_limited {
+            return Some("the server's rate limit is used up; the next run tries again");
+        }
         match self.status? {
             401 => Some("the token is invalid or expired; put a valid one in HB_TRACKER_TOKEN or the --tracker-token-file"),
             403 => Some("the token lacks the `write:issue` scope (on GitHub: issues write permission) for this repo"),

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::http::{keep_issues, total_count, IssueJson, LabelJson, Transport, MAX_PAGES};
+use super::http::{keep_issues, CommentJson, IssueJson, LabelJson, Names, Transport};
 use super::{Config, Edit, Forge, Issue, Label, State};
 use crate::error::Error;
 
@@ -34,24 +34,7 @@ impl Gitea {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<Vec<T>, Error> {
-        let mut all = Vec::new();
-        for page in 1..=MAX_PAGES {
-            let mut q = query.to_vec();
-            q.push(("limit", PAGE.to_string()));
-            q.push(("page", page.to_string()));
-            let (items, headers): (Vec<T>, _) =
-                self.http.json(Method::GET, path, &q, None, true)?;
-            let got = items.len();
-            all.extend(items);
-            let done = match total_count(&headers) {
-                Some(total) => all.len() >= total || got == 0,
-                None => got < PAGE,
-            };
-            if done {
-                break;
-            }
-        }
-        Ok(all)
+        self.http.pages(path, query, "limit", PAGE)
     }
 }
 
@@ -75,7 +58,7 @@ impl Forge for Gitea {
             ("labels", label.name.clone()),
         ];
         let items: Vec<IssueJson> = self.pages(&format!("{}/issues", self.repo), &query)?;
-        Ok(keep_issues(items, label, state))
+        Ok(keep_issues(items, label, state, Names::Exact))
     }
 
     fn create_issue(&self, title: &str, body: &str, label: &Label) -> Result<Issue, Error> {
@@ -96,5 +79,21 @@ impl Forge for Gitea {
 
     fn comment(&self, number: u64, body: &str) -> Result<(), Error> {
         self.http.comment(&self.repo, number, body)
+    }
+
+    fn comments(&self, number: u64) -> Result<Vec<String>, Error> {
+        // Gitea answers with every comment at once; the operation takes no
+        // page parameters.
+        let (comments, _): (Vec<CommentJson>, _) = self.http.json(
+            Method::GET,
+            &format!("{}/issues/{number}/comments", self.repo),
+            &[],
+            None,
+            true,
+        )?;
+        Ok(comments
+            .into_iter()
+            .map(|c| c.body.unwrap_or_default())
+            .collect())
     }
 }

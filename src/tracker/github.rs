@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use super::http::{keep_issues, IssueJson, LabelJson, Transport, MAX_PAGES};
+use super::http::{keep_issues, CommentJson, IssueJson, LabelJson, Names, Transport};
 use super::{Config, Edit, Forge, Issue, Label, State};
 use crate::error::Error;
 
@@ -28,32 +28,25 @@ impl Github {
         })
     }
 
-    /// Reads every page of a listing; a short page is the last.
+    /// Reads every page of a listing.
     fn pages<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, String)],
     ) -> Result<Vec<T>, Error> {
-        let mut all = Vec::new();
-        for page in 1..=MAX_PAGES {
-            let mut q = query.to_vec();
-            q.push(("per_page", PAGE.to_string()));
-            q.push(("page", page.to_string()));
-            let (items, _): (Vec<T>, _) = self.http.json(Method::GET, path, &q, None, true)?;
-            let got = items.len();
-            all.extend(items);
-            if got < PAGE {
-                break;
-            }
-        }
-        Ok(all)
+        self.http.pages(path, query, "per_page", PAGE)
     }
 }
 
 impl Forge for Github {
     fn find_label(&self, name: &str) -> Result<Option<Label>, Error> {
+        // GitHub label names ignore case: creating `heartbeat` beside
+        // `Heartbeat` is refused as a duplicate.
         let labels: Vec<LabelJson> = self.pages(&format!("{}/labels", self.repo), &[])?;
-        Ok(labels.into_iter().find(|l| l.name == name).map(Label::from))
+        Ok(labels
+            .into_iter()
+            .find(|l| Names::AnyCase.same(&l.name, name))
+            .map(Label::from))
     }
 
     fn create_label(&self, name: &str) -> Result<Label, Error> {
@@ -68,7 +61,7 @@ impl Forge for Github {
             ("labels", label.name.clone()),
         ];
         let items: Vec<IssueJson> = self.pages(&format!("{}/issues", self.repo), &query)?;
-        Ok(keep_issues(items, label, state))
+        Ok(keep_issues(items, label, state, Names::AnyCase))
     }
 
     fn create_issue(&self, title: &str, body: &str, label: &Label) -> Result<Issue, Error> {
@@ -89,5 +82,14 @@ impl Forge for Github {
 
     fn comment(&self, number: u64, body: &str) -> Result<(), Error> {
         self.http.comment(&self.repo, number, body)
+    }
+
+    fn comments(&self, number: u64) -> Result<Vec<String>, Error> {
+        let comments: Vec<CommentJson> =
+            self.pages(&format!("{}/issues/{number}/comments", self.repo), &[])?;
+        Ok(comments
+            .into_iter()
+            .map(|c| c.body.unwrap_or_default())
+            .collect())
     }
 }

@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use reqwest::blocking::{Client, Response};
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, RETRY_AFTER};
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{backoff, Config, Edit, Issue, Label, State, Token, MAX_ATTEMPTS, RETRY_BUDGET};
+use super::{retry_wait, Config, Edit, Issue, Label, State, Token, MAX_ATTEMPTS};
 use crate::error::{Error, TrackerError};
 
 /// The longest server message kept in an error.
@@ -107,12 +107,11 @@ impl Transport {
                 Ok(response) => self.status_error(&method, path, response, attempt),
                 Err(e) => self.transport_error(&method, path, e, attempt),
             };
-            let wait = backoff(attempt, err.retry_after);
-            let out_of_time = started.elapsed() + wait + self.timeout > RETRY_BUDGET;
-            if !err.is_transient() || attempt >= max || out_of_time {
-                return Err(err.into());
+            let mut err = err;
+            match retry_wait(&mut err, attempt, max, started.elapsed(), self.timeout) {
+                Some(wait) => thread::sleep(wait),
+                None => return Err(err.into()),
             }
-            thread::sleep(wait);
             attempt += 1;
         }
     }
@@ -148,8 +147,9 @@ impl Transport {
         Ok(())
     }
 
-    /// Adds a comment to an issue. Retried: a lost answer may leave the same
-    /// comment twice, which is better than losing it.
+    /// Adds a comment to an issue. Tried once: a lost answer may hide a
+    /// comment that was made, so the lifecycle reads the comments before
+    /// another try.
     pub fn comment(&self, repo: &str, number: u64, body: &str) -> Result<(), Error> {
         let path = format!("{repo}/issues/{number}/comments");
         self.send(
@@ -157,9 +157,81 @@ impl Transport {
             &path,
             &[],
             Some(&json!({ "body": body })),
-            true,
+            false,
         )?;
         Ok(())
+    }
+
+    /// Reads every page of a listing, asking for `size` items a page with
+    /// the `size_key` parameter. It ends at the count `X-Total-Count`
+    /// announces, at an empty page, or (without that count) at a page
+    /// shorter than the first, since a server may give fewer items a page
+    /// than asked. A page that repeats the one before, or a listing longer
+    /// than [`MAX_PAGES`], is an error: acting on part of a listing could
+    /// open a duplicate issue.
+    pub fn pages<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        size_key: &'static str,
+        size: usize,
+    ) -> Result<Vec<T>, Error> {
+        let mut all = Vec::new();
+        let mut first = None;
+        let mut previous: Vec<serde_json::Value> = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let mut q = query.to_vec();
+            q.push((size_key, size.to_string()));
+            q.push(("page", page.to_string()));
+            let (items, headers): (Vec<serde_json::Value>, _) =
+                self.json(Method::GET, path, &q, None, true)?;
+            let got = items.len();
+            if got > 0 && items == previous {
+                return Err(self
+                    .error(
+                        &Method::GET,
+                        path,
+                        None,
+                        format!(
+                            "page {page} repeats page {}: the server ignores the `page` parameter, \
+                             so the listing cannot be read whole",
+                            page - 1
+                        ),
+                        1,
+                    )
+                    .into());
+            }
+            let first = *first.get_or_insert(got);
+            for item in &items {
+                all.push(T::deserialize(item).map_err(|e| {
+                    self.error(
+                        &Method::GET,
+                        path,
+                        None,
+                        format!("unexpected answer from the server: {e}"),
+                        1,
+                    )
+                })?);
+            }
+            let done = got == 0
+                || match total_count(&headers) {
+                    Some(total) => all.len() >= total,
+                    None => got < first,
+                };
+            if done {
+                return Ok(all);
+            }
+            previous = items;
+        }
+        Err(self
+            .error(
+                &Method::GET,
+                path,
+                None,
+                format!("the listing goes on past {MAX_PAGES} pages of {size}; not acting on part of it"),
+                1,
+            )
+            .into())
     }
 
     /// Sends a request and reads the answer as JSON.
@@ -201,6 +273,7 @@ impl Transport {
             message: self.redact(&message),
             attempts,
             retry_after: None,
+            rate_limited: false,
             source: None,
         }
     }
@@ -213,17 +286,11 @@ impl Transport {
         attempts: u32,
     ) -> TrackerError {
         let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let limit = RateLimit::read(response.headers(), Utc::now());
         let text = response.text().unwrap_or_default();
         let message = serde_json::from_str::<ApiError>(&text)
             .ok()
-            .and_then(|e| e.message)
-            .filter(|m| !m.trim().is_empty())
+            .and_then(ApiError::describe)
             .unwrap_or_else(|| {
                 let text = text.trim();
                 if text.is_empty() || text.starts_with('<') {
@@ -233,7 +300,10 @@ impl Transport {
                 }
             });
         let mut err = self.error(method, path, Some(status.as_u16()), message, attempts);
-        err.retry_after = retry_after;
+        err.retry_after = limit.retry_after;
+        // GitHub answers 403, not 429, when a rate limit is used up.
+        err.rate_limited = status == StatusCode::TOO_MANY_REQUESTS
+            || (status == StatusCode::FORBIDDEN && limit.is_limit());
         err
     }
 
@@ -282,10 +352,97 @@ fn api_path(api: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The error document both APIs answer with.
+/// What an answer's headers say about waiting before another try.
+#[derive(Debug, Default, PartialEq)]
+struct RateLimit {
+    /// `Retry-After`, in seconds or as an HTTP date; else, when GitHub's
+    /// `x-ratelimit-remaining` is 0, the time until `x-ratelimit-reset`.
+    retry_after: Option<Duration>,
+    /// `x-ratelimit-remaining: 0`.
+    exhausted: bool,
+}
+
+impl RateLimit {
+    fn read(headers: &HeaderMap, now: DateTime<Utc>) -> RateLimit {
+        let header = |name| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+        };
+        let until = |at: DateTime<Utc>| (at - now).to_std().unwrap_or(Duration::ZERO);
+        let exhausted = header("x-ratelimit-remaining") == Some("0");
+        let retry_after = header(RETRY_AFTER.as_str())
+            .and_then(|v| match v.parse::<u64>() {
+                Ok(seconds) => Some(Duration::from_secs(seconds)),
+                Err(_) => DateTime::parse_from_rfc2822(v)
+                    .ok()
+                    .map(|at| until(at.with_timezone(&Utc))),
+            })
+            .or_else(|| {
+                let reset = header("x-ratelimit-reset")?.parse::<i64>().ok()?;
+                exhausted.then(|| DateTime::from_timestamp(reset, 0).map(until))?
+            });
+        RateLimit {
+            retry_after,
+            exhausted,
+        }
+    }
+
+    /// Whether the answer turned the request away for a rate limit.
+    fn is_limit(&self) -> bool {
+        self.exhausted || self.retry_after.is_some()
+    }
+}
+
+/// The error document both APIs answer with; GitHub adds `errors`, which
+/// says what a 422 refused.
 #[derive(Deserialize)]
 struct ApiError {
     message: Option<String>,
+    #[serde(default)]
+    errors: Vec<serde_json::Value>,
+}
+
+impl ApiError {
+    /// The message, followed by the details GitHub gives in `errors`:
+    /// `Validation Failed (Issue title: too long; Label name already_exists)`.
+    fn describe(self) -> Option<String> {
+        let details: Vec<String> = self
+            .errors
+            .iter()
+            .filter_map(|e| match e {
+                serde_json::Value::String(text) => Some(text.clone()),
+                serde_json::Value::Object(fields) => {
+                    let field = |k| fields.get(k).and_then(|v| v.as_str());
+                    let what: Vec<&str> = [field("resource"), field("field")]
+                        .into_iter()
+                        .flatten()
+                        .collect();
+                    let why = field("message").or(field("code"))?;
+                    Some(if what.is_empty() {
+                        why.to_owned()
+                    } else {
+                        format!("{}: {why}", what.join(" "))
+                    })
+                }
+                _ => None,
+            })
+            .collect();
+        let message = self.message.filter(|m| !m.trim().is_empty());
+        match (message, details.is_empty()) {
+            (message, true) => message,
+            (Some(message), false) => Some(format!("{message} ({})", details.join("; "))),
+            (None, false) => Some(details.join("; ")),
+        }
+    }
+}
+
+/// A comment as both APIs describe it.
+#[derive(Deserialize)]
+pub(crate) struct CommentJson {
+    #[serde(default)]
+    pub body: Option<String>,
 }
 
 /// A label as both APIs describe it.
@@ -316,6 +473,8 @@ pub(crate) struct IssueJson {
     pub labels: Vec<LabelJson>,
     #[serde(default)]
     pub created_at: Option<String>,
+    #[serde(default)]
+    pub closed_at: Option<String>,
     /// Set on pull requests, which issue listings mix in.
     #[serde(default)]
     pub pull_request: Option<serde_json::Value>,
@@ -326,18 +485,40 @@ impl IssueJson {
         self.pull_request.is_some()
     }
 
-    fn has_label(&self, name: &str) -> bool {
-        self.labels.iter().any(|l| l.name == name)
+    fn has_label(&self, name: &str, names: Names) -> bool {
+        self.labels.iter().any(|l| names.same(&l.name, name))
+    }
+}
+
+/// How a forge compares label names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Names {
+    /// Exactly (Gitea, Forgejo).
+    Exact,
+    /// Ignoring case (GitHub: `Heartbeat` and `heartbeat` are one label).
+    AnyCase,
+}
+
+impl Names {
+    pub fn same(self, a: &str, b: &str) -> bool {
+        match self {
+            Names::Exact => a == b,
+            Names::AnyCase => a == b || a.to_lowercase() == b.to_lowercase(),
+        }
     }
 }
 
 /// The issues of a listing that really are issues, carry `label` and are in
-/// `state`: no forge's filters are trusted alone (Gitea drops an unknown
-/// label filter silently; GitHub mixes pull requests in).
-pub fn keep_issues(items: Vec<IssueJson>, label: &Label, state: State) -> Vec<Issue> {
+/// `state`, each once: no forge's filters are trusted alone (Gitea drops an
+/// unknown label filter silently; GitHub mixes pull requests in), and an
+/// issue opened while the pages are read can push another onto the next
+/// page.
+pub fn keep_issues(items: Vec<IssueJson>, label: &Label, state: State, names: Names) -> Vec<Issue> {
+    let mut seen = std::collections::HashSet::new();
     items
         .into_iter()
-        .filter(|i| !i.is_pull_request() && i.has_label(&label.name))
+        .filter(|i| !i.is_pull_request() && i.has_label(&label.name, names))
+        .filter(|i| seen.insert(i.number))
         .map(Issue::from)
         .filter(|i| i.state == state)
         .collect()
@@ -355,12 +536,16 @@ impl From<IssueJson> for Issue {
                 State::Open
             },
             labels: i.labels.into_iter().map(|l| l.name).collect(),
-            created_at: i
-                .created_at
-                .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-                .map(|t| t.with_timezone(&Utc)),
+            created_at: i.created_at.as_deref().and_then(instant),
+            closed_at: i.closed_at.as_deref().and_then(instant),
         }
     }
+}
+
+fn instant(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// The total count a Gitea listing announces in `X-Total-Count`.
@@ -371,7 +556,8 @@ pub(crate) fn total_count(headers: &HeaderMap) -> Option<usize> {
         .and_then(|v| v.trim().parse().ok())
 }
 
-/// More pages than this are not read: a listing that long is a loop.
+/// More pages than this are not read: a listing that long is a loop, and
+/// reaching it is an error.
 pub(crate) const MAX_PAGES: usize = 200;
 
 #[cfg(test)]
@@ -383,5 +569,106 @@ mod tests {
         assert_eq!(api_path("https://git.example.com/api/v1"), "/api/v1");
         assert_eq!(api_path("https://api.github.com"), "");
         assert_eq!(api_path("https://ghe.example.com/api/v3"), "/api/v3");
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (k, v) in pairs {
+            map.insert(*k, HeaderValue::from_str(v).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn retry_after_is_read_in_seconds_or_as_a_date() {
+        let now = DateTime::parse_from_rfc3339("2015-10-21T07:27:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let read = |pairs: &[(&'static str, &str)]| RateLimit::read(&headers(pairs), now);
+        assert_eq!(
+            read(&[("retry-after", "60")]).retry_after,
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            read(&[("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")]).retry_after,
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            read(&[("retry-after", "Wed, 21 Oct 2015 07:00:00 GMT")]).retry_after,
+            Some(Duration::ZERO)
+        );
+        assert_eq!(read(&[("retry-after", "soon")]), RateLimit::default());
+        let reset = (now.timestamp() + 120).to_string();
+        let limit = read(&[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", &reset),
+        ]);
+        assert!(limit.is_limit());
+        assert_eq!(limit.retry_after, Some(Duration::from_secs(120)));
+        assert!(!read(&[
+            ("x-ratelimit-remaining", "12"),
+            ("x-ratelimit-reset", &reset)
+        ])
+        .is_limit());
+    }
+
+    #[test]
+    fn github_validation_errors_say_what_was_refused() {
+        let describe = |text: &str| serde_json::from_str::<ApiError>(text).unwrap().describe();
+        assert_eq!(
+            describe(
+                r#"{"message":"Validation Failed","errors":[{"resource":"Label","code":"already_exists","field":"name"},{"resource":"Issue","field":"title","code":"custom","message":"title is too long"}]}"#
+            ),
+            Some(
+                "Validation Failed (Label name: already_exists; Issue title: title is too long)"
+                    .into()
+            )
+        );
+        assert_eq!(
+            describe(r#"{"message":"Validation Failed","errors":["labels is invalid"]}"#),
+            Some("Validation Failed (labels is invalid)".into())
+        );
+        assert_eq!(
+            describe(r#"{"message":"[Title]: Required","url":"x"}"#),
+            Some("[Title]: Required".into())
+        );
+        assert_eq!(describe(r#"{"message":" "}"#), None);
+    }
+
+    #[test]
+    fn kept_issues_are_issues_with_the_label_once_each() {
+        let item = |number, label: &str, pull: bool| IssueJson {
+            number,
+            title: "t".into(),
+            body: None,
+            state: "open".into(),
+            labels: vec![LabelJson {
+                id: 1,
+                name: label.into(),
+            }],
+            created_at: None,
+            closed_at: None,
+            pull_request: pull.then(|| serde_json::json!({})),
+        };
+        let label = Label {
+            id: 1,
+            name: "heartbeat".into(),
+        };
+        let items = || {
+            vec![
+                item(1, "Heartbeat", false),
+                item(2, "heartbeat", true),
+                item(3, "heartbeat", false),
+                item(3, "heartbeat", false),
+            ]
+        };
+        let numbers = |names| -> Vec<u64> {
+            keep_issues(items(), &label, State::Open, names)
+                .iter()
+                .map(|i| i.number)
+                .collect()
+        };
+        assert_eq!(numbers(Names::Exact), vec![3]);
+        assert_eq!(numbers(Names::AnyCase), vec![1, 3]);
     }
 }

@@ -10,12 +10,12 @@
 //! leaves the acknowledged set once it recovers.
 
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use super::marker::{Jobs, Marker};
-use super::{backoff, Edit, Forge, Issue, Label, State, MAX_ATTEMPTS, RETRY_BUDGET};
+use super::marker::{comment_tag_in, Jobs, Marker};
+use super::{retry_wait, Edit, Forge, Issue, Label, State, MAX_ATTEMPTS};
 use crate::error::Error;
 use crate::escape::markdown;
 use crate::judge::Judgement;
@@ -124,20 +124,27 @@ fn pairs(jobs: &Jobs) -> Vec<(String, String)> {
     jobs.iter().map(|(j, s)| (j.clone(), s.clone())).collect()
 }
 
-/// The bad jobs among `jobs`, by name. A name that appears under several
-/// host subdirectories is keyed `host/job`.
-pub fn alert_set(jobs: &[Judgement]) -> Jobs {
-    let bad: Vec<&Judgement> = jobs.iter().filter(|j| j.status.is_alert()).collect();
+/// The bad jobs among `jobs` on the issue of `host`, by [`alert_key`].
+pub fn alert_set(host: &str, jobs: &[Judgement]) -> Jobs {
     let mut set = Jobs::new();
-    for j in &bad {
-        let twice = bad.iter().filter(|o| o.job == j.job).count() > 1;
-        let key = match (&j.host, twice) {
-            (Some(host), true) => format!("{host}/{}", j.job),
-            _ => j.job.clone(),
-        };
-        set.entry(key).or_insert_with(|| j.status.to_string());
+    for j in jobs.iter().filter(|j| j.status.is_alert()) {
+        set.entry(alert_key(host, j))
+            .or_insert_with(|| j.status.to_string());
     }
     set
+}
+
+/// How a job is named on the issue of `host`: `HOST/JOB` when its heartbeat
+/// comes from another host (a host subdirectory), else `JOB`. The key
+/// depends on the job alone, never on which other jobs are bad, so the
+/// posted set and an acknowledgement stay valid as other jobs come and go;
+/// and a job of this host keeps its key when its heartbeat vanishes and it
+/// turns `missing` (which has no host).
+pub fn alert_key(host: &str, j: &Judgement) -> String {
+    match &j.host {
+        Some(h) if h != host => format!("{h}/{}", j.job),
+        _ => j.job.clone(),
+    }
 }
 
 /// The title prefix that marks a host's issues. It ends with the colon, so
@@ -163,10 +170,7 @@ pub fn body(host: &str, jobs: &[Judgement], checked_at: DateTime<Utc>) -> String
         bad.len()
     );
     for j in &bad {
-        let name = match &j.host {
-            Some(h) if h != host => format!("{}/{}", markdown(h), markdown(&j.job)),
-            _ => markdown(&j.job),
-        };
+        let name = markdown(&alert_key(host, j));
         let or_dash = |v: Option<String>| v.unwrap_or_else(|| "\u{2014}".to_owned());
         out.push_str(&format!(
             "| {name} | {} | {} | {} | {} | {} |\n",
@@ -189,7 +193,7 @@ pub fn body(host: &str, jobs: &[Judgement], checked_at: DateTime<Utc>) -> String
     out.push_str(
         &Marker {
             host: host.to_owned(),
-            jobs: alert_set(jobs),
+            jobs: alert_set(host, jobs),
         }
         .render(),
     );
@@ -239,15 +243,19 @@ pub fn update_comment(decision: &Decision, count: usize) -> String {
 }
 
 /// The comment before closing: what recovered and how long the issue was
-/// open.
-pub fn close_comment(recovered: &[(String, String)], opened: Option<DateTime<Utc>>) -> String {
+/// open by `now`, the instant the jobs were judged at.
+pub fn close_comment(
+    recovered: &[(String, String)],
+    opened: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> String {
     let mut text = if recovered.is_empty() {
         "Every job recovered.".to_owned()
     } else {
         format!("Recovered: {}.", list_names(recovered, true))
     };
     if let Some(opened) = opened {
-        let open_for = (Utc::now() - opened).num_seconds().max(0) as u64;
+        let open_for = (now - opened).num_seconds().max(0) as u64;
         text.push_str(&format!(
             " This issue was open for {}.",
             format_duration(open_for)
@@ -266,7 +274,7 @@ pub fn sync(
     jobs: &[Judgement],
     say: &mut dyn FnMut(String),
 ) -> Result<Decision, Error> {
-    let alerts = alert_set(jobs);
+    let alerts = alert_set(opts.host, jobs);
     let prefix = title_prefix(opts.host);
     let label = match forge.find_label(opts.label)? {
         Some(label) => Some(label),
@@ -292,11 +300,12 @@ pub fn sync(
     }
     let open = open.into_iter().next();
     // Only without an open issue can an acknowledgement hold: it is on the
-    // host's most recent closed issue.
+    // host's most recently closed issue (by number where the server gives
+    // no closing time), whoever closed it.
     let closed = match (&label, &open) {
         (Some(label), None) => mine(forge.list_issues(label, State::Closed)?, &prefix)
             .into_iter()
-            .max_by_key(|i| i.number),
+            .max_by_key(|i| (i.closed_at, i.number)),
         _ => None,
     };
     let posted = open
@@ -334,6 +343,11 @@ pub fn sync(
         Decision::Update { .. } => {
             let issue = open.as_ref().expect("an update has an open issue");
             let comment = update_comment(&decision, alerts.len());
+            let tag = Marker {
+                host: opts.host.to_owned(),
+                jobs: alerts.clone(),
+            }
+            .comment_tag();
             let edit = Edit {
                 title: Some(title(opts.host, alerts.len())),
                 body: Some(body(opts.host, jobs, opts.checked_at)),
@@ -344,7 +358,7 @@ pub fn sync(
                     "dry run: would comment on issue #{}:\n{comment}",
                     issue.number
                 ),
-                &mut || forge.comment(issue.number, &comment),
+                &mut || post_comment(forge, issue.number, &comment, &tag),
             )?);
             notes.extend(write(
                 format!(
@@ -358,7 +372,8 @@ pub fn sync(
         }
         Decision::Close { recovered } => {
             let issue = open.as_ref().expect("a close has an open issue");
-            let comment = close_comment(recovered, issue.created_at);
+            let comment = close_comment(recovered, issue.created_at, opts.checked_at);
+            let tag = empty_marker(opts.host).comment_tag();
             // Closed by hb-check: record an empty set, so this is not
             // taken for an acknowledgement.
             let edit = Edit {
@@ -371,7 +386,7 @@ pub fn sync(
                     "dry run: would comment on issue #{}:\n{comment}",
                     issue.number
                 ),
-                &mut || forge.comment(issue.number, &comment),
+                &mut || post_comment(forge, issue.number, &comment, &tag),
             )?);
             notes.extend(write(
                 format!("dry run: would close issue #{}", issue.number),
@@ -427,39 +442,81 @@ fn mine(issues: Vec<Issue>, prefix: &str) -> Vec<Issue> {
     mine
 }
 
-/// Tries `create`; after a transient fault, which may hide a success whose
-/// answer was lost, `look` first and use what it finds before trying again.
-fn create_or_find<T>(
-    create: &dyn Fn() -> Result<T, Error>,
+/// Tries a write that must not be done twice. After a failure that
+/// certainly left it undone (no connection, a rate limit) it tries again,
+/// within [`MAX_ATTEMPTS`] and the retry budget. After any other failure
+/// (a timeout, a 5xx) the write may have been done with its answer lost, or
+/// may still be under way: `look` once and take what it finds; failing
+/// that, give up for this run rather than risk doing it twice. The next
+/// run looks again before it writes.
+fn write_once<T>(
+    write: &dyn Fn() -> Result<T, Error>,
     look: &dyn Fn() -> Result<Option<T>, Error>,
 ) -> Result<T, Error> {
     let started = Instant::now();
     let mut attempt = 1;
     loop {
-        match create() {
-            Ok(made) => return Ok(made),
-            Err(Error::Tracker(mut err)) => {
-                err.attempts = attempt;
-                let wait = backoff(attempt, err.retry_after);
-                if !err.is_transient()
-                    || attempt >= MAX_ATTEMPTS
-                    || started.elapsed() + wait > RETRY_BUDGET
-                {
-                    return Err(Error::Tracker(err));
-                }
-                thread::sleep(wait);
-                attempt += 1;
-                if let Some(found) = look()? {
-                    return Ok(found);
-                }
-            }
+        let mut err = match write() {
+            Ok(done) => return Ok(done),
+            Err(Error::Tracker(err)) => err,
             Err(err) => return Err(err),
+        };
+        err.attempts = attempt;
+        if err.certainly_not_done() {
+            match retry_wait(
+                &mut err,
+                attempt,
+                MAX_ATTEMPTS,
+                started.elapsed(),
+                Duration::ZERO,
+            ) {
+                Some(wait) => {
+                    thread::sleep(wait);
+                    attempt += 1;
+                    continue;
+                }
+                None => return Err(Error::Tracker(err)),
+            }
         }
+        if err.is_transient() {
+            if let Some(found) = look()? {
+                return Ok(found);
+            }
+            err.message.push_str(
+                "; it may still have been done, so this run does not repeat it and the next run looks for it first",
+            );
+        }
+        return Err(Error::Tracker(err));
     }
 }
 
+/// Creates the label. A 422 may mean that another host's run created it
+/// a moment ago (or, on GitHub, that it exists in another case): look once
+/// more before giving up.
 fn create_label(forge: &dyn Forge, name: &str) -> Result<Label, Error> {
-    create_or_find(&|| forge.create_label(name), &|| forge.find_label(name))
+    let look = || forge.find_label(name);
+    match write_once(&|| forge.create_label(name), &look) {
+        Err(Error::Tracker(err)) if err.status == Some(422) => look()?.ok_or(Error::Tracker(err)),
+        done => done,
+    }
+}
+
+/// Posts `text`, tagged with `tag`, on issue `number`, unless the last
+/// comment hb-check left there already carries `tag`: then this change was
+/// announced by a run whose answer was lost or whose edit failed after the
+/// comment. Only the last tagged comment counts, so a set of bad jobs that
+/// comes back later is announced again.
+fn post_comment(forge: &dyn Forge, number: u64, text: &str, tag: &str) -> Result<(), Error> {
+    let posted = || -> Result<Option<()>, Error> {
+        let comments = forge.comments(number)?;
+        let last = comments.iter().rev().find_map(|c| comment_tag_in(c));
+        Ok((last == Some(tag)).then_some(()))
+    };
+    if posted()?.is_some() {
+        return Ok(());
+    }
+    let body = format!("{text}\n\n{tag}");
+    write_once(&|| forge.comment(number, &body), &posted)
 }
 
 fn create_issue(
@@ -469,7 +526,7 @@ fn create_issue(
     title: &str,
     body: &str,
 ) -> Result<Issue, Error> {
-    create_or_find(&|| forge.create_issue(title, body, label), &|| {
+    write_once(&|| forge.create_issue(title, body, label), &|| {
         Ok(mine(forge.list_issues(label, State::Open)?, prefix)
             .into_iter()
             .next())
@@ -588,6 +645,24 @@ mod tests {
         writes: std::cell::Cell<usize>,
         /// Creates that succeed but report a transient fault.
         lose_answers: std::cell::Cell<usize>,
+        /// Every comment, with the issue it is on.
+        comments: std::cell::RefCell<Vec<(u64, String)>>,
+    }
+
+    fn bad_gateway() -> Error {
+        crate::error::TrackerError {
+            server: "memory".into(),
+            repo: "o/r".into(),
+            method: "POST".into(),
+            path: "/issues".into(),
+            status: Some(502),
+            message: "bad gateway".into(),
+            attempts: 1,
+            retry_after: None,
+            rate_limited: false,
+            source: None,
+        }
+        .into()
     }
 
     impl Forge for Memory {
@@ -616,22 +691,12 @@ mod tests {
                 state: State::Open,
                 labels: vec![label.name.clone()],
                 created_at: Some(Utc::now()),
+                closed_at: None,
             };
             self.issues.borrow_mut().push(issue.clone());
             if self.lose_answers.get() > 0 {
                 self.lose_answers.set(self.lose_answers.get() - 1);
-                return Err(crate::error::TrackerError {
-                    server: "memory".into(),
-                    repo: "o/r".into(),
-                    method: "POST".into(),
-                    path: "/issues".into(),
-                    status: Some(502),
-                    message: "bad gateway".into(),
-                    attempts: 1,
-                    retry_after: None,
-                    source: None,
-                }
-                .into());
+                return Err(bad_gateway());
             }
             Ok(issue)
         }
@@ -650,9 +715,22 @@ mod tests {
             }
             Ok(())
         }
-        fn comment(&self, _: u64, _: &str) -> Result<(), Error> {
+        fn comment(&self, number: u64, body: &str) -> Result<(), Error> {
             self.writes.set(self.writes.get() + 1);
+            self.comments.borrow_mut().push((number, body.into()));
+            if self.lose_answers.get() > 0 {
+                self.lose_answers.set(self.lose_answers.get() - 1);
+                return Err(bad_gateway());
+            }
             Ok(())
+        }
+        fn comments(&self, number: u64) -> Result<Vec<String>, Error> {
+            let all = self.comments.borrow();
+            Ok(all
+                .iter()
+                .filter(|(n, _)| *n == number)
+                .map(|(_, c)| c.clone())
+                .collect())
         }
     }
 
@@ -696,6 +774,64 @@ mod tests {
         assert_eq!(forge.issues.borrow()[0].state, State::Closed);
         assert_eq!(forge.writes.get(), 3);
         assert!(notes.is_empty(), "{notes:?}");
+    }
+
+    #[test]
+    fn a_comment_is_not_posted_again_for_the_same_change() {
+        use crate::judge::Status::{Failed, Stale};
+        let forge = Memory::default();
+        let opts = Options {
+            host: "web1",
+            label: "heartbeat",
+            dry_run: false,
+            checked_at: Utc::now(),
+        };
+        sync(&forge, &opts, &judged(&[("backup", Stale)]), &mut |_| {}).unwrap();
+        let worse = judged(&[("backup", Stale), ("db", Failed)]);
+        // The comment is made but its answer is lost.
+        forge.lose_answers.set(1);
+        assert!(sync(&forge, &opts, &worse, &mut |_| {}).is_ok());
+        assert_eq!(forge.comments.borrow().len(), 1);
+        assert!(forge.issues.borrow()[0].body.contains("\"db\":\"failed\""));
+        // Back and forth: the same change later is announced again.
+        let fine = judged(&[("backup", Stale)]);
+        sync(&forge, &opts, &fine, &mut |_| {}).unwrap();
+        sync(&forge, &opts, &worse, &mut |_| {}).unwrap();
+        let comments = forge.comments.borrow();
+        assert_eq!(comments.len(), 3, "{comments:?}");
+        assert_eq!(
+            comment_tag_in(&comments[0].1),
+            comment_tag_in(&comments[2].1)
+        );
+    }
+
+    #[test]
+    fn keys_depend_on_the_job_alone() {
+        use crate::judge::Status::Stale;
+        let mut here = Judgement::missing("backup");
+        here.status = Stale;
+        here.host = Some("web1".into());
+        let mut there = here.clone();
+        there.host = Some("web2".into());
+        let ghost = Judgement::missing("backup");
+        assert_eq!(alert_key("web1", &here), "backup");
+        assert_eq!(alert_key("web1", &there), "web2/backup");
+        assert_eq!(alert_key("web1", &ghost), "backup");
+        assert_eq!(
+            alert_set("web1", &[here.clone(), there]),
+            jobs(&[("backup", "stale"), ("web2/backup", "stale")])
+        );
+        assert_eq!(alert_set("web1", &[here]), jobs(&[("backup", "stale")]));
+    }
+
+    #[test]
+    fn open_for_counts_to_the_judging_instant() {
+        let opened = DateTime::parse_from_rfc3339("2026-11-22T01:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let now = opened + chrono::Duration::minutes(150);
+        let text = close_comment(&[], Some(opened), now);
+        assert!(text.contains("open for 2h 30m"), "{text}");
     }
 
     #[test]

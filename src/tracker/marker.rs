@@ -6,6 +6,11 @@
 //! closed issue it is the set a person acknowledged by closing the issue;
 //! hb-check empties it when it closes an issue itself, and shrinks it as
 //! acknowledged jobs recover.
+//!
+//! Every comment hb-check posts ends with a tag naming the marker its change
+//! leaves on the issue, `<!-- heartbeat-checker-comment 5f0c... -->`, so that
+//! a comment whose answer was lost, or whose edit failed after it, is not
+//! posted again.
 
 use std::collections::BTreeMap;
 
@@ -16,6 +21,7 @@ pub type Jobs = BTreeMap<String, String>;
 
 const OPEN: &str = "<!-- heartbeat-checker ";
 const CLOSE: &str = " -->";
+const COMMENT_OPEN: &str = "<!-- heartbeat-checker-comment ";
 
 /// What hb-check last posted for a host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +47,19 @@ impl Marker {
         serde_json::from_str(&body[start + OPEN.len()..end - CLOSE.len()]).ok()
     }
 
+    /// The tag for a comment that announces the change leaving this marker
+    /// on the issue: a digest of the marker, stable across versions and
+    /// builds (64-bit FNV-1a of its rendering).
+    pub fn comment_tag(&self) -> String {
+        let digest = self
+            .render()
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+                (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+            });
+        format!("{COMMENT_OPEN}{digest:016x}{CLOSE}")
+    }
+
     /// `body` with its marker replaced by this one, or with this one added
     /// at the end.
     pub fn replace_in(&self, body: &str) -> String {
@@ -50,6 +69,13 @@ impl Marker {
             None => format!("{}\n\n{}", body.trim_end(), self.render()),
         }
     }
+}
+
+/// The tag of a comment hb-check posted, if `comment` carries one.
+pub fn comment_tag_in(comment: &str) -> Option<&str> {
+    let start = comment.find(COMMENT_OPEN)?;
+    let len = comment[start..].find(CLOSE)? + CLOSE.len();
+    Some(&comment[start..start + len])
 }
 
 /// The byte range of the first marker in `body`.
@@ -92,6 +118,19 @@ mod tests {
         let rendered = m.render();
         assert_eq!(rendered.matches("-->").count(), 1);
         assert_eq!(Marker::parse(&rendered), Some(m));
+    }
+
+    #[test]
+    fn comment_tags_name_the_marker() {
+        let tag = marker(&[("backup", "stale")]).comment_tag();
+        assert_eq!(tag, marker(&[("backup", "stale")]).comment_tag());
+        assert_ne!(tag, marker(&[("backup", "failed")]).comment_tag());
+        assert_ne!(tag, marker(&[]).comment_tag());
+        assert!(tag.starts_with("<!-- heartbeat-checker-comment ") && tag.ends_with(" -->"));
+        let comment = format!("Went bad: backup (stale).\n\n{tag}\n");
+        assert_eq!(comment_tag_in(&comment), Some(tag.as_str()));
+        assert_eq!(comment_tag_in("a person's comment"), None);
+        assert_eq!(Marker::parse(&tag), None, "a tag is not a marker");
     }
 
     #[test]

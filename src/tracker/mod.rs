@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::error::Error;
+use crate::error::{Error, TrackerError};
 
 pub use lifecycle::{decide, sync, Decision, Options};
 
@@ -144,6 +144,16 @@ impl Config {
         timeout: Duration,
     ) -> Result<Config, Error> {
         let url = url.trim_end_matches('/');
+        // The URL shows in every error line, so a password in it would too.
+        if has_userinfo(url) {
+            return Err(Error::TrackerConfig {
+                reason: format!(
+                    "refusing the tracker URL `{}`: it carries a user name or password; \
+                     give the URL without them and the token in {TOKEN_ENV} or --tracker-token-file",
+                    crate::escape::terminal(&without_userinfo(url))
+                ),
+            });
+        }
         let parsed = reqwest::Url::parse(url).map_err(|e| Error::TrackerConfig {
             reason: format!(
                 "invalid tracker URL `{}`: {e}",
@@ -177,6 +187,30 @@ impl Config {
     /// `OWNER/NAME`.
     pub fn repo_name(&self) -> String {
         format!("{}/{}", self.owner, self.repo)
+    }
+}
+
+/// The authority part of `url` (between `://` and the next `/`, `?` or
+/// `#`) and where it starts. Read by hand rather than by a URL parser, so
+/// that a URL too broken to parse is checked as well.
+fn authority(url: &str) -> (usize, &str) {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[start..];
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    (start, &rest[..end])
+}
+
+/// Whether `url` names a user or a password (`https://user:secret@host`).
+fn has_userinfo(url: &str) -> bool {
+    authority(url).1.contains('@')
+}
+
+/// `url` with any `user:password@` removed.
+fn without_userinfo(url: &str) -> String {
+    let (start, auth) = authority(url);
+    match auth.rfind('@') {
+        Some(at) => format!("{}{}", &url[..start], &url[start + at + 1..]),
+        None => url.to_owned(),
     }
 }
 
@@ -238,6 +272,8 @@ pub struct Issue {
     pub labels: Vec<String>,
     /// When it was opened.
     pub created_at: Option<DateTime<Utc>>,
+    /// When it was last closed, if it is closed and the server says.
+    pub closed_at: Option<DateTime<Utc>>,
 }
 
 /// A change to an issue; `None` leaves a field as it is.
@@ -251,9 +287,10 @@ pub struct Edit {
     pub state: Option<State>,
 }
 
-/// What the lifecycle needs from a forge. Reads are retried on transient
-/// faults; creating an issue or a label is tried once, because a lost answer
-/// may hide a success: the lifecycle looks before it tries again.
+/// What the lifecycle needs from a forge. Reads and edits are retried on
+/// transient faults; creating an issue or a label and commenting are tried
+/// once, because a lost answer may hide a success: the lifecycle looks
+/// before it tries again.
 pub trait Forge {
     /// The repo label with exactly this name, if it exists.
     fn find_label(&self, name: &str) -> Result<Option<Label>, Error>;
@@ -266,8 +303,10 @@ pub trait Forge {
     fn create_issue(&self, title: &str, body: &str, label: &Label) -> Result<Issue, Error>;
     /// Changes an issue's title, body or state.
     fn edit_issue(&self, number: u64, edit: &Edit) -> Result<(), Error>;
-    /// Adds a comment to an issue.
+    /// Adds a comment to an issue. Tried once.
     fn comment(&self, number: u64, body: &str) -> Result<(), Error>;
+    /// The bodies of every comment on an issue, oldest first.
+    fn comments(&self, number: u64) -> Result<Vec<String>, Error>;
 }
 
 /// The client for the configured kind of forge.
@@ -278,22 +317,48 @@ pub fn connect(config: &Config) -> Result<Box<dyn Forge>, Error> {
     })
 }
 
-/// How long to wait before attempt `attempt + 1`: 0.5 s, then 1 s, or what
-/// the server asked for with `Retry-After`, at most [`MAX_RETRY_AFTER`].
+/// How long to wait before attempt `attempt + 1`: 0.5 s, then 1 s, or
+/// exactly what the server asked for with `Retry-After`.
 pub fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
     let doubling = Duration::from_millis(500) * 2u32.pow(attempt.saturating_sub(1).min(4));
-    retry_after.map_or(doubling, |asked| asked.min(MAX_RETRY_AFTER))
+    retry_after.unwrap_or(doubling)
+}
+
+/// After failed attempt `attempt` of at most `max`, the first of which
+/// started `elapsed` ago: how long to wait before the next, or `None` to
+/// stop. Each attempt may take `timeout`; no attempt starts that could end
+/// past [`RETRY_BUDGET`]. When the server asked for a longer wait than
+/// that leaves, the error says so: waiting less would only be refused
+/// again.
+pub(crate) fn retry_wait(
+    err: &mut TrackerError,
+    attempt: u32,
+    max: u32,
+    elapsed: Duration,
+    timeout: Duration,
+) -> Option<Duration> {
+    if !err.is_transient() || attempt >= max {
+        return None;
+    }
+    let wait = backoff(attempt, err.retry_after);
+    if elapsed + wait + timeout > RETRY_BUDGET {
+        if let Some(asked) = err.retry_after {
+            err.message.push_str(&format!(
+                " (the server asked to wait {}s before trying again, longer than the {}s a tracker request may take)",
+                asked.as_secs(),
+                RETRY_BUDGET.as_secs()
+            ));
+        }
+        return None;
+    }
+    Some(wait)
 }
 
 /// At most this many attempts per request.
 pub const MAX_ATTEMPTS: u32 = 3;
 
-/// The longest `Retry-After` honoured; with three attempts and the default
-/// timeout, one request stays within about 30 seconds.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(5);
-
-/// No further attempt starts once this much time has passed since the
-/// first.
+/// No further attempt starts that could end later than this after the
+/// first began.
 pub const RETRY_BUDGET: Duration = Duration::from_secs(30);
 
 #[cfg(test)]
@@ -309,6 +374,41 @@ mod tests {
     }
 
     #[test]
+    fn urls_with_credentials_are_refused_without_showing_them() {
+        let token = || Token::new("t").unwrap();
+        for url in [
+            "https://hb:s3cr3t@git.example.com",
+            "https://s3cr3t@git.example.com/",
+            "https://hb:s3cr3t@git.example.com:99999999",
+        ] {
+            let err = Config::new(
+                Kind::Gitea,
+                url,
+                "ops/alerts",
+                token(),
+                Duration::from_secs(5),
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(err.contains("user name or password"), "{err}");
+            assert!(!err.contains("s3cr3t"), "{err}");
+        }
+        assert_eq!(
+            without_userinfo("https://a:b@host:3000/x@y"),
+            "https://host:3000/x@y"
+        );
+        assert!(!has_userinfo("https://host/path@x"));
+        assert!(Config::new(
+            Kind::Gitea,
+            "https://host/",
+            "o/r",
+            token(),
+            Duration::from_secs(5)
+        )
+        .is_ok());
+    }
+
+    #[test]
     fn repos_are_owner_slash_name() {
         assert_eq!(split_repo("ops/alerts"), Some(("ops", "alerts")));
         for bad in ["ops", "/x", "ops/", "a/b/c", "a/..", "a b/c", "a/b?x"] {
@@ -317,13 +417,46 @@ mod tests {
     }
 
     #[test]
-    fn backoff_doubles_and_caps_retry_after() {
+    fn backoff_doubles_or_takes_what_the_server_asks() {
         assert_eq!(backoff(1, None), Duration::from_millis(500));
         assert_eq!(backoff(2, None), Duration::from_secs(1));
         assert_eq!(
-            backoff(1, Some(Duration::from_secs(1))),
-            Duration::from_secs(1)
+            backoff(1, Some(Duration::from_secs(20))),
+            Duration::from_secs(20)
         );
-        assert_eq!(backoff(1, Some(Duration::from_secs(600))), MAX_RETRY_AFTER);
+    }
+
+    fn too_many(retry_after: Option<u64>) -> TrackerError {
+        TrackerError {
+            server: "https://git.example.com".into(),
+            repo: "ops/alerts".into(),
+            method: "GET".into(),
+            path: "/labels".into(),
+            status: Some(429),
+            message: "rate limit exceeded".into(),
+            attempts: 1,
+            retry_after: retry_after.map(Duration::from_secs),
+            rate_limited: true,
+            source: None,
+        }
+    }
+
+    #[test]
+    fn a_wait_longer_than_the_budget_stops_at_once_and_says_so() {
+        let second = Duration::from_secs(1);
+        let mut err = too_many(Some(60));
+        assert_eq!(retry_wait(&mut err, 1, 3, Duration::ZERO, second), None);
+        assert!(err.message.contains("asked to wait 60s"), "{}", err.message);
+
+        let mut err = too_many(Some(5));
+        assert_eq!(
+            retry_wait(&mut err, 1, 3, Duration::ZERO, second),
+            Some(Duration::from_secs(5))
+        );
+        assert_eq!(
+            retry_wait(&mut err, 2, 3, Duration::from_secs(25), second),
+            None
+        );
+        assert_eq!(retry_wait(&mut too_many(None), 3, 3, second, second), None);
     }
 }

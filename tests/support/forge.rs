@@ -35,6 +35,23 @@ pub enum Fault {
     Delay(Duration),
     /// Answer 401 with a message that repeats the Authorization header.
     EchoAuth,
+    /// Answer this status with these headers and this JSON body, and do
+    /// nothing.
+    Reply(u16, Vec<(&'static str, String)>, Value),
+    /// Add this label first, as another host's run would a moment before,
+    /// then handle the request.
+    LabelAppears(&'static str),
+}
+
+/// Ways a server or a proxy in front of it pages differently from Gitea.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct Paging {
+    /// Serve the first page whatever `page` asks for.
+    pub ignore_page: bool,
+    /// Give at most this many items a page, whatever the size asked.
+    pub cap: Option<usize>,
+    /// Leave out `X-Total-Count`.
+    pub no_total: bool,
 }
 
 struct Rule {
@@ -71,6 +88,7 @@ pub struct Issue {
 
 #[derive(Default)]
 struct State {
+    paging: Paging,
     labels: Vec<(u64, String)>,
     issues: Vec<Issue>,
     next_label: u64,
@@ -150,6 +168,11 @@ impl Forge {
             skip,
             left: times,
         });
+    }
+
+    /// Pages listings differently from here on.
+    pub fn paging(&self, paging: Paging) {
+        self.state.lock().unwrap().paging = paging;
     }
 
     pub fn add_label(&self, name: &str) -> u64 {
@@ -250,7 +273,8 @@ impl Forge {
     }
 
     /// Fails when any request or answer broke the API description, or did
-    /// not authenticate as expected.
+    /// not authenticate as expected, or when no request came or one matched
+    /// no documented operation.
     pub fn assert_clean(&self) {
         let violations = self.violations();
         assert!(
@@ -258,7 +282,18 @@ impl Forge {
             "requests or answers that break the API description:\n{}",
             violations.join("\n")
         );
-        assert!(!self.requests().is_empty() || violations.is_empty());
+        let requests = self.requests();
+        assert!(!requests.is_empty(), "no request reached the server");
+        let unmatched: Vec<String> = requests
+            .iter()
+            .filter(|r| r.operation.is_none())
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect();
+        assert!(
+            unmatched.is_empty(),
+            "requests that match no documented operation:\n{}",
+            unmatched.join("\n")
+        );
     }
 }
 
@@ -352,7 +387,11 @@ fn serve(
             violations.extend(problems);
             operation = matched.map(|m| (m.template, m.operation_id));
         }
-        (Mode::Github, _) => violations.extend(check_github(&method, &path, &query, body.as_ref())),
+        (Mode::Github, _) => {
+            let (matched, problems) = check_github(&method, &path, &query, body.as_ref());
+            violations.extend(problems);
+            operation = matched.map(|id| (path.clone(), id.to_owned()));
+        }
         (Mode::Gitea, None) => {}
     }
     match headers.get("user-agent") {
@@ -403,6 +442,15 @@ fn serve(
                 headers.get("authorization").cloned().unwrap_or_default()
             ),
         )),
+        Some(Fault::Reply(status, extra, body)) => Some(Answer {
+            status,
+            headers: extra.into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
+            body,
+        }),
+        Some(Fault::LabelAppears(name)) => {
+            add_label(&mut state.lock().unwrap(), name);
+            None
+        }
         Some(Fault::Delay(d)) => {
             thread::sleep(d);
             None
@@ -482,78 +530,102 @@ fn decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// What GitHub documents for the operations the client uses.
+/// What GitHub documents for the operations the client uses: the
+/// operation matched (named as in GitHub's REST description), and every
+/// mismatch.
 fn check_github(
     method: &str,
     path: &str,
     query: &[(String, String)],
     body: Option<&Value>,
-) -> Vec<String> {
+) -> (Option<&'static str>, Vec<String>) {
     let mut problems = Vec::new();
     let repo = format!("/repos/{OWNER}/{REPO}");
     let Some(rest) = path.strip_prefix(&repo) else {
-        return vec![format!("{method} {path}: not a repo path")];
+        return (None, vec![format!("{method} {path}: not a repo path")]);
     };
     let segs: Vec<&str> = rest.split('/').skip(1).collect();
-    let (query_ok, body_ok, required): (&[&str], &[&str], &[&str]) = match (method, segs.as_slice())
-    {
-        ("GET", ["issues"]) => (
-            &[
-                "milestone",
-                "state",
-                "assignee",
-                "type",
-                "creator",
-                "mentioned",
-                "labels",
-                "sort",
-                "direction",
-                "since",
-                "per_page",
-                "page",
-            ],
-            &[],
-            &[],
-        ),
-        ("POST", ["issues"]) => (
-            &[],
-            &[
-                "title",
-                "body",
-                "assignee",
-                "milestone",
-                "labels",
-                "assignees",
-                "type",
-            ],
-            &["title"],
-        ),
-        ("PATCH", ["issues", n]) if n.parse::<u64>().is_ok() => (
-            &[],
-            &[
-                "title",
-                "body",
-                "assignee",
-                "state",
-                "state_reason",
-                "milestone",
-                "labels",
-                "assignees",
-                "type",
-            ],
-            &[],
-        ),
-        ("POST", ["issues", n, "comments"]) if n.parse::<u64>().is_ok() => {
-            (&[], &["body"], &["body"])
-        }
-        ("GET", ["labels"]) => (&["per_page", "page"], &[], &[]),
-        ("POST", ["labels"]) => (&[], &["name", "color", "description"], &["name"]),
-        _ => {
-            return vec![format!(
-                "{method} {path}: not an operation of the GitHub API the client should use"
-            )]
-        }
-    };
+    let (operation, query_ok, body_ok, required): (&str, &[&str], &[&str], &[&str]) =
+        match (method, segs.as_slice()) {
+            ("GET", ["issues"]) => (
+                "issues/list-for-repo",
+                &[
+                    "milestone",
+                    "state",
+                    "assignee",
+                    "type",
+                    "creator",
+                    "mentioned",
+                    "labels",
+                    "sort",
+                    "direction",
+                    "since",
+                    "per_page",
+                    "page",
+                ],
+                &[],
+                &[],
+            ),
+            ("POST", ["issues"]) => (
+                "issues/create",
+                &[],
+                &[
+                    "title",
+                    "body",
+                    "assignee",
+                    "milestone",
+                    "labels",
+                    "assignees",
+                    "type",
+                ],
+                &["title"],
+            ),
+            ("PATCH", ["issues", n]) if n.parse::<u64>().is_ok() => (
+                "issues/update",
+                &[],
+                &[
+                    "title",
+                    "body",
+                    "assignee",
+                    "state",
+                    "state_reason",
+                    "milestone",
+                    "labels",
+                    "assignees",
+                    "type",
+                ],
+                &[],
+            ),
+            ("POST", ["issues", n, "comments"]) if n.parse::<u64>().is_ok() => {
+                ("issues/create-comment", &[], &["body"], &["body"])
+            }
+            ("GET", ["issues", n, "comments"]) if n.parse::<u64>().is_ok() => (
+                "issues/list-comments",
+                &["since", "per_page", "page"],
+                &[],
+                &[],
+            ),
+            ("GET", ["labels"]) => (
+                "issues/list-labels-for-repo",
+                &["per_page", "page"],
+                &[],
+                &[],
+            ),
+            ("POST", ["labels"]) => (
+                "issues/create-label",
+                &[],
+                &["name", "color", "description"],
+                &["name"],
+            ),
+            _ => {
+                return (
+                    None,
+                    vec![format!(
+                        "{method} {path}: not an operation of the GitHub API the client should use"
+                    )],
+                )
+            }
+        };
     for (k, v) in query {
         if !query_ok.contains(&k.as_str()) {
             problems.push(format!("{method} {path}: unknown query parameter `{k}`"));
@@ -594,7 +666,7 @@ fn check_github(
     } else if !body_ok.is_empty() {
         problems.push(format!("{method} {path}: a JSON object body is required"));
     }
-    problems
+    (Some(operation), problems)
 }
 
 fn label_json(s: &State, id: u64, port: u16) -> Value {
@@ -655,8 +727,17 @@ fn page_params(mode: Mode, query: &[(String, String)]) -> (usize, usize) {
     (page, size)
 }
 
-fn paged(mode: Mode, all: Vec<Value>, query: &[(String, String)], port: u16, path: &str) -> Answer {
+fn paged(
+    s: &State,
+    mode: Mode,
+    all: Vec<Value>,
+    query: &[(String, String)],
+    port: u16,
+    path: &str,
+) -> Answer {
     let (page, size) = page_params(mode, query);
+    let size = s.paging.cap.map_or(size, |cap| size.min(cap));
+    let page = if s.paging.ignore_page { 1 } else { page };
     let total = all.len();
     let items: Vec<Value> = all.into_iter().skip((page - 1) * size).take(size).collect();
     let mut a = answer(200, Value::Array(items));
@@ -679,10 +760,31 @@ fn paged(mode: Mode, all: Vec<Value>, query: &[(String, String)], port: u16, pat
     if !links.is_empty() {
         a.headers.push(("Link".into(), links.join(",")));
     }
-    if mode == Mode::Gitea {
+    if mode == Mode::Gitea && !s.paging.no_total {
         a.headers.push(("X-Total-Count".into(), total.to_string()));
     }
     a
+}
+
+/// The labels named `name`: exactly in Gitea, in any case in GitHub.
+fn same_label(mode: Mode, a: &str, b: &str) -> bool {
+    match mode {
+        Mode::Gitea => a == b,
+        Mode::Github => a.to_lowercase() == b.to_lowercase(),
+    }
+}
+
+fn comment_json(n: &str, id: usize, text: &str, at: &str, port: u16) -> Value {
+    json!({
+        "id": id,
+        "body": text,
+        "created_at": at,
+        "updated_at": at,
+        "html_url": format!("http://127.0.0.1:{port}/{OWNER}/{REPO}/issues/{n}#issuecomment-{id}"),
+        "issue_url": format!("http://127.0.0.1:{port}/{OWNER}/{REPO}/issues/{n}"),
+        "pull_request_url": "",
+        "user": { "id": 1, "login": "hb-bot" },
+    })
 }
 
 fn route(
@@ -718,12 +820,22 @@ fn route(
                 .iter()
                 .map(|(id, _)| label_json(s, *id, port))
                 .collect();
-            paged(mode, all, query, port, path)
+            paged(s, mode, all, query, port, path)
         }
         ("POST", ["labels"]) => {
             let Some(name) = field("name").as_str().map(str::to_owned) else {
                 return error(422, "[Name]: Required");
             };
+            if mode == Mode::Github && s.labels.iter().any(|(_, l)| same_label(mode, l, &name)) {
+                return answer(
+                    422,
+                    json!({
+                        "message": "Validation Failed",
+                        "errors": [{ "resource": "Label", "code": "already_exists", "field": "name" }],
+                        "documentation_url": "https://docs.github.com/rest/issues/labels#create-a-label",
+                    }),
+                );
+            }
             let id = add_label(s, &name);
             answer(201, label_json(s, id, port))
         }
@@ -739,7 +851,7 @@ fn route(
                         .filter_map(|n| {
                             s.labels
                                 .iter()
-                                .find(|(_, l)| l == n.trim())
+                                .find(|(_, l)| same_label(mode, l, n.trim()))
                                 .map(|(id, _)| *id)
                         })
                         .collect()
@@ -767,7 +879,7 @@ fn route(
                 .into_iter()
                 .map(|i| issue_json(s, i, mode, port))
                 .collect();
-            paged(mode, all, query, port, path)
+            paged(s, mode, all, query, port, path)
         }
         ("POST", ["issues"]) => {
             let title = field("title").as_str().unwrap_or("").to_owned();
@@ -790,10 +902,12 @@ fn route(
                         .collect();
                     names
                         .iter()
-                        .map(|n| match s.labels.iter().find(|(_, l)| l == n) {
-                            Some((id, _)) => *id,
-                            None => add_label(s, n),
-                        })
+                        .map(
+                            |n| match s.labels.iter().find(|(_, l)| same_label(mode, l, n)) {
+                                Some((id, _)) => *id,
+                                None => add_label(s, n),
+                            },
+                        )
                         .collect()
                 }
             };
@@ -867,19 +981,29 @@ fn route(
             let now = tick(s);
             s.issues[index - 1].comments.push(text.clone());
             let id = 5000 + s.issues.iter().map(|i| i.comments.len()).sum::<usize>();
-            answer(
-                201,
-                json!({
-                    "id": id,
-                    "body": text,
-                    "created_at": now,
-                    "updated_at": now,
-                    "html_url": format!("http://127.0.0.1:{port}/{OWNER}/{REPO}/issues/{n}#issuecomment-{id}"),
-                    "issue_url": format!("http://127.0.0.1:{port}/{OWNER}/{REPO}/issues/{n}"),
-                    "pull_request_url": "",
-                    "user": { "id": 1, "login": "hb-bot" },
-                }),
-            )
+            answer(201, comment_json(n, id, &text, &now, port))
+        }
+        ("GET", ["issues", n, "comments"]) => {
+            let Some(index) = n
+                .parse::<usize>()
+                .ok()
+                .filter(|i| *i >= 1 && *i <= s.issues.len())
+            else {
+                return error(404, "issue does not exist");
+            };
+            let issue = &s.issues[index - 1];
+            let all: Vec<Value> = issue
+                .comments
+                .iter()
+                .enumerate()
+                .map(|(i, text)| comment_json(n, 5000 + i, text, &issue.created_at, port))
+                .collect();
+            match mode {
+                // Gitea answers with every comment; the operation has no
+                // page parameters.
+                Mode::Gitea => answer(200, Value::Array(all)),
+                Mode::Github => paged(s, mode, all, query, port, path),
+            }
         }
         _ => error(404, "not found"),
     }

@@ -193,10 +193,11 @@ impl Spec {
                     ));
                 }
                 match serde_json::from_slice::<Value>(b) {
-                    Ok(value) => self.validate(
+                    Ok(value) => self.check_value(
                         &p["schema"],
                         &value,
                         &format!("{what}: body"),
+                        Nulls::Refused,
                         &mut problems,
                     ),
                     Err(e) => problems.push(format!("{what}: the body is not JSON: {e}")),
@@ -278,10 +279,36 @@ impl Spec {
         }
     }
 
-    /// Validates `value` against `schema`: type, format date-time, enum,
-    /// required properties, unknown properties (a failure), array items.
-    /// `null` stands for an absent optional property, as Gitea writes it.
+    /// Validates an answer `value` against `schema`: type, format
+    /// date-time, enum, required properties, unknown properties (a
+    /// failure), array items. `null` stands for an absent optional
+    /// property, as Gitea writes unset fields in its answers (the documents
+    /// mark nothing `x-nullable`, yet `closed_at` of an open issue is null).
     pub fn validate(&self, schema: &Value, value: &Value, at: &str, problems: &mut Vec<String>) {
+        self.check_value(schema, value, at, Nulls::Absent, problems)
+    }
+
+    /// Validates a request body: like [`Spec::validate`], but `null` is
+    /// refused for any property not documented `x-nullable`, since a client
+    /// leaves out what it does not set.
+    pub fn validate_request(
+        &self,
+        schema: &Value,
+        value: &Value,
+        at: &str,
+        problems: &mut Vec<String>,
+    ) {
+        self.check_value(schema, value, at, Nulls::Refused, problems)
+    }
+
+    fn check_value(
+        &self,
+        schema: &Value,
+        value: &Value,
+        at: &str,
+        nulls: Nulls,
+        problems: &mut Vec<String>,
+    ) {
         let schema = self.resolve(schema);
         if let Some(allowed) = schema["enum"].as_array() {
             if !allowed.contains(value) {
@@ -306,12 +333,21 @@ impl Spec {
                 let properties = schema["properties"].as_object();
                 for (name, item) in object {
                     match properties.and_then(|p| p.get(name)) {
-                        Some(_) if item.is_null() => {}
-                        Some(sub) => self.validate(sub, item, &format!("{at}.{name}"), problems),
-                        None if schema["additionalProperties"].is_object() => self.validate(
+                        Some(sub) if item.is_null() => {
+                            if nulls == Nulls::Refused && self.resolve(sub)["x-nullable"] != true {
+                                problems.push(format!(
+                                    "{at}: property `{name}` is null but not documented as nullable"
+                                ));
+                            }
+                        }
+                        Some(sub) => {
+                            self.check_value(sub, item, &format!("{at}.{name}"), nulls, problems)
+                        }
+                        None if schema["additionalProperties"].is_object() => self.check_value(
                             &schema["additionalProperties"],
                             item,
                             &format!("{at}.{name}"),
+                            nulls,
                             problems,
                         ),
                         None if schema["additionalProperties"] == true => {}
@@ -322,7 +358,13 @@ impl Spec {
             Some("array") => match value.as_array() {
                 Some(items) => {
                     for (i, item) in items.iter().enumerate() {
-                        self.validate(&schema["items"], item, &format!("{at}[{i}]"), problems);
+                        self.check_value(
+                            &schema["items"],
+                            item,
+                            &format!("{at}[{i}]"),
+                            nulls,
+                            problems,
+                        );
                     }
                 }
                 None => problems.push(format!("{at}: expected an array, got {value}")),
@@ -353,6 +395,15 @@ impl Spec {
     pub fn operation_id(&self, method: &str, template: &str) -> Option<&str> {
         self.doc["paths"][template][method.to_ascii_lowercase()]["operationId"].as_str()
     }
+}
+
+/// Whether `null` may stand for an absent property.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Nulls {
+    /// In answers: Gitea writes unset fields as `null`.
+    Absent,
+    /// In requests: nothing documented as nullable may be `null`.
+    Refused,
 }
 
 fn gitea_path() -> PathBuf {
