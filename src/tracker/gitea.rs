@@ -1,7 +1,6 @@
 //! The Gitea and Forgejo client (both speak the same `/api/v1`).
 
 use reqwest::Method;
-use serde_json::json;
 
 use super::http::{keep_issues, CommentJson, IssueJson, LabelJson, Names, Transport};
 use super::{Config, Edit, Forge, Issue, Label, State};
@@ -62,15 +61,8 @@ impl Forge for Gitea {
     }
 
     fn create_issue(&self, title: &str, body: &str, label: &Label) -> Result<Issue, Error> {
-        let body = json!({ "title": title, "body": body, "labels": [label.id] });
-        let (issue, _): (IssueJson, _) = self.http.json(
-            Method::POST,
-            &format!("{}/issues", self.repo),
-            &[],
-            Some(&body),
-            false,
-        )?;
-        Ok(issue.into())
+        self.http
+            .create_issue(&self.repo, title, body, label.id.into())
     }
 
     fn edit_issue(&self, number: u64, edit: &Edit) -> Result<(), Error> {

@@ -1,8 +1,5 @@
 //! The GitHub client (github.com or GitHub Enterprise Server).
 
-use reqwest::Method;
-use serde_json::json;
-
 use super::http::{keep_issues, CommentJson, IssueJson, LabelJson, Names, Transport};
 use super::{Config, Edit, Forge, Issue, Label, State};
 use crate::error::Error;
@@ -65,15 +62,8 @@ impl Forge for Github {
     }
 
     fn create_issue(&self, title: &str, body: &str, label: &Label) -> Result<Issue, Error> {
-        let body = json!({ "title": title, "body": body, "labels": [label.name] });
-        let (issue, _): (IssueJson, _) = self.http.json(
-            Method::POST,
-            &format!("{}/issues", self.repo),
-            &[],
-            Some(&body),
-            false,
-        )?;
-        Ok(issue.into())
+        self.http
+            .create_issue(&self.repo, title, body, label.name.clone().into())
     }
 
     fn edit_issue(&self, number: u64, edit: &Edit) -> Result<(), Error> {

@@ -129,6 +129,22 @@ impl Transport {
         Ok(label.into())
     }
 
+    /// Opens an issue in `repo` with the label given as each forge names
+    /// it (Gitea by id, GitHub by name). Tried once: a lost answer may hide
+    /// a success, so the lifecycle looks before it tries again.
+    pub fn create_issue(
+        &self,
+        repo: &str,
+        title: &str,
+        body: &str,
+        label: serde_json::Value,
+    ) -> Result<Issue, Error> {
+        let body = json!({ "title": title, "body": body, "labels": [label] });
+        let path = format!("{repo}/issues");
+        let (issue, _): (IssueJson, _) = self.json(Method::POST, &path, &[], Some(&body), false)?;
+        Ok(issue.into())
+    }
+
     /// Applies `edit` to an issue. Retried: setting the same fields twice is
     /// harmless. Gitea answers 201 here, GitHub 200; any success will do.
     pub fn edit_issue(&self, repo: &str, number: u64, edit: &Edit) -> Result<(), Error> {
