@@ -146,12 +146,6 @@ fn sync_tracker(args: &TrackerArgs, judged: &cli::Judged) -> Result<(), cron_hea
     let Some(config) = args.config()? else {
         return Ok(());
     };
-    if judged.jobs.is_empty() {
-        // An emptied or wrongly mounted directory must not close an open
-        // alert as if every job had recovered.
-        eprintln!("{PROGRAM}: the tracker was left as it is: no heartbeat was found to judge");
-        return Ok(());
-    }
     let forge = tracker::connect(&config)?;
     let host = args.host();
     let opts = tracker::Options {

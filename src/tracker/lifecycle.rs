@@ -268,12 +268,20 @@ pub fn close_comment(
 /// Brings the host's issue in line with the judged `jobs`. Notes for a
 /// person (warnings, and in a dry run what would be sent) go to `say`, one
 /// message per call.
+///
+/// With no job at all nothing is sent: an emptied or wrongly mounted
+/// heartbeat directory must not close an open alert as if every job had
+/// recovered.
 pub fn sync(
     forge: &dyn Forge,
     opts: &Options<'_>,
     jobs: &[Judgement],
     say: &mut dyn FnMut(String),
 ) -> Result<Decision, Error> {
+    if jobs.is_empty() {
+        say("the tracker was left as it is: no heartbeat was found to judge".to_owned());
+        return Ok(Decision::Nothing);
+    }
     let alerts = alert_set(opts.host, jobs);
     let prefix = title_prefix(opts.host);
     let label = match forge.find_label(opts.label)? {
@@ -774,6 +782,26 @@ mod tests {
         assert_eq!(forge.issues.borrow()[0].state, State::Closed);
         assert_eq!(forge.writes.get(), 3);
         assert!(notes.is_empty(), "{notes:?}");
+    }
+
+    #[test]
+    fn no_job_at_all_sends_nothing_and_closes_nothing() {
+        use crate::judge::Status::Stale;
+        let forge = Memory::default();
+        let opts = Options {
+            host: "web1",
+            label: "heartbeat",
+            dry_run: false,
+            checked_at: Utc::now(),
+        };
+        sync(&forge, &opts, &judged(&[("backup", Stale)]), &mut |_| {}).unwrap();
+        let writes = forge.writes.get();
+        let mut notes = Vec::new();
+        let decision = sync(&forge, &opts, &[], &mut |n| notes.push(n)).unwrap();
+        assert_eq!(decision, Decision::Nothing);
+        assert_eq!(forge.writes.get(), writes);
+        assert_eq!(forge.issues.borrow()[0].state, State::Open);
+        assert!(notes[0].contains("left as it is"), "{notes:?}");
     }
 
     #[test]
