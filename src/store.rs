@@ -2,18 +2,21 @@
 //! atomic write, retiring a job, the scan, and the run lock.
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use atomicwrites::{AtomicFile, OverwriteBehavior};
 use chrono::{DateTime, Utc};
 use walkdir::WalkDir;
 
 use crate::error::Error;
 use crate::record::{validate_job, Heartbeat};
+
+mod write;
+
+pub use write::{is_temporary_name, temporary_name, MODE, TEMP_SUFFIX};
 
 /// The system-wide heartbeat directory. It is persistent, so a reboot does
 /// not erase the evidence that a job stopped running.
@@ -130,12 +133,10 @@ fn write_in(dir: &Path, record: &Heartbeat) -> Result<PathBuf, Error> {
 /// Replaces `path` with `bytes` atomically, as heartbeats are written: a
 /// reader sees the old file or the new one, never a part.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    AtomicFile::new(path, OverwriteBehavior::AllowOverwrite)
-        .write(|file| file.write_all(bytes))
-        .map_err(|err| Error::WriteFile {
-            path: path.to_owned(),
-            source: err.into(),
-        })
+    write::replace(path, bytes).map_err(|source| Error::WriteFile {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Retires `job`: removes its heartbeat from each of `dirs` where it exists,
