@@ -20,6 +20,7 @@ pub mod judge;
 pub mod metrics;
 pub mod record;
 pub mod report;
+pub mod schedule;
 pub mod store;
 pub mod tracker;
 
