@@ -15,6 +15,14 @@ use walkdir::WalkDir;
 use crate::error::Error;
 use crate::record::{validate_job, Heartbeat};
 
+mod history_file;
+mod pause_file;
+
+pub use history_file::{
+    append_history, history_path, read_history, HISTORY_EXTENSION, HISTORY_READ_MAX,
+};
+pub use pause_file::{pause_path, read_pause, remove_pause, scan_pauses, write_pause, PauseEntry};
+
 /// The system-wide heartbeat directory. It is persistent, so a reboot does
 /// not erase the evidence that a job stopped running.
 pub const SYSTEM_DIR: &str = "/var/lib/cron-heartbeat";
