@@ -12,6 +12,7 @@
 
 #![deny(missing_docs)]
 
+pub mod check;
 pub mod cli;
 pub mod error;
 pub mod escape;
@@ -22,8 +23,10 @@ pub mod metrics;
 pub mod pause;
 pub mod record;
 pub mod report;
+pub mod run;
 pub mod store;
 pub mod tracker;
+pub mod watch;
 
 pub use error::Error;
 pub use judge::{Judgement, Policy, Status};
