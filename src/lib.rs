@@ -24,6 +24,7 @@ pub mod pause;
 pub mod record;
 pub mod report;
 pub mod run;
+pub mod schedule;
 pub mod store;
 pub mod tracker;
 pub mod watch;
