@@ -541,13 +541,25 @@ fn an_empty_directory_is_a_good_report() {
 }
 
 #[test]
-fn nothing_readable_exits_3_with_one_line() {
+fn nothing_readable_exits_3_with_one_line_and_says_so_on_stdout() {
     let tmp = tempfile::tempdir().unwrap();
     let gone = tmp.path().join("gone");
-    let env = [("HB_DIR", gone.to_str().unwrap()), ("HB_NOW", NOW)];
+    let env = [
+        ("HB_DIR", gone.to_str().unwrap()),
+        ("HB_NOW", NOW),
+        ("HB_HOST", "web1"),
+    ];
     for args in [&[][..], &["--panel"], &["--subject"], &["--format", "html"]] {
         let run = night_watch(&env, args);
-        let err = run.fails(3);
+        assert_eq!(run.output.status.code(), Some(3), "{}", run.context());
+        // The mail body and subject say the check is broken, never blank.
+        let out = String::from_utf8_lossy(&run.output.stdout);
+        assert!(
+            out.contains("night-watch web1: CANNOT CHECK: cannot read heartbeat directory"),
+            "{}",
+            run.context()
+        );
+        let err = String::from_utf8_lossy(&run.output.stderr);
         assert_eq!(err.lines().count(), 1, "{}", run.context());
         assert!(
             err.starts_with("night-watch: cannot read heartbeat directory "),
