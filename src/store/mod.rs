@@ -2,7 +2,9 @@
 //! (here), the atomic write and retiring a job ([`write()`], [`retire`]),
 //! the scan ([`scan()`]), and the run lock ([`lock()`]).
 
+mod history_file;
 mod lock;
+mod pause_file;
 mod scan;
 mod write;
 
@@ -13,7 +15,11 @@ use std::path::{Path, PathBuf};
 use crate::error::Error;
 
 pub use crate::record::{Content, Entry};
+pub use history_file::{
+    append_history, history_path, read_history, HISTORY_EXTENSION, HISTORY_READ_MAX,
+};
 pub use lock::{lock, RunLock, LOCK_FILE};
+pub use pause_file::{pause_path, read_pause, remove_pause, scan_pauses, write_pause, PauseEntry};
 pub use scan::scan;
 pub use write::{retire, write, write_file};
 
