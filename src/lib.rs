@@ -12,6 +12,7 @@
 
 #![deny(missing_docs)]
 
+pub mod check;
 pub mod cli;
 pub mod error;
 pub mod escape;
@@ -20,8 +21,11 @@ pub mod judge;
 pub mod metrics;
 pub mod record;
 pub mod report;
+pub mod run;
+pub mod schedule;
 pub mod store;
 pub mod tracker;
+pub mod watch;
 
 pub use error::Error;
 pub use judge::{Judgement, Policy, Status};
