@@ -4,7 +4,7 @@
 //! contrib/prometheus/, and Alertmanager receiving the alerts; all on
 //! 127.0.0.1, on free ports, with their data in temporary directories.
 
-mod common;
+mod harness;
 
 use std::fs::{self, File};
 use std::net::TcpListener;
@@ -14,15 +14,13 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use chrono::{Duration as Span, Utc};
-use common::{Outcome, Scratch};
+use harness::{peer_cmd, record, skip, Outcome, Scratch};
 use serde_json::Value;
-
-const HB_CHECK: &str = env!("CARGO_BIN_EXE_hb-check");
-const HB_WRITE: &str = env!("CARGO_BIN_EXE_hb-write");
 
 const NODE_EXPORTER: &str = "prometheus-node-exporter";
 const PROMETHEUS: &str = "prometheus";
 const ALERTMANAGER: &str = "prometheus-alertmanager";
+const NODE_EXPORTER_PEER: (&str, &str) = (NODE_EXPORTER, "prometheus-node-exporter");
 
 /// How long Prometheus and Alertmanager get to bring an alert up or down.
 /// Scrapes and rule evaluations run every second; the rest is start-up.
@@ -32,20 +30,13 @@ fn repo(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
-/// Whether every one of `programs` is installed; when one is not, the test
-/// skips, except under CI, where .ci/run installs them.
-fn peers_available(programs: &[&str]) -> bool {
-    for program in programs {
-        if Command::new(program).arg("--version").output().is_err() {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{program} is needed for this test under CI: install it (see .ci/run)"
-            );
-            eprintln!("skipped: {program} is not installed");
-            return false;
-        }
-    }
-    true
+/// Whether every one of `programs` (each named with its Debian package) is
+/// installed; when one is not, the test skips visibly, and fails under CI,
+/// where .ci/run installs them.
+fn peers_available(programs: &[(&str, &str)]) -> bool {
+    programs
+        .iter()
+        .all(|(program, package)| skip::peer(program, &["--version"], package))
 }
 
 /// A port on 127.0.0.1 that nothing listens on right now.
@@ -148,18 +139,12 @@ impl Drop for Server {
 /// A heartbeat for `job` on host web1, written `age` ago.
 fn heartbeat(s: &Scratch, job: &str, interval: u64, age: Span) {
     let at = (Utc::now() - age).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    s.write(
-        &format!("{job}.last"),
-        format!(
-            r#"{{"version":1,"job":"{job}","timestamp":"{at}","interval_seconds":{interval},"host":"web1","pid":1,"status":"ok"}}"#
-        ),
-    );
+    s.write(&format!("{job}.last"), record(job, &at, interval, "ok", ""));
 }
 
 /// Runs hb-check over the scratch heartbeats, writing the metrics file.
 fn check(s: &Scratch, metrics: &Path) -> Outcome {
-    s.cmd(HB_CHECK)
-        .env("HB_DIR", s.hb())
+    s.hb_check()
         .env("HB_METRICS_FILE", metrics)
         .arg("--quiet")
         .run()
@@ -184,7 +169,7 @@ fn node_exporter(s: &Scratch, textfile: &Path) -> (Server, u16) {
 
 #[test]
 fn node_exporter_serves_the_metrics_hb_check_writes() {
-    if !peers_available(&[NODE_EXPORTER]) {
+    if !peers_available(&[NODE_EXPORTER_PEER]) {
         return;
     }
     let s = Scratch::new();
@@ -266,7 +251,11 @@ fn active_alerts(body: &str, key: &str) -> Vec<(String, String)> {
 
 #[test]
 fn prometheus_and_alertmanager_alert_on_a_stale_job_and_on_a_silent_host() {
-    if !peers_available(&[NODE_EXPORTER, PROMETHEUS, ALERTMANAGER]) {
+    if !peers_available(&[
+        NODE_EXPORTER_PEER,
+        (PROMETHEUS, "prometheus"),
+        (ALERTMANAGER, "prometheus-alertmanager"),
+    ]) {
         return;
     }
     let s = Scratch::new();
@@ -345,7 +334,7 @@ fn prometheus_and_alertmanager_alert_on_a_stale_job_and_on_a_silent_host() {
 
     // The job recovers: its alert resolves.
     let out = s
-        .cmd(HB_WRITE)
+        .hb_write()
         .env("HB_DIR", s.hb())
         .args(["backup", "60"])
         .run();
@@ -370,18 +359,11 @@ fn prometheus_and_alertmanager_alert_on_a_stale_job_and_on_a_silent_host() {
 
 #[test]
 fn the_alertmanager_example_routes_cron_alerts_to_their_owners() {
-    if !peers_available(&["amtool"]) {
+    if !peers_available(&[("amtool", "prometheus-alertmanager")]) {
         return;
     }
     let config = repo("contrib/prometheus/alertmanager.yml");
-    let run = |args: &[&str]| {
-        let output = Command::new("amtool").args(args).output().unwrap();
-        Outcome::new(
-            format!("amtool {}", args.join(" ")),
-            Path::new("/nonexistent"),
-            output,
-        )
-    };
+    let run = |args: &[&str]| peer_cmd("amtool").args(args).run();
     run(&["check-config", config.to_str().unwrap()]).code(0);
     let file = format!("--config.file={}", config.display());
     for alert in ["CronJobStale", "CronJobFailed", "CronHeartbeatHostSilent"] {
@@ -393,9 +375,9 @@ fn the_alertmanager_example_routes_cron_alerts_to_their_owners() {
             &format!("alertname={alert}"),
         ]);
         out.code(0);
-        assert_eq!(out.stdout.trim(), "cron-owners", "{alert}{}", out.context());
+        assert_eq!(out.stdout.trim(), "cron-owners", "{alert}{}", out.show());
     }
     // Anything else keeps the default route, or the test proves nothing.
     let out = run(&["config", "routes", "test", &file, "alertname=NodeDown"]);
-    assert_eq!(out.stdout.trim(), "ops", "{}", out.context());
+    assert_eq!(out.stdout.trim(), "ops", "{}", out.show());
 }
