@@ -1,6 +1,6 @@
 //! The one HTTP client for every forge: authentication, the user agent, the
 //! request loop (the only caller of the [`super::retry`] policy), bounded
-//! answers, paging, and the [`Forge`] operations, with what differs between
+//! answers, paging, and the [`Forge`](super::Forge) operations, with what differs between
 //! forges taken from a [`Dialect`].
 
 use std::thread;
@@ -39,7 +39,7 @@ pub(super) struct Answer {
     body: Vec<u8>,
 }
 
-/// A client for one repo of one forge; its [`Forge`] operations are in
+/// A client for one repo of one forge; its [`Forge`](super::Forge) operations are in
 /// [`super::operations`].
 pub struct Client {
     http: blocking::Client,

@@ -7,13 +7,13 @@
 //!   (API base, paging, labels by id or name, media type), implementing
 //!   the [`Forge`] trait; [`retry`] is its one retry policy and [`redact`]
 //!   keeps the token out of what a server sends back;
-//! - [`decide`]: the pure decision, from the judged statuses and what the
+//! - [`mod@decide`]: the pure decision, from the judged statuses and what the
 //!   host's issues last recorded;
 //! - [`text`]: the issue's title, body and comments, with every text from a
 //!   heartbeat file rendered inert;
 //! - [`marker`]: the machine-readable record of what was last posted, kept
 //!   in the issue itself, so no state file is needed;
-//! - [`sync`]: the choreography that reads, decides and writes.
+//! - [`mod@sync`]: the choreography that reads, decides and writes.
 
 pub mod answer;
 pub mod client;
@@ -128,7 +128,7 @@ pub enum Pages {
 ///   429): reading twice or setting the same fields twice is harmless.
 /// - **Creates and comments are tried once** unless the server certainly
 ///   did not act (no connection, a rate limit): a lost answer may hide a
-///   success, so the caller *looks before it writes again* (see [`sync`]).
+///   success, so the caller *looks before it writes again* (see [`mod@sync`]).
 /// - **Listings return issues only** (never pull requests) that carry every
 ///   label asked for and are in the state asked for: no server filter is
 ///   trusted alone.
