@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use clap::builder::BoolishValueParser;
 use clap::{Parser, ValueEnum};
@@ -136,6 +136,16 @@ fn judge_locked(args: &Args, fail: &mut dyn FnMut(&Error)) -> Result<(Check, Jud
             fail(&err);
             code = code.merge(Check::Unknown);
         }
+    }
+    // Temporaries left by killed writers: readers skip them; once they
+    // are an hour old, the run that holds the lock tidies them away. It
+    // changes no verdict, so a failure is told and does not move the code.
+    let cleanup = store::clean_temporaries(&judged.dirs, SystemTime::now(), store::TEMP_MAX_AGE);
+    for (path, err) in &cleanup.failed {
+        eprintln!(
+            "{PROGRAM}: cannot remove the stale temporary file {}: {err}",
+            terminal(&path.to_string_lossy())
+        );
     }
     // The run lock stays held through the sync, so two runs never open two
     // issues.
