@@ -9,7 +9,9 @@ use chrono::Utc;
 
 use crate::cli::JudgeArgs;
 use crate::error::Error;
-use crate::judge::{judge_all, Judgement, Policy};
+use crate::expect;
+use crate::judge::{schedule, Judgement, Policy};
+use crate::schedule::Lint;
 use crate::store::{read_locations, scan};
 
 /// What a scan found and how it was judged.
@@ -21,6 +23,8 @@ pub struct Judged {
     pub policy: Policy,
     /// The judged jobs, worst first.
     pub jobs: Vec<Judgement>,
+    /// The warnings about the crontabs read, for standard error.
+    pub lint: Vec<Lint>,
 }
 
 /// The directories to read: the ones given, else the default ones that
@@ -36,9 +40,21 @@ pub fn judge(args: &JudgeArgs, dirs: Vec<PathBuf>) -> Result<Judged, Error> {
         factor: args.factor,
         default_interval: args.default_interval,
     };
+    let expected = expect::load(&args.schedule, args.factor, policy.now)?;
     let entries = scan(&dirs)?;
-    let jobs = judge_all(&entries, &args.expect, &policy);
-    Ok(Judged { dirs, policy, jobs })
+    let jobs = schedule::judge_all(
+        &entries,
+        &args.expect,
+        &expected.jobs,
+        &policy,
+        &expected.rules,
+    );
+    Ok(Judged {
+        dirs,
+        policy,
+        jobs,
+        lint: expected.lint,
+    })
 }
 
 /// Writes `bytes` to `out` and flushes. A closed pipe (`| head`) is not an

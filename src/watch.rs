@@ -101,6 +101,9 @@ pub fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Code {
 fn try_run(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Result<Code, Error> {
     let dirs = run::locate(&args.judge)?;
     let judged = run::judge(&args.judge, dirs)?;
+    for warning in &judged.lint {
+        eprintln!("{PROGRAM}: warning: {warning}");
+    }
     let host = args.host.clone().unwrap_or_else(crate::hostname);
     let page = Page {
         host: &host,
