@@ -125,7 +125,9 @@ pub struct TrackerArgs {
     )]
     pub tracker_label: String,
 
-    /// How long to wait for each answer from the tracker.
+    /// How long each tracker request may take, from connecting to the last
+    /// byte of the answer (1s to 2m); a whole sync may take six times this,
+    /// at least a minute.
     #[arg(long, value_name = "DURATION", env = "HB_TRACKER_TIMEOUT", default_value = "10", value_parser = parse_request_timeout)]
     pub tracker_timeout: std::time::Duration,
 
@@ -208,15 +210,11 @@ pub fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
         .map_err(|reason| format!("invalid duration `{text}`: {reason}"))
 }
 
-/// Parses a per-request timeout: like [`parse_timeout`], but at least one
-/// second, since a zero timeout fails every request.
+/// Parses a per-request tracker timeout: like [`parse_timeout`], within
+/// the bounds of [`tracker::check_timeout`] (1 second to 2 minutes).
 pub fn parse_request_timeout(text: &str) -> Result<std::time::Duration, String> {
-    match parse_timeout(text)? {
-        t if t.is_zero() => Err(format!(
-            "invalid duration `{text}`: it must be at least 1 second"
-        )),
-        t => Ok(t),
-    }
+    tracker::check_timeout(parse_timeout(text)?)
+        .map_err(|reason| format!("invalid duration `{text}`: {reason}"))
 }
 
 /// Parses an RFC 3339 instant.
