@@ -133,7 +133,7 @@ pub struct TrackerArgs {
 
     /// The host name the alert issue is for. [default: this machine's host
     /// name]
-    #[arg(long, value_name = "NAME", env = "HB_HOST")]
+    #[arg(long, value_name = "NAME", env = "HB_HOST", value_parser = parse_host)]
     pub host: Option<String>,
 
     /// Read the tracker and write to standard error what would be sent,
@@ -196,6 +196,18 @@ pub fn parse_job(text: &str) -> Result<String, String> {
     validate_job(text)
         .map(|()| text.to_owned())
         .map_err(|e| e.to_string())
+}
+
+/// Parses a host name by the host-name rule.
+pub fn parse_host(text: &str) -> Result<String, String> {
+    crate::record::validate_host(text)
+        .map(|()| text.to_owned())
+        .map_err(|reason| {
+            format!(
+                "`{}` is not a host name: {reason}",
+                crate::escape::terminal(text)
+            )
+        })
 }
 
 /// Parses an interval by the interval rule.

@@ -1283,3 +1283,30 @@ fn a_tracker_url_with_a_password_is_refused_without_showing_it() {
     assert!(!r.stderr.contains("pw-s3cr3t"), "{}", r.show());
     assert!(forge.requests().is_empty(), "{:#?}", forge.requests());
 }
+
+#[test]
+fn a_dry_run_shows_no_control_bidi_or_zero_width_character_raw() {
+    let Some(forge) = gitea() else { return };
+    let dir = Scratch::new();
+    let hostile = "disk\u{1b}[2J full\u{85}\u{202e}gnp.exe\u{200b}\u{61c}\r";
+    let message = serde_json::to_string(hostile).unwrap();
+    dir.write(
+        "backup.last",
+        harness::record(
+            "backup",
+            harness::OLD,
+            300,
+            "fail",
+            &format!(r#","message":{message}"#),
+        ),
+    );
+    let r = check_with(&dir, &forge, &[], &["--dry-run"]);
+    r.code(2);
+    assert!(r.stderr.contains("would open an issue"), "{}", r.show());
+    let raw: Vec<char> = r
+        .stderr
+        .chars()
+        .filter(|c| cron_heartbeat::escape::is_unsafe(*c) && *c != '\n')
+        .collect();
+    assert!(raw.is_empty(), "raw {raw:?}{}", r.show());
+}
