@@ -48,6 +48,8 @@ enum Beat {
     Dir,
     /// A symbolic link to this target.
     Link(&'static str),
+    /// A FIFO, which a blocking reader would wait on forever.
+    Fifo,
     /// A file with these bytes and mode 000, read by `nobody` when root.
     Unreadable(&'static [u8]),
 }
@@ -148,11 +150,11 @@ fn catalogue() -> Vec<Case> {
             ..case("job name", "129 characters", Write)
         },
         Case {
-            args: &["--expect", "bad/name"],
+            args: &["--expect", "a/b/c"],
             env: &[("HB_NOW", NOW)],
             exit: 3,
-            says: "hb-check: invalid value 'bad/name' for '--expect <JOB>'",
-            ..case("job name", "`--expect bad/name`", Check)
+            says: "hb-check: invalid value 'a/b/c' for '--expect <JOB>'",
+            ..case("job name", "`--expect a/b/c`", Check)
         },
         // Intervals.
         Case {
@@ -267,7 +269,7 @@ fn catalogue() -> Vec<Case> {
         // Heartbeat contents.
         Case {
             beat: Beat::Bytes(b"garbage"),
-            says: "job invalid: not a heartbeat record: expected value at line 1 column 1",
+            says: "job invalid: not a heartbeat record: not JSON (line 1, column 1)",
             ..case("heartbeat content", "not JSON", Check)
         },
         Case {
@@ -282,7 +284,7 @@ fn catalogue() -> Vec<Case> {
         },
         Case {
             beat: Beat::Bytes(br#"{"version":1,"job":"job"}"#),
-            says: "job invalid: not a heartbeat record: missing field `timestamp`",
+            says: "job invalid: not a heartbeat record: field `timestamp` missing",
             ..case("heartbeat content", "a required field missing", Check)
         },
         Case {
@@ -318,7 +320,7 @@ fn catalogue() -> Vec<Case> {
         // Heartbeat kinds.
         Case {
             beat: Beat::Dir,
-            says: "job invalid: not a regular file",
+            says: "job invalid: a directory; a heartbeat must be a regular file",
             ..case("heartbeat kind", "a directory", Check)
         },
         Case {
@@ -328,8 +330,13 @@ fn catalogue() -> Vec<Case> {
         },
         Case {
             beat: Beat::Link("/dev/null"),
-            says: "job invalid: not a regular file",
+            says: "job invalid: a symbolic link; a heartbeat must be a regular file",
             ..case("heartbeat kind", "a symlink to `/dev/null`", Check)
+        },
+        Case {
+            beat: Beat::Fifo,
+            says: "job invalid: a FIFO; a heartbeat must be a regular file",
+            ..case("heartbeat kind", "a FIFO", Check)
         },
         // Tracker answers.
         Case {
@@ -371,6 +378,13 @@ fn put(dir: &Path, job: &str, beat: Beat) {
         Beat::Size(n) => fs::write(&path, " ".repeat(n)).unwrap(),
         Beat::Dir => fs::create_dir(&path).unwrap(),
         Beat::Link(target) => symlink(target, &path).unwrap(),
+        Beat::Fifo => {
+            let made = std::process::Command::new("mkfifo")
+                .arg(&path)
+                .status()
+                .unwrap();
+            assert!(made.success(), "mkfifo {}", path.display());
+        }
         Beat::Unreadable(bytes) => {
             fs::write(&path, bytes).unwrap();
             fs::set_permissions(&path, fs::Permissions::from_mode(0o000)).unwrap();
