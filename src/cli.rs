@@ -66,7 +66,8 @@ pub struct JudgeArgs {
     pub factor: f64,
 
     /// A job that must have a heartbeat; without one it is `missing`. Repeat
-    /// for several (in HB_EXPECT, separate them with `,`).
+    /// for several (in HB_EXPECT, separate them with `,`); a user's job is
+    /// USER/JOB.
     #[arg(long, value_name = "JOB", env = "HB_EXPECT", value_delimiter = ',', value_parser = parse_job)]
     pub expect: Vec<String>,
 
@@ -79,6 +80,10 @@ pub struct JudgeArgs {
     /// reports, or "what would have fired at 03:00".
     #[arg(long, value_name = "RFC3339", env = "HB_NOW", value_parser = parse_now)]
     pub now: Option<DateTime<Utc>>,
+
+    /// The crontabs that tell each job's schedule.
+    #[command(flatten)]
+    pub schedule: crate::expect::ScheduleArgs,
 }
 
 /// The issue-tracker options of hb-check. The token is never a flag (the
@@ -187,9 +192,15 @@ pub fn parse_factor(text: &str) -> Result<f64, String> {
     }
 }
 
-/// Parses a job name by the naming rule.
+/// Parses a job name by the naming rule; a job from a user's area is
+/// `USER/JOB`, each part by the same rule.
 pub fn parse_job(text: &str) -> Result<String, String> {
-    validate_job(text)
+    let (user, job) = match text.split_once('/') {
+        Some((user, job)) => (Some(user), job),
+        None => (None, text),
+    };
+    user.map_or(Ok(()), validate_job)
+        .and_then(|()| validate_job(job))
         .map(|()| text.to_owned())
         .map_err(|e| e.to_string())
 }
@@ -235,6 +246,15 @@ pub fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expected_jobs_may_name_a_users_area() {
+        assert_eq!(parse_job("backup"), Ok("backup".to_owned()));
+        assert_eq!(parse_job("alice/backup"), Ok("alice/backup".to_owned()));
+        for bad in ["alice/", "/backup", "a/b/c", "../backup", ".x/backup"] {
+            assert!(parse_job(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn factors_must_exceed_one() {
