@@ -105,8 +105,9 @@ pub struct Judgement {
     pub exit_code: Option<i32>,
     /// The message the last run left.
     pub message: Option<String>,
-    /// What the job's schedule expects, when one is known.
-    pub expected: Option<schedule::Expected>,
+    /// What the job's schedule expects, when one is known. Boxed: most
+    /// jobs have none, and a row per heartbeat is kept for a whole scan.
+    pub expected: Option<Box<schedule::Expected>>,
 }
 
 impl Judgement {
@@ -238,9 +239,14 @@ pub fn judge_all(entries: &[Entry], expect: &[String], policy: &Policy) -> Vec<J
     all
 }
 
-/// Sorts worst first, then by ratio descending, then by job and host.
+/// Sorts worst first, then by ratio descending, then by job, host and path.
+///
+/// The order is total (two rows never compare equal unless they are the
+/// same row), so an in-place unstable sort gives the same result as a
+/// stable one without the stable sort's scratch buffer of half the rows
+/// (14 MiB over 100,000 heartbeats).
 pub fn sort(all: &mut [Judgement]) {
-    all.sort_by(|a, b| {
+    all.sort_unstable_by(|a, b| {
         a.status
             .cmp(&b.status)
             .then_with(|| {
@@ -252,6 +258,9 @@ pub fn sort(all: &mut [Judgement]) {
             })
             .then_with(|| a.job.cmp(&b.job))
             .then_with(|| a.host.cmp(&b.host))
+            // The scan reads in directory order: the path makes the order
+            // of two heartbeats of one job and host the same every run.
+            .then_with(|| a.path.cmp(&b.path))
     });
 }
 
