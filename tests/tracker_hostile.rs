@@ -155,9 +155,19 @@ fn a_huge_error_body_keeps_its_status() {
     dir.ok("backup");
     forge.fault("GET", "/labels", Fault::Huge(500, 200 << 20), 3);
     forge.fault("GET", "/labels", Fault::Endless(503), 3);
-    let r = measured(&dir, &forge, &["--tracker-timeout", "5"], "200 MiB body on a 500");
+    let r = measured(
+        &dir,
+        &forge,
+        &["--tracker-timeout", "5"],
+        "200 MiB body on a 500",
+    );
     one_tracker_error(&r, "HTTP 500");
-    let r = measured(&dir, &forge, &["--tracker-timeout", "5"], "endless body on a 503");
+    let r = measured(
+        &dir,
+        &forge,
+        &["--tracker-timeout", "5"],
+        "endless body on a 503",
+    );
     one_tracker_error(&r, "HTTP 503");
 }
 
@@ -378,6 +388,7 @@ fn heartbeat_text_reaches_the_issue_inert() {
     let Some(forge) = gitea() else { return };
     let dir = Scratch::new();
     dir.write("@admin #1 www.evil.test.last", "not a record");
+    dir.stale("backup");
     dir.write(
         "@root/backup.last",
         harness::record("backup", harness::OLD, 300, "ok", "").replace("web1", "@root"),
