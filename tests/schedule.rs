@@ -542,3 +542,11 @@ fn night_watch_says_due_and_missed_instead_of_a_ratio() {
     r.stdout_has("| backup | stale | 1d 1h | 1d | due 03:10, missed |");
     r.stdout_has("| plain | stale | 15m | 5m | 3.0x |");
 }
+
+#[test]
+fn the_example_crontab_has_no_lint() {
+    let dir = Scratch::new();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/cron/crontab");
+    let r = dir.hb_check().arg("--lint").arg("--crontab").arg(&example).run();
+    r.code(0).silent();
+}
