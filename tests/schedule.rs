@@ -547,6 +547,11 @@ fn night_watch_says_due_and_missed_instead_of_a_ratio() {
 fn the_example_crontab_has_no_lint() {
     let dir = Scratch::new();
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/cron/crontab");
-    let r = dir.hb_check().arg("--lint").arg("--crontab").arg(&example).run();
+    let r = dir
+        .hb_check()
+        .arg("--lint")
+        .arg("--crontab")
+        .arg(&example)
+        .run();
     r.code(0).silent();
 }
