@@ -322,6 +322,7 @@ mod tests {
             exit_code: None,
             duration_seconds: None,
             message: None,
+            schedule: None,
         };
         assert_eq!(consecutive_failures_with(&record(180, Fail), &runs), 2);
         assert_eq!(

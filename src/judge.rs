@@ -9,6 +9,8 @@ use serde::Serialize;
 
 use crate::record::{format_duration, Content, Entry, RunStatus};
 
+pub mod schedule;
+
 /// A timestamp further ahead of the checker's clock than this is invalid: a
 /// clock-skewed heartbeat would otherwise hide a dead job.
 pub const FUTURE_TOLERANCE_SECONDS: i64 = 300;
@@ -103,6 +105,8 @@ pub struct Judgement {
     pub exit_code: Option<i32>,
     /// The message the last run left.
     pub message: Option<String>,
+    /// What the job's schedule expects, when one is known.
+    pub expected: Option<schedule::Expected>,
 }
 
 impl Judgement {
@@ -119,6 +123,7 @@ impl Judgement {
             path: Some(entry.path.clone()),
             exit_code: None,
             message: None,
+            expected: None,
         }
     }
 
@@ -136,6 +141,7 @@ impl Judgement {
             path: None,
             exit_code: None,
             message: None,
+            expected: None,
         }
     }
 }
@@ -194,6 +200,7 @@ pub fn judge(entry: &Entry, policy: &Policy) -> Judgement {
         path: Some(entry.path.clone()),
         exit_code,
         message,
+        expected: None,
     }
 }
 
@@ -290,6 +297,7 @@ mod tests {
                 exit_code: None,
                 duration_seconds: None,
                 message: None,
+                schedule: None,
             })),
         }
     }
