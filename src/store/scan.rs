@@ -140,7 +140,7 @@ fn read_entry(root: &Path, found: &walkdir::DirEntry) -> Option<Entry> {
             terminal(subdir.as_deref().unwrap_or_default())
         ))
     } else {
-        read_content(found.path(), &job)
+        read_content(path, &job)
     };
     Some(Entry {
         path: path.to_owned(),
