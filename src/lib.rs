@@ -18,10 +18,13 @@ pub mod escape;
 pub mod exit_code;
 pub mod judge;
 pub mod metrics;
+pub mod ping;
 pub mod record;
 pub mod report;
 pub mod store;
+pub mod supervise;
 pub mod tracker;
+pub mod wrap;
 
 pub use error::Error;
 pub use judge::{Judgement, Policy, Status};
