@@ -1,7 +1,7 @@
 //! What the binaries share on the command line: argument parsing with
-//! one-line usage errors, the scan-and-judge options, and value parsers.
+//! one-line usage errors, the options that choose and judge heartbeats, the
+//! tracker options, and value parsers.
 
-use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -11,9 +11,7 @@ use clap::error::ErrorKind;
 use clap::{Args, Parser};
 
 use crate::error::Error;
-use crate::judge::{judge_all, Judgement, Policy};
 use crate::record::{parse_duration, parse_interval, validate_job};
-use crate::store::{read_locations, scan};
 use crate::tracker;
 
 /// Parses the command line. `--help` and `--version` print and exit 0; a
@@ -45,16 +43,6 @@ pub fn parse<T: Parser>(program: &str, usage_code: u8) -> Result<T, ExitCode> {
 /// Prints `<program>: <error>` on one line to standard error.
 pub fn report_error(program: &str, err: &dyn std::fmt::Display) {
     eprintln!("{program}: {err}");
-}
-
-/// Writes `bytes` to standard output. A closed pipe (`| head`) is not an
-/// error: the reader has all it wants.
-pub fn print(bytes: &[u8]) -> io::Result<()> {
-    let mut out = io::stdout().lock();
-    match out.write_all(bytes).and_then(|()| out.flush()) {
-        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        other => other,
-    }
 }
 
 /// The options that choose and judge heartbeats, shared by hb-check and
@@ -91,37 +79,6 @@ pub struct JudgeArgs {
     /// reports, or "what would have fired at 03:00".
     #[arg(long, value_name = "RFC3339", env = "HB_NOW", value_parser = parse_now)]
     pub now: Option<DateTime<Utc>>,
-}
-
-/// What a scan found and how it was judged.
-#[derive(Debug, Clone)]
-pub struct Judged {
-    /// The directories read.
-    pub dirs: Vec<PathBuf>,
-    /// The policy the jobs were judged by.
-    pub policy: Policy,
-    /// The judged jobs, worst first.
-    pub jobs: Vec<Judgement>,
-}
-
-impl JudgeArgs {
-    /// The directories to read: the ones given, else the default ones that
-    /// exist.
-    pub fn locations(&self) -> Result<Vec<PathBuf>, Error> {
-        read_locations(&self.dirs)
-    }
-
-    /// Scans `dirs` and judges every heartbeat.
-    pub fn judge(&self, dirs: Vec<PathBuf>) -> Result<Judged, Error> {
-        let policy = Policy {
-            now: self.now.unwrap_or_else(Utc::now),
-            factor: self.factor,
-            default_interval: self.default_interval,
-        };
-        let entries = scan(&dirs)?;
-        let jobs = judge_all(&entries, &self.expect, &policy);
-        Ok(Judged { dirs, policy, jobs })
-    }
 }
 
 /// The issue-tracker options of hb-check. The token is never a flag (the

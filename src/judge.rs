@@ -7,8 +7,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::record::{format_duration, RunStatus};
-use crate::store::{Content, Entry};
+use crate::record::{format_duration, Content, Entry, RunStatus};
 
 /// A timestamp further ahead of the checker's clock than this is invalid: a
 /// clock-skewed heartbeat would otherwise hide a dead job.

@@ -12,6 +12,7 @@
 
 #![deny(missing_docs)]
 
+pub mod check;
 pub mod cli;
 pub mod error;
 pub mod escape;
@@ -21,9 +22,12 @@ pub mod metrics;
 pub mod ping;
 pub mod record;
 pub mod report;
+pub mod run;
+pub mod schedule;
 pub mod store;
 pub mod supervise;
 pub mod tracker;
+pub mod watch;
 pub mod wrap;
 
 pub use error::Error;

@@ -2,6 +2,7 @@
 //! compact duration formatting. Pure: nothing here touches a file.
 
 use std::fmt;
+use std::path::PathBuf;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -278,6 +279,32 @@ pub fn format_duration(seconds: u64) -> String {
         }
     }
     out
+}
+
+/// What a heartbeat file held.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Content {
+    /// A valid record.
+    Record(Heartbeat),
+    /// An empty file (a plain `touch`), with its modification time.
+    Empty {
+        /// The file's mtime.
+        modified: DateTime<Utc>,
+    },
+}
+
+/// One heartbeat file as a scan found it: what the judge takes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// The file (or, for an unreadable subdirectory, the directory).
+    pub path: PathBuf,
+    /// The job, from the file name.
+    pub job: String,
+    /// The subdirectory the file sits in, below the heartbeat directory
+    /// (`hosts/<host>/` gathered from several machines), if any.
+    pub subdir: Option<String>,
+    /// The content, or why it could not be used.
+    pub content: Result<Content, String>,
 }
 
 #[cfg(test)]

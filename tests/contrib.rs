@@ -1,16 +1,13 @@
 //! The files in contrib/, checked by the programs that will read them:
 //! Debian cron's `crontab -n` and `systemd-analyze verify`.
 
-mod common;
+mod harness;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use common::{Outcome, Scratch};
-
-const HB_WRITE: &str = env!("CARGO_BIN_EXE_hb-write");
+use harness::{peer_cmd, skip, Scratch, HB_WRITE};
 
 fn contrib(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -18,24 +15,10 @@ fn contrib(relative: &str) -> PathBuf {
         .join(relative)
 }
 
-/// Whether `program` runs at all; when it does not, the test skips, except
-/// under CI, where the peer must be installed.
-fn peer_available(program: &str) -> bool {
-    let found = Command::new(program).arg("--help").output().is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{program} is needed for this test under CI: install it (see .ci/run)"
-        );
-        eprintln!("skipped: {program} is not installed");
-    }
-    found
-}
-
-fn run(command: &mut Command) -> Outcome {
-    let shown = format!("{command:?}");
-    let output = command.output().expect("run the peer");
-    Outcome::new(shown, Path::new("/nonexistent"), output)
+/// Whether `program` runs at all; when it does not, the test skips
+/// visibly, except under CI, where the peer must be installed.
+fn peer_available(program: &str, package: &str) -> bool {
+    skip::peer(program, &["--help"], package)
 }
 
 fn crontab_lines() -> Vec<String> {
@@ -49,23 +32,24 @@ fn crontab_lines() -> Vec<String> {
 
 #[test]
 fn the_crontab_passes_crons_own_syntax_check() {
-    if !peer_available("crontab") {
+    if !peer_available("crontab", "cron") {
         return;
     }
-    let out = run(Command::new("crontab")
+    let out = peer_cmd("crontab")
         .arg("-n")
-        .arg(contrib("cron/crontab")));
+        .arg(contrib("cron/crontab"))
+        .run();
     out.code(0);
     assert!(
         out.stderr.contains("successfully checked"),
         "{}",
-        out.context()
+        out.show()
     );
     // A broken line must fail the same check, or the check proves nothing.
     let s = Scratch::new();
     let broken = s.root().join("broken");
     fs::write(&broken, "61 3 * * * hb-write backup 1d\n").unwrap();
-    run(Command::new("crontab").arg("-n").arg(&broken)).code(1);
+    peer_cmd("crontab").arg("-n").arg(&broken).run().code(1);
 }
 
 #[test]
@@ -98,14 +82,14 @@ fn every_hb_write_in_the_crontab_is_accepted_by_hb_write() {
     }
     assert!(seen >= 3, "the example shows several hb-write lines");
     assert_eq!(
-        common::listing(&s.hb()),
+        harness::listing(&s.hb()),
         ["backup.last", "rotate-logs.last", "sync-mirror.last"]
     );
 }
 
 #[test]
 fn the_systemd_units_pass_systemd_analyze_verify() {
-    if !peer_available("systemd-analyze") {
+    if !peer_available("systemd-analyze", "systemd") {
         return;
     }
     let s = Scratch::new();
@@ -126,18 +110,18 @@ fn the_systemd_units_pass_systemd_analyze_verify() {
         units.push(copy);
     }
     assert!(units.len() >= 4, "services and timers: {units:?}");
-    let out = run(Command::new("systemd-analyze").arg("verify").args(&units));
+    let out = peer_cmd("systemd-analyze").arg("verify").args(&units).run();
     out.code(0);
     // verify exits 0 on unknown keys and bad values; it only warns.
-    assert!(out.stderr.trim().is_empty(), "warnings{}", out.context());
+    assert!(out.stderr.trim().is_empty(), "warnings{}", out.show());
 
     let broken = s.root().join("broken.service");
     fs::write(&broken, "[Service]\nType=oneshoot\nExecStart=/bin/true\n").unwrap();
-    let out = run(Command::new("systemd-analyze").arg("verify").arg(&broken));
+    let out = peer_cmd("systemd-analyze").arg("verify").arg(&broken).run();
     assert!(
         out.stderr.contains("oneshoot"),
         "the check catches a typo{}",
-        out.context()
+        out.show()
     );
 }
 
@@ -211,7 +195,7 @@ fn the_demo_runs_without_a_server() {
         assert!(
             out.stdout.contains(part),
             "demo output should show {part:?}{}",
-            out.context()
+            out.show()
         );
     }
 }

@@ -1,16 +1,14 @@
 //! hb-check, run as a real process over temporary heartbeat directories.
 
-mod common;
+mod harness;
 
 use std::fs::{self, File};
 use std::os::unix::fs::PermissionsExt;
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
 
-use common::{is_root, Outcome, Scratch};
+use harness::{is_root, skip, Outcome, Scratch, HB_CHECK};
 use serde_json::Value;
-
-const HB_CHECK: &str = env!("CARGO_BIN_EXE_hb-check");
 
 /// 2026-11-22T03:00:00Z as a record timestamp.
 const T0: &str = "2026-11-22T03:00:00Z";
@@ -61,9 +59,9 @@ fn each_status_comes_out_exactly_at_its_boundary() {
             assert!(
                 text.stdout.starts_with(&format!("backup {status}: age ")),
                 "age {age}{}",
-                text.context()
+                text.show()
             );
-            assert_eq!(text.stdout.lines().count(), 1, "{}", text.context());
+            assert_eq!(text.stdout.lines().count(), 1, "{}", text.show());
         }
         let json = check(&s, &["--now", &now, "--format", "json"]);
         json.code(code);
@@ -205,7 +203,7 @@ fn bad_files_are_invalid_and_never_stop_the_scan() {
         );
     }
     assert_eq!(doc["summary"]["invalid"], expected.len());
-    assert!(out.stderr.is_empty(), "no panic, no noise{}", out.context());
+    assert!(out.stderr.is_empty(), "no panic, no noise{}", out.show());
 
     let text = s
         .cmd(HB_CHECK)
@@ -213,7 +211,7 @@ fn bad_files_are_invalid_and_never_stop_the_scan() {
         .args(["--now", &t0_plus(60)])
         .run();
     text.code(2);
-    assert!(!text.stdout.contains("\u{0}"), "{}", text.context());
+    assert!(!text.stdout.contains("\u{0}"), "{}", text.show());
 }
 
 #[test]
@@ -260,7 +258,7 @@ fn subdirectories_one_level_deep_are_read_and_the_rest_ignored() {
             "web2/backup ok: age 10s, interval 5m, ratio 0.0x",
         ],
         "{}",
-        out.context()
+        out.show()
     );
 }
 
@@ -292,11 +290,11 @@ fn quiet_and_verbose() {
         normal.stdout.lines().count(),
         1,
         "only the bad job{}",
-        normal.context()
+        normal.show()
     );
     normal.stdout_has("dead stale: age 1m, interval 10s, ratio 6.0x: silent for 1m");
     let verbose = check(&s, &["--now", &t0_plus(60), "-v"]);
-    assert_eq!(verbose.stdout.lines().count(), 2, "{}", verbose.context());
+    assert_eq!(verbose.stdout.lines().count(), 2, "{}", verbose.show());
     assert!(verbose
         .stdout
         .lines()
@@ -323,7 +321,7 @@ fn a_missing_directory_exits_3_and_an_empty_one_exits_1() {
 fn without_any_location_it_says_where_it_looked() {
     let s = Scratch::new();
     if std::path::Path::new("/var/lib/cron-heartbeat").exists() {
-        eprintln!("skipped: /var/lib/cron-heartbeat exists on this machine");
+        skip::not_here("/var/lib/cron-heartbeat exists on this machine");
         return;
     }
     s.cmd(HB_CHECK).run().code(3).one_line_error(&[

@@ -1,6 +1,6 @@
 //! hb-write, run as a real process over temporary directories.
 
-mod common;
+mod harness;
 
 use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
@@ -8,10 +8,9 @@ use std::path::Path;
 use std::thread;
 
 use chrono::{DateTime, Utc};
-use common::{is_root, listing, umask, Scratch};
+use harness::{is_root, listing, skip, umask, Scratch, HB_WRITE};
 use serde_json::Value;
 
-const HB_WRITE: &str = env!("CARGO_BIN_EXE_hb-write");
 const SYSTEM_DIR: &str = "/var/lib/cron-heartbeat";
 
 fn read_record(path: &Path) -> Value {
@@ -132,7 +131,7 @@ fn bad_job_names_and_intervals_exit_2_and_create_nothing() {
             assert!(
                 !out.stderr.contains('\u{7}'),
                 "control characters are escaped{}",
-                out.context()
+                out.show()
             );
         }
     }
@@ -143,11 +142,11 @@ fn bad_job_names_and_intervals_exit_2_and_create_nothing() {
             .args(["backup", interval])
             .run();
         out.code(2);
-        assert_eq!(out.stderr.lines().count(), 1, "one line{}", out.context());
+        assert_eq!(out.stderr.lines().count(), 1, "one line{}", out.show());
         assert!(
             out.stderr.contains("interval") || out.stderr.contains("-5"),
             "{}",
-            out.context()
+            out.show()
         );
     }
     for flags in [
@@ -310,7 +309,9 @@ fn without_a_dir_an_unprivileged_user_falls_back_to_the_state_directory() {
         fs::set_permissions(s.state(), fs::Permissions::from_mode(0o777)).unwrap();
         run = run.run_as_nobody();
     } else if system_writable {
-        eprintln!("skipped: {SYSTEM_DIR} is writable for this user, so no fallback happens");
+        skip::not_here(&format!(
+            "{SYSTEM_DIR} is writable for this user, so no fallback happens"
+        ));
         return;
     }
     run.run().code(0).silent();

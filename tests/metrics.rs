@@ -1,51 +1,23 @@
 //! The Prometheus side, checked by Prometheus's own promtool: the metrics
 //! night-watch and hb-check write, and the alerting rules in contrib/.
 
-mod common;
+mod harness;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
-use common::{Outcome, Scratch};
-
-const NIGHT_WATCH: &str = env!("CARGO_BIN_EXE_night-watch");
-const HB_CHECK: &str = env!("CARGO_BIN_EXE_hb-check");
+use harness::{peer_cmd, skip, Outcome, Scratch, HB_CHECK, NIGHT_WATCH};
 
 /// Whether promtool is installed; under CI it must be.
 fn promtool_available() -> bool {
-    let found = Command::new("promtool").arg("--version").output().is_ok();
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "promtool is needed under CI: install Debian's prometheus package (see .ci/run)"
-        );
-        eprintln!("skipped: promtool is not installed");
-    }
-    found
+    skip::peer("promtool", &["--version"], "prometheus")
 }
 
 /// `promtool check metrics` over `text`, which it reads on stdin.
 fn check_metrics(text: &str) -> Outcome {
-    let mut child = Command::new("promtool")
+    peer_cmd("promtool")
         .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start promtool");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    Outcome::new(
-        format!("promtool check metrics <<EOF\n{text}EOF"),
-        Path::new("/nonexistent"),
-        output,
-    )
+        .stdin(text)
+        .run()
 }
 
 fn fixture(s: &Scratch) {
@@ -92,7 +64,7 @@ fn night_watch_metrics_pass_promtool() {
         assert!(
             out.stdout.lines().any(|l| l == line),
             "{line}{}",
-            out.context()
+            out.show()
         );
     }
     let checked = check_metrics(&out.stdout);
@@ -100,7 +72,7 @@ fn night_watch_metrics_pass_promtool() {
     assert!(
         checked.stdout.trim().is_empty() && checked.stderr.trim().is_empty(),
         "promtool lint findings{}",
-        checked.context()
+        checked.show()
     );
     // The same check refuses a broken exposition, or it proves nothing.
     check_metrics("cron_heartbeat_status{cron_job=\"x} 1\n").code(1);
@@ -129,7 +101,7 @@ fn hb_check_writes_the_metrics_file_atomically() {
     );
     check_metrics(&text).code(0);
     assert_eq!(
-        common::listing(file.parent().unwrap()),
+        harness::listing(file.parent().unwrap()),
         ["cron_heartbeat.prom"],
         "no temporary file left beside it"
     );
@@ -141,14 +113,7 @@ fn the_alerting_rules_pass_promtool_and_their_unit_tests() {
         return;
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let run = |args: &[&str]| {
-        let output = Command::new("promtool")
-            .args(args)
-            .current_dir(root)
-            .output()
-            .unwrap();
-        Outcome::new(format!("promtool {}", args.join(" ")), root, output)
-    };
+    let run = |args: &[&str]| peer_cmd("promtool").args(args).current_dir(root).run();
     run(&[
         "check",
         "rules",
@@ -172,6 +137,6 @@ fn an_unwritable_metrics_file_exits_3_after_the_verdict() {
     assert!(
         out.stderr.starts_with("hb-check: cannot write ") && out.stderr.contains("m.prom"),
         "{}",
-        out.context()
+        out.show()
     );
 }

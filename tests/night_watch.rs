@@ -11,71 +11,28 @@
 //!
 //! and review the change with `git diff tests/snapshots` before committing.
 
+mod harness;
+
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
 use cron_heartbeat::escape;
-use tempfile::TempDir;
+use harness::snapshot::assert_snapshot;
+use harness::{peer_cmd, skip, Outcome, Scratch, NIGHT_WATCH as BIN};
 
-const BIN: &str = env!("CARGO_BIN_EXE_night-watch");
 const NOW: &str = "2026-11-22T06:00:00Z";
 const HOSTILE_MESSAGE: &str = "<script>alert(1)</script> | \x1b[31mred";
 const HOSTILE_JOB: &str = "bad|<b>\x1b[2J";
 
-/// One run of night-watch: what ran and what came out.
-struct Run {
-    shown: String,
-    output: Output,
-}
-
-impl Run {
-    fn context(&self) -> String {
-        format!(
-            "command: {}\nstatus: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
-            self.shown,
-            self.output.status,
-            String::from_utf8_lossy(&self.output.stdout),
-            String::from_utf8_lossy(&self.output.stderr),
-        )
+/// Runs night-watch with piped stdout and the given environment only (on
+/// failure, the files below `HB_DIR` are listed).
+fn night_watch(env: &[(&str, &str)], args: &[&str]) -> Outcome {
+    let mut cmd = peer_cmd(BIN).envs(env.iter().copied()).args(args);
+    if let Some((_, dir)) = env.iter().find(|(k, _)| *k == "HB_DIR") {
+        cmd = cmd.list(dir);
     }
-
-    /// Asserts exit 0 and a silent stderr; returns stdout.
-    fn ok(&self) -> String {
-        assert_eq!(self.output.status.code(), Some(0), "{}", self.context());
-        assert!(self.output.stderr.is_empty(), "{}", self.context());
-        String::from_utf8(self.output.stdout.clone()).expect("UTF-8 output")
-    }
-
-    /// Asserts the exit code and nothing on stdout; returns stderr.
-    fn fails(&self, code: i32) -> String {
-        assert_eq!(self.output.status.code(), Some(code), "{}", self.context());
-        assert!(self.output.stdout.is_empty(), "{}", self.context());
-        String::from_utf8(self.output.stderr.clone()).expect("UTF-8 errors")
-    }
-}
-
-fn command(env: &[(&str, &str)], args: &[&str]) -> (Command, String) {
-    let mut cmd = Command::new(BIN);
-    cmd.env_clear().args(args).stdin(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let shown = env
-        .iter()
-        .map(|(k, v)| format!("{k}={v:?} "))
-        .chain(std::iter::once(BIN.to_owned()))
-        .chain(args.iter().map(|a| format!(" {a}")))
-        .collect();
-    (cmd, shown)
-}
-
-/// Runs night-watch with piped stdout and the given environment only.
-fn night_watch(env: &[(&str, &str)], args: &[&str]) -> Run {
-    let (mut cmd, shown) = command(env, args);
-    let output = cmd.output().expect("run night-watch");
-    Run { shown, output }
+    cmd.run()
 }
 
 fn heartbeat(job: &str, timestamp: &str, interval: u64, status: &str, extra: &str) -> String {
@@ -92,9 +49,9 @@ fn write(dir: &Path, name: &str, content: &str) {
 /// A known set of heartbeats, judged at `NOW` with factor 2 and
 /// `HB_EXPECT=ghost`: two invalid, one each stale, missing, failed and late,
 /// two ok.
-fn fixture() -> (TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("hb");
+fn fixture() -> (Scratch, PathBuf) {
+    let tmp = Scratch::new();
+    let dir = tmp.hb();
     let hb = |job: &str, ts: &str, interval, status: &str, extra: &str| {
         write(
             &dir,
@@ -134,7 +91,7 @@ fn fixture_env(dir: &Path) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn run_fixture(dir: &Path, extra_env: &[(&str, &str)], args: &[&str]) -> Run {
+fn run_fixture(dir: &Path, extra_env: &[(&str, &str)], args: &[&str]) -> Outcome {
     let env = fixture_env(dir);
     let mut all: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     all.extend_from_slice(extra_env);
@@ -150,62 +107,6 @@ fn normalise(text: &str, tmp: &Path) -> String {
         .replace(raw, "$TMP")
 }
 
-/// A line diff (longest common subsequence) of two texts, `-` for expected
-/// lines and `+` for actual ones.
-fn diff(expected: &str, actual: &str) -> String {
-    let a: Vec<&str> = expected.lines().collect();
-    let b: Vec<&str> = actual.lines().collect();
-    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    let (mut i, mut j, mut out) = (0, 0, String::new());
-    while i < a.len() || j < b.len() {
-        if i < a.len() && j < b.len() && a[i] == b[j] {
-            out += &format!("  {}\n", a[i]);
-            i += 1;
-            j += 1;
-        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            out += &format!("- {}\n", a[i]);
-            i += 1;
-        } else {
-            out += &format!("+ {}\n", b[j]);
-            j += 1;
-        }
-    }
-    out
-}
-
-fn assert_snapshot(name: &str, actual: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/snapshots")
-        .join(name);
-    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read snapshot {}: {e}; create it with UPDATE_SNAPSHOTS=1\n--- actual ---\n{actual}",
-            path.display()
-        )
-    });
-    if expected != actual {
-        panic!(
-            "output differs from snapshot {} (- expected, + actual):\n{}",
-            path.display(),
-            diff(&expected, actual)
-        );
-    }
-}
-
 #[test]
 fn the_panel_matches_its_snapshot_in_every_format() {
     let (tmp, dir) = fixture();
@@ -216,7 +117,7 @@ fn the_panel_matches_its_snapshot_in_every_format() {
         ("json", "panel.json"),
     ] {
         let out = run_fixture(&dir, &[], &["--panel", "--format", format]).ok();
-        assert_snapshot(file, &normalise(&out, tmp.path()));
+        assert_snapshot(file, &normalise(&out, tmp.root()));
     }
 }
 
@@ -229,7 +130,7 @@ fn the_report_matches_its_snapshot_in_every_format() {
         ("html", "report.html"),
     ] {
         let out = run_fixture(&dir, &[], &["--format", format]).ok();
-        assert_snapshot(file, &normalise(&out, tmp.path()));
+        assert_snapshot(file, &normalise(&out, tmp.root()));
     }
 }
 
@@ -281,9 +182,9 @@ fn piped_text_has_ascii_borders_and_no_escape_byte() {
     for args in [&["--panel"][..], &[]] {
         let run = run_fixture(&dir, &[], args);
         let out = run.ok();
-        assert!(out.is_ascii(), "{}", run.context());
-        assert!(!out.as_bytes().contains(&0x1b), "{}", run.context());
-        assert!(out.contains("+======"), "{}", run.context());
+        assert!(out.is_ascii(), "{}", run.show());
+        assert!(!out.as_bytes().contains(&0x1b), "{}", run.show());
+        assert!(out.contains("+======"), "{}", run.show());
     }
 }
 
@@ -294,31 +195,18 @@ fn under_a_terminal(dir: &Path, extra_env: &[(&str, &str)]) -> Option<String> {
         .into_iter()
         .find(|p| Path::new(p).exists());
     let Some(script) = script else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "`script` (util-linux) is needed to test the terminal output"
-        );
-        eprintln!("note: `script` (util-linux) not found; terminal test skipped");
+        skip::skip("`script` is not installed (Debian package `bsdutils`; see .ci/run)");
         return None;
     };
     let inner = format!("'{BIN}' --panel");
-    let mut cmd = Command::new(script);
-    cmd.env_clear()
+    let run = peer_cmd(script)
         .args(["-qec", &inner, "/dev/null"])
-        .stdin(Stdio::null());
-    for (k, v) in fixture_env(dir) {
-        cmd.env(k, v);
-    }
-    for (k, v) in extra_env {
-        cmd.env(k, v);
-    }
-    let output = cmd.output().expect("run script");
-    let run = Run {
-        shown: format!("{script} -qec {inner:?} /dev/null"),
-        output,
-    };
-    assert_eq!(run.output.status.code(), Some(0), "{}", run.context());
-    Some(String::from_utf8(run.output.stdout).expect("UTF-8 output"))
+        .envs(fixture_env(dir))
+        .envs(extra_env.iter().copied())
+        .list(dir)
+        .run();
+    run.code(0);
+    Some(run.stdout.clone())
 }
 
 #[test]
@@ -352,28 +240,28 @@ fn hostile_text_is_inert_in_every_format() {
         for args in [&["--format", format][..], &["--format", format, "--panel"]] {
             let run = run_fixture(&dir, &env, args);
             let out = run.ok();
-            assert!(!out.contains('\x1b'), "{}", run.context());
+            assert!(!out.contains('\x1b'), "{}", run.show());
             assert!(
                 !out.chars().any(|c| c.is_control() && c != '\n'),
                 "{}",
-                run.context()
+                run.show()
             );
             match format {
                 "html" => {
-                    assert!(!out.contains("<script>"), "{}", run.context());
-                    assert!(!out.contains("<b>"), "{}", run.context());
-                    assert!(out.contains("bad|&lt;b&gt;\\u{1b}[2J"), "{}", run.context());
+                    assert!(!out.contains("<script>"), "{}", run.show());
+                    assert!(!out.contains("<b>"), "{}", run.show());
+                    assert!(out.contains("bad|&lt;b&gt;\\u{1b}[2J"), "{}", run.show());
                 }
                 "markdown" => {
-                    assert!(!out.contains("<script>"), "{}", run.context());
-                    assert!(!out.contains("<b>"), "{}", run.context());
+                    assert!(!out.contains("<script>"), "{}", run.show());
+                    assert!(!out.contains("<b>"), "{}", run.show());
                     assert!(
                         out.contains("| bad\\|&lt;b\\>\\\\u{1b}\\[2J | invalid |"),
                         "{}",
-                        run.context()
+                        run.show()
                     );
                 }
-                _ => assert!(out.contains("bad|<b>\\u{1b}[2J"), "{}", run.context()),
+                _ => assert!(out.contains("bad|<b>\\u{1b}[2J"), "{}", run.show()),
             }
         }
     }
@@ -420,15 +308,15 @@ fn the_subject_gives_the_counts_worst_first() {
 
 #[test]
 fn the_subject_says_all_ok_when_all_are() {
-    let tmp = tempfile::tempdir().unwrap();
+    let tmp = Scratch::new();
     for job in ["backup", "rotate-logs", "sync-mail"] {
         write(
-            tmp.path(),
+            tmp.root(),
             &format!("{job}.last"),
             &heartbeat(job, "2026-11-22T05:00:00Z", 86_400, "ok", ""),
         );
     }
-    let dir = tmp.path().to_str().unwrap();
+    let dir = tmp.root().to_str().unwrap();
     let env = [("HB_DIR", dir), ("HB_NOW", NOW), ("HB_HOST", "db2")];
     let out = night_watch(&env, &["--subject"]).ok();
     assert_eq!(out, "night-watch db2: all 3 jobs ok\n");
@@ -440,7 +328,7 @@ fn the_subject_says_all_ok_when_all_are() {
 #[test]
 fn the_report_details_every_job_that_needs_attention() {
     let (tmp, dir) = fixture();
-    let out = normalise(&run_fixture(&dir, &[], &[]).ok(), tmp.path());
+    let out = normalise(&run_fixture(&dir, &[], &[]).ok(), tmp.root());
     let section = |title: &str| -> String {
         let start = out
             .find(&format!("\n{title}\n"))
@@ -480,8 +368,8 @@ fn the_report_details_every_job_that_needs_attention() {
 
 #[test]
 fn several_hosts_add_the_host_column_first() {
-    let tmp = tempfile::tempdir().unwrap();
-    let hosts = tmp.path().join("hosts");
+    let tmp = Scratch::new();
+    let hosts = tmp.root().join("hosts");
     let ts = "2026-11-22T05:00:00Z";
     write(
         &hosts.join("web1"),
@@ -531,8 +419,8 @@ fn several_hosts_add_the_host_column_first() {
 
 #[test]
 fn an_empty_directory_is_a_good_report() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().to_str().unwrap();
+    let tmp = Scratch::new();
+    let dir = tmp.root().to_str().unwrap();
     let env = [("HB_DIR", dir), ("HB_NOW", NOW), ("HB_HOST", "web1")];
     let out = night_watch(&env, &[]).ok();
     assert!(out.contains("\nno heartbeats found\n"), "{out}");
@@ -542,19 +430,19 @@ fn an_empty_directory_is_a_good_report() {
 
 #[test]
 fn nothing_readable_exits_3_with_one_line() {
-    let tmp = tempfile::tempdir().unwrap();
-    let gone = tmp.path().join("gone");
+    let tmp = Scratch::new();
+    let gone = tmp.root().join("gone");
     let env = [("HB_DIR", gone.to_str().unwrap()), ("HB_NOW", NOW)];
     for args in [&[][..], &["--panel"], &["--subject"], &["--format", "html"]] {
         let run = night_watch(&env, args);
         let err = run.fails(3);
-        assert_eq!(err.lines().count(), 1, "{}", run.context());
+        assert_eq!(err.lines().count(), 1, "{}", run.show());
         assert!(
             err.starts_with("night-watch: cannot read heartbeat directory "),
             "{}",
-            run.context()
+            run.show()
         );
-        assert!(!err.trim_end().ends_with('.'), "{}", run.context());
+        assert!(!err.trim_end().ends_with('.'), "{}", run.show());
     }
 }
 
@@ -569,8 +457,8 @@ fn bad_usage_exits_3_with_one_line() {
     ] {
         let run = run_fixture(&dir, &env, &args);
         let err = run.fails(3);
-        assert_eq!(err.lines().count(), 1, "{}", run.context());
-        assert!(err.starts_with("night-watch: "), "{}", run.context());
+        assert_eq!(err.lines().count(), 1, "{}", run.show());
+        assert!(err.starts_with("night-watch: "), "{}", run.show());
     }
 }
 
@@ -595,15 +483,10 @@ fn options_come_from_the_environment() {
 #[test]
 fn a_closed_pipe_is_not_an_error() {
     let (_tmp, dir) = fixture();
-    let (mut cmd, shown) = command(&[], &["--format", "html"]);
-    for (k, v) in fixture_env(&dir) {
-        cmd.env(k, v);
-    }
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run night-watch");
+    let (mut child, shown) = peer_cmd(BIN)
+        .args(["--format", "html"])
+        .envs(fixture_env(&dir))
+        .spawn();
     // Close the reading end at once, like `| head -c0`.
     drop(child.stdout.take());
     let mut stderr = String::new();

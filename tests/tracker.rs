@@ -2,54 +2,34 @@
 //! Gitea (and GitHub) server that checks every request against the Gitea
 //! API description.
 
-mod support;
+mod harness;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use harness::forge::gitea;
+use harness::forge::{Fault, Forge, Mode, Paging};
+use harness::swagger::Spec;
+use harness::{Outcome, Scratch, NOW, TOKEN};
 use serde_json::json;
-use support::forge::{Fault, Forge, Mode, Paging, OWNER, REPO};
-use support::swagger::Spec;
-use support::{hb_check, run, Dir, Run, TOKEN};
 
 const PREFIX: &str = "[heartbeat-checker] web1:";
 
-/// A fake Gitea, or `None` (the test skips) without the API description.
-fn gitea() -> Option<Forge> {
-    Spec::gitea().map(|spec| Forge::start(Mode::Gitea, Some(Arc::new(spec)), TOKEN))
-}
-
-fn tracker_env(forge: &Forge) -> Vec<(&'static str, String)> {
-    vec![
-        ("HB_TRACKER_URL", forge.url()),
-        ("HB_TRACKER_REPO", format!("{OWNER}/{REPO}")),
-        ("HB_TRACKER_TOKEN", forge.token().to_owned()),
-        ("HB_HOST", "web1".to_owned()),
-        (
-            "HB_TRACKER_KIND",
-            match forge.mode {
-                Mode::Gitea => "gitea".to_owned(),
-                Mode::Github => "github".to_owned(),
-            },
-        ),
-    ]
-}
-
 /// Runs hb-check against `forge` with extra environment and arguments.
-fn check_with(dir: &Dir, forge: &Forge, extra: &[(&str, &str)], args: &[&str]) -> Run {
-    let base = tracker_env(forge);
-    let mut env: Vec<(&str, &str)> = base.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    env.extend_from_slice(extra);
-    let r = run(hb_check(dir, &env, args));
-    r.expect_no_token();
+fn check_with(dir: &Scratch, forge: &Forge, extra: &[(&str, &str)], args: &[&str]) -> Outcome {
+    let r = forge
+        .hb_check(dir)
+        .envs(extra.iter().copied())
+        .args(args)
+        .run();
+    r.no_token();
     r
 }
 
-fn check(dir: &Dir, forge: &Forge) -> Run {
+fn check(dir: &Scratch, forge: &Forge) -> Outcome {
     check_with(dir, forge, &[], &[])
 }
 
-fn open_issues(forge: &Forge) -> Vec<support::forge::Issue> {
+fn open_issues(forge: &Forge) -> Vec<harness::forge::Issue> {
     forge
         .issues_titled(PREFIX)
         .into_iter()
@@ -60,14 +40,14 @@ fn open_issues(forge: &Forge) -> Vec<support::forge::Issue> {
 #[test]
 fn an_issue_opens_stays_quiet_follows_changes_and_closes() {
     let Some(forge) = gitea() else { return };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
     dir.ok("db");
 
     let r = check(&dir, &forge);
-    r.expect_code(2);
-    assert!(r.stdout().contains("backup stale"), "{}", r.show());
-    assert_eq!(r.stderr(), "", "{}", r.show());
+    r.code(2);
+    assert!(r.stdout.contains("backup stale"), "{}", r.show());
+    assert_eq!(r.stderr, "", "{}", r.show());
     let issues = forge.issues_titled(PREFIX);
     assert_eq!(issues.len(), 1, "{}", r.show());
     let issue = &issues[0];
@@ -91,14 +71,14 @@ fn an_issue_opens_stays_quiet_follows_changes_and_closes() {
 
     // Unchanged: reads only.
     forge.clear_requests();
-    check(&dir, &forge).expect_code(2);
+    check(&dir, &forge).code(2);
     assert_eq!(forge.writes(), 0, "{:#?}", forge.requests());
     assert!(forge.count("GET") > 0);
 
     // A second job goes bad: one edit, one comment.
     dir.stale("db");
     forge.clear_requests();
-    check(&dir, &forge).expect_code(2);
+    check(&dir, &forge).code(2);
     assert_eq!(
         (forge.count("PATCH"), forge.count("POST")),
         (1, 1),
@@ -122,7 +102,7 @@ fn an_issue_opens_stays_quiet_follows_changes_and_closes() {
     dir.ok("backup");
     dir.ok("db");
     forge.clear_requests();
-    check(&dir, &forge).expect_code(0);
+    check(&dir, &forge).code(0);
     let issue = forge.issue(issue.number);
     assert!(!issue.open, "the issue should be closed");
     assert_eq!(issue.comments.len(), 2);
@@ -140,10 +120,10 @@ fn an_issue_opens_stays_quiet_follows_changes_and_closes() {
 
     // All well, issue closed by hb-check: quiet, and no acknowledgement.
     forge.clear_requests();
-    check(&dir, &forge).expect_code(0);
+    check(&dir, &forge).code(0);
     assert_eq!(forge.writes(), 0);
     dir.stale("backup");
-    check(&dir, &forge).expect_code(2);
+    check(&dir, &forge).code(2);
     assert_eq!(
         open_issues(&forge).len(),
         1,
@@ -156,14 +136,14 @@ fn an_issue_opens_stays_quiet_follows_changes_and_closes() {
 #[test]
 fn closing_by_hand_acknowledges_until_something_new_goes_bad() {
     let Some(forge) = gitea() else { return };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
-    check(&dir, &forge).expect_code(2);
+    check(&dir, &forge).code(2);
     let first = forge.issues_titled(PREFIX)[0].number;
     forge.close_by_hand(first);
 
     forge.clear_requests();
-    check(&dir, &forge).expect_code(2);
+    check(&dir, &forge).code(2);
     assert_eq!(forge.writes(), 0, "{:#?}", forge.requests());
     assert!(
         !forge.issue(first).open,
@@ -172,7 +152,7 @@ fn closing_by_hand_acknowledges_until_something_new_goes_bad() {
     assert_eq!(forge.issues_titled(PREFIX).len(), 1);
 
     dir.stale("db");
-    check(&dir, &forge).expect_code(2);
+    check(&dir, &forge).code(2);
     let open = open_issues(&forge);
     assert_eq!(open.len(), 1, "a new bad job opens a new issue");
     assert_ne!(open[0].number, first);
@@ -183,16 +163,16 @@ fn closing_by_hand_acknowledges_until_something_new_goes_bad() {
 #[test]
 fn an_acknowledgement_expires_once_its_job_recovers() {
     let Some(forge) = gitea() else { return };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
     dir.stale("db");
-    check(&dir, &forge).expect_code(2);
+    check(&dir, &forge).code(2);
     let first = forge.issues_titled(PREFIX)[0].number;
     forge.close_by_hand(first);
 
     // backup recovers: the acknowledged set shrinks to db, nothing opens.
     dir.ok("backup");
-    check(&dir, &forge).expect_code(2);
+    check(&dir, &forge).code(2);
     assert!(open_issues(&forge).is_empty());
     assert!(
         forge.issue(first).body.contains(r#""jobs":{"db":"stale"}"#),
@@ -200,12 +180,12 @@ fn an_acknowledgement_expires_once_its_job_recovers() {
         forge.issue(first).body
     );
     forge.clear_requests();
-    check(&dir, &forge).expect_code(2);
+    check(&dir, &forge).code(2);
     assert_eq!(forge.writes(), 0);
 
     // backup goes bad again: no longer acknowledged.
     dir.stale("backup");
-    check(&dir, &forge).expect_code(2);
+    check(&dir, &forge).code(2);
     assert_eq!(open_issues(&forge).len(), 1);
     forge.assert_clean();
 }
@@ -213,7 +193,7 @@ fn an_acknowledgement_expires_once_its_job_recovers() {
 #[test]
 fn a_failed_create_exits_3_and_the_next_run_opens_one_issue() {
     let Some(forge) = gitea() else { return };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
     forge.fault(
         "POST",
@@ -223,18 +203,18 @@ fn a_failed_create_exits_3_and_the_next_run_opens_one_issue() {
     );
     let started = Instant::now();
     let r = check(&dir, &forge);
-    r.expect_code(3);
+    r.code(3);
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "retries took {:?}",
         started.elapsed()
     );
     assert!(
-        r.stdout().contains("backup stale"),
+        r.stdout.contains("backup stale"),
         "the judgement still prints\n{}",
         r.show()
     );
-    let err = r.stderr();
+    let err = &r.stderr;
     assert_eq!(err.lines().count(), 1, "{}", r.show());
     for part in [
         forge.url().as_str(),
@@ -256,7 +236,7 @@ fn a_failed_create_exits_3_and_the_next_run_opens_one_issue() {
     );
     assert!(forge.issues_titled(PREFIX).is_empty());
 
-    check(&dir, &forge).expect_code(2);
+    check(&dir, &forge).code(2);
     assert_eq!(forge.issues_titled(PREFIX).len(), 1);
     forge.assert_clean();
 }
@@ -264,12 +244,12 @@ fn a_failed_create_exits_3_and_the_next_run_opens_one_issue() {
 #[test]
 fn a_create_whose_answer_is_lost_makes_one_issue() {
     let Some(forge) = gitea() else { return };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
     forge.add_label("heartbeat");
     forge.fault("POST", "/issues", Fault::LostAnswer, 1);
     let r = check(&dir, &forge);
-    r.expect_code(2);
+    r.code(2);
     assert_eq!(forge.issues_titled(PREFIX).len(), 1, "{}", r.show());
     assert_eq!(forge.count("POST"), 1, "looked before creating again");
     forge.assert_clean();
@@ -278,7 +258,7 @@ fn a_create_whose_answer_is_lost_makes_one_issue() {
 #[test]
 fn a_lost_create_is_found_on_the_next_run_when_the_recheck_fails() {
     let Some(forge) = gitea() else { return };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
     forge.add_label("heartbeat");
     forge.fault("POST", "/issues", Fault::LostAnswer, 1);
@@ -286,13 +266,13 @@ fn a_lost_create_is_found_on_the_next_run_when_the_recheck_fails() {
     // fails on every attempt.
     forge.fault_after("GET", "/issues", 2, Fault::Status(502, "bad gateway"), 3);
     let r = check(&dir, &forge);
-    r.expect_code(3);
-    assert!(r.stderr().contains("HTTP 502"), "{}", r.show());
+    r.code(3);
+    assert!(r.stderr.contains("HTTP 502"), "{}", r.show());
     assert_eq!(forge.count("POST"), 1, "no second create without a look");
     assert_eq!(forge.issues_titled(PREFIX).len(), 1);
 
     forge.clear_requests();
-    check(&dir, &forge).expect_code(2);
+    check(&dir, &forge).code(2);
     assert_eq!(forge.writes(), 0, "{:#?}", forge.requests());
     assert_eq!(forge.issues_titled(PREFIX).len(), 1);
     forge.assert_clean();
@@ -301,28 +281,13 @@ fn a_lost_create_is_found_on_the_next_run_when_the_recheck_fails() {
 #[test]
 fn five_runs_at_once_open_one_issue() {
     let Some(forge) = gitea() else { return };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
-    let base = tracker_env(&forge);
-    let env: Vec<(&str, &str)> = base.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let children: Vec<_> = (0..5)
-        .map(|_| {
-            hb_check(&dir, &env, &[])
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(!String::from_utf8_lossy(&out.stderr).contains(TOKEN));
+    let children: Vec<_> = (0..5).map(|_| forge.hb_check(&dir).spawn()).collect();
+    for (child, shown) in children {
+        let output = child.wait_with_output().unwrap();
+        let r = Outcome::new(shown, Some(dir.root()), output);
+        r.code(2).no_token();
     }
     assert_eq!(forge.issues_titled(PREFIX).len(), 1);
     assert_eq!(forge.label_names(), vec!["heartbeat"]);
@@ -332,34 +297,34 @@ fn five_runs_at_once_open_one_issue() {
 #[test]
 fn the_token_never_shows_on_errors() {
     let Some(forge) = gitea() else { return };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
 
     // A server that repeats the Authorization header in its message.
     forge.fault("GET", "/labels", Fault::EchoAuth, 1);
     let r = check(&dir, &forge);
-    r.expect_code(3);
-    assert!(r.stderr().contains("HTTP 401"), "{}", r.show());
+    r.code(3);
+    assert!(r.stderr.contains("HTTP 401"), "{}", r.show());
     assert!(
-        r.stderr().contains("token is invalid or expired"),
+        r.stderr.contains("token is invalid or expired"),
         "{}",
         r.show()
     );
-    assert!(r.stderr().contains("<redacted>"), "{}", r.show());
+    assert!(r.stderr.contains("<redacted>"), "{}", r.show());
     assert_eq!(forge.count("GET"), 1, "401 is not retried");
 
     forge.fault("GET", "/labels", Fault::Status(500, "boom"), 3);
     let r = check(&dir, &forge);
-    r.expect_code(3);
+    r.code(3);
     assert!(
-        r.stderr().contains("HTTP 500: boom (3 attempts)"),
+        r.stderr.contains("HTTP 500: boom (3 attempts)"),
         "{}",
         r.show()
     );
 
     // Dry run.
     let r = check_with(&dir, &forge, &[], &["--dry-run"]);
-    r.expect_code(2);
+    r.code(2);
 
     // Every request carried the token as a Bearer header, nowhere else.
     for req in forge.requests() {
@@ -379,7 +344,7 @@ fn the_token_never_shows_on_errors() {
 
 #[test]
 fn a_refused_connection_exits_3_without_the_token() {
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
     let dead = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -392,26 +357,26 @@ fn a_refused_connection_exits_3_without_the_token() {
         ("HB_TRACKER_TOKEN", TOKEN),
         ("HB_HOST", "web1"),
     ];
-    let r = run(hb_check(&dir, &env, &[]));
-    r.expect_code(3).expect_no_token();
-    assert!(r.stdout().contains("backup stale"), "{}", r.show());
-    assert!(r.stderr().contains("cannot connect"), "{}", r.show());
-    assert!(r.stderr().contains(&url), "{}", r.show());
-    assert_eq!(r.stderr().lines().count(), 1, "{}", r.show());
+    let r = dir.hb_check().env("HB_NOW", NOW).envs(env).run();
+    r.code(3).no_token();
+    assert!(r.stdout.contains("backup stale"), "{}", r.show());
+    assert!(r.stderr.contains("cannot connect"), "{}", r.show());
+    assert!(r.stderr.contains(&url), "{}", r.show());
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.show());
 }
 
 #[test]
 fn a_server_slower_than_the_timeout_exits_3_without_the_token() {
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
     // GitHub mode, which needs no API description.
     let forge = Forge::start(Mode::Github, None, TOKEN);
     forge.fault("GET", "/labels", Fault::Delay(Duration::from_secs(3)), 3);
     let started = Instant::now();
     let r = check_with(&dir, &forge, &[], &["--tracker-timeout", "1"]);
-    r.expect_code(3);
+    r.code(3);
     assert!(
-        r.stderr().contains("no answer within 1s (3 attempts)"),
+        r.stderr.contains("no answer within 1s (3 attempts)"),
         "{}",
         r.show()
     );
@@ -425,7 +390,7 @@ fn a_server_slower_than_the_timeout_exits_3_without_the_token() {
 #[test]
 fn client_errors_say_what_to_do() {
     let Some(forge) = gitea() else { return };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
     let cases = [
         (403, "token lacks the `write:issue` scope"),
@@ -441,13 +406,9 @@ fn client_errors_say_what_to_do() {
         };
         forge.fault("GET", "/labels", Fault::Status(status, message), 1);
         let r = check(&dir, &forge);
-        r.expect_code(3);
-        assert!(
-            r.stderr().contains(&format!("HTTP {status}")),
-            "{}",
-            r.show()
-        );
-        assert!(r.stderr().contains(says), "{}", r.show());
+        r.code(3);
+        assert!(r.stderr.contains(&format!("HTTP {status}")), "{}", r.show());
+        assert!(r.stderr.contains(says), "{}", r.show());
         assert_eq!(forge.requests().len(), 1, "{status} is not retried");
     }
     forge.assert_clean();
@@ -456,7 +417,7 @@ fn client_errors_say_what_to_do() {
 #[test]
 fn a_token_file_others_can_read_is_refused() {
     let Some(forge) = gitea() else { return };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
     let loose = dir.token_file(0o644);
     let env = [
@@ -465,11 +426,10 @@ fn a_token_file_others_can_read_is_refused() {
         ("HB_HOST", "web1".to_owned()),
         ("HB_TRACKER_TOKEN_FILE", loose.display().to_string()),
     ];
-    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let r = run(hb_check(&dir, &env, &[]));
-    r.expect_code(3).expect_no_token();
-    assert!(r.stderr().contains("chmod 600"), "{}", r.show());
-    assert!(r.stdout().contains("backup stale"), "{}", r.show());
+    let r = dir.hb_check().env("HB_NOW", NOW).envs(env.clone()).run();
+    r.code(3).no_token();
+    assert!(r.stderr.contains("chmod 600"), "{}", r.show());
+    assert!(r.stdout.contains("backup stale"), "{}", r.show());
     assert!(
         forge.requests().is_empty(),
         "nothing is sent with a refused token"
@@ -477,8 +437,13 @@ fn a_token_file_others_can_read_is_refused() {
 
     let tight = dir.token_file(0o600);
     let path = tight.display().to_string();
-    let r = run(hb_check(&dir, &env, &["--tracker-token-file", &path]));
-    r.expect_code(2).expect_no_token();
+    let r = dir
+        .hb_check()
+        .env("HB_NOW", NOW)
+        .envs(env)
+        .args(["--tracker-token-file", &path])
+        .run();
+    r.code(2).no_token();
     assert_eq!(forge.issues_titled(PREFIX).len(), 1, "{}", r.show());
     forge.assert_clean();
 }
@@ -486,9 +451,9 @@ fn a_token_file_others_can_read_is_refused() {
 #[test]
 fn listings_are_paged_and_pull_requests_skipped() {
     let Some(forge) = gitea() else { return };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
-    check(&dir, &forge).expect_code(2);
+    check(&dir, &forge).code(2);
     let ours = forge.issues_titled(PREFIX)[0].number;
     for n in 0..60 {
         forge.add_issue(&format!("unrelated {n}"), "", &["heartbeat"], true, false);
@@ -504,7 +469,7 @@ fn listings_are_paged_and_pull_requests_skipped() {
     }
     forge.clear_requests();
     let r = check(&dir, &forge);
-    r.expect_code(2);
+    r.code(2);
     assert_eq!(
         forge.writes(),
         0,
@@ -526,7 +491,7 @@ fn listings_are_paged_and_pull_requests_skipped() {
 
     // Recovery closes ours and touches no pull request.
     dir.ok("backup");
-    check(&dir, &forge).expect_code(0);
+    check(&dir, &forge).code(0);
     assert!(!forge.issue(ours).open);
     let prs = forge.issues_titled(PREFIX);
     assert_eq!(prs.len(), 1, "only our issue is an issue with our title");
@@ -536,7 +501,7 @@ fn listings_are_paged_and_pull_requests_skipped() {
 #[test]
 fn several_open_issues_use_the_oldest_and_warn_once() {
     let Some(forge) = gitea() else { return };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
     let oldest = forge.add_issue(
         &format!("{PREFIX} made by hand"),
@@ -553,9 +518,9 @@ fn several_open_issues_use_the_oldest_and_warn_once() {
         false,
     );
     let r = check(&dir, &forge);
-    r.expect_code(2);
-    assert_eq!(r.stderr().matches("warning").count(), 1, "{}", r.show());
-    assert!(r.stderr().contains(&format!("#{oldest}")), "{}", r.show());
+    r.code(2);
+    assert_eq!(r.stderr.matches("warning").count(), 1, "{}", r.show());
+    assert!(r.stderr.contains(&format!("#{oldest}")), "{}", r.show());
     let used = forge.issue(oldest);
     assert!(
         used.body.contains(r#""jobs":{"backup":"stale"}"#),
@@ -573,7 +538,7 @@ fn several_open_issues_use_the_oldest_and_warn_once() {
 #[test]
 fn another_hosts_issue_is_never_touched() {
     let Some(forge) = gitea() else { return };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
     let theirs = forge.add_issue(
         "[heartbeat-checker] web10: 1 job(s) need attention",
@@ -583,10 +548,10 @@ fn another_hosts_issue_is_never_touched() {
         false,
     );
     let before = forge.issue(theirs);
-    check(&dir, &forge).expect_code(2);
+    check(&dir, &forge).code(2);
     assert_eq!(open_issues(&forge).len(), 1, "web1 opens its own issue");
     dir.ok("backup");
-    check(&dir, &forge).expect_code(0);
+    check(&dir, &forge).code(0);
     let after = forge.issue(theirs);
     assert_eq!(
         (after.open, after.body, after.comments.len()),
@@ -598,13 +563,13 @@ fn another_hosts_issue_is_never_touched() {
 #[test]
 fn a_dry_run_reads_but_sends_no_write() {
     let Some(forge) = gitea() else { return };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
     let r = check_with(&dir, &forge, &[], &["--dry-run"]);
-    r.expect_code(2);
+    r.code(2);
     assert_eq!(forge.writes(), 0, "{:#?}", forge.requests());
     assert!(forge.count("GET") > 0);
-    let err = r.stderr();
+    let err = &r.stderr;
     assert!(
         err.contains("would create label `heartbeat`"),
         "{}",
@@ -620,13 +585,13 @@ fn a_dry_run_reads_but_sends_no_write() {
     assert!(forge.label_names().is_empty());
 
     // With an issue to close.
-    check(&dir, &forge).expect_code(2);
+    check(&dir, &forge).code(2);
     dir.ok("backup");
     forge.clear_requests();
     let r = check_with(&dir, &forge, &[("HB_DRY_RUN", "true")], &[]);
-    r.expect_code(0);
+    r.code(0);
     assert_eq!(forge.writes(), 0);
-    assert!(r.stderr().contains("would close issue #1"), "{}", r.show());
+    assert!(r.stderr.contains("would close issue #1"), "{}", r.show());
     assert!(open_issues(&forge).len() == 1);
     forge.assert_clean();
 }
@@ -634,17 +599,17 @@ fn a_dry_run_reads_but_sends_no_write() {
 #[test]
 fn a_429_is_retried_after_the_time_asked() {
     let Some(forge) = gitea() else { return };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
     forge.fault("GET", "/labels", Fault::TooMany(1), 1);
     let started = Instant::now();
     let r = check(&dir, &forge);
-    r.expect_code(2);
+    r.code(2);
     assert!(
         started.elapsed() >= Duration::from_secs(1),
         "Retry-After honoured"
     );
-    assert_eq!(r.stderr(), "", "{}", r.show());
+    assert_eq!(r.stderr, "", "{}", r.show());
     assert_eq!(forge.issues_titled(PREFIX).len(), 1);
     forge.assert_clean();
 }
@@ -655,15 +620,15 @@ fn forgejo_speaks_the_same_operations() {
     let Some(forgejo) = Spec::forgejo() else {
         return;
     };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
     let kind = [("HB_TRACKER_KIND", "forgejo")];
-    check_with(&dir, &forge, &kind, &[]).expect_code(2);
+    check_with(&dir, &forge, &kind, &[]).code(2);
     dir.stale("db");
-    check_with(&dir, &forge, &kind, &[]).expect_code(2);
+    check_with(&dir, &forge, &kind, &[]).code(2);
     dir.ok("backup");
     dir.ok("db");
-    check_with(&dir, &forge, &kind, &[]).expect_code(0);
+    check_with(&dir, &forge, &kind, &[]).code(0);
     assert!(forge.issues_titled(PREFIX).iter().all(|i| !i.open));
     let mut used: Vec<(String, String, String)> = forge
         .requests()
@@ -686,7 +651,7 @@ fn forgejo_speaks_the_same_operations() {
 #[test]
 fn github_mode_follows_the_same_lifecycle() {
     let forge = Forge::start(Mode::Github, None, TOKEN);
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
     forge.add_issue(
         &format!("{PREFIX} a pull request"),
@@ -699,7 +664,7 @@ fn github_mode_follows_the_same_lifecycle() {
         forge.add_issue(&format!("unrelated {n}"), "", &["heartbeat"], true, false);
     }
     let r = check(&dir, &forge);
-    r.expect_code(2);
+    r.code(2);
     let open = open_issues(&forge);
     assert_eq!(open.len(), 1, "{}", r.show());
     assert!(open[0].open);
@@ -714,7 +679,7 @@ fn github_mode_follows_the_same_lifecycle() {
     );
 
     forge.clear_requests();
-    check(&dir, &forge).expect_code(2);
+    check(&dir, &forge).code(2);
     assert_eq!(forge.writes(), 0, "{:#?}", forge.requests());
     assert!(forge
         .requests()
@@ -722,7 +687,7 @@ fn github_mode_follows_the_same_lifecycle() {
         .any(|r| r.query.contains(&("page".into(), "2".into()))));
 
     dir.ok("backup");
-    check(&dir, &forge).expect_code(0);
+    check(&dir, &forge).code(0);
     assert!(!forge.issue(open[0].number).open);
     assert!(forge
         .issues_titled(PREFIX)
@@ -797,16 +762,14 @@ fn the_checker_catches_requests_that_break_the_description() {
 
 /// Writes a heartbeat for `job` in the host subdirectory `host`, as that
 /// host's hb-write would.
-fn beat_in(dir: &Dir, host: &str, job: &str, at: &str) {
-    let sub = dir.path().join(host);
-    std::fs::create_dir_all(&sub).unwrap();
+fn beat_in(dir: &Scratch, host: &str, job: &str, at: &str) {
     let record = format!(
         r#"{{"version":1,"job":"{job}","timestamp":"{at}","interval_seconds":300,"host":"{host}","pid":1,"status":"ok"}}"#
     );
-    std::fs::write(sub.join(format!("{job}.last")), record).unwrap();
+    dir.write(&format!("{host}/{job}.last"), record);
 }
 
-fn only_issue(forge: &Forge) -> support::forge::Issue {
+fn only_issue(forge: &Forge) -> harness::forge::Issue {
     let issues = forge.issues_titled(PREFIX);
     assert_eq!(issues.len(), 1, "{issues:#?}");
     issues.into_iter().next().unwrap()
@@ -815,20 +778,20 @@ fn only_issue(forge: &Forge) -> support::forge::Issue {
 #[test]
 fn a_create_that_times_out_is_not_sent_again() {
     let Some(forge) = gitea() else { return };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
     forge.add_label("heartbeat");
     // The server takes longer than the client waits, but does create.
     forge.fault("POST", "/issues", Fault::Delay(Duration::from_secs(2)), 1);
     let r = check_with(&dir, &forge, &[], &["--tracker-timeout", "1"]);
-    r.expect_code(3);
-    assert!(r.stderr().contains("no answer within 1s"), "{}", r.show());
+    r.code(3);
+    assert!(r.stderr.contains("no answer within 1s"), "{}", r.show());
     assert!(
-        r.stderr().contains("the next run looks for it first"),
+        r.stderr.contains("the next run looks for it first"),
         "{}",
         r.show()
     );
-    assert_eq!(r.stderr().lines().count(), 1, "{}", r.show());
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.show());
     assert_eq!(forge.count("POST"), 1, "{:#?}", forge.requests());
 
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -837,7 +800,7 @@ fn a_create_that_times_out_is_not_sent_again() {
     }
     assert_eq!(forge.issues_titled(PREFIX).len(), 1);
     forge.clear_requests();
-    check_with(&dir, &forge, &[], &["--tracker-timeout", "1"]).expect_code(2);
+    check_with(&dir, &forge, &[], &["--tracker-timeout", "1"]).code(2);
     assert_eq!(forge.writes(), 0, "{:#?}", forge.requests());
     assert_eq!(forge.issues_titled(PREFIX).len(), 1);
     forge.assert_clean();
@@ -846,14 +809,14 @@ fn a_create_that_times_out_is_not_sent_again() {
 #[test]
 fn a_rate_limited_create_is_tried_again() {
     let Some(forge) = gitea() else { return };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
     forge.add_label("heartbeat");
     // A 429 turned the request away: nothing was made, so try again.
     forge.fault("POST", "/issues", Fault::TooMany(1), 1);
     let r = check(&dir, &forge);
-    r.expect_code(2);
-    assert_eq!(r.stderr(), "", "{}", r.show());
+    r.code(2);
+    assert_eq!(r.stderr, "", "{}", r.show());
     assert_eq!(forge.count("POST"), 2);
     only_issue(&forge);
     forge.assert_clean();
@@ -862,10 +825,10 @@ fn a_rate_limited_create_is_tried_again() {
 #[test]
 fn a_same_named_job_of_another_host_does_not_shift_the_keys() {
     let Some(forge) = gitea() else { return };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
-    beat_in(&dir, "web2", "backup", support::OLD);
-    check(&dir, &forge).expect_code(2);
+    beat_in(&dir, "web2", "backup", harness::OLD);
+    check(&dir, &forge).code(2);
     let issue = only_issue(&forge);
     for row in ["| backup | stale |", "| web2/backup | stale |"] {
         assert!(issue.body.contains(row), "{}", issue.body);
@@ -880,8 +843,8 @@ fn a_same_named_job_of_another_host_does_not_shift_the_keys() {
     forge.close_by_hand(issue.number);
 
     // web2's backup recovers; this host's backup is still acknowledged.
-    beat_in(&dir, "web2", "backup", support::FRESH);
-    check(&dir, &forge).expect_code(2);
+    beat_in(&dir, "web2", "backup", harness::FRESH);
+    check(&dir, &forge).code(2);
     assert!(
         open_issues(&forge).is_empty(),
         "{:#?}",
@@ -899,10 +862,10 @@ fn a_same_named_job_of_another_host_does_not_shift_the_keys() {
 
     // With the issue open, the same recovery is the only news.
     let forge = gitea().unwrap();
-    beat_in(&dir, "web2", "backup", support::OLD);
-    check(&dir, &forge).expect_code(2);
-    beat_in(&dir, "web2", "backup", support::FRESH);
-    check(&dir, &forge).expect_code(2);
+    beat_in(&dir, "web2", "backup", harness::OLD);
+    check(&dir, &forge).code(2);
+    beat_in(&dir, "web2", "backup", harness::FRESH);
+    check(&dir, &forge).code(2);
     let issue = only_issue(&forge);
     assert_eq!(issue.comments.len(), 1, "{:?}", issue.comments);
     let comment = &issue.comments[0];
@@ -917,21 +880,21 @@ fn a_same_named_job_of_another_host_does_not_shift_the_keys() {
 #[test]
 fn a_retry_after_longer_than_the_budget_stops_at_once() {
     let Some(forge) = gitea() else { return };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
     forge.fault("GET", "/labels", Fault::TooMany(60), 1);
     let started = Instant::now();
     let r = check(&dir, &forge);
-    r.expect_code(3);
+    r.code(3);
     assert!(
         started.elapsed() < Duration::from_secs(3),
         "took {:?}",
         started.elapsed()
     );
     assert_eq!(forge.requests().len(), 1, "{:#?}", forge.requests());
-    assert_eq!(r.stderr().lines().count(), 1, "{}", r.show());
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.show());
     for part in ["HTTP 429", "asked to wait 60s", "the next run tries again"] {
-        assert!(r.stderr().contains(part), "`{part}` missing\n{}", r.show());
+        assert!(r.stderr.contains(part), "`{part}` missing\n{}", r.show());
     }
 
     // The same wait, asked as an HTTP date.
@@ -949,22 +912,22 @@ fn a_retry_after_longer_than_the_budget_stops_at_once() {
         1,
     );
     let r = check(&dir, &forge);
-    r.expect_code(3);
+    r.code(3);
     assert_eq!(forge.requests().len(), 1, "{:#?}", forge.requests());
-    assert!(r.stderr().contains("asked to wait 8"), "{}", r.show());
+    assert!(r.stderr.contains("asked to wait 8"), "{}", r.show());
 }
 
 #[test]
 fn a_comment_whose_answer_is_lost_is_posted_once() {
     let Some(forge) = gitea() else { return };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
-    check(&dir, &forge).expect_code(2);
+    check(&dir, &forge).code(2);
     dir.stale("db");
     forge.fault("POST", "/comments", Fault::LostAnswer, 1);
     let r = check(&dir, &forge);
-    r.expect_code(2);
-    assert_eq!(r.stderr(), "", "{}", r.show());
+    r.code(2);
+    assert_eq!(r.stderr, "", "{}", r.show());
     let issue = only_issue(&forge);
     assert_eq!(issue.comments.len(), 1, "{:#?}", issue.comments);
     assert!(
@@ -979,22 +942,22 @@ fn a_comment_whose_answer_is_lost_is_posted_once() {
 #[test]
 fn a_failed_edit_after_the_comment_does_not_repeat_it() {
     let Some(forge) = gitea() else { return };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
-    check(&dir, &forge).expect_code(2);
+    check(&dir, &forge).code(2);
     let number = only_issue(&forge).number;
 
     dir.stale("db");
     forge.fault("PATCH", "/issues/1", Fault::Status(500, "boom"), 3);
     let r = check(&dir, &forge);
-    r.expect_code(3);
+    r.code(3);
     assert!(
-        r.stderr().contains("HTTP 500: boom (3 attempts)"),
+        r.stderr.contains("HTTP 500: boom (3 attempts)"),
         "{}",
         r.show()
     );
     assert_eq!(forge.issue(number).comments.len(), 1);
-    check(&dir, &forge).expect_code(2);
+    check(&dir, &forge).code(2);
     let issue = forge.issue(number);
     assert_eq!(issue.comments.len(), 1, "{:#?}", issue.comments);
     assert_eq!(issue.title, format!("{PREFIX} 2 job(s) need attention"));
@@ -1003,9 +966,9 @@ fn a_failed_edit_after_the_comment_does_not_repeat_it() {
     dir.ok("backup");
     dir.ok("db");
     forge.fault("PATCH", "/issues/1", Fault::Status(500, "boom"), 3);
-    check(&dir, &forge).expect_code(3);
+    check(&dir, &forge).code(3);
     assert!(forge.issue(number).open);
-    check(&dir, &forge).expect_code(0);
+    check(&dir, &forge).code(0);
     let issue = forge.issue(number);
     assert!(!issue.open);
     assert_eq!(issue.comments.len(), 2, "{:#?}", issue.comments);
@@ -1020,7 +983,7 @@ fn a_failed_edit_after_the_comment_does_not_repeat_it() {
 #[test]
 fn the_acknowledgement_is_on_the_issue_closed_last() {
     let Some(forge) = gitea() else { return };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     let marker = r#"<!-- heartbeat-checker {"host":"web1","jobs":{"backup":"stale"}} -->"#;
     let title = format!("{PREFIX} 1 job(s) need attention");
     // Two open issues from an old race; a person closes the newer one.
@@ -1029,12 +992,12 @@ fn the_acknowledgement_is_on_the_issue_closed_last() {
     forge.close_by_hand(newer);
     // backup recovers: hb-check closes the older one, after the newer.
     dir.ok("backup");
-    check(&dir, &forge).expect_code(0);
+    check(&dir, &forge).code(0);
     assert!(!forge.issue(older).open);
     // backup goes bad again: what hb-check closed last holds no
     // acknowledgement, so a new issue opens.
     dir.stale("backup");
-    check(&dir, &forge).expect_code(2);
+    check(&dir, &forge).code(2);
     assert_eq!(
         open_issues(&forge).len(),
         1,
@@ -1047,15 +1010,15 @@ fn the_acknowledgement_is_on_the_issue_closed_last() {
 #[test]
 fn github_label_names_ignore_case() {
     let forge = Forge::start(Mode::Github, None, TOKEN);
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
     let id = forge.add_label("Heartbeat");
     let r = check(&dir, &forge);
-    r.expect_code(2);
+    r.code(2);
     assert_eq!(forge.label_names(), vec!["Heartbeat"], "{}", r.show());
     assert_eq!(only_issue(&forge).labels, vec![id]);
     forge.clear_requests();
-    check(&dir, &forge).expect_code(2);
+    check(&dir, &forge).code(2);
     assert_eq!(forge.writes(), 0, "{:#?}", forge.requests());
     forge.assert_clean();
 }
@@ -1063,14 +1026,14 @@ fn github_label_names_ignore_case() {
 #[test]
 fn a_label_another_run_made_meanwhile_is_used() {
     let forge = Forge::start(Mode::Github, None, TOKEN);
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
     // Between this run's look and its create, another host's run makes the
     // label: GitHub refuses the create with 422 already_exists.
     forge.fault("POST", "/labels", Fault::LabelAppears("heartbeat"), 1);
     let r = check(&dir, &forge);
-    r.expect_code(2);
-    assert_eq!(r.stderr(), "", "{}", r.show());
+    r.code(2);
+    assert_eq!(r.stderr, "", "{}", r.show());
     assert_eq!(forge.label_names(), vec!["heartbeat"]);
     only_issue(&forge);
     forge.assert_clean();
@@ -1079,7 +1042,7 @@ fn a_label_another_run_made_meanwhile_is_used() {
 #[test]
 fn a_github_rate_limit_is_not_a_missing_scope() {
     let forge = Forge::start(Mode::Github, None, TOKEN);
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
     let limited = |headers: Vec<(&'static str, String)>| {
         Fault::Reply(
@@ -1100,9 +1063,9 @@ fn a_github_rate_limit_is_not_a_missing_scope() {
         1,
     );
     let r = check(&dir, &forge);
-    r.expect_code(3);
+    r.code(3);
     assert_eq!(forge.requests().len(), 1, "{:#?}", forge.requests());
-    let err = r.stderr();
+    let err = &r.stderr;
     assert!(err.contains("HTTP 403"), "{}", r.show());
     assert!(err.contains("rate limit"), "{}", r.show());
     assert!(!err.contains("scope"), "{}", r.show());
@@ -1116,8 +1079,8 @@ fn a_github_rate_limit_is_not_a_missing_scope() {
         1,
     );
     let r = check(&dir, &forge);
-    r.expect_code(2);
-    assert_eq!(r.stderr(), "", "{}", r.show());
+    r.code(2);
+    assert_eq!(r.stderr, "", "{}", r.show());
     only_issue(&forge);
     forge.assert_clean();
 }
@@ -1125,7 +1088,7 @@ fn a_github_rate_limit_is_not_a_missing_scope() {
 #[test]
 fn a_github_validation_error_says_what_was_refused() {
     let forge = Forge::start(Mode::Github, None, TOKEN);
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
     forge.add_label("heartbeat");
     forge.fault(
@@ -1147,9 +1110,9 @@ fn a_github_validation_error_says_what_was_refused() {
         1,
     );
     let r = check(&dir, &forge);
-    r.expect_code(3);
+    r.code(3);
     assert!(
-        r.stderr().contains(
+        r.stderr.contains(
             "HTTP 422: Validation Failed (Issue title: title is too long (maximum is 256 characters))"
         ),
         "{}",
@@ -1161,9 +1124,9 @@ fn a_github_validation_error_says_what_was_refused() {
 #[test]
 fn a_server_that_ignores_the_page_is_an_error_not_a_duplicate() {
     let Some(forge) = gitea() else { return };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
-    check(&dir, &forge).expect_code(2);
+    check(&dir, &forge).code(2);
     for n in 0..60 {
         forge.add_issue(&format!("unrelated {n}"), "", &["heartbeat"], true, false);
     }
@@ -1174,9 +1137,9 @@ fn a_server_that_ignores_the_page_is_an_error_not_a_duplicate() {
     });
     forge.clear_requests();
     let r = check(&dir, &forge);
-    r.expect_code(3);
+    r.code(3);
     assert!(
-        r.stderr().contains("ignores the `page` parameter"),
+        r.stderr.contains("ignores the `page` parameter"),
         "{}",
         r.show()
     );
@@ -1188,9 +1151,9 @@ fn a_server_that_ignores_the_page_is_an_error_not_a_duplicate() {
 #[test]
 fn short_pages_without_a_total_are_read_to_the_end() {
     let Some(forge) = gitea() else { return };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
-    check(&dir, &forge).expect_code(2);
+    check(&dir, &forge).code(2);
     for n in 0..30 {
         forge.add_issue(&format!("unrelated {n}"), "", &["heartbeat"], true, false);
     }
@@ -1201,7 +1164,7 @@ fn short_pages_without_a_total_are_read_to_the_end() {
         ..Paging::default()
     });
     forge.clear_requests();
-    check(&dir, &forge).expect_code(2);
+    check(&dir, &forge).code(2);
     assert_eq!(forge.writes(), 0, "{:#?}", forge.requests());
     assert_eq!(forge.issues_titled(PREFIX).len(), 1);
     forge.assert_clean();
@@ -1210,14 +1173,14 @@ fn short_pages_without_a_total_are_read_to_the_end() {
 #[test]
 fn open_for_counts_to_the_judging_instant() {
     let Some(forge) = gitea() else { return };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
-    check(&dir, &forge).expect_code(2);
+    check(&dir, &forge).code(2);
     let issue = only_issue(&forge);
     dir.ok("backup");
-    check(&dir, &forge).expect_code(0);
+    check(&dir, &forge).code(0);
     let opened = chrono::DateTime::parse_from_rfc3339(&issue.created_at).unwrap();
-    let now = chrono::DateTime::parse_from_rfc3339(support::NOW).unwrap();
+    let now = chrono::DateTime::parse_from_rfc3339(NOW).unwrap();
     let open_for = cron_heartbeat::record::format_duration((now - opened).num_seconds() as u64);
     let comment = &forge.issue(issue.number).comments[0];
     assert!(
@@ -1230,14 +1193,14 @@ fn open_for_counts_to_the_judging_instant() {
 #[test]
 fn a_tracker_url_with_a_password_is_refused_without_showing_it() {
     let Some(forge) = gitea() else { return };
-    let dir = Dir::new();
+    let dir = Scratch::new();
     dir.stale("backup");
     let url = forge.url().replace("http://", "http://hb:pw-s3cr3t@");
     let r = check_with(&dir, &forge, &[("HB_TRACKER_URL", &url)], &[]);
-    r.expect_code(3);
-    assert!(r.stdout().contains("backup stale"), "{}", r.show());
-    assert_eq!(r.stderr().lines().count(), 1, "{}", r.show());
-    assert!(r.stderr().contains("user name or password"), "{}", r.show());
-    assert!(!r.stderr().contains("pw-s3cr3t"), "{}", r.show());
+    r.code(3);
+    assert!(r.stdout.contains("backup stale"), "{}", r.show());
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.show());
+    assert!(r.stderr.contains("user name or password"), "{}", r.show());
+    assert!(!r.stderr.contains("pw-s3cr3t"), "{}", r.show());
     assert!(forge.requests().is_empty(), "{:#?}", forge.requests());
 }

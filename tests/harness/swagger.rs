@@ -35,45 +35,23 @@ impl Spec {
     }
 
     /// The Gitea document named by `HB_GITEA_SPEC`, else the one in the
-    /// shared specs folder beside the repo. Absent: `None` after saying the
-    /// test skips, or a panic when `CI` is set.
+    /// shared specs folder beside the repo. Absent: `None` after a visible
+    /// skip, or a panic when `CI` is set (see [`super::skip`]).
+    #[track_caller]
     pub fn gitea() -> Option<Spec> {
         let path = gitea_path();
-        if path.is_file() {
-            return Some(Spec::load(&path));
-        }
-        if std::env::var_os("CI").is_some() {
-            panic!(
-                "the Gitea API description {} is missing (set HB_GITEA_SPEC)",
-                path.display()
-            );
-        }
-        eprintln!(
-            "skipping: the Gitea API description {} is missing (set HB_GITEA_SPEC)",
-            path.display()
-        );
-        None
+        super::skip::file(&path, "the Gitea API description", "HB_GITEA_SPEC")
+            .then(|| Spec::load(&path))
     }
 
     /// The Forgejo document: `HB_FORGEJO_SPEC`, else beside the Gitea one.
+    #[track_caller]
     pub fn forgejo() -> Option<Spec> {
         let path = std::env::var_os("HB_FORGEJO_SPEC")
             .map(PathBuf::from)
             .unwrap_or_else(|| gitea_path().with_file_name("forgejo-11.0.3.swagger.json"));
-        if path.is_file() {
-            return Some(Spec::load(&path));
-        }
-        if std::env::var_os("CI").is_some() {
-            panic!(
-                "the Forgejo API description {} is missing (set HB_FORGEJO_SPEC)",
-                path.display()
-            );
-        }
-        eprintln!(
-            "skipping: the Forgejo API description {} is missing",
-            path.display()
-        );
-        None
+        super::skip::file(&path, "the Forgejo API description", "HB_FORGEJO_SPEC")
+            .then(|| Spec::load(&path))
     }
 
     /// The operation documented for `method` at `path` (which starts with

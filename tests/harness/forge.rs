@@ -12,6 +12,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::swagger::Spec;
+use super::{Cmd, Scratch, NOW, TOKEN};
 
 pub const OWNER: &str = "ops";
 pub const REPO: &str = "alerts";
@@ -105,6 +106,20 @@ pub struct Forge {
     state: Arc<Mutex<State>>,
 }
 
+/// A fake Gitea checked against the Gitea API description with the test
+/// [`TOKEN`], or `None` after a visible skip when the description is
+/// missing (a failure under `CI`).
+#[track_caller]
+pub fn gitea() -> Option<Forge> {
+    Spec::gitea().map(|spec| Forge::start(Mode::Gitea, Some(Arc::new(spec)), TOKEN))
+}
+
+/// A fake GitHub with the test [`TOKEN`] (checked against what GitHub
+/// documents for the operations the client uses).
+pub fn github() -> Forge {
+    Forge::start(Mode::Github, None, TOKEN)
+}
+
 impl Forge {
     /// Starts a server answering as `mode`; Gitea requests are checked
     /// against `spec`.
@@ -144,6 +159,28 @@ impl Forge {
 
     pub fn token(&self) -> &str {
         &self.token
+    }
+
+    /// The `HB_*` settings that point hb-check at this server as host
+    /// `web1`.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        let kind = match self.mode {
+            Mode::Gitea => "gitea",
+            Mode::Github => "github",
+        };
+        vec![
+            ("HB_TRACKER_URL", self.url()),
+            ("HB_TRACKER_REPO", format!("{OWNER}/{REPO}")),
+            ("HB_TRACKER_TOKEN", self.token.clone()),
+            ("HB_HOST", "web1".to_owned()),
+            ("HB_TRACKER_KIND", kind.to_owned()),
+        ]
+    }
+
+    /// hb-check over `scratch`'s heartbeat directory, judging at
+    /// [`NOW`], with this server as its tracker.
+    pub fn hb_check(&self, scratch: &Scratch) -> Cmd {
+        scratch.hb_check().env("HB_NOW", NOW).envs(self.env())
     }
 
     /// Misbehaves `times` times on requests whose method is `method` and

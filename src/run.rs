@@ -1,0 +1,51 @@
+//! What the check run ([`crate::check`]) and the report run
+//! ([`crate::watch`]) share: finding the heartbeat directories, scanning and
+//! judging them, and writing to standard output.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use chrono::Utc;
+
+use crate::cli::JudgeArgs;
+use crate::error::Error;
+use crate::judge::{judge_all, Judgement, Policy};
+use crate::store::{read_locations, scan};
+
+/// What a scan found and how it was judged.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    /// The directories read.
+    pub dirs: Vec<PathBuf>,
+    /// The policy the jobs were judged by.
+    pub policy: Policy,
+    /// The judged jobs, worst first.
+    pub jobs: Vec<Judgement>,
+}
+
+/// The directories to read: the ones given, else the default ones that
+/// exist.
+pub fn locate(args: &JudgeArgs) -> Result<Vec<PathBuf>, Error> {
+    read_locations(&args.dirs)
+}
+
+/// Scans `dirs` and judges every heartbeat by the options in `args`.
+pub fn judge(args: &JudgeArgs, dirs: Vec<PathBuf>) -> Result<Judged, Error> {
+    let policy = Policy {
+        now: args.now.unwrap_or_else(Utc::now),
+        factor: args.factor,
+        default_interval: args.default_interval,
+    };
+    let entries = scan(&dirs)?;
+    let jobs = judge_all(&entries, &args.expect, &policy);
+    Ok(Judged { dirs, policy, jobs })
+}
+
+/// Writes `bytes` to `out` and flushes. A closed pipe (`| head`) is not an
+/// error: the reader has all it wants.
+pub fn print(out: &mut dyn Write, bytes: &[u8]) -> io::Result<()> {
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}

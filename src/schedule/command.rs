@@ -1,0 +1,283 @@
+//! Finding `hb-write` in a cron command: the shell's words and separators,
+//! just enough of them to see each simple command, and hb-write's own
+//! arguments.
+
+/// hb-write's options that take a value (`--dir DIR`); any other option is
+/// a flag. Kept in step with hb-write's arguments by a test of the binary.
+pub const VALUE_OPTIONS: [&str; 5] = [
+    "--dir",
+    "--status",
+    "--exit-code",
+    "--message",
+    "--schedule",
+];
+
+/// One `hb-write` found in a command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invocation {
+    /// The job name as written (`None` when absent).
+    pub job: Option<Word>,
+    /// The interval as written.
+    pub interval: Option<Word>,
+    /// The value of `--schedule`, when given.
+    pub schedule: Option<Word>,
+    /// Whether hb-write runs the job itself (`hb-write JOB INTERVAL -- CMD`).
+    pub wrapper: bool,
+    /// Whether the call retires the job (`--retire`) rather than reporting.
+    pub retire: bool,
+}
+
+/// A shell word after quote removal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    /// The text after quote removal.
+    pub text: String,
+    /// Whether the shell would expand part of it (`$VAR`, `` `cmd` ``), so
+    /// its value cannot be known from the crontab.
+    pub expands: bool,
+}
+
+/// A token of the command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Token {
+    Word(Word),
+    /// `;`, `&`, `&&`, `|`, `||`, `(`, `)` or a newline: the end of a simple
+    /// command.
+    Break,
+}
+
+/// Splits a command into words and separators, with the shell's quoting:
+/// `'...'` is literal, `"..."` keeps its text (and may expand), `\` escapes
+/// one character, and `#` at the start of a word starts a comment.
+fn tokenize(command: &str) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut expands = false;
+    let mut chars = command.chars().peekable();
+    let finish =
+        |tokens: &mut Vec<Token>, word: &mut String, in_word: &mut bool, expands: &mut bool| {
+            if *in_word {
+                tokens.push(Token::Word(Word {
+                    text: std::mem::take(word),
+                    expands: *expands,
+                }));
+            }
+            *in_word = false;
+            *expands = false;
+        };
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' => finish(&mut tokens, &mut word, &mut in_word, &mut expands),
+            '\n' | ';' | '&' | '|' | '(' | ')' => {
+                finish(&mut tokens, &mut word, &mut in_word, &mut expands);
+                tokens.push(Token::Break);
+            }
+            '#' if !in_word => break,
+            '\'' => {
+                in_word = true;
+                for q in chars.by_ref() {
+                    if q == '\'' {
+                        break;
+                    }
+                    word.push(q);
+                }
+            }
+            '"' => {
+                in_word = true;
+                while let Some(q) = chars.next() {
+                    match q {
+                        '"' => break,
+                        '\\' => match chars.peek() {
+                            Some(&n @ ('"' | '\\' | '$' | '`')) => {
+                                word.push(n);
+                                chars.next();
+                            }
+                            _ => word.push('\\'),
+                        },
+                        '$' | '`' => {
+                            expands = true;
+                            word.push(q);
+                        }
+                        _ => word.push(q),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                if let Some(n) = chars.next() {
+                    word.push(n);
+                }
+            }
+            '$' | '`' | '*' | '?' | '[' | '~' => {
+                in_word = true;
+                expands = true;
+                word.push(c);
+            }
+            _ => {
+                in_word = true;
+                word.push(c);
+            }
+        }
+    }
+    finish(&mut tokens, &mut word, &mut in_word, &mut expands);
+    tokens
+}
+
+/// Whether a word names hb-write: `hb-write`, or a path ending in it.
+fn is_hb_write(word: &Word) -> bool {
+    !word.expands && word.text.rsplit('/').next() == Some("hb-write")
+}
+
+/// Every `hb-write` invocation in `command`: one per simple command that
+/// runs it (bare or by path, after `&&`, `||`, `;`, behind `env`, `nice`
+/// and the like), with its job, interval and options.
+pub fn find_hb_writes(command: &str) -> Vec<Invocation> {
+    let tokens = tokenize(command);
+    let mut found = Vec::new();
+    let mut start = 0;
+    while start < tokens.len() {
+        let end = tokens[start..]
+            .iter()
+            .position(|t| *t == Token::Break)
+            .map_or(tokens.len(), |p| start + p);
+        let words: Vec<&Word> = tokens[start..end]
+            .iter()
+            .filter_map(|t| match t {
+                Token::Word(w) => Some(w),
+                Token::Break => None,
+            })
+            .collect();
+        if let Some(at) = words.iter().position(|w| is_hb_write(w)) {
+            found.push(arguments(&words[at + 1..]));
+        }
+        start = end + 1;
+    }
+    found
+}
+
+/// Reads hb-write's arguments as its parser does.
+fn arguments(words: &[&Word]) -> Invocation {
+    let mut call = Invocation {
+        job: None,
+        interval: None,
+        schedule: None,
+        wrapper: false,
+        retire: false,
+    };
+    let mut positional = Vec::new();
+    let mut rest = words.iter();
+    while let Some(word) = rest.next() {
+        let text = word.text.as_str();
+        if text == "--" {
+            call.wrapper = true;
+            break;
+        }
+        if let Some(long) = text.strip_prefix("--") {
+            let (name, inline) = match long.split_once('=') {
+                Some((name, value)) => (name, Some(value)),
+                None => (long, None),
+            };
+            let flag = format!("--{name}");
+            let value = if VALUE_OPTIONS.contains(&flag.as_str()) {
+                match inline {
+                    Some(v) => Some(Word {
+                        text: v.to_owned(),
+                        expands: word.expands,
+                    }),
+                    None => rest.next().map(|w| (*w).clone()),
+                }
+            } else {
+                None
+            };
+            match name {
+                "schedule" => call.schedule = value,
+                "retire" => call.retire = true,
+                _ => {}
+            }
+            continue;
+        }
+        positional.push((*word).clone());
+    }
+    let mut positional = positional.into_iter();
+    call.job = positional.next();
+    call.interval = positional.next();
+    call
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plain(text: &str) -> Option<Word> {
+        Some(Word {
+            text: text.to_owned(),
+            expands: false,
+        })
+    }
+
+    fn jobs(command: &str) -> Vec<(String, String)> {
+        find_hb_writes(command)
+            .into_iter()
+            .map(|c| {
+                (
+                    c.job.map(|w| w.text).unwrap_or_default(),
+                    c.interval.map(|w| w.text).unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_shape_of_call_is_found() {
+        let cases = [
+            ("hb-write a 1d", "a", "1d"),
+            ("/usr/local/bin/hb-write a 5m", "a", "5m"),
+            ("backup.sh && hb-write --dir /srv/hb a 1d", "a", "1d"),
+            ("backup.sh || hb-write --status fail a 1d", "a", "1d"),
+            ("backup.sh; hb-write --exit-code $? a 1d", "a", "1d"),
+            ("hb-write --message=\"nightly run\" a 1d", "a", "1d"),
+            (
+                "nice -n 10 hb-write a 1h -- /usr/bin/rsync -a /x /y",
+                "a",
+                "1h",
+            ),
+            ("cd /srv && ./run | logger; hb-write 'a' \"2h\"", "a", "2h"),
+        ];
+        for (command, job, interval) in cases {
+            assert_eq!(
+                jobs(command),
+                [(job.to_owned(), interval.to_owned())],
+                "{command}"
+            );
+        }
+    }
+
+    #[test]
+    fn wrapper_form_and_options_are_told_apart() {
+        let calls = find_hb_writes("hb-write --schedule '0 3 * * *' db 1d -- pg_dump -f x");
+        assert_eq!(calls.len(), 1);
+        assert!(calls[0].wrapper);
+        assert_eq!(calls[0].schedule, plain("0 3 * * *"));
+        assert_eq!(calls[0].job, plain("db"));
+        let retire = find_hb_writes("hb-write --retire old");
+        assert!(retire[0].retire);
+    }
+
+    #[test]
+    fn words_that_only_mention_hb_write_are_not_calls() {
+        assert!(find_hb_writes("echo 'hb-write a 1d'").is_empty());
+        assert!(find_hb_writes("backup.sh # && hb-write a 1d").is_empty());
+        assert!(find_hb_writes("my-hb-write a 1d").is_empty());
+        assert_eq!(jobs("a && hb-write x 1d && hb-write y 2d").len(), 2);
+    }
+
+    #[test]
+    fn expanded_words_are_marked() {
+        let calls = find_hb_writes("hb-write \"$JOB\" 1d");
+        let job = calls[0].job.as_ref().unwrap();
+        assert!(job.expands);
+        let literal = find_hb_writes("hb-write '$JOB' 1d");
+        assert!(!literal[0].job.as_ref().unwrap().expands);
+    }
+}

@@ -1,0 +1,254 @@
+//! Reading crontabs from disk, with the heartbeat scan's bounds: regular
+//! files only, opened without blocking, at most [`MAX_CRONTAB_BYTES`] each
+//! and [`MAX_CRONTABS`] per directory. Also the system's time zone.
+
+use std::fs::{self, OpenOptions};
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::{parse_zone, Flavour};
+
+/// The system crontab.
+pub const SYSTEM_CRONTAB: &str = "/etc/crontab";
+/// The directory of package and admin crontabs.
+pub const CRON_D: &str = "/etc/cron.d";
+/// The spool of user crontabs (Debian's cron).
+pub const SPOOL: &str = "/var/spool/cron/crontabs";
+
+/// The largest crontab read, in bytes.
+pub const MAX_CRONTAB_BYTES: u64 = 1024 * 1024;
+/// The most crontabs read from one directory.
+pub const MAX_CRONTABS: usize = 1000;
+
+/// A crontab read from disk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Loaded {
+    /// Where it was read.
+    pub path: PathBuf,
+    /// Its text (invalid UTF-8 replaced).
+    pub text: String,
+    /// System crontab or a user's.
+    pub flavour: Flavour,
+    /// The owner of a spool crontab: its file name.
+    pub owner: Option<String>,
+    /// Its modification time.
+    pub modified: Option<DateTime<Utc>>,
+}
+
+/// Reads one crontab: a regular file, opened without blocking (a FIFO put
+/// in its place cannot hang the run), at most [`MAX_CRONTAB_BYTES`].
+pub fn read(path: &Path, flavour: Flavour, owner: Option<String>) -> Result<Loaded, String> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err("not a regular file".to_owned());
+    }
+    if meta.len() > MAX_CRONTAB_BYTES {
+        return Err(format!(
+            "the file is {} bytes, more than the {MAX_CRONTAB_BYTES} a crontab may have here",
+            meta.len()
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_CRONTAB_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() as u64 > MAX_CRONTAB_BYTES {
+        return Err(format!(
+            "the file grew past the {MAX_CRONTAB_BYTES} bytes a crontab may have here"
+        ));
+    }
+    Ok(Loaded {
+        path: path.to_owned(),
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+        flavour,
+        owner,
+        modified: meta.modified().ok().map(DateTime::<Utc>::from),
+    })
+}
+
+/// Whether Debian's cron reads a file of this name from `/etc/cron.d` or
+/// the spool: letters, digits, `_` and `-` only (so `*.dpkg-old`, editor
+/// backups and dotfiles are skipped, as cron skips them).
+pub fn cron_reads_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+}
+
+/// What discovery found: the crontabs read, and a note for each one that
+/// could not be.
+#[derive(Debug, Default)]
+pub struct Discovered {
+    /// The crontabs read.
+    pub tabs: Vec<Loaded>,
+    /// `path: reason` for each crontab that could not be read.
+    pub problems: Vec<String>,
+}
+
+/// Reads the system crontab, `/etc/cron.d/*` and every user crontab in the
+/// spool that this user may read, under `root` (`/` on a live system).
+/// Missing files and directories, and a spool that cannot be listed (it
+/// is closed to all but root), are not problems: there is just nothing to
+/// read there.
+pub fn discover(root: &Path) -> Discovered {
+    let mut found = Discovered::default();
+    let under = |p: &str| root.join(p.trim_start_matches('/'));
+    let system = under(SYSTEM_CRONTAB);
+    if system.exists() {
+        push(&mut found, read(&system, Flavour::System, None), &system);
+    }
+    for (path, _) in listing(&under(CRON_D)) {
+        push(&mut found, read(&path, Flavour::System, None), &path);
+    }
+    for (path, name) in listing(&under(SPOOL)) {
+        match read(&path, Flavour::User, Some(name)) {
+            Ok(tab) => found.tabs.push(tab),
+            // Another user's crontab is closed to us: that is the rule.
+            Err(_) if denied(&path) => {}
+            Err(reason) => found.problems.push(format!("{}: {reason}", path.display())),
+        }
+    }
+    found
+}
+
+/// Whether opening `path` (without blocking) is refused for permission.
+fn denied(path: &Path) -> bool {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+        .is_err_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied)
+}
+
+fn push(found: &mut Discovered, read: Result<Loaded, String>, path: &Path) {
+    match read {
+        Ok(tab) => found.tabs.push(tab),
+        Err(reason) => found.problems.push(format!(
+            "{}: {reason}",
+            crate::escape::terminal(&path.display().to_string())
+        )),
+    }
+}
+
+/// The files of a directory whose names cron reads, sorted, at most
+/// [`MAX_CRONTABS`]; nothing when it cannot be listed.
+fn listing(dir: &Path) -> Vec<(PathBuf, String)> {
+    let Ok(read) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<(PathBuf, String)> = read
+        .take(MAX_CRONTABS * 4)
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            cron_reads_name(&name).then(|| (e.path(), name))
+        })
+        .collect();
+    names.sort();
+    names.truncate(MAX_CRONTABS);
+    names
+}
+
+/// The zone cron computes fires in when a crontab names none: `TZ` of the
+/// environment, else the system's (`/etc/localtime`), else UTC.
+pub fn system_zone() -> Tz {
+    if let Some(zone) = std::env::var("TZ")
+        .ok()
+        .and_then(|name| parse_zone(&name).ok())
+    {
+        return zone;
+    }
+    iana_time_zone::get_timezone()
+        .ok()
+        .and_then(|name| parse_zone(&name).ok())
+        .unwrap_or(Tz::UTC)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_debian_cron() {
+        for good in ["php", "e2scrub_all", "backup-db"] {
+            assert!(cron_reads_name(good), "{good}");
+        }
+        for bad in ["", ".placeholder", "php.dpkg-old", "job~", "a b"] {
+            assert!(!cron_reads_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn discovery_reads_the_three_places_and_skips_what_cron_skips() {
+        let root = tempfile::tempdir().unwrap();
+        let p = root.path();
+        fs::create_dir_all(p.join("etc/cron.d")).unwrap();
+        fs::create_dir_all(p.join("var/spool/cron/crontabs")).unwrap();
+        fs::write(p.join("etc/crontab"), "0 3 * * * root hb-write a 1d\n").unwrap();
+        fs::write(p.join("etc/cron.d/jobs"), "0 4 * * * root hb-write b 1d\n").unwrap();
+        fs::write(
+            p.join("etc/cron.d/jobs.dpkg-old"),
+            "0 4 * * * root hb-write c 1d\n",
+        )
+        .unwrap();
+        fs::create_dir(p.join("etc/cron.d/sub")).unwrap();
+        fs::write(
+            p.join("var/spool/cron/crontabs/alice"),
+            "0 5 * * * hb-write d 1d\n",
+        )
+        .unwrap();
+        let found = discover(p);
+        let names: Vec<String> = found
+            .tabs
+            .iter()
+            .map(|t| t.path.strip_prefix(p).unwrap().display().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "etc/crontab",
+                "etc/cron.d/jobs",
+                "var/spool/cron/crontabs/alice"
+            ]
+        );
+        assert_eq!(found.tabs[2].owner.as_deref(), Some("alice"));
+        assert_eq!(found.tabs[2].flavour, Flavour::User);
+        let sub = p.join("etc/cron.d/sub");
+        assert_eq!(
+            found.problems,
+            [format!("{}: not a regular file", sub.display())]
+        );
+    }
+
+    #[test]
+    fn fifos_and_big_files_are_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if made.is_ok_and(|s| s.success()) {
+            let err = read(&fifo, Flavour::User, None).unwrap_err();
+            assert!(err.contains("not a regular file"), "{err}");
+        } else {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "mkfifo is needed under CI"
+            );
+            eprintln!("SKIPPED: mkfifo is not available");
+        }
+        let big = dir.path().join("big");
+        fs::write(&big, vec![b'#'; MAX_CRONTAB_BYTES as usize + 1]).unwrap();
+        assert!(read(&big, Flavour::User, None)
+            .unwrap_err()
+            .contains("more than"));
+    }
+}

@@ -1,0 +1,158 @@
+//! Lint of the hb-write lines: what will make a job look late, alert late,
+//! or never report.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+
+use super::{Expectation, Source};
+use crate::record::format_duration;
+
+/// The interval judgement alerting this much later than the schedule would
+/// is worth a warning.
+const LATE_ALERT_WARNING_SECONDS: u64 = 86_400;
+
+/// A warning about one crontab line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lint {
+    /// The line.
+    pub source: Source,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl Lint {
+    /// A warning about `source`.
+    pub fn new(source: Source, message: String) -> Lint {
+        Lint { source, message }
+    }
+}
+
+impl fmt::Display for Lint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = format!("{}: {}", self.source, self.message);
+        f.write_str(&crate::escape::terminal(&text))
+    }
+}
+
+/// Warnings across all the hb-write lines found: the same job on two
+/// lines, and intervals that do not fit the schedule (measured over the
+/// year from `at`, with the stale `factor`).
+pub fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec<Lint> {
+    let mut warnings = Vec::new();
+    for (i, e) in found.iter().enumerate() {
+        if let Some(first) = found[..i].iter().find(|f| f.job == e.job) {
+            warnings.push(Lint::new(
+                e.source.clone(),
+                format!(
+                    "job `{}` is also written on {}; each job needs its own name",
+                    e.job, first.source
+                ),
+            ));
+        }
+        let Some(schedule) = &e.schedule else {
+            continue;
+        };
+        let Some(gap) = schedule.longest_gap(at) else {
+            continue;
+        };
+        let interval = e.interval;
+        if interval < gap {
+            warnings.push(Lint::new(
+                e.source.clone(),
+                format!(
+                    "the interval {} of job `{}` is shorter than the longest gap between its fires ({}), so judged by interval it looks late or stale between runs; declare {}",
+                    format_duration(interval),
+                    e.job,
+                    format_duration(gap),
+                    format_duration(gap)
+                ),
+            ));
+            continue;
+        }
+        let interval_alert = (factor * interval as f64) as u64;
+        let lateness = interval_alert.saturating_sub(gap);
+        if interval > gap && lateness >= LATE_ALERT_WARNING_SECONDS {
+            warnings.push(Lint::new(
+                e.source.clone(),
+                format!(
+                    "the interval {} of job `{}` is much longer than the longest gap between its fires ({}): judged by interval a missed run alerts only after {}; declare {}",
+                    format_duration(interval),
+                    e.job,
+                    format_duration(gap),
+                    format_duration(interval_alert),
+                    format_duration(gap)
+                ),
+            ));
+        }
+    }
+    warnings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::Schedule;
+    use chrono_tz::Tz;
+    use std::path::PathBuf;
+
+    fn job(name: &str, when: &str, interval: u64, line: usize) -> Expectation {
+        Expectation {
+            job: name.to_owned(),
+            interval,
+            schedule: Some(Schedule::parse(when, Tz::UTC).unwrap()),
+            source: Source {
+                file: PathBuf::from("tab"),
+                line,
+            },
+            user: None,
+            since: None,
+        }
+    }
+
+    fn at() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn matching_intervals_give_no_warning() {
+        let found = [
+            job("a", "0 3 * * *", 86_400, 1),
+            job("b", "0 3 * * 1-5", 3 * 86_400, 2),
+            job("c", "*/5 * * * *", 300, 3),
+            job("d", "0 * * * *", 7200, 4),
+        ];
+        assert_eq!(lint(&found, 2.0, at()), []);
+    }
+
+    #[test]
+    fn short_and_long_intervals_are_named_with_file_and_line() {
+        let found = [
+            job("x", "0 3 * * *", 300, 7),
+            job("y", "0 3 * * *", 3 * 86_400, 8),
+            job("w", "0 3 * * 1-5", 86_400, 9),
+        ];
+        let warnings = lint(&found, 2.0, at());
+        assert_eq!(warnings.len(), 3, "{warnings:#?}");
+        assert!(warnings[0]
+            .to_string()
+            .starts_with("tab:7: the interval 5m"));
+        assert!(warnings[0].message.contains("shorter"));
+        assert!(warnings[1].message.contains("only after 6d"));
+        assert!(warnings[2].message.contains("3d"));
+    }
+
+    #[test]
+    fn a_job_on_two_lines_is_named_at_the_second() {
+        let found = [
+            job("a", "0 3 * * *", 86_400, 1),
+            job("a", "0 4 * * *", 86_400, 5),
+        ];
+        let warnings = lint(&found, 2.0, at());
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].source.line, 5);
+        assert!(warnings[0].message.contains("tab:1"));
+    }
+}

@@ -1,0 +1,79 @@
+//! Where heartbeats live and all file I/O on them: the directory rule
+//! (here), the atomic write and retiring a job ([`write()`], [`retire`]),
+//! the scan ([`scan()`]), and the run lock ([`lock()`]).
+
+mod lock;
+mod scan;
+mod write;
+
+use std::fs::{self, DirBuilder};
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+
+pub use crate::record::{Content, Entry};
+pub use lock::{lock, RunLock, LOCK_FILE};
+pub use scan::scan;
+pub use write::{retire, write, write_file};
+
+/// The system-wide heartbeat directory. It is persistent, so a reboot does
+/// not erase the evidence that a job stopped running.
+pub const SYSTEM_DIR: &str = "/var/lib/cron-heartbeat";
+
+/// The file name ending of a heartbeat.
+pub const EXTENSION: &str = "last";
+
+/// Heartbeat files larger than this are not read: a heartbeat is a few
+/// hundred bytes, and a huge file is garbage.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024;
+
+/// The per-user fallback directory: `$XDG_STATE_HOME/cron-heartbeat`, by
+/// default `~/.local/state/cron-heartbeat`.
+pub fn user_dir() -> Option<PathBuf> {
+    dirs::state_dir().map(|d| d.join("cron-heartbeat"))
+}
+
+/// The default locations readers look in, in order: the system directory,
+/// then the user's state directory.
+pub fn default_locations() -> Vec<PathBuf> {
+    let mut all = vec![PathBuf::from(SYSTEM_DIR)];
+    all.extend(user_dir());
+    all
+}
+
+/// The directories a reader scans: the ones given, each of which must be a
+/// directory that can be listed, else every default location that exists.
+pub fn read_locations(given: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
+    if !given.is_empty() {
+        for dir in given {
+            fs::read_dir(dir).map_err(|source| Error::ReadDir {
+                path: dir.clone(),
+                source,
+            })?;
+        }
+        return Ok(given.to_vec());
+    }
+    let looked = default_locations();
+    let found: Vec<PathBuf> = looked.iter().filter(|d| d.is_dir()).cloned().collect();
+    if found.is_empty() {
+        return Err(Error::NoLocation { looked });
+    }
+    Ok(found)
+}
+
+/// The heartbeat file of `job` in `dir`.
+pub fn heartbeat_path(dir: &Path, job: &str) -> PathBuf {
+    dir.join(format!("{job}.{EXTENSION}"))
+}
+
+pub(crate) fn create_dir(dir: &Path) -> Result<(), Error> {
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o755)
+        .create(dir)
+        .map_err(|source| Error::CreateDir {
+            path: dir.to_owned(),
+            source,
+        })
+}

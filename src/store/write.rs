@@ -1,0 +1,101 @@
+//! Writing heartbeats and other files atomically, and retiring a job.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use atomicwrites::{AtomicFile, OverwriteBehavior};
+
+use super::{create_dir, heartbeat_path, user_dir, SYSTEM_DIR};
+use crate::error::Error;
+use crate::record::{validate_job, Heartbeat};
+
+/// Writes `record` atomically to `<dir>/<job>.last` and returns the path.
+///
+/// With `dir` given it is used (and created if missing). Without it the
+/// system directory is used when this process can write there, else the
+/// user's state directory.
+///
+/// The record goes to a temporary file in the same directory, which is
+/// flushed to disk and renamed over the heartbeat; then the directory is
+/// flushed. On failure the previous heartbeat is untouched and the temporary
+/// file is gone. A symlink at the heartbeat's path is replaced, not followed.
+pub fn write(dir: Option<&Path>, record: &Heartbeat) -> Result<PathBuf, Error> {
+    if let Some(dir) = dir {
+        return write_in(dir, record);
+    }
+    let system = Path::new(SYSTEM_DIR);
+    match write_in(system, record) {
+        Err(err) if is_not_permitted(&err) => match user_dir() {
+            Some(user) => write_in(&user, record),
+            None => Err(err),
+        },
+        other => other,
+    }
+}
+
+fn is_not_permitted(err: &Error) -> bool {
+    let source = match err {
+        Error::CreateDir { source, .. } | Error::Write { source, .. } => source,
+        _ => return false,
+    };
+    matches!(
+        source.kind(),
+        io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem
+    )
+}
+
+fn write_in(dir: &Path, record: &Heartbeat) -> Result<PathBuf, Error> {
+    if !dir.is_dir() {
+        create_dir(dir)?;
+    }
+    let path = heartbeat_path(dir, &record.job);
+    match write_file(&path, &record.to_json_line()) {
+        Ok(()) => Ok(path),
+        Err(Error::WriteFile { path, source }) => Err(Error::Write {
+            job: record.job.clone(),
+            path,
+            source,
+        }),
+        Err(other) => Err(other),
+    }
+}
+
+/// Replaces `path` with `bytes` atomically, as heartbeats are written: a
+/// reader sees the old file or the new one, never a part.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    AtomicFile::new(path, OverwriteBehavior::AllowOverwrite)
+        .write(|file| file.write_all(bytes))
+        .map_err(|err| Error::WriteFile {
+            path: path.to_owned(),
+            source: err.into(),
+        })
+}
+
+/// Retires `job`: removes its heartbeat from each of `dirs` where it exists,
+/// so that readers stop judging it. Returns the files removed.
+pub fn retire(dirs: &[PathBuf], job: &str) -> Result<Vec<PathBuf>, Error> {
+    validate_job(job)?;
+    let mut removed = Vec::new();
+    for dir in dirs {
+        let path = heartbeat_path(dir, job);
+        match fs::remove_file(&path) {
+            Ok(()) => removed.push(path),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(Error::Retire {
+                    job: job.to_owned(),
+                    path,
+                    source,
+                })
+            }
+        }
+    }
+    if removed.is_empty() {
+        return Err(Error::NotFound {
+            job: job.to_owned(),
+            looked: dirs.to_vec(),
+        });
+    }
+    Ok(removed)
+}

@@ -1,0 +1,65 @@
+//! Visible skips. A test that cannot run because a peer program or an API
+//! description is missing says so on the terminal, tagged with its name, with
+//! or without `--nocapture`; under `CI` it fails instead, since CI installs
+//! every peer (see `.ci/run`).
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// Skips the calling test: prints `SKIPPED <test>: <why>` straight to the
+/// process's stderr (past the test harness's capture, so it shows in the
+/// test's result line), or panics when `CI` is set.
+#[track_caller]
+pub fn skip(why: &str) {
+    let thread = std::thread::current();
+    let name = thread.name().unwrap_or("a test");
+    if std::env::var_os("CI").is_some() {
+        panic!("{name} cannot run under CI: {why}");
+    }
+    let _ = writeln!(std::io::stderr(), "SKIPPED {name}: {why}");
+}
+
+/// Whether `program` starts (run with `args`, output discarded); when it
+/// does not, the test skips visibly (see [`skip`]) naming the Debian package
+/// that brings it.
+#[track_caller]
+pub fn peer(program: &str, args: &[&str], package: &str) -> bool {
+    let found = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if !found {
+        skip(&format!(
+            "`{program}` is not installed (Debian package `{package}`; see .ci/run)"
+        ));
+    }
+    found
+}
+
+/// Whether the file at `path` exists; when it does not, the test skips
+/// visibly, saying which variable names another place.
+#[track_caller]
+pub fn file(path: &Path, what: &str, variable: &str) -> bool {
+    let found = path.is_file();
+    if !found {
+        skip(&format!(
+            "{what} {} is missing (set {variable})",
+            path.display()
+        ));
+    }
+    found
+}
+
+/// Skips the calling test because this machine cannot show what it checks
+/// (a system directory exists, the user is privileged): prints
+/// `SKIPPED <test>: <why>` like [`skip`], but does not fail under `CI`,
+/// where the same machine state may hold.
+pub fn not_here(why: &str) {
+    let thread = std::thread::current();
+    let name = thread.name().unwrap_or("a test");
+    let _ = writeln!(std::io::stderr(), "SKIPPED {name}: {why}");
+}
