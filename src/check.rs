@@ -32,7 +32,7 @@ pub const PROGRAM: &str = "hb-check";
 #[command(
     name = PROGRAM,
     version,
-    after_help = "Statuses:\n  ok       last run ok, age <= interval\n  late     last run ok, interval < age <= factor x interval\n  stale    age > factor x interval (overrides failed)\n  failed   the last run reported failure\n  invalid  the heartbeat cannot be read or used, or is dated in the future\n  missing  a job named with --expect has no heartbeat\n\nExit codes:\n  0  every job is ok\n  1  something is late and nothing worse, or no heartbeat was found\n  2  something is stale, failed, invalid or missing\n  3  could not check: no heartbeat directory, unreadable directory,\n     lock timeout, tracker failure, bad usage\n\nTracker: with --tracker-url, hb-check keeps one issue per host, titled\n`[heartbeat-checker] HOST: N job(s) need attention`, for the jobs that are\nstale, failed, invalid or missing: it opens it, edits it and comments when\nthe set changes, and closes it when every job recovers. The token comes from\nHB_TRACKER_TOKEN or --tracker-token-file, never from a flag."
+    after_help = "Statuses:\n  ok       last run ok, age <= interval\n  late     last run ok, interval < age <= factor x interval\n  running  a wrapped run within its maximum runtime (healthy)\n  stale    age > factor x interval (overrides failed), or running past its\n           maximum runtime (hung)\n  failed   the last run reported failure\n  invalid  the heartbeat cannot be read or used, or is dated in the future\n  missing  a job named with --expect has no heartbeat\n\nExit codes:\n  0  every job is ok\n  1  something is late and nothing worse, or no heartbeat was found\n  2  something is stale, failed, invalid or missing\n  3  could not check: no heartbeat directory, unreadable directory,\n     lock timeout, tracker failure, bad usage\n\nTracker: with --tracker-url, hb-check keeps one issue per host, titled\n`[heartbeat-checker] HOST: N job(s) need attention`, for the jobs that are\nstale, failed, invalid or missing: it opens it, edits it and comments when\nthe set changes, and closes it when every job recovers. The token comes from\nHB_TRACKER_TOKEN or --tracker-token-file, never from a flag."
 )]
 pub struct Args {
     /// Which heartbeats to read and how to judge them.
@@ -69,6 +69,22 @@ pub struct Args {
     /// The issue tracker that keeps the host's alert issue.
     #[command(flatten, next_help_heading = "Tracker")]
     pub tracker: TrackerArgs,
+
+    /// After each run, ping this dead man's switch (Healthchecks or Uptime
+    /// Kuma): success when hb-check could check (exit 0, 1 or 2), failure
+    /// when it could not (exit 3). It alerts when cron or hb-check stops.
+    #[arg(long = "ping", value_name = "URL", env = "HB_CHECK_PING_URL", value_parser = crate::ping::parse_url, hide_env_values = true)]
+    pub ping: Option<reqwest::Url>,
+
+    /// The protocol of the --ping URL.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "STYLE",
+        env = "HB_CHECK_PING_STYLE",
+        default_value = "healthchecks"
+    )]
+    pub ping_style: crate::ping::Style,
 }
 
 /// hb-check's output formats.
@@ -89,12 +105,32 @@ pub fn run(args: &Args) -> Check {
 /// Runs hb-check with `args`, printing the verdict to `stdout`, and returns
 /// the exit code. Errors go to standard error, one line each.
 pub fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
-    match try_run(args, stdout) {
+    let started = std::time::Instant::now();
+    let code = match try_run(args, stdout) {
         Ok(code) => code,
         Err(err) => {
             cli::report_error(PROGRAM, &err);
             Check::Unknown
         }
+    };
+    if let Some(url) = &args.ping {
+        ping_watcher(url, args.ping_style, code, started.elapsed());
+    }
+    code
+}
+
+/// Tells the dead man's switch that this run happened, and whether it
+/// could check. Best effort: a failed ping is one warning line.
+fn ping_watcher(url: &reqwest::Url, style: crate::ping::Style, code: Check, took: Duration) {
+    use crate::ping::{Ping, Pinger, BUDGET};
+    let ping = Ping::Beat {
+        ok: code != Check::Unknown,
+        body: Some(format!("hb-check exit code {}", code as u8)),
+        duration: Some(took),
+    };
+    match Pinger::new(url.clone(), style) {
+        Ok(pinger) => pinger.send_or_warn(PROGRAM, &ping, BUDGET),
+        Err(why) => eprintln!("{PROGRAM}: warning: no ping: {why}"),
     }
 }
 

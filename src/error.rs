@@ -61,6 +61,20 @@ pub enum Error {
         /// The directories looked in.
         looked: Vec<PathBuf>,
     },
+    /// A pause file could not be removed.
+    Resume {
+        /// The pause file.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// A job (or the host, `None`) to resume has no pause file.
+    NotPaused {
+        /// The job; `None` for the host pause.
+        job: Option<String>,
+        /// The directories looked in.
+        looked: Vec<PathBuf>,
+    },
     /// No heartbeat directory exists where readers look by default.
     NoLocation {
         /// Every place looked at.
@@ -242,6 +256,22 @@ impl fmt::Display for Error {
                 "cannot retire job `{job}`: it has no heartbeat in {}",
                 join_paths(looked)
             ),
+            Error::Resume { path, source } => write!(
+                f,
+                "cannot resume: cannot remove {}: {source}",
+                terminal(&path.to_string_lossy())
+            ),
+            Error::NotPaused { job: Some(job), looked } => write!(
+                f,
+                "cannot resume job `{job}`: it is not paused (no pause file in {})",
+                join_paths(looked)
+            ),
+            Error::NotPaused { job: None, looked } => write!(
+                f,
+                "cannot resume the host: it is not paused (no {} in {})",
+                crate::pause::HOST_PAUSE_FILE,
+                join_paths(looked)
+            ),
             Error::NoLocation { looked } => {
                 write!(
                     f,
@@ -298,6 +328,7 @@ impl std::error::Error for Error {
             | Error::Write { source, .. }
             | Error::WriteFile { source, .. }
             | Error::Retire { source, .. }
+            | Error::Resume { source, .. }
             | Error::ReadDir { source, .. }
             | Error::Lock { source, .. }
             | Error::TokenFile { source, .. } => Some(source),
@@ -308,6 +339,7 @@ impl std::error::Error for Error {
             Error::InvalidJob { .. }
             | Error::InvalidInterval { .. }
             | Error::NotFound { .. }
+            | Error::NotPaused { .. }
             | Error::NoLocation { .. }
             | Error::LockTimeout { .. }
             | Error::TokenFileMode { .. }

@@ -291,7 +291,7 @@ impl Pinger {
     pub fn send_or_warn(&self, program: &str, ping: &Ping, budget: Duration) {
         if let Err(why) = self.send(ping, budget) {
             eprintln!(
-                "{program}: warning: the ping to {} failed: {why} (the heartbeat is written; the exit code is unchanged)",
+                "{program}: warning: the ping to {} failed: {why}; the exit code is unchanged",
                 crate::escape::terminal(self.host())
             );
         }

@@ -157,10 +157,14 @@ pub fn run(wrap: Wrap) -> u8 {
             eprintln!("{note}");
         }
     }
-    write(
-        &dir,
-        &final_record(base, &outcome, started_at, wrap.keep_output),
-    );
+    let last = final_record(base, &outcome, started_at, wrap.keep_output);
+    write(&dir, &last);
+    // The finished run joins the job's history; the running record never
+    // does.
+    let run = crate::history::Run::of(&last);
+    if let Err(err) = store::append_history(&dir, &last.job, &run) {
+        crate::cli::report_error(PROGRAM, &err);
+    }
     drop(_lock);
 
     if let Some(pinger) = pinger {

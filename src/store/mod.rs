@@ -1,8 +1,12 @@
 //! Where heartbeats live and all file I/O on them: the directory rule
-//! (here), the atomic write and retiring a job ([`write()`], [`retire`]),
+//! (here), the atomic write and retiring a job ([`write()`], [`retire`];
+//! the durable replace itself and its temporary names in `atomic`),
 //! the scan ([`scan()`]), and the run lock ([`lock()`]).
 
+mod atomic;
+mod history_file;
 mod lock;
+mod pause_file;
 mod scan;
 mod write;
 
@@ -13,7 +17,12 @@ use std::path::{Path, PathBuf};
 use crate::error::Error;
 
 pub use crate::record::{Content, Entry};
+pub use atomic::{is_temporary_name, temporary_name, MODE, TEMP_SUFFIX};
+pub use history_file::{
+    append_history, history_path, read_history, HISTORY_EXTENSION, HISTORY_READ_MAX,
+};
 pub use lock::{lock, RunLock, LOCK_FILE};
+pub use pause_file::{pause_path, read_pause, remove_pause, scan_pauses, write_pause, PauseEntry};
 pub use scan::scan;
 pub use write::{retire, write, write_file};
 

@@ -138,6 +138,11 @@ pub fn run(
         .stdin(Stdio::inherit())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    // SAFETY: the hook only calls sigemptyset, sigaddset and
+    // pthread_sigmask, all async-signal-safe, and allocates nothing.
+    unsafe {
+        command.pre_exec(signal::unblock_forwarded);
+    }
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(err) => {

@@ -23,12 +23,27 @@ fn forwarded_set() -> libc::sigset_t {
 
 /// Blocks the forwarded signals in the calling thread and in every thread it
 /// starts afterwards, so they wait for [`wait_signal`] instead of killing
-/// the process. Call it before starting any thread. A child started by
-/// `std::process::Command` gets an empty mask again.
+/// the process. Call it before starting any thread; a child must undo it
+/// with [`unblock_forwarded`] before `exec`.
 pub fn block_forwarded() -> io::Result<()> {
     let set = forwarded_set();
     // SAFETY: a valid set and a null old-set pointer.
     let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::from_raw_os_error(rc))
+    }
+}
+
+/// Unblocks the forwarded signals in the calling thread. Only
+/// async-signal-safe calls: it runs in a forked child before `exec`, so the
+/// command starts with the signal mask a program expects (the mask is
+/// inherited across `exec`, and std does not reset it).
+pub fn unblock_forwarded() -> io::Result<()> {
+    let set = forwarded_set();
+    // SAFETY: a valid set and a null old-set pointer.
+    let rc = unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut()) };
     if rc == 0 {
         Ok(())
     } else {

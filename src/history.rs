@@ -1,0 +1,398 @@
+//! Run history: the line format of `<job>.history` and what is computed from
+//! it (consecutive failures, the strip of recent runs, the success rate and
+//! the median duration). Pure: the file lives in [`crate::store`].
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::record::{rfc3339_any, rfc3339_seconds, Heartbeat, RunStatus};
+
+/// The most runs a history keeps: the newest ones.
+pub const HISTORY_MAX: usize = 200;
+
+/// How many runs the strip shows.
+pub const STRIP_LEN: usize = 14;
+
+/// One finished run: one line of `<job>.history`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    /// When the run's heartbeat was written, RFC 3339 in UTC.
+    #[serde(serialize_with = "rfc3339_seconds", deserialize_with = "rfc3339_any")]
+    pub timestamp: DateTime<Utc>,
+    /// How the run ended.
+    pub status: RunStatus,
+    /// The job's exit code, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// How long the run took, in seconds, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<f64>,
+}
+
+impl Run {
+    /// The history line for the run a heartbeat records.
+    pub fn of(record: &Heartbeat) -> Run {
+        Run {
+            timestamp: record.timestamp,
+            status: record.status,
+            exit_code: record.exit_code,
+            duration_seconds: record.duration_seconds,
+        }
+    }
+
+    /// The run as one line of JSON, newline included.
+    pub fn to_json_line(&self) -> Vec<u8> {
+        let mut line = serde_json::to_vec(self).expect("a run always serialises");
+        line.push(b'\n');
+        line
+    }
+
+    /// Parses one line; `None` when it is not a run (a torn or foreign
+    /// line), which readers skip.
+    pub fn from_line(line: &[u8]) -> Option<Run> {
+        let run: Run = serde_json::from_slice(line).ok()?;
+        // A duration that no run can have is dropped, not trusted.
+        let duration = run.duration_seconds.filter(|d| d.is_finite() && *d >= 0.0);
+        Some(Run {
+            duration_seconds: duration,
+            ..run
+        })
+    }
+}
+
+/// Parses a history file's bytes: every line that is a run, oldest first,
+/// at most the newest [`HISTORY_MAX`]. Corrupt lines are skipped.
+pub fn parse(bytes: &[u8]) -> Vec<Run> {
+    let mut runs: Vec<Run> = bytes
+        .split(|b| *b == b'\n')
+        .filter(|line| !line.is_empty())
+        .filter_map(Run::from_line)
+        .collect();
+    if runs.len() > HISTORY_MAX {
+        runs.drain(..runs.len() - HISTORY_MAX);
+    }
+    runs
+}
+
+/// Whether a line looks like a whole record, cheaply: it starts with `{`
+/// and ends with `}`. Compaction keeps such lines and drops the rest
+/// (a torn line from a writer that died mid-write).
+pub fn looks_whole(line: &[u8]) -> bool {
+    line.first() == Some(&b'{') && line.last() == Some(&b'}')
+}
+
+/// How many runs failed in a row, counted back from the newest.
+pub fn consecutive_failures(runs: &[Run]) -> u32 {
+    let count = runs
+        .iter()
+        .rev()
+        .take_while(|r| r.status == RunStatus::Fail)
+        .count();
+    u32::try_from(count).unwrap_or(u32::MAX)
+}
+
+/// The consecutive failures behind the latest heartbeat: the history's
+/// count when its newest run is the heartbeat's, else the heartbeat's own
+/// run on top of the history (its history line was not written).
+pub fn consecutive_failures_with(record: &Heartbeat, runs: &[Run]) -> u32 {
+    if record.status != RunStatus::Fail {
+        return 0;
+    }
+    match runs.last() {
+        Some(newest) if newest.timestamp == record.timestamp => consecutive_failures(runs),
+        _ => consecutive_failures(runs).saturating_add(1),
+    }
+}
+
+/// One place in the strip of recent runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mark {
+    /// A run that reported success.
+    Ok,
+    /// A run that reported failure.
+    Fail,
+    /// A run that was due and never came.
+    Missed,
+}
+
+impl Mark {
+    /// The ASCII character: `+`, `x` or `?`.
+    pub fn ascii(self) -> char {
+        match self {
+            Mark::Ok => '+',
+            Mark::Fail => 'x',
+            Mark::Missed => '?',
+        }
+    }
+
+    /// The Unicode character for a UTF-8 terminal: `✓`, `✗` or `·`.
+    pub fn unicode(self) -> char {
+        match self {
+            Mark::Ok => '✓',
+            Mark::Fail => '✗',
+            Mark::Missed => '·',
+        }
+    }
+}
+
+/// The recent runs of one job, as the report shows them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recent {
+    /// The last [`STRIP_LEN`] runs, oldest first, expected runs that never
+    /// came included.
+    pub marks: Vec<Mark>,
+    /// The share of the marks that are successful runs, from 0 to 1; `None`
+    /// without any mark.
+    pub success_rate: Option<f64>,
+    /// The median duration of the strip's runs that recorded one, in
+    /// seconds.
+    pub median_duration: Option<f64>,
+}
+
+impl Recent {
+    /// The strip in ASCII (`++x?+`) or Unicode.
+    pub fn strip(&self, unicode: bool) -> String {
+        self.marks
+            .iter()
+            .map(|m| if unicode { m.unicode() } else { m.ascii() })
+            .collect()
+    }
+}
+
+/// How many runs were due in a silence of `gap` seconds between two runs of
+/// a job that runs every `interval` seconds and counts as stale past
+/// `factor` intervals: none while the silence stays within `factor`
+/// intervals (a late run is not a missed one), else the whole intervals it
+/// spans, at least one. `trailing` marks the silence since the newest run,
+/// where the next run is not due yet.
+fn missed_in(gap: i64, interval: u64, factor: f64, trailing: bool) -> usize {
+    let interval = interval.max(1) as f64;
+    let gap = gap.max(0) as f64;
+    if gap <= factor * interval {
+        return 0;
+    }
+    let spans = gap / interval;
+    let missed = if trailing {
+        spans.floor()
+    } else {
+        spans.round() - 1.0
+    };
+    // Bounded: the strip never shows more than STRIP_LEN marks.
+    (missed.max(1.0).min(STRIP_LEN as f64)) as usize
+}
+
+/// The strip of the last [`STRIP_LEN`] runs from `runs` (oldest first), with
+/// `?` for runs that were due and never came when the interval is known,
+/// judged at `now` with the stale `factor`.
+pub fn recent(runs: &[Run], interval: Option<u64>, factor: f64, now: DateTime<Utc>) -> Recent {
+    let mut marks = Vec::with_capacity(STRIP_LEN);
+    let mut durations = Vec::new();
+    let mut later = now;
+    let mut trailing = true;
+    // A run still in progress is no finished run (its line should never
+    // have been written).
+    for run in runs.iter().rev().filter(|r| r.status != RunStatus::Running) {
+        if let Some(interval) = interval {
+            let gap = (later - run.timestamp).num_seconds();
+            let missed = missed_in(gap, interval, factor, trailing);
+            marks.extend(std::iter::repeat_n(Mark::Missed, missed));
+        }
+        if marks.len() >= STRIP_LEN {
+            break;
+        }
+        marks.push(match run.status {
+            RunStatus::Ok | RunStatus::Running => Mark::Ok,
+            RunStatus::Fail => Mark::Fail,
+        });
+        durations.extend(run.duration_seconds);
+        later = run.timestamp;
+        trailing = false;
+        if marks.len() >= STRIP_LEN {
+            break;
+        }
+    }
+    marks.truncate(STRIP_LEN);
+    marks.reverse();
+    let ok = marks.iter().filter(|m| **m == Mark::Ok).count();
+    let success_rate = (!marks.is_empty()).then(|| ok as f64 / marks.len() as f64);
+    Recent {
+        marks,
+        success_rate,
+        median_duration: median(&mut durations),
+    }
+}
+
+/// The median of `values` (the mean of the middle two for an even count).
+fn median(values: &mut [f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    Some(if values.len().is_multiple_of(2) {
+        (values[mid - 1] + values[mid]) / 2.0
+    } else {
+        values[mid]
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_800_000_000 + seconds, 0).unwrap()
+    }
+
+    fn run(seconds: i64, status: RunStatus, duration: Option<f64>) -> Run {
+        Run {
+            timestamp: at(seconds),
+            status,
+            exit_code: None,
+            duration_seconds: duration,
+        }
+    }
+
+    #[test]
+    fn lines_round_trip_and_corrupt_ones_are_skipped() {
+        let r = Run {
+            exit_code: Some(3),
+            ..run(0, RunStatus::Fail, Some(1.5))
+        };
+        let line = r.to_json_line();
+        assert_eq!(
+            String::from_utf8(line.clone()).unwrap(),
+            "{\"timestamp\":\"2027-01-15T08:00:00Z\",\"status\":\"fail\",\"exit_code\":3,\"duration_seconds\":1.5}\n"
+        );
+        let mut file = line.clone();
+        file.extend_from_slice(b"{\"timestamp\":\"2027-01-15T08:0\n");
+        file.extend_from_slice(b"garbage\n\n");
+        file.extend_from_slice(
+            b"{\"timestamp\":\"2027-01-15T08:00:00Z\",\"status\":\"ok\",\"duration_seconds\":-4}\n",
+        );
+        file.extend_from_slice(&line[..line.len() - 1]);
+        let runs = parse(&file);
+        assert_eq!(runs.len(), 3);
+        assert_eq!(runs[0], r);
+        assert_eq!(
+            runs[1].duration_seconds, None,
+            "a negative duration is dropped"
+        );
+        assert_eq!(runs[2], r, "a last line without a newline still counts");
+    }
+
+    #[test]
+    fn parse_keeps_the_newest_two_hundred() {
+        let mut file = Vec::new();
+        for i in 0..250 {
+            file.extend(run(i, RunStatus::Ok, None).to_json_line());
+        }
+        let runs = parse(&file);
+        assert_eq!(runs.len(), HISTORY_MAX);
+        assert_eq!(runs[0].timestamp, at(50));
+        assert_eq!(runs[199].timestamp, at(249));
+    }
+
+    #[test]
+    fn whole_lines_are_told_from_torn_ones() {
+        assert!(looks_whole(b"{\"a\":1}"));
+        assert!(!looks_whole(b"{\"a\":"));
+        assert!(!looks_whole(b""));
+    }
+
+    #[test]
+    fn failures_are_counted_back_to_the_last_success() {
+        use RunStatus::{Fail, Ok};
+        let runs: Vec<Run> = [Fail, Ok, Fail, Fail]
+            .iter()
+            .enumerate()
+            .map(|(i, s)| run(i as i64 * 60, *s, None))
+            .collect();
+        assert_eq!(consecutive_failures(&runs), 2);
+        assert_eq!(consecutive_failures(&runs[..2]), 0);
+        assert_eq!(consecutive_failures(&[]), 0);
+        let record = |seconds, status| Heartbeat {
+            version: 1,
+            job: "j".to_owned(),
+            timestamp: at(seconds),
+            interval_seconds: 60,
+            host: "h".to_owned(),
+            pid: 1,
+            status,
+            exit_code: None,
+            duration_seconds: None,
+            message: None,
+            started_at: None,
+            consecutive_failures: None,
+            max_runtime_seconds: None,
+        };
+        assert_eq!(consecutive_failures_with(&record(180, Fail), &runs), 2);
+        assert_eq!(
+            consecutive_failures_with(&record(240, Fail), &runs),
+            3,
+            "a heartbeat newer than the history adds its own failure"
+        );
+        assert_eq!(consecutive_failures_with(&record(240, Ok), &runs), 0);
+    }
+
+    #[test]
+    fn the_strip_shows_runs_and_missed_ones_oldest_first() {
+        use RunStatus::{Fail, Ok};
+        // Hourly job: ok, fail, (two missed: a 3 h gap), ok, ok.
+        let runs = [
+            run(0, Ok, Some(10.0)),
+            run(3600, Fail, Some(30.0)),
+            run(3 * 3600 + 3600, Ok, Some(20.0)),
+            run(5 * 3600, Ok, None),
+        ];
+        let r = recent(&runs, Some(3600), 2.0, at(5 * 3600 + 60));
+        assert_eq!(r.strip(false), "+x??++");
+        assert_eq!(r.strip(true), "✓✗··✓✓");
+        assert_eq!(r.success_rate, Some(3.0 / 6.0));
+        assert_eq!(r.median_duration, Some(20.0));
+        // Without an interval nothing counts as missed.
+        let r = recent(&runs, None, 2.0, at(5 * 3600 + 60));
+        assert_eq!(r.strip(false), "+x++");
+        assert_eq!(r.success_rate, Some(0.75));
+    }
+
+    #[test]
+    fn a_late_run_is_not_a_missed_one_but_silence_since_is() {
+        use RunStatus::Ok;
+        let runs = [run(0, Ok, None), run(7000, Ok, None)];
+        // 7000 s is within twice the hourly interval: late, not missed.
+        assert_eq!(recent(&runs, Some(3600), 2.0, at(7000)).strip(false), "++");
+        // Silent for 3.5 h since the newest run: three runs were due.
+        let r = recent(&runs, Some(3600), 2.0, at(7000 + 12_600));
+        assert_eq!(r.strip(false), "++???");
+        assert_eq!(r.median_duration, None);
+    }
+
+    #[test]
+    fn the_strip_is_bounded_and_keeps_the_newest() {
+        let mut runs: Vec<Run> = (0..40)
+            .map(|i| {
+                let status = if i % 2 == 0 {
+                    RunStatus::Ok
+                } else {
+                    RunStatus::Fail
+                };
+                run(i * 60, status, Some(i as f64))
+            })
+            .collect();
+        let r = recent(&runs, Some(60), 2.0, at(39 * 60));
+        assert_eq!(r.marks.len(), STRIP_LEN);
+        assert_eq!(r.strip(false), "+x+x+x+x+x+x+x");
+        assert_eq!(r.success_rate, Some(0.5));
+        // The median of 26..=39 is 32.5.
+        assert_eq!(r.median_duration, Some(32.5));
+        // A silence of years is at most a full strip of `?`.
+        runs.truncate(1);
+        let r = recent(&runs, Some(60), 2.0, at(400 * 86_400));
+        assert_eq!(r.strip(false), "?".repeat(STRIP_LEN));
+        assert_eq!(r.success_rate, Some(0.0));
+        assert_eq!(recent(&[], Some(60), 2.0, at(0)).success_rate, None);
+    }
+}

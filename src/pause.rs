@@ -1,0 +1,187 @@
+//! Pauses: the record of `<job>.pause` (one job) and `_host.pause` (every
+//! job in a directory), and when one applies. Pure: the files live in
+//! [`crate::store`].
+
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::record::{rfc3339_any, rfc3339_seconds, truncate_message, validate_job};
+
+/// The pause record's format version.
+pub const PAUSE_VERSION: u32 = 1;
+
+/// The file name of a host-wide pause. A job name starts with a letter or a
+/// digit, so no job's pause can have this name.
+pub const HOST_PAUSE_FILE: &str = "_host.pause";
+
+/// The file name ending of a job's pause.
+pub const PAUSE_EXTENSION: &str = "pause";
+
+/// The longest pause, in seconds: 400 days, like the longest interval.
+pub const PAUSE_MAX: u64 = 400 * 86_400;
+
+/// One pause: until when alerts stay quiet, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pause {
+    /// Format version; [`PAUSE_VERSION`].
+    pub version: u32,
+    /// The paused job; `None` for a host-wide pause.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
+    /// When the pause was set.
+    #[serde(serialize_with = "rfc3339_seconds", deserialize_with = "rfc3339_any")]
+    pub since: DateTime<Utc>,
+    /// When it ends by itself.
+    #[serde(serialize_with = "rfc3339_seconds", deserialize_with = "rfc3339_any")]
+    pub until: DateTime<Utc>,
+    /// Why, as given with `--reason`; at most 1 KiB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl Pause {
+    /// A pause of `job` (or the whole host) for `seconds` from `now`.
+    pub fn new(
+        job: Option<&str>,
+        now: DateTime<Utc>,
+        seconds: u64,
+        reason: Option<&str>,
+    ) -> Result<Pause, String> {
+        if !(1..=PAUSE_MAX).contains(&seconds) {
+            return Err("a pause lasts from 1 second to 400 days".to_owned());
+        }
+        // Stored to the second, so what is written is what is read back.
+        let now = now.trunc_subsecs(0);
+        let length = chrono::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX));
+        let until = now
+            .checked_add_signed(length)
+            .ok_or("the pause would end past the calendar's end")?;
+        Ok(Pause {
+            version: PAUSE_VERSION,
+            job: job.map(str::to_owned),
+            since: now,
+            until,
+            reason: reason
+                .map(|r| truncate_message(r).to_owned())
+                .filter(|r| !r.trim().is_empty()),
+        })
+    }
+
+    /// The record as one line of JSON, newline included.
+    pub fn to_json_line(&self) -> Vec<u8> {
+        let mut line = serde_json::to_vec(self).expect("a pause always serialises");
+        line.push(b'\n');
+        line
+    }
+
+    /// Parses a pause file for `job` (`None`: the host pause file). A pause
+    /// that names another job than its file is refused.
+    pub fn from_json(bytes: &[u8], job: Option<&str>) -> Result<Pause, String> {
+        let pause: Pause = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        if pause.version != PAUSE_VERSION {
+            return Err(format!(
+                "pause format version {} is not supported (this reader knows version {PAUSE_VERSION})",
+                pause.version
+            ));
+        }
+        if let Some(named) = &pause.job {
+            validate_job(named).map_err(|e| e.to_string())?;
+        }
+        if pause.job.as_deref() != job {
+            return Err(match job {
+                Some(job) => format!("the pause file of job `{job}` names another job"),
+                None => "the host pause file names a job".to_owned(),
+            });
+        }
+        Ok(pause)
+    }
+
+    /// Whether the pause holds at `now`: until its end time, which is not
+    /// itself paused.
+    pub fn is_active(&self, now: DateTime<Utc>) -> bool {
+        now < self.until
+    }
+
+    /// `until 2026-11-22T05:00:00Z` and the reason, for a report line.
+    pub fn describe(&self) -> String {
+        let until = self.until.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let scope = if self.job.is_some() {
+            ""
+        } else {
+            " (host-wide)"
+        };
+        match &self.reason {
+            Some(reason) => format!("paused{scope} until {until}: {reason}"),
+            None => format!("paused{scope} until {until}"),
+        }
+    }
+}
+
+/// The pause that applies at `now`: the job's own or the host's, whichever
+/// ends later.
+pub fn effective<'a>(
+    own: Option<&'a Pause>,
+    host: Option<&'a Pause>,
+    now: DateTime<Utc>,
+) -> Option<&'a Pause> {
+    [own, host]
+        .into_iter()
+        .flatten()
+        .filter(|p| p.is_active(now))
+        .max_by_key(|p| p.until)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_800_000_000 + seconds, 0).unwrap()
+    }
+
+    #[test]
+    fn a_pause_round_trips_and_ends_by_itself() {
+        let pause = Pause::new(Some("backup"), at(0), 7200, Some("disk swap")).unwrap();
+        let line = pause.to_json_line();
+        assert_eq!(
+            String::from_utf8(line.clone()).unwrap(),
+            "{\"version\":1,\"job\":\"backup\",\"since\":\"2027-01-15T08:00:00Z\",\"until\":\"2027-01-15T10:00:00Z\",\"reason\":\"disk swap\"}\n"
+        );
+        assert_eq!(Pause::from_json(&line, Some("backup")).unwrap(), pause);
+        assert!(pause.is_active(at(7199)));
+        assert!(!pause.is_active(at(7200)));
+        assert_eq!(
+            pause.describe(),
+            "paused until 2027-01-15T10:00:00Z: disk swap"
+        );
+    }
+
+    #[test]
+    fn lengths_and_names_are_checked() {
+        assert!(Pause::new(None, at(0), 0, None).is_err());
+        assert!(Pause::new(None, at(0), PAUSE_MAX + 1, None).is_err());
+        let host = Pause::new(None, at(0), 60, Some("  ")).unwrap();
+        assert_eq!(host.reason, None, "a blank reason is no reason");
+        let line = host.to_json_line();
+        assert!(Pause::from_json(&line, None).is_ok());
+        assert!(Pause::from_json(&line, Some("backup")).is_err());
+        let own = Pause::new(Some("a"), at(0), 60, None)
+            .unwrap()
+            .to_json_line();
+        assert!(Pause::from_json(&own, Some("b")).is_err());
+        assert!(Pause::from_json(&own, None).is_err());
+        assert!(Pause::from_json(b"{\"version\":2}", None).is_err());
+        assert!(Pause::from_json(b"garbage", None).is_err());
+    }
+
+    #[test]
+    fn the_later_active_pause_applies() {
+        let own = Pause::new(Some("a"), at(0), 100, None).unwrap();
+        let host = Pause::new(None, at(0), 50, None).unwrap();
+        assert_eq!(effective(Some(&own), Some(&host), at(10)), Some(&own));
+        assert_eq!(effective(None, Some(&host), at(10)), Some(&host));
+        assert_eq!(effective(Some(&own), Some(&host), at(60)), Some(&own));
+        assert_eq!(effective(Some(&own), Some(&host), at(100)), None);
+    }
+}

@@ -1,0 +1,315 @@
+//! `<dir>/<job>.history`: one JSON line per finished run, the newest
+//! [`HISTORY_MAX`] kept.
+//!
+//! A writer opens the file for appending, takes a short exclusive `flock`
+//! on it, checks that the path still names the file it opened (a compaction
+//! may have replaced it meanwhile; then it opens again), appends its line in
+//! one `write`, and, once the file holds more than [`HISTORY_MAX`] lines,
+//! rewrites it with the newest ones to a temporary file renamed over it,
+//! still under the lock. So concurrent writers neither lose nor tear a line,
+//! and a reader sees the old file or the new one. The history is not flushed
+//! to disk (the heartbeat is): after a power cut the newest lines may be
+//! missing, never garbled.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::error::Error;
+use crate::history::{looks_whole, parse, Run, HISTORY_MAX};
+
+/// The file name ending of a run history.
+pub const HISTORY_EXTENSION: &str = "history";
+
+/// At most this many bytes from the end of a history are read; a history of
+/// 200 runs is about 20 KiB, and anything before this is garbage.
+pub const HISTORY_READ_MAX: u64 = 256 * 1024;
+
+/// The shortest line a run can have (`{"timestamp":"…Z","status":"ok"}`): a
+/// history no longer than `HISTORY_MAX` such lines cannot need compacting,
+/// so it is not read.
+const SHORTEST_LINE: u64 = 50;
+
+/// How long a writer waits for the history lock before giving up on the
+/// line (the heartbeat itself is already written).
+const LOCK_WAIT: Duration = Duration::from_secs(2);
+
+/// How often a writer opens the file again after finding it replaced.
+const REOPEN_TRIES: u32 = 16;
+
+/// The run history of `job` in `dir`.
+pub fn history_path(dir: &Path, job: &str) -> PathBuf {
+    dir.join(format!("{job}.{HISTORY_EXTENSION}"))
+}
+
+fn failed(path: &Path, source: io::Error) -> Error {
+    Error::WriteFile {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// Appends `run` to the history of `job` in `dir`, and compacts the history
+/// to its newest [`HISTORY_MAX`] lines when it holds more.
+pub fn append_history(dir: &Path, job: &str, run: &Run) -> Result<(), Error> {
+    let path = history_path(dir, job);
+    let line = run.to_json_line();
+    for _ in 0..REOPEN_TRIES {
+        let file = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create(true)
+            .mode(0o644)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+            .open(&path)
+            .map_err(|e| failed(&path, e))?;
+        let opened = file.metadata().map_err(|e| failed(&path, e))?;
+        if !opened.is_file() {
+            return Err(failed(&path, io::Error::other("not a regular file")));
+        }
+        lock_bounded(&file).map_err(|e| failed(&path, e))?;
+        // Held now; the lock is released when `file` is closed.
+        match fs::symlink_metadata(&path) {
+            Ok(now) if now.dev() == opened.dev() && now.ino() == opened.ino() => {}
+            // Replaced (or removed) by another writer's compaction or a
+            // retire between open and lock: start over on the new file.
+            Ok(_) | Err(_) => continue,
+        }
+        return append_locked(&file, &path, dir, job, &line);
+    }
+    Err(failed(
+        &path,
+        io::Error::other("the file kept being replaced while appending"),
+    ))
+}
+
+fn lock_bounded(file: &File) -> io::Result<()> {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(fs::TryLockError::WouldBlock) => {}
+            Err(fs::TryLockError::Error(err)) => return Err(err),
+        }
+        if started.elapsed() >= LOCK_WAIT {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "another writer held its lock for more than {}s",
+                    LOCK_WAIT.as_secs()
+                ),
+            ));
+        }
+        thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(20));
+    }
+}
+
+fn append_locked(
+    file: &File,
+    path: &Path,
+    dir: &Path,
+    job: &str,
+    line: &[u8],
+) -> Result<(), Error> {
+    let len = file.metadata().map_err(|e| failed(path, e))?.len();
+    let mut bytes = Vec::with_capacity(line.len() + 1);
+    if len > 0 {
+        // A line torn by a writer that died mid-write is ended first, so
+        // that it does not swallow this one.
+        let mut last = [0u8; 1];
+        file.read_exact_at(&mut last, len - 1)
+            .map_err(|e| failed(path, e))?;
+        if last[0] != b'\n' {
+            bytes.push(b'\n');
+        }
+    }
+    bytes.extend_from_slice(line);
+    let mut writer = file;
+    writer.write_all(&bytes).map_err(|e| failed(path, e))?;
+    let len = len + bytes.len() as u64;
+    if len > SHORTEST_LINE * HISTORY_MAX as u64 {
+        compact(file, path, dir, job, len)?;
+    }
+    Ok(())
+}
+
+/// Rewrites the history with its newest [`HISTORY_MAX`] whole lines when it
+/// holds more, through a temporary file renamed over it.
+fn compact(file: &File, path: &Path, dir: &Path, job: &str, len: u64) -> Result<(), Error> {
+    let tail = read_tail(file, len).map_err(|e| failed(path, e))?;
+    let lines: Vec<&[u8]> = tail
+        .split(|b| *b == b'\n')
+        .filter(|l| looks_whole(l))
+        .collect();
+    let whole_file = len <= HISTORY_READ_MAX;
+    if whole_file && lines.len() <= HISTORY_MAX && !tail.split(|b| *b == b'\n').any(torn) {
+        return Ok(());
+    }
+    let keep = &lines[lines.len().saturating_sub(HISTORY_MAX)..];
+    let mut out = Vec::with_capacity(tail.len());
+    for line in keep {
+        out.extend_from_slice(line);
+        out.push(b'\n');
+    }
+    let temp = dir.join(format!(
+        ".{job}.{HISTORY_EXTENSION}.{}.tmp",
+        std::process::id()
+    ));
+    let written = write_new(&temp, &out).and_then(|()| fs::rename(&temp, path));
+    if let Err(err) = written {
+        let _ = fs::remove_file(&temp);
+        return Err(failed(path, err));
+    }
+    Ok(())
+}
+
+fn torn(line: &[u8]) -> bool {
+    !line.is_empty() && !looks_whole(line)
+}
+
+fn write_new(temp: &Path, bytes: &[u8]) -> io::Result<()> {
+    let open = || {
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(temp)
+    };
+    let mut file = match open() {
+        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
+            // Left by a writer of the same pid that died; it is ours to drop.
+            fs::remove_file(temp)?;
+            open()?
+        }
+        other => other?,
+    };
+    file.write_all(bytes)
+}
+
+/// The last [`HISTORY_READ_MAX`] bytes of `file`, which is `len` bytes long,
+/// starting at a line's beginning.
+fn read_tail(file: &File, len: u64) -> io::Result<Vec<u8>> {
+    let start = len.saturating_sub(HISTORY_READ_MAX);
+    let mut reader = file;
+    reader.seek(SeekFrom::Start(start))?;
+    let mut bytes = Vec::with_capacity((len - start) as usize);
+    reader.take(HISTORY_READ_MAX).read_to_end(&mut bytes)?;
+    if start > 0 {
+        // The first line is cut; it begins after the first newline.
+        let first = bytes
+            .iter()
+            .position(|b| *b == b'\n')
+            .map_or(bytes.len(), |i| i + 1);
+        bytes.drain(..first);
+    }
+    Ok(bytes)
+}
+
+/// The runs in the history of `job` in `dir`, oldest first, at most the
+/// newest [`HISTORY_MAX`]; corrupt lines are skipped. No history is an
+/// empty one. Reads at most [`HISTORY_READ_MAX`] bytes and never blocks (a
+/// FIFO in its place is refused).
+pub fn read_history(dir: &Path, job: &str) -> io::Result<Vec<Run>> {
+    let path = history_path(dir, job);
+    let file = match OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&path)
+    {
+        Ok(file) => file,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => return Err(err),
+    };
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(io::Error::other("not a regular file"));
+    }
+    Ok(parse(&read_tail(&file, meta.len())?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::RunStatus;
+    use chrono::{TimeZone, Utc};
+
+    fn run(i: i64) -> Run {
+        Run {
+            timestamp: Utc.timestamp_opt(1_800_000_000 + i, 0).unwrap(),
+            status: if i % 3 == 0 {
+                RunStatus::Fail
+            } else {
+                RunStatus::Ok
+            },
+            exit_code: (i % 3 == 0).then_some(1),
+            duration_seconds: Some(i as f64 / 10.0),
+        }
+    }
+
+    #[test]
+    fn appends_and_keeps_the_newest_two_hundred() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..450 {
+            append_history(dir.path(), "job", &run(i)).unwrap();
+        }
+        let text = fs::read_to_string(history_path(dir.path(), "job")).unwrap();
+        assert_eq!(text.lines().count(), HISTORY_MAX);
+        let runs = read_history(dir.path(), "job").unwrap();
+        assert_eq!(runs.len(), HISTORY_MAX);
+        assert_eq!(runs[0], run(250));
+        assert_eq!(runs[HISTORY_MAX - 1], run(449));
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(names, ["job.history"], "no temporary file is left");
+    }
+
+    #[test]
+    fn a_torn_last_line_is_ended_and_skipped_by_readers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = history_path(dir.path(), "job");
+        fs::write(&path, b"{\"timestamp\":\"2027-01").unwrap();
+        append_history(dir.path(), "job", &run(1)).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert_eq!(read_history(dir.path(), "job").unwrap(), [run(1)]);
+    }
+
+    #[test]
+    fn missing_is_empty_and_a_fifo_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(read_history(dir.path(), "none").unwrap().is_empty());
+        let fifo = history_path(dir.path(), "pipe");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        if !made.is_ok_and(|s| s.success()) {
+            panic!("mkfifo is needed for this test");
+        }
+        assert!(read_history(dir.path(), "pipe").is_err());
+        assert!(append_history(dir.path(), "pipe", &run(1)).is_err());
+    }
+
+    #[test]
+    fn a_huge_history_is_read_from_its_tail_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = history_path(dir.path(), "job");
+        let mut junk = vec![b'x'; 3 * HISTORY_READ_MAX as usize];
+        junk.push(b'\n');
+        for i in 0..10 {
+            junk.extend(run(i).to_json_line());
+        }
+        fs::write(&path, &junk).unwrap();
+        assert_eq!(read_history(dir.path(), "job").unwrap().len(), 10);
+        append_history(dir.path(), "job", &run(10)).unwrap();
+        let len = fs::metadata(&path).unwrap().len();
+        assert!(len < 4096, "compacted to the whole lines: {len} bytes");
+        assert_eq!(read_history(dir.path(), "job").unwrap().len(), 11);
+    }
+}

@@ -1,0 +1,228 @@
+//! Pause files: `<dir>/<job>.pause` pauses one job, `<dir>/_host.pause`
+//! every job read from `<dir>` and its subdirectories. A heartbeat does not
+//! touch them; a pause ends by itself at its end time, or early when its
+//! file is removed (`hb-write --resume`).
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use super::{create_dir, user_dir, write_file, MAX_FILE_BYTES, SYSTEM_DIR};
+use crate::error::Error;
+use crate::pause::{Pause, HOST_PAUSE_FILE, PAUSE_EXTENSION};
+use crate::record::validate_job;
+
+/// The pause file of `job` in `dir`, or the host pause file for `None`.
+pub fn pause_path(dir: &Path, job: Option<&str>) -> PathBuf {
+    match job {
+        Some(job) => dir.join(format!("{job}.{PAUSE_EXTENSION}")),
+        None => dir.join(HOST_PAUSE_FILE),
+    }
+}
+
+/// Writes `pause` atomically and returns its path. With `dir` given it goes
+/// there; else beside the job's heartbeat when one exists in a default
+/// location, else to the system directory when this process may write
+/// there, else to the user's state directory.
+pub fn write_pause(dir: Option<&Path>, pause: &Pause) -> Result<PathBuf, Error> {
+    let bytes = pause.to_json_line();
+    let job = pause.job.as_deref();
+    let put = |dir: &Path| -> Result<PathBuf, Error> {
+        if !dir.is_dir() {
+            create_dir(dir)?;
+        }
+        let path = pause_path(dir, job);
+        write_file(&path, &bytes).map(|()| path)
+    };
+    if let Some(dir) = dir {
+        return put(dir);
+    }
+    if let Some(job) = job {
+        let beside = super::default_locations()
+            .into_iter()
+            .find(|d| super::heartbeat_path(d, job).exists());
+        if let Some(dir) = beside {
+            return put(&dir);
+        }
+    }
+    match put(Path::new(SYSTEM_DIR)) {
+        Err(err) if not_permitted(&err) => match user_dir() {
+            Some(user) => put(&user),
+            None => Err(err),
+        },
+        other => other,
+    }
+}
+
+fn not_permitted(err: &Error) -> bool {
+    match err {
+        Error::CreateDir { source, .. } | Error::WriteFile { source, .. } => matches!(
+            source.kind(),
+            io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem
+        ),
+        _ => false,
+    }
+}
+
+/// Removes the pause of `job` (`None`: the host pause) from each of `dirs`
+/// where it exists and returns the files removed; none found is an error.
+pub fn remove_pause(dirs: &[PathBuf], job: Option<&str>) -> Result<Vec<PathBuf>, Error> {
+    if let Some(job) = job {
+        validate_job(job)?;
+    }
+    let mut removed = Vec::new();
+    for dir in dirs {
+        let path = pause_path(dir, job);
+        match fs::remove_file(&path) {
+            Ok(()) => removed.push(path),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(source) => return Err(Error::Resume { path, source }),
+        }
+    }
+    if removed.is_empty() {
+        return Err(Error::NotPaused {
+            job: job.map(str::to_owned),
+            looked: dirs.to_vec(),
+        });
+    }
+    Ok(removed)
+}
+
+/// One pause file found by [`scan_pauses`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct PauseEntry {
+    /// The file.
+    pub path: PathBuf,
+    /// The directory it sits in, which it applies to.
+    pub dir: PathBuf,
+    /// The job it pauses; `None` for a host pause.
+    pub job: Option<String>,
+    /// The pause, or why the file cannot be used.
+    pub content: Result<Pause, String>,
+}
+
+/// Finds every pause file directly in each of `dirs` and one level of
+/// subdirectories below (as the heartbeat scan reads them), and reads each.
+/// Unlistable places are skipped: the heartbeat scan reports them.
+pub fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
+    let mut found = Vec::new();
+    for dir in dirs {
+        let walk = WalkDir::new(dir)
+            .min_depth(1)
+            .max_depth(2)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+        for item in walk.flatten() {
+            let Some(name) = item.file_name().to_str() else {
+                continue;
+            };
+            let job = if name == HOST_PAUSE_FILE {
+                None
+            } else {
+                match name.strip_suffix(".pause") {
+                    Some(job) => Some(job.to_owned()),
+                    None => continue,
+                }
+            };
+            let path = item.path().to_owned();
+            let content = match &job {
+                Some(job) if validate_job(job).is_err() => {
+                    Err("the file name is not a valid job name".to_owned())
+                }
+                _ => read_pause(&path, job.as_deref()),
+            };
+            found.push(PauseEntry {
+                dir: path.parent().unwrap_or(dir).to_owned(),
+                path,
+                job,
+                content,
+            });
+        }
+    }
+    found
+}
+
+/// Reads one pause file, refusing anything but a small regular file and
+/// never blocking on a FIFO.
+pub fn read_pause(path: &Path, job: Option<&str>) -> Result<Pause, String> {
+    let file: File = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err("not a regular file".to_owned());
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(format!(
+            "the file is {} bytes, more than a pause's {MAX_FILE_BYTES}",
+            meta.len()
+        ));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    Pause::from_json(&bytes, job).map_err(|e| format!("not a pause record: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Utc;
+
+    #[test]
+    fn pauses_are_written_found_and_removed() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().to_owned();
+        let now = Utc::now();
+        let own = Pause::new(Some("backup"), now, 3600, Some("disk swap")).unwrap();
+        let host = Pause::new(None, now, 60, None).unwrap();
+        assert_eq!(
+            write_pause(Some(&dir), &own).unwrap(),
+            dir.join("backup.pause")
+        );
+        write_pause(Some(&dir.join("web2")), &host).unwrap();
+        fs::write(dir.join("bad.pause"), "{").unwrap();
+        fs::write(dir.join("other.last"), "").unwrap();
+        let found = scan_pauses(std::slice::from_ref(&dir));
+        let summary: Vec<_> = found
+            .iter()
+            .map(|p| {
+                (
+                    p.path.strip_prefix(&dir).unwrap().to_owned(),
+                    p.job.clone(),
+                    p.content.is_ok(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (
+                    PathBuf::from("backup.pause"),
+                    Some("backup".to_owned()),
+                    true
+                ),
+                (PathBuf::from("bad.pause"), Some("bad".to_owned()), false),
+                (PathBuf::from("web2/_host.pause"), None, true),
+            ]
+        );
+        assert_eq!(found[0].content.as_ref().unwrap(), &own);
+        assert_eq!(found[2].dir, dir.join("web2"));
+        assert_eq!(
+            remove_pause(std::slice::from_ref(&dir), Some("backup"))
+                .unwrap()
+                .len(),
+            1
+        );
+        let again = remove_pause(std::slice::from_ref(&dir), Some("backup")).unwrap_err();
+        assert!(again.to_string().contains("not paused"), "{again}");
+    }
+}
