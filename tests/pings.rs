@@ -92,7 +92,7 @@ fn uptime_kuma_gets_status_msg_and_ping() {
             .args(["sh", "-c", cmd])
             .run()
     };
-    wrap("echo starting; echo no space left >&2; exit 2").code(2);
+    wrap("echo starting >&2; echo no space left >&2; exit 2").code(2);
     wrap("true").code(0);
     let got = server.seen();
     assert_eq!(got.len(), 2, "no start ping in Kuma's protocol: {got:?}");
