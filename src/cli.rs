@@ -66,7 +66,8 @@ pub struct JudgeArgs {
     pub factor: f64,
 
     /// A job that must have a heartbeat; without one it is `missing`. Repeat
-    /// for several (in HB_EXPECT, separate them with `,`).
+    /// for several (in HB_EXPECT, separate them with `,`); a user's job is
+    /// USER/JOB.
     #[arg(long, value_name = "JOB", env = "HB_EXPECT", value_delimiter = ',', value_parser = parse_job)]
     pub expect: Vec<String>,
 
@@ -121,13 +122,15 @@ pub struct TrackerArgs {
     )]
     pub tracker_label: String,
 
-    /// How long to wait for each answer from the tracker.
+    /// How long each tracker request may take, from connecting to the last
+    /// byte of the answer (1s to 2m); a whole sync may take six times this,
+    /// at least a minute.
     #[arg(long, value_name = "DURATION", env = "HB_TRACKER_TIMEOUT", default_value = "10", value_parser = parse_request_timeout)]
     pub tracker_timeout: std::time::Duration,
 
     /// The host name the alert issue is for. [default: this machine's host
     /// name]
-    #[arg(long, value_name = "NAME", env = "HB_HOST")]
+    #[arg(long, value_name = "NAME", env = "HB_HOST", value_parser = parse_host)]
     pub host: Option<String>,
 
     /// Read the tracker and write to standard error what would be sent,
@@ -185,11 +188,29 @@ pub fn parse_factor(text: &str) -> Result<f64, String> {
     }
 }
 
-/// Parses a job name by the naming rule.
+/// Parses a job name by the naming rule; a job from a user's area is
+/// `USER/JOB`, each part by the same rule.
 pub fn parse_job(text: &str) -> Result<String, String> {
-    validate_job(text)
+    let (user, job) = match text.split_once('/') {
+        Some((user, job)) => (Some(user), job),
+        None => (None, text),
+    };
+    user.map_or(Ok(()), validate_job)
+        .and_then(|()| validate_job(job))
         .map(|()| text.to_owned())
         .map_err(|e| e.to_string())
+}
+
+/// Parses a host name by the host-name rule.
+pub fn parse_host(text: &str) -> Result<String, String> {
+    crate::record::validate_host(text)
+        .map(|()| text.to_owned())
+        .map_err(|reason| {
+            format!(
+                "`{}` is not a host name: {reason}",
+                crate::escape::terminal(text)
+            )
+        })
 }
 
 /// Parses an interval by the interval rule.
@@ -204,15 +225,11 @@ pub fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
         .map_err(|reason| format!("invalid duration `{text}`: {reason}"))
 }
 
-/// Parses a per-request timeout: like [`parse_timeout`], but at least one
-/// second, since a zero timeout fails every request.
+/// Parses a per-request tracker timeout: like [`parse_timeout`], within
+/// the bounds of [`tracker::check_timeout`] (1 second to 2 minutes).
 pub fn parse_request_timeout(text: &str) -> Result<std::time::Duration, String> {
-    match parse_timeout(text)? {
-        t if t.is_zero() => Err(format!(
-            "invalid duration `{text}`: it must be at least 1 second"
-        )),
-        t => Ok(t),
-    }
+    tracker::check_timeout(parse_timeout(text)?)
+        .map_err(|reason| format!("invalid duration `{text}`: {reason}"))
 }
 
 /// Parses an RFC 3339 instant.
@@ -225,6 +242,15 @@ pub fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expected_jobs_may_name_a_users_area() {
+        assert_eq!(parse_job("backup"), Ok("backup".to_owned()));
+        assert_eq!(parse_job("alice/backup"), Ok("alice/backup".to_owned()));
+        for bad in ["alice/", "/backup", "a/b/c", "../backup", ".x/backup"] {
+            assert!(parse_job(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn factors_must_exceed_one() {
