@@ -122,6 +122,13 @@ pub enum Error {
     },
     /// A request to the issue tracker failed.
     Tracker(Box<TrackerError>),
+    /// A crontab named with `--crontab` could not be read.
+    Crontab {
+        /// The crontab.
+        path: PathBuf,
+        /// Why it could not be read.
+        reason: String,
+    },
 }
 
 /// A failed request to the issue tracker, with everything needed to find the
@@ -292,6 +299,11 @@ impl fmt::Display for Error {
             ),
             Error::TrackerConfig { reason } => write!(f, "{reason}"),
             Error::Tracker(err) => err.fmt(f),
+            Error::Crontab { path, reason } => write!(
+                f,
+                "cannot read crontab {}: {reason}",
+                terminal(&path.to_string_lossy())
+            ),
         }
     }
 }
@@ -323,6 +335,7 @@ impl std::error::Error for Error {
             | Error::LockTimeout { .. }
             | Error::TokenFileMode { .. }
             | Error::TrackerConfig { .. }
+            | Error::Crontab { .. }
             | Error::Tracker(_) => None,
         }
     }

@@ -327,6 +327,7 @@ mod tests {
             started_at: None,
             consecutive_failures: None,
             max_runtime_seconds: None,
+            schedule: None,
         };
         assert_eq!(consecutive_failures_with(&record(180, Fail), &runs), 2);
         assert_eq!(

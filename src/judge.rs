@@ -9,6 +9,8 @@ use serde::Serialize;
 
 use crate::record::{format_duration, Content, Entry, RunStatus};
 
+pub mod schedule;
+
 /// A timestamp further ahead of the checker's clock than this is invalid: a
 /// clock-skewed heartbeat would otherwise hide a dead job.
 pub const FUTURE_TOLERANCE_SECONDS: i64 = 300;
@@ -112,6 +114,8 @@ pub struct Judgement {
     pub exit_code: Option<i32>,
     /// The message the last run left.
     pub message: Option<String>,
+    /// What the job's schedule expects, when one is known.
+    pub expected: Option<schedule::Expected>,
 }
 
 impl Judgement {
@@ -128,6 +132,7 @@ impl Judgement {
             path: Some(entry.path.clone()),
             exit_code: None,
             message: None,
+            expected: None,
         }
     }
 
@@ -145,6 +150,7 @@ impl Judgement {
             path: None,
             exit_code: None,
             message: None,
+            expected: None,
         }
     }
 }
@@ -208,6 +214,7 @@ pub fn judge(entry: &Entry, policy: &Policy) -> Judgement {
         path: Some(entry.path.clone()),
         exit_code,
         message,
+        expected: None,
     }
 }
 
@@ -243,6 +250,7 @@ fn judge_running(entry: &Entry, r: &crate::record::Heartbeat, policy: &Policy) -
         path: Some(entry.path.clone()),
         exit_code: None,
         message: r.message.clone(),
+        expected: None,
     }
 }
 
@@ -356,6 +364,7 @@ mod tests {
                 started_at: None,
                 consecutive_failures: None,
                 max_runtime_seconds: None,
+                schedule: None,
             })),
         }
     }

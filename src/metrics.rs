@@ -154,6 +154,7 @@ mod tests {
             path: Some(PathBuf::from("/hb/x.last")),
             exit_code: None,
             message: None,
+            expected: None,
         }
     }
 

@@ -104,6 +104,11 @@ pub struct Heartbeat {
     /// as hung, in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_runtime_seconds: Option<u64>,
+    /// When the job is scheduled to run (`hb-write --schedule`): a
+    /// five-field cron expression or a macro such as `@daily`, for jobs
+    /// whose crontab the checker does not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
 }
 
 impl Heartbeat {

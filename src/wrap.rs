@@ -49,6 +49,8 @@ pub struct Wrap {
     pub kill_after: bool,
     /// One run at a time, and what to do when another holds the lock.
     pub singleton: Option<Mode>,
+    /// The job's schedule (`hb-write --schedule`), kept in its records.
+    pub schedule: Option<String>,
     /// Where to ping, and in which style.
     pub ping: Option<(reqwest::Url, ping::Style)>,
 }
@@ -109,6 +111,7 @@ pub fn run(wrap: Wrap) -> u8 {
         started_at: Some(started_at),
         consecutive_failures: Some(previous_failures),
         max_runtime_seconds: wrap.max_runtime,
+        schedule: wrap.schedule.clone(),
     };
     write(&dir, &base);
 

@@ -51,9 +51,15 @@ struct Args {
     #[arg(long, value_name = "TEXT")]
     message: Option<String>,
 
+    /// When the job is scheduled to run: five cron fields (`0 3 * * *`) or
+    /// a macro (`@daily`), stored in the record so that hb-check judges the
+    /// job by its schedule even where it reads no crontab that runs it.
+    #[arg(long, value_name = "EXPR", env = "HB_SCHEDULE", value_parser = parse_schedule)]
+    schedule: Option<String>,
+
     /// Retire JOB: remove its heartbeat so that it stops counting. Also drop
     /// it from any --expect list.
-    #[arg(long, conflicts_with_all = ["status", "exit_code", "message", "interval", "command"])]
+    #[arg(long, conflicts_with_all = ["status", "exit_code", "message", "interval", "schedule", "command"])]
     retire: bool,
 
     /// Keep the last BYTES of the command's combined output as the record's
@@ -145,6 +151,11 @@ enum StatusArg {
     Fail,
 }
 
+/// Parses a schedule by cron's rules; the zone does not matter here.
+fn parse_schedule(text: &str) -> Result<String, String> {
+    cron_heartbeat::schedule::Schedule::parse(text, chrono_tz::Tz::UTC).map(|s| s.text().to_owned())
+}
+
 fn main() -> ExitCode {
     let args = match cli::parse::<Args>(PROGRAM, Write::Usage as u8) {
         Ok(args) => args,
@@ -187,6 +198,7 @@ fn main() -> ExitCode {
             factor: args.factor,
             kill_after: args.kill_after,
             singleton: args.singleton,
+            schedule: args.schedule,
             ping: args.ping.map(|url| (url, args.ping_style)),
         });
         return ExitCode::from(code);
@@ -214,6 +226,7 @@ fn main() -> ExitCode {
         started_at: None,
         consecutive_failures: None,
         max_runtime_seconds: None,
+        schedule: args.schedule,
     };
     let code = match store::write(args.dir.as_deref(), &record) {
         Ok(_) => Write::Written,

@@ -34,10 +34,22 @@ struct Job<'a> {
     path: Option<std::borrow::Cow<'a, str>>,
     exit_code: Option<i32>,
     message: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    schedule: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time_zone: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    due_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    grace_seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expectation: Option<&'a str>,
 }
 
 /// Writes one JSON document: `checked_at`, `factor`, `jobs` (worst first)
-/// and `summary` (a count for every status).
+/// and `summary` (a count for every status). A job whose schedule is known
+/// also has `schedule`, `time_zone`, `expectation` (`crontab FILE:LINE` or
+/// `record`) and, when judged by it, `due_at` and `grace_seconds`.
 pub fn write_json(out: &mut impl io::Write, report: &Report) -> io::Result<()> {
     write_json_with_errors(out, report, &[])
 }
@@ -69,6 +81,11 @@ pub fn write_json_with_errors(
                 path: j.path.as_deref().map(Path::to_string_lossy),
                 exit_code: j.exit_code,
                 message: j.message.as_deref(),
+                schedule: j.expected.as_ref().map(|e| e.schedule.as_str()),
+                time_zone: j.expected.as_ref().map(|e| e.zone.name()),
+                due_at: j.expected.as_ref().and_then(|e| e.due_at).map(secs),
+                grace_seconds: j.expected.as_ref().and_then(|e| e.grace_seconds),
+                expectation: j.expected.as_ref().map(|e| e.source.as_str()),
             })
             .collect(),
         summary: summary(report.jobs)

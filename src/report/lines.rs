@@ -2,13 +2,14 @@
 
 use std::io;
 
-use super::nightly::{format_ratio, several_hosts};
+use super::nightly::{due_text, format_ratio, several_hosts};
 use crate::escape::terminal;
 use crate::judge::Judgement;
 use crate::record::format_duration;
 
-/// Writes one line per job, `job status: age, interval, ratio: reason`, in
-/// the order given. With `all` false, ok jobs are left out.
+/// Writes one line per job, `job status: age, interval, ratio: reason` (or
+/// `job status: age, due 03:10, missed: reason` for a job judged by its
+/// schedule), in the order given. With `all` false, ok jobs are left out.
 pub fn write_lines(out: &mut impl io::Write, jobs: &[Judgement], all: bool) -> io::Result<()> {
     let several_hosts = several_hosts(jobs);
     for j in jobs.iter().filter(|j| all || !j.status.is_healthy()) {
@@ -17,7 +18,12 @@ pub fn write_lines(out: &mut impl io::Write, jobs: &[Judgement], all: bool) -> i
             _ => terminal(&j.job).into_owned(),
         };
         write!(out, "{name} {}", j.status)?;
-        if let (Some(age), Some(interval)) = (j.age_seconds, j.interval_seconds) {
+        if let Some(due) = due_text(j) {
+            match j.age_seconds {
+                Some(age) => write!(out, ": age {}, {due}", format_duration(age))?,
+                None => write!(out, ": {due}")?,
+            }
+        } else if let (Some(age), Some(interval)) = (j.age_seconds, j.interval_seconds) {
             write!(
                 out,
                 ": age {}, interval {}, ratio {}",

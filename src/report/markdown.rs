@@ -90,6 +90,7 @@ mod tests {
             path: None,
             exit_code: None,
             message: None,
+            expected: None,
         }];
         let page = Page {
             host: "h",

@@ -143,6 +143,7 @@ mod tests {
             path: None,
             exit_code: None,
             message: Some("evil \x1b[31m message".to_owned()),
+            expected: None,
         };
         vec![
             bad("evil\x1b[2J|<script>", Status::Stale),
