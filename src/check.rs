@@ -62,8 +62,9 @@ pub struct Args {
     #[arg(long, value_name = "PATH", env = "HB_METRICS_FILE")]
     pub metrics_file: Option<PathBuf>,
 
-    /// The lock file that keeps runs from overlapping. [default:
-    /// .hb-check.lock in the first heartbeat directory]
+    /// The lock file that keeps runs for the same host from overlapping.
+    /// [default: hb-check.HOST.lock in $RUNTIME_DIRECTORY under systemd,
+    /// else /run/cron-heartbeat for root, else $XDG_STATE_HOME/cron-heartbeat]
     #[arg(long, value_name = "PATH", env = "HB_LOCK_FILE")]
     pub lock_file: Option<PathBuf>,
 
@@ -178,7 +179,11 @@ fn ping_watcher(
 /// ones go to `fail` and make the code UNKNOWN, ranked below the verdict.
 fn judge_locked(args: &Args, fail: &mut dyn FnMut(&Error)) -> Result<(Check, Judged), Error> {
     let dirs = run::locate(&args.judge)?;
-    let _lock = store::lock(args.lock_file.as_deref(), &dirs, args.lock_timeout)?;
+    let _lock = store::lock(
+        args.lock_file.as_deref(),
+        &args.tracker.host(),
+        args.lock_timeout,
+    )?;
     let judged = run::judge(&args.judge, dirs)?;
     if !args.quiet {
         for warning in &judged.lint {

@@ -94,6 +94,13 @@ pub enum Error {
         /// The OS error.
         source: io::Error,
     },
+    /// A lock file that another user could redirect, pre-create or take.
+    LockUnsafe {
+        /// The lock file.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        reason: String,
+    },
     /// Another run held the lock for longer than the timeout.
     LockTimeout {
         /// The lock file.
@@ -279,6 +286,11 @@ impl fmt::Display for Error {
                 "cannot lock {}: {source}",
                 terminal(&path.to_string_lossy())
             ),
+            Error::LockUnsafe { path, reason } => write!(
+                f,
+                "refusing the lock file {}: {reason}",
+                terminal(&path.to_string_lossy())
+            ),
             Error::LockTimeout { path, waited } => write!(
                 f,
                 "another run holds the lock {} (waited {}s); raise --lock-timeout if runs take that long",
@@ -333,6 +345,7 @@ impl std::error::Error for Error {
             | Error::NotPaused { .. }
             | Error::NoLocation { .. }
             | Error::LockTimeout { .. }
+            | Error::LockUnsafe { .. }
             | Error::TokenFileMode { .. }
             | Error::TrackerConfig { .. }
             | Error::Crontab { .. }
