@@ -244,6 +244,7 @@ mod tests {
             exit_code: None,
             message: None,
             expected: None,
+            duplicates: Vec::new(),
         }
     }
 
