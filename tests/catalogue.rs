@@ -299,8 +299,8 @@ fn catalogue() -> Vec<Case> {
         },
         Case {
             beat: Beat::Bytes(bad_status),
-            says: "job invalid: not a heartbeat record: unknown variant `maybe`, expected `ok` or `fail`",
-            ..case("heartbeat content", "`status` not ok or fail", Check)
+            says: "job invalid: not a heartbeat record: unknown variant `maybe`, expected one of `ok`, `fail`, `running`",
+            ..case("heartbeat content", "an unknown `status`", Check)
         },
         Case {
             beat: Beat::Bytes(other_job),

@@ -14,7 +14,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use cron_heartbeat::judge::{judge, judge_all, Policy, Status};
+use cron_heartbeat::judge::{dedup, host_of, judge, judge_all, Judgement, Policy, Status};
 use cron_heartbeat::record::{
     format_duration, parse_interval, validate_job, Content, Entry, INTERVAL_MAX, INTERVAL_MIN,
 };
@@ -190,5 +190,56 @@ proptest! {
             prop_assert!(severity(status) >= worst, "{} at +{}s after worse", status, seconds);
             worst = severity(status);
         }
+    }
+}
+
+/// The rule `dedup` documents, one row at a time: a row whose job and host
+/// an earlier kept row has is merged into it, the newer heartbeat winning.
+fn dedup_by_the_rule(all: Vec<Judgement>, local: &str) -> Vec<Judgement> {
+    let mut kept: Vec<Judgement> = Vec::new();
+    for j in all {
+        let same = kept
+            .iter()
+            .position(|k| k.job == j.job && host_of(k, local) == host_of(&j, local));
+        let Some(at) = same else {
+            kept.push(j);
+            continue;
+        };
+        let winner = &mut kept[at];
+        let loser = if j.timestamp > winner.timestamp {
+            std::mem::replace(winner, j)
+        } else {
+            j
+        };
+        winner.duplicates.extend(loser.path);
+        winner.duplicates.extend(loser.duplicates);
+    }
+    kept
+}
+
+proptest! {
+    #[test]
+    fn dedup_keeps_one_row_per_host_and_job_by_the_rule(
+        rows in proptest::collection::vec((0u8..4, proptest::option::of(0u8..3), proptest::option::of(0i64..4)), 0..40)
+    ) {
+        let all: Vec<Judgement> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (job, host, minutes))| {
+                let mut j = Judgement::missing(&format!("job{job}"));
+                j.host = host.map(|h| format!("host{h}"));
+                j.timestamp = minutes.map(|m| t0() + Duration::minutes(m));
+                j.path = Some(PathBuf::from(format!("dir{i}/job{job}.last")));
+                j
+            })
+            .collect();
+        let want = dedup_by_the_rule(all.clone(), "host0");
+        let got = dedup(all, "host0");
+        let show = |v: &[Judgement]| -> Vec<String> {
+            v.iter()
+                .map(|j| format!("{} {:?} {:?} {:?}", j.job, j.host, j.path, j.duplicates))
+                .collect()
+        };
+        prop_assert_eq!(show(&got), show(&want));
     }
 }
