@@ -68,7 +68,7 @@ pub struct Args {
     #[arg(long, value_name = "ADDR", env = "HB_MAIL_TO", value_delimiter = ',', value_parser = report::parse_mailbox, required_if_eq("format", "mail"))]
     pub to: Vec<Mailbox>,
 
-    /// With --format mail: the sender. [default: night-watch@HOST]
+    /// With --format mail: the sender; `night-watch@HOST` when not given.
     #[arg(long, value_name = "ADDR", env = "HB_MAIL_FROM", value_parser = report::parse_mailbox)]
     pub from: Option<Mailbox>,
 }
