@@ -30,18 +30,21 @@ pub enum Status {
     Failed,
     /// Past its interval, within factor x interval.
     Late,
+    /// Running under the wrapper, within its maximum runtime.
+    Running,
     /// On schedule.
     Ok,
 }
 
 impl Status {
     /// Every status, worst first.
-    pub const ALL: [Status; 6] = [
+    pub const ALL: [Status; 7] = [
         Status::Invalid,
         Status::Stale,
         Status::Missing,
         Status::Failed,
         Status::Late,
+        Status::Running,
         Status::Ok,
     ];
 
@@ -53,13 +56,19 @@ impl Status {
             Status::Missing => "missing",
             Status::Failed => "failed",
             Status::Late => "late",
+            Status::Running => "running",
             Status::Ok => "ok",
         }
     }
 
     /// Whether the status raises an alert (`late` only warns).
     pub fn is_alert(self) -> bool {
-        !matches!(self, Status::Ok | Status::Late)
+        !matches!(self, Status::Ok | Status::Late | Status::Running)
+    }
+
+    /// Whether the job is fine: ok, or running within its maximum.
+    pub fn is_healthy(self) -> bool {
+        matches!(self, Status::Ok | Status::Running)
     }
 }
 
@@ -107,6 +116,9 @@ pub struct Judgement {
     pub message: Option<String>,
     /// What the job's schedule expects, when one is known.
     pub expected: Option<schedule::Expected>,
+    /// Other heartbeat files of the same host and job, in other directories,
+    /// which lost to this one (see [`dedup`]).
+    pub duplicates: Vec<PathBuf>,
 }
 
 impl Judgement {
@@ -124,6 +136,7 @@ impl Judgement {
             exit_code: None,
             message: None,
             expected: None,
+            duplicates: Vec::new(),
         }
     }
 
@@ -142,6 +155,7 @@ impl Judgement {
             exit_code: None,
             message: None,
             expected: None,
+            duplicates: Vec::new(),
         }
     }
 }
@@ -152,6 +166,11 @@ pub fn judge(entry: &Entry, policy: &Policy) -> Judgement {
         Ok(content) => content,
         Err(reason) => return Judgement::invalid(entry, reason.clone()),
     };
+    if let Content::Record(r) = content {
+        if r.status == RunStatus::Running {
+            return judge_running(entry, r, policy);
+        }
+    }
     let (timestamp, interval, run, host, exit_code, message) = match content {
         Content::Record(r) => (
             r.timestamp,
@@ -201,6 +220,57 @@ pub fn judge(entry: &Entry, policy: &Policy) -> Judgement {
         exit_code,
         message,
         expected: None,
+        duplicates: Vec::new(),
+    }
+}
+
+/// Judges a `running` record by how long the run has lasted against its
+/// maximum runtime (recorded, else factor x interval).
+fn judge_running(entry: &Entry, r: &crate::record::Heartbeat, policy: &Policy) -> Judgement {
+    let since = r.started_at.unwrap_or(r.timestamp);
+    let elapsed = (policy.now - since).num_seconds();
+    if elapsed < -FUTURE_TOLERANCE_SECONDS {
+        return Judgement::invalid(
+            entry,
+            format!(
+                "the run started {} in the future; check the clock of the host that wrote it",
+                format_duration(elapsed.unsigned_abs())
+            ),
+        );
+    }
+    let elapsed = elapsed.max(0) as u64;
+    let max = r
+        .max_runtime_seconds
+        .unwrap_or((policy.factor * r.interval_seconds as f64) as u64);
+    let (status, reason) = classify_running(elapsed, max);
+    let age = (policy.now - r.timestamp).num_seconds().max(0) as u64;
+    Judgement {
+        job: entry.job.clone(),
+        host: entry.subdir.clone().or(Some(r.host.clone())),
+        status,
+        timestamp: Some(r.timestamp),
+        age_seconds: Some(age),
+        interval_seconds: Some(r.interval_seconds),
+        ratio: Some(age as f64 / r.interval_seconds as f64),
+        reason: Some(reason),
+        path: Some(entry.path.clone()),
+        exit_code: None,
+        message: r.message.clone(),
+        expected: None,
+    }
+}
+
+/// The status rule for a run in progress: `running` up to its maximum,
+/// `stale` (hung) past it.
+pub fn classify_running(elapsed: u64, max: u64) -> (Status, String) {
+    let running = format_duration(elapsed);
+    let max_text = format_duration(max);
+    if elapsed > max {
+        let reason = format!("running for {running}, longer than its maximum of {max_text}: hung?");
+        (Status::Stale, reason)
+    } else {
+        let reason = format!("running for {running}, within its maximum of {max_text}");
+        (Status::Running, reason)
     }
 }
 
@@ -236,6 +306,60 @@ pub fn judge_all(entries: &[Entry], expect: &[String], policy: &Policy) -> Vec<J
     }
     sort(&mut all);
     all
+}
+
+/// The host a judgement belongs to: its own (the record's, or the
+/// subdirectory it was found in), else the checking host `local` (an empty
+/// `touch` file, a missing job).
+pub fn host_of<'a>(j: &'a Judgement, local: &'a str) -> &'a str {
+    j.host.as_deref().unwrap_or(local)
+}
+
+/// Keeps one judgement per (host, job) when the same job of the same host
+/// has heartbeats in several directories (readers scan two by default):
+/// the newest heartbeat wins, one that could be read wins over one that
+/// could not, and a tie goes to the one found first (the first directory).
+/// The files that lost are listed in the winner's `duplicates`. The order
+/// of the rest is kept.
+pub fn dedup(all: Vec<Judgement>, local: &str) -> Vec<Judgement> {
+    let mut kept: Vec<Judgement> = Vec::with_capacity(all.len());
+    for j in all {
+        let same = kept
+            .iter()
+            .position(|k| k.job == j.job && host_of(k, local) == host_of(&j, local));
+        let Some(at) = same else {
+            kept.push(j);
+            continue;
+        };
+        let winner = &mut kept[at];
+        let loser = if j.timestamp > winner.timestamp {
+            std::mem::replace(winner, j)
+        } else {
+            j
+        };
+        winner.duplicates.extend(loser.path);
+        winner.duplicates.extend(loser.duplicates);
+    }
+    kept
+}
+
+/// Whether `job` (from `--expect`) names `j`: `JOB` is a job of the host
+/// `local`; `X/JOB` is host X's job, or the job `X/JOB` of user X's area.
+pub fn is_expected(j: &Judgement, job: &str, local: &str) -> bool {
+    match job.split_once('/') {
+        None => j.job == job && host_of(j, local) == local,
+        Some((host, name)) => j.job == job || (j.job == name && host_of(j, local) == host),
+    }
+}
+
+/// Adds a `missing` row for every job of `expect` that no judgement
+/// answers (see [`is_expected`]).
+pub fn add_missing(all: &mut Vec<Judgement>, expect: &[String], local: &str) {
+    for job in expect {
+        if !all.iter().any(|j| is_expected(j, job, local)) {
+            all.push(Judgement::missing(job));
+        }
+    }
 }
 
 /// Sorts worst first, then by ratio descending, then by job and host.
@@ -297,6 +421,9 @@ mod tests {
                 exit_code: None,
                 duration_seconds: None,
                 message: None,
+                started_at: None,
+                consecutive_failures: None,
+                max_runtime_seconds: None,
                 schedule: None,
             })),
         }
@@ -384,6 +511,76 @@ mod tests {
         assert_eq!(j.interval_seconds, Some(5));
     }
 
+    fn on(host: &str, mut j: Judgement, path: &str) -> Judgement {
+        j.host = Some(host.to_owned());
+        j.path = Some(PathBuf::from(path));
+        j
+    }
+
+    #[test]
+    fn the_same_job_of_the_same_host_is_one_row_the_newest_winning() {
+        let old = judge(&entry("backup", 0, 300, RunStatus::Ok), &policy(1000));
+        let new = judge(&entry("backup", 900, 300, RunStatus::Ok), &policy(1000));
+        let all = vec![
+            on("web1", old.clone(), "/a/backup.last"),
+            on("web1", new, "/b/backup.last"),
+            on("web2", old, "/a/web2/backup.last"),
+        ];
+        let kept = dedup(all, "web1");
+        assert_eq!(kept.len(), 2, "{kept:#?}");
+        let web1 = kept
+            .iter()
+            .find(|j| j.host.as_deref() == Some("web1"))
+            .unwrap();
+        assert_eq!(web1.path, Some(PathBuf::from("/b/backup.last")));
+        assert_eq!(web1.status, Status::Ok);
+        assert_eq!(web1.duplicates, [PathBuf::from("/a/backup.last")]);
+        // An unreadable copy never hides a readable one.
+        let bad = Entry {
+            content: Err("garbage".to_owned()),
+            ..entry("backup", 0, 300, RunStatus::Ok)
+        };
+        let invalid = on("web1", judge(&bad, &policy(0)), "/a/backup.last");
+        let good = on(
+            "web1",
+            judge(&entry("backup", 0, 300, RunStatus::Ok), &policy(0)),
+            "/b/backup.last",
+        );
+        let kept = dedup(vec![invalid, good], "web1");
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].status, Status::Ok);
+    }
+
+    #[test]
+    fn an_expected_job_is_the_checking_hosts_unless_named_host_slash_job() {
+        let j = |host: &str| {
+            on(
+                host,
+                judge(&entry("backup", 0, 300, RunStatus::Ok), &policy(0)),
+                "/x",
+            )
+        };
+        let mut all = vec![j("web2")];
+        add_missing(
+            &mut all,
+            &["backup".to_owned(), "web2/backup".to_owned()],
+            "web1",
+        );
+        let missing: Vec<&str> = all
+            .iter()
+            .filter(|j| j.status == Status::Missing)
+            .map(|j| j.job.as_str())
+            .collect();
+        assert_eq!(missing, ["backup"], "web2's backup is not web1's");
+        let mut all = vec![j("web1")];
+        add_missing(&mut all, &["backup".to_owned()], "web1");
+        assert_eq!(all.len(), 1);
+        // A user's area job is named USER/JOB.
+        let mut mine = judge(&entry("backup", 0, 300, RunStatus::Ok), &policy(0));
+        mine.job = "alice/backup".to_owned();
+        assert!(is_expected(&mine, "alice/backup", "web1"));
+    }
+
     #[test]
     fn missing_jobs_are_added_and_the_worst_comes_first() {
         let entries = [
@@ -410,5 +607,31 @@ mod tests {
         let counts = summary(&all);
         assert_eq!(counts[0], (Status::Invalid, 0));
         assert_eq!(counts[4], (Status::Late, 2));
+    }
+
+    #[test]
+    fn a_run_is_running_within_its_maximum_and_hung_past_it() {
+        let mut e = entry("b", 0, 3600, RunStatus::Running);
+        let Ok(Content::Record(r)) = &mut e.content else {
+            unreachable!()
+        };
+        r.started_at = Some(at(0));
+        r.max_runtime_seconds = Some(7200);
+        let within = judge(&e, &policy(7200));
+        assert_eq!(within.status, Status::Running);
+        assert!(!within.status.is_alert() && within.status.is_healthy());
+        let hung = judge(&e, &policy(3 * 3600 + 600));
+        assert_eq!(hung.status, Status::Stale);
+        assert_eq!(
+            hung.reason.as_deref(),
+            Some("running for 3h 10m, longer than its maximum of 2h: hung?")
+        );
+        // Without a recorded maximum: factor x interval.
+        let Ok(Content::Record(r)) = &mut e.content else {
+            unreachable!()
+        };
+        r.max_runtime_seconds = None;
+        assert_eq!(judge(&e, &policy(7200)).status, Status::Running);
+        assert_eq!(judge(&e, &policy(7201)).status, Status::Stale);
     }
 }

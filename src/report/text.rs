@@ -24,6 +24,7 @@ fn colour_of(status: Status) -> Color {
     match status {
         Status::Invalid | Status::Stale | Status::Missing | Status::Failed => Color::Red,
         Status::Late => Color::Yellow,
+        Status::Running => Color::Cyan,
         Status::Ok => Color::Green,
     }
 }
@@ -143,6 +144,7 @@ mod tests {
             exit_code: None,
             message: Some("evil \x1b[31m message".to_owned()),
             expected: None,
+            duplicates: Vec::new(),
         };
         vec![
             bad("evil\x1b[2J|<script>", Status::Stale),
