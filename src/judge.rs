@@ -257,6 +257,7 @@ fn judge_running(entry: &Entry, r: &crate::record::Heartbeat, policy: &Policy) -
         exit_code: None,
         message: r.message.clone(),
         expected: None,
+        duplicates: Vec::new(),
     }
 }
 

@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 
 use super::{judge, sort, Judgement, Policy, Status};
 use crate::history::Run;
+use crate::record::user_job;
 use crate::record::{format_duration, Content, Entry, RunStatus};
 use crate::schedule::{Expectation, Schedule};
 
@@ -159,14 +160,20 @@ pub fn judge_all(
         .iter()
         .map(|entry| {
             let mut j = judge(entry, policy);
-            let crontab = expected.iter().find(|e| e.job == entry.job);
+            let crontab = expected
+                .iter()
+                .find(|e| judged_name(e) == entry.job)
+                .or_else(|| expected.iter().find(|e| e.job == entry.job));
             let recent = history.get(&entry.path).map_or(&[][..], Vec::as_slice);
             refine(&mut j, entry, crontab, recent, policy, rules);
             j
         })
         .collect();
     for e in expected {
-        if !all.iter().any(|j| j.job == e.job) {
+        if !all
+            .iter()
+            .any(|j| j.job == judged_name(e) || j.job == e.job)
+        {
             all.push(never_run(e, policy, rules));
         }
     }
@@ -275,8 +282,15 @@ fn refine(
 }
 
 /// The row of a job a crontab runs that has never written a heartbeat.
+/// The name a crontab line's job is judged by: `USER/JOB` for a user's
+/// line, whose heartbeat lands in the user's area (a plain `JOB` written to
+/// a directory the user may write answers it too).
+fn judged_name(e: &Expectation) -> String {
+    user_job(e.user.as_deref(), &e.job)
+}
+
 fn never_run(e: &Expectation, policy: &Policy, rules: &Rules) -> Judgement {
-    let mut j = Judgement::missing(&e.job);
+    let mut j = Judgement::missing(&judged_name(e));
     j.interval_seconds = Some(e.interval);
     j.host = None;
     let source = format!("crontab {}", e.source);
