@@ -227,7 +227,8 @@ fn refine(
     let (reported, began, run, record_schedule) = match content {
         Content::Record(r) => (
             r.timestamp,
-            started(r.timestamp, r.duration_seconds),
+            r.started_at
+                .or_else(|| started(r.timestamp, r.duration_seconds)),
             r.status,
             r.schedule.as_deref(),
         ),
