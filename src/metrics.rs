@@ -155,6 +155,7 @@ mod tests {
             exit_code: None,
             message: None,
             expected: None,
+            duplicates: Vec::new(),
         }
     }
 

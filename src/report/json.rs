@@ -44,6 +44,8 @@ struct Job<'a> {
     grace_seconds: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     expectation: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    duplicates: Vec<std::borrow::Cow<'a, str>>,
 }
 
 /// Writes one JSON document: `checked_at`, `factor`, `jobs` (worst first)
@@ -86,6 +88,7 @@ pub fn write_json_with_errors(
                 due_at: j.expected.as_ref().and_then(|e| e.due_at).map(secs),
                 grace_seconds: j.expected.as_ref().and_then(|e| e.grace_seconds),
                 expectation: j.expected.as_ref().map(|e| e.source.as_str()),
+                duplicates: j.duplicates.iter().map(|p| p.to_string_lossy()).collect(),
             })
             .collect(),
         summary: summary(report.jobs)

@@ -91,6 +91,7 @@ mod tests {
             exit_code: None,
             message: None,
             expected: None,
+            duplicates: Vec::new(),
         }];
         let page = Page {
             host: "h",

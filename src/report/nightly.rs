@@ -243,6 +243,7 @@ mod tests {
             exit_code: None,
             message: None,
             expected: None,
+            duplicates: Vec::new(),
         }
     }
 

@@ -143,6 +143,7 @@ mod tests {
             exit_code: None,
             message: Some("evil \x1b[31m message".to_owned()),
             expected: None,
+            duplicates: Vec::new(),
         };
         vec![
             bad("evil\x1b[2J|<script>", Status::Stale),
