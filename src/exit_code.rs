@@ -23,7 +23,7 @@ impl Check {
     /// The code for one job's status.
     pub fn of(status: Status) -> Check {
         match status {
-            Status::Ok => Check::Ok,
+            Status::Ok | Status::Running => Check::Ok,
             Status::Late => Check::Warning,
             Status::Stale | Status::Failed | Status::Invalid | Status::Missing => Check::Critical,
         }
@@ -105,6 +105,7 @@ mod tests {
     fn the_worst_status_decides() {
         use Status::*;
         assert_eq!(Check::of_all([Ok, Ok]), Check::Ok);
+        assert_eq!(Check::of_all([Running, Ok]), Check::Ok);
         assert_eq!(Check::of_all([Ok, Late]), Check::Warning);
         for bad in [Stale, Failed, Invalid, Missing] {
             assert_eq!(Check::of_all([Late, bad, Ok]), Check::Critical, "{bad}");

@@ -190,7 +190,9 @@ pub fn recent(runs: &[Run], interval: Option<u64>, factor: f64, now: DateTime<Ut
     let mut durations = Vec::new();
     let mut later = now;
     let mut trailing = true;
-    for run in runs.iter().rev() {
+    // A run still in progress is no finished run (its line should never
+    // have been written).
+    for run in runs.iter().rev().filter(|r| r.status != RunStatus::Running) {
         if let Some(interval) = interval {
             let gap = (later - run.timestamp).num_seconds();
             let missed = missed_in(gap, interval, factor, trailing);
@@ -200,7 +202,7 @@ pub fn recent(runs: &[Run], interval: Option<u64>, factor: f64, now: DateTime<Ut
             break;
         }
         marks.push(match run.status {
-            RunStatus::Ok => Mark::Ok,
+            RunStatus::Ok | RunStatus::Running => Mark::Ok,
             RunStatus::Fail => Mark::Fail,
         });
         durations.extend(run.duration_seconds);
@@ -322,6 +324,9 @@ mod tests {
             exit_code: None,
             duration_seconds: None,
             message: None,
+            started_at: None,
+            consecutive_failures: None,
+            max_runtime_seconds: None,
             schedule: None,
         };
         assert_eq!(consecutive_failures_with(&record(180, Fail), &runs), 2);

@@ -30,18 +30,21 @@ pub enum Status {
     Failed,
     /// Past its interval, within factor x interval.
     Late,
+    /// Running under the wrapper, within its maximum runtime.
+    Running,
     /// On schedule.
     Ok,
 }
 
 impl Status {
     /// Every status, worst first.
-    pub const ALL: [Status; 6] = [
+    pub const ALL: [Status; 7] = [
         Status::Invalid,
         Status::Stale,
         Status::Missing,
         Status::Failed,
         Status::Late,
+        Status::Running,
         Status::Ok,
     ];
 
@@ -53,13 +56,19 @@ impl Status {
             Status::Missing => "missing",
             Status::Failed => "failed",
             Status::Late => "late",
+            Status::Running => "running",
             Status::Ok => "ok",
         }
     }
 
     /// Whether the status raises an alert (`late` only warns).
     pub fn is_alert(self) -> bool {
-        !matches!(self, Status::Ok | Status::Late)
+        !matches!(self, Status::Ok | Status::Late | Status::Running)
+    }
+
+    /// Whether the job is fine: ok, or running within its maximum.
+    pub fn is_healthy(self) -> bool {
+        matches!(self, Status::Ok | Status::Running)
     }
 }
 
@@ -157,6 +166,11 @@ pub fn judge(entry: &Entry, policy: &Policy) -> Judgement {
         Ok(content) => content,
         Err(reason) => return Judgement::invalid(entry, reason.clone()),
     };
+    if let Content::Record(r) = content {
+        if r.status == RunStatus::Running {
+            return judge_running(entry, r, policy);
+        }
+    }
     let (timestamp, interval, run, host, exit_code, message) = match content {
         Content::Record(r) => (
             r.timestamp,
@@ -207,6 +221,57 @@ pub fn judge(entry: &Entry, policy: &Policy) -> Judgement {
         message,
         expected: None,
         duplicates: Vec::new(),
+    }
+}
+
+/// Judges a `running` record by how long the run has lasted against its
+/// maximum runtime (recorded, else factor x interval).
+fn judge_running(entry: &Entry, r: &crate::record::Heartbeat, policy: &Policy) -> Judgement {
+    let since = r.started_at.unwrap_or(r.timestamp);
+    let elapsed = (policy.now - since).num_seconds();
+    if elapsed < -FUTURE_TOLERANCE_SECONDS {
+        return Judgement::invalid(
+            entry,
+            format!(
+                "the run started {} in the future; check the clock of the host that wrote it",
+                format_duration(elapsed.unsigned_abs())
+            ),
+        );
+    }
+    let elapsed = elapsed.max(0) as u64;
+    let max = r
+        .max_runtime_seconds
+        .unwrap_or((policy.factor * r.interval_seconds as f64) as u64);
+    let (status, reason) = classify_running(elapsed, max);
+    let age = (policy.now - r.timestamp).num_seconds().max(0) as u64;
+    Judgement {
+        job: entry.job.clone(),
+        host: entry.subdir.clone().or(Some(r.host.clone())),
+        status,
+        timestamp: Some(r.timestamp),
+        age_seconds: Some(age),
+        interval_seconds: Some(r.interval_seconds),
+        ratio: Some(age as f64 / r.interval_seconds as f64),
+        reason: Some(reason),
+        path: Some(entry.path.clone()),
+        exit_code: None,
+        message: r.message.clone(),
+        expected: None,
+        duplicates: Vec::new(),
+    }
+}
+
+/// The status rule for a run in progress: `running` up to its maximum,
+/// `stale` (hung) past it.
+pub fn classify_running(elapsed: u64, max: u64) -> (Status, String) {
+    let running = format_duration(elapsed);
+    let max_text = format_duration(max);
+    if elapsed > max {
+        let reason = format!("running for {running}, longer than its maximum of {max_text}: hung?");
+        (Status::Stale, reason)
+    } else {
+        let reason = format!("running for {running}, within its maximum of {max_text}");
+        (Status::Running, reason)
     }
 }
 
@@ -357,6 +422,9 @@ mod tests {
                 exit_code: None,
                 duration_seconds: None,
                 message: None,
+                started_at: None,
+                consecutive_failures: None,
+                max_runtime_seconds: None,
                 schedule: None,
             })),
         }
@@ -540,5 +608,31 @@ mod tests {
         let counts = summary(&all);
         assert_eq!(counts[0], (Status::Invalid, 0));
         assert_eq!(counts[4], (Status::Late, 2));
+    }
+
+    #[test]
+    fn a_run_is_running_within_its_maximum_and_hung_past_it() {
+        let mut e = entry("b", 0, 3600, RunStatus::Running);
+        let Ok(Content::Record(r)) = &mut e.content else {
+            unreachable!()
+        };
+        r.started_at = Some(at(0));
+        r.max_runtime_seconds = Some(7200);
+        let within = judge(&e, &policy(7200));
+        assert_eq!(within.status, Status::Running);
+        assert!(!within.status.is_alert() && within.status.is_healthy());
+        let hung = judge(&e, &policy(3 * 3600 + 600));
+        assert_eq!(hung.status, Status::Stale);
+        assert_eq!(
+            hung.reason.as_deref(),
+            Some("running for 3h 10m, longer than its maximum of 2h: hung?")
+        );
+        // Without a recorded maximum: factor x interval.
+        let Ok(Content::Record(r)) = &mut e.content else {
+            unreachable!()
+        };
+        r.max_runtime_seconds = None;
+        assert_eq!(judge(&e, &policy(7200)).status, Status::Running);
+        assert_eq!(judge(&e, &policy(7201)).status, Status::Stale);
     }
 }

@@ -29,6 +29,7 @@ fn badge(status: Status) -> &'static str {
             "color:#ffffff;background:#b00020;font-weight:bold"
         }
         Status::Late => "color:#000000;background:#f5c400;font-weight:bold",
+        Status::Running => "color:#ffffff;background:#1f5fa8",
         Status::Ok => "color:#ffffff;background:#1e7e34",
     }
 }

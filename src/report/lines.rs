@@ -4,7 +4,7 @@ use std::io;
 
 use super::nightly::{due_text, format_ratio, several_hosts};
 use crate::escape::terminal;
-use crate::judge::{Judgement, Status};
+use crate::judge::Judgement;
 use crate::record::format_duration;
 
 /// Writes one line per job, `job status: age, interval, ratio: reason` (or
@@ -12,7 +12,7 @@ use crate::record::format_duration;
 /// schedule), in the order given. With `all` false, ok jobs are left out.
 pub fn write_lines(out: &mut impl io::Write, jobs: &[Judgement], all: bool) -> io::Result<()> {
     let several_hosts = several_hosts(jobs);
-    for j in jobs.iter().filter(|j| all || j.status != Status::Ok) {
+    for j in jobs.iter().filter(|j| all || !j.status.is_healthy()) {
         let name = match (&j.host, several_hosts) {
             (Some(host), true) => format!("{}/{}", terminal(host), terminal(&j.job)),
             _ => terminal(&j.job).into_owned(),

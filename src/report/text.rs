@@ -24,6 +24,7 @@ fn colour_of(status: Status) -> Color {
     match status {
         Status::Invalid | Status::Stale | Status::Missing | Status::Failed => Color::Red,
         Status::Late => Color::Yellow,
+        Status::Running => Color::Cyan,
         Status::Ok => Color::Green,
     }
 }
