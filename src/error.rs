@@ -175,7 +175,7 @@ impl TrackerError {
         if self.rate_limited {
             return Some("the server's rate limit is used up; the next run tries again");
         }
-        if self.path.ends_with("/user") && matches!(self.status, Some(401..=404)) {
+        if self.path.ends_with("/user") && self.status == Some(403) {
             return Some("the token cannot read its own account, which hb-check asks to know which issues it wrote: give it the `read:user` scope (GitHub: a user or bot account token, not an app's)");
         }
         match self.status? {
