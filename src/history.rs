@@ -91,15 +91,16 @@ pub fn consecutive_failures(runs: &[Run]) -> u32 {
     u32::try_from(count).unwrap_or(u32::MAX)
 }
 
-/// The consecutive failures behind the latest heartbeat: the history's
-/// count when its newest run is the heartbeat's, else the heartbeat's own
-/// run on top of the history (its history line was not written).
-pub fn consecutive_failures_with(record: &Heartbeat, runs: &[Run]) -> u32 {
-    if record.status != RunStatus::Fail {
+/// The consecutive failures behind the latest heartbeat, written at
+/// `timestamp` with `status`: the history's count when its newest run is
+/// the heartbeat's, else the heartbeat's own run on top of the history (its
+/// history line was not written).
+pub fn consecutive_failures_with(timestamp: DateTime<Utc>, status: RunStatus, runs: &[Run]) -> u32 {
+    if status != RunStatus::Fail {
         return 0;
     }
     match runs.last() {
-        Some(newest) if newest.timestamp == record.timestamp => consecutive_failures(runs),
+        Some(newest) if newest.timestamp == timestamp => consecutive_failures(runs),
         _ => consecutive_failures(runs).saturating_add(1),
     }
 }
@@ -311,25 +312,13 @@ mod tests {
         assert_eq!(consecutive_failures(&runs), 2);
         assert_eq!(consecutive_failures(&runs[..2]), 0);
         assert_eq!(consecutive_failures(&[]), 0);
-        let record = |seconds, status| Heartbeat {
-            version: 1,
-            job: "j".to_owned(),
-            timestamp: at(seconds),
-            interval_seconds: 60,
-            host: "h".to_owned(),
-            pid: 1,
-            status,
-            exit_code: None,
-            duration_seconds: None,
-            message: None,
-        };
-        assert_eq!(consecutive_failures_with(&record(180, Fail), &runs), 2);
+        assert_eq!(consecutive_failures_with(at(180), Fail, &runs), 2);
         assert_eq!(
-            consecutive_failures_with(&record(240, Fail), &runs),
+            consecutive_failures_with(at(240), Fail, &runs),
             3,
             "a heartbeat newer than the history adds its own failure"
         );
-        assert_eq!(consecutive_failures_with(&record(240, Ok), &runs), 0);
+        assert_eq!(consecutive_failures_with(at(240), Ok, &runs), 0);
     }
 
     #[test]

@@ -7,7 +7,13 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::history::Recent;
+use crate::pause::Pause;
 use crate::record::{format_duration, Content, Entry, RunStatus};
+
+mod overrides;
+
+pub use overrides::{apply, Context};
 
 /// A timestamp further ahead of the checker's clock than this is invalid: a
 /// clock-skewed heartbeat would otherwise hide a dead job.
@@ -26,20 +32,27 @@ pub enum Status {
     Missing,
     /// The last run reported failure.
     Failed,
+    /// The last runs failed, fewer in a row than `--alert-after`: a warning.
+    Failing,
     /// Past its interval, within factor x interval.
     Late,
+    /// Paused (`hb-write --pause`) until a time not yet reached: never
+    /// alerts, whatever the heartbeat says.
+    Paused,
     /// On schedule.
     Ok,
 }
 
 impl Status {
     /// Every status, worst first.
-    pub const ALL: [Status; 6] = [
+    pub const ALL: [Status; 8] = [
         Status::Invalid,
         Status::Stale,
         Status::Missing,
         Status::Failed,
+        Status::Failing,
         Status::Late,
+        Status::Paused,
         Status::Ok,
     ];
 
@@ -50,14 +63,20 @@ impl Status {
             Status::Stale => "stale",
             Status::Missing => "missing",
             Status::Failed => "failed",
+            Status::Failing => "failing",
             Status::Late => "late",
+            Status::Paused => "paused",
             Status::Ok => "ok",
         }
     }
 
-    /// Whether the status raises an alert (`late` only warns).
+    /// Whether the status raises an alert (`late` and `failing` only warn,
+    /// `paused` is quiet).
     pub fn is_alert(self) -> bool {
-        !matches!(self, Status::Ok | Status::Late)
+        !matches!(
+            self,
+            Status::Ok | Status::Late | Status::Failing | Status::Paused
+        )
     }
 }
 
@@ -103,6 +122,12 @@ pub struct Judgement {
     pub exit_code: Option<i32>,
     /// The message the last run left.
     pub message: Option<String>,
+    /// The pause in force, for a `paused` job.
+    pub pause: Option<Pause>,
+    /// How many runs in a row failed, for a `failed` or `failing` job.
+    pub consecutive_failures: Option<u32>,
+    /// The recent runs from the job's history, when the report read it.
+    pub recent: Option<Recent>,
 }
 
 impl Judgement {
@@ -119,6 +144,9 @@ impl Judgement {
             path: Some(entry.path.clone()),
             exit_code: None,
             message: None,
+            pause: None,
+            consecutive_failures: None,
+            recent: None,
         }
     }
 
@@ -136,6 +164,9 @@ impl Judgement {
             path: None,
             exit_code: None,
             message: None,
+            pause: None,
+            consecutive_failures: None,
+            recent: None,
         }
     }
 }
@@ -194,6 +225,9 @@ pub fn judge(entry: &Entry, policy: &Policy) -> Judgement {
         path: Some(entry.path.clone()),
         exit_code,
         message,
+        pause: None,
+        consecutive_failures: None,
+        recent: None,
     }
 }
 
@@ -401,6 +435,6 @@ mod tests {
         );
         let counts = summary(&all);
         assert_eq!(counts[0], (Status::Invalid, 0));
-        assert_eq!(counts[4], (Status::Late, 2));
+        assert_eq!(counts[5], (Status::Late, 2));
     }
 }

@@ -151,6 +151,9 @@ mod tests {
             path: Some(PathBuf::from("/hb/x.last")),
             exit_code: None,
             message: None,
+            pause: None,
+            consecutive_failures: None,
+            recent: None,
         }
     }
 

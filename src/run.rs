@@ -9,8 +9,12 @@ use chrono::Utc;
 
 use crate::cli::JudgeArgs;
 use crate::error::Error;
-use crate::judge::{judge_all, Judgement, Policy};
+use crate::judge::{judge_all, sort, Judgement, Policy};
 use crate::store::{read_locations, scan};
+
+mod context;
+
+pub use context::add_recent;
 
 /// What a scan found and how it was judged.
 #[derive(Debug, Clone)]
@@ -37,7 +41,9 @@ pub fn judge(args: &JudgeArgs, dirs: Vec<PathBuf>) -> Result<Judged, Error> {
         default_interval: args.default_interval,
     };
     let entries = scan(&dirs)?;
-    let jobs = judge_all(&entries, &args.expect, &policy);
+    let mut jobs = judge_all(&entries, &args.expect, &policy);
+    context::hold(&mut jobs, &dirs, args.alert_after, policy.now);
+    sort(&mut jobs);
     Ok(Judged { dirs, policy, jobs })
 }
 

@@ -28,7 +28,8 @@ fn badge(status: Status) -> &'static str {
         Status::Invalid | Status::Stale | Status::Missing | Status::Failed => {
             "color:#ffffff;background:#b00020;font-weight:bold"
         }
-        Status::Late => "color:#000000;background:#f5c400;font-weight:bold",
+        Status::Failing | Status::Late => "color:#000000;background:#f5c400;font-weight:bold",
+        Status::Paused => "color:#ffffff;background:#5a6270",
         Status::Ok => "color:#ffffff;background:#1e7e34",
     }
 }

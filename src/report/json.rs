@@ -32,6 +32,12 @@ struct Job<'a> {
     path: Option<std::borrow::Cow<'a, str>>,
     exit_code: Option<i32>,
     message: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    paused_until: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pause_reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    consecutive_failures: Option<u32>,
 }
 
 /// Writes one JSON document: `checked_at`, `factor`, `jobs` (worst first)
@@ -56,6 +62,9 @@ pub fn write_json(out: &mut impl io::Write, report: &Report) -> io::Result<()> {
                 path: j.path.as_deref().map(Path::to_string_lossy),
                 exit_code: j.exit_code,
                 message: j.message.as_deref(),
+                paused_until: j.pause.as_ref().map(|p| secs(p.until)),
+                pause_reason: j.pause.as_ref().and_then(|p| p.reason.as_deref()),
+                consecutive_failures: j.consecutive_failures,
             })
             .collect(),
         summary: summary(report.jobs)

@@ -90,6 +90,9 @@ mod tests {
             path: None,
             exit_code: None,
             message: None,
+            pause: None,
+            consecutive_failures: None,
+            recent: None,
         }];
         let page = Page {
             host: "h",

@@ -217,6 +217,9 @@ mod tests {
             path: None,
             exit_code: None,
             message: None,
+            pause: None,
+            consecutive_failures: None,
+            recent: None,
         }
     }
 

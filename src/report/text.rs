@@ -23,7 +23,8 @@ pub struct TextOptions {
 fn colour_of(status: Status) -> Color {
     match status {
         Status::Invalid | Status::Stale | Status::Missing | Status::Failed => Color::Red,
-        Status::Late => Color::Yellow,
+        Status::Failing | Status::Late => Color::Yellow,
+        Status::Paused => Color::Blue,
         Status::Ok => Color::Green,
     }
 }
@@ -32,6 +33,7 @@ fn sgr_of(status: Status) -> &'static str {
     match colour_of(status) {
         Color::Red => "\x1b[31m",
         Color::Yellow => "\x1b[33m",
+        Color::Blue => "\x1b[34m",
         _ => "\x1b[32m",
     }
 }
@@ -142,6 +144,9 @@ mod tests {
             path: None,
             exit_code: None,
             message: Some("evil \x1b[31m message".to_owned()),
+            pause: None,
+            consecutive_failures: None,
+            recent: None,
         };
         vec![
             bad("evil\x1b[2J|<script>", Status::Stale),
