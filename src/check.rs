@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use clap::builder::BoolishValueParser;
 use clap::{Parser, ValueEnum};
@@ -88,71 +88,118 @@ pub fn run(args: &Args) -> Check {
 
 /// Runs hb-check with `args`, printing the verdict to `stdout`, and returns
 /// the exit code. Errors go to standard error, one line each.
+///
+/// Every channel is tried whatever happened on the others: a metrics file
+/// that cannot be written does not keep the alert issue from being kept, and
+/// a standard output that cannot be written (a full disk) skips neither.
+/// The verdict is printed last, after the lock is released, so that a
+/// reader that does not read cannot hold the lock; with `--format json` it
+/// is one document whatever happened, carrying the errors.
 pub fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
-    match try_run(args, stdout) {
-        Ok(code) => code,
+    let mut errors = Vec::new();
+    let mut fail = |err: &Error| {
+        cli::report_error(PROGRAM, err);
+        errors.push(err.to_string());
+    };
+    let (mut code, judged) = match judge_locked(args, &mut fail) {
+        Ok((code, judged)) => (code, Some(judged)),
         Err(err) => {
-            cli::report_error(PROGRAM, &err);
-            Check::Unknown
+            fail(&err);
+            (Check::Unknown, None)
         }
+    };
+    let out = render(args, judged.as_ref(), &errors);
+    if let Err(err) = run::print(stdout, &out) {
+        eprintln!("{PROGRAM}: cannot write the report to standard output: {err}");
+        code = code.merge(Check::Unknown);
     }
+    code
 }
 
-fn try_run(args: &Args, stdout: &mut dyn Write) -> Result<Check, Error> {
+/// Takes the lock, judges, and keeps the metrics file and the tracker in
+/// line. An error that keeps the jobs from being judged is returned; later
+/// ones go to `fail` and make the code UNKNOWN, ranked below the verdict.
+fn judge_locked(args: &Args, fail: &mut dyn FnMut(&Error)) -> Result<(Check, Judged), Error> {
     let dirs = run::locate(&args.judge)?;
     let _lock = store::lock(args.lock_file.as_deref(), &dirs, args.lock_timeout)?;
     let judged = run::judge(&args.judge, dirs)?;
-    let code = Check::of_all(judged.jobs.iter().map(|j| j.status));
-    let report = Report {
+    let mut code = Check::of_all(judged.jobs.iter().map(|j| j.status));
+    if let Some(path) = &args.metrics_file {
+        let mut metrics = Vec::new();
+        let written = write_prometheus(&mut metrics, &report_of(&judged))
+            .map_err(|source| Error::WriteFile {
+                path: path.clone(),
+                source,
+            })
+            .and_then(|()| store::write_file(path, &metrics));
+        if let Err(err) = written {
+            fail(&err);
+            code = code.merge(Check::Unknown);
+        }
+    }
+    // Temporaries left by killed writers: readers skip them; once they
+    // are an hour old, the run that holds the lock tidies them away. It
+    // changes no verdict, so a failure is told and does not move the code.
+    let cleanup = store::clean_temporaries(&judged.dirs, SystemTime::now(), store::TEMP_MAX_AGE);
+    for (path, err) in &cleanup.failed {
+        eprintln!(
+            "{PROGRAM}: cannot remove the stale temporary file {}: {err}",
+            terminal(&path.to_string_lossy())
+        );
+    }
+    // The run lock stays held through the sync, so two runs never open two
+    // issues.
+    if let Err(err) = sync_tracker(&args.tracker, &judged) {
+        fail(&err);
+        code = code.merge(Check::Unknown);
+    }
+    Ok((code, judged))
+}
+
+fn report_of(judged: &Judged) -> Report<'_> {
+    Report {
         checked_at: judged.policy.now,
         factor: judged.policy.factor,
         jobs: &judged.jobs,
         dirs: &judged.dirs,
-    };
+    }
+}
+
+/// The bytes for standard output: the verdict in the format asked for, or,
+/// when the jobs could not be judged, nothing in text (the error is on
+/// standard error) and a document carrying the errors in JSON.
+fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
     let mut out = Vec::new();
-    match args.format {
-        _ if args.quiet => {}
-        Format::Json => report::write_json(&mut out, &report).expect("writing to memory"),
-        Format::Text if judged.jobs.is_empty() => {
+    if args.quiet {
+        return out;
+    }
+    let empty = Report {
+        checked_at: args.judge.now.unwrap_or_else(chrono::Utc::now),
+        factor: args.judge.factor,
+        jobs: &[],
+        dirs: &[],
+    };
+    let report = judged.map_or(empty, report_of);
+    // Writing to memory fails only when out of memory, which aborts anyway;
+    // an error here would leave the output short, never wrong.
+    let _ = match (args.format, judged) {
+        (Format::Json, _) => report::write_json_with_errors(&mut out, &report, errors),
+        (Format::Text, None) => Ok(()),
+        (Format::Text, Some(judged)) if judged.jobs.is_empty() => {
             let dirs: Vec<String> = judged
                 .dirs
                 .iter()
                 .map(|d| d.display().to_string())
                 .collect();
-            out = format!(
-                "no heartbeats found in {}; write one with hb-write, or point --dir elsewhere\n",
+            writeln!(
+                out,
+                "no heartbeats found in {}; write one with hb-write, or point --dir elsewhere",
                 terminal(&dirs.join(", "))
             )
-            .into_bytes();
         }
-        Format::Text => {
-            report::write_lines(&mut out, &judged.jobs, args.verbose).expect("writing to memory")
-        }
-    }
-    if let Err(err) = run::print(stdout, &out) {
-        eprintln!("{PROGRAM}: cannot write the report: {err}");
-        return Ok(Check::Unknown);
-    }
-    // After the verdict is out: a metrics file that cannot be written must
-    // not hide which jobs are bad, nor keep the alert issue from being kept.
-    let mut code = code;
-    if let Some(path) = &args.metrics_file {
-        let mut metrics = Vec::new();
-        write_prometheus(&mut metrics, &report).expect("writing to memory");
-        if let Err(err) = store::write_file(path, &metrics) {
-            cli::report_error(PROGRAM, &err);
-            code = code.merge(Check::Unknown);
-        }
-    }
-    // The run lock stays held through the sync, so two runs never open two
-    // issues.
-    match sync_tracker(&args.tracker, &judged) {
-        Ok(()) => Ok(code),
-        Err(err) => {
-            cli::report_error(PROGRAM, &err);
-            Ok(code.merge(Check::Unknown))
-        }
-    }
+        (Format::Text, Some(judged)) => report::write_lines(&mut out, &judged.jobs, args.verbose),
+    };
+    out
 }
 
 /// Brings the host's alert issue in line with the judgement, when a tracker
@@ -170,7 +217,11 @@ fn sync_tracker(args: &TrackerArgs, judged: &Judged) -> Result<(), Error> {
         checked_at: judged.policy.now,
     };
     tracker::sync(forge.as_ref(), &opts, &judged.jobs, &mut |note| {
-        eprintln!("{PROGRAM}: {note}")
+        // A dry run shows issue text built from heartbeat files: each line
+        // is escaped like every other line for a terminal.
+        for line in note.lines() {
+            eprintln!("{PROGRAM}: {}", terminal(line));
+        }
     })?;
     Ok(())
 }
@@ -183,5 +234,112 @@ mod tests {
     #[test]
     fn the_command_is_well_formed() {
         Args::command().debug_assert();
+    }
+
+    /// A standard output that refuses every byte, like `> /dev/full`.
+    struct Full;
+
+    impl Write for Full {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::from_raw_os_error(28))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Err(io::Error::from_raw_os_error(28))
+        }
+    }
+
+    const STALE: &str = r#"{"version":1,"job":"backup","timestamp":"2026-11-22T00:00:00Z","interval_seconds":60,"host":"web1","pid":1,"status":"ok"}"#;
+
+    fn args(extra: &[&str]) -> Args {
+        let mut all = vec!["hb-check", "--now", "2026-11-22T03:00:00Z"];
+        all.extend_from_slice(extra);
+        Args::try_parse_from(all).unwrap()
+    }
+
+    #[test]
+    fn a_full_standard_output_skips_neither_metrics_nor_the_verdict() {
+        let dir = tempfile::tempdir().unwrap();
+        let hb = dir.path().join("hb");
+        std::fs::create_dir(&hb).unwrap();
+        std::fs::write(hb.join("backup.last"), STALE).unwrap();
+        let metrics = dir.path().join("m.prom");
+        let lock = dir.path().join("lock");
+        let a = args(&[
+            "--dir",
+            hb.to_str().unwrap(),
+            "--metrics-file",
+            metrics.to_str().unwrap(),
+            "--lock-file",
+            lock.to_str().unwrap(),
+        ]);
+        // CRITICAL (stale) outranks UNKNOWN (no standard output).
+        assert_eq!(run_to(&a, &mut Full), Check::Critical);
+        let written = std::fs::read_to_string(&metrics).unwrap();
+        assert!(written.contains(r#"cron_job="backup""#), "{written}");
+    }
+
+    #[test]
+    fn json_is_one_document_even_when_nothing_can_be_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("gone");
+        let a = args(&["--dir", gone.to_str().unwrap(), "--format", "json"]);
+        let mut out = Vec::new();
+        assert_eq!(run_to(&a, &mut out), Check::Unknown);
+        let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(doc["jobs"], serde_json::json!([]));
+        assert_eq!(doc["checked_at"], "2026-11-22T03:00:00Z");
+        let errors = doc["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), 1, "{doc}");
+        assert!(
+            errors[0]
+                .as_str()
+                .unwrap()
+                .contains("cannot read heartbeat directory"),
+            "{doc}"
+        );
+    }
+
+    #[test]
+    fn a_tracker_outage_does_not_hide_a_stale_job() {
+        let dir = tempfile::tempdir().unwrap();
+        let hb = dir.path().join("hb");
+        std::fs::create_dir(&hb).unwrap();
+        std::fs::write(hb.join("backup.last"), STALE).unwrap();
+        let token = dir.path().join("token");
+        std::fs::write(&token, "secret\n").unwrap();
+        std::fs::set_permissions(&token, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
+        // Nothing listens on a port just released.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{port}");
+        let lock = dir.path().join("lock");
+        let a = args(&[
+            "--dir",
+            hb.to_str().unwrap(),
+            "--lock-file",
+            lock.to_str().unwrap(),
+            "--format",
+            "json",
+            "--tracker-url",
+            &url,
+            "--tracker-repo",
+            "ops/alerts",
+            "--tracker-token-file",
+            token.to_str().unwrap(),
+            "--tracker-timeout",
+            "1",
+        ]);
+        let mut out = Vec::new();
+        assert_eq!(run_to(&a, &mut out), Check::Critical);
+        let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(doc["jobs"][0]["status"], "stale", "{doc}");
+        assert!(
+            doc["errors"][0].as_str().unwrap().contains("tracker"),
+            "{doc}"
+        );
     }
 }

@@ -3,8 +3,10 @@
 use crate::judge::Status;
 
 /// hb-check's exit codes, the monitoring-plugin convention (Nagios, Icinga,
-/// Sensu): the worst of all results wins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// Sensu). Results merge by severity, not by number: CRITICAL over WARNING
+/// over UNKNOWN over OK, as monitoring-plugins' `max_state_alt` ranks them,
+/// so a tracker outage (UNKNOWN) never hides a stale job (CRITICAL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Check {
     /// 0: every job is ok.
     Ok = 0,
@@ -28,9 +30,24 @@ impl Check {
         }
     }
 
-    /// The worse of two codes.
+    /// How much the code says is wrong: OK, then UNKNOWN, then WARNING,
+    /// then CRITICAL.
+    fn severity(self) -> u8 {
+        match self {
+            Check::Ok => 0,
+            Check::Unknown => 1,
+            Check::Warning => 2,
+            Check::Critical => 3,
+        }
+    }
+
+    /// The more severe of two codes (monitoring-plugins' `max_state_alt`).
     pub fn merge(self, other: Check) -> Check {
-        self.max(other)
+        if other.severity() > self.severity() {
+            other
+        } else {
+            self
+        }
     }
 
     /// The code for a whole run's statuses; no status at all is a warning.
@@ -99,10 +116,19 @@ mod tests {
     }
 
     #[test]
-    fn merge_keeps_the_worse() {
-        assert_eq!(Check::Critical.merge(Check::Unknown), Check::Unknown);
-        assert_eq!(Check::Warning.merge(Check::Ok), Check::Warning);
-        assert_eq!(Check::Ok.merge(Check::Ok), Check::Ok);
-        assert_eq!(Check::Unknown as u8, 3);
+    fn merge_ranks_like_max_state_alt() {
+        use Check::*;
+        // Every pair, both ways round: CRITICAL > WARNING > UNKNOWN > OK.
+        let ranked = [Ok, Unknown, Warning, Critical];
+        for (i, low) in ranked.iter().enumerate() {
+            for high in &ranked[i..] {
+                assert_eq!(low.merge(*high), *high, "{low:?} with {high:?}");
+                assert_eq!(high.merge(*low), *high, "{high:?} with {low:?}");
+            }
+        }
+        assert_eq!(Critical.merge(Unknown), Critical);
+        assert_eq!(Warning.merge(Unknown), Warning);
+        assert_eq!(Unknown.merge(Ok), Unknown);
+        assert_eq!(Unknown as u8, 3);
     }
 }

@@ -9,6 +9,7 @@ use clap::{Parser, ValueEnum};
 
 use crate::cli::{self, JudgeArgs};
 use crate::error::Error;
+use crate::escape;
 use crate::exit_code::Report as Code;
 use crate::metrics;
 use crate::report::{self, nightly, Layout, Page, Report, TextOptions};
@@ -88,22 +89,30 @@ pub fn run(args: &Args) -> Code {
 /// Runs night-watch with `args`, printing the report to `stdout`, and
 /// returns the exit code. `terminal` says whether `stdout` is a terminal,
 /// which allows borders drawn in Unicode and colours in text output.
+///
+/// When nothing can be read the output still says so in the format asked
+/// for (`night-watch web1: CANNOT CHECK: ...` as the subject and the body),
+/// so a morning mail never goes out blank, and the exit code is 3.
 pub fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Code {
-    match try_run(args, stdout, terminal) {
-        Ok(code) => code,
+    let host = args.host.clone().unwrap_or_else(crate::hostname);
+    let (code, out) = match run::locate(&args.judge).and_then(|dirs| run::judge(&args.judge, dirs))
+    {
+        Ok(judged) => (Code::Rendered, render(args, &host, &judged, terminal)),
         Err(err) => {
             cli::report_error(PROGRAM, &err);
-            Code::Unreadable
+            (Code::Unreadable, render_broken(args, &host, &err))
         }
+    };
+    if let Err(err) = run::print(stdout, &out) {
+        eprintln!("{PROGRAM}: cannot write the report to standard output: {err}");
+        return Code::Unreadable;
     }
+    code
 }
 
-fn try_run(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Result<Code, Error> {
-    let dirs = run::locate(&args.judge)?;
-    let judged = run::judge(&args.judge, dirs)?;
-    let host = args.host.clone().unwrap_or_else(crate::hostname);
+fn render(args: &Args, host: &str, judged: &run::Judged, terminal: bool) -> Vec<u8> {
     let page = Page {
-        host: &host,
+        host,
         report: Report {
             checked_at: judged.policy.now,
             factor: judged.policy.factor,
@@ -117,11 +126,9 @@ fn try_run(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Result<Code, 
         Layout::Report
     };
     let mut out = Vec::new();
-    let written = match args.format {
-        _ if args.subject => {
-            out = format!("{}\n", nightly::subject(page.host, page.report.jobs)).into_bytes();
-            Ok(())
-        }
+    // Writing to memory fails only when out of memory, which aborts anyway.
+    let _ = match args.format {
+        _ if args.subject => writeln!(out, "{}", nightly::subject(page.host, page.report.jobs)),
         Format::Text => {
             let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
             let options = TextOptions {
@@ -135,12 +142,41 @@ fn try_run(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Result<Code, 
         Format::Json => report::write_json(&mut out, &page.report),
         Format::Prometheus => metrics::write_prometheus(&mut out, &page.report),
     };
-    written.expect("writing to memory");
-    if let Err(err) = run::print(stdout, &out) {
-        eprintln!("{PROGRAM}: cannot write the report: {err}");
-        return Ok(Code::Unreadable);
-    }
-    Ok(Code::Rendered)
+    out
+}
+
+/// What night-watch prints when nothing could be read: the subject and the
+/// body say the check is broken. The Prometheus format gets nothing, so
+/// that a textfile collector keeps no half-truth.
+fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
+    let line = format!("{PROGRAM} {host}: CANNOT CHECK: {err}");
+    let mut out = Vec::new();
+    let _ = match args.format {
+        _ if args.subject => writeln!(out, "{}", escape::terminal(&line)),
+        Format::Text => writeln!(out, "{}", escape::terminal(&line)),
+        Format::Markdown => writeln!(
+            out,
+            "# {PROGRAM} {}: CANNOT CHECK\n\n{}",
+            escape::markdown(host),
+            escape::markdown(&err.to_string())
+        ),
+        Format::Html => writeln!(
+            out,
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{0}</title></head>\n<body><h1>{0}</h1></body></html>",
+            escape::html(&line)
+        ),
+        Format::Json => {
+            let report = Report {
+                checked_at: args.judge.now.unwrap_or_else(chrono::Utc::now),
+                factor: args.judge.factor,
+                jobs: &[],
+                dirs: &[],
+            };
+            report::write_json_with_errors(&mut out, &report, &[err.to_string()])
+        }
+        Format::Prometheus => Ok(()),
+    };
+    out
 }
 
 #[cfg(test)]
@@ -151,5 +187,42 @@ mod tests {
     #[test]
     fn the_command_is_well_formed() {
         Args::command().debug_assert();
+    }
+
+    fn broken(format: &[&str]) -> (Code, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("gone");
+        let mut all = vec![
+            "night-watch",
+            "--host",
+            "web1",
+            "--dir",
+            gone.to_str().unwrap(),
+        ];
+        all.extend_from_slice(format);
+        let a = Args::try_parse_from(all).unwrap();
+        let mut out = Vec::new();
+        let code = run_to(&a, &mut out, false);
+        (code, String::from_utf8(out).unwrap())
+    }
+
+    #[test]
+    fn a_morning_mail_says_the_check_is_broken() {
+        let (code, subject) = broken(&["--subject"]);
+        assert_eq!(code, Code::Unreadable);
+        assert!(
+            subject.starts_with("night-watch web1: CANNOT CHECK: cannot read heartbeat directory"),
+            "{subject}"
+        );
+        assert_eq!(subject.lines().count(), 1, "{subject}");
+        for format in ["text", "markdown", "html"] {
+            let (code, body) = broken(&["--format", format]);
+            assert_eq!(code, Code::Unreadable);
+            assert!(body.contains("CANNOT CHECK"), "{format}: {body}");
+            assert!(body.contains("gone"), "{format}: {body}");
+        }
+        let (_, json) = broken(&["--format", "json"]);
+        let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert!(doc["errors"][0].as_str().unwrap().contains("gone"), "{doc}");
     }
 }

@@ -429,13 +429,20 @@ fn an_empty_directory_is_a_good_report() {
 }
 
 #[test]
-fn nothing_readable_exits_3_with_one_line() {
+fn nothing_readable_exits_3_with_one_line_and_says_so_on_stdout() {
     let tmp = Scratch::new();
     let gone = tmp.root().join("gone");
-    let env = [("HB_DIR", gone.to_str().unwrap()), ("HB_NOW", NOW)];
+    let env = [
+        ("HB_DIR", gone.to_str().unwrap()),
+        ("HB_NOW", NOW),
+        ("HB_HOST", "web1"),
+    ];
     for args in [&[][..], &["--panel"], &["--subject"], &["--format", "html"]] {
         let run = night_watch(&env, args);
-        let err = run.fails(3);
+        run.code(3);
+        // The mail body and subject say the check is broken, never blank.
+        run.stdout_has("night-watch web1: CANNOT CHECK: cannot read heartbeat directory");
+        let err = &run.stderr;
         assert_eq!(err.lines().count(), 1, "{}", run.show());
         assert!(
             err.starts_with("night-watch: cannot read heartbeat directory "),

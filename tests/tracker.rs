@@ -203,7 +203,8 @@ fn a_failed_create_exits_3_and_the_next_run_opens_one_issue() {
     );
     let started = Instant::now();
     let r = check(&dir, &forge);
-    r.code(3);
+    // A stale job (CRITICAL) outranks the tracker failure (UNKNOWN).
+    r.code(2);
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "retries took {:?}",
@@ -266,7 +267,8 @@ fn a_lost_create_is_found_on_the_next_run_when_the_recheck_fails() {
     // fails on every attempt.
     forge.fault_after("GET", "/issues", 2, Fault::Status(502, "bad gateway"), 3);
     let r = check(&dir, &forge);
-    r.code(3);
+    // A stale job (CRITICAL) outranks the tracker failure (UNKNOWN).
+    r.code(2);
     assert!(r.stderr.contains("HTTP 502"), "{}", r.show());
     assert_eq!(forge.count("POST"), 1, "no second create without a look");
     assert_eq!(forge.issues_titled(PREFIX).len(), 1);
@@ -303,7 +305,8 @@ fn the_token_never_shows_on_errors() {
     // A server that repeats the Authorization header in its message.
     forge.fault("GET", "/labels", Fault::EchoAuth, 1);
     let r = check(&dir, &forge);
-    r.code(3);
+    // A stale job (CRITICAL) outranks the tracker failure (UNKNOWN).
+    r.code(2);
     assert!(r.stderr.contains("HTTP 401"), "{}", r.show());
     assert!(
         r.stderr.contains("token is invalid or expired"),
@@ -315,7 +318,8 @@ fn the_token_never_shows_on_errors() {
 
     forge.fault("GET", "/labels", Fault::Status(500, "boom"), 3);
     let r = check(&dir, &forge);
-    r.code(3);
+    // A stale job (CRITICAL) outranks the tracker failure (UNKNOWN).
+    r.code(2);
     assert!(
         r.stderr.contains("HTTP 500: boom (3 attempts)"),
         "{}",
@@ -358,7 +362,8 @@ fn a_refused_connection_exits_3_without_the_token() {
         ("HB_HOST", "web1"),
     ];
     let r = dir.hb_check().env("HB_NOW", NOW).envs(env).run();
-    r.code(3).no_token();
+    // A stale job (CRITICAL) outranks the tracker failure (UNKNOWN).
+    r.code(2).no_token();
     assert!(r.stdout.contains("backup stale"), "{}", r.show());
     assert!(r.stderr.contains("cannot connect"), "{}", r.show());
     assert!(r.stderr.contains(&url), "{}", r.show());
@@ -374,7 +379,8 @@ fn a_server_slower_than_the_timeout_exits_3_without_the_token() {
     forge.fault("GET", "/labels", Fault::Delay(Duration::from_secs(3)), 3);
     let started = Instant::now();
     let r = check_with(&dir, &forge, &[], &["--tracker-timeout", "1"]);
-    r.code(3);
+    // A stale job (CRITICAL) outranks the tracker failure (UNKNOWN).
+    r.code(2);
     assert!(
         r.stderr.contains("no answer within 1s (3 attempts)"),
         "{}",
@@ -406,7 +412,8 @@ fn client_errors_say_what_to_do() {
         };
         forge.fault("GET", "/labels", Fault::Status(status, message), 1);
         let r = check(&dir, &forge);
-        r.code(3);
+        // A stale job (CRITICAL) outranks the tracker failure (UNKNOWN).
+        r.code(2);
         assert!(r.stderr.contains(&format!("HTTP {status}")), "{}", r.show());
         assert!(r.stderr.contains(says), "{}", r.show());
         assert_eq!(forge.requests().len(), 1, "{status} is not retried");
@@ -427,7 +434,8 @@ fn a_token_file_others_can_read_is_refused() {
         ("HB_TRACKER_TOKEN_FILE", loose.display().to_string()),
     ];
     let r = dir.hb_check().env("HB_NOW", NOW).envs(env.clone()).run();
-    r.code(3).no_token();
+    // A stale job (CRITICAL) outranks the tracker failure (UNKNOWN).
+    r.code(2).no_token();
     assert!(r.stderr.contains("chmod 600"), "{}", r.show());
     assert!(r.stdout.contains("backup stale"), "{}", r.show());
     assert!(
@@ -784,7 +792,8 @@ fn a_create_that_times_out_is_not_sent_again() {
     // The server takes longer than the client waits, but does create.
     forge.fault("POST", "/issues", Fault::Delay(Duration::from_secs(2)), 1);
     let r = check_with(&dir, &forge, &[], &["--tracker-timeout", "1"]);
-    r.code(3);
+    // A stale job (CRITICAL) outranks the tracker failure (UNKNOWN).
+    r.code(2);
     assert!(r.stderr.contains("no answer within 1s"), "{}", r.show());
     assert!(
         r.stderr.contains("the next run looks for it first"),
@@ -885,7 +894,8 @@ fn a_retry_after_longer_than_the_budget_stops_at_once() {
     forge.fault("GET", "/labels", Fault::TooMany(60), 1);
     let started = Instant::now();
     let r = check(&dir, &forge);
-    r.code(3);
+    // A stale job (CRITICAL) outranks the tracker failure (UNKNOWN).
+    r.code(2);
     assert!(
         started.elapsed() < Duration::from_secs(3),
         "took {:?}",
@@ -912,7 +922,8 @@ fn a_retry_after_longer_than_the_budget_stops_at_once() {
         1,
     );
     let r = check(&dir, &forge);
-    r.code(3);
+    // A stale job (CRITICAL) outranks the tracker failure (UNKNOWN).
+    r.code(2);
     assert_eq!(forge.requests().len(), 1, "{:#?}", forge.requests());
     assert!(r.stderr.contains("asked to wait 8"), "{}", r.show());
 }
@@ -950,7 +961,8 @@ fn a_failed_edit_after_the_comment_does_not_repeat_it() {
     dir.stale("db");
     forge.fault("PATCH", "/issues/1", Fault::Status(500, "boom"), 3);
     let r = check(&dir, &forge);
-    r.code(3);
+    // A stale job (CRITICAL) outranks the tracker failure (UNKNOWN).
+    r.code(2);
     assert!(
         r.stderr.contains("HTTP 500: boom (3 attempts)"),
         "{}",
@@ -1063,7 +1075,8 @@ fn a_github_rate_limit_is_not_a_missing_scope() {
         1,
     );
     let r = check(&dir, &forge);
-    r.code(3);
+    // A stale job (CRITICAL) outranks the tracker failure (UNKNOWN).
+    r.code(2);
     assert_eq!(forge.requests().len(), 1, "{:#?}", forge.requests());
     let err = &r.stderr;
     assert!(err.contains("HTTP 403"), "{}", r.show());
@@ -1110,7 +1123,8 @@ fn a_github_validation_error_says_what_was_refused() {
         1,
     );
     let r = check(&dir, &forge);
-    r.code(3);
+    // A stale job (CRITICAL) outranks the tracker failure (UNKNOWN).
+    r.code(2);
     assert!(
         r.stderr.contains(
             "HTTP 422: Validation Failed (Issue title: title is too long (maximum is 256 characters))"
@@ -1137,7 +1151,8 @@ fn a_server_that_ignores_the_page_is_an_error_not_a_duplicate() {
     });
     forge.clear_requests();
     let r = check(&dir, &forge);
-    r.code(3);
+    // A stale job (CRITICAL) outranks the tracker failure (UNKNOWN).
+    r.code(2);
     assert!(
         r.stderr.contains("ignores the `page` parameter"),
         "{}",
@@ -1197,7 +1212,8 @@ fn a_tracker_url_with_a_password_is_refused_without_showing_it() {
     dir.stale("backup");
     let url = forge.url().replace("http://", "http://hb:pw-s3cr3t@");
     let r = check_with(&dir, &forge, &[("HB_TRACKER_URL", &url)], &[]);
-    r.code(3);
+    // A stale job (CRITICAL) outranks the tracker failure (UNKNOWN).
+    r.code(2);
     assert!(r.stdout.contains("backup stale"), "{}", r.show());
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.show());
     assert!(r.stderr.contains("user name or password"), "{}", r.show());

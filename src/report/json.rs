@@ -17,6 +17,8 @@ struct Document<'a> {
     factor: f64,
     jobs: Vec<Job<'a>>,
     summary: BTreeMap<&'static str, usize>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    errors: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -43,6 +45,17 @@ struct Job<'a> {
 /// Writes one JSON document: `checked_at`, `factor`, `jobs` (worst first)
 /// and `summary` (a count for every status).
 pub fn write_json(out: &mut impl io::Write, report: &Report) -> io::Result<()> {
+    write_json_with_errors(out, report, &[])
+}
+
+/// Writes the document of [`write_json`] with an `errors` list (left out
+/// when empty): what kept the run from judging the jobs, or went wrong
+/// after (metrics file, tracker).
+pub fn write_json_with_errors(
+    out: &mut impl io::Write,
+    report: &Report,
+    errors: &[String],
+) -> io::Result<()> {
     let secs = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
     let doc = Document {
         checked_at: secs(report.checked_at),
@@ -71,6 +84,7 @@ pub fn write_json(out: &mut impl io::Write, report: &Report) -> io::Result<()> {
             .into_iter()
             .map(|(status, count)| (status.as_str(), count))
             .collect(),
+        errors,
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use crate::judge::Judgement;
 
 pub use html::write_html;
-pub use json::write_json;
+pub use json::{write_json, write_json_with_errors};
 pub use lines::write_lines;
 pub use markdown::write_markdown;
 pub use nightly::{Layout, Page};

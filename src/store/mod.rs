@@ -1,7 +1,11 @@
 //! Where heartbeats live and all file I/O on them: the directory rule
-//! (here), the atomic write and retiring a job ([`write()`], [`retire`]),
-//! the scan ([`scan()`]), and the run lock ([`lock()`]).
+//! (here), the atomic write and retiring a job ([`write()`], [`retire`];
+//! the durable replace itself and its temporary names in `atomic`),
+//! the scan ([`scan()`]), the run lock ([`lock()`]), and the removal of
+//! temporaries killed writers left ([`clean_temporaries`]).
 
+mod atomic;
+mod clean;
 mod history_file;
 mod lock;
 mod pause_file;
@@ -15,6 +19,8 @@ use std::path::{Path, PathBuf};
 use crate::error::Error;
 
 pub use crate::record::{Content, Entry};
+pub use atomic::{is_temporary_name, temporary_name, MODE, TEMP_SUFFIX};
+pub use clean::{clean_temporaries, Cleanup, TEMP_MAX_AGE};
 pub use history_file::{
     append_history, history_path, read_history, HISTORY_EXTENSION, HISTORY_READ_MAX,
 };

@@ -1,10 +1,8 @@
 //! Writing heartbeats and other files atomically, and retiring a job.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
-
-use atomicwrites::{AtomicFile, OverwriteBehavior};
 
 use super::{create_dir, heartbeat_path, user_dir, SYSTEM_DIR};
 use crate::error::Error;
@@ -64,12 +62,10 @@ fn write_in(dir: &Path, record: &Heartbeat) -> Result<PathBuf, Error> {
 /// Replaces `path` with `bytes` atomically, as heartbeats are written: a
 /// reader sees the old file or the new one, never a part.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    AtomicFile::new(path, OverwriteBehavior::AllowOverwrite)
-        .write(|file| file.write_all(bytes))
-        .map_err(|err| Error::WriteFile {
-            path: path.to_owned(),
-            source: err.into(),
-        })
+    super::atomic::replace(path, bytes).map_err(|source| Error::WriteFile {
+        path: path.to_owned(),
+        source,
+    })
 }
 
 /// Retires `job`: removes its heartbeat, run history, pause and output logs

@@ -1,0 +1,207 @@
+//! The durable atomic replacement of one small file, as every heartbeat is
+//! written.
+//!
+//! The bytes go to a temporary file created next to the target (same
+//! directory, so the same filesystem), which is flushed to disk and renamed
+//! over the target; then the directory is flushed, so that the rename
+//! survives a crash. A reader sees the old file or the new one, never a part.
+//!
+//! The temporary is named `.<target>.<pid>.<16 hex digits>.hbtmp`: a dotfile,
+//! which every reader of heartbeat directories skips, with an exact shape
+//! that [`is_temporary_name`] recognises, so that cleanup can never mistake
+//! someone else's file for one of ours.
+
+use std::collections::hash_map::RandomState;
+use std::fs::{self, OpenOptions, Permissions};
+use std::hash::{BuildHasher, Hasher};
+use std::io::{self, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+use std::time::SystemTime;
+
+/// The last component of every temporary file name.
+pub const TEMP_SUFFIX: &str = "hbtmp";
+
+/// The mode of every file written, whatever the umask: heartbeats and
+/// metrics are read by other users (the checker, node_exporter).
+pub const MODE: u32 = 0o644;
+
+/// How many names are tried when a temporary's name is taken.
+const ATTEMPTS: u32 = 8;
+
+/// The name of a temporary file for `target` (a file name, not a path).
+pub fn temporary_name(target: &str, pid: u32, nonce: u64) -> String {
+    format!(".{target}.{pid}.{nonce:016x}.{TEMP_SUFFIX}")
+}
+
+/// Whether `name` has exactly the shape of a name [`temporary_name`] makes:
+/// a dot, a target name, a process id of 1 to 10 digits, 16 lowercase hex
+/// digits and the suffix, separated by dots.
+pub fn is_temporary_name(name: &str) -> bool {
+    let Some(rest) = name
+        .strip_prefix('.')
+        .and_then(|r| r.strip_suffix(TEMP_SUFFIX))
+        .and_then(|r| r.strip_suffix('.'))
+    else {
+        return false;
+    };
+    let Some((rest, nonce)) = rest.rsplit_once('.') else {
+        return false;
+    };
+    let Some((target, pid)) = rest.rsplit_once('.') else {
+        return false;
+    };
+    nonce.len() == 16
+        && nonce
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        && (1..=10).contains(&pid.len())
+        && pid.bytes().all(|b| b.is_ascii_digit())
+        && !target.is_empty()
+        && !target.contains('/')
+}
+
+/// A random 64-bit number, from the keys the standard library seeds its
+/// hash maps with, mixed with the clock.
+fn nonce(attempt: u32) -> u64 {
+    let mut hasher = RandomState::new().build_hasher();
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    hasher.write_u128(nanos);
+    hasher.write_u32(attempt);
+    hasher.finish()
+}
+
+/// Replaces `path` with `bytes` durably and atomically. On failure the old
+/// file is untouched and no temporary is left behind (unless the process
+/// is killed, which is what temporary cleanup is for).
+pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let pid = std::process::id();
+    let mut attempt = 0;
+    let (temp, mut file) = loop {
+        let temp = dir.join(temporary_name(name, pid, nonce(attempt)));
+        // O_EXCL also refuses a symlink planted at the name; O_NOFOLLOW says
+        // so twice. std opens with O_CLOEXEC.
+        match OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(MODE)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&temp)
+        {
+            Ok(file) => break (temp, file),
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists && attempt + 1 < ATTEMPTS => {
+                attempt += 1;
+            }
+            Err(err) => return Err(err),
+        }
+    };
+    let written = file
+        .set_permissions(Permissions::from_mode(MODE))
+        .and_then(|()| file.write_all(bytes))
+        .and_then(|()| file.sync_all())
+        .and_then(|()| {
+            drop(file);
+            fs::rename(&temp, path)
+        });
+    if let Err(err) = written {
+        let _ = fs::remove_file(&temp);
+        return Err(err);
+    }
+    sync_dir(dir)
+}
+
+/// Flushes a directory's entries to disk. A filesystem that cannot flush a
+/// directory (`EINVAL`) has nothing more to flush.
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    let handle = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY)
+        .open(dir)?;
+    match handle.sync_all() {
+        Err(err) if err.raw_os_error() == Some(libc::EINVAL) => Ok(()),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    #[test]
+    fn temporary_names_are_recognised_exactly() {
+        let name = temporary_name("backup.last", 4242, 0x00ab_cdef_0123_4567);
+        assert_eq!(name, ".backup.last.4242.00abcdef01234567.hbtmp");
+        assert!(is_temporary_name(&name));
+        assert!(is_temporary_name(&temporary_name("a", u32::MAX, u64::MAX)));
+        for other in [
+            "backup.last",
+            ".backup.last",
+            ".backup.last.4242.00abcdef01234567.hbtmp.x",
+            "backup.last.4242.00abcdef01234567.hbtmp",
+            ".backup.last.4242.00ABCDEF01234567.hbtmp",
+            ".backup.last.4242.00abcdef0123456.hbtmp",
+            ".backup.last.12345678901.00abcdef01234567.hbtmp",
+            ".backup.last.42x2.00abcdef01234567.hbtmp",
+            "..4242.00abcdef01234567.hbtmp",
+            ".4242.00abcdef01234567.hbtmp",
+            ".hbtmp",
+            ".atomicwriteq2ijPu",
+        ] {
+            assert!(!is_temporary_name(other), "{other}");
+        }
+    }
+
+    #[test]
+    fn a_replace_leaves_the_new_bytes_mode_0644_and_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("job.last");
+        fs::write(&path, "old").unwrap();
+        fs::set_permissions(&path, Permissions::from_mode(0o600)).unwrap();
+        replace(&path, b"new").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"new");
+        assert_eq!(fs::metadata(&path).unwrap().mode() & 0o7777, MODE);
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["job.last"]);
+    }
+
+    #[test]
+    fn a_symlink_at_the_target_is_replaced_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, "keep").unwrap();
+        let path = dir.path().join("job.last");
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        replace(&path, b"new").unwrap();
+        assert_eq!(fs::read(&victim).unwrap(), b"keep");
+        assert!(fs::symlink_metadata(&path).unwrap().is_file());
+    }
+
+    #[test]
+    fn a_failed_rename_removes_the_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        // A non-empty directory at the target cannot be replaced by a file.
+        let path = dir.path().join("job.last");
+        fs::create_dir(&path).unwrap();
+        fs::write(path.join("inside"), "x").unwrap();
+        assert!(replace(&path, b"new").is_err());
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["job.last"]);
+    }
+}
