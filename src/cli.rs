@@ -127,13 +127,15 @@ pub struct TrackerArgs {
     )]
     pub tracker_label: String,
 
-    /// How long to wait for each answer from the tracker.
+    /// How long each tracker request may take, from connecting to the last
+    /// byte of the answer (1s to 2m); a whole sync may take six times this,
+    /// at least a minute.
     #[arg(long, value_name = "DURATION", env = "HB_TRACKER_TIMEOUT", default_value = "10", value_parser = parse_request_timeout)]
     pub tracker_timeout: std::time::Duration,
 
     /// The host name the alert issue is for. [default: this machine's host
     /// name]
-    #[arg(long, value_name = "NAME", env = "HB_HOST")]
+    #[arg(long, value_name = "NAME", env = "HB_HOST", value_parser = parse_host)]
     pub host: Option<String>,
 
     /// Read the tracker and write to standard error what would be sent,
@@ -198,6 +200,18 @@ pub fn parse_job(text: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
+/// Parses a host name by the host-name rule.
+pub fn parse_host(text: &str) -> Result<String, String> {
+    crate::record::validate_host(text)
+        .map(|()| text.to_owned())
+        .map_err(|reason| {
+            format!(
+                "`{}` is not a host name: {reason}",
+                crate::escape::terminal(text)
+            )
+        })
+}
+
 /// Parses an interval by the interval rule.
 pub fn parse_interval_arg(text: &str) -> Result<u64, String> {
     parse_interval(text).map_err(|e| e.to_string())
@@ -210,15 +224,11 @@ pub fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
         .map_err(|reason| format!("invalid duration `{text}`: {reason}"))
 }
 
-/// Parses a per-request timeout: like [`parse_timeout`], but at least one
-/// second, since a zero timeout fails every request.
+/// Parses a per-request tracker timeout: like [`parse_timeout`], within
+/// the bounds of [`tracker::check_timeout`] (1 second to 2 minutes).
 pub fn parse_request_timeout(text: &str) -> Result<std::time::Duration, String> {
-    match parse_timeout(text)? {
-        t if t.is_zero() => Err(format!(
-            "invalid duration `{text}`: it must be at least 1 second"
-        )),
-        t => Ok(t),
-    }
+    tracker::check_timeout(parse_timeout(text)?)
+        .map_err(|reason| format!("invalid duration `{text}`: {reason}"))
 }
 
 /// Parses an RFC 3339 instant.

@@ -148,31 +148,14 @@ pub struct TrackerError {
     /// The answer was a rate limit (a 429, or GitHub's 403 with
     /// `Retry-After` or `x-ratelimit-remaining: 0`), not a refusal.
     pub rate_limited: bool,
-    /// The underlying transport error, when there was one.
-    pub source: Option<reqwest::Error>,
+    /// No connection was made, so the server certainly did nothing.
+    pub connect_failed: bool,
+    /// An answer came but could not be used (not the documented JSON, or
+    /// longer than the client reads): sending again would not help.
+    pub answer_invalid: bool,
 }
 
 impl TrackerError {
-    /// Whether trying again later may succeed: no answer (connection refused,
-    /// timeout), a 5xx answer, or 429 Too Many Requests.
-    pub fn is_transient(&self) -> bool {
-        match self.status {
-            None => true,
-            Some(status) => self.rate_limited || status == 429 || status >= 500,
-        }
-    }
-
-    /// Whether the server certainly did not act on the request: the
-    /// connection was never made, or the server turned the request away
-    /// for its rate limit. After any other failure a write may have been
-    /// done although its answer was lost.
-    pub fn certainly_not_done(&self) -> bool {
-        match self.status {
-            None => self.source.as_ref().is_some_and(reqwest::Error::is_connect),
-            Some(status) => self.rate_limited || status == 429,
-        }
-    }
-
     /// What to do about an answer with this status, when that is known.
     fn hint(&self) -> Option<&'static str> {
         if self.rate_limited {
@@ -332,10 +315,6 @@ impl std::error::Error for Error {
             | Error::ReadDir { source, .. }
             | Error::Lock { source, .. }
             | Error::TokenFile { source, .. } => Some(source),
-            Error::Tracker(err) => err
-                .source
-                .as_ref()
-                .map(|e| e as &(dyn std::error::Error + 'static)),
             Error::InvalidJob { .. }
             | Error::InvalidInterval { .. }
             | Error::NotFound { .. }
@@ -343,7 +322,8 @@ impl std::error::Error for Error {
             | Error::NoLocation { .. }
             | Error::LockTimeout { .. }
             | Error::TokenFileMode { .. }
-            | Error::TrackerConfig { .. } => None,
+            | Error::TrackerConfig { .. }
+            | Error::Tracker(_) => None,
         }
     }
 }

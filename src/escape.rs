@@ -2,29 +2,141 @@
 //! files) for the medium it goes to.
 
 use std::borrow::Cow;
-use std::fmt::Write;
+use std::fmt::Write as _;
+use std::io;
 
-fn is_control(c: char) -> bool {
+/// Whether `c` must never reach an output raw: a control character (C0,
+/// DEL, C1), a line or paragraph separator, or an invisible format
+/// character (Unicode category Cf: bidirectional marks, embeddings,
+/// overrides and isolates such as U+202E and U+061C, zero-width spaces and
+/// joiners, the byte-order mark, soft hyphen, tags). Such characters can
+/// rewrite a terminal, break a line, or make one text look like another.
+pub fn is_unsafe(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        || matches!(
+            c,
+            '\u{ad}'
+                | '\u{600}'..='\u{605}'
+                | '\u{61c}'
+                | '\u{6dd}'
+                | '\u{70f}'
+                | '\u{890}'..='\u{891}'
+                | '\u{8e2}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+                | '\u{110bd}'
+                | '\u{110cd}'
+                | '\u{13430}'..='\u{1343f}'
+                | '\u{1bca0}'..='\u{1bca3}'
+                | '\u{1d173}'..='\u{1d17a}'
+                | '\u{e0001}'
+                | '\u{e0020}'..='\u{e007f}'
+        )
 }
 
-/// Replaces control characters (C0, DEL, C1, line separators and
-/// bidirectional overrides) with visible `\u{..}` escapes, so that no
-/// terminal escape sequence or line break from a file reaches the output.
+/// Replaces every character of [`is_unsafe`] (controls, separators,
+/// bidirectional and zero-width characters) with a visible `\u{..}` escape,
+/// so that no terminal escape sequence, line break or invisible reordering
+/// from a file reaches the output.
 pub fn terminal(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_control) {
+    if !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if is_control(c) {
-            let _ = write!(out, "\\u{{{:x}}}", c as u32);
+        if is_unsafe(c) {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
         } else {
             out.push(c);
         }
     }
     Cow::Owned(out)
+}
+
+/// A JSON formatter (pretty-printed, two spaces) that writes every
+/// character of [`is_unsafe`] inside a string as a `\uXXXX` escape: the
+/// document means the same to a parser, and no control, bidirectional or
+/// zero-width character is in it raw.
+#[derive(Debug, Default)]
+pub struct JsonFormatter {
+    pretty: serde_json::ser::PrettyFormatter<'static>,
+}
+
+impl serde_json::ser::Formatter for JsonFormatter {
+    fn write_string_fragment<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut rest = fragment;
+        while let Some((at, c)) = rest.char_indices().find(|(_, c)| is_unsafe(*c)) {
+            writer.write_all(&rest.as_bytes()[..at])?;
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                write!(writer, "\\u{unit:04x}")?;
+            }
+            rest = &rest[at + c.len_utf8()..];
+        }
+        writer.write_all(rest.as_bytes())
+    }
+
+    fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.begin_array(w)
+    }
+
+    fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.end_array(w)
+    }
+
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.pretty.begin_array_value(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.end_array_value(w)
+    }
+
+    fn begin_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.begin_object(w)
+    }
+
+    fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.end_object(w)
+    }
+
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.pretty.begin_object_key(w, first)
+    }
+
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.begin_object_value(w)
+    }
+
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.end_object_value(w)
+    }
+}
+
+/// Writes `value` as pretty-printed JSON through [`JsonFormatter`].
+pub fn write_json<W: io::Write, T: serde::Serialize + ?Sized>(
+    out: W,
+    value: &T,
+) -> serde_json::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(out, JsonFormatter::default());
+    value.serialize(&mut ser)
 }
 
 /// Escapes text for a GitHub-flavoured Markdown table cell or list item:
@@ -71,6 +183,46 @@ pub fn html(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unsafe_characters_cover_bidi_and_zero_width() {
+        for c in [
+            '\x1b',
+            '\r',
+            '\x7f',
+            '\u{9b}',
+            '\u{202e}',
+            '\u{61c}',
+            '\u{200b}',
+            '\u{200d}',
+            '\u{2066}',
+            '\u{feff}',
+            '\u{2028}',
+            '\u{e0041}',
+        ] {
+            assert!(is_unsafe(c), "{:x}", u32::from(c));
+            assert!(!terminal(&format!("a{c}b")).contains(c));
+        }
+        for c in ['a', 'é', '€', '日', ' ', '😀'] {
+            assert!(!is_unsafe(c), "{c}");
+        }
+    }
+
+    #[test]
+    fn json_escapes_unsafe_characters_and_still_means_the_same() {
+        let text = "e\x1bv\u{7f}i\u{85}l\u{202e}\u{200b}\u{e0041} ok é";
+        let mut out = Vec::new();
+        write_json(&mut out, &serde_json::json!({ "message": text })).unwrap();
+        let doc = String::from_utf8(out).unwrap();
+        assert!(!doc.chars().any(|c| is_unsafe(c) && c != '\n'), "{doc:?}");
+        assert!(
+            doc.contains("\\u202e") && doc.contains("\\udb40\\udc41"),
+            "{doc}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        assert_eq!(back["message"], text);
+        assert!(doc.starts_with("{\n  \"message\""), "pretty: {doc}");
+    }
 
     #[test]
     fn terminal_makes_escape_sequences_visible() {

@@ -33,13 +33,22 @@ pub use error::Error;
 pub use judge::{Judgement, Policy, Status};
 pub use record::{Heartbeat, RunStatus};
 
-/// This machine's host name, as heartbeats and alerts name it.
+/// This machine's host name, as heartbeats and alerts name it: the first
+/// of the kernel's host name, `/etc/hostname` and `$HOSTNAME` that is a
+/// host name by [`record::validate_host`], else `localhost`.
 pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .map(|name| name.trim().to_owned())
-        .ok()
-        .filter(|name| !name.is_empty())
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .unwrap_or_else(|| "localhost".to_owned())
+    let read = |path: &str| {
+        std::fs::read(path)
+            .ok()
+            .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
+    };
+    [
+        read("/proc/sys/kernel/hostname"),
+        read("/etc/hostname"),
+        std::env::var("HOSTNAME").ok(),
+    ]
+    .into_iter()
+    .flatten()
+    .find(|name| record::validate_host(name).is_ok())
+    .unwrap_or_else(|| "localhost".to_owned())
 }

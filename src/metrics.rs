@@ -117,9 +117,12 @@ fn gauge(
     })
 }
 
-/// Escapes a label value: backslash, double quote and line feed, as the
-/// text format requires.
+/// Escapes a label value: first every control, bidirectional or zero-width
+/// character as a visible `\u{..}` (the text format has no escape for
+/// them), then backslash, double quote and line feed, as the format
+/// requires.
 fn label_value(text: &str) -> String {
+    let text = crate::escape::terminal(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -188,6 +191,10 @@ mod tests {
     #[test]
     fn label_values_are_escaped() {
         assert_eq!(label_value(r#"a"b\c"#), r#"a\"b\\c"#);
-        assert_eq!(label_value("x\ny"), "x\\ny");
+        assert_eq!(label_value("x\ny"), "x\\\\u{a}y");
+        assert_eq!(
+            label_value("a\u{202e}b\u{200b}"),
+            "a\\\\u{202e}b\\\\u{200b}"
+        );
     }
 }

@@ -94,7 +94,7 @@ impl Heartbeat {
     /// Parses a record and checks what serde alone cannot: the version and
     /// the job name and interval rules.
     pub fn from_json(bytes: &[u8]) -> Result<Heartbeat, String> {
-        let record: Heartbeat = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        let record: Heartbeat = serde_json::from_slice(bytes).map_err(|e| json_reason(&e))?;
         if record.version != FORMAT_VERSION {
             return Err(format!(
                 "format version {} is not supported (this reader knows version {FORMAT_VERSION})",
@@ -102,6 +102,12 @@ impl Heartbeat {
             ));
         }
         validate_job(&record.job).map_err(|e| e.to_string())?;
+        validate_host(&record.host).map_err(|reason| {
+            format!(
+                "host `{}` is not a host name: {reason}",
+                crate::escape::terminal(&record.host)
+            )
+        })?;
         if !(INTERVAL_MIN..=INTERVAL_MAX).contains(&record.interval_seconds) {
             return Err(format!(
                 "interval_seconds {} is outside 1 second to 400 days",
@@ -110,6 +116,66 @@ impl Heartbeat {
         }
         Ok(record)
     }
+}
+
+/// What is wrong with a record that serde refused, in words a person can
+/// act on: `not JSON (line 1, column 2)` rather than `expected ident`, and
+/// `field `timestamp` missing`.
+pub fn json_reason(err: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let (line, column) = (err.line(), err.column());
+    match err.classify() {
+        Category::Syntax => format!("not JSON (line {line}, column {column})"),
+        Category::Eof => format!("not JSON: it ends early (line {line}, column {column})"),
+        Category::Io | Category::Data => {
+            let text = err.to_string();
+            let text = text
+                .strip_suffix(&format!(" at line {line} column {column}"))
+                .unwrap_or(&text);
+            match text
+                .strip_prefix("missing field `")
+                .and_then(|rest| rest.strip_suffix('`'))
+            {
+                Some(field) => format!("field `{field}` missing"),
+                None => text.to_owned(),
+            }
+        }
+    }
+}
+
+/// The longest host name, in bytes.
+pub const HOST_NAME_MAX: usize = 253;
+
+/// Checks a host name: 1 to 253 bytes of dot-separated labels, each 1 to 63
+/// letters, digits, `-` or `_`, not starting with `-`. Returns which part
+/// of the rule is broken. The rule keeps a host name safe as a label, a
+/// file name and a line of text: no control, space, slash or invisible
+/// character.
+pub fn validate_host(host: &str) -> Result<(), &'static str> {
+    if host.is_empty() {
+        return Err("it is empty");
+    }
+    if host.len() > HOST_NAME_MAX {
+        return Err("it is longer than 253 characters");
+    }
+    for label in host.split('.') {
+        if label.is_empty() {
+            return Err("it has an empty label (two dots, or a dot at an end)");
+        }
+        if label.len() > 63 {
+            return Err("a label is longer than 63 characters");
+        }
+        if label.starts_with('-') {
+            return Err("a label starts with `-`");
+        }
+        if !label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+        {
+            return Err("only letters, digits, `-`, `_` and `.` are allowed");
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn rfc3339_seconds<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
@@ -365,6 +431,56 @@ mod tests {
         let mixed = format!("{}é", "a".repeat(1023));
         assert_eq!(truncate_message(&mixed), "a".repeat(1023));
         assert_eq!(truncate_message("short"), "short");
+    }
+
+    #[test]
+    fn host_names_follow_the_rule() {
+        for good in ["web1", "web-1.example.com", "db_2", "A", &"a".repeat(63)] {
+            assert!(validate_host(good).is_ok(), "{good:?}");
+        }
+        for bad in [
+            "",
+            "web\x1b[2J",
+            "web\u{202e}1",
+            "web\u{200b}1",
+            "a b",
+            "a/b",
+            "-x",
+            "a..b",
+            ".a",
+            "é",
+            &"a".repeat(64),
+            &["a"; 130].join("."),
+        ] {
+            assert!(validate_host(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_record_with_a_bad_host_is_refused() {
+        let text = br#"{"version":1,"job":"b","timestamp":"2026-11-22T03:00:05Z","interval_seconds":60,"host":"web\u202e1","pid":1,"status":"ok"}"#;
+        let err = Heartbeat::from_json(text).unwrap_err();
+        assert!(
+            err.starts_with("host `web\\u{202e}1` is not a host name"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn serde_errors_are_said_in_words() {
+        assert_eq!(
+            Heartbeat::from_json(b"not json").unwrap_err(),
+            "not JSON (line 1, column 2)"
+        );
+        assert!(Heartbeat::from_json(b"{\"version\":1,")
+            .unwrap_err()
+            .starts_with("not JSON: it ends early"));
+        let missing =
+            br#"{"version":1,"job":"b","interval_seconds":60,"host":"h","pid":1,"status":"ok"}"#;
+        assert_eq!(
+            Heartbeat::from_json(missing).unwrap_err(),
+            "field `timestamp` missing"
+        );
     }
 
     #[test]

@@ -59,7 +59,7 @@ pub struct Args {
 
     /// The host named in the heading and the subject. [default: this
     /// machine's host name]
-    #[arg(long, value_name = "NAME", env = "HB_HOST")]
+    #[arg(long, value_name = "NAME", env = "HB_HOST", value_parser = cli::parse_host)]
     pub host: Option<String>,
 }
 

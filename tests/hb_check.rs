@@ -184,10 +184,16 @@ fn bad_files_are_invalid_and_never_stop_the_scan() {
     assert_eq!(job(&doc, "other-good")["status"], "ok");
     let expected = [
         ("empty", "empty"),
-        ("binary", "not a heartbeat record"),
-        ("truncated", "not a heartbeat record"),
+        (
+            "binary",
+            "not a heartbeat record: not JSON (line 1, column 1)",
+        ),
+        (
+            "truncated",
+            "not a heartbeat record: not JSON: it ends early",
+        ),
         ("wrongtype", "invalid type"),
-        ("nofield", "missing field"),
+        ("nofield", "field `interval_seconds` missing"),
         ("future", "in the future"),
         ("renamed", "someone-else"),
         ("huge", "bytes"),
@@ -394,4 +400,169 @@ fn a_second_run_waits_for_the_lock() {
         let out = child.wait_with_output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{shown}: {out:?}");
     }
+}
+
+/// Creates a FIFO, a device node or sets a time through libc; panics with
+/// the OS error when the call fails.
+fn os(what: &str, result: i32) {
+    assert_eq!(result, 0, "{what}: {}", std::io::Error::last_os_error());
+}
+
+fn c_path(path: &std::path::Path) -> std::ffi::CString {
+    use std::os::unix::ffi::OsStrExt;
+    std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap()
+}
+
+/// Runs `cmd` and waits at most 20 s for it: a run that blocks fails the
+/// test instead of hanging it.
+fn bounded(cmd: harness::Cmd) -> (Option<i32>, String) {
+    let (mut child, shown) = cmd.spawn();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(20) {
+        if let Some(status) = child.try_wait().unwrap() {
+            let out = child.wait_with_output().unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr);
+            return (status.code(), text);
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    panic!("{shown} did not finish within 20 s");
+}
+
+#[test]
+fn hostile_files_are_invalid_and_never_hang_or_crash_a_run() {
+    // tmpfs stores any modification time; the scratch area may not be one.
+    let shm = std::path::Path::new("/dev/shm");
+    if !shm.is_dir() {
+        skip::skip("/dev/shm (a tmpfs) is missing, so no out-of-range mtime can be stored");
+        return;
+    }
+    let s = Scratch::new();
+    let area = tempfile::tempdir_in(shm).unwrap();
+    let hb = area.path();
+    fs::write(hb.join("good.last"), record("good", T0, 600, "ok")).unwrap();
+    // SAFETY (all libc calls below): the paths are NUL-terminated and the
+    // time array has the two entries utimensat reads.
+    os("mkfifo", unsafe {
+        libc::mkfifo(c_path(&hb.join("fifo.last")).as_ptr(), 0o644)
+    });
+    std::os::unix::fs::symlink("/proc/kmsg", hb.join("kmsg.last")).unwrap();
+    File::create(hb.join("future.last")).unwrap();
+    let times = [libc::timespec {
+        tv_sec: 1 << 62,
+        tv_nsec: 0,
+    }; 2];
+    os("utimensat", unsafe {
+        libc::utimensat(
+            libc::AT_FDCWD,
+            c_path(&hb.join("future.last")).as_ptr(),
+            times.as_ptr(),
+            0,
+        )
+    });
+    let mut bad = vec!["fifo", "kmsg", "future"];
+    if is_root() {
+        // A character device (the null device, 1:3): refused unopened.
+        os("mknod", unsafe {
+            libc::mknod(
+                c_path(&hb.join("device.last")).as_ptr(),
+                libc::S_IFCHR | 0o644,
+                libc::makedev(1, 3),
+            )
+        });
+        bad.push("device");
+    } else {
+        skip::skip(
+            "not root: no device node can be made, the FIFO, link and mtime are still tried",
+        );
+    }
+    let lock = s.root().join("lock");
+    for program in [HB_CHECK, harness::NIGHT_WATCH] {
+        let cmd = s
+            .cmd(program)
+            .env("HB_DIR", hb)
+            .env("HB_LOCK_FILE", &lock)
+            .args(["--now", T0, "--default-interval", "1h", "--format", "json"]);
+        let (code, out) = bounded(cmd);
+        let want = if program == HB_CHECK { 2 } else { 0 };
+        assert_eq!(code, Some(want), "{program}: {out}");
+        let doc: Value = serde_json::Deserializer::from_str(&out)
+            .into_iter::<Value>()
+            .next()
+            .unwrap()
+            .unwrap();
+        assert_eq!(job(&doc, "good")["status"], "ok", "{program}: {doc:#}");
+        for name in &bad {
+            assert_eq!(
+                job(&doc, name)["status"],
+                "invalid",
+                "{program} {name}: {doc:#}"
+            );
+        }
+        let reason = |name: &str| job(&doc, name)["reason"].as_str().unwrap().to_owned();
+        assert!(reason("fifo").starts_with("a FIFO"), "{doc:#}");
+        assert!(reason("kmsg").starts_with("a symbolic link"), "{doc:#}");
+        assert!(reason("future").contains("out of range"), "{doc:#}");
+    }
+}
+
+#[test]
+fn no_output_carries_a_control_bidi_or_zero_width_character_raw() {
+    let s = Scratch::new();
+    let hostile = "disk\u{1b}[2J full\u{85}\u{202e}gnp.exe\u{200b}\u{61c}\u{7f}";
+    let message = serde_json::to_string(hostile).unwrap();
+    let with_message = format!(
+        r#"{{"version":1,"job":"backup","timestamp":"{T0}","interval_seconds":60,"host":"web1","pid":1,"status":"fail","message":{message}}}"#
+    );
+    s.write("backup.last", with_message);
+    // A host that is not a host name makes the record invalid.
+    let bad_host = record("billing", T0, 60, "ok").replace(
+        "\"web1\"",
+        &serde_json::to_string("web\u{202e}1\u{1b}]0;x").unwrap(),
+    );
+    s.write("billing.last", bad_host);
+    // So does a subdirectory that is not named after a host.
+    s.write("we\u{200b}b2/sync.last", record("sync", T0, 60, "ok"));
+    let metrics = s.root().join("m.prom");
+    let unsafe_in = |what: &str, text: &str| {
+        let raw: Vec<char> = text
+            .chars()
+            .filter(|c| cron_heartbeat::escape::is_unsafe(*c) && *c != '\n')
+            .collect();
+        assert!(raw.is_empty(), "{what} has raw {raw:?}:\n{text}");
+    };
+    let json = check(
+        &s,
+        &[
+            "--now",
+            T0,
+            "--format",
+            "json",
+            "--metrics-file",
+            metrics.to_str().unwrap(),
+        ],
+    );
+    json.code(2);
+    unsafe_in("json", &json.stdout);
+    let doc = json.json();
+    assert_eq!(
+        job(&doc, "backup")["message"],
+        hostile,
+        "the JSON means the same"
+    );
+    assert_eq!(job(&doc, "billing")["status"], "invalid", "{doc:#}");
+    assert!(
+        job(&doc, "billing")["reason"]
+            .as_str()
+            .unwrap()
+            .contains("is not a host name"),
+        "{doc:#}"
+    );
+    assert_eq!(job(&doc, "sync")["status"], "invalid", "{doc:#}");
+    unsafe_in("metrics", &fs::read_to_string(&metrics).unwrap());
+    let text = check(&s, &["--now", T0, "--verbose"]);
+    unsafe_in("text", &text.stdout);
+    unsafe_in("stderr", &text.stderr);
 }

@@ -56,8 +56,20 @@ fn an_issue_opens_stays_quiet_follows_changes_and_closes() {
         issue.title,
         "[heartbeat-checker] web1: 1 job(s) need attention"
     );
-    assert_eq!(issue.labels, vec![forge.label_id("heartbeat").unwrap()]);
-    assert!(issue.body.contains("| backup | stale |"), "{}", issue.body);
+    // The shared label, and the host's own, which finds its closed issues
+    // in one request.
+    assert_eq!(
+        issue.labels,
+        vec![
+            forge.label_id("heartbeat").unwrap(),
+            forge.label_id("heartbeat:web1").unwrap()
+        ]
+    );
+    assert!(
+        issue.body.contains("| `backup` | stale |"),
+        "{}",
+        issue.body
+    );
     assert!(
         issue.body.contains("hb-write --retire JOB"),
         "{}",
@@ -90,10 +102,10 @@ fn an_issue_opens_stays_quiet_follows_changes_and_closes() {
         issue.title,
         "[heartbeat-checker] web1: 2 job(s) need attention"
     );
-    assert!(issue.body.contains("| db | stale |"), "{}", issue.body);
+    assert!(issue.body.contains("| `db` | stale |"), "{}", issue.body);
     assert_eq!(issue.comments.len(), 1);
     assert!(
-        issue.comments[0].contains("Went bad: db (stale)"),
+        issue.comments[0].contains("Went bad: `db` (stale)"),
         "{:?}",
         issue.comments
     );
@@ -107,7 +119,7 @@ fn an_issue_opens_stays_quiet_follows_changes_and_closes() {
     assert!(!issue.open, "the issue should be closed");
     assert_eq!(issue.comments.len(), 2);
     assert!(
-        issue.comments[1].contains("Recovered: backup (was stale), db (was stale)"),
+        issue.comments[1].contains("Recovered: `backup` (was stale), `db` (was stale)"),
         "{:?}",
         issue.comments
     );
@@ -230,11 +242,7 @@ fn a_failed_create_exits_3_and_the_next_run_opens_one_issue() {
     }
     // A 500 may hide an issue that was made: after one look, no second
     // create in the same run.
-    assert_eq!(
-        forge.count("POST") - 1,
-        1,
-        "one label and one create attempt"
-    );
+    assert_eq!(forge.count_to("POST", "/issues"), 1, "one create attempt");
     assert!(forge.issues_titled(PREFIX).is_empty());
 
     check(&dir, &forge).code(2);
@@ -252,7 +260,11 @@ fn a_create_whose_answer_is_lost_makes_one_issue() {
     let r = check(&dir, &forge);
     r.code(2);
     assert_eq!(forge.issues_titled(PREFIX).len(), 1, "{}", r.show());
-    assert_eq!(forge.count("POST"), 1, "looked before creating again");
+    assert_eq!(
+        forge.count_to("POST", "/issues"),
+        1,
+        "looked before creating again"
+    );
     forge.assert_clean();
 }
 
@@ -263,14 +275,18 @@ fn a_lost_create_is_found_on_the_next_run_when_the_recheck_fails() {
     dir.stale("backup");
     forge.add_label("heartbeat");
     forge.fault("POST", "/issues", Fault::LostAnswer, 1);
-    // The open and closed listings pass; the look after the lost answer
-    // fails on every attempt.
-    forge.fault_after("GET", "/issues", 2, Fault::Status(502, "bad gateway"), 3);
+    // The open listing passes (there is no closed listing yet: the host's
+    // label is new); the look after the lost answer fails on every attempt.
+    forge.fault_after("GET", "/issues", 1, Fault::Status(502, "bad gateway"), 3);
     let r = check(&dir, &forge);
     // A stale job (CRITICAL) outranks the tracker failure (UNKNOWN).
     r.code(2);
     assert!(r.stderr.contains("HTTP 502"), "{}", r.show());
-    assert_eq!(forge.count("POST"), 1, "no second create without a look");
+    assert_eq!(
+        forge.count_to("POST", "/issues"),
+        1,
+        "no second create without a look"
+    );
     assert_eq!(forge.issues_titled(PREFIX).len(), 1);
 
     forge.clear_requests();
@@ -292,7 +308,7 @@ fn five_runs_at_once_open_one_issue() {
         r.code(2).no_token();
     }
     assert_eq!(forge.issues_titled(PREFIX).len(), 1);
-    assert_eq!(forge.label_names(), vec!["heartbeat"]);
+    assert_eq!(forge.label_names(), vec!["heartbeat", "heartbeat:web1"]);
     forge.assert_clean();
 }
 
@@ -314,7 +330,7 @@ fn the_token_never_shows_on_errors() {
         r.show()
     );
     assert!(r.stderr.contains("<redacted>"), "{}", r.show());
-    assert_eq!(forge.count("GET"), 1, "401 is not retried");
+    assert_eq!(forge.count_to("GET", "/labels"), 1, "401 is not retried");
 
     forge.fault("GET", "/labels", Fault::Status(500, "boom"), 3);
     let r = check(&dir, &forge);
@@ -416,7 +432,11 @@ fn client_errors_say_what_to_do() {
         r.code(2);
         assert!(r.stderr.contains(&format!("HTTP {status}")), "{}", r.show());
         assert!(r.stderr.contains(says), "{}", r.show());
-        assert_eq!(forge.requests().len(), 1, "{status} is not retried");
+        assert_eq!(
+            forge.count_to("GET", "/labels"),
+            1,
+            "{status} is not retried"
+        );
     }
     forge.assert_clean();
 }
@@ -507,7 +527,7 @@ fn listings_are_paged_and_pull_requests_skipped() {
 }
 
 #[test]
-fn several_open_issues_use_the_oldest_and_warn_once() {
+fn several_open_issues_keep_the_oldest_and_close_the_others() {
     let Some(forge) = gitea() else { return };
     let dir = Scratch::new();
     dir.stale("backup");
@@ -528,7 +548,7 @@ fn several_open_issues_use_the_oldest_and_warn_once() {
     let r = check(&dir, &forge);
     r.code(2);
     assert_eq!(r.stderr.matches("warning").count(), 1, "{}", r.show());
-    assert!(r.stderr.contains(&format!("#{oldest}")), "{}", r.show());
+    assert!(r.stderr.contains(&format!("#{newer}")), "{}", r.show());
     let used = forge.issue(oldest);
     assert!(
         used.body.contains(r#""jobs":{"backup":"stale"}"#),
@@ -536,10 +556,28 @@ fn several_open_issues_use_the_oldest_and_warn_once() {
         used.body
     );
     assert_eq!(used.comments.len(), 1);
+    assert!(used.open);
     let other = forge.issue(newer);
-    assert_eq!(other.body, "newer text");
-    assert!(other.comments.is_empty() && other.open);
+    assert!(!other.open, "the replica is closed");
+    assert_eq!(other.comments.len(), 1, "{:?}", other.comments);
+    assert!(
+        other.comments[0].contains(&format!("#{oldest}")),
+        "it points to the issue that stays: {:?}",
+        other.comments
+    );
+    assert!(
+        other.body.contains(r#""jobs":{}"#),
+        "closed without an acknowledgement: {}",
+        other.body
+    );
     assert_eq!(forge.issues_titled(PREFIX).len(), 2, "no third issue");
+
+    // The next run has one open issue and nothing to say.
+    forge.clear_requests();
+    let r = check(&dir, &forge);
+    r.code(2);
+    assert_eq!(r.stderr, "", "{}", r.show());
+    assert_eq!(forge.writes(), 0, "{:#?}", forge.requests());
     forge.assert_clean();
 }
 
@@ -683,7 +721,7 @@ fn github_mode_follows_the_same_lifecycle() {
         .unwrap();
     assert_eq!(
         create.body.unwrap()["labels"],
-        serde_json::json!(["heartbeat"])
+        serde_json::json!(["heartbeat", "heartbeat:web1"])
     );
 
     forge.clear_requests();
@@ -801,7 +839,12 @@ fn a_create_that_times_out_is_not_sent_again() {
         r.show()
     );
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.show());
-    assert_eq!(forge.count("POST"), 1, "{:#?}", forge.requests());
+    assert_eq!(
+        forge.count_to("POST", "/issues"),
+        1,
+        "{:#?}",
+        forge.requests()
+    );
 
     let deadline = Instant::now() + Duration::from_secs(5);
     while forge.issues_titled(PREFIX).is_empty() && Instant::now() < deadline {
@@ -826,7 +869,7 @@ fn a_rate_limited_create_is_tried_again() {
     let r = check(&dir, &forge);
     r.code(2);
     assert_eq!(r.stderr, "", "{}", r.show());
-    assert_eq!(forge.count("POST"), 2);
+    assert_eq!(forge.count_to("POST", "/issues"), 2);
     only_issue(&forge);
     forge.assert_clean();
 }
@@ -839,7 +882,7 @@ fn a_same_named_job_of_another_host_does_not_shift_the_keys() {
     beat_in(&dir, "web2", "backup", harness::OLD);
     check(&dir, &forge).code(2);
     let issue = only_issue(&forge);
-    for row in ["| backup | stale |", "| web2/backup | stale |"] {
+    for row in ["| `backup` | stale |", "| `web2/backup` | stale |"] {
         assert!(issue.body.contains(row), "{}", issue.body);
     }
     assert!(
@@ -879,7 +922,7 @@ fn a_same_named_job_of_another_host_does_not_shift_the_keys() {
     assert_eq!(issue.comments.len(), 1, "{:?}", issue.comments);
     let comment = &issue.comments[0];
     assert!(
-        comment.starts_with("Recovered: web2/backup (was stale)."),
+        comment.starts_with("Recovered: `web2/backup` (was stale)."),
         "{comment}"
     );
     assert!(!comment.contains("Went bad"), "{comment}");
@@ -901,7 +944,12 @@ fn a_retry_after_longer_than_the_budget_stops_at_once() {
         "took {:?}",
         started.elapsed()
     );
-    assert_eq!(forge.requests().len(), 1, "{:#?}", forge.requests());
+    assert_eq!(
+        forge.count_to("GET", "/labels"),
+        1,
+        "{:#?}",
+        forge.requests()
+    );
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.show());
     for part in ["HTTP 429", "asked to wait 60s", "the next run tries again"] {
         assert!(r.stderr.contains(part), "`{part}` missing\n{}", r.show());
@@ -924,7 +972,12 @@ fn a_retry_after_longer_than_the_budget_stops_at_once() {
     let r = check(&dir, &forge);
     // A stale job (CRITICAL) outranks the tracker failure (UNKNOWN).
     r.code(2);
-    assert_eq!(forge.requests().len(), 1, "{:#?}", forge.requests());
+    assert_eq!(
+        forge.count_to("GET", "/labels"),
+        1,
+        "{:#?}",
+        forge.requests()
+    );
     assert!(r.stderr.contains("asked to wait 8"), "{}", r.show());
 }
 
@@ -946,7 +999,7 @@ fn a_comment_whose_answer_is_lost_is_posted_once() {
         "{}",
         issue.comments[0]
     );
-    assert!(issue.body.contains("| db | stale |"), "{}", issue.body);
+    assert!(issue.body.contains("| `db` | stale |"), "{}", issue.body);
     forge.assert_clean();
 }
 
@@ -1027,8 +1080,13 @@ fn github_label_names_ignore_case() {
     let id = forge.add_label("Heartbeat");
     let r = check(&dir, &forge);
     r.code(2);
-    assert_eq!(forge.label_names(), vec!["Heartbeat"], "{}", r.show());
-    assert_eq!(only_issue(&forge).labels, vec![id]);
+    assert_eq!(
+        forge.label_names(),
+        vec!["Heartbeat", "heartbeat:web1"],
+        "{}",
+        r.show()
+    );
+    assert_eq!(only_issue(&forge).labels[0], id);
     forge.clear_requests();
     check(&dir, &forge).code(2);
     assert_eq!(forge.writes(), 0, "{:#?}", forge.requests());
@@ -1046,7 +1104,7 @@ fn a_label_another_run_made_meanwhile_is_used() {
     let r = check(&dir, &forge);
     r.code(2);
     assert_eq!(r.stderr, "", "{}", r.show());
-    assert_eq!(forge.label_names(), vec!["heartbeat"]);
+    assert_eq!(forge.label_names(), vec!["heartbeat", "heartbeat:web1"]);
     only_issue(&forge);
     forge.assert_clean();
 }
@@ -1077,7 +1135,12 @@ fn a_github_rate_limit_is_not_a_missing_scope() {
     let r = check(&dir, &forge);
     // A stale job (CRITICAL) outranks the tracker failure (UNKNOWN).
     r.code(2);
-    assert_eq!(forge.requests().len(), 1, "{:#?}", forge.requests());
+    assert_eq!(
+        forge.count_to("GET", "/labels"),
+        1,
+        "{:#?}",
+        forge.requests()
+    );
     let err = &r.stderr;
     assert!(err.contains("HTTP 403"), "{}", r.show());
     assert!(err.contains("rate limit"), "{}", r.show());
@@ -1132,7 +1195,7 @@ fn a_github_validation_error_says_what_was_refused() {
         "{}",
         r.show()
     );
-    assert_eq!(forge.count("POST"), 1, "a 422 is not retried");
+    assert_eq!(forge.count_to("POST", "/issues"), 1, "a 422 is not retried");
 }
 
 #[test]
@@ -1219,4 +1282,31 @@ fn a_tracker_url_with_a_password_is_refused_without_showing_it() {
     assert!(r.stderr.contains("user name or password"), "{}", r.show());
     assert!(!r.stderr.contains("pw-s3cr3t"), "{}", r.show());
     assert!(forge.requests().is_empty(), "{:#?}", forge.requests());
+}
+
+#[test]
+fn a_dry_run_shows_no_control_bidi_or_zero_width_character_raw() {
+    let Some(forge) = gitea() else { return };
+    let dir = Scratch::new();
+    let hostile = "disk\u{1b}[2J full\u{85}\u{202e}gnp.exe\u{200b}\u{61c}\r";
+    let message = serde_json::to_string(hostile).unwrap();
+    dir.write(
+        "backup.last",
+        harness::record(
+            "backup",
+            harness::OLD,
+            300,
+            "fail",
+            &format!(r#","message":{message}"#),
+        ),
+    );
+    let r = check_with(&dir, &forge, &[], &["--dry-run"]);
+    r.code(2);
+    assert!(r.stderr.contains("would open an issue"), "{}", r.show());
+    let raw: Vec<char> = r
+        .stderr
+        .chars()
+        .filter(|c| cron_heartbeat::escape::is_unsafe(*c) && *c != '\n')
+        .collect();
+    assert!(raw.is_empty(), "raw {raw:?}{}", r.show());
 }

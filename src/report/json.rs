@@ -86,6 +86,6 @@ pub fn write_json_with_errors(
             .collect(),
         errors,
     };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    crate::escape::write_json(&mut *out, &doc)?;
     writeln!(out)
 }

@@ -1,15 +1,19 @@
 //! The scan: every heartbeat file in the heartbeat directories, read into a
 //! record or the reason it cannot be used.
 
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::Read;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+
+use chrono::DateTime;
 
 use walkdir::WalkDir;
 
 use super::{EXTENSION, MAX_FILE_BYTES};
 use crate::error::Error;
-use crate::record::{validate_job, Content, Entry, Heartbeat};
+use crate::escape::terminal;
+use crate::record::{validate_host, validate_job, Content, Entry, Heartbeat};
 
 /// Finds every `*.last` file directly in each of `dirs` and one level of
 /// subdirectories below, skipping dotfiles, and reads each one.
@@ -34,7 +38,7 @@ pub fn scan(dirs: &[PathBuf]) -> Result<Vec<Entry>, Error> {
         for item in walk {
             match item {
                 Ok(found) => {
-                    if let Some(entry) = read_entry(dir, found.path(), found.depth()) {
+                    if let Some(entry) = read_entry(dir, &found) {
                         entries.push(entry);
                     }
                 }
@@ -67,7 +71,8 @@ fn io_cause(err: walkdir::Error) -> String {
     }
 }
 
-fn read_entry(root: &Path, path: &Path, depth: usize) -> Option<Entry> {
+fn read_entry(root: &Path, found: &walkdir::DirEntry) -> Option<Entry> {
+    let path = found.path();
     let job = path
         .file_name()?
         .to_str()
@@ -81,7 +86,9 @@ fn read_entry(root: &Path, path: &Path, depth: usize) -> Option<Entry> {
         }
         None => return None,
     };
-    let subdir = (depth == 2)
+    // A directory named `*.last` is not a heartbeat file, but it is where
+    // one was expected: it is reported, not skipped.
+    let subdir = (found.depth() == 2)
         .then(|| {
             path.parent()?
                 .strip_prefix(root)
@@ -90,9 +97,15 @@ fn read_entry(root: &Path, path: &Path, depth: usize) -> Option<Entry> {
                 .map(str::to_owned)
         })
         .flatten();
-    let content = match validate_job(&job) {
-        Err(_) => Err("the file name is not a valid job name".to_owned()),
-        Ok(()) => read_content(path, &job),
+    let content = if validate_job(&job).is_err() {
+        Err("the file name is not a valid job name".to_owned())
+    } else if let Some(Err(reason)) = subdir.as_deref().map(validate_host) {
+        Err(format!(
+            "the directory `{}` is not named after a host: {reason}",
+            terminal(subdir.as_deref().unwrap_or_default())
+        ))
+    } else {
+        read_content(found, &job)
     };
     Some(Entry {
         path: path.to_owned(),
@@ -102,36 +115,160 @@ fn read_entry(root: &Path, path: &Path, depth: usize) -> Option<Entry> {
     })
 }
 
-fn read_content(path: &Path, job: &str) -> Result<Content, String> {
-    let meta = fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
-    if !meta.is_file() {
-        return Err("not a regular file".to_owned());
+/// What kind of file a non-regular file is, for the reason.
+fn kind(file_type: fs::FileType) -> &'static str {
+    if file_type.is_symlink() {
+        "a symbolic link"
+    } else if file_type.is_dir() {
+        "a directory"
+    } else if file_type.is_fifo() {
+        "a FIFO"
+    } else if file_type.is_char_device() {
+        "a character device"
+    } else if file_type.is_block_device() {
+        "a block device"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
     }
+}
+
+/// Opens a heartbeat file without ever blocking or following a link.
+///
+/// What the file is comes from the handle opened, not from the name: the
+/// name is first looked at without following it (a FIFO, a device, a
+/// socket or a symbolic link is refused unopened, so that no device is
+/// opened and no link to `/proc/kmsg` is read), then opened with
+/// `O_NONBLOCK | O_NOFOLLOW | O_NOCTTY`, and the handle must be a regular
+/// file too (the name may have been swapped for a FIFO in between).
+pub(crate) fn open_regular(path: &Path) -> Result<(File, fs::Metadata), String> {
+    let named = fs::symlink_metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if !named.file_type().is_file() {
+        return Err(format!(
+            "{}; a heartbeat must be a regular file",
+            kind(named.file_type())
+        ));
+    }
+    open_handle(path)
+}
+
+/// Opens `path` without blocking or following a link and says what the
+/// handle is: only a regular file is accepted.
+fn open_handle(path: &Path) -> Result<(File, fs::Metadata), String> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => "a symbolic link; a heartbeat must be a regular file".to_owned(),
+            _ => format!("cannot read: {e}"),
+        })?;
+    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+    if !meta.is_file() {
+        return Err(format!(
+            "{}; a heartbeat must be a regular file",
+            kind(meta.file_type())
+        ));
+    }
+    Ok((file, meta))
+}
+
+/// Reads at most `cap` bytes from `file`; more is an error, whatever the
+/// size said when it was opened (a file can grow).
+pub(crate) fn read_capped(file: File, cap: u64) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    file.take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if u64::try_from(bytes.len()).map_or(true, |n| n > cap) {
+        return Err(format!("the file is larger than a heartbeat's {cap} bytes"));
+    }
+    Ok(bytes)
+}
+
+fn read_content(found: &walkdir::DirEntry, job: &str) -> Result<Content, String> {
+    let path = found.path();
+    let (file, meta) = open_regular(path)?;
     if meta.len() > MAX_FILE_BYTES {
         return Err(format!(
             "the file is {} bytes, more than a heartbeat's {MAX_FILE_BYTES}",
             meta.len()
         ));
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    File::open(path)
-        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
-        .map_err(|e| format!("cannot read: {e}"))?;
+    let bytes = read_capped(file, MAX_FILE_BYTES)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        let modified = meta
-            .modified()
-            .map_err(|e| format!("cannot read the modification time: {e}"))?;
-        return Ok(Content::Empty {
-            modified: modified.into(),
-        });
+        // The modification time is whatever the filesystem holds (tmpfs
+        // stores any time): one out of range makes the file invalid.
+        let modified = u32::try_from(meta.mtime_nsec())
+            .ok()
+            .and_then(|nanos| DateTime::from_timestamp(meta.mtime(), nanos))
+            .ok_or_else(|| {
+                format!(
+                    "the modification time ({} seconds from 1970) is out of range",
+                    meta.mtime()
+                )
+            })?;
+        return Ok(Content::Empty { modified });
     }
     let record =
         Heartbeat::from_json(&bytes).map_err(|e| format!("not a heartbeat record: {e}"))?;
     if record.job != job {
         return Err(format!(
             "the file is named `{job}.last` but the record is for job `{}`",
-            crate::escape::terminal(&record.job)
+            terminal(&record.job)
         ));
     }
     Ok(Content::Record(record))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+
+    fn mkfifo(path: &Path) {
+        let name = CString::new(path.as_os_str().as_bytes()).unwrap();
+        // SAFETY: `name` is a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o644) }, 0);
+    }
+
+    #[test]
+    fn a_file_swapped_for_a_fifo_after_the_name_was_checked_is_refused_without_blocking() {
+        // What the name said no longer matters: the handle is judged. A
+        // FIFO without a writer would block a plain open forever.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("backup.last");
+        mkfifo(&path);
+        let err = open_handle(&path).unwrap_err();
+        assert_eq!(err, "a FIFO; a heartbeat must be a regular file");
+        assert!(open_regular(&path).unwrap_err().starts_with("a FIFO"));
+    }
+
+    #[test]
+    fn a_file_that_grew_past_the_cap_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.last");
+        fs::write(&path, vec![b' '; 100]).unwrap();
+        let (file, _) = open_regular(&path).unwrap();
+        assert!(read_capped(file, 99).unwrap_err().contains("larger"));
+        let (file, _) = open_regular(&path).unwrap();
+        assert_eq!(read_capped(file, 100).unwrap().len(), 100);
+    }
+
+    #[test]
+    fn a_link_is_refused_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("real.last");
+        fs::write(&target, "{}").unwrap();
+        let link = dir.path().join("backup.last");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(open_regular(&link)
+            .unwrap_err()
+            .starts_with("a symbolic link"));
+        assert!(open_handle(&link)
+            .unwrap_err()
+            .starts_with("a symbolic link"));
+    }
 }

@@ -11,20 +11,41 @@
 //! leaves on the issue, `<!-- heartbeat-checker-comment 5f0c... -->`, so that
 //! a comment whose answer was lost, or whose edit failed after it, is not
 //! posted again.
+//!
+//! Anyone who may comment can type a marker or a tag, and a body shows text
+//! from heartbeat files: the sync trusts markers and tags only in what its
+//! own account wrote, and reads the *last* marker of a body (hb-check puts
+//! its own at the end).
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// Bad jobs and their statuses (`stale`, `failed`, `invalid`, `missing`).
-pub type Jobs = BTreeMap<String, String>;
+use crate::judge::Status;
+
+/// Bad jobs and their statuses.
+pub type Jobs = BTreeMap<String, Status>;
+
+/// The marker as it is written: statuses as words, so that a word this
+/// version does not know (written by a newer one) drops that job rather
+/// than the whole marker.
+#[derive(Serialize, Deserialize)]
+struct Wire {
+    host: String,
+    jobs: BTreeMap<String, String>,
+}
+
+/// The status named `word`, if this version knows it.
+pub fn status_named(word: &str) -> Option<Status> {
+    Status::ALL.into_iter().find(|s| s.as_str() == word)
+}
 
 const OPEN: &str = "<!-- heartbeat-checker ";
 const CLOSE: &str = " -->";
 const COMMENT_OPEN: &str = "<!-- heartbeat-checker-comment ";
 
 /// What hb-check last posted for a host.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Marker {
     /// The host the issue is about.
     pub host: String,
@@ -36,15 +57,31 @@ impl Marker {
     /// The marker as an HTML comment. `<` and `>` inside names are written
     /// as JSON escapes, so no name can end the comment early.
     pub fn render(&self) -> String {
-        let json = serde_json::to_string(self).expect("a map of strings serialises");
+        let wire = Wire {
+            host: self.host.clone(),
+            jobs: self
+                .jobs
+                .iter()
+                .map(|(job, status)| (job.clone(), status.as_str().to_owned()))
+                .collect(),
+        };
+        let json = serde_json::to_string(&wire).unwrap_or_default();
         let json = json.replace('<', "\\u003c").replace('>', "\\u003e");
         format!("{OPEN}{json}{CLOSE}")
     }
 
-    /// The first marker in `body`, if any can be read.
+    /// The last marker in `body`, if it can be read.
     pub fn parse(body: &str) -> Option<Marker> {
         let (start, end) = find(body)?;
-        serde_json::from_str(&body[start + OPEN.len()..end - CLOSE.len()]).ok()
+        let wire: Wire = serde_json::from_str(&body[start + OPEN.len()..end - CLOSE.len()]).ok()?;
+        Some(Marker {
+            host: wire.host,
+            jobs: wire
+                .jobs
+                .into_iter()
+                .filter_map(|(job, word)| Some((job, status_named(&word)?)))
+                .collect(),
+        })
     }
 
     /// The tag for a comment that announces the change leaving this marker
@@ -71,16 +108,17 @@ impl Marker {
     }
 }
 
-/// The tag of a comment hb-check posted, if `comment` carries one.
+/// The tag of a comment hb-check posted (the last, if several), if
+/// `comment` carries one.
 pub fn comment_tag_in(comment: &str) -> Option<&str> {
-    let start = comment.find(COMMENT_OPEN)?;
+    let start = comment.rfind(COMMENT_OPEN)?;
     let len = comment[start..].find(CLOSE)? + CLOSE.len();
     Some(&comment[start..start + len])
 }
 
-/// The byte range of the first marker in `body`.
+/// The byte range of the last marker in `body`.
 fn find(body: &str) -> Option<(usize, usize)> {
-    let start = body.find(OPEN)?;
+    let start = body.rfind(OPEN)?;
     let end = start + OPEN.len() + body[start + OPEN.len()..].find(CLOSE)? + CLOSE.len();
     Some((start, end))
 }
@@ -94,7 +132,7 @@ mod tests {
             host: "web1".into(),
             jobs: jobs
                 .iter()
-                .map(|(j, s)| (j.to_string(), s.to_string()))
+                .map(|(j, s)| (j.to_string(), status_named(s).unwrap()))
                 .collect(),
         }
     }
@@ -110,6 +148,18 @@ mod tests {
         assert_eq!(Marker::parse(&body), Some(m));
         assert_eq!(Marker::parse("no marker"), None);
         assert_eq!(Marker::parse("<!-- heartbeat-checker {broken -->"), None);
+        // A word this version does not know drops that job only.
+        let newer =
+            r#"<!-- heartbeat-checker {"host":"web1","jobs":{"a":"stale","b":"sleepy"}} -->"#;
+        assert_eq!(Marker::parse(newer), Some(marker(&[("a", "stale")])));
+    }
+
+    #[test]
+    fn the_last_marker_counts() {
+        let forged = marker(&[]).render();
+        let real = marker(&[("backup", "stale")]).render();
+        let body = format!("| `{forged}` | stale |\n\n{real}\n");
+        assert_eq!(Marker::parse(&body), Some(marker(&[("backup", "stale")])));
     }
 
     #[test]

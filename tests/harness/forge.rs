@@ -85,7 +85,14 @@ pub struct Issue {
     pub created_at: String,
     pub closed_at: Option<String>,
     pub comments: Vec<String>,
+    /// The login that wrote each of `comments`.
+    pub comment_authors: Vec<String>,
+    /// The login that opened the issue.
+    pub author: String,
 }
+
+/// The login the test token belongs to.
+pub const BOT: &str = "hb-bot";
 
 #[derive(Default)]
 struct State {
@@ -217,9 +224,23 @@ impl Forge {
         add_label(&mut s, name)
     }
 
-    /// Adds an issue (or pull request) as a person would.
+    /// Adds an issue (or pull request) in the web interface, as the
+    /// checker's own account ([`BOT`]) would.
     pub fn add_issue(
         &self,
+        title: &str,
+        body: &str,
+        labels: &[&str],
+        open: bool,
+        is_pull: bool,
+    ) -> u64 {
+        self.add_issue_by(BOT, title, body, labels, open, is_pull)
+    }
+
+    /// Adds an issue (or pull request) opened by the account `author`.
+    pub fn add_issue_by(
+        &self,
+        author: &str,
         title: &str,
         body: &str,
         labels: &[&str],
@@ -246,8 +267,18 @@ impl Forge {
             closed_at: (!open).then(|| now.clone()),
             created_at: now,
             comments: Vec::new(),
+            comment_authors: Vec::new(),
+            author: author.to_owned(),
         });
         number
+    }
+
+    /// Adds a comment written by the account `author`.
+    pub fn add_comment_by(&self, number: u64, author: &str, text: &str) {
+        let mut s = self.state.lock().unwrap();
+        let issue = &mut s.issues[number as usize - 1];
+        issue.comments.push(text.to_owned());
+        issue.comment_authors.push(author.to_owned());
     }
 
     /// Closes an issue as a person would, in the web interface.
@@ -292,6 +323,14 @@ impl Forge {
         self.requests()
             .iter()
             .filter(|r| r.method == method)
+            .count()
+    }
+
+    /// How many requests used `method` on a path ending with `suffix`.
+    pub fn count_to(&self, method: &str, suffix: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r.method == method && r.path.ends_with(suffix))
             .count()
     }
 
@@ -577,6 +616,9 @@ fn check_github(
     body: Option<&Value>,
 ) -> (Option<&'static str>, Vec<String>) {
     let mut problems = Vec::new();
+    if (method, path) == ("GET", "/user") {
+        return (Some("users/get-authenticated"), Vec::new());
+    }
     let repo = format!("/repos/{OWNER}/{REPO}");
     let Some(rest) = path.strip_prefix(&repo) else {
         return (None, vec![format!("{method} {path}: not a repo path")]);
@@ -725,7 +767,7 @@ fn issue_json(s: &State, i: &Issue, mode: Mode, port: u16) -> Value {
         "url": format!("http://127.0.0.1:{port}/api/v1/repos/{OWNER}/{REPO}/issues/{}", i.number),
         "html_url": format!("http://127.0.0.1:{port}/{OWNER}/{REPO}/issues/{}", i.number),
         "number": i.number,
-        "user": { "id": 1, "login": "hb-bot", "html_url": format!("http://127.0.0.1:{port}/hb-bot") },
+        "user": { "id": 1, "login": i.author, "html_url": format!("http://127.0.0.1:{port}/{}", i.author) },
         "title": i.title,
         "body": i.body,
         "labels": i.labels.iter().map(|id| label_json(s, *id, port)).collect::<Vec<_>>(),
@@ -811,7 +853,7 @@ fn same_label(mode: Mode, a: &str, b: &str) -> bool {
     }
 }
 
-fn comment_json(n: &str, id: usize, text: &str, at: &str, port: u16) -> Value {
+fn comment_json(n: &str, id: usize, text: &str, author: &str, at: &str, port: u16) -> Value {
     json!({
         "id": id,
         "body": text,
@@ -820,7 +862,7 @@ fn comment_json(n: &str, id: usize, text: &str, at: &str, port: u16) -> Value {
         "html_url": format!("http://127.0.0.1:{port}/{OWNER}/{REPO}/issues/{n}#issuecomment-{id}"),
         "issue_url": format!("http://127.0.0.1:{port}/{OWNER}/{REPO}/issues/{n}"),
         "pull_request_url": "",
-        "user": { "id": 1, "login": "hb-bot" },
+        "user": { "id": 1, "login": author },
     })
 }
 
@@ -842,6 +884,19 @@ fn route(
     };
     if mode == Mode::Gitea && method == "GET" && rest == "/version" {
         return answer(200, json!({ "version": "1.27.1" }));
+    }
+    if method == "GET" && rest == "/user" {
+        // The token belongs to the checker's account.
+        return answer(
+            200,
+            json!({
+                "id": 1,
+                "login": BOT,
+                "full_name": "",
+                "email": "hb-bot@example.com",
+                "html_url": format!("http://127.0.0.1:{port}/{BOT}"),
+            }),
+        );
     }
     let repo = format!("/repos/{OWNER}/{REPO}");
     let Some(rest) = rest.strip_prefix(&repo) else {
@@ -966,6 +1021,8 @@ fn route(
                 created_at: now,
                 closed_at: None,
                 comments: Vec::new(),
+                comment_authors: Vec::new(),
+                author: BOT.to_owned(),
             });
             let issue = s.issues[number as usize - 1].clone();
             answer(201, issue_json(s, &issue, mode, port))
@@ -1017,8 +1074,9 @@ fn route(
             let text = field("body").as_str().unwrap_or("").to_owned();
             let now = tick(s);
             s.issues[index - 1].comments.push(text.clone());
+            s.issues[index - 1].comment_authors.push(BOT.to_owned());
             let id = 5000 + s.issues.iter().map(|i| i.comments.len()).sum::<usize>();
-            answer(201, comment_json(n, id, &text, &now, port))
+            answer(201, comment_json(n, id, &text, BOT, &now, port))
         }
         ("GET", ["issues", n, "comments"]) => {
             let Some(index) = n
@@ -1033,7 +1091,10 @@ fn route(
                 .comments
                 .iter()
                 .enumerate()
-                .map(|(i, text)| comment_json(n, 5000 + i, text, &issue.created_at, port))
+                .map(|(i, text)| {
+                    let author = issue.comment_authors.get(i).map_or(BOT, String::as_str);
+                    comment_json(n, 5000 + i, text, author, &issue.created_at, port)
+                })
                 .collect();
             match mode {
                 // Gitea answers with every comment; the operation has no

@@ -1,0 +1,373 @@
+//! The one HTTP client for every forge: authentication, the user agent, the
+//! request loop (the only caller of the [`super::retry`] policy), bounded
+//! answers, paging, and the [`Forge`](super::Forge) operations, with what differs between
+//! forges taken from a [`Dialect`].
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use reqwest::blocking;
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+
+use super::answer::{error_message, read_body, total_count, BodyError, RateLimit};
+use super::dialect::Dialect;
+use super::operations::Numbered;
+use super::redact::Redactor;
+use super::retry::{self, Budget, Repeat, Schedule, Stop};
+use super::{Config, Pages};
+use crate::error::{Error, TrackerError};
+
+/// The most of a successful answer read; a page of issues is far below.
+pub const MAX_BODY: usize = 4 << 20;
+
+/// The most of an error answer read; only its message is wanted.
+const MAX_ERROR_BODY: usize = 64 << 10;
+
+/// The longest server message kept in an error.
+const MAX_MESSAGE: usize = 300;
+
+/// More pages than this are not read: a listing that long is a loop or a
+/// misuse, and reaching it is an error rather than acting on part of it.
+pub const MAX_PAGES: usize = 20;
+
+/// A successful answer.
+pub(super) struct Answer {
+    headers: HeaderMap,
+    body: Vec<u8>,
+}
+
+/// A client for one repo of one forge; its [`Forge`](super::Forge) operations are in
+/// [`super::operations`].
+pub struct Client {
+    http: blocking::Client,
+    pub(super) dialect: Dialect,
+    /// The API base URL, without a trailing slash.
+    api: String,
+    /// `/repos/OWNER/NAME`.
+    pub(super) repo_path: String,
+    server: String,
+    repo: String,
+    redactor: Redactor,
+    timeout: Duration,
+    budget: Budget,
+}
+
+impl Client {
+    /// A client for the repo in `config`; the sync's budget starts now.
+    pub fn new(config: &Config) -> Result<Client, Error> {
+        let dialect = Dialect::of(config.kind);
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static(dialect.media_type));
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.token.secret()))
+            .map_err(|_| Error::TrackerConfig {
+                reason: "the tracker token contains characters an HTTP header cannot carry"
+                    .to_owned(),
+            })?;
+        auth.set_sensitive(true);
+        headers.insert(AUTHORIZATION, auth);
+        let http = blocking::Client::builder()
+            .user_agent(concat!(
+                "cron-heartbeat/",
+                env!("CARGO_PKG_VERSION"),
+                " (hb-check)"
+            ))
+            .default_headers(headers)
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::TrackerConfig {
+                reason: format!("cannot set up the HTTP client: {}", e.without_url()),
+            })?;
+        Ok(Client {
+            http,
+            dialect,
+            api: format!("{}{}", config.url, dialect.api_suffix),
+            repo_path: format!("/repos/{}/{}", config.owner, config.repo),
+            server: config.url.clone(),
+            repo: config.repo_name(),
+            redactor: Redactor::new(&config.token),
+            timeout: config.timeout,
+            budget: Budget::new(config.budget()),
+        })
+    }
+
+    /// Sends a request, retrying as the [`retry`] policy says for a request
+    /// of kind `repeat`.
+    pub(super) fn send(
+        &self,
+        method: &Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&serde_json::Value>,
+        repeat: Repeat,
+    ) -> Result<Answer, Error> {
+        let mut schedule = Schedule::new(repeat, self.timeout, retry::seed());
+        loop {
+            let mut err = match self.attempt(method, path, query, body) {
+                Ok(answer) => return Ok(answer),
+                Err(err) => err,
+            };
+            err.attempts = schedule.attempt();
+            match schedule.next(&err, self.budget.left()) {
+                Ok(wait) => thread::sleep(wait),
+                Err(Stop::GiveUp) => return Err(Error::Tracker(err)),
+                Err(Stop::OutOfBudget { asked }) => {
+                    let total = self.budget.total().as_secs();
+                    err.message.push_str(&match asked {
+                        Some(wait) => format!(
+                            " (the server asked to wait {}s before trying again, more than is left of the {total}s a tracker sync may take)",
+                            wait.as_secs()
+                        ),
+                        None => format!(" (no time left of the {total}s a tracker sync may take to try again)"),
+                    });
+                    return Err(Error::Tracker(err));
+                }
+            }
+        }
+    }
+
+    /// One attempt, bounded as a whole by the timeout (or what is left of
+    /// the budget): connecting, sending, and reading the answer.
+    fn attempt(
+        &self,
+        method: &Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&serde_json::Value>,
+    ) -> Result<Answer, Box<TrackerError>> {
+        let allowed = self.timeout.min(self.budget.left());
+        if allowed.is_zero() {
+            let total = self.budget.total().as_secs();
+            let mut err = self.error(
+                method,
+                path,
+                None,
+                format!("the {total}s a tracker sync may take are spent"),
+            );
+            err.answer_invalid = true;
+            return Err(Box::new(err));
+        }
+        let deadline = Instant::now() + allowed;
+        let mut request = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.api))
+            .query(query)
+            .timeout(allowed);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let mut response = request
+            .send()
+            .map_err(|e| Box::new(self.transport_error(method, path, &e, allowed)))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let limit = if status.is_success() {
+            MAX_BODY
+        } else {
+            MAX_ERROR_BODY
+        };
+        let read = read_body(&mut response, limit, deadline);
+        if !status.is_success() {
+            // An error answer's body is read only for its message; one that
+            // cannot be read whole still says its status.
+            let text = read.unwrap_or_default();
+            return Err(Box::new(
+                self.status_error(method, path, status, &headers, &text),
+            ));
+        }
+        match read {
+            Ok(body) => Ok(Answer { headers, body }),
+            Err(e) => Err(Box::new(self.body_error(method, path, e, allowed))),
+        }
+    }
+
+    /// Sends a request and reads the answer as JSON.
+    pub(super) fn json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&serde_json::Value>,
+        repeat: Repeat,
+    ) -> Result<(T, HeaderMap), Error> {
+        let answer = self.send(&method, path, query, body, repeat)?;
+        let value = serde_json::from_slice(&answer.body).map_err(|e| {
+            self.invalid(
+                &method,
+                path,
+                format!("unexpected answer from the server: {e}"),
+            )
+        })?;
+        Ok((value, answer.headers))
+    }
+
+    /// Reads the pages of a listing, asking for the dialect's page size. It
+    /// ends at the count `X-Total-Count` announces, at an empty page, or
+    /// (without that count) at a page shorter than the first, since a server
+    /// may give fewer items a page than asked. A page that repeats the one
+    /// before, or a listing longer than [`MAX_PAGES`], is an error.
+    pub(super) fn pages<T: DeserializeOwned + Numbered>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        pages: Pages,
+    ) -> Result<Vec<T>, Error> {
+        let size = self.dialect.page_size;
+        let mut all: Vec<T> = Vec::new();
+        let mut first = None;
+        let mut previous: Vec<u64> = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let mut q = query.to_vec();
+            q.push((self.dialect.page_key, size.to_string()));
+            q.push(("page", page.to_string()));
+            let (items, headers): (Vec<T>, _) =
+                self.json(Method::GET, path, &q, None, Repeat::Idempotent)?;
+            let got = items.len();
+            let numbers: Vec<u64> = items.iter().map(Numbered::number).collect();
+            if got > 0 && numbers == previous {
+                return Err(self.invalid(
+                    &Method::GET,
+                    path,
+                    format!(
+                        "page {page} repeats page {}: the server ignores the `page` parameter, so the listing cannot be read whole",
+                        page - 1
+                    ),
+                ));
+            }
+            let first = *first.get_or_insert(got);
+            all.extend(items);
+            let done = pages == Pages::Newest
+                || got == 0
+                || match total_count(&headers) {
+                    Some(total) => all.len() >= total,
+                    None => got < first,
+                };
+            if done {
+                return Ok(all);
+            }
+            previous = numbers;
+        }
+        Err(self.invalid(
+            &Method::GET,
+            path,
+            format!(
+                "the listing goes on past {MAX_PAGES} pages of {size}; not acting on part of it"
+            ),
+        ))
+    }
+
+    fn error(
+        &self,
+        method: &Method,
+        path: &str,
+        status: Option<u16>,
+        message: String,
+    ) -> TrackerError {
+        TrackerError {
+            server: self.server.clone(),
+            repo: self.repo.clone(),
+            method: method.to_string(),
+            path: format!("{}{path}", self.dialect.api_suffix),
+            status,
+            message,
+            attempts: 1,
+            retry_after: None,
+            rate_limited: false,
+            connect_failed: false,
+            answer_invalid: false,
+        }
+    }
+
+    /// An answer that came but cannot be used: never worth another try.
+    fn invalid(&self, method: &Method, path: &str, message: String) -> Error {
+        let mut err = self.error(method, path, None, message);
+        err.answer_invalid = true;
+        err.into()
+    }
+
+    /// Text a server sent, cleaned of the token and cut short.
+    fn server_text(&self, text: &str) -> String {
+        let text = self.redactor.clean(text);
+        match text.char_indices().nth(MAX_MESSAGE) {
+            Some((end, _)) => format!("{}...", &text[..end]),
+            None => text,
+        }
+    }
+
+    fn status_error(
+        &self,
+        method: &Method,
+        path: &str,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> TrackerError {
+        let limit = RateLimit::read(headers, Utc::now());
+        let fallback = status.canonical_reason().unwrap_or("no message");
+        let message = self.server_text(&error_message(body, fallback));
+        let mut err = self.error(method, path, Some(status.as_u16()), message);
+        err.retry_after = limit.retry_after;
+        // GitHub answers 403, not 429, when a rate limit is used up.
+        err.rate_limited = status == StatusCode::TOO_MANY_REQUESTS
+            || (status == StatusCode::FORBIDDEN && limit.is_limit());
+        err
+    }
+
+    fn transport_error(
+        &self,
+        method: &Method,
+        path: &str,
+        e: &reqwest::Error,
+        allowed: Duration,
+    ) -> TrackerError {
+        let message = if e.is_timeout() {
+            format!("no answer within {}s", allowed.as_secs_f64())
+        } else {
+            // The innermost cause says most ("Connection refused"); the outer
+            // ones repeat the URL.
+            let mut cause: &dyn std::error::Error = e;
+            while let Some(next) = cause.source() {
+                cause = next;
+            }
+            if e.is_connect() {
+                format!("cannot connect: {cause}")
+            } else {
+                cause.to_string()
+            }
+        };
+        let mut err = self.error(method, path, None, message);
+        err.connect_failed = e.is_connect() && !e.is_timeout();
+        err
+    }
+
+    fn body_error(
+        &self,
+        method: &Method,
+        path: &str,
+        e: BodyError,
+        allowed: Duration,
+    ) -> TrackerError {
+        let mut err = self.error(method, path, None, String::new());
+        match e {
+            BodyError::TooLong(limit) => {
+                err.message = format!(
+                    "the answer is longer than the {} MiB the client reads",
+                    limit >> 20
+                );
+                err.answer_invalid = true;
+            }
+            BodyError::Deadline => {
+                err.message = format!(
+                    "the answer did not arrive whole within {}s",
+                    allowed.as_secs_f64()
+                );
+            }
+            BodyError::Io(io) => err.message = format!("the answer broke off: {io}"),
+        }
+        err
+    }
+}

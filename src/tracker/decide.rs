@@ -1,0 +1,238 @@
+//! The pure decision: given the bad jobs now and what the host's issues
+//! last recorded, what the sync does. No I/O, typed with the judge's
+//! [`Status`].
+//!
+//! "Changed" compares the set of (job, status) pairs with the marker in the
+//! issue body (see [`super::marker`]): a job going from `failed` to `stale`
+//! is news, a job growing older is not. An acknowledgement covers job names:
+//! an acknowledged job stays acknowledged while it is bad in any way, and
+//! leaves the acknowledged set once it recovers.
+//!
+//! Which statuses count as bad is the judge's word alone
+//! ([`Status::is_alert`]); nothing here lists statuses, so new ones need no
+//! change here.
+
+use super::marker::Jobs;
+use crate::judge::{Judgement, Status};
+
+/// What the sync does, given the bad jobs and the host's issues.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// Nothing to post: no bad job and no open issue, or nothing changed.
+    Nothing,
+    /// Open an issue for the bad jobs.
+    Create,
+    /// Edit the open issue and comment on what changed.
+    Update {
+        /// Jobs that went bad since the last post, with their status.
+        went_bad: Vec<(String, Status)>,
+        /// Jobs that recovered, with the status they had.
+        recovered: Vec<(String, Status)>,
+        /// Jobs whose bad status changed: (job, was, now).
+        changed: Vec<(String, Status, Status)>,
+    },
+    /// Comment on what recovered and close the open issue.
+    Close {
+        /// Jobs that recovered, with the status they had.
+        recovered: Vec<(String, Status)>,
+    },
+    /// A person closed the issue while these jobs were bad: post nothing.
+    /// When some acknowledged jobs recovered, `shrink_to` is the set that
+    /// stays acknowledged, to record on the closed issue.
+    Acknowledged {
+        /// The smaller acknowledged set to record, if it shrank.
+        shrink_to: Option<Jobs>,
+    },
+}
+
+impl Decision {
+    /// Whether the decision writes to the tracker.
+    pub fn writes(&self) -> bool {
+        !matches!(
+            self,
+            Decision::Nothing | Decision::Acknowledged { shrink_to: None }
+        )
+    }
+}
+
+/// Decides what to do. `alerts` are the bad jobs now; `open` is what the
+/// host's open issue last recorded (`None`: no open issue); `acknowledged`
+/// is the set recorded on the host's most recent closed issue (`None` or
+/// empty: no acknowledgement holds).
+pub fn decide(alerts: &Jobs, open: Option<&Jobs>, acknowledged: Option<&Jobs>) -> Decision {
+    if let Some(posted) = open {
+        if alerts.is_empty() {
+            return Decision::Close {
+                recovered: pairs(posted),
+            };
+        }
+        if alerts == posted {
+            return Decision::Nothing;
+        }
+        let went_bad = alerts
+            .iter()
+            .filter(|(job, _)| !posted.contains_key(*job))
+            .map(|(j, s)| (j.clone(), *s))
+            .collect();
+        let recovered = posted
+            .iter()
+            .filter(|(job, _)| !alerts.contains_key(*job))
+            .map(|(j, s)| (j.clone(), *s))
+            .collect();
+        let changed = alerts
+            .iter()
+            .filter_map(|(job, now)| {
+                let was = posted.get(job)?;
+                (was != now).then(|| (job.clone(), *was, *now))
+            })
+            .collect();
+        return Decision::Update {
+            went_bad,
+            recovered,
+            changed,
+        };
+    }
+    match acknowledged.filter(|acked| !acked.is_empty()) {
+        Some(acked) if alerts.keys().all(|job| acked.contains_key(job)) => {
+            let still: Jobs = acked
+                .iter()
+                .filter(|(job, _)| alerts.contains_key(*job))
+                .map(|(j, s)| (j.clone(), *s))
+                .collect();
+            Decision::Acknowledged {
+                shrink_to: (still.len() < acked.len()).then_some(still),
+            }
+        }
+        _ if alerts.is_empty() => Decision::Nothing,
+        _ => Decision::Create,
+    }
+}
+
+fn pairs(jobs: &Jobs) -> Vec<(String, Status)> {
+    jobs.iter().map(|(j, s)| (j.clone(), *s)).collect()
+}
+
+/// The bad jobs among `jobs` on the issue of `host`, by [`alert_key`].
+pub fn alert_set(host: &str, jobs: &[Judgement]) -> Jobs {
+    let mut set = Jobs::new();
+    for j in jobs.iter().filter(|j| j.status.is_alert()) {
+        set.entry(alert_key(host, j)).or_insert(j.status);
+    }
+    set
+}
+
+/// How a job is named on the issue of `host`: `HOST/JOB` when its heartbeat
+/// comes from another host (a host subdirectory), else `JOB`. The key
+/// depends on the job alone, never on which other jobs are bad, so the
+/// posted set and an acknowledgement stay valid as other jobs come and go;
+/// and a job of this host keeps its key when its heartbeat vanishes and it
+/// turns `missing` (which has no host).
+pub fn alert_key(host: &str, j: &Judgement) -> String {
+    match &j.host {
+        Some(h) if h != host => format!("{h}/{}", j.job),
+        _ => j.job.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::judge::Status::{Failed, Missing, Stale};
+
+    fn jobs(list: &[(&str, Status)]) -> Jobs {
+        list.iter().map(|(j, s)| (j.to_string(), *s)).collect()
+    }
+
+    #[test]
+    fn bad_jobs_without_an_issue_open_one() {
+        let bad = jobs(&[("backup", Stale)]);
+        assert_eq!(decide(&bad, None, None), Decision::Create);
+        assert_eq!(decide(&Jobs::new(), None, None), Decision::Nothing);
+        assert!(!Decision::Nothing.writes());
+    }
+
+    #[test]
+    fn an_unchanged_set_posts_nothing() {
+        let bad = jobs(&[("backup", Stale)]);
+        assert_eq!(decide(&bad, Some(&bad), None), Decision::Nothing);
+    }
+
+    #[test]
+    fn a_changed_set_names_what_changed() {
+        let posted = jobs(&[("backup", Stale), ("db", Failed), ("mail", Failed)]);
+        let now = jobs(&[("backup", Stale), ("db", Stale), ("sync", Missing)]);
+        assert_eq!(
+            decide(&now, Some(&posted), None),
+            Decision::Update {
+                went_bad: vec![("sync".into(), Missing)],
+                recovered: vec![("mail".into(), Failed)],
+                changed: vec![("db".into(), Failed, Stale)],
+            }
+        );
+    }
+
+    #[test]
+    fn recovery_closes() {
+        let posted = jobs(&[("backup", Stale)]);
+        assert_eq!(
+            decide(&Jobs::new(), Some(&posted), None),
+            Decision::Close {
+                recovered: vec![("backup".into(), Stale)]
+            }
+        );
+    }
+
+    #[test]
+    fn an_acknowledgement_holds_while_the_same_jobs_are_bad() {
+        let acked = jobs(&[("backup", Stale), ("db", Failed)]);
+        let same_names = jobs(&[("backup", Stale), ("db", Stale)]);
+        assert_eq!(
+            decide(&same_names, None, Some(&acked)),
+            Decision::Acknowledged { shrink_to: None }
+        );
+        let fewer = jobs(&[("db", Failed)]);
+        assert_eq!(
+            decide(&fewer, None, Some(&acked)),
+            Decision::Acknowledged {
+                shrink_to: Some(jobs(&[("db", Failed)]))
+            }
+        );
+        assert_eq!(
+            decide(&Jobs::new(), None, Some(&acked)),
+            Decision::Acknowledged {
+                shrink_to: Some(Jobs::new())
+            }
+        );
+    }
+
+    #[test]
+    fn a_new_bad_job_breaks_the_acknowledgement() {
+        let acked = jobs(&[("backup", Stale)]);
+        let more = jobs(&[("backup", Stale), ("db", Failed)]);
+        assert_eq!(decide(&more, None, Some(&acked)), Decision::Create);
+    }
+
+    #[test]
+    fn a_closed_issue_with_an_empty_set_is_no_acknowledgement() {
+        let bad = jobs(&[("backup", Stale)]);
+        assert_eq!(decide(&bad, None, Some(&Jobs::new())), Decision::Create);
+    }
+
+    #[test]
+    fn keys_depend_on_the_job_alone() {
+        let mut here = Judgement::missing("backup");
+        here.status = Stale;
+        here.host = Some("web1".into());
+        let mut there = here.clone();
+        there.host = Some("web2".into());
+        let ghost = Judgement::missing("backup");
+        assert_eq!(alert_key("web1", &here), "backup");
+        assert_eq!(alert_key("web1", &there), "web2/backup");
+        assert_eq!(alert_key("web1", &ghost), "backup");
+        assert_eq!(
+            alert_set("web1", &[here.clone(), there]),
+            jobs(&[("backup", Stale), ("web2/backup", Stale)])
+        );
+        assert_eq!(alert_set("web1", &[here]), jobs(&[("backup", Stale)]));
+    }
+}

@@ -1,0 +1,280 @@
+//! How each forge differs, as data: the API base, the media type, the
+//! paging parameter and size, whether labels are given by id or by name and
+//! how their names compare, and what keeps pull requests out of a listing.
+//! The JSON shapes the forges share are here too.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::{Comment, Issue, Kind, Label, State};
+
+/// How a forge names a label when an issue is created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelRef {
+    /// By its numeric id (Gitea, Forgejo).
+    Id,
+    /// By its name (GitHub).
+    Name,
+}
+
+/// Everything that differs between the forges the client speaks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dialect {
+    /// What is appended to the configured URL to reach the API.
+    pub api_suffix: &'static str,
+    /// The `Accept` header.
+    pub media_type: &'static str,
+    /// The query parameter that sets the page size.
+    pub page_key: &'static str,
+    /// The page size asked for (the most the server gives by default).
+    pub page_size: usize,
+    /// How an issue names its labels on creation.
+    pub label_ref: LabelRef,
+    /// Whether label names compare ignoring case.
+    pub labels_ignore_case: bool,
+    /// The colour of a created label.
+    pub label_color: &'static str,
+    /// A query parameter that keeps pull requests out of issue listings.
+    pub issues_only: Option<(&'static str, &'static str)>,
+    /// Whether listing comments takes page parameters.
+    pub comments_paged: bool,
+}
+
+/// Gitea and Forgejo: `/api/v1` below the server URL.
+pub const GITEA: Dialect = Dialect {
+    api_suffix: "/api/v1",
+    media_type: "application/json",
+    page_key: "limit",
+    page_size: 50,
+    label_ref: LabelRef::Id,
+    labels_ignore_case: false,
+    label_color: "#e11d21",
+    issues_only: Some(("type", "issues")),
+    // The operation answers with every comment and takes no page
+    // parameters.
+    comments_paged: false,
+};
+
+/// GitHub: the configured URL is the API base.
+pub const GITHUB: Dialect = Dialect {
+    api_suffix: "",
+    media_type: "application/vnd.github+json",
+    page_key: "per_page",
+    page_size: 100,
+    label_ref: LabelRef::Name,
+    labels_ignore_case: true,
+    // GitHub wants no `#`.
+    label_color: "e11d21",
+    // GitHub has no such filter; pull requests carry `pull_request`.
+    issues_only: None,
+    comments_paged: true,
+};
+
+impl Dialect {
+    /// The dialect of `kind`.
+    pub fn of(kind: Kind) -> Dialect {
+        match kind {
+            Kind::Gitea | Kind::Forgejo => GITEA,
+            Kind::Github => GITHUB,
+        }
+    }
+
+    /// Whether two label names name the same label.
+    pub fn same_label(&self, a: &str, b: &str) -> bool {
+        a == b || (self.labels_ignore_case && a.to_lowercase() == b.to_lowercase())
+    }
+
+    /// A label as an issue creation names it.
+    pub fn label_value(&self, label: &Label) -> serde_json::Value {
+        match self.label_ref {
+            LabelRef::Id => label.id.into(),
+            LabelRef::Name => label.name.clone().into(),
+        }
+    }
+
+    /// The issues of a listing that really are issues, carry every one of
+    /// `labels` and are in `state`, each once: no forge's filters are
+    /// trusted alone (Gitea drops an unknown label filter silently; GitHub
+    /// mixes pull requests in), and an issue opened while the pages are read
+    /// can push another onto the next page.
+    pub fn keep_issues(
+        &self,
+        items: Vec<IssueJson>,
+        labels: &[&Label],
+        state: State,
+    ) -> Vec<Issue> {
+        let mut seen = std::collections::HashSet::new();
+        items
+            .into_iter()
+            .filter(|i| i.pull_request.is_none())
+            .filter(|i| {
+                labels.iter().all(|want| {
+                    i.labels
+                        .iter()
+                        .any(|l| self.same_label(&l.name, &want.name))
+                })
+            })
+            .filter(|i| seen.insert(i.number))
+            .map(Issue::from)
+            .filter(|i| i.state == state)
+            .collect()
+    }
+}
+
+/// An account as both APIs describe it.
+#[derive(Debug, Deserialize)]
+pub struct UserJson {
+    /// The login name.
+    #[serde(default)]
+    pub login: String,
+}
+
+/// A comment as both APIs describe it.
+#[derive(Debug, Deserialize)]
+pub struct CommentJson {
+    /// The comment's id.
+    #[serde(default)]
+    pub id: u64,
+    #[serde(default)]
+    body: Option<String>,
+    #[serde(default)]
+    user: Option<UserJson>,
+}
+
+impl From<CommentJson> for Comment {
+    fn from(c: CommentJson) -> Comment {
+        Comment {
+            author: c.user.map(|u| u.login).unwrap_or_default(),
+            body: c.body.unwrap_or_default(),
+        }
+    }
+}
+
+/// A label as both APIs describe it.
+#[derive(Debug, Deserialize)]
+pub struct LabelJson {
+    /// The label's id.
+    pub id: i64,
+    name: String,
+}
+
+impl From<LabelJson> for Label {
+    fn from(l: LabelJson) -> Label {
+        Label {
+            id: l.id,
+            name: l.name,
+        }
+    }
+}
+
+/// An issue (or pull request) as both APIs describe it.
+#[derive(Debug, Deserialize)]
+pub struct IssueJson {
+    /// The issue number.
+    pub number: u64,
+    title: String,
+    #[serde(default)]
+    body: Option<String>,
+    state: String,
+    #[serde(default)]
+    labels: Vec<LabelJson>,
+    #[serde(default)]
+    user: Option<UserJson>,
+    #[serde(default)]
+    created_at: Option<String>,
+    #[serde(default)]
+    closed_at: Option<String>,
+    /// Set on pull requests, which issue listings mix in.
+    #[serde(default)]
+    pull_request: Option<serde_json::Value>,
+}
+
+impl From<IssueJson> for Issue {
+    fn from(i: IssueJson) -> Issue {
+        Issue {
+            number: i.number,
+            title: i.title,
+            body: i.body.unwrap_or_default(),
+            state: if i.state == "closed" {
+                State::Closed
+            } else {
+                State::Open
+            },
+            labels: i.labels.into_iter().map(|l| l.name).collect(),
+            author: i.user.map(|u| u.login).unwrap_or_default(),
+            created_at: i.created_at.as_deref().and_then(instant),
+            closed_at: i.closed_at.as_deref().and_then(instant),
+        }
+    }
+}
+
+fn instant(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(number: u64, labels: &[&str], pull: bool) -> IssueJson {
+        IssueJson {
+            number,
+            title: "t".into(),
+            body: None,
+            state: "open".into(),
+            labels: labels
+                .iter()
+                .map(|name| LabelJson {
+                    id: 1,
+                    name: (*name).into(),
+                })
+                .collect(),
+            user: None,
+            created_at: None,
+            closed_at: None,
+            pull_request: pull.then(|| serde_json::json!({})),
+        }
+    }
+
+    #[test]
+    fn kept_issues_are_issues_with_every_label_once_each() {
+        let label = |name: &str| Label {
+            id: 1,
+            name: name.into(),
+        };
+        let (hb, host) = (label("heartbeat"), label("heartbeat:web1"));
+        let items = || {
+            vec![
+                item(1, &["Heartbeat"], false),
+                item(2, &["heartbeat"], true),
+                item(3, &["heartbeat", "heartbeat:web1"], false),
+                item(3, &["heartbeat", "heartbeat:web1"], false),
+                item(4, &["heartbeat"], false),
+            ]
+        };
+        let numbers = |d: Dialect, labels: &[&Label]| -> Vec<u64> {
+            d.keep_issues(items(), labels, State::Open)
+                .iter()
+                .map(|i| i.number)
+                .collect()
+        };
+        assert_eq!(numbers(GITEA, &[&hb]), vec![3, 4]);
+        assert_eq!(numbers(GITHUB, &[&hb]), vec![1, 3, 4]);
+        assert_eq!(numbers(GITEA, &[&hb, &host]), vec![3]);
+        assert!(GITEA.keep_issues(items(), &[&hb], State::Closed).is_empty());
+    }
+
+    #[test]
+    fn labels_are_named_as_each_forge_wants() {
+        let l = Label {
+            id: 7,
+            name: "heartbeat".into(),
+        };
+        assert_eq!(GITEA.label_value(&l), serde_json::json!(7));
+        assert_eq!(GITHUB.label_value(&l), serde_json::json!("heartbeat"));
+        assert!(GITHUB.same_label("Heartbeat", "heartbeat"));
+        assert!(!GITEA.same_label("Heartbeat", "heartbeat"));
+    }
+}
