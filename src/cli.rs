@@ -66,7 +66,8 @@ pub struct JudgeArgs {
     pub factor: f64,
 
     /// A job that must have a heartbeat; without one it is `missing`. Repeat
-    /// for several (in HB_EXPECT, separate them with `,`).
+    /// for several (in HB_EXPECT, separate them with `,`); a user's job is
+    /// USER/JOB.
     #[arg(long, value_name = "JOB", env = "HB_EXPECT", value_delimiter = ',', value_parser = parse_job)]
     pub expect: Vec<String>,
 
@@ -193,9 +194,15 @@ pub fn parse_factor(text: &str) -> Result<f64, String> {
     }
 }
 
-/// Parses a job name by the naming rule.
+/// Parses a job name by the naming rule; a job from a user's area is
+/// `USER/JOB`, each part by the same rule.
 pub fn parse_job(text: &str) -> Result<String, String> {
-    validate_job(text)
+    let (user, job) = match text.split_once('/') {
+        Some((user, job)) => (Some(user), job),
+        None => (None, text),
+    };
+    user.map_or(Ok(()), validate_job)
+        .and_then(|()| validate_job(job))
         .map(|()| text.to_owned())
         .map_err(|e| e.to_string())
 }
@@ -241,6 +248,15 @@ pub fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn expected_jobs_may_name_a_users_area() {
+        assert_eq!(parse_job("backup"), Ok("backup".to_owned()));
+        assert_eq!(parse_job("alice/backup"), Ok("alice/backup".to_owned()));
+        for bad in ["alice/", "/backup", "a/b/c", "../backup", ".x/backup"] {
+            assert!(parse_job(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn factors_must_exceed_one() {

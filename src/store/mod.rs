@@ -2,7 +2,8 @@
 //! (here), the atomic write and retiring a job ([`write()`], [`retire`];
 //! the durable replace itself and its temporary names in `atomic`),
 //! the scan ([`scan()`]), the run lock ([`lock()`]), and the removal of
-//! temporaries killed writers left ([`clean_temporaries`]).
+//! temporaries killed writers left ([`clean_temporaries`]), and every
+//! user's own area below `users/` ([`own_area`]).
 
 mod atomic;
 mod clean;
@@ -10,6 +11,7 @@ mod history_file;
 mod lock;
 mod pause_file;
 mod scan;
+mod users;
 mod write;
 
 use std::fs::{self, DirBuilder};
@@ -27,6 +29,7 @@ pub use history_file::{
 pub use lock::{lock, RunLock, LOCK_FILE};
 pub use pause_file::{pause_path, read_pause, remove_pause, scan_pauses, write_pause, PauseEntry};
 pub use scan::scan;
+pub use users::{own_area, user_name, USERS_DIR};
 pub use write::{retire, write, write_file};
 
 /// The system-wide heartbeat directory. It is persistent, so a reboot does

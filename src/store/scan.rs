@@ -10,13 +10,14 @@ use chrono::DateTime;
 
 use walkdir::WalkDir;
 
-use super::{EXTENSION, MAX_FILE_BYTES};
+use super::{users, EXTENSION, MAX_FILE_BYTES};
 use crate::error::Error;
 use crate::escape::terminal;
 use crate::record::{validate_host, validate_job, Content, Entry, Heartbeat};
 
 /// Finds every `*.last` file directly in each of `dirs` and one level of
-/// subdirectories below, skipping dotfiles, and reads each one.
+/// subdirectories below, skipping dotfiles, and reads each one. The
+/// per-user areas below `users/` follow their own rule (see `users`).
 ///
 /// A directory of `dirs` that cannot be listed is an error; a bad file or an
 /// unreadable subdirectory becomes an entry with the reason, and the scan
@@ -34,7 +35,11 @@ pub fn scan(dirs: &[PathBuf]) -> Result<Vec<Entry>, Error> {
             .follow_links(true)
             .sort_by_file_name()
             .into_iter()
-            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+            .filter_entry(|e| {
+                e.depth() == 0
+                    || !(e.file_name().to_string_lossy().starts_with('.')
+                        || users::is_users_dir(e.depth(), e.file_name(), e.file_type()))
+            });
         for item in walk {
             match item {
                 Ok(found) => {
@@ -60,6 +65,7 @@ pub fn scan(dirs: &[PathBuf]) -> Result<Vec<Entry>, Error> {
                 }
             }
         }
+        entries.extend(users::scan_areas(dir, read_content));
     }
     Ok(entries)
 }

@@ -4,29 +4,29 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::{create_dir, heartbeat_path, user_dir, SYSTEM_DIR};
+use super::{create_dir, heartbeat_path, own_area, user_dir, SYSTEM_DIR};
 use crate::error::Error;
 use crate::record::{validate_job, Heartbeat};
 
 /// Writes `record` atomically to `<dir>/<job>.last` and returns the path.
 ///
-/// With `dir` given it is used (and created if missing). Without it the
-/// system directory is used when this process can write there, else the
-/// user's state directory.
+/// The heartbeat directory is `dir` when given (created if missing), else
+/// the system directory. When this process cannot write there and the
+/// directory has a `users/` area, the record goes to this user's own area,
+/// `users/<login>/` (see [`own_area`]); else, without `dir`, to the user's
+/// state directory.
 ///
 /// The record goes to a temporary file in the same directory, which is
 /// flushed to disk and renamed over the heartbeat; then the directory is
 /// flushed. On failure the previous heartbeat is untouched and the temporary
 /// file is gone. A symlink at the heartbeat's path is replaced, not followed.
 pub fn write(dir: Option<&Path>, record: &Heartbeat) -> Result<PathBuf, Error> {
-    if let Some(dir) = dir {
-        return write_in(dir, record);
-    }
-    let system = Path::new(SYSTEM_DIR);
-    match write_in(system, record) {
-        Err(err) if is_not_permitted(&err) => match user_dir() {
-            Some(user) => write_in(&user, record),
-            None => Err(err),
+    let root = dir.unwrap_or(Path::new(SYSTEM_DIR));
+    match write_in(root, record) {
+        Err(err) if is_not_permitted(&err) => match (own_area(root)?, dir, user_dir()) {
+            (Some(area), _, _) => write_in(&area, record),
+            (None, None, Some(user)) => write_in(&user, record),
+            _ => Err(err),
         },
         other => other,
     }

@@ -41,7 +41,14 @@ pub fn read_body(
             Ok(0) => return Ok(body),
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => return Err(BodyError::Deadline),
+            // The request's own timeout ends a read that the deadline
+            // would have ended: say so, not "broke off".
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut || timed_out(&e) => {
+                return Err(BodyError::Deadline)
+            }
+            Err(_) if Instant::now() + Duration::from_millis(100) >= deadline => {
+                return Err(BodyError::Deadline)
+            }
             Err(e) => return Err(BodyError::Io(e)),
         };
         if body.len() + n > limit {
@@ -49,6 +56,20 @@ pub fn read_body(
         }
         body.extend_from_slice(&chunk[..n]);
     }
+}
+
+/// Whether an I/O error is the HTTP client's timeout.
+fn timed_out(e: &std::io::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = e.get_ref().map(|i| i as _);
+    while let Some(c) = cause {
+        if c.downcast_ref::<reqwest::Error>()
+            .is_some_and(reqwest::Error::is_timeout)
+        {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// What an answer's headers say about waiting before another try.

@@ -54,8 +54,9 @@ pub struct Marker {
 }
 
 impl Marker {
-    /// The marker as an HTML comment. `<` and `>` inside names are written
-    /// as JSON escapes, so no name can end the comment early.
+    /// The marker as an HTML comment. `<`, `>`, `@` and `#` inside names are
+    /// written as JSON escapes, so no name can end the comment early or
+    /// mention anyone.
     pub fn render(&self) -> String {
         let wire = Wire {
             host: self.host.clone(),
@@ -66,7 +67,12 @@ impl Marker {
                 .collect(),
         };
         let json = serde_json::to_string(&wire).unwrap_or_default();
-        let json = json.replace('<', "\\u003c").replace('>', "\\u003e");
+        // `@` and `#` too, so that no mention or reference hides in it.
+        let json = json
+            .replace('<', "\\u003c")
+            .replace('>', "\\u003e")
+            .replace('@', "\\u0040")
+            .replace('#', "\\u0023");
         format!("{OPEN}{json}{CLOSE}")
     }
 

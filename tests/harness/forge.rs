@@ -42,6 +42,16 @@ pub enum Fault {
     /// Add this label first, as another host's run would a moment before,
     /// then handle the request.
     LabelAppears(&'static str),
+    /// Answer 401 with a message that repeats the Authorization header
+    /// upper-cased, and again broken over two lines.
+    EchoAuthMangled,
+    /// Answer with this status and a body that never ends (no length, the
+    /// connection kept open while the client reads).
+    Endless(u16),
+    /// Answer with this status and a body of this many bytes.
+    Huge(u16, usize),
+    /// Answer 200 with a JSON array sent one byte every so often.
+    Trickle(Duration),
 }
 
 /// Ways a server or a proxy in front of it pages differently from Gitea.
@@ -53,6 +63,8 @@ pub struct Paging {
     pub cap: Option<usize>,
     /// Leave out `X-Total-Count`.
     pub no_total: bool,
+    /// Announce this `X-Total-Count` instead of the real one.
+    pub total: Option<usize>,
 }
 
 struct Rule {
@@ -504,7 +516,56 @@ fn serve(
     };
 
     let mut lost = false;
+    let mut stream = stream;
+    match &fault {
+        Some(Fault::Endless(status)) => {
+            let head = format!("HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n[");
+            stream.write_all(head.as_bytes())?;
+            let chunk = "{\"number\":1},".repeat(4096);
+            loop {
+                // Ends when the client hangs up.
+                stream.write_all(chunk.as_bytes())?;
+            }
+        }
+        Some(Fault::Huge(status, size)) => {
+            let head = format!("HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n");
+            stream.write_all(head.as_bytes())?;
+            let chunk = vec![b' '; 1 << 16];
+            let mut left = *size;
+            while left > 0 {
+                let n = left.min(chunk.len());
+                stream.write_all(&chunk[..n])?;
+                left -= n;
+            }
+            return stream.flush();
+        }
+        Some(Fault::Trickle(every)) => {
+            let body = "[]".to_owned() + &" ".repeat(10_000);
+            let head = format!("HTTP/1.1 200 X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+            stream.write_all(head.as_bytes())?;
+            for byte in body.bytes() {
+                stream.write_all(&[byte])?;
+                stream.flush()?;
+                thread::sleep(*every);
+            }
+            return stream.flush();
+        }
+        _ => {}
+    }
     let reply = match fault {
+        Some(Fault::Endless(_) | Fault::Huge(..) | Fault::Trickle(_)) => None,
+        Some(Fault::EchoAuthMangled) => {
+            let auth = headers.get("authorization").cloned().unwrap_or_default();
+            let token = auth.trim_start_matches("Bearer ");
+            let (a, b) = token.split_at(token.len() / 2);
+            Some(error(
+                401,
+                &format!(
+                    "bad credentials: {} (also seen: {a}\n{b})",
+                    auth.to_uppercase()
+                ),
+            ))
+        }
         Some(Fault::Status(code, message)) => Some(error(code, message)),
         Some(Fault::TooMany(seconds)) => {
             let mut a = error(429, "rate limit exceeded");
@@ -569,7 +630,6 @@ fn serve(
     }
     out.push_str("\r\n");
     out.push_str(&text);
-    let mut stream = stream;
     stream.write_all(out.as_bytes())?;
     stream.flush()
 }
@@ -840,6 +900,7 @@ fn paged(
         a.headers.push(("Link".into(), links.join(",")));
     }
     if mode == Mode::Gitea && !s.paging.no_total {
+        let total = s.paging.total.unwrap_or(total);
         a.headers.push(("X-Total-Count".into(), total.to_string()));
     }
     a

@@ -318,6 +318,12 @@ impl Cmd {
         self
     }
 
+    /// Runs as the user `uid` with group `gid` (needs root).
+    pub fn run_as(mut self, uid: u32, gid: u32) -> Cmd {
+        self.command.uid(uid).gid(gid);
+        self
+    }
+
     /// The command line and its environment, as shown on failure (the
     /// test token shows as `<token>`).
     pub fn describe(&self) -> String {

@@ -1,0 +1,313 @@
+//! Every user's heartbeats, in the spirit of the cron spool and `/tmp`:
+//!
+//! ```text
+//! /var/lib/cron-heartbeat/            root:root 0755   root's jobs
+//! /var/lib/cron-heartbeat/users/      root:root 1777   anyone may add a directory, nobody may remove another's
+//! /var/lib/cron-heartbeat/users/alice alice     0755   alice's jobs: alice/<job>
+//! ```
+//!
+//! hb-write run by a user who cannot write the system directory writes to
+//! their own area, which it makes when missing. The scan trusts an area only
+//! when the directory belongs to the user it is named after, and a file in
+//! it only when that user (or root) owns it, so no user can forge, replace
+//! or delete another's heartbeats. Jobs from an area are named
+//! `<user>/<job>`.
+
+use std::ffi::CStr;
+use std::fs::{self, DirBuilder, Metadata};
+use std::io;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use super::EXTENSION;
+use crate::error::Error;
+use crate::record::{validate_job, Entry};
+
+/// The directory below a heartbeat directory that holds one area per user.
+pub const USERS_DIR: &str = "users";
+
+/// The most bytes a passwd entry may take in the lookup buffer; an entry
+/// larger than this is treated as unknown.
+const PASSWD_BUFFER_MAX: usize = 1 << 20;
+
+/// The login name of `uid`, from the system's user database (NSS, so LDAP
+/// and the like count too), or `None` when it has none.
+pub fn user_name(uid: u32) -> Option<String> {
+    let mut buffer = vec![0u8; 1024];
+    loop {
+        // SAFETY: an all-zero passwd is a valid value of the plain C struct;
+        // getpwuid_r only writes into it and into `buffer`, whose length it
+        // is told, and `result` points at `entry` or is null on return.
+        let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
+        let mut result: *mut libc::passwd = std::ptr::null_mut();
+        let code = unsafe {
+            libc::getpwuid_r(
+                uid,
+                &mut entry,
+                buffer.as_mut_ptr().cast(),
+                buffer.len(),
+                &mut result,
+            )
+        };
+        if code == libc::ERANGE && buffer.len() < PASSWD_BUFFER_MAX {
+            buffer.resize(buffer.len() * 2, 0);
+            continue;
+        }
+        if code != 0 || result.is_null() || entry.pw_name.is_null() {
+            return None;
+        }
+        // SAFETY: on success pw_name points at a NUL-terminated string in
+        // `buffer`, which outlives this borrow.
+        let name = unsafe { CStr::from_ptr(entry.pw_name) };
+        return name.to_str().ok().map(str::to_owned);
+    }
+}
+
+fn effective_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// The area this process writes to below `root` (the system directory),
+/// made `0755` when missing: `<root>/users/<login>/`. `None` when
+/// `<root>/users/` does not exist (the package was not installed) or this
+/// process's user has no name; then the writer falls back to the user's
+/// state directory.
+///
+/// An area that exists but is not a directory owned by this user (another
+/// user made it first, or put a symlink there) is refused: writing there
+/// would hand the heartbeats to that user.
+pub fn own_area(root: &Path) -> Result<Option<PathBuf>, Error> {
+    let users = root.join(USERS_DIR);
+    if !fs::symlink_metadata(&users).is_ok_and(|m| m.is_dir()) {
+        return Ok(None);
+    }
+    let uid = effective_uid();
+    let Some(name) = user_name(uid) else {
+        return Ok(None);
+    };
+    let area = users.join(&name);
+    let meta = match fs::symlink_metadata(&area) {
+        Ok(meta) => meta,
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {
+            match DirBuilder::new().mode(0o755).create(&area) {
+                // Another run of the same user may have made it meanwhile.
+                Err(err) if err.kind() != io::ErrorKind::AlreadyExists => {
+                    return Err(Error::CreateDir {
+                        path: area,
+                        source: err,
+                    })
+                }
+                _ => fs::symlink_metadata(&area).map_err(|source| Error::CreateDir {
+                    path: area.clone(),
+                    source,
+                })?,
+            }
+        }
+        Err(source) => return Err(Error::CreateDir { path: area, source }),
+    };
+    match area_fault(&meta, uid, &name) {
+        None => Ok(Some(area)),
+        Some(reason) => Err(Error::CreateDir {
+            source: io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                format!("{reason}; ask root to remove it"),
+            ),
+            path: area,
+        }),
+    }
+}
+
+/// Why an area directory named `name` cannot be trusted as that user's, if
+/// it cannot: it must be a real directory (not a symlink) owned by `uid`.
+fn area_fault(meta: &Metadata, uid: u32, name: &str) -> Option<String> {
+    if meta.file_type().is_symlink() {
+        return Some("it is a symlink, not a directory".to_owned());
+    }
+    if !meta.is_dir() {
+        return Some("it is not a directory".to_owned());
+    }
+    if meta.uid() != uid {
+        return Some(format!(
+            "it belongs to uid {}, not to {name} (uid {uid})",
+            meta.uid()
+        ));
+    }
+    None
+}
+
+/// Why the `users/` directory itself cannot be trusted, if it cannot: it
+/// must belong to root (or to whoever owns the heartbeat directory, who
+/// could rewrite everything anyway), and be sticky if others may write to
+/// it, or one user could remove another's area.
+fn users_dir_fault(meta: &Metadata, trusted: u32) -> Option<String> {
+    if meta.uid() != 0 && meta.uid() != trusted {
+        return Some(format!("belongs to uid {}, not to root", meta.uid()));
+    }
+    let mode = meta.permissions().mode();
+    if mode & 0o022 != 0 && mode & 0o1000 == 0 {
+        return Some(format!(
+            "is writable by others without the sticky bit (mode {:o}); run `chmod 1777` on it",
+            mode & 0o7777
+        ));
+    }
+    None
+}
+
+/// Whether a directory entry found at `depth` below a heartbeat directory
+/// is the `users/` directory, which the generic scan leaves to
+/// [`scan_areas`].
+pub(super) fn is_users_dir(depth: usize, name: &std::ffi::OsStr, kind: fs::FileType) -> bool {
+    depth == 1 && name == USERS_DIR && kind.is_dir()
+}
+
+/// Scans the areas below `<dir>/users/`, when that directory exists: each
+/// `users/<name>/*.last` becomes an entry for job `<name>/<job>`, read by
+/// `read` when the area and the file belong to `<name>`, else an invalid
+/// entry saying whose they are. Dotfiles (temporaries) are skipped.
+pub(super) fn scan_areas(
+    dir: &Path,
+    read: impl Fn(&Path, &str) -> Result<crate::record::Content, String>,
+) -> Vec<Entry> {
+    let users = dir.join(USERS_DIR);
+    let Ok(meta) = fs::symlink_metadata(&users) else {
+        return Vec::new();
+    };
+    if !meta.is_dir() {
+        return Vec::new();
+    }
+    let invalid = |path: PathBuf, job: String, reason: String| Entry {
+        path,
+        job,
+        subdir: None,
+        content: Err(reason),
+    };
+    let trusted = fs::metadata(dir).map_or(0, |m| m.uid());
+    if let Some(reason) = users_dir_fault(&meta, trusted) {
+        return vec![invalid(
+            users.clone(),
+            format!("{USERS_DIR}/"),
+            format!("the per-user directory {reason}"),
+        )];
+    }
+    let mut entries = Vec::new();
+    for (name, area) in sorted_children(&users) {
+        let Some(name) = name.filter(|n| !n.starts_with('.')) else {
+            continue;
+        };
+        let label = format!("{name}/");
+        let meta = match fs::symlink_metadata(&area) {
+            Ok(meta) => meta,
+            Err(err) => {
+                entries.push(invalid(area, label, format!("cannot read: {err}")));
+                continue;
+            }
+        };
+        let fault = if meta.file_type().is_symlink() || !meta.is_dir() {
+            area_fault(&meta, meta.uid(), &name)
+        } else {
+            match user_name(meta.uid()) {
+                Some(owner) if owner == name => None,
+                Some(owner) => Some(format!(
+                    "the area `{name}` belongs to {owner} (uid {}), so its heartbeats cannot be {name}'s",
+                    meta.uid()
+                )),
+                None => Some(format!(
+                    "the area `{name}` belongs to uid {}, which has no user name",
+                    meta.uid()
+                )),
+            }
+        };
+        if let Some(reason) = fault {
+            entries.push(invalid(area, label, reason));
+            continue;
+        }
+        let uid = meta.uid();
+        for (file, path) in sorted_children(&area) {
+            let Some(file) = file else {
+                continue;
+            };
+            if file.starts_with('.') {
+                continue;
+            }
+            let Some(job) = file.strip_suffix(&format!(".{EXTENSION}")) else {
+                continue;
+            };
+            let label = format!("{name}/{job}");
+            let content = match validate_job(job) {
+                Err(_) => Err("the file name is not a valid job name".to_owned()),
+                Ok(()) => match file_fault(&path, uid, &name) {
+                    Some(reason) => Err(reason),
+                    None => read(&path, job),
+                },
+            };
+            entries.push(Entry {
+                path,
+                job: label,
+                subdir: None,
+                content,
+            });
+        }
+    }
+    entries
+}
+
+/// Why a file in `name`'s area cannot be `name`'s heartbeat, if it cannot:
+/// it must be a regular file (not a symlink, which could point anywhere)
+/// owned by the area's user or by root.
+fn file_fault(path: &Path, uid: u32, name: &str) -> Option<String> {
+    let meta = match fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(err) => return Some(format!("cannot read: {err}")),
+    };
+    if meta.file_type().is_symlink() {
+        return Some("a symlink in a user's area is not followed".to_owned());
+    }
+    if meta.uid() != uid && meta.uid() != 0 {
+        let owner = user_name(meta.uid()).unwrap_or_else(|| format!("uid {}", meta.uid()));
+        return Some(format!(
+            "the file belongs to {owner}, not to {name} whose area it is in"
+        ));
+    }
+    None
+}
+
+/// The entries of `dir` as (UTF-8 name, path), sorted by name; an entry
+/// whose name is not UTF-8 has `None`. An unreadable directory has none.
+fn sorted_children(dir: &Path) -> Vec<(Option<String>, PathBuf)> {
+    let mut all: Vec<(Option<String>, PathBuf)> = fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| (e.file_name().to_str().map(str::to_owned), e.path()))
+        .collect();
+    all.sort();
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_has_a_name() {
+        assert_eq!(user_name(0).as_deref(), Some("root"));
+        // A uid no system hands out has none.
+        assert_eq!(user_name(4_000_000_000), None);
+    }
+
+    #[test]
+    fn an_area_must_be_a_directory_of_its_user() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta = fs::symlink_metadata(dir.path()).unwrap();
+        assert_eq!(area_fault(&meta, meta.uid(), "me"), None);
+        let fault = area_fault(&meta, meta.uid() + 1, "bob").unwrap();
+        assert!(fault.contains("not to bob"), "{fault}");
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(dir.path(), &link).unwrap();
+        let meta = fs::symlink_metadata(&link).unwrap();
+        assert!(area_fault(&meta, meta.uid(), "me")
+            .unwrap()
+            .contains("symlink"));
+    }
+}

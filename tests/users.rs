@@ -1,0 +1,221 @@
+//! Every user's heartbeats, judged by the system checker: hb-write run by a
+//! user who cannot write the heartbeat directory writes to their own area
+//! below `users/`, root's hb-check judges it as `<user>/<job>`, and no user
+//! can forge, replace or delete another's. Needs root (to act as several
+//! users); as anyone else the tests skip visibly.
+
+mod harness;
+
+use std::fs;
+use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
+use std::path::PathBuf;
+
+use harness::{is_root, skip, Scratch, NOBODY};
+
+/// Debian's `daemon` user and group, standing in for a second user.
+const DAEMON: u32 = 1;
+
+/// A heartbeat directory laid out as the Debian package lays it out:
+/// root's, 0755, with a sticky world-writable `users/`.
+fn system_like() -> Option<Scratch> {
+    if !is_root() {
+        skip::not_here("acting as several users needs root");
+        return None;
+    }
+    let s = Scratch::new();
+    fs::set_permissions(s.hb(), fs::Permissions::from_mode(0o755)).unwrap();
+    let users = s.hb().join("users");
+    fs::create_dir(&users).unwrap();
+    fs::set_permissions(&users, fs::Permissions::from_mode(0o1777)).unwrap();
+    Some(s)
+}
+
+fn area(s: &Scratch, user: &str) -> PathBuf {
+    s.hb().join("users").join(user)
+}
+
+/// hb-write as `uid`, with the heartbeat directory given by HB_DIR, as a
+/// crontab-wide setting or /etc/default would give it.
+fn write_as(s: &Scratch, uid: u32, dir: &std::path::Path, args: &[&str]) -> harness::Outcome {
+    s.hb_write()
+        .env("HB_DIR", dir)
+        .env("HOME", "/nonexistent")
+        .env_remove("XDG_STATE_HOME")
+        .args(args)
+        .run_as(uid, uid)
+        .run()
+}
+
+/// Root's hb-check over the whole directory, every job listed, as JSON.
+fn judged(s: &Scratch) -> Vec<(String, String)> {
+    let out = s.hb_check().args(["--format", "json"]).run();
+    let doc = out.json();
+    let mut jobs: Vec<(String, String)> = doc["jobs"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a jobs array{}", out.show()))
+        .iter()
+        .map(|j| {
+            (
+                j["job"].as_str().unwrap_or_default().to_owned(),
+                j["status"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    jobs.sort();
+    jobs
+}
+
+fn reason_of(s: &Scratch, job: &str) -> String {
+    let doc = s.hb_check().args(["--format", "json"]).run().json();
+    doc["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["job"] == job)
+        .and_then(|j| j["reason"].as_str())
+        .unwrap_or_else(|| panic!("no reason for {job}: {doc}"))
+        .to_owned()
+}
+
+#[test]
+fn a_users_heartbeat_lands_in_their_area_and_root_judges_it() {
+    let Some(s) = system_like() else { return };
+    // root's own job, in the directory itself.
+    s.hb_write()
+        .env("HB_DIR", s.hb())
+        .args(["backup", "1h"])
+        .run()
+        .code(0)
+        .silent();
+    assert!(s.hb().join("backup.last").is_file());
+    write_as(&s, NOBODY, &s.hb(), &["report", "1h"])
+        .code(0)
+        .silent();
+
+    let file = area(&s, "nobody").join("report.last");
+    let meta = fs::metadata(&file).expect("the heartbeat in nobody's area");
+    assert_eq!(meta.uid(), NOBODY);
+    let dir = fs::metadata(area(&s, "nobody")).unwrap();
+    assert_eq!((dir.uid(), dir.mode() & 0o7777), (NOBODY, 0o755));
+    assert_eq!(
+        judged(&s),
+        [
+            ("backup".to_owned(), "ok".to_owned()),
+            ("nobody/report".to_owned(), "ok".to_owned())
+        ]
+    );
+    // The next run writes over the same file, through the same area.
+    write_as(&s, NOBODY, &s.hb(), &["report", "1h"])
+        .code(0)
+        .silent();
+    assert_eq!(harness::listing(&area(&s, "nobody")), ["report.last"]);
+}
+
+#[test]
+fn one_user_cannot_replace_or_delete_anothers_heartbeat() {
+    let Some(s) = system_like() else { return };
+    write_as(&s, NOBODY, &s.hb(), &["report", "1h"])
+        .code(0)
+        .silent();
+    let file = area(&s, "nobody").join("report.last");
+    let before = fs::read(&file).unwrap();
+
+    // daemon aims at nobody's area directly: no write, no retire.
+    write_as(
+        &s,
+        DAEMON,
+        &area(&s, "nobody"),
+        &["--status", "fail", "report", "1h"],
+    )
+    .code(1);
+    write_as(&s, DAEMON, &area(&s, "nobody"), &["--retire", "report"]).code(1);
+    let rm = s
+        .cmd("/bin/rm")
+        .arg("-rf")
+        .arg(area(&s, "nobody"))
+        .run_as(DAEMON, DAEMON)
+        .run();
+    assert_ne!(
+        rm.status,
+        Some(0),
+        "the sticky bit keeps the area{}",
+        rm.show()
+    );
+    assert_eq!(
+        fs::read(&file).unwrap(),
+        before,
+        "nobody's heartbeat is untouched"
+    );
+    assert_eq!(judged(&s), [("nobody/report".to_owned(), "ok".to_owned())]);
+}
+
+#[test]
+fn an_area_made_by_someone_else_is_refused_by_the_writer_and_flagged_by_the_checker() {
+    let Some(s) = system_like() else { return };
+    // daemon squats the name `nobody` before nobody's first run, and plants
+    // a heartbeat there.
+    let squat = area(&s, "nobody");
+    fs::create_dir(&squat).unwrap();
+    fs::write(
+        squat.join("report.last"),
+        harness::record("report", harness::FRESH, 300, "ok", ""),
+    )
+    .unwrap();
+    for path in [squat.clone(), squat.join("report.last")] {
+        std::os::unix::fs::chown(&path, Some(DAEMON), Some(DAEMON)).unwrap();
+    }
+    write_as(&s, NOBODY, &s.hb(), &["report", "1h"])
+        .code(1)
+        .one_line_error(&["users/nobody", "belongs to uid 1", "ask root to remove it"]);
+    assert_eq!(judged(&s), [("nobody/".to_owned(), "invalid".to_owned())]);
+    let reason = reason_of(&s, "nobody/");
+    assert!(reason.contains("belongs to daemon"), "{reason}");
+}
+
+#[test]
+fn a_file_the_area_owner_does_not_own_or_a_symlink_is_invalid() {
+    let Some(s) = system_like() else { return };
+    write_as(&s, DAEMON, &s.hb(), &["sync", "1h"])
+        .code(0)
+        .silent();
+    // daemon opens its area to everyone; nobody drops a heartbeat in it.
+    let open = area(&s, "daemon");
+    fs::set_permissions(&open, fs::Permissions::from_mode(0o777)).unwrap();
+    write_as(&s, NOBODY, &open, &["forged", "1h"])
+        .code(0)
+        .silent();
+    // and a link that would make root read a file of root's.
+    let secret = s.root().join("secret.last");
+    fs::write(
+        &secret,
+        harness::record("leak", harness::FRESH, 300, "ok", ""),
+    )
+    .unwrap();
+    symlink(&secret, open.join("leak.last")).unwrap();
+    assert_eq!(
+        judged(&s),
+        [
+            ("daemon/forged".to_owned(), "invalid".to_owned()),
+            ("daemon/leak".to_owned(), "invalid".to_owned()),
+            ("daemon/sync".to_owned(), "ok".to_owned()),
+        ]
+    );
+    let forged = reason_of(&s, "daemon/forged");
+    assert!(
+        forged.contains("belongs to nobody, not to daemon"),
+        "{forged}"
+    );
+    assert!(reason_of(&s, "daemon/leak").contains("symlink"));
+}
+
+#[test]
+fn a_users_directory_others_may_empty_is_not_trusted() {
+    let Some(s) = system_like() else { return };
+    write_as(&s, NOBODY, &s.hb(), &["report", "1h"])
+        .code(0)
+        .silent();
+    // Without the sticky bit any user could remove nobody's area.
+    fs::set_permissions(s.hb().join("users"), fs::Permissions::from_mode(0o777)).unwrap();
+    assert_eq!(judged(&s), [("users/".to_owned(), "invalid".to_owned())]);
+    assert!(reason_of(&s, "users/").contains("chmod 1777"));
+}
