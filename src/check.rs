@@ -13,6 +13,7 @@ use crate::cli::{self, parse_timeout, JudgeArgs, TrackerArgs};
 use crate::error::Error;
 use crate::escape::terminal;
 use crate::exit_code::Check;
+use crate::expect;
 use crate::metrics::write_prometheus;
 use crate::report::{self, Report};
 use crate::run::{self, Judged};
@@ -32,7 +33,7 @@ pub const PROGRAM: &str = "hb-check";
 #[command(
     name = PROGRAM,
     version,
-    after_help = "Statuses:\n  ok       last run ok, age <= interval\n  late     last run ok, interval < age <= factor x interval\n  stale    age > factor x interval (overrides failed)\n  failed   the last run reported failure\n  invalid  the heartbeat cannot be read or used, or is dated in the future\n  missing  a job named with --expect has no heartbeat\n\nExit codes:\n  0  every job is ok\n  1  something is late and nothing worse, or no heartbeat was found\n  2  something is stale, failed, invalid or missing\n  3  could not check: no heartbeat directory, unreadable directory,\n     lock timeout, tracker failure, bad usage\n\nTracker: with --tracker-url, hb-check keeps one issue per host, titled\n`[heartbeat-checker] HOST: N job(s) need attention`, for the jobs that are\nstale, failed, invalid or missing: it opens it, edits it and comments when\nthe set changes, and closes it when every job recovers. The token comes from\nHB_TRACKER_TOKEN or --tracker-token-file, never from a flag."
+    after_help = "Statuses:\n  ok       last run ok, age <= interval; for a job whose schedule is known\n           (--crontab, --discover, hb-write --schedule): not past due + grace\n  late     last run ok, interval < age <= factor x interval (interval only)\n  stale    age > factor x interval, or a scheduled run was missed: past\n           due + grace (overrides failed)\n  failed   the last run reported failure\n  invalid  the heartbeat cannot be read or used, or is dated in the future\n  missing  a job named with --expect, or run by hb-write in a crontab read\n           (once its first run + grace has passed), has no heartbeat\n\nExit codes:\n  0  every job is ok (--lint: no warning)\n  1  something is late and nothing worse, or no heartbeat was found\n     (--lint: warnings)\n  2  something is stale, failed, invalid or missing\n  3  could not check: no heartbeat directory, unreadable directory,\n     lock timeout, tracker failure, bad usage\n\nTracker: with --tracker-url, hb-check keeps one issue per host, titled\n`[heartbeat-checker] HOST: N job(s) need attention`, for the jobs that are\nstale, failed, invalid or missing: it opens it, edits it and comments when\nthe set changes, and closes it when every job recovers. The token comes from\nHB_TRACKER_TOKEN or --tracker-token-file, never from a flag."
 )]
 pub struct Args {
     /// Which heartbeats to read and how to judge them.
@@ -61,10 +62,16 @@ pub struct Args {
     #[arg(long, value_name = "PATH", env = "HB_METRICS_FILE")]
     pub metrics_file: Option<PathBuf>,
 
-    /// The lock file that keeps runs from overlapping. [default:
-    /// .hb-check.lock in the first heartbeat directory]
+    /// The lock file that keeps runs for the same host from overlapping.
+    /// [default: hb-check.HOST.lock in $RUNTIME_DIRECTORY under systemd,
+    /// else /run/cron-heartbeat for root, else $XDG_STATE_HOME/cron-heartbeat]
     #[arg(long, value_name = "PATH", env = "HB_LOCK_FILE")]
     pub lock_file: Option<PathBuf>,
+
+    /// Print only the lint of the crontabs (--crontab, --discover), one
+    /// warning a line, and exit 0 when there is none, 1 when there is.
+    #[arg(long)]
+    pub lint: bool,
 
     /// The issue tracker that keeps the host's alert issue.
     #[command(flatten, next_help_heading = "Tracker")]
@@ -96,6 +103,12 @@ pub fn run(args: &Args) -> Check {
 /// reader that does not read cannot hold the lock; with `--format json` it
 /// is one document whatever happened, carrying the errors.
 pub fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
+    if args.lint {
+        return lint(args, stdout).unwrap_or_else(|err| {
+            cli::report_error(PROGRAM, &err);
+            Check::Unknown
+        });
+    }
     let mut errors = Vec::new();
     let mut fail = |err: &Error| {
         cli::report_error(PROGRAM, err);
@@ -121,8 +134,17 @@ pub fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
 /// ones go to `fail` and make the code UNKNOWN, ranked below the verdict.
 fn judge_locked(args: &Args, fail: &mut dyn FnMut(&Error)) -> Result<(Check, Judged), Error> {
     let dirs = run::locate(&args.judge)?;
-    let _lock = store::lock(args.lock_file.as_deref(), &dirs, args.lock_timeout)?;
+    let _lock = store::lock(
+        args.lock_file.as_deref(),
+        &args.tracker.host(),
+        args.lock_timeout,
+    )?;
     let judged = run::judge(&args.judge, dirs)?;
+    if !args.quiet {
+        for warning in &judged.lint {
+            eprintln!("{PROGRAM}: warning: {warning}");
+        }
+    }
     let mut code = Check::of_all(judged.jobs.iter().map(|j| j.status));
     if let Some(path) = &args.metrics_file {
         let mut metrics = Vec::new();
@@ -200,6 +222,31 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
         (Format::Text, Some(judged)) => report::write_lines(&mut out, &judged.jobs, args.verbose),
     };
     out
+}
+
+/// `--lint`: reads the crontabs, prints their lint and nothing else, and
+/// says by the exit code whether there was any.
+fn lint(args: &Args, stdout: &mut dyn Write) -> Result<Check, Error> {
+    let schedule = &args.judge.schedule;
+    if !schedule.reads_crontabs() {
+        eprintln!("{PROGRAM}: --lint needs a crontab to read: give --crontab FILE or --discover");
+        return Ok(Check::Unknown);
+    }
+    let now = args.judge.now.unwrap_or_else(chrono::Utc::now);
+    let expected = expect::load(schedule, args.judge.factor, now)?;
+    let mut out = Vec::new();
+    for warning in &expected.lint {
+        writeln!(out, "{warning}").expect("writing to memory");
+    }
+    if let Err(err) = run::print(stdout, &out) {
+        eprintln!("{PROGRAM}: cannot write the lint: {err}");
+        return Ok(Check::Unknown);
+    }
+    Ok(if expected.lint.is_empty() {
+        Check::Ok
+    } else {
+        Check::Warning
+    })
 }
 
 /// Brings the host's alert issue in line with the judgement, when a tracker

@@ -86,6 +86,10 @@ pub struct JudgeArgs {
     /// reports, or "what would have fired at 03:00".
     #[arg(long, value_name = "RFC3339", env = "HB_NOW", value_parser = parse_now)]
     pub now: Option<DateTime<Utc>>,
+
+    /// The crontabs that tell each job's schedule.
+    #[command(flatten)]
+    pub schedule: crate::expect::ScheduleArgs,
 }
 
 /// The issue-tracker options of hb-check. The token is never a flag (the

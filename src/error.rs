@@ -94,6 +94,13 @@ pub enum Error {
         /// The OS error.
         source: io::Error,
     },
+    /// A lock file that another user could redirect, pre-create or take.
+    LockUnsafe {
+        /// The lock file.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        reason: String,
+    },
     /// Another run held the lock for longer than the timeout.
     LockTimeout {
         /// The lock file.
@@ -122,6 +129,13 @@ pub enum Error {
     },
     /// A request to the issue tracker failed.
     Tracker(Box<TrackerError>),
+    /// A crontab named with `--crontab` could not be read.
+    Crontab {
+        /// The crontab.
+        path: PathBuf,
+        /// Why it could not be read.
+        reason: String,
+    },
 }
 
 /// A failed request to the issue tracker, with everything needed to find the
@@ -272,6 +286,11 @@ impl fmt::Display for Error {
                 "cannot lock {}: {source}",
                 terminal(&path.to_string_lossy())
             ),
+            Error::LockUnsafe { path, reason } => write!(
+                f,
+                "refusing the lock file {}: {reason}",
+                terminal(&path.to_string_lossy())
+            ),
             Error::LockTimeout { path, waited } => write!(
                 f,
                 "another run holds the lock {} (waited {}s); raise --lock-timeout if runs take that long",
@@ -292,6 +311,11 @@ impl fmt::Display for Error {
             ),
             Error::TrackerConfig { reason } => write!(f, "{reason}"),
             Error::Tracker(err) => err.fmt(f),
+            Error::Crontab { path, reason } => write!(
+                f,
+                "cannot read crontab {}: {reason}",
+                terminal(&path.to_string_lossy())
+            ),
         }
     }
 }
@@ -321,8 +345,10 @@ impl std::error::Error for Error {
             | Error::NotPaused { .. }
             | Error::NoLocation { .. }
             | Error::LockTimeout { .. }
+            | Error::LockUnsafe { .. }
             | Error::TokenFileMode { .. }
             | Error::TrackerConfig { .. }
+            | Error::Crontab { .. }
             | Error::Tracker(_) => None,
         }
     }

@@ -14,6 +14,7 @@ use crate::record::{format_duration, Content, Entry, RunStatus};
 mod overrides;
 
 pub use overrides::{apply, Context};
+pub mod schedule;
 
 /// A timestamp further ahead of the checker's clock than this is invalid: a
 /// clock-skewed heartbeat would otherwise hide a dead job.
@@ -128,6 +129,8 @@ pub struct Judgement {
     pub consecutive_failures: Option<u32>,
     /// The recent runs from the job's history, when the report read it.
     pub recent: Option<Recent>,
+    /// What the job's schedule expects, when one is known.
+    pub expected: Option<schedule::Expected>,
 }
 
 impl Judgement {
@@ -147,6 +150,7 @@ impl Judgement {
             pause: None,
             consecutive_failures: None,
             recent: None,
+            expected: None,
         }
     }
 
@@ -167,6 +171,7 @@ impl Judgement {
             pause: None,
             consecutive_failures: None,
             recent: None,
+            expected: None,
         }
     }
 }
@@ -228,6 +233,7 @@ pub fn judge(entry: &Entry, policy: &Policy) -> Judgement {
         pause: None,
         consecutive_failures: None,
         recent: None,
+        expected: None,
     }
 }
 
@@ -324,6 +330,7 @@ mod tests {
                 exit_code: None,
                 duration_seconds: None,
                 message: None,
+                schedule: None,
             })),
         }
     }

@@ -17,6 +17,7 @@ pub mod cli;
 pub mod error;
 pub mod escape;
 pub mod exit_code;
+pub mod expect;
 pub mod history;
 pub mod judge;
 pub mod metrics;

@@ -157,6 +157,7 @@ mod tests {
             pause: None,
             consecutive_failures: None,
             recent: None,
+            expected: None,
         }
     }
 

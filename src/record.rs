@@ -81,6 +81,11 @@ pub struct Heartbeat {
     /// A short note from the job, at most [`MESSAGE_MAX_BYTES`] bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// When the job is scheduled to run (`hb-write --schedule`): a
+    /// five-field cron expression or a macro such as `@daily`, for jobs
+    /// whose crontab the checker does not read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<String>,
 }
 
 impl Heartbeat {

@@ -9,8 +9,12 @@ use chrono::Utc;
 
 use crate::cli::JudgeArgs;
 use crate::error::Error;
-use crate::judge::{judge_all, sort, Judgement, Policy};
-use crate::store::{read_locations, scan};
+use crate::expect;
+use crate::judge::{schedule, sort, Judgement, Policy};
+use crate::record::{Content, Entry};
+use crate::schedule::Expectation;
+use crate::schedule::Lint;
+use crate::store::{read_history, read_locations, scan};
 
 mod context;
 
@@ -25,6 +29,8 @@ pub struct Judged {
     pub policy: Policy,
     /// The judged jobs, worst first.
     pub jobs: Vec<Judgement>,
+    /// The warnings about the crontabs read, for standard error.
+    pub lint: Vec<Lint>,
 }
 
 /// The directories to read: the ones given, else the default ones that
@@ -40,11 +46,45 @@ pub fn judge(args: &JudgeArgs, dirs: Vec<PathBuf>) -> Result<Judged, Error> {
         factor: args.factor,
         default_interval: args.default_interval,
     };
+    let expected = expect::load(&args.schedule, args.factor, policy.now)?;
     let entries = scan(&dirs)?;
-    let mut jobs = judge_all(&entries, &args.expect, &policy);
+    let history = recent_runs(&entries, &expected.jobs);
+    let mut jobs = schedule::judge_all(
+        &entries,
+        &args.expect,
+        &expected.jobs,
+        &history,
+        &policy,
+        &expected.rules,
+    );
     context::hold(&mut jobs, &dirs, args.alert_after, policy.now);
     sort(&mut jobs);
-    Ok(Judged { dirs, policy, jobs })
+    Ok(Judged {
+        dirs,
+        policy,
+        jobs,
+        lint: expected.lint,
+    })
+}
+
+/// The run histories of the scheduled jobs, for their usual lag. A history
+/// that cannot be read only leaves the lag to the last heartbeat.
+fn recent_runs(entries: &[Entry], crontab: &[Expectation]) -> schedule::History {
+    entries
+        .iter()
+        .filter(|e| {
+            let in_record = matches!(&e.content, Ok(Content::Record(r)) if r.schedule.is_some());
+            in_record
+                || crontab
+                    .iter()
+                    .any(|c| c.job == e.job && c.schedule.is_some())
+        })
+        .filter_map(|e| {
+            let dir = e.path.parent()?;
+            let runs = read_history(dir, &e.job).ok()?;
+            Some((e.path.clone(), runs))
+        })
+        .collect()
 }
 
 /// Writes `bytes` to `out` and flushes. A closed pipe (`| head`) is not an

@@ -97,7 +97,12 @@ pub fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Code {
     let host = args.host.clone().unwrap_or_else(crate::hostname);
     let (code, out) = match run::locate(&args.judge).and_then(|dirs| run::judge(&args.judge, dirs))
     {
-        Ok(judged) => (Code::Rendered, render(args, &host, &judged, terminal)),
+        Ok(judged) => {
+            for warning in &judged.lint {
+                eprintln!("{PROGRAM}: warning: {warning}");
+            }
+            (Code::Rendered, render(args, &host, &judged, terminal))
+        }
         Err(err) => {
             cli::report_error(PROGRAM, &err);
             (Code::Unreadable, render_broken(args, &host, &err))

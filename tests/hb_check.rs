@@ -167,11 +167,10 @@ fn bad_files_are_invalid_and_never_stop_the_scan() {
     let locked = s.write("locked.last", record("locked", T0, 300, "ok"));
     fs::set_permissions(&locked, fs::Permissions::from_mode(0o000)).unwrap();
 
-    let mut run = s
-        .cmd(HB_CHECK)
-        .env("HB_DIR", s.hb())
-        .env("HB_LOCK_FILE", s.root().join("check.lock"))
-        .args(["--now", &t0_plus(60), "--format", "json"]);
+    let mut run =
+        s.cmd(HB_CHECK)
+            .env("HB_DIR", s.hb())
+            .args(["--now", &t0_plus(60), "--format", "json"]);
     if is_root() {
         // root reads mode-000 files; an ordinary user does not.
         fs::set_permissions(s.root(), fs::Permissions::from_mode(0o777)).unwrap();
@@ -211,11 +210,15 @@ fn bad_files_are_invalid_and_never_stop_the_scan() {
     assert_eq!(doc["summary"]["invalid"], expected.len());
     assert!(out.stderr.is_empty(), "no panic, no noise{}", out.show());
 
-    let text = s
+    let mut text = s
         .cmd(HB_CHECK)
         .env("HB_DIR", s.hb())
-        .args(["--now", &t0_plus(60)])
-        .run();
+        .args(["--now", &t0_plus(60)]);
+    if is_root() {
+        // The same user as before: the lock it left is its own.
+        text = text.run_as_nobody();
+    }
+    let text = text.run();
     text.code(2);
     assert!(!text.stdout.contains("\u{0}"), "{}", text.show());
 }
@@ -363,18 +366,19 @@ fn usage_errors_exit_3() {
 fn a_second_run_waits_for_the_lock() {
     let s = Scratch::new();
     s.write("backup.last", record("backup", T0, 300, "ok"));
-    let lock_path = s.hb().join(".hb-check.lock");
+    let lock_path = s.run_dir().join("hb-check.web1.lock");
     let holder = File::create(&lock_path).unwrap();
     holder.lock().unwrap();
 
-    let out = check(&s, &["--now", T0, "--lock-timeout", "1"]);
+    let out = check(&s, &["--now", T0, "--lock-timeout", "1", "--host", "web1"]);
     out.code(3)
-        .one_line_error(&["another run holds the lock", ".hb-check.lock"]);
+        .one_line_error(&["another run holds the lock", "hb-check.web1.lock"]);
 
     let started = Instant::now();
     let (mut waiting, shown) = s
         .cmd(HB_CHECK)
         .env("HB_DIR", s.hb())
+        .env("HB_HOST", "web1")
         .args(["--now", T0, "--lock-timeout", "30"])
         .spawn();
     thread::sleep(Duration::from_millis(800));
@@ -565,4 +569,140 @@ fn no_output_carries_a_control_bidi_or_zero_width_character_raw() {
     let text = check(&s, &["--now", T0, "--verbose"]);
     unsafe_in("text", &text.stdout);
     unsafe_in("stderr", &text.stderr);
+}
+
+#[test]
+fn the_lock_is_per_host_whatever_the_order_of_the_directories() {
+    let s = Scratch::new();
+    let (a, b) = (s.root().join("a"), s.root().join("b"));
+    for dir in [&a, &b] {
+        fs::create_dir(dir).unwrap();
+        fs::write(dir.join("backup.last"), record("backup", T0, 300, "ok")).unwrap();
+    }
+    let holder = File::create(s.run_dir().join("hb-check.web1.lock")).unwrap();
+    holder.lock().unwrap();
+    for dirs in [[&a, &b], [&b, &a]] {
+        let out = s
+            .cmd(HB_CHECK)
+            .args([
+                "--dir",
+                dirs[0].to_str().unwrap(),
+                "--dir",
+                dirs[1].to_str().unwrap(),
+            ])
+            .args(["--now", T0, "--host", "web1", "--lock-timeout", "0"])
+            .run();
+        out.code(3)
+            .one_line_error(&["another run holds the lock", "hb-check.web1.lock"]);
+    }
+    // Another host's run is not held up.
+    s.cmd(HB_CHECK)
+        .args(["--dir", a.to_str().unwrap(), "--now", T0, "--host", "web2"])
+        .args(["--lock-timeout", "0"])
+        .run()
+        .code(0);
+}
+
+#[test]
+fn another_user_can_neither_redirect_nor_take_the_lock() {
+    if !is_root() {
+        skip::skip("needs root to act as another user (nobody)");
+        return;
+    }
+    let s = Scratch::new();
+    s.write("backup.last", record("backup", T0, 300, "ok"));
+    let victim = s.root().join("victim");
+    let lock = s.run_dir().join("hb-check.web1.lock");
+    // nobody plants links where a lock was, or is, kept.
+    for planted in [s.hb().join(".hb-check.lock"), lock.clone()] {
+        let made = s
+            .cmd("/bin/ln")
+            .args(["-s", victim.to_str().unwrap(), planted.to_str().unwrap()])
+            .run_as_nobody()
+            .run();
+        if planted == s.hb().join(".hb-check.lock") {
+            // The heartbeat directory belongs to root: nobody cannot even
+            // plant this one, so plant it as root, as a writable directory
+            // would let anyone do.
+            if made.status != Some(0) {
+                std::os::unix::fs::symlink(&victim, &planted).unwrap();
+            }
+        } else {
+            made.code(0);
+        }
+    }
+    let out = check(&s, &["--now", T0, "--host", "web1"]);
+    out.code(3).one_line_error(&[
+        "refusing the lock file",
+        "hb-check.web1.lock",
+        "symbolic link",
+    ]);
+    assert!(
+        !victim.exists(),
+        "no file is created through a link{}",
+        out.show()
+    );
+
+    // Once the link is gone, the lock is root's own, and owner-only.
+    fs::remove_file(&lock).unwrap();
+    check(&s, &["--now", T0, "--host", "web1"]).code(0);
+    let mode = fs::metadata(&lock).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    // nobody cannot open it to hold it (a read-only handle would do).
+    let taken = s
+        .cmd("/usr/bin/flock")
+        .args(["--nonblock", lock.to_str().unwrap(), "true"])
+        .run_as_nobody()
+        .run();
+    assert_ne!(
+        taken.status,
+        Some(0),
+        "nobody took the lock{}",
+        taken.show()
+    );
+    // A lock file that nobody made for the host before root's first run is
+    // refused by name rather than used.
+    let s2 = Scratch::new();
+    s2.write("backup.last", record("backup", T0, 300, "ok"));
+    let planted = s2.run_dir().join("hb-check.web1.lock");
+    s2.cmd("/usr/bin/touch")
+        .arg(&planted)
+        .run_as_nobody()
+        .run()
+        .code(0);
+    check(&s2, &["--now", T0, "--host", "web1"])
+        .code(3)
+        .one_line_error(&["refusing the lock file", "belongs to uid 65534"]);
+}
+
+#[test]
+fn root_without_systemd_keeps_its_lock_in_run() {
+    if !is_root() {
+        skip::skip("needs root: only root's lock lives in /run/cron-heartbeat");
+        return;
+    }
+    let s = Scratch::new();
+    s.write("backup.last", record("backup", T0, 300, "ok"));
+    let host = format!("lock-test-{}", std::process::id());
+    let lock = std::path::Path::new("/run/cron-heartbeat").join(format!("hb-check.{host}.lock"));
+    let out = s
+        .cmd(HB_CHECK)
+        .env_remove("RUNTIME_DIRECTORY")
+        .env("HB_DIR", s.hb())
+        .args(["--now", T0, "--host", &host])
+        .run();
+    let made = fs::metadata(&lock);
+    let _ = fs::remove_file(&lock);
+    out.code(0);
+    let mode = made.unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    let dir = fs::metadata("/run/cron-heartbeat")
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(dir & 0o022, 0, "{dir:o}");
+    assert!(
+        !s.hb().join(".hb-check.lock").exists(),
+        "nothing is written among the heartbeats"
+    );
 }

@@ -46,9 +46,15 @@ struct Args {
     #[arg(long, value_name = "TEXT")]
     message: Option<String>,
 
+    /// When the job is scheduled to run: five cron fields (`0 3 * * *`) or
+    /// a macro (`@daily`), stored in the record so that hb-check judges the
+    /// job by its schedule even where it reads no crontab that runs it.
+    #[arg(long, value_name = "EXPR", env = "HB_SCHEDULE", value_parser = parse_schedule)]
+    schedule: Option<String>,
+
     /// Retire JOB: remove its heartbeat so that it stops counting. Also drop
     /// it from any --expect list.
-    #[arg(long, conflicts_with_all = ["status", "exit_code", "message", "interval", "all"])]
+    #[arg(long, conflicts_with_all = ["status", "exit_code", "message", "interval", "schedule", "all"])]
     retire: bool,
 
     /// Pause JOB (or, with --all, every job of this host) for DURATION
@@ -84,6 +90,11 @@ struct Args {
 enum StatusArg {
     Ok,
     Fail,
+}
+
+/// Parses a schedule by cron's rules; the zone does not matter here.
+fn parse_schedule(text: &str) -> Result<String, String> {
+    cron_heartbeat::schedule::Schedule::parse(text, chrono_tz::Tz::UTC).map(|s| s.text().to_owned())
 }
 
 fn main() -> ExitCode {
@@ -148,6 +159,7 @@ fn main() -> ExitCode {
             .message
             .as_deref()
             .map(|m| truncate_message(m).to_owned()),
+        schedule: args.schedule,
     };
     match store::write(args.dir.as_deref(), &record) {
         Ok(path) => {

@@ -40,10 +40,21 @@ struct Job<'a> {
     pause_reason: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     consecutive_failures: Option<u32>,
+    schedule: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time_zone: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    due_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    grace_seconds: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expectation: Option<&'a str>,
 }
 
 /// Writes one JSON document: `checked_at`, `factor`, `jobs` (worst first)
-/// and `summary` (a count for every status).
+/// and `summary` (a count for every status). A job whose schedule is known
+/// also has `schedule`, `time_zone`, `expectation` (`crontab FILE:LINE` or
+/// `record`) and, when judged by it, `due_at` and `grace_seconds`.
 pub fn write_json(out: &mut impl io::Write, report: &Report) -> io::Result<()> {
     write_json_with_errors(out, report, &[])
 }
@@ -78,6 +89,11 @@ pub fn write_json_with_errors(
                 paused_until: j.pause.as_ref().map(|p| secs(p.until)),
                 pause_reason: j.pause.as_ref().and_then(|p| p.reason.as_deref()),
                 consecutive_failures: j.consecutive_failures,
+                schedule: j.expected.as_ref().map(|e| e.schedule.as_str()),
+                time_zone: j.expected.as_ref().map(|e| e.zone.name()),
+                due_at: j.expected.as_ref().and_then(|e| e.due_at).map(secs),
+                grace_seconds: j.expected.as_ref().and_then(|e| e.grace_seconds),
+                expectation: j.expected.as_ref().map(|e| e.source.as_str()),
             })
             .collect(),
         summary: summary(report.jobs)

@@ -2,14 +2,16 @@
 
 use std::io;
 
-use super::nightly::{format_ratio, several_hosts};
+use super::nightly::{due_text, format_ratio, several_hosts};
 use crate::escape::terminal;
 use crate::judge::{Judgement, Status};
 use crate::record::format_duration;
 
-/// Writes one line per job, `job status: age, interval, ratio: reason`, in
-/// the order given. With `all` false, ok and paused jobs are left out: a
-/// run whose exit code is 0 prints nothing, so cron mails nothing.
+/// Writes one line per job, `job status: age, interval, ratio: reason` (or
+/// `job status: age, due 03:10, missed: reason` for a job judged by its
+/// schedule), in the order given. With `all` false, ok and paused jobs are
+/// left out: a run whose exit code is 0 prints nothing, so cron mails
+/// nothing.
 pub fn write_lines(out: &mut impl io::Write, jobs: &[Judgement], all: bool) -> io::Result<()> {
     let several_hosts = several_hosts(jobs);
     let quiet = |s: Status| matches!(s, Status::Ok | Status::Paused);
@@ -19,7 +21,12 @@ pub fn write_lines(out: &mut impl io::Write, jobs: &[Judgement], all: bool) -> i
             _ => terminal(&j.job).into_owned(),
         };
         write!(out, "{name} {}", j.status)?;
-        if let (Some(age), Some(interval)) = (j.age_seconds, j.interval_seconds) {
+        if let Some(due) = due_text(j) {
+            match j.age_seconds {
+                Some(age) => write!(out, ": age {}, {due}", format_duration(age))?,
+                None => write!(out, ": {due}")?,
+            }
+        } else if let (Some(age), Some(interval)) = (j.age_seconds, j.interval_seconds) {
             write!(
                 out,
                 ": age {}, interval {}, ratio {}",

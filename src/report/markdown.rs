@@ -93,6 +93,7 @@ mod tests {
             pause: None,
             consecutive_failures: None,
             recent: None,
+            expected: None,
         }];
         let page = Page {
             host: "h",

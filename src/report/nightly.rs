@@ -71,10 +71,35 @@ pub fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Row<'_>>) {
             status: j.status,
             age: duration_or_none(j.age_seconds),
             interval: duration_or_none(j.interval_seconds),
-            ratio: format_ratio(j.ratio),
+            ratio: due_text(j).unwrap_or_else(|| format_ratio(j.ratio)),
         })
         .collect();
     (headings, rows)
+}
+
+/// What a job judged by its schedule shows instead of a ratio: `due 03:10`,
+/// or `due 03:10, missed` once it is stale or missing. The time is in the
+/// schedule's zone, with the weekday when it is not the day judged on and
+/// the date when it is a week or more away. `None` for a job judged by
+/// interval.
+pub fn due_text(j: &Judgement) -> Option<String> {
+    let expected = j.expected.as_ref()?;
+    let due = expected.due_at?.with_timezone(&expected.zone);
+    let today = expected
+        .judged_at
+        .with_timezone(&expected.zone)
+        .date_naive();
+    let days = (due.date_naive() - today).num_days().abs();
+    let when = match days {
+        0 => due.format("%H:%M"),
+        1..=6 => due.format("%a %H:%M"),
+        _ => due.format("%Y-%m-%d %H:%M"),
+    };
+    let missed = match j.status {
+        Status::Stale | Status::Missing => ", missed",
+        _ => "",
+    };
+    Some(format!("due {when}{missed}"))
 }
 
 /// Whether the jobs come from more than one host.
@@ -220,6 +245,7 @@ mod tests {
             pause: None,
             consecutive_failures: None,
             recent: None,
+            expected: None,
         }
     }
 

@@ -147,6 +147,7 @@ mod tests {
             pause: None,
             consecutive_failures: None,
             recent: None,
+            expected: None,
         };
         vec![
             bad("evil\x1b[2J|<script>", Status::Stale),

@@ -91,8 +91,17 @@ pub fn cron_reads_name(name: &str) -> bool {
 pub struct Discovered {
     /// The crontabs read.
     pub tabs: Vec<Loaded>,
-    /// `path: reason` for each crontab that could not be read.
-    pub problems: Vec<String>,
+    /// Each crontab that could not be read.
+    pub problems: Vec<Problem>,
+}
+
+/// A crontab that discovery could not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The file.
+    pub path: PathBuf,
+    /// Why it could not be read.
+    pub reason: String,
 }
 
 /// Reads the system crontab, `/etc/cron.d/*` and every user crontab in the
@@ -115,7 +124,7 @@ pub fn discover(root: &Path) -> Discovered {
             Ok(tab) => found.tabs.push(tab),
             // Another user's crontab is closed to us: that is the rule.
             Err(_) if denied(&path) => {}
-            Err(reason) => found.problems.push(format!("{}: {reason}", path.display())),
+            Err(reason) => found.problems.push(Problem { path, reason }),
         }
     }
     found
@@ -133,10 +142,10 @@ fn denied(path: &Path) -> bool {
 fn push(found: &mut Discovered, read: Result<Loaded, String>, path: &Path) {
     match read {
         Ok(tab) => found.tabs.push(tab),
-        Err(reason) => found.problems.push(format!(
-            "{}: {reason}",
-            crate::escape::terminal(&path.display().to_string())
-        )),
+        Err(reason) => found.problems.push(Problem {
+            path: path.to_owned(),
+            reason,
+        }),
     }
 }
 
@@ -226,7 +235,10 @@ mod tests {
         let sub = p.join("etc/cron.d/sub");
         assert_eq!(
             found.problems,
-            [format!("{}: not a regular file", sub.display())]
+            [Problem {
+                path: sub,
+                reason: "not a regular file".to_owned()
+            }]
         );
     }
 

@@ -23,7 +23,8 @@ pub use crontab::Flavour;
 pub use fire::{parse_zone, Schedule};
 pub use lint::{lint, Lint};
 
-/// A crontab line: the file and the line number (from 1).
+/// A crontab line: the file and the line number (from 1; 0 for the file
+/// as a whole).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
     /// The crontab file.
@@ -34,7 +35,10 @@ pub struct Source {
 
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.file.display(), self.line)
+        match self.line {
+            0 => write!(f, "{}", self.file.display()),
+            line => write!(f, "{}:{line}", self.file.display()),
+        }
     }
 }
 

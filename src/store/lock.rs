@@ -1,12 +1,31 @@
 //! The run lock that keeps hb-check runs from overlapping.
+//!
+//! What the lock protects decides where it lives: the host's alert issue
+//! and the metrics file belong to the host being checked, so there is one
+//! lock per host (`hb-check.<host>.lock`) in one private directory per user,
+//! whatever heartbeat directories a run reads and in whatever order:
+//!
+//! 1. `$RUNTIME_DIRECTORY`, then `$STATE_DIRECTORY` (the first entry of
+//!    each: systemd's `RuntimeDirectory=`/`StateDirectory=` of the unit);
+//! 2. for root, `/run/cron-heartbeat` (the directory the shipped unit's
+//!    `RuntimeDirectory=cron-heartbeat` gives, so cron and the timer share
+//!    it);
+//! 3. for anyone else, the user's state directory
+//!    (`$XDG_STATE_HOME/cron-heartbeat`).
+//!
+//! The file is opened without following a link, created `0600`, must be a
+//! regular file owned by this user, and sits in a directory that no other
+//! user may write to (or that is sticky): no other local user can redirect,
+//! pre-create or take it.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
 use std::io;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::{create_dir, user_dir, SYSTEM_DIR};
+use super::user_dir;
 use crate::error::Error;
 
 /// An exclusive lock held for the length of a run; released on drop.
@@ -23,36 +42,74 @@ impl RunLock {
     }
 }
 
-/// The name of the lock file hb-check takes.
-pub const LOCK_FILE: &str = ".hb-check.lock";
+/// The directory root's runs keep their locks in without systemd.
+pub const ROOT_LOCK_DIR: &str = "/run/cron-heartbeat";
+
+/// The name of the lock file for runs that check `host`.
+pub fn lock_name(host: &str) -> String {
+    format!("hb-check.{host}.lock")
+}
+
+/// This process's effective user id.
+fn euid() -> u32 {
+    // SAFETY: geteuid has no preconditions, cannot fail and touches no
+    // memory of ours.
+    unsafe { libc::geteuid() }
+}
+
+/// The first entry of a `:`-separated list in the environment variable
+/// `name`, as systemd sets `RUNTIME_DIRECTORY`; an empty one is unset.
+fn first_entry(name: &str) -> Option<PathBuf> {
+    let value = std::env::var_os(name)?;
+    let value = value.to_str()?.split(':').next()?.trim().to_owned();
+    (!value.is_empty()).then(|| PathBuf::from(value))
+}
+
+/// The directory the lock of this user lives in, and whether hb-check may
+/// create it (systemd creates its own).
+fn lock_dir() -> Result<(PathBuf, bool), Error> {
+    if let Some(dir) = first_entry("RUNTIME_DIRECTORY").or_else(|| first_entry("STATE_DIRECTORY")) {
+        return Ok((dir, false));
+    }
+    if euid() == 0 {
+        return Ok((PathBuf::from(ROOT_LOCK_DIR), true));
+    }
+    match user_dir() {
+        Some(dir) => Ok((dir, true)),
+        None => Err(Error::LockUnsafe {
+            path: PathBuf::from("hb-check.lock"),
+            reason: "no home directory to keep the lock in; give --lock-file".to_owned(),
+        }),
+    }
+}
+
+/// The lock file a run for `host` takes when no `--lock-file` is given.
+pub fn default_lock_path(host: &str) -> Result<PathBuf, Error> {
+    Ok(lock_dir()?.0.join(lock_name(host)))
+}
 
 /// Takes the exclusive run lock at `path`, or, when no path is given, at
-/// `.hb-check.lock` in the first heartbeat directory (the user's state
-/// directory when that one is not writable). Waits up to `timeout` for
-/// another run to release it.
-pub fn lock(path: Option<&Path>, dirs: &[PathBuf], timeout: Duration) -> Result<RunLock, Error> {
-    let (file, path) = match path {
-        Some(path) => (open_lock(path)?, path.to_owned()),
+/// the default lock of `host` (see the module documentation). Waits up to
+/// `timeout` for another run to release it.
+pub fn lock(path: Option<&Path>, host: &str, timeout: Duration) -> Result<RunLock, Error> {
+    let path = match path {
+        Some(path) => path.to_owned(),
         None => {
-            let first = dirs.first().map_or(Path::new(SYSTEM_DIR), |d| d);
-            let path = first.join(LOCK_FILE);
-            match open_lock(&path) {
-                Ok(file) => (file, path),
-                Err(Error::Lock { source, .. })
-                    if source.kind() == io::ErrorKind::PermissionDenied
-                        || source.kind() == io::ErrorKind::ReadOnlyFilesystem =>
-                {
-                    let Some(user) = user_dir() else {
-                        return Err(Error::Lock { path, source });
-                    };
-                    create_dir(&user)?;
-                    let path = user.join("hb-check.lock");
-                    (open_lock(&path)?, path)
-                }
-                Err(err) => return Err(err),
+            let (dir, create) = lock_dir()?;
+            if create && !dir.is_dir() {
+                DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(&dir)
+                    .map_err(|source| Error::Lock {
+                        path: dir.clone(),
+                        source,
+                    })?;
             }
+            dir.join(lock_name(host))
         }
     };
+    let file = open_lock(&path)?;
     let started = Instant::now();
     loop {
         match file.try_lock() {
@@ -70,18 +127,127 @@ pub fn lock(path: Option<&Path>, dirs: &[PathBuf], timeout: Duration) -> Result<
     }
 }
 
+/// Why the directory of a lock file cannot keep it safe, if it cannot: it
+/// must belong to this user or root, and no one else may write to it unless
+/// it is sticky (then no one else can remove or replace this user's file).
+fn unsafe_dir(dir: &Path, euid: u32) -> Result<Option<String>, io::Error> {
+    let meta = fs::metadata(dir)?;
+    if meta.uid() != euid && meta.uid() != 0 {
+        return Ok(Some(format!(
+            "its directory belongs to uid {}, not to this user (uid {euid}) or root",
+            meta.uid()
+        )));
+    }
+    let mode = meta.mode();
+    if mode & 0o022 != 0 && mode & 0o1000 == 0 {
+        return Ok(Some(format!(
+            "other users may write to its directory (mode {:04o}); run `chmod go-w` on it or give another --lock-file",
+            mode & 0o7777
+        )));
+    }
+    Ok(None)
+}
+
 fn open_lock(path: &Path) -> Result<File, Error> {
-    OpenOptions::new()
+    let failed = |source: io::Error| Error::Lock {
+        path: path.to_owned(),
+        source,
+    };
+    let refuse = |reason: String| Error::LockUnsafe {
+        path: path.to_owned(),
+        reason,
+    };
+    let euid = euid();
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    if let Some(reason) = unsafe_dir(dir, euid).map_err(failed)? {
+        return Err(refuse(reason));
+    }
+    // Said plainly here; O_NOFOLLOW below still refuses one planted after.
+    if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(refuse("it is a symbolic link".to_owned()));
+    }
+    let file = OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
         .open(path)
-        // A lock file that exists in a directory this process cannot write
-        // to can still be locked through a read-only handle.
-        .or_else(|first| File::open(path).map_err(|_| first))
-        .map_err(|source| Error::Lock {
-            path: path.to_owned(),
-            source,
-        })
+        .map_err(|source| match source.raw_os_error() {
+            Some(libc::ELOOP) => refuse("it is a symbolic link".to_owned()),
+            _ => failed(source),
+        })?;
+    let meta = file.metadata().map_err(failed)?;
+    if !meta.is_file() {
+        return Err(refuse("it is not a regular file".to_owned()));
+    }
+    if meta.uid() != euid {
+        return Err(refuse(format!(
+            "it belongs to uid {}, not to this user (uid {euid}); remove it",
+            meta.uid()
+        )));
+    }
+    if meta.mode() & 0o077 != 0 {
+        file.set_permissions(Permissions::from_mode(0o600))
+            .map_err(failed)?;
+    }
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_is_created_owner_only_and_excludes_a_second_taker() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.lock");
+        let held = lock(Some(&path), "web1", Duration::ZERO).unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().mode() & 0o7777, 0o600);
+        let err = lock(Some(&path), "web1", Duration::ZERO).unwrap_err();
+        assert!(matches!(err, Error::LockTimeout { .. }), "{err}");
+        drop(held);
+        lock(Some(&path), "web1", Duration::ZERO).unwrap();
+    }
+
+    #[test]
+    fn a_link_at_the_lock_is_refused_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        let path = dir.path().join("x.lock");
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        let err = lock(Some(&path), "web1", Duration::ZERO).unwrap_err();
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        assert!(!victim.exists(), "nothing is created through the link");
+    }
+
+    #[test]
+    fn a_lock_in_a_directory_others_may_write_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::set_permissions(dir.path(), Permissions::from_mode(0o777)).unwrap();
+        let err = lock(Some(&dir.path().join("x.lock")), "web1", Duration::ZERO).unwrap_err();
+        assert!(err.to_string().contains("other users may write"), "{err}");
+        // Sticky, like /tmp: others cannot remove or replace this user's file.
+        fs::set_permissions(dir.path(), Permissions::from_mode(0o1777)).unwrap();
+        lock(Some(&dir.path().join("x.lock")), "web1", Duration::ZERO).unwrap();
+    }
+
+    #[test]
+    fn an_existing_lock_is_tightened_to_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.lock");
+        fs::write(&path, "").unwrap();
+        fs::set_permissions(&path, Permissions::from_mode(0o666)).unwrap();
+        lock(Some(&path), "web1", Duration::ZERO).unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().mode() & 0o7777, 0o600);
+    }
+
+    #[test]
+    fn the_lock_is_named_after_the_host() {
+        assert_eq!(lock_name("web1"), "hb-check.web1.lock");
+    }
 }

@@ -56,6 +56,25 @@ pub fn scan(dirs: &[PathBuf]) -> Result<Vec<Entry>, Error> {
                         });
                     }
                     let name = path.file_name().unwrap_or_default().to_string_lossy();
+                    if name.starts_with('.') {
+                        // A dotfile (a broken link among them) is ignored
+                        // like every other.
+                        continue;
+                    }
+                    if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+                        // A link that leads nowhere (or in a loop): only a
+                        // heartbeat's name makes it worth a row.
+                        if let Some(job) = name.strip_suffix(".last") {
+                            entries.push(Entry {
+                                job: job.to_owned(),
+                                subdir: None,
+                                content: Err("a symbolic link; a heartbeat must be a regular file"
+                                    .to_owned()),
+                                path,
+                            });
+                        }
+                        continue;
+                    }
                     entries.push(Entry {
                         job: format!("{name}/"),
                         subdir: None,

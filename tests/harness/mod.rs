@@ -95,9 +95,12 @@ impl Scratch {
     pub fn new() -> Scratch {
         let root = tempfile::tempdir().expect("temporary directory");
         fs::set_permissions(root.path(), fs::Permissions::from_mode(0o755)).unwrap();
-        for sub in ["hb", "home", "state"] {
+        for sub in ["hb", "home", "state", "run"] {
             fs::create_dir(root.path().join(sub)).unwrap();
         }
+        // Like /tmp, so that runs as root and as `nobody` can both keep
+        // their lock there.
+        fs::set_permissions(root.path().join("run"), fs::Permissions::from_mode(0o1777)).unwrap();
         Scratch { root }
     }
 
@@ -118,6 +121,13 @@ impl Scratch {
     /// `$XDG_STATE_HOME` for the runs.
     pub fn state(&self) -> PathBuf {
         self.root.path().join("state")
+    }
+
+    /// `$RUNTIME_DIRECTORY` for the runs, as systemd's `RuntimeDirectory=`
+    /// sets it: where hb-check keeps its lock, so that parallel tests never
+    /// share one.
+    pub fn run_dir(&self) -> PathBuf {
+        self.root.path().join("run")
     }
 
     /// Writes a file below the heartbeat directory, creating parents.
@@ -167,8 +177,9 @@ impl Scratch {
     }
 
     /// A command for `program` with a cleared environment: only `PATH`,
-    /// `TZ=UTC`, `LC_ALL=C`, and `HOME` and `XDG_STATE_HOME` pointing into
-    /// the scratch area; it runs in the scratch root, stdin empty.
+    /// `TZ=UTC`, `LC_ALL=C`, and `HOME`, `XDG_STATE_HOME` and
+    /// `RUNTIME_DIRECTORY` pointing into the scratch area; it runs in the
+    /// scratch root, stdin empty.
     pub fn cmd(&self, program: impl AsRef<OsStr>) -> Cmd {
         let mut command = Command::new(program);
         command
@@ -186,7 +197,8 @@ impl Scratch {
             .env("TZ", "UTC")
             .env("LC_ALL", "C")
             .env("HOME", self.home())
-            .env("XDG_STATE_HOME", self.state());
+            .env("XDG_STATE_HOME", self.state())
+            .env("RUNTIME_DIRECTORY", self.run_dir());
         cmd
     }
 

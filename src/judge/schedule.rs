@@ -1,0 +1,320 @@
+//! Judging by the schedule: a job is due at the first fire after the fire
+//! its last heartbeat belongs to, plus its usual lag, and `stale` once that
+//! and a grace have passed. Pure, like the rest of the judge.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::{judge, sort, Judgement, Policy, Status};
+use crate::history::Run;
+use crate::record::{format_duration, Content, Entry, RunStatus};
+use crate::schedule::{Expectation, Schedule};
+
+/// The longest default grace, in seconds: one hour.
+pub const GRACE_MAX_SECONDS: u64 = 3600;
+
+/// The schedule side of the policy.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rules {
+    /// The grace after the due time; `None` for the default, the smaller of
+    /// an hour and half the gap between two fires.
+    pub grace: Option<u64>,
+    /// Judge every job by its interval, as if no schedule were known.
+    pub by_interval: bool,
+    /// The zone of a schedule that comes with a heartbeat record.
+    pub zone: Tz,
+}
+
+/// What a job is expected to do by its schedule, as shown with its verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expected {
+    /// The schedule as written.
+    pub schedule: String,
+    /// The zone its fires are computed in.
+    pub zone: Tz,
+    /// Where the expectation comes from: `crontab FILE:LINE` or `record`.
+    pub source: String,
+    /// When the next run must have reported, lag included; `None` when
+    /// the job is judged by interval.
+    pub due_at: Option<DateTime<Utc>>,
+    /// The grace after `due_at`, in seconds.
+    pub grace_seconds: Option<u64>,
+    /// The instant the job was judged at.
+    pub judged_at: DateTime<Utc>,
+}
+
+/// The due time of the run after a heartbeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Due {
+    /// The fire the heartbeat belongs to.
+    pub fire: DateTime<Utc>,
+    /// When the next run must have reported: the next fire plus the lag.
+    pub due_at: DateTime<Utc>,
+    /// The grace after `due_at`, in seconds.
+    pub grace_seconds: u64,
+}
+
+/// The fire a run belongs to: the latest at or before it started (else at
+/// or before it reported).
+pub fn fire_of(
+    schedule: &Schedule,
+    reported: DateTime<Utc>,
+    started: Option<DateTime<Utc>>,
+) -> Option<DateTime<Utc>> {
+    schedule.latest_at_or_before(started.unwrap_or(reported))
+}
+
+/// The due time after a heartbeat written at `reported` for a run that
+/// started at `started` (when known). `lags` are the lags of recent runs
+/// (seconds from fire to report); the largest of them and the last run's is
+/// the job's usual lag.
+pub fn due(
+    schedule: &Schedule,
+    reported: DateTime<Utc>,
+    started: Option<DateTime<Utc>>,
+    lags: &[u64],
+    grace: Option<u64>,
+) -> Option<Due> {
+    let fire = fire_of(schedule, reported, started)?;
+    let next = schedule.next_after(fire)?;
+    let gap = schedule.gap(fire, next);
+    let last_lag = (reported - fire).num_seconds().max(0).unsigned_abs();
+    // A lag is never taken to be a whole gap or more: a run that reports
+    // that late belongs to the next fire.
+    let lag = lags
+        .iter()
+        .copied()
+        .chain([last_lag])
+        .max()
+        .unwrap_or(0)
+        .min(gap.saturating_sub(1));
+    let grace = grace.unwrap_or_else(|| default_grace(gap));
+    let lag = chrono::Duration::seconds(i64::try_from(lag).ok()?);
+    Some(Due {
+        fire,
+        due_at: next.checked_add_signed(lag)?,
+        grace_seconds: grace,
+    })
+}
+
+/// The default grace for fires `gap` seconds apart: the smaller of an hour
+/// and half the gap.
+pub fn default_grace(gap: u64) -> u64 {
+    GRACE_MAX_SECONDS.min(gap / 2)
+}
+
+/// The status of a job with a due time at `now`.
+pub fn classify(
+    due: &Due,
+    now: DateTime<Utc>,
+    run: RunStatus,
+    zone: Tz,
+) -> (Status, Option<String>) {
+    let deadline = due.due_at.checked_add_signed(chrono::Duration::seconds(
+        due.grace_seconds.min(i64::MAX as u64) as i64,
+    ));
+    if deadline.is_some_and(|d| now > d) {
+        let reason = format!(
+            "the run due at {} was missed (grace {})",
+            local(due.due_at, zone),
+            format_duration(due.grace_seconds)
+        );
+        (Status::Stale, Some(reason))
+    } else if run == RunStatus::Fail {
+        (
+            Status::Failed,
+            Some("the last run reported failure".to_owned()),
+        )
+    } else {
+        (Status::Ok, None)
+    }
+}
+
+/// `2026-11-22 03:10 CET`: a time in the schedule's zone.
+pub fn local(t: DateTime<Utc>, zone: Tz) -> String {
+    t.with_timezone(&zone)
+        .format("%Y-%m-%d %H:%M %Z")
+        .to_string()
+}
+
+/// Judges every entry, the scheduled ones by their schedule, and adds a row
+/// for every job a crontab expects that has no heartbeat: `missing` once its
+/// first run after the line appeared plus grace has passed, else `ok` with
+/// its first due time. Also adds the `--expect` rows. Sorted worst first.
+pub fn judge_all(
+    entries: &[Entry],
+    expect: &[String],
+    expected: &[Expectation],
+    history: &History,
+    policy: &Policy,
+    rules: &Rules,
+) -> Vec<Judgement> {
+    let mut all: Vec<Judgement> = entries
+        .iter()
+        .map(|entry| {
+            let mut j = judge(entry, policy);
+            let crontab = expected.iter().find(|e| e.job == entry.job);
+            let recent = history.get(&entry.path).map_or(&[][..], Vec::as_slice);
+            refine(&mut j, entry, crontab, recent, policy, rules);
+            j
+        })
+        .collect();
+    for e in expected {
+        if !all.iter().any(|j| j.job == e.job) {
+            all.push(never_run(e, policy, rules));
+        }
+    }
+    for job in expect {
+        if !all.iter().any(|j| &j.job == job) {
+            all.push(Judgement::missing(job));
+        }
+    }
+    sort(&mut all);
+    all
+}
+
+/// The recent runs of each job, by the path of its heartbeat file.
+pub type History = HashMap<PathBuf, Vec<Run>>;
+
+/// How many recent runs the usual lag is taken from.
+pub const LAG_RUNS: usize = 10;
+
+/// When a run started: `duration` seconds before it reported, when that is
+/// a plausible duration.
+pub fn started(reported: DateTime<Utc>, duration: Option<f64>) -> Option<DateTime<Utc>> {
+    let seconds = duration.filter(|d| d.is_finite() && *d >= 0.0 && *d < f64::from(i32::MAX))?;
+    reported.checked_sub_signed(chrono::Duration::milliseconds((seconds * 1000.0) as i64))
+}
+
+/// The median lag of the newest [`LAG_RUNS`] runs, in seconds.
+pub fn median_lag(schedule: &Schedule, runs: &[Run]) -> Option<u64> {
+    let mut lags: Vec<u64> = runs
+        .iter()
+        .rev()
+        .take(LAG_RUNS)
+        .filter_map(|r| {
+            let fire = fire_of(
+                schedule,
+                r.timestamp,
+                started(r.timestamp, r.duration_seconds),
+            )?;
+            Some((r.timestamp - fire).num_seconds().max(0).unsigned_abs())
+        })
+        .collect();
+    lags.sort_unstable();
+    lags.get(lags.len() / 2).copied()
+}
+
+/// Re-judges a readable heartbeat by its schedule, when one is known.
+fn refine(
+    j: &mut Judgement,
+    entry: &Entry,
+    crontab: Option<&Expectation>,
+    recent: &[Run],
+    policy: &Policy,
+    rules: &Rules,
+) {
+    let Ok(content) = &entry.content else { return };
+    if j.status == Status::Invalid {
+        return;
+    }
+    let (reported, began, run, record_schedule) = match content {
+        Content::Record(r) => (
+            r.timestamp,
+            started(r.timestamp, r.duration_seconds),
+            r.status,
+            r.schedule.as_deref(),
+        ),
+        Content::Empty { modified } => (*modified, None, RunStatus::Ok, None),
+    };
+    let (schedule, source) = match (
+        crontab.and_then(|c| c.schedule.clone().map(|s| (s, c))),
+        record_schedule,
+    ) {
+        (Some((s, c)), _) => (s, format!("crontab {}", c.source)),
+        (None, Some(text)) => match Schedule::parse(text, rules.zone) {
+            Ok(s) => (s, "record".to_owned()),
+            Err(reason) => {
+                j.status = Status::Invalid;
+                j.reason = Some(format!("the record's schedule is unusable: {reason}"));
+                return;
+            }
+        },
+        (None, None) => return,
+    };
+    let mut shown = Expected {
+        schedule: schedule.text().to_owned(),
+        zone: schedule.zone(),
+        source,
+        due_at: None,
+        grace_seconds: None,
+        judged_at: policy.now,
+    };
+    if !rules.by_interval {
+        let usual: Vec<u64> = median_lag(&schedule, recent).into_iter().collect();
+        if let Some(due) = due(&schedule, reported, began, &usual, rules.grace) {
+            let (status, reason) = classify(&due, policy.now, run, schedule.zone());
+            j.status = status;
+            j.reason = match (status, reason, j.exit_code) {
+                (Status::Failed, Some(r), Some(code)) => Some(format!("{r} (exit code {code})")),
+                (_, r, _) => r,
+            };
+            shown.due_at = Some(due.due_at);
+            shown.grace_seconds = Some(due.grace_seconds);
+        }
+    }
+    j.expected = Some(shown);
+}
+
+/// The row of a job a crontab runs that has never written a heartbeat.
+fn never_run(e: &Expectation, policy: &Policy, rules: &Rules) -> Judgement {
+    let mut j = Judgement::missing(&e.job);
+    j.interval_seconds = Some(e.interval);
+    j.host = None;
+    let source = format!("crontab {}", e.source);
+    // A line of unknown age is taken to be old.
+    let since = e
+        .since
+        .unwrap_or_else(|| policy.now - chrono::Duration::days(400));
+    let (first, grace) = match (&e.schedule, rules.by_interval) {
+        (Some(s), false) => {
+            let first = s.next_after(since);
+            let gap = first.and_then(|f| s.next_after(f).map(|n| s.gap(f, n)));
+            let grace = rules
+                .grace
+                .unwrap_or_else(|| default_grace(gap.unwrap_or(0)));
+            (first, grace)
+        }
+        // @reboot, or judged by interval: due one factor x interval after
+        // the line appeared.
+        _ => {
+            let wait = (policy.factor * e.interval as f64) as i64;
+            (since.checked_add_signed(chrono::Duration::seconds(wait)), 0)
+        }
+    };
+    let deadline =
+        first.and_then(|f| f.checked_add_signed(chrono::Duration::seconds(grace as i64)));
+    j.expected = e.schedule.as_ref().map(|s| Expected {
+        schedule: s.text().to_owned(),
+        zone: s.zone(),
+        source: source.clone(),
+        due_at: first.filter(|_| !rules.by_interval),
+        grace_seconds: (!rules.by_interval).then_some(grace),
+        judged_at: policy.now,
+    });
+    if deadline.is_some_and(|d| policy.now > d) {
+        j.reason = Some(format!(
+            "{source} runs it, but no heartbeat has ever been written"
+        ));
+    } else {
+        j.status = Status::Ok;
+        j.reason = None;
+    }
+    j
+}
+
+#[cfg(test)]
+mod tests;
