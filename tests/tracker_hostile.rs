@@ -335,6 +335,10 @@ fn heartbeat_text_reaches_the_issue_inert() {
         "@root/backup.last",
         harness::record("backup", harness::OLD, 300, "ok", "").replace("web1", "@root"),
     );
+    // A directory that is not named after a host makes its heartbeats
+    // invalid (the name still reaches the issue, inert); a plain stale job
+    // gives the ratio.
+    dir.stale("sync");
     let r = check_with(&dir, &forge, &[("HB_EXPECT", "ghost")], &[]);
     r.code(2);
     let issue = &open_issues(&forge)[0];

@@ -130,7 +130,7 @@ fn read_entry(root: &Path, found: &walkdir::DirEntry) -> Option<Entry> {
             terminal(subdir.as_deref().unwrap_or_default())
         ))
     } else {
-        read_content(found, &job)
+        read_content(path, &job)
     };
     Some(Entry {
         path: path.to_owned(),
@@ -212,8 +212,7 @@ pub(crate) fn read_capped(file: File, cap: u64) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-fn read_content(found: &walkdir::DirEntry, job: &str) -> Result<Content, String> {
-    let path = found.path();
+fn read_content(path: &Path, job: &str) -> Result<Content, String> {
     let (file, meta) = open_regular(path)?;
     if meta.len() > MAX_FILE_BYTES {
         return Err(format!(
