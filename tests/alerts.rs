@@ -305,3 +305,175 @@ fn alert_after_three_failing_twice_failed_the_third_time_reset_by_a_success() {
     check(&s, &["--alert-after", "0"]).code(3);
     check(&s, &["--alert-after", "201"]).code(3);
 }
+
+/// The night-watch fixture for the recent-runs columns, judged at
+/// `HISTORY_NOW` with `HB_ALERT_AFTER=3`: a daily job with mixed outcomes
+/// and one missed night, a flaky hourly job failing twice in a row, a
+/// paused stale job, and a job without a history.
+const HISTORY_NOW: &str = "2026-11-22T06:00:00Z";
+
+fn history_fixture() -> Scratch {
+    let s = Scratch::new();
+    let mut nightly = String::new();
+    for day in (5..=22).filter(|d| *d != 15) {
+        let status = if [10, 12, 18, 20].contains(&day) {
+            "fail"
+        } else {
+            "ok"
+        };
+        let code = if status == "fail" { 1 } else { 0 };
+        let duration = 60 + day * 7;
+        nightly.push_str(&format!(
+            "{{\"timestamp\":\"2026-11-{day:02}T03:00:05Z\",\"status\":\"{status}\",\"exit_code\":{code},\"duration_seconds\":{duration}}}\n"
+        ));
+    }
+    // A torn line, as a writer killed mid-write leaves, is skipped.
+    nightly.push_str("{\"timestamp\":\"2026-11-2\n");
+    s.write("nightly.history", nightly);
+    s.write(
+        "nightly.last",
+        harness::record(
+            "nightly",
+            "2026-11-22T03:00:05Z",
+            86_400,
+            "ok",
+            r#","exit_code":0,"duration_seconds":214"#,
+        ),
+    );
+    let mut flaky = String::new();
+    for (hour, status) in [
+        (0, "ok"),
+        (1, "ok"),
+        (2, "fail"),
+        (3, "ok"),
+        (4, "fail"),
+        (5, "fail"),
+    ] {
+        flaky.push_str(&format!(
+            "{{\"timestamp\":\"2026-11-22T{hour:02}:30:00Z\",\"status\":\"{status}\",\"duration_seconds\":{}.5}}\n",
+            hour + 1
+        ));
+    }
+    s.write("flaky.history", flaky);
+    s.write(
+        "flaky.last",
+        harness::record(
+            "flaky",
+            "2026-11-22T05:30:00Z",
+            3600,
+            "fail",
+            r#","exit_code":1"#,
+        ),
+    );
+    s.write(
+        "migrate.last",
+        harness::record("migrate", "2026-11-20T06:00:00Z", 86_400, "ok", ""),
+    );
+    s.write(
+        "migrate.pause",
+        r#"{"version":1,"job":"migrate","since":"2026-11-22T05:00:00Z","until":"2026-11-22T08:00:00Z","reason":"schema migration"}"#,
+    );
+    s.write(
+        "fresh.last",
+        harness::record("fresh", "2026-11-22T05:58:00Z", 300, "ok", ""),
+    );
+    s
+}
+
+fn history_watch(s: &Scratch, args: &[&str]) -> String {
+    s.night_watch()
+        .env("HB_NOW", HISTORY_NOW)
+        .env("HB_HOST", "web1")
+        .env("HB_ALERT_AFTER", "3")
+        .args(args)
+        .run()
+        .ok()
+        .replace(s.root().to_str().unwrap(), "$TMP")
+}
+
+#[test]
+fn night_watch_shows_the_strip_success_rate_and_median_in_every_format() {
+    use harness::snapshot::assert_snapshot;
+    let s = history_fixture();
+    for (format, file) in [
+        ("text", "history-panel.txt"),
+        ("markdown", "history-panel.md"),
+        ("html", "history-panel.html"),
+        ("json", "history-panel.json"),
+    ] {
+        let out = history_watch(&s, &["--panel", "--format", format]);
+        assert_snapshot(file, &out);
+    }
+    assert_snapshot("history-report.txt", &history_watch(&s, &[]));
+}
+
+#[test]
+fn the_strip_counts_runs_missed_nights_and_failures() {
+    let s = history_fixture();
+    let doc: Value = serde_json::from_str(&history_watch(&s, &["--format", "json"])).unwrap();
+    let job = |name: &str| {
+        doc["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["job"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {name} in {doc}"))
+    };
+    // Nights 9 to 22, the 15th missed, failures on the 10th, 12th, 18th
+    // and 20th: 9 of 14 ok.
+    let nightly = job("nightly");
+    assert_eq!(nightly["recent"]["strip"], "+x+x++?++x+x++", "{nightly}");
+    assert_eq!(nightly["recent"]["runs"].as_array().unwrap().len(), 14);
+    assert_eq!(nightly["recent"]["runs"][6], "missed");
+    assert_eq!(nightly["recent"]["success_rate"], 0.643, "{nightly}");
+    // Durations of nights 9 to 22 without the 15th: 60 + 7 x day; the
+    // median of the 13 is night 16's, 172 s.
+    assert_eq!(nightly["recent"]["median_duration_seconds"], 172.0);
+    let flaky = job("flaky");
+    assert_eq!(flaky["status"], "failing", "{flaky}");
+    assert_eq!(flaky["consecutive_failures"], 2);
+    assert_eq!(flaky["recent"]["strip"], "++x+xx");
+    assert_eq!(job("migrate")["status"], "paused");
+    assert!(job("fresh").get("recent").is_none(), "no history, no strip");
+}
+
+#[test]
+fn the_strip_follows_real_heartbeats() {
+    let s = Scratch::new();
+    for code in ["0", "1", "0", "0", "3"] {
+        write(&s, &["--exit-code", code, "backup", "1h"]).code(0);
+    }
+    let out = s.night_watch().args(["--panel"]).run().ok();
+    let row = out
+        .lines()
+        .find(|l| l.contains("backup"))
+        .expect("a backup row");
+    assert!(row.contains("+x++x"), "{out}");
+    assert!(row.contains("60%"), "{out}");
+}
+
+#[test]
+fn a_utf8_terminal_gets_the_unicode_strip() {
+    use std::path::Path;
+    let s = history_fixture();
+    let script = ["/usr/bin/script", "/bin/script"]
+        .into_iter()
+        .find(|p| Path::new(p).exists());
+    let Some(script) = script else {
+        harness::skip::skip("`script` is not installed (Debian package `bsdutils`; see .ci/run)");
+        return;
+    };
+    let inner = format!("'{}' --panel", harness::NIGHT_WATCH);
+    let run = s
+        .cmd(script)
+        .args(["-qec", &inner, "/dev/null"])
+        .env("HB_DIR", s.hb())
+        .env("HB_NOW", HISTORY_NOW)
+        .env("HB_ALERT_AFTER", "3")
+        .env("NO_COLOR", "1")
+        .run();
+    run.code(0);
+    assert!(run.stdout.contains("✓✗✓✗✓✓·✓✓✗✓✗✓✓"), "{}", run.show());
+    assert!(!run.stdout.contains("+x+x"), "{}", run.show());
+}

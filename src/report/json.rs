@@ -40,6 +40,7 @@ struct Job<'a> {
     pause_reason: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     consecutive_failures: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     schedule: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     time_zone: Option<&'a str>,
@@ -49,6 +50,19 @@ struct Job<'a> {
     grace_seconds: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     expectation: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recent: Option<Recent<'a>>,
+}
+
+/// A job's recent runs, as night-watch reads them from its history.
+#[derive(Serialize)]
+struct Recent<'a> {
+    /// `ok`, `fail` or `missed` per run, oldest first.
+    runs: &'a [crate::history::Mark],
+    /// The same as the text panel's ASCII strip.
+    strip: String,
+    success_rate: Option<f64>,
+    median_duration_seconds: Option<f64>,
 }
 
 /// Writes one JSON document: `checked_at`, `factor`, `jobs` (worst first)
@@ -94,6 +108,12 @@ pub fn write_json_with_errors(
                 due_at: j.expected.as_ref().and_then(|e| e.due_at).map(secs),
                 grace_seconds: j.expected.as_ref().and_then(|e| e.grace_seconds),
                 expectation: j.expected.as_ref().map(|e| e.source.as_str()),
+                recent: j.recent.as_ref().map(|r| Recent {
+                    runs: &r.marks,
+                    strip: r.strip(false),
+                    success_rate: r.success_rate.map(|s| (s * 1000.0).round() / 1000.0),
+                    median_duration_seconds: r.median_duration,
+                }),
             })
             .collect(),
         summary: summary(report.jobs)

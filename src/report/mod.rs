@@ -6,6 +6,7 @@ mod json;
 mod lines;
 mod markdown;
 pub mod nightly;
+pub mod runs;
 mod text;
 
 use std::path::PathBuf;

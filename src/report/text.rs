@@ -7,6 +7,7 @@ use std::io;
 use comfy_table::{presets, Cell, CellAlignment, Color, Table};
 
 use super::nightly::{self, Layout, Page};
+use super::runs;
 use crate::escape::terminal;
 use crate::judge::{Judgement, Status};
 
@@ -67,11 +68,14 @@ fn table(jobs: &[Judgement], options: TextOptions) -> Table {
             status
         });
         cells.extend([row.age, row.interval, row.ratio].map(Cell::new));
+        if let Some(runs) = row.runs {
+            cells.push(Cell::new(runs.strip(options.unicode)));
+            cells.extend([runs.success, runs.median].map(Cell::new));
+        }
         table.add_row(cells);
     }
-    let first_number = headings.len() - 3;
-    for column in first_number..headings.len() {
-        if let Some(c) = table.column_mut(column) {
+    for (column, heading) in headings.iter().enumerate() {
+        if let (true, Some(c)) = (runs::is_numeric(heading), table.column_mut(column)) {
             c.set_cell_alignment(CellAlignment::Right);
         }
     }

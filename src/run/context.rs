@@ -40,12 +40,20 @@ pub fn hold(jobs: &mut Vec<Judgement>, dirs: &[PathBuf], alert_after: u32, now: 
     }
 }
 
+/// The directory of a judged heartbeat and the job's name in it (a job in
+/// a user's area is judged as `<user>/<job>`, its files are `<job>.*`).
+fn home(judgement: &Judgement) -> Option<(&Path, &str)> {
+    let path = judgement.path.as_deref()?;
+    let name = path.file_name()?.to_str()?.strip_suffix(".last")?;
+    Some((path.parent()?, name))
+}
+
 /// How many runs of a failed job failed in a row, from its history beside
 /// the heartbeat.
 fn failures(judgement: &Judgement) -> Option<u32> {
-    let path = judgement.path.as_deref()?;
+    let (dir, job) = home(judgement)?;
     let timestamp = judgement.timestamp?;
-    let runs = read_history(path.parent()?, &judgement.job).ok()?;
+    let runs = read_history(dir, job).ok()?;
     Some(consecutive_failures_with(timestamp, RunStatus::Fail, &runs))
 }
 
@@ -59,13 +67,13 @@ fn pause_for<'a>(
     pauses: &'a [PauseEntry],
     now: DateTime<Utc>,
 ) -> Option<&'a Pause> {
-    let home: Vec<&Path> = match judgement.path.as_deref().and_then(Path::parent) {
-        Some(dir) => vec![dir],
-        None => dirs.iter().map(PathBuf::as_path).collect(),
+    let (places, name): (Vec<&Path>, &str) = match home(judgement) {
+        Some((dir, name)) => (vec![dir], name),
+        None => (dirs.iter().map(PathBuf::as_path).collect(), &judgement.job),
     };
     let applies = |p: &&PauseEntry| match &p.job {
-        Some(job) => *job == judgement.job && home.contains(&p.dir.as_path()),
-        None => home.iter().any(|dir| dir.starts_with(&p.dir)),
+        Some(job) => job == name && places.contains(&p.dir.as_path()),
+        None => places.iter().any(|dir| dir.starts_with(&p.dir)),
     };
     pauses
         .iter()
@@ -78,17 +86,17 @@ fn pause_for<'a>(
 /// Reads each job's history beside its heartbeat and sets its recent runs:
 /// the strip, the success rate and the median duration. A history that
 /// cannot be read shows as none.
-pub fn add_recent(jobs: &mut [Judgement], factor: f64, now: DateTime<Utc>) {
-    for judgement in jobs {
-        let Some(dir) = judgement.path.as_deref().and_then(Path::parent) else {
+pub fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
+    for judgement in jobs.iter_mut() {
+        let Some((dir, job)) = home(judgement) else {
             continue;
         };
-        let Ok(runs) = read_history(dir, &judgement.job) else {
+        let Ok(runs) = read_history(dir, job) else {
             continue;
         };
         if runs.is_empty() {
             continue;
         }
-        judgement.recent = Some(recent(&runs, judgement.interval_seconds, factor, now));
+        judgement.recent = Some(recent(&runs, judgement.interval_seconds, now));
     }
 }
