@@ -10,7 +10,7 @@ use clap::Args;
 
 use crate::error::Error;
 use crate::judge::schedule::Rules;
-use crate::record::parse_duration;
+use crate::record::{parse_duration, INTERVAL_MAX};
 use crate::schedule::{self, files, Crontab, Expectation, Flavour, Lint, Source};
 
 /// The options that tell the checker the jobs' schedules.
@@ -123,6 +123,9 @@ pub fn load(args: &ScheduleArgs, factor: f64, now: DateTime<Utc>) -> Result<Expe
         lint.extend(warnings);
     }
     lint.extend(schedule::lint(&jobs, factor, now));
+    // File by file in the order read, line by line within each.
+    let order = |l: &Lint| tabs.iter().position(|t| t.path == l.source.file);
+    lint.sort_by_key(|l| (order(l), l.source.line));
     Ok(Expected {
         jobs,
         lint,
@@ -150,7 +153,13 @@ pub fn flavour_of(path: &Path) -> Flavour {
 
 /// Parses a grace: whole seconds or a duration with units; `0` is allowed.
 pub fn parse_grace(text: &str) -> Result<u64, String> {
-    parse_duration(text).map_err(|reason| format!("invalid grace `{text}`: {reason}"))
+    match parse_duration(text) {
+        Ok(seconds) if seconds <= INTERVAL_MAX => Ok(seconds),
+        Ok(_) => Err(format!(
+            "invalid grace `{text}`: it must be at most 400 days"
+        )),
+        Err(reason) => Err(format!("invalid grace `{text}`: {reason}")),
+    }
 }
 
 #[cfg(test)]
@@ -174,5 +183,7 @@ mod tests {
         assert_eq!(parse_grace("0"), Ok(0));
         assert_eq!(parse_grace("10m"), Ok(600));
         assert!(parse_grace("soon").unwrap_err().contains("grace"));
+        assert!(parse_grace("401d").unwrap_err().contains("400 days"));
+        assert!(parse_grace("99999999999999999999").is_err());
     }
 }

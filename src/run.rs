@@ -14,7 +14,7 @@ use crate::judge::{schedule, sort, Judgement, Policy};
 use crate::record::{Content, Entry};
 use crate::schedule::Expectation;
 use crate::schedule::Lint;
-use crate::store::{read_history, read_locations, scan};
+use crate::store::{read_locations, scan};
 
 mod context;
 
@@ -48,7 +48,7 @@ pub fn judge(args: &JudgeArgs, dirs: Vec<PathBuf>) -> Result<Judged, Error> {
     };
     let expected = expect::load(&args.schedule, args.factor, policy.now)?;
     let entries = scan(&dirs)?;
-    let history = recent_runs(&entries, &expected.jobs);
+    let history = recent_runs(&entries, &expected.jobs, policy.now);
     let mut jobs = schedule::judge_all(
         &entries,
         &args.expect,
@@ -69,7 +69,11 @@ pub fn judge(args: &JudgeArgs, dirs: Vec<PathBuf>) -> Result<Judged, Error> {
 
 /// The run histories of the scheduled jobs, for their usual lag. A history
 /// that cannot be read only leaves the lag to the last heartbeat.
-fn recent_runs(entries: &[Entry], crontab: &[Expectation]) -> schedule::History {
+fn recent_runs(
+    entries: &[Entry],
+    crontab: &[Expectation],
+    now: chrono::DateTime<Utc>,
+) -> schedule::History {
     entries
         .iter()
         .filter(|e| {
@@ -79,11 +83,7 @@ fn recent_runs(entries: &[Entry], crontab: &[Expectation]) -> schedule::History 
                     .iter()
                     .any(|c| c.job == e.job && c.schedule.is_some())
         })
-        .filter_map(|e| {
-            let dir = e.path.parent()?;
-            let runs = read_history(dir, &e.job).ok()?;
-            Some((e.path.clone(), runs))
-        })
+        .filter_map(|e| Some((e.path.clone(), context::history_beside(&e.path, now)?)))
         .collect()
 }
 

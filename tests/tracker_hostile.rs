@@ -5,10 +5,17 @@
 
 mod harness;
 
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use harness::forge::{gitea, Fault, Forge, Paging, BOT};
-use harness::{Outcome, Scratch};
+use harness::{skip, Outcome, Scratch, HB_CHECK, NOW};
+
+/// GNU time, which reports a run's peak memory.
+const TIME: &str = "/usr/bin/time";
+
+/// The most memory a run against a hostile server may take.
+const MAX_RSS_KIB: u64 = 64 * 1024;
 
 const PREFIX: &str = "[heartbeat-checker] web1:";
 
@@ -32,6 +39,46 @@ fn open_issues(forge: &Forge) -> Vec<harness::forge::Issue> {
         .into_iter()
         .filter(|i| i.open)
         .collect()
+}
+
+/// Runs hb-check against `forge` under GNU time (`/usr/bin/time -v`) and
+/// asserts that its peak resident memory stays under 64 MiB; prints the
+/// figure. Without GNU time the test skips that part visibly.
+fn measured(dir: &Scratch, forge: &Forge, args: &[&str], what: &str) -> Outcome {
+    if !Path::new(TIME).exists() {
+        skip::skip("GNU time is not installed (Debian package `time`; see .ci/run)");
+        return check_with(dir, forge, &[], args);
+    }
+    let report = dir.root().join("time.txt");
+    let r = dir
+        .cmd(TIME)
+        .arg("-v")
+        .arg("-o")
+        .arg(&report)
+        .arg(HB_CHECK)
+        .args(args)
+        .env("HB_DIR", dir.hb())
+        .env("HB_NOW", NOW)
+        .envs(forge.env())
+        .run();
+    r.no_token();
+    let text = std::fs::read_to_string(&report).unwrap_or_default();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.trim().strip_prefix(name))
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let rss: u64 = field("Maximum resident set size (kbytes):")
+        .parse()
+        .unwrap_or_else(|_| panic!("no peak memory in GNU time's report:\n{text}"));
+    eprintln!(
+        "{what}: peak RSS {:.1} MiB, wall {}",
+        rss as f64 / 1024.0,
+        field("Elapsed (wall clock) time (h:mm:ss or m:ss):")
+    );
+    assert!(rss < MAX_RSS_KIB, "{what}: peak RSS {rss} KiB{}", r.show());
+    r
 }
 
 /// Asserts that a failed sync ended with exit 3 and one line naming `part`.
@@ -62,7 +109,7 @@ fn a_long_closed_history_costs_a_fixed_number_of_requests() {
     let mut counts = Vec::new();
     let mut run = |what: &str, code: i32| {
         forge.clear_requests();
-        check(&dir, &forge).code(code);
+        measured(&dir, &forge, &[], what).code(code);
         let n = forge.requests().len();
         eprintln!("requests with 12,000 closed issues, {what}: {n}");
         counts.push((what.to_owned(), n));
@@ -92,7 +139,7 @@ fn an_endless_body_ends_within_the_budget() {
     dir.ok("backup");
     forge.fault("GET", "/labels", Fault::Endless(200), 1);
     let started = Instant::now();
-    let r = check_with(&dir, &forge, &[], &["--tracker-timeout", "5"]);
+    let r = measured(&dir, &forge, &["--tracker-timeout", "5"], "endless body");
     one_tracker_error(&r, "longer than the 4 MiB the client reads");
     assert!(
         started.elapsed() < Duration::from_secs(10),
@@ -108,9 +155,19 @@ fn a_huge_error_body_keeps_its_status() {
     dir.ok("backup");
     forge.fault("GET", "/labels", Fault::Huge(500, 200 << 20), 3);
     forge.fault("GET", "/labels", Fault::Endless(503), 3);
-    let r = check_with(&dir, &forge, &[], &["--tracker-timeout", "5"]);
+    let r = measured(
+        &dir,
+        &forge,
+        &["--tracker-timeout", "5"],
+        "200 MiB body on a 500",
+    );
     one_tracker_error(&r, "HTTP 500");
-    let r = check_with(&dir, &forge, &[], &["--tracker-timeout", "5"]);
+    let r = measured(
+        &dir,
+        &forge,
+        &["--tracker-timeout", "5"],
+        "endless body on a 503",
+    );
     one_tracker_error(&r, "HTTP 503");
 }
 
@@ -128,7 +185,7 @@ fn a_trickling_body_is_cut_at_the_timeout() {
         3,
     );
     let started = Instant::now();
-    let r = check_with(&dir, &forge, &[], &["--tracker-timeout", "1"]);
+    let r = measured(&dir, &forge, &["--tracker-timeout", "1"], "trickling body");
     let took = started.elapsed();
     one_tracker_error(&r, "did not arrive whole within 1s");
     // Three attempts of a second each, and two short waits.
@@ -149,7 +206,7 @@ fn one_item_pages_with_a_huge_total_stop_at_the_page_limit() {
         ..Paging::default()
     });
     let started = Instant::now();
-    let r = check(&dir, &forge);
+    let r = measured(&dir, &forge, &[], "one-item pages, total 1,000,000");
     one_tracker_error(&r, "past 20 pages");
     assert!(started.elapsed() < Duration::from_secs(20));
     assert!(forge.requests().len() <= 25, "{}", forge.requests().len());
@@ -331,6 +388,7 @@ fn heartbeat_text_reaches_the_issue_inert() {
     let Some(forge) = gitea() else { return };
     let dir = Scratch::new();
     dir.write("@admin #1 www.evil.test.last", "not a record");
+    dir.stale("backup");
     dir.write(
         "@root/backup.last",
         harness::record("backup", harness::OLD, 300, "ok", "").replace("web1", "@root"),

@@ -92,12 +92,17 @@ pub fn due(
         .unwrap_or(0)
         .min(gap.saturating_sub(1));
     let grace = grace.unwrap_or_else(|| default_grace(gap));
-    let lag = chrono::Duration::seconds(i64::try_from(lag).ok()?);
+    let lag = span(lag)?;
     Some(Due {
         fire,
         due_at: next.checked_add_signed(lag)?,
         grace_seconds: grace,
     })
+}
+
+/// `seconds` as a signed span, when it is one chrono can hold.
+fn span(seconds: u64) -> Option<chrono::Duration> {
+    chrono::Duration::try_seconds(i64::try_from(seconds).ok()?)
 }
 
 /// The default grace for fires `gap` seconds apart: the smaller of an hour
@@ -113,9 +118,7 @@ pub fn classify(
     run: RunStatus,
     zone: Tz,
 ) -> (Status, Option<String>) {
-    let deadline = due.due_at.checked_add_signed(chrono::Duration::seconds(
-        due.grace_seconds.min(i64::MAX as u64) as i64,
-    ));
+    let deadline = span(due.grace_seconds).and_then(|g| due.due_at.checked_add_signed(g));
     if deadline.is_some_and(|d| now > d) {
         let reason = format!(
             "the run due at {} was missed (grace {})",
@@ -291,12 +294,20 @@ fn never_run(e: &Expectation, policy: &Policy, rules: &Rules) -> Judgement {
         // @reboot, or judged by interval: due one factor x interval after
         // the line appeared.
         _ => {
-            let wait = (policy.factor * e.interval as f64) as i64;
-            (since.checked_add_signed(chrono::Duration::seconds(wait)), 0)
+            let wait = span((policy.factor * e.interval as f64) as u64);
+            (wait.and_then(|w| since.checked_add_signed(w)), 0)
         }
     };
-    let deadline =
-        first.and_then(|f| f.checked_add_signed(chrono::Duration::seconds(grace as i64)));
+    let deadline = first.and_then(|f| f.checked_add_signed(span(grace)?));
+    let missed = deadline.is_some_and(|d| policy.now > d);
+    // A job that never ran shows its latest missed run, not its first.
+    let first = match (&e.schedule, missed, rules.by_interval) {
+        (Some(s), true, false) => span(grace)
+            .and_then(|g| policy.now.checked_sub_signed(g))
+            .and_then(|t| s.latest_at_or_before(t))
+            .max(first),
+        _ => first,
+    };
     j.expected = e.schedule.as_ref().map(|s| Expected {
         schedule: s.text().to_owned(),
         zone: s.zone(),
@@ -305,7 +316,7 @@ fn never_run(e: &Expectation, policy: &Policy, rules: &Rules) -> Judgement {
         grace_seconds: (!rules.by_interval).then_some(grace),
         judged_at: policy.now,
     });
-    if deadline.is_some_and(|d| policy.now > d) {
+    if missed {
         j.reason = Some(format!(
             "{source} runs it, but no heartbeat has ever been written"
         ));

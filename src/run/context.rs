@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use crate::history::{consecutive_failures_with, recent};
-use crate::judge::{apply, Context, Judgement, Status};
+use crate::history::{consecutive_failures_with, recent, Run};
+use crate::judge::{apply, Context, Judgement, Status, FUTURE_TOLERANCE_SECONDS};
 use crate::pause::Pause;
 use crate::record::RunStatus;
 use crate::store::{read_history, scan_pauses, PauseEntry};
@@ -20,7 +20,7 @@ pub fn hold(jobs: &mut Vec<Judgement>, dirs: &[PathBuf], alert_after: u32, now: 
     let judged = std::mem::take(jobs);
     jobs.extend(judged.into_iter().map(|judgement| {
         let consecutive_failures = (judgement.status == Status::Failed && alert_after > 1)
-            .then(|| failures(&judgement))
+            .then(|| failures(&judgement, now))
             .flatten();
         let context = Context {
             pause: pause_for(&judgement, dirs, &pauses, now),
@@ -40,20 +40,29 @@ pub fn hold(jobs: &mut Vec<Judgement>, dirs: &[PathBuf], alert_after: u32, now: 
     }
 }
 
-/// The directory of a judged heartbeat and the job's name in it (a job in
-/// a user's area is judged as `<user>/<job>`, its files are `<job>.*`).
-fn home(judgement: &Judgement) -> Option<(&Path, &str)> {
-    let path = judgement.path.as_deref()?;
+/// The directory of a heartbeat file and the job's name in it (a job in a
+/// user's area is judged as `<user>/<job>`, its files are `<job>.*`).
+fn home(path: &Path) -> Option<(&Path, &str)> {
     let name = path.file_name()?.to_str()?.strip_suffix(".last")?;
     Some((path.parent()?, name))
 }
 
+/// The runs in the history beside the heartbeat at `path`, as known at
+/// `now`: a run recorded after it (a history judged with `--now` in the
+/// past) is left out. `None` when the history cannot be read.
+pub fn history_beside(path: &Path, now: DateTime<Utc>) -> Option<Vec<Run>> {
+    let (dir, job) = home(path)?;
+    let mut runs = read_history(dir, job).ok()?;
+    let horizon = now + chrono::Duration::seconds(FUTURE_TOLERANCE_SECONDS);
+    runs.retain(|r| r.timestamp <= horizon);
+    Some(runs)
+}
+
 /// How many runs of a failed job failed in a row, from its history beside
 /// the heartbeat.
-fn failures(judgement: &Judgement) -> Option<u32> {
-    let (dir, job) = home(judgement)?;
+fn failures(judgement: &Judgement, now: DateTime<Utc>) -> Option<u32> {
+    let runs = history_beside(judgement.path.as_deref()?, now)?;
     let timestamp = judgement.timestamp?;
-    let runs = read_history(dir, job).ok()?;
     Some(consecutive_failures_with(timestamp, RunStatus::Fail, &runs))
 }
 
@@ -67,7 +76,7 @@ fn pause_for<'a>(
     pauses: &'a [PauseEntry],
     now: DateTime<Utc>,
 ) -> Option<&'a Pause> {
-    let (places, name): (Vec<&Path>, &str) = match home(judgement) {
+    let (places, name): (Vec<&Path>, &str) = match judgement.path.as_deref().and_then(home) {
         Some((dir, name)) => (vec![dir], name),
         None => (dirs.iter().map(PathBuf::as_path).collect(), &judgement.job),
     };
@@ -88,10 +97,11 @@ fn pause_for<'a>(
 /// cannot be read shows as none.
 pub fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
     for judgement in jobs.iter_mut() {
-        let Some((dir, job)) = home(judgement) else {
-            continue;
-        };
-        let Ok(runs) = read_history(dir, job) else {
+        let Some(runs) = judgement
+            .path
+            .as_deref()
+            .and_then(|p| history_beside(p, now))
+        else {
             continue;
         };
         if runs.is_empty() {
