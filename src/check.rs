@@ -136,7 +136,7 @@ fn judge_locked(args: &Args, fail: &mut dyn FnMut(&Error)) -> Result<(Check, Jud
     let dirs = run::locate(&args.judge)?;
     let _lock = store::lock(
         args.lock_file.as_deref(),
-        &args.tracker.host(),
+        &args.judge.host(),
         args.lock_timeout,
     )?;
     let judged = run::judge(&args.judge, dirs)?;
@@ -171,7 +171,7 @@ fn judge_locked(args: &Args, fail: &mut dyn FnMut(&Error)) -> Result<(Check, Jud
     }
     // The run lock stays held through the sync, so two runs never open two
     // issues.
-    if let Err(err) = sync_tracker(&args.tracker, &judged) {
+    if let Err(err) = sync_tracker(&args.tracker, &args.judge.host(), &judged) {
         fail(&err);
         code = code.merge(Check::Unknown);
     }
@@ -251,14 +251,13 @@ fn lint(args: &Args, stdout: &mut dyn Write) -> Result<Check, Error> {
 
 /// Brings the host's alert issue in line with the judgement, when a tracker
 /// is configured.
-fn sync_tracker(args: &TrackerArgs, judged: &Judged) -> Result<(), Error> {
+fn sync_tracker(args: &TrackerArgs, host: &str, judged: &Judged) -> Result<(), Error> {
     let Some(config) = args.config()? else {
         return Ok(());
     };
     let forge = tracker::connect(&config)?;
-    let host = args.host();
     let opts = tracker::Options {
-        host: &host,
+        host,
         label: &args.tracker_label,
         dry_run: args.dry_run,
         checked_at: judged.policy.now,

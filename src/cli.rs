@@ -66,8 +66,8 @@ pub struct JudgeArgs {
     pub factor: f64,
 
     /// A job that must have a heartbeat; without one it is `missing`. Repeat
-    /// for several (in HB_EXPECT, separate them with `,`); a user's job is
-    /// USER/JOB.
+    /// for several (in HB_EXPECT, separate them with `,`). JOB is this
+    /// host's (--host); HOST/JOB is another host's, or a user's job.
     #[arg(long, value_name = "JOB", env = "HB_EXPECT", value_delimiter = ',', value_parser = parse_job)]
     pub expect: Vec<String>,
 
@@ -87,9 +87,22 @@ pub struct JudgeArgs {
     #[arg(long, value_name = "RFC3339", env = "HB_NOW", value_parser = parse_now)]
     pub now: Option<DateTime<Utc>>,
 
+    /// The host this check is for: an expected JOB without HOST/ is this
+    /// host's, and the alert issue, the heading and the run lock are this
+    /// host's. [default: this machine's host name]
+    #[arg(long, value_name = "NAME", env = "HB_HOST", value_parser = parse_host)]
+    pub host: Option<String>,
+
     /// The crontabs that tell each job's schedule.
     #[command(flatten)]
     pub schedule: crate::expect::ScheduleArgs,
+}
+
+impl JudgeArgs {
+    /// The host this check is for: `--host`, else this machine's name.
+    pub fn host(&self) -> String {
+        self.host.clone().unwrap_or_else(crate::hostname)
+    }
 }
 
 /// The issue-tracker options of hb-check. The token is never a flag (the
@@ -138,11 +151,6 @@ pub struct TrackerArgs {
     #[arg(long, value_name = "DURATION", env = "HB_TRACKER_TIMEOUT", default_value = "10", value_parser = parse_request_timeout)]
     pub tracker_timeout: std::time::Duration,
 
-    /// The host name the alert issue is for. [default: this machine's host
-    /// name]
-    #[arg(long, value_name = "NAME", env = "HB_HOST", value_parser = parse_host)]
-    pub host: Option<String>,
-
     /// Read the tracker and write to standard error what would be sent,
     /// but send no write request.
     #[arg(long, env = "HB_DRY_RUN", value_parser = BoolishValueParser::new())]
@@ -180,14 +188,6 @@ impl TrackerArgs {
         let token = tracker::Token::load(self.tracker_token_file.as_deref())?;
         tracker::Config::new(kind, url, repo, token, self.tracker_timeout).map(Some)
     }
-
-    /// The host the alert issue is for.
-    pub fn host(&self) -> String {
-        self.host
-            .clone()
-            .filter(|h| !h.trim().is_empty())
-            .unwrap_or_else(crate::hostname)
-    }
 }
 
 /// Parses a stale factor: a number greater than 1.
@@ -198,9 +198,13 @@ pub fn parse_factor(text: &str) -> Result<f64, String> {
     }
 }
 
-/// Parses a job name by the naming rule; a job from a user's area is
-/// `USER/JOB`, each part by the same rule.
+/// Parses an expected job by the naming rule, trimmed; another host's job
+/// (`HOST/JOB`) or a job from a user's area (`USER/JOB`) has each part by
+/// the same rule.
 pub fn parse_job(text: &str) -> Result<String, String> {
+    // `HB_EXPECT="backup, billing"`: space around a separator is not part
+    // of a name.
+    let text = text.trim();
     let (user, job) = match text.split_once('/') {
         Some((user, job)) => (Some(user), job),
         None => (None, text),
@@ -257,6 +261,7 @@ mod tests {
     fn expected_jobs_may_name_a_users_area() {
         assert_eq!(parse_job("backup"), Ok("backup".to_owned()));
         assert_eq!(parse_job("alice/backup"), Ok("alice/backup".to_owned()));
+        assert_eq!(parse_job(" billing "), Ok("billing".to_owned()));
         for bad in ["alice/", "/backup", "a/b/c", "../backup", ".x/backup"] {
             assert!(parse_job(bad).is_err(), "{bad}");
         }

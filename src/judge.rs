@@ -131,6 +131,9 @@ pub struct Judgement {
     pub recent: Option<Recent>,
     /// What the job's schedule expects, when one is known.
     pub expected: Option<schedule::Expected>,
+    /// Other heartbeat files of the same host and job, in other directories,
+    /// which lost to this one (see [`dedup`]).
+    pub duplicates: Vec<PathBuf>,
 }
 
 impl Judgement {
@@ -151,6 +154,7 @@ impl Judgement {
             consecutive_failures: None,
             recent: None,
             expected: None,
+            duplicates: Vec::new(),
         }
     }
 
@@ -172,6 +176,7 @@ impl Judgement {
             consecutive_failures: None,
             recent: None,
             expected: None,
+            duplicates: Vec::new(),
         }
     }
 }
@@ -234,6 +239,7 @@ pub fn judge(entry: &Entry, policy: &Policy) -> Judgement {
         consecutive_failures: None,
         recent: None,
         expected: None,
+        duplicates: Vec::new(),
     }
 }
 
@@ -269,6 +275,60 @@ pub fn judge_all(entries: &[Entry], expect: &[String], policy: &Policy) -> Vec<J
     }
     sort(&mut all);
     all
+}
+
+/// The host a judgement belongs to: its own (the record's, or the
+/// subdirectory it was found in), else the checking host `local` (an empty
+/// `touch` file, a missing job).
+pub fn host_of<'a>(j: &'a Judgement, local: &'a str) -> &'a str {
+    j.host.as_deref().unwrap_or(local)
+}
+
+/// Keeps one judgement per (host, job) when the same job of the same host
+/// has heartbeats in several directories (readers scan two by default):
+/// the newest heartbeat wins, one that could be read wins over one that
+/// could not, and a tie goes to the one found first (the first directory).
+/// The files that lost are listed in the winner's `duplicates`. The order
+/// of the rest is kept.
+pub fn dedup(all: Vec<Judgement>, local: &str) -> Vec<Judgement> {
+    let mut kept: Vec<Judgement> = Vec::with_capacity(all.len());
+    for j in all {
+        let same = kept
+            .iter()
+            .position(|k| k.job == j.job && host_of(k, local) == host_of(&j, local));
+        let Some(at) = same else {
+            kept.push(j);
+            continue;
+        };
+        let winner = &mut kept[at];
+        let loser = if j.timestamp > winner.timestamp {
+            std::mem::replace(winner, j)
+        } else {
+            j
+        };
+        winner.duplicates.extend(loser.path);
+        winner.duplicates.extend(loser.duplicates);
+    }
+    kept
+}
+
+/// Whether `job` (from `--expect`) names `j`: `JOB` is a job of the host
+/// `local`; `X/JOB` is host X's job, or the job `X/JOB` of user X's area.
+pub fn is_expected(j: &Judgement, job: &str, local: &str) -> bool {
+    match job.split_once('/') {
+        None => j.job == job && host_of(j, local) == local,
+        Some((host, name)) => j.job == job || (j.job == name && host_of(j, local) == host),
+    }
+}
+
+/// Adds a `missing` row for every job of `expect` that no judgement
+/// answers (see [`is_expected`]).
+pub fn add_missing(all: &mut Vec<Judgement>, expect: &[String], local: &str) {
+    for job in expect {
+        if !all.iter().any(|j| is_expected(j, job, local)) {
+            all.push(Judgement::missing(job));
+        }
+    }
 }
 
 /// Sorts worst first, then by ratio descending, then by job and host.
@@ -415,6 +475,76 @@ mod tests {
         let j = judge(&empty, &with);
         assert_eq!(j.status, Status::Stale);
         assert_eq!(j.interval_seconds, Some(5));
+    }
+
+    fn on(host: &str, mut j: Judgement, path: &str) -> Judgement {
+        j.host = Some(host.to_owned());
+        j.path = Some(PathBuf::from(path));
+        j
+    }
+
+    #[test]
+    fn the_same_job_of_the_same_host_is_one_row_the_newest_winning() {
+        let old = judge(&entry("backup", 0, 300, RunStatus::Ok), &policy(1000));
+        let new = judge(&entry("backup", 900, 300, RunStatus::Ok), &policy(1000));
+        let all = vec![
+            on("web1", old.clone(), "/a/backup.last"),
+            on("web1", new, "/b/backup.last"),
+            on("web2", old, "/a/web2/backup.last"),
+        ];
+        let kept = dedup(all, "web1");
+        assert_eq!(kept.len(), 2, "{kept:#?}");
+        let web1 = kept
+            .iter()
+            .find(|j| j.host.as_deref() == Some("web1"))
+            .unwrap();
+        assert_eq!(web1.path, Some(PathBuf::from("/b/backup.last")));
+        assert_eq!(web1.status, Status::Ok);
+        assert_eq!(web1.duplicates, [PathBuf::from("/a/backup.last")]);
+        // An unreadable copy never hides a readable one.
+        let bad = Entry {
+            content: Err("garbage".to_owned()),
+            ..entry("backup", 0, 300, RunStatus::Ok)
+        };
+        let invalid = on("web1", judge(&bad, &policy(0)), "/a/backup.last");
+        let good = on(
+            "web1",
+            judge(&entry("backup", 0, 300, RunStatus::Ok), &policy(0)),
+            "/b/backup.last",
+        );
+        let kept = dedup(vec![invalid, good], "web1");
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].status, Status::Ok);
+    }
+
+    #[test]
+    fn an_expected_job_is_the_checking_hosts_unless_named_host_slash_job() {
+        let j = |host: &str| {
+            on(
+                host,
+                judge(&entry("backup", 0, 300, RunStatus::Ok), &policy(0)),
+                "/x",
+            )
+        };
+        let mut all = vec![j("web2")];
+        add_missing(
+            &mut all,
+            &["backup".to_owned(), "web2/backup".to_owned()],
+            "web1",
+        );
+        let missing: Vec<&str> = all
+            .iter()
+            .filter(|j| j.status == Status::Missing)
+            .map(|j| j.job.as_str())
+            .collect();
+        assert_eq!(missing, ["backup"], "web2's backup is not web1's");
+        let mut all = vec![j("web1")];
+        add_missing(&mut all, &["backup".to_owned()], "web1");
+        assert_eq!(all.len(), 1);
+        // A user's area job is named USER/JOB.
+        let mut mine = judge(&entry("backup", 0, 300, RunStatus::Ok), &policy(0));
+        mine.job = "alice/backup".to_owned();
+        assert!(is_expected(&mine, "alice/backup", "web1"));
     }
 
     #[test]

@@ -158,6 +158,7 @@ mod tests {
             consecutive_failures: None,
             recent: None,
             expected: None,
+            duplicates: Vec::new(),
         }
     }
 

@@ -10,7 +10,7 @@ use chrono::Utc;
 use crate::cli::JudgeArgs;
 use crate::error::Error;
 use crate::expect;
-use crate::judge::{schedule, sort, Judgement, Policy};
+use crate::judge::{self, schedule, Judgement, Policy};
 use crate::record::{Content, Entry};
 use crate::schedule::Expectation;
 use crate::schedule::Lint;
@@ -35,8 +35,29 @@ pub struct Judged {
 
 /// The directories to read: the ones given, else the default ones that
 /// exist.
+///
+/// With jobs expected (`--expect`), a directory that does not exist yet is
+/// a fresh install before any job ran, not a broken check: it is left out,
+/// and with none left the expected jobs are judged `missing`, which is
+/// exactly what must alert. A directory that exists but cannot be read is
+/// still an error.
 pub fn locate(args: &JudgeArgs) -> Result<Vec<PathBuf>, Error> {
-    read_locations(&args.dirs)
+    if args.expect.is_empty() {
+        return read_locations(&args.dirs);
+    }
+    let absent =
+        |d: &PathBuf| matches!(std::fs::metadata(d), Err(e) if e.kind() == io::ErrorKind::NotFound);
+    if args.dirs.is_empty() {
+        return match read_locations(&[]) {
+            Err(Error::NoLocation { .. }) => Ok(Vec::new()),
+            other => other,
+        };
+    }
+    let present: Vec<PathBuf> = args.dirs.iter().filter(|d| !absent(d)).cloned().collect();
+    if present.is_empty() {
+        return Ok(Vec::new());
+    }
+    read_locations(&present)
 }
 
 /// Scans `dirs` and judges every heartbeat by the options in `args`.
@@ -49,16 +70,22 @@ pub fn judge(args: &JudgeArgs, dirs: Vec<PathBuf>) -> Result<Judged, Error> {
     let expected = expect::load(&args.schedule, args.factor, policy.now)?;
     let entries = scan(&dirs)?;
     let history = recent_runs(&entries, &expected.jobs, policy.now);
-    let mut jobs = schedule::judge_all(
+    let jobs = schedule::judge_all(
         &entries,
-        &args.expect,
+        &[],
         &expected.jobs,
         &history,
         &policy,
         &expected.rules,
     );
+    // One row per (host, job); then the expected jobs, each the checking
+    // host's unless named HOST/JOB; then the pauses and the failure
+    // threshold, which apply to all of them.
+    let host = args.host();
+    let mut jobs = judge::dedup(jobs, &host);
+    judge::add_missing(&mut jobs, &args.expect, &host);
     context::hold(&mut jobs, &dirs, args.alert_after, policy.now);
-    sort(&mut jobs);
+    judge::sort(&mut jobs);
     Ok(Judged {
         dirs,
         policy,

@@ -56,11 +56,6 @@ pub struct Args {
     /// nothing else; --panel and --format do not apply.
     #[arg(long)]
     pub subject: bool,
-
-    /// The host named in the heading and the subject. [default: this
-    /// machine's host name]
-    #[arg(long, value_name = "NAME", env = "HB_HOST", value_parser = cli::parse_host)]
-    pub host: Option<String>,
 }
 
 /// night-watch's output formats.
@@ -94,7 +89,7 @@ pub fn run(args: &Args) -> Code {
 /// for (`night-watch web1: CANNOT CHECK: ...` as the subject and the body),
 /// so a morning mail never goes out blank, and the exit code is 3.
 pub fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Code {
-    let host = args.host.clone().unwrap_or_else(crate::hostname);
+    let host = args.judge.host();
     let (code, out) = match run::locate(&args.judge).and_then(|dirs| run::judge(&args.judge, dirs))
     {
         Ok(mut judged) => {

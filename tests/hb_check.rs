@@ -706,3 +706,93 @@ fn root_without_systemd_keeps_its_lock_in_run() {
         "nothing is written among the heartbeats"
     );
 }
+
+#[test]
+fn expected_jobs_are_missing_before_any_directory_exists() {
+    let s = Scratch::new();
+    if std::path::Path::new("/var/lib/cron-heartbeat").exists() {
+        skip::skip("/var/lib/cron-heartbeat exists here; only the --dir case is tried");
+    } else {
+        // No default location at all: a fresh install.
+        let out = s
+            .cmd(HB_CHECK)
+            .args(["--expect", "backup", "--now", T0])
+            .run();
+        out.code(2).stdout_has("backup missing: expected");
+    }
+    let gone = s.root().join("not-yet");
+    let out = s
+        .cmd(HB_CHECK)
+        .env("HB_DIR", &gone)
+        .env("HB_EXPECT", "backup, billing")
+        .args(["--now", T0, "--format", "json"])
+        .run();
+    out.code(2);
+    let doc = out.json();
+    assert_eq!(job(&doc, "backup")["status"], "missing", "{doc:#}");
+    assert_eq!(job(&doc, "billing")["status"], "missing", "{doc:#}");
+    assert!(!gone.exists(), "a reader creates nothing");
+    // Without --expect a missing directory is still "could not check".
+    s.cmd(HB_CHECK).env("HB_DIR", &gone).run().code(3);
+}
+
+#[test]
+fn an_expected_job_belongs_to_the_checking_host_unless_named_host_slash_job() {
+    let s = Scratch::new();
+    s.write(
+        "web2/backup.last",
+        record("backup", T0, 300, "ok").replace("web1", "web2"),
+    );
+    let out = check(&s, &["--now", T0, "--host", "web1", "--expect", "backup"]);
+    out.code(2).stdout_has("backup missing");
+    check(
+        &s,
+        &["--now", T0, "--host", "web1", "--expect", "web2/backup"],
+    )
+    .code(0);
+    check(&s, &["--now", T0, "--host", "web2", "--expect", "backup"]).code(0);
+}
+
+#[test]
+fn the_same_job_in_two_directories_is_one_row_and_one_series() {
+    let s = Scratch::new();
+    let (a, b) = (s.root().join("a"), s.root().join("b"));
+    fs::create_dir(&a).unwrap();
+    fs::create_dir(&b).unwrap();
+    // The older copy is stale, the newer one fresh: the newer wins.
+    fs::write(a.join("backup.last"), record("backup", T0, 300, "ok")).unwrap();
+    fs::write(
+        b.join("backup.last"),
+        record("backup", &t0_plus(3000), 300, "ok"),
+    )
+    .unwrap();
+    let metrics = s.root().join("m.prom");
+    for dirs in [[&a, &b], [&b, &a]] {
+        let out = s
+            .cmd(HB_CHECK)
+            .args([
+                "--dir",
+                dirs[0].to_str().unwrap(),
+                "--dir",
+                dirs[1].to_str().unwrap(),
+            ])
+            .args(["--now", &t0_plus(3060), "--format", "json"])
+            .args(["--metrics-file", metrics.to_str().unwrap()])
+            .run();
+        out.code(0);
+        let doc = out.json();
+        let jobs = doc["jobs"].as_array().unwrap();
+        assert_eq!(jobs.len(), 1, "{doc:#}");
+        assert_eq!(jobs[0]["path"], b.join("backup.last").to_str().unwrap());
+        assert_eq!(
+            jobs[0]["duplicates"],
+            serde_json::json!([a.join("backup.last").to_str().unwrap()])
+        );
+        let prom = fs::read_to_string(&metrics).unwrap();
+        let series = prom
+            .lines()
+            .filter(|l| l.starts_with("cron_heartbeat_age_seconds{"))
+            .count();
+        assert_eq!(series, 1, "{prom}");
+    }
+}

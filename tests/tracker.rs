@@ -7,34 +7,21 @@ mod harness;
 use std::time::{Duration, Instant};
 
 use harness::forge::gitea;
-use harness::forge::{Fault, Forge, Mode, Paging};
+use harness::forge::{Fault, Forge, Mode, Paging, PREFIX};
 use harness::swagger::Spec;
 use harness::{Outcome, Scratch, NOW, TOKEN};
 use serde_json::json;
 
-const PREFIX: &str = "[heartbeat-checker] web1:";
-
-/// Runs hb-check against `forge` with extra environment and arguments.
 fn check_with(dir: &Scratch, forge: &Forge, extra: &[(&str, &str)], args: &[&str]) -> Outcome {
-    let r = forge
-        .hb_check(dir)
-        .envs(extra.iter().copied())
-        .args(args)
-        .run();
-    r.no_token();
-    r
+    forge.check_with(dir, extra, args)
 }
 
 fn check(dir: &Scratch, forge: &Forge) -> Outcome {
-    check_with(dir, forge, &[], &[])
+    forge.check_with(dir, &[], &[])
 }
 
 fn open_issues(forge: &Forge) -> Vec<harness::forge::Issue> {
-    forge
-        .issues_titled(PREFIX)
-        .into_iter()
-        .filter(|i| i.open)
-        .collect()
+    forge.open_issues()
 }
 
 #[test]

@@ -8,7 +8,7 @@ mod harness;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use harness::forge::{gitea, Fault, Forge, Paging, BOT};
+use harness::forge::{gitea, Fault, Forge, Paging, BOT, PREFIX};
 use harness::{skip, Outcome, Scratch, HB_CHECK, NOW};
 
 /// GNU time, which reports a run's peak memory.
@@ -17,28 +17,16 @@ const TIME: &str = "/usr/bin/time";
 /// The most memory a run against a hostile server may take.
 const MAX_RSS_KIB: u64 = 64 * 1024;
 
-const PREFIX: &str = "[heartbeat-checker] web1:";
-
 fn check_with(dir: &Scratch, forge: &Forge, extra: &[(&str, &str)], args: &[&str]) -> Outcome {
-    let r = forge
-        .hb_check(dir)
-        .envs(extra.iter().copied())
-        .args(args)
-        .run();
-    r.no_token();
-    r
+    forge.check_with(dir, extra, args)
 }
 
 fn check(dir: &Scratch, forge: &Forge) -> Outcome {
-    check_with(dir, forge, &[], &[])
+    forge.check_with(dir, &[], &[])
 }
 
 fn open_issues(forge: &Forge) -> Vec<harness::forge::Issue> {
-    forge
-        .issues_titled(PREFIX)
-        .into_iter()
-        .filter(|i| i.open)
-        .collect()
+    forge.open_issues()
 }
 
 /// Runs hb-check against `forge` under GNU time (`/usr/bin/time -v`) and

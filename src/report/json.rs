@@ -50,6 +50,8 @@ struct Job<'a> {
     grace_seconds: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     expectation: Option<&'a str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    duplicates: Vec<std::borrow::Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     recent: Option<Recent<'a>>,
 }
@@ -114,6 +116,7 @@ pub fn write_json_with_errors(
                     success_rate: r.success_rate.map(|s| (s * 1000.0).round() / 1000.0),
                     median_duration_seconds: r.median_duration,
                 }),
+                duplicates: j.duplicates.iter().map(|p| p.to_string_lossy()).collect(),
             })
             .collect(),
         summary: summary(report.jobs)

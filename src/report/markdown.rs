@@ -103,6 +103,7 @@ mod tests {
             consecutive_failures: None,
             recent: None,
             expected: None,
+            duplicates: Vec::new(),
         }];
         let page = Page {
             host: "h",

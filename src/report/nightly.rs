@@ -254,6 +254,7 @@ mod tests {
             consecutive_failures: None,
             recent: None,
             expected: None,
+            duplicates: Vec::new(),
         }
     }
 

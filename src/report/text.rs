@@ -152,6 +152,7 @@ mod tests {
             consecutive_failures: None,
             recent: None,
             expected: None,
+            duplicates: Vec::new(),
         };
         vec![
             bad("evil\x1b[2J|<script>", Status::Stale),

@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::swagger::Spec;
-use super::{Cmd, Scratch, NOW, TOKEN};
+use super::{Cmd, Outcome, Scratch, NOW, TOKEN};
 
 pub const OWNER: &str = "ops";
 pub const REPO: &str = "alerts";
@@ -102,6 +102,9 @@ pub struct Issue {
     /// The login that opened the issue.
     pub author: String,
 }
+
+/// The title prefix of host `web1`'s issues.
+pub const PREFIX: &str = "[heartbeat-checker] web1:";
 
 /// The login the test token belongs to.
 pub const BOT: &str = "hb-bot";
@@ -194,6 +197,27 @@ impl Forge {
             ("HB_HOST", "web1".to_owned()),
             ("HB_TRACKER_KIND", kind.to_owned()),
         ]
+    }
+
+    /// Runs [`Forge::hb_check`] with extra environment and arguments, and
+    /// asserts that the token shows nowhere in what it printed.
+    #[track_caller]
+    pub fn check_with(&self, dir: &Scratch, extra: &[(&str, &str)], args: &[&str]) -> Outcome {
+        let r = self
+            .hb_check(dir)
+            .envs(extra.iter().copied())
+            .args(args)
+            .run();
+        r.no_token();
+        r
+    }
+
+    /// Host `web1`'s open issues (never pull requests).
+    pub fn open_issues(&self) -> Vec<Issue> {
+        self.issues_titled(PREFIX)
+            .into_iter()
+            .filter(|i| i.open)
+            .collect()
     }
 
     /// hb-check over `scratch`'s heartbeat directory, judging at
