@@ -33,7 +33,7 @@ pub const PROGRAM: &str = "hb-check";
 #[command(
     name = PROGRAM,
     version,
-    after_help = "Statuses:\n  ok       last run ok, age <= interval; for a job whose schedule is known\n           (--crontab, --discover, hb-write --schedule): not past due + grace\n  late     last run ok, interval < age <= factor x interval (interval only)\n  stale    age > factor x interval, or a scheduled run was missed: past\n           due + grace (overrides failed)\n  failed   the last run reported failure\n  invalid  the heartbeat cannot be read or used, or is dated in the future\n  missing  a job named with --expect, or run by hb-write in a crontab read\n           (once its first run + grace has passed), has no heartbeat\n\nExit codes:\n  0  every job is ok (--lint: no warning)\n  1  something is late and nothing worse, or no heartbeat was found\n     (--lint: warnings)\n  2  something is stale, failed, invalid or missing\n  3  could not check: no heartbeat directory, unreadable directory,\n     lock timeout, tracker failure, bad usage\n\nTracker: with --tracker-url, hb-check keeps one issue per host, titled\n`[heartbeat-checker] HOST: N job(s) need attention`, for the jobs that are\nstale, failed, invalid or missing: it opens it, edits it and comments when\nthe set changes, and closes it when every job recovers. The token comes from\nHB_TRACKER_TOKEN or --tracker-token-file, never from a flag."
+    after_help = "Statuses:\n  ok       last run ok, age <= interval; for a job whose schedule is known\n           (--crontab, --discover, hb-write --schedule): not past due + grace\n  late     last run ok, interval < age <= factor x interval (interval only)\n  running  a wrapped run within its maximum runtime (healthy)\n  stale    age > factor x interval, or a scheduled run was missed: past\n           due + grace (overrides failed), or a\n           wrapped run past its maximum runtime (hung)\n  failed   the last run reported failure\n  invalid  the heartbeat cannot be read or used, or is dated in the future\n  missing  a job named with --expect, or run by hb-write in a crontab read\n           (once its first run + grace has passed), has no heartbeat\n\nExit codes:\n  0  every job is ok (--lint: no warning)\n  1  something is late and nothing worse, or no heartbeat was found\n     (--lint: warnings)\n  2  something is stale, failed, invalid or missing\n  3  could not check: no heartbeat directory, unreadable directory,\n     lock timeout, tracker failure, bad usage\n\nTracker: with --tracker-url, hb-check keeps one issue per host, titled\n`[heartbeat-checker] HOST: N job(s) need attention`, for the jobs that are\nstale, failed, invalid or missing: it opens it, edits it and comments when\nthe set changes, and closes it when every job recovers. The token comes from\nHB_TRACKER_TOKEN or --tracker-token-file, never from a flag."
 )]
 pub struct Args {
     /// Which heartbeats to read and how to judge them.
@@ -76,6 +76,22 @@ pub struct Args {
     /// The issue tracker that keeps the host's alert issue.
     #[command(flatten, next_help_heading = "Tracker")]
     pub tracker: TrackerArgs,
+
+    /// After each run, ping this dead man's switch (Healthchecks or Uptime
+    /// Kuma): success when hb-check could check (exit 0, 1 or 2), failure
+    /// when it could not (exit 3). It alerts when cron or hb-check stops.
+    #[arg(long = "ping", value_name = "URL", env = "HB_CHECK_PING_URL", value_parser = crate::ping::parse_url, hide_env_values = true)]
+    pub ping: Option<reqwest::Url>,
+
+    /// The protocol of the --ping URL.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "STYLE",
+        env = "HB_CHECK_PING_STYLE",
+        default_value = "healthchecks"
+    )]
+    pub ping_style: crate::ping::Style,
 }
 
 /// hb-check's output formats.
@@ -109,6 +125,7 @@ pub fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
             Check::Unknown
         });
     }
+    let started = std::time::Instant::now();
     let mut errors = Vec::new();
     let mut fail = |err: &Error| {
         cli::report_error(PROGRAM, err);
@@ -122,11 +139,39 @@ pub fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
         }
     };
     let out = render(args, judged.as_ref(), &errors);
+    let mut printed = true;
     if let Err(err) = run::print(stdout, &out) {
         eprintln!("{PROGRAM}: cannot write the report to standard output: {err}");
         code = code.merge(Check::Unknown);
+        printed = false;
+    }
+    if let Some(url) = &args.ping {
+        let checked = judged.is_some() && errors.is_empty() && printed;
+        ping_watcher(url, args.ping_style, checked, code, started.elapsed());
     }
     code
+}
+
+/// Tells the dead man's switch that this run happened, and whether it
+/// could check (judged every job, and every channel worked). Best effort:
+/// a failed ping is one warning line.
+fn ping_watcher(
+    url: &reqwest::Url,
+    style: crate::ping::Style,
+    checked: bool,
+    code: Check,
+    took: Duration,
+) {
+    use crate::ping::{Ping, Pinger, BUDGET};
+    let ping = Ping::Beat {
+        ok: checked,
+        body: Some(format!("hb-check exit code {}", code as u8)),
+        duration: Some(took),
+    };
+    match Pinger::new(url.clone(), style) {
+        Ok(pinger) => pinger.send_or_warn(PROGRAM, &ping, BUDGET),
+        Err(why) => eprintln!("{PROGRAM}: warning: no ping: {why}"),
+    }
 }
 
 /// Takes the lock, judges, and keeps the metrics file and the tracker in

@@ -24,7 +24,7 @@ impl Check {
     /// The code for one job's status.
     pub fn of(status: Status) -> Check {
         match status {
-            Status::Ok | Status::Paused => Check::Ok,
+            Status::Ok | Status::Running | Status::Paused => Check::Ok,
             Status::Late | Status::Failing => Check::Warning,
             Status::Stale | Status::Failed | Status::Invalid | Status::Missing => Check::Critical,
         }
@@ -106,6 +106,7 @@ mod tests {
     fn the_worst_status_decides() {
         use Status::*;
         assert_eq!(Check::of_all([Ok, Ok]), Check::Ok);
+        assert_eq!(Check::of_all([Running, Ok]), Check::Ok);
         assert_eq!(Check::of_all([Ok, Late]), Check::Warning);
         assert_eq!(Check::of_all([Ok, Failing]), Check::Warning);
         assert_eq!(Check::of_all([Paused, Ok]), Check::Ok, "a pause is quiet");

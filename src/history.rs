@@ -184,7 +184,9 @@ pub fn recent(runs: &[Run], interval: Option<u64>, now: DateTime<Utc>) -> Recent
     let mut marks = Vec::with_capacity(STRIP_LEN);
     let mut durations = Vec::new();
     let mut later = now;
-    for run in runs.iter().rev() {
+    // A run still in progress is no finished run (its line should never
+    // have been written).
+    for run in runs.iter().rev().filter(|r| r.status != RunStatus::Running) {
         if let Some(interval) = interval {
             let gap = (later - run.timestamp).num_seconds();
             let missed = missed_in(gap, interval);
@@ -194,7 +196,7 @@ pub fn recent(runs: &[Run], interval: Option<u64>, now: DateTime<Utc>) -> Recent
             break;
         }
         marks.push(match run.status {
-            RunStatus::Ok => Mark::Ok,
+            RunStatus::Ok | RunStatus::Running => Mark::Ok,
             RunStatus::Fail => Mark::Fail,
         });
         durations.extend(run.duration_seconds);

@@ -37,6 +37,8 @@ pub enum Status {
     Failing,
     /// Past its interval, within factor x interval.
     Late,
+    /// Running under the wrapper, within its maximum runtime.
+    Running,
     /// Paused (`hb-write --pause`) until a time not yet reached: never
     /// alerts, whatever the heartbeat says.
     Paused,
@@ -46,13 +48,14 @@ pub enum Status {
 
 impl Status {
     /// Every status, worst first.
-    pub const ALL: [Status; 8] = [
+    pub const ALL: [Status; 9] = [
         Status::Invalid,
         Status::Stale,
         Status::Missing,
         Status::Failed,
         Status::Failing,
         Status::Late,
+        Status::Running,
         Status::Paused,
         Status::Ok,
     ];
@@ -66,6 +69,7 @@ impl Status {
             Status::Failed => "failed",
             Status::Failing => "failing",
             Status::Late => "late",
+            Status::Running => "running",
             Status::Paused => "paused",
             Status::Ok => "ok",
         }
@@ -76,8 +80,14 @@ impl Status {
     pub fn is_alert(self) -> bool {
         !matches!(
             self,
-            Status::Ok | Status::Late | Status::Failing | Status::Paused
+            Status::Ok | Status::Late | Status::Failing | Status::Running | Status::Paused
         )
+    }
+
+    /// Whether the job is fine: ok, or running within its maximum. (A
+    /// paused job is quiet, not fine: reports still list it.)
+    pub fn is_healthy(self) -> bool {
+        matches!(self, Status::Ok | Status::Running)
     }
 }
 
@@ -187,6 +197,11 @@ pub fn judge(entry: &Entry, policy: &Policy) -> Judgement {
         Ok(content) => content,
         Err(reason) => return Judgement::invalid(entry, reason.clone()),
     };
+    if let Content::Record(r) = content {
+        if r.status == RunStatus::Running {
+            return judge_running(entry, r, policy);
+        }
+    }
     let (timestamp, interval, run, host, exit_code, message) = match content {
         Content::Record(r) => (
             r.timestamp,
@@ -236,10 +251,69 @@ pub fn judge(entry: &Entry, policy: &Policy) -> Judgement {
         exit_code,
         message,
         pause: None,
+        // Where the writer counted them (the wrapper does), the record says
+        // how many runs in a row failed.
+        consecutive_failures: match content {
+            Content::Record(r) if r.status == RunStatus::Fail => r.consecutive_failures,
+            _ => None,
+        },
+        recent: None,
+        expected: None,
+        duplicates: Vec::new(),
+    }
+}
+
+/// Judges a `running` record by how long the run has lasted against its
+/// maximum runtime (recorded, else factor x interval).
+fn judge_running(entry: &Entry, r: &crate::record::Heartbeat, policy: &Policy) -> Judgement {
+    let since = r.started_at.unwrap_or(r.timestamp);
+    let elapsed = (policy.now - since).num_seconds();
+    if elapsed < -FUTURE_TOLERANCE_SECONDS {
+        return Judgement::invalid(
+            entry,
+            format!(
+                "the run started {} in the future; check the clock of the host that wrote it",
+                format_duration(elapsed.unsigned_abs())
+            ),
+        );
+    }
+    let elapsed = elapsed.max(0) as u64;
+    let max = r
+        .max_runtime_seconds
+        .unwrap_or((policy.factor * r.interval_seconds as f64) as u64);
+    let (status, reason) = classify_running(elapsed, max);
+    let age = (policy.now - r.timestamp).num_seconds().max(0) as u64;
+    Judgement {
+        job: entry.job.clone(),
+        host: entry.subdir.clone().or(Some(r.host.clone())),
+        status,
+        timestamp: Some(r.timestamp),
+        age_seconds: Some(age),
+        interval_seconds: Some(r.interval_seconds),
+        ratio: Some(age as f64 / r.interval_seconds as f64),
+        reason: Some(reason),
+        path: Some(entry.path.clone()),
+        exit_code: None,
+        message: r.message.clone(),
+        pause: None,
         consecutive_failures: None,
         recent: None,
         expected: None,
         duplicates: Vec::new(),
+    }
+}
+
+/// The status rule for a run in progress: `running` up to its maximum,
+/// `stale` (hung) past it.
+pub fn classify_running(elapsed: u64, max: u64) -> (Status, String) {
+    let running = format_duration(elapsed);
+    let max_text = format_duration(max);
+    if elapsed > max {
+        let reason = format!("running for {running}, longer than its maximum of {max_text}: hung?");
+        (Status::Stale, reason)
+    } else {
+        let reason = format!("running for {running}, within its maximum of {max_text}");
+        (Status::Running, reason)
     }
 }
 
@@ -390,6 +464,9 @@ mod tests {
                 exit_code: None,
                 duration_seconds: None,
                 message: None,
+                started_at: None,
+                consecutive_failures: None,
+                max_runtime_seconds: None,
                 schedule: None,
             })),
         }
@@ -573,5 +650,31 @@ mod tests {
         let counts = summary(&all);
         assert_eq!(counts[0], (Status::Invalid, 0));
         assert_eq!(counts[5], (Status::Late, 2));
+    }
+
+    #[test]
+    fn a_run_is_running_within_its_maximum_and_hung_past_it() {
+        let mut e = entry("b", 0, 3600, RunStatus::Running);
+        let Ok(Content::Record(r)) = &mut e.content else {
+            unreachable!()
+        };
+        r.started_at = Some(at(0));
+        r.max_runtime_seconds = Some(7200);
+        let within = judge(&e, &policy(7200));
+        assert_eq!(within.status, Status::Running);
+        assert!(!within.status.is_alert() && within.status.is_healthy());
+        let hung = judge(&e, &policy(3 * 3600 + 600));
+        assert_eq!(hung.status, Status::Stale);
+        assert_eq!(
+            hung.reason.as_deref(),
+            Some("running for 3h 10m, longer than its maximum of 2h: hung?")
+        );
+        // Without a recorded maximum: factor x interval.
+        let Ok(Content::Record(r)) = &mut e.content else {
+            unreachable!()
+        };
+        r.max_runtime_seconds = None;
+        assert_eq!(judge(&e, &policy(7200)).status, Status::Running);
+        assert_eq!(judge(&e, &policy(7201)).status, Status::Stale);
     }
 }

@@ -22,13 +22,16 @@ pub mod history;
 pub mod judge;
 pub mod metrics;
 pub mod pause;
+pub mod ping;
 pub mod record;
 pub mod report;
 pub mod run;
 pub mod schedule;
 pub mod store;
+pub mod supervise;
 pub mod tracker;
 pub mod watch;
+pub mod wrap;
 
 pub use error::Error;
 pub use judge::{Judgement, Policy, Status};

@@ -16,6 +16,9 @@ pub const FORMAT_VERSION: u32 = 1;
 /// character boundary.
 pub const MESSAGE_MAX_BYTES: usize = 1024;
 
+/// The most bytes of a wrapped job's output tail stored as `message`.
+pub const OUTPUT_MESSAGE_MAX_BYTES: usize = 8 * 1024;
+
 /// The longest job name, in bytes (all of them ASCII).
 pub const JOB_NAME_MAX: usize = 128;
 
@@ -33,6 +36,8 @@ pub enum RunStatus {
     Ok,
     /// The job finished and reported failure.
     Fail,
+    /// The job is running under the wrapper (`hb-write ... -- CMD`).
+    Running,
 }
 
 impl RunStatus {
@@ -41,6 +46,7 @@ impl RunStatus {
         match self {
             RunStatus::Ok => "ok",
             RunStatus::Fail => "fail",
+            RunStatus::Running => "running",
         }
     }
 }
@@ -78,9 +84,26 @@ pub struct Heartbeat {
     /// How long the run took, in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_seconds: Option<f64>,
-    /// A short note from the job, at most [`MESSAGE_MAX_BYTES`] bytes.
+    /// A short note from the job, at most [`MESSAGE_MAX_BYTES`] bytes; from
+    /// the wrapper, the tail of the job's output (at most
+    /// [`OUTPUT_MESSAGE_MAX_BYTES`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// When the wrapped run started, RFC 3339 in UTC.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "rfc3339_seconds_opt",
+        deserialize_with = "rfc3339_any_opt"
+    )]
+    pub started_at: Option<DateTime<Utc>>,
+    /// How many runs in a row failed, counting this one: 0 after a success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consecutive_failures: Option<u32>,
+    /// The longest a wrapped run may take before a `running` record counts
+    /// as hung, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_runtime_seconds: Option<u64>,
     /// When the job is scheduled to run (`hb-write --schedule`): a
     /// five-field cron expression or a macro such as `@daily`, for jobs
     /// whose crontab the checker does not read.
@@ -192,6 +215,17 @@ pub(crate) fn rfc3339_any<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Ut
     DateTime::parse_from_rfc3339(&text)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| serde::de::Error::custom(format!("timestamp `{text}` is not RFC 3339: {e}")))
+}
+
+fn rfc3339_seconds_opt<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => rfc3339_seconds(t, s),
+        None => s.serialize_none(),
+    }
+}
+
+fn rfc3339_any_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    rfc3339_any(d).map(Some)
 }
 
 /// Cuts `message` to at most [`MESSAGE_MAX_BYTES`] bytes without splitting a

@@ -1,5 +1,6 @@
 //! hb-write: record that a cron job finished.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{self, ExitCode};
 
@@ -9,10 +10,13 @@ use clap::{Parser, ValueEnum};
 use cron_heartbeat::exit_code::Write;
 use cron_heartbeat::history::Run;
 use cron_heartbeat::pause::Pause;
+use cron_heartbeat::ping::{self, Ping, Pinger};
 use cron_heartbeat::record::{
     parse_duration, parse_interval, truncate_message, validate_job, FORMAT_VERSION,
 };
-use cron_heartbeat::{cli, escape, hostname, store, Heartbeat, RunStatus};
+use cron_heartbeat::supervise::output::{parse_size, KEEP_OUTPUT_MAX};
+use cron_heartbeat::supervise::singleton::Mode;
+use cron_heartbeat::{cli, escape, hostname, store, wrap, Heartbeat, RunStatus};
 
 const PROGRAM: &str = "hb-write";
 
@@ -22,11 +26,16 @@ const PROGRAM: &str = "hb-write";
 /// mails nothing. Append it to a crontab line:
 ///
 ///     0 3 * * * /usr/local/bin/backup.sh && hb-write backup 1d
+///
+/// Or wrap the job, to record that it is running, how it ended, how long it
+/// took and the tail of what it printed (exits with the job's exit code):
+///
+///     0 3 * * * hb-write backup 1d -- /usr/local/bin/backup.sh --full
 #[derive(Debug, Parser)]
 #[command(
     name = PROGRAM,
     version,
-    after_help = "Exit codes:\n  0  heartbeat written (or job retired, paused or resumed)\n  1  heartbeat could not be written (or removed), or nothing to resume\n  2  bad usage: job name, interval or flags"
+    after_help = "Exit codes:\n  0  heartbeat written (or job retired, paused or resumed; or, wrapping, another\n     run held the lock)\n  1  heartbeat could not be written (or removed), or nothing to resume\n  2  bad usage: job name, interval or flags\nWrapping a command (-- CMD), the exit code is the command's: 128+N when signal N\nended it, 127 when it was not found, 126 when it could not be run."
 )]
 struct Args {
     /// Heartbeat directory, created if missing. [default: /var/lib/cron-heartbeat
@@ -54,13 +63,13 @@ struct Args {
 
     /// Retire JOB: remove its heartbeat so that it stops counting. Also drop
     /// it from any --expect list.
-    #[arg(long, conflicts_with_all = ["status", "exit_code", "message", "interval", "schedule", "all"])]
+    #[arg(long, conflicts_with_all = ["status", "exit_code", "message", "interval", "schedule", "command", "all"])]
     retire: bool,
 
     /// Pause JOB (or, with --all, every job of this host) for DURATION
     /// (`2h`, `3d`; up to 400 days): it shows as `paused` and never alerts
     /// until then. A heartbeat does not end a pause; --resume does.
-    #[arg(long, value_name = "DURATION", conflicts_with_all = ["status", "exit_code", "message", "interval", "retire", "resume"])]
+    #[arg(long, value_name = "DURATION", conflicts_with_all = ["status", "exit_code", "message", "interval", "retire", "resume", "command"])]
     pause: Option<String>,
 
     /// Why the job is paused, shown with it; at most 1 KiB is kept.
@@ -68,13 +77,63 @@ struct Args {
     reason: Option<String>,
 
     /// End the pause of JOB (or, with --all, the host's) now.
-    #[arg(long, conflicts_with_all = ["status", "exit_code", "message", "interval", "retire"])]
+    #[arg(long, conflicts_with_all = ["status", "exit_code", "message", "interval", "retire", "command"])]
     resume: bool,
 
     /// With --pause or --resume: the whole host, every job in the
     /// heartbeat directory, instead of one JOB.
     #[arg(long, conflicts_with = "job")]
     all: bool,
+
+    /// Keep the last BYTES of the command's combined output as the record's
+    /// message (`4096`, `4KiB`; at most 8 KiB).
+    #[arg(long, value_name = "BYTES", default_value = "4KiB", value_parser = parse_keep, requires = "command")]
+    keep_output: usize,
+
+    /// Also keep the command's whole output in `<DIR>/<JOB>.log` (the previous
+    /// run's in `<JOB>.log.1`), up to --log-max.
+    #[arg(long, requires = "command")]
+    log: bool,
+
+    /// The most bytes --log keeps of one run (`1MiB`, `65536`).
+    #[arg(long, value_name = "BYTES", default_value = "1MiB", value_parser = parse_size, requires = "log")]
+    log_max: u64,
+
+    /// The longest the command may run; a `running` record older than this
+    /// is judged hung. [default: hb-check's factor x INTERVAL]
+    #[arg(long, value_name = "DURATION", value_parser = parse_max_runtime, requires = "command")]
+    max_runtime: Option<u64>,
+
+    /// End a run that passes its maximum runtime: SIGTERM to its process
+    /// group, SIGKILL 10 s later; recorded as a failure that says so.
+    #[arg(long, requires = "command")]
+    kill_after: bool,
+
+    /// The stale factor, for the default maximum runtime (as hb-check's
+    /// --factor).
+    #[arg(long, value_name = "F", env = "HB_FACTOR", default_value = "2", value_parser = cli::parse_factor, hide = true)]
+    factor: f64,
+
+    /// One run at a time: when another run holds the job's lock, `skip` runs
+    /// nothing (exit 0), `wait` waits up to INTERVAL, `replace` ends the other
+    /// run (SIGTERM, SIGKILL 10 s later) and runs.
+    #[arg(long, value_enum, value_name = "MODE", requires = "command")]
+    singleton: Option<Mode>,
+
+    /// Also ping this URL (Healthchecks or Uptime Kuma), after the heartbeat
+    /// is written; best effort, at most 10 s, never changes the exit code.
+    #[arg(long, value_name = "URL", env = "HB_PING_URL", value_parser = ping::parse_url, hide_env_values = true)]
+    ping: Option<reqwest::Url>,
+
+    /// The protocol of the ping URL.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "STYLE",
+        env = "HB_PING_STYLE",
+        default_value = "healthchecks"
+    )]
+    ping_style: ping::Style,
 
     /// The job's name: letters, digits, `.`, `_`, `-`; at most 128.
     #[arg(required_unless_present = "all")]
@@ -84,6 +143,30 @@ struct Args {
     /// `1d`, `1w`; from 1 second to 400 days.
     #[arg(required_unless_present_any = ["retire", "pause", "resume", "all"])]
     interval: Option<String>,
+
+    /// The command to run and supervise, after `--`: run directly (no
+    /// shell) in its own process group, output passed through.
+    #[arg(last = true, value_name = "CMD", conflicts_with_all = ["status", "exit_code", "message"])]
+    command: Vec<OsString>,
+}
+
+fn parse_keep(text: &str) -> Result<usize, String> {
+    match parse_size(text)? {
+        n if n <= KEEP_OUTPUT_MAX as u64 => Ok(n as usize),
+        _ => Err(format!(
+            "invalid size `{text}`: at most {KEEP_OUTPUT_MAX} bytes (8KiB) are kept; use --log for more"
+        )),
+    }
+}
+
+fn parse_max_runtime(text: &str) -> Result<u64, String> {
+    match cron_heartbeat::record::parse_duration(text) {
+        Ok(0) => Err(format!(
+            "invalid duration `{text}`: it must be at least 1 second"
+        )),
+        Ok(n) => Ok(n),
+        Err(reason) => Err(format!("invalid duration `{text}`: {reason}")),
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -110,7 +193,6 @@ fn main() -> ExitCode {
         cli::report_error(PROGRAM, &"--reason goes with --pause");
         return Write::Usage.into();
     }
-    let job = args.job.clone().unwrap_or_default();
     if let Err(err) = args.job.as_deref().map(validate_job).transpose() {
         cli::report_error(PROGRAM, &err);
         return Write::Usage.into();
@@ -118,6 +200,7 @@ fn main() -> ExitCode {
     if args.pause.is_some() || args.resume {
         return pause_or_resume(&args);
     }
+    let job = args.job.clone().unwrap_or_default();
     if args.retire {
         let dirs = match &args.dir {
             Some(dir) => vec![dir.clone()],
@@ -139,6 +222,23 @@ fn main() -> ExitCode {
             return Write::Usage.into();
         }
     };
+    if !args.command.is_empty() {
+        let code = wrap::run(wrap::Wrap {
+            job,
+            interval_seconds,
+            dir: args.dir,
+            command: args.command,
+            keep_output: args.keep_output,
+            log_max: args.log.then_some(args.log_max),
+            max_runtime: args.max_runtime,
+            factor: args.factor,
+            kill_after: args.kill_after,
+            singleton: args.singleton,
+            schedule: args.schedule,
+            ping: args.ping.map(|url| (url, args.ping_style)),
+        });
+        return ExitCode::from(code);
+    }
     let status = match (args.status, args.exit_code) {
         (Some(StatusArg::Ok), _) => RunStatus::Ok,
         (Some(StatusArg::Fail), _) => RunStatus::Fail,
@@ -159,9 +259,12 @@ fn main() -> ExitCode {
             .message
             .as_deref()
             .map(|m| truncate_message(m).to_owned()),
+        started_at: None,
+        consecutive_failures: None,
+        max_runtime_seconds: None,
         schedule: args.schedule,
     };
-    match store::write(args.dir.as_deref(), &record) {
+    let code = match store::write(args.dir.as_deref(), &record) {
         Ok(path) => {
             // The heartbeat is what counts; a history line that cannot be
             // written is said, but does not fail the run.
@@ -169,38 +272,47 @@ fn main() -> ExitCode {
             if let Err(err) = store::append_history(dir, &record.job, &Run::of(&record)) {
                 cli::report_error(PROGRAM, &format!("{err} (the heartbeat itself is written)"));
             }
-            Write::Written.into()
+            Write::Written
         }
         Err(err) => {
             cli::report_error(PROGRAM, &err);
-            Write::Failed.into()
+            Write::Failed
+        }
+    };
+    // The heartbeat first: local truth never waits on the network.
+    if let Some(url) = args.ping {
+        match Pinger::new(url, args.ping_style) {
+            Ok(pinger) => pinger.send_or_warn(
+                PROGRAM,
+                &Ping::Beat {
+                    ok: status == RunStatus::Ok,
+                    body: record.message,
+                    duration: None,
+                },
+                ping::BUDGET,
+            ),
+            Err(why) => eprintln!("{PROGRAM}: warning: no ping: {why}"),
         }
     }
+    code.into()
 }
 
 /// `--pause` and `--resume`, for one job or (`--all`) the whole host.
 fn pause_or_resume(args: &Args) -> ExitCode {
     let job = args.job.as_deref();
     let done = if let Some(length) = &args.pause {
+        let invalid = |reason: &str| {
+            let text = format!("invalid pause `{}`: {reason}", escape::terminal(length));
+            cli::report_error(PROGRAM, &text);
+            ExitCode::from(Write::Usage)
+        };
         let seconds = match parse_duration(length) {
             Ok(seconds) => seconds,
-            Err(reason) => {
-                cli::report_error(
-                    PROGRAM,
-                    &format!("invalid pause `{}`: {reason}", escape::terminal(length)),
-                );
-                return Write::Usage.into();
-            }
+            Err(reason) => return invalid(&reason),
         };
         let pause = match Pause::new(job, Utc::now(), seconds, args.reason.as_deref()) {
             Ok(pause) => pause,
-            Err(reason) => {
-                cli::report_error(
-                    PROGRAM,
-                    &format!("invalid pause `{}`: {reason}", escape::terminal(length)),
-                );
-                return Write::Usage.into();
-            }
+            Err(reason) => return invalid(&reason),
         };
         store::write_pause(args.dir.as_deref(), &pause).map(drop)
     } else {

@@ -28,7 +28,9 @@ pub struct Context<'a> {
 pub fn apply(mut judgement: Judgement, context: Context, alert_after: u32) -> Judgement {
     if judgement.status == Status::Failed {
         let failures = context.consecutive_failures.unwrap_or(1).max(1);
-        judgement.consecutive_failures = context.consecutive_failures.map(|_| failures);
+        if context.consecutive_failures.is_some() {
+            judgement.consecutive_failures = Some(failures);
+        }
         if failures < alert_after {
             judgement.status = Status::Failing;
             let reason = judgement.reason.get_or_insert_with(String::new);

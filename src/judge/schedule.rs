@@ -256,7 +256,9 @@ fn refine(
         grace_seconds: None,
         judged_at: policy.now,
     };
-    if !rules.by_interval {
+    // A run in progress is judged by its maximum runtime, not by the
+    // schedule: it is neither missed nor due while it runs.
+    if !rules.by_interval && run != RunStatus::Running {
         let usual: Vec<u64> = median_lag(&schedule, recent).into_iter().collect();
         if let Some(due) = due(&schedule, reported, began, &usual, rules.grace) {
             let (status, reason) = classify(&due, policy.now, run, schedule.zone());

@@ -51,6 +51,7 @@ fn badge(status: Status) -> &'static str {
             "color:#ffffff;background:#b00020;font-weight:bold"
         }
         Status::Failing | Status::Late => "color:#000000;background:#f5c400;font-weight:bold",
+        Status::Running => "color:#ffffff;background:#1f5fa8",
         Status::Paused => "color:#ffffff;background:#5a6270",
         Status::Ok => "color:#ffffff;background:#1e7e34",
     }

@@ -14,7 +14,7 @@ use crate::record::format_duration;
 /// nothing.
 pub fn write_lines(out: &mut impl io::Write, jobs: &[Judgement], all: bool) -> io::Result<()> {
     let several_hosts = several_hosts(jobs);
-    let quiet = |s: Status| matches!(s, Status::Ok | Status::Paused);
+    let quiet = |s: Status| s.is_healthy() || s == Status::Paused;
     for j in jobs.iter().filter(|j| all || !quiet(j.status)) {
         let name = match (&j.host, several_hosts) {
             (Some(host), true) => format!("{}/{}", terminal(host), terminal(&j.job)),

@@ -162,7 +162,7 @@ pub fn summary_line(jobs: &[Judgement]) -> String {
 /// holds no control character whatever the host name is.
 pub fn subject(host: &str, jobs: &[Judgement]) -> String {
     let host = terminal(host);
-    let all_ok = jobs.iter().all(|j| j.status == Status::Ok);
+    let all_ok = jobs.iter().all(|j| j.status.is_healthy());
     match jobs.len() {
         0 => format!("night-watch {host}: no heartbeats found"),
         1 if all_ok => format!("night-watch {host}: the 1 job is ok"),
@@ -176,11 +176,12 @@ pub fn heading(host: &str, at: DateTime<Utc>) -> String {
     format!("night-watch report for {host}, {}", format_time(at))
 }
 
-/// The jobs the needs-attention section lists: every one that is not ok.
+/// The jobs the needs-attention section lists: every one that is not ok
+/// (a run in progress within its maximum is fine).
 /// Late jobs are included although they do not alert: the morning reader
 /// wants to see a job that is slipping before it goes stale.
 pub fn needs_attention(jobs: &[Judgement]) -> impl Iterator<Item = &Judgement> {
-    jobs.iter().filter(|j| j.status != Status::Ok)
+    jobs.iter().filter(|j| !j.status.is_healthy())
 }
 
 /// The title of a job in the needs-attention section: the job, and its host

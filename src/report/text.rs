@@ -25,6 +25,7 @@ fn colour_of(status: Status) -> Color {
     match status {
         Status::Invalid | Status::Stale | Status::Missing | Status::Failed => Color::Red,
         Status::Failing | Status::Late => Color::Yellow,
+        Status::Running => Color::Cyan,
         Status::Paused => Color::Blue,
         Status::Ok => Color::Green,
     }

@@ -19,8 +19,13 @@ pub fn hold(jobs: &mut Vec<Judgement>, dirs: &[PathBuf], alert_after: u32, now: 
     let pauses = scan_pauses(dirs);
     let judged = std::mem::take(jobs);
     jobs.extend(judged.into_iter().map(|judgement| {
+        // The record's count where the writer kept one, else the history's.
         let consecutive_failures = (judgement.status == Status::Failed && alert_after > 1)
-            .then(|| failures(&judgement, now))
+            .then(|| {
+                judgement
+                    .consecutive_failures
+                    .or_else(|| failures(&judgement, now))
+            })
             .flatten();
         let context = Context {
             pause: pause_for(&judgement, dirs, &pauses, now),

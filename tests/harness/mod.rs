@@ -11,12 +11,14 @@
 //!   line diff on mismatch;
 //! - [`skip`]: skip a test visibly when a peer program or an API
 //!   description is missing, and fail instead when `CI` is set;
+//! - [`pings`]: a dead man's switch on 127.0.0.1 recording each ping;
 //! - [`forge`] and [`swagger`]: a fake Gitea/GitHub server on 127.0.0.1 that
 //!   checks every request against the API description.
 
 #![allow(dead_code)]
 
 pub mod forge;
+pub mod pings;
 pub mod skip;
 pub mod snapshot;
 pub mod swagger;

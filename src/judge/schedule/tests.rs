@@ -41,6 +41,9 @@ fn entry(job: &str, reported: &str, interval: u64) -> Entry {
             exit_code: None,
             duration_seconds: None,
             message: None,
+            started_at: None,
+            consecutive_failures: None,
+            max_runtime_seconds: None,
             schedule: None,
         })),
     }
@@ -327,4 +330,24 @@ fn a_run_belongs_to_the_fire_before_it_started() {
     );
     assert_eq!(started(reported, Some(f64::NAN)), None);
     assert_eq!(started(reported, Some(-1.0)), None);
+}
+
+#[test]
+fn a_run_in_progress_is_judged_by_its_maximum_not_its_schedule() {
+    // An hourly job started at 03:00 with a maximum of 3h: at 05:30 the
+    // schedule alone would call it missed.
+    let e = expectation("sync", "0 * * * *", "UTC", 3600);
+    let mut beat = entry("sync", "2026-11-24T03:00:00Z", 3600);
+    let Ok(Content::Record(r)) = &mut beat.content else {
+        unreachable!()
+    };
+    r.status = RunStatus::Running;
+    r.started_at = Some(utc("2026-11-24T03:00:00Z"));
+    r.max_runtime_seconds = Some(3 * 3600);
+    let running = status_at(&e, Some(&beat), "2026-11-24T05:30:00Z");
+    assert_eq!(running.status, Status::Running, "{running:?}");
+    assert!(running.expected.is_some(), "the schedule is still shown");
+    let hung = status_at(&e, Some(&beat), "2026-11-24T06:30:00Z");
+    assert_eq!(hung.status, Status::Stale, "{hung:?}");
+    assert!(hung.reason.unwrap().ends_with("hung?"));
 }

@@ -1,0 +1,329 @@
+//! Running a cron job under supervision: the command in its own process
+//! group, its output passed through with a bounded tail kept, signals
+//! forwarded to the group, and a maximum runtime the wrapper may enforce.
+//!
+//! The command runs directly (no shell) with stdin inherited; its stdout and
+//! stderr go through pipes to the wrapper, which copies every byte to its
+//! own stdout and stderr (so cron still mails what the job prints) and keeps
+//! the last bytes in a ring buffer of a fixed size.
+
+pub mod output;
+pub mod signal;
+pub mod singleton;
+
+use std::ffi::OsString;
+use std::io::{self, Read, Write};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+use crate::record::format_duration;
+use output::{Log, Tail};
+
+/// How long a process group has between SIGTERM and SIGKILL, when the
+/// wrapper ends a run (past its maximum, or replaced by a new one).
+pub const KILL_GRACE: Duration = Duration::from_secs(10);
+
+/// How long the wrapper keeps reading output after the command exited, when
+/// something the command started in the background still holds the pipes.
+pub const DRAIN_GRACE: Duration = Duration::from_secs(2);
+
+/// How long the wrapper waits for a group to die after SIGKILL before it
+/// gives up waiting (a process stuck in the kernel ignores even SIGKILL).
+const KILL_WAIT: Duration = Duration::from_secs(30);
+
+/// How the supervised run is to go.
+#[derive(Debug)]
+pub struct Options {
+    /// The most bytes of combined output kept as the tail.
+    pub keep_output: usize,
+    /// The whole-output log, if any.
+    pub log: Option<Log>,
+    /// The longest the run may take.
+    pub max_runtime: Duration,
+    /// End the run (SIGTERM, SIGKILL after [`KILL_GRACE`]) when it passes
+    /// `max_runtime`.
+    pub kill_after: bool,
+}
+
+/// How a supervised run ended.
+#[derive(Debug)]
+pub struct Outcome {
+    /// When the command started (or failed to).
+    pub started_at: DateTime<Utc>,
+    /// How long it ran.
+    pub duration: Duration,
+    /// The exit code as a shell gives it: the command's own code, 128 plus
+    /// the signal that ended it, 127 when not found, 126 when it could not
+    /// be run.
+    pub exit_code: i32,
+    /// The last bytes of the combined output, cut on a character boundary.
+    pub tail: String,
+    /// What the wrapper saw besides the output: the signal that ended the
+    /// command, a forwarded signal, the maximum runtime, a start failure.
+    pub note: Option<String>,
+    /// A problem with the log file, which never stops the run.
+    pub log_error: Option<String>,
+}
+
+impl Outcome {
+    /// Whether the run succeeded (exit code 0).
+    pub fn success(&self) -> bool {
+        self.exit_code == 0
+    }
+
+    /// The tail followed by the note, as the record's message: at most
+    /// `limit` bytes, the end kept.
+    pub fn message(&self, limit: usize) -> String {
+        let mut text = self.tail.clone();
+        if let Some(note) = &self.note {
+            if !text.is_empty() && !text.ends_with('\n') {
+                text.push('\n');
+            }
+            text.push_str(note);
+        }
+        if text.len() <= limit {
+            return text;
+        }
+        let mut from = text.len() - limit;
+        while !text.is_char_boundary(from) {
+            from += 1;
+        }
+        text[from..].to_owned()
+    }
+}
+
+enum Event {
+    Exited(io::Result<ExitStatus>),
+    Eof,
+}
+
+struct Sink {
+    tail: Tail,
+    log: Option<Log>,
+}
+
+impl Sink {
+    fn push(&mut self, bytes: &[u8]) {
+        self.tail.push(bytes);
+        if let Some(log) = &mut self.log {
+            log.push(bytes);
+        }
+    }
+}
+
+/// Runs `program` with `args` and waits for it. `on_start` gets the child's
+/// pid (also its process group id) as soon as it runs.
+///
+/// The caller must have blocked the forwarded signals with
+/// [`signal::block_forwarded`] before starting any thread.
+pub fn run(
+    program: &OsString,
+    args: &[OsString],
+    options: Options,
+    on_start: impl FnOnce(u32),
+) -> Outcome {
+    let started_at = Utc::now();
+    let started = Instant::now();
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .process_group(0)
+        .stdin(Stdio::inherit())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: the hook only calls sigemptyset, sigaddset and
+    // pthread_sigmask, all async-signal-safe, and allocates nothing.
+    unsafe {
+        command.pre_exec(signal::unblock_forwarded);
+    }
+    let mut child = match command.spawn() {
+        Ok(child) => child,
+        Err(err) => {
+            let code = if err.kind() == io::ErrorKind::NotFound {
+                127
+            } else {
+                126
+            };
+            let lossy = program.to_string_lossy();
+            let name = crate::escape::terminal(&lossy);
+            return Outcome {
+                started_at,
+                duration: started.elapsed(),
+                exit_code: code,
+                tail: String::new(),
+                note: Some(format!("hb-write: cannot run `{name}`: {err}")),
+                log_error: options
+                    .log
+                    .and_then(|l| l.finish().err())
+                    .map(|e| e.to_string()),
+            };
+        }
+    };
+    let pid = child.id();
+    on_start(pid);
+    let sink = Arc::new(Mutex::new(Sink {
+        tail: Tail::new(options.keep_output),
+        log: options.log,
+    }));
+    let (events, inbox) = mpsc::channel();
+    if let Some(out) = child.stdout.take() {
+        pump(out, io::stdout, Arc::clone(&sink), events.clone());
+    }
+    if let Some(err) = child.stderr.take() {
+        pump(err, io::stderr, Arc::clone(&sink), events.clone());
+    }
+    let exited = Arc::new(AtomicBool::new(false));
+    let forwarded = Arc::new(AtomicI32::new(0));
+    {
+        let (exited, forwarded) = (Arc::clone(&exited), Arc::clone(&forwarded));
+        thread::spawn(move || {
+            while !exited.load(Ordering::SeqCst) {
+                if let Some(sig) = signal::wait_signal(Duration::from_millis(250)) {
+                    if !exited.load(Ordering::SeqCst) {
+                        forwarded.store(sig, Ordering::SeqCst);
+                        let _ = signal::kill_group(pid, sig);
+                    }
+                }
+            }
+        });
+    }
+    {
+        let (exited, events) = (Arc::clone(&exited), events.clone());
+        thread::spawn(move || {
+            let status = child.wait();
+            exited.store(true, Ordering::SeqCst);
+            let _ = events.send(Event::Exited(status));
+        });
+    }
+    drop(events);
+
+    let deadline = started + options.max_runtime;
+    let mut term_at: Option<Instant> = None;
+    let mut kill_at: Option<Instant> = None;
+    let mut eofs = 0;
+    let status = loop {
+        let now = Instant::now();
+        let wait = match (options.kill_after, term_at, kill_at) {
+            (_, _, Some(at)) => (at + KILL_WAIT).saturating_duration_since(now),
+            (_, Some(at), None) => (at + KILL_GRACE).saturating_duration_since(now),
+            (true, None, None) => deadline.saturating_duration_since(now),
+            (false, _, _) => Duration::from_secs(3600),
+        };
+        match inbox.recv_timeout(wait) {
+            Ok(Event::Exited(status)) => break status.ok(),
+            Ok(Event::Eof) => eofs += 1,
+            Err(RecvTimeoutError::Disconnected) => break None,
+            Err(RecvTimeoutError::Timeout) => {
+                let now = Instant::now();
+                if kill_at.is_some() {
+                    break None;
+                } else if term_at.is_some() {
+                    let _ = signal::kill_group(pid, libc::SIGKILL);
+                    kill_at = Some(now);
+                } else if options.kill_after && now >= deadline {
+                    let _ = signal::kill_group(pid, libc::SIGTERM);
+                    term_at = Some(now);
+                }
+            }
+        }
+    };
+    let duration = started.elapsed();
+    let drain_until = Instant::now() + DRAIN_GRACE;
+    while eofs < 2 {
+        match inbox.recv_timeout(drain_until.saturating_duration_since(Instant::now())) {
+            Ok(Event::Eof) => eofs += 1,
+            Ok(Event::Exited(_)) => {}
+            Err(_) => break,
+        }
+    }
+    let (tail, log) = {
+        let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
+        (sink.tail.text(), sink.log.take())
+    };
+    let log_error = log.and_then(|l| {
+        let path = l.path().display().to_string();
+        l.finish().err().map(|e| format!("{path}: {e}"))
+    });
+
+    let exit_code = match status {
+        Some(s) => s
+            .code()
+            .or_else(|| s.signal().map(|sig| 128 + sig))
+            .unwrap_or(1),
+        None => 128 + libc::SIGKILL,
+    };
+    let mut notes = Vec::new();
+    if term_at.is_some() {
+        let how = if kill_at.is_some() {
+            format!("SIGTERM, then SIGKILL {}s later", KILL_GRACE.as_secs())
+        } else {
+            "SIGTERM".to_owned()
+        };
+        notes.push(format!(
+            "hb-write: ended the run after {}, past its maximum runtime of {} ({how})",
+            format_duration(duration.as_secs()),
+            format_duration(options.max_runtime.as_secs())
+        ));
+        if status.is_none() {
+            notes.push("hb-write: the command did not end even after SIGKILL".to_owned());
+        }
+    } else {
+        let sig = forwarded.load(Ordering::SeqCst);
+        if sig != 0 {
+            notes.push(format!(
+                "hb-write: received {} and passed it on to the command",
+                signal::name(sig)
+            ));
+        }
+    }
+    if let Some(sig) = status.and_then(|s| s.signal()) {
+        notes.push(format!(
+            "hb-write: the command was ended by {}",
+            signal::name(sig)
+        ));
+    }
+    Outcome {
+        started_at,
+        duration,
+        exit_code,
+        tail,
+        note: (!notes.is_empty()).then(|| notes.join("\n")),
+        log_error,
+    }
+}
+
+/// Copies `from` to the wrapper's own stream and into the sink, until end of
+/// file. A closed stream of the wrapper stops the copy to it, not the read.
+fn pump<R, W>(mut from: R, to: fn() -> W, sink: Arc<Mutex<Sink>>, events: mpsc::Sender<Event>)
+where
+    R: Read + Send + 'static,
+    W: Write + 'static,
+{
+    thread::spawn(move || {
+        let mut buf = [0u8; 8192];
+        let mut passing = true;
+        loop {
+            let n = match from.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            };
+            if passing {
+                let mut out = to();
+                passing = out.write_all(&buf[..n]).and_then(|()| out.flush()).is_ok();
+            }
+            sink.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(&buf[..n]);
+        }
+        let _ = events.send(Event::Eof);
+    });
+}

@@ -1,0 +1,264 @@
+//! What a supervised command prints: a bounded tail kept in memory and an
+//! optional capped log file.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+/// The most output bytes the tail may keep: the tail becomes the record's
+/// message, and a record must stay well below the 64 KiB a reader accepts
+/// even when JSON escaping makes every byte six.
+pub const KEEP_OUTPUT_MAX: usize = 8 * 1024;
+
+/// The last bytes of a stream, in a ring buffer allocated once: however much
+/// passes through, no more than the capacity is ever held.
+#[derive(Debug)]
+pub struct Tail {
+    buf: Vec<u8>,
+    /// Where the next byte goes once the buffer is full.
+    start: usize,
+    /// Every byte ever pushed.
+    total: u64,
+}
+
+impl Tail {
+    /// A tail that keeps the last `capacity` bytes.
+    pub fn new(capacity: usize) -> Tail {
+        Tail {
+            buf: Vec::with_capacity(capacity),
+            start: 0,
+            total: 0,
+        }
+    }
+
+    /// Adds bytes, dropping the oldest when the tail is full.
+    pub fn push(&mut self, mut bytes: &[u8]) {
+        self.total = self.total.saturating_add(bytes.len() as u64);
+        let cap = self.buf.capacity();
+        if cap == 0 {
+            return;
+        }
+        if bytes.len() >= cap {
+            bytes = &bytes[bytes.len() - cap..];
+            self.buf.clear();
+            self.buf.extend_from_slice(bytes);
+            self.start = 0;
+            return;
+        }
+        let room = cap - self.buf.len();
+        let (fill, rest) = bytes.split_at(room.min(bytes.len()));
+        self.buf.extend_from_slice(fill);
+        for &b in rest {
+            self.buf[self.start] = b;
+            self.start = (self.start + 1) % cap;
+        }
+    }
+
+    /// How many bytes went through, kept or not.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+
+    /// The kept bytes as text: a character cut in two at the front is
+    /// dropped, invalid UTF-8 becomes U+FFFD, and the result is at most the
+    /// capacity in bytes, cut on a character boundary.
+    pub fn text(&self) -> String {
+        let mut bytes = Vec::with_capacity(self.buf.len());
+        bytes.extend_from_slice(&self.buf[self.start..]);
+        bytes.extend_from_slice(&self.buf[..self.start]);
+        let cut = self.total > self.buf.len() as u64;
+        let skip = if cut {
+            bytes
+                .iter()
+                .take(3)
+                .take_while(|b| **b & 0xC0 == 0x80)
+                .count()
+        } else {
+            0
+        };
+        let text = String::from_utf8_lossy(&bytes[skip..]);
+        let limit = self.buf.capacity();
+        if text.len() <= limit {
+            return text.into_owned();
+        }
+        // Replacement characters are three bytes: keep the last `limit`.
+        let mut from = text.len() - limit;
+        while !text.is_char_boundary(from) {
+            from += 1;
+        }
+        text[from..].to_owned()
+    }
+}
+
+/// The whole output of one run in `<dir>/<job>.log`, cut at a maximum size,
+/// with the previous run's log kept as `<job>.log.1`.
+#[derive(Debug)]
+pub struct Log {
+    file: File,
+    path: PathBuf,
+    max: u64,
+    written: u64,
+    dropped: u64,
+    failed: Option<io::Error>,
+}
+
+impl Log {
+    /// Moves the previous log to `<path>.1` and starts a new one, readable
+    /// by its owner only (a job's whole output may hold what it prints about
+    /// itself). A symlink at `path` is not followed.
+    pub fn create(path: &Path, max: u64) -> io::Result<Log> {
+        let mut old = path.as_os_str().to_owned();
+        old.push(".1");
+        match fs::rename(path, &old) {
+            Err(err) if err.kind() != io::ErrorKind::NotFound => return Err(err),
+            _ => {}
+        }
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(path)?;
+        Ok(Log {
+            file,
+            path: path.to_owned(),
+            max,
+            written: 0,
+            dropped: 0,
+            failed: None,
+        })
+    }
+
+    /// The log file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Appends what fits under the maximum; the rest is counted. A write
+    /// error stops the log (the run goes on) and is kept for [`Log::finish`].
+    pub fn push(&mut self, bytes: &[u8]) {
+        let room = self.max.saturating_sub(self.written);
+        let take = bytes.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        self.dropped = self.dropped.saturating_add((bytes.len() - take) as u64);
+        if take == 0 || self.failed.is_some() {
+            return;
+        }
+        match self.file.write_all(&bytes[..take]) {
+            Ok(()) => self.written += take as u64,
+            Err(err) => self.failed = Some(err),
+        }
+    }
+
+    /// Notes at the end of the log how much was not kept, and reports a
+    /// write error that stopped the log.
+    pub fn finish(mut self) -> io::Result<()> {
+        if let Some(err) = self.failed.take() {
+            return Err(err);
+        }
+        if self.dropped > 0 {
+            let note = format!(
+                "\n[hb-write: the log stops at {} bytes; {} more bytes were not kept]\n",
+                self.max, self.dropped
+            );
+            self.file.write_all(note.as_bytes())?;
+        }
+        Ok(())
+    }
+}
+
+/// Parses a size: whole bytes (`4096`) or with a unit `K`/`KiB`, `M`/`MiB`
+/// (powers of 1024).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let scale: u64 = match &text[digits..] {
+        "" | "B" => 1,
+        "K" | "KiB" | "k" => 1024,
+        "M" | "MiB" => 1024 * 1024,
+        _ => {
+            return Err(format!(
+                "invalid size `{text}`: expected bytes or a size such as `4KiB` or `1MiB`"
+            ))
+        }
+    };
+    if digits == 0 {
+        return Err(format!("invalid size `{text}`: it has no number"));
+    }
+    text[..digits]
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| format!("invalid size `{text}`: it is too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tail_keeps_the_last_bytes_only() {
+        let mut tail = Tail::new(8);
+        tail.push(b"abc");
+        assert_eq!(tail.text(), "abc");
+        tail.push(b"defgh");
+        assert_eq!(tail.text(), "abcdefgh");
+        tail.push(b"ij");
+        assert_eq!(tail.text(), "cdefghij");
+        tail.push(b"0123456789");
+        assert_eq!(tail.text(), "23456789");
+        for _ in 0..1000 {
+            tail.push(b"xyz");
+        }
+        assert_eq!(tail.text().len(), 8);
+        assert_eq!(tail.total(), 3 + 5 + 2 + 10 + 3000);
+        assert_eq!(tail.buf.capacity(), 8, "never grows");
+    }
+
+    #[test]
+    fn the_tail_is_cut_on_a_character_boundary() {
+        let mut tail = Tail::new(5);
+        // "é" is two bytes: the 5-byte tail of "aéééé" starts inside one.
+        tail.push("aéééé".as_bytes());
+        assert_eq!(tail.text(), "éé");
+        let mut tail = Tail::new(4);
+        tail.push(&[0xff, 0xfe, 0xfd, 0xfc]);
+        let text = tail.text();
+        assert!(text.len() <= 4, "{text:?}");
+        assert!(text.contains('\u{fffd}'));
+        let mut none = Tail::new(0);
+        none.push(b"anything");
+        assert_eq!(none.text(), "");
+    }
+
+    #[test]
+    fn the_log_caps_rotates_and_says_what_it_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("job.log");
+        let mut log = Log::create(&path, 10).unwrap();
+        log.push(b"first run\n");
+        log.finish().unwrap();
+        let mut log = Log::create(&path, 10).unwrap();
+        log.push(b"0123456");
+        log.push(b"789abcdef");
+        log.finish().unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("0123456789\n[hb-write: the log stops at 10 bytes; 6 more"));
+        assert_eq!(
+            fs::read_to_string(dir.path().join("job.log.1")).unwrap(),
+            "first run\n"
+        );
+    }
+
+    #[test]
+    fn sizes_take_units() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("4KiB"), Ok(4096));
+        assert_eq!(parse_size("1M"), Ok(1 << 20));
+        assert!(parse_size("").is_err());
+        assert!(parse_size("KiB").is_err());
+        assert!(parse_size("1GiB").is_err());
+        assert!(parse_size("-1").is_err());
+        assert!(parse_size("99999999999999999999M").is_err());
+    }
+}

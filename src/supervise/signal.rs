@@ -1,0 +1,172 @@
+//! The few POSIX calls supervision needs that std does not offer: blocking
+//! signals and taking them synchronously, signalling a process group, and
+//! asking about a process. Each `unsafe` block is one libc call on values
+//! this module owns.
+
+use std::io;
+use std::time::Duration;
+
+/// The signals the wrapper passes on to the command's process group.
+pub const FORWARDED: [i32; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+
+fn forwarded_set() -> libc::sigset_t {
+    // SAFETY: sigemptyset initialises the set; sigaddset only writes to it.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for sig in FORWARDED {
+            libc::sigaddset(&mut set, sig);
+        }
+        set
+    }
+}
+
+/// Blocks the forwarded signals in the calling thread and in every thread it
+/// starts afterwards, so they wait for [`wait_signal`] instead of killing
+/// the process. Call it before starting any thread; a child must undo it
+/// with [`unblock_forwarded`] before `exec`.
+pub fn block_forwarded() -> io::Result<()> {
+    let set = forwarded_set();
+    // SAFETY: a valid set and a null old-set pointer.
+    let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::from_raw_os_error(rc))
+    }
+}
+
+/// Unblocks the forwarded signals in the calling thread. Only
+/// async-signal-safe calls: it runs in a forked child before `exec`, so the
+/// command starts with the signal mask a program expects (the mask is
+/// inherited across `exec`, and std does not reset it).
+pub fn unblock_forwarded() -> io::Result<()> {
+    let set = forwarded_set();
+    // SAFETY: a valid set and a null old-set pointer.
+    let rc = unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut()) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::from_raw_os_error(rc))
+    }
+}
+
+/// Waits up to `timeout` for one of the blocked forwarded signals and returns
+/// it, or `None` when none came.
+pub fn wait_signal(timeout: Duration) -> Option<i32> {
+    let set = forwarded_set();
+    let spec = libc::timespec {
+        tv_sec: timeout.as_secs().min(3600) as libc::time_t,
+        tv_nsec: timeout.subsec_nanos().into(),
+    };
+    // SAFETY: a valid set, a null info pointer (allowed), a valid timespec.
+    let sig = unsafe { libc::sigtimedwait(&set, std::ptr::null_mut(), &spec) };
+    (sig > 0).then_some(sig)
+}
+
+/// Sends `sig` to every process in group `pgid`. A group id of 0 or 1
+/// would mean "my own group" or "every process", so it is refused.
+pub fn kill_group(pgid: u32, sig: i32) -> io::Result<()> {
+    let pgid = libc::pid_t::try_from(pgid)
+        .ok()
+        .filter(|p| *p > 1)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a process group id"))?;
+    // SAFETY: killpg takes plain integers.
+    if unsafe { libc::killpg(pgid, sig) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// The name of a signal, such as `SIGTERM`, or `signal N`.
+pub fn name(sig: i32) -> String {
+    let known = [
+        (libc::SIGHUP, "SIGHUP"),
+        (libc::SIGINT, "SIGINT"),
+        (libc::SIGQUIT, "SIGQUIT"),
+        (libc::SIGILL, "SIGILL"),
+        (libc::SIGABRT, "SIGABRT"),
+        (libc::SIGBUS, "SIGBUS"),
+        (libc::SIGFPE, "SIGFPE"),
+        (libc::SIGKILL, "SIGKILL"),
+        (libc::SIGSEGV, "SIGSEGV"),
+        (libc::SIGPIPE, "SIGPIPE"),
+        (libc::SIGALRM, "SIGALRM"),
+        (libc::SIGTERM, "SIGTERM"),
+        (libc::SIGUSR1, "SIGUSR1"),
+        (libc::SIGUSR2, "SIGUSR2"),
+        (libc::SIGXCPU, "SIGXCPU"),
+    ];
+    known
+        .iter()
+        .find(|(n, _)| *n == sig)
+        .map_or_else(|| format!("signal {sig}"), |(_, name)| (*name).to_owned())
+}
+
+/// The parent pid and process group of `pid`, from `/proc/<pid>/stat`.
+pub fn parent_and_group(pid: u32) -> Option<(u32, u32)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name in parentheses may hold spaces: read after the last
+    // `)`: state, ppid, pgrp.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut fields = rest.split_whitespace();
+    let _state = fields.next()?;
+    let ppid = fields.next()?.parse().ok()?;
+    let pgrp = fields.next()?.parse().ok()?;
+    Some((ppid, pgrp))
+}
+
+/// A random version-4 UUID from the kernel's generator, in its usual form.
+pub fn uuid_v4() -> String {
+    let mut bytes = [0u8; 16];
+    // SAFETY: getrandom writes at most `len` bytes into the buffer.
+    let got = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
+    if got != 16 {
+        // Practically never; still unique enough to pair two pings.
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+            ^ (u128::from(std::process::id()) << 64);
+        bytes = seed.to_le_bytes();
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuids_have_the_version_4_form() {
+        let a = uuid_v4();
+        assert_eq!(a.len(), 36);
+        assert_eq!(&a[14..15], "4");
+        assert!(matches!(&a[19..20], "8" | "9" | "a" | "b"), "{a}");
+        assert_ne!(a, uuid_v4());
+    }
+
+    #[test]
+    fn groups_zero_and_one_are_never_signalled() {
+        assert!(kill_group(0, 0).is_err());
+        assert!(kill_group(1, 0).is_err());
+    }
+
+    #[test]
+    fn proc_stat_gives_parent_and_group() {
+        let (ppid, _) = parent_and_group(std::process::id()).unwrap();
+        assert!(ppid > 0);
+        assert_eq!(name(libc::SIGTERM), "SIGTERM");
+        assert_eq!(name(99), "signal 99");
+    }
+}

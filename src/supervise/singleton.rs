@@ -1,0 +1,246 @@
+//! One run of a job at a time: a per-job lock file, `.<job>.lock` in the
+//! heartbeat directory, locked with `flock(2)` for the life of the command.
+//!
+//! The kernel drops a `flock` when its holder dies, so a wrapper that
+//! crashed or was killed never leaves a lock that blocks the next run. The
+//! holder writes `<wrapper pid> <command's process group>` into the file;
+//! `replace` signals that group only after checking, in `/proc/locks` and
+//! `/proc/<pid>/stat`, that the wrapper named there really holds this lock
+//! and really is the parent of that group.
+
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::Read;
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use super::{signal, KILL_GRACE};
+use crate::error::Error;
+
+/// What to do when another run of the job holds the lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// Run nothing, say so on stderr, exit 0.
+    Skip,
+    /// Wait for the other run to end, up to the job's interval.
+    Wait,
+    /// End the other run (SIGTERM to its group, SIGKILL 10 s later) and run.
+    Replace,
+}
+
+/// The per-job lock, held until dropped.
+#[derive(Debug)]
+pub struct JobLock {
+    file: File,
+    path: PathBuf,
+}
+
+impl JobLock {
+    /// Notes in the lock file which process group the run's command is, for
+    /// a later `replace`.
+    pub fn record_group(&self, pgid: u32) {
+        let text = format!("{} {pgid}\n", std::process::id());
+        let _ = self.file.set_len(0);
+        let _ = self.file.write_all_at(text.as_bytes(), 0);
+    }
+
+    /// The lock file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// The result of asking for the lock.
+#[derive(Debug)]
+pub enum Acquired {
+    /// This run holds the lock.
+    Held(JobLock),
+    /// Another run holds it and keeps it; the reason says what was done.
+    Busy(String),
+}
+
+/// The lock file of `job` in `dir`.
+pub fn lock_path(dir: &Path, job: &str) -> PathBuf {
+    dir.join(format!(".{job}.lock"))
+}
+
+/// Takes the lock of `job` in `dir` the way `mode` says; `wait` waits up to
+/// `patience`.
+pub fn acquire(dir: &Path, job: &str, mode: Mode, patience: Duration) -> Result<Acquired, Error> {
+    let path = lock_path(dir, job);
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&path)
+        .map_err(|source| Error::Lock {
+            path: path.clone(),
+            source,
+        })?;
+    let lock = JobLock { file, path };
+    if try_lock(&lock)? {
+        return Ok(Acquired::Held(lock));
+    }
+    match mode {
+        Mode::Skip => Ok(Acquired::Busy(
+            "another run holds the job's lock; skipped this run".to_owned(),
+        )),
+        Mode::Wait => {
+            if wait_for(&lock, patience)? {
+                Ok(Acquired::Held(lock))
+            } else {
+                Ok(Acquired::Busy(format!(
+                    "another run held the job's lock for the {}s this run waited; skipped this run",
+                    patience.as_secs()
+                )))
+            }
+        }
+        Mode::Replace => replace(lock),
+    }
+}
+
+fn try_lock(lock: &JobLock) -> Result<bool, Error> {
+    match lock.file.try_lock() {
+        Ok(()) => Ok(true),
+        Err(TryLockError::WouldBlock) => Ok(false),
+        Err(TryLockError::Error(source)) => Err(Error::Lock {
+            path: lock.path.clone(),
+            source,
+        }),
+    }
+}
+
+fn wait_for(lock: &JobLock, patience: Duration) -> Result<bool, Error> {
+    let until = Instant::now() + patience;
+    loop {
+        if try_lock(lock)? {
+            return Ok(true);
+        }
+        if Instant::now() >= until {
+            return Ok(false);
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn replace(lock: JobLock) -> Result<Acquired, Error> {
+    // The holder writes its group right after starting the command: give a
+    // run that is just starting a moment to do so.
+    let until = Instant::now() + Duration::from_secs(2);
+    let group = loop {
+        if try_lock(&lock)? {
+            return Ok(Acquired::Held(lock));
+        }
+        if let Some(group) = verified_holder(&lock) {
+            break group;
+        }
+        if Instant::now() >= until {
+            return Ok(Acquired::Busy(
+                "another process holds the job's lock, but it is not a wrapper running the job that could be checked; not replacing it, skipped this run".to_owned(),
+            ));
+        }
+        thread::sleep(Duration::from_millis(100));
+    };
+    let _ = signal::kill_group(group, libc::SIGTERM);
+    if wait_for(&lock, KILL_GRACE)? {
+        return Ok(Acquired::Held(lock));
+    }
+    let _ = signal::kill_group(group, libc::SIGKILL);
+    if wait_for(&lock, Duration::from_secs(5))? {
+        return Ok(Acquired::Held(lock));
+    }
+    Ok(Acquired::Busy(format!(
+        "the previous run (process group {group}) kept the job's lock after SIGTERM and SIGKILL; skipped this run"
+    )))
+}
+
+/// The process group named in the lock file, if the wrapper named there
+/// holds the lock (by `/proc/locks`) and is that group leader's parent.
+fn verified_holder(lock: &JobLock) -> Option<u32> {
+    let text = read_note(&lock.file)?;
+    let mut fields = text.split_whitespace();
+    let wrapper: u32 = fields.next()?.parse().ok()?;
+    let group: u32 = fields.next()?.parse().ok()?;
+    let meta = lock.file.metadata().ok()?;
+    let holder = flock_holder(&read_proc_locks()?, meta.dev(), meta.ino())?;
+    if holder != wrapper {
+        return None;
+    }
+    match signal::parent_and_group(group) {
+        Some((parent, pgrp)) if parent == wrapper && pgrp == group => Some(group),
+        _ => None,
+    }
+}
+
+/// The first bytes of the lock file: the holder's note is a short line.
+fn read_note(file: &File) -> Option<String> {
+    let mut buf = [0u8; 64];
+    let n = file.read_at(&mut buf, 0).ok()?;
+    std::str::from_utf8(&buf[..n]).ok().map(str::to_owned)
+}
+
+fn read_proc_locks() -> Option<String> {
+    let mut text = String::new();
+    File::open("/proc/locks")
+        .ok()?
+        .take(4 << 20)
+        .read_to_string(&mut text)
+        .ok()?;
+    Some(text)
+}
+
+/// The pid holding an exclusive `flock` on the file with `dev` and `ino`,
+/// from the text of `/proc/locks`
+/// (`1: FLOCK  ADVISORY  WRITE 4242 08:01:1234 0 EOF`).
+fn flock_holder(locks: &str, dev: u64, ino: u64) -> Option<u32> {
+    let id = format!("{:02x}:{:02x}:{ino}", libc::major(dev), libc::minor(dev));
+    locks.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        match fields.as_slice() {
+            [_, "FLOCK", _, "WRITE", pid, file, ..] if *file == id => pid.parse().ok(),
+            _ => None,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proc_locks_lines_are_matched_by_device_and_inode() {
+        let dev = libc::makedev(8, 1);
+        let text = "1: POSIX  ADVISORY  WRITE 11 08:01:77 0 EOF\n2: FLOCK  ADVISORY  WRITE 4242 08:01:77 0 EOF\n2: -> FLOCK  ADVISORY  WRITE 5 08:01:77 0 EOF\n";
+        assert_eq!(flock_holder(text, dev, 77), Some(4242));
+        assert_eq!(flock_holder(text, dev, 78), None);
+        assert_eq!(flock_holder(text, libc::makedev(0x10, 0x2d), 77), None);
+    }
+
+    #[test]
+    fn a_second_lock_is_busy_and_a_dropped_one_is_free() {
+        let dir = tempfile::tempdir().unwrap();
+        let Acquired::Held(first) = acquire(dir.path(), "j", Mode::Skip, Duration::ZERO).unwrap()
+        else {
+            panic!("the first lock is free")
+        };
+        assert!(matches!(
+            acquire(dir.path(), "j", Mode::Skip, Duration::ZERO).unwrap(),
+            Acquired::Busy(_)
+        ));
+        // Not a verified wrapper: replace refuses to signal anyone.
+        first.record_group(1);
+        assert!(matches!(
+            acquire(dir.path(), "j", Mode::Replace, Duration::ZERO).unwrap(),
+            Acquired::Busy(reason) if reason.contains("not replacing")
+        ));
+        drop(first);
+        assert!(matches!(
+            acquire(dir.path(), "j", Mode::Wait, Duration::from_secs(1)).unwrap(),
+            Acquired::Held(_)
+        ));
+    }
+}

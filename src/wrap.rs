@@ -1,0 +1,268 @@
+//! The wrapper run, `hb-write [OPTIONS] JOB INTERVAL -- CMD [ARGS...]`: take
+//! the job's lock, write a `running` record, run and supervise CMD, write
+//! the final record, then ping. The exit code is CMD's.
+//!
+//! Monitoring never takes the job down: a heartbeat that cannot be written
+//! or a ping that fails is reported on stderr, and CMD runs all the same.
+
+use std::ffi::OsString;
+use std::fs::{self, File, OpenOptions};
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::process;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+use crate::error::Error;
+use crate::ping::{self, Ping, Pinger};
+use crate::record::{Heartbeat, RunStatus, FORMAT_VERSION, OUTPUT_MESSAGE_MAX_BYTES};
+use crate::store::{self, heartbeat_path, MAX_FILE_BYTES};
+use crate::supervise::output::Log;
+use crate::supervise::singleton::{self, Acquired, Mode};
+use crate::supervise::{self, signal, Options, Outcome};
+
+const PROGRAM: &str = "hb-write";
+
+/// What to run and how.
+#[derive(Debug)]
+pub struct Wrap {
+    /// The job name (already validated).
+    pub job: String,
+    /// The job's interval, in seconds.
+    pub interval_seconds: u64,
+    /// The heartbeat directory, if given.
+    pub dir: Option<PathBuf>,
+    /// The command and its arguments; never empty.
+    pub command: Vec<OsString>,
+    /// The most bytes of output kept as the record's message.
+    pub keep_output: usize,
+    /// Keep the whole output in `<dir>/<job>.log`, up to this many bytes.
+    pub log_max: Option<u64>,
+    /// The maximum runtime given with `--max-runtime`, in seconds.
+    pub max_runtime: Option<u64>,
+    /// The factor that makes the default maximum runtime (factor x interval).
+    pub factor: f64,
+    /// End a run that passes its maximum.
+    pub kill_after: bool,
+    /// One run at a time, and what to do when another holds the lock.
+    pub singleton: Option<Mode>,
+    /// The job's schedule (`hb-write --schedule`), kept in its records.
+    pub schedule: Option<String>,
+    /// Where to ping, and in which style.
+    pub ping: Option<(reqwest::Url, ping::Style)>,
+}
+
+/// Runs the wrapper and returns the exit code.
+pub fn run(wrap: Wrap) -> u8 {
+    // Before any thread starts (the HTTP client starts one), so that every
+    // thread leaves the forwarded signals to the forwarding thread.
+    if let Err(err) = signal::block_forwarded() {
+        eprintln!("{PROGRAM}: warning: cannot take over SIGINT, SIGTERM and SIGHUP: {err}");
+    }
+    let dir = match resolve_dir(wrap.dir.as_deref()) {
+        Ok(dir) => dir,
+        Err(err) => {
+            // Nowhere to write: still run the job, as if unmonitored.
+            crate::cli::report_error(PROGRAM, &err);
+            wrap.dir
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(store::SYSTEM_DIR))
+        }
+    };
+    let _lock = match wrap.singleton {
+        None => None,
+        Some(mode) => {
+            let patience = Duration::from_secs(wrap.interval_seconds);
+            match singleton::acquire(&dir, &wrap.job, mode, patience) {
+                Ok(Acquired::Held(lock)) => Some(lock),
+                Ok(Acquired::Busy(why)) => {
+                    eprintln!("{PROGRAM}: job `{}`: {why}", wrap.job);
+                    return 0;
+                }
+                Err(err) => {
+                    eprintln!(
+                        "{PROGRAM}: {err}; cannot keep to one run at a time, not running the job"
+                    );
+                    return 1;
+                }
+            }
+        }
+    };
+    let previous_failures = previous(&dir, &wrap.job).map_or(0, |r| match r.consecutive_failures {
+        Some(n) => n,
+        None if r.status == RunStatus::Fail => 1,
+        None => 0,
+    });
+    let started_at = Utc::now();
+    let base = Heartbeat {
+        version: FORMAT_VERSION,
+        job: wrap.job.clone(),
+        timestamp: started_at,
+        interval_seconds: wrap.interval_seconds,
+        host: crate::hostname(),
+        pid: process::id(),
+        status: RunStatus::Running,
+        exit_code: None,
+        duration_seconds: None,
+        message: None,
+        started_at: Some(started_at),
+        consecutive_failures: Some(previous_failures),
+        max_runtime_seconds: wrap.max_runtime,
+        schedule: wrap.schedule.clone(),
+    };
+    write(&dir, &base);
+
+    let pinger = wrap.ping.as_ref().and_then(|(url, style)| {
+        Pinger::new(url.clone(), *style)
+            .map_err(|why| eprintln!("{PROGRAM}: warning: no ping: {why}"))
+            .ok()
+    });
+    let rid = signal::uuid_v4();
+    let start_ping = pinger.clone().map(|p| {
+        let ping = Ping::Start { rid: rid.clone() };
+        thread::spawn(move || p.send_or_warn(PROGRAM, &ping, ping::BUDGET))
+    });
+
+    let log = wrap.log_max.and_then(|max| {
+        let path = dir.join(format!("{}.log", wrap.job));
+        Log::create(&path, max)
+            .map_err(|e| {
+                eprintln!(
+                    "{PROGRAM}: warning: cannot keep the log {}: {e}",
+                    path.display()
+                );
+            })
+            .ok()
+    });
+    let max_runtime = wrap.max_runtime.unwrap_or_else(|| {
+        (wrap.factor * wrap.interval_seconds as f64).min(u32::MAX as f64) as u64
+    });
+    let options = Options {
+        keep_output: wrap.keep_output,
+        log,
+        max_runtime: Duration::from_secs(max_runtime),
+        kill_after: wrap.kill_after,
+    };
+    let (program, args) = wrap.command.split_first().expect("a command is required");
+    let outcome = supervise::run(program, args, options, |pid| {
+        if let Some(lock) = &_lock {
+            lock.record_group(pid);
+        }
+    });
+    if let Some(err) = &outcome.log_error {
+        eprintln!("{PROGRAM}: warning: the log stopped: {err}");
+    }
+    if outcome.exit_code == 126 || outcome.exit_code == 127 {
+        if let (Some(note), true) = (&outcome.note, outcome.tail.is_empty()) {
+            eprintln!("{note}");
+        }
+    }
+    let last = final_record(base, &outcome, started_at, wrap.keep_output);
+    write(&dir, &last);
+    // The finished run joins the job's history; the running record never
+    // does.
+    let run = crate::history::Run::of(&last);
+    if let Err(err) = store::append_history(&dir, &last.job, &run) {
+        crate::cli::report_error(PROGRAM, &err);
+    }
+    drop(_lock);
+
+    if let Some(pinger) = pinger {
+        let waited = Instant::now();
+        if let Some(start) = start_ping {
+            let _ = start.join();
+        }
+        let end = Ping::End {
+            rid,
+            exit_code: outcome.exit_code,
+            duration: outcome.duration,
+            body: outcome.tail.clone(),
+        };
+        pinger.send_or_warn(PROGRAM, &end, ping::BUDGET.saturating_sub(waited.elapsed()));
+    }
+    u8::try_from(outcome.exit_code).unwrap_or(1)
+}
+
+fn final_record(
+    base: Heartbeat,
+    outcome: &Outcome,
+    started_at: DateTime<Utc>,
+    keep: usize,
+) -> Heartbeat {
+    let failures = base.consecutive_failures.unwrap_or(0);
+    let (status, failures) = if outcome.success() {
+        (RunStatus::Ok, 0)
+    } else {
+        (RunStatus::Fail, failures.saturating_add(1))
+    };
+    let note = outcome.note.as_ref().map_or(0, |n| n.len() + 1);
+    let message = outcome.message((keep + note).min(OUTPUT_MESSAGE_MAX_BYTES));
+    Heartbeat {
+        timestamp: Utc::now(),
+        status,
+        exit_code: Some(outcome.exit_code),
+        duration_seconds: Some((outcome.duration.as_secs_f64() * 1000.0).round() / 1000.0),
+        message: (!message.is_empty()).then_some(message),
+        started_at: Some(started_at),
+        consecutive_failures: Some(failures),
+        ..base
+    }
+}
+
+fn write(dir: &Path, record: &Heartbeat) {
+    if let Err(err) = store::write(Some(dir), record) {
+        crate::cli::report_error(PROGRAM, &err);
+    }
+}
+
+/// The directory the wrapper writes to: the one given, else the system
+/// directory when this process may write there, else the user's.
+fn resolve_dir(given: Option<&Path>) -> Result<PathBuf, Error> {
+    let create = |dir: &Path| {
+        fs::create_dir_all(dir)
+            .map(|()| dir.to_owned())
+            .map_err(|source| Error::CreateDir {
+                path: dir.to_owned(),
+                source,
+            })
+    };
+    if let Some(dir) = given {
+        return create(dir);
+    }
+    let system = Path::new(store::SYSTEM_DIR);
+    if create(system).is_ok() && writable(system) {
+        return Ok(system.to_owned());
+    }
+    match store::user_dir() {
+        Some(user) => create(&user),
+        None => create(system),
+    }
+}
+
+fn writable(dir: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(path) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: a valid NUL-terminated path.
+    unsafe { libc::access(path.as_ptr(), libc::W_OK) == 0 }
+}
+
+/// The job's previous record in `dir`, read without blocking (a FIFO in its
+/// place is not waited on) and without reading more than a heartbeat's size.
+fn previous(dir: &Path, job: &str) -> Option<Heartbeat> {
+    let file: File = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(heartbeat_path(dir, job))
+        .ok()?;
+    if !file.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_FILE_BYTES).read_to_end(&mut bytes).ok()?;
+    Heartbeat::from_json(&bytes).ok()
+}
