@@ -18,6 +18,7 @@ use crate::tracker;
 /// usage error prints one line, `<program>: <what is wrong>`, and exits with
 /// `usage_code`.
 pub fn parse<T: Parser>(program: &str, usage_code: u8) -> Result<T, ExitCode> {
+    forget_empty_settings();
     T::try_parse().map_err(|err| match err.kind() {
         ErrorKind::DisplayHelp
         | ErrorKind::DisplayVersion
@@ -25,19 +26,69 @@ pub fn parse<T: Parser>(program: &str, usage_code: u8) -> Result<T, ExitCode> {
             let _ = err.print();
             ExitCode::SUCCESS
         }
+        ErrorKind::InvalidUtf8 => {
+            eprintln!(
+                "{program}: {} (see `{program} --help`)",
+                not_utf8(std::env::args_os())
+            );
+            ExitCode::from(usage_code)
+        }
         _ => {
-            let rendered = err.render().to_string();
-            let first: Vec<&str> = rendered
-                .lines()
-                .take_while(|l| !l.trim().is_empty())
-                .map(str::trim)
-                .collect();
-            let text = first.join(" ");
-            let text = text.strip_prefix("error: ").unwrap_or(&text);
+            let text = one_line(&err.render().to_string());
             eprintln!("{program}: {text} (see `{program} --help`)");
             ExitCode::from(usage_code)
         }
     })
+}
+
+/// Clap's message on one line: the error and its tips (`a similar argument
+/// exists: '--verbose'`), without the usage block clap repeats below.
+pub fn one_line(rendered: &str) -> String {
+    let parts: Vec<String> = rendered
+        .split("\n\n")
+        .map(str::trim)
+        .filter(|p| {
+            !p.is_empty() && !p.starts_with("Usage:") && !p.starts_with("For more information")
+        })
+        .map(|p| p.lines().map(str::trim).collect::<Vec<_>>().join(" "))
+        .collect();
+    let text = parts.join("; ");
+    text.strip_prefix("error: ").unwrap_or(&text).to_owned()
+}
+
+/// Names the first argument that is not UTF-8, shown with the bad bytes
+/// replaced, for the usage error clap leaves vague.
+fn not_utf8(args: impl IntoIterator<Item = std::ffi::OsString>) -> String {
+    args.into_iter()
+        .enumerate()
+        .skip(1)
+        .find(|(_, a)| a.to_str().is_none())
+        .map_or_else(
+            || "an argument is not valid UTF-8".to_owned(),
+            |(n, a)| {
+                format!(
+                    "argument {n} `{}` is not valid UTF-8 (shown with the bad bytes replaced)",
+                    crate::escape::terminal(&a.to_string_lossy())
+                )
+            },
+        )
+}
+
+/// Treats every empty `HB_*` variable as unset, as cron and systemd's
+/// `EnvironmentFile=` users mean it (`HB_DIR=` in a crontab): the default
+/// applies instead of a usage error. Called before anything reads the
+/// environment, while the process has one thread.
+fn forget_empty_settings() {
+    let empty: Vec<std::ffi::OsString> = std::env::vars_os()
+        .filter(|(key, value)| {
+            key.to_str().is_some_and(|k| k.starts_with("HB_"))
+                && value.to_str().is_some_and(|v| v.trim().is_empty())
+        })
+        .map(|(key, _)| key)
+        .collect();
+    for key in empty {
+        std::env::remove_var(key);
+    }
 }
 
 /// Prints `<program>: <error>` on one line to standard error.
@@ -242,9 +293,24 @@ pub fn parse_request_timeout(text: &str) -> Result<std::time::Duration, String> 
 
 /// Parses an RFC 3339 instant.
 pub fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
+    let text = text.trim();
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("`{text}` is not an RFC 3339 time such as 2026-11-22T03:00:00Z: {e}"))
+        .map_err(|e| {
+            let shown = crate::escape::terminal(text);
+            // A local time without its zone would mean a different instant
+            // on every machine: say so rather than "premature end of input".
+            let local = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+                .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f"));
+            match local {
+                Ok(_) => format!(
+                    "`{shown}` has no time zone; add one, such as {shown}Z for UTC or {shown}+01:00"
+                ),
+                Err(_) => {
+                    format!("`{shown}` is not an RFC 3339 time such as 2026-11-22T03:00:00Z: {e}")
+                }
+            }
+        })
 }
 
 #[cfg(test)]
@@ -262,6 +328,28 @@ mod tests {
     }
 
     #[test]
+    fn clap_errors_keep_their_tip_on_one_line() {
+        let rendered = "error: unexpected argument '--verbos' found\n\n  tip: a similar argument exists: '--verbose'\n\nUsage: hb-check [OPTIONS]\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            one_line(rendered),
+            "unexpected argument '--verbos' found; tip: a similar argument exists: '--verbose'"
+        );
+    }
+
+    #[test]
+    fn the_argument_that_is_not_utf8_is_named() {
+        use std::os::unix::ffi::OsStringExt;
+        let args = ["hb-write", "--message"]
+            .map(std::ffi::OsString::from)
+            .into_iter()
+            .chain([std::ffi::OsString::from_vec(b"b\xffd".to_vec())]);
+        assert_eq!(
+            not_utf8(args),
+            "argument 2 `b\u{fffd}d` is not valid UTF-8 (shown with the bad bytes replaced)"
+        );
+    }
+
+    #[test]
     fn factors_must_exceed_one() {
         assert_eq!(parse_factor("2"), Ok(2.0));
         assert_eq!(parse_factor("1.5"), Ok(1.5));
@@ -275,6 +363,9 @@ mod tests {
         let t = parse_now("2026-11-22T04:00:00+01:00").unwrap();
         assert_eq!(t.to_rfc3339(), "2026-11-22T03:00:00+00:00");
         assert!(parse_now("yesterday").is_err());
+        let err = parse_now("2026-11-22T03:00:00").unwrap_err();
+        assert!(err.contains("has no time zone"), "{err}");
+        assert!(err.contains("2026-11-22T03:00:00Z"), "{err}");
     }
 
     #[test]

@@ -796,3 +796,24 @@ fn the_same_job_in_two_directories_is_one_row_and_one_series() {
         assert_eq!(series, 1, "{prom}");
     }
 }
+
+#[test]
+fn messages_say_what_to_do() {
+    let s = Scratch::new();
+    s.write("backup.last", record("backup", T0, 300, "ok"));
+    check(&s, &["--verbos"]).code(3).one_line_error(&[
+        "unexpected argument '--verbos'",
+        "a similar argument exists: '--verbose'",
+    ]);
+    check(&s, &["--now", "2026-11-22T03:00:00"])
+        .code(3)
+        .one_line_error(&["has no time zone", "2026-11-22T03:00:00Z"]);
+    s.cmd(HB_CHECK)
+        .env("HB_DIR", s.hb())
+        .env("HB_TRACKER_TOKEN", "x")
+        .args(["--now", T0, "--tracker-url", "git.example.com"])
+        .args(["--tracker-repo", "ops/alerts", "--quiet"])
+        .run()
+        .code(3)
+        .one_line_error(&["has no scheme", "https://git.example.com"]);
+}

@@ -194,6 +194,11 @@ fn an_unwritable_directory_exits_1_and_keeps_the_old_heartbeat() {
         &path.display().to_string(),
         "Permission denied (os error 13)",
     ]);
+    assert!(
+        !out.stderr.contains("hbtmp") && !out.stderr.contains(".atomicwrite"),
+        "no temporary path in an error{}",
+        out.show()
+    );
     assert_eq!(
         fs::read_to_string(&path).unwrap(),
         old,
@@ -357,4 +362,118 @@ fn concurrent_writers_never_leave_a_torn_file() {
     }
     assert_eq!(reader.join().unwrap(), 2000);
     assert_eq!(listing(&s.hb()), ["busy.last"], "no temporary file left");
+}
+
+#[test]
+fn hb_dir_lists_are_read_like_xdg_lists_the_first_entry_wins() {
+    let s = Scratch::new();
+    let (a, b) = (s.root().join("a"), s.root().join("b"));
+    let list = format!("{}:{}", a.display(), b.display());
+    s.cmd(HB_WRITE)
+        .env("HB_DIR", &list)
+        .args(["backup", "1d"])
+        .run()
+        .code(0)
+        .silent();
+    assert!(a.join("backup.last").is_file(), "{:?}", listing(s.root()));
+    assert!(!b.exists());
+    assert!(
+        !std::path::Path::new(&list).exists(),
+        "no directory named `a:b`"
+    );
+}
+
+#[test]
+fn empty_settings_mean_unset_in_every_binary() {
+    let s = Scratch::new();
+    // hb-write: HB_DIR= falls back to the default rule (here the state
+    // directory, the system one being root's or absent).
+    let empty = [
+        "HB_DIR",
+        "HB_QUIET",
+        "HB_VERBOSE",
+        "HB_FORMAT",
+        "HB_FACTOR",
+        "HB_EXPECT",
+        "HB_NOW",
+        "HB_LOCK_TIMEOUT",
+        "HB_LOCK_FILE",
+        "HB_METRICS_FILE",
+        "HB_TRACKER_URL",
+        "HB_TRACKER_REPO",
+        "HB_TRACKER_TOKEN",
+        "HB_TRACKER_KIND",
+        "HB_HOST",
+        "HB_DRY_RUN",
+        "HB_PANEL",
+        "HB_REPORT_FORMAT",
+        "HB_DEFAULT_INTERVAL",
+    ];
+    let with_empty = |program: &str| {
+        let mut cmd = s.cmd(program);
+        for name in empty {
+            cmd = cmd.env(name, "");
+        }
+        cmd
+    };
+    let dir = s.hb().to_str().unwrap().to_owned();
+    with_empty(HB_WRITE)
+        .args(["--dir", &dir, "backup", "1d"])
+        .run()
+        .code(0)
+        .silent();
+    with_empty(harness::HB_CHECK)
+        .args(["--dir", &dir])
+        .run()
+        .code(0)
+        .silent();
+    let out = with_empty(harness::NIGHT_WATCH)
+        .args(["--dir", &dir, "--subject"])
+        .run();
+    out.code(0);
+    assert!(out.stdout.ends_with("the 1 job is ok\n"), "{}", out.show());
+}
+
+#[test]
+fn a_message_that_is_not_utf8_keeps_the_heartbeat() {
+    use std::os::unix::ffi::OsStrExt;
+    let s = Scratch::new();
+    let message = std::ffi::OsStr::from_bytes(b"disk \xff full");
+    s.cmd(HB_WRITE)
+        .args(["--dir".as_ref(), s.hb().as_os_str()])
+        .args(["--message".as_ref(), message])
+        .args(["backup", "1d"])
+        .run()
+        .code(0)
+        .silent();
+    let record = read_record(&s.hb().join("backup.last"));
+    assert_eq!(record["message"], "disk \u{fffd} full");
+    // Elsewhere a non-UTF-8 argument is a usage error naming it.
+    let out = s
+        .cmd(HB_WRITE)
+        .args(["--dir".as_ref(), s.hb().as_os_str()])
+        .arg(std::ffi::OsStr::from_bytes(b"b\xffd"))
+        .arg("1d")
+        .run();
+    out.code(2)
+        .one_line_error(&["argument 3", "is not valid UTF-8"]);
+}
+
+#[test]
+fn heartbeats_and_metrics_are_0644_under_umask_000() {
+    let s = Scratch::new();
+    let metrics = s.root().join("m.prom");
+    let script = format!(
+        "umask 000 && '{}' --dir '{}' backup 1d && '{}' --dir '{}' --metrics-file '{}'",
+        HB_WRITE,
+        s.hb().display(),
+        harness::HB_CHECK,
+        s.hb().display(),
+        metrics.display()
+    );
+    s.cmd("/bin/sh").args(["-c", &script]).run().code(0);
+    for file in [s.hb().join("backup.last"), metrics] {
+        let mode = fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644, "{}: {mode:o}", file.display());
+    }
 }

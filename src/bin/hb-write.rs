@@ -34,10 +34,18 @@ const PROGRAM: &str = "hb-write";
     after_help = "Exit codes:\n  0  heartbeat written (or job retired; or, wrapping, another run held the lock)\n  1  heartbeat could not be written (or removed)\n  2  bad usage: job name, interval or flags\nWrapping a command (-- CMD), the exit code is the command's: 128+N when signal N\nended it, 127 when it was not found, 126 when it could not be run."
 )]
 struct Args {
-    /// Heartbeat directory, created if missing. [default: /var/lib/cron-heartbeat
-    /// when writable, else $XDG_STATE_HOME/cron-heartbeat]
-    #[arg(long, value_name = "DIR", env = "HB_DIR")]
-    dir: Option<PathBuf>,
+    /// Heartbeat directory, created if missing. Of a `:`-separated list (as
+    /// readers take HB_DIR), the first entry. [default:
+    /// /var/lib/cron-heartbeat when writable, else
+    /// $XDG_STATE_HOME/cron-heartbeat]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "HB_DIR",
+        value_delimiter = ':',
+        num_args = 1
+    )]
+    dir: Vec<PathBuf>,
 
     /// How the run ended. [default: fail when --exit-code is not 0, else ok]
     #[arg(long, value_enum)]
@@ -47,9 +55,10 @@ struct Args {
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     exit_code: Option<i32>,
 
-    /// A short note for the report; at most 1 KiB is kept.
+    /// A short note for the report; at most 1 KiB is kept. Bytes that are
+    /// not UTF-8 (`--message "$(tail -1 log)"`) are kept as U+FFFD.
     #[arg(long, value_name = "TEXT")]
-    message: Option<String>,
+    message: Option<std::ffi::OsString>,
 
     /// When the job is scheduled to run: five cron fields (`0 3 * * *`) or
     /// a macro (`@daily`), stored in the record so that hb-check judges the
@@ -156,6 +165,12 @@ fn parse_schedule(text: &str) -> Result<String, String> {
     cron_heartbeat::schedule::Schedule::parse(text, chrono_tz::Tz::UTC).map(|s| s.text().to_owned())
 }
 
+/// The directory to write to: the first non-empty entry of `--dir`/HB_DIR,
+/// the way `XDG_DATA_DIRS`-style lists are read.
+fn first_dir(dirs: &[PathBuf]) -> Option<PathBuf> {
+    dirs.iter().find(|d| !d.as_os_str().is_empty()).cloned()
+}
+
 fn main() -> ExitCode {
     let args = match cli::parse::<Args>(PROGRAM, Write::Usage as u8) {
         Ok(args) => args,
@@ -166,7 +181,7 @@ fn main() -> ExitCode {
         return Write::Usage.into();
     }
     if args.retire {
-        let dirs = match &args.dir {
+        let dirs = match first_dir(&args.dir) {
             Some(dir) => vec![dir.clone()],
             None => store::default_locations(),
         };
@@ -190,7 +205,7 @@ fn main() -> ExitCode {
         let code = wrap::run(wrap::Wrap {
             job: args.job,
             interval_seconds,
-            dir: args.dir,
+            dir: first_dir(&args.dir),
             command: args.command,
             keep_output: args.keep_output,
             log_max: args.log.then_some(args.log_max),
@@ -221,6 +236,8 @@ fn main() -> ExitCode {
         duration_seconds: None,
         message: args
             .message
+            .as_ref()
+            .map(|m| m.to_string_lossy())
             .as_deref()
             .map(|m| truncate_message(m).to_owned()),
         started_at: None,
@@ -228,7 +245,7 @@ fn main() -> ExitCode {
         max_runtime_seconds: None,
         schedule: args.schedule,
     };
-    let code = match store::write(args.dir.as_deref(), &record) {
+    let code = match store::write(first_dir(&args.dir).as_deref(), &record) {
         Ok(_) => Write::Written,
         Err(err) => {
             cli::report_error(PROGRAM, &err);

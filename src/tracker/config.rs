@@ -160,6 +160,14 @@ impl Config {
                 ),
             });
         }
+        if !url.contains("://") {
+            return Err(Error::TrackerConfig {
+                reason: format!(
+                    "invalid tracker URL `{0}`: it has no scheme; write it as https://{0}",
+                    crate::escape::terminal(url)
+                ),
+            });
+        }
         let parsed = reqwest::Url::parse(url).map_err(|e| Error::TrackerConfig {
             reason: format!(
                 "invalid tracker URL `{}`: {e}",
