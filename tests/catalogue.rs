@@ -192,7 +192,7 @@ fn catalogue() -> Vec<Case> {
         // Flags.
         Case {
             args: &["--bogus"],
-            says: "hb-write: unexpected argument '--bogus' found (see `hb-write --help`)",
+            says: "hb-write: unexpected argument '--bogus' found",
             ..case("flag", "`--bogus`", Write)
         },
         Case {
