@@ -12,6 +12,7 @@
 
 #![deny(missing_docs)]
 
+pub mod changes;
 pub mod check;
 pub mod cli;
 pub mod error;
