@@ -1,6 +1,7 @@
 //! Judging heartbeats: status, age, ratio and reason for each job. Pure: the
 //! caller passes the scan and the current time.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -114,8 +115,9 @@ pub struct Judgement {
     pub exit_code: Option<i32>,
     /// The message the last run left.
     pub message: Option<String>,
-    /// What the job's schedule expects, when one is known.
-    pub expected: Option<schedule::Expected>,
+    /// What the job's schedule expects, when one is known. Boxed: most
+    /// jobs have none, and a row per heartbeat is kept for a whole scan.
+    pub expected: Option<Box<schedule::Expected>>,
     /// Other heartbeat files of the same host and job, in other directories,
     /// which lost to this one (see [`dedup`]).
     pub duplicates: Vec<PathBuf>,
@@ -322,26 +324,61 @@ pub fn host_of<'a>(j: &'a Judgement, local: &'a str) -> &'a str {
 /// could not, and a tie goes to the one found first (the first directory).
 /// The files that lost are listed in the winner's `duplicates`. The order
 /// of the rest is kept.
-pub fn dedup(all: Vec<Judgement>, local: &str) -> Vec<Judgement> {
-    let mut kept: Vec<Judgement> = Vec::with_capacity(all.len());
-    for j in all {
-        let same = kept
-            .iter()
-            .position(|k| k.job == j.job && host_of(k, local) == host_of(&j, local));
-        let Some(at) = same else {
-            kept.push(j);
-            continue;
-        };
-        let winner = &mut kept[at];
-        let loser = if j.timestamp > winner.timestamp {
-            std::mem::replace(winner, j)
-        } else {
-            j
-        };
-        winner.duplicates.extend(loser.path);
-        winner.duplicates.extend(loser.duplicates);
+pub fn dedup(mut all: Vec<Judgement>, local: &str) -> Vec<Judgement> {
+    // One pass with a map from (job, host) to the row's group, so a scan of
+    // 100,000 heartbeats takes 100,000 lookups, not 5 billion comparisons.
+    let mut group_of = Vec::with_capacity(all.len());
+    let mut first = Vec::new();
+    {
+        let mut groups: HashMap<(&str, &str), usize> = HashMap::with_capacity(all.len());
+        for (i, j) in all.iter().enumerate() {
+            let next = first.len();
+            let g = *groups
+                .entry((j.job.as_str(), host_of(j, local)))
+                .or_insert(next);
+            if g == next {
+                first.push(i);
+            }
+            group_of.push(g);
+        }
     }
-    kept
+    if first.len() == all.len() {
+        return all;
+    }
+    // The same rule as one row at a time: a newer heartbeat takes the
+    // winner's place and inherits its losers.
+    let mut winner = first.clone();
+    let mut lost = vec![false; all.len()];
+    for i in 0..all.len() {
+        let w = winner[group_of[i]];
+        if w == i {
+            continue;
+        }
+        let (loser, keep) = if all[i].timestamp > all[w].timestamp {
+            winner[group_of[i]] = i;
+            (w, i)
+        } else {
+            (i, w)
+        };
+        let path = all[loser].path.take();
+        let more = std::mem::take(&mut all[loser].duplicates);
+        all[keep].duplicates.extend(path);
+        all[keep].duplicates.extend(more);
+        lost[loser] = true;
+    }
+    // Each winner sits where its group was first found.
+    for (g, &w) in winner.iter().enumerate() {
+        if w != first[g] {
+            all.swap(w, first[g]);
+            lost.swap(w, first[g]);
+        }
+    }
+    let mut at = 0;
+    all.retain(|_| {
+        at += 1;
+        !lost[at - 1]
+    });
+    all
 }
 
 /// Whether `job` (from `--expect`) names `j`: `JOB` is a job of the host
@@ -363,9 +400,14 @@ pub fn add_missing(all: &mut Vec<Judgement>, expect: &[String], local: &str) {
     }
 }
 
-/// Sorts worst first, then by ratio descending, then by job and host.
+/// Sorts worst first, then by ratio descending, then by job, host and path.
+///
+/// The order is total (two rows never compare equal unless they are the
+/// same row), so an in-place unstable sort gives the same result as a
+/// stable one without the stable sort's scratch buffer of half the rows
+/// (14 MiB over 100,000 heartbeats).
 pub fn sort(all: &mut [Judgement]) {
-    all.sort_by(|a, b| {
+    all.sort_unstable_by(|a, b| {
         a.status
             .cmp(&b.status)
             .then_with(|| {
@@ -377,6 +419,9 @@ pub fn sort(all: &mut [Judgement]) {
             })
             .then_with(|| a.job.cmp(&b.job))
             .then_with(|| a.host.cmp(&b.host))
+            // The scan reads in directory order: the path makes the order
+            // of two heartbeats of one job and host the same every run.
+            .then_with(|| a.path.cmp(&b.path))
     });
 }
 

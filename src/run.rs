@@ -10,11 +10,12 @@ use chrono::Utc;
 use crate::cli::JudgeArgs;
 use crate::error::Error;
 use crate::expect;
+use crate::history::Run;
 use crate::judge::{self, schedule, Judgement, Policy};
 use crate::record::{Content, Entry};
 use crate::schedule::Expectation;
 use crate::schedule::Lint;
-use crate::store::{read_history, read_locations, scan};
+use crate::store::{read_history, read_locations, scan_each};
 
 /// What a scan found and how it was judged.
 #[derive(Debug, Clone)]
@@ -64,16 +65,20 @@ pub fn judge(args: &JudgeArgs, dirs: Vec<PathBuf>) -> Result<Judged, Error> {
         default_interval: args.default_interval,
     };
     let expected = expect::load(&args.schedule, args.factor, policy.now)?;
-    let entries = scan(&dirs)?;
-    let history = recent_runs(&entries, &expected.jobs);
-    let jobs = schedule::judge_all(
-        &entries,
-        &[],
-        &expected.jobs,
-        &history,
-        &policy,
-        &expected.rules,
-    );
+    // Each file is judged as it is read and only the judgement is kept, so
+    // a scan of a whole fleet's heartbeats never holds every record.
+    let mut jobs = Vec::new();
+    scan_each(&dirs, &mut |entry| {
+        let recent = recent_runs(&entry, &expected.jobs);
+        jobs.push(schedule::judge_entry(
+            &entry,
+            &expected.jobs,
+            &recent,
+            &policy,
+            &expected.rules,
+        ));
+    })?;
+    let jobs = schedule::complete(jobs, &[], &expected.jobs, &policy, &expected.rules);
     // One row per (host, job); then the expected jobs, each the checking
     // host's unless named HOST/JOB.
     let host = args.host();
@@ -88,24 +93,22 @@ pub fn judge(args: &JudgeArgs, dirs: Vec<PathBuf>) -> Result<Judged, Error> {
     })
 }
 
-/// The run histories of the scheduled jobs, for their usual lag. A history
-/// that cannot be read only leaves the lag to the last heartbeat.
-fn recent_runs(entries: &[Entry], crontab: &[Expectation]) -> schedule::History {
-    entries
-        .iter()
-        .filter(|e| {
-            let in_record = matches!(&e.content, Ok(Content::Record(r)) if r.schedule.is_some());
-            in_record
-                || crontab
-                    .iter()
-                    .any(|c| c.job == e.job && c.schedule.is_some())
-        })
-        .filter_map(|e| {
-            let dir = e.path.parent()?;
-            let runs = read_history(dir, &e.job).ok()?;
-            Some((e.path.clone(), runs))
-        })
-        .collect()
+/// The run history of a scheduled job, for its usual lag. A history that
+/// cannot be read only leaves the lag to the last heartbeat.
+fn recent_runs(entry: &Entry, crontab: &[Expectation]) -> Vec<Run> {
+    let in_record = matches!(&entry.content, Ok(Content::Record(r)) if r.schedule.is_some());
+    let scheduled = in_record
+        || crontab
+            .iter()
+            .any(|c| c.job == entry.job && c.schedule.is_some());
+    if !scheduled {
+        return Vec::new();
+    }
+    entry
+        .path
+        .parent()
+        .and_then(|dir| read_history(dir, &entry.job).ok())
+        .unwrap_or_default()
 }
 
 /// Writes `bytes` to `out` and flushes. A closed pipe (`| head`) is not an

@@ -279,4 +279,19 @@ mod tests {
     fn the_command_is_well_formed() {
         Args::command().debug_assert();
     }
+
+    #[test]
+    fn the_crontab_reader_knows_every_option_that_takes_a_value() {
+        use cron_heartbeat::schedule::command::VALUE_OPTIONS;
+        for arg in Args::command().get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            if arg.get_action().takes_values() && !arg.is_positional() {
+                let option = format!("--{long}");
+                assert!(
+                    VALUE_OPTIONS.contains(&option.as_str()),
+                    "{option} takes a value: add it to schedule::command::VALUE_OPTIONS"
+                );
+            }
+        }
+    }
 }

@@ -155,16 +155,41 @@ pub fn judge_all(
     policy: &Policy,
     rules: &Rules,
 ) -> Vec<Judgement> {
-    let mut all: Vec<Judgement> = entries
+    let all = entries
         .iter()
         .map(|entry| {
-            let mut j = judge(entry, policy);
-            let crontab = expected.iter().find(|e| e.job == entry.job);
             let recent = history.get(&entry.path).map_or(&[][..], Vec::as_slice);
-            refine(&mut j, entry, crontab, recent, policy, rules);
-            j
+            judge_entry(entry, expected, recent, policy, rules)
         })
         .collect();
+    complete(all, expect, expected, policy, rules)
+}
+
+/// Judges one entry as [`judge_all`] does, by its crontab line (if any) and
+/// its `recent` runs, so that a scan can judge each file as it reads it and
+/// keep only the judgement.
+pub fn judge_entry(
+    entry: &Entry,
+    expected: &[Expectation],
+    recent: &[Run],
+    policy: &Policy,
+    rules: &Rules,
+) -> Judgement {
+    let mut j = judge(entry, policy);
+    let crontab = expected.iter().find(|e| e.job == entry.job);
+    refine(&mut j, entry, crontab, recent, policy, rules);
+    j
+}
+
+/// Finishes the judgements of every scanned entry as [`judge_all`] does:
+/// adds the rows of expected jobs that have no heartbeat, and sorts.
+pub fn complete(
+    mut all: Vec<Judgement>,
+    expect: &[String],
+    expected: &[Expectation],
+    policy: &Policy,
+    rules: &Rules,
+) -> Vec<Judgement> {
     for e in expected {
         if !all.iter().any(|j| j.job == e.job) {
             all.push(never_run(e, policy, rules));
@@ -271,7 +296,7 @@ fn refine(
             shown.grace_seconds = Some(due.grace_seconds);
         }
     }
-    j.expected = Some(shown);
+    j.expected = Some(Box::new(shown));
 }
 
 /// The row of a job a crontab runs that has never written a heartbeat.
@@ -310,13 +335,15 @@ fn never_run(e: &Expectation, policy: &Policy, rules: &Rules) -> Judgement {
             .max(first),
         _ => first,
     };
-    j.expected = e.schedule.as_ref().map(|s| Expected {
-        schedule: s.text().to_owned(),
-        zone: s.zone(),
-        source: source.clone(),
-        due_at: first.filter(|_| !rules.by_interval),
-        grace_seconds: (!rules.by_interval).then_some(grace),
-        judged_at: policy.now,
+    j.expected = e.schedule.as_ref().map(|s| {
+        Box::new(Expected {
+            schedule: s.text().to_owned(),
+            zone: s.zone(),
+            source: source.clone(),
+            due_at: first.filter(|_| !rules.by_interval),
+            grace_seconds: (!rules.by_interval).then_some(grace),
+            judged_at: policy.now,
+        })
     });
     if missed {
         j.reason = Some(format!(

@@ -64,8 +64,8 @@ pub fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec<Lint> 
                     "the interval {} of job `{}` is shorter than the longest gap between its fires ({}), so judged by interval it looks late or stale between runs; declare {}",
                     format_duration(interval),
                     e.job,
-                    format_duration(gap),
-                    format_duration(gap)
+                    exact(gap),
+                    exact(gap)
                 ),
             ));
             continue;
@@ -79,14 +79,31 @@ pub fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec<Lint> 
                     "the interval {} of job `{}` is much longer than the longest gap between its fires ({}): judged by interval a missed run alerts only after {}; declare {}",
                     format_duration(interval),
                     e.job,
-                    format_duration(gap),
+                    exact(gap),
                     format_duration(interval_alert),
-                    format_duration(gap)
+                    exact(gap)
                 ),
             ));
         }
     }
     warnings
+}
+
+/// A duration exactly, in the form hb-write takes: `1d`, `2d5m`, `1h30m`.
+pub fn exact(seconds: u64) -> String {
+    const UNITS: [(char, u64); 4] = [('d', 86_400), ('h', 3_600), ('m', 60), ('s', 1)];
+    if seconds == 0 {
+        return "0s".to_owned();
+    }
+    let mut out = String::new();
+    let mut rest = seconds;
+    for (unit, size) in UNITS {
+        if rest >= size {
+            out.push_str(&format!("{}{unit}", rest / size));
+            rest %= size;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -142,6 +159,26 @@ mod tests {
         assert!(warnings[0].message.contains("shorter"));
         assert!(warnings[1].message.contains("only after 6d"));
         assert!(warnings[2].message.contains("3d"));
+    }
+
+    #[test]
+    fn suggestions_are_exact_and_hb_write_reads_them() {
+        for (seconds, text) in [
+            (86_400, "1d"),
+            (2 * 86_400 + 300, "2d5m"),
+            (5400, "1h30m"),
+            (61, "1m1s"),
+        ] {
+            assert_eq!(exact(seconds), text);
+            assert_eq!(crate::record::parse_interval(text).unwrap(), seconds);
+        }
+        let found = [job("b", "*/5 * * * 1-5", 300, 2)];
+        let warnings = lint(&found, 2.0, at());
+        assert!(
+            warnings[0].message.ends_with("declare 2d5m"),
+            "{}",
+            warnings[0]
+        );
     }
 
     #[test]

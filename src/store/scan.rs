@@ -24,6 +24,15 @@ use crate::record::{validate_host, validate_job, Content, Entry, Heartbeat};
 /// goes on.
 pub fn scan(dirs: &[PathBuf]) -> Result<Vec<Entry>, Error> {
     let mut entries = Vec::new();
+    scan_each(dirs, &mut |entry| entries.push(entry))?;
+    Ok(entries)
+}
+
+/// Like [`scan()`], but hands each entry to `each` as soon as it is read
+/// instead of gathering them, so a caller that keeps less than the whole
+/// entry (the check run keeps the judgement) never holds every record at
+/// once. Entries come in directory order; callers sort what they keep.
+pub fn scan_each(dirs: &[PathBuf], each: &mut dyn FnMut(Entry)) -> Result<(), Error> {
     for dir in dirs {
         fs::read_dir(dir).map_err(|source| Error::ReadDir {
             path: dir.clone(),
@@ -33,7 +42,6 @@ pub fn scan(dirs: &[PathBuf]) -> Result<Vec<Entry>, Error> {
             .min_depth(1)
             .max_depth(2)
             .follow_links(true)
-            .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| {
                 e.depth() == 0
@@ -44,7 +52,7 @@ pub fn scan(dirs: &[PathBuf]) -> Result<Vec<Entry>, Error> {
             match item {
                 Ok(found) => {
                     if let Some(entry) = read_entry(dir, &found) {
-                        entries.push(entry);
+                        each(entry);
                     }
                 }
                 Err(err) => {
@@ -65,7 +73,7 @@ pub fn scan(dirs: &[PathBuf]) -> Result<Vec<Entry>, Error> {
                         // A link that leads nowhere (or in a loop): only a
                         // heartbeat's name makes it worth a row.
                         if let Some(job) = name.strip_suffix(".last") {
-                            entries.push(Entry {
+                            each(Entry {
                                 job: job.to_owned(),
                                 subdir: None,
                                 content: Err("a symbolic link; a heartbeat must be a regular file"
@@ -75,7 +83,7 @@ pub fn scan(dirs: &[PathBuf]) -> Result<Vec<Entry>, Error> {
                         }
                         continue;
                     }
-                    entries.push(Entry {
+                    each(Entry {
                         job: format!("{name}/"),
                         subdir: None,
                         content: Err(format!("cannot list directory: {}", io_cause(err))),
@@ -84,9 +92,11 @@ pub fn scan(dirs: &[PathBuf]) -> Result<Vec<Entry>, Error> {
                 }
             }
         }
-        entries.extend(users::scan_areas(dir, read_content));
+        for entry in users::scan_areas(dir, read_content) {
+            each(entry);
+        }
     }
-    Ok(entries)
+    Ok(())
 }
 
 fn io_cause(err: walkdir::Error) -> String {
@@ -201,8 +211,11 @@ fn open_handle(path: &Path) -> Result<(File, fs::Metadata), String> {
 
 /// Reads at most `cap` bytes from `file`; more is an error, whatever the
 /// size said when it was opened (a file can grow).
-pub(crate) fn read_capped(file: File, cap: u64) -> Result<Vec<u8>, String> {
-    let mut bytes = Vec::new();
+/// The buffer is sized for `len`, the size when opened, so a heartbeat
+/// takes two reads instead of five.
+pub(crate) fn read_capped(file: File, cap: u64, len: u64) -> Result<Vec<u8>, String> {
+    let room = usize::try_from(len.min(cap).saturating_add(1)).unwrap_or(0);
+    let mut bytes = Vec::with_capacity(room);
     file.take(cap.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read: {e}"))?;
@@ -220,7 +233,7 @@ fn read_content(path: &Path, job: &str) -> Result<Content, String> {
             meta.len()
         ));
     }
-    let bytes = read_capped(file, MAX_FILE_BYTES)?;
+    let bytes = read_capped(file, MAX_FILE_BYTES, meta.len())?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         // The modification time is whatever the filesystem holds (tmpfs
         // stores any time): one out of range makes the file invalid.
@@ -276,9 +289,9 @@ mod tests {
         let path = dir.path().join("big.last");
         fs::write(&path, vec![b' '; 100]).unwrap();
         let (file, _) = open_regular(&path).unwrap();
-        assert!(read_capped(file, 99).unwrap_err().contains("larger"));
+        assert!(read_capped(file, 99, 100).unwrap_err().contains("larger"));
         let (file, _) = open_regular(&path).unwrap();
-        assert_eq!(read_capped(file, 100).unwrap().len(), 100);
+        assert_eq!(read_capped(file, 100, 0).unwrap().len(), 100);
     }
 
     #[test]
