@@ -240,6 +240,15 @@ pub fn truncate_message(message: &str) -> &str {
     }
     &message[..end]
 }
+/// The name a job of `user`'s crontab is judged by: `USER/JOB`, as its
+/// heartbeat lands in the user's area (`users/USER/JOB.last`); root's jobs,
+/// and jobs of no known user, keep their plain name.
+pub fn user_job(user: Option<&str>, job: &str) -> String {
+    match user {
+        Some(user) if user != "root" && !user.is_empty() => format!("{user}/{job}"),
+        _ => job.to_owned(),
+    }
+}
 
 /// Checks a job name against `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`.
 ///

@@ -6,13 +6,14 @@ use std::io::{self, IsTerminal, Write};
 
 use clap::builder::BoolishValueParser;
 use clap::{Parser, ValueEnum};
+use lettre::message::Mailbox;
 
 use crate::cli::{self, JudgeArgs};
 use crate::error::Error;
 use crate::escape;
 use crate::exit_code::Report as Code;
 use crate::metrics;
-use crate::report::{self, nightly, Layout, Page, Report, TextOptions};
+use crate::report::{self, nightly, Envelope, Layout, Page, Report, TextOptions};
 use crate::run;
 
 /// The program's name, first on every line it writes to standard error.
@@ -35,7 +36,7 @@ pub const PROGRAM: &str = "night-watch";
 #[command(
     name = PROGRAM,
     version,
-    after_help = "Formats:\n  text      a table; UTF-8 borders and colours on a terminal (not with NO_COLOR),\n            plain ASCII without escape sequences anywhere else\n  markdown  GitHub-flavoured Markdown (Gitea, GitHub)\n  html      one self-contained HTML document with inline styles, for a mail body\n  json      the document of `hb-check --format json`\n  prometheus  the Prometheus text format, for node_exporter's textfile collector\n\nExample, from cron:\n  night-watch --panel | mail -s \"$(night-watch --subject)\" ops@example.com\n\nExit codes:\n  0  the report was rendered, whatever it says\n  3  nothing could be read (no heartbeat directory, unreadable directory),\n     or bad usage"
+    after_help = "Formats:\n  text      a table; UTF-8 borders and colours on a terminal (not with NO_COLOR),\n            plain ASCII without escape sequences anywhere else\n  markdown  GitHub-flavoured Markdown (Gitea, GitHub)\n  html      one self-contained HTML document with inline styles, for a mail body\n  json      the document of `hb-check --format json`\n  prometheus  the Prometheus text format, for node_exporter's textfile collector\n  mail      one MIME message for `sendmail -t` (needs --to): the text and the HTML\n            report as alternatives, the --subject line as its subject\n\nExample, from cron:\n  night-watch --format mail --to ops@example.com | /usr/sbin/sendmail -t\n\nExit codes:\n  0  the report was rendered, whatever it says\n  3  nothing could be read (no heartbeat directory, unreadable directory),\n     or bad usage"
 )]
 pub struct Args {
     /// Which heartbeats to read and how to judge them.
@@ -56,6 +57,15 @@ pub struct Args {
     /// nothing else; --panel and --format do not apply.
     #[arg(long)]
     pub subject: bool,
+
+    /// With --format mail: the recipient; repeat for several (in
+    /// HB_MAIL_TO, separate them with `,`).
+    #[arg(long, value_name = "ADDR", env = "HB_MAIL_TO", value_delimiter = ',', value_parser = report::parse_mailbox, required_if_eq("format", "mail"))]
+    pub to: Vec<Mailbox>,
+
+    /// With --format mail: the sender; `night-watch@HOST` when not given.
+    #[arg(long, value_name = "ADDR", env = "HB_MAIL_FROM", value_parser = report::parse_mailbox)]
+    pub from: Option<Mailbox>,
 }
 
 /// night-watch's output formats.
@@ -71,6 +81,9 @@ pub enum Format {
     Json,
     /// The Prometheus text format.
     Prometheus,
+    /// One MIME message for `sendmail -t`: the text and the HTML report as
+    /// alternatives, the subject line as the subject.
+    Mail,
 }
 
 /// Runs night-watch with `args`, printing to standard output, and returns
@@ -137,6 +150,18 @@ fn render(args: &Args, host: &str, judged: &run::Judged, terminal: bool) -> Vec<
         Format::Html => report::write_html(&mut out, &page, layout),
         Format::Json => report::write_json(&mut out, &page.report),
         Format::Prometheus => metrics::write_prometheus(&mut out, &page.report),
+        Format::Mail => {
+            let mut text = Vec::new();
+            let mut html = Vec::new();
+            let plain = TextOptions {
+                unicode: false,
+                colour: false,
+            };
+            let _ = report::write_text(&mut text, &page, layout, plain);
+            let _ = report::write_html(&mut html, &page, layout);
+            let subject = nightly::subject(page.host, page.report.jobs);
+            mail(args, host, &subject, text, html, &mut out)
+        }
     };
     out
 }
@@ -160,6 +185,37 @@ pub fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>) -> Tex
         unicode: terminal && utf8,
         colour,
     }
+}
+
+/// Writes the message of `--format mail`.
+fn mail(
+    args: &Args,
+    host: &str,
+    subject: &str,
+    text: Vec<u8>,
+    html: Vec<u8>,
+    out: &mut Vec<u8>,
+) -> io::Result<()> {
+    let from = args.from.clone().unwrap_or_else(|| {
+        report::parse_mailbox(&format!("night-watch@{host}")).unwrap_or_else(|_| {
+            Mailbox::new(
+                None,
+                lettre::Address::new("night-watch", "localhost").expect("a valid address"),
+            )
+        })
+    });
+    let envelope = Envelope {
+        from: &from,
+        to: &args.to,
+        subject,
+        host,
+    };
+    report::write_mail(
+        out,
+        &envelope,
+        String::from_utf8_lossy(&text).into_owned(),
+        String::from_utf8_lossy(&html).into_owned(),
+    )
 }
 
 /// What night-watch prints when nothing could be read: the subject and the
@@ -192,6 +248,14 @@ fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
             report::write_json_with_errors(&mut out, &report, &[err.to_string()])
         }
         Format::Prometheus => Ok(()),
+        Format::Mail => {
+            let text = format!("{}\n", escape::terminal(&line));
+            let html = format!(
+                "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head>\n<body><h1>{}</h1></body></html>\n",
+                escape::html(&line)
+            );
+            mail(args, host, &escape::terminal(&line), text.into_bytes(), html.into_bytes(), &mut out)
+        }
     };
     out
 }

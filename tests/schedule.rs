@@ -439,7 +439,13 @@ fn discovery_reads_the_system_crontabs_and_the_spool() {
         .collect();
     assert_eq!(
         jobs,
-        [("photos", "missing"), ("backup", "ok"), ("dump", "ok")],
+        // alice's line is judged by the name of its heartbeat in her area;
+        // postgres's job wrote to the directory itself, which answers too.
+        [
+            ("alice/photos", "missing"),
+            ("backup", "ok"),
+            ("dump", "ok")
+        ],
         "{}",
         r.show()
     );

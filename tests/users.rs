@@ -11,6 +11,7 @@ use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 use std::path::PathBuf;
 
 use harness::{is_root, skip, Scratch, NOBODY};
+use serde_json::Value;
 
 /// Debian's `daemon` user and group, standing in for a second user.
 const DAEMON: u32 = 1;
@@ -218,4 +219,39 @@ fn a_users_directory_others_may_empty_is_not_trusted() {
     fs::set_permissions(s.hb().join("users"), fs::Permissions::from_mode(0o777)).unwrap();
     assert_eq!(judged(&s), [("users/".to_owned(), "invalid".to_owned())]);
     assert!(reason_of(&s, "users/").contains("chmod 1777"));
+}
+
+#[test]
+fn a_line_of_a_users_crontab_is_answered_by_the_heartbeat_in_their_area() {
+    let Some(s) = system_like() else { return };
+    let spool = s.root().join("sysroot/var/spool/cron/crontabs");
+    fs::create_dir_all(&spool).unwrap();
+    fs::write(
+        spool.join("nobody"),
+        "0 * * * * /usr/bin/true && hb-write report 1h\n",
+    )
+    .unwrap();
+    let discover = || {
+        s.hb_check()
+            .env("HB_DISCOVER", "1")
+            .env("HB_CRON_ROOT", s.root().join("sysroot"))
+            .args(["--format", "json"])
+            .run()
+            .json()
+    };
+    // Before its first run: known from the line alone, under nobody's name.
+    let doc = discover();
+    assert_eq!(doc["jobs"][0]["job"], "nobody/report", "{doc}");
+    assert_eq!(doc["jobs"][0]["path"], Value::Null, "{doc}");
+    write_as(&s, NOBODY, &s.hb(), &["report", "1h"])
+        .code(0)
+        .silent();
+    let doc = discover();
+    let jobs = doc["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 1, "{doc}");
+    assert_eq!(jobs[0]["job"], "nobody/report", "{doc}");
+    assert_eq!(jobs[0]["status"], "ok", "{doc}");
+    assert_eq!(jobs[0]["schedule"], "0 * * * *", "{doc}");
+    let path = area(&s, "nobody").join("report.last");
+    assert_eq!(jobs[0]["path"], path.to_str().unwrap(), "{doc}");
 }

@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 
 use super::{judge, sort, Judgement, Policy, Status};
 use crate::history::Run;
+use crate::record::user_job;
 use crate::record::{format_duration, Content, Entry, RunStatus};
 use crate::schedule::{Expectation, Schedule};
 
@@ -176,7 +177,10 @@ pub fn judge_entry(
     rules: &Rules,
 ) -> Judgement {
     let mut j = judge(entry, policy);
-    let crontab = expected.iter().find(|e| e.job == entry.job);
+    let crontab = expected
+        .iter()
+        .find(|e| judged_name(e) == entry.job)
+        .or_else(|| expected.iter().find(|e| e.job == entry.job));
     refine(&mut j, entry, crontab, recent, policy, rules);
     j
 }
@@ -191,7 +195,10 @@ pub fn complete(
     rules: &Rules,
 ) -> Vec<Judgement> {
     for e in expected {
-        if !all.iter().any(|j| j.job == e.job) {
+        if !all
+            .iter()
+            .any(|j| j.job == judged_name(e) || j.job == e.job)
+        {
             all.push(never_run(e, policy, rules));
         }
     }
@@ -300,8 +307,15 @@ fn refine(
 }
 
 /// The row of a job a crontab runs that has never written a heartbeat.
+/// The name a crontab line's job is judged by: `USER/JOB` for a user's
+/// line, whose heartbeat lands in the user's area (a plain `JOB` written to
+/// a directory the user may write answers it too).
+fn judged_name(e: &Expectation) -> String {
+    user_job(e.user.as_deref(), &e.job)
+}
+
 fn never_run(e: &Expectation, policy: &Policy, rules: &Rules) -> Judgement {
-    let mut j = Judgement::missing(&e.job);
+    let mut j = Judgement::missing(&judged_name(e));
     j.interval_seconds = Some(e.interval);
     j.host = None;
     let source = format!("crontab {}", e.source);

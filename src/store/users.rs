@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use super::EXTENSION;
 use crate::error::Error;
-use crate::record::{validate_job, Entry};
+use crate::record::{user_job, validate_job, Entry};
 
 /// The directory below a heartbeat directory that holds one area per user.
 pub const USERS_DIR: &str = "users";
@@ -233,7 +233,7 @@ pub(super) fn scan_areas(
             let Some(job) = file.strip_suffix(&format!(".{EXTENSION}")) else {
                 continue;
             };
-            let label = format!("{name}/{job}");
+            let label = user_job(Some(&name), job);
             let content = match validate_job(job) {
                 Err(_) => Err("the file name is not a valid job name".to_owned()),
                 Ok(()) => match file_fault(&path, uid, &name) {
