@@ -87,7 +87,12 @@ fn every_hb_write_in_the_crontab_is_accepted_by_hb_write() {
     assert!(seen >= 3, "the example shows several hb-write lines");
     assert_eq!(
         harness::listing(&s.hb()),
-        ["backup.last", "rotate-logs.last", "sync-mirror.last"]
+        [
+            "backup.last",
+            "etc-archive.last",
+            "rotate-logs.last",
+            "sync-mirror.last"
+        ]
     );
 }
 
