@@ -259,7 +259,8 @@ fn refine(
     let (reported, began, run, record_schedule) = match content {
         Content::Record(r) => (
             r.timestamp,
-            started(r.timestamp, r.duration_seconds),
+            r.started_at
+                .or_else(|| started(r.timestamp, r.duration_seconds)),
             r.status,
             r.schedule.as_deref(),
         ),
@@ -290,7 +291,13 @@ fn refine(
     };
     // A run in progress is judged by its maximum runtime, not by the
     // schedule: it is neither missed nor due while it runs.
-    if !rules.by_interval && run != RunStatus::Running {
+    // Only the verdicts of the interval rule are the schedule's to replace;
+    // any other (a pause, say) stands.
+    let by_rule = matches!(
+        j.status,
+        Status::Ok | Status::Late | Status::Stale | Status::Failed
+    );
+    if !rules.by_interval && run != RunStatus::Running && by_rule {
         let usual: Vec<u64> = median_lag(&schedule, recent).into_iter().collect();
         if let Some(due) = due(&schedule, reported, began, &usual, rules.grace) {
             let (status, reason) = classify(&due, policy.now, run, schedule.zone());

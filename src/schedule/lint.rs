@@ -1,6 +1,7 @@
 //! Lint of the hb-write lines: what will make a job look late, alert late,
 //! or never report.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use chrono::{DateTime, Utc};
@@ -40,6 +41,7 @@ impl fmt::Display for Lint {
 /// year from `at`, with the stale `factor`).
 pub fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec<Lint> {
     let mut warnings = Vec::new();
+    let mut gaps = HashMap::new();
     for (i, e) in found.iter().enumerate() {
         if let Some(first) = found[..i].iter().find(|f| f.job == e.job) {
             warnings.push(Lint::new(
@@ -53,7 +55,10 @@ pub fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec<Lint> 
         let Some(schedule) = &e.schedule else {
             continue;
         };
-        let Some(gap) = schedule.longest_gap(at) else {
+        // Many lines share a schedule; each is walked once.
+        let key = (schedule.text().to_owned(), schedule.zone());
+        let gap = *gaps.entry(key).or_insert_with(|| schedule.longest_gap(at));
+        let Some(gap) = gap else {
             continue;
         };
         let interval = e.interval;

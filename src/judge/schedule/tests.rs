@@ -351,3 +351,19 @@ fn a_run_in_progress_is_judged_by_its_maximum_not_its_schedule() {
     assert_eq!(hung.status, Status::Stale, "{hung:?}");
     assert!(hung.reason.unwrap().ends_with("hung?"));
 }
+
+#[test]
+fn the_start_of_the_run_says_which_fire_it_belongs_to() {
+    // An hourly run that started at 04:00 and reported at 05:10 belongs to
+    // the 04:00 fire: the 05:00 run is the one due next.
+    let e = expectation("sweep", "0 * * * *", "UTC", 3600);
+    let mut beat = entry("sweep", "2026-11-24T05:10:00Z", 3600);
+    let by_report = status_at(&e, Some(&beat), "2026-11-24T06:35:00Z");
+    assert_eq!(by_report.status, Status::Ok, "{by_report:?}");
+    let Ok(Content::Record(r)) = &mut beat.content else {
+        unreachable!()
+    };
+    r.started_at = Some(utc("2026-11-24T04:00:00Z"));
+    let by_start = status_at(&e, Some(&beat), "2026-11-24T06:35:00Z");
+    assert_eq!(by_start.status, Status::Stale, "{by_start:?}");
+}
