@@ -175,6 +175,9 @@ impl TrackerError {
         if self.rate_limited {
             return Some("the server's rate limit is used up; the next run tries again");
         }
+        if self.path.ends_with("/user") && self.status == Some(403) {
+            return Some("the token cannot read its own account, which hb-check asks to know which issues it wrote: give it the `read:user` scope (GitHub: a user or bot account token, not an app's)");
+        }
         match self.status? {
             401 => Some("the token is invalid or expired; put a valid one in HB_TRACKER_TOKEN or the --tracker-token-file"),
             403 => Some("the token lacks the `write:issue` scope (on GitHub: issues write permission) for this repo"),

@@ -462,3 +462,22 @@ fn two_checkers_as_one_host_end_with_one_open_issue() {
     assert_eq!(open_issues(&forge).len(), 1);
     forge.assert_clean();
 }
+
+#[test]
+fn a_token_that_cannot_read_its_account_says_which_scope() {
+    let Some(forge) = gitea() else { return };
+    let dir = Scratch::new();
+    dir.ok("backup");
+    forge.fault(
+        "GET",
+        "/user",
+        Fault::Status(
+            403,
+            "token does not have at least one of required scope(s): [read:user]",
+        ),
+        1,
+    );
+    let r = check(&dir, &forge);
+    one_tracker_error(&r, "give it the `read:user` scope");
+    assert!(!r.stderr.contains("write:issue"), "{}", r.show());
+}
