@@ -243,3 +243,110 @@ proptest! {
         prop_assert_eq!(show(&got), show(&want));
     }
 }
+
+/// Characters no output may carry raw: controls (the renderers' own line
+/// breaks aside), line and paragraph separators, and the invisible
+/// bidirectional and zero-width characters that make text look other than
+/// it is. Listed here, not taken from the library, so the test does not
+/// trust what it checks.
+fn forbidden(c: char) -> bool {
+    (c.is_control() && c != '\n')
+        || matches!(
+            c,
+            '\u{ad}'
+                | '\u{61c}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{feff}'
+        )
+}
+
+/// Text rich in the characters above, mixed with ordinary ones.
+fn hostile() -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        prop_oneof![
+            3 => proptest::char::range('a', 'z'),
+            2 => proptest::sample::select(vec![
+                '\u{1b}', '\r', '\n', '\t', '\u{7}', '\u{0}', '\u{7f}', '\u{85}', '\u{9b}',
+                '\u{202e}', '\u{202d}', '\u{2066}', '\u{2069}', '\u{61c}', '\u{200b}',
+                '\u{200d}', '\u{feff}', '\u{2028}', '\u{ad}', '|', '<', '&', '`', '"', '*',
+            ]),
+            1 => any::<char>(),
+        ],
+        0..40,
+    )
+    .prop_map(|chars| chars.into_iter().collect())
+}
+
+fn raw_forbidden(output: &[u8]) -> Vec<char> {
+    String::from_utf8_lossy(output)
+        .chars()
+        .filter(|c| forbidden(*c))
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn no_renderer_lets_a_control_bidi_or_zero_width_character_through(
+        job in hostile(),
+        message in hostile(),
+        host in hostile(),
+        reason in hostile(),
+        status in proptest::sample::select(Status::ALL.to_vec()),
+    ) {
+        use cron_heartbeat::report::{self, Layout, Page, Report, TextOptions};
+        let mut j = Judgement::missing(&job);
+        j.status = status;
+        j.host = Some(host.clone());
+        j.message = Some(message);
+        j.reason = Some(reason);
+        j.timestamp = Some(t0());
+        j.path = Some(PathBuf::from(format!("/hb/{job}.last")));
+        let jobs = vec![j];
+        let dirs = vec![PathBuf::from(format!("/hb/{host}"))];
+        let rep = Report { checked_at: t0(), factor: 2.0, jobs: &jobs, dirs: &dirs };
+        let page = Page { host: &host, report: rep.clone() };
+        let mut outputs: Vec<(&str, Vec<u8>)> = Vec::new();
+        let mut out = Vec::new();
+        report::write_lines(&mut out, &jobs, true).unwrap();
+        outputs.push(("hb-check text", out));
+        for (name, layout) in [("panel", Layout::Panel), ("report", Layout::Report)] {
+            let mut out = Vec::new();
+            report::write_text(&mut out, &page, layout, TextOptions { unicode: true, colour: false }).unwrap();
+            outputs.push((name, out));
+            let mut out = Vec::new();
+            report::write_markdown(&mut out, &page, layout).unwrap();
+            outputs.push(("markdown", out));
+            let mut out = Vec::new();
+            report::write_html(&mut out, &page, layout).unwrap();
+            outputs.push(("html", out));
+        }
+        let mut out = Vec::new();
+        report::write_json(&mut out, &rep).unwrap();
+        outputs.push(("json", out));
+        let mut out = Vec::new();
+        cron_heartbeat::metrics::write_prometheus(&mut out, &rep).unwrap();
+        outputs.push(("prometheus", out));
+        outputs.push((
+            "issue body",
+            cron_heartbeat::tracker::text::body(&host, &jobs, t0()).into_bytes(),
+        ));
+        // The issue title names the checking host, which `--host` and the
+        // host-name lookup both validate; it is not in this list.
+        for (name, bytes) in outputs {
+            let raw = raw_forbidden(&bytes);
+            prop_assert!(
+                raw.is_empty(),
+                "{} lets {:?} through: {:?}",
+                name,
+                raw,
+                String::from_utf8_lossy(&bytes)
+            );
+        }
+    }
+}

@@ -53,6 +53,26 @@ pub struct Marker {
     pub jobs: Jobs,
 }
 
+/// Writes every character no output may carry raw (controls such as DEL
+/// and C1, which JSON leaves alone, and bidirectional or zero-width marks;
+/// see [`crate::escape::is_unsafe`]) as a JSON `\u` escape. serde_json
+/// writes such characters only inside strings, where the escape means the
+/// same character, so the marker reads back unchanged.
+fn escape_unsafe(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if crate::escape::is_unsafe(c) {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 impl Marker {
     /// The marker as an HTML comment. `<`, `>`, `@` and `#` inside names are
     /// written as JSON escapes, so no name can end the comment early or
@@ -73,7 +93,7 @@ impl Marker {
             .replace('>', "\\u003e")
             .replace('@', "\\u0040")
             .replace('#', "\\u0023");
-        format!("{OPEN}{json}{CLOSE}")
+        format!("{OPEN}{}{CLOSE}", escape_unsafe(&json))
     }
 
     /// The last marker in `body`, if it can be read.
@@ -158,6 +178,21 @@ mod tests {
         let newer =
             r#"<!-- heartbeat-checker {"host":"web1","jobs":{"a":"stale","b":"sleepy"}} -->"#;
         assert_eq!(Marker::parse(newer), Some(marker(&[("a", "stale")])));
+    }
+
+    #[test]
+    fn names_with_invisible_or_control_characters_stay_escaped() {
+        let m = marker(&[("a\u{7f}b\u{202e}c\u{85}\u{1d173}", "invalid")]);
+        let rendered = m.render();
+        assert!(
+            !rendered.chars().any(crate::escape::is_unsafe),
+            "{rendered:?}"
+        );
+        assert!(
+            rendered.contains(r"a\u007fb\u202ec\u0085\ud834\udd73"),
+            "{rendered}"
+        );
+        assert_eq!(Marker::parse(&rendered), Some(m));
     }
 
     #[test]
