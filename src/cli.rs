@@ -127,6 +127,12 @@ pub struct JudgeArgs {
     #[arg(long, value_name = "INTERVAL", env = "HB_DEFAULT_INTERVAL", value_parser = parse_interval_arg)]
     pub default_interval: Option<u64>,
 
+    /// A failed job alerts once its last N runs have all failed; before
+    /// that it is `failing`, a warning. Counted from the heartbeat where the
+    /// writer recorded it, else from the job's history.
+    #[arg(long, value_name = "N", env = "HB_ALERT_AFTER", default_value = "1", value_parser = clap::value_parser!(u32).range(1..=200))]
+    pub alert_after: u32,
+
     /// Judge as of this instant (RFC 3339) instead of now: reproducible
     /// reports, or "what would have fired at 03:00".
     #[arg(long, value_name = "RFC3339", env = "HB_NOW", value_parser = parse_now)]

@@ -10,7 +10,8 @@ use crate::judge::Status;
 pub enum Check {
     /// 0: every job is ok.
     Ok = 0,
-    /// 1: something is late and nothing worse, or no heartbeat was found.
+    /// 1: something is late or failing (under `--alert-after`) and nothing
+    /// worse, or no heartbeat was found.
     Warning = 1,
     /// 2: something is stale, failed, invalid or missing.
     Critical = 2,
@@ -23,8 +24,8 @@ impl Check {
     /// The code for one job's status.
     pub fn of(status: Status) -> Check {
         match status {
-            Status::Ok | Status::Running => Check::Ok,
-            Status::Late => Check::Warning,
+            Status::Ok | Status::Running | Status::Paused => Check::Ok,
+            Status::Late | Status::Failing => Check::Warning,
             Status::Stale | Status::Failed | Status::Invalid | Status::Missing => Check::Critical,
         }
     }
@@ -107,6 +108,8 @@ mod tests {
         assert_eq!(Check::of_all([Ok, Ok]), Check::Ok);
         assert_eq!(Check::of_all([Running, Ok]), Check::Ok);
         assert_eq!(Check::of_all([Ok, Late]), Check::Warning);
+        assert_eq!(Check::of_all([Ok, Failing]), Check::Warning);
+        assert_eq!(Check::of_all([Paused, Ok]), Check::Ok, "a pause is quiet");
         for bad in [Stale, Failed, Invalid, Missing] {
             assert_eq!(Check::of_all([Late, bad, Ok]), Check::Critical, "{bad}");
         }

@@ -91,15 +91,16 @@ pub fn consecutive_failures(runs: &[Run]) -> u32 {
     u32::try_from(count).unwrap_or(u32::MAX)
 }
 
-/// The consecutive failures behind the latest heartbeat: the history's
-/// count when its newest run is the heartbeat's, else the heartbeat's own
-/// run on top of the history (its history line was not written).
-pub fn consecutive_failures_with(record: &Heartbeat, runs: &[Run]) -> u32 {
-    if record.status != RunStatus::Fail {
+/// The consecutive failures behind the latest heartbeat, written at
+/// `timestamp` with `status`: the history's count when its newest run is
+/// the heartbeat's, else the heartbeat's own run on top of the history (its
+/// history line was not written).
+pub fn consecutive_failures_with(timestamp: DateTime<Utc>, status: RunStatus, runs: &[Run]) -> u32 {
+    if status != RunStatus::Fail {
         return 0;
     }
     match runs.last() {
-        Some(newest) if newest.timestamp == record.timestamp => consecutive_failures(runs),
+        Some(newest) if newest.timestamp == timestamp => consecutive_failures(runs),
         _ => consecutive_failures(runs).saturating_add(1),
     }
 }
@@ -160,42 +161,35 @@ impl Recent {
     }
 }
 
-/// How many runs were due in a silence of `gap` seconds between two runs of
-/// a job that runs every `interval` seconds and counts as stale past
-/// `factor` intervals: none while the silence stays within `factor`
-/// intervals (a late run is not a missed one), else the whole intervals it
-/// spans, at least one. `trailing` marks the silence since the newest run,
-/// where the next run is not due yet.
-fn missed_in(gap: i64, interval: u64, factor: f64, trailing: bool) -> usize {
+/// How many runs were due and never came in a silence of `gap` seconds
+/// after a run of a job that runs every `interval` seconds: the due times
+/// `k x interval` (k = 1, 2, ...) that passed by more than half an interval
+/// before the silence ended. Between two runs, the later run answers the
+/// last due time, so a daily job that skipped one night (a gap of two days)
+/// missed one run, and a run half an interval late missed none.
+fn missed_in(gap: i64, interval: u64) -> usize {
     let interval = interval.max(1) as f64;
-    let gap = gap.max(0) as f64;
-    if gap <= factor * interval {
+    let open = gap.max(0) as f64 / interval - 0.5;
+    if open <= 0.0 {
         return 0;
     }
-    let spans = gap / interval;
-    let missed = if trailing {
-        spans.floor()
-    } else {
-        spans.round() - 1.0
-    };
     // Bounded: the strip never shows more than STRIP_LEN marks.
-    (missed.max(1.0).min(STRIP_LEN as f64)) as usize
+    (open.ceil() - 1.0).clamp(0.0, STRIP_LEN as f64) as usize
 }
 
 /// The strip of the last [`STRIP_LEN`] runs from `runs` (oldest first), with
 /// `?` for runs that were due and never came when the interval is known,
-/// judged at `now` with the stale `factor`.
-pub fn recent(runs: &[Run], interval: Option<u64>, factor: f64, now: DateTime<Utc>) -> Recent {
+/// as of `now`.
+pub fn recent(runs: &[Run], interval: Option<u64>, now: DateTime<Utc>) -> Recent {
     let mut marks = Vec::with_capacity(STRIP_LEN);
     let mut durations = Vec::new();
     let mut later = now;
-    let mut trailing = true;
     // A run still in progress is no finished run (its line should never
     // have been written).
     for run in runs.iter().rev().filter(|r| r.status != RunStatus::Running) {
         if let Some(interval) = interval {
             let gap = (later - run.timestamp).num_seconds();
-            let missed = missed_in(gap, interval, factor, trailing);
+            let missed = missed_in(gap, interval);
             marks.extend(std::iter::repeat_n(Mark::Missed, missed));
         }
         if marks.len() >= STRIP_LEN {
@@ -207,7 +201,6 @@ pub fn recent(runs: &[Run], interval: Option<u64>, factor: f64, now: DateTime<Ut
         });
         durations.extend(run.duration_seconds);
         later = run.timestamp;
-        trailing = false;
         if marks.len() >= STRIP_LEN {
             break;
         }
@@ -313,29 +306,13 @@ mod tests {
         assert_eq!(consecutive_failures(&runs), 2);
         assert_eq!(consecutive_failures(&runs[..2]), 0);
         assert_eq!(consecutive_failures(&[]), 0);
-        let record = |seconds, status| Heartbeat {
-            version: 1,
-            job: "j".to_owned(),
-            timestamp: at(seconds),
-            interval_seconds: 60,
-            host: "h".to_owned(),
-            pid: 1,
-            status,
-            exit_code: None,
-            duration_seconds: None,
-            message: None,
-            started_at: None,
-            consecutive_failures: None,
-            max_runtime_seconds: None,
-            schedule: None,
-        };
-        assert_eq!(consecutive_failures_with(&record(180, Fail), &runs), 2);
+        assert_eq!(consecutive_failures_with(at(180), Fail, &runs), 2);
         assert_eq!(
-            consecutive_failures_with(&record(240, Fail), &runs),
+            consecutive_failures_with(at(240), Fail, &runs),
             3,
             "a heartbeat newer than the history adds its own failure"
         );
-        assert_eq!(consecutive_failures_with(&record(240, Ok), &runs), 0);
+        assert_eq!(consecutive_failures_with(at(240), Ok, &runs), 0);
     }
 
     #[test]
@@ -348,13 +325,13 @@ mod tests {
             run(3 * 3600 + 3600, Ok, Some(20.0)),
             run(5 * 3600, Ok, None),
         ];
-        let r = recent(&runs, Some(3600), 2.0, at(5 * 3600 + 60));
+        let r = recent(&runs, Some(3600), at(5 * 3600 + 60));
         assert_eq!(r.strip(false), "+x??++");
         assert_eq!(r.strip(true), "✓✗··✓✓");
         assert_eq!(r.success_rate, Some(3.0 / 6.0));
         assert_eq!(r.median_duration, Some(20.0));
         // Without an interval nothing counts as missed.
-        let r = recent(&runs, None, 2.0, at(5 * 3600 + 60));
+        let r = recent(&runs, None, at(5 * 3600 + 60));
         assert_eq!(r.strip(false), "+x++");
         assert_eq!(r.success_rate, Some(0.75));
     }
@@ -362,12 +339,16 @@ mod tests {
     #[test]
     fn a_late_run_is_not_a_missed_one_but_silence_since_is() {
         use RunStatus::Ok;
-        let runs = [run(0, Ok, None), run(7000, Ok, None)];
-        // 7000 s is within twice the hourly interval: late, not missed.
-        assert_eq!(recent(&runs, Some(3600), 2.0, at(7000)).strip(false), "++");
-        // Silent for 3.5 h since the newest run: three runs were due.
-        let r = recent(&runs, Some(3600), 2.0, at(7000 + 12_600));
-        assert_eq!(r.strip(false), "++???");
+        let runs = [run(0, Ok, None), run(5400, Ok, None)];
+        // Half an hour late on an hourly job: late, not missed.
+        assert_eq!(recent(&runs, Some(3600), at(5400)).strip(false), "++");
+        // Two hours apart: the run between never came.
+        let skipped = [run(0, Ok, None), run(7200, Ok, None)];
+        assert_eq!(recent(&skipped, Some(3600), at(7200)).strip(false), "+?+");
+        // Silent for 3.5 h since the newest run: the runs due 1 h and 2 h
+        // after it never came; the one due 3 h after is only 30 min late.
+        let r = recent(&runs, Some(3600), at(5400 + 12_600));
+        assert_eq!(r.strip(false), "++??");
         assert_eq!(r.median_duration, None);
     }
 
@@ -383,7 +364,7 @@ mod tests {
                 run(i * 60, status, Some(i as f64))
             })
             .collect();
-        let r = recent(&runs, Some(60), 2.0, at(39 * 60));
+        let r = recent(&runs, Some(60), at(39 * 60));
         assert_eq!(r.marks.len(), STRIP_LEN);
         assert_eq!(r.strip(false), "+x+x+x+x+x+x+x");
         assert_eq!(r.success_rate, Some(0.5));
@@ -391,9 +372,9 @@ mod tests {
         assert_eq!(r.median_duration, Some(32.5));
         // A silence of years is at most a full strip of `?`.
         runs.truncate(1);
-        let r = recent(&runs, Some(60), 2.0, at(400 * 86_400));
+        let r = recent(&runs, Some(60), at(400 * 86_400));
         assert_eq!(r.strip(false), "?".repeat(STRIP_LEN));
         assert_eq!(r.success_rate, Some(0.0));
-        assert_eq!(recent(&[], Some(60), 2.0, at(0)).success_rate, None);
+        assert_eq!(recent(&[], Some(60), at(0)).success_rate, None);
     }
 }

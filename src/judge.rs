@@ -7,8 +7,13 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::history::Recent;
+use crate::pause::Pause;
 use crate::record::{format_duration, Content, Entry, RunStatus};
 
+mod overrides;
+
+pub use overrides::{apply, Context};
 pub mod schedule;
 
 /// A timestamp further ahead of the checker's clock than this is invalid: a
@@ -28,23 +33,30 @@ pub enum Status {
     Missing,
     /// The last run reported failure.
     Failed,
+    /// The last runs failed, fewer in a row than `--alert-after`: a warning.
+    Failing,
     /// Past its interval, within factor x interval.
     Late,
     /// Running under the wrapper, within its maximum runtime.
     Running,
+    /// Paused (`hb-write --pause`) until a time not yet reached: never
+    /// alerts, whatever the heartbeat says.
+    Paused,
     /// On schedule.
     Ok,
 }
 
 impl Status {
     /// Every status, worst first.
-    pub const ALL: [Status; 7] = [
+    pub const ALL: [Status; 9] = [
         Status::Invalid,
         Status::Stale,
         Status::Missing,
         Status::Failed,
+        Status::Failing,
         Status::Late,
         Status::Running,
+        Status::Paused,
         Status::Ok,
     ];
 
@@ -55,18 +67,25 @@ impl Status {
             Status::Stale => "stale",
             Status::Missing => "missing",
             Status::Failed => "failed",
+            Status::Failing => "failing",
             Status::Late => "late",
             Status::Running => "running",
+            Status::Paused => "paused",
             Status::Ok => "ok",
         }
     }
 
-    /// Whether the status raises an alert (`late` only warns).
+    /// Whether the status raises an alert (`late` and `failing` only warn,
+    /// `paused` is quiet).
     pub fn is_alert(self) -> bool {
-        !matches!(self, Status::Ok | Status::Late | Status::Running)
+        !matches!(
+            self,
+            Status::Ok | Status::Late | Status::Failing | Status::Running | Status::Paused
+        )
     }
 
-    /// Whether the job is fine: ok, or running within its maximum.
+    /// Whether the job is fine: ok, or running within its maximum. (A
+    /// paused job is quiet, not fine: reports still list it.)
     pub fn is_healthy(self) -> bool {
         matches!(self, Status::Ok | Status::Running)
     }
@@ -114,6 +133,12 @@ pub struct Judgement {
     pub exit_code: Option<i32>,
     /// The message the last run left.
     pub message: Option<String>,
+    /// The pause in force, for a `paused` job.
+    pub pause: Option<Pause>,
+    /// How many runs in a row failed, for a `failed` or `failing` job.
+    pub consecutive_failures: Option<u32>,
+    /// The recent runs from the job's history, when the report read it.
+    pub recent: Option<Recent>,
     /// What the job's schedule expects, when one is known. Boxed: most
     /// jobs have none, and a row per heartbeat is kept for a whole scan.
     pub expected: Option<Box<schedule::Expected>>,
@@ -136,6 +161,9 @@ impl Judgement {
             path: Some(entry.path.clone()),
             exit_code: None,
             message: None,
+            pause: None,
+            consecutive_failures: None,
+            recent: None,
             expected: None,
             duplicates: Vec::new(),
         }
@@ -155,6 +183,9 @@ impl Judgement {
             path: None,
             exit_code: None,
             message: None,
+            pause: None,
+            consecutive_failures: None,
+            recent: None,
             expected: None,
             duplicates: Vec::new(),
         }
@@ -220,6 +251,14 @@ pub fn judge(entry: &Entry, policy: &Policy) -> Judgement {
         path: Some(entry.path.clone()),
         exit_code,
         message,
+        pause: None,
+        // Where the writer counted them (the wrapper does), the record says
+        // how many runs in a row failed.
+        consecutive_failures: match content {
+            Content::Record(r) if r.status == RunStatus::Fail => r.consecutive_failures,
+            _ => None,
+        },
+        recent: None,
         expected: None,
         duplicates: Vec::new(),
     }
@@ -257,6 +296,9 @@ fn judge_running(entry: &Entry, r: &crate::record::Heartbeat, policy: &Policy) -
         path: Some(entry.path.clone()),
         exit_code: None,
         message: r.message.clone(),
+        pause: None,
+        consecutive_failures: None,
+        recent: None,
         expected: None,
         duplicates: Vec::new(),
     }
@@ -645,7 +687,7 @@ mod tests {
         );
         let counts = summary(&all);
         assert_eq!(counts[0], (Status::Invalid, 0));
-        assert_eq!(counts[4], (Status::Late, 2));
+        assert_eq!(counts[5], (Status::Late, 2));
     }
 
     #[test]

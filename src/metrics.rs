@@ -154,6 +154,9 @@ mod tests {
             path: Some(PathBuf::from("/hb/x.last")),
             exit_code: None,
             message: None,
+            pause: None,
+            consecutive_failures: None,
+            recent: None,
             expected: None,
             duplicates: Vec::new(),
         }

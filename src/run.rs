@@ -15,7 +15,11 @@ use crate::judge::{self, schedule, Judgement, Policy};
 use crate::record::{Content, Entry};
 use crate::schedule::Expectation;
 use crate::schedule::Lint;
-use crate::store::{read_history, read_locations, scan_each};
+use crate::store::{read_locations, scan_each};
+
+mod context;
+
+pub use context::add_recent;
 
 /// What a scan found and how it was judged.
 #[derive(Debug, Clone)]
@@ -69,7 +73,7 @@ pub fn judge(args: &JudgeArgs, dirs: Vec<PathBuf>) -> Result<Judged, Error> {
     // a scan of a whole fleet's heartbeats never holds every record.
     let mut jobs = Vec::new();
     scan_each(&dirs, &mut |entry| {
-        let recent = recent_runs(&entry, &expected.jobs);
+        let recent = recent_runs(&entry, &expected.jobs, policy.now);
         jobs.push(schedule::judge_entry(
             &entry,
             &expected.jobs,
@@ -80,10 +84,12 @@ pub fn judge(args: &JudgeArgs, dirs: Vec<PathBuf>) -> Result<Judged, Error> {
     })?;
     let jobs = schedule::complete(jobs, &[], &expected.jobs, &policy, &expected.rules);
     // One row per (host, job); then the expected jobs, each the checking
-    // host's unless named HOST/JOB.
+    // host's unless named HOST/JOB; then the pauses and the failure
+    // threshold, which apply to all of them.
     let host = args.host();
     let mut jobs = judge::dedup(jobs, &host);
     judge::add_missing(&mut jobs, &args.expect, &host);
+    context::hold(&mut jobs, &dirs, args.alert_after, policy.now);
     judge::sort(&mut jobs);
     Ok(Judged {
         dirs,
@@ -93,9 +99,10 @@ pub fn judge(args: &JudgeArgs, dirs: Vec<PathBuf>) -> Result<Judged, Error> {
     })
 }
 
-/// The run history of a scheduled job, for its usual lag. A history that
-/// cannot be read only leaves the lag to the last heartbeat.
-fn recent_runs(entry: &Entry, crontab: &[Expectation]) -> Vec<Run> {
+/// The run history of a scheduled job as known at `now`, for its usual
+/// lag. A history that cannot be read only leaves the lag to the last
+/// heartbeat.
+fn recent_runs(entry: &Entry, crontab: &[Expectation], now: chrono::DateTime<Utc>) -> Vec<Run> {
     let in_record = matches!(&entry.content, Ok(Content::Record(r)) if r.schedule.is_some());
     let scheduled = in_record
         || crontab
@@ -104,11 +111,7 @@ fn recent_runs(entry: &Entry, crontab: &[Expectation]) -> Vec<Run> {
     if !scheduled {
         return Vec::new();
     }
-    entry
-        .path
-        .parent()
-        .and_then(|dir| read_history(dir, &entry.job).ok())
-        .unwrap_or_default()
+    context::history_beside(&entry.path, now).unwrap_or_default()
 }
 
 /// Writes `bytes` to `out` and flushes. A closed pipe (`| head`) is not an

@@ -105,7 +105,10 @@ pub fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Code {
     let host = args.judge.host();
     let (code, out) = match run::locate(&args.judge).and_then(|dirs| run::judge(&args.judge, dirs))
     {
-        Ok(judged) => {
+        Ok(mut judged) => {
+            if !args.subject {
+                run::add_recent(&mut judged.jobs, judged.policy.now);
+            }
             for warning in &judged.lint {
                 eprintln!("{PROGRAM}: warning: {warning}");
             }

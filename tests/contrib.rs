@@ -88,9 +88,13 @@ fn every_hb_write_in_the_crontab_is_accepted_by_hb_write() {
     assert_eq!(
         harness::listing(&s.hb()),
         [
+            "backup.history",
             "backup.last",
+            "etc-archive.history",
             "etc-archive.last",
+            "rotate-logs.history",
             "rotate-logs.last",
+            "sync-mirror.history",
             "sync-mirror.last"
         ]
     );

@@ -50,7 +50,7 @@ fn writes_a_record_via_dir_flag_silently() {
         .silent();
     assert_eq!(
         listing(&s.hb()),
-        ["backup.last"],
+        ["backup.history", "backup.last"],
         "no temporary file is left"
     );
     assert_fresh_record(&read_record(&s.hb().join("backup.last")), "backup", 300);
@@ -361,7 +361,11 @@ fn concurrent_writers_never_leave_a_torn_file() {
         assert!(out.status.success(), "{shown}: {out:?}");
     }
     assert_eq!(reader.join().unwrap(), 2000);
-    assert_eq!(listing(&s.hb()), ["busy.last"], "no temporary file left");
+    assert_eq!(
+        listing(&s.hb()),
+        ["busy.history", "busy.last"],
+        "no temporary file left"
+    );
 }
 
 #[test]

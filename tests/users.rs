@@ -109,7 +109,10 @@ fn a_users_heartbeat_lands_in_their_area_and_root_judges_it() {
     write_as(&s, NOBODY, &s.hb(), &["report", "1h"])
         .code(0)
         .silent();
-    assert_eq!(harness::listing(&area(&s, "nobody")), ["report.last"]);
+    assert_eq!(
+        harness::listing(&area(&s, "nobody")),
+        ["report.history", "report.last"]
+    );
 }
 
 #[test]
@@ -219,6 +222,49 @@ fn a_users_directory_others_may_empty_is_not_trusted() {
     fs::set_permissions(s.hb().join("users"), fs::Permissions::from_mode(0o777)).unwrap();
     assert_eq!(judged(&s), [("users/".to_owned(), "invalid".to_owned())]);
     assert!(reason_of(&s, "users/").contains("chmod 1777"));
+}
+
+#[test]
+fn a_user_pauses_and_counts_failures_in_their_own_area_only() {
+    let Some(s) = system_like() else { return };
+    for _ in 0..2 {
+        write_as(&s, NOBODY, &s.hb(), &["--exit-code", "1", "report", "1h"])
+            .code(0)
+            .silent();
+    }
+    assert_eq!(
+        harness::listing(&area(&s, "nobody")),
+        ["report.history", "report.last"]
+    );
+    // Two failures in a row, read from the history in nobody's area.
+    let out = s
+        .hb_check()
+        .args(["--alert-after", "3", "--format", "json"])
+        .run();
+    let doc = out.json();
+    assert_eq!(doc["jobs"][0]["status"], "failing", "{}", out.show());
+    assert_eq!(doc["jobs"][0]["consecutive_failures"], 2, "{}", out.show());
+    write_as(&s, NOBODY, &s.hb(), &["--pause", "1h", "report"])
+        .code(0)
+        .silent();
+    assert!(area(&s, "nobody").join("report.pause").is_file());
+    assert_eq!(
+        judged(&s),
+        [("nobody/report".to_owned(), "paused".to_owned())]
+    );
+    // A pause another user plants in nobody's area pauses nothing.
+    write_as(&s, NOBODY, &s.hb(), &["--resume", "report"]).code(0);
+    let planted = area(&s, "nobody").join("report.pause");
+    fs::write(
+        &planted,
+        r#"{"version":1,"job":"report","since":"2026-01-01T00:00:00Z","until":"2999-01-01T00:00:00Z"}"#,
+    )
+    .unwrap();
+    std::os::unix::fs::chown(&planted, Some(DAEMON), Some(DAEMON)).unwrap();
+    assert_eq!(
+        judged(&s),
+        [("nobody/report".to_owned(), "failed".to_owned())]
+    );
 }
 
 #[test]

@@ -1,18 +1,22 @@
 //! hb-write: record that a cron job finished.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{self, ExitCode};
 
 use chrono::Utc;
 use clap::{Parser, ValueEnum};
 
 use cron_heartbeat::exit_code::Write;
+use cron_heartbeat::history::Run;
+use cron_heartbeat::pause::Pause;
 use cron_heartbeat::ping::{self, Ping, Pinger};
-use cron_heartbeat::record::{parse_interval, truncate_message, validate_job, FORMAT_VERSION};
+use cron_heartbeat::record::{
+    parse_duration, parse_interval, truncate_message, validate_job, FORMAT_VERSION,
+};
 use cron_heartbeat::supervise::output::{parse_size, KEEP_OUTPUT_MAX};
 use cron_heartbeat::supervise::singleton::Mode;
-use cron_heartbeat::{cli, hostname, store, wrap, Heartbeat, RunStatus};
+use cron_heartbeat::{cli, escape, hostname, store, wrap, Heartbeat, RunStatus};
 
 const PROGRAM: &str = "hb-write";
 
@@ -31,7 +35,7 @@ const PROGRAM: &str = "hb-write";
 #[command(
     name = PROGRAM,
     version,
-    after_help = "Exit codes:\n  0  heartbeat written (or job retired; or, wrapping, another run held the lock)\n  1  heartbeat could not be written (or removed)\n  2  bad usage: job name, interval or flags\nWrapping a command (-- CMD), the exit code is the command's: 128+N when signal N\nended it, 127 when it was not found, 126 when it could not be run."
+    after_help = "Exit codes:\n  0  heartbeat written (or job retired, paused or resumed; or, wrapping, another\n     run held the lock)\n  1  heartbeat could not be written (or removed), or nothing to resume\n  2  bad usage: job name, interval or flags\nWrapping a command (-- CMD), the exit code is the command's: 128+N when signal N\nended it, 127 when it was not found, 126 when it could not be run."
 )]
 struct Args {
     /// Heartbeat directory, created if missing. Of a `:`-separated list (as
@@ -68,8 +72,27 @@ struct Args {
 
     /// Retire JOB: remove its heartbeat so that it stops counting. Also drop
     /// it from any --expect list.
-    #[arg(long, conflicts_with_all = ["status", "exit_code", "message", "interval", "schedule", "command"])]
+    #[arg(long, conflicts_with_all = ["status", "exit_code", "message", "interval", "schedule", "command", "all"])]
     retire: bool,
+
+    /// Pause JOB (or, with --all, every job of this host) for DURATION
+    /// (`2h`, `3d`; up to 400 days): it shows as `paused` and never alerts
+    /// until then. A heartbeat does not end a pause; --resume does.
+    #[arg(long, value_name = "DURATION", conflicts_with_all = ["status", "exit_code", "message", "interval", "retire", "resume", "command"])]
+    pause: Option<String>,
+
+    /// Why the job is paused, shown with it; at most 1 KiB is kept.
+    #[arg(long, value_name = "TEXT")]
+    reason: Option<String>,
+
+    /// End the pause of JOB (or, with --all, the host's) now.
+    #[arg(long, conflicts_with_all = ["status", "exit_code", "message", "interval", "retire", "command"])]
+    resume: bool,
+
+    /// With --pause or --resume: the whole host, every job in the
+    /// heartbeat directory, instead of one JOB.
+    #[arg(long, conflicts_with = "job")]
+    all: bool,
 
     /// Keep the last BYTES of the command's combined output as the record's
     /// message (`4096`, `4KiB`; at most 8 KiB).
@@ -122,11 +145,12 @@ struct Args {
     ping_style: ping::Style,
 
     /// The job's name: letters, digits, `.`, `_`, `-`; at most 128.
-    job: String,
+    #[arg(required_unless_present = "all")]
+    job: Option<String>,
 
     /// How often the job runs: seconds (`300`) or `90s`, `5m`, `1h30m`,
     /// `1d`, `1w`; from 1 second to 400 days.
-    #[arg(required_unless_present = "retire")]
+    #[arg(required_unless_present_any = ["retire", "pause", "resume", "all"])]
     interval: Option<String>,
 
     /// The command to run and supervise, after `--`: run directly (no
@@ -176,16 +200,28 @@ fn main() -> ExitCode {
         Ok(args) => args,
         Err(code) => return code,
     };
-    if let Err(err) = validate_job(&args.job) {
+    if args.all && args.pause.is_none() && !args.resume {
+        cli::report_error(PROGRAM, &"--all needs --pause or --resume");
+        return Write::Usage.into();
+    }
+    if args.reason.is_some() && args.pause.is_none() {
+        cli::report_error(PROGRAM, &"--reason goes with --pause");
+        return Write::Usage.into();
+    }
+    if let Err(err) = args.job.as_deref().map(validate_job).transpose() {
         cli::report_error(PROGRAM, &err);
         return Write::Usage.into();
     }
+    if args.pause.is_some() || args.resume {
+        return pause_or_resume(&args);
+    }
+    let job = args.job.clone().unwrap_or_default();
     if args.retire {
         let dirs = match first_dir(&args.dir) {
             Some(dir) => vec![dir.clone()],
             None => store::default_locations(),
         };
-        return match store::retire(&dirs, &args.job) {
+        return match store::retire(&dirs, &job) {
             Ok(_) => Write::Written.into(),
             Err(err) => {
                 cli::report_error(PROGRAM, &err);
@@ -203,7 +239,7 @@ fn main() -> ExitCode {
     };
     if !args.command.is_empty() {
         let code = wrap::run(wrap::Wrap {
-            job: args.job,
+            job,
             interval_seconds,
             dir: first_dir(&args.dir),
             command: args.command,
@@ -226,7 +262,7 @@ fn main() -> ExitCode {
     };
     let record = Heartbeat {
         version: FORMAT_VERSION,
-        job: args.job,
+        job,
         timestamp: Utc::now(),
         interval_seconds,
         host: hostname(),
@@ -246,7 +282,15 @@ fn main() -> ExitCode {
         schedule: args.schedule,
     };
     let code = match store::write(first_dir(&args.dir).as_deref(), &record) {
-        Ok(_) => Write::Written,
+        Ok(path) => {
+            // The heartbeat is what counts; a history line that cannot be
+            // written is said, but does not fail the run.
+            let dir = path.parent().unwrap_or(Path::new("."));
+            if let Err(err) = store::append_history(dir, &record.job, &Run::of(&record)) {
+                cli::report_error(PROGRAM, &format!("{err} (the heartbeat itself is written)"));
+            }
+            Write::Written
+        }
         Err(err) => {
             cli::report_error(PROGRAM, &err);
             Write::Failed
@@ -268,6 +312,40 @@ fn main() -> ExitCode {
         }
     }
     code.into()
+}
+
+/// `--pause` and `--resume`, for one job or (`--all`) the whole host.
+fn pause_or_resume(args: &Args) -> ExitCode {
+    let job = args.job.as_deref();
+    let done = if let Some(length) = &args.pause {
+        let invalid = |reason: &str| {
+            let text = format!("invalid pause `{}`: {reason}", escape::terminal(length));
+            cli::report_error(PROGRAM, &text);
+            ExitCode::from(Write::Usage)
+        };
+        let seconds = match parse_duration(length) {
+            Ok(seconds) => seconds,
+            Err(reason) => return invalid(&reason),
+        };
+        let pause = match Pause::new(job, Utc::now(), seconds, args.reason.as_deref()) {
+            Ok(pause) => pause,
+            Err(reason) => return invalid(&reason),
+        };
+        store::write_pause(first_dir(&args.dir).as_deref(), &pause).map(drop)
+    } else {
+        let dirs = match first_dir(&args.dir) {
+            Some(dir) => vec![dir],
+            None => store::default_locations(),
+        };
+        store::remove_pause(&dirs, job).map(drop)
+    };
+    match done {
+        Ok(()) => Write::Written.into(),
+        Err(err) => {
+            cli::report_error(PROGRAM, &err);
+            Write::Failed.into()
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use std::io;
 
 use super::nightly::{self, Layout, Page};
 use crate::escape::html;
+use crate::history::Mark;
 use crate::judge::{Judgement, Status};
 
 const BODY: &str = "margin:0;padding:16px;font-family:Helvetica,Arial,sans-serif;font-size:14px;color:#222222;background:#ffffff";
@@ -22,14 +23,36 @@ const LABEL: &str = "padding:2px 12px 2px 0;color:#555555;vertical-align:top;whi
 const VALUE: &str = "padding:2px 0;vertical-align:top;word-break:break-all";
 const FOOTER: &str = "margin:24px 0 0 0;font-size:12px;color:#555555";
 
+/// The cell of the strip of recent runs: monospace, no wrapping.
+const STRIP: &str = "font-family:monospace;white-space:nowrap";
+
+/// One mark of the strip: a small coloured block with its character.
+fn mark_style(mark: Mark) -> &'static str {
+    match mark {
+        Mark::Ok => "display:inline-block;width:1.2em;text-align:center;color:#ffffff;background:#1e7e34",
+        Mark::Fail => "display:inline-block;width:1.2em;text-align:center;color:#ffffff;background:#b00020;font-weight:bold",
+        Mark::Missed => "display:inline-block;width:1.2em;text-align:center;color:#000000;background:#dddddd",
+    }
+}
+
+/// What a mark means, for the tooltip.
+fn mark_title(mark: Mark) -> &'static str {
+    match mark {
+        Mark::Ok => "ok",
+        Mark::Fail => "failed",
+        Mark::Missed => "expected, never came",
+    }
+}
+
 /// The text and background colour of a status badge.
 fn badge(status: Status) -> &'static str {
     match status {
         Status::Invalid | Status::Stale | Status::Missing | Status::Failed => {
             "color:#ffffff;background:#b00020;font-weight:bold"
         }
-        Status::Late => "color:#000000;background:#f5c400;font-weight:bold",
+        Status::Failing | Status::Late => "color:#000000;background:#f5c400;font-weight:bold",
         Status::Running => "color:#ffffff;background:#1f5fa8",
+        Status::Paused => "color:#ffffff;background:#5a6270",
         Status::Ok => "color:#ffffff;background:#1e7e34",
     }
 }
@@ -56,6 +79,25 @@ fn write_panel(out: &mut impl io::Write, jobs: &[Judgement]) -> io::Result<()> {
         )?;
         for number in [row.age, row.interval, row.ratio] {
             write!(out, "<td style=\"{TD_NUMBER}\">{number}</td>")?;
+        }
+        if let Some(runs) = row.runs {
+            write!(out, "<td style=\"{TD};{STRIP}\">")?;
+            if runs.marks.is_empty() {
+                write!(out, "{}", nightly::NONE)?;
+            }
+            for mark in runs.marks {
+                write!(
+                    out,
+                    "<span style=\"{}\" title=\"{}\">{}</span>",
+                    mark_style(*mark),
+                    mark_title(*mark),
+                    mark.ascii()
+                )?;
+            }
+            write!(out, "</td>")?;
+            for number in [runs.success, runs.median] {
+                write!(out, "<td style=\"{TD_NUMBER}\">{number}</td>")?;
+            }
         }
         writeln!(out, "</tr>")?;
     }

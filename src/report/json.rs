@@ -35,6 +35,12 @@ struct Job<'a> {
     exit_code: Option<i32>,
     message: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    paused_until: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pause_reason: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    consecutive_failures: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     schedule: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     time_zone: Option<&'a str>,
@@ -46,6 +52,19 @@ struct Job<'a> {
     expectation: Option<&'a str>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     duplicates: Vec<std::borrow::Cow<'a, str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recent: Option<Recent<'a>>,
+}
+
+/// A job's recent runs, as night-watch reads them from its history.
+#[derive(Serialize)]
+struct Recent<'a> {
+    /// `ok`, `fail` or `missed` per run, oldest first.
+    runs: &'a [crate::history::Mark],
+    /// The same as the text panel's ASCII strip.
+    strip: String,
+    success_rate: Option<f64>,
+    median_duration_seconds: Option<f64>,
 }
 
 /// Writes one JSON document: `checked_at`, `factor`, `jobs` (worst first)
@@ -83,11 +102,20 @@ pub fn write_json_with_errors(
                 path: j.path.as_deref().map(Path::to_string_lossy),
                 exit_code: j.exit_code,
                 message: j.message.as_deref(),
+                paused_until: j.pause.as_ref().map(|p| secs(p.until)),
+                pause_reason: j.pause.as_ref().and_then(|p| p.reason.as_deref()),
+                consecutive_failures: j.consecutive_failures,
                 schedule: j.expected.as_ref().map(|e| e.schedule.as_str()),
                 time_zone: j.expected.as_ref().map(|e| e.zone.name()),
                 due_at: j.expected.as_ref().and_then(|e| e.due_at).map(secs),
                 grace_seconds: j.expected.as_ref().and_then(|e| e.grace_seconds),
                 expectation: j.expected.as_ref().map(|e| e.source.as_str()),
+                recent: j.recent.as_ref().map(|r| Recent {
+                    runs: &r.marks,
+                    strip: r.strip(false),
+                    success_rate: r.success_rate.map(|s| (s * 1000.0).round() / 1000.0),
+                    median_duration_seconds: r.median_duration,
+                }),
                 duplicates: j.duplicates.iter().map(|p| p.to_string_lossy()).collect(),
             })
             .collect(),

@@ -4,15 +4,18 @@ use std::io;
 
 use super::nightly::{due_text, format_ratio, several_hosts};
 use crate::escape::terminal;
-use crate::judge::Judgement;
+use crate::judge::{Judgement, Status};
 use crate::record::format_duration;
 
 /// Writes one line per job, `job status: age, interval, ratio: reason` (or
 /// `job status: age, due 03:10, missed: reason` for a job judged by its
-/// schedule), in the order given. With `all` false, ok jobs are left out.
+/// schedule), in the order given. With `all` false, ok and paused jobs are
+/// left out: a run whose exit code is 0 prints nothing, so cron mails
+/// nothing.
 pub fn write_lines(out: &mut impl io::Write, jobs: &[Judgement], all: bool) -> io::Result<()> {
     let several_hosts = several_hosts(jobs);
-    for j in jobs.iter().filter(|j| all || !j.status.is_healthy()) {
+    let quiet = |s: Status| s.is_healthy() || s == Status::Paused;
+    for j in jobs.iter().filter(|j| all || !quiet(j.status)) {
         let name = match (&j.host, several_hosts) {
             (Some(host), true) => format!("{}/{}", terminal(host), terminal(&j.job)),
             _ => terminal(&j.job).into_owned(),

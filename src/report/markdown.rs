@@ -4,15 +4,16 @@
 use std::io;
 
 use super::nightly::{self, Layout, Page};
+use super::runs;
 use crate::escape::markdown;
 use crate::judge::Judgement;
 
 fn write_panel(out: &mut impl io::Write, jobs: &[Judgement]) -> io::Result<()> {
     let (headings, rows) = nightly::panel(jobs);
     writeln!(out, "| {} |", headings.join(" | "))?;
-    let numbers = headings.len() - 3;
-    let rule: Vec<&str> = (0..headings.len())
-        .map(|i| if i < numbers { ":--" } else { "--:" })
+    let rule: Vec<&str> = headings
+        .iter()
+        .map(|h| if runs::is_numeric(h) { "--:" } else { ":--" })
         .collect();
     writeln!(out, "| {} |", rule.join(" | "))?;
     for row in rows {
@@ -23,6 +24,14 @@ fn write_panel(out: &mut impl io::Write, jobs: &[Judgement]) -> io::Result<()> {
         cells.push(markdown(row.job));
         cells.push(row.status.as_str().to_owned());
         cells.extend([row.age, row.interval, row.ratio]);
+        if let Some(runs) = row.runs {
+            // ASCII in a code span: `+`, `x` and `?` mean nothing there.
+            cells.push(match runs.marks.is_empty() {
+                true => runs.strip(false),
+                false => format!("`{}`", runs.strip(false)),
+            });
+            cells.extend([runs.success, runs.median]);
+        }
         writeln!(out, "| {} |", cells.join(" | "))?;
     }
     Ok(())
@@ -90,6 +99,9 @@ mod tests {
             path: None,
             exit_code: None,
             message: None,
+            pause: None,
+            consecutive_failures: None,
+            recent: None,
             expected: None,
             duplicates: Vec::new(),
         }];

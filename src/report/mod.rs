@@ -7,6 +7,7 @@ mod lines;
 mod mail;
 mod markdown;
 pub mod nightly;
+pub mod runs;
 mod text;
 
 use std::path::PathBuf;

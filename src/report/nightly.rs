@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::Report;
+use super::{runs, Report};
 use crate::escape::terminal;
 use crate::judge::{summary, Judgement, Status};
 use crate::record::format_duration;
@@ -52,17 +52,24 @@ pub struct Row<'a> {
     pub interval: String,
     /// Age over interval, such as `2.6x`.
     pub ratio: String,
+    /// The recent runs, when the panel shows them (some job has a history).
+    pub runs: Option<runs::Cells<'a>>,
 }
 
 /// The panel: the column headings (with `host` first when the jobs come from
-/// more than one host) and one row per job, in the order given.
+/// more than one host, and the recent-runs columns last when some job has a
+/// history) and one row per job, in the order given.
 pub fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Row<'_>>) {
     let hosts = several_hosts(jobs);
-    let mut headings = Vec::with_capacity(COLUMNS.len() + 1);
+    let with_runs = runs::shown(jobs);
+    let mut headings = Vec::with_capacity(COLUMNS.len() + 1 + runs::COLUMNS.len());
     if hosts {
         headings.push("host");
     }
     headings.extend(COLUMNS);
+    if with_runs {
+        headings.extend(runs::COLUMNS);
+    }
     let rows = jobs
         .iter()
         .map(|j| Row {
@@ -72,6 +79,7 @@ pub fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Row<'_>>) {
             age: duration_or_none(j.age_seconds),
             interval: duration_or_none(j.interval_seconds),
             ratio: due_text(j).unwrap_or_else(|| format_ratio(j.ratio)),
+            runs: with_runs.then(|| runs::cells(j.recent.as_ref())),
         })
         .collect();
     (headings, rows)
@@ -243,6 +251,9 @@ mod tests {
             path: None,
             exit_code: None,
             message: None,
+            pause: None,
+            consecutive_failures: None,
+            recent: None,
             expected: None,
             duplicates: Vec::new(),
         }

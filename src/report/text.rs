@@ -7,6 +7,7 @@ use std::io;
 use comfy_table::{presets, Cell, CellAlignment, Color, Table};
 
 use super::nightly::{self, Layout, Page};
+use super::runs;
 use crate::escape::terminal;
 use crate::judge::{Judgement, Status};
 
@@ -23,8 +24,9 @@ pub struct TextOptions {
 fn colour_of(status: Status) -> Color {
     match status {
         Status::Invalid | Status::Stale | Status::Missing | Status::Failed => Color::Red,
-        Status::Late => Color::Yellow,
+        Status::Failing | Status::Late => Color::Yellow,
         Status::Running => Color::Cyan,
+        Status::Paused => Color::Blue,
         Status::Ok => Color::Green,
     }
 }
@@ -33,6 +35,7 @@ fn sgr_of(status: Status) -> &'static str {
     match colour_of(status) {
         Color::Red => "\x1b[31m",
         Color::Yellow => "\x1b[33m",
+        Color::Blue => "\x1b[34m",
         _ => "\x1b[32m",
     }
 }
@@ -66,11 +69,14 @@ fn table(jobs: &[Judgement], options: TextOptions) -> Table {
             status
         });
         cells.extend([row.age, row.interval, row.ratio].map(Cell::new));
+        if let Some(runs) = row.runs {
+            cells.push(Cell::new(runs.strip(options.unicode)));
+            cells.extend([runs.success, runs.median].map(Cell::new));
+        }
         table.add_row(cells);
     }
-    let first_number = headings.len() - 3;
-    for column in first_number..headings.len() {
-        if let Some(c) = table.column_mut(column) {
+    for (column, heading) in headings.iter().enumerate() {
+        if let (true, Some(c)) = (runs::is_numeric(heading), table.column_mut(column)) {
             c.set_cell_alignment(CellAlignment::Right);
         }
     }
@@ -143,6 +149,9 @@ mod tests {
             path: None,
             exit_code: None,
             message: Some("evil \x1b[31m message".to_owned()),
+            pause: None,
+            consecutive_failures: None,
+            recent: None,
             expected: None,
             duplicates: Vec::new(),
         };

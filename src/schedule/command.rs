@@ -18,6 +18,8 @@ pub const VALUE_OPTIONS: &[&str] = &[
     "--singleton",
     "--ping",
     "--ping-style",
+    "--pause",
+    "--reason",
 ];
 
 /// One `hb-write` found in a command.

@@ -11,13 +11,14 @@
 //! to disk (the heartbeat is): after a power cut the newest lines may be
 //! missing, never garbled.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use super::atomic::{nonce, temporary_name, MODE};
 use crate::error::Error;
 use crate::history::{looks_whole, parse, Run, HISTORY_MAX};
 
@@ -117,6 +118,12 @@ fn append_locked(
     line: &[u8],
 ) -> Result<(), Error> {
     let len = file.metadata().map_err(|e| failed(path, e))?.len();
+    if len == 0 {
+        // New (or empty): readable by other users' checkers whatever the
+        // umask, as heartbeats are.
+        file.set_permissions(Permissions::from_mode(MODE))
+            .map_err(|e| failed(path, e))?;
+    }
     let mut bytes = Vec::with_capacity(line.len() + 1);
     if len > 0 {
         // A line torn by a writer that died mid-write is ended first, so
@@ -156,10 +163,10 @@ fn compact(file: &File, path: &Path, dir: &Path, job: &str, len: u64) -> Result<
         out.extend_from_slice(line);
         out.push(b'\n');
     }
-    let temp = dir.join(format!(
-        ".{job}.{HISTORY_EXTENSION}.{}.tmp",
-        std::process::id()
-    ));
+    // Named as every temporary is, so that hb-check's cleanup removes one a
+    // killed writer left.
+    let name = format!("{job}.{HISTORY_EXTENSION}");
+    let temp = dir.join(temporary_name(&name, std::process::id(), nonce(0)));
     let written = write_new(&temp, &out).and_then(|()| fs::rename(&temp, path));
     if let Err(err) = written {
         let _ = fs::remove_file(&temp);
@@ -173,22 +180,13 @@ fn torn(line: &[u8]) -> bool {
 }
 
 fn write_new(temp: &Path, bytes: &[u8]) -> io::Result<()> {
-    let open = || {
-        OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o644)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(temp)
-    };
-    let mut file = match open() {
-        Err(err) if err.kind() == io::ErrorKind::AlreadyExists => {
-            // Left by a writer of the same pid that died; it is ours to drop.
-            fs::remove_file(temp)?;
-            open()?
-        }
-        other => other?,
-    };
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(MODE)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(temp)?;
+    file.set_permissions(Permissions::from_mode(MODE))?;
     file.write_all(bytes)
 }
 

@@ -5,12 +5,13 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read};
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
-use super::{create_dir, user_dir, write_file, MAX_FILE_BYTES, SYSTEM_DIR};
+use super::users::{effective_uid, user_name, USERS_DIR};
+use super::{create_dir, own_area, user_dir, write_file, MAX_FILE_BYTES, SYSTEM_DIR};
 use crate::error::Error;
 use crate::pause::{Pause, HOST_PAUSE_FILE, PAUSE_EXTENSION};
 use crate::record::validate_job;
@@ -23,10 +24,12 @@ pub fn pause_path(dir: &Path, job: Option<&str>) -> PathBuf {
     }
 }
 
-/// Writes `pause` atomically and returns its path. With `dir` given it goes
-/// there; else beside the job's heartbeat when one exists in a default
-/// location, else to the system directory when this process may write
-/// there, else to the user's state directory.
+/// Writes `pause` atomically and returns its path, where the job's
+/// heartbeat would be written (see [`super::write()`]): to `dir` (default:
+/// the system directory), else, when this process may not write there, to
+/// its own `users/<login>/` area below it, else, without `dir`, to the
+/// user's state directory. Without `dir`, a job whose heartbeat is in the
+/// state directory gets its pause there.
 pub fn write_pause(dir: Option<&Path>, pause: &Pause) -> Result<PathBuf, Error> {
     let bytes = pause.to_json_line();
     let job = pause.job.as_deref();
@@ -37,21 +40,18 @@ pub fn write_pause(dir: Option<&Path>, pause: &Pause) -> Result<PathBuf, Error> 
         let path = pause_path(dir, job);
         write_file(&path, &bytes).map(|()| path)
     };
-    if let Some(dir) = dir {
-        return put(dir);
-    }
-    if let Some(job) = job {
-        let beside = super::default_locations()
-            .into_iter()
-            .find(|d| super::heartbeat_path(d, job).exists());
-        if let Some(dir) = beside {
-            return put(&dir);
+    let root = dir.unwrap_or(Path::new(SYSTEM_DIR));
+    if let (None, Some(job), Some(user)) = (dir, job, user_dir()) {
+        let in_root = super::heartbeat_path(root, job).exists();
+        if !in_root && super::heartbeat_path(&user, job).exists() {
+            return put(&user);
         }
     }
-    match put(Path::new(SYSTEM_DIR)) {
-        Err(err) if not_permitted(&err) => match user_dir() {
-            Some(user) => put(&user),
-            None => Err(err),
+    match put(root) {
+        Err(err) if not_permitted(&err) => match (own_area(root)?, dir, user_dir()) {
+            (Some(area), _, _) => put(&area),
+            (None, None, Some(user)) => put(&user),
+            _ => Err(err),
         },
         other => other,
     }
@@ -68,13 +68,22 @@ fn not_permitted(err: &Error) -> bool {
 }
 
 /// Removes the pause of `job` (`None`: the host pause) from each of `dirs`
-/// where it exists and returns the files removed; none found is an error.
+/// and this user's area below each, where it exists, and returns the files
+/// removed; none found is an error.
 pub fn remove_pause(dirs: &[PathBuf], job: Option<&str>) -> Result<Vec<PathBuf>, Error> {
     if let Some(job) = job {
         validate_job(job)?;
     }
     let mut removed = Vec::new();
-    for dir in dirs {
+    let me = user_name(effective_uid());
+    let areas = dirs.iter().filter_map(|dir| {
+        let area = dir.join(USERS_DIR).join(me.as_deref()?);
+        fs::symlink_metadata(&area)
+            .is_ok_and(|m| m.is_dir() && m.uid() == effective_uid())
+            .then_some(area)
+    });
+    let places: Vec<PathBuf> = dirs.iter().cloned().chain(areas).collect();
+    for dir in &places {
         let path = pause_path(dir, job);
         match fs::remove_file(&path) {
             Ok(()) => removed.push(path),
@@ -104,12 +113,22 @@ pub struct PauseEntry {
     pub content: Result<Pause, String>,
 }
 
-/// Finds every pause file directly in each of `dirs` and one level of
-/// subdirectories below (as the heartbeat scan reads them), and reads each.
-/// Unlistable places are skipped: the heartbeat scan reports them.
+/// Finds every pause file directly in each of `dirs`, one level of
+/// subdirectories below, and the users' areas (`users/<login>/`, as the
+/// heartbeat scan reads them), and reads each. A pause in a user's area
+/// counts only when that user owns the area and the file, so no user can
+/// pause another's jobs. Unlistable places are skipped: the heartbeat scan
+/// reports them.
 pub fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
     let mut found = Vec::new();
     for dir in dirs {
+        let areas = WalkDir::new(dir.join(USERS_DIR))
+            .min_depth(2)
+            .max_depth(2)
+            .sort_by_file_name()
+            .into_iter()
+            .flatten()
+            .filter(|item| owned_by_its_area(item.path()));
         let walk = WalkDir::new(dir)
             .min_depth(1)
             .max_depth(2)
@@ -117,7 +136,7 @@ pub fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
-        for item in walk.flatten() {
+        for item in walk.flatten().chain(areas) {
             let Some(name) = item.file_name().to_str() else {
                 continue;
             };
@@ -145,6 +164,19 @@ pub fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
         }
     }
     found
+}
+
+/// Whether `path`, a file in `users/<login>/`, and its directory belong to
+/// the user named `<login>`.
+fn owned_by_its_area(path: &Path) -> bool {
+    let Some(area) = path.parent() else {
+        return false;
+    };
+    let (Ok(file), Ok(dir)) = (fs::symlink_metadata(path), fs::symlink_metadata(area)) else {
+        return false;
+    };
+    let named = area.file_name().and_then(|n| n.to_str());
+    dir.is_dir() && file.uid() == dir.uid() && user_name(dir.uid()).as_deref() == named
 }
 
 /// Reads one pause file, refusing anything but a small regular file and

@@ -63,7 +63,7 @@ pub fn user_name(uid: u32) -> Option<String> {
     }
 }
 
-fn effective_uid() -> u32 {
+pub(super) fn effective_uid() -> u32 {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() }
 }

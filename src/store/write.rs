@@ -68,13 +68,22 @@ pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     })
 }
 
-/// Retires `job`: removes its heartbeat from each of `dirs` where it exists,
-/// so that readers stop judging it. Returns the files removed.
+/// Retires `job`: removes its heartbeat, run history, pause and output logs
+/// from each of `dirs` where they exist, so that readers stop judging it
+/// and nothing of it is left. Returns the files removed.
 pub fn retire(dirs: &[PathBuf], job: &str) -> Result<Vec<PathBuf>, Error> {
     validate_job(job)?;
     let mut removed = Vec::new();
-    for dir in dirs {
-        let path = heartbeat_path(dir, job);
+    let files = |dir: &PathBuf| {
+        [
+            heartbeat_path(dir, job),
+            super::history_path(dir, job),
+            super::pause_path(dir, Some(job)),
+            dir.join(format!("{job}.log")),
+            dir.join(format!("{job}.log.1")),
+        ]
+    };
+    for path in dirs.iter().flat_map(files) {
         match fs::remove_file(&path) {
             Ok(()) => removed.push(path),
             Err(err) if err.kind() == io::ErrorKind::NotFound => {}

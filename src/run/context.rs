@@ -1,0 +1,117 @@
+//! What the runs read besides the heartbeats, and how it reaches the
+//! judge: the pause files, the failure counts from the histories, and the
+//! recent runs for the report.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use crate::history::{consecutive_failures_with, recent, Run};
+use crate::judge::{apply, Context, Judgement, Status, FUTURE_TOLERANCE_SECONDS};
+use crate::pause::Pause;
+use crate::record::RunStatus;
+use crate::store::{read_history, scan_pauses, PauseEntry};
+
+/// Applies the pauses found in `dirs` and the failure threshold
+/// `alert_after` to `jobs`, and adds an `invalid` row for each pause file
+/// that cannot be used (a broken pause must not silence anything quietly).
+pub fn hold(jobs: &mut Vec<Judgement>, dirs: &[PathBuf], alert_after: u32, now: DateTime<Utc>) {
+    let pauses = scan_pauses(dirs);
+    let judged = std::mem::take(jobs);
+    jobs.extend(judged.into_iter().map(|judgement| {
+        // The record's count where the writer kept one, else the history's.
+        let consecutive_failures = (judgement.status == Status::Failed && alert_after > 1)
+            .then(|| {
+                judgement
+                    .consecutive_failures
+                    .or_else(|| failures(&judgement, now))
+            })
+            .flatten();
+        let context = Context {
+            pause: pause_for(&judgement, dirs, &pauses, now),
+            consecutive_failures,
+        };
+        apply(judgement, context, alert_after)
+    }));
+    for bad in &pauses {
+        if let Err(reason) = &bad.content {
+            let name = bad.path.file_name().unwrap_or_default().to_string_lossy();
+            let mut row = Judgement::missing(&name);
+            row.status = Status::Invalid;
+            row.reason = Some(format!("the pause file cannot be used: {reason}"));
+            row.path = Some(bad.path.clone());
+            jobs.push(row);
+        }
+    }
+}
+
+/// The directory of a heartbeat file and the job's name in it (a job in a
+/// user's area is judged as `<user>/<job>`, its files are `<job>.*`).
+fn home(path: &Path) -> Option<(&Path, &str)> {
+    let name = path.file_name()?.to_str()?.strip_suffix(".last")?;
+    Some((path.parent()?, name))
+}
+
+/// The runs in the history beside the heartbeat at `path`, as known at
+/// `now`: a run recorded after it (a history judged with `--now` in the
+/// past) is left out. `None` when the history cannot be read.
+pub fn history_beside(path: &Path, now: DateTime<Utc>) -> Option<Vec<Run>> {
+    let (dir, job) = home(path)?;
+    let mut runs = read_history(dir, job).ok()?;
+    let horizon = now + chrono::Duration::seconds(FUTURE_TOLERANCE_SECONDS);
+    runs.retain(|r| r.timestamp <= horizon);
+    Some(runs)
+}
+
+/// How many runs of a failed job failed in a row, from its history beside
+/// the heartbeat.
+fn failures(judgement: &Judgement, now: DateTime<Utc>) -> Option<u32> {
+    let runs = history_beside(judgement.path.as_deref()?, now)?;
+    let timestamp = judgement.timestamp?;
+    Some(consecutive_failures_with(timestamp, RunStatus::Fail, &runs))
+}
+
+/// The pause in force for `judgement` at `now`: the job's own pause beside
+/// its heartbeat, or a host pause in its directory or the directory above.
+/// A job without a heartbeat (`missing`) takes the pauses of the
+/// directories read.
+fn pause_for<'a>(
+    judgement: &Judgement,
+    dirs: &[PathBuf],
+    pauses: &'a [PauseEntry],
+    now: DateTime<Utc>,
+) -> Option<&'a Pause> {
+    let (places, name): (Vec<&Path>, &str) = match judgement.path.as_deref().and_then(home) {
+        Some((dir, name)) => (vec![dir], name),
+        None => (dirs.iter().map(PathBuf::as_path).collect(), &judgement.job),
+    };
+    let applies = |p: &&PauseEntry| match &p.job {
+        Some(job) => job == name && places.contains(&p.dir.as_path()),
+        None => places.iter().any(|dir| dir.starts_with(&p.dir)),
+    };
+    pauses
+        .iter()
+        .filter(applies)
+        .filter_map(|p| p.content.as_ref().ok())
+        .filter(|p| p.is_active(now))
+        .max_by_key(|p| p.until)
+}
+
+/// Reads each job's history beside its heartbeat and sets its recent runs:
+/// the strip, the success rate and the median duration. A history that
+/// cannot be read shows as none.
+pub fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
+    for judgement in jobs.iter_mut() {
+        let Some(runs) = judgement
+            .path
+            .as_deref()
+            .and_then(|p| history_beside(p, now))
+        else {
+            continue;
+        };
+        if runs.is_empty() {
+            continue;
+        }
+        judgement.recent = Some(recent(&runs, judgement.interval_seconds, now));
+    }
+}
