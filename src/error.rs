@@ -129,6 +129,12 @@ pub enum Error {
     },
     /// A request to the issue tracker failed.
     Tracker(Box<TrackerError>),
+    /// A ping URL that cannot be used, or an HTTP client that cannot be set
+    /// up for it.
+    PingConfig {
+        /// What is wrong.
+        reason: String,
+    },
     /// A crontab named with `--crontab` could not be read.
     Crontab {
         /// The crontab.
@@ -313,6 +319,7 @@ impl fmt::Display for Error {
                 terminal(&path.to_string_lossy())
             ),
             Error::TrackerConfig { reason } => write!(f, "{reason}"),
+            Error::PingConfig { reason } => write!(f, "{reason}"),
             Error::Tracker(err) => err.fmt(f),
             Error::Crontab { path, reason } => write!(
                 f,
@@ -351,6 +358,7 @@ impl std::error::Error for Error {
             | Error::LockUnsafe { .. }
             | Error::TokenFileMode { .. }
             | Error::TrackerConfig { .. }
+            | Error::PingConfig { .. }
             | Error::Crontab { .. }
             | Error::Tracker(_) => None,
         }

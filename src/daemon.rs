@@ -1,0 +1,225 @@
+//! Heartbeats for a long-running process: a worker loop calls
+//! [`Daemon::tick`] each time round, and hb-check judges the daemon like any
+//! cron job.
+//!
+//! A daemon is not a cron job: a worker thread that wedges keeps the process
+//! alive and silent, so "the process runs" proves nothing. Ticking from the
+//! loop that does the work makes the heartbeat stop when the work stops.
+//!
+//! Nothing here can fail the caller: a tick never panics, never blocks on
+//! the network (pings go from a background thread, one at a time, bounded
+//! like every ping), and reports a heartbeat it could not write as a value
+//! the caller may log or ignore.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+
+use crate::error::Error;
+use crate::ping::{self, Ping, Pinger, Style};
+use crate::record::{
+    truncate_message, validate_job, Heartbeat, RunStatus, FORMAT_VERSION, INTERVAL_MAX,
+    INTERVAL_MIN,
+};
+use crate::store;
+
+/// What one tick did.
+#[derive(Debug)]
+pub enum Beat {
+    /// The heartbeat was written to this file.
+    Written(PathBuf),
+    /// The last heartbeat is recent enough; nothing was written.
+    Recent,
+    /// The heartbeat could not be written; the daemon goes on.
+    NotWritten(Error),
+}
+
+/// A daemon's heartbeat: its job name, interval, directory and optional
+/// ping.
+#[derive(Debug)]
+pub struct Daemon {
+    job: String,
+    interval_seconds: u64,
+    dir: Option<PathBuf>,
+    min_gap: Duration,
+    last_write: Option<Instant>,
+    pinger: Option<Pinger>,
+    ping_busy: Arc<Mutex<bool>>,
+    ping_error: Arc<Mutex<Option<String>>>,
+}
+
+impl Daemon {
+    /// A heartbeat for `job` that hb-check expects every `interval` (whole
+    /// seconds, 1 second to 400 days). Written to the default directory
+    /// unless [`Daemon::dir`] says otherwise.
+    pub fn new(job: &str, interval: Duration) -> Result<Daemon, Error> {
+        validate_job(job)?;
+        let seconds = interval.as_secs();
+        if !(INTERVAL_MIN..=INTERVAL_MAX).contains(&seconds) {
+            return Err(Error::InvalidInterval {
+                value: format!("{interval:?}"),
+                reason: "it must be from 1 second to 400 days".to_owned(),
+            });
+        }
+        Ok(Daemon {
+            job: job.to_owned(),
+            interval_seconds: seconds,
+            dir: None,
+            min_gap: Duration::from_secs((seconds / 10).max(1)),
+            last_write: None,
+            pinger: None,
+            ping_busy: Arc::new(Mutex::new(false)),
+            ping_error: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// Writes the heartbeat to `dir` (created if missing).
+    pub fn dir(mut self, dir: impl AsRef<Path>) -> Daemon {
+        self.dir = Some(dir.as_ref().to_owned());
+        self
+    }
+
+    /// Also pings `url` (Healthchecks or Uptime Kuma) with each written
+    /// heartbeat.
+    pub fn ping(mut self, url: &str, style: Style) -> Result<Daemon, Error> {
+        let config = |reason: String| Error::PingConfig { reason };
+        let url = ping::parse_url(url).map_err(config)?;
+        self.pinger = Some(Pinger::new(url, style).map_err(config)?);
+        Ok(self)
+    }
+
+    /// Records that the loop came round: writes an `ok` heartbeat, at most
+    /// once per tenth of the interval (at least a second apart), so a busy
+    /// loop may tick as often as it likes.
+    pub fn tick(&mut self) -> Beat {
+        if self
+            .last_write
+            .is_some_and(|at| at.elapsed() < self.min_gap)
+        {
+            return Beat::Recent;
+        }
+        self.beat(RunStatus::Ok, None)
+    }
+
+    /// Records a failure at once (`fail` with `message`, at most 1 KiB):
+    /// hb-check reports the daemon as failed until the next good tick.
+    pub fn fail(&mut self, message: &str) -> Beat {
+        self.beat(RunStatus::Fail, Some(truncate_message(message).to_owned()))
+    }
+
+    /// Why the last ping failed, if it did.
+    pub fn ping_error(&self) -> Option<String> {
+        self.ping_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn beat(&mut self, status: RunStatus, message: Option<String>) -> Beat {
+        let record = Heartbeat {
+            version: FORMAT_VERSION,
+            job: self.job.clone(),
+            timestamp: Utc::now(),
+            interval_seconds: self.interval_seconds,
+            host: crate::hostname(),
+            pid: std::process::id(),
+            status,
+            exit_code: None,
+            duration_seconds: None,
+            message,
+            started_at: None,
+            consecutive_failures: None,
+            max_runtime_seconds: None,
+            schedule: None,
+        };
+        let written = match store::write(self.dir.as_deref(), &record) {
+            Ok(path) => path,
+            Err(err) => return Beat::NotWritten(err),
+        };
+        self.last_write = Some(Instant::now());
+        self.send_ping(&record);
+        Beat::Written(written)
+    }
+
+    /// Pings from a background thread, unless the previous ping is still
+    /// under way (a slow server then costs skipped pings, never a stall).
+    fn send_ping(&self, record: &Heartbeat) {
+        let Some(pinger) = self.pinger.clone() else {
+            return;
+        };
+        {
+            let mut busy = self
+                .ping_busy
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if *busy {
+                return;
+            }
+            *busy = true;
+        }
+        let ping = Ping::Beat {
+            ok: record.status == RunStatus::Ok,
+            body: record.message.clone(),
+            duration: None,
+        };
+        let (busy, error) = (Arc::clone(&self.ping_busy), Arc::clone(&self.ping_error));
+        let spawned = thread::Builder::new()
+            .name("hb-ping".to_owned())
+            .spawn(move || {
+                let result = pinger.send(&ping, ping::BUDGET).err();
+                *error.lock().unwrap_or_else(PoisonError::into_inner) = result;
+                *busy.lock().unwrap_or_else(PoisonError::into_inner) = false;
+            });
+        if spawned.is_err() {
+            *self
+                .ping_busy
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = false;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_write_at_most_once_per_gap_and_failures_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut beat = Daemon::new("worker", Duration::from_secs(600))
+            .unwrap()
+            .dir(dir.path());
+        assert!(matches!(beat.tick(), Beat::Written(_)));
+        assert!(
+            matches!(beat.tick(), Beat::Recent),
+            "a minute apart at most"
+        );
+        assert!(matches!(beat.fail("queue down"), Beat::Written(_)));
+        let text = std::fs::read(dir.path().join("worker.last")).unwrap();
+        let record = Heartbeat::from_json(&text).unwrap();
+        assert_eq!(record.status, RunStatus::Fail);
+        assert_eq!(record.message.as_deref(), Some("queue down"));
+        assert_eq!(record.interval_seconds, 600);
+    }
+
+    #[test]
+    fn bad_names_and_intervals_are_refused_and_write_errors_returned() {
+        assert!(Daemon::new("../x", Duration::from_secs(60)).is_err());
+        assert!(Daemon::new("x", Duration::from_millis(500)).is_err());
+        assert!(Daemon::new("x", Duration::from_secs(INTERVAL_MAX + 1)).is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a-file");
+        std::fs::write(&file, "").unwrap();
+        let mut beat = Daemon::new("x", Duration::from_secs(60))
+            .unwrap()
+            .dir(&file);
+        assert!(matches!(beat.tick(), Beat::NotWritten(_)));
+        assert!(Daemon::new("x", Duration::from_secs(60))
+            .unwrap()
+            .ping("ftp://nope", Style::Healthchecks)
+            .is_err());
+    }
+}
