@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 use clap::builder::BoolishValueParser;
 use clap::{Parser, ValueEnum};
 
+use crate::changes;
 use crate::cli::{self, parse_timeout, JudgeArgs, TrackerArgs};
 use crate::error::Error;
 use crate::escape::terminal;
@@ -33,7 +34,7 @@ pub const PROGRAM: &str = "hb-check";
 #[command(
     name = PROGRAM,
     version,
-    after_help = "Statuses:\n  ok       last run ok, age <= interval; for a job whose schedule is known\n           (--crontab, --discover, hb-write --schedule): not past due + grace\n  late     last run ok, interval < age <= factor x interval (interval only)\n  running  a wrapped run within its maximum runtime (healthy)\n  stale    age > factor x interval, or a scheduled run was missed: past\n           due + grace (overrides failed), or a\n           wrapped run past its maximum runtime (hung)\n  failed   the last run reported failure\n  invalid  the heartbeat cannot be read or used, or is dated in the future\n  missing  a job named with --expect, or run by hb-write in a crontab read\n           (once its first run + grace has passed), has no heartbeat\n\nExit codes:\n  0  every job is ok (--lint: no warning)\n  1  something is late and nothing worse, or no heartbeat was found\n     (--lint: warnings)\n  2  something is stale, failed, invalid or missing\n  3  could not check: no heartbeat directory, unreadable directory,\n     lock timeout, tracker failure, bad usage\n\nTracker: with --tracker-url, hb-check keeps one issue per host, titled\n`[heartbeat-checker] HOST: N job(s) need attention`, for the jobs that are\nstale, failed, invalid or missing: it opens it, edits it and comments when\nthe set changes, and closes it when every job recovers. The token comes from\nHB_TRACKER_TOKEN or --tracker-token-file, never from a flag."
+    after_help = "Statuses:\n  ok       last run ok, age <= interval; for a job whose schedule is known\n           (--crontab, --discover, hb-write --schedule): not past due + grace\n  late     last run ok, interval < age <= factor x interval (interval only)\n  running  a wrapped run within its maximum runtime (healthy)\n  stale    age > factor x interval, or a scheduled run was missed: past\n           due + grace (overrides failed), or a\n           wrapped run past its maximum runtime (hung)\n  failed   the last run reported failure\n  invalid  the heartbeat cannot be read or used, or is dated in the future\n  missing  a job named with --expect, or run by hb-write in a crontab read\n           (once its first run + grace has passed), has no heartbeat\n  failing  failed, fewer runs in a row than --alert-after (a warning)\n  paused   hb-write --pause holds (never alerts)\n\nExit codes:\n  0  every job is ok (--lint: no warning)\n  1  something is late or failing and nothing worse, or no heartbeat was found\n     (--lint: warnings)\n  2  something is stale, failed, invalid or missing\n  3  could not check: no heartbeat directory, unreadable directory,\n     lock timeout, tracker failure, bad usage\n\nTracker: with --tracker-url, hb-check keeps one issue per host, titled\n`[heartbeat-checker] HOST: N job(s) need attention`, for the jobs that are\nstale, failed, invalid or missing: it opens it, edits it and comments when\nthe set changes, and closes it when every job recovers. The token comes from\nHB_TRACKER_TOKEN or --tracker-token-file, never from a flag."
 )]
 pub struct Args {
     /// Which heartbeats to read and how to judge them.
@@ -52,6 +53,19 @@ pub struct Args {
     /// List every job in text output, ok ones too.
     #[arg(long, short, env = "HB_VERBOSE", value_parser = BoolishValueParser::new())]
     pub verbose: bool,
+
+    /// Print the text output only when the set of (job, status) pairs
+    /// differs from the last printed run's, and again every --remind while
+    /// something is bad; jobs that recovered are named. The exit code is
+    /// unchanged. For cron: one mail when a job breaks, one a day while it
+    /// stays broken, one when it recovers.
+    #[arg(long, env = "HB_CHANGES_ONLY", value_parser = BoolishValueParser::new())]
+    pub changes_only: bool,
+
+    /// With --changes-only: print again after this long while something is
+    /// bad.
+    #[arg(long, value_name = "DURATION", env = "HB_REMIND", default_value = "24h", value_parser = parse_timeout)]
+    pub remind: Duration,
 
     /// How long to wait for another hb-check run to finish before giving up.
     #[arg(long, value_name = "DURATION", env = "HB_LOCK_TIMEOUT", default_value = "60", value_parser = parse_timeout)]
@@ -131,14 +145,21 @@ pub fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
         cli::report_error(PROGRAM, err);
         errors.push(err.to_string());
     };
-    let (mut code, judged) = match judge_locked(args, &mut fail) {
-        Ok((code, judged)) => (code, Some(judged)),
+    let (mut code, judged, changes) = match judge_locked(args, &mut fail) {
+        Ok((code, judged, changes)) => (code, Some(judged), changes),
         Err(err) => {
             fail(&err);
-            (Check::Unknown, None)
+            (Check::Unknown, None, None)
         }
     };
-    let out = render(args, judged.as_ref(), &errors);
+    let mut out = render(args, judged.as_ref(), &errors);
+    if let Some(decision) = changes {
+        if decision.print {
+            out.extend_from_slice(changes::recovered_lines(&decision).as_bytes());
+        } else {
+            out.clear();
+        }
+    }
     let mut printed = true;
     if let Err(err) = run::print(stdout, &out) {
         eprintln!("{PROGRAM}: cannot write the report to standard output: {err}");
@@ -177,9 +198,12 @@ fn ping_watcher(
 /// Takes the lock, judges, and keeps the metrics file and the tracker in
 /// line. An error that keeps the jobs from being judged is returned; later
 /// ones go to `fail` and make the code UNKNOWN, ranked below the verdict.
-fn judge_locked(args: &Args, fail: &mut dyn FnMut(&Error)) -> Result<(Check, Judged), Error> {
+fn judge_locked(
+    args: &Args,
+    fail: &mut dyn FnMut(&Error),
+) -> Result<(Check, Judged, Option<changes::Decision>), Error> {
     let dirs = run::locate(&args.judge)?;
-    let _lock = store::lock(
+    let lock = store::lock(
         args.lock_file.as_deref(),
         &args.judge.host(),
         args.lock_timeout,
@@ -220,7 +244,35 @@ fn judge_locked(args: &Args, fail: &mut dyn FnMut(&Error)) -> Result<(Check, Jud
         fail(&err);
         code = code.merge(Check::Unknown);
     }
-    Ok((code, judged))
+    let text = args.format == Format::Text && !args.quiet;
+    let decision = (args.changes_only && text).then(|| changes_since(&lock, &judged, args.remind));
+    Ok((code, judged, decision))
+}
+
+/// `--changes-only`: compares this run with the state beside the lock
+/// (held), and records this run when it prints. A state that cannot be
+/// written is told; the run prints as if it had none.
+fn changes_since(lock: &store::RunLock, judged: &Judged, remind: Duration) -> changes::Decision {
+    let path = changes::state_path(lock.path());
+    let last = store::read_small(&path).and_then(|b| changes::State::parse(&b));
+    let now_pairs = changes::pairs(&judged.jobs);
+    let decision = changes::decide(
+        last.as_ref(),
+        &now_pairs,
+        judged.policy.now,
+        remind.as_secs(),
+    );
+    if decision.print {
+        let state = changes::State {
+            version: changes::STATE_VERSION,
+            printed_at: judged.policy.now,
+            jobs: now_pairs,
+        };
+        if let Err(err) = store::write_file(&path, &state.to_json_line()) {
+            cli::report_error(PROGRAM, &err);
+        }
+    }
+    decision
 }
 
 fn report_of(judged: &Judged) -> Report<'_> {

@@ -22,7 +22,9 @@ pub const FUTURE_TOLERANCE_SECONDS: i64 = 300;
 
 /// The verdict on one job. Declared worst first, so the derived order sorts
 /// the worst to the top.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// The heartbeat cannot be read or used.

@@ -45,6 +45,7 @@
 
 #![deny(missing_docs)]
 
+pub mod changes;
 pub mod check;
 pub mod cli;
 pub mod daemon;

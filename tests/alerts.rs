@@ -479,3 +479,76 @@ fn a_utf8_terminal_gets_the_unicode_strip() {
     assert!(run.stdout.contains("✓✗✓✗✓✓·✓✓✗✓✗✓✓"), "{}", run.show());
     assert!(!run.stdout.contains("+x+x"), "{}", run.show());
 }
+
+#[test]
+fn changes_only_prints_on_change_on_reminder_and_on_recovery() {
+    let s = Scratch::new();
+    let lock = s.root().join("check.lock");
+    let run = |now: &str| {
+        s.hb_check()
+            .env("HB_LOCK_FILE", &lock)
+            .args(["--changes-only", "--now", now])
+            .run()
+    };
+    s.beat("backup", "2026-11-22T03:00:00Z", "ok");
+    // Stale from 03:10 on (interval 300 s, factor 2).
+    let first = run("2026-11-22T04:00:00Z");
+    first.code(2).stdout_has("backup stale");
+    // Three unchanged runs print once: the first.
+    for now in ["2026-11-22T04:15:00Z", "2026-11-22T04:30:00Z"] {
+        let quiet = run(now);
+        quiet.code(2);
+        assert_eq!(quiet.stdout, "", "{}", quiet.show());
+    }
+    // A change prints: another job goes bad.
+    s.beat("rotate", "2026-11-22T03:00:00Z", "fail");
+    run("2026-11-22T04:45:00Z")
+        .code(2)
+        .stdout_has("rotate stale");
+    assert_eq!(run("2026-11-22T05:00:00Z").stdout, "");
+    // After --remind it prints again, while something is bad.
+    assert_eq!(run("2026-11-23T04:44:00Z").stdout, "");
+    run("2026-11-23T04:45:00Z")
+        .code(2)
+        .stdout_has("backup stale");
+    // A recovery prints, naming the job that recovered; exit code unchanged.
+    s.beat("backup", "2026-11-23T04:59:00Z", "ok");
+    let recovered = run("2026-11-23T05:00:00Z");
+    recovered
+        .code(2)
+        .stdout_has("backup ok: recovered (was stale)")
+        .stdout_has("rotate stale");
+    fs::remove_file(s.hb().join("rotate.last")).unwrap();
+    let gone = run("2026-11-23T05:01:00Z");
+    gone.code(0)
+        .stdout_has("rotate gone: no longer reported (was stale)");
+    // All ok and unchanged: silent.
+    assert_eq!(run("2026-11-23T05:02:00Z").stdout, "");
+    // A lost or corrupt state means print.
+    s.beat("backup", "2026-11-20T00:00:00Z", "ok");
+    run("2026-11-25T05:00:00Z")
+        .code(2)
+        .stdout_has("backup stale");
+    assert_eq!(run("2026-11-25T05:00:30Z").stdout, "");
+    let state = s.root().join("check.lock.state");
+    fs::remove_file(&state).unwrap();
+    run("2026-11-25T05:00:40Z")
+        .code(2)
+        .stdout_has("backup stale");
+    fs::write(&state, "{garbage").unwrap();
+    run("2026-11-25T05:01:00Z")
+        .code(2)
+        .stdout_has("backup stale");
+    assert!(fs::read_to_string(&state)
+        .unwrap()
+        .starts_with("{\"version\":1"));
+    // HB_CHANGES_ONLY and HB_REMIND work as the flags do.
+    let env_run = s
+        .hb_check()
+        .env("HB_LOCK_FILE", &lock)
+        .env("HB_CHANGES_ONLY", "1")
+        .env("HB_REMIND", "1h")
+        .env("HB_NOW", "2026-11-25T06:02:00Z")
+        .run();
+    env_run.code(2).stdout_has("backup stale");
+}

@@ -92,3 +92,10 @@ pub(crate) fn create_dir(dir: &Path) -> Result<(), Error> {
             source,
         })
 }
+
+/// Reads a small state file (at most [`MAX_FILE_BYTES`]) without blocking;
+/// `None` when it is missing or cannot be used.
+pub fn read_small(path: &Path) -> Option<Vec<u8>> {
+    let (file, meta) = scan::open_regular(path).ok()?;
+    scan::read_capped(file, MAX_FILE_BYTES, meta.len()).ok()
+}
