@@ -327,9 +327,12 @@ fn never_run(e: &Expectation, policy: &Policy, rules: &Rules) -> Judgement {
     j.host = None;
     let source = format!("crontab {}", e.source);
     // A line of unknown age is taken to be old.
-    let since = e
-        .since
-        .unwrap_or_else(|| policy.now - chrono::Duration::days(400));
+    let since = e.since.unwrap_or_else(|| {
+        policy
+            .now
+            .checked_sub_signed(chrono::Duration::days(400))
+            .unwrap_or(policy.now)
+    });
     let (first, grace) = match (&e.schedule, rules.by_interval) {
         (Some(s), false) => {
             let first = s.next_after(since);

@@ -152,7 +152,7 @@ impl Schedule {
     /// shorter of real time and wall-clock time, so a daily job is 24 hours
     /// apart on the days the clocks change too.
     pub fn longest_gap(&self, from: DateTime<Utc>) -> Option<u64> {
-        let end = from + chrono::Duration::days(366);
+        let end = from.checked_add_signed(chrono::Duration::days(366))?;
         let mut previous = self.next_after(from)?;
         let mut longest = 0;
         for _ in 0..GAP_WALK_MAX {
@@ -313,5 +313,11 @@ mod tests {
         assert!(parse_zone("Mars/Olympus")
             .unwrap_err()
             .contains("Mars/Olympus"));
+    }
+
+    #[test]
+    fn the_calendar_end_gives_no_gap_rather_than_a_panic() {
+        let s = daily("0 3 * * *", "UTC");
+        assert_eq!(s.longest_gap(DateTime::<Utc>::MAX_UTC), None);
     }
 }

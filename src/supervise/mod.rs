@@ -204,7 +204,9 @@ pub fn run(
     }
     drop(events);
 
-    let deadline = started + options.max_runtime;
+    // `--max-runtime` comes from a crontab line: a value past what an
+    // `Instant` can hold means "never", not a panic.
+    let deadline = started.checked_add(options.max_runtime);
     let mut term_at: Option<Instant> = None;
     let mut kill_at: Option<Instant> = None;
     let mut eofs = 0;
@@ -213,7 +215,9 @@ pub fn run(
         let wait = match (options.kill_after, term_at, kill_at) {
             (_, _, Some(at)) => (at + KILL_WAIT).saturating_duration_since(now),
             (_, Some(at), None) => (at + KILL_GRACE).saturating_duration_since(now),
-            (true, None, None) => deadline.saturating_duration_since(now),
+            (true, None, None) => deadline.map_or(Duration::from_secs(3600), |d| {
+                d.saturating_duration_since(now)
+            }),
             (false, _, _) => Duration::from_secs(3600),
         };
         match inbox.recv_timeout(wait) {
@@ -227,7 +231,7 @@ pub fn run(
                 } else if term_at.is_some() {
                     let _ = signal::kill_group(pid, libc::SIGKILL);
                     kill_at = Some(now);
-                } else if options.kill_after && now >= deadline {
+                } else if options.kill_after && deadline.is_some_and(|d| now >= d) {
                     let _ = signal::kill_group(pid, libc::SIGTERM);
                     term_at = Some(now);
                 }
@@ -326,4 +330,22 @@ where
         }
         let _ = events.send(Event::Eof);
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_maximum_runtime_past_what_an_instant_holds_runs_the_command() {
+        let options = Options {
+            keep_output: 64,
+            log: None,
+            max_runtime: Duration::from_secs(u64::MAX),
+            kill_after: true,
+        };
+        let outcome = run(&OsString::from("true"), &[], options, |_| {});
+        assert_eq!(outcome.exit_code, 0, "{outcome:?}");
+        assert_eq!(outcome.note, None);
+    }
 }

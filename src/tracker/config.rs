@@ -4,7 +4,7 @@
 use std::fmt;
 use std::fs;
 use std::io::Read;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::time::Duration;
 
@@ -49,8 +49,18 @@ impl Token {
             path: path.to_owned(),
             source,
         };
-        let file = fs::File::open(path).map_err(io_err)?;
-        let mode = file.metadata().map_err(io_err)?.permissions().mode();
+        // Opened without blocking: a FIFO or a device put in the file's
+        // place must not hang the run while it holds the lock.
+        let file = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+            .open(path)
+            .map_err(io_err)?;
+        let meta = file.metadata().map_err(io_err)?;
+        if !meta.is_file() {
+            return Err(io_err(std::io::Error::other("not a regular file")));
+        }
+        let mode = meta.permissions().mode();
         if mode & 0o077 != 0 {
             return Err(Error::TokenFileMode {
                 path: path.to_owned(),
@@ -328,5 +338,27 @@ mod tests {
         for bad in ["ops", "/x", "ops/", "a/b/c", "a/..", "a b/c", "a/b?x"] {
             assert_eq!(split_repo(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_fifo_as_the_token_file_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("token");
+        let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo only creates a node.
+        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(
+                Token::from_file(&fifo)
+                    .map(|_| ())
+                    .map_err(|e| e.to_string()),
+            );
+        });
+        let got = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("reading a FIFO token file blocked");
+        let err = got.expect_err("a FIFO is no token file");
+        assert!(err.contains("not a regular file"), "{err}");
     }
 }
