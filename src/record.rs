@@ -340,25 +340,29 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
     Ok(total)
 }
 
-/// Formats seconds compactly with the two largest non-zero units:
-/// `45s`, `12m`, `3h 10m`, `2d 4h`.
+/// Formats seconds compactly with the two largest units that carry
+/// information (zero ones are skipped): `45s`, `12m`, `3h 10m`, `2d 4h`,
+/// `1d 10m`. A whole number of weeks is said in weeks (`1w`, `2w`), the way
+/// such an interval is given; anything else in days at most (`8d 2h`).
 pub fn format_duration(seconds: u64) -> String {
+    const WEEK: u64 = 7 * 86_400;
     const UNITS: [(&str, u64); 4] = [("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1)];
     if seconds == 0 {
         return "0s".to_owned();
     }
-    let Some(first) = UNITS.iter().position(|(_, size)| seconds >= *size) else {
-        unreachable!("every positive number is at least one second")
-    };
-    let (name, size) = UNITS[first];
-    let mut out = format!("{}{name}", seconds / size);
-    if let Some((next_name, next_size)) = UNITS.get(first + 1) {
-        let next = seconds % size / next_size;
-        if next > 0 {
-            out.push_str(&format!(" {next}{next_name}"));
+    if seconds.is_multiple_of(WEEK) {
+        return format!("{}w", seconds / WEEK);
+    }
+    let mut rest = seconds;
+    let mut parts = Vec::with_capacity(2);
+    for (name, size) in UNITS {
+        let count = rest / size;
+        rest %= size;
+        if count > 0 && parts.len() < 2 {
+            parts.push(format!("{count}{name}"));
         }
     }
-    out
+    parts.join(" ")
 }
 
 /// What a heartbeat file held.
@@ -461,10 +465,16 @@ mod tests {
             (720, "12m"),
             (750, "12m 30s"),
             (3 * 3600 + 600, "3h 10m"),
-            (3 * 3600 + 5, "3h"),
+            (3 * 3600 + 5, "3h 5s"),
             (2 * 86_400 + 4 * 3600 + 59, "2d 4h"),
             (86_400, "1d"),
+            (86_400 + 600, "1d 10m"),
+            (86_400 + 600 + 7, "1d 10m"),
+            (604_800, "1w"),
+            (2 * 604_800, "2w"),
+            (8 * 86_400, "8d"),
             (30 * 86_400, "30d"),
+            (u64::MAX, "213503982334601d 7h"),
         ];
         for (seconds, text) in cases {
             assert_eq!(format_duration(seconds), text, "{seconds}");

@@ -146,11 +146,7 @@ fn render(args: &Args, host: &str, judged: &run::Judged, terminal: bool) -> Vec<
     let _ = match args.format {
         _ if args.subject => writeln!(out, "{}", nightly::subject(page.host, page.report.jobs)),
         Format::Text => {
-            let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-            let options = TextOptions {
-                unicode: terminal,
-                colour: terminal && !no_color,
-            };
+            let options = text_options(terminal, |name| std::env::var(name).ok());
             report::write_text(&mut out, &page, layout, options)
         }
         Format::Markdown => report::write_markdown(&mut out, &page, layout),
@@ -171,6 +167,27 @@ fn render(args: &Args, host: &str, judged: &run::Judged, terminal: bool) -> Vec<
         }
     };
     out
+}
+
+/// How text output may look, from whether standard output is a terminal
+/// and the environment (`env` looks a variable up): colour only on a
+/// terminal whose `TERM` is set and not `dumb`, and without `NO_COLOR`;
+/// borders drawn in Unicode only on a terminal whose locale (the first of
+/// `LC_ALL`, `LC_CTYPE`, `LANG` that is set) is UTF-8. Anything else gets
+/// plain ASCII without one escape sequence.
+pub fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>) -> TextOptions {
+    let set = |name: &str| env(name).filter(|v| !v.is_empty());
+    let term = set("TERM");
+    let colour = terminal && set("NO_COLOR").is_none() && term.is_some_and(|t| t != "dumb");
+    let locale = ["LC_ALL", "LC_CTYPE", "LANG"].into_iter().find_map(set);
+    let utf8 = locale.is_some_and(|l| {
+        let l = l.to_ascii_lowercase();
+        l.contains("utf-8") || l.contains("utf8")
+    });
+    TextOptions {
+        unicode: terminal && utf8,
+        colour,
+    }
 }
 
 /// Writes the message of `--format mail`.
@@ -254,6 +271,39 @@ mod tests {
     #[test]
     fn the_command_is_well_formed() {
         Args::command().debug_assert();
+    }
+
+    #[test]
+    fn dumb_terminals_get_no_colour_and_other_locales_ascii() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let full = text_options(true, env(&[("TERM", "xterm"), ("LANG", "en_GB.UTF-8")]));
+        assert!(full.colour && full.unicode);
+        let dumb = text_options(true, env(&[("TERM", "dumb"), ("LANG", "en_GB.UTF-8")]));
+        assert!(!dumb.colour && dumb.unicode);
+        let latin = text_options(
+            true,
+            env(&[("TERM", "xterm"), ("LANG", "de_DE.ISO-8859-1")]),
+        );
+        assert!(latin.colour && !latin.unicode);
+        // LC_ALL wins over LANG, and C is not UTF-8.
+        let c = text_options(
+            true,
+            env(&[("TERM", "xterm"), ("LC_ALL", "C"), ("LANG", "C.UTF-8")]),
+        );
+        assert!(!c.unicode);
+        let utf8 = text_options(true, env(&[("TERM", "xterm"), ("LC_CTYPE", "C.utf8")]));
+        assert!(utf8.unicode);
+        let no_color = text_options(true, env(&[("TERM", "xterm"), ("NO_COLOR", "1")]));
+        assert!(!no_color.colour);
+        let pipe = text_options(false, env(&[("TERM", "xterm"), ("LANG", "C.UTF-8")]));
+        assert!(!pipe.colour && !pipe.unicode);
     }
 
     fn broken(format: &[&str]) -> (Code, String) {

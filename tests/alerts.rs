@@ -472,6 +472,8 @@ fn a_utf8_terminal_gets_the_unicode_strip() {
         .env("HB_NOW", HISTORY_NOW)
         .env("HB_ALERT_AFTER", "3")
         .env("NO_COLOR", "1")
+        // Unicode needs a UTF-8 locale as well as a terminal.
+        .env("LC_ALL", "C.UTF-8")
         .run();
     run.code(0);
     assert!(run.stdout.contains("✓✗✓✗✓✓·✓✓✗✓✗✓✓"), "{}", run.show());

@@ -212,7 +212,8 @@ fn under_a_terminal(dir: &Path, extra_env: &[(&str, &str)]) -> Option<String> {
 #[test]
 fn a_terminal_gets_utf8_borders_and_colour() {
     let (_tmp, dir) = fixture();
-    let Some(out) = under_a_terminal(&dir, &[]) else {
+    let utf8 = [("TERM", "xterm"), ("LC_ALL", "C.UTF-8")];
+    let Some(out) = under_a_terminal(&dir, &utf8) else {
         return;
     };
     assert!(out.contains('┌') && out.contains('╞'), "{out}");
@@ -224,11 +225,29 @@ fn a_terminal_gets_utf8_borders_and_colour() {
 #[test]
 fn no_color_keeps_a_terminal_free_of_escapes() {
     let (_tmp, dir) = fixture();
-    let Some(out) = under_a_terminal(&dir, &[("NO_COLOR", "1")]) else {
+    let env = [("NO_COLOR", "1"), ("TERM", "xterm"), ("LC_ALL", "C.UTF-8")];
+    let Some(out) = under_a_terminal(&dir, &env) else {
         return;
     };
     assert!(out.contains('┌'), "{out}");
     assert!(!out.contains('\x1b'), "{out:?}");
+}
+
+#[test]
+fn a_dumb_terminal_gets_no_colour_and_a_non_utf8_locale_ascii() {
+    let (_tmp, dir) = fixture();
+    let env = [("TERM", "dumb"), ("LC_ALL", "C.UTF-8")];
+    let Some(out) = under_a_terminal(&dir, &env) else {
+        return;
+    };
+    assert!(out.contains('┌'), "{out}");
+    assert!(!out.contains('\x1b'), "TERM=dumb: {out:?}");
+    let env = [("TERM", "xterm"), ("LC_ALL", "POSIX"), ("LANG", "C.UTF-8")];
+    let Some(out) = under_a_terminal(&dir, &env) else {
+        return;
+    };
+    assert!(out.is_ascii(), "not a UTF-8 locale: {out:?}");
+    assert!(out.contains("+--"), "{out}");
 }
 
 #[test]
@@ -395,7 +414,7 @@ fn several_hosts_add_the_host_column_first() {
     let text = night_watch(&env, &["--panel"]).ok();
     let want: [[&str; 6]; 4] = [
         ["host", "job", "status", "age", "interval", "ratio"],
-        ["web2", "backup", "stale", "2d 1h", "1d", "2.0x"],
+        ["web2", "backup", "stale", "2d 1h", "1d", "2.1x"],
         ["web2", "rotate-logs", "late", "1h 30m", "1h", "1.5x"],
         ["web1", "backup", "ok", "1h", "1d", "0.0x"],
     ];
@@ -406,7 +425,7 @@ fn several_hosts_add_the_host_column_first() {
         "{md}"
     );
     assert!(
-        md.contains("| web2 | backup | stale | 2d 1h | 1d | 2.0x |\n"),
+        md.contains("| web2 | backup | stale | 2d 1h | 1d | 2.1x |\n"),
         "{md}"
     );
     let html = night_watch(&env, &["--panel", "--format", "html"]).ok();

@@ -39,5 +39,36 @@ pub struct Report<'a> {
 
 /// A ratio rounded for display and for JSON: two decimals.
 pub fn round_ratio(ratio: f64) -> f64 {
-    (ratio * 100.0).round() / 100.0
+    round_ratio_to(ratio, 2)
+}
+
+/// A ratio rounded to `places` decimals, never across 1: above 1 (a job
+/// past its interval) it rounds up, so a late job never shows `1.0x`, and a
+/// stale one never shows the factor itself; up to 1 it rounds to nearest.
+pub fn round_ratio_to(ratio: f64, places: i32) -> f64 {
+    let scale = 10f64.powi(places);
+    if ratio > 1.0 {
+        // The nudge keeps 1.1 (11.000000000000002 when scaled) at 1.1.
+        ((ratio * scale) - 1e-9).ceil() / scale
+    } else {
+        (ratio * scale).round() / scale
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_late_ratio_never_rounds_down_to_one() {
+        assert_eq!(round_ratio_to(1.04, 1), 1.1);
+        assert_eq!(round_ratio_to(1.0001, 1), 1.1);
+        assert_eq!(round_ratio_to(1.1, 1), 1.1);
+        assert_eq!(round_ratio_to(330.0 / 300.0, 1), 1.1);
+        assert_eq!(round_ratio_to(1.0, 1), 1.0);
+        assert_eq!(round_ratio_to(0.96, 1), 1.0);
+        assert_eq!(round_ratio_to(2.0001, 1), 2.1);
+        assert_eq!(round_ratio(1.001), 1.01);
+        assert_eq!(round_ratio(12.0), 12.0);
+    }
 }

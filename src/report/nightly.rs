@@ -122,7 +122,7 @@ pub fn several_hosts(jobs: &[Judgement]) -> bool {
 /// A ratio with one decimal and an `x`, such as `2.6x`; `-` when none.
 pub fn format_ratio(ratio: Option<f64>) -> String {
     match ratio {
-        Some(r) => format!("{r:.1}x"),
+        Some(r) => format!("{:.1}x", super::round_ratio_to(r, 1)),
         None => NONE.to_owned(),
     }
 }

@@ -106,7 +106,10 @@ pub fn body(host: &str, jobs: &[Judgement], checked_at: DateTime<Utc>) -> String
             j.status,
             or_dash(j.age_seconds.map(format_duration)),
             or_dash(j.interval_seconds.map(format_duration)),
-            or_dash(j.ratio.map(|r| format!("{r:.1}x"))),
+            or_dash(
+                j.ratio
+                    .map(|r| crate::report::nightly::format_ratio(Some(r)))
+            ),
             or_dash(j.reason.as_deref().map(inert_cell)),
         ));
     }
