@@ -22,6 +22,7 @@ pub fn commands() -> Vec<clap::Command> {
     vec![
         cron_heartbeat::check::Args::command(),
         cron_heartbeat::watch::Args::command(),
+        cron_heartbeat::write::Args::command(),
     ]
 }
 

@@ -67,6 +67,7 @@ pub mod supervise;
 pub mod tracker;
 pub mod watch;
 pub mod wrap;
+pub mod write;
 
 pub use error::Error;
 pub use judge::{Judgement, Policy, Status};

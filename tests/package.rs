@@ -41,6 +41,10 @@ fn every_binary_has_a_man_page_that_man_renders_without_warnings() {
             "night-watch",
             &["--panel", "--subject", "HB_REPORT_FORMAT"][..],
         ),
+        (
+            "hb-write",
+            &["--max-runtime", "--singleton", "HB_PING_URL"][..],
+        ),
     ] {
         let page = out.join("man/man1").join(format!("{name}.1"));
         let shown = peer_cmd("man")
@@ -54,7 +58,17 @@ fn every_binary_has_a_man_page_that_man_renders_without_warnings() {
             "groff warnings{}",
             shown.show()
         );
-        shown.stdout_has(&format!("{name} - "));
+        // man justifies the NAME line, so compare with the spaces folded.
+        let folded = shown
+            .stdout
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(
+            folded.contains(&format!("{name} - ")),
+            "no NAME line for {name}{}",
+            shown.show()
+        );
         for flag in flags {
             shown.stdout_has(flag);
         }

@@ -1,0 +1,375 @@
+//! The hb-write run: parse nothing, do everything. The binary parses the
+//! command line into [`Args`] and calls [`run`]; the man page and shell
+//! completions are generated from the same [`Args`].
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{self, ExitCode};
+
+use chrono::Utc;
+use clap::{Parser, ValueEnum};
+
+use crate::exit_code::Write;
+use crate::history::Run;
+use crate::pause::Pause;
+use crate::ping::{self, Ping, Pinger};
+use crate::record::{
+    parse_duration, parse_interval, truncate_message, validate_job, FORMAT_VERSION,
+};
+use crate::supervise::output::{parse_size, KEEP_OUTPUT_MAX};
+use crate::supervise::singleton::Mode;
+use crate::{cli, escape, hostname, store, wrap, Heartbeat, RunStatus};
+
+/// The program name messages start with.
+pub const PROGRAM: &str = "hb-write";
+
+/// Record that a cron job finished, for hb-check and night-watch to judge.
+///
+/// Writes `<DIR>/<JOB>.last` atomically and prints nothing on success, so cron
+/// mails nothing. Append it to a crontab line:
+///
+///     0 3 * * * /usr/local/bin/backup.sh && hb-write backup 1d
+///
+/// Or wrap the job, to record that it is running, how it ended, how long it
+/// took and the tail of what it printed (exits with the job's exit code):
+///
+///     0 3 * * * hb-write backup 1d -- /usr/local/bin/backup.sh --full
+#[derive(Debug, Parser)]
+#[command(
+    name = PROGRAM,
+    version,
+    after_help = "Exit codes:\n  0  heartbeat written (or job retired, paused or resumed; or, wrapping, another\n     run held the lock)\n  1  heartbeat could not be written (or removed), or nothing to resume\n  2  bad usage: job name, interval or flags\nWrapping a command (-- CMD), the exit code is the command's: 128+N when signal N\nended it, 127 when it was not found, 126 when it could not be run."
+)]
+pub struct Args {
+    /// Heartbeat directory, created if missing. Of a `:`-separated list (as
+    /// readers take HB_DIR), the first entry. [default:
+    /// /var/lib/cron-heartbeat when writable, else
+    /// $XDG_STATE_HOME/cron-heartbeat]
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "HB_DIR",
+        value_delimiter = ':',
+        num_args = 1
+    )]
+    dir: Vec<PathBuf>,
+
+    /// How the run ended. [default: fail when --exit-code is not 0, else ok]
+    #[arg(long, value_enum)]
+    status: Option<StatusArg>,
+
+    /// The job's exit code, for the record (`job; hb-write --exit-code $? ...`).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    exit_code: Option<i32>,
+
+    /// A short note for the report; at most 1 KiB is kept. Bytes that are
+    /// not UTF-8 (`--message "$(tail -1 log)"`) are kept as U+FFFD.
+    #[arg(long, value_name = "TEXT")]
+    message: Option<std::ffi::OsString>,
+
+    /// When the job is scheduled to run: five cron fields (`0 3 * * *`) or
+    /// a macro (`@daily`), stored in the record so that hb-check judges the
+    /// job by its schedule even where it reads no crontab that runs it.
+    #[arg(long, value_name = "EXPR", env = "HB_SCHEDULE", value_parser = parse_schedule)]
+    schedule: Option<String>,
+
+    /// Retire JOB: remove its heartbeat so that it stops counting. Also drop
+    /// it from any --expect list.
+    #[arg(long, conflicts_with_all = ["status", "exit_code", "message", "interval", "schedule", "command", "all"])]
+    retire: bool,
+
+    /// Pause JOB (or, with --all, every job of this host) for DURATION
+    /// (`2h`, `3d`; up to 400 days): it shows as `paused` and never alerts
+    /// until then. A heartbeat does not end a pause; --resume does.
+    #[arg(long, value_name = "DURATION", conflicts_with_all = ["status", "exit_code", "message", "interval", "retire", "resume", "command"])]
+    pause: Option<String>,
+
+    /// Why the job is paused, shown with it; at most 1 KiB is kept.
+    #[arg(long, value_name = "TEXT")]
+    reason: Option<String>,
+
+    /// End the pause of JOB (or, with --all, the host's) now.
+    #[arg(long, conflicts_with_all = ["status", "exit_code", "message", "interval", "retire", "command"])]
+    resume: bool,
+
+    /// With --pause or --resume: the whole host, every job in the
+    /// heartbeat directory, instead of one JOB.
+    #[arg(long, conflicts_with = "job")]
+    all: bool,
+
+    /// Keep the last BYTES of the command's combined output as the record's
+    /// message (`4096`, `4KiB`; at most 8 KiB).
+    #[arg(long, value_name = "BYTES", default_value = "4KiB", value_parser = parse_keep, requires = "command")]
+    keep_output: usize,
+
+    /// Also keep the command's whole output in `<DIR>/<JOB>.log` (the previous
+    /// run's in `<JOB>.log.1`), up to --log-max.
+    #[arg(long, requires = "command")]
+    log: bool,
+
+    /// The most bytes --log keeps of one run (`1MiB`, `65536`).
+    #[arg(long, value_name = "BYTES", default_value = "1MiB", value_parser = parse_size, requires = "log")]
+    log_max: u64,
+
+    /// The longest the command may run; a `running` record older than this
+    /// is judged hung. [default: hb-check's factor x INTERVAL]
+    #[arg(long, value_name = "DURATION", value_parser = parse_max_runtime, requires = "command")]
+    max_runtime: Option<u64>,
+
+    /// End a run that passes its maximum runtime: SIGTERM to its process
+    /// group, SIGKILL 10 s later; recorded as a failure that says so.
+    #[arg(long, requires = "command")]
+    kill_after: bool,
+
+    /// The stale factor, for the default maximum runtime (as hb-check's
+    /// --factor).
+    #[arg(long, value_name = "F", env = "HB_FACTOR", default_value = "2", value_parser = cli::parse_factor, hide = true)]
+    factor: f64,
+
+    /// One run at a time: when another run holds the job's lock, `skip` runs
+    /// nothing (exit 0), `wait` waits up to INTERVAL, `replace` ends the other
+    /// run (SIGTERM, SIGKILL 10 s later) and runs.
+    #[arg(long, value_enum, value_name = "MODE", requires = "command")]
+    singleton: Option<Mode>,
+
+    /// Also ping this URL (Healthchecks or Uptime Kuma), after the heartbeat
+    /// is written; best effort, at most 10 s, never changes the exit code.
+    #[arg(long, value_name = "URL", env = "HB_PING_URL", value_parser = ping::parse_url, hide_env_values = true)]
+    ping: Option<reqwest::Url>,
+
+    /// The protocol of the ping URL.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "STYLE",
+        env = "HB_PING_STYLE",
+        default_value = "healthchecks"
+    )]
+    ping_style: ping::Style,
+
+    /// The job's name: letters, digits, `.`, `_`, `-`; at most 128.
+    #[arg(required_unless_present = "all")]
+    job: Option<String>,
+
+    /// How often the job runs: seconds (`300`) or `90s`, `5m`, `1h30m`,
+    /// `1d`, `1w`; from 1 second to 400 days.
+    #[arg(required_unless_present_any = ["retire", "pause", "resume", "all"])]
+    interval: Option<String>,
+
+    /// The command to run and supervise, after `--`: run directly (no
+    /// shell) in its own process group, output passed through.
+    #[arg(last = true, value_name = "CMD", conflicts_with_all = ["status", "exit_code", "message"])]
+    command: Vec<OsString>,
+}
+
+fn parse_keep(text: &str) -> Result<usize, String> {
+    match parse_size(text)? {
+        n if n <= KEEP_OUTPUT_MAX as u64 => Ok(n as usize),
+        _ => Err(format!(
+            "invalid size `{text}`: at most {KEEP_OUTPUT_MAX} bytes (8KiB) are kept; use --log for more"
+        )),
+    }
+}
+
+fn parse_max_runtime(text: &str) -> Result<u64, String> {
+    match crate::record::parse_duration(text) {
+        Ok(0) => Err(format!(
+            "invalid duration `{text}`: it must be at least 1 second"
+        )),
+        Ok(n) => Ok(n),
+        Err(reason) => Err(format!("invalid duration `{text}`: {reason}")),
+    }
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum StatusArg {
+    Ok,
+    Fail,
+}
+
+/// Parses a schedule by cron's rules; the zone does not matter here.
+fn parse_schedule(text: &str) -> Result<String, String> {
+    crate::schedule::Schedule::parse(text, chrono_tz::Tz::UTC).map(|s| s.text().to_owned())
+}
+
+/// The directory to write to: the first non-empty entry of `--dir`/HB_DIR,
+/// the way `XDG_DATA_DIRS`-style lists are read.
+fn first_dir(dirs: &[PathBuf]) -> Option<PathBuf> {
+    dirs.iter().find(|d| !d.as_os_str().is_empty()).cloned()
+}
+
+/// Runs hb-write with parsed arguments and returns its exit code.
+pub fn run(args: Args) -> ExitCode {
+    if args.all && args.pause.is_none() && !args.resume {
+        cli::report_error(PROGRAM, &"--all needs --pause or --resume");
+        return Write::Usage.into();
+    }
+    if args.reason.is_some() && args.pause.is_none() {
+        cli::report_error(PROGRAM, &"--reason goes with --pause");
+        return Write::Usage.into();
+    }
+    if let Err(err) = args.job.as_deref().map(validate_job).transpose() {
+        cli::report_error(PROGRAM, &err);
+        return Write::Usage.into();
+    }
+    if args.pause.is_some() || args.resume {
+        return pause_or_resume(&args);
+    }
+    let job = args.job.clone().unwrap_or_default();
+    if args.retire {
+        let dirs = match first_dir(&args.dir) {
+            Some(dir) => vec![dir.clone()],
+            None => store::default_locations(),
+        };
+        return match store::retire(&dirs, &job) {
+            Ok(_) => Write::Written.into(),
+            Err(err) => {
+                cli::report_error(PROGRAM, &err);
+                Write::Failed.into()
+            }
+        };
+    }
+    let interval = args.interval.as_deref().unwrap_or_default();
+    let interval_seconds = match parse_interval(interval) {
+        Ok(seconds) => seconds,
+        Err(err) => {
+            cli::report_error(PROGRAM, &err);
+            return Write::Usage.into();
+        }
+    };
+    if !args.command.is_empty() {
+        let code = wrap::run(wrap::Wrap {
+            job,
+            interval_seconds,
+            dir: first_dir(&args.dir),
+            command: args.command,
+            keep_output: args.keep_output,
+            log_max: args.log.then_some(args.log_max),
+            max_runtime: args.max_runtime,
+            factor: args.factor,
+            kill_after: args.kill_after,
+            singleton: args.singleton,
+            schedule: args.schedule,
+            ping: args.ping.map(|url| (url, args.ping_style)),
+        });
+        return ExitCode::from(code);
+    }
+    let status = match (args.status, args.exit_code) {
+        (Some(StatusArg::Ok), _) => RunStatus::Ok,
+        (Some(StatusArg::Fail), _) => RunStatus::Fail,
+        (None, Some(code)) if code != 0 => RunStatus::Fail,
+        (None, _) => RunStatus::Ok,
+    };
+    let record = Heartbeat {
+        version: FORMAT_VERSION,
+        job,
+        timestamp: Utc::now(),
+        interval_seconds,
+        host: hostname(),
+        pid: process::id(),
+        status,
+        exit_code: args.exit_code,
+        duration_seconds: None,
+        message: args
+            .message
+            .as_ref()
+            .map(|m| m.to_string_lossy())
+            .as_deref()
+            .map(|m| truncate_message(m).to_owned()),
+        started_at: None,
+        consecutive_failures: None,
+        max_runtime_seconds: None,
+        schedule: args.schedule,
+    };
+    let code = match store::write(first_dir(&args.dir).as_deref(), &record) {
+        Ok(path) => {
+            // The heartbeat is what counts; a history line that cannot be
+            // written is said, but does not fail the run.
+            let dir = path.parent().unwrap_or(Path::new("."));
+            if let Err(err) = store::append_history(dir, &record.job, &Run::of(&record)) {
+                cli::report_error(PROGRAM, &format!("{err} (the heartbeat itself is written)"));
+            }
+            Write::Written
+        }
+        Err(err) => {
+            cli::report_error(PROGRAM, &err);
+            Write::Failed
+        }
+    };
+    // The heartbeat first: local truth never waits on the network.
+    if let Some(url) = args.ping {
+        match Pinger::new(url, args.ping_style) {
+            Ok(pinger) => pinger.send_or_warn(
+                PROGRAM,
+                &Ping::Beat {
+                    ok: status == RunStatus::Ok,
+                    body: record.message,
+                    duration: None,
+                },
+                ping::BUDGET,
+            ),
+            Err(why) => eprintln!("{PROGRAM}: warning: no ping: {why}"),
+        }
+    }
+    code.into()
+}
+
+/// `--pause` and `--resume`, for one job or (`--all`) the whole host.
+fn pause_or_resume(args: &Args) -> ExitCode {
+    let job = args.job.as_deref();
+    let done = if let Some(length) = &args.pause {
+        let invalid = |reason: &str| {
+            let text = format!("invalid pause `{}`: {reason}", escape::terminal(length));
+            cli::report_error(PROGRAM, &text);
+            ExitCode::from(Write::Usage)
+        };
+        let seconds = match parse_duration(length) {
+            Ok(seconds) => seconds,
+            Err(reason) => return invalid(&reason),
+        };
+        let pause = match Pause::new(job, Utc::now(), seconds, args.reason.as_deref()) {
+            Ok(pause) => pause,
+            Err(reason) => return invalid(&reason),
+        };
+        store::write_pause(first_dir(&args.dir).as_deref(), &pause).map(drop)
+    } else {
+        let dirs = match first_dir(&args.dir) {
+            Some(dir) => vec![dir],
+            None => store::default_locations(),
+        };
+        store::remove_pause(&dirs, job).map(drop)
+    };
+    match done {
+        Ok(()) => Write::Written.into(),
+        Err(err) => {
+            cli::report_error(PROGRAM, &err);
+            Write::Failed.into()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_is_well_formed() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn the_crontab_reader_knows_every_option_that_takes_a_value() {
+        use crate::schedule::command::VALUE_OPTIONS;
+        for arg in Args::command().get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            if arg.get_action().takes_values() && !arg.is_positional() {
+                let option = format!("--{long}");
+                assert!(
+                    VALUE_OPTIONS.contains(&option.as_str()),
+                    "{option} takes a value: add it to schedule::command::VALUE_OPTIONS"
+                );
+            }
+        }
+    }
+}
