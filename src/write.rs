@@ -23,21 +23,21 @@ use crate::{cli, escape, hostname, store, wrap, Heartbeat, RunStatus};
 /// The program name messages start with.
 pub const PROGRAM: &str = "hb-write";
 
-/// Record that a cron job finished, for hb-check and night-watch to judge.
-///
-/// Writes `<DIR>/<JOB>.last` atomically and prints nothing on success, so cron
-/// mails nothing. Append it to a crontab line:
-///
-///     0 3 * * * /usr/local/bin/backup.sh && hb-write backup 1d
-///
-/// Or wrap the job, to record that it is running, how it ended, how long it
-/// took and the tail of what it printed (exits with the job's exit code):
-///
-///     0 3 * * * hb-write backup 1d -- /usr/local/bin/backup.sh --full
+/// hb-write's command line: `--help`, the man page and the completions all
+/// come from it. The help text is given as attributes, not as this comment,
+/// because its crontab examples are not Rust.
 #[derive(Debug, Parser)]
 #[command(
     name = PROGRAM,
     version,
+    about = "Record that a cron job finished, for hb-check and night-watch to judge.",
+    long_about = "Record that a cron job finished, for hb-check and night-watch to judge.\n\n\
+Writes `<DIR>/<JOB>.last` atomically and prints nothing on success, so cron\n\
+mails nothing. Append it to a crontab line:\n\n    \
+0 3 * * * /usr/local/bin/backup.sh && hb-write backup 1d\n\n\
+Or wrap the job, to record that it is running, how it ended, how long it\n\
+took and the tail of what it printed (exits with the job's exit code):\n\n    \
+0 3 * * * hb-write backup 1d -- /usr/local/bin/backup.sh --full",
     after_help = "Exit codes:\n  0  heartbeat written (or job retired, paused or resumed; or, wrapping, another\n     run held the lock)\n  1  heartbeat could not be written (or removed), or nothing to resume\n  2  bad usage: job name, interval or flags\nWrapping a command (-- CMD), the exit code is the command's: 128+N when signal N\nended it, 127 when it was not found, 126 when it could not be run."
 )]
 pub struct Args {
