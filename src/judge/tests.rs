@@ -1,0 +1,245 @@
+use super::*;
+use crate::record::Heartbeat;
+use chrono::TimeZone;
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_800_000_000 + seconds, 0).unwrap()
+}
+
+fn policy(now: i64) -> Policy {
+    Policy {
+        now: at(now),
+        factor: 2.0,
+        default_interval: None,
+    }
+}
+
+fn entry(job: &str, written: i64, interval: u64, status: RunStatus) -> Entry {
+    Entry {
+        path: PathBuf::from(format!("/hb/{job}.last")),
+        job: job.to_owned(),
+        subdir: None,
+        content: Ok(Content::Record(Heartbeat {
+            version: 1,
+            job: job.to_owned(),
+            timestamp: at(written),
+            interval_seconds: interval,
+            host: "web1".to_owned(),
+            pid: 1,
+            status,
+            exit_code: None,
+            duration_seconds: None,
+            message: None,
+            started_at: None,
+            consecutive_failures: None,
+            max_runtime_seconds: None,
+            schedule: None,
+        })),
+    }
+}
+
+#[test]
+fn the_boundaries_fall_where_the_rule_says() {
+    let cases = [
+        (0, Status::Ok),
+        (300, Status::Ok),
+        (301, Status::Late),
+        (600, Status::Late),
+        (601, Status::Stale),
+    ];
+    for (age, want) in cases {
+        let j = judge(&entry("b", 0, 300, RunStatus::Ok), &policy(age));
+        assert_eq!(j.status, want, "age {age}");
+        assert_eq!(j.age_seconds, Some(age as u64));
+    }
+}
+
+#[test]
+fn stale_overrides_failed() {
+    let fresh = judge(&entry("b", 0, 300, RunStatus::Fail), &policy(10));
+    assert_eq!(fresh.status, Status::Failed);
+    let late = judge(&entry("b", 0, 300, RunStatus::Fail), &policy(400));
+    assert_eq!(late.status, Status::Failed);
+    let old = judge(&entry("b", 0, 300, RunStatus::Fail), &policy(601));
+    assert_eq!(old.status, Status::Stale);
+}
+
+#[test]
+fn the_factor_moves_the_stale_line() {
+    let p = Policy {
+        factor: 3.5,
+        ..policy(1050)
+    };
+    assert_eq!(
+        judge(&entry("b", 0, 300, RunStatus::Ok), &p).status,
+        Status::Late
+    );
+    let p = Policy {
+        factor: 3.5,
+        ..policy(1051)
+    };
+    assert_eq!(
+        judge(&entry("b", 0, 300, RunStatus::Ok), &p).status,
+        Status::Stale
+    );
+}
+
+#[test]
+fn ratio_is_age_over_interval() {
+    let j = judge(&entry("b", 0, 400, RunStatus::Ok), &policy(1000));
+    assert_eq!(j.ratio, Some(2.5));
+}
+
+#[test]
+fn future_timestamps_beyond_five_minutes_are_invalid() {
+    let within = judge(&entry("b", 300, 60, RunStatus::Ok), &policy(0));
+    assert_eq!(within.status, Status::Ok);
+    assert_eq!(within.age_seconds, Some(0));
+    let beyond = judge(&entry("b", 301, 60, RunStatus::Ok), &policy(0));
+    assert_eq!(beyond.status, Status::Invalid);
+    assert!(beyond.reason.unwrap().contains("in the future"));
+}
+
+#[test]
+fn empty_files_need_a_default_interval() {
+    let empty = Entry {
+        path: PathBuf::from("/hb/t.last"),
+        job: "t".to_owned(),
+        subdir: None,
+        content: Ok(Content::Empty { modified: at(0) }),
+    };
+    let without = judge(&empty, &policy(10));
+    assert_eq!(without.status, Status::Invalid);
+    assert!(without.reason.unwrap().contains("--default-interval"));
+    let with = Policy {
+        default_interval: Some(5),
+        ..policy(11)
+    };
+    let j = judge(&empty, &with);
+    assert_eq!(j.status, Status::Stale);
+    assert_eq!(j.interval_seconds, Some(5));
+}
+
+fn on(host: &str, mut j: Judgement, path: &str) -> Judgement {
+    j.host = Some(host.to_owned());
+    j.path = Some(PathBuf::from(path));
+    j
+}
+
+#[test]
+fn the_same_job_of_the_same_host_is_one_row_the_newest_winning() {
+    let old = judge(&entry("backup", 0, 300, RunStatus::Ok), &policy(1000));
+    let new = judge(&entry("backup", 900, 300, RunStatus::Ok), &policy(1000));
+    let all = vec![
+        on("web1", old.clone(), "/a/backup.last"),
+        on("web1", new, "/b/backup.last"),
+        on("web2", old, "/a/web2/backup.last"),
+    ];
+    let kept = dedup(all, "web1");
+    assert_eq!(kept.len(), 2, "{kept:#?}");
+    let web1 = kept
+        .iter()
+        .find(|j| j.host.as_deref() == Some("web1"))
+        .unwrap();
+    assert_eq!(web1.path, Some(PathBuf::from("/b/backup.last")));
+    assert_eq!(web1.status, Status::Ok);
+    assert_eq!(web1.duplicates, [PathBuf::from("/a/backup.last")]);
+    // An unreadable copy never hides a readable one.
+    let bad = Entry {
+        content: Err("garbage".to_owned()),
+        ..entry("backup", 0, 300, RunStatus::Ok)
+    };
+    let invalid = on("web1", judge(&bad, &policy(0)), "/a/backup.last");
+    let good = on(
+        "web1",
+        judge(&entry("backup", 0, 300, RunStatus::Ok), &policy(0)),
+        "/b/backup.last",
+    );
+    let kept = dedup(vec![invalid, good], "web1");
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].status, Status::Ok);
+}
+
+#[test]
+fn an_expected_job_is_the_checking_hosts_unless_named_host_slash_job() {
+    let j = |host: &str| {
+        on(
+            host,
+            judge(&entry("backup", 0, 300, RunStatus::Ok), &policy(0)),
+            "/x",
+        )
+    };
+    let mut all = vec![j("web2")];
+    add_missing(
+        &mut all,
+        &["backup".to_owned(), "web2/backup".to_owned()],
+        "web1",
+    );
+    let missing: Vec<&str> = all
+        .iter()
+        .filter(|j| j.status == Status::Missing)
+        .map(|j| j.job.as_str())
+        .collect();
+    assert_eq!(missing, ["backup"], "web2's backup is not web1's");
+    let mut all = vec![j("web1")];
+    add_missing(&mut all, &["backup".to_owned()], "web1");
+    assert_eq!(all.len(), 1);
+    // A user's area job is named USER/JOB.
+    let mut mine = judge(&entry("backup", 0, 300, RunStatus::Ok), &policy(0));
+    mine.job = "alice/backup".to_owned();
+    assert!(is_expected(&mine, "alice/backup", "web1"));
+}
+
+#[test]
+fn missing_jobs_are_added_and_the_worst_comes_first() {
+    let entries = [
+        entry("fine", 0, 300, RunStatus::Ok),
+        entry("lateish", 0, 100, RunStatus::Ok),
+        entry("later", 0, 80, RunStatus::Ok),
+        entry("dead", 0, 10, RunStatus::Ok),
+        entry("broke", 0, 300, RunStatus::Fail),
+    ];
+    let expect = vec!["fine".to_owned(), "ghost".to_owned()];
+    let all = judge_all(&entries, &expect, &policy(150));
+    let order: Vec<(&str, Status)> = all.iter().map(|j| (j.job.as_str(), j.status)).collect();
+    assert_eq!(
+        order,
+        [
+            ("dead", Status::Stale),
+            ("ghost", Status::Missing),
+            ("broke", Status::Failed),
+            ("later", Status::Late),
+            ("lateish", Status::Late),
+            ("fine", Status::Ok),
+        ]
+    );
+    let counts = summary(&all);
+    assert_eq!(counts[0], (Status::Invalid, 0));
+    assert_eq!(counts[5], (Status::Late, 2));
+}
+
+#[test]
+fn a_run_is_running_within_its_maximum_and_hung_past_it() {
+    let mut e = entry("b", 0, 3600, RunStatus::Running);
+    let Ok(Content::Record(r)) = &mut e.content else {
+        unreachable!()
+    };
+    r.started_at = Some(at(0));
+    r.max_runtime_seconds = Some(7200);
+    let within = judge(&e, &policy(7200));
+    assert_eq!(within.status, Status::Running);
+    assert!(!within.status.is_alert() && within.status.is_healthy());
+    let hung = judge(&e, &policy(3 * 3600 + 600));
+    assert_eq!(hung.status, Status::Stale);
+    assert_eq!(
+        hung.reason.as_deref(),
+        Some("running for 3h 10m, longer than its maximum of 2h: hung?")
+    );
+    // Without a recorded maximum: factor x interval.
+    let Ok(Content::Record(r)) = &mut e.content else {
+        unreachable!()
+    };
+    r.max_runtime_seconds = None;
+    assert_eq!(judge(&e, &policy(7200)).status, Status::Running);
+    assert_eq!(judge(&e, &policy(7201)).status, Status::Stale);
+}

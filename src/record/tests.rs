@@ -1,0 +1,173 @@
+use super::*;
+
+#[test]
+fn job_names_follow_the_rule() {
+    for good in ["backup", "a", "A9", "db.dump_daily-2", &"x".repeat(128)] {
+        assert!(validate_job(good).is_ok(), "{good:?} should be accepted");
+    }
+    for bad in [
+        "",
+        "../x",
+        "a/b",
+        ".hidden",
+        "-x",
+        "_x",
+        "a b",
+        "tab\tx",
+        "nl\n",
+        "é",
+        &"x".repeat(129),
+    ] {
+        assert!(validate_job(bad).is_err(), "{bad:?} should be refused");
+    }
+}
+
+#[test]
+fn intervals_parse_in_seconds_and_units() {
+    let cases = [
+        ("300", 300),
+        ("90s", 90),
+        ("5m", 300),
+        ("1h30m", 5400),
+        ("1d", 86_400),
+        ("1w", 604_800),
+        ("1d2h3m4s", 93_784),
+        ("400d", INTERVAL_MAX),
+    ];
+    for (text, seconds) in cases {
+        assert_eq!(parse_interval(text).unwrap(), seconds, "{text}");
+    }
+}
+
+#[test]
+fn bad_intervals_are_refused_with_the_rule() {
+    for bad in [
+        "0",
+        "-5",
+        "abc",
+        "5x",
+        "",
+        "1.5h",
+        "5m1h",
+        "1h1h",
+        "m",
+        "401d",
+        "58w",
+        "1 h",
+        "99999999999999999999",
+    ] {
+        let err = parse_interval(bad).expect_err(bad).to_string();
+        assert!(err.contains("interval"), "{bad}: {err}");
+        assert!(!err.contains('\n'), "{bad}: one line: {err}");
+    }
+}
+
+#[test]
+fn durations_use_the_two_largest_units() {
+    let cases = [
+        (0, "0s"),
+        (45, "45s"),
+        (720, "12m"),
+        (750, "12m 30s"),
+        (3 * 3600 + 600, "3h 10m"),
+        (3 * 3600 + 5, "3h 5s"),
+        (2 * 86_400 + 4 * 3600 + 59, "2d 4h"),
+        (86_400, "1d"),
+        (86_400 + 600, "1d 10m"),
+        (86_400 + 600 + 7, "1d 10m"),
+        (604_800, "1w"),
+        (2 * 604_800, "2w"),
+        (8 * 86_400, "8d"),
+        (30 * 86_400, "30d"),
+        (u64::MAX, "213503982334601d 7h"),
+    ];
+    for (seconds, text) in cases {
+        assert_eq!(format_duration(seconds), text, "{seconds}");
+    }
+}
+
+#[test]
+fn messages_are_cut_on_a_character_boundary() {
+    let ascii = "a".repeat(2000);
+    assert_eq!(truncate_message(&ascii).len(), MESSAGE_MAX_BYTES);
+    // 'é' is two bytes: 1023 'a' then 'é' would end at byte 1025.
+    let mixed = format!("{}é", "a".repeat(1023));
+    assert_eq!(truncate_message(&mixed), "a".repeat(1023));
+    assert_eq!(truncate_message("short"), "short");
+}
+
+#[test]
+fn host_names_follow_the_rule() {
+    for good in ["web1", "web-1.example.com", "db_2", "A", &"a".repeat(63)] {
+        assert!(validate_host(good).is_ok(), "{good:?}");
+    }
+    for bad in [
+        "",
+        "web\x1b[2J",
+        "web\u{202e}1",
+        "web\u{200b}1",
+        "a b",
+        "a/b",
+        "-x",
+        "a..b",
+        ".a",
+        "é",
+        &"a".repeat(64),
+        &["a"; 130].join("."),
+    ] {
+        assert!(validate_host(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
+fn a_record_with_a_bad_host_is_refused() {
+    let text = br#"{"version":1,"job":"b","timestamp":"2026-11-22T03:00:05Z","interval_seconds":60,"host":"web\u202e1","pid":1,"status":"ok"}"#;
+    let err = Heartbeat::from_json(text).unwrap_err();
+    assert!(
+        err.starts_with("host `web\\u{202e}1` is not a host name"),
+        "{err}"
+    );
+}
+
+#[test]
+fn serde_errors_are_said_in_words() {
+    assert_eq!(
+        Heartbeat::from_json(b"not json").unwrap_err(),
+        "not JSON (line 1, column 2)"
+    );
+    assert!(Heartbeat::from_json(b"{\"version\":1,")
+        .unwrap_err()
+        .starts_with("not JSON: it ends early"));
+    let missing =
+        br#"{"version":1,"job":"b","interval_seconds":60,"host":"h","pid":1,"status":"ok"}"#;
+    assert_eq!(
+        Heartbeat::from_json(missing).unwrap_err(),
+        "field `timestamp` missing"
+    );
+}
+
+#[test]
+fn records_round_trip_and_ignore_unknown_fields() {
+    let text = br#"{"version":1,"job":"backup","timestamp":"2026-11-22T03:00:05Z","interval_seconds":86400,"host":"web1","pid":4242,"status":"ok","future_field":[1,2]}"#;
+    let record = Heartbeat::from_json(text).unwrap();
+    assert_eq!(record.job, "backup");
+    assert_eq!(record.interval_seconds, 86_400);
+    let line = String::from_utf8(record.to_json_line()).unwrap();
+    assert_eq!(
+        line,
+        "{\"version\":1,\"job\":\"backup\",\"timestamp\":\"2026-11-22T03:00:05Z\",\"interval_seconds\":86400,\"host\":\"web1\",\"pid\":4242,\"status\":\"ok\"}\n"
+    );
+}
+
+#[test]
+fn records_accept_offsets_and_refuse_other_versions() {
+    let offset = br#"{"version":1,"job":"b","timestamp":"2026-11-22T04:00:05+01:00","interval_seconds":60,"host":"h","pid":1,"status":"fail"}"#;
+    let record = Heartbeat::from_json(offset).unwrap();
+    assert_eq!(record.timestamp.to_rfc3339(), "2026-11-22T03:00:05+00:00");
+    let v2 = br#"{"version":2,"job":"b","timestamp":"2026-11-22T04:00:05Z","interval_seconds":60,"host":"h","pid":1,"status":"ok"}"#;
+    assert!(Heartbeat::from_json(v2).unwrap_err().contains("version 2"));
+    let missing = br#"{"version":1,"job":"b","timestamp":"2026-11-22T04:00:05Z","host":"h","pid":1,"status":"ok"}"#;
+    assert!(Heartbeat::from_json(missing)
+        .unwrap_err()
+        .contains("interval_seconds"));
+}
