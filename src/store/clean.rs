@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use super::atomic::is_temporary_name;
+use super::users::effective_uid;
 
 /// How old a temporary must be before it is removed. No write takes more
 /// than a moment; an hour leaves a slow disk every chance.
@@ -44,12 +45,6 @@ pub fn clean_temporaries(dirs: &[PathBuf], now: SystemTime, max_age: Duration) -
         clean_dir(dir, true, euid, now, max_age, &mut cleanup);
     }
     cleanup
-}
-
-fn effective_uid() -> u32 {
-    // SAFETY: geteuid has no preconditions, cannot fail and touches no
-    // memory of ours.
-    unsafe { libc::geteuid() }
 }
 
 fn clean_dir(

@@ -26,6 +26,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::user_dir;
+use super::users::effective_uid;
 use crate::error::Error;
 
 /// An exclusive lock held for the length of a run; released on drop.
@@ -50,13 +51,6 @@ pub fn lock_name(host: &str) -> String {
     format!("hb-check.{host}.lock")
 }
 
-/// This process's effective user id.
-fn euid() -> u32 {
-    // SAFETY: geteuid has no preconditions, cannot fail and touches no
-    // memory of ours.
-    unsafe { libc::geteuid() }
-}
-
 /// The first entry of a `:`-separated list in the environment variable
 /// `name`, as systemd sets `RUNTIME_DIRECTORY`; an empty one is unset.
 fn first_entry(name: &str) -> Option<PathBuf> {
@@ -71,7 +65,7 @@ fn lock_dir() -> Result<(PathBuf, bool), Error> {
     if let Some(dir) = first_entry("RUNTIME_DIRECTORY").or_else(|| first_entry("STATE_DIRECTORY")) {
         return Ok((dir, false));
     }
-    if euid() == 0 {
+    if effective_uid() == 0 {
         return Ok((PathBuf::from(ROOT_LOCK_DIR), true));
     }
     match user_dir() {
@@ -157,7 +151,7 @@ fn open_lock(path: &Path) -> Result<File, Error> {
         path: path.to_owned(),
         reason,
     };
-    let euid = euid();
+    let euid = effective_uid();
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
