@@ -202,6 +202,12 @@ pub struct TrackerArgs {
     #[arg(long, value_name = "DURATION", env = "HB_TRACKER_TIMEOUT", default_value = "10", value_parser = parse_request_timeout)]
     pub tracker_timeout: std::time::Duration,
 
+    /// While the host's issue stays open, add one reminder comment per
+    /// DURATION since it opened (1s to 400d; `24h`, `3d`), naming how long
+    /// each job has been bad. Off by default.
+    #[arg(long, value_name = "DURATION", env = "HB_TRACKER_REMIND", value_parser = parse_interval_arg)]
+    pub tracker_remind: Option<u64>,
+
     /// Read the tracker and write to standard error what would be sent,
     /// but send no write request.
     #[arg(long, env = "HB_DRY_RUN", value_parser = BoolishValueParser::new())]

@@ -252,6 +252,12 @@ fn catalogue() -> Vec<Case> {
             ..case("flag", "`--factor 1`", Check)
         },
         Case {
+            args: &["--tracker-remind", "0"],
+            exit: 3,
+            says: "hb-check: invalid value '0' for '--tracker-remind <DURATION>': invalid interval `0`: it must be at least 1 second",
+            ..case("flag", "`--tracker-remind 0`", Check)
+        },
+        Case {
             args: &["--format", "xml"],
             exit: 3,
             says: "hb-check: invalid value 'xml' for '--format <FORMAT>' [possible values: text, json]",
