@@ -63,11 +63,12 @@ pub struct Args {
     pub changes_only: bool,
 
     /// With --changes-only: print again after this long while something is
-    /// bad.
+    /// bad (at most 400 days).
     #[arg(long, value_name = "DURATION", env = "HB_REMIND", default_value = "24h", value_parser = parse_timeout)]
     pub remind: Duration,
 
-    /// How long to wait for another hb-check run to finish before giving up.
+    /// How long to wait for another hb-check run to finish before giving up
+    /// (at most 400 days).
     #[arg(long, value_name = "DURATION", env = "HB_LOCK_TIMEOUT", default_value = "60", value_parser = parse_timeout)]
     pub lock_timeout: Duration,
 
