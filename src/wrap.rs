@@ -6,9 +6,7 @@
 //! or a ping that fails is reported on stderr, and CMD runs all the same.
 
 use std::ffi::OsString;
-use std::fs::{self, File, OpenOptions};
-use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process;
 use std::thread;
@@ -19,7 +17,7 @@ use chrono::{DateTime, Utc};
 use crate::error::Error;
 use crate::ping::{self, Ping, Pinger};
 use crate::record::{Heartbeat, RunStatus, FORMAT_VERSION, OUTPUT_MESSAGE_MAX_BYTES};
-use crate::store::{self, heartbeat_path, MAX_FILE_BYTES};
+use crate::store::{self, heartbeat_path};
 use crate::supervise::output::Log;
 use crate::supervise::singleton::{self, Acquired, Mode};
 use crate::supervise::{self, signal, Options, Outcome};
@@ -251,18 +249,35 @@ fn writable(dir: &Path) -> bool {
     unsafe { libc::access(path.as_ptr(), libc::W_OK) == 0 }
 }
 
-/// The job's previous record in `dir`, read without blocking (a FIFO in its
-/// place is not waited on) and without reading more than a heartbeat's size.
+/// The job's previous record in `dir`, read as hb-check reads it: without
+/// blocking (a FIFO in its place is not waited on), without following a
+/// symbolic link (the write replaces one, never follows it) and without
+/// reading more than a heartbeat's size.
 fn previous(dir: &Path, job: &str) -> Option<Heartbeat> {
-    let file: File = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(heartbeat_path(dir, job))
-        .ok()?;
-    if !file.metadata().ok()?.is_file() {
-        return None;
+    Heartbeat::from_json(&store::read_small(&heartbeat_path(dir, job))?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_previous_record_is_not_read_through_a_link_or_a_fifo() {
+        let dir = tempfile::tempdir().unwrap();
+        let failed = r#"{"version":1,"job":"backup","timestamp":"2026-11-22T03:00:00Z","interval_seconds":60,"host":"web1","pid":1,"status":"fail","consecutive_failures":5}"#;
+        let real = heartbeat_path(dir.path(), "backup");
+        fs::write(&real, failed).unwrap();
+        assert_eq!(
+            previous(dir.path(), "backup").and_then(|r| r.consecutive_failures),
+            Some(5)
+        );
+        // Another job's heartbeat linked in: not this job's past.
+        let elsewhere = dir.path().join("elsewhere");
+        fs::rename(&real, &elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &real).unwrap();
+        assert!(previous(dir.path(), "backup").is_none());
+        fs::remove_file(&real).unwrap();
+        crate::store::open::mkfifo(&real);
+        assert!(previous(dir.path(), "backup").is_none());
     }
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES).read_to_end(&mut bytes).ok()?;
-    Heartbeat::from_json(&bytes).ok()
 }

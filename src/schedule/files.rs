@@ -2,15 +2,14 @@
 //! files only, opened without blocking, at most [`MAX_CRONTAB_BYTES`] each
 //! and [`MAX_CRONTABS`] per directory. Also the system's time zone.
 
-use std::fs::{self, OpenOptions};
-use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::{parse_zone, Flavour};
+use crate::store::open::{read_regular, Links, Refused};
 
 /// The system crontab.
 pub const SYSTEM_CRONTAB: &str = "/etc/crontab";
@@ -40,32 +39,29 @@ pub struct Loaded {
 }
 
 /// Reads one crontab: a regular file, opened without blocking (a FIFO put
-/// in its place cannot hang the run), at most [`MAX_CRONTAB_BYTES`].
+/// in its place cannot hang the run), at most [`MAX_CRONTAB_BYTES`]. A
+/// symbolic link is followed: cron reads a crontab through one, and a path
+/// given with `--crontab` may be one.
 pub fn read(path: &Path, flavour: Flavour, owner: Option<String>) -> Result<Loaded, String> {
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
-        .map_err(|e| format!("cannot read: {e}"))?;
-    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
-    if !meta.is_file() {
-        return Err("not a regular file".to_owned());
+    read_tab(path, flavour, owner).map_err(reason)
+}
+
+/// Why a crontab was not read, in words.
+fn reason(refused: Refused) -> String {
+    match refused {
+        Refused::Io(e) => format!("cannot read: {e}"),
+        Refused::Link | Refused::Kind(_) => "not a regular file".to_owned(),
+        Refused::TooLarge(len) => format!(
+            "the file is {len} bytes, more than the {MAX_CRONTAB_BYTES} a crontab may have here"
+        ),
+        Refused::Grew => {
+            format!("the file grew past the {MAX_CRONTAB_BYTES} bytes a crontab may have here")
+        }
     }
-    if meta.len() > MAX_CRONTAB_BYTES {
-        return Err(format!(
-            "the file is {} bytes, more than the {MAX_CRONTAB_BYTES} a crontab may have here",
-            meta.len()
-        ));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_CRONTAB_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read: {e}"))?;
-    if bytes.len() as u64 > MAX_CRONTAB_BYTES {
-        return Err(format!(
-            "the file grew past the {MAX_CRONTAB_BYTES} bytes a crontab may have here"
-        ));
-    }
+}
+
+fn read_tab(path: &Path, flavour: Flavour, owner: Option<String>) -> Result<Loaded, Refused> {
+    let (bytes, meta) = read_regular(path, Links::Follow, MAX_CRONTAB_BYTES)?;
     Ok(Loaded {
         path: path.to_owned(),
         text: String::from_utf8_lossy(&bytes).into_owned(),
@@ -120,23 +116,13 @@ pub fn discover(root: &Path) -> Discovered {
         push(&mut found, read(&path, Flavour::System, None), &path);
     }
     for (path, name) in listing(&under(SPOOL)) {
-        match read(&path, Flavour::User, Some(name)) {
-            Ok(tab) => found.tabs.push(tab),
+        match read_tab(&path, Flavour::User, Some(name)) {
             // Another user's crontab is closed to us: that is the rule.
-            Err(_) if denied(&path) => {}
-            Err(reason) => found.problems.push(Problem { path, reason }),
+            Err(Refused::Io(e)) if e.kind() == std::io::ErrorKind::PermissionDenied => {}
+            read => push(&mut found, read.map_err(reason), &path),
         }
     }
     found
-}
-
-/// Whether opening `path` (without blocking) is refused for permission.
-fn denied(path: &Path) -> bool {
-    OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
-        .is_err_and(|e| e.kind() == std::io::ErrorKind::PermissionDenied)
 }
 
 fn push(found: &mut Discovered, read: Result<Loaded, String>, path: &Path) {
@@ -246,21 +232,36 @@ mod tests {
     fn fifos_and_big_files_are_refused_without_blocking() {
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("fifo");
-        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
-        if made.is_ok_and(|s| s.success()) {
-            let err = read(&fifo, Flavour::User, None).unwrap_err();
-            assert!(err.contains("not a regular file"), "{err}");
-        } else {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "mkfifo is needed under CI"
-            );
-            eprintln!("SKIPPED: mkfifo is not available");
-        }
+        crate::store::open::mkfifo(&fifo);
+        let err = read(&fifo, Flavour::User, None).unwrap_err();
+        assert!(err.contains("not a regular file"), "{err}");
         let big = dir.path().join("big");
         fs::write(&big, vec![b'#'; MAX_CRONTAB_BYTES as usize + 1]).unwrap();
         assert!(read(&big, Flavour::User, None)
             .unwrap_err()
             .contains("more than"));
+    }
+
+    #[test]
+    fn a_crontab_is_read_through_a_link_but_never_from_a_fifo_behind_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        fs::write(&real, "0 3 * * * hb-write a 1d\n").unwrap();
+        let link = dir.path().join("jobs");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let tab = read(&link, Flavour::User, None).unwrap();
+        assert_eq!(tab.text, "0 3 * * * hb-write a 1d\n");
+        let fifo = dir.path().join("fifo");
+        crate::store::open::mkfifo(&fifo);
+        let to_fifo = dir.path().join("to-fifo");
+        std::os::unix::fs::symlink(&fifo, &to_fifo).unwrap();
+        assert_eq!(
+            read(&to_fifo, Flavour::User, None).unwrap_err(),
+            "not a regular file"
+        );
+        assert_eq!(
+            reason(Refused::Grew),
+            "the file grew past the 1048576 bytes a crontab may have here"
+        );
     }
 }

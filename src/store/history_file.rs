@@ -19,6 +19,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use super::atomic::{nonce, temporary_name, MODE};
+use super::open::{open_regular, Links, Refused};
 use crate::error::Error;
 use crate::history::{looks_whole, parse, Run, HISTORY_MAX};
 
@@ -211,23 +212,17 @@ fn read_tail(file: &File, len: u64) -> io::Result<Vec<u8>> {
 
 /// The runs in the history of `job` in `dir`, oldest first, at most the
 /// newest [`HISTORY_MAX`]; corrupt lines are skipped. No history is an
-/// empty one. Reads at most [`HISTORY_READ_MAX`] bytes and never blocks (a
-/// FIFO in its place is refused).
+/// empty one. Reads at most [`HISTORY_READ_MAX`] bytes, never blocks and
+/// never follows a symbolic link (a FIFO or a link in its place is refused,
+/// as the writer refuses them).
 pub fn read_history(dir: &Path, job: &str) -> io::Result<Vec<Run>> {
     let path = history_path(dir, job);
-    let file = match OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(&path)
-    {
-        Ok(file) => file,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(err) => return Err(err),
+    let (file, meta) = match open_regular(&path, Links::Refuse) {
+        Ok(opened) => opened,
+        Err(refused) if refused.is_missing() => return Ok(Vec::new()),
+        Err(Refused::Io(err)) => return Err(err),
+        Err(_) => return Err(io::Error::other("not a regular file")),
     };
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(io::Error::other("not a regular file"));
-    }
     Ok(parse(&read_tail(&file, meta.len())?))
 }
 
@@ -286,12 +281,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         assert!(read_history(dir.path(), "none").unwrap().is_empty());
         let fifo = history_path(dir.path(), "pipe");
-        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
-        if !made.is_ok_and(|s| s.success()) {
-            panic!("mkfifo is needed for this test");
-        }
+        crate::store::open::mkfifo(&fifo);
         assert!(read_history(dir.path(), "pipe").is_err());
         assert!(append_history(dir.path(), "pipe", &run(1)).is_err());
+    }
+
+    #[test]
+    fn a_link_in_place_of_a_history_is_refused_by_readers_as_by_writers() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = dir.path().join("elsewhere");
+        fs::write(&elsewhere, run(1).to_json_line()).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, history_path(dir.path(), "job")).unwrap();
+        assert!(append_history(dir.path(), "job", &run(2)).is_err());
+        let err = read_history(dir.path(), "job").unwrap_err();
+        assert_eq!(err.to_string(), "not a regular file");
     }
 
     #[test]

@@ -3,12 +3,14 @@
 //! the durable replace itself and its temporary names in `atomic`),
 //! the scan ([`scan()`]), the run lock ([`lock()`]), and the removal of
 //! temporaries killed writers left ([`clean_temporaries`]), and every
-//! user's own area below `users/` ([`own_area`]).
+//! user's own area below `users/` ([`own_area`]). Every small file is read
+//! by one bounded, non-blocking reader, `open`.
 
 mod atomic;
 mod clean;
 mod history_file;
 mod lock;
+pub(crate) mod open;
 mod pause_file;
 mod scan;
 mod users;
@@ -93,9 +95,11 @@ pub(crate) fn create_dir(dir: &Path) -> Result<(), Error> {
         })
 }
 
-/// Reads a small state file (at most [`MAX_FILE_BYTES`]) without blocking;
-/// `None` when it is missing or cannot be used.
+/// Reads a small state file (at most [`MAX_FILE_BYTES`]) without blocking
+/// or following a symbolic link; `None` when it is missing or cannot be
+/// used.
 pub fn read_small(path: &Path) -> Option<Vec<u8>> {
-    let (file, meta) = scan::open_regular(path).ok()?;
-    scan::read_capped(file, MAX_FILE_BYTES, meta.len()).ok()
+    open::read_regular(path, open::Links::Refuse, MAX_FILE_BYTES)
+        .ok()
+        .map(|(bytes, _)| bytes)
 }

@@ -3,13 +3,14 @@
 //! touch them; a pause ends by itself at its end time, or early when its
 //! file is removed (`hb-write --resume`).
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::fs;
+use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
+use super::open::{read_regular, Links, Refused};
 use super::users::{effective_uid, user_name, USERS_DIR};
 use super::{create_dir, own_area, user_dir, write_file, MAX_FILE_BYTES, SYSTEM_DIR};
 use crate::error::Error;
@@ -179,28 +180,20 @@ fn owned_by_its_area(path: &Path) -> bool {
     dir.is_dir() && file.uid() == dir.uid() && user_name(dir.uid()).as_deref() == named
 }
 
-/// Reads one pause file, refusing anything but a small regular file and
-/// never blocking on a FIFO.
+/// Reads one pause file, refusing anything but a small regular file,
+/// never blocking on a FIFO and never following a symbolic link (a pause
+/// sits among heartbeats and is written as they are).
 pub fn read_pause(path: &Path, job: Option<&str>) -> Result<Pause, String> {
-    let file: File = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| format!("cannot read: {e}"))?;
-    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
-    if !meta.is_file() {
-        return Err("not a regular file".to_owned());
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(format!(
-            "the file is {} bytes, more than a pause's {MAX_FILE_BYTES}",
-            meta.len()
-        ));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read: {e}"))?;
+    let (bytes, _) =
+        read_regular(path, Links::Refuse, MAX_FILE_BYTES).map_err(|refused| match refused {
+            Refused::Io(e) => format!("cannot read: {e}"),
+            Refused::Link => "a symbolic link; a pause must be a regular file".to_owned(),
+            Refused::Kind(_) => "not a regular file".to_owned(),
+            Refused::TooLarge(len) => {
+                format!("the file is {len} bytes, more than a pause's {MAX_FILE_BYTES}")
+            }
+            Refused::Grew => format!("the file grew past a pause's {MAX_FILE_BYTES} bytes"),
+        })?;
     Pause::from_json(&bytes, job).map_err(|e| format!("not a pause record: {e}"))
 }
 
@@ -256,5 +249,31 @@ mod tests {
         );
         let again = remove_pause(std::slice::from_ref(&dir), Some("backup")).unwrap_err();
         assert!(again.to_string().contains("not paused"), "{again}");
+    }
+
+    #[test]
+    fn a_pause_that_is_a_link_a_fifo_or_too_big_is_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.pause");
+        let pause = Pause::new(Some("backup"), Utc::now(), 60, None).unwrap();
+        fs::write(&real, pause.to_json_line()).unwrap();
+        let link = dir.path().join("backup.pause");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert_eq!(
+            read_pause(&link, Some("backup")).unwrap_err(),
+            "a symbolic link; a pause must be a regular file"
+        );
+        let fifo = dir.path().join("pipe.pause");
+        crate::store::open::mkfifo(&fifo);
+        assert_eq!(
+            read_pause(&fifo, Some("pipe")).unwrap_err(),
+            "not a regular file"
+        );
+        let big = dir.path().join("big.pause");
+        fs::write(&big, vec![b' '; MAX_FILE_BYTES as usize + 1]).unwrap();
+        assert_eq!(
+            read_pause(&big, Some("big")).unwrap_err(),
+            "the file is 65537 bytes, more than a pause's 65536"
+        );
     }
 }

@@ -1,15 +1,15 @@
 //! The scan: every heartbeat file in the heartbeat directories, read into a
 //! record or the reason it cannot be used.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Read;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::fs;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use chrono::DateTime;
 
 use walkdir::WalkDir;
 
+use super::open::{read_regular, Links, Refused};
 use super::{users, EXTENSION, MAX_FILE_BYTES};
 use crate::error::Error;
 use crate::escape::terminal;
@@ -150,90 +150,23 @@ fn read_entry(root: &Path, found: &walkdir::DirEntry) -> Option<Entry> {
     })
 }
 
-/// What kind of file a non-regular file is, for the reason.
-fn kind(file_type: fs::FileType) -> &'static str {
-    if file_type.is_symlink() {
-        "a symbolic link"
-    } else if file_type.is_dir() {
-        "a directory"
-    } else if file_type.is_fifo() {
-        "a FIFO"
-    } else if file_type.is_char_device() {
-        "a character device"
-    } else if file_type.is_block_device() {
-        "a block device"
-    } else if file_type.is_socket() {
-        "a socket"
-    } else {
-        "not a regular file"
+/// Why a heartbeat file was not read, in the words of a heartbeat.
+fn heartbeat_reason(refused: Refused) -> String {
+    match refused {
+        Refused::Io(e) => format!("cannot read: {e}"),
+        Refused::Link => "a symbolic link; a heartbeat must be a regular file".to_owned(),
+        Refused::Kind(kind) => format!("{kind}; a heartbeat must be a regular file"),
+        Refused::TooLarge(len) => {
+            format!("the file is {len} bytes, more than a heartbeat's {MAX_FILE_BYTES}")
+        }
+        Refused::Grew => format!("the file is larger than a heartbeat's {MAX_FILE_BYTES} bytes"),
     }
-}
-
-/// Opens a heartbeat file without ever blocking or following a link.
-///
-/// What the file is comes from the handle opened, not from the name: the
-/// name is first looked at without following it (a FIFO, a device, a
-/// socket or a symbolic link is refused unopened, so that no device is
-/// opened and no link to `/proc/kmsg` is read), then opened with
-/// `O_NONBLOCK | O_NOFOLLOW | O_NOCTTY`, and the handle must be a regular
-/// file too (the name may have been swapped for a FIFO in between).
-pub(crate) fn open_regular(path: &Path) -> Result<(File, fs::Metadata), String> {
-    let named = fs::symlink_metadata(path).map_err(|e| format!("cannot read: {e}"))?;
-    if !named.file_type().is_file() {
-        return Err(format!(
-            "{}; a heartbeat must be a regular file",
-            kind(named.file_type())
-        ));
-    }
-    open_handle(path)
-}
-
-/// Opens `path` without blocking or following a link and says what the
-/// handle is: only a regular file is accepted.
-fn open_handle(path: &Path) -> Result<(File, fs::Metadata), String> {
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW | libc::O_NOCTTY)
-        .open(path)
-        .map_err(|e| match e.raw_os_error() {
-            Some(libc::ELOOP) => "a symbolic link; a heartbeat must be a regular file".to_owned(),
-            _ => format!("cannot read: {e}"),
-        })?;
-    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
-    if !meta.is_file() {
-        return Err(format!(
-            "{}; a heartbeat must be a regular file",
-            kind(meta.file_type())
-        ));
-    }
-    Ok((file, meta))
-}
-
-/// Reads at most `cap` bytes from `file`; more is an error, whatever the
-/// size said when it was opened (a file can grow).
-/// The buffer is sized for `len`, the size when opened, so a heartbeat
-/// takes two reads instead of five.
-pub(crate) fn read_capped(file: File, cap: u64, len: u64) -> Result<Vec<u8>, String> {
-    let room = usize::try_from(len.min(cap).saturating_add(1)).unwrap_or(0);
-    let mut bytes = Vec::with_capacity(room);
-    file.take(cap.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read: {e}"))?;
-    if u64::try_from(bytes.len()).map_or(true, |n| n > cap) {
-        return Err(format!("the file is larger than a heartbeat's {cap} bytes"));
-    }
-    Ok(bytes)
 }
 
 fn read_content(path: &Path, job: &str) -> Result<Content, String> {
-    let (file, meta) = open_regular(path)?;
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(format!(
-            "the file is {} bytes, more than a heartbeat's {MAX_FILE_BYTES}",
-            meta.len()
-        ));
-    }
-    let bytes = read_capped(file, MAX_FILE_BYTES, meta.len())?;
+    // Never through a link, never blocking: see `open`.
+    let (bytes, meta) =
+        read_regular(path, Links::Refuse, MAX_FILE_BYTES).map_err(heartbeat_reason)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         // The modification time is whatever the filesystem holds (tmpfs
         // stores any time): one out of range makes the file invalid.
@@ -262,50 +195,32 @@ fn read_content(path: &Path, job: &str) -> Result<Content, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
-
-    fn mkfifo(path: &Path) {
-        let name = CString::new(path.as_os_str().as_bytes()).unwrap();
-        // SAFETY: `name` is a valid NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o644) }, 0);
-    }
+    use crate::store::open::mkfifo;
 
     #[test]
-    fn a_file_swapped_for_a_fifo_after_the_name_was_checked_is_refused_without_blocking() {
-        // What the name said no longer matters: the handle is judged. A
-        // FIFO without a writer would block a plain open forever.
+    fn what_is_not_a_heartbeat_file_is_said_in_a_heartbeat_s_words() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("backup.last");
-        mkfifo(&path);
-        let err = open_handle(&path).unwrap_err();
-        assert_eq!(err, "a FIFO; a heartbeat must be a regular file");
-        assert!(open_regular(&path).unwrap_err().starts_with("a FIFO"));
-    }
-
-    #[test]
-    fn a_file_that_grew_past_the_cap_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("big.last");
-        fs::write(&path, vec![b' '; 100]).unwrap();
-        let (file, _) = open_regular(&path).unwrap();
-        assert!(read_capped(file, 99, 100).unwrap_err().contains("larger"));
-        let (file, _) = open_regular(&path).unwrap();
-        assert_eq!(read_capped(file, 100, 0).unwrap().len(), 100);
-    }
-
-    #[test]
-    fn a_link_is_refused_not_followed() {
-        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("backup.last");
+        mkfifo(&fifo);
+        assert_eq!(
+            read_content(&fifo, "backup").unwrap_err(),
+            "a FIFO; a heartbeat must be a regular file"
+        );
         let target = dir.path().join("real.last");
-        fs::write(&target, "{}").unwrap();
-        let link = dir.path().join("backup.last");
+        fs::write(&target, vec![b' '; MAX_FILE_BYTES as usize + 1]).unwrap();
+        assert_eq!(
+            read_content(&target, "real").unwrap_err(),
+            "the file is 65537 bytes, more than a heartbeat's 65536"
+        );
+        let link = dir.path().join("link.last");
         std::os::unix::fs::symlink(&target, &link).unwrap();
-        assert!(open_regular(&link)
-            .unwrap_err()
-            .starts_with("a symbolic link"));
-        assert!(open_handle(&link)
-            .unwrap_err()
-            .starts_with("a symbolic link"));
+        assert_eq!(
+            read_content(&link, "link").unwrap_err(),
+            "a symbolic link; a heartbeat must be a regular file"
+        );
+        assert_eq!(
+            heartbeat_reason(Refused::Grew),
+            "the file is larger than a heartbeat's 65536 bytes"
+        );
     }
 }

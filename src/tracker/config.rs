@@ -2,16 +2,19 @@
 //! the per-request timeout and the budget of a whole sync.
 
 use std::fmt;
-use std::fs;
-use std::io::Read;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::io;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
 use crate::error::Error;
+use crate::store::open::{open_regular, read_capped, Links, Refused};
 
 /// The environment variable that holds the tracker token.
 pub const TOKEN_ENV: &str = "HB_TRACKER_TOKEN";
+
+/// The largest token file read, in bytes.
+const TOKEN_FILE_MAX: u64 = 64 * 1024;
 
 /// A secret API token. Its `Debug` and `Display` never show it; only the
 /// HTTP client reads it, to send it in the `Authorization` header.
@@ -50,16 +53,12 @@ impl Token {
             source,
         };
         // Opened without blocking: a FIFO or a device put in the file's
-        // place must not hang the run while it holds the lock.
-        let file = fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-            .open(path)
-            .map_err(io_err)?;
-        let meta = file.metadata().map_err(io_err)?;
-        if !meta.is_file() {
-            return Err(io_err(std::io::Error::other("not a regular file")));
-        }
+        // place must not hang the run while it holds the lock. The path is
+        // the user's, so a link to the real file is followed.
+        let (file, meta) = open_regular(path, Links::Follow).map_err(|refused| match refused {
+            Refused::Io(source) => io_err(source),
+            _ => io_err(io::Error::other("not a regular file")),
+        })?;
         let mode = meta.permissions().mode();
         if mode & 0o077 != 0 {
             return Err(Error::TokenFileMode {
@@ -67,10 +66,19 @@ impl Token {
                 mode,
             });
         }
-        let mut text = String::new();
-        file.take(64 * 1024)
-            .read_to_string(&mut text)
-            .map_err(io_err)?;
+        let bytes =
+            read_capped(file, meta.len(), TOKEN_FILE_MAX).map_err(|refused| match refused {
+                Refused::Io(source) => io_err(source),
+                _ => io_err(io::Error::other(format!(
+                    "it is larger than the {TOKEN_FILE_MAX} bytes a token file may have"
+                ))),
+            })?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            io_err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "stream did not contain valid UTF-8",
+            ))
+        })?;
         Token::new(&text).ok_or_else(|| Error::TrackerConfig {
             reason: format!(
                 "the tracker token file {} is empty",
@@ -344,9 +352,7 @@ mod tests {
     fn a_fifo_as_the_token_file_is_refused_without_blocking() {
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("token");
-        let c_path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
-        // SAFETY: a valid NUL-terminated path; mkfifo only creates a node.
-        assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o600) }, 0);
+        crate::store::open::mkfifo(&fifo);
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let _ = tx.send(
@@ -360,5 +366,27 @@ mod tests {
             .expect("reading a FIFO token file blocked");
         let err = got.expect_err("a FIFO is no token file");
         assert!(err.contains("not a regular file"), "{err}");
+    }
+
+    #[test]
+    fn a_token_file_is_followed_through_a_link_checked_for_mode_and_capped() {
+        use std::fs::{self, Permissions};
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        fs::write(&real, "s3cr3t\n").unwrap();
+        fs::set_permissions(&real, Permissions::from_mode(0o600)).unwrap();
+        let link = dir.path().join("token");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        // The mode that counts is the file's, not the link's (0777).
+        assert_eq!(Token::from_file(&link).unwrap().secret(), "s3cr3t");
+        fs::set_permissions(&real, Permissions::from_mode(0o644)).unwrap();
+        let err = Token::from_file(&link).unwrap_err();
+        assert!(matches!(err, Error::TokenFileMode { mode, .. } if mode & 0o777 == 0o644));
+        let big = dir.path().join("big");
+        fs::write(&big, vec![b'x'; TOKEN_FILE_MAX as usize + 1]).unwrap();
+        fs::set_permissions(&big, Permissions::from_mode(0o600)).unwrap();
+        let err = Token::from_file(&big).unwrap_err().to_string();
+        assert!(err.contains("larger than the 65536 bytes"), "{err}");
+        assert!(!err.contains("xxx"), "{err}");
     }
 }
