@@ -34,7 +34,7 @@ pub const PROGRAM: &str = "hb-check";
 #[command(
     name = PROGRAM,
     version,
-    after_help = "Statuses:\n  ok       last run ok, age <= interval; for a job whose schedule is known\n           (--crontab, --discover, hb-write --schedule): not past due + grace\n  late     last run ok, interval < age <= factor x interval (interval only)\n  running  a wrapped run within its maximum runtime (healthy)\n  stale    age > factor x interval, or a scheduled run was missed: past\n           due + grace (overrides failed), or a\n           wrapped run past its maximum runtime (hung)\n  failed   the last run reported failure\n  invalid  the heartbeat cannot be read or used, or is dated in the future\n  missing  a job named with --expect, or run by hb-write in a crontab read\n           (once its first run + grace has passed), has no heartbeat\n  failing  failed, fewer runs in a row than --alert-after (a warning)\n  paused   hb-write --pause holds (never alerts)\n\nExit codes:\n  0  every job is ok (--lint: no warning)\n  1  something is late or failing and nothing worse, or no heartbeat was found\n     (--lint: warnings)\n  2  something is stale, failed, invalid or missing\n  3  could not check: no heartbeat directory, unreadable directory,\n     lock timeout, tracker failure, bad usage\n\nTracker: with --tracker-url, hb-check keeps one issue per host, titled\n`[heartbeat-checker] HOST: N job(s) need attention`, for the jobs that are\nstale, failed, invalid or missing: it opens it, edits it and comments when\nthe set changes, and closes it when every job recovers. The token comes from\nHB_TRACKER_TOKEN or --tracker-token-file, never from a flag."
+    after_help = "Statuses:\n  ok       last run ok, age <= interval; for a job whose schedule is known\n           (--crontab, --discover, hb-write --schedule): not past due + grace\n  late     last run ok, interval < age <= factor x interval (interval only)\n  running  a wrapped run within its maximum runtime (healthy)\n  stale    age > factor x interval, or a scheduled run was missed: past\n           due + grace (overrides failed), or a\n           wrapped run past its maximum runtime (hung)\n  failed   the last run reported failure\n  invalid  the heartbeat cannot be read or used, or is dated in the future\n  missing  a job named with --expect, or run by hb-write in a crontab read\n           (once its first run + grace has passed), has no heartbeat\n  failing  failed, fewer runs in a row than --alert-after (a warning)\n  paused   hb-write --pause holds (never alerts)\n\nExit codes:\n  0  every job is ok (--lint: no warning)\n  1  something is late or failing and nothing worse, or no heartbeat was found\n     (--lint: warnings)\n  2  something is stale, failed, invalid or missing\n  3  could not check: no heartbeat directory, unreadable directory,\n     lock timeout, tracker failure, bad usage\n\nTracker: with --tracker-url, hb-check keeps one issue per host, titled\n`[heartbeat-checker] HOST: N job(s) need attention`, for the jobs that are\nstale, failed, invalid or missing: it opens it, edits it and comments when\nthe set changes, and closes it when every job recovers; a paused job leaves\nit as paused, never as recovered. --tracker-remind DURATION adds one reminder\ncomment per DURATION while it stays open. The token comes from\nHB_TRACKER_TOKEN or --tracker-token-file, never from a flag."
 )]
 pub struct Args {
     /// Which heartbeats to read and how to judge them.
@@ -63,11 +63,12 @@ pub struct Args {
     pub changes_only: bool,
 
     /// With --changes-only: print again after this long while something is
-    /// bad.
+    /// bad (at most 400 days).
     #[arg(long, value_name = "DURATION", env = "HB_REMIND", default_value = "24h", value_parser = parse_timeout)]
     pub remind: Duration,
 
-    /// How long to wait for another hb-check run to finish before giving up.
+    /// How long to wait for another hb-check run to finish before giving up
+    /// (at most 400 days).
     #[arg(long, value_name = "DURATION", env = "HB_LOCK_TIMEOUT", default_value = "60", value_parser = parse_timeout)]
     pub lock_timeout: Duration,
 
@@ -240,7 +241,7 @@ fn judge_locked(
     }
     // The run lock stays held through the sync, so two runs never open two
     // issues.
-    if let Err(err) = sync_tracker(&args.tracker, &args.judge.host(), &judged) {
+    if let Err(err) = sync_tracker(&args.tracker, &args.judge.host(), &judged, &lock) {
         fail(&err);
         code = code.merge(Check::Unknown);
     }
@@ -348,16 +349,26 @@ fn lint(args: &Args, stdout: &mut dyn Write) -> Result<Check, Error> {
 
 /// Brings the host's alert issue in line with the judgement, when a tracker
 /// is configured.
-fn sync_tracker(args: &TrackerArgs, host: &str, judged: &Judged) -> Result<(), Error> {
+fn sync_tracker(
+    args: &TrackerArgs,
+    host: &str,
+    judged: &Judged,
+    lock: &store::RunLock,
+) -> Result<(), Error> {
     let Some(config) = args.config()? else {
         return Ok(());
     };
     let forge = tracker::connect(&config)?;
+    let cache = tracker::remind::cache_path(lock.path());
     let opts = tracker::Options {
         host,
         label: &args.tracker_label,
         dry_run: args.dry_run,
         checked_at: judged.policy.now,
+        remind: args.tracker_remind.map(|every| tracker::sync::Remind {
+            every,
+            cache: Some(&cache),
+        }),
     };
     tracker::sync(forge.as_ref(), &opts, &judged.jobs, &mut |note| {
         // A dry run shows issue text built from heartbeat files: each line

@@ -11,7 +11,7 @@ use clap::error::ErrorKind;
 use clap::{Args, Parser};
 
 use crate::error::Error;
-use crate::record::{parse_duration, parse_interval, validate_job};
+use crate::record::{parse_duration, parse_interval, validate_job, INTERVAL_MAX};
 use crate::tracker;
 
 /// Parses the command line. `--help` and `--version` print and exit 0; a
@@ -202,6 +202,12 @@ pub struct TrackerArgs {
     #[arg(long, value_name = "DURATION", env = "HB_TRACKER_TIMEOUT", default_value = "10", value_parser = parse_request_timeout)]
     pub tracker_timeout: std::time::Duration,
 
+    /// While the host's issue stays open, add one reminder comment per
+    /// DURATION since it opened (1s to 400d; `24h`, `3d`), naming how long
+    /// each job has been bad. Off by default.
+    #[arg(long, value_name = "DURATION", env = "HB_TRACKER_REMIND", value_parser = parse_interval_arg)]
+    pub tracker_remind: Option<u64>,
+
     /// Read the tracker and write to standard error what would be sent,
     /// but send no write request.
     #[arg(long, env = "HB_DRY_RUN", value_parser = BoolishValueParser::new())]
@@ -283,17 +289,27 @@ pub fn parse_interval_arg(text: &str) -> Result<u64, String> {
     parse_interval(text).map_err(|e| e.to_string())
 }
 
-/// Parses a timeout: whole seconds or a duration with units; `0` is allowed.
+/// Parses a timeout (`--lock-timeout`, `--remind`): whole seconds or a
+/// duration with units, from `0` to 400 days, the longest interval.
 pub fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    match parse_seconds(text)? {
+        long if long.as_secs() > INTERVAL_MAX => Err(format!(
+            "invalid duration `{text}`: it must be at most 400 days"
+        )),
+        fine => Ok(fine),
+    }
+}
+
+fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
     parse_duration(text)
         .map(std::time::Duration::from_secs)
         .map_err(|reason| format!("invalid duration `{text}`: {reason}"))
 }
 
-/// Parses a per-request tracker timeout: like [`parse_timeout`], within
-/// the bounds of [`tracker::check_timeout`] (1 second to 2 minutes).
+/// Parses a per-request tracker timeout, within the bounds of
+/// [`tracker::check_timeout`] (1 second to 2 minutes).
 pub fn parse_request_timeout(text: &str) -> Result<std::time::Duration, String> {
-    tracker::check_timeout(parse_timeout(text)?)
+    tracker::check_timeout(parse_seconds(text)?)
         .map_err(|reason| format!("invalid duration `{text}`: {reason}"))
 }
 
@@ -379,7 +395,19 @@ mod tests {
         assert_eq!(parse_timeout("0"), Ok(std::time::Duration::ZERO));
         assert_eq!(parse_timeout("1m"), Ok(std::time::Duration::from_secs(60)));
         assert!(parse_timeout("soon").is_err());
+        assert_eq!(
+            parse_timeout("400d"),
+            Ok(std::time::Duration::from_secs(INTERVAL_MAX))
+        );
+        assert_eq!(
+            parse_timeout("401d"),
+            Err("invalid duration `401d`: it must be at most 400 days".to_owned())
+        );
+        assert!(parse_timeout("99999999999999999999").is_err());
         assert!(parse_request_timeout("0").is_err());
+        // The tracker's own, tighter bound is the one it names.
+        let long = parse_request_timeout("401d").unwrap_err();
+        assert!(long.contains("at most 120s"), "{long}");
         assert_eq!(
             parse_request_timeout("1"),
             Ok(std::time::Duration::from_secs(1))

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::Error;
 use crate::ping::{self, Ping, Pinger};
-use crate::record::{Heartbeat, RunStatus, FORMAT_VERSION, OUTPUT_MESSAGE_MAX_BYTES};
+use crate::record::{Heartbeat, RunStatus, FORMAT_VERSION, INTERVAL_MAX, OUTPUT_MESSAGE_MAX_BYTES};
 use crate::store::{self, heartbeat_path};
 use crate::supervise::output::Log;
 use crate::supervise::singleton::{self, Acquired, Mode};
@@ -136,7 +136,8 @@ pub fn run(wrap: Wrap) -> u8 {
             .ok()
     });
     let max_runtime = wrap.max_runtime.unwrap_or_else(|| {
-        (wrap.factor * wrap.interval_seconds as f64).min(u32::MAX as f64) as u64
+        // Derived, it is bounded as a given one is.
+        (wrap.factor * wrap.interval_seconds as f64).min(INTERVAL_MAX as f64) as u64
     });
     let options = Options {
         keep_output: wrap.keep_output,

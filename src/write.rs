@@ -14,7 +14,7 @@ use crate::history::Run;
 use crate::pause::Pause;
 use crate::ping::{self, Ping, Pinger};
 use crate::record::{
-    parse_duration, parse_interval, truncate_message, validate_job, FORMAT_VERSION,
+    parse_duration, parse_interval, truncate_message, validate_job, FORMAT_VERSION, INTERVAL_MAX,
 };
 use crate::supervise::output::{parse_size, KEEP_OUTPUT_MAX};
 use crate::supervise::singleton::Mode;
@@ -111,8 +111,9 @@ pub struct Args {
     #[arg(long, value_name = "BYTES", default_value = "1MiB", value_parser = parse_size, requires = "log")]
     log_max: u64,
 
-    /// The longest the command may run; a `running` record older than this
-    /// is judged hung. [default: hb-check's factor x INTERVAL]
+    /// The longest the command may run (1 second to 400 days); a `running`
+    /// record older than this is judged hung. [default: hb-check's factor x
+    /// INTERVAL]
     #[arg(long, value_name = "DURATION", value_parser = parse_max_runtime, requires = "command")]
     max_runtime: Option<u64>,
 
@@ -171,10 +172,15 @@ fn parse_keep(text: &str) -> Result<usize, String> {
     }
 }
 
+/// Parses `--max-runtime`: from 1 second to 400 days, the longest interval
+/// (a run that may take longer than any job's period is no bound).
 fn parse_max_runtime(text: &str) -> Result<u64, String> {
     match crate::record::parse_duration(text) {
         Ok(0) => Err(format!(
             "invalid duration `{text}`: it must be at least 1 second"
+        )),
+        Ok(n) if n > INTERVAL_MAX => Err(format!(
+            "invalid duration `{text}`: it must be at most 400 days"
         )),
         Ok(n) => Ok(n),
         Err(reason) => Err(format!("invalid duration `{text}`: {reason}")),
@@ -352,6 +358,21 @@ fn pause_or_resume(args: &Args) -> ExitCode {
 mod tests {
     use super::*;
     use clap::CommandFactory;
+
+    #[test]
+    fn a_maximum_runtime_is_one_second_to_four_hundred_days() {
+        assert_eq!(parse_max_runtime("1"), Ok(1));
+        assert_eq!(parse_max_runtime("400d"), Ok(INTERVAL_MAX));
+        assert_eq!(
+            parse_max_runtime("401d"),
+            Err("invalid duration `401d`: it must be at most 400 days".to_owned())
+        );
+        assert_eq!(
+            parse_max_runtime("18446744073709551615"),
+            Err("invalid duration `18446744073709551615`: it must be at most 400 days".to_owned())
+        );
+        assert!(parse_max_runtime("0").is_err());
+    }
 
     #[test]
     fn the_command_is_well_formed() {

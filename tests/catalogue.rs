@@ -189,6 +189,41 @@ fn catalogue() -> Vec<Case> {
             says: "hb-check: invalid value '0' for '--default-interval <INTERVAL>'",
             ..case("interval", "`--default-interval 0`", Check)
         },
+        // Other durations: at most 400 days, as an interval.
+        Case {
+            args: &["--max-runtime", "401d", "job", "1d", "--", "true"],
+            says: "hb-write: invalid value '401d' for '--max-runtime <DURATION>': invalid duration `401d`: it must be at most 400 days",
+            ..case("duration", "`--max-runtime 401d`", Write)
+        },
+        Case {
+            args: &["--pause", "401d", "job"],
+            says: "hb-write: invalid pause `401d`: a pause lasts from 1 second to 400 days",
+            ..case("duration", "`--pause 401d`", Write)
+        },
+        Case {
+            args: &["--grace", "401d"],
+            exit: 3,
+            says: "night-watch: invalid value '401d' for '--grace <DURATION>': invalid grace `401d`: it must be at most 400 days",
+            ..case("duration", "`--grace 401d`", Watch)
+        },
+        Case {
+            args: &["--lock-timeout", "401d"],
+            exit: 3,
+            says: "hb-check: invalid value '401d' for '--lock-timeout <DURATION>': invalid duration `401d`: it must be at most 400 days",
+            ..case("duration", "`--lock-timeout 401d`", Check)
+        },
+        Case {
+            env: &[("HB_REMIND", "401d")],
+            exit: 3,
+            says: "hb-check: invalid value '401d' for '--remind <DURATION>': invalid duration `401d`: it must be at most 400 days",
+            ..case("duration", "`HB_REMIND=401d`", Check)
+        },
+        Case {
+            args: &["--tracker-timeout", "3m"],
+            exit: 3,
+            says: "hb-check: invalid value '3m' for '--tracker-timeout <DURATION>': invalid duration `3m`: it must be at most 120s",
+            ..case("duration", "`--tracker-timeout 3m`", Check)
+        },
         // Flags.
         Case {
             args: &["--bogus"],
@@ -215,6 +250,12 @@ fn catalogue() -> Vec<Case> {
             exit: 3,
             says: "hb-check: invalid value '1' for '--factor <F>': the factor must be a number greater than 1",
             ..case("flag", "`--factor 1`", Check)
+        },
+        Case {
+            args: &["--tracker-remind", "0"],
+            exit: 3,
+            says: "hb-check: invalid value '0' for '--tracker-remind <DURATION>': invalid interval `0`: it must be at least 1 second",
+            ..case("flag", "`--tracker-remind 0`", Check)
         },
         Case {
             args: &["--format", "xml"],

@@ -8,9 +8,14 @@
 //! an acknowledged job stays acknowledged while it is bad in any way, and
 //! leaves the acknowledged set once it recovers.
 //!
+//! A job that leaves the issue because it is paused has not recovered: it
+//! is named apart, as paused, so the issue never says "recovered" for it.
+//!
 //! Which statuses count as bad is the judge's word alone
 //! ([`Status::is_alert`]); nothing here lists statuses, so new ones need no
 //! change here.
+
+use std::collections::BTreeSet;
 
 use super::marker::Jobs;
 use crate::judge::{Judgement, Status};
@@ -30,11 +35,18 @@ pub enum Decision {
         recovered: Vec<(String, Status)>,
         /// Jobs whose bad status changed: (job, was, now).
         changed: Vec<(String, Status, Status)>,
+        /// Jobs that left the issue because they are paused, with the
+        /// status they had.
+        paused: Vec<(String, Status)>,
     },
-    /// Comment on what recovered and close the open issue.
+    /// Comment on what recovered or is paused and close the open issue.
     Close {
         /// Jobs that recovered, with the status they had.
         recovered: Vec<(String, Status)>,
+        /// Every paused job, with the status it had in the issue (`None`:
+        /// it was not in it at the close), so the close never calls all
+        /// jobs recovered while some are paused.
+        paused: Vec<(String, Option<Status>)>,
     },
     /// A person closed the issue while these jobs were bad: post nothing.
     /// When some acknowledged jobs recovered, `shrink_to` is the set that
@@ -55,16 +67,29 @@ impl Decision {
     }
 }
 
-/// Decides what to do. `alerts` are the bad jobs now; `open` is what the
-/// host's open issue last recorded (`None`: no open issue); `acknowledged`
-/// is the set recorded on the host's most recent closed issue (`None` or
-/// empty: no acknowledgement holds).
-pub fn decide(alerts: &Jobs, open: Option<&Jobs>, acknowledged: Option<&Jobs>) -> Decision {
+/// Decides what to do. `alerts` are the bad jobs now and `paused` the
+/// paused ones (by [`alert_key`]); `open` is what the host's open issue
+/// last recorded (`None`: no open issue); `acknowledged` is the set
+/// recorded on the host's most recent closed issue (`None` or empty: no
+/// acknowledgement holds).
+pub fn decide(
+    alerts: &Jobs,
+    paused: &BTreeSet<String>,
+    open: Option<&Jobs>,
+    acknowledged: Option<&Jobs>,
+) -> Decision {
     if let Some(posted) = open {
+        let (left_paused, recovered): (Vec<_>, Vec<_>) = posted
+            .iter()
+            .filter(|(job, _)| !alerts.contains_key(*job))
+            .map(|(j, s)| (j.clone(), *s))
+            .partition(|(job, _)| paused.contains(job));
         if alerts.is_empty() {
-            return Decision::Close {
-                recovered: pairs(posted),
-            };
+            let paused = paused
+                .iter()
+                .map(|job| (job.clone(), posted.get(job).copied()))
+                .collect();
+            return Decision::Close { recovered, paused };
         }
         if alerts == posted {
             return Decision::Nothing;
@@ -72,11 +97,6 @@ pub fn decide(alerts: &Jobs, open: Option<&Jobs>, acknowledged: Option<&Jobs>) -
         let went_bad = alerts
             .iter()
             .filter(|(job, _)| !posted.contains_key(*job))
-            .map(|(j, s)| (j.clone(), *s))
-            .collect();
-        let recovered = posted
-            .iter()
-            .filter(|(job, _)| !alerts.contains_key(*job))
             .map(|(j, s)| (j.clone(), *s))
             .collect();
         let changed = alerts
@@ -90,6 +110,7 @@ pub fn decide(alerts: &Jobs, open: Option<&Jobs>, acknowledged: Option<&Jobs>) -
             went_bad,
             recovered,
             changed,
+            paused: left_paused,
         };
     }
     match acknowledged.filter(|acked| !acked.is_empty()) {
@@ -108,10 +129,6 @@ pub fn decide(alerts: &Jobs, open: Option<&Jobs>, acknowledged: Option<&Jobs>) -
     }
 }
 
-fn pairs(jobs: &Jobs) -> Vec<(String, Status)> {
-    jobs.iter().map(|(j, s)| (j.clone(), *s)).collect()
-}
-
 /// The bad jobs among `jobs` on the issue of `host`, by [`alert_key`].
 pub fn alert_set(host: &str, jobs: &[Judgement]) -> Jobs {
     let mut set = Jobs::new();
@@ -119,6 +136,14 @@ pub fn alert_set(host: &str, jobs: &[Judgement]) -> Jobs {
         set.entry(alert_key(host, j)).or_insert(j.status);
     }
     set
+}
+
+/// The paused jobs among `jobs` on the issue of `host`, by [`alert_key`].
+pub fn paused_set(host: &str, jobs: &[Judgement]) -> BTreeSet<String> {
+    jobs.iter()
+        .filter(|j| j.status == Status::Paused)
+        .map(|j| alert_key(host, j))
+        .collect()
 }
 
 /// How a job is named on the issue of `host`: `HOST/JOB` when its heartbeat
@@ -139,6 +164,10 @@ mod tests {
     use super::*;
     use crate::judge::Status::{Failed, Missing, Stale};
 
+    fn calm() -> BTreeSet<String> {
+        BTreeSet::new()
+    }
+
     fn jobs(list: &[(&str, Status)]) -> Jobs {
         list.iter().map(|(j, s)| (j.to_string(), *s)).collect()
     }
@@ -146,15 +175,15 @@ mod tests {
     #[test]
     fn bad_jobs_without_an_issue_open_one() {
         let bad = jobs(&[("backup", Stale)]);
-        assert_eq!(decide(&bad, None, None), Decision::Create);
-        assert_eq!(decide(&Jobs::new(), None, None), Decision::Nothing);
+        assert_eq!(decide(&bad, &calm(), None, None), Decision::Create);
+        assert_eq!(decide(&Jobs::new(), &calm(), None, None), Decision::Nothing);
         assert!(!Decision::Nothing.writes());
     }
 
     #[test]
     fn an_unchanged_set_posts_nothing() {
         let bad = jobs(&[("backup", Stale)]);
-        assert_eq!(decide(&bad, Some(&bad), None), Decision::Nothing);
+        assert_eq!(decide(&bad, &calm(), Some(&bad), None), Decision::Nothing);
     }
 
     #[test]
@@ -162,11 +191,12 @@ mod tests {
         let posted = jobs(&[("backup", Stale), ("db", Failed), ("mail", Failed)]);
         let now = jobs(&[("backup", Stale), ("db", Stale), ("sync", Missing)]);
         assert_eq!(
-            decide(&now, Some(&posted), None),
+            decide(&now, &calm(), Some(&posted), None),
             Decision::Update {
                 went_bad: vec![("sync".into(), Missing)],
                 recovered: vec![("mail".into(), Failed)],
                 changed: vec![("db".into(), Failed, Stale)],
+                paused: vec![],
             }
         );
     }
@@ -175,11 +205,47 @@ mod tests {
     fn recovery_closes() {
         let posted = jobs(&[("backup", Stale)]);
         assert_eq!(
-            decide(&Jobs::new(), Some(&posted), None),
+            decide(&Jobs::new(), &calm(), Some(&posted), None),
             Decision::Close {
-                recovered: vec![("backup".into(), Stale)]
+                recovered: vec![("backup".into(), Stale)],
+                paused: vec![],
             }
         );
+    }
+
+    #[test]
+    fn a_paused_job_leaves_the_issue_as_paused_not_recovered() {
+        let posted = jobs(&[("backup", Stale), ("db", Failed), ("mail", Failed)]);
+        let now = jobs(&[("db", Failed)]);
+        let paused: BTreeSet<String> = ["backup".to_owned()].into();
+        assert_eq!(
+            decide(&now, &paused, Some(&posted), None),
+            Decision::Update {
+                went_bad: vec![],
+                recovered: vec![("mail".into(), Failed)],
+                changed: vec![],
+                paused: vec![("backup".into(), Stale)],
+            }
+        );
+        assert_eq!(
+            decide(&Jobs::new(), &paused, Some(&posted), None),
+            Decision::Close {
+                recovered: vec![("db".into(), Failed), ("mail".into(), Failed)],
+                paused: vec![("backup".into(), Some(Stale))],
+            }
+        );
+        // Closing names every paused job, also one that left the issue
+        // earlier.
+        assert_eq!(
+            decide(&Jobs::new(), &paused, Some(&now), None),
+            Decision::Close {
+                recovered: vec![("db".into(), Failed)],
+                paused: vec![("backup".into(), None)],
+            }
+        );
+        // A paused job that was never in the issue is no news.
+        assert_eq!(decide(&now, &paused, Some(&now), None), Decision::Nothing);
+        assert_eq!(decide(&Jobs::new(), &paused, None, None), Decision::Nothing);
     }
 
     #[test]
@@ -187,18 +253,18 @@ mod tests {
         let acked = jobs(&[("backup", Stale), ("db", Failed)]);
         let same_names = jobs(&[("backup", Stale), ("db", Stale)]);
         assert_eq!(
-            decide(&same_names, None, Some(&acked)),
+            decide(&same_names, &calm(), None, Some(&acked)),
             Decision::Acknowledged { shrink_to: None }
         );
         let fewer = jobs(&[("db", Failed)]);
         assert_eq!(
-            decide(&fewer, None, Some(&acked)),
+            decide(&fewer, &calm(), None, Some(&acked)),
             Decision::Acknowledged {
                 shrink_to: Some(jobs(&[("db", Failed)]))
             }
         );
         assert_eq!(
-            decide(&Jobs::new(), None, Some(&acked)),
+            decide(&Jobs::new(), &calm(), None, Some(&acked)),
             Decision::Acknowledged {
                 shrink_to: Some(Jobs::new())
             }
@@ -209,13 +275,16 @@ mod tests {
     fn a_new_bad_job_breaks_the_acknowledgement() {
         let acked = jobs(&[("backup", Stale)]);
         let more = jobs(&[("backup", Stale), ("db", Failed)]);
-        assert_eq!(decide(&more, None, Some(&acked)), Decision::Create);
+        assert_eq!(decide(&more, &calm(), None, Some(&acked)), Decision::Create);
     }
 
     #[test]
     fn a_closed_issue_with_an_empty_set_is_no_acknowledgement() {
         let bad = jobs(&[("backup", Stale)]);
-        assert_eq!(decide(&bad, None, Some(&Jobs::new())), Decision::Create);
+        assert_eq!(
+            decide(&bad, &calm(), None, Some(&Jobs::new())),
+            Decision::Create
+        );
     }
 
     #[test]

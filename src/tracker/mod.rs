@@ -13,7 +13,11 @@
 //!   heartbeat file rendered inert;
 //! - [`marker`]: the machine-readable record of what was last posted, kept
 //!   in the issue itself, so no state file is needed;
-//! - [`mod@sync`]: the choreography that reads, decides and writes.
+//! - [`remind`]: `--tracker-remind`, which period is due and the marker
+//!   that records a reminder in our own comment;
+//! - [`mod@sync`]: the choreography that reads, decides and writes (its
+//!   writes, each sent once and looked for before it is sent again, in
+//!   `writer`).
 
 pub mod answer;
 pub mod client;
@@ -23,9 +27,11 @@ pub mod dialect;
 pub mod marker;
 pub mod operations;
 pub mod redact;
+pub mod remind;
 pub mod retry;
 pub mod sync;
 pub mod text;
+mod writer;
 
 use chrono::{DateTime, Utc};
 

@@ -16,12 +16,15 @@
 //!   checkers set up as one host), the oldest stays and the others are
 //!   closed with a comment pointing to it.
 
+use std::path::Path;
+
 use chrono::{DateTime, Utc};
 
-use super::decide::{alert_set, decide, Decision};
-use super::marker::{comment_tag_in, Jobs, Marker};
-use super::retry::{classify, Class};
+use super::decide::{alert_set, decide, paused_set, Decision};
+use super::marker::{Jobs, Marker};
+use super::remind;
 use super::text;
+use super::writer::Writer;
 use super::{Edit, Forge, Issue, Label, Pages, State};
 use crate::error::Error;
 use crate::judge::Judgement;
@@ -37,6 +40,18 @@ pub struct Options<'a> {
     pub dry_run: bool,
     /// The instant the jobs were judged at.
     pub checked_at: DateTime<Utc>,
+    /// `--tracker-remind`: remind on the open issue once per period.
+    pub remind: Option<Remind<'a>>,
+}
+
+/// `--tracker-remind`: how often to remind, and the cache that spares the
+/// comment read (see [`super::remind`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Remind<'a> {
+    /// The period, in seconds.
+    pub every: u64,
+    /// The cache file, beside the run lock; `None`: always read.
+    pub cache: Option<&'a Path>,
 }
 
 /// What a sync read before it decided.
@@ -70,7 +85,8 @@ pub fn sync(
         .as_ref()
         .and_then(|i| Marker::parse(&i.body))
         .map(|m| m.jobs);
-    let decision = decide(&alerts, posted.as_ref(), acknowledged.as_ref());
+    let paused = paused_set(opts.host, jobs);
+    let decision = decide(&alerts, &paused, posted.as_ref(), acknowledged.as_ref());
     let mut w = Writer {
         forge,
         opts,
@@ -106,9 +122,15 @@ pub fn sync(
             went_bad,
             recovered,
             changed,
+            paused,
         } => {
             let issue = kept.expect("an update has an open issue");
-            let comment = text::update_comment(went_bad, changed, recovered, alerts.len());
+            let mut comment =
+                text::update_comment(opts.host, jobs, went_bad, changed, recovered, paused);
+            // News on the issue is the period's reminder too.
+            if let Some(period) = due(opts, issue) {
+                comment.push_str(&format!("\n\n{}", remind::marker(opts.host, period)));
+            }
             w.comment(issue.number, &comment, &tag(opts.host, &alerts))?;
             let edit = Edit {
                 title: Some(text::title(opts.host, alerts.len())),
@@ -117,13 +139,21 @@ pub fn sync(
             };
             w.edit(issue.number, &edit, "retitle it and replace its body")?;
         }
-        Decision::Close { recovered } => {
+        Decision::Close { recovered, paused } => {
             let issue = kept.expect("a close has an open issue");
-            let comment = text::close_comment(recovered, issue.created_at, opts.checked_at);
+            let comment = text::close_comment(
+                opts.host,
+                jobs,
+                recovered,
+                paused,
+                issue.created_at,
+                opts.checked_at,
+            );
             w.comment(issue.number, &comment, &tag(opts.host, &Jobs::new()))?;
             w.close(
                 issue.number,
-                text::closed_body(opts.host, recovered, opts.checked_at),
+                text::closed_title(opts.host, paused.len(), recovered.len()),
+                text::closed_body(opts.host, jobs, recovered, paused, opts.checked_at),
             )?;
         }
         Decision::Acknowledged {
@@ -146,13 +176,17 @@ pub fn sync(
             w.edit(issue.number, &edit, &what)?;
         }
     }
+    if let (Decision::Nothing, Some(issue)) = (&decision, kept) {
+        remind_if_due(&mut w, issue, jobs)?;
+    }
     if let Some(kept) = kept {
         for replica in &seen.open[1..] {
             let comment = text::duplicate_comment(opts.host, kept.number);
             w.comment(replica.number, &comment, &tag(opts.host, &Jobs::new()))?;
             w.close(
                 replica.number,
-                text::closed_body(opts.host, &[], opts.checked_at),
+                text::closed_title(opts.host, 0, 0),
+                text::closed_body(opts.host, jobs, &[], &[], opts.checked_at),
             )?;
             if !opts.dry_run {
                 (w.say)(format!(
@@ -212,13 +246,62 @@ fn read(forge: &dyn Forge, opts: &Options<'_>) -> Result<Seen, Error> {
 
 /// The issues among `issues` that are the host's and were opened by the
 /// checker's own account `me`, oldest first.
-fn mine(issues: Vec<Issue>, prefix: &str, me: &str) -> Vec<Issue> {
+pub(super) fn mine(issues: Vec<Issue>, prefix: &str, me: &str) -> Vec<Issue> {
     let mut mine: Vec<Issue> = issues
         .into_iter()
         .filter(|i| i.title.starts_with(prefix) && i.author == me)
         .collect();
     mine.sort_by_key(|i| (i.created_at, i.number));
     mine
+}
+
+/// The reminder period due on the open `issue`, if `--tracker-remind` is
+/// on and one whole period has passed since it opened: pure, no request.
+fn due(opts: &Options<'_>, issue: &Issue) -> Option<u64> {
+    let remind = opts.remind?;
+    remind::due_period(issue.created_at?, opts.checked_at, remind.every)
+}
+
+/// `--tracker-remind` on an unchanged open issue: when a period is due and
+/// the cache does not already say it was reminded, reads the comments
+/// (once) and posts the reminder unless one of our own comments already
+/// carries this period's marker. The cache is written only after the
+/// forge showed or took the reminder, so a lost cache costs one read,
+/// never a second reminder.
+fn remind_if_due(w: &mut Writer<'_, '_>, issue: &Issue, jobs: &[Judgement]) -> Result<(), Error> {
+    let opts = w.opts;
+    let (Some(remind), Some(period), Some(opened)) =
+        (opts.remind, due(opts, issue), issue.created_at)
+    else {
+        return Ok(());
+    };
+    let cached = remind
+        .cache
+        .and_then(crate::store::read_small)
+        .and_then(|b| remind::Cache::parse(&b));
+    if cached.is_some_and(|c| c.covers(opts.host, issue.number, period)) {
+        return Ok(());
+    }
+    let open_for = u64::try_from((opts.checked_at - opened).num_seconds()).unwrap_or(0);
+    let comment = format!(
+        "{}\n{}",
+        text::reminder(opts.host, jobs, open_for, remind.every),
+        remind::marker(opts.host, period)
+    );
+    if w.remind(issue.number, &comment, period)? && !opts.dry_run {
+        let cache = remind::Cache {
+            version: remind::CACHE_VERSION,
+            host: opts.host.to_owned(),
+            issue: issue.number,
+            period,
+        };
+        if let Some(path) = remind.cache {
+            if let Err(err) = crate::store::write_file(path, &cache.to_json_line()) {
+                (w.say)(format!("warning: {err}"));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The tag of a comment whose change leaves `jobs` on the host's issue.
@@ -228,133 +311,6 @@ fn tag(host: &str, jobs: &Jobs) -> String {
         jobs: jobs.clone(),
     }
     .comment_tag()
-}
-
-/// The writes of a sync; in a dry run, each says what it would send.
-struct Writer<'a, 'b> {
-    forge: &'a dyn Forge,
-    opts: &'a Options<'a>,
-    me: &'a str,
-    say: &'b mut dyn FnMut(String),
-}
-
-impl Writer<'_, '_> {
-    /// Finds or creates a label. A 422 may mean another host's run created
-    /// it a moment ago (or, on GitHub, that it exists in another case): look
-    /// once more before giving up.
-    fn ensure_label(&mut self, name: &str) -> Result<Label, Error> {
-        let look = || -> Result<Option<Label>, Error> {
-            Ok(self.forge.find_labels(&[name])?.into_iter().next())
-        };
-        match write_once(
-            || self.forge.create_label(name, text::LABEL_DESCRIPTION),
-            &look,
-        ) {
-            Err(Error::Tracker(err)) if err.status == Some(422) => {
-                look()?.ok_or(Error::Tracker(err))
-            }
-            done => done,
-        }
-    }
-
-    fn create_issue(
-        &mut self,
-        label: &Label,
-        host_label: &Label,
-        title: &str,
-        body: &str,
-    ) -> Result<(), Error> {
-        let prefix = text::title_prefix(self.opts.host);
-        let look = || -> Result<Option<Issue>, Error> {
-            let open = self.forge.list_issues(&[label], State::Open, Pages::All)?;
-            Ok(mine(open, &prefix, self.me).into_iter().next())
-        };
-        write_once(
-            || self.forge.create_issue(title, body, &[label, host_label]),
-            &look,
-        )
-        .map(|_| ())
-    }
-
-    /// Posts `comment`, tagged with `tag`, on issue `number`, unless the last
-    /// tagged comment our account left there already carries `tag`: then
-    /// this change was announced by a run whose answer was lost or whose edit
-    /// failed after the comment. Only the last tagged comment counts, so a
-    /// set of bad jobs that comes back later is announced again; a tag typed
-    /// by anyone else counts for nothing.
-    fn comment(&mut self, number: u64, comment: &str, tag: &str) -> Result<(), Error> {
-        if self.opts.dry_run {
-            (self.say)(format!(
-                "dry run: would comment on issue #{number}:\n{comment}"
-            ));
-            return Ok(());
-        }
-        let posted = || -> Result<Option<()>, Error> {
-            let comments = self.forge.comments(number)?;
-            let last = comments
-                .iter()
-                .rev()
-                .filter(|c| c.author == self.me)
-                .find_map(|c| comment_tag_in(&c.body));
-            Ok((last == Some(tag)).then_some(()))
-        };
-        if posted()?.is_some() {
-            return Ok(());
-        }
-        let body = format!("{comment}\n\n{tag}");
-        write_once(|| self.forge.comment(number, &body), &posted)
-    }
-
-    fn edit(&mut self, number: u64, edit: &Edit, what: &str) -> Result<(), Error> {
-        if self.opts.dry_run {
-            let shown = edit
-                .body
-                .as_deref()
-                .map(|b| format!(":\n{b}"))
-                .unwrap_or_default();
-            (self.say)(format!(
-                "dry run: would edit issue #{number} to {what}{shown}"
-            ));
-            return Ok(());
-        }
-        self.forge.edit_issue(number, edit)
-    }
-
-    fn close(&mut self, number: u64, body: String) -> Result<(), Error> {
-        if self.opts.dry_run {
-            (self.say)(format!("dry run: would close issue #{number}"));
-            return Ok(());
-        }
-        let edit = Edit {
-            title: Some(text::closed_title(self.opts.host)),
-            body: Some(body),
-            state: Some(State::Closed),
-        };
-        self.forge.edit_issue(number, &edit)
-    }
-}
-
-/// Sends a write that must not be done twice. The client already repeated
-/// it where the server certainly did not act; after a failure that may hide
-/// a success (a timeout, a 5xx), `look` once and take what it finds, else
-/// give up for this run rather than risk doing it twice: the next run looks
-/// again before it writes.
-fn write_once<T>(
-    write: impl FnOnce() -> Result<T, Error>,
-    look: &dyn Fn() -> Result<Option<T>, Error>,
-) -> Result<T, Error> {
-    match write() {
-        Err(Error::Tracker(mut err)) if classify(&err) == Class::MaybeDone => {
-            if let Some(found) = look()? {
-                return Ok(found);
-            }
-            err.message.push_str(
-                "; it may still have been done, so this run does not repeat it and the next run looks for it first",
-            );
-            Err(Error::Tracker(err))
-        }
-        done => done,
-    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use std::cell::{Cell, RefCell};
 use super::*;
 use crate::error::TrackerError;
 use crate::judge::Status::{self, Failed, Ok as Fine, Stale};
+use crate::tracker::marker::comment_tag_in;
 use crate::tracker::Comment;
 
 /// An in-memory forge: the sync through the trait, without HTTP.
@@ -151,7 +152,52 @@ fn opts() -> Options<'static> {
         label: "heartbeat",
         dry_run: false,
         checked_at: Utc::now(),
+        remind: None,
     }
+}
+
+/// [`opts`] judging `hours` after now, reminding daily without a cache.
+fn later(hours: i64) -> Options<'static> {
+    Options {
+        checked_at: Utc::now() + chrono::Duration::hours(hours),
+        remind: Some(super::Remind {
+            every: 86_400,
+            cache: None,
+        }),
+        ..opts()
+    }
+}
+
+#[test]
+fn a_reminder_is_posted_once_per_period_even_when_its_answer_is_lost() {
+    let forge = Memory::default();
+    let bad = judged(&[("backup", Stale)]);
+    sync(&forge, &later(0), &bad, &mut |_| {}).unwrap();
+    sync(&forge, &later(23), &bad, &mut |_| {}).unwrap();
+    assert_eq!(forge.writes.get(), 1, "no reminder within the first day");
+    // Someone else's marker for period 1 counts for nothing.
+    forge.by("mallory", 1, &crate::tracker::remind::marker("web1", 1));
+    forge.lose_answers.set(1);
+    sync(&forge, &later(25), &bad, &mut |_| {}).unwrap();
+    sync(&forge, &later(26), &bad, &mut |_| {}).unwrap();
+    let ours = |forge: &Memory| {
+        forge
+            .comments
+            .borrow()
+            .iter()
+            .filter(|(_, c)| c.author == ME)
+            .count()
+    };
+    assert_eq!(ours(&forge), 1, "{:?}", forge.comments.borrow());
+    sync(&forge, &later(49), &bad, &mut |_| {}).unwrap();
+    assert_eq!(ours(&forge), 2, "the next period reminds again");
+    let comments = forge.comments.borrow();
+    let last = &comments.last().unwrap().1.body;
+    assert!(
+        last.starts_with("Reminder: this issue has been open for 2d"),
+        "{last}"
+    );
+    assert!(last.contains("<!-- heartbeat:remind web1 2 -->"), "{last}");
 }
 
 #[test]
@@ -257,4 +303,49 @@ fn replicas_are_closed_pointing_to_the_oldest() {
     assert_eq!(comments.len(), 1, "{comments:?}");
     assert_eq!(comments[0].0, 2);
     assert!(comments[0].1.body.contains("#1"), "{comments:?}");
+}
+
+#[test]
+fn news_on_the_issue_counts_as_the_periods_reminder() {
+    let forge = Memory::default();
+    sync(
+        &forge,
+        &later(0),
+        &judged(&[("backup", Stale)]),
+        &mut |_| {},
+    )
+    .unwrap();
+    let worse = judged(&[("backup", Stale), ("db", Failed)]);
+    assert!(matches!(
+        sync(&forge, &later(25), &worse, &mut |_| {}).unwrap(),
+        Decision::Update { .. }
+    ));
+    sync(&forge, &later(26), &worse, &mut |_| {}).unwrap();
+    let comments = forge.comments.borrow();
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert!(comments[0].1.body.starts_with("Went bad: `db` (failed)."));
+    assert!(comments[0]
+        .1
+        .body
+        .contains("<!-- heartbeat:remind web1 1 -->"));
+}
+
+#[test]
+fn a_dry_run_says_the_reminder_and_posts_nothing() {
+    let forge = Memory::default();
+    let bad = judged(&[("backup", Stale)]);
+    sync(&forge, &later(0), &bad, &mut |_| {}).unwrap();
+    let mut notes = Vec::new();
+    let dry = Options {
+        dry_run: true,
+        ..later(25)
+    };
+    sync(&forge, &dry, &bad, &mut |n| notes.push(n)).unwrap();
+    assert!(forge.comments.borrow().is_empty());
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("dry run: would remind on issue #1:")),
+        "{notes:?}"
+    );
 }

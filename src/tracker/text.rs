@@ -58,9 +58,14 @@ pub fn title(host: &str, count: usize) -> String {
     format!("{} {count} job(s) need attention", title_prefix(host))
 }
 
-/// The title of an issue hb-check closed.
-pub fn closed_title(host: &str) -> String {
-    format!("{} all jobs recovered", title_prefix(host))
+/// The title of an issue hb-check closed: every job recovered, or some
+/// are paused (`paused` of them) and the `recovered` others recovered.
+pub fn closed_title(host: &str, paused: usize, recovered: usize) -> String {
+    match (paused, recovered) {
+        (0, _) => format!("{} all jobs recovered", title_prefix(host)),
+        (n, 0) => format!("{} {n} job(s) paused", title_prefix(host)),
+        (n, _) => format!("{} {n} job(s) paused, others recovered", title_prefix(host)),
+    }
 }
 
 /// The label that marks one host's issues besides the shared one
@@ -127,24 +132,77 @@ pub fn body(host: &str, jobs: &[Judgement], checked_at: DateTime<Utc>) -> String
     out
 }
 
-/// The body of an issue hb-check closes: every job recovered, and an empty
-/// marker, so that the close is not taken for an acknowledgement.
+/// The body of an issue hb-check closes: every job recovered or is
+/// paused, and an empty marker, so that the close is not taken for an
+/// acknowledgement.
 pub fn closed_body(
     host: &str,
+    jobs: &[Judgement],
     recovered: &[(String, Status)],
+    paused: &[(String, Option<Status>)],
     checked_at: DateTime<Utc>,
 ) -> String {
-    let mut out = format!(
-        "All jobs on {} recovered by {}; hb-check closed this issue.\n\n",
-        inert(host),
-        stamp(checked_at)
-    );
+    let mut out = if paused.is_empty() {
+        format!(
+            "All jobs on {} recovered by {}; hb-check closed this issue.\n\n",
+            inert(host),
+            stamp(checked_at)
+        )
+    } else {
+        format!(
+            "No job on {} needs attention by {}: {}{}. hb-check closed this issue; \
+             a paused job that is still bad when its pause ends alerts again.\n\n",
+            inert(host),
+            stamp(checked_at),
+            paused_list(host, paused.iter().map(|(j, s)| (j, *s)), jobs),
+            if recovered.is_empty() {
+                ""
+            } else {
+                ", others recovered"
+            }
+        )
+    };
     if !recovered.is_empty() {
         out.push_str(&format!("Recovered: {}.\n\n", list(recovered, true)));
     }
     out.push_str(&marker(host, Jobs::new()).render());
     out.push('\n');
     out
+}
+
+/// The jobs of `paused` as `` `backup` paused until 2026-11-22T06:00:00Z
+/// (`disk swap`) (was stale) ``, with the pause their judgement in `jobs`
+/// carries.
+fn paused_list<'a>(
+    host: &str,
+    paused: impl IntoIterator<Item = (&'a String, Option<Status>)>,
+    jobs: &[Judgement],
+) -> String {
+    paused
+        .into_iter()
+        .map(|(key, was)| {
+            let pause = jobs
+                .iter()
+                .filter(|j| j.status == Status::Paused)
+                .find(|j| alert_key(host, j) == *key)
+                .and_then(|j| j.pause.as_ref());
+            let mut text = format!("{} paused", inert(key));
+            if let Some(pause) = pause {
+                text.push_str(&format!(" until {}", stamp(pause.until)));
+                if pause.job.is_none() {
+                    text.push_str(" (host-wide)");
+                }
+                if let Some(reason) = &pause.reason {
+                    text.push_str(&format!(" ({})", inert(reason)));
+                }
+            }
+            if let Some(was) = was {
+                text.push_str(&format!(" (was {was})"));
+            }
+            text
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn marker(host: &str, jobs: Jobs) -> Marker {
@@ -172,12 +230,14 @@ fn list(jobs: &[(String, Status)], was: bool) -> String {
 }
 
 /// The comment on an edited issue: what went bad, what changed, what
-/// recovered.
+/// recovered and what is paused (never called recovered).
 pub fn update_comment(
+    host: &str,
+    jobs: &[Judgement],
     went_bad: &[(String, Status)],
     changed: &[(String, Status, Status)],
     recovered: &[(String, Status)],
-    count: usize,
+    paused: &[(String, Status)],
 ) -> String {
     let mut lines = Vec::new();
     if !went_bad.is_empty() {
@@ -193,31 +253,83 @@ pub fn update_comment(
     if !recovered.is_empty() {
         lines.push(format!("Recovered: {}.", list(recovered, true)));
     }
+    if !paused.is_empty() {
+        lines.push(format!(
+            "Paused, not recovered: {}. A paused job never alerts; one still bad when its pause ends alerts again.",
+            paused_list(host, paused.iter().map(|(j, s)| (j, Some(*s))), jobs)
+        ));
+    }
+    let count = alert_set(host, jobs).len();
     lines.push(format!("{count} job(s) need attention now."));
     lines.join("\n\n")
 }
 
-/// The comment before closing: what recovered and how long the issue was
-/// open by `now`, the instant the jobs were judged at.
+/// The comment before closing: what recovered, what is paused, and how
+/// long the issue was open by `now`, the instant the jobs were judged at.
 pub fn close_comment(
+    host: &str,
+    jobs: &[Judgement],
     recovered: &[(String, Status)],
+    paused: &[(String, Option<Status>)],
     opened: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> String {
-    let mut text = if recovered.is_empty() {
-        "Every job recovered.".to_owned()
-    } else {
-        format!("Recovered: {}.", list(recovered, true))
-    };
+    let mut parts = Vec::new();
+    if !paused.is_empty() {
+        parts.push(format!(
+            "Paused, not recovered: {}.",
+            paused_list(host, paused.iter().map(|(j, s)| (j, *s)), jobs)
+        ));
+    }
+    if !recovered.is_empty() {
+        parts.push(format!("Recovered: {}.", list(recovered, true)));
+    } else if paused.is_empty() {
+        parts.push("Every job recovered.".to_owned());
+    }
     if let Some(opened) = opened {
         let open_for = u64::try_from((now - opened).num_seconds()).unwrap_or(0);
-        text.push_str(&format!(
-            " This issue was open for {}.",
+        parts.push(format!(
+            "This issue was open for {}.",
             format_duration(open_for)
         ));
     }
-    text.push_str(" Closing it.");
-    text
+    parts.push("Closing it.".to_owned());
+    parts.join(" ")
+}
+
+/// The reminder on an issue still open after `open_for` seconds, reminded
+/// every `every` seconds: how long each bad job has been bad, as far as its
+/// heartbeat tells.
+pub fn reminder(host: &str, jobs: &[Judgement], open_for: u64, every: u64) -> String {
+    let mut out = format!(
+        "Reminder: this issue has been open for {}; hb-check reminds every {} while it stays open.\n\n",
+        format_duration(open_for),
+        format_duration(every)
+    );
+    for j in jobs.iter().filter(|j| j.status.is_alert()) {
+        let how_long = match (j.status, j.age_seconds) {
+            (Status::Failed, Some(age)) => {
+                let runs = j
+                    .consecutive_failures
+                    .filter(|n| *n > 1)
+                    .map(|n| format!(", {n} runs in a row"))
+                    .unwrap_or_default();
+                format!(
+                    "failed since its last run {} ago{runs}",
+                    format_duration(age)
+                )
+            }
+            (Status::Stale, Some(age)) => format!("silent for {}", format_duration(age)),
+            (_, Some(age)) => format!("last heartbeat {} ago", format_duration(age)),
+            (_, None) => "no usable heartbeat".to_owned(),
+        };
+        out.push_str(&format!(
+            "- {} {}: {how_long}\n",
+            inert(&alert_key(host, j)),
+            j.status
+        ));
+    }
+    out
 }
 
 /// The comment on a second issue for the same host (two checkers set up as
@@ -231,84 +343,5 @@ pub fn duplicate_comment(host: &str, kept: u64) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn untrusted_text_is_an_inert_code_span() {
-        assert_eq!(inert("@admin"), "`@admin`");
-        assert_eq!(inert("see #1 https://x.test"), "`see #1 https://x.test`");
-        assert_eq!(inert("a`b"), "``a`b``");
-        assert_eq!(inert("`x``"), "``` `x`` ```");
-        assert_eq!(inert("line\nBcc: x"), "`line\\u{a}Bcc: x`");
-        assert_eq!(inert(""), "-");
-        assert_eq!(inert_cell("a|b"), "`a\\|b`");
-    }
-
-    #[test]
-    fn titles_end_the_host_with_a_colon() {
-        assert_eq!(
-            title("web1", 2),
-            "[heartbeat-checker] web1: 2 job(s) need attention"
-        );
-        assert!(!title("web10", 1).starts_with(&title_prefix("web1")));
-        assert!(closed_title("web1").starts_with(&title_prefix("web1")));
-    }
-
-    #[test]
-    fn host_labels_are_short_and_safe() {
-        assert_eq!(host_label("heartbeat", "web1"), "heartbeat:web1");
-        let odd = host_label("heartbeat", "web,1");
-        assert!(
-            odd.starts_with("heartbeat:host-") && !odd.contains(','),
-            "{odd}"
-        );
-        assert_ne!(odd, host_label("heartbeat", "web,2"));
-        assert!(host_label("heartbeat", &"h".repeat(200)).len() <= 50);
-    }
-
-    #[test]
-    fn bodies_render_heartbeat_text_inert_and_carry_the_marker() {
-        let mut j = Judgement::missing("back|up");
-        j.reason = Some("@admin see #1 at https://evil.test <b>|".into());
-        let mut late = Judgement::missing("slow");
-        late.status = Status::Stale;
-        late.ratio = Some(0.04);
-        late.reason = None;
-        let text = body("web1", &[j, late], Utc::now());
-        assert!(
-            text.contains("| `back\\|up` | missing | - | - | - |"),
-            "{text}"
-        );
-        assert!(
-            text.contains("| `@admin see #1 at https://evil.test <b>\\|` |"),
-            "{text}"
-        );
-        assert!(
-            text.contains("| `slow` | stale | - | - | 0.0x | - |"),
-            "{text}"
-        );
-        assert!(text.contains("hb-write --retire JOB"));
-        let marker = Marker::parse(&text).unwrap();
-        assert_eq!(marker.jobs.len(), 2);
-    }
-
-    #[test]
-    fn a_closed_body_says_all_recovered() {
-        let text = closed_body("web1", &[("backup".into(), Status::Stale)], Utc::now());
-        assert!(text.starts_with("All jobs on `web1` recovered"), "{text}");
-        assert!(!text.contains("need attention"), "{text}");
-        assert_eq!(Marker::parse(&text).unwrap().jobs, Jobs::new());
-    }
-
-    #[test]
-    fn open_for_counts_to_the_judging_instant() {
-        let opened = DateTime::parse_from_rfc3339("2026-11-22T01:00:00Z")
-            .unwrap()
-            .with_timezone(&Utc);
-        let now = opened + chrono::Duration::minutes(150);
-        let text = close_comment(&[], Some(opened), now);
-        assert!(text.contains("open for 2h 30m"), "{text}");
-        assert!(close_comment(&[], Some(now), opened).contains("open for 0s"));
-    }
-}
+#[path = "text_tests.rs"]
+mod tests;

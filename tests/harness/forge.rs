@@ -317,6 +317,13 @@ impl Forge {
         issue.comment_authors.push(author.to_owned());
     }
 
+    /// Sets the server's clock so that the next change (an issue opened, a
+    /// comment) is stamped `at` (RFC 3339); later ones a minute apart.
+    pub fn set_clock(&self, at: &str) {
+        let at = chrono::DateTime::parse_from_rfc3339(at).expect("an RFC 3339 time");
+        self.state.lock().unwrap().clock = at.timestamp() - 60;
+    }
+
     /// Closes an issue as a person would, in the web interface.
     pub fn close_by_hand(&self, number: u64) {
         let mut s = self.state.lock().unwrap();

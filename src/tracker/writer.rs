@@ -1,0 +1,167 @@
+//! The writes of a sync, each sent at most once, looking before it writes
+//! again; in a dry run each says what it would send instead.
+
+use super::marker::comment_tag_in;
+use super::remind;
+use super::retry::{classify, Class};
+use super::sync::{mine, Options};
+use super::text;
+use super::{Edit, Forge, Issue, Label, Pages, State};
+use crate::error::Error;
+
+/// The writes of a sync; in a dry run, each says what it would send.
+pub(super) struct Writer<'a, 'b> {
+    pub(super) forge: &'a dyn Forge,
+    pub(super) opts: &'a Options<'a>,
+    pub(super) me: &'a str,
+    pub(super) say: &'b mut dyn FnMut(String),
+}
+
+impl Writer<'_, '_> {
+    /// Finds or creates a label. A 422 may mean another host's run created
+    /// it a moment ago (or, on GitHub, that it exists in another case): look
+    /// once more before giving up.
+    pub(super) fn ensure_label(&mut self, name: &str) -> Result<Label, Error> {
+        let look = || -> Result<Option<Label>, Error> {
+            Ok(self.forge.find_labels(&[name])?.into_iter().next())
+        };
+        match write_once(
+            || self.forge.create_label(name, text::LABEL_DESCRIPTION),
+            &look,
+        ) {
+            Err(Error::Tracker(err)) if err.status == Some(422) => {
+                look()?.ok_or(Error::Tracker(err))
+            }
+            done => done,
+        }
+    }
+
+    pub(super) fn create_issue(
+        &mut self,
+        label: &Label,
+        host_label: &Label,
+        title: &str,
+        body: &str,
+    ) -> Result<(), Error> {
+        let prefix = text::title_prefix(self.opts.host);
+        let look = || -> Result<Option<Issue>, Error> {
+            let open = self.forge.list_issues(&[label], State::Open, Pages::All)?;
+            Ok(mine(open, &prefix, self.me).into_iter().next())
+        };
+        write_once(
+            || self.forge.create_issue(title, body, &[label, host_label]),
+            &look,
+        )
+        .map(|_| ())
+    }
+
+    /// Posts `comment`, tagged with `tag`, on issue `number`, unless the last
+    /// tagged comment our account left there already carries `tag`: then
+    /// this change was announced by a run whose answer was lost or whose edit
+    /// failed after the comment. Only the last tagged comment counts, so a
+    /// set of bad jobs that comes back later is announced again; a tag typed
+    /// by anyone else counts for nothing.
+    pub(super) fn comment(&mut self, number: u64, comment: &str, tag: &str) -> Result<(), Error> {
+        if self.opts.dry_run {
+            (self.say)(format!(
+                "dry run: would comment on issue #{number}:\n{comment}"
+            ));
+            return Ok(());
+        }
+        let posted = || -> Result<Option<()>, Error> {
+            let comments = self.forge.comments(number)?;
+            let last = comments
+                .iter()
+                .rev()
+                .filter(|c| c.author == self.me)
+                .find_map(|c| comment_tag_in(&c.body));
+            Ok((last == Some(tag)).then_some(()))
+        };
+        if posted()?.is_some() {
+            return Ok(());
+        }
+        let body = format!("{comment}\n\n{tag}");
+        write_once(|| self.forge.comment(number, &body), &posted)
+    }
+
+    /// Posts the reminder `comment` for `period` on issue `number`, unless
+    /// a comment our account wrote there already records this period (or a
+    /// later one). Returns whether the forge holds the reminder now (false
+    /// in a dry run).
+    pub(super) fn remind(
+        &mut self,
+        number: u64,
+        comment: &str,
+        period: u64,
+    ) -> Result<bool, Error> {
+        let host = self.opts.host;
+        let posted = || -> Result<Option<()>, Error> {
+            let comments = self.forge.comments(number)?;
+            Ok(remind::reminded(&comments, self.me, host)
+                .is_some_and(|done| !remind::is_due(period, Some(done)))
+                .then_some(()))
+        };
+        if posted()?.is_some() {
+            return Ok(true);
+        }
+        if self.opts.dry_run {
+            (self.say)(format!(
+                "dry run: would remind on issue #{number}:\n{comment}"
+            ));
+            return Ok(false);
+        }
+        write_once(|| self.forge.comment(number, comment), &posted)?;
+        Ok(true)
+    }
+
+    pub(super) fn edit(&mut self, number: u64, edit: &Edit, what: &str) -> Result<(), Error> {
+        if self.opts.dry_run {
+            let shown = edit
+                .body
+                .as_deref()
+                .map(|b| format!(":\n{b}"))
+                .unwrap_or_default();
+            (self.say)(format!(
+                "dry run: would edit issue #{number} to {what}{shown}"
+            ));
+            return Ok(());
+        }
+        self.forge.edit_issue(number, edit)
+    }
+
+    pub(super) fn close(&mut self, number: u64, title: String, body: String) -> Result<(), Error> {
+        if self.opts.dry_run {
+            (self.say)(format!("dry run: would close issue #{number} as `{title}`"));
+            return Ok(());
+        }
+        let edit = Edit {
+            title: Some(title),
+            body: Some(body),
+            state: Some(State::Closed),
+        };
+        self.forge.edit_issue(number, &edit)
+    }
+}
+
+/// Sends a write that must not be done twice. The client already repeated
+/// it where the server certainly did not act; after a failure that may hide
+/// a success (a timeout, a 5xx), `look` once and take what it finds, else
+/// give up for this run rather than risk doing it twice: the next run looks
+/// again before it writes.
+pub(super) fn write_once<T>(
+    write: impl FnOnce() -> Result<T, Error>,
+    look: &dyn Fn() -> Result<Option<T>, Error>,
+) -> Result<T, Error> {
+    match write() {
+        Err(Error::Tracker(mut err)) if classify(&err) == Class::MaybeDone => {
+            if let Some(found) = look()? {
+                return Ok(found);
+            }
+            err.message.push_str(
+                "; it may still have been done, so this run does not repeat it and the next run looks for it first",
+            );
+            Err(Error::Tracker(err))
+        }
+        done => done,
+    }
+}
