@@ -359,7 +359,18 @@ fn sync_tracker(
         return Ok(());
     };
     let forge = tracker::connect(&config)?;
-    let cache = tracker::remind::cache_path(lock.path());
+    // The reminder cache beside the run lock (held): lost or unusable, it
+    // costs one read of the comments, never a second reminder.
+    let cache_path = tracker::remind::cache_path(lock.path());
+    let cached = args
+        .tracker_remind
+        .and_then(|_| store::read_small(&cache_path))
+        .and_then(|bytes| tracker::remind::Cache::parse(&bytes));
+    let remember = |cache: &tracker::remind::Cache| {
+        if let Err(err) = store::write_file(&cache_path, &cache.to_json_line()) {
+            cli::report_error(PROGRAM, &err);
+        }
+    };
     let opts = tracker::Options {
         host,
         label: &args.tracker_label,
@@ -367,7 +378,8 @@ fn sync_tracker(
         checked_at: judged.policy.now,
         remind: args.tracker_remind.map(|every| tracker::sync::Remind {
             every,
-            cache: Some(&cache),
+            cached: cached.as_ref(),
+            remember: &remember,
         }),
     };
     tracker::sync(forge.as_ref(), &opts, &judged.jobs, &mut |note| {

@@ -16,8 +16,6 @@
 //!   checkers set up as one host), the oldest stays and the others are
 //!   closed with a comment pointing to it.
 
-use std::path::Path;
-
 use chrono::{DateTime, Utc};
 
 use super::decide::{alert_set, decide, paused_set, Decision};
@@ -45,13 +43,26 @@ pub struct Options<'a> {
 }
 
 /// `--tracker-remind`: how often to remind, and the cache that spares the
-/// comment read (see [`super::remind`]).
-#[derive(Debug, Clone, Copy)]
+/// comment read (see [`super::remind`]). The caller keeps the cache (the
+/// tracker knows no files): it passes what it holds and is told, through
+/// `remember`, what to hold from now on.
+#[derive(Clone, Copy)]
 pub struct Remind<'a> {
     /// The period, in seconds.
     pub every: u64,
-    /// The cache file, beside the run lock; `None`: always read.
-    pub cache: Option<&'a Path>,
+    /// The cache as last remembered; `None`: lost, so read the comments.
+    pub cached: Option<&'a remind::Cache>,
+    /// Called with the new cache once the forge shows or took a reminder.
+    pub remember: &'a dyn Fn(&remind::Cache),
+}
+
+impl std::fmt::Debug for Remind<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Remind")
+            .field("every", &self.every)
+            .field("cached", &self.cached)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a sync read before it decided.
@@ -275,11 +286,10 @@ fn remind_if_due(w: &mut Writer<'_, '_>, issue: &Issue, jobs: &[Judgement]) -> R
     else {
         return Ok(());
     };
-    let cached = remind
-        .cache
-        .and_then(crate::store::read_small)
-        .and_then(|b| remind::Cache::parse(&b));
-    if cached.is_some_and(|c| c.covers(opts.host, issue.number, period)) {
+    if remind
+        .cached
+        .is_some_and(|c| c.covers(opts.host, issue.number, period))
+    {
         return Ok(());
     }
     let open_for = u64::try_from((opts.checked_at - opened).num_seconds()).unwrap_or(0);
@@ -295,11 +305,7 @@ fn remind_if_due(w: &mut Writer<'_, '_>, issue: &Issue, jobs: &[Judgement]) -> R
             issue: issue.number,
             period,
         };
-        if let Some(path) = remind.cache {
-            if let Err(err) = crate::store::write_file(path, &cache.to_json_line()) {
-                (w.say)(format!("warning: {err}"));
-            }
-        }
+        (remind.remember)(&cache);
     }
     Ok(())
 }

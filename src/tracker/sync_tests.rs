@@ -16,6 +16,8 @@ struct Memory {
     /// Writes that succeed but report a lost answer.
     lose_answers: Cell<usize>,
     comments: RefCell<Vec<(u64, Comment)>>,
+    /// How many times the comments were read.
+    comment_reads: Cell<usize>,
 }
 
 const ME: &str = "hb-bot";
@@ -127,6 +129,7 @@ impl Forge for Memory {
         Ok(())
     }
     fn comments(&self, number: u64) -> Result<Vec<Comment>, Error> {
+        self.comment_reads.set(self.comment_reads.get() + 1);
         let all = self.comments.borrow();
         Ok(all
             .iter()
@@ -162,7 +165,8 @@ fn later(hours: i64) -> Options<'static> {
         checked_at: Utc::now() + chrono::Duration::hours(hours),
         remind: Some(super::Remind {
             every: 86_400,
-            cache: None,
+            cached: None,
+            remember: &|_| {},
         }),
         ..opts()
     }
@@ -348,4 +352,35 @@ fn a_dry_run_says_the_reminder_and_posts_nothing() {
             .any(|n| n.starts_with("dry run: would remind on issue #1:")),
         "{notes:?}"
     );
+}
+
+#[test]
+fn the_cache_spares_the_read_and_is_told_only_what_the_forge_holds() {
+    let forge = Memory::default();
+    let bad = judged(&[("backup", Stale)]);
+    sync(&forge, &later(0), &bad, &mut |_| {}).unwrap();
+    let kept = RefCell::new(None);
+    let remember = |c: &crate::tracker::remind::Cache| *kept.borrow_mut() = Some(c.clone());
+    let with = |hours, cached| Options {
+        remind: Some(super::Remind {
+            every: 86_400,
+            cached,
+            remember: &remember,
+        }),
+        ..later(hours)
+    };
+    sync(&forge, &with(25, None), &bad, &mut |_| {}).unwrap();
+    let cache = kept.borrow().clone().expect("the reminder was remembered");
+    assert_eq!((cache.issue, cache.period), (1, 1));
+    let reads = forge.comment_reads.get();
+    sync(&forge, &with(26, Some(&cache)), &bad, &mut |_| {}).unwrap();
+    assert_eq!(
+        forge.comment_reads.get(),
+        reads,
+        "the cache covers period 1"
+    );
+    // The next period is not covered: read, remind, remember.
+    sync(&forge, &with(49, Some(&cache)), &bad, &mut |_| {}).unwrap();
+    assert_eq!(kept.borrow().as_ref().unwrap().period, 2);
+    assert_eq!(forge.comments.borrow().len(), 2);
 }
