@@ -44,7 +44,8 @@ pub fn is_unsafe(c: char) -> bool {
 /// so that no terminal escape sequence, line break or invisible reordering
 /// from a file reaches the output.
 pub fn terminal(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(is_unsafe) {
+    // Printable ASCII, the usual job name, holds nothing unsafe.
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) || !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);

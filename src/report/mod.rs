@@ -8,6 +8,7 @@ mod mail;
 mod markdown;
 pub mod nightly;
 pub mod runs;
+mod table;
 mod text;
 
 use std::path::PathBuf;

@@ -1,13 +1,12 @@
-//! night-watch's text format: a comfy-table panel, with UTF-8 borders and
+//! night-watch's text format: a bordered panel, with UTF-8 borders and
 //! status colours on a terminal and plain ASCII without a single escape
 //! sequence anywhere else (a pipe into `mail`).
 
 use std::io;
 
-use comfy_table::{presets, Cell, CellAlignment, Color, Table};
-
 use super::nightly::{self, Layout, Page};
 use super::runs;
+use super::table::{Align, Colour, Grid, ASCII, UTF8};
 use crate::escape::terminal;
 use crate::judge::{Judgement, Status};
 
@@ -21,66 +20,60 @@ pub struct TextOptions {
     pub colour: bool,
 }
 
-fn colour_of(status: Status) -> Color {
+fn colour_of(status: Status) -> Colour {
     match status {
-        Status::Invalid | Status::Stale | Status::Missing | Status::Failed => Color::Red,
-        Status::Failing | Status::Late => Color::Yellow,
-        Status::Running => Color::Cyan,
-        Status::Paused => Color::Blue,
-        Status::Ok => Color::Green,
+        Status::Invalid | Status::Stale | Status::Missing | Status::Failed => Colour::Red,
+        Status::Failing | Status::Late => Colour::Yellow,
+        Status::Running => Colour::Cyan,
+        Status::Paused => Colour::Blue,
+        Status::Ok => Colour::Green,
     }
 }
 
 fn sgr_of(status: Status) -> &'static str {
     match colour_of(status) {
-        Color::Red => "\x1b[31m",
-        Color::Yellow => "\x1b[33m",
-        Color::Blue => "\x1b[34m",
+        Colour::Red => "\x1b[31m",
+        Colour::Yellow => "\x1b[33m",
+        Colour::Blue => "\x1b[34m",
         _ => "\x1b[32m",
     }
 }
 
-/// The panel as a comfy-table, every untrusted cell escaped.
-fn table(jobs: &[Judgement], options: TextOptions) -> Table {
+/// The panel as a table, every untrusted cell escaped.
+fn table(jobs: &[Judgement], options: TextOptions) -> Grid {
     let (headings, rows) = nightly::panel(jobs);
-    let mut table = Table::new();
-    // Never let comfy-table look at the real stdout: what to draw is decided
-    // by `options` alone.
-    table.force_no_tty();
-    if options.colour {
-        table.enforce_styling();
-    }
-    table.load_style(if options.unicode {
-        presets::UTF8_FULL_CONDENSED
-    } else {
-        presets::ASCII_FULL_CONDENSED
-    });
-    table.set_header(headings.clone());
-    for row in rows {
-        let mut cells = Vec::with_capacity(headings.len());
-        if let Some(host) = row.host {
-            cells.push(Cell::new(terminal(host)));
-        }
-        cells.push(Cell::new(terminal(row.job)));
-        let status = Cell::new(row.status.as_str());
-        cells.push(if options.colour {
-            status.fg(colour_of(row.status))
+    let align = |h: &'static str| {
+        if runs::is_numeric(h) {
+            Align::Right
         } else {
-            status
-        });
-        cells.extend([row.age, row.interval, row.ratio].map(Cell::new));
+            Align::Left
+        }
+    };
+    let mut grid = Grid::new(headings.iter().map(|&h| (h, align(h))), rows.len());
+    for row in rows {
+        if let Some(host) = row.host {
+            grid.push(&terminal(host), None);
+        }
+        grid.push(&terminal(row.job), None);
+        grid.push(row.status.as_str(), Some(colour_of(row.status)));
+        for cell in [row.age, row.interval, row.ratio] {
+            grid.push(&cell, None);
+        }
         if let Some(runs) = row.runs {
-            cells.push(Cell::new(runs.strip(options.unicode)));
-            cells.extend([runs.success, runs.median].map(Cell::new));
-        }
-        table.add_row(cells);
-    }
-    for (column, heading) in headings.iter().enumerate() {
-        if let (true, Some(c)) = (runs::is_numeric(heading), table.column_mut(column)) {
-            c.set_cell_alignment(CellAlignment::Right);
+            grid.push(&runs.strip(options.unicode), None);
+            grid.push(&runs.success, None);
+            grid.push(&runs.median, None);
         }
     }
-    table
+    grid
+}
+
+/// The panel drawn as `options` allow, without a final newline.
+fn draw(grid: &Grid, options: TextOptions) -> String {
+    let borders = if options.unicode { &UTF8 } else { &ASCII };
+    let mut out = String::new();
+    grid.draw(&mut out, borders, options.colour);
+    out
 }
 
 /// Writes the page as text: the panel alone, or the whole report.
@@ -91,7 +84,7 @@ pub fn write_text(
     options: TextOptions,
 ) -> io::Result<()> {
     let report = &page.report;
-    let panel = table(report.jobs, options);
+    let panel = draw(&table(report.jobs, options), options);
     if layout == Layout::Panel {
         return writeln!(out, "{panel}");
     }
@@ -131,12 +124,15 @@ pub fn write_text(
 }
 
 #[cfg(test)]
+mod same_as_comfy;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::report::Report;
     use chrono::{TimeZone, Utc};
 
-    fn jobs() -> Vec<Judgement> {
+    pub(super) fn jobs() -> Vec<Judgement> {
         let bad = |name: &str, status| Judgement {
             job: name.to_owned(),
             host: Some("web1".to_owned()),

@@ -2,6 +2,9 @@
 //! judge: the pause files, the failure counts from the histories, and the
 //! recent runs for the report.
 
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -10,7 +13,7 @@ use crate::history::{consecutive_failures_with, recent, Run};
 use crate::judge::{apply, Context, Judgement, Status, FUTURE_TOLERANCE_SECONDS};
 use crate::pause::Pause;
 use crate::record::RunStatus;
-use crate::store::{read_history, scan_pauses, PauseEntry};
+use crate::store::{read_history, scan_pauses, PauseEntry, HISTORY_EXTENSION};
 
 /// Applies the pauses found in `dirs` and the failure threshold
 /// `alert_after` to `jobs`, and adds an `invalid` row for each pause file
@@ -100,13 +103,31 @@ fn pause_for<'a>(
 /// Reads each job's history beside its heartbeat and sets its recent runs:
 /// the strip, the success rate and the median duration. A history that
 /// cannot be read shows as none.
+///
+/// Only the histories that exist are opened: each heartbeat directory is
+/// listed once, so a panel of thousands of jobs, most of them without a
+/// history, does not try (and fail) to open one file per job.
 pub fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
+    let mut listed: HashMap<OsString, Option<HashSet<String>>> = HashMap::new();
     for judgement in jobs.iter_mut() {
-        let Some(runs) = judgement
-            .path
-            .as_deref()
-            .and_then(|p| history_beside(p, now))
-        else {
+        let Some(path) = judgement.path.as_deref() else {
+            continue;
+        };
+        let Some((dir, job)) = home(path) else {
+            continue;
+        };
+        // Keyed by the directory's bytes: hashing a `Path` walks its
+        // components, which costs more than the lookup saves.
+        let key = dir.as_os_str();
+        if !listed.contains_key(key) {
+            listed.insert(key.to_owned(), histories_in(dir));
+        }
+        let histories = listed.get(key).and_then(Option::as_ref);
+        // A directory that could not be listed: try the file itself.
+        if histories.is_some_and(|h| !h.contains(job)) {
+            continue;
+        }
+        let Some(runs) = history_beside(path, now) else {
             continue;
         };
         if runs.is_empty() {
@@ -114,4 +135,18 @@ pub fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
         }
         judgement.recent = Some(recent(&runs, judgement.interval_seconds, now));
     }
+}
+
+/// The jobs that have a history file in `dir`, from one listing; `None`
+/// when the listing fails.
+fn histories_in(dir: &Path) -> Option<HashSet<String>> {
+    let suffix = format!(".{HISTORY_EXTENSION}");
+    let mut jobs = HashSet::new();
+    for entry in fs::read_dir(dir).ok()? {
+        let name = entry.ok()?.file_name();
+        if let Some(job) = name.to_str().and_then(|n| n.strip_suffix(suffix.as_str())) {
+            jobs.insert(job.to_owned());
+        }
+    }
+    Some(jobs)
 }
