@@ -336,3 +336,31 @@ fn a_bad_reminder_period_is_a_usage_error() {
         out.code(3).one_line_error(&["--tracker-remind", bad]);
     }
 }
+
+#[test]
+fn github_comments_are_paged_and_a_reminder_still_comes_once() {
+    let forge = harness::forge::github();
+    let s = Scratch::new();
+    s.stale("backup");
+    forge.set_clock(NOW);
+    let daily = [("HB_TRACKER_REMIND", "1d")];
+    check_at(&s, &forge, NOW, &daily).code(2);
+    let number = only_open(&forge).number;
+    // Many comments by people, more than one page, before the reminder.
+    for n in 0..150 {
+        forge.add_comment_by(number, "alice", &format!("looking into it ({n})"));
+    }
+    check_at(&s, &forge, &at(DAY + 60), &daily).code(2);
+    assert_eq!(reminders(&forge, number).len(), 1);
+    std::fs::remove_file(cache(&s)).unwrap();
+    forge.clear_requests();
+    check_at(&s, &forge, &at(DAY + 15 * 60), &daily).code(2);
+    assert!(
+        forge.count_to("GET", "/comments") >= 2,
+        "{:#?}",
+        forge.requests()
+    );
+    assert_eq!(forge.writes(), 0, "{:#?}", forge.requests());
+    assert_eq!(reminders(&forge, number).len(), 1);
+    forge.assert_clean();
+}
