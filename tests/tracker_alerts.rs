@@ -5,7 +5,7 @@
 mod harness;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use harness::forge::{gitea, Forge, Issue, PREFIX};
+use harness::forge::{gitea, Forge, Issue, BOT, PREFIX};
 use harness::{Outcome, Scratch, NOW};
 
 /// [`NOW`] moved by `seconds`, as RFC 3339.
@@ -304,6 +304,65 @@ fn a_reminder_is_posted_once_per_period_never_twice_across_restarts() {
     assert_eq!(forge.count_to("GET", "/comments"), 0);
     assert_eq!(reminders(&forge, number).len(), 2);
     forge.assert_clean();
+}
+
+#[test]
+fn a_marker_for_a_period_not_yet_begun_does_not_silence_the_reminders() {
+    let Some(forge) = gitea() else { return };
+    let s = Scratch::new();
+    s.stale("backup");
+    forge.set_clock(NOW);
+    let daily = [("HB_TRACKER_REMIND", "1d")];
+    check_at(&s, &forge, NOW, &daily).code(2);
+    let number = only_open(&forge).number;
+    // Our own account's markers for periods that cannot have come yet (a
+    // run with `--now` far ahead, an absurd number) and a cache that says
+    // as much: none of them is this period's reminder.
+    forge.add_comment_by(
+        number,
+        BOT,
+        "<!-- heartbeat:remind web1 18446744073709551615 -->",
+    );
+    forge.add_comment_by(number, BOT, "<!-- heartbeat:remind web1 40 -->");
+    std::fs::write(
+        cache(&s),
+        format!(r#"{{"version":1,"host":"web1","issue":{number},"period":40}}"#),
+    )
+    .unwrap();
+    check_at(&s, &forge, &at(DAY + 60), &daily).code(2);
+    let posted = reminders(&forge, number);
+    assert_eq!(posted.len(), 1, "{posted:#?}");
+    assert!(posted[0].contains("<!-- heartbeat:remind web1 1 -->"));
+    // Still once per period.
+    check_at(&s, &forge, &at(DAY + 15 * 60), &daily).code(2);
+    std::fs::remove_file(cache(&s)).unwrap();
+    check_at(&s, &forge, &at(DAY + 30 * 60), &daily).code(2);
+    assert_eq!(reminders(&forge, number).len(), 1);
+    forge.assert_clean();
+}
+
+#[test]
+fn the_cache_of_another_tracker_s_issue_of_the_same_number_does_not_count() {
+    let Some(old) = gitea() else { return };
+    let s = Scratch::new();
+    s.stale("backup");
+    old.set_clock(NOW);
+    let daily = [("HB_TRACKER_REMIND", "1d")];
+    check_at(&s, &old, NOW, &daily).code(2);
+    check_at(&s, &old, &at(7 * DAY + 60), &daily).code(2);
+    assert_eq!(reminders(&old, 1).len(), 1);
+    assert!(cache(&s).is_file());
+    // The alerts move to a new repository, whose first issue is #1 too.
+    let Some(new) = gitea() else { return };
+    new.set_clock(&at(7 * DAY + 120));
+    check_at(&s, &new, &at(7 * DAY + 120), &daily).code(2);
+    assert_eq!(only_open(&new).number, 1);
+    check_at(&s, &new, &at(8 * DAY + 180), &daily).code(2);
+    let posted = reminders(&new, 1);
+    assert_eq!(posted.len(), 1, "{posted:#?}");
+    assert!(posted[0].contains("<!-- heartbeat:remind web1 1 -->"));
+    old.assert_clean();
+    new.assert_clean();
 }
 
 #[test]

@@ -7,10 +7,14 @@
 //! is the issue's first, so nothing is due before one whole period passed.
 //! The forge is the source of truth: a reminder is recorded by
 //! `<!-- heartbeat:remind HOST N -->` in the comment that carries it, and
-//! only markers in comments the checker's own account wrote count. The
-//! cache (`<lock file>.remind`) only spares reading the comments when it
-//! already says this issue's period was reminded; a lost or unusable cache
-//! means "read the comments", never "remind again".
+//! only markers in comments the checker's own account wrote count; a
+//! marker for another period, later ones included (a run with `--now` far
+//! ahead, an absurd number), does not stand for this one. The cache
+//! (`<lock file>.remind`) only spares reading the comments when it says
+//! exactly this period of this issue (by number and opening time: another
+//! tracker's issue may bear the same number) was reminded; a lost,
+//! unusable or foreign cache means "read the comments", never "remind
+//! again".
 
 use std::path::{Path, PathBuf};
 
@@ -32,12 +36,6 @@ pub fn due_period(opened: DateTime<Utc>, now: DateTime<Utc>, every: u64) -> Opti
     let age = u64::try_from((now - opened).num_seconds()).ok()?;
     let period = age / every.max(1);
     (period >= 1).then_some(period)
-}
-
-/// Whether a reminder for `period` is still to post, given the newest
-/// period already reminded (`None`: none).
-pub fn is_due(period: u64, reminded: Option<u64>) -> bool {
-    reminded.is_none_or(|done| done < period)
 }
 
 /// How the host is written in a marker: its name when it holds only
@@ -73,14 +71,17 @@ fn periods_in<'a>(body: &'a str, host: &'a str) -> impl Iterator<Item = u64> + '
     })
 }
 
-/// The newest period reminded on `host`'s issue, read from the comments
-/// the account `me` wrote; markers anyone else typed count for nothing.
-pub fn reminded(comments: &[Comment], me: &str, host: &str) -> Option<u64> {
+/// Whether `period` was reminded on `host`'s issue, read from the comments
+/// the account `me` wrote; markers anyone else typed count for nothing, and
+/// so does a marker for any other period: one from a period not yet begun
+/// (a clock that ran ahead, an absurd number) must not silence the
+/// reminders of every period before it.
+pub fn reminded(comments: &[Comment], me: &str, host: &str, period: u64) -> bool {
     comments
         .iter()
         .filter(|c| c.author == me)
         .flat_map(|c| periods_in(&c.body, host))
-        .max()
+        .any(|done| done == period)
 }
 
 /// The cache file beside the run lock: the lock's path with `.remind`
@@ -101,6 +102,10 @@ pub struct Cache {
     pub host: String,
     /// The issue's number.
     pub issue: u64,
+    /// When the issue was opened, in seconds since the epoch: with the
+    /// number, which issue it is (a new repository numbers its issues from
+    /// 1 again).
+    pub opened: i64,
     /// The newest period known reminded there.
     pub period: u64,
 }
@@ -119,10 +124,15 @@ impl Cache {
         line
     }
 
-    /// Whether the cache already covers `period` on `issue` of `host`, so
-    /// the comments need not be read.
-    pub fn covers(&self, host: &str, issue: u64, period: u64) -> bool {
-        self.host == host && self.issue == issue && self.period >= period
+    /// Whether the cache says `period` was reminded on `issue` of `host`,
+    /// opened at `opened`, so the comments need not be read. A cache that
+    /// says more (a later period, after the clock went back) is not taken
+    /// at its word: the comments decide.
+    pub fn covers(&self, host: &str, issue: u64, opened: DateTime<Utc>, period: u64) -> bool {
+        self.host == host
+            && self.issue == issue
+            && self.opened == opened.timestamp()
+            && self.period == period
     }
 }
 
@@ -153,14 +163,6 @@ mod tests {
     }
 
     #[test]
-    fn a_period_is_due_once() {
-        assert!(is_due(1, None));
-        assert!(!is_due(1, Some(1)));
-        assert!(!is_due(1, Some(2)));
-        assert!(is_due(3, Some(2)));
-    }
-
-    #[test]
     fn only_our_own_markers_for_this_host_count() {
         let ours = format!("Reminder.\n\n{}\n", marker("web1", 2));
         let comments = [
@@ -170,9 +172,12 @@ mod tests {
             by("hb-bot", "<!-- heartbeat:remind web1 x -->"),
             by("hb-bot", "<!-- heartbeat:remind web1 5"),
         ];
-        assert_eq!(reminded(&comments, "hb-bot", "web1"), Some(2));
-        assert_eq!(reminded(&comments[1..], "hb-bot", "web1"), None);
-        assert_eq!(reminded(&[], "hb-bot", "web1"), None);
+        assert!(reminded(&comments, "hb-bot", "web1", 2));
+        assert!(!reminded(&comments, "hb-bot", "web1", 1));
+        assert!(!reminded(&comments, "hb-bot", "web1", 3));
+        assert!(!reminded(&comments[1..], "hb-bot", "web1", 2));
+        assert!(!reminded(&comments[1..], "hb-bot", "web1", 99));
+        assert!(!reminded(&[], "hb-bot", "web1", 2));
     }
 
     #[test]
@@ -180,8 +185,8 @@ mod tests {
         let m = marker("a -->b", 1);
         assert_eq!(m.matches("-->").count(), 1, "{m}");
         let comments = [by("me", &m)];
-        assert_eq!(reminded(&comments, "me", "a -->b"), Some(1));
-        assert_eq!(reminded(&comments, "me", "a -->c"), None);
+        assert!(reminded(&comments, "me", "a -->b", 1));
+        assert!(!reminded(&comments, "me", "a -->c", 1));
     }
 
     #[test]
@@ -190,13 +195,19 @@ mod tests {
             version: CACHE_VERSION,
             host: "web1".into(),
             issue: 4,
+            opened: at(0).timestamp(),
             period: 2,
         };
         assert_eq!(Cache::parse(&cache.to_json_line()), Some(cache.clone()));
         assert_eq!(Cache::parse(b"garbage"), None);
-        assert!(cache.covers("web1", 4, 2));
-        assert!(!cache.covers("web1", 4, 3));
-        assert!(!cache.covers("web1", 5, 1));
-        assert!(!cache.covers("web2", 4, 1));
+        assert!(cache.covers("web1", 4, at(0), 2));
+        assert!(!cache.covers("web1", 4, at(0), 3));
+        assert!(
+            !cache.covers("web1", 4, at(0), 1),
+            "it says more than can be"
+        );
+        assert!(!cache.covers("web1", 4, at(1), 2), "another issue #4");
+        assert!(!cache.covers("web1", 5, at(0), 2));
+        assert!(!cache.covers("web2", 4, at(0), 2));
     }
 }

@@ -288,7 +288,7 @@ fn remind_if_due(w: &mut Writer<'_, '_>, issue: &Issue, jobs: &[Judgement]) -> R
     };
     if remind
         .cached
-        .is_some_and(|c| c.covers(opts.host, issue.number, period))
+        .is_some_and(|c| c.covers(opts.host, issue.number, opened, period))
     {
         return Ok(());
     }
@@ -303,6 +303,7 @@ fn remind_if_due(w: &mut Writer<'_, '_>, issue: &Issue, jobs: &[Judgement]) -> R
             version: remind::CACHE_VERSION,
             host: opts.host.to_owned(),
             issue: issue.number,
+            opened: opened.timestamp(),
             period,
         };
         (remind.remember)(&cache);

@@ -85,8 +85,7 @@ impl Writer<'_, '_> {
     }
 
     /// Posts the reminder `comment` for `period` on issue `number`, unless
-    /// a comment our account wrote there already records this period (or a
-    /// later one). Returns whether the forge holds the reminder now (false
+    /// a comment our account wrote there already records this period. Returns whether the forge holds the reminder now (false
     /// in a dry run).
     pub(super) fn remind(
         &mut self,
@@ -97,9 +96,7 @@ impl Writer<'_, '_> {
         let host = self.opts.host;
         let posted = || -> Result<Option<()>, Error> {
             let comments = self.forge.comments(number)?;
-            Ok(remind::reminded(&comments, self.me, host)
-                .is_some_and(|done| !remind::is_due(period, Some(done)))
-                .then_some(()))
+            Ok(remind::reminded(&comments, self.me, host, period).then_some(()))
         };
         if posted()?.is_some() {
             return Ok(true);
