@@ -43,9 +43,7 @@ impl State {
 
     /// The state as one line of JSON.
     pub fn to_json_line(&self) -> Vec<u8> {
-        let mut line = serde_json::to_vec(self).expect("a state always serialises");
-        line.push(b'\n');
-        line
+        crate::record::json_line(self)
     }
 }
 

@@ -42,9 +42,7 @@ impl Run {
 
     /// The run as one line of JSON, newline included.
     pub fn to_json_line(&self) -> Vec<u8> {
-        let mut line = serde_json::to_vec(self).expect("a run always serialises");
-        line.push(b'\n');
-        line
+        crate::record::json_line(self)
     }
 
     /// Parses one line; `None` when it is not a run (a torn or foreign

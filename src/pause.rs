@@ -69,9 +69,7 @@ impl Pause {
 
     /// The record as one line of JSON, newline included.
     pub fn to_json_line(&self) -> Vec<u8> {
-        let mut line = serde_json::to_vec(self).expect("a pause always serialises");
-        line.push(b'\n');
-        line
+        crate::record::json_line(self)
     }
 
     /// Parses a pause file for `job` (`None`: the host pause file). A pause

@@ -114,9 +114,7 @@ pub struct Heartbeat {
 impl Heartbeat {
     /// Serialises the record as one line of JSON followed by a newline.
     pub fn to_json_line(&self) -> Vec<u8> {
-        let mut bytes = serde_json::to_vec(self).expect("a heartbeat always serialises");
-        bytes.push(b'\n');
-        bytes
+        json_line(self)
     }
 
     /// Parses a record and checks what serde alone cannot: the version and
@@ -204,6 +202,16 @@ pub fn validate_host(host: &str) -> Result<(), &'static str> {
         }
     }
     Ok(())
+}
+
+/// `value` as one line of JSON followed by a newline: the form of every
+/// file the toolkit writes (heartbeat, run, pause, state, cache).
+pub(crate) fn json_line(value: &impl Serialize) -> Vec<u8> {
+    // Only plain structs with string keys go through here, which always
+    // serialise.
+    let mut line = serde_json::to_vec(value).expect("a record always serialises");
+    line.push(b'\n');
+    line
 }
 
 pub(crate) fn rfc3339_seconds<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {

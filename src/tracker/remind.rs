@@ -119,9 +119,7 @@ impl Cache {
 
     /// The cache as one line of JSON.
     pub fn to_json_line(&self) -> Vec<u8> {
-        let mut line = serde_json::to_vec(self).expect("a cache always serialises");
-        line.push(b'\n');
-        line
+        crate::record::json_line(self)
     }
 
     /// Whether the cache says `period` was reminded on `issue` of `host`,

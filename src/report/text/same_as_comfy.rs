@@ -65,17 +65,7 @@ fn ours(jobs: &[Judgement], options: TextOptions) -> String {
     draw(&table(jobs, options), options)
 }
 
-const STATUSES: [Status; 9] = [
-    Status::Invalid,
-    Status::Stale,
-    Status::Missing,
-    Status::Failed,
-    Status::Failing,
-    Status::Late,
-    Status::Running,
-    Status::Paused,
-    Status::Ok,
-];
+const STATUSES: [Status; 9] = Status::ALL;
 
 /// Names with the characters that make widths interesting: wide, combining,
 /// zero-width, controls, bidi overrides, emoji.
