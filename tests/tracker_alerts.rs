@@ -364,3 +364,30 @@ fn github_comments_are_paged_and_a_reminder_still_comes_once() {
     assert_eq!(reminders(&forge, number).len(), 1);
     forge.assert_clean();
 }
+
+#[test]
+fn a_pause_ending_while_the_issue_is_open_puts_the_job_back_as_gone_bad() {
+    let Some(forge) = gitea() else { return };
+    let s = Scratch::new();
+    s.stale("backup");
+    s.stale("db");
+    check_at(&s, &forge, NOW, &[]).code(2);
+    let number = only_open(&forge).number;
+    pause(&s, Some("backup"), 1, "disk swap");
+    check_at(&s, &forge, NOW, &[]).code(2);
+    assert!(!forge.issue(number).body.contains("`backup`"));
+    check_at(&s, &forge, &at(HOUR + 60), &[]).code(2);
+    let issue = only_open(&forge);
+    assert_eq!(issue.number, number, "the open issue takes it back");
+    assert!(
+        issue.body.contains("| `backup` | stale |"),
+        "{}",
+        issue.body
+    );
+    let comment = last_comment(&issue);
+    assert!(
+        comment.starts_with("Went bad: `backup` (stale)."),
+        "{comment}"
+    );
+    forge.assert_clean();
+}

@@ -4,9 +4,12 @@
 //! A writer opens the file for appending, takes a short exclusive `flock`
 //! on it, checks that the path still names the file it opened (a compaction
 //! may have replaced it meanwhile; then it opens again), appends its line in
-//! one `write`, and, once the file holds more than [`HISTORY_MAX`] lines,
-//! rewrites it with the newest ones to a temporary file renamed over it,
-//! still under the lock. So concurrent writers neither lose nor tear a line,
+//! one `write`, and, once the file holds more than [`HISTORY_MAX`] +
+//! [`HISTORY_SLACK`] lines, rewrites it with the newest [`HISTORY_MAX`] to a
+//! temporary file renamed over it, still under the lock. The slack makes the
+//! rewrite happen once every [`HISTORY_SLACK`] runs, not on every run once
+//! the history is full; readers take the newest [`HISTORY_MAX`] lines
+//! whatever the file holds. So concurrent writers neither lose nor tear a line,
 //! and a reader sees the old file or the new one. The history is not flushed
 //! to disk (the heartbeat is): after a power cut the newest lines may be
 //! missing, never garbled.
@@ -30,10 +33,17 @@ pub const HISTORY_EXTENSION: &str = "history";
 /// 200 runs is about 20 KiB, and anything before this is garbage.
 pub const HISTORY_READ_MAX: u64 = 256 * 1024;
 
+/// How many lines past [`HISTORY_MAX`] a history may grow before it is
+/// rewritten: one rewrite every 50 runs instead of one on every run.
+pub const HISTORY_SLACK: usize = 50;
+
 /// The shortest line a run can have (`{"timestamp":"…Z","status":"ok"}`): a
-/// history no longer than `HISTORY_MAX` such lines cannot need compacting,
-/// so it is not read.
+/// history no longer than `HISTORY_MAX + HISTORY_SLACK` such lines cannot
+/// need compacting, so it is not read.
 const SHORTEST_LINE: u64 = 50;
+
+/// The most whole lines a history holds before it is rewritten.
+const LINES_BEFORE_REWRITE: usize = HISTORY_MAX + HISTORY_SLACK;
 
 /// How long a writer waits for the history lock before giving up on the
 /// line (the heartbeat itself is already written).
@@ -55,7 +65,8 @@ fn failed(path: &Path, source: io::Error) -> Error {
 }
 
 /// Appends `run` to the history of `job` in `dir`, and compacts the history
-/// to its newest [`HISTORY_MAX`] lines when it holds more.
+/// to its newest [`HISTORY_MAX`] lines when it holds more than
+/// [`HISTORY_MAX`] + [`HISTORY_SLACK`].
 pub fn append_history(dir: &Path, job: &str, run: &Run) -> Result<(), Error> {
     let path = history_path(dir, job);
     let line = run.to_json_line();
@@ -140,14 +151,15 @@ fn append_locked(
     let mut writer = file;
     writer.write_all(&bytes).map_err(|e| failed(path, e))?;
     let len = len + bytes.len() as u64;
-    if len > SHORTEST_LINE * HISTORY_MAX as u64 {
+    if len > SHORTEST_LINE * LINES_BEFORE_REWRITE as u64 {
         compact(file, path, dir, job, len)?;
     }
     Ok(())
 }
 
 /// Rewrites the history with its newest [`HISTORY_MAX`] whole lines when it
-/// holds more, through a temporary file renamed over it.
+/// holds more than [`LINES_BEFORE_REWRITE`], a torn line, or more than
+/// [`HISTORY_READ_MAX`] bytes, through a temporary file renamed over it.
 fn compact(file: &File, path: &Path, dir: &Path, job: &str, len: u64) -> Result<(), Error> {
     let tail = read_tail(file, len).map_err(|e| failed(path, e))?;
     let lines: Vec<&[u8]> = tail
@@ -155,7 +167,7 @@ fn compact(file: &File, path: &Path, dir: &Path, job: &str, len: u64) -> Result<
         .filter(|l| looks_whole(l))
         .collect();
     let whole_file = len <= HISTORY_READ_MAX;
-    if whole_file && lines.len() <= HISTORY_MAX && !tail.split(|b| *b == b'\n').any(torn) {
+    if whole_file && lines.len() <= LINES_BEFORE_REWRITE && !tail.split(|b| *b == b'\n').any(torn) {
         return Ok(());
     }
     let keep = &lines[lines.len().saturating_sub(HISTORY_MAX)..];
@@ -253,11 +265,21 @@ mod tests {
     #[test]
     fn appends_and_keeps_the_newest_two_hundred() {
         let dir = tempfile::tempdir().unwrap();
+        let path = history_path(dir.path(), "job");
+        let mut rewrites = 0;
+        let mut inode = 0;
         for i in 0..450 {
             append_history(dir.path(), "job", &run(i)).unwrap();
+            let lines = fs::read_to_string(&path).unwrap().lines().count();
+            assert!(lines <= LINES_BEFORE_REWRITE, "{lines} lines after run {i}");
+            let now = fs::metadata(&path).unwrap().ino();
+            rewrites += usize::from(inode != 0 && now != inode);
+            inode = now;
         }
-        let text = fs::read_to_string(history_path(dir.path(), "job")).unwrap();
-        assert_eq!(text.lines().count(), HISTORY_MAX);
+        // 250 lines at run 249, rewritten at runs 250, 301, 352 and 403.
+        assert_eq!(rewrites, 4, "one rewrite every {HISTORY_SLACK} runs");
+        let text = fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 246);
         let runs = read_history(dir.path(), "job").unwrap();
         assert_eq!(runs.len(), HISTORY_MAX);
         assert_eq!(runs[0], run(250));
