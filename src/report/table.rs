@@ -167,8 +167,12 @@ impl Grid {
 
     /// Draws the table into `out`, one line per row between the borders,
     /// without a newline after the last border. `colour` says whether the
-    /// cells' colours are drawn.
+    /// cells' colours are drawn. Every row must be full: the panel always
+    /// fills one cell per column.
     pub fn draw(&self, out: &mut String, borders: &Borders, colour: bool) {
+        if self.columns.is_empty() {
+            return;
+        }
         let line: usize = self.columns.iter().map(|c| c.width + 3).sum::<usize>() + 2;
         let rows = self.cells.len() / self.columns.len().max(1);
         out.reserve((rows + 4) * (line + if colour { 16 } else { 0 }));

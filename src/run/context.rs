@@ -118,13 +118,21 @@ pub fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
         };
         // Keyed by the directory's bytes: hashing a `Path` walks its
         // components, which costs more than the lookup saves.
-        let key = dir.as_os_str();
-        if !listed.contains_key(key) {
-            listed.insert(key.to_owned(), histories_in(dir));
-        }
-        let histories = listed.get(key).and_then(Option::as_ref);
         // A directory that could not be listed: try the file itself.
-        if histories.is_some_and(|h| !h.contains(job)) {
+        let has = |histories: &Option<HashSet<String>>| {
+            histories.as_ref().is_none_or(|h| h.contains(job))
+        };
+        let key = dir.as_os_str();
+        let listed_has = match listed.get(key) {
+            Some(histories) => has(histories),
+            None => {
+                let histories = histories_in(dir);
+                let found = has(&histories);
+                listed.insert(key.to_owned(), histories);
+                found
+            }
+        };
+        if !listed_has {
             continue;
         }
         let Some(runs) = history_beside(path, now) else {

@@ -66,7 +66,7 @@ fn failed(path: &Path, source: io::Error) -> Error {
 
 /// Appends `run` to the history of `job` in `dir`, and compacts the history
 /// to its newest [`HISTORY_MAX`] lines when it holds more than
-/// [`HISTORY_MAX`] + [`HISTORY_SLACK`].
+/// [`HISTORY_MAX`] + 50 (`HISTORY_SLACK`).
 pub fn append_history(dir: &Path, job: &str, run: &Run) -> Result<(), Error> {
     let path = history_path(dir, job);
     let line = run.to_json_line();
