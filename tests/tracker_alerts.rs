@@ -366,6 +366,36 @@ fn the_cache_of_another_tracker_s_issue_of_the_same_number_does_not_count() {
 }
 
 #[test]
+fn an_issue_without_a_usable_opening_time_is_said_not_reminded_in_silence() {
+    let Some(forge) = gitea() else { return };
+    let s = Scratch::new();
+    s.stale("backup");
+    forge.set_clock(NOW);
+    let daily = [("HB_TRACKER_REMIND", "1d")];
+    check_at(&s, &forge, NOW, &daily).code(2);
+    let number = only_open(&forge).number;
+    for odd in ["yesterday", "", "99999-01-01T00:00:00Z"] {
+        forge.set_created_at(number, odd);
+        let out = check_at(&s, &forge, &at(DAY + 60), &daily);
+        out.code(2)
+            .stderr_has(&format!(
+                "warning: issue #{number} came without a creation time in RFC 3339 (`created_at`)"
+            ))
+            .stderr_has("--tracker-remind cannot count its periods")
+            .no_token();
+        assert!(reminders(&forge, number).is_empty());
+    }
+    // Off the API description on purpose, in the answers only: every
+    // request still keeps to it.
+    let stray: Vec<String> = forge
+        .violations()
+        .into_iter()
+        .filter(|v| !(v.starts_with("answer to GET") && v.contains("_at: `")))
+        .collect();
+    assert!(stray.is_empty(), "{stray:#?}");
+}
+
+#[test]
 fn reminders_off_cost_no_request() {
     let Some(forge) = gitea() else { return };
     let s = Scratch::new();

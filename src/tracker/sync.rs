@@ -281,9 +281,18 @@ fn due(opts: &Options<'_>, issue: &Issue) -> Option<u64> {
 /// never a second reminder.
 fn remind_if_due(w: &mut Writer<'_, '_>, issue: &Issue, jobs: &[Judgement]) -> Result<(), Error> {
     let opts = w.opts;
-    let (Some(remind), Some(period), Some(opened)) =
-        (opts.remind, due(opts, issue), issue.created_at)
-    else {
+    let Some(remind) = opts.remind else {
+        return Ok(());
+    };
+    let Some(opened) = issue.created_at else {
+        // Said, not skipped in silence: reminders were asked for.
+        (w.say)(format!(
+            "warning: issue #{} came without a creation time in RFC 3339 (`created_at`), so --tracker-remind cannot count its periods; no reminder is posted",
+            issue.number
+        ));
+        return Ok(());
+    };
+    let Some(period) = remind::due_period(opened, opts.checked_at, remind.every) else {
         return Ok(());
     };
     if remind

@@ -324,6 +324,12 @@ impl Forge {
         self.state.lock().unwrap().clock = at.timestamp() - 60;
     }
 
+    /// Sets the `created_at` the server gives for issue `number`, as is
+    /// (a server may send anything).
+    pub fn set_created_at(&self, number: u64, text: &str) {
+        self.state.lock().unwrap().issues[number as usize - 1].created_at = text.to_owned();
+    }
+
     /// Closes an issue as a person would, in the web interface.
     pub fn close_by_hand(&self, number: u64) {
         let mut s = self.state.lock().unwrap();
