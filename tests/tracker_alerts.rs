@@ -396,6 +396,66 @@ fn an_issue_without_a_usable_opening_time_is_said_not_reminded_in_silence() {
 }
 
 #[test]
+fn a_cache_that_is_a_fifo_a_link_a_directory_or_junk_costs_a_read_not_a_hang() {
+    let Some(forge) = gitea() else { return };
+    let s = Scratch::new();
+    s.stale("backup");
+    forge.set_clock(NOW);
+    let daily = [("HB_TRACKER_REMIND", "1d")];
+    check_at(&s, &forge, NOW, &daily).code(2);
+    let number = only_open(&forge).number;
+    // What a link would say if it were followed: period 2, when the link
+    // is tried, already reminded.
+    let opened = NOW.parse::<DateTime<Utc>>().unwrap().timestamp();
+    let covering =
+        format!(r#"{{"version":1,"host":"web1","issue":{number},"opened":{opened},"period":2}}"#);
+    let elsewhere = s.root().join("elsewhere");
+    std::fs::write(&elsewhere, &covering).unwrap();
+    let fifo = s.root().join("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success(), "mkfifo");
+    let period = |n: i64| at(n * DAY + 60);
+    let kinds: [(&str, &dyn Fn(&std::path::Path)); 4] = [
+        ("a FIFO", &|p| std::fs::rename(&fifo, p).unwrap()),
+        ("a link", &|p| {
+            std::os::unix::fs::symlink(&elsewhere, p).unwrap()
+        }),
+        ("junk", &|p| std::fs::write(p, vec![b'{'; 200_000]).unwrap()),
+        ("a directory", &|p| std::fs::create_dir(p).unwrap()),
+    ];
+    for (n, (kind, make)) in (1..).zip(kinds) {
+        let path = cache(&s);
+        let _ = std::fs::remove_file(&path);
+        make(&path);
+        // Bounded: a FIFO opened for reading without a writer blocks.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let cmd = forge
+            .hb_check(&s)
+            .envs(daily.iter().copied())
+            .args(["--now", &period(n)]);
+        std::thread::spawn(move || tx.send(cmd.run()));
+        let out = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("hb-check hung on a cache that is {kind}"));
+        out.code(2).no_token();
+        let posted = reminders(&forge, number);
+        assert_eq!(posted.len(), n as usize, "{kind}: {posted:#?}");
+        assert!(posted[n as usize - 1].contains(&format!("<!-- heartbeat:remind web1 {n} -->")));
+        if kind == "a directory" {
+            out.stderr_has("hb-check: ").stderr_has(".remind");
+        } else {
+            // Replaced by a cache of its own, never written through.
+            assert!(path.symlink_metadata().unwrap().is_file(), "{kind}");
+            assert_eq!(std::fs::read_to_string(&elsewhere).unwrap(), covering);
+        }
+    }
+    forge.assert_clean();
+}
+
+#[test]
 fn reminders_off_cost_no_request() {
     let Some(forge) = gitea() else { return };
     let s = Scratch::new();
