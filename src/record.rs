@@ -140,7 +140,14 @@ impl Heartbeat {
                 record.interval_seconds
             ));
         }
-        Ok(record)
+        // The bound hb-write's --max-runtime has: a longer one would let a
+        // hung run stay `running` for ever.
+        match record.max_runtime_seconds {
+            Some(max) if !(1..=INTERVAL_MAX).contains(&max) => Err(format!(
+                "max_runtime_seconds {max} is outside 1 second to 400 days"
+            )),
+            _ => Ok(record),
+        }
     }
 }
 

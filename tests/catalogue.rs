@@ -117,6 +117,12 @@ fn catalogue() -> Vec<Case> {
     let future = leak(record("job", "2026-11-23T04:00:00Z", "300", "ok"));
     let zero_interval = leak(record("job", "2026-11-22T03:59:00Z", "0", "ok"));
     let bad_status = leak(record("job", "2026-11-22T03:59:00Z", "300", "maybe"));
+    // A run that may last longer than any interval is no bound: a hung
+    // job would never alert.
+    let endless_run = leak(
+        record("job", "2026-11-22T03:59:00Z", "300", "running")
+            .replace('}', r#","max_runtime_seconds":18446744073709551615}"#),
+    );
     let version_2 = leak(
         record("job", "2026-11-22T03:59:00Z", "300", "ok")
             .replace(r#""version":1"#, r#""version":2"#),
@@ -337,6 +343,11 @@ fn catalogue() -> Vec<Case> {
             beat: Beat::Bytes(zero_interval),
             says: "job invalid: not a heartbeat record: interval_seconds 0 is outside 1 second to 400 days",
             ..case("heartbeat content", "`interval_seconds` 0", Check)
+        },
+        Case {
+            beat: Beat::Bytes(endless_run),
+            says: "job invalid: not a heartbeat record: max_runtime_seconds 18446744073709551615 is outside 1 second to 400 days",
+            ..case("heartbeat content", "`max_runtime_seconds` 2^64 - 1", Check)
         },
         Case {
             beat: Beat::Bytes(bad_status),
