@@ -418,7 +418,8 @@ fn a_cache_that_is_a_fifo_a_link_a_directory_or_junk_costs_a_read_not_a_hang() {
         .unwrap();
     assert!(made.success(), "mkfifo");
     let period = |n: i64| at(n * DAY + 60);
-    let kinds: [(&str, &dyn Fn(&std::path::Path)); 4] = [
+    type Make<'a> = &'a dyn Fn(&std::path::Path);
+    let kinds: [(&str, Make); 4] = [
         ("a FIFO", &|p| std::fs::rename(&fifo, p).unwrap()),
         ("a link", &|p| {
             std::os::unix::fs::symlink(&elsewhere, p).unwrap()
