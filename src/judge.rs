@@ -136,11 +136,11 @@ pub struct Judgement {
     /// The message the last run left.
     pub message: Option<String>,
     /// The pause in force, for a `paused` job.
-    pub pause: Option<Pause>,
+    pub pause: Option<Box<Pause>>,
     /// How many runs in a row failed, for a `failed` or `failing` job.
     pub consecutive_failures: Option<u32>,
     /// The recent runs from the job's history, when the report read it.
-    pub recent: Option<Recent>,
+    pub recent: Option<Box<Recent>>,
     /// What the job's schedule expects, when one is known. Boxed: most
     /// jobs have none, and a row per heartbeat is kept for a whole scan.
     pub expected: Option<Box<schedule::Expected>>,

@@ -25,7 +25,7 @@ pub struct Context<'a> {
 /// stopped reporting stays `stale` whatever its failures. Any job with a
 /// pause in force is `paused`, whatever it would be otherwise; the reason
 /// says until when, why, and what it would be.
-pub fn apply(mut judgement: Judgement, context: Context, alert_after: u32) -> Judgement {
+pub fn apply(judgement: &mut Judgement, context: Context, alert_after: u32) {
     if judgement.status == Status::Failed {
         let failures = context.consecutive_failures.unwrap_or(1).max(1);
         if context.consecutive_failures.is_some() {
@@ -50,9 +50,8 @@ pub fn apply(mut judgement: Judgement, context: Context, alert_after: u32) -> Ju
         };
         judgement.reason = Some(format!("{} ({otherwise})", pause.describe()));
         judgement.status = Status::Paused;
-        judgement.pause = Some(pause.clone());
+        judgement.pause = Some(Box::new(pause.clone()));
     }
-    judgement
 }
 
 #[cfg(test)]
@@ -80,7 +79,9 @@ mod tests {
             consecutive_failures: count,
             ..Context::default()
         };
-        apply(failed(), context, alert_after)
+        let mut judged = failed();
+        apply(&mut judged, context, alert_after);
+        judged
     }
 
     #[test]
@@ -111,14 +112,12 @@ mod tests {
             Status::Late,
             Status::Ok,
         ] {
-            let judged = apply(
-                failed().with_status(status),
-                Context {
-                    consecutive_failures: Some(1),
-                    pause: None,
-                },
-                5,
-            );
+            let mut judged = failed().with_status(status);
+            let context = Context {
+                consecutive_failures: Some(1),
+                pause: None,
+            };
+            apply(&mut judged, context, 5);
             assert_eq!(judged.status, status);
         }
     }
@@ -131,14 +130,16 @@ mod tests {
             pause: Some(&pause),
             consecutive_failures: Some(1),
         };
-        let stale = apply(failed().with_status(Status::Stale), context, 1);
+        let mut stale = failed().with_status(Status::Stale);
+        apply(&mut stale, context, 1);
         assert_eq!(stale.status, Status::Paused);
         assert_eq!(
             stale.reason.as_deref(),
             Some("paused until 2027-01-15T09:00:00Z: disk swap (otherwise stale: the last run reported failure)")
         );
-        assert_eq!(stale.pause.as_ref(), Some(&pause));
-        let ok = apply(failed().with_status(Status::Ok), context, 1);
+        assert_eq!(stale.pause.as_deref(), Some(&pause));
+        let mut ok = failed().with_status(Status::Ok);
+        apply(&mut ok, context, 1);
         assert_eq!(ok.status, Status::Paused);
         assert!(ok.reason.unwrap().ends_with("(otherwise ok)"));
     }

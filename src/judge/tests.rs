@@ -243,3 +243,11 @@ fn a_run_is_running_within_its_maximum_and_hung_past_it() {
     assert_eq!(judge(&e, &policy(7200)).status, Status::Running);
     assert_eq!(judge(&e, &policy(7201)).status, Status::Stale);
 }
+
+#[test]
+fn a_judgement_stays_small_for_a_scan_of_a_whole_fleet() {
+    // A scan keeps one judgement per heartbeat (100,000 for a fleet); the
+    // rare parts (a pause, the recent runs, the schedule) are boxed.
+    let size = std::mem::size_of::<Judgement>();
+    assert!(size <= 256, "a Judgement takes {size} bytes");
+}

@@ -79,7 +79,7 @@ pub fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Row<'_>>) {
             age: duration_or_none(j.age_seconds),
             interval: duration_or_none(j.interval_seconds),
             ratio: due_text(j).unwrap_or_else(|| format_ratio(j.ratio)),
-            runs: with_runs.then(|| runs::cells(j.recent.as_ref())),
+            runs: with_runs.then(|| runs::cells(j.recent.as_deref())),
         })
         .collect();
     (headings, rows)

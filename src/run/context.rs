@@ -20,22 +20,23 @@ use crate::store::{read_history, scan_pauses, PauseEntry, HISTORY_EXTENSION};
 /// that cannot be used (a broken pause must not silence anything quietly).
 pub fn hold(jobs: &mut Vec<Judgement>, dirs: &[PathBuf], alert_after: u32, now: DateTime<Utc>) {
     let pauses = scan_pauses(dirs);
-    let judged = std::mem::take(jobs);
-    jobs.extend(judged.into_iter().map(|judgement| {
+    // In place: a second vector of every judgement would double the peak
+    // memory of a scan of a whole fleet's heartbeats.
+    for judgement in jobs.iter_mut() {
         // The record's count where the writer kept one, else the history's.
         let consecutive_failures = (judgement.status == Status::Failed && alert_after > 1)
             .then(|| {
                 judgement
                     .consecutive_failures
-                    .or_else(|| failures(&judgement, now))
+                    .or_else(|| failures(judgement, now))
             })
             .flatten();
         let context = Context {
-            pause: pause_for(&judgement, dirs, &pauses, now),
+            pause: pause_for(judgement, dirs, &pauses, now),
             consecutive_failures,
         };
-        apply(judgement, context, alert_after)
-    }));
+        apply(judgement, context, alert_after);
+    }
     for bad in &pauses {
         if let Err(reason) = &bad.content {
             let name = bad.path.file_name().unwrap_or_default().to_string_lossy();
@@ -141,7 +142,7 @@ pub fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
         if runs.is_empty() {
             continue;
         }
-        judgement.recent = Some(recent(&runs, judgement.interval_seconds, now));
+        judgement.recent = Some(Box::new(recent(&runs, judgement.interval_seconds, now)));
     }
 }
 

@@ -105,9 +105,9 @@ fn paused_backup() -> Judgement {
     let since = DateTime::parse_from_rfc3339("2026-11-22T04:00:00Z")
         .unwrap()
         .with_timezone(&Utc);
-    j.pause = Some(
+    j.pause = Some(Box::new(
         crate::pause::Pause::new(Some("backup"), since, 7200, Some("@ops disk swap")).unwrap(),
-    );
+    ));
     j
 }
 

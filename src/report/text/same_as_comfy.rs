@@ -123,7 +123,7 @@ fn job() -> impl Strategy<Value = Judgement> {
             j.age_seconds = age;
             j.interval_seconds = interval;
             j.ratio = ratio;
-            j.recent = recent;
+            j.recent = recent.map(Box::new);
             j
         })
 }
