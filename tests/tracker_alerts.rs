@@ -6,7 +6,7 @@ mod harness;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use harness::forge::{gitea, Forge, Issue, BOT, PREFIX};
-use harness::{Outcome, Scratch, NOW};
+use harness::{assert_has, assert_starts, Outcome, Scratch, NOW};
 
 /// [`NOW`] moved by `seconds`, as RFC 3339.
 fn at(seconds: i64) -> String {
@@ -74,11 +74,7 @@ fn a_paused_stale_job_is_paused_quiet_and_opens_no_issue_until_the_pause_ends() 
         .code(2)
         .stdout_has("backup stale");
     let issue = only_open(&forge);
-    assert!(
-        issue.body.contains("| `backup` | stale |"),
-        "{}",
-        issue.body
-    );
+    assert_has(&issue.body, "| `backup` | stale |");
     forge.assert_clean();
 }
 
@@ -97,12 +93,7 @@ fn a_job_paused_while_in_the_issue_is_said_paused_not_recovered() {
     assert!(issue.open);
     assert!(!issue.body.contains("`backup`"), "{}", issue.body);
     let comment = last_comment(&issue);
-    assert!(
-        comment.contains(
-            "Paused, not recovered: `backup` paused until 2026-11-22T06:00:00Z (`disk swap`) (was stale)."
-        ),
-        "{comment}"
-    );
+    assert_has(comment, "Paused, not recovered: `backup` paused until 2026-11-22T06:00:00Z (`disk swap`) (was stale).");
     assert!(!comment.contains("Recovered"), "{comment}");
     // db recovers: the issue closes, without calling backup recovered.
     s.ok("db");
@@ -113,23 +104,14 @@ fn a_job_paused_while_in_the_issue_is_said_paused_not_recovered() {
         issue.title,
         "[heartbeat-checker] web1: 1 job(s) paused, others recovered"
     );
-    assert!(
-        issue.body.contains(
-            "`backup` paused until 2026-11-22T06:00:00Z (`disk swap`), others recovered."
-        ),
-        "{}",
-        issue.body
+    assert_has(
+        &issue.body,
+        "`backup` paused until 2026-11-22T06:00:00Z (`disk swap`), others recovered.",
     );
     assert!(!issue.body.contains("All jobs"), "{}", issue.body);
     let comment = last_comment(&issue);
-    assert!(
-        comment.starts_with("Paused, not recovered: `backup`"),
-        "{comment}"
-    );
-    assert!(
-        comment.contains("Recovered: `db` (was stale)."),
-        "{comment}"
-    );
+    assert_starts(comment, "Paused, not recovered: `backup`");
+    assert_has(comment, "Recovered: `db` (was stale).");
     // The pause ends and backup is still bad: a new issue for it.
     s.beat("db", &at(2 * HOUR), "ok");
     check_at(&s, &forge, &at(2 * HOUR + 60), &[])
@@ -137,11 +119,7 @@ fn a_job_paused_while_in_the_issue_is_said_paused_not_recovered() {
         .stdout_has("backup stale");
     let again = only_open(&forge);
     assert_ne!(again.number, number);
-    assert!(
-        again.body.contains("| `backup` | stale |"),
-        "{}",
-        again.body
-    );
+    assert_has(&again.body, "| `backup` | stale |");
     assert!(!again.body.contains("`db`"), "{}", again.body);
     forge.assert_clean();
 }
@@ -163,27 +141,17 @@ fn a_host_wide_pause_closes_the_issue_as_paused_and_every_job_alerts_after() {
     assert!(!issue.open);
     assert_eq!(issue.title, "[heartbeat-checker] web1: 2 job(s) paused");
     let comment = last_comment(&issue);
-    assert!(
-        comment.contains(
-            "`backup` paused until 2026-11-22T05:00:00Z (host-wide) (`kernel upgrade`) (was stale)"
-        ),
-        "{comment}"
+    assert_has(
+        comment,
+        "`backup` paused until 2026-11-22T05:00:00Z (host-wide) (`kernel upgrade`) (was stale)",
     );
-    assert!(comment.contains("`rotate` paused until"), "{comment}");
+    assert_has(comment, "`rotate` paused until");
     assert!(!comment.contains("recovered."), "{comment}");
     assert!(!issue.body.contains("recovered by"), "{}", issue.body);
     check_at(&s, &forge, &at(HOUR + 60), &[]).code(2);
     let again = only_open(&forge);
-    assert!(
-        again.body.contains("| `backup` | stale |"),
-        "{}",
-        again.body
-    );
-    assert!(
-        again.body.contains("| `rotate` | stale |"),
-        "{}",
-        again.body
-    );
+    assert_has(&again.body, "| `backup` | stale |");
+    assert_has(&again.body, "| `rotate` | stale |");
     forge.assert_clean();
 }
 
@@ -209,7 +177,7 @@ fn alert_after_three_opens_the_issue_on_the_third_failure_and_a_success_closes_i
         .stdout_has("backup failed");
     let issue = only_open(&forge);
     // hb-write names this machine in the heartbeat: `MACHINE/backup`.
-    assert!(issue.body.contains("backup` | failed |"), "{}", issue.body);
+    assert_has(&issue.body, "backup` | failed |");
     write(&["backup", "1h"]).code(0);
     check_at(&s, &forge, &now(), &three).code(0).silent();
     assert!(!forge.issue(issue.number).open);
@@ -251,21 +219,9 @@ fn a_reminder_is_posted_once_per_period_never_twice_across_restarts() {
     check_at(&s, &forge, &at(DAY + 15 * 60), &daily).code(2);
     let posted = reminders(&forge, number);
     assert_eq!(posted.len(), 1, "{posted:#?}");
-    assert!(
-        posted[0].starts_with("Reminder: this issue has been open for 1d 15m"),
-        "{}",
-        posted[0]
-    );
-    assert!(
-        posted[0].contains("- `backup` stale: silent for 1d 1h"),
-        "{}",
-        posted[0]
-    );
-    assert!(
-        posted[0].contains("<!-- heartbeat:remind web1 1 -->"),
-        "{}",
-        posted[0]
-    );
+    assert_starts(&posted[0], "Reminder: this issue has been open for 1d 15m");
+    assert_has(&posted[0], "- `backup` stale: silent for 1d 1h");
+    assert_has(&posted[0], "<!-- heartbeat:remind web1 1 -->");
     assert_eq!(forge.count_to("POST", "/comments"), 1);
     // The next runs of the period: nothing, and the cache spares the read.
     forge.clear_requests();
@@ -287,11 +243,7 @@ fn a_reminder_is_posted_once_per_period_never_twice_across_restarts() {
     check_at(&s, &forge, &at(2 * DAY + 15 * 60), &daily).code(2);
     let posted = reminders(&forge, number);
     assert_eq!(posted.len(), 2, "{posted:#?}");
-    assert!(
-        posted[1].contains("<!-- heartbeat:remind web1 2 -->"),
-        "{}",
-        posted[1]
-    );
+    assert_has(&posted[1], "<!-- heartbeat:remind web1 2 -->");
     // Closed: no reminder ever after.
     s.beat("backup", &at(3 * DAY), "ok");
     check_at(&s, &forge, &at(3 * DAY + 60), &daily).code(0);
@@ -529,15 +481,8 @@ fn a_pause_ending_while_the_issue_is_open_puts_the_job_back_as_gone_bad() {
     check_at(&s, &forge, &at(HOUR + 60), &[]).code(2);
     let issue = only_open(&forge);
     assert_eq!(issue.number, number, "the open issue takes it back");
-    assert!(
-        issue.body.contains("| `backup` | stale |"),
-        "{}",
-        issue.body
-    );
+    assert_has(&issue.body, "| `backup` | stale |");
     let comment = last_comment(&issue);
-    assert!(
-        comment.starts_with("Went bad: `backup` (stale)."),
-        "{comment}"
-    );
+    assert_starts(comment, "Went bad: `backup` (stale).");
     forge.assert_clean();
 }

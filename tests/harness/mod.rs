@@ -237,6 +237,23 @@ pub fn peer_cmd(program: impl AsRef<OsStr>) -> Cmd {
     .env("LC_ALL", "C")
 }
 
+/// Asserts that `text` (an issue body, a comment) contains `part`, and
+/// shows the whole text when it does not.
+#[track_caller]
+pub fn assert_has(text: &str, part: &str) {
+    assert!(text.contains(part), "{part:?} is missing from:\n{text}");
+}
+
+/// Asserts that `text` begins with `start`, and shows the whole text when
+/// it does not.
+#[track_caller]
+pub fn assert_starts(text: &str, start: &str) {
+    assert!(
+        text.starts_with(start),
+        "{text:?} should begin with {start:?}"
+    );
+}
+
 /// Every file below `dir`, relative to it, sorted; directories end in `/`.
 pub fn listing(dir: &Path) -> Vec<String> {
     let mut all = Vec::new();
