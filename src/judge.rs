@@ -12,8 +12,10 @@ use crate::pause::Pause;
 use crate::record::{format_duration, Content, Entry, RunStatus};
 
 mod overrides;
+mod rows;
 
 pub use overrides::{apply, Context};
+pub use rows::{add_missing, dedup, host_of, is_expected, judge_all, sort, summary};
 pub mod schedule;
 
 /// A timestamp further ahead of the checker's clock than this is invalid: a
@@ -338,136 +340,6 @@ pub fn classify(age: u64, interval: u64, factor: f64, run: RunStatus) -> (Status
     } else {
         (Status::Ok, None)
     }
-}
-
-/// Judges every entry, adds a `missing` row for each expected job without a
-/// heartbeat, and sorts the result: worst first, then by ratio descending,
-/// then by host and name.
-pub fn judge_all(entries: &[Entry], expect: &[String], policy: &Policy) -> Vec<Judgement> {
-    let mut all: Vec<Judgement> = entries.iter().map(|e| judge(e, policy)).collect();
-    for job in expect {
-        if !entries.iter().any(|e| &e.job == job) && !all.iter().any(|j| &j.job == job) {
-            all.push(Judgement::missing(job));
-        }
-    }
-    sort(&mut all);
-    all
-}
-
-/// The host a judgement belongs to: its own (the record's, or the
-/// subdirectory it was found in), else the checking host `local` (an empty
-/// `touch` file, a missing job).
-pub fn host_of<'a>(j: &'a Judgement, local: &'a str) -> &'a str {
-    j.host.as_deref().unwrap_or(local)
-}
-
-/// Keeps one judgement per (host, job) when the same job of the same host
-/// has heartbeats in several directories (readers scan two by default):
-/// the newest heartbeat wins, one that could be read wins over one that
-/// could not, and a tie goes to the one found first (the first directory).
-/// The files that lost are listed in the winner's `duplicates`. The order
-/// of the rest is kept.
-pub fn dedup(mut all: Vec<Judgement>, local: &str) -> Vec<Judgement> {
-    // Rows sorted by (job, host), then by position: a group of duplicates
-    // is a run of equal keys, in the order they were found. Sorting indices
-    // takes n log n and a word per row, where comparing every pair took 5
-    // billion comparisons over 100,000 heartbeats.
-    let mut order: Vec<usize> = (0..all.len()).collect();
-    let key = |i: usize| (all[i].job.as_str(), host_of(&all[i], local));
-    order.sort_unstable_by(|&a, &b| key(a).cmp(&key(b)).then(a.cmp(&b)));
-    let mut runs: Vec<&[usize]> = order
-        .chunk_by(|&a, &b| key(a) == key(b))
-        .filter(|run| run.len() > 1)
-        .collect();
-    if runs.is_empty() {
-        return all;
-    }
-    // The same rule as one row at a time: a newer heartbeat takes the
-    // winner's place (where its group was first found) and inherits its
-    // losers.
-    let mut lost = vec![false; all.len()];
-    let mut moves = Vec::with_capacity(runs.len());
-    for run in runs.drain(..) {
-        let mut w = run[0];
-        for &i in &run[1..] {
-            let newer = all[i].timestamp > all[w].timestamp;
-            let (loser, keep) = if newer { (w, i) } else { (i, w) };
-            moves.push((loser, keep));
-            lost[loser] = true;
-            w = keep;
-        }
-        moves.push((w, run[0]));
-    }
-    drop(order);
-    for (from, to) in moves {
-        if lost[from] {
-            let path = all[from].path.take();
-            let more = std::mem::take(&mut all[from].duplicates);
-            all[to].duplicates.extend(path);
-            all[to].duplicates.extend(more);
-        } else if from != to {
-            all.swap(from, to);
-            lost.swap(from, to);
-        }
-    }
-    let mut at = 0;
-    all.retain(|_| {
-        at += 1;
-        !lost[at - 1]
-    });
-    all
-}
-
-/// Whether `job` (from `--expect`) names `j`: `JOB` is a job of the host
-/// `local`; `X/JOB` is host X's job, or the job `X/JOB` of user X's area.
-pub fn is_expected(j: &Judgement, job: &str, local: &str) -> bool {
-    match job.split_once('/') {
-        None => j.job == job && host_of(j, local) == local,
-        Some((host, name)) => j.job == job || (j.job == name && host_of(j, local) == host),
-    }
-}
-
-/// Adds a `missing` row for every job of `expect` that no judgement
-/// answers (see [`is_expected`]).
-pub fn add_missing(all: &mut Vec<Judgement>, expect: &[String], local: &str) {
-    for job in expect {
-        if !all.iter().any(|j| is_expected(j, job, local)) {
-            all.push(Judgement::missing(job));
-        }
-    }
-}
-
-/// Sorts worst first, then by ratio descending, then by job, host and path.
-///
-/// The order is total (two rows never compare equal unless they are the
-/// same row), so an in-place unstable sort gives the same result as a
-/// stable one without the stable sort's scratch buffer of half the rows
-/// (14 MiB over 100,000 heartbeats).
-pub fn sort(all: &mut [Judgement]) {
-    all.sort_unstable_by(|a, b| {
-        a.status
-            .cmp(&b.status)
-            .then_with(|| {
-                let (ra, rb) = (
-                    a.ratio.unwrap_or(f64::INFINITY),
-                    b.ratio.unwrap_or(f64::INFINITY),
-                );
-                rb.total_cmp(&ra)
-            })
-            .then_with(|| a.job.cmp(&b.job))
-            .then_with(|| a.host.cmp(&b.host))
-            // The scan reads in directory order: the path makes the order
-            // of two heartbeats of one job and host the same every run.
-            .then_with(|| a.path.cmp(&b.path))
-    });
-}
-
-/// How many jobs have each status, worst first, zero counts included.
-pub fn summary(all: &[Judgement]) -> Vec<(Status, usize)> {
-    Status::ALL
-        .iter()
-        .map(|s| (*s, all.iter().filter(|j| j.status == *s).count()))
-        .collect()
 }
 
 #[cfg(test)]
