@@ -117,12 +117,12 @@ pub fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
         let Some((dir, job)) = home(path) else {
             continue;
         };
-        // Keyed by the directory's bytes: hashing a `Path` walks its
-        // components, which costs more than the lookup saves.
         // A directory that could not be listed: try the file itself.
         let has = |histories: &Option<HashSet<String>>| {
             histories.as_ref().is_none_or(|h| h.contains(job))
         };
+        // Keyed by the directory's bytes: hashing a `Path` walks its
+        // components, which costs more than the lookup saves.
         let key = dir.as_os_str();
         let listed_has = match listed.get(key) {
             Some(histories) => has(histories),
