@@ -1,11 +1,9 @@
 //! The files in contrib/, checked by the programs that will read them:
 //! Debian cron's `crontab -n` and `systemd-analyze verify`.
 
-mod harness;
+use crate::harness;
 
-#[path = "../examples/gen-docs.rs"]
-#[allow(dead_code)]
-mod gen_docs;
+use crate::gen_docs;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -2,7 +2,7 @@
 //! `email` package) and delivered by a real MTA (`sendmail -t`, Debian's
 //! dma in CI) to a local mailbox.
 
-mod harness;
+use crate::harness;
 
 use std::fs;
 use std::path::Path;

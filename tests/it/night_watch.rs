@@ -6,12 +6,12 @@
 //! output, rewrite them with
 //!
 //! ```text
-//! UPDATE_SNAPSHOTS=1 cargo test --test night_watch
+//! UPDATE_SNAPSHOTS=1 cargo test --test it night_watch
 //! ```
 //!
 //! and review the change with `git diff tests/snapshots` before committing.
 
-mod harness;
+use crate::harness;
 
 use std::fs;
 use std::io::Read;

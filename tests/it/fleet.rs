@@ -4,7 +4,7 @@
 //! contrib/prometheus/, and Alertmanager receiving the alerts; all on
 //! 127.0.0.1, on free ports, with their data in temporary directories.
 
-mod harness;
+use crate::harness;
 
 use std::fs::{self, File};
 use std::net::TcpListener;

@@ -1,7 +1,7 @@
 //! Judging by the crontab, end to end: the real hb-check and night-watch
 //! over hand-written heartbeats and crontab files, with `--now` fixed.
 
-mod harness;
+use crate::harness;
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};

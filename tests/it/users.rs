@@ -4,7 +4,7 @@
 //! can forge, replace or delete another's. Needs root (to act as several
 //! users); as anyone else the tests skip visibly.
 
-mod harness;
+use crate::harness;
 
 use std::fs;
 use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};

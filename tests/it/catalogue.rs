@@ -4,9 +4,9 @@
 //! message it must produce. Every row runs the real binary. The README's
 //! "Failure behaviour" table is generated from this catalogue and checked
 //! against it: after a deliberate change, rewrite it with
-//! `UPDATE_SNAPSHOTS=1 cargo test --test catalogue` and review the diff.
+//! `UPDATE_SNAPSHOTS=1 cargo test --test it catalogue` and review the diff.
 
-mod harness;
+use crate::harness;
 
 use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
@@ -525,7 +525,7 @@ fn table() -> String {
     out
 }
 
-const START: &str = "<!-- failure catalogue: generated from tests/catalogue.rs -->\n";
+const START: &str = "<!-- failure catalogue: generated from tests/it/catalogue.rs -->\n";
 const END: &str = "<!-- end of failure catalogue -->\n";
 
 #[test]

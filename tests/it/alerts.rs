@@ -1,7 +1,7 @@
 //! Alerts people keep reading: pauses, run history, the failure threshold,
 //! change-only output and reminders, through the real binaries.
 
-mod harness;
+use crate::harness;
 
 use std::collections::BTreeSet;
 use std::fs;

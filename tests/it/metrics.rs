@@ -1,7 +1,7 @@
 //! The Prometheus side, checked by Prometheus's own promtool: the metrics
 //! night-watch and hb-check write, and the alerting rules in contrib/.
 
-mod harness;
+use crate::harness;
 
 use std::path::Path;
 

@@ -4,11 +4,9 @@
 //! against the variables the tools know. (.ci/run builds, lintians,
 //! installs and purges the package itself.)
 
-mod harness;
+use crate::harness;
 
-#[path = "../examples/gen-docs.rs"]
-#[allow(dead_code)]
-mod gen_docs;
+use crate::gen_docs;
 
 use std::fs;
 use std::path::{Path, PathBuf};

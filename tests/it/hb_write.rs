@@ -1,6 +1,6 @@
 //! hb-write, run as a real process over temporary directories.
 
-mod harness;
+use crate::harness;
 
 use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};

@@ -3,7 +3,7 @@
 //! Every case checks what a reader would see: the previous record or the
 //! new one, never a part, and nothing of ours left behind.
 
-mod harness;
+use crate::harness;
 
 use std::collections::HashSet;
 use std::fs::{self, File, FileTimes};

@@ -2,7 +2,7 @@
 //! the settings it accepts from the environment. The real hb-check against
 //! the fake Gitea of the test harness.
 
-mod harness;
+use crate::harness;
 
 use harness::forge::{gitea, Forge};
 use harness::{Outcome, Scratch, NOW};

@@ -2,7 +2,7 @@
 //! Gitea (and GitHub) server that checks every request against the Gitea
 //! API description.
 
-mod harness;
+use crate::harness;
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! Push pings from hb-write and hb-check to a local dead man's switch on
 //! 127.0.0.1 speaking the Healthchecks and Uptime Kuma protocols.
 
-mod harness;
+use crate::harness;
 
 use std::fs;
 use std::time::{Duration, Instant};

@@ -1,7 +1,7 @@
 //! The wrapper form, `hb-write JOB INTERVAL -- CMD`, run as a real process:
 //! records, output tail and log, signals, maximum runtime, singletons.
 
-mod harness;
+use crate::harness;
 
 use std::fs::{self, File};
 use std::io::Read;

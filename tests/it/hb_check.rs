@@ -1,6 +1,6 @@
 //! hb-check, run as a real process over temporary heartbeat directories.
 
-mod harness;
+use crate::harness;
 
 use std::fs::{self, File};
 use std::os::unix::fs::PermissionsExt;

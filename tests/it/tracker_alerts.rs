@@ -2,7 +2,7 @@
 //! them: the real hb-check against the fake Gitea that checks every request
 //! against the Gitea API description.
 
-mod harness;
+use crate::harness;
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use harness::forge::{gitea, Forge, Issue, BOT, PREFIX};

@@ -3,7 +3,7 @@
 //! any form, only our own words trusted, inert heartbeat text, one issue
 //! per host. The real hb-check against the spec-checking fake forge.
 
-mod harness;
+use crate::harness;
 
 use std::path::Path;
 use std::time::{Duration, Instant};

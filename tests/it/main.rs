@@ -1,0 +1,32 @@
+//! The integration tests: one binary, so the harness compiles once and the
+//! suite links once. Each module runs the real binaries (or a real peer
+//! program) over temporary directories; see [`harness`].
+
+mod harness;
+
+/// The man pages and completions generator, shared with `cargo run
+/// --example gen-docs`.
+#[path = "../../examples/gen-docs.rs"]
+#[allow(dead_code)]
+mod gen_docs;
+
+mod alerts;
+mod catalogue;
+mod contrib;
+mod fleet;
+mod hb_check;
+mod hb_write;
+mod mail;
+mod metrics;
+mod night_watch;
+mod package;
+mod pings;
+mod properties;
+mod schedule;
+mod torture;
+mod tracker;
+mod tracker_alerts;
+mod tracker_guards;
+mod tracker_hostile;
+mod users;
+mod wrapper;
