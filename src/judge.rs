@@ -196,15 +196,25 @@ impl Judgement {
     }
 }
 
+/// What the caller found out about a job besides its heartbeat, for the
+/// judge to weigh: the judge itself looks at no process and no file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// For a `running` record written on this host: whether the wrapper
+    /// that wrote it still runs. `None` when it cannot be known (another
+    /// host's run, or no run in progress).
+    pub wrapper_alive: Option<bool>,
+}
+
 /// Judges one scanned heartbeat.
-pub fn judge(entry: &Entry, policy: &Policy) -> Judgement {
+pub fn judge(entry: &Entry, facts: Facts, policy: &Policy) -> Judgement {
     let content = match &entry.content {
         Ok(content) => content,
         Err(reason) => return Judgement::invalid(entry, reason.clone()),
     };
     if let Content::Record(r) = content {
         if r.status == RunStatus::Running {
-            return judge_running(entry, r, policy);
+            return judge_running(entry, r, facts, policy);
         }
     }
     let (timestamp, interval, run, host, exit_code, message) = match content {
@@ -268,9 +278,16 @@ pub fn judge(entry: &Entry, policy: &Policy) -> Judgement {
     }
 }
 
-/// Judges a `running` record by how long the run has lasted against its
-/// maximum runtime (recorded, else factor x interval).
-fn judge_running(entry: &Entry, r: &crate::record::Heartbeat, policy: &Policy) -> Judgement {
+/// Judges a `running` record: `stale` when the run is hung (past its
+/// maximum runtime, recorded, else factor x interval) or its wrapper is
+/// gone; else as bad as the last finished run it carries (`failed` while
+/// that failed), and `running` only when that run was ok or there is none.
+fn judge_running(
+    entry: &Entry,
+    r: &crate::record::Heartbeat,
+    facts: Facts,
+    policy: &Policy,
+) -> Judgement {
     let since = r.started_at.unwrap_or(r.timestamp);
     let elapsed = (policy.now - since).num_seconds();
     if elapsed < -FUTURE_TOLERANCE_SECONDS {
@@ -286,7 +303,21 @@ fn judge_running(entry: &Entry, r: &crate::record::Heartbeat, policy: &Policy) -
     let max = r
         .max_runtime_seconds
         .unwrap_or((policy.factor * r.interval_seconds as f64) as u64);
-    let (status, reason) = classify_running(elapsed, max);
+    // A record from before `last` was kept says a failure by its count.
+    let last_failed = match &r.last {
+        Some(last) => last.status == RunStatus::Fail,
+        None => r.consecutive_failures.is_some_and(|n| n > 0),
+    };
+    let last = r.last.as_ref();
+    let run = Run {
+        elapsed,
+        max,
+        since,
+        wrapper_alive: facts.wrapper_alive,
+        last_failed,
+        last_exit_code: last.and_then(|l| l.exit_code),
+    };
+    let (status, reason) = classify_running(&run);
     let age = (policy.now - r.timestamp).num_seconds().max(0) as u64;
     Judgement {
         job: entry.job.clone(),
@@ -298,24 +329,60 @@ fn judge_running(entry: &Entry, r: &crate::record::Heartbeat, policy: &Policy) -
         ratio: Some(age as f64 / r.interval_seconds as f64),
         reason: Some(reason),
         path: Some(entry.path.clone()),
-        exit_code: None,
-        message: r.message.clone(),
+        exit_code: last.and_then(|l| l.exit_code),
+        message: last.and_then(|l| l.message.clone()).or(r.message.clone()),
         pause: None,
-        consecutive_failures: None,
+        // Unknown counts one, as for a finished failed run.
+        consecutive_failures: last_failed.then(|| {
+            last.and_then(|l| l.consecutive_failures)
+                .or(r.consecutive_failures)
+                .unwrap_or(1)
+                .max(1)
+        }),
         recent: None,
         expected: None,
         duplicates: Vec::new(),
     }
 }
 
-/// The status rule for a run in progress: `running` up to its maximum,
-/// `stale` (hung) past it.
-pub fn classify_running(elapsed: u64, max: u64) -> (Status, String) {
-    let running = format_duration(elapsed);
-    let max_text = format_duration(max);
-    if elapsed > max {
+/// A run in progress, as [`classify_running`] weighs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Run {
+    /// Seconds since the run started.
+    pub elapsed: u64,
+    /// Its maximum runtime, in seconds.
+    pub max: u64,
+    /// When it started.
+    pub since: DateTime<Utc>,
+    /// Whether its wrapper still runs, when known.
+    pub wrapper_alive: Option<bool>,
+    /// Whether the last finished run before it failed.
+    pub last_failed: bool,
+    /// That run's exit code, when known.
+    pub last_exit_code: Option<i32>,
+}
+
+/// The status rule for a run in progress: `stale` when hung past its
+/// maximum or when its wrapper is gone, `failed` while the run before it
+/// had failed, else `running`.
+pub fn classify_running(run: &Run) -> (Status, String) {
+    let running = format_duration(run.elapsed);
+    let max_text = format_duration(run.max);
+    if run.elapsed > run.max {
         let reason = format!("running for {running}, longer than its maximum of {max_text}: hung?");
         (Status::Stale, reason)
+    } else if run.wrapper_alive == Some(false) {
+        let reason = format!(
+            "wrapper gone: the run started {running} ago and its wrapper no longer runs on this host"
+        );
+        (Status::Stale, reason)
+    } else if run.last_failed {
+        let code = run
+            .last_exit_code
+            .map_or(String::new(), |code| format!(" (exit code {code})"));
+        let since = schedule::local(run.since, chrono_tz::Tz::UTC);
+        let reason = format!("the last run reported failure{code}; running again since {since}");
+        (Status::Failed, reason)
     } else {
         let reason = format!("running for {running}, within its maximum of {max_text}");
         (Status::Running, reason)

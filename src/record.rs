@@ -9,6 +9,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::Error;
 
+mod last;
+
+pub use last::LastRun;
+
 /// The format version this crate writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -109,6 +113,10 @@ pub struct Heartbeat {
     /// whose crontab the checker does not read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
+    /// In a `running` record: how the job's previous finished run ended.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Boxed: most records have none.
+    pub last: Option<Box<LastRun>>,
 }
 
 impl Heartbeat {
@@ -142,10 +150,17 @@ impl Heartbeat {
         }
         // The bound hb-write's --max-runtime has: a longer one would let a
         // hung run stay `running` for ever.
-        match record.max_runtime_seconds {
-            Some(max) if !(1..=INTERVAL_MAX).contains(&max) => Err(format!(
-                "max_runtime_seconds {max} is outside 1 second to 400 days"
-            )),
+        if let Some(max) = record.max_runtime_seconds {
+            if !(1..=INTERVAL_MAX).contains(&max) {
+                return Err(format!(
+                    "max_runtime_seconds {max} is outside 1 second to 400 days"
+                ));
+            }
+        }
+        match &record.last {
+            Some(last) if last.status == RunStatus::Running => {
+                Err("`last.status` is `running`; a finished run is `ok` or `fail`".to_owned())
+            }
             _ => Ok(record),
         }
     }

@@ -72,10 +72,12 @@ pub fn judge(args: &JudgeArgs, dirs: Vec<PathBuf>) -> Result<Judged, Error> {
     // Each file is judged as it is read and only the judgement is kept, so
     // a scan of a whole fleet's heartbeats never holds every record.
     let mut jobs = Vec::new();
+    let this_host = crate::hostname();
     scan_each(&dirs, &mut |entry| {
         let recent = recent_runs(&entry, &expected.jobs, policy.now);
         jobs.push(schedule::judge_entry(
             &entry,
+            context::facts(&entry, &this_host),
             &expected.jobs,
             &recent,
             &policy,

@@ -2,14 +2,17 @@
 //! the expected jobs added, the order rows are shown in, and the count per
 //! status.
 
-use super::{judge, Judgement, Policy, Status};
+use super::{judge, Facts, Judgement, Policy, Status};
 use crate::record::Entry;
 
 /// Judges every entry, adds a `missing` row for each expected job without a
 /// heartbeat, and sorts the result: worst first, then by ratio descending,
 /// then by host and name.
 pub fn judge_all(entries: &[Entry], expect: &[String], policy: &Policy) -> Vec<Judgement> {
-    let mut all: Vec<Judgement> = entries.iter().map(|e| judge(e, policy)).collect();
+    let mut all: Vec<Judgement> = entries
+        .iter()
+        .map(|e| judge(e, Facts::default(), policy))
+        .collect();
     for job in expect {
         if !entries.iter().any(|e| &e.job == job) && !all.iter().any(|j| &j.job == job) {
             all.push(Judgement::missing(job));

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::{judge, sort, Judgement, Policy, Status};
+use super::{judge, sort, Facts, Judgement, Policy, Status};
 use crate::history::Run;
 use crate::record::user_job;
 use crate::record::{format_duration, Content, Entry, RunStatus};
@@ -160,7 +160,7 @@ pub fn judge_all(
         .iter()
         .map(|entry| {
             let recent = history.get(&entry.path).map_or(&[][..], Vec::as_slice);
-            judge_entry(entry, expected, recent, policy, rules)
+            judge_entry(entry, Facts::default(), expected, recent, policy, rules)
         })
         .collect();
     complete(all, expect, expected, policy, rules)
@@ -171,12 +171,13 @@ pub fn judge_all(
 /// keep only the judgement.
 pub fn judge_entry(
     entry: &Entry,
+    facts: Facts,
     expected: &[Expectation],
     recent: &[Run],
     policy: &Policy,
     rules: &Rules,
 ) -> Judgement {
-    let mut j = judge(entry, policy);
+    let mut j = judge(entry, facts, policy);
     let crontab = expected
         .iter()
         .find(|e| judged_name(e) == entry.job)

@@ -10,9 +10,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use crate::history::{consecutive_failures_with, recent, Run};
-use crate::judge::{apply, Context, Judgement, Status, FUTURE_TOLERANCE_SECONDS};
+use crate::judge::{apply, Context, Facts, Judgement, Status, FUTURE_TOLERANCE_SECONDS};
 use crate::pause::Pause;
-use crate::record::RunStatus;
+use crate::record::{Content, Entry, RunStatus};
 use crate::store::{read_history, scan_pauses, PauseEntry, HISTORY_EXTENSION};
 
 /// Applies the pauses found in `dirs` and the failure threshold
@@ -158,4 +158,93 @@ fn histories_in(dir: &Path) -> Option<HashSet<String>> {
         }
     }
     Some(jobs)
+}
+
+/// What the judge weighs besides `entry` itself: for a run in progress on
+/// this host (`this_host`), whether its wrapper still runs. Read-only: the
+/// process is asked whether it exists, never signalled.
+pub(crate) fn facts(entry: &Entry, this_host: &str) -> Facts {
+    let wrapper_alive = match &entry.content {
+        Ok(Content::Record(r)) if r.status == RunStatus::Running && r.host == this_host => {
+            alive(r.pid, r.started_at.unwrap_or(r.timestamp))
+        }
+        _ => None,
+    };
+    Facts { wrapper_alive }
+}
+
+/// How much later than its run's start a process may have started and
+/// still be the wrapper: the start time in `/proc` is read to the second.
+const START_SLACK_SECONDS: i64 = 2;
+
+/// Whether the wrapper with `pid`, whose run started at `started`, still
+/// runs: the pid exists and its process did not start after the run did
+/// (a pid handed to a new process is not the wrapper). `None` for a pid no
+/// process can have.
+fn alive(pid: u32, started: DateTime<Utc>) -> Option<bool> {
+    let pid = libc::pid_t::try_from(pid).ok().filter(|p| *p > 0)?;
+    // SAFETY: signal 0 sends nothing; kill only says whether the process
+    // exists (EPERM: it does, and belongs to another user).
+    let gone = unsafe { libc::kill(pid, 0) } != 0
+        && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+    if gone {
+        return Some(false);
+    }
+    let reused = process_start(pid)
+        .is_some_and(|t| t > started + chrono::Duration::seconds(START_SLACK_SECONDS));
+    Some(!reused)
+}
+
+/// When process `pid` started, from `/proc/<pid>/stat` (clock ticks after
+/// boot) and the boot time in `/proc/stat`.
+fn process_start(pid: libc::pid_t) -> Option<DateTime<Utc>> {
+    let stat = read_proc(&format!("/proc/{pid}/stat"))?;
+    // The command name in parentheses may hold spaces: field 22, the start
+    // time, is the 20th after the last `)`.
+    let ticks: u64 = stat[stat.rfind(')')? + 1..]
+        .split_whitespace()
+        .nth(19)?
+        .parse()
+        .ok()?;
+    let boot: i64 = read_proc("/proc/stat")?
+        .lines()
+        .find_map(|l| l.strip_prefix("btime "))?
+        .trim()
+        .parse()
+        .ok()?;
+    // SAFETY: sysconf reads a constant of the system.
+    let hz = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) })
+        .ok()
+        .filter(|hz| *hz > 0)?;
+    let after_boot = i64::try_from(ticks / hz).ok()?;
+    DateTime::from_timestamp(boot.checked_add(after_boot)?, 0)
+}
+
+/// A file of `/proc`, read up to 1 MiB (`/proc/stat` grows with the CPUs).
+fn read_proc(path: &str) -> Option<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    fs::File::open(path)
+        .ok()?
+        .take(1 << 20)
+        .read_to_string(&mut text)
+        .ok()?;
+    Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrapper_is_alive_only_while_its_pid_is_the_process_that_started_the_run() {
+        let me = std::process::id();
+        assert_eq!(alive(me, Utc::now()), Some(true));
+        // The pid now belongs to a process that started after the run: the
+        // wrapper is gone and its pid was handed on.
+        let long_ago = Utc::now() - chrono::Duration::days(30);
+        assert_eq!(alive(me, long_ago), Some(false));
+        assert_eq!(alive(0, Utc::now()), None, "0 is no process");
+        assert_eq!(alive(u32::MAX, Utc::now()), None);
+    }
 }

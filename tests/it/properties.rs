@@ -14,7 +14,7 @@ use std::fs;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use cron_heartbeat::judge::{dedup, host_of, judge, judge_all, Judgement, Policy, Status};
+use cron_heartbeat::judge::{dedup, host_of, judge, judge_all, Facts, Judgement, Policy, Status};
 use cron_heartbeat::record::{
     format_duration, parse_interval, validate_job, Content, Entry, INTERVAL_MAX, INTERVAL_MIN,
 };
@@ -182,7 +182,7 @@ proptest! {
         for offset in offsets {
             let seconds = (offset * interval as f64) as i64;
             let p = Policy { factor, ..policy(t0() + Duration::seconds(seconds)) };
-            let status = judge(&entry, &p).status;
+            let status = judge(&entry, Facts::default(), &p).status;
             if failed {
                 prop_assert_ne!(status, Status::Ok);
                 prop_assert_ne!(status, Status::Late);

@@ -45,6 +45,7 @@ fn entry(job: &str, reported: &str, interval: u64) -> Entry {
             consecutive_failures: None,
             max_runtime_seconds: None,
             schedule: None,
+            last: None,
         })),
     }
 }
@@ -217,7 +218,7 @@ fn by_interval_and_no_schedule_keep_the_old_rule() {
         by_interval: true,
         zone: Tz::UTC,
     };
-    let plain = super::super::judge(&beat, &policy);
+    let plain = super::super::judge(&beat, Facts::default(), &policy);
     let all = judge_all(
         std::slice::from_ref(&beat),
         &[],
