@@ -109,7 +109,7 @@ fn recent_runs(entry: &Entry, crontab: &[Expectation], now: chrono::DateTime<Utc
     let scheduled = in_record
         || crontab
             .iter()
-            .any(|c| c.job == entry.job && c.schedule.is_some());
+            .any(|c| schedule::judged_name(c) == entry.job && c.schedule.is_some());
     if !scheduled {
         return Vec::new();
     }

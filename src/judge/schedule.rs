@@ -178,10 +178,7 @@ pub fn judge_entry(
     rules: &Rules,
 ) -> Judgement {
     let mut j = judge(entry, facts, policy);
-    let crontab = expected
-        .iter()
-        .find(|e| judged_name(e) == entry.job)
-        .or_else(|| expected.iter().find(|e| e.job == entry.job));
+    let crontab = expected.iter().find(|e| judged_name(e) == entry.job);
     refine(&mut j, entry, crontab, recent, policy, rules);
     j
 }
@@ -196,10 +193,7 @@ pub fn complete(
     rules: &Rules,
 ) -> Vec<Judgement> {
     for e in expected {
-        if !all
-            .iter()
-            .any(|j| j.job == judged_name(e) || j.job == e.job)
-        {
+        if !all.iter().any(|j| j.job == judged_name(e)) {
             all.push(never_run(e, policy, rules));
         }
     }
@@ -314,14 +308,15 @@ fn refine(
     j.expected = Some(Box::new(shown));
 }
 
-/// The row of a job a crontab runs that has never written a heartbeat.
-/// The name a crontab line's job is judged by: `USER/JOB` for a user's
-/// line, whose heartbeat lands in the user's area (a plain `JOB` written to
-/// a directory the user may write answers it too).
-fn judged_name(e: &Expectation) -> String {
+/// The name a crontab line's job is judged by, and the only heartbeat that
+/// answers it: `USER/JOB` for a user's line, whose heartbeat lands in the
+/// user's area. A user's line never describes a job of root's (or another
+/// user's) of the same name.
+pub(crate) fn judged_name(e: &Expectation) -> String {
     user_job(e.user.as_deref(), &e.job)
 }
 
+/// The row of a job a crontab runs that has never written a heartbeat.
 fn never_run(e: &Expectation, policy: &Policy, rules: &Rules) -> Judgement {
     let mut j = Judgement::missing(&judged_name(e));
     j.interval_seconds = Some(e.interval);
