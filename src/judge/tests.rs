@@ -11,7 +11,37 @@ fn policy(now: i64) -> Policy {
         now: at(now),
         factor: 2.0,
         default_interval: None,
+        alert_after: 1,
+        rules: schedule::Rules {
+            grace: None,
+            by_interval: false,
+            zone: chrono_tz::Tz::UTC,
+        },
     }
+}
+
+/// A heartbeat judged with the facts given and nothing else known.
+fn judged(e: &Entry, facts: Facts, p: &Policy) -> Judgement {
+    judge(
+        &Job {
+            facts,
+            ..Job::of(e)
+        },
+        p,
+    )
+}
+
+/// The rows of `entries` of host web1 and of the jobs `expect` names.
+fn judge_all(entries: &[Entry], expect: &[String], p: &Policy) -> Vec<Judgement> {
+    let judged = entries.iter().map(|e| judge(&Job::of(e), p)).collect();
+    rows(judged, &[], expect, "web1", p, |_| None)
+}
+
+/// Adds the `missing` rows of `expect` to `all`, as [`rows`] does.
+fn add_missing(all: &mut Vec<Judgement>, expect: &[String], local: &str) {
+    *all = rows(std::mem::take(all), &[], expect, local, &policy(0), |_| {
+        None
+    });
 }
 
 fn entry(job: &str, written: i64, interval: u64, status: RunStatus) -> Entry {
@@ -49,7 +79,7 @@ fn the_boundaries_fall_where_the_rule_says() {
         (601, Status::Stale),
     ];
     for (age, want) in cases {
-        let j = judge(
+        let j = judged(
             &entry("b", 0, 300, RunStatus::Ok),
             Facts::default(),
             &policy(age),
@@ -61,19 +91,19 @@ fn the_boundaries_fall_where_the_rule_says() {
 
 #[test]
 fn stale_overrides_failed() {
-    let fresh = judge(
+    let fresh = judged(
         &entry("b", 0, 300, RunStatus::Fail),
         Facts::default(),
         &policy(10),
     );
     assert_eq!(fresh.status, Status::Failed);
-    let late = judge(
+    let late = judged(
         &entry("b", 0, 300, RunStatus::Fail),
         Facts::default(),
         &policy(400),
     );
     assert_eq!(late.status, Status::Failed);
-    let old = judge(
+    let old = judged(
         &entry("b", 0, 300, RunStatus::Fail),
         Facts::default(),
         &policy(601),
@@ -88,7 +118,7 @@ fn the_factor_moves_the_stale_line() {
         ..policy(1050)
     };
     assert_eq!(
-        judge(&entry("b", 0, 300, RunStatus::Ok), Facts::default(), &p).status,
+        judged(&entry("b", 0, 300, RunStatus::Ok), Facts::default(), &p).status,
         Status::Late
     );
     let p = Policy {
@@ -96,14 +126,14 @@ fn the_factor_moves_the_stale_line() {
         ..policy(1051)
     };
     assert_eq!(
-        judge(&entry("b", 0, 300, RunStatus::Ok), Facts::default(), &p).status,
+        judged(&entry("b", 0, 300, RunStatus::Ok), Facts::default(), &p).status,
         Status::Stale
     );
 }
 
 #[test]
 fn ratio_is_age_over_interval() {
-    let j = judge(
+    let j = judged(
         &entry("b", 0, 400, RunStatus::Ok),
         Facts::default(),
         &policy(1000),
@@ -113,14 +143,14 @@ fn ratio_is_age_over_interval() {
 
 #[test]
 fn future_timestamps_beyond_five_minutes_are_invalid() {
-    let within = judge(
+    let within = judged(
         &entry("b", 300, 60, RunStatus::Ok),
         Facts::default(),
         &policy(0),
     );
     assert_eq!(within.status, Status::Ok);
     assert_eq!(within.age_seconds, Some(0));
-    let beyond = judge(
+    let beyond = judged(
         &entry("b", 301, 60, RunStatus::Ok),
         Facts::default(),
         &policy(0),
@@ -137,14 +167,14 @@ fn empty_files_need_a_default_interval() {
         subdir: None,
         content: Ok(Content::Empty { modified: at(0) }),
     };
-    let without = judge(&empty, Facts::default(), &policy(10));
+    let without = judged(&empty, Facts::default(), &policy(10));
     assert_eq!(without.status, Status::Invalid);
     assert!(without.reason.unwrap().contains("--default-interval"));
     let with = Policy {
         default_interval: Some(5),
         ..policy(11)
     };
-    let j = judge(&empty, Facts::default(), &with);
+    let j = judged(&empty, Facts::default(), &with);
     assert_eq!(j.status, Status::Stale);
     assert_eq!(j.interval_seconds, Some(5));
 }
@@ -157,12 +187,12 @@ fn on(host: &str, mut j: Judgement, path: &str) -> Judgement {
 
 #[test]
 fn the_same_job_of_the_same_host_is_one_row_the_newest_winning() {
-    let old = judge(
+    let old = judged(
         &entry("backup", 0, 300, RunStatus::Ok),
         Facts::default(),
         &policy(1000),
     );
-    let new = judge(
+    let new = judged(
         &entry("backup", 900, 300, RunStatus::Ok),
         Facts::default(),
         &policy(1000),
@@ -188,12 +218,12 @@ fn the_same_job_of_the_same_host_is_one_row_the_newest_winning() {
     };
     let invalid = on(
         "web1",
-        judge(&bad, Facts::default(), &policy(0)),
+        judged(&bad, Facts::default(), &policy(0)),
         "/a/backup.last",
     );
     let good = on(
         "web1",
-        judge(
+        judged(
             &entry("backup", 0, 300, RunStatus::Ok),
             Facts::default(),
             &policy(0),
@@ -210,7 +240,7 @@ fn an_expected_job_is_the_checking_hosts_unless_named_host_slash_job() {
     let j = |host: &str| {
         on(
             host,
-            judge(
+            judged(
                 &entry("backup", 0, 300, RunStatus::Ok),
                 Facts::default(),
                 &policy(0),
@@ -234,7 +264,7 @@ fn an_expected_job_is_the_checking_hosts_unless_named_host_slash_job() {
     add_missing(&mut all, &["backup".to_owned()], "web1");
     assert_eq!(all.len(), 1);
     // A user's area job is named USER/JOB.
-    let mut mine = judge(
+    let mut mine = judged(
         &entry("backup", 0, 300, RunStatus::Ok),
         Facts::default(),
         &policy(0),
@@ -279,10 +309,10 @@ fn a_run_is_running_within_its_maximum_and_hung_past_it() {
     };
     r.started_at = Some(at(0));
     r.max_runtime_seconds = Some(7200);
-    let within = judge(&e, Facts::default(), &policy(7200));
+    let within = judged(&e, Facts::default(), &policy(7200));
     assert_eq!(within.status, Status::Running);
     assert!(!within.status.is_alert() && within.status.is_healthy());
-    let hung = judge(&e, Facts::default(), &policy(3 * 3600 + 600));
+    let hung = judged(&e, Facts::default(), &policy(3 * 3600 + 600));
     assert_eq!(hung.status, Status::Stale);
     assert_eq!(
         hung.reason.as_deref(),
@@ -294,11 +324,11 @@ fn a_run_is_running_within_its_maximum_and_hung_past_it() {
     };
     r.max_runtime_seconds = None;
     assert_eq!(
-        judge(&e, Facts::default(), &policy(7200)).status,
+        judged(&e, Facts::default(), &policy(7200)).status,
         Status::Running
     );
     assert_eq!(
-        judge(&e, Facts::default(), &policy(7201)).status,
+        judged(&e, Facts::default(), &policy(7201)).status,
         Status::Stale
     );
 }
@@ -366,7 +396,7 @@ fn a_run_in_progress_is_as_bad_as_the_run_before_it() {
         (None, None, Some(true), 7201, Status::Stale, "hung?"),
     ];
     for (last, failures, wrapper, now, want, says) in cases {
-        let j = judge(&running(last, failures), alive(wrapper), &policy(now));
+        let j = judged(&running(last, failures), alive(wrapper), &policy(now));
         let case = format!("{last:?} {failures:?} {wrapper:?} at {now}");
         assert_eq!(j.status, want, "{case}");
         let reason = j.reason.unwrap_or_default();
@@ -376,7 +406,7 @@ fn a_run_in_progress_is_as_bad_as_the_run_before_it() {
 
 #[test]
 fn a_run_after_a_failure_shows_that_failure() {
-    let j = judge(
+    let j = judged(
         &running(Some(RunStatus::Fail), Some(12)),
         Facts::default(),
         &policy(60),
@@ -388,9 +418,9 @@ fn a_run_after_a_failure_shows_that_failure() {
     assert_eq!(j.consecutive_failures, Some(12));
     // The threshold holds it back as it does a finished failed run.
     let mut held = j.clone();
-    apply(
+    overrides::apply(
         &mut held,
-        Context {
+        overrides::Context {
             pause: None,
             consecutive_failures: j.consecutive_failures,
         },
@@ -398,7 +428,7 @@ fn a_run_after_a_failure_shows_that_failure() {
     );
     assert_eq!(held.status, Status::Failing);
     // After an ok run there is no failure to count.
-    let ok = judge(
+    let ok = judged(
         &running(Some(RunStatus::Ok), Some(0)),
         Facts::default(),
         &policy(60),
