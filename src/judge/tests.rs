@@ -438,3 +438,97 @@ fn a_run_after_a_failure_shows_that_failure() {
         (Status::Running, None)
     );
 }
+
+/// One row of [`every_status_is_decided_by_the_one_function`]: the job's
+/// heartbeat (none: expected by name), its pause, `--alert-after`, the
+/// failure count in its record, the instant, and the status wanted.
+struct Case {
+    beat: Option<Entry>,
+    paused: bool,
+    alert_after: u32,
+    failures: Option<u32>,
+    now: i64,
+    want: Status,
+}
+
+#[test]
+fn every_status_is_decided_by_the_one_function() {
+    let bad = Entry {
+        content: Err("not JSON (line 1, column 1)".to_owned()),
+        ..entry("b", 0, 300, RunStatus::Ok)
+    };
+    let ok = || Some(entry("b", 0, 300, RunStatus::Ok));
+    let failed = || Some(entry("b", 0, 300, RunStatus::Fail));
+    let case = |beat, now, want| Case {
+        beat,
+        paused: false,
+        alert_after: 1,
+        failures: None,
+        now,
+        want,
+    };
+    let cases = [
+        case(ok(), 300, Status::Ok),
+        case(ok(), 301, Status::Late),
+        case(ok(), 601, Status::Stale),
+        case(failed(), 10, Status::Failed),
+        case(failed(), 601, Status::Stale),
+        case(Some(bad), 10, Status::Invalid),
+        case(None, 10, Status::Missing),
+        case(Some(running(None, None)), 60, Status::Running),
+        case(
+            Some(running(Some(RunStatus::Fail), Some(2))),
+            60,
+            Status::Failed,
+        ),
+        Case {
+            alert_after: 3,
+            failures: Some(2),
+            ..case(failed(), 10, Status::Failing)
+        },
+        Case {
+            alert_after: 3,
+            failures: Some(3),
+            ..case(failed(), 10, Status::Failed)
+        },
+        Case {
+            alert_after: 3,
+            ..case(
+                Some(running(Some(RunStatus::Fail), Some(1))),
+                60,
+                Status::Failing,
+            )
+        },
+        Case {
+            paused: true,
+            ..case(failed(), 601, Status::Paused)
+        },
+        Case {
+            paused: true,
+            ..case(None, 10, Status::Paused)
+        },
+    ];
+    let pause = crate::pause::Pause::new(Some("b"), at(0), 3600, None).unwrap();
+    for (i, c) in cases.into_iter().enumerate() {
+        let mut beat = c.beat;
+        if let Some(Ok(Content::Record(r))) = beat.as_mut().map(|b| &mut b.content) {
+            if r.status == RunStatus::Fail {
+                r.consecutive_failures = c.failures;
+            }
+        }
+        let job = Job {
+            name: "b",
+            entry: beat.as_ref(),
+            crontab: None,
+            recent: &[],
+            pause: c.paused.then_some(&pause),
+            facts: Facts::default(),
+        };
+        let p = Policy {
+            alert_after: c.alert_after,
+            ..policy(c.now)
+        };
+        let j = judge(&job, &p);
+        assert_eq!(j.status, c.want, "case {i}: {j:?}");
+    }
+}
