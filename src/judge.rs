@@ -20,7 +20,6 @@ mod overrides;
 mod rows;
 pub mod schedule;
 
-pub use heartbeat::{interval_rule, running_rule, RunInProgress};
 pub use rows::{dedup, host_of, is_expected, rows, sort, summary};
 
 /// A timestamp further ahead of the checker's clock than this is invalid: a

@@ -2,8 +2,6 @@
 //! the rule for a run in progress (hung, wrapper gone, or as bad as the run
 //! before it). Pure.
 
-use chrono::{DateTime, Utc};
-
 use super::{Facts, Judgement, Policy, Status, FUTURE_TOLERANCE_SECONDS};
 use crate::record::{format_duration, Content, Entry, Heartbeat, RunStatus};
 
@@ -80,7 +78,7 @@ pub(super) fn by_record(entry: &Entry, facts: Facts, policy: &Policy) -> Judgeme
     }
 }
 
-/// Judges a `running` record: `stale` when the run is hung (past its
+/// The rule for a `running` record: `stale` when the run is hung (past its
 /// maximum runtime, recorded, else factor x interval) or its wrapper is
 /// gone; else as bad as the last finished run it carries (`failed` while
 /// that failed), and `running` only when that run was ok or there is none.
@@ -101,20 +99,32 @@ fn judge_running(entry: &Entry, r: &Heartbeat, facts: Facts, policy: &Policy) ->
         .max_runtime_seconds
         .unwrap_or((policy.factor * r.interval_seconds as f64) as u64);
     // A record from before `last` was kept says a failure by its count.
-    let last_failed = match &r.last {
+    let last = r.last.as_ref();
+    let last_failed = match last {
         Some(last) => last.status == RunStatus::Fail,
         None => r.consecutive_failures.is_some_and(|n| n > 0),
     };
-    let last = r.last.as_ref();
-    let run = RunInProgress {
-        elapsed,
-        max,
-        since,
-        wrapper_alive: facts.wrapper_alive,
-        last_failed,
-        last_exit_code: last.and_then(|l| l.exit_code),
+    let running = format_duration(elapsed);
+    let max_text = format_duration(max);
+    let (status, reason) = if elapsed > max {
+        let reason = format!("running for {running}, longer than its maximum of {max_text}: hung?");
+        (Status::Stale, reason)
+    } else if facts.wrapper_alive == Some(false) {
+        let reason = format!(
+            "wrapper gone: the run started {running} ago and its wrapper no longer runs on this host"
+        );
+        (Status::Stale, reason)
+    } else if last_failed {
+        let code = last
+            .and_then(|l| l.exit_code)
+            .map_or(String::new(), |code| format!(" (exit code {code})"));
+        let since = super::schedule::local(since, chrono_tz::Tz::UTC);
+        let reason = format!("the last run reported failure{code}; running again since {since}");
+        (Status::Failed, reason)
+    } else {
+        let reason = format!("running for {running}, within its maximum of {max_text}");
+        (Status::Running, reason)
     };
-    let (status, reason) = running_rule(&run);
     let age = (policy.now - r.timestamp).num_seconds().max(0) as u64;
     Judgement {
         job: entry.job.clone(),
@@ -142,52 +152,8 @@ fn judge_running(entry: &Entry, r: &Heartbeat, facts: Facts, policy: &Policy) ->
     }
 }
 
-/// A run in progress, as [`running_rule`] weighs it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RunInProgress {
-    /// Seconds since the run started.
-    pub elapsed: u64,
-    /// Its maximum runtime, in seconds.
-    pub max: u64,
-    /// When it started.
-    pub since: DateTime<Utc>,
-    /// Whether its wrapper still runs, when known.
-    pub wrapper_alive: Option<bool>,
-    /// Whether the last finished run before it failed.
-    pub last_failed: bool,
-    /// That run's exit code, when known.
-    pub last_exit_code: Option<i32>,
-}
-
-/// The status rule for a run in progress: `stale` when hung past its
-/// maximum or when its wrapper is gone, `failed` while the run before it
-/// had failed, else `running`.
-pub fn running_rule(run: &RunInProgress) -> (Status, String) {
-    let running = format_duration(run.elapsed);
-    let max_text = format_duration(run.max);
-    if run.elapsed > run.max {
-        let reason = format!("running for {running}, longer than its maximum of {max_text}: hung?");
-        (Status::Stale, reason)
-    } else if run.wrapper_alive == Some(false) {
-        let reason = format!(
-            "wrapper gone: the run started {running} ago and its wrapper no longer runs on this host"
-        );
-        (Status::Stale, reason)
-    } else if run.last_failed {
-        let code = run
-            .last_exit_code
-            .map_or(String::new(), |code| format!(" (exit code {code})"));
-        let since = super::schedule::local(run.since, chrono_tz::Tz::UTC);
-        let reason = format!("the last run reported failure{code}; running again since {since}");
-        (Status::Failed, reason)
-    } else {
-        let reason = format!("running for {running}, within its maximum of {max_text}");
-        (Status::Running, reason)
-    }
-}
-
 /// The status rule for a readable heartbeat, with its reason.
-pub fn interval_rule(
+fn interval_rule(
     age: u64,
     interval: u64,
     factor: f64,
