@@ -264,12 +264,7 @@ fn changes_since(lock: &store::RunLock, judged: &Judged, remind: Duration) -> ch
         remind.as_secs(),
     );
     if decision.print {
-        let state = changes::State {
-            version: changes::STATE_VERSION,
-            printed_at: judged.policy.now,
-            jobs: now_pairs,
-        };
-        if let Err(err) = store::write_file(&path, &state.to_json_line()) {
+        if let Err(err) = store::write_file(&path, &decision.next.to_json_line()) {
             cli::report_error(PROGRAM, &err);
         }
     }

@@ -153,12 +153,7 @@ fn judge_running(entry: &Entry, r: &Heartbeat, facts: Facts, policy: &Policy) ->
 }
 
 /// The status rule for a readable heartbeat, with its reason.
-fn interval_rule(
-    age: u64,
-    interval: u64,
-    factor: f64,
-    run: RunStatus,
-) -> (Status, Option<String>) {
+fn interval_rule(age: u64, interval: u64, factor: f64, run: RunStatus) -> (Status, Option<String>) {
     let silent = format_duration(age);
     let every = format_duration(interval);
     if age as f64 > factor * interval as f64 {
