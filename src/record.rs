@@ -34,6 +34,14 @@ pub const INTERVAL_MIN: u64 = 1;
 /// The longest interval, in seconds: 400 days.
 pub const INTERVAL_MAX: u64 = 400 * 86_400;
 
+/// The longest a wrapped run may take when no `--max-runtime` was given:
+/// `factor` x the interval, bounded as a given maximum is (400 days). The
+/// wrapper ends a run past it (`--kill-after`) and the checker calls a
+/// `running` record past it hung, so both take it from here.
+pub fn default_max_runtime(factor: f64, interval_seconds: u64) -> u64 {
+    (factor * interval_seconds as f64).min(INTERVAL_MAX as f64) as u64
+}
+
 /// How the run that wrote the heartbeat ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use crate::error::Error;
 use crate::ping::{self, Ping, Pinger};
 use crate::record::{
-    Heartbeat, LastRun, RunStatus, FORMAT_VERSION, INTERVAL_MAX, OUTPUT_MESSAGE_MAX_BYTES,
+    default_max_runtime, Heartbeat, LastRun, RunStatus, FORMAT_VERSION, OUTPUT_MESSAGE_MAX_BYTES,
 };
 use crate::store::{self, heartbeat_path};
 use crate::supervise::output::Log;
@@ -142,10 +142,9 @@ pub fn run(wrap: Wrap) -> u8 {
             })
             .ok()
     });
-    let max_runtime = wrap.max_runtime.unwrap_or_else(|| {
-        // Derived, it is bounded as a given one is.
-        (wrap.factor * wrap.interval_seconds as f64).min(INTERVAL_MAX as f64) as u64
-    });
+    let max_runtime = wrap
+        .max_runtime
+        .unwrap_or_else(|| default_max_runtime(wrap.factor, wrap.interval_seconds));
     let options = Options {
         keep_output: wrap.keep_output,
         log,

@@ -3,7 +3,7 @@
 //! before it). Pure.
 
 use super::{Facts, Judgement, Policy, Status, FUTURE_TOLERANCE_SECONDS};
-use crate::record::{format_duration, Content, Entry, Heartbeat, RunStatus};
+use crate::record::{default_max_runtime, format_duration, Content, Entry, Heartbeat, RunStatus};
 
 /// What the heartbeat alone says, before its schedule, threshold and
 /// pause are weighed: the interval rule, or the rule for a run in progress.
@@ -97,7 +97,7 @@ fn judge_running(entry: &Entry, r: &Heartbeat, facts: Facts, policy: &Policy) ->
     let elapsed = elapsed.max(0) as u64;
     let max = r
         .max_runtime_seconds
-        .unwrap_or((policy.factor * r.interval_seconds as f64) as u64);
+        .unwrap_or_else(|| default_max_runtime(policy.factor, r.interval_seconds));
     // A record from before `last` was kept says a failure by its count.
     let last = r.last.as_ref();
     let last_failed = match last {

@@ -532,3 +532,19 @@ fn every_status_is_decided_by_the_one_function() {
         assert_eq!(j.status, c.want, "case {i}: {j:?}");
     }
 }
+
+#[test]
+fn the_default_maximum_runtime_is_the_wrappers_bounded_one() {
+    // factor x interval would be 800 days; the wrapper stops at 400, and
+    // so does the checker's patience.
+    let mut e = entry("b", 0, crate::record::INTERVAL_MAX, RunStatus::Running);
+    let Ok(Content::Record(r)) = &mut e.content else {
+        unreachable!()
+    };
+    r.started_at = Some(at(0));
+    let day = 86_400;
+    let within = judged(&e, Facts::default(), &policy(400 * day));
+    assert_eq!(within.status, Status::Running);
+    let hung = judged(&e, Facts::default(), &policy(400 * day + 1));
+    assert_eq!(hung.status, Status::Stale, "{hung:?}");
+}
