@@ -1,18 +1,17 @@
 //! `hb-check --changes-only`: print the verdict only when the set of (job,
 //! status) pairs differs from the last printed one, and again every remind
-//! period while something is bad. The state is one small JSON file beside
-//! the run lock, written atomically; a lost or corrupt state means "print".
+//! period while something alerts; what changed is the change engine's
+//! word ([`crate::alert`]). The state is one small JSON file beside the run
+//! lock, written atomically; a lost or corrupt state means "print".
 
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
+use crate::alert;
 use crate::judge::{Judgement, Status};
-use crate::record::{rfc3339_any, rfc3339_seconds};
 
-/// The state file's format version.
-pub const STATE_VERSION: u32 = 1;
+pub use crate::alert::{State, STATE_VERSION};
 
 /// The state file beside the run lock: the lock's path with `.state`
 /// appended.
@@ -20,31 +19,6 @@ pub fn state_path(lock: &Path) -> PathBuf {
     let mut name = lock.as_os_str().to_owned();
     name.push(".state");
     PathBuf::from(name)
-}
-
-/// What the last printed run saw.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct State {
-    /// [`STATE_VERSION`].
-    pub version: u32,
-    /// When the verdict was last printed.
-    #[serde(serialize_with = "rfc3339_seconds", deserialize_with = "rfc3339_any")]
-    pub printed_at: DateTime<Utc>,
-    /// Every job (`host/job` when the host is known) and its status, sorted.
-    pub jobs: Vec<(String, Status)>,
-}
-
-impl State {
-    /// Parses a state file; `None` for anything unusable.
-    pub fn parse(bytes: &[u8]) -> Option<State> {
-        let state: State = serde_json::from_slice(bytes).ok()?;
-        (state.version == STATE_VERSION).then_some(state)
-    }
-
-    /// The state as one line of JSON.
-    pub fn to_json_line(&self) -> Vec<u8> {
-        crate::record::json_line(self)
-    }
 }
 
 /// The (job, status) pairs of a run, sorted.
@@ -63,56 +37,48 @@ pub fn pairs(jobs: &[Judgement]) -> Vec<(String, Status)> {
     all
 }
 
-/// Whether a status keeps hb-check's text output quiet.
-fn quiet(status: Status) -> bool {
-    status.is_healthy() || status == Status::Paused
-}
-
 /// What this run prints.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
     /// Whether to print the verdict.
     pub print: bool,
-    /// Jobs that were bad at the last printed run and are not now: the job
+    /// Jobs that alerted at the last printed run and do not now: the job
     /// key, what it was, and what it is (`None`: no longer reported).
     pub recovered: Vec<(String, Status, Option<Status>)>,
+    /// The state to record once the verdict is printed.
+    pub next: State,
 }
 
-/// Decides whether this run prints: when there is no usable last state,
-/// when the pairs differ from it, when something is bad and `remind`
-/// seconds have passed since the last print, or when the clock went back.
+/// Decides whether this run prints, by the change engine
+/// ([`alert::assess`]): when there is no usable last state, when the
+/// pairs differ from it, when something alerts and `remind` seconds have
+/// passed since the last print, or when the clock went back.
 pub fn decide(
     last: Option<&State>,
     now_pairs: &[(String, Status)],
     now: DateTime<Utc>,
     remind: u64,
 ) -> Decision {
-    let Some(last) = last else {
-        return Decision {
-            print: true,
-            recovered: Vec::new(),
-        };
-    };
-    let bad = now_pairs.iter().any(|(_, s)| !quiet(*s));
-    let since = (now - last.printed_at).num_seconds();
-    let remind = i64::try_from(remind).unwrap_or(i64::MAX);
-    let print = last.jobs != now_pairs || since < 0 || (bad && since >= remind);
-    let recovered = if print {
-        last.jobs
-            .iter()
-            .filter(|(_, was)| !quiet(*was))
-            .filter_map(|(key, was)| {
-                let now = now_pairs.iter().find(|(k, _)| k == key).map(|(_, s)| *s);
-                match now {
-                    Some(s) if !quiet(s) => None,
-                    other => Some((key.clone(), *was, other)),
-                }
+    let assessed = alert::assess(last, now_pairs.to_vec(), now, remind);
+    let recovered = if assessed.deliver {
+        let status_now = |key: &str| now_pairs.iter().find(|(k, _)| k == key).map(|(_, s)| *s);
+        assessed
+            .diff
+            .left
+            .into_iter()
+            .map(|(key, was)| {
+                let now = status_now(&key);
+                (key, was, now)
             })
             .collect()
     } else {
         Vec::new()
     };
-    Decision { print, recovered }
+    Decision {
+        print: assessed.deliver,
+        recovered,
+        next: assessed.next,
+    }
 }
 
 /// The lines that say which jobs recovered since the last printed run:
@@ -166,6 +132,26 @@ mod tests {
         assert!(
             !decide(Some(&last_ok), &fine, at(900_000), 86_400).print,
             "nothing bad, no reminder"
+        );
+    }
+
+    #[test]
+    fn warnings_are_printed_when_they_change_but_not_reminded() {
+        // One definition of bad for the output and the alert issue: a late
+        // or failing job warns, it does not alert.
+        let late = [("backup".to_owned(), Status::Late)];
+        let last = state(0, &[("backup", Status::Late)]);
+        assert!(!decide(Some(&last), &late, at(86_400), 86_400).print);
+        let failing = [("backup".to_owned(), Status::Failing)];
+        let last = state(0, &[("backup", Status::Failing)]);
+        assert!(!decide(Some(&last), &failing, at(86_400), 86_400).print);
+        let fixed = [("backup".to_owned(), Status::Ok)];
+        let d = decide(Some(&last), &fixed, at(60), 86_400);
+        assert!(d.print, "a change prints");
+        assert_eq!(
+            recovered_lines(&d),
+            "",
+            "a warning that ends is no recovery"
         );
     }
 

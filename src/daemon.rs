@@ -134,6 +134,7 @@ impl Daemon {
             consecutive_failures: None,
             max_runtime_seconds: None,
             schedule: None,
+            last: None,
         };
         let written = match store::write(self.dir.as_deref(), &record) {
             Ok(path) => path,

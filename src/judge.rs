@@ -1,5 +1,8 @@
-//! Judging heartbeats: status, age, ratio and reason for each job. Pure: the
-//! caller passes the scan and the current time.
+//! Judging jobs: status, age, ratio and reason for each. One function,
+//! [`judge`], decides a job's status from everything known about it (its
+//! heartbeat or read error, its crontab line, its recent runs, its pause,
+//! the facts the caller gathered, the policy and the instant); [`rows`]
+//! builds the set of rows in one pass. Pure: the caller passes what it read.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -7,16 +10,17 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::history::Recent;
+use crate::history::{consecutive_failures_with, Recent, Run};
 use crate::pause::Pause;
-use crate::record::{format_duration, Content, Entry, RunStatus};
+use crate::record::{Content, Entry, RunStatus};
+use crate::schedule::Expectation;
 
+mod heartbeat;
 mod overrides;
 mod rows;
-
-pub use overrides::{apply, Context};
-pub use rows::{add_missing, dedup, host_of, is_expected, judge_all, sort, summary};
 pub mod schedule;
+
+pub use rows::{dedup, host_of, is_expected, rows, sort, summary};
 
 /// A timestamp further ahead of the checker's clock than this is invalid: a
 /// clock-skewed heartbeat would otherwise hide a dead job.
@@ -110,6 +114,11 @@ pub struct Policy {
     pub factor: f64,
     /// The interval of an empty heartbeat file (a plain `touch`), if any.
     pub default_interval: Option<u64>,
+    /// A job alerts as `failed` from this many failed runs in a row; fewer
+    /// are `failing` (`--alert-after`, at least 1).
+    pub alert_after: u32,
+    /// How scheduled jobs are judged.
+    pub rules: schedule::Rules,
 }
 
 /// The judgement of one job.
@@ -145,14 +154,14 @@ pub struct Judgement {
     pub recent: Option<Box<Recent>>,
     /// What the job's schedule expects, when one is known. Boxed: most
     /// jobs have none, and a row per heartbeat is kept for a whole scan.
-    pub expected: Option<Box<schedule::Expected>>,
+    pub expected: Option<Box<schedule::Timetable>>,
     /// Other heartbeat files of the same host and job, in other directories,
     /// which lost to this one (see [`dedup`]).
     pub duplicates: Vec<PathBuf>,
 }
 
 impl Judgement {
-    fn invalid(entry: &Entry, reason: String) -> Judgement {
+    pub(crate) fn invalid(entry: &Entry, reason: String) -> Judgement {
         Judgement {
             job: entry.job.clone(),
             host: entry.subdir.clone(),
@@ -196,150 +205,92 @@ impl Judgement {
     }
 }
 
-/// Judges one scanned heartbeat.
-pub fn judge(entry: &Entry, policy: &Policy) -> Judgement {
-    let content = match &entry.content {
-        Ok(content) => content,
-        Err(reason) => return Judgement::invalid(entry, reason.clone()),
-    };
-    if let Content::Record(r) = content {
-        if r.status == RunStatus::Running {
-            return judge_running(entry, r, policy);
+/// What the caller found out about a job besides its heartbeat, for the
+/// judge to weigh: the judge itself looks at no process and no file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// For a `running` record written on this host: whether the wrapper
+    /// that wrote it still runs. `None` when it cannot be known (another
+    /// host's run, or no run in progress).
+    pub wrapper_alive: Option<bool>,
+}
+
+/// One job to judge, with everything known about it: the one input of
+/// [`judge`].
+#[derive(Debug, Clone, Copy)]
+pub struct Job<'a> {
+    /// The name the job is judged by.
+    pub name: &'a str,
+    /// Its heartbeat as scanned; `None` for a job a crontab line or
+    /// `--expect` names that has none.
+    pub entry: Option<&'a Entry>,
+    /// The crontab line that runs it (see [`schedule::line_for`]), if any.
+    pub crontab: Option<&'a Expectation>,
+    /// Its recent finished runs, oldest first, where [`needs_history`]
+    /// asks for them.
+    pub recent: &'a [Run],
+    /// The pause in force for it, if any.
+    pub pause: Option<&'a Pause>,
+    /// What the caller found out about its run.
+    pub facts: Facts,
+}
+
+impl<'a> Job<'a> {
+    /// A heartbeat with nothing else known about it.
+    pub fn of(entry: &'a Entry) -> Job<'a> {
+        Job {
+            name: &entry.job,
+            entry: Some(entry),
+            crontab: None,
+            recent: &[],
+            pause: None,
+            facts: Facts::default(),
         }
     }
-    let (timestamp, interval, run, host, exit_code, message) = match content {
-        Content::Record(r) => (
-            r.timestamp,
-            r.interval_seconds,
-            r.status,
-            Some(r.host.clone()),
-            r.exit_code,
-            r.message.clone(),
-        ),
-        Content::Empty { modified } => match policy.default_interval {
-            Some(interval) => (*modified, interval, RunStatus::Ok, None, None, None),
-            None => {
-                return Judgement::invalid(
-                    entry,
-                    "the file is empty; give --default-interval to judge empty files by their modification time".to_owned(),
-                )
-            }
-        },
+}
+
+/// Judges one job: what its heartbeat says (or that it has none), then its
+/// schedule, the failure threshold and its pause, in that order.
+pub fn judge(job: &Job, policy: &Policy) -> Judgement {
+    let mut j = match (job.entry, job.crontab) {
+        (Some(entry), crontab) => {
+            let mut j = heartbeat::by_record(entry, job.facts, policy);
+            schedule::refine(&mut j, entry, crontab, job.recent, policy);
+            j
+        }
+        (None, Some(line)) => schedule::never_run(line, policy),
+        (None, None) => Judgement::missing(job.name),
     };
-    let age = (policy.now - timestamp).num_seconds();
-    if age < -FUTURE_TOLERANCE_SECONDS {
-        return Judgement::invalid(
-            entry,
-            format!(
-                "the timestamp {} is {} in the future; check the clock of the host that wrote it",
-                timestamp.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                format_duration(age.unsigned_abs())
-            ),
-        );
-    }
-    let age = age.max(0) as u64;
-    let ratio = age as f64 / interval as f64;
-    let (status, mut reason) = classify(age, interval, policy.factor, run);
-    if let (Status::Failed, Some(code), Some(reason)) = (status, exit_code, reason.as_mut()) {
-        reason.push_str(&format!(" (exit code {code})"));
-    }
-    Judgement {
-        job: entry.job.clone(),
-        host: entry.subdir.clone().or(host),
-        status,
-        timestamp: Some(timestamp),
-        age_seconds: Some(age),
-        interval_seconds: Some(interval),
-        ratio: Some(ratio),
-        reason,
-        path: Some(entry.path.clone()),
-        exit_code,
-        message,
-        pause: None,
-        // Where the writer counted them (the wrapper does), the record says
-        // how many runs in a row failed.
-        consecutive_failures: match content {
-            Content::Record(r) if r.status == RunStatus::Fail => r.consecutive_failures,
-            _ => None,
-        },
-        recent: None,
-        expected: None,
-        duplicates: Vec::new(),
-    }
+    // The record's count where the writer kept one, else the history's.
+    let failures = (j.status == Status::Failed && policy.alert_after > 1)
+        .then(|| {
+            let from_history = || {
+                let newest = j.timestamp?;
+                (!job.recent.is_empty())
+                    .then(|| consecutive_failures_with(newest, RunStatus::Fail, job.recent))
+            };
+            j.consecutive_failures.or_else(from_history)
+        })
+        .flatten();
+    let context = overrides::Context {
+        pause: job.pause,
+        consecutive_failures: failures,
+    };
+    overrides::apply(&mut j, context, policy.alert_after);
+    j
 }
 
-/// Judges a `running` record by how long the run has lasted against its
-/// maximum runtime (recorded, else factor x interval).
-fn judge_running(entry: &Entry, r: &crate::record::Heartbeat, policy: &Policy) -> Judgement {
-    let since = r.started_at.unwrap_or(r.timestamp);
-    let elapsed = (policy.now - since).num_seconds();
-    if elapsed < -FUTURE_TOLERANCE_SECONDS {
-        return Judgement::invalid(
-            entry,
-            format!(
-                "the run started {} in the future; check the clock of the host that wrote it",
-                format_duration(elapsed.unsigned_abs())
-            ),
-        );
-    }
-    let elapsed = elapsed.max(0) as u64;
-    let max = r
-        .max_runtime_seconds
-        .unwrap_or((policy.factor * r.interval_seconds as f64) as u64);
-    let (status, reason) = classify_running(elapsed, max);
-    let age = (policy.now - r.timestamp).num_seconds().max(0) as u64;
-    Judgement {
-        job: entry.job.clone(),
-        host: entry.subdir.clone().or(Some(r.host.clone())),
-        status,
-        timestamp: Some(r.timestamp),
-        age_seconds: Some(age),
-        interval_seconds: Some(r.interval_seconds),
-        ratio: Some(age as f64 / r.interval_seconds as f64),
-        reason: Some(reason),
-        path: Some(entry.path.clone()),
-        exit_code: None,
-        message: r.message.clone(),
-        pause: None,
-        consecutive_failures: None,
-        recent: None,
-        expected: None,
-        duplicates: Vec::new(),
-    }
-}
-
-/// The status rule for a run in progress: `running` up to its maximum,
-/// `stale` (hung) past it.
-pub fn classify_running(elapsed: u64, max: u64) -> (Status, String) {
-    let running = format_duration(elapsed);
-    let max_text = format_duration(max);
-    if elapsed > max {
-        let reason = format!("running for {running}, longer than its maximum of {max_text}: hung?");
-        (Status::Stale, reason)
-    } else {
-        let reason = format!("running for {running}, within its maximum of {max_text}");
-        (Status::Running, reason)
-    }
-}
-
-/// The status rule for a readable heartbeat, with its reason.
-pub fn classify(age: u64, interval: u64, factor: f64, run: RunStatus) -> (Status, Option<String>) {
-    let silent = format_duration(age);
-    let every = format_duration(interval);
-    if age as f64 > factor * interval as f64 {
-        let reason = format!("silent for {silent}, more than {factor}x its interval of {every}");
-        (Status::Stale, Some(reason))
-    } else if run == RunStatus::Fail {
-        (
-            Status::Failed,
-            Some("the last run reported failure".to_owned()),
-        )
-    } else if age > interval {
-        let reason = format!("last seen {silent} ago, past its interval of {every}");
-        (Status::Late, Some(reason))
-    } else {
-        (Status::Ok, None)
-    }
+/// Whether judging `entry` takes its recent runs: a scheduled job's usual
+/// lag comes from them, and so does the failure count of a failed run whose
+/// record keeps none, when a threshold asks for it.
+pub fn needs_history(entry: &Entry, crontab: Option<&Expectation>, policy: &Policy) -> bool {
+    let Ok(Content::Record(r)) = &entry.content else {
+        return false;
+    };
+    let scheduled = r.schedule.is_some() || crontab.is_some_and(|c| c.schedule.is_some());
+    let uncounted =
+        r.status == RunStatus::Fail && r.consecutive_failures.is_none() && policy.alert_after > 1;
+    (scheduled && !policy.rules.by_interval) || uncounted
 }
 
 #[cfg(test)]

@@ -10,10 +10,7 @@ use chrono::Utc;
 use crate::cli::JudgeArgs;
 use crate::error::Error;
 use crate::expect;
-use crate::history::Run;
-use crate::judge::{self, schedule, Judgement, Policy};
-use crate::record::{Content, Entry};
-use crate::schedule::Expectation;
+use crate::judge::{self, schedule, Job, Judgement, Policy};
 use crate::schedule::Lint;
 use crate::store::{read_locations, scan_each};
 
@@ -63,55 +60,51 @@ pub fn locate(args: &JudgeArgs) -> Result<Vec<PathBuf>, Error> {
 
 /// Scans `dirs` and judges every heartbeat by the options in `args`.
 pub fn judge(args: &JudgeArgs, dirs: Vec<PathBuf>) -> Result<Judged, Error> {
+    let now = args.now.unwrap_or_else(Utc::now);
+    let expected = expect::load(&args.schedule, args.factor, now)?;
     let policy = Policy {
-        now: args.now.unwrap_or_else(Utc::now),
+        now,
         factor: args.factor,
         default_interval: args.default_interval,
+        alert_after: args.alert_after,
+        rules: expected.rules,
     };
-    let expected = expect::load(&args.schedule, args.factor, policy.now)?;
+    let pauses = context::Pauses::scan(&dirs, now);
+    let this_host = crate::hostname();
     // Each file is judged as it is read and only the judgement is kept, so
     // a scan of a whole fleet's heartbeats never holds every record.
     let mut jobs = Vec::new();
     scan_each(&dirs, &mut |entry| {
-        let recent = recent_runs(&entry, &expected.jobs, policy.now);
-        jobs.push(schedule::judge_entry(
-            &entry,
-            &expected.jobs,
-            &recent,
-            &policy,
-            &expected.rules,
-        ));
+        let crontab = schedule::line_for(&expected.jobs, &entry.job);
+        let recent = if judge::needs_history(&entry, crontab, &policy) {
+            // A history that cannot be read leaves the lag to the last
+            // heartbeat and the count to the last run.
+            context::history_beside(&entry.path, now).unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let job = Job {
+            name: &entry.job,
+            entry: Some(&entry),
+            crontab,
+            recent: &recent,
+            pause: pauses.of(Some(&entry.path), &entry.job),
+            facts: context::facts(&entry, &this_host),
+        };
+        jobs.push(judge::judge(&job, &policy));
     })?;
-    let jobs = schedule::complete(jobs, &[], &expected.jobs, &policy, &expected.rules);
-    // One row per (host, job); then the expected jobs, each the checking
-    // host's unless named HOST/JOB; then the pauses and the failure
-    // threshold, which apply to all of them.
+    jobs.extend(pauses.unusable());
+    // The expected jobs are each the checking host's unless named HOST/JOB.
     let host = args.host();
-    let mut jobs = judge::dedup(jobs, &host);
-    judge::add_missing(&mut jobs, &args.expect, &host);
-    context::hold(&mut jobs, &dirs, args.alert_after, policy.now);
-    judge::sort(&mut jobs);
+    let jobs = judge::rows(jobs, &expected.jobs, &args.expect, &host, &policy, |name| {
+        pauses.of(None, name)
+    });
     Ok(Judged {
         dirs,
         policy,
         jobs,
         lint: expected.lint,
     })
-}
-
-/// The run history of a scheduled job as known at `now`, for its usual
-/// lag. A history that cannot be read only leaves the lag to the last
-/// heartbeat.
-fn recent_runs(entry: &Entry, crontab: &[Expectation], now: chrono::DateTime<Utc>) -> Vec<Run> {
-    let in_record = matches!(&entry.content, Ok(Content::Record(r)) if r.schedule.is_some());
-    let scheduled = in_record
-        || crontab
-            .iter()
-            .any(|c| c.job == entry.job && c.schedule.is_some());
-    if !scheduled {
-        return Vec::new();
-    }
-    context::history_beside(&entry.path, now).unwrap_or_default()
 }
 
 /// Writes `bytes` to `out` and flushes. A closed pipe (`| head`) is not an

@@ -16,7 +16,9 @@ use chrono::{DateTime, Utc};
 
 use crate::error::Error;
 use crate::ping::{self, Ping, Pinger};
-use crate::record::{Heartbeat, RunStatus, FORMAT_VERSION, INTERVAL_MAX, OUTPUT_MESSAGE_MAX_BYTES};
+use crate::record::{
+    default_max_runtime, Heartbeat, LastRun, RunStatus, FORMAT_VERSION, OUTPUT_MESSAGE_MAX_BYTES,
+};
 use crate::store::{self, heartbeat_path};
 use crate::supervise::output::Log;
 use crate::supervise::singleton::{self, Acquired, Mode};
@@ -89,7 +91,11 @@ pub fn run(wrap: Wrap) -> u8 {
             }
         }
     };
-    let previous_failures = previous(&dir, &wrap.job).map_or(0, |r| match r.consecutive_failures {
+    // The previous run's result stays in the record while this one runs, so
+    // that a run in progress never hides a failure.
+    let previous = previous(&dir, &wrap.job);
+    let last = previous.as_ref().and_then(LastRun::of);
+    let previous_failures = previous.map_or(0, |r| match r.consecutive_failures {
         Some(n) => n,
         None if r.status == RunStatus::Fail => 1,
         None => 0,
@@ -110,6 +116,7 @@ pub fn run(wrap: Wrap) -> u8 {
         consecutive_failures: Some(previous_failures),
         max_runtime_seconds: wrap.max_runtime,
         schedule: wrap.schedule.clone(),
+        last,
     };
     write(&dir, &base);
 
@@ -135,10 +142,9 @@ pub fn run(wrap: Wrap) -> u8 {
             })
             .ok()
     });
-    let max_runtime = wrap.max_runtime.unwrap_or_else(|| {
-        // Derived, it is bounded as a given one is.
-        (wrap.factor * wrap.interval_seconds as f64).min(INTERVAL_MAX as f64) as u64
-    });
+    let max_runtime = wrap
+        .max_runtime
+        .unwrap_or_else(|| default_max_runtime(wrap.factor, wrap.interval_seconds));
     let options = Options {
         keep_output: wrap.keep_output,
         log,
@@ -207,6 +213,7 @@ fn final_record(
         message: (!message.is_empty()).then_some(message),
         started_at: Some(started_at),
         consecutive_failures: Some(failures),
+        last: None,
         ..base
     }
 }

@@ -286,6 +286,7 @@ pub fn run(args: Args) -> ExitCode {
         consecutive_failures: None,
         max_runtime_seconds: None,
         schedule: args.schedule,
+        last: None,
     };
     let code = match store::write(first_dir(&args.dir).as_deref(), &record) {
         Ok(path) => {

@@ -9,13 +9,13 @@ use super::{Judgement, Status};
 
 /// What is known about a job besides its heartbeat.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     /// The pause that holds for the job now (its own or the host's), if
     /// any.
-    pub pause: Option<&'a Pause>,
+    pub(crate) pause: Option<&'a Pause>,
     /// How many runs in a row have failed, newest first, when known: from
     /// the heartbeat where the writer recorded it, else from the history.
-    pub consecutive_failures: Option<u32>,
+    pub(crate) consecutive_failures: Option<u32>,
 }
 
 /// Applies the failure threshold, then the pause, to one judgement.
@@ -25,7 +25,7 @@ pub struct Context<'a> {
 /// stopped reporting stays `stale` whatever its failures. Any job with a
 /// pause in force is `paused`, whatever it would be otherwise; the reason
 /// says until when, why, and what it would be.
-pub fn apply(judgement: &mut Judgement, context: Context, alert_after: u32) {
+pub(crate) fn apply(judgement: &mut Judgement, context: Context, alert_after: u32) {
     if judgement.status == Status::Failed {
         let failures = context.consecutive_failures.unwrap_or(1).max(1);
         if context.consecutive_failures.is_some() {

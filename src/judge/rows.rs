@@ -1,22 +1,59 @@
-//! The set of judgements: every entry judged, one row per (host, job),
-//! the expected jobs added, the order rows are shown in, and the count per
-//! status.
+//! The set of judgements: one row per (host, job), the expected jobs
+//! added, the order rows are shown in, and the count per status.
 
-use super::{judge, Judgement, Policy, Status};
-use crate::record::Entry;
+use super::schedule::judged_name;
+use super::{judge, Facts, Job, Judgement, Policy, Status};
+use crate::pause::Pause;
+use crate::schedule::Expectation;
 
-/// Judges every entry, adds a `missing` row for each expected job without a
-/// heartbeat, and sorts the result: worst first, then by ratio descending,
-/// then by host and name.
-pub fn judge_all(entries: &[Entry], expect: &[String], policy: &Policy) -> Vec<Judgement> {
-    let mut all: Vec<Judgement> = entries.iter().map(|e| judge(e, policy)).collect();
-    for job in expect {
-        if !entries.iter().any(|e| &e.job == job) && !all.iter().any(|j| &j.job == job) {
-            all.push(Judgement::missing(job));
+/// The set of rows, built in one pass from the judgements of the scanned
+/// heartbeats: one row per (host, job) (see [`dedup`]), a row for every job
+/// a crontab line runs that no heartbeat answers (`missing` once its first
+/// run and grace have passed, else `ok` with its due time), a `missing` row
+/// for every job of `expect` that no row answers (see [`is_expected`]),
+/// each judged by [`judge`] with the pause `pause_of` finds for its name;
+/// sorted once (see [`sort`]).
+pub fn rows<'p>(
+    judged: Vec<Judgement>,
+    crontab: &[Expectation],
+    expect: &[String],
+    local: &str,
+    policy: &Policy,
+    pause_of: impl Fn(&str) -> Option<&'p Pause>,
+) -> Vec<Judgement> {
+    let mut all = dedup(judged, local);
+    let unseen = |all: &[Judgement], name: &str| !all.iter().any(|j| j.job == name);
+    for line in crontab {
+        let name = judged_name(line);
+        if unseen(&all, &name) {
+            let pause = pause_of(&name);
+            all.push(judge(&unseen_job(&name, Some(line), pause), policy));
+        }
+    }
+    for name in expect {
+        if !all.iter().any(|j| is_expected(j, name, local)) {
+            all.push(judge(&unseen_job(name, None, pause_of(name)), policy));
         }
     }
     sort(&mut all);
     all
+}
+
+/// A job expected by a crontab `line` or by `--expect` that has no
+/// heartbeat.
+fn unseen_job<'a>(
+    name: &'a str,
+    line: Option<&'a Expectation>,
+    pause: Option<&'a Pause>,
+) -> Job<'a> {
+    Job {
+        name,
+        entry: None,
+        crontab: line,
+        recent: &[],
+        pause,
+        facts: Facts::default(),
+    }
 }
 
 /// The host a judgement belongs to: its own (the record's, or the
@@ -89,16 +126,6 @@ pub fn is_expected(j: &Judgement, job: &str, local: &str) -> bool {
     match job.split_once('/') {
         None => j.job == job && host_of(j, local) == local,
         Some((host, name)) => j.job == job || (j.job == name && host_of(j, local) == host),
-    }
-}
-
-/// Adds a `missing` row for every job of `expect` that no judgement
-/// answers (see [`is_expected`]).
-pub fn add_missing(all: &mut Vec<Judgement>, expect: &[String], local: &str) {
-    for job in expect {
-        if !all.iter().any(|j| is_expected(j, job, local)) {
-            all.push(Judgement::missing(job));
-        }
     }
 }
 

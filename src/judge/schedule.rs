@@ -2,13 +2,10 @@
 //! its last heartbeat belongs to, plus its usual lag, and `stale` once that
 //! and a grace have passed. Pure, like the rest of the judge.
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::{judge, sort, Judgement, Policy, Status};
+use super::{Judgement, Policy, Status};
 use crate::history::Run;
 use crate::record::user_job;
 use crate::record::{format_duration, Content, Entry, RunStatus};
@@ -31,7 +28,7 @@ pub struct Rules {
 
 /// What a job is expected to do by its schedule, as shown with its verdict.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Expected {
+pub struct Timetable {
     /// The schedule as written.
     pub schedule: String,
     /// The zone its fires are computed in.
@@ -112,8 +109,8 @@ pub fn default_grace(gap: u64) -> u64 {
     GRACE_MAX_SECONDS.min(gap / 2)
 }
 
-/// The status of a job with a due time at `now`.
-pub fn classify(
+/// The status rule of a job with a due time, at `now`.
+pub fn due_rule(
     due: &Due,
     now: DateTime<Utc>,
     run: RunStatus,
@@ -144,75 +141,12 @@ pub fn local(t: DateTime<Utc>, zone: Tz) -> String {
         .to_string()
 }
 
-/// Judges every entry, the scheduled ones by their schedule, and adds a row
-/// for every job a crontab expects that has no heartbeat: `missing` once its
-/// first run after the line appeared plus grace has passed, else `ok` with
-/// its first due time. Also adds the `--expect` rows. Sorted worst first.
-pub fn judge_all(
-    entries: &[Entry],
-    expect: &[String],
-    expected: &[Expectation],
-    history: &History,
-    policy: &Policy,
-    rules: &Rules,
-) -> Vec<Judgement> {
-    let all = entries
-        .iter()
-        .map(|entry| {
-            let recent = history.get(&entry.path).map_or(&[][..], Vec::as_slice);
-            judge_entry(entry, expected, recent, policy, rules)
-        })
-        .collect();
-    complete(all, expect, expected, policy, rules)
+/// The crontab line that runs `job`: the first whose judged name
+/// (`USER/JOB` for a line cron runs as a user other than root) is the
+/// job's name.
+pub fn line_for<'a>(crontab: &'a [Expectation], job: &str) -> Option<&'a Expectation> {
+    crontab.iter().find(|e| judged_name(e) == job)
 }
-
-/// Judges one entry as [`judge_all`] does, by its crontab line (if any) and
-/// its `recent` runs, so that a scan can judge each file as it reads it and
-/// keep only the judgement.
-pub fn judge_entry(
-    entry: &Entry,
-    expected: &[Expectation],
-    recent: &[Run],
-    policy: &Policy,
-    rules: &Rules,
-) -> Judgement {
-    let mut j = judge(entry, policy);
-    let crontab = expected
-        .iter()
-        .find(|e| judged_name(e) == entry.job)
-        .or_else(|| expected.iter().find(|e| e.job == entry.job));
-    refine(&mut j, entry, crontab, recent, policy, rules);
-    j
-}
-
-/// Finishes the judgements of every scanned entry as [`judge_all`] does:
-/// adds the rows of expected jobs that have no heartbeat, and sorts.
-pub fn complete(
-    mut all: Vec<Judgement>,
-    expect: &[String],
-    expected: &[Expectation],
-    policy: &Policy,
-    rules: &Rules,
-) -> Vec<Judgement> {
-    for e in expected {
-        if !all
-            .iter()
-            .any(|j| j.job == judged_name(e) || j.job == e.job)
-        {
-            all.push(never_run(e, policy, rules));
-        }
-    }
-    for job in expect {
-        if !all.iter().any(|j| &j.job == job) {
-            all.push(Judgement::missing(job));
-        }
-    }
-    sort(&mut all);
-    all
-}
-
-/// The recent runs of each job, by the path of its heartbeat file.
-pub type History = HashMap<PathBuf, Vec<Run>>;
 
 /// How many recent runs the usual lag is taken from.
 pub const LAG_RUNS: usize = 10;
@@ -244,14 +178,14 @@ pub fn median_lag(schedule: &Schedule, runs: &[Run]) -> Option<u64> {
 }
 
 /// Re-judges a readable heartbeat by its schedule, when one is known.
-fn refine(
+pub(super) fn refine(
     j: &mut Judgement,
     entry: &Entry,
     crontab: Option<&Expectation>,
     recent: &[Run],
     policy: &Policy,
-    rules: &Rules,
 ) {
+    let rules = &policy.rules;
     let Ok(content) = &entry.content else { return };
     if j.status == Status::Invalid {
         return;
@@ -281,7 +215,7 @@ fn refine(
         },
         (None, None) => return,
     };
-    let mut shown = Expected {
+    let mut shown = Timetable {
         schedule: schedule.text().to_owned(),
         zone: schedule.zone(),
         source,
@@ -300,7 +234,7 @@ fn refine(
     if !rules.by_interval && run != RunStatus::Running && by_rule {
         let usual: Vec<u64> = median_lag(&schedule, recent).into_iter().collect();
         if let Some(due) = due(&schedule, reported, began, &usual, rules.grace) {
-            let (status, reason) = classify(&due, policy.now, run, schedule.zone());
+            let (status, reason) = due_rule(&due, policy.now, run, schedule.zone());
             j.status = status;
             j.reason = match (status, reason, j.exit_code) {
                 (Status::Failed, Some(r), Some(code)) => Some(format!("{r} (exit code {code})")),
@@ -313,15 +247,17 @@ fn refine(
     j.expected = Some(Box::new(shown));
 }
 
-/// The row of a job a crontab runs that has never written a heartbeat.
-/// The name a crontab line's job is judged by: `USER/JOB` for a user's
-/// line, whose heartbeat lands in the user's area (a plain `JOB` written to
-/// a directory the user may write answers it too).
-fn judged_name(e: &Expectation) -> String {
+/// The name a crontab line's job is judged by, and the only heartbeat that
+/// answers it: `USER/JOB` for a user's line, whose heartbeat lands in the
+/// user's area. A user's line never describes a job of root's (or another
+/// user's) of the same name.
+pub(crate) fn judged_name(e: &Expectation) -> String {
     user_job(e.user.as_deref(), &e.job)
 }
 
-fn never_run(e: &Expectation, policy: &Policy, rules: &Rules) -> Judgement {
+/// The row of a job a crontab runs that has never written a heartbeat.
+pub(super) fn never_run(e: &Expectation, policy: &Policy) -> Judgement {
+    let rules = &policy.rules;
     let mut j = Judgement::missing(&judged_name(e));
     j.interval_seconds = Some(e.interval);
     j.host = None;
@@ -360,7 +296,7 @@ fn never_run(e: &Expectation, policy: &Policy, rules: &Rules) -> Judgement {
         _ => first,
     };
     j.expected = e.schedule.as_ref().map(|s| {
-        Box::new(Expected {
+        Box::new(Timetable {
             schedule: s.text().to_owned(),
             zone: s.zone(),
             source: source.clone(),

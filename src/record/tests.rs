@@ -171,3 +171,33 @@ fn records_accept_offsets_and_refuse_other_versions() {
         .unwrap_err()
         .contains("interval_seconds"));
 }
+
+#[test]
+fn a_running_record_carries_the_last_finished_run() {
+    let failed = br#"{"version":1,"job":"sync","timestamp":"2026-11-22T03:00:05Z","interval_seconds":900,"host":"web1","pid":7,"status":"fail","exit_code":1,"duration_seconds":4.5,"message":"no route","consecutive_failures":12}"#;
+    let failed = Heartbeat::from_json(failed).unwrap();
+    let last = LastRun::of(&failed).unwrap();
+    assert_eq!(last.status, RunStatus::Fail);
+    assert_eq!(last.consecutive_failures, Some(12));
+    let running = Heartbeat {
+        status: RunStatus::Running,
+        exit_code: None,
+        duration_seconds: None,
+        message: None,
+        last: Some(last.clone()),
+        ..failed
+    };
+    let line = running.to_json_line();
+    let text = String::from_utf8(line.clone()).unwrap();
+    assert!(
+        text.contains(r#""last":{"status":"fail","timestamp":"2026-11-22T03:00:05Z","exit_code":1,"duration_seconds":4.5,"message":"no route","consecutive_failures":12}"#),
+        "{text}"
+    );
+    assert_eq!(Heartbeat::from_json(&line).unwrap(), running);
+    // A run that never ended passes on the result it carried.
+    assert_eq!(LastRun::of(&running), Some(last));
+    let mut bad = running;
+    bad.last.as_mut().unwrap().status = RunStatus::Running;
+    let err = Heartbeat::from_json(&bad.to_json_line()).unwrap_err();
+    assert!(err.contains("`last.status` is `running`"), "{err}");
+}

@@ -1,6 +1,6 @@
-//! What the runs read besides the heartbeats, and how it reaches the
-//! judge: the pause files, the failure counts from the histories, and the
-//! recent runs for the report.
+//! What the runs read besides the heartbeats, for the judge to weigh: the
+//! pause files, the histories, whether a wrapper still runs; and the recent
+//! runs for the report.
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
@@ -9,43 +9,62 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use crate::history::{consecutive_failures_with, recent, Run};
-use crate::judge::{apply, Context, Judgement, Status, FUTURE_TOLERANCE_SECONDS};
+use crate::history::{recent, Run};
+use crate::judge::{Facts, Judgement, Status, FUTURE_TOLERANCE_SECONDS};
 use crate::pause::Pause;
-use crate::record::RunStatus;
+use crate::record::{Content, Entry, RunStatus};
 use crate::store::{read_history, scan_pauses, PauseEntry, HISTORY_EXTENSION};
 
-/// Applies the pauses found in `dirs` and the failure threshold
-/// `alert_after` to `jobs`, and adds an `invalid` row for each pause file
-/// that cannot be used (a broken pause must not silence anything quietly).
-pub fn hold(jobs: &mut Vec<Judgement>, dirs: &[PathBuf], alert_after: u32, now: DateTime<Utc>) {
-    let pauses = scan_pauses(dirs);
-    // In place: a second vector of every judgement would double the peak
-    // memory of a scan of a whole fleet's heartbeats.
-    for judgement in jobs.iter_mut() {
-        // The record's count where the writer kept one, else the history's.
-        let consecutive_failures = (judgement.status == Status::Failed && alert_after > 1)
-            .then(|| {
-                judgement
-                    .consecutive_failures
-                    .or_else(|| failures(judgement, now))
-            })
-            .flatten();
-        let context = Context {
-            pause: pause_for(judgement, dirs, &pauses, now),
-            consecutive_failures,
-        };
-        apply(judgement, context, alert_after);
+/// The pause files found in the directories read, as of one instant.
+pub(crate) struct Pauses<'d> {
+    dirs: &'d [PathBuf],
+    found: Vec<PauseEntry>,
+    now: DateTime<Utc>,
+}
+
+impl<'d> Pauses<'d> {
+    /// Reads the pause files of `dirs`.
+    pub(crate) fn scan(dirs: &'d [PathBuf], now: DateTime<Utc>) -> Pauses<'d> {
+        Pauses {
+            dirs,
+            found: scan_pauses(dirs),
+            now,
+        }
     }
-    for bad in &pauses {
-        if let Err(reason) = &bad.content {
+
+    /// The pause in force for the job `name` whose heartbeat is at `path`:
+    /// the job's own pause beside its heartbeat, or a host pause in its
+    /// directory or the directory above. A job without a heartbeat
+    /// (`path` is `None`) takes the pauses of the directories read.
+    pub(crate) fn of(&self, path: Option<&Path>, name: &str) -> Option<&Pause> {
+        let (places, name): (Vec<&Path>, &str) = match path.and_then(home) {
+            Some((dir, name)) => (vec![dir], name),
+            None => (self.dirs.iter().map(PathBuf::as_path).collect(), name),
+        };
+        let applies = |p: &&PauseEntry| match &p.job {
+            Some(job) => job == name && places.contains(&p.dir.as_path()),
+            None => places.iter().any(|dir| dir.starts_with(&p.dir)),
+        };
+        self.found
+            .iter()
+            .filter(applies)
+            .filter_map(|p| p.content.as_ref().ok())
+            .filter(|p| p.is_active(self.now))
+            .max_by_key(|p| p.until)
+    }
+
+    /// An `invalid` row for each pause file that cannot be used: a broken
+    /// pause must not silence anything quietly.
+    pub(crate) fn unusable(&self) -> impl Iterator<Item = Judgement> + '_ {
+        self.found.iter().filter_map(|bad| {
+            let reason = bad.content.as_ref().err()?;
             let name = bad.path.file_name().unwrap_or_default().to_string_lossy();
             let mut row = Judgement::missing(&name);
             row.status = Status::Invalid;
             row.reason = Some(format!("the pause file cannot be used: {reason}"));
             row.path = Some(bad.path.clone());
-            jobs.push(row);
-        }
+            Some(row)
+        })
     }
 }
 
@@ -65,40 +84,6 @@ pub fn history_beside(path: &Path, now: DateTime<Utc>) -> Option<Vec<Run>> {
     let horizon = now + chrono::Duration::seconds(FUTURE_TOLERANCE_SECONDS);
     runs.retain(|r| r.timestamp <= horizon);
     Some(runs)
-}
-
-/// How many runs of a failed job failed in a row, from its history beside
-/// the heartbeat.
-fn failures(judgement: &Judgement, now: DateTime<Utc>) -> Option<u32> {
-    let runs = history_beside(judgement.path.as_deref()?, now)?;
-    let timestamp = judgement.timestamp?;
-    Some(consecutive_failures_with(timestamp, RunStatus::Fail, &runs))
-}
-
-/// The pause in force for `judgement` at `now`: the job's own pause beside
-/// its heartbeat, or a host pause in its directory or the directory above.
-/// A job without a heartbeat (`missing`) takes the pauses of the
-/// directories read.
-fn pause_for<'a>(
-    judgement: &Judgement,
-    dirs: &[PathBuf],
-    pauses: &'a [PauseEntry],
-    now: DateTime<Utc>,
-) -> Option<&'a Pause> {
-    let (places, name): (Vec<&Path>, &str) = match judgement.path.as_deref().and_then(home) {
-        Some((dir, name)) => (vec![dir], name),
-        None => (dirs.iter().map(PathBuf::as_path).collect(), &judgement.job),
-    };
-    let applies = |p: &&PauseEntry| match &p.job {
-        Some(job) => job == name && places.contains(&p.dir.as_path()),
-        None => places.iter().any(|dir| dir.starts_with(&p.dir)),
-    };
-    pauses
-        .iter()
-        .filter(applies)
-        .filter_map(|p| p.content.as_ref().ok())
-        .filter(|p| p.is_active(now))
-        .max_by_key(|p| p.until)
 }
 
 /// Reads each job's history beside its heartbeat and sets its recent runs:
@@ -158,4 +143,93 @@ fn histories_in(dir: &Path) -> Option<HashSet<String>> {
         }
     }
     Some(jobs)
+}
+
+/// What the judge weighs besides `entry` itself: for a run in progress on
+/// this host (`this_host`), whether its wrapper still runs. Read-only: the
+/// process is asked whether it exists, never signalled.
+pub(crate) fn facts(entry: &Entry, this_host: &str) -> Facts {
+    let wrapper_alive = match &entry.content {
+        Ok(Content::Record(r)) if r.status == RunStatus::Running && r.host == this_host => {
+            alive(r.pid, r.started_at.unwrap_or(r.timestamp))
+        }
+        _ => None,
+    };
+    Facts { wrapper_alive }
+}
+
+/// How much later than its run's start a process may have started and
+/// still be the wrapper: the start time in `/proc` is read to the second.
+const START_SLACK_SECONDS: i64 = 2;
+
+/// Whether the wrapper with `pid`, whose run started at `started`, still
+/// runs: the pid exists and its process did not start after the run did
+/// (a pid handed to a new process is not the wrapper). `None` for a pid no
+/// process can have.
+fn alive(pid: u32, started: DateTime<Utc>) -> Option<bool> {
+    let pid = libc::pid_t::try_from(pid).ok().filter(|p| *p > 0)?;
+    // SAFETY: signal 0 sends nothing; kill only says whether the process
+    // exists (EPERM: it does, and belongs to another user).
+    let gone = unsafe { libc::kill(pid, 0) } != 0
+        && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+    if gone {
+        return Some(false);
+    }
+    let reused = process_start(pid)
+        .is_some_and(|t| t > started + chrono::Duration::seconds(START_SLACK_SECONDS));
+    Some(!reused)
+}
+
+/// When process `pid` started, from `/proc/<pid>/stat` (clock ticks after
+/// boot) and the boot time in `/proc/stat`.
+fn process_start(pid: libc::pid_t) -> Option<DateTime<Utc>> {
+    let stat = read_proc(&format!("/proc/{pid}/stat"))?;
+    // The command name in parentheses may hold spaces: field 22, the start
+    // time, is the 20th after the last `)`.
+    let ticks: u64 = stat[stat.rfind(')')? + 1..]
+        .split_whitespace()
+        .nth(19)?
+        .parse()
+        .ok()?;
+    let boot: i64 = read_proc("/proc/stat")?
+        .lines()
+        .find_map(|l| l.strip_prefix("btime "))?
+        .trim()
+        .parse()
+        .ok()?;
+    // SAFETY: sysconf reads a constant of the system.
+    let hz = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) })
+        .ok()
+        .filter(|hz| *hz > 0)?;
+    let after_boot = i64::try_from(ticks / hz).ok()?;
+    DateTime::from_timestamp(boot.checked_add(after_boot)?, 0)
+}
+
+/// A file of `/proc`, read up to 1 MiB (`/proc/stat` grows with the CPUs).
+fn read_proc(path: &str) -> Option<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    fs::File::open(path)
+        .ok()?
+        .take(1 << 20)
+        .read_to_string(&mut text)
+        .ok()?;
+    Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrapper_is_alive_only_while_its_pid_is_the_process_that_started_the_run() {
+        let me = std::process::id();
+        assert_eq!(alive(me, Utc::now()), Some(true));
+        // The pid now belongs to a process that started after the run: the
+        // wrapper is gone and its pid was handed on.
+        let long_ago = Utc::now() - chrono::Duration::days(30);
+        assert_eq!(alive(me, long_ago), Some(false));
+        assert_eq!(alive(0, Utc::now()), None, "0 is no process");
+        assert_eq!(alive(u32::MAX, Utc::now()), None);
+    }
 }

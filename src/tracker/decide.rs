@@ -11,13 +11,14 @@
 //! A job that leaves the issue because it is paused has not recovered: it
 //! is named apart, as paused, so the issue never says "recovered" for it.
 //!
-//! Which statuses count as bad is the judge's word alone
-//! ([`Status::is_alert`]); nothing here lists statuses, so new ones need no
-//! change here.
+//! What changed, and which statuses count as bad, is the change engine's
+//! word ([`crate::alert`], after the judge's [`Status::is_alert`]); nothing
+//! here lists statuses, so new ones need no change here.
 
 use std::collections::BTreeSet;
 
 use super::marker::Jobs;
+use crate::alert;
 use crate::judge::{Judgement, Status};
 
 /// What the sync does, given the bad jobs and the host's issues.
@@ -79,10 +80,10 @@ pub fn decide(
     acknowledged: Option<&Jobs>,
 ) -> Decision {
     if let Some(posted) = open {
-        let (left_paused, recovered): (Vec<_>, Vec<_>) = posted
-            .iter()
-            .filter(|(job, _)| !alerts.contains_key(*job))
-            .map(|(j, s)| (j.clone(), *s))
+        let diff = alert::diff(posted, alerts);
+        let (left_paused, recovered): (Vec<_>, Vec<_>) = diff
+            .left
+            .into_iter()
             .partition(|(job, _)| paused.contains(job));
         if alerts.is_empty() {
             let paused = paused
@@ -94,22 +95,10 @@ pub fn decide(
         if alerts == posted {
             return Decision::Nothing;
         }
-        let went_bad = alerts
-            .iter()
-            .filter(|(job, _)| !posted.contains_key(*job))
-            .map(|(j, s)| (j.clone(), *s))
-            .collect();
-        let changed = alerts
-            .iter()
-            .filter_map(|(job, now)| {
-                let was = posted.get(job)?;
-                (was != now).then(|| (job.clone(), *was, *now))
-            })
-            .collect();
         return Decision::Update {
-            went_bad,
+            went_bad: diff.went_bad,
             recovered,
-            changed,
+            changed: diff.changed,
             paused: left_paused,
         };
     }

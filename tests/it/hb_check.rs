@@ -817,3 +817,71 @@ fn messages_say_what_to_do() {
         .code(3)
         .one_line_error(&["has no scheme", "https://git.example.com"]);
 }
+
+/// The (job, status) rows of hb-check's JSON at `now`, reading the
+/// crontabs below `root` as cron would.
+fn discovered(s: &Scratch, root: &std::path::Path, now: &str) -> (Outcome, Vec<(String, String)>) {
+    let out = s
+        .hb_check()
+        .env("HB_DISCOVER", "1")
+        .env("HB_CRON_ROOT", root)
+        .args(["--format", "json", "--now", now])
+        .run();
+    let doc = out.json();
+    let mut rows: Vec<(String, String)> = doc["jobs"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a jobs array{}", out.show()))
+        .iter()
+        .map(|j| {
+            let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+            (text(&j["job"]), text(&j["status"]))
+        })
+        .collect();
+    rows.sort();
+    (out, rows)
+}
+
+#[test]
+fn a_users_crontab_line_never_judges_roots_job_of_the_same_name() {
+    let s = Scratch::new();
+    let root = s.root().join("sysroot");
+    let spool = root.join("var/spool/cron/crontabs");
+    fs::create_dir_all(&spool).unwrap();
+    let mallory = spool.join("nobody");
+    let line = |text: &str| {
+        fs::write(&mallory, text).unwrap();
+        // An old line: its first run is long past.
+        let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600);
+        File::options()
+            .write(true)
+            .open(&mallory)
+            .and_then(|f| f.set_modified(old))
+            .unwrap();
+    };
+    // Root's daily backup, silent for three days, has no crontab line the
+    // checker reads; a user's line names her own `backup` once a year.
+    s.write("backup.last", record("backup", T0, 86_400, "ok"));
+    line("0 0 1 1 * hb-write backup 400d\n");
+    let (out, rows) = discovered(&s, &root, &t0_plus(3 * 86_400));
+    out.code(2);
+    assert_eq!(rows[0].0, "backup", "{}", out.show());
+    assert_eq!(
+        rows[0].1,
+        "stale",
+        "root's job keeps its own rule{}",
+        out.show()
+    );
+    assert_eq!(rows[1].0, "nobody/backup", "{}", out.show());
+    // A line that fires every minute neither makes a healthy root job
+    // stale nor counts root's heartbeat as hers.
+    line("* * * * * hb-write backup 1m\n");
+    let (out, rows) = discovered(&s, &root, &t0_plus(600));
+    assert_eq!(rows[0].0, "backup", "{}", out.show());
+    assert_eq!(rows[0].1, "ok", "{}", out.show());
+    assert_eq!(
+        (rows[1].0.as_str(), rows[1].1.as_str()),
+        ("nobody/backup", "missing"),
+        "{}",
+        out.show()
+    );
+}

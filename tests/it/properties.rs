@@ -14,7 +14,8 @@ use std::fs;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use cron_heartbeat::judge::{dedup, host_of, judge, judge_all, Judgement, Policy, Status};
+use cron_heartbeat::judge::schedule::Rules;
+use cron_heartbeat::judge::{dedup, host_of, judge, rows, Job, Judgement, Policy, Status};
 use cron_heartbeat::record::{
     format_duration, parse_interval, validate_job, Content, Entry, INTERVAL_MAX, INTERVAL_MIN,
 };
@@ -27,6 +28,12 @@ fn policy(now: DateTime<Utc>) -> Policy {
         now,
         factor: 2.0,
         default_interval: None,
+        alert_after: 1,
+        rules: Rules {
+            grace: None,
+            by_interval: false,
+            zone: chrono_tz::Tz::UTC,
+        },
     }
 }
 
@@ -71,7 +78,9 @@ proptest! {
         fs::write(dir.path().join("job.last"), &bytes).unwrap();
         let entries = scan(&[PathBuf::from(dir.path())]).unwrap();
         prop_assert_eq!(entries.len(), 1);
-        let judged = judge_all(&entries, &[], &policy(t0() + Duration::minutes(1)));
+        let p = policy(t0() + Duration::minutes(1));
+        let judged = entries.iter().map(|e| judge(&Job::of(e), &p)).collect();
+        let judged = rows(judged, &[], &[], "web1", &p, |_| None);
         prop_assert_eq!(judged.len(), 1);
         prop_assert_eq!(&judged[0].job, "job");
     }
@@ -182,7 +191,7 @@ proptest! {
         for offset in offsets {
             let seconds = (offset * interval as f64) as i64;
             let p = Policy { factor, ..policy(t0() + Duration::seconds(seconds)) };
-            let status = judge(&entry, &p).status;
+            let status = judge(&Job::of(&entry), &p).status;
             if failed {
                 prop_assert_ne!(status, Status::Ok);
                 prop_assert_ne!(status, Status::Late);

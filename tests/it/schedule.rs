@@ -439,10 +439,12 @@ fn discovery_reads_the_system_crontabs_and_the_spool() {
         .collect();
     assert_eq!(
         jobs,
-        // alice's line is judged by the name of its heartbeat in her area;
-        // postgres's job wrote to the directory itself, which answers too.
+        // A line cron runs as alice or postgres is judged by the name of
+        // its heartbeat in that user's area, and only by it: a `dump` in
+        // root's directory does not answer postgres's line.
         [
             ("alice/photos", "missing"),
+            ("postgres/dump", "missing"),
             ("backup", "ok"),
             ("dump", "ok")
         ],

@@ -432,3 +432,70 @@ fn a_killed_wrapper_never_blocks_and_replace_signals_only_a_real_holder() {
     drop(lock);
     assert!(Path::new(&s.hb().join(".two.lock")).exists());
 }
+
+/// A command that runs until the file `go` appears in the scratch root (at
+/// most 60 s), then fails.
+fn fail_when_told(s: &Scratch) -> String {
+    let go = s.root().join("go");
+    format!(
+        "i=0; while [ ! -e {} ] && [ $i -lt 1200 ]; do sleep 0.05; i=$((i+1)); done; exit 1",
+        go.display()
+    )
+}
+
+#[test]
+fn a_run_after_a_failure_is_failed_while_it_runs() {
+    let s = Scratch::new();
+    wrap(&s, &[], "sync", &["sh", "-c", "echo no route; exit 1"]).code(1);
+    let first = s.hb_check().arg("--changes-only").run();
+    first.code(2).stdout_has("sync failed");
+    let script = fail_when_told(&s);
+    let (child, shown) = start(&s, &[], "sync", &["sh", "-c", &script]).spawn();
+    wait_until("the record says running", || {
+        status_of(&s, "sync").as_deref() == Some("running")
+    });
+    let r = record(&s, "sync");
+    assert_eq!(r["last"]["status"], "fail", "{r}");
+    assert_eq!(r["last"]["exit_code"], 1, "{r}");
+    assert_eq!(r["last"]["message"], "no route\n", "{r}");
+    assert_eq!(r["last"]["consecutive_failures"], 1, "{r}");
+    // Still failed while the next run is in progress, never "recovered".
+    let during = s.hb_check().arg("--verbose").run();
+    during.code(2).stdout_has("sync failed");
+    during.stdout_has("the last run reported failure (exit code 1); running again since ");
+    let quiet = s.hb_check().arg("--changes-only").run();
+    quiet.code(2);
+    assert!(!quiet.stdout.contains("recovered"), "{}", quiet.show());
+    assert_eq!(quiet.stdout, "", "{}", quiet.show());
+    // Below the threshold it is a warning, as a finished failure is.
+    s.hb_check()
+        .args(["--alert-after", "3"])
+        .run()
+        .code(1)
+        .stdout_has("sync failing");
+    let json = s.night_watch().args(["--format", "json"]).run();
+    assert!(json.stdout.contains("\"failed\""), "{}", json.show());
+    fs::write(s.root().join("go"), "").unwrap();
+    finish(child, shown).code(1);
+    assert_eq!(record(&s, "sync")["consecutive_failures"], 2);
+    let after = s.hb_check().arg("--changes-only").run();
+    assert!(!after.stdout.contains("recovered"), "{}", after.show());
+}
+
+#[test]
+fn a_run_whose_wrapper_was_killed_is_stale_not_running() {
+    let s = Scratch::new();
+    let script = format!("echo $$ > {}/job.pid; exec sleep 300", s.root().display());
+    let (mut wrapper, _shown) = start(&s, &[], "gone", &["sh", "-c", &script]).spawn();
+    let sleeper = sleeper_pid(&s, "job.pid");
+    s.hb_check().run().code(0);
+    wrapper.kill().unwrap();
+    wrapper.wait().unwrap();
+    // SAFETY: the test's own child's process group.
+    unsafe { libc::kill(-(sleeper as i32), libc::SIGKILL) };
+    assert_eq!(status_of(&s, "gone").as_deref(), Some("running"));
+    let out = s.hb_check().run();
+    out.code(2)
+        .stdout_has("gone stale: ")
+        .stdout_has("wrapper gone: the run started");
+}

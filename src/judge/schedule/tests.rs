@@ -1,9 +1,49 @@
 //! The acceptance cases of schedule judgement, by the instant.
 
 use super::*;
+use crate::history::Run;
+use crate::judge::{judge, rows, Job};
 use crate::record::Heartbeat;
 use crate::schedule::{parse_zone, Source};
+use std::collections::HashMap;
 use std::path::PathBuf;
+
+const RULES: Rules = Rules {
+    grace: None,
+    by_interval: false,
+    zone: Tz::UTC,
+};
+
+/// The recent runs of each job, by the path of its heartbeat file.
+type History = HashMap<PathBuf, Vec<Run>>;
+
+/// The rows of `entries`, each judged by its crontab line and its history,
+/// with the lines of `crontab` and the jobs of `expect` that none answers.
+fn judge_all(
+    entries: &[Entry],
+    expect: &[String],
+    crontab: &[Expectation],
+    history: &History,
+    policy: &Policy,
+    rules: &Rules,
+) -> Vec<Judgement> {
+    let policy = Policy {
+        rules: *rules,
+        ..*policy
+    };
+    let judged = entries
+        .iter()
+        .map(|entry| {
+            let job = Job {
+                crontab: line_for(crontab, &entry.job),
+                recent: history.get(&entry.path).map_or(&[][..], Vec::as_slice),
+                ..Job::of(entry)
+            };
+            judge(&job, &policy)
+        })
+        .collect();
+    rows(judged, crontab, expect, "web1", &policy, |_| None)
+}
 
 fn utc(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)
@@ -45,6 +85,7 @@ fn entry(job: &str, reported: &str, interval: u64) -> Entry {
             consecutive_failures: None,
             max_runtime_seconds: None,
             schedule: None,
+            last: None,
         })),
     }
 }
@@ -54,6 +95,8 @@ fn status_at(e: &Expectation, beat: Option<&Entry>, now: &str) -> Judgement {
         now: utc(now),
         factor: 2.0,
         default_interval: None,
+        alert_after: 1,
+        rules: RULES,
     };
     let rules = Rules {
         grace: None,
@@ -211,13 +254,15 @@ fn by_interval_and_no_schedule_keep_the_old_rule() {
         now: utc("2026-11-22T12:00:00Z"),
         factor: 2.0,
         default_interval: None,
+        alert_after: 1,
+        rules: RULES,
     };
     let rules = Rules {
         grace: None,
         by_interval: true,
         zone: Tz::UTC,
     };
-    let plain = super::super::judge(&beat, &policy);
+    let plain = judge(&Job::of(&beat), &policy);
     let all = judge_all(
         std::slice::from_ref(&beat),
         &[],
@@ -253,6 +298,8 @@ fn a_schedule_in_the_record_is_used_without_a_crontab() {
         now: utc("2026-11-24T04:15:00Z"),
         factor: 2.0,
         default_interval: None,
+        alert_after: 1,
+        rules: RULES,
     };
     let rules = Rules {
         grace: Some(600),
@@ -292,6 +339,8 @@ fn the_usual_lag_comes_from_the_history_too() {
         now: utc("2026-11-24T05:30:00Z"),
         factor: 2.0,
         default_interval: None,
+        alert_after: 1,
+        rules: RULES,
     };
     let rules = Rules {
         grace: None,
