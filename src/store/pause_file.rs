@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
 use super::open::{read_regular, Links, Refused};
-use super::users::{effective_uid, user_name, USERS_DIR};
+use super::users::{effective_uid, is_users_dir, user_name, USERS_DIR};
 use super::{create_dir, own_area, user_dir, write_file, MAX_FILE_BYTES, SYSTEM_DIR};
 use crate::error::Error;
 use crate::pause::{Pause, HOST_PAUSE_FILE, PAUSE_EXTENSION};
@@ -119,8 +119,10 @@ pub struct PauseEntry {
 /// subdirectories below, and the users' areas (`users/<login>/`, as the
 /// heartbeat scan reads them), and reads each. A pause in a user's area
 /// counts only when that user owns the area and the file, so no user can
-/// pause another's jobs. Unlistable places are skipped: the heartbeat scan
-/// reports them.
+/// pause another's jobs; `users/` itself, which everyone may write, holds
+/// no pause (the heartbeat scan flags what lies there). Elsewhere a pause
+/// counts only when root (or the owner of the heartbeat directory) owns
+/// it. Unlistable places are skipped: the heartbeat scan reports them.
 pub fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
     let mut found = Vec::new();
     for dir in dirs {
@@ -134,10 +136,19 @@ pub fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
             .max_depth(2)
             .follow_links(true)
             .into_iter()
-            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+            .filter_entry(|e| {
+                e.depth() == 0
+                    || !(e.file_name().to_string_lossy().starts_with('.')
+                        || is_users_dir(e.depth(), e.file_name(), e.file_type()))
+            });
+        let trusted = fs::metadata(dir).map_or(0, |m| m.uid());
         for item in walk.flatten() {
             if let Some(job) = pause_job(item.file_name()) {
-                found.push(entry(dir, item.path(), job));
+                let mut found_here = entry(dir, item.path(), job);
+                if let Some(reason) = untrusted_owner(item.path(), trusted) {
+                    found_here.content = Err(reason);
+                }
+                found.push(found_here);
             }
         }
         found[start..].sort_by(|a, b| a.path.cmp(&b.path));
@@ -183,6 +194,17 @@ fn entry(dir: &Path, path: &Path, job: Option<String>) -> PauseEntry {
         job,
         content,
     }
+}
+
+/// Why a pause file outside the users' areas cannot be used, if it cannot:
+/// it must belong to root or to `trusted`, the owner of the heartbeat
+/// directory (who could rewrite every heartbeat anyway).
+fn untrusted_owner(path: &Path, trusted: u32) -> Option<String> {
+    let owner = fs::symlink_metadata(path).ok()?.uid();
+    (owner != 0 && owner != trusted).then(|| {
+        let name = user_name(owner).unwrap_or_else(|| format!("uid {owner}"));
+        format!("the file belongs to {name}; only root's pauses count outside a user's area")
+    })
 }
 
 /// Whether `path`, a file in `users/<login>/`, and its directory belong to
