@@ -358,3 +358,27 @@ fn a_pause_dropped_in_the_users_directory_pauses_nobody() {
         .run();
     assert_eq!(out.json()["jobs"][0]["status"], "paused", "{}", out.show());
 }
+
+#[test]
+fn one_users_thousands_of_files_give_at_most_the_cap_of_rows() {
+    let Some(s) = system_like() else { return };
+    write_as(&s, NOBODY, &s.hb(), &["report", "1h"])
+        .code(0)
+        .silent();
+    let junk = area(&s, "nobody");
+    for i in 0..1200 {
+        let file = junk.join(format!("junk{i:04}.last"));
+        fs::write(&file, "").unwrap();
+        std::os::unix::fs::chown(&file, Some(NOBODY), Some(NOBODY)).unwrap();
+    }
+    let rows = judged(&s);
+    assert_eq!(rows.len(), 1001, "1000 heartbeats and one row for the rest");
+    assert!(rows.contains(&("nobody/".to_owned(), "invalid".to_owned())));
+    assert!(rows.iter().any(|(job, _)| job == "nobody/junk0998"));
+    assert!(!rows.iter().any(|(job, _)| job == "nobody/report"));
+    let reason = reason_of(&s, "nobody/");
+    assert!(
+        reason.contains("1201 heartbeat files, more than the 1000 read from one place"),
+        "{reason}"
+    );
+}
