@@ -35,7 +35,7 @@ pub use lock::{default_lock_path, lock, lock_name, RunLock, ROOT_LOCK_DIR};
 pub use pause_file::{pause_path, read_pause, remove_pause, scan_pauses, write_pause, PauseEntry};
 pub use scan::{scan, scan_each};
 pub use users::{own_area, user_name, USERS_DIR};
-pub use write::{retire, write, write_file};
+pub use write::{retire, write, write_file, write_file_with};
 
 /// The system-wide heartbeat directory. It is persistent, so a reboot does
 /// not erase the evidence that a job stopped running.
