@@ -20,8 +20,10 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::open::{list_dir, open_dir, open_regular_at, Refused};
+use super::pause_file::{pause_job, pause_reason, PauseEntry};
 use super::users::{user_name, users_dir_fault, USERS_DIR};
 use super::EXTENSION;
+use crate::pause::Pause;
 use crate::record::{user_job, validate_job, Content, Entry};
 
 /// The most heartbeats read from one user's area, and the most areas read
@@ -78,18 +80,22 @@ pub(super) fn scan_areas(dir: &Path, read: ReadOpened<'_>) -> Vec<Entry> {
         entries.push(invalid(
             users,
             format!("{USERS_DIR}/"),
-            cut(total, "entries", "the rest of `users/`"),
+            cut(
+                total,
+                "entries",
+                "the areas past them are not watched until the rest are removed",
+            ),
         ));
     }
     entries
 }
 
-/// The reason of the row that stands for what was left out.
-fn cut(total: usize, what: &str, rest: &str) -> String {
+/// The reason of the row that stands for what was left out: how many
+/// `what` there are, how many were left out, and `then` (what that means).
+fn cut(total: usize, what: &str, then: &str) -> String {
     format!(
         "{total} {what}, more than the {AREA_ENTRIES_MAX} read from one place: \
-         the first {AREA_ENTRIES_MAX} by name are judged, {} are not; \
-         {rest} is not watched until they are removed",
+         the first {AREA_ENTRIES_MAX} by name are read, {} are not; {then}",
         total - AREA_ENTRIES_MAX
     )
 }
@@ -173,8 +179,8 @@ fn scan_area(
         });
     }
     if total > AREA_ENTRIES_MAX {
-        let rest = format!("the rest of `{name}`'s area");
-        entries.push(invalid(path, label, cut(total, "heartbeat files", &rest)));
+        let then = "their jobs are not watched until the files past the first are removed";
+        entries.push(invalid(path, label, cut(total, "heartbeat files", then)));
     }
 }
 
@@ -188,6 +194,73 @@ fn owner_fault(meta: &Metadata, uid: u32, name: &str) -> Option<String> {
     Some(format!(
         "the file belongs to {owner}, not to {name} whose area it is in"
     ))
+}
+
+/// How a pause file opened in an area becomes a pause: the handle, what it
+/// said of the file, and the job it pauses (`None`: the area's host pause).
+pub(super) type ReadPause<'a> = &'a dyn Fn(File, Metadata, Option<&str>) -> Result<Pause, String>;
+
+/// Every pause file in the users' areas below `dir`, read through each
+/// area's handle as the heartbeats are. A pause counts only when its area
+/// and the file belong to the user the area is named after; others are
+/// left out (they pause nothing, and the heartbeat scan reports the area).
+/// At most [`AREA_ENTRIES_MAX`] are read from one area, the first by name;
+/// past it one unusable entry says what was left out.
+pub(super) fn area_pauses(dir: &Path, read: ReadPause<'_>) -> Vec<PauseEntry> {
+    let users_path = dir.join(USERS_DIR);
+    let Ok(users) = open_dir(None, &users_path) else {
+        return Vec::new();
+    };
+    let Ok((names, _)) = first_names(&users, |n| !n.starts_with('.')) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    for name in names {
+        let Ok(area) = open_dir(Some(&users), Path::new(&name)) else {
+            continue;
+        };
+        let Ok(uid) = area.metadata().map(|m| m.uid()) else {
+            continue;
+        };
+        if user_name(uid).as_deref() != Some(name.as_str()) {
+            continue;
+        }
+        let path = users_path.join(&name);
+        let is_pause = |n: &str| !n.starts_with('.') && pause_job(OsStr::new(n)).is_some();
+        let Ok((files, total)) = first_names(&area, is_pause) else {
+            continue;
+        };
+        for file in files {
+            let job = pause_job(OsStr::new(&file)).flatten();
+            let content = match &job {
+                Some(job) if validate_job(job).is_err() => {
+                    Err("the file name is not a valid job name".to_owned())
+                }
+                _ => match open_regular_at(&area, OsStr::new(&file)) {
+                    Err(refused) => Err(pause_reason(refused)),
+                    // Another user's file in the area pauses nothing.
+                    Ok((_, meta)) if meta.uid() != uid => continue,
+                    Ok((handle, meta)) => read(handle, meta, job.as_deref()),
+                },
+            };
+            found.push(PauseEntry {
+                path: path.join(&file),
+                dir: path.clone(),
+                job,
+                content,
+            });
+        }
+        if total > AREA_ENTRIES_MAX {
+            let then = "the pauses past the first do not apply";
+            found.push(PauseEntry {
+                path: path.clone(),
+                dir: path,
+                job: None,
+                content: Err(cut(total, "pause files", then)),
+            });
+        }
+    }
+    found
 }
 
 /// The UTF-8 names in the directory handle `dir` that `keep` accepts: the
@@ -294,5 +367,35 @@ mod tests {
             "{reason}"
         );
         assert!(reason.contains("5 are not"), "{reason}");
+    }
+
+    #[test]
+    fn the_pauses_of_an_area_are_read_by_handle_and_capped() {
+        let Some(me) = user_name(effective_uid()) else {
+            return;
+        };
+        let root = tempfile::tempdir().unwrap();
+        let area = root.path().join(USERS_DIR).join(&me);
+        fs::create_dir_all(&area).unwrap();
+        for i in 0..AREA_ENTRIES_MAX + 2 {
+            fs::write(area.join(format!("job{i:05}.pause")), "").unwrap();
+        }
+        fs::write(area.join("_host.pause"), "").unwrap();
+        fs::write(area.join("job00000.last"), "").unwrap();
+        let read = |_: File, _: Metadata, job: Option<&str>| -> Result<Pause, String> {
+            Err(format!("read {job:?}"))
+        };
+        let found = area_pauses(root.path(), &read);
+        assert_eq!(found.len(), AREA_ENTRIES_MAX + 1);
+        assert_eq!(found[0].path, area.join("_host.pause"));
+        assert_eq!(found[0].content, Err("read None".to_owned()));
+        assert_eq!(found[1].content, Err("read Some(\"job00000\")".to_owned()));
+        let last = found.last().unwrap();
+        assert_eq!(last.path, area);
+        let reason = last.content.clone().unwrap_err();
+        assert!(
+            reason.starts_with("1003 pause files, more than the 1000"),
+            "{reason}"
+        );
     }
 }

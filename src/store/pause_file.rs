@@ -4,14 +4,15 @@
 //! file is removed (`hb-write --resume`).
 
 use std::ffi::OsStr;
-use std::fs;
+use std::fs::{self, File, Metadata};
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
-use super::open::{read_regular, Links, Refused};
+use super::areas;
+use super::open::{open_regular, read_capped, Links, Refused};
 use super::users::{effective_uid, is_users_dir, user_name, USERS_DIR};
 use super::{create_dir, own_area, user_dir, write_file, MAX_FILE_BYTES, SYSTEM_DIR};
 use crate::error::Error;
@@ -157,27 +158,14 @@ pub fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
             }
         }
         found[start..].sort_by(|a, b| a.path.cmp(&b.path));
-        let start = found.len();
-        let areas = WalkDir::new(dir.join(USERS_DIR))
-            .min_depth(2)
-            .max_depth(2)
-            .into_iter()
-            .flatten();
-        for item in areas {
-            if let Some(job) = pause_job(item.file_name()) {
-                if owned_by_its_area(item.path()) {
-                    found.push(entry(dir, item.path(), job));
-                }
-            }
-        }
-        found[start..].sort_by(|a, b| a.path.cmp(&b.path));
+        found.extend(areas::area_pauses(dir, &read_opened));
     }
     found
 }
 
 /// What a file named `name` pauses: `Some(None)` for the host pause,
 /// `Some(Some(job))` for a job's, `None` for a file that is no pause.
-fn pause_job(name: &OsStr) -> Option<Option<String>> {
+pub(super) fn pause_job(name: &OsStr) -> Option<Option<String>> {
     let name = name.to_str()?;
     if name == HOST_PAUSE_FILE {
         return Some(None);
@@ -212,34 +200,35 @@ fn untrusted_owner(path: &Path, trusted: u32) -> Option<String> {
     })
 }
 
-/// Whether `path`, a file in `users/<login>/`, and its directory belong to
-/// the user named `<login>`.
-fn owned_by_its_area(path: &Path) -> bool {
-    let Some(area) = path.parent() else {
-        return false;
-    };
-    let (Ok(file), Ok(dir)) = (fs::symlink_metadata(path), fs::symlink_metadata(area)) else {
-        return false;
-    };
-    let named = area.file_name().and_then(|n| n.to_str());
-    dir.is_dir() && file.uid() == dir.uid() && user_name(dir.uid()).as_deref() == named
-}
-
 /// Reads one pause file, refusing anything but a small regular file,
 /// never blocking on a FIFO and never following a symbolic link (a pause
 /// sits among heartbeats and is written as they are).
 pub fn read_pause(path: &Path, job: Option<&str>) -> Result<Pause, String> {
-    let (bytes, _) =
-        read_regular(path, Links::Refuse, MAX_FILE_BYTES).map_err(|refused| match refused {
-            Refused::Io(e) => format!("cannot read: {e}"),
-            Refused::Link => "a symbolic link; a pause must be a regular file".to_owned(),
-            Refused::Kind(_) => "not a regular file".to_owned(),
-            Refused::TooLarge(len) => {
-                format!("the file is {len} bytes, more than a pause's {MAX_FILE_BYTES}")
-            }
-            Refused::Grew => format!("the file grew past a pause's {MAX_FILE_BYTES} bytes"),
-        })?;
+    let (file, meta) = open_regular(path, Links::Refuse).map_err(pause_reason)?;
+    read_opened(file, meta, job)
+}
+
+/// Reads the pause file `file`, opened as a regular file, whose handle
+/// said `meta`, for `job`.
+fn read_opened(file: File, meta: Metadata, job: Option<&str>) -> Result<Pause, String> {
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(pause_reason(Refused::TooLarge(meta.len())));
+    }
+    let bytes = read_capped(file, meta.len(), MAX_FILE_BYTES).map_err(pause_reason)?;
     Pause::from_json(&bytes, job).map_err(|e| format!("not a pause record: {e}"))
+}
+
+/// Why a pause file was not read, in the words of a pause.
+pub(super) fn pause_reason(refused: Refused) -> String {
+    match refused {
+        Refused::Io(e) => format!("cannot read: {e}"),
+        Refused::Link => "a symbolic link; a pause must be a regular file".to_owned(),
+        Refused::Kind(_) => "not a regular file".to_owned(),
+        Refused::TooLarge(len) => {
+            format!("the file is {len} bytes, more than a pause's {MAX_FILE_BYTES}")
+        }
+        Refused::Grew => format!("the file grew past a pause's {MAX_FILE_BYTES} bytes"),
+    }
 }
 
 #[cfg(test)]

@@ -367,12 +367,20 @@ fn one_users_thousands_of_files_give_at_most_the_cap_of_rows() {
         .silent();
     let junk = area(&s, "nobody");
     for i in 0..1200 {
-        let file = junk.join(format!("junk{i:04}.last"));
-        fs::write(&file, "").unwrap();
-        std::os::unix::fs::chown(&file, Some(NOBODY), Some(NOBODY)).unwrap();
+        for ext in ["last", "pause"] {
+            let file = junk.join(format!("junk{i:04}.{ext}"));
+            fs::write(&file, "").unwrap();
+            std::os::unix::fs::chown(&file, Some(NOBODY), Some(NOBODY)).unwrap();
+        }
     }
     let rows = judged(&s);
-    assert_eq!(rows.len(), 1001, "1000 heartbeats and one row for the rest");
+    let pauses = rows.iter().filter(|(job, _)| job.ends_with(".pause")).count();
+    assert_eq!(pauses, 1000, "1000 unusable pauses");
+    assert_eq!(
+        rows.len() - pauses,
+        1002,
+        "1000 heartbeats and one row each for the rest"
+    );
     assert!(rows.contains(&("nobody/".to_owned(), "invalid".to_owned())));
     assert!(rows.iter().any(|(job, _)| job == "nobody/junk0998"));
     assert!(!rows.iter().any(|(job, _)| job == "nobody/report"));
