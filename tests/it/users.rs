@@ -374,7 +374,10 @@ fn one_users_thousands_of_files_give_at_most_the_cap_of_rows() {
         }
     }
     let rows = judged(&s);
-    let pauses = rows.iter().filter(|(job, _)| job.ends_with(".pause")).count();
+    let pauses = rows
+        .iter()
+        .filter(|(job, _)| job.ends_with(".pause"))
+        .count();
     assert_eq!(pauses, 1000, "1000 unusable pauses");
     assert_eq!(
         rows.len() - pauses,
