@@ -37,17 +37,22 @@ struct Wire {
     /// [`MARKER_JOBS_MAX_CHARS`]); absent when it names them all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     more: Option<usize>,
-    /// The digest of those jobs ([`digest`]), so that a set whose tail did
-    /// not change reads back whole.
+    /// The digests of those jobs in [`REST_BUCKETS`] buckets ([`rest`]), so
+    /// that the part of the rest that did not change reads back whole.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     rest: Option<String>,
 }
 
 /// The most characters the marker spends on naming jobs: a host with
 /// thousands of bad jobs names the first by name and records the rest by
-/// count and digest, so the body stays far under every forge's limit
+/// count and digests, so the body stays far under every forge's limit
 /// (GitHub's is 65,536 characters).
 pub(crate) const MARKER_JOBS_MAX_CHARS: usize = 16_000;
+
+/// How many buckets the jobs a marker does not name are spread over, each
+/// with a digest of its own: a change among them costs only its bucket
+/// (a 256th of them) being read as changed. 2,048 characters in all.
+const REST_BUCKETS: usize = 256;
 
 /// The 64-bit FNV-1a digest of `bytes`: stable across versions and builds.
 pub(crate) fn fnv(bytes: impl IntoIterator<Item = u8>) -> u64 {
@@ -58,15 +63,24 @@ pub(crate) fn fnv(bytes: impl IntoIterator<Item = u8>) -> u64 {
         })
 }
 
-/// A digest of (job, status) pairs: [`fnv`] of `job NUL status NL` each.
-fn digest<'a>(jobs: impl IntoIterator<Item = (&'a String, &'a Status)>) -> String {
-    let bytes = jobs.into_iter().flat_map(|(job, status)| {
-        job.bytes()
-            .chain([0])
-            .chain(status.as_str().bytes())
-            .chain([b'\n'])
-    });
-    format!("{:016x}", fnv(bytes))
+/// The bucket of `job` among [`REST_BUCKETS`].
+fn bucket(job: &str) -> usize {
+    usize::try_from(fnv(job.bytes()) % REST_BUCKETS as u64).unwrap_or(0)
+}
+
+/// The digests of (job, status) pairs by bucket, 8 hex digits each: the
+/// low 32 bits of [`fnv`] over `job NUL status NL` of the bucket's jobs.
+fn rest<'a>(jobs: impl IntoIterator<Item = (&'a String, &'a Status)>) -> Vec<String> {
+    let mut buckets = vec![Vec::new(); REST_BUCKETS];
+    for (job, status) in jobs {
+        let entry = &mut buckets[bucket(job)];
+        entry.extend(job.bytes().chain([0]).chain(status.as_str().bytes()));
+        entry.push(b'\n');
+    }
+    buckets
+        .into_iter()
+        .map(|bytes| format!("{:08x}", fnv(bytes) & 0xffff_ffff))
+        .collect()
 }
 
 /// A marker as read from a body: the jobs it names, and what it says of
@@ -74,7 +88,7 @@ fn digest<'a>(jobs: impl IntoIterator<Item = (&'a String, &'a Status)>) -> Strin
 struct Read {
     host: String,
     jobs: Jobs,
-    rest: Option<(usize, String)>,
+    rest: Option<Vec<String>>,
 }
 
 /// The status named `word`, if this version knows it.
@@ -143,7 +157,7 @@ impl Marker {
             host: self.host.clone(),
             jobs,
             more: (more > 0).then_some(more),
-            rest: (more > 0).then(|| digest(self.jobs.iter().skip(named))),
+            rest: (more > 0).then(|| rest(self.jobs.iter().skip(named)).concat()),
         };
         format!(
             "{OPEN}{}{CLOSE}",
@@ -164,12 +178,12 @@ impl Marker {
 
     /// The last marker in `body`, read against `now`, the set the caller
     /// would compare it with: a marker that names only the first jobs of
-    /// its set reads back whole when the jobs of `now` past the last one it
-    /// names are the rest it recorded (same count, same digest); else it
-    /// holds the jobs it names, and the rest count as changed.
+    /// its set reads back, of the jobs of `now` past the last one it names,
+    /// those in every bucket whose digest is the one it recorded; the jobs
+    /// of a bucket that changed are left out, and so count as changed.
     pub fn parse_against(body: &str, now: &Jobs) -> Option<Marker> {
         let mut read = read(body)?;
-        if let Some((more, rest)) = &read.rest {
+        if let Some(recorded) = &read.rest {
             let tail: Vec<(&String, &Status)> = match read.jobs.keys().next_back() {
                 Some(last) => now
                     .range::<String, _>((
@@ -179,10 +193,16 @@ impl Marker {
                     .collect(),
                 None => now.iter().collect(),
             };
-            if tail.len() == *more && digest(tail.iter().copied()) == *rest {
-                read.jobs
-                    .extend(tail.into_iter().map(|(j, s)| (j.clone(), *s)));
-            }
+            let same: Vec<bool> = rest(tail.iter().copied())
+                .iter()
+                .zip(recorded)
+                .map(|(now, then)| now == then)
+                .collect();
+            read.jobs.extend(
+                tail.into_iter()
+                    .filter(|(job, _)| same.get(bucket(job)) == Some(&true))
+                    .map(|(j, s)| (j.clone(), *s)),
+            );
         }
         Some(Marker {
             host: read.host,
@@ -232,7 +252,14 @@ fn read(body: &str) -> Option<Read> {
             .into_iter()
             .filter_map(|(job, word)| Some((job, status_named(&word)?)))
             .collect(),
-        rest: wire.more.zip(wire.rest),
+        rest: wire.more.and(wire.rest).map(|digests| {
+            // 8 hex digits per bucket; anything else matches no bucket.
+            digests
+                .as_bytes()
+                .chunks(8)
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect()
+        }),
     })
 }
 
@@ -337,7 +364,7 @@ mod tests {
         };
         let rendered = m.render();
         assert!(
-            rendered.len() < MARKER_JOBS_MAX_CHARS + 200,
+            rendered.len() < MARKER_JOBS_MAX_CHARS + 2 * REST_BUCKETS * 8,
             "{}",
             rendered.len()
         );
@@ -350,11 +377,14 @@ mod tests {
         first.insert("job-00001".into(), Status::Failed);
         let read = Marker::parse_against(&rendered, &first).unwrap().jobs;
         assert_eq!(read, all);
-        // A change in the rest leaves only what the marker names.
+        // A change in the rest costs only its bucket.
         let mut last = all.clone();
         last.insert("job-09999".into(), Status::Failed);
         let read = Marker::parse_against(&rendered, &last).unwrap().jobs;
-        assert_eq!(read, named);
+        let mut kept = all.clone();
+        kept.retain(|job, _| named.contains_key(job) || bucket(job) != bucket("job-09999"));
+        assert_eq!(read, kept);
+        assert!(all.len() - read.len() < 100, "{}", all.len() - read.len());
         assert_ne!(
             m.comment_tag(),
             Marker {
