@@ -540,7 +540,11 @@ fn ten_thousand_bad_jobs_open_update_and_close_one_issue_within_githubs_limit() 
     // The change past the named jobs costs its digest's bucket (a few
     // dozen jobs read as gone bad), not the thousands past them.
     assert!(issue.comments[0].contains("09000` (failed)"));
-    assert!(!issue.comments[0].contains(" more"), "{}", issue.comments[0]);
+    assert!(
+        !issue.comments[0].contains(" more"),
+        "{}",
+        issue.comments[0]
+    );
     let writes = forge.writes();
     check(&dir, &forge).code(2);
     assert_eq!(forge.writes(), writes, "and then nothing again");
