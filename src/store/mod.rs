@@ -3,8 +3,9 @@
 //! the durable replace itself and its temporary names in `atomic`),
 //! the scan ([`scan()`]), the run lock ([`lock()`]), and the removal of
 //! temporaries killed writers left ([`clean_temporaries`]), and every
-//! user's own area below `users/` ([`own_area`]). Every small file is read
-//! by one bounded, non-blocking reader, `open`.
+//! user's own area below `users/` ([`own_area`]; scanned through directory
+//! handles, a bounded number of entries each, in `areas`). Every small file
+//! is read by one bounded, non-blocking reader, `open`.
 
 mod areas;
 mod atomic;
