@@ -135,7 +135,8 @@ impl Marker {
     /// mention anyone.
     ///
     /// The jobs are named, by name, while they fit in
-    /// [`MARKER_JOBS_MAX_CHARS`]; the rest are recorded by count and digest.
+    /// `MARKER_JOBS_MAX_CHARS` (16,000); the rest are recorded by count and
+    /// by digests.
     pub fn render(&self) -> String {
         let mut jobs = BTreeMap::new();
         let mut spent = 0;
