@@ -217,13 +217,10 @@ fn judge_locked(
     }
     let mut code = Check::of_all(judged.jobs.iter().map(|j| j.status));
     if let Some(path) = &args.metrics_file {
-        let mut metrics = Vec::new();
-        let written = write_prometheus(&mut metrics, &report_of(&judged))
-            .map_err(|source| Error::WriteFile {
-                path: path.clone(),
-                source,
-            })
-            .and_then(|()| store::write_file(path, &metrics));
+        // Streamed into the file: a fleet's metrics are never one string.
+        let report = report_of(&judged);
+        let written =
+            store::write_file_with(path, &mut |mut out| write_prometheus(&mut out, &report));
         if let Err(err) = written {
             fail(&err);
             code = code.merge(Check::Unknown);

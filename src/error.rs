@@ -330,7 +330,7 @@ impl fmt::Display for Error {
     }
 }
 
-fn join_paths(paths: &[PathBuf]) -> String {
+pub(crate) fn join_paths(paths: &[PathBuf]) -> String {
     let shown: Vec<String> = paths
         .iter()
         .map(|p| terminal(&p.to_string_lossy()).into_owned())

@@ -5,7 +5,10 @@
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::record::{rfc3339_any, rfc3339_seconds, truncate_message, validate_job};
+use crate::judge::FUTURE_TOLERANCE_SECONDS;
+use crate::record::{
+    rfc3339_any, rfc3339_seconds, truncate_message, validate_job, MESSAGE_MAX_BYTES,
+};
 
 /// The pause record's format version.
 pub const PAUSE_VERSION: u32 = 1;
@@ -19,6 +22,16 @@ pub const PAUSE_EXTENSION: &str = "pause";
 
 /// The longest pause, in seconds: 400 days, like the longest interval.
 pub const PAUSE_MAX: u64 = 400 * 86_400;
+
+/// The one check of a pause's length in seconds, for the writer and the
+/// reader alike: 1 second to [`PAUSE_MAX`].
+fn check_length(seconds: i64) -> Result<(), String> {
+    if u64::try_from(seconds).is_ok_and(|s| (1..=PAUSE_MAX).contains(&s)) {
+        Ok(())
+    } else {
+        Err("a pause lasts from 1 second to 400 days".to_owned())
+    }
+}
 
 /// One pause: until when alerts stay quiet, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,9 +60,7 @@ impl Pause {
         seconds: u64,
         reason: Option<&str>,
     ) -> Result<Pause, String> {
-        if !(1..=PAUSE_MAX).contains(&seconds) {
-            return Err("a pause lasts from 1 second to 400 days".to_owned());
-        }
+        check_length(i64::try_from(seconds).unwrap_or(i64::MAX))?;
         // Stored to the second, so what is written is what is read back.
         let now = now.trunc_subsecs(0);
         let length = chrono::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX));
@@ -91,13 +102,24 @@ impl Pause {
                 None => "the host pause file names a job".to_owned(),
             });
         }
+        // The writer's bounds hold for what is read, whoever wrote it.
+        check_length((pause.until - pause.since).num_seconds())?;
+        if let Some(reason) = &pause.reason {
+            if truncate_message(reason).len() < reason.len() {
+                return Err(format!(
+                    "the reason is {} bytes, more than a pause's {MESSAGE_MAX_BYTES}",
+                    reason.len()
+                ));
+            }
+        }
         Ok(pause)
     }
 
-    /// Whether the pause holds at `now`: until its end time, which is not
-    /// itself paused.
+    /// Whether the pause holds at `now`: from its start (a start in the
+    /// future by more than the clock tolerance has not begun) until its end
+    /// time, which is not itself paused.
     pub fn is_active(&self, now: DateTime<Utc>) -> bool {
-        now < self.until
+        self.since <= now + chrono::Duration::seconds(FUTURE_TOLERANCE_SECONDS) && now < self.until
     }
 
     /// `until 2026-11-22T05:00:00Z` and the reason, for a report line.
@@ -127,6 +149,41 @@ pub fn effective<'a>(
         .flatten()
         .filter(|p| p.is_active(now))
         .max_by_key(|p| p.until)
+}
+
+/// How many edits (a character added, removed or replaced) apart `a` and
+/// `b` are, when at most `limit`; `None` when further.
+fn edits_within(a: &str, b: &str, limit: usize) -> Option<usize> {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    if a.len().abs_diff(b.len()) > limit {
+        return None;
+    }
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, &x) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &y) in b.iter().enumerate() {
+            let replaced = diagonal + usize::from(x != y);
+            diagonal = row[j + 1];
+            row[j + 1] = replaced.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    Some(row[b.len()]).filter(|&d| d <= limit)
+}
+
+/// The names of `known` closest to `name`, at most three, nearest first: a
+/// name counts when it is at most a third of `name`'s length of edits away
+/// (at least 1, at most 3), so `sync-mirorr` finds `sync-mirror`.
+pub(crate) fn closest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let limit = (name.chars().count() / 3).clamp(1, 3);
+    let mut near: Vec<(usize, &str)> = known
+        .into_iter()
+        .filter(|k| *k != name)
+        .filter_map(|k| edits_within(name, k, limit).map(|d| (d, k)))
+        .collect();
+    near.sort_unstable();
+    near.dedup();
+    near.into_iter().take(3).map(|(_, k)| k).collect()
 }
 
 #[cfg(test)]
@@ -171,6 +228,56 @@ mod tests {
         assert!(Pause::from_json(&own, None).is_err());
         assert!(Pause::from_json(b"{\"version\":2}", None).is_err());
         assert!(Pause::from_json(b"garbage", None).is_err());
+    }
+
+    #[test]
+    fn a_pause_read_keeps_the_writers_bounds() {
+        let line = |since: &str, until: &str, reason: &str| {
+            format!(r#"{{"version":1,"since":"{since}","until":"{until}","reason":"{reason}"}}"#)
+        };
+        let ok = line("2027-01-15T08:00:00Z", "2028-02-19T08:00:00Z", "x");
+        assert!(Pause::from_json(ok.as_bytes(), None).is_ok(), "400 days");
+        for (since, until) in [
+            ("2027-01-15T08:00:00Z", "9999-12-31T00:00:00Z"),
+            ("2027-01-15T08:00:00Z", "2028-02-19T08:00:01Z"),
+            ("2027-01-15T08:00:00Z", "2027-01-15T08:00:00Z"),
+            ("2027-01-15T08:00:00Z", "2020-01-01T00:00:00Z"),
+        ] {
+            let err = Pause::from_json(line(since, until, "x").as_bytes(), None).unwrap_err();
+            assert_eq!(err, "a pause lasts from 1 second to 400 days", "{until}");
+        }
+        let long = line(
+            "2027-01-15T08:00:00Z",
+            "2027-01-16T08:00:00Z",
+            &"r".repeat(60_000),
+        );
+        assert_eq!(
+            Pause::from_json(long.as_bytes(), None).unwrap_err(),
+            "the reason is 60000 bytes, more than a pause's 1024"
+        );
+        // A pause that starts far in the future has not begun.
+        let later = line("9999-01-01T00:00:00Z", "9999-06-01T00:00:00Z", "x");
+        let later = Pause::from_json(later.as_bytes(), None).unwrap();
+        assert!(!later.is_active(at(0)));
+        let skewed = Pause::new(None, at(200), 60, None).unwrap();
+        assert!(
+            skewed.is_active(at(0)),
+            "a clock a little ahead still counts"
+        );
+    }
+
+    #[test]
+    fn the_closest_names_are_a_few_edits_away() {
+        let known = ["sync-mirror", "sync-mirrors", "backup", "sync-mirror"];
+        assert_eq!(
+            closest("sync-mirorr", known),
+            ["sync-mirror", "sync-mirrors"]
+        );
+        assert_eq!(closest("bakup", known), ["backup"]);
+        assert!(closest("report", known).is_empty());
+        assert!(closest("ab", ["xy", "abc"]).len() == 1);
+        assert_eq!(edits_within("kitten", "sitting", 3), Some(3));
+        assert_eq!(edits_within("kitten", "sitting", 2), None);
     }
 
     #[test]

@@ -88,6 +88,12 @@ pub struct Args {
     #[arg(long, value_name = "TEXT")]
     reason: Option<String>,
 
+    /// With --pause: pause JOB even though it has no heartbeat and no
+    /// history yet (without it, an unknown JOB is refused with the known
+    /// names closest to it).
+    #[arg(long, requires = "pause")]
+    force: bool,
+
     /// End the pause of JOB (or, with --all, the host's) now.
     #[arg(long, conflicts_with_all = ["status", "exit_code", "message", "interval", "retire", "command"])]
     resume: bool,
@@ -338,6 +344,12 @@ fn pause_or_resume(args: &Args) -> ExitCode {
             Ok(pause) => pause,
             Err(reason) => return invalid(&reason),
         };
+        if let (Some(job), false) = (job, args.force) {
+            if let Err(text) = store::check_known(first_dir(&args.dir).as_deref(), job) {
+                cli::report_error(PROGRAM, &text);
+                return Write::Usage.into();
+            }
+        }
         store::write_pause(first_dir(&args.dir).as_deref(), &pause).map(drop)
     } else {
         let dirs = match first_dir(&args.dir) {

@@ -73,10 +73,15 @@ pub(crate) fn nonce(attempt: u32) -> u64 {
     hasher.finish()
 }
 
-/// Replaces `path` with `bytes` durably and atomically. On failure the old
-/// file is untouched and no temporary is left behind (unless the process
-/// is killed, which is what temporary cleanup is for).
-pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
+/// Replaces `path` with what `fill` writes, durably and atomically. `fill`
+/// writes (buffered) straight into the temporary, so a large file is never
+/// held in memory whole. On any failure (of `fill` too) the old file is
+/// untouched and no temporary is left behind (unless the process is
+/// killed, which is what temporary cleanup is for).
+pub fn replace(
+    path: &Path,
+    fill: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -107,7 +112,11 @@ pub fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
     };
     let written = file
         .set_permissions(Permissions::from_mode(MODE))
-        .and_then(|()| file.write_all(bytes))
+        .and_then(|()| {
+            let mut out = io::BufWriter::new(&mut file);
+            fill(&mut out)?;
+            out.flush()
+        })
         .and_then(|()| file.sync_all())
         .and_then(|()| {
             drop(file);
@@ -168,7 +177,7 @@ mod tests {
         let path = dir.path().join("job.last");
         fs::write(&path, "old").unwrap();
         fs::set_permissions(&path, Permissions::from_mode(0o600)).unwrap();
-        replace(&path, b"new").unwrap();
+        replace(&path, &mut |out| out.write_all(b"new")).unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"new");
         assert_eq!(fs::metadata(&path).unwrap().mode() & 0o7777, MODE);
         let names: Vec<_> = fs::read_dir(dir.path())
@@ -179,13 +188,34 @@ mod tests {
     }
 
     #[test]
+    fn a_fill_that_fails_leaves_the_old_file_and_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("metrics.prom");
+        fs::write(&path, "old").unwrap();
+        let err = replace(&path, &mut |out| {
+            out.write_all(&[b'x'; 100_000])?;
+            Err(io::Error::other("the renderer gave up"))
+        })
+        .unwrap_err();
+        assert_eq!(err.to_string(), "the renderer gave up");
+        assert_eq!(fs::read(&path).unwrap(), b"old");
+        replace(&path, &mut |out| out.write_all(b"new")).unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"new");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["metrics.prom"]);
+    }
+
+    #[test]
     fn a_symlink_at_the_target_is_replaced_not_followed() {
         let dir = tempfile::tempdir().unwrap();
         let victim = dir.path().join("victim");
         fs::write(&victim, "keep").unwrap();
         let path = dir.path().join("job.last");
         std::os::unix::fs::symlink(&victim, &path).unwrap();
-        replace(&path, b"new").unwrap();
+        replace(&path, &mut |out| out.write_all(b"new")).unwrap();
         assert_eq!(fs::read(&victim).unwrap(), b"keep");
         assert!(fs::symlink_metadata(&path).unwrap().is_file());
     }
@@ -197,7 +227,7 @@ mod tests {
         let path = dir.path().join("job.last");
         fs::create_dir(&path).unwrap();
         fs::write(path.join("inside"), "x").unwrap();
-        assert!(replace(&path, b"new").is_err());
+        assert!(replace(&path, &mut |out| out.write_all(b"new")).is_err());
         let names: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())

@@ -3,12 +3,15 @@
 //! the durable replace itself and its temporary names in `atomic`),
 //! the scan ([`scan()`]), the run lock ([`lock()`]), and the removal of
 //! temporaries killed writers left ([`clean_temporaries`]), and every
-//! user's own area below `users/` ([`own_area`]). Every small file is read
-//! by one bounded, non-blocking reader, `open`.
+//! user's own area below `users/` ([`own_area`]; scanned through directory
+//! handles, a bounded number of entries each, in `areas`). Every small file
+//! is read by one bounded, non-blocking reader, `open`.
 
+mod areas;
 mod atomic;
 mod clean;
 mod history_file;
+mod known;
 mod lock;
 pub(crate) mod open;
 mod pause_file;
@@ -28,11 +31,12 @@ pub use clean::{clean_temporaries, Cleanup, TEMP_MAX_AGE};
 pub use history_file::{
     append_history, history_path, read_history, HISTORY_EXTENSION, HISTORY_READ_MAX,
 };
+pub use known::check_known;
 pub use lock::{default_lock_path, lock, lock_name, RunLock, ROOT_LOCK_DIR};
 pub use pause_file::{pause_path, read_pause, remove_pause, scan_pauses, write_pause, PauseEntry};
 pub use scan::{scan, scan_each};
 pub use users::{own_area, user_name, USERS_DIR};
-pub use write::{retire, write, write_file};
+pub use write::{retire, write, write_file, write_file_with};
 
 /// The system-wide heartbeat directory. It is persistent, so a reboot does
 /// not erase the evidence that a job stopped running.

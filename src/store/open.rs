@@ -135,6 +135,112 @@ pub(crate) fn read_regular(
     Ok((read_capped(file, meta.len(), cap)?, meta))
 }
 
+/// The flags of every open by handle: read only, never through a link at
+/// the name, never blocking, never a controlling terminal.
+const AT_FLAGS: libc::c_int =
+    libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY;
+
+/// Opens `name` inside the directory `parent` (a handle), or `path` itself
+/// when `parent` is `None`, as a directory: never through a link, so the
+/// handle is the directory that was there at the open, whatever the name
+/// says later.
+pub(crate) fn open_dir(parent: Option<&File>, path: &Path) -> io::Result<File> {
+    let flags = AT_FLAGS | libc::O_DIRECTORY;
+    match parent {
+        None => OpenOptions::new().read(true).custom_flags(flags).open(path),
+        Some(parent) => open_at(parent, path.as_os_str(), flags),
+    }
+}
+
+/// `openat(2)` of `name` relative to the directory handle `dir`.
+fn open_at(dir: &File, name: &std::ffi::OsStr, flags: libc::c_int) -> io::Result<File> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    use std::os::unix::ffi::OsStrExt;
+    if name.as_bytes().contains(&b'/') {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a name inside a directory has no slash",
+        ));
+    }
+    let name = std::ffi::CString::new(name.as_bytes())?;
+    // SAFETY: `dir` is an open directory handle and `name` a NUL-terminated
+    // string; openat returns a new descriptor or -1.
+    let fd = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just returned by openat and is owned by nobody else.
+    Ok(unsafe { File::from_raw_fd(fd) })
+}
+
+/// Opens the file `name` inside the directory handle `dir` if it is a
+/// regular file, judged on the handle; a link at the name is
+/// [`Refused::Link`], never followed.
+pub(crate) fn open_regular_at(
+    dir: &File,
+    name: &std::ffi::OsStr,
+) -> Result<(File, Metadata), Refused> {
+    let file = open_at(dir, name, AT_FLAGS).map_err(|e| match e.raw_os_error() {
+        Some(libc::ELOOP) => Refused::Link,
+        _ => Refused::Io(e),
+    })?;
+    let meta = file.metadata().map_err(Refused::Io)?;
+    if !meta.is_file() {
+        return Err(Refused::Kind(kind(meta.file_type())));
+    }
+    Ok((file, meta))
+}
+
+/// Hands each name in the directory handle `dir` (but `.` and `..`) to
+/// `each`: the listing of the directory that was opened, not of whatever
+/// its path names now.
+pub(crate) fn list_dir(dir: &File, each: &mut dyn FnMut(&std::ffi::OsStr)) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    // SAFETY: dup of an open descriptor; the copy is owned by the stream
+    // below, which closedir closes.
+    let fd = unsafe { libc::dup(dir.as_raw_fd()) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` is a directory descriptor of our own.
+    let stream = unsafe { libc::fdopendir(fd) };
+    if stream.is_null() {
+        let err = io::Error::last_os_error();
+        // SAFETY: fdopendir failed, so `fd` is still ours to close.
+        unsafe { libc::close(fd) };
+        return Err(err);
+    }
+    // SAFETY: `stream` is a valid open directory stream until closedir;
+    // the copy shares its offset with `dir`, so it starts from the top.
+    unsafe { libc::rewinddir(stream) };
+    let result = loop {
+        // SAFETY: errno is thread-local; zeroed to tell the end of the
+        // listing from an error, as readdir(3) says.
+        unsafe { *libc::__errno_location() = 0 };
+        // SAFETY: `stream` is open; the entry stays valid until the next
+        // readdir on it.
+        let entry = unsafe { libc::readdir(stream) };
+        if entry.is_null() {
+            let err = io::Error::last_os_error();
+            break if err.raw_os_error() == Some(0) {
+                Ok(())
+            } else {
+                Err(err)
+            };
+        }
+        // SAFETY: d_name is a NUL-terminated name inside the entry.
+        let name = unsafe { std::ffi::CStr::from_ptr((*entry).d_name.as_ptr()) };
+        let name = name.to_bytes();
+        if name != b"." && name != b".." {
+            each(std::ffi::OsStr::from_bytes(name));
+        }
+    };
+    // SAFETY: `stream` is open and closed once, here.
+    unsafe { libc::closedir(stream) };
+    result
+}
+
 /// Makes a FIFO at `path`, for the tests of the readers: one without a
 /// writer blocks a plain open forever.
 #[cfg(test)]
@@ -191,6 +297,46 @@ mod tests {
         ));
         let (bytes, _) = read_regular(&link, Links::Follow, 4).unwrap();
         assert_eq!(bytes, b"text");
+    }
+
+    #[test]
+    fn a_directory_handle_lists_and_opens_what_it_holds_not_what_its_name_holds_later() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("area");
+        fs::create_dir(&dir).unwrap();
+        fs::write(dir.join("a.last"), "one").unwrap();
+        symlink(dir.join("a.last"), dir.join("link.last")).unwrap();
+        mkfifo(&dir.join("pipe.last"));
+        let handle = open_dir(None, &dir).unwrap();
+        // The name now leads elsewhere; the handle does not follow it.
+        fs::rename(&dir, root.path().join("moved")).unwrap();
+        let other = root.path().join("other");
+        fs::create_dir(&other).unwrap();
+        fs::write(other.join("secret.last"), "secret").unwrap();
+        symlink(&other, &dir).unwrap();
+        let mut names = Vec::new();
+        list_dir(&handle, &mut |n| names.push(n.to_owned())).unwrap();
+        names.sort();
+        assert_eq!(names, ["a.last", "link.last", "pipe.last"]);
+        let (file, meta) = open_regular_at(&handle, "a.last".as_ref()).unwrap();
+        assert_eq!(read_capped(file, meta.len(), 10).unwrap(), b"one");
+        assert!(matches!(
+            open_regular_at(&handle, "link.last".as_ref()),
+            Err(Refused::Link)
+        ));
+        assert!(matches!(
+            open_regular_at(&handle, "pipe.last".as_ref()),
+            Err(Refused::Kind("a FIFO"))
+        ));
+        assert!(open_regular_at(&handle, "secret.last".as_ref())
+            .unwrap_err()
+            .is_missing());
+        assert!(open_regular_at(&handle, "../other/secret.last".as_ref()).is_err());
+        // A link in place of a directory is not opened as one.
+        assert!(open_dir(None, &dir).is_err());
+        let parent = open_dir(None, root.path()).unwrap();
+        assert!(open_dir(Some(&parent), "area".as_ref()).is_err());
+        assert!(open_dir(Some(&parent), "moved".as_ref()).is_ok());
     }
 
     #[test]

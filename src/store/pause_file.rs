@@ -4,15 +4,16 @@
 //! file is removed (`hb-write --resume`).
 
 use std::ffi::OsStr;
-use std::fs;
+use std::fs::{self, File, Metadata};
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
-use super::open::{read_regular, Links, Refused};
-use super::users::{effective_uid, user_name, USERS_DIR};
+use super::areas;
+use super::open::{open_regular, read_capped, Links, Refused};
+use super::users::{effective_uid, is_users_dir, user_name, USERS_DIR};
 use super::{create_dir, own_area, user_dir, write_file, MAX_FILE_BYTES, SYSTEM_DIR};
 use crate::error::Error;
 use crate::pause::{Pause, HOST_PAUSE_FILE, PAUSE_EXTENSION};
@@ -77,15 +78,7 @@ pub fn remove_pause(dirs: &[PathBuf], job: Option<&str>) -> Result<Vec<PathBuf>,
         validate_job(job)?;
     }
     let mut removed = Vec::new();
-    let me = user_name(effective_uid());
-    let areas = dirs.iter().filter_map(|dir| {
-        let area = dir.join(USERS_DIR).join(me.as_deref()?);
-        fs::symlink_metadata(&area)
-            .is_ok_and(|m| m.is_dir() && m.uid() == effective_uid())
-            .then_some(area)
-    });
-    let places: Vec<PathBuf> = dirs.iter().cloned().chain(areas).collect();
-    for dir in &places {
+    for dir in &with_own_areas(dirs) {
         let path = pause_path(dir, job);
         match fs::remove_file(&path) {
             Ok(()) => removed.push(path),
@@ -100,6 +93,19 @@ pub fn remove_pause(dirs: &[PathBuf], job: Option<&str>) -> Result<Vec<PathBuf>,
         });
     }
     Ok(removed)
+}
+
+/// `dirs`, then this user's area below each where it exists and is this
+/// user's.
+pub(super) fn with_own_areas(dirs: &[PathBuf]) -> Vec<PathBuf> {
+    let me = user_name(effective_uid());
+    let areas = dirs.iter().filter_map(|dir| {
+        let area = dir.join(USERS_DIR).join(me.as_deref()?);
+        fs::symlink_metadata(&area)
+            .is_ok_and(|m| m.is_dir() && m.uid() == effective_uid())
+            .then_some(area)
+    });
+    dirs.iter().cloned().chain(areas).collect()
 }
 
 /// One pause file found by [`scan_pauses`].
@@ -119,8 +125,10 @@ pub struct PauseEntry {
 /// subdirectories below, and the users' areas (`users/<login>/`, as the
 /// heartbeat scan reads them), and reads each. A pause in a user's area
 /// counts only when that user owns the area and the file, so no user can
-/// pause another's jobs. Unlistable places are skipped: the heartbeat scan
-/// reports them.
+/// pause another's jobs; `users/` itself, which everyone may write, holds
+/// no pause (the heartbeat scan flags what lies there). Elsewhere a pause
+/// counts only when root (or the owner of the heartbeat directory) owns
+/// it. Unlistable places are skipped: the heartbeat scan reports them.
 pub fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
     let mut found = Vec::new();
     for dir in dirs {
@@ -134,34 +142,30 @@ pub fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
             .max_depth(2)
             .follow_links(true)
             .into_iter()
-            .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'));
+            .filter_entry(|e| {
+                e.depth() == 0
+                    || !(e.file_name().to_string_lossy().starts_with('.')
+                        || is_users_dir(e.depth(), e.file_name(), e.file_type()))
+            });
+        let trusted = fs::metadata(dir).map_or(0, |m| m.uid());
         for item in walk.flatten() {
             if let Some(job) = pause_job(item.file_name()) {
-                found.push(entry(dir, item.path(), job));
-            }
-        }
-        found[start..].sort_by(|a, b| a.path.cmp(&b.path));
-        let start = found.len();
-        let areas = WalkDir::new(dir.join(USERS_DIR))
-            .min_depth(2)
-            .max_depth(2)
-            .into_iter()
-            .flatten();
-        for item in areas {
-            if let Some(job) = pause_job(item.file_name()) {
-                if owned_by_its_area(item.path()) {
-                    found.push(entry(dir, item.path(), job));
+                let mut found_here = entry(dir, item.path(), job);
+                if let Some(reason) = untrusted_owner(item.path(), trusted) {
+                    found_here.content = Err(reason);
                 }
+                found.push(found_here);
             }
         }
         found[start..].sort_by(|a, b| a.path.cmp(&b.path));
+        found.extend(areas::area_pauses(dir, &read_opened));
     }
     found
 }
 
 /// What a file named `name` pauses: `Some(None)` for the host pause,
 /// `Some(Some(job))` for a job's, `None` for a file that is no pause.
-fn pause_job(name: &OsStr) -> Option<Option<String>> {
+pub(super) fn pause_job(name: &OsStr) -> Option<Option<String>> {
     let name = name.to_str()?;
     if name == HOST_PAUSE_FILE {
         return Some(None);
@@ -185,34 +189,46 @@ fn entry(dir: &Path, path: &Path, job: Option<String>) -> PauseEntry {
     }
 }
 
-/// Whether `path`, a file in `users/<login>/`, and its directory belong to
-/// the user named `<login>`.
-fn owned_by_its_area(path: &Path) -> bool {
-    let Some(area) = path.parent() else {
-        return false;
-    };
-    let (Ok(file), Ok(dir)) = (fs::symlink_metadata(path), fs::symlink_metadata(area)) else {
-        return false;
-    };
-    let named = area.file_name().and_then(|n| n.to_str());
-    dir.is_dir() && file.uid() == dir.uid() && user_name(dir.uid()).as_deref() == named
+/// Why a pause file outside the users' areas cannot be used, if it cannot:
+/// it must belong to root or to `trusted`, the owner of the heartbeat
+/// directory (who could rewrite every heartbeat anyway).
+fn untrusted_owner(path: &Path, trusted: u32) -> Option<String> {
+    let owner = fs::symlink_metadata(path).ok()?.uid();
+    (owner != 0 && owner != trusted).then(|| {
+        let name = user_name(owner).unwrap_or_else(|| format!("uid {owner}"));
+        format!("the file belongs to {name}; only root's pauses count outside a user's area")
+    })
 }
 
 /// Reads one pause file, refusing anything but a small regular file,
 /// never blocking on a FIFO and never following a symbolic link (a pause
 /// sits among heartbeats and is written as they are).
 pub fn read_pause(path: &Path, job: Option<&str>) -> Result<Pause, String> {
-    let (bytes, _) =
-        read_regular(path, Links::Refuse, MAX_FILE_BYTES).map_err(|refused| match refused {
-            Refused::Io(e) => format!("cannot read: {e}"),
-            Refused::Link => "a symbolic link; a pause must be a regular file".to_owned(),
-            Refused::Kind(_) => "not a regular file".to_owned(),
-            Refused::TooLarge(len) => {
-                format!("the file is {len} bytes, more than a pause's {MAX_FILE_BYTES}")
-            }
-            Refused::Grew => format!("the file grew past a pause's {MAX_FILE_BYTES} bytes"),
-        })?;
+    let (file, meta) = open_regular(path, Links::Refuse).map_err(pause_reason)?;
+    read_opened(file, meta, job)
+}
+
+/// Reads the pause file `file`, opened as a regular file, whose handle
+/// said `meta`, for `job`.
+fn read_opened(file: File, meta: Metadata, job: Option<&str>) -> Result<Pause, String> {
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(pause_reason(Refused::TooLarge(meta.len())));
+    }
+    let bytes = read_capped(file, meta.len(), MAX_FILE_BYTES).map_err(pause_reason)?;
     Pause::from_json(&bytes, job).map_err(|e| format!("not a pause record: {e}"))
+}
+
+/// Why a pause file was not read, in the words of a pause.
+pub(super) fn pause_reason(refused: Refused) -> String {
+    match refused {
+        Refused::Io(e) => format!("cannot read: {e}"),
+        Refused::Link => "a symbolic link; a pause must be a regular file".to_owned(),
+        Refused::Kind(_) => "not a regular file".to_owned(),
+        Refused::TooLarge(len) => {
+            format!("the file is {len} bytes, more than a pause's {MAX_FILE_BYTES}")
+        }
+        Refused::Grew => format!("the file grew past a pause's {MAX_FILE_BYTES} bytes"),
+    }
 }
 
 #[cfg(test)]

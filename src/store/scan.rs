@@ -1,7 +1,7 @@
 //! The scan: every heartbeat file in the heartbeat directories, read into a
 //! record or the reason it cannot be used.
 
-use std::fs;
+use std::fs::{self, File, Metadata};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -9,8 +9,8 @@ use chrono::DateTime;
 
 use walkdir::WalkDir;
 
-use super::open::{read_regular, Links, Refused};
-use super::{users, EXTENSION, MAX_FILE_BYTES};
+use super::open::{open_regular, read_capped, Links, Refused};
+use super::{areas, users, EXTENSION, MAX_FILE_BYTES};
 use crate::error::Error;
 use crate::escape::terminal;
 use crate::record::{validate_host, validate_job, Content, Entry, Heartbeat};
@@ -92,7 +92,7 @@ pub fn scan_each(dirs: &[PathBuf], each: &mut dyn FnMut(Entry)) -> Result<(), Er
                 }
             }
         }
-        for entry in users::scan_areas(dir, read_content) {
+        for entry in areas::scan_areas(dir, &read_opened) {
             each(entry);
         }
     }
@@ -151,7 +151,7 @@ fn read_entry(root: &Path, found: &walkdir::DirEntry) -> Option<Entry> {
 }
 
 /// Why a heartbeat file was not read, in the words of a heartbeat.
-fn heartbeat_reason(refused: Refused) -> String {
+pub(super) fn heartbeat_reason(refused: Refused) -> String {
     match refused {
         Refused::Io(e) => format!("cannot read: {e}"),
         Refused::Link => "a symbolic link; a heartbeat must be a regular file".to_owned(),
@@ -165,8 +165,17 @@ fn heartbeat_reason(refused: Refused) -> String {
 
 fn read_content(path: &Path, job: &str) -> Result<Content, String> {
     // Never through a link, never blocking: see `open`.
-    let (bytes, meta) =
-        read_regular(path, Links::Refuse, MAX_FILE_BYTES).map_err(heartbeat_reason)?;
+    let (file, meta) = open_regular(path, Links::Refuse).map_err(heartbeat_reason)?;
+    read_opened(file, meta, job)
+}
+
+/// Reads the heartbeat file `file`, opened as a regular file, whose handle
+/// said `meta`, for `job`.
+fn read_opened(file: File, meta: Metadata, job: &str) -> Result<Content, String> {
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(heartbeat_reason(Refused::TooLarge(meta.len())));
+    }
+    let bytes = read_capped(file, meta.len(), MAX_FILE_BYTES).map_err(heartbeat_reason)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         // The modification time is whatever the filesystem holds (tmpfs
         // stores any time): one out of range makes the file invalid.

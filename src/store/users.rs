@@ -19,9 +19,7 @@ use std::io;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use super::EXTENSION;
 use crate::error::Error;
-use crate::record::{user_job, validate_job, Entry};
 
 /// The directory below a heartbeat directory that holds one area per user.
 pub const USERS_DIR: &str = "users";
@@ -141,7 +139,7 @@ fn area_fault(meta: &Metadata, uid: u32, name: &str) -> Option<String> {
 /// must belong to root (or to whoever owns the heartbeat directory, who
 /// could rewrite everything anyway), and be sticky if others may write to
 /// it, or one user could remove another's area.
-fn users_dir_fault(meta: &Metadata, trusted: u32) -> Option<String> {
+pub(super) fn users_dir_fault(meta: &Metadata, trusted: u32) -> Option<String> {
     if meta.uid() != 0 && meta.uid() != trusted {
         return Some(format!("belongs to uid {}, not to root", meta.uid()));
     }
@@ -160,130 +158,6 @@ fn users_dir_fault(meta: &Metadata, trusted: u32) -> Option<String> {
 /// [`scan_areas`].
 pub(super) fn is_users_dir(depth: usize, name: &std::ffi::OsStr, kind: fs::FileType) -> bool {
     depth == 1 && name == USERS_DIR && kind.is_dir()
-}
-
-/// Scans the areas below `<dir>/users/`, when that directory exists: each
-/// `users/<name>/*.last` becomes an entry for job `<name>/<job>`, read by
-/// `read` when the area and the file belong to `<name>`, else an invalid
-/// entry saying whose they are. Dotfiles (temporaries) are skipped.
-pub(super) fn scan_areas(
-    dir: &Path,
-    read: impl Fn(&Path, &str) -> Result<crate::record::Content, String>,
-) -> Vec<Entry> {
-    let users = dir.join(USERS_DIR);
-    let Ok(meta) = fs::symlink_metadata(&users) else {
-        return Vec::new();
-    };
-    if !meta.is_dir() {
-        return Vec::new();
-    }
-    let invalid = |path: PathBuf, job: String, reason: String| Entry {
-        path,
-        job,
-        subdir: None,
-        content: Err(reason),
-    };
-    let trusted = fs::metadata(dir).map_or(0, |m| m.uid());
-    if let Some(reason) = users_dir_fault(&meta, trusted) {
-        return vec![invalid(
-            users.clone(),
-            format!("{USERS_DIR}/"),
-            format!("the per-user directory {reason}"),
-        )];
-    }
-    let mut entries = Vec::new();
-    for (name, area) in sorted_children(&users) {
-        let Some(name) = name.filter(|n| !n.starts_with('.')) else {
-            continue;
-        };
-        let label = format!("{name}/");
-        let meta = match fs::symlink_metadata(&area) {
-            Ok(meta) => meta,
-            Err(err) => {
-                entries.push(invalid(area, label, format!("cannot read: {err}")));
-                continue;
-            }
-        };
-        let fault = if meta.file_type().is_symlink() || !meta.is_dir() {
-            area_fault(&meta, meta.uid(), &name)
-        } else {
-            match user_name(meta.uid()) {
-                Some(owner) if owner == name => None,
-                Some(owner) => Some(format!(
-                    "the area `{name}` belongs to {owner} (uid {}), so its heartbeats cannot be {name}'s",
-                    meta.uid()
-                )),
-                None => Some(format!(
-                    "the area `{name}` belongs to uid {}, which has no user name",
-                    meta.uid()
-                )),
-            }
-        };
-        if let Some(reason) = fault {
-            entries.push(invalid(area, label, reason));
-            continue;
-        }
-        let uid = meta.uid();
-        for (file, path) in sorted_children(&area) {
-            let Some(file) = file else {
-                continue;
-            };
-            if file.starts_with('.') {
-                continue;
-            }
-            let Some(job) = file.strip_suffix(&format!(".{EXTENSION}")) else {
-                continue;
-            };
-            let label = user_job(Some(&name), job);
-            let content = match validate_job(job) {
-                Err(_) => Err("the file name is not a valid job name".to_owned()),
-                Ok(()) => match file_fault(&path, uid, &name) {
-                    Some(reason) => Err(reason),
-                    None => read(&path, job),
-                },
-            };
-            entries.push(Entry {
-                path,
-                job: label,
-                subdir: None,
-                content,
-            });
-        }
-    }
-    entries
-}
-
-/// Why a file in `name`'s area cannot be `name`'s heartbeat, if it cannot:
-/// it must be a regular file (not a symlink, which could point anywhere)
-/// owned by the area's user or by root.
-fn file_fault(path: &Path, uid: u32, name: &str) -> Option<String> {
-    let meta = match fs::symlink_metadata(path) {
-        Ok(meta) => meta,
-        Err(err) => return Some(format!("cannot read: {err}")),
-    };
-    if meta.file_type().is_symlink() {
-        return Some("a symlink in a user's area is not followed".to_owned());
-    }
-    if meta.uid() != uid && meta.uid() != 0 {
-        let owner = user_name(meta.uid()).unwrap_or_else(|| format!("uid {}", meta.uid()));
-        return Some(format!(
-            "the file belongs to {owner}, not to {name} whose area it is in"
-        ));
-    }
-    None
-}
-
-/// The entries of `dir` as (UTF-8 name, path), sorted by name; an entry
-/// whose name is not UTF-8 has `None`. An unreadable directory has none.
-fn sorted_children(dir: &Path) -> Vec<(Option<String>, PathBuf)> {
-    let mut all: Vec<(Option<String>, PathBuf)> = fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|e| (e.file_name().to_str().map(str::to_owned), e.path()))
-        .collect();
-    all.sort();
-    all
 }
 
 #[cfg(test)]

@@ -62,7 +62,17 @@ fn write_in(dir: &Path, record: &Heartbeat) -> Result<PathBuf, Error> {
 /// Replaces `path` with `bytes` atomically, as heartbeats are written: a
 /// reader sees the old file or the new one, never a part.
 pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    super::atomic::replace(path, bytes).map_err(|source| Error::WriteFile {
+    write_file_with(path, &mut |out| out.write_all(bytes))
+}
+
+/// Replaces `path` atomically with what `fill` writes, streamed into the
+/// temporary file that is then renamed over it (a large file, such as the
+/// metrics of a whole fleet, is never built in memory).
+pub fn write_file_with(
+    path: &Path,
+    fill: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    super::atomic::replace(path, fill).map_err(|source| Error::WriteFile {
         path: path.to_owned(),
         source,
     })

@@ -33,6 +33,62 @@ pub type Jobs = BTreeMap<String, Status>;
 struct Wire {
     host: String,
     jobs: BTreeMap<String, String>,
+    /// How many jobs past those in `jobs` the set holds (see
+    /// [`MARKER_JOBS_MAX_CHARS`]); absent when it names them all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    more: Option<usize>,
+    /// The digests of those jobs in [`REST_BUCKETS`] buckets ([`rest`]), so
+    /// that the part of the rest that did not change reads back whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rest: Option<String>,
+}
+
+/// The most characters the marker spends on naming jobs: a host with
+/// thousands of bad jobs names the first by name and records the rest by
+/// count and digests, so the body stays far under every forge's limit
+/// (GitHub's is 65,536 characters).
+pub(crate) const MARKER_JOBS_MAX_CHARS: usize = 16_000;
+
+/// How many buckets the jobs a marker does not name are spread over, each
+/// with a digest of its own: a change among them costs only its bucket
+/// (a 256th of them) being read as changed. 2,048 characters in all.
+const REST_BUCKETS: usize = 256;
+
+/// The 64-bit FNV-1a digest of `bytes`: stable across versions and builds.
+pub(crate) fn fnv(bytes: impl IntoIterator<Item = u8>) -> u64 {
+    bytes
+        .into_iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        })
+}
+
+/// The bucket of `job` among [`REST_BUCKETS`].
+fn bucket(job: &str) -> usize {
+    usize::try_from(fnv(job.bytes()) % REST_BUCKETS as u64).unwrap_or(0)
+}
+
+/// The digests of (job, status) pairs by bucket, 8 hex digits each: the
+/// low 32 bits of [`fnv`] over `job NUL status NL` of the bucket's jobs.
+fn rest<'a>(jobs: impl IntoIterator<Item = (&'a String, &'a Status)>) -> Vec<String> {
+    let mut buckets = vec![Vec::new(); REST_BUCKETS];
+    for (job, status) in jobs {
+        let entry = &mut buckets[bucket(job)];
+        entry.extend(job.bytes().chain([0]).chain(status.as_str().bytes()));
+        entry.push(b'\n');
+    }
+    buckets
+        .into_iter()
+        .map(|bytes| format!("{:08x}", fnv(bytes) & 0xffff_ffff))
+        .collect()
+}
+
+/// A marker as read from a body: the jobs it names, and what it says of
+/// the rest when it does not name them all.
+struct Read {
+    host: String,
+    jobs: Jobs,
+    rest: Option<Vec<String>>,
 }
 
 /// The status named `word`, if this version knows it.
@@ -77,36 +133,81 @@ impl Marker {
     /// The marker as an HTML comment. `<`, `>`, `@` and `#` inside names are
     /// written as JSON escapes, so no name can end the comment early or
     /// mention anyone.
+    ///
+    /// The jobs are named, by name, while they fit in
+    /// `MARKER_JOBS_MAX_CHARS` (16,000); the rest are recorded by count and
+    /// by digests.
     pub fn render(&self) -> String {
+        let mut jobs = BTreeMap::new();
+        let mut spent = 0;
+        let mut named = 0;
+        for (job, status) in &self.jobs {
+            // What the entry costs in the rendering, escapes included.
+            let cost = serde_json::to_string(job).map_or(0, |j| safe(&j).len())
+                + status.as_str().len()
+                + 4;
+            if spent + cost > MARKER_JOBS_MAX_CHARS {
+                break;
+            }
+            spent += cost;
+            named += 1;
+            jobs.insert(job.clone(), status.as_str().to_owned());
+        }
+        let more = self.jobs.len() - named;
         let wire = Wire {
             host: self.host.clone(),
-            jobs: self
-                .jobs
-                .iter()
-                .map(|(job, status)| (job.clone(), status.as_str().to_owned()))
-                .collect(),
+            jobs,
+            more: (more > 0).then_some(more),
+            rest: (more > 0).then(|| rest(self.jobs.iter().skip(named)).concat()),
         };
-        let json = serde_json::to_string(&wire).unwrap_or_default();
-        // `@` and `#` too, so that no mention or reference hides in it.
-        let json = json
-            .replace('<', "\\u003c")
-            .replace('>', "\\u003e")
-            .replace('@', "\\u0040")
-            .replace('#', "\\u0023");
-        format!("{OPEN}{}{CLOSE}", escape_unsafe(&json))
+        format!(
+            "{OPEN}{}{CLOSE}",
+            safe(&serde_json::to_string(&wire).unwrap_or_default())
+        )
     }
 
-    /// The last marker in `body`, if it can be read.
+    /// The last marker in `body`, if it can be read: the jobs it names (a
+    /// marker of a very large set names only the first; see
+    /// [`Marker::parse_against`]).
     pub fn parse(body: &str) -> Option<Marker> {
-        let (start, end) = find(body)?;
-        let wire: Wire = serde_json::from_str(&body[start + OPEN.len()..end - CLOSE.len()]).ok()?;
+        let read = read(body)?;
         Some(Marker {
-            host: wire.host,
-            jobs: wire
-                .jobs
-                .into_iter()
-                .filter_map(|(job, word)| Some((job, status_named(&word)?)))
-                .collect(),
+            host: read.host,
+            jobs: read.jobs,
+        })
+    }
+
+    /// The last marker in `body`, read against `now`, the set the caller
+    /// would compare it with: a marker that names only the first jobs of
+    /// its set reads back, of the jobs of `now` past the last one it names,
+    /// those in every bucket whose digest is the one it recorded; the jobs
+    /// of a bucket that changed are left out, and so count as changed.
+    pub fn parse_against(body: &str, now: &Jobs) -> Option<Marker> {
+        let mut read = read(body)?;
+        if let Some(recorded) = &read.rest {
+            let tail: Vec<(&String, &Status)> = match read.jobs.keys().next_back() {
+                Some(last) => now
+                    .range::<String, _>((
+                        std::ops::Bound::Excluded(last),
+                        std::ops::Bound::Unbounded,
+                    ))
+                    .collect(),
+                None => now.iter().collect(),
+            };
+            let same: Vec<bool> = rest(tail.iter().copied())
+                .iter()
+                .zip(recorded)
+                .map(|(now, then)| now == then)
+                .collect();
+            read.jobs.extend(
+                tail.into_iter()
+                    .filter(|(job, _)| same.get(bucket(job)) == Some(&true))
+                    .map(|(j, s)| (j.clone(), *s)),
+            );
+        }
+        Some(Marker {
+            host: read.host,
+            jobs: read.jobs,
         })
     }
 
@@ -114,12 +215,7 @@ impl Marker {
     /// on the issue: a digest of the marker, stable across versions and
     /// builds (64-bit FNV-1a of its rendering).
     pub fn comment_tag(&self) -> String {
-        let digest = self
-            .render()
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
-                (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
-            });
+        let digest = fnv(self.render().bytes());
         format!("{COMMENT_OPEN}{digest:016x}{CLOSE}")
     }
 
@@ -132,6 +228,40 @@ impl Marker {
             None => format!("{}\n\n{}", body.trim_end(), self.render()),
         }
     }
+}
+
+/// `json` made safe inside the HTML comment: `<`, `>`, and `@` and `#` too
+/// (so that no mention or reference hides in it) as JSON escapes, and
+/// every character no output may carry raw.
+fn safe(json: &str) -> String {
+    let json = json
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('@', "\\u0040")
+        .replace('#', "\\u0023");
+    escape_unsafe(&json)
+}
+
+/// The last marker in `body`, as written.
+fn read(body: &str) -> Option<Read> {
+    let (start, end) = find(body)?;
+    let wire: Wire = serde_json::from_str(&body[start + OPEN.len()..end - CLOSE.len()]).ok()?;
+    Some(Read {
+        host: wire.host,
+        jobs: wire
+            .jobs
+            .into_iter()
+            .filter_map(|(job, word)| Some((job, status_named(&word)?)))
+            .collect(),
+        rest: wire.more.and(wire.rest).map(|digests| {
+            // 8 hex digits per bucket; anything else matches no bucket.
+            digests
+                .as_bytes()
+                .chunks(8)
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect()
+        }),
+    })
 }
 
 /// The tag of a comment hb-check posted (the last, if several), if
@@ -222,6 +352,48 @@ mod tests {
         assert_eq!(comment_tag_in(&comment), Some(tag.as_str()));
         assert_eq!(comment_tag_in("a person's comment"), None);
         assert_eq!(Marker::parse(&tag), None, "a tag is not a marker");
+    }
+
+    #[test]
+    fn a_marker_of_a_huge_set_stays_small_and_reads_back_whole_when_its_tail_is_unchanged() {
+        let all: Jobs = (0..10_000)
+            .map(|i| (format!("job-{i:05}"), Status::Stale))
+            .collect();
+        let m = Marker {
+            host: "web1".into(),
+            jobs: all.clone(),
+        };
+        let rendered = m.render();
+        assert!(
+            rendered.len() < MARKER_JOBS_MAX_CHARS + 2 * REST_BUCKETS * 8,
+            "{}",
+            rendered.len()
+        );
+        let named = Marker::parse(&rendered).unwrap().jobs;
+        assert!(named.len() > 100 && named.len() < 10_000, "{}", named.len());
+        assert_eq!(Marker::parse_against(&rendered, &all), Some(m.clone()));
+        // A change among the named jobs is seen as such; the rest still
+        // reads back.
+        let mut first = all.clone();
+        first.insert("job-00001".into(), Status::Failed);
+        let read = Marker::parse_against(&rendered, &first).unwrap().jobs;
+        assert_eq!(read, all);
+        // A change in the rest costs only its bucket.
+        let mut last = all.clone();
+        last.insert("job-09999".into(), Status::Failed);
+        let read = Marker::parse_against(&rendered, &last).unwrap().jobs;
+        let mut kept = all.clone();
+        kept.retain(|job, _| named.contains_key(job) || bucket(job) != bucket("job-09999"));
+        assert_eq!(read, kept);
+        assert!(all.len() - read.len() < 100, "{}", all.len() - read.len());
+        assert_ne!(
+            m.comment_tag(),
+            Marker {
+                host: "web1".into(),
+                jobs: last
+            }
+            .comment_tag()
+        );
     }
 
     #[test]

@@ -90,11 +90,15 @@ pub fn sync(
     let seen = read(forge, opts)?;
     let alerts = alert_set(opts.host, jobs);
     let kept = seen.open.first();
-    let posted = kept.map(|i| Marker::parse(&i.body).map(|m| m.jobs).unwrap_or_default());
+    let posted = kept.map(|i| {
+        Marker::parse_against(&i.body, &alerts)
+            .map(|m| m.jobs)
+            .unwrap_or_default()
+    });
     let acknowledged = seen
         .closed
         .as_ref()
-        .and_then(|i| Marker::parse(&i.body))
+        .and_then(|i| Marker::parse_against(&i.body, &alerts))
         .map(|m| m.jobs);
     let paused = paused_set(opts.host, jobs);
     let decision = decide(&alerts, &paused, posted.as_ref(), acknowledged.as_ref());

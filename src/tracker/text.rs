@@ -84,11 +84,48 @@ pub fn host_label(label: &str, host: &str) -> String {
     if plain && !host.is_empty() && name.len() <= 50 {
         return name;
     }
-    let digest = host.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
+    let digest = super::marker::fnv(host.bytes());
     let short: String = label.chars().take(30).collect();
     format!("{short}:host-{digest:016x}")
+}
+
+/// The most characters the issue body's table of bad jobs takes, and a
+/// reminder's list: past it the jobs are counted, not named, so the body
+/// (with the marker, see [`super::marker::MARKER_JOBS_MAX_CHARS`]) stays
+/// far under every forge's limit (GitHub's is 65,536 characters).
+pub(crate) const TABLE_MAX_CHARS: usize = 24_000;
+
+/// The most characters one list of jobs in a comment takes (went bad,
+/// changed, recovered, paused), past which the jobs are counted.
+pub(crate) const LIST_MAX_CHARS: usize = 6_000;
+
+/// `items` joined by `sep` while the text stays within `budget`
+/// characters (bytes, which are never fewer), and how many were left out.
+fn within(items: impl Iterator<Item = String>, sep: &str, budget: usize) -> (String, usize) {
+    let mut out = String::new();
+    let mut items = items.peekable();
+    while let Some(item) = items.peek() {
+        let cost = item.len() + if out.is_empty() { 0 } else { sep.len() };
+        if out.len() + cost > budget {
+            break;
+        }
+        if !out.is_empty() {
+            out.push_str(sep);
+        }
+        out.push_str(item);
+        items.next();
+    }
+    (out, items.count())
+}
+
+/// `items` joined by `, ` within [`LIST_MAX_CHARS`], the rest counted:
+/// `` `a` (stale), `b` (failed) and 9,998 more ``.
+fn named(items: impl Iterator<Item = String>) -> String {
+    let (mut text, left) = within(items, ", ", LIST_MAX_CHARS);
+    if left > 0 {
+        text.push_str(&format!(" and {left} more"));
+    }
+    text
 }
 
 fn or_dash(value: Option<String>) -> String {
@@ -106,8 +143,8 @@ pub fn body(host: &str, jobs: &[Judgement], checked_at: DateTime<Utc>) -> String
          |---|---|---|---|---|---|\n",
         bad.len()
     );
-    for j in &bad {
-        out.push_str(&format!(
+    let rows = bad.iter().map(|j| {
+        format!(
             "| {} | {} | {} | {} | {} | {} |\n",
             inert_cell(&alert_key(host, j)),
             j.status,
@@ -118,6 +155,15 @@ pub fn body(host: &str, jobs: &[Judgement], checked_at: DateTime<Utc>) -> String
                     .map(|r| crate::report::nightly::format_ratio(Some(r)))
             ),
             or_dash(j.reason.as_deref().map(inert_cell)),
+        )
+    });
+    let (table, left) = within(rows, "", TABLE_MAX_CHARS);
+    out.push_str(&table);
+    if left > 0 {
+        out.push_str(&format!(
+            "\n{left} more job(s) need attention and are not listed here, to keep this issue \
+             within the tracker's size limit: `hb-check` or `night-watch --panel` on {host_md} \
+             shows every one.\n"
         ));
     }
     out.push_str(&format!(
@@ -186,27 +232,23 @@ fn paused_list<'a>(
     for j in jobs.iter().filter(|j| j.status == Status::Paused) {
         pauses.entry(alert_key(host, j)).or_insert(j.pause.as_ref());
     }
-    paused
-        .into_iter()
-        .map(|(key, was)| {
-            let pause = pauses.get(key).copied().flatten();
-            let mut text = format!("{} paused", inert(key));
-            if let Some(pause) = pause {
-                text.push_str(&format!(" until {}", stamp(pause.until)));
-                if pause.job.is_none() {
-                    text.push_str(" (host-wide)");
-                }
-                if let Some(reason) = &pause.reason {
-                    text.push_str(&format!(" ({})", inert(reason)));
-                }
+    named(paused.into_iter().map(|(key, was)| {
+        let pause = pauses.get(key).copied().flatten();
+        let mut text = format!("{} paused", inert(key));
+        if let Some(pause) = pause {
+            text.push_str(&format!(" until {}", stamp(pause.until)));
+            if pause.job.is_none() {
+                text.push_str(" (host-wide)");
             }
-            if let Some(was) = was {
-                text.push_str(&format!(" (was {was})"));
+            if let Some(reason) = &pause.reason {
+                text.push_str(&format!(" ({})", inert(reason)));
             }
-            text
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+        }
+        if let Some(was) = was {
+            text.push_str(&format!(" (was {was})"));
+        }
+        text
+    }))
 }
 
 fn marker(host: &str, jobs: Jobs) -> Marker {
@@ -221,16 +263,13 @@ fn stamp(at: DateTime<Utc>) -> String {
 }
 
 fn list(jobs: &[(String, Status)], was: bool) -> String {
-    jobs.iter()
-        .map(|(job, status)| {
-            if was {
-                format!("{} (was {status})", inert(job))
-            } else {
-                format!("{} ({status})", inert(job))
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    named(jobs.iter().map(|(job, status)| {
+        if was {
+            format!("{} (was {status})", inert(job))
+        } else {
+            format!("{} ({status})", inert(job))
+        }
+    }))
 }
 
 /// The comment on an edited issue: what went bad, what changed, what
@@ -248,11 +287,12 @@ pub fn update_comment(
         lines.push(format!("Went bad: {}.", list(went_bad, false)));
     }
     if !changed.is_empty() {
-        let text: Vec<String> = changed
-            .iter()
-            .map(|(job, was, now)| format!("{} ({was} \u{2192} {now})", inert(job)))
-            .collect();
-        lines.push(format!("Changed: {}.", text.join(", ")));
+        let text = named(
+            changed
+                .iter()
+                .map(|(job, was, now)| format!("{} ({was} \u{2192} {now})", inert(job))),
+        );
+        lines.push(format!("Changed: {text}."));
     }
     if !recovered.is_empty() {
         lines.push(format!("Recovered: {}.", list(recovered, true)));
@@ -310,7 +350,7 @@ pub fn reminder(host: &str, jobs: &[Judgement], open_for: u64, every: u64) -> St
         format_duration(open_for),
         format_duration(every)
     );
-    for j in jobs.iter().filter(|j| j.status.is_alert()) {
+    let lines = jobs.iter().filter(|j| j.status.is_alert()).map(|j| {
         let how_long = match (j.status, j.age_seconds) {
             (Status::Failed, Some(age)) => {
                 let runs = j
@@ -327,11 +367,16 @@ pub fn reminder(host: &str, jobs: &[Judgement], open_for: u64, every: u64) -> St
             (_, Some(age)) => format!("last heartbeat {} ago", format_duration(age)),
             (_, None) => "no usable heartbeat".to_owned(),
         };
-        out.push_str(&format!(
+        format!(
             "- {} {}: {how_long}\n",
             inert(&alert_key(host, j)),
             j.status
-        ));
+        )
+    });
+    let (list, left) = within(lines, "", TABLE_MAX_CHARS);
+    out.push_str(&list);
+    if left > 0 {
+        out.push_str(&format!("- and {left} more\n"));
     }
     out
 }

@@ -188,3 +188,29 @@ fn a_reminder_names_how_long_each_job_has_been_bad() {
     );
     assert!(!text.contains("fine"), "{text}");
 }
+
+#[test]
+fn lists_of_thousands_of_jobs_are_named_within_a_bound_and_counted_past_it() {
+    let many: Vec<(String, Status)> = (0..10_000)
+        .map(|i| (format!("job-{i:05}"), Status::Stale))
+        .collect();
+    let text = list(&many, true);
+    assert!(text.len() <= LIST_MAX_CHARS + 20, "{}", text.len());
+    assert!(
+        text.starts_with("`job-00000` (was stale), `job-00001`"),
+        "{text}"
+    );
+    let named = text.matches("(was stale)").count();
+    assert!(
+        text.ends_with(&format!(" and {} more", 10_000 - named)),
+        "{text}"
+    );
+    assert_eq!(
+        within(["ab".to_owned(), "cd".to_owned()].into_iter(), ", ", 6),
+        ("ab, cd".to_owned(), 0)
+    );
+    assert_eq!(
+        within(["ab".to_owned(), "cd".to_owned()].into_iter(), ", ", 5),
+        ("ab".to_owned(), 1)
+    );
+}

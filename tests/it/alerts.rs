@@ -565,3 +565,29 @@ fn changes_only_prints_on_change_on_reminder_and_on_recovery() {
         .run();
     env_run.code(2).stdout_has("backup stale");
 }
+
+#[test]
+fn a_pause_of_a_job_that_does_not_exist_is_refused_with_the_closest_names() {
+    let s = Scratch::new();
+    write(&s, &["sync-mirror", "1h"]).code(0);
+    write(&s, &["backup", "1h"]).code(0);
+    let out = write(&s, &["--pause", "1h", "sync-mirorr"]);
+    out.code(2).one_line_error(&[
+        "hb-write: no job `sync-mirorr` to pause",
+        "did you mean `sync-mirror`?",
+        "--force",
+    ]);
+    assert!(!s.hb().join("sync-mirorr.pause").exists());
+    // --force pauses it anyway; a job known by its heartbeat or by its
+    // history alone needs no force, nor does the host.
+    write(&s, &["--pause", "1h", "--force", "sync-mirorr"])
+        .code(0)
+        .silent();
+    assert!(s.hb().join("sync-mirorr.pause").is_file());
+    write(&s, &["--pause", "1h", "sync-mirror"])
+        .code(0)
+        .silent();
+    fs::remove_file(s.hb().join("backup.last")).unwrap();
+    write(&s, &["--pause", "1h", "backup"]).code(0).silent();
+    write(&s, &["--pause", "1h", "--all"]).code(0).silent();
+}

@@ -142,3 +142,55 @@ fn an_unwritable_metrics_file_is_reported_and_the_verdict_still_ranks_first() {
         out.show()
     );
 }
+
+/// hb-check's peak resident memory, in KiB, from GNU time, over `s` with
+/// `args`; `None` after a visible skip without GNU time.
+fn peak_kib(s: &Scratch, args: &[&str]) -> Option<u64> {
+    const TIME: &str = "/usr/bin/time";
+    if !Path::new(TIME).exists() {
+        skip::skip("GNU time is not installed (Debian package `time`; see .ci/run)");
+        return None;
+    }
+    let report = s.root().join("time.txt");
+    s.cmd(TIME)
+        .arg("-v")
+        .arg("-o")
+        .arg(&report)
+        .arg(HB_CHECK)
+        .args(args)
+        .env("HB_DIR", s.hb())
+        .env("HB_NOW", harness::NOW)
+        .run();
+    let text = std::fs::read_to_string(&report).unwrap_or_default();
+    let kib = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes):"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak memory in GNU time's report:\n{text}"));
+    Some(kib)
+}
+
+#[test]
+fn the_metrics_file_is_streamed_not_built_in_memory() {
+    let s = Scratch::new();
+    for i in 0..20_000 {
+        s.ok(&format!("job{i:05}"));
+    }
+    let prom = s.root().join("hb.prom");
+    let Some(without) = peak_kib(&s, &[]) else {
+        return;
+    };
+    let Some(with) = peak_kib(&s, &["--metrics-file", prom.to_str().unwrap()]) else {
+        return;
+    };
+    let size = std::fs::metadata(&prom).unwrap().len() / 1024;
+    eprintln!("peak RSS {without} KiB without the file, {with} KiB with a {size} KiB file");
+    // Built as one string, the file's bytes (and a copy growing past them)
+    // were held at once; streamed, the run costs about what it does
+    // without.
+    assert!(size > 16 * 1024, "a file of {size} KiB");
+    assert!(
+        with < without + size / 4,
+        "{with} KiB with the metrics file, {without} KiB without, file {size} KiB"
+    );
+}

@@ -481,3 +481,81 @@ fn a_token_that_cannot_read_its_account_says_which_scope() {
     one_tracker_error(&r, "give it the `read:user` scope");
     assert!(!r.stderr.contains("write:issue"), "{}", r.show());
 }
+
+/// GitHub's most characters in an issue body or a comment.
+const GITHUB_TEXT_MAX: usize = 65_536;
+
+/// Asserts that the issue's body and every comment on it fit in GitHub's
+/// limit.
+#[track_caller]
+fn within_github(issue: &harness::forge::Issue) {
+    let body = issue.body.chars().count();
+    assert!(body <= GITHUB_TEXT_MAX, "a body of {body} characters");
+    for comment in &issue.comments {
+        let len = comment.chars().count();
+        assert!(len <= GITHUB_TEXT_MAX, "a comment of {len} characters");
+    }
+}
+
+#[test]
+fn ten_thousand_bad_jobs_open_update_and_close_one_issue_within_githubs_limit() {
+    let forge = harness::forge::github();
+    let dir = Scratch::new();
+    // Long names, so that naming every one would be far past the limit.
+    let job = |i: usize| format!("nightly-export-of-customer-partition-{i:05}");
+    for i in 0..10_000 {
+        dir.stale(&job(i));
+    }
+    check(&dir, &forge).code(2);
+    let issues = open_issues(&forge);
+    assert_eq!(issues.len(), 1);
+    let number = issues[0].number;
+    within_github(&issues[0]);
+    assert!(
+        issues[0]
+            .body
+            .contains("need attention and are not listed here"),
+        "{}",
+        &issues[0].body[..2000]
+    );
+    assert!(
+        issues[0].title.contains("10000 job(s)"),
+        "{}",
+        issues[0].title
+    );
+    // Nothing changed: nothing is posted, though the marker names only
+    // the first jobs.
+    let writes = forge.writes();
+    check(&dir, &forge).code(2);
+    assert_eq!(forge.writes(), writes, "a second run posts nothing");
+    // A job named in the marker and one past it change: one update.
+    dir.beat(&job(3), NOW, "fail");
+    dir.beat(&job(9_000), NOW, "fail");
+    check(&dir, &forge).code(2);
+    let issue = forge.issue(number);
+    within_github(&issue);
+    assert_eq!(issue.comments.len(), 1, "{:?}", issue.comments);
+    assert!(issue.comments[0].contains("00003"), "{}", issue.comments[0]);
+    assert!(issue.comments[0].contains("00003` (stale \u{2192} failed)"));
+    // The change past the named jobs costs its digest's bucket (a few
+    // dozen jobs read as gone bad), not the thousands past them.
+    assert!(issue.comments[0].contains("09000` (failed)"));
+    assert!(
+        !issue.comments[0].contains(" more"),
+        "{}",
+        issue.comments[0]
+    );
+    let writes = forge.writes();
+    check(&dir, &forge).code(2);
+    assert_eq!(forge.writes(), writes, "and then nothing again");
+    // Every job recovers: the issue closes.
+    for i in 0..10_000 {
+        dir.ok(&job(i));
+    }
+    check(&dir, &forge).code(0);
+    let issue = forge.issue(number);
+    assert!(!issue.open);
+    within_github(&issue);
+    assert!(open_issues(&forge).is_empty());
+    forge.assert_clean();
+}

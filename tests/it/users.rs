@@ -301,3 +301,95 @@ fn a_line_of_a_users_crontab_is_answered_by_the_heartbeat_in_their_area() {
     let path = area(&s, "nobody").join("report.last");
     assert_eq!(jobs[0]["path"], path.to_str().unwrap(), "{doc}");
 }
+
+#[test]
+fn a_pause_dropped_in_the_users_directory_pauses_nobody() {
+    let Some(s) = system_like() else { return };
+    write_as(&s, NOBODY, &s.hb(), &["report", "1h"])
+        .code(0)
+        .silent();
+    // nobody's job failed at a fixed time, judged at harness::NOW.
+    let file = area(&s, "nobody").join("report.last");
+    fs::write(
+        &file,
+        harness::record("report", harness::FRESH, 300, "fail", ""),
+    )
+    .unwrap();
+    // daemon may write in the sticky `users/`, and tries a host pause there.
+    let planted = s.hb().join("users").join("_host.pause");
+    fs::write(
+        &planted,
+        r#"{"version":1,"since":"2026-11-22T00:00:00Z","until":"2027-12-01T00:00:00Z"}"#,
+    )
+    .unwrap();
+    std::os::unix::fs::chown(&planted, Some(DAEMON), Some(DAEMON)).unwrap();
+    let out = s
+        .hb_check()
+        .args(["--format", "json", "--now", harness::NOW])
+        .run();
+    let doc = out.json();
+    let status = |job: &str| {
+        doc["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|j| j["job"] == job)
+            .map(|j| j["status"].as_str().unwrap_or_default().to_owned())
+    };
+    assert_ne!(
+        status("nobody/report").as_deref(),
+        Some("paused"),
+        "{}",
+        out.show()
+    );
+    // What lies in `users/` is flagged, not obeyed.
+    assert_eq!(
+        status("_host.pause/").as_deref(),
+        Some("invalid"),
+        "{}",
+        out.show()
+    );
+    // root's own host pause still covers every user's job.
+    fs::rename(&planted, s.hb().join("_host.pause")).unwrap();
+    std::os::unix::fs::chown(s.hb().join("_host.pause"), Some(0), Some(0)).unwrap();
+    let out = s
+        .hb_check()
+        .args(["--format", "json", "--now", harness::NOW])
+        .run();
+    assert_eq!(out.json()["jobs"][0]["status"], "paused", "{}", out.show());
+}
+
+#[test]
+fn one_users_thousands_of_files_give_at_most_the_cap_of_rows() {
+    let Some(s) = system_like() else { return };
+    write_as(&s, NOBODY, &s.hb(), &["report", "1h"])
+        .code(0)
+        .silent();
+    let junk = area(&s, "nobody");
+    for i in 0..1200 {
+        for ext in ["last", "pause"] {
+            let file = junk.join(format!("junk{i:04}.{ext}"));
+            fs::write(&file, "").unwrap();
+            std::os::unix::fs::chown(&file, Some(NOBODY), Some(NOBODY)).unwrap();
+        }
+    }
+    let rows = judged(&s);
+    let pauses = rows
+        .iter()
+        .filter(|(job, _)| job.ends_with(".pause"))
+        .count();
+    assert_eq!(pauses, 1000, "1000 unusable pauses");
+    assert_eq!(
+        rows.len() - pauses,
+        1002,
+        "1000 heartbeats and one row each for the rest"
+    );
+    assert!(rows.contains(&("nobody/".to_owned(), "invalid".to_owned())));
+    assert!(rows.iter().any(|(job, _)| job == "nobody/junk0998"));
+    assert!(!rows.iter().any(|(job, _)| job == "nobody/report"));
+    let reason = reason_of(&s, "nobody/");
+    assert!(
+        reason.contains("1201 heartbeat files, more than the 1000 read from one place"),
+        "{reason}"
+    );
+}

@@ -1,0 +1,111 @@
+//! The scan of the users' areas, tested.
+
+use super::*;
+use crate::store::users::effective_uid;
+use std::cell::RefCell;
+use std::fs;
+
+type Swap = Box<dyn Fn(&Path)>;
+
+thread_local! {
+    /// Run between the judgement of an area and its listing: where a
+    /// user would swap the area for a link.
+    pub(super) static SWAP: RefCell<Option<Swap>> = const { RefCell::new(None) };
+}
+
+fn read(_: File, meta: Metadata, _: &str) -> Result<Content, String> {
+    Err(format!("read {} bytes", meta.len()))
+}
+
+fn jobs(entries: &[Entry]) -> Vec<(String, String)> {
+    entries
+        .iter()
+        .map(|e| (e.job.clone(), e.content.clone().err().unwrap_or_default()))
+        .collect()
+}
+
+#[test]
+fn an_area_swapped_for_a_link_after_it_was_judged_is_read_as_judged() {
+    let Some(me) = user_name(effective_uid()) else {
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    let area = root.path().join(USERS_DIR).join(&me);
+    fs::create_dir_all(&area).unwrap();
+    fs::write(area.join("mine.last"), "1").unwrap();
+    let secret = root.path().join("secret");
+    fs::create_dir(&secret).unwrap();
+    fs::write(secret.join("leak.last"), "secret message").unwrap();
+    SWAP.with(|swap| {
+        *swap.borrow_mut() = Some(Box::new(|area: &Path| {
+            let parked = area.with_file_name(".parked");
+            fs::rename(area, parked).unwrap();
+            std::os::unix::fs::symlink(area.with_file_name("../secret"), area).unwrap();
+        }));
+    });
+    let entries = scan_areas(root.path(), &read);
+    SWAP.with(|swap| swap.borrow_mut().take());
+    assert_eq!(
+        jobs(&entries),
+        [(user_job(Some(&me), "mine"), "read 1 bytes".to_owned())]
+    );
+}
+
+#[test]
+fn an_area_past_the_cap_is_cut_to_the_first_names_and_one_row() {
+    let Some(me) = user_name(effective_uid()) else {
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    let area = root.path().join(USERS_DIR).join(&me);
+    fs::create_dir_all(&area).unwrap();
+    for i in 0..AREA_ENTRIES_MAX + 5 {
+        fs::write(area.join(format!("job{i:05}.last")), "").unwrap();
+    }
+    fs::write(area.join("job00000.history"), "").unwrap();
+    let entries = scan_areas(root.path(), &read);
+    assert_eq!(entries.len(), AREA_ENTRIES_MAX + 1);
+    assert_eq!(entries[0].job, user_job(Some(&me), "job00000"));
+    assert_eq!(
+        entries[AREA_ENTRIES_MAX - 1].job,
+        user_job(Some(&me), &format!("job{:05}", AREA_ENTRIES_MAX - 1))
+    );
+    let last = entries.last().unwrap();
+    assert_eq!(last.job, format!("{me}/"));
+    let reason = last.content.clone().unwrap_err();
+    assert!(
+        reason.starts_with("1005 heartbeat files, more than the 1000 read from one place"),
+        "{reason}"
+    );
+    assert!(reason.contains("5 are not"), "{reason}");
+}
+
+#[test]
+fn the_pauses_of_an_area_are_read_by_handle_and_capped() {
+    let Some(me) = user_name(effective_uid()) else {
+        return;
+    };
+    let root = tempfile::tempdir().unwrap();
+    let area = root.path().join(USERS_DIR).join(&me);
+    fs::create_dir_all(&area).unwrap();
+    for i in 0..AREA_ENTRIES_MAX + 2 {
+        fs::write(area.join(format!("job{i:05}.pause")), "").unwrap();
+    }
+    fs::write(area.join("_host.pause"), "").unwrap();
+    fs::write(area.join("job00000.last"), "").unwrap();
+    let read = |_: File, _: Metadata, job: Option<&str>| -> Result<Pause, String> {
+        Err(format!("read {job:?}"))
+    };
+    let found = area_pauses(root.path(), &read);
+    assert_eq!(found.len(), AREA_ENTRIES_MAX + 1);
+    assert_eq!(found[0].path, area.join("_host.pause"));
+    assert_eq!(found[0].content, Err("read None".to_owned()));
+    assert_eq!(found[1].content, Err("read Some(\"job00000\")".to_owned()));
+    let last = found.last().unwrap();
+    assert_eq!(last.path, area);
+    let reason = last.content.clone().unwrap_err();
+    assert!(
+        reason.starts_with("1003 pause files, more than the 1000"),
+        "{reason}"
+    );
+}

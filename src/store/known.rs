@@ -1,0 +1,57 @@
+//! Whether a job named on the command line is known where its files would
+//! go, and the known names closest to one that is not.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::pause_file::with_own_areas;
+use super::{history_path, user_dir, HISTORY_EXTENSION, SYSTEM_DIR};
+use crate::record::validate_job;
+
+/// The most names read from one directory to find those closest to an
+/// unknown job: a listing of junk stays bounded.
+const KNOWN_NAMES_MAX: usize = 10_000;
+
+/// Whether `job` is known where [`super::write_pause`] would put its pause (`dir`,
+/// default the system directory, and this user's area below it; without
+/// `dir` also the user's state directory): it has a heartbeat or a history
+/// there. When it has neither, the message says where it looked and the
+/// known names closest to it, so a typo does not pause nothing for days.
+pub fn check_known(dir: Option<&Path>, job: &str) -> Result<(), String> {
+    let mut dirs = vec![dir.map_or_else(|| PathBuf::from(SYSTEM_DIR), Path::to_owned)];
+    if dir.is_none() {
+        dirs.extend(user_dir());
+    }
+    let places = with_own_areas(&dirs);
+    let known = |place: &Path| {
+        super::heartbeat_path(place, job).exists() || history_path(place, job).exists()
+    };
+    if places.iter().any(|p| known(p)) {
+        return Ok(());
+    }
+    let mut names: Vec<String> = Vec::new();
+    for place in &places {
+        let listing = fs::read_dir(place).into_iter().flatten().flatten();
+        for item in listing.take(KNOWN_NAMES_MAX) {
+            let name = item.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let stem = name
+                .strip_suffix(&format!(".{}", super::EXTENSION))
+                .or_else(|| name.strip_suffix(&format!(".{HISTORY_EXTENSION}")));
+            if let Some(stem) = stem.filter(|s| validate_job(s).is_ok()) {
+                names.push(stem.to_owned());
+            }
+        }
+    }
+    let near = crate::pause::closest(job, names.iter().map(String::as_str));
+    let mut text = format!(
+        "no job `{job}` to pause: no heartbeat or history in {}",
+        crate::error::join_paths(&places)
+    );
+    if !near.is_empty() {
+        let near: Vec<String> = near.iter().map(|n| format!("`{n}`")).collect();
+        text.push_str(&format!("; did you mean {}?", near.join(" or ")));
+    }
+    text.push_str("; --force pauses it anyway");
+    Err(text)
+}
