@@ -193,6 +193,15 @@ pub fn attention_title(job: &Judgement, several_hosts: bool) -> String {
     }
 }
 
+/// A job's message as every page shows it: without trailing whitespace (a
+/// script's output ends in a newline, which would show as `\u{a}`); the
+/// characters inside are left for the renderer to escape. `None` when
+/// nothing is left.
+pub(crate) fn message(job: &Judgement) -> Option<&str> {
+    let text = job.message.as_deref()?.trim_end();
+    (!text.is_empty()).then_some(text)
+}
+
 /// The details of one job in the needs-attention section, as label and
 /// unescaped value: last seen, reason, message, exit code, file.
 pub fn details(job: &Judgement, now: DateTime<Utc>) -> [(&'static str, String); 5] {
@@ -208,7 +217,7 @@ pub fn details(job: &Judgement, now: DateTime<Utc>) -> [(&'static str, String); 
     [
         ("last seen", last_seen),
         ("reason", or_none(job.reason.clone())),
-        ("message", or_none(job.message.clone())),
+        ("message", or_none(message(job).map(str::to_owned))),
         ("exit code", or_none(job.exit_code.map(|c| c.to_string()))),
         (
             "file",

@@ -530,3 +530,37 @@ fn a_closed_pipe_is_not_an_error() {
     assert_eq!(status.code(), Some(0), "{shown}\nstderr: {stderr}");
     assert_eq!(stderr, "", "{shown}");
 }
+
+#[test]
+fn a_message_ending_in_a_newline_shows_no_escaped_newline() {
+    let tmp = Scratch::new();
+    let dir = tmp.root();
+    write(
+        dir,
+        "db-dump.last",
+        &heartbeat(
+            "db-dump",
+            "2026-11-22T05:00:00Z",
+            86_400,
+            "fail",
+            r#","exit_code":2,"message":"pg_dump: disk\tfull\n \n""#,
+        ),
+    );
+    let env = [
+        ("HB_DIR", dir.to_str().unwrap()),
+        ("HB_NOW", NOW),
+        ("HB_HOST", "web1"),
+    ];
+    // The trailing whitespace goes; the tab inside stays visible.
+    let text = night_watch(&env, &[]).ok();
+    assert!(
+        text.contains("  message    pg_dump: disk\\u{9}full\n"),
+        "{text}"
+    );
+    for format in ["markdown", "html"] {
+        let out = night_watch(&env, &["--format", format]).ok();
+        assert!(!out.contains("\\u{a}"), "{format}: {out}");
+        assert!(!out.contains("\\\\u{a}"), "{format}: {out}");
+        assert!(out.contains("full"), "{format}: {out}");
+    }
+}
