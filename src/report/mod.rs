@@ -7,8 +7,8 @@ mod lines;
 mod mail;
 mod markdown;
 pub mod nightly;
+mod page;
 pub mod runs;
-mod table;
 mod text;
 
 use std::path::PathBuf;
