@@ -216,8 +216,8 @@ fn mail(
     report::write_mail(
         out,
         &envelope,
-        String::from_utf8_lossy(&text).into_owned(),
-        String::from_utf8_lossy(&html).into_owned(),
+        &String::from_utf8_lossy(&text),
+        &String::from_utf8_lossy(&html),
     )
 }
 

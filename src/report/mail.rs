@@ -22,13 +22,31 @@ pub struct Envelope<'a> {
     pub host: &'a str,
 }
 
+/// `text` with every line ended by CRLF, as a message body is. lettre
+/// converts a body too, but by inserting each `\r` into the string in
+/// place, which moves the rest of the body once per line: 100,000 jobs
+/// took 558 s. Converted here in one pass, nothing is left for it to do.
+fn crlf(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    for line in text.split_inclusive('\n') {
+        match line.strip_suffix('\n') {
+            Some(line) => {
+                out.push_str(line.strip_suffix('\r').unwrap_or(line));
+                out.push_str("\r\n");
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
+}
+
 /// Writes one message whose two alternatives are `text` (plain, UTF-8) and
 /// `html`, with `Date:`, `Message-ID:` and `MIME-Version:` headers.
 pub fn write_mail(
     out: &mut impl Write,
     envelope: &Envelope<'_>,
-    text: String,
-    html: String,
+    text: &str,
+    html: &str,
 ) -> io::Result<()> {
     let to: Mailboxes = envelope.to.iter().cloned().collect();
     let nanos = SystemTime::now()
@@ -44,7 +62,7 @@ pub fn write_mail(
             envelope.host
         )))
         .user_agent(format!("night-watch {}", env!("CARGO_PKG_VERSION")))
-        .multipart(MultiPart::alternative_plain_html(text, html))
+        .multipart(MultiPart::alternative_plain_html(crlf(text), crlf(html)))
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     out.write_all(&message.formatted())
 }
@@ -71,7 +89,7 @@ mod tests {
             host: "web1",
         };
         let mut out = Vec::new();
-        write_mail(&mut out, &envelope, text.to_owned(), html.to_owned()).unwrap();
+        write_mail(&mut out, &envelope, text, html).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -111,5 +129,17 @@ mod tests {
         );
         // A header cannot be smuggled in through an address.
         assert!(parse_mailbox("a@b.c\r\nBcc: x@y.z").is_err());
+    }
+
+    #[test]
+    fn bodies_reach_lettre_with_crlf_already() {
+        assert_eq!(crlf("a\nb\r\n\nc"), "a\r\nb\r\n\r\nc");
+        assert_eq!(crlf(""), "");
+        // The message is the one lettre made of bare line feeds.
+        let long: String = (0..500).map(|i| format!("line {i}\n")).collect();
+        let m = message("s", &long, "<p>x</p>\n");
+        let plain = m.split("\r\n\r\n").nth(2).unwrap();
+        assert!(plain.starts_with("line 0\r\nline 1\r\n"), "{m}");
+        assert!(!m.replace("\r\n", "").contains('\n'), "{m}");
     }
 }
