@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::escape;
 use crate::exit_code::Report as Code;
 use crate::metrics;
-use crate::report::{self, nightly, Envelope, Layout, Page, Report, TextOptions};
+use crate::report::{self, nightly, Envelope, Layout, Page, Recipient, Report, TextOptions};
 use crate::run;
 
 /// The program's name, first on every line it writes to standard error.
@@ -58,10 +58,11 @@ pub struct Args {
     #[arg(long)]
     pub subject: bool,
 
-    /// With --format mail: the recipient; repeat for several (in
+    /// With --format mail: the recipient, what cron's MAILTO takes: a mail
+    /// address or a local user name such as `root`; repeat for several (in
     /// HB_MAIL_TO, separate them with `,`).
-    #[arg(long, value_name = "ADDR", env = "HB_MAIL_TO", value_delimiter = ',', value_parser = report::parse_mailbox, required_if_eq("format", "mail"))]
-    pub to: Vec<Mailbox>,
+    #[arg(long, value_name = "ADDR", env = "HB_MAIL_TO", value_delimiter = ',', value_parser = report::parse_recipient, required_if_eq("format", "mail"))]
+    pub to: Vec<Recipient>,
 
     /// With --format mail: the sender; `night-watch@HOST` when not given.
     #[arg(long, value_name = "ADDR", env = "HB_MAIL_FROM", value_parser = report::parse_mailbox)]

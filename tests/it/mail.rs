@@ -147,7 +147,7 @@ fn the_mail_needs_a_recipient_and_takes_it_from_the_environment() {
         .args(["--format", "mail", "--to", "ops at example"])
         .run()
         .code(3)
-        .one_line_error(&["`ops at example` is not a mail address"]);
+        .one_line_error(&["`ops at example` is neither a mail address"]);
     let out = s
         .night_watch()
         .env("HB_MAIL_TO", "a@example.com,b@example.com")
@@ -157,6 +157,31 @@ fn the_mail_needs_a_recipient_and_takes_it_from_the_environment() {
     out.code(0)
         .stdout_has("To: a@example.com, b@example.com\r\n")
         .stdout_has("From: night-watch@web1\r\n");
+}
+
+#[test]
+fn the_mail_goes_to_what_crons_mailto_takes() {
+    let s = Scratch::new();
+    fixture(&s);
+    let out = s
+        .night_watch()
+        .env("HB_MAIL_TO", "root, Ops <ops@example.com>,backup")
+        .env("HB_NOW", NOW)
+        .args(["--format", "mail", "--host", "web1"])
+        .run();
+    out.code(0)
+        .stdout_has("To: root, Ops <ops@example.com>, backup\r\n");
+    let bad = s
+        .night_watch()
+        .args(["--format", "mail", "--to", "ops@"])
+        .run();
+    let err = bad.fails(3);
+    assert!(!err.contains("Invalid input"), "{}", bad.show());
+    assert!(
+        err.contains("nor a local user name such as root"),
+        "{}",
+        bad.show()
+    );
 }
 
 #[test]
