@@ -229,7 +229,7 @@ fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
     let line = format!("{PROGRAM} {host}: CANNOT CHECK: {err}");
     let mut out = Vec::new();
     let _ = match args.format {
-        _ if args.subject => writeln!(out, "{}", escape::terminal(&line)),
+        _ if args.subject => writeln!(out, "{}", nightly::subject_line(&line)),
         Format::Text => writeln!(out, "{}", escape::terminal(&line)),
         Format::Markdown => writeln!(
             out,
@@ -258,7 +258,8 @@ fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
                 "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head>\n<body><h1>{}</h1></body></html>\n",
                 escape::html(&line)
             );
-            mail(args, host, &escape::terminal(&line), text.into_bytes(), html.into_bytes(), &mut out)
+            let subject = nightly::subject_line(&line);
+            mail(args, host, &subject, text.into_bytes(), html.into_bytes(), &mut out)
         }
     };
     out

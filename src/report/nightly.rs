@@ -157,18 +157,32 @@ pub fn summary_line(jobs: &[Judgement]) -> String {
     }
 }
 
+/// The most characters a subject line keeps. A header line may not pass
+/// 998 characters (RFC 5322), and a path or an error message in the
+/// subject has no space to fold at; the body says it all anyway.
+const SUBJECT_MAX: usize = 200;
+
+/// `line` made a subject: its control characters escaped, and cut to
+/// [`SUBJECT_MAX`] characters with `...` at the end when it is longer.
+pub fn subject_line(line: &str) -> String {
+    let line = terminal(line);
+    match line.char_indices().nth(SUBJECT_MAX - 3) {
+        Some((cut, _)) if line.chars().count() > SUBJECT_MAX => format!("{}...", &line[..cut]),
+        _ => line.into_owned(),
+    }
+}
+
 /// One line for a mail subject: `night-watch web1: 1 stale, 1 late, 10 ok`,
-/// or `night-watch web1: all 12 jobs ok`. The host is escaped, so the line
-/// holds no control character whatever the host name is.
+/// or `night-watch web1: all 12 jobs ok`, as [`subject_line`] makes it: no
+/// control character whatever the host name is, and bounded.
 pub fn subject(host: &str, jobs: &[Judgement]) -> String {
-    let host = terminal(host);
     let all_ok = jobs.iter().all(|j| j.status.is_healthy());
-    match jobs.len() {
+    subject_line(&match jobs.len() {
         0 => format!("night-watch {host}: no heartbeats found"),
         1 if all_ok => format!("night-watch {host}: the 1 job is ok"),
         n if all_ok => format!("night-watch {host}: all {n} jobs ok"),
         _ => format!("night-watch {host}: {}", counts(jobs)),
-    }
+    })
 }
 
 /// The heading: `night-watch report for web1, 2026-11-22 06:00 UTC`.

@@ -204,6 +204,37 @@ fn a_broken_check_still_mails_and_says_so() {
 }
 
 #[test]
+fn a_long_directory_in_a_broken_check_keeps_every_line_short() {
+    let s = Scratch::new();
+    // 3,000 characters of a directory that does not exist.
+    let mut gone = s.root().join("gone");
+    for i in 0..15 {
+        gone.push(format!("{i:02}{}", "d".repeat(198)));
+    }
+    let out = s
+        .night_watch()
+        .env("HB_DIR", &gone)
+        .args(["--format", "mail", "--host", "web1", "--to", "root"])
+        .run();
+    out.code(3)
+        .stdout_has("Subject: night-watch web1: CANNOT CHECK: cannot read heartbeat directory");
+    let (headers, _) = out.stdout.split_once("\r\n\r\n").unwrap();
+    for line in out.stdout.split("\r\n") {
+        assert!(line.len() <= 998, "{} characters: {line}", line.len());
+    }
+    let unfolded = headers.replace("\r\n ", " ");
+    let subject = unfolded.split("\r\nSubject: ").nth(1).unwrap();
+    let subject = subject.split("\r\n").next().unwrap();
+    assert!(subject.ends_with("..."), "{subject}");
+    let line = s
+        .night_watch()
+        .env("HB_DIR", &gone)
+        .args(["--subject", "--host", "web1"])
+        .run();
+    assert!(line.stdout.len() < 998, "{}", line.show());
+}
+
+#[test]
 fn sendmail_delivers_the_report_to_a_local_mailbox() {
     if !python_available() || !skip::peer("/usr/sbin/sendmail", &["-bV"], "dma") {
         return;

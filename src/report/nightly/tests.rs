@@ -92,6 +92,24 @@ fn the_subject_is_one_line_without_control_characters() {
 }
 
 #[test]
+fn a_subject_is_cut_to_its_maximum() {
+    let short = "night-watch web1: CANNOT CHECK: /srv/hb";
+    assert_eq!(subject_line(short), short);
+    let exact = "é".repeat(SUBJECT_MAX);
+    assert_eq!(subject_line(&exact), exact);
+    let long = format!("night-watch web1: CANNOT CHECK: /{}", "宽".repeat(3000));
+    let cut = subject_line(&long);
+    assert_eq!(cut.chars().count(), SUBJECT_MAX, "{cut}");
+    assert!(
+        cut.starts_with("night-watch web1: CANNOT CHECK: /宽"),
+        "{cut}"
+    );
+    assert!(cut.ends_with("宽..."), "{cut}");
+    // Escaped first, so no control character survives the cut.
+    assert!(!subject_line(&format!("{}\n", "x".repeat(300))).contains('\n'));
+}
+
+#[test]
 fn the_host_column_appears_only_for_several_hosts() {
     let one = vec![
         job("a", Status::Ok, Some("web1")),
