@@ -52,21 +52,30 @@ pub struct Row<'a> {
     pub interval: String,
     /// Age over interval, such as `2.6x`.
     pub ratio: String,
+    /// When the job's next run is due, when the panel has a `due` column
+    /// (some job is judged by its schedule): `03:10`, `03:10, missed`, or
+    /// `-` for a job judged by interval.
+    pub due: Option<String>,
     /// The recent runs, when the panel shows them (some job has a history).
     pub runs: Option<runs::Cells<'a>>,
 }
 
 /// The panel: the column headings (with `host` first when the jobs come from
-/// more than one host, and the recent-runs columns last when some job has a
-/// history) and one row per job, in the order given.
+/// more than one host, `due` after `ratio` when some job is judged by its
+/// schedule, and the recent-runs columns last when some job has a history)
+/// and one row per job, in the order given.
 pub fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Row<'_>>) {
     let hosts = several_hosts(jobs);
+    let with_due = jobs.iter().any(|j| due(j).is_some());
     let with_runs = runs::shown(jobs);
-    let mut headings = Vec::with_capacity(COLUMNS.len() + 1 + runs::COLUMNS.len());
+    let mut headings = Vec::with_capacity(COLUMNS.len() + 2 + runs::COLUMNS.len());
     if hosts {
         headings.push("host");
     }
     headings.extend(COLUMNS);
+    if with_due {
+        headings.push("due");
+    }
     if with_runs {
         headings.extend(runs::COLUMNS);
     }
@@ -78,19 +87,19 @@ pub fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Row<'_>>) {
             status: j.status,
             age: duration_or_none(j.age_seconds),
             interval: duration_or_none(j.interval_seconds),
-            ratio: due_text(j).unwrap_or_else(|| format_ratio(j.ratio)),
+            ratio: format_ratio(j.ratio),
+            due: with_due.then(|| due(j).unwrap_or_else(|| NONE.to_owned())),
             runs: with_runs.then(|| runs::cells(j.recent.as_deref())),
         })
         .collect();
     (headings, rows)
 }
 
-/// What a job judged by its schedule shows instead of a ratio: `due 03:10`,
-/// or `due 03:10, missed` once it is stale or missing. The time is in the
-/// schedule's zone, with the weekday when it is not the day judged on and
-/// the date when it is a week or more away. `None` for a job judged by
-/// interval.
-pub fn due_text(j: &Judgement) -> Option<String> {
+/// When a job judged by its schedule is due: `03:10`, or `03:10, missed`
+/// once it is stale or missing. The time is in the schedule's zone, with
+/// the weekday when it is not the day judged on and the date when it is a
+/// week or more away. `None` for a job judged by interval.
+pub fn due(j: &Judgement) -> Option<String> {
     let expected = j.expected.as_ref()?;
     let due = expected.due_at?.with_timezone(&expected.zone);
     let today = expected
@@ -107,7 +116,12 @@ pub fn due_text(j: &Judgement) -> Option<String> {
         Status::Stale | Status::Missing => ", missed",
         _ => "",
     };
-    Some(format!("due {when}{missed}"))
+    Some(format!("{when}{missed}"))
+}
+
+/// [`due`] as hb-check's lines say it: `due 03:10, missed`.
+pub fn due_text(j: &Judgement) -> Option<String> {
+    due(j).map(|when| format!("due {when}"))
 }
 
 /// Whether the jobs come from more than one host.

@@ -98,6 +98,9 @@ fn cells<'r>(row: &'r Row<'r>) -> Vec<Cell<'r>> {
     cells.push(Cell::Text(row.job));
     cells.push(Cell::Status(row.status));
     cells.extend([&row.age, &row.interval, &row.ratio].map(|c| Cell::Number(c)));
+    if let Some(due) = &row.due {
+        cells.push(Cell::Text(due));
+    }
     if let Some(runs) = &row.runs {
         cells.push(Cell::Strip(runs));
         cells.extend([&runs.success, &runs.median].map(|c| Cell::Number(c)));
