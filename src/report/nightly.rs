@@ -133,6 +133,17 @@ pub fn several_hosts(jobs: &[Judgement]) -> bool {
     }
 }
 
+/// The one name of a job in everything a run prints (hb-check's lines, the
+/// lines of jobs that changed, the report's titles): `host/job` when the
+/// run shows several hosts ([`several_hosts`] of all its jobs), else the
+/// job alone, since the whole output is about one host. Unescaped.
+pub fn job_name(host: Option<&str>, job: &str, several_hosts: bool) -> String {
+    match (host, several_hosts) {
+        (Some(host), true) => format!("{host}/{job}"),
+        _ => job.to_owned(),
+    }
+}
+
 /// A ratio with one decimal and an `x`, such as `2.6x`; `-` when none.
 pub fn format_ratio(ratio: Option<f64>) -> String {
     match ratio {
@@ -212,13 +223,10 @@ pub fn needs_attention(jobs: &[Judgement]) -> impl Iterator<Item = &Judgement> {
     jobs.iter().filter(|j| !j.status.is_healthy())
 }
 
-/// The title of a job in the needs-attention section: the job, and its host
-/// when the page covers several hosts. Unescaped.
+/// The title of a job in the needs-attention section: its [`job_name`].
+/// Unescaped.
 pub fn attention_title(job: &Judgement, several_hosts: bool) -> String {
-    match (&job.host, several_hosts) {
-        (Some(host), true) => format!("{} on {host}", job.job),
-        _ => job.job.clone(),
-    }
+    job_name(job.host.as_deref(), &job.job, several_hosts)
 }
 
 /// A job's message as every page shows it: without trailing whitespace (a

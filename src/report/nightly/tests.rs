@@ -187,3 +187,17 @@ fn late_jobs_need_attention_and_ok_ones_do_not() {
     let listed: Vec<Status> = needs_attention(&all).map(|j| j.status).collect();
     assert_eq!(listed, [Stale, Late]);
 }
+
+#[test]
+fn a_job_has_one_name_whatever_prints_it() {
+    assert_eq!(job_name(Some("vm"), "sync-mirror", false), "sync-mirror");
+    assert_eq!(job_name(Some("vm"), "sync-mirror", true), "vm/sync-mirror");
+    assert_eq!(job_name(None, "ghost", true), "ghost");
+    let mut two = vec![
+        job("backup", Status::Stale, Some("web2")),
+        job("backup", Status::Ok, Some("web1")),
+    ];
+    assert_eq!(attention_title(&two[0], several_hosts(&two)), "web2/backup");
+    two.truncate(1);
+    assert_eq!(attention_title(&two[0], several_hosts(&two)), "backup");
+}
