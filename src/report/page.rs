@@ -24,8 +24,10 @@ pub(crate) enum Cell<'a> {
     Strip(&'a runs::Cells<'a>),
 }
 
-/// The primitives of one markup format. Every `text` handed to them is
-/// escaped already (by [`Markup::escape`]) or holds nothing to escape.
+/// The primitives of one markup format. Every `title`, `text` and `value`
+/// handed to them is escaped already (by [`Markup::escape`]) or holds
+/// nothing to escape; a row's [`Cell::Text`] is not, and each format
+/// escapes it as its cells need.
 pub(crate) trait Markup {
     /// `text` made inert for the medium.
     fn escape<'t>(&self, text: &'t str) -> Cow<'t, str>;
