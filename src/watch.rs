@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::escape;
 use crate::exit_code::Report as Code;
 use crate::metrics;
-use crate::report::{self, nightly, Envelope, Layout, Page, Report, TextOptions};
+use crate::report::{self, nightly, Envelope, Layout, Page, Recipient, Report, TextOptions};
 use crate::run;
 
 /// The program's name, first on every line it writes to standard error.
@@ -58,10 +58,11 @@ pub struct Args {
     #[arg(long)]
     pub subject: bool,
 
-    /// With --format mail: the recipient; repeat for several (in
+    /// With --format mail: the recipient, what cron's MAILTO takes: a mail
+    /// address or a local user name such as `root`; repeat for several (in
     /// HB_MAIL_TO, separate them with `,`).
-    #[arg(long, value_name = "ADDR", env = "HB_MAIL_TO", value_delimiter = ',', value_parser = report::parse_mailbox, required_if_eq("format", "mail"))]
-    pub to: Vec<Mailbox>,
+    #[arg(long, value_name = "ADDR", env = "HB_MAIL_TO", value_delimiter = ',', value_parser = report::parse_recipient, required_if_eq("format", "mail"))]
+    pub to: Vec<Recipient>,
 
     /// With --format mail: the sender; `night-watch@HOST` when not given.
     #[arg(long, value_name = "ADDR", env = "HB_MAIL_FROM", value_parser = report::parse_mailbox)]
@@ -216,8 +217,8 @@ fn mail(
     report::write_mail(
         out,
         &envelope,
-        String::from_utf8_lossy(&text).into_owned(),
-        String::from_utf8_lossy(&html).into_owned(),
+        &String::from_utf8_lossy(&text),
+        &String::from_utf8_lossy(&html),
     )
 }
 
@@ -228,7 +229,7 @@ fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
     let line = format!("{PROGRAM} {host}: CANNOT CHECK: {err}");
     let mut out = Vec::new();
     let _ = match args.format {
-        _ if args.subject => writeln!(out, "{}", escape::terminal(&line)),
+        _ if args.subject => writeln!(out, "{}", nightly::subject_line(&line)),
         Format::Text => writeln!(out, "{}", escape::terminal(&line)),
         Format::Markdown => writeln!(
             out,
@@ -257,7 +258,8 @@ fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
                 "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head>\n<body><h1>{}</h1></body></html>\n",
                 escape::html(&line)
             );
-            mail(args, host, &escape::terminal(&line), text.into_bytes(), html.into_bytes(), &mut out)
+            let subject = nightly::subject_line(&line);
+            mail(args, host, &subject, text.into_bytes(), html.into_bytes(), &mut out)
         }
     };
     out

@@ -3,12 +3,14 @@
 //! shown by its word as well as its colour, and every piece of text from
 //! heartbeat files is escaped.
 
+use std::borrow::Cow;
 use std::io;
 
 use super::nightly::{self, Layout, Page};
+use super::page::{self, Cell, Markup};
 use crate::escape::html;
 use crate::history::Mark;
-use crate::judge::{Judgement, Status};
+use crate::judge::Status;
 
 const BODY: &str = "margin:0;padding:16px;font-family:Helvetica,Arial,sans-serif;font-size:14px;color:#222222;background:#ffffff";
 const H1: &str = "font-size:20px;margin:0 0 8px 0";
@@ -57,114 +59,136 @@ fn badge(status: Status) -> &'static str {
     }
 }
 
-fn write_panel(out: &mut impl io::Write, jobs: &[Judgement]) -> io::Result<()> {
-    let (headings, rows) = nightly::panel(jobs);
-    writeln!(out, "<table style=\"{TABLE}\">")?;
-    write!(out, "<tr>")?;
-    for heading in &headings {
-        write!(out, "<th style=\"{TH}\">{heading}</th>")?;
-    }
-    writeln!(out, "</tr>")?;
-    for row in rows {
-        write!(out, "<tr>")?;
-        if let Some(host) = row.host {
-            write!(out, "<td style=\"{TD}\">{}</td>", html(host))?;
-        }
-        write!(out, "<td style=\"{TD}\">{}</td>", html(row.job))?;
-        write!(
-            out,
-            "<td style=\"{TD};{}\">{}</td>",
-            badge(row.status),
-            row.status
-        )?;
-        for number in [row.age, row.interval, row.ratio] {
-            write!(out, "<td style=\"{TD_NUMBER}\">{number}</td>")?;
-        }
-        if let Some(runs) = row.runs {
-            write!(out, "<td style=\"{TD};{STRIP}\">")?;
-            if runs.marks.is_empty() {
-                write!(out, "{}", nightly::NONE)?;
-            }
-            for mark in runs.marks {
-                write!(
-                    out,
-                    "<span style=\"{}\" title=\"{}\">{}</span>",
-                    mark_style(*mark),
-                    mark_title(*mark),
-                    mark.ascii()
-                )?;
-            }
-            write!(out, "</td>")?;
-            for number in [runs.success, runs.median] {
-                write!(out, "<td style=\"{TD_NUMBER}\">{number}</td>")?;
-            }
-        }
-        writeln!(out, "</tr>")?;
-    }
-    writeln!(out, "</table>")
-}
+/// The HTML format's primitives.
+struct Html;
 
-fn write_attention(out: &mut impl io::Write, page: &Page) -> io::Result<()> {
-    let report = &page.report;
-    let several = nightly::several_hosts(report.jobs);
-    let bad: Vec<&Judgement> = nightly::needs_attention(report.jobs).collect();
-    writeln!(out, "<h2 style=\"{H2}\">Needs attention</h2>")?;
-    if bad.is_empty() {
-        writeln!(out, "<p style=\"{P}\">Nothing needs attention.</p>")?;
+impl Markup for Html {
+    fn escape<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        Cow::Owned(html(text))
     }
-    for job in bad {
+
+    fn start(&mut self, out: &mut dyn io::Write, title: &str) -> io::Result<()> {
+        writeln!(out, "<!DOCTYPE html>")?;
+        writeln!(out, "<html lang=\"en\">")?;
+        writeln!(out, "<head>")?;
+        writeln!(out, "<meta charset=\"utf-8\">")?;
+        writeln!(out, "<title>{title}</title>")?;
+        writeln!(out, "</head>")?;
+        writeln!(out, "<body style=\"{BODY}\">")
+    }
+
+    fn heading(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()> {
+        writeln!(out, "<h1 style=\"{H1}\">{text}</h1>")
+    }
+
+    fn summary(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()> {
+        writeln!(out, "<p style=\"{P}\">{text}</p>")
+    }
+
+    fn table_start(
+        &mut self,
+        out: &mut dyn io::Write,
+        headings: &[&'static str],
+    ) -> io::Result<()> {
+        writeln!(out, "<table style=\"{TABLE}\">")?;
+        write!(out, "<tr>")?;
+        for heading in headings {
+            write!(out, "<th style=\"{TH}\">{heading}</th>")?;
+        }
+        writeln!(out, "</tr>")
+    }
+
+    fn table_row(&mut self, out: &mut dyn io::Write, cells: &[Cell<'_>]) -> io::Result<()> {
+        write!(out, "<tr>")?;
+        for cell in cells {
+            match cell {
+                Cell::Text(text) => write!(out, "<td style=\"{TD}\">{}</td>", html(text))?,
+                Cell::Status(status) => {
+                    write!(out, "<td style=\"{TD};{}\">{status}</td>", badge(*status))?
+                }
+                Cell::Number(number) => write!(out, "<td style=\"{TD_NUMBER}\">{number}</td>")?,
+                Cell::Strip(runs) => {
+                    write!(out, "<td style=\"{TD};{STRIP}\">")?;
+                    if runs.marks.is_empty() {
+                        write!(out, "{}", nightly::NONE)?;
+                    }
+                    for mark in runs.marks {
+                        write!(
+                            out,
+                            "<span style=\"{}\" title=\"{}\">{}</span>",
+                            mark_style(*mark),
+                            mark_title(*mark),
+                            mark.ascii()
+                        )?;
+                    }
+                    write!(out, "</td>")?;
+                }
+            }
+        }
+        writeln!(out, "</tr>")
+    }
+
+    fn table_end(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
+        writeln!(out, "</table>")
+    }
+
+    fn attention(&mut self, out: &mut dyn io::Write, count: usize) -> io::Result<()> {
+        writeln!(out, "<h2 style=\"{H2}\">Needs attention</h2>")?;
+        if count == 0 {
+            writeln!(out, "<p style=\"{P}\">Nothing needs attention.</p>")?;
+        }
+        Ok(())
+    }
+
+    fn job(&mut self, out: &mut dyn io::Write, status: Status, title: &str) -> io::Result<()> {
         writeln!(
             out,
-            "<h3 style=\"{H3}\"><span style=\"padding:0 4px;{}\">{}</span> {}</h3>",
-            badge(job.status),
-            job.status,
-            html(&nightly::attention_title(job, several))
+            "<h3 style=\"{H3}\"><span style=\"padding:0 4px;{}\">{status}</span> {title}</h3>",
+            badge(status),
         )?;
-        writeln!(out, "<table style=\"{TABLE}\">")?;
-        for (label, value) in nightly::details(job, report.checked_at) {
-            writeln!(
-                out,
-                "<tr><td style=\"{LABEL}\">{label}</td><td style=\"{VALUE}\">{}</td></tr>",
-                html(&value)
-            )?;
-        }
-        writeln!(out, "</table>")?;
+        writeln!(out, "<table style=\"{TABLE}\">")
     }
-    Ok(())
+
+    fn detail(&mut self, out: &mut dyn io::Write, label: &str, value: &str) -> io::Result<()> {
+        writeln!(
+            out,
+            "<tr><td style=\"{LABEL}\">{label}</td><td style=\"{VALUE}\">{value}</td></tr>"
+        )
+    }
+
+    fn job_end(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
+        writeln!(out, "</table>")
+    }
+
+    fn footer_start(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
+        write!(out, "<p style=\"{FOOTER}\">")
+    }
+
+    fn footer_item(
+        &mut self,
+        out: &mut dyn io::Write,
+        first: bool,
+        label: &str,
+        value: &str,
+    ) -> io::Result<()> {
+        if !first {
+            write!(out, "<br>")?;
+        }
+        write!(out, "{label}: {value}")
+    }
+
+    fn footer_end(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
+        writeln!(out, "</p>")
+    }
+
+    fn end(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
+        writeln!(out, "</body>")?;
+        writeln!(out, "</html>")
+    }
 }
 
 /// Writes the page as one HTML document: the panel alone, or the whole
 /// report.
 pub fn write_html(out: &mut impl io::Write, page: &Page, layout: Layout) -> io::Result<()> {
-    let report = &page.report;
-    let heading = nightly::heading(&html(page.host), report.checked_at);
-    writeln!(out, "<!DOCTYPE html>")?;
-    writeln!(out, "<html lang=\"en\">")?;
-    writeln!(out, "<head>")?;
-    writeln!(out, "<meta charset=\"utf-8\">")?;
-    writeln!(out, "<title>{heading}</title>")?;
-    writeln!(out, "</head>")?;
-    writeln!(out, "<body style=\"{BODY}\">")?;
-    if layout == Layout::Report {
-        writeln!(out, "<h1 style=\"{H1}\">{heading}</h1>")?;
-        writeln!(
-            out,
-            "<p style=\"{P}\">{}</p>",
-            nightly::summary_line(report.jobs)
-        )?;
-    }
-    write_panel(out, report.jobs)?;
-    if layout == Layout::Report {
-        write_attention(out, page)?;
-        write!(out, "<p style=\"{FOOTER}\">")?;
-        for (i, (label, value)) in nightly::footer(report).into_iter().enumerate() {
-            if i > 0 {
-                write!(out, "<br>")?;
-            }
-            write!(out, "{label}: {}", html(&value))?;
-        }
-        writeln!(out, "</p>")?;
-    }
-    writeln!(out, "</body>")?;
-    writeln!(out, "</html>")
+    page::write_page(out, &mut Html, page, layout)
 }

@@ -2,7 +2,7 @@
 
 use std::io;
 
-use super::nightly::{due_text, format_ratio, several_hosts};
+use super::nightly::{due_text, format_ratio, job_name, several_hosts};
 use crate::escape::terminal;
 use crate::judge::{Judgement, Status};
 use crate::record::format_duration;
@@ -16,11 +16,8 @@ pub fn write_lines(out: &mut impl io::Write, jobs: &[Judgement], all: bool) -> i
     let several_hosts = several_hosts(jobs);
     let quiet = |s: Status| s.is_healthy() || s == Status::Paused;
     for j in jobs.iter().filter(|j| all || !quiet(j.status)) {
-        let name = match (&j.host, several_hosts) {
-            (Some(host), true) => format!("{}/{}", terminal(host), terminal(&j.job)),
-            _ => terminal(&j.job).into_owned(),
-        };
-        write!(out, "{name} {}", j.status)?;
+        let name = job_name(j.host.as_deref(), &j.job, several_hosts);
+        write!(out, "{} {}", terminal(&name), j.status)?;
         if let Some(due) = due_text(j) {
             match j.age_seconds {
                 Some(age) => write!(out, ": age {}, {due}", format_duration(age))?,

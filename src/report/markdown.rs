@@ -1,87 +1,107 @@
 //! night-watch's Markdown format: GitHub-flavoured tables that render on
 //! Gitea and GitHub, every piece of text from heartbeat files escaped.
 
+use std::borrow::Cow;
 use std::io;
 
-use super::nightly::{self, Layout, Page};
+use super::nightly::{Layout, Page};
+use super::page::{self, Cell, Markup};
 use super::runs;
 use crate::escape::markdown;
-use crate::judge::Judgement;
+use crate::judge::Status;
 
-fn write_panel(out: &mut impl io::Write, jobs: &[Judgement]) -> io::Result<()> {
-    let (headings, rows) = nightly::panel(jobs);
-    writeln!(out, "| {} |", headings.join(" | "))?;
-    let rule: Vec<&str> = headings
-        .iter()
-        .map(|h| if runs::is_numeric(h) { "--:" } else { ":--" })
-        .collect();
-    writeln!(out, "| {} |", rule.join(" | "))?;
-    for row in rows {
-        let mut cells = Vec::with_capacity(headings.len());
-        if let Some(host) = row.host {
-            cells.push(markdown(host));
-        }
-        cells.push(markdown(row.job));
-        cells.push(row.status.as_str().to_owned());
-        cells.extend([row.age, row.interval, row.ratio]);
-        if let Some(runs) = row.runs {
-            // ASCII in a code span: `+`, `x` and `?` mean nothing there.
-            cells.push(match runs.marks.is_empty() {
-                true => runs.strip(false),
-                false => format!("`{}`", runs.strip(false)),
-            });
-            cells.extend([runs.success, runs.median]);
-        }
-        writeln!(out, "| {} |", cells.join(" | "))?;
+/// The Markdown format's primitives.
+struct Markdown;
+
+impl Markup for Markdown {
+    fn escape<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        Cow::Owned(markdown(text))
     }
-    Ok(())
+
+    fn heading(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()> {
+        writeln!(out, "# {text}\n")
+    }
+
+    fn summary(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()> {
+        writeln!(out, "{text}\n")
+    }
+
+    fn table_start(
+        &mut self,
+        out: &mut dyn io::Write,
+        headings: &[&'static str],
+    ) -> io::Result<()> {
+        writeln!(out, "| {} |", headings.join(" | "))?;
+        let rule: Vec<&str> = headings
+            .iter()
+            .map(|h| if runs::is_numeric(h) { "--:" } else { ":--" })
+            .collect();
+        writeln!(out, "| {} |", rule.join(" | "))
+    }
+
+    fn table_row(&mut self, out: &mut dyn io::Write, cells: &[Cell<'_>]) -> io::Result<()> {
+        let cells: Vec<Cow<str>> = cells
+            .iter()
+            .map(|cell| match cell {
+                Cell::Text(text) => self.escape(text),
+                Cell::Status(status) => Cow::Borrowed(status.as_str()),
+                Cell::Number(number) => Cow::Borrowed(*number),
+                // ASCII in a code span: `+`, `x` and `?` mean nothing there.
+                Cell::Strip(runs) if runs.marks.is_empty() => Cow::Owned(runs.strip(false)),
+                Cell::Strip(runs) => Cow::Owned(format!("`{}`", runs.strip(false))),
+            })
+            .collect();
+        writeln!(out, "| {} |", cells.join(" | "))
+    }
+
+    fn table_end(&mut self, _out: &mut dyn io::Write) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn attention(&mut self, out: &mut dyn io::Write, count: usize) -> io::Result<()> {
+        writeln!(out, "\n## Needs attention\n")?;
+        if count == 0 {
+            writeln!(out, "Nothing needs attention.\n")?;
+        }
+        Ok(())
+    }
+
+    fn job(&mut self, out: &mut dyn io::Write, status: Status, title: &str) -> io::Result<()> {
+        writeln!(out, "### {status}: {title}\n")
+    }
+
+    fn detail(&mut self, out: &mut dyn io::Write, label: &str, value: &str) -> io::Result<()> {
+        writeln!(out, "- {label}: {value}")
+    }
+
+    fn job_end(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
+        writeln!(out)
+    }
+
+    fn footer_start(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
+        writeln!(out, "---\n")
+    }
+
+    fn footer_item(
+        &mut self,
+        out: &mut dyn io::Write,
+        _first: bool,
+        label: &str,
+        value: &str,
+    ) -> io::Result<()> {
+        writeln!(out, "- {label}: {value}")
+    }
 }
 
 /// Writes the page as Markdown: the panel alone, or the whole report.
 pub fn write_markdown(out: &mut impl io::Write, page: &Page, layout: Layout) -> io::Result<()> {
-    let report = &page.report;
-    if layout == Layout::Panel {
-        return write_panel(out, report.jobs);
-    }
-    writeln!(
-        out,
-        "# {}",
-        nightly::heading(&markdown(page.host), report.checked_at)
-    )?;
-    writeln!(out)?;
-    writeln!(out, "{}", nightly::summary_line(report.jobs))?;
-    writeln!(out)?;
-    write_panel(out, report.jobs)?;
-    writeln!(out)?;
-    let several = nightly::several_hosts(report.jobs);
-    let bad: Vec<&Judgement> = nightly::needs_attention(report.jobs).collect();
-    writeln!(out, "## Needs attention")?;
-    writeln!(out)?;
-    if bad.is_empty() {
-        writeln!(out, "Nothing needs attention.")?;
-        writeln!(out)?;
-    }
-    for job in bad {
-        let title = markdown(&nightly::attention_title(job, several));
-        writeln!(out, "### {}: {title}", job.status)?;
-        writeln!(out)?;
-        for (label, value) in nightly::details(job, report.checked_at) {
-            writeln!(out, "- {label}: {}", markdown(&value))?;
-        }
-        writeln!(out)?;
-    }
-    writeln!(out, "---")?;
-    writeln!(out)?;
-    for (label, value) in nightly::footer(report) {
-        writeln!(out, "- {label}: {}", markdown(&value))?;
-    }
-    Ok(())
+    page::write_page(out, &mut Markdown, page, layout)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::judge::Status;
+    use crate::judge::Judgement;
     use crate::report::Report;
     use chrono::{TimeZone, Utc};
 

@@ -7,8 +7,8 @@ mod lines;
 mod mail;
 mod markdown;
 pub mod nightly;
+mod page;
 pub mod runs;
-mod table;
 mod text;
 
 use std::path::PathBuf;
@@ -20,7 +20,7 @@ use crate::judge::Judgement;
 pub use html::write_html;
 pub use json::{write_json, write_json_with_errors};
 pub use lines::write_lines;
-pub use mail::{parse_mailbox, write_mail, Envelope};
+pub use mail::{parse_mailbox, parse_recipient, write_mail, Envelope, Recipient};
 pub use markdown::write_markdown;
 pub use nightly::{Layout, Page};
 pub use text::{write_text, TextOptions};

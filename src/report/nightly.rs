@@ -52,21 +52,30 @@ pub struct Row<'a> {
     pub interval: String,
     /// Age over interval, such as `2.6x`.
     pub ratio: String,
+    /// When the job's next run is due, when the panel has a `due` column
+    /// (some job is judged by its schedule): `03:10`, `03:10, missed`, or
+    /// `-` for a job judged by interval.
+    pub due: Option<String>,
     /// The recent runs, when the panel shows them (some job has a history).
     pub runs: Option<runs::Cells<'a>>,
 }
 
 /// The panel: the column headings (with `host` first when the jobs come from
-/// more than one host, and the recent-runs columns last when some job has a
-/// history) and one row per job, in the order given.
+/// more than one host, `due` after `ratio` when some job is judged by its
+/// schedule, and the recent-runs columns last when some job has a history)
+/// and one row per job, in the order given.
 pub fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Row<'_>>) {
     let hosts = several_hosts(jobs);
+    let with_due = jobs.iter().any(|j| due(j).is_some());
     let with_runs = runs::shown(jobs);
-    let mut headings = Vec::with_capacity(COLUMNS.len() + 1 + runs::COLUMNS.len());
+    let mut headings = Vec::with_capacity(COLUMNS.len() + 2 + runs::COLUMNS.len());
     if hosts {
         headings.push("host");
     }
     headings.extend(COLUMNS);
+    if with_due {
+        headings.push("due");
+    }
     if with_runs {
         headings.extend(runs::COLUMNS);
     }
@@ -78,19 +87,19 @@ pub fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Row<'_>>) {
             status: j.status,
             age: duration_or_none(j.age_seconds),
             interval: duration_or_none(j.interval_seconds),
-            ratio: due_text(j).unwrap_or_else(|| format_ratio(j.ratio)),
+            ratio: format_ratio(j.ratio),
+            due: with_due.then(|| due(j).unwrap_or_else(|| NONE.to_owned())),
             runs: with_runs.then(|| runs::cells(j.recent.as_deref())),
         })
         .collect();
     (headings, rows)
 }
 
-/// What a job judged by its schedule shows instead of a ratio: `due 03:10`,
-/// or `due 03:10, missed` once it is stale or missing. The time is in the
-/// schedule's zone, with the weekday when it is not the day judged on and
-/// the date when it is a week or more away. `None` for a job judged by
-/// interval.
-pub fn due_text(j: &Judgement) -> Option<String> {
+/// When a job judged by its schedule is due: `03:10`, or `03:10, missed`
+/// once it is stale or missing. The time is in the schedule's zone, with
+/// the weekday when it is not the day judged on and the date when it is a
+/// week or more away. `None` for a job judged by interval.
+pub fn due(j: &Judgement) -> Option<String> {
     let expected = j.expected.as_ref()?;
     let due = expected.due_at?.with_timezone(&expected.zone);
     let today = expected
@@ -107,7 +116,12 @@ pub fn due_text(j: &Judgement) -> Option<String> {
         Status::Stale | Status::Missing => ", missed",
         _ => "",
     };
-    Some(format!("due {when}{missed}"))
+    Some(format!("{when}{missed}"))
+}
+
+/// [`due`] as hb-check's lines say it: `due 03:10, missed`.
+pub fn due_text(j: &Judgement) -> Option<String> {
+    due(j).map(|when| format!("due {when}"))
 }
 
 /// Whether the jobs come from more than one host.
@@ -116,6 +130,17 @@ pub fn several_hosts(jobs: &[Judgement]) -> bool {
     match hosts.next() {
         Some(first) => hosts.any(|h| h != first),
         None => false,
+    }
+}
+
+/// The one name of a job in everything a run prints (hb-check's lines, the
+/// lines of jobs that changed, the report's titles): `host/job` when the
+/// run shows several hosts ([`several_hosts`] of all its jobs), else the
+/// job alone, since the whole output is about one host. Unescaped.
+pub fn job_name(host: Option<&str>, job: &str, several_hosts: bool) -> String {
+    match (host, several_hosts) {
+        (Some(host), true) => format!("{host}/{job}"),
+        _ => job.to_owned(),
     }
 }
 
@@ -157,18 +182,32 @@ pub fn summary_line(jobs: &[Judgement]) -> String {
     }
 }
 
+/// The most characters a subject line keeps. A header line may not pass
+/// 998 characters (RFC 5322), and a path or an error message in the
+/// subject has no space to fold at; the body says it all anyway.
+const SUBJECT_MAX: usize = 200;
+
+/// `line` made a subject: its control characters escaped, and cut to
+/// [`SUBJECT_MAX`] characters with `...` at the end when it is longer.
+pub fn subject_line(line: &str) -> String {
+    let line = terminal(line);
+    match line.char_indices().nth(SUBJECT_MAX - 3) {
+        Some((cut, _)) if line.chars().count() > SUBJECT_MAX => format!("{}...", &line[..cut]),
+        _ => line.into_owned(),
+    }
+}
+
 /// One line for a mail subject: `night-watch web1: 1 stale, 1 late, 10 ok`,
-/// or `night-watch web1: all 12 jobs ok`. The host is escaped, so the line
-/// holds no control character whatever the host name is.
+/// or `night-watch web1: all 12 jobs ok`, as [`subject_line`] makes it: no
+/// control character whatever the host name is, and bounded.
 pub fn subject(host: &str, jobs: &[Judgement]) -> String {
-    let host = terminal(host);
     let all_ok = jobs.iter().all(|j| j.status.is_healthy());
-    match jobs.len() {
+    subject_line(&match jobs.len() {
         0 => format!("night-watch {host}: no heartbeats found"),
         1 if all_ok => format!("night-watch {host}: the 1 job is ok"),
         n if all_ok => format!("night-watch {host}: all {n} jobs ok"),
         _ => format!("night-watch {host}: {}", counts(jobs)),
-    }
+    })
 }
 
 /// The heading: `night-watch report for web1, 2026-11-22 06:00 UTC`.
@@ -184,13 +223,19 @@ pub fn needs_attention(jobs: &[Judgement]) -> impl Iterator<Item = &Judgement> {
     jobs.iter().filter(|j| !j.status.is_healthy())
 }
 
-/// The title of a job in the needs-attention section: the job, and its host
-/// when the page covers several hosts. Unescaped.
+/// The title of a job in the needs-attention section: its [`job_name`].
+/// Unescaped.
 pub fn attention_title(job: &Judgement, several_hosts: bool) -> String {
-    match (&job.host, several_hosts) {
-        (Some(host), true) => format!("{} on {host}", job.job),
-        _ => job.job.clone(),
-    }
+    job_name(job.host.as_deref(), &job.job, several_hosts)
+}
+
+/// A job's message as every page shows it: without trailing whitespace (a
+/// script's output ends in a newline, which would show as `\u{a}`); the
+/// characters inside are left for the renderer to escape. `None` when
+/// nothing is left.
+pub(crate) fn message(job: &Judgement) -> Option<&str> {
+    let text = job.message.as_deref()?.trim_end();
+    (!text.is_empty()).then_some(text)
 }
 
 /// The details of one job in the needs-attention section, as label and
@@ -208,7 +253,7 @@ pub fn details(job: &Judgement, now: DateTime<Utc>) -> [(&'static str, String); 
     [
         ("last seen", last_seen),
         ("reason", or_none(job.reason.clone())),
-        ("message", or_none(job.message.clone())),
+        ("message", or_none(message(job).map(str::to_owned))),
         ("exit code", or_none(job.exit_code.map(|c| c.to_string()))),
         (
             "file",
@@ -233,176 +278,4 @@ pub fn footer(report: &Report) -> [(&'static str, String); 3] {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-    use std::path::PathBuf;
-
-    fn job(name: &str, status: Status, host: Option<&str>) -> Judgement {
-        Judgement {
-            job: name.to_owned(),
-            host: host.map(str::to_owned),
-            status,
-            timestamp: None,
-            age_seconds: None,
-            interval_seconds: None,
-            ratio: None,
-            reason: None,
-            path: None,
-            exit_code: None,
-            message: None,
-            pause: None,
-            consecutive_failures: None,
-            recent: None,
-            expected: None,
-            duplicates: Vec::new(),
-        }
-    }
-
-    fn of(statuses: &[Status]) -> Vec<Judgement> {
-        statuses
-            .iter()
-            .enumerate()
-            .map(|(i, s)| job(&format!("j{i}"), *s, Some("web1")))
-            .collect()
-    }
-
-    #[test]
-    fn ratios_have_one_decimal() {
-        assert_eq!(format_ratio(Some(2.56)), "2.6x");
-        assert_eq!(format_ratio(Some(0.0)), "0.0x");
-        assert_eq!(format_ratio(Some(0.04)), "0.0x");
-        assert_eq!(format_ratio(Some(12.0)), "12.0x");
-        assert_eq!(format_ratio(None), "-");
-    }
-
-    #[test]
-    fn times_are_minutes_in_utc() {
-        let t = Utc.with_ymd_and_hms(2026, 11, 22, 3, 0, 59).unwrap();
-        assert_eq!(format_time(t), "2026-11-22 03:00 UTC");
-    }
-
-    #[test]
-    fn the_summary_gives_nonzero_counts_worst_first() {
-        use Status::*;
-        let mut statuses = vec![Ok; 10];
-        statuses.extend([Stale, Late]);
-        assert_eq!(
-            summary_line(&of(&statuses)),
-            "12 jobs: 1 stale, 1 late, 10 ok"
-        );
-        assert_eq!(summary_line(&of(&[Ok])), "1 job: 1 ok");
-        assert_eq!(summary_line(&[]), "no heartbeats found");
-        assert_eq!(
-            summary_line(&of(&[Missing, Invalid, Invalid, Failed])),
-            "4 jobs: 2 invalid, 1 missing, 1 failed"
-        );
-    }
-
-    #[test]
-    fn the_subject_counts_or_says_all_ok() {
-        use Status::*;
-        let mut statuses = vec![Ok; 10];
-        statuses.extend([Late, Stale]);
-        assert_eq!(
-            subject("web1", &of(&statuses)),
-            "night-watch web1: 1 stale, 1 late, 10 ok"
-        );
-        assert_eq!(
-            subject("web1", &of(&[Ok; 12])),
-            "night-watch web1: all 12 jobs ok"
-        );
-        assert_eq!(
-            subject("web1", &of(&[Ok])),
-            "night-watch web1: the 1 job is ok"
-        );
-        assert_eq!(subject("db", &[]), "night-watch db: no heartbeats found");
-    }
-
-    #[test]
-    fn the_subject_is_one_line_without_control_characters() {
-        let line = subject("web1\x1b[31m\r\nBcc: x\u{202e}", &of(&[Status::Ok]));
-        assert!(!line.chars().any(char::is_control), "{line:?}");
-        assert!(!line.contains('\u{202e}'), "{line:?}");
-        assert!(line.starts_with("night-watch web1\\u{1b}[31m\\u{d}\\u{a}Bcc"));
-    }
-
-    #[test]
-    fn the_host_column_appears_only_for_several_hosts() {
-        let one = vec![
-            job("a", Status::Ok, Some("web1")),
-            job("b", Status::Ok, Some("web1")),
-            job("c", Status::Missing, None),
-        ];
-        let (headings, rows) = panel(&one);
-        assert_eq!(headings, COLUMNS);
-        assert_eq!(rows[0].host, None);
-        let two = vec![
-            job("a", Status::Ok, Some("web1")),
-            job("a", Status::Ok, Some("web2")),
-            job("c", Status::Missing, None),
-        ];
-        let (headings, rows) = panel(&two);
-        assert_eq!(
-            headings,
-            ["host", "job", "status", "age", "interval", "ratio"]
-        );
-        let hosts: Vec<_> = rows.iter().map(|r| r.host).collect();
-        assert_eq!(hosts, [Some("web1"), Some("web2"), Some("-")]);
-    }
-
-    #[test]
-    fn rows_format_durations_and_dashes() {
-        let mut j = job("backup", Status::Late, Some("web1"));
-        j.age_seconds = Some(3 * 3600 + 600);
-        j.interval_seconds = Some(3600);
-        j.ratio = Some(3.1667);
-        let (_, rows) = panel(std::slice::from_ref(&j));
-        assert_eq!(
-            (
-                rows[0].age.as_str(),
-                rows[0].interval.as_str(),
-                rows[0].ratio.as_str()
-            ),
-            ("3h 10m", "1h", "3.2x")
-        );
-        let ghost = [job("ghost", Status::Missing, None)];
-        let (_, rows) = panel(&ghost);
-        assert_eq!(
-            (
-                rows[0].age.as_str(),
-                rows[0].interval.as_str(),
-                rows[0].ratio.as_str()
-            ),
-            ("-", "-", "-")
-        );
-    }
-
-    #[test]
-    fn details_say_when_last_seen_and_where() {
-        let now = Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap();
-        let mut j = job("db", Status::Failed, Some("web1"));
-        j.timestamp = Some(Utc.with_ymd_and_hms(2026, 11, 22, 3, 0, 5).unwrap());
-        j.reason = Some("the last run reported failure".to_owned());
-        j.exit_code = Some(2);
-        j.path = Some(PathBuf::from("/hb/db.last"));
-        let d = details(&j, now);
-        assert_eq!(
-            d[0],
-            ("last seen", "2026-11-22 03:00 UTC (2h 59m ago)".to_owned())
-        );
-        assert_eq!(d[2], ("message", "-".to_owned()));
-        assert_eq!(d[3], ("exit code", "2".to_owned()));
-        assert_eq!(d[4], ("file", "/hb/db.last".to_owned()));
-        let ghost = details(&job("ghost", Status::Missing, None), now);
-        assert_eq!(ghost[0].1, "never");
-    }
-
-    #[test]
-    fn late_jobs_need_attention_and_ok_ones_do_not() {
-        use Status::*;
-        let all = of(&[Stale, Late, Ok]);
-        let listed: Vec<Status> = needs_attention(&all).map(|j| j.status).collect();
-        assert_eq!(listed, [Stale, Late]);
-    }
-}
+mod tests;

@@ -2,13 +2,16 @@
 //! status colours on a terminal and plain ASCII without a single escape
 //! sequence anywhere else (a pipe into `mail`).
 
+use std::borrow::Cow;
 use std::io;
 
-use super::nightly::{self, Layout, Page};
+use comfy_table::{presets, Cell as Comfy, CellAlignment, Color, Table};
+
+use super::nightly::{Layout, Page};
+use super::page::{self, Cell, Markup};
 use super::runs;
-use super::table::{Align, Colour, Grid, ASCII, UTF8};
 use crate::escape::terminal;
-use crate::judge::{Judgement, Status};
+use crate::judge::Status;
 
 /// How the text format may draw. The caller decides from where the output
 /// goes: both are for a terminal only.
@@ -20,60 +23,136 @@ pub struct TextOptions {
     pub colour: bool,
 }
 
-fn colour_of(status: Status) -> Colour {
+/// The colour of a status in the panel.
+fn colour_of(status: Status) -> Color {
     match status {
-        Status::Invalid | Status::Stale | Status::Missing | Status::Failed => Colour::Red,
-        Status::Failing | Status::Late => Colour::Yellow,
-        Status::Running => Colour::Cyan,
-        Status::Paused => Colour::Blue,
-        Status::Ok => Colour::Green,
+        Status::Invalid | Status::Stale | Status::Missing | Status::Failed => Color::Red,
+        Status::Failing | Status::Late => Color::Yellow,
+        Status::Running => Color::Cyan,
+        Status::Paused => Color::Blue,
+        Status::Ok => Color::Green,
     }
 }
 
+/// The colour of a status in a needs-attention title.
 fn sgr_of(status: Status) -> &'static str {
     match colour_of(status) {
-        Colour::Red => "\x1b[31m",
-        Colour::Yellow => "\x1b[33m",
-        Colour::Blue => "\x1b[34m",
+        Color::Red => "\x1b[31m",
+        Color::Yellow => "\x1b[33m",
+        Color::Blue => "\x1b[34m",
         _ => "\x1b[32m",
     }
 }
 
-/// The panel as a table, every untrusted cell escaped.
-fn table(jobs: &[Judgement], options: TextOptions) -> Grid {
-    let (headings, rows) = nightly::panel(jobs);
-    let align = |h: &'static str| {
-        if runs::is_numeric(h) {
-            Align::Right
-        } else {
-            Align::Left
-        }
-    };
-    let mut grid = Grid::new(headings.iter().map(|&h| (h, align(h))), rows.len());
-    for row in rows {
-        if let Some(host) = row.host {
-            grid.push(&terminal(host), None);
-        }
-        grid.push(&terminal(row.job), None);
-        grid.push(row.status.as_str(), Some(colour_of(row.status)));
-        for cell in [row.age, row.interval, row.ratio] {
-            grid.push(&cell, None);
-        }
-        if let Some(runs) = row.runs {
-            grid.push(&runs.strip(options.unicode), None);
-            grid.push(&runs.success, None);
-            grid.push(&runs.median, None);
-        }
-    }
-    grid
+/// The text format's primitives: the panel is a comfy-table, drawn once
+/// every row is in.
+struct Text {
+    options: TextOptions,
+    table: Table,
+    headings: Vec<&'static str>,
 }
 
-/// The panel drawn as `options` allow, without a final newline.
-fn draw(grid: &Grid, options: TextOptions) -> String {
-    let borders = if options.unicode { &UTF8 } else { &ASCII };
-    let mut out = String::new();
-    grid.draw(&mut out, borders, options.colour);
-    out
+impl Text {
+    fn new(options: TextOptions) -> Self {
+        Text {
+            options,
+            table: Table::new(),
+            headings: Vec::new(),
+        }
+    }
+}
+
+impl Markup for Text {
+    fn escape<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        terminal(text)
+    }
+
+    fn heading(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()> {
+        writeln!(out, "{text}")
+    }
+
+    fn summary(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()> {
+        writeln!(out, "{text}\n")
+    }
+
+    fn table_start(
+        &mut self,
+        _out: &mut dyn io::Write,
+        headings: &[&'static str],
+    ) -> io::Result<()> {
+        let mut table = Table::new();
+        // Whether to draw colours is the caller's decision, not the
+        // table's guess from the process's own standard output.
+        table.force_no_tty();
+        if self.options.colour {
+            table.enforce_styling();
+        }
+        table.load_style(if self.options.unicode {
+            presets::UTF8_FULL_CONDENSED
+        } else {
+            presets::ASCII_FULL_CONDENSED
+        });
+        table.set_header(headings.to_vec());
+        self.table = table;
+        self.headings = headings.to_vec();
+        Ok(())
+    }
+
+    fn table_row(&mut self, _out: &mut dyn io::Write, cells: &[Cell<'_>]) -> io::Result<()> {
+        let row = cells.iter().map(|cell| match cell {
+            Cell::Text(text) => Comfy::new(terminal(text)),
+            Cell::Status(status) if self.options.colour => {
+                Comfy::new(status.as_str()).fg(colour_of(*status))
+            }
+            Cell::Status(status) => Comfy::new(status.as_str()),
+            Cell::Number(number) => Comfy::new(number),
+            Cell::Strip(runs) => Comfy::new(runs.strip(self.options.unicode)),
+        });
+        self.table.add_row(row.collect::<Vec<_>>());
+        Ok(())
+    }
+
+    fn table_end(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
+        for (column, heading) in self.headings.iter().enumerate() {
+            if let (true, Some(c)) = (runs::is_numeric(heading), self.table.column_mut(column)) {
+                c.set_cell_alignment(CellAlignment::Right);
+            }
+        }
+        writeln!(out, "{}", self.table)
+    }
+
+    fn attention(&mut self, out: &mut dyn io::Write, count: usize) -> io::Result<()> {
+        match count {
+            0 => writeln!(out, "\nNothing needs attention."),
+            n => writeln!(out, "\nNeeds attention ({n}):"),
+        }
+    }
+
+    fn job(&mut self, out: &mut dyn io::Write, status: Status, title: &str) -> io::Result<()> {
+        if self.options.colour {
+            writeln!(out, "\n{}{status}\x1b[0m  {title}", sgr_of(status))
+        } else {
+            writeln!(out, "\n{status}  {title}")
+        }
+    }
+
+    fn detail(&mut self, out: &mut dyn io::Write, label: &str, value: &str) -> io::Result<()> {
+        writeln!(out, "  {label:<10} {value}")
+    }
+
+    fn footer_start(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
+        writeln!(out)
+    }
+
+    fn footer_item(
+        &mut self,
+        out: &mut dyn io::Write,
+        _first: bool,
+        label: &str,
+        value: &str,
+    ) -> io::Result<()> {
+        writeln!(out, "{label}: {value}")
+    }
 }
 
 /// Writes the page as text: the panel alone, or the whole report.
@@ -83,56 +162,17 @@ pub fn write_text(
     layout: Layout,
     options: TextOptions,
 ) -> io::Result<()> {
-    let report = &page.report;
-    let panel = draw(&table(report.jobs, options), options);
-    if layout == Layout::Panel {
-        return writeln!(out, "{panel}");
-    }
-    writeln!(
-        out,
-        "{}",
-        nightly::heading(&terminal(page.host), report.checked_at)
-    )?;
-    writeln!(out, "{}", nightly::summary_line(report.jobs))?;
-    writeln!(out)?;
-    writeln!(out, "{panel}")?;
-    writeln!(out)?;
-    let several = nightly::several_hosts(report.jobs);
-    let bad: Vec<&Judgement> = nightly::needs_attention(report.jobs).collect();
-    if bad.is_empty() {
-        writeln!(out, "Nothing needs attention.")?;
-    } else {
-        writeln!(out, "Needs attention ({}):", bad.len())?;
-    }
-    for job in bad {
-        writeln!(out)?;
-        let title = terminal(&nightly::attention_title(job, several)).into_owned();
-        if options.colour {
-            writeln!(out, "{}{}\x1b[0m  {title}", sgr_of(job.status), job.status)?;
-        } else {
-            writeln!(out, "{}  {title}", job.status)?;
-        }
-        for (label, value) in nightly::details(job, report.checked_at) {
-            writeln!(out, "  {label:<10} {}", terminal(&value))?;
-        }
-    }
-    writeln!(out)?;
-    for (label, value) in nightly::footer(report) {
-        writeln!(out, "{label}: {}", terminal(&value))?;
-    }
-    Ok(())
+    page::write_page(out, &mut Text::new(options), page, layout)
 }
-
-#[cfg(test)]
-mod same_as_comfy;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::judge::Judgement;
     use crate::report::Report;
     use chrono::{TimeZone, Utc};
 
-    pub(super) fn jobs() -> Vec<Judgement> {
+    fn jobs() -> Vec<Judgement> {
         let bad = |name: &str, status| Judgement {
             job: name.to_owned(),
             host: Some("web1".to_owned()),

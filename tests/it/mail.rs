@@ -147,7 +147,7 @@ fn the_mail_needs_a_recipient_and_takes_it_from_the_environment() {
         .args(["--format", "mail", "--to", "ops at example"])
         .run()
         .code(3)
-        .one_line_error(&["`ops at example` is not a mail address"]);
+        .one_line_error(&["`ops at example` is neither a mail address"]);
     let out = s
         .night_watch()
         .env("HB_MAIL_TO", "a@example.com,b@example.com")
@@ -157,6 +157,31 @@ fn the_mail_needs_a_recipient_and_takes_it_from_the_environment() {
     out.code(0)
         .stdout_has("To: a@example.com, b@example.com\r\n")
         .stdout_has("From: night-watch@web1\r\n");
+}
+
+#[test]
+fn the_mail_goes_to_what_crons_mailto_takes() {
+    let s = Scratch::new();
+    fixture(&s);
+    let out = s
+        .night_watch()
+        .env("HB_MAIL_TO", "root, Ops <ops@example.com>,backup")
+        .env("HB_NOW", NOW)
+        .args(["--format", "mail", "--host", "web1"])
+        .run();
+    out.code(0)
+        .stdout_has("To: root, Ops <ops@example.com>, backup\r\n");
+    let bad = s
+        .night_watch()
+        .args(["--format", "mail", "--to", "ops@"])
+        .run();
+    let err = bad.fails(3);
+    assert!(!err.contains("Invalid input"), "{}", bad.show());
+    assert!(
+        err.contains("nor a local user name such as root"),
+        "{}",
+        bad.show()
+    );
 }
 
 #[test]
@@ -176,6 +201,37 @@ fn a_broken_check_still_mails_and_says_so() {
         .run();
     out.code(3)
         .stdout_has("Subject: night-watch web1: CANNOT CHECK: cannot read heartbeat directory");
+}
+
+#[test]
+fn a_long_directory_in_a_broken_check_keeps_every_line_short() {
+    let s = Scratch::new();
+    // 3,000 characters of a directory that does not exist.
+    let mut gone = s.root().join("gone");
+    for i in 0..15 {
+        gone.push(format!("{i:02}{}", "d".repeat(198)));
+    }
+    let out = s
+        .night_watch()
+        .env("HB_DIR", &gone)
+        .args(["--format", "mail", "--host", "web1", "--to", "root"])
+        .run();
+    out.code(3)
+        .stdout_has("Subject: night-watch web1: CANNOT CHECK: cannot read heartbeat directory");
+    let (headers, _) = out.stdout.split_once("\r\n\r\n").unwrap();
+    for line in out.stdout.split("\r\n") {
+        assert!(line.len() <= 998, "{} characters: {line}", line.len());
+    }
+    let unfolded = headers.replace("\r\n ", " ");
+    let subject = unfolded.split("\r\nSubject: ").nth(1).unwrap();
+    let subject = subject.split("\r\n").next().unwrap();
+    assert!(subject.ends_with("..."), "{subject}");
+    let line = s
+        .night_watch()
+        .env("HB_DIR", &gone)
+        .args(["--subject", "--host", "web1"])
+        .run();
+    assert!(line.stdout.len() < 998, "{}", line.show());
 }
 
 #[test]

@@ -432,7 +432,8 @@ fn several_hosts_add_the_host_column_first() {
     let first_th = html.find("<th").unwrap();
     assert!(html[first_th..].contains(">host</th><th"), "{html}");
     let report = night_watch(&env, &[]).ok();
-    assert!(report.contains("\nstale  backup on web2\n"), "{report}");
+    // One name per job in all a run prints: the one hb-check gives it.
+    assert!(report.contains("\nstale  web2/backup\n"), "{report}");
     // One host: no host column.
     let one = hosts.join("web1");
     let env = [("HB_DIR", one.to_str().unwrap()), ("HB_NOW", NOW)];
@@ -529,4 +530,81 @@ fn a_closed_pipe_is_not_an_error() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "{shown}\nstderr: {stderr}");
     assert_eq!(stderr, "", "{shown}");
+}
+
+#[test]
+fn a_message_ending_in_a_newline_shows_no_escaped_newline() {
+    let tmp = Scratch::new();
+    let dir = tmp.root();
+    write(
+        dir,
+        "db-dump.last",
+        &heartbeat(
+            "db-dump",
+            "2026-11-22T05:00:00Z",
+            86_400,
+            "fail",
+            r#","exit_code":2,"message":"pg_dump: disk\tfull\n \n""#,
+        ),
+    );
+    let env = [
+        ("HB_DIR", dir.to_str().unwrap()),
+        ("HB_NOW", NOW),
+        ("HB_HOST", "web1"),
+    ];
+    // The trailing whitespace goes; the tab inside stays visible.
+    let text = night_watch(&env, &[]).ok();
+    assert!(
+        text.contains("  message    pg_dump: disk\\u{9}full\n"),
+        "{text}"
+    );
+    for format in ["markdown", "html"] {
+        let out = night_watch(&env, &["--format", format]).ok();
+        assert!(!out.contains("\\u{a}"), "{format}: {out}");
+        assert!(!out.contains("\\\\u{a}"), "{format}: {out}");
+        assert!(out.contains("full"), "{format}: {out}");
+    }
+}
+
+#[test]
+fn the_ratio_column_holds_ratios_and_the_due_time_its_own() {
+    let tmp = Scratch::new();
+    let dir = tmp.root().join("hb");
+    write(
+        &dir,
+        "backup.last",
+        &heartbeat("backup", "2026-11-23T03:10:00Z", 86_400, "ok", ""),
+    );
+    write(
+        &dir,
+        "plain.last",
+        &heartbeat("plain", "2026-11-24T04:00:00Z", 300, "ok", ""),
+    );
+    let tab = tmp.root().join("crontab");
+    fs::write(
+        &tab,
+        "0 3 * * * /usr/local/bin/backup.sh && hb-write backup 1d\n",
+    )
+    .unwrap();
+    let env = [
+        ("HB_DIR", dir.to_str().unwrap()),
+        ("HB_NOW", "2026-11-24T04:15:00Z"),
+        ("HB_CRONTAB", tab.to_str().unwrap()),
+    ];
+    let text = night_watch(&env, &["--panel"]).ok();
+    let want: [[&str; 6]; 3] = [
+        ["job", "status", "age", "interval", "ratio", "due"],
+        ["plain", "stale", "15m", "5m", "3.0x", "-"],
+        ["backup", "stale", "1d 1h", "1d", "1.1x", "03:10, missed"],
+    ];
+    assert_eq!(table_cells(&text), want, "{text}");
+    let md = night_watch(&env, &["--panel", "--format", "markdown"]).ok();
+    assert!(
+        md.contains("| backup | stale | 1d 1h | 1d | 1.1x | 03:10, missed |\n"),
+        "{md}"
+    );
+    // Judged by interval alone, the panel has no due column.
+    let env = [("HB_DIR", env[0].1), ("HB_NOW", env[1].1)];
+    let text = night_watch(&env, &["--panel"]).ok();
+    assert_eq!(table_cells(&text)[0].len(), 5, "{text}");
 }

@@ -1,0 +1,161 @@
+//! The page night-watch renders, written once: the heading, the summary,
+//! the panel, the jobs that need attention and the footer, in that order.
+//! Each markup format (text, Markdown, HTML) supplies the primitives over
+//! [`Markup`]: how a heading, a table row or a detail line looks, and how
+//! its medium escapes text. JSON and mail are not pages and stay their own.
+
+use std::borrow::Cow;
+use std::io;
+
+use super::nightly::{self, Layout, Page, Row};
+use super::runs;
+use crate::judge::{Judgement, Status};
+
+/// One cell of the panel, not escaped.
+pub(crate) enum Cell<'a> {
+    /// Text read from heartbeat files (a host, a job): escaped by the
+    /// renderer.
+    Text(&'a str),
+    /// A verdict.
+    Status(Status),
+    /// A number, a duration or a dash: nothing in it needs escaping.
+    Number(&'a str),
+    /// The recent runs' strip.
+    Strip(&'a runs::Cells<'a>),
+}
+
+/// The primitives of one markup format. Every `title`, `text` and `value`
+/// handed to them is escaped already (by [`Markup::escape`]) or holds
+/// nothing to escape; a row's [`Cell::Text`] is not, and each format
+/// escapes it as its cells need.
+pub(crate) trait Markup {
+    /// `text` made inert for the medium.
+    fn escape<'t>(&self, text: &'t str) -> Cow<'t, str>;
+
+    /// The start of the document, whose title is `title`.
+    fn start(&mut self, _out: &mut dyn io::Write, _title: &str) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// The page's heading.
+    fn heading(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()>;
+
+    /// The summary under the heading.
+    fn summary(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()>;
+
+    /// The panel's first line: its column headings.
+    fn table_start(&mut self, out: &mut dyn io::Write, headings: &[&'static str])
+        -> io::Result<()>;
+
+    /// One row of the panel, a cell per heading.
+    fn table_row(&mut self, out: &mut dyn io::Write, cells: &[Cell<'_>]) -> io::Result<()>;
+
+    /// The end of the panel.
+    fn table_end(&mut self, out: &mut dyn io::Write) -> io::Result<()>;
+
+    /// The needs-attention section's heading, for `count` jobs (which may
+    /// be none).
+    fn attention(&mut self, out: &mut dyn io::Write, count: usize) -> io::Result<()>;
+
+    /// The heading of one job that needs attention.
+    fn job(&mut self, out: &mut dyn io::Write, status: Status, title: &str) -> io::Result<()>;
+
+    /// One labelled detail of that job.
+    fn detail(&mut self, out: &mut dyn io::Write, label: &str, value: &str) -> io::Result<()>;
+
+    /// The end of that job's details.
+    fn job_end(&mut self, _out: &mut dyn io::Write) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// The start of the footer.
+    fn footer_start(&mut self, out: &mut dyn io::Write) -> io::Result<()>;
+
+    /// One labelled item of the footer; `first` for the first one.
+    fn footer_item(
+        &mut self,
+        out: &mut dyn io::Write,
+        first: bool,
+        label: &str,
+        value: &str,
+    ) -> io::Result<()>;
+
+    /// The end of the footer.
+    fn footer_end(&mut self, _out: &mut dyn io::Write) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// The end of the document.
+    fn end(&mut self, _out: &mut dyn io::Write) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The cells of one panel row, in the order of the headings.
+fn cells<'r>(row: &'r Row<'r>) -> Vec<Cell<'r>> {
+    let mut cells = Vec::with_capacity(9);
+    if let Some(host) = row.host {
+        cells.push(Cell::Text(host));
+    }
+    cells.push(Cell::Text(row.job));
+    cells.push(Cell::Status(row.status));
+    cells.extend([&row.age, &row.interval, &row.ratio].map(|c| Cell::Number(c)));
+    if let Some(due) = &row.due {
+        cells.push(Cell::Text(due));
+    }
+    if let Some(runs) = &row.runs {
+        cells.push(Cell::Strip(runs));
+        cells.extend([&runs.success, &runs.median].map(|c| Cell::Number(c)));
+    }
+    cells
+}
+
+/// Writes the panel: headings, one row per job, in the order given.
+fn write_panel(
+    out: &mut dyn io::Write,
+    markup: &mut dyn Markup,
+    jobs: &[Judgement],
+) -> io::Result<()> {
+    let (headings, rows) = nightly::panel(jobs);
+    markup.table_start(out, &headings)?;
+    for row in &rows {
+        markup.table_row(out, &cells(row))?;
+    }
+    markup.table_end(out)
+}
+
+/// Writes `page` in `markup`: the panel alone, or the whole report.
+pub(crate) fn write_page(
+    out: &mut dyn io::Write,
+    markup: &mut dyn Markup,
+    page: &Page,
+    layout: Layout,
+) -> io::Result<()> {
+    let report = &page.report;
+    let heading = nightly::heading(&markup.escape(page.host), report.checked_at);
+    markup.start(out, &heading)?;
+    if layout == Layout::Panel {
+        write_panel(out, markup, report.jobs)?;
+        return markup.end(out);
+    }
+    markup.heading(out, &heading)?;
+    markup.summary(out, &nightly::summary_line(report.jobs))?;
+    write_panel(out, markup, report.jobs)?;
+    let several = nightly::several_hosts(report.jobs);
+    let bad: Vec<&Judgement> = nightly::needs_attention(report.jobs).collect();
+    markup.attention(out, bad.len())?;
+    for job in bad {
+        let title = nightly::attention_title(job, several);
+        markup.job(out, job.status, &markup.escape(&title))?;
+        for (label, value) in nightly::details(job, report.checked_at) {
+            markup.detail(out, label, &markup.escape(&value))?;
+        }
+        markup.job_end(out)?;
+    }
+    markup.footer_start(out)?;
+    for (i, (label, value)) in nightly::footer(report).into_iter().enumerate() {
+        markup.footer_item(out, i == 0, label, &markup.escape(&value))?;
+    }
+    markup.footer_end(out)?;
+    markup.end(out)
+}
