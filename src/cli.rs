@@ -11,7 +11,8 @@ use clap::error::ErrorKind;
 use clap::{Args, Parser};
 
 use crate::error::Error;
-use crate::record::{parse_duration, parse_interval, validate_job, INTERVAL_MAX};
+pub use crate::record::parse_factor;
+use crate::record::{parse_interval, validate_job, WAIT};
 use crate::tracker;
 
 /// Parses the command line. `--help` and `--version` print and exit 0; a
@@ -199,7 +200,7 @@ pub struct TrackerArgs {
     /// How long each tracker request may take, from connecting to the last
     /// byte of the answer (1s to 2m); a whole sync may take six times this,
     /// at least a minute.
-    #[arg(long, value_name = "DURATION", env = "HB_TRACKER_TIMEOUT", default_value = "10", value_parser = parse_request_timeout)]
+    #[arg(long, value_name = "DURATION", env = "HB_TRACKER_TIMEOUT", default_value = "10s", value_parser = parse_request_timeout)]
     pub tracker_timeout: std::time::Duration,
 
     /// While the host's issue stays open, add one reminder comment per
@@ -247,14 +248,6 @@ impl TrackerArgs {
     }
 }
 
-/// Parses a stale factor: a number greater than 1.
-pub fn parse_factor(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(f) if f.is_finite() && f > 1.0 => Ok(f),
-        _ => Err("the factor must be a number greater than 1, such as 2 or 1.5".to_owned()),
-    }
-}
-
 /// Parses an expected job by the naming rule, trimmed; another host's job
 /// (`HOST/JOB`) or a job from a user's area (`USER/JOB`) has each part by
 /// the same rule.
@@ -292,24 +285,17 @@ pub fn parse_interval_arg(text: &str) -> Result<u64, String> {
 /// Parses a timeout (`--lock-timeout`, `--remind`): whole seconds or a
 /// duration with units, from `0` to 400 days, the longest interval.
 pub fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
-    match parse_seconds(text)? {
-        long if long.as_secs() > INTERVAL_MAX => Err(format!(
-            "invalid duration `{text}`: it must be at most 400 days"
-        )),
-        fine => Ok(fine),
-    }
-}
-
-fn parse_seconds(text: &str) -> Result<std::time::Duration, String> {
-    parse_duration(text)
-        .map(std::time::Duration::from_secs)
-        .map_err(|reason| format!("invalid duration `{text}`: {reason}"))
+    WAIT.parse(text).map(std::time::Duration::from_secs)
 }
 
 /// Parses a per-request tracker timeout, within the bounds of
 /// [`tracker::check_timeout`] (1 second to 2 minutes).
 pub fn parse_request_timeout(text: &str) -> Result<std::time::Duration, String> {
-    tracker::check_timeout(parse_seconds(text)?)
+    let any = crate::record::Span {
+        max: u64::MAX,
+        ..WAIT
+    };
+    tracker::check_timeout(std::time::Duration::from_secs(any.parse(text)?))
         .map_err(|reason| format!("invalid duration `{text}`: {reason}"))
 }
 
@@ -372,15 +358,6 @@ mod tests {
     }
 
     #[test]
-    fn factors_must_exceed_one() {
-        assert_eq!(parse_factor("2"), Ok(2.0));
-        assert_eq!(parse_factor("1.5"), Ok(1.5));
-        for bad in ["1", "0.5", "-3", "x", "inf", "NaN"] {
-            assert!(parse_factor(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
     fn now_takes_rfc3339_with_any_offset() {
         let t = parse_now("2026-11-22T04:00:00+01:00").unwrap();
         assert_eq!(t.to_rfc3339(), "2026-11-22T03:00:00+00:00");
@@ -397,7 +374,7 @@ mod tests {
         assert!(parse_timeout("soon").is_err());
         assert_eq!(
             parse_timeout("400d"),
-            Ok(std::time::Duration::from_secs(INTERVAL_MAX))
+            Ok(std::time::Duration::from_secs(crate::record::INTERVAL_MAX))
         );
         assert_eq!(
             parse_timeout("401d"),
@@ -409,7 +386,7 @@ mod tests {
         let long = parse_request_timeout("401d").unwrap_err();
         assert!(long.contains("at most 120s"), "{long}");
         assert_eq!(
-            parse_request_timeout("1"),
+            parse_request_timeout("1s"),
             Ok(std::time::Duration::from_secs(1))
         );
     }

@@ -61,7 +61,10 @@ impl Daemon {
         if !(INTERVAL_MIN..=INTERVAL_MAX).contains(&seconds) {
             return Err(Error::InvalidInterval {
                 value: format!("{interval:?}"),
-                reason: "it must be from 1 second to 400 days".to_owned(),
+                reason: format!(
+                    "it must be from 1 second to {}",
+                    crate::record::say(INTERVAL_MAX)
+                ),
             });
         }
         Ok(Daemon {

@@ -10,7 +10,7 @@ use clap::Args;
 
 use crate::error::Error;
 use crate::judge::schedule::Rules;
-use crate::record::{parse_duration, INTERVAL_MAX};
+use crate::record::GRACE;
 use crate::schedule::{self, files, Crontab, Expectation, Flavour, Lint, Source};
 
 /// The options that tell the checker the jobs' schedules.
@@ -153,13 +153,7 @@ pub fn flavour_of(path: &Path) -> Flavour {
 
 /// Parses a grace: whole seconds or a duration with units; `0` is allowed.
 pub fn parse_grace(text: &str) -> Result<u64, String> {
-    match parse_duration(text) {
-        Ok(seconds) if seconds <= INTERVAL_MAX => Ok(seconds),
-        Ok(_) => Err(format!(
-            "invalid grace `{text}`: it must be at most 400 days"
-        )),
-        Err(reason) => Err(format!("invalid grace `{text}`: {reason}")),
-    }
+    GRACE.parse(text)
 }
 
 #[cfg(test)]

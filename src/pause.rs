@@ -17,8 +17,8 @@ pub const HOST_PAUSE_FILE: &str = "_host.pause";
 /// The file name ending of a job's pause.
 pub const PAUSE_EXTENSION: &str = "pause";
 
-/// The longest pause, in seconds: 400 days, like the longest interval.
-pub const PAUSE_MAX: u64 = 400 * 86_400;
+/// The longest pause, in seconds: the longest interval.
+pub const PAUSE_MAX: u64 = crate::record::PAUSE.max;
 
 /// One pause: until when alerts stay quiet, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,7 +48,10 @@ impl Pause {
         reason: Option<&str>,
     ) -> Result<Pause, String> {
         if !(1..=PAUSE_MAX).contains(&seconds) {
-            return Err("a pause lasts from 1 second to 400 days".to_owned());
+            return Err(format!(
+                "a pause lasts from 1 second to {}",
+                crate::record::say(PAUSE_MAX)
+            ));
         }
         // Stored to the second, so what is written is what is read back.
         let now = now.trunc_subsecs(0);

@@ -14,9 +14,10 @@ use crate::history::Run;
 use crate::pause::Pause;
 use crate::ping::{self, Ping, Pinger};
 use crate::record::{
-    parse_duration, parse_interval, truncate_message, validate_job, FORMAT_VERSION, INTERVAL_MAX,
+    parse_factor, parse_interval, parse_size, truncate_message, validate_job, FORMAT_VERSION,
+    PAUSE, WAIT,
 };
-use crate::supervise::output::{parse_size, KEEP_OUTPUT_MAX};
+use crate::supervise::output::KEEP_OUTPUT_MAX;
 use crate::supervise::singleton::Mode;
 use crate::{cli, escape, hostname, store, wrap, Heartbeat, RunStatus};
 
@@ -108,7 +109,7 @@ pub struct Args {
     log: bool,
 
     /// The most bytes --log keeps of one run (`1MiB`, `65536`).
-    #[arg(long, value_name = "BYTES", default_value = "1MiB", value_parser = parse_size, requires = "log")]
+    #[arg(long, value_name = "BYTES", default_value = "1MiB", value_parser = parse_log_max, requires = "log")]
     log_max: u64,
 
     /// The longest the command may run (1 second to 400 days); a `running`
@@ -124,7 +125,7 @@ pub struct Args {
 
     /// The stale factor, for the default maximum runtime (as hb-check's
     /// --factor).
-    #[arg(long, value_name = "F", env = "HB_FACTOR", default_value = "2", value_parser = cli::parse_factor, hide = true)]
+    #[arg(long, value_name = "F", env = "HB_FACTOR", default_value = "2", value_parser = parse_factor, hide = true)]
     factor: f64,
 
     /// One run at a time: when another run holds the job's lock, `skip` runs
@@ -164,27 +165,18 @@ pub struct Args {
 }
 
 fn parse_keep(text: &str) -> Result<usize, String> {
-    match parse_size(text)? {
-        n if n <= KEEP_OUTPUT_MAX as u64 => Ok(n as usize),
-        _ => Err(format!(
-            "invalid size `{text}`: at most {KEEP_OUTPUT_MAX} bytes (8KiB) are kept; use --log for more"
-        )),
-    }
+    let max = KEEP_OUTPUT_MAX as u64;
+    parse_size(text, max, " (8KiB); use --log for more").map(|n| n as usize)
 }
 
-/// Parses `--max-runtime`: from 1 second to 400 days, the longest interval
-/// (a run that may take longer than any job's period is no bound).
+fn parse_log_max(text: &str) -> Result<u64, String> {
+    parse_size(text, u64::MAX, "")
+}
+
+/// Parses `--max-runtime`: from 1 second to the longest interval (a run
+/// that may take longer than any job's period is no bound).
 fn parse_max_runtime(text: &str) -> Result<u64, String> {
-    match crate::record::parse_duration(text) {
-        Ok(0) => Err(format!(
-            "invalid duration `{text}`: it must be at least 1 second"
-        )),
-        Ok(n) if n > INTERVAL_MAX => Err(format!(
-            "invalid duration `{text}`: it must be at most 400 days"
-        )),
-        Ok(n) => Ok(n),
-        Err(reason) => Err(format!("invalid duration `{text}`: {reason}")),
-    }
+    WAIT.at_least(1).parse(text)
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -329,9 +321,12 @@ fn pause_or_resume(args: &Args) -> ExitCode {
             cli::report_error(PROGRAM, &text);
             ExitCode::from(Write::Usage)
         };
-        let seconds = match parse_duration(length) {
+        let seconds = match PAUSE.parse(length) {
             Ok(seconds) => seconds,
-            Err(reason) => return invalid(&reason),
+            Err(text) => {
+                cli::report_error(PROGRAM, &text);
+                return ExitCode::from(Write::Usage);
+            }
         };
         let pause = match Pause::new(job, Utc::now(), seconds, args.reason.as_deref()) {
             Ok(pause) => pause,
@@ -361,8 +356,8 @@ mod tests {
 
     #[test]
     fn a_maximum_runtime_is_one_second_to_four_hundred_days() {
-        assert_eq!(parse_max_runtime("1"), Ok(1));
-        assert_eq!(parse_max_runtime("400d"), Ok(INTERVAL_MAX));
+        assert_eq!(parse_max_runtime("1s"), Ok(1));
+        assert_eq!(parse_max_runtime("400d"), Ok(crate::record::INTERVAL_MAX));
         assert_eq!(
             parse_max_runtime("401d"),
             Err("invalid duration `401d`: it must be at most 400 days".to_owned())

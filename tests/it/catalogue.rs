@@ -174,6 +174,11 @@ fn catalogue() -> Vec<Case> {
             ..case("interval", "`401d`", Write)
         },
         Case {
+            args: &["job", "24"],
+            says: "hb-write: invalid interval `24`: `24` is 24 seconds, shorter than cron's minute; write 24h or 24s",
+            ..case("interval", "`24` (a number without a unit, below a minute)", Write)
+        },
+        Case {
             args: &["job", "5x"],
             says: UNITS,
             ..case("interval", "`5x`", Write)
@@ -203,8 +208,13 @@ fn catalogue() -> Vec<Case> {
         },
         Case {
             args: &["--pause", "401d", "job"],
-            says: "hb-write: invalid pause `401d`: a pause lasts from 1 second to 400 days",
+            says: "hb-write: invalid pause `401d`: it must be at most 400 days",
             ..case("duration", "`--pause 401d`", Write)
+        },
+        Case {
+            args: &["--pause", "2", "job"],
+            says: "hb-write: invalid pause `2`: `2` is 2 seconds, shorter than cron's minute; write 2h or 2s",
+            ..case("duration", "`--pause 2`", Write)
         },
         Case {
             args: &["--grace", "401d"],

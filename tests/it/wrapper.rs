@@ -314,7 +314,7 @@ fn kill_after_ends_a_run_past_its_maximum() {
     let began = Instant::now();
     let out = wrap(
         &s,
-        &["--max-runtime", "1", "--kill-after"],
+        &["--max-runtime", "1s", "--kill-after"],
         "k",
         &["sleep", "30"],
     );
@@ -337,7 +337,7 @@ fn kill_after_escalates_to_sigkill() {
     let s = Scratch::new();
     let out = wrap(
         &s,
-        &["--max-runtime", "1", "--kill-after"],
+        &["--max-runtime", "1s", "--kill-after"],
         "k",
         &["sh", "-c", "trap '' TERM; sleep 60"],
     );
