@@ -19,7 +19,11 @@ use crate::record::{
 };
 use crate::supervise::output::KEEP_OUTPUT_MAX;
 use crate::supervise::singleton::Mode;
-use crate::{cli, escape, hostname, store, wrap, Heartbeat, RunStatus};
+use crate::{cli, hostname, store, wrap, Heartbeat, RunStatus};
+
+mod settings;
+
+use settings::{Given, Settings};
 
 /// The program name messages start with.
 pub const PROGRAM: &str = "hb-write";
@@ -71,7 +75,8 @@ pub struct Args {
     /// When the job is scheduled to run: five cron fields (`0 3 * * *`) or
     /// a macro (`@daily`), stored in the record so that hb-check judges the
     /// job by its schedule even where it reads no crontab that runs it.
-    #[arg(long, value_name = "EXPR", env = "HB_SCHEDULE", value_parser = parse_schedule)]
+    /// [env: HB_SCHEDULE; a bad value there warns and is left out]
+    #[arg(long, value_name = "EXPR", value_parser = parse_schedule)]
     schedule: Option<String>,
 
     /// Retire JOB: remove its heartbeat so that it stops counting. Also drop
@@ -124,9 +129,10 @@ pub struct Args {
     kill_after: bool,
 
     /// The stale factor, for the default maximum runtime (as hb-check's
-    /// --factor).
-    #[arg(long, value_name = "F", env = "HB_FACTOR", default_value = "2", value_parser = parse_factor, hide = true)]
-    factor: f64,
+    /// --factor). [default: 2] [env: HB_FACTOR; a bad value there warns and
+    /// the default applies]
+    #[arg(long, value_name = "F", value_parser = parse_factor, hide = true)]
+    factor: Option<f64>,
 
     /// One run at a time: when another run holds the job's lock, `skip` runs
     /// nothing (exit 0), `wait` waits up to INTERVAL, `replace` ends the other
@@ -136,18 +142,15 @@ pub struct Args {
 
     /// Also ping this URL (Healthchecks or Uptime Kuma), after the heartbeat
     /// is written; best effort, at most 10 s, never changes the exit code.
-    #[arg(long, value_name = "URL", env = "HB_PING_URL", value_parser = ping::parse_url, hide_env_values = true)]
-    ping: Option<reqwest::Url>,
+    /// [env: HB_PING_URL, which keeps the URL out of `ps`; a bad value there
+    /// warns, showing its scheme and host only, and no ping is sent]
+    #[arg(long, value_name = "URL")]
+    ping: Option<String>,
 
-    /// The protocol of the ping URL.
-    #[arg(
-        long,
-        value_enum,
-        value_name = "STYLE",
-        env = "HB_PING_STYLE",
-        default_value = "healthchecks"
-    )]
-    ping_style: ping::Style,
+    /// The protocol of the ping URL. [default: healthchecks] [env:
+    /// HB_PING_STYLE; a bad value there warns and the default applies]
+    #[arg(long, value_enum, value_name = "STYLE")]
+    ping_style: Option<ping::Style>,
 
     /// The job's name: letters, digits, `.`, `_`, `-`; at most 128.
     #[arg(required_unless_present = "all")]
@@ -227,6 +230,18 @@ pub fn run(args: Args) -> ExitCode {
             }
         };
     }
+    let settings = match Settings::resolve(Given {
+        factor: args.factor,
+        ping: args.ping.clone(),
+        ping_style: args.ping_style,
+        schedule: args.schedule.clone(),
+    }) {
+        Ok(settings) => settings,
+        Err(err) => {
+            cli::report_error(PROGRAM, &err);
+            return Write::Usage.into();
+        }
+    };
     let interval = args.interval.as_deref().unwrap_or_default();
     let interval_seconds = match parse_interval(interval) {
         Ok(seconds) => seconds,
@@ -244,11 +259,11 @@ pub fn run(args: Args) -> ExitCode {
             keep_output: args.keep_output,
             log_max: args.log.then_some(args.log_max),
             max_runtime: args.max_runtime,
-            factor: args.factor,
+            factor: settings.factor,
             kill_after: args.kill_after,
             singleton: args.singleton,
-            schedule: args.schedule,
-            ping: args.ping.map(|url| (url, args.ping_style)),
+            schedule: settings.schedule,
+            ping: settings.ping,
         });
         return ExitCode::from(code);
     }
@@ -277,7 +292,7 @@ pub fn run(args: Args) -> ExitCode {
         started_at: None,
         consecutive_failures: None,
         max_runtime_seconds: None,
-        schedule: args.schedule,
+        schedule: settings.schedule,
     };
     let code = match store::write(first_dir(&args.dir).as_deref(), &record) {
         Ok(path) => {
@@ -295,8 +310,8 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
     // The heartbeat first: local truth never waits on the network.
-    if let Some(url) = args.ping {
-        match Pinger::new(url, args.ping_style) {
+    if let Some((url, style)) = settings.ping {
+        match Pinger::new(url, style) {
             Ok(pinger) => pinger.send_or_warn(
                 PROGRAM,
                 &Ping::Beat {
@@ -316,21 +331,22 @@ pub fn run(args: Args) -> ExitCode {
 fn pause_or_resume(args: &Args) -> ExitCode {
     let job = args.job.as_deref();
     let done = if let Some(length) = &args.pause {
-        let invalid = |reason: &str| {
-            let text = format!("invalid pause `{}`: {reason}", escape::terminal(length));
+        let invalid = |text: &str| {
             cli::report_error(PROGRAM, &text);
             ExitCode::from(Write::Usage)
         };
         let seconds = match PAUSE.parse(length) {
             Ok(seconds) => seconds,
-            Err(text) => {
-                cli::report_error(PROGRAM, &text);
-                return ExitCode::from(Write::Usage);
-            }
+            Err(text) => return invalid(&text),
         };
         let pause = match Pause::new(job, Utc::now(), seconds, args.reason.as_deref()) {
             Ok(pause) => pause,
-            Err(reason) => return invalid(&reason),
+            Err(reason) => {
+                return invalid(&format!(
+                    "invalid pause `{}`: {reason}",
+                    crate::escape::terminal(length)
+                ))
+            }
         };
         store::write_pause(first_dir(&args.dir).as_deref(), &pause).map(drop)
     } else {

@@ -299,6 +299,27 @@ fn catalogue() -> Vec<Case> {
             ..case("environment", "`HB_FACTOR=0.5`", Check)
         },
         Case {
+            args: &["job", "1h"],
+            env: &[("HB_PING_URL", "htps://hc.example.com/ping/uuid")],
+            exit: 0,
+            says: "hb-write: warning: ignoring `HB_PING_URL` (htps://hc.example.com): a ping URL must be an http:// or https:// URL with a host and no user name or password; no ping is sent",
+            ..case("environment", "`HB_PING_URL=htps://...` (heartbeat written)", Write)
+        },
+        Case {
+            args: &["job", "1h", "--", "true"],
+            env: &[("HB_FACTOR", "1")],
+            exit: 0,
+            says: "hb-write: warning: ignoring `HB_FACTOR` `1`: the factor must be a number greater than 1, such as 2 or 1.5; the default, 2, applies",
+            ..case("environment", "`HB_FACTOR=1` (job run)", Write)
+        },
+        Case {
+            args: &["job", "1h"],
+            env: &[("HB_PING_STYLE", "kuma")],
+            exit: 0,
+            says: "hb-write: warning: ignoring `HB_PING_STYLE` `kuma`: the ping style is one of healthchecks, uptime-kuma; the default, healthchecks, applies",
+            ..case("environment", "`HB_PING_STYLE=kuma` (heartbeat written)", Write)
+        },
+        Case {
             env: &[("HB_QUIET", "maybe")],
             exit: 3,
             says: "hb-check: invalid value 'maybe' for '--quiet': value was not a boolean",

@@ -432,3 +432,55 @@ fn a_killed_wrapper_never_blocks_and_replace_signals_only_a_real_holder() {
     drop(lock);
     assert!(Path::new(&s.hb().join(".two.lock")).exists());
 }
+
+#[test]
+fn bad_monitoring_variables_warn_once_and_the_job_still_runs() {
+    let s = Scratch::new();
+    let bad = [
+        ("HB_PING_URL", "htps://hc.example.com/ping/secret-check-uuid"),
+        ("HB_FACTOR", "1"),
+        ("HB_PING_STYLE", "kuma"),
+        ("HB_SCHEDULE", "61 * * * *"),
+    ];
+    let out = start(&s, &[], "envy", &["sh", "-c", "echo ran"])
+        .envs(bad)
+        .run();
+    out.code(0);
+    assert_eq!(out.stdout, "ran\n", "{}", out.show());
+    assert_eq!(record(&s, "envy")["status"], "ok", "{}", out.show());
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), bad.len(), "one line each{}", out.show());
+    for (name, _) in bad {
+        let line = lines
+            .iter()
+            .find(|l| l.contains(&format!("`{name}`")))
+            .unwrap_or_else(|| panic!("no warning for {name}{}", out.show()));
+        harness::assert_starts(line, &format!("hb-write: warning: ignoring `{name}`"));
+    }
+    harness::assert_has(&out.stderr, "`HB_PING_URL` (htps://hc.example.com): ");
+    assert!(!out.stderr.contains("secret"), "{}", out.show());
+
+    // Plain hb-write writes its heartbeat all the same.
+    let plain = s
+        .hb_write()
+        .arg("--dir")
+        .arg(s.hb())
+        .envs(bad)
+        .args(["plain", "1h"])
+        .run();
+    plain.code(0);
+    assert_eq!(record(&s, "plain")["status"], "ok", "{}", plain.show());
+
+    // The same values given as flags are still usage errors, the URL's
+    // path unsaid.
+    for flags in [
+        &["--factor", "1"][..],
+        &["--ping", "htps://hc.example.com/ping/secret-check-uuid"],
+        &["--ping-style", "kuma"],
+    ] {
+        let out = start(&s, flags, "flagged", &["touch", "ran"]).run();
+        out.code(2);
+        assert!(!out.stderr.contains("secret"), "{}", out.show());
+    }
+    assert!(!s.root().join("ran").exists());
+}
