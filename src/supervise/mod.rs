@@ -50,6 +50,9 @@ pub struct Options {
     /// End the run (SIGTERM, SIGKILL after [`KILL_GRACE`]) when it passes
     /// `max_runtime`.
     pub kill_after: bool,
+    /// A descriptor the command inherits (the singleton lock), which the
+    /// wrapper opened close-on-exec.
+    pub keep_open: Option<std::os::unix::io::RawFd>,
 }
 
 /// How a supervised run ended.
@@ -138,10 +141,16 @@ pub fn run(
         .stdin(Stdio::inherit())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    // SAFETY: the hook only calls sigemptyset, sigaddset and
-    // pthread_sigmask, all async-signal-safe, and allocates nothing.
+    let keep_open = options.keep_open;
+    // SAFETY: the hook only calls sigemptyset, sigaddset, pthread_sigmask
+    // and fcntl, all async-signal-safe, and allocates nothing.
     unsafe {
-        command.pre_exec(signal::unblock_forwarded);
+        command.pre_exec(move || {
+            if let Some(fd) = keep_open {
+                signal::inherit_fd(fd)?;
+            }
+            signal::unblock_forwarded()
+        });
     }
     let mut child = match command.spawn() {
         Ok(child) => child,
@@ -181,19 +190,22 @@ pub fn run(
     }
     let exited = Arc::new(AtomicBool::new(false));
     let forwarded = Arc::new(AtomicI32::new(0));
-    {
+    let forwarder = {
         let (exited, forwarded) = (Arc::clone(&exited), Arc::clone(&forwarded));
         thread::spawn(move || {
             while !exited.load(Ordering::SeqCst) {
                 if let Some(sig) = signal::wait_signal(Duration::from_millis(250)) {
-                    if !exited.load(Ordering::SeqCst) {
+                    if exited.load(Ordering::SeqCst) {
+                        // Too late for the command: left for the wrapper.
+                        signal::resend_to_self(sig);
+                    } else {
                         forwarded.store(sig, Ordering::SeqCst);
                         let _ = signal::kill_group(pid, sig);
                     }
                 }
             }
-        });
-    }
+        })
+    };
     {
         let (exited, events) = (Arc::clone(&exited), events.clone());
         thread::spawn(move || {
@@ -239,6 +251,10 @@ pub fn run(
         }
     };
     let duration = started.elapsed();
+    // Once the command has exited, a signal is the caller's to take: the
+    // forwarder stops within one wait and must not swallow it.
+    exited.store(true, Ordering::SeqCst);
+    let _ = forwarder.join();
     let drain_until = Instant::now() + DRAIN_GRACE;
     while eofs < 2 {
         match inbox.recv_timeout(drain_until.saturating_duration_since(Instant::now())) {
@@ -343,6 +359,7 @@ mod tests {
             log: None,
             max_runtime: Duration::from_secs(u64::MAX),
             kill_after: true,
+            keep_open: None,
         };
         let outcome = run(&OsString::from("true"), &[], options, |_| {});
         assert_eq!(outcome.exit_code, 0, "{outcome:?}");

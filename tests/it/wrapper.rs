@@ -390,7 +390,7 @@ fn singleton_skip_runs_nothing_and_replace_ends_the_old_group() {
 }
 
 #[test]
-fn a_killed_wrapper_never_blocks_and_replace_signals_only_a_real_holder() {
+fn a_killed_wrappers_command_keeps_the_lock_and_replace_signals_only_a_real_holder() {
     let s = Scratch::new();
     let script = format!(
         "echo $$ > {}/orphan.pid; exec sleep 300",
@@ -403,9 +403,16 @@ fn a_killed_wrapper_never_blocks_and_replace_signals_only_a_real_holder() {
     wrapper.wait().unwrap();
     let ran = s.root().join("ran");
     let touch = format!("touch {}", ran.display());
+    // The killed wrapper's command still runs, and still holds the lock.
+    wrap(&s, &["--singleton", "skip"], "two", &["sh", "-c", &touch])
+        .code(0)
+        .stderr_has("skipped this run");
+    assert!(!ran.exists(), "no second copy beside the orphaned command");
+    // Once it ends, nothing is left locked.
+    signal(orphan, libc::SIGKILL);
+    wait_until("the orphan is gone", || dead(orphan));
     wrap(&s, &["--singleton", "skip"], "two", &["sh", "-c", &touch]).code(0);
     assert!(ran.exists(), "a dead wrapper's lock does not block");
-    signal(orphan, libc::SIGKILL);
 
     // A lock held by a process that is not the wrapper the lock file names:
     // replace must not signal the group written there.
@@ -437,7 +444,10 @@ fn a_killed_wrapper_never_blocks_and_replace_signals_only_a_real_holder() {
 fn bad_monitoring_variables_warn_once_and_the_job_still_runs() {
     let s = Scratch::new();
     let bad = [
-        ("HB_PING_URL", "htps://hc.example.com/ping/secret-check-uuid"),
+        (
+            "HB_PING_URL",
+            "htps://hc.example.com/ping/secret-check-uuid",
+        ),
         ("HB_FACTOR", "1"),
         ("HB_PING_STYLE", "kuma"),
         ("HB_SCHEDULE", "61 * * * *"),
@@ -483,4 +493,85 @@ fn bad_monitoring_variables_warn_once_and_the_job_still_runs() {
         assert!(!out.stderr.contains("secret"), "{}", out.show());
     }
     assert!(!s.root().join("ran").exists());
+}
+
+/// Whether `pid` has `path` open: a wrapper opens its lock well after it
+/// has blocked the signals it takes itself.
+fn has_open(pid: u32, path: &Path) -> bool {
+    fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
+        fds.flatten()
+            .any(|fd| fs::read_link(fd.path()).is_ok_and(|target| target == path))
+    })
+}
+
+#[test]
+fn sigterm_ends_a_wait_for_the_lock_at_once_and_runs_nothing() {
+    let s = Scratch::new();
+    let script = format!(
+        "echo $$ > {}/holder.pid; exec sleep 300",
+        s.root().display()
+    );
+    let (holder, holder_shown) =
+        start(&s, &["--singleton", "wait"], "w", &["sh", "-c", &script]).spawn();
+    sleeper_pid(&s, "holder.pid");
+    let ran = s.root().join("ran");
+    let (waiter, shown) = start(
+        &s,
+        &["--singleton", "wait"],
+        "w",
+        &["touch", ran.to_str().unwrap()],
+    )
+    .spawn();
+    let lock = s.hb().join(".w.lock");
+    wait_until("the waiter waits for the lock", || {
+        has_open(waiter.id(), &lock)
+    });
+    signal(waiter.id(), libc::SIGTERM);
+    // Without the fix the waiter sat out its whole wait (the interval) and
+    // ran the command, the signal still pending for it.
+    let out = finish(waiter, shown);
+    out.code(143)
+        .stderr_has("received SIGTERM while waiting for the job's lock");
+    signal(holder.id(), libc::SIGTERM);
+    finish(holder, holder_shown).code(143);
+    assert!(!ran.exists(), "the command never ran");
+}
+
+#[test]
+fn sigterm_during_the_end_ping_ends_the_wrapper_at_once() {
+    let s = Scratch::new();
+    // Takes connections (the kernel does) and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/ping/x", silent.local_addr().unwrap());
+    let (child, shown) = start(&s, &[], "p", &["true"])
+        .env("HB_PING_URL", &url)
+        .spawn();
+    wait_until("the run is recorded", || {
+        status_of(&s, "p").as_deref() == Some("ok")
+    });
+    signal(child.id(), libc::SIGTERM);
+    let out = finish(child, shown);
+    out.code(143).stderr_has("received SIGTERM while pinging");
+    assert!(!out.stderr.contains("/ping/x"), "{}", out.show());
+}
+
+#[test]
+fn what_the_command_leaves_in_the_background_does_not_keep_the_lock() {
+    let s = Scratch::new();
+    let script = format!(
+        "sleep 300 >/dev/null 2>&1 & echo $! > {}/bg.pid",
+        s.root().display()
+    );
+    wrap(&s, &["--singleton", "skip"], "bg", &["sh", "-c", &script]).code(0);
+    let background = sleeper_pid(&s, "bg.pid");
+    let ran = s.root().join("ran");
+    wrap(
+        &s,
+        &["--singleton", "skip"],
+        "bg",
+        &["touch", ran.to_str().unwrap()],
+    )
+    .code(0);
+    signal(background, libc::SIGKILL);
+    assert!(ran.exists(), "the next run ran");
 }
