@@ -7,14 +7,17 @@
 //! own stdout and stderr (so cron still mails what the job prints) and keeps
 //! the last bytes in a ring buffer of a fixed size.
 
+pub mod drain;
 pub mod output;
+mod pump;
 pub mod signal;
 pub mod singleton;
 
 use std::ffi::OsString;
-use std::io::{self, Read, Write};
+use std::io;
+use std::os::fd::AsRawFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -25,6 +28,7 @@ use chrono::{DateTime, Utc};
 
 use crate::record::format_duration;
 use output::{Log, Tail};
+use pump::{pump, stop_pipe, Event, Sink};
 
 /// How long a process group has between SIGTERM and SIGKILL, when the
 /// wrapper ends a run (past its maximum, or replaced by a new one).
@@ -102,25 +106,6 @@ impl Outcome {
     }
 }
 
-enum Event {
-    Exited(io::Result<ExitStatus>),
-    Eof,
-}
-
-struct Sink {
-    tail: Tail,
-    log: Option<Log>,
-}
-
-impl Sink {
-    fn push(&mut self, bytes: &[u8]) {
-        self.tail.push(bytes);
-        if let Some(log) = &mut self.log {
-            log.push(bytes);
-        }
-    }
-}
-
 /// Runs `program` with `args` and waits for it. `on_start` gets the child's
 /// pid (also its process group id) as soon as it runs.
 ///
@@ -182,11 +167,31 @@ pub fn run(
         log: options.log,
     }));
     let (events, inbox) = mpsc::channel();
+    // Dropping the write end wakes every pump to hand its pipe back. Without
+    // it (out of descriptors: practically never) the pumps read to the end,
+    // and a pipe still held when the wrapper exits closes with it.
+    let stop = stop_pipe();
+    let stop_fd = stop.as_ref().map_or(-1, |(reader, _)| reader.as_raw_fd());
+    let mut pumps = Vec::new();
     if let Some(out) = child.stdout.take() {
-        pump(out, io::stdout, Arc::clone(&sink), events.clone());
+        let pipe = pump(
+            out.into(),
+            io::stdout,
+            Arc::clone(&sink),
+            events.clone(),
+            stop_fd,
+        );
+        pumps.push((pipe, libc::STDOUT_FILENO));
     }
     if let Some(err) = child.stderr.take() {
-        pump(err, io::stderr, Arc::clone(&sink), events.clone());
+        let pipe = pump(
+            err.into(),
+            io::stderr,
+            Arc::clone(&sink),
+            events.clone(),
+            stop_fd,
+        );
+        pumps.push((pipe, libc::STDERR_FILENO));
     }
     let exited = Arc::new(AtomicBool::new(false));
     let forwarded = Arc::new(AtomicI32::new(0));
@@ -256,12 +261,27 @@ pub fn run(
     exited.store(true, Ordering::SeqCst);
     let _ = forwarder.join();
     let drain_until = Instant::now() + DRAIN_GRACE;
-    while eofs < 2 {
+    while eofs < pumps.len() {
         match inbox.recv_timeout(drain_until.saturating_duration_since(Instant::now())) {
             Ok(Event::Eof) => eofs += 1,
             Ok(Event::Exited(_)) => {}
             Err(_) => break,
         }
+    }
+    // What the command left in the background still writes: its pipes go
+    // to a detached copier rather than closing under it.
+    let mut hand_over_error = None;
+    if let Some((reader, writer)) = stop {
+        drop(writer);
+        let leftovers: Vec<drain::Leftover> = pumps
+            .into_iter()
+            .filter_map(|(pump, to)| {
+                let pipe = pump.join().ok().flatten()?;
+                Some(drain::Leftover { pipe, to })
+            })
+            .collect();
+        drop(reader);
+        hand_over_error = drain::hand_over(leftovers).err();
     }
     let (tail, log) = {
         let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
@@ -303,6 +323,11 @@ pub fn run(
             ));
         }
     }
+    if let Some(err) = hand_over_error {
+        notes.push(format!(
+            "hb-write: cannot keep passing on the output of what the command left running: {err}"
+        ));
+    }
     if let Some(sig) = status.and_then(|s| s.signal()) {
         notes.push(format!(
             "hb-write: the command was ended by {}",
@@ -317,35 +342,6 @@ pub fn run(
         note: (!notes.is_empty()).then(|| notes.join("\n")),
         log_error,
     }
-}
-
-/// Copies `from` to the wrapper's own stream and into the sink, until end of
-/// file. A closed stream of the wrapper stops the copy to it, not the read.
-fn pump<R, W>(mut from: R, to: fn() -> W, sink: Arc<Mutex<Sink>>, events: mpsc::Sender<Event>)
-where
-    R: Read + Send + 'static,
-    W: Write + 'static,
-{
-    thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        let mut passing = true;
-        loop {
-            let n = match from.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => break,
-            };
-            if passing {
-                let mut out = to();
-                passing = out.write_all(&buf[..n]).and_then(|()| out.flush()).is_ok();
-            }
-            sink.lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(&buf[..n]);
-        }
-        let _ = events.send(Event::Eof);
-    });
 }
 
 #[cfg(test)]

@@ -575,3 +575,36 @@ fn what_the_command_leaves_in_the_background_does_not_keep_the_lock() {
     signal(background, libc::SIGKILL);
     assert!(ran.exists(), "the next run ran");
 }
+
+#[test]
+fn a_background_process_that_keeps_stdout_outlives_the_wrapper() {
+    let s = Scratch::new();
+    let root = s.root().display().to_string();
+    // Like `nohup worker &`: it keeps the job's stdout and writes to it
+    // after the job, and the wrapper, have ended.
+    let worker =
+        format!("while [ ! -e {root}/go ]; do sleep 0.05; done; echo late; touch {root}/done");
+    let script = format!("sh -c '{worker}' & echo $! > {root}/worker.pid; echo early");
+    let (mut wrapper, shown) = start(&s, &[], "bg", &["sh", "-c", &script]).spawn();
+    let worker = sleeper_pid(&s, "worker.pid");
+    let status = wrapper.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{shown}");
+    assert_eq!(status_of(&s, "bg").as_deref(), Some("ok"));
+    fs::write(s.root().join("go"), "").unwrap();
+    let done = s.root().join("done");
+    wait_until("the worker finished or died", || {
+        done.exists() || dead(worker)
+    });
+    assert!(
+        done.exists(),
+        "the worker died writing to the output the wrapper had given it"
+    );
+    let mut stdout = String::new();
+    wrapper
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    assert_eq!(stdout, "early\nlate\n", "its output still goes to cron");
+}
