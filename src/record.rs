@@ -113,6 +113,28 @@ pub struct Heartbeat {
 }
 
 impl Heartbeat {
+    /// A record of `job` written now by this process on this host, with
+    /// `status` and nothing else said; callers add the rest with struct
+    /// update syntax (`Heartbeat { exit_code, ..Heartbeat::new(..) }`).
+    pub fn new(job: &str, interval_seconds: u64, status: RunStatus) -> Heartbeat {
+        Heartbeat {
+            version: FORMAT_VERSION,
+            job: job.to_owned(),
+            timestamp: Utc::now(),
+            interval_seconds,
+            host: crate::hostname(),
+            pid: std::process::id(),
+            status,
+            exit_code: None,
+            duration_seconds: None,
+            message: None,
+            started_at: None,
+            consecutive_failures: None,
+            max_runtime_seconds: None,
+            schedule: None,
+        }
+    }
+
     /// Serialises the record as one line of JSON followed by a newline.
     pub fn to_json_line(&self) -> Vec<u8> {
         json_line(self)

@@ -8,7 +8,6 @@
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -16,7 +15,7 @@ use chrono::{DateTime, Utc};
 
 use crate::error::Error;
 use crate::ping::{self, Ping, Pinger};
-use crate::record::{Heartbeat, RunStatus, FORMAT_VERSION, INTERVAL_MAX, OUTPUT_MESSAGE_MAX_BYTES};
+use crate::record::{Heartbeat, RunStatus, INTERVAL_MAX, OUTPUT_MESSAGE_MAX_BYTES};
 use crate::store::{self, heartbeat_path};
 use crate::supervise::output::Log;
 use crate::supervise::singleton::{self, Acquired, JobLock, Mode};
@@ -107,20 +106,12 @@ pub fn run(wrap: Wrap) -> u8 {
     });
     let started_at = Utc::now();
     let base = Heartbeat {
-        version: FORMAT_VERSION,
-        job: wrap.job.clone(),
         timestamp: started_at,
-        interval_seconds: wrap.interval_seconds,
-        host: crate::hostname(),
-        pid: process::id(),
-        status: RunStatus::Running,
-        exit_code: None,
-        duration_seconds: None,
-        message: None,
         started_at: Some(started_at),
         consecutive_failures: Some(previous_failures),
         max_runtime_seconds: wrap.max_runtime,
         schedule: wrap.schedule.clone(),
+        ..Heartbeat::new(&wrap.job, wrap.interval_seconds, RunStatus::Running)
     };
     write(&dir, &base);
 

@@ -4,7 +4,7 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{self, ExitCode};
+use std::process::ExitCode;
 
 use chrono::Utc;
 use clap::{Parser, ValueEnum};
@@ -14,12 +14,11 @@ use crate::history::Run;
 use crate::pause::Pause;
 use crate::ping::{self, Ping, Pinger};
 use crate::record::{
-    parse_factor, parse_interval, parse_size, truncate_message, validate_job, FORMAT_VERSION,
-    PAUSE, WAIT,
+    parse_factor, parse_interval, parse_size, truncate_message, validate_job, PAUSE, WAIT,
 };
 use crate::supervise::output::KEEP_OUTPUT_MAX;
 use crate::supervise::singleton::Mode;
-use crate::{cli, hostname, store, wrap, Heartbeat, RunStatus};
+use crate::{cli, store, wrap, Heartbeat, RunStatus};
 
 mod settings;
 
@@ -274,25 +273,15 @@ pub fn run(args: Args) -> ExitCode {
         (None, _) => RunStatus::Ok,
     };
     let record = Heartbeat {
-        version: FORMAT_VERSION,
-        job,
-        timestamp: Utc::now(),
-        interval_seconds,
-        host: hostname(),
-        pid: process::id(),
-        status,
         exit_code: args.exit_code,
-        duration_seconds: None,
         message: args
             .message
             .as_ref()
             .map(|m| m.to_string_lossy())
             .as_deref()
             .map(|m| truncate_message(m).to_owned()),
-        started_at: None,
-        consecutive_failures: None,
-        max_runtime_seconds: None,
         schedule: settings.schedule,
+        ..Heartbeat::new(&job, interval_seconds, status)
     };
     let code = match store::write(first_dir(&args.dir).as_deref(), &record) {
         Ok(path) => {
