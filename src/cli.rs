@@ -6,12 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
-use clap::builder::BoolishValueParser;
 use clap::error::ErrorKind;
 use clap::{Args, Parser};
 
 use crate::error::Error;
-pub use crate::record::parse_factor;
+pub use crate::record::{parse_factor, parse_switch};
 use crate::record::{parse_interval, validate_job, WAIT};
 use crate::tracker;
 
@@ -131,7 +130,7 @@ pub struct JudgeArgs {
     /// A failed job alerts once its last N runs have all failed; before
     /// that it is `failing`, a warning. Counted from the heartbeat where the
     /// writer recorded it, else from the job's history.
-    #[arg(long, value_name = "N", env = "HB_ALERT_AFTER", default_value = "1", value_parser = clap::value_parser!(u32).range(1..=200))]
+    #[arg(long, value_name = "N", env = "HB_ALERT_AFTER", default_value = "1", value_parser = parse_alert_after)]
     pub alert_after: u32,
 
     /// Judge as of this instant (RFC 3339) instead of now: reproducible
@@ -211,7 +210,7 @@ pub struct TrackerArgs {
 
     /// Read the tracker and write to standard error what would be sent,
     /// but send no write request.
-    #[arg(long, env = "HB_DRY_RUN", value_parser = BoolishValueParser::new())]
+    #[arg(long, env = "HB_DRY_RUN", value_parser = parse_switch)]
     pub dry_run: bool,
 }
 
@@ -299,12 +298,18 @@ pub fn parse_request_timeout(text: &str) -> Result<std::time::Duration, String> 
         .map_err(|reason| format!("invalid duration `{text}`: {reason}"))
 }
 
+/// Parses `--alert-after`: how many failed runs in a row alert, 1 to 200
+/// (the runs a history keeps).
+pub fn parse_alert_after(text: &str) -> Result<u32, String> {
+    crate::record::parse_count(text, 1, 200)
+}
+
 /// Parses an RFC 3339 instant.
 pub fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
     let text = text.trim();
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| {
+        .map_err(|_| {
             let shown = crate::escape::terminal(text);
             // A local time without its zone would mean a different instant
             // on every machine: say so rather than "premature end of input".
@@ -314,9 +319,9 @@ pub fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
                 Ok(_) => format!(
                     "`{shown}` has no time zone; add one, such as {shown}Z for UTC or {shown}+01:00"
                 ),
-                Err(_) => {
-                    format!("`{shown}` is not an RFC 3339 time such as 2026-11-22T03:00:00Z: {e}")
-                }
+                Err(_) => format!(
+                    "`{shown}` is not an RFC 3339 time: a date, `T`, a time and a zone, such as 2026-11-22T03:00:00Z"
+                ),
             }
         })
 }

@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use clap::builder::BoolishValueParser;
 use clap::Args;
 
 use crate::error::Error;
@@ -31,7 +30,7 @@ pub struct ScheduleArgs {
     /// Read the schedules from the crontabs cron reads: /etc/crontab,
     /// /etc/cron.d/* and each user crontab in /var/spool/cron/crontabs
     /// that this user may read.
-    #[arg(long, env = "HB_DISCOVER", value_parser = BoolishValueParser::new())]
+    #[arg(long, env = "HB_DISCOVER", value_parser = crate::cli::parse_switch)]
     pub discover: bool,
 
     /// Where --discover looks for /etc and /var, for checking a container
@@ -53,7 +52,7 @@ pub struct ScheduleArgs {
 
     /// Judge every job by its interval (stale past factor x interval), even
     /// when its schedule is known.
-    #[arg(long, env = "HB_BY_INTERVAL", value_parser = BoolishValueParser::new())]
+    #[arg(long, env = "HB_BY_INTERVAL", value_parser = crate::cli::parse_switch)]
     pub by_interval: bool,
 }
 

@@ -12,8 +12,8 @@ use crate::error::Error;
 mod value;
 
 pub use value::{
-    parse_duration, parse_factor, parse_interval, parse_size, say, Span, GRACE, INTERVAL,
-    INTERVAL_MAX, INTERVAL_MIN, PAUSE, WAIT,
+    parse_count, parse_duration, parse_exit_code, parse_factor, parse_interval, parse_size,
+    parse_switch, say, Span, GRACE, INTERVAL, INTERVAL_MAX, INTERVAL_MIN, PAUSE, WAIT,
 };
 
 /// The format version this crate writes and reads.

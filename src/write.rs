@@ -63,7 +63,7 @@ pub struct Args {
     status: Option<StatusArg>,
 
     /// The job's exit code, for the record (`job; hb-write --exit-code $? ...`).
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = crate::record::parse_exit_code)]
     exit_code: Option<i32>,
 
     /// A short note for the report; at most 1 KiB is kept. Bytes that are

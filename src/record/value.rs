@@ -203,9 +203,52 @@ pub fn parse_factor(text: &str) -> Result<f64, String> {
     }
 }
 
+/// Parses an on/off setting as `HB_QUIET=yes` gives it: `1`, `true`,
+/// `yes`, `on` or `0`, `false`, `no`, `off`, in any case.
+pub fn parse_switch(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "t" | "yes" | "y" | "on" => Ok(true),
+        "0" | "false" | "f" | "no" | "n" | "off" => Ok(false),
+        _ => Err(
+            "a switch is on (`1`, `true`, `yes`, `on`) or off (`0`, `false`, `no`, `off`)"
+                .to_owned(),
+        ),
+    }
+}
+
+/// Parses a count from `min` to `max`, as `--alert-after 3` gives it.
+pub fn parse_count(text: &str, min: u32, max: u32) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!("it must be a whole number from {min} to {max}")),
+    }
+}
+
+/// Parses an exit code as a shell reports it (`$?`), or a negative one a
+/// program may have returned.
+pub fn parse_exit_code(text: &str) -> Result<i32, String> {
+    text.trim()
+        .parse::<i32>()
+        .map_err(|_| "an exit code is a whole number, such as 0 or 3 (`--exit-code $?`)".to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn switches_counts_and_exit_codes_say_the_rule() {
+        assert_eq!(parse_switch("Yes"), Ok(true));
+        assert_eq!(parse_switch("off"), Ok(false));
+        assert!(parse_switch("maybe").unwrap_err().contains("`yes`"));
+        assert_eq!(parse_count("3", 1, 200), Ok(3));
+        assert_eq!(
+            parse_count("0", 1, 200),
+            Err("it must be a whole number from 1 to 200".to_owned())
+        );
+        assert_eq!(parse_exit_code("-1"), Ok(-1));
+        assert!(parse_exit_code("x").unwrap_err().contains("whole number"));
+    }
 
     #[test]
     fn a_bare_number_below_a_minute_is_refused_everywhere() {

@@ -258,7 +258,7 @@ fn catalogue() -> Vec<Case> {
         },
         Case {
             args: &["--exit-code", "x", "job", "5m"],
-            says: "invalid value 'x' for '--exit-code <N>'",
+            says: "invalid value 'x' for '--exit-code <N>': an exit code is a whole number, such as 0 or 3 (`--exit-code $?`)",
             ..case("flag", "`--exit-code x`", Write)
         },
         Case {
@@ -280,9 +280,15 @@ fn catalogue() -> Vec<Case> {
             ..case("flag", "`--format xml`", Check)
         },
         Case {
+            args: &["--alert-after", "0"],
+            exit: 3,
+            says: "hb-check: invalid value '0' for '--alert-after <N>': it must be a whole number from 1 to 200",
+            ..case("flag", "`--alert-after 0`", Check)
+        },
+        Case {
             args: &["--now", "yesterday"],
             exit: 3,
-            says: "`yesterday` is not an RFC 3339 time such as 2026-11-22T03:00:00Z",
+            says: "`yesterday` is not an RFC 3339 time: a date, `T`, a time and a zone, such as 2026-11-22T03:00:00Z",
             ..case("flag", "`--now yesterday`", Check)
         },
         Case {
@@ -322,7 +328,7 @@ fn catalogue() -> Vec<Case> {
         Case {
             env: &[("HB_QUIET", "maybe")],
             exit: 3,
-            says: "hb-check: invalid value 'maybe' for '--quiet': value was not a boolean",
+            says: "hb-check: invalid value 'maybe' for '--quiet': a switch is on (`1`, `true`, `yes`, `on`) or off (`0`, `false`, `no`, `off`)",
             ..case("environment", "`HB_QUIET=maybe`", Check)
         },
         Case {
