@@ -64,7 +64,7 @@ impl Span {
     }
 
     /// Parses `text` into seconds within this span; the error is one line,
-    /// `invalid <noun> `<text>`: <rule>`.
+    /// ``invalid <noun> `<text>`: <rule>``.
     pub fn parse(self, text: &str) -> Result<u64, String> {
         self.seconds(text).map_err(|reason| {
             format!(
