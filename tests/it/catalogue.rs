@@ -280,6 +280,11 @@ fn catalogue() -> Vec<Case> {
             ..case("flag", "`--format xml`", Check)
         },
         Case {
+            args: &["--ping", "htps://hc.example.com/ping/uuid", "job", "1h"],
+            says: "hb-write: invalid --ping (htps://hc.example.com): a ping URL must be an http:// or https:// URL with a host and no user name or password",
+            ..case("flag", "`--ping htps://...` (its path unsaid)", Write)
+        },
+        Case {
             args: &["--alert-after", "0"],
             exit: 3,
             says: "hb-check: invalid value '0' for '--alert-after <N>': it must be a whole number from 1 to 200",
