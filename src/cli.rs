@@ -298,10 +298,11 @@ pub fn parse_request_timeout(text: &str) -> Result<std::time::Duration, String> 
         .map_err(|reason| format!("invalid duration `{text}`: {reason}"))
 }
 
-/// Parses `--alert-after`: how many failed runs in a row alert, 1 to 200
-/// (the runs a history keeps).
+/// Parses `--alert-after`: how many failed runs in a row alert, from 1 to
+/// the runs a history keeps.
 pub fn parse_alert_after(text: &str) -> Result<u32, String> {
-    crate::record::parse_count(text, 1, 200)
+    let most = u32::try_from(crate::history::HISTORY_MAX).unwrap_or(u32::MAX);
+    crate::record::parse_count(text, 1, most)
 }
 
 /// Parses an RFC 3339 instant.

@@ -168,7 +168,8 @@ pub struct Args {
 
 fn parse_keep(text: &str) -> Result<usize, String> {
     let max = KEEP_OUTPUT_MAX as u64;
-    parse_size(text, max, " (8KiB); use --log for more").map(|n| n as usize)
+    let why = format!(" ({}KiB); use --log for more", KEEP_OUTPUT_MAX / 1024);
+    parse_size(text, max, &why).map(|n| n as usize)
 }
 
 fn parse_log_max(text: &str) -> Result<u64, String> {
