@@ -195,7 +195,7 @@ pub fn run(wrap: Wrap) -> u8 {
         while !pings.is_finished() {
             if let Some(sig) = signal::wait_signal(Duration::from_millis(50)) {
                 eprintln!(
-                    "{PROGRAM}: job `{}`: received {} while pinging; the ping is not sent",
+                    "{PROGRAM}: job `{}`: received {} while pinging; stopped without waiting for the ping",
                     wrap.job,
                     signal::name(sig)
                 );
