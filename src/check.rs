@@ -6,7 +6,6 @@ use std::io::{self, Write};
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use clap::builder::BoolishValueParser;
 use clap::{Parser, ValueEnum};
 
 use crate::changes;
@@ -47,11 +46,11 @@ pub struct Args {
     pub format: Format,
 
     /// Print nothing; only the exit code tells.
-    #[arg(long, short, env = "HB_QUIET", conflicts_with = "verbose", value_parser = BoolishValueParser::new())]
+    #[arg(long, short, env = "HB_QUIET", conflicts_with = "verbose", value_parser = crate::cli::parse_switch)]
     pub quiet: bool,
 
     /// List every job in text output, ok ones too.
-    #[arg(long, short, env = "HB_VERBOSE", value_parser = BoolishValueParser::new())]
+    #[arg(long, short, env = "HB_VERBOSE", value_parser = crate::cli::parse_switch)]
     pub verbose: bool,
 
     /// Print the text output only when the set of (job, status) pairs
@@ -59,7 +58,7 @@ pub struct Args {
     /// something is bad; jobs that recovered are named. The exit code is
     /// unchanged. For cron: one mail when a job breaks, one a day while it
     /// stays broken, one when it recovers.
-    #[arg(long, env = "HB_CHANGES_ONLY", value_parser = BoolishValueParser::new())]
+    #[arg(long, env = "HB_CHANGES_ONLY", value_parser = crate::cli::parse_switch)]
     pub changes_only: bool,
 
     /// With --changes-only: print again after this long while something is

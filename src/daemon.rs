@@ -16,13 +16,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
-
 use crate::error::Error;
 use crate::ping::{self, Ping, Pinger, Style};
 use crate::record::{
-    truncate_message, validate_job, Heartbeat, RunStatus, FORMAT_VERSION, INTERVAL_MAX,
-    INTERVAL_MIN,
+    truncate_message, validate_job, Heartbeat, RunStatus, INTERVAL_MAX, INTERVAL_MIN,
 };
 use crate::store;
 
@@ -61,7 +58,10 @@ impl Daemon {
         if !(INTERVAL_MIN..=INTERVAL_MAX).contains(&seconds) {
             return Err(Error::InvalidInterval {
                 value: format!("{interval:?}"),
-                reason: "it must be from 1 second to 400 days".to_owned(),
+                reason: format!(
+                    "it must be from 1 second to {}",
+                    crate::record::say(INTERVAL_MAX)
+                ),
             });
         }
         Ok(Daemon {
@@ -120,21 +120,8 @@ impl Daemon {
 
     fn beat(&mut self, status: RunStatus, message: Option<String>) -> Beat {
         let record = Heartbeat {
-            version: FORMAT_VERSION,
-            job: self.job.clone(),
-            timestamp: Utc::now(),
-            interval_seconds: self.interval_seconds,
-            host: crate::hostname(),
-            pid: std::process::id(),
-            status,
-            exit_code: None,
-            duration_seconds: None,
             message,
-            started_at: None,
-            consecutive_failures: None,
-            max_runtime_seconds: None,
-            schedule: None,
-            last: None,
+            ..Heartbeat::new(&self.job, self.interval_seconds, status)
         };
         let written = match store::write(self.dir.as_deref(), &record) {
             Ok(path) => path,

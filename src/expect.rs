@@ -5,12 +5,11 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use clap::builder::BoolishValueParser;
 use clap::Args;
 
 use crate::error::Error;
 use crate::judge::schedule::Rules;
-use crate::record::{parse_duration, INTERVAL_MAX};
+use crate::record::GRACE;
 use crate::schedule::{self, files, Crontab, Expectation, Flavour, Lint, Source};
 
 /// The options that tell the checker the jobs' schedules.
@@ -31,7 +30,7 @@ pub struct ScheduleArgs {
     /// Read the schedules from the crontabs cron reads: /etc/crontab,
     /// /etc/cron.d/* and each user crontab in /var/spool/cron/crontabs
     /// that this user may read.
-    #[arg(long, env = "HB_DISCOVER", value_parser = BoolishValueParser::new())]
+    #[arg(long, env = "HB_DISCOVER", value_parser = crate::cli::parse_switch)]
     pub discover: bool,
 
     /// Where --discover looks for /etc and /var, for checking a container
@@ -53,7 +52,7 @@ pub struct ScheduleArgs {
 
     /// Judge every job by its interval (stale past factor x interval), even
     /// when its schedule is known.
-    #[arg(long, env = "HB_BY_INTERVAL", value_parser = BoolishValueParser::new())]
+    #[arg(long, env = "HB_BY_INTERVAL", value_parser = crate::cli::parse_switch)]
     pub by_interval: bool,
 }
 
@@ -153,13 +152,7 @@ pub fn flavour_of(path: &Path) -> Flavour {
 
 /// Parses a grace: whole seconds or a duration with units; `0` is allowed.
 pub fn parse_grace(text: &str) -> Result<u64, String> {
-    match parse_duration(text) {
-        Ok(seconds) if seconds <= INTERVAL_MAX => Ok(seconds),
-        Ok(_) => Err(format!(
-            "invalid grace `{text}`: it must be at most 400 days"
-        )),
-        Err(reason) => Err(format!("invalid grace `{text}`: {reason}")),
-    }
+    GRACE.parse(text)
 }
 
 #[cfg(test)]

@@ -20,8 +20,8 @@ pub const HOST_PAUSE_FILE: &str = "_host.pause";
 /// The file name ending of a job's pause.
 pub const PAUSE_EXTENSION: &str = "pause";
 
-/// The longest pause, in seconds: 400 days, like the longest interval.
-pub const PAUSE_MAX: u64 = 400 * 86_400;
+/// The longest pause, in seconds: the longest interval.
+pub const PAUSE_MAX: u64 = crate::record::PAUSE.max;
 
 /// The one check of a pause's length in seconds, for the writer and the
 /// reader alike: 1 second to [`PAUSE_MAX`].
@@ -29,7 +29,10 @@ fn check_length(seconds: i64) -> Result<(), String> {
     if u64::try_from(seconds).is_ok_and(|s| (1..=PAUSE_MAX).contains(&s)) {
         Ok(())
     } else {
-        Err("a pause lasts from 1 second to 400 days".to_owned())
+        Err(format!(
+            "a pause lasts from 1 second to {}",
+            crate::record::say(PAUSE_MAX)
+        ))
     }
 }
 

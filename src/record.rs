@@ -11,9 +11,14 @@ use crate::error::Error;
 
 mod duration;
 mod last;
+mod value;
 
-pub use duration::{format_duration, parse_duration, parse_interval, write_duration};
+pub use duration::{format_duration, write_duration};
 pub use last::LastRun;
+pub use value::{
+    parse_count, parse_duration, parse_exit_code, parse_factor, parse_interval, parse_size,
+    parse_switch, say, Span, GRACE, INTERVAL, INTERVAL_MAX, INTERVAL_MIN, PAUSE, WAIT,
+};
 
 /// The format version this crate writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -27,12 +32,6 @@ pub const OUTPUT_MESSAGE_MAX_BYTES: usize = 8 * 1024;
 
 /// The longest job name, in bytes (all of them ASCII).
 pub const JOB_NAME_MAX: usize = 128;
-
-/// The shortest interval, in seconds.
-pub const INTERVAL_MIN: u64 = 1;
-
-/// The longest interval, in seconds: 400 days.
-pub const INTERVAL_MAX: u64 = 400 * 86_400;
 
 /// The longest a wrapped run may take when no `--max-runtime` was given:
 /// `factor` x the interval, bounded as a given maximum is (400 days). The
@@ -130,6 +129,29 @@ pub struct Heartbeat {
 }
 
 impl Heartbeat {
+    /// A record of `job` written now by this process on this host, with
+    /// `status` and nothing else said; callers add the rest with struct
+    /// update syntax (`Heartbeat { exit_code, ..Heartbeat::new(..) }`).
+    pub fn new(job: &str, interval_seconds: u64, status: RunStatus) -> Heartbeat {
+        Heartbeat {
+            version: FORMAT_VERSION,
+            job: job.to_owned(),
+            timestamp: Utc::now(),
+            interval_seconds,
+            host: crate::hostname(),
+            pid: std::process::id(),
+            status,
+            exit_code: None,
+            duration_seconds: None,
+            message: None,
+            started_at: None,
+            consecutive_failures: None,
+            max_runtime_seconds: None,
+            schedule: None,
+            last: None,
+        }
+    }
+
     /// Serialises the record as one line of JSON followed by a newline.
     pub fn to_json_line(&self) -> Vec<u8> {
         json_line(self)
@@ -154,8 +176,9 @@ impl Heartbeat {
         })?;
         if !(INTERVAL_MIN..=INTERVAL_MAX).contains(&record.interval_seconds) {
             return Err(format!(
-                "interval_seconds {} is outside 1 second to 400 days",
-                record.interval_seconds
+                "interval_seconds {} is outside 1 second to {}",
+                record.interval_seconds,
+                say(INTERVAL_MAX)
             ));
         }
         // The bound hb-write's --max-runtime has: a longer one would let a
@@ -163,7 +186,8 @@ impl Heartbeat {
         if let Some(max) = record.max_runtime_seconds {
             if !(1..=INTERVAL_MAX).contains(&max) {
                 return Err(format!(
-                    "max_runtime_seconds {max} is outside 1 second to 400 days"
+                    "max_runtime_seconds {max} is outside 1 second to {}",
+                    say(INTERVAL_MAX)
                 ));
             }
         }

@@ -4,7 +4,6 @@
 
 use std::io::{self, IsTerminal, Write};
 
-use clap::builder::BoolishValueParser;
 use clap::{Parser, ValueEnum};
 use lettre::message::Mailbox;
 
@@ -45,7 +44,7 @@ pub struct Args {
 
     /// Print only the panel, the table of jobs. (HB_PANEL takes 1, true,
     /// yes or on, and 0, false, no or off.)
-    #[arg(long, env = "HB_PANEL", value_parser = BoolishValueParser::new())]
+    #[arg(long, env = "HB_PANEL", value_parser = crate::cli::parse_switch)]
     pub panel: bool,
 
     /// Output format.

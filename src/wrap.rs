@@ -8,7 +8,6 @@
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -16,12 +15,10 @@ use chrono::{DateTime, Utc};
 
 use crate::error::Error;
 use crate::ping::{self, Ping, Pinger};
-use crate::record::{
-    default_max_runtime, Heartbeat, LastRun, RunStatus, FORMAT_VERSION, OUTPUT_MESSAGE_MAX_BYTES,
-};
+use crate::record::{default_max_runtime, Heartbeat, LastRun, RunStatus, OUTPUT_MESSAGE_MAX_BYTES};
 use crate::store::{self, heartbeat_path};
 use crate::supervise::output::Log;
-use crate::supervise::singleton::{self, Acquired, Mode};
+use crate::supervise::singleton::{self, Acquired, JobLock, Mode};
 use crate::supervise::{self, signal, Options, Outcome};
 
 const PROGRAM: &str = "hb-write";
@@ -72,15 +69,26 @@ pub fn run(wrap: Wrap) -> u8 {
                 .unwrap_or_else(|| PathBuf::from(store::SYSTEM_DIR))
         }
     };
-    let _lock = match wrap.singleton {
+    let lock = match wrap.singleton {
         None => None,
         Some(mode) => {
             let patience = Duration::from_secs(wrap.interval_seconds);
-            match singleton::acquire(&dir, &wrap.job, mode, patience) {
+            // A wait of up to the interval ends at once on SIGTERM, SIGINT
+            // or SIGHUP: the signal is taken here, not left pending for the
+            // command that would start once the lock came.
+            match singleton::acquire(&dir, &wrap.job, mode, patience, signal::wait_signal) {
                 Ok(Acquired::Held(lock)) => Some(lock),
                 Ok(Acquired::Busy(why)) => {
                     eprintln!("{PROGRAM}: job `{}`: {why}", wrap.job);
                     return 0;
+                }
+                Ok(Acquired::Signalled(sig)) => {
+                    eprintln!(
+                        "{PROGRAM}: job `{}`: received {} while waiting for the job's lock; did not run the job",
+                        wrap.job,
+                        signal::name(sig)
+                    );
+                    return exit_code_of(sig);
                 }
                 Err(err) => {
                     eprintln!(
@@ -102,21 +110,13 @@ pub fn run(wrap: Wrap) -> u8 {
     });
     let started_at = Utc::now();
     let base = Heartbeat {
-        version: FORMAT_VERSION,
-        job: wrap.job.clone(),
         timestamp: started_at,
-        interval_seconds: wrap.interval_seconds,
-        host: crate::hostname(),
-        pid: process::id(),
-        status: RunStatus::Running,
-        exit_code: None,
-        duration_seconds: None,
-        message: None,
         started_at: Some(started_at),
         consecutive_failures: Some(previous_failures),
         max_runtime_seconds: wrap.max_runtime,
         schedule: wrap.schedule.clone(),
         last,
+        ..Heartbeat::new(&wrap.job, wrap.interval_seconds, RunStatus::Running)
     };
     write(&dir, &base);
 
@@ -150,10 +150,11 @@ pub fn run(wrap: Wrap) -> u8 {
         log,
         max_runtime: Duration::from_secs(max_runtime),
         kill_after: wrap.kill_after,
+        keep_open: lock.as_ref().map(JobLock::fd),
     };
     let (program, args) = wrap.command.split_first().expect("a command is required");
     let outcome = supervise::run(program, args, options, |pid| {
-        if let Some(lock) = &_lock {
+        if let Some(lock) = &lock {
             lock.record_group(pid);
         }
     });
@@ -173,22 +174,46 @@ pub fn run(wrap: Wrap) -> u8 {
     if let Err(err) = store::append_history(&dir, &last.job, &run) {
         crate::cli::report_error(PROGRAM, &err);
     }
-    drop(_lock);
+    // The command's group shares the lock (it inherited it); what it left
+    // running in the background must not keep the job locked.
+    if let Some(lock) = lock {
+        lock.release();
+    }
 
     if let Some(pinger) = pinger {
-        let waited = Instant::now();
-        if let Some(start) = start_ping {
-            let _ = start.join();
-        }
         let end = Ping::End {
             rid,
             exit_code: outcome.exit_code,
             duration: outcome.duration,
             body: outcome.tail.clone(),
         };
-        pinger.send_or_warn(PROGRAM, &end, ping::BUDGET.saturating_sub(waited.elapsed()));
+        let pings = thread::spawn(move || {
+            let waited = Instant::now();
+            if let Some(start) = start_ping {
+                let _ = start.join();
+            }
+            pinger.send_or_warn(PROGRAM, &end, ping::BUDGET.saturating_sub(waited.elapsed()));
+        });
+        // The pings take up to their budget; a signal meanwhile ends the
+        // wrapper at once, as it would have ended the command.
+        while !pings.is_finished() {
+            if let Some(sig) = signal::wait_signal(Duration::from_millis(50)) {
+                eprintln!(
+                    "{PROGRAM}: job `{}`: received {} while pinging; stopped without waiting for the ping",
+                    wrap.job,
+                    signal::name(sig)
+                );
+                return exit_code_of(sig);
+            }
+        }
     }
     u8::try_from(outcome.exit_code).unwrap_or(1)
+}
+
+/// The exit code of a wrapper a signal ended: 128 plus its number, as a
+/// shell says it.
+fn exit_code_of(sig: i32) -> u8 {
+    u8::try_from(128 + sig).unwrap_or(1)
 }
 
 fn final_record(

@@ -4,7 +4,7 @@
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{self, ExitCode};
+use std::process::ExitCode;
 
 use chrono::Utc;
 use clap::{Parser, ValueEnum};
@@ -14,11 +14,15 @@ use crate::history::Run;
 use crate::pause::Pause;
 use crate::ping::{self, Ping, Pinger};
 use crate::record::{
-    parse_duration, parse_interval, truncate_message, validate_job, FORMAT_VERSION, INTERVAL_MAX,
+    parse_factor, parse_interval, parse_size, truncate_message, validate_job, PAUSE, WAIT,
 };
-use crate::supervise::output::{parse_size, KEEP_OUTPUT_MAX};
+use crate::supervise::output::KEEP_OUTPUT_MAX;
 use crate::supervise::singleton::Mode;
-use crate::{cli, escape, hostname, store, wrap, Heartbeat, RunStatus};
+use crate::{cli, store, wrap, Heartbeat, RunStatus};
+
+mod settings;
+
+use settings::{Given, Settings};
 
 /// The program name messages start with.
 pub const PROGRAM: &str = "hb-write";
@@ -59,7 +63,7 @@ pub struct Args {
     status: Option<StatusArg>,
 
     /// The job's exit code, for the record (`job; hb-write --exit-code $? ...`).
-    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = crate::record::parse_exit_code)]
     exit_code: Option<i32>,
 
     /// A short note for the report; at most 1 KiB is kept. Bytes that are
@@ -70,7 +74,8 @@ pub struct Args {
     /// When the job is scheduled to run: five cron fields (`0 3 * * *`) or
     /// a macro (`@daily`), stored in the record so that hb-check judges the
     /// job by its schedule even where it reads no crontab that runs it.
-    #[arg(long, value_name = "EXPR", env = "HB_SCHEDULE", value_parser = parse_schedule)]
+    /// [env: HB_SCHEDULE; a bad value there warns and is left out]
+    #[arg(long, value_name = "EXPR", value_parser = parse_schedule)]
     schedule: Option<String>,
 
     /// Retire JOB: remove its heartbeat so that it stops counting. Also drop
@@ -114,7 +119,7 @@ pub struct Args {
     log: bool,
 
     /// The most bytes --log keeps of one run (`1MiB`, `65536`).
-    #[arg(long, value_name = "BYTES", default_value = "1MiB", value_parser = parse_size, requires = "log")]
+    #[arg(long, value_name = "BYTES", default_value = "1MiB", value_parser = parse_log_max, requires = "log")]
     log_max: u64,
 
     /// The longest the command may run (1 second to 400 days); a `running`
@@ -129,9 +134,10 @@ pub struct Args {
     kill_after: bool,
 
     /// The stale factor, for the default maximum runtime (as hb-check's
-    /// --factor).
-    #[arg(long, value_name = "F", env = "HB_FACTOR", default_value = "2", value_parser = cli::parse_factor, hide = true)]
-    factor: f64,
+    /// --factor). [default: 2] [env: HB_FACTOR; a bad value there warns and
+    /// the default applies]
+    #[arg(long, value_name = "F", value_parser = parse_factor, hide = true)]
+    factor: Option<f64>,
 
     /// One run at a time: when another run holds the job's lock, `skip` runs
     /// nothing (exit 0), `wait` waits up to INTERVAL, `replace` ends the other
@@ -141,18 +147,15 @@ pub struct Args {
 
     /// Also ping this URL (Healthchecks or Uptime Kuma), after the heartbeat
     /// is written; best effort, at most 10 s, never changes the exit code.
-    #[arg(long, value_name = "URL", env = "HB_PING_URL", value_parser = ping::parse_url, hide_env_values = true)]
-    ping: Option<reqwest::Url>,
+    /// [env: HB_PING_URL, which keeps the URL out of `ps`; a bad value there
+    /// warns, showing its scheme and host only, and no ping is sent]
+    #[arg(long, value_name = "URL")]
+    ping: Option<String>,
 
-    /// The protocol of the ping URL.
-    #[arg(
-        long,
-        value_enum,
-        value_name = "STYLE",
-        env = "HB_PING_STYLE",
-        default_value = "healthchecks"
-    )]
-    ping_style: ping::Style,
+    /// The protocol of the ping URL. [default: healthchecks] [env:
+    /// HB_PING_STYLE; a bad value there warns and the default applies]
+    #[arg(long, value_enum, value_name = "STYLE")]
+    ping_style: Option<ping::Style>,
 
     /// The job's name: letters, digits, `.`, `_`, `-`; at most 128.
     #[arg(required_unless_present = "all")]
@@ -170,27 +173,19 @@ pub struct Args {
 }
 
 fn parse_keep(text: &str) -> Result<usize, String> {
-    match parse_size(text)? {
-        n if n <= KEEP_OUTPUT_MAX as u64 => Ok(n as usize),
-        _ => Err(format!(
-            "invalid size `{text}`: at most {KEEP_OUTPUT_MAX} bytes (8KiB) are kept; use --log for more"
-        )),
-    }
+    let max = KEEP_OUTPUT_MAX as u64;
+    let why = format!(" ({}KiB); use --log for more", KEEP_OUTPUT_MAX / 1024);
+    parse_size(text, max, &why).map(|n| n as usize)
 }
 
-/// Parses `--max-runtime`: from 1 second to 400 days, the longest interval
-/// (a run that may take longer than any job's period is no bound).
+fn parse_log_max(text: &str) -> Result<u64, String> {
+    parse_size(text, u64::MAX, "")
+}
+
+/// Parses `--max-runtime`: from 1 second to the longest interval (a run
+/// that may take longer than any job's period is no bound).
 fn parse_max_runtime(text: &str) -> Result<u64, String> {
-    match crate::record::parse_duration(text) {
-        Ok(0) => Err(format!(
-            "invalid duration `{text}`: it must be at least 1 second"
-        )),
-        Ok(n) if n > INTERVAL_MAX => Err(format!(
-            "invalid duration `{text}`: it must be at most 400 days"
-        )),
-        Ok(n) => Ok(n),
-        Err(reason) => Err(format!("invalid duration `{text}`: {reason}")),
-    }
+    WAIT.at_least(1).parse(text)
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -241,6 +236,18 @@ pub fn run(args: Args) -> ExitCode {
             }
         };
     }
+    let settings = match Settings::resolve(Given {
+        factor: args.factor,
+        ping: args.ping.clone(),
+        ping_style: args.ping_style,
+        schedule: args.schedule.clone(),
+    }) {
+        Ok(settings) => settings,
+        Err(err) => {
+            cli::report_error(PROGRAM, &err);
+            return Write::Usage.into();
+        }
+    };
     let interval = args.interval.as_deref().unwrap_or_default();
     let interval_seconds = match parse_interval(interval) {
         Ok(seconds) => seconds,
@@ -258,11 +265,11 @@ pub fn run(args: Args) -> ExitCode {
             keep_output: args.keep_output,
             log_max: args.log.then_some(args.log_max),
             max_runtime: args.max_runtime,
-            factor: args.factor,
+            factor: settings.factor,
             kill_after: args.kill_after,
             singleton: args.singleton,
-            schedule: args.schedule,
-            ping: args.ping.map(|url| (url, args.ping_style)),
+            schedule: settings.schedule,
+            ping: settings.ping,
         });
         return ExitCode::from(code);
     }
@@ -273,26 +280,15 @@ pub fn run(args: Args) -> ExitCode {
         (None, _) => RunStatus::Ok,
     };
     let record = Heartbeat {
-        version: FORMAT_VERSION,
-        job,
-        timestamp: Utc::now(),
-        interval_seconds,
-        host: hostname(),
-        pid: process::id(),
-        status,
         exit_code: args.exit_code,
-        duration_seconds: None,
         message: args
             .message
             .as_ref()
             .map(|m| m.to_string_lossy())
             .as_deref()
             .map(|m| truncate_message(m).to_owned()),
-        started_at: None,
-        consecutive_failures: None,
-        max_runtime_seconds: None,
-        schedule: args.schedule,
-        last: None,
+        schedule: settings.schedule,
+        ..Heartbeat::new(&job, interval_seconds, status)
     };
     let code = match store::write(first_dir(&args.dir).as_deref(), &record) {
         Ok(path) => {
@@ -310,8 +306,8 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
     // The heartbeat first: local truth never waits on the network.
-    if let Some(url) = args.ping {
-        match Pinger::new(url, args.ping_style) {
+    if let Some((url, style)) = settings.ping {
+        match Pinger::new(url, style) {
             Ok(pinger) => pinger.send_or_warn(
                 PROGRAM,
                 &Ping::Beat {
@@ -331,18 +327,22 @@ pub fn run(args: Args) -> ExitCode {
 fn pause_or_resume(args: &Args) -> ExitCode {
     let job = args.job.as_deref();
     let done = if let Some(length) = &args.pause {
-        let invalid = |reason: &str| {
-            let text = format!("invalid pause `{}`: {reason}", escape::terminal(length));
+        let invalid = |text: &str| {
             cli::report_error(PROGRAM, &text);
             ExitCode::from(Write::Usage)
         };
-        let seconds = match parse_duration(length) {
+        let seconds = match PAUSE.parse(length) {
             Ok(seconds) => seconds,
-            Err(reason) => return invalid(&reason),
+            Err(text) => return invalid(&text),
         };
         let pause = match Pause::new(job, Utc::now(), seconds, args.reason.as_deref()) {
             Ok(pause) => pause,
-            Err(reason) => return invalid(&reason),
+            Err(reason) => {
+                return invalid(&format!(
+                    "invalid pause `{}`: {reason}",
+                    crate::escape::terminal(length)
+                ))
+            }
         };
         if let (Some(job), false) = (job, args.force) {
             if let Err(text) = store::check_known(first_dir(&args.dir).as_deref(), job) {
@@ -368,42 +368,4 @@ fn pause_or_resume(args: &Args) -> ExitCode {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-
-    #[test]
-    fn a_maximum_runtime_is_one_second_to_four_hundred_days() {
-        assert_eq!(parse_max_runtime("1"), Ok(1));
-        assert_eq!(parse_max_runtime("400d"), Ok(INTERVAL_MAX));
-        assert_eq!(
-            parse_max_runtime("401d"),
-            Err("invalid duration `401d`: it must be at most 400 days".to_owned())
-        );
-        assert_eq!(
-            parse_max_runtime("18446744073709551615"),
-            Err("invalid duration `18446744073709551615`: it must be at most 400 days".to_owned())
-        );
-        assert!(parse_max_runtime("0").is_err());
-    }
-
-    #[test]
-    fn the_command_is_well_formed() {
-        Args::command().debug_assert();
-    }
-
-    #[test]
-    fn the_crontab_reader_knows_every_option_that_takes_a_value() {
-        use crate::schedule::command::VALUE_OPTIONS;
-        for arg in Args::command().get_arguments() {
-            let Some(long) = arg.get_long() else { continue };
-            if arg.get_action().takes_values() && !arg.is_positional() {
-                let option = format!("--{long}");
-                assert!(
-                    VALUE_OPTIONS.contains(&option.as_str()),
-                    "{option} takes a value: add it to schedule::command::VALUE_OPTIONS"
-                );
-            }
-        }
-    }
-}
+mod tests;

@@ -100,7 +100,7 @@ fn a_tracker_outage_does_not_hide_a_stale_job() {
         "--tracker-token-file",
         token.to_str().unwrap(),
         "--tracker-timeout",
-        "1",
+        "1s",
     ]);
     let mut out = Vec::new();
     assert_eq!(run_to(&a, &mut out), Check::Critical);

@@ -1,72 +1,7 @@
-//! Durations as the command line takes them and the reports show them:
-//! intervals, parsed and formatted. Pure.
+//! Durations as the reports show them: seconds formatted compactly. Pure.
+//! (Parsing is in `value.rs`, with every other kind of value.)
 
 use std::fmt;
-
-use super::{INTERVAL_MAX, INTERVAL_MIN};
-use crate::error::Error;
-
-/// Parses an interval: whole seconds (`300`) or a duration with units
-/// (`90s`, `5m`, `1h30m`, `1d`, `1w`), from 1 second to 400 days.
-pub fn parse_interval(text: &str) -> Result<u64, Error> {
-    let fail = |reason: &str| Error::InvalidInterval {
-        value: text.to_owned(),
-        reason: reason.to_owned(),
-    };
-    let seconds = parse_duration(text).map_err(|reason| fail(&reason))?;
-    if seconds < INTERVAL_MIN {
-        return Err(fail("it must be at least 1 second"));
-    }
-    if seconds > INTERVAL_MAX {
-        return Err(fail("it must be at most 400 days"));
-    }
-    Ok(seconds)
-}
-
-/// Parses a duration without range limits: whole seconds, or numbers with
-/// the units `w`, `d`, `h`, `m`, `s`, largest first, each at most once.
-pub fn parse_duration(text: &str) -> Result<u64, String> {
-    const UNITS: [(char, u64); 5] = [
-        ('w', 7 * 86_400),
-        ('d', 86_400),
-        ('h', 3_600),
-        ('m', 60),
-        ('s', 1),
-    ];
-    const EXPECTED: &str =
-        "expected whole seconds or a duration such as `90s`, `5m`, `1h30m`, `1d`, `1w`";
-    if text.is_empty() {
-        return Err(format!("it is empty; {EXPECTED}"));
-    }
-    if text.bytes().all(|b| b.is_ascii_digit()) {
-        return text.parse().map_err(|_| "it is too large".to_owned());
-    }
-    let mut total: u64 = 0;
-    let mut next_unit = 0;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return Err(EXPECTED.to_owned());
-        }
-        let number: u64 = rest[..digits]
-            .parse()
-            .map_err(|_| "it is too large".to_owned())?;
-        let unit = rest[digits..].chars().next().ok_or(EXPECTED)?;
-        let position = UNITS[next_unit..]
-            .iter()
-            .position(|(u, _)| *u == unit)
-            .ok_or(EXPECTED)?;
-        let scale = UNITS[next_unit + position].1;
-        next_unit += position + 1;
-        total = number
-            .checked_mul(scale)
-            .and_then(|n| total.checked_add(n))
-            .ok_or("it is too large")?;
-        rest = &rest[digits + unit.len_utf8()..];
-    }
-    Ok(total)
-}
 
 /// Formats seconds compactly with the two largest units that carry
 /// information (zero ones are skipped): `45s`, `12m`, `3h 10m`, `2d 4h`,

@@ -18,8 +18,7 @@ use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::atomic::{nonce, temporary_name, MODE};
 use super::open::{open_handle, Links, Refused};
@@ -100,25 +99,15 @@ pub fn append_history(dir: &Path, job: &str, run: &Run) -> Result<(), Error> {
 }
 
 fn lock_bounded(file: &File) -> io::Result<()> {
-    let started = Instant::now();
-    let mut pause = Duration::from_millis(1);
-    loop {
-        match file.try_lock() {
-            Ok(()) => return Ok(()),
-            Err(fs::TryLockError::WouldBlock) => {}
-            Err(fs::TryLockError::Error(err)) => return Err(err),
-        }
-        if started.elapsed() >= LOCK_WAIT {
-            return Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!(
-                    "another writer held its lock for more than {}s",
-                    LOCK_WAIT.as_secs()
-                ),
-            ));
-        }
-        thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(20));
+    match super::lock::wait_lock(file, LOCK_WAIT, super::lock::sleep_pause::<()>)? {
+        super::lock::LockWait::Locked => Ok(()),
+        _ => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            format!(
+                "another writer held its lock for more than {}s",
+                LOCK_WAIT.as_secs()
+            ),
+        )),
     }
 }
 
@@ -248,6 +237,7 @@ mod tests {
     use super::*;
     use crate::record::RunStatus;
     use chrono::{TimeZone, Utc};
+    use std::thread;
 
     fn run(i: i64) -> Run {
         Run {

@@ -104,21 +104,61 @@ pub fn lock(path: Option<&Path>, host: &str, timeout: Duration) -> Result<RunLoc
         }
     };
     let file = open_lock(&path)?;
-    let started = Instant::now();
+    match wait_lock(&file, timeout, sleep_pause::<()>) {
+        Ok(LockWait::Locked) => Ok(RunLock { _file: file, path }),
+        Ok(LockWait::TimedOut | LockWait::Stopped(())) => Err(Error::LockTimeout {
+            path,
+            waited: timeout,
+        }),
+        Err(source) => Err(Error::Lock { path, source }),
+    }
+}
+
+/// How a wait for a lock ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum LockWait<T> {
+    /// The lock is taken.
+    Locked,
+    /// Another holder kept it for the whole wait.
+    TimedOut,
+    /// `pause` asked to stop waiting, with this reason.
+    Stopped(T),
+}
+
+/// The one wait for a `flock`: tries to take `file`'s exclusive lock until
+/// `patience` has passed (at least once, even with no patience), pausing
+/// between tries with `pause` (1 ms at first, doubling up to 50 ms). A
+/// `pause` that returns a value ends the wait with it: a waiting wrapper
+/// pauses by waiting for a signal, and stops on one.
+pub fn wait_lock<T>(
+    file: &File,
+    patience: Duration,
+    mut pause: impl FnMut(Duration) -> Option<T>,
+) -> io::Result<LockWait<T>> {
+    // A patience past what an `Instant` holds waits as long as one can.
+    let until = Instant::now().checked_add(patience);
+    let mut gap = Duration::from_millis(1);
     loop {
         match file.try_lock() {
-            Ok(()) => return Ok(RunLock { _file: file, path }),
+            Ok(()) => return Ok(LockWait::Locked),
             Err(fs::TryLockError::WouldBlock) => {}
-            Err(fs::TryLockError::Error(source)) => return Err(Error::Lock { path, source }),
+            Err(fs::TryLockError::Error(err)) => return Err(err),
         }
-        if started.elapsed() >= timeout {
-            return Err(Error::LockTimeout {
-                path,
-                waited: timeout,
-            });
+        let left = until.map_or(gap, |u| u.saturating_duration_since(Instant::now()));
+        if left.is_zero() {
+            return Ok(LockWait::TimedOut);
         }
-        thread::sleep(Duration::from_millis(50));
+        if let Some(reason) = pause(gap.min(left)) {
+            return Ok(LockWait::Stopped(reason));
+        }
+        gap = (gap * 2).min(Duration::from_millis(50));
     }
+}
+
+/// A `pause` for [`wait_lock`] that only sleeps.
+pub fn sleep_pause<T>(gap: Duration) -> Option<T> {
+    thread::sleep(gap);
+    None
 }
 
 /// Why the directory of a lock file cannot keep it safe, if it cannot: it

@@ -32,7 +32,9 @@ pub use history_file::{
     append_history, history_path, read_history, HISTORY_EXTENSION, HISTORY_READ_MAX,
 };
 pub use known::check_known;
-pub use lock::{default_lock_path, lock, lock_name, RunLock, ROOT_LOCK_DIR};
+pub use lock::{
+    default_lock_path, lock, lock_name, sleep_pause, wait_lock, LockWait, RunLock, ROOT_LOCK_DIR,
+};
 pub use pause_file::{pause_path, read_pause, remove_pause, scan_pauses, write_pause, PauseEntry};
 pub use scan::{scan, scan_each};
 pub use users::{own_area, user_name, USERS_DIR};

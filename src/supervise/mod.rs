@@ -7,14 +7,17 @@
 //! own stdout and stderr (so cron still mails what the job prints) and keeps
 //! the last bytes in a ring buffer of a fixed size.
 
+pub mod drain;
 pub mod output;
+mod pump;
 pub mod signal;
 pub mod singleton;
 
 use std::ffi::OsString;
-use std::io::{self, Read, Write};
+use std::io;
+use std::os::fd::AsRawFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -25,6 +28,7 @@ use chrono::{DateTime, Utc};
 
 use crate::record::format_duration;
 use output::{Log, Tail};
+use pump::{pump, stop_pipe, Event, Sink};
 
 /// How long a process group has between SIGTERM and SIGKILL, when the
 /// wrapper ends a run (past its maximum, or replaced by a new one).
@@ -50,6 +54,9 @@ pub struct Options {
     /// End the run (SIGTERM, SIGKILL after [`KILL_GRACE`]) when it passes
     /// `max_runtime`.
     pub kill_after: bool,
+    /// A descriptor the command inherits (the singleton lock), which the
+    /// wrapper opened close-on-exec.
+    pub keep_open: Option<std::os::unix::io::RawFd>,
 }
 
 /// How a supervised run ended.
@@ -99,25 +106,6 @@ impl Outcome {
     }
 }
 
-enum Event {
-    Exited(io::Result<ExitStatus>),
-    Eof,
-}
-
-struct Sink {
-    tail: Tail,
-    log: Option<Log>,
-}
-
-impl Sink {
-    fn push(&mut self, bytes: &[u8]) {
-        self.tail.push(bytes);
-        if let Some(log) = &mut self.log {
-            log.push(bytes);
-        }
-    }
-}
-
 /// Runs `program` with `args` and waits for it. `on_start` gets the child's
 /// pid (also its process group id) as soon as it runs.
 ///
@@ -138,10 +126,16 @@ pub fn run(
         .stdin(Stdio::inherit())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    // SAFETY: the hook only calls sigemptyset, sigaddset and
-    // pthread_sigmask, all async-signal-safe, and allocates nothing.
+    let keep_open = options.keep_open;
+    // SAFETY: the hook only calls sigemptyset, sigaddset, pthread_sigmask
+    // and fcntl, all async-signal-safe, and allocates nothing.
     unsafe {
-        command.pre_exec(signal::unblock_forwarded);
+        command.pre_exec(move || {
+            if let Some(fd) = keep_open {
+                signal::inherit_fd(fd)?;
+            }
+            signal::unblock_forwarded()
+        });
     }
     let mut child = match command.spawn() {
         Ok(child) => child,
@@ -173,27 +167,50 @@ pub fn run(
         log: options.log,
     }));
     let (events, inbox) = mpsc::channel();
+    // Dropping the write end wakes every pump to hand its pipe back. Without
+    // it (out of descriptors: practically never) the pumps read to the end,
+    // and a pipe still held when the wrapper exits closes with it.
+    let stop = stop_pipe();
+    let stop_fd = stop.as_ref().map_or(-1, |(reader, _)| reader.as_raw_fd());
+    let mut pumps = Vec::new();
     if let Some(out) = child.stdout.take() {
-        pump(out, io::stdout, Arc::clone(&sink), events.clone());
+        let pipe = pump(
+            out.into(),
+            io::stdout,
+            Arc::clone(&sink),
+            events.clone(),
+            stop_fd,
+        );
+        pumps.push((pipe, libc::STDOUT_FILENO));
     }
     if let Some(err) = child.stderr.take() {
-        pump(err, io::stderr, Arc::clone(&sink), events.clone());
+        let pipe = pump(
+            err.into(),
+            io::stderr,
+            Arc::clone(&sink),
+            events.clone(),
+            stop_fd,
+        );
+        pumps.push((pipe, libc::STDERR_FILENO));
     }
     let exited = Arc::new(AtomicBool::new(false));
     let forwarded = Arc::new(AtomicI32::new(0));
-    {
+    let forwarder = {
         let (exited, forwarded) = (Arc::clone(&exited), Arc::clone(&forwarded));
         thread::spawn(move || {
             while !exited.load(Ordering::SeqCst) {
                 if let Some(sig) = signal::wait_signal(Duration::from_millis(250)) {
-                    if !exited.load(Ordering::SeqCst) {
+                    if exited.load(Ordering::SeqCst) {
+                        // Too late for the command: left for the wrapper.
+                        signal::resend_to_self(sig);
+                    } else {
                         forwarded.store(sig, Ordering::SeqCst);
                         let _ = signal::kill_group(pid, sig);
                     }
                 }
             }
-        });
-    }
+        })
+    };
     {
         let (exited, events) = (Arc::clone(&exited), events.clone());
         thread::spawn(move || {
@@ -239,13 +256,32 @@ pub fn run(
         }
     };
     let duration = started.elapsed();
+    // Once the command has exited, a signal is the caller's to take: the
+    // forwarder stops within one wait and must not swallow it.
+    exited.store(true, Ordering::SeqCst);
+    let _ = forwarder.join();
     let drain_until = Instant::now() + DRAIN_GRACE;
-    while eofs < 2 {
+    while eofs < pumps.len() {
         match inbox.recv_timeout(drain_until.saturating_duration_since(Instant::now())) {
             Ok(Event::Eof) => eofs += 1,
             Ok(Event::Exited(_)) => {}
             Err(_) => break,
         }
+    }
+    // What the command left in the background still writes: its pipes go
+    // to a detached copier rather than closing under it.
+    let mut hand_over_error = None;
+    if let Some((reader, writer)) = stop {
+        drop(writer);
+        let leftovers: Vec<drain::Leftover> = pumps
+            .into_iter()
+            .filter_map(|(pump, to)| {
+                let pipe = pump.join().ok().flatten()?;
+                Some(drain::Leftover { pipe, to })
+            })
+            .collect();
+        drop(reader);
+        hand_over_error = drain::hand_over(leftovers).err();
     }
     let (tail, log) = {
         let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
@@ -287,6 +323,11 @@ pub fn run(
             ));
         }
     }
+    if let Some(err) = hand_over_error {
+        notes.push(format!(
+            "hb-write: cannot keep passing on the output of what the command left running: {err}"
+        ));
+    }
     if let Some(sig) = status.and_then(|s| s.signal()) {
         notes.push(format!(
             "hb-write: the command was ended by {}",
@@ -303,35 +344,6 @@ pub fn run(
     }
 }
 
-/// Copies `from` to the wrapper's own stream and into the sink, until end of
-/// file. A closed stream of the wrapper stops the copy to it, not the read.
-fn pump<R, W>(mut from: R, to: fn() -> W, sink: Arc<Mutex<Sink>>, events: mpsc::Sender<Event>)
-where
-    R: Read + Send + 'static,
-    W: Write + 'static,
-{
-    thread::spawn(move || {
-        let mut buf = [0u8; 8192];
-        let mut passing = true;
-        loop {
-            let n = match from.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) => break,
-            };
-            if passing {
-                let mut out = to();
-                passing = out.write_all(&buf[..n]).and_then(|()| out.flush()).is_ok();
-            }
-            sink.lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(&buf[..n]);
-        }
-        let _ = events.send(Event::Eof);
-    });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,6 +355,7 @@ mod tests {
             log: None,
             max_runtime: Duration::from_secs(u64::MAX),
             kill_after: true,
+            keep_open: None,
         };
         let outcome = run(&OsString::from("true"), &[], options, |_| {});
         assert_eq!(outcome.exit_code, 0, "{outcome:?}");

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// The most output bytes the tail may keep: the tail becomes the record's
 /// message, and a record must stay well below the 64 KiB a reader accepts
 /// even when JSON escaping makes every byte six.
-pub const KEEP_OUTPUT_MAX: usize = 8 * 1024;
+pub const KEEP_OUTPUT_MAX: usize = crate::record::OUTPUT_MESSAGE_MAX_BYTES;
 
 /// The last bytes of a stream, in a ring buffer allocated once: however much
 /// passes through, no more than the capacity is ever held.
@@ -168,30 +168,6 @@ impl Log {
     }
 }
 
-/// Parses a size: whole bytes (`4096`) or with a unit `K`/`KiB`, `M`/`MiB`
-/// (powers of 1024).
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
-    let scale: u64 = match &text[digits..] {
-        "" | "B" => 1,
-        "K" | "KiB" | "k" => 1024,
-        "M" | "MiB" => 1024 * 1024,
-        _ => {
-            return Err(format!(
-                "invalid size `{text}`: expected bytes or a size such as `4KiB` or `1MiB`"
-            ))
-        }
-    };
-    if digits == 0 {
-        return Err(format!("invalid size `{text}`: it has no number"));
-    }
-    text[..digits]
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(scale))
-        .ok_or_else(|| format!("invalid size `{text}`: it is too large"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,17 +224,5 @@ mod tests {
             fs::read_to_string(dir.path().join("job.log.1")).unwrap(),
             "first run\n"
         );
-    }
-
-    #[test]
-    fn sizes_take_units() {
-        assert_eq!(parse_size("4096"), Ok(4096));
-        assert_eq!(parse_size("4KiB"), Ok(4096));
-        assert_eq!(parse_size("1M"), Ok(1 << 20));
-        assert!(parse_size("").is_err());
-        assert!(parse_size("KiB").is_err());
-        assert!(parse_size("1GiB").is_err());
-        assert!(parse_size("-1").is_err());
-        assert!(parse_size("99999999999999999999M").is_err());
     }
 }

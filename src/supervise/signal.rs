@@ -51,6 +51,18 @@ pub fn unblock_forwarded() -> io::Result<()> {
     }
 }
 
+/// Lets `fd` pass through `exec` (clears its close-on-exec flag). Only
+/// async-signal-safe calls: it runs in a forked child before `exec`.
+pub fn inherit_fd(fd: i32) -> io::Result<()> {
+    // SAFETY: fcntl on a descriptor number; a bad one gives EBADF.
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+    // SAFETY: as above.
+    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Waits up to `timeout` for one of the blocked forwarded signals and returns
 /// it, or `None` when none came.
 pub fn wait_signal(timeout: Duration) -> Option<i32> {
@@ -76,6 +88,15 @@ pub fn kill_group(pgid: u32, sig: i32) -> io::Result<()> {
         Ok(())
     } else {
         Err(io::Error::last_os_error())
+    }
+}
+
+/// Sends `sig` to this process again, to wait, blocked, for the next
+/// [`wait_signal`].
+pub fn resend_to_self(sig: i32) {
+    // SAFETY: kill takes plain integers.
+    unsafe {
+        libc::kill(libc::getpid(), sig);
     }
 }
 

@@ -8,15 +8,16 @@
 //! `/proc/<pid>/stat`, that the wrapper named there really holds this lock
 //! and really is the parent of that group.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, OpenOptions};
 use std::io::Read;
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::io::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use super::{signal, KILL_GRACE};
 use crate::error::Error;
+use crate::store::{wait_lock, LockWait};
 
 /// What to do when another run of the job holds the lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -49,6 +50,19 @@ impl JobLock {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// The locked file's descriptor, for the command to inherit: a `flock`
+    /// belongs to the open file, so the command's process group holds the
+    /// lock with the wrapper, and still holds it when the wrapper is killed.
+    pub fn fd(&self) -> RawFd {
+        self.file.as_raw_fd()
+    }
+
+    /// Releases the lock for every process that shares it, the command's
+    /// leftover background processes included.
+    pub fn release(self) {
+        let _ = self.file.unlock();
+    }
 }
 
 /// The result of asking for the lock.
@@ -58,6 +72,8 @@ pub enum Acquired {
     Held(JobLock),
     /// Another run holds it and keeps it; the reason says what was done.
     Busy(String),
+    /// The wait for it was ended by this signal.
+    Signalled(i32),
 }
 
 /// The lock file of `job` in `dir`.
@@ -66,8 +82,15 @@ pub fn lock_path(dir: &Path, job: &str) -> PathBuf {
 }
 
 /// Takes the lock of `job` in `dir` the way `mode` says; `wait` waits up to
-/// `patience`.
-pub fn acquire(dir: &Path, job: &str, mode: Mode, patience: Duration) -> Result<Acquired, Error> {
+/// `patience`. Every pause of a wait (`wait`, and `replace` while the old
+/// run ends) goes through `pause`, which may end it with a signal.
+pub fn acquire(
+    dir: &Path,
+    job: &str,
+    mode: Mode,
+    patience: Duration,
+    mut pause: impl FnMut(Duration) -> Option<i32>,
+) -> Result<Acquired, Error> {
     let path = lock_path(dir, job);
     let file = OpenOptions::new()
         .read(true)
@@ -82,58 +105,47 @@ pub fn acquire(dir: &Path, job: &str, mode: Mode, patience: Duration) -> Result<
             source,
         })?;
     let lock = JobLock { file, path };
-    if try_lock(&lock)? {
-        return Ok(Acquired::Held(lock));
-    }
-    match mode {
-        Mode::Skip => Ok(Acquired::Busy(
-            "another run holds the job's lock; skipped this run".to_owned(),
+    let waited = match mode {
+        Mode::Skip => wait_for(&lock, Duration::ZERO, &mut pause)?,
+        Mode::Wait => wait_for(&lock, patience, &mut pause)?,
+        Mode::Replace => return replace(lock, &mut pause),
+    };
+    Ok(match waited {
+        LockWait::Locked => Acquired::Held(lock),
+        LockWait::Stopped(sig) => Acquired::Signalled(sig),
+        LockWait::TimedOut if mode == Mode::Skip => {
+            Acquired::Busy("another run holds the job's lock; skipped this run".to_owned())
+        }
+        LockWait::TimedOut => Acquired::Busy(format!(
+            "another run held the job's lock for the {}s this run waited; skipped this run",
+            patience.as_secs()
         )),
-        Mode::Wait => {
-            if wait_for(&lock, patience)? {
-                Ok(Acquired::Held(lock))
-            } else {
-                Ok(Acquired::Busy(format!(
-                    "another run held the job's lock for the {}s this run waited; skipped this run",
-                    patience.as_secs()
-                )))
-            }
-        }
-        Mode::Replace => replace(lock),
-    }
+    })
 }
 
-fn try_lock(lock: &JobLock) -> Result<bool, Error> {
-    match lock.file.try_lock() {
-        Ok(()) => Ok(true),
-        Err(TryLockError::WouldBlock) => Ok(false),
-        Err(TryLockError::Error(source)) => Err(Error::Lock {
-            path: lock.path.clone(),
-            source,
-        }),
-    }
+fn wait_for(
+    lock: &JobLock,
+    patience: Duration,
+    pause: &mut impl FnMut(Duration) -> Option<i32>,
+) -> Result<LockWait<i32>, Error> {
+    wait_lock(&lock.file, patience, pause).map_err(|source| Error::Lock {
+        path: lock.path.clone(),
+        source,
+    })
 }
 
-fn wait_for(lock: &JobLock, patience: Duration) -> Result<bool, Error> {
-    let until = Instant::now() + patience;
-    loop {
-        if try_lock(lock)? {
-            return Ok(true);
-        }
-        if Instant::now() >= until {
-            return Ok(false);
-        }
-        thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn replace(lock: JobLock) -> Result<Acquired, Error> {
+fn replace(
+    lock: JobLock,
+    pause: &mut impl FnMut(Duration) -> Option<i32>,
+) -> Result<Acquired, Error> {
     // The holder writes its group right after starting the command: give a
     // run that is just starting a moment to do so.
     let until = Instant::now() + Duration::from_secs(2);
     let group = loop {
-        if try_lock(&lock)? {
-            return Ok(Acquired::Held(lock));
+        match wait_for(&lock, Duration::ZERO, pause)? {
+            LockWait::Locked => return Ok(Acquired::Held(lock)),
+            LockWait::Stopped(sig) => return Ok(Acquired::Signalled(sig)),
+            LockWait::TimedOut => {}
         }
         if let Some(group) = verified_holder(&lock) {
             break group;
@@ -143,15 +155,20 @@ fn replace(lock: JobLock) -> Result<Acquired, Error> {
                 "another process holds the job's lock, but it is not a wrapper running the job that could be checked; not replacing it, skipped this run".to_owned(),
             ));
         }
-        thread::sleep(Duration::from_millis(100));
+        if let Some(sig) = pause(Duration::from_millis(100)) {
+            return Ok(Acquired::Signalled(sig));
+        }
     };
-    let _ = signal::kill_group(group, libc::SIGTERM);
-    if wait_for(&lock, KILL_GRACE)? {
-        return Ok(Acquired::Held(lock));
-    }
-    let _ = signal::kill_group(group, libc::SIGKILL);
-    if wait_for(&lock, Duration::from_secs(5))? {
-        return Ok(Acquired::Held(lock));
+    for (sig, grace) in [
+        (libc::SIGTERM, KILL_GRACE),
+        (libc::SIGKILL, Duration::from_secs(5)),
+    ] {
+        let _ = signal::kill_group(group, sig);
+        match wait_for(&lock, grace, pause)? {
+            LockWait::Locked => return Ok(Acquired::Held(lock)),
+            LockWait::Stopped(sig) => return Ok(Acquired::Signalled(sig)),
+            LockWait::TimedOut => {}
+        }
     }
     Ok(Acquired::Busy(format!(
         "the previous run (process group {group}) kept the job's lock after SIGTERM and SIGKILL; skipped this run"
@@ -223,23 +240,43 @@ mod tests {
     #[test]
     fn a_second_lock_is_busy_and_a_dropped_one_is_free() {
         let dir = tempfile::tempdir().unwrap();
-        let Acquired::Held(first) = acquire(dir.path(), "j", Mode::Skip, Duration::ZERO).unwrap()
-        else {
+        let Acquired::Held(first) = acquire(
+            dir.path(),
+            "j",
+            Mode::Skip,
+            Duration::ZERO,
+            crate::store::sleep_pause,
+        )
+        .unwrap() else {
             panic!("the first lock is free")
         };
         assert!(matches!(
-            acquire(dir.path(), "j", Mode::Skip, Duration::ZERO).unwrap(),
+            acquire(
+                dir.path(),
+                "j",
+                Mode::Skip,
+                Duration::ZERO,
+                crate::store::sleep_pause
+            )
+            .unwrap(),
             Acquired::Busy(_)
         ));
         // Not a verified wrapper: replace refuses to signal anyone.
         first.record_group(1);
         assert!(matches!(
-            acquire(dir.path(), "j", Mode::Replace, Duration::ZERO).unwrap(),
+            acquire(dir.path(), "j", Mode::Replace, Duration::ZERO, crate::store::sleep_pause).unwrap(),
             Acquired::Busy(reason) if reason.contains("not replacing")
         ));
         drop(first);
         assert!(matches!(
-            acquire(dir.path(), "j", Mode::Wait, Duration::from_secs(1)).unwrap(),
+            acquire(
+                dir.path(),
+                "j",
+                Mode::Wait,
+                Duration::from_secs(1),
+                crate::store::sleep_pause
+            )
+            .unwrap(),
             Acquired::Held(_)
         ));
     }

@@ -151,8 +151,14 @@ fn bad_pause_arguments_are_usage_errors() {
     let s = Scratch::new();
     for (args, part) in [
         (&["--pause", "2x", "backup"][..], "invalid pause `2x`"),
-        (&["--pause", "0", "backup"][..], "1 second to 400 days"),
-        (&["--pause", "401d", "backup"][..], "1 second to 400 days"),
+        (
+            &["--pause", "0", "backup"][..],
+            "invalid pause `0`: it must be at least 1 second",
+        ),
+        (
+            &["--pause", "401d", "backup"][..],
+            "invalid pause `401d`: it must be at most 400 days",
+        ),
         (&["--all", "backup", "1h"][..], "--all"),
         (&["--all"][..], "--all needs --pause or --resume"),
         (&["--reason", "x", "backup", "1h"][..], "--pause"),

@@ -174,6 +174,11 @@ fn catalogue() -> Vec<Case> {
             ..case("interval", "`401d`", Write)
         },
         Case {
+            args: &["job", "24"],
+            says: "hb-write: invalid interval `24`: `24` is 24 seconds, shorter than cron's minute; write 24h or 24s",
+            ..case("interval", "`24` (a number without a unit, below a minute)", Write)
+        },
+        Case {
             args: &["job", "5x"],
             says: UNITS,
             ..case("interval", "`5x`", Write)
@@ -203,8 +208,13 @@ fn catalogue() -> Vec<Case> {
         },
         Case {
             args: &["--pause", "401d", "job"],
-            says: "hb-write: invalid pause `401d`: a pause lasts from 1 second to 400 days",
+            says: "hb-write: invalid pause `401d`: it must be at most 400 days",
             ..case("duration", "`--pause 401d`", Write)
+        },
+        Case {
+            args: &["--pause", "2", "job"],
+            says: "hb-write: invalid pause `2`: `2` is 2 seconds, shorter than cron's minute; write 2h or 2s",
+            ..case("duration", "`--pause 2`", Write)
         },
         Case {
             args: &["--grace", "401d"],
@@ -248,7 +258,7 @@ fn catalogue() -> Vec<Case> {
         },
         Case {
             args: &["--exit-code", "x", "job", "5m"],
-            says: "invalid value 'x' for '--exit-code <N>'",
+            says: "invalid value 'x' for '--exit-code <N>': an exit code is a whole number, such as 0 or 3 (`--exit-code $?`)",
             ..case("flag", "`--exit-code x`", Write)
         },
         Case {
@@ -270,9 +280,20 @@ fn catalogue() -> Vec<Case> {
             ..case("flag", "`--format xml`", Check)
         },
         Case {
+            args: &["--ping", "htps://hc.example.com/ping/uuid", "job", "1h"],
+            says: "hb-write: invalid --ping (htps://hc.example.com): a ping URL must be an http:// or https:// URL with a host and no user name or password",
+            ..case("flag", "`--ping htps://...` (its path unsaid)", Write)
+        },
+        Case {
+            args: &["--alert-after", "0"],
+            exit: 3,
+            says: "hb-check: invalid value '0' for '--alert-after <N>': it must be a whole number from 1 to 200",
+            ..case("flag", "`--alert-after 0`", Check)
+        },
+        Case {
             args: &["--now", "yesterday"],
             exit: 3,
-            says: "`yesterday` is not an RFC 3339 time such as 2026-11-22T03:00:00Z",
+            says: "`yesterday` is not an RFC 3339 time: a date, `T`, a time and a zone, such as 2026-11-22T03:00:00Z",
             ..case("flag", "`--now yesterday`", Check)
         },
         Case {
@@ -289,9 +310,30 @@ fn catalogue() -> Vec<Case> {
             ..case("environment", "`HB_FACTOR=0.5`", Check)
         },
         Case {
+            args: &["job", "1h"],
+            env: &[("HB_PING_URL", "htps://hc.example.com/ping/uuid")],
+            exit: 0,
+            says: "hb-write: warning: ignoring `HB_PING_URL` (htps://hc.example.com): a ping URL must be an http:// or https:// URL with a host and no user name or password; no ping is sent",
+            ..case("environment", "`HB_PING_URL=htps://...` (heartbeat written)", Write)
+        },
+        Case {
+            args: &["job", "1h", "--", "true"],
+            env: &[("HB_FACTOR", "1")],
+            exit: 0,
+            says: "hb-write: warning: ignoring `HB_FACTOR` `1`: the factor must be a number greater than 1, such as 2 or 1.5; the default, 2, applies",
+            ..case("environment", "`HB_FACTOR=1` (job run)", Write)
+        },
+        Case {
+            args: &["job", "1h"],
+            env: &[("HB_PING_STYLE", "kuma")],
+            exit: 0,
+            says: "hb-write: warning: ignoring `HB_PING_STYLE` `kuma`: the ping style is one of healthchecks, uptime-kuma; the default, healthchecks, applies",
+            ..case("environment", "`HB_PING_STYLE=kuma` (heartbeat written)", Write)
+        },
+        Case {
             env: &[("HB_QUIET", "maybe")],
             exit: 3,
-            says: "hb-check: invalid value 'maybe' for '--quiet': value was not a boolean",
+            says: "hb-check: invalid value 'maybe' for '--quiet': a switch is on (`1`, `true`, `yes`, `on`) or off (`0`, `false`, `no`, `off`)",
             ..case("environment", "`HB_QUIET=maybe`", Check)
         },
         Case {

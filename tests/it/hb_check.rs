@@ -370,7 +370,7 @@ fn a_second_run_waits_for_the_lock() {
     let holder = File::create(&lock_path).unwrap();
     holder.lock().unwrap();
 
-    let out = check(&s, &["--now", T0, "--lock-timeout", "1", "--host", "web1"]);
+    let out = check(&s, &["--now", T0, "--lock-timeout", "1s", "--host", "web1"]);
     out.code(3)
         .one_line_error(&["another run holds the lock", "hb-check.web1.lock"]);
 
@@ -379,7 +379,7 @@ fn a_second_run_waits_for_the_lock() {
         .cmd(HB_CHECK)
         .env("HB_DIR", s.hb())
         .env("HB_HOST", "web1")
-        .args(["--now", T0, "--lock-timeout", "30"])
+        .args(["--now", T0, "--lock-timeout", "30s"])
         .spawn();
     thread::sleep(Duration::from_millis(800));
     assert!(

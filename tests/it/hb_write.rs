@@ -105,6 +105,35 @@ fn intervals_with_units_are_stored_in_seconds() {
 }
 
 #[test]
+fn a_number_without_a_unit_below_a_minute_is_refused_where_a_duration_is_read() {
+    let s = Scratch::new();
+    // `300` is seconds, as it always was; `24s` says so.
+    for interval in ["300", "60", "24s"] {
+        s.cmd(HB_WRITE)
+            .env("HB_DIR", s.hb())
+            .args(["job", interval])
+            .run()
+            .code(0)
+            .silent();
+    }
+    // `24` reads as hours to a person and `--pause 2` as a two-hour pause:
+    // refused rather than taken as seconds.
+    for args in [
+        &["job", "24"][..],
+        &["--pause", "2", "job"],
+        &["--max-runtime", "30", "job", "1h", "--", "true"],
+    ] {
+        s.cmd(HB_WRITE)
+            .env("HB_DIR", s.hb())
+            .args(args)
+            .run()
+            .code(2)
+            .one_line_error(&["seconds, shorter than cron's minute; write "]);
+    }
+    assert!(!s.hb().join("job.pause").exists());
+}
+
+#[test]
 fn bad_job_names_and_intervals_exit_2_and_create_nothing() {
     let s = Scratch::new();
     let system_existed = Path::new(SYSTEM_DIR).exists();

@@ -381,7 +381,7 @@ fn a_server_slower_than_the_timeout_exits_3_without_the_token() {
     let forge = Forge::start(Mode::Github, None, TOKEN);
     forge.fault("GET", "/labels", Fault::Delay(Duration::from_secs(3)), 3);
     let started = Instant::now();
-    let r = check_with(&dir, &forge, &[], &["--tracker-timeout", "1"]);
+    let r = check_with(&dir, &forge, &[], &["--tracker-timeout", "1s"]);
     // A stale job (CRITICAL) outranks the tracker failure (UNKNOWN).
     r.code(2);
     assert!(
@@ -816,7 +816,7 @@ fn a_create_that_times_out_is_not_sent_again() {
     forge.add_label("heartbeat");
     // The server takes longer than the client waits, but does create.
     forge.fault("POST", "/issues", Fault::Delay(Duration::from_secs(2)), 1);
-    let r = check_with(&dir, &forge, &[], &["--tracker-timeout", "1"]);
+    let r = check_with(&dir, &forge, &[], &["--tracker-timeout", "1s"]);
     // A stale job (CRITICAL) outranks the tracker failure (UNKNOWN).
     r.code(2);
     assert!(r.stderr.contains("no answer within 1s"), "{}", r.show());
@@ -839,7 +839,7 @@ fn a_create_that_times_out_is_not_sent_again() {
     }
     assert_eq!(forge.issues_titled(PREFIX).len(), 1);
     forge.clear_requests();
-    check_with(&dir, &forge, &[], &["--tracker-timeout", "1"]).code(2);
+    check_with(&dir, &forge, &[], &["--tracker-timeout", "1s"]).code(2);
     assert_eq!(forge.writes(), 0, "{:#?}", forge.requests());
     assert_eq!(forge.issues_titled(PREFIX).len(), 1);
     forge.assert_clean();

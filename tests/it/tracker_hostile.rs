@@ -127,7 +127,7 @@ fn an_endless_body_ends_within_the_budget() {
     dir.ok("backup");
     forge.fault("GET", "/labels", Fault::Endless(200), 1);
     let started = Instant::now();
-    let r = measured(&dir, &forge, &["--tracker-timeout", "5"], "endless body");
+    let r = measured(&dir, &forge, &["--tracker-timeout", "5s"], "endless body");
     one_tracker_error(&r, "longer than the 4 MiB the client reads");
     assert!(
         started.elapsed() < Duration::from_secs(10),
@@ -146,14 +146,14 @@ fn a_huge_error_body_keeps_its_status() {
     let r = measured(
         &dir,
         &forge,
-        &["--tracker-timeout", "5"],
+        &["--tracker-timeout", "5s"],
         "200 MiB body on a 500",
     );
     one_tracker_error(&r, "HTTP 500");
     let r = measured(
         &dir,
         &forge,
-        &["--tracker-timeout", "5"],
+        &["--tracker-timeout", "5s"],
         "endless body on a 503",
     );
     one_tracker_error(&r, "HTTP 503");
@@ -173,7 +173,7 @@ fn a_trickling_body_is_cut_at_the_timeout() {
         3,
     );
     let started = Instant::now();
-    let r = measured(&dir, &forge, &["--tracker-timeout", "1"], "trickling body");
+    let r = measured(&dir, &forge, &["--tracker-timeout", "1s"], "trickling body");
     let took = started.elapsed();
     one_tracker_error(&r, "did not arrive whole within 1s");
     // Three attempts of a second each, and two short waits.

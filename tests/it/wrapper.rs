@@ -314,7 +314,7 @@ fn kill_after_ends_a_run_past_its_maximum() {
     let began = Instant::now();
     let out = wrap(
         &s,
-        &["--max-runtime", "1", "--kill-after"],
+        &["--max-runtime", "1s", "--kill-after"],
         "k",
         &["sleep", "30"],
     );
@@ -337,7 +337,7 @@ fn kill_after_escalates_to_sigkill() {
     let s = Scratch::new();
     let out = wrap(
         &s,
-        &["--max-runtime", "1", "--kill-after"],
+        &["--max-runtime", "1s", "--kill-after"],
         "k",
         &["sh", "-c", "trap '' TERM; sleep 60"],
     );
@@ -390,7 +390,7 @@ fn singleton_skip_runs_nothing_and_replace_ends_the_old_group() {
 }
 
 #[test]
-fn a_killed_wrapper_never_blocks_and_replace_signals_only_a_real_holder() {
+fn a_killed_wrappers_command_keeps_the_lock_and_replace_signals_only_a_real_holder() {
     let s = Scratch::new();
     let script = format!(
         "echo $$ > {}/orphan.pid; exec sleep 300",
@@ -403,9 +403,16 @@ fn a_killed_wrapper_never_blocks_and_replace_signals_only_a_real_holder() {
     wrapper.wait().unwrap();
     let ran = s.root().join("ran");
     let touch = format!("touch {}", ran.display());
+    // The killed wrapper's command still runs, and still holds the lock.
+    wrap(&s, &["--singleton", "skip"], "two", &["sh", "-c", &touch])
+        .code(0)
+        .stderr_has("skipped this run");
+    assert!(!ran.exists(), "no second copy beside the orphaned command");
+    // Once it ends, nothing is left locked.
+    signal(orphan, libc::SIGKILL);
+    wait_until("the orphan is gone", || dead(orphan));
     wrap(&s, &["--singleton", "skip"], "two", &["sh", "-c", &touch]).code(0);
     assert!(ran.exists(), "a dead wrapper's lock does not block");
-    signal(orphan, libc::SIGKILL);
 
     // A lock held by a process that is not the wrapper the lock file names:
     // replace must not signal the group written there.
@@ -498,4 +505,173 @@ fn a_run_whose_wrapper_was_killed_is_stale_not_running() {
     out.code(2)
         .stdout_has("gone stale: ")
         .stdout_has("wrapper gone: the run started");
+}
+
+#[test]
+fn bad_monitoring_variables_warn_once_and_the_job_still_runs() {
+    let s = Scratch::new();
+    let bad = [
+        (
+            "HB_PING_URL",
+            "htps://hc.example.com/ping/secret-check-uuid",
+        ),
+        ("HB_FACTOR", "1"),
+        ("HB_PING_STYLE", "kuma"),
+        ("HB_SCHEDULE", "61 * * * *"),
+    ];
+    let out = start(&s, &[], "envy", &["sh", "-c", "echo ran"])
+        .envs(bad)
+        .run();
+    out.code(0);
+    assert_eq!(out.stdout, "ran\n", "{}", out.show());
+    assert_eq!(record(&s, "envy")["status"], "ok", "{}", out.show());
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), bad.len(), "one line each{}", out.show());
+    for (name, _) in bad {
+        let line = lines
+            .iter()
+            .find(|l| l.contains(&format!("`{name}`")))
+            .unwrap_or_else(|| panic!("no warning for {name}{}", out.show()));
+        harness::assert_starts(line, &format!("hb-write: warning: ignoring `{name}`"));
+    }
+    harness::assert_has(&out.stderr, "`HB_PING_URL` (htps://hc.example.com): ");
+    assert!(!out.stderr.contains("secret"), "{}", out.show());
+
+    // Plain hb-write writes its heartbeat all the same.
+    let plain = s
+        .hb_write()
+        .arg("--dir")
+        .arg(s.hb())
+        .envs(bad)
+        .args(["plain", "1h"])
+        .run();
+    plain.code(0);
+    assert_eq!(record(&s, "plain")["status"], "ok", "{}", plain.show());
+
+    // The same values given as flags are still usage errors, the URL's
+    // path unsaid.
+    for flags in [
+        &["--factor", "1"][..],
+        &["--ping", "htps://hc.example.com/ping/secret-check-uuid"],
+        &["--ping-style", "kuma"],
+    ] {
+        let out = start(&s, flags, "flagged", &["touch", "ran"]).run();
+        out.code(2);
+        assert!(!out.stderr.contains("secret"), "{}", out.show());
+    }
+    assert!(!s.root().join("ran").exists());
+}
+
+/// Whether `pid` has `path` open: a wrapper opens its lock well after it
+/// has blocked the signals it takes itself.
+fn has_open(pid: u32, path: &Path) -> bool {
+    fs::read_dir(format!("/proc/{pid}/fd")).is_ok_and(|fds| {
+        fds.flatten()
+            .any(|fd| fs::read_link(fd.path()).is_ok_and(|target| target == path))
+    })
+}
+
+#[test]
+fn sigterm_ends_a_wait_for_the_lock_at_once_and_runs_nothing() {
+    let s = Scratch::new();
+    let script = format!(
+        "echo $$ > {}/holder.pid; exec sleep 300",
+        s.root().display()
+    );
+    let (holder, holder_shown) =
+        start(&s, &["--singleton", "wait"], "w", &["sh", "-c", &script]).spawn();
+    sleeper_pid(&s, "holder.pid");
+    let ran = s.root().join("ran");
+    let (waiter, shown) = start(
+        &s,
+        &["--singleton", "wait"],
+        "w",
+        &["touch", ran.to_str().unwrap()],
+    )
+    .spawn();
+    let lock = s.hb().join(".w.lock");
+    wait_until("the waiter waits for the lock", || {
+        has_open(waiter.id(), &lock)
+    });
+    signal(waiter.id(), libc::SIGTERM);
+    // Without the fix the waiter sat out its whole wait (the interval) and
+    // ran the command, the signal still pending for it.
+    let out = finish(waiter, shown);
+    out.code(143)
+        .stderr_has("received SIGTERM while waiting for the job's lock");
+    signal(holder.id(), libc::SIGTERM);
+    finish(holder, holder_shown).code(143);
+    assert!(!ran.exists(), "the command never ran");
+}
+
+#[test]
+fn sigterm_during_the_end_ping_ends_the_wrapper_at_once() {
+    let s = Scratch::new();
+    // Takes connections (the kernel does) and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/ping/x", silent.local_addr().unwrap());
+    let (child, shown) = start(&s, &[], "p", &["true"])
+        .env("HB_PING_URL", &url)
+        .spawn();
+    wait_until("the run is recorded", || {
+        status_of(&s, "p").as_deref() == Some("ok")
+    });
+    signal(child.id(), libc::SIGTERM);
+    let out = finish(child, shown);
+    out.code(143).stderr_has("received SIGTERM while pinging");
+    assert!(!out.stderr.contains("/ping/x"), "{}", out.show());
+}
+
+#[test]
+fn what_the_command_leaves_in_the_background_does_not_keep_the_lock() {
+    let s = Scratch::new();
+    let script = format!(
+        "sleep 300 >/dev/null 2>&1 & echo $! > {}/bg.pid",
+        s.root().display()
+    );
+    wrap(&s, &["--singleton", "skip"], "bg", &["sh", "-c", &script]).code(0);
+    let background = sleeper_pid(&s, "bg.pid");
+    let ran = s.root().join("ran");
+    wrap(
+        &s,
+        &["--singleton", "skip"],
+        "bg",
+        &["touch", ran.to_str().unwrap()],
+    )
+    .code(0);
+    signal(background, libc::SIGKILL);
+    assert!(ran.exists(), "the next run ran");
+}
+
+#[test]
+fn a_background_process_that_keeps_stdout_outlives_the_wrapper() {
+    let s = Scratch::new();
+    let root = s.root().display().to_string();
+    // Like `nohup worker &`: it keeps the job's stdout and writes to it
+    // after the job, and the wrapper, have ended.
+    let worker =
+        format!("while [ ! -e {root}/go ]; do sleep 0.05; done; echo late; touch {root}/done");
+    let script = format!("sh -c '{worker}' & echo $! > {root}/worker.pid; echo early");
+    let (mut wrapper, shown) = start(&s, &[], "bg", &["sh", "-c", &script]).spawn();
+    let worker = sleeper_pid(&s, "worker.pid");
+    let status = wrapper.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{shown}");
+    assert_eq!(status_of(&s, "bg").as_deref(), Some("ok"));
+    fs::write(s.root().join("go"), "").unwrap();
+    let done = s.root().join("done");
+    wait_until("the worker finished or died", || {
+        done.exists() || dead(worker)
+    });
+    assert!(
+        done.exists(),
+        "the worker died writing to the output the wrapper had given it"
+    );
+    let mut stdout = String::new();
+    wrapper
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    assert_eq!(stdout, "early\nlate\n", "its output still goes to cron");
 }

@@ -1,0 +1,311 @@
+//! One parser per kind of value a person types: durations (intervals,
+//! pauses, graces, timeouts, runtimes), sizes and factors, each with its
+//! range and its one-line error. Pure.
+
+use crate::error::Error;
+
+/// The shortest interval, in seconds.
+pub const INTERVAL_MIN: u64 = 1;
+
+/// The longest duration anything takes, in seconds: 400 days. An interval,
+/// a pause, a grace, a reminder period, a runtime or a wait are all bounded
+/// by it (a wait longer than any job's period waits on nothing).
+pub const INTERVAL_MAX: u64 = 400 * 86_400;
+
+/// The smallest number without a unit that is taken as seconds: below it,
+/// `24` more likely means 24 hours than 24 seconds (cron's own step is a
+/// minute).
+const BARE_SECONDS_MIN: u64 = 60;
+
+/// A kind of duration: its name in messages and its range, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    /// What the value is, in messages: `interval`, `pause`, `grace`.
+    pub noun: &'static str,
+    /// The shortest allowed.
+    pub min: u64,
+    /// The longest allowed.
+    pub max: u64,
+}
+
+/// How often a job runs.
+pub const INTERVAL: Span = Span {
+    noun: "interval",
+    min: INTERVAL_MIN,
+    max: INTERVAL_MAX,
+};
+
+/// How long a pause lasts.
+pub const PAUSE: Span = Span {
+    noun: "pause",
+    min: 1,
+    max: INTERVAL_MAX,
+};
+
+/// How late a job may be before it counts as late.
+pub const GRACE: Span = Span {
+    noun: "grace",
+    min: 0,
+    max: INTERVAL_MAX,
+};
+
+/// How long something may take or be waited for (`--max-runtime`,
+/// `--lock-timeout`, `--remind`); `min` 0 allows "not at all".
+pub const WAIT: Span = Span {
+    noun: "duration",
+    min: 0,
+    max: INTERVAL_MAX,
+};
+
+impl Span {
+    /// The same kind with another shortest value.
+    pub const fn at_least(self, min: u64) -> Span {
+        Span { min, ..self }
+    }
+
+    /// Parses `text` into seconds within this span; the error is one line,
+    /// ``invalid <noun> `<text>`: <rule>``.
+    pub fn parse(self, text: &str) -> Result<u64, String> {
+        self.seconds(text).map_err(|reason| {
+            format!(
+                "invalid {} `{}`: {reason}",
+                self.noun,
+                crate::escape::terminal(text)
+            )
+        })
+    }
+
+    /// Like [`Span::parse`], with the rule alone as the error.
+    fn seconds(self, text: &str) -> Result<u64, String> {
+        let seconds = parse_duration(text)?;
+        if seconds < self.min {
+            return Err(format!("it must be at least {}", say(self.min)));
+        }
+        if seconds > self.max {
+            return Err(format!("it must be at most {}", say(self.max)));
+        }
+        Ok(seconds)
+    }
+}
+
+/// A limit in words: `400 days`, `1 second`, `2 minutes`.
+pub fn say(seconds: u64) -> String {
+    let (count, unit) = match seconds {
+        s if s >= 86_400 && s % 86_400 == 0 => (s / 86_400, "day"),
+        s if s >= 3_600 && s % 3_600 == 0 => (s / 3_600, "hour"),
+        s if s >= 60 && s % 60 == 0 => (s / 60, "minute"),
+        s => (s, "second"),
+    };
+    let plural = if count == 1 { "" } else { "s" };
+    format!("{count} {unit}{plural}")
+}
+
+/// Parses an interval: whole seconds (`300`) or a duration with units
+/// (`90s`, `5m`, `1h30m`, `1d`, `1w`), from 1 second to 400 days.
+pub fn parse_interval(text: &str) -> Result<u64, Error> {
+    INTERVAL
+        .seconds(text)
+        .map_err(|reason| Error::InvalidInterval {
+            value: text.to_owned(),
+            reason,
+        })
+}
+
+/// Parses a duration without range limits: whole seconds, or numbers with
+/// the units `w`, `d`, `h`, `m`, `s`, largest first, each at most once. A
+/// number without a unit below 60 is refused (`24` reads as 24 hours to a
+/// person and as 24 seconds here); `0` is the same in any unit.
+pub fn parse_duration(text: &str) -> Result<u64, String> {
+    const UNITS: [(char, u64); 5] = [
+        ('w', 7 * 86_400),
+        ('d', 86_400),
+        ('h', 3_600),
+        ('m', 60),
+        ('s', 1),
+    ];
+    const EXPECTED: &str =
+        "expected whole seconds or a duration such as `90s`, `5m`, `1h30m`, `1d`, `1w`";
+    if text.is_empty() {
+        return Err(format!("it is empty; {EXPECTED}"));
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        let seconds: u64 = text.parse().map_err(|_| "it is too large".to_owned())?;
+        if (1..BARE_SECONDS_MIN).contains(&seconds) {
+            return Err(format!(
+                "`{seconds}` is {seconds} seconds, shorter than cron's minute; write {seconds}h or {seconds}s"
+            ));
+        }
+        return Ok(seconds);
+    }
+    let mut total: u64 = 0;
+    let mut next_unit = 0;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return Err(EXPECTED.to_owned());
+        }
+        let number: u64 = rest[..digits]
+            .parse()
+            .map_err(|_| "it is too large".to_owned())?;
+        let unit = rest[digits..].chars().next().ok_or(EXPECTED)?;
+        let position = UNITS[next_unit..]
+            .iter()
+            .position(|(u, _)| *u == unit)
+            .ok_or(EXPECTED)?;
+        let scale = UNITS[next_unit + position].1;
+        next_unit += position + 1;
+        total = number
+            .checked_mul(scale)
+            .and_then(|n| total.checked_add(n))
+            .ok_or("it is too large")?;
+        rest = &rest[digits + unit.len_utf8()..];
+    }
+    Ok(total)
+}
+
+/// Parses a size: whole bytes (`4096`) or with a unit `K`/`KiB`, `M`/`MiB`
+/// (powers of 1024), at most `max` bytes; `what` names the limit's reason
+/// in the error.
+pub fn parse_size(text: &str, max: u64, what: &str) -> Result<u64, String> {
+    let shown = crate::escape::terminal(text);
+    let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+    let scale: u64 = match &text[digits..] {
+        "" | "B" => 1,
+        "K" | "KiB" | "k" => 1024,
+        "M" | "MiB" => 1024 * 1024,
+        _ => {
+            return Err(format!(
+                "invalid size `{shown}`: expected bytes or a size such as `4KiB` or `1MiB`"
+            ))
+        }
+    };
+    if digits == 0 {
+        return Err(format!("invalid size `{shown}`: it has no number"));
+    }
+    match text[..digits]
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+    {
+        Some(n) if n <= max => Ok(n),
+        _ => Err(format!(
+            "invalid size `{shown}`: it must be at most {max} bytes{what}"
+        )),
+    }
+}
+
+/// Parses a stale factor: a number greater than 1.
+pub fn parse_factor(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(f) if f.is_finite() && f > 1.0 => Ok(f),
+        _ => Err("the factor must be a number greater than 1, such as 2 or 1.5".to_owned()),
+    }
+}
+
+/// Parses an on/off setting as `HB_QUIET=yes` gives it: `1`, `true`,
+/// `yes`, `on` or `0`, `false`, `no`, `off`, in any case.
+pub fn parse_switch(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "t" | "yes" | "y" | "on" => Ok(true),
+        "0" | "false" | "f" | "no" | "n" | "off" => Ok(false),
+        _ => Err(
+            "a switch is on (`1`, `true`, `yes`, `on`) or off (`0`, `false`, `no`, `off`)"
+                .to_owned(),
+        ),
+    }
+}
+
+/// Parses a count from `min` to `max`, as `--alert-after 3` gives it.
+pub fn parse_count(text: &str, min: u32, max: u32) -> Result<u32, String> {
+    match text.trim().parse::<u32>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(format!("it must be a whole number from {min} to {max}")),
+    }
+}
+
+/// Parses an exit code as a shell reports it (`$?`), or a negative one a
+/// program may have returned.
+pub fn parse_exit_code(text: &str) -> Result<i32, String> {
+    text.trim()
+        .parse::<i32>()
+        .map_err(|_| "an exit code is a whole number, such as 0 or 3 (`--exit-code $?`)".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn switches_counts_and_exit_codes_say_the_rule() {
+        assert_eq!(parse_switch("Yes"), Ok(true));
+        assert_eq!(parse_switch("off"), Ok(false));
+        assert!(parse_switch("maybe").unwrap_err().contains("`yes`"));
+        assert_eq!(parse_count("3", 1, 200), Ok(3));
+        assert_eq!(
+            parse_count("0", 1, 200),
+            Err("it must be a whole number from 1 to 200".to_owned())
+        );
+        assert_eq!(parse_exit_code("-1"), Ok(-1));
+        assert!(parse_exit_code("x").unwrap_err().contains("whole number"));
+    }
+
+    #[test]
+    fn a_bare_number_below_a_minute_is_refused_everywhere() {
+        let reason = "`24` is 24 seconds, shorter than cron's minute; write 24h or 24s";
+        assert_eq!(parse_duration("24"), Err(reason.to_owned()));
+        assert_eq!(
+            parse_interval("24").unwrap_err().to_string(),
+            format!("invalid interval `24`: {reason}")
+        );
+        for span in [PAUSE, GRACE, WAIT] {
+            assert!(span.parse("2").unwrap_err().contains("write 2h or 2s"));
+        }
+        // With a unit, or from a minute up, or zero: as before.
+        assert_eq!(parse_interval("24s").unwrap(), 24);
+        assert_eq!(parse_interval("300").unwrap(), 300);
+        assert_eq!(parse_interval("60").unwrap(), 60);
+        assert_eq!(GRACE.parse("0"), Ok(0));
+        assert_eq!(PAUSE.parse("2s"), Ok(2));
+    }
+
+    #[test]
+    fn spans_say_their_limits_in_words() {
+        assert_eq!(
+            INTERVAL.parse("401d"),
+            Err("invalid interval `401d`: it must be at most 400 days".to_owned())
+        );
+        assert_eq!(
+            WAIT.at_least(1).parse("0"),
+            Err("invalid duration `0`: it must be at least 1 second".to_owned())
+        );
+        assert_eq!(say(120), "2 minutes");
+        assert_eq!(say(7_200), "2 hours");
+        assert_eq!(say(90), "90 seconds");
+    }
+
+    #[test]
+    fn sizes_take_units_and_a_limit() {
+        assert_eq!(parse_size("4096", u64::MAX, ""), Ok(4096));
+        assert_eq!(parse_size("4KiB", u64::MAX, ""), Ok(4096));
+        assert_eq!(parse_size("1M", u64::MAX, ""), Ok(1 << 20));
+        for bad in ["", "KiB", "1GiB", "-1", "99999999999999999999M"] {
+            assert!(parse_size(bad, u64::MAX, "").is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_size("9KiB", 8192, "; use --log for more"),
+            Err(
+                "invalid size `9KiB`: it must be at most 8192 bytes; use --log for more".to_owned()
+            )
+        );
+    }
+
+    #[test]
+    fn factors_must_exceed_one() {
+        assert_eq!(parse_factor("2"), Ok(2.0));
+        assert_eq!(parse_factor("1.5"), Ok(1.5));
+        for bad in ["1", "0.5", "-3", "x", "inf", "NaN"] {
+            assert!(parse_factor(bad).is_err(), "{bad}");
+        }
+    }
+}

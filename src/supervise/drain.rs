@@ -1,0 +1,130 @@
+//! What happens to the command's output pipes when the command has exited
+//! but something it started in the background (`nohup worker &`) still
+//! holds them: after [`super::DRAIN_GRACE`], a small detached process takes
+//! the pipes over and copies what comes to the wrapper's own stdout and
+//! stderr until the last writer closes them.
+//!
+//! Closing the pipes instead, as the wrapper's exit would, kills such a
+//! process with SIGPIPE at its next write, where without the wrapper it
+//! would have lived on, writing to cron's pipe. The copy goes exactly where
+//! that output went without the wrapper, so cron mails it the same way.
+
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+
+/// One pipe to keep reading, and the wrapper's descriptor (1 or 2) its
+/// bytes go to.
+#[derive(Debug)]
+pub struct Leftover {
+    /// The read end.
+    pub pipe: OwnedFd,
+    /// Where its bytes go.
+    pub to: RawFd,
+}
+
+/// Starts the detached copier for `pipes` and closes them in this process.
+/// The copier keeps every other descriptor of the wrapper closed.
+pub fn hand_over(pipes: Vec<Leftover>) -> io::Result<()> {
+    if pipes.is_empty() {
+        return Ok(());
+    }
+    let keep: Vec<RawFd> = pipes.iter().map(|p| p.pipe.as_raw_fd()).collect();
+    // Listed before the fork: the child may not allocate.
+    let close: Vec<RawFd> = open_descriptors()
+        .into_iter()
+        .filter(|fd| *fd > 2 && !keep.contains(fd))
+        .collect();
+    let mut polled: Vec<libc::pollfd> = pipes
+        .iter()
+        .map(|p| libc::pollfd {
+            fd: p.pipe.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+    let targets: Vec<RawFd> = pipes.iter().map(|p| p.to).collect();
+    let mut writable = vec![true; pipes.len()];
+    // SAFETY: the child runs `copy`, which calls only async-signal-safe
+    // functions (close, poll, read, write, _exit) on memory allocated
+    // before the fork, and never returns.
+    match unsafe { libc::fork() } {
+        -1 => Err(io::Error::last_os_error()),
+        0 => {
+            for fd in &close {
+                // SAFETY: closing a descriptor number.
+                unsafe { libc::close(*fd) };
+            }
+            copy(&mut polled, &targets, &mut writable)
+        }
+        // The parent's copies close as `pipes` drops.
+        _ => Ok(()),
+    }
+}
+
+/// The copier: reads each pipe until its end, writes what it reads to its
+/// target (and, once a target is closed, drops it), then exits.
+fn copy(polled: &mut [libc::pollfd], targets: &[RawFd], writable: &mut [bool]) -> ! {
+    let mut buf = [0u8; 8192];
+    loop {
+        let open = polled.iter().filter(|p| p.fd >= 0).count();
+        if open == 0 {
+            // SAFETY: ends the child without running the parent's exit code.
+            unsafe { libc::_exit(0) };
+        }
+        // SAFETY: a valid array of `polled.len()` entries.
+        let ready = unsafe { libc::poll(polled.as_mut_ptr(), polled.len() as libc::nfds_t, -1) };
+        if ready < 0 {
+            continue;
+        }
+        for (i, p) in polled.iter_mut().enumerate() {
+            if p.fd < 0 || p.revents == 0 {
+                continue;
+            }
+            // SAFETY: reads into a buffer of its stated length.
+            let n = unsafe { libc::read(p.fd, buf.as_mut_ptr().cast(), buf.len()) };
+            if n == 0 || (n < 0 && p.revents & (libc::POLLHUP | libc::POLLERR) != 0) {
+                // SAFETY: closing our own descriptor.
+                unsafe { libc::close(p.fd) };
+                p.fd = -1;
+                continue;
+            }
+            if n > 0 && writable[i] {
+                writable[i] = write_all(targets[i], &buf[..n as usize]);
+            }
+        }
+    }
+}
+
+/// Writes every byte, retrying short writes; `false` once the target is
+/// gone (EPIPE: SIGPIPE is ignored in the wrapper and its copier).
+fn write_all(fd: RawFd, mut bytes: &[u8]) -> bool {
+    while !bytes.is_empty() {
+        // SAFETY: writes from a buffer of its stated length.
+        let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+        if n < 0 {
+            if interrupted() {
+                continue;
+            }
+            return false;
+        }
+        bytes = &bytes[n as usize..];
+    }
+    true
+}
+
+/// Whether the last call failed with EINTR (reads errno only).
+fn interrupted() -> bool {
+    // SAFETY: errno is this thread's own.
+    unsafe { *libc::__errno_location() == libc::EINTR }
+}
+
+/// The descriptors this process has open, from `/proc/self/fd`.
+fn open_descriptors() -> Vec<RawFd> {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|dir| {
+            dir.flatten()
+                .filter_map(|e| e.file_name().to_str()?.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}

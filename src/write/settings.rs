@@ -1,0 +1,167 @@
+//! hb-write's monitoring settings: the stale factor, the ping URL and style
+//! and the schedule, each from its flag or else its `HB_*` variable.
+//!
+//! Monitoring never takes the job down. A bad flag is a usage error (the
+//! person typing it is there to read it), but a bad variable sits in a
+//! crontab's environment for every job of the file: it gets one warning
+//! line, naming the variable and the rule, and the default applies, so the
+//! job still runs and its heartbeat is still written. A ping URL is shown
+//! by its scheme and host only: its path is the check's secret.
+
+use clap::ValueEnum;
+use reqwest::Url;
+
+use crate::ping::{self, Style};
+use crate::record::parse_factor;
+
+use super::{parse_schedule, PROGRAM};
+
+/// The factor hb-check uses when none is given.
+pub(crate) const FACTOR_DEFAULT: f64 = 2.0;
+
+/// The settings a run uses, each already checked.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub(crate) factor: f64,
+    pub(crate) ping: Option<(Url, Style)>,
+    pub(crate) schedule: Option<String>,
+}
+
+/// The flags as given; `None` where absent.
+#[derive(Debug, Default)]
+pub(crate) struct Given {
+    pub(crate) factor: Option<f64>,
+    pub(crate) ping: Option<String>,
+    pub(crate) ping_style: Option<Style>,
+    pub(crate) schedule: Option<String>,
+}
+
+impl Settings {
+    /// The settings from the flags, else the environment. `Err` is a usage
+    /// error in a flag, one line.
+    pub(crate) fn resolve(given: Given) -> Result<Settings, String> {
+        let ping = match given.ping {
+            Some(text) => Some(
+                parse_ping(&text)
+                    .map_err(|rule| format!("invalid --ping{}: {rule}", url_shown(&text)))?,
+            ),
+            None => from_env("HB_PING_URL", parse_ping, url_shown, "no ping is sent"),
+        };
+        let style = given.ping_style.or_else(|| {
+            from_env(
+                "HB_PING_STYLE",
+                parse_style,
+                quoted,
+                "the default, healthchecks, applies",
+            )
+        });
+        let factor = given
+            .factor
+            .or_else(|| from_env("HB_FACTOR", parse_factor, quoted, "the default, 2, applies"));
+        let schedule = given.schedule.or_else(|| {
+            from_env(
+                "HB_SCHEDULE",
+                parse_schedule,
+                quoted,
+                "the record holds no schedule",
+            )
+        });
+        Ok(Settings {
+            factor: factor.unwrap_or(FACTOR_DEFAULT),
+            ping: ping.map(|url| (url, style.unwrap_or(Style::Healthchecks))),
+            schedule,
+        })
+    }
+}
+
+/// The value of `name`, parsed; a value that does not parse is reported on
+/// one line (the variable, its value as `show` shows it, the rule and
+/// `fallback`) and gives `None`.
+fn from_env<T>(
+    name: &str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+    show: fn(&str) -> String,
+    fallback: &str,
+) -> Option<T> {
+    let raw = std::env::var_os(name)?;
+    let text = raw.to_string_lossy();
+    let result = match raw.to_str() {
+        Some(text) => parse(text),
+        None => Err("it is not valid UTF-8".to_owned()),
+    };
+    result
+        .map_err(|rule| {
+            eprintln!(
+                "{PROGRAM}: warning: ignoring `{name}`{}: {rule}; {fallback}",
+                show(&text)
+            );
+        })
+        .ok()
+}
+
+/// A value as given, in backticks after a space.
+fn quoted(text: &str) -> String {
+    format!(" `{}`", crate::escape::terminal(text))
+}
+
+/// A URL's scheme and host in parentheses after a space (never its path,
+/// query or credentials), or nothing when it has no host.
+fn url_shown(text: &str) -> String {
+    let Ok(url) = Url::parse(text) else {
+        return String::new();
+    };
+    url.host_str().map_or_else(String::new, |host| {
+        format!(
+            " ({}://{})",
+            crate::escape::terminal(url.scheme()),
+            crate::escape::terminal(host)
+        )
+    })
+}
+
+/// A ping URL, or the rule it breaks (in words that never repeat it).
+fn parse_ping(text: &str) -> Result<Url, String> {
+    ping::parse_url(text).map_err(|_| {
+        "a ping URL must be an http:// or https:// URL with a host and no user name or password"
+            .to_owned()
+    })
+}
+
+fn parse_style(text: &str) -> Result<Style, String> {
+    Style::from_str(text, true).map_err(|_| {
+        let names: Vec<String> = Style::value_variants()
+            .iter()
+            .filter_map(|s| s.to_possible_value().map(|v| v.get_name().to_owned()))
+            .collect();
+        format!("the ping style is one of {}", names.join(", "))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ping_url_shows_its_scheme_and_host_only() {
+        assert_eq!(
+            url_shown("htps://hc.example.com/ping/secret-uuid"),
+            " (htps://hc.example.com)"
+        );
+        assert_eq!(
+            url_shown("https://user:pw@hc.example.com/p?k=secret"),
+            " (https://hc.example.com)"
+        );
+        assert_eq!(url_shown("not a url/secret"), "");
+        assert!(parse_ping("htps://hc.example.com/ping/x").is_err());
+        assert!(parse_ping("https://hc.example.com/ping/x").is_ok());
+    }
+
+    #[test]
+    fn styles_are_named_in_the_rule() {
+        assert_eq!(parse_style("uptime-kuma"), Ok(Style::UptimeKuma));
+        assert_eq!(
+            parse_style("kuma"),
+            Err("the ping style is one of healthchecks, uptime-kuma".to_owned())
+        );
+    }
+}
