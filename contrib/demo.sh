@@ -9,7 +9,11 @@ set -eu
 cd "$(dirname "$0")/.."
 
 if [ -z "${HB_BIN:-}" ]; then
-  cargo build --release --locked --quiet
+  # The first build compiles every dependency: a minute or two of cargo's
+  # own progress lines, so that a slow start does not look like a hang.
+  echo "Building hb-write, hb-check and night-watch (cargo build --release; the first build takes a minute or two)..."
+  cargo build --release --locked
+  echo
   HB_BIN=target/release
 fi
 HB_DIR=$(mktemp -d)

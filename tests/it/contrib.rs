@@ -221,3 +221,28 @@ fn the_demo_runs_without_a_server() {
         );
     }
 }
+
+#[test]
+fn the_demo_says_that_it_builds_before_the_build_starts() {
+    let s = Scratch::new();
+    // A `cargo` of the test's own, first on the PATH: it notes that it ran
+    // and fails, so the demo stops right after it.
+    let bin = s.root().join("bin");
+    fs::create_dir(&bin).unwrap();
+    let cargo = bin.join("cargo");
+    fs::write(
+        &cargo,
+        "#!/bin/sh\necho \"$*\" > \"$HOME/cargo.args\"\nexit 1\n",
+    )
+    .unwrap();
+    fs::set_permissions(&cargo, fs::Permissions::from_mode(0o755)).unwrap();
+    let out = s
+        .cmd("/bin/sh")
+        .env("PATH", format!("{}:{}", bin.display(), harness::PATH))
+        .arg(contrib("demo.sh"))
+        .run();
+    assert_ne!(out.status, Some(0), "{}", out.show());
+    let args = fs::read_to_string(s.home().join("cargo.args")).unwrap();
+    assert!(args.starts_with("build --release"), "{args}{}", out.show());
+    out.stdout_has("Building hb-write, hb-check and night-watch");
+}
