@@ -178,6 +178,33 @@ impl Scratch {
         path
     }
 
+    /// The directory of the stand-ins made by [`Scratch::stand_in`]; put it
+    /// first on a run's `PATH` (see [`Scratch::path_with_stand_ins`]).
+    pub fn stand_ins(&self) -> PathBuf {
+        self.root.path().join("stand-ins")
+    }
+
+    /// `PATH` with the stand-ins first, then `dirs`, then the system's
+    /// programs ([`PATH`]).
+    pub fn path_with_stand_ins(&self, dirs: &[&Path]) -> String {
+        let mut path = vec![self.stand_ins().display().to_string()];
+        path.extend(dirs.iter().map(|d| d.display().to_string()));
+        path.push(PATH.to_owned());
+        path.join(":")
+    }
+
+    /// Writes an executable `/bin/sh` script `name` with `body` into the
+    /// stand-ins directory, a program of the test's own that takes the place
+    /// of a system one (`sendmail`, `mail`, `cargo`); returns its path.
+    pub fn stand_in(&self, name: &str, body: &str) -> PathBuf {
+        let dir = self.stand_ins();
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        fs::write(&path, format!("#!/bin/sh\n{body}")).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
     /// A command for `program` with a cleared environment: only `PATH`,
     /// `TZ=UTC`, `LC_ALL=C`, and `HOME`, `XDG_STATE_HOME` and
     /// `RUNTIME_DIRECTORY` pointing into the scratch area; it runs in the
