@@ -429,6 +429,22 @@ impl Cmd {
         (child, shown)
     }
 
+    /// Runs the command to its end with its stdout going to `stdout` (a
+    /// pipe whose reader is gone, say) instead of being captured; the
+    /// outcome's stdout is empty.
+    pub fn run_with_stdout(mut self, stdout: impl Into<Stdio>) -> Outcome {
+        let shown = self.describe();
+        let scratch = self.scratch.clone();
+        let child = self
+            .command
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start: {e}\n{shown}"));
+        let output = child.wait_with_output().expect("wait for the program");
+        Outcome::new(shown, scratch.as_deref(), output)
+    }
+
     /// Runs the command to its end.
     pub fn run(self) -> Outcome {
         let scratch = self.scratch.clone();
