@@ -13,7 +13,7 @@
 //!   description is missing, and fail instead when `CI` is set;
 //! - [`pings`]: a dead man's switch on 127.0.0.1 recording each ping;
 //! - [`forge`] and [`swagger`]: a fake Gitea/GitHub server on 127.0.0.1 that
-//!   checks every request against the API description.
+//!   checks every request against the API contract in `tests/contract/`.
 
 #![allow(dead_code)]
 
