@@ -14,7 +14,7 @@ if [ -z "${HB_BIN:-}" ]; then
   echo "Building hb-write, hb-check and night-watch (cargo build --release; the first build takes a minute or two)..."
   cargo build --release --locked
   echo
-  HB_BIN=target/release
+  HB_BIN=${CARGO_TARGET_DIR:-target}/release
 fi
 HB_DIR=$(mktemp -d)
 export HB_DIR

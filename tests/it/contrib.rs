@@ -226,3 +226,27 @@ fn the_demo_says_that_it_builds_before_the_build_starts() {
     assert!(args.starts_with("build --release"), "{args}{}", out.show());
     out.stdout_has("Building hb-write, hb-check and night-watch");
 }
+
+#[test]
+fn the_demo_runs_what_cargo_built_where_cargo_target_dir_says() {
+    let s = Scratch::new();
+    s.stand_in("cargo", "exit 0\n");
+    // What the build left in CARGO_TARGET_DIR: an hb-write that notes it
+    // ran and stops the demo.
+    let release = s.root().join("target-elsewhere/release");
+    fs::create_dir_all(&release).unwrap();
+    let hb_write = s.stand_in(
+        "hb-write",
+        "echo \"$*\" > \"$HOME/hb-write.args\"\nexit 1\n",
+    );
+    fs::rename(&hb_write, release.join("hb-write")).unwrap();
+    let out = s
+        .cmd("/bin/sh")
+        .env("PATH", s.path_with_stand_ins(&[]))
+        .env("CARGO_TARGET_DIR", s.root().join("target-elsewhere"))
+        .arg(contrib("demo.sh"))
+        .run();
+    assert_ne!(out.status, Some(0), "{}", out.show());
+    let args = fs::read_to_string(s.home().join("hb-write.args"));
+    assert_eq!(args.ok().as_deref(), Some("backup 1d\n"), "{}", out.show());
+}
