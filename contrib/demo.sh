@@ -9,9 +9,10 @@ set -eu
 cd "$(dirname "$0")/.."
 
 if [ -z "${HB_BIN:-}" ]; then
-  # The first build compiles every dependency: a minute or two of cargo's
-  # own progress lines, so that a slow start does not look like a hang.
-  echo "Building hb-write, hb-check and night-watch (cargo build --release; the first build takes a minute or two)..."
+  # The first build compiles every dependency, which takes minutes: say
+  # so, and let cargo show its progress, so that it does not look like a
+  # hang.
+  echo "Building hb-write, hb-check and night-watch with cargo build --release (the first build compiles every dependency: minutes)..."
   cargo build --release --locked
   echo
   HB_BIN=${CARGO_TARGET_DIR:-target}/release
