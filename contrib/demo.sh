@@ -9,8 +9,13 @@ set -eu
 cd "$(dirname "$0")/.."
 
 if [ -z "${HB_BIN:-}" ]; then
-  cargo build --release --locked --quiet
-  HB_BIN=target/release
+  # The first build compiles every dependency, which takes minutes: say
+  # so, and let cargo show its progress, so that it does not look like a
+  # hang.
+  echo "Building hb-write, hb-check and night-watch with cargo build --release (the first build compiles every dependency: minutes)..."
+  cargo build --release --locked
+  echo
+  HB_BIN=${CARGO_TARGET_DIR:-target}/release
 fi
 HB_DIR=$(mktemp -d)
 export HB_DIR

@@ -6,7 +6,6 @@ use crate::harness;
 use crate::gen_docs;
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use harness::{peer_cmd, skip, Scratch, HB_WRITE};
@@ -155,18 +154,10 @@ fn the_morning_mail_line_sends_the_panel_with_the_counts_as_subject() {
         r#"{"version":1,"job":"backup","timestamp":"2026-11-22T03:00:00Z","interval_seconds":3600,"host":"web1","pid":1,"status":"ok"}"#,
     );
     // A stand-in for mail(1) that keeps what cron's line hands it.
-    let fake_bin = s.root().join("fake-bin");
-    fs::create_dir(&fake_bin).unwrap();
-    let mail = fake_bin.join("mail");
-    fs::write(
-        &mail,
-        format!(
-            "#!/bin/sh\nprintf '%s\\n' \"$@\" > {root}/mail.args\ncat > {root}/mail.body\n",
-            root = s.root().display()
-        ),
-    )
-    .unwrap();
-    fs::set_permissions(&mail, fs::Permissions::from_mode(0o755)).unwrap();
+    s.stand_in(
+        "mail",
+        "printf '%s\\n' \"$@\" > \"$HOME/mail.args\"\ncat > \"$HOME/mail.body\"\n",
+    );
     let line = crontab_lines()
         .into_iter()
         .find(|l| l.contains("night-watch --panel"))
@@ -177,10 +168,7 @@ fn the_morning_mail_line_sends_the_panel_with_the_counts_as_subject() {
         .expect("five time fields, then the command");
     let bin_dir = Path::new(HB_WRITE).parent().unwrap();
     s.cmd("/bin/sh")
-        .env(
-            "PATH",
-            format!("{}:{}:/usr/bin:/bin", fake_bin.display(), bin_dir.display()),
-        )
+        .env("PATH", s.path_with_stand_ins(&[bin_dir]))
         .env("HB_DIR", s.hb())
         .env("HB_HOST", "web1")
         .env("HB_NOW", "2026-11-22T07:30:00Z")
@@ -188,9 +176,9 @@ fn the_morning_mail_line_sends_the_panel_with_the_counts_as_subject() {
         .run()
         .code(0)
         .silent();
-    let args = fs::read_to_string(s.root().join("mail.args")).unwrap();
+    let args = fs::read_to_string(s.home().join("mail.args")).unwrap();
     assert_eq!(args, "-s\nnight-watch web1: 1 stale\nops@example.com\n");
-    let body = fs::read_to_string(s.root().join("mail.body")).unwrap();
+    let body = fs::read_to_string(s.home().join("mail.body")).unwrap();
     assert!(body.contains("| backup | stale  |"), "{body}");
     assert!(!body.contains('\x1b'), "plain text for a mail: {body:?}");
 }
@@ -220,4 +208,45 @@ fn the_demo_runs_without_a_server() {
             out.show()
         );
     }
+}
+
+#[test]
+fn the_demo_says_that_it_builds_before_the_build_starts() {
+    let s = Scratch::new();
+    // A `cargo` of the test's own, first on the PATH: it notes that it ran
+    // and fails, so the demo stops right after it.
+    s.stand_in("cargo", "echo \"$*\" > \"$HOME/cargo.args\"\nexit 1\n");
+    let out = s
+        .cmd("/bin/sh")
+        .env("PATH", s.path_with_stand_ins(&[]))
+        .arg(contrib("demo.sh"))
+        .run();
+    assert_ne!(out.status, Some(0), "{}", out.show());
+    let args = fs::read_to_string(s.home().join("cargo.args")).unwrap();
+    assert!(args.starts_with("build --release"), "{args}{}", out.show());
+    out.stdout_has("Building hb-write, hb-check and night-watch");
+}
+
+#[test]
+fn the_demo_runs_what_cargo_built_where_cargo_target_dir_says() {
+    let s = Scratch::new();
+    s.stand_in("cargo", "exit 0\n");
+    // What the build left in CARGO_TARGET_DIR: an hb-write that notes it
+    // ran and stops the demo.
+    let release = s.root().join("target-elsewhere/release");
+    fs::create_dir_all(&release).unwrap();
+    let hb_write = s.stand_in(
+        "hb-write",
+        "echo \"$*\" > \"$HOME/hb-write.args\"\nexit 1\n",
+    );
+    fs::rename(&hb_write, release.join("hb-write")).unwrap();
+    let out = s
+        .cmd("/bin/sh")
+        .env("PATH", s.path_with_stand_ins(&[]))
+        .env("CARGO_TARGET_DIR", s.root().join("target-elsewhere"))
+        .arg(contrib("demo.sh"))
+        .run();
+    assert_ne!(out.status, Some(0), "{}", out.show());
+    let args = fs::read_to_string(s.home().join("hb-write.args"));
+    assert_eq!(args.ok().as_deref(), Some("backup 1d\n"), "{}", out.show());
 }

@@ -374,22 +374,37 @@ fn a_second_run_waits_for_the_lock() {
     out.code(3)
         .one_line_error(&["another run holds the lock", "hb-check.web1.lock"]);
 
-    let started = Instant::now();
     let (mut waiting, shown) = s
         .cmd(HB_CHECK)
         .env("HB_DIR", s.hb())
         .env("HB_HOST", "web1")
         .args(["--now", T0, "--lock-timeout", "30s"])
         .spawn();
-    thread::sleep(Duration::from_millis(800));
+    // The second run has reached the lock we hold: it has the lock file
+    // open and has not finished.
+    let fds = format!("/proc/{}/fd", waiting.id());
+    let reached = (0..4000).any(|_| {
+        let open = fs::read_dir(&fds)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|fd| fs::read_link(fd.path()).is_ok_and(|target| target == lock_path));
+        if !open {
+            thread::sleep(Duration::from_millis(5));
+        }
+        open || waiting.try_wait().unwrap().is_some()
+    });
+    assert!(reached, "{shown} never opened {}", lock_path.display());
     assert!(
         waiting.try_wait().unwrap().is_none(),
-        "{shown} should wait for the lock"
+        "{shown} should wait for the lock, not finish while another run holds it"
     );
+    // What it judges must be what the directory holds once the lock is
+    // released: a run that did not wait would have judged the good run.
+    s.write("backup.last", record("backup", T0, 300, "fail"));
     holder.unlock().unwrap();
-    let status = waiting.wait().unwrap();
-    assert_eq!(status.code(), Some(0), "{shown}");
-    assert!(started.elapsed() >= Duration::from_millis(800));
+    let out = Outcome::new(shown, Some(s.root()), waiting.wait_with_output().unwrap());
+    out.code(2).stdout_has("backup failed");
 
     // Two runs started together both finish with the same verdict.
     let runs: Vec<_> = (0..2)

@@ -10,8 +10,15 @@ mod harness;
 #[allow(dead_code)]
 mod gen_docs;
 
+/// The contract extraction, shared with `cargo run --example
+/// extract-contract`.
+#[path = "../../examples/extract-contract.rs"]
+#[allow(dead_code)]
+mod extract_contract;
+
 mod alerts;
 mod catalogue;
+mod contract;
 mod contrib;
 mod fleet;
 mod hb_check;

@@ -1,6 +1,8 @@
 //! A stateful fake of a Gitea (or GitHub) server on 127.0.0.1, with fault
 //! injection. In Gitea mode every request and answer is checked against the
-//! Gitea API description; every mismatch is recorded as a violation.
+//! Gitea API contract (`tests/contract/gitea.json`, the part of the
+//! published description the client uses); every mismatch is recorded as a
+//! violation.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -128,9 +130,10 @@ pub struct Forge {
     state: Arc<Mutex<State>>,
 }
 
-/// A fake Gitea checked against the Gitea API description with the test
-/// [`TOKEN`], or `None` after a visible skip when the description is
-/// missing (a failure under `CI`).
+/// A fake Gitea checked against the Gitea API contract (or the whole
+/// description `HB_GITEA_SPEC` names) with the test [`TOKEN`]; `None`, after
+/// a visible skip, only when `HB_GITEA_SPEC` names a missing file (a failure
+/// under `CI`).
 #[track_caller]
 pub fn gitea() -> Option<Forge> {
     Spec::gitea().map(|spec| Forge::start(Mode::Gitea, Some(Arc::new(spec)), TOKEN))

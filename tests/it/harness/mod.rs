@@ -13,7 +13,7 @@
 //!   description is missing, and fail instead when `CI` is set;
 //! - [`pings`]: a dead man's switch on 127.0.0.1 recording each ping;
 //! - [`forge`] and [`swagger`]: a fake Gitea/GitHub server on 127.0.0.1 that
-//!   checks every request against the API description.
+//!   checks every request against the API contract in `tests/contract/`.
 
 #![allow(dead_code)]
 
@@ -175,6 +175,33 @@ impl Scratch {
         let path = dir.join("token");
         fs::write(&path, format!("{TOKEN}\n")).unwrap();
         fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+        path
+    }
+
+    /// The directory of the stand-ins made by [`Scratch::stand_in`]; put it
+    /// first on a run's `PATH` (see [`Scratch::path_with_stand_ins`]).
+    pub fn stand_ins(&self) -> PathBuf {
+        self.root.path().join("stand-ins")
+    }
+
+    /// `PATH` with the stand-ins first, then `dirs`, then the system's
+    /// programs ([`PATH`]).
+    pub fn path_with_stand_ins(&self, dirs: &[&Path]) -> String {
+        let mut path = vec![self.stand_ins().display().to_string()];
+        path.extend(dirs.iter().map(|d| d.display().to_string()));
+        path.push(PATH.to_owned());
+        path.join(":")
+    }
+
+    /// Writes an executable `/bin/sh` script `name` with `body` into the
+    /// stand-ins directory, a program of the test's own that takes the place
+    /// of a system one (`sendmail`, `mail`, `cargo`); returns its path.
+    pub fn stand_in(&self, name: &str, body: &str) -> PathBuf {
+        let dir = self.stand_ins();
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        fs::write(&path, format!("#!/bin/sh\n{body}")).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
         path
     }
 
@@ -400,6 +427,22 @@ impl Cmd {
             pipe.write_all(&bytes).expect("write stdin");
         }
         (child, shown)
+    }
+
+    /// Runs the command to its end with its stdout going to `stdout` (a
+    /// pipe whose reader is gone, say) instead of being captured; the
+    /// outcome's stdout is empty.
+    pub fn run_with_stdout(mut self, stdout: impl Into<Stdio>) -> Outcome {
+        let shown = self.describe();
+        let scratch = self.scratch.clone();
+        let child = self
+            .command
+            .stdout(stdout)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start: {e}\n{shown}"));
+        let output = child.wait_with_output().expect("wait for the program");
+        Outcome::new(shown, scratch.as_deref(), output)
     }
 
     /// Runs the command to its end.

@@ -15,7 +15,8 @@ pub enum Answer {
     Ok,
     /// This status code.
     Status(u16),
-    /// Reads the request and never answers (closes after a minute).
+    /// Reads the request and never answers; the connection stays open until
+    /// the client closes it, which [`PingServer::hang_ups`] counts.
     Hang,
 }
 
@@ -34,6 +35,7 @@ pub struct Seen {
 pub struct PingServer {
     port: u16,
     seen: Arc<Mutex<Vec<Seen>>>,
+    hang_ups: Arc<Mutex<usize>>,
 }
 
 impl PingServer {
@@ -41,14 +43,26 @@ impl PingServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Mutex::new(Vec::new()));
+        let hang_ups = Arc::new(Mutex::new(0));
         let log = Arc::clone(&seen);
+        let closed = Arc::clone(&hang_ups);
         thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let log = Arc::clone(&log);
-                thread::spawn(move || serve(stream, answer, &log));
+                let closed = Arc::clone(&closed);
+                thread::spawn(move || {
+                    let hung_up = serve(stream, answer, &log);
+                    if hung_up {
+                        *closed.lock().unwrap() += 1;
+                    }
+                });
             }
         });
-        PingServer { port, seen }
+        PingServer {
+            port,
+            seen,
+            hang_ups,
+        }
     }
 
     /// `http://127.0.0.1:<port><path>`.
@@ -60,9 +74,17 @@ impl PingServer {
     pub fn seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
     }
+
+    /// How many clients of [`Answer::Hang`] closed the connection while
+    /// waiting for the answer that never came.
+    pub fn hang_ups(&self) -> usize {
+        *self.hang_ups.lock().unwrap()
+    }
 }
 
-fn serve(stream: TcpStream, answer: Answer, log: &Mutex<Vec<Seen>>) {
+/// Serves one connection; true when, under [`Answer::Hang`], the client
+/// closed it before any answer.
+fn serve(stream: TcpStream, answer: Answer, log: &Mutex<Vec<Seen>>) -> bool {
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
@@ -70,7 +92,7 @@ fn serve(stream: TcpStream, answer: Answer, log: &Mutex<Vec<Seen>>) {
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
+            return false;
         }
         let mut parts = line.split_whitespace();
         let method = parts.next().unwrap_or_default().to_owned();
@@ -79,7 +101,7 @@ fn serve(stream: TcpStream, answer: Answer, log: &Mutex<Vec<Seen>>) {
         loop {
             let mut header = String::new();
             if reader.read_line(&mut header).unwrap_or(0) == 0 {
-                return;
+                return false;
             }
             let header = header.trim_end();
             if header.is_empty() {
@@ -93,7 +115,7 @@ fn serve(stream: TcpStream, answer: Answer, log: &Mutex<Vec<Seen>>) {
         }
         let mut body = vec![0u8; length.min(1 << 20)];
         if reader.read_exact(&mut body).is_err() {
-            return;
+            return false;
         }
         log.lock().unwrap().push(Seen {
             method,
@@ -104,15 +126,18 @@ fn serve(stream: TcpStream, answer: Answer, log: &Mutex<Vec<Seen>>) {
             Answer::Ok => 200,
             Answer::Status(code) => code,
             Answer::Hang => {
-                thread::sleep(Duration::from_secs(60));
-                return;
+                // Wait, without answering, for the client to give up: the
+                // end of its stream, however long that takes.
+                let _ = stream.set_read_timeout(None);
+                let mut rest = Vec::new();
+                return reader.read_to_end(&mut rest).is_ok();
             }
         };
         let reply = format!(
             "HTTP/1.1 {status} X\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nOK"
         );
         if (&stream).write_all(reply.as_bytes()).is_err() {
-            return;
+            return false;
         }
     }
 }

@@ -1,6 +1,8 @@
 //! A small Swagger 2.0 checker: does a request match a documented operation
 //! (method, path template, query parameter names and values, JSON body
-//! schema), and does an answer have the documented shape?
+//! schema), and does an answer have the documented shape? It reads the
+//! contracts in `tests/contract/`, cut from the published descriptions by
+//! `examples/extract-contract.rs`, or a whole description.
 
 use std::path::{Path, PathBuf};
 
@@ -34,24 +36,30 @@ impl Spec {
         Spec { doc, base }
     }
 
-    /// The Gitea document named by `HB_GITEA_SPEC`, else the one in the
-    /// shared specs folder beside the repo. Absent: `None` after a visible
-    /// skip, or a panic when `CI` is set (see [`super::skip`]).
+    /// The Gitea contract (`tests/contract/gitea.json`), or the whole
+    /// published description when `HB_GITEA_SPEC` names one. A named file
+    /// that is missing: `None` after a visible skip, or a panic when `CI` is
+    /// set (see [`super::skip`]).
     #[track_caller]
     pub fn gitea() -> Option<Spec> {
-        let path = gitea_path();
-        super::skip::file(&path, "the Gitea API description", "HB_GITEA_SPEC")
-            .then(|| Spec::load(&path))
+        Spec::named("gitea", "HB_GITEA_SPEC", "the Gitea API description")
     }
 
-    /// The Forgejo document: `HB_FORGEJO_SPEC`, else beside the Gitea one.
+    /// The Forgejo contract, or the description `HB_FORGEJO_SPEC` names.
     #[track_caller]
     pub fn forgejo() -> Option<Spec> {
-        let path = std::env::var_os("HB_FORGEJO_SPEC")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| gitea_path().with_file_name("forgejo-11.0.3.swagger.json"));
-        super::skip::file(&path, "the Forgejo API description", "HB_FORGEJO_SPEC")
-            .then(|| Spec::load(&path))
+        Spec::named("forgejo", "HB_FORGEJO_SPEC", "the Forgejo API description")
+    }
+
+    #[track_caller]
+    fn named(contract: &str, variable: &str, what: &str) -> Option<Spec> {
+        match std::env::var_os(variable) {
+            Some(path) => {
+                let path = PathBuf::from(path);
+                super::skip::file(&path, what, variable).then(|| Spec::load(&path))
+            }
+            None => Some(Spec::load(&contract_path(contract))),
+        }
     }
 
     /// The operation documented for `method` at `path` (which starts with
@@ -384,10 +392,11 @@ enum Nulls {
     Refused,
 }
 
-fn gitea_path() -> PathBuf {
-    std::env::var_os("HB_GITEA_SPEC")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/specs/gitea-1.27.1.swagger.json")
-        })
+/// The committed contract `name` (`gitea`, `forgejo`): the part of the
+/// published API description the client and the fake forge use, extracted
+/// by `examples/extract-contract.rs`.
+pub fn contract_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/contract")
+        .join(format!("{name}.json"))
 }
