@@ -87,6 +87,10 @@ pub struct Args {
     #[arg(long)]
     pub lint: bool,
 
+    /// Adopting the crontabs' unmonitored jobs.
+    #[command(flatten, next_help_heading = "Adoption")]
+    pub adopt: crate::adopt::AdoptArgs,
+
     /// The issue tracker that keeps the host's alert issue.
     #[command(flatten, next_help_heading = "Tracker")]
     pub tracker: TrackerArgs,
@@ -133,6 +137,9 @@ pub fn run(args: &Args) -> Check {
 /// reader that does not read cannot hold the lock; with `--format json` it
 /// is one document whatever happened, carrying the errors.
 pub fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
+    if args.adopt.adopt {
+        return crate::adopt::run(&args.adopt, &args.judge.schedule, stdout);
+    }
     if args.lint {
         return lint(args, stdout).unwrap_or_else(|err| {
             cli::report_error(PROGRAM, &err);

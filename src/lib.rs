@@ -45,6 +45,7 @@
 
 #![deny(missing_docs)]
 
+pub mod adopt;
 pub mod alert;
 pub mod changes;
 pub mod check;
