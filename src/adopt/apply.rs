@@ -28,8 +28,11 @@ pub(crate) struct Tab {
     pub(crate) path: PathBuf,
     pub(crate) text: String,
     pub(crate) flavour: Flavour,
-    /// The user whose spool crontab this is (written with `crontab -u`).
+    /// The user whose spool crontab this is.
     pub(crate) user: Option<String>,
+    /// Whether it is written with `crontab -u USER` (a user crontab of the
+    /// live system) rather than replaced as a file (under `--cron-root`).
+    spool: bool,
     mode: u32,
     owner: (u32, u32),
 }
@@ -42,7 +45,12 @@ pub(crate) type Refusal = (usize, String);
 /// which could point the write anywhere; not a FIFO), at most the size a
 /// crontab may have, UTF-8 text, owned by its user (a spool crontab) or
 /// by root or this user and writable by no one else.
-pub(crate) fn load(path: &Path, flavour: Flavour, user: Option<&str>) -> Result<Tab, Refusal> {
+pub(crate) fn load(
+    path: &Path,
+    flavour: Flavour,
+    user: Option<&str>,
+    live: bool,
+) -> Result<Tab, Refusal> {
     let whole = |reason: String| (0, reason);
     if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
         return Err(whole(
@@ -86,6 +94,7 @@ pub(crate) fn load(path: &Path, flavour: Flavour, user: Option<&str>) -> Result<
         text,
         flavour,
         user: user.map(str::to_owned),
+        spool: live && user.is_some(),
         mode: meta.mode() & 0o7777,
         owner: (meta.uid(), meta.gid()),
     })
@@ -121,7 +130,7 @@ fn user_text(text: &str) -> &str {
 /// Where the backup of a crontab goes: beside it, or for a user's crontab
 /// in the checker's state directory.
 pub(crate) fn backup_path(tab: &Tab) -> Result<PathBuf, String> {
-    match &tab.user {
+    match tab.user.as_ref().filter(|_| tab.spool) {
         None => {
             let mut name = tab.path.as_os_str().to_owned();
             name.push(BACKUP_SUFFIX);
@@ -136,7 +145,7 @@ pub(crate) fn backup_path(tab: &Tab) -> Result<PathBuf, String> {
 /// Writes `new` in place of the crontab, after a backup of its text as
 /// read; refused when the file changed since, or a backup is there.
 pub(crate) fn write(tab: &Tab, new: &str) -> Result<(), String> {
-    let again = load(&tab.path, tab.flavour, tab.user.as_deref()).map_err(|(_, r)| r)?;
+    let again = load(&tab.path, tab.flavour, tab.user.as_deref(), tab.spool).map_err(|(_, r)| r)?;
     if again.text != tab.text {
         return Err("changed while it was being adopted; run again".to_owned());
     }
@@ -150,7 +159,12 @@ pub(crate) fn write(tab: &Tab, new: &str) -> Result<(), String> {
     if let Some(dir) = backup.parent() {
         fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     }
-    save(&backup, user_text(&tab.text).as_bytes())
+    let original = if tab.spool {
+        user_text(&tab.text)
+    } else {
+        &tab.text
+    };
+    save(&backup, original.as_bytes())
         .map_err(|e| format!("cannot write the backup {}: {e}", backup.display()))?;
     install(tab, new)
 }
@@ -173,7 +187,7 @@ pub(crate) fn undo(tab: &Tab) -> Result<bool, String> {
 
 /// Writes a crontab's new text the way it must be written.
 fn install(tab: &Tab, text: &str) -> Result<(), String> {
-    match &tab.user {
+    match tab.user.as_ref().filter(|_| tab.spool) {
         Some(user) => through_crontab(user, user_text(text)),
         None => replace_as(&tab.path, tab.mode, Some(tab.owner), &mut |out| {
             out.write_all(text.as_bytes())

@@ -134,9 +134,12 @@ pub fn run(args: &AdoptArgs, schedule: &ScheduleArgs, out: &mut dyn Write) -> Ch
     for (path, reason) in problems {
         code = code.merge(refuse(&path, 0, &reason));
     }
+    // Under another root, a user's crontab is a file of that system: the
+    // `crontab` program here installs into this system's spool.
+    let live = schedule.cron_root == Path::new("/");
     let mut tabs = Vec::new();
     for (path, flavour, user) in paths {
-        match apply::load(&path, flavour, user.as_deref()) {
+        match apply::load(&path, flavour, user.as_deref(), live) {
             Ok(tab) => tabs.push(tab),
             Err((line, reason)) => code = code.merge(refuse(&path, line, &reason)),
         }
