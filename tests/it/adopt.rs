@@ -308,3 +308,138 @@ fn hostile_crontabs_are_refused_one_line_each_and_never_written() {
         ]
     );
 }
+
+/// Removes `nobody`'s crontab and stops the cron daemon this test started,
+/// however the test ends.
+struct LiveCron {
+    daemon: Option<std::process::Child>,
+}
+
+impl Drop for LiveCron {
+    fn drop(&mut self) {
+        if let Some(mut daemon) = self.daemon.take() {
+            // SIGTERM lets cron remove its pid file; SIGKILL if it lingers.
+            if let Ok(pid) = i32::try_from(daemon.id()) {
+                // SAFETY: kill has no memory effects; the pid is our child's.
+                unsafe { libc::kill(pid, libc::SIGTERM) };
+            }
+            for _ in 0..40 {
+                if daemon.try_wait().ok().flatten().is_some() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            let _ = daemon.kill();
+            let _ = daemon.wait();
+            // cron leaves its pid file behind; it is ours to remove.
+            let pid_file = Path::new("/run/crond.pid");
+            if fs::read_to_string(pid_file).is_ok_and(|p| p.trim() == daemon.id().to_string()) {
+                let _ = fs::remove_file(pid_file);
+            }
+        }
+        let _ = std::process::Command::new("crontab")
+            .args(["-u", "nobody", "-r"])
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+}
+
+#[test]
+fn a_user_crontab_is_installed_run_by_cron_and_undone() {
+    const SPOOL_FILE: &str = "/var/spool/cron/crontabs/nobody";
+    const CRON: &str = "/usr/sbin/cron";
+    if !is_root() {
+        skip::not_here("installing another user's crontab needs root");
+        return;
+    }
+    if !skip::peer("crontab", &["-n", "/dev/null"], "cron") {
+        return;
+    }
+    if !Path::new(CRON).is_file() {
+        skip::skip("the cron daemon /usr/sbin/cron is not installed (Debian package `cron`)");
+        return;
+    }
+    if Path::new(SPOOL_FILE).exists() {
+        skip::not_here("`nobody` already has a crontab, which this test would replace");
+        return;
+    }
+    let dir = Scratch::new();
+    let hb = dir.root().join("nobody-hb");
+    fs::create_dir(&hb).unwrap();
+    std::os::unix::fs::chown(&hb, Some(NOBODY), Some(NOBODY)).unwrap();
+    let text = format!(
+        "# nobody's jobs\nMAILTO=\"\"\nHB_DIR={}\n* * * * * /usr/bin/id -u\n",
+        hb.display()
+    );
+    let mut live = LiveCron { daemon: None };
+    peer_cmd("crontab")
+        .args(["-u", "nobody", "-"])
+        .stdin(text.clone())
+        .run()
+        .code(0);
+    let listed = || peer_cmd("crontab").args(["-u", "nobody", "-l"]).run().ok();
+    assert_eq!(listed(), text);
+
+    dir.hb_check()
+        .args(["--adopt", "--apply", "--crontab", SPOOL_FILE])
+        .run()
+        .code(0)
+        .stdout_has("+* * * * * ");
+    let adopted = listed();
+    assert!(
+        adopted.contains(&format!("* * * * * {HB_WRITE} id 1m -- /usr/bin/id -u\n")),
+        "{adopted}"
+    );
+    assert!(
+        adopted.starts_with("# nobody's jobs\nMAILTO=\"\"\n"),
+        "{adopted}"
+    );
+    let backup = dir.state().join("cron-heartbeat/adopt/nobody.hb-adopt.bak");
+    assert_eq!(fs::read_to_string(&backup).unwrap(), text);
+
+    // The real daemon runs the adopted line at the next minute.
+    let daemon = std::process::Command::new(CRON)
+        .arg("-f")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    live.daemon = Some(daemon);
+    let beat = hb.join("id.last");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(75);
+    let mut started = true;
+    while !beat.exists() && std::time::Instant::now() < deadline {
+        if let Some(status) = live.daemon.as_mut().unwrap().try_wait().unwrap() {
+            started = false;
+            skip::not_here(&format!(
+                "the cron daemon stopped at once ({status}): another one runs"
+            ));
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    if started {
+        let record = fs::read_to_string(&beat).unwrap_or_else(|_| {
+            panic!(
+                "cron ran no adopted line within 75 s; {}",
+                dir.hb_check().list(&hb).run().show()
+            )
+        });
+        let record: serde_json::Value = serde_json::from_str(record.trim()).unwrap();
+        assert_eq!(record["job"], "id", "{record}");
+        assert_eq!(record["interval_seconds"], 60, "{record}");
+    }
+
+    dir.hb_check()
+        .args(["--adopt", "--undo", "--crontab", SPOOL_FILE])
+        .run()
+        .code(0)
+        .stdout_has("restored ");
+    assert_eq!(
+        listed(),
+        text,
+        "`crontab -l` shows the original, byte for byte"
+    );
+    assert!(!backup.exists());
+}
