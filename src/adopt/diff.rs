@@ -6,6 +6,15 @@ use std::fmt::Write;
 
 use crate::escape::terminal;
 
+/// A line escaped for the terminal, its tabs kept: crontabs are often
+/// aligned with them, and a tab is harmless.
+fn shown(line: &str) -> String {
+    line.split('\t')
+        .map(|part| terminal(part))
+        .collect::<Vec<_>>()
+        .join("\t")
+}
+
 /// Lines of context around each change.
 const CONTEXT: usize = 3;
 
@@ -47,10 +56,10 @@ pub(crate) fn unified(name: &str, old: &str, new: &str) -> String {
                 ""
             };
             if a[i] == b[i] {
-                let _ = writeln!(out, " {}{marker}", terminal(a[i]));
+                let _ = writeln!(out, " {}{marker}", shown(a[i]));
             } else {
-                let _ = writeln!(out, "-{}{marker}", terminal(a[i]));
-                let _ = writeln!(out, "+{}{marker}", terminal(b[i]));
+                let _ = writeln!(out, "-{}{marker}", shown(a[i]));
+                let _ = writeln!(out, "+{}{marker}", shown(b[i]));
             }
         }
         k += 1;
@@ -80,5 +89,11 @@ mod tests {
             tail.ends_with("-b\n\\ No newline at end of file\n+B\n\\ No newline at end of file\n"),
             "{tail}"
         );
+    }
+
+    #[test]
+    fn tabs_stay_and_control_characters_are_escaped() {
+        let tabs = unified("t", "0 3\t* * *\x1b[2Jx\n", "0 3\t* * *\x1b[2Jy\n");
+        assert!(tabs.contains("-0 3\t* * *\\u{1b}[2Jx\n"), "{tabs}");
     }
 }

@@ -139,7 +139,8 @@ fn closing(bytes: &[u8], open: usize) -> Option<usize> {
     None
 }
 
-fn is_assignment(word: &str) -> bool {
+/// Whether a word is a `NAME=value` assignment.
+pub(crate) fn is_assignment(word: &str) -> bool {
     word.split_once('=').is_some_and(|(name, _)| {
         !name.is_empty()
             && name

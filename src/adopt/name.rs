@@ -2,6 +2,7 @@
 //! plumbing around it (`cd DIR &&`, `nice`, `flock FILE`, `timeout 1h`,
 //! interpreters), made to fit the job-name rule.
 
+use super::line::is_assignment;
 use crate::record::validate_job;
 
 /// The longest name derived; a longer stem is cut.
@@ -135,16 +136,6 @@ fn skip_options(words: &[&str], mut at: usize, flock: bool) -> usize {
         }
     }
     at
-}
-
-/// Whether a word is a `NAME=value` assignment.
-fn is_assignment(word: &str) -> bool {
-    word.split_once('=').is_some_and(|(name, _)| {
-        name.bytes()
-            .enumerate()
-            .all(|(i, b)| b == b'_' || b.is_ascii_alphabetic() || (i > 0 && b.is_ascii_digit()))
-            && !name.is_empty()
-    })
 }
 
 /// A program or script path made into a name: its last component without
