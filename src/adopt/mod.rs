@@ -117,7 +117,10 @@ pub fn run(args: &AdoptArgs, schedule: &ScheduleArgs, out: &mut dyn Write) -> Ch
         );
         return Check::Unknown;
     }
-    let mut code = Check::Ok;
+    // A refusal is 3 whatever else happened (merge would rank a pending
+    // change above it): a person must look.
+    let mut refused = false;
+    let mut pending = false;
     let refuse = |path: &Path, line: usize, reason: &str| {
         let at = if line == 0 {
             String::new()
@@ -128,11 +131,11 @@ pub fn run(args: &AdoptArgs, schedule: &ScheduleArgs, out: &mut dyn Write) -> Ch
             "{PROGRAM}: {}{at}: {reason}",
             terminal(&path.to_string_lossy())
         );
-        Check::Unknown
+        true
     };
     let (paths, problems) = crontabs(schedule);
     for (path, reason) in problems {
-        code = code.merge(refuse(&path, 0, &reason));
+        refused |= refuse(&path, 0, &reason);
     }
     // Under another root, a user's crontab is a file of that system: the
     // `crontab` program here installs into this system's spool.
@@ -141,7 +144,7 @@ pub fn run(args: &AdoptArgs, schedule: &ScheduleArgs, out: &mut dyn Write) -> Ch
     for (path, flavour, user) in paths {
         match apply::load(&path, flavour, user.as_deref(), live) {
             Ok(tab) => tabs.push(tab),
-            Err((line, reason)) => code = code.merge(refuse(&path, line, &reason)),
+            Err((line, reason)) => refused |= refuse(&path, line, &reason),
         }
     }
     if args.undo {
@@ -153,13 +156,13 @@ pub fn run(args: &AdoptArgs, schedule: &ScheduleArgs, out: &mut dyn Write) -> Ch
                     any = true;
                     let _ = writeln!(out, "restored {}", terminal(&tab.path.to_string_lossy()));
                 }
-                Err(reason) => code = code.merge(refuse(&tab.path, 0, &reason)),
+                Err(reason) => refused |= refuse(&tab.path, 0, &reason),
             }
         }
         if !any {
             let _ = writeln!(out, "nothing to undo: no backup of an adoption");
         }
-        return code;
+        return verdict(refused, false);
     }
     let choice = plan::Choice {
         only: args.only.clone(),
@@ -185,7 +188,7 @@ pub fn run(args: &AdoptArgs, schedule: &ScheduleArgs, out: &mut dyn Write) -> Ch
         );
         let shown = terminal(&tab.path.to_string_lossy()).into_owned();
         for (line, reason) in &planned.refused {
-            code = code.merge(refuse(&tab.path, *line, reason));
+            refused |= refuse(&tab.path, *line, reason);
         }
         let mut text = String::new();
         for (line, note) in &planned.notes {
@@ -194,18 +197,28 @@ pub fn run(args: &AdoptArgs, schedule: &ScheduleArgs, out: &mut dyn Write) -> Ch
         let new = plan::apply_to(&tab.text, &planned);
         text.push_str(&diff::unified(&shown, &tab.text, &new));
         if out.write_all(text.as_bytes()).is_err() {
-            code = code.merge(Check::Unknown);
+            refused = true;
         }
         if planned.adopted.is_empty() {
             continue;
         }
         if !args.apply {
-            code = code.merge(Check::Warning);
+            pending = true;
         } else if let Err(reason) = apply::write(tab, &new) {
-            code = code.merge(refuse(&tab.path, 0, &reason));
+            refused |= refuse(&tab.path, 0, &reason);
         }
     }
-    code
+    verdict(refused, pending)
+}
+
+/// The exit code: 3 when anything was refused, else 1 when a dry run found
+/// changes, else 0.
+fn verdict(refused: bool, pending: bool) -> Check {
+    match (refused, pending) {
+        (true, _) => Check::Unknown,
+        (false, true) => Check::Warning,
+        (false, false) => Check::Ok,
+    }
 }
 
 #[cfg(test)]

@@ -254,6 +254,10 @@ fn hostile_crontabs_are_refused_one_line_each_and_never_written() {
         .collect();
     let kept: Vec<Vec<u8>> = watched.iter().map(|p| before(p)).collect();
 
+    // A refusal is exit 3 even when other lines would change.
+    adopt(&dir, &root, &["--crontab", many.to_str().unwrap()])
+        .code(3)
+        .stdout_has("hb-write short 1d");
     let run = adopt(
         &dir,
         &root,
