@@ -209,7 +209,9 @@ fn judge_locked(
         &args.judge.host(),
         args.lock_timeout,
     )?;
-    let judged = run::judge(&args.judge, dirs)?;
+    // The lint is most of the cost of reading crontabs: once per change.
+    let when = expect::LintWhen::for_check(args.quiet, lock.path());
+    let judged = run::judge(&args.judge, dirs, &when)?;
     if !args.quiet {
         for warning in &judged.lint {
             eprintln!("{PROGRAM}: warning: {warning}");
@@ -331,7 +333,7 @@ fn lint(args: &Args, stdout: &mut dyn Write) -> Result<Check, Error> {
         return Ok(Check::Unknown);
     }
     let now = args.judge.now.unwrap_or_else(chrono::Utc::now);
-    let expected = expect::load(schedule, args.judge.factor, now)?;
+    let expected = expect::load(schedule, args.judge.factor, now, &expect::LintWhen::Always)?;
     let mut out = Vec::new();
     for warning in &expected.lint {
         writeln!(out, "{warning}").expect("writing to memory");

@@ -2,6 +2,7 @@
 //! night-watch share, and the run step that reads the crontabs they name,
 //! finds the hb-write lines and lints them.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -10,7 +11,7 @@ use clap::Args;
 
 use crate::error::Error;
 use crate::judge::schedule::Rules;
-use crate::record::{parse_duration, INTERVAL_MAX};
+use crate::record::{parse_duration, user_job, INTERVAL_MAX};
 use crate::schedule::{self, files, Crontab, Expectation, Flavour, Lint, Source};
 
 /// The options that tell the checker the jobs' schedules.
@@ -67,6 +68,57 @@ pub struct Expected {
     pub lint: Vec<Lint>,
     /// The rules to judge scheduled jobs by.
     pub rules: Rules,
+    /// Where each job's line is in `jobs`.
+    index: Index,
+}
+
+/// The lines in [`Expected::jobs`] by the names a heartbeat may carry, so
+/// that judging each of many heartbeats is a look-up, not a search.
+#[derive(Debug, Clone, Default)]
+struct Index {
+    /// The first line of each judged name (`USER/JOB` for a user's line).
+    judged: HashMap<String, usize>,
+    /// The first line of each bare job name.
+    job: HashMap<String, usize>,
+    /// The job names some line gives a schedule.
+    scheduled: HashSet<String>,
+}
+
+impl Index {
+    fn of(jobs: &[Expectation]) -> Index {
+        let mut index = Index::default();
+        for (i, e) in jobs.iter().enumerate() {
+            index
+                .judged
+                .entry(user_job(e.user.as_deref(), &e.job))
+                .or_insert(i);
+            index.job.entry(e.job.clone()).or_insert(i);
+            if e.schedule.is_some() {
+                index.scheduled.insert(e.job.clone());
+            }
+        }
+        index
+    }
+}
+
+impl Expected {
+    /// The lines a heartbeat of `job` may answer, in the order read: the
+    /// first whose judged name is `job` and the first whose job is.
+    pub fn lines_for(&self, job: &str) -> Vec<Expectation> {
+        let mut at: Vec<usize> = [self.index.judged.get(job), self.index.job.get(job)]
+            .into_iter()
+            .flatten()
+            .copied()
+            .collect();
+        at.sort_unstable();
+        at.dedup();
+        at.into_iter().map(|i| self.jobs[i].clone()).collect()
+    }
+
+    /// Whether a line runs `job` on a schedule.
+    pub fn is_scheduled(&self, job: &str) -> bool {
+        self.index.scheduled.contains(job)
+    }
 }
 
 impl ScheduleArgs {
@@ -76,10 +128,91 @@ impl ScheduleArgs {
     }
 }
 
+/// When a run lints the crontabs it reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LintWhen {
+    /// Every time: `--lint`, night-watch's morning report.
+    Always,
+    /// Never: a run that prints no warnings (`--quiet`).
+    Never,
+    /// When the crontabs read (their files, sizes and modification times,
+    /// and the ones that could not be read) differ from the ones this state
+    /// file, beside the run lock, recorded at the last lint: a check every
+    /// 15 minutes warns once per change, not every run.
+    Changed(PathBuf),
+}
+
+impl LintWhen {
+    /// When a check holding the run lock at `lock` lints: once per change
+    /// of the crontabs, or never when it prints nothing (`quiet`).
+    pub fn for_check(quiet: bool, lock: &Path) -> LintWhen {
+        if quiet {
+            LintWhen::Never
+        } else {
+            LintWhen::Changed(lint_state_path(lock))
+        }
+    }
+}
+
+/// The state file beside the run lock that records the crontabs last
+/// linted: the lock's path with `.crontabs` appended.
+pub fn lint_state_path(lock: &Path) -> PathBuf {
+    let mut name = lock.as_os_str().to_owned();
+    name.push(".crontabs");
+    PathBuf::from(name)
+}
+
+/// What the lint of `tabs` (and of the crontabs that could not be read)
+/// depends on, as one line for the state file.
+fn fingerprint(tabs: &[files::Loaded], unread: &[Lint], zone: chrono_tz::Tz) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    zone.name().hash(&mut hasher);
+    for tab in tabs {
+        tab.path.hash(&mut hasher);
+        tab.identity.hash(&mut hasher);
+    }
+    for problem in unread {
+        problem.source.file.hash(&mut hasher);
+        problem.message.hash(&mut hasher);
+    }
+    format!("crontabs {} {:016x}\n", tabs.len(), hasher.finish())
+}
+
+/// Whether to lint now, by `when`; with [`LintWhen::Changed`], records the
+/// crontabs about to be linted. A state that cannot be written is told,
+/// and the crontabs are linted again next run.
+fn lint_now(when: &LintWhen, seen: &str, lint: &mut Vec<Lint>) -> bool {
+    let path = match when {
+        LintWhen::Always => return true,
+        LintWhen::Never => return false,
+        LintWhen::Changed(path) => path,
+    };
+    if crate::store::read_small(path).is_some_and(|last| last == seen.as_bytes()) {
+        return false;
+    }
+    if let Err(err) = crate::store::write_file(path, seen.as_bytes()) {
+        lint.push(Lint::new(
+            Source {
+                file: path.to_owned(),
+                line: 0,
+            },
+            format!("cannot record the crontabs linted, so they are linted again next run: {err}"),
+        ));
+    }
+    true
+}
+
 /// Reads the crontabs `args` name, as of `now`, with the stale `factor`
-/// for the lint. A crontab named with `--crontab` that cannot be read is an
-/// error; a discovered one that cannot be read is a warning.
-pub fn load(args: &ScheduleArgs, factor: f64, now: DateTime<Utc>) -> Result<Expected, Error> {
+/// for the lint, linting them as `when` says. A crontab named with
+/// `--crontab` that cannot be read is an error; a discovered one that
+/// cannot be read is a warning.
+pub fn load(
+    args: &ScheduleArgs,
+    factor: f64,
+    now: DateTime<Utc>,
+    when: &LintWhen,
+) -> Result<Expected, Error> {
     let zone = files::system_zone();
     let mut tabs = Vec::new();
     let mut lint = Vec::new();
@@ -109,7 +242,10 @@ pub fn load(args: &ScheduleArgs, factor: f64, now: DateTime<Utc>) -> Result<Expe
             }
         }
     }
+    let seen = fingerprint(&tabs, &lint, zone);
+    let linting = lint_now(when, &seen, &mut lint);
     let mut jobs = Vec::new();
+    let mut per_user: HashMap<Option<String>, (usize, usize, PathBuf)> = HashMap::new();
     for tab in &tabs {
         let (found, warnings) = schedule::expectations(&Crontab {
             path: &tab.path,
@@ -119,14 +255,49 @@ pub fn load(args: &ScheduleArgs, factor: f64, now: DateTime<Utc>) -> Result<Expe
             modified: tab.modified,
             zone,
         });
-        jobs.extend(found);
+        for job in found {
+            let (kept, cut, first) = per_user
+                .entry(job.user.clone())
+                .or_insert_with(|| (0, 0, tab.path.clone()));
+            if *kept < schedule::MAX_JOBS_PER_USER {
+                *kept += 1;
+                jobs.push(job);
+            } else {
+                if *cut == 0 {
+                    *first = tab.path.clone();
+                }
+                *cut += 1;
+            }
+        }
         lint.extend(warnings);
     }
-    lint.extend(schedule::lint(&jobs, factor, now));
+    for (user, (_, cut, file)) in per_user {
+        if cut > 0 {
+            let who = user.map_or_else(|| "a crontab's".to_owned(), |u| format!("user `{u}`'s"));
+            lint.push(Lint::new(
+                Source { file, line: 0 },
+                format!(
+                    "only the first {} hb-write jobs of a user are read; {cut} more of {who} jobs are left out from here on",
+                    schedule::MAX_JOBS_PER_USER
+                ),
+            ));
+        }
+    }
+    if linting {
+        lint.extend(schedule::lint(&jobs, factor, now));
+    } else {
+        lint.clear();
+    }
     // File by file in the order read, line by line within each.
-    let order = |l: &Lint| tabs.iter().position(|t| t.path == l.source.file);
+    let place: HashMap<&Path, usize> = tabs
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.path.as_path(), i))
+        .collect();
+    let order = |l: &Lint| place.get(l.source.file.as_path()).copied();
     lint.sort_by_key(|l| (order(l), l.source.line));
     Ok(Expected {
+        index: Index::of(&jobs),
         jobs,
         lint,
         rules: Rules {

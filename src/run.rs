@@ -13,7 +13,6 @@ use crate::expect;
 use crate::history::Run;
 use crate::judge::{self, schedule, Judgement, Policy};
 use crate::record::{Content, Entry};
-use crate::schedule::Expectation;
 use crate::schedule::Lint;
 use crate::store::{read_locations, scan_each};
 
@@ -61,22 +60,27 @@ pub fn locate(args: &JudgeArgs) -> Result<Vec<PathBuf>, Error> {
     read_locations(&present)
 }
 
-/// Scans `dirs` and judges every heartbeat by the options in `args`.
-pub fn judge(args: &JudgeArgs, dirs: Vec<PathBuf>) -> Result<Judged, Error> {
+/// Scans `dirs` and judges every heartbeat by the options in `args`,
+/// linting the crontabs read as `lint` says.
+pub fn judge(
+    args: &JudgeArgs,
+    dirs: Vec<PathBuf>,
+    lint: &expect::LintWhen,
+) -> Result<Judged, Error> {
     let policy = Policy {
         now: args.now.unwrap_or_else(Utc::now),
         factor: args.factor,
         default_interval: args.default_interval,
     };
-    let expected = expect::load(&args.schedule, args.factor, policy.now)?;
+    let expected = expect::load(&args.schedule, args.factor, policy.now, lint)?;
     // Each file is judged as it is read and only the judgement is kept, so
     // a scan of a whole fleet's heartbeats never holds every record.
     let mut jobs = Vec::new();
     scan_each(&dirs, &mut |entry| {
-        let recent = recent_runs(&entry, &expected.jobs, policy.now);
+        let recent = recent_runs(&entry, &expected, policy.now);
         jobs.push(schedule::judge_entry(
             &entry,
-            &expected.jobs,
+            &expected.lines_for(&entry.job),
             &recent,
             &policy,
             &expected.rules,
@@ -102,12 +106,9 @@ pub fn judge(args: &JudgeArgs, dirs: Vec<PathBuf>) -> Result<Judged, Error> {
 /// The run history of a scheduled job as known at `now`, for its usual
 /// lag. A history that cannot be read only leaves the lag to the last
 /// heartbeat.
-fn recent_runs(entry: &Entry, crontab: &[Expectation], now: chrono::DateTime<Utc>) -> Vec<Run> {
+fn recent_runs(entry: &Entry, crontab: &expect::Expected, now: chrono::DateTime<Utc>) -> Vec<Run> {
     let in_record = matches!(&entry.content, Ok(Content::Record(r)) if r.schedule.is_some());
-    let scheduled = in_record
-        || crontab
-            .iter()
-            .any(|c| c.job == entry.job && c.schedule.is_some());
+    let scheduled = in_record || crontab.is_scheduled(&entry.job);
     if !scheduled {
         return Vec::new();
     }

@@ -2,7 +2,7 @@
 //! its last heartbeat belongs to, plus its usual lag, and `stale` once that
 //! and a grace have passed. Pure, like the rest of the judge.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
@@ -194,16 +194,17 @@ pub fn complete(
     policy: &Policy,
     rules: &Rules,
 ) -> Vec<Judgement> {
+    // A set of the names judged, so that many lines cost a look-up each.
+    let mut seen: HashSet<String> = all.iter().map(|j| j.job.clone()).collect();
     for e in expected {
-        if !all
-            .iter()
-            .any(|j| j.job == judged_name(e) || j.job == e.job)
-        {
-            all.push(never_run(e, policy, rules));
+        if !seen.contains(&judged_name(e)) && !seen.contains(&e.job) {
+            let row = never_run(e, policy, rules);
+            seen.insert(row.job.clone());
+            all.push(row);
         }
     }
     for job in expect {
-        if !all.iter().any(|j| &j.job == job) {
+        if seen.insert(job.clone()) {
             all.push(Judgement::missing(job));
         }
     }

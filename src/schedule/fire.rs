@@ -152,20 +152,48 @@ impl Schedule {
     /// shorter of real time and wall-clock time, so a daily job is 24 hours
     /// apart on the days the clocks change too.
     pub fn longest_gap(&self, from: DateTime<Utc>) -> Option<u64> {
-        let end = from.checked_add_signed(chrono::Duration::days(366))?;
-        let mut previous = self.next_after(from)?;
+        self.longest_gap_within(from, GAP_WALK_MAX).0
+    }
+
+    /// [`Schedule::longest_gap`], walking at most `fires` fires, and how
+    /// many it walked. A walk cut short by `fires` measures nothing.
+    pub fn longest_gap_within(&self, from: DateTime<Utc>, fires: usize) -> (Option<u64>, usize) {
+        let Some(end) = from.checked_add_signed(chrono::Duration::days(366)) else {
+            return (None, 0);
+        };
+        let Some(mut previous) = self.next_after(from) else {
+            return (None, 1);
+        };
         let mut longest = 0;
-        for _ in 0..GAP_WALK_MAX {
+        let mut walked = 1;
+        let mut complete = false;
+        while walked < fires.min(GAP_WALK_MAX) {
+            walked += 1;
             let Some(next) = self.next_after(previous) else {
+                complete = true;
                 break;
             };
-            longest = longest.max(self.gap(previous, next));
+            longest = longest.max(self.wall_gap(previous, next));
             if next > end {
+                complete = true;
                 break;
             }
             previous = next;
         }
-        (longest > 0).then_some(longest)
+        // The walk's own bound ends a dense schedule's walk early; only the
+        // caller's smaller budget leaves it unmeasured.
+        let measured = complete || fires >= GAP_WALK_MAX;
+        ((measured && longest > 0).then_some(longest), walked)
+    }
+
+    /// Seconds from one fire to the next as the lint counts them: the
+    /// shorter of real and wall-clock time.
+    fn wall_gap(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
+        let real = (to - from).num_seconds();
+        let wall = (to.with_timezone(&self.zone).naive_local()
+            - from.with_timezone(&self.zone).naive_local())
+        .num_seconds();
+        real.min(wall).max(0).unsigned_abs()
     }
 
     /// Seconds from one fire to the next: the shorter of real and
@@ -313,6 +341,16 @@ mod tests {
         assert!(parse_zone("Mars/Olympus")
             .unwrap_err()
             .contains("Mars/Olympus"));
+    }
+
+    #[test]
+    fn a_walk_cut_short_by_its_budget_measures_nothing() {
+        let s = daily("*/5 * * * *", "UTC");
+        let from = utc("2026-11-01T00:00:00Z");
+        assert_eq!(s.longest_gap_within(from, 10), (None, 10));
+        assert_eq!(s.longest_gap_within(from, 1_000_000).0, Some(300));
+        let d = daily("0 3 * * *", "UTC");
+        assert_eq!(d.longest_gap_within(from, 400).0, Some(86_400));
     }
 
     #[test]

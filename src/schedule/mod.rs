@@ -23,6 +23,15 @@ pub use crontab::Flavour;
 pub use fire::{parse_zone, Schedule};
 pub use lint::{lint, Lint};
 
+/// The most hb-write jobs read from one crontab: a crontab cron accepts
+/// may hold a million bytes of them, and the checker's work must stay
+/// bounded whatever a user writes in theirs.
+pub const MAX_JOBS_PER_CRONTAB: usize = 1000;
+/// The most hb-write jobs read for one user, over every crontab.
+pub const MAX_JOBS_PER_USER: usize = 2000;
+/// The most warnings kept about one crontab's lines.
+pub const MAX_WARNINGS_PER_CRONTAB: usize = 100;
+
 /// A crontab line: the file and the line number (from 1; 0 for the file
 /// as a whole).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,6 +98,8 @@ pub fn expectations(tab: &Crontab<'_>) -> (Vec<Expectation>, Vec<Lint>) {
     };
     let mut found = Vec::new();
     let mut warnings = Vec::new();
+    // Past the bound, calls are only counted, for the line that says so.
+    let mut left_out = 0;
     for b in bad {
         if b.text.contains("hb-write") {
             warnings.push(Lint::new(
@@ -108,6 +119,10 @@ pub fn expectations(tab: &Crontab<'_>) -> (Vec<Expectation>, Vec<Lint>) {
         }
         let calls = command::find_hb_writes(&entry.command);
         if calls.is_empty() && !line_text.contains("hb-write") {
+            continue;
+        }
+        if found.len() >= MAX_JOBS_PER_CRONTAB {
+            left_out += calls.iter().filter(|c| !c.retire).count();
             continue;
         }
         let zone = match entry.zone.as_deref().map(parse_zone) {
@@ -133,6 +148,10 @@ pub fn expectations(tab: &Crontab<'_>) -> (Vec<Expectation>, Vec<Lint>) {
             }
         };
         for call in calls.into_iter().filter(|c| !c.retire) {
+            if found.len() >= MAX_JOBS_PER_CRONTAB {
+                left_out += 1;
+                continue;
+            }
             match checked(&call) {
                 Ok((job, interval)) => {
                     if let (Some(given), Some(line)) = (&call.schedule, &schedule) {
@@ -164,7 +183,29 @@ pub fn expectations(tab: &Crontab<'_>) -> (Vec<Expectation>, Vec<Lint>) {
             }
         }
     }
+    bound_warnings(&mut warnings, &source(0));
+    if left_out > 0 {
+        warnings.push(Lint::new(
+            source(0),
+            format!(
+                "only the first {MAX_JOBS_PER_CRONTAB} hb-write jobs of a crontab are read; {left_out} more are left out"
+            ),
+        ));
+    }
     (found, warnings)
+}
+
+/// Keeps the first [`MAX_WARNINGS_PER_CRONTAB`] warnings about a crontab
+/// and says, at `whole`, how many more there were.
+fn bound_warnings(warnings: &mut Vec<Lint>, whole: &Source) {
+    let more = warnings.len().saturating_sub(MAX_WARNINGS_PER_CRONTAB);
+    if more > 0 {
+        warnings.truncate(MAX_WARNINGS_PER_CRONTAB);
+        warnings.push(Lint::new(
+            whole.clone(),
+            format!("{more} more warnings about this crontab are left out"),
+        ));
+    }
 }
 
 /// The job name and interval of a call, or why they cannot be used.

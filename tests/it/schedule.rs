@@ -117,7 +117,7 @@ fn a_weekday_job_rests_all_weekend_and_a_missed_monday_is_stale_before_five() {
     );
     // Friday 2026-11-20, 03:05.
     beat(&dir, "report", "2026-11-20T03:05:00Z", 86_400);
-    for now in [
+    for (run, now) in [
         "2026-11-20T12:00:00Z",
         "2026-11-21T03:00:00Z",
         "2026-11-21T09:00:00Z",
@@ -127,13 +127,20 @@ fn a_weekday_job_rests_all_weekend_and_a_missed_monday_is_stale_before_five() {
         "2026-11-22T23:45:00Z",
         "2026-11-23T03:30:00Z",
         "2026-11-23T04:05:00Z",
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let r = check(&dir, &tab, now, &[]);
         r.code(0);
         assert_eq!(r.stdout, "", "{}", r.show());
         // Declared 1d, the job would look stale by interval every weekend:
-        // the lint says so, on standard error.
-        r.stderr_has("shorter than the longest gap between its fires (3d)");
+        // the lint says so, on standard error, once for this crontab.
+        if run == 0 {
+            r.stderr_has("shorter than the longest gap between its fires (3d)");
+        } else {
+            assert_eq!(r.stderr, "", "{}", r.show());
+        }
     }
     let monday = check(&dir, &tab, "2026-11-23T04:10:00Z", &[]);
     monday.code(2).stdout_has("report stale");
@@ -560,4 +567,111 @@ fn the_example_crontab_has_no_lint() {
         .arg(&example)
         .run();
     r.code(0).silent();
+}
+
+/// `--discover` below a scratch root holding `files` (path, text).
+fn discovering(dir: &Scratch, files: &[(&str, String)]) -> PathBuf {
+    for (path, text) in files {
+        crontab_at(dir, &format!("sysroot/{path}"), text, LONG_AGO);
+    }
+    dir.root().join("sysroot")
+}
+
+#[test]
+fn a_huge_crontab_is_read_up_to_its_bound_and_one_line_says_what_was_cut() {
+    let dir = Scratch::new();
+    // 1,200 lines with two calls each: 2,400 jobs where 1,000 are read.
+    let mallory: String = (0..1200)
+        .map(|i| format!("0 3 * * * hb-write a{i} 1d; hb-write b{i} 1d\n"))
+        .collect();
+    // bob's jobs in three system crontabs: 3,000, of which 2,000 are read.
+    let bob = |file: usize| -> String {
+        (0..1000)
+            .map(|i| format!("0 4 * * * bob hb-write f{file}j{i} 1d\n"))
+            .collect()
+    };
+    let root = discovering(
+        &dir,
+        &[
+            ("var/spool/cron/crontabs/mallory", mallory),
+            ("etc/cron.d/b1", bob(1)),
+            ("etc/cron.d/b2", bob(2)),
+            ("etc/cron.d/b3", bob(3)),
+        ],
+    );
+    let r = dir
+        .hb_check()
+        .env("HB_DISCOVER", "1")
+        .env("HB_CRON_ROOT", &root)
+        .args(["--now", "2026-11-24T08:00:00Z", "--format", "json"])
+        .run();
+    r.code(2);
+    let doc = r.json();
+    let jobs = doc["jobs"].as_array().unwrap();
+    let of = |user: &str| {
+        jobs.iter()
+            .filter(|j| j["job"].as_str().unwrap().starts_with(user))
+            .count()
+    };
+    assert_eq!(of("mallory/"), 1000, "{}", r.show());
+    assert_eq!(of("bob/"), 2000, "{}", r.show());
+    let spool = root.join("var/spool/cron/crontabs/mallory");
+    r.stderr_has(&format!(
+        "hb-check: warning: {}: only the first 1000 hb-write jobs of a crontab are read; 1400 more are left out\n",
+        spool.display()
+    ));
+    r.stderr_has(&format!(
+        "hb-check: warning: {}: only the first 2000 hb-write jobs of a user are read; 1000 more of user `bob`'s jobs are left out from here on\n",
+        root.join("etc/cron.d/b3").display()
+    ));
+    // One line each, not one per job left out.
+    assert_eq!(r.stderr.lines().count(), 2, "{}", r.show());
+}
+
+#[test]
+fn a_check_warns_about_a_crontab_once_per_change_and_lint_always() {
+    let dir = Scratch::new();
+    let tab = crontab(&dir, "0 3 * * * /usr/local/bin/run && hb-write x 300\n");
+    beat(&dir, "x", "2026-11-24T03:00:05Z", 300);
+    let now = "2026-11-24T05:00:00Z";
+    let warning = format!("hb-check: warning: {}:1: the interval 5m", tab.display());
+    check(&dir, &tab, now, &[]).code(0).stderr_has(&warning);
+    // The same crontab: nothing to say again, and no lint to compute.
+    check(&dir, &tab, now, &[]).code(0).silent();
+    check(&dir, &tab, now, &[]).code(0).silent();
+    // `--lint` says it whenever asked.
+    let asked = check(&dir, &tab, now, &["--lint"]);
+    asked.code(1).stdout_has(":1: the interval 5m");
+    // A changed crontab is linted again.
+    fs::write(
+        &tab,
+        "0 3 * * * /usr/local/bin/run && hb-write x 300\n0 4 * * * hb-write y 1d\n",
+    )
+    .unwrap();
+    check(&dir, &tab, now, &[]).stderr_has(&warning);
+    check(&dir, &tab, now, &[]).silent();
+}
+
+#[test]
+fn a_users_lint_worthy_line_warns_root_once_under_changes_only() {
+    let dir = Scratch::new();
+    let root = discovering(
+        &dir,
+        &[(
+            "var/spool/cron/crontabs/alice",
+            "0 3 * * * hb-write photos 5m\n".to_owned(),
+        )],
+    );
+    dir.beat_in("users/alice", "photos", "2026-11-24T03:00:05Z", "ok");
+    let run = || {
+        dir.hb_check()
+            .env("HB_DISCOVER", "1")
+            .env("HB_CRON_ROOT", &root)
+            .args(["--now", "2026-11-24T05:00:00Z", "--changes-only"])
+            .run()
+    };
+    run().stderr_has("the interval 5m of job `photos`");
+    // Every 15 minutes after: no mail while nothing changes.
+    run().silent();
+    run().silent();
 }
