@@ -196,14 +196,12 @@ impl Schedule {
         real.min(wall).max(0).unsigned_abs()
     }
 
-    /// Seconds from one fire to the next: the shorter of real and
-    /// wall-clock time.
+    /// Seconds from one fire to the next, in real time: the gap a job has
+    /// to run in, which grace is taken from. (Wall-clock time would make
+    /// the fire that re-enters the repeated hour in autumn 0 seconds after
+    /// the one before it.)
     pub fn gap(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
-        let real = (to - from).num_seconds();
-        let wall = (to.with_timezone(&self.zone).naive_local()
-            - from.with_timezone(&self.zone).naive_local())
-        .num_seconds();
-        real.min(wall).max(0).unsigned_abs()
+        (to - from).num_seconds().max(0).unsigned_abs()
     }
 }
 
@@ -332,6 +330,16 @@ mod tests {
         assert_eq!(s.next_after(first), Some(utc("2026-10-26T01:30:00Z")));
         // Measured gaps stay at most a day.
         assert_eq!(s.longest_gap(utc("2026-01-01T00:00:00Z")), Some(86_400));
+    }
+
+    #[test]
+    fn the_gap_into_the_repeated_hour_is_real_time() {
+        // 2026-10-25 in Berlin: 02:45 CEST, then 02:00 CET 15 minutes later.
+        let s = daily("*/15 * * * *", "Europe/Berlin");
+        let last = utc("2026-10-25T00:45:00Z");
+        let next = s.next_after(last).unwrap();
+        assert_eq!(next, utc("2026-10-25T01:00:00Z"));
+        assert_eq!(s.gap(last, next), 900);
     }
 
     #[test]

@@ -675,3 +675,24 @@ fn a_users_lint_worthy_line_warns_root_once_under_changes_only() {
     run().silent();
     run().silent();
 }
+
+#[test]
+fn a_quarter_hour_job_keeps_its_grace_into_the_repeated_hour() {
+    let dir = Scratch::new();
+    let tab = crontab(
+        &dir,
+        "CRON_TZ=Europe/Berlin\n*/15 * * * * /usr/local/bin/q && hb-write q 15m\n",
+    );
+    // The day before the change and the change day: a run at 02:45:40
+    // CEST, judged 50 seconds after the next fire is due.
+    for (beat_at, now) in [
+        ("2026-10-24T00:45:40Z", "2026-10-24T01:00:30Z"),
+        ("2026-10-25T00:45:40Z", "2026-10-25T01:00:30Z"),
+    ] {
+        beat(&dir, "q", beat_at, 900);
+        let r = check(&dir, &tab, now, &["--format", "json"]);
+        let q = &r.json()["jobs"][0];
+        assert_eq!(q["status"], "ok", "{}", r.show());
+        assert_eq!(q["grace_seconds"], 450, "{}", r.show());
+    }
+}
