@@ -8,6 +8,8 @@
 
 pub mod command;
 pub mod crontab;
+mod dst;
+mod fields;
 pub mod files;
 pub mod fire;
 pub mod lint;
@@ -139,8 +141,20 @@ pub fn expectations(tab: &Crontab<'_>) -> (Vec<Expectation>, Vec<Lint>) {
         let schedule = if entry.when.eq_ignore_ascii_case("@reboot") {
             None
         } else {
-            match Schedule::parse(&entry.when, zone) {
-                Ok(s) => Some(s),
+            match Schedule::parse_as_cron(&entry.when, zone) {
+                Ok(Some(s)) => Some(s),
+                // cron takes the line and never runs it: the job is still
+                // expected, judged by its interval, so that it goes missing.
+                Ok(None) => {
+                    warnings.push(Lint::new(
+                        at.clone(),
+                        format!(
+                            "cron accepts `{}` but never runs it (a range that runs downward selects nothing, or the day never comes), so the job is judged by its interval",
+                            entry.when
+                        ),
+                    ));
+                    None
+                }
                 Err(reason) => {
                     warnings.push(Lint::new(at.clone(), reason));
                     continue;

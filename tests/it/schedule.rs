@@ -696,3 +696,73 @@ fn a_quarter_hour_job_keeps_its_grace_into_the_repeated_hour() {
         assert_eq!(q["grace_seconds"], 450, "{}", r.show());
     }
 }
+
+#[test]
+fn a_line_with_two_fixed_hours_in_berlin_runs_as_cron_runs_it_on_both_change_days() {
+    let dir = Scratch::new();
+    let tab = crontab(
+        &dir,
+        "CRON_TZ=Europe/Berlin\n30 2,14 * * * /usr/local/bin/twice && hb-write twice 12h\n",
+    );
+    // Autumn: it ran at 02:30 CEST; cron does not run it again at 02:30
+    // CET, so it is next due at 14:30 CET.
+    beat(&dir, "twice", "2026-10-25T00:40:00Z", 43_200);
+    let r = check(&dir, &tab, "2026-10-25T01:31:00Z", &["--format", "json"]);
+    r.code(0);
+    assert_eq!(r.json()["jobs"][0]["status"], "ok", "{}", r.show());
+    assert_eq!(
+        r.json()["jobs"][0]["due_at"],
+        "2026-10-25T13:40:00Z",
+        "{}",
+        r.show()
+    );
+    // Spring: 02:30 is skipped and cron runs the line at 03:00 CEST, so a
+    // dead job is seen an hour (the grace) after that, not at 14:30.
+    beat(&dir, "twice", "2026-03-28T13:40:00Z", 43_200);
+    check(&dir, &tab, "2026-03-29T02:10:00Z", &[]).code(0);
+    let dead = check(&dir, &tab, "2026-03-29T02:11:00Z", &[]);
+    dead.code(2)
+        .stdout_has("the run due at 2026-03-29 03:10 CEST was missed (grace 1h)");
+    // And the lint finds nothing to say: 12h is the longest gap.
+    check(&dir, &tab, "2026-03-29T02:11:00Z", &["--lint"])
+        .code(0)
+        .silent();
+}
+
+#[test]
+fn lines_cron_accepts_are_expected_and_lines_it_refuses_are_told_in_its_words() {
+    let dir = Scratch::new();
+    let tab = crontab(
+        &dir,
+        "*/100000 * * * * hb-write hourly 1h\n\
+         5-1 * * * * hb-write never 1h\n\
+         61 3 * * * hb-write bad 1d\n",
+    );
+    let r = check(&dir, &tab, "2026-11-24T08:00:00Z", &["--format", "json"]);
+    r.code(2);
+    let doc = r.json();
+    let jobs: Vec<(&str, &str)> = doc["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| (j["job"].as_str().unwrap(), j["status"].as_str().unwrap()))
+        .collect();
+    // `*/100000` is minute 0 to cron; `5-1` selects no minute, so the job
+    // never runs and goes missing by its interval.
+    assert_eq!(
+        jobs,
+        [("hourly", "missing"), ("never", "missing")],
+        "{}",
+        r.show()
+    );
+    assert_eq!(doc["jobs"][0]["due_at"], "2026-11-24T07:00:00Z");
+    let lint = check(&dir, &tab, "2026-11-24T08:00:00Z", &["--lint"]);
+    lint.code(1);
+    let name = tab.display();
+    lint.stdout_has(&format!(
+        "{name}:2: cron accepts `5-1 * * * *` but never runs it"
+    ));
+    lint.stdout_has(&format!(
+        "{name}:3: cron refuses `61 3 * * *`: minute 61 outside 0-59\n"
+    ));
+}
