@@ -209,7 +209,6 @@ fn judge_locked(
         &args.judge.host(),
         args.lock_timeout,
     )?;
-    // The lint is most of the cost of reading crontabs: once per change.
     let when = expect::LintWhen::for_check(args.quiet, lock.path());
     let judged = run::judge(&args.judge, dirs, &when)?;
     if !args.quiet {
@@ -302,10 +301,11 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
         dirs: &[],
     };
     let report = judged.map_or(empty, report_of);
+    let unread = judged.map_or(&[][..], |j| &j.unread_crontabs[..]);
     // Writing to memory fails only when out of memory, which aborts anyway;
     // an error here would leave the output short, never wrong.
     let _ = match (args.format, judged) {
-        (Format::Json, _) => report::write_json_with_errors(&mut out, &report, errors),
+        (Format::Json, _) => report::write_check_json(&mut out, &report, errors, unread),
         (Format::Text, None) => Ok(()),
         (Format::Text, Some(judged)) if judged.jobs.is_empty() => {
             let dirs: Vec<String> = judged
@@ -321,6 +321,7 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
         }
         (Format::Text, Some(judged)) => report::write_lines(&mut out, &judged.jobs, args.verbose),
     };
+    expect::write_unread_note(&mut out, unread, args.verbose);
     out
 }
 

@@ -70,6 +70,8 @@ pub struct Expected {
     pub rules: Rules,
     /// Where each job's line is in `jobs`.
     index: Index,
+    /// The users' crontabs discovery found closed to the checker.
+    pub unread: Vec<PathBuf>,
 }
 
 /// The lines in [`Expected::jobs`] by the names a heartbeat may carry, so
@@ -224,8 +226,10 @@ pub fn load(
         })?;
         tabs.push(tab);
     }
+    let mut unread = Vec::new();
     if args.discover {
         let found = files::discover(&args.cron_root);
+        unread = found.closed;
         for problem in found.problems {
             lint.push(Lint::new(
                 Source {
@@ -298,6 +302,7 @@ pub fn load(
     lint.sort_by_key(|l| (order(l), l.source.line));
     Ok(Expected {
         index: Index::of(&jobs),
+        unread,
         jobs,
         lint,
         rules: Rules {
@@ -306,6 +311,44 @@ pub fn load(
             zone,
         },
     })
+}
+
+/// How many closed crontabs the note names; the rest are counted.
+const UNREAD_NAMED_MAX: usize = 10;
+
+/// Appends, when `verbose`, the one line that says which users' crontabs
+/// the checker could not read (only root reads them all).
+pub fn write_unread_note(out: &mut Vec<u8>, unread: &[PathBuf], verbose: bool) {
+    if let Some(note) = unread_note(unread).filter(|_| verbose) {
+        out.extend_from_slice(note.as_bytes());
+        out.push(b'\n');
+    }
+}
+
+/// The line of [`write_unread_note`]; `None` when every crontab was read.
+fn unread_note(unread: &[PathBuf]) -> Option<String> {
+    let names: Vec<String> = unread
+        .iter()
+        .take(UNREAD_NAMED_MAX)
+        .map(|p| {
+            p.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let first = unread.first()?;
+    let more = match unread.len().saturating_sub(UNREAD_NAMED_MAX) {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    let dir = first.parent().unwrap_or(first).display();
+    Some(crate::escape::terminal(&format!(
+        "cannot read the crontabs of {} users in {dir} ({}{more}): their jobs are not expected; run as root to read them",
+        unread.len(),
+        names.join(", ")
+    ))
+    .into_owned())
 }
 
 /// `/etc/crontab` and the files of a directory named `cron.d` have a user

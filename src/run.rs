@@ -31,6 +31,8 @@ pub struct Judged {
     pub jobs: Vec<Judgement>,
     /// The warnings about the crontabs read, for standard error.
     pub lint: Vec<Lint>,
+    /// The users' crontabs discovery could not read.
+    pub unread_crontabs: Vec<PathBuf>,
 }
 
 /// The directories to read: the ones given, else the default ones that
@@ -100,6 +102,7 @@ pub fn judge(
         policy,
         jobs,
         lint: expected.lint,
+        unread_crontabs: expected.unread,
     })
 }
 

@@ -95,6 +95,9 @@ pub struct Discovered {
     pub tabs: Vec<Loaded>,
     /// Each crontab that could not be read.
     pub problems: Vec<Problem>,
+    /// The users' crontabs closed to the checker (only root reads them
+    /// all): their jobs are not expected.
+    pub closed: Vec<PathBuf>,
 }
 
 /// A crontab that discovery could not read.
@@ -124,7 +127,9 @@ pub fn discover(root: &Path) -> Discovered {
     for (path, name) in listing(&under(SPOOL)) {
         match read_tab(&path, Flavour::User, Some(name)) {
             // Another user's crontab is closed to us: that is the rule.
-            Err(Refused::Io(e)) if e.kind() == std::io::ErrorKind::PermissionDenied => {}
+            Err(Refused::Io(e)) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                found.closed.push(path);
+            }
             read => push(&mut found, read.map_err(reason), &path),
         }
     }

@@ -120,6 +120,18 @@ pub fn expectations(tab: &Crontab<'_>) -> (Vec<Expectation>, Vec<Lint>) {
             ));
         }
         let calls = command::find_hb_writes(&entry.command);
+        let mentions_hb =
+            || (entry.command.as_bytes().windows(2)).any(|w| w.eq_ignore_ascii_case(b"hb"));
+        if calls.is_empty() && mentions_hb() {
+            for word in command::near_misses(&entry.command) {
+                warnings.push(Lint::new(
+                    at.clone(),
+                    format!(
+                        "`{word}` looks like a misspelt `hb-write`: this line writes no heartbeat, so its job is not monitored"
+                    ),
+                ));
+            }
+        }
         if calls.is_empty() && !line_text.contains("hb-write") {
             continue;
         }
@@ -316,6 +328,18 @@ CRON_TZ=Nowhere/City
         assert!(warnings[5].message.contains("expanded"));
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].schedule.as_ref().unwrap().zone(), Tz::UTC);
+    }
+
+    #[test]
+    fn a_misspelt_hb_write_is_a_warning() {
+        let (found, warnings) = read("0 3 * * * root backup.sh && hb-wrte backup 1d\n");
+        assert!(found.is_empty());
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0]
+            .message
+            .starts_with("`hb-wrte` looks like a misspelt `hb-write`"));
+        let (_, warnings) = read("0 3 * * * root hbwrite-report.sh\n");
+        assert!(warnings.is_empty(), "{warnings:?}");
     }
 
     #[test]

@@ -766,3 +766,77 @@ fn lines_cron_accepts_are_expected_and_lines_it_refuses_are_told_in_its_words() 
         "{name}:3: cron refuses `61 3 * * *`: minute 61 outside 0-59\n"
     ));
 }
+
+#[test]
+fn a_checker_that_cannot_read_some_users_crontabs_says_which_once() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = Scratch::new();
+    let files = [
+        (
+            "etc/crontab",
+            "0 3 * * * root hb-write backup 1d\n".to_owned(),
+        ),
+        (
+            "var/spool/cron/crontabs/alice",
+            "0 3 * * * hb-write a 1d\n".to_owned(),
+        ),
+        (
+            "var/spool/cron/crontabs/bob",
+            "0 3 * * * hb-write b 1d\n".to_owned(),
+        ),
+    ];
+    let root = discovering(&dir, &files);
+    let spool = root.join("var/spool/cron/crontabs");
+    for user in ["alice", "bob"] {
+        fs::set_permissions(spool.join(user), fs::Permissions::from_mode(0o000)).unwrap();
+    }
+    beat(&dir, "backup", "2026-11-24T03:00:05Z", 86_400);
+    let run = |extra: &[&str]| {
+        let mut cmd = dir
+            .hb_check()
+            .env("HB_DISCOVER", "1")
+            .env("HB_CRON_ROOT", &root)
+            .args(["--now", "2026-11-24T08:00:00Z"])
+            .args(extra);
+        if harness::is_root() {
+            // root reads every crontab; an ordinary checker does not.
+            fs::set_permissions(dir.root(), fs::Permissions::from_mode(0o777)).unwrap();
+            cmd = cmd.run_as_nobody();
+        }
+        cmd.run()
+    };
+    let note = format!(
+        "cannot read the crontabs of 2 users in {} (alice, bob): their jobs are not expected; run as root to read them\n",
+        spool.display()
+    );
+    let verbose = run(&["--verbose"]);
+    verbose.code(0).stdout_has(&note);
+    assert_eq!(verbose.stdout.matches("cannot read").count(), 1);
+    // Not a warning of every run: the plain check stays quiet.
+    run(&[]).code(0).silent();
+    let doc = run(&["--format", "json"]).json();
+    assert_eq!(
+        doc["unread_crontabs"],
+        serde_json::json!([
+            spool.join("alice").display().to_string(),
+            spool.join("bob").display().to_string()
+        ])
+    );
+}
+
+#[test]
+fn a_misspelt_hb_write_is_named_by_the_lint() {
+    let dir = Scratch::new();
+    let tab = crontab(
+        &dir,
+        "0 3 * * * /usr/local/bin/backup && hb_write backup 1d\n\
+         0 4 * * * /usr/local/bin/report && /usr/local/bin/hb-wrte report 1d\n",
+    );
+    let r = check(&dir, &tab, "2026-11-24T08:00:00Z", &["--lint"]);
+    r.code(1);
+    let name = tab.display();
+    r.stdout_has(&format!(
+        "{name}:1: `hb_write` looks like a misspelt `hb-write`: this line writes no heartbeat, so its job is not monitored\n"
+    ));
+    r.stdout_has(&format!("{name}:2: `/usr/local/bin/hb-wrte` looks like"));
+}
