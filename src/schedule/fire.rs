@@ -1,7 +1,7 @@
 //! When a schedule fires: a five-field cron expression in a time zone,
-//! read as cron reads it ([`super::fields`]), its times found by the
+//! read as cron reads it (`fields`), its times found by the
 //! `croner` crate, and the days the clocks change handled as cron does
-//! ([`super::dst`]).
+//! (`dst`).
 
 use std::fmt;
 

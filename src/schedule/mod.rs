@@ -3,8 +3,10 @@
 //!
 //! Pure over file contents except [`files`], which reads crontabs with the
 //! same bounds as the heartbeat scan: [`crontab`] reads lines as cron does,
-//! [`command`] finds hb-write in a command, [`fire`] computes fires through
-//! the `croner` crate, and [`mod@lint`] says what will go wrong.
+//! `fields` their time fields, [`command`] finds hb-write in a command,
+//! [`fire`] computes fires through the `croner` crate, with cron's rules for
+//! the days the clocks change (`dst`), and [`mod@lint`] says what will go
+//! wrong.
 
 pub mod command;
 pub mod crontab;
