@@ -72,6 +72,9 @@ pub struct Expected {
     index: Index,
     /// The users' crontabs discovery found closed to the checker.
     pub unread: Vec<PathBuf>,
+    /// The state file and the crontabs to record in it once the lint is
+    /// told ([`Expected::record_linted`]).
+    linted: Option<(PathBuf, String)>,
 }
 
 /// The lines in [`Expected::jobs`] by the names a heartbeat may carry, so
@@ -181,28 +184,41 @@ fn fingerprint(tabs: &[files::Loaded], unread: &[Lint], zone: chrono_tz::Tz) -> 
     format!("crontabs {} {:016x}\n", tabs.len(), hasher.finish())
 }
 
-/// Whether to lint now, by `when`; with [`LintWhen::Changed`], records the
-/// crontabs about to be linted. A state that cannot be written is told,
-/// and the crontabs are linted again next run.
-fn lint_now(when: &LintWhen, seen: &str, lint: &mut Vec<Lint>) -> bool {
-    let path = match when {
-        LintWhen::Always => return true,
-        LintWhen::Never => return false,
-        LintWhen::Changed(path) => path,
-    };
-    if crate::store::read_small(path).is_some_and(|last| last == seen.as_bytes()) {
-        return false;
+/// Whether to lint now, by `when`, and, with [`LintWhen::Changed`], the
+/// state file to record the crontabs in once their warnings are told.
+fn lint_now(when: &LintWhen, seen: &str) -> (bool, Option<PathBuf>) {
+    match when {
+        LintWhen::Always => (true, None),
+        LintWhen::Never => (false, None),
+        LintWhen::Changed(path) => {
+            let last = crate::store::read_small(path);
+            let changed = last.is_none_or(|last| last != seen.as_bytes());
+            (changed, changed.then(|| path.clone()))
+        }
     }
-    if let Err(err) = crate::store::write_file(path, seen.as_bytes()) {
-        lint.push(Lint::new(
-            Source {
-                file: path.to_owned(),
-                line: 0,
-            },
-            format!("cannot record the crontabs linted, so they are linted again next run: {err}"),
-        ));
+}
+
+impl Expected {
+    /// Records, beside the run lock, the crontabs just linted, so that the
+    /// next check stays quiet until they change; to be called once the run
+    /// is sure to tell the warnings. A state that cannot be written is one
+    /// more warning, and the crontabs are linted again next run.
+    pub fn record_linted(&mut self) {
+        let Some((path, seen)) = self.linted.take() else {
+            return;
+        };
+        if let Err(err) = crate::store::write_file(&path, seen.as_bytes()) {
+            self.lint.push(Lint::new(
+                Source {
+                    file: path,
+                    line: 0,
+                },
+                format!(
+                    "cannot record the crontabs linted, so they are linted again next run: {err}"
+                ),
+            ));
+        }
     }
-    true
 }
 
 /// Reads the crontabs `args` name, as of `now`, with the stale `factor`
@@ -247,7 +263,7 @@ pub fn load(
         }
     }
     let seen = fingerprint(&tabs, &lint, zone);
-    let linting = lint_now(when, &seen, &mut lint);
+    let (linting, record) = lint_now(when, &seen);
     let mut jobs = Vec::new();
     let mut per_user: HashMap<Option<String>, (usize, usize, PathBuf)> = HashMap::new();
     for tab in &tabs {
@@ -302,6 +318,7 @@ pub fn load(
     lint.sort_by_key(|l| (order(l), l.source.line));
     Ok(Expected {
         index: Index::of(&jobs),
+        linted: record.map(|path| (path, seen)),
         unread,
         jobs,
         lint,

@@ -74,7 +74,7 @@ pub fn judge(
         factor: args.factor,
         default_interval: args.default_interval,
     };
-    let expected = expect::load(&args.schedule, args.factor, policy.now, lint)?;
+    let mut expected = expect::load(&args.schedule, args.factor, policy.now, lint)?;
     // Each file is judged as it is read and only the judgement is kept, so
     // a scan of a whole fleet's heartbeats never holds every record.
     let mut jobs = Vec::new();
@@ -88,6 +88,8 @@ pub fn judge(
             &expected.rules,
         ));
     })?;
+    // Judged: the warnings will be told, and need not be again.
+    expected.record_linted();
     let jobs = schedule::complete(jobs, &[], &expected.jobs, &policy, &expected.rules);
     // One row per (host, job); then the expected jobs, each the checking
     // host's unless named HOST/JOB; then the pauses and the failure
