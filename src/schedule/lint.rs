@@ -7,7 +7,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use super::{Expectation, Source};
-use crate::record::format_duration;
+use crate::record::{format_duration, user_job};
 
 /// The interval judgement alerting this much later than the schedule would
 /// is worth a warning.
@@ -49,12 +49,15 @@ pub const LINT_FIRES_MAX: usize = 200_000;
 /// schedule is walked once, within [`LINT_FIRES_MAX`] fires in all.
 pub fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec<Lint> {
     let mut warnings = Vec::new();
-    let mut first: HashMap<&str, &Source> = HashMap::new();
+    // By the name the job is judged by: `backup` in alice's crontab and in
+    // bob's are two jobs, `alice/backup` and `bob/backup`.
+    let mut first: HashMap<String, &Source> = HashMap::new();
     let mut gaps = HashMap::new();
     let mut budget = LINT_FIRES_MAX;
     let mut unmeasured: Option<(&Source, usize)> = None;
     for e in found {
-        match first.get(e.job.as_str()) {
+        let judged = user_job(e.user.as_deref(), &e.job);
+        match first.get(&judged) {
             Some(at) => warnings.push(Lint::new(
                 e.source.clone(),
                 format!(
@@ -63,7 +66,7 @@ pub fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec<Lint> 
                 ),
             )),
             None => {
-                first.insert(&e.job, &e.source);
+                first.insert(judged, &e.source);
             }
         }
         let Some(schedule) = &e.schedule else {
@@ -227,6 +230,19 @@ mod tests {
             "{}",
             warnings[0]
         );
+    }
+
+    #[test]
+    fn the_same_name_in_two_users_crontabs_is_two_jobs() {
+        let mut alice = job("backup", "0 3 * * *", 86_400, 1);
+        alice.user = Some("alice".to_owned());
+        let mut bob = job("backup", "0 3 * * *", 86_400, 1);
+        bob.user = Some("bob".to_owned());
+        let mut again = job("backup", "0 4 * * *", 86_400, 2);
+        again.user = Some("bob".to_owned());
+        let warnings = lint(&[alice, bob, again], 2.0, at());
+        assert_eq!(warnings.len(), 1, "{warnings:#?}");
+        assert_eq!(warnings[0].source.line, 2);
     }
 
     #[test]
