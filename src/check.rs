@@ -208,7 +208,8 @@ fn judge_locked(
         &args.judge.host(),
         args.lock_timeout,
     )?;
-    let judged = run::judge(&args.judge, dirs)?;
+    let when = expect::LintWhen::for_check(args.quiet, lock.path());
+    let judged = run::judge(&args.judge, dirs, &when)?;
     if !args.quiet {
         for warning in &judged.lint {
             eprintln!("{PROGRAM}: warning: {warning}");
@@ -291,10 +292,11 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
         dirs: &[],
     };
     let report = judged.map_or(empty, report_of);
+    let unread = judged.map_or(&[][..], |j| &j.unread_crontabs[..]);
     // Writing to memory fails only when out of memory, which aborts anyway;
     // an error here would leave the output short, never wrong.
     let _ = match (args.format, judged) {
-        (Format::Json, _) => report::write_json_with_errors(&mut out, &report, errors),
+        (Format::Json, _) => report::write_check_json(&mut out, &report, errors, unread),
         (Format::Text, None) => Ok(()),
         (Format::Text, Some(judged)) if judged.jobs.is_empty() => {
             let dirs: Vec<String> = judged
@@ -310,6 +312,7 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
         }
         (Format::Text, Some(judged)) => report::write_lines(&mut out, &judged.jobs, args.verbose),
     };
+    expect::write_unread_note(&mut out, unread, args.verbose);
     out
 }
 
@@ -322,7 +325,7 @@ fn lint(args: &Args, stdout: &mut dyn Write) -> Result<Check, Error> {
         return Ok(Check::Unknown);
     }
     let now = args.judge.now.unwrap_or_else(chrono::Utc::now);
-    let expected = expect::load(schedule, args.judge.factor, now)?;
+    let expected = expect::load(schedule, args.judge.factor, now, &expect::LintWhen::Always)?;
     let mut out = Vec::new();
     for warning in &expected.lint {
         writeln!(out, "{warning}").expect("writing to memory");

@@ -224,7 +224,8 @@ pub struct Job<'a> {
     /// Its heartbeat as scanned; `None` for a job a crontab line or
     /// `--expect` names that has none.
     pub entry: Option<&'a Entry>,
-    /// The crontab line that runs it (see [`schedule::line_for`]), if any.
+    /// The crontab line that runs it, if any: for a job in a user's area,
+    /// only a line of that user's.
     pub crontab: Option<&'a Expectation>,
     /// Its recent finished runs, oldest first, where [`needs_history`]
     /// asks for them.
