@@ -349,7 +349,7 @@ fn sync_tracker(
     judged: &Judged,
     lock: &store::RunLock,
 ) -> Result<(), Error> {
-    let Some(config) = args.config()? else {
+    let Some(config) = tracker::Config::load(&args.settings())? else {
         return Ok(());
     };
     let forge = tracker::connect(&config)?;

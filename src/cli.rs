@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 use clap::error::ErrorKind;
 use clap::{Args, Parser};
 
-use crate::error::Error;
 pub use crate::record::{parse_factor, parse_switch};
 use crate::record::{parse_interval, validate_job, WAIT};
 use crate::tracker;
@@ -226,24 +225,20 @@ pub enum TrackerKind {
 }
 
 impl TrackerArgs {
-    /// The tracker configuration, or `None` when no tracker URL is given.
-    pub fn config(&self) -> Result<Option<tracker::Config>, Error> {
-        let Some(url) = &self.tracker_url else {
-            return Ok(None);
-        };
-        let repo = self
-            .tracker_repo
-            .as_deref()
-            .ok_or_else(|| Error::TrackerConfig {
-                reason: "the tracker needs a repo: give --tracker-repo OWNER/NAME or set HB_TRACKER_REPO".to_owned(),
-            })?;
-        let kind = match self.tracker_kind {
-            TrackerKind::Gitea => tracker::Kind::Gitea,
-            TrackerKind::Forgejo => tracker::Kind::Forgejo,
-            TrackerKind::Github => tracker::Kind::Github,
-        };
-        let token = tracker::Token::load(self.tracker_token_file.as_deref())?;
-        tracker::Config::new(kind, url, repo, token, self.tracker_timeout).map(Some)
+    /// The tracker settings as given; [`tracker::Config::load`] checks
+    /// them and reads the token.
+    pub fn settings(&self) -> tracker::Settings<'_> {
+        tracker::Settings {
+            kind: match self.tracker_kind {
+                TrackerKind::Gitea => tracker::Kind::Gitea,
+                TrackerKind::Forgejo => tracker::Kind::Forgejo,
+                TrackerKind::Github => tracker::Kind::Github,
+            },
+            url: self.tracker_url.as_deref(),
+            repo: self.tracker_repo.as_deref(),
+            token_file: self.tracker_token_file.as_deref(),
+            timeout: self.tracker_timeout,
+        }
     }
 }
 

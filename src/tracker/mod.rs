@@ -2,7 +2,8 @@
 //! repo, opened when jobs go bad, edited when the set of bad jobs changes,
 //! closed when all recover.
 //!
-//! - [`config`]: the token, URL, repo, timeout and budget;
+//! - [`config`]: the settings, URL, repo, timeout and budget; [`token`]:
+//!   the token, from the environment or its file;
 //! - [`client`]: the one HTTP client, with a small [`dialect`] per forge
 //!   (API base, paging, labels by id or name, media type), implementing
 //!   the [`Forge`] trait; [`retry`] is its one retry policy and [`redact`]
@@ -13,8 +14,9 @@
 //!   heartbeat file rendered inert;
 //! - [`marker`]: the machine-readable record of what was last posted, kept
 //!   in the issue itself, so no state file is needed;
-//! - [`remind`]: `--tracker-remind`, which period is due and the marker
-//!   that records a reminder in our own comment;
+//! - [`remind`]: `--tracker-remind`, the marker that records a reminder in
+//!   our own comment and the cache that spares reading it (which period is
+//!   due is [`crate::alert::reminder_due`]);
 //! - [`mod@sync`]: the choreography that reads, decides and writes (its
 //!   writes, each sent once and looked for before it is sent again, in
 //!   `writer`).
@@ -31,15 +33,17 @@ pub mod remind;
 pub mod retry;
 pub mod sync;
 pub mod text;
+pub mod token;
 mod writer;
 
 use chrono::{DateTime, Utc};
 
 use crate::error::Error;
 
-pub use config::{check_timeout, Config, Kind, Token, MAX_TIMEOUT, TOKEN_ENV};
+pub use config::{check_timeout, Config, Kind, Settings, MAX_TIMEOUT};
 pub use decide::{decide, Decision};
 pub use sync::{sync, Options};
+pub use token::{Token, TOKEN_ENV};
 
 /// Whether an issue is open or closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
