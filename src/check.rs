@@ -155,7 +155,8 @@ pub fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
     let mut out = render(args, judged.as_ref(), &errors);
     if let Some(decision) = changes {
         if decision.print {
-            out.extend_from_slice(changes::recovered_lines(&decision).as_bytes());
+            let jobs = judged.as_ref().map_or(&[][..], |j| &j.jobs[..]);
+            out.extend_from_slice(changes::recovered_lines(&decision, jobs).as_bytes());
         } else {
             out.clear();
         }
