@@ -36,7 +36,7 @@ pub struct ScheduleArgs {
     /// Read the schedules from the crontabs cron reads: /etc/crontab,
     /// /etc/cron.d/* and each user crontab in /var/spool/cron/crontabs
     /// that this user may read.
-    #[arg(long, env = "HB_DISCOVER", value_parser = crate::cli::parse_switch)]
+    #[arg(long, env = "HB_DISCOVER", value_parser = crate::record::parse_switch)]
     pub discover: bool,
 
     /// Where --discover looks for /etc and /var, for checking a container
@@ -58,7 +58,7 @@ pub struct ScheduleArgs {
 
     /// Judge every job by its interval (stale past factor x interval), even
     /// when its schedule is known.
-    #[arg(long, env = "HB_BY_INTERVAL", value_parser = crate::cli::parse_switch)]
+    #[arg(long, env = "HB_BY_INTERVAL", value_parser = crate::record::parse_switch)]
     pub by_interval: bool,
 }
 

@@ -22,9 +22,7 @@ pub mod schedule;
 
 pub use rows::{dedup, host_of, is_expected, rows, sort, summary};
 
-/// A timestamp further ahead of the checker's clock than this is invalid: a
-/// clock-skewed heartbeat would otherwise hide a dead job.
-pub const FUTURE_TOLERANCE_SECONDS: i64 = 300;
+pub use crate::record::FUTURE_TOLERANCE_SECONDS;
 
 /// The verdict on one job. Declared worst first, so the derived order sorts
 /// the worst to the top.
