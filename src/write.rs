@@ -135,8 +135,8 @@ pub struct Args {
 
     /// Also ping this URL (Healthchecks or Uptime Kuma), after the heartbeat
     /// is written; best effort, at most 10 s, never changes the exit code.
-    #[arg(long, value_name = "URL", env = "HB_PING_URL", value_parser = ping::parse_url, hide_env_values = true)]
-    ping: Option<reqwest::Url>,
+    #[arg(long, value_name = "URL", env = "HB_PING_URL", value_parser = ping::UrlParser, hide_env_values = true)]
+    ping: Option<url::Url>,
 
     /// The protocol of the ping URL.
     #[arg(
@@ -309,6 +309,7 @@ pub fn run(args: Args) -> ExitCode {
                 PROGRAM,
                 &Ping::Beat {
                     ok: status == RunStatus::Ok,
+                    exit_code: record.exit_code,
                     body: record.message,
                     duration: None,
                 },

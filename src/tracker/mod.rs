@@ -127,7 +127,7 @@ pub enum Pages {
 /// - **Bounded**: every call sends a bounded number of requests (listings
 ///   stop at [`client::MAX_PAGES`]), reads at most
 ///   [`client::MAX_BODY`] of each answer, and ends within the per-request
-///   timeout times [`retry::MAX_ATTEMPTS`] plus the waits, never past the
+///   timeout times the policy's three attempts plus the waits, never past the
 ///   sync's budget. Nothing a server sends can make it panic, hang, or
 ///   print the token.
 /// - **Reads and edits are retried** on transient faults (no answer, 5xx,

@@ -1,9 +1,10 @@
 //! A dead man's switch on 127.0.0.1 that records every request it gets, for
 //! the Healthchecks and Uptime Kuma pings: it answers 200, a chosen status,
-//! or not at all.
+//! busy for a while, or not at all (to every request, or to some).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -17,6 +18,13 @@ pub enum Answer {
     Status(u16),
     /// Reads the request and never answers (closes after a minute).
     Hang,
+    /// Hangs as [`Answer::Hang`] on a request whose target holds this
+    /// text, answers `200 OK` to any other: a server slow on one path.
+    HangOn(&'static str),
+    /// `503 Service Unavailable` with `Retry-After: 1` to the first this
+    /// many requests, `200 OK` after: a server briefly overloaded, saying
+    /// so.
+    Busy(u32),
 }
 
 /// One request as received.
@@ -42,10 +50,12 @@ impl PingServer {
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&seen);
+        let busy = Arc::new(AtomicU32::new(0));
         thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let log = Arc::clone(&log);
-                thread::spawn(move || serve(stream, answer, &log));
+                let busy = Arc::clone(&busy);
+                thread::spawn(move || serve(stream, answer, &log, &busy));
             }
         });
         PingServer { port, seen }
@@ -62,7 +72,7 @@ impl PingServer {
     }
 }
 
-fn serve(stream: TcpStream, answer: Answer, log: &Mutex<Vec<Seen>>) {
+fn serve(stream: TcpStream, answer: Answer, log: &Mutex<Vec<Seen>>, busy: &AtomicU32) {
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
@@ -95,21 +105,29 @@ fn serve(stream: TcpStream, answer: Answer, log: &Mutex<Vec<Seen>>) {
         if reader.read_exact(&mut body).is_err() {
             return;
         }
+        let hang = match answer {
+            Answer::Hang => true,
+            Answer::HangOn(part) => target.contains(part),
+            _ => false,
+        };
         log.lock().unwrap().push(Seen {
             method,
             target,
             body: String::from_utf8_lossy(&body).into_owned(),
         });
-        let status = match answer {
-            Answer::Ok => 200,
-            Answer::Status(code) => code,
-            Answer::Hang => {
-                thread::sleep(Duration::from_secs(60));
-                return;
+        if hang {
+            thread::sleep(Duration::from_secs(60));
+            return;
+        }
+        let (status, extra) = match answer {
+            Answer::Status(code) => (code, ""),
+            Answer::Busy(times) if busy.fetch_add(1, Ordering::SeqCst) < times => {
+                (503, "Retry-After: 1\r\n")
             }
+            _ => (200, ""),
         };
         let reply = format!(
-            "HTTP/1.1 {status} X\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nOK"
+            "HTTP/1.1 {status} X\r\n{extra}Content-Type: text/plain\r\nContent-Length: 2\r\n\r\nOK"
         );
         if (&stream).write_all(reply.as_bytes()).is_err() {
             return;
