@@ -5,8 +5,10 @@
 //! what is read of an answer (ureq's body limit), no redirects followed,
 //! and the only description of a URL that output may carry
 //! ([`shown`]: scheme and host, never the path, query or credentials).
-//! The retry policy every caller loops under is in [`retry`].
+//! A token a server echoes back is masked by [`redact`]. The retry policy
+//! every caller loops under is in [`retry`].
 
+pub(crate) mod redact;
 pub(crate) mod retry;
 pub(crate) mod wait;
 
@@ -220,6 +222,9 @@ fn failure(err: ureq::Error, deadline: Duration, reading: bool) -> Failure {
         ),
         ureq::Error::Io(e) if reading => (Kind::Broken, format!("the answer broke off: {e}")),
         ureq::Error::Io(e) if connecting(&e) => (Kind::Unsent, format!("cannot connect: {e}")),
+        // A TLS handshake refused lands here too: it cannot be told from
+        // a connection that broke after the request went out.
+        ureq::Error::Io(e) => (Kind::Broken, format!("the connection failed: {e}")),
         ureq::Error::HostNotFound => (Kind::Unsent, "cannot connect: host not found".to_owned()),
         ureq::Error::ConnectionFailed => (Kind::Unsent, "cannot connect".to_owned()),
         ureq::Error::Rustls(e) => (Kind::Unsent, format!("cannot connect: TLS: {e}")),

@@ -1,7 +1,7 @@
 //! Reading what a server answers: the error message it carries and the
-//! count of a listing. The body is read by [`crate::http`], within its
-//! limit and deadline; what the headers say about waiting is
-//! [`crate::http::wait`].
+//! count of a listing. The body is read by the HTTP client (`src/http`),
+//! within its limit and deadline, which also reads what the headers say
+//! about waiting.
 
 use serde::Deserialize;
 

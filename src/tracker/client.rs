@@ -1,7 +1,7 @@
-//! The one HTTP client for every forge: authentication, the user agent, the
-//! request loop (the only caller of the [`super::retry`] policy), bounded
-//! answers, paging, and the [`Forge`](super::Forge) operations, with what differs between
-//! forges taken from a [`Dialect`].
+//! The client for every forge, over the crate's one HTTP client
+//! (`src/http`): authentication, the user agent, the request loop under
+//! the one retry policy, paging, and the [`Forge`](super::Forge)
+//! operations, with what differs between forges taken from a [`Dialect`].
 
 use std::time::Duration;
 
@@ -12,10 +12,10 @@ use ureq::http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION};
 use super::answer::{error_message, total_count};
 use super::dialect::Dialect;
 use super::operations::Numbered;
-use super::redact::Redactor;
 use super::retry::{self, Budget, Repeat};
 use super::{Config, Pages};
 use crate::error::{Error, TrackerError};
+use crate::http::redact::Redactor;
 use crate::http::retry::{Schedule, Stop};
 use crate::http::wait::RateLimit;
 use crate::http::{self, HeaderMap, Http, Kind, Method, StatusCode};
@@ -84,7 +84,7 @@ impl Client {
             repo_path: format!("/repos/{}/{}", config.owner, config.repo),
             server: config.url.clone(),
             repo: config.repo_name(),
-            redactor: Redactor::new(&config.token),
+            redactor: Redactor::new(config.token.secret()),
             timeout: config.timeout,
             budget: Budget::new(config.budget()),
         })

@@ -3,10 +3,11 @@
 //! closed when all recover.
 //!
 //! - [`config`]: the token, URL, repo, timeout and budget;
-//! - [`client`]: the one HTTP client, with a small [`dialect`] per forge
+//! - [`client`]: the forge client, with a small [`dialect`] per forge
 //!   (API base, paging, labels by id or name, media type), implementing
-//!   the [`Forge`] trait; [`retry`] is its one retry policy and [`redact`]
-//!   keeps the token out of what a server sends back;
+//!   the [`Forge`] trait over the crate's one HTTP client (`src/http`),
+//!   which holds the one retry policy and keeps the token out of what a
+//!   server sends back;
 //! - [`mod@decide`]: the pure decision, from the judged statuses and what the
 //!   host's issues last recorded;
 //! - [`text`]: the issue's title, body and comments, with every text from a
@@ -26,7 +27,6 @@ pub mod decide;
 pub mod dialect;
 pub mod marker;
 pub mod operations;
-pub mod redact;
 pub mod remind;
 pub mod retry;
 pub mod sync;

@@ -1,4 +1,4 @@
-//! The tracker's side of the one retry policy ([`crate::http::retry`]):
+//! The tracker's side of the one retry policy (`src/http/retry.rs`):
 //! what a [`TrackerError`] shows about retrying.
 
 use crate::http::retry::{self, Failed};

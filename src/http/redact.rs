@@ -1,9 +1,8 @@
-//! Keeping the token out of what a server sends back. A server (or a proxy)
-//! may echo the request in an error message, upper-cased, or broken over
-//! lines. Only text that came from the server passes through here; the
-//! client's own messages never hold the token, so they are never touched.
-
-use super::Token;
+//! Keeping a secret (the tracker's token) out of what a server sends back.
+//! A server (or a proxy) may echo the request in an error message,
+//! upper-cased, or broken over lines. Only text that came from the server
+//! passes through here; the client's own messages never hold the secret
+//! (they name URLs by [`super::shown`] alone), so they are never touched.
 
 /// Tokens shorter than this are not searched for as substrings (a
 /// one-letter token is in almost every word); a server message that could
@@ -18,17 +17,16 @@ const WITHHELD: &str = "(the server's message is withheld: it may repeat the tok
 
 /// Removes every echo of one token from server text.
 #[derive(Clone)]
-pub struct Redactor {
+pub(crate) struct Redactor {
     /// The token's bytes, ASCII-lowercased (a header value is ASCII).
     needle: Vec<u8>,
 }
 
 impl Redactor {
-    /// A redactor for `token`.
-    pub fn new(token: &Token) -> Redactor {
+    /// A redactor for `secret`.
+    pub(crate) fn new(secret: &str) -> Redactor {
         Redactor {
-            needle: token
-                .secret()
+            needle: secret
                 .bytes()
                 .filter(|b| !b.is_ascii_whitespace())
                 .map(|b| b.to_ascii_lowercase())
@@ -40,7 +38,7 @@ impl Redactor {
     /// white space inside it, replaced by `<redacted>`; nothing else
     /// changes. For a short token, the whole text is withheld when the
     /// token could be in it, rather than cutting words apart.
-    pub fn clean(&self, text: &str) -> String {
+    pub(crate) fn clean(&self, text: &str) -> String {
         if self.needle.is_empty() {
             return text.to_owned();
         }
@@ -89,7 +87,7 @@ mod tests {
     use super::*;
 
     fn redactor(token: &str) -> Redactor {
-        Redactor::new(&Token::new(token).unwrap())
+        Redactor::new(token)
     }
 
     #[test]
