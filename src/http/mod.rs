@@ -308,6 +308,37 @@ pub(crate) fn shown(text: &str) -> String {
     }
 }
 
+/// `text` with every URL in it (a scheme, `://`, and what follows up to
+/// white space or a quote) put as [`shown`] puts it: for messages that may
+/// quote what a user typed, such as clap's usage errors.
+pub(crate) fn hide_urls(text: &str) -> String {
+    let scheme_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let start = rest[..at]
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !scheme_char(c))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let after = at + 3;
+        let end = rest[after..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '\'' | '"' | '`'))
+            .map_or(rest.len(), |n| after + n);
+        out.push_str(&rest[..start]);
+        if start == at {
+            // No scheme before it: not a URL.
+            out.push_str("://");
+            rest = &rest[after..];
+            continue;
+        }
+        out.push_str(&shown(&rest[start..end]));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -381,6 +412,20 @@ mod tests {
             long.message,
             "the answer is longer than the 16 bytes the client reads"
         );
+    }
+
+    #[test]
+    fn urls_in_a_message_are_hidden_but_the_message_kept() {
+        assert_eq!(
+            hide_urls("unexpected argument 'https://ops:s3cret@hc.example/UUID' found"),
+            "unexpected argument 'https://hc.example' found"
+        );
+        assert_eq!(
+            hide_urls("a http://h/x and é:https://u@h2:8/y?z end"),
+            "a http://h and é:https://h2:8 end"
+        );
+        assert_eq!(hide_urls("no url :// here"), "no url :// here");
+        assert_eq!(hide_urls("plain"), "plain");
     }
 
     #[test]

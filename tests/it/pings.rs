@@ -271,8 +271,10 @@ fn a_refused_ping_url_is_named_by_scheme_and_host_only() {
             .run(),
         s.hb_write().args(["--ping", bad_port, "j", "60"]).run(),
         s.hb_check().env("HB_CHECK_PING_URL", secret).run(),
+        // Put where the flag was forgotten, clap quotes it whole.
+        s.hb_write().args(["j", "60", secret]).run(),
     ];
-    for (out, usage) in runs.iter().zip([2, 2, 2, 3]) {
+    for (out, usage) in runs.iter().zip([2, 2, 2, 3, 2]) {
         out.code(usage);
         for hidden in ["s3cret", "SECRET-UUID", "ops"] {
             assert!(!out.stderr.contains(hidden), "{hidden}{}", out.show());
