@@ -5,8 +5,8 @@
 //! what is read of an answer (ureq's body limit), no redirects followed,
 //! and the only description of a URL that output may carry
 //! ([`shown`]: scheme and host, never the path, query or credentials).
-//! A token a server echoes back is masked by [`redact`]. The retry policy
-//! every caller loops under is in [`retry`].
+//! It lives in [`redact`], which also masks a token a server echoes back.
+//! The retry policy every caller loops under is in [`retry`].
 
 pub(crate) mod redact;
 pub(crate) mod retry;
@@ -19,6 +19,8 @@ use ureq::http::{header, HeaderValue};
 pub(crate) use ureq::http::{HeaderMap, Method, StatusCode};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, Body, RequestExt};
+
+pub(crate) use redact::{hide_urls, shown};
 
 /// One request: what to send and how much of an answer to read.
 #[derive(Debug, Clone)]
@@ -277,91 +279,9 @@ fn size(bytes: u64) -> String {
     }
 }
 
-/// A URL as output may show it: its scheme and host (and port), nothing
-/// else. A URL's path, query and user part are where the secrets are (a
-/// ping's check UUID, a token, a password), so this is the only form in
-/// which a configured URL is ever printed. Text that is no URL at all is
-/// shown as the scheme alone, or `the URL` when even that is missing.
-pub(crate) fn shown(text: &str) -> String {
-    let Some((scheme, rest)) = text.split_once("://") else {
-        return "the URL".to_owned();
-    };
-    let scheme_ok = !scheme.is_empty()
-        && scheme
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
-    if !scheme_ok {
-        return "the URL".to_owned();
-    }
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    // The user part ends at the last `@` of the authority.
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host_ok = !host.is_empty()
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
-    let scheme = scheme.to_ascii_lowercase();
-    if host_ok {
-        format!("{scheme}://{}", host.to_ascii_lowercase())
-    } else {
-        format!("a {scheme} URL")
-    }
-}
-
-/// `text` with every URL in it (a scheme, `://`, and what follows up to
-/// white space or a quote) put as [`shown`] puts it: for messages that may
-/// quote what a user typed, such as clap's usage errors.
-pub(crate) fn hide_urls(text: &str) -> String {
-    let scheme_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.');
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("://") {
-        let start = rest[..at]
-            .char_indices()
-            .rev()
-            .find(|&(_, c)| !scheme_char(c))
-            .map_or(0, |(i, c)| i + c.len_utf8());
-        let after = at + 3;
-        let end = rest[after..]
-            .find(|c: char| c.is_whitespace() || matches!(c, '\'' | '"' | '`'))
-            .map_or(rest.len(), |n| after + n);
-        out.push_str(&rest[..start]);
-        if start == at {
-            // No scheme before it: not a URL.
-            out.push_str("://");
-            rest = &rest[after..];
-            continue;
-        }
-        out.push_str(&shown(&rest[start..end]));
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urls_are_shown_by_scheme_and_host_only() {
-        assert_eq!(
-            shown("https://ops:s3cret@HC.example/SECRET-UUID"),
-            "https://hc.example"
-        );
-        assert_eq!(
-            shown("http://127.0.0.1:8000/ping/abc?rid=1"),
-            "http://127.0.0.1:8000"
-        );
-        assert_eq!(shown("https://a@b@hc.example#frag"), "https://hc.example");
-        assert_eq!(
-            shown("https://hc.example:99999999/S"),
-            "https://hc.example:99999999"
-        );
-        assert_eq!(shown("https://bad host/x"), "a https URL");
-        assert_eq!(shown("hc.example/SECRET"), "the URL");
-        assert_eq!(shown("s3cret stuff://x"), "the URL");
-    }
 
     fn get(url: String) -> Request {
         Request {
@@ -412,20 +332,6 @@ mod tests {
             long.message,
             "the answer is longer than the 16 bytes the client reads"
         );
-    }
-
-    #[test]
-    fn urls_in_a_message_are_hidden_but_the_message_kept() {
-        assert_eq!(
-            hide_urls("unexpected argument 'https://ops:s3cret@hc.example/UUID' found"),
-            "unexpected argument 'https://hc.example' found"
-        );
-        assert_eq!(
-            hide_urls("a http://h/x and é:https://u@h2:8/y?z end"),
-            "a http://h and é:https://h2:8 end"
-        );
-        assert_eq!(hide_urls("no url :// here"), "no url :// here");
-        assert_eq!(hide_urls("plain"), "plain");
     }
 
     #[test]

@@ -1,8 +1,72 @@
-//! Keeping a secret (the tracker's token) out of what a server sends back.
-//! A server (or a proxy) may echo the request in an error message,
-//! upper-cased, or broken over lines. Only text that came from the server
-//! passes through here; the client's own messages never hold the secret
-//! (they name URLs by [`super::shown`] alone), so they are never touched.
+//! Keeping secrets out of output. A configured URL is only ever shown by
+//! its scheme and host ([`shown`], [`hide_urls`]): its path, query and
+//! user part hold a ping's check UUID, a token or a password. And a token
+//! a server (or a proxy) echoes back in an error message, upper-cased or
+//! broken over lines, is masked ([`Redactor`]). Only text that came from
+//! the server passes through the redactor; the client's own messages never
+//! hold the token.
+
+/// A URL as output may show it: its scheme and host (and port), nothing
+/// else. A URL's path, query and user part are where the secrets are (a
+/// ping's check UUID, a token, a password), so this is the only form in
+/// which a configured URL is ever printed. Text that is no URL at all is
+/// shown as the scheme alone, or `the URL` when even that is missing.
+pub(crate) fn shown(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return "the URL".to_owned();
+    };
+    let scheme_ok = !scheme.is_empty()
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    if !scheme_ok {
+        return "the URL".to_owned();
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    // The user part ends at the last `@` of the authority.
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host_ok = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    let scheme = scheme.to_ascii_lowercase();
+    if host_ok {
+        format!("{scheme}://{}", host.to_ascii_lowercase())
+    } else {
+        format!("a {scheme} URL")
+    }
+}
+
+/// `text` with every URL in it (a scheme, `://`, and what follows up to
+/// white space or a quote) put as [`shown`] puts it: for messages that may
+/// quote what a user typed, such as clap's usage errors.
+pub(crate) fn hide_urls(text: &str) -> String {
+    let scheme_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let start = rest[..at]
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !scheme_char(c))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let after = at + 3;
+        let end = rest[after..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '\'' | '"' | '`'))
+            .map_or(rest.len(), |n| after + n);
+        out.push_str(&rest[..start]);
+        if start == at {
+            // No scheme before it: not a URL.
+            out.push_str("://");
+            rest = &rest[after..];
+            continue;
+        }
+        out.push_str(&shown(&rest[start..end]));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
 
 /// Tokens shorter than this are not searched for as substrings (a
 /// one-letter token is in almost every word); a server message that could
@@ -88,6 +152,40 @@ mod tests {
 
     fn redactor(token: &str) -> Redactor {
         Redactor::new(token)
+    }
+
+    #[test]
+    fn urls_are_shown_by_scheme_and_host_only() {
+        assert_eq!(
+            shown("https://ops:s3cret@HC.example/SECRET-UUID"),
+            "https://hc.example"
+        );
+        assert_eq!(
+            shown("http://127.0.0.1:8000/ping/abc?rid=1"),
+            "http://127.0.0.1:8000"
+        );
+        assert_eq!(shown("https://a@b@hc.example#frag"), "https://hc.example");
+        assert_eq!(
+            shown("https://hc.example:99999999/S"),
+            "https://hc.example:99999999"
+        );
+        assert_eq!(shown("https://bad host/x"), "a https URL");
+        assert_eq!(shown("hc.example/SECRET"), "the URL");
+        assert_eq!(shown("s3cret stuff://x"), "the URL");
+    }
+
+    #[test]
+    fn urls_in_a_message_are_hidden_but_the_message_kept() {
+        assert_eq!(
+            hide_urls("unexpected argument 'https://ops:s3cret@hc.example/UUID' found"),
+            "unexpected argument 'https://hc.example' found"
+        );
+        assert_eq!(
+            hide_urls("a http://h/x and é:https://u@h2:8/y?z end"),
+            "a http://h and é:https://h2:8 end"
+        );
+        assert_eq!(hide_urls("no url :// here"), "no url :// here");
+        assert_eq!(hide_urls("plain"), "plain");
     }
 
     #[test]
