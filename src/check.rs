@@ -94,8 +94,8 @@ pub struct Args {
     /// After each run, ping this dead man's switch (Healthchecks or Uptime
     /// Kuma): success when hb-check could check (exit 0, 1 or 2), failure
     /// when it could not (exit 3). It alerts when cron or hb-check stops.
-    #[arg(long = "ping", value_name = "URL", env = "HB_CHECK_PING_URL", value_parser = crate::ping::parse_url, hide_env_values = true)]
-    pub ping: Option<reqwest::Url>,
+    #[arg(long = "ping", value_name = "URL", env = "HB_CHECK_PING_URL", value_parser = crate::ping::UrlParser, hide_env_values = true)]
+    pub ping: Option<url::Url>,
 
     /// The protocol of the --ping URL.
     #[arg(
@@ -178,7 +178,7 @@ pub fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
 /// could check (judged every job, and every channel worked). Best effort:
 /// a failed ping is one warning line.
 fn ping_watcher(
-    url: &reqwest::Url,
+    url: &url::Url,
     style: crate::ping::Style,
     checked: bool,
     code: Check,
@@ -187,6 +187,7 @@ fn ping_watcher(
     use crate::ping::{Ping, Pinger, BUDGET};
     let ping = Ping::Beat {
         ok: checked,
+        exit_code: Some(i32::from(code as u8)),
         body: Some(format!("hb-check exit code {}", code as u8)),
         duration: Some(took),
     };

@@ -26,14 +26,13 @@ pub fn parse<T: Parser>(program: &str, usage_code: u8) -> Result<T, ExitCode> {
             ExitCode::SUCCESS
         }
         ErrorKind::InvalidUtf8 => {
-            eprintln!(
-                "{program}: {} (see `{program} --help`)",
-                not_utf8(std::env::args_os())
-            );
+            // What the user typed may hold a ping URL's secret.
+            let text = crate::http::hide_urls(&not_utf8(std::env::args_os()));
+            eprintln!("{program}: {text} (see `{program} --help`)");
             ExitCode::from(usage_code)
         }
         _ => {
-            let text = one_line(&err.render().to_string());
+            let text = crate::http::hide_urls(&one_line(&err.render().to_string()));
             eprintln!("{program}: {text} (see `{program} --help`)");
             ExitCode::from(usage_code)
         }

@@ -104,6 +104,7 @@ pub mod escape;
 pub mod exit_code;
 pub mod expect;
 pub mod history;
+pub(crate) mod http;
 pub mod judge;
 pub mod metrics;
 pub mod pause;

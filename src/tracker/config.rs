@@ -118,7 +118,7 @@ impl Config {
                 ),
             });
         }
-        let parsed = reqwest::Url::parse(url).map_err(|e| Error::TrackerConfig {
+        let parsed = url::Url::parse(url).map_err(|e| Error::TrackerConfig {
             reason: format!(
                 "invalid tracker URL `{}`: {e}",
                 crate::escape::terminal(url)

@@ -4,10 +4,11 @@
 //!
 //! - [`config`]: the settings, URL, repo, timeout and budget; [`token`]:
 //!   the token, from the environment or its file;
-//! - [`client`]: the one HTTP client, with a small [`dialect`] per forge
+//! - [`client`]: the forge client, with a small [`dialect`] per forge
 //!   (API base, paging, labels by id or name, media type), implementing
-//!   the [`Forge`] trait; [`retry`] is its one retry policy and [`redact`]
-//!   keeps the token out of what a server sends back;
+//!   the [`Forge`] trait over the crate's one HTTP client (`src/http`),
+//!   which holds the one retry policy and keeps the token out of what a
+//!   server sends back;
 //! - [`mod@decide`]: the pure decision, from the judged statuses and what the
 //!   host's issues last recorded;
 //! - [`text`]: the issue's title, body and comments, with every text from a
@@ -28,7 +29,6 @@ pub mod decide;
 pub mod dialect;
 pub mod marker;
 pub mod operations;
-pub mod redact;
 pub mod remind;
 pub mod retry;
 pub mod sync;
@@ -131,7 +131,7 @@ pub enum Pages {
 /// - **Bounded**: every call sends a bounded number of requests (listings
 ///   stop at [`client::MAX_PAGES`]), reads at most
 ///   [`client::MAX_BODY`] of each answer, and ends within the per-request
-///   timeout times [`retry::MAX_ATTEMPTS`] plus the waits, never past the
+///   timeout times the policy's three attempts plus the waits, never past the
 ///   sync's budget. Nothing a server sends can make it panic, hang, or
 ///   print the token.
 /// - **Reads and edits are retried** on transient faults (no answer, 5xx,
