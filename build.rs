@@ -1,15 +1,15 @@
 //! Links hb-write as a position-dependent executable on Linux.
 //!
 //! hb-write runs after every cron job on every host, so its start-up is the
-//! product's price. As a PIE, the dynamic loader must patch about 36,000
+//! product's price. As a PIE, the dynamic loader must patch about 34,000
 //! relative relocations (1.1 MB of `.data.rel.ro`: the vtables and tables
-//! of every crate linked in) before `main`, touching some 280 pages: 389
-//! page faults and a million instructions for a run that then makes one
-//! small write. Linked as a position-dependent executable (`--no-pie`)
-//! those addresses are fixed at link time: 103 page faults and 586,000
-//! instructions (see BENCHMARKS.md). hb-check
-//! and night-watch, which read files and answers from other users and
-//! servers and run a few times an hour, stay PIE.
+//! of every crate linked in) before `main`: 389 page faults and a million
+//! instructions for a run that then makes one small write. Linked as a
+//! position-dependent executable (`--no-pie`) those addresses are fixed at
+//! link time: 121 page faults and 582,000 instructions (measured again
+//! once reqwest and tokio had left; see BENCHMARKS.md). hb-check and
+//! night-watch, which read files and answers from other users and servers
+//! and run a few times an hour, stay PIE.
 
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");

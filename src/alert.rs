@@ -7,6 +7,12 @@
 //! ([`Status::is_alert`]): a job is bad when it alerts, it went bad when it
 //! alerts now and did not before, and it recovered (or is paused) when it
 //! alerted before and does not now.
+//!
+//! One rule for reminders ([`reminder_due`]): while something alerts, one
+//! reminder per whole period since an anchor. `--changes-only` anchors on
+//! its last delivery (the state's `printed_at`); the alert issue anchors
+//! on the issue's opening on the forge, which numbers the periods its
+//! markers record (`tracker::remind`).
 
 use std::collections::BTreeMap;
 
@@ -59,12 +65,13 @@ pub struct Diff {
     pub left: Vec<(String, Status)>,
 }
 
-/// The alerting jobs among `jobs`.
+/// The alerting jobs among `jobs`; of two with one key, the first counts.
 pub fn alerting<'a>(jobs: impl IntoIterator<Item = (&'a String, &'a Status)>) -> Jobs {
-    jobs.into_iter()
-        .filter(|(_, s)| s.is_alert())
-        .map(|(k, s)| (k.clone(), *s))
-        .collect()
+    let mut bad = Jobs::new();
+    for (key, status) in jobs.into_iter().filter(|(_, s)| s.is_alert()) {
+        bad.entry(key.clone()).or_insert(*status);
+    }
+    bad
 }
 
 /// How the alerting jobs `now` differ from those `before` (both as given
@@ -92,6 +99,27 @@ pub fn diff(before: &Jobs, now: &Jobs) -> Diff {
         changed,
         left,
     }
+}
+
+/// The reminder period due `now` while the jobs in `still_bad` (as given
+/// by [`alerting`]) alert, counted in whole periods of `every` seconds
+/// from `anchor`: period `n` starts at `anchor + n x every`, so nothing is
+/// due before one whole period passed. `None` when nothing alerts, before
+/// the first period, or when the clock reads before `anchor`. A period of
+/// 0 reminds on every run (numbered by the seconds since `anchor`, at
+/// least 1).
+pub fn reminder_due(
+    still_bad: &Jobs,
+    anchor: DateTime<Utc>,
+    now: DateTime<Utc>,
+    every: u64,
+) -> Option<u64> {
+    if still_bad.is_empty() {
+        return None;
+    }
+    let age = u64::try_from((now - anchor).num_seconds()).ok()?;
+    let period = age.checked_div(every).unwrap_or(age.max(1));
+    (period >= 1).then_some(period)
 }
 
 /// What this run means for delivery.
@@ -135,12 +163,11 @@ pub fn assess(
             next,
         };
     };
-    let since = (now - previous.printed_at).num_seconds();
-    let remind = i64::try_from(remind).unwrap_or(i64::MAX);
-    let remind_due = !still_bad.is_empty() && since >= remind;
+    let clock_back = (now - previous.printed_at).num_seconds() < 0;
+    let remind_due = reminder_due(&still_bad, previous.printed_at, now, remind).is_some();
     let before = alerting(previous.jobs.iter().map(|(k, s)| (k, s)));
     Assessment {
-        deliver: previous.jobs != next.jobs || since < 0 || remind_due,
+        deliver: previous.jobs != next.jobs || clock_back || remind_due,
         diff: diff(&before, &still_bad),
         still_bad,
         remind_due,
@@ -181,6 +208,20 @@ mod tests {
             assess(Some(&last), jobs(&[("b", Status::Stale)]), at(-1), 3600).deliver,
             "clock back"
         );
+    }
+
+    #[test]
+    fn a_reminder_is_due_per_whole_period_while_something_alerts() {
+        let day = 86_400;
+        let bad: Jobs = [("b".to_owned(), Status::Stale)].into();
+        assert_eq!(reminder_due(&bad, at(0), at(0), day), None);
+        assert_eq!(reminder_due(&bad, at(0), at(86_399), day), None);
+        assert_eq!(reminder_due(&bad, at(0), at(86_400), day), Some(1));
+        assert_eq!(reminder_due(&bad, at(0), at(3 * 86_400 - 1), day), Some(2));
+        assert_eq!(reminder_due(&bad, at(100), at(0), day), None, "clock back");
+        assert_eq!(reminder_due(&Jobs::new(), at(0), at(86_400), day), None);
+        assert_eq!(reminder_due(&bad, at(0), at(0), 0), Some(1), "every run");
+        assert_eq!(reminder_due(&bad, at(0), at(5), 0), Some(5));
     }
 
     #[test]

@@ -61,7 +61,13 @@ pub fn decide(
 ) -> Decision {
     let assessed = alert::assess(last, now_pairs.to_vec(), now, remind);
     let recovered = if assessed.deliver {
-        let status_now = |key: &str| now_pairs.iter().find(|(k, _)| k == key).map(|(_, s)| *s);
+        // The pairs are sorted (see [`pairs`]): a look-up each.
+        let status_now = |key: &str| {
+            now_pairs
+                .binary_search_by(|(k, _)| k.as_str().cmp(key))
+                .ok()
+                .map(|at| now_pairs[at].1)
+        };
         assessed
             .diff
             .left
@@ -82,11 +88,23 @@ pub fn decide(
 }
 
 /// The lines that say which jobs recovered since the last printed run:
-/// `backup ok: recovered (was stale)`.
-pub fn recovered_lines(decision: &Decision) -> String {
+/// `backup ok: recovered (was stale)`. Each job has the name the rest of
+/// the run gives it ([`crate::report::nightly::job_name`]): `host/job` when
+/// the run's `jobs` come from several hosts, else the job alone.
+pub fn recovered_lines(decision: &Decision, jobs: &[Judgement]) -> String {
+    let one_host = if crate::report::nightly::several_hosts(jobs) {
+        None
+    } else {
+        jobs.iter().find_map(|j| j.host.as_deref())
+    };
     let mut out = String::new();
     for (key, was, now) in &decision.recovered {
-        let key = crate::escape::terminal(key);
+        // A key is `host/job` where the host is known (see [`pairs`]).
+        let name = one_host
+            .and_then(|host| key.strip_prefix(host))
+            .and_then(|rest| rest.strip_prefix('/'))
+            .unwrap_or(key);
+        let key = crate::escape::terminal(name);
         match now {
             Some(Status::Paused) => out.push_str(&format!("{key} paused (was {was})\n")),
             Some(now) => out.push_str(&format!("{key} {now}: recovered (was {was})\n")),
@@ -149,7 +167,7 @@ mod tests {
         let d = decide(Some(&last), &fixed, at(60), 86_400);
         assert!(d.print, "a change prints");
         assert_eq!(
-            recovered_lines(&d),
+            recovered_lines(&d, &[]),
             "",
             "a warning that ends is no recovery"
         );
@@ -169,8 +187,29 @@ mod tests {
         let d = decide(Some(&last), &now, at(60), 86_400);
         assert!(d.print);
         assert_eq!(
-            recovered_lines(&d),
+            recovered_lines(&d, &[]),
             "a ok: recovered (was stale)\nb gone: no longer reported (was failed)\n"
+        );
+    }
+
+    #[test]
+    fn a_recovered_job_has_the_name_the_rest_of_the_run_gives_it() {
+        let last = state(0, &[("vm/sync-mirror", Status::Failed)]);
+        let now = [("vm/sync-mirror".to_owned(), Status::Ok)];
+        let d = decide(Some(&last), &now, at(60), 86_400);
+        let row = |host: &str| Judgement {
+            host: Some(host.to_owned()),
+            ..Judgement::missing("sync-mirror")
+        };
+        assert_eq!(
+            recovered_lines(&d, &[row("vm")]),
+            "sync-mirror ok: recovered (was failed)\n",
+            "one host: the job alone, as hb-check's other lines name it"
+        );
+        assert_eq!(
+            recovered_lines(&d, &[row("vm"), row("db")]),
+            "vm/sync-mirror ok: recovered (was failed)\n",
+            "several hosts: host/job"
         );
     }
 

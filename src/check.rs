@@ -98,8 +98,8 @@ pub struct Args {
     /// After each run, ping this dead man's switch (Healthchecks or Uptime
     /// Kuma): success when hb-check could check (exit 0, 1 or 2), failure
     /// when it could not (exit 3). It alerts when cron or hb-check stops.
-    #[arg(long = "ping", value_name = "URL", env = "HB_CHECK_PING_URL", value_parser = crate::ping::parse_url, hide_env_values = true)]
-    pub ping: Option<reqwest::Url>,
+    #[arg(long = "ping", value_name = "URL", env = "HB_CHECK_PING_URL", value_parser = crate::ping::UrlParser, hide_env_values = true)]
+    pub ping: Option<url::Url>,
 
     /// The protocol of the --ping URL.
     #[arg(
@@ -138,7 +138,7 @@ pub fn run(args: &Args) -> Check {
 /// is one document whatever happened, carrying the errors.
 pub fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
     if args.adopt.adopt {
-        return crate::adopt::run(&args.adopt, &args.judge.schedule, stdout);
+        return crate::adopt::run(&args.adopt, &args.judge.schedule, PROGRAM, stdout);
     }
     if args.lint {
         return lint(args, stdout).unwrap_or_else(|err| {
@@ -162,7 +162,8 @@ pub fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
     let mut out = render(args, judged.as_ref(), &errors);
     if let Some(decision) = changes {
         if decision.print {
-            out.extend_from_slice(changes::recovered_lines(&decision).as_bytes());
+            let jobs = judged.as_ref().map_or(&[][..], |j| &j.jobs[..]);
+            out.extend_from_slice(changes::recovered_lines(&decision, jobs).as_bytes());
         } else {
             out.clear();
         }
@@ -184,7 +185,7 @@ pub fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
 /// could check (judged every job, and every channel worked). Best effort:
 /// a failed ping is one warning line.
 fn ping_watcher(
-    url: &reqwest::Url,
+    url: &url::Url,
     style: crate::ping::Style,
     checked: bool,
     code: Check,
@@ -193,6 +194,7 @@ fn ping_watcher(
     use crate::ping::{Ping, Pinger, BUDGET};
     let ping = Ping::Beat {
         ok: checked,
+        exit_code: Some(i32::from(code as u8)),
         body: Some(format!("hb-check exit code {}", code as u8)),
         duration: Some(took),
     };
@@ -215,7 +217,8 @@ fn judge_locked(
         &args.judge.host(),
         args.lock_timeout,
     )?;
-    let judged = run::judge(&args.judge, dirs)?;
+    let when = expect::LintWhen::for_check(args.quiet, lock.path());
+    let judged = run::judge(&args.judge, dirs, &when)?;
     if !args.quiet {
         for warning in &judged.lint {
             eprintln!("{PROGRAM}: warning: {warning}");
@@ -298,10 +301,11 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
         dirs: &[],
     };
     let report = judged.map_or(empty, report_of);
+    let unread = judged.map_or(&[][..], |j| &j.unread_crontabs[..]);
     // Writing to memory fails only when out of memory, which aborts anyway;
     // an error here would leave the output short, never wrong.
     let _ = match (args.format, judged) {
-        (Format::Json, _) => report::write_json_with_errors(&mut out, &report, errors),
+        (Format::Json, _) => report::write_check_json(&mut out, &report, errors, unread),
         (Format::Text, None) => Ok(()),
         (Format::Text, Some(judged)) if judged.jobs.is_empty() => {
             let dirs: Vec<String> = judged
@@ -317,6 +321,7 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
         }
         (Format::Text, Some(judged)) => report::write_lines(&mut out, &judged.jobs, args.verbose),
     };
+    expect::write_unread_note(&mut out, unread, args.verbose);
     out
 }
 
@@ -329,7 +334,7 @@ fn lint(args: &Args, stdout: &mut dyn Write) -> Result<Check, Error> {
         return Ok(Check::Unknown);
     }
     let now = args.judge.now.unwrap_or_else(chrono::Utc::now);
-    let expected = expect::load(schedule, args.judge.factor, now)?;
+    let expected = expect::load(schedule, args.judge.factor, now, &expect::LintWhen::Always)?;
     let mut out = Vec::new();
     for warning in &expected.lint {
         writeln!(out, "{warning}").expect("writing to memory");
@@ -353,7 +358,7 @@ fn sync_tracker(
     judged: &Judged,
     lock: &store::RunLock,
 ) -> Result<(), Error> {
-    let Some(config) = args.config()? else {
+    let Some(config) = tracker::Config::load(&args.settings())? else {
         return Ok(());
     };
     let forge = tracker::connect(&config)?;

@@ -9,7 +9,6 @@ use chrono::{DateTime, Utc};
 use clap::error::ErrorKind;
 use clap::{Args, Parser};
 
-use crate::error::Error;
 pub use crate::record::{parse_factor, parse_switch};
 use crate::record::{parse_interval, validate_job, WAIT};
 use crate::tracker;
@@ -27,14 +26,13 @@ pub fn parse<T: Parser>(program: &str, usage_code: u8) -> Result<T, ExitCode> {
             ExitCode::SUCCESS
         }
         ErrorKind::InvalidUtf8 => {
-            eprintln!(
-                "{program}: {} (see `{program} --help`)",
-                not_utf8(std::env::args_os())
-            );
+            // What the user typed may hold a ping URL's secret.
+            let text = crate::http::hide_urls(&not_utf8(std::env::args_os()));
+            eprintln!("{program}: {text} (see `{program} --help`)");
             ExitCode::from(usage_code)
         }
         _ => {
-            let text = one_line(&err.render().to_string());
+            let text = crate::http::hide_urls(&one_line(&err.render().to_string()));
             eprintln!("{program}: {text} (see `{program} --help`)");
             ExitCode::from(usage_code)
         }
@@ -226,24 +224,20 @@ pub enum TrackerKind {
 }
 
 impl TrackerArgs {
-    /// The tracker configuration, or `None` when no tracker URL is given.
-    pub fn config(&self) -> Result<Option<tracker::Config>, Error> {
-        let Some(url) = &self.tracker_url else {
-            return Ok(None);
-        };
-        let repo = self
-            .tracker_repo
-            .as_deref()
-            .ok_or_else(|| Error::TrackerConfig {
-                reason: "the tracker needs a repo: give --tracker-repo OWNER/NAME or set HB_TRACKER_REPO".to_owned(),
-            })?;
-        let kind = match self.tracker_kind {
-            TrackerKind::Gitea => tracker::Kind::Gitea,
-            TrackerKind::Forgejo => tracker::Kind::Forgejo,
-            TrackerKind::Github => tracker::Kind::Github,
-        };
-        let token = tracker::Token::load(self.tracker_token_file.as_deref())?;
-        tracker::Config::new(kind, url, repo, token, self.tracker_timeout).map(Some)
+    /// The tracker settings as given; [`tracker::Config::load`] checks
+    /// them and reads the token.
+    pub fn settings(&self) -> tracker::Settings<'_> {
+        tracker::Settings {
+            kind: match self.tracker_kind {
+                TrackerKind::Gitea => tracker::Kind::Gitea,
+                TrackerKind::Forgejo => tracker::Kind::Forgejo,
+                TrackerKind::Github => tracker::Kind::Github,
+            },
+            url: self.tracker_url.as_deref(),
+            repo: self.tracker_repo.as_deref(),
+            token_file: self.tracker_token_file.as_deref(),
+            timeout: self.tracker_timeout,
+        }
     }
 }
 

@@ -150,6 +150,7 @@ impl Daemon {
         }
         let ping = Ping::Beat {
             ok: record.status == RunStatus::Ok,
+            exit_code: record.exit_code,
             body: record.message.clone(),
             duration: None,
         };

@@ -72,6 +72,8 @@ pub enum Error {
     NotPaused {
         /// The job; `None` for the host pause.
         job: Option<String>,
+        /// The name of the pause file looked for.
+        file: String,
         /// The directories looked in.
         looked: Vec<PathBuf>,
     },
@@ -267,15 +269,22 @@ impl fmt::Display for Error {
                 "cannot resume: cannot remove {}: {source}",
                 terminal(&path.to_string_lossy())
             ),
-            Error::NotPaused { job: Some(job), looked } => write!(
+            Error::NotPaused {
+                job: Some(job),
+                looked,
+                ..
+            } => write!(
                 f,
                 "cannot resume job `{job}`: it is not paused (no pause file in {})",
                 join_paths(looked)
             ),
-            Error::NotPaused { job: None, looked } => write!(
+            Error::NotPaused {
+                job: None,
+                file,
+                looked,
+            } => write!(
                 f,
-                "cannot resume the host: it is not paused (no {} in {})",
-                crate::pause::HOST_PAUSE_FILE,
+                "cannot resume the host: it is not paused (no {file} in {})",
                 join_paths(looked)
             ),
             Error::NoLocation { looked } => {

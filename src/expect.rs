@@ -2,6 +2,7 @@
 //! night-watch share, and the run step that reads the crontabs they name,
 //! finds the hb-write lines and lints them.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -9,8 +10,13 @@ use clap::Args;
 
 use crate::error::Error;
 use crate::judge::schedule::Rules;
-use crate::record::GRACE;
+use crate::record::{user_job, GRACE};
 use crate::schedule::{self, files, Crontab, Expectation, Flavour, Lint, Source};
+
+mod linted;
+
+use linted::{fingerprint, lint_now};
+pub use linted::{lint_state_path, LintWhen};
 
 /// The options that tell the checker the jobs' schedules.
 #[derive(Debug, Clone, Args)]
@@ -30,7 +36,7 @@ pub struct ScheduleArgs {
     /// Read the schedules from the crontabs cron reads: /etc/crontab,
     /// /etc/cron.d/* and each user crontab in /var/spool/cron/crontabs
     /// that this user may read.
-    #[arg(long, env = "HB_DISCOVER", value_parser = crate::cli::parse_switch)]
+    #[arg(long, env = "HB_DISCOVER", value_parser = crate::record::parse_switch)]
     pub discover: bool,
 
     /// Where --discover looks for /etc and /var, for checking a container
@@ -52,7 +58,7 @@ pub struct ScheduleArgs {
 
     /// Judge every job by its interval (stale past factor x interval), even
     /// when its schedule is known.
-    #[arg(long, env = "HB_BY_INTERVAL", value_parser = crate::cli::parse_switch)]
+    #[arg(long, env = "HB_BY_INTERVAL", value_parser = crate::record::parse_switch)]
     pub by_interval: bool,
 }
 
@@ -66,6 +72,36 @@ pub struct Expected {
     pub lint: Vec<Lint>,
     /// The rules to judge scheduled jobs by.
     pub rules: Rules,
+    /// Where each job's line is in `jobs`.
+    index: Index,
+    /// The users' crontabs discovery found closed to the checker.
+    pub unread: Vec<PathBuf>,
+    /// The state file and the crontabs to record in it once the lint is
+    /// told ([`Expected::record_linted`]).
+    linted: Option<(PathBuf, String)>,
+}
+
+/// Where the first line of each judged name (`USER/JOB` for a user's
+/// line) is in [`Expected::jobs`], so that judging each of many heartbeats
+/// is a look-up, not a search.
+type Index = HashMap<String, usize>;
+
+fn index_of(jobs: &[Expectation]) -> Index {
+    let mut index = Index::default();
+    for (i, e) in jobs.iter().enumerate() {
+        index
+            .entry(user_job(e.user.as_deref(), &e.job))
+            .or_insert(i);
+    }
+    index
+}
+
+impl Expected {
+    /// The line whose judged name (`USER/JOB` for a user's line) is `job`,
+    /// the first one read: a line only ever describes its own user's job.
+    pub fn line_for(&self, job: &str) -> Option<&Expectation> {
+        self.index.get(job).map(|&i| &self.jobs[i])
+    }
 }
 
 impl ScheduleArgs {
@@ -76,9 +112,15 @@ impl ScheduleArgs {
 }
 
 /// Reads the crontabs `args` name, as of `now`, with the stale `factor`
-/// for the lint. A crontab named with `--crontab` that cannot be read is an
-/// error; a discovered one that cannot be read is a warning.
-pub fn load(args: &ScheduleArgs, factor: f64, now: DateTime<Utc>) -> Result<Expected, Error> {
+/// for the lint, linting them as `when` says. A crontab named with
+/// `--crontab` that cannot be read is an error; a discovered one that
+/// cannot be read is a warning.
+pub fn load(
+    args: &ScheduleArgs,
+    factor: f64,
+    now: DateTime<Utc>,
+    when: &LintWhen,
+) -> Result<Expected, Error> {
     let zone = files::system_zone();
     let mut tabs = Vec::new();
     let mut lint = Vec::new();
@@ -90,8 +132,10 @@ pub fn load(args: &ScheduleArgs, factor: f64, now: DateTime<Utc>) -> Result<Expe
         })?;
         tabs.push(tab);
     }
+    let mut unread = Vec::new();
     if args.discover {
         let found = files::discover(&args.cron_root);
+        unread = found.closed;
         for problem in found.problems {
             lint.push(Lint::new(
                 Source {
@@ -108,7 +152,10 @@ pub fn load(args: &ScheduleArgs, factor: f64, now: DateTime<Utc>) -> Result<Expe
             }
         }
     }
+    let seen = fingerprint(&tabs, &lint, zone);
+    let (linting, record) = lint_now(when, &seen);
     let mut jobs = Vec::new();
+    let mut per_user: HashMap<Option<String>, (usize, usize, PathBuf)> = HashMap::new();
     for tab in &tabs {
         let (found, warnings) = schedule::expectations(&Crontab {
             path: &tab.path,
@@ -118,14 +165,51 @@ pub fn load(args: &ScheduleArgs, factor: f64, now: DateTime<Utc>) -> Result<Expe
             modified: tab.modified,
             zone,
         });
-        jobs.extend(found);
+        for job in found {
+            let (kept, cut, first) = per_user
+                .entry(job.user.clone())
+                .or_insert_with(|| (0, 0, tab.path.clone()));
+            if *kept < schedule::MAX_JOBS_PER_USER {
+                *kept += 1;
+                jobs.push(job);
+            } else {
+                if *cut == 0 {
+                    *first = tab.path.clone();
+                }
+                *cut += 1;
+            }
+        }
         lint.extend(warnings);
     }
-    lint.extend(schedule::lint(&jobs, factor, now));
+    for (user, (_, cut, file)) in per_user {
+        if cut > 0 {
+            let who = user.map_or_else(|| "a crontab's".to_owned(), |u| format!("user `{u}`'s"));
+            lint.push(Lint::new(
+                Source { file, line: 0 },
+                format!(
+                    "only the first {} hb-write jobs of a user are read; {cut} more of {who} jobs are left out from here on",
+                    schedule::MAX_JOBS_PER_USER
+                ),
+            ));
+        }
+    }
+    if linting {
+        lint.extend(schedule::lint(&jobs, factor, now));
+    } else {
+        lint.clear();
+    }
     // File by file in the order read, line by line within each.
-    let order = |l: &Lint| tabs.iter().position(|t| t.path == l.source.file);
+    let place: HashMap<&Path, usize> = tabs
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.path.as_path(), i))
+        .collect();
+    let order = |l: &Lint| place.get(l.source.file.as_path()).copied();
     lint.sort_by_key(|l| (order(l), l.source.line));
     Ok(Expected {
+        index: index_of(&jobs),
+        linted: record.map(|path| (path, seen)),
+        unread,
         jobs,
         lint,
         rules: Rules {
@@ -134,6 +218,44 @@ pub fn load(args: &ScheduleArgs, factor: f64, now: DateTime<Utc>) -> Result<Expe
             zone,
         },
     })
+}
+
+/// How many closed crontabs the note names; the rest are counted.
+const UNREAD_NAMED_MAX: usize = 10;
+
+/// Appends, when `verbose`, the one line that says which users' crontabs
+/// the checker could not read (only root reads them all).
+pub fn write_unread_note(out: &mut Vec<u8>, unread: &[PathBuf], verbose: bool) {
+    if let Some(note) = unread_note(unread).filter(|_| verbose) {
+        out.extend_from_slice(note.as_bytes());
+        out.push(b'\n');
+    }
+}
+
+/// The line of [`write_unread_note`]; `None` when every crontab was read.
+fn unread_note(unread: &[PathBuf]) -> Option<String> {
+    let names: Vec<String> = unread
+        .iter()
+        .take(UNREAD_NAMED_MAX)
+        .map(|p| {
+            p.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let first = unread.first()?;
+    let more = match unread.len().saturating_sub(UNREAD_NAMED_MAX) {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    let dir = first.parent().unwrap_or(first).display();
+    Some(crate::escape::terminal(&format!(
+        "cannot read the crontabs of {} users in {dir} ({}{more}): their jobs are not expected; run as root to read them",
+        unread.len(),
+        names.join(", ")
+    ))
+    .into_owned())
 }
 
 /// `/etc/crontab` and the files of a directory named `cron.d` have a user

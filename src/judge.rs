@@ -22,9 +22,7 @@ pub mod schedule;
 
 pub use rows::{dedup, host_of, is_expected, rows, sort, summary};
 
-/// A timestamp further ahead of the checker's clock than this is invalid: a
-/// clock-skewed heartbeat would otherwise hide a dead job.
-pub const FUTURE_TOLERANCE_SECONDS: i64 = 300;
+pub use crate::record::FUTURE_TOLERANCE_SECONDS;
 
 /// The verdict on one job. Declared worst first, so the derived order sorts
 /// the worst to the top.
@@ -224,7 +222,8 @@ pub struct Job<'a> {
     /// Its heartbeat as scanned; `None` for a job a crontab line or
     /// `--expect` names that has none.
     pub entry: Option<&'a Entry>,
-    /// The crontab line that runs it (see [`schedule::line_for`]), if any.
+    /// The crontab line that runs it, if any: for a job in a user's area,
+    /// only a line of that user's.
     pub crontab: Option<&'a Expectation>,
     /// Its recent finished runs, oldest first, where [`needs_history`]
     /// asks for them.

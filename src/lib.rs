@@ -4,11 +4,62 @@
 //! judges every heartbeat against the job's interval (`hb-check`); a report
 //! shows the state of all jobs (`night-watch`).
 //!
-//! Data flows one way: [`record`] (the format, pure) and [`store`] (files)
-//! feed [`judge`] (pure), whose verdicts the renderers in [`report`] and the
-//! binaries turn into output and exit codes ([`exit_code`]). hb-check can
-//! also keep one alert issue per host in a Gitea, Forgejo or GitHub repo
-//! ([`tracker`]).
+//! # The house
+//!
+//! Data flows one way, from the files a job leaves to the output a person
+//! reads:
+//!
+//! ```text
+//!  hb-write (bin) -> write, wrap, supervise -> record -> store -> <dir>/<job>.last,
+//!                    (run a command, ping)    (format)  (files)   .history, .pause
+//!                                                                      |
+//!  crontabs -> schedule --> expect ---------------------------+        v
+//!                          (expectations, lint)               +--> store (scan)
+//!                                                             |        |
+//!  pauses, histories, "is the wrapper alive" -> run (context) +--> judge (pure)
+//!                                                                      |
+//!                      alert: what changed, which jobs still alert, is a reminder due
+//!                         |                |                                |
+//!                      tracker          changes               report, metrics
+//!                   (alert issue)  (--changes-only)   (text, Markdown, HTML, JSON, Prometheus)
+//!                                                                      |
+//!                 check (hb-check), watch (night-watch) -> exit_code, output
+//! ```
+//!
+//! - [`record`]: the v1 heartbeat and its serde form, names, intervals and
+//!   durations (one parser per kind of value); pure. [`pause`] and
+//!   [`history`] are the pause and run-history formats.
+//! - [`store`]: every file read or written: heartbeats, histories, pauses,
+//!   the run lock, the directory rule and users' areas; every small file
+//!   (crontabs and the tracker token too) is read by its one bounded,
+//!   non-blocking reader.
+//! - [`schedule`] and [`expect`]: crontabs as cron reads them, and the
+//!   expectations and lint a run draws from them.
+//! - [`judge`]: one pure function from everything known about a job to its
+//!   [`Status`], age, due time and reason; one pass for the set. Knows no
+//!   files and no forge.
+//! - [`alert`]: the one change engine: which statuses alert, what changed
+//!   since the last delivery, and whether a reminder is due. It feeds
+//!   [`changes`] (`hb-check --changes-only`) and the [`tracker`]'s alert
+//!   issue (one per host, on Gitea, Forgejo or GitHub).
+//! - [`report`] and [`metrics`]: renderers from judged jobs to bytes.
+//! - [`check`], [`watch`] and [`mod@write`] (with [`wrap`] over [`supervise`],
+//!   pings by [`ping`]): the run of each binary, arguments to exit code
+//!   ([`exit_code`]); [`run`] is what they share, [`cli`] the options they
+//!   share (parsing only, no I/O). The binaries in `src/bin/` only parse
+//!   and call them. [`daemon`] is the heartbeat of a long-running worker.
+//! - [`adopt`]: `hb-check --adopt`, which rewrites unmonitored crontab
+//!   lines into hb-write's wrapper form (over [`schedule`] and [`store`]).
+//! - [`error`] is the library's one error type and [`escape`] renders
+//!   untrusted text inert; both sit at the bottom and import nothing above.
+//!
+//! Imports point one way: the runs and [`cli`] -> (tracker | changes |
+//! metrics | report | expect | ping) -> alert -> judge -> schedule ->
+//! store -> (pause | history) -> record -> error -> escape; the tracker
+//! and metrics borrow report's helpers, and nothing below imports anything
+//! above it. No module imports a module that imports it back: the
+//! integration test `tests/it/layers.rs` reads every `crate::` path in
+//! `src/` and fails naming any circle.
 //!
 //! `hb-write JOB INTERVAL -- CMD` runs the job itself ([`wrap`], over
 //! [`supervise`]): a `running` record first, then exit code, duration and
@@ -56,6 +107,7 @@ pub mod escape;
 pub mod exit_code;
 pub mod expect;
 pub mod history;
+pub(crate) mod http;
 pub mod judge;
 pub mod metrics;
 pub mod pause;

@@ -5,7 +5,7 @@
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::judge::FUTURE_TOLERANCE_SECONDS;
+use crate::record::FUTURE_TOLERANCE_SECONDS;
 use crate::record::{
     rfc3339_any, rfc3339_seconds, truncate_message, validate_job, MESSAGE_MAX_BYTES,
 };

@@ -20,6 +20,11 @@ pub use value::{
     parse_switch, say, Span, GRACE, INTERVAL, INTERVAL_MAX, INTERVAL_MIN, PAUSE, WAIT,
 };
 
+/// A timestamp further ahead of the reader's clock than this is invalid (a
+/// clock-skewed heartbeat would otherwise hide a dead job), and a pause
+/// that starts further ahead has not begun.
+pub const FUTURE_TOLERANCE_SECONDS: i64 = 300;
+
 /// The format version this crate writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
 

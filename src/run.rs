@@ -10,7 +10,7 @@ use chrono::Utc;
 use crate::cli::JudgeArgs;
 use crate::error::Error;
 use crate::expect;
-use crate::judge::{self, schedule, Job, Judgement, Policy};
+use crate::judge::{self, Job, Judgement, Policy};
 use crate::schedule::Lint;
 use crate::store::{read_locations, scan_each};
 
@@ -29,6 +29,8 @@ pub struct Judged {
     pub jobs: Vec<Judgement>,
     /// The warnings about the crontabs read, for standard error.
     pub lint: Vec<Lint>,
+    /// The users' crontabs discovery could not read.
+    pub unread_crontabs: Vec<PathBuf>,
 }
 
 /// The directories to read: the ones given, else the default ones that
@@ -58,10 +60,15 @@ pub fn locate(args: &JudgeArgs) -> Result<Vec<PathBuf>, Error> {
     read_locations(&present)
 }
 
-/// Scans `dirs` and judges every heartbeat by the options in `args`.
-pub fn judge(args: &JudgeArgs, dirs: Vec<PathBuf>) -> Result<Judged, Error> {
+/// Scans `dirs` and judges every heartbeat by the options in `args`,
+/// linting the crontabs read as `lint` says.
+pub fn judge(
+    args: &JudgeArgs,
+    dirs: Vec<PathBuf>,
+    lint: &expect::LintWhen,
+) -> Result<Judged, Error> {
     let now = args.now.unwrap_or_else(Utc::now);
-    let expected = expect::load(&args.schedule, args.factor, now)?;
+    let mut expected = expect::load(&args.schedule, args.factor, now, lint)?;
     let policy = Policy {
         now,
         factor: args.factor,
@@ -75,7 +82,7 @@ pub fn judge(args: &JudgeArgs, dirs: Vec<PathBuf>) -> Result<Judged, Error> {
     // a scan of a whole fleet's heartbeats never holds every record.
     let mut jobs = Vec::new();
     scan_each(&dirs, &mut |entry| {
-        let crontab = schedule::line_for(&expected.jobs, &entry.job);
+        let crontab = expected.line_for(&entry.job);
         let recent = if judge::needs_history(&entry, crontab, &policy) {
             // A history that cannot be read leaves the lag to the last
             // heartbeat and the count to the last run.
@@ -93,6 +100,8 @@ pub fn judge(args: &JudgeArgs, dirs: Vec<PathBuf>) -> Result<Judged, Error> {
         };
         jobs.push(judge::judge(&job, &policy));
     })?;
+    // Judged: the warnings will be told, and need not be again.
+    expected.record_linted();
     jobs.extend(pauses.unusable());
     // The expected jobs are each the checking host's unless named HOST/JOB.
     let host = args.host();
@@ -104,6 +113,7 @@ pub fn judge(args: &JudgeArgs, dirs: Vec<PathBuf>) -> Result<Judged, Error> {
         policy,
         jobs,
         lint: expected.lint,
+        unread_crontabs: expected.unread,
     })
 }
 

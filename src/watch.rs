@@ -103,7 +103,8 @@ pub fn run(args: &Args) -> Code {
 /// so a morning mail never goes out blank, and the exit code is 3.
 pub fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Code {
     let host = args.judge.host();
-    let (code, out) = match run::locate(&args.judge).and_then(|dirs| run::judge(&args.judge, dirs))
+    let (code, out) = match run::locate(&args.judge)
+        .and_then(|dirs| run::judge(&args.judge, dirs, &crate::expect::LintWhen::Always))
     {
         Ok(mut judged) => {
             if !args.subject {

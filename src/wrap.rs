@@ -9,7 +9,7 @@ use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
@@ -49,7 +49,7 @@ pub struct Wrap {
     /// The job's schedule (`hb-write --schedule`), kept in its records.
     pub schedule: Option<String>,
     /// Where to ping, and in which style.
-    pub ping: Option<(reqwest::Url, ping::Style)>,
+    pub ping: Option<(url::Url, ping::Style)>,
 }
 
 /// Runs the wrapper and returns the exit code.
@@ -128,7 +128,7 @@ pub fn run(wrap: Wrap) -> u8 {
     let rid = signal::uuid_v4();
     let start_ping = pinger.clone().map(|p| {
         let ping = Ping::Start { rid: rid.clone() };
-        thread::spawn(move || p.send_or_warn(PROGRAM, &ping, ping::BUDGET))
+        thread::spawn(move || p.send_or_warn(PROGRAM, &ping, ping::START_BUDGET))
     });
 
     let log = wrap.log_max.and_then(|max| {
@@ -185,14 +185,15 @@ pub fn run(wrap: Wrap) -> u8 {
             rid,
             exit_code: outcome.exit_code,
             duration: outcome.duration,
+            note: outcome.note.clone(),
             body: outcome.tail.clone(),
         };
         let pings = thread::spawn(move || {
-            let waited = Instant::now();
             if let Some(start) = start_ping {
                 let _ = start.join();
             }
-            pinger.send_or_warn(PROGRAM, &end, ping::BUDGET.saturating_sub(waited.elapsed()));
+            // The end ping, the one that matters, has a budget of its own.
+            pinger.send_or_warn(PROGRAM, &end, ping::BUDGET);
         });
         // The pings take up to their budget; a signal meanwhile ends the
         // wrapper at once, as it would have ended the command.

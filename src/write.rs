@@ -312,6 +312,7 @@ pub fn run(args: Args) -> ExitCode {
                 PROGRAM,
                 &Ping::Beat {
                     ok: status == RunStatus::Ok,
+                    exit_code: record.exit_code,
                     body: record.message,
                     duration: None,
                 },

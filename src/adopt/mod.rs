@@ -107,13 +107,12 @@ fn crontabs(args: &ScheduleArgs) -> (Vec<Named>, Vec<(PathBuf, String)>) {
 }
 
 /// Runs `hb-check --adopt`: prints the notes and diffs to `out`, each
-/// refusal to standard error as one line naming the file and line, and
-/// returns the exit code.
-pub fn run(args: &AdoptArgs, schedule: &ScheduleArgs, out: &mut dyn Write) -> Check {
-    const PROGRAM: &str = crate::check::PROGRAM;
+/// refusal to standard error as one line naming the file and line after
+/// `program` (the caller's name), and returns the exit code.
+pub fn run(args: &AdoptArgs, schedule: &ScheduleArgs, program: &str, out: &mut dyn Write) -> Check {
     if !schedule.reads_crontabs() {
         eprintln!(
-            "{PROGRAM}: --adopt needs the crontabs to read: give --crontab FILE or --discover"
+            "{program}: --adopt needs the crontabs to read: give --crontab FILE or --discover"
         );
         return Check::Unknown;
     }
@@ -128,7 +127,7 @@ pub fn run(args: &AdoptArgs, schedule: &ScheduleArgs, out: &mut dyn Write) -> Ch
             format!(":{line}")
         };
         eprintln!(
-            "{PROGRAM}: {}{at}: {reason}",
+            "{program}: {}{at}: {reason}",
             terminal(&path.to_string_lossy())
         );
         true

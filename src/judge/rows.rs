@@ -1,6 +1,8 @@
 //! The set of judgements: one row per (host, job), the expected jobs
 //! added, the order rows are shown in, and the count per status.
 
+use std::collections::HashSet;
+
 use super::schedule::judged_name;
 use super::{judge, Facts, Job, Judgement, Policy, Status};
 use crate::pause::Pause;
@@ -22,10 +24,11 @@ pub fn rows<'p>(
     pause_of: impl Fn(&str) -> Option<&'p Pause>,
 ) -> Vec<Judgement> {
     let mut all = dedup(judged, local);
-    let unseen = |all: &[Judgement], name: &str| !all.iter().any(|j| j.job == name);
+    // The names judged, so that many lines cost a look-up each.
+    let mut seen: HashSet<String> = all.iter().map(|j| j.job.clone()).collect();
     for line in crontab {
         let name = judged_name(line);
-        if unseen(&all, &name) {
+        if seen.insert(name.clone()) {
             let pause = pause_of(&name);
             all.push(judge(&unseen_job(&name, Some(line), pause), policy));
         }

@@ -141,13 +141,6 @@ pub fn local(t: DateTime<Utc>, zone: Tz) -> String {
         .to_string()
 }
 
-/// The crontab line that runs `job`: the first whose judged name
-/// (`USER/JOB` for a line cron runs as a user other than root) is the
-/// job's name.
-pub fn line_for<'a>(crontab: &'a [Expectation], job: &str) -> Option<&'a Expectation> {
-    crontab.iter().find(|e| judged_name(e) == job)
-}
-
 /// How many recent runs the usual lag is taken from.
 pub const LAG_RUNS: usize = 10;
 

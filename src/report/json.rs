@@ -19,6 +19,8 @@ struct Document<'a> {
     summary: BTreeMap<&'static str, usize>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     errors: &'a [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    unread_crontabs: Vec<std::borrow::Cow<'a, str>>,
 }
 
 #[derive(Serialize)]
@@ -83,6 +85,18 @@ pub fn write_json_with_errors(
     report: &Report,
     errors: &[String],
 ) -> io::Result<()> {
+    write_check_json(out, report, errors, &[])
+}
+
+/// Writes the document of [`write_json_with_errors`] with an
+/// `unread_crontabs` list (left out when empty): the users' crontabs
+/// `--discover` could not read, whose jobs are not expected.
+pub fn write_check_json(
+    out: &mut impl io::Write,
+    report: &Report,
+    errors: &[String],
+    unread_crontabs: &[std::path::PathBuf],
+) -> io::Result<()> {
     let secs = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
     let doc = Document {
         checked_at: secs(report.checked_at),
@@ -124,6 +138,10 @@ pub fn write_json_with_errors(
             .map(|(status, count)| (status.as_str(), count))
             .collect(),
         errors,
+        unread_crontabs: unread_crontabs
+            .iter()
+            .map(|p| p.to_string_lossy())
+            .collect(),
     };
     crate::escape::write_json(&mut *out, &doc)?;
     writeln!(out)

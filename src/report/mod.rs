@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use crate::judge::Judgement;
 
 pub use html::write_html;
-pub use json::{write_json, write_json_with_errors};
+pub use json::{write_check_json, write_json, write_json_with_errors};
 pub use lines::write_lines;
 pub use mail::{parse_mailbox, parse_recipient, write_mail, Envelope, Recipient};
 pub use markdown::write_markdown;

@@ -13,7 +13,7 @@ use crate::history::{recent, Run};
 use crate::judge::{Facts, Judgement, Status, FUTURE_TOLERANCE_SECONDS};
 use crate::pause::Pause;
 use crate::record::{Content, Entry, RunStatus};
-use crate::store::{read_history, scan_pauses, PauseEntry, HISTORY_EXTENSION};
+use crate::store::{history_jobs, read_history, scan_pauses, PauseEntry};
 
 /// The pause files found in the directories read, as of one instant.
 pub(crate) struct Pauses<'d> {
@@ -112,7 +112,7 @@ pub fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
         let listed_has = match listed.get(key) {
             Some(histories) => has(histories),
             None => {
-                let histories = histories_in(dir);
+                let histories = history_jobs(dir);
                 let found = has(&histories);
                 listed.insert(key.to_owned(), histories);
                 found
@@ -129,20 +129,6 @@ pub fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
         }
         judgement.recent = Some(Box::new(recent(&runs, judgement.interval_seconds, now)));
     }
-}
-
-/// The jobs that have a history file in `dir`, from one listing; `None`
-/// when the listing fails.
-fn histories_in(dir: &Path) -> Option<HashSet<String>> {
-    let suffix = format!(".{HISTORY_EXTENSION}");
-    let mut jobs = HashSet::new();
-    for entry in fs::read_dir(dir).ok()? {
-        let name = entry.ok()?.file_name();
-        if let Some(job) = name.to_str().and_then(|n| n.strip_suffix(suffix.as_str())) {
-            jobs.insert(job.to_owned());
-        }
-    }
-    Some(jobs)
 }
 
 /// What the judge weighs besides `entry` itself: for a run in progress on

@@ -139,6 +139,62 @@ fn is_hb_write(word: &Word) -> bool {
     !word.expands && word.text.rsplit('/').next() == Some("hb-write")
 }
 
+/// The words of `command` that look like a misspelt `hb-write` (`hb-wrte`,
+/// `hbwrite`, `hb_write`, by path too): run in its place, such a word
+/// writes no heartbeat, and the job goes unmonitored without a sound.
+pub fn near_misses(command: &str) -> Vec<String> {
+    tokenize(command)
+        .into_iter()
+        .filter_map(|t| match t {
+            Token::Word(w) if !w.expands && !is_hb_write(&w) => Some(w.text),
+            _ => None,
+        })
+        .filter(|w| looks_like_hb_write(w.rsplit('/').next().unwrap_or_default()))
+        .collect()
+}
+
+/// Whether `name` is one slip away from `hb-write`: another separator or
+/// none, other letter case, or one letter missing, added, changed or two
+/// swapped.
+fn looks_like_hb_write(name: &str) -> bool {
+    const NAME: &[u8] = b"hb-write";
+    let lower = name.to_ascii_lowercase();
+    let bare: String = lower
+        .chars()
+        .filter(|c| !matches!(c, '-' | '_' | '.'))
+        .collect();
+    bare == "hbwrite" || edits(lower.as_bytes(), NAME) <= 1
+}
+
+/// The edits (insert, delete, change, swap of neighbours) that turn `a`
+/// into `b`, counted up to 2; the names compared are short.
+fn edits(a: &[u8], b: &[u8]) -> usize {
+    if a.len().abs_diff(b.len()) > 1 {
+        return 2;
+    }
+    // Optimal string alignment over a full table: at most 11 x 9 cells.
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()].min(2)
+}
+
 /// Every `hb-write` invocation in `command`: one per simple command that
 /// runs it (bare or by path, after `&&`, `||`, `;`, behind `env`, `nice`
 /// and the like), with its job, interval and options.
@@ -280,6 +336,30 @@ mod tests {
         assert!(find_hb_writes("backup.sh # && hb-write a 1d").is_empty());
         assert!(find_hb_writes("my-hb-write a 1d").is_empty());
         assert_eq!(jobs("a && hb-write x 1d && hb-write y 2d").len(), 2);
+    }
+
+    #[test]
+    fn near_misses_are_found_and_the_real_name_is_not_one() {
+        for slip in [
+            "hb-wrte x 1d",
+            "hbwrite x 1d",
+            "hb_write x 1d",
+            "/usr/local/bin/hb-wirte x 1d",
+            "run && HB-Write x 1d",
+            "hb-writes x 1d",
+        ] {
+            assert_eq!(near_misses(slip).len(), 1, "{slip}");
+        }
+        for fine in [
+            "hb-write x 1d",
+            "/usr/bin/hb-write x 1d",
+            "hb-check --lint",
+            "rewrite x",
+            "hb-wr x",
+            "echo \"$HBWRITE\"",
+        ] {
+            assert!(near_misses(fine).is_empty(), "{fine}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! and [`MAX_CRONTABS`] per directory. Also the system's time zone.
 
 use std::fs;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -36,6 +37,9 @@ pub struct Loaded {
     pub owner: Option<String>,
     /// Its modification time.
     pub modified: Option<DateTime<Utc>>,
+    /// What tells this version of the file from another without reading
+    /// it: device, inode, size and modification time in nanoseconds.
+    pub identity: (u64, u64, u64, i128),
 }
 
 /// Reads one crontab: a regular file, opened without blocking (a FIFO put
@@ -62,7 +66,9 @@ fn reason(refused: Refused) -> String {
 
 fn read_tab(path: &Path, flavour: Flavour, owner: Option<String>) -> Result<Loaded, Refused> {
     let (bytes, meta) = read_regular(path, Links::Follow, MAX_CRONTAB_BYTES)?;
+    let mtime = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
     Ok(Loaded {
+        identity: (meta.dev(), meta.ino(), meta.len(), mtime),
         path: path.to_owned(),
         text: String::from_utf8_lossy(&bytes).into_owned(),
         flavour,
@@ -89,6 +95,9 @@ pub struct Discovered {
     pub tabs: Vec<Loaded>,
     /// Each crontab that could not be read.
     pub problems: Vec<Problem>,
+    /// The users' crontabs closed to the checker (only root reads them
+    /// all): their jobs are not expected.
+    pub closed: Vec<PathBuf>,
 }
 
 /// A crontab that discovery could not read.
@@ -118,7 +127,9 @@ pub fn discover(root: &Path) -> Discovered {
     for (path, name) in listing(&under(SPOOL)) {
         match read_tab(&path, Flavour::User, Some(name)) {
             // Another user's crontab is closed to us: that is the rule.
-            Err(Refused::Io(e)) if e.kind() == std::io::ErrorKind::PermissionDenied => {}
+            Err(Refused::Io(e)) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+                found.closed.push(path);
+            }
             read => push(&mut found, read.map_err(reason), &path),
         }
     }

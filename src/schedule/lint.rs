@@ -7,7 +7,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 
 use super::{Expectation, Source};
-use crate::record::format_duration;
+use crate::record::{format_duration, user_job};
 
 /// The interval judgement alerting this much later than the schedule would
 /// is worth a warning.
@@ -36,62 +36,108 @@ impl fmt::Display for Lint {
     }
 }
 
+/// At most this many fires are walked in one lint to measure the gaps of
+/// the schedules: with the jobs read bounded per crontab and per user, this
+/// bounds the lint's time too, whatever the crontabs hold.
+pub const LINT_FIRES_MAX: usize = 200_000;
+
 /// Warnings across all the hb-write lines found: the same job on two
 /// lines, and intervals that do not fit the schedule (measured over the
 /// year from `at`, with the stale `factor`).
+///
+/// Linear in the lines: jobs are indexed by name, and each distinct
+/// schedule is walked once, within [`LINT_FIRES_MAX`] fires in all.
 pub fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec<Lint> {
     let mut warnings = Vec::new();
+    // By the name the job is judged by: `backup` in alice's crontab and in
+    // bob's are two jobs, `alice/backup` and `bob/backup`.
+    let mut first: HashMap<String, &Source> = HashMap::new();
     let mut gaps = HashMap::new();
-    for (i, e) in found.iter().enumerate() {
-        if let Some(first) = found[..i].iter().find(|f| f.job == e.job) {
-            warnings.push(Lint::new(
+    let mut budget = LINT_FIRES_MAX;
+    let mut unmeasured: Option<(&Source, usize)> = None;
+    for e in found {
+        let judged = user_job(e.user.as_deref(), &e.job);
+        match first.get(&judged) {
+            Some(at) => warnings.push(Lint::new(
                 e.source.clone(),
                 format!(
-                    "job `{}` is also written on {}; each job needs its own name",
-                    e.job, first.source
+                    "job `{}` is also written on {at}; each job needs its own name",
+                    e.job
                 ),
-            ));
+            )),
+            None => {
+                first.insert(judged, &e.source);
+            }
         }
         let Some(schedule) = &e.schedule else {
             continue;
         };
         // Many lines share a schedule; each is walked once.
         let key = (schedule.text().to_owned(), schedule.zone());
-        let gap = *gaps.entry(key).or_insert_with(|| schedule.longest_gap(at));
+        let gap = match gaps.get(&key) {
+            Some(gap) => *gap,
+            None if budget == 0 => {
+                let (_, count) = unmeasured.get_or_insert((&e.source, 0));
+                *count += 1;
+                continue;
+            }
+            None => {
+                let (gap, walked) = schedule.longest_gap_within(at, budget);
+                budget -= walked.min(budget);
+                gaps.insert(key, gap);
+                gap
+            }
+        };
         let Some(gap) = gap else {
             continue;
         };
-        let interval = e.interval;
-        if interval < gap {
-            warnings.push(Lint::new(
-                e.source.clone(),
-                format!(
-                    "the interval {} of job `{}` is shorter than the longest gap between its fires ({}), so judged by interval it looks late or stale between runs; declare {}",
-                    format_duration(interval),
-                    e.job,
-                    exact(gap),
-                    exact(gap)
-                ),
-            ));
-            continue;
-        }
-        let interval_alert = (factor * interval as f64) as u64;
-        let lateness = interval_alert.saturating_sub(gap);
-        if interval > gap && lateness >= LATE_ALERT_WARNING_SECONDS {
-            warnings.push(Lint::new(
-                e.source.clone(),
-                format!(
-                    "the interval {} of job `{}` is much longer than the longest gap between its fires ({}): judged by interval a missed run alerts only after {}; declare {}",
-                    format_duration(interval),
-                    e.job,
-                    exact(gap),
-                    format_duration(interval_alert),
-                    exact(gap)
-                ),
-            ));
-        }
+        warnings.extend(interval_lint(e, gap, factor));
+    }
+    if let Some((source, count)) = unmeasured {
+        warnings.push(Lint::new(
+            Source {
+                file: source.file.clone(),
+                line: 0,
+            },
+            format!(
+                "the intervals of {count} hb-write lines from here on were not checked against their schedules: a lint walks at most {LINT_FIRES_MAX} fires"
+            ),
+        ));
     }
     warnings
+}
+
+/// The warning about an interval that does not fit fires at most `gap`
+/// seconds apart, if any.
+fn interval_lint(e: &Expectation, gap: u64, factor: f64) -> Option<Lint> {
+    let interval = e.interval;
+    if interval < gap {
+        return Some(Lint::new(
+            e.source.clone(),
+            format!(
+                "the interval {} of job `{}` is shorter than the longest gap between its fires ({}), so judged by interval it looks late or stale between runs; declare {}",
+                format_duration(interval),
+                e.job,
+                exact(gap),
+                exact(gap)
+            ),
+        ));
+    }
+    let interval_alert = (factor * interval as f64) as u64;
+    let lateness = interval_alert.saturating_sub(gap);
+    (interval > gap && lateness >= LATE_ALERT_WARNING_SECONDS).then(|| {
+        Lint::new(
+            e.source.clone(),
+            format!(
+                "the interval {} of job `{}` is much longer than the longest gap between its fires ({}): judged by interval a missed run alerts only after {}; declare {}",
+                format_duration(interval),
+                e.job,
+                exact(gap),
+                format_duration(interval_alert),
+                exact(gap)
+            ),
+        )
+    })
 }
 
 /// A duration exactly, in the form hb-write takes: `1d`, `2d5m`, `1h30m`.
@@ -184,6 +230,19 @@ mod tests {
             "{}",
             warnings[0]
         );
+    }
+
+    #[test]
+    fn the_same_name_in_two_users_crontabs_is_two_jobs() {
+        let mut alice = job("backup", "0 3 * * *", 86_400, 1);
+        alice.user = Some("alice".to_owned());
+        let mut bob = job("backup", "0 3 * * *", 86_400, 1);
+        bob.user = Some("bob".to_owned());
+        let mut again = job("backup", "0 4 * * *", 86_400, 2);
+        again.user = Some("bob".to_owned());
+        let warnings = lint(&[alice, bob, again], 2.0, at());
+        assert_eq!(warnings.len(), 1, "{warnings:#?}");
+        assert_eq!(warnings[0].source.line, 2);
     }
 
     #[test]

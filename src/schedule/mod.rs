@@ -3,11 +3,15 @@
 //!
 //! Pure over file contents except [`files`], which reads crontabs with the
 //! same bounds as the heartbeat scan: [`crontab`] reads lines as cron does,
-//! [`command`] finds hb-write in a command, [`fire`] computes fires through
-//! the `croner` crate, and [`mod@lint`] says what will go wrong.
+//! `fields` their time fields, [`command`] finds hb-write in a command,
+//! [`fire`] computes fires through the `croner` crate, with cron's rules for
+//! the days the clocks change (`dst`), and [`mod@lint`] says what will go
+//! wrong.
 
 pub mod command;
 pub mod crontab;
+mod dst;
+mod fields;
 pub mod files;
 pub mod fire;
 pub mod lint;
@@ -22,6 +26,15 @@ use crate::record::{parse_interval, validate_job};
 pub use crontab::Flavour;
 pub use fire::{parse_zone, Schedule};
 pub use lint::{lint, Lint};
+
+/// The most hb-write jobs read from one crontab: a crontab cron accepts
+/// may hold a million bytes of them, and the checker's work must stay
+/// bounded whatever a user writes in theirs.
+pub const MAX_JOBS_PER_CRONTAB: usize = 1000;
+/// The most hb-write jobs read for one user, over every crontab.
+pub const MAX_JOBS_PER_USER: usize = 2000;
+/// The most warnings kept about one crontab's lines.
+pub const MAX_WARNINGS_PER_CRONTAB: usize = 100;
 
 /// A crontab line: the file and the line number (from 1; 0 for the file
 /// as a whole).
@@ -89,6 +102,8 @@ pub fn expectations(tab: &Crontab<'_>) -> (Vec<Expectation>, Vec<Lint>) {
     };
     let mut found = Vec::new();
     let mut warnings = Vec::new();
+    // Past the bound, calls are only counted, for the line that says so.
+    let mut left_out = 0;
     for b in bad {
         if b.text.contains("hb-write") {
             warnings.push(Lint::new(
@@ -107,7 +122,23 @@ pub fn expectations(tab: &Crontab<'_>) -> (Vec<Expectation>, Vec<Lint>) {
             ));
         }
         let calls = command::find_hb_writes(&entry.command);
+        let mentions_hb =
+            || (entry.command.as_bytes().windows(2)).any(|w| w.eq_ignore_ascii_case(b"hb"));
+        if calls.is_empty() && mentions_hb() {
+            for word in command::near_misses(&entry.command) {
+                warnings.push(Lint::new(
+                    at.clone(),
+                    format!(
+                        "`{word}` looks like a misspelt `hb-write`: this line writes no heartbeat, so its job is not monitored"
+                    ),
+                ));
+            }
+        }
         if calls.is_empty() && !line_text.contains("hb-write") {
+            continue;
+        }
+        if found.len() >= MAX_JOBS_PER_CRONTAB {
+            left_out += calls.iter().filter(|c| !c.retire).count();
             continue;
         }
         let zone = match entry.zone.as_deref().map(parse_zone) {
@@ -124,8 +155,20 @@ pub fn expectations(tab: &Crontab<'_>) -> (Vec<Expectation>, Vec<Lint>) {
         let schedule = if entry.when.eq_ignore_ascii_case("@reboot") {
             None
         } else {
-            match Schedule::parse(&entry.when, zone) {
-                Ok(s) => Some(s),
+            match Schedule::parse_as_cron(&entry.when, zone) {
+                Ok(Some(s)) => Some(s),
+                // cron takes the line and never runs it: the job is still
+                // expected, judged by its interval, so that it goes missing.
+                Ok(None) => {
+                    warnings.push(Lint::new(
+                        at.clone(),
+                        format!(
+                            "cron accepts `{}` but never runs it (a range that runs downward selects nothing, or the day never comes), so the job is judged by its interval",
+                            entry.when
+                        ),
+                    ));
+                    None
+                }
                 Err(reason) => {
                     warnings.push(Lint::new(at.clone(), reason));
                     continue;
@@ -133,6 +176,10 @@ pub fn expectations(tab: &Crontab<'_>) -> (Vec<Expectation>, Vec<Lint>) {
             }
         };
         for call in calls.into_iter().filter(|c| !c.retire) {
+            if found.len() >= MAX_JOBS_PER_CRONTAB {
+                left_out += 1;
+                continue;
+            }
             match checked(&call) {
                 Ok((job, interval)) => {
                     if let (Some(given), Some(line)) = (&call.schedule, &schedule) {
@@ -164,7 +211,29 @@ pub fn expectations(tab: &Crontab<'_>) -> (Vec<Expectation>, Vec<Lint>) {
             }
         }
     }
+    bound_warnings(&mut warnings, &source(0));
+    if left_out > 0 {
+        warnings.push(Lint::new(
+            source(0),
+            format!(
+                "only the first {MAX_JOBS_PER_CRONTAB} hb-write jobs of a crontab are read; {left_out} more are left out"
+            ),
+        ));
+    }
     (found, warnings)
+}
+
+/// Keeps the first [`MAX_WARNINGS_PER_CRONTAB`] warnings about a crontab
+/// and says, at `whole`, how many more there were.
+fn bound_warnings(warnings: &mut Vec<Lint>, whole: &Source) {
+    let more = warnings.len().saturating_sub(MAX_WARNINGS_PER_CRONTAB);
+    if more > 0 {
+        warnings.truncate(MAX_WARNINGS_PER_CRONTAB);
+        warnings.push(Lint::new(
+            whole.clone(),
+            format!("{more} more warnings about this crontab are left out"),
+        ));
+    }
 }
 
 /// The job name and interval of a call, or why they cannot be used.
@@ -261,6 +330,18 @@ CRON_TZ=Nowhere/City
         assert!(warnings[5].message.contains("expanded"));
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].schedule.as_ref().unwrap().zone(), Tz::UTC);
+    }
+
+    #[test]
+    fn a_misspelt_hb_write_is_a_warning() {
+        let (found, warnings) = read("0 3 * * * root backup.sh && hb-wrte backup 1d\n");
+        assert!(found.is_empty());
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0]
+            .message
+            .starts_with("`hb-wrte` looks like a misspelt `hb-write`"));
+        let (_, warnings) = read("0 3 * * * root hbwrite-report.sh\n");
+        assert!(warnings.is_empty(), "{warnings:?}");
     }
 
     #[test]

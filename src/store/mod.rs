@@ -111,3 +111,17 @@ pub fn read_small(path: &Path) -> Option<Vec<u8>> {
         .ok()
         .map(|(bytes, _)| bytes)
 }
+
+/// The jobs that have a history file in `dir`, from one listing; `None`
+/// when the listing fails (then a reader tries each job's file).
+pub(crate) fn history_jobs(dir: &Path) -> Option<std::collections::HashSet<String>> {
+    let suffix = format!(".{HISTORY_EXTENSION}");
+    let mut jobs = std::collections::HashSet::new();
+    for entry in fs::read_dir(dir).ok()? {
+        let name = entry.ok()?.file_name();
+        if let Some(job) = name.to_str().and_then(|n| n.strip_suffix(suffix.as_str())) {
+            jobs.insert(job.to_owned());
+        }
+    }
+    Some(jobs)
+}

@@ -89,6 +89,9 @@ pub fn remove_pause(dirs: &[PathBuf], job: Option<&str>) -> Result<Vec<PathBuf>,
     if removed.is_empty() {
         return Err(Error::NotPaused {
             job: job.map(str::to_owned),
+            file: pause_path(Path::new(""), job)
+                .to_string_lossy()
+                .into_owned(),
             looked: dirs.to_vec(),
         });
     }

@@ -1,30 +1,30 @@
-//! The one HTTP client for every forge: authentication, the user agent, the
-//! request loop (the only caller of the [`super::retry`] policy), bounded
-//! answers, paging, and the [`Forge`](super::Forge) operations, with what differs between
-//! forges taken from a [`Dialect`].
+//! The client for every forge, over the crate's one HTTP client
+//! (`src/http`): authentication, the user agent, the request loop under
+//! the one retry policy, paging, and the [`Forge`](super::Forge)
+//! operations, with what differs between forges taken from a [`Dialect`].
 
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::Utc;
-use reqwest::blocking;
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION};
-use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
+use ureq::http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION};
 
-use super::answer::{error_message, read_body, total_count, BodyError, RateLimit};
+use super::answer::{error_message, total_count};
 use super::dialect::Dialect;
 use super::operations::Numbered;
-use super::redact::Redactor;
-use super::retry::{self, Budget, Repeat, Schedule, Stop};
+use super::retry::{self, Budget, Repeat};
 use super::{Config, Pages};
 use crate::error::{Error, TrackerError};
+use crate::http::redact::Redactor;
+use crate::http::retry::{Schedule, Stop};
+use crate::http::wait::RateLimit;
+use crate::http::{self, HeaderMap, Http, Kind, Method, StatusCode};
 
 /// The most of a successful answer read; a page of issues is far below.
-pub const MAX_BODY: usize = 4 << 20;
+pub const MAX_BODY: u64 = 4 << 20;
 
 /// The most of an error answer read; only its message is wanted.
-const MAX_ERROR_BODY: usize = 64 << 10;
+const MAX_ERROR_BODY: u64 = 64 << 10;
 
 /// The longest server message kept in an error.
 const MAX_MESSAGE: usize = 300;
@@ -42,7 +42,9 @@ pub(super) struct Answer {
 /// A client for one repo of one forge; its [`Forge`](super::Forge) operations are in
 /// [`super::operations`].
 pub struct Client {
-    http: blocking::Client,
+    http: Http,
+    /// `Accept` and the token, on every request.
+    headers: Vec<(HeaderName, HeaderValue)>,
     pub(super) dialect: Dialect,
     /// The API base URL, without a trailing slash.
     api: String,
@@ -59,37 +61,30 @@ impl Client {
     /// A client for the repo in `config`; the sync's budget starts now.
     pub fn new(config: &Config) -> Result<Client, Error> {
         let dialect = Dialect::of(config.kind);
-        let mut headers = HeaderMap::new();
-        headers.insert(ACCEPT, HeaderValue::from_static(dialect.media_type));
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.token.secret()))
             .map_err(|_| Error::TrackerConfig {
                 reason: "the tracker token contains characters an HTTP header cannot carry"
                     .to_owned(),
             })?;
         auth.set_sensitive(true);
-        headers.insert(AUTHORIZATION, auth);
-        let http = blocking::Client::builder()
-            .user_agent(concat!(
-                "cron-heartbeat/",
-                env!("CARGO_PKG_VERSION"),
-                " (hb-check)"
-            ))
-            .default_headers(headers)
-            .timeout(config.timeout)
-            .connect_timeout(config.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| Error::TrackerConfig {
-                reason: format!("cannot set up the HTTP client: {}", e.without_url()),
-            })?;
+        let headers = vec![
+            (ACCEPT, HeaderValue::from_static(dialect.media_type)),
+            (AUTHORIZATION, auth),
+        ];
+        let http = Http::new(concat!(
+            "cron-heartbeat/",
+            env!("CARGO_PKG_VERSION"),
+            " (hb-check)"
+        ));
         Ok(Client {
             http,
+            headers,
             dialect,
             api: format!("{}{}", config.url, dialect.api_suffix),
             repo_path: format!("/repos/{}/{}", config.owner, config.repo),
             server: config.url.clone(),
             repo: config.repo_name(),
-            redactor: Redactor::new(&config.token),
+            redactor: Redactor::new(config.token.secret()),
             timeout: config.timeout,
             budget: Budget::new(config.budget()),
         })
@@ -105,29 +100,26 @@ impl Client {
         body: Option<&serde_json::Value>,
         repeat: Repeat,
     ) -> Result<Answer, Error> {
-        let mut schedule = Schedule::new(repeat, self.timeout, retry::seed());
-        loop {
-            let mut err = match self.attempt(method, path, query, body) {
-                Ok(answer) => return Ok(answer),
-                Err(err) => err,
-            };
-            err.attempts = schedule.attempt();
-            match schedule.next(&err, self.budget.left()) {
-                Ok(wait) => thread::sleep(wait),
-                Err(Stop::GiveUp) => return Err(Error::Tracker(err)),
-                Err(Stop::OutOfBudget { asked }) => {
-                    let total = self.budget.total().as_secs();
-                    err.message.push_str(&match asked {
-                        Some(wait) => format!(
-                            " (the server asked to wait {}s before trying again, more than is left of the {total}s a tracker sync may take)",
-                            wait.as_secs()
-                        ),
-                        None => format!(" (no time left of the {total}s a tracker sync may take to try again)"),
-                    });
-                    return Err(Error::Tracker(err));
-                }
-            }
+        let schedule = Schedule::new(repeat, self.timeout, http::retry::seed());
+        let attempt = || self.attempt(method, path, query, body);
+        let gave_up = match http::retry::run(schedule, &self.budget, attempt, |e| retry::failed(e))
+        {
+            Ok(answer) => return Ok(answer),
+            Err(gave_up) => gave_up,
+        };
+        let mut err = gave_up.error;
+        err.attempts = gave_up.attempts;
+        if let Stop::OutOfBudget { asked } = gave_up.stop {
+            let total = self.budget.total().as_secs();
+            err.message.push_str(&match asked {
+                Some(wait) => format!(
+                    " (the server asked to wait {}s before trying again, more than is left of the {total}s a tracker sync may take)",
+                    wait.as_secs()
+                ),
+                None => format!(" (no time left of the {total}s a tracker sync may take to try again)"),
+            });
         }
+        Err(Error::Tracker(err))
     }
 
     /// One attempt, bounded as a whole by the timeout (or what is left of
@@ -151,38 +143,42 @@ impl Client {
             err.answer_invalid = true;
             return Err(Box::new(err));
         }
-        let deadline = Instant::now() + allowed;
-        let mut request = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.api))
-            .query(query)
-            .timeout(allowed);
-        if let Some(body) = body {
-            request = request.json(body);
+        let mut url = format!("{}{path}", self.api);
+        if !query.is_empty() {
+            let mut pairs = url::form_urlencoded::Serializer::new(String::new());
+            for (key, value) in query {
+                pairs.append_pair(key, value);
+            }
+            url.push('?');
+            url.push_str(&pairs.finish());
         }
-        let mut response = request
-            .send()
-            .map_err(|e| Box::new(self.transport_error(method, path, &e, allowed)))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let limit = if status.is_success() {
-            MAX_BODY
-        } else {
-            MAX_ERROR_BODY
+        let request = http::Request {
+            method: method.clone(),
+            url,
+            headers: self.headers.clone(),
+            body: body.map(|b| ("application/json", b.to_string().into_bytes())),
+            limit: Some(MAX_BODY),
+            error_limit: Some(MAX_ERROR_BODY),
         };
-        let read = read_body(&mut response, limit, deadline);
-        if !status.is_success() {
+        let answer = self
+            .http
+            .send(&request, allowed)
+            .map_err(|e| Box::new(self.transport_error(method, path, e)))?;
+        if !answer.status.is_success() {
             // An error answer's body is read only for its message; one that
             // cannot be read whole still says its status.
-            let text = read.unwrap_or_default();
-            return Err(Box::new(
-                self.status_error(method, path, status, &headers, &text),
-            ));
+            return Err(Box::new(self.status_error(
+                method,
+                path,
+                answer.status,
+                &answer.headers,
+                &answer.body,
+            )));
         }
-        match read {
-            Ok(body) => Ok(Answer { headers, body }),
-            Err(e) => Err(Box::new(self.body_error(method, path, e, allowed))),
-        }
+        Ok(Answer {
+            headers: answer.headers,
+            body: answer.body,
+        })
     }
 
     /// Sends a request and reads the answer as JSON.
@@ -317,57 +313,10 @@ impl Client {
         err
     }
 
-    fn transport_error(
-        &self,
-        method: &Method,
-        path: &str,
-        e: &reqwest::Error,
-        allowed: Duration,
-    ) -> TrackerError {
-        let message = if e.is_timeout() {
-            format!("no answer within {}s", allowed.as_secs_f64())
-        } else {
-            // The innermost cause says most ("Connection refused"); the outer
-            // ones repeat the URL.
-            let mut cause: &dyn std::error::Error = e;
-            while let Some(next) = cause.source() {
-                cause = next;
-            }
-            if e.is_connect() {
-                format!("cannot connect: {cause}")
-            } else {
-                cause.to_string()
-            }
-        };
-        let mut err = self.error(method, path, None, message);
-        err.connect_failed = e.is_connect() && !e.is_timeout();
-        err
-    }
-
-    fn body_error(
-        &self,
-        method: &Method,
-        path: &str,
-        e: BodyError,
-        allowed: Duration,
-    ) -> TrackerError {
-        let mut err = self.error(method, path, None, String::new());
-        match e {
-            BodyError::TooLong(limit) => {
-                err.message = format!(
-                    "the answer is longer than the {} MiB the client reads",
-                    limit >> 20
-                );
-                err.answer_invalid = true;
-            }
-            BodyError::Deadline => {
-                err.message = format!(
-                    "the answer did not arrive whole within {}s",
-                    allowed.as_secs_f64()
-                );
-            }
-            BodyError::Io(io) => err.message = format!("the answer broke off: {io}"),
-        }
+    fn transport_error(&self, method: &Method, path: &str, e: http::Failure) -> TrackerError {
+        let mut err = self.error(method, path, None, e.message);
+        err.connect_failed = e.kind == Kind::Unsent;
+        err.answer_invalid = e.kind == Kind::TooLong;
         err
     }
 }

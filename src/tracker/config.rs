@@ -1,110 +1,12 @@
-//! Where the tracker is and how to reach it: the token, the URL, the repo,
-//! the per-request timeout and the budget of a whole sync.
+//! Where the tracker is and how to reach it: the settings as given, the
+//! token (read in [`super::token`]), the URL, the repo, the per-request
+//! timeout and the budget of a whole sync.
 
-use std::fmt;
-use std::io;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::Duration;
 
+use super::token::{Token, TOKEN_ENV};
 use crate::error::Error;
-use crate::store::open::{open_regular, read_capped, Links, Refused};
-
-/// The environment variable that holds the tracker token.
-pub const TOKEN_ENV: &str = "HB_TRACKER_TOKEN";
-
-/// The largest token file read, in bytes.
-const TOKEN_FILE_MAX: u64 = 64 * 1024;
-
-/// A secret API token. Its `Debug` and `Display` never show it; only the
-/// HTTP client reads it, to send it in the `Authorization` header.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Token(String);
-
-impl Token {
-    /// Wraps a token, trimming surrounding white space (a token file usually
-    /// ends with a newline). `None` when nothing is left.
-    pub fn new(text: &str) -> Option<Token> {
-        let text = text.trim();
-        (!text.is_empty()).then(|| Token(text.to_owned()))
-    }
-
-    /// Reads the token from `file` when one is given, else from the
-    /// `HB_TRACKER_TOKEN` environment variable. A file that group or others
-    /// may read is refused.
-    pub fn load(file: Option<&Path>) -> Result<Token, Error> {
-        match file {
-            Some(path) => Token::from_file(path),
-            None => std::env::var(TOKEN_ENV)
-                .ok()
-                .and_then(|t| Token::new(&t))
-                .ok_or_else(|| Error::TrackerConfig {
-                    reason: format!(
-                        "the tracker needs a token: set {TOKEN_ENV} or give --tracker-token-file (HB_TRACKER_TOKEN_FILE)"
-                    ),
-                }),
-        }
-    }
-
-    /// Reads the token from a file that only its owner may read.
-    pub fn from_file(path: &Path) -> Result<Token, Error> {
-        let io_err = |source| Error::TokenFile {
-            path: path.to_owned(),
-            source,
-        };
-        // Opened without blocking: a FIFO or a device put in the file's
-        // place must not hang the run while it holds the lock. The path is
-        // the user's, so a link to the real file is followed.
-        let (file, meta) = open_regular(path, Links::Follow).map_err(|refused| match refused {
-            Refused::Io(source) => io_err(source),
-            _ => io_err(io::Error::other("not a regular file")),
-        })?;
-        let mode = meta.permissions().mode();
-        if mode & 0o077 != 0 {
-            return Err(Error::TokenFileMode {
-                path: path.to_owned(),
-                mode,
-            });
-        }
-        let bytes =
-            read_capped(file, meta.len(), TOKEN_FILE_MAX).map_err(|refused| match refused {
-                Refused::Io(source) => io_err(source),
-                _ => io_err(io::Error::other(format!(
-                    "it is larger than the {TOKEN_FILE_MAX} bytes a token file may have"
-                ))),
-            })?;
-        let text = String::from_utf8(bytes).map_err(|_| {
-            io_err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "stream did not contain valid UTF-8",
-            ))
-        })?;
-        Token::new(&text).ok_or_else(|| Error::TrackerConfig {
-            reason: format!(
-                "the tracker token file {} is empty",
-                crate::escape::terminal(&path.to_string_lossy())
-            ),
-        })
-    }
-
-    /// The secret itself, for the `Authorization` header and for redacting
-    /// it from anything a server sends back.
-    pub(super) fn secret(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Token(<redacted>)")
-    }
-}
-
-impl fmt::Display for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
 
 /// Which API the tracker speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +38,21 @@ pub struct Config {
     pub timeout: Duration,
 }
 
+/// The tracker settings as the command line gives them, unchecked.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings<'a> {
+    /// Which API the tracker speaks.
+    pub kind: Kind,
+    /// `--tracker-url`; `None`: no tracker.
+    pub url: Option<&'a str>,
+    /// `--tracker-repo`, `OWNER/NAME`.
+    pub repo: Option<&'a str>,
+    /// `--tracker-token-file`; `None`: the token is in `HB_TRACKER_TOKEN`.
+    pub token_file: Option<&'a Path>,
+    /// `--tracker-timeout`, per request.
+    pub timeout: Duration,
+}
+
 /// The longest `--tracker-timeout` accepted.
 pub const MAX_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -159,6 +76,21 @@ pub fn check_timeout(timeout: Duration) -> Result<Duration, String> {
 }
 
 impl Config {
+    /// The configuration `settings` describe, with the token read (see
+    /// [`Token::load`]); `None` when no tracker URL is given.
+    pub fn load(settings: &Settings<'_>) -> Result<Option<Config>, Error> {
+        let Some(url) = settings.url else {
+            return Ok(None);
+        };
+        let repo = settings.repo.ok_or_else(|| Error::TrackerConfig {
+            reason:
+                "the tracker needs a repo: give --tracker-repo OWNER/NAME or set HB_TRACKER_REPO"
+                    .to_owned(),
+        })?;
+        let token = Token::load(settings.token_file)?;
+        Config::new(settings.kind, url, repo, token, settings.timeout).map(Some)
+    }
+
     /// Checks the URL and splits `OWNER/NAME`.
     pub fn new(
         kind: Kind,
@@ -186,7 +118,7 @@ impl Config {
                 ),
             });
         }
-        let parsed = reqwest::Url::parse(url).map_err(|e| Error::TrackerConfig {
+        let parsed = url::Url::parse(url).map_err(|e| Error::TrackerConfig {
             reason: format!(
                 "invalid tracker URL `{}`: {e}",
                 crate::escape::terminal(url)
@@ -278,14 +210,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tokens_never_show() {
-        let token = Token::new("  s3cr3t-value\n").unwrap();
-        assert_eq!(token.secret(), "s3cr3t-value");
-        assert!(!format!("{token:?} {token}").contains("s3cr3t"));
-        assert!(Token::new(" \n").is_none());
-    }
-
-    #[test]
     fn urls_with_credentials_are_refused_without_showing_them() {
         let token = || Token::new("t").unwrap();
         for url in [
@@ -346,47 +270,5 @@ mod tests {
         for bad in ["ops", "/x", "ops/", "a/b/c", "a/..", "a b/c", "a/b?x"] {
             assert_eq!(split_repo(bad), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn a_fifo_as_the_token_file_is_refused_without_blocking() {
-        let dir = tempfile::tempdir().unwrap();
-        let fifo = dir.path().join("token");
-        crate::store::open::mkfifo(&fifo);
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(
-                Token::from_file(&fifo)
-                    .map(|_| ())
-                    .map_err(|e| e.to_string()),
-            );
-        });
-        let got = rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("reading a FIFO token file blocked");
-        let err = got.expect_err("a FIFO is no token file");
-        assert!(err.contains("not a regular file"), "{err}");
-    }
-
-    #[test]
-    fn a_token_file_is_followed_through_a_link_checked_for_mode_and_capped() {
-        use std::fs::{self, Permissions};
-        let dir = tempfile::tempdir().unwrap();
-        let real = dir.path().join("real");
-        fs::write(&real, "s3cr3t\n").unwrap();
-        fs::set_permissions(&real, Permissions::from_mode(0o600)).unwrap();
-        let link = dir.path().join("token");
-        std::os::unix::fs::symlink(&real, &link).unwrap();
-        // The mode that counts is the file's, not the link's (0777).
-        assert_eq!(Token::from_file(&link).unwrap().secret(), "s3cr3t");
-        fs::set_permissions(&real, Permissions::from_mode(0o644)).unwrap();
-        let err = Token::from_file(&link).unwrap_err();
-        assert!(matches!(err, Error::TokenFileMode { mode, .. } if mode & 0o777 == 0o644));
-        let big = dir.path().join("big");
-        fs::write(&big, vec![b'x'; TOKEN_FILE_MAX as usize + 1]).unwrap();
-        fs::set_permissions(&big, Permissions::from_mode(0o600)).unwrap();
-        let err = Token::from_file(&big).unwrap_err().to_string();
-        assert!(err.contains("larger than the 65536 bytes"), "{err}");
-        assert!(!err.contains("xxx"), "{err}");
     }
 }

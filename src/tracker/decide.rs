@@ -118,13 +118,14 @@ pub fn decide(
     }
 }
 
-/// The bad jobs among `jobs` on the issue of `host`, by [`alert_key`].
+/// The bad jobs among `jobs` on the issue of `host`, by [`alert_key`]:
+/// the change engine's [`alert::alerting`].
 pub fn alert_set(host: &str, jobs: &[Judgement]) -> Jobs {
-    let mut set = Jobs::new();
-    for j in jobs.iter().filter(|j| j.status.is_alert()) {
-        set.entry(alert_key(host, j)).or_insert(j.status);
-    }
-    set
+    let keyed: Vec<(String, Status)> = jobs
+        .iter()
+        .map(|j| (alert_key(host, j), j.status))
+        .collect();
+    alert::alerting(keyed.iter().map(|(k, s)| (k, s)))
 }
 
 /// The paused jobs among `jobs` on the issue of `host`, by [`alert_key`].

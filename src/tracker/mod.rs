@@ -2,19 +2,22 @@
 //! repo, opened when jobs go bad, edited when the set of bad jobs changes,
 //! closed when all recover.
 //!
-//! - [`config`]: the token, URL, repo, timeout and budget;
-//! - [`client`]: the one HTTP client, with a small [`dialect`] per forge
+//! - [`config`]: the settings, URL, repo, timeout and budget; [`token`]:
+//!   the token, from the environment or its file;
+//! - [`client`]: the forge client, with a small [`dialect`] per forge
 //!   (API base, paging, labels by id or name, media type), implementing
-//!   the [`Forge`] trait; [`retry`] is its one retry policy and [`redact`]
-//!   keeps the token out of what a server sends back;
+//!   the [`Forge`] trait over the crate's one HTTP client (`src/http`),
+//!   which holds the one retry policy and keeps the token out of what a
+//!   server sends back;
 //! - [`mod@decide`]: the pure decision, from the judged statuses and what the
 //!   host's issues last recorded;
 //! - [`text`]: the issue's title, body and comments, with every text from a
 //!   heartbeat file rendered inert;
 //! - [`marker`]: the machine-readable record of what was last posted, kept
 //!   in the issue itself, so no state file is needed;
-//! - [`remind`]: `--tracker-remind`, which period is due and the marker
-//!   that records a reminder in our own comment;
+//! - [`remind`]: `--tracker-remind`, the marker that records a reminder in
+//!   our own comment and the cache that spares reading it (which period is
+//!   due is [`crate::alert::reminder_due`]);
 //! - [`mod@sync`]: the choreography that reads, decides and writes (its
 //!   writes, each sent once and looked for before it is sent again, in
 //!   `writer`).
@@ -26,20 +29,21 @@ pub mod decide;
 pub mod dialect;
 pub mod marker;
 pub mod operations;
-pub mod redact;
 pub mod remind;
 pub mod retry;
 pub mod sync;
 pub mod text;
+pub mod token;
 mod writer;
 
 use chrono::{DateTime, Utc};
 
 use crate::error::Error;
 
-pub use config::{check_timeout, Config, Kind, Token, MAX_TIMEOUT, TOKEN_ENV};
+pub use config::{check_timeout, Config, Kind, Settings, MAX_TIMEOUT};
 pub use decide::{decide, Decision};
 pub use sync::{sync, Options};
+pub use token::{Token, TOKEN_ENV};
 
 /// Whether an issue is open or closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,7 +131,7 @@ pub enum Pages {
 /// - **Bounded**: every call sends a bounded number of requests (listings
 ///   stop at [`client::MAX_PAGES`]), reads at most
 ///   [`client::MAX_BODY`] of each answer, and ends within the per-request
-///   timeout times [`retry::MAX_ATTEMPTS`] plus the waits, never past the
+///   timeout times the policy's three attempts plus the waits, never past the
 ///   sync's budget. Nothing a server sends can make it panic, hang, or
 ///   print the token.
 /// - **Reads and edits are retried** on transient faults (no answer, 5xx,

@@ -1,7 +1,7 @@
 //! The [`Forge`] operations of the one [`Client`]: each is a path and a
 //! body, with what differs between forges taken from its dialect.
 
-use reqwest::Method;
+use crate::http::Method;
 use serde_json::json;
 
 use super::client::Client;

@@ -1,7 +1,9 @@
 //! `--tracker-remind`: one reminder comment per period while the host's
-//! issue stays open. Pure: which period is due, the hidden marker that
-//! records a reminder in our own comment, and the small cache that spares
-//! the comment read; the choreography is in [`mod@super::sync`].
+//! issue stays open. Pure: the hidden marker that records a reminder in
+//! our own comment, and the small cache that spares the comment read;
+//! which period is due is the change engine's rule
+//! ([`crate::alert::reminder_due`], anchored on the issue's opening), and
+//! the choreography is in [`mod@super::sync`].
 //!
 //! Period `n` of an issue opened at `t` starts at `t + n x every`; period 0
 //! is the issue's first, so nothing is due before one whole period passed.
@@ -28,15 +30,6 @@ pub const CACHE_VERSION: u32 = 1;
 
 const OPEN: &str = "<!-- heartbeat:remind ";
 const CLOSE: &str = " -->";
-
-/// The reminder period that is due on an issue opened at `opened`, judged
-/// at `now`, with a period of `every` seconds: `None` before the first
-/// whole period has passed (or when the clock reads before the opening).
-pub fn due_period(opened: DateTime<Utc>, now: DateTime<Utc>, every: u64) -> Option<u64> {
-    let age = u64::try_from((now - opened).num_seconds()).ok()?;
-    let period = age / every.max(1);
-    (period >= 1).then_some(period)
-}
 
 /// How the host is written in a marker: its name when it holds only
 /// letters, digits, `.`, `_` and `-` (every host name `--host` accepts),
@@ -147,17 +140,6 @@ mod tests {
             author: author.into(),
             body: body.into(),
         }
-    }
-
-    #[test]
-    fn nothing_is_due_before_a_whole_period() {
-        let day = 86_400;
-        assert_eq!(due_period(at(0), at(0), day), None);
-        assert_eq!(due_period(at(0), at(86_399), day), None);
-        assert_eq!(due_period(at(0), at(86_400), day), Some(1));
-        assert_eq!(due_period(at(0), at(3 * 86_400 - 1), day), Some(2));
-        assert_eq!(due_period(at(100), at(0), day), None, "clock went back");
-        assert_eq!(due_period(at(0), at(5), 0), Some(5), "no division by 0");
     }
 
     #[test]

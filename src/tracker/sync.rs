@@ -24,6 +24,7 @@ use super::remind;
 use super::text;
 use super::writer::Writer;
 use super::{Edit, Forge, Issue, Label, Pages, State};
+use crate::alert;
 use crate::error::Error;
 use crate::judge::Judgement;
 
@@ -143,7 +144,7 @@ pub fn sync(
             let mut comment =
                 text::update_comment(opts.host, jobs, went_bad, changed, recovered, paused);
             // News on the issue is the period's reminder too.
-            if let Some(period) = due(opts, issue) {
+            if let Some(period) = due(opts, issue, &alerts) {
                 comment.push_str(&format!("\n\n{}", remind::marker(opts.host, period)));
             }
             w.comment(issue.number, &comment, &tag(opts.host, &alerts))?;
@@ -192,7 +193,7 @@ pub fn sync(
         }
     }
     if let (Decision::Nothing, Some(issue)) = (&decision, kept) {
-        remind_if_due(&mut w, issue, jobs)?;
+        remind_if_due(&mut w, issue, jobs, &alerts)?;
     }
     if let Some(kept) = kept {
         for replica in &seen.open[1..] {
@@ -270,11 +271,13 @@ pub(super) fn mine(issues: Vec<Issue>, prefix: &str, me: &str) -> Vec<Issue> {
     mine
 }
 
-/// The reminder period due on the open `issue`, if `--tracker-remind` is
-/// on and one whole period has passed since it opened: pure, no request.
-fn due(opts: &Options<'_>, issue: &Issue) -> Option<u64> {
+/// The reminder period due on the open `issue` while the jobs in `alerts`
+/// are bad, if `--tracker-remind` is on: the change engine's rule
+/// ([`alert::reminder_due`]), anchored on the issue's opening. Pure, no
+/// request.
+fn due(opts: &Options<'_>, issue: &Issue, alerts: &Jobs) -> Option<u64> {
     let remind = opts.remind?;
-    remind::due_period(issue.created_at?, opts.checked_at, remind.every)
+    alert::reminder_due(alerts, issue.created_at?, opts.checked_at, remind.every)
 }
 
 /// `--tracker-remind` on an unchanged open issue: when a period is due and
@@ -283,7 +286,12 @@ fn due(opts: &Options<'_>, issue: &Issue) -> Option<u64> {
 /// carries this period's marker. The cache is written only after the
 /// forge showed or took the reminder, so a lost cache costs one read,
 /// never a second reminder.
-fn remind_if_due(w: &mut Writer<'_, '_>, issue: &Issue, jobs: &[Judgement]) -> Result<(), Error> {
+fn remind_if_due(
+    w: &mut Writer<'_, '_>,
+    issue: &Issue,
+    jobs: &[Judgement],
+    alerts: &Jobs,
+) -> Result<(), Error> {
     let opts = w.opts;
     let Some(remind) = opts.remind else {
         return Ok(());
@@ -296,7 +304,7 @@ fn remind_if_due(w: &mut Writer<'_, '_>, issue: &Issue, jobs: &[Judgement]) -> R
         ));
         return Ok(());
     };
-    let Some(period) = remind::due_period(opened, opts.checked_at, remind.every) else {
+    let Some(period) = due(opts, issue, alerts) else {
         return Ok(());
     };
     if remind

@@ -9,7 +9,7 @@
 //! by its scheme and host only: its path is the check's secret.
 
 use clap::ValueEnum;
-use reqwest::Url;
+use url::Url;
 
 use crate::ping::{self, Style};
 use crate::record::parse_factor;
@@ -105,18 +105,12 @@ fn quoted(text: &str) -> String {
 }
 
 /// A URL's scheme and host in parentheses after a space (never its path,
-/// query or credentials), or nothing when it has no host.
+/// query or credentials: see [`crate::http::shown`]).
 fn url_shown(text: &str) -> String {
-    let Ok(url) = Url::parse(text) else {
+    if !text.contains("://") {
         return String::new();
-    };
-    url.host_str().map_or_else(String::new, |host| {
-        format!(
-            " ({}://{})",
-            crate::escape::terminal(url.scheme()),
-            crate::escape::terminal(host)
-        )
-    })
+    }
+    format!(" ({})", crate::escape::terminal(&crate::http::shown(text)))
 }
 
 /// A ping URL, or the rule it breaks (in words that never repeat it).

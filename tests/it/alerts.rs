@@ -90,6 +90,12 @@ fn resume_ends_a_pause_early() {
     check(&s, &[]).code(2).stdout_has("backup failed");
     let err = write(&s, &["--resume", "backup"]).fails(1);
     assert!(err.contains("not paused"), "{err}");
+    // The host's own pause file is named, as the pause module names it.
+    let err = write(&s, &["--resume", "--all"]).fails(1);
+    assert!(
+        err.contains("cannot resume the host: it is not paused (no _host.pause in "),
+        "{err}"
+    );
 }
 
 #[test]

@@ -90,16 +90,13 @@ impl Server {
 
     /// The body at `path`, when the server answers 200.
     fn get(&self, path: &str) -> Option<String> {
-        let client = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(2))
-            .no_proxy()
+        let client: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(2)))
+            .proxy(None)
             .build()
-            .unwrap();
-        let answer = client.get(format!("{}{path}", self.base)).send().ok()?;
-        if !answer.status().is_success() {
-            return None;
-        }
-        answer.text().ok()
+            .into();
+        let mut answer = client.get(format!("{}{path}", self.base)).call().ok()?;
+        answer.body_mut().read_to_string().ok()
     }
 
     /// Polls `path` until `done` accepts its body; fails the test with the

@@ -24,6 +24,7 @@ mod contrib;
 mod fleet;
 mod hb_check;
 mod hb_write;
+mod layers;
 mod mail;
 mod metrics;
 mod night_watch;

@@ -35,7 +35,7 @@ fn judge_all(
         .iter()
         .map(|entry| {
             let job = Job {
-                crontab: line_for(crontab, &entry.job),
+                crontab: crontab.iter().find(|e| judged_name(e) == entry.job),
                 recent: history.get(&entry.path).map_or(&[][..], Vec::as_slice),
                 ..Job::of(entry)
             };

@@ -1,9 +1,10 @@
 //! A dead man's switch on 127.0.0.1 that records every request it gets, for
 //! the Healthchecks and Uptime Kuma pings: it answers 200, a chosen status,
-//! or not at all.
+//! busy for a while, or not at all (to every request, or to some).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
@@ -15,9 +16,15 @@ pub enum Answer {
     Ok,
     /// This status code.
     Status(u16),
-    /// Reads the request and never answers; the connection stays open until
-    /// the client closes it, which [`PingServer::hang_ups`] counts.
+    /// Reads the request and never answers (closes after a minute).
     Hang,
+    /// Hangs as [`Answer::Hang`] on a request whose target holds this
+    /// text, answers `200 OK` to any other: a server slow on one path.
+    HangOn(&'static str),
+    /// `503 Service Unavailable` with `Retry-After: 1` to the first this
+    /// many requests, `200 OK` after: a server briefly overloaded, saying
+    /// so.
+    Busy(u32),
 }
 
 /// One request as received.
@@ -35,7 +42,6 @@ pub struct Seen {
 pub struct PingServer {
     port: u16,
     seen: Arc<Mutex<Vec<Seen>>>,
-    hang_ups: Arc<Mutex<usize>>,
 }
 
 impl PingServer {
@@ -43,26 +49,16 @@ impl PingServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let port = listener.local_addr().unwrap().port();
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let hang_ups = Arc::new(Mutex::new(0));
         let log = Arc::clone(&seen);
-        let closed = Arc::clone(&hang_ups);
+        let busy = Arc::new(AtomicU32::new(0));
         thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 let log = Arc::clone(&log);
-                let closed = Arc::clone(&closed);
-                thread::spawn(move || {
-                    let hung_up = serve(stream, answer, &log);
-                    if hung_up {
-                        *closed.lock().unwrap() += 1;
-                    }
-                });
+                let busy = Arc::clone(&busy);
+                thread::spawn(move || serve(stream, answer, &log, &busy));
             }
         });
-        PingServer {
-            port,
-            seen,
-            hang_ups,
-        }
+        PingServer { port, seen }
     }
 
     /// `http://127.0.0.1:<port><path>`.
@@ -74,17 +70,9 @@ impl PingServer {
     pub fn seen(&self) -> Vec<Seen> {
         self.seen.lock().unwrap().clone()
     }
-
-    /// How many clients of [`Answer::Hang`] closed the connection while
-    /// waiting for the answer that never came.
-    pub fn hang_ups(&self) -> usize {
-        *self.hang_ups.lock().unwrap()
-    }
 }
 
-/// Serves one connection; true when, under [`Answer::Hang`], the client
-/// closed it before any answer.
-fn serve(stream: TcpStream, answer: Answer, log: &Mutex<Vec<Seen>>) -> bool {
+fn serve(stream: TcpStream, answer: Answer, log: &Mutex<Vec<Seen>>, busy: &AtomicU32) {
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
@@ -92,7 +80,7 @@ fn serve(stream: TcpStream, answer: Answer, log: &Mutex<Vec<Seen>>) -> bool {
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return false;
+            return;
         }
         let mut parts = line.split_whitespace();
         let method = parts.next().unwrap_or_default().to_owned();
@@ -101,7 +89,7 @@ fn serve(stream: TcpStream, answer: Answer, log: &Mutex<Vec<Seen>>) -> bool {
         loop {
             let mut header = String::new();
             if reader.read_line(&mut header).unwrap_or(0) == 0 {
-                return false;
+                return;
             }
             let header = header.trim_end();
             if header.is_empty() {
@@ -115,29 +103,34 @@ fn serve(stream: TcpStream, answer: Answer, log: &Mutex<Vec<Seen>>) -> bool {
         }
         let mut body = vec![0u8; length.min(1 << 20)];
         if reader.read_exact(&mut body).is_err() {
-            return false;
+            return;
         }
+        let hang = match answer {
+            Answer::Hang => true,
+            Answer::HangOn(part) => target.contains(part),
+            _ => false,
+        };
         log.lock().unwrap().push(Seen {
             method,
             target,
             body: String::from_utf8_lossy(&body).into_owned(),
         });
-        let status = match answer {
-            Answer::Ok => 200,
-            Answer::Status(code) => code,
-            Answer::Hang => {
-                // Wait, without answering, for the client to give up: the
-                // end of its stream, however long that takes.
-                let _ = stream.set_read_timeout(None);
-                let mut rest = Vec::new();
-                return reader.read_to_end(&mut rest).is_ok();
+        if hang {
+            thread::sleep(Duration::from_secs(60));
+            return;
+        }
+        let (status, extra) = match answer {
+            Answer::Status(code) => (code, ""),
+            Answer::Busy(times) if busy.fetch_add(1, Ordering::SeqCst) < times => {
+                (503, "Retry-After: 1\r\n")
             }
+            _ => (200, ""),
         };
         let reply = format!(
-            "HTTP/1.1 {status} X\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nOK"
+            "HTTP/1.1 {status} X\r\n{extra}Content-Type: text/plain\r\nContent-Length: 2\r\n\r\nOK"
         );
         if (&stream).write_all(reply.as_bytes()).is_err() {
-            return false;
+            return;
         }
     }
 }

@@ -1,22 +1,11 @@
-//! Push pings to a dead man's switch (Healthchecks, Uptime Kuma), best
-//! effort: bounded in time, retried a little, never able to change what the
-//! caller does.
-//!
-//! The heartbeat file is always written before a ping is sent, so local
-//! truth never depends on the network. A ping URL carries the check's
-//! secret, so messages name only its host.
+//! What each ping is, in each protocol: the URL, method and body of the
+//! one request it becomes. No I/O here.
 
-use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use reqwest::blocking::Client;
-use reqwest::{Method, StatusCode, Url};
+use url::Url;
 
-/// The most time one ping may take, retries included.
-pub const BUDGET: Duration = Duration::from_secs(10);
-
-/// The most attempts of one ping: the first and two retries.
-pub const ATTEMPTS: u32 = 3;
+use crate::http::Method;
 
 /// The longest `msg` sent to Uptime Kuma, in bytes.
 pub const KUMA_MSG_MAX: usize = 200;
@@ -47,6 +36,9 @@ pub enum Ping {
         exit_code: i32,
         /// How long it ran.
         duration: Duration,
+        /// What the wrapper saw besides the output (it ended the run past
+        /// its maximum runtime, a signal ended it), said first.
+        note: Option<String>,
         /// The output tail.
         body: String,
     },
@@ -54,6 +46,9 @@ pub enum Ping {
     Beat {
         /// Whether the job reported success.
         ok: bool,
+        /// The exit status to report, when known (0 to 255); a failure
+        /// without one is reported as `fail`.
+        exit_code: Option<i32>,
         /// The job's message, if any.
         body: Option<String>,
         /// How long it ran, when known.
@@ -72,19 +67,6 @@ pub struct Request {
     pub body: Option<String>,
 }
 
-/// Parses a ping URL: `http` or `https`, with a host and no user name or
-/// password.
-pub fn parse_url(text: &str) -> Result<Url, String> {
-    let url = Url::parse(text).map_err(|e| format!("invalid ping URL: {e}"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err("invalid ping URL: it must be an http:// or https:// URL with a host".into());
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err("invalid ping URL: it must not carry a user name or password".into());
-    }
-    Ok(url)
-}
-
 /// The request `ping` becomes in `style`, or `None` when the style has no
 /// such ping (Uptime Kuma knows no start).
 pub fn request(url: &Url, style: Style, ping: &Ping) -> Option<Request> {
@@ -97,17 +79,32 @@ pub fn request(url: &Url, style: Style, ping: &Ping) -> Option<Request> {
 fn healthchecks(base: &Url, ping: &Ping) -> Request {
     let mut url = base.clone();
     let (suffix, rid, body) = match ping {
-        Ping::Start { rid } => (Some("start".to_owned()), Some(rid), None),
+        // A POST even without a body: a check set to accept POST only
+        // ignores a GET.
+        Ping::Start { rid } => (Some("start".to_owned()), Some(rid), String::new()),
         Ping::End {
             rid,
             exit_code,
+            note,
             body,
             ..
-        } => (Some(exit_code.to_string()), Some(rid), Some(body.clone())),
-        Ping::Beat { ok, body, .. } => (
-            (!ok).then(|| "fail".to_owned()),
+        } => (
+            Some(exit_code.to_string()),
+            Some(rid),
+            match note {
+                Some(note) => format!("{note}\n{body}"),
+                None => body.clone(),
+            },
+        ),
+        Ping::Beat {
+            ok,
+            exit_code,
+            body,
+            ..
+        } => (
+            beat_suffix(*ok, *exit_code),
             None,
-            Some(body.clone().unwrap_or_default()),
+            body.clone().unwrap_or_default(),
         ),
     };
     if let Some(suffix) = suffix {
@@ -118,12 +115,23 @@ fn healthchecks(base: &Url, ping: &Ping) -> Request {
     if let Some(rid) = rid {
         url.query_pairs_mut().append_pair("rid", rid);
     }
-    let method = if body.is_some() {
-        Method::POST
-    } else {
-        Method::GET
-    };
-    Request { method, url, body }
+    Request {
+        method: Method::POST,
+        url,
+        body: Some(body),
+    }
+}
+
+/// The path a plain heartbeat adds: none for success; for a failure its
+/// exit status, which Healthchecks records (`/<0-255>`), else `fail`.
+fn beat_suffix(ok: bool, exit_code: Option<i32>) -> Option<String> {
+    if ok {
+        return None;
+    }
+    Some(match exit_code {
+        Some(code @ 1..=255) => code.to_string(),
+        _ => "fail".to_owned(),
+    })
 }
 
 fn kuma(base: &Url, ping: &Ping) -> Option<Request> {
@@ -132,20 +140,24 @@ fn kuma(base: &Url, ping: &Ping) -> Option<Request> {
         Ping::End {
             exit_code,
             duration,
+            note,
             body,
             ..
         } => {
             let msg = if *exit_code == 0 {
                 "OK".to_owned()
             } else {
-                match last_line(body) {
+                let said = note.as_deref().and_then(|n| n.lines().next());
+                match said.or_else(|| last_line(body)) {
                     Some(line) => format!("exit code {exit_code}: {line}"),
                     None => format!("exit code {exit_code}"),
                 }
             };
             (*exit_code == 0, msg, Some(*duration))
         }
-        Ping::Beat { ok, body, duration } => {
+        Ping::Beat {
+            ok, body, duration, ..
+        } => {
             let msg = body
                 .as_deref()
                 .and_then(last_line)
@@ -182,19 +194,6 @@ fn kuma(base: &Url, ping: &Ping) -> Option<Request> {
     })
 }
 
-/// A reqwest error with its causes, without the URL (it holds the secret).
-fn describe(err: reqwest::Error) -> String {
-    let err = err.without_url();
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(&err);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    crate::escape::terminal(&text).into_owned()
-}
-
 fn last_line(text: &str) -> Option<&str> {
     text.lines().map(str::trim).rfind(|l| !l.is_empty())
 }
@@ -210,107 +209,29 @@ fn cut(text: &str, max: usize) -> &str {
     &text[..end]
 }
 
-/// Sends pings; cheap to clone, so a ping can go from another thread.
-#[derive(Debug, Clone)]
-pub struct Pinger {
-    client: Client,
-    url: Url,
-    style: Style,
-}
-
-impl Pinger {
-    /// A pinger for `url` in `style`.
-    pub fn new(url: Url, style: Style) -> Result<Pinger, String> {
-        let client = Client::builder()
-            .user_agent(concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(BUDGET)
-            .build()
-            .map_err(|e| format!("cannot set up the HTTP client: {}", e.without_url()))?;
-        Ok(Pinger { client, url, style })
-    }
-
-    /// The host pinged, for messages (the rest of the URL is the secret).
-    pub fn host(&self) -> &str {
-        self.url.host_str().unwrap_or("?")
-    }
-
-    /// Sends `ping` within `budget` (at most [`BUDGET`]), retrying timeouts,
-    /// 429 and 5xx answers up to [`ATTEMPTS`] in all. The answer's body is
-    /// never read. Returns why it failed.
-    pub fn send(&self, ping: &Ping, budget: Duration) -> Result<(), String> {
-        let Some(req) = request(&self.url, self.style, ping) else {
-            return Ok(());
-        };
-        let until = Instant::now() + budget.min(BUDGET);
-        let mut last = String::from("no time was left to send it");
-        for attempt in 0..ATTEMPTS {
-            let left = until.saturating_duration_since(Instant::now());
-            if left < Duration::from_millis(100) {
-                break;
-            }
-            // Share what is left among the attempts still allowed, so that a
-            // hanging server leaves room for a retry.
-            let timeout = left / (ATTEMPTS - attempt);
-            let mut builder = self
-                .client
-                .request(req.method.clone(), req.url.clone())
-                .timeout(timeout);
-            if let Some(body) = &req.body {
-                builder = builder
-                    .header("content-type", "text/plain; charset=utf-8")
-                    .body(body.clone());
-            }
-            let retry = match builder.send() {
-                Ok(resp) if resp.status().is_success() => return Ok(()),
-                Ok(resp) => {
-                    let status = resp.status();
-                    last = format!("the server answered {status}");
-                    status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
-                }
-                Err(err) if err.is_timeout() => {
-                    last = format!("no answer within {:.1}s", timeout.as_secs_f64());
-                    true
-                }
-                Err(err) => {
-                    last = describe(err);
-                    false
-                }
-            };
-            if !retry || attempt + 1 == ATTEMPTS {
-                break;
-            }
-            let pause = Duration::from_millis(300 << attempt);
-            let left = until.saturating_duration_since(Instant::now());
-            thread::sleep(pause.min(left / 2));
-        }
-        Err(last)
-    }
-
-    /// Sends `ping` and prints one warning line on stderr if it fails.
-    pub fn send_or_warn(&self, program: &str, ping: &Ping, budget: Duration) {
-        if let Err(why) = self.send(ping, budget) {
-            eprintln!(
-                "{program}: warning: the ping to {} failed: {why}; the exit code is unchanged",
-                crate::escape::terminal(self.host())
-            );
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn url(text: &str) -> Url {
-        parse_url(text).unwrap()
+        super::super::parse_url(text).unwrap()
+    }
+
+    #[test]
+    fn a_cut_keeps_whole_characters() {
+        assert_eq!(cut("aé", 2), "a");
     }
 
     #[test]
     fn healthchecks_pings_follow_the_protocol() {
         let base = url("https://hc.example/ping/abc");
         let start = request(&base, Style::Healthchecks, &Ping::Start { rid: "R".into() }).unwrap();
-        assert_eq!(start.method, Method::GET);
+        assert_eq!(
+            start.method,
+            Method::POST,
+            "a POST-only check ignores a GET"
+        );
+        assert_eq!(start.body.as_deref(), Some(""));
         assert_eq!(
             start.url.as_str(),
             "https://hc.example/ping/abc/start?rid=R"
@@ -319,6 +240,7 @@ mod tests {
             rid: "R".into(),
             exit_code: 3,
             duration: Duration::from_millis(1500),
+            note: None,
             body: "hi\n".into(),
         };
         let end = request(
@@ -330,13 +252,58 @@ mod tests {
         assert_eq!(end.method, Method::POST);
         assert_eq!(end.url.as_str(), "https://hc.example/ping/abc/3?rid=R");
         assert_eq!(end.body.as_deref(), Some("hi\n"));
-        let fail = Ping::Beat {
-            ok: false,
+        let beat = |ok, exit_code| Ping::Beat {
+            ok,
+            exit_code,
             body: None,
             duration: None,
         };
-        let fail = request(&base, Style::Healthchecks, &fail).unwrap();
-        assert_eq!(fail.url.as_str(), "https://hc.example/ping/abc/fail");
+        let url_of = |ping: &Ping| {
+            let req = request(&base, Style::Healthchecks, ping).unwrap();
+            req.url.as_str().to_owned()
+        };
+        assert_eq!(
+            url_of(&beat(false, None)),
+            "https://hc.example/ping/abc/fail"
+        );
+        assert_eq!(
+            url_of(&beat(false, Some(3))),
+            "https://hc.example/ping/abc/3"
+        );
+        assert_eq!(
+            url_of(&beat(false, Some(255))),
+            "https://hc.example/ping/abc/255"
+        );
+        assert_eq!(
+            url_of(&beat(false, Some(300))),
+            "https://hc.example/ping/abc/fail"
+        );
+        assert_eq!(url_of(&beat(true, Some(0))), "https://hc.example/ping/abc");
+    }
+
+    #[test]
+    fn the_wrappers_note_comes_first_in_the_end_ping() {
+        let end = Ping::End {
+            rid: "R".into(),
+            exit_code: 143,
+            duration: Duration::from_secs(60),
+            note: Some("hb-write: ended the run after 1m\nhb-write: more".into()),
+            body: "working\n".into(),
+        };
+        let base = url("https://hc.example/p");
+        let hc = request(&base, Style::Healthchecks, &end).unwrap();
+        assert_eq!(
+            hc.body.as_deref(),
+            Some("hb-write: ended the run after 1m\nhb-write: more\nworking\n")
+        );
+        let kuma = request(&base, Style::UptimeKuma, &end).unwrap();
+        assert!(
+            kuma.url
+                .as_str()
+                .contains("msg=exit+code+143%3A+hb-write%3A+ended+the+run+after+1m&"),
+            "{}",
+            kuma.url
+        );
     }
 
     #[test]
@@ -350,6 +317,7 @@ mod tests {
             rid: "R".into(),
             exit_code: 2,
             duration: Duration::from_millis(1234),
+            note: None,
             body: "first\nlast words\n\n".into(),
         };
         let req = request(&base, Style::UptimeKuma, &end).unwrap();
@@ -360,6 +328,7 @@ mod tests {
         );
         let ok = Ping::Beat {
             ok: true,
+            exit_code: None,
             body: None,
             duration: None,
         };
@@ -369,14 +338,5 @@ mod tests {
             "{}",
             req.url
         );
-    }
-
-    #[test]
-    fn ping_urls_must_be_http_without_credentials() {
-        assert!(parse_url("https://hc-ping.com/uuid").is_ok());
-        for bad in ["ftp://x/y", "hc-ping.com/x", "https://u:p@hc/x", "http://"] {
-            assert!(parse_url(bad).is_err(), "{bad}");
-        }
-        assert_eq!(cut("aé", 2), "a");
     }
 }

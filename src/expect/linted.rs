@@ -1,0 +1,94 @@
+//! When a run lints the crontabs it reads, and the state beside the run
+//! lock that lets a check lint them once per change.
+
+use std::path::{Path, PathBuf};
+
+use super::{files, Expected, Lint, Source};
+
+/// When a run lints the crontabs it reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LintWhen {
+    /// Every time: `--lint`, night-watch's morning report.
+    Always,
+    /// Never: a run that prints no warnings (`--quiet`).
+    Never,
+    /// When the crontabs read (their files, sizes and modification times,
+    /// and the ones that could not be read) differ from the ones this state
+    /// file, beside the run lock, recorded at the last lint: a check every
+    /// 15 minutes warns once per change, not every run.
+    Changed(PathBuf),
+}
+
+impl LintWhen {
+    /// When a check holding the run lock at `lock` lints: once per change
+    /// of the crontabs, or never when it prints nothing (`quiet`).
+    pub fn for_check(quiet: bool, lock: &Path) -> LintWhen {
+        if quiet {
+            LintWhen::Never
+        } else {
+            LintWhen::Changed(lint_state_path(lock))
+        }
+    }
+}
+
+/// The state file beside the run lock that records the crontabs last
+/// linted: the lock's path with `.crontabs` appended.
+pub fn lint_state_path(lock: &Path) -> PathBuf {
+    let mut name = lock.as_os_str().to_owned();
+    name.push(".crontabs");
+    PathBuf::from(name)
+}
+
+/// What the lint of `tabs` (and of the crontabs that could not be read)
+/// depends on, as one line for the state file.
+pub(super) fn fingerprint(tabs: &[files::Loaded], unread: &[Lint], zone: chrono_tz::Tz) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    zone.name().hash(&mut hasher);
+    for tab in tabs {
+        tab.path.hash(&mut hasher);
+        tab.identity.hash(&mut hasher);
+    }
+    for problem in unread {
+        problem.source.file.hash(&mut hasher);
+        problem.message.hash(&mut hasher);
+    }
+    format!("crontabs {} {:016x}\n", tabs.len(), hasher.finish())
+}
+
+/// Whether to lint now, by `when`, and, with [`LintWhen::Changed`], the
+/// state file to record the crontabs in once their warnings are told.
+pub(super) fn lint_now(when: &LintWhen, seen: &str) -> (bool, Option<PathBuf>) {
+    match when {
+        LintWhen::Always => (true, None),
+        LintWhen::Never => (false, None),
+        LintWhen::Changed(path) => {
+            let last = crate::store::read_small(path);
+            let changed = last.is_none_or(|last| last != seen.as_bytes());
+            (changed, changed.then(|| path.clone()))
+        }
+    }
+}
+
+impl Expected {
+    /// Records, beside the run lock, the crontabs just linted, so that the
+    /// next check stays quiet until they change; to be called once the run
+    /// is sure to tell the warnings. A state that cannot be written is one
+    /// more warning, and the crontabs are linted again next run.
+    pub fn record_linted(&mut self) {
+        let Some((path, seen)) = self.linted.take() else {
+            return;
+        };
+        if let Err(err) = crate::store::write_file(&path, seen.as_bytes()) {
+            self.lint.push(Lint::new(
+                Source {
+                    file: path,
+                    line: 0,
+                },
+                format!(
+                    "cannot record the crontabs linted, so they are linted again next run: {err}"
+                ),
+            ));
+        }
+    }
+}

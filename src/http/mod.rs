@@ -1,0 +1,343 @@
+//! The one HTTP client, for the pings and the tracker alike: ureq (blocking,
+//! no async runtime) over rustls with the ring provider, trusting the
+//! system's certificate store. It owns what every request shares: one
+//! deadline for the whole exchange (ureq's global timeout), one limit on
+//! what is read of an answer (ureq's body limit), no redirects followed,
+//! and the only description of a URL that output may carry
+//! ([`shown`]: scheme and host, never the path, query or credentials).
+//! It lives in [`redact`], which also masks a token a server echoes back.
+//! The retry policy every caller loops under is in [`retry`].
+
+pub(crate) mod redact;
+pub(crate) mod retry;
+pub(crate) mod wait;
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use ureq::http::{header, HeaderValue};
+pub(crate) use ureq::http::{HeaderMap, Method, StatusCode};
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use ureq::{Agent, Body, RequestExt};
+
+pub(crate) use redact::{hide_urls, shown};
+
+/// One request: what to send and how much of an answer to read.
+#[derive(Debug, Clone)]
+pub(crate) struct Request {
+    pub(crate) method: Method,
+    pub(crate) url: String,
+    /// Extra headers; a value marked sensitive is never shown.
+    pub(crate) headers: Vec<(header::HeaderName, HeaderValue)>,
+    /// The body and its content type.
+    pub(crate) body: Option<(&'static str, Vec<u8>)>,
+    /// The most read of a successful answer's body; `None` reads none.
+    pub(crate) limit: Option<u64>,
+    /// The most read of an error answer's body (only its message is
+    /// wanted); one that cannot be read whole counts as empty.
+    pub(crate) error_limit: Option<u64>,
+}
+
+/// An answer that came whole, whatever its status.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
+}
+
+/// What went wrong with an attempt that brought no usable answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// No connection was made (refused, no such host, TLS refused): the
+    /// server cannot have seen the request.
+    Unsent,
+    /// No answer within the deadline: the request may have been acted on.
+    NoAnswer,
+    /// The answer began but did not arrive whole within the deadline.
+    Slow,
+    /// The answer is longer than the limit.
+    TooLong,
+    /// Anything else: the connection broke, the answer was not HTTP.
+    Broken,
+}
+
+/// A failed attempt: its kind and a one-line message that holds no URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Failure {
+    pub(crate) kind: Kind,
+    pub(crate) message: String,
+}
+
+/// The client; cheap to clone.
+#[derive(Clone)]
+pub(crate) struct Http {
+    agent: Agent,
+    /// The agent for `https`, made on first use: only then are the
+    /// system's certificates read.
+    tls: Arc<OnceLock<Result<Agent, String>>>,
+    user_agent: String,
+}
+
+impl std::fmt::Debug for Http {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Http")
+            .field("user_agent", &self.user_agent)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Http {
+    /// A client that says it is `user_agent`.
+    pub(crate) fn new(user_agent: &str) -> Http {
+        Http {
+            agent: agent(user_agent, TlsConfig::default()),
+            tls: Arc::new(OnceLock::new()),
+            user_agent: user_agent.to_owned(),
+        }
+    }
+
+    /// One attempt of `request`, all of it (connecting, sending, reading the
+    /// answer) within `deadline`. An answer of any status is `Ok`.
+    pub(crate) fn send(&self, request: &Request, deadline: Duration) -> Result<Answer, Failure> {
+        let agent = if request.url.starts_with("https:") {
+            self.tls
+                .get_or_init(|| tls_agent(&self.user_agent))
+                .as_ref()
+                .map_err(|why| Failure {
+                    kind: Kind::Unsent,
+                    message: why.clone(),
+                })?
+        } else {
+            &self.agent
+        };
+        let mut builder = ureq::http::Request::builder()
+            .method(request.method.clone())
+            .uri(&request.url);
+        for (name, value) in &request.headers {
+            builder = builder.header(name, value);
+        }
+        let (kind, body) = match &request.body {
+            Some((kind, body)) => (Some(*kind), body.clone()),
+            None => (None, Vec::new()),
+        };
+        if let Some(kind) = kind {
+            builder = builder.header(header::CONTENT_TYPE, kind);
+        }
+        let built = builder.body(body).map_err(|e| Failure {
+            kind: Kind::Unsent,
+            message: format!("cannot make the request: {}", describe_http(&e)),
+        })?;
+        let mut response = built
+            .with_agent(agent)
+            .configure()
+            .timeout_global(Some(deadline))
+            .build()
+            .run()
+            .map_err(|e| failure(e, deadline, false))?;
+        let status = response.status();
+        let headers = std::mem::take(response.headers_mut());
+        let limit = if status.is_success() {
+            request.limit
+        } else {
+            request.error_limit
+        };
+        let body = match limit {
+            None => Vec::new(),
+            Some(limit) => match read(response.body_mut(), limit) {
+                Ok(body) => body,
+                Err(_) if !status.is_success() => Vec::new(),
+                Err(e) => return Err(failure(e, deadline, true)),
+            },
+        };
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+/// Reads a body up to `limit` bytes; a longer one is an error.
+fn read(body: &mut Body, limit: u64) -> Result<Vec<u8>, ureq::Error> {
+    body.with_config().limit(limit).read_to_vec()
+}
+
+fn agent(user_agent: &str, tls: TlsConfig) -> Agent {
+    Agent::config_builder()
+        .user_agent(user_agent)
+        // Answers are judged by their status, not turned into errors.
+        .http_status_as_error(false)
+        // A redirect could carry the token or the ping elsewhere.
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        // No proxy from the environment: hb-write must not depend on it.
+        .proxy(None)
+        .tls_config(tls)
+        .build()
+        .new_agent()
+}
+
+/// The agent for `https`: the system's certificate store (Debian's
+/// `/etc/ssl/certs`, kept by `ca-certificates`), checked by rustls with the
+/// ring provider.
+fn tls_agent(user_agent: &str) -> Result<Agent, String> {
+    let found = rustls_native_certs::load_native_certs();
+    let certs: Vec<Certificate<'static>> = found
+        .certs
+        .iter()
+        .map(|der| Certificate::from_der(der.as_ref()).to_owned())
+        .collect();
+    if certs.is_empty() {
+        let why = found
+            .errors
+            .first()
+            .map_or_else(|| "none found".to_owned(), ToString::to_string);
+        return Err(format!(
+            "cannot read the system's certificate store: {}",
+            crate::escape::terminal(&why)
+        ));
+    }
+    let tls = TlsConfig::builder()
+        .root_certs(RootCerts::Specific(Arc::new(certs)))
+        .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
+        .build();
+    Ok(agent(user_agent, tls))
+}
+
+/// What a ureq error says, as a [`Failure`]; `reading` when it came while
+/// the body was read.
+fn failure(err: ureq::Error, deadline: Duration, reading: bool) -> Failure {
+    let within = format!("within {}s", deadline.as_secs_f64());
+    let (kind, message) = match err {
+        ureq::Error::Timeout(_) if reading => (
+            Kind::Slow,
+            format!("the answer did not arrive whole {within}"),
+        ),
+        ureq::Error::Timeout(_) => (Kind::NoAnswer, format!("no answer {within}")),
+        ureq::Error::BodyExceedsLimit(limit) => (
+            Kind::TooLong,
+            format!(
+                "the answer is longer than the {} the client reads",
+                size(limit)
+            ),
+        ),
+        ureq::Error::Io(e) if reading => (Kind::Broken, format!("the answer broke off: {e}")),
+        ureq::Error::Io(e) if connecting(&e) => (Kind::Unsent, format!("cannot connect: {e}")),
+        // A TLS handshake refused lands here too: it cannot be told from
+        // a connection that broke after the request went out.
+        ureq::Error::Io(e) => (Kind::Broken, format!("the connection failed: {e}")),
+        ureq::Error::HostNotFound => (Kind::Unsent, "cannot connect: host not found".to_owned()),
+        ureq::Error::ConnectionFailed => (Kind::Unsent, "cannot connect".to_owned()),
+        ureq::Error::Rustls(e) => (Kind::Unsent, format!("cannot connect: TLS: {e}")),
+        ureq::Error::Tls(e) => (Kind::Unsent, format!("cannot connect: TLS: {e}")),
+        // These quote the URL: say what they are without it.
+        ureq::Error::BadUri(_) | ureq::Error::RequireHttpsOnly(_) => {
+            (Kind::Unsent, "the URL cannot be used".to_owned())
+        }
+        ureq::Error::Http(e) => (
+            Kind::Unsent,
+            format!("cannot make the request: {}", describe_http(&e)),
+        ),
+        other => (Kind::Broken, other.to_string()),
+    };
+    Failure {
+        kind,
+        message: crate::escape::terminal(&message).into_owned(),
+    }
+}
+
+/// An `http` crate error without the value it refused (a header value may be
+/// the token).
+fn describe_http(e: &ureq::http::Error) -> String {
+    if e.is::<ureq::http::header::InvalidHeaderValue>() {
+        "a header value holds characters HTTP cannot carry".to_owned()
+    } else if e.is::<ureq::http::uri::InvalidUri>() {
+        "the URL cannot be used".to_owned()
+    } else {
+        e.to_string()
+    }
+}
+
+/// Whether an I/O error came before the request could be sent.
+fn connecting(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{
+        AddrNotAvailable, ConnectionRefused, HostUnreachable, NetworkUnreachable,
+    };
+    matches!(
+        e.kind(),
+        ConnectionRefused | HostUnreachable | NetworkUnreachable | AddrNotAvailable
+    )
+}
+
+/// A byte count as people write it: `4 MiB`, `64 KiB`, `200 bytes`.
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
+        b => format!("{b} bytes"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn get(url: String) -> Request {
+        Request {
+            method: Method::GET,
+            url,
+            headers: Vec::new(),
+            body: None,
+            limit: Some(16),
+            error_limit: None,
+        }
+    }
+
+    #[test]
+    fn a_refused_connection_is_unsent_and_a_long_answer_too_long() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let http = Http::new("test");
+        let refused = http
+            .send(
+                &get(format!("http://127.0.0.1:{port}/x")),
+                Duration::from_secs(5),
+            )
+            .unwrap_err();
+        assert_eq!(refused.kind, Kind::Unsent, "{refused:?}");
+        assert!(refused.message.starts_with("cannot connect"), "{refused:?}");
+
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = stream.read(&mut buf);
+            let body = "x".repeat(17);
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
+            let _ = stream.write_all(format!("{head}{body}").as_bytes());
+        });
+        let long = http
+            .send(
+                &get(format!("http://127.0.0.1:{port}/x")),
+                Duration::from_secs(5),
+            )
+            .unwrap_err();
+        server.join().unwrap();
+        assert_eq!(long.kind, Kind::TooLong, "{long:?}");
+        assert_eq!(
+            long.message,
+            "the answer is longer than the 16 bytes the client reads"
+        );
+    }
+
+    #[test]
+    fn sizes_are_written_in_the_largest_whole_unit() {
+        assert_eq!(size(4 << 20), "4 MiB");
+        assert_eq!(size(64 << 10), "64 KiB");
+        assert_eq!(size(200), "200 bytes");
+    }
+}

@@ -1,0 +1,221 @@
+//! Keeping secrets out of output. A configured URL is only ever shown by
+//! its scheme and host ([`shown`], [`hide_urls`]): its path, query and
+//! user part hold a ping's check UUID, a token or a password. And a token
+//! a server (or a proxy) echoes back in an error message, upper-cased or
+//! broken over lines, is masked ([`Redactor`]). Only text that came from
+//! the server passes through the redactor; the client's own messages never
+//! hold the token.
+
+/// A URL as output may show it: its scheme and host (and port), nothing
+/// else. A URL's path, query and user part are where the secrets are (a
+/// ping's check UUID, a token, a password), so this is the only form in
+/// which a configured URL is ever printed. Text that is no URL at all is
+/// shown as the scheme alone, or `the URL` when even that is missing.
+pub(crate) fn shown(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return "the URL".to_owned();
+    };
+    let scheme_ok = !scheme.is_empty()
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    if !scheme_ok {
+        return "the URL".to_owned();
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    // The user part ends at the last `@` of the authority.
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host_ok = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    let scheme = scheme.to_ascii_lowercase();
+    if host_ok {
+        format!("{scheme}://{}", host.to_ascii_lowercase())
+    } else {
+        format!("a {scheme} URL")
+    }
+}
+
+/// `text` with every URL in it (a scheme, `://`, and what follows up to
+/// white space or a quote) put as [`shown`] puts it: for messages that may
+/// quote what a user typed, such as clap's usage errors.
+pub(crate) fn hide_urls(text: &str) -> String {
+    let scheme_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let start = rest[..at]
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !scheme_char(c))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let after = at + 3;
+        let end = rest[after..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '\'' | '"' | '`'))
+            .map_or(rest.len(), |n| after + n);
+        out.push_str(&rest[..start]);
+        if start == at {
+            // No scheme before it: not a URL.
+            out.push_str("://");
+            rest = &rest[after..];
+            continue;
+        }
+        out.push_str(&shown(&rest[start..end]));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Tokens shorter than this are not searched for as substrings (a
+/// one-letter token is in almost every word); a server message that could
+/// hold one is withheld whole instead.
+const SHORT: usize = 8;
+
+/// What replaces an echo of the token.
+const MASK: &str = "<redacted>";
+
+/// What replaces a server message that may hold a short token.
+const WITHHELD: &str = "(the server's message is withheld: it may repeat the token)";
+
+/// Removes every echo of one token from server text.
+#[derive(Clone)]
+pub(crate) struct Redactor {
+    /// The token's bytes, ASCII-lowercased (a header value is ASCII).
+    needle: Vec<u8>,
+}
+
+impl Redactor {
+    /// A redactor for `secret`.
+    pub(crate) fn new(secret: &str) -> Redactor {
+        Redactor {
+            needle: secret
+                .bytes()
+                .filter(|b| !b.is_ascii_whitespace())
+                .map(|b| b.to_ascii_lowercase())
+                .collect(),
+        }
+    }
+
+    /// `text` with each echo of the token, in any letter case and with any
+    /// white space inside it, replaced by `<redacted>`; nothing else
+    /// changes. For a short token, the whole text is withheld when the
+    /// token could be in it, rather than cutting words apart.
+    pub(crate) fn clean(&self, text: &str) -> String {
+        if self.needle.is_empty() {
+            return text.to_owned();
+        }
+        // The text without white space, lowercased, each byte with its
+        // place in `text`.
+        let squeezed: Vec<(usize, u8)> = text
+            .bytes()
+            .enumerate()
+            .filter(|(_, b)| !b.is_ascii_whitespace())
+            .map(|(i, b)| (i, b.to_ascii_lowercase()))
+            .collect();
+        let found = |from: usize| {
+            (from..squeezed.len().saturating_sub(self.needle.len() - 1)).find(|&start| {
+                squeezed[start..start + self.needle.len()]
+                    .iter()
+                    .map(|(_, b)| *b)
+                    .eq(self.needle.iter().copied())
+            })
+        };
+        if self.needle.len() < SHORT {
+            return match found(0) {
+                Some(_) => WITHHELD.to_owned(),
+                None => text.to_owned(),
+            };
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut copied = 0;
+        let mut from = 0;
+        while let Some(start) = found(from) {
+            let end = start + self.needle.len() - 1;
+            let (first, last) = (squeezed[start].0, squeezed[end].0);
+            // The token is ASCII, so its first and last bytes are whole
+            // characters: slicing there keeps the text valid UTF-8.
+            out.push_str(&text[copied..first]);
+            out.push_str(MASK);
+            copied = last + 1;
+            from = end + 1;
+        }
+        out.push_str(&text[copied..]);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn redactor(token: &str) -> Redactor {
+        Redactor::new(token)
+    }
+
+    #[test]
+    fn urls_are_shown_by_scheme_and_host_only() {
+        assert_eq!(
+            shown("https://ops:s3cret@HC.example/SECRET-UUID"),
+            "https://hc.example"
+        );
+        assert_eq!(
+            shown("http://127.0.0.1:8000/ping/abc?rid=1"),
+            "http://127.0.0.1:8000"
+        );
+        assert_eq!(shown("https://a@b@hc.example#frag"), "https://hc.example");
+        assert_eq!(
+            shown("https://hc.example:99999999/S"),
+            "https://hc.example:99999999"
+        );
+        assert_eq!(shown("https://bad host/x"), "a https URL");
+        assert_eq!(shown("hc.example/SECRET"), "the URL");
+        assert_eq!(shown("s3cret stuff://x"), "the URL");
+    }
+
+    #[test]
+    fn urls_in_a_message_are_hidden_but_the_message_kept() {
+        assert_eq!(
+            hide_urls("unexpected argument 'https://ops:s3cret@hc.example/UUID' found"),
+            "unexpected argument 'https://hc.example' found"
+        );
+        assert_eq!(
+            hide_urls("a http://h/x and é:https://u@h2:8/y?z end"),
+            "a http://h and é:https://h2:8 end"
+        );
+        assert_eq!(hide_urls("no url :// here"), "no url :// here");
+        assert_eq!(hide_urls("plain"), "plain");
+    }
+
+    #[test]
+    fn echoes_in_any_case_or_split_are_masked_and_nothing_else() {
+        let r = redactor("hbtok-Zq7XW3vKp9");
+        assert_eq!(
+            r.clean("bad credentials: Bearer hbtok-Zq7XW3vKp9"),
+            "bad credentials: Bearer <redacted>"
+        );
+        assert_eq!(r.clean("HBTOK-ZQ7XW3VKP9 x"), "<redacted> x");
+        assert_eq!(r.clean("a hbtok-Zq7\nXW3v Kp9 b"), "a <redacted> b");
+        assert_eq!(
+            r.clean("hbtok-zq7xw3vkp9hbtok-zq7xw3vkp9"),
+            "<redacted><redacted>"
+        );
+        assert_eq!(
+            r.clean("cannot connect: connection refused"),
+            "cannot connect: connection refused"
+        );
+        assert_eq!(r.clean("é hbtok-Zq7XW3vKp9 ü"), "é <redacted> ü");
+        assert_eq!(r.clean(""), "");
+    }
+
+    #[test]
+    fn a_short_token_withholds_rather_than_mangles() {
+        let r = redactor("t");
+        assert_eq!(r.clean("bad credentials: T"), WITHHELD);
+        assert_eq!(r.clean("no such repo"), "no such repo");
+        let r = redactor("s3cr3t");
+        assert_eq!(r.clean("echo: S3C\nR3T"), WITHHELD);
+        assert_eq!(r.clean("cannot connect"), "cannot connect");
+    }
+}

@@ -1,0 +1,379 @@
+//! The one retry policy, for the pings and the tracker alike: which failures
+//! are worth another attempt (above all, whether the server may already
+//! have acted on the request), how long to wait (exponential backoff with
+//! jitter, or what the server asked with `Retry-After`, clamped), and one
+//! budget for the whole. Callers loop in one place, [`run`].
+
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// At most this many attempts per request.
+pub(crate) const MAX_ATTEMPTS: u32 = 3;
+
+/// The first backoff; each further one doubles, up to [`MAX_BACKOFF`].
+const BASE_BACKOFF: Duration = Duration::from_millis(500);
+
+/// The longest backoff the policy chooses by itself.
+const MAX_BACKOFF: Duration = Duration::from_secs(8);
+
+/// The longest wait a server may ask for with `Retry-After` (or GitHub's
+/// rate-limit reset) that is taken at its word; anything longer is clamped
+/// to this before any arithmetic, so no server value can overflow a
+/// `Duration` or an `Instant`.
+pub(crate) const MAX_SERVER_WAIT: Duration = Duration::from_secs(3600);
+
+/// What a failed attempt showed, as far as retrying goes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Failed {
+    /// The answer's status, when one came.
+    pub(crate) status: Option<u16>,
+    /// The wait the server asked for, clamped.
+    pub(crate) retry_after: Option<Duration>,
+    /// The server turned the request away for a rate limit.
+    pub(crate) rate_limited: bool,
+    /// No connection was made: the server cannot have seen the request.
+    pub(crate) unsent: bool,
+    /// An answer came that cannot be used, or no attempt could be made.
+    pub(crate) invalid: bool,
+}
+
+/// What a failed attempt says about the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Class {
+    /// Trying again cannot help (a 4xx refusal, a bad answer).
+    Fatal,
+    /// The server certainly did not act on it (no connection was made, or a
+    /// rate limit or a 503 with `Retry-After` turned it away): safe to send
+    /// again, even a write or a ping.
+    NotDone,
+    /// It may have been done with its answer lost (a timeout, a 5xx): an
+    /// idempotent request may be sent again; a write must look first.
+    MaybeDone,
+}
+
+/// Classifies a failed attempt.
+pub(crate) fn classify(failed: &Failed) -> Class {
+    match failed.status {
+        _ if failed.rate_limited => Class::NotDone,
+        Some(429) => Class::NotDone,
+        Some(503) if failed.retry_after.is_some() => Class::NotDone,
+        Some(status) if status >= 500 => Class::MaybeDone,
+        Some(_) => Class::Fatal,
+        None if failed.unsent => Class::NotDone,
+        None if failed.invalid => Class::Fatal,
+        None => Class::MaybeDone,
+    }
+}
+
+/// Whether a request may be sent twice with the same effect as once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Repeat {
+    /// Reads and edits that set fields: retried on any transient failure.
+    Idempotent,
+    /// Creating an issue, a label or a comment, or a ping (one sent twice
+    /// is counted twice): retried only when the server certainly did not
+    /// act.
+    Once,
+}
+
+/// A deadline for a whole sync, or one ping: no attempt starts, and no wait
+/// is chosen, that would end past it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Budget {
+    started: Instant,
+    total: Duration,
+}
+
+impl Budget {
+    /// A budget of `total` starting now.
+    pub(crate) fn new(total: Duration) -> Budget {
+        Budget {
+            started: Instant::now(),
+            total,
+        }
+    }
+
+    /// The whole budget.
+    pub(crate) fn total(&self) -> Duration {
+        self.total
+    }
+
+    /// What is left of it.
+    pub(crate) fn left(&self) -> Duration {
+        self.total.saturating_sub(self.started.elapsed())
+    }
+}
+
+/// The retry schedule of one request: call [`Schedule::next`] after each
+/// failed attempt to learn how long to wait, or that it is time to stop.
+#[derive(Debug)]
+pub(crate) struct Schedule {
+    repeat: Repeat,
+    attempt: u32,
+    timeout: Duration,
+    jitter: Jitter,
+}
+
+/// Why a schedule stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// The failure is not worth another attempt, or the attempts are used.
+    GiveUp,
+    /// The wait (and a further attempt of `timeout`) would overrun the
+    /// budget; when the server asked for the wait, by how much it asked.
+    OutOfBudget {
+        /// The wait the server asked for, clamped.
+        asked: Option<Duration>,
+    },
+}
+
+impl Schedule {
+    /// A schedule for a request of kind `repeat` whose attempts need
+    /// `timeout` each; `seed` drives the jitter (any value will do).
+    pub(crate) fn new(repeat: Repeat, timeout: Duration, seed: u64) -> Schedule {
+        Schedule {
+            repeat,
+            attempt: 1,
+            timeout,
+            jitter: Jitter(seed | 1),
+        }
+    }
+
+    /// The number of the attempt that just failed, from 1.
+    pub(crate) fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// After a failed attempt: the wait before the next one, or why there is
+    /// none. `budget_left` is what remains of the budget.
+    pub(crate) fn next(
+        &mut self,
+        failed: &Failed,
+        budget_left: Duration,
+    ) -> Result<Duration, Stop> {
+        let worth = match (classify(failed), self.repeat) {
+            (Class::Fatal, _) => false,
+            (Class::NotDone, _) => true,
+            (Class::MaybeDone, Repeat::Idempotent) => true,
+            (Class::MaybeDone, Repeat::Once) => false,
+        };
+        if !worth || self.attempt >= MAX_ATTEMPTS {
+            return Err(Stop::GiveUp);
+        }
+        let asked = failed.retry_after.map(|w| w.min(MAX_SERVER_WAIT));
+        let wait = asked.unwrap_or_else(|| self.backoff());
+        if wait.saturating_add(self.timeout) > budget_left {
+            return Err(Stop::OutOfBudget { asked });
+        }
+        self.attempt += 1;
+        Ok(wait)
+    }
+
+    /// Exponential backoff with "equal jitter": half the doubled base, plus
+    /// a random share of the other half, so that many clients failing at
+    /// once do not come back at once.
+    fn backoff(&mut self) -> Duration {
+        let doubled = BASE_BACKOFF
+            .saturating_mul(1 << (self.attempt - 1).min(8))
+            .min(MAX_BACKOFF);
+        let half = doubled / 2;
+        let millis = u64::try_from(half.as_millis()).unwrap_or(u64::MAX);
+        half + Duration::from_millis(self.jitter.below(millis.saturating_add(1)))
+    }
+}
+
+/// How one request gave up: its last error, the attempts made, and why.
+#[derive(Debug)]
+pub(crate) struct GaveUp<E> {
+    pub(crate) error: E,
+    pub(crate) attempts: u32,
+    pub(crate) stop: Stop,
+}
+
+/// The request loop every caller shares: calls `attempt` until it succeeds
+/// or `schedule` says stop, sleeping the waits it chooses within `budget`.
+/// `failed` says what an error showed.
+pub(crate) fn run<T, E>(
+    mut schedule: Schedule,
+    budget: &Budget,
+    mut attempt: impl FnMut() -> Result<T, E>,
+    failed: impl Fn(&E) -> Failed,
+) -> Result<T, GaveUp<E>> {
+    loop {
+        let error = match attempt() {
+            Ok(done) => return Ok(done),
+            Err(error) => error,
+        };
+        let attempts = schedule.attempt();
+        match schedule.next(&failed(&error), budget.left()) {
+            Ok(wait) => thread::sleep(wait),
+            Err(stop) => {
+                return Err(GaveUp {
+                    error,
+                    attempts,
+                    stop,
+                })
+            }
+        }
+    }
+}
+
+/// A small xorshift generator: jitter needs spread, not cryptography.
+#[derive(Debug)]
+struct Jitter(u64);
+
+impl Jitter {
+    /// A value in `0..bound` (`bound` > 0).
+    fn below(&mut self, bound: u64) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x % bound.max(1)
+    }
+}
+
+/// A seed for the jitter that differs between runs and processes.
+pub(crate) fn seed() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    u64::from(nanos) ^ (u64::from(std::process::id()) << 32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(status: Option<u16>) -> Failed {
+        Failed {
+            status,
+            ..Failed::default()
+        }
+    }
+
+    const ROOM: Duration = Duration::from_secs(600);
+    const SECOND: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn failures_are_classified_by_whether_the_server_may_have_acted() {
+        assert_eq!(classify(&failure(Some(404))), Class::Fatal);
+        assert_eq!(classify(&failure(Some(422))), Class::Fatal);
+        assert_eq!(classify(&failure(Some(429))), Class::NotDone);
+        assert_eq!(classify(&failure(Some(502))), Class::MaybeDone);
+        assert_eq!(classify(&failure(Some(503))), Class::MaybeDone);
+        let busy = Failed {
+            retry_after: Some(SECOND),
+            ..failure(Some(503))
+        };
+        assert_eq!(classify(&busy), Class::NotDone, "503 with Retry-After");
+        assert_eq!(classify(&failure(None)), Class::MaybeDone, "a timeout");
+        let refused = Failed {
+            unsent: true,
+            ..failure(None)
+        };
+        assert_eq!(classify(&refused), Class::NotDone);
+        let limited = Failed {
+            rate_limited: true,
+            ..failure(Some(403))
+        };
+        assert_eq!(classify(&limited), Class::NotDone);
+        let garbled = Failed {
+            invalid: true,
+            ..failure(None)
+        };
+        assert_eq!(classify(&garbled), Class::Fatal);
+    }
+
+    #[test]
+    fn backoff_doubles_with_jitter_within_bounds() {
+        for seed in [1, 42, 0xdead_beef, u64::MAX] {
+            let mut s = Schedule::new(Repeat::Idempotent, SECOND, seed);
+            let first = s.next(&failure(Some(502)), ROOM).unwrap();
+            assert!(first >= Duration::from_millis(250) && first <= Duration::from_millis(500));
+            let second = s.next(&failure(Some(502)), ROOM).unwrap();
+            assert!(second >= Duration::from_millis(500) && second <= SECOND);
+            assert_eq!(s.next(&failure(Some(502)), ROOM), Err(Stop::GiveUp));
+            assert_eq!(s.attempt(), MAX_ATTEMPTS);
+        }
+        let waits: Vec<Duration> = (1..20)
+            .map(|seed| {
+                Schedule::new(Repeat::Idempotent, SECOND, seed)
+                    .next(&failure(None), ROOM)
+                    .unwrap()
+            })
+            .collect();
+        assert!(waits.iter().any(|w| *w != waits[0]), "jitter spreads");
+    }
+
+    #[test]
+    fn writes_and_pings_are_repeated_only_when_certainly_not_done() {
+        let mut s = Schedule::new(Repeat::Once, SECOND, 7);
+        assert_eq!(s.next(&failure(Some(502)), ROOM), Err(Stop::GiveUp));
+        assert_eq!(s.next(&failure(None), ROOM), Err(Stop::GiveUp), "timeout");
+        assert!(s.next(&failure(Some(429)), ROOM).is_ok());
+        assert_eq!(s.next(&failure(Some(400)), ROOM), Err(Stop::GiveUp));
+        let refused = Failed {
+            unsent: true,
+            ..failure(None)
+        };
+        assert!(s.next(&refused, ROOM).is_ok());
+        assert_eq!(s.next(&refused, ROOM), Err(Stop::GiveUp), "attempts used");
+    }
+
+    #[test]
+    fn retry_after_is_honoured_and_clamped() {
+        let mut asked = failure(Some(429));
+        asked.retry_after = Some(Duration::from_secs(5));
+        let mut s = Schedule::new(Repeat::Idempotent, SECOND, 3);
+        assert_eq!(s.next(&asked, ROOM), Ok(Duration::from_secs(5)));
+
+        // u64::MAX seconds: clamped, then refused by the budget; no overflow.
+        asked.retry_after = Some(Duration::from_secs(u64::MAX));
+        let mut s = Schedule::new(Repeat::Idempotent, Duration::MAX, 3);
+        assert_eq!(
+            s.next(&asked, ROOM),
+            Err(Stop::OutOfBudget {
+                asked: Some(MAX_SERVER_WAIT)
+            })
+        );
+        let mut s = Schedule::new(Repeat::Idempotent, SECOND, 3);
+        assert_eq!(s.next(&asked, Duration::MAX), Ok(MAX_SERVER_WAIT));
+    }
+
+    #[test]
+    fn no_wait_is_chosen_that_overruns_the_budget() {
+        let mut s = Schedule::new(Repeat::Idempotent, Duration::from_secs(10), 3);
+        assert_eq!(
+            s.next(&failure(Some(503)), Duration::from_secs(10)),
+            Err(Stop::OutOfBudget { asked: None })
+        );
+        let budget = Budget::new(Duration::from_secs(30));
+        assert!(budget.left() <= budget.total());
+        assert_eq!(Budget::new(Duration::ZERO).left(), Duration::ZERO);
+    }
+
+    #[test]
+    fn the_loop_stops_where_the_schedule_says() {
+        let budget = Budget::new(ROOM);
+        let mut calls = 0;
+        let refused = Failed {
+            unsent: true,
+            ..failure(None)
+        };
+        let schedule = Schedule::new(Repeat::Once, Duration::ZERO, 1);
+        let out: Result<(), _> = run(
+            schedule,
+            &budget,
+            || {
+                calls += 1;
+                Err(calls)
+            },
+            |&n| if n == 1 { refused } else { failure(None) },
+        );
+        let gave_up = out.unwrap_err();
+        assert_eq!((calls, gave_up.error, gave_up.attempts), (2, 2, 2));
+        assert_eq!(gave_up.stop, Stop::GiveUp);
+    }
+}

@@ -1,0 +1,181 @@
+//! Push pings to a dead man's switch (Healthchecks, Uptime Kuma), best
+//! effort: bounded in time, retried a little, never able to change what the
+//! caller does.
+//!
+//! The heartbeat file is always written before a ping is sent, so local
+//! truth never depends on the network. A ping URL carries the check's
+//! secret, so messages name only its host.
+
+use std::ffi::OsStr;
+use std::io::Write as _;
+use std::time::Duration;
+
+use chrono::Utc;
+use url::Url;
+
+use crate::http::retry::{self, Budget, Failed, Repeat, Schedule};
+use crate::http::wait::RateLimit;
+use crate::http::{self, Http};
+
+mod protocol;
+pub use protocol::{request, Ping, Request, Style, KUMA_MSG_MAX};
+
+/// The most time one ping may take, retries included: the end ping's and a
+/// plain heartbeat's budget.
+pub const BUDGET: Duration = Duration::from_secs(10);
+
+/// The most time the start ping may take. The command runs meanwhile, but
+/// its end waits for the start (so that they arrive in order): a slow
+/// server may hold a short run back by this much, and no more.
+pub const START_BUDGET: Duration = Duration::from_millis(1500);
+
+/// The least time worth a retry: a retry is not begun with less left.
+const MIN_ATTEMPT: Duration = Duration::from_millis(200);
+
+/// Parses a ping URL: `http` or `https`, with a host and no user name or
+/// password. A refusal names the URL by its scheme and host only.
+pub fn parse_url(text: &str) -> Result<Url, String> {
+    let refuse = |why: &str| format!("invalid ping URL {}: {why}", http::shown(text));
+    let url = Url::parse(text).map_err(|e| refuse(&e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(refuse("it must be an http:// or https:// URL with a host"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(refuse("it must not carry a user name or password"));
+    }
+    Ok(url)
+}
+
+/// The value parser of `--ping` and `HB_PING_URL` (and hb-check's): clap's
+/// own message would quote the whole value, secret and all; this one names
+/// only the scheme and host ([`parse_url`]).
+#[derive(Debug, Clone, Copy)]
+pub struct UrlParser;
+
+impl clap::builder::TypedValueParser for UrlParser {
+    type Value = Url;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<Url, clap::Error> {
+        let long = arg.and_then(clap::Arg::get_long);
+        let env = arg.and_then(clap::Arg::get_env).and_then(OsStr::to_str);
+        let flag = match (long, env) {
+            (Some(long), Some(env)) => format!("`--{long}` or `{env}`"),
+            (Some(long), None) => format!("`--{long}`"),
+            _ => "the ping URL".to_owned(),
+        };
+        let why = match value.to_str() {
+            Some(text) => match parse_url(text) {
+                Ok(url) => return Ok(url),
+                Err(why) => why,
+            },
+            None => "invalid ping URL: it is not UTF-8".to_owned(),
+        };
+        let message = format!("{why} (given to {flag})\n");
+        Err(clap::Error::raw(clap::error::ErrorKind::ValueValidation, message).with_cmd(cmd))
+    }
+}
+
+/// Sends pings; cheap to clone, so a ping can go from another thread.
+#[derive(Debug, Clone)]
+pub struct Pinger {
+    http: Http,
+    url: Url,
+    style: Style,
+}
+
+impl Pinger {
+    /// A pinger for `url` in `style`.
+    pub fn new(url: Url, style: Style) -> Result<Pinger, String> {
+        let http = Http::new(concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION")));
+        Ok(Pinger { http, url, style })
+    }
+
+    /// The URL pinged as messages may show it: scheme and host (the rest
+    /// is the secret).
+    pub fn host(&self) -> String {
+        http::shown(self.url.as_str())
+    }
+
+    /// Sends `ping` within `budget`. It is sent again only when the server
+    /// cannot have counted it: no connection was made, or it answered 429
+    /// or 503 with `Retry-After`. After a timeout or another error the
+    /// first may yet arrive, and a second would count twice. The answer's
+    /// body is never read. Returns why it failed.
+    pub fn send(&self, ping: &Ping, budget: Duration) -> Result<(), String> {
+        let Some(req) = request(&self.url, self.style, ping) else {
+            return Ok(());
+        };
+        let request = http::Request {
+            method: req.method,
+            url: req.url.into(),
+            headers: Vec::new(),
+            body: req
+                .body
+                .map(|b| ("text/plain; charset=utf-8", b.into_bytes())),
+            limit: None,
+            error_limit: None,
+        };
+        let budget = Budget::new(budget);
+        let schedule = Schedule::new(Repeat::Once, MIN_ATTEMPT, retry::seed());
+        let attempt = || {
+            let left = budget.left();
+            if left < MIN_ATTEMPT {
+                return Err(("no time was left to send it".to_owned(), Failed::default()));
+            }
+            match self.http.send(&request, left) {
+                Ok(answer) if answer.status.is_success() => Ok(()),
+                Ok(answer) => {
+                    let limit = RateLimit::read(&answer.headers, Utc::now());
+                    let failed = Failed {
+                        status: Some(answer.status.as_u16()),
+                        retry_after: limit.retry_after,
+                        ..Failed::default()
+                    };
+                    Err((format!("the server answered {}", answer.status), failed))
+                }
+                Err(e) => {
+                    let failed = Failed {
+                        unsent: e.kind == http::Kind::Unsent,
+                        ..Failed::default()
+                    };
+                    Err((e.message, failed))
+                }
+            }
+        };
+        retry::run(schedule, &budget, attempt, |(_, failed)| *failed)
+            .map_err(|gave_up| gave_up.error.0)
+    }
+
+    /// Sends `ping` and, if it fails, writes one warning line on stderr in
+    /// one `write`, so that the job's own output cannot split it.
+    pub fn send_or_warn(&self, program: &str, ping: &Ping, budget: Duration) {
+        if let Err(why) = self.send(ping, budget) {
+            let line = format!(
+                "{program}: warning: the ping to {} failed: {why}; the exit code is unchanged\n",
+                crate::escape::terminal(&self.host())
+            );
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ping_urls_must_be_http_without_credentials() {
+        assert!(parse_url("https://hc-ping.com/uuid").is_ok());
+        for bad in ["ftp://x/y", "hc-ping.com/x", "https://u:p@hc/x", "http://"] {
+            assert!(parse_url(bad).is_err(), "{bad}");
+        }
+        let why = parse_url("https://ops:s3cret@hc.example/SECRET-UUID").unwrap_err();
+        assert!(!why.contains("s3cret") && !why.contains("SECRET"), "{why}");
+        assert!(why.contains("https://hc.example"), "{why}");
+    }
+}

@@ -1,0 +1,345 @@
+//! The five time fields as Debian's cron reads them (`entry.c`): which
+//! lines it accepts, what each field selects, and which lines it calls
+//! fixed-time, the distinction its handling of clock changes rests on.
+//!
+//! cron's reading, where other parsers differ: a field is a list of `*`,
+//! numbers and ranges, a range or `*` may take a step of any size (`*/100`
+//! selects only the first value); a number alone takes none (`5/10` is
+//! refused); names (`jan`, `mon`) only in the month and day-of-week fields;
+//! day of week 7 is Sunday; what follows a complete list up to the next
+//! blank is ignored (`*/5/2` is `*/5`). A range that runs downward (`22-2`)
+//! is set by cron's `bit_nset`, which works a byte (8 values) at a time: it
+//! selects the values from the start to the end of its byte and those from
+//! the beginning of the end's byte to the end (`22-2` is 22, 23, 0, 1, 2),
+//! and nothing when both lie in one byte (`5-1`). A range with a step runs
+//! upward only, so a downward one selects nothing.
+
+use chrono::{Datelike, NaiveDateTime, Timelike};
+
+/// The fields' names, in order, as messages say them.
+pub const NAMES: [&str; 5] = ["minute", "hour", "day of month", "month", "day of week"];
+
+/// The lowest and highest value of each field (day of week 7 is Sunday).
+const BOUNDS: [(i32, i32); 5] = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)];
+
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+const DAYS: [&str; 8] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+
+/// What the five fields of a line select.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fields {
+    /// One bit per value of each field, bit 0 for its lowest value; day of
+    /// week in bits 0 (Sunday) to 6.
+    pub bits: [u64; 5],
+    /// Whether each field starts with `*`: cron ANDs the two day fields
+    /// when either does, and calls a line fixed-time when neither its
+    /// minute nor its hour does.
+    pub star: [bool; 5],
+}
+
+impl Fields {
+    /// Reads five fields as cron does, or says, as cron would refuse it,
+    /// which field is wrong and why (`minute 60 outside 0-59`).
+    pub fn parse(fields: &[&str; 5]) -> Result<Fields, String> {
+        let mut bits = [0; 5];
+        let mut star = [false; 5];
+        for (i, field) in fields.iter().enumerate() {
+            let names: &[&str] = match i {
+                3 => &MONTHS,
+                4 => &DAYS,
+                _ => &[],
+            };
+            bits[i] = list(field, BOUNDS[i], names).map_err(|why| format!("{} {why}", NAMES[i]))?;
+            star[i] = field.starts_with('*');
+        }
+        // Sunday is 0 and 7.
+        if bits[4] & (1 | 1 << 7) != 0 {
+            bits[4] |= 1;
+        }
+        bits[4] &= 0x7f;
+        let used = |i: usize| BOUNDS[i].1 - BOUNDS[i].0 + 1;
+        for (i, b) in bits.iter_mut().enumerate().take(4) {
+            *b &= (1u64 << used(i)) - 1;
+        }
+        Ok(Fields { bits, star })
+    }
+
+    /// Whether cron treats the line as fixed-time: neither its minute nor
+    /// its hour field starts with `*`. On the day the clocks go forward a
+    /// fixed-time line whose time is skipped runs right after the change;
+    /// on the day they go back it runs once, not again in the repeated
+    /// hour. Any other line runs at the times the wall clock shows.
+    pub fn is_fixed_time(&self) -> bool {
+        !(self.star[0] || self.star[1])
+    }
+
+    /// Whether the two day fields must both match (either starts with
+    /// `*`), rather than either.
+    fn and_days(&self) -> bool {
+        self.star[2] || self.star[4]
+    }
+
+    /// Whether cron would run the line at the local time `t`.
+    pub fn matches(&self, t: NaiveDateTime) -> bool {
+        let has = |i: usize, value: u32| self.bits[i] >> value & 1 == 1;
+        let dom = has(2, t.day() - 1);
+        let dow = has(4, t.weekday().num_days_from_sunday());
+        let day = if self.and_days() {
+            dom && dow
+        } else {
+            dom || dow
+        };
+        has(0, t.minute()) && has(1, t.hour()) && has(3, t.month() - 1) && day
+    }
+
+    /// The same selection as a croner pattern with seconds, or `None` when
+    /// it selects no time at all. The seconds field `*/60` (only second 0,
+    /// but stepped) makes croner treat every line alike, as running at the
+    /// times the wall clock shows; cron's fixed-time rule is applied on top.
+    pub fn croner_pattern(&self) -> Option<String> {
+        let list = |i: usize| -> Option<String> {
+            let low = BOUNDS[i].0;
+            let values: Vec<String> = (0..64)
+                .filter(|b| self.bits[i] >> b & 1 == 1)
+                .map(|b| (b + low).to_string())
+                .collect();
+            (!values.is_empty()).then(|| values.join(","))
+        };
+        let (minute, hour, month) = (list(0)?, list(1)?, list(3)?);
+        // croner ORs the day fields unless one is exactly `*`, and ANDs
+        // them when day of week starts with `+`.
+        let days = match (list(2), list(4)) {
+            (Some(dom), Some(dow)) if self.and_days() => format!("{dom} {month} +{dow}"),
+            (Some(dom), Some(dow)) => format!("{dom} {month} {dow}"),
+            (Some(dom), None) if !self.and_days() => format!("{dom} {month} *"),
+            (None, Some(dow)) if !self.and_days() => format!("* {month} {dow}"),
+            _ => return None,
+        };
+        Some(format!("*/60 {minute} {hour} {days}"))
+    }
+}
+
+/// A field: ranges separated by `,`, as cron's `get_list` reads them; what
+/// follows the list is ignored.
+fn list(field: &str, bounds: (i32, i32), names: &[&str]) -> Result<u64, String> {
+    let bytes = field.as_bytes();
+    let mut bits = 0u64;
+    let mut at = 0;
+    loop {
+        at = range(bytes, at, bounds, names, &mut bits).map_err(|why| match why {
+            Why::Text(text) => text,
+            Why::Empty => format!("`{field}` has a part that is no number, name or `*`"),
+        })?;
+        if bytes.get(at) == Some(&b',') {
+            at += 1;
+        } else {
+            return Ok(bits);
+        }
+    }
+}
+
+/// Why a field is refused.
+enum Why {
+    Text(String),
+    Empty,
+}
+
+/// One range at `at`, as cron's `get_range`: `*`, a number or a name, or
+/// two of them joined by `-`, then an optional `/step`. Returns where it
+/// ends.
+fn range(
+    bytes: &[u8],
+    at: usize,
+    (low, high): (i32, i32),
+    names: &[&str],
+    bits: &mut u64,
+) -> Result<usize, Why> {
+    let outside = |n: i32| Why::Text(format!("{n} outside {low}-{high}"));
+    let (first, last, mut at) = if bytes.get(at) == Some(&b'*') {
+        (low, high, at + 1)
+    } else {
+        let (first, at) = number(bytes, at, names)?;
+        match bytes.get(at) {
+            Some(b'-') => {
+                let (last, at) = number(bytes, at + 1, names)?;
+                (first, last, at)
+            }
+            Some(b'/') => {
+                let text = String::from_utf8_lossy(bytes);
+                return Err(Why::Text(format!(
+                    "`{text}`: a step needs a range or `*` before it, as in `{first}-{high}/N`"
+                )));
+            }
+            _ => {
+                if !(low..=high).contains(&first) {
+                    return Err(outside(first));
+                }
+                *bits |= 1 << (first - low);
+                return Ok(at);
+            }
+        }
+    };
+    let step = if bytes.get(at) == Some(&b'/') {
+        let (step, end) = number(bytes, at + 1, &[])?;
+        if step <= 0 {
+            return Err(Why::Text(format!("step {step}: a step must be 1 or more")));
+        }
+        at = end;
+        step
+    } else {
+        1
+    };
+    for n in [first, last] {
+        if !(low..=high).contains(&n) {
+            return Err(outside(n));
+        }
+    }
+    let (start, stop) = ((first - low) as u32, (last - low) as u32);
+    if step == 1 {
+        *bits |= bytewise_range(start, stop);
+    } else {
+        let mut i = start;
+        while i <= stop {
+            *bits |= 1 << i;
+            i = i.saturating_add(step.unsigned_abs());
+        }
+    }
+    Ok(at)
+}
+
+/// cron's `bit_nset(start, stop)`, which sets whole bytes between the two
+/// and part of each end byte; for a downward range it sets the top of the
+/// start's byte and the bottom of the stop's, or nothing in a single byte.
+fn bytewise_range(start: u32, stop: u32) -> u64 {
+    let (first_byte, last_byte) = (start / 8, stop / 8);
+    let byte = |b: u32, mask: u8| u64::from(mask) << (b * 8);
+    let from = |s: u32| 0xffu8 << (s % 8);
+    let upto = |s: u32| 0xffu8 >> (7 - s % 8);
+    if first_byte == last_byte {
+        return byte(first_byte, from(start) & upto(stop));
+    }
+    let mut bits = byte(first_byte, from(start)) | byte(last_byte, upto(stop));
+    for b in first_byte + 1..last_byte {
+        bits |= byte(b, 0xff);
+    }
+    bits
+}
+
+/// A number or a name at `at`, as cron's `get_number`: the letters and
+/// digits there, a name from `names` (any case) or else all digits, read
+/// as C's `atoi` does (saturating, then cut to an `int`).
+fn number(bytes: &[u8], at: usize, names: &[&str]) -> Result<(i32, usize), Why> {
+    let end = bytes[at.min(bytes.len())..]
+        .iter()
+        .position(|b| !b.is_ascii_alphanumeric())
+        .map_or(bytes.len(), |p| at + p);
+    let word = std::str::from_utf8(&bytes[at.min(end)..end]).unwrap_or_default();
+    if word.is_empty() {
+        return Err(Why::Empty);
+    }
+    if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(word)) {
+        let low = if names.len() == MONTHS.len() { 1 } else { 0 };
+        return Ok((i as i32 + low, end));
+    }
+    if !word.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(Why::Text(format!(
+            "`{word}` is neither a number nor a name cron knows"
+        )));
+    }
+    let long = word.bytes().fold(0i64, |n, d| {
+        n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+    });
+    Ok((long as i32, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(text: &str) -> Result<Fields, String> {
+        let fields: Vec<&str> = text.split(' ').collect();
+        Fields::parse(&fields.try_into().unwrap())
+    }
+
+    fn values(text: &str, field: usize) -> Vec<i32> {
+        let bits = read(text).unwrap().bits[field];
+        (0..64)
+            .filter(|b| bits >> b & 1 == 1)
+            .map(|b| b + BOUNDS[field].0)
+            .collect()
+    }
+
+    #[test]
+    fn what_crontab_n_accepts_is_read() {
+        // Each of these is accepted by Debian's `crontab -n`.
+        assert_eq!(values("*/100000 * * * *", 0), [0]);
+        assert_eq!(values("*/5/2 * * * *", 0), values("*/5 * * * *", 0));
+        assert_eq!(values("0-0/5 * * * *", 0), [0]);
+        assert_eq!(values("0 22-2 * * *", 1), [0, 1, 2, 22, 23]);
+        assert_eq!(values("5-1 * * * *", 0), Vec::<i32>::new());
+        assert_eq!(values("5-1/2 * * * *", 0), Vec::<i32>::new());
+        assert_eq!(values("0 0 30-1 * *", 2), [1, 30, 31]);
+        assert_eq!(
+            values("50-10 * * * *", 0),
+            [8, 9, 10, 50, 51, 52, 53, 54, 55]
+        );
+        assert_eq!(values("0 0 * JAN,mar *", 3), [1, 3]);
+        assert_eq!(values("0 0 * * 7", 4), [0]);
+        assert_eq!(values("0 0 * * mon-fri", 4), [1, 2, 3, 4, 5]);
+        assert_eq!(values("0 0 * * fri-mon", 4), Vec::<i32>::new());
+        assert_eq!(values("0 9-17/2 * * *", 1), [9, 11, 13, 15, 17]);
+    }
+
+    #[test]
+    fn what_crontab_n_refuses_is_refused_in_its_words() {
+        for (text, why) in [
+            ("60 * * * *", "minute 60 outside 0-59"),
+            ("0 24 * * *", "hour 24 outside 0-23"),
+            ("0 0 0 * *", "day of month 0 outside 1-31"),
+            ("0 0 * 13 *", "month 13 outside 1-12"),
+            ("0 0 * * 8", "day of week 8 outside 0-7"),
+            ("1-60 * * * *", "minute 60 outside 0-59"),
+            ("*/0 * * * *", "minute step 0: a step must be 1 or more"),
+            ("5/10 * * * *", "minute `5/10`: a step needs a range or `*`"),
+            ("L * * * *", "minute `L` is neither a number nor a name"),
+            ("0 0 * * 5L", "day of week `5L` is neither"),
+            ("0 0 * jan-xyz *", "month `xyz` is neither"),
+            ("0 mon * * *", "hour `mon` is neither"),
+            ("1,,2 * * * *", "minute `1,,2` has a part that is no number"),
+            ("0 0 ? * *", "day of month `?` has a part that is no number"),
+        ] {
+            let err = read(text).unwrap_err();
+            assert!(err.starts_with(why), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn fixed_time_is_cron_s_reading() {
+        assert!(read("30 2,14 * * *").unwrap().is_fixed_time());
+        assert!(read("0-59 0-23 * * *").unwrap().is_fixed_time());
+        assert!(!read("*/15 2 * * *").unwrap().is_fixed_time());
+        assert!(!read("0 * * * *").unwrap().is_fixed_time());
+        assert!(!read("*/100000 3 * * *").unwrap().is_fixed_time());
+    }
+
+    #[test]
+    fn croner_patterns_keep_the_day_rule() {
+        let pattern = |t: &str| read(t).unwrap().croner_pattern();
+        assert_eq!(
+            pattern("0 3 * * *").unwrap(),
+            format!(
+                "*/60 0 3 {} 1,2,3,4,5,6,7,8,9,10,11,12 +0,1,2,3,4,5,6",
+                (1..=31)
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )
+        );
+        assert_eq!(pattern("0 0 1 1 5").unwrap(), "*/60 0 0 1 1 5");
+        assert_eq!(pattern("0 0 5-1 1 5").unwrap(), "*/60 0 0 * 1 5");
+        assert_eq!(pattern("5-1 * * * *"), None);
+        assert_eq!(pattern("0 0 * * fri-mon"), None);
+    }
+}
