@@ -5,12 +5,16 @@
 use std::fmt::Write;
 
 use crate::escape::terminal;
+use crate::http::hide_urls;
 
-/// A line escaped for the terminal, its tabs kept: crontabs are often
-/// aligned with them, and a tab is harmless.
+/// A line as the diff shows it: each URL by its scheme and host only (a
+/// ping URL's path is its secret, and a crontab is full of them), escaped
+/// for the terminal with its tabs kept (crontabs are often aligned with
+/// them, and a tab is harmless).
 fn shown(line: &str) -> String {
-    line.split('\t')
-        .map(|part| terminal(part))
+    hide_urls(line)
+        .split('\t')
+        .map(|part| terminal(part).into_owned())
         .collect::<Vec<_>>()
         .join("\t")
 }
@@ -95,5 +99,14 @@ mod tests {
     fn tabs_stay_and_control_characters_are_escaped() {
         let tabs = unified("t", "0 3\t* * *\x1b[2Jx\n", "0 3\t* * *\x1b[2Jy\n");
         assert!(tabs.contains("-0 3\t* * *\\u{1b}[2Jx\n"), "{tabs}");
+    }
+
+    #[test]
+    fn ping_urls_show_their_host_only() {
+        let old = "0 3 * * * backup && curl -fsS https://hc-ping.com/8c1f-secret\n";
+        let new = "0 3 * * * hb-write backup 1d -- sh -c 'backup && curl -fsS https://hc-ping.com/8c1f-secret'\n";
+        let diff = unified("t", old, new);
+        assert!(!diff.contains("8c1f"), "{diff}");
+        assert!(diff.contains("+0 3 * * * hb-write backup 1d -- sh -c 'backup && curl -fsS https://hc-ping.com'\n"), "{diff}");
     }
 }
