@@ -219,7 +219,7 @@ fn through_crontab(user: &str, text: &str) -> Result<(), String> {
         return Err(format!(
             "`crontab -u {user}` refused it ({}): {}",
             out.status,
-            crate::escape::terminal(first)
+            crate::escape::terminal(&crate::http::hide_urls(first))
         ));
     }
     Ok(())
