@@ -33,7 +33,7 @@ pub const PROGRAM: &str = "hb-check";
 #[command(
     name = PROGRAM,
     version,
-    after_help = "Statuses:\n  ok       last run ok, age <= interval; for a job whose schedule is known\n           (--crontab, --discover, hb-write --schedule): not past due + grace\n  late     last run ok, interval < age <= factor x interval (interval only)\n  running  a wrapped run within its maximum runtime, after an ok run or\n           none (healthy)\n  stale    age > factor x interval, or a scheduled run was missed: past\n           due + grace (overrides failed), or a\n           wrapped run past its maximum runtime (hung) or whose wrapper\n           is gone\n  failed   the last run reported failure (also while the next one runs)\n  invalid  the heartbeat cannot be read or used, or is dated in the future\n  missing  a job named with --expect, or run by hb-write in a crontab read\n           (once its first run + grace has passed), has no heartbeat\n  failing  failed, fewer runs in a row than --alert-after (a warning)\n  paused   hb-write --pause holds (never alerts)\n\nExit codes:\n  0  every job is ok (--lint: no warning)\n  1  something is late or failing and nothing worse, or no heartbeat was found\n     (--lint: warnings)\n  2  something is stale, failed, invalid or missing\n  3  could not check: no heartbeat directory, unreadable directory,\n     lock timeout, tracker failure, bad usage\n\nTracker: with --tracker-url, hb-check keeps one issue per host, titled\n`[heartbeat-checker] HOST: N job(s) need attention`, for the jobs that are\nstale, failed, invalid or missing: it opens it, edits it and comments when\nthe set changes, and closes it when every job recovers; a paused job leaves\nit as paused, never as recovered. --tracker-remind DURATION adds one reminder\ncomment per DURATION while it stays open. The token comes from\nHB_TRACKER_TOKEN or --tracker-token-file, never from a flag."
+    after_help = "Statuses:\n  ok       last run ok, age <= interval; for a job whose schedule is known\n           (--crontab, --discover, hb-write --schedule): not past due + grace\n  late     last run ok, interval < age <= factor x interval (interval only)\n  running  a wrapped run within its maximum runtime, after an ok run or\n           none (healthy)\n  stale    age > factor x interval, or a scheduled run was missed: past\n           due + grace (overrides failed), or a\n           wrapped run past its maximum runtime (hung) or whose wrapper\n           is gone\n  failed   the last run reported failure (also while the next one runs)\n  invalid  the heartbeat cannot be read or used, or is dated in the future\n  missing  a job named with --expect, or run by hb-write in a crontab read\n           (once its first run + grace has passed), has no heartbeat\n  failing  failed, fewer runs in a row than --alert-after (a warning)\n  paused   hb-write --pause holds (never alerts)\n\nExit codes:\n  0  every job is ok (--lint: no warning; --adopt: nothing to change)\n  1  something is late or failing and nothing worse, or no heartbeat was found\n     (--lint: warnings; --adopt: something would change)\n  2  something is stale, failed, invalid or missing\n  3  could not check: no heartbeat directory, unreadable directory,\n     lock timeout, tracker failure, bad usage, a crontab --adopt refused\n\nTracker: with --tracker-url, hb-check keeps one issue per host, titled\n`[heartbeat-checker] HOST: N job(s) need attention`, for the jobs that are\nstale, failed, invalid or missing: it opens it, edits it and comments when\nthe set changes, and closes it when every job recovers; a paused job leaves\nit as paused, never as recovered. --tracker-remind DURATION adds one reminder\ncomment per DURATION while it stays open. The token comes from\nHB_TRACKER_TOKEN or --tracker-token-file, never from a flag."
 )]
 pub struct Args {
     /// Which heartbeats to read and how to judge them.
@@ -87,6 +87,10 @@ pub struct Args {
     #[arg(long)]
     pub lint: bool,
 
+    /// Adopting the crontabs' unmonitored jobs.
+    #[command(flatten, next_help_heading = "Adoption")]
+    pub adopt: crate::adopt::AdoptArgs,
+
     /// The issue tracker that keeps the host's alert issue.
     #[command(flatten, next_help_heading = "Tracker")]
     pub tracker: TrackerArgs,
@@ -133,6 +137,9 @@ pub fn run(args: &Args) -> Check {
 /// reader that does not read cannot hold the lock; with `--format json` it
 /// is one document whatever happened, carrying the errors.
 pub fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
+    if args.adopt.adopt {
+        return crate::adopt::run(&args.adopt, &args.judge.schedule, PROGRAM, stdout);
+    }
     if args.lint {
         return lint(args, stdout).unwrap_or_else(|err| {
             cli::report_error(PROGRAM, &err);

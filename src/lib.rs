@@ -48,6 +48,8 @@
 //!   ([`exit_code`]); [`run`] is what they share, [`cli`] the options they
 //!   share (parsing only, no I/O). The binaries in `src/bin/` only parse
 //!   and call them. [`daemon`] is the heartbeat of a long-running worker.
+//! - [`adopt`]: `hb-check --adopt`, which rewrites unmonitored crontab
+//!   lines into hb-write's wrapper form (over [`schedule`] and [`store`]).
 //! - [`error`] is the library's one error type and [`escape`] renders
 //!   untrusted text inert; both sit at the bottom and import nothing above.
 //!
@@ -94,6 +96,7 @@
 
 #![deny(missing_docs)]
 
+pub mod adopt;
 pub mod alert;
 pub mod changes;
 pub mod check;

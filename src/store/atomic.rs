@@ -82,6 +82,18 @@ pub fn replace(
     path: &Path,
     fill: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
+    replace_as(path, MODE, None, fill)
+}
+
+/// [`replace`] with the new file's `mode` and, when given, its owner and
+/// group set on the temporary before the rename, so that the file is never
+/// seen with other permissions (a crontab keeps its owner and mode).
+pub(crate) fn replace_as(
+    path: &Path,
+    mode: u32,
+    owner: Option<(u32, u32)>,
+    fill: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -99,7 +111,7 @@ pub fn replace(
         match OpenOptions::new()
             .write(true)
             .create_new(true)
-            .mode(MODE)
+            .mode(mode & 0o600)
             .custom_flags(libc::O_NOFOLLOW)
             .open(&temp)
         {
@@ -110,8 +122,12 @@ pub fn replace(
             Err(err) => return Err(err),
         }
     };
-    let written = file
-        .set_permissions(Permissions::from_mode(MODE))
+    let owned = match owner {
+        Some((uid, gid)) => std::os::unix::fs::fchown(&file, Some(uid), Some(gid)),
+        None => Ok(()),
+    };
+    let written = owned
+        .and_then(|()| file.set_permissions(Permissions::from_mode(mode)))
         .and_then(|()| {
             let mut out = io::BufWriter::new(&mut file);
             fill(&mut out)?;

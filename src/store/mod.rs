@@ -26,6 +26,7 @@ use std::path::{Path, PathBuf};
 use crate::error::Error;
 
 pub use crate::record::{Content, Entry};
+pub(crate) use atomic::replace_as;
 pub use atomic::{is_temporary_name, temporary_name, MODE, TEMP_SUFFIX};
 pub use clean::{clean_temporaries, Cleanup, TEMP_MAX_AGE};
 pub use history_file::{
@@ -37,6 +38,7 @@ pub use lock::{
 };
 pub use pause_file::{pause_path, read_pause, remove_pause, scan_pauses, write_pause, PauseEntry};
 pub use scan::{scan, scan_each};
+pub(crate) use users::effective_uid;
 pub use users::{own_area, user_name, USERS_DIR};
 pub use write::{retire, write, write_file, write_file_with};
 

@@ -62,7 +62,7 @@ pub fn user_name(uid: u32) -> Option<String> {
 }
 
 /// This process's effective user id; the one place the store asks.
-pub(super) fn effective_uid() -> u32 {
+pub(crate) fn effective_uid() -> u32 {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() }
 }

@@ -16,6 +16,7 @@ mod gen_docs;
 #[allow(dead_code)]
 mod extract_contract;
 
+mod adopt;
 mod alerts;
 mod catalogue;
 mod contract;

@@ -1,0 +1,235 @@
+//! Rewriting one crontab line into its wrapper form, keeping everything
+//! cron reads: the time fields and user field as written, the `\%`
+//! escapes, and the text after the first unescaped `%` (the job's input).
+
+/// The longest command Debian's cron reads (the text after the time
+/// fields and the user field), in bytes; `crontab -n` refuses longer.
+pub(crate) const COMMAND_MAX: usize = 998;
+
+/// A crontab line split where the command starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Split<'a> {
+    /// The time fields, the user field and the blanks after them.
+    pub(crate) head: &'a str,
+    /// The command as written, up to the first unescaped `%`.
+    pub(crate) command: &'a str,
+    /// The rest, from that `%` on (the job's input), or empty.
+    pub(crate) input: &'a str,
+}
+
+/// Splits an entry line (one that cron reads as an entry) into its parts.
+pub(crate) fn split(line: &str, system: bool) -> Split<'_> {
+    let mut at = line.len() - line.trim_start_matches([' ', '\t']).len();
+    let words = if line[at..].starts_with('@') { 1 } else { 5 } + usize::from(system);
+    for _ in 0..words {
+        let rest = &line[at..];
+        let word = rest.find([' ', '\t']).unwrap_or(rest.len());
+        at += word;
+        at += line[at..].len() - line[at..].trim_start_matches([' ', '\t']).len();
+    }
+    let rest = &line[at..];
+    let cut = percent(rest).unwrap_or(rest.len());
+    Split {
+        head: &line[..at],
+        command: &rest[..cut],
+        input: &rest[cut..],
+    }
+}
+
+/// Where the first unescaped `%` is, by cron's rule (`\%` is a plain `%`).
+fn percent(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if bytes.get(i + 1) == Some(&b'%') => i += 2,
+            b'%' => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// How a command can be wrapped: as it stands after hb-write's `--`
+/// (`NAME=value` words first), or only as one shell argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Form {
+    /// A simple command: the assignments (raw text, with their blanks) go
+    /// before hb-write, the rest after `--`.
+    Simple { assignments: usize },
+    /// Shell syntax that hb-write cannot run itself (the reason).
+    Shell(&'static str),
+}
+
+/// Shell words that cannot start a command hb-write runs: keywords and
+/// builtins without a program of that name.
+const SHELL_ONLY: &[&str] = &[
+    "if", "for", "while", "until", "case", "!", "[[", "{", "function", "cd", "exec", "eval", ".",
+    "source", "export", "set", "unset", "alias", "trap", "ulimit", "umask", "wait", "read",
+    "shift", "exit", "readonly", "local", "type", "hash", "builtin", ":", "time",
+];
+
+/// Reads a raw command (cron's escapes still in) as the shell would, far
+/// enough to tell its [`Form`].
+pub(crate) fn form(command: &str) -> Form {
+    let bytes = command.as_bytes();
+    let mut words: Vec<(usize, usize)> = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b' ' | b'\t' => {
+                if let Some(s) = start.take() {
+                    words.push((s, i));
+                }
+            }
+            b';' | b'&' | b'|' | b'<' | b'>' | b'(' | b')' | b'\n' => {
+                return Form::Shell("it uses `;`, `&&`, `||`, pipes, redirections or a subshell");
+            }
+            b'#' if start.is_none() => break,
+            b'\'' | b'"' => {
+                start.get_or_insert(i);
+                let Some(end) = closing(bytes, i) else {
+                    return Form::Shell("it has an unclosed quote");
+                };
+                i = end;
+            }
+            b'\\' => {
+                start.get_or_insert(i);
+                i += 1;
+            }
+            _ => {
+                start.get_or_insert(i);
+            }
+        }
+        i += 1;
+    }
+    if let Some(s) = start {
+        words.push((s, bytes.len().min(i)));
+    }
+    let word = |(s, e): (usize, usize)| &command[s..e.min(command.len())];
+    let assignments = words
+        .iter()
+        .take_while(|w| is_assignment(word(**w)))
+        .count();
+    let Some(&program) = words.get(assignments) else {
+        return Form::Shell("it only sets variables");
+    };
+    if SHELL_ONLY.contains(&word(program)) {
+        return Form::Shell("it starts with a shell keyword or builtin");
+    }
+    Form::Simple {
+        assignments: program.0,
+    }
+}
+
+/// The index of the quote closing the one at `open`.
+fn closing(bytes: &[u8], open: usize) -> Option<usize> {
+    let quote = bytes[open];
+    let mut i = open + 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if quote == b'"' => i += 1,
+            b if b == quote => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Whether a word is a `NAME=value` assignment.
+pub(crate) fn is_assignment(word: &str) -> bool {
+    word.split_once('=').is_some_and(|(name, _)| {
+        !name.is_empty()
+            && name
+                .bytes()
+                .enumerate()
+                .all(|(i, b)| b == b'_' || b.is_ascii_alphabetic() || (i > 0 && b.is_ascii_digit()))
+    })
+}
+
+/// A word quoted for the shell when it needs quotes.
+pub(crate) fn quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+:,=@".contains(&b));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// What wraps a command: the hb-write program, the job, its interval, and
+/// the shell to run a command that needs one.
+pub(crate) struct Wrapper<'a> {
+    /// The hb-write program, as the line should call it.
+    pub(crate) program: &'a str,
+    /// The job name.
+    pub(crate) job: &'a str,
+    /// The interval, as hb-write reads it.
+    pub(crate) interval: &'a str,
+    /// The shell for commands that need one (`sh`, or `"$SHELL"` when the
+    /// crontab sets `SHELL`).
+    pub(crate) shell: &'a str,
+}
+
+/// The line in wrapper form, and whether the command became one shell
+/// argument. `unescaped` is the command as cron hands it to the shell.
+pub(crate) fn rewrite(parts: &Split<'_>, unescaped: &str, with: &Wrapper<'_>) -> (String, bool) {
+    let call =
+        format!("{} {} {} --", quote(with.program), with.job, with.interval).replace('%', "\\%");
+    let (command, shell) = match form(parts.command) {
+        Form::Simple { assignments } => {
+            let (set, run) = parts.command.split_at(assignments);
+            (format!("{set}{call} {run}"), false)
+        }
+        Form::Shell(_) => {
+            let body = quote_always(unescaped.trim_end_matches([' ', '\t']));
+            let trailing = &unescaped[unescaped.trim_end_matches([' ', '\t']).len()..];
+            let argument = format!("{} -c {body}", with.shell).replace('%', "\\%");
+            (format!("{call} {argument}{trailing}"), true)
+        }
+    };
+    (format!("{}{command}{}", parts.head, parts.input), shell)
+}
+
+fn quote_always(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// The length cron counts for a line's command: everything after the time
+/// fields and the user field.
+pub(crate) fn command_len(line: &str, system: bool) -> usize {
+    let parts = split(line, system);
+    line.len() - parts.head.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_split_where_cron_splits_them() {
+        let s = split("0 3 * * *  root  a \\% b % in%put", true);
+        assert_eq!(s.head, "0 3 * * *  root  ");
+        assert_eq!(s.command, "a \\% b ");
+        assert_eq!(s.input, "% in%put");
+        let s = split("\t@daily run", false);
+        assert_eq!((s.head, s.command, s.input), ("\t@daily ", "run", ""));
+    }
+
+    #[test]
+    fn forms() {
+        assert_eq!(form("a b 'c;d'"), Form::Simple { assignments: 0 });
+        assert_eq!(form("A=1 B='x y' a"), Form::Simple { assignments: 12 });
+        assert!(matches!(form("a && b"), Form::Shell(_)));
+        assert!(matches!(form("a > /dev/null"), Form::Shell(_)));
+        assert!(matches!(form("cd /x"), Form::Shell(_)));
+        assert!(matches!(form("A=1"), Form::Shell(_)));
+        assert_eq!(quote("it's"), r"'it'\''s'");
+    }
+}

@@ -1,0 +1,224 @@
+//! `hb-check --adopt`: from unmonitored crontabs to monitored ones. Every
+//! job line that does not call hb-write yet is proposed in wrapper form
+//! (`hb-write NAME INTERVAL -- COMMAND`), with a name from its command and
+//! an interval from its schedule (the largest gap between fires); a dry
+//! run prints the diffs, `--apply` writes them after a backup of each
+//! crontab, and `--undo` puts the backups back.
+//!
+//! [`name`] derives names, [`line`] rewrites one line, [`plan`] a whole
+//! crontab, [`diff`] shows it, and [`apply`] reads and writes crontabs.
+
+mod apply;
+mod diff;
+mod line;
+mod name;
+mod plan;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+use clap::Args;
+
+use crate::escape::terminal;
+use crate::exit_code::Check;
+use crate::expect::{flavour_of, parse_grace, ScheduleArgs};
+use crate::schedule::crontab::Flavour;
+use crate::schedule::files::{self, SPOOL};
+
+/// The options of `hb-check --adopt`.
+#[derive(Debug, Clone, Args)]
+pub struct AdoptArgs {
+    /// Propose the wrapper form (`hb-write NAME INTERVAL -- COMMAND`) of
+    /// every job line of the crontabs read (--crontab, --discover) that
+    /// does not call hb-write yet: a unified diff per crontab on standard
+    /// output; exit 0 when nothing would change, 1 when something would.
+    #[arg(long)]
+    pub adopt: bool,
+
+    /// With --adopt: write the changes, after a backup of each crontab
+    /// (`FILE.hb-adopt.bak`; a user's crontab in the state directory).
+    #[arg(long, requires = "adopt", conflicts_with = "undo")]
+    pub apply: bool,
+
+    /// With --adopt: put back the crontabs saved by --apply.
+    #[arg(long, requires = "adopt")]
+    pub undo: bool,
+
+    /// With --adopt: only the jobs of these names (as adoption names them).
+    #[arg(
+        long,
+        value_name = "JOB,...",
+        value_delimiter = ',',
+        requires = "adopt"
+    )]
+    pub only: Vec<String>,
+
+    /// With --adopt: leave the jobs whose names match PATTERN (`*`, `?`);
+    /// repeat for several.
+    #[arg(long, value_name = "PATTERN", requires = "adopt")]
+    pub exclude: Vec<String>,
+
+    /// With --adopt: add this to every interval derived from a schedule
+    /// (a job that may start late or run long).
+    #[arg(long, value_name = "DURATION", requires = "adopt", value_parser = parse_grace)]
+    pub interval_slack: Option<u64>,
+}
+
+/// The hb-write the adopted lines call: the one beside this program, by
+/// its full path (cron's `PATH` is short), else `hb-write`.
+fn hb_write_program() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join("hb-write")))
+        .filter(|p| p.is_file())
+        .and_then(|p| p.to_str().map(str::to_owned))
+        .unwrap_or_else(|| "hb-write".to_owned())
+}
+
+/// A crontab to adopt: its path, its flavour and, for a spool file, its
+/// user.
+type Named = (PathBuf, Flavour, Option<String>);
+
+/// The crontabs to adopt, and the ones that could not be listed.
+fn crontabs(args: &ScheduleArgs) -> (Vec<Named>, Vec<(PathBuf, String)>) {
+    let spool = args.cron_root.join(SPOOL.trim_start_matches('/'));
+    let user_of = |p: &Path| {
+        (p.parent() == Some(spool.as_path()))
+            .then(|| p.file_name()?.to_str().map(str::to_owned))
+            .flatten()
+    };
+    let mut tabs: Vec<Named> = args
+        .crontabs
+        .iter()
+        .map(|p| (p.clone(), flavour_of(p), user_of(p)))
+        .collect();
+    let mut problems = Vec::new();
+    if args.discover {
+        let found = files::discover(&args.cron_root);
+        problems.extend(found.problems.into_iter().map(|p| (p.path, p.reason)));
+        for tab in found.tabs {
+            if !tabs.iter().any(|t| t.0 == tab.path) {
+                tabs.push((tab.path, tab.flavour, tab.owner));
+            }
+        }
+    }
+    (tabs, problems)
+}
+
+/// Runs `hb-check --adopt`: prints the notes and diffs to `out`, each
+/// refusal to standard error as one line naming the file and line after
+/// `program` (the caller's name), and returns the exit code.
+pub fn run(args: &AdoptArgs, schedule: &ScheduleArgs, program: &str, out: &mut dyn Write) -> Check {
+    if !schedule.reads_crontabs() {
+        eprintln!(
+            "{program}: --adopt needs the crontabs to read: give --crontab FILE or --discover"
+        );
+        return Check::Unknown;
+    }
+    // A refusal is 3 whatever else happened (merge would rank a pending
+    // change above it): a person must look.
+    let mut refused = false;
+    let mut pending = false;
+    let refuse = |path: &Path, line: usize, reason: &str| {
+        let at = if line == 0 {
+            String::new()
+        } else {
+            format!(":{line}")
+        };
+        eprintln!(
+            "{program}: {}{at}: {reason}",
+            terminal(&path.to_string_lossy())
+        );
+        true
+    };
+    let (paths, problems) = crontabs(schedule);
+    for (path, reason) in problems {
+        refused |= refuse(&path, 0, &reason);
+    }
+    // Under another root, a user's crontab is a file of that system: the
+    // `crontab` program here installs into this system's spool.
+    let live = schedule.cron_root == Path::new("/");
+    let mut tabs = Vec::new();
+    for (path, flavour, user) in paths {
+        match apply::load(&path, flavour, user.as_deref(), live) {
+            Ok(tab) => tabs.push(tab),
+            Err((line, reason)) => refused |= refuse(&path, line, &reason),
+        }
+    }
+    if args.undo {
+        let mut any = false;
+        for tab in &tabs {
+            match apply::undo(tab) {
+                Ok(false) => {}
+                Ok(true) => {
+                    any = true;
+                    let _ = writeln!(out, "restored {}", terminal(&tab.path.to_string_lossy()));
+                }
+                Err(reason) => refused |= refuse(&tab.path, 0, &reason),
+            }
+        }
+        if !any {
+            let _ = writeln!(out, "nothing to undo: no backup of an adoption");
+        }
+        return verdict(refused, false);
+    }
+    let choice = plan::Choice {
+        only: args.only.clone(),
+        exclude: args.exclude.clone(),
+        slack: args.interval_slack.unwrap_or(0),
+        program: hb_write_program(),
+    };
+    let zone = files::system_zone();
+    let now = Utc::now();
+    let mut host = plan::Host::default();
+    for tab in &tabs {
+        host.note_existing(&tab.path, &tab.text, tab.flavour);
+    }
+    for tab in &tabs {
+        let planned = plan::plan(
+            &tab.path,
+            &tab.text,
+            tab.flavour,
+            zone,
+            now,
+            &choice,
+            &mut host,
+        );
+        let shown = terminal(&tab.path.to_string_lossy()).into_owned();
+        for (line, reason) in &planned.refused {
+            refused |= refuse(&tab.path, *line, reason);
+        }
+        let mut text = String::new();
+        for (line, note) in &planned.notes {
+            text.push_str(&format!("# {shown}:{line}: {note}\n"));
+        }
+        let new = plan::apply_to(&tab.text, &planned);
+        text.push_str(&diff::unified(&shown, &tab.text, &new));
+        if out.write_all(text.as_bytes()).is_err() {
+            refused = true;
+        }
+        if planned.adopted.is_empty() {
+            continue;
+        }
+        if !args.apply {
+            pending = true;
+        } else if let Err(reason) = apply::write(tab, &new) {
+            refused |= refuse(&tab.path, 0, &reason);
+        }
+    }
+    verdict(refused, pending)
+}
+
+/// The exit code: 3 when anything was refused, else 1 when a dry run found
+/// changes, else 0.
+fn verdict(refused: bool, pending: bool) -> Check {
+    match (refused, pending) {
+        (true, _) => Check::Unknown,
+        (false, true) => Check::Warning,
+        (false, false) => Check::Ok,
+    }
+}
+
+#[cfg(test)]
+mod corpus;

@@ -1,0 +1,254 @@
+//! A job name for a cron command: the program or script it runs, past the
+//! plumbing around it (`cd DIR &&`, `nice`, `flock FILE`, `timeout 1h`,
+//! interpreters), made to fit the job-name rule.
+
+use super::line::is_assignment;
+use crate::record::validate_job;
+
+/// The longest name derived; a longer stem is cut.
+const STEM_MAX: usize = 48;
+
+/// Commands that only prepare the run: the name comes from the next one.
+const PLUMBING: &[&str] = &[
+    "cd", "test", "[", "true", ":", "sleep", "echo", "export", "set", "umask", "ulimit", "mkdir",
+    "source", ".",
+];
+
+/// Commands that run the command after their options.
+const WRAPPERS: &[&str] = &[
+    "nice", "ionice", "nohup", "env", "chronic", "cronic", "run-one", "exec", "command", "time",
+    "stdbuf", "sudo", "setlock", "chrt", "taskset", "timeout", "flock", "setsid",
+];
+
+/// Options of the wrappers that take a value.
+const VALUE_OPTIONS: &[&str] = &[
+    "-n",
+    "-c",
+    "-u",
+    "-g",
+    "-s",
+    "-k",
+    "-w",
+    "-E",
+    "-i",
+    "-o",
+    "-e",
+    "-p",
+    "--signal",
+    "--kill-after",
+    "--timeout",
+    "--user",
+    "--group",
+    "--adjustment",
+    "--class",
+    "--classdata",
+];
+
+/// Wrappers with one positional argument before the command.
+const ONE_ARGUMENT: &[&str] = &["timeout", "flock", "setlock", "chrt", "taskset"];
+
+/// Interpreters: the name is the script's.
+const INTERPRETERS: &[&str] = &[
+    "sh", "bash", "dash", "zsh", "python", "python2", "python3", "perl", "ruby", "php", "node",
+    "nodejs",
+];
+
+/// Extensions dropped from a script's name.
+const EXTENSIONS: &[&str] = &[".sh", ".bash", ".py", ".pl", ".rb", ".php", ".js"];
+
+/// The name for a command (as cron hands it to the shell), or `job` when
+/// nothing in it can give one.
+pub(crate) fn derive(command: &str) -> String {
+    derive_in(command, 0).unwrap_or_else(|| "job".to_owned())
+}
+
+fn derive_in(command: &str, depth: usize) -> Option<String> {
+    for simple in simple_commands(command) {
+        let words: Vec<&str> = simple.iter().map(String::as_str).collect();
+        if let Some(name) = from_words(&words, depth) {
+            return Some(name);
+        }
+    }
+    None
+}
+
+/// The name from one simple command's words, or `None` when it is
+/// plumbing.
+fn from_words(words: &[&str], depth: usize) -> Option<String> {
+    let mut at = 0;
+    while words.get(at).is_some_and(|w| is_assignment(w)) {
+        at += 1;
+    }
+    loop {
+        let program = *words.get(at)?;
+        let base = program.rsplit('/').next().unwrap_or(program);
+        if PLUMBING.contains(&base) {
+            return None;
+        }
+        if WRAPPERS.contains(&base) {
+            if base == "flock" && depth < 3 {
+                let rest = &words[at + 1..];
+                if let Some(c) = rest.iter().position(|w| matches!(*w, "-c" | "--command")) {
+                    return rest.get(c + 1).and_then(|c| derive_in(c, depth + 1));
+                }
+            }
+            at = skip_options(words, at + 1, base == "flock");
+            if ONE_ARGUMENT.contains(&base) {
+                at += 1;
+            }
+            while base == "env" && words.get(at).is_some_and(|w| is_assignment(w)) {
+                at += 1;
+            }
+            continue;
+        }
+        if INTERPRETERS.contains(&base) {
+            let mut next = at + 1;
+            while let Some(word) = words.get(next).filter(|w| w.starts_with('-')) {
+                if *word == "-c" && depth < 3 {
+                    return words.get(next + 1).and_then(|c| derive_in(c, depth + 1));
+                }
+                next += 1;
+            }
+            return words.get(next).map(|script| stem(script));
+        }
+        if base == "run-parts" {
+            let dir = words[at + 1..].iter().rev().find(|w| !w.starts_with('-'));
+            return Some(stem(dir.unwrap_or(&base)));
+        }
+        return Some(stem(program));
+    }
+}
+
+/// The index of the first word after a wrapper's options.
+fn skip_options(words: &[&str], mut at: usize, flock: bool) -> usize {
+    while let Some(word) = words.get(at).filter(|w| w.starts_with('-') && w.len() > 1) {
+        at += 1;
+        if *word == "--" {
+            break;
+        }
+        let takes_value = if flock {
+            matches!(*word, "-w" | "--timeout" | "-E" | "--conflict-exit-code")
+        } else {
+            VALUE_OPTIONS.contains(word)
+        };
+        if takes_value {
+            at += 1;
+        }
+    }
+    at
+}
+
+/// A program or script path made into a name: its last component without
+/// a script extension, every character the rule refuses turned into `-`.
+fn stem(path: &str) -> String {
+    let base = path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or(path);
+    let base = EXTENSIONS
+        .iter()
+        .find_map(|ext| base.strip_suffix(ext).filter(|s| !s.is_empty()))
+        .unwrap_or(base);
+    let mut out = String::with_capacity(base.len());
+    for c in base.chars() {
+        let keep = c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+        let c = if keep { c } else { '-' };
+        if !(c == '-' && out.ends_with('-')) {
+            out.push(c);
+        }
+    }
+    let trimmed = out.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
+    let mut name: String = trimmed.chars().take(STEM_MAX).collect();
+    while name.ends_with(['-', '.']) {
+        name.pop();
+    }
+    if validate_job(&name).is_ok() {
+        name
+    } else {
+        "job".to_owned()
+    }
+}
+
+/// The simple commands of a command line, each as its words after quote
+/// removal: enough of the shell to find the program each one runs.
+fn simple_commands(command: &str) -> Vec<Vec<String>> {
+    let mut all = Vec::new();
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut in_word = false;
+    let mut chars = command.chars().peekable();
+    let end_word = |words: &mut Vec<String>, word: &mut String, in_word: &mut bool| {
+        if std::mem::take(in_word) {
+            words.push(std::mem::take(word));
+        }
+    };
+    while let Some(c) = chars.next() {
+        match c {
+            ' ' | '\t' => end_word(&mut words, &mut word, &mut in_word),
+            ';' | '&' | '|' | '(' | ')' | '{' | '}' | '\n' if !in_word || c != '{' => {
+                end_word(&mut words, &mut word, &mut in_word);
+                if !words.is_empty() {
+                    all.push(std::mem::take(&mut words));
+                }
+            }
+            '<' | '>' => {
+                // A redirection: neither its number (`2>`) nor its target
+                // is an argument.
+                if word.bytes().all(|b| b.is_ascii_digit()) {
+                    word.clear();
+                    in_word = false;
+                }
+                end_word(&mut words, &mut word, &mut in_word);
+                while chars
+                    .peek()
+                    .is_some_and(|n| matches!(n, '>' | '&' | ' ' | '\t'))
+                {
+                    chars.next();
+                }
+                while chars
+                    .peek()
+                    .is_some_and(|n| !matches!(n, ' ' | '\t' | ';' | '&' | '|'))
+                {
+                    chars.next();
+                }
+            }
+            '\'' | '"' => {
+                in_word = true;
+                for q in chars.by_ref() {
+                    if q == c {
+                        break;
+                    }
+                    word.push(q);
+                }
+            }
+            '\\' => {
+                in_word = true;
+                word.extend(chars.next());
+            }
+            _ => {
+                in_word = true;
+                word.push(c);
+            }
+        }
+    }
+    end_word(&mut words, &mut word, &mut in_word);
+    if !words.is_empty() {
+        all.push(words);
+    }
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stems_fit_the_rule() {
+        assert_eq!(stem("/usr/local/bin/backup.sh"), "backup");
+        assert_eq!(stem("/etc/cron.daily"), "cron.daily");
+        assert_eq!(stem("./My Script!.py"), "My-Script");
+        assert_eq!(stem("..."), "job");
+        assert!(stem(&"x".repeat(300)).len() <= STEM_MAX);
+    }
+}

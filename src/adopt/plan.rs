@@ -1,0 +1,262 @@
+//! What adoption would do to one crontab: each job line's wrapper form,
+//! the lines left alone and why, and the lines refused.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::line::{self, Wrapper, COMMAND_MAX};
+use super::name;
+use crate::record::{format_duration, parse_interval, INTERVAL_MAX};
+use crate::schedule::command::find_hb_writes;
+use crate::schedule::crontab::{self, Flavour};
+use crate::schedule::{parse_zone, Schedule, Source};
+
+/// The most job lines adopted from one crontab; a longer one is refused.
+pub(crate) const MAX_ENTRIES: usize = 5000;
+
+/// What to adopt and how.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Choice {
+    /// Adopt only the jobs of these names (derived names), when given.
+    pub(crate) only: Vec<String>,
+    /// Leave the jobs whose names match one of these patterns (`*`, `?`).
+    pub(crate) exclude: Vec<String>,
+    /// Seconds added to each derived interval.
+    pub(crate) slack: u64,
+    /// The hb-write program the lines call.
+    pub(crate) program: String,
+}
+
+/// One line adoption changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Adopted {
+    /// The line number, from 1.
+    pub(crate) line: usize,
+    /// The job name.
+    pub(crate) job: String,
+    /// The interval, in seconds.
+    pub(crate) interval: u64,
+    /// The new line.
+    pub(crate) text: String,
+}
+
+/// What adoption would do to one crontab.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Plan {
+    /// The lines changed, in order.
+    pub(crate) adopted: Vec<Adopted>,
+    /// Notes a person should read (a renamed job, a command run through
+    /// the shell, a line left alone), each naming its line.
+    pub(crate) notes: Vec<(usize, String)>,
+    /// Lines that cannot be adopted, and why.
+    pub(crate) refused: Vec<(usize, String)>,
+}
+
+/// The names taken on this host (by hb-write lines and by adoption so far)
+/// and where, and the intervals computed per schedule.
+#[derive(Debug, Default)]
+pub(crate) struct Host {
+    pub(crate) taken: HashMap<String, Source>,
+    gaps: HashMap<(String, Tz), Option<u64>>,
+}
+
+impl Host {
+    /// Records the jobs a crontab's hb-write lines already report.
+    pub(crate) fn note_existing(&mut self, path: &Path, text: &str, flavour: Flavour) {
+        for entry in crontab::parse(text, flavour).0 {
+            for call in find_hb_writes(&entry.command) {
+                if let Some(job) = call.job {
+                    self.taken.entry(job.text).or_insert_with(|| Source {
+                        file: path.to_owned(),
+                        line: entry.line,
+                    });
+                }
+            }
+        }
+    }
+
+    fn interval(&mut self, when: &str, zone: Tz, now: DateTime<Utc>) -> Result<u64, String> {
+        let gap = self
+            .gaps
+            .entry((when.to_owned(), zone))
+            .or_insert_with(|| Schedule::parse(when, zone).ok()?.longest_gap(now));
+        gap.ok_or_else(|| format!("cron never runs `{when}`, so it has no interval"))
+    }
+
+    /// A free name from `base` (`base`, `base-2`, ...), taken for `at`;
+    /// the note says when it is not `base`.
+    fn claim(&mut self, base: &str, at: &Source) -> (String, Option<String>) {
+        let mut job = base.to_owned();
+        let mut n = 1;
+        while self.taken.contains_key(&job) && n < MAX_ENTRIES * 4 {
+            n += 1;
+            job = format!("{base}-{n}");
+        }
+        let note = (n > 1).then(|| {
+            format!(
+                "job `{job}`: the name `{base}` is taken by {}",
+                self.taken[base]
+            )
+        });
+        self.taken.insert(job.clone(), at.clone());
+        (job, note)
+    }
+}
+
+/// The interval as hb-write reads it: the compact duration when it says
+/// the seconds exactly, else the seconds.
+pub(crate) fn interval_word(seconds: u64) -> String {
+    let word = format_duration(seconds).replace(' ', "");
+    match parse_interval(&word) {
+        Ok(back) if back == seconds => word,
+        _ => seconds.to_string(),
+    }
+}
+
+/// Whether `name` matches a pattern of `*` (any text) and `?` (one
+/// character).
+pub(crate) fn matches(pattern: &str, name: &str) -> bool {
+    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
+    // The classic two-pointer walk: linear in practice, no recursion.
+    let (mut pi, mut ni, mut star, mut mark) = (0, 0, None, 0);
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ni;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ni = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// Plans the adoption of one crontab's text.
+pub(crate) fn plan(
+    path: &Path,
+    text: &str,
+    flavour: Flavour,
+    zone: Tz,
+    now: DateTime<Utc>,
+    choice: &Choice,
+    host: &mut Host,
+) -> Plan {
+    let mut plan = Plan::default();
+    let (entries, _) = crontab::parse(text, flavour);
+    if let Some(extra) = entries.get(MAX_ENTRIES) {
+        plan.refused.push((
+            extra.line,
+            format!("more than {MAX_ENTRIES} job lines in one crontab; adopt it in parts"),
+        ));
+        return plan;
+    }
+    let lines: Vec<&str> = text.split('\n').collect();
+    let system = flavour == Flavour::System;
+    let first_shell = lines.iter().position(|l| sets_shell(l)).map(|i| i + 1);
+    for entry in entries {
+        let raw = lines[entry.line - 1];
+        let at = Source {
+            file: path.to_owned(),
+            line: entry.line,
+        };
+        if entry.when.eq_ignore_ascii_case("@reboot") {
+            plan.notes.push((
+                entry.line,
+                "left alone: `@reboot` runs once, with no interval to check".to_owned(),
+            ));
+            continue;
+        }
+        if !find_hb_writes(&entry.command).is_empty() || raw.contains("hb-write") {
+            plan.notes.push((
+                entry.line,
+                "left alone: it already calls hb-write".to_owned(),
+            ));
+            continue;
+        }
+        let base = name::derive(&entry.command);
+        if !choice.only.is_empty() && !choice.only.contains(&base) {
+            continue;
+        }
+        if choice.exclude.iter().any(|p| matches(p, &base)) {
+            continue;
+        }
+        let zone = match entry.zone.as_deref().map(parse_zone) {
+            Some(Ok(z)) => z,
+            _ => zone,
+        };
+        let interval = match host.interval(&entry.when, zone, now) {
+            Ok(gap) => gap.saturating_add(choice.slack).min(INTERVAL_MAX),
+            Err(reason) => {
+                plan.refused.push((entry.line, reason));
+                continue;
+            }
+        };
+        let shell = if first_shell.is_some_and(|s| s < entry.line) {
+            "\"$SHELL\""
+        } else {
+            "sh"
+        };
+        let (job, renamed) = host.claim(&base, &at);
+        let word = interval_word(interval);
+        let parts = line::split(raw, system);
+        let (text, wrapped) = line::rewrite(
+            &parts,
+            &entry.command,
+            &Wrapper {
+                program: &choice.program,
+                job: &job,
+                interval: &word,
+                shell,
+            },
+        );
+        let len = line::command_len(&text, system);
+        if len > COMMAND_MAX {
+            host.taken.remove(&job);
+            plan.refused.push((
+                entry.line,
+                format!("in wrapper form its command would be {len} bytes, more than the {COMMAND_MAX} cron reads; shorten it (a script) and adopt again"),
+            ));
+            continue;
+        }
+        plan.notes.extend(renamed.map(|n| (entry.line, n)));
+        if wrapped {
+            plan.notes.push((
+                entry.line,
+                format!("job `{job}`: the command runs as one `{shell} -c` argument (it uses shell syntax)"),
+            ));
+        }
+        plan.adopted.push(Adopted {
+            line: entry.line,
+            job,
+            interval,
+            text,
+        });
+    }
+    plan
+}
+
+/// Whether a line sets `SHELL`.
+fn sets_shell(line: &str) -> bool {
+    line.trim_start_matches([' ', '\t'])
+        .strip_prefix("SHELL")
+        .is_some_and(|r| r.trim_start_matches([' ', '\t']).starts_with('='))
+}
+
+/// The text with the plan's lines put in.
+pub(crate) fn apply_to(text: &str, plan: &Plan) -> String {
+    let mut lines: Vec<&str> = text.split('\n').collect();
+    for a in &plan.adopted {
+        lines[a.line - 1] = &a.text;
+    }
+    lines.join("\n")
+}
