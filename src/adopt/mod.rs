@@ -5,8 +5,8 @@
 //! run prints the diffs, `--apply` writes them after a backup of each
 //! crontab, and `--undo` puts the backups back.
 //!
-//! [`name`] derives names, [`line`] rewrites one line, [`plan`] a whole
-//! crontab, [`diff`] shows it, and [`apply`] reads and writes crontabs.
+//! `name` derives names, `line` rewrites one line, `plan` a whole
+//! crontab, `diff` shows it, and `apply` reads and writes crontabs.
 
 mod apply;
 mod diff;

@@ -188,7 +188,7 @@ pub fn summary_line(jobs: &[Judgement]) -> String {
 const SUBJECT_MAX: usize = 200;
 
 /// `line` made a subject: its control characters escaped, and cut to
-/// [`SUBJECT_MAX`] characters with `...` at the end when it is longer.
+/// `SUBJECT_MAX` characters with `...` at the end when it is longer.
 pub fn subject_line(line: &str) -> String {
     let line = terminal(line);
     match line.char_indices().nth(SUBJECT_MAX - 3) {
