@@ -266,6 +266,7 @@ fn a_refused_ping_url_is_named_by_scheme_and_host_only() {
     let runs = [
         s.hb_write().args(["--ping", secret, "j", "60"]).run(),
         s.hb_write()
+            .env("HB_DIR", s.hb())
             .env("HB_PING_URL", secret)
             .args(["j", "60"])
             .run(),
