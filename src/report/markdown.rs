@@ -22,10 +22,6 @@ impl Markup for Markdown {
         writeln!(out, "# {text}\n")
     }
 
-    fn summary(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()> {
-        writeln!(out, "{text}\n")
-    }
-
     fn table_start(
         &mut self,
         out: &mut dyn io::Write,

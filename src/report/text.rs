@@ -89,10 +89,6 @@ impl Markup for Text {
         writeln!(out, "{text}")
     }
 
-    fn summary(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()> {
-        writeln!(out, "{text}\n")
-    }
-
     fn table_start(
         &mut self,
         _out: &mut dyn io::Write,
