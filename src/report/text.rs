@@ -188,22 +188,14 @@ mod tests {
 
     fn jobs() -> Vec<Judgement> {
         let bad = |name: &str, status| Judgement {
-            job: name.to_owned(),
             host: Some("web1".to_owned()),
             status,
-            timestamp: None,
             age_seconds: Some(7200),
             interval_seconds: Some(3600),
             ratio: Some(2.0),
             reason: Some("r".to_owned()),
-            path: None,
-            exit_code: None,
             message: Some("evil \x1b[31m message".to_owned()),
-            pause: None,
-            consecutive_failures: None,
-            recent: None,
-            expected: None,
-            duplicates: Vec::new(),
+            ..Judgement::missing(name)
         };
         vec![
             bad("evil\x1b[2J|<script>", Status::Stale),
