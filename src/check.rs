@@ -11,7 +11,7 @@ use clap::{Parser, ValueEnum};
 use crate::changes;
 use crate::cli::{self, parse_timeout, JudgeArgs, TrackerArgs};
 use crate::error::Error;
-use crate::escape::terminal;
+use crate::escape::{terminal, terminal_path};
 use crate::exit_code::Check;
 use crate::expect;
 use crate::metrics::write_prometheus;
@@ -242,7 +242,7 @@ fn judge_locked(
     for (path, err) in &cleanup.failed {
         eprintln!(
             "{PROGRAM}: cannot remove the stale temporary file {}: {err}",
-            terminal(&path.to_string_lossy())
+            terminal_path(path)
         );
     }
     // The run lock stays held through the sync, so two runs never open two

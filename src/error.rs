@@ -2,7 +2,7 @@
 
 use std::{fmt, io, path::PathBuf, time::Duration};
 
-use crate::escape::terminal;
+use crate::escape::{terminal, terminal_path};
 
 /// Everything that can go wrong in the library, with the context a person
 /// needs to act on it.
@@ -242,22 +242,22 @@ impl fmt::Display for Error {
             Error::CreateDir { path, source } => write!(
                 f,
                 "cannot create heartbeat directory {}: {source}",
-                terminal(&path.to_string_lossy())
+                terminal_path(path)
             ),
             Error::Write { job, path, source } => write!(
                 f,
                 "cannot write heartbeat for job `{job}` to {}: {source}",
-                terminal(&path.to_string_lossy())
+                terminal_path(path)
             ),
             Error::WriteFile { path, source } => write!(
                 f,
                 "cannot write {}: {source}",
-                terminal(&path.to_string_lossy())
+                terminal_path(path)
             ),
             Error::Retire { job, path, source } => write!(
                 f,
                 "cannot retire job `{job}`: cannot remove {}: {source}",
-                terminal(&path.to_string_lossy())
+                terminal_path(path)
             ),
             Error::NotFound { job, looked } => write!(
                 f,
@@ -267,7 +267,7 @@ impl fmt::Display for Error {
             Error::Resume { path, source } => write!(
                 f,
                 "cannot resume: cannot remove {}: {source}",
-                terminal(&path.to_string_lossy())
+                terminal_path(path)
             ),
             Error::NotPaused {
                 job: Some(job),
@@ -297,35 +297,35 @@ impl fmt::Display for Error {
             Error::ReadDir { path, source } => write!(
                 f,
                 "cannot read heartbeat directory {}: {source}; point to the right one with --dir or HB_DIR",
-                terminal(&path.to_string_lossy())
+                terminal_path(path)
             ),
             Error::Lock { path, source } => write!(
                 f,
                 "cannot lock {}: {source}",
-                terminal(&path.to_string_lossy())
+                terminal_path(path)
             ),
             Error::LockUnsafe { path, reason } => write!(
                 f,
                 "refusing the lock file {}: {reason}",
-                terminal(&path.to_string_lossy())
+                terminal_path(path)
             ),
             Error::LockTimeout { path, waited } => write!(
                 f,
                 "another run holds the lock {} (waited {}s); raise --lock-timeout if runs take that long",
-                terminal(&path.to_string_lossy()),
+                terminal_path(path),
                 waited.as_secs()
             ),
             Error::TokenFile { path, source } => write!(
                 f,
                 "cannot read the tracker token file {}: {source}",
-                terminal(&path.to_string_lossy())
+                terminal_path(path)
             ),
             Error::TokenFileMode { path, mode } => write!(
                 f,
                 "refusing the tracker token file {}: group or others may read it (mode {:04o}); run `chmod 600 {}`",
-                terminal(&path.to_string_lossy()),
+                terminal_path(path),
                 mode & 0o7777,
-                terminal(&path.to_string_lossy())
+                terminal_path(path)
             ),
             Error::TrackerConfig { reason } => write!(f, "{reason}"),
             Error::PingConfig { reason } => write!(f, "{reason}"),
@@ -333,17 +333,14 @@ impl fmt::Display for Error {
             Error::Crontab { path, reason } => write!(
                 f,
                 "cannot read crontab {}: {reason}",
-                terminal(&path.to_string_lossy())
+                terminal_path(path)
             ),
         }
     }
 }
 
 pub(crate) fn join_paths(paths: &[PathBuf]) -> String {
-    let shown: Vec<String> = paths
-        .iter()
-        .map(|p| terminal(&p.to_string_lossy()).into_owned())
-        .collect();
+    let shown: Vec<String> = paths.iter().map(|p| terminal_path(p)).collect();
     shown.join(" and ")
 }
 

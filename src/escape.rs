@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io;
+use std::path::Path;
 
 /// Whether `c` must never reach an output raw: a control character (C0,
 /// DEL, C1), a line or paragraph separator, or an invisible format
@@ -57,6 +58,12 @@ pub fn terminal(text: &str) -> Cow<'_, str> {
         }
     }
     Cow::Owned(out)
+}
+
+/// A path as [`terminal`] shows it: lossy UTF-8, every unsafe character
+/// escaped.
+pub(crate) fn terminal_path(path: &Path) -> String {
+    terminal(&path.to_string_lossy()).into_owned()
 }
 
 /// A JSON formatter (pretty-printed, two spaces) that writes every

@@ -60,12 +60,6 @@ impl Check {
     }
 }
 
-impl From<Check> for std::process::ExitCode {
-    fn from(code: Check) -> Self {
-        std::process::ExitCode::from(code as u8)
-    }
-}
-
 /// hb-write's exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Write {
@@ -77,12 +71,6 @@ pub enum Write {
     Usage = 2,
 }
 
-impl From<Write> for std::process::ExitCode {
-    fn from(code: Write) -> Self {
-        std::process::ExitCode::from(code as u8)
-    }
-}
-
 /// night-watch's exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Report {
@@ -92,11 +80,18 @@ pub enum Report {
     Unreadable = 3,
 }
 
-impl From<Report> for std::process::ExitCode {
-    fn from(code: Report) -> Self {
-        std::process::ExitCode::from(code as u8)
-    }
+// Each enum's discriminant is the process's exit status.
+macro_rules! exit_codes {
+    ($($code:ty),*) => {$(
+        impl From<$code> for std::process::ExitCode {
+            fn from(code: $code) -> Self {
+                std::process::ExitCode::from(code as u8)
+            }
+        }
+    )*};
 }
+
+exit_codes!(Check, Write, Report);
 
 #[cfg(test)]
 mod tests {

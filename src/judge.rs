@@ -161,36 +161,30 @@ pub struct Judgement {
 impl Judgement {
     pub(crate) fn invalid(entry: &Entry, reason: String) -> Judgement {
         Judgement {
-            job: entry.job.clone(),
             host: entry.subdir.clone(),
-            status: Status::Invalid,
-            timestamp: None,
-            age_seconds: None,
-            interval_seconds: None,
-            ratio: None,
-            reason: Some(reason),
             path: Some(entry.path.clone()),
-            exit_code: None,
-            message: None,
-            pause: None,
-            consecutive_failures: None,
-            recent: None,
-            expected: None,
-            duplicates: Vec::new(),
+            ..Judgement::bare(&entry.job, Status::Invalid, reason)
         }
     }
 
     /// A job named with `--expect` that has no heartbeat.
     pub fn missing(job: &str) -> Judgement {
+        let reason = "expected, but no heartbeat has ever been written";
+        Judgement::bare(job, Status::Missing, reason.to_owned())
+    }
+
+    /// A judgement of a job with no heartbeat to read: a status and its
+    /// reason, and nothing else known.
+    fn bare(job: &str, status: Status, reason: String) -> Judgement {
         Judgement {
             job: job.to_owned(),
             host: None,
-            status: Status::Missing,
+            status,
             timestamp: None,
             age_seconds: None,
             interval_seconds: None,
             ratio: None,
-            reason: Some("expected, but no heartbeat has ever been written".to_owned()),
+            reason: Some(reason),
             path: None,
             exit_code: None,
             message: None,

@@ -143,7 +143,6 @@ mod tests {
 
     fn judged(job: &str, status: Status) -> Judgement {
         Judgement {
-            job: job.to_owned(),
             host: Some("web1".to_owned()),
             status,
             timestamp: Some(Utc.timestamp_opt(1_800_000_000, 0).unwrap()),
@@ -152,13 +151,7 @@ mod tests {
             ratio: Some(3.0),
             reason: None,
             path: Some(PathBuf::from("/hb/x.last")),
-            exit_code: None,
-            message: None,
-            pause: None,
-            consecutive_failures: None,
-            recent: None,
-            expected: None,
-            duplicates: Vec::new(),
+            ..Judgement::missing(job)
         }
     }
 

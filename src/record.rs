@@ -300,14 +300,19 @@ fn rfc3339_any_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Ut
 /// Cuts `message` to at most [`MESSAGE_MAX_BYTES`] bytes without splitting a
 /// UTF-8 character.
 pub fn truncate_message(message: &str) -> &str {
-    if message.len() <= MESSAGE_MAX_BYTES {
-        return message;
+    cut(message, MESSAGE_MAX_BYTES)
+}
+
+/// Cuts `text` to at most `max` bytes without splitting a UTF-8 character.
+pub(crate) fn cut(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
     }
-    let mut end = MESSAGE_MAX_BYTES;
-    while !message.is_char_boundary(end) {
+    let mut end = max;
+    while !text.is_char_boundary(end) {
         end -= 1;
     }
-    &message[..end]
+    &text[..end]
 }
 /// The name a job of `user`'s crontab is judged by: `USER/JOB`, as its
 /// heartbeat lands in the user's area (`users/USER/JOB.last`); root's jobs,

@@ -50,21 +50,10 @@ fn entry(job: &str, written: i64, interval: u64, status: RunStatus) -> Entry {
         job: job.to_owned(),
         subdir: None,
         content: Ok(Content::Record(Heartbeat {
-            version: 1,
-            job: job.to_owned(),
             timestamp: at(written),
-            interval_seconds: interval,
             host: "web1".to_owned(),
             pid: 1,
-            status,
-            exit_code: None,
-            duration_seconds: None,
-            message: None,
-            started_at: None,
-            consecutive_failures: None,
-            max_runtime_seconds: None,
-            schedule: None,
-            last: None,
+            ..Heartbeat::new(job, interval, status)
         })),
     }
 }

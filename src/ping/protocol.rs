@@ -6,6 +6,7 @@ use std::time::Duration;
 use url::Url;
 
 use crate::http::Method;
+use crate::record::cut;
 
 /// The longest `msg` sent to Uptime Kuma, in bytes.
 pub const KUMA_MSG_MAX: usize = 200;
@@ -196,17 +197,6 @@ fn kuma(base: &Url, ping: &Ping) -> Option<Request> {
 
 fn last_line(text: &str) -> Option<&str> {
     text.lines().map(str::trim).rfind(|l| !l.is_empty())
-}
-
-fn cut(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
 }
 
 #[cfg(test)]

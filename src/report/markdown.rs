@@ -22,10 +22,6 @@ impl Markup for Markdown {
         writeln!(out, "# {text}\n")
     }
 
-    fn summary(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()> {
-        writeln!(out, "{text}\n")
-    }
-
     fn table_start(
         &mut self,
         out: &mut dyn io::Write,
@@ -108,22 +104,9 @@ mod tests {
     #[test]
     fn pipes_in_names_cannot_add_cells() {
         let jobs = vec![Judgement {
-            job: "a|b|c".to_owned(),
-            host: None,
             status: Status::Invalid,
-            timestamp: None,
-            age_seconds: None,
-            interval_seconds: None,
-            ratio: None,
             reason: Some("x".to_owned()),
-            path: None,
-            exit_code: None,
-            message: None,
-            pause: None,
-            consecutive_failures: None,
-            recent: None,
-            expected: None,
-            duplicates: Vec::new(),
+            ..Judgement::missing("a|b|c")
         }];
         let page = Page {
             host: "h",

@@ -40,8 +40,11 @@ pub(crate) trait Markup {
     /// The page's heading.
     fn heading(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()>;
 
-    /// The summary under the heading.
-    fn summary(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()>;
+    /// The summary under the heading: a line and a blank one, unless the
+    /// markup has its own paragraphs.
+    fn summary(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()> {
+        writeln!(out, "{text}\n")
+    }
 
     /// The panel's first line: its column headings.
     fn table_start(&mut self, out: &mut dyn io::Write, headings: &[&'static str])

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::io;
 
-use comfy_table::{presets, Cell as Comfy, CellAlignment, Color, Table};
+use comfy_table::{presets, Cell as Comfy, CellAlignment, Table};
 
 use super::nightly::{Layout, Page};
 use super::page::{self, Cell, Markup};
@@ -23,25 +23,40 @@ pub struct TextOptions {
     pub colour: bool,
 }
 
-/// The colour of a status in the panel.
-fn colour_of(status: Status) -> Color {
+/// The ANSI colour of a status, in the panel and in a needs-attention title.
+fn sgr_of(status: Status) -> &'static str {
     match status {
-        Status::Invalid | Status::Stale | Status::Missing | Status::Failed => Color::Red,
-        Status::Failing | Status::Late => Color::Yellow,
-        Status::Running => Color::Cyan,
-        Status::Paused => Color::Blue,
-        Status::Ok => Color::Green,
+        Status::Invalid | Status::Stale | Status::Missing | Status::Failed => "\x1b[31m",
+        Status::Failing | Status::Late => "\x1b[33m",
+        Status::Running => "\x1b[36m",
+        Status::Paused => "\x1b[34m",
+        Status::Ok => "\x1b[32m",
     }
 }
 
-/// The colour of a status in a needs-attention title.
-fn sgr_of(status: Status) -> &'static str {
-    match colour_of(status) {
-        Color::Red => "\x1b[31m",
-        Color::Yellow => "\x1b[33m",
-        Color::Blue => "\x1b[34m",
-        _ => "\x1b[32m",
+/// The ANSI sequence that ends a colour.
+const RESET: &str = "\x1b[0m";
+
+/// Marks where a status colour starts and ends inside a laid-out panel: a
+/// zero-width character that the table measures as nothing and that no
+/// other cell holds raw (every text cell is escaped by [`terminal`]).
+const COLOUR_START: char = '\u{200b}';
+const COLOUR_END: char = '\u{200c}';
+
+/// Replaces the colour marks of a laid-out panel with the status colours,
+/// the `n`th marked line taking the `n`th of `statuses`.
+fn paint(table: &str, statuses: &[Status]) -> String {
+    let mut statuses = statuses.iter();
+    let mut out = String::with_capacity(table.len() + 10 * statuses.len());
+    for line in table.split_inclusive('\n') {
+        if line.contains(COLOUR_START) {
+            let sgr = statuses.next().map_or("", |status| sgr_of(*status));
+            out.push_str(&line.replace(COLOUR_START, sgr).replace(COLOUR_END, RESET));
+        } else {
+            out.push_str(line);
+        }
     }
+    out
 }
 
 /// The text format's primitives: the panel is a comfy-table, drawn once
@@ -50,6 +65,8 @@ struct Text {
     options: TextOptions,
     table: Table,
     headings: Vec<&'static str>,
+    /// The status of each row, in order, when the statuses are coloured.
+    statuses: Vec<Status>,
 }
 
 impl Text {
@@ -58,6 +75,7 @@ impl Text {
             options,
             table: Table::new(),
             headings: Vec::new(),
+            statuses: Vec::new(),
         }
     }
 }
@@ -71,22 +89,12 @@ impl Markup for Text {
         writeln!(out, "{text}")
     }
 
-    fn summary(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()> {
-        writeln!(out, "{text}\n")
-    }
-
     fn table_start(
         &mut self,
         _out: &mut dyn io::Write,
         headings: &[&'static str],
     ) -> io::Result<()> {
         let mut table = Table::new();
-        // Whether to draw colours is the caller's decision, not the
-        // table's guess from the process's own standard output.
-        table.force_no_tty();
-        if self.options.colour {
-            table.enforce_styling();
-        }
         table.load_style(if self.options.unicode {
             presets::UTF8_FULL_CONDENSED
         } else {
@@ -102,7 +110,8 @@ impl Markup for Text {
         let row = cells.iter().map(|cell| match cell {
             Cell::Text(text) => Comfy::new(terminal(text)),
             Cell::Status(status) if self.options.colour => {
-                Comfy::new(status.as_str()).fg(colour_of(*status))
+                self.statuses.push(*status);
+                Comfy::new(format!("{COLOUR_START}{status}{COLOUR_END}"))
             }
             Cell::Status(status) => Comfy::new(status.as_str()),
             Cell::Number(number) => Comfy::new(number),
@@ -118,7 +127,12 @@ impl Markup for Text {
                 c.set_cell_alignment(CellAlignment::Right);
             }
         }
-        writeln!(out, "{}", self.table)
+        let table = self.table.to_string();
+        if self.options.colour {
+            writeln!(out, "{}", paint(&table, &self.statuses))
+        } else {
+            writeln!(out, "{table}")
+        }
     }
 
     fn attention(&mut self, out: &mut dyn io::Write, count: usize) -> io::Result<()> {
@@ -130,7 +144,7 @@ impl Markup for Text {
 
     fn job(&mut self, out: &mut dyn io::Write, status: Status, title: &str) -> io::Result<()> {
         if self.options.colour {
-            writeln!(out, "\n{}{status}\x1b[0m  {title}", sgr_of(status))
+            writeln!(out, "\n{}{status}{RESET}  {title}", sgr_of(status))
         } else {
             writeln!(out, "\n{status}  {title}")
         }
@@ -174,22 +188,14 @@ mod tests {
 
     fn jobs() -> Vec<Judgement> {
         let bad = |name: &str, status| Judgement {
-            job: name.to_owned(),
             host: Some("web1".to_owned()),
             status,
-            timestamp: None,
             age_seconds: Some(7200),
             interval_seconds: Some(3600),
             ratio: Some(2.0),
             reason: Some("r".to_owned()),
-            path: None,
-            exit_code: None,
             message: Some("evil \x1b[31m message".to_owned()),
-            pause: None,
-            consecutive_failures: None,
-            recent: None,
-            expected: None,
-            duplicates: Vec::new(),
+            ..Judgement::missing(name)
         };
         vec![
             bad("evil\x1b[2J|<script>", Status::Stale),
@@ -198,13 +204,16 @@ mod tests {
     }
 
     fn render(layout: Layout, options: TextOptions) -> String {
-        let jobs = jobs();
+        render_jobs(&jobs(), layout, options)
+    }
+
+    fn render_jobs(jobs: &[Judgement], layout: Layout, options: TextOptions) -> String {
         let page = Page {
             host: "web1",
             report: Report {
                 checked_at: Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap(),
                 factor: 2.0,
-                jobs: &jobs,
+                jobs,
                 dirs: &[],
             },
         };
@@ -226,6 +235,36 @@ mod tests {
             // Only the statuses are coloured; the job's own escape is inert.
             assert!(!text.contains("\x1b[2J"), "{text:?}");
             assert!(text.contains("evil\\u{1b}[2J|<script>"), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn colour_leaves_the_layout_as_it_is() {
+        let plain = TextOptions {
+            unicode: true,
+            colour: false,
+        };
+        let colour = TextOptions {
+            colour: true,
+            ..plain
+        };
+        // Wide, zero-width and combining characters, and the marks
+        // themselves, in the cells before the status.
+        let mut jobs = jobs();
+        jobs[0].job.push('\u{200b}');
+        jobs[1].job = "f\u{fe0f}ine \u{5bbd}\u{301}".to_owned();
+        jobs[1].host = Some("\u{200c}h\u{5bbd}".to_owned());
+        for layout in [Layout::Panel, Layout::Report] {
+            let coloured = render_jobs(&jobs, layout, colour);
+            let mut stripped = coloured.clone();
+            for status in [Status::Stale, Status::Ok] {
+                stripped = stripped.replace(sgr_of(status), "");
+            }
+            let stripped = stripped.replace(RESET, "");
+            assert_eq!(stripped, render_jobs(&jobs, layout, plain), "{coloured:?}");
+            // Each row's status is the one coloured, with its own colour.
+            assert!(coloured.contains("\x1b[31mstale\x1b[0m  "), "{coloured}");
+            assert!(coloured.contains("\x1b[32mok\x1b[0m     "), "{coloured}");
         }
     }
 

@@ -29,30 +29,17 @@ pub fn is_repeat(t: DateTime<Utc>, zone: Tz) -> bool {
     matches!(zone.from_local_datetime(&wall), chrono::LocalResult::Ambiguous(_, later) if later == t)
 }
 
-/// The first jump forward in (`from`, `to`] at which cron runs a
-/// fixed-time line with `fields`: one whose skipped wall-clock minutes
+/// The jumps forward in (`from`, `to`] at which cron runs a fixed-time
+/// line with `fields`, in order: those whose skipped wall-clock minutes
 /// include one the line selects.
-pub fn first_skipped_fire(
-    fields: &Fields,
+pub fn skipped_fires<'f>(
+    fields: &'f Fields,
     zone: Tz,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> Option<DateTime<Utc>> {
-    jumps(zone, from, to)
-        .find(|jump| jump.selects(fields))
-        .map(|jump| jump.at)
-}
-
-/// The last such jump in (`from`, `to`].
-pub fn last_skipped_fire(
-    fields: &Fields,
-    zone: Tz,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Option<DateTime<Utc>> {
+) -> impl Iterator<Item = DateTime<Utc>> + 'f {
     jumps(zone, from, to)
         .filter(|jump| jump.selects(fields))
-        .last()
         .map(|jump| jump.at)
 }
 

@@ -17,6 +17,15 @@ use super::fields::Fields;
 /// in this span (`0 0 29 2 *` aside) is treated as never firing again.
 pub(crate) const SEARCH_SPAN_DAYS: i64 = 5 * 366;
 
+/// Which way from a time `Schedule::nearest` looks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Way {
+    /// The first fire strictly after it.
+    After,
+    /// The latest fire at or before it.
+    AtOrBefore,
+}
+
 /// At most this many fires are walked to measure the gaps of a schedule.
 const GAP_WALK_MAX: usize = 4000;
 
@@ -123,54 +132,37 @@ impl Schedule {
 
     /// The first fire strictly after `t`, within five years.
     pub fn next_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let span = chrono::Duration::days(SEARCH_SPAN_DAYS);
-        let limit = t.checked_add_signed(span)?;
-        let mut from = t;
-        let mut next = None;
-        // A fixed-time line does not run again in the repeated hour: those
-        // times are passed over (at most a few hours of minutes).
-        for _ in 0..dst::REPEATS_MAX {
-            let local = from.with_timezone(&self.zone);
-            let Some(found) = self.cron.as_ref().and_then(|c| {
-                c.find_next_occurrence(&local, false)
-                    .ok()
-                    .map(|n| n.with_timezone(&Utc))
-            }) else {
-                break;
-            };
-            if self.fields.is_fixed_time() && dst::is_repeat(found, self.zone) {
-                from = found;
-                continue;
-            }
-            next = Some(found);
-            break;
-        }
-        let next = next.filter(|n| *n <= limit);
-        // A fixed-time line whose time the clocks skip runs right after.
-        let skipped = if self.fields.is_fixed_time() {
-            dst::first_skipped_fire(&self.fields, self.zone, t, next.unwrap_or(limit))
-        } else {
-            None
-        };
-        match (next, skipped) {
-            (Some(n), Some(s)) => Some(n.min(s)),
-            (n, s) => n.or(s),
-        }
+        self.nearest(t, Way::After)
     }
 
     /// The latest fire at or before `t`, within five years.
     pub fn latest_at_or_before(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.nearest(t, Way::AtOrBefore)
+    }
+
+    /// The fire nearest `t` in the `way` given, within five years. A
+    /// fixed-time line does not run again in the hour repeated when the
+    /// clocks go back (those times are passed over: at most a few hours of
+    /// minutes), and runs right after the jump when the clocks skip its
+    /// time.
+    fn nearest(&self, t: DateTime<Utc>, way: Way) -> Option<DateTime<Utc>> {
         let span = chrono::Duration::days(SEARCH_SPAN_DAYS);
-        let limit = t.checked_sub_signed(span)?;
+        let limit = match way {
+            Way::After => t.checked_add_signed(span)?,
+            Way::AtOrBefore => t.checked_sub_signed(span)?,
+        };
         let mut at = t;
-        let mut inclusive = true;
-        let mut previous = None;
+        let mut inclusive = way == Way::AtOrBefore;
+        let mut fire = None;
         for _ in 0..dst::REPEATS_MAX {
             let local = at.with_timezone(&self.zone);
             let Some(found) = self.cron.as_ref().and_then(|c| {
-                c.find_previous_occurrence(&local, inclusive)
-                    .ok()
-                    .map(|p| p.with_timezone(&Utc))
+                match way {
+                    Way::After => c.find_next_occurrence(&local, inclusive),
+                    Way::AtOrBefore => c.find_previous_occurrence(&local, inclusive),
+                }
+                .ok()
+                .map(|f| f.with_timezone(&Utc))
             }) else {
                 break;
             };
@@ -179,18 +171,29 @@ impl Schedule {
                 inclusive = false;
                 continue;
             }
-            previous = Some(found);
+            fire = Some(found);
             break;
         }
-        let previous = previous.filter(|p| *p >= limit);
-        let skipped = if self.fields.is_fixed_time() {
-            dst::last_skipped_fire(&self.fields, self.zone, previous.unwrap_or(limit), t)
-        } else {
-            None
+        let fire = fire.filter(|f| match way {
+            Way::After => *f <= limit,
+            Way::AtOrBefore => *f >= limit,
+        });
+        let (from, to) = match way {
+            Way::After => (t, fire.unwrap_or(limit)),
+            Way::AtOrBefore => (fire.unwrap_or(limit), t),
         };
-        match (previous, skipped) {
-            (Some(p), Some(s)) => Some(p.max(s)),
-            (p, s) => p.or(s),
+        if !self.fields.is_fixed_time() {
+            return fire;
+        }
+        let mut skipped = dst::skipped_fires(&self.fields, self.zone, from, to);
+        let skipped = match way {
+            Way::After => skipped.next(),
+            Way::AtOrBefore => skipped.last(),
+        };
+        match (fire, skipped) {
+            (Some(f), Some(s)) if way == Way::After => Some(f.min(s)),
+            (Some(f), Some(s)) => Some(f.max(s)),
+            (f, s) => f.or(s),
         }
     }
 

@@ -182,6 +182,19 @@ fn unsafe_dir(dir: &Path, euid: u32) -> Result<Option<String>, io::Error> {
     Ok(None)
 }
 
+/// Opens the lock file at `path` for reading and writing, creating it
+/// owner-only and never through a symbolic link; its contents are kept.
+pub(crate) fn open_lock_file(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+}
+
 fn open_lock(path: &Path) -> Result<File, Error> {
     let failed = |source: io::Error| Error::Lock {
         path: path.to_owned(),
@@ -203,18 +216,10 @@ fn open_lock(path: &Path) -> Result<File, Error> {
     if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
         return Err(refuse("it is a symbolic link".to_owned()));
     }
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)
-        .map_err(|source| match source.raw_os_error() {
-            Some(libc::ELOOP) => refuse("it is a symbolic link".to_owned()),
-            _ => failed(source),
-        })?;
+    let file = open_lock_file(path).map_err(|source| match source.raw_os_error() {
+        Some(libc::ELOOP) => refuse("it is a symbolic link".to_owned()),
+        _ => failed(source),
+    })?;
     let meta = file.metadata().map_err(failed)?;
     if !meta.is_file() {
         return Err(refuse("it is not a regular file".to_owned()));

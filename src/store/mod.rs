@@ -33,6 +33,7 @@ pub use history_file::{
     append_history, history_path, read_history, HISTORY_EXTENSION, HISTORY_READ_MAX,
 };
 pub use known::check_known;
+pub(crate) use lock::open_lock_file;
 pub use lock::{
     default_lock_path, lock, lock_name, sleep_pause, wait_lock, LockWait, RunLock, ROOT_LOCK_DIR,
 };

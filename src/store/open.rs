@@ -98,6 +98,11 @@ pub(crate) fn open_handle(path: &Path, links: Links) -> Result<(File, Metadata),
             Some(libc::ELOOP) if links == Links::Refuse => Refused::Link,
             _ => Refused::Io(e),
         })?;
+    regular(file)
+}
+
+/// The opened `file` with its metadata, if it is a regular file.
+fn regular(file: File) -> Result<(File, Metadata), Refused> {
     let meta = file.metadata().map_err(Refused::Io)?;
     if !meta.is_file() {
         return Err(Refused::Kind(kind(meta.file_type())));
@@ -184,11 +189,7 @@ pub(crate) fn open_regular_at(
         Some(libc::ELOOP) => Refused::Link,
         _ => Refused::Io(e),
     })?;
-    let meta = file.metadata().map_err(Refused::Io)?;
-    if !meta.is_file() {
-        return Err(Refused::Kind(kind(meta.file_type())));
-    }
-    Ok((file, meta))
+    regular(file)
 }
 
 /// Hands each name in the directory handle `dir` (but `.` and `..`) to

@@ -9,11 +9,10 @@ use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use walkdir::WalkDir;
-
 use super::areas;
 use super::open::{open_regular, read_capped, Links, Refused};
-use super::users::{effective_uid, is_users_dir, user_name, USERS_DIR};
+use super::scan::walk;
+use super::users::{effective_uid, user_name, USERS_DIR};
 use super::{create_dir, own_area, user_dir, write_file, MAX_FILE_BYTES, SYSTEM_DIR};
 use crate::error::Error;
 use crate::pause::{Pause, HOST_PAUSE_FILE, PAUSE_EXTENSION};
@@ -140,18 +139,8 @@ pub fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
         // every heartbeat's name to find a few pauses cost more than all
         // the rest of the scan of 10,000 heartbeats.
         let start = found.len();
-        let walk = WalkDir::new(dir)
-            .min_depth(1)
-            .max_depth(2)
-            .follow_links(true)
-            .into_iter()
-            .filter_entry(|e| {
-                e.depth() == 0
-                    || !(e.file_name().to_string_lossy().starts_with('.')
-                        || is_users_dir(e.depth(), e.file_name(), e.file_type()))
-            });
         let trusted = fs::metadata(dir).map_or(0, |m| m.uid());
-        for item in walk.flatten() {
+        for item in walk(dir).flatten() {
             if let Some(job) = pause_job(item.file_name()) {
                 let mut found_here = entry(dir, item.path(), job);
                 if let Some(reason) = untrusted_owner(item.path(), trusted) {
@@ -238,6 +227,7 @@ pub(super) fn pause_reason(refused: Refused) -> String {
 mod tests {
     use super::*;
     use chrono::Utc;
+    use walkdir::WalkDir;
 
     #[test]
     fn pauses_come_in_the_order_of_a_walk_sorted_by_name() {

@@ -28,6 +28,21 @@ pub fn scan(dirs: &[PathBuf]) -> Result<Vec<Entry>, Error> {
     Ok(entries)
 }
 
+/// What a scan of `dir` walks: its files and its subdirectories' (one per
+/// host), links followed, with hidden names and the users' area left out.
+pub(super) fn walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
+    WalkDir::new(dir)
+        .min_depth(1)
+        .max_depth(2)
+        .follow_links(true)
+        .into_iter()
+        .filter_entry(|e| {
+            e.depth() == 0
+                || !(e.file_name().to_string_lossy().starts_with('.')
+                    || users::is_users_dir(e.depth(), e.file_name(), e.file_type()))
+        })
+}
+
 /// Like [`scan()`], but hands each entry to `each` as soon as it is read
 /// instead of gathering them, so a caller that keeps less than the whole
 /// entry (the check run keeps the judgement) never holds every record at
@@ -38,17 +53,7 @@ pub fn scan_each(dirs: &[PathBuf], each: &mut dyn FnMut(Entry)) -> Result<(), Er
             path: dir.clone(),
             source,
         })?;
-        let walk = WalkDir::new(dir)
-            .min_depth(1)
-            .max_depth(2)
-            .follow_links(true)
-            .into_iter()
-            .filter_entry(|e| {
-                e.depth() == 0
-                    || !(e.file_name().to_string_lossy().starts_with('.')
-                        || users::is_users_dir(e.depth(), e.file_name(), e.file_type()))
-            });
-        for item in walk {
+        for item in walk(dir) {
             match item {
                 Ok(found) => {
                     if let Some(entry) = read_entry(dir, &found) {

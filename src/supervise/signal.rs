@@ -26,14 +26,7 @@ fn forwarded_set() -> libc::sigset_t {
 /// the process. Call it before starting any thread; a child must undo it
 /// with [`unblock_forwarded`] before `exec`.
 pub fn block_forwarded() -> io::Result<()> {
-    let set = forwarded_set();
-    // SAFETY: a valid set and a null old-set pointer.
-    let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::from_raw_os_error(rc))
-    }
+    mask_forwarded(libc::SIG_BLOCK)
 }
 
 /// Unblocks the forwarded signals in the calling thread. Only
@@ -41,9 +34,15 @@ pub fn block_forwarded() -> io::Result<()> {
 /// command starts with the signal mask a program expects (the mask is
 /// inherited across `exec`, and std does not reset it).
 pub fn unblock_forwarded() -> io::Result<()> {
+    mask_forwarded(libc::SIG_UNBLOCK)
+}
+
+/// Blocks or unblocks (`how`) the forwarded signals in the calling thread;
+/// async-signal-safe.
+fn mask_forwarded(how: libc::c_int) -> io::Result<()> {
     let set = forwarded_set();
     // SAFETY: a valid set and a null old-set pointer.
-    let rc = unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut()) };
+    let rc = unsafe { libc::pthread_sigmask(how, &set, std::ptr::null_mut()) };
     if rc == 0 {
         Ok(())
     } else {

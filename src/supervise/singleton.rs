@@ -8,16 +8,16 @@
 //! `/proc/<pid>/stat`, that the wrapper named there really holds this lock
 //! and really is the parent of that group.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Read;
-use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{FileExt, MetadataExt};
 use std::os::unix::io::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::{signal, KILL_GRACE};
 use crate::error::Error;
-use crate::store::{wait_lock, LockWait};
+use crate::store::{open_lock_file, wait_lock, LockWait};
 
 /// What to do when another run of the job holds the lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -92,18 +92,10 @@ pub fn acquire(
     mut pause: impl FnMut(Duration) -> Option<i32>,
 ) -> Result<Acquired, Error> {
     let path = lock_path(dir, job);
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&path)
-        .map_err(|source| Error::Lock {
-            path: path.clone(),
-            source,
-        })?;
+    let file = open_lock_file(&path).map_err(|source| Error::Lock {
+        path: path.clone(),
+        source,
+    })?;
     let lock = JobLock { file, path };
     let waited = match mode {
         Mode::Skip => wait_for(&lock, Duration::ZERO, &mut pause)?,

@@ -82,7 +82,7 @@ impl Token {
         Token::new(&text).ok_or_else(|| Error::TrackerConfig {
             reason: format!(
                 "the tracker token file {} is empty",
-                crate::escape::terminal(&path.to_string_lossy())
+                crate::escape::terminal_path(path)
             ),
         })
     }

@@ -71,21 +71,10 @@ fn entry(job: &str, reported: &str, interval: u64) -> Entry {
         job: job.to_owned(),
         subdir: None,
         content: Ok(Content::Record(Heartbeat {
-            version: 1,
-            job: job.to_owned(),
             timestamp: utc(reported),
-            interval_seconds: interval,
             host: "web1".to_owned(),
             pid: 1,
-            status: RunStatus::Ok,
-            exit_code: None,
-            duration_seconds: None,
-            message: None,
-            started_at: None,
-            consecutive_failures: None,
-            max_runtime_seconds: None,
-            schedule: None,
-            last: None,
+            ..Heartbeat::new(job, interval, RunStatus::Ok)
         })),
     }
 }

@@ -4,22 +4,10 @@ use std::path::PathBuf;
 
 fn job(name: &str, status: Status, host: Option<&str>) -> Judgement {
     Judgement {
-        job: name.to_owned(),
         host: host.map(str::to_owned),
         status,
-        timestamp: None,
-        age_seconds: None,
-        interval_seconds: None,
-        ratio: None,
         reason: None,
-        path: None,
-        exit_code: None,
-        message: None,
-        pause: None,
-        consecutive_failures: None,
-        recent: None,
-        expected: None,
-        duplicates: Vec::new(),
+        ..Judgement::missing(name)
     }
 }
 
