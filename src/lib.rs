@@ -120,6 +120,9 @@ pub mod watch;
 pub mod wrap;
 pub mod write;
 
+#[cfg(test)]
+mod properties_tests;
+
 pub use error::Error;
 pub use judge::{Judgement, Policy, Status};
 pub use record::{Heartbeat, RunStatus};

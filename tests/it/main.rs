@@ -29,7 +29,6 @@ mod metrics;
 mod night_watch;
 mod package;
 mod pings;
-mod properties;
 mod schedule;
 mod torture;
 mod tracker;
