@@ -11,8 +11,7 @@
 
 use std::time::Duration;
 
-use cron_heartbeat::daemon::{Beat, Daemon};
-use cron_heartbeat::ping::Style;
+use cron_heartbeat::daemon::{Beat, Daemon, Style};
 
 fn main() {
     let rounds: u32 = std::env::args()

@@ -17,7 +17,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
-use crate::ping::{self, Ping, Pinger, Style};
+use crate::ping::{self, Ping, Pinger};
+
+pub use crate::ping::Style;
 use crate::record::{
     truncate_message, validate_job, Heartbeat, RunStatus, INTERVAL_MAX, INTERVAL_MIN,
 };

@@ -43,7 +43,7 @@ pub fn is_unsafe(c: char) -> bool {
 /// bidirectional and zero-width characters) with a visible `\u{..}` escape,
 /// so that no terminal escape sequence, line break or invisible reordering
 /// from a file reaches the output.
-pub fn terminal(text: &str) -> Cow<'_, str> {
+pub(crate) fn terminal(text: &str) -> Cow<'_, str> {
     // Printable ASCII, the usual job name, holds nothing unsafe.
     if text.bytes().all(|b| (0x20..0x7f).contains(&b)) || !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
@@ -64,7 +64,7 @@ pub fn terminal(text: &str) -> Cow<'_, str> {
 /// document means the same to a parser, and no control, bidirectional or
 /// zero-width character is in it raw.
 #[derive(Debug, Default)]
-pub struct JsonFormatter {
+pub(crate) struct JsonFormatter {
     pretty: serde_json::ser::PrettyFormatter<'static>,
 }
 
@@ -132,7 +132,7 @@ impl serde_json::ser::Formatter for JsonFormatter {
 }
 
 /// Writes `value` as pretty-printed JSON through [`JsonFormatter`].
-pub fn write_json<W: io::Write, T: serde::Serialize + ?Sized>(
+pub(crate) fn write_json<W: io::Write, T: serde::Serialize + ?Sized>(
     out: W,
     value: &T,
 ) -> serde_json::Result<()> {

@@ -17,12 +17,12 @@ use crate::schedule::Expectation;
 
 mod heartbeat;
 mod overrides;
-mod rows;
-pub mod schedule;
+pub(crate) mod rows;
+pub(crate) mod schedule;
 
-pub use rows::{dedup, host_of, is_expected, rows, sort, summary};
+pub(crate) use rows::{rows, summary};
 
-pub use crate::record::FUTURE_TOLERANCE_SECONDS;
+pub(crate) use crate::record::FUTURE_TOLERANCE_SECONDS;
 
 /// The verdict on one job. Declared worst first, so the derived order sorts
 /// the worst to the top.
@@ -206,7 +206,7 @@ impl Judgement {
 /// What the caller found out about a job besides its heartbeat, for the
 /// judge to weigh: the judge itself looks at no process and no file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Facts {
+pub(crate) struct Facts {
     /// For a `running` record written on this host: whether the wrapper
     /// that wrote it still runs. `None` when it cannot be known (another
     /// host's run, or no run in progress).
@@ -216,7 +216,7 @@ pub struct Facts {
 /// One job to judge, with everything known about it: the one input of
 /// [`judge`].
 #[derive(Debug, Clone, Copy)]
-pub struct Job<'a> {
+pub(crate) struct Job<'a> {
     /// The name the job is judged by.
     pub name: &'a str,
     /// Its heartbeat as scanned; `None` for a job a crontab line or
@@ -236,7 +236,8 @@ pub struct Job<'a> {
 
 impl<'a> Job<'a> {
     /// A heartbeat with nothing else known about it.
-    pub fn of(entry: &'a Entry) -> Job<'a> {
+    #[cfg(test)]
+    pub(crate) fn of(entry: &'a Entry) -> Job<'a> {
         Job {
             name: &entry.job,
             entry: Some(entry),
@@ -250,7 +251,7 @@ impl<'a> Job<'a> {
 
 /// Judges one job: what its heartbeat says (or that it has none), then its
 /// schedule, the failure threshold and its pause, in that order.
-pub fn judge(job: &Job, policy: &Policy) -> Judgement {
+pub(crate) fn judge(job: &Job, policy: &Policy) -> Judgement {
     let mut j = match (job.entry, job.crontab) {
         (Some(entry), crontab) => {
             let mut j = heartbeat::by_record(entry, job.facts, policy);
@@ -282,7 +283,7 @@ pub fn judge(job: &Job, policy: &Policy) -> Judgement {
 /// Whether judging `entry` takes its recent runs: a scheduled job's usual
 /// lag comes from them, and so does the failure count of a failed run whose
 /// record keeps none, when a threshold asks for it.
-pub fn needs_history(entry: &Entry, crontab: Option<&Expectation>, policy: &Policy) -> bool {
+pub(crate) fn needs_history(entry: &Entry, crontab: Option<&Expectation>, policy: &Policy) -> bool {
     let Ok(Content::Record(r)) = &entry.content else {
         return false;
     };

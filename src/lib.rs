@@ -94,30 +94,30 @@
 
 #![deny(missing_docs)]
 
-pub mod alert;
-pub mod changes;
+mod alert;
+mod changes;
 pub mod check;
 pub mod cli;
 pub mod daemon;
-pub mod error;
+mod error;
 pub mod escape;
 pub mod exit_code;
-pub mod expect;
-pub mod history;
-pub(crate) mod http;
-pub mod judge;
-pub mod metrics;
-pub mod pause;
-pub mod ping;
+mod expect;
+mod history;
+mod http;
+mod judge;
+mod metrics;
+mod pause;
+mod ping;
 pub mod record;
-pub mod report;
-pub mod run;
-pub mod schedule;
+mod report;
+mod run;
+mod schedule;
 pub mod store;
-pub mod supervise;
-pub mod tracker;
+mod supervise;
+mod tracker;
 pub mod watch;
-pub mod wrap;
+mod wrap;
 pub mod write;
 
 #[cfg(test)]

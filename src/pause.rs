@@ -11,17 +11,17 @@ use crate::record::{
 };
 
 /// The pause record's format version.
-pub const PAUSE_VERSION: u32 = 1;
+pub(crate) const PAUSE_VERSION: u32 = 1;
 
 /// The file name of a host-wide pause. A job name starts with a letter or a
 /// digit, so no job's pause can have this name.
-pub const HOST_PAUSE_FILE: &str = "_host.pause";
+pub(crate) const HOST_PAUSE_FILE: &str = "_host.pause";
 
 /// The file name ending of a job's pause.
-pub const PAUSE_EXTENSION: &str = "pause";
+pub(crate) const PAUSE_EXTENSION: &str = "pause";
 
 /// The longest pause, in seconds: the longest interval.
-pub const PAUSE_MAX: u64 = crate::record::PAUSE.max;
+pub(crate) const PAUSE_MAX: u64 = crate::record::PAUSE.max;
 
 /// The one check of a pause's length in seconds, for the writer and the
 /// reader alike: 1 second to [`PAUSE_MAX`].
@@ -142,7 +142,8 @@ impl Pause {
 
 /// The pause that applies at `now`: the job's own or the host's, whichever
 /// ends later.
-pub fn effective<'a>(
+#[cfg(test)]
+pub(crate) fn effective<'a>(
     own: Option<&'a Pause>,
     host: Option<&'a Pause>,
     now: DateTime<Utc>,

@@ -13,12 +13,13 @@
 use std::fs;
 use std::path::PathBuf;
 
+use crate::judge::rows::{dedup, host_of};
 use crate::judge::schedule::Rules;
-use crate::judge::{dedup, host_of, judge, rows, Job, Judgement, Policy, Status};
+use crate::judge::{judge, rows, Job, Judgement, Policy, Status};
 use crate::record::{
     format_duration, parse_interval, validate_job, Content, Entry, INTERVAL_MAX, INTERVAL_MIN,
 };
-use crate::store::scan;
+use crate::store::scan::scan;
 use crate::Heartbeat;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use proptest::prelude::*;

@@ -40,37 +40,37 @@ pub const PROGRAM: &str = "night-watch";
 pub struct Args {
     /// Which heartbeats to read and how to judge them.
     #[command(flatten)]
-    pub judge: JudgeArgs,
+    pub(crate) judge: JudgeArgs,
 
     /// Print only the panel, the table of jobs. (HB_PANEL takes 1, true,
     /// yes or on, and 0, false, no or off.)
     #[arg(long, env = "HB_PANEL", value_parser = crate::cli::parse_switch)]
-    pub panel: bool,
+    pub(crate) panel: bool,
 
     /// Output format.
     #[arg(long, value_enum, env = "HB_REPORT_FORMAT", default_value = "text")]
-    pub format: Format,
+    pub(crate) format: Format,
 
     /// Print one line for a mail subject, such as `night-watch web1: 1
     /// stale, 1 late, 10 ok` or `night-watch web1: all 12 jobs ok`, and
     /// nothing else; --panel and --format do not apply.
     #[arg(long)]
-    pub subject: bool,
+    pub(crate) subject: bool,
 
     /// With --format mail: the recipient, what cron's MAILTO takes: a mail
     /// address or a local user name such as `root`; repeat for several (in
     /// HB_MAIL_TO, separate them with `,`).
     #[arg(long, value_name = "ADDR", env = "HB_MAIL_TO", value_delimiter = ',', value_parser = report::parse_recipient, required_if_eq("format", "mail"))]
-    pub to: Vec<Recipient>,
+    pub(crate) to: Vec<Recipient>,
 
     /// With --format mail: the sender; `night-watch@HOST` when not given.
     #[arg(long, value_name = "ADDR", env = "HB_MAIL_FROM", value_parser = report::parse_mailbox)]
-    pub from: Option<Mailbox>,
+    pub(crate) from: Option<Mailbox>,
 }
 
 /// night-watch's output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// A table for a terminal or a plain-text mail.
     Text,
     /// GitHub-flavoured Markdown.
@@ -101,7 +101,7 @@ pub fn run(args: &Args) -> Code {
 /// When nothing can be read the output still says so in the format asked
 /// for (`night-watch web1: CANNOT CHECK: ...` as the subject and the body),
 /// so a morning mail never goes out blank, and the exit code is 3.
-pub fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Code {
+pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Code {
     let host = args.judge.host();
     let (code, out) = match run::locate(&args.judge)
         .and_then(|dirs| run::judge(&args.judge, dirs, &crate::expect::LintWhen::Always))
@@ -176,7 +176,7 @@ fn render(args: &Args, host: &str, judged: &run::Judged, terminal: bool) -> Vec<
 /// borders drawn in Unicode only on a terminal whose locale (the first of
 /// `LC_ALL`, `LC_CTYPE`, `LANG` that is set) is UTF-8. Anything else gets
 /// plain ASCII without one escape sequence.
-pub fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>) -> TextOptions {
+pub(crate) fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>) -> TextOptions {
     let set = |name: &str| env(name).filter(|v| !v.is_empty());
     let term = set("TERM");
     let colour = terminal && set("NO_COLOR").is_none() && term.is_some_and(|t| t != "dumb");

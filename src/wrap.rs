@@ -25,7 +25,7 @@ const PROGRAM: &str = "hb-write";
 
 /// What to run and how.
 #[derive(Debug)]
-pub struct Wrap {
+pub(crate) struct Wrap {
     /// The job name (already validated).
     pub job: String,
     /// The job's interval, in seconds.
@@ -53,7 +53,7 @@ pub struct Wrap {
 }
 
 /// Runs the wrapper and returns the exit code.
-pub fn run(wrap: Wrap) -> u8 {
+pub(crate) fn run(wrap: Wrap) -> u8 {
     // Before any thread starts (the HTTP client starts one), so that every
     // thread leaves the forwarded signals to the forwarding thread.
     if let Err(err) = signal::block_forwarded() {

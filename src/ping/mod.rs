@@ -18,23 +18,24 @@ use crate::http::wait::RateLimit;
 use crate::http::{self, Http};
 
 mod protocol;
-pub use protocol::{request, Ping, Request, Style, KUMA_MSG_MAX};
+pub use protocol::Style;
+pub(crate) use protocol::{request, Ping};
 
 /// The most time one ping may take, retries included: the end ping's and a
 /// plain heartbeat's budget.
-pub const BUDGET: Duration = Duration::from_secs(10);
+pub(crate) const BUDGET: Duration = Duration::from_secs(10);
 
 /// The most time the start ping may take. The command runs meanwhile, but
 /// its end waits for the start (so that they arrive in order): a slow
 /// server may hold a short run back by this much, and no more.
-pub const START_BUDGET: Duration = Duration::from_millis(1500);
+pub(crate) const START_BUDGET: Duration = Duration::from_millis(1500);
 
 /// The least time worth a retry: a retry is not begun with less left.
 const MIN_ATTEMPT: Duration = Duration::from_millis(200);
 
 /// Parses a ping URL: `http` or `https`, with a host and no user name or
 /// password. A refusal names the URL by its scheme and host only.
-pub fn parse_url(text: &str) -> Result<Url, String> {
+pub(crate) fn parse_url(text: &str) -> Result<Url, String> {
     let refuse = |why: &str| format!("invalid ping URL {}: {why}", http::shown(text));
     let url = Url::parse(text).map_err(|e| refuse(&e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
@@ -50,7 +51,7 @@ pub fn parse_url(text: &str) -> Result<Url, String> {
 /// own message would quote the whole value, secret and all; this one names
 /// only the scheme and host ([`parse_url`]).
 #[derive(Debug, Clone, Copy)]
-pub struct UrlParser;
+pub(crate) struct UrlParser;
 
 impl clap::builder::TypedValueParser for UrlParser {
     type Value = Url;
@@ -82,7 +83,7 @@ impl clap::builder::TypedValueParser for UrlParser {
 
 /// Sends pings; cheap to clone, so a ping can go from another thread.
 #[derive(Debug, Clone)]
-pub struct Pinger {
+pub(crate) struct Pinger {
     http: Http,
     url: Url,
     style: Style,
@@ -90,14 +91,14 @@ pub struct Pinger {
 
 impl Pinger {
     /// A pinger for `url` in `style`.
-    pub fn new(url: Url, style: Style) -> Result<Pinger, String> {
+    pub(crate) fn new(url: Url, style: Style) -> Result<Pinger, String> {
         let http = Http::new(concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION")));
         Ok(Pinger { http, url, style })
     }
 
     /// The URL pinged as messages may show it: scheme and host (the rest
     /// is the secret).
-    pub fn host(&self) -> String {
+    pub(crate) fn host(&self) -> String {
         http::shown(self.url.as_str())
     }
 
@@ -106,7 +107,7 @@ impl Pinger {
     /// or 503 with `Retry-After`. After a timeout or another error the
     /// first may yet arrive, and a second would count twice. The answer's
     /// body is never read. Returns why it failed.
-    pub fn send(&self, ping: &Ping, budget: Duration) -> Result<(), String> {
+    pub(crate) fn send(&self, ping: &Ping, budget: Duration) -> Result<(), String> {
         let Some(req) = request(&self.url, self.style, ping) else {
             return Ok(());
         };
@@ -153,7 +154,7 @@ impl Pinger {
 
     /// Sends `ping` and, if it fails, writes one warning line on stderr in
     /// one `write`, so that the job's own output cannot split it.
-    pub fn send_or_warn(&self, program: &str, ping: &Ping, budget: Duration) {
+    pub(crate) fn send_or_warn(&self, program: &str, ping: &Ping, budget: Duration) {
         if let Err(why) = self.send(ping, budget) {
             let line = format!(
                 "{program}: warning: the ping to {} failed: {why}; the exit code is unchanged\n",

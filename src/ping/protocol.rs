@@ -8,7 +8,7 @@ use url::Url;
 use crate::http::Method;
 
 /// The longest `msg` sent to Uptime Kuma, in bytes.
-pub const KUMA_MSG_MAX: usize = 200;
+pub(crate) const KUMA_MSG_MAX: usize = 200;
 
 /// Which protocol the ping URL speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -22,7 +22,7 @@ pub enum Style {
 
 /// What a ping reports.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Ping {
+pub(crate) enum Ping {
     /// A wrapped run starts; `rid` pairs it with its end.
     Start {
         /// The run id, a UUID.
@@ -58,7 +58,7 @@ pub enum Ping {
 
 /// One HTTP request a ping turns into.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Request {
+pub(crate) struct Request {
     /// GET or POST.
     pub method: Method,
     /// The full URL, query included.
@@ -69,7 +69,7 @@ pub struct Request {
 
 /// The request `ping` becomes in `style`, or `None` when the style has no
 /// such ping (Uptime Kuma knows no start).
-pub fn request(url: &Url, style: Style, ping: &Ping) -> Option<Request> {
+pub(crate) fn request(url: &Url, style: Style, ping: &Ping) -> Option<Request> {
     match style {
         Style::Healthchecks => Some(healthchecks(url, ping)),
         Style::UptimeKuma => kuma(url, ping),

@@ -189,6 +189,6 @@ impl Markup for Html {
 
 /// Writes the page as one HTML document: the panel alone, or the whole
 /// report.
-pub fn write_html(out: &mut impl io::Write, page: &Page, layout: Layout) -> io::Result<()> {
+pub(crate) fn write_html(out: &mut impl io::Write, page: &Page, layout: Layout) -> io::Result<()> {
     page::write_page(out, &mut Html, page, layout)
 }

@@ -94,7 +94,11 @@ impl Markup for Markdown {
 }
 
 /// Writes the page as Markdown: the panel alone, or the whole report.
-pub fn write_markdown(out: &mut impl io::Write, page: &Page, layout: Layout) -> io::Result<()> {
+pub(crate) fn write_markdown(
+    out: &mut impl io::Write,
+    page: &Page,
+    layout: Layout,
+) -> io::Result<()> {
     page::write_page(out, &mut Markdown, page, layout)
 }
 

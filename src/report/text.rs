@@ -16,7 +16,7 @@ use crate::judge::Status;
 /// How the text format may draw. The caller decides from where the output
 /// goes: both are for a terminal only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct TextOptions {
+pub(crate) struct TextOptions {
     /// Draw the borders with UTF-8 box-drawing characters instead of ASCII.
     pub unicode: bool,
     /// Colour the statuses with ANSI escape sequences.
@@ -156,7 +156,7 @@ impl Markup for Text {
 }
 
 /// Writes the page as text: the panel alone, or the whole report.
-pub fn write_text(
+pub(crate) fn write_text(
     out: &mut impl io::Write,
     page: &Page,
     layout: Layout,

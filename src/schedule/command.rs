@@ -5,7 +5,7 @@
 /// hb-write's options that take a value (`--dir DIR`); any other option is
 /// a flag. A test of hb-write checks that every option of it that takes a
 /// value is here (the wrapper's options among them).
-pub const VALUE_OPTIONS: &[&str] = &[
+pub(crate) const VALUE_OPTIONS: &[&str] = &[
     "--dir",
     "--status",
     "--exit-code",
@@ -24,7 +24,7 @@ pub const VALUE_OPTIONS: &[&str] = &[
 
 /// One `hb-write` found in a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invocation {
+pub(crate) struct Invocation {
     /// The job name as written (`None` when absent).
     pub job: Option<Word>,
     /// The interval as written.
@@ -39,7 +39,7 @@ pub struct Invocation {
 
 /// A shell word after quote removal.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Word {
+pub(crate) struct Word {
     /// The text after quote removal.
     pub text: String,
     /// Whether the shell would expand part of it (`$VAR`, `` `cmd` ``), so
@@ -142,7 +142,7 @@ fn is_hb_write(word: &Word) -> bool {
 /// The words of `command` that look like a misspelt `hb-write` (`hb-wrte`,
 /// `hbwrite`, `hb_write`, by path too): run in its place, such a word
 /// writes no heartbeat, and the job goes unmonitored without a sound.
-pub fn near_misses(command: &str) -> Vec<String> {
+pub(crate) fn near_misses(command: &str) -> Vec<String> {
     tokenize(command)
         .into_iter()
         .filter_map(|t| match t {
@@ -198,7 +198,7 @@ fn edits(a: &[u8], b: &[u8]) -> usize {
 /// Every `hb-write` invocation in `command`: one per simple command that
 /// runs it (bare or by path, after `&&`, `||`, `;`, behind `env`, `nice`
 /// and the like), with its job, interval and options.
-pub fn find_hb_writes(command: &str) -> Vec<Invocation> {
+pub(crate) fn find_hb_writes(command: &str) -> Vec<Invocation> {
     let tokens = tokenize(command);
     let mut found = Vec::new();
     let mut start = 0;

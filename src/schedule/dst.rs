@@ -12,7 +12,7 @@ use super::fields::Fields;
 
 /// The most times passed over in a row for falling in a repeated hour: a
 /// line can select at most one per minute of it.
-pub const REPEATS_MAX: usize = 4 * 60;
+pub(super) const REPEATS_MAX: usize = 4 * 60;
 
 /// The largest jump forward after which cron runs the skipped fixed-time
 /// lines; after a larger one it runs only what is due at the new time.
@@ -24,7 +24,7 @@ const PROBE_HOURS: i64 = 12;
 
 /// Whether `t` is the second time its wall-clock time occurs in `zone`
 /// (in the hour repeated when the clocks go back).
-pub fn is_repeat(t: DateTime<Utc>, zone: Tz) -> bool {
+pub(super) fn is_repeat(t: DateTime<Utc>, zone: Tz) -> bool {
     let wall = t.with_timezone(&zone).naive_local();
     matches!(zone.from_local_datetime(&wall), chrono::LocalResult::Ambiguous(_, later) if later == t)
 }
@@ -32,7 +32,7 @@ pub fn is_repeat(t: DateTime<Utc>, zone: Tz) -> bool {
 /// The first jump forward in (`from`, `to`] at which cron runs a
 /// fixed-time line with `fields`: one whose skipped wall-clock minutes
 /// include one the line selects.
-pub fn first_skipped_fire(
+pub(super) fn first_skipped_fire(
     fields: &Fields,
     zone: Tz,
     from: DateTime<Utc>,
@@ -44,7 +44,7 @@ pub fn first_skipped_fire(
 }
 
 /// The last such jump in (`from`, `to`].
-pub fn last_skipped_fire(
+pub(super) fn last_skipped_fire(
     fields: &Fields,
     zone: Tz,
     from: DateTime<Utc>,

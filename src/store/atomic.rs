@@ -20,17 +20,17 @@ use std::path::Path;
 use std::time::SystemTime;
 
 /// The last component of every temporary file name.
-pub const TEMP_SUFFIX: &str = "hbtmp";
+pub(crate) const TEMP_SUFFIX: &str = "hbtmp";
 
 /// The mode of every file written, whatever the umask: heartbeats and
 /// metrics are read by other users (the checker, node_exporter).
-pub const MODE: u32 = 0o644;
+pub(crate) const MODE: u32 = 0o644;
 
 /// How many names are tried when a temporary's name is taken.
 const ATTEMPTS: u32 = 8;
 
 /// The name of a temporary file for `target` (a file name, not a path).
-pub fn temporary_name(target: &str, pid: u32, nonce: u64) -> String {
+pub(crate) fn temporary_name(target: &str, pid: u32, nonce: u64) -> String {
     format!(".{target}.{pid}.{nonce:016x}.{TEMP_SUFFIX}")
 }
 
@@ -78,7 +78,7 @@ pub(crate) fn nonce(attempt: u32) -> u64 {
 /// held in memory whole. On any failure (of `fill` too) the old file is
 /// untouched and no temporary is left behind (unless the process is
 /// killed, which is what temporary cleanup is for).
-pub fn replace(
+pub(super) fn replace(
     path: &Path,
     fill: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {

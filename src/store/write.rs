@@ -61,14 +61,14 @@ fn write_in(dir: &Path, record: &Heartbeat) -> Result<PathBuf, Error> {
 
 /// Replaces `path` with `bytes` atomically, as heartbeats are written: a
 /// reader sees the old file or the new one, never a part.
-pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     write_file_with(path, &mut |out| out.write_all(bytes))
 }
 
 /// Replaces `path` atomically with what `fill` writes, streamed into the
 /// temporary file that is then renamed over it (a large file, such as the
 /// metrics of a whole fleet, is never built in memory).
-pub fn write_file_with(
+pub(crate) fn write_file_with(
     path: &Path,
     fill: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> Result<(), Error> {
@@ -81,7 +81,7 @@ pub fn write_file_with(
 /// Retires `job`: removes its heartbeat, run history, pause and output logs
 /// from each of `dirs` where they exist, so that readers stop judging it
 /// and nothing of it is left. Returns the files removed.
-pub fn retire(dirs: &[PathBuf], job: &str) -> Result<Vec<PathBuf>, Error> {
+pub(crate) fn retire(dirs: &[PathBuf], job: &str) -> Result<Vec<PathBuf>, Error> {
     validate_job(job)?;
     let mut removed = Vec::new();
     let files = |dir: &PathBuf| {

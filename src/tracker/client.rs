@@ -21,7 +21,7 @@ use crate::http::wait::RateLimit;
 use crate::http::{self, HeaderMap, Http, Kind, Method, StatusCode};
 
 /// The most of a successful answer read; a page of issues is far below.
-pub const MAX_BODY: u64 = 4 << 20;
+pub(crate) const MAX_BODY: u64 = 4 << 20;
 
 /// The most of an error answer read; only its message is wanted.
 const MAX_ERROR_BODY: u64 = 64 << 10;
@@ -31,7 +31,7 @@ const MAX_MESSAGE: usize = 300;
 
 /// More pages than this are not read: a listing that long is a loop or a
 /// misuse, and reaching it is an error rather than acting on part of it.
-pub const MAX_PAGES: usize = 20;
+pub(crate) const MAX_PAGES: usize = 20;
 
 /// A successful answer.
 pub(super) struct Answer {
@@ -41,7 +41,7 @@ pub(super) struct Answer {
 
 /// A client for one repo of one forge; its [`Forge`](super::Forge) operations are in
 /// [`super::operations`].
-pub struct Client {
+pub(crate) struct Client {
     http: Http,
     /// `Accept` and the token, on every request.
     headers: Vec<(HeaderName, HeaderValue)>,
@@ -59,7 +59,7 @@ pub struct Client {
 
 impl Client {
     /// A client for the repo in `config`; the sync's budget starts now.
-    pub fn new(config: &Config) -> Result<Client, Error> {
+    pub(crate) fn new(config: &Config) -> Result<Client, Error> {
         let dialect = Dialect::of(config.kind);
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.token.secret()))
             .map_err(|_| Error::TrackerConfig {

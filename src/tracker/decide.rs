@@ -23,7 +23,7 @@ use crate::judge::{Judgement, Status};
 
 /// What the sync does, given the bad jobs and the host's issues.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Nothing to post: no bad job and no open issue, or nothing changed.
     Nothing,
     /// Open an issue for the bad jobs.
@@ -60,7 +60,8 @@ pub enum Decision {
 
 impl Decision {
     /// Whether the decision writes to the tracker.
-    pub fn writes(&self) -> bool {
+    #[cfg(test)]
+    pub(crate) fn writes(&self) -> bool {
         !matches!(
             self,
             Decision::Nothing | Decision::Acknowledged { shrink_to: None }
@@ -73,7 +74,7 @@ impl Decision {
 /// last recorded (`None`: no open issue); `acknowledged` is the set
 /// recorded on the host's most recent closed issue (`None` or empty: no
 /// acknowledgement holds).
-pub fn decide(
+pub(crate) fn decide(
     alerts: &Jobs,
     paused: &BTreeSet<String>,
     open: Option<&Jobs>,
@@ -120,7 +121,7 @@ pub fn decide(
 
 /// The bad jobs among `jobs` on the issue of `host`, by [`alert_key`]:
 /// the change engine's [`alert::alerting`].
-pub fn alert_set(host: &str, jobs: &[Judgement]) -> Jobs {
+pub(crate) fn alert_set(host: &str, jobs: &[Judgement]) -> Jobs {
     let keyed: Vec<(String, Status)> = jobs
         .iter()
         .map(|j| (alert_key(host, j), j.status))
@@ -129,7 +130,7 @@ pub fn alert_set(host: &str, jobs: &[Judgement]) -> Jobs {
 }
 
 /// The paused jobs among `jobs` on the issue of `host`, by [`alert_key`].
-pub fn paused_set(host: &str, jobs: &[Judgement]) -> BTreeSet<String> {
+pub(crate) fn paused_set(host: &str, jobs: &[Judgement]) -> BTreeSet<String> {
     jobs.iter()
         .filter(|j| j.status == Status::Paused)
         .map(|j| alert_key(host, j))
@@ -142,7 +143,7 @@ pub fn paused_set(host: &str, jobs: &[Judgement]) -> BTreeSet<String> {
 /// posted set and an acknowledgement stay valid as other jobs come and go;
 /// and a job of this host keeps its key when its heartbeat vanishes and it
 /// turns `missing` (which has no host).
-pub fn alert_key(host: &str, j: &Judgement) -> String {
+pub(crate) fn alert_key(host: &str, j: &Judgement) -> String {
     match &j.host {
         Some(h) if h != host => format!("{h}/{}", j.job),
         _ => j.job.clone(),

@@ -2,6 +2,9 @@
 //! suite links once. Each module runs the real binaries (or a real peer
 //! program) over temporary directories; see [`harness`].
 
+// A test binary exports nothing: its `pub` marks what the modules share.
+#![allow(unreachable_pub)]
+
 mod harness;
 
 /// The man pages and completions generator, shared with `cargo run
