@@ -85,15 +85,15 @@ impl From<Write> for std::process::ExitCode {
 
 /// night-watch's exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Report {
+pub enum Watch {
     /// 0: the report was rendered, whatever it says.
     Rendered = 0,
     /// 3: nothing could be read, or bad usage.
     Unreadable = 3,
 }
 
-impl From<Report> for std::process::ExitCode {
-    fn from(code: Report) -> Self {
+impl From<Watch> for std::process::ExitCode {
+    fn from(code: Watch) -> Self {
         std::process::ExitCode::from(code as u8)
     }
 }

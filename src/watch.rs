@@ -10,7 +10,7 @@ use lettre::message::Mailbox;
 use crate::cli::{self, JudgeArgs};
 use crate::error::Error;
 use crate::escape;
-use crate::exit_code::Report as Code;
+use crate::exit_code::Watch as Code;
 use crate::metrics;
 use crate::report::{self, nightly, Envelope, Layout, Page, Recipient, Report, TextOptions};
 use crate::run;
