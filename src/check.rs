@@ -16,8 +16,8 @@ use crate::exit_code::Check;
 use crate::expect;
 use crate::metrics::write_prometheus;
 use crate::report::{self, Report};
-use crate::run::{self, Judged};
 use crate::store;
+use crate::survey::{self, Judged};
 use crate::tracker;
 
 /// The program's name, first on every line it writes to standard error.
@@ -162,7 +162,7 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
         }
     }
     let mut printed = true;
-    if let Err(err) = run::print(stdout, &out) {
+    if let Err(err) = survey::print(stdout, &out) {
         eprintln!("{PROGRAM}: cannot write the report to standard output: {err}");
         code = code.merge(Check::Unknown);
         printed = false;
@@ -204,14 +204,14 @@ fn judge_locked(
     args: &Args,
     fail: &mut dyn FnMut(&Error),
 ) -> Result<(Check, Judged, Option<changes::Decision>), Error> {
-    let dirs = run::locate(&args.judge)?;
+    let dirs = survey::locate(&args.judge)?;
     let lock = store::lock(
         args.lock_file.as_deref(),
         &args.judge.host(),
         args.lock_timeout,
     )?;
     let when = expect::LintWhen::for_check(args.quiet, lock.path());
-    let judged = run::judge(&args.judge, dirs, &when)?;
+    let judged = survey::judge(&args.judge, dirs, &when)?;
     if !args.quiet {
         for warning in &judged.lint {
             eprintln!("{PROGRAM}: warning: {warning}");
@@ -332,7 +332,7 @@ fn lint(args: &Args, stdout: &mut dyn Write) -> Result<Check, Error> {
     for warning in &expected.lint {
         writeln!(out, "{warning}").expect("writing to memory");
     }
-    if let Err(err) = run::print(stdout, &out) {
+    if let Err(err) = survey::print(stdout, &out) {
         eprintln!("{PROGRAM}: cannot write the lint: {err}");
         return Ok(Check::Unknown);
     }

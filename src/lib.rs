@@ -16,7 +16,7 @@
 //!  crontabs -> schedule --> expect ---------------------------+        v
 //!                          (expectations, lint)               +--> store (scan)
 //!                                                             |        |
-//!  pauses, histories, "is the wrapper alive" -> run (context) +--> judge (pure)
+//!  pauses, histories, wrapper alive -> survey (context)       +--> judge (pure)
 //!                                                                      |
 //!                      alert: what changed, which jobs still alert, is a reminder due
 //!                         |                |                                |
@@ -45,7 +45,8 @@
 //! - [`report`] and [`metrics`]: renderers from judged jobs to bytes.
 //! - [`check`], [`watch`] and [`mod@write`] (with [`wrap`] over [`supervise`],
 //!   pings by [`ping`]): the run of each binary, arguments to exit code
-//!   ([`exit_code`]); [`run`] is what they share, [`cli`] the options they
+//!   ([`exit_code`]); [`survey`] is what they share (find the
+//!   directories, scan, judge), [`cli`] the options they
 //!   share (parsing only, no I/O). The binaries in `src/bin/` only parse
 //!   and call them. [`daemon`] is the heartbeat of a long-running worker.
 //! - [`error`] is the library's one error type and [`escape`] renders
@@ -111,10 +112,10 @@ mod pause;
 mod ping;
 pub mod record;
 mod report;
-mod run;
 mod schedule;
 pub mod store;
 mod supervise;
+mod survey;
 mod tracker;
 pub mod watch;
 mod wrap;

@@ -13,7 +13,7 @@ use crate::escape;
 use crate::exit_code::Watch as Code;
 use crate::metrics;
 use crate::report::{self, nightly, Envelope, Layout, Page, Recipient, Report, TextOptions};
-use crate::run;
+use crate::survey;
 
 /// The program's name, first on every line it writes to standard error.
 pub const PROGRAM: &str = "night-watch";
@@ -103,12 +103,12 @@ pub fn run(args: &Args) -> Code {
 /// so a morning mail never goes out blank, and the exit code is 3.
 pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Code {
     let host = args.judge.host();
-    let (code, out) = match run::locate(&args.judge)
-        .and_then(|dirs| run::judge(&args.judge, dirs, &crate::expect::LintWhen::Always))
+    let (code, out) = match survey::locate(&args.judge)
+        .and_then(|dirs| survey::judge(&args.judge, dirs, &crate::expect::LintWhen::Always))
     {
         Ok(mut judged) => {
             if !args.subject {
-                run::add_recent(&mut judged.jobs, judged.policy.now);
+                survey::add_recent(&mut judged.jobs, judged.policy.now);
             }
             for warning in &judged.lint {
                 eprintln!("{PROGRAM}: warning: {warning}");
@@ -120,14 +120,14 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Cod
             (Code::Unreadable, render_broken(args, &host, &err))
         }
     };
-    if let Err(err) = run::print(stdout, &out) {
+    if let Err(err) = survey::print(stdout, &out) {
         eprintln!("{PROGRAM}: cannot write the report to standard output: {err}");
         return Code::Unreadable;
     }
     code
 }
 
-fn render(args: &Args, host: &str, judged: &run::Judged, terminal: bool) -> Vec<u8> {
+fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> Vec<u8> {
     let page = Page {
         host,
         report: Report {
