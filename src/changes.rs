@@ -89,10 +89,10 @@ pub(crate) fn decide(
 
 /// The lines that say which jobs recovered since the last printed run:
 /// `backup ok: recovered (was stale)`. Each job has the name the rest of
-/// the run gives it ([`crate::report::nightly::job_name`]): `host/job` when
+/// the run gives it ([`crate::report::content::job_name`]): `host/job` when
 /// the run's `jobs` come from several hosts, else the job alone.
 pub(crate) fn recovered_lines(decision: &Decision, jobs: &[Judgement]) -> String {
-    let one_host = if crate::report::nightly::several_hosts(jobs) {
+    let one_host = if crate::report::content::several_hosts(jobs) {
         None
     } else {
         jobs.iter().find_map(|j| j.host.as_deref())

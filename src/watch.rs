@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::escape;
 use crate::exit_code::Watch as Code;
 use crate::metrics;
-use crate::report::{self, nightly, Envelope, Layout, Page, Recipient, Report, TextOptions};
+use crate::report::{self, content, Envelope, Layout, Page, Recipient, Report, TextOptions};
 use crate::survey;
 
 /// The program's name, first on every line it writes to standard error.
@@ -145,7 +145,7 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
     let mut out = Vec::new();
     // Writing to memory fails only when out of memory, which aborts anyway.
     let _ = match args.format {
-        _ if args.subject => writeln!(out, "{}", nightly::subject(page.host, page.report.jobs)),
+        _ if args.subject => writeln!(out, "{}", content::subject(page.host, page.report.jobs)),
         Format::Text => {
             let options = text_options(terminal, |name| std::env::var(name).ok());
             report::write_text(&mut out, &page, layout, options)
@@ -163,7 +163,7 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
             };
             let _ = report::write_text(&mut text, &page, layout, plain);
             let _ = report::write_html(&mut html, &page, layout);
-            let subject = nightly::subject(page.host, page.report.jobs);
+            let subject = content::subject(page.host, page.report.jobs);
             mail(args, host, &subject, text, html, &mut out)
         }
     };
@@ -229,7 +229,7 @@ fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
     let line = format!("{PROGRAM} {host}: CANNOT CHECK: {err}");
     let mut out = Vec::new();
     let _ = match args.format {
-        _ if args.subject => writeln!(out, "{}", nightly::subject_line(&line)),
+        _ if args.subject => writeln!(out, "{}", content::subject_line(&line)),
         Format::Text => writeln!(out, "{}", escape::terminal(&line)),
         Format::Markdown => writeln!(
             out,
@@ -258,7 +258,7 @@ fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
                 "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head>\n<body><h1>{}</h1></body></html>\n",
                 escape::html(&line)
             );
-            let subject = nightly::subject_line(&line);
+            let subject = content::subject_line(&line);
             mail(args, host, &subject, text.into_bytes(), html.into_bytes(), &mut out)
         }
     };

@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::io;
 
-use super::nightly::{self, Layout, Page};
+use super::content::{self, Layout, Page};
 use super::page::{self, Cell, Markup};
 use crate::escape::html;
 use crate::history::Mark;
@@ -110,7 +110,7 @@ impl Markup for Html {
                 Cell::Strip(runs) => {
                     write!(out, "<td style=\"{TD};{STRIP}\">")?;
                     if runs.marks.is_empty() {
-                        write!(out, "{}", nightly::NONE)?;
+                        write!(out, "{}", content::NONE)?;
                     }
                     for mark in runs.marks {
                         write!(

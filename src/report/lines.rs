@@ -2,7 +2,7 @@
 
 use std::io;
 
-use super::nightly::{due_text, format_ratio, job_name, several_hosts};
+use super::content::{due_text, format_ratio, job_name, several_hosts};
 use crate::escape::terminal;
 use crate::judge::{Judgement, Status};
 use crate::record::format_duration;

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::io;
 
-use super::nightly::{Layout, Page};
+use super::content::{Layout, Page};
 use super::page::{self, Cell, Markup};
 use super::runs;
 use crate::escape::markdown;

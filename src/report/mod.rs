@@ -1,12 +1,12 @@
 //! Renderers from judged jobs to bytes. Each writes to `impl io::Write`, so
 //! every format is tested without a process.
 
+pub(crate) mod content;
 mod html;
 mod json;
 mod lines;
 mod mail;
 mod markdown;
-pub(crate) mod nightly;
 mod page;
 pub(crate) mod runs;
 mod text;
@@ -17,12 +17,12 @@ use chrono::{DateTime, Utc};
 
 use crate::judge::Judgement;
 
+pub(crate) use content::{Layout, Page};
 pub(crate) use html::write_html;
 pub(crate) use json::{write_check_json, write_json, write_json_with_errors};
 pub(crate) use lines::write_lines;
 pub(crate) use mail::{parse_mailbox, parse_recipient, write_mail, Envelope, Recipient};
 pub(crate) use markdown::write_markdown;
-pub(crate) use nightly::{Layout, Page};
 pub(crate) use text::{write_text, TextOptions};
 
 /// Everything a renderer needs: the judged jobs and how they were judged.

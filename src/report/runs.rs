@@ -6,7 +6,7 @@ use crate::history::{Mark, Recent};
 use crate::judge::Judgement;
 use crate::record::format_duration;
 
-use super::nightly::NONE;
+use super::content::NONE;
 
 /// The columns the panel adds when some job has a history.
 pub(crate) const COLUMNS: [&str; 3] = ["last runs", "success", "median"];

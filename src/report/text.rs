@@ -7,7 +7,7 @@ use std::io;
 
 use comfy_table::{presets, Cell as Comfy, CellAlignment, Color, Table};
 
-use super::nightly::{Layout, Page};
+use super::content::{Layout, Page};
 use super::page::{self, Cell, Markup};
 use super::runs;
 use crate::escape::terminal;

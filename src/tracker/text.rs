@@ -152,7 +152,7 @@ pub(crate) fn body(host: &str, jobs: &[Judgement], checked_at: DateTime<Utc>) ->
             or_dash(j.interval_seconds.map(format_duration)),
             or_dash(
                 j.ratio
-                    .map(|r| crate::report::nightly::format_ratio(Some(r)))
+                    .map(|r| crate::report::content::format_ratio(Some(r)))
             ),
             or_dash(j.reason.as_deref().map(inert_cell)),
         )
