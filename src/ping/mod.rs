@@ -13,7 +13,7 @@ use std::time::Duration;
 use chrono::Utc;
 use url::Url;
 
-use crate::http::retry::{self, Budget, Failed, Repeat, Schedule};
+use crate::http::retry::{self, Backoff, Budget, Failed, Repeat};
 use crate::http::wait::RateLimit;
 use crate::http::{self, Http};
 
@@ -122,7 +122,7 @@ impl Pinger {
             error_limit: None,
         };
         let budget = Budget::new(budget);
-        let schedule = Schedule::new(Repeat::Once, MIN_ATTEMPT, retry::seed());
+        let backoff = Backoff::new(Repeat::Once, MIN_ATTEMPT, retry::seed());
         let attempt = || {
             let left = budget.left();
             if left < MIN_ATTEMPT {
@@ -148,7 +148,7 @@ impl Pinger {
                 }
             }
         };
-        retry::run(schedule, &budget, attempt, |(_, failed)| *failed)
+        retry::call(backoff, &budget, attempt, |(_, failed)| *failed)
             .map_err(|gave_up| gave_up.error.0)
     }
 

@@ -16,7 +16,7 @@ use super::retry::{self, Budget, Repeat};
 use super::{Config, Pages};
 use crate::error::{Error, TrackerError};
 use crate::http::redact::Redactor;
-use crate::http::retry::{Schedule, Stop};
+use crate::http::retry::{Backoff, Stop};
 use crate::http::wait::RateLimit;
 use crate::http::{self, HeaderMap, Http, Kind, Method, StatusCode};
 
@@ -100,9 +100,9 @@ impl Client {
         body: Option<&serde_json::Value>,
         repeat: Repeat,
     ) -> Result<Answer, Error> {
-        let schedule = Schedule::new(repeat, self.timeout, http::retry::seed());
+        let backoff = Backoff::new(repeat, self.timeout, http::retry::seed());
         let attempt = || self.attempt(method, path, query, body);
-        let gave_up = match http::retry::run(schedule, &self.budget, attempt, |e| retry::failed(e))
+        let gave_up = match http::retry::call(backoff, &self.budget, attempt, |e| retry::failed(e))
         {
             Ok(answer) => return Ok(answer),
             Err(gave_up) => gave_up,
