@@ -53,7 +53,7 @@ pub(crate) struct Wrap {
 }
 
 /// Runs the wrapper and returns the exit code.
-pub(crate) fn run(wrap: Wrap) -> u8 {
+pub(crate) fn run_job(wrap: Wrap) -> u8 {
     // Before any thread starts (the HTTP client starts one), so that every
     // thread leaves the forwarded signals to the forwarding thread.
     if let Err(err) = signal::block_forwarded() {
@@ -153,7 +153,7 @@ pub(crate) fn run(wrap: Wrap) -> u8 {
         keep_open: lock.as_ref().map(JobLock::fd),
     };
     let (program, args) = wrap.command.split_first().expect("a command is required");
-    let outcome = supervise::run(program, args, options, |pid| {
+    let outcome = supervise::run_command(program, args, options, |pid| {
         if let Some(lock) = &lock {
             lock.record_group(pid);
         }

@@ -257,7 +257,7 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
     if !args.command.is_empty() {
-        let code = wrap::run(wrap::Wrap {
+        let code = wrap::run_job(wrap::Wrap {
             job,
             interval_seconds,
             dir: first_dir(&args.dir),

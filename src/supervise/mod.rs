@@ -107,7 +107,7 @@ impl Outcome {
 ///
 /// The caller must have blocked the forwarded signals with
 /// [`signal::block_forwarded`] before starting any thread.
-pub(crate) fn run(
+pub(crate) fn run_command(
     program: &OsString,
     args: &[OsString],
     options: Options,
@@ -350,7 +350,7 @@ mod tests {
             kill_after: true,
             keep_open: None,
         };
-        let outcome = run(&OsString::from("true"), &[], options, |_| {});
+        let outcome = run_command(&OsString::from("true"), &[], options, |_| {});
         assert_eq!(outcome.exit_code, 0, "{outcome:?}");
         assert_eq!(outcome.note, None);
     }
