@@ -50,7 +50,7 @@ fn main() {
         };
         match beat {
             Beat::Written(path) => {
-                println!("round {round}: heartbeat written to {}", path.display())
+                println!("round {round}: heartbeat written to {}", path.display());
             }
             Beat::Recent => println!("round {round}: heartbeat recent enough"),
             // Monitoring must not stop the work: note it and go on.

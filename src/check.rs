@@ -191,10 +191,7 @@ fn ping_watcher(
         body: Some(format!("hb-check exit code {}", code as u8)),
         duration: Some(took),
     };
-    match Pinger::new(url.clone(), style) {
-        Ok(pinger) => pinger.send_or_warn(PROGRAM, &ping, BUDGET),
-        Err(why) => eprintln!("{PROGRAM}: warning: no ping: {why}"),
-    }
+    Pinger::new(url.clone(), style).send_or_warn(PROGRAM, &ping, BUDGET);
 }
 
 /// Takes the lock, judges, and keeps the metrics file and the tracker in

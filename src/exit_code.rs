@@ -42,6 +42,7 @@ impl Check {
     }
 
     /// The more severe of two codes (monitoring-plugins' `max_state_alt`).
+    #[must_use]
     pub fn merge(self, other: Check) -> Check {
         if other.severity() > self.severity() {
             other

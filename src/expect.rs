@@ -174,7 +174,7 @@ pub(crate) fn load(
                 jobs.push(job);
             } else {
                 if *cut == 0 {
-                    *first = tab.path.clone();
+                    first.clone_from(&tab.path);
                 }
                 *cut += 1;
             }

@@ -234,9 +234,9 @@ pub(crate) struct Job<'a> {
     pub facts: Facts,
 }
 
+#[cfg(test)]
 impl<'a> Job<'a> {
     /// A heartbeat with nothing else known about it.
-    #[cfg(test)]
     pub(crate) fn of(entry: &'a Entry) -> Job<'a> {
         Job {
             name: &entry.job,

@@ -93,8 +93,6 @@
 //! `hb-check` then reports `queue-worker` as stale when the loop stops
 //! ticking for more than factor x 60 s. See `examples/daemon.rs`.
 
-#![deny(missing_docs)]
-
 mod alert;
 mod changes;
 pub mod check;

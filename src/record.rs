@@ -286,6 +286,10 @@ pub(crate) fn rfc3339_any<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Ut
         .map_err(|e| serde::de::Error::custom(format!("timestamp `{text}` is not RFC 3339: {e}")))
 }
 
+#[allow(
+    clippy::ref_option,
+    reason = "the signature serde's `serialize_with` calls"
+)]
 fn rfc3339_seconds_opt<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
     match t {
         Some(t) => rfc3339_seconds(t, s),

@@ -120,11 +120,10 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
     };
     write(&dir, &base);
 
-    let pinger = wrap.ping.as_ref().and_then(|(url, style)| {
-        Pinger::new(url.clone(), *style)
-            .map_err(|why| eprintln!("{PROGRAM}: warning: no ping: {why}"))
-            .ok()
-    });
+    let pinger = wrap
+        .ping
+        .as_ref()
+        .map(|(url, style)| Pinger::new(url.clone(), *style));
     let rid = signal::uuid_v4();
     let start_ping = pinger.clone().map(|p| {
         let ping = Ping::Start { rid: rid.clone() };

@@ -274,10 +274,9 @@ pub fn run(args: Args) -> ExitCode {
         return ExitCode::from(code);
     }
     let status = match (args.status, args.exit_code) {
-        (Some(StatusArg::Ok), _) => RunStatus::Ok,
         (Some(StatusArg::Fail), _) => RunStatus::Fail,
         (None, Some(code)) if code != 0 => RunStatus::Fail,
-        (None, _) => RunStatus::Ok,
+        (Some(StatusArg::Ok) | None, _) => RunStatus::Ok,
     };
     let record = Heartbeat {
         exit_code: args.exit_code,
@@ -307,19 +306,16 @@ pub fn run(args: Args) -> ExitCode {
     };
     // The heartbeat first: local truth never waits on the network.
     if let Some((url, style)) = settings.ping {
-        match Pinger::new(url, style) {
-            Ok(pinger) => pinger.send_or_warn(
-                PROGRAM,
-                &Ping::Beat {
-                    ok: status == RunStatus::Ok,
-                    exit_code: record.exit_code,
-                    body: record.message,
-                    duration: None,
-                },
-                ping::BUDGET,
-            ),
-            Err(why) => eprintln!("{PROGRAM}: warning: no ping: {why}"),
-        }
+        Pinger::new(url, style).send_or_warn(
+            PROGRAM,
+            &Ping::Beat {
+                ok: status == RunStatus::Ok,
+                exit_code: record.exit_code,
+                body: record.message,
+                duration: None,
+            },
+            ping::BUDGET,
+        );
     }
     code.into()
 }

@@ -152,10 +152,8 @@ impl Backoff {
         budget_left: Duration,
     ) -> Result<Duration, Stop> {
         let worth = match (classify(failed), self.repeat) {
-            (Class::Fatal, _) => false,
-            (Class::NotDone, _) => true,
-            (Class::MaybeDone, Repeat::Idempotent) => true,
-            (Class::MaybeDone, Repeat::Once) => false,
+            (Class::NotDone, _) | (Class::MaybeDone, Repeat::Idempotent) => true,
+            (Class::Fatal, _) | (Class::MaybeDone, Repeat::Once) => false,
         };
         if !worth || self.attempt >= MAX_ATTEMPTS {
             return Err(Stop::GiveUp);

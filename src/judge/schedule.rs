@@ -78,7 +78,7 @@ pub(crate) fn due(
 ) -> Option<Due> {
     let fire = fire_of(schedule, reported, started)?;
     let next = schedule.next_after(fire)?;
-    let gap = schedule.gap(fire, next);
+    let gap = Schedule::gap(fire, next);
     let last_lag = (reported - fire).num_seconds().max(0).unsigned_abs();
     // A lag is never taken to be a whole gap or more: a run that reports
     // that late belongs to the next fire.
@@ -262,21 +262,19 @@ pub(super) fn never_run(e: &Expectation, policy: &Policy) -> Judgement {
             .checked_sub_signed(chrono::Duration::days(400))
             .unwrap_or(policy.now)
     });
-    let (first, grace) = match (&e.schedule, rules.by_interval) {
-        (Some(s), false) => {
-            let first = s.next_after(since);
-            let gap = first.and_then(|f| s.next_after(f).map(|n| s.gap(f, n)));
-            let grace = rules
-                .grace
-                .unwrap_or_else(|| default_grace(gap.unwrap_or(0)));
-            (first, grace)
-        }
+    let schedule = e.schedule.as_ref().filter(|_| !rules.by_interval);
+    let (first, grace) = if let Some(s) = schedule {
+        let first = s.next_after(since);
+        let gap = first.and_then(|f| s.next_after(f).map(|n| Schedule::gap(f, n)));
+        let grace = rules
+            .grace
+            .unwrap_or_else(|| default_grace(gap.unwrap_or(0)));
+        (first, grace)
+    } else {
         // @reboot, or judged by interval: due one factor x interval after
         // the line appeared.
-        _ => {
-            let wait = span((policy.factor * e.interval as f64) as u64);
-            (wait.and_then(|w| since.checked_add_signed(w)), 0)
-        }
+        let wait = span((policy.factor * e.interval as f64) as u64);
+        (wait.and_then(|w| since.checked_add_signed(w)), 0)
     };
     let deadline = first.and_then(|f| f.checked_add_signed(span(grace)?));
     let missed = deadline.is_some_and(|d| policy.now > d);

@@ -91,9 +91,9 @@ pub(crate) struct Pinger {
 
 impl Pinger {
     /// A pinger for `url` in `style`.
-    pub(crate) fn new(url: Url, style: Style) -> Result<Pinger, String> {
+    pub(crate) fn new(url: Url, style: Style) -> Pinger {
         let http = Http::new(concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION")));
-        Ok(Pinger { http, url, style })
+        Pinger { http, url, style }
     }
 
     /// The URL pinged as messages may show it: scheme and host (the rest

@@ -158,11 +158,10 @@ fn kuma(base: &Url, ping: &Ping) -> Option<Request> {
         Ping::Beat {
             ok, body, duration, ..
         } => {
-            let msg = body
-                .as_deref()
-                .and_then(last_line)
-                .map(str::to_owned)
-                .unwrap_or_else(|| if *ok { "OK" } else { "failed" }.to_owned());
+            let msg = body.as_deref().and_then(last_line).map_or_else(
+                || if *ok { "OK" } else { "failed" }.to_owned(),
+                str::to_owned,
+            );
             (*ok, msg, *duration)
         }
     };

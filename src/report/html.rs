@@ -104,7 +104,7 @@ impl Markup for Html {
             match cell {
                 Cell::Text(text) => write!(out, "<td style=\"{TD}\">{}</td>", html(text))?,
                 Cell::Status(status) => {
-                    write!(out, "<td style=\"{TD};{}\">{status}</td>", badge(*status))?
+                    write!(out, "<td style=\"{TD};{}\">{status}</td>", badge(*status))?;
                 }
                 Cell::Number(number) => write!(out, "<td style=\"{TD_NUMBER}\">{number}</td>")?,
                 Cell::Strip(runs) => {

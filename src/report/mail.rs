@@ -311,7 +311,10 @@ mod tests {
         assert_eq!(crlf("a\nb\r\n\nc"), "a\r\nb\r\n\r\nc");
         assert_eq!(crlf(""), "");
         // The message is the one lettre made of bare line feeds.
-        let long: String = (0..500).map(|i| format!("line {i}\n")).collect();
+        let mut long = String::new();
+        for i in 0..500 {
+            long += &format!("line {i}\n");
+        }
         let m = message("s", &long, "<p>x</p>\n");
         let plain = m.split("\r\n\r\n").nth(2).unwrap();
         assert!(plain.starts_with("line 0\r\nline 1\r\n"), "{m}");

@@ -275,11 +275,11 @@ fn arguments(words: &[&Word]) -> Invocation {
 mod tests {
     use super::*;
 
-    fn plain(text: &str) -> Option<Word> {
-        Some(Word {
+    fn plain(text: &str) -> Word {
+        Word {
             text: text.to_owned(),
             expands: false,
-        })
+        }
     }
 
     fn jobs(command: &str) -> Vec<(String, String)> {
@@ -324,8 +324,8 @@ mod tests {
         let calls = find_hb_writes("hb-write --schedule '0 3 * * *' db 1d -- pg_dump -f x");
         assert_eq!(calls.len(), 1);
         assert!(calls[0].wrapper);
-        assert_eq!(calls[0].schedule, plain("0 3 * * *"));
-        assert_eq!(calls[0].job, plain("db"));
+        assert_eq!(calls[0].schedule, Some(plain("0 3 * * *")));
+        assert_eq!(calls[0].job, Some(plain("db")));
         let retire = find_hb_writes("hb-write --retire old");
         assert!(retire[0].retire);
     }

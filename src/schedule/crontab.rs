@@ -90,15 +90,12 @@ pub(crate) fn parse(text: &str, flavour: Flavour) -> (Vec<Entry>, Vec<BadLine>) 
 /// or runs to a blank or `=`; blanks around `=` are dropped; a value in
 /// matching quotes loses them, an unquoted one its trailing blanks.
 fn setting(line: &str) -> Option<(String, String)> {
-    let (name, rest) = match line.chars().next()? {
-        q @ ('"' | '\'') => {
-            let end = line[1..].find(q)? + 1;
-            (&line[1..end], &line[end + 1..])
-        }
-        _ => {
-            let end = line.find([' ', '\t', '=']).unwrap_or(line.len());
-            (&line[..end], &line[end..])
-        }
+    let (name, rest) = if let q @ ('"' | '\'') = line.chars().next()? {
+        let end = line[1..].find(q)? + 1;
+        (&line[1..end], &line[end + 1..])
+    } else {
+        let end = line.find([' ', '\t', '=']).unwrap_or(line.len());
+        (&line[..end], &line[end..])
     };
     if name.is_empty() {
         return None;

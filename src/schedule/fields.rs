@@ -240,7 +240,7 @@ fn number(bytes: &[u8], at: usize, names: &[&str]) -> Result<(i32, usize), Why> 
         return Err(Why::Empty);
     }
     if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(word)) {
-        let low = if names.len() == MONTHS.len() { 1 } else { 0 };
+        let low = i32::from(names.len() == MONTHS.len());
         return Ok((i as i32 + low, end));
     }
     if !word.bytes().all(|b| b.is_ascii_digit()) {

@@ -252,7 +252,7 @@ impl Schedule {
     /// to run in, which grace is taken from. (Wall-clock time would make
     /// the fire that re-enters the repeated hour in autumn 0 seconds after
     /// the one before it.)
-    pub(crate) fn gap(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
+    pub(crate) fn gap(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
         (to - from).num_seconds().max(0).unsigned_abs()
     }
 }

@@ -193,7 +193,7 @@ mod tests {
         let path = dir.path().join("metrics.prom");
         fs::write(&path, "old").unwrap();
         let err = replace(&path, &mut |out| {
-            out.write_all(&[b'x'; 100_000])?;
+            out.write_all(&vec![b'x'; 100_000])?;
             Err(io::Error::other("the renderer gave up"))
         })
         .unwrap_err();

@@ -81,22 +81,21 @@ fn lock_dir() -> Result<(PathBuf, bool), Error> {
 /// the default lock of `host` (see the module documentation). Waits up to
 /// `timeout` for another run to release it.
 pub(crate) fn lock(path: Option<&Path>, host: &str, timeout: Duration) -> Result<RunLock, Error> {
-    let path = match path {
-        Some(path) => path.to_owned(),
-        None => {
-            let (dir, create) = lock_dir()?;
-            if create && !dir.is_dir() {
-                DirBuilder::new()
-                    .recursive(true)
-                    .mode(0o700)
-                    .create(&dir)
-                    .map_err(|source| Error::Lock {
-                        path: dir.clone(),
-                        source,
-                    })?;
-            }
-            dir.join(lock_name(host))
+    let path = if let Some(path) = path {
+        path.to_owned()
+    } else {
+        let (dir, create) = lock_dir()?;
+        if create && !dir.is_dir() {
+            DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)
+                .map_err(|source| Error::Lock {
+                    path: dir.clone(),
+                    source,
+                })?;
         }
+        dir.join(lock_name(host))
     };
     let file = open_lock(&path)?;
     match wait_lock(&file, timeout, sleep_pause::<()>) {

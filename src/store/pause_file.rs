@@ -168,6 +168,7 @@ pub(crate) fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
 
 /// What a file named `name` pauses: `Some(None)` for the host pause,
 /// `Some(Some(job))` for a job's, `None` for a file that is no pause.
+#[allow(clippy::option_option, reason = "the three answers the doc names")]
 pub(super) fn pause_job(name: &OsStr) -> Option<Option<String>> {
     let name = name.to_str()?;
     if name == HOST_PAUSE_FILE {

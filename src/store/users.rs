@@ -41,10 +41,10 @@ pub(crate) fn user_name(uid: u32) -> Option<String> {
         let code = unsafe {
             libc::getpwuid_r(
                 uid,
-                &mut entry,
+                &raw mut entry,
                 buffer.as_mut_ptr().cast(),
                 buffer.len(),
-                &mut result,
+                &raw mut result,
             )
         };
         if code == libc::ERANGE && buffer.len() < PASSWD_BUFFER_MAX {

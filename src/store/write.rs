@@ -33,9 +33,8 @@ pub fn write(dir: Option<&Path>, record: &Heartbeat) -> Result<PathBuf, Error> {
 }
 
 fn is_not_permitted(err: &Error) -> bool {
-    let source = match err {
-        Error::CreateDir { source, .. } | Error::Write { source, .. } => source,
-        _ => return false,
+    let (Error::CreateDir { source, .. } | Error::Write { source, .. }) = err else {
+        return false;
     };
     matches!(
         source.kind(),

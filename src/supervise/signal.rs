@@ -3,6 +3,7 @@
 //! asking about a process. Each `unsafe` block is one libc call on values
 //! this module owns.
 
+use std::fmt::Write as _;
 use std::io;
 use std::time::Duration;
 
@@ -13,9 +14,9 @@ fn forwarded_set() -> libc::sigset_t {
     // SAFETY: sigemptyset initialises the set; sigaddset only writes to it.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
+        libc::sigemptyset(&raw mut set);
         for sig in FORWARDED {
-            libc::sigaddset(&mut set, sig);
+            libc::sigaddset(&raw mut set, sig);
         }
         set
     }
@@ -28,7 +29,8 @@ fn forwarded_set() -> libc::sigset_t {
 pub(crate) fn block_forwarded() -> io::Result<()> {
     let set = forwarded_set();
     // SAFETY: a valid set and a null old-set pointer.
-    let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+    let rc =
+        unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &raw const set, std::ptr::null_mut()) };
     if rc == 0 {
         Ok(())
     } else {
@@ -43,7 +45,8 @@ pub(crate) fn block_forwarded() -> io::Result<()> {
 pub(crate) fn unblock_forwarded() -> io::Result<()> {
     let set = forwarded_set();
     // SAFETY: a valid set and a null old-set pointer.
-    let rc = unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut()) };
+    let rc =
+        unsafe { libc::pthread_sigmask(libc::SIG_UNBLOCK, &raw const set, std::ptr::null_mut()) };
     if rc == 0 {
         Ok(())
     } else {
@@ -72,7 +75,7 @@ pub(crate) fn wait_signal(timeout: Duration) -> Option<i32> {
         tv_nsec: timeout.subsec_nanos().into(),
     };
     // SAFETY: a valid set, a null info pointer (allowed), a valid timespec.
-    let sig = unsafe { libc::sigtimedwait(&set, std::ptr::null_mut(), &spec) };
+    let sig = unsafe { libc::sigtimedwait(&raw const set, std::ptr::null_mut(), &raw const spec) };
     (sig > 0).then_some(sig)
 }
 
@@ -153,7 +156,10 @@ pub(crate) fn uuid_v4() -> String {
     }
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = bytes.iter().fold(String::with_capacity(32), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    });
     format!(
         "{}-{}-{}-{}-{}",
         &hex[..8],

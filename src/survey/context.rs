@@ -109,14 +109,13 @@ pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
         // Keyed by the directory's bytes: hashing a `Path` walks its
         // components, which costs more than the lookup saves.
         let key = dir.as_os_str();
-        let listed_has = match listed.get(key) {
-            Some(histories) => has(histories),
-            None => {
-                let histories = history_jobs(dir);
-                let found = has(&histories);
-                listed.insert(key.to_owned(), histories);
-                found
-            }
+        let listed_has = if let Some(histories) = listed.get(key) {
+            has(histories)
+        } else {
+            let histories = history_jobs(dir);
+            let found = has(&histories);
+            listed.insert(key.to_owned(), histories);
+            found
         };
         if !listed_has {
             continue;
