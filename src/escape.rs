@@ -141,7 +141,7 @@ pub(crate) fn write_json<W: io::Write, T: serde::Serialize + ?Sized>(
 }
 
 /// Escapes text for a GitHub-flavoured Markdown table cell or list item:
-/// control characters as in [`terminal`], then every character that has a
+/// control characters as in `terminal`, then every character that has a
 /// meaning inside a line (emphasis, code, links, strike-through, `|`) behind a
 /// backslash, and `<` and `&` as entities so no HTML gets through. Characters
 /// that matter only at the start of a line (`#`, `-`, `+`, `1.`) are left
@@ -164,7 +164,7 @@ pub fn markdown(text: &str) -> String {
 }
 
 /// Escapes text for HTML element content and quoted attribute values, after
-/// replacing control characters as in [`terminal`].
+/// replacing control characters as in `terminal`.
 pub fn html(text: &str) -> String {
     let plain = terminal(text);
     let mut out = String::with_capacity(plain.len() + 8);

@@ -154,7 +154,7 @@ pub struct Judgement {
     /// jobs have none, and a row per heartbeat is kept for a whole scan.
     pub expected: Option<Box<schedule::Timetable>>,
     /// Other heartbeat files of the same host and job, in other directories,
-    /// which lost to this one (see [`dedup`]).
+    /// which lost to this one (see `dedup`).
     pub duplicates: Vec<PathBuf>,
 }
 

@@ -27,29 +27,29 @@
 //! ```
 //!
 //! - [`record`]: the v1 heartbeat and its serde form, names, intervals and
-//!   durations (one parser per kind of value); pure. [`pause`] and
-//!   [`history`] are the pause and run-history formats.
+//!   durations (one parser per kind of value); pure. `pause` and
+//!   `history` are the pause and run-history formats.
 //! - [`store`]: every file read or written: heartbeats, histories, pauses,
 //!   the run lock, the directory rule and users' areas; every small file
 //!   (crontabs and the tracker token too) is read by its one bounded,
 //!   non-blocking reader.
-//! - [`schedule`] and [`expect`]: crontabs as cron reads them, and the
+//! - `schedule` and `expect`: crontabs as cron reads them, and the
 //!   expectations and lint a run draws from them.
-//! - [`judge`]: one pure function from everything known about a job to its
+//! - `judge`: one pure function from everything known about a job to its
 //!   [`Status`], age, due time and reason; one pass for the set. Knows no
 //!   files and no forge.
-//! - [`alert`]: the one change engine: which statuses alert, what changed
+//! - `alert`: the one change engine: which statuses alert, what changed
 //!   since the last delivery, and whether a reminder is due. It feeds
-//!   [`changes`] (`hb-check --changes-only`) and the [`tracker`]'s alert
+//!   `changes` (`hb-check --changes-only`) and the `tracker`'s alert
 //!   issue (one per host, on Gitea, Forgejo or GitHub).
-//! - [`report`] and [`metrics`]: renderers from judged jobs to bytes.
-//! - [`check`], [`watch`] and [`mod@write`] (with [`wrap`] over [`supervise`],
-//!   pings by [`ping`]): the run of each binary, arguments to exit code
-//!   ([`exit_code`]); [`survey`] is what they share (find the
+//! - `report` and `metrics`: renderers from judged jobs to bytes.
+//! - [`check`], [`watch`] and [`mod@write`] (with `wrap` over `supervise`,
+//!   pings by `ping`): the run of each binary, arguments to exit code
+//!   ([`exit_code`]); `survey` is what they share (find the
 //!   directories, scan, judge), [`cli`] the options they
 //!   share (parsing only, no I/O). The binaries in `src/bin/` only parse
 //!   and call them. [`daemon`] is the heartbeat of a long-running worker.
-//! - [`error`] is the library's one error type and [`escape`] renders
+//! - `error` is the library's one error type and [`escape`] renders
 //!   untrusted text inert; both sit at the bottom and import nothing above.
 //!
 //! Imports point one way: the runs and [`cli`] -> (tracker | changes |
@@ -60,9 +60,25 @@
 //! integration test `tests/it/layers.rs` reads every `crate::` path in
 //! `src/` and fails naming any circle.
 //!
-//! `hb-write JOB INTERVAL -- CMD` runs the job itself ([`wrap`], over
-//! [`supervise`]): a `running` record first, then exit code, duration and
-//! the tail of the output, with optional pings ([`ping`]).
+//! `hb-write JOB INTERVAL -- CMD` runs the job itself (`wrap`, over
+//! `supervise`): a `running` record first, then exit code, duration and
+//! the tail of the output, with optional pings (`ping`).
+//!
+//! # The library
+//!
+//! Modules are private and items `pub(crate)` unless a library user needs
+//! them (`unreachable_pub` warns otherwise). What is public:
+//!
+//! - the record: [`Heartbeat`], [`RunStatus`], [`record::format_duration`];
+//! - writing a heartbeat: [`store::write`] (and
+//!   [`store::is_temporary_name`], the files a reader of a heartbeat
+//!   directory skips);
+//! - the daemon API: [`daemon`];
+//! - judgements as the binaries report them: [`Status`], [`Judgement`],
+//!   [`Policy`], [`Error`];
+//! - each binary's arguments and run: [`check`], [`watch`], [`mod@write`]
+//!   (`Args`, `PROGRAM`, `run`), [`cli::parse`] and the [`exit_code`]s;
+//! - [`escape`]'s checks of untrusted text, which the tests share.
 //!
 //! # Heartbeats from a daemon
 //!
@@ -128,7 +144,7 @@ pub use record::{Heartbeat, RunStatus};
 
 /// This machine's host name, as heartbeats and alerts name it: the first
 /// of the kernel's host name, `/etc/hostname` and `$HOSTNAME` that is a
-/// host name by [`record::validate_host`], else `localhost`.
+/// host name by `record::validate_host`, else `localhost`.
 pub fn hostname() -> String {
     let read = |path: &str| {
         std::fs::read(path)

@@ -81,7 +81,7 @@ impl fmt::Display for RunStatus {
 /// can add fields without breaking older readers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Heartbeat {
-    /// Format version; always [`FORMAT_VERSION`] when written by this crate.
+    /// Format version; always `FORMAT_VERSION` when written by this crate.
     pub version: u32,
     /// The job name, the same as the file name without `.last`.
     pub job: String,
@@ -102,9 +102,9 @@ pub struct Heartbeat {
     /// How long the run took, in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_seconds: Option<f64>,
-    /// A short note from the job, at most [`MESSAGE_MAX_BYTES`] bytes; from
+    /// A short note from the job, at most `MESSAGE_MAX_BYTES` bytes; from
     /// the wrapper, the tail of the job's output (at most
-    /// [`OUTPUT_MESSAGE_MAX_BYTES`]).
+    /// `OUTPUT_MESSAGE_MAX_BYTES`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// When the wrapped run started, RFC 3339 in UTC.

@@ -88,6 +88,21 @@ pub(crate) enum Format {
 
 /// Runs night-watch with `args`, printing to standard output, and returns
 /// the exit code.
+///
+/// ```
+/// use clap::Parser;
+/// use cron_heartbeat::{exit_code::Watch, store, watch, Heartbeat, RunStatus};
+///
+/// let dir = tempfile::tempdir()?;
+/// store::write(Some(dir.path()), &Heartbeat::new("backup", 86_400, RunStatus::Ok))?;
+/// let args = watch::Args::try_parse_from([
+///     "night-watch".as_ref(),
+///     "--dir".as_ref(),
+///     dir.path().as_os_str(),
+/// ])?;
+/// assert_eq!(watch::run(&args), Watch::Rendered);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn run(args: &Args) -> Code {
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();

@@ -206,6 +206,23 @@ fn first_dir(dirs: &[PathBuf]) -> Option<PathBuf> {
 }
 
 /// Runs hb-write with parsed arguments and returns its exit code.
+///
+/// ```
+/// use clap::Parser;
+/// use cron_heartbeat::write;
+///
+/// let dir = tempfile::tempdir()?;
+/// let args = write::Args::try_parse_from([
+///     "hb-write".as_ref(),
+///     "--dir".as_ref(),
+///     dir.path().as_os_str(),
+///     "backup".as_ref(),
+///     "1d".as_ref(),
+/// ])?;
+/// write::run(args);
+/// assert!(dir.path().join("backup.last").is_file());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn run(args: Args) -> ExitCode {
     if args.all && args.pause.is_none() && !args.resume {
         cli::report_error(PROGRAM, &"--all needs --pause or --resume");

@@ -34,7 +34,7 @@ pub(crate) fn temporary_name(target: &str, pid: u32, nonce: u64) -> String {
     format!(".{target}.{pid}.{nonce:016x}.{TEMP_SUFFIX}")
 }
 
-/// Whether `name` has exactly the shape of a name [`temporary_name`] makes:
+/// Whether `name` has exactly the shape of a name `temporary_name` makes:
 /// a dot, a target name, a process id of 1 to 10 digits, 16 lowercase hex
 /// digits and the suffix, separated by dots.
 pub fn is_temporary_name(name: &str) -> bool {

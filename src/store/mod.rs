@@ -1,9 +1,9 @@
 //! Where heartbeats live and all file I/O on them: the directory rule
-//! (here), the atomic write and retiring a job ([`write()`], [`retire`];
+//! (here), the atomic write and retiring a job ([`write()`], `retire`;
 //! the durable replace itself and its temporary names in `atomic`),
-//! the scan ([`scan()`]), the run lock ([`lock()`]), and the removal of
-//! temporaries killed writers left ([`clean_temporaries`]), and every
-//! user's own area below `users/` ([`own_area`]; scanned through directory
+//! the scan (`scan_each`), the run lock (`lock`), and the removal of
+//! temporaries killed writers left (`clean_temporaries`), and every
+//! user's own area below `users/` (`own_area`; scanned through directory
 //! handles, a bounded number of entries each, in `areas`). Every small file
 //! is read by one bounded, non-blocking reader, `open`.
 

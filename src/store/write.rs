@@ -13,13 +13,28 @@ use crate::record::{validate_job, Heartbeat};
 /// The heartbeat directory is `dir` when given (created if missing), else
 /// the system directory. When this process cannot write there and the
 /// directory has a `users/` area, the record goes to this user's own area,
-/// `users/<login>/` (see [`own_area`]); else, without `dir`, to the user's
+/// `users/<login>/` (see `own_area`); else, without `dir`, to the user's
 /// state directory.
 ///
 /// The record goes to a temporary file in the same directory, which is
 /// flushed to disk and renamed over the heartbeat; then the directory is
 /// flushed. On failure the previous heartbeat is untouched and the temporary
 /// file is gone. A symlink at the heartbeat's path is replaced, not followed.
+///
+/// `None` is the system directory (`/var/lib/cron-heartbeat`), or, where
+/// this user may not write there, the user's own area or directory.
+///
+/// ```
+/// use cron_heartbeat::{store, Heartbeat, RunStatus};
+///
+/// let dir = tempfile::tempdir()?;
+/// let beat = Heartbeat::new("backup", 86_400, RunStatus::Ok);
+/// let path = store::write(Some(dir.path()), &beat)?;
+/// assert_eq!(path, dir.path().join("backup.last"));
+/// let read = Heartbeat::from_json(&std::fs::read(&path)?)?;
+/// assert_eq!((read.job.as_str(), read.status), ("backup", RunStatus::Ok));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn write(dir: Option<&Path>, record: &Heartbeat) -> Result<PathBuf, Error> {
     let root = dir.unwrap_or(Path::new(SYSTEM_DIR));
     match write_in(root, record) {
