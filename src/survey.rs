@@ -21,7 +21,6 @@ pub(crate) use context::add_recent;
 /// What a scan found and how it was judged.
 #[derive(Debug, Clone)]
 pub(crate) struct Judged {
-    /// The directories read.
     pub dirs: Vec<PathBuf>,
     /// The policy the jobs were judged by.
     pub policy: Policy,

@@ -93,7 +93,6 @@ impl Budget {
         }
     }
 
-    /// The whole budget.
     pub(crate) fn total(&self) -> Duration {
         self.total
     }

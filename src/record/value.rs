@@ -22,9 +22,7 @@ const BARE_SECONDS_MIN: u64 = 60;
 pub(crate) struct Span {
     /// What the value is, in messages: `interval`, `pause`, `grace`.
     pub noun: &'static str,
-    /// The shortest allowed.
     pub min: u64,
-    /// The longest allowed.
     pub max: u64,
 }
 

@@ -42,9 +42,7 @@ pub(crate) const NONE: &str = "-";
 pub(crate) struct Row<'a> {
     /// The host, when the panel has a host column (`-` when unknown).
     pub host: Option<&'a str>,
-    /// The job.
     pub job: &'a str,
-    /// The verdict.
     pub status: Status,
     /// Time since the last heartbeat, such as `3h 10m`.
     pub age: String,

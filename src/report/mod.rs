@@ -30,7 +30,6 @@ pub(crate) use text::{write_text, TextOptions};
 pub(crate) struct Report<'a> {
     /// The instant the jobs were judged at.
     pub checked_at: DateTime<Utc>,
-    /// The stale factor.
     pub factor: f64,
     /// The judged jobs, worst first.
     pub jobs: &'a [Judgement],

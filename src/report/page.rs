@@ -16,7 +16,6 @@ pub(crate) enum Cell<'a> {
     /// Text read from heartbeat files (a host, a job): escaped by the
     /// renderer.
     Text(&'a str),
-    /// A verdict.
     Status(Status),
     /// A number, a duration or a dash: nothing in it needs escaping.
     Number(&'a str),

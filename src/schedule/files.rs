@@ -12,7 +12,6 @@ use chrono_tz::Tz;
 use super::{parse_zone, Flavour};
 use crate::store::open::{read_regular, Links, Refused};
 
-/// The system crontab.
 pub(crate) const SYSTEM_CRONTAB: &str = "/etc/crontab";
 /// The directory of package and admin crontabs.
 pub(crate) const CRON_D: &str = "/etc/cron.d";
@@ -91,7 +90,6 @@ pub(crate) fn cron_reads_name(name: &str) -> bool {
 /// could not be.
 #[derive(Debug, Default)]
 pub(crate) struct Discovered {
-    /// The crontabs read.
     pub tabs: Vec<Loaded>,
     /// Each crontab that could not be read.
     pub problems: Vec<Problem>,
@@ -103,7 +101,6 @@ pub(crate) struct Discovered {
 /// A crontab that discovery could not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Problem {
-    /// The file.
     pub path: PathBuf,
     /// Why it could not be read.
     pub reason: String,

@@ -16,7 +16,6 @@ const LATE_ALERT_WARNING_SECONDS: u64 = 86_400;
 /// A warning about one crontab line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Lint {
-    /// The line.
     pub source: Source,
     /// What is wrong and what to do.
     pub message: String,

@@ -40,7 +40,6 @@ pub(crate) const MAX_WARNINGS_PER_CRONTAB: usize = 100;
 /// as a whole).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Source {
-    /// The crontab file.
     pub file: PathBuf,
     /// The line, from 1.
     pub line: usize,
@@ -58,7 +57,6 @@ impl fmt::Display for Source {
 /// A job a crontab runs with `hb-write`.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Expectation {
-    /// The job name.
     pub job: String,
     /// The interval on the hb-write line, in seconds.
     pub interval: u64,
@@ -79,7 +77,6 @@ pub(crate) struct Expectation {
 pub(crate) struct Crontab<'a> {
     /// Where it was read from, for messages.
     pub path: &'a Path,
-    /// Its text.
     pub text: &'a str,
     /// System crontab (with a user field) or a user's.
     pub flavour: Flavour,

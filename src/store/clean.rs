@@ -24,7 +24,6 @@ pub(crate) const TEMP_MAX_AGE: Duration = Duration::from_secs(3600);
 /// What a cleanup did.
 #[derive(Debug, Default)]
 pub(crate) struct Cleanup {
-    /// The temporaries removed.
     pub removed: Vec<PathBuf>,
     /// The temporaries that could not be removed, and why. A file that
     /// vanished meanwhile, or one in a directory this user may not change,

@@ -37,7 +37,6 @@ pub(crate) struct RunLock {
 }
 
 impl RunLock {
-    /// The lock file.
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }

@@ -114,7 +114,6 @@ pub(super) fn with_own_areas(dirs: &[PathBuf]) -> Vec<PathBuf> {
 /// One pause file found by [`scan_pauses`].
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct PauseEntry {
-    /// The file.
     pub path: PathBuf,
     /// The directory it sits in, which it applies to.
     pub dir: PathBuf,

@@ -16,7 +16,6 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 /// bytes go to.
 #[derive(Debug)]
 pub(crate) struct Leftover {
-    /// The read end.
     pub pipe: OwnedFd,
     /// Where its bytes go.
     pub to: RawFd,

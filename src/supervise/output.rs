@@ -132,7 +132,6 @@ impl Log {
         })
     }
 
-    /// The log file.
     pub(crate) fn path(&self) -> &Path {
         &self.path
     }

@@ -33,7 +33,6 @@ const MAX_MESSAGE: usize = 300;
 /// misuse, and reaching it is an error rather than acting on part of it.
 pub(crate) const MAX_PAGES: usize = 20;
 
-/// A successful answer.
 pub(super) struct Answer {
     headers: HeaderMap,
     body: Vec<u8>,

@@ -27,11 +27,8 @@ pub(crate) struct Config {
     pub kind: Kind,
     /// The server URL (Gitea, Forgejo) or API base (GitHub).
     pub url: String,
-    /// The repo owner.
     pub owner: String,
-    /// The repo name.
     pub repo: String,
-    /// The API token.
     pub token: Token,
     /// The time allowed for each request, from connecting to the last
     /// byte of the answer.

@@ -170,7 +170,6 @@ impl From<LabelJson> for Label {
 /// An issue (or pull request) as both APIs describe it.
 #[derive(Debug, Deserialize)]
 pub(crate) struct IssueJson {
-    /// The issue number.
     pub number: u64,
     title: String,
     #[serde(default)]

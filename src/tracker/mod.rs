@@ -46,9 +46,7 @@ pub(crate) use sync::{sync, Options};
 /// Whether an issue is open or closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum State {
-    /// Open.
     Open,
-    /// Closed.
     Closed,
 }
 
@@ -76,7 +74,6 @@ pub(crate) struct Label {
 pub(crate) struct Issue {
     /// The issue number in its repo.
     pub number: u64,
-    /// The title.
     pub title: String,
     /// The body (Markdown).
     pub body: String,
@@ -97,18 +94,14 @@ pub(crate) struct Issue {
 pub(crate) struct Comment {
     /// The login of the account that wrote it.
     pub author: String,
-    /// Its text.
     pub body: String,
 }
 
 /// A change to an issue; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Edit {
-    /// The new title.
     pub title: Option<String>,
-    /// The new body.
     pub body: Option<String>,
-    /// The new state.
     pub state: Option<State>,
 }
 
