@@ -140,21 +140,6 @@ impl Pause {
     }
 }
 
-/// The pause that applies at `now`: the job's own or the host's, whichever
-/// ends later.
-#[cfg(test)]
-pub(crate) fn effective<'a>(
-    own: Option<&'a Pause>,
-    host: Option<&'a Pause>,
-    now: DateTime<Utc>,
-) -> Option<&'a Pause> {
-    [own, host]
-        .into_iter()
-        .flatten()
-        .filter(|p| p.is_active(now))
-        .max_by_key(|p| p.until)
-}
-
 /// How many edits (a character added, removed or replaced) apart `a` and
 /// `b` are, when at most `limit`; `None` when further.
 fn edits_within(a: &str, b: &str, limit: usize) -> Option<usize> {
@@ -282,15 +267,5 @@ mod tests {
         assert!(closest("ab", ["xy", "abc"]).len() == 1);
         assert_eq!(edits_within("kitten", "sitting", 3), Some(3));
         assert_eq!(edits_within("kitten", "sitting", 2), None);
-    }
-
-    #[test]
-    fn the_later_active_pause_applies() {
-        let own = Pause::new(Some("a"), at(0), 100, None).unwrap();
-        let host = Pause::new(None, at(0), 50, None).unwrap();
-        assert_eq!(effective(Some(&own), Some(&host), at(10)), Some(&own));
-        assert_eq!(effective(None, Some(&host), at(10)), Some(&host));
-        assert_eq!(effective(Some(&own), Some(&host), at(60)), Some(&own));
-        assert_eq!(effective(Some(&own), Some(&host), at(100)), None);
     }
 }

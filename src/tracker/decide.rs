@@ -58,17 +58,6 @@ pub(crate) enum Decision {
     },
 }
 
-impl Decision {
-    /// Whether the decision writes to the tracker.
-    #[cfg(test)]
-    pub(crate) fn writes(&self) -> bool {
-        !matches!(
-            self,
-            Decision::Nothing | Decision::Acknowledged { shrink_to: None }
-        )
-    }
-}
-
 /// Decides what to do. `alerts` are the bad jobs now and `paused` the
 /// paused ones (by [`alert_key`]); `open` is what the host's open issue
 /// last recorded (`None`: no open issue); `acknowledged` is the set
@@ -168,7 +157,6 @@ mod tests {
         let bad = jobs(&[("backup", Stale)]);
         assert_eq!(decide(&bad, &calm(), None, None), Decision::Create);
         assert_eq!(decide(&Jobs::new(), &calm(), None, None), Decision::Nothing);
-        assert!(!Decision::Nothing.writes());
     }
 
     #[test]
