@@ -118,25 +118,7 @@ pub(crate) enum Format {
 }
 
 /// Runs hb-check with `args`, printing to standard output, and returns the
-/// exit code.
-///
-/// ```
-/// use clap::Parser;
-/// use cron_heartbeat::{check, exit_code::Check, store, Heartbeat, RunStatus};
-///
-/// let dir = tempfile::tempdir()?;
-/// store::write(Some(dir.path()), &Heartbeat::new("backup", 86_400, RunStatus::Ok))?;
-/// let lock = dir.path().join("check.lock");
-/// let args = check::Args::try_parse_from([
-///     "hb-check".as_ref(),
-///     "--dir".as_ref(),
-///     dir.path().as_os_str(),
-///     "--lock-file".as_ref(),
-///     lock.as_os_str(),
-/// ])?;
-/// assert_eq!(check::run(&args), Check::Ok);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
+/// exit code (see the crate documentation for an example).
 pub fn run(args: &Args) -> Check {
     run_to(args, &mut io::stdout().lock())
 }

@@ -15,19 +15,7 @@ use crate::tracker;
 
 /// Parses the command line. `--help` and `--version` print and exit 0; a
 /// usage error prints one line, `<program>: <what is wrong>`, and exits with
-/// `usage_code`. Each binary is this and its run:
-///
-/// ```no_run
-/// use std::process::ExitCode;
-/// use cron_heartbeat::{check, cli, exit_code::Check};
-///
-/// fn main() -> ExitCode {
-///     match cli::parse::<check::Args>(check::PROGRAM, Check::Unknown as u8) {
-///         Ok(args) => check::run(&args).into(),
-///         Err(code) => code,
-///     }
-/// }
-/// ```
+/// `usage_code`.
 pub fn parse<T: Parser>(program: &str, usage_code: u8) -> Result<T, ExitCode> {
     forget_empty_settings();
     T::try_parse().map_err(|err| match err.kind() {

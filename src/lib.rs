@@ -80,6 +80,27 @@
 //!   (`Args`, `PROGRAM`, `run`), [`cli::parse`] and the [`exit_code`]s;
 //! - [`escape`]'s checks of untrusted text, which the tests share.
 //!
+//! A binary is [`cli::parse`] and its run; the run can be called with
+//! arguments of one's own:
+//!
+//! ```
+//! use clap::Parser;
+//! use cron_heartbeat::{check, exit_code::Check, store, Heartbeat, RunStatus};
+//!
+//! let dir = tempfile::tempdir()?;
+//! store::write(Some(dir.path()), &Heartbeat::new("backup", 86_400, RunStatus::Ok))?;
+//! let lock = dir.path().join("check.lock");
+//! let args = check::Args::try_parse_from([
+//!     "hb-check".as_ref(),
+//!     "--dir".as_ref(),
+//!     dir.path().as_os_str(),
+//!     "--lock-file".as_ref(),
+//!     lock.as_os_str(),
+//! ])?;
+//! assert_eq!(check::run(&args), Check::Ok);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Heartbeats from a daemon
 //!
 //! A long-running worker is not a cron job, but hb-check can watch it all
