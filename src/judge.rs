@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::history::{consecutive_failures_with, Recent, Run};
 use crate::pause::Pause;
-use crate::record::{Content, Entry, RunStatus};
+use crate::record::{Content, Entry, Heartbeat, RunStatus};
 use crate::schedule::Expectation;
 
 mod heartbeat;
@@ -117,6 +117,25 @@ pub struct Policy {
     pub alert_after: u32,
     /// How scheduled jobs are judged.
     pub rules: schedule::Rules,
+}
+
+impl Policy {
+    /// hb-check's policy without options, at `now`: stale past twice the
+    /// interval, `failed` from the first failed run, a schedule in a record
+    /// judged with its default grace in UTC.
+    pub fn at(now: DateTime<Utc>) -> Policy {
+        Policy {
+            now,
+            factor: 2.0,
+            default_interval: None,
+            alert_after: 1,
+            rules: schedule::Rules {
+                grace: None,
+                by_interval: false,
+                zone: chrono_tz::Tz::UTC,
+            },
+        }
+    }
 }
 
 /// The judgement of one job.
@@ -234,7 +253,6 @@ pub(crate) struct Job<'a> {
     pub facts: Facts,
 }
 
-#[cfg(test)]
 impl<'a> Job<'a> {
     /// A heartbeat with nothing else known about it.
     pub(crate) fn of(entry: &'a Entry) -> Job<'a> {
@@ -247,6 +265,32 @@ impl<'a> Job<'a> {
             facts: Facts::default(),
         }
     }
+}
+
+/// Judges one heartbeat record on its own, as hb-check judges a heartbeat
+/// file with no crontab line, history or pause beside it: the judgement
+/// for a program that keeps its records itself.
+///
+/// ```
+/// use chrono::{Duration, Utc};
+/// use cron_heartbeat::{judge_record, Heartbeat, Policy, RunStatus, Status};
+///
+/// let beat = Heartbeat::new("backup", 3600, RunStatus::Ok);
+/// let now = beat.timestamp;
+/// assert_eq!(judge_record(&beat, &Policy::at(now)).status, Status::Ok);
+/// let later = Policy::at(now + Duration::hours(3));
+/// assert_eq!(judge_record(&beat, &later).status, Status::Stale);
+/// let failed = Heartbeat::new("backup", 3600, RunStatus::Fail);
+/// assert_eq!(judge_record(&failed, &Policy::at(Utc::now())).status, Status::Failed);
+/// ```
+pub fn judge_record(record: &Heartbeat, policy: &Policy) -> Judgement {
+    let entry = Entry {
+        path: PathBuf::from(format!("{}.last", record.job)),
+        job: record.job.clone(),
+        subdir: None,
+        content: Ok(Content::Record(record.clone())),
+    };
+    judge(&Job::of(&entry), policy)
 }
 
 /// Judges one job: what its heartbeat says (or that it has none), then its

@@ -74,8 +74,8 @@
 //!   [`store::is_temporary_name`], the files a reader of a heartbeat
 //!   directory skips);
 //! - the daemon API: [`daemon`];
-//! - judgements as the binaries report them: [`Status`], [`Judgement`],
-//!   [`Policy`], [`Error`];
+//! - judging for embedders: [`judge_record`] by a [`Policy`] to a
+//!   [`Judgement`] with its [`Status`]; [`Error`];
 //! - each binary's arguments and run: [`check`], [`watch`], [`mod@write`]
 //!   (`Args`, `PROGRAM`, `run`), [`cli::parse`] and the [`exit_code`]s;
 //! - [`escape`]'s checks of untrusted text, which the tests share.
@@ -160,7 +160,7 @@ pub mod write;
 mod properties_tests;
 
 pub use error::Error;
-pub use judge::{Judgement, Policy, Status};
+pub use judge::{judge_record, Judgement, Policy, Status};
 pub use record::{Heartbeat, RunStatus};
 
 /// This machine's host name, as heartbeats and alerts name it: the first
