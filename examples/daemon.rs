@@ -11,8 +11,7 @@
 
 use std::time::Duration;
 
-use cron_heartbeat::daemon::{Beat, Daemon};
-use cron_heartbeat::ping::Style;
+use cron_heartbeat::daemon::{Beat, Daemon, Style};
 
 fn main() {
     let rounds: u32 = std::env::args()
@@ -51,7 +50,7 @@ fn main() {
         };
         match beat {
             Beat::Written(path) => {
-                println!("round {round}: heartbeat written to {}", path.display())
+                println!("round {round}: heartbeat written to {}", path.display());
             }
             Beat::Recent => println!("round {round}: heartbeat recent enough"),
             // Monitoring must not stop the work: note it and go on.

@@ -138,6 +138,10 @@ pub fn extract(doc: &Value, source: &str) -> Result<Value, String> {
 
 /// The contract as written to its file: indented JSON, sorted keys, a final
 /// newline.
+///
+/// # Panics
+///
+/// Never: a JSON value always serialises.
 pub fn render(contract: &Value) -> String {
     let mut text = serde_json::to_string_pretty(contract).expect("JSON values serialise");
     text.push('\n');

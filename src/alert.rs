@@ -23,15 +23,15 @@ use crate::judge::Status;
 use crate::record::{rfc3339_any, rfc3339_seconds};
 
 /// Jobs by key (`host/job` or `job`) and their status.
-pub type Jobs = BTreeMap<String, Status>;
+pub(crate) type Jobs = BTreeMap<String, Status>;
 
 /// The state file's format version.
-pub const STATE_VERSION: u32 = 1;
+pub(crate) const STATE_VERSION: u32 = 1;
 
 /// What the last delivered run saw. The on-disk form of `--changes-only`'s
 /// state, unchanged since its first version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct State {
+pub(crate) struct State {
     /// [`STATE_VERSION`].
     pub version: u32,
     /// When the last run was delivered.
@@ -43,20 +43,20 @@ pub struct State {
 
 impl State {
     /// Parses a state file; `None` for anything unusable.
-    pub fn parse(bytes: &[u8]) -> Option<State> {
+    pub(crate) fn parse(bytes: &[u8]) -> Option<State> {
         let state: State = serde_json::from_slice(bytes).ok()?;
         (state.version == STATE_VERSION).then_some(state)
     }
 
     /// The state as one line of JSON.
-    pub fn to_json_line(&self) -> Vec<u8> {
+    pub(crate) fn to_json_line(&self) -> Vec<u8> {
         crate::record::json_line(self)
     }
 }
 
 /// How the alerting jobs of two runs differ.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Diff {
+pub(crate) struct Diff {
     /// Jobs that alert now and did not before, with their status.
     pub went_bad: Vec<(String, Status)>,
     /// Jobs that alert in both, with another status: (job, was, now).
@@ -66,7 +66,7 @@ pub struct Diff {
 }
 
 /// The alerting jobs among `jobs`; of two with one key, the first counts.
-pub fn alerting<'a>(jobs: impl IntoIterator<Item = (&'a String, &'a Status)>) -> Jobs {
+pub(crate) fn alerting<'a>(jobs: impl IntoIterator<Item = (&'a String, &'a Status)>) -> Jobs {
     let mut bad = Jobs::new();
     for (key, status) in jobs.into_iter().filter(|(_, s)| s.is_alert()) {
         bad.entry(key.clone()).or_insert(*status);
@@ -76,7 +76,7 @@ pub fn alerting<'a>(jobs: impl IntoIterator<Item = (&'a String, &'a Status)>) ->
 
 /// How the alerting jobs `now` differ from those `before` (both as given
 /// by [`alerting`]).
-pub fn diff(before: &Jobs, now: &Jobs) -> Diff {
+pub(crate) fn diff(before: &Jobs, now: &Jobs) -> Diff {
     let went_bad = now
         .iter()
         .filter(|(job, _)| !before.contains_key(*job))
@@ -108,7 +108,7 @@ pub fn diff(before: &Jobs, now: &Jobs) -> Diff {
 /// the first period, or when the clock reads before `anchor`. A period of
 /// 0 reminds on every run (numbered by the seconds since `anchor`, at
 /// least 1).
-pub fn reminder_due(
+pub(crate) fn reminder_due(
     still_bad: &Jobs,
     anchor: DateTime<Utc>,
     now: DateTime<Utc>,
@@ -124,7 +124,7 @@ pub fn reminder_due(
 
 /// What this run means for delivery.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Assessment {
+pub(crate) struct Assessment {
     /// Whether to deliver this run: there is no usable previous state, some
     /// job's status changed, a reminder is due, or the clock went back.
     pub deliver: bool,
@@ -141,7 +141,7 @@ pub struct Assessment {
 
 /// Weighs this run's `jobs` (key and status, as judged at `now`) against
 /// the `previous` state, with a reminder every `remind` seconds.
-pub fn assess(
+pub(crate) fn assess(
     previous: Option<&State>,
     mut jobs: Vec<(String, Status)>,
     now: DateTime<Utc>,

@@ -11,18 +11,18 @@ use chrono::{DateTime, Utc};
 use crate::alert;
 use crate::judge::{Judgement, Status};
 
-pub use crate::alert::{State, STATE_VERSION};
+pub(crate) use crate::alert::State;
 
 /// The state file beside the run lock: the lock's path with `.state`
 /// appended.
-pub fn state_path(lock: &Path) -> PathBuf {
+pub(crate) fn state_path(lock: &Path) -> PathBuf {
     let mut name = lock.as_os_str().to_owned();
     name.push(".state");
     PathBuf::from(name)
 }
 
 /// The (job, status) pairs of a run, sorted.
-pub fn pairs(jobs: &[Judgement]) -> Vec<(String, Status)> {
+pub(crate) fn pairs(jobs: &[Judgement]) -> Vec<(String, Status)> {
     let mut all: Vec<(String, Status)> = jobs
         .iter()
         .map(|j| {
@@ -39,7 +39,7 @@ pub fn pairs(jobs: &[Judgement]) -> Vec<(String, Status)> {
 
 /// What this run prints.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Decision {
+pub(crate) struct Decision {
     /// Whether to print the verdict.
     pub print: bool,
     /// Jobs that alerted at the last printed run and do not now: the job
@@ -53,7 +53,7 @@ pub struct Decision {
 /// ([`alert::assess`]): when there is no usable last state, when the
 /// pairs differ from it, when something alerts and `remind` seconds have
 /// passed since the last print, or when the clock went back.
-pub fn decide(
+pub(crate) fn decide(
     last: Option<&State>,
     now_pairs: &[(String, Status)],
     now: DateTime<Utc>,
@@ -89,10 +89,10 @@ pub fn decide(
 
 /// The lines that say which jobs recovered since the last printed run:
 /// `backup ok: recovered (was stale)`. Each job has the name the rest of
-/// the run gives it ([`crate::report::nightly::job_name`]): `host/job` when
+/// the run gives it ([`crate::report::content::job_name`]): `host/job` when
 /// the run's `jobs` come from several hosts, else the job alone.
-pub fn recovered_lines(decision: &Decision, jobs: &[Judgement]) -> String {
-    let one_host = if crate::report::nightly::several_hosts(jobs) {
+pub(crate) fn recovered_lines(decision: &Decision, jobs: &[Judgement]) -> String {
+    let one_host = if crate::report::content::several_hosts(jobs) {
         None
     } else {
         jobs.iter().find_map(|j| j.host.as_deref())
@@ -125,7 +125,7 @@ mod tests {
 
     fn state(printed: i64, jobs: &[(&str, Status)]) -> State {
         State {
-            version: STATE_VERSION,
+            version: crate::alert::STATE_VERSION,
             printed_at: at(printed),
             jobs: jobs.iter().map(|(k, s)| ((*k).to_owned(), *s)).collect(),
         }

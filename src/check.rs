@@ -16,8 +16,8 @@ use crate::exit_code::Check;
 use crate::expect;
 use crate::metrics::write_prometheus;
 use crate::report::{self, Report};
-use crate::run::{self, Judged};
 use crate::store;
+use crate::survey::{self, Judged};
 use crate::tracker;
 
 /// The program's name, first on every line it writes to standard error.
@@ -38,20 +38,20 @@ pub const PROGRAM: &str = "hb-check";
 pub struct Args {
     /// Which heartbeats to read and how to judge them.
     #[command(flatten)]
-    pub judge: JudgeArgs,
+    pub(crate) judge: JudgeArgs,
 
     /// Output format: `text` lists the jobs that are not ok; `json` is one
     /// document with every job.
     #[arg(long, value_enum, env = "HB_FORMAT", default_value = "text")]
-    pub format: Format,
+    pub(crate) format: Format,
 
     /// Print nothing; only the exit code tells.
     #[arg(long, short, env = "HB_QUIET", conflicts_with = "verbose", value_parser = crate::cli::parse_switch)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
 
     /// List every job in text output, ok ones too.
     #[arg(long, short, env = "HB_VERBOSE", value_parser = crate::cli::parse_switch)]
-    pub verbose: bool,
+    pub(crate) verbose: bool,
 
     /// Print the text output only when the set of (job, status) pairs
     /// differs from the last printed run's, and again every --remind while
@@ -59,33 +59,33 @@ pub struct Args {
     /// unchanged. For cron: one mail when a job breaks, one a day while it
     /// stays broken, one when it recovers.
     #[arg(long, env = "HB_CHANGES_ONLY", value_parser = crate::cli::parse_switch)]
-    pub changes_only: bool,
+    pub(crate) changes_only: bool,
 
     /// With --changes-only: print again after this long while something is
     /// bad (at most 400 days).
     #[arg(long, value_name = "DURATION", env = "HB_REMIND", default_value = "24h", value_parser = parse_timeout)]
-    pub remind: Duration,
+    pub(crate) remind: Duration,
 
     /// How long to wait for another hb-check run to finish before giving up
     /// (at most 400 days).
     #[arg(long, value_name = "DURATION", env = "HB_LOCK_TIMEOUT", default_value = "60", value_parser = parse_timeout)]
-    pub lock_timeout: Duration,
+    pub(crate) lock_timeout: Duration,
 
     /// Also write every job's metrics in the Prometheus text format to this
     /// file, atomically, for node_exporter's textfile collector.
     #[arg(long, value_name = "PATH", env = "HB_METRICS_FILE")]
-    pub metrics_file: Option<PathBuf>,
+    pub(crate) metrics_file: Option<PathBuf>,
 
     /// The lock file that keeps runs for the same host from overlapping.
     /// [default: hb-check.HOST.lock in $RUNTIME_DIRECTORY under systemd,
     /// else /run/cron-heartbeat for root, else $XDG_STATE_HOME/cron-heartbeat]
     #[arg(long, value_name = "PATH", env = "HB_LOCK_FILE")]
-    pub lock_file: Option<PathBuf>,
+    pub(crate) lock_file: Option<PathBuf>,
 
     /// Print only the lint of the crontabs (--crontab, --discover), one
     /// warning a line, and exit 0 when there is none, 1 when there is.
     #[arg(long)]
-    pub lint: bool,
+    pub(crate) lint: bool,
 
     /// Adopting the crontabs' unmonitored jobs.
     #[command(flatten, next_help_heading = "Adoption")]
@@ -93,13 +93,13 @@ pub struct Args {
 
     /// The issue tracker that keeps the host's alert issue.
     #[command(flatten, next_help_heading = "Tracker")]
-    pub tracker: TrackerArgs,
+    pub(crate) tracker: TrackerArgs,
 
     /// After each run, ping this dead man's switch (Healthchecks or Uptime
     /// Kuma): success when hb-check could check (exit 0, 1 or 2), failure
     /// when it could not (exit 3). It alerts when cron or hb-check stops.
     #[arg(long = "ping", value_name = "URL", env = "HB_CHECK_PING_URL", value_parser = crate::ping::UrlParser, hide_env_values = true)]
-    pub ping: Option<url::Url>,
+    pub(crate) ping: Option<url::Url>,
 
     /// The protocol of the --ping URL.
     #[arg(
@@ -109,12 +109,12 @@ pub struct Args {
         env = "HB_CHECK_PING_STYLE",
         default_value = "healthchecks"
     )]
-    pub ping_style: crate::ping::Style,
+    pub(crate) ping_style: crate::ping::Style,
 }
 
 /// hb-check's output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// One line per job that is not ok.
     Text,
     /// One document with every job.
@@ -122,7 +122,7 @@ pub enum Format {
 }
 
 /// Runs hb-check with `args`, printing to standard output, and returns the
-/// exit code.
+/// exit code (see the crate documentation for an example).
 pub fn run(args: &Args) -> Check {
     run_to(args, &mut io::stdout().lock())
 }
@@ -136,7 +136,7 @@ pub fn run(args: &Args) -> Check {
 /// The verdict is printed last, after the lock is released, so that a
 /// reader that does not read cannot hold the lock; with `--format json` it
 /// is one document whatever happened, carrying the errors.
-pub fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
+pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
     if args.adopt.adopt {
         return crate::adopt::run(&args.adopt, &args.judge.schedule, PROGRAM, stdout);
     }
@@ -169,7 +169,7 @@ pub fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
         }
     }
     let mut printed = true;
-    if let Err(err) = run::print(stdout, &out) {
+    if let Err(err) = survey::print(stdout, &out) {
         eprintln!("{PROGRAM}: cannot write the report to standard output: {err}");
         code = code.merge(Check::Unknown);
         printed = false;
@@ -198,10 +198,7 @@ fn ping_watcher(
         body: Some(format!("hb-check exit code {}", code as u8)),
         duration: Some(took),
     };
-    match Pinger::new(url.clone(), style) {
-        Ok(pinger) => pinger.send_or_warn(PROGRAM, &ping, BUDGET),
-        Err(why) => eprintln!("{PROGRAM}: warning: no ping: {why}"),
-    }
+    Pinger::new(url.clone(), style).send_or_warn(PROGRAM, &ping, BUDGET);
 }
 
 /// Takes the lock, judges, and keeps the metrics file and the tracker in
@@ -211,14 +208,14 @@ fn judge_locked(
     args: &Args,
     fail: &mut dyn FnMut(&Error),
 ) -> Result<(Check, Judged, Option<changes::Decision>), Error> {
-    let dirs = run::locate(&args.judge)?;
+    let dirs = survey::locate(&args.judge)?;
     let lock = store::lock(
         args.lock_file.as_deref(),
         &args.judge.host(),
         args.lock_timeout,
     )?;
     let when = expect::LintWhen::for_check(args.quiet, lock.path());
-    let judged = run::judge(&args.judge, dirs, &when)?;
+    let judged = survey::judge(&args.judge, dirs, &when)?;
     if !args.quiet {
         for warning in &judged.lint {
             eprintln!("{PROGRAM}: warning: {warning}");
@@ -339,7 +336,7 @@ fn lint(args: &Args, stdout: &mut dyn Write) -> Result<Check, Error> {
     for warning in &expected.lint {
         writeln!(out, "{warning}").expect("writing to memory");
     }
-    if let Err(err) = run::print(stdout, &out) {
+    if let Err(err) = survey::print(stdout, &out) {
         eprintln!("{PROGRAM}: cannot write the lint: {err}");
         return Ok(Check::Unknown);
     }

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use clap::error::ErrorKind;
 use clap::{Args, Parser};
 
-pub use crate::record::{parse_factor, parse_switch};
+pub(crate) use crate::record::{parse_factor, parse_switch};
 use crate::record::{parse_interval, validate_job, WAIT};
 use crate::tracker;
 
@@ -41,7 +41,7 @@ pub fn parse<T: Parser>(program: &str, usage_code: u8) -> Result<T, ExitCode> {
 
 /// Clap's message on one line: the error and its tips (`a similar argument
 /// exists: '--verbose'`), without the usage block clap repeats below.
-pub fn one_line(rendered: &str) -> String {
+pub(crate) fn one_line(rendered: &str) -> String {
     let parts: Vec<String> = rendered
         .split("\n\n")
         .map(str::trim)
@@ -90,14 +90,14 @@ fn forget_empty_settings() {
 }
 
 /// Prints `<program>: <error>` on one line to standard error.
-pub fn report_error(program: &str, err: &dyn std::fmt::Display) {
+pub(crate) fn report_error(program: &str, err: &dyn std::fmt::Display) {
     eprintln!("{program}: {err}");
 }
 
 /// The options that choose and judge heartbeats, shared by hb-check and
 /// night-watch.
 #[derive(Debug, Clone, Args)]
-pub struct JudgeArgs {
+pub(crate) struct JudgeArgs {
     /// Heartbeat directory to read; repeat for several (in HB_DIR, separate
     /// them with `:`). [default: every one of /var/lib/cron-heartbeat and
     /// $XDG_STATE_HOME/cron-heartbeat that exists]
@@ -149,7 +149,7 @@ pub struct JudgeArgs {
 
 impl JudgeArgs {
     /// The host this check is for: `--host`, else this machine's name.
-    pub fn host(&self) -> String {
+    pub(crate) fn host(&self) -> String {
         self.host.clone().unwrap_or_else(crate::hostname)
     }
 }
@@ -158,7 +158,7 @@ impl JudgeArgs {
 /// command line is visible to every user): it comes from `HB_TRACKER_TOKEN`
 /// or from a file only its owner can read.
 #[derive(Debug, Clone, Args)]
-pub struct TrackerArgs {
+pub(crate) struct TrackerArgs {
     /// Keep one alert issue per host in this tracker: the server URL for
     /// Gitea and Forgejo (`https://git.example.com`), the API base for
     /// GitHub (`https://api.github.com` or `https://HOST/api/v3`). Without
@@ -214,7 +214,7 @@ pub struct TrackerArgs {
 
 /// The kinds of tracker hb-check speaks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum TrackerKind {
+pub(crate) enum TrackerKind {
     /// Gitea.
     Gitea,
     /// Forgejo (the same API as Gitea).
@@ -226,7 +226,7 @@ pub enum TrackerKind {
 impl TrackerArgs {
     /// The tracker settings as given; [`tracker::Config::load`] checks
     /// them and reads the token.
-    pub fn settings(&self) -> tracker::Settings<'_> {
+    pub(crate) fn settings(&self) -> tracker::Settings<'_> {
         tracker::Settings {
             kind: match self.tracker_kind {
                 TrackerKind::Gitea => tracker::Kind::Gitea,
@@ -244,7 +244,7 @@ impl TrackerArgs {
 /// Parses an expected job by the naming rule, trimmed; another host's job
 /// (`HOST/JOB`) or a job from a user's area (`USER/JOB`) has each part by
 /// the same rule.
-pub fn parse_job(text: &str) -> Result<String, String> {
+pub(crate) fn parse_job(text: &str) -> Result<String, String> {
     // `HB_EXPECT="backup, billing"`: space around a separator is not part
     // of a name.
     let text = text.trim();
@@ -259,7 +259,7 @@ pub fn parse_job(text: &str) -> Result<String, String> {
 }
 
 /// Parses a host name by the host-name rule.
-pub fn parse_host(text: &str) -> Result<String, String> {
+pub(crate) fn parse_host(text: &str) -> Result<String, String> {
     crate::record::validate_host(text)
         .map(|()| text.to_owned())
         .map_err(|reason| {
@@ -271,19 +271,19 @@ pub fn parse_host(text: &str) -> Result<String, String> {
 }
 
 /// Parses an interval by the interval rule.
-pub fn parse_interval_arg(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_interval_arg(text: &str) -> Result<u64, String> {
     parse_interval(text).map_err(|e| e.to_string())
 }
 
 /// Parses a timeout (`--lock-timeout`, `--remind`): whole seconds or a
 /// duration with units, from `0` to 400 days, the longest interval.
-pub fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+pub(crate) fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
     WAIT.parse(text).map(std::time::Duration::from_secs)
 }
 
 /// Parses a per-request tracker timeout, within the bounds of
 /// [`tracker::check_timeout`] (1 second to 2 minutes).
-pub fn parse_request_timeout(text: &str) -> Result<std::time::Duration, String> {
+pub(crate) fn parse_request_timeout(text: &str) -> Result<std::time::Duration, String> {
     let any = crate::record::Span {
         max: u64::MAX,
         ..WAIT
@@ -294,13 +294,13 @@ pub fn parse_request_timeout(text: &str) -> Result<std::time::Duration, String> 
 
 /// Parses `--alert-after`: how many failed runs in a row alert, from 1 to
 /// the runs a history keeps.
-pub fn parse_alert_after(text: &str) -> Result<u32, String> {
+pub(crate) fn parse_alert_after(text: &str) -> Result<u32, String> {
     let most = u32::try_from(crate::history::HISTORY_MAX).unwrap_or(u32::MAX);
     crate::record::parse_count(text, 1, most)
 }
 
 /// Parses an RFC 3339 instant.
-pub fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
+pub(crate) fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
     let text = text.trim();
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))

@@ -17,7 +17,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
-use crate::ping::{self, Ping, Pinger, Style};
+use crate::ping::{self, Ping, Pinger};
+
+pub use crate::ping::Style;
 use crate::record::{
     truncate_message, validate_job, Heartbeat, RunStatus, INTERVAL_MAX, INTERVAL_MIN,
 };
@@ -77,6 +79,7 @@ impl Daemon {
     }
 
     /// Writes the heartbeat to `dir` (created if missing).
+    #[must_use]
     pub fn dir(mut self, dir: impl AsRef<Path>) -> Daemon {
         self.dir = Some(dir.as_ref().to_owned());
         self
@@ -87,7 +90,7 @@ impl Daemon {
     pub fn ping(mut self, url: &str, style: Style) -> Result<Daemon, Error> {
         let config = |reason: String| Error::PingConfig { reason };
         let url = ping::parse_url(url).map_err(config)?;
-        self.pinger = Some(Pinger::new(url, style).map_err(config)?);
+        self.pinger = Some(Pinger::new(url, style));
         Ok(self)
     }
 

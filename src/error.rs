@@ -327,8 +327,7 @@ impl fmt::Display for Error {
                 mode & 0o7777,
                 terminal_path(path)
             ),
-            Error::TrackerConfig { reason } => write!(f, "{reason}"),
-            Error::PingConfig { reason } => write!(f, "{reason}"),
+            Error::TrackerConfig { reason } | Error::PingConfig { reason } => write!(f, "{reason}"),
             Error::Tracker(err) => err.fmt(f),
             Error::Crontab { path, reason } => write!(
                 f,

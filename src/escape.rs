@@ -44,7 +44,7 @@ pub fn is_unsafe(c: char) -> bool {
 /// bidirectional and zero-width characters) with a visible `\u{..}` escape,
 /// so that no terminal escape sequence, line break or invisible reordering
 /// from a file reaches the output.
-pub fn terminal(text: &str) -> Cow<'_, str> {
+pub(crate) fn terminal(text: &str) -> Cow<'_, str> {
     // Printable ASCII, the usual job name, holds nothing unsafe.
     if text.bytes().all(|b| (0x20..0x7f).contains(&b)) || !text.chars().any(is_unsafe) {
         return Cow::Borrowed(text);
@@ -71,7 +71,7 @@ pub(crate) fn terminal_path(path: &Path) -> String {
 /// document means the same to a parser, and no control, bidirectional or
 /// zero-width character is in it raw.
 #[derive(Debug, Default)]
-pub struct JsonFormatter {
+pub(crate) struct JsonFormatter {
     pretty: serde_json::ser::PrettyFormatter<'static>,
 }
 
@@ -139,7 +139,7 @@ impl serde_json::ser::Formatter for JsonFormatter {
 }
 
 /// Writes `value` as pretty-printed JSON through [`JsonFormatter`].
-pub fn write_json<W: io::Write, T: serde::Serialize + ?Sized>(
+pub(crate) fn write_json<W: io::Write, T: serde::Serialize + ?Sized>(
     out: W,
     value: &T,
 ) -> serde_json::Result<()> {
@@ -148,7 +148,7 @@ pub fn write_json<W: io::Write, T: serde::Serialize + ?Sized>(
 }
 
 /// Escapes text for a GitHub-flavoured Markdown table cell or list item:
-/// control characters as in [`terminal`], then every character that has a
+/// control characters as in `terminal`, then every character that has a
 /// meaning inside a line (emphasis, code, links, strike-through, `|`) behind a
 /// backslash, and `<` and `&` as entities so no HTML gets through. Characters
 /// that matter only at the start of a line (`#`, `-`, `+`, `1.`) are left
@@ -171,7 +171,7 @@ pub fn markdown(text: &str) -> String {
 }
 
 /// Escapes text for HTML element content and quoted attribute values, after
-/// replacing control characters as in [`terminal`].
+/// replacing control characters as in `terminal`.
 pub fn html(text: &str) -> String {
     let plain = terminal(text);
     let mut out = String::with_capacity(plain.len() + 8);

@@ -42,6 +42,7 @@ impl Check {
     }
 
     /// The more severe of two codes (monitoring-plugins' `max_state_alt`).
+    #[must_use]
     pub fn merge(self, other: Check) -> Check {
         if other.severity() > self.severity() {
             other
@@ -73,7 +74,7 @@ pub enum Write {
 
 /// night-watch's exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Report {
+pub enum Watch {
     /// 0: the report was rendered, whatever it says.
     Rendered = 0,
     /// 3: nothing could be read, or bad usage.
@@ -91,7 +92,7 @@ macro_rules! exit_codes {
     )*};
 }
 
-exit_codes!(Check, Write, Report);
+exit_codes!(Check, Write, Watch);
 
 #[cfg(test)]
 mod tests {

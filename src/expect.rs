@@ -15,12 +15,12 @@ use crate::schedule::{self, files, Crontab, Expectation, Flavour, Lint, Source};
 
 mod linted;
 
+pub(crate) use linted::LintWhen;
 use linted::{fingerprint, lint_now};
-pub use linted::{lint_state_path, LintWhen};
 
 /// The options that tell the checker the jobs' schedules.
 #[derive(Debug, Clone, Args)]
-pub struct ScheduleArgs {
+pub(crate) struct ScheduleArgs {
     /// A crontab to read the jobs' schedules from, with the user field
     /// when it is `/etc/crontab` or lies in `/etc/cron.d`; repeat for
     /// several (in HB_CRONTAB, separate them with `:`). Each job it runs
@@ -64,7 +64,7 @@ pub struct ScheduleArgs {
 
 /// What the crontabs say: the jobs they expect and the warnings about them.
 #[derive(Debug, Clone)]
-pub struct Expected {
+pub(crate) struct Expected {
     /// Every hb-write line found, in the order read; a job on two lines
     /// counts by its first.
     pub jobs: Vec<Expectation>,
@@ -99,14 +99,14 @@ fn index_of(jobs: &[Expectation]) -> Index {
 impl Expected {
     /// The line whose judged name (`USER/JOB` for a user's line) is `job`,
     /// the first one read: a line only ever describes its own user's job.
-    pub fn line_for(&self, job: &str) -> Option<&Expectation> {
+    pub(crate) fn line_for(&self, job: &str) -> Option<&Expectation> {
         self.index.get(job).map(|&i| &self.jobs[i])
     }
 }
 
 impl ScheduleArgs {
     /// Whether any crontab is to be read.
-    pub fn reads_crontabs(&self) -> bool {
+    pub(crate) fn reads_crontabs(&self) -> bool {
         self.discover || !self.crontabs.is_empty()
     }
 }
@@ -115,7 +115,7 @@ impl ScheduleArgs {
 /// for the lint, linting them as `when` says. A crontab named with
 /// `--crontab` that cannot be read is an error; a discovered one that
 /// cannot be read is a warning.
-pub fn load(
+pub(crate) fn load(
     args: &ScheduleArgs,
     factor: f64,
     now: DateTime<Utc>,
@@ -174,7 +174,7 @@ pub fn load(
                 jobs.push(job);
             } else {
                 if *cut == 0 {
-                    *first = tab.path.clone();
+                    first.clone_from(&tab.path);
                 }
                 *cut += 1;
             }
@@ -225,7 +225,7 @@ const UNREAD_NAMED_MAX: usize = 10;
 
 /// Appends, when `verbose`, the one line that says which users' crontabs
 /// the checker could not read (only root reads them all).
-pub fn write_unread_note(out: &mut Vec<u8>, unread: &[PathBuf], verbose: bool) {
+pub(crate) fn write_unread_note(out: &mut Vec<u8>, unread: &[PathBuf], verbose: bool) {
     if let Some(note) = unread_note(unread).filter(|_| verbose) {
         out.extend_from_slice(note.as_bytes());
         out.push(b'\n');
@@ -260,7 +260,7 @@ fn unread_note(unread: &[PathBuf]) -> Option<String> {
 
 /// `/etc/crontab` and the files of a directory named `cron.d` have a user
 /// field; any other crontab is a user's.
-pub fn flavour_of(path: &Path) -> Flavour {
+pub(crate) fn flavour_of(path: &Path) -> Flavour {
     let in_cron_d = path
         .parent()
         .and_then(Path::file_name)
@@ -273,7 +273,7 @@ pub fn flavour_of(path: &Path) -> Flavour {
 }
 
 /// Parses a grace: whole seconds or a duration with units; `0` is allowed.
-pub fn parse_grace(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_grace(text: &str) -> Result<u64, String> {
     GRACE.parse(text)
 }
 

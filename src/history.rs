@@ -8,14 +8,14 @@ use serde::{Deserialize, Serialize};
 use crate::record::{rfc3339_any, rfc3339_seconds, Heartbeat, RunStatus};
 
 /// The most runs a history keeps: the newest ones.
-pub const HISTORY_MAX: usize = 200;
+pub(crate) const HISTORY_MAX: usize = 200;
 
 /// How many runs the strip shows.
-pub const STRIP_LEN: usize = 14;
+pub(crate) const STRIP_LEN: usize = 14;
 
 /// One finished run: one line of `<job>.history`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Run {
+pub(crate) struct Run {
     /// When the run's heartbeat was written, RFC 3339 in UTC.
     #[serde(serialize_with = "rfc3339_seconds", deserialize_with = "rfc3339_any")]
     pub timestamp: DateTime<Utc>,
@@ -31,7 +31,7 @@ pub struct Run {
 
 impl Run {
     /// The history line for the run a heartbeat records.
-    pub fn of(record: &Heartbeat) -> Run {
+    pub(crate) fn of(record: &Heartbeat) -> Run {
         Run {
             timestamp: record.timestamp,
             status: record.status,
@@ -41,13 +41,13 @@ impl Run {
     }
 
     /// The run as one line of JSON, newline included.
-    pub fn to_json_line(&self) -> Vec<u8> {
+    pub(crate) fn to_json_line(&self) -> Vec<u8> {
         crate::record::json_line(self)
     }
 
     /// Parses one line; `None` when it is not a run (a torn or foreign
     /// line), which readers skip.
-    pub fn from_line(line: &[u8]) -> Option<Run> {
+    pub(crate) fn from_line(line: &[u8]) -> Option<Run> {
         let run: Run = serde_json::from_slice(line).ok()?;
         // A duration that no run can have is dropped, not trusted.
         let duration = run.duration_seconds.filter(|d| d.is_finite() && *d >= 0.0);
@@ -60,7 +60,7 @@ impl Run {
 
 /// Parses a history file's bytes: every line that is a run, oldest first,
 /// at most the newest [`HISTORY_MAX`]. Corrupt lines are skipped.
-pub fn parse(bytes: &[u8]) -> Vec<Run> {
+pub(crate) fn parse(bytes: &[u8]) -> Vec<Run> {
     let mut runs: Vec<Run> = bytes
         .split(|b| *b == b'\n')
         .filter(|line| !line.is_empty())
@@ -75,12 +75,12 @@ pub fn parse(bytes: &[u8]) -> Vec<Run> {
 /// Whether a line looks like a whole record, cheaply: it starts with `{`
 /// and ends with `}`. Compaction keeps such lines and drops the rest
 /// (a torn line from a writer that died mid-write).
-pub fn looks_whole(line: &[u8]) -> bool {
+pub(crate) fn looks_whole(line: &[u8]) -> bool {
     line.first() == Some(&b'{') && line.last() == Some(&b'}')
 }
 
 /// How many runs failed in a row, counted back from the newest.
-pub fn consecutive_failures(runs: &[Run]) -> u32 {
+pub(crate) fn consecutive_failures(runs: &[Run]) -> u32 {
     let count = runs
         .iter()
         .rev()
@@ -93,7 +93,11 @@ pub fn consecutive_failures(runs: &[Run]) -> u32 {
 /// `timestamp` with `status`: the history's count when its newest run is
 /// the heartbeat's, else the heartbeat's own run on top of the history (its
 /// history line was not written).
-pub fn consecutive_failures_with(timestamp: DateTime<Utc>, status: RunStatus, runs: &[Run]) -> u32 {
+pub(crate) fn consecutive_failures_with(
+    timestamp: DateTime<Utc>,
+    status: RunStatus,
+    runs: &[Run],
+) -> u32 {
     if status != RunStatus::Fail {
         return 0;
     }
@@ -178,7 +182,7 @@ fn missed_in(gap: i64, interval: u64) -> usize {
 /// The strip of the last [`STRIP_LEN`] runs from `runs` (oldest first), with
 /// `?` for runs that were due and never came when the interval is known,
 /// as of `now`.
-pub fn recent(runs: &[Run], interval: Option<u64>, now: DateTime<Utc>) -> Recent {
+pub(crate) fn recent(runs: &[Run], interval: Option<u64>, now: DateTime<Utc>) -> Recent {
     let mut marks = Vec::with_capacity(STRIP_LEN);
     let mut durations = Vec::new();
     let mut later = now;
@@ -222,7 +226,7 @@ fn median(values: &mut [f64]) -> Option<f64> {
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
     Some(if values.len().is_multiple_of(2) {
-        (values[mid - 1] + values[mid]) / 2.0
+        f64::midpoint(values[mid - 1], values[mid])
     } else {
         values[mid]
     })

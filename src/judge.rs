@@ -12,17 +12,17 @@ use serde::Serialize;
 
 use crate::history::{consecutive_failures_with, Recent, Run};
 use crate::pause::Pause;
-use crate::record::{Content, Entry, RunStatus};
+use crate::record::{Content, Entry, Heartbeat, RunStatus};
 use crate::schedule::Expectation;
 
 mod heartbeat;
 mod overrides;
-mod rows;
-pub mod schedule;
+pub(crate) mod rows;
+pub(crate) mod schedule;
 
-pub use rows::{dedup, host_of, is_expected, rows, sort, summary};
+pub(crate) use rows::{rows, summary};
 
-pub use crate::record::FUTURE_TOLERANCE_SECONDS;
+pub(crate) use crate::record::FUTURE_TOLERANCE_SECONDS;
 
 /// The verdict on one job. Declared worst first, so the derived order sorts
 /// the worst to the top.
@@ -119,6 +119,25 @@ pub struct Policy {
     pub rules: schedule::Rules,
 }
 
+impl Policy {
+    /// hb-check's policy without options, at `now`: stale past twice the
+    /// interval, `failed` from the first failed run, a schedule in a record
+    /// judged with its default grace in UTC.
+    pub fn at(now: DateTime<Utc>) -> Policy {
+        Policy {
+            now,
+            factor: 2.0,
+            default_interval: None,
+            alert_after: 1,
+            rules: schedule::Rules {
+                grace: None,
+                by_interval: false,
+                zone: chrono_tz::Tz::UTC,
+            },
+        }
+    }
+}
+
 /// The judgement of one job.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Judgement {
@@ -154,7 +173,7 @@ pub struct Judgement {
     /// jobs have none, and a row per heartbeat is kept for a whole scan.
     pub expected: Option<Box<schedule::Timetable>>,
     /// Other heartbeat files of the same host and job, in other directories,
-    /// which lost to this one (see [`dedup`]).
+    /// which lost to this one (see `dedup`).
     pub duplicates: Vec<PathBuf>,
 }
 
@@ -200,7 +219,7 @@ impl Judgement {
 /// What the caller found out about a job besides its heartbeat, for the
 /// judge to weigh: the judge itself looks at no process and no file.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Facts {
+pub(crate) struct Facts {
     /// For a `running` record written on this host: whether the wrapper
     /// that wrote it still runs. `None` when it cannot be known (another
     /// host's run, or no run in progress).
@@ -210,7 +229,7 @@ pub struct Facts {
 /// One job to judge, with everything known about it: the one input of
 /// [`judge`].
 #[derive(Debug, Clone, Copy)]
-pub struct Job<'a> {
+pub(crate) struct Job<'a> {
     /// The name the job is judged by.
     pub name: &'a str,
     /// Its heartbeat as scanned; `None` for a job a crontab line or
@@ -230,7 +249,7 @@ pub struct Job<'a> {
 
 impl<'a> Job<'a> {
     /// A heartbeat with nothing else known about it.
-    pub fn of(entry: &'a Entry) -> Job<'a> {
+    pub(crate) fn of(entry: &'a Entry) -> Job<'a> {
         Job {
             name: &entry.job,
             entry: Some(entry),
@@ -242,9 +261,35 @@ impl<'a> Job<'a> {
     }
 }
 
+/// Judges one heartbeat record on its own, as hb-check judges a heartbeat
+/// file with no crontab line, history or pause beside it: the judgement
+/// for a program that keeps its records itself.
+///
+/// ```
+/// use chrono::{Duration, Utc};
+/// use cron_heartbeat::{judge_record, Heartbeat, Policy, RunStatus, Status};
+///
+/// let beat = Heartbeat::new("backup", 3600, RunStatus::Ok);
+/// let now = beat.timestamp;
+/// assert_eq!(judge_record(&beat, &Policy::at(now)).status, Status::Ok);
+/// let later = Policy::at(now + Duration::hours(3));
+/// assert_eq!(judge_record(&beat, &later).status, Status::Stale);
+/// let failed = Heartbeat::new("backup", 3600, RunStatus::Fail);
+/// assert_eq!(judge_record(&failed, &Policy::at(Utc::now())).status, Status::Failed);
+/// ```
+pub fn judge_record(record: &Heartbeat, policy: &Policy) -> Judgement {
+    let entry = Entry {
+        path: PathBuf::from(format!("{}.last", record.job)),
+        job: record.job.clone(),
+        subdir: None,
+        content: Ok(Content::Record(record.clone())),
+    };
+    judge(&Job::of(&entry), policy)
+}
+
 /// Judges one job: what its heartbeat says (or that it has none), then its
 /// schedule, the failure threshold and its pause, in that order.
-pub fn judge(job: &Job, policy: &Policy) -> Judgement {
+pub(crate) fn judge(job: &Job, policy: &Policy) -> Judgement {
     let mut j = match (job.entry, job.crontab) {
         (Some(entry), crontab) => {
             let mut j = heartbeat::by_record(entry, job.facts, policy);
@@ -276,7 +321,7 @@ pub fn judge(job: &Job, policy: &Policy) -> Judgement {
 /// Whether judging `entry` takes its recent runs: a scheduled job's usual
 /// lag comes from them, and so does the failure count of a failed run whose
 /// record keeps none, when a threshold asks for it.
-pub fn needs_history(entry: &Entry, crontab: Option<&Expectation>, policy: &Policy) -> bool {
+pub(crate) fn needs_history(entry: &Entry, crontab: Option<&Expectation>, policy: &Policy) -> bool {
     let Ok(Content::Record(r)) = &entry.content else {
         return false;
     };

@@ -16,7 +16,7 @@
 //!  crontabs -> schedule --> expect ---------------------------+        v
 //!                          (expectations, lint)               +--> store (scan)
 //!                                                             |        |
-//!  pauses, histories, "is the wrapper alive" -> run (context) +--> judge (pure)
+//!  pauses, histories, wrapper alive -> survey (context)       +--> judge (pure)
 //!                                                                      |
 //!                      alert: what changed, which jobs still alert, is a reminder due
 //!                         |                |                                |
@@ -27,30 +27,31 @@
 //! ```
 //!
 //! - [`record`]: the v1 heartbeat and its serde form, names, intervals and
-//!   durations (one parser per kind of value); pure. [`pause`] and
-//!   [`history`] are the pause and run-history formats.
+//!   durations (one parser per kind of value); pure. `pause` and
+//!   `history` are the pause and run-history formats.
 //! - [`store`]: every file read or written: heartbeats, histories, pauses,
 //!   the run lock, the directory rule and users' areas; every small file
 //!   (crontabs and the tracker token too) is read by its one bounded,
 //!   non-blocking reader.
-//! - [`schedule`] and [`expect`]: crontabs as cron reads them, and the
+//! - `schedule` and `expect`: crontabs as cron reads them, and the
 //!   expectations and lint a run draws from them.
-//! - [`judge`]: one pure function from everything known about a job to its
+//! - `judge`: one pure function from everything known about a job to its
 //!   [`Status`], age, due time and reason; one pass for the set. Knows no
 //!   files and no forge.
-//! - [`alert`]: the one change engine: which statuses alert, what changed
+//! - `alert`: the one change engine: which statuses alert, what changed
 //!   since the last delivery, and whether a reminder is due. It feeds
-//!   [`changes`] (`hb-check --changes-only`) and the [`tracker`]'s alert
+//!   `changes` (`hb-check --changes-only`) and the `tracker`'s alert
 //!   issue (one per host, on Gitea, Forgejo or GitHub).
-//! - [`report`] and [`metrics`]: renderers from judged jobs to bytes.
-//! - [`check`], [`watch`] and [`mod@write`] (with [`wrap`] over [`supervise`],
-//!   pings by [`ping`]): the run of each binary, arguments to exit code
-//!   ([`exit_code`]); [`run`] is what they share, [`cli`] the options they
+//! - `report` and `metrics`: renderers from judged jobs to bytes.
+//! - [`check`], [`watch`] and [`mod@write`] (with `wrap` over `supervise`,
+//!   pings by `ping`): the run of each binary, arguments to exit code
+//!   ([`exit_code`]); `survey` is what they share (find the
+//!   directories, scan, judge), [`cli`] the options they
 //!   share (parsing only, no I/O). The binaries in `src/bin/` only parse
 //!   and call them. [`daemon`] is the heartbeat of a long-running worker.
-//! - [`adopt`]: `hb-check --adopt`, which rewrites unmonitored crontab
-//!   lines into hb-write's wrapper form (over [`schedule`] and [`store`]).
-//! - [`error`] is the library's one error type and [`escape`] renders
+//! - `adopt`: `hb-check --adopt`, which rewrites unmonitored crontab
+//!   lines into hb-write's wrapper form (over `schedule` and [`store`]).
+//! - `error` is the library's one error type and [`escape`] renders
 //!   untrusted text inert; both sit at the bottom and import nothing above.
 //!
 //! Imports point one way: the runs and [`cli`] -> (tracker | changes |
@@ -61,9 +62,46 @@
 //! integration test `tests/it/layers.rs` reads every `crate::` path in
 //! `src/` and fails naming any circle.
 //!
-//! `hb-write JOB INTERVAL -- CMD` runs the job itself ([`wrap`], over
-//! [`supervise`]): a `running` record first, then exit code, duration and
-//! the tail of the output, with optional pings ([`ping`]).
+//! `hb-write JOB INTERVAL -- CMD` runs the job itself (`wrap`, over
+//! `supervise`): a `running` record first, then exit code, duration and
+//! the tail of the output, with optional pings (`ping`).
+//!
+//! # The library
+//!
+//! Modules are private and items `pub(crate)` unless a library user needs
+//! them (`unreachable_pub` warns otherwise). What is public:
+//!
+//! - the record: [`Heartbeat`], [`RunStatus`], [`record::format_duration`];
+//! - writing a heartbeat: [`store::write`] (and
+//!   [`store::is_temporary_name`], the files a reader of a heartbeat
+//!   directory skips);
+//! - the daemon API: [`daemon`];
+//! - judging for embedders: [`judge_record`] by a [`Policy`] to a
+//!   [`Judgement`] with its [`Status`]; [`Error`];
+//! - each binary's arguments and run: [`check`], [`watch`], [`mod@write`]
+//!   (`Args`, `PROGRAM`, `run`), [`cli::parse`] and the [`exit_code`]s;
+//! - [`escape`]'s checks of untrusted text, which the tests share.
+//!
+//! A binary is [`cli::parse`] and its run; the run can be called with
+//! arguments of one's own:
+//!
+//! ```
+//! use clap::Parser;
+//! use cron_heartbeat::{check, exit_code::Check, store, Heartbeat, RunStatus};
+//!
+//! let dir = tempfile::tempdir()?;
+//! store::write(Some(dir.path()), &Heartbeat::new("backup", 86_400, RunStatus::Ok))?;
+//! let lock = dir.path().join("check.lock");
+//! let args = check::Args::try_parse_from([
+//!     "hb-check".as_ref(),
+//!     "--dir".as_ref(),
+//!     dir.path().as_os_str(),
+//!     "--lock-file".as_ref(),
+//!     lock.as_os_str(),
+//! ])?;
+//! assert_eq!(check::run(&args), Check::Ok);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # Heartbeats from a daemon
 //!
@@ -94,42 +132,43 @@
 //! `hb-check` then reports `queue-worker` as stale when the loop stops
 //! ticking for more than factor x 60 s. See `examples/daemon.rs`.
 
-#![deny(missing_docs)]
-
-pub mod adopt;
-pub mod alert;
-pub mod changes;
+mod adopt;
+mod alert;
+mod changes;
 pub mod check;
 pub mod cli;
 pub mod daemon;
-pub mod error;
+mod error;
 pub mod escape;
 pub mod exit_code;
-pub mod expect;
-pub mod history;
-pub(crate) mod http;
-pub mod judge;
-pub mod metrics;
-pub mod pause;
-pub mod ping;
+mod expect;
+mod history;
+mod http;
+mod judge;
+mod metrics;
+mod pause;
+mod ping;
 pub mod record;
-pub mod report;
-pub mod run;
-pub mod schedule;
+mod report;
+mod schedule;
 pub mod store;
-pub mod supervise;
-pub mod tracker;
+mod supervise;
+mod survey;
+mod tracker;
 pub mod watch;
-pub mod wrap;
+mod wrap;
 pub mod write;
 
+#[cfg(test)]
+mod properties_tests;
+
 pub use error::Error;
-pub use judge::{Judgement, Policy, Status};
+pub use judge::{judge_record, Judgement, Policy, Status};
 pub use record::{Heartbeat, RunStatus};
 
 /// This machine's host name, as heartbeats and alerts name it: the first
 /// of the kernel's host name, `/etc/hostname` and `$HOSTNAME` that is a
-/// host name by [`record::validate_host`], else `localhost`.
+/// host name by `record::validate_host`, else `localhost`.
 pub fn hostname() -> String {
     let read = |path: &str| {
         std::fs::read(path)

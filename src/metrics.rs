@@ -11,7 +11,7 @@ use crate::report::Report;
 /// Jobs are labelled `cron_job` (Prometheus keeps `job` for the scrape
 /// target) and `host`. Values that do not exist for a job (the age of a
 /// missing job) are left out rather than faked.
-pub fn write_prometheus(out: &mut impl io::Write, report: &Report) -> io::Result<()> {
+pub(crate) fn write_prometheus(out: &mut impl io::Write, report: &Report) -> io::Result<()> {
     let jobs = report.jobs;
     family(
         out,

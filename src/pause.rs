@@ -11,17 +11,17 @@ use crate::record::{
 };
 
 /// The pause record's format version.
-pub const PAUSE_VERSION: u32 = 1;
+pub(crate) const PAUSE_VERSION: u32 = 1;
 
 /// The file name of a host-wide pause. A job name starts with a letter or a
 /// digit, so no job's pause can have this name.
-pub const HOST_PAUSE_FILE: &str = "_host.pause";
+pub(crate) const HOST_PAUSE_FILE: &str = "_host.pause";
 
 /// The file name ending of a job's pause.
-pub const PAUSE_EXTENSION: &str = "pause";
+pub(crate) const PAUSE_EXTENSION: &str = "pause";
 
 /// The longest pause, in seconds: the longest interval.
-pub const PAUSE_MAX: u64 = crate::record::PAUSE.max;
+pub(crate) const PAUSE_MAX: u64 = crate::record::PAUSE.max;
 
 /// The one check of a pause's length in seconds, for the writer and the
 /// reader alike: 1 second to [`PAUSE_MAX`].
@@ -138,20 +138,6 @@ impl Pause {
             None => format!("paused{scope} until {until}"),
         }
     }
-}
-
-/// The pause that applies at `now`: the job's own or the host's, whichever
-/// ends later.
-pub fn effective<'a>(
-    own: Option<&'a Pause>,
-    host: Option<&'a Pause>,
-    now: DateTime<Utc>,
-) -> Option<&'a Pause> {
-    [own, host]
-        .into_iter()
-        .flatten()
-        .filter(|p| p.is_active(now))
-        .max_by_key(|p| p.until)
 }
 
 /// How many edits (a character added, removed or replaced) apart `a` and
@@ -281,15 +267,5 @@ mod tests {
         assert!(closest("ab", ["xy", "abc"]).len() == 1);
         assert_eq!(edits_within("kitten", "sitting", 3), Some(3));
         assert_eq!(edits_within("kitten", "sitting", 2), None);
-    }
-
-    #[test]
-    fn the_later_active_pause_applies() {
-        let own = Pause::new(Some("a"), at(0), 100, None).unwrap();
-        let host = Pause::new(None, at(0), 50, None).unwrap();
-        assert_eq!(effective(Some(&own), Some(&host), at(10)), Some(&own));
-        assert_eq!(effective(None, Some(&host), at(10)), Some(&host));
-        assert_eq!(effective(Some(&own), Some(&host), at(60)), Some(&own));
-        assert_eq!(effective(Some(&own), Some(&host), at(100)), None);
     }
 }

@@ -13,36 +13,36 @@ mod duration;
 mod last;
 mod value;
 
-pub use duration::{format_duration, write_duration};
-pub use last::LastRun;
-pub use value::{
-    parse_count, parse_duration, parse_exit_code, parse_factor, parse_interval, parse_size,
-    parse_switch, say, Span, GRACE, INTERVAL, INTERVAL_MAX, INTERVAL_MIN, PAUSE, WAIT,
+pub use duration::format_duration;
+pub(crate) use last::LastRun;
+pub(crate) use value::{
+    parse_count, parse_exit_code, parse_factor, parse_interval, parse_size, parse_switch, say,
+    Span, GRACE, INTERVAL_MAX, INTERVAL_MIN, PAUSE, WAIT,
 };
 
 /// A timestamp further ahead of the reader's clock than this is invalid (a
 /// clock-skewed heartbeat would otherwise hide a dead job), and a pause
 /// that starts further ahead has not begun.
-pub const FUTURE_TOLERANCE_SECONDS: i64 = 300;
+pub(crate) const FUTURE_TOLERANCE_SECONDS: i64 = 300;
 
 /// The format version this crate writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// The most bytes of `message` that are stored; longer text is cut on a UTF-8
 /// character boundary.
-pub const MESSAGE_MAX_BYTES: usize = 1024;
+pub(crate) const MESSAGE_MAX_BYTES: usize = 1024;
 
 /// The most bytes of a wrapped job's output tail stored as `message`.
-pub const OUTPUT_MESSAGE_MAX_BYTES: usize = 8 * 1024;
+pub(crate) const OUTPUT_MESSAGE_MAX_BYTES: usize = 8 * 1024;
 
 /// The longest job name, in bytes (all of them ASCII).
-pub const JOB_NAME_MAX: usize = 128;
+pub(crate) const JOB_NAME_MAX: usize = 128;
 
 /// The longest a wrapped run may take when no `--max-runtime` was given:
 /// `factor` x the interval, bounded as a given maximum is (400 days). The
 /// wrapper ends a run past it (`--kill-after`) and the checker calls a
 /// `running` record past it hung, so both take it from here.
-pub fn default_max_runtime(factor: f64, interval_seconds: u64) -> u64 {
+pub(crate) fn default_max_runtime(factor: f64, interval_seconds: u64) -> u64 {
     (factor * interval_seconds as f64).min(INTERVAL_MAX as f64) as u64
 }
 
@@ -81,7 +81,7 @@ impl fmt::Display for RunStatus {
 /// can add fields without breaking older readers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Heartbeat {
-    /// Format version; always [`FORMAT_VERSION`] when written by this crate.
+    /// Format version; always `FORMAT_VERSION` when written by this crate.
     pub version: u32,
     /// The job name, the same as the file name without `.last`.
     pub job: String,
@@ -102,9 +102,9 @@ pub struct Heartbeat {
     /// How long the run took, in seconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_seconds: Option<f64>,
-    /// A short note from the job, at most [`MESSAGE_MAX_BYTES`] bytes; from
+    /// A short note from the job, at most `MESSAGE_MAX_BYTES` bytes; from
     /// the wrapper, the tail of the job's output (at most
-    /// [`OUTPUT_MESSAGE_MAX_BYTES`]).
+    /// `OUTPUT_MESSAGE_MAX_BYTES`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// When the wrapped run started, RFC 3339 in UTC.
@@ -208,7 +208,7 @@ impl Heartbeat {
 /// What is wrong with a record that serde refused, in words a person can
 /// act on: `not JSON (line 1, column 2)` rather than `expected ident`, and
 /// `field `timestamp` missing`.
-pub fn json_reason(err: &serde_json::Error) -> String {
+pub(crate) fn json_reason(err: &serde_json::Error) -> String {
     use serde_json::error::Category;
     let (line, column) = (err.line(), err.column());
     match err.classify() {
@@ -231,14 +231,14 @@ pub fn json_reason(err: &serde_json::Error) -> String {
 }
 
 /// The longest host name, in bytes.
-pub const HOST_NAME_MAX: usize = 253;
+pub(crate) const HOST_NAME_MAX: usize = 253;
 
 /// Checks a host name: 1 to 253 bytes of dot-separated labels, each 1 to 63
 /// letters, digits, `-` or `_`, not starting with `-`. Returns which part
 /// of the rule is broken. The rule keeps a host name safe as a label, a
 /// file name and a line of text: no control, space, slash or invisible
 /// character.
-pub fn validate_host(host: &str) -> Result<(), &'static str> {
+pub(crate) fn validate_host(host: &str) -> Result<(), &'static str> {
     if host.is_empty() {
         return Err("it is empty");
     }
@@ -286,6 +286,10 @@ pub(crate) fn rfc3339_any<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Ut
         .map_err(|e| serde::de::Error::custom(format!("timestamp `{text}` is not RFC 3339: {e}")))
 }
 
+#[allow(
+    clippy::ref_option,
+    reason = "the signature serde's `serialize_with` calls"
+)]
 fn rfc3339_seconds_opt<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
     match t {
         Some(t) => rfc3339_seconds(t, s),
@@ -299,7 +303,7 @@ fn rfc3339_any_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Ut
 
 /// Cuts `message` to at most [`MESSAGE_MAX_BYTES`] bytes without splitting a
 /// UTF-8 character.
-pub fn truncate_message(message: &str) -> &str {
+pub(crate) fn truncate_message(message: &str) -> &str {
     cut(message, MESSAGE_MAX_BYTES)
 }
 
@@ -317,7 +321,7 @@ pub(crate) fn cut(text: &str, max: usize) -> &str {
 /// The name a job of `user`'s crontab is judged by: `USER/JOB`, as its
 /// heartbeat lands in the user's area (`users/USER/JOB.last`); root's jobs,
 /// and jobs of no known user, keep their plain name.
-pub fn user_job(user: Option<&str>, job: &str) -> String {
+pub(crate) fn user_job(user: Option<&str>, job: &str) -> String {
     match user {
         Some(user) if user != "root" && !user.is_empty() => format!("{user}/{job}"),
         _ => job.to_owned(),
@@ -328,7 +332,7 @@ pub fn user_job(user: Option<&str>, job: &str) -> String {
 ///
 /// The rule keeps a job name safe as a file name: no path separators, no
 /// leading dot, no spaces or control characters.
-pub fn validate_job(job: &str) -> Result<(), Error> {
+pub(crate) fn validate_job(job: &str) -> Result<(), Error> {
     let reason = if job.is_empty() {
         Some("it is empty")
     } else if job.len() > JOB_NAME_MAX {
@@ -354,7 +358,7 @@ pub fn validate_job(job: &str) -> Result<(), Error> {
 
 /// What a heartbeat file held.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Content {
+pub(crate) enum Content {
     /// A valid record.
     Record(Heartbeat),
     /// An empty file (a plain `touch`), with its modification time.
@@ -366,7 +370,7 @@ pub enum Content {
 
 /// One heartbeat file as a scan found it: what the judge takes.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// The file (or, for an unreadable subdirectory, the directory).
     pub path: PathBuf,
     /// The job, from the file name.

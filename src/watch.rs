@@ -10,10 +10,10 @@ use lettre::message::Mailbox;
 use crate::cli::{self, JudgeArgs};
 use crate::error::Error;
 use crate::escape;
-use crate::exit_code::Report as Code;
+use crate::exit_code::Watch as Code;
 use crate::metrics;
-use crate::report::{self, nightly, Envelope, Layout, Page, Recipient, Report, TextOptions};
-use crate::run;
+use crate::report::{self, content, Envelope, Layout, Page, Recipient, Report, TextOptions};
+use crate::survey;
 
 /// The program's name, first on every line it writes to standard error.
 pub const PROGRAM: &str = "night-watch";
@@ -40,37 +40,37 @@ pub const PROGRAM: &str = "night-watch";
 pub struct Args {
     /// Which heartbeats to read and how to judge them.
     #[command(flatten)]
-    pub judge: JudgeArgs,
+    pub(crate) judge: JudgeArgs,
 
     /// Print only the panel, the table of jobs. (HB_PANEL takes 1, true,
     /// yes or on, and 0, false, no or off.)
     #[arg(long, env = "HB_PANEL", value_parser = crate::cli::parse_switch)]
-    pub panel: bool,
+    pub(crate) panel: bool,
 
     /// Output format.
     #[arg(long, value_enum, env = "HB_REPORT_FORMAT", default_value = "text")]
-    pub format: Format,
+    pub(crate) format: Format,
 
     /// Print one line for a mail subject, such as `night-watch web1: 1
     /// stale, 1 late, 10 ok` or `night-watch web1: all 12 jobs ok`, and
     /// nothing else; --panel and --format do not apply.
     #[arg(long)]
-    pub subject: bool,
+    pub(crate) subject: bool,
 
     /// With --format mail: the recipient, what cron's MAILTO takes: a mail
     /// address or a local user name such as `root`; repeat for several (in
     /// HB_MAIL_TO, separate them with `,`).
     #[arg(long, value_name = "ADDR", env = "HB_MAIL_TO", value_delimiter = ',', value_parser = report::parse_recipient, required_if_eq("format", "mail"))]
-    pub to: Vec<Recipient>,
+    pub(crate) to: Vec<Recipient>,
 
     /// With --format mail: the sender; `night-watch@HOST` when not given.
     #[arg(long, value_name = "ADDR", env = "HB_MAIL_FROM", value_parser = report::parse_mailbox)]
-    pub from: Option<Mailbox>,
+    pub(crate) from: Option<Mailbox>,
 }
 
 /// night-watch's output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// A table for a terminal or a plain-text mail.
     Text,
     /// GitHub-flavoured Markdown.
@@ -88,6 +88,21 @@ pub enum Format {
 
 /// Runs night-watch with `args`, printing to standard output, and returns
 /// the exit code.
+///
+/// ```
+/// use clap::Parser;
+/// use cron_heartbeat::{exit_code::Watch, store, watch, Heartbeat, RunStatus};
+///
+/// let dir = tempfile::tempdir()?;
+/// store::write(Some(dir.path()), &Heartbeat::new("backup", 86_400, RunStatus::Ok))?;
+/// let args = watch::Args::try_parse_from([
+///     "night-watch".as_ref(),
+///     "--dir".as_ref(),
+///     dir.path().as_os_str(),
+/// ])?;
+/// assert_eq!(watch::run(&args), Watch::Rendered);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn run(args: &Args) -> Code {
     let stdout = io::stdout();
     let terminal = stdout.is_terminal();
@@ -101,14 +116,14 @@ pub fn run(args: &Args) -> Code {
 /// When nothing can be read the output still says so in the format asked
 /// for (`night-watch web1: CANNOT CHECK: ...` as the subject and the body),
 /// so a morning mail never goes out blank, and the exit code is 3.
-pub fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Code {
+pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Code {
     let host = args.judge.host();
-    let (code, out) = match run::locate(&args.judge)
-        .and_then(|dirs| run::judge(&args.judge, dirs, &crate::expect::LintWhen::Always))
+    let (code, out) = match survey::locate(&args.judge)
+        .and_then(|dirs| survey::judge(&args.judge, dirs, &crate::expect::LintWhen::Always))
     {
         Ok(mut judged) => {
             if !args.subject {
-                run::add_recent(&mut judged.jobs, judged.policy.now);
+                survey::add_recent(&mut judged.jobs, judged.policy.now);
             }
             for warning in &judged.lint {
                 eprintln!("{PROGRAM}: warning: {warning}");
@@ -120,14 +135,14 @@ pub fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Code {
             (Code::Unreadable, render_broken(args, &host, &err))
         }
     };
-    if let Err(err) = run::print(stdout, &out) {
+    if let Err(err) = survey::print(stdout, &out) {
         eprintln!("{PROGRAM}: cannot write the report to standard output: {err}");
         return Code::Unreadable;
     }
     code
 }
 
-fn render(args: &Args, host: &str, judged: &run::Judged, terminal: bool) -> Vec<u8> {
+fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> Vec<u8> {
     let page = Page {
         host,
         report: Report {
@@ -145,7 +160,7 @@ fn render(args: &Args, host: &str, judged: &run::Judged, terminal: bool) -> Vec<
     let mut out = Vec::new();
     // Writing to memory fails only when out of memory, which aborts anyway.
     let _ = match args.format {
-        _ if args.subject => writeln!(out, "{}", nightly::subject(page.host, page.report.jobs)),
+        _ if args.subject => writeln!(out, "{}", content::subject(page.host, page.report.jobs)),
         Format::Text => {
             let options = text_options(terminal, |name| std::env::var(name).ok());
             report::write_text(&mut out, &page, layout, options)
@@ -163,7 +178,7 @@ fn render(args: &Args, host: &str, judged: &run::Judged, terminal: bool) -> Vec<
             };
             let _ = report::write_text(&mut text, &page, layout, plain);
             let _ = report::write_html(&mut html, &page, layout);
-            let subject = nightly::subject(page.host, page.report.jobs);
+            let subject = content::subject(page.host, page.report.jobs);
             mail(args, host, &subject, text, html, &mut out)
         }
     };
@@ -176,7 +191,7 @@ fn render(args: &Args, host: &str, judged: &run::Judged, terminal: bool) -> Vec<
 /// borders drawn in Unicode only on a terminal whose locale (the first of
 /// `LC_ALL`, `LC_CTYPE`, `LANG` that is set) is UTF-8. Anything else gets
 /// plain ASCII without one escape sequence.
-pub fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>) -> TextOptions {
+pub(crate) fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>) -> TextOptions {
     let set = |name: &str| env(name).filter(|v| !v.is_empty());
     let term = set("TERM");
     let colour = terminal && set("NO_COLOR").is_none() && term.is_some_and(|t| t != "dumb");
@@ -229,7 +244,7 @@ fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
     let line = format!("{PROGRAM} {host}: CANNOT CHECK: {err}");
     let mut out = Vec::new();
     let _ = match args.format {
-        _ if args.subject => writeln!(out, "{}", nightly::subject_line(&line)),
+        _ if args.subject => writeln!(out, "{}", content::subject_line(&line)),
         Format::Text => writeln!(out, "{}", escape::terminal(&line)),
         Format::Markdown => writeln!(
             out,
@@ -258,7 +273,7 @@ fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
                 "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head>\n<body><h1>{}</h1></body></html>\n",
                 escape::html(&line)
             );
-            let subject = nightly::subject_line(&line);
+            let subject = content::subject_line(&line);
             mail(args, host, &subject, text.into_bytes(), html.into_bytes(), &mut out)
         }
     };

@@ -25,7 +25,7 @@ const PROGRAM: &str = "hb-write";
 
 /// What to run and how.
 #[derive(Debug)]
-pub struct Wrap {
+pub(crate) struct Wrap {
     /// The job name (already validated).
     pub job: String,
     /// The job's interval, in seconds.
@@ -53,7 +53,7 @@ pub struct Wrap {
 }
 
 /// Runs the wrapper and returns the exit code.
-pub fn run(wrap: Wrap) -> u8 {
+pub(crate) fn run_job(wrap: Wrap) -> u8 {
     // Before any thread starts (the HTTP client starts one), so that every
     // thread leaves the forwarded signals to the forwarding thread.
     if let Err(err) = signal::block_forwarded() {
@@ -120,11 +120,10 @@ pub fn run(wrap: Wrap) -> u8 {
     };
     write(&dir, &base);
 
-    let pinger = wrap.ping.as_ref().and_then(|(url, style)| {
-        Pinger::new(url.clone(), *style)
-            .map_err(|why| eprintln!("{PROGRAM}: warning: no ping: {why}"))
-            .ok()
-    });
+    let pinger = wrap
+        .ping
+        .as_ref()
+        .map(|(url, style)| Pinger::new(url.clone(), *style));
     let rid = signal::uuid_v4();
     let start_ping = pinger.clone().map(|p| {
         let ping = Ping::Start { rid: rid.clone() };
@@ -153,7 +152,7 @@ pub fn run(wrap: Wrap) -> u8 {
         keep_open: lock.as_ref().map(JobLock::fd),
     };
     let (program, args) = wrap.command.split_first().expect("a command is required");
-    let outcome = supervise::run(program, args, options, |pid| {
+    let outcome = supervise::run_command(program, args, options, |pid| {
         if let Some(lock) = &lock {
             lock.record_group(pid);
         }

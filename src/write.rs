@@ -206,6 +206,23 @@ fn first_dir(dirs: &[PathBuf]) -> Option<PathBuf> {
 }
 
 /// Runs hb-write with parsed arguments and returns its exit code.
+///
+/// ```
+/// use clap::Parser;
+/// use cron_heartbeat::write;
+///
+/// let dir = tempfile::tempdir()?;
+/// let args = write::Args::try_parse_from([
+///     "hb-write".as_ref(),
+///     "--dir".as_ref(),
+///     dir.path().as_os_str(),
+///     "backup".as_ref(),
+///     "1d".as_ref(),
+/// ])?;
+/// write::run(args);
+/// assert!(dir.path().join("backup.last").is_file());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn run(args: Args) -> ExitCode {
     if args.all && args.pause.is_none() && !args.resume {
         cli::report_error(PROGRAM, &"--all needs --pause or --resume");
@@ -257,7 +274,7 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
     if !args.command.is_empty() {
-        let code = wrap::run(wrap::Wrap {
+        let code = wrap::run_job(wrap::Wrap {
             job,
             interval_seconds,
             dir: first_dir(&args.dir),
@@ -274,10 +291,9 @@ pub fn run(args: Args) -> ExitCode {
         return ExitCode::from(code);
     }
     let status = match (args.status, args.exit_code) {
-        (Some(StatusArg::Ok), _) => RunStatus::Ok,
         (Some(StatusArg::Fail), _) => RunStatus::Fail,
         (None, Some(code)) if code != 0 => RunStatus::Fail,
-        (None, _) => RunStatus::Ok,
+        (Some(StatusArg::Ok) | None, _) => RunStatus::Ok,
     };
     let record = Heartbeat {
         exit_code: args.exit_code,
@@ -307,19 +323,16 @@ pub fn run(args: Args) -> ExitCode {
     };
     // The heartbeat first: local truth never waits on the network.
     if let Some((url, style)) = settings.ping {
-        match Pinger::new(url, style) {
-            Ok(pinger) => pinger.send_or_warn(
-                PROGRAM,
-                &Ping::Beat {
-                    ok: status == RunStatus::Ok,
-                    exit_code: record.exit_code,
-                    body: record.message,
-                    duration: None,
-                },
-                ping::BUDGET,
-            ),
-            Err(why) => eprintln!("{PROGRAM}: warning: no ping: {why}"),
-        }
+        Pinger::new(url, style).send_or_warn(
+            PROGRAM,
+            &Ping::Beat {
+                ok: status == RunStatus::Ok,
+                exit_code: record.exit_code,
+                body: record.message,
+                duration: None,
+            },
+            ping::BUDGET,
+        );
     }
     code.into()
 }

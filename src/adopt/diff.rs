@@ -77,7 +77,9 @@ mod tests {
 
     #[test]
     fn hunks_carry_context_and_merge_when_close() {
-        let old: String = (1..=20).map(|i| format!("l{i}\n")).collect();
+        let old: String = (1..=20)
+            .flat_map(|i| ["l".to_owned(), i.to_string(), "\n".to_owned()])
+            .collect();
         let new = old
             .replace("l2\n", "L2\n")
             .replace("l5\n", "L5\n")

@@ -109,7 +109,12 @@ fn crontabs(args: &ScheduleArgs) -> (Vec<Named>, Vec<(PathBuf, String)>) {
 /// Runs `hb-check --adopt`: prints the notes and diffs to `out`, each
 /// refusal to standard error as one line naming the file and line after
 /// `program` (the caller's name), and returns the exit code.
-pub fn run(args: &AdoptArgs, schedule: &ScheduleArgs, program: &str, out: &mut dyn Write) -> Check {
+pub(crate) fn run(
+    args: &AdoptArgs,
+    schedule: &ScheduleArgs,
+    program: &str,
+    out: &mut dyn Write,
+) -> Check {
     if !schedule.reads_crontabs() {
         eprintln!(
             "{program}: --adopt needs the crontabs to read: give --crontab FILE or --discover"

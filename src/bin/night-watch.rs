@@ -3,11 +3,11 @@
 use std::process::ExitCode;
 
 use cron_heartbeat::cli;
-use cron_heartbeat::exit_code::Report;
+use cron_heartbeat::exit_code::Watch;
 use cron_heartbeat::watch::{self, Args, PROGRAM};
 
 fn main() -> ExitCode {
-    match cli::parse::<Args>(PROGRAM, Report::Unreadable as u8) {
+    match cli::parse::<Args>(PROGRAM, Watch::Unreadable as u8) {
         Ok(args) => watch::run(&args).into(),
         Err(code) => code,
     }

@@ -7,7 +7,7 @@ use super::{files, Expected, Lint, Source};
 
 /// When a run lints the crontabs it reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LintWhen {
+pub(crate) enum LintWhen {
     /// Every time: `--lint`, night-watch's morning report.
     Always,
     /// Never: a run that prints no warnings (`--quiet`).
@@ -22,7 +22,7 @@ pub enum LintWhen {
 impl LintWhen {
     /// When a check holding the run lock at `lock` lints: once per change
     /// of the crontabs, or never when it prints nothing (`quiet`).
-    pub fn for_check(quiet: bool, lock: &Path) -> LintWhen {
+    pub(crate) fn for_check(quiet: bool, lock: &Path) -> LintWhen {
         if quiet {
             LintWhen::Never
         } else {
@@ -33,7 +33,7 @@ impl LintWhen {
 
 /// The state file beside the run lock that records the crontabs last
 /// linted: the lock's path with `.crontabs` appended.
-pub fn lint_state_path(lock: &Path) -> PathBuf {
+pub(crate) fn lint_state_path(lock: &Path) -> PathBuf {
     let mut name = lock.as_os_str().to_owned();
     name.push(".crontabs");
     PathBuf::from(name)
@@ -75,7 +75,7 @@ impl Expected {
     /// next check stays quiet until they change; to be called once the run
     /// is sure to tell the warnings. A state that cannot be written is one
     /// more warning, and the crontabs are linted again next run.
-    pub fn record_linted(&mut self) {
+    pub(crate) fn record_linted(&mut self) {
         let Some((path, seen)) = self.linted.take() else {
             return;
         };

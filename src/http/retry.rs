@@ -2,7 +2,7 @@
 //! are worth another attempt (above all, whether the server may already
 //! have acted on the request), how long to wait (exponential backoff with
 //! jitter, or what the server asked with `Retry-After`, clamped), and one
-//! budget for the whole. Callers loop in one place, [`run`].
+//! budget for the whole. Callers loop in one place, [`call`].
 
 use std::thread;
 use std::time::{Duration, Instant};
@@ -93,7 +93,6 @@ impl Budget {
         }
     }
 
-    /// The whole budget.
     pub(crate) fn total(&self) -> Duration {
         self.total
     }
@@ -104,17 +103,17 @@ impl Budget {
     }
 }
 
-/// The retry schedule of one request: call [`Schedule::next`] after each
+/// The retry backoff of one request: call [`Backoff::next`] after each
 /// failed attempt to learn how long to wait, or that it is time to stop.
 #[derive(Debug)]
-pub(crate) struct Schedule {
+pub(crate) struct Backoff {
     repeat: Repeat,
     attempt: u32,
     timeout: Duration,
     jitter: Jitter,
 }
 
-/// Why a schedule stopped.
+/// Why a backoff stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Stop {
     /// The failure is not worth another attempt, or the attempts are used.
@@ -127,11 +126,11 @@ pub(crate) enum Stop {
     },
 }
 
-impl Schedule {
-    /// A schedule for a request of kind `repeat` whose attempts need
+impl Backoff {
+    /// A backoff for a request of kind `repeat` whose attempts need
     /// `timeout` each; `seed` drives the jitter (any value will do).
-    pub(crate) fn new(repeat: Repeat, timeout: Duration, seed: u64) -> Schedule {
-        Schedule {
+    pub(crate) fn new(repeat: Repeat, timeout: Duration, seed: u64) -> Backoff {
+        Backoff {
             repeat,
             attempt: 1,
             timeout,
@@ -152,10 +151,8 @@ impl Schedule {
         budget_left: Duration,
     ) -> Result<Duration, Stop> {
         let worth = match (classify(failed), self.repeat) {
-            (Class::Fatal, _) => false,
-            (Class::NotDone, _) => true,
-            (Class::MaybeDone, Repeat::Idempotent) => true,
-            (Class::MaybeDone, Repeat::Once) => false,
+            (Class::NotDone, _) | (Class::MaybeDone, Repeat::Idempotent) => true,
+            (Class::Fatal, _) | (Class::MaybeDone, Repeat::Once) => false,
         };
         if !worth || self.attempt >= MAX_ATTEMPTS {
             return Err(Stop::GiveUp);
@@ -191,10 +188,10 @@ pub(crate) struct GaveUp<E> {
 }
 
 /// The request loop every caller shares: calls `attempt` until it succeeds
-/// or `schedule` says stop, sleeping the waits it chooses within `budget`.
+/// or `backoff` says stop, sleeping the waits it chooses within `budget`.
 /// `failed` says what an error showed.
-pub(crate) fn run<T, E>(
-    mut schedule: Schedule,
+pub(crate) fn call<T, E>(
+    mut backoff: Backoff,
     budget: &Budget,
     mut attempt: impl FnMut() -> Result<T, E>,
     failed: impl Fn(&E) -> Failed,
@@ -204,8 +201,8 @@ pub(crate) fn run<T, E>(
             Ok(done) => return Ok(done),
             Err(error) => error,
         };
-        let attempts = schedule.attempt();
-        match schedule.next(&failed(&error), budget.left()) {
+        let attempts = backoff.attempt();
+        match backoff.next(&failed(&error), budget.left()) {
             Ok(wait) => thread::sleep(wait),
             Err(stop) => {
                 return Err(GaveUp {
@@ -289,7 +286,7 @@ mod tests {
     #[test]
     fn backoff_doubles_with_jitter_within_bounds() {
         for seed in [1, 42, 0xdead_beef, u64::MAX] {
-            let mut s = Schedule::new(Repeat::Idempotent, SECOND, seed);
+            let mut s = Backoff::new(Repeat::Idempotent, SECOND, seed);
             let first = s.next(&failure(Some(502)), ROOM).unwrap();
             assert!(first >= Duration::from_millis(250) && first <= Duration::from_millis(500));
             let second = s.next(&failure(Some(502)), ROOM).unwrap();
@@ -299,7 +296,7 @@ mod tests {
         }
         let waits: Vec<Duration> = (1..20)
             .map(|seed| {
-                Schedule::new(Repeat::Idempotent, SECOND, seed)
+                Backoff::new(Repeat::Idempotent, SECOND, seed)
                     .next(&failure(None), ROOM)
                     .unwrap()
             })
@@ -309,7 +306,7 @@ mod tests {
 
     #[test]
     fn writes_and_pings_are_repeated_only_when_certainly_not_done() {
-        let mut s = Schedule::new(Repeat::Once, SECOND, 7);
+        let mut s = Backoff::new(Repeat::Once, SECOND, 7);
         assert_eq!(s.next(&failure(Some(502)), ROOM), Err(Stop::GiveUp));
         assert_eq!(s.next(&failure(None), ROOM), Err(Stop::GiveUp), "timeout");
         assert!(s.next(&failure(Some(429)), ROOM).is_ok());
@@ -326,25 +323,25 @@ mod tests {
     fn retry_after_is_honoured_and_clamped() {
         let mut asked = failure(Some(429));
         asked.retry_after = Some(Duration::from_secs(5));
-        let mut s = Schedule::new(Repeat::Idempotent, SECOND, 3);
+        let mut s = Backoff::new(Repeat::Idempotent, SECOND, 3);
         assert_eq!(s.next(&asked, ROOM), Ok(Duration::from_secs(5)));
 
         // u64::MAX seconds: clamped, then refused by the budget; no overflow.
         asked.retry_after = Some(Duration::from_secs(u64::MAX));
-        let mut s = Schedule::new(Repeat::Idempotent, Duration::MAX, 3);
+        let mut s = Backoff::new(Repeat::Idempotent, Duration::MAX, 3);
         assert_eq!(
             s.next(&asked, ROOM),
             Err(Stop::OutOfBudget {
                 asked: Some(MAX_SERVER_WAIT)
             })
         );
-        let mut s = Schedule::new(Repeat::Idempotent, SECOND, 3);
+        let mut s = Backoff::new(Repeat::Idempotent, SECOND, 3);
         assert_eq!(s.next(&asked, Duration::MAX), Ok(MAX_SERVER_WAIT));
     }
 
     #[test]
     fn no_wait_is_chosen_that_overruns_the_budget() {
-        let mut s = Schedule::new(Repeat::Idempotent, Duration::from_secs(10), 3);
+        let mut s = Backoff::new(Repeat::Idempotent, Duration::from_secs(10), 3);
         assert_eq!(
             s.next(&failure(Some(503)), Duration::from_secs(10)),
             Err(Stop::OutOfBudget { asked: None })
@@ -362,9 +359,9 @@ mod tests {
             unsent: true,
             ..failure(None)
         };
-        let schedule = Schedule::new(Repeat::Once, Duration::ZERO, 1);
-        let out: Result<(), _> = run(
-            schedule,
+        let backoff = Backoff::new(Repeat::Once, Duration::ZERO, 1);
+        let out: Result<(), _> = call(
+            backoff,
             &budget,
             || {
                 calls += 1;

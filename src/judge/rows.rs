@@ -15,7 +15,7 @@ use crate::schedule::Expectation;
 /// for every job of `expect` that no row answers (see [`is_expected`]),
 /// each judged by [`judge`] with the pause `pause_of` finds for its name;
 /// sorted once (see [`sort`]).
-pub fn rows<'p>(
+pub(crate) fn rows<'p>(
     judged: Vec<Judgement>,
     crontab: &[Expectation],
     expect: &[String],
@@ -62,7 +62,7 @@ fn unseen_job<'a>(
 /// The host a judgement belongs to: its own (the record's, or the
 /// subdirectory it was found in), else the checking host `local` (an empty
 /// `touch` file, a missing job).
-pub fn host_of<'a>(j: &'a Judgement, local: &'a str) -> &'a str {
+pub(crate) fn host_of<'a>(j: &'a Judgement, local: &'a str) -> &'a str {
     j.host.as_deref().unwrap_or(local)
 }
 
@@ -72,7 +72,7 @@ pub fn host_of<'a>(j: &'a Judgement, local: &'a str) -> &'a str {
 /// could not, and a tie goes to the one found first (the first directory).
 /// The files that lost are listed in the winner's `duplicates`. The order
 /// of the rest is kept.
-pub fn dedup(mut all: Vec<Judgement>, local: &str) -> Vec<Judgement> {
+pub(crate) fn dedup(mut all: Vec<Judgement>, local: &str) -> Vec<Judgement> {
     // Rows sorted by (job, host), then by position: a group of duplicates
     // is a run of equal keys, in the order they were found. Sorting indices
     // takes n log n and a word per row, where comparing every pair took 5
@@ -125,7 +125,7 @@ pub fn dedup(mut all: Vec<Judgement>, local: &str) -> Vec<Judgement> {
 
 /// Whether `job` (from `--expect`) names `j`: `JOB` is a job of the host
 /// `local`; `X/JOB` is host X's job, or the job `X/JOB` of user X's area.
-pub fn is_expected(j: &Judgement, job: &str, local: &str) -> bool {
+pub(crate) fn is_expected(j: &Judgement, job: &str, local: &str) -> bool {
     match job.split_once('/') {
         None => j.job == job && host_of(j, local) == local,
         Some((host, name)) => j.job == job || (j.job == name && host_of(j, local) == host),
@@ -138,7 +138,7 @@ pub fn is_expected(j: &Judgement, job: &str, local: &str) -> bool {
 /// same row), so an in-place unstable sort gives the same result as a
 /// stable one without the stable sort's scratch buffer of half the rows
 /// (14 MiB over 100,000 heartbeats).
-pub fn sort(all: &mut [Judgement]) {
+pub(crate) fn sort(all: &mut [Judgement]) {
     all.sort_unstable_by(|a, b| {
         a.status
             .cmp(&b.status)
@@ -158,7 +158,7 @@ pub fn sort(all: &mut [Judgement]) {
 }
 
 /// How many jobs have each status, worst first, zero counts included.
-pub fn summary(all: &[Judgement]) -> Vec<(Status, usize)> {
+pub(crate) fn summary(all: &[Judgement]) -> Vec<(Status, usize)> {
     Status::ALL
         .iter()
         .map(|s| (*s, all.iter().filter(|j| j.status == *s).count()))

@@ -12,7 +12,7 @@ use crate::record::{format_duration, Content, Entry, RunStatus};
 use crate::schedule::{Expectation, Schedule};
 
 /// The longest default grace, in seconds: one hour.
-pub const GRACE_MAX_SECONDS: u64 = 3600;
+pub(crate) const GRACE_MAX_SECONDS: u64 = 3600;
 
 /// The schedule side of the policy.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -46,7 +46,7 @@ pub struct Timetable {
 
 /// The due time of the run after a heartbeat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Due {
+pub(crate) struct Due {
     /// The fire the heartbeat belongs to.
     pub fire: DateTime<Utc>,
     /// When the next run must have reported: the next fire plus the lag.
@@ -57,7 +57,7 @@ pub struct Due {
 
 /// The fire a run belongs to: the latest at or before it started (else at
 /// or before it reported).
-pub fn fire_of(
+pub(crate) fn fire_of(
     schedule: &Schedule,
     reported: DateTime<Utc>,
     started: Option<DateTime<Utc>>,
@@ -69,7 +69,7 @@ pub fn fire_of(
 /// started at `started` (when known). `lags` are the lags of recent runs
 /// (seconds from fire to report); the largest of them and the last run's is
 /// the job's usual lag.
-pub fn due(
+pub(crate) fn due(
     schedule: &Schedule,
     reported: DateTime<Utc>,
     started: Option<DateTime<Utc>>,
@@ -78,7 +78,7 @@ pub fn due(
 ) -> Option<Due> {
     let fire = fire_of(schedule, reported, started)?;
     let next = schedule.next_after(fire)?;
-    let gap = schedule.gap(fire, next);
+    let gap = Schedule::gap(fire, next);
     let last_lag = (reported - fire).num_seconds().max(0).unsigned_abs();
     // A lag is never taken to be a whole gap or more: a run that reports
     // that late belongs to the next fire.
@@ -105,12 +105,12 @@ fn span(seconds: u64) -> Option<chrono::Duration> {
 
 /// The default grace for fires `gap` seconds apart: the smaller of an hour
 /// and half the gap.
-pub fn default_grace(gap: u64) -> u64 {
+pub(crate) fn default_grace(gap: u64) -> u64 {
     GRACE_MAX_SECONDS.min(gap / 2)
 }
 
 /// The status rule of a job with a due time, at `now`.
-pub fn due_rule(
+pub(crate) fn due_rule(
     due: &Due,
     now: DateTime<Utc>,
     run: RunStatus,
@@ -135,24 +135,24 @@ pub fn due_rule(
 }
 
 /// `2026-11-22 03:10 CET`: a time in the schedule's zone.
-pub fn local(t: DateTime<Utc>, zone: Tz) -> String {
+pub(crate) fn local(t: DateTime<Utc>, zone: Tz) -> String {
     t.with_timezone(&zone)
         .format("%Y-%m-%d %H:%M %Z")
         .to_string()
 }
 
 /// How many recent runs the usual lag is taken from.
-pub const LAG_RUNS: usize = 10;
+pub(crate) const LAG_RUNS: usize = 10;
 
 /// When a run started: `duration` seconds before it reported, when that is
 /// a plausible duration.
-pub fn started(reported: DateTime<Utc>, duration: Option<f64>) -> Option<DateTime<Utc>> {
+pub(crate) fn started(reported: DateTime<Utc>, duration: Option<f64>) -> Option<DateTime<Utc>> {
     let seconds = duration.filter(|d| d.is_finite() && *d >= 0.0 && *d < f64::from(i32::MAX))?;
     reported.checked_sub_signed(chrono::Duration::milliseconds((seconds * 1000.0) as i64))
 }
 
 /// The median lag of the newest [`LAG_RUNS`] runs, in seconds.
-pub fn median_lag(schedule: &Schedule, runs: &[Run]) -> Option<u64> {
+pub(crate) fn median_lag(schedule: &Schedule, runs: &[Run]) -> Option<u64> {
     let mut lags: Vec<u64> = runs
         .iter()
         .rev()
@@ -262,21 +262,19 @@ pub(super) fn never_run(e: &Expectation, policy: &Policy) -> Judgement {
             .checked_sub_signed(chrono::Duration::days(400))
             .unwrap_or(policy.now)
     });
-    let (first, grace) = match (&e.schedule, rules.by_interval) {
-        (Some(s), false) => {
-            let first = s.next_after(since);
-            let gap = first.and_then(|f| s.next_after(f).map(|n| s.gap(f, n)));
-            let grace = rules
-                .grace
-                .unwrap_or_else(|| default_grace(gap.unwrap_or(0)));
-            (first, grace)
-        }
+    let schedule = e.schedule.as_ref().filter(|_| !rules.by_interval);
+    let (first, grace) = if let Some(s) = schedule {
+        let first = s.next_after(since);
+        let gap = first.and_then(|f| s.next_after(f).map(|n| Schedule::gap(f, n)));
+        let grace = rules
+            .grace
+            .unwrap_or_else(|| default_grace(gap.unwrap_or(0)));
+        (first, grace)
+    } else {
         // @reboot, or judged by interval: due one factor x interval after
         // the line appeared.
-        _ => {
-            let wait = span((policy.factor * e.interval as f64) as u64);
-            (wait.and_then(|w| since.checked_add_signed(w)), 0)
-        }
+        let wait = span((policy.factor * e.interval as f64) as u64);
+        (wait.and_then(|w| since.checked_add_signed(w)), 0)
     };
     let deadline = first.and_then(|f| f.checked_add_signed(span(grace)?));
     let missed = deadline.is_some_and(|d| policy.now > d);

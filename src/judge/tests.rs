@@ -1,3 +1,4 @@
+use super::rows::{dedup, is_expected};
 use super::*;
 use crate::record::Heartbeat;
 use chrono::TimeZone;

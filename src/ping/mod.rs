@@ -13,28 +13,29 @@ use std::time::Duration;
 use chrono::Utc;
 use url::Url;
 
-use crate::http::retry::{self, Budget, Failed, Repeat, Schedule};
+use crate::http::retry::{self, Backoff, Budget, Failed, Repeat};
 use crate::http::wait::RateLimit;
 use crate::http::{self, Http};
 
 mod protocol;
-pub use protocol::{request, Ping, Request, Style, KUMA_MSG_MAX};
+pub use protocol::Style;
+pub(crate) use protocol::{request, Ping};
 
 /// The most time one ping may take, retries included: the end ping's and a
 /// plain heartbeat's budget.
-pub const BUDGET: Duration = Duration::from_secs(10);
+pub(crate) const BUDGET: Duration = Duration::from_secs(10);
 
 /// The most time the start ping may take. The command runs meanwhile, but
 /// its end waits for the start (so that they arrive in order): a slow
 /// server may hold a short run back by this much, and no more.
-pub const START_BUDGET: Duration = Duration::from_millis(1500);
+pub(crate) const START_BUDGET: Duration = Duration::from_millis(1500);
 
 /// The least time worth a retry: a retry is not begun with less left.
 const MIN_ATTEMPT: Duration = Duration::from_millis(200);
 
 /// Parses a ping URL: `http` or `https`, with a host and no user name or
 /// password. A refusal names the URL by its scheme and host only.
-pub fn parse_url(text: &str) -> Result<Url, String> {
+pub(crate) fn parse_url(text: &str) -> Result<Url, String> {
     let refuse = |why: &str| format!("invalid ping URL {}: {why}", http::shown(text));
     let url = Url::parse(text).map_err(|e| refuse(&e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
@@ -50,7 +51,7 @@ pub fn parse_url(text: &str) -> Result<Url, String> {
 /// own message would quote the whole value, secret and all; this one names
 /// only the scheme and host ([`parse_url`]).
 #[derive(Debug, Clone, Copy)]
-pub struct UrlParser;
+pub(crate) struct UrlParser;
 
 impl clap::builder::TypedValueParser for UrlParser {
     type Value = Url;
@@ -82,7 +83,7 @@ impl clap::builder::TypedValueParser for UrlParser {
 
 /// Sends pings; cheap to clone, so a ping can go from another thread.
 #[derive(Debug, Clone)]
-pub struct Pinger {
+pub(crate) struct Pinger {
     http: Http,
     url: Url,
     style: Style,
@@ -90,14 +91,14 @@ pub struct Pinger {
 
 impl Pinger {
     /// A pinger for `url` in `style`.
-    pub fn new(url: Url, style: Style) -> Result<Pinger, String> {
+    pub(crate) fn new(url: Url, style: Style) -> Pinger {
         let http = Http::new(concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION")));
-        Ok(Pinger { http, url, style })
+        Pinger { http, url, style }
     }
 
     /// The URL pinged as messages may show it: scheme and host (the rest
     /// is the secret).
-    pub fn host(&self) -> String {
+    pub(crate) fn host(&self) -> String {
         http::shown(self.url.as_str())
     }
 
@@ -106,7 +107,7 @@ impl Pinger {
     /// or 503 with `Retry-After`. After a timeout or another error the
     /// first may yet arrive, and a second would count twice. The answer's
     /// body is never read. Returns why it failed.
-    pub fn send(&self, ping: &Ping, budget: Duration) -> Result<(), String> {
+    pub(crate) fn send(&self, ping: &Ping, budget: Duration) -> Result<(), String> {
         let Some(req) = request(&self.url, self.style, ping) else {
             return Ok(());
         };
@@ -121,7 +122,7 @@ impl Pinger {
             error_limit: None,
         };
         let budget = Budget::new(budget);
-        let schedule = Schedule::new(Repeat::Once, MIN_ATTEMPT, retry::seed());
+        let backoff = Backoff::new(Repeat::Once, MIN_ATTEMPT, retry::seed());
         let attempt = || {
             let left = budget.left();
             if left < MIN_ATTEMPT {
@@ -147,13 +148,13 @@ impl Pinger {
                 }
             }
         };
-        retry::run(schedule, &budget, attempt, |(_, failed)| *failed)
+        retry::call(backoff, &budget, attempt, |(_, failed)| *failed)
             .map_err(|gave_up| gave_up.error.0)
     }
 
     /// Sends `ping` and, if it fails, writes one warning line on stderr in
     /// one `write`, so that the job's own output cannot split it.
-    pub fn send_or_warn(&self, program: &str, ping: &Ping, budget: Duration) {
+    pub(crate) fn send_or_warn(&self, program: &str, ping: &Ping, budget: Duration) {
         if let Err(why) = self.send(ping, budget) {
             let line = format!(
                 "{program}: warning: the ping to {} failed: {why}; the exit code is unchanged\n",

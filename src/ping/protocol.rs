@@ -9,7 +9,7 @@ use crate::http::Method;
 use crate::record::cut;
 
 /// The longest `msg` sent to Uptime Kuma, in bytes.
-pub const KUMA_MSG_MAX: usize = 200;
+pub(crate) const KUMA_MSG_MAX: usize = 200;
 
 /// Which protocol the ping URL speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -23,7 +23,7 @@ pub enum Style {
 
 /// What a ping reports.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Ping {
+pub(crate) enum Ping {
     /// A wrapped run starts; `rid` pairs it with its end.
     Start {
         /// The run id, a UUID.
@@ -59,7 +59,7 @@ pub enum Ping {
 
 /// One HTTP request a ping turns into.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Request {
+pub(crate) struct Request {
     /// GET or POST.
     pub method: Method,
     /// The full URL, query included.
@@ -70,7 +70,7 @@ pub struct Request {
 
 /// The request `ping` becomes in `style`, or `None` when the style has no
 /// such ping (Uptime Kuma knows no start).
-pub fn request(url: &Url, style: Style, ping: &Ping) -> Option<Request> {
+pub(crate) fn request(url: &Url, style: Style, ping: &Ping) -> Option<Request> {
     match style {
         Style::Healthchecks => Some(healthchecks(url, ping)),
         Style::UptimeKuma => kuma(url, ping),
@@ -159,11 +159,10 @@ fn kuma(base: &Url, ping: &Ping) -> Option<Request> {
         Ping::Beat {
             ok, body, duration, ..
         } => {
-            let msg = body
-                .as_deref()
-                .and_then(last_line)
-                .map(str::to_owned)
-                .unwrap_or_else(|| if *ok { "OK" } else { "failed" }.to_owned());
+            let msg = body.as_deref().and_then(last_line).map_or_else(
+                || if *ok { "OK" } else { "failed" }.to_owned(),
+                str::to_owned,
+            );
             (*ok, msg, *duration)
         }
     };

@@ -16,7 +16,7 @@ pub fn format_duration(seconds: u64) -> String {
 
 /// Writes [`format_duration`]'s form of `seconds` to `out`, without
 /// allocating: a panel formats two durations per job.
-pub fn write_duration(out: &mut impl fmt::Write, seconds: u64) -> fmt::Result {
+pub(crate) fn write_duration(out: &mut impl fmt::Write, seconds: u64) -> fmt::Result {
     const WEEK: u64 = 7 * 86_400;
     const UNITS: [(char, u64); 4] = [('d', 86_400), ('h', 3_600), ('m', 60), ('s', 1)];
     if seconds == 0 {

@@ -5,12 +5,12 @@
 use crate::error::Error;
 
 /// The shortest interval, in seconds.
-pub const INTERVAL_MIN: u64 = 1;
+pub(crate) const INTERVAL_MIN: u64 = 1;
 
 /// The longest duration anything takes, in seconds: 400 days. An interval,
 /// a pause, a grace, a reminder period, a runtime or a wait are all bounded
 /// by it (a wait longer than any job's period waits on nothing).
-pub const INTERVAL_MAX: u64 = 400 * 86_400;
+pub(crate) const INTERVAL_MAX: u64 = 400 * 86_400;
 
 /// The smallest number without a unit that is taken as seconds: below it,
 /// `24` more likely means 24 hours than 24 seconds (cron's own step is a
@@ -19,31 +19,29 @@ const BARE_SECONDS_MIN: u64 = 60;
 
 /// A kind of duration: its name in messages and its range, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Span {
+pub(crate) struct Span {
     /// What the value is, in messages: `interval`, `pause`, `grace`.
     pub noun: &'static str,
-    /// The shortest allowed.
     pub min: u64,
-    /// The longest allowed.
     pub max: u64,
 }
 
 /// How often a job runs.
-pub const INTERVAL: Span = Span {
+pub(crate) const INTERVAL: Span = Span {
     noun: "interval",
     min: INTERVAL_MIN,
     max: INTERVAL_MAX,
 };
 
 /// How long a pause lasts.
-pub const PAUSE: Span = Span {
+pub(crate) const PAUSE: Span = Span {
     noun: "pause",
     min: 1,
     max: INTERVAL_MAX,
 };
 
 /// How late a job may be before it counts as late.
-pub const GRACE: Span = Span {
+pub(crate) const GRACE: Span = Span {
     noun: "grace",
     min: 0,
     max: INTERVAL_MAX,
@@ -51,7 +49,7 @@ pub const GRACE: Span = Span {
 
 /// How long something may take or be waited for (`--max-runtime`,
 /// `--lock-timeout`, `--remind`); `min` 0 allows "not at all".
-pub const WAIT: Span = Span {
+pub(crate) const WAIT: Span = Span {
     noun: "duration",
     min: 0,
     max: INTERVAL_MAX,
@@ -59,13 +57,13 @@ pub const WAIT: Span = Span {
 
 impl Span {
     /// The same kind with another shortest value.
-    pub const fn at_least(self, min: u64) -> Span {
+    pub(crate) const fn at_least(self, min: u64) -> Span {
         Span { min, ..self }
     }
 
     /// Parses `text` into seconds within this span; the error is one line,
     /// ``invalid <noun> `<text>`: <rule>``.
-    pub fn parse(self, text: &str) -> Result<u64, String> {
+    pub(crate) fn parse(self, text: &str) -> Result<u64, String> {
         self.seconds(text).map_err(|reason| {
             format!(
                 "invalid {} `{}`: {reason}",
@@ -89,7 +87,7 @@ impl Span {
 }
 
 /// A limit in words: `400 days`, `1 second`, `2 minutes`.
-pub fn say(seconds: u64) -> String {
+pub(crate) fn say(seconds: u64) -> String {
     let (count, unit) = match seconds {
         s if s >= 86_400 && s % 86_400 == 0 => (s / 86_400, "day"),
         s if s >= 3_600 && s % 3_600 == 0 => (s / 3_600, "hour"),
@@ -102,7 +100,7 @@ pub fn say(seconds: u64) -> String {
 
 /// Parses an interval: whole seconds (`300`) or a duration with units
 /// (`90s`, `5m`, `1h30m`, `1d`, `1w`), from 1 second to 400 days.
-pub fn parse_interval(text: &str) -> Result<u64, Error> {
+pub(crate) fn parse_interval(text: &str) -> Result<u64, Error> {
     INTERVAL
         .seconds(text)
         .map_err(|reason| Error::InvalidInterval {
@@ -115,7 +113,7 @@ pub fn parse_interval(text: &str) -> Result<u64, Error> {
 /// the units `w`, `d`, `h`, `m`, `s`, largest first, each at most once. A
 /// number without a unit below 60 is refused (`24` reads as 24 hours to a
 /// person and as 24 seconds here); `0` is the same in any unit.
-pub fn parse_duration(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_duration(text: &str) -> Result<u64, String> {
     const UNITS: [(char, u64); 5] = [
         ('w', 7 * 86_400),
         ('d', 86_400),
@@ -167,7 +165,7 @@ pub fn parse_duration(text: &str) -> Result<u64, String> {
 /// Parses a size: whole bytes (`4096`) or with a unit `K`/`KiB`, `M`/`MiB`
 /// (powers of 1024), at most `max` bytes; `what` names the limit's reason
 /// in the error.
-pub fn parse_size(text: &str, max: u64, what: &str) -> Result<u64, String> {
+pub(crate) fn parse_size(text: &str, max: u64, what: &str) -> Result<u64, String> {
     let shown = crate::escape::terminal(text);
     let digits = text.bytes().take_while(u8::is_ascii_digit).count();
     let scale: u64 = match &text[digits..] {
@@ -196,7 +194,7 @@ pub fn parse_size(text: &str, max: u64, what: &str) -> Result<u64, String> {
 }
 
 /// Parses a stale factor: a number greater than 1.
-pub fn parse_factor(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_factor(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(f) if f.is_finite() && f > 1.0 => Ok(f),
         _ => Err("the factor must be a number greater than 1, such as 2 or 1.5".to_owned()),
@@ -205,7 +203,7 @@ pub fn parse_factor(text: &str) -> Result<f64, String> {
 
 /// Parses an on/off setting as `HB_QUIET=yes` gives it: `1`, `true`,
 /// `yes`, `on` or `0`, `false`, `no`, `off`, in any case.
-pub fn parse_switch(text: &str) -> Result<bool, String> {
+pub(crate) fn parse_switch(text: &str) -> Result<bool, String> {
     match text.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "t" | "yes" | "y" | "on" => Ok(true),
         "0" | "false" | "f" | "no" | "n" | "off" => Ok(false),
@@ -217,7 +215,7 @@ pub fn parse_switch(text: &str) -> Result<bool, String> {
 }
 
 /// Parses a count from `min` to `max`, as `--alert-after 3` gives it.
-pub fn parse_count(text: &str, min: u32, max: u32) -> Result<u32, String> {
+pub(crate) fn parse_count(text: &str, min: u32, max: u32) -> Result<u32, String> {
     match text.trim().parse::<u32>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
         _ => Err(format!("it must be a whole number from {min} to {max}")),
@@ -226,7 +224,7 @@ pub fn parse_count(text: &str, min: u32, max: u32) -> Result<u32, String> {
 
 /// Parses an exit code as a shell reports it (`$?`), or a negative one a
 /// program may have returned.
-pub fn parse_exit_code(text: &str) -> Result<i32, String> {
+pub(crate) fn parse_exit_code(text: &str) -> Result<i32, String> {
     text.trim()
         .parse::<i32>()
         .map_err(|_| "an exit code is a whole number, such as 0 or 3 (`--exit-code $?`)".to_owned())

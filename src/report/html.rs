@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::io;
 
-use super::nightly::{self, Layout, Page};
+use super::content::{self, Layout, Page};
 use super::page::{self, Cell, Markup};
 use crate::escape::html;
 use crate::history::Mark;
@@ -104,13 +104,13 @@ impl Markup for Html {
             match cell {
                 Cell::Text(text) => write!(out, "<td style=\"{TD}\">{}</td>", html(text))?,
                 Cell::Status(status) => {
-                    write!(out, "<td style=\"{TD};{}\">{status}</td>", badge(*status))?
+                    write!(out, "<td style=\"{TD};{}\">{status}</td>", badge(*status))?;
                 }
                 Cell::Number(number) => write!(out, "<td style=\"{TD_NUMBER}\">{number}</td>")?,
                 Cell::Strip(runs) => {
                     write!(out, "<td style=\"{TD};{STRIP}\">")?;
                     if runs.marks.is_empty() {
-                        write!(out, "{}", nightly::NONE)?;
+                        write!(out, "{}", content::NONE)?;
                     }
                     for mark in runs.marks {
                         write!(
@@ -189,6 +189,6 @@ impl Markup for Html {
 
 /// Writes the page as one HTML document: the panel alone, or the whole
 /// report.
-pub fn write_html(out: &mut impl io::Write, page: &Page, layout: Layout) -> io::Result<()> {
+pub(crate) fn write_html(out: &mut impl io::Write, page: &Page, layout: Layout) -> io::Result<()> {
     page::write_page(out, &mut Html, page, layout)
 }

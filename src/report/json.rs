@@ -73,14 +73,14 @@ struct Recent<'a> {
 /// and `summary` (a count for every status). A job whose schedule is known
 /// also has `schedule`, `time_zone`, `expectation` (`crontab FILE:LINE` or
 /// `record`) and, when judged by it, `due_at` and `grace_seconds`.
-pub fn write_json(out: &mut impl io::Write, report: &Report) -> io::Result<()> {
+pub(crate) fn write_json(out: &mut impl io::Write, report: &Report) -> io::Result<()> {
     write_json_with_errors(out, report, &[])
 }
 
 /// Writes the document of [`write_json`] with an `errors` list (left out
 /// when empty): what kept the run from judging the jobs, or went wrong
 /// after (metrics file, tracker).
-pub fn write_json_with_errors(
+pub(crate) fn write_json_with_errors(
     out: &mut impl io::Write,
     report: &Report,
     errors: &[String],
@@ -91,7 +91,7 @@ pub fn write_json_with_errors(
 /// Writes the document of [`write_json_with_errors`] with an
 /// `unread_crontabs` list (left out when empty): the users' crontabs
 /// `--discover` could not read, whose jobs are not expected.
-pub fn write_check_json(
+pub(crate) fn write_check_json(
     out: &mut impl io::Write,
     report: &Report,
     errors: &[String],

@@ -2,7 +2,7 @@
 
 use std::io;
 
-use super::nightly::{due_text, format_ratio, job_name, several_hosts};
+use super::content::{due_text, format_ratio, job_name, several_hosts};
 use crate::escape::terminal;
 use crate::judge::{Judgement, Status};
 use crate::record::format_duration;
@@ -12,7 +12,11 @@ use crate::record::format_duration;
 /// schedule), in the order given. With `all` false, ok and paused jobs are
 /// left out: a run whose exit code is 0 prints nothing, so cron mails
 /// nothing.
-pub fn write_lines(out: &mut impl io::Write, jobs: &[Judgement], all: bool) -> io::Result<()> {
+pub(crate) fn write_lines(
+    out: &mut impl io::Write,
+    jobs: &[Judgement],
+    all: bool,
+) -> io::Result<()> {
     let several_hosts = several_hosts(jobs);
     let quiet = |s: Status| s.is_healthy() || s == Status::Paused;
     for j in jobs.iter().filter(|j| all || !quiet(j.status)) {

@@ -16,7 +16,7 @@ use lettre::Message;
 /// without a display name, or the name of a local user (`root`, `ops`),
 /// which the host's sendmail delivers as it delivers cron's own mail.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Recipient {
+pub(crate) enum Recipient {
     /// `ops@example.com` or `Ops <ops@example.com>`.
     Mailbox(Mailbox),
     /// A local user name.
@@ -25,7 +25,7 @@ pub enum Recipient {
 
 /// Who the message is from and to, and what it says on its subject line.
 #[derive(Debug, Clone)]
-pub struct Envelope<'a> {
+pub(crate) struct Envelope<'a> {
     /// The `From:` mailbox.
     pub from: &'a Mailbox,
     /// The `To:` recipients; at least one.
@@ -118,7 +118,7 @@ fn crlf(text: &str) -> String {
 
 /// Writes one message whose two alternatives are `text` (plain, UTF-8) and
 /// `html`, with `Date:`, `Message-ID:` and `MIME-Version:` headers.
-pub fn write_mail(
+pub(crate) fn write_mail(
     out: &mut impl Write,
     envelope: &Envelope<'_>,
     text: &str,
@@ -152,7 +152,7 @@ pub fn write_mail(
 
 /// Parses a mailbox for `--from`: `ops@example.com` or `Ops
 /// <ops@example.com>`.
-pub fn parse_mailbox(text: &str) -> Result<Mailbox, String> {
+pub(crate) fn parse_mailbox(text: &str) -> Result<Mailbox, String> {
     text.trim().parse::<Mailbox>().map_err(|_| {
         format!(
             "`{text}` is not a mail address such as ops@example.com or \"Ops <ops@example.com>\""
@@ -173,7 +173,7 @@ fn is_user_name(name: &str) -> bool {
 /// Parses a recipient for `--to`, as cron's `MAILTO` takes one: a mail
 /// address (`ops@example.com`, `Ops <ops@example.com>`) or a local user
 /// name (`root`).
-pub fn parse_recipient(text: &str) -> Result<Recipient, String> {
+pub(crate) fn parse_recipient(text: &str) -> Result<Recipient, String> {
     let text = text.trim();
     if is_user_name(text) {
         return Ok(Recipient::Local(text.to_owned()));
@@ -311,7 +311,10 @@ mod tests {
         assert_eq!(crlf("a\nb\r\n\nc"), "a\r\nb\r\n\r\nc");
         assert_eq!(crlf(""), "");
         // The message is the one lettre made of bare line feeds.
-        let long: String = (0..500).map(|i| format!("line {i}\n")).collect();
+        let mut long = String::new();
+        for i in 0..500 {
+            long += &format!("line {i}\n");
+        }
         let m = message("s", &long, "<p>x</p>\n");
         let plain = m.split("\r\n\r\n").nth(2).unwrap();
         assert!(plain.starts_with("line 0\r\nline 1\r\n"), "{m}");

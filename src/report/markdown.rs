@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::io;
 
-use super::nightly::{Layout, Page};
+use super::content::{Layout, Page};
 use super::page::{self, Cell, Markup};
 use super::runs;
 use crate::escape::markdown;
@@ -90,7 +90,11 @@ impl Markup for Markdown {
 }
 
 /// Writes the page as Markdown: the panel alone, or the whole report.
-pub fn write_markdown(out: &mut impl io::Write, page: &Page, layout: Layout) -> io::Result<()> {
+pub(crate) fn write_markdown(
+    out: &mut impl io::Write,
+    page: &Page,
+    layout: Layout,
+) -> io::Result<()> {
     page::write_page(out, &mut Markdown, page, layout)
 }
 

@@ -1,14 +1,14 @@
 //! Renderers from judged jobs to bytes. Each writes to `impl io::Write`, so
 //! every format is tested without a process.
 
+pub(crate) mod content;
 mod html;
 mod json;
 mod lines;
 mod mail;
 mod markdown;
-pub mod nightly;
 mod page;
-pub mod runs;
+pub(crate) mod runs;
 mod text;
 
 use std::path::PathBuf;
@@ -17,20 +17,19 @@ use chrono::{DateTime, Utc};
 
 use crate::judge::Judgement;
 
-pub use html::write_html;
-pub use json::{write_check_json, write_json, write_json_with_errors};
-pub use lines::write_lines;
-pub use mail::{parse_mailbox, parse_recipient, write_mail, Envelope, Recipient};
-pub use markdown::write_markdown;
-pub use nightly::{Layout, Page};
-pub use text::{write_text, TextOptions};
+pub(crate) use content::{Layout, Page};
+pub(crate) use html::write_html;
+pub(crate) use json::{write_check_json, write_json, write_json_with_errors};
+pub(crate) use lines::write_lines;
+pub(crate) use mail::{parse_mailbox, parse_recipient, write_mail, Envelope, Recipient};
+pub(crate) use markdown::write_markdown;
+pub(crate) use text::{write_text, TextOptions};
 
 /// Everything a renderer needs: the judged jobs and how they were judged.
 #[derive(Debug, Clone)]
-pub struct Report<'a> {
+pub(crate) struct Report<'a> {
     /// The instant the jobs were judged at.
     pub checked_at: DateTime<Utc>,
-    /// The stale factor.
     pub factor: f64,
     /// The judged jobs, worst first.
     pub jobs: &'a [Judgement],
@@ -39,14 +38,14 @@ pub struct Report<'a> {
 }
 
 /// A ratio rounded for display and for JSON: two decimals.
-pub fn round_ratio(ratio: f64) -> f64 {
+pub(crate) fn round_ratio(ratio: f64) -> f64 {
     round_ratio_to(ratio, 2)
 }
 
 /// A ratio rounded to `places` decimals, never across 1: above 1 (a job
 /// past its interval) it rounds up, so a late job never shows `1.0x`, and a
 /// stale one never shows the factor itself; up to 1 it rounds to nearest.
-pub fn round_ratio_to(ratio: f64, places: i32) -> f64 {
+pub(crate) fn round_ratio_to(ratio: f64, places: i32) -> f64 {
     let scale = 10f64.powi(places);
     if ratio > 1.0 {
         // The nudge keeps 1.1 (11.000000000000002 when scaled) at 1.1.

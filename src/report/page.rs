@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::io;
 
-use super::nightly::{self, Layout, Page, Row};
+use super::content::{self, Layout, Page, Row};
 use super::runs;
 use crate::judge::{Judgement, Status};
 
@@ -16,7 +16,6 @@ pub(crate) enum Cell<'a> {
     /// Text read from heartbeat files (a host, a job): escaped by the
     /// renderer.
     Text(&'a str),
-    /// A verdict.
     Status(Status),
     /// A number, a duration or a dash: nothing in it needs escaping.
     Number(&'a str),
@@ -119,7 +118,7 @@ fn write_panel(
     markup: &mut dyn Markup,
     jobs: &[Judgement],
 ) -> io::Result<()> {
-    let (headings, rows) = nightly::panel(jobs);
+    let (headings, rows) = content::panel(jobs);
     markup.table_start(out, &headings)?;
     for row in &rows {
         markup.table_row(out, &cells(row))?;
@@ -135,28 +134,28 @@ pub(crate) fn write_page(
     layout: Layout,
 ) -> io::Result<()> {
     let report = &page.report;
-    let heading = nightly::heading(&markup.escape(page.host), report.checked_at);
+    let heading = content::heading(&markup.escape(page.host), report.checked_at);
     markup.start(out, &heading)?;
     if layout == Layout::Panel {
         write_panel(out, markup, report.jobs)?;
         return markup.end(out);
     }
     markup.heading(out, &heading)?;
-    markup.summary(out, &nightly::summary_line(report.jobs))?;
+    markup.summary(out, &content::summary_line(report.jobs))?;
     write_panel(out, markup, report.jobs)?;
-    let several = nightly::several_hosts(report.jobs);
-    let bad: Vec<&Judgement> = nightly::needs_attention(report.jobs).collect();
+    let several = content::several_hosts(report.jobs);
+    let bad: Vec<&Judgement> = content::needs_attention(report.jobs).collect();
     markup.attention(out, bad.len())?;
     for job in bad {
-        let title = nightly::attention_title(job, several);
+        let title = content::attention_title(job, several);
         markup.job(out, job.status, &markup.escape(&title))?;
-        for (label, value) in nightly::details(job, report.checked_at) {
+        for (label, value) in content::details(job, report.checked_at) {
             markup.detail(out, label, &markup.escape(&value))?;
         }
         markup.job_end(out)?;
     }
     markup.footer_start(out)?;
-    for (i, (label, value)) in nightly::footer(report).into_iter().enumerate() {
+    for (i, (label, value)) in content::footer(report).into_iter().enumerate() {
         markup.footer_item(out, i == 0, label, &markup.escape(&value))?;
     }
     markup.footer_end(out)?;

@@ -6,24 +6,24 @@ use crate::history::{Mark, Recent};
 use crate::judge::Judgement;
 use crate::record::format_duration;
 
-use super::nightly::NONE;
+use super::content::NONE;
 
 /// The columns the panel adds when some job has a history.
-pub const COLUMNS: [&str; 3] = ["last runs", "success", "median"];
+pub(crate) const COLUMNS: [&str; 3] = ["last runs", "success", "median"];
 
 /// Whether a column of the panel holds numbers (aligned right).
-pub fn is_numeric(heading: &str) -> bool {
+pub(crate) fn is_numeric(heading: &str) -> bool {
     matches!(heading, "age" | "interval" | "ratio" | "success" | "median")
 }
 
 /// Whether the panel shows the recent runs: some job has a history.
-pub fn shown(jobs: &[Judgement]) -> bool {
+pub(crate) fn shown(jobs: &[Judgement]) -> bool {
     jobs.iter().any(|j| j.recent.is_some())
 }
 
 /// A job's recent runs, formatted for a panel row.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Cells<'a> {
+pub(crate) struct Cells<'a> {
     /// The strip, oldest first; empty without a history.
     pub marks: &'a [Mark],
     /// The success rate, such as `86%`, or `-`.
@@ -34,7 +34,7 @@ pub struct Cells<'a> {
 
 impl Cells<'_> {
     /// The strip in ASCII (`++x?`) or Unicode (`✓✓✗·`); `-` when empty.
-    pub fn strip(&self, unicode: bool) -> String {
+    pub(crate) fn strip(&self, unicode: bool) -> String {
         if self.marks.is_empty() {
             return NONE.to_owned();
         }
@@ -46,7 +46,7 @@ impl Cells<'_> {
 }
 
 /// The cells for a job's recent runs (`-` everywhere without a history).
-pub fn cells(recent: Option<&Recent>) -> Cells<'_> {
+pub(crate) fn cells(recent: Option<&Recent>) -> Cells<'_> {
     Cells {
         marks: recent.map_or(&[], |r| &r.marks),
         success: recent
@@ -59,13 +59,13 @@ pub fn cells(recent: Option<&Recent>) -> Cells<'_> {
 }
 
 /// A rate from 0 to 1 as a whole percentage: `86%`.
-pub fn format_rate(rate: f64) -> String {
+pub(crate) fn format_rate(rate: f64) -> String {
     format!("{:.0}%", (rate * 100.0).clamp(0.0, 100.0))
 }
 
 /// A duration in seconds: one decimal under ten seconds (`2.5s`), else the
 /// compact form (`12s`, `1m 30s`, `2h 5m`).
-pub fn format_seconds(seconds: f64) -> String {
+pub(crate) fn format_seconds(seconds: f64) -> String {
     if seconds < 9.95 {
         format!("{seconds:.1}s")
     } else {

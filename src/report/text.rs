@@ -7,7 +7,7 @@ use std::io;
 
 use comfy_table::{presets, Cell as Comfy, CellAlignment, Table};
 
-use super::nightly::{Layout, Page};
+use super::content::{Layout, Page};
 use super::page::{self, Cell, Markup};
 use super::runs;
 use crate::escape::terminal;
@@ -16,7 +16,7 @@ use crate::judge::Status;
 /// How the text format may draw. The caller decides from where the output
 /// goes: both are for a terminal only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct TextOptions {
+pub(crate) struct TextOptions {
     /// Draw the borders with UTF-8 box-drawing characters instead of ASCII.
     pub unicode: bool,
     /// Colour the statuses with ANSI escape sequences.
@@ -170,7 +170,7 @@ impl Markup for Text {
 }
 
 /// Writes the page as text: the panel alone, or the whole report.
-pub fn write_text(
+pub(crate) fn write_text(
     out: &mut impl io::Write,
     page: &Page,
     layout: Layout,

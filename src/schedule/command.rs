@@ -5,7 +5,7 @@
 /// hb-write's options that take a value (`--dir DIR`); any other option is
 /// a flag. A test of hb-write checks that every option of it that takes a
 /// value is here (the wrapper's options among them).
-pub const VALUE_OPTIONS: &[&str] = &[
+pub(crate) const VALUE_OPTIONS: &[&str] = &[
     "--dir",
     "--status",
     "--exit-code",
@@ -24,7 +24,7 @@ pub const VALUE_OPTIONS: &[&str] = &[
 
 /// One `hb-write` found in a command.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Invocation {
+pub(crate) struct Invocation {
     /// The job name as written (`None` when absent).
     pub job: Option<Word>,
     /// The interval as written.
@@ -39,7 +39,7 @@ pub struct Invocation {
 
 /// A shell word after quote removal.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Word {
+pub(crate) struct Word {
     /// The text after quote removal.
     pub text: String,
     /// Whether the shell would expand part of it (`$VAR`, `` `cmd` ``), so
@@ -142,7 +142,7 @@ fn is_hb_write(word: &Word) -> bool {
 /// The words of `command` that look like a misspelt `hb-write` (`hb-wrte`,
 /// `hbwrite`, `hb_write`, by path too): run in its place, such a word
 /// writes no heartbeat, and the job goes unmonitored without a sound.
-pub fn near_misses(command: &str) -> Vec<String> {
+pub(crate) fn near_misses(command: &str) -> Vec<String> {
     tokenize(command)
         .into_iter()
         .filter_map(|t| match t {
@@ -198,7 +198,7 @@ fn edits(a: &[u8], b: &[u8]) -> usize {
 /// Every `hb-write` invocation in `command`: one per simple command that
 /// runs it (bare or by path, after `&&`, `||`, `;`, behind `env`, `nice`
 /// and the like), with its job, interval and options.
-pub fn find_hb_writes(command: &str) -> Vec<Invocation> {
+pub(crate) fn find_hb_writes(command: &str) -> Vec<Invocation> {
     let tokens = tokenize(command);
     let mut found = Vec::new();
     let mut start = 0;
@@ -275,11 +275,11 @@ fn arguments(words: &[&Word]) -> Invocation {
 mod tests {
     use super::*;
 
-    fn plain(text: &str) -> Option<Word> {
-        Some(Word {
+    fn plain(text: &str) -> Word {
+        Word {
             text: text.to_owned(),
             expands: false,
-        })
+        }
     }
 
     fn jobs(command: &str) -> Vec<(String, String)> {
@@ -324,8 +324,8 @@ mod tests {
         let calls = find_hb_writes("hb-write --schedule '0 3 * * *' db 1d -- pg_dump -f x");
         assert_eq!(calls.len(), 1);
         assert!(calls[0].wrapper);
-        assert_eq!(calls[0].schedule, plain("0 3 * * *"));
-        assert_eq!(calls[0].job, plain("db"));
+        assert_eq!(calls[0].schedule, Some(plain("0 3 * * *")));
+        assert_eq!(calls[0].job, Some(plain("db")));
         let retire = find_hb_writes("hb-write --retire old");
         assert!(retire[0].retire);
     }

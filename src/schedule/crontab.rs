@@ -5,7 +5,7 @@
 /// Which kind of crontab a text is: the system ones (`/etc/crontab`,
 /// `/etc/cron.d/*`) name a user on each entry; a user's crontab does not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flavour {
+pub(crate) enum Flavour {
     /// A user's crontab (`crontab -e`, the spool).
     User,
     /// A system crontab, with a user field after the time fields.
@@ -14,7 +14,7 @@ pub enum Flavour {
 
 /// One entry of a crontab.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
+pub(crate) struct Entry {
     /// The line number, from 1.
     pub line: usize,
     /// The time fields as written (`0 3 * * *`) or the macro (`@daily`,
@@ -34,7 +34,7 @@ pub struct Entry {
 
 /// A line cron would not accept as a setting or an entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BadLine {
+pub(crate) struct BadLine {
     /// The line number, from 1.
     pub line: usize,
     /// What is wrong with it.
@@ -44,7 +44,7 @@ pub struct BadLine {
 }
 
 /// Reads a crontab's text line by line, as cron does.
-pub fn parse(text: &str, flavour: Flavour) -> (Vec<Entry>, Vec<BadLine>) {
+pub(crate) fn parse(text: &str, flavour: Flavour) -> (Vec<Entry>, Vec<BadLine>) {
     let mut entries = Vec::new();
     let mut bad = Vec::new();
     let mut cron_tz: Option<String> = None;
@@ -90,15 +90,12 @@ pub fn parse(text: &str, flavour: Flavour) -> (Vec<Entry>, Vec<BadLine>) {
 /// or runs to a blank or `=`; blanks around `=` are dropped; a value in
 /// matching quotes loses them, an unquoted one its trailing blanks.
 fn setting(line: &str) -> Option<(String, String)> {
-    let (name, rest) = match line.chars().next()? {
-        q @ ('"' | '\'') => {
-            let end = line[1..].find(q)? + 1;
-            (&line[1..end], &line[end + 1..])
-        }
-        _ => {
-            let end = line.find([' ', '\t', '=']).unwrap_or(line.len());
-            (&line[..end], &line[end..])
-        }
+    let (name, rest) = if let q @ ('"' | '\'') = line.chars().next()? {
+        let end = line[1..].find(q)? + 1;
+        (&line[1..end], &line[end + 1..])
+    } else {
+        let end = line.find([' ', '\t', '=']).unwrap_or(line.len());
+        (&line[..end], &line[end..])
     };
     if name.is_empty() {
         return None;
@@ -162,7 +159,7 @@ fn split_word(text: &str) -> (&str, &str) {
 
 /// cron's `%` rule: the first unescaped `%` ends the command (what follows
 /// is its standard input); `\%` stands for a plain `%`.
-pub fn cut_at_percent(command: &str) -> (String, bool) {
+pub(crate) fn cut_at_percent(command: &str) -> (String, bool) {
     let mut out = String::with_capacity(command.len());
     let mut chars = command.chars().peekable();
     while let Some(c) = chars.next() {

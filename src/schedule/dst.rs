@@ -12,7 +12,7 @@ use super::fields::Fields;
 
 /// The most times passed over in a row for falling in a repeated hour: a
 /// line can select at most one per minute of it.
-pub const REPEATS_MAX: usize = 4 * 60;
+pub(super) const REPEATS_MAX: usize = 4 * 60;
 
 /// The largest jump forward after which cron runs the skipped fixed-time
 /// lines; after a larger one it runs only what is due at the new time.
@@ -24,7 +24,7 @@ const PROBE_HOURS: i64 = 12;
 
 /// Whether `t` is the second time its wall-clock time occurs in `zone`
 /// (in the hour repeated when the clocks go back).
-pub fn is_repeat(t: DateTime<Utc>, zone: Tz) -> bool {
+pub(super) fn is_repeat(t: DateTime<Utc>, zone: Tz) -> bool {
     let wall = t.with_timezone(&zone).naive_local();
     matches!(zone.from_local_datetime(&wall), chrono::LocalResult::Ambiguous(_, later) if later == t)
 }
@@ -32,12 +32,12 @@ pub fn is_repeat(t: DateTime<Utc>, zone: Tz) -> bool {
 /// The jumps forward in (`from`, `to`] at which cron runs a fixed-time
 /// line with `fields`, in order: those whose skipped wall-clock minutes
 /// include one the line selects.
-pub fn skipped_fires<'f>(
-    fields: &'f Fields,
+pub(super) fn skipped_fires(
+    fields: &Fields,
     zone: Tz,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-) -> impl Iterator<Item = DateTime<Utc>> + 'f {
+) -> impl Iterator<Item = DateTime<Utc>> + '_ {
     jumps(zone, from, to)
         .filter(|jump| jump.selects(fields))
         .map(|jump| jump.at)

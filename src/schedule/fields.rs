@@ -17,7 +17,7 @@
 use chrono::{Datelike, NaiveDateTime, Timelike};
 
 /// The fields' names, in order, as messages say them.
-pub const NAMES: [&str; 5] = ["minute", "hour", "day of month", "month", "day of week"];
+pub(super) const NAMES: [&str; 5] = ["minute", "hour", "day of month", "month", "day of week"];
 
 /// The lowest and highest value of each field (day of week 7 is Sunday).
 const BOUNDS: [(i32, i32); 5] = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)];
@@ -29,7 +29,7 @@ const DAYS: [&str; 8] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 /// What the five fields of a line select.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fields {
+pub(super) struct Fields {
     /// One bit per value of each field, bit 0 for its lowest value; day of
     /// week in bits 0 (Sunday) to 6.
     pub bits: [u64; 5],
@@ -42,7 +42,7 @@ pub struct Fields {
 impl Fields {
     /// Reads five fields as cron does, or says, as cron would refuse it,
     /// which field is wrong and why (`minute 60 outside 0-59`).
-    pub fn parse(fields: &[&str; 5]) -> Result<Fields, String> {
+    pub(super) fn parse(fields: &[&str; 5]) -> Result<Fields, String> {
         let mut bits = [0; 5];
         let mut star = [false; 5];
         for (i, field) in fields.iter().enumerate() {
@@ -71,7 +71,7 @@ impl Fields {
     /// fixed-time line whose time is skipped runs right after the change;
     /// on the day they go back it runs once, not again in the repeated
     /// hour. Any other line runs at the times the wall clock shows.
-    pub fn is_fixed_time(&self) -> bool {
+    pub(super) fn is_fixed_time(&self) -> bool {
         !(self.star[0] || self.star[1])
     }
 
@@ -82,7 +82,7 @@ impl Fields {
     }
 
     /// Whether cron would run the line at the local time `t`.
-    pub fn matches(&self, t: NaiveDateTime) -> bool {
+    pub(super) fn matches(&self, t: NaiveDateTime) -> bool {
         let has = |i: usize, value: u32| self.bits[i] >> value & 1 == 1;
         let dom = has(2, t.day() - 1);
         let dow = has(4, t.weekday().num_days_from_sunday());
@@ -98,7 +98,7 @@ impl Fields {
     /// it selects no time at all. The seconds field `*/60` (only second 0,
     /// but stepped) makes croner treat every line alike, as running at the
     /// times the wall clock shows; cron's fixed-time rule is applied on top.
-    pub fn croner_pattern(&self) -> Option<String> {
+    pub(super) fn croner_pattern(&self) -> Option<String> {
         let list = |i: usize| -> Option<String> {
             let low = BOUNDS[i].0;
             let values: Vec<String> = (0..64)
@@ -240,7 +240,7 @@ fn number(bytes: &[u8], at: usize, names: &[&str]) -> Result<(i32, usize), Why> 
         return Err(Why::Empty);
     }
     if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(word)) {
-        let low = if names.len() == MONTHS.len() { 1 } else { 0 };
+        let low = i32::from(names.len() == MONTHS.len());
         return Ok((i as i32 + low, end));
     }
     if !word.bytes().all(|b| b.is_ascii_digit()) {

@@ -12,21 +12,20 @@ use chrono_tz::Tz;
 use super::{parse_zone, Flavour};
 use crate::store::open::{read_regular, Links, Refused};
 
-/// The system crontab.
-pub const SYSTEM_CRONTAB: &str = "/etc/crontab";
+pub(crate) const SYSTEM_CRONTAB: &str = "/etc/crontab";
 /// The directory of package and admin crontabs.
-pub const CRON_D: &str = "/etc/cron.d";
+pub(crate) const CRON_D: &str = "/etc/cron.d";
 /// The spool of user crontabs (Debian's cron).
-pub const SPOOL: &str = "/var/spool/cron/crontabs";
+pub(crate) const SPOOL: &str = "/var/spool/cron/crontabs";
 
 /// The largest crontab read, in bytes.
-pub const MAX_CRONTAB_BYTES: u64 = 1024 * 1024;
+pub(crate) const MAX_CRONTAB_BYTES: u64 = 1024 * 1024;
 /// The most crontabs read from one directory.
-pub const MAX_CRONTABS: usize = 1000;
+pub(crate) const MAX_CRONTABS: usize = 1000;
 
 /// A crontab read from disk.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Loaded {
+pub(crate) struct Loaded {
     /// Where it was read.
     pub path: PathBuf,
     /// Its text (invalid UTF-8 replaced).
@@ -46,7 +45,7 @@ pub struct Loaded {
 /// in its place cannot hang the run), at most [`MAX_CRONTAB_BYTES`]. A
 /// symbolic link is followed: cron reads a crontab through one, and a path
 /// given with `--crontab` may be one.
-pub fn read(path: &Path, flavour: Flavour, owner: Option<String>) -> Result<Loaded, String> {
+pub(crate) fn read(path: &Path, flavour: Flavour, owner: Option<String>) -> Result<Loaded, String> {
     read_tab(path, flavour, owner).map_err(reason)
 }
 
@@ -80,7 +79,7 @@ fn read_tab(path: &Path, flavour: Flavour, owner: Option<String>) -> Result<Load
 /// Whether Debian's cron reads a file of this name from `/etc/cron.d` or
 /// the spool: letters, digits, `_` and `-` only (so `*.dpkg-old`, editor
 /// backups and dotfiles are skipped, as cron skips them).
-pub fn cron_reads_name(name: &str) -> bool {
+pub(crate) fn cron_reads_name(name: &str) -> bool {
     !name.is_empty()
         && name
             .bytes()
@@ -90,8 +89,7 @@ pub fn cron_reads_name(name: &str) -> bool {
 /// What discovery found: the crontabs read, and a note for each one that
 /// could not be.
 #[derive(Debug, Default)]
-pub struct Discovered {
-    /// The crontabs read.
+pub(crate) struct Discovered {
     pub tabs: Vec<Loaded>,
     /// Each crontab that could not be read.
     pub problems: Vec<Problem>,
@@ -102,8 +100,7 @@ pub struct Discovered {
 
 /// A crontab that discovery could not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// The file.
+pub(crate) struct Problem {
     pub path: PathBuf,
     /// Why it could not be read.
     pub reason: String,
@@ -114,7 +111,7 @@ pub struct Problem {
 /// Missing files and directories, and a spool that cannot be listed (it
 /// is closed to all but root), are not problems: there is just nothing to
 /// read there.
-pub fn discover(root: &Path) -> Discovered {
+pub(crate) fn discover(root: &Path) -> Discovered {
     let mut found = Discovered::default();
     let under = |p: &str| root.join(p.trim_start_matches('/'));
     let system = under(SYSTEM_CRONTAB);
@@ -167,7 +164,7 @@ fn listing(dir: &Path) -> Vec<(PathBuf, String)> {
 
 /// The zone cron computes fires in when a crontab names none: `TZ` of the
 /// environment, else the system's (`/etc/localtime`), else UTC.
-pub fn system_zone() -> Tz {
+pub(crate) fn system_zone() -> Tz {
     if let Some(zone) = std::env::var("TZ")
         .ok()
         .and_then(|name| parse_zone(&name).ok())

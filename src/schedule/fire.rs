@@ -31,7 +31,7 @@ const GAP_WALK_MAX: usize = 4000;
 
 /// A schedule: when cron starts the job, in the zone the crontab names.
 #[derive(Clone)]
-pub struct Schedule {
+pub(crate) struct Schedule {
     text: String,
     fields: Fields,
     /// The local times the fields select, as croner finds them; `None`
@@ -53,7 +53,7 @@ impl PartialEq for Schedule {
 }
 
 /// The five-field form of each macro cron knows, `@reboot` aside.
-pub const MACROS: [(&str, &str); 7] = [
+pub(crate) const MACROS: [(&str, &str); 7] = [
     ("@yearly", "0 0 1 1 *"),
     ("@annually", "0 0 1 1 *"),
     ("@monthly", "0 0 1 * *"),
@@ -68,7 +68,7 @@ impl Schedule {
     /// (`@daily`), as cron reads it, to be evaluated in `zone`. One that
     /// cron accepts but that never fires (`0 0 30 2 *`, `5-1 * * * *`) is
     /// refused: see [`Schedule::parse_as_cron`].
-    pub fn parse(text: &str, zone: Tz) -> Result<Schedule, String> {
+    pub(crate) fn parse(text: &str, zone: Tz) -> Result<Schedule, String> {
         match Schedule::parse_as_cron(text, zone)? {
             Some(schedule) => Ok(schedule),
             None => Err(format!("`{}` never fires", text.trim())),
@@ -78,7 +78,7 @@ impl Schedule {
     /// Parses a schedule as cron does: an error, in cron's terms, for a
     /// line cron refuses (`minute 60 outside 0-59`); `None` for one it
     /// accepts but never runs.
-    pub fn parse_as_cron(text: &str, zone: Tz) -> Result<Option<Schedule>, String> {
+    pub(crate) fn parse_as_cron(text: &str, zone: Tz) -> Result<Option<Schedule>, String> {
         let trimmed = text.trim();
         let expanded = if trimmed.starts_with('@') {
             let lower = trimmed.to_ascii_lowercase();
@@ -121,22 +121,22 @@ impl Schedule {
     }
 
     /// The schedule as written.
-    pub fn text(&self) -> &str {
+    pub(crate) fn text(&self) -> &str {
         &self.text
     }
 
     /// The time zone fires are computed in.
-    pub fn zone(&self) -> Tz {
+    pub(crate) fn zone(&self) -> Tz {
         self.zone
     }
 
     /// The first fire strictly after `t`, within five years.
-    pub fn next_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    pub(crate) fn next_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.nearest(t, Way::After)
     }
 
     /// The latest fire at or before `t`, within five years.
-    pub fn latest_at_or_before(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    pub(crate) fn latest_at_or_before(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.nearest(t, Way::AtOrBefore)
     }
 
@@ -201,13 +201,17 @@ impl Schedule {
     /// first few thousand fires), in seconds. A gap is measured as the
     /// shorter of real time and wall-clock time, so a daily job is 24 hours
     /// apart on the days the clocks change too.
-    pub fn longest_gap(&self, from: DateTime<Utc>) -> Option<u64> {
+    pub(crate) fn longest_gap(&self, from: DateTime<Utc>) -> Option<u64> {
         self.longest_gap_within(from, GAP_WALK_MAX).0
     }
 
     /// [`Schedule::longest_gap`], walking at most `fires` fires, and how
     /// many it walked. A walk cut short by `fires` measures nothing.
-    pub fn longest_gap_within(&self, from: DateTime<Utc>, fires: usize) -> (Option<u64>, usize) {
+    pub(crate) fn longest_gap_within(
+        &self,
+        from: DateTime<Utc>,
+        fires: usize,
+    ) -> (Option<u64>, usize) {
         let Some(end) = from.checked_add_signed(chrono::Duration::days(366)) else {
             return (None, 0);
         };
@@ -250,14 +254,14 @@ impl Schedule {
     /// to run in, which grace is taken from. (Wall-clock time would make
     /// the fire that re-enters the repeated hour in autumn 0 seconds after
     /// the one before it.)
-    pub fn gap(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
+    pub(crate) fn gap(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
         (to - from).num_seconds().max(0).unsigned_abs()
     }
 }
 
 /// Parses a time zone name from the tz database (`Europe/Berlin`, `UTC`);
 /// a leading `:` (as POSIX allows in `TZ`) is ignored.
-pub fn parse_zone(name: &str) -> Result<Tz, String> {
+pub(crate) fn parse_zone(name: &str) -> Result<Tz, String> {
     let name = name.trim();
     let name = name.strip_prefix(':').unwrap_or(name);
     name.parse::<Tz>()

@@ -15,8 +15,7 @@ const LATE_ALERT_WARNING_SECONDS: u64 = 86_400;
 
 /// A warning about one crontab line.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Lint {
-    /// The line.
+pub(crate) struct Lint {
     pub source: Source,
     /// What is wrong and what to do.
     pub message: String,
@@ -24,7 +23,7 @@ pub struct Lint {
 
 impl Lint {
     /// A warning about `source`.
-    pub fn new(source: Source, message: String) -> Lint {
+    pub(crate) fn new(source: Source, message: String) -> Lint {
         Lint { source, message }
     }
 }
@@ -39,7 +38,7 @@ impl fmt::Display for Lint {
 /// At most this many fires are walked in one lint to measure the gaps of
 /// the schedules: with the jobs read bounded per crontab and per user, this
 /// bounds the lint's time too, whatever the crontabs hold.
-pub const LINT_FIRES_MAX: usize = 200_000;
+pub(crate) const LINT_FIRES_MAX: usize = 200_000;
 
 /// Warnings across all the hb-write lines found: the same job on two
 /// lines, and intervals that do not fit the schedule (measured over the
@@ -47,7 +46,7 @@ pub const LINT_FIRES_MAX: usize = 200_000;
 ///
 /// Linear in the lines: jobs are indexed by name, and each distinct
 /// schedule is walked once, within [`LINT_FIRES_MAX`] fires in all.
-pub fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec<Lint> {
+pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec<Lint> {
     let mut warnings = Vec::new();
     // By the name the job is judged by: `backup` in alice's crontab and in
     // bob's are two jobs, `alice/backup` and `bob/backup`.
@@ -141,7 +140,7 @@ fn interval_lint(e: &Expectation, gap: u64, factor: f64) -> Option<Lint> {
 }
 
 /// A duration exactly, in the form hb-write takes: `1d`, `2d5m`, `1h30m`.
-pub fn exact(seconds: u64) -> String {
+pub(crate) fn exact(seconds: u64) -> String {
     const UNITS: [(char, u64); 4] = [('d', 86_400), ('h', 3_600), ('m', 60), ('s', 1)];
     if seconds == 0 {
         return "0s".to_owned();

@@ -8,13 +8,13 @@
 //! the days the clocks change (`dst`), and [`mod@lint`] says what will go
 //! wrong.
 
-pub mod command;
-pub mod crontab;
+pub(crate) mod command;
+pub(crate) mod crontab;
 mod dst;
 mod fields;
-pub mod files;
-pub mod fire;
-pub mod lint;
+pub(crate) mod files;
+pub(crate) mod fire;
+pub(crate) mod lint;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -23,24 +23,23 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::record::{parse_interval, validate_job};
-pub use crontab::Flavour;
-pub use fire::{parse_zone, Schedule};
-pub use lint::{lint, Lint};
+pub(crate) use crontab::Flavour;
+pub(crate) use fire::{parse_zone, Schedule};
+pub(crate) use lint::{lint, Lint};
 
 /// The most hb-write jobs read from one crontab: a crontab cron accepts
 /// may hold a million bytes of them, and the checker's work must stay
 /// bounded whatever a user writes in theirs.
-pub const MAX_JOBS_PER_CRONTAB: usize = 1000;
+pub(crate) const MAX_JOBS_PER_CRONTAB: usize = 1000;
 /// The most hb-write jobs read for one user, over every crontab.
-pub const MAX_JOBS_PER_USER: usize = 2000;
+pub(crate) const MAX_JOBS_PER_USER: usize = 2000;
 /// The most warnings kept about one crontab's lines.
-pub const MAX_WARNINGS_PER_CRONTAB: usize = 100;
+pub(crate) const MAX_WARNINGS_PER_CRONTAB: usize = 100;
 
 /// A crontab line: the file and the line number (from 1; 0 for the file
 /// as a whole).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Source {
-    /// The crontab file.
+pub(crate) struct Source {
     pub file: PathBuf,
     /// The line, from 1.
     pub line: usize,
@@ -57,8 +56,7 @@ impl fmt::Display for Source {
 
 /// A job a crontab runs with `hb-write`.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Expectation {
-    /// The job name.
+pub(crate) struct Expectation {
     pub job: String,
     /// The interval on the hb-write line, in seconds.
     pub interval: u64,
@@ -76,10 +74,9 @@ pub struct Expectation {
 
 /// One crontab to read.
 #[derive(Debug, Clone)]
-pub struct Crontab<'a> {
+pub(crate) struct Crontab<'a> {
     /// Where it was read from, for messages.
     pub path: &'a Path,
-    /// Its text.
     pub text: &'a str,
     /// System crontab (with a user field) or a user's.
     pub flavour: Flavour,
@@ -93,7 +90,7 @@ pub struct Crontab<'a> {
 
 /// The jobs a crontab expects, and the warnings about its hb-write lines
 /// that need only the line itself.
-pub fn expectations(tab: &Crontab<'_>) -> (Vec<Expectation>, Vec<Lint>) {
+pub(crate) fn expectations(tab: &Crontab<'_>) -> (Vec<Expectation>, Vec<Lint>) {
     let (entries, bad) = crontab::parse(tab.text, tab.flavour);
     let lines: Vec<&str> = tab.text.split('\n').collect();
     let source = |line: usize| Source {

@@ -20,21 +20,21 @@ use std::path::Path;
 use std::time::SystemTime;
 
 /// The last component of every temporary file name.
-pub const TEMP_SUFFIX: &str = "hbtmp";
+pub(crate) const TEMP_SUFFIX: &str = "hbtmp";
 
 /// The mode of every file written, whatever the umask: heartbeats and
 /// metrics are read by other users (the checker, node_exporter).
-pub const MODE: u32 = 0o644;
+pub(crate) const MODE: u32 = 0o644;
 
 /// How many names are tried when a temporary's name is taken.
 const ATTEMPTS: u32 = 8;
 
 /// The name of a temporary file for `target` (a file name, not a path).
-pub fn temporary_name(target: &str, pid: u32, nonce: u64) -> String {
+pub(crate) fn temporary_name(target: &str, pid: u32, nonce: u64) -> String {
     format!(".{target}.{pid}.{nonce:016x}.{TEMP_SUFFIX}")
 }
 
-/// Whether `name` has exactly the shape of a name [`temporary_name`] makes:
+/// Whether `name` has exactly the shape of a name `temporary_name` makes:
 /// a dot, a target name, a process id of 1 to 10 digits, 16 lowercase hex
 /// digits and the suffix, separated by dots.
 pub fn is_temporary_name(name: &str) -> bool {
@@ -78,7 +78,7 @@ pub(crate) fn nonce(attempt: u32) -> u64 {
 /// held in memory whole. On any failure (of `fill` too) the old file is
 /// untouched and no temporary is left behind (unless the process is
 /// killed, which is what temporary cleanup is for).
-pub fn replace(
+pub(super) fn replace(
     path: &Path,
     fill: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
@@ -209,7 +209,7 @@ mod tests {
         let path = dir.path().join("metrics.prom");
         fs::write(&path, "old").unwrap();
         let err = replace(&path, &mut |out| {
-            out.write_all(&[b'x'; 100_000])?;
+            out.write_all(&vec![b'x'; 100_000])?;
             Err(io::Error::other("the renderer gave up"))
         })
         .unwrap_err();

@@ -19,12 +19,11 @@ use super::users::effective_uid;
 
 /// How old a temporary must be before it is removed. No write takes more
 /// than a moment; an hour leaves a slow disk every chance.
-pub const TEMP_MAX_AGE: Duration = Duration::from_secs(3600);
+pub(crate) const TEMP_MAX_AGE: Duration = Duration::from_secs(3600);
 
 /// What a cleanup did.
 #[derive(Debug, Default)]
-pub struct Cleanup {
-    /// The temporaries removed.
+pub(crate) struct Cleanup {
     pub removed: Vec<PathBuf>,
     /// The temporaries that could not be removed, and why. A file that
     /// vanished meanwhile, or one in a directory this user may not change,
@@ -38,7 +37,7 @@ pub struct Cleanup {
 ///
 /// `now` is the real clock, never a judging instant given on the command
 /// line: a `--now` in the future must not remove a live writer's file.
-pub fn clean_temporaries(dirs: &[PathBuf], now: SystemTime, max_age: Duration) -> Cleanup {
+pub(crate) fn clean_temporaries(dirs: &[PathBuf], now: SystemTime, max_age: Duration) -> Cleanup {
     let mut cleanup = Cleanup::default();
     let euid = effective_uid();
     for dir in dirs {

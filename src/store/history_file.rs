@@ -26,15 +26,15 @@ use crate::error::Error;
 use crate::history::{looks_whole, parse, Run, HISTORY_MAX};
 
 /// The file name ending of a run history.
-pub const HISTORY_EXTENSION: &str = "history";
+pub(crate) const HISTORY_EXTENSION: &str = "history";
 
 /// At most this many bytes from the end of a history are read; a history of
 /// 200 runs is about 20 KiB, and anything before this is garbage.
-pub const HISTORY_READ_MAX: u64 = 256 * 1024;
+pub(crate) const HISTORY_READ_MAX: u64 = 256 * 1024;
 
 /// How many lines past [`HISTORY_MAX`] a history may grow before it is
 /// rewritten: one rewrite every 50 runs instead of one on every run.
-pub const HISTORY_SLACK: usize = 50;
+pub(super) const HISTORY_SLACK: usize = 50;
 
 /// The shortest line a run can have (`{"timestamp":"…Z","status":"ok"}`): a
 /// history no longer than `HISTORY_MAX + HISTORY_SLACK` such lines cannot
@@ -52,7 +52,7 @@ const LOCK_WAIT: Duration = Duration::from_secs(2);
 const REOPEN_TRIES: u32 = 16;
 
 /// The run history of `job` in `dir`.
-pub fn history_path(dir: &Path, job: &str) -> PathBuf {
+pub(crate) fn history_path(dir: &Path, job: &str) -> PathBuf {
     dir.join(format!("{job}.{HISTORY_EXTENSION}"))
 }
 
@@ -66,7 +66,7 @@ fn failed(path: &Path, source: io::Error) -> Error {
 /// Appends `run` to the history of `job` in `dir`, and compacts the history
 /// to its newest [`HISTORY_MAX`] lines when it holds more than
 /// [`HISTORY_MAX`] + 50 (`HISTORY_SLACK`).
-pub fn append_history(dir: &Path, job: &str, run: &Run) -> Result<(), Error> {
+pub(crate) fn append_history(dir: &Path, job: &str, run: &Run) -> Result<(), Error> {
     let path = history_path(dir, job);
     let line = run.to_json_line();
     for _ in 0..REOPEN_TRIES {
@@ -216,7 +216,7 @@ fn read_tail(file: &File, len: u64) -> io::Result<Vec<u8>> {
 /// empty one. Reads at most [`HISTORY_READ_MAX`] bytes, never blocks and
 /// never follows a symbolic link (a FIFO or a link in its place is refused,
 /// as the writer refuses them).
-pub fn read_history(dir: &Path, job: &str) -> io::Result<Vec<Run>> {
+pub(crate) fn read_history(dir: &Path, job: &str) -> io::Result<Vec<Run>> {
     let path = history_path(dir, job);
     // Straight to the open, without a look at the name first: night-watch
     // reads every job's history, and the look would cost a system call

@@ -17,7 +17,7 @@ const KNOWN_NAMES_MAX: usize = 10_000;
 /// `dir` also the user's state directory): it has a heartbeat or a history
 /// there. When it has neither, the message says where it looked and the
 /// known names closest to it, so a typo does not pause nothing for days.
-pub fn check_known(dir: Option<&Path>, job: &str) -> Result<(), String> {
+pub(crate) fn check_known(dir: Option<&Path>, job: &str) -> Result<(), String> {
     let mut dirs = vec![dir.map_or_else(|| PathBuf::from(SYSTEM_DIR), Path::to_owned)];
     if dir.is_none() {
         dirs.extend(user_dir());

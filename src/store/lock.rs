@@ -31,23 +31,22 @@ use crate::error::Error;
 
 /// An exclusive lock held for the length of a run; released on drop.
 #[derive(Debug)]
-pub struct RunLock {
+pub(crate) struct RunLock {
     _file: File,
     path: PathBuf,
 }
 
 impl RunLock {
-    /// The lock file.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 }
 
 /// The directory root's runs keep their locks in without systemd.
-pub const ROOT_LOCK_DIR: &str = "/run/cron-heartbeat";
+pub(crate) const ROOT_LOCK_DIR: &str = "/run/cron-heartbeat";
 
 /// The name of the lock file for runs that check `host`.
-pub fn lock_name(host: &str) -> String {
+pub(crate) fn lock_name(host: &str) -> String {
     format!("hb-check.{host}.lock")
 }
 
@@ -77,31 +76,25 @@ fn lock_dir() -> Result<(PathBuf, bool), Error> {
     }
 }
 
-/// The lock file a run for `host` takes when no `--lock-file` is given.
-pub fn default_lock_path(host: &str) -> Result<PathBuf, Error> {
-    Ok(lock_dir()?.0.join(lock_name(host)))
-}
-
 /// Takes the exclusive run lock at `path`, or, when no path is given, at
 /// the default lock of `host` (see the module documentation). Waits up to
 /// `timeout` for another run to release it.
-pub fn lock(path: Option<&Path>, host: &str, timeout: Duration) -> Result<RunLock, Error> {
-    let path = match path {
-        Some(path) => path.to_owned(),
-        None => {
-            let (dir, create) = lock_dir()?;
-            if create && !dir.is_dir() {
-                DirBuilder::new()
-                    .recursive(true)
-                    .mode(0o700)
-                    .create(&dir)
-                    .map_err(|source| Error::Lock {
-                        path: dir.clone(),
-                        source,
-                    })?;
-            }
-            dir.join(lock_name(host))
+pub(crate) fn lock(path: Option<&Path>, host: &str, timeout: Duration) -> Result<RunLock, Error> {
+    let path = if let Some(path) = path {
+        path.to_owned()
+    } else {
+        let (dir, create) = lock_dir()?;
+        if create && !dir.is_dir() {
+            DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)
+                .map_err(|source| Error::Lock {
+                    path: dir.clone(),
+                    source,
+                })?;
         }
+        dir.join(lock_name(host))
     };
     let file = open_lock(&path)?;
     match wait_lock(&file, timeout, sleep_pause::<()>) {
@@ -116,7 +109,7 @@ pub fn lock(path: Option<&Path>, host: &str, timeout: Duration) -> Result<RunLoc
 
 /// How a wait for a lock ended.
 #[derive(Debug, PartialEq, Eq)]
-pub enum LockWait<T> {
+pub(crate) enum LockWait<T> {
     /// The lock is taken.
     Locked,
     /// Another holder kept it for the whole wait.
@@ -130,7 +123,7 @@ pub enum LockWait<T> {
 /// between tries with `pause` (1 ms at first, doubling up to 50 ms). A
 /// `pause` that returns a value ends the wait with it: a waiting wrapper
 /// pauses by waiting for a signal, and stops on one.
-pub fn wait_lock<T>(
+pub(crate) fn wait_lock<T>(
     file: &File,
     patience: Duration,
     mut pause: impl FnMut(Duration) -> Option<T>,
@@ -156,7 +149,7 @@ pub fn wait_lock<T>(
 }
 
 /// A `pause` for [`wait_lock`] that only sleeps.
-pub fn sleep_pause<T>(gap: Duration) -> Option<T> {
+pub(crate) fn sleep_pause<T>(gap: Duration) -> Option<T> {
     thread::sleep(gap);
     None
 }

@@ -1,9 +1,9 @@
 //! Where heartbeats live and all file I/O on them: the directory rule
-//! (here), the atomic write and retiring a job ([`write()`], [`retire`];
+//! (here), the atomic write and retiring a job ([`write()`], `retire`;
 //! the durable replace itself and its temporary names in `atomic`),
-//! the scan ([`scan()`]), the run lock ([`lock()`]), and the removal of
-//! temporaries killed writers left ([`clean_temporaries`]), and every
-//! user's own area below `users/` ([`own_area`]; scanned through directory
+//! the scan (`scan_each`), the run lock (`lock`), and the removal of
+//! temporaries killed writers left (`clean_temporaries`), and every
+//! user's own area below `users/` (`own_area`; scanned through directory
 //! handles, a bounded number of entries each, in `areas`). Every small file
 //! is read by one bounded, non-blocking reader, `open`.
 
@@ -12,10 +12,10 @@ mod atomic;
 mod clean;
 mod history_file;
 mod known;
-mod lock;
+pub(crate) mod lock;
 pub(crate) mod open;
 mod pause_file;
-mod scan;
+pub(crate) mod scan;
 mod users;
 mod write;
 
@@ -25,44 +25,40 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 
-pub use crate::record::{Content, Entry};
+pub use atomic::is_temporary_name;
 pub(crate) use atomic::replace_as;
-pub use atomic::{is_temporary_name, temporary_name, MODE, TEMP_SUFFIX};
-pub use clean::{clean_temporaries, Cleanup, TEMP_MAX_AGE};
-pub use history_file::{
-    append_history, history_path, read_history, HISTORY_EXTENSION, HISTORY_READ_MAX,
-};
-pub use known::check_known;
+pub(crate) use clean::{clean_temporaries, TEMP_MAX_AGE};
+pub(crate) use history_file::{append_history, history_path, read_history, HISTORY_EXTENSION};
+pub(crate) use known::check_known;
 pub(crate) use lock::open_lock_file;
-pub use lock::{
-    default_lock_path, lock, lock_name, sleep_pause, wait_lock, LockWait, RunLock, ROOT_LOCK_DIR,
-};
-pub use pause_file::{pause_path, read_pause, remove_pause, scan_pauses, write_pause, PauseEntry};
-pub use scan::{scan, scan_each};
+pub(crate) use lock::{lock, wait_lock, LockWait, RunLock};
+pub(crate) use pause_file::{pause_path, remove_pause, scan_pauses, write_pause, PauseEntry};
+pub(crate) use scan::scan_each;
 pub(crate) use users::effective_uid;
-pub use users::{own_area, user_name, USERS_DIR};
-pub use write::{retire, write, write_file, write_file_with};
+pub(crate) use users::own_area;
+pub use write::write;
+pub(crate) use write::{retire, write_file, write_file_with};
 
 /// The system-wide heartbeat directory. It is persistent, so a reboot does
 /// not erase the evidence that a job stopped running.
-pub const SYSTEM_DIR: &str = "/var/lib/cron-heartbeat";
+pub(crate) const SYSTEM_DIR: &str = "/var/lib/cron-heartbeat";
 
 /// The file name ending of a heartbeat.
-pub const EXTENSION: &str = "last";
+pub(crate) const EXTENSION: &str = "last";
 
 /// Heartbeat files larger than this are not read: a heartbeat is a few
 /// hundred bytes, and a huge file is garbage.
-pub const MAX_FILE_BYTES: u64 = 64 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = 64 * 1024;
 
 /// The per-user fallback directory: `$XDG_STATE_HOME/cron-heartbeat`, by
 /// default `~/.local/state/cron-heartbeat`.
-pub fn user_dir() -> Option<PathBuf> {
+pub(crate) fn user_dir() -> Option<PathBuf> {
     dirs::state_dir().map(|d| d.join("cron-heartbeat"))
 }
 
 /// The default locations readers look in, in order: the system directory,
 /// then the user's state directory.
-pub fn default_locations() -> Vec<PathBuf> {
+pub(crate) fn default_locations() -> Vec<PathBuf> {
     let mut all = vec![PathBuf::from(SYSTEM_DIR)];
     all.extend(user_dir());
     all
@@ -70,7 +66,7 @@ pub fn default_locations() -> Vec<PathBuf> {
 
 /// The directories a reader scans: the ones given, each of which must be a
 /// directory that can be listed, else every default location that exists.
-pub fn read_locations(given: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
+pub(crate) fn read_locations(given: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     if !given.is_empty() {
         for dir in given {
             fs::read_dir(dir).map_err(|source| Error::ReadDir {
@@ -89,7 +85,7 @@ pub fn read_locations(given: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
 }
 
 /// The heartbeat file of `job` in `dir`.
-pub fn heartbeat_path(dir: &Path, job: &str) -> PathBuf {
+pub(crate) fn heartbeat_path(dir: &Path, job: &str) -> PathBuf {
     dir.join(format!("{job}.{EXTENSION}"))
 }
 
@@ -107,7 +103,7 @@ pub(crate) fn create_dir(dir: &Path) -> Result<(), Error> {
 /// Reads a small state file (at most [`MAX_FILE_BYTES`]) without blocking
 /// or following a symbolic link; `None` when it is missing or cannot be
 /// used.
-pub fn read_small(path: &Path) -> Option<Vec<u8>> {
+pub(crate) fn read_small(path: &Path) -> Option<Vec<u8>> {
     open::read_regular(path, open::Links::Refuse, MAX_FILE_BYTES)
         .ok()
         .map(|(bytes, _)| bytes)
@@ -126,3 +122,4 @@ pub(crate) fn history_jobs(dir: &Path) -> Option<std::collections::HashSet<Strin
     }
     Some(jobs)
 }
+pub(crate) use users::user_name;

@@ -19,7 +19,7 @@ use crate::pause::{Pause, HOST_PAUSE_FILE, PAUSE_EXTENSION};
 use crate::record::validate_job;
 
 /// The pause file of `job` in `dir`, or the host pause file for `None`.
-pub fn pause_path(dir: &Path, job: Option<&str>) -> PathBuf {
+pub(crate) fn pause_path(dir: &Path, job: Option<&str>) -> PathBuf {
     match job {
         Some(job) => dir.join(format!("{job}.{PAUSE_EXTENSION}")),
         None => dir.join(HOST_PAUSE_FILE),
@@ -32,7 +32,7 @@ pub fn pause_path(dir: &Path, job: Option<&str>) -> PathBuf {
 /// its own `users/<login>/` area below it, else, without `dir`, to the
 /// user's state directory. Without `dir`, a job whose heartbeat is in the
 /// state directory gets its pause there.
-pub fn write_pause(dir: Option<&Path>, pause: &Pause) -> Result<PathBuf, Error> {
+pub(crate) fn write_pause(dir: Option<&Path>, pause: &Pause) -> Result<PathBuf, Error> {
     let bytes = pause.to_json_line();
     let job = pause.job.as_deref();
     let put = |dir: &Path| -> Result<PathBuf, Error> {
@@ -72,7 +72,7 @@ fn not_permitted(err: &Error) -> bool {
 /// Removes the pause of `job` (`None`: the host pause) from each of `dirs`
 /// and this user's area below each, where it exists, and returns the files
 /// removed; none found is an error.
-pub fn remove_pause(dirs: &[PathBuf], job: Option<&str>) -> Result<Vec<PathBuf>, Error> {
+pub(crate) fn remove_pause(dirs: &[PathBuf], job: Option<&str>) -> Result<Vec<PathBuf>, Error> {
     if let Some(job) = job {
         validate_job(job)?;
     }
@@ -112,8 +112,7 @@ pub(super) fn with_own_areas(dirs: &[PathBuf]) -> Vec<PathBuf> {
 
 /// One pause file found by [`scan_pauses`].
 #[derive(Debug, Clone, PartialEq)]
-pub struct PauseEntry {
-    /// The file.
+pub(crate) struct PauseEntry {
     pub path: PathBuf,
     /// The directory it sits in, which it applies to.
     pub dir: PathBuf,
@@ -131,7 +130,7 @@ pub struct PauseEntry {
 /// no pause (the heartbeat scan flags what lies there). Elsewhere a pause
 /// counts only when root (or the owner of the heartbeat directory) owns
 /// it. Unlistable places are skipped: the heartbeat scan reports them.
-pub fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
+pub(crate) fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
     let mut found = Vec::new();
     for dir in dirs {
         // Walked in directory order, and only the pauses found are sorted
@@ -157,6 +156,7 @@ pub fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
 
 /// What a file named `name` pauses: `Some(None)` for the host pause,
 /// `Some(Some(job))` for a job's, `None` for a file that is no pause.
+#[allow(clippy::option_option, reason = "the three answers the doc names")]
 pub(super) fn pause_job(name: &OsStr) -> Option<Option<String>> {
     let name = name.to_str()?;
     if name == HOST_PAUSE_FILE {
@@ -195,7 +195,7 @@ fn untrusted_owner(path: &Path, trusted: u32) -> Option<String> {
 /// Reads one pause file, refusing anything but a small regular file,
 /// never blocking on a FIFO and never following a symbolic link (a pause
 /// sits among heartbeats and is written as they are).
-pub fn read_pause(path: &Path, job: Option<&str>) -> Result<Pause, String> {
+pub(crate) fn read_pause(path: &Path, job: Option<&str>) -> Result<Pause, String> {
     let (file, meta) = open_regular(path, Links::Refuse).map_err(pause_reason)?;
     read_opened(file, meta, job)
 }

@@ -22,7 +22,8 @@ use crate::record::{validate_host, validate_job, Content, Entry, Heartbeat};
 /// A directory of `dirs` that cannot be listed is an error; a bad file or an
 /// unreadable subdirectory becomes an entry with the reason, and the scan
 /// goes on.
-pub fn scan(dirs: &[PathBuf]) -> Result<Vec<Entry>, Error> {
+#[cfg(test)]
+pub(crate) fn scan(dirs: &[PathBuf]) -> Result<Vec<Entry>, Error> {
     let mut entries = Vec::new();
     scan_each(dirs, &mut |entry| entries.push(entry))?;
     Ok(entries)
@@ -47,7 +48,7 @@ pub(super) fn walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::
 /// instead of gathering them, so a caller that keeps less than the whole
 /// entry (the check run keeps the judgement) never holds every record at
 /// once. Entries come in directory order; callers sort what they keep.
-pub fn scan_each(dirs: &[PathBuf], each: &mut dyn FnMut(Entry)) -> Result<(), Error> {
+pub(crate) fn scan_each(dirs: &[PathBuf], each: &mut dyn FnMut(Entry)) -> Result<(), Error> {
     for dir in dirs {
         fs::read_dir(dir).map_err(|source| Error::ReadDir {
             path: dir.clone(),

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use crate::error::Error;
 
 /// The directory below a heartbeat directory that holds one area per user.
-pub const USERS_DIR: &str = "users";
+pub(crate) const USERS_DIR: &str = "users";
 
 /// The most bytes a passwd entry may take in the lookup buffer; an entry
 /// larger than this is treated as unknown.
@@ -30,7 +30,7 @@ const PASSWD_BUFFER_MAX: usize = 1 << 20;
 
 /// The login name of `uid`, from the system's user database (NSS, so LDAP
 /// and the like count too), or `None` when it has none.
-pub fn user_name(uid: u32) -> Option<String> {
+pub(crate) fn user_name(uid: u32) -> Option<String> {
     let mut buffer = vec![0u8; 1024];
     loop {
         // SAFETY: an all-zero passwd is a valid value of the plain C struct;
@@ -41,10 +41,10 @@ pub fn user_name(uid: u32) -> Option<String> {
         let code = unsafe {
             libc::getpwuid_r(
                 uid,
-                &mut entry,
+                &raw mut entry,
                 buffer.as_mut_ptr().cast(),
                 buffer.len(),
-                &mut result,
+                &raw mut result,
             )
         };
         if code == libc::ERANGE && buffer.len() < PASSWD_BUFFER_MAX {
@@ -76,7 +76,7 @@ pub(crate) fn effective_uid() -> u32 {
 /// An area that exists but is not a directory owned by this user (another
 /// user made it first, or put a symlink there) is refused: writing there
 /// would hand the heartbeats to that user.
-pub fn own_area(root: &Path) -> Result<Option<PathBuf>, Error> {
+pub(crate) fn own_area(root: &Path) -> Result<Option<PathBuf>, Error> {
     let users = root.join(USERS_DIR);
     if !fs::symlink_metadata(&users).is_ok_and(|m| m.is_dir()) {
         return Ok(None);

@@ -13,13 +13,28 @@ use crate::record::{validate_job, Heartbeat};
 /// The heartbeat directory is `dir` when given (created if missing), else
 /// the system directory. When this process cannot write there and the
 /// directory has a `users/` area, the record goes to this user's own area,
-/// `users/<login>/` (see [`own_area`]); else, without `dir`, to the user's
+/// `users/<login>/` (see `own_area`); else, without `dir`, to the user's
 /// state directory.
 ///
 /// The record goes to a temporary file in the same directory, which is
 /// flushed to disk and renamed over the heartbeat; then the directory is
 /// flushed. On failure the previous heartbeat is untouched and the temporary
 /// file is gone. A symlink at the heartbeat's path is replaced, not followed.
+///
+/// `None` is the system directory (`/var/lib/cron-heartbeat`), or, where
+/// this user may not write there, the user's own area or directory.
+///
+/// ```
+/// use cron_heartbeat::{store, Heartbeat, RunStatus};
+///
+/// let dir = tempfile::tempdir()?;
+/// let beat = Heartbeat::new("backup", 86_400, RunStatus::Ok);
+/// let path = store::write(Some(dir.path()), &beat)?;
+/// assert_eq!(path, dir.path().join("backup.last"));
+/// let read = Heartbeat::from_json(&std::fs::read(&path)?)?;
+/// assert_eq!((read.job.as_str(), read.status), ("backup", RunStatus::Ok));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn write(dir: Option<&Path>, record: &Heartbeat) -> Result<PathBuf, Error> {
     let root = dir.unwrap_or(Path::new(SYSTEM_DIR));
     match write_in(root, record) {
@@ -33,9 +48,8 @@ pub fn write(dir: Option<&Path>, record: &Heartbeat) -> Result<PathBuf, Error> {
 }
 
 fn is_not_permitted(err: &Error) -> bool {
-    let source = match err {
-        Error::CreateDir { source, .. } | Error::Write { source, .. } => source,
-        _ => return false,
+    let (Error::CreateDir { source, .. } | Error::Write { source, .. }) = err else {
+        return false;
     };
     matches!(
         source.kind(),
@@ -61,14 +75,14 @@ fn write_in(dir: &Path, record: &Heartbeat) -> Result<PathBuf, Error> {
 
 /// Replaces `path` with `bytes` atomically, as heartbeats are written: a
 /// reader sees the old file or the new one, never a part.
-pub fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     write_file_with(path, &mut |out| out.write_all(bytes))
 }
 
 /// Replaces `path` atomically with what `fill` writes, streamed into the
 /// temporary file that is then renamed over it (a large file, such as the
 /// metrics of a whole fleet, is never built in memory).
-pub fn write_file_with(
+pub(crate) fn write_file_with(
     path: &Path,
     fill: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> Result<(), Error> {
@@ -81,7 +95,7 @@ pub fn write_file_with(
 /// Retires `job`: removes its heartbeat, run history, pause and output logs
 /// from each of `dirs` where they exist, so that readers stop judging it
 /// and nothing of it is left. Returns the files removed.
-pub fn retire(dirs: &[PathBuf], job: &str) -> Result<Vec<PathBuf>, Error> {
+pub(crate) fn retire(dirs: &[PathBuf], job: &str) -> Result<Vec<PathBuf>, Error> {
     validate_job(job)?;
     let mut removed = Vec::new();
     let files = |dir: &PathBuf| {

@@ -15,8 +15,7 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 /// One pipe to keep reading, and the wrapper's descriptor (1 or 2) its
 /// bytes go to.
 #[derive(Debug)]
-pub struct Leftover {
-    /// The read end.
+pub(crate) struct Leftover {
     pub pipe: OwnedFd,
     /// Where its bytes go.
     pub to: RawFd,
@@ -24,7 +23,7 @@ pub struct Leftover {
 
 /// Starts the detached copier for `pipes` and closes them in this process.
 /// The copier keeps every other descriptor of the wrapper closed.
-pub fn hand_over(pipes: Vec<Leftover>) -> io::Result<()> {
+pub(crate) fn hand_over(pipes: Vec<Leftover>) -> io::Result<()> {
     if pipes.is_empty() {
         return Ok(());
     }

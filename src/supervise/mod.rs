@@ -7,11 +7,11 @@
 //! own stdout and stderr (so cron still mails what the job prints) and keeps
 //! the last bytes in a ring buffer of a fixed size.
 
-pub mod drain;
-pub mod output;
+pub(crate) mod drain;
+pub(crate) mod output;
 mod pump;
-pub mod signal;
-pub mod singleton;
+pub(crate) mod signal;
+pub(crate) mod singleton;
 
 use std::ffi::OsString;
 use std::io;
@@ -24,19 +24,17 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
-
 use crate::record::format_duration;
 use output::{Log, Tail};
 use pump::{pump, stop_pipe, Event, Sink};
 
 /// How long a process group has between SIGTERM and SIGKILL, when the
 /// wrapper ends a run (past its maximum, or replaced by a new one).
-pub const KILL_GRACE: Duration = Duration::from_secs(10);
+pub(crate) const KILL_GRACE: Duration = Duration::from_secs(10);
 
 /// How long the wrapper keeps reading output after the command exited, when
 /// something the command started in the background still holds the pipes.
-pub const DRAIN_GRACE: Duration = Duration::from_secs(2);
+pub(crate) const DRAIN_GRACE: Duration = Duration::from_secs(2);
 
 /// How long the wrapper waits for a group to die after SIGKILL before it
 /// gives up waiting (a process stuck in the kernel ignores even SIGKILL).
@@ -44,7 +42,7 @@ const KILL_WAIT: Duration = Duration::from_secs(30);
 
 /// How the supervised run is to go.
 #[derive(Debug)]
-pub struct Options {
+pub(crate) struct Options {
     /// The most bytes of combined output kept as the tail.
     pub keep_output: usize,
     /// The whole-output log, if any.
@@ -61,9 +59,7 @@ pub struct Options {
 
 /// How a supervised run ended.
 #[derive(Debug)]
-pub struct Outcome {
-    /// When the command started (or failed to).
-    pub started_at: DateTime<Utc>,
+pub(crate) struct Outcome {
     /// How long it ran.
     pub duration: Duration,
     /// The exit code as a shell gives it: the command's own code, 128 plus
@@ -81,13 +77,13 @@ pub struct Outcome {
 
 impl Outcome {
     /// Whether the run succeeded (exit code 0).
-    pub fn success(&self) -> bool {
+    pub(crate) fn success(&self) -> bool {
         self.exit_code == 0
     }
 
     /// The tail followed by the note, as the record's message: at most
     /// `limit` bytes, the end kept.
-    pub fn message(&self, limit: usize) -> String {
+    pub(crate) fn message(&self, limit: usize) -> String {
         let mut text = self.tail.clone();
         if let Some(note) = &self.note {
             if !text.is_empty() && !text.ends_with('\n') {
@@ -111,13 +107,12 @@ impl Outcome {
 ///
 /// The caller must have blocked the forwarded signals with
 /// [`signal::block_forwarded`] before starting any thread.
-pub fn run(
+pub(crate) fn run_command(
     program: &OsString,
     args: &[OsString],
     options: Options,
     on_start: impl FnOnce(u32),
 ) -> Outcome {
-    let started_at = Utc::now();
     let started = Instant::now();
     let mut command = Command::new(program);
     command
@@ -148,7 +143,6 @@ pub fn run(
             let lossy = program.to_string_lossy();
             let name = crate::escape::terminal(&lossy);
             return Outcome {
-                started_at,
                 duration: started.elapsed(),
                 exit_code: code,
                 tail: String::new(),
@@ -335,7 +329,6 @@ pub fn run(
         ));
     }
     Outcome {
-        started_at,
         duration,
         exit_code,
         tail,
@@ -357,7 +350,7 @@ mod tests {
             kill_after: true,
             keep_open: None,
         };
-        let outcome = run(&OsString::from("true"), &[], options, |_| {});
+        let outcome = run_command(&OsString::from("true"), &[], options, |_| {});
         assert_eq!(outcome.exit_code, 0, "{outcome:?}");
         assert_eq!(outcome.note, None);
     }

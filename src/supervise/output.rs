@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 /// The most output bytes the tail may keep: the tail becomes the record's
 /// message, and a record must stay well below the 64 KiB a reader accepts
 /// even when JSON escaping makes every byte six.
-pub const KEEP_OUTPUT_MAX: usize = crate::record::OUTPUT_MESSAGE_MAX_BYTES;
+pub(crate) const KEEP_OUTPUT_MAX: usize = crate::record::OUTPUT_MESSAGE_MAX_BYTES;
 
 /// The last bytes of a stream, in a ring buffer allocated once: however much
 /// passes through, no more than the capacity is ever held.
 #[derive(Debug)]
-pub struct Tail {
+pub(crate) struct Tail {
     buf: Vec<u8>,
     /// Where the next byte goes once the buffer is full.
     start: usize,
@@ -24,7 +24,7 @@ pub struct Tail {
 
 impl Tail {
     /// A tail that keeps the last `capacity` bytes.
-    pub fn new(capacity: usize) -> Tail {
+    pub(crate) fn new(capacity: usize) -> Tail {
         Tail {
             buf: Vec::with_capacity(capacity),
             start: 0,
@@ -33,7 +33,7 @@ impl Tail {
     }
 
     /// Adds bytes, dropping the oldest when the tail is full.
-    pub fn push(&mut self, mut bytes: &[u8]) {
+    pub(crate) fn push(&mut self, mut bytes: &[u8]) {
         self.total = self.total.saturating_add(bytes.len() as u64);
         let cap = self.buf.capacity();
         if cap == 0 {
@@ -56,14 +56,15 @@ impl Tail {
     }
 
     /// How many bytes went through, kept or not.
-    pub fn total(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn total(&self) -> u64 {
         self.total
     }
 
     /// The kept bytes as text: a character cut in two at the front is
     /// dropped, invalid UTF-8 becomes U+FFFD, and the result is at most the
     /// capacity in bytes, cut on a character boundary.
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         let mut bytes = Vec::with_capacity(self.buf.len());
         bytes.extend_from_slice(&self.buf[self.start..]);
         bytes.extend_from_slice(&self.buf[..self.start]);
@@ -94,7 +95,7 @@ impl Tail {
 /// The whole output of one run in `<dir>/<job>.log`, cut at a maximum size,
 /// with the previous run's log kept as `<job>.log.1`.
 #[derive(Debug)]
-pub struct Log {
+pub(crate) struct Log {
     file: File,
     path: PathBuf,
     max: u64,
@@ -107,7 +108,7 @@ impl Log {
     /// Moves the previous log to `<path>.1` and starts a new one, readable
     /// by its owner only (a job's whole output may hold what it prints about
     /// itself). A symlink at `path` is not followed.
-    pub fn create(path: &Path, max: u64) -> io::Result<Log> {
+    pub(crate) fn create(path: &Path, max: u64) -> io::Result<Log> {
         let mut old = path.as_os_str().to_owned();
         old.push(".1");
         match fs::rename(path, &old) {
@@ -131,14 +132,13 @@ impl Log {
         })
     }
 
-    /// The log file.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
     /// Appends what fits under the maximum; the rest is counted. A write
     /// error stops the log (the run goes on) and is kept for [`Log::finish`].
-    pub fn push(&mut self, bytes: &[u8]) {
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
         let room = self.max.saturating_sub(self.written);
         let take = bytes.len().min(usize::try_from(room).unwrap_or(usize::MAX));
         self.dropped = self.dropped.saturating_add((bytes.len() - take) as u64);
@@ -153,7 +153,7 @@ impl Log {
 
     /// Notes at the end of the log how much was not kept, and reports a
     /// write error that stopped the log.
-    pub fn finish(mut self) -> io::Result<()> {
+    pub(crate) fn finish(mut self) -> io::Result<()> {
         if let Some(err) = self.failed.take() {
             return Err(err);
         }

@@ -3,19 +3,20 @@
 //! asking about a process. Each `unsafe` block is one libc call on values
 //! this module owns.
 
+use std::fmt::Write as _;
 use std::io;
 use std::time::Duration;
 
 /// The signals the wrapper passes on to the command's process group.
-pub const FORWARDED: [i32; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+pub(crate) const FORWARDED: [i32; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
 
 fn forwarded_set() -> libc::sigset_t {
     // SAFETY: sigemptyset initialises the set; sigaddset only writes to it.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
+        libc::sigemptyset(&raw mut set);
         for sig in FORWARDED {
-            libc::sigaddset(&mut set, sig);
+            libc::sigaddset(&raw mut set, sig);
         }
         set
     }
@@ -25,7 +26,7 @@ fn forwarded_set() -> libc::sigset_t {
 /// starts afterwards, so they wait for [`wait_signal`] instead of killing
 /// the process. Call it before starting any thread; a child must undo it
 /// with [`unblock_forwarded`] before `exec`.
-pub fn block_forwarded() -> io::Result<()> {
+pub(crate) fn block_forwarded() -> io::Result<()> {
     mask_forwarded(libc::SIG_BLOCK)
 }
 
@@ -33,7 +34,7 @@ pub fn block_forwarded() -> io::Result<()> {
 /// async-signal-safe calls: it runs in a forked child before `exec`, so the
 /// command starts with the signal mask a program expects (the mask is
 /// inherited across `exec`, and std does not reset it).
-pub fn unblock_forwarded() -> io::Result<()> {
+pub(crate) fn unblock_forwarded() -> io::Result<()> {
     mask_forwarded(libc::SIG_UNBLOCK)
 }
 
@@ -42,7 +43,7 @@ pub fn unblock_forwarded() -> io::Result<()> {
 fn mask_forwarded(how: libc::c_int) -> io::Result<()> {
     let set = forwarded_set();
     // SAFETY: a valid set and a null old-set pointer.
-    let rc = unsafe { libc::pthread_sigmask(how, &set, std::ptr::null_mut()) };
+    let rc = unsafe { libc::pthread_sigmask(how, &raw const set, std::ptr::null_mut()) };
     if rc == 0 {
         Ok(())
     } else {
@@ -52,7 +53,7 @@ fn mask_forwarded(how: libc::c_int) -> io::Result<()> {
 
 /// Lets `fd` pass through `exec` (clears its close-on-exec flag). Only
 /// async-signal-safe calls: it runs in a forked child before `exec`.
-pub fn inherit_fd(fd: i32) -> io::Result<()> {
+pub(crate) fn inherit_fd(fd: i32) -> io::Result<()> {
     // SAFETY: fcntl on a descriptor number; a bad one gives EBADF.
     let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
     // SAFETY: as above.
@@ -64,20 +65,20 @@ pub fn inherit_fd(fd: i32) -> io::Result<()> {
 
 /// Waits up to `timeout` for one of the blocked forwarded signals and returns
 /// it, or `None` when none came.
-pub fn wait_signal(timeout: Duration) -> Option<i32> {
+pub(crate) fn wait_signal(timeout: Duration) -> Option<i32> {
     let set = forwarded_set();
     let spec = libc::timespec {
         tv_sec: timeout.as_secs().min(3600) as libc::time_t,
         tv_nsec: timeout.subsec_nanos().into(),
     };
     // SAFETY: a valid set, a null info pointer (allowed), a valid timespec.
-    let sig = unsafe { libc::sigtimedwait(&set, std::ptr::null_mut(), &spec) };
+    let sig = unsafe { libc::sigtimedwait(&raw const set, std::ptr::null_mut(), &raw const spec) };
     (sig > 0).then_some(sig)
 }
 
 /// Sends `sig` to every process in group `pgid`. A group id of 0 or 1
 /// would mean "my own group" or "every process", so it is refused.
-pub fn kill_group(pgid: u32, sig: i32) -> io::Result<()> {
+pub(crate) fn kill_group(pgid: u32, sig: i32) -> io::Result<()> {
     let pgid = libc::pid_t::try_from(pgid)
         .ok()
         .filter(|p| *p > 1)
@@ -92,7 +93,7 @@ pub fn kill_group(pgid: u32, sig: i32) -> io::Result<()> {
 
 /// Sends `sig` to this process again, to wait, blocked, for the next
 /// [`wait_signal`].
-pub fn resend_to_self(sig: i32) {
+pub(crate) fn resend_to_self(sig: i32) {
     // SAFETY: kill takes plain integers.
     unsafe {
         libc::kill(libc::getpid(), sig);
@@ -100,7 +101,7 @@ pub fn resend_to_self(sig: i32) {
 }
 
 /// The name of a signal, such as `SIGTERM`, or `signal N`.
-pub fn name(sig: i32) -> String {
+pub(crate) fn name(sig: i32) -> String {
     let known = [
         (libc::SIGHUP, "SIGHUP"),
         (libc::SIGINT, "SIGINT"),
@@ -125,7 +126,7 @@ pub fn name(sig: i32) -> String {
 }
 
 /// The parent pid and process group of `pid`, from `/proc/<pid>/stat`.
-pub fn parent_and_group(pid: u32) -> Option<(u32, u32)> {
+pub(crate) fn parent_and_group(pid: u32) -> Option<(u32, u32)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name in parentheses may hold spaces: read after the last
     // `)`: state, ppid, pgrp.
@@ -138,7 +139,7 @@ pub fn parent_and_group(pid: u32) -> Option<(u32, u32)> {
 }
 
 /// A random version-4 UUID from the kernel's generator, in its usual form.
-pub fn uuid_v4() -> String {
+pub(crate) fn uuid_v4() -> String {
     let mut bytes = [0u8; 16];
     // SAFETY: getrandom writes at most `len` bytes into the buffer.
     let got = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
@@ -152,7 +153,10 @@ pub fn uuid_v4() -> String {
     }
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let hex = bytes.iter().fold(String::with_capacity(32), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    });
     format!(
         "{}-{}-{}-{}-{}",
         &hex[..8],

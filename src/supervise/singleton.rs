@@ -21,7 +21,7 @@ use crate::store::{open_lock_file, wait_lock, LockWait};
 
 /// What to do when another run of the job holds the lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// Run nothing, say so on stderr, exit 0.
     Skip,
     /// Wait for the other run to end, up to the job's interval.
@@ -32,7 +32,7 @@ pub enum Mode {
 
 /// The per-job lock, held until dropped.
 #[derive(Debug)]
-pub struct JobLock {
+pub(crate) struct JobLock {
     file: File,
     path: PathBuf,
 }
@@ -40,34 +40,29 @@ pub struct JobLock {
 impl JobLock {
     /// Notes in the lock file which process group the run's command is, for
     /// a later `replace`.
-    pub fn record_group(&self, pgid: u32) {
+    pub(crate) fn record_group(&self, pgid: u32) {
         let text = format!("{} {pgid}\n", std::process::id());
         let _ = self.file.set_len(0);
         let _ = self.file.write_all_at(text.as_bytes(), 0);
     }
 
-    /// The lock file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// The locked file's descriptor, for the command to inherit: a `flock`
     /// belongs to the open file, so the command's process group holds the
     /// lock with the wrapper, and still holds it when the wrapper is killed.
-    pub fn fd(&self) -> RawFd {
+    pub(crate) fn fd(&self) -> RawFd {
         self.file.as_raw_fd()
     }
 
     /// Releases the lock for every process that shares it, the command's
     /// leftover background processes included.
-    pub fn release(self) {
+    pub(crate) fn release(self) {
         let _ = self.file.unlock();
     }
 }
 
 /// The result of asking for the lock.
 #[derive(Debug)]
-pub enum Acquired {
+pub(crate) enum Acquired {
     /// This run holds the lock.
     Held(JobLock),
     /// Another run holds it and keeps it; the reason says what was done.
@@ -77,14 +72,14 @@ pub enum Acquired {
 }
 
 /// The lock file of `job` in `dir`.
-pub fn lock_path(dir: &Path, job: &str) -> PathBuf {
+pub(crate) fn lock_path(dir: &Path, job: &str) -> PathBuf {
     dir.join(format!(".{job}.lock"))
 }
 
 /// Takes the lock of `job` in `dir` the way `mode` says; `wait` waits up to
 /// `patience`. Every pause of a wait (`wait`, and `replace` while the old
 /// run ends) goes through `pause`, which may end it with a signal.
-pub fn acquire(
+pub(crate) fn acquire(
     dir: &Path,
     job: &str,
     mode: Mode,
@@ -237,7 +232,7 @@ mod tests {
             "j",
             Mode::Skip,
             Duration::ZERO,
-            crate::store::sleep_pause,
+            crate::store::lock::sleep_pause,
         )
         .unwrap() else {
             panic!("the first lock is free")
@@ -248,7 +243,7 @@ mod tests {
                 "j",
                 Mode::Skip,
                 Duration::ZERO,
-                crate::store::sleep_pause
+                crate::store::lock::sleep_pause
             )
             .unwrap(),
             Acquired::Busy(_)
@@ -256,7 +251,7 @@ mod tests {
         // Not a verified wrapper: replace refuses to signal anyone.
         first.record_group(1);
         assert!(matches!(
-            acquire(dir.path(), "j", Mode::Replace, Duration::ZERO, crate::store::sleep_pause).unwrap(),
+            acquire(dir.path(), "j", Mode::Replace, Duration::ZERO, crate::store::lock::sleep_pause).unwrap(),
             Acquired::Busy(reason) if reason.contains("not replacing")
         ));
         drop(first);
@@ -266,7 +261,7 @@ mod tests {
                 "j",
                 Mode::Wait,
                 Duration::from_secs(1),
-                crate::store::sleep_pause
+                crate::store::lock::sleep_pause
             )
             .unwrap(),
             Acquired::Held(_)

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::http::HeaderMap;
 
 /// The total count a Gitea listing announces in `X-Total-Count`.
-pub fn total_count(headers: &HeaderMap) -> Option<usize> {
+pub(crate) fn total_count(headers: &HeaderMap) -> Option<usize> {
     headers
         .get("x-total-count")
         .and_then(|v| v.to_str().ok())
@@ -27,7 +27,7 @@ struct ApiError {
 /// The message of an error answer: the JSON `message` with GitHub's
 /// `errors` details (`Validation Failed (Issue title: too long)`), else the
 /// text itself unless it is HTML, else `fallback`.
-pub fn error_message(body: &[u8], fallback: &str) -> String {
+pub(crate) fn error_message(body: &[u8], fallback: &str) -> String {
     if let Some(message) = serde_json::from_slice::<ApiError>(body)
         .ok()
         .and_then(ApiError::describe)

@@ -16,12 +16,12 @@ use super::retry::{self, Budget, Repeat};
 use super::{Config, Pages};
 use crate::error::{Error, TrackerError};
 use crate::http::redact::Redactor;
-use crate::http::retry::{Schedule, Stop};
+use crate::http::retry::{Backoff, Stop};
 use crate::http::wait::RateLimit;
 use crate::http::{self, HeaderMap, Http, Kind, Method, StatusCode};
 
 /// The most of a successful answer read; a page of issues is far below.
-pub const MAX_BODY: u64 = 4 << 20;
+pub(crate) const MAX_BODY: u64 = 4 << 20;
 
 /// The most of an error answer read; only its message is wanted.
 const MAX_ERROR_BODY: u64 = 64 << 10;
@@ -31,9 +31,8 @@ const MAX_MESSAGE: usize = 300;
 
 /// More pages than this are not read: a listing that long is a loop or a
 /// misuse, and reaching it is an error rather than acting on part of it.
-pub const MAX_PAGES: usize = 20;
+pub(crate) const MAX_PAGES: usize = 20;
 
-/// A successful answer.
 pub(super) struct Answer {
     headers: HeaderMap,
     body: Vec<u8>,
@@ -41,7 +40,7 @@ pub(super) struct Answer {
 
 /// A client for one repo of one forge; its [`Forge`](super::Forge) operations are in
 /// [`super::operations`].
-pub struct Client {
+pub(crate) struct Client {
     http: Http,
     /// `Accept` and the token, on every request.
     headers: Vec<(HeaderName, HeaderValue)>,
@@ -59,7 +58,7 @@ pub struct Client {
 
 impl Client {
     /// A client for the repo in `config`; the sync's budget starts now.
-    pub fn new(config: &Config) -> Result<Client, Error> {
+    pub(crate) fn new(config: &Config) -> Result<Client, Error> {
         let dialect = Dialect::of(config.kind);
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.token.secret()))
             .map_err(|_| Error::TrackerConfig {
@@ -100,9 +99,9 @@ impl Client {
         body: Option<&serde_json::Value>,
         repeat: Repeat,
     ) -> Result<Answer, Error> {
-        let schedule = Schedule::new(repeat, self.timeout, http::retry::seed());
+        let backoff = Backoff::new(repeat, self.timeout, http::retry::seed());
         let attempt = || self.attempt(method, path, query, body);
-        let gave_up = match http::retry::run(schedule, &self.budget, attempt, |e| retry::failed(e))
+        let gave_up = match http::retry::call(backoff, &self.budget, attempt, |e| retry::failed(e))
         {
             Ok(answer) => return Ok(answer),
             Err(gave_up) => gave_up,

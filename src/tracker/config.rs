@@ -10,7 +10,7 @@ use crate::error::Error;
 
 /// Which API the tracker speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// Gitea: the URL is the server, the API is under `/api/v1`.
     Gitea,
     /// Forgejo: the same API as Gitea.
@@ -22,16 +22,13 @@ pub enum Kind {
 
 /// Everything needed to reach the tracker.
 #[derive(Debug, Clone)]
-pub struct Config {
+pub(crate) struct Config {
     /// Which API the tracker speaks.
     pub kind: Kind,
     /// The server URL (Gitea, Forgejo) or API base (GitHub).
     pub url: String,
-    /// The repo owner.
     pub owner: String,
-    /// The repo name.
     pub repo: String,
-    /// The API token.
     pub token: Token,
     /// The time allowed for each request, from connecting to the last
     /// byte of the answer.
@@ -40,7 +37,7 @@ pub struct Config {
 
 /// The tracker settings as the command line gives them, unchecked.
 #[derive(Debug, Clone, Copy)]
-pub struct Settings<'a> {
+pub(crate) struct Settings<'a> {
     /// Which API the tracker speaks.
     pub kind: Kind,
     /// `--tracker-url`; `None`: no tracker.
@@ -54,7 +51,7 @@ pub struct Settings<'a> {
 }
 
 /// The longest `--tracker-timeout` accepted.
-pub const MAX_TIMEOUT: Duration = Duration::from_secs(120);
+pub(crate) const MAX_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The least budget of a whole sync.
 const MIN_BUDGET: Duration = Duration::from_secs(60);
@@ -62,7 +59,7 @@ const MIN_BUDGET: Duration = Duration::from_secs(60);
 /// Checks a per-request timeout: from 1 second to [`MAX_TIMEOUT`]. A larger
 /// value could only hold the run lock past the next cron run (and large
 /// enough ones overflow the HTTP client's clock).
-pub fn check_timeout(timeout: Duration) -> Result<Duration, String> {
+pub(crate) fn check_timeout(timeout: Duration) -> Result<Duration, String> {
     if timeout < Duration::from_secs(1) {
         Err("it must be at least 1 second".to_owned())
     } else if timeout > MAX_TIMEOUT {
@@ -78,7 +75,7 @@ pub fn check_timeout(timeout: Duration) -> Result<Duration, String> {
 impl Config {
     /// The configuration `settings` describe, with the token read (see
     /// [`Token::load`]); `None` when no tracker URL is given.
-    pub fn load(settings: &Settings<'_>) -> Result<Option<Config>, Error> {
+    pub(crate) fn load(settings: &Settings<'_>) -> Result<Option<Config>, Error> {
         let Some(url) = settings.url else {
             return Ok(None);
         };
@@ -92,7 +89,7 @@ impl Config {
     }
 
     /// Checks the URL and splits `OWNER/NAME`.
-    pub fn new(
+    pub(crate) fn new(
         kind: Kind,
         url: &str,
         repo: &str,
@@ -156,12 +153,12 @@ impl Config {
     /// The budget of a whole sync: six times the per-request timeout, and at
     /// least a minute (at most 12 minutes, below cron's usual 15). No
     /// request starts, and no retry waits, past it.
-    pub fn budget(&self) -> Duration {
+    pub(crate) fn budget(&self) -> Duration {
         self.timeout.saturating_mul(6).max(MIN_BUDGET)
     }
 
     /// `OWNER/NAME`.
-    pub fn repo_name(&self) -> String {
+    pub(crate) fn repo_name(&self) -> String {
         format!("{}/{}", self.owner, self.repo)
     }
 }

@@ -23,7 +23,7 @@ use crate::judge::{Judgement, Status};
 
 /// What the sync does, given the bad jobs and the host's issues.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Decision {
+pub(crate) enum Decision {
     /// Nothing to post: no bad job and no open issue, or nothing changed.
     Nothing,
     /// Open an issue for the bad jobs.
@@ -58,22 +58,12 @@ pub enum Decision {
     },
 }
 
-impl Decision {
-    /// Whether the decision writes to the tracker.
-    pub fn writes(&self) -> bool {
-        !matches!(
-            self,
-            Decision::Nothing | Decision::Acknowledged { shrink_to: None }
-        )
-    }
-}
-
 /// Decides what to do. `alerts` are the bad jobs now and `paused` the
 /// paused ones (by [`alert_key`]); `open` is what the host's open issue
 /// last recorded (`None`: no open issue); `acknowledged` is the set
 /// recorded on the host's most recent closed issue (`None` or empty: no
 /// acknowledgement holds).
-pub fn decide(
+pub(crate) fn decide(
     alerts: &Jobs,
     paused: &BTreeSet<String>,
     open: Option<&Jobs>,
@@ -120,7 +110,7 @@ pub fn decide(
 
 /// The bad jobs among `jobs` on the issue of `host`, by [`alert_key`]:
 /// the change engine's [`alert::alerting`].
-pub fn alert_set(host: &str, jobs: &[Judgement]) -> Jobs {
+pub(crate) fn alert_set(host: &str, jobs: &[Judgement]) -> Jobs {
     let keyed: Vec<(String, Status)> = jobs
         .iter()
         .map(|j| (alert_key(host, j), j.status))
@@ -129,7 +119,7 @@ pub fn alert_set(host: &str, jobs: &[Judgement]) -> Jobs {
 }
 
 /// The paused jobs among `jobs` on the issue of `host`, by [`alert_key`].
-pub fn paused_set(host: &str, jobs: &[Judgement]) -> BTreeSet<String> {
+pub(crate) fn paused_set(host: &str, jobs: &[Judgement]) -> BTreeSet<String> {
     jobs.iter()
         .filter(|j| j.status == Status::Paused)
         .map(|j| alert_key(host, j))
@@ -142,7 +132,7 @@ pub fn paused_set(host: &str, jobs: &[Judgement]) -> BTreeSet<String> {
 /// posted set and an acknowledgement stay valid as other jobs come and go;
 /// and a job of this host keeps its key when its heartbeat vanishes and it
 /// turns `missing` (which has no host).
-pub fn alert_key(host: &str, j: &Judgement) -> String {
+pub(crate) fn alert_key(host: &str, j: &Judgement) -> String {
     match &j.host {
         Some(h) if h != host => format!("{h}/{}", j.job),
         _ => j.job.clone(),
@@ -167,7 +157,6 @@ mod tests {
         let bad = jobs(&[("backup", Stale)]);
         assert_eq!(decide(&bad, &calm(), None, None), Decision::Create);
         assert_eq!(decide(&Jobs::new(), &calm(), None, None), Decision::Nothing);
-        assert!(!Decision::Nothing.writes());
     }
 
     #[test]

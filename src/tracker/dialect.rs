@@ -10,7 +10,7 @@ use super::{Comment, Issue, Kind, Label, State};
 
 /// How a forge names a label when an issue is created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LabelRef {
+pub(crate) enum LabelRef {
     /// By its numeric id (Gitea, Forgejo).
     Id,
     /// By its name (GitHub).
@@ -19,7 +19,7 @@ pub enum LabelRef {
 
 /// Everything that differs between the forges the client speaks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Dialect {
+pub(crate) struct Dialect {
     /// What is appended to the configured URL to reach the API.
     pub api_suffix: &'static str,
     /// The `Accept` header.
@@ -41,7 +41,7 @@ pub struct Dialect {
 }
 
 /// Gitea and Forgejo: `/api/v1` below the server URL.
-pub const GITEA: Dialect = Dialect {
+pub(crate) const GITEA: Dialect = Dialect {
     api_suffix: "/api/v1",
     media_type: "application/json",
     page_key: "limit",
@@ -56,7 +56,7 @@ pub const GITEA: Dialect = Dialect {
 };
 
 /// GitHub: the configured URL is the API base.
-pub const GITHUB: Dialect = Dialect {
+pub(crate) const GITHUB: Dialect = Dialect {
     api_suffix: "",
     media_type: "application/vnd.github+json",
     page_key: "per_page",
@@ -72,7 +72,7 @@ pub const GITHUB: Dialect = Dialect {
 
 impl Dialect {
     /// The dialect of `kind`.
-    pub fn of(kind: Kind) -> Dialect {
+    pub(crate) fn of(kind: Kind) -> Dialect {
         match kind {
             Kind::Gitea | Kind::Forgejo => GITEA,
             Kind::Github => GITHUB,
@@ -80,12 +80,12 @@ impl Dialect {
     }
 
     /// Whether two label names name the same label.
-    pub fn same_label(&self, a: &str, b: &str) -> bool {
+    pub(crate) fn same_label(&self, a: &str, b: &str) -> bool {
         a == b || (self.labels_ignore_case && a.to_lowercase() == b.to_lowercase())
     }
 
     /// A label as an issue creation names it.
-    pub fn label_value(&self, label: &Label) -> serde_json::Value {
+    pub(crate) fn label_value(&self, label: &Label) -> serde_json::Value {
         match self.label_ref {
             LabelRef::Id => label.id.into(),
             LabelRef::Name => label.name.clone().into(),
@@ -97,7 +97,7 @@ impl Dialect {
     /// trusted alone (Gitea drops an unknown label filter silently; GitHub
     /// mixes pull requests in), and an issue opened while the pages are read
     /// can push another onto the next page.
-    pub fn keep_issues(
+    pub(crate) fn keep_issues(
         &self,
         items: Vec<IssueJson>,
         labels: &[&Label],
@@ -123,7 +123,7 @@ impl Dialect {
 
 /// An account as both APIs describe it.
 #[derive(Debug, Deserialize)]
-pub struct UserJson {
+pub(crate) struct UserJson {
     /// The login name.
     #[serde(default)]
     pub login: String,
@@ -131,7 +131,7 @@ pub struct UserJson {
 
 /// A comment as both APIs describe it.
 #[derive(Debug, Deserialize)]
-pub struct CommentJson {
+pub(crate) struct CommentJson {
     /// The comment's id.
     #[serde(default)]
     pub id: u64,
@@ -152,7 +152,7 @@ impl From<CommentJson> for Comment {
 
 /// A label as both APIs describe it.
 #[derive(Debug, Deserialize)]
-pub struct LabelJson {
+pub(crate) struct LabelJson {
     /// The label's id.
     pub id: i64,
     name: String,
@@ -169,8 +169,7 @@ impl From<LabelJson> for Label {
 
 /// An issue (or pull request) as both APIs describe it.
 #[derive(Debug, Deserialize)]
-pub struct IssueJson {
-    /// The issue number.
+pub(crate) struct IssueJson {
     pub number: u64,
     title: String,
     #[serde(default)]

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::judge::Status;
 
 /// Bad jobs and their statuses.
-pub type Jobs = BTreeMap<String, Status>;
+pub(crate) type Jobs = BTreeMap<String, Status>;
 
 /// The marker as it is written: statuses as words, so that a word this
 /// version does not know (written by a newer one) drops that job rather
@@ -92,7 +92,7 @@ struct Read {
 }
 
 /// The status named `word`, if this version knows it.
-pub fn status_named(word: &str) -> Option<Status> {
+pub(crate) fn status_named(word: &str) -> Option<Status> {
     Status::ALL.into_iter().find(|s| s.as_str() == word)
 }
 
@@ -102,7 +102,7 @@ const COMMENT_OPEN: &str = "<!-- heartbeat-checker-comment ";
 
 /// What hb-check last posted for a host.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Marker {
+pub(crate) struct Marker {
     /// The host the issue is about.
     pub host: String,
     /// The bad jobs, by name.
@@ -137,7 +137,7 @@ impl Marker {
     /// The jobs are named, by name, while they fit in
     /// `MARKER_JOBS_MAX_CHARS` (16,000); the rest are recorded by count and
     /// by digests.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut jobs = BTreeMap::new();
         let mut spent = 0;
         let mut named = 0;
@@ -169,7 +169,8 @@ impl Marker {
     /// The last marker in `body`, if it can be read: the jobs it names (a
     /// marker of a very large set names only the first; see
     /// [`Marker::parse_against`]).
-    pub fn parse(body: &str) -> Option<Marker> {
+    #[cfg(test)]
+    pub(crate) fn parse(body: &str) -> Option<Marker> {
         let read = read(body)?;
         Some(Marker {
             host: read.host,
@@ -182,7 +183,7 @@ impl Marker {
     /// its set reads back, of the jobs of `now` past the last one it names,
     /// those in every bucket whose digest is the one it recorded; the jobs
     /// of a bucket that changed are left out, and so count as changed.
-    pub fn parse_against(body: &str, now: &Jobs) -> Option<Marker> {
+    pub(crate) fn parse_against(body: &str, now: &Jobs) -> Option<Marker> {
         let mut read = read(body)?;
         if let Some(recorded) = &read.rest {
             let tail: Vec<(&String, &Status)> = match read.jobs.keys().next_back() {
@@ -214,14 +215,14 @@ impl Marker {
     /// The tag for a comment that announces the change leaving this marker
     /// on the issue: a digest of the marker, stable across versions and
     /// builds (64-bit FNV-1a of its rendering).
-    pub fn comment_tag(&self) -> String {
+    pub(crate) fn comment_tag(&self) -> String {
         let digest = fnv(self.render().bytes());
         format!("{COMMENT_OPEN}{digest:016x}{CLOSE}")
     }
 
     /// `body` with its marker replaced by this one, or with this one added
     /// at the end.
-    pub fn replace_in(&self, body: &str) -> String {
+    pub(crate) fn replace_in(&self, body: &str) -> String {
         match find(body) {
             Some((start, end)) => format!("{}{}{}", &body[..start], self.render(), &body[end..]),
             None if body.is_empty() => self.render(),
@@ -266,7 +267,7 @@ fn read(body: &str) -> Option<Read> {
 
 /// The tag of a comment hb-check posted (the last, if several), if
 /// `comment` carries one.
-pub fn comment_tag_in(comment: &str) -> Option<&str> {
+pub(crate) fn comment_tag_in(comment: &str) -> Option<&str> {
     let start = comment.rfind(COMMENT_OPEN)?;
     let len = comment[start..].find(CLOSE)? + CLOSE.len();
     Some(&comment[start..start + len])

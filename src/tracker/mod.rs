@@ -22,41 +22,37 @@
 //!   writes, each sent once and looked for before it is sent again, in
 //!   `writer`).
 
-pub mod answer;
-pub mod client;
-pub mod config;
-pub mod decide;
-pub mod dialect;
-pub mod marker;
-pub mod operations;
-pub mod remind;
-pub mod retry;
-pub mod sync;
-pub mod text;
-pub mod token;
+pub(crate) mod answer;
+pub(crate) mod client;
+pub(crate) mod config;
+pub(crate) mod decide;
+pub(crate) mod dialect;
+pub(crate) mod marker;
+pub(crate) mod operations;
+pub(crate) mod remind;
+pub(crate) mod retry;
+pub(crate) mod sync;
+pub(crate) mod text;
+pub(crate) mod token;
 mod writer;
 
 use chrono::{DateTime, Utc};
 
 use crate::error::Error;
 
-pub use config::{check_timeout, Config, Kind, Settings, MAX_TIMEOUT};
-pub use decide::{decide, Decision};
-pub use sync::{sync, Options};
-pub use token::{Token, TOKEN_ENV};
+pub(crate) use config::{check_timeout, Config, Kind, Settings};
+pub(crate) use sync::{sync, Options};
 
 /// Whether an issue is open or closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum State {
-    /// Open.
+pub(crate) enum State {
     Open,
-    /// Closed.
     Closed,
 }
 
 impl State {
     /// The word the APIs use.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             State::Open => "open",
             State::Closed => "closed",
@@ -66,7 +62,7 @@ impl State {
 
 /// A repo label.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Label {
+pub(crate) struct Label {
     /// The label's id.
     pub id: i64,
     /// The label's name.
@@ -75,10 +71,9 @@ pub struct Label {
 
 /// An issue, as far as the sync needs it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Issue {
+pub(crate) struct Issue {
     /// The issue number in its repo.
     pub number: u64,
-    /// The title.
     pub title: String,
     /// The body (Markdown).
     pub body: String,
@@ -96,27 +91,23 @@ pub struct Issue {
 
 /// A comment on an issue.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Comment {
+pub(crate) struct Comment {
     /// The login of the account that wrote it.
     pub author: String,
-    /// Its text.
     pub body: String,
 }
 
 /// A change to an issue; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Edit {
-    /// The new title.
+pub(crate) struct Edit {
     pub title: Option<String>,
-    /// The new body.
     pub body: Option<String>,
-    /// The new state.
     pub state: Option<State>,
 }
 
 /// Which issues a listing asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pages {
+pub(crate) enum Pages {
     /// Every page, up to [`client::MAX_PAGES`]; a longer listing is an
     /// error, never acted on in part.
     All,
@@ -145,7 +136,7 @@ pub enum Pages {
 /// - **Authors are reported** for issues and comments, so that the sync
 ///   trusts markers and tags only in what its own account ([`Forge::me`])
 ///   wrote.
-pub trait Forge {
+pub(crate) trait Forge {
     /// The login of the account the token belongs to.
     fn me(&self) -> Result<String, Error>;
     /// The repo's labels whose names are in `names` (compared as the forge
@@ -172,6 +163,6 @@ pub trait Forge {
 }
 
 /// The client for the configured kind of forge.
-pub fn connect(config: &Config) -> Result<Box<dyn Forge>, Error> {
+pub(crate) fn connect(config: &Config) -> Result<Box<dyn Forge>, Error> {
     Ok(Box::new(client::Client::new(config)?))
 }

@@ -11,7 +11,7 @@ use super::{Comment, Edit, Forge, Issue, Label, Pages, State};
 use crate::error::Error;
 
 /// Items of a listing that have a number, to notice a repeated page.
-pub trait Numbered {
+pub(crate) trait Numbered {
     /// The item's number (an issue) or id (a label, a comment).
     fn number(&self) -> u64;
 }

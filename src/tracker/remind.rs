@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use super::Comment;
 
 /// The cache's format version.
-pub const CACHE_VERSION: u32 = 1;
+pub(crate) const CACHE_VERSION: u32 = 1;
 
 const OPEN: &str = "<!-- heartbeat:remind ";
 const CLOSE: &str = " -->";
@@ -49,7 +49,7 @@ fn host_word(host: &str) -> String {
 }
 
 /// The hidden marker of the reminder for `period` on `host`'s issue.
-pub fn marker(host: &str, period: u64) -> String {
+pub(crate) fn marker(host: &str, period: u64) -> String {
     format!("{OPEN}{} {period}{CLOSE}", host_word(host))
 }
 
@@ -69,7 +69,7 @@ fn periods_in<'a>(body: &'a str, host: &'a str) -> impl Iterator<Item = u64> + '
 /// so does a marker for any other period: one from a period not yet begun
 /// (a clock that ran ahead, an absurd number) must not silence the
 /// reminders of every period before it.
-pub fn reminded(comments: &[Comment], me: &str, host: &str, period: u64) -> bool {
+pub(crate) fn reminded(comments: &[Comment], me: &str, host: &str, period: u64) -> bool {
     comments
         .iter()
         .filter(|c| c.author == me)
@@ -79,7 +79,7 @@ pub fn reminded(comments: &[Comment], me: &str, host: &str, period: u64) -> bool
 
 /// The cache file beside the run lock: the lock's path with `.remind`
 /// appended.
-pub fn cache_path(lock: &Path) -> PathBuf {
+pub(crate) fn cache_path(lock: &Path) -> PathBuf {
     let mut name = lock.as_os_str().to_owned();
     name.push(".remind");
     PathBuf::from(name)
@@ -88,7 +88,7 @@ pub fn cache_path(lock: &Path) -> PathBuf {
 /// What the cache beside the run lock remembers: the newest period known
 /// reminded on one issue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Cache {
+pub(crate) struct Cache {
     /// [`CACHE_VERSION`].
     pub version: u32,
     /// The host whose issue it is.
@@ -105,13 +105,13 @@ pub struct Cache {
 
 impl Cache {
     /// Parses a cache file; `None` for anything unusable.
-    pub fn parse(bytes: &[u8]) -> Option<Cache> {
+    pub(crate) fn parse(bytes: &[u8]) -> Option<Cache> {
         let cache: Cache = serde_json::from_slice(bytes).ok()?;
         (cache.version == CACHE_VERSION).then_some(cache)
     }
 
     /// The cache as one line of JSON.
-    pub fn to_json_line(&self) -> Vec<u8> {
+    pub(crate) fn to_json_line(&self) -> Vec<u8> {
         crate::record::json_line(self)
     }
 
@@ -119,7 +119,13 @@ impl Cache {
     /// opened at `opened`, so the comments need not be read. A cache that
     /// says more (a later period, after the clock went back) is not taken
     /// at its word: the comments decide.
-    pub fn covers(&self, host: &str, issue: u64, opened: DateTime<Utc>, period: u64) -> bool {
+    pub(crate) fn covers(
+        &self,
+        host: &str,
+        issue: u64,
+        opened: DateTime<Utc>,
+        period: u64,
+    ) -> bool {
         self.host == host
             && self.issue == issue
             && self.opened == opened.timestamp()

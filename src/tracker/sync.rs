@@ -30,7 +30,7 @@ use crate::judge::Judgement;
 
 /// How a sync runs.
 #[derive(Debug, Clone, Copy)]
-pub struct Options<'a> {
+pub(crate) struct Options<'a> {
     /// The host whose issue this is.
     pub host: &'a str,
     /// The label on every alert issue.
@@ -48,7 +48,7 @@ pub struct Options<'a> {
 /// tracker knows no files): it passes what it holds and is told, through
 /// `remember`, what to hold from now on.
 #[derive(Clone, Copy)]
-pub struct Remind<'a> {
+pub(crate) struct Remind<'a> {
     /// The period, in seconds.
     pub every: u64,
     /// The cache as last remembered; `None`: lost, so read the comments.
@@ -78,7 +78,7 @@ struct Seen {
 /// Brings the host's issue in line with the judged `jobs`. Notes for a
 /// person (warnings, and in a dry run what would be sent) go to `say`, one
 /// message per call. Returns what was decided.
-pub fn sync(
+pub(crate) fn sync(
     forge: &dyn Forge,
     opts: &Options<'_>,
     jobs: &[Judgement],

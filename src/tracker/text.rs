@@ -18,17 +18,17 @@ use crate::judge::{Judgement, Status};
 use crate::record::format_duration;
 
 /// The start of every title hb-check gives its issues.
-pub const TITLE_TAG: &str = "[heartbeat-checker]";
+pub(crate) const TITLE_TAG: &str = "[heartbeat-checker]";
 
 /// The description of a label hb-check creates.
-pub const LABEL_DESCRIPTION: &str =
+pub(crate) const LABEL_DESCRIPTION: &str =
     "cron jobs that cron-heartbeat found stale, failed, invalid or missing";
 
 /// `text` as an inline code span: inert in GitHub- and Gitea-flavoured
 /// Markdown (no mention, reference, link, emphasis or HTML). Control
 /// characters show as `\u{..}`; the fence is longer than any run of
 /// backticks inside.
-pub fn inert(text: &str) -> String {
+pub(crate) fn inert(text: &str) -> String {
     let plain = escape::terminal(text);
     if plain.is_empty() {
         return "-".to_owned();
@@ -45,24 +45,24 @@ pub fn inert(text: &str) -> String {
 
 /// [`inert`] for a table cell: a pipe would end the cell even inside a code
 /// span, so it is escaped (tables read `\|` as a pipe inside code too).
-pub fn inert_cell(text: &str) -> String {
+pub(crate) fn inert_cell(text: &str) -> String {
     inert(text).replace('|', "\\|")
 }
 
 /// The title prefix that marks a host's issues. It ends with the colon, so
 /// host `web1` never claims `web10`'s issue.
-pub fn title_prefix(host: &str) -> String {
+pub(crate) fn title_prefix(host: &str) -> String {
     format!("{TITLE_TAG} {host}:")
 }
 
 /// The issue title for `count` bad jobs.
-pub fn title(host: &str, count: usize) -> String {
+pub(crate) fn title(host: &str, count: usize) -> String {
     format!("{} {count} job(s) need attention", title_prefix(host))
 }
 
 /// The title of an issue hb-check closed: every job recovered, or some
 /// are paused (`paused` of them) and the `recovered` others recovered.
-pub fn closed_title(host: &str, paused: usize, recovered: usize) -> String {
+pub(crate) fn closed_title(host: &str, paused: usize, recovered: usize) -> String {
     match (paused, recovered) {
         (0, _) => format!("{} all jobs recovered", title_prefix(host)),
         (n, 0) => format!("{} {n} job(s) paused", title_prefix(host)),
@@ -76,7 +76,7 @@ pub fn closed_title(host: &str, paused: usize, recovered: usize) -> String {
 /// name is long or holds other characters than letters, digits, `.`, `_`
 /// and `-` gets a digest instead, since labels are short and a comma would
 /// split the listing's label filter.
-pub fn host_label(label: &str, host: &str) -> String {
+pub(crate) fn host_label(label: &str, host: &str) -> String {
     let plain = host
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
@@ -134,7 +134,7 @@ fn or_dash(value: Option<String>) -> String {
 
 /// The issue body: a table of the bad jobs, what the issue does, how to
 /// retire a job, and the marker.
-pub fn body(host: &str, jobs: &[Judgement], checked_at: DateTime<Utc>) -> String {
+pub(crate) fn body(host: &str, jobs: &[Judgement], checked_at: DateTime<Utc>) -> String {
     let bad: Vec<&Judgement> = jobs.iter().filter(|j| j.status.is_alert()).collect();
     let host_md = inert(host);
     let mut out = format!(
@@ -152,7 +152,7 @@ pub fn body(host: &str, jobs: &[Judgement], checked_at: DateTime<Utc>) -> String
             or_dash(j.interval_seconds.map(format_duration)),
             or_dash(
                 j.ratio
-                    .map(|r| crate::report::nightly::format_ratio(Some(r)))
+                    .map(|r| crate::report::content::format_ratio(Some(r)))
             ),
             or_dash(j.reason.as_deref().map(inert_cell)),
         )
@@ -183,7 +183,7 @@ pub fn body(host: &str, jobs: &[Judgement], checked_at: DateTime<Utc>) -> String
 /// The body of an issue hb-check closes: every job recovered or is
 /// paused, and an empty marker, so that the close is not taken for an
 /// acknowledgement.
-pub fn closed_body(
+pub(crate) fn closed_body(
     host: &str,
     jobs: &[Judgement],
     recovered: &[(String, Status)],
@@ -274,7 +274,7 @@ fn list(jobs: &[(String, Status)], was: bool) -> String {
 
 /// The comment on an edited issue: what went bad, what changed, what
 /// recovered and what is paused (never called recovered).
-pub fn update_comment(
+pub(crate) fn update_comment(
     host: &str,
     jobs: &[Judgement],
     went_bad: &[(String, Status)],
@@ -310,7 +310,7 @@ pub fn update_comment(
 
 /// The comment before closing: what recovered, what is paused, and how
 /// long the issue was open by `now`, the instant the jobs were judged at.
-pub fn close_comment(
+pub(crate) fn close_comment(
     host: &str,
     jobs: &[Judgement],
     recovered: &[(String, Status)],
@@ -344,7 +344,7 @@ pub fn close_comment(
 /// The reminder on an issue still open after `open_for` seconds, reminded
 /// every `every` seconds: how long each bad job has been bad, as far as its
 /// heartbeat tells.
-pub fn reminder(host: &str, jobs: &[Judgement], open_for: u64, every: u64) -> String {
+pub(crate) fn reminder(host: &str, jobs: &[Judgement], open_for: u64, every: u64) -> String {
     let mut out = format!(
         "Reminder: this issue has been open for {}; hb-check reminds every {} while it stays open.\n\n",
         format_duration(open_for),
@@ -383,7 +383,7 @@ pub fn reminder(host: &str, jobs: &[Judgement], open_for: u64, every: u64) -> St
 
 /// The comment on a second issue for the same host (two checkers set up as
 /// one host, racing): it points to the issue that stays open.
-pub fn duplicate_comment(host: &str, kept: u64) -> String {
+pub(crate) fn duplicate_comment(host: &str, kept: u64) -> String {
     format!(
         "Another open issue, #{kept}, is about {} too; hb-check keeps the oldest and closes this one. \
          If two machines report as this host, give each its own `--host` (`HB_HOST`).",

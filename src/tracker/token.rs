@@ -11,7 +11,7 @@ use crate::error::Error;
 use crate::store::open::{open_regular, read_capped, Links, Refused};
 
 /// The environment variable that holds the tracker token.
-pub const TOKEN_ENV: &str = "HB_TRACKER_TOKEN";
+pub(crate) const TOKEN_ENV: &str = "HB_TRACKER_TOKEN";
 
 /// The largest token file read, in bytes.
 const TOKEN_FILE_MAX: u64 = 64 * 1024;
@@ -19,12 +19,12 @@ const TOKEN_FILE_MAX: u64 = 64 * 1024;
 /// A secret API token. Its `Debug` and `Display` never show it; only the
 /// HTTP client reads it, to send it in the `Authorization` header.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Token(String);
+pub(crate) struct Token(String);
 
 impl Token {
     /// Wraps a token, trimming surrounding white space (a token file usually
     /// ends with a newline). `None` when nothing is left.
-    pub fn new(text: &str) -> Option<Token> {
+    pub(crate) fn new(text: &str) -> Option<Token> {
         let text = text.trim();
         (!text.is_empty()).then(|| Token(text.to_owned()))
     }
@@ -32,7 +32,7 @@ impl Token {
     /// Reads the token from `file` when one is given, else from the
     /// `HB_TRACKER_TOKEN` environment variable. A file that group or others
     /// may read is refused.
-    pub fn load(file: Option<&Path>) -> Result<Token, Error> {
+    pub(crate) fn load(file: Option<&Path>) -> Result<Token, Error> {
         match file {
             Some(path) => Token::from_file(path),
             None => std::env::var(TOKEN_ENV)
@@ -47,7 +47,7 @@ impl Token {
     }
 
     /// Reads the token from a file that only its owner may read.
-    pub fn from_file(path: &Path) -> Result<Token, Error> {
+    pub(crate) fn from_file(path: &Path) -> Result<Token, Error> {
         let io_err = |source| Error::TokenFile {
             path: path.to_owned(),
             source,

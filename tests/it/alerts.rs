@@ -346,7 +346,7 @@ fn history_fixture() -> Scratch {
         } else {
             "ok"
         };
-        let code = if status == "fail" { 1 } else { 0 };
+        let code = i32::from(status == "fail");
         let duration = 60 + day * 7;
         nightly.push_str(&format!(
             "{{\"timestamp\":\"2026-11-{day:02}T03:00:05Z\",\"status\":\"{status}\",\"exit_code\":{code},\"duration_seconds\":{duration}}}\n"

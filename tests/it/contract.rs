@@ -76,6 +76,7 @@ fn each_contract_documents_every_operation_it_keeps() {
 /// whole description does.
 #[test]
 fn the_contract_judges_requests_as_the_whole_description_does() {
+    type Case<'a> = (&'a str, String, Vec<(String, String)>, Option<&'a [u8]>);
     let variable = "HB_GITEA_SPEC";
     let whole = std::env::var_os(variable).map_or_else(
         || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/specs/gitea-1.27.1.swagger.json"),
@@ -94,7 +95,6 @@ fn the_contract_judges_requests_as_the_whole_description_does() {
             .collect()
     };
     let labels: &[u8] = br##"{"name":"heartbeat","color":"#e11d21","description":"d"}"##;
-    type Case<'a> = (&'a str, String, Vec<(String, String)>, Option<&'a [u8]>);
     let cases: Vec<Case> = vec![
         ("GET", "/api/v1/version".into(), vec![], None),
         ("GET", "/api/v1/user".into(), vec![], None),

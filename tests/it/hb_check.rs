@@ -220,7 +220,7 @@ fn bad_files_are_invalid_and_never_stop_the_scan() {
     }
     let text = text.run();
     text.code(2);
-    assert!(!text.stdout.contains("\u{0}"), "{}", text.show());
+    assert!(!text.stdout.contains('\u{0}'), "{}", text.show());
 }
 
 #[test]

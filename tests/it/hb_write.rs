@@ -335,9 +335,7 @@ fn retire_removes_the_heartbeat() {
 #[test]
 fn without_a_dir_an_unprivileged_user_falls_back_to_the_state_directory() {
     let s = Scratch::new();
-    let system_writable = fs::metadata(SYSTEM_DIR)
-        .map(|m| !m.permissions().readonly())
-        .unwrap_or(false);
+    let system_writable = fs::metadata(SYSTEM_DIR).is_ok_and(|m| !m.permissions().readonly());
     let mut run = s.cmd(HB_WRITE).args(["fallback-probe", "1h"]);
     if is_root() {
         fs::set_permissions(s.state(), fs::Permissions::from_mode(0o777)).unwrap();

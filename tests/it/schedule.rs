@@ -583,14 +583,17 @@ fn discovering(dir: &Scratch, files: &[(&str, String)]) -> PathBuf {
 fn a_huge_crontab_is_read_up_to_its_bound_and_one_line_says_what_was_cut() {
     let dir = Scratch::new();
     // 1,200 lines with two calls each: 2,400 jobs where 1,000 are read.
-    let mallory: String = (0..1200)
-        .map(|i| format!("0 3 * * * hb-write a{i} 1d; hb-write b{i} 1d\n"))
-        .collect();
+    let mut mallory = String::new();
+    for i in 0..1200 {
+        mallory += &format!("0 3 * * * hb-write a{i} 1d; hb-write b{i} 1d\n");
+    }
     // bob's jobs in three system crontabs: 3,000, of which 2,000 are read.
     let bob = |file: usize| -> String {
-        (0..1000)
-            .map(|i| format!("0 4 * * * bob hb-write f{file}j{i} 1d\n"))
-            .collect()
+        let mut lines = String::new();
+        for i in 0..1000 {
+            lines += &format!("0 4 * * * bob hb-write f{file}j{i} 1d\n");
+        }
+        lines
     };
     let root = discovering(
         &dir,

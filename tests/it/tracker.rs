@@ -732,6 +732,7 @@ fn github_mode_follows_the_same_lifecycle() {
 
 #[test]
 fn the_checker_catches_requests_that_break_the_description() {
+    type Case<'a> = (&'a str, &'a str, Vec<(String, String)>, Option<&'a [u8]>);
     let Some(spec) = Spec::gitea() else { return };
     let json = Some("application/json");
     let issues = "/api/v1/repos/ops/alerts/issues";
@@ -744,7 +745,6 @@ fn the_checker_catches_requests_that_break_the_description() {
     );
     assert!(ok.1.is_empty(), "{:?}", ok.1);
     assert_eq!(ok.0.unwrap().operation_id, "issueCreateIssue");
-    type Case<'a> = (&'a str, &'a str, Vec<(String, String)>, Option<&'a [u8]>);
     let cases: [Case; 8] = [
         (
             "POST",

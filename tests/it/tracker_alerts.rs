@@ -349,6 +349,7 @@ fn an_issue_without_a_usable_opening_time_is_said_not_reminded_in_silence() {
 
 #[test]
 fn a_cache_that_is_a_fifo_a_link_a_directory_or_junk_costs_a_read_not_a_hang() {
+    type Make<'a> = &'a dyn Fn(&std::path::Path);
     let Some(forge) = gitea() else { return };
     let s = Scratch::new();
     s.stale("backup");
@@ -370,11 +371,10 @@ fn a_cache_that_is_a_fifo_a_link_a_directory_or_junk_costs_a_read_not_a_hang() {
         .unwrap();
     assert!(made.success(), "mkfifo");
     let period = |n: i64| at(n * DAY + 60);
-    type Make<'a> = &'a dyn Fn(&std::path::Path);
     let kinds: [(&str, Make); 4] = [
         ("a FIFO", &|p| std::fs::rename(&fifo, p).unwrap()),
         ("a link", &|p| {
-            std::os::unix::fs::symlink(&elsewhere, p).unwrap()
+            std::os::unix::fs::symlink(&elsewhere, p).unwrap();
         }),
         ("junk", &|p| std::fs::write(p, vec![b'{'; 200_000]).unwrap()),
         ("a directory", &|p| std::fs::create_dir(p).unwrap()),

@@ -359,12 +359,11 @@ fn outside_code(text: &str) -> String {
         let ticks = rest[start..].chars().take_while(|c| *c == '`').count();
         let fence = "`".repeat(ticks);
         let after = &rest[start + ticks..];
-        match after.find(&fence) {
-            Some(end) => rest = &after[end + ticks..],
-            None => {
-                rest = after;
-                break;
-            }
+        if let Some(end) = after.find(&fence) {
+            rest = &after[end + ticks..];
+        } else {
+            rest = after;
+            break;
         }
     }
     out.push_str(rest);

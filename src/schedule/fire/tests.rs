@@ -160,7 +160,7 @@ fn the_gap_into_the_repeated_hour_is_real_time() {
     let last = utc("2026-10-25T00:45:00Z");
     let next = s.next_after(last).unwrap();
     assert_eq!(next, utc("2026-10-25T01:00:00Z"));
-    assert_eq!(s.gap(last, next), 900);
+    assert_eq!(Schedule::gap(last, next), 900);
 }
 
 #[test]

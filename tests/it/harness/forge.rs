@@ -330,7 +330,7 @@ impl Forge {
     /// Sets the `created_at` the server gives for issue `number`, as is
     /// (a server may send anything).
     pub fn set_created_at(&self, number: u64, text: &str) {
-        self.state.lock().unwrap().issues[number as usize - 1].created_at = text.to_owned();
+        text.clone_into(&mut self.state.lock().unwrap().issues[number as usize - 1].created_at);
     }
 
     /// Closes an issue as a person would, in the web interface.
@@ -593,7 +593,7 @@ fn serve(
         _ => {}
     }
     let reply = match fault {
-        Some(Fault::Endless(_) | Fault::Huge(..) | Fault::Trickle(_)) => None,
+        Some(Fault::Endless(_) | Fault::Huge(..) | Fault::Trickle(_)) | None => None,
         Some(Fault::EchoAuthMangled) => {
             let auth = headers.get("authorization").cloned().unwrap_or_default();
             let token = auth.trim_start_matches("Bearer ");
@@ -636,7 +636,6 @@ fn serve(
             lost = true;
             None
         }
-        None => None,
     };
     let reply = match reply {
         Some(reply) => reply,
@@ -1128,7 +1127,7 @@ fn route(
             let issue = s.issues[number as usize - 1].clone();
             answer(201, issue_json(s, &issue, mode, port))
         }
-        ("GET", ["issues", n]) | ("PATCH", ["issues", n]) => {
+        ("GET" | "PATCH", ["issues", n]) => {
             let Some(index) = n
                 .parse::<usize>()
                 .ok()
@@ -1140,10 +1139,10 @@ fn route(
                 let now = tick(s);
                 let issue = &mut s.issues[index - 1];
                 if let Some(title) = field("title").as_str() {
-                    issue.title = title.to_owned();
+                    title.clone_into(&mut issue.title);
                 }
                 if let Some(text) = field("body").as_str() {
-                    issue.body = text.to_owned();
+                    text.clone_into(&mut issue.body);
                 }
                 match field("state").as_str() {
                     Some("closed") if issue.open => {

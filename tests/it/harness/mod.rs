@@ -57,9 +57,7 @@ pub const NOBODY: u32 = 65534;
 
 /// Whether this test process runs as root.
 pub fn is_root() -> bool {
-    fs::metadata("/proc/self")
-        .map(|m| m.uid() == 0)
-        .unwrap_or(false)
+    fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
 }
 
 /// This process's umask, from /proc (files are created `0666 & !umask`).

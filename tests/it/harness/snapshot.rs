@@ -41,12 +41,11 @@ pub fn diff(expected: &str, actual: &str) -> String {
 /// Asserts that `actual` equals two texts, showing a line diff if not.
 #[track_caller]
 pub fn assert_same(what: &str, expected: &str, actual: &str) {
-    if expected != actual {
-        panic!(
-            "{what} differs (- expected, + actual):\n{}",
-            diff(expected, actual)
-        );
-    }
+    assert!(
+        expected == actual,
+        "{what} differs (- expected, + actual):\n{}",
+        diff(expected, actual)
+    );
 }
 
 /// Asserts that `actual` equals `tests/snapshots/<name>`; with

@@ -131,10 +131,15 @@ impl Spec {
                     .find(|p| p["in"] == "path" && p["name"] == name)
                 {
                     Some(p) => {
-                        self.check_simple(p, value, &format!("{what}: path {name}"), &mut problems)
+                        Self::check_simple(
+                            p,
+                            value,
+                            &format!("{what}: path {name}"),
+                            &mut problems,
+                        );
                     }
                     None => {
-                        problems.push(format!("{what}: path parameter {name} is not documented"))
+                        problems.push(format!("{what}: path parameter {name} is not documented"));
                     }
                 }
             }
@@ -146,7 +151,7 @@ impl Spec {
                 .find(|p| p["in"] == "query" && p["name"] == name.as_str())
             {
                 Some(p) => {
-                    self.check_simple(p, value, &format!("{what}: query {name}"), &mut problems)
+                    Self::check_simple(p, value, &format!("{what}: query {name}"), &mut problems);
                 }
                 None => problems.push(format!(
                     "{what}: query parameter `{name}` is not documented"
@@ -167,10 +172,10 @@ impl Spec {
         let body_param = params.iter().find(|p| p["in"] == "body");
         match (body_param, body) {
             (None, Some(b)) if !b.is_empty() => {
-                problems.push(format!("{what}: takes no body, got {} bytes", b.len()))
+                problems.push(format!("{what}: takes no body, got {} bytes", b.len()));
             }
             (Some(p), None) if p["required"] == true => {
-                problems.push(format!("{what}: the body is required"))
+                problems.push(format!("{what}: the body is required"));
             }
             (Some(p), Some(b)) => {
                 if !content_type.is_some_and(|c| c.starts_with("application/json")) {
@@ -248,13 +253,13 @@ impl Spec {
     }
 
     /// Checks a path or query value against a simple parameter.
-    fn check_simple(&self, param: &Value, value: &str, at: &str, problems: &mut Vec<String>) {
+    fn check_simple(param: &Value, value: &str, at: &str, problems: &mut Vec<String>) {
         match param["type"].as_str() {
             Some("integer") if value.parse::<i64>().is_err() => {
-                problems.push(format!("{at}: `{value}` is not an integer"))
+                problems.push(format!("{at}: `{value}` is not an integer"));
             }
             Some("boolean") if value != "true" && value != "false" => {
-                problems.push(format!("{at}: `{value}` is not a boolean"))
+                problems.push(format!("{at}: `{value}` is not a boolean"));
             }
             _ => {}
         }
@@ -271,7 +276,7 @@ impl Spec {
     /// property, as Gitea writes unset fields in its answers (the documents
     /// mark nothing `x-nullable`, yet `closed_at` of an open issue is null).
     pub fn validate(&self, schema: &Value, value: &Value, at: &str, problems: &mut Vec<String>) {
-        self.check_value(schema, value, at, Nulls::Absent, problems)
+        self.check_value(schema, value, at, Nulls::Absent, problems);
     }
 
     /// Validates a request body: like [`Spec::validate`], but `null` is
@@ -284,7 +289,7 @@ impl Spec {
         at: &str,
         problems: &mut Vec<String>,
     ) {
-        self.check_value(schema, value, at, Nulls::Refused, problems)
+        self.check_value(schema, value, at, Nulls::Refused, problems);
     }
 
     fn check_value(
@@ -327,7 +332,7 @@ impl Spec {
                             }
                         }
                         Some(sub) => {
-                            self.check_value(sub, item, &format!("{at}.{name}"), nulls, problems)
+                            self.check_value(sub, item, &format!("{at}.{name}"), nulls, problems);
                         }
                         None if schema["additionalProperties"].is_object() => self.check_value(
                             &schema["additionalProperties"],
@@ -365,13 +370,13 @@ impl Spec {
                 None => problems.push(format!("{at}: expected a string, got {value}")),
             },
             Some("integer") if !(value.is_i64() || value.is_u64()) => {
-                problems.push(format!("{at}: expected an integer, got {value}"))
+                problems.push(format!("{at}: expected an integer, got {value}"));
             }
             Some("number") if !value.is_number() => {
-                problems.push(format!("{at}: expected a number, got {value}"))
+                problems.push(format!("{at}: expected a number, got {value}"));
             }
             Some("boolean") if !value.is_boolean() => {
-                problems.push(format!("{at}: expected a boolean, got {value}"))
+                problems.push(format!("{at}: expected a boolean, got {value}"));
             }
             _ => {}
         }

@@ -16,12 +16,11 @@ use crate::store::{read_locations, scan_each};
 
 mod context;
 
-pub use context::add_recent;
+pub(crate) use context::add_recent;
 
 /// What a scan found and how it was judged.
 #[derive(Debug, Clone)]
-pub struct Judged {
-    /// The directories read.
+pub(crate) struct Judged {
     pub dirs: Vec<PathBuf>,
     /// The policy the jobs were judged by.
     pub policy: Policy,
@@ -41,7 +40,7 @@ pub struct Judged {
 /// and with none left the expected jobs are judged `missing`, which is
 /// exactly what must alert. A directory that exists but cannot be read is
 /// still an error.
-pub fn locate(args: &JudgeArgs) -> Result<Vec<PathBuf>, Error> {
+pub(crate) fn locate(args: &JudgeArgs) -> Result<Vec<PathBuf>, Error> {
     if args.expect.is_empty() {
         return read_locations(&args.dirs);
     }
@@ -62,7 +61,7 @@ pub fn locate(args: &JudgeArgs) -> Result<Vec<PathBuf>, Error> {
 
 /// Scans `dirs` and judges every heartbeat by the options in `args`,
 /// linting the crontabs read as `lint` says.
-pub fn judge(
+pub(crate) fn judge(
     args: &JudgeArgs,
     dirs: Vec<PathBuf>,
     lint: &expect::LintWhen,
@@ -119,7 +118,7 @@ pub fn judge(
 
 /// Writes `bytes` to `out` and flushes. A closed pipe (`| head`) is not an
 /// error: the reader has all it wants.
-pub fn print(out: &mut dyn Write, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn print(out: &mut dyn Write, bytes: &[u8]) -> io::Result<()> {
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         other => other,

@@ -13,14 +13,15 @@
 use std::fs;
 use std::path::PathBuf;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
-use cron_heartbeat::judge::schedule::Rules;
-use cron_heartbeat::judge::{dedup, host_of, judge, rows, Job, Judgement, Policy, Status};
-use cron_heartbeat::record::{
+use crate::judge::rows::{dedup, host_of};
+use crate::judge::schedule::Rules;
+use crate::judge::{judge, rows, Job, Judgement, Policy, Status};
+use crate::record::{
     format_duration, parse_interval, validate_job, Content, Entry, INTERVAL_MAX, INTERVAL_MIN,
 };
-use cron_heartbeat::store::scan;
-use cron_heartbeat::Heartbeat;
+use crate::store::scan::scan;
+use crate::Heartbeat;
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use proptest::prelude::*;
 
 fn policy(now: DateTime<Utc>) -> Policy {
@@ -308,7 +309,7 @@ proptest! {
         reason in hostile(),
         status in proptest::sample::select(Status::ALL.to_vec()),
     ) {
-        use cron_heartbeat::report::{self, Layout, Page, Report, TextOptions};
+        use crate::report::{self, Layout, Page, Report, TextOptions};
         let mut j = Judgement::missing(&job);
         j.status = status;
         j.host = Some(host.clone());
@@ -339,11 +340,11 @@ proptest! {
         report::write_json(&mut out, &rep).unwrap();
         outputs.push(("json", out));
         let mut out = Vec::new();
-        cron_heartbeat::metrics::write_prometheus(&mut out, &rep).unwrap();
+        crate::metrics::write_prometheus(&mut out, &rep).unwrap();
         outputs.push(("prometheus", out));
         outputs.push((
             "issue body",
-            cron_heartbeat::tracker::text::body(&host, &jobs, t0()).into_bytes(),
+            crate::tracker::text::body(&host, &jobs, t0()).into_bytes(),
         ));
         // The issue title names the checking host, which `--host` and the
         // host-name lookup both validate; it is not in this list.

@@ -15,7 +15,7 @@ use crate::record::format_duration;
 
 /// What a night-watch format renders: the report and the host it is for.
 #[derive(Debug, Clone)]
-pub struct Page<'a> {
+pub(crate) struct Page<'a> {
     /// The host named in the heading and the subject.
     pub host: &'a str,
     /// The judged jobs and how they were judged.
@@ -24,7 +24,7 @@ pub struct Page<'a> {
 
 /// How much of the page to render.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Layout {
+pub(crate) enum Layout {
     /// The table of jobs alone.
     Panel,
     /// Heading, summary, panel, needs-attention details and footer.
@@ -32,19 +32,17 @@ pub enum Layout {
 }
 
 /// The panel's columns after the optional `host` column, in order.
-pub const COLUMNS: [&str; 5] = ["job", "status", "age", "interval", "ratio"];
+pub(crate) const COLUMNS: [&str; 5] = ["job", "status", "age", "interval", "ratio"];
 
 /// What stands where a value does not exist (the age of a missing job).
-pub const NONE: &str = "-";
+pub(crate) const NONE: &str = "-";
 
 /// One row of the panel, formatted but not escaped.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Row<'a> {
+pub(crate) struct Row<'a> {
     /// The host, when the panel has a host column (`-` when unknown).
     pub host: Option<&'a str>,
-    /// The job.
     pub job: &'a str,
-    /// The verdict.
     pub status: Status,
     /// Time since the last heartbeat, such as `3h 10m`.
     pub age: String,
@@ -64,7 +62,7 @@ pub struct Row<'a> {
 /// more than one host, `due` after `ratio` when some job is judged by its
 /// schedule, and the recent-runs columns last when some job has a history)
 /// and one row per job, in the order given.
-pub fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Row<'_>>) {
+pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Row<'_>>) {
     let hosts = several_hosts(jobs);
     let with_due = jobs.iter().any(|j| due(j).is_some());
     let with_runs = runs::shown(jobs);
@@ -99,7 +97,7 @@ pub fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Row<'_>>) {
 /// once it is stale or missing. The time is in the schedule's zone, with
 /// the weekday when it is not the day judged on and the date when it is a
 /// week or more away. `None` for a job judged by interval.
-pub fn due(j: &Judgement) -> Option<String> {
+pub(crate) fn due(j: &Judgement) -> Option<String> {
     let expected = j.expected.as_ref()?;
     let due = expected.due_at?.with_timezone(&expected.zone);
     let today = expected
@@ -120,12 +118,12 @@ pub fn due(j: &Judgement) -> Option<String> {
 }
 
 /// [`due`] as hb-check's lines say it: `due 03:10, missed`.
-pub fn due_text(j: &Judgement) -> Option<String> {
+pub(crate) fn due_text(j: &Judgement) -> Option<String> {
     due(j).map(|when| format!("due {when}"))
 }
 
 /// Whether the jobs come from more than one host.
-pub fn several_hosts(jobs: &[Judgement]) -> bool {
+pub(crate) fn several_hosts(jobs: &[Judgement]) -> bool {
     let mut hosts = jobs.iter().filter_map(|j| j.host.as_deref());
     match hosts.next() {
         Some(first) => hosts.any(|h| h != first),
@@ -137,7 +135,7 @@ pub fn several_hosts(jobs: &[Judgement]) -> bool {
 /// lines of jobs that changed, the report's titles): `host/job` when the
 /// run shows several hosts ([`several_hosts`] of all its jobs), else the
 /// job alone, since the whole output is about one host. Unescaped.
-pub fn job_name(host: Option<&str>, job: &str, several_hosts: bool) -> String {
+pub(crate) fn job_name(host: Option<&str>, job: &str, several_hosts: bool) -> String {
     match (host, several_hosts) {
         (Some(host), true) => format!("{host}/{job}"),
         _ => job.to_owned(),
@@ -145,7 +143,7 @@ pub fn job_name(host: Option<&str>, job: &str, several_hosts: bool) -> String {
 }
 
 /// A ratio with one decimal and an `x`, such as `2.6x`; `-` when none.
-pub fn format_ratio(ratio: Option<f64>) -> String {
+pub(crate) fn format_ratio(ratio: Option<f64>) -> String {
     match ratio {
         Some(r) => format!("{:.1}x", super::round_ratio_to(r, 1)),
         None => NONE.to_owned(),
@@ -157,13 +155,13 @@ fn duration_or_none(seconds: Option<u64>) -> String {
 }
 
 /// An instant as the report shows it: `2026-11-22 03:00 UTC`.
-pub fn format_time(t: DateTime<Utc>) -> String {
+pub(crate) fn format_time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// The nonzero counts, worst first: `1 stale, 1 late, 10 ok`. Empty when
 /// there are no jobs.
-pub fn counts(jobs: &[Judgement]) -> String {
+pub(crate) fn counts(jobs: &[Judgement]) -> String {
     summary(jobs)
         .into_iter()
         .filter(|(_, n)| *n > 0)
@@ -174,7 +172,7 @@ pub fn counts(jobs: &[Judgement]) -> String {
 
 /// The summary line: `12 jobs: 10 ok, 1 late, 1 stale` with the nonzero
 /// counts worst first (the order of the panel), or `no heartbeats found`.
-pub fn summary_line(jobs: &[Judgement]) -> String {
+pub(crate) fn summary_line(jobs: &[Judgement]) -> String {
     match jobs.len() {
         0 => "no heartbeats found".to_owned(),
         1 => format!("1 job: {}", counts(jobs)),
@@ -189,7 +187,7 @@ const SUBJECT_MAX: usize = 200;
 
 /// `line` made a subject: its control characters escaped, and cut to
 /// `SUBJECT_MAX` characters with `...` at the end when it is longer.
-pub fn subject_line(line: &str) -> String {
+pub(crate) fn subject_line(line: &str) -> String {
     let line = terminal(line);
     match line.char_indices().nth(SUBJECT_MAX - 3) {
         Some((cut, _)) if line.chars().count() > SUBJECT_MAX => format!("{}...", &line[..cut]),
@@ -200,7 +198,7 @@ pub fn subject_line(line: &str) -> String {
 /// One line for a mail subject: `night-watch web1: 1 stale, 1 late, 10 ok`,
 /// or `night-watch web1: all 12 jobs ok`, as [`subject_line`] makes it: no
 /// control character whatever the host name is, and bounded.
-pub fn subject(host: &str, jobs: &[Judgement]) -> String {
+pub(crate) fn subject(host: &str, jobs: &[Judgement]) -> String {
     let all_ok = jobs.iter().all(|j| j.status.is_healthy());
     subject_line(&match jobs.len() {
         0 => format!("night-watch {host}: no heartbeats found"),
@@ -211,7 +209,7 @@ pub fn subject(host: &str, jobs: &[Judgement]) -> String {
 }
 
 /// The heading: `night-watch report for web1, 2026-11-22 06:00 UTC`.
-pub fn heading(host: &str, at: DateTime<Utc>) -> String {
+pub(crate) fn heading(host: &str, at: DateTime<Utc>) -> String {
     format!("night-watch report for {host}, {}", format_time(at))
 }
 
@@ -219,13 +217,13 @@ pub fn heading(host: &str, at: DateTime<Utc>) -> String {
 /// (a run in progress within its maximum is fine).
 /// Late jobs are included although they do not alert: the morning reader
 /// wants to see a job that is slipping before it goes stale.
-pub fn needs_attention(jobs: &[Judgement]) -> impl Iterator<Item = &Judgement> {
+pub(crate) fn needs_attention(jobs: &[Judgement]) -> impl Iterator<Item = &Judgement> {
     jobs.iter().filter(|j| !j.status.is_healthy())
 }
 
 /// The title of a job in the needs-attention section: its [`job_name`].
 /// Unescaped.
-pub fn attention_title(job: &Judgement, several_hosts: bool) -> String {
+pub(crate) fn attention_title(job: &Judgement, several_hosts: bool) -> String {
     job_name(job.host.as_deref(), &job.job, several_hosts)
 }
 
@@ -240,7 +238,7 @@ pub(crate) fn message(job: &Judgement) -> Option<&str> {
 
 /// The details of one job in the needs-attention section, as label and
 /// unescaped value: last seen, reason, message, exit code, file.
-pub fn details(job: &Judgement, now: DateTime<Utc>) -> [(&'static str, String); 5] {
+pub(crate) fn details(job: &Judgement, now: DateTime<Utc>) -> [(&'static str, String); 5] {
     let last_seen = match job.timestamp {
         Some(t) => {
             let ago = (now - t).num_seconds().max(0).unsigned_abs();
@@ -264,7 +262,7 @@ pub fn details(job: &Judgement, now: DateTime<Utc>) -> [(&'static str, String); 
 
 /// The footer, as label and unescaped value: the directories read, the
 /// stale factor, and the instant the jobs were judged at.
-pub fn footer(report: &Report) -> [(&'static str, String); 3] {
+pub(crate) fn footer(report: &Report) -> [(&'static str, String); 3] {
     let dirs: Vec<String> = report
         .dirs
         .iter()

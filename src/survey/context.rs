@@ -78,7 +78,7 @@ fn home(path: &Path) -> Option<(&Path, &str)> {
 /// The runs in the history beside the heartbeat at `path`, as known at
 /// `now`: a run recorded after it (a history judged with `--now` in the
 /// past) is left out. `None` when the history cannot be read.
-pub fn history_beside(path: &Path, now: DateTime<Utc>) -> Option<Vec<Run>> {
+pub(super) fn history_beside(path: &Path, now: DateTime<Utc>) -> Option<Vec<Run>> {
     let (dir, job) = home(path)?;
     let mut runs = read_history(dir, job).ok()?;
     let horizon = now + chrono::Duration::seconds(FUTURE_TOLERANCE_SECONDS);
@@ -93,7 +93,7 @@ pub fn history_beside(path: &Path, now: DateTime<Utc>) -> Option<Vec<Run>> {
 /// Only the histories that exist are opened: each heartbeat directory is
 /// listed once, so a panel of thousands of jobs, most of them without a
 /// history, does not try (and fail) to open one file per job.
-pub fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
+pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
     let mut listed: HashMap<OsString, Option<HashSet<String>>> = HashMap::new();
     for judgement in jobs.iter_mut() {
         let Some(path) = judgement.path.as_deref() else {
@@ -109,14 +109,13 @@ pub fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
         // Keyed by the directory's bytes: hashing a `Path` walks its
         // components, which costs more than the lookup saves.
         let key = dir.as_os_str();
-        let listed_has = match listed.get(key) {
-            Some(histories) => has(histories),
-            None => {
-                let histories = history_jobs(dir);
-                let found = has(&histories);
-                listed.insert(key.to_owned(), histories);
-                found
-            }
+        let listed_has = if let Some(histories) = listed.get(key) {
+            has(histories)
+        } else {
+            let histories = history_jobs(dir);
+            let found = has(&histories);
+            listed.insert(key.to_owned(), histories);
+            found
         };
         if !listed_has {
             continue;
