@@ -16,8 +16,8 @@ mod value;
 pub use duration::{format_duration, write_duration};
 pub use last::LastRun;
 pub use value::{
-    parse_count, parse_duration, parse_exit_code, parse_factor, parse_interval, parse_size,
-    parse_switch, say, Span, GRACE, INTERVAL, INTERVAL_MAX, INTERVAL_MIN, PAUSE, WAIT,
+    parse_count, parse_duration, parse_exit_code, parse_exit_codes, parse_factor, parse_interval,
+    parse_size, parse_switch, say, Span, GRACE, INTERVAL, INTERVAL_MAX, INTERVAL_MIN, PAUSE, WAIT,
 };
 
 /// The format version this crate writes and reads.
@@ -68,6 +68,15 @@ impl fmt::Display for RunStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// The attempt a retried run's record reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// This attempt, from 1.
+    pub number: u32,
+    /// The most attempts the run had (`--retry N` gives N + 1).
+    pub of: u32,
 }
 
 /// One heartbeat: the content of `<dir>/<job>.last`.
@@ -122,6 +131,14 @@ pub struct Heartbeat {
     /// whose crontab the checker does not read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
+    /// Why the wrapper failed a run its exit code calls a success: the rule
+    /// and what broke it (`line 3 matched --fail-on `ERROR`: ...`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Which attempt this record reports, and of how many allowed, when
+    /// the wrapper retries (`--retry`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<Attempt>,
     /// In a `running` record: how the job's previous finished run ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// Boxed: most records have none.
@@ -148,6 +165,8 @@ impl Heartbeat {
             consecutive_failures: None,
             max_runtime_seconds: None,
             schedule: None,
+            reason: None,
+            attempt: None,
             last: None,
         }
     }
@@ -343,6 +362,9 @@ pub fn validate_job(job: &str) -> Result<(), Error> {
 }
 
 /// What a heartbeat file held.
+// Nearly every file holds a record: boxing it would cost an allocation per
+// heartbeat to save a few bytes on the rare empty file.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Content {
     /// A valid record.

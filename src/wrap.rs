@@ -15,11 +15,18 @@ use chrono::{DateTime, Utc};
 
 use crate::error::Error;
 use crate::ping::{self, Ping, Pinger};
-use crate::record::{default_max_runtime, Heartbeat, LastRun, RunStatus, OUTPUT_MESSAGE_MAX_BYTES};
+use crate::record::{
+    default_max_runtime, Attempt, Heartbeat, LastRun, RunStatus, OUTPUT_MESSAGE_MAX_BYTES,
+};
 use crate::store::{self, heartbeat_path};
-use crate::supervise::output::Log;
-use crate::supervise::singleton::{self, Acquired, JobLock, Mode};
-use crate::supervise::{self, signal, Options, Outcome};
+use crate::supervise::singleton::{self, Acquired, Mode};
+use crate::supervise::{signal, Outcome};
+
+mod retry;
+mod rules;
+
+pub(crate) use retry::{Retry, RETRY_MAX};
+pub(crate) use rules::{compile, Rules, Verdict};
 
 const PROGRAM: &str = "hb-write";
 
@@ -50,6 +57,10 @@ pub struct Wrap {
     pub schedule: Option<String>,
     /// Where to ping, and in which style.
     pub ping: Option<(reqwest::Url, ping::Style)>,
+    /// How the run is judged besides its exit code.
+    pub(crate) rules: Rules,
+    /// Whether and how a failed run is tried again.
+    pub(crate) retry: Retry,
 }
 
 /// Runs the wrapper and returns the exit code.
@@ -131,33 +142,11 @@ pub fn run(wrap: Wrap) -> u8 {
         thread::spawn(move || p.send_or_warn(PROGRAM, &ping, ping::BUDGET))
     });
 
-    let log = wrap.log_max.and_then(|max| {
-        let path = dir.join(format!("{}.log", wrap.job));
-        Log::create(&path, max)
-            .map_err(|e| {
-                eprintln!(
-                    "{PROGRAM}: warning: cannot keep the log {}: {e}",
-                    path.display()
-                );
-            })
-            .ok()
-    });
     let max_runtime = wrap
         .max_runtime
         .unwrap_or_else(|| default_max_runtime(wrap.factor, wrap.interval_seconds));
-    let options = Options {
-        keep_output: wrap.keep_output,
-        log,
-        max_runtime: Duration::from_secs(max_runtime),
-        kill_after: wrap.kill_after,
-        keep_open: lock.as_ref().map(JobLock::fd),
-    };
-    let (program, args) = wrap.command.split_first().expect("a command is required");
-    let outcome = supervise::run(program, args, options, |pid| {
-        if let Some(lock) = &lock {
-            lock.record_group(pid);
-        }
-    });
+    let tried = retry::attempts(&wrap, lock.as_ref(), &dir, max_runtime);
+    let (mut outcome, verdict) = (tried.outcome, tried.verdict);
     if let Some(err) = &outcome.log_error {
         eprintln!("{PROGRAM}: warning: the log stopped: {err}");
     }
@@ -166,11 +155,30 @@ pub fn run(wrap: Wrap) -> u8 {
             eprintln!("{note}");
         }
     }
-    let last = final_record(base, &outcome, started_at, wrap.keep_output);
+    let attempt = (tried.of > 1).then(|| {
+        let number = u32::try_from(tried.attempts.len()).unwrap_or(u32::MAX);
+        let said = retry::attempt_said(verdict.ok, number, tried.of);
+        outcome.note = Some(match outcome.note.take() {
+            Some(note) => format!("{note}\n{PROGRAM}: {said}"),
+            None => format!("{PROGRAM}: {said}"),
+        });
+        Attempt {
+            number,
+            of: tried.of,
+        }
+    });
+    let last = Heartbeat {
+        reason: verdict.reason.clone(),
+        attempt,
+        ..final_record(base, &outcome, verdict.ok, started_at, wrap.keep_output)
+    };
     write(&dir, &last);
-    // The finished run joins the job's history; the running record never
-    // does.
-    let run = crate::history::Run::of(&last);
+    // The finished run joins the job's history, with its attempts; the
+    // running record never does.
+    let run = crate::history::Run {
+        attempts: tried.attempts,
+        ..crate::history::Run::of(&last)
+    };
     if let Err(err) = store::append_history(&dir, &last.job, &run) {
         crate::cli::report_error(PROGRAM, &err);
     }
@@ -181,12 +189,7 @@ pub fn run(wrap: Wrap) -> u8 {
     }
 
     if let Some(pinger) = pinger {
-        let end = Ping::End {
-            rid,
-            exit_code: outcome.exit_code,
-            duration: outcome.duration,
-            body: outcome.tail.clone(),
-        };
+        let end = end_ping(rid, &outcome, &verdict);
         let pings = thread::spawn(move || {
             let waited = Instant::now();
             if let Some(start) = start_ping {
@@ -207,7 +210,43 @@ pub fn run(wrap: Wrap) -> u8 {
             }
         }
     }
-    u8::try_from(outcome.exit_code).unwrap_or(1)
+    if let Some(sig) = tried.signalled {
+        return exit_code_of(sig);
+    }
+    exit_code(&outcome, &verdict)
+}
+
+/// The wrapper's exit code: the command's, or 1 when a rule failed a run
+/// that exited 0.
+fn exit_code(outcome: &Outcome, verdict: &Verdict) -> u8 {
+    match (verdict.ok, outcome.exit_code) {
+        (false, 0) => 1,
+        (_, code) => u8::try_from(code).unwrap_or(1),
+    }
+}
+
+/// The end ping: success for a run the rules call a success (an allowed
+/// exit code other than 0 included), the exit code of a failing one, and
+/// `fail` for a run a rule failed although it exited 0, with the rule
+/// named first in the body.
+fn end_ping(rid: String, outcome: &Outcome, verdict: &Verdict) -> Ping {
+    let body = match &verdict.reason {
+        Some(reason) => format!("{PROGRAM}: {reason}\n{}", outcome.tail),
+        None => outcome.tail.clone(),
+    };
+    match (verdict.ok, outcome.exit_code) {
+        (false, 0) => Ping::Beat {
+            ok: false,
+            body: Some(body),
+            duration: Some(outcome.duration),
+        },
+        (ok, code) => Ping::End {
+            rid,
+            exit_code: if ok { 0 } else { code },
+            duration: outcome.duration,
+            body,
+        },
+    }
 }
 
 /// The exit code of a wrapper a signal ended: 128 plus its number, as a
@@ -219,11 +258,12 @@ fn exit_code_of(sig: i32) -> u8 {
 fn final_record(
     base: Heartbeat,
     outcome: &Outcome,
+    ok: bool,
     started_at: DateTime<Utc>,
     keep: usize,
 ) -> Heartbeat {
     let failures = base.consecutive_failures.unwrap_or(0);
-    let (status, failures) = if outcome.success() {
+    let (status, failures) = if ok {
         (RunStatus::Ok, 0)
     } else {
         (RunStatus::Fail, failures.saturating_add(1))

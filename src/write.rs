@@ -13,16 +13,15 @@ use crate::exit_code::Write;
 use crate::history::Run;
 use crate::pause::Pause;
 use crate::ping::{self, Ping, Pinger};
-use crate::record::{
-    parse_factor, parse_interval, parse_size, truncate_message, validate_job, PAUSE, WAIT,
-};
-use crate::supervise::output::KEEP_OUTPUT_MAX;
+use crate::record::{parse_factor, parse_interval, truncate_message, validate_job, PAUSE};
 use crate::supervise::singleton::Mode;
 use crate::{cli, store, wrap, Heartbeat, RunStatus};
 
 mod settings;
+mod wrapper;
 
 use settings::{Given, Settings};
+use wrapper::{parse_keep, parse_log_max, parse_max_runtime, parse_retry, rules};
 
 /// The program name messages start with.
 pub const PROGRAM: &str = "hb-write";
@@ -42,7 +41,7 @@ mails nothing. Append it to a crontab line:\n\n    \
 Or wrap the job, to record that it is running, how it ended, how long it\n\
 took and the tail of what it printed (exits with the job's exit code):\n\n    \
 0 3 * * * hb-write backup 1d -- /usr/local/bin/backup.sh --full",
-    after_help = "Exit codes:\n  0  heartbeat written (or job retired, paused or resumed; or, wrapping, another\n     run held the lock)\n  1  heartbeat could not be written (or removed), or nothing to resume\n  2  bad usage: job name, interval or flags\nWrapping a command (-- CMD), the exit code is the command's: 128+N when signal N\nended it, 127 when it was not found, 126 when it could not be run."
+    after_help = "Exit codes:\n  0  heartbeat written (or job retired, paused or resumed; or, wrapping, another\n     run held the lock)\n  1  heartbeat could not be written (or removed), or nothing to resume\n  2  bad usage: job name, interval or flags\nWrapping a command (-- CMD), the exit code is the command's: 128+N when signal N\nended it, 127 when it was not found, 126 when it could not be run; 1 when it\nexited 0 but a rule (--fail-on, --min-runtime, ...) failed the run."
 )]
 pub struct Args {
     /// Heartbeat directory, created if missing. Of a `:`-separated list (as
@@ -139,6 +138,40 @@ pub struct Args {
     #[arg(long, value_name = "F", value_parser = parse_factor, hide = true)]
     factor: Option<f64>,
 
+    /// Exit codes that mean success, separated by commas (`0,24` takes
+    /// rsync's "some files vanished" as a success). [default: 0]
+    #[arg(long, value_name = "LIST", requires = "command")]
+    ok_exit_codes: Option<String>,
+
+    /// Fail the run when the command prints anything on stderr, even if it
+    /// exits 0 (as `chronic -e`).
+    #[arg(long, requires = "command")]
+    fail_on_stderr: bool,
+
+    /// Fail the run when a line of its output matches REGEX (Rust `regex`
+    /// syntax, linear time; lines are matched 4 KiB at a time).
+    #[arg(long, value_name = "REGEX", requires = "command")]
+    fail_on: Option<String>,
+
+    /// Fail the run unless a line of its output matches REGEX.
+    #[arg(long, value_name = "REGEX", requires = "command")]
+    ok_on: Option<String>,
+
+    /// Fail a run that ends sooner than DURATION (`30s`, `5m`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_max_runtime, requires = "command")]
+    min_runtime: Option<u64>,
+
+    /// Try a failed run again, up to N more times (at most 10); the last
+    /// attempt's result is the run's.
+    #[arg(long, value_name = "N", default_value = "0", value_parser = parse_retry, requires = "command")]
+    retry: u32,
+
+    /// The wait before the first retry; it doubles for each one after,
+    /// with jitter, up to an hour, and no retry starts past the maximum
+    /// runtime.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_max_runtime, requires = "retry")]
+    retry_delay: u64,
+
     /// One run at a time: when another run holds the job's lock, `skip` runs
     /// nothing (exit 0), `wait` waits up to INTERVAL, `replace` ends the other
     /// run (SIGTERM, SIGKILL 10 s later) and runs.
@@ -170,22 +203,6 @@ pub struct Args {
     /// shell) in its own process group, output passed through.
     #[arg(last = true, value_name = "CMD", conflicts_with_all = ["status", "exit_code", "message"])]
     command: Vec<OsString>,
-}
-
-fn parse_keep(text: &str) -> Result<usize, String> {
-    let max = KEEP_OUTPUT_MAX as u64;
-    let why = format!(" ({}KiB); use --log for more", KEEP_OUTPUT_MAX / 1024);
-    parse_size(text, max, &why).map(|n| n as usize)
-}
-
-fn parse_log_max(text: &str) -> Result<u64, String> {
-    parse_size(text, u64::MAX, "")
-}
-
-/// Parses `--max-runtime`: from 1 second to the longest interval (a run
-/// that may take longer than any job's period is no bound).
-fn parse_max_runtime(text: &str) -> Result<u64, String> {
-    WAIT.at_least(1).parse(text)
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -257,7 +274,19 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
     if !args.command.is_empty() {
+        let rules = match rules(&args) {
+            Ok(rules) => rules,
+            Err(err) => {
+                cli::report_error(PROGRAM, &err);
+                return Write::Usage.into();
+            }
+        };
         let code = wrap::run(wrap::Wrap {
+            rules,
+            retry: wrap::Retry {
+                retries: args.retry,
+                delay: args.retry_delay,
+            },
             job,
             interval_seconds,
             dir: first_dir(&args.dir),

@@ -50,7 +50,10 @@ pub(super) fn by_record(entry: &Entry, facts: Facts, policy: &Policy) -> Judgeme
     let age = age.max(0) as u64;
     let ratio = age as f64 / interval as f64;
     let (status, mut reason) = interval_rule(age, interval, policy.factor, run);
-    if let (Status::Failed, Some(code), Some(reason)) = (status, exit_code, reason.as_mut()) {
+    if let Content::Record(r) = content {
+        reason = wrapper_said(r, status, reason);
+    } else if let (Status::Failed, Some(code), Some(reason)) = (status, exit_code, reason.as_mut())
+    {
         reason.push_str(&format!(" (exit code {code})"));
     }
     Judgement {
@@ -149,6 +152,30 @@ fn judge_running(entry: &Entry, r: &Heartbeat, facts: Facts, policy: &Policy) ->
         recent: None,
         expected: None,
         duplicates: Vec::new(),
+    }
+}
+
+/// The reason for a finished run, with what the wrapper knew: the rule that
+/// failed a run (`--fail-on`, `--min-runtime`, ...) or its exit code, and
+/// the attempt it ended on when it was retried.
+fn wrapper_said(r: &Heartbeat, status: Status, reason: Option<String>) -> Option<String> {
+    let attempt = r.attempt.filter(|a| a.of > 1).map(|a| (a.number, a.of));
+    match (status, reason) {
+        (Status::Failed, Some(reason)) => {
+            let mut text = match (&r.reason, r.exit_code) {
+                (Some(rule), _) => format!("the last run failed: {rule}"),
+                (None, Some(code)) => format!("{reason} (exit code {code})"),
+                (None, None) => reason,
+            };
+            if let Some((number, of)) = attempt {
+                text.push_str(&format!("; failed on attempt {number} of {of}"));
+            }
+            Some(text)
+        }
+        (Status::Ok, None) => attempt
+            .filter(|(number, _)| *number > 1)
+            .map(|(number, of)| format!("succeeded on attempt {number} of {of}")),
+        (_, reason) => reason,
     }
 }
 

@@ -64,6 +64,8 @@ fn entry(job: &str, written: i64, interval: u64, status: RunStatus) -> Entry {
             consecutive_failures: None,
             max_runtime_seconds: None,
             schedule: None,
+            reason: None,
+            attempt: None,
             last: None,
         })),
     }

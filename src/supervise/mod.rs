@@ -12,6 +12,7 @@ pub mod output;
 mod pump;
 pub mod signal;
 pub mod singleton;
+pub mod watch;
 
 use std::ffi::OsString;
 use std::io;
@@ -29,6 +30,7 @@ use chrono::{DateTime, Utc};
 use crate::record::format_duration;
 use output::{Log, Tail};
 use pump::{pump, stop_pipe, Event, Sink};
+use watch::{Seen, Watch};
 
 /// How long a process group has between SIGTERM and SIGKILL, when the
 /// wrapper ends a run (past its maximum, or replaced by a new one).
@@ -57,6 +59,8 @@ pub struct Options {
     /// A descriptor the command inherits (the singleton lock), which the
     /// wrapper opened close-on-exec.
     pub keep_open: Option<std::os::unix::io::RawFd>,
+    /// What to look for in the output, if anything.
+    pub watch: Option<Watch>,
 }
 
 /// How a supervised run ended.
@@ -77,6 +81,8 @@ pub struct Outcome {
     pub note: Option<String>,
     /// A problem with the log file, which never stops the run.
     pub log_error: Option<String>,
+    /// What the watch found in the output, when there was one.
+    pub seen: Option<Seen>,
 }
 
 impl Outcome {
@@ -157,6 +163,7 @@ pub fn run(
                     .log
                     .and_then(|l| l.finish().err())
                     .map(|e| e.to_string()),
+                seen: options.watch.map(Watch::finish),
             };
         }
     };
@@ -165,6 +172,7 @@ pub fn run(
     let sink = Arc::new(Mutex::new(Sink {
         tail: Tail::new(options.keep_output),
         log: options.log,
+        watch: options.watch,
     }));
     let (events, inbox) = mpsc::channel();
     // Dropping the write end wakes every pump to hand its pipe back. Without
@@ -176,6 +184,7 @@ pub fn run(
     if let Some(out) = child.stdout.take() {
         let pipe = pump(
             out.into(),
+            0,
             io::stdout,
             Arc::clone(&sink),
             events.clone(),
@@ -186,6 +195,7 @@ pub fn run(
     if let Some(err) = child.stderr.take() {
         let pipe = pump(
             err.into(),
+            1,
             io::stderr,
             Arc::clone(&sink),
             events.clone(),
@@ -283,9 +293,13 @@ pub fn run(
         drop(reader);
         hand_over_error = drain::hand_over(leftovers).err();
     }
-    let (tail, log) = {
+    let (tail, log, seen) = {
         let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
-        (sink.tail.text(), sink.log.take())
+        (
+            sink.tail.text(),
+            sink.log.take(),
+            sink.watch.take().map(Watch::finish),
+        )
     };
     let log_error = log.and_then(|l| {
         let path = l.path().display().to_string();
@@ -341,6 +355,7 @@ pub fn run(
         tail,
         note: (!notes.is_empty()).then(|| notes.join("\n")),
         log_error,
+        seen,
     }
 }
 
@@ -356,6 +371,7 @@ mod tests {
             max_runtime: Duration::from_secs(u64::MAX),
             kill_after: true,
             keep_open: None,
+            watch: None,
         };
         let outcome = run(&OsString::from("true"), &[], options, |_| {});
         assert_eq!(outcome.exit_code, 0, "{outcome:?}");

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 
 use super::output::{Log, Tail};
+use super::watch::Watch;
 
 pub(super) enum Event {
     Exited(io::Result<ExitStatus>),
@@ -19,11 +20,16 @@ pub(super) enum Event {
 pub(super) struct Sink {
     pub(super) tail: Tail,
     pub(super) log: Option<Log>,
+    pub(super) watch: Option<Watch>,
 }
 
 impl Sink {
-    pub(super) fn push(&mut self, bytes: &[u8]) {
+    /// Takes bytes the command wrote to `stream` (0 stdout, 1 stderr).
+    pub(super) fn push(&mut self, stream: usize, bytes: &[u8]) {
         self.tail.push(bytes);
+        if let Some(watch) = &mut self.watch {
+            watch.push(stream, bytes);
+        }
         if let Some(log) = &mut self.log {
             log.push(bytes);
         }
@@ -47,6 +53,7 @@ pub(super) fn stop_pipe() -> Option<(OwnedFd, OwnedFd)> {
 /// wrapper stops the copy to it, not the read.
 pub(super) fn pump<W>(
     from: OwnedFd,
+    stream: usize,
     to: fn() -> W,
     sink: Arc<Mutex<Sink>>,
     events: mpsc::Sender<Event>,
@@ -95,7 +102,7 @@ where
             }
             sink.lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .push(&buf[..n]);
+                .push(stream, &buf[..n]);
         }
         let _ = events.send(Event::Eof);
         None

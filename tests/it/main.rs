@@ -29,6 +29,7 @@ mod night_watch;
 mod package;
 mod pings;
 mod properties;
+mod runs;
 mod schedule;
 mod torture;
 mod tracker;

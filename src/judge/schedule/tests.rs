@@ -85,6 +85,8 @@ fn entry(job: &str, reported: &str, interval: u64) -> Entry {
             consecutive_failures: None,
             max_runtime_seconds: None,
             schedule: None,
+            reason: None,
+            attempt: None,
             last: None,
         })),
     }
@@ -331,6 +333,7 @@ fn the_usual_lag_comes_from_the_history_too() {
             status: RunStatus::Ok,
             exit_code: None,
             duration_seconds: Some(7200.0),
+            attempts: Vec::new(),
         })
         .collect();
     let mut history = History::new();
