@@ -139,6 +139,19 @@ pub struct Heartbeat {
     /// the wrapper retries (`--retry`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempt: Option<Attempt>,
+    /// In a `running` record: how long the run may go without output or a
+    /// keepalive before it counts as stalled (`--stall-after`), in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_after_seconds: Option<u64>,
+    /// In a `running` record: when the run last printed something or was
+    /// kept alive (`hb-write --keepalive`), RFC 3339 in UTC.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "rfc3339_seconds_opt",
+        deserialize_with = "rfc3339_any_opt"
+    )]
+    pub progress_at: Option<DateTime<Utc>>,
     /// In a `running` record: how the job's previous finished run ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// Boxed: most records have none.
@@ -167,6 +180,8 @@ impl Heartbeat {
             schedule: None,
             reason: None,
             attempt: None,
+            stall_after_seconds: None,
+            progress_at: None,
             last: None,
         }
     }

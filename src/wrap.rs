@@ -8,6 +8,7 @@
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -22,9 +23,11 @@ use crate::store::{self, heartbeat_path};
 use crate::supervise::singleton::{self, Acquired, Mode};
 use crate::supervise::{signal, Outcome};
 
+mod progress;
 mod retry;
 mod rules;
 
+pub(crate) use progress::{keep_alive, PROGRESS_EVERY};
 pub(crate) use retry::{Retry, RETRY_MAX};
 pub(crate) use rules::{compile, Rules, Verdict};
 
@@ -61,6 +64,8 @@ pub struct Wrap {
     pub(crate) rules: Rules,
     /// Whether and how a failed run is tried again.
     pub(crate) retry: Retry,
+    /// How long the run may go without output or a keepalive, in seconds.
+    pub(crate) stall_after: Option<u64>,
 }
 
 /// Runs the wrapper and returns the exit code.
@@ -126,6 +131,7 @@ pub fn run(wrap: Wrap) -> u8 {
         consecutive_failures: Some(previous_failures),
         max_runtime_seconds: wrap.max_runtime,
         schedule: wrap.schedule.clone(),
+        stall_after_seconds: wrap.stall_after,
         last,
         ..Heartbeat::new(&wrap.job, wrap.interval_seconds, RunStatus::Running)
     };
@@ -145,7 +151,14 @@ pub fn run(wrap: Wrap) -> u8 {
     let max_runtime = wrap
         .max_runtime
         .unwrap_or_else(|| default_max_runtime(wrap.factor, wrap.interval_seconds));
-    let tried = retry::attempts(&wrap, lock.as_ref(), &dir, max_runtime);
+    let progress = wrap
+        .stall_after
+        .map(|_| progress::Progress::start(&dir, base.clone()));
+    let bytes = progress.as_ref().map(|p| Arc::clone(&p.bytes));
+    let tried = retry::attempts(&wrap, lock.as_ref(), &dir, max_runtime, bytes);
+    if let Some(progress) = progress {
+        progress.stop();
+    }
     let (mut outcome, verdict) = (tried.outcome, tried.verdict);
     if let Some(err) = &outcome.log_error {
         eprintln!("{PROGRAM}: warning: the log stopped: {err}");
@@ -170,6 +183,7 @@ pub fn run(wrap: Wrap) -> u8 {
     let last = Heartbeat {
         reason: verdict.reason.clone(),
         attempt,
+        stall_after_seconds: None,
         ..final_record(base, &outcome, verdict.ok, started_at, wrap.keep_output)
     };
     write(&dir, &last);

@@ -6,22 +6,24 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use chrono::Utc;
 use clap::{Parser, ValueEnum};
 
 use crate::exit_code::Write;
 use crate::history::Run;
-use crate::pause::Pause;
 use crate::ping::{self, Ping, Pinger};
-use crate::record::{parse_factor, parse_interval, truncate_message, validate_job, PAUSE};
+use crate::record::{parse_factor, parse_interval, truncate_message, validate_job};
 use crate::supervise::singleton::Mode;
 use crate::{cli, store, wrap, Heartbeat, RunStatus};
 
+mod keepalive;
+mod pause;
 mod settings;
 mod wrapper;
 
+use keepalive::keepalive;
+use pause::pause_or_resume;
 use settings::{Given, Settings};
-use wrapper::{parse_keep, parse_log_max, parse_max_runtime, parse_retry, rules};
+use wrapper::{parse_keep, parse_log_max, parse_max_runtime, parse_retry, parse_stall, rules};
 
 /// The program name messages start with.
 pub const PROGRAM: &str = "hb-write";
@@ -172,6 +174,16 @@ pub struct Args {
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_max_runtime, requires = "retry")]
     retry_delay: u64,
 
+    /// Call a run that prints nothing (and is not kept alive) for DURATION
+    /// stalled: hb-check alerts as for a stale job. At least 10 seconds.
+    #[arg(long, value_name = "DURATION", value_parser = parse_stall, requires = "command")]
+    stall_after: Option<u64>,
+
+    /// Keep JOB's run in progress alive, for --stall-after, without
+    /// ending it (from a script that prints nothing).
+    #[arg(long, conflicts_with_all = ["status", "exit_code", "message", "interval", "retire", "pause", "resume", "all", "command"])]
+    keepalive: bool,
+
     /// One run at a time: when another run holds the job's lock, `skip` runs
     /// nothing (exit 0), `wait` waits up to INTERVAL, `replace` ends the other
     /// run (SIGTERM, SIGKILL 10 s later) and runs.
@@ -196,7 +208,7 @@ pub struct Args {
 
     /// How often the job runs: seconds (`300`) or `90s`, `5m`, `1h30m`,
     /// `1d`, `1w`; from 1 second to 400 days.
-    #[arg(required_unless_present_any = ["retire", "pause", "resume", "all"])]
+    #[arg(required_unless_present_any = ["retire", "pause", "resume", "all", "keepalive"])]
     interval: Option<String>,
 
     /// The command to run and supervise, after `--`: run directly (no
@@ -240,6 +252,9 @@ pub fn run(args: Args) -> ExitCode {
         return pause_or_resume(&args);
     }
     let job = args.job.clone().unwrap_or_default();
+    if args.keepalive {
+        return keepalive(&args, &job);
+    }
     if args.retire {
         let dirs = match first_dir(&args.dir) {
             Some(dir) => vec![dir.clone()],
@@ -287,6 +302,7 @@ pub fn run(args: Args) -> ExitCode {
                 retries: args.retry,
                 delay: args.retry_delay,
             },
+            stall_after: args.stall_after,
             job,
             interval_seconds,
             dir: first_dir(&args.dir),
@@ -350,50 +366,6 @@ pub fn run(args: Args) -> ExitCode {
         }
     }
     code.into()
-}
-
-/// `--pause` and `--resume`, for one job or (`--all`) the whole host.
-fn pause_or_resume(args: &Args) -> ExitCode {
-    let job = args.job.as_deref();
-    let done = if let Some(length) = &args.pause {
-        let invalid = |text: &str| {
-            cli::report_error(PROGRAM, &text);
-            ExitCode::from(Write::Usage)
-        };
-        let seconds = match PAUSE.parse(length) {
-            Ok(seconds) => seconds,
-            Err(text) => return invalid(&text),
-        };
-        let pause = match Pause::new(job, Utc::now(), seconds, args.reason.as_deref()) {
-            Ok(pause) => pause,
-            Err(reason) => {
-                return invalid(&format!(
-                    "invalid pause `{}`: {reason}",
-                    crate::escape::terminal(length)
-                ))
-            }
-        };
-        if let (Some(job), false) = (job, args.force) {
-            if let Err(text) = store::check_known(first_dir(&args.dir).as_deref(), job) {
-                cli::report_error(PROGRAM, &text);
-                return Write::Usage.into();
-            }
-        }
-        store::write_pause(first_dir(&args.dir).as_deref(), &pause).map(drop)
-    } else {
-        let dirs = match first_dir(&args.dir) {
-            Some(dir) => vec![dir],
-            None => store::default_locations(),
-        };
-        store::remove_pause(&dirs, job).map(drop)
-    };
-    match done {
-        Ok(()) => Write::Written.into(),
-        Err(err) => {
-            cli::report_error(PROGRAM, &err);
-            Write::Failed.into()
-        }
-    }
 }
 
 #[cfg(test)]

@@ -82,8 +82,8 @@ pub(super) fn by_record(entry: &Entry, facts: Facts, policy: &Policy) -> Judgeme
 }
 
 /// The rule for a `running` record: `stale` when the run is hung (past its
-/// maximum runtime, recorded, else factor x interval) or its wrapper is
-/// gone; else as bad as the last finished run it carries (`failed` while
+/// maximum runtime, recorded, else factor x interval), its wrapper is gone
+/// or it stalled (silent past its `--stall-after`); else as bad as the last finished run it carries (`failed` while
 /// that failed), and `running` only when that run was ok or there is none.
 fn judge_running(entry: &Entry, r: &Heartbeat, facts: Facts, policy: &Policy) -> Judgement {
     let since = r.started_at.unwrap_or(r.timestamp);
@@ -109,12 +109,25 @@ fn judge_running(entry: &Entry, r: &Heartbeat, facts: Facts, policy: &Policy) ->
     };
     let running = format_duration(elapsed);
     let max_text = format_duration(max);
+    // Quiet for longer than `--stall-after`: no output, no keepalive.
+    let quiet = r.stall_after_seconds.and_then(|limit| {
+        let heard = r.progress_at.map_or(since, |at| at.max(since));
+        let quiet = (policy.now - heard).num_seconds().max(0) as u64;
+        (quiet > limit).then_some((quiet, limit))
+    });
     let (status, reason) = if elapsed > max {
         let reason = format!("running for {running}, longer than its maximum of {max_text}: hung?");
         (Status::Stale, reason)
     } else if facts.wrapper_alive == Some(false) {
         let reason = format!(
             "wrapper gone: the run started {running} ago and its wrapper no longer runs on this host"
+        );
+        (Status::Stale, reason)
+    } else if let Some((quiet, limit)) = quiet {
+        let reason = format!(
+            "stalled: no output or keepalive for {}, more than its --stall-after of {}",
+            format_duration(quiet),
+            format_duration(limit)
         );
         (Status::Stale, reason)
     } else if last_failed {

@@ -66,6 +66,8 @@ fn entry(job: &str, written: i64, interval: u64, status: RunStatus) -> Entry {
             schedule: None,
             reason: None,
             attempt: None,
+            stall_after_seconds: None,
+            progress_at: None,
             last: None,
         })),
     }

@@ -20,6 +20,7 @@ pub const VALUE_OPTIONS: &[&str] = &[
     "--min-runtime",
     "--retry",
     "--retry-delay",
+    "--stall-after",
     "--factor",
     "--singleton",
     "--ping",

@@ -61,6 +61,8 @@ pub struct Options {
     pub keep_open: Option<std::os::unix::io::RawFd>,
     /// What to look for in the output, if anything.
     pub watch: Option<Watch>,
+    /// A count of the output's bytes, kept up to date while it runs.
+    pub progress: Option<Arc<std::sync::atomic::AtomicU64>>,
 }
 
 /// How a supervised run ended.
@@ -173,6 +175,7 @@ pub fn run(
         tail: Tail::new(options.keep_output),
         log: options.log,
         watch: options.watch,
+        progress: options.progress,
     }));
     let (events, inbox) = mpsc::channel();
     // Dropping the write end wakes every pump to hand its pipe back. Without
@@ -372,6 +375,7 @@ mod tests {
             kill_after: true,
             keep_open: None,
             watch: None,
+            progress: None,
         };
         let outcome = run(&OsString::from("true"), &[], options, |_| {});
         assert_eq!(outcome.exit_code, 0, "{outcome:?}");

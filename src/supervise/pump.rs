@@ -5,6 +5,7 @@
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::process::ExitStatus;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
@@ -21,12 +22,17 @@ pub(super) struct Sink {
     pub(super) tail: Tail,
     pub(super) log: Option<Log>,
     pub(super) watch: Option<Watch>,
+    /// Bytes of output so far, for whoever tracks the run's progress.
+    pub(super) progress: Option<Arc<AtomicU64>>,
 }
 
 impl Sink {
     /// Takes bytes the command wrote to `stream` (0 stdout, 1 stderr).
     pub(super) fn push(&mut self, stream: usize, bytes: &[u8]) {
         self.tail.push(bytes);
+        if let Some(progress) = &self.progress {
+            progress.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        }
         if let Some(watch) = &mut self.watch {
             watch.push(stream, bytes);
         }

@@ -4,6 +4,8 @@
 //! passed.
 
 use std::path::Path;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{Verdict, Wrap, PROGRAM};
@@ -78,7 +80,13 @@ pub(super) struct Tries {
 
 /// Runs the command until an attempt succeeds, the attempts run out, or
 /// the next attempt would start past the maximum runtime.
-pub(super) fn attempts(wrap: &Wrap, lock: Option<&JobLock>, dir: &Path, max_runtime: u64) -> Tries {
+pub(super) fn attempts(
+    wrap: &Wrap,
+    lock: Option<&JobLock>,
+    dir: &Path,
+    max_runtime: u64,
+    progress: Option<Arc<AtomicU64>>,
+) -> Tries {
     let (program, args) = wrap.command.split_first().expect("a command is required");
     let of = wrap.retry.attempts();
     let budget = Duration::from_secs(max_runtime);
@@ -92,6 +100,7 @@ pub(super) fn attempts(wrap: &Wrap, lock: Option<&JobLock>, dir: &Path, max_runt
             kill_after: wrap.kill_after,
             keep_open: lock.map(JobLock::fd),
             watch: wrap.rules.watch(),
+            progress: progress.clone(),
         };
         let outcome = supervise::run(program, args, options, |pid| {
             if let Some(lock) = lock {

@@ -33,6 +33,13 @@ pub(super) fn parse_retry(text: &str) -> Result<u32, String> {
     })
 }
 
+/// Parses `--stall-after`: at least twice the time between progress
+/// writes, at most 400 days.
+pub(super) fn parse_stall(text: &str) -> Result<u64, String> {
+    WAIT.at_least(2 * wrap::PROGRESS_EVERY.as_secs())
+        .parse(text)
+}
+
 /// The wrapper's rules from the flags; `Err` is a usage error, one line.
 pub(super) fn rules(args: &Args) -> Result<wrap::Rules, String> {
     let compile = |flag: &str, text: &Option<String>| {

@@ -301,3 +301,130 @@ fn retries_are_bounded_by_a_maximum_and_by_the_maximum_runtime() {
         .code(2)
         .stdout_has("the last run reported failure (exit code 3); failed on attempt 1 of 11");
 }
+
+/// Starts `hb-write --dir <hb> <flags...> JOB 60 -- sh -c SCRIPT` and waits
+/// (up to 10 s) until its record says `running`.
+fn start_running(
+    s: &Scratch,
+    flags: &[&str],
+    job: &str,
+    script: &str,
+) -> (std::process::Child, String) {
+    let started = s
+        .hb_write()
+        .arg("--dir")
+        .arg(s.hb())
+        .args(flags)
+        .args([job, "60", "--", "sh", "-c", script])
+        .spawn();
+    wait_for(|| record_status(s, job).as_deref() == Some("running"));
+    started
+}
+
+fn record_status(s: &Scratch, job: &str) -> Option<String> {
+    let text = fs::read_to_string(s.hb().join(format!("{job}.last"))).ok()?;
+    let value: Value = serde_json::from_str(&text).ok()?;
+    value["status"].as_str().map(str::to_owned)
+}
+
+/// Waits up to 10 s for `check` to hold.
+#[track_caller]
+fn wait_for(mut check: impl FnMut() -> bool) {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !check() {
+        assert!(std::time::Instant::now() < until, "timed out");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+fn instant(r: &Value, field: &str) -> chrono::DateTime<chrono::Utc> {
+    r[field].as_str().unwrap().parse().unwrap()
+}
+
+/// Ends the wrapped run: SIGTERM to the wrapper, passed on to the command.
+fn end(child: std::process::Child, shown: String) {
+    // SAFETY: kill takes plain integers.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    harness::Outcome::new(shown, None, child.wait_with_output().unwrap()).code(143);
+}
+
+#[test]
+fn a_silent_run_past_stall_after_is_stale_and_alerts() {
+    let s = Scratch::new();
+    let (child, shown) = start_running(&s, &["--stall-after", "10s"], "quiet", "sleep 30");
+    let r = record(&s, "quiet");
+    assert_eq!(r["stall_after_seconds"], 10, "{r}");
+    let at = |secs: i64| (instant(&r, "started_at") + chrono::Duration::seconds(secs)).to_rfc3339();
+    s.hb_check()
+        .args(["--verbose", "--now", &at(9)])
+        .run()
+        .code(0)
+        .stdout_has("quiet running");
+    s.hb_check()
+        .args(["--verbose", "--now", &at(11)])
+        .run()
+        .code(2)
+        .stdout_has("quiet stale")
+        .stdout_has("stalled: no output or keepalive for 11s, more than its --stall-after of 10s");
+    end(child, shown);
+    // The final record carries no stall rule: it judges a run in progress.
+    assert!(record(&s, "quiet").get("stall_after_seconds").is_none());
+    s.hb_write()
+        .args(["--stall-after", "5s", "j", "60", "--", "true"])
+        .run()
+        .code(2)
+        .one_line_error(&["invalid duration `5s`: it must be at least 10 seconds"]);
+}
+
+#[test]
+fn a_keepalive_or_output_extends_a_silent_run() {
+    let s = Scratch::new();
+    let go = s.root().join("go");
+    let script = format!(
+        "i=0; while [ ! -e {0} ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done; echo tick; sleep 30",
+        go.display()
+    );
+    let (child, shown) = start_running(&s, &["--stall-after", "10s"], "quiet", &script);
+    let started = instant(&record(&s, "quiet"), "started_at");
+    // A keepalive from the job's own script, which prints nothing.
+    s.hb_write()
+        .arg("--dir")
+        .arg(s.hb())
+        .args(["--keepalive", "quiet"])
+        .run()
+        .code(0)
+        .silent();
+    let r = record(&s, "quiet");
+    assert_eq!(r["status"], "running", "{r}");
+    let kept = instant(&r, "progress_at");
+    assert!(kept >= started, "{r}");
+    let at = |secs: i64| (kept + chrono::Duration::seconds(secs)).to_rfc3339();
+    s.hb_check()
+        .args(["--verbose", "--now", &at(9)])
+        .run()
+        .code(0)
+        .stdout_has("quiet running");
+    s.hb_check()
+        .args(["--verbose", "--now", &at(11)])
+        .run()
+        .code(2)
+        .stdout_has("stalled: no output or keepalive for 11s");
+    // Output is progress too: the wrapper records it within a few seconds.
+    fs::write(&go, "").unwrap();
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while instant(&record(&s, "quiet"), "progress_at") == kept {
+        assert!(std::time::Instant::now() < until, "no progress recorded");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    end(child, shown);
+    // Nothing in progress: nothing to keep alive.
+    s.hb_write()
+        .arg("--dir")
+        .arg(s.hb())
+        .args(["--keepalive", "quiet"])
+        .run()
+        .code(1)
+        .one_line_error(&[
+            "hb-write: job `quiet` has no run in progress to keep alive (its record says `fail`)",
+        ]);
+}

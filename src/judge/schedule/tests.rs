@@ -87,6 +87,8 @@ fn entry(job: &str, reported: &str, interval: u64) -> Entry {
             schedule: None,
             reason: None,
             attempt: None,
+            stall_after_seconds: None,
+            progress_at: None,
             last: None,
         })),
     }
