@@ -231,7 +231,7 @@ pub fn recent(runs: &[Run], interval: Option<u64>, now: DateTime<Utc>) -> Recent
 }
 
 /// The median of `values` (the mean of the middle two for an even count).
-fn median(values: &mut [f64]) -> Option<f64> {
+pub(crate) fn median(values: &mut [f64]) -> Option<f64> {
     if values.is_empty() {
         return None;
     }

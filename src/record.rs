@@ -135,6 +135,10 @@ pub struct Heartbeat {
     /// and what broke it (`line 3 matched --fail-on `ERROR`: ...`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// From the wrapper: a run that succeeded in less than a tenth of its
+    /// usual time, said as "0.9s, usually 14m".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fast: Option<String>,
     /// Which attempt this record reports, and of how many allowed, when
     /// the wrapper retries (`--retry`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -179,6 +183,7 @@ impl Heartbeat {
             max_runtime_seconds: None,
             schedule: None,
             reason: None,
+            fast: None,
             attempt: None,
             stall_after_seconds: None,
             progress_at: None,

@@ -66,6 +66,8 @@ pub struct Wrap {
     pub(crate) retry: Retry,
     /// How long the run may go without output or a keepalive, in seconds.
     pub(crate) stall_after: Option<u64>,
+    /// Fail a run the learned check finds fast, instead of flagging it.
+    pub(crate) alert_fast: bool,
 }
 
 /// Runs the wrapper and returns the exit code.
@@ -159,7 +161,21 @@ pub fn run(wrap: Wrap) -> u8 {
     if let Some(progress) = progress {
         progress.stop();
     }
-    let (mut outcome, verdict) = (tried.outcome, tried.verdict);
+    let (mut outcome, mut verdict) = (tried.outcome, tried.verdict);
+    // Without a minimum, a success far faster than the job's usual runs is
+    // flagged, or with --alert-fast failed.
+    let fast = match (verdict.ok, wrap.rules.min_runtime) {
+        (true, None) => store::read_history(&dir, &wrap.job)
+            .ok()
+            .and_then(|runs| rules::fast(outcome.duration, &runs)),
+        _ => None,
+    };
+    if let (Some(fast), true) = (&fast, wrap.alert_fast) {
+        verdict = Verdict {
+            ok: false,
+            reason: Some(format!("finished in {fast} (--alert-fast)")),
+        };
+    }
     if let Some(err) = &outcome.log_error {
         eprintln!("{PROGRAM}: warning: the log stopped: {err}");
     }
@@ -182,6 +198,7 @@ pub fn run(wrap: Wrap) -> u8 {
     });
     let last = Heartbeat {
         reason: verdict.reason.clone(),
+        fast: fast.filter(|_| verdict.ok),
         attempt,
         stall_after_seconds: None,
         ..final_record(base, &outcome, verdict.ok, started_at, wrap.keep_output)

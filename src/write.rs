@@ -174,6 +174,12 @@ pub struct Args {
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_max_runtime, requires = "retry")]
     retry_delay: u64,
 
+    /// Fail a run that succeeds in less than a tenth of the median of the
+    /// job's last 10 successful runs; without it such a run is `ok`,
+    /// flagged `fast`.
+    #[arg(long, requires = "command", conflicts_with = "min_runtime")]
+    alert_fast: bool,
+
     /// Call a run that prints nothing (and is not kept alive) for DURATION
     /// stalled: hb-check alerts as for a stale job. At least 10 seconds.
     #[arg(long, value_name = "DURATION", value_parser = parse_stall, requires = "command")]
@@ -303,6 +309,7 @@ pub fn run(args: Args) -> ExitCode {
                 delay: args.retry_delay,
             },
             stall_after: args.stall_after,
+            alert_fast: args.alert_fast,
             job,
             interval_seconds,
             dir: first_dir(&args.dir),

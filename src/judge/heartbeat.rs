@@ -185,9 +185,16 @@ fn wrapper_said(r: &Heartbeat, status: Status, reason: Option<String>) -> Option
             }
             Some(text)
         }
-        (Status::Ok, None) => attempt
-            .filter(|(number, _)| *number > 1)
-            .map(|(number, of)| format!("succeeded on attempt {number} of {of}")),
+        (Status::Ok, None) => {
+            let fast = r.fast.as_ref().map(|f| format!("fast: {f}"));
+            let retried = attempt
+                .filter(|(number, _)| *number > 1)
+                .map(|(number, of)| format!("succeeded on attempt {number} of {of}"));
+            match (fast, retried) {
+                (Some(fast), Some(retried)) => Some(format!("{fast}; {retried}")),
+                (fast, retried) => fast.or(retried),
+            }
+        }
         (_, reason) => reason,
     }
 }

@@ -65,6 +65,7 @@ fn entry(job: &str, written: i64, interval: u64, status: RunStatus) -> Entry {
             max_runtime_seconds: None,
             schedule: None,
             reason: None,
+            fast: None,
             attempt: None,
             stall_after_seconds: None,
             progress_at: None,

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use regex::bytes::{Regex, RegexBuilder};
 
-use crate::record::format_duration;
+use crate::history::Run;
+use crate::record::{format_duration, RunStatus};
 use crate::supervise::watch::Watch;
 use crate::supervise::Outcome;
 
@@ -104,6 +105,34 @@ impl Rules {
             reason: None,
         }
     }
+}
+
+/// How many successful runs the learned check needs, and looks at.
+const USUAL_RUNS: usize = 10;
+
+/// The learned check of a run that succeeded without `--min-runtime`: in
+/// less than a tenth of the median of the job's last [`USUAL_RUNS`]
+/// successful runs (`runs`, oldest first; it needs that many), it is fast,
+/// said as "0.9s, usually 14m".
+pub(crate) fn fast(duration: Duration, runs: &[Run]) -> Option<String> {
+    let mut usual: Vec<f64> = runs
+        .iter()
+        .rev()
+        .filter(|r| r.status == RunStatus::Ok)
+        .filter_map(|r| r.duration_seconds)
+        .take(USUAL_RUNS)
+        .collect();
+    if usual.len() < USUAL_RUNS {
+        return None;
+    }
+    let usual = crate::history::median(&mut usual)?;
+    (duration.as_secs_f64() < usual / 10.0).then(|| {
+        format!(
+            "{}, usually {}",
+            seconds(duration),
+            seconds(Duration::from_secs_f64(usual.min(1e9)))
+        )
+    })
 }
 
 /// Compiles `--fail-on` or `--ok-on` (named by `flag`) with the size limit;
@@ -208,6 +237,24 @@ mod tests {
             rules.verdict(&outcome(0, 800, done)).reason.unwrap(),
             "finished in 0.8s, faster than its minimum of 30s"
         );
+    }
+
+    #[test]
+    fn a_run_is_fast_below_a_tenth_of_its_usual_after_ten_runs() {
+        let run = |status, seconds| Run {
+            timestamp: chrono::Utc::now(),
+            status,
+            exit_code: None,
+            duration_seconds: Some(seconds),
+            attempts: Vec::new(),
+        };
+        let mut runs: Vec<Run> = (0..9).map(|_| run(RunStatus::Ok, 840.0)).collect();
+        runs.push(run(RunStatus::Fail, 1.0));
+        let quick = Duration::from_millis(900);
+        assert_eq!(fast(quick, &runs), None, "nine good runs are not enough");
+        runs.push(run(RunStatus::Ok, 840.0));
+        assert_eq!(fast(quick, &runs).as_deref(), Some("0.9s, usually 14m"));
+        assert_eq!(fast(Duration::from_secs(90), &runs), None);
     }
 
     #[test]

@@ -428,3 +428,43 @@ fn a_keepalive_or_output_extends_a_silent_run() {
             "hb-write: job `quiet` has no run in progress to keep alive (its record says `fail`)",
         ]);
 }
+
+#[test]
+fn a_run_far_faster_than_its_usual_is_flagged_and_alerts_only_when_asked() {
+    let s = Scratch::new();
+    // Ten good runs of 14 minutes each, as the wrapper would have left.
+    let line = r#"{"timestamp":"2026-11-20T03:14:00Z","status":"ok","exit_code":0,"duration_seconds":840.0}"#;
+    s.write("dump.history", format!("{line}\n").repeat(10));
+    wrap(&s, &[], "dump", "true").code(0).silent();
+    let r = record(&s, "dump");
+    assert_eq!(said(&r), ("ok".into(), 0, None));
+    // The run's own time, in tenths of a second, then the usual one.
+    let fast = r["fast"].as_str().unwrap_or_default().to_owned();
+    assert!(fast.ends_with("s, usually 14m"), "{r}");
+    s.hb_check()
+        .arg("--verbose")
+        .run()
+        .code(0)
+        .stdout_has(&format!("fast: {fast}"));
+    s.night_watch()
+        .args(["--format", "json"])
+        .run()
+        .code(0)
+        .stdout_has(&format!("\"reason\": \"fast: {fast}\""));
+    // With --alert-fast the same run fails.
+    let s = Scratch::new();
+    s.write("dump.history", format!("{line}\n").repeat(10));
+    wrap(&s, &["--alert-fast"], "dump", "true").code(1);
+    let r = record(&s, "dump");
+    let (status, code, reason) = said(&r);
+    assert_eq!((status.as_str(), code), ("fail", 0), "{r}");
+    let reason = reason.unwrap_or_default();
+    assert!(reason.starts_with("finished in "), "{r}");
+    assert!(reason.ends_with("s, usually 14m (--alert-fast)"), "{r}");
+    assert!(r.get("fast").is_none(), "{r}");
+    s.hb_check()
+        .arg("--verbose")
+        .run()
+        .code(2)
+        .stdout_has(&format!("the last run failed: {reason}"));
+}

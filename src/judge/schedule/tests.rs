@@ -86,6 +86,7 @@ fn entry(job: &str, reported: &str, interval: u64) -> Entry {
             max_runtime_seconds: None,
             schedule: None,
             reason: None,
+            fast: None,
             attempt: None,
             stall_after_seconds: None,
             progress_at: None,
