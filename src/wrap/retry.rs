@@ -96,7 +96,13 @@ pub(super) fn attempts(
         let options = Options {
             keep_output: wrap.keep_output,
             log: log(wrap, dir),
-            max_runtime: budget.saturating_sub(first.elapsed()),
+            // The first attempt has the whole maximum (its note names it);
+            // a later one what is left of it, in whole seconds.
+            max_runtime: if number == 1 {
+                budget
+            } else {
+                Duration::from_secs(budget.saturating_sub(first.elapsed()).as_secs().max(1))
+            },
             kill_after: wrap.kill_after,
             keep_open: lock.map(JobLock::fd),
             watch: wrap.rules.watch(),
