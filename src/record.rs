@@ -9,10 +9,12 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::Error;
 
+mod attempt;
 mod duration;
 mod last;
 mod value;
 
+pub use attempt::Attempt;
 pub use duration::{format_duration, write_duration};
 pub use last::LastRun;
 pub use value::{
@@ -70,15 +72,6 @@ impl fmt::Display for RunStatus {
     }
 }
 
-/// The attempt a retried run's record reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Attempt {
-    /// This attempt, from 1.
-    pub number: u32,
-    /// The most attempts the run had (`--retry N` gives N + 1).
-    pub of: u32,
-}
-
 /// One heartbeat: the content of `<dir>/<job>.last`.
 ///
 /// Readers ignore fields they do not know, so later versions of the format
@@ -131,24 +124,19 @@ pub struct Heartbeat {
     /// whose crontab the checker does not read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
-    /// Why the wrapper failed a run its exit code calls a success: the rule
-    /// and what broke it (`line 3 matched --fail-on `ERROR`: ...`).
+    /// The wrapper's rule that failed a run its exit code calls a success.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// From the wrapper: a run that succeeded in less than a tenth of its
-    /// usual time, said as "0.9s, usually 14m".
+    /// A success far faster than usual (wrapper): "0.9s, usually 14m".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fast: Option<String>,
-    /// Which attempt this record reports, and of how many allowed, when
-    /// the wrapper retries (`--retry`).
+    /// Which attempt of how many this record reports (`--retry`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempt: Option<Attempt>,
-    /// In a `running` record: how long the run may go without output or a
-    /// keepalive before it counts as stalled (`--stall-after`), in seconds.
+    /// Running: the seconds without output before a stall (`--stall-after`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stall_after_seconds: Option<u64>,
-    /// In a `running` record: when the run last printed something or was
-    /// kept alive (`hb-write --keepalive`), RFC 3339 in UTC.
+    /// Running: when it last printed or was kept alive, RFC 3339 in UTC.
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -382,9 +370,7 @@ pub fn validate_job(job: &str) -> Result<(), Error> {
 }
 
 /// What a heartbeat file held.
-// Nearly every file holds a record: boxing it would cost an allocation per
-// heartbeat to save a few bytes on the rare empty file.
-#[allow(clippy::large_enum_variant)]
+#[allow(clippy::large_enum_variant)] // Boxing: one allocation per record.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Content {
     /// A valid record.
