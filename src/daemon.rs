@@ -107,6 +107,18 @@ impl Daemon {
         self.beat(RunStatus::Ok, None)
     }
 
+    /// Keeps this job's wrapped run in progress alive without ending it,
+    /// for a process that runs under `hb-write --stall-after` and prints
+    /// nothing: its `running` record gets the progress time now. `Err`
+    /// says why there is nothing to keep alive (no run in progress).
+    pub fn keepalive(&self) -> Result<PathBuf, String> {
+        let dirs = match &self.dir {
+            Some(dir) => vec![dir.clone()],
+            None => store::default_locations(),
+        };
+        crate::wrap::keep_alive(&dirs, &self.job)
+    }
+
     /// Records a failure at once (`fail` with `message`, at most 1 KiB):
     /// hb-check reports the daemon as failed until the next good tick.
     pub fn fail(&mut self, message: &str) -> Beat {

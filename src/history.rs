@@ -27,6 +27,21 @@ pub(crate) struct Run {
     /// How long the run took, in seconds, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_seconds: Option<f64>,
+    /// A retried run's attempts, oldest first, the last being the run's
+    /// result; empty for a run tried once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attempts: Vec<Tried>,
+}
+
+/// One attempt of a retried run (`hb-write --retry`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Tried {
+    /// Whether the attempt succeeded, by the wrapper's rules.
+    pub ok: bool,
+    /// The command's exit code.
+    pub exit_code: i32,
+    /// How long the attempt took, in seconds.
+    pub duration_seconds: f64,
 }
 
 impl Run {
@@ -37,6 +52,7 @@ impl Run {
             status: record.status,
             exit_code: record.exit_code,
             duration_seconds: record.duration_seconds,
+            attempts: Vec::new(),
         }
     }
 
@@ -219,7 +235,7 @@ pub(crate) fn recent(runs: &[Run], interval: Option<u64>, now: DateTime<Utc>) ->
 }
 
 /// The median of `values` (the mean of the middle two for an even count).
-fn median(values: &mut [f64]) -> Option<f64> {
+pub(crate) fn median(values: &mut [f64]) -> Option<f64> {
     if values.is_empty() {
         return None;
     }
@@ -247,6 +263,7 @@ mod tests {
             status,
             exit_code: None,
             duration_seconds: duration,
+            attempts: Vec::new(),
         }
     }
 

@@ -9,15 +9,17 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::Error;
 
+mod attempt;
 mod duration;
 mod last;
 mod value;
 
+pub(crate) use attempt::Attempt;
 pub use duration::format_duration;
 pub(crate) use last::LastRun;
 pub(crate) use value::{
-    parse_count, parse_exit_code, parse_factor, parse_interval, parse_size, parse_switch, say,
-    Span, GRACE, INTERVAL_MAX, INTERVAL_MIN, PAUSE, WAIT,
+    parse_count, parse_exit_code, parse_exit_codes, parse_factor, parse_interval, parse_size,
+    parse_switch, say, Span, GRACE, INTERVAL_MAX, INTERVAL_MIN, PAUSE, WAIT,
 };
 
 /// A timestamp further ahead of the reader's clock than this is invalid (a
@@ -127,6 +129,26 @@ pub struct Heartbeat {
     /// whose crontab the checker does not read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
+    /// The wrapper's rule that failed a run its exit code calls a success.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// A success far faster than usual (wrapper): "0.9s, usually 14m".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fast: Option<String>,
+    /// Which attempt of how many this record reports (`--retry`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<Attempt>,
+    /// Running: the seconds without output before a stall (`--stall-after`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_after_seconds: Option<u64>,
+    /// Running: when it last printed or was kept alive, RFC 3339 in UTC.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "rfc3339_seconds_opt",
+        deserialize_with = "rfc3339_any_opt"
+    )]
+    pub progress_at: Option<DateTime<Utc>>,
     /// In a `running` record: how the job's previous finished run ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// Boxed: most records have none.
@@ -153,6 +175,11 @@ impl Heartbeat {
             consecutive_failures: None,
             max_runtime_seconds: None,
             schedule: None,
+            reason: None,
+            fast: None,
+            attempt: None,
+            stall_after_seconds: None,
+            progress_at: None,
             last: None,
         }
     }
@@ -357,6 +384,7 @@ pub(crate) fn validate_job(job: &str) -> Result<(), Error> {
 }
 
 /// What a heartbeat file held.
+#[allow(clippy::large_enum_variant)] // Boxing: one allocation per record.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Content {
     /// A valid record.

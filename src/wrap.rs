@@ -8,6 +8,7 @@
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
@@ -15,11 +16,20 @@ use chrono::{DateTime, Utc};
 
 use crate::error::Error;
 use crate::ping::{self, Ping, Pinger};
-use crate::record::{default_max_runtime, Heartbeat, LastRun, RunStatus, OUTPUT_MESSAGE_MAX_BYTES};
+use crate::record::{
+    default_max_runtime, Attempt, Heartbeat, LastRun, RunStatus, OUTPUT_MESSAGE_MAX_BYTES,
+};
 use crate::store::{self, heartbeat_path};
-use crate::supervise::output::Log;
-use crate::supervise::singleton::{self, Acquired, JobLock, Mode};
-use crate::supervise::{self, signal, Options, Outcome};
+use crate::supervise::singleton::{self, Acquired, Mode};
+use crate::supervise::{signal, Outcome};
+
+mod progress;
+mod retry;
+mod rules;
+
+pub(crate) use progress::{keep_alive, PROGRESS_EVERY};
+pub(crate) use retry::{Retry, RETRY_MAX};
+pub(crate) use rules::{compile, Rules, Verdict};
 
 const PROGRAM: &str = "hb-write";
 
@@ -50,6 +60,14 @@ pub(crate) struct Wrap {
     pub schedule: Option<String>,
     /// Where to ping, and in which style.
     pub ping: Option<(url::Url, ping::Style)>,
+    /// How the run is judged besides its exit code.
+    pub(crate) rules: Rules,
+    /// Whether and how a failed run is tried again.
+    pub(crate) retry: Retry,
+    /// How long the run may go without output or a keepalive, in seconds.
+    pub(crate) stall_after: Option<u64>,
+    /// Fail a run the learned check finds fast, instead of flagging it.
+    pub(crate) alert_fast: bool,
 }
 
 /// Runs the wrapper and returns the exit code.
@@ -115,6 +133,7 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
         consecutive_failures: Some(previous_failures),
         max_runtime_seconds: wrap.max_runtime,
         schedule: wrap.schedule.clone(),
+        stall_after_seconds: wrap.stall_after,
         last,
         ..Heartbeat::new(&wrap.job, wrap.interval_seconds, RunStatus::Running)
     };
@@ -130,33 +149,32 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
         thread::spawn(move || p.send_or_warn(PROGRAM, &ping, ping::START_BUDGET))
     });
 
-    let log = wrap.log_max.and_then(|max| {
-        let path = dir.join(format!("{}.log", wrap.job));
-        Log::create(&path, max)
-            .map_err(|e| {
-                eprintln!(
-                    "{PROGRAM}: warning: cannot keep the log {}: {e}",
-                    path.display()
-                );
-            })
-            .ok()
-    });
     let max_runtime = wrap
         .max_runtime
         .unwrap_or_else(|| default_max_runtime(wrap.factor, wrap.interval_seconds));
-    let options = Options {
-        keep_output: wrap.keep_output,
-        log,
-        max_runtime: Duration::from_secs(max_runtime),
-        kill_after: wrap.kill_after,
-        keep_open: lock.as_ref().map(JobLock::fd),
+    let progress = wrap
+        .stall_after
+        .map(|_| progress::Progress::start(&dir, base.clone()));
+    let bytes = progress.as_ref().map(|p| Arc::clone(&p.bytes));
+    let tried = retry::attempts(&wrap, lock.as_ref(), &dir, max_runtime, bytes);
+    if let Some(progress) = progress {
+        progress.stop();
+    }
+    let (mut outcome, mut verdict) = (tried.outcome, tried.verdict);
+    // Without a minimum, a success far faster than the job's usual runs is
+    // flagged, or with --alert-fast failed.
+    let fast = match (verdict.ok, wrap.rules.min_runtime) {
+        (true, None) => store::read_history(&dir, &wrap.job)
+            .ok()
+            .and_then(|runs| rules::fast(outcome.duration, &runs)),
+        _ => None,
     };
-    let (program, args) = wrap.command.split_first().expect("a command is required");
-    let outcome = supervise::run_command(program, args, options, |pid| {
-        if let Some(lock) = &lock {
-            lock.record_group(pid);
-        }
-    });
+    if let (Some(fast), true) = (&fast, wrap.alert_fast) {
+        verdict = Verdict {
+            ok: false,
+            reason: Some(format!("finished in {fast} (--alert-fast)")),
+        };
+    }
     if let Some(err) = &outcome.log_error {
         eprintln!("{PROGRAM}: warning: the log stopped: {err}");
     }
@@ -165,11 +183,32 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
             eprintln!("{note}");
         }
     }
-    let last = final_record(base, &outcome, started_at, wrap.keep_output);
+    let attempt = (tried.of > 1).then(|| {
+        let number = u32::try_from(tried.attempts.len()).unwrap_or(u32::MAX);
+        let said = retry::attempt_said(verdict.ok, number, tried.of);
+        outcome.note = Some(match outcome.note.take() {
+            Some(note) => format!("{note}\n{PROGRAM}: {said}"),
+            None => format!("{PROGRAM}: {said}"),
+        });
+        Attempt {
+            number,
+            of: tried.of,
+        }
+    });
+    let last = Heartbeat {
+        reason: verdict.reason.clone(),
+        fast: fast.filter(|_| verdict.ok),
+        attempt,
+        stall_after_seconds: None,
+        ..final_record(base, &outcome, verdict.ok, started_at, wrap.keep_output)
+    };
     write(&dir, &last);
-    // The finished run joins the job's history; the running record never
-    // does.
-    let run = crate::history::Run::of(&last);
+    // The finished run joins the job's history, with its attempts; the
+    // running record never does.
+    let run = crate::history::Run {
+        attempts: tried.attempts,
+        ..crate::history::Run::of(&last)
+    };
     if let Err(err) = store::append_history(&dir, &last.job, &run) {
         crate::cli::report_error(PROGRAM, &err);
     }
@@ -180,13 +219,7 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
     }
 
     if let Some(pinger) = pinger {
-        let end = Ping::End {
-            rid,
-            exit_code: outcome.exit_code,
-            duration: outcome.duration,
-            note: outcome.note.clone(),
-            body: outcome.tail.clone(),
-        };
+        let end = end_ping(rid, &outcome, &verdict);
         let pings = thread::spawn(move || {
             if let Some(start) = start_ping {
                 let _ = start.join();
@@ -207,7 +240,53 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
             }
         }
     }
-    u8::try_from(outcome.exit_code).unwrap_or(1)
+    if let Some(sig) = tried.signalled {
+        return exit_code_of(sig);
+    }
+    exit_code(&outcome, &verdict)
+}
+
+/// The wrapper's exit code: the command's, or 1 when a rule failed a run
+/// that exited 0.
+fn exit_code(outcome: &Outcome, verdict: &Verdict) -> u8 {
+    match (verdict.ok, outcome.exit_code) {
+        (false, 0) => 1,
+        (_, code) => u8::try_from(code).unwrap_or(1),
+    }
+}
+
+/// The end ping: success for a run the rules call a success (an allowed
+/// exit code other than 0 included), the exit code of a failing one, and
+/// `fail` for a run a rule failed although it exited 0, with the rule
+/// named first in the body.
+fn end_ping(rid: String, outcome: &Outcome, verdict: &Verdict) -> Ping {
+    // What failed the run (a rule) and what the wrapper saw (it ended the
+    // run, a signal did) come first, before the output tail.
+    let reason = verdict.reason.as_ref().map(|r| format!("{PROGRAM}: {r}"));
+    let note = match (reason, &outcome.note) {
+        (Some(reason), Some(note)) => Some(format!("{reason}\n{note}")),
+        (reason, note) => reason.or_else(|| note.clone()),
+    };
+    match (verdict.ok, outcome.exit_code) {
+        // A command that exited 0 but broke a rule: a failure without an
+        // exit status of its own, never a success.
+        (false, 0) => Ping::Beat {
+            ok: false,
+            exit_code: None,
+            body: Some(match &note {
+                Some(note) => format!("{note}\n{}", outcome.tail),
+                None => outcome.tail.clone(),
+            }),
+            duration: Some(outcome.duration),
+        },
+        (ok, code) => Ping::End {
+            rid,
+            exit_code: if ok { 0 } else { code },
+            duration: outcome.duration,
+            note,
+            body: outcome.tail.clone(),
+        },
+    }
 }
 
 /// The exit code of a wrapper a signal ended: 128 plus its number, as a
@@ -219,11 +298,12 @@ fn exit_code_of(sig: i32) -> u8 {
 fn final_record(
     base: Heartbeat,
     outcome: &Outcome,
+    ok: bool,
     started_at: DateTime<Utc>,
     keep: usize,
 ) -> Heartbeat {
     let failures = base.consecutive_failures.unwrap_or(0);
-    let (status, failures) = if outcome.success() {
+    let (status, failures) = if ok {
         (RunStatus::Ok, 0)
     } else {
         (RunStatus::Fail, failures.saturating_add(1))

@@ -6,23 +6,24 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use chrono::Utc;
 use clap::{Parser, ValueEnum};
 
 use crate::exit_code::Write;
 use crate::history::Run;
-use crate::pause::Pause;
 use crate::ping::{self, Ping, Pinger};
-use crate::record::{
-    parse_factor, parse_interval, parse_size, truncate_message, validate_job, PAUSE, WAIT,
-};
-use crate::supervise::output::KEEP_OUTPUT_MAX;
+use crate::record::{parse_factor, parse_interval, truncate_message, validate_job};
 use crate::supervise::singleton::Mode;
 use crate::{cli, store, wrap, Heartbeat, RunStatus};
 
+mod keepalive;
+mod pause;
 mod settings;
+mod wrapper;
 
+use keepalive::keepalive;
+use pause::pause_or_resume;
 use settings::{Given, Settings};
+use wrapper::{parse_keep, parse_log_max, parse_max_runtime, parse_retry, parse_stall, rules};
 
 /// The program name messages start with.
 pub const PROGRAM: &str = "hb-write";
@@ -42,7 +43,7 @@ mails nothing. Append it to a crontab line:\n\n    \
 Or wrap the job, to record that it is running, how it ended, how long it\n\
 took and the tail of what it printed (exits with the job's exit code):\n\n    \
 0 3 * * * hb-write backup 1d -- /usr/local/bin/backup.sh --full",
-    after_help = "Exit codes:\n  0  heartbeat written (or job retired, paused or resumed; or, wrapping, another\n     run held the lock)\n  1  heartbeat could not be written (or removed), or nothing to resume\n  2  bad usage: job name, interval or flags\nWrapping a command (-- CMD), the exit code is the command's: 128+N when signal N\nended it, 127 when it was not found, 126 when it could not be run."
+    after_help = "Exit codes:\n  0  heartbeat written (or job retired, paused or resumed; or, wrapping, another\n     run held the lock)\n  1  heartbeat could not be written (or removed), or nothing to resume\n  2  bad usage: job name, interval or flags\nWrapping a command (-- CMD), the exit code is the command's: 128+N when signal N\nended it, 127 when it was not found, 126 when it could not be run; 1 when it\nexited 0 but a rule (--fail-on, --min-runtime, ...) failed the run."
 )]
 pub struct Args {
     /// Heartbeat directory, created if missing. Of a `:`-separated list (as
@@ -139,6 +140,56 @@ pub struct Args {
     #[arg(long, value_name = "F", value_parser = parse_factor, hide = true)]
     factor: Option<f64>,
 
+    /// Exit codes that mean success, separated by commas (`0,24` takes
+    /// rsync's "some files vanished" as a success). [default: 0]
+    #[arg(long, value_name = "LIST", requires = "command")]
+    ok_exit_codes: Option<String>,
+
+    /// Fail the run when the command prints anything on stderr, even if it
+    /// exits 0 (as `chronic -e`).
+    #[arg(long, requires = "command")]
+    fail_on_stderr: bool,
+
+    /// Fail the run when a line of its output matches REGEX (Rust `regex`
+    /// syntax, linear time; lines are matched 4 KiB at a time).
+    #[arg(long, value_name = "REGEX", requires = "command")]
+    fail_on: Option<String>,
+
+    /// Fail the run unless a line of its output matches REGEX.
+    #[arg(long, value_name = "REGEX", requires = "command")]
+    ok_on: Option<String>,
+
+    /// Fail a run that ends sooner than DURATION (`30s`, `5m`).
+    #[arg(long, value_name = "DURATION", value_parser = parse_max_runtime, requires = "command")]
+    min_runtime: Option<u64>,
+
+    /// Try a failed run again, up to N more times (at most 10); the last
+    /// attempt's result is the run's.
+    #[arg(long, value_name = "N", default_value = "0", value_parser = parse_retry, requires = "command")]
+    retry: u32,
+
+    /// The wait before the first retry; it doubles for each one after,
+    /// with jitter, up to an hour, and no retry starts past the maximum
+    /// runtime.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_max_runtime, requires = "retry")]
+    retry_delay: u64,
+
+    /// Fail a run that succeeds in less than a tenth of the median of the
+    /// job's last 10 successful runs; without it such a run is `ok`,
+    /// flagged `fast`.
+    #[arg(long, requires = "command", conflicts_with = "min_runtime")]
+    alert_fast: bool,
+
+    /// Call a run that prints nothing (and is not kept alive) for DURATION
+    /// stalled: hb-check alerts as for a stale job. At least 10 seconds.
+    #[arg(long, value_name = "DURATION", value_parser = parse_stall, requires = "command")]
+    stall_after: Option<u64>,
+
+    /// Keep JOB's run in progress alive, for --stall-after, without
+    /// ending it (from a script that prints nothing).
+    #[arg(long, conflicts_with_all = ["status", "exit_code", "message", "interval", "retire", "pause", "resume", "all", "command"])]
+    keepalive: bool,
+
     /// One run at a time: when another run holds the job's lock, `skip` runs
     /// nothing (exit 0), `wait` waits up to INTERVAL, `replace` ends the other
     /// run (SIGTERM, SIGKILL 10 s later) and runs.
@@ -163,29 +214,13 @@ pub struct Args {
 
     /// How often the job runs: seconds (`300`) or `90s`, `5m`, `1h30m`,
     /// `1d`, `1w`; from 1 second to 400 days.
-    #[arg(required_unless_present_any = ["retire", "pause", "resume", "all"])]
+    #[arg(required_unless_present_any = ["retire", "pause", "resume", "all", "keepalive"])]
     interval: Option<String>,
 
     /// The command to run and supervise, after `--`: run directly (no
     /// shell) in its own process group, output passed through.
     #[arg(last = true, value_name = "CMD", conflicts_with_all = ["status", "exit_code", "message"])]
     command: Vec<OsString>,
-}
-
-fn parse_keep(text: &str) -> Result<usize, String> {
-    let max = KEEP_OUTPUT_MAX as u64;
-    let why = format!(" ({}KiB); use --log for more", KEEP_OUTPUT_MAX / 1024);
-    parse_size(text, max, &why).map(|n| n as usize)
-}
-
-fn parse_log_max(text: &str) -> Result<u64, String> {
-    parse_size(text, u64::MAX, "")
-}
-
-/// Parses `--max-runtime`: from 1 second to the longest interval (a run
-/// that may take longer than any job's period is no bound).
-fn parse_max_runtime(text: &str) -> Result<u64, String> {
-    WAIT.at_least(1).parse(text)
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -240,6 +275,9 @@ pub fn run(args: Args) -> ExitCode {
         return pause_or_resume(&args);
     }
     let job = args.job.clone().unwrap_or_default();
+    if args.keepalive {
+        return keepalive(&args, &job);
+    }
     if args.retire {
         let dirs = match first_dir(&args.dir) {
             Some(dir) => vec![dir.clone()],
@@ -274,7 +312,21 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
     if !args.command.is_empty() {
+        let rules = match rules(&args) {
+            Ok(rules) => rules,
+            Err(err) => {
+                cli::report_error(PROGRAM, &err);
+                return Write::Usage.into();
+            }
+        };
         let code = wrap::run_job(wrap::Wrap {
+            rules,
+            retry: wrap::Retry {
+                retries: args.retry,
+                delay: args.retry_delay,
+            },
+            stall_after: args.stall_after,
+            alert_fast: args.alert_fast,
             job,
             interval_seconds,
             dir: first_dir(&args.dir),
@@ -335,50 +387,6 @@ pub fn run(args: Args) -> ExitCode {
         );
     }
     code.into()
-}
-
-/// `--pause` and `--resume`, for one job or (`--all`) the whole host.
-fn pause_or_resume(args: &Args) -> ExitCode {
-    let job = args.job.as_deref();
-    let done = if let Some(length) = &args.pause {
-        let invalid = |text: &str| {
-            cli::report_error(PROGRAM, &text);
-            ExitCode::from(Write::Usage)
-        };
-        let seconds = match PAUSE.parse(length) {
-            Ok(seconds) => seconds,
-            Err(text) => return invalid(&text),
-        };
-        let pause = match Pause::new(job, Utc::now(), seconds, args.reason.as_deref()) {
-            Ok(pause) => pause,
-            Err(reason) => {
-                return invalid(&format!(
-                    "invalid pause `{}`: {reason}",
-                    crate::escape::terminal(length)
-                ))
-            }
-        };
-        if let (Some(job), false) = (job, args.force) {
-            if let Err(text) = store::check_known(first_dir(&args.dir).as_deref(), job) {
-                cli::report_error(PROGRAM, &text);
-                return Write::Usage.into();
-            }
-        }
-        store::write_pause(first_dir(&args.dir).as_deref(), &pause).map(drop)
-    } else {
-        let dirs = match first_dir(&args.dir) {
-            Some(dir) => vec![dir],
-            None => store::default_locations(),
-        };
-        store::remove_pause(&dirs, job).map(drop)
-    };
-    match done {
-        Ok(()) => Write::Written.into(),
-        Err(err) => {
-            cli::report_error(PROGRAM, &err);
-            Write::Failed.into()
-        }
-    }
 }
 
 #[cfg(test)]

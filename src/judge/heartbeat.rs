@@ -50,7 +50,10 @@ pub(super) fn by_record(entry: &Entry, facts: Facts, policy: &Policy) -> Judgeme
     let age = age.max(0) as u64;
     let ratio = age as f64 / interval as f64;
     let (status, mut reason) = interval_rule(age, interval, policy.factor, run);
-    if let (Status::Failed, Some(code), Some(reason)) = (status, exit_code, reason.as_mut()) {
+    if let Content::Record(r) = content {
+        reason = wrapper_said(r, status, reason);
+    } else if let (Status::Failed, Some(code), Some(reason)) = (status, exit_code, reason.as_mut())
+    {
         reason.push_str(&format!(" (exit code {code})"));
     }
     Judgement {
@@ -79,8 +82,8 @@ pub(super) fn by_record(entry: &Entry, facts: Facts, policy: &Policy) -> Judgeme
 }
 
 /// The rule for a `running` record: `stale` when the run is hung (past its
-/// maximum runtime, recorded, else factor x interval) or its wrapper is
-/// gone; else as bad as the last finished run it carries (`failed` while
+/// maximum runtime, recorded, else factor x interval), its wrapper is gone
+/// or it stalled (silent past its `--stall-after`); else as bad as the last finished run it carries (`failed` while
 /// that failed), and `running` only when that run was ok or there is none.
 fn judge_running(entry: &Entry, r: &Heartbeat, facts: Facts, policy: &Policy) -> Judgement {
     let since = r.started_at.unwrap_or(r.timestamp);
@@ -106,12 +109,25 @@ fn judge_running(entry: &Entry, r: &Heartbeat, facts: Facts, policy: &Policy) ->
     };
     let running = format_duration(elapsed);
     let max_text = format_duration(max);
+    // Quiet for longer than `--stall-after`: no output, no keepalive.
+    let quiet = r.stall_after_seconds.and_then(|limit| {
+        let heard = r.progress_at.map_or(since, |at| at.max(since));
+        let quiet = (policy.now - heard).num_seconds().max(0) as u64;
+        (quiet > limit).then_some((quiet, limit))
+    });
     let (status, reason) = if elapsed > max {
         let reason = format!("running for {running}, longer than its maximum of {max_text}: hung?");
         (Status::Stale, reason)
     } else if facts.wrapper_alive == Some(false) {
         let reason = format!(
             "wrapper gone: the run started {running} ago and its wrapper no longer runs on this host"
+        );
+        (Status::Stale, reason)
+    } else if let Some((quiet, limit)) = quiet {
+        let reason = format!(
+            "stalled: no output or keepalive for {}, more than its --stall-after of {}",
+            format_duration(quiet),
+            format_duration(limit)
         );
         (Status::Stale, reason)
     } else if last_failed {
@@ -149,6 +165,37 @@ fn judge_running(entry: &Entry, r: &Heartbeat, facts: Facts, policy: &Policy) ->
         recent: None,
         expected: None,
         duplicates: Vec::new(),
+    }
+}
+
+/// The reason for a finished run, with what the wrapper knew: the rule that
+/// failed a run (`--fail-on`, `--min-runtime`, ...) or its exit code, and
+/// the attempt it ended on when it was retried.
+fn wrapper_said(r: &Heartbeat, status: Status, reason: Option<String>) -> Option<String> {
+    let attempt = r.attempt.filter(|a| a.of > 1).map(|a| (a.number, a.of));
+    match (status, reason) {
+        (Status::Failed, Some(reason)) => {
+            let mut text = match (&r.reason, r.exit_code) {
+                (Some(rule), _) => format!("the last run failed: {rule}"),
+                (None, Some(code)) => format!("{reason} (exit code {code})"),
+                (None, None) => reason,
+            };
+            if let Some((number, of)) = attempt {
+                text.push_str(&format!("; failed on attempt {number} of {of}"));
+            }
+            Some(text)
+        }
+        (Status::Ok, None) => {
+            let fast = r.fast.as_ref().map(|f| format!("fast: {f}"));
+            let retried = attempt
+                .filter(|(number, _)| *number > 1)
+                .map(|(number, of)| format!("succeeded on attempt {number} of {of}"));
+            match (fast, retried) {
+                (Some(fast), Some(retried)) => Some(format!("{fast}; {retried}")),
+                (fast, retried) => fast.or(retried),
+            }
+        }
+        (_, reason) => reason,
     }
 }
 

@@ -230,9 +230,40 @@ pub(crate) fn parse_exit_code(text: &str) -> Result<i32, String> {
         .map_err(|_| "an exit code is a whole number, such as 0 or 3 (`--exit-code $?`)".to_owned())
 }
 
+/// Parses a list of exit codes, as `--ok-exit-codes 0,24` gives it: codes
+/// from 0 to 255, separated by commas, at most 256 of them.
+pub(crate) fn parse_exit_codes(text: &str) -> Result<Vec<i32>, String> {
+    let codes: Option<Vec<i32>> = text
+        .split(',')
+        .take(257)
+        .map(|part| part.trim().parse::<u8>().ok().map(i32::from))
+        .collect();
+    match codes {
+        Some(codes) if codes.len() <= 256 => Ok(codes),
+        _ => Err(format!(
+            "invalid exit codes `{}`: a list of codes from 0 to 255 separated by commas, such as `0,24`",
+            crate::escape::terminal(text)
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exit_code_lists_take_codes_from_0_to_255() {
+        assert_eq!(parse_exit_codes("0,24"), Ok(vec![0, 24]));
+        assert_eq!(parse_exit_codes(" 3 "), Ok(vec![3]));
+        for bad in ["", "0,", "256", "-1", "0;24", "x"] {
+            assert!(
+                parse_exit_codes(bad)
+                    .unwrap_err()
+                    .contains("such as `0,24`"),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn switches_counts_and_exit_codes_say_the_rule() {

@@ -249,6 +249,7 @@ mod tests {
             },
             exit_code: (i % 3 == 0).then_some(1),
             duration_seconds: Some(i as f64 / 10.0),
+            attempts: Vec::new(),
         }
     }
 

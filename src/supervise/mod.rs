@@ -12,6 +12,7 @@ pub(crate) mod output;
 mod pump;
 pub(crate) mod signal;
 pub(crate) mod singleton;
+pub(crate) mod watch;
 
 use std::ffi::OsString;
 use std::io;
@@ -27,6 +28,7 @@ use std::time::{Duration, Instant};
 use crate::record::format_duration;
 use output::{Log, Tail};
 use pump::{pump, stop_pipe, Event, Sink};
+use watch::{Seen, Watch};
 
 /// How long a process group has between SIGTERM and SIGKILL, when the
 /// wrapper ends a run (past its maximum, or replaced by a new one).
@@ -55,6 +57,10 @@ pub(crate) struct Options {
     /// A descriptor the command inherits (the singleton lock), which the
     /// wrapper opened close-on-exec.
     pub keep_open: Option<std::os::unix::io::RawFd>,
+    /// What to look for in the output, if anything.
+    pub watch: Option<Watch>,
+    /// A count of the output's bytes, kept up to date while it runs.
+    pub progress: Option<Arc<std::sync::atomic::AtomicU64>>,
 }
 
 /// How a supervised run ended.
@@ -73,14 +79,11 @@ pub(crate) struct Outcome {
     pub note: Option<String>,
     /// A problem with the log file, which never stops the run.
     pub log_error: Option<String>,
+    /// What the watch found in the output, when there was one.
+    pub seen: Option<Seen>,
 }
 
 impl Outcome {
-    /// Whether the run succeeded (exit code 0).
-    pub(crate) fn success(&self) -> bool {
-        self.exit_code == 0
-    }
-
     /// The tail followed by the note, as the record's message: at most
     /// `limit` bytes, the end kept.
     pub(crate) fn message(&self, limit: usize) -> String {
@@ -151,6 +154,7 @@ pub(crate) fn run_command(
                     .log
                     .and_then(|l| l.finish().err())
                     .map(|e| e.to_string()),
+                seen: options.watch.map(Watch::finish),
             };
         }
     };
@@ -159,6 +163,8 @@ pub(crate) fn run_command(
     let sink = Arc::new(Mutex::new(Sink {
         tail: Tail::new(options.keep_output),
         log: options.log,
+        watch: options.watch,
+        progress: options.progress,
     }));
     let (events, inbox) = mpsc::channel();
     // Dropping the write end wakes every pump to hand its pipe back. Without
@@ -170,6 +176,7 @@ pub(crate) fn run_command(
     if let Some(out) = child.stdout.take() {
         let pipe = pump(
             out.into(),
+            0,
             io::stdout,
             Arc::clone(&sink),
             events.clone(),
@@ -180,6 +187,7 @@ pub(crate) fn run_command(
     if let Some(err) = child.stderr.take() {
         let pipe = pump(
             err.into(),
+            1,
             io::stderr,
             Arc::clone(&sink),
             events.clone(),
@@ -277,9 +285,13 @@ pub(crate) fn run_command(
         drop(reader);
         hand_over_error = drain::hand_over(leftovers).err();
     }
-    let (tail, log) = {
+    let (tail, log, seen) = {
         let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
-        (sink.tail.text(), sink.log.take())
+        (
+            sink.tail.text(),
+            sink.log.take(),
+            sink.watch.take().map(Watch::finish),
+        )
     };
     let log_error = log.and_then(|l| {
         let path = l.path().display().to_string();
@@ -334,6 +346,7 @@ pub(crate) fn run_command(
         tail,
         note: (!notes.is_empty()).then(|| notes.join("\n")),
         log_error,
+        seen,
     }
 }
 
@@ -349,6 +362,8 @@ mod tests {
             max_runtime: Duration::from_secs(u64::MAX),
             kill_after: true,
             keep_open: None,
+            watch: None,
+            progress: None,
         };
         let outcome = run_command(&OsString::from("true"), &[], options, |_| {});
         assert_eq!(outcome.exit_code, 0, "{outcome:?}");

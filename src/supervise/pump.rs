@@ -5,11 +5,13 @@
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::process::ExitStatus;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 
 use super::output::{Log, Tail};
+use super::watch::Watch;
 
 pub(super) enum Event {
     Exited(io::Result<ExitStatus>),
@@ -19,11 +21,21 @@ pub(super) enum Event {
 pub(super) struct Sink {
     pub(super) tail: Tail,
     pub(super) log: Option<Log>,
+    pub(super) watch: Option<Watch>,
+    /// Bytes of output so far, for whoever tracks the run's progress.
+    pub(super) progress: Option<Arc<AtomicU64>>,
 }
 
 impl Sink {
-    pub(super) fn push(&mut self, bytes: &[u8]) {
+    /// Takes bytes the command wrote to `stream` (0 stdout, 1 stderr).
+    pub(super) fn push(&mut self, stream: usize, bytes: &[u8]) {
         self.tail.push(bytes);
+        if let Some(progress) = &self.progress {
+            progress.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        }
+        if let Some(watch) = &mut self.watch {
+            watch.push(stream, bytes);
+        }
         if let Some(log) = &mut self.log {
             log.push(bytes);
         }
@@ -47,6 +59,7 @@ pub(super) fn stop_pipe() -> Option<(OwnedFd, OwnedFd)> {
 /// wrapper stops the copy to it, not the read.
 pub(super) fn pump<W>(
     from: OwnedFd,
+    stream: usize,
     to: fn() -> W,
     sink: Arc<Mutex<Sink>>,
     events: mpsc::Sender<Event>,
@@ -95,7 +108,7 @@ where
             }
             sink.lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .push(&buf[..n]);
+                .push(stream, &buf[..n]);
         }
         let _ = events.send(Event::Eof);
         None

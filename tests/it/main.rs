@@ -33,6 +33,7 @@ mod metrics;
 mod night_watch;
 mod package;
 mod pings;
+mod runs;
 mod schedule;
 mod torture;
 mod tracker;

@@ -675,3 +675,28 @@ fn a_background_process_that_keeps_stdout_outlives_the_wrapper() {
         .unwrap();
     assert_eq!(stdout, "early\nlate\n", "its output still goes to cron");
 }
+
+#[test]
+fn patterns_over_ten_megabytes_without_a_newline_keep_memory_bounded() {
+    let s = Scratch::new();
+    let flags = [
+        "--fail-on",
+        "ERROR",
+        "--ok-on",
+        "THE END",
+        "--fail-on-stderr",
+    ];
+    let (baseline, _) = memory_while(&s, &flags, "small", &["sh", "-c", "echo THE END; sleep 1"]);
+    let script = "head -c 10000000 /dev/zero | tr '\\0' x; printf 'THE END'; sleep 1";
+    let (big, printed) = memory_while(&s, &flags, "big", &["sh", "-c", script]);
+    assert_eq!(printed, 10_000_000 + "THE END".len());
+    let own = big.peak.saturating_sub(big.file);
+    let own_before = baseline.peak.saturating_sub(baseline.file);
+    eprintln!("wrapper matching 10 MB on one line: {own} KiB its own; 8 bytes: {own_before} KiB");
+    assert!(
+        own < own_before + 512,
+        "10 MB on one line grew the wrapper's own peak from {own_before} KiB to {own} KiB"
+    );
+    // The pattern at the very end was still seen: the run is ok.
+    assert_eq!(record(&s, "big")["status"], "ok");
+}

@@ -320,6 +320,7 @@ fn the_usual_lag_comes_from_the_history_too() {
             status: RunStatus::Ok,
             exit_code: None,
             duration_seconds: Some(7200.0),
+            attempts: Vec::new(),
         })
         .collect();
     let mut history = History::new();

@@ -1,0 +1,142 @@
+//! What the wrapper looks for in a command's output while it passes through:
+//! the first line a `--fail-on` pattern matches, whether an `--ok-on`
+//! pattern matched a line, and the first line printed on stderr.
+//!
+//! Bounded: each stream keeps one partial line of at most [`LINE_WINDOW`]
+//! bytes. A longer line is matched in pieces of that size, so output
+//! without newlines costs no more memory than a short line, and a match
+//! that straddles two pieces of one overlong line can be missed.
+
+use regex::bytes::Regex;
+
+/// The most bytes of one line a pattern is matched against at a time.
+pub(crate) const LINE_WINDOW: usize = 4096;
+
+/// The most bytes of a matching line kept to name it in the reason.
+const SHOWN_MAX: usize = 200;
+
+/// The patterns to look for, and what was found so far.
+#[derive(Debug)]
+pub(crate) struct Watch {
+    fail_on: Option<Regex>,
+    ok_on: Option<Regex>,
+    /// The partial line of stdout (0) and stderr (1).
+    partial: [Vec<u8>; 2],
+    lines: u64,
+    seen: Seen,
+}
+
+/// What the watch found in the output.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Seen {
+    /// The number and text of the first line `--fail-on` matched.
+    pub failed_at: Option<(u64, String)>,
+    /// Whether `--ok-on` matched any line.
+    pub ok_matched: bool,
+    /// The first line printed on stderr, if any was.
+    pub stderr_line: Option<String>,
+}
+
+impl Watch {
+    /// A watch for these patterns (either may be absent).
+    pub(crate) fn new(fail_on: Option<Regex>, ok_on: Option<Regex>) -> Watch {
+        Watch {
+            fail_on,
+            ok_on,
+            partial: [Vec::new(), Vec::new()],
+            lines: 0,
+            seen: Seen::default(),
+        }
+    }
+
+    /// Takes bytes the command wrote to `stream` (0 stdout, 1 stderr).
+    pub(crate) fn push(&mut self, stream: usize, mut bytes: &[u8]) {
+        let stream = stream.min(1);
+        while !bytes.is_empty() {
+            let room = LINE_WINDOW - self.partial[stream].len();
+            let chunk = &bytes[..bytes.len().min(room)];
+            if let Some(at) = chunk.iter().position(|b| *b == b'\n') {
+                self.partial[stream].extend_from_slice(&chunk[..at]);
+                bytes = &bytes[at + 1..];
+                self.end_line(stream);
+            } else {
+                self.partial[stream].extend_from_slice(chunk);
+                bytes = &bytes[chunk.len()..];
+                if self.partial[stream].len() == LINE_WINDOW {
+                    self.end_line(stream);
+                }
+            }
+        }
+    }
+
+    /// What was found, the last lines without a newline included.
+    pub(crate) fn finish(mut self) -> Seen {
+        for stream in 0..2 {
+            if !self.partial[stream].is_empty() {
+                self.end_line(stream);
+            }
+        }
+        self.seen
+    }
+
+    fn end_line(&mut self, stream: usize) {
+        let line = std::mem::take(&mut self.partial[stream]);
+        self.lines += 1;
+        if stream == 1 && self.seen.stderr_line.is_none() {
+            self.seen.stderr_line = Some(shown(&line));
+        }
+        if self.seen.failed_at.is_none() && self.fail_on.as_ref().is_some_and(|r| r.is_match(&line))
+        {
+            self.seen.failed_at = Some((self.lines, shown(&line)));
+        }
+        if !self.seen.ok_matched && self.ok_on.as_ref().is_some_and(|r| r.is_match(&line)) {
+            self.seen.ok_matched = true;
+        }
+        // The buffer is reused: its capacity stays at most the window.
+        self.partial[stream] = line;
+        self.partial[stream].clear();
+    }
+}
+
+/// A line as a reason shows it: at most [`SHOWN_MAX`] bytes, cut on a
+/// character boundary, without its carriage return.
+fn shown(line: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&line[..line.len().min(SHOWN_MAX)]);
+    let text = text.trim_end_matches('\r');
+    let text = text.trim_end_matches('\u{fffd}');
+    text.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn re(text: &str) -> Regex {
+        Regex::new(text).unwrap()
+    }
+
+    #[test]
+    fn the_first_matching_line_is_named_by_its_number() {
+        let mut watch = Watch::new(Some(re("ERROR")), Some(re("^done$")));
+        watch.push(0, b"one\ntw");
+        watch.push(1, b"warn\n");
+        watch.push(0, b"o ERROR here\nERROR again\ndone");
+        let seen = watch.finish();
+        assert_eq!(seen.failed_at, Some((3, "two ERROR here".to_owned())));
+        assert!(seen.ok_matched);
+        assert_eq!(seen.stderr_line.as_deref(), Some("warn"));
+    }
+
+    #[test]
+    fn a_line_without_end_is_matched_in_bounded_pieces() {
+        let mut watch = Watch::new(Some(re("needle")), None);
+        for _ in 0..1000 {
+            watch.push(0, &[b'x'; 1000]);
+        }
+        assert!(watch.partial[0].capacity() <= LINE_WINDOW * 2);
+        watch.push(0, b"needle");
+        let seen = watch.finish();
+        assert_eq!(seen.failed_at.map(|(n, _)| n), Some(245));
+        assert_eq!(seen.stderr_line, None);
+    }
+}

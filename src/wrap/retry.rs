@@ -1,0 +1,182 @@
+//! Running the attempts of a run, and retrying a failed one (`--retry N
+//! --retry-delay D`): the wait before each new attempt doubles, with
+//! jitter, and no attempt starts once the run's maximum runtime would be
+//! passed.
+
+use std::path::Path;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::{Verdict, Wrap, PROGRAM};
+use crate::history::Tried;
+use crate::supervise::output::Log;
+use crate::supervise::singleton::JobLock;
+use crate::supervise::{self, signal, Options, Outcome};
+
+/// The most retries `--retry` allows: a job that fails eleven times in a
+/// row is failing, and more attempts only delay the alert.
+pub(crate) const RETRY_MAX: u32 = 10;
+
+/// The longest wait between two attempts, however many doublings.
+const WAIT_CAP: Duration = Duration::from_secs(3600);
+
+/// How often to retry a failed run, and the first wait.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Retry {
+    /// Retries after the first attempt: 0 to [`RETRY_MAX`].
+    pub(crate) retries: u32,
+    /// The wait before the second attempt, in seconds.
+    pub(crate) delay: u64,
+}
+
+impl Retry {
+    /// How many attempts a run may take.
+    pub(crate) fn attempts(self) -> u32 {
+        self.retries.min(RETRY_MAX) + 1
+    }
+
+    /// The wait before attempt `next` (2 and up): the delay doubled for
+    /// every attempt before, at most [`WAIT_CAP`], then a random part of
+    /// it from half to all (`unit` from 0 to 1), so that jobs failing
+    /// together do not retry together.
+    pub(crate) fn wait(self, next: u32, unit: f64) -> Duration {
+        let doublings = next.saturating_sub(2).min(20);
+        let full = Duration::from_secs(self.delay)
+            .saturating_mul(1 << doublings)
+            .min(WAIT_CAP);
+        full.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
+    }
+}
+
+/// A random number from 0 to 1, for the jitter.
+pub(crate) fn unit_random() -> f64 {
+    let mut bytes = [0u8; 8];
+    // SAFETY: getrandom writes at most `len` bytes into the buffer.
+    let got = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
+    if got != 8 {
+        return 1.0;
+    }
+    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// How the attempts of a retried run went.
+pub(super) fn attempt_said(ok: bool, number: u32, of: u32) -> String {
+    let how = if ok { "succeeded" } else { "failed" };
+    format!("{how} on attempt {number} of {of}")
+}
+
+/// The attempts of one run, the last one's result being the run's.
+pub(super) struct Tries {
+    pub(super) outcome: Outcome,
+    pub(super) verdict: Verdict,
+    /// Every attempt, when the run may take more than one.
+    pub(super) attempts: Vec<Tried>,
+    /// The most attempts allowed.
+    pub(super) of: u32,
+    /// A signal that came while waiting to retry, which ends the run.
+    pub(super) signalled: Option<i32>,
+}
+
+/// Runs the command until an attempt succeeds, the attempts run out, or
+/// the next attempt would start past the maximum runtime.
+pub(super) fn attempts(
+    wrap: &Wrap,
+    lock: Option<&JobLock>,
+    dir: &Path,
+    max_runtime: u64,
+    progress: Option<Arc<AtomicU64>>,
+) -> Tries {
+    let (program, args) = wrap.command.split_first().expect("a command is required");
+    let of = wrap.retry.attempts();
+    let budget = Duration::from_secs(max_runtime);
+    let first = Instant::now();
+    let mut attempts = Vec::new();
+    for number in 1.. {
+        let options = Options {
+            keep_output: wrap.keep_output,
+            log: log(wrap, dir),
+            // The first attempt has the whole maximum (its note names it);
+            // a later one what is left of it, in whole seconds.
+            max_runtime: if number == 1 {
+                budget
+            } else {
+                Duration::from_secs(budget.saturating_sub(first.elapsed()).as_secs().max(1))
+            },
+            kill_after: wrap.kill_after,
+            keep_open: lock.map(JobLock::fd),
+            watch: wrap.rules.watch(),
+            progress: progress.clone(),
+        };
+        let outcome = supervise::run_command(program, args, options, |pid| {
+            if let Some(lock) = lock {
+                lock.record_group(pid);
+            }
+        });
+        let verdict = wrap.rules.verdict(&outcome);
+        if of > 1 {
+            attempts.push(Tried {
+                ok: verdict.ok,
+                exit_code: outcome.exit_code,
+                duration_seconds: (outcome.duration.as_secs_f64() * 1000.0).round() / 1000.0,
+            });
+        }
+        let wait = wrap.retry.wait(number + 1, unit_random());
+        let last = verdict.ok || number >= of || first.elapsed() + wait >= budget;
+        let signalled = if last {
+            None
+        } else {
+            signal::wait_signal(wait)
+        };
+        if last || signalled.is_some() {
+            return Tries {
+                outcome,
+                verdict,
+                attempts,
+                of,
+                signalled,
+            };
+        }
+    }
+    unreachable!("the attempts end at the latest after `of` of them")
+}
+
+/// A new log for an attempt (`--log`), the previous one kept as `.1`.
+fn log(wrap: &Wrap, dir: &Path) -> Option<Log> {
+    let max = wrap.log_max?;
+    let path = dir.join(format!("{}.log", wrap.job));
+    Log::create(&path, max)
+        .map_err(|e| {
+            eprintln!(
+                "{PROGRAM}: warning: cannot keep the log {}: {e}",
+                path.display()
+            );
+        })
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_double_with_jitter_and_stop_at_the_cap() {
+        let retry = Retry {
+            retries: 3,
+            delay: 10,
+        };
+        assert_eq!(retry.attempts(), 4);
+        assert_eq!(retry.wait(2, 1.0), Duration::from_secs(10));
+        assert_eq!(retry.wait(3, 1.0), Duration::from_secs(20));
+        assert_eq!(retry.wait(4, 0.0), Duration::from_secs(20));
+        assert_eq!(retry.wait(40, 1.0), WAIT_CAP);
+        let many = Retry {
+            retries: 1_000_000,
+            delay: u64::MAX,
+        };
+        assert_eq!(many.attempts(), RETRY_MAX + 1);
+        assert_eq!(many.wait(11, 1.0), WAIT_CAP);
+        let unit = unit_random();
+        assert!((0.0..1.0).contains(&unit), "{unit}");
+    }
+}

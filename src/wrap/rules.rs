@@ -1,0 +1,270 @@
+//! The wrapper's rules for a run that exit codes alone misjudge: which
+//! codes are success (`--ok-exit-codes`), output that fails a run
+//! (`--fail-on-stderr`, `--fail-on`) or that a good run always prints
+//! (`--ok-on`), and the shortest a real run takes (`--min-runtime`).
+//! [`Rules::verdict`] is the one place that decides how a run ended.
+
+use std::time::Duration;
+
+use regex::bytes::{Regex, RegexBuilder};
+
+use crate::history::Run;
+use crate::record::{format_duration, RunStatus};
+use crate::supervise::watch::Watch;
+use crate::supervise::Outcome;
+
+/// The most memory a compiled `--fail-on` or `--ok-on` pattern may take:
+/// the regex crate matches in linear time, and this bounds the program
+/// that time is linear in.
+pub(crate) const PATTERN_SIZE_MAX: usize = 1 << 20;
+
+/// The rules a wrapped run is judged by; the default judges by exit code 0.
+#[derive(Debug, Default)]
+pub(crate) struct Rules {
+    /// The exit codes that mean success; empty means `0` alone.
+    pub(crate) ok_exit_codes: Vec<i32>,
+    /// Any byte on stderr fails the run.
+    pub(crate) fail_on_stderr: bool,
+    /// A line that matches fails the run.
+    pub(crate) fail_on: Option<Regex>,
+    /// A run in which no line matches fails.
+    pub(crate) ok_on: Option<Regex>,
+    /// A run shorter than this many seconds fails.
+    pub(crate) min_runtime: Option<u64>,
+}
+
+/// How a run ended by the rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Verdict {
+    /// Whether the run succeeded.
+    pub(crate) ok: bool,
+    /// The rule that failed a run whose exit code alone was success.
+    pub(crate) reason: Option<String>,
+}
+
+impl Rules {
+    /// What to watch for in the output, when a rule looks at it.
+    pub(crate) fn watch(&self) -> Option<Watch> {
+        (self.fail_on_stderr || self.fail_on.is_some() || self.ok_on.is_some())
+            .then(|| Watch::new(self.fail_on.clone(), self.ok_on.clone()))
+    }
+
+    /// Whether `code` is a success by `--ok-exit-codes` (by default, 0).
+    fn ok_code(&self, code: i32) -> bool {
+        if self.ok_exit_codes.is_empty() {
+            code == 0
+        } else {
+            self.ok_exit_codes.contains(&code)
+        }
+    }
+
+    /// How the run `outcome` tells of ended: a failing exit code first,
+    /// then the output rules, then the minimum runtime.
+    pub(crate) fn verdict(&self, outcome: &Outcome) -> Verdict {
+        let fail = |reason: String| Verdict {
+            ok: false,
+            reason: Some(reason),
+        };
+        if !self.ok_code(outcome.exit_code) {
+            return Verdict {
+                ok: false,
+                reason: None,
+            };
+        }
+        let seen = outcome.seen.clone().unwrap_or_default();
+        if let (true, Some(line)) = (self.fail_on_stderr, &seen.stderr_line) {
+            return fail(format!(
+                "it printed on stderr (--fail-on-stderr): `{}`",
+                shown(line)
+            ));
+        }
+        if let (Some(pattern), Some((number, line))) = (&self.fail_on, &seen.failed_at) {
+            return fail(format!(
+                "line {number} matched --fail-on `{}`: `{}`",
+                shown(pattern.as_str()),
+                shown(line)
+            ));
+        }
+        if let (Some(pattern), false) = (&self.ok_on, seen.ok_matched) {
+            return fail(format!(
+                "no line matched --ok-on `{}`",
+                shown(pattern.as_str())
+            ));
+        }
+        if let Some(min) = self.min_runtime {
+            if outcome.duration < Duration::from_secs(min) {
+                return fail(format!(
+                    "finished in {}, faster than its minimum of {}",
+                    seconds(outcome.duration),
+                    format_duration(min)
+                ));
+            }
+        }
+        Verdict {
+            ok: true,
+            reason: None,
+        }
+    }
+}
+
+/// How many successful runs the learned check needs, and looks at.
+const USUAL_RUNS: usize = 10;
+
+/// The learned check of a run that succeeded without `--min-runtime`: in
+/// less than a tenth of the median of the job's last [`USUAL_RUNS`]
+/// successful runs (`runs`, oldest first; it needs that many), it is fast,
+/// said as "0.9s, usually 14m".
+pub(crate) fn fast(duration: Duration, runs: &[Run]) -> Option<String> {
+    let mut usual: Vec<f64> = runs
+        .iter()
+        .rev()
+        .filter(|r| r.status == RunStatus::Ok)
+        .filter_map(|r| r.duration_seconds)
+        .take(USUAL_RUNS)
+        .collect();
+    if usual.len() < USUAL_RUNS {
+        return None;
+    }
+    let usual = crate::history::median(&mut usual)?;
+    (duration.as_secs_f64() < usual / 10.0).then(|| {
+        format!(
+            "{}, usually {}",
+            seconds(duration),
+            seconds(Duration::from_secs_f64(usual.min(1e9)))
+        )
+    })
+}
+
+/// Compiles `--fail-on` or `--ok-on` (named by `flag`) with the size limit;
+/// the error is one line naming the pattern and what is wrong with it.
+pub(crate) fn compile(flag: &str, pattern: &str) -> Result<Regex, String> {
+    RegexBuilder::new(pattern)
+        .size_limit(PATTERN_SIZE_MAX)
+        .dfa_size_limit(PATTERN_SIZE_MAX)
+        .build()
+        .map_err(|err| {
+            let why = match err {
+                regex::Error::CompiledTooBig(_) => format!(
+                    "the compiled pattern would take more than {} KiB",
+                    PATTERN_SIZE_MAX / 1024
+                ),
+                // The syntax error ends with its one-line cause.
+                other => other
+                    .to_string()
+                    .lines()
+                    .rev()
+                    .find_map(|l| l.trim().strip_prefix("error: ").map(str::to_owned))
+                    .unwrap_or_else(|| "it is not a valid pattern".to_owned()),
+            };
+            format!("invalid {flag} `{}`: {why}", shown(pattern))
+        })
+}
+
+/// Untrusted text on one line of a reason.
+fn shown(text: &str) -> String {
+    crate::escape::terminal(text).replace('`', "'")
+}
+
+/// A short duration with a tenth of a second (`0.8s`), else as
+/// [`format_duration`] says it.
+fn seconds(duration: Duration) -> String {
+    if duration < Duration::from_secs(60) {
+        format!("{:.1}s", duration.as_secs_f64())
+    } else {
+        format_duration(duration.as_secs())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::supervise::watch::Seen;
+
+    fn outcome(code: i32, millis: u64, seen: Seen) -> Outcome {
+        Outcome {
+            duration: Duration::from_millis(millis),
+            exit_code: code,
+            tail: String::new(),
+            note: None,
+            log_error: None,
+            seen: Some(seen),
+        }
+    }
+
+    #[test]
+    fn each_rule_names_itself_in_the_reason() {
+        let rules = Rules {
+            ok_exit_codes: vec![0, 24],
+            fail_on_stderr: true,
+            fail_on: Some(compile("--fail-on", "ERROR").unwrap()),
+            ok_on: Some(compile("--ok-on", "^done").unwrap()),
+            min_runtime: Some(30),
+        };
+        let done = Seen {
+            ok_matched: true,
+            ..Seen::default()
+        };
+        assert!(rules.verdict(&outcome(24, 40_000, done.clone())).ok);
+        assert_eq!(
+            rules.verdict(&outcome(23, 40_000, done.clone())).reason,
+            None
+        );
+        let stderr = Seen {
+            stderr_line: Some("warning".into()),
+            ..done.clone()
+        };
+        assert_eq!(
+            rules.verdict(&outcome(0, 40_000, stderr)).reason.unwrap(),
+            "it printed on stderr (--fail-on-stderr): `warning`"
+        );
+        let error = Seen {
+            failed_at: Some((3, "ERROR: disk full".into())),
+            ..done.clone()
+        };
+        assert_eq!(
+            rules.verdict(&outcome(0, 40_000, error)).reason.unwrap(),
+            "line 3 matched --fail-on `ERROR`: `ERROR: disk full`"
+        );
+        assert_eq!(
+            rules
+                .verdict(&outcome(0, 40_000, Seen::default()))
+                .reason
+                .unwrap(),
+            "no line matched --ok-on `^done`"
+        );
+        assert_eq!(
+            rules.verdict(&outcome(0, 800, done)).reason.unwrap(),
+            "finished in 0.8s, faster than its minimum of 30s"
+        );
+    }
+
+    #[test]
+    fn a_run_is_fast_below_a_tenth_of_its_usual_after_ten_runs() {
+        let run = |status, seconds| Run {
+            timestamp: chrono::Utc::now(),
+            status,
+            exit_code: None,
+            duration_seconds: Some(seconds),
+            attempts: Vec::new(),
+        };
+        let mut runs: Vec<Run> = (0..9).map(|_| run(RunStatus::Ok, 840.0)).collect();
+        runs.push(run(RunStatus::Fail, 1.0));
+        let quick = Duration::from_millis(900);
+        assert_eq!(fast(quick, &runs), None, "nine good runs are not enough");
+        runs.push(run(RunStatus::Ok, 840.0));
+        assert_eq!(fast(quick, &runs).as_deref(), Some("0.9s, usually 14m"));
+        assert_eq!(fast(Duration::from_secs(90), &runs), None);
+    }
+
+    #[test]
+    fn a_bad_or_huge_pattern_is_one_line_naming_it() {
+        let err = compile("--fail-on", "ERROR(").unwrap_err();
+        assert_eq!(err, "invalid --fail-on `ERROR(`: unclosed group");
+        let err = compile("--ok-on", r"\w{1000}{1000}").unwrap_err();
+        assert!(
+            err.starts_with(r"invalid --ok-on `\w{1000}{1000}`: "),
+            "{err}"
+        );
+        assert!(!err.contains('\n'), "{err}");
+    }
+}

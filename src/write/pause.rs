@@ -1,0 +1,55 @@
+//! `hb-write --pause` and `--resume`, for one job or the whole host.
+
+use std::process::ExitCode;
+
+use chrono::Utc;
+
+use super::{first_dir, Args, PROGRAM};
+use crate::exit_code::Write;
+use crate::pause::Pause;
+use crate::record::PAUSE;
+use crate::{cli, store};
+
+/// `--pause` and `--resume`, for one job or (`--all`) the whole host.
+pub(super) fn pause_or_resume(args: &Args) -> ExitCode {
+    let job = args.job.as_deref();
+    let done = if let Some(length) = &args.pause {
+        let invalid = |text: &str| {
+            cli::report_error(PROGRAM, &text);
+            ExitCode::from(Write::Usage)
+        };
+        let seconds = match PAUSE.parse(length) {
+            Ok(seconds) => seconds,
+            Err(text) => return invalid(&text),
+        };
+        let pause = match Pause::new(job, Utc::now(), seconds, args.reason.as_deref()) {
+            Ok(pause) => pause,
+            Err(reason) => {
+                return invalid(&format!(
+                    "invalid pause `{}`: {reason}",
+                    crate::escape::terminal(length)
+                ))
+            }
+        };
+        if let (Some(job), false) = (job, args.force) {
+            if let Err(text) = store::check_known(first_dir(&args.dir).as_deref(), job) {
+                cli::report_error(PROGRAM, &text);
+                return Write::Usage.into();
+            }
+        }
+        store::write_pause(first_dir(&args.dir).as_deref(), &pause).map(drop)
+    } else {
+        let dirs = match first_dir(&args.dir) {
+            Some(dir) => vec![dir],
+            None => store::default_locations(),
+        };
+        store::remove_pause(&dirs, job).map(drop)
+    };
+    match done {
+        Ok(()) => Write::Written.into(),
+        Err(err) => {
+            cli::report_error(PROGRAM, &err);
+            Write::Failed.into()
+        }
+    }
+}
