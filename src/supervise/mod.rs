@@ -259,9 +259,12 @@ pub(crate) fn run_command(
     };
     let duration = started.elapsed();
     // Once the command has exited, a signal is the caller's to take: the
-    // forwarder stops within one wait and must not swallow it.
+    // forwarder stops within one wait, and what it catches meanwhile it
+    // sends back to this process, never swallows. Joining it would hold
+    // every run for the rest of that wait (up to 250 ms), so it is left to
+    // end on its own.
     exited.store(true, Ordering::SeqCst);
-    let _ = forwarder.join();
+    drop(forwarder);
     let drain_until = Instant::now() + DRAIN_GRACE;
     while eofs < pumps.len() {
         match inbox.recv_timeout(drain_until.saturating_duration_since(Instant::now())) {
