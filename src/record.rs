@@ -7,16 +7,16 @@ use std::path::PathBuf;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::error::Error;
-
 mod attempt;
 mod duration;
 mod last;
+mod name;
 mod value;
 
 pub(crate) use attempt::Attempt;
 pub use duration::format_duration;
 pub(crate) use last::LastRun;
+pub(crate) use name::{user_job, validate_host, validate_job};
 pub(crate) use value::{
     parse_count, parse_exit_code, parse_exit_codes, parse_factor, parse_interval, parse_size,
     parse_switch, say, Span, GRACE, INTERVAL_MAX, INTERVAL_MIN, PAUSE, WAIT,
@@ -36,9 +36,6 @@ pub(crate) const MESSAGE_MAX_BYTES: usize = 1024;
 
 /// The most bytes of a wrapped job's output tail stored as `message`.
 pub(crate) const OUTPUT_MESSAGE_MAX_BYTES: usize = 8 * 1024;
-
-/// The longest job name, in bytes (all of them ASCII).
-pub(crate) const JOB_NAME_MAX: usize = 128;
 
 /// The longest a wrapped run may take when no `--max-runtime` was given:
 /// `factor` x the interval, bounded as a given maximum is (400 days). The
@@ -257,41 +254,6 @@ pub(crate) fn json_reason(err: &serde_json::Error) -> String {
     }
 }
 
-/// The longest host name, in bytes.
-pub(crate) const HOST_NAME_MAX: usize = 253;
-
-/// Checks a host name: 1 to 253 bytes of dot-separated labels, each 1 to 63
-/// letters, digits, `-` or `_`, not starting with `-`. Returns which part
-/// of the rule is broken. The rule keeps a host name safe as a label, a
-/// file name and a line of text: no control, space, slash or invisible
-/// character.
-pub(crate) fn validate_host(host: &str) -> Result<(), &'static str> {
-    if host.is_empty() {
-        return Err("it is empty");
-    }
-    if host.len() > HOST_NAME_MAX {
-        return Err("it is longer than 253 characters");
-    }
-    for label in host.split('.') {
-        if label.is_empty() {
-            return Err("it has an empty label (two dots, or a dot at an end)");
-        }
-        if label.len() > 63 {
-            return Err("a label is longer than 63 characters");
-        }
-        if label.starts_with('-') {
-            return Err("a label starts with `-`");
-        }
-        if !label
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
-        {
-            return Err("only letters, digits, `-`, `_` and `.` are allowed");
-        }
-    }
-    Ok(())
-}
-
 /// `value` as one line of JSON followed by a newline: the form of every
 /// file the toolkit writes (heartbeat, run, pause, state, cache).
 pub(crate) fn json_line(value: &impl Serialize) -> Vec<u8> {
@@ -345,44 +307,6 @@ pub(crate) fn cut(text: &str, max: usize) -> &str {
     }
     &text[..end]
 }
-/// The name a job of `user`'s crontab is judged by: `USER/JOB`, as its
-/// heartbeat lands in the user's area (`users/USER/JOB.last`); root's jobs,
-/// and jobs of no known user, keep their plain name.
-pub(crate) fn user_job(user: Option<&str>, job: &str) -> String {
-    match user {
-        Some(user) if user != "root" && !user.is_empty() => format!("{user}/{job}"),
-        _ => job.to_owned(),
-    }
-}
-
-/// Checks a job name against `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`.
-///
-/// The rule keeps a job name safe as a file name: no path separators, no
-/// leading dot, no spaces or control characters.
-pub(crate) fn validate_job(job: &str) -> Result<(), Error> {
-    let reason = if job.is_empty() {
-        Some("it is empty")
-    } else if job.len() > JOB_NAME_MAX {
-        Some("it is longer than 128 characters")
-    } else if !job.as_bytes()[0].is_ascii_alphanumeric() {
-        Some("it must start with a letter or digit")
-    } else if !job
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-    {
-        Some("only letters, digits, `.`, `_` and `-` are allowed")
-    } else {
-        None
-    };
-    match reason {
-        None => Ok(()),
-        Some(reason) => Err(Error::InvalidJob {
-            job: job.to_owned(),
-            reason,
-        }),
-    }
-}
-
 /// What a heartbeat file held.
 #[allow(clippy::large_enum_variant)] // Boxing: one allocation per record.
 #[derive(Debug, Clone, PartialEq)]
