@@ -14,6 +14,7 @@ use crate::record::{user_job, GRACE};
 use crate::schedule::{self, files, Crontab, Expectation, Flavour, Lint, Source};
 
 mod linted;
+mod parts;
 
 pub(crate) use linted::LintWhen;
 use linted::{fingerprint, lint_now};
@@ -181,6 +182,34 @@ pub(crate) fn load(
         }
         lint.extend(warnings);
     }
+    let host = parts::Host {
+        root: &args.cron_root,
+        zone,
+        booted: parts::booted(now),
+    };
+    let (mut run_parts, warnings) = parts::from_crontabs(&host, &tabs);
+    lint.extend(warnings);
+    if args.discover {
+        let (found, warnings) = parts::from_anacrontab(&host);
+        run_parts.extend(found);
+        lint.extend(warnings);
+    }
+    if run_parts.len() > schedule::MAX_JOBS_PER_USER {
+        let whole = Source {
+            file: run_parts[schedule::MAX_JOBS_PER_USER].source.file.clone(),
+            line: 0,
+        };
+        let more = run_parts.len() - schedule::MAX_JOBS_PER_USER;
+        lint.push(Lint::new(
+            whole,
+            format!(
+                "only the first {} hb-write jobs of run-parts scripts and anacron are read; {more} more are left out from here on",
+                schedule::MAX_JOBS_PER_USER
+            ),
+        ));
+        run_parts.truncate(schedule::MAX_JOBS_PER_USER);
+    }
+    jobs.extend(run_parts);
     for (user, (_, cut, file)) in per_user {
         if cut > 0 {
             let who = user.map_or_else(|| "a crontab's".to_owned(), |u| format!("user `{u}`'s"));

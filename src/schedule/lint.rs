@@ -87,10 +87,16 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
                 gap
             }
         };
-        let Some(gap) = gap else {
+        // anacron's period, not its daily start, spaces its runs.
+        let period = e
+            .timing
+            .period
+            .map(|p| u64::from(p.longest_days()) * 86_400);
+        let Some(gap) = period.or(gap) else {
             continue;
         };
         warnings.extend(interval_lint(e, gap, factor));
+        warnings.extend(super::timing::delay_lint(e, gap));
     }
     if let Some((source, count)) = unmeasured {
         warnings.push(Lint::new(
@@ -174,6 +180,7 @@ mod tests {
             },
             user: None,
             since: None,
+            timing: crate::schedule::Timing::default(),
         }
     }
 

@@ -1,0 +1,105 @@
+//! Where a job's timing puts its runs: anacron counts days from the last
+//! run and catches up after the host was down; random delays push each
+//! start past its fire. Pure, like the rest of the judge.
+
+use chrono::{DateTime, Timelike, Utc};
+
+use crate::schedule::{Schedule, Timing};
+
+/// The fire a run that started at `at` belongs to, and the fire of the run
+/// after it. Anacron counts days: a run belongs to its own day's fire
+/// (even one it came before, catching up at boot), and the next one comes
+/// the period's days later.
+pub(crate) fn fires(
+    schedule: &Schedule,
+    timing: &Timing,
+    at: DateTime<Utc>,
+) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let Some(period) = timing.period else {
+        let fire = schedule.latest_at_or_before(at)?;
+        return Some((fire, schedule.next_after(fire)?));
+    };
+    let zone = schedule.zone();
+    let day = at.with_timezone(&zone).date_naive();
+    let fire = match schedule.latest_at_or_before(at) {
+        Some(f) if f.with_timezone(&zone).date_naive() == day => f,
+        _ => schedule.next_after(at)?,
+    };
+    let mut next = fire;
+    for _ in 0..period.days_after(day) {
+        next = schedule.next_after(next)?;
+    }
+    Some((fire, next))
+}
+
+/// The latest a run due at the fire `next` may start: at the fire, or,
+/// when anacron catches up and the host booted after the fire, at
+/// anacron's first start after the boot; then the delay in full.
+pub(crate) fn latest_start(next: DateTime<Utc>, timing: &Timing) -> Option<DateTime<Utc>> {
+    let mut start = next;
+    if let Some(c) = timing.catch_up.as_ref().filter(|c| c.booted > next) {
+        let hour = c.booted.with_timezone(&c.starts.zone()).hour();
+        start = if (c.hours.0..c.hours.1).contains(&hour) {
+            c.booted
+        } else {
+            c.starts.next_after(c.booted)?
+        };
+    }
+    start.checked_add_signed(chrono::Duration::try_seconds(
+        i64::try_from(timing.delay).ok()?,
+    )?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::timing::{CatchUp, Period};
+    use chrono_tz::Tz;
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn anacron(period: Period, booted: &str) -> (Schedule, Timing) {
+        let timing = Timing {
+            delay: 55 * 60,
+            period: Some(period),
+            catch_up: Some(CatchUp {
+                booted: utc(booted),
+                starts: Schedule::parse("30 7-21 * * *", Tz::UTC).unwrap(),
+                hours: (3, 22),
+            }),
+            ..Timing::default()
+        };
+        (Schedule::parse("30 7 * * *", Tz::UTC).unwrap(), timing)
+    }
+
+    #[test]
+    fn a_weekly_job_comes_seven_days_after_its_day_whenever_it_ran() {
+        let (s, t) = anacron(Period::Days(7), "2026-01-01T00:00:00Z");
+        for ran in ["2026-03-02T08:10:00Z", "2026-03-02T04:00:00Z"] {
+            let (fire, next) = fires(&s, &t, utc(ran)).unwrap();
+            assert_eq!(fire, utc("2026-03-02T07:30:00Z"), "{ran}");
+            assert_eq!(next, utc("2026-03-09T07:30:00Z"), "{ran}");
+        }
+        let (s, t) = anacron(Period::Monthly, "2026-01-01T00:00:00Z");
+        let (_, next) = fires(&s, &t, utc("2026-02-10T08:00:00Z")).unwrap();
+        assert_eq!(next, utc("2026-03-10T07:30:00Z"));
+    }
+
+    #[test]
+    fn a_host_down_at_the_fire_moves_the_start_to_anacron_s_start_after_boot() {
+        let next = utc("2026-03-09T07:30:00Z");
+        // Up all along: the fire plus the delay.
+        let (_, t) = anacron(Period::Days(1), "2026-01-01T00:00:00Z");
+        assert_eq!(latest_start(next, &t), Some(utc("2026-03-09T08:25:00Z")));
+        // Booted at 10:00, inside the start hours: anacron runs at boot.
+        let (_, t) = anacron(Period::Days(1), "2026-03-09T10:00:00Z");
+        assert_eq!(latest_start(next, &t), Some(utc("2026-03-09T10:55:00Z")));
+        // Booted at 22:10, past START_HOURS_RANGE: the next morning's start.
+        let (_, t) = anacron(Period::Days(1), "2026-03-09T22:10:00Z");
+        assert_eq!(latest_start(next, &t), Some(utc("2026-03-10T08:25:00Z")));
+    }
+}
