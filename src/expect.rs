@@ -137,15 +137,7 @@ pub(crate) fn load(
     if args.discover {
         let found = files::discover(&args.cron_root);
         unread = found.closed;
-        for problem in found.problems {
-            lint.push(Lint::new(
-                Source {
-                    file: problem.path,
-                    line: 0,
-                },
-                problem.reason,
-            ));
-        }
+        lint.extend(found.problems.into_iter().map(files::Problem::into_lint));
         // A file named and also discovered is read once.
         for tab in found.tabs {
             if !tabs.iter().any(|t: &files::Loaded| t.path == tab.path) {

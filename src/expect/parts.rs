@@ -209,15 +209,7 @@ fn directory(
     lint: &mut Vec<Lint>,
 ) {
     let listing = scripts::read_dir(&host.under(dir));
-    for problem in listing.problems {
-        lint.push(Lint::new(
-            Source {
-                file: problem.path,
-                line: 0,
-            },
-            problem.reason,
-        ));
-    }
+    lint.extend(listing.problems.into_iter().map(files::Problem::into_lint));
     for script in listing.scripts {
         let (found, warnings) =
             runparts::jobs_in(&script.path, &script.text, 1, run, script.modified);

@@ -57,9 +57,7 @@ mod tests {
     use chrono_tz::Tz;
 
     fn utc(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text)
-            .unwrap()
-            .with_timezone(&Utc)
+        text.parse().unwrap()
     }
 
     fn anacron(period: Period, booted: &str) -> (Schedule, Timing) {

@@ -4,7 +4,7 @@
 //! the next.
 
 use super::crontab::BadLine;
-use super::timing::Period;
+use super::timing::{minutes, Period};
 
 /// The longest delay taken from a job line, in minutes: a week.
 pub(crate) const MAX_DELAY_MINUTES: u64 = 7 * 24 * 60;
@@ -74,10 +74,7 @@ fn read_line(tab: &mut Anacrontab, line: usize, text: &str) {
     };
     if let Some((name, value)) = setting(trimmed) {
         let read = match name {
-            "RANDOM_DELAY" => value
-                .parse::<u64>()
-                .ok()
-                .filter(|m| *m <= MAX_DELAY_MINUTES)
+            "RANDOM_DELAY" => minutes(value, MAX_DELAY_MINUTES)
                 .map(|m| tab.random_delay = Some((line, m)))
                 .ok_or_else(|| {
                     format!("RANDOM_DELAY=`{value}` is not a number of minutes from 0 to {MAX_DELAY_MINUTES}")
@@ -145,13 +142,9 @@ fn job(line: &str, number: usize) -> Result<Job, String> {
             }
         },
     };
-    let delay_minutes = delay
-        .parse::<u64>()
-        .ok()
-        .filter(|m| *m <= MAX_DELAY_MINUTES)
-        .ok_or_else(|| {
-            format!("the delay `{delay}` is not a number of minutes from 0 to {MAX_DELAY_MINUTES}")
-        })?;
+    let delay_minutes = minutes(delay, MAX_DELAY_MINUTES).ok_or_else(|| {
+        format!("the delay `{delay}` is not a number of minutes from 0 to {MAX_DELAY_MINUTES}")
+    })?;
     if identifier.is_empty() || identifier.contains('/') {
         return Err(format!(
             "the job identifier `{identifier}` is empty or has a `/`, which anacron refuses"

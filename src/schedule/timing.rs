@@ -92,15 +92,15 @@ pub(crate) struct CatchUp {
 /// The most minutes cronie takes from `RANDOM_DELAY`: a day.
 pub(crate) const CRONIE_DELAY_MAX_MINUTES: u64 = 24 * 60;
 
+/// A whole number of minutes up to `max`, as a table writes one.
+pub(crate) fn minutes(text: &str, max: u64) -> Option<u64> {
+    text.trim().parse::<u64>().ok().filter(|m| *m <= max)
+}
+
 /// The timing of a crontab entry below cronie's `RANDOM_DELAY=value`
 /// (set at `at`): each run starts up to that many minutes after its fire.
 pub(crate) fn cronie_delay(value: &str, at: &Source) -> Result<Timing, String> {
-    let minutes = value
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .filter(|m| *m <= CRONIE_DELAY_MAX_MINUTES)
-        .ok_or_else(|| {
+    let minutes = minutes(value, CRONIE_DELAY_MAX_MINUTES).ok_or_else(|| {
             format!("RANDOM_DELAY=`{value}` is not a number of minutes from 0 to {CRONIE_DELAY_MAX_MINUTES}, so cronie ignores it")
         })?;
     Ok(Timing {

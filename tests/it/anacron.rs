@@ -32,21 +32,17 @@ fn anacrontab(settings: &str) -> String {
 }
 
 /// A host below the scratch area: Debian's `/etc/crontab` and empty
-/// cron.daily, weekly and monthly; with `anacron`, the real anacron
-/// linked at `usr/sbin/anacron` and the anacrontab `tab`.
+/// cron.daily, weekly and monthly; with `anacron`, that anacrontab and an
+/// executable at `usr/sbin/anacron`, which is what tells discovery that
+/// anacron is installed (the real one runs from the host's own path).
 fn host(dir: &Scratch, anacron: Option<&str>) -> PathBuf {
     let root = dir.root().join("host");
-    for sub in [
-        "etc/cron.daily",
-        "etc/cron.weekly",
-        "etc/cron.monthly",
-        "usr/sbin",
-    ] {
+    for sub in "etc/cron.daily etc/cron.weekly etc/cron.monthly usr/sbin".split(' ') {
         fs::create_dir_all(root.join(sub)).unwrap();
     }
     fs::write(root.join("etc/crontab"), DEBIAN_CRONTAB).unwrap();
     if let Some(tab) = anacron {
-        symlink("/usr/sbin/anacron", root.join("usr/sbin/anacron")).unwrap();
+        script(&root.join("usr/sbin/anacron"), 0o755, "exit 0");
         fs::write(root.join("etc/anacrontab"), tab).unwrap();
     }
     root
@@ -55,6 +51,11 @@ fn host(dir: &Scratch, anacron: Option<&str>) -> PathBuf {
 fn script(path: &Path, mode: u32, body: &str) {
     fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
     fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn mkfifo(path: &Path) {
+    let made = std::process::Command::new("mkfifo").arg(path).status();
+    assert!(made.is_ok_and(|s| s.success()), "mkfifo {}", path.display());
 }
 
 fn discover(dir: &Scratch, root: &Path, extra: &[&str]) -> Outcome {
@@ -104,32 +105,21 @@ fn discovery_runs_the_scripts_real_run_parts_runs_and_warns_of_the_rest() {
     let daily = root.join("etc/cron.daily");
     let elsewhere = dir.root().join("real-script");
     script(&elsewhere, 0o755, "hb-write linked 1d");
-    let cases: [(&str, u32, &str); 8] = [
-        ("alpha", 0o755, "a"),
-        ("Beta_2-x", 0o755, "b"),
-        ("owner-only", 0o700, "c"),
-        ("backup.sh", 0o755, "d"),
-        ("plain", 0o644, "e"),
-        ("old.dpkg-old", 0o755, "f"),
-        (".hidden", 0o755, "g"),
-        ("under_score", 0o750, "h"),
-    ];
-    for (name, mode, job) in cases {
+    // Each a job of its own: `j0` in alpha, `j1` in Beta_2-x...
+    let cases = "alpha:755 Beta_2-x:755 owner-only:700 backup.sh:755 plain:644 old.dpkg-old:755 .hidden:755 under_score:750";
+    for (i, case) in cases.split(' ').enumerate() {
+        let (name, mode) = case.split_once(':').unwrap();
+        let mode = u32::from_str_radix(mode, 8).unwrap();
         script(
             &daily.join(name),
             mode,
-            &format!("/usr/local/bin/work && hb-write {job} 1d"),
+            &format!("work && hb-write j{i} 1d"),
         );
     }
     symlink(&elsewhere, daily.join("linked")).unwrap();
     symlink(dir.root().join("nowhere"), daily.join("dangling")).unwrap();
     fs::create_dir(daily.join("subdir")).unwrap();
-    let fifo = daily.join("fifo");
-    assert!(std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap()
-        .success());
+    mkfifo(&daily.join("fifo"));
     // Bigger than a script is read: run-parts runs it, discovery says it
     // cannot read it.
     let mut huge = "#!/bin/sh\nhb-write huge 1d\n".to_owned();
@@ -174,17 +164,12 @@ fn discovery_runs_the_scripts_real_run_parts_runs_and_warns_of_the_rest() {
     found.sort();
     assert_eq!(found, runs, "{}", r.show());
     // Without anacron, /etc/crontab runs cron.daily at 06:25.
-    let alpha = jobs(&r).into_iter().find(|j| j.0 == "a").unwrap();
+    let alpha = jobs(&r).into_iter().find(|j| j.0 == "j0").unwrap();
     assert!(alpha.3.ends_with("T06:25:00Z"), "{}", r.show());
 
     let lint = discover(&dir, &root, &["--lint"]);
     lint.code(1);
-    let at = |name: &str| {
-        format!(
-            "{}:2: run-parts skips this script",
-            daily.join(name).display()
-        )
-    };
+    let at = |name: &str| format!("{}:2: run-parts skips", daily.join(name).display());
     for (name, why) in [
         ("backup.sh", "its name has"),
         ("plain", "it is not executable"),
@@ -405,13 +390,9 @@ fn bad_anacrontab_lines_are_named_by_line_and_the_good_ones_still_count() {
     let fifo_root = dir.root().join("fifo-host");
     fs::create_dir_all(fifo_root.join("etc")).unwrap();
     fs::create_dir_all(fifo_root.join("usr/sbin")).unwrap();
-    symlink("/usr/sbin/anacron", fifo_root.join("usr/sbin/anacron")).unwrap();
+    script(&fifo_root.join("usr/sbin/anacron"), 0o755, "exit 0");
     let fifo = fifo_root.join("etc/anacrontab");
-    assert!(std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap()
-        .success());
+    mkfifo(&fifo);
     let lint = discover(&dir, &fifo_root, &["--lint"]);
     lint.stdout_has(&format!("{}: not a regular file", fifo.display()));
 }
