@@ -36,7 +36,8 @@ pub(crate) struct ScheduleArgs {
 
     /// Read the schedules from the crontabs cron reads: /etc/crontab,
     /// /etc/cron.d/* and each user crontab in /var/spool/cron/crontabs
-    /// that this user may read.
+    /// that this user may read; and /etc/anacrontab, with the scripts it
+    /// and the crontabs run with run-parts.
     #[arg(long, env = "HB_DISCOVER", value_parser = crate::record::parse_switch)]
     pub discover: bool,
 
@@ -145,7 +146,9 @@ pub(crate) fn load(
             }
         }
     }
-    let seen = fingerprint(&tabs, &lint, zone);
+    let (run_parts, warnings) = parts::read(&args.cron_root, args.discover, zone, now, &tabs);
+    lint.extend(warnings);
+    let seen = fingerprint(&tabs, &lint, &run_parts, zone);
     let (linting, record) = lint_now(when, &seen);
     let mut jobs = Vec::new();
     let mut per_user: HashMap<Option<String>, (usize, usize, PathBuf)> = HashMap::new();
@@ -173,33 +176,6 @@ pub(crate) fn load(
             }
         }
         lint.extend(warnings);
-    }
-    let host = parts::Host {
-        root: &args.cron_root,
-        zone,
-        booted: parts::booted(now),
-    };
-    let (mut run_parts, warnings) = parts::from_crontabs(&host, &tabs);
-    lint.extend(warnings);
-    if args.discover {
-        let (found, warnings) = parts::from_anacrontab(&host);
-        run_parts.extend(found);
-        lint.extend(warnings);
-    }
-    if run_parts.len() > schedule::MAX_JOBS_PER_USER {
-        let whole = Source {
-            file: run_parts[schedule::MAX_JOBS_PER_USER].source.file.clone(),
-            line: 0,
-        };
-        let more = run_parts.len() - schedule::MAX_JOBS_PER_USER;
-        lint.push(Lint::new(
-            whole,
-            format!(
-                "only the first {} hb-write jobs of run-parts scripts and anacron are read; {more} more are left out from here on",
-                schedule::MAX_JOBS_PER_USER
-            ),
-        ));
-        run_parts.truncate(schedule::MAX_JOBS_PER_USER);
     }
     jobs.extend(run_parts);
     for (user, (_, cut, file)) in per_user {

@@ -20,7 +20,9 @@ use chrono_tz::Tz;
 use crate::schedule::anacrontab::{self, Job};
 use crate::schedule::runparts::{self, Run};
 use crate::schedule::timing::{CatchUp, Timing};
-use crate::schedule::{crontab, files, parse_zone, scripts, Expectation, Lint, Schedule, Source};
+use crate::schedule::{
+    crontab, files, parse_zone, scripts, Expectation, Lint, Schedule, Source, MAX_JOBS_PER_USER,
+};
 
 /// Where Debian installs anacron.
 const ANACRON: &str = "/usr/sbin/anacron";
@@ -32,11 +34,11 @@ const ANACRON_HOURS: (u32, u32) = (7, 24);
 const TIMER_DELAY_MINUTES: u64 = 5;
 
 /// What is read below a root: `/` on a live system.
-pub(super) struct Host<'a> {
-    pub root: &'a Path,
-    pub zone: Tz,
+struct Host<'a> {
+    root: &'a Path,
+    zone: Tz,
     /// When the host booted, when known and not after the instant judged.
-    pub booted: Option<DateTime<Utc>>,
+    booted: Option<DateTime<Utc>>,
 }
 
 impl Host<'_> {
@@ -49,11 +51,46 @@ impl Host<'_> {
     }
 }
 
-/// The jobs in the scripts the crontabs' run-parts lines run.
-pub(super) fn from_crontabs(
-    host: &Host<'_>,
+/// The jobs run through run-parts and anacron below `root`: the scripts
+/// of the run-parts lines of `tabs`, and with `discover`, the anacrontab's
+/// jobs; at most [`MAX_JOBS_PER_USER`] in all, and their lint.
+pub(super) fn read(
+    root: &Path,
+    discover: bool,
+    zone: Tz,
+    now: DateTime<Utc>,
     tabs: &[files::Loaded],
 ) -> (Vec<Expectation>, Vec<Lint>) {
+    let host = Host {
+        root,
+        zone,
+        booted: booted(now),
+    };
+    let (mut jobs, mut lint) = from_crontabs(&host, tabs);
+    if discover {
+        let (found, warnings) = from_anacrontab(&host);
+        jobs.extend(found);
+        lint.extend(warnings);
+    }
+    if let Some(first) = jobs.get(MAX_JOBS_PER_USER) {
+        let whole = Source {
+            file: first.source.file.clone(),
+            line: 0,
+        };
+        let more = jobs.len() - MAX_JOBS_PER_USER;
+        lint.push(Lint::new(
+            whole,
+            format!(
+                "only the first {MAX_JOBS_PER_USER} hb-write jobs of run-parts scripts and anacron are read; {more} more are left out from here on"
+            ),
+        ));
+        jobs.truncate(MAX_JOBS_PER_USER);
+    }
+    (jobs, lint)
+}
+
+/// The jobs in the scripts the crontabs' run-parts lines run.
+fn from_crontabs(host: &Host<'_>, tabs: &[files::Loaded]) -> (Vec<Expectation>, Vec<Lint>) {
     let mut jobs = Vec::new();
     let mut lint = Vec::new();
     for tab in tabs {
@@ -99,7 +136,7 @@ pub(super) fn from_crontabs(
 }
 
 /// The jobs of the anacrontab and the scripts it runs, and its lint.
-pub(super) fn from_anacrontab(host: &Host<'_>) -> (Vec<Expectation>, Vec<Lint>) {
+fn from_anacrontab(host: &Host<'_>) -> (Vec<Expectation>, Vec<Lint>) {
     let mut jobs = Vec::new();
     let mut lint = Vec::new();
     let path = host.under(ANACRONTAB);
@@ -236,7 +273,7 @@ fn directory(
 /// When this host booted: now less the time since boot (`CLOCK_BOOTTIME`,
 /// which counts suspended time too); `None` when unknown or after `now`,
 /// the instant judged.
-pub(super) fn booted(now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+fn booted(now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let mut since = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
