@@ -123,7 +123,7 @@ fn from_crontabs(host: &Host<'_>, tabs: &[files::Loaded]) -> (Vec<Expectation>, 
                 .unwrap_or_default();
             let run = Run {
                 schedule: Some(schedule),
-                user: entry.user.clone(),
+                user: entry.user.clone().or(tab.owner.clone()),
                 since: tab.modified,
                 timing,
             };

@@ -14,6 +14,8 @@ use crate::store::open::{read_regular, Links, Refused};
 
 /// The largest script read for hb-write lines, in bytes.
 pub(crate) const MAX_SCRIPT_BYTES: u64 = 1024 * 1024;
+/// The most bytes read from the scripts of one directory.
+pub(crate) const MAX_DIRECTORY_BYTES: u64 = 16 * MAX_SCRIPT_BYTES;
 
 /// A regular file of a run-parts directory.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +57,7 @@ pub(crate) fn read_dir(dir: &Path) -> Listing {
         .collect();
     names.sort();
     names.truncate(MAX_CRONTABS);
+    let mut budget = MAX_DIRECTORY_BYTES;
     for (name, path) in names {
         // stat, as run-parts does: a link counts as what it points at, and
         // looking at a FIFO never blocks.
@@ -64,6 +67,13 @@ pub(crate) fn read_dir(dir: &Path) -> Listing {
         if !meta.is_file() {
             continue;
         }
+        if meta.len() > budget {
+            listing.problems.push(Problem {
+                path: dir.to_owned(),
+                reason: format!("the scripts here hold more than the {MAX_DIRECTORY_BYTES} bytes read from a directory; those from {} on are not read", path.display()),
+            });
+            break;
+        }
         let skipped = if !runs_name(&String::from_utf8_lossy(&name)) {
             Some("its name has a character other than letters, digits, `_` and `-`")
         } else if !executable(&path) {
@@ -72,12 +82,15 @@ pub(crate) fn read_dir(dir: &Path) -> Listing {
             None
         };
         match read_regular(&path, Links::Follow, MAX_SCRIPT_BYTES) {
-            Ok((bytes, meta)) => listing.scripts.push(Script {
-                path,
-                text: String::from_utf8_lossy(&bytes).into_owned(),
-                modified: meta.modified().ok().map(DateTime::<Utc>::from),
-                skipped,
-            }),
+            Ok((bytes, meta)) => {
+                budget -= (bytes.len() as u64).min(budget);
+                listing.scripts.push(Script {
+                    path,
+                    text: String::from_utf8_lossy(&bytes).into_owned(),
+                    modified: meta.modified().ok().map(DateTime::<Utc>::from),
+                    skipped,
+                });
+            }
             Err(refused) if skipped.is_none() => listing.problems.push(Problem {
                 path,
                 reason: reason(&refused),
@@ -155,5 +168,22 @@ mod tests {
         assert_eq!(listing.problems.len(), 1);
         assert!(listing.problems[0].reason.contains("more than"));
         assert!(read_dir(&d.join("missing")).scripts.is_empty());
+    }
+
+    #[test]
+    fn a_directory_is_read_up_to_its_byte_budget() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = "#".repeat(MAX_SCRIPT_BYTES as usize - 100);
+        for i in 0..20 {
+            file(dir.path(), &format!("s{i:02}"), 0o755, &body);
+        }
+        let listing = read_dir(dir.path());
+        assert_eq!(listing.scripts.len(), 16);
+        assert_eq!(listing.problems.len(), 1);
+        assert!(
+            listing.problems[0].reason.contains("s16 on are not read"),
+            "{:?}",
+            listing.problems
+        );
     }
 }
