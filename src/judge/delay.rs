@@ -100,4 +100,23 @@ mod tests {
         let (_, t) = anacron(Period::Days(1), "2026-03-09T22:10:00Z");
         assert_eq!(latest_start(next, &t), Some(utc("2026-03-10T08:25:00Z")));
     }
+
+    #[test]
+    fn a_run_missed_while_the_host_was_down_is_due_after_the_boot() {
+        use crate::judge::schedule::{due, due_rule};
+        use crate::judge::Status;
+        use crate::record::RunStatus;
+        let ran = utc("2026-03-08T08:00:00Z");
+        // Down from 07:00 to 11:00 on the 9th: due at 11:00 + 55 min.
+        let (s, t) = anacron(Period::Days(1), "2026-03-09T11:00:00Z");
+        let d = due(&s, ran, None, &[], Some(3600), &t).unwrap();
+        assert_eq!(d.due_at, utc("2026-03-09T11:55:00Z"));
+        let at = |now| due_rule(&d, utc(now), RunStatus::Ok, Tz::UTC).0;
+        assert_eq!(at("2026-03-09T12:55:00Z"), Status::Ok);
+        assert_eq!(at("2026-03-09T12:55:01Z"), Status::Stale);
+        // Up all along, the same run is stale an hour after 08:25.
+        let (s, t) = anacron(Period::Days(1), "2026-01-01T00:00:00Z");
+        let d = due(&s, ran, None, &[], Some(3600), &t).unwrap();
+        assert_eq!(d.due_at, utc("2026-03-09T08:25:00Z"));
+    }
 }
