@@ -59,12 +59,8 @@ fn mkfifo(path: &Path) {
 }
 
 fn discover(dir: &Scratch, root: &Path, extra: &[&str]) -> Outcome {
-    let cmd = dir
-        .hb_check()
-        .arg("--discover")
-        .arg("--cron-root")
-        .arg(root);
-    cmd.args(extra).run()
+    let cmd = dir.hb_check().arg("--discover").arg("--cron-root");
+    cmd.arg(root).args(extra).run()
 }
 
 /// The jobs of hb-check's JSON: name, status, expectation, due time.
@@ -239,13 +235,7 @@ fn real_anacron_runs_the_jobs_discovery_finds_and_each_gets_its_deadline() {
         );
     }
 
-    let r = dir
-        .hb_check()
-        .arg("--discover")
-        .arg("--cron-root")
-        .arg(&root)
-        .args(["--format", "json"])
-        .run();
+    let r = discover(&dir, &root, &["--format", "json"]);
     let all = jobs(&r);
     let today = chrono::Utc::now().date_naive();
     let at = |days: u64, hms: &str| format!("{}T{hms}Z", today + chrono::Days::new(days));
