@@ -12,7 +12,10 @@
 //! whose period has passed starts at the first of those within
 //! `START_HOURS_RANGE`, after its delay and up to `RANDOM_DELAY` minutes.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -39,6 +42,9 @@ struct Host<'a> {
     zone: Tz,
     /// When the host booted, when known and not after the instant judged.
     booted: Option<DateTime<Utc>>,
+    /// Each directory read, read once however many lines run it, and the
+    /// bytes left to read from scripts.
+    read: RefCell<(HashMap<PathBuf, Rc<scripts::Listing>>, u64)>,
 }
 
 impl Host<'_> {
@@ -65,6 +71,7 @@ pub(super) fn read(
         root,
         zone,
         booted: booted(now),
+        read: RefCell::new((HashMap::new(), scripts::MAX_SCRIPTS_BYTES)),
     };
     let (mut jobs, mut lint) = from_crontabs(&host, tabs);
     if discover {
@@ -245,9 +252,20 @@ fn directory(
     jobs: &mut Vec<Expectation>,
     lint: &mut Vec<Lint>,
 ) {
-    let listing = scripts::read_dir(&host.under(dir));
-    lint.extend(listing.problems.into_iter().map(files::Problem::into_lint));
-    for script in listing.scripts {
+    let path = host.under(dir);
+    let listing = {
+        let mut read = host.read.borrow_mut();
+        let (seen, budget) = &mut *read;
+        if let Some(listing) = seen.get(&path) {
+            Rc::clone(listing)
+        } else {
+            let listing = scripts::read_dir(&path, budget);
+            let problems = listing.problems.iter().cloned();
+            lint.extend(problems.map(files::Problem::into_lint));
+            Rc::clone(seen.entry(path).or_insert(Rc::new(listing)))
+        }
+    };
+    for script in &listing.scripts {
         let (found, warnings) =
             runparts::jobs_in(&script.path, &script.text, 1, run, script.modified);
         match script.skipped {

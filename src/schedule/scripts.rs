@@ -14,8 +14,8 @@ use crate::store::open::{read_regular, Links, Refused};
 
 /// The largest script read for hb-write lines, in bytes.
 pub(crate) const MAX_SCRIPT_BYTES: u64 = 1024 * 1024;
-/// The most bytes read from the scripts of one directory.
-pub(crate) const MAX_DIRECTORY_BYTES: u64 = 16 * MAX_SCRIPT_BYTES;
+/// The most bytes read from scripts in one run, over every directory.
+pub(crate) const MAX_SCRIPTS_BYTES: u64 = 64 * MAX_SCRIPT_BYTES;
 
 /// A regular file of a run-parts directory.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,9 +41,14 @@ pub(crate) struct Listing {
 /// digits, `_` and `-`, regular files (through a link) this user may
 /// execute. The files it skips are read too, so that an hb-write in one
 /// can be warned about; only their unreadable ones pass in silence. A
-/// missing directory holds nothing.
-pub(crate) fn read_dir(dir: &Path) -> Listing {
+/// missing directory holds nothing. The bytes read are taken from
+/// `budget` (start it at [`MAX_SCRIPTS_BYTES`]); once it is spent, nothing
+/// more is read, and the script where it ran out is named.
+pub(crate) fn read_dir(dir: &Path, budget: &mut u64) -> Listing {
     let mut listing = Listing::default();
+    if *budget == 0 {
+        return listing;
+    }
     let Ok(entries) = fs::read_dir(dir) else {
         return listing;
     };
@@ -57,7 +62,6 @@ pub(crate) fn read_dir(dir: &Path) -> Listing {
         .collect();
     names.sort();
     names.truncate(MAX_CRONTABS);
-    let mut budget = MAX_DIRECTORY_BYTES;
     for (name, path) in names {
         // stat, as run-parts does: a link counts as what it points at, and
         // looking at a FIFO never blocks.
@@ -67,11 +71,14 @@ pub(crate) fn read_dir(dir: &Path) -> Listing {
         if !meta.is_file() {
             continue;
         }
-        if meta.len() > budget {
+        if meta.len() > *budget {
             listing.problems.push(Problem {
-                path: dir.to_owned(),
-                reason: format!("the scripts here hold more than the {MAX_DIRECTORY_BYTES} bytes read from a directory; those from {} on are not read", path.display()),
+                reason: format!(
+                    "the scripts read for run-parts reach the {MAX_SCRIPTS_BYTES} bytes read in one run; this one and those after it are not read"
+                ),
+                path,
             });
+            *budget = 0;
             break;
         }
         let skipped = if !runs_name(&String::from_utf8_lossy(&name)) {
@@ -83,7 +90,7 @@ pub(crate) fn read_dir(dir: &Path) -> Listing {
         };
         match read_regular(&path, Links::Follow, MAX_SCRIPT_BYTES) {
             Ok((bytes, meta)) => {
-                budget -= (bytes.len() as u64).min(budget);
+                *budget -= (bytes.len() as u64).min(*budget);
                 listing.scripts.push(Script {
                     path,
                     text: String::from_utf8_lossy(&bytes).into_owned(),
@@ -147,7 +154,7 @@ mod tests {
         fs::create_dir(d.join("sub")).unwrap();
         let big = "#".repeat(MAX_SCRIPT_BYTES as usize + 1);
         file(d, "huge", 0o755, &big);
-        let listing = read_dir(d);
+        let listing = read_dir(d, &mut MAX_SCRIPTS_BYTES.clone());
         let names: Vec<(String, bool)> = listing
             .scripts
             .iter()
@@ -167,23 +174,22 @@ mod tests {
         );
         assert_eq!(listing.problems.len(), 1);
         assert!(listing.problems[0].reason.contains("more than"));
-        assert!(read_dir(&d.join("missing")).scripts.is_empty());
+        assert!(read_dir(&d.join("missing"), &mut 1).scripts.is_empty());
     }
 
     #[test]
-    fn a_directory_is_read_up_to_its_byte_budget() {
+    fn reading_stops_where_the_byte_budget_runs_out() {
         let dir = tempfile::tempdir().unwrap();
         let body = "#".repeat(MAX_SCRIPT_BYTES as usize - 100);
-        for i in 0..20 {
-            file(dir.path(), &format!("s{i:02}"), 0o755, &body);
+        for i in 0..5 {
+            file(dir.path(), &format!("s{i}"), 0o755, &body);
         }
-        let listing = read_dir(dir.path());
-        assert_eq!(listing.scripts.len(), 16);
+        let mut budget = 3 * MAX_SCRIPT_BYTES;
+        let listing = read_dir(dir.path(), &mut budget);
+        assert_eq!(listing.scripts.len(), 3);
         assert_eq!(listing.problems.len(), 1);
-        assert!(
-            listing.problems[0].reason.contains("s16 on are not read"),
-            "{:?}",
-            listing.problems
-        );
+        assert_eq!(listing.problems[0].path, dir.path().join("s3"));
+        assert_eq!(budget, 0);
+        assert!(read_dir(dir.path(), &mut budget).scripts.is_empty());
     }
 }
