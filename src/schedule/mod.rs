@@ -6,7 +6,10 @@
 //! `fields` their time fields, [`command`] finds hb-write in a command,
 //! [`fire`] computes fires through the `croner` crate, with cron's rules for
 //! the days the clocks change (`dst`), and [`mod@lint`] says what will go
-//! wrong.
+//! wrong. [`anacrontab`] reads anacron's table, [`runparts`] finds the
+//! directories a command runs and the hb-write calls of a script,
+//! [`scripts`] reads such a directory as run-parts chooses from it, and
+//! [`timing`] holds the delays and periods that move runs past fires.
 
 pub(crate) mod anacrontab;
 pub(crate) mod command;
