@@ -95,8 +95,12 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
         let Some(gap) = period.or(gap) else {
             continue;
         };
-        warnings.extend(interval_lint(e, gap, factor));
-        warnings.extend(super::timing::delay_lint(e, gap));
+        // A delay widens the gap a run may take; an interval short of
+        // that is the delay's warning, not the plain one.
+        match super::timing::delay_lint(e, gap) {
+            Some(warning) => warnings.push(warning),
+            None => warnings.extend(interval_lint(e, gap.saturating_add(e.timing.delay), factor)),
+        }
     }
     if let Some((source, count)) = unmeasured {
         warnings.push(Lint::new(

@@ -113,17 +113,21 @@ pub(crate) fn cronie_delay(value: &str, at: &Source) -> Result<Timing, String> {
 /// The warning about a delay that widens the deadline of `e`, whose runs
 /// are at most `gap` seconds apart, past what its interval suggests.
 pub(crate) fn delay_lint(e: &Expectation, gap: u64) -> Option<Lint> {
+    if e.timing.delay == 0 {
+        return None;
+    }
     let (at, what) = e.timing.delay_from.as_ref()?;
     let widest = gap.saturating_add(e.timing.delay);
-    (e.timing.delay > 0 && widest > e.interval).then(|| {
+    (widest > e.interval).then(|| {
         Lint::new(
             e.source.clone(),
             format!(
-                "job `{}` may start up to {} after its fire ({what}, set at {at}), so a missed run is told only {} after the fire before it, plus grace: later than its interval {} suggests",
+                "job `{}` may start up to {} after its fire ({what}, set at {at}), so a missed run is told only {} after the fire before it, plus grace: later than its interval {} suggests; declare {}",
                 e.job,
                 format_duration(e.timing.delay),
                 exact(widest),
-                format_duration(e.interval)
+                format_duration(e.interval),
+                exact(widest)
             ),
         )
     })
@@ -132,6 +136,44 @@ pub(crate) fn delay_lint(e: &Expectation, gap: u64) -> Option<Lint> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_delay_is_one_warning_until_the_interval_allows_for_it() {
+        let at = Source {
+            file: "/etc/anacrontab".into(),
+            line: 4,
+        };
+        let job = |interval| Expectation {
+            job: "backup".to_owned(),
+            interval,
+            schedule: Schedule::parse("30 7 * * *", chrono_tz::Tz::UTC).ok(),
+            source: Source {
+                file: "/etc/cron.daily/backup".into(),
+                line: 2,
+            },
+            user: None,
+            since: None,
+            timing: Timing {
+                delay: 55 * 60,
+                delay_from: Some((at.clone(), "RANDOM_DELAY=45".to_owned())),
+                period: Some(Period::Days(1)),
+                catch_up: None,
+            },
+        };
+        let now = DateTime::parse_from_rfc3339("2026-03-01T00:00:00Z")
+            .unwrap()
+            .to_utc();
+        let warnings = crate::schedule::lint(&[job(86_400)], 2.0, now);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].message.ends_with("declare 1d55m"),
+            "{}",
+            warnings[0]
+        );
+        assert!(warnings[0].message.contains("set at /etc/anacrontab:4"));
+        let declared = crate::schedule::lint(&[job(86_400 + 55 * 60)], 2.0, now);
+        assert!(declared.is_empty(), "{declared:?}");
+    }
 
     #[test]
     fn a_month_is_the_length_of_the_month_of_the_run() {
