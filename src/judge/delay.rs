@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Timelike, Utc};
 
+use crate::schedule::timing::CatchUp;
 use crate::schedule::{Schedule, Timing};
 
 /// The fire a run that started at `at` belongs to, and the fire of the run
@@ -36,24 +37,46 @@ pub(crate) fn fires(
 /// when anacron catches up and the host booted after the fire, at
 /// anacron's first start after the boot; then the delay in full.
 pub(crate) fn latest_start(next: DateTime<Utc>, timing: &Timing) -> Option<DateTime<Utc>> {
-    let mut start = next;
-    if let Some(c) = timing.catch_up.as_ref().filter(|c| c.booted > next) {
-        let hour = c.booted.with_timezone(&c.starts.zone()).hour();
-        start = if (c.hours.0..c.hours.1).contains(&hour) {
-            c.booted
-        } else {
-            c.starts.next_after(c.booted)?
-        };
-    }
+    let start = match timing.catch_up.as_ref().filter(|c| c.booted > next) {
+        Some(c) => start_after_boot(c)?,
+        None => next,
+    };
     start.checked_add_signed(chrono::Duration::try_seconds(
         i64::try_from(timing.delay).ok()?,
     )?)
 }
 
+/// When a run that reported at `reported` for the fire `fire` was started
+/// by anacron, before its delay: at anacron's first start after the boot
+/// when the host booted between the two (a catch-up), else at the fire.
+pub(crate) fn started_for(
+    fire: DateTime<Utc>,
+    reported: DateTime<Utc>,
+    timing: &Timing,
+) -> DateTime<Utc> {
+    timing
+        .catch_up
+        .as_ref()
+        .filter(|c| c.booted > fire && c.booted <= reported)
+        .and_then(start_after_boot)
+        .map_or(fire, |start| start.min(reported))
+}
+
+/// anacron's first start after the boot: the boot itself within its start
+/// hours, else its next hourly start.
+fn start_after_boot(c: &CatchUp) -> Option<DateTime<Utc>> {
+    let hour = c.booted.with_timezone(&c.starts.zone()).hour();
+    if (c.hours.0..c.hours.1).contains(&hour) {
+        Some(c.booted)
+    } else {
+        c.starts.next_after(c.booted)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schedule::timing::{CatchUp, Period};
+    use crate::schedule::timing::Period;
     use chrono_tz::Tz;
 
     fn utc(text: &str) -> DateTime<Utc> {
@@ -118,5 +141,10 @@ mod tests {
         let (s, t) = anacron(Period::Days(1), "2026-01-01T00:00:00Z");
         let d = due(&s, ran, None, &[], Some(3600), &t).unwrap();
         assert_eq!(d.due_at, utc("2026-03-09T08:25:00Z"));
+        // The catch-up run that reported at 11:56 after that boot lags 56
+        // minutes from anacron's start at the boot, not 4h26m from the fire.
+        let (s, t) = anacron(Period::Days(1), "2026-03-09T11:00:00Z");
+        let d = due(&s, utc("2026-03-09T11:56:00Z"), None, &[], None, &t).unwrap();
+        assert_eq!(d.due_at, utc("2026-03-10T08:26:00Z"));
     }
 }

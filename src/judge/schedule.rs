@@ -82,7 +82,9 @@ pub(crate) fn due(
 ) -> Option<Due> {
     let (fire, next) = delay::fires(schedule, timing, started.unwrap_or(reported))?;
     let gap = Schedule::gap(fire, next);
-    let last_lag = (reported - fire).num_seconds().max(0).unsigned_abs();
+    // A catch-up run after a boot lags from anacron's start, not the fire.
+    let from = delay::started_for(fire, reported, timing);
+    let last_lag = (reported - from).num_seconds().max(0).unsigned_abs();
     // A lag is never taken to be a whole gap or more: a run that reports
     // that late belongs to the next fire.
     let lag = lags
