@@ -98,6 +98,8 @@ fn discovery_runs_the_scripts_real_run_parts_runs_and_warns_of_the_rest() {
     }
     let dir = Scratch::new();
     let root = host(&dir, None);
+    // Left behind by a removed anacron: nothing runs it.
+    fs::write(root.join("etc/anacrontab"), anacrontab("")).unwrap();
     let daily = root.join("etc/cron.daily");
     let elsewhere = dir.root().join("real-script");
     script(&elsewhere, 0o755, "hb-write linked 1d");
@@ -179,6 +181,11 @@ fn discovery_runs_the_scripts_real_run_parts_runs_and_warns_of_the_rest() {
         );
     }
     lint.stdout_has(&format!("{}: the script is", daily.join("huge").display()));
+    let tab = root.join("etc/anacrontab");
+    lint.stdout_has(&format!(
+        "{}: /usr/sbin/anacron is not installed",
+        tab.display()
+    ));
 }
 
 #[test]
