@@ -33,7 +33,8 @@
 //!   the run lock, the directory rule and users' areas; every small file
 //!   (crontabs and the tracker token too) is read by its one bounded,
 //!   non-blocking reader.
-//! - `schedule` and `expect`: crontabs as cron reads them, and the
+//! - `schedule` and `expect`: crontabs as cron reads them (with the
+//!   scripts they and anacron run through run-parts), and the
 //!   expectations and lint a run draws from them.
 //! - `judge`: one pure function from everything known about a job to its
 //!   [`Status`], age, due time and reason; one pass for the set. Knows no

@@ -21,6 +21,7 @@ mod extract_contract;
 
 mod adopt;
 mod alerts;
+mod anacron;
 mod catalogue;
 mod contract;
 mod contrib;
