@@ -142,6 +142,11 @@ pub(crate) struct JudgeArgs {
     #[arg(long, value_name = "NAME", env = "HB_HOST", value_parser = parse_host)]
     pub host: Option<String>,
 
+    /// JOB=N: JOB must be ok on at least N hosts; below, one CRITICAL alert
+    /// for it, else its bad hosts only warn (repeat; HB_QUORUM: `,`).
+    #[arg(long, value_name = "JOB=N", env = "HB_QUORUM", value_delimiter = ',', value_parser = crate::fleet::parse_quorum)]
+    pub quorum: Vec<crate::fleet::Quorum>,
+
     /// The crontabs that tell each job's schedule.
     #[command(flatten)]
     pub schedule: crate::expect::ScheduleArgs,

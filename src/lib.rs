@@ -49,6 +49,9 @@
 //!   directories, scan, judge), [`cli`] the options they
 //!   share (parsing only, no I/O). The binaries in `src/bin/` only parse
 //!   and call them. [`daemon`] is the heartbeat of a long-running worker.
+//! - `fleet`: the same job across many hosts' directories: groups of
+//!   hosts in the same bad status and the `--quorum` rules, computed once
+//!   from the judged rows for every renderer.
 //! - `adopt`: `hb-check --adopt`, which rewrites unmonitored crontab
 //!   lines into hb-write's wrapper form (over `schedule` and [`store`]).
 //! - `error` is the library's one error type and [`escape`] renders
@@ -142,6 +145,7 @@ mod error;
 pub mod escape;
 pub mod exit_code;
 mod expect;
+mod fleet;
 mod history;
 mod http;
 mod judge;

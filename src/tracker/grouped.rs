@@ -1,0 +1,85 @@
+//! The fleet's words in the alert issue: the same job in the same bad
+//! status on several hosts, and the quorum rules not met, said once
+//! (`` `backup` stale on 40 of 42 hosts: `web01..web40` ``) where the
+//! issue would otherwise name every host's job. The groups themselves
+//! are [`crate::fleet`]'s; this only renders them inert in Markdown.
+
+use std::collections::HashMap;
+
+use super::decide::alert_key;
+use super::text::{inert, named};
+use crate::fleet::{compact, Fleet, Group, QuorumVerdict};
+use crate::judge::{Judgement, Status};
+
+/// A group in Markdown, every name inert.
+fn group(g: &Group) -> String {
+    let hosts: Vec<&str> = g.hosts.iter().map(String::as_str).collect();
+    format!(
+        "{} {} on {} of {} hosts: {}",
+        inert(&g.job),
+        g.status,
+        g.hosts.len(),
+        g.of,
+        inert(&compact(&hosts))
+    )
+}
+
+/// A quorum rule not met, in Markdown.
+fn below(q: &QuorumVerdict) -> String {
+    let hosts: Vec<&str> = q.not_ok.iter().map(String::as_str).collect();
+    format!(
+        "{} is below its quorum: ok on {} of {} hosts, at least {} needed (not ok: {})",
+        inert(&q.job),
+        q.ok,
+        q.of,
+        q.min,
+        inert(&compact(&hosts))
+    )
+}
+
+/// The paragraph at the top of the issue body that says the fleet's
+/// groups and unmet quorum rules once each; empty when there are none.
+pub(crate) fn summary(fleet: &Fleet) -> String {
+    let lines: Vec<String> = fleet
+        .below()
+        .map(below)
+        .chain(
+            fleet
+                .groups
+                .iter()
+                .filter(|g| g.status.is_alert())
+                .map(group),
+        )
+        .map(|line| format!("- {line}\n"))
+        .collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    format!("Across hosts:\n\n{}\n", lines.concat())
+}
+
+/// The jobs that went bad, as the update comment lists them: a job of a
+/// group of `fleet` (among `jobs`, keyed for the issue of `host`) is said
+/// once for all its hosts, any other by its key and status.
+pub(crate) fn went_bad(
+    host: &str,
+    jobs: &[Judgement],
+    fleet: &Fleet,
+    items: &[(String, Status)],
+) -> String {
+    let groups: HashMap<String, usize> = jobs
+        .iter()
+        .filter_map(|j| Some((alert_key(host, j), fleet.group_of(j)?)))
+        .collect();
+    let mut told = vec![false; fleet.groups.len()];
+    named(
+        items
+            .iter()
+            .filter_map(|(key, status)| match groups.get(key).copied() {
+                Some(g) if fleet.groups[g].status == *status => {
+                    (!std::mem::replace(&mut told[g], true)).then(|| group(&fleet.groups[g]))
+                }
+                _ => Some(format!("{} ({status})", inert(key))),
+            }),
+    )
+}
