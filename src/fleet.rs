@@ -68,7 +68,7 @@ pub(crate) fn parse_quorum(text: &str) -> Result<Quorum, String> {
             "`{shown}` is not a quorum: give JOB=N, such as backup=40 (backup must be ok on at least 40 hosts)"
         ));
     };
-    let job = crate::cli::parse_job(job).map_err(|e| format!("quorum `{shown}`: {e}"))?;
+    let job = crate::record::parse_job(job).map_err(|e| format!("quorum `{shown}`: {e}"))?;
     let min = crate::record::parse_count(min, 1, u32::MAX)
         .map_err(|e| format!("quorum `{shown}`: the number of hosts: {e}"))?;
     Ok(Quorum { job, min })

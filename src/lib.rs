@@ -58,7 +58,7 @@
 //!   untrusted text inert; both sit at the bottom and import nothing above.
 //!
 //! Imports point one way: the runs and [`cli`] -> (tracker | changes |
-//! metrics | report | expect | ping) -> alert -> judge -> schedule ->
+//! metrics | report | expect | ping) -> fleet -> alert -> judge -> schedule ->
 //! store -> (pause | history) -> record -> error -> escape; the tracker
 //! and metrics borrow report's helpers, and nothing below imports anything
 //! above it. No module imports a module that imports it back: the

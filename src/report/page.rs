@@ -163,8 +163,17 @@ pub(crate) fn write_page(
     let several = content::several_hosts(report.jobs);
     let bad: Vec<&Judgement> = content::needs_attention(report.jobs).collect();
     markup.attention(out, bad.len())?;
+    let mut told = vec![false; report.fleet.groups.len()];
     for job in bad {
-        let title = content::attention_title(job, several);
+        // A group is one entry, with its first host's details.
+        let group = report.fleet.group_of(job);
+        if group.is_some_and(|g| std::mem::replace(&mut told[g], true)) {
+            continue;
+        }
+        let title = match group {
+            Some(g) => report.fleet.groups[g].line(),
+            None => content::attention_title(job, several),
+        };
         markup.job(out, job.status, &markup.escape(&title))?;
         for (label, value) in content::details(job, report.checked_at) {
             markup.detail(out, label, &markup.escape(&value))?;
