@@ -11,30 +11,27 @@ use super::text::{inert, named};
 use crate::fleet::{compact, Fleet, Group, QuorumVerdict};
 use crate::judge::{Judgement, Status};
 
+/// The compact list of `hosts`, inert.
+fn hosts(hosts: &[String]) -> String {
+    let names: Vec<&str> = hosts.iter().map(String::as_str).collect();
+    inert(&compact(&names))
+}
+
 /// A group in Markdown, every name inert.
 fn group(g: &Group) -> String {
-    let hosts: Vec<&str> = g.hosts.iter().map(String::as_str).collect();
-    format!(
-        "{} {} on {} of {} hosts: {}",
-        inert(&g.job),
-        g.status,
-        g.hosts.len(),
-        g.of,
-        inert(&compact(&hosts))
-    )
+    let (job, count) = (inert(&g.job), g.hosts.len());
+    let on = format!("{count} of {} hosts", g.of);
+    format!("{job} {} on {on}: {}", g.status, hosts(&g.hosts))
 }
 
 /// A quorum rule not met, in Markdown.
 fn below(q: &QuorumVerdict) -> String {
-    let hosts: Vec<&str> = q.not_ok.iter().map(String::as_str).collect();
-    format!(
-        "{} is below its quorum: ok on {} of {} hosts, at least {} needed (not ok: {})",
-        inert(&q.job),
-        q.ok,
-        q.of,
-        q.min,
-        inert(&compact(&hosts))
-    )
+    let (job, not_ok) = (inert(&q.job), hosts(&q.not_ok));
+    let ok = format!(
+        "ok on {} of {} hosts, at least {} needed",
+        q.ok, q.of, q.min
+    );
+    format!("{job} is below its quorum: {ok} (not ok: {not_ok})")
 }
 
 /// The paragraph at the top of the issue body that says the fleet's

@@ -54,6 +54,7 @@ pub struct Server {
     child: Child,
     log: PathBuf,
     pub base: String,
+    pub port: u16,
 }
 
 impl Server {
@@ -80,6 +81,7 @@ impl Server {
             child,
             log,
             base: format!("http://127.0.0.1:{port}"),
+            port,
         };
         server.wait_for(ready, |_| true);
         server
@@ -234,6 +236,27 @@ fn quick_rules(into: &Path) -> PathBuf {
     path
 }
 
+/// Alertmanager started over the configuration `config`, with its data in
+/// `s`.
+pub fn alertmanager(s: &Scratch, config: &str) -> Server {
+    let port = free_port();
+    let path = s.root().join("alertmanager.yml");
+    fs::write(&path, config).unwrap();
+    Server::start(
+        ALERTMANAGER,
+        port,
+        s.root(),
+        &[
+            format!("--config.file={}", path.display()),
+            format!("--storage.path={}", s.root().join("am-data").display()),
+            format!("--web.listen-address=127.0.0.1:{port}"),
+            // No gossip with other Alertmanagers.
+            "--cluster.listen-address=".to_owned(),
+        ],
+        "/-/ready",
+    )
+}
+
 /// The alerts Alertmanager holds that are active, as (alertname, the
 /// label `key`) pairs.
 fn active_alerts(body: &str, key: &str) -> Vec<(String, String)> {
@@ -271,26 +294,11 @@ fn prometheus_and_alertmanager_alert_on_a_stale_job_and_on_a_silent_host() {
     check(&s, &metrics).code(2).silent();
     let (mut exporter, exporter_port) = node_exporter(&s, &textfile);
 
-    let am_port = free_port();
-    let am_config = s.root().join("alertmanager.yml");
-    fs::write(
-        &am_config,
+    let alertmanager = alertmanager(
+        &s,
         "route:\n  receiver: test\n  group_wait: 1s\nreceivers:\n  - name: test\n",
-    )
-    .unwrap();
-    let alertmanager = Server::start(
-        ALERTMANAGER,
-        am_port,
-        s.root(),
-        &[
-            format!("--config.file={}", am_config.display()),
-            format!("--storage.path={}", s.root().join("am-data").display()),
-            format!("--web.listen-address=127.0.0.1:{am_port}"),
-            // No gossip with other Alertmanagers.
-            "--cluster.listen-address=".to_owned(),
-        ],
-        "/-/ready",
     );
+    let am_port = alertmanager.port;
 
     let prom_port = free_port();
     let prom_config = s.root().join("prometheus.yml");
@@ -369,7 +377,14 @@ fn the_alertmanager_example_routes_cron_alerts_to_their_owners() {
     let run = |args: &[&str]| peer_cmd("amtool").args(args).run();
     run(&["check-config", config.to_str().unwrap()]).code(0);
     let file = format!("--config.file={}", config.display());
-    for alert in ["CronJobStale", "CronJobFailed", "CronHeartbeatHostSilent"] {
+    for alert in [
+        "CronJobStale",
+        "CronJobFailed",
+        "CronHeartbeatHostSilent",
+        "CronDaemonDown",
+        "CronJobBlocked",
+        "CronJobBelowQuorum",
+    ] {
         let out = run(&[
             "config",
             "routes",

@@ -3,10 +3,10 @@
 //! Alertmanager, loaded with contrib/prometheus/alertmanager.yml (its
 //! receivers pointed at a webhook on 127.0.0.1, its group wait cut to a
 //! second), groups 40 hosts' alerts for one job into one notification and
-//! inhibits the job alerts that a host-silent, cron-down or below-quorum
-//! alert explains.
+//! inhibits the job alerts that a host-silent, cron-down, blocked or
+//! below-quorum alert explains.
 
-use crate::fleet::{free_port, peers_available, repo, Server, ALERTMANAGER};
+use crate::fleet::{alertmanager, peers_available, repo, Server, ALERTMANAGER};
 use crate::harness;
 
 use std::fs;
@@ -41,25 +41,6 @@ fn config(hook: &PingServer) -> String {
          - name: cron-owners\n    webhook_configs:\n      - url: {}\n",
         hook.url("/ops"),
         hook.url("/cron-owners")
-    )
-}
-
-/// Alertmanager started over `config`, with its data in `s`.
-fn alertmanager(s: &Scratch, config: &str) -> Server {
-    let port = free_port();
-    let path = s.root().join("alertmanager.yml");
-    fs::write(&path, config).unwrap();
-    Server::start(
-        ALERTMANAGER,
-        port,
-        s.root(),
-        &[
-            format!("--config.file={}", path.display()),
-            format!("--storage.path={}", s.root().join("am-data").display()),
-            format!("--web.listen-address=127.0.0.1:{port}"),
-            "--cluster.listen-address=".to_owned(),
-        ],
-        "/-/ready",
     )
 }
 
@@ -175,6 +156,16 @@ fn job_alerts_are_inhibited_under_the_alert_that_explains_them() {
         stale("web08"),
         // web09's job alert has nothing above it.
         stale("web09"),
+        // web11's backup is blocked by the nfs-mount it needs.
+        alert(
+            "CronJobBlocked",
+            &[
+                ("cron_job", "backup"),
+                ("host", "web11"),
+                ("by", "nfs-mount")
+            ]
+        ),
+        stale("web11"),
         // sync is below its quorum: one alert for the job, not web10's.
         alert("CronJobBelowQuorum", &[("cron_job", "sync")]),
         alert(
@@ -193,10 +184,12 @@ fn job_alerts_are_inhibited_under_the_alert_that_explains_them() {
         want("CronDaemonDown", "web07", "active"),
         want("CronHeartbeatHostSilent", "", "active"),
         want("CronJobBelowQuorum", "", "active"),
+        want("CronJobBlocked", "web11", "active"),
         want("CronJobFailed", "web10", "suppressed"),
         want("CronJobStale", "web07", "suppressed"),
         want("CronJobStale", "web08", "suppressed"),
         want("CronJobStale", "web09", "active"),
+        want("CronJobStale", "web11", "suppressed"),
     ];
     am.wait_for("/api/v2/alerts", |b| states(b) == expected);
 }
