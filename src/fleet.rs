@@ -238,7 +238,8 @@ impl Fleet {
     /// The exit code of `jobs` under the quorum rules: a job whose quorum
     /// is met has its hosts' alerts counted as warnings (the rule says the
     /// fleet can do without them); a quorum not met is CRITICAL, once for
-    /// the job; every other job counts by its own status.
+    /// the job; every other job counts by its own status, and no job at
+    /// all is [`Check::of_all`]'s.
     pub(crate) fn code(&self, jobs: &[Judgement]) -> Check {
         let met = |job: &str| self.quorum.iter().any(|q| q.job == job && !q.is_below());
         let rows = jobs.iter().map(|j| match Check::of(j.status) {
@@ -246,7 +247,10 @@ impl Fleet {
             code => code,
         });
         let below = self.below().map(|_| Check::Critical);
-        rows.chain(below).fold(Check::Ok, Check::merge)
+        // No row and no rule: as without a fleet (no heartbeat found).
+        rows.chain(below)
+            .reduce(Check::merge)
+            .unwrap_or_else(|| Check::of_all([]))
     }
 }
 

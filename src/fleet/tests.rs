@@ -112,6 +112,8 @@ fn a_quorum_for_a_job_no_host_has_is_below() {
         "no host has a heartbeat for it, at least 1 needed"
     );
     assert_eq!(fleet.code(&[]), Check::Critical);
+    // Without a rule, no row is what it always was: a warning.
+    assert_eq!(NONE.code(&[]), Check::of_all([]));
 }
 
 #[test]
