@@ -300,7 +300,9 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
     let _ = match (args.format, judged) {
         (Format::Json, _) => report::write_check_json(&mut out, &report, errors, unread),
         (Format::Text, None) => Ok(()),
-        (Format::Text, Some(judged)) if judged.jobs.is_empty() => {
+        (Format::Text, Some(judged))
+            if judged.jobs.is_empty() && judged.fleet.quorum.is_empty() =>
+        {
             let dirs: Vec<String> = judged
                 .dirs
                 .iter()

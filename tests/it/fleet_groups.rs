@@ -130,6 +130,16 @@ fn below_its_quorum_a_job_is_one_critical_alert() {
     // A job no host reports is below any quorum.
     assert_eq!(quorum[1]["status"], "below");
     assert_eq!(quorum[1]["of"], 0);
+    // So it is with no heartbeat at all: the quorum is the alert.
+    let empty = Scratch::new();
+    let out = check(&empty, &["--quorum", "backup=1"]);
+    out.code(2);
+    assert_eq!(
+        out.stdout,
+        "backup below quorum: no host has a heartbeat for it, at least 1 needed\n",
+        "{}",
+        out.show()
+    );
 }
 
 #[test]
