@@ -142,8 +142,9 @@ pub(crate) struct JudgeArgs {
     #[arg(long, value_name = "NAME", env = "HB_HOST", value_parser = parse_host)]
     pub host: Option<String>,
 
-    /// JOB=N: JOB must be ok on at least N hosts; below, one CRITICAL alert
-    /// for it, else its bad hosts only warn (repeat; HB_QUORUM: `,`).
+    /// JOB must be ok on at least N hosts: below N, one CRITICAL alert for
+    /// the job across hosts; at or above, its bad hosts only warn. Repeat
+    /// for several (in HB_QUORUM, separate them with `,`).
     #[arg(long, value_name = "JOB=N", env = "HB_QUORUM", value_delimiter = ',', value_parser = crate::fleet::parse_quorum)]
     pub quorum: Vec<crate::fleet::Quorum>,
 
