@@ -58,8 +58,8 @@ pub(crate) struct Quorum {
     pub min: u32,
 }
 
-/// Parses `JOB=N`: a job by the naming rule (`HOST/JOB` and `USER/JOB` are
-/// not fleet-wide names, but a user's job `alice/backup` is) and N from 1.
+/// Parses `JOB=N`: JOB by the naming rule (a user's job as `USER/JOB`,
+/// the name its rows carry) and N a whole number from 1.
 pub(crate) fn parse_quorum(text: &str) -> Result<Quorum, String> {
     let text = text.trim();
     let shown = crate::escape::terminal(text);
@@ -74,6 +74,16 @@ pub(crate) fn parse_quorum(text: &str) -> Result<Quorum, String> {
     Ok(Quorum { job, min })
 }
 
+/// Whether a quorum rule is met; `ok` and `below` in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum QuorumStatus {
+    /// At least N hosts have the job ok.
+    Ok,
+    /// Fewer than N: one CRITICAL alert for the job.
+    Below,
+}
+
 /// The verdict on one quorum rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct QuorumVerdict {
@@ -84,8 +94,8 @@ pub(crate) struct QuorumVerdict {
     pub ok: usize,
     /// The hosts that have a row for the job.
     pub of: usize,
-    /// `ok` when met, `below` when not.
-    pub status: &'static str,
+    /// Met or not.
+    pub status: QuorumStatus,
     /// Why it is below, or how it is met.
     pub reason: String,
     /// The hosts where the job is not ok, in natural order.
@@ -95,7 +105,7 @@ pub(crate) struct QuorumVerdict {
 impl QuorumVerdict {
     /// Whether fewer hosts than the rule asks have the job ok.
     pub(crate) fn is_below(&self) -> bool {
-        self.status == "below"
+        self.status == QuorumStatus::Below
     }
 
     /// Whether a report says the verdict: when it is below, or met while
@@ -241,9 +251,14 @@ impl Fleet {
     /// the job; every other job counts by its own status, and no job at
     /// all is [`Check::of_all`]'s.
     pub(crate) fn code(&self, jobs: &[Judgement]) -> Check {
-        let met = |job: &str| self.quorum.iter().any(|q| q.job == job && !q.is_below());
+        let met: BTreeSet<&str> = self
+            .quorum
+            .iter()
+            .filter(|q| !q.is_below())
+            .map(|q| q.job.as_str())
+            .collect();
         let rows = jobs.iter().map(|j| match Check::of(j.status) {
-            Check::Critical if met(&j.job) => Check::Warning,
+            Check::Critical if met.contains(j.job.as_str()) => Check::Warning,
             code => code,
         });
         let below = self.below().map(|_| Check::Critical);
@@ -279,7 +294,11 @@ fn verdict(job: &str, min: u32, ok: usize, of: usize, not_ok: Vec<String>) -> Qu
         min,
         ok,
         of,
-        status: if below { "below" } else { "ok" },
+        status: if below {
+            QuorumStatus::Below
+        } else {
+            QuorumStatus::Ok
+        },
         reason,
         not_ok,
     }

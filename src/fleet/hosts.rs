@@ -5,7 +5,7 @@
 use std::cmp::Ordering;
 
 /// How many items (a range or a single name) a list shows before it counts
-/// the rest: `web01..web40, db1, ... and 12 more`.
+/// the hosts of the rest: `web01..web40, db1, ... and 12 more hosts`.
 pub(crate) const ITEMS_MAX: usize = 8;
 
 /// A host name cut around its last run of digits, for natural order and
@@ -73,9 +73,10 @@ pub(crate) fn sorted<'a>(hosts: &[&'a str]) -> Vec<&'a str> {
     all.into_iter().map(|p| p.name).collect()
 }
 
-/// The items of the list in natural order: a range of three or more names
-/// as `first..last`, any other name alone. Duplicates count once.
-pub(crate) fn items(hosts: &[&str]) -> Vec<String> {
+/// The items of the list in natural order, each with how many hosts it
+/// stands for: a range of three or more names as `first..last`, any other
+/// name alone. Duplicates count once.
+fn items(hosts: &[&str]) -> Vec<(String, usize)> {
     let sorted: Vec<Parts<'_>> = sorted(hosts).into_iter().map(parts).collect();
     let mut items = Vec::new();
     let mut i = 0;
@@ -85,23 +86,25 @@ pub(crate) fn items(hosts: &[&str]) -> Vec<String> {
             j += 1;
         }
         if j - i >= 2 {
-            items.push(format!("{}..{}", sorted[i].name, sorted[j].name));
+            items.push((format!("{}..{}", sorted[i].name, sorted[j].name), j - i + 1));
         } else {
-            items.extend(sorted[i..=j].iter().map(|p| p.name.to_owned()));
+            items.extend(sorted[i..=j].iter().map(|p| (p.name.to_owned(), 1)));
         }
         i = j + 1;
     }
     items
 }
 
-/// The compact list of `hosts`, at most [`ITEMS_MAX`] items, the rest
-/// counted: `web01..web40, db1 and 3 more`. Unescaped.
+/// The compact list of `hosts`, at most [`ITEMS_MAX`] items, the hosts
+/// of the rest counted: `web01..web40, db1 and 3 more hosts`. Unescaped.
 pub(crate) fn compact(hosts: &[&str]) -> String {
     let items = items(hosts);
     let shown = items.len().min(ITEMS_MAX);
-    let mut text = items[..shown].join(", ");
-    if items.len() > shown {
-        text.push_str(&format!(" and {} more", items.len() - shown));
+    let names: Vec<&str> = items[..shown].iter().map(|(n, _)| n.as_str()).collect();
+    let mut text = names.join(", ");
+    let left: usize = items[shown..].iter().map(|(_, count)| count).sum();
+    if left > 0 {
+        text.push_str(&format!(" and {left} more hosts"));
     }
     text
 }
@@ -156,7 +159,13 @@ mod tests {
     fn a_long_list_counts_what_it_leaves_out() {
         let hosts: Vec<String> = (0..20).map(|n| format!("h{}", n * 2)).collect();
         let text = compact_of(&hosts);
-        assert!(text.ends_with(" and 12 more"), "{text}");
+        assert!(text.ends_with(" and 12 more hosts"), "{text}");
+        // What is left out is counted in hosts, ranges too.
+        let mut ranges: Vec<String> = Vec::new();
+        for block in 0..10 {
+            ranges.extend((0..5).map(|n| format!("r{block}x{n}")));
+        }
+        assert!(compact_of(&ranges).ends_with("r7x0..r7x4 and 10 more hosts"));
         assert!(text.starts_with("h0, h2, h4"), "{text}");
         let dup = ["a".to_owned(), "a".to_owned()];
         assert_eq!(compact_of(&dup), "a");

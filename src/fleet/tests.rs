@@ -95,7 +95,7 @@ fn a_quorum_below_is_one_critical_alert_and_a_met_one_tolerates_hosts() {
         .collect();
     let met = Fleet::of(&jobs, "central", &rules);
     assert!(!met.quorum[0].is_below());
-    assert_eq!(met.quorum[0].status, "ok");
+    assert_eq!(met.quorum[0].status, QuorumStatus::Ok);
     assert_eq!(met.code(&jobs), Check::Warning);
     // Another job's alert is its own.
     jobs.push(row("web01", "rotate", Status::Failed));
