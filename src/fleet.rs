@@ -306,4 +306,4 @@ fn verdict(job: &str, min: u32, ok: usize, of: usize, not_ok: Vec<String>) -> Qu
 
 #[cfg(test)]
 #[path = "fleet/tests.rs"]
-mod tests;
+pub(crate) mod tests;

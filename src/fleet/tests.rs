@@ -1,6 +1,7 @@
 use super::*;
 
-fn row(host: &str, job: &str, status: Status) -> Judgement {
+/// A judged row of `job` on `host` in `status`, nothing else known.
+pub(crate) fn row(host: &str, job: &str, status: Status) -> Judgement {
     Judgement {
         host: Some(host.to_owned()),
         status,

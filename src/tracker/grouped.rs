@@ -85,14 +85,7 @@ pub(crate) fn went_bad(
 mod tests {
     use super::*;
     use crate::fleet::parse_quorum;
-
-    fn row(host: &str, job: &str, status: Status) -> Judgement {
-        Judgement {
-            host: Some(host.to_owned()),
-            status,
-            ..Judgement::missing(job)
-        }
-    }
+    use crate::fleet::tests::row;
 
     #[test]
     fn went_bad_names_a_group_once_and_other_jobs_by_their_key() {
