@@ -26,6 +26,8 @@ mod catalogue;
 mod contract;
 mod contrib;
 mod fleet;
+mod fleet_alerts;
+mod fleet_groups;
 mod hb_check;
 mod hb_write;
 mod layers;
