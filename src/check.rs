@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use clap::{Parser, ValueEnum};
 
+use crate::cause;
 use crate::changes;
 use crate::cli::{self, parse_timeout, JudgeArgs, TrackerArgs};
 use crate::error::Error;
@@ -91,6 +92,10 @@ pub struct Args {
     #[command(flatten, next_help_heading = "Adoption")]
     pub adopt: crate::adopt::AdoptArgs,
 
+    /// What explains many jobs at once: cron, the host's boot.
+    #[command(flatten)]
+    pub(crate) causes: crate::cause::run::Args,
+
     /// The issue tracker that keeps the host's alert issue.
     #[command(flatten, next_help_heading = "Tracker")]
     pub(crate) tracker: TrackerArgs,
@@ -161,7 +166,7 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
     };
     let mut out = render(args, judged.as_ref(), &errors);
     if let Some(decision) = changes {
-        if decision.print {
+        if decision.print || judged.as_ref().is_some_and(|j| cause::run::news(&j.causes)) {
             let jobs = judged.as_ref().map_or(&[][..], |j| &j.jobs[..]);
             out.extend_from_slice(changes::recovered_lines(&decision, jobs).as_bytes());
         } else {
@@ -176,29 +181,9 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
     }
     if let Some(url) = &args.ping {
         let checked = judged.is_some() && errors.is_empty() && printed;
-        ping_watcher(url, args.ping_style, checked, code, started.elapsed());
+        crate::ping::watcher(url, args.ping_style, checked, code as u8, started.elapsed());
     }
     code
-}
-
-/// Tells the dead man's switch that this run happened, and whether it
-/// could check (judged every job, and every channel worked). Best effort:
-/// a failed ping is one warning line.
-fn ping_watcher(
-    url: &url::Url,
-    style: crate::ping::Style,
-    checked: bool,
-    code: Check,
-    took: Duration,
-) {
-    use crate::ping::{Ping, Pinger, BUDGET};
-    let ping = Ping::Beat {
-        ok: checked,
-        exit_code: Some(i32::from(code as u8)),
-        body: Some(format!("hb-check exit code {}", code as u8)),
-        duration: Some(took),
-    };
-    Pinger::new(url.clone(), style).send_or_warn(PROGRAM, &ping, BUDGET);
 }
 
 /// Takes the lock, judges, and keeps the metrics file and the tracker in
@@ -215,18 +200,27 @@ fn judge_locked(
         args.lock_timeout,
     )?;
     let when = expect::LintWhen::for_check(args.quiet, lock.path());
-    let judged = survey::judge(&args.judge, dirs, &when)?;
+    let mut judged = survey::judge(&args.judge, dirs, &when)?;
+    if let Err(err) = cause::run::assess(&args.causes, &mut judged, &args.judge.host(), lock.path())
+    {
+        fail(&err);
+    }
     if !args.quiet {
         for warning in &judged.lint {
             eprintln!("{PROGRAM}: warning: {warning}");
         }
     }
     let mut code = Check::of_all(judged.jobs.iter().map(|j| j.status));
+    if judged.causes.critical() {
+        code = code.merge(Check::Critical);
+    }
     if let Some(path) = &args.metrics_file {
         // Streamed into the file: a fleet's metrics are never one string.
         let report = report_of(&judged);
-        let written =
-            store::write_file_with(path, &mut |mut out| write_prometheus(&mut out, &report));
+        let written = store::write_file_with(path, &mut |mut out| {
+            write_prometheus(&mut out, &report)?;
+            cause::render::write_metrics(&mut out, &args.judge.host(), &judged.jobs, &judged.causes)
+        });
         if let Err(err) = written {
             fail(&err);
             code = code.merge(Check::Unknown);
@@ -259,7 +253,9 @@ fn judge_locked(
 fn changes_since(lock: &store::RunLock, judged: &Judged, remind: Duration) -> changes::Decision {
     let path = changes::state_path(lock.path());
     let last = store::read_small(&path).and_then(|b| changes::State::parse(&b));
-    let now_pairs = changes::pairs(&judged.jobs);
+    let mut now_pairs = changes::pairs(&judged.jobs);
+    now_pairs.extend(cause::run::pairs(&judged.causes));
+    now_pairs.sort();
     let decision = changes::decide(
         last.as_ref(),
         &now_pairs,
@@ -302,7 +298,10 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
     // Writing to memory fails only when out of memory, which aborts anyway;
     // an error here would leave the output short, never wrong.
     let _ = match (args.format, judged) {
-        (Format::Json, _) => report::write_check_json(&mut out, &report, errors, unread),
+        (Format::Json, _) => {
+            let causes = judged.map(|j| cause::render::json_fields(&j.jobs, &j.causes));
+            report::write_check_json(&mut out, &report, errors, unread, causes.as_ref())
+        }
         (Format::Text, None) => Ok(()),
         (Format::Text, Some(judged)) if judged.jobs.is_empty() => {
             let dirs: Vec<String> = judged
@@ -316,7 +315,9 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
                 terminal(&dirs.join(", "))
             )
         }
-        (Format::Text, Some(judged)) => report::write_lines(&mut out, &judged.jobs, args.verbose),
+        (Format::Text, Some(judged)) => {
+            cause::render::write_text(&mut out, &judged.jobs, &judged.causes, args.verbose)
+        }
     };
     expect::write_unread_note(&mut out, unread, args.verbose);
     out

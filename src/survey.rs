@@ -30,6 +30,12 @@ pub(crate) struct Judged {
     pub lint: Vec<Lint>,
     /// The users' crontabs discovery could not read.
     pub unread_crontabs: Vec<PathBuf>,
+    /// The jobs each job needs (record or crontab line), by `host/job`.
+    pub needs: std::collections::HashMap<String, Vec<String>>,
+    /// Whether jobs were judged from crontabs (so cron itself matters).
+    pub crontabs: bool,
+    /// The rows grouped by cause, once the run weighed them.
+    pub causes: crate::cause::Causes,
 }
 
 /// The directories to read: the ones given, else the default ones that
@@ -80,6 +86,7 @@ pub(crate) fn judge(
     // Each file is judged as it is read and only the judgement is kept, so
     // a scan of a whole fleet's heartbeats never holds every record.
     let mut jobs = Vec::new();
+    let mut needs = std::collections::HashMap::new();
     scan_each(&dirs, &mut |entry| {
         let crontab = expected.line_for(&entry.job);
         let recent = if judge::needs_history(&entry, crontab, &policy) {
@@ -97,8 +104,16 @@ pub(crate) fn judge(
             pause: pauses.of(Some(&entry.path), &entry.job),
             facts: context::facts(&entry, &this_host),
         };
-        jobs.push(judge::judge(&job, &policy));
+        let judged = judge::judge(&job, &policy);
+        crate::cause::note_needs(&mut needs, &judged, &entry, crontab);
+        jobs.push(judged);
     })?;
+    for line in &expected.jobs {
+        let name = judge::schedule::judged_name(line);
+        if !line.needs.is_empty() {
+            needs.entry(name).or_insert_with(|| line.needs.clone());
+        }
+    }
     // Judged: the warnings will be told, and need not be again.
     expected.record_linted();
     jobs.extend(pauses.unusable());
@@ -113,6 +128,9 @@ pub(crate) fn judge(
         jobs,
         lint: expected.lint,
         unread_crontabs: expected.unread,
+        needs,
+        crontabs: args.schedule.reads_crontabs(),
+        causes: crate::cause::Causes::default(),
     })
 }
 

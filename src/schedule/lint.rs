@@ -103,6 +103,7 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
             ),
         ));
     }
+    warnings.extend(super::needs::lint(found));
     warnings
 }
 
@@ -174,6 +175,7 @@ mod tests {
             },
             user: None,
             since: None,
+            needs: Vec::new(),
         }
     }
 

@@ -15,6 +15,7 @@ mod fields;
 pub(crate) mod files;
 pub(crate) mod fire;
 pub(crate) mod lint;
+pub(crate) mod needs;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -70,6 +71,8 @@ pub(crate) struct Expectation {
     /// When the line appeared, as far as can be known: the crontab's
     /// modification time.
     pub since: Option<DateTime<Utc>>,
+    /// The jobs its hb-write call names with `--needs`.
+    pub needs: Vec<String>,
 }
 
 /// One crontab to read.
@@ -202,6 +205,7 @@ pub(crate) fn expectations(tab: &Crontab<'_>) -> (Vec<Expectation>, Vec<Lint>) {
                         source: at.clone(),
                         user: entry.user.clone().or(tab.owner.map(str::to_owned)),
                         since: tab.modified,
+                        needs: call.needs.iter().map(|w| w.text.clone()).collect(),
                     });
                 }
                 Err(reason) => warnings.push(Lint::new(at.clone(), reason)),

@@ -1,0 +1,85 @@
+//! What a check run does about causes once its jobs are judged: gather the
+//! facts (cron, boot time, its own last runs), group the rows, and keep
+//! its record of runs beside the run lock.
+
+use chrono::{DateTime, Utc};
+use clap::Args as ClapArgs;
+
+use super::state::{self, Runs};
+use super::{explain, Causes, Facts};
+use crate::judge::Status;
+use crate::store;
+use crate::survey::Judged;
+
+/// The options of hb-check about causes.
+#[derive(Debug, Clone, Default, ClapArgs)]
+pub(crate) struct Args {
+    /// Take the host's boot time to be this instant (RFC 3339) instead of
+    /// the kernel's: for tests and forensics, like --now.
+    #[arg(long, value_name = "RFC3339", env = "HB_BOOT_TIME", value_parser = crate::cli::parse_now)]
+    pub boot_time: Option<DateTime<Utc>>,
+}
+
+/// The key that stands for cron itself among the (job, status) pairs the
+/// change engine weighs: a job name holds no space, so no job has it.
+pub(crate) const CRON_KEY: &str = "cron daemon";
+
+/// Groups `judged`'s rows by cause, as of its policy's instant, and
+/// records this run (and whether cron ran) in the state beside the lock
+/// `lock_path`. A state that cannot be read counts as none; one that
+/// cannot be written is returned as the error, after the grouping is
+/// kept in `judged`.
+pub(crate) fn assess(
+    args: &Args,
+    judged: &mut Judged,
+    host: &str,
+    lock_path: &std::path::Path,
+) -> Result<(), crate::Error> {
+    let now = judged.policy.now;
+    let path = state::path(lock_path);
+    let before = store::read_small(&path)
+        .and_then(|b| Runs::parse(&b))
+        .unwrap_or_default();
+    let cron = judged.crontabs.then(store::host::cron_daemon);
+    let cron_runs = cron.as_ref().map(Option::is_some);
+    let boot = args.boot_time.or_else(store::host::boot_time);
+    let runs = before.instants();
+    let facts = Facts {
+        now,
+        zone: judged.policy.rules.zone,
+        factor: judged.policy.factor,
+        host,
+        cron,
+        cron_down_since: before.cron_down_since.map(|s| s.0),
+        boot,
+        runs: &runs,
+        needs: &judged.needs,
+    };
+    judged.causes = Causes {
+        cron_runs,
+        boot,
+        ..explain(&judged.jobs, &facts)
+    };
+    store::write_file(&path, &before.after(now, cron_runs).to_json_line())
+}
+
+/// The (job, status) pairs the causes add to a run's for the change
+/// engine: cron itself, `stale` while it does not run and `ok` while it
+/// does, so that `--changes-only` tells cron stopping and coming back.
+pub(crate) fn pairs(causes: &Causes) -> Vec<(String, Status)> {
+    (causes.cron_runs.iter())
+        .map(|&runs| {
+            let status = if runs { Status::Ok } else { Status::Stale };
+            (CRON_KEY.to_owned(), status)
+        })
+        .collect()
+}
+
+/// Whether the run has news that no job's status carries: a gap of the
+/// checker's, told once.
+pub(crate) fn news(causes: &Causes) -> bool {
+    causes
+        .list
+        .iter()
+        .any(|c| c.kind == super::Kind::CheckerGap)
+}
