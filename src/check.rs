@@ -94,7 +94,7 @@ pub struct Args {
 
     /// What explains many jobs at once: cron, the host's boot.
     #[command(flatten)]
-    pub(crate) causes: crate::cause::run::Args,
+    pub(crate) causes: crate::cause::run::CauseArgs,
 
     /// The issue tracker that keeps the host's alert issue.
     #[command(flatten, next_help_heading = "Tracker")]

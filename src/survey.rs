@@ -32,8 +32,9 @@ pub(crate) struct Judged {
     pub unread_crontabs: Vec<PathBuf>,
     /// The jobs each job needs (record or crontab line), by `host/job`.
     pub needs: std::collections::HashMap<String, Vec<String>>,
-    /// Whether jobs were judged from crontabs (so cron itself matters).
-    pub crontabs: bool,
+    /// Whether jobs were judged from this host's own crontabs (`--discover`
+    /// at the root `/`), so that cron itself must run.
+    pub live_crontabs: bool,
     /// The rows grouped by cause, once the run weighed them.
     pub causes: crate::cause::Causes,
 }
@@ -129,7 +130,8 @@ pub(crate) fn judge(
         lint: expected.lint,
         unread_crontabs: expected.unread,
         needs,
-        crontabs: args.schedule.reads_crontabs(),
+        live_crontabs: args.schedule.discover
+            && args.schedule.cron_root == std::path::Path::new("/"),
         causes: crate::cause::Causes::default(),
     })
 }

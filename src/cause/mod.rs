@@ -35,6 +35,9 @@ pub(crate) struct Facts<'a> {
     pub cron: Option<Option<CronDaemon>>,
     /// Since when cron has been seen down (the checker's own record).
     pub cron_down_since: Option<DateTime<Utc>>,
+    /// The last stretch cron was seen down, up to the run that saw it
+    /// back (the checker's own record).
+    pub cron_was_down: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// When the host booted.
     pub boot: Option<DateTime<Utc>>,
     /// The checker's earlier runs, oldest first.
@@ -205,6 +208,7 @@ pub(crate) fn explain(jobs: &[Judgement], facts: &Facts) -> Causes {
     };
     cron_down(jobs, facts, &mut causes);
     host_down(jobs, facts, &mut causes);
+    cron_was_down(jobs, facts, &mut causes);
     checker_gap(facts, &mut causes);
     blocked(jobs, facts, &mut causes);
     causes
@@ -253,6 +257,93 @@ fn cron_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
     );
 }
 
+/// The silent rows (of this host, not yet explained, that `take`) whose
+/// run fell due in the window `from` (when known) to `to`, while `now` is
+/// not past `to` by more than their interval and grace; and the runs they
+/// missed in it.
+fn missed_in(
+    jobs: &[Judgement],
+    facts: &Facts,
+    causes: &Causes,
+    take: &dyn Fn(&Judgement) -> bool,
+    (from, to): (Option<DateTime<Utc>>, DateTime<Utc>),
+) -> (Vec<usize>, u64) {
+    let mut explained = Vec::new();
+    let mut missed = 0u64;
+    let up_for = u64::try_from((facts.now - to).num_seconds()).unwrap_or(0);
+    for (i, j) in jobs.iter().enumerate() {
+        if causes.of_job[i].is_some() || !silent(j.status) || !local(j, facts.host) || !take(j) {
+            continue;
+        }
+        let Some(due) = missed_at(j) else { continue };
+        let interval = j.interval_seconds.unwrap_or(0);
+        let in_window = from.is_none_or(|from| due >= from) && due <= to;
+        if in_window && up_for <= interval.saturating_add(grace(j, facts.factor)) {
+            let gone = u64::try_from((to - due).num_seconds()).unwrap_or(0);
+            missed += 1 + gone.checked_div(interval).unwrap_or(0);
+            explained.push(i);
+        }
+    }
+    (explained, missed)
+}
+
+/// `names` of the rows, the first five and `...`.
+fn some_names(jobs: &[Judgement], rows: &[usize]) -> String {
+    let mut names: Vec<&str> = rows.iter().map(|&i| jobs[i].job.as_str()).collect();
+    names.dedup();
+    let more = if names.len() > 5 { ", ..." } else { "" };
+    names.truncate(5);
+    format!("{}{more}", names.join(", "))
+}
+
+/// A window as a line tells it: `01:10-06:02`, or `until 06:02`.
+fn window(facts: &Facts, from: Option<DateTime<Utc>>, to: DateTime<Utc>) -> String {
+    let to = when(to, facts.now, facts.zone);
+    match from {
+        Some(from) => format!("{}-{to}", when(from, facts.now, facts.zone)),
+        None => format!("until {to}"),
+    }
+}
+
+/// Cron was down and runs again: the crontab jobs whose run fell due while
+/// it was down go under one line until they have had their chance since.
+fn cron_was_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
+    // The run that first finds cron back closes the stretch itself.
+    let stretch = match facts.cron_down_since {
+        Some(from) => Some((from, facts.now)),
+        None => facts.cron_was_down,
+    };
+    let (Some(Some(daemon)), Some((from, seen_up))) = (&facts.cron, stretch) else {
+        return;
+    };
+    let to = daemon
+        .since
+        .filter(|&s| s >= from && s <= seen_up)
+        .unwrap_or(seen_up);
+    let (rows, missed) = missed_in(jobs, facts, causes, &from_crontab, (Some(from), to));
+    if rows.is_empty() {
+        return;
+    }
+    let text = format!(
+        "cron was not running {}: {missed} run{} missed ({})",
+        window(facts, Some(from), to),
+        if missed == 1 { "" } else { "s" },
+        some_names(jobs, &rows)
+    );
+    add(
+        causes,
+        Cause {
+            kind: Kind::CronDown,
+            text,
+            jobs: rows,
+            from: Some(from),
+            to: Some(to),
+            by: None,
+            missed,
+        },
+    );
+}
+
 /// The host was down: the silent jobs whose run fell due between the last
 /// sign of life before the boot and the boot, while the host has not been
 /// up past their interval and grace since.
@@ -271,46 +362,22 @@ fn host_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
         .chain(heartbeats)
         .filter(|&t| t < boot)
         .max();
-    let mut explained = Vec::new();
-    let mut missed = 0u64;
-    for (i, j) in jobs.iter().enumerate() {
-        if causes.of_job[i].is_some() || !silent(j.status) || !local(j, facts.host) {
-            continue;
-        }
-        let Some(due) = missed_at(j) else { continue };
-        let interval = j.interval_seconds.unwrap_or(0);
-        let in_window = down_from.is_none_or(|from| due >= from) && due <= boot;
-        let up_for = u64::try_from((facts.now - boot).num_seconds()).unwrap_or(0);
-        if in_window && up_for <= interval.saturating_add(grace(j, facts.factor)) {
-            let gone = u64::try_from((boot - due).num_seconds()).unwrap_or(0);
-            missed += 1 + gone.checked_div(interval).unwrap_or(0);
-            explained.push(i);
-        }
-    }
-    if explained.is_empty() {
+    let (rows, missed) = missed_in(jobs, facts, causes, &|_| true, (down_from, boot));
+    if rows.is_empty() {
         return;
     }
-    let mut names: Vec<&str> = explained.iter().map(|&i| jobs[i].job.as_str()).collect();
-    names.dedup();
-    let shown = names.iter().take(5).copied().collect::<Vec<_>>().join(", ");
-    let more = if names.len() > 5 { ", ..." } else { "" };
-    let window = match down_from {
-        Some(from) => format!(
-            "{}-{}",
-            when(from, facts.now, facts.zone),
-            when(boot, facts.now, facts.zone)
-        ),
-        None => format!("until {}", when(boot, facts.now, facts.zone)),
-    };
+    let text = format!(
+        "host was down {}: {missed} run{} missed ({})",
+        window(facts, down_from, boot),
+        if missed == 1 { "" } else { "s" },
+        some_names(jobs, &rows)
+    );
     add(
         causes,
         Cause {
             kind: Kind::HostDown,
-            text: format!(
-                "host was down {window}: {missed} run{} missed ({shown}{more})",
-                if missed == 1 { "" } else { "s" }
-            ),
-            jobs: explained,
+            text,
+            jobs: rows,
             from: down_from,
             to: Some(boot),
             by: None,
@@ -336,7 +403,9 @@ fn checker_gap(facts: &Facts, causes: &mut Causes) {
     spacing.sort_unstable();
     let period = spacing[spacing.len() / 2];
     let gap = (facts.now - *last).num_seconds();
-    if period <= 0 || gap <= 2 * period {
+    // A boot since the last run is the gap's cause, told as the host's.
+    let booted = facts.boot.is_some_and(|b| b > *last && b <= facts.now);
+    if period <= 0 || gap <= 2 * period || booted {
         return;
     }
     add(

@@ -13,7 +13,7 @@ use crate::survey::Judged;
 
 /// The options of hb-check about causes.
 #[derive(Debug, Clone, Default, ClapArgs)]
-pub(crate) struct Args {
+pub(crate) struct CauseArgs {
     /// Take the host's boot time to be this instant (RFC 3339) instead of
     /// the kernel's: for tests and forensics, like --now.
     #[arg(long, value_name = "RFC3339", env = "HB_BOOT_TIME", value_parser = crate::cli::parse_now)]
@@ -30,7 +30,7 @@ pub(crate) const CRON_KEY: &str = "cron daemon";
 /// cannot be written is returned as the error, after the grouping is
 /// kept in `judged`.
 pub(crate) fn assess(
-    args: &Args,
+    args: &CauseArgs,
     judged: &mut Judged,
     host: &str,
     lock_path: &std::path::Path,
@@ -40,7 +40,7 @@ pub(crate) fn assess(
     let before = store::read_small(&path)
         .and_then(|b| Runs::parse(&b))
         .unwrap_or_default();
-    let cron = judged.crontabs.then(store::host::cron_daemon);
+    let cron = judged.live_crontabs.then(store::host::cron_daemon);
     let cron_runs = cron.as_ref().map(Option::is_some);
     let boot = args.boot_time.or_else(store::host::boot_time);
     let runs = before.instants();
@@ -51,6 +51,7 @@ pub(crate) fn assess(
         host,
         cron,
         cron_down_since: before.cron_down_since.map(|s| s.0),
+        cron_was_down: before.cron_was_down.map(|(from, to)| (from.0, to.0)),
         boot,
         runs: &runs,
         needs: &judged.needs,

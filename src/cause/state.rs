@@ -23,9 +23,17 @@ pub(crate) struct Runs {
     pub version: u32,
     /// The instants of its last runs, oldest first.
     pub runs: Vec<Stamp>,
-    /// The first run of the current stretch that found no cron daemon.
+    /// The last run that found a cron daemon running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cron_up_at: Option<Stamp>,
+    /// While no cron daemon runs: since when, as far as the runs can tell
+    /// (the last run that found one, else the first that found none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cron_down_since: Option<Stamp>,
+    /// The last stretch cron was seen down: from its first run that found
+    /// none to the run that found it back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cron_was_down: Option<(Stamp, Stamp)>,
 }
 
 /// One instant, in RFC 3339.
@@ -56,23 +64,37 @@ impl Runs {
     }
 
     /// The record after a run at `now` that found cron running or not
-    /// (`None`: cron not looked at). A run dated before the last one (a
-    /// clock set back, or `--now` in the past) is not added.
+    /// (`None`: cron not looked at). A run dated at or before the last one
+    /// (a clock set back, or `--now` in the past) changes nothing.
     pub(crate) fn after(&self, now: DateTime<Utc>, cron_runs: Option<bool>) -> Runs {
-        let mut runs = self.runs.clone();
-        if runs.last().is_none_or(|last| last.0 < now) {
-            runs.push(Stamp(now));
+        if self.runs.last().is_some_and(|last| last.0 >= now) {
+            return self.clone();
         }
+        let mut runs = self.runs.clone();
+        runs.push(Stamp(now));
         let drop = runs.len().saturating_sub(RUNS_KEPT);
         runs.drain(..drop);
         let cron_down_since = match cron_runs {
-            Some(false) => Some(self.cron_down_since.unwrap_or(Stamp(now))),
+            Some(false) => self
+                .cron_down_since
+                .or(self.cron_up_at)
+                .or(Some(Stamp(now))),
             _ => None,
+        };
+        let cron_up_at = match cron_runs {
+            Some(true) => Some(Stamp(now)),
+            _ => self.cron_up_at,
+        };
+        let cron_was_down = match (cron_runs, self.cron_down_since) {
+            (Some(true), Some(from)) => Some((from, Stamp(now))),
+            _ => self.cron_was_down,
         };
         Runs {
             version: VERSION,
             runs,
+            cron_up_at,
             cron_down_since,
+            cron_was_down,
         }
     }
 
@@ -99,10 +121,21 @@ mod tests {
         }
         assert_eq!(runs.runs.len(), RUNS_KEPT);
         assert_eq!(runs.runs.last(), Some(&Stamp(at(19 * 15))));
-        assert_eq!(runs.cron_down_since, Some(Stamp(at(10 * 15))));
-        let back = runs.after(at(0), Some(true));
-        assert_eq!(back.runs, runs.runs, "a run in the past is not a run");
+        assert_eq!(
+            runs.cron_down_since,
+            Some(Stamp(at(9 * 15))),
+            "last seen up"
+        );
+        assert_eq!(
+            runs.after(at(0), Some(true)),
+            runs,
+            "a run in the past is none"
+        );
+        let back = runs.after(at(20 * 15), Some(true));
         assert_eq!(back.cron_down_since, None);
+        let down = Some((Stamp(at(9 * 15)), Stamp(at(20 * 15))));
+        assert_eq!(back.cron_was_down, down);
+        assert_eq!(back.after(at(21 * 15), Some(true)).cron_was_down, down);
         let line = runs.to_json_line();
         assert_eq!(Runs::parse(&line), Some(runs));
         assert_eq!(Runs::parse(b"{\"version\":9,\"runs\":[]}"), None);
