@@ -452,14 +452,20 @@ fn blocked(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
         let Some(parent) = bad_parent(i) else {
             continue;
         };
-        // Up the chain to its root, at most once round any cycle.
+        // Up the chain to its root; a chain that goes round (a lint
+        // error) blocks nothing.
         let mut root = parent;
         let mut seen = vec![i, parent];
-        while let Some(up) = bad_parent(root).filter(|u| !seen.contains(u)) {
+        let mut round = false;
+        while let Some(up) = bad_parent(root) {
+            round = seen.contains(&up);
+            if round {
+                break;
+            }
             seen.push(up);
             root = up;
         }
-        if root == i {
+        if round {
             continue;
         }
         causes.blocked_by[i] = Some(parent);
