@@ -60,9 +60,14 @@ fn proc_text(path: &Path) -> Option<String> {
 }
 
 /// Whether process `pid` is a cron daemon, by its name (and, for busybox,
-/// the applet it runs).
+/// the applet it runs), and not a zombie that is gone but not yet reaped.
 fn is_cron(pid: u32) -> bool {
     let base = PathBuf::from(format!("/proc/{pid}"));
+    let state = proc_text(&base.join("stat"))
+        .and_then(|stat| Some(stat[stat.rfind(')')? + 1..].trim_start().starts_with('Z')));
+    if state != Some(false) {
+        return false;
+    }
     let Some(comm) = proc_text(&base.join("comm")) else {
         return false;
     };

@@ -22,6 +22,7 @@ mod extract_contract;
 mod adopt;
 mod alerts;
 mod catalogue;
+mod causes;
 mod contract;
 mod contrib;
 mod fleet;
