@@ -201,8 +201,10 @@ fn judge_locked(
     )?;
     let when = expect::LintWhen::for_check(args.quiet, lock.path());
     let mut judged = survey::judge(&args.judge, dirs, &when)?;
-    if let Err(err) = cause::run::assess(&args.causes, &mut judged, &args.judge.host(), lock.path())
-    {
+    let host = args.judge.host();
+    let (causes, kept) = cause::run::assess(&judged.cause_run(&args.causes, &host), lock.path());
+    judged.causes = causes;
+    if let Err(err) = kept {
         fail(&err);
     }
     if !args.quiet {

@@ -37,6 +37,28 @@ pub(crate) struct Judged {
     pub live_crontabs: bool,
     /// The rows grouped by cause, once the run weighed them.
     pub causes: crate::cause::Causes,
+    /// Whether the instant judged at was given (`--now`).
+    pub forensic: bool,
+}
+
+impl Judged {
+    /// What the causes of this judgement are drawn from, for the checking
+    /// `host`: a judgement as of a given instant (`--now`) is forensic.
+    pub(crate) fn cause_run<'a>(
+        &'a self,
+        args: &'a crate::cause::run::CauseArgs,
+        host: &'a str,
+    ) -> crate::cause::run::Run<'a> {
+        crate::cause::run::Run {
+            args,
+            jobs: &self.jobs,
+            policy: &self.policy,
+            needs: &self.needs,
+            live_crontabs: self.live_crontabs,
+            host,
+            forensic: self.forensic,
+        }
+    }
 }
 
 /// The directories to read: the ones given, else the default ones that
@@ -133,6 +155,7 @@ pub(crate) fn judge(
         live_crontabs: args.schedule.discover
             && args.schedule.cron_root == std::path::Path::new("/"),
         causes: crate::cause::Causes::default(),
+        forensic: args.now.is_some(),
     })
 }
 

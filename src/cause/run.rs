@@ -7,9 +7,11 @@ use clap::Args as ClapArgs;
 
 use super::state::{self, Runs};
 use super::{explain, Causes, Facts};
-use crate::judge::Status;
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::judge::{Judgement, Policy, Status};
 use crate::store;
-use crate::survey::Judged;
 
 /// The options of hb-check about causes.
 #[derive(Debug, Clone, Default, ClapArgs)]
@@ -24,44 +26,64 @@ pub(crate) struct CauseArgs {
 /// change engine weighs: a job name holds no space, so no job has it.
 pub(crate) const CRON_KEY: &str = "cron daemon";
 
-/// Groups `judged`'s rows by cause, as of its policy's instant, and
+/// What a check run knows that the causes are drawn from.
+pub(crate) struct Run<'a> {
+    /// The options.
+    pub args: &'a CauseArgs,
+    /// The rows as judged, worst first.
+    pub jobs: &'a [Judgement],
+    /// The policy they were judged by.
+    pub policy: &'a Policy,
+    /// What each job needs, by its key.
+    pub needs: &'a HashMap<String, Vec<String>>,
+    /// Whether the jobs come from this host's own crontabs.
+    pub live_crontabs: bool,
+    /// The checking host.
+    pub host: &'a str,
+    /// Whether the instant judged at was given (`--now`): a judgement as
+    /// of another time is not one of the checker's runs, so its record is
+    /// neither read nor kept.
+    pub forensic: bool,
+}
+
+/// Groups the rows of `run` by cause, as of its policy's instant, and
 /// records this run (and whether cron ran) in the state beside the lock
 /// `lock_path`. A state that cannot be read counts as none; one that
-/// cannot be written is returned as the error, after the grouping is
-/// kept in `judged`.
-pub(crate) fn assess(
-    args: &CauseArgs,
-    judged: &mut Judged,
-    host: &str,
-    lock_path: &std::path::Path,
-) -> Result<(), crate::Error> {
-    let now = judged.policy.now;
+/// cannot be written is told in the error, beside the grouping.
+pub(crate) fn assess(run: &Run, lock_path: &Path) -> (Causes, Result<(), crate::Error>) {
+    let now = run.policy.now;
     let path = state::path(lock_path);
-    let before = store::read_small(&path)
-        .and_then(|b| Runs::parse(&b))
+    let before = (!run.forensic)
+        .then(|| store::read_small(&path).and_then(|b| Runs::parse(&b)))
+        .flatten()
         .unwrap_or_default();
-    let cron = judged.live_crontabs.then(store::host::cron_daemon);
+    let cron = run.live_crontabs.then(store::host::cron_daemon);
     let cron_runs = cron.as_ref().map(Option::is_some);
-    let boot = args.boot_time.or_else(store::host::boot_time);
+    let boot = run.args.boot_time.or_else(store::host::boot_time);
     let runs = before.instants();
     let facts = Facts {
         now,
-        zone: judged.policy.rules.zone,
-        factor: judged.policy.factor,
-        host,
+        zone: run.policy.rules.zone,
+        factor: run.policy.factor,
+        host: run.host,
         cron,
         cron_down_since: before.cron_down_since.map(|s| s.0),
         cron_was_down: before.cron_was_down.map(|(from, to)| (from.0, to.0)),
         boot,
         runs: &runs,
-        needs: &judged.needs,
+        needs: run.needs,
     };
-    judged.causes = Causes {
+    let causes = Causes {
         cron_runs,
         boot,
-        ..explain(&judged.jobs, &facts)
+        ..explain(run.jobs, &facts)
     };
-    store::write_file(&path, &before.after(now, cron_runs).to_json_line())
+    let kept = if run.forensic {
+        Ok(())
+    } else {
+        store::write_file(&path, &before.after(now, cron_runs).to_json_line())
+    };
+    (causes, kept)
 }
 
 /// The (job, status) pairs the causes add to a run's for the change
