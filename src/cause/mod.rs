@@ -30,9 +30,9 @@ pub(crate) struct Facts<'a> {
     /// The checking host: jobs of this host (or of no known host) are the
     /// ones its boot and its cron explain.
     pub host: &'a str,
-    /// The cron daemon, when jobs are judged from crontabs: `Some(None)`
+    /// The cron daemon, when jobs are judged from this host's crontabs.
     /// when none runs.
-    pub cron: Option<Option<CronDaemon>>,
+    pub cron: Cron,
     /// Since when cron has been seen down (the checker's own record).
     pub cron_down_since: Option<DateTime<Utc>>,
     /// The last stretch cron was seen down, up to the run that saw it
@@ -44,6 +44,28 @@ pub(crate) struct Facts<'a> {
     pub runs: &'a [DateTime<Utc>],
     /// The jobs each job needs, by the job's key (`host/job`, or `job`).
     pub needs: &'a HashMap<String, Vec<String>>,
+}
+
+/// What is known of the cron daemon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Cron {
+    /// Not looked at: no crontab of this host's is judged.
+    Unknown,
+    /// None runs.
+    Down,
+    /// This one runs.
+    Running(CronDaemon),
+}
+
+impl Cron {
+    /// Whether a daemon runs, when it was looked at.
+    pub(crate) fn runs(&self) -> Option<bool> {
+        match self {
+            Cron::Unknown => None,
+            Cron::Down => Some(false),
+            Cron::Running(_) => Some(true),
+        }
+    }
 }
 
 /// The kinds of cause.
@@ -225,7 +247,7 @@ fn add(causes: &mut Causes, cause: Cause) {
 
 /// Cron not running: its own cause, with the silent crontab jobs under it.
 fn cron_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
-    if !matches!(facts.cron, Some(None)) {
+    if facts.cron != Cron::Down {
         return;
     }
     let depend: Vec<usize> = (0..jobs.len())
@@ -313,7 +335,7 @@ fn cron_was_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
         Some(from) => Some((from, facts.now)),
         None => facts.cron_was_down,
     };
-    let (Some(Some(daemon)), Some((from, seen_up))) = (&facts.cron, stretch) else {
+    let (Cron::Running(daemon), Some((from, seen_up))) = (&facts.cron, stretch) else {
         return;
     };
     let to = daemon

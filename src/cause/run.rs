@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use clap::Args as ClapArgs;
 
 use super::state::{self, Runs};
-use super::{explain, Causes, Facts};
+use super::{explain, Causes, Cron, Facts};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -57,8 +57,12 @@ pub(crate) fn assess(run: &Run, lock_path: &Path) -> (Causes, Result<(), crate::
         .then(|| store::read_small(&path).and_then(|b| Runs::parse(&b)))
         .flatten()
         .unwrap_or_default();
-    let cron = run.live_crontabs.then(store::host::cron_daemon);
-    let cron_runs = cron.as_ref().map(Option::is_some);
+    let cron = match run.live_crontabs.then(store::host::cron_daemon) {
+        None => Cron::Unknown,
+        Some(None) => Cron::Down,
+        Some(Some(daemon)) => Cron::Running(daemon),
+    };
+    let cron_runs = cron.runs();
     let boot = run.args.boot_time.or_else(store::host::boot_time);
     let runs = before.instants();
     let facts = Facts {

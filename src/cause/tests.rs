@@ -40,7 +40,7 @@ fn facts<'a>(runs: &'a [DateTime<Utc>], needs: &'a HashMap<String, Vec<String>>)
         zone: Tz::UTC,
         factor: 2.0,
         host: "web1",
-        cron: None,
+        cron: Cron::Unknown,
         cron_down_since: None,
         cron_was_down: None,
         boot: Some(at(-30 * 1440)),
@@ -58,7 +58,7 @@ fn cron_down_is_named_first_with_the_crontab_jobs_it_stopped() {
     ];
     let none = HashMap::new();
     let facts = Facts {
-        cron: Some(None),
+        cron: Cron::Down,
         cron_down_since: Some(at(-227)),
         ..facts(&[], &none)
     };
@@ -72,10 +72,10 @@ fn cron_down_is_named_first_with_the_crontab_jobs_it_stopped() {
     assert_eq!(causes.of_job, [Some(0), None, None], "queue is no cron job");
     assert!(causes.critical());
     let running = Facts {
-        cron: Some(Some(CronDaemon {
+        cron: Cron::Running(CronDaemon {
             found: "cron (pid 9)".to_owned(),
             since: None,
-        })),
+        }),
         ..facts.clone()
     };
     assert!(explain(&jobs, &running).list.is_empty());

@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::state::Runs;
-use super::{explain, Facts, Kind};
+use super::{explain, Cron, Facts, Kind};
 use crate::alert::{alerting, diff, Jobs};
 use crate::judge::{self, Job, Policy, Status};
 use crate::record::{Content, Entry, Heartbeat, RunStatus};
@@ -121,10 +121,14 @@ fn simulate(off: (i64, i64), cron_dead: (i64, i64)) -> (Vec<(String, DateTime<Ut
             zone: Tz::UTC,
             factor: policy.factor,
             host: "web1",
-            cron: Some(cron_up.then(|| CronDaemon {
-                found: "cron (pid 300)".to_owned(),
-                since: Some(cron_since),
-            })),
+            cron: if cron_up {
+                Cron::Running(CronDaemon {
+                    found: "cron (pid 300)".to_owned(),
+                    since: Some(cron_since),
+                })
+            } else {
+                Cron::Down
+            },
             cron_down_since: state.cron_down_since.map(|s| s.0),
             cron_was_down: state.cron_was_down.map(|(a, b)| (a.0, b.0)),
             boot: Some(boot),
