@@ -204,9 +204,7 @@ fn judge_locked(
     let host = args.judge.host();
     let (causes, kept) = cause::run::assess(&judged.cause_run(&args.causes, &host), lock.path());
     judged.causes = causes;
-    if let Err(err) = kept {
-        fail(&err);
-    }
+    kept.unwrap_or_else(|err| fail(&err));
     if !args.quiet {
         for warning in &judged.lint {
             eprintln!("{PROGRAM}: warning: {warning}");
@@ -374,7 +372,9 @@ fn sync_tracker(
             cli::report_error(PROGRAM, &err);
         }
     };
+    let causes: Vec<String> = judged.causes.list.iter().map(|c| c.text.clone()).collect();
     let opts = tracker::Options {
+        causes: &causes,
         host,
         label: &args.tracker_label,
         dry_run: args.dry_run,

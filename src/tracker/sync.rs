@@ -41,6 +41,9 @@ pub(crate) struct Options<'a> {
     pub checked_at: DateTime<Utc>,
     /// `--tracker-remind`: remind on the open issue once per period.
     pub remind: Option<Remind<'a>>,
+    /// What explains many of the jobs at once, one line each (cron not
+    /// running, the host down, a job others need): named once, first.
+    pub causes: &'a [String],
 }
 
 /// `--tracker-remind`: how often to remind, and the cache that spares the
@@ -113,7 +116,7 @@ pub(crate) fn sync(
         Decision::Nothing | Decision::Acknowledged { shrink_to: None } => {}
         Decision::Create => {
             let title = text::title(opts.host, alerts.len());
-            let body = text::body(opts.host, jobs, opts.checked_at);
+            let body = causes_first(opts.causes, text::body(opts.host, jobs, opts.checked_at));
             if opts.dry_run {
                 if seen.label.is_none() {
                     (w.say)(format!("dry run: would create label `{}`", opts.label));
@@ -141,8 +144,9 @@ pub(crate) fn sync(
             paused,
         } => {
             let issue = kept.expect("an update has an open issue");
-            let mut comment =
+            let comment =
                 text::update_comment(opts.host, jobs, went_bad, changed, recovered, paused);
+            let mut comment = causes_first(opts.causes, comment);
             // News on the issue is the period's reminder too.
             if let Some(period) = due(opts, issue, &alerts) {
                 comment.push_str(&format!("\n\n{}", remind::marker(opts.host, period)));
@@ -150,7 +154,10 @@ pub(crate) fn sync(
             w.comment(issue.number, &comment, &tag(opts.host, &alerts))?;
             let edit = Edit {
                 title: Some(text::title(opts.host, alerts.len())),
-                body: Some(text::body(opts.host, jobs, opts.checked_at)),
+                body: Some(causes_first(
+                    opts.causes,
+                    text::body(opts.host, jobs, opts.checked_at),
+                )),
                 state: None,
             };
             w.edit(issue.number, &edit, "retitle it and replace its body")?;
@@ -339,6 +346,16 @@ fn tag(host: &str, jobs: &Jobs) -> String {
         jobs: jobs.clone(),
     }
     .comment_tag()
+}
+
+/// `text` with the causes in front, each once: `**Cause:** cron is not
+/// running (since 02:13, 14 jobs depend on it)`.
+fn causes_first(causes: &[String], text: String) -> String {
+    let mut out: String = (causes.iter())
+        .map(|c| format!("**Cause:** {}\n\n", text::inert(c)))
+        .collect();
+    out.push_str(&text);
+    out
 }
 
 #[cfg(test)]

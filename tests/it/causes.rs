@@ -391,3 +391,28 @@ fn needs_in_a_crontab_are_read_and_a_cycle_or_an_unknown_job_is_a_lint_error() {
     assert_eq!(doc["causes"][0]["kind"], "blocked", "{}", out.show());
     assert_eq!(doc["causes"][0]["jobs"], serde_json::json!(["web1/backup"]));
 }
+
+#[test]
+fn the_alert_issue_names_the_cause_once_above_its_jobs() {
+    let forge = harness::forge::github();
+    let s = Scratch::new();
+    // NOW is 04:00: the host was off from 01:00 and booted at 03:55.
+    for job in ["backup", "rotate"] {
+        s.write(
+            &format!("{job}.last"),
+            record(job, "2026-11-22T01:00:00Z", 3600, "ok", ""),
+        );
+    }
+    let out = forge.check_with(&s, &[("HB_BOOT_TIME", "2026-11-22T03:55:00Z")], &[]);
+    out.code(2);
+    let issues = forge.open_issues();
+    assert_eq!(issues.len(), 1, "{}", out.show());
+    let body = &issues[0].body;
+    assert!(
+        body.starts_with(
+            "**Cause:** `host was down 01:00-03:55: 4 runs missed (backup, rotate)`\n\n"
+        ),
+        "{body}"
+    );
+    assert_eq!(body.matches("host was down").count(), 1, "{body}");
+}
