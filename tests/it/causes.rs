@@ -26,8 +26,7 @@ fn namespace_script(dir: &Path) -> String {
         r#"set -eu
 mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /etc/cron.d
-mkdir -p /var/spool/cron/crontabs
-mount -t tmpfs tmpfs /var/spool/cron/crontabs
+if [ -d /var/spool/cron/crontabs ]; then mount -t tmpfs tmpfs /var/spool/cron/crontabs; fi
 printf 'SHELL=/bin/sh\n' > {d}/crontab
 mount --bind {d}/crontab /etc/crontab
 for job in backup rotate; do
