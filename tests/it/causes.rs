@@ -269,6 +269,13 @@ fn the_metrics_carry_the_boot_time_and_each_blocked_job() {
         !text.contains("cron_heartbeat_cron_running"),
         "no crontab judged: {text}"
     );
+    if skip::peer("promtool", &["--version"], "prometheus") {
+        let lint = harness::peer_cmd("promtool")
+            .args(["check", "metrics"])
+            .stdin(text)
+            .run();
+        lint.code(0);
+    }
 }
 
 /// `hb-write` with `args` into the scratch heartbeat directory.
