@@ -57,7 +57,8 @@ pub(crate) fn assess(run: &Run, lock_path: &Path) -> (Causes, Result<(), crate::
         .then(|| store::read_small(&path).and_then(|b| Runs::parse(&b)))
         .flatten()
         .unwrap_or_default();
-    let cron = match run.live_crontabs.then(store::host::cron_daemon) {
+    let look = run.live_crontabs && store::host::processes_visible();
+    let cron = match look.then(store::host::cron_daemon) {
         None => Cron::Unknown,
         Some(None) => Cron::Down,
         Some(Some(daemon)) => Cron::Running(daemon),

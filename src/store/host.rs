@@ -94,6 +94,13 @@ fn started(pid: u32) -> Option<DateTime<Utc>> {
     boot_time()?.checked_add_signed(chrono::Duration::try_seconds(after_boot)?)
 }
 
+/// Whether this process sees the host's processes: `/proc` mounted with
+/// `hidepid` hides other users' (pid 1's among them) from a user who is
+/// not root, and then a cron daemon that runs cannot be told from none.
+pub(crate) fn processes_visible() -> bool {
+    proc_text(Path::new("/proc/1/comm")).is_some()
+}
+
 /// The cron daemon running on this host, looked for in this order: the pid
 /// files, every process's name in `/proc`, then systemd-cron's timers.
 /// `None` when none runs.
