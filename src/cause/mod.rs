@@ -370,7 +370,11 @@ fn cron_was_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
 /// sign of life before the boot and the boot, while the host has not been
 /// up past their interval and grace since.
 fn host_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
-    let Some(boot) = facts.boot else { return };
+    // A boot after the instant judged at (`--now` in the past) says
+    // nothing of that instant.
+    let Some(boot) = facts.boot.filter(|&b| b <= facts.now) else {
+        return;
+    };
     // The last sign of life before the boot: the checker's last run, or a
     // heartbeat of this host.
     let heartbeats = jobs

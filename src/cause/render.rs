@@ -154,6 +154,31 @@ pub(crate) fn json_fields(jobs: &[Judgement], causes: &Causes) -> CauseFields {
     }
 }
 
+/// The causes as a report's section, each once, after the report itself:
+/// `Causes:` and a line each, or a Markdown heading and list. Nothing when
+/// there is none.
+pub(crate) fn write_section(out: &mut Vec<u8>, causes: &Causes, markdown: bool) -> io::Result<()> {
+    if causes.list.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{}",
+        if markdown {
+            "\n## Causes\n"
+        } else {
+            "\nCauses:"
+        }
+    )?;
+    for cause in &causes.list {
+        match markdown {
+            true => writeln!(out, "- {}", crate::escape::markdown(&cause.text))?,
+            false => writeln!(out, "  {}", terminal(&cause.text))?,
+        }
+    }
+    Ok(())
+}
+
 /// The host's gauges: whether cron runs (when crontabs are judged), when
 /// the host booted, and one `cron_heartbeat_job_blocked` per blocked job.
 pub(crate) fn write_metrics(

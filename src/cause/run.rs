@@ -51,12 +51,30 @@ pub(crate) struct Run<'a> {
 /// `lock_path`. A state that cannot be read counts as none; one that
 /// cannot be written is told in the error, beside the grouping.
 pub(crate) fn assess(run: &Run, lock_path: &Path) -> (Causes, Result<(), crate::Error>) {
-    let now = run.policy.now;
     let path = state::path(lock_path);
     let before = (!run.forensic)
         .then(|| store::read_small(&path).and_then(|b| Runs::parse(&b)))
         .flatten()
         .unwrap_or_default();
+    let causes = with_record(run, &before);
+    let kept = if run.forensic {
+        Ok(())
+    } else {
+        let next = before.after(run.policy.now, causes.cron_runs);
+        store::write_file(&path, &next.to_json_line())
+    };
+    (causes, kept)
+}
+
+/// Groups the rows of `run` by cause with no record of the checker's runs:
+/// night-watch's report, which is no check.
+pub(crate) fn alone(run: &Run) -> Causes {
+    with_record(run, &Runs::default())
+}
+
+/// Groups the rows of `run` by cause, with the checker's record `before`.
+fn with_record(run: &Run, before: &Runs) -> Causes {
+    let now = run.policy.now;
     let look = run.live_crontabs && store::host::processes_visible();
     let cron = match look.then(store::host::cron_daemon) {
         None => Cron::Unknown,
@@ -78,17 +96,11 @@ pub(crate) fn assess(run: &Run, lock_path: &Path) -> (Causes, Result<(), crate::
         runs: &runs,
         needs: run.needs,
     };
-    let causes = Causes {
+    Causes {
         cron_runs,
         boot,
         ..explain(run.jobs, &facts)
-    };
-    let kept = if run.forensic {
-        Ok(())
-    } else {
-        store::write_file(&path, &before.after(now, cron_runs).to_json_line())
-    };
-    (causes, kept)
+    }
 }
 
 /// The (job, status) pairs the causes add to a run's for the change

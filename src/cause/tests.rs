@@ -123,6 +123,13 @@ fn a_boot_after_the_due_runs_explains_them_until_the_host_was_up_past_the_grace(
         ..facts(&runs, &none)
     };
     assert!(explain(&jobs, &long_up).list.is_empty());
+    // Judged as of before the boot, the boot says nothing.
+    let before_boot = Facts {
+        now: at(-20),
+        boot: Some(at(-10)),
+        ..facts(&runs, &none)
+    };
+    assert!(explain(&jobs, &before_boot).list.is_empty());
 }
 
 #[test]

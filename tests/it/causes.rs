@@ -422,3 +422,45 @@ fn the_alert_issue_names_the_cause_once_above_its_jobs() {
     );
     assert_eq!(body.matches("host was down").count(), 1, "{body}");
 }
+
+#[test]
+fn the_morning_report_names_each_cause_once_after_its_table() {
+    let s = Scratch::new();
+    powered_off_night(&s);
+    let report = |format: &str| {
+        s.night_watch()
+            .args([
+                "--now",
+                "2027-01-05T06:10:00Z",
+                "--boot-time",
+                "2027-01-05T06:00:00Z",
+            ])
+            .args(["--host", "web1", "--format", format])
+            .run()
+    };
+    let line = "host was down 01:00-06:00: 15 runs missed (backup, rotate, sync)";
+    let text = report("text");
+    text.code(0);
+    assert!(
+        text.stdout.ends_with(&format!("\nCauses:\n  {line}\n")),
+        "{}",
+        text.show()
+    );
+    let markdown = report("markdown");
+    assert!(
+        markdown
+            .stdout
+            .ends_with(&format!("\n## Causes\n\n- {line}\n")),
+        "{}",
+        markdown.show()
+    );
+    let doc = json(&report("json"));
+    assert_eq!(doc["causes"][0]["text"], line);
+    assert_eq!(doc["jobs"][0]["cause"]["kind"], "host-down");
+    // Without a cause the document is what it always was.
+    let plain = s
+        .night_watch()
+        .args(["--now", "2027-01-05T06:10:00Z", "--format", "json"])
+        .run();
+    assert!(json(&plain).get("causes").is_none(), "{}", plain.show());
+}
