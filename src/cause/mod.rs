@@ -9,14 +9,16 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::judge::{Judgement, Status};
-use crate::record::{Content, Entry};
-use crate::schedule::Expectation;
+use crate::judge::Judgement;
 use crate::store::host::CronDaemon;
 
+mod down;
+mod needs;
 pub(crate) mod render;
 pub(crate) mod run;
 pub(crate) mod state;
+
+pub(crate) use needs::note_needs;
 
 /// What a run knows of the host and the checker besides the heartbeats.
 #[derive(Debug, Clone)]
@@ -132,28 +134,6 @@ pub(crate) fn parse_need(text: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Keeps the jobs row `j` needs, from its record and its crontab line, by
-/// the row's key.
-pub(crate) fn note_needs(
-    needs: &mut HashMap<String, Vec<String>>,
-    j: &Judgement,
-    entry: &Entry,
-    line: Option<&Expectation>,
-) {
-    let mut all = match &entry.content {
-        Ok(Content::Record(r)) => r.needs.clone(),
-        _ => Vec::new(),
-    };
-    for n in line.map_or(&[][..], |l| &l.needs[..]) {
-        if !all.contains(n) {
-            all.push(n.clone());
-        }
-    }
-    if !all.is_empty() {
-        needs.insert(key(j.host.as_deref(), &j.job), all);
-    }
-}
-
 /// The key a job's needs are kept by: `host/job`, or `job` when no host is
 /// known (as the change engine keys them).
 pub(crate) fn key(host: Option<&str>, job: &str) -> String {
@@ -175,51 +155,6 @@ pub(crate) fn when(t: DateTime<Utc>, now: DateTime<Utc>, zone: Tz) -> String {
     t.format(format).to_string()
 }
 
-/// Whether a row is about this host: its own heartbeat, or a job with no
-/// heartbeat (a crontab's or `--expect`'s, judged here).
-fn local(j: &Judgement, host: &str) -> bool {
-    j.host.as_deref().is_none_or(|h| h == host)
-}
-
-/// Whether the row's job was judged by a crontab line of this host.
-fn from_crontab(j: &Judgement) -> bool {
-    j.expected
-        .as_ref()
-        .is_some_and(|e| e.source.starts_with("crontab "))
-}
-
-/// Whether a status says the job did not run: what a stopped cron or a
-/// host that was off can explain (a failed run did run).
-fn silent(status: Status) -> bool {
-    matches!(status, Status::Stale | Status::Missing)
-}
-
-/// The grace after a job's due time, in seconds: its schedule's, else
-/// (factor - 1) x its interval.
-fn grace(j: &Judgement, factor: f64) -> u64 {
-    let by_interval = || {
-        let interval = j.interval_seconds.unwrap_or(0) as f64;
-        ((factor - 1.0).max(0.0) * interval) as u64
-    };
-    (j.expected.as_ref())
-        .and_then(|e| e.grace_seconds)
-        .unwrap_or_else(by_interval)
-}
-
-/// When the run the job missed fell due: its schedule's due time, else its
-/// last heartbeat plus its interval.
-fn missed_at(j: &Judgement) -> Option<DateTime<Utc>> {
-    let by_interval = || {
-        let interval = i64::try_from(j.interval_seconds?).ok()?;
-        j.timestamp?
-            .checked_add_signed(chrono::Duration::try_seconds(interval)?)
-    };
-    j.expected
-        .as_ref()
-        .and_then(|e| e.due_at)
-        .or_else(by_interval)
-}
-
 /// Groups the judged `jobs` (rows as the judge gave them) by cause.
 pub(crate) fn explain(jobs: &[Judgement], facts: &Facts) -> Causes {
     let mut causes = Causes {
@@ -228,11 +163,11 @@ pub(crate) fn explain(jobs: &[Judgement], facts: &Facts) -> Causes {
         blocked_by: vec![None; jobs.len()],
         ..Causes::default()
     };
-    cron_down(jobs, facts, &mut causes);
-    host_down(jobs, facts, &mut causes);
-    cron_was_down(jobs, facts, &mut causes);
+    down::cron_down(jobs, facts, &mut causes);
+    down::host_down(jobs, facts, &mut causes);
+    down::cron_was_down(jobs, facts, &mut causes);
     checker_gap(facts, &mut causes);
-    blocked(jobs, facts, &mut causes);
+    needs::blocked(jobs, facts, &mut causes);
     causes
 }
 
@@ -243,173 +178,6 @@ fn add(causes: &mut Causes, cause: Cause) {
         causes.of_job[row] = Some(at);
     }
     causes.list.push(cause);
-}
-
-/// Cron not running: its own cause, with the silent crontab jobs under it.
-fn cron_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
-    if facts.cron != Cron::Down {
-        return;
-    }
-    let depend: Vec<usize> = (0..jobs.len())
-        .filter(|&i| local(&jobs[i], facts.host) && from_crontab(&jobs[i]))
-        .collect();
-    let since = facts.cron_down_since.unwrap_or(facts.now);
-    let count = depend.len();
-    let text = format!(
-        "cron is not running (since {}, {count} job{} depend{} on it)",
-        when(since, facts.now, facts.zone),
-        if count == 1 { "" } else { "s" },
-        if count == 1 { "s" } else { "" },
-    );
-    let stopped = depend
-        .into_iter()
-        .filter(|&i| silent(jobs[i].status))
-        .collect();
-    add(
-        causes,
-        Cause {
-            kind: Kind::CronDown,
-            text,
-            jobs: stopped,
-            from: Some(since),
-            to: None,
-            by: None,
-            missed: 0,
-        },
-    );
-}
-
-/// The silent rows (of this host, not yet explained, that `take`) whose
-/// run fell due in the window `from` (when known) to `to`, while `now` is
-/// not past `to` by more than their interval and grace; and the runs they
-/// missed in it.
-fn missed_in(
-    jobs: &[Judgement],
-    facts: &Facts,
-    causes: &Causes,
-    take: &dyn Fn(&Judgement) -> bool,
-    (from, to): (Option<DateTime<Utc>>, DateTime<Utc>),
-) -> (Vec<usize>, u64) {
-    let mut explained = Vec::new();
-    let mut missed = 0u64;
-    let up_for = u64::try_from((facts.now - to).num_seconds()).unwrap_or(0);
-    for (i, j) in jobs.iter().enumerate() {
-        if causes.of_job[i].is_some() || !silent(j.status) || !local(j, facts.host) || !take(j) {
-            continue;
-        }
-        let Some(due) = missed_at(j) else { continue };
-        let interval = j.interval_seconds.unwrap_or(0);
-        let in_window = from.is_none_or(|from| due >= from) && due <= to;
-        if in_window && up_for <= interval.saturating_add(grace(j, facts.factor)) {
-            let gone = u64::try_from((to - due).num_seconds()).unwrap_or(0);
-            missed += 1 + gone.checked_div(interval).unwrap_or(0);
-            explained.push(i);
-        }
-    }
-    (explained, missed)
-}
-
-/// `names` of the rows, the first five and `...`.
-fn some_names(jobs: &[Judgement], rows: &[usize]) -> String {
-    let mut names: Vec<&str> = rows.iter().map(|&i| jobs[i].job.as_str()).collect();
-    names.dedup();
-    let more = if names.len() > 5 { ", ..." } else { "" };
-    names.truncate(5);
-    format!("{}{more}", names.join(", "))
-}
-
-/// A window as a line tells it: `01:10-06:02`, or `until 06:02`.
-fn window(facts: &Facts, from: Option<DateTime<Utc>>, to: DateTime<Utc>) -> String {
-    let to = when(to, facts.now, facts.zone);
-    match from {
-        Some(from) => format!("{}-{to}", when(from, facts.now, facts.zone)),
-        None => format!("until {to}"),
-    }
-}
-
-/// Cron was down and runs again: the crontab jobs whose run fell due while
-/// it was down go under one line until they have had their chance since.
-fn cron_was_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
-    // The run that first finds cron back closes the stretch itself.
-    let stretch = match facts.cron_down_since {
-        Some(from) => Some((from, facts.now)),
-        None => facts.cron_was_down,
-    };
-    let (Cron::Running(daemon), Some((from, seen_up))) = (&facts.cron, stretch) else {
-        return;
-    };
-    let to = daemon
-        .since
-        .filter(|&s| s >= from && s <= seen_up)
-        .unwrap_or(seen_up);
-    let (rows, missed) = missed_in(jobs, facts, causes, &from_crontab, (Some(from), to));
-    if rows.is_empty() {
-        return;
-    }
-    let text = format!(
-        "cron was not running {}: {missed} run{} missed ({})",
-        window(facts, Some(from), to),
-        if missed == 1 { "" } else { "s" },
-        some_names(jobs, &rows)
-    );
-    add(
-        causes,
-        Cause {
-            kind: Kind::CronDown,
-            text,
-            jobs: rows,
-            from: Some(from),
-            to: Some(to),
-            by: None,
-            missed,
-        },
-    );
-}
-
-/// The host was down: the silent jobs whose run fell due between the last
-/// sign of life before the boot and the boot, while the host has not been
-/// up past their interval and grace since.
-fn host_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
-    // A boot after the instant judged at (`--now` in the past) says
-    // nothing of that instant.
-    let Some(boot) = facts.boot.filter(|&b| b <= facts.now) else {
-        return;
-    };
-    // The last sign of life before the boot: the checker's last run, or a
-    // heartbeat of this host.
-    let heartbeats = jobs
-        .iter()
-        .filter(|j| local(j, facts.host))
-        .filter_map(|j| j.timestamp);
-    let down_from = facts
-        .runs
-        .iter()
-        .copied()
-        .chain(heartbeats)
-        .filter(|&t| t < boot)
-        .max();
-    let (rows, missed) = missed_in(jobs, facts, causes, &|_| true, (down_from, boot));
-    if rows.is_empty() {
-        return;
-    }
-    let text = format!(
-        "host was down {}: {missed} run{} missed ({})",
-        window(facts, down_from, boot),
-        if missed == 1 { "" } else { "s" },
-        some_names(jobs, &rows)
-    );
-    add(
-        causes,
-        Cause {
-            kind: Kind::HostDown,
-            text,
-            jobs: rows,
-            from: down_from,
-            to: Some(boot),
-            by: None,
-            missed,
-        },
-    );
 }
 
 /// The checker's own gap: its last run is longer ago than twice its usual
@@ -450,75 +218,6 @@ fn checker_gap(facts: &Facts, causes: &mut Causes) {
             missed: 0,
         },
     );
-}
-
-/// Jobs blocked by a bad job they need: each bad job that needs a bad job
-/// (of its host) goes under the bad job at the root of its chain.
-fn blocked(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
-    let rows: HashMap<String, usize> = (jobs.iter().enumerate())
-        .map(|(i, j)| (key(j.host.as_deref(), &j.job), i))
-        .collect();
-    // The bad job a bad row needs, if any.
-    let bad_parent = |i: usize| -> Option<usize> {
-        let j = &jobs[i];
-        if !j.status.is_alert() {
-            return None;
-        }
-        let needs = facts.needs.get(&key(j.host.as_deref(), &j.job))?;
-        needs
-            .iter()
-            .filter_map(|n| rows.get(&key(j.host.as_deref(), n)).copied())
-            .find(|&p| p != i && jobs[p].status.is_alert())
-    };
-    let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
-    for i in 0..jobs.len() {
-        if causes.of_job[i].is_some() {
-            continue;
-        }
-        let Some(parent) = bad_parent(i) else {
-            continue;
-        };
-        // Up the chain to its root; a chain that goes round (a lint
-        // error) blocks nothing.
-        let mut root = parent;
-        let mut seen = vec![i, parent];
-        let mut round = false;
-        while let Some(up) = bad_parent(root) {
-            round = seen.contains(&up);
-            if round {
-                break;
-            }
-            seen.push(up);
-            root = up;
-        }
-        if round {
-            continue;
-        }
-        causes.blocked_by[i] = Some(parent);
-        match groups.iter_mut().find(|(r, _)| *r == root) {
-            Some((_, rows)) => rows.push(i),
-            None => groups.push((root, vec![i])),
-        }
-    }
-    for (root, rows) in groups {
-        let name = key(jobs[root].host.as_deref(), &jobs[root].job);
-        add(
-            causes,
-            Cause {
-                kind: Kind::Blocked,
-                text: format!(
-                    "{name} {}: {} job(s) need it",
-                    jobs[root].status,
-                    rows.len()
-                ),
-                jobs: rows,
-                from: None,
-                to: None,
-                by: Some(root),
-                missed: 0,
-            },
-        );
-    }
 }
 
 #[cfg(test)]

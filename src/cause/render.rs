@@ -171,9 +171,10 @@ pub(crate) fn write_section(out: &mut Vec<u8>, causes: &Causes, markdown: bool) 
         }
     )?;
     for cause in &causes.list {
-        match markdown {
-            true => writeln!(out, "- {}", crate::escape::markdown(&cause.text))?,
-            false => writeln!(out, "  {}", terminal(&cause.text))?,
+        if markdown {
+            writeln!(out, "- {}", crate::escape::markdown(&cause.text))?;
+        } else {
+            writeln!(out, "  {}", terminal(&cause.text))?;
         }
     }
     Ok(())

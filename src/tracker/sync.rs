@@ -351,9 +351,10 @@ fn tag(host: &str, jobs: &Jobs) -> String {
 /// `text` with the causes in front, each once: `**Cause:** cron is not
 /// running (since 02:13, 14 jobs depend on it)`.
 fn causes_first(causes: &[String], text: String) -> String {
-    let mut out: String = (causes.iter())
-        .map(|c| format!("**Cause:** {}\n\n", text::inert(c)))
-        .collect();
+    let mut out = String::new();
+    for cause in causes {
+        out.push_str(&format!("**Cause:** {}\n\n", text::inert(cause)));
+    }
     out.push_str(&text);
     out
 }
