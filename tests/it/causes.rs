@@ -28,7 +28,7 @@ mount -t tmpfs tmpfs /run
 mount -t tmpfs tmpfs /etc/cron.d
 if [ -d /var/spool/cron/crontabs ]; then mount -t tmpfs tmpfs /var/spool/cron/crontabs; fi
 printf 'SHELL=/bin/sh\n' > {d}/crontab
-mount --bind {d}/crontab /etc/crontab
+if [ -e /etc/crontab ]; then mount --bind {d}/crontab /etc/crontab; fi
 for job in backup rotate; do
   printf '* * * * * root {HB_WRITE} --dir {d}/hb %s 1m\n' $job >> /etc/cron.d/jobs
 done
