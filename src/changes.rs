@@ -21,18 +21,18 @@ pub(crate) fn state_path(lock: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// A job's key in the change engine's state: `host/job` when the host is
+/// known, else the job.
+pub(crate) fn key(j: &Judgement) -> String {
+    match &j.host {
+        Some(host) => format!("{host}/{}", j.job),
+        None => j.job.clone(),
+    }
+}
+
 /// The (job, status) pairs of a run, sorted.
 pub(crate) fn pairs(jobs: &[Judgement]) -> Vec<(String, Status)> {
-    let mut all: Vec<(String, Status)> = jobs
-        .iter()
-        .map(|j| {
-            let key = match &j.host {
-                Some(host) => format!("{host}/{}", j.job),
-                None => j.job.clone(),
-            };
-            (key, j.status)
-        })
-        .collect();
+    let mut all: Vec<(String, Status)> = jobs.iter().map(|j| (key(j), j.status)).collect();
     all.sort();
     all
 }

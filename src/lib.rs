@@ -146,6 +146,7 @@ mod history;
 mod http;
 mod judge;
 mod metrics;
+mod notify;
 mod pause;
 mod ping;
 pub mod record;

@@ -1,0 +1,32 @@
+use super::*;
+use chrono::TimeZone;
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_800_000_000 + seconds, 0).unwrap()
+}
+
+fn job(name: &str, status: Status, message: Option<&str>) -> Judgement {
+    Judgement {
+        host: Some("web1".to_owned()),
+        status,
+        message: message.map(str::to_owned),
+        reason: Some(format!("{status} for a test")),
+        ..Judgement::missing(name)
+    }
+}
+
+/// A message of one stale job whose last run left `text`.
+pub(crate) fn sample(text: &str) -> Message {
+    let jobs = [job("backup", Status::Stale, Some(text))];
+    let none = |_: &str| None;
+    let facts = Facts {
+        host: "web1",
+        checker: "hb-check",
+        now: at(0),
+        jobs: &jobs,
+        since: &none,
+    };
+    let bad: Jobs = [("web1/backup".to_owned(), Status::Stale)].into();
+    let diff = crate::alert::diff(&Jobs::new(), &bad);
+    changes(&facts, &BTreeMap::new(), &diff, &bad, false)
+}

@@ -1,0 +1,318 @@
+//! Notify destinations: a message to a webhook, ntfy, a chat or a command
+//! when jobs go bad, change, recover, and as a reminder while they stay
+//! bad (`hb-check --notify`), or the morning summary (`night-watch
+//! --notify`).
+//!
+//! - this file: a destination and its parsing, and the runs over all
+//!   destinations, each in its own thread within one budget;
+//! - [`message`]: the message, its JSON, title and text;
+//! - `post` (the HTTP destinations' one request, over `crate::http`),
+//!   `ntfy`, `chat` (Slack and Discord) and `exec`: one sender each;
+//! - `state`: what each destination last accepted, beside the run lock.
+//!
+//! What changed is the change engine's word ([`crate::alert`]), against
+//! what the destination last accepted: a destination that was down hears
+//! of the change when it is back, once.
+
+pub(crate) mod args;
+mod chat;
+mod exec;
+pub(crate) mod message;
+mod ntfy;
+mod post;
+mod state;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::alert::{self, Diff, Jobs};
+use crate::changes;
+use crate::error::Error;
+use crate::http::retry::Budget;
+use crate::http::{self, Http};
+use crate::judge::Judgement;
+use message::{Facts, Message};
+use state::DestState;
+
+pub(crate) use args::{Destinations, NotifyArgs};
+
+/// What kind of destination, and where it is.
+#[derive(Clone, PartialEq, Eq)]
+enum Kind {
+    /// A generic webhook: the JSON document.
+    Webhook(String),
+    /// ntfy's publish API at `http(s)://HOST/TOPIC`.
+    Ntfy(String),
+    /// A Slack-style incoming webhook.
+    Slack(String),
+    /// A Discord webhook.
+    Discord(String),
+    /// A command and its arguments.
+    Exec(Vec<String>),
+}
+
+/// A destination as the user gave it. Its `Debug` shows only what output
+/// may: see [`Dest::shown`].
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Dest {
+    given: String,
+    kind: Kind,
+}
+
+impl std::fmt::Debug for Dest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Dest({})", self.shown())
+    }
+}
+
+/// The URL schemes a destination may have, and the scheme it is sent with.
+const SCHEMES: &[(&str, &str)] = &[
+    ("https://", "https://"),
+    ("http://", "http://"),
+    ("ntfys://", "https://"),
+    ("ntfy://", "http://"),
+    ("slack+https://", "https://"),
+    ("slack+http://", "http://"),
+    ("discord+https://", "https://"),
+];
+
+impl Dest {
+    /// Parses a destination; a refusal names it by its scheme and host.
+    pub(crate) fn parse(text: &str) -> Result<Dest, String> {
+        let given = text.trim().to_owned();
+        if let Some(command) = given.strip_prefix("exec:") {
+            let words = crate::schedule::command::words(command).ok_or(
+                "invalid notify destination `exec:`: no shell runs it, so `;`, `&`, `|`, `(`, `)` and line breaks cannot be used",
+            )?;
+            if words.is_empty() {
+                return Err("invalid notify destination `exec:`: it names no command".to_owned());
+            }
+            return Ok(Dest {
+                given,
+                kind: Kind::Exec(words),
+            });
+        }
+        let refuse = |why: &str| format!("invalid notify destination {}: {why}", http::shown(&given));
+        let lower = given.to_ascii_lowercase();
+        let (prefix, scheme) = SCHEMES
+            .iter()
+            .find(|(prefix, _)| lower.starts_with(prefix))
+            .ok_or_else(|| {
+                refuse("give https://, ntfy://, ntfys://, slack+https://, discord+https:// or exec:COMMAND")
+            })?;
+        let target = format!("{scheme}{}", &given[prefix.len()..]);
+        let url = url::Url::parse(&target).map_err(|e| refuse(&e.to_string()))?;
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(refuse("it has no host"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(refuse(
+                "it must not carry a user name or password (ntfy: set HB_NTFY_TOKEN or HB_NTFY_TOKEN_FILE)",
+            ));
+        }
+        let kind = match prefix.split_once("://").map_or("", |(s, _)| s) {
+            "ntfy" | "ntfys" => {
+                let topic = url.path().trim_start_matches('/');
+                let topic_ok = (1..=64).contains(&topic.len())
+                    && topic
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
+                if !topic_ok || url.query().is_some() {
+                    return Err(refuse(
+                        "give ntfy://HOST/TOPIC, a topic of 1 to 64 letters, digits, `-` or `_`",
+                    ));
+                }
+                Kind::Ntfy(url.into())
+            }
+            "slack+https" | "slack+http" => Kind::Slack(url.into()),
+            "discord+https" => Kind::Discord(url.into()),
+            _ => Kind::Webhook(url.into()),
+        };
+        Ok(Dest { given, kind })
+    }
+
+    /// The destination as output may show it: a URL's scheme and host, a
+    /// command's name.
+    pub(crate) fn shown(&self) -> String {
+        match &self.kind {
+            Kind::Exec(words) => format!("exec:{}", crate::report::content::cut(&words[0], 100)),
+            _ => http::shown(&self.given),
+        }
+    }
+}
+
+/// One run's context for every destination.
+pub(crate) struct Run<'a> {
+    /// The host that checked.
+    pub host: &'a str,
+    /// `hb-check` or `night-watch`.
+    pub checker: &'static str,
+    /// Every judged job.
+    pub jobs: &'a [Judgement],
+    /// The instant judged at.
+    pub now: DateTime<Utc>,
+}
+
+/// Sends `message` to `dest` within `budget`: what it answered, or why it
+/// did not take it.
+fn deliver(http: &Http, dest: &Dest, message: &Message, budget: &Budget) -> Result<String, String> {
+    let post = match &dest.kind {
+        Kind::Exec(words) => return exec::run(words, message, budget.left()),
+        Kind::Webhook(url) => post::Post {
+            url,
+            headers: Vec::new(),
+            body: ("application/json", message.to_json()),
+            redactor: None,
+        },
+        Kind::Ntfy(url) => {
+            let token = ntfy::token().map_err(|e| e.to_string())?;
+            ntfy::post(url, message, token.as_ref())
+        }
+        Kind::Slack(url) => chat::slack(url, message),
+        Kind::Discord(url) => chat::discord(url, message),
+    };
+    post::send(http, post, budget)
+}
+
+/// Runs `each` for every destination at once, in its own thread, and
+/// gathers their failures into one error.
+fn fan_out(
+    dests: &[Dest],
+    budget: Duration,
+    each: &(dyn Fn(&Http, &Dest, &Budget) -> Result<(), String> + Sync),
+) -> Result<(), Error> {
+    let http = Http::new(concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION")));
+    let budget = Budget::new(budget);
+    let failed: Vec<String> = std::thread::scope(|scope| {
+        let running: Vec<_> = dests
+            .iter()
+            .map(|dest| {
+                let http = &http;
+                let budget = &budget;
+                scope.spawn(move || each(http, dest, budget).map_err(|why| (dest, why)))
+            })
+            .collect();
+        running
+            .into_iter()
+            .filter_map(|t| match t.join() {
+                Ok(Ok(())) => None,
+                Ok(Err((dest, why))) => Some(format!("{}: {why}", dest.shown())),
+                Err(_) => Some("a destination's sender failed".to_owned()),
+            })
+            .collect()
+    });
+    if failed.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Notify {
+        reason: format!(
+            "notify: {} of {} destination{} did not take the message: {}",
+            failed.len(),
+            dests.len(),
+            if dests.len() == 1 { "" } else { "s" },
+            failed.join("; ")
+        ),
+    })
+}
+
+/// hb-check's notify step: to each destination, the changes since what it
+/// last accepted, or a reminder when one is due; its state beside `lock`
+/// (held) committed once it took the message.
+pub(crate) fn send_changes(
+    dests: &[Dest],
+    run: &Run,
+    lock: &Path,
+    remind: Duration,
+    budget: Duration,
+) -> Result<(), Error> {
+    let pairs = changes::pairs(run.jobs);
+    fan_out(dests, budget, &|http, dest, budget| {
+        let path = state::path(lock, &dest.given);
+        let mut state = DestState::read(&path);
+        state.advance(&pairs, run.now);
+        let message = plan(&state, &pairs, run, remind.as_secs());
+        let delivered = match &message {
+            None => Ok(None),
+            Some((message, next)) => deliver(http, dest, message, budget).map(|_| Some(next)),
+        };
+        let outcome = match delivered {
+            Ok(Some(next)) => {
+                state.delivered = Some(next.clone());
+                Ok(())
+            }
+            Ok(None) => Ok(()),
+            Err(why) => Err(why),
+        };
+        // The times are kept either way; what was accepted, only when it was.
+        let kept = state.write(&path).map_err(|e| e.to_string());
+        outcome.and(kept)
+    })
+}
+
+/// What to send a destination whose state is `state`, and the state to
+/// commit once it took it; `None` when there is nothing to say.
+fn plan(
+    state: &DestState,
+    pairs: &[(String, crate::judge::Status)],
+    run: &Run,
+    remind: u64,
+) -> Option<(Message, alert::State)> {
+    let last = state.delivered.as_ref();
+    let assessed = alert::assess(last, pairs.to_vec(), run.now, remind);
+    // Before any message, nothing was said to be bad.
+    let diff = match last {
+        Some(_) => assessed.diff,
+        None => alert::diff(&Jobs::new(), &assessed.still_bad),
+    };
+    if diff == Diff::default() && !assessed.remind_due {
+        return None;
+    }
+    let before: BTreeMap<String, _> = last.map(|s| s.jobs.iter().cloned().collect()).unwrap_or_default();
+    let since = |key: &str| state.since_of(key);
+    let facts = Facts {
+        host: run.host,
+        checker: run.checker,
+        now: run.now,
+        jobs: run.jobs,
+        since: &since,
+    };
+    let message = message::changes(&facts, &before, &diff, &assessed.still_bad, assessed.remind_due);
+    Some((message, assessed.next))
+}
+
+/// night-watch's notify step: the summary to every destination.
+pub(crate) fn send_summary(dests: &[Dest], run: &Run, budget: Duration) -> Result<(), Error> {
+    let none = |_: &str| None;
+    let facts = Facts {
+        host: run.host,
+        checker: run.checker,
+        now: run.now,
+        jobs: run.jobs,
+        since: &none,
+    };
+    let message = message::summary(&facts);
+    fan_out(dests, budget, &|http, dest, budget| {
+        deliver(http, dest, &message, budget).map(|_| ())
+    })
+}
+
+/// `--notify-test`: one test message to `dest`; what it answered, or why
+/// it did not take it.
+pub(crate) fn send_test(dest: &Dest, run: &Run, budget: Duration) -> Result<String, String> {
+    let none = |_: &str| None;
+    let facts = Facts {
+        host: run.host,
+        checker: run.checker,
+        now: run.now,
+        jobs: run.jobs,
+        since: &none,
+    };
+    let http = Http::new(concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION")));
+    deliver(&http, dest, &message::test(&facts), &Budget::new(budget))
+}
+
+#[cfg(test)]
+mod tests;
