@@ -99,10 +99,9 @@ pub(crate) fn split_list(text: &str) -> Vec<&str> {
 
 /// The refusal of a value, as clap shows it.
 fn refuse(cmd: &clap::Command, arg: Option<&clap::Arg>, why: &str) -> clap::Error {
-    let flag = arg.and_then(clap::Arg::get_long).map_or_else(
-        || "HB_NOTIFY".to_owned(),
-        |long| format!("`--{long}`"),
-    );
+    let flag = arg
+        .and_then(clap::Arg::get_long)
+        .map_or_else(|| "HB_NOTIFY".to_owned(), |long| format!("`--{long}`"));
     let flag = if flag == "`--notify-list`" {
         "HB_NOTIFY".to_owned()
     } else {
@@ -168,7 +167,12 @@ mod tests {
     fn the_list_splits_at_white_space_and_exec_takes_its_line() {
         assert_eq!(
             split_list(" https://a/x\tntfy://h/t \nexec:apprise -t $TITLE  \nslack+https://s/y"),
-            ["https://a/x", "ntfy://h/t", "exec:apprise -t $TITLE", "slack+https://s/y"]
+            [
+                "https://a/x",
+                "ntfy://h/t",
+                "exec:apprise -t $TITLE",
+                "slack+https://s/y"
+            ]
         );
         assert!(split_list(" \n ").is_empty());
     }

@@ -90,8 +90,14 @@ pub(super) fn run(words: &[String], message: &Message, budget: Duration) -> Resu
     }
     let (tx, rx) = mpsc::channel();
     for pipe in [
-        child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
-        child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
     ]
     .into_iter()
     .flatten()
@@ -179,18 +185,44 @@ mod tests {
     #[test]
     fn the_exit_status_says_delivered_and_a_hang_is_killed_in_time() {
         let message = sample("m");
-        let ok = run(&words("sh -c read_x;echo_got"), &message, Duration::from_secs(5));
+        let ok = run(
+            &words("sh -c read_x;echo_got"),
+            &message,
+            Duration::from_secs(5),
+        );
         assert!(ok.is_err(), "no such program words: {ok:?}");
         let script = |s: &str| vec!["sh".to_owned(), "-c".to_owned(), s.to_owned()];
-        let ok = run(&script("head -c 1 >/dev/null; echo \"$HB_SEVERITY\""), &message, Duration::from_secs(5));
+        let ok = run(
+            &script("head -c 1 >/dev/null; echo \"$HB_SEVERITY\""),
+            &message,
+            Duration::from_secs(5),
+        );
         assert_eq!(ok, Ok("`sh` exited 0: critical".to_owned()));
-        let no = run(&script("echo nope >&2; exit 4"), &message, Duration::from_secs(5));
+        let no = run(
+            &script("echo nope >&2; exit 4"),
+            &message,
+            Duration::from_secs(5),
+        );
         assert_eq!(no, Err("`sh` exited 4: nope".to_owned()));
         let started = Instant::now();
-        let hung = run(&script("sleep 30 & sleep 30"), &message, Duration::from_millis(500));
+        let hung = run(
+            &script("sleep 30 & sleep 30"),
+            &message,
+            Duration::from_millis(500),
+        );
         assert!(hung.unwrap_err().contains("did not finish within 0.5s"));
-        assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
-        let missing = run(&words("/nonexistent/notifier"), &message, Duration::from_secs(1));
-        assert!(missing.unwrap_err().starts_with("cannot run `/nonexistent/notifier`"));
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            started.elapsed()
+        );
+        let missing = run(
+            &words("/nonexistent/notifier"),
+            &message,
+            Duration::from_secs(1),
+        );
+        assert!(missing
+            .unwrap_err()
+            .starts_with("cannot run `/nonexistent/notifier`"));
     }
 }

@@ -5,7 +5,8 @@
 //!
 //! - this file: a destination and its parsing, and the runs over all
 //!   destinations, each in its own thread within one budget;
-//! - [`message`]: the message, its JSON, title and text;
+//! - [`message`]: the message, its JSON, title and text, and `compose`,
+//!   which builds it;
 //! - `post` (the HTTP destinations' one request, over `crate::http`),
 //!   `ntfy`, `chat` (Slack and Discord) and `exec`: one sender each;
 //! - `state`: what each destination last accepted, beside the run lock.
@@ -16,6 +17,7 @@
 
 pub(crate) mod args;
 mod chat;
+mod compose;
 mod exec;
 pub(crate) mod message;
 mod ntfy;
@@ -34,7 +36,8 @@ use crate::error::Error;
 use crate::http::retry::Budget;
 use crate::http::{self, Http};
 use crate::judge::Judgement;
-use message::{Facts, Message};
+use compose::Facts;
+use message::Message;
 use state::DestState;
 
 pub(crate) use args::{Destinations, NotifyArgs};
@@ -95,7 +98,8 @@ impl Dest {
                 kind: Kind::Exec(words),
             });
         }
-        let refuse = |why: &str| format!("invalid notify destination {}: {why}", http::shown(&given));
+        let refuse =
+            |why: &str| format!("invalid notify destination {}: {why}", http::shown(&given));
         let lower = given.to_ascii_lowercase();
         let (prefix, scheme) = SCHEMES
             .iter()
@@ -270,7 +274,9 @@ fn plan(
     if diff == Diff::default() && !assessed.remind_due {
         return None;
     }
-    let before: BTreeMap<String, _> = last.map(|s| s.jobs.iter().cloned().collect()).unwrap_or_default();
+    let before: BTreeMap<String, _> = last
+        .map(|s| s.jobs.iter().cloned().collect())
+        .unwrap_or_default();
     let since = |key: &str| state.since_of(key);
     let facts = Facts {
         host: run.host,
@@ -279,7 +285,13 @@ fn plan(
         jobs: run.jobs,
         since: &since,
     };
-    let message = message::changes(&facts, &before, &diff, &assessed.still_bad, assessed.remind_due);
+    let message = compose::changes(
+        &facts,
+        &before,
+        &diff,
+        &assessed.still_bad,
+        assessed.remind_due,
+    );
     Some((message, assessed.next))
 }
 
@@ -293,7 +305,7 @@ pub(crate) fn send_summary(dests: &[Dest], run: &Run, budget: Duration) -> Resul
         jobs: run.jobs,
         since: &none,
     };
-    let message = message::summary(&facts);
+    let message = compose::summary(&facts);
     fan_out(dests, budget, &|http, dest, budget| {
         deliver(http, dest, &message, budget).map(|_| ())
     })
@@ -311,8 +323,81 @@ pub(crate) fn send_test(dest: &Dest, run: &Run, budget: Duration) -> Result<Stri
         since: &none,
     };
     let http = Http::new(concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION")));
-    deliver(&http, dest, &message::test(&facts), &Budget::new(budget))
+    deliver(&http, dest, &compose::test(&facts), &Budget::new(budget))
 }
 
-#[cfg(test)]
-mod tests;
+/// hb-check's step after judging, with the run lock held: the changes to
+/// every destination of `args`, if any.
+pub(crate) fn after_check(
+    args: &NotifyArgs,
+    host: &str,
+    judged: &crate::survey::Judged,
+    lock: &crate::store::RunLock,
+) -> Result<(), Error> {
+    let dests = args.dests.all();
+    if dests.is_empty() {
+        return Ok(());
+    }
+    let run = Run {
+        host,
+        checker: "hb-check",
+        jobs: &judged.jobs,
+        now: judged.policy.now,
+    };
+    let (remind, budget) = (args.notify_remind, args.dests.notify_timeout);
+    send_changes(dests, &run, lock.path(), remind, budget)
+}
+
+/// night-watch's step after the report: the summary to every destination
+/// of `args`, if any.
+pub(crate) fn after_report(
+    args: &Destinations,
+    host: &str,
+    judged: &crate::survey::Judged,
+) -> Result<(), Error> {
+    let dests = args.all();
+    if dests.is_empty() {
+        return Ok(());
+    }
+    let run = Run {
+        host,
+        checker: "night-watch",
+        jobs: &judged.jobs,
+        now: judged.policy.now,
+    };
+    send_summary(dests, &run, args.notify_timeout)
+}
+
+/// `hb-check --notify-test DEST`: sends the test message, prints what the
+/// destination answered, and says by the exit code whether it took it.
+pub(crate) fn test_run(
+    dest: &Dest,
+    args: &NotifyArgs,
+    host: &str,
+    stdout: &mut dyn std::io::Write,
+) -> crate::exit_code::Check {
+    use crate::exit_code::Check;
+    let run = Run {
+        host,
+        checker: "hb-check",
+        jobs: &[],
+        now: Utc::now(),
+    };
+    match send_test(dest, &run, args.dests.notify_timeout) {
+        Ok(answer) => {
+            let line = format!("{} took the test message: {answer}\n", dest.shown());
+            match stdout.write_all(line.as_bytes()) {
+                Ok(()) => Check::Ok,
+                Err(_) => Check::Unknown,
+            }
+        }
+        Err(why) => {
+            eprintln!(
+                "hb-check: notify: {} did not take the test message: {why}",
+                dest.shown()
+            );
+            Check::Unknown
+        }
+    }
+}
+

@@ -41,12 +41,18 @@ pub(super) fn post<'a>(url: &'a str, message: &Message, token: Option<&Token>) -
         Severity::Ok => ("2", "white_check_mark"),
     };
     let mut headers = vec![
-        (HeaderName::from_static("x-title"), header_text(&message.title)),
+        (
+            HeaderName::from_static("x-title"),
+            header_text(&message.title),
+        ),
         (
             HeaderName::from_static("x-priority"),
             HeaderValue::from_static(priority),
         ),
-        (HeaderName::from_static("x-tags"), HeaderValue::from_static(tags)),
+        (
+            HeaderName::from_static("x-tags"),
+            HeaderValue::from_static(tags),
+        ),
     ];
     let mut redactor = None;
     if let Some(token) = token {

@@ -103,11 +103,17 @@ mod tests {
     #[test]
     fn since_stays_while_the_status_stays() {
         let mut state = DestState::default();
-        let stale = vec![("a".to_owned(), Status::Stale), ("b".to_owned(), Status::Ok)];
+        let stale = vec![
+            ("a".to_owned(), Status::Stale),
+            ("b".to_owned(), Status::Ok),
+        ];
         state.advance(&stale, at(0));
         state.advance(&stale, at(60));
         assert_eq!(state.since_of("a"), Some(at(0)));
-        let failed = vec![("a".to_owned(), Status::Failed), ("b".to_owned(), Status::Ok)];
+        let failed = vec![
+            ("a".to_owned(), Status::Failed),
+            ("b".to_owned(), Status::Ok),
+        ];
         state.advance(&failed, at(120));
         assert_eq!(state.since_of("a"), Some(at(120)));
         assert_eq!(state.since_of("b"), Some(at(0)));

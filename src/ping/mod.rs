@@ -165,6 +165,20 @@ impl Pinger {
     }
 }
 
+/// hb-check's ping after its run: tells the dead man's switch that the
+/// run happened, and whether it could check (judged every job, and every
+/// channel worked), with its exit code. Best effort: a failed ping is one
+/// warning line.
+pub(crate) fn after_check(url: &Url, style: Style, checked: bool, code: u8, took: Duration) {
+    let ping = Ping::Beat {
+        ok: checked,
+        exit_code: Some(i32::from(code)),
+        body: Some(format!("hb-check exit code {code}")),
+        duration: Some(took),
+    };
+    Pinger::new(url.clone(), style).send_or_warn("hb-check", &ping, BUDGET);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -152,7 +152,10 @@ mod tests {
         let link = dir.path().join("token");
         std::os::unix::fs::symlink(&real, &link).unwrap();
         // The mode that counts is the file's, not the link's (0777).
-        assert_eq!(Token::from_file(&link, "tracker").unwrap().secret(), "s3cr3t");
+        assert_eq!(
+            Token::from_file(&link, "tracker").unwrap().secret(),
+            "s3cr3t"
+        );
         fs::set_permissions(&real, Permissions::from_mode(0o644)).unwrap();
         let err = Token::from_file(&link, "tracker").unwrap_err();
         assert!(matches!(err, Error::TokenFileMode { mode, .. } if mode & 0o777 == 0o644));

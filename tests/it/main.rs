@@ -31,6 +31,7 @@ mod layers;
 mod mail;
 mod metrics;
 mod night_watch;
+mod notify;
 mod package;
 mod pings;
 mod runs;

@@ -1,5 +1,9 @@
 use super::*;
+use crate::alert::Jobs;
+use crate::judge::Judgement;
+use crate::notify::compose::{changes, Facts};
 use chrono::TimeZone;
+use std::collections::BTreeMap;
 
 fn at(seconds: i64) -> DateTime<Utc> {
     Utc.timestamp_opt(1_800_000_000 + seconds, 0).unwrap()

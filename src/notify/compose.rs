@@ -1,0 +1,347 @@
+//! Composing the message of a run: which jobs it lists, its title and
+//! its lines, from the change engine's word (what changed since the
+//! destination's last message, what is still bad) or from the whole run
+//! (night-watch's summary).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use super::message::{Bad, Change, Details, Event, Line, Message, Part, Severity, VERSION};
+use crate::alert::{Diff, Jobs};
+use crate::changes;
+use crate::exit_code::Check;
+use crate::judge::{Judgement, Status};
+use crate::record::format_duration;
+use crate::report::content;
+
+/// The most jobs listed, in the JSON and in the text, per list.
+const LISTED_MAX: usize = 100;
+
+/// The most characters kept of a job's name, reason or message.
+const PIECE_MAX: usize = 300;
+
+/// The most jobs the title names.
+const TITLE_NAMES: usize = 10;
+
+/// What a message is built from.
+pub(crate) struct Facts<'a> {
+    pub host: &'a str,
+    pub checker: &'static str,
+    pub now: DateTime<Utc>,
+    /// Every judged job of the run.
+    pub jobs: &'a [Judgement],
+    /// Since when a job (by key) has had its status; `None`: unknown.
+    pub since: &'a dyn Fn(&str) -> Option<DateTime<Utc>>,
+}
+
+impl Facts<'_> {
+    /// The judged job with this change-engine key.
+    fn find(&self, key: &str) -> Option<&Judgement> {
+        self.jobs.iter().find(|j| changes::key(j) == key)
+    }
+
+    /// A job's name as the run shows it, for a key.
+    fn name(&self, key: &str) -> String {
+        let several = content::several_hosts(self.jobs);
+        let name = match self.find(key) {
+            Some(j) => content::job_name(j.host.as_deref(), &j.job, several),
+            None => key.to_owned(),
+        };
+        content::cut(&name, PIECE_MAX)
+    }
+
+    fn details(&self, key: &str) -> Details {
+        let Some(j) = self.find(key) else {
+            return Details::default();
+        };
+        Details {
+            reason: j.reason.as_deref().map(|r| content::cut(r, PIECE_MAX)),
+            due: content::due(j),
+            age_seconds: j.age_seconds,
+            last_seen: j.timestamp,
+            message: content::message(j).map(|m| content::cut(m, PIECE_MAX)),
+        }
+    }
+
+    fn counts(&self) -> BTreeMap<Status, usize> {
+        let mut counts = BTreeMap::new();
+        for j in self.jobs {
+            *counts.entry(j.status).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    fn empty(&self, event: Event, severity: Severity) -> Message {
+        Message {
+            version: VERSION,
+            event,
+            severity,
+            host: self.host.to_owned(),
+            checker: self.checker,
+            checked_at: self.now,
+            title: String::new(),
+            text: String::new(),
+            counts: self.counts(),
+            changes: Vec::new(),
+            changes_omitted: 0,
+            still_bad: Vec::new(),
+            still_bad_omitted: 0,
+            title_line: Vec::new(),
+            lines: Vec::new(),
+        }
+    }
+
+    fn bad(&self, still_bad: &Jobs) -> (Vec<Bad>, usize) {
+        let listed = still_bad
+            .iter()
+            .take(LISTED_MAX)
+            .map(|(key, status)| Bad {
+                job: self.name(key),
+                status: *status,
+                since: (self.since)(key),
+                details: self.details(key),
+            })
+            .collect();
+        (listed, still_bad.len().saturating_sub(LISTED_MAX))
+    }
+}
+
+fn fixed(text: impl Into<String>) -> Part {
+    Part::Fixed(text.into())
+}
+
+fn untrusted(text: impl Into<String>) -> Part {
+    Part::Untrusted(text.into())
+}
+
+/// `N job(s)`.
+fn jobs_word(n: usize) -> String {
+    if n == 1 {
+        "1 job".to_owned()
+    } else {
+        format!("{n} jobs")
+    }
+}
+
+/// `N job(s) need(s)`.
+fn need(n: usize) -> String {
+    if n == 1 {
+        "1 job needs".to_owned()
+    } else {
+        format!("{n} jobs need")
+    }
+}
+
+/// The message of a run in which `diff` changed (as against the last
+/// message, whose jobs were `before`) or a reminder is due.
+pub(crate) fn changes(
+    facts: &Facts,
+    before: &BTreeMap<String, Status>,
+    diff: &Diff,
+    still_bad: &Jobs,
+    reminder: bool,
+) -> Message {
+    let worse = diff.went_bad.len() + diff.changed.len();
+    let (event, severity) = match (worse, diff.left.is_empty(), reminder) {
+        (1.., _, _) => (Event::Alert, Severity::Critical),
+        (0, false, _) => (Event::Recovery, Severity::Ok),
+        _ => (Event::Reminder, Severity::Critical),
+    };
+    let mut m = facts.empty(event, severity);
+    let status_now = |key: &str| facts.find(key).map(|j| j.status);
+    let all = diff
+        .went_bad
+        .iter()
+        .map(|(k, s)| (k, before.get(k).copied(), Some(*s)))
+        .chain(
+            diff.changed
+                .iter()
+                .map(|(k, was, s)| (k, Some(*was), Some(*s))),
+        )
+        .chain(
+            diff.left
+                .iter()
+                .map(|(k, was)| (k, Some(*was), status_now(k))),
+        );
+    let mut count = 0;
+    for (key, from, to) in all {
+        count += 1;
+        if count > LISTED_MAX {
+            continue;
+        }
+        m.changes.push(Change {
+            job: facts.name(key),
+            from,
+            to,
+            since: (facts.since)(key),
+            details: facts.details(key),
+        });
+    }
+    m.changes_omitted = count.saturating_sub(LISTED_MAX);
+    (m.still_bad, m.still_bad_omitted) = facts.bad(still_bad);
+    let host = untrusted(facts.host);
+    let named = |jobs: &mut dyn Iterator<Item = (String, String)>| {
+        let mut line = Vec::new();
+        for (i, (name, word)) in jobs.enumerate() {
+            if i == TITLE_NAMES {
+                line.push(fixed(", ..."));
+                break;
+            }
+            line.push(fixed(if i == 0 { " " } else { ", " }));
+            line.push(untrusted(name));
+            line.push(fixed(word));
+        }
+        line
+    };
+    m.title_line = match event {
+        Event::Alert => {
+            let mut line = vec![fixed("["), host, fixed("] ")];
+            line.push(fixed(format!("{} attention:", need(worse))));
+            line.extend(named(
+                &mut m
+                    .changes
+                    .iter()
+                    .filter(|c| c.to.is_some_and(Status::is_alert))
+                    .map(|c| {
+                        (
+                            c.job.clone(),
+                            format!(" {}", c.to.map_or("", Status::as_str)),
+                        )
+                    }),
+            ));
+            line
+        }
+        Event::Recovery => {
+            let mut line = vec![fixed("["), host, fixed("] recovered:")];
+            line.extend(named(
+                &mut m.changes.iter().map(|c| (c.job.clone(), String::new())),
+            ));
+            if !still_bad.is_empty() {
+                line.push(fixed(format!("; {} still bad", jobs_word(still_bad.len()))));
+            }
+            line
+        }
+        _ => {
+            let mut line = vec![fixed("["), host, fixed("] reminder: ")];
+            line.push(fixed(format!(
+                "{} attention:",
+                need(still_bad.len()).replace(" need", " still need")
+            )));
+            line.extend(named(
+                &mut m
+                    .still_bad
+                    .iter()
+                    .map(|b| (b.job.clone(), format!(" {}", b.status))),
+            ));
+            line
+        }
+    };
+    for change in &m.changes {
+        m.lines.push(change_line(change));
+    }
+    if m.changes_omitted > 0 {
+        m.lines
+            .push(vec![fixed(format!("... and {} more", m.changes_omitted))]);
+    }
+    if !m.still_bad.is_empty() && event != Event::Alert {
+        m.lines.push(vec![fixed("Still bad:")]);
+        for bad in &m.still_bad {
+            m.lines.push(bad_line(bad));
+        }
+        if m.still_bad_omitted > 0 {
+            m.lines
+                .push(vec![fixed(format!("... and {} more", m.still_bad_omitted))]);
+        }
+    }
+    m.finish()
+}
+
+/// night-watch's morning summary of every job of the run.
+pub(crate) fn summary(facts: &Facts) -> Message {
+    let severity = match Check::of_all(facts.jobs.iter().map(|j| j.status)) {
+        Check::Critical => Severity::Critical,
+        Check::Warning if !facts.jobs.is_empty() => Severity::Warning,
+        _ => Severity::Ok,
+    };
+    let mut m = facts.empty(Event::Summary, severity);
+    let bad: Jobs = facts
+        .jobs
+        .iter()
+        .filter(|j| !j.status.is_healthy())
+        .map(|j| (changes::key(j), j.status))
+        .collect();
+    (m.still_bad, m.still_bad_omitted) = facts.bad(&bad);
+    m.title_line = vec![
+        fixed("night-watch "),
+        untrusted(facts.host),
+        fixed(format!(": {}", content::summary_line(facts.jobs))),
+    ];
+    for bad in &m.still_bad {
+        m.lines.push(bad_line(bad));
+    }
+    if m.still_bad_omitted > 0 {
+        m.lines
+            .push(vec![fixed(format!("... and {} more", m.still_bad_omitted))]);
+    }
+    if m.still_bad.is_empty() {
+        m.lines.push(vec![fixed("Nothing needs attention.")]);
+    }
+    m.finish()
+}
+
+/// `--notify-test`: a message that says it is a test.
+pub(crate) fn test(facts: &Facts) -> Message {
+    let mut m = facts.empty(Event::Test, Severity::Ok);
+    m.title_line = vec![
+        fixed("["),
+        untrusted(facts.host),
+        fixed(format!("] test message from {}", facts.checker)),
+    ];
+    m.lines.push(vec![fixed(format!(
+        "This destination works: {} --notify-test sent this. Nothing needs attention.",
+        facts.checker
+    ))]);
+    m.finish()
+}
+
+/// One line per change: `backup: stale (was ok) since ...; reason`.
+fn change_line(c: &Change) -> Line {
+    let mut line = vec![untrusted(c.job.clone())];
+    let was = c.from.map_or_else(String::new, |s| format!(" (was {s})"));
+    line.push(fixed(match c.to {
+        Some(Status::Paused) => format!(": paused{was}"),
+        Some(s) if !s.is_alert() => format!(": recovered, {s}{was}"),
+        Some(s) => format!(": {s}{was}"),
+        None => format!(": no longer reported{was}"),
+    }));
+    line.extend(detail_parts(c.since, &c.details));
+    line
+}
+
+/// One line per bad job: `backup: stale since ...; reason`.
+fn bad_line(b: &Bad) -> Line {
+    let mut line = vec![untrusted(b.job.clone()), fixed(format!(": {}", b.status))];
+    line.extend(detail_parts(b.since, &b.details));
+    line
+}
+
+fn detail_parts(since: Option<DateTime<Utc>>, d: &Details) -> Line {
+    let mut parts = Vec::new();
+    if let Some(since) = since {
+        parts.push(fixed(format!(" since {}", content::format_time(since))));
+    }
+    if let Some(age) = d.age_seconds {
+        parts.push(fixed(format!(", last seen {} ago", format_duration(age))));
+    }
+    if let Some(due) = &d.due {
+        parts.push(fixed(format!(", due {due}")));
+    }
+    for (label, text) in [("", &d.reason), ("message: ", &d.message)] {
+        if let Some(text) = text {
+            parts.push(fixed(format!("; {label}")));
+            parts.push(untrusted(text.clone()));
+        }
+    }
+    parts
+}
