@@ -151,6 +151,7 @@ pub(crate) struct Message {
     pub lines: Vec<Line>,
 }
 
+#[allow(clippy::ref_option)] // serde's `serialize_with` passes `&Option`.
 fn optional_time<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
     match t {
         Some(t) => crate::record::rfc3339_seconds(t, s),
@@ -221,10 +222,16 @@ impl Message {
     /// is none: for `HB_CHANGES`.
     pub(crate) fn change_list(&self) -> String {
         let word = |s: Option<Status>| s.map_or("-", Status::as_str);
-        self.changes
-            .iter()
-            .map(|c| format!("{} {} {}\n", plain(&c.job), word(c.from), word(c.to)))
-            .collect()
+        let mut out = String::new();
+        for c in &self.changes {
+            out.push_str(&format!(
+                "{} {} {}\n",
+                plain(&c.job),
+                word(c.from),
+                word(c.to)
+            ));
+        }
+        out
     }
 }
 

@@ -308,7 +308,12 @@ fn a_destination_answering_500_forever_leaves_metrics_and_exit_code_right() {
     let out = run(1);
     out.code(2);
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.show());
-    assert_eq!(out.stdout.lines().count(), 2, "the verdict is whole{}", out.show());
+    assert_eq!(
+        out.stdout.lines().count(),
+        2,
+        "the verdict is whole{}",
+        out.show()
+    );
     let text = std::fs::read_to_string(&metrics).unwrap();
     assert!(text.contains("job=\"rotate\""), "{text}");
     // Both recover, and the recovery cannot be told: UNKNOWN, as nothing
@@ -320,7 +325,9 @@ fn a_destination_answering_500_forever_leaves_metrics_and_exit_code_right() {
     assert!(out.stdout.is_empty(), "{}", out.show());
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.show());
     assert_eq!(server.seen().len(), 3, "{:?}", server.seen());
-    assert!(std::fs::read_to_string(&metrics).unwrap().contains("job=\"rotate\""));
+    assert!(std::fs::read_to_string(&metrics)
+        .unwrap()
+        .contains("job=\"rotate\""));
 }
 
 #[test]
