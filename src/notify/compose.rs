@@ -25,6 +25,7 @@ const PIECE_MAX: usize = 300;
 const TITLE_NAMES: usize = 10;
 
 /// What a message is built from.
+#[derive(Clone, Copy)]
 pub(crate) struct Facts<'a> {
     pub host: &'a str,
     pub checker: &'static str,
@@ -32,10 +33,31 @@ pub(crate) struct Facts<'a> {
     /// Every judged job of the run.
     pub jobs: &'a [Judgement],
     /// Since when a job (by key) has had its status; `None`: unknown.
-    pub since: &'a dyn Fn(&str) -> Option<DateTime<Utc>>,
+    pub since: &'a (dyn Fn(&str) -> Option<DateTime<Utc>> + Sync),
 }
 
-impl Facts<'_> {
+/// No time known.
+fn unknown(_: &str) -> Option<DateTime<Utc>> {
+    None
+}
+
+impl<'a> Facts<'a> {
+    /// The facts of a run, with no `since` known.
+    pub(crate) fn new(
+        host: &'a str,
+        checker: &'static str,
+        jobs: &'a [Judgement],
+        now: DateTime<Utc>,
+    ) -> Facts<'a> {
+        Facts {
+            host,
+            checker,
+            now,
+            jobs,
+            since: &unknown,
+        }
+    }
+
     /// The judged job with this change-engine key.
     fn find(&self, key: &str) -> Option<&Judgement> {
         self.jobs.iter().find(|j| changes::key(j) == key)

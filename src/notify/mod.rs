@@ -29,14 +29,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
 use crate::alert::{self, Diff, Jobs};
 use crate::changes;
 use crate::error::Error;
 use crate::http::retry::Budget;
 use crate::http::Http;
-use crate::judge::Judgement;
 use compose::Facts;
 use message::Message;
 use state::DestState;
@@ -44,18 +43,6 @@ use state::DestState;
 pub(crate) use args::{Destinations, NotifyArgs};
 pub(crate) use dest::Dest;
 use dest::Kind;
-
-/// One run's context for every destination.
-pub(crate) struct Run<'a> {
-    /// The host that checked.
-    pub host: &'a str,
-    /// `hb-check` or `night-watch`.
-    pub checker: &'static str,
-    /// Every judged job.
-    pub jobs: &'a [Judgement],
-    /// The instant judged at.
-    pub now: DateTime<Utc>,
-}
 
 /// Sends `message` to `dest` within `budget`: what it answered, or why it
 /// did not take it.
@@ -85,7 +72,7 @@ fn fan_out(
     budget: Duration,
     each: &(dyn Fn(&Http, &Dest, &Budget) -> Result<(), String> + Sync),
 ) -> Result<(), Error> {
-    let http = Http::new(concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION")));
+    let http = client();
     let budget = Budget::new(budget);
     let failed: Vec<String> = std::thread::scope(|scope| {
         let running: Vec<_> = dests
@@ -122,9 +109,9 @@ fn fan_out(
 /// hb-check's notify step: to each destination, the changes since what it
 /// last accepted, or a reminder when one is due; its state beside `lock`
 /// (held) committed once it took the message.
-pub(crate) fn send_changes(
+fn send_changes(
     dests: &[Dest],
-    run: &Run,
+    run: &Facts,
     lock: &Path,
     remind: Duration,
     budget: Duration,
@@ -134,35 +121,35 @@ pub(crate) fn send_changes(
         let path = state::path(lock, &dest.given);
         let mut state = DestState::read(&path);
         state.advance(&pairs, run.now);
-        let message = plan(&state, &pairs, run, remind.as_secs());
-        let delivered = match &message {
+        let since = |key: &str| state.since_of(key);
+        let facts = Facts {
+            since: &since,
+            ..*run
+        };
+        let planned = plan(state.delivered.as_ref(), &pairs, &facts, remind.as_secs());
+        let outcome = match planned {
             None => Ok(None),
-            Some((message, next)) => deliver(http, dest, message, budget).map(|_| Some(next)),
+            Some((message, next)) => deliver(http, dest, &message, budget).map(|_| Some(next)),
         };
-        let outcome = match delivered {
-            Ok(Some(next)) => {
-                state.delivered = Some(next.clone());
-                Ok(())
-            }
-            Ok(None) => Ok(()),
-            Err(why) => Err(why),
-        };
+        let mut state = state.clone();
+        if let Ok(Some(next)) = &outcome {
+            state.delivered = Some(next.clone());
+        }
         // The times are kept either way; what was accepted, only when it was.
         let kept = state.write(&path).map_err(|e| e.to_string());
-        outcome.and(kept)
+        outcome.map(|_| ()).and(kept)
     })
 }
 
-/// What to send a destination whose state is `state`, and the state to
+/// What to send a destination that last accepted `last`, and the state to
 /// commit once it took it; `None` when there is nothing to say.
 fn plan(
-    state: &DestState,
+    last: Option<&alert::State>,
     pairs: &[(String, crate::judge::Status)],
-    run: &Run,
+    facts: &Facts,
     remind: u64,
 ) -> Option<(Message, alert::State)> {
-    let last = state.delivered.as_ref();
-    let assessed = alert::assess(last, pairs.to_vec(), run.now, remind);
+    let assessed = alert::assess(last, pairs.to_vec(), facts.now, remind);
     // Before any message, nothing was said to be bad.
     let diff = match last {
         Some(_) => assessed.diff,
@@ -174,53 +161,9 @@ fn plan(
     let before: BTreeMap<String, _> = last
         .map(|s| s.jobs.iter().cloned().collect())
         .unwrap_or_default();
-    let since = |key: &str| state.since_of(key);
-    let facts = Facts {
-        host: run.host,
-        checker: run.checker,
-        now: run.now,
-        jobs: run.jobs,
-        since: &since,
-    };
-    let message = compose::changes(
-        &facts,
-        &before,
-        &diff,
-        &assessed.still_bad,
-        assessed.remind_due,
-    );
+    let bad = &assessed.still_bad;
+    let message = compose::changes(facts, &before, &diff, bad, assessed.remind_due);
     Some((message, assessed.next))
-}
-
-/// night-watch's notify step: the summary to every destination.
-pub(crate) fn send_summary(dests: &[Dest], run: &Run, budget: Duration) -> Result<(), Error> {
-    let none = |_: &str| None;
-    let facts = Facts {
-        host: run.host,
-        checker: run.checker,
-        now: run.now,
-        jobs: run.jobs,
-        since: &none,
-    };
-    let message = compose::summary(&facts);
-    fan_out(dests, budget, &|http, dest, budget| {
-        deliver(http, dest, &message, budget).map(|_| ())
-    })
-}
-
-/// `--notify-test`: one test message to `dest`; what it answered, or why
-/// it did not take it.
-pub(crate) fn send_test(dest: &Dest, run: &Run, budget: Duration) -> Result<String, String> {
-    let none = |_: &str| None;
-    let facts = Facts {
-        host: run.host,
-        checker: run.checker,
-        now: run.now,
-        jobs: run.jobs,
-        since: &none,
-    };
-    let http = Http::new(concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION")));
-    deliver(&http, dest, &compose::test(&facts), &Budget::new(budget))
 }
 
 /// hb-check's step after judging, with the run lock held: the changes to
@@ -235,12 +178,7 @@ pub(crate) fn after_check(
     if dests.is_empty() {
         return Ok(());
     }
-    let run = Run {
-        host,
-        checker: "hb-check",
-        jobs: &judged.jobs,
-        now: judged.policy.now,
-    };
+    let run = Facts::new(host, "hb-check", &judged.jobs, judged.policy.now);
     let (remind, budget) = (args.notify_remind, args.dests.notify_timeout);
     send_changes(dests, &run, lock.path(), remind, budget)
 }
@@ -256,13 +194,11 @@ pub(crate) fn after_report(
     if dests.is_empty() {
         return Ok(());
     }
-    let run = Run {
-        host,
-        checker: "night-watch",
-        jobs: &judged.jobs,
-        now: judged.policy.now,
-    };
-    send_summary(dests, &run, args.notify_timeout)
+    let run = Facts::new(host, "night-watch", &judged.jobs, judged.policy.now);
+    let message = compose::summary(&run);
+    fan_out(dests, args.notify_timeout, &|http, dest, budget| {
+        deliver(http, dest, &message, budget).map(|_| ())
+    })
 }
 
 /// `hb-check --notify-test DEST`: sends the test message, prints what the
@@ -274,13 +210,9 @@ pub(crate) fn test_run(
     stdout: &mut dyn std::io::Write,
 ) -> crate::exit_code::Check {
     use crate::exit_code::Check;
-    let run = Run {
-        host,
-        checker: "hb-check",
-        jobs: &[],
-        now: Utc::now(),
-    };
-    match send_test(dest, &run, args.dests.notify_timeout) {
+    let message = compose::test(&Facts::new(host, "hb-check", &[], Utc::now()));
+    let budget = Budget::new(args.dests.notify_timeout);
+    match deliver(&client(), dest, &message, &budget) {
         Ok(answer) => {
             let line = format!("{} took the test message: {answer}\n", dest.shown());
             match stdout.write_all(line.as_bytes()) {
@@ -296,4 +228,9 @@ pub(crate) fn test_run(
             Check::Unknown
         }
     }
+}
+
+/// The HTTP client every destination shares.
+fn client() -> Http {
+    Http::new(concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION")))
 }

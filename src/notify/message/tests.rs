@@ -22,14 +22,7 @@ fn job(name: &str, status: Status, message: Option<&str>) -> Judgement {
 /// A message of one stale job whose last run left `text`.
 pub(crate) fn sample(text: &str) -> Message {
     let jobs = [job("backup", Status::Stale, Some(text))];
-    let none = |_: &str| None;
-    let facts = Facts {
-        host: "web1",
-        checker: "hb-check",
-        now: at(0),
-        jobs: &jobs,
-        since: &none,
-    };
+    let facts = Facts::new("web1", "hb-check", &jobs, at(0));
     let bad: Jobs = [("web1/backup".to_owned(), Status::Stale)].into();
     let diff = crate::alert::diff(&Jobs::new(), &bad);
     changes(&facts, &BTreeMap::new(), &diff, &bad, false)

@@ -127,47 +127,54 @@ impl Capture {
     }
 }
 
+/// Reads one HTTP/1.1 request (a body by `Content-Length`, at most 16
+/// MiB); `None` when the connection closed or broke first.
+pub fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or_default().to_owned();
+    let target = parts.next().unwrap_or_default().to_owned();
+    let mut headers = Vec::new();
+    loop {
+        let mut header = Vec::new();
+        if reader.read_until(b'\n', &mut header).unwrap_or(0) == 0 {
+            return None;
+        }
+        let header = String::from_utf8_lossy(&header);
+        let header = header.trim_end_matches(['\r', '\n']);
+        if header.is_empty() {
+            break;
+        }
+        let (name, value) = header.split_once(':').expect("a header line has a colon");
+        headers.push((name.to_ascii_lowercase(), value.trim().to_owned()));
+    }
+    let length: usize = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .map_or(0, |(_, v)| v.parse().expect("a numeric Content-Length"));
+    let mut body = vec![0u8; length.min(16 << 20)];
+    reader.read_exact(&mut body).ok()?;
+    Some(Request {
+        method,
+        target,
+        headers,
+        body,
+    })
+}
+
 fn serve(stream: TcpStream, seen: &Mutex<Vec<Request>>, reply: &Mutex<Reply>, written: &AtomicU64) {
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        let Some(request) = read_request(&mut reader) else {
             return;
-        }
-        let mut parts = line.split_whitespace();
-        let method = parts.next().unwrap_or_default().to_owned();
-        let target = parts.next().unwrap_or_default().to_owned();
-        let mut headers = Vec::new();
-        loop {
-            let mut header = Vec::new();
-            if reader.read_until(b'\n', &mut header).unwrap_or(0) == 0 {
-                return;
-            }
-            let header = String::from_utf8_lossy(&header);
-            let header = header.trim_end_matches(['\r', '\n']);
-            if header.is_empty() {
-                break;
-            }
-            let (name, value) = header.split_once(':').expect("a header line has a colon");
-            headers.push((name.to_ascii_lowercase(), value.trim().to_owned()));
-        }
-        let length: usize = headers
-            .iter()
-            .find(|(n, _)| n == "content-length")
-            .map_or(0, |(_, v)| v.parse().expect("a numeric Content-Length"));
-        let mut body = vec![0u8; length.min(16 << 20)];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        seen.lock().unwrap().push(Request {
-            method,
-            target,
-            headers,
-            body,
-        });
+        };
+        seen.lock().unwrap().push(request);
         let answer = *reply.lock().unwrap();
         let mut out = &stream;
         match answer {
