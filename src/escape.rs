@@ -219,6 +219,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn chat_text_is_one_code_span_without_mentions_or_links() {
+        assert_eq!(chat("backup", true), "`backup`");
+        assert_eq!(
+            chat("@channel <!here> <https://x|y> a&b `rm`\n", true),
+            "`\u{ff20}channel &lt;!here&gt; &lt;https://x|y&gt; a&amp;b 'rm'\\u{a}`"
+        );
+        assert_eq!(chat("<@123>", false), "`<\u{ff20}123>`");
+    }
+
+    #[test]
     fn unsafe_characters_cover_bidi_and_zero_width() {
         for c in [
             '\x1b',

@@ -65,12 +65,7 @@ impl<'a> Facts<'a> {
 
     /// A job's name as the run shows it, for a key.
     fn name(&self, key: &str) -> String {
-        let several = content::several_hosts(self.jobs);
-        let name = match self.find(key) {
-            Some(j) => content::job_name(j.host.as_deref(), &j.job, several),
-            None => key.to_owned(),
-        };
-        content::cut(&name, PIECE_MAX)
+        content::cut(changes::name_of(key, self.jobs), PIECE_MAX)
     }
 
     fn details(&self, key: &str) -> Details {

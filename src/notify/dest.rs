@@ -109,3 +109,73 @@ impl Dest {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_parses_and_shows_only_scheme_and_host() {
+        let cases = [
+            (
+                "https://hooks.example/services/T0/B0/XX",
+                "https://hooks.example/services/T0/B0/XX",
+                "https://hooks.example",
+            ),
+            (
+                "ntfy://ntfy.lan:8080/alerts",
+                "http://ntfy.lan:8080/alerts",
+                "ntfy://ntfy.lan:8080",
+            ),
+            (
+                "ntfys://ntfy.sh/my-alerts_1",
+                "https://ntfy.sh/my-alerts_1",
+                "ntfys://ntfy.sh",
+            ),
+            (
+                "slack+https://hooks.slack.com/services/T/B/X",
+                "https://hooks.slack.com/services/T/B/X",
+                "slack+https://hooks.slack.com",
+            ),
+            (
+                "discord+https://discord.com/api/webhooks/1/tok",
+                "https://discord.com/api/webhooks/1/tok",
+                "discord+https://discord.com",
+            ),
+        ];
+        for (given, url, shown) in cases {
+            let dest = Dest::parse(given).unwrap();
+            let sent = match &dest.kind {
+                Kind::Webhook(u) | Kind::Ntfy(u) | Kind::Slack(u) | Kind::Discord(u) => u.clone(),
+                Kind::Exec(_) => panic!("{given}"),
+            };
+            assert_eq!(sent, url);
+            assert_eq!(dest.shown(), shown);
+            assert_eq!(format!("{dest:?}"), format!("Dest({shown})"));
+        }
+        let exec = Dest::parse("exec:apprise -t '$TITLE x' \"a b\" c\\ d").unwrap();
+        let Kind::Exec(words) = &exec.kind else {
+            panic!("an exec destination");
+        };
+        assert_eq!(words, &["apprise", "-t", "$TITLE x", "a b", "c d"]);
+        assert_eq!(exec.shown(), "exec:apprise");
+    }
+
+    #[test]
+    fn refusals_name_the_rule_and_never_the_secret() {
+        for (given, rule) in [
+            ("ftp://h/x/SECRET", "give https://"),
+            ("hooks.example/SECRET", "give https://"),
+            ("https://u:SECRET@h/x", "user name or password"),
+            ("ntfy://h/a/SECRET", "a topic of 1 to 64"),
+            ("ntfy://h/", "a topic of 1 to 64"),
+            ("discord+http://h/SECRET", "give https://"),
+            ("exec:", "names no command"),
+            ("exec:a SECRET | b", "no shell"),
+        ] {
+            let why = Dest::parse(given).unwrap_err();
+            assert!(why.contains(rule), "{given}: {why}");
+            assert!(!why.contains("SECRET"), "{given}: {why}");
+        }
+    }
+}
