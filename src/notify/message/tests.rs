@@ -122,11 +122,6 @@ fn recoveries_and_reminders_say_so_and_chat_text_is_inert() {
         "[web1] reminder: 1 job still needs attention: b stale"
     );
 
-    let hostile = [job(
-        "x",
-        Status::Failed,
-        Some("@channel <!here> `rm` \u{202e}"),
-    )];
     let m = sample("@channel <!here> `rm` \u{202e}\r\n");
     let chat = m.chat(true, 40_000);
     assert!(
