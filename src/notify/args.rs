@@ -22,11 +22,11 @@ pub(crate) struct Destinations {
     /// on stdin). HB_NOTIFY holds several, separated by white space; an
     /// `exec:` one takes the rest of its line. See "Where alerts go" in the
     /// README.
-    #[arg(long = "notify", value_name = "DEST", value_parser = DestParser)]
-    pub notify: Vec<Dest>,
+    #[arg(long = "notify", value_name = "DEST", value_parser = DestParser { list: false })]
+    pub notify: Vec<DestList>,
 
     /// HB_NOTIFY, read when no --notify is given.
-    #[arg(long = "notify-list", env = "HB_NOTIFY", hide = true, value_parser = ListParser, hide_env_values = true)]
+    #[arg(long = "notify-list", env = "HB_NOTIFY", hide = true, value_parser = DestParser { list: true }, hide_env_values = true)]
     pub notify_env: Option<DestList>,
 
     /// The most time all destinations of one run may take together
@@ -37,11 +37,13 @@ pub(crate) struct Destinations {
 
 impl Destinations {
     /// The destinations of this run: --notify's, else HB_NOTIFY's.
-    pub(crate) fn all(&self) -> &[Dest] {
-        match (&self.notify[..], &self.notify_env) {
-            ([], Some(list)) => &list.0,
-            (given, _) => given,
-        }
+    pub(crate) fn all(&self) -> Vec<Dest> {
+        let given = if self.notify.is_empty() {
+            self.notify_env.iter().collect::<Vec<_>>()
+        } else {
+            self.notify.iter().collect()
+        };
+        given.into_iter().flat_map(|list| list.0.clone()).collect()
     }
 }
 
@@ -58,8 +60,8 @@ pub(crate) struct NotifyArgs {
 
     /// Send one test message to DEST, print what it answered, and exit: 0
     /// when it took the message, 3 when not. Reads no heartbeat.
-    #[arg(long, value_name = "DEST", value_parser = DestParser)]
-    pub notify_test: Option<Dest>,
+    #[arg(long, value_name = "DEST", value_parser = DestParser { list: false })]
+    pub notify_test: Option<DestList>,
 }
 
 /// Several destinations, from `HB_NOTIFY`.
@@ -97,48 +99,15 @@ pub(crate) fn split_list(text: &str) -> Vec<&str> {
     out
 }
 
-/// The refusal of a value, as clap shows it.
-fn refuse(cmd: &clap::Command, arg: Option<&clap::Arg>, why: &str) -> clap::Error {
-    let flag = arg
-        .and_then(clap::Arg::get_long)
-        .map_or_else(|| "HB_NOTIFY".to_owned(), |long| format!("`--{long}`"));
-    let flag = if flag == "`--notify-list`" {
-        "HB_NOTIFY".to_owned()
-    } else {
-        flag
-    };
-    clap::Error::raw(
-        clap::error::ErrorKind::ValueValidation,
-        format!("{why} (given to {flag})\n"),
-    )
-    .with_cmd(cmd)
-}
-
-/// The value parser of one destination.
+/// The value parser of `--notify DEST` (one destination) and of
+/// `HB_NOTIFY` (a `list`, see [`split_list`]). Its refusal names the value
+/// as [`Dest::parse`] does, never whole.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct DestParser;
+pub(crate) struct DestParser {
+    list: bool,
+}
 
 impl clap::builder::TypedValueParser for DestParser {
-    type Value = Dest;
-
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
-        value: &OsStr,
-    ) -> Result<Dest, clap::Error> {
-        let text = value
-            .to_str()
-            .ok_or_else(|| refuse(cmd, arg, "invalid notify destination: it is not UTF-8"))?;
-        Dest::parse(text).map_err(|why| refuse(cmd, arg, &why))
-    }
-}
-
-/// The value parser of `HB_NOTIFY`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ListParser;
-
-impl clap::builder::TypedValueParser for ListParser {
     type Value = DestList;
 
     fn parse_ref(
@@ -147,15 +116,19 @@ impl clap::builder::TypedValueParser for ListParser {
         arg: Option<&clap::Arg>,
         value: &OsStr,
     ) -> Result<DestList, clap::Error> {
-        let text = value
-            .to_str()
-            .ok_or_else(|| refuse(cmd, arg, "invalid notify destination: it is not UTF-8"))?;
-        split_list(text)
-            .into_iter()
-            .map(Dest::parse)
-            .collect::<Result<Vec<_>, _>>()
-            .map(DestList)
-            .map_err(|why| refuse(cmd, arg, &why))
+        let flag = match arg.and_then(clap::Arg::get_long) {
+            Some(long) if !self.list => format!("`--{long}`"),
+            _ => "HB_NOTIFY".to_owned(),
+        };
+        let parsed = match value.to_str() {
+            None => Err("invalid notify destination: it is not UTF-8".to_owned()),
+            Some(text) if self.list => split_list(text).into_iter().map(Dest::parse).collect(),
+            Some(text) => Dest::parse(text).map(|dest| vec![dest]),
+        };
+        parsed.map(DestList).map_err(|why| {
+            let message = format!("{why} (given to {flag})\n");
+            clap::Error::raw(clap::error::ErrorKind::ValueValidation, message).with_cmd(cmd)
+        })
     }
 }
 

@@ -181,95 +181,77 @@ pub(crate) fn changes(
                 .iter()
                 .map(|(k, was)| (k, Some(*was), status_now(k))),
         );
-    let mut count = 0;
-    for (key, from, to) in all {
-        count += 1;
-        if count > LISTED_MAX {
-            continue;
-        }
-        m.changes.push(Change {
+    // Lazily: only the listed ones are looked up.
+    m.changes = all
+        .take(LISTED_MAX)
+        .map(|(key, from, to)| Change {
             job: facts.name(key),
             from,
             to,
             since: (facts.since)(key),
             details: facts.details(key),
-        });
-    }
+        })
+        .collect();
+    let count = diff.went_bad.len() + diff.changed.len() + diff.left.len();
     m.changes_omitted = count.saturating_sub(LISTED_MAX);
     (m.still_bad, m.still_bad_omitted) = facts.bad(still_bad);
-    let host = untrusted(facts.host);
-    let named = |jobs: &mut dyn Iterator<Item = (String, String)>| {
-        let mut line = Vec::new();
-        for (i, (name, word)) in jobs.enumerate() {
-            if i == TITLE_NAMES {
-                line.push(fixed(", ..."));
-                break;
-            }
-            line.push(fixed(if i == 0 { " " } else { ", " }));
-            line.push(untrusted(name));
-            line.push(fixed(word));
-        }
-        line
-    };
-    m.title_line = match event {
-        Event::Alert => {
-            let mut line = vec![fixed("["), host, fixed("] ")];
-            line.push(fixed(format!("{} attention:", need(worse))));
-            line.extend(named(
-                &mut m
-                    .changes
-                    .iter()
-                    .filter(|c| c.to.is_some_and(Status::is_alert))
-                    .map(|c| {
-                        (
-                            c.job.clone(),
-                            format!(" {}", c.to.map_or("", Status::as_str)),
-                        )
-                    }),
-            ));
-            line
-        }
-        Event::Recovery => {
-            let mut line = vec![fixed("["), host, fixed("] recovered:")];
-            line.extend(named(
-                &mut m.changes.iter().map(|c| (c.job.clone(), String::new())),
-            ));
-            if !still_bad.is_empty() {
-                line.push(fixed(format!("; {} still bad", jobs_word(still_bad.len()))));
-            }
-            line
-        }
-        _ => {
-            let mut line = vec![fixed("["), host, fixed("] reminder: ")];
-            line.push(fixed(format!(
-                "{} attention:",
+    let (head, names): (String, Vec<(&str, String)>) = match event {
+        Event::Alert => (
+            format!("{} attention:", need(worse)),
+            m.changes
+                .iter()
+                .filter_map(|c| {
+                    Some((
+                        c.job.as_str(),
+                        format!(" {}", c.to.filter(|s| s.is_alert())?),
+                    ))
+                })
+                .collect(),
+        ),
+        Event::Recovery => (
+            "recovered:".to_owned(),
+            m.changes
+                .iter()
+                .map(|c| (c.job.as_str(), String::new()))
+                .collect(),
+        ),
+        _ => (
+            format!(
+                "reminder: {} attention:",
                 need(still_bad.len()).replace(" need", " still need")
-            )));
-            line.extend(named(
-                &mut m
-                    .still_bad
-                    .iter()
-                    .map(|b| (b.job.clone(), format!(" {}", b.status))),
-            ));
-            line
-        }
+            ),
+            m.still_bad
+                .iter()
+                .map(|b| (b.job.as_str(), format!(" {}", b.status)))
+                .collect(),
+        ),
     };
-    for change in &m.changes {
-        m.lines.push(change_line(change));
+    let mut title = vec![
+        fixed("["),
+        untrusted(facts.host),
+        fixed(format!("] {head}")),
+    ];
+    for (i, (name, word)) in names.into_iter().enumerate() {
+        if i == TITLE_NAMES {
+            title.push(fixed(", ..."));
+            break;
+        }
+        title.extend([
+            fixed(if i == 0 { " " } else { ", " }),
+            untrusted(name),
+            fixed(word),
+        ]);
     }
-    if m.changes_omitted > 0 {
-        m.lines
-            .push(vec![fixed(format!("... and {} more", m.changes_omitted))]);
+    if event == Event::Recovery && !still_bad.is_empty() {
+        title.push(fixed(format!("; {} still bad", jobs_word(still_bad.len()))));
     }
+    m.title_line = title;
+    let lines: Vec<Line> = m.changes.iter().map(change_line).collect();
+    listed(&mut m.lines, lines, m.changes_omitted);
     if !m.still_bad.is_empty() && event != Event::Alert {
         m.lines.push(vec![fixed("Still bad:")]);
-        for bad in &m.still_bad {
-            m.lines.push(bad_line(bad));
-        }
-        if m.still_bad_omitted > 0 {
-            m.lines
-                .push(vec![fixed(format!("... and {} more", m.still_bad_omitted))]);
-        }
+        let lines: Vec<Line> = m.still_bad.iter().map(bad_line).collect();
+        listed(&mut m.lines, lines, m.still_bad_omitted);
     }
     m.finish()
 }
@@ -294,13 +276,8 @@ pub(crate) fn summary(facts: &Facts) -> Message {
         untrusted(facts.host),
         fixed(format!(": {}", content::summary_line(facts.jobs))),
     ];
-    for bad in &m.still_bad {
-        m.lines.push(bad_line(bad));
-    }
-    if m.still_bad_omitted > 0 {
-        m.lines
-            .push(vec![fixed(format!("... and {} more", m.still_bad_omitted))]);
-    }
+    let lines: Vec<Line> = m.still_bad.iter().map(bad_line).collect();
+    listed(&mut m.lines, lines, m.still_bad_omitted);
     if m.still_bad.is_empty() {
         m.lines.push(vec![fixed("Nothing needs attention.")]);
     }
@@ -320,6 +297,14 @@ pub(crate) fn test(facts: &Facts) -> Message {
         facts.checker
     ))]);
     m.finish()
+}
+
+/// Appends `lines`, and `... and N more` for `omitted` ones.
+fn listed(out: &mut Vec<Line>, lines: Vec<Line>, omitted: usize) {
+    out.extend(lines);
+    if omitted > 0 {
+        out.push(vec![fixed(format!("... and {omitted} more"))]);
+    }
 }
 
 /// One line per change: `backup: stale (was ok) since ...; reason`.

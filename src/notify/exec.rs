@@ -74,6 +74,9 @@ pub(super) fn run(words: &[String], message: &Message, budget: Duration) -> Resu
         .env("HB_SEVERITY", message.severity.as_str())
         .env("HB_HOST", &message.host)
         .env("HB_CHANGES", message.change_list())
+        // Our secrets are not the command's.
+        .env_remove("HB_TRACKER_TOKEN")
+        .env_remove(super::ntfy::TOKEN_ENV)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -180,7 +180,7 @@ pub(crate) fn after_check(
     }
     let run = Facts::new(host, "hb-check", &judged.jobs, judged.policy.now);
     let (remind, budget) = (args.notify_remind, args.dests.notify_timeout);
-    send_changes(dests, &run, lock.path(), remind, budget)
+    send_changes(&dests, &run, lock.path(), remind, budget)
 }
 
 /// night-watch's step after the report: the summary to every destination
@@ -196,7 +196,7 @@ pub(crate) fn after_report(
     }
     let run = Facts::new(host, "night-watch", &judged.jobs, judged.policy.now);
     let message = compose::summary(&run);
-    fan_out(dests, args.notify_timeout, &|http, dest, budget| {
+    fan_out(&dests, args.notify_timeout, &|http, dest, budget| {
         deliver(http, dest, &message, budget).map(|_| ())
     })
 }
