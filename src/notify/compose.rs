@@ -208,13 +208,24 @@ pub(crate) fn changes(
                 })
                 .collect(),
         ),
-        Event::Recovery => (
-            "recovered:".to_owned(),
-            m.changes
+        Event::Recovery => {
+            // A paused job has not recovered: it is named apart.
+            let paused = |c: &Change| c.to == Some(Status::Paused);
+            let all_paused = m.changes.iter().all(paused);
+            let word = |c: &Change| {
+                if paused(c) && !all_paused {
+                    " (paused)"
+                } else {
+                    ""
+                }
+            };
+            let head = if all_paused { "paused:" } else { "recovered:" };
+            let names = m
+                .changes
                 .iter()
-                .map(|c| (c.job.as_str(), String::new()))
-                .collect(),
-        ),
+                .map(|c| (c.job.as_str(), word(c).to_owned()));
+            (head.to_owned(), names.collect())
+        }
         _ => (
             format!(
                 "reminder: {} attention:",

@@ -121,6 +121,13 @@ fn recoveries_and_reminders_say_so_and_chat_text_is_inert() {
         m.title,
         "[web1] reminder: 1 job still needs attention: b stale"
     );
+    let paused = [job("a", Status::Paused, None), job("b", Status::Ok, None)];
+    let facts = Facts::new("web1", "hb-check", &paused, at(0));
+    let m = changes(&facts, &BTreeMap::new(), &diff, &Jobs::new(), false);
+    assert_eq!(m.title, "[web1] paused: a", "never recovered");
+    let gone = crate::alert::diff(&was, &Jobs::new());
+    let m = changes(&facts, &BTreeMap::new(), &gone, &Jobs::new(), false);
+    assert_eq!(m.title, "[web1] recovered: a (paused), b");
 
     let m = sample("@channel <!here> `rm` \u{202e}\r\n");
     let chat = m.chat(true, 40_000);
