@@ -43,7 +43,14 @@ impl Destinations {
         } else {
             self.notify.iter().collect()
         };
-        given.into_iter().flat_map(|list| list.0.clone()).collect()
+        let mut all: Vec<Dest> = Vec::new();
+        for dest in given.into_iter().flat_map(|list| list.0.iter()) {
+            // One state file per destination: a repeated one is sent once.
+            if !all.contains(dest) {
+                all.push(dest.clone());
+            }
+        }
+        all
     }
 }
 

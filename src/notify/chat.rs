@@ -39,3 +39,27 @@ fn json<'a>(url: &'a str, body: &serde_json::Value) -> Post<'a> {
         redactor: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notify::message::tests::sample;
+
+    #[test]
+    fn discord_mentions_no_one_and_keeps_to_its_limit() {
+        let message = sample(&format!("@everyone {}", "z".repeat(5_000)));
+        let post = discord("https://discord.example/api/webhooks/1/t", &message);
+        assert_eq!(post.body.0, "application/json");
+        let body: serde_json::Value = serde_json::from_slice(&post.body.1).unwrap();
+        assert_eq!(body["allowed_mentions"]["parse"], serde_json::json!([]));
+        let content = body["content"].as_str().unwrap();
+        assert!(content.chars().count() <= DISCORD_MAX, "{}", content.len());
+        assert!(content.contains("`\u{ff20}everyone"), "{content}");
+        let slack = slack("https://hooks.example/x", &message);
+        let body: serde_json::Value = serde_json::from_slice(&slack.body.1).unwrap();
+        assert!(body["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("[`web1`] 1 job needs attention: `backup` stale"));
+    }
+}

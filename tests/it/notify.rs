@@ -408,6 +408,33 @@ fn notify_test_says_what_the_destination_answered_and_never_the_secret() {
         .code(3)
         .one_line_error(&["https://hooks.example", "user name or password"]);
     assert!(!refused.stderr.contains("SECRET") && !refused.stderr.contains("pw@"));
+    // ntfy's token from a file only its owner may read, through the store.
+    let topic = format!("ntfy://{}/t", server.authority());
+    server.set(Reply::Ok);
+    let loose = s.token_file(0o644);
+    s.hb_check()
+        .args(["--notify-test", &topic])
+        .env("HB_NTFY_TOKEN_FILE", &loose)
+        .run()
+        .code(3)
+        .one_line_error(&["refusing the ntfy token file", "chmod 600"]);
+    let tight = s.token_file(0o600);
+    let sent = s
+        .hb_check()
+        .args(["--notify-test", &topic])
+        .env("HB_NTFY_TOKEN_FILE", &tight)
+        .run();
+    sent.code(0);
+    assert!(!sent.stdout.contains(TOKEN), "{}", sent.show());
+    let last = server.seen().pop().unwrap();
+    assert_eq!(
+        ntfy(&last, "/t", "2"),
+        "This destination works: hb-check --notify-test sent this. Nothing needs attention.\n"
+    );
+    assert_eq!(
+        last.header("authorization"),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
     s.hb_check()
         .args(["--notify", "exec:notify-send hi; rm -rf /"])
         .run()
