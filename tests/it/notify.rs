@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::harness::capture::{Capture, Reply, Request, HUGE};
+use crate::harness::forge::{Forge, Mode};
 use crate::harness::{skip, Scratch, NOW, TOKEN};
 
 /// `NOW` plus `minutes`.
@@ -290,13 +291,15 @@ fn a_ten_megabyte_answer_is_not_read_past_the_cap() {
 }
 
 #[test]
-fn a_destination_answering_500_forever_leaves_metrics_and_exit_code_right() {
+fn a_destination_answering_500_forever_leaves_tracker_metrics_and_exit_code_right() {
     let server = Capture::start(Reply::Ok);
+    let forge = Forge::start(Mode::Github, None, TOKEN);
     let s = Scratch::new();
     s.stale("backup");
     let metrics = s.root().join("hb.prom");
     let run = |minutes: i64| {
-        s.hb_check()
+        forge
+            .hb_check(&s)
             .args(["--now", &at(minutes), "--notify", &server.url("/hook")])
             .arg("--metrics-file")
             .arg(&metrics)
@@ -316,6 +319,9 @@ fn a_destination_answering_500_forever_leaves_metrics_and_exit_code_right() {
     );
     let text = std::fs::read_to_string(&metrics).unwrap();
     assert!(text.contains("job=\"rotate\""), "{text}");
+    let issues = forge.open_issues();
+    assert_eq!(issues.len(), 1, "{issues:?}");
+    assert!(issues[0].title.contains("2 job"), "{issues:?}");
     // Both recover, and the recovery cannot be told: UNKNOWN, as nothing
     // CRITICAL outranks it.
     s.beat("backup", &at(2), "ok");
@@ -328,6 +334,7 @@ fn a_destination_answering_500_forever_leaves_metrics_and_exit_code_right() {
     assert!(std::fs::read_to_string(&metrics)
         .unwrap()
         .contains("job=\"rotate\""));
+    assert!(forge.open_issues().is_empty(), "the issue was closed");
 }
 
 #[test]
