@@ -35,6 +35,7 @@ mod mail;
 mod metrics;
 mod night_watch;
 mod notify;
+mod notify_more;
 mod package;
 mod pings;
 mod runs;
