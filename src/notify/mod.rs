@@ -163,7 +163,11 @@ fn plan(
         .unwrap_or_default();
     let bad = &assessed.still_bad;
     let message = compose::changes(facts, &before, &diff, bad, assessed.remind_due);
-    Some((message, assessed.next))
+    // The engine's state, of the jobs that are not fine: a job absent from
+    // it was fine (or unknown), and the file grows with the bad jobs only.
+    let mut next = assessed.next;
+    next.jobs.retain(|(_, status)| !status.is_healthy());
+    Some((message, next))
 }
 
 /// hb-check's step after judging, with the run lock held: the changes to

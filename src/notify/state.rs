@@ -24,8 +24,8 @@ pub(crate) struct DestState {
     version: u32,
     /// What the destination last accepted; `None` before its first message.
     pub delivered: Option<State>,
-    /// Every job of the last run (by key), its status, and since when (Unix
-    /// seconds) the runs have seen it with that status.
+    /// The jobs of the last run a message may name (by key), their status,
+    /// and since when (Unix seconds) the runs have seen it with that status.
     pub since: Vec<(String, Status, i64)>,
 }
 
@@ -50,11 +50,20 @@ impl DestState {
 
     /// The `since` of this run's `jobs` (sorted by key) at `now`: a job
     /// keeps its time while its status stays, and gets `now` when it is
-    /// new or its status changed.
+    /// new or its status changed. Only the jobs a message may name are
+    /// kept: those that are not fine, and those the destination last heard
+    /// were bad (whose recovery it may not have heard yet); so the file
+    /// grows with the bad jobs, not with all.
     pub(crate) fn advance(&mut self, jobs: &[(String, Status)], now: DateTime<Utc>) {
         let before = std::mem::take(&mut self.since);
+        let was_bad = |key: &str| {
+            self.delivered
+                .as_ref()
+                .is_some_and(|d| d.jobs.iter().any(|(k, s)| k == key && s.is_alert()))
+        };
         self.since = jobs
             .iter()
+            .filter(|(key, status)| !status.is_healthy() || was_bad(key))
             .map(|(key, status)| {
                 let kept = before
                     .binary_search_by(|(k, _, _)| k.as_str().cmp(key))
@@ -116,7 +125,7 @@ mod tests {
         ];
         state.advance(&failed, at(120));
         assert_eq!(state.since_of("a"), Some(at(120)));
-        assert_eq!(state.since_of("b"), Some(at(0)));
+        assert_eq!(state.since_of("b"), None, "fine, and never said bad");
         assert_eq!(state.since_of("c"), None);
     }
 

@@ -135,6 +135,22 @@ fn three_jobs_going_bad_make_one_message_per_destination_and_a_recovery_one_more
     let piped = std::fs::read_to_string(&out).unwrap();
     assert_eq!(piped.matches("\"version\": 1").count(), 1, "{piped}");
 
+    // One state file per destination, named by no part of it, holding the
+    // bad jobs only.
+    let states: Vec<_> = std::fs::read_dir(s.run_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.to_string_lossy().contains(".notify-"))
+        .collect();
+    assert_eq!(states.len(), 4, "{states:?}");
+    for state in &states {
+        let text = std::fs::read_to_string(state).unwrap();
+        assert!(
+            text.contains("web1/backup") && !text.contains("fine"),
+            "{text}"
+        );
+        assert!(!state.to_string_lossy().contains("SECRET"));
+    }
     // Nothing changed: nothing is sent.
     run(1).code(2);
     assert_eq!(server.seen().len(), 3, "{:?}", server.seen());
