@@ -195,6 +195,14 @@ mod tests {
             Duration::from_secs(5),
         );
         assert_eq!(ok, Ok("`sh` exited 0: critical".to_owned()));
+        let env =
+            "tr -d '\\n' | grep -q '\"version\": 1' && echo \"$HB_HOST|$HB_CHANGES|$HB_TITLE\"";
+        let ok = run(&script(env), &message, Duration::from_secs(5));
+        assert_eq!(
+            ok,
+            Ok("`sh` exited 0: web1|backup - stale".to_owned()),
+            "the JSON on stdin, the host and the changes in the environment"
+        );
         let no = run(
             &script("echo nope >&2; exit 4"),
             &message,
