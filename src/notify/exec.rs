@@ -122,7 +122,7 @@ pub(super) fn run(words: &[String], message: &Message, budget: Duration) -> Resu
         let _ = crate::supervise::signal::kill_group(child.id(), libc::SIGKILL);
         let _ = child.wait();
         return Err(format!(
-            "`{program}` did not finish within {}s and was killed",
+            "`{program}` did not finish within {:.1}s and was killed",
             budget.as_secs_f64()
         ));
     };

@@ -71,7 +71,9 @@ pub(super) fn send(http: &Http, post: Post, budget: &Budget) -> Result<String, S
                 Failed::default(),
             ));
         }
-        match http.send(&request, left.min(ATTEMPT_MAX)) {
+        // In tenths of a second, as the messages say it.
+        let tenths = left.min(ATTEMPT_MAX).as_millis() / 100;
+        match http.send(&request, Duration::from_millis(tenths as u64 * 100)) {
             Ok(answer) if answer.status.is_success() => Ok(format!(
                 "the server answered {}{}",
                 answer.status,
