@@ -100,6 +100,10 @@ pub struct Args {
     #[command(flatten, next_help_heading = "Tracker")]
     pub(crate) tracker: TrackerArgs,
 
+    /// The destinations that hear of changes (webhooks, ntfy, chat, commands).
+    #[command(flatten, next_help_heading = "Notify")]
+    pub(crate) notify: crate::notify::NotifyArgs,
+
     /// After each run, ping this dead man's switch (Healthchecks or Uptime
     /// Kuma): success when hb-check could check (exit 0, 1 or 2), failure
     /// when it could not (exit 3). It alerts when cron or hb-check stops.
@@ -145,6 +149,9 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
     if args.adopt.adopt {
         return crate::adopt::run(&args.adopt, &args.judge.schedule, PROGRAM, stdout);
     }
+    if let Some(dest) = args.notify.notify_test.as_ref().and_then(|d| d.0.first()) {
+        return crate::notify::test_run(dest, &args.notify, &args.judge.host(), stdout);
+    }
     if args.lint {
         return lint(args, stdout).unwrap_or_else(|err| {
             cli::report_error(PROGRAM, &err);
@@ -181,7 +188,7 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
     }
     if let Some(url) = &args.ping {
         let checked = judged.is_some() && errors.is_empty() && printed;
-        crate::ping::watcher(url, args.ping_style, checked, code as u8, started.elapsed());
+        crate::ping::after_check(url, args.ping_style, checked, code as u8, started.elapsed());
     }
     code
 }
@@ -238,7 +245,10 @@ fn judge_locked(
     }
     // The run lock stays held through the sync, so two runs never open two
     // issues.
-    if let Err(err) = sync_tracker(&args.tracker, &args.judge.host(), &judged, &lock) {
+    // And so do the notify destinations, whose states are beside it.
+    let synced = sync_tracker(&args.tracker, &args.judge.host(), &judged, &lock);
+    let notified = crate::notify::after_check(&args.notify, &args.judge.host(), &judged, &lock);
+    for err in [synced.err(), notified.err()].into_iter().flatten() {
         fail(&err);
         code = code.merge(Check::Unknown);
     }

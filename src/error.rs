@@ -110,15 +110,19 @@ pub enum Error {
         /// How long this run waited.
         waited: Duration,
     },
-    /// A tracker token file that cannot be read.
+    /// A token file (the tracker's, ntfy's) that cannot be read.
     TokenFile {
+        /// Whose token it holds: `tracker` or `ntfy`.
+        what: &'static str,
         /// The token file.
         path: PathBuf,
         /// The OS error.
         source: io::Error,
     },
-    /// A tracker token file that group or others may read.
+    /// A token file that group or others may read.
     TokenFileMode {
+        /// Whose token it holds: `tracker` or `ntfy`.
+        what: &'static str,
         /// The token file.
         path: PathBuf,
         /// Its permission bits.
@@ -135,6 +139,12 @@ pub enum Error {
     /// up for it.
     PingConfig {
         /// What is wrong.
+        reason: String,
+    },
+    /// A notify destination that cannot be used or did not take a
+    /// message.
+    Notify {
+        /// What is wrong, naming each destination by its scheme and host.
         reason: String,
     },
     /// A crontab named with `--crontab` could not be read.
@@ -315,19 +325,21 @@ impl fmt::Display for Error {
                 terminal_path(path),
                 waited.as_secs()
             ),
-            Error::TokenFile { path, source } => write!(
+            Error::TokenFile { what, path, source } => write!(
                 f,
-                "cannot read the tracker token file {}: {source}",
+                "cannot read the {what} token file {}: {source}",
                 terminal_path(path)
             ),
-            Error::TokenFileMode { path, mode } => write!(
+            Error::TokenFileMode { what, path, mode } => write!(
                 f,
-                "refusing the tracker token file {}: group or others may read it (mode {:04o}); run `chmod 600 {}`",
+                "refusing the {what} token file {}: group or others may read it (mode {:04o}); run `chmod 600 {}`",
                 terminal_path(path),
                 mode & 0o7777,
                 terminal_path(path)
             ),
-            Error::TrackerConfig { reason } | Error::PingConfig { reason } => write!(f, "{reason}"),
+            Error::TrackerConfig { reason }
+            | Error::PingConfig { reason }
+            | Error::Notify { reason } => write!(f, "{reason}"),
             Error::Tracker(err) => err.fmt(f),
             Error::Crontab { path, reason } => write!(
                 f,
@@ -364,6 +376,7 @@ impl std::error::Error for Error {
             | Error::TokenFileMode { .. }
             | Error::TrackerConfig { .. }
             | Error::PingConfig { .. }
+            | Error::Notify { .. }
             | Error::Crontab { .. }
             | Error::Tracker(_) => None,
         }

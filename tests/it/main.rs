@@ -35,6 +35,8 @@ mod layers;
 mod mail;
 mod metrics;
 mod night_watch;
+mod notify;
+mod notify_more;
 mod package;
 mod pings;
 mod runs;

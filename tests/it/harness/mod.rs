@@ -17,6 +17,7 @@
 
 #![allow(dead_code)]
 
+pub mod capture;
 pub mod forge;
 pub mod pings;
 pub mod skip;
