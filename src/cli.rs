@@ -145,6 +145,10 @@ pub(crate) struct JudgeArgs {
     /// The crontabs that tell each job's schedule.
     #[command(flatten)]
     pub schedule: crate::expect::ScheduleArgs,
+
+    /// The systemd timers to judge as jobs.
+    #[command(flatten)]
+    pub timers: crate::timers::TimerArgs,
 }
 
 impl JudgeArgs {
@@ -252,6 +256,14 @@ pub(crate) fn parse_job(text: &str) -> Result<String, String> {
         Some((user, job)) => (Some(user), job),
         None => (None, text),
     };
+    // `timer:NAME` names a systemd timer (NAME.timer), by systemd's rule.
+    if let Some(unit) = job.strip_prefix("timer:") {
+        return user
+            .map_or(Ok(()), validate_job)
+            .map_err(|e| e.to_string())
+            .and_then(|()| crate::timers::check_timer_name(unit))
+            .map(|()| text.to_owned());
+    }
     user.map_or(Ok(()), validate_job)
         .and_then(|()| validate_job(job))
         .map(|()| text.to_owned())

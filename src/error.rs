@@ -144,6 +144,13 @@ pub enum Error {
         /// Why it could not be read.
         reason: String,
     },
+    /// systemd's timers could not be read (`--systemd`).
+    Systemd {
+        /// Which manager: `the system manager` or a user's.
+        manager: String,
+        /// What went wrong, one line.
+        reason: String,
+    },
 }
 
 /// A failed request to the issue tracker, with everything needed to find the
@@ -334,6 +341,10 @@ impl fmt::Display for Error {
                 "cannot read crontab {}: {reason}",
                 terminal_path(path)
             ),
+            Error::Systemd { manager, reason } => write!(
+                f,
+                "cannot read the timers of {manager}: {reason}; the other jobs were judged"
+            ),
         }
     }
 }
@@ -365,6 +376,7 @@ impl std::error::Error for Error {
             | Error::TrackerConfig { .. }
             | Error::PingConfig { .. }
             | Error::Crontab { .. }
+            | Error::Systemd { .. }
             | Error::Tracker(_) => None,
         }
     }

@@ -154,6 +154,7 @@ mod schedule;
 pub mod store;
 mod supervise;
 mod survey;
+mod timers;
 mod tracker;
 pub mod watch;
 mod wrap;

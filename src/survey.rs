@@ -19,7 +19,7 @@ mod context;
 pub(crate) use context::add_recent;
 
 /// What a scan found and how it was judged.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Judged {
     pub dirs: Vec<PathBuf>,
     /// The policy the jobs were judged by.
@@ -30,6 +30,9 @@ pub(crate) struct Judged {
     pub lint: Vec<Lint>,
     /// The users' crontabs discovery could not read.
     pub unread_crontabs: Vec<PathBuf>,
+    /// What reading systemd's timers left to tell: a note for `--verbose`
+    /// and the managers that could not be read.
+    pub timers: crate::timers::Read,
 }
 
 /// The directories to read: the ones given, else the default ones that
@@ -41,7 +44,9 @@ pub(crate) struct Judged {
 /// exactly what must alert. A directory that exists but cannot be read is
 /// still an error.
 pub(crate) fn locate(args: &JudgeArgs) -> Result<Vec<PathBuf>, Error> {
-    if args.expect.is_empty() {
+    // Timers asked for by name are jobs of their own: a host with no
+    // heartbeat directory yet still has its timers judged.
+    if args.expect.is_empty() && !args.timers.asked() {
         return read_locations(&args.dirs);
     }
     let absent =
@@ -102,6 +107,8 @@ pub(crate) fn judge(
     // Judged: the warnings will be told, and need not be again.
     expected.record_linted();
     jobs.extend(pauses.unusable());
+    let mut timers = crate::timers::judge(&args.timers, args.schedule.discover, &policy);
+    judge::timer::merge(&mut jobs, std::mem::take(&mut timers.rows), &this_host);
     // The expected jobs are each the checking host's unless named HOST/JOB.
     let host = args.host();
     let jobs = judge::rows(jobs, &expected.jobs, &args.expect, &host, &policy, |name| {
@@ -113,6 +120,7 @@ pub(crate) fn judge(
         jobs,
         lint: expected.lint,
         unread_crontabs: expected.unread,
+        timers,
     })
 }
 

@@ -128,6 +128,9 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Cod
             for warning in &judged.lint {
                 eprintln!("{PROGRAM}: warning: {warning}");
             }
+            for err in &judged.timers.errors {
+                cli::report_error(PROGRAM, err);
+            }
             (Code::Rendered, render(args, &host, &judged, terminal))
         }
         Err(err) => {
