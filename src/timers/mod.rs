@@ -182,9 +182,9 @@ mod tests {
     #[test]
     fn the_note_names_twenty_timers_and_counts_the_rest() {
         let skipped: Vec<String> = (0..25).map(|i| format!("t{i}.timer (disabled)")).collect();
-        let note = note(&skipped, 2).unwrap();
-        assert!(note.starts_with("timers not judged: t0.timer (disabled), "));
-        assert!(note.contains("t19.timer (disabled) and 5 more; 2 timers left out"));
+        let said = note(&skipped, 2).unwrap();
+        assert!(said.starts_with("timers not judged: t0.timer (disabled), "));
+        assert!(said.contains("t19.timer (disabled) and 5 more; 2 timers left out"));
         assert_eq!(note(&[], 0), None);
     }
 }

@@ -14,7 +14,7 @@ use crate::record::user_job;
 
 /// The timer properties read.
 const TIMER_PROPS: &str = "Id,Unit,UnitFileState,LoadState,ActiveState,ConditionResult,\
-TimersCalendar,TimersMonotonic,NextElapseUSecRealtime,LastTriggerUSec,RandomizedDelayUSec,AccuracyUSec";
+TimersCalendar,TimersMonotonic,NextElapseUSecRealtime,NextElapseUSecMonotonic,LastTriggerUSec,RandomizedDelayUSec,AccuracyUSec";
 
 /// The service properties read.
 const SERVICE_PROPS: &str = "Id,ActiveState,Result,ExecMainCode,ExecMainStatus,\
@@ -23,7 +23,7 @@ ExecMainStartTimestamp,ExecMainExitTimestamp,RuntimeMaxUSec,ExecStart";
 /// The most timers of one manager judged; more is a broken manager.
 pub(crate) const TIMERS_MAX: usize = 10_000;
 
-/// Services asked about per `systemctl show` call.
+/// Units asked about per `systemctl show` call.
 const SERVICES_PER_CALL: usize = 256;
 
 /// The most lines of a failed service's journal kept, and of each line.
@@ -113,10 +113,30 @@ pub(crate) fn timers(
     budget: &mut Budget,
     odd: &mut usize,
 ) -> Result<Vec<Timer>, String> {
+    // The loaded timers (transient ones too), then those with a unit file
+    // that systemd has not loaded (a stopped timer may be unloaded).
     let args = manager.systemctl(&["show", "--timestamp=unix", "-p", TIMER_PROPS, "*.timer"]);
     let out = command::run("systemctl", &args, SHOW)?;
+    let mut all = props::blocks(&out);
+    if all.iter().all(|p| p.get("Id").is_none()) && !out.trim().is_empty() {
+        return Err("`systemctl show` printed no unit's properties".to_owned());
+    }
+    let args = manager.systemctl(&["list-unit-files", "--type=timer", "--no-legend"]);
+    let files = command::run("systemctl", &args, SHOW)?;
+    let mut unloaded: Vec<&str> = files
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| is_unit_name(name, ".timer") && !name.ends_with("@.timer"))
+        .filter(|name| !all.iter().any(|p| p.text("Id") == *name))
+        .collect();
+    if unloaded.len() > TIMERS_MAX {
+        return Err(format!("it lists {} timer files, more than the {TIMERS_MAX} judged", unloaded.len()));
+    }
+    unloaded.sort_unstable();
+    unloaded.dedup();
+    all.extend(show_each(manager, TIMER_PROPS, &unloaded)?);
     let mut shown: Vec<Props> = Vec::new();
-    for p in props::blocks(&out) {
+    for p in all {
         let id = p.text("Id");
         if !matches!(p.text("LoadState"), "loaded" | "masked") || id.is_empty() {
             continue;
@@ -150,9 +170,15 @@ fn services(manager: &Manager, timers: &[Props]) -> Result<Vec<Props>, String> {
     let mut names: Vec<&str> = timers.iter().map(|t| t.text("Unit")).collect();
     names.sort_unstable();
     names.dedup();
+    show_each(manager, SERVICE_PROPS, &names)
+}
+
+/// `systemctl show` of the properties `props` of each unit of `names`, in
+/// batches.
+fn show_each(manager: &Manager, props: &str, names: &[&str]) -> Result<Vec<Props>, String> {
     let mut all = Vec::new();
     for chunk in names.chunks(SERVICES_PER_CALL) {
-        let mut args = manager.systemctl(&["show", "--timestamp=unix", "-p", SERVICE_PROPS, "--"]);
+        let mut args = manager.systemctl(&["show", "--timestamp=unix", "-p", props, "--"]);
         args.extend(chunk.iter().map(|s| (*s).to_owned()));
         let out = command::run("systemctl", &args, SHOW)?;
         all.extend(props::blocks(&out));
@@ -182,11 +208,11 @@ fn timer(
         .collect();
     let last_trigger = props::timestamp(t.text("LastTriggerUSec"));
     let active = t.text("ActiveState") == "active";
-    // The realtime instant of a monotonic one: as far before now as it is
-    // before the monotonic clock's now.
+    // The realtime instant of a monotonic one: as far from now as it is
+    // from the monotonic clock's now.
     let realtime = |us: u64| -> Option<DateTime<Utc>> {
-        let back = i64::try_from(mono_now?.checked_sub(us)?).ok()?;
-        now.checked_sub_signed(chrono::Duration::microseconds(back))
+        let ahead = i64::try_from(us).ok()? - i64::try_from(mono_now?).ok()?;
+        now.checked_add_signed(chrono::Duration::microseconds(ahead))
     };
     let mut fires = Vec::new();
     let mut periods = Vec::new();
@@ -194,14 +220,14 @@ fn timer(
         let (kind, value) = trigger.setting.split_once('=').unwrap_or(("", ""));
         if kind == "OnCalendar" {
             fires.extend(props::timestamp(&trigger.next));
-        } else {
-            let next = props::timespan_us(&trigger.next).filter(|us| *us > 0);
-            fires.extend(next.and_then(realtime));
-            if matches!(kind, "OnUnitActiveUSec" | "OnUnitInactiveUSec") {
-                periods.extend(props::timespan_seconds(value));
-            }
+        } else if matches!(kind, "OnUnitActiveUSec" | "OnUnitInactiveUSec") {
+            periods.extend(props::timespan_seconds(value));
         }
     }
+    // A monotonic setting that elapsed for good (`OnBootSec=`) keeps its
+    // old next elapse: systemd's own next is the one that counts.
+    let monotonic = props::timespan_us(t.text("NextElapseUSecMonotonic")).filter(|us| *us > 0);
+    fires.extend(monotonic.and_then(realtime));
     let mut next_fire = fires.into_iter().min();
     let mut period = periods.into_iter().min();
     if active && next_fire.is_none() {

@@ -35,6 +35,7 @@ mod package;
 mod pings;
 mod runs;
 mod schedule;
+mod timers;
 mod torture;
 mod tracker;
 mod tracker_alerts;

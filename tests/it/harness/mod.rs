@@ -21,6 +21,7 @@ pub mod forge;
 pub mod pings;
 pub mod skip;
 pub mod snapshot;
+pub mod systemd;
 pub mod swagger;
 
 use std::ffi::{OsStr, OsString};

@@ -1,0 +1,265 @@
+//! systemd timers judged as jobs: against a real systemd booted in a
+//! container (see `harness::systemd`), and against a `systemctl` of the
+//! test's own that hangs, prints garbage, lists 2,000 timers or odd names.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Days, Utc};
+use serde_json::Value;
+
+use crate::harness::systemd::Container;
+use crate::harness::{assert_has, Scratch, HB_CHECK, HB_WRITE};
+
+/// A oneshot service running `command`, with `HB_DIR` set for hb-write.
+fn service(command: &str) -> String {
+    format!("[Service]\nType=oneshot\nEnvironment=HB_DIR=/var/lib/hbtest\nExecStart={command}\n")
+}
+
+/// A timer firing on `calendar`, to the second (`AccuracySec=1s`).
+fn timer(calendar: &str, extra: &str) -> String {
+    format!("[Timer]\nOnCalendar={calendar}\nAccuracySec=1s\n{extra}\n[Install]\nWantedBy=timers.target\n")
+}
+
+/// The row of `job` in hb-check's JSON.
+fn row<'a>(doc: &'a Value, job: &str) -> &'a Value {
+    doc["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["job"] == job)
+        .unwrap_or_else(|| panic!("no row for {job} in {doc:#}"))
+}
+
+/// Waits up to `secs` for `check` to hold.
+fn wait_for(secs: u64, what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !check() {
+        assert!(Instant::now() < deadline, "waited {secs} s for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_real_systemd_has_each_timer_judged_right() {
+    let started = Instant::now();
+    let Some(c) = Container::boot("timers") else {
+        return;
+    };
+    c.install(HB_CHECK, "/usr/local/bin/hb-check");
+    c.install(HB_WRITE, "/usr/local/bin/hb-write");
+    let every5 = "*:*:0/5";
+    let units = [
+        ("hb-ok.service", service("/usr/local/bin/hb-write hbok-job 1h")),
+        ("hb-ok.timer", timer(every5, "")),
+        ("hb-fail.service", service("/bin/sh -c 'echo disk full on /srv; exit 3'")),
+        ("hb-fail.timer", timer(every5, "")),
+        ("hb-stop.service", service("/bin/true")),
+        ("hb-stop.timer", timer(every5, "")),
+        ("hb-random.service", service("/bin/true")),
+        ("hb-random.timer", timer("*-*-* 00:00:00", "RandomizedDelaySec=2h")),
+    ];
+    for (name, text) in &units {
+        c.write(&format!("/etc/systemd/system/{name}"), text, 0o644);
+    }
+    c.sh("mkdir -p /var/lib/hbtest; systemctl daemon-reload; \
+          systemctl enable --now hb-ok.timer hb-fail.timer hb-stop.timer hb-random.timer");
+    let triggered = |unit: &str| {
+        let out = c.cmd(&["systemctl", "show", "-p", "LastTriggerUSec", "--value", unit]).run();
+        !out.stdout.trim().is_empty()
+    };
+    wait_for(20, "the three 5 s timers to trigger", || {
+        ["hb-ok.timer", "hb-fail.timer", "hb-stop.timer"].iter().all(|u| triggered(u))
+    });
+    wait_for(10, "hb-write's heartbeat", || {
+        c.root().join("var/lib/hbtest/hbok-job.last").exists()
+    });
+    c.sh("systemctl stop hb-stop.timer");
+    let check = |now: Option<&str>| {
+        let mut cmd = c
+            .cmd(&["hb-check", "--systemd", "--format", "json", "--expect", "timer:hb-nope"])
+            .env("HB_DIR", "/var/lib/hbtest");
+        if let Some(now) = now {
+            cmd = cmd.env("HB_NOW", now);
+        }
+        cmd.run()
+    };
+    let out = check(None);
+    out.code(2);
+    let doc = out.json();
+    assert_eq!(row(&doc, "timer:hb-stop")["status"], "ok", "{doc:#}");
+
+    // The service that writes a heartbeat is one job, by the heartbeat's
+    // name.
+    assert_eq!(row(&doc, "hbok-job")["status"], "ok", "{doc:#}");
+    let names: Vec<&str> = doc["jobs"].as_array().unwrap().iter().map(|j| j["job"].as_str().unwrap()).collect();
+    assert!(!names.contains(&"timer:hb-ok"), "{names:?}");
+    // The failing service: its result, exit status and journal.
+    let failed = row(&doc, "timer:hb-fail");
+    assert_eq!(failed["status"], "failed");
+    assert_has(failed["reason"].as_str().unwrap(), "hb-fail.service failed (exit-code, exit status 3) at ");
+    assert_has(failed["message"].as_str().unwrap(), "disk full on /srv");
+    assert_eq!(failed["exit_code"], 3);
+    assert_eq!(row(&doc, "timer:hb-nope")["status"], "missing");
+    // Debian's own timers are judged too.
+    assert_eq!(row(&doc, "timer:apt-daily")["status"], "ok");
+
+    // The random delay is in the due time: midnight + 2 h + 1 s accuracy.
+    let random = row(&doc, "timer:hb-random");
+    assert_eq!(random["status"], "ok");
+    let midnight = Utc::now().date_naive().checked_add_days(Days::new(1)).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
+    let due: DateTime<Utc> = random["due_at"].as_str().unwrap().parse().unwrap();
+    assert_eq!(due, midnight + chrono::Duration::seconds(7201), "{random:#}");
+    // An hour past midnight (the grace past the trigger alone) it is still
+    // ok; past the delay, accuracy and grace it never ran: missing.
+    let at = |t: DateTime<Utc>| t.to_rfc3339();
+    let within = check(Some(&at(midnight + chrono::Duration::seconds(3600 + 60)))).json();
+    assert_eq!(row(&within, "timer:hb-random")["status"], "ok");
+    let past = check(Some(&at(due + chrono::Duration::seconds(3601)))).json();
+    assert_eq!(row(&past, "timer:hb-random")["status"], "missing");
+
+    // The stopped timer: stale once its next trigger (5 s), accuracy and
+    // grace (half the period) have passed.
+    wait_for(15, "the stopped timer to go stale", || {
+        let doc = check(None).json();
+        row(&doc, "timer:hb-stop")["status"] == "stale"
+    });
+    let doc = check(None).json();
+    assert_has(row(&doc, "timer:hb-stop")["reason"].as_str().unwrap(), "timer stopped: ");
+    // The text output says so too, and the exit code is critical.
+    let text = c
+        .cmd(&["hb-check", "--systemd"])
+        .env("HB_DIR", "/var/lib/hbtest")
+        .run();
+    text.code(2).stdout_has("timer:hb-stop stale").stdout_has("timer:hb-fail failed");
+    eprintln!("real systemd timers judged in {:?}", started.elapsed());
+}
+
+/// A scratch area with a stale cron job and a `systemctl` of its own whose
+/// body is `body`.
+fn with_systemctl(body: &str) -> Scratch {
+    let s = Scratch::new();
+    s.stale("nightly");
+    s.stand_in("systemctl", body);
+    s
+}
+
+fn hb_check(s: &Scratch, args: &[&str]) -> crate::harness::Outcome {
+    s.hb_check()
+        .env("PATH", s.path_with_stand_ins(&[]))
+        .env("HB_NOW", crate::harness::NOW)
+        .args(["--systemd"])
+        .args(args)
+        .run()
+}
+
+#[test]
+fn a_systemctl_that_hangs_is_cut_off_and_the_cron_jobs_are_judged() {
+    let s = with_systemctl("sleep 60\n");
+    let started = Instant::now();
+    let out = hb_check(&s, &[]);
+    assert!(started.elapsed() < Duration::from_secs(15), "{}", out.show());
+    out.code(2).stdout_has("nightly stale");
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.show());
+    out.stderr_has("hb-check: cannot read the timers of the system manager: `systemctl` did not finish within 10 s");
+}
+
+#[test]
+fn a_systemctl_that_prints_garbage_is_one_line_and_the_cron_jobs_are_judged() {
+    let s = with_systemctl("head -c 3000 /dev/urandom; printf '\\033[2J no properties\\n'\n");
+    let out = hb_check(&s, &[]);
+    out.code(2).stdout_has("nightly stale");
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.show());
+    out.stderr_has("printed no unit's properties");
+    // A cron job alone that is ok: the unread timers make it UNKNOWN.
+    let ok = Scratch::new();
+    ok.ok("backup");
+    ok.stand_in("systemctl", "echo garbage\n");
+    let out = hb_check(&ok, &[]);
+    out.code(3);
+    assert!(!out.stderr.contains('\u{1b}'), "{}", out.show());
+}
+
+/// A `systemctl` that shows `timers` (one block each, from a shell loop)
+/// and a service for any `.service` it is asked about.
+const FAKE: &str = r#"now=$(date +%s)
+case "$*" in
+  *list-unit-files*) exit 0 ;;
+  *'*.timer'*) TIMERS ;;
+  *) for unit in "$@"; do case "$unit" in
+       *.service) printf 'Id=%s\nActiveState=inactive\nResult=success\nExecMainCode=1\nExecMainStatus=0\nExecMainStartTimestamp=@%s\nExecMainExitTimestamp=@%s\n\n' "$unit" $now $now ;;
+     esac; done ;;
+esac
+"#;
+
+fn fake(timers: &str) -> String {
+    FAKE.replace("TIMERS", timers)
+}
+
+#[test]
+fn two_thousand_timers_are_each_judged_quickly() {
+    let each = r#"i=0; while [ $i -lt 2000 ]; do i=$((i+1)); printf 'Id=t%s.timer\nUnit=t%s.service\nLoadState=loaded\nActiveState=active\nUnitFileState=enabled\nTimersCalendar={ OnCalendar=*-*-* 03:00:00 ; next_elapse=@%s }\nLastTriggerUSec=@%s\nAccuracyUSec=1min\nRandomizedDelayUSec=0\n\n' $i $i $((now + 3600)) $((now - 3600)); done"#;
+    let s = with_systemctl(&fake(each));
+    let started = Instant::now();
+    let out = hb_check(&s, &["--format", "json"]);
+    let took = started.elapsed();
+    out.code(2);
+    let doc = out.json();
+    let timers = doc["jobs"].as_array().unwrap().iter().filter(|j| j["job"].as_str().unwrap().starts_with("timer:t")).count();
+    assert_eq!(timers, 2000);
+    assert_eq!(row(&doc, "timer:t1999")["status"], "ok");
+    assert_eq!(row(&doc, "nightly")["status"], "stale");
+    // The shell's own loop takes most of it.
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+}
+
+#[test]
+fn odd_unit_names_and_properties_are_left_out_or_shown_inert() {
+    let each = r#"printf 'Id=evil\033[2J.timer\nUnit=evil.service\nLoadState=loaded\n\nId=a b.timer\nUnit=x.service\nLoadState=loaded\n\n'
+printf 'Id=db\\x2d1@main.timer\nUnit=db\\x2d1@main.service\nLoadState=loaded\nActiveState=active\nUnitFileState=enabled\nLastTriggerUSec=\nNextElapseUSecRealtime=Thu 1970-01-01 00:00:01 UTC\nAccuracyUSec=forever\n\n'"#;
+    let s = with_systemctl(&fake(each));
+    let out = hb_check(&s, &["--verbose"]);
+    out.code(2);
+    // The valid one, escapes and all: enabled, never ran, its first
+    // trigger long past.
+    out.stdout_has("timer:db\\x2d1@main missing");
+    out.stdout_has("2 timers left out: not a systemd unit name");
+    assert!(!out.stdout.contains('\u{1b}') && !out.stderr.contains('\u{1b}'), "{}", out.show());
+}
+
+#[test]
+fn without_systemd_verbose_says_the_timers_were_not_read() {
+    let s = Scratch::new();
+    s.ok("backup");
+    fs_root(&s);
+    let mut cmd = s
+        .hb_check()
+        .args(["--discover", "--verbose"])
+        .env("HB_NOW", crate::harness::NOW)
+        .env("HB_CRON_ROOT", s.root().join("root"));
+    // Where this machine runs systemd, hide it: a private mount namespace
+    // with an empty /run/systemd.
+    if Path::new("/run/systemd/system").exists() {
+        if !crate::harness::is_root() {
+            crate::harness::skip::not_here("systemd runs here, and hiding it takes root");
+            return;
+        }
+        cmd = s
+            .cmd("unshare")
+            .env("HB_DIR", s.hb())
+            .env("HB_NOW", crate::harness::NOW)
+            .env("HB_CRON_ROOT", s.root().join("root"))
+            .args(["--mount", "--propagation", "private", "sh", "-c"])
+            .arg("mount -t tmpfs tmpfs /run/systemd && exec \"$0\" --discover --verbose")
+            .arg(HB_CHECK);
+    }
+    let out = cmd.run();
+    out.code(0);
+    out.stdout_has("backup ok");
+    out.stdout_has("systemd timers were not read: systemd is not running here (/run/systemd/system is missing)");
+}
+
+/// An empty system root for --discover: no crontab at all.
+fn fs_root(s: &Scratch) {
+    std::fs::create_dir_all(s.root().join("root/etc/cron.d")).unwrap();
+}
