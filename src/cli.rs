@@ -342,7 +342,20 @@ mod tests {
         assert_eq!(parse_job("backup"), Ok("backup".to_owned()));
         assert_eq!(parse_job("alice/backup"), Ok("alice/backup".to_owned()));
         assert_eq!(parse_job(" billing "), Ok("billing".to_owned()));
-        for bad in ["alice/", "/backup", "a/b/c", "../backup", ".x/backup"] {
+        assert_eq!(parse_job("timer:certbot"), Ok("timer:certbot".to_owned()));
+        assert_eq!(
+            parse_job("alice/timer:a@b"),
+            Ok("alice/timer:a@b".to_owned())
+        );
+        for bad in [
+            "alice/",
+            "/backup",
+            "a/b/c",
+            "../backup",
+            ".x/backup",
+            "timer:",
+            "timer:a b",
+        ] {
             assert!(parse_job(bad).is_err(), "{bad}");
         }
     }

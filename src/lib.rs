@@ -49,13 +49,16 @@
 //!   directories, scan, judge), [`cli`] the options they
 //!   share (parsing only, no I/O). The binaries in `src/bin/` only parse
 //!   and call them. [`daemon`] is the heartbeat of a long-running worker.
+//! - `timers`: systemd's timers and their services, read with bounded
+//!   runs of `systemctl` and judged by `judge::timer` as jobs named
+//!   `timer:NAME` (`--systemd`, `--user-timers`).
 //! - `adopt`: `hb-check --adopt`, which rewrites unmonitored crontab
 //!   lines into hb-write's wrapper form (over `schedule` and [`store`]).
 //! - `error` is the library's one error type and [`escape`] renders
 //!   untrusted text inert; both sit at the bottom and import nothing above.
 //!
 //! Imports point one way: the runs and [`cli`] -> (tracker | changes |
-//! metrics | report | expect | ping) -> alert -> judge -> schedule ->
+//! metrics | report | expect | ping | timers) -> alert -> judge -> schedule ->
 //! store -> (pause | history) -> record -> error -> escape; the tracker
 //! and metrics borrow report's helpers, and nothing below imports anything
 //! above it. No module imports a module that imports it back: the

@@ -173,7 +173,9 @@ fn verdict(
             Some(Exit::Signal(signal)) => format!(", killed by signal {signal}"),
             None => String::new(),
         };
-        let when = run.ended.map_or(String::new(), |t| format!(" at {}", stamp(t)));
+        let when = run
+            .ended
+            .map_or(String::new(), |t| format!(" at {}", stamp(t)));
         let why = format!("{service} failed ({}{how}){when}", run.result);
         return (Status::Failed, Some(why));
     }
@@ -227,7 +229,7 @@ pub(crate) fn merge(rows: &mut Vec<Judgement>, timers: Vec<(Judgement, Vec<Strin
                 matched = true;
                 if timer.status < row.status {
                     row.status = timer.status;
-                    row.reason = timer.reason.clone();
+                    row.reason.clone_from(&timer.reason);
                     if timer.message.is_some() {
                         row.message.clone_from(&timer.message);
                     }

@@ -85,7 +85,10 @@ fn run_command(
     let left = limits.timeout.saturating_sub(started.elapsed()) + Duration::from_millis(100);
     let (bytes, over) = out.recv_timeout(left).map_err(|_| {
         kill(&mut child);
-        format!("`{program}` left its output open past {} s", limits.timeout.as_secs_f64())
+        format!(
+            "`{program}` left its output open past {} s",
+            limits.timeout.as_secs_f64()
+        )
     })?;
     if over {
         kill(&mut child);
@@ -95,9 +98,15 @@ fn run_command(
         ));
     }
     if !status.success() {
-        let said = err.recv_timeout(Duration::from_millis(100)).unwrap_or_default().0;
+        let said = err
+            .recv_timeout(Duration::from_millis(100))
+            .unwrap_or_default()
+            .0;
         let said = String::from_utf8_lossy(&said);
-        let first = said.lines().find(|l| !l.trim().is_empty()).unwrap_or("no message");
+        let first = said
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("no message");
         return Err(format!(
             "`{program}` failed ({status}): {}",
             crate::escape::terminal(first.trim())
@@ -173,9 +182,21 @@ mod tests {
     #[test]
     fn a_failure_names_the_status_and_the_first_line_said() {
         let err = sh("echo 'no \u{1b}[31mbus' >&2; exit 4", 5000, 100).unwrap_err();
-        assert!(err.starts_with("`sh` failed (exit status: 4): no "), "{err}");
+        assert!(
+            err.starts_with("`sh` failed (exit status: 4): no "),
+            "{err}"
+        );
         assert!(!err.contains('\u{1b}'));
-        let missing = run("/nonexistent/systemctl", &[], Limits { timeout: Duration::from_secs(1), max_bytes: 10 });
-        assert!(missing.unwrap_err().starts_with("cannot run `/nonexistent/systemctl`"));
+        let missing = run(
+            "/nonexistent/systemctl",
+            &[],
+            Limits {
+                timeout: Duration::from_secs(1),
+                max_bytes: 10,
+            },
+        );
+        assert!(missing
+            .unwrap_err()
+            .starts_with("cannot run `/nonexistent/systemctl`"));
     }
 }

@@ -113,7 +113,10 @@ pub(crate) fn timestamp(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
     if let Some(unix) = text.strip_prefix('@') {
         let seconds: i64 = unix.split('.').next()?.parse().ok()?;
-        return Utc.timestamp_opt(seconds, 0).single().filter(|_| seconds > 0);
+        return Utc
+            .timestamp_opt(seconds, 0)
+            .single()
+            .filter(|_| seconds > 0);
     }
     let (_, rest) = text.split_once(' ')?;
     let rest = rest.strip_suffix(" UTC")?;
@@ -215,7 +218,15 @@ Id=hbfail.timer\n";
         assert_eq!(timespan_us("2h 42min 33.932520s"), Some(9_753_932_520));
         assert_eq!(timespan_us("1w 2d"), Some(777_600_000_000));
         assert_eq!(timespan_seconds("500ms"), Some(1));
-        for bad in ["infinity", "", "1 fortnight", "min", "1e400s", "--", "9999999999999999y"] {
+        for bad in [
+            "infinity",
+            "",
+            "1 fortnight",
+            "min",
+            "1e400s",
+            "--",
+            "9999999999999999y",
+        ] {
             assert_eq!(timespan_us(bad), None, "{bad}");
         }
     }
@@ -225,7 +236,15 @@ Id=hbfail.timer\n";
         let t = Utc.timestamp_opt(1_796_531_470, 0).unwrap();
         assert_eq!(timestamp("@1796531470"), Some(t));
         assert_eq!(timestamp("Sun 2026-12-06 04:31:10 UTC"), Some(t));
-        for bad in ["", "n/a", "@", "@-5", "@0", "Sun 2026-12-06 04:31:10 CET", "@99999999999999999999"] {
+        for bad in [
+            "",
+            "n/a",
+            "@",
+            "@-5",
+            "@0",
+            "Sun 2026-12-06 04:31:10 CET",
+            "@99999999999999999999",
+        ] {
             assert_eq!(timestamp(bad), None, "{bad}");
         }
     }
@@ -255,13 +274,17 @@ Id=hbfail.timer\n";
 
     #[test]
     fn calendar_elapses_read_in_utc() {
-        let utc = "  Original form: Mon *-*-* 00:00:00\n    Next elapse: Mon 2026-12-07 00:00:00 UTC\n\
+        let utc =
+            "  Original form: Mon *-*-* 00:00:00\n    Next elapse: Mon 2026-12-07 00:00:00 UTC\n\
        From now: 19h left\n       Iter. #2: Mon 2026-12-14 00:00:00 UTC\n";
         let all = calendar_elapses(utc);
         assert_eq!(all.len(), 2);
         assert_eq!(all[0], Utc.timestamp_opt(1_796_601_600, 0).unwrap());
         let berlin = "    Next elapse: Mon 2026-12-07 00:00:00 CET\n       (in UTC): Sun 2026-12-06 23:00:00 UTC\n";
-        assert_eq!(calendar_elapses(berlin), [Utc.timestamp_opt(1_796_598_000, 0).unwrap()]);
+        assert_eq!(
+            calendar_elapses(berlin),
+            [Utc.timestamp_opt(1_796_598_000, 0).unwrap()]
+        );
         assert!(calendar_elapses("garbage\n:::\n").is_empty());
     }
 }

@@ -130,7 +130,10 @@ pub(crate) fn timers(
         .filter(|name| !all.iter().any(|p| p.text("Id") == *name))
         .collect();
     if unloaded.len() > TIMERS_MAX {
-        return Err(format!("it lists {} timer files, more than the {TIMERS_MAX} judged", unloaded.len()));
+        return Err(format!(
+            "it lists {} timer files, more than the {TIMERS_MAX} judged",
+            unloaded.len()
+        ));
     }
     unloaded.sort_unstable();
     unloaded.dedup();
@@ -265,7 +268,11 @@ fn timer(
     for exec in service.map(|s| s.all("ExecStart")).into_iter().flatten() {
         for argv in props::exec_argvs(exec) {
             for call in crate::schedule::command::find_hb_writes(argv) {
-                aliases.extend(call.job.filter(|w| !w.expands).map(|w| user_job(user, &w.text)));
+                aliases.extend(
+                    call.job
+                        .filter(|w| !w.expands)
+                        .map(|w| user_job(user, &w.text)),
+                );
             }
         }
     }
@@ -341,7 +348,10 @@ fn calendar_after(spec: &str, base: DateTime<Utc>) -> Option<(DateTime<Utc>, Opt
 fn journal(manager: &Manager, service: &str) -> Option<String> {
     let mut args: Vec<String> = match manager {
         Manager::System => vec![format!("--unit={service}")],
-        Manager::User(uid, _) => vec![format!("_SYSTEMD_USER_UNIT={service}"), format!("_UID={uid}")],
+        Manager::User(uid, _) => vec![
+            format!("_SYSTEMD_USER_UNIT={service}"),
+            format!("_UID={uid}"),
+        ],
     };
     let lines = JOURNAL_LINES.to_string();
     args.extend(["--lines", &lines, "--output=cat", "--no-pager", "--quiet"].map(str::to_owned));
@@ -397,11 +407,24 @@ mod tests {
 
     #[test]
     fn unit_names_follow_systemds_rule() {
-        for good in ["certbot.timer", "e2scrub_all.timer", "backup@db\\x2d1.timer", "a:b.timer"] {
+        for good in [
+            "certbot.timer",
+            "e2scrub_all.timer",
+            "backup@db\\x2d1.timer",
+            "a:b.timer",
+        ] {
             assert!(is_unit_name(good, ".timer"), "{good}");
         }
         let long = format!("{}.timer", "a".repeat(250));
-        for bad in [".timer", "a b.timer", "x.service", "évil.timer", "a;rm.timer", &long, "\u{1b}[2J.timer"] {
+        for bad in [
+            ".timer",
+            "a b.timer",
+            "x.service",
+            "évil.timer",
+            "a;rm.timer",
+            &long,
+            "\u{1b}[2J.timer",
+        ] {
             assert!(!is_unit_name(bad, ".timer"), "{bad}");
         }
         assert!(is_unit_name("backup.service", ""));
@@ -410,7 +433,8 @@ mod tests {
 
     #[test]
     fn a_service_that_remains_after_exit_is_not_running() {
-        let shown = "Id=x.service\nActiveState=active\nResult=success\nExecMainCode=1\nExecMainStatus=0\n\
+        let shown =
+            "Id=x.service\nActiveState=active\nResult=success\nExecMainCode=1\nExecMainStatus=0\n\
 ExecMainStartTimestamp=@1796531470\nExecMainExitTimestamp=@1796531471\n";
         let run = run_of(&props::blocks(shown)[0]);
         assert!(!run.running);
@@ -420,7 +444,11 @@ RuntimeMaxUSec=10min\n";
         let run = run_of(&props::blocks(running)[0]);
         assert!(run.running);
         assert_eq!(run.runtime_max, Some(600));
-        let killed = "Id=x.service\nActiveState=failed\nResult=signal\nExecMainCode=2\nExecMainStatus=9\n";
-        assert_eq!(run_of(&props::blocks(killed)[0]).exit, Some(Exit::Signal(9)));
+        let killed =
+            "Id=x.service\nActiveState=failed\nResult=signal\nExecMainCode=2\nExecMainStatus=9\n";
+        assert_eq!(
+            run_of(&props::blocks(killed)[0]).exit,
+            Some(Exit::Signal(9))
+        );
     }
 }

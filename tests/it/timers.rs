@@ -50,14 +50,23 @@ fn a_real_systemd_has_each_timer_judged_right() {
     c.install(HB_WRITE, "/usr/local/bin/hb-write");
     let every5 = "*:*:0/5";
     let units = [
-        ("hb-ok.service", service("/usr/local/bin/hb-write hbok-job 1h")),
+        (
+            "hb-ok.service",
+            service("/usr/local/bin/hb-write hbok-job 1h"),
+        ),
         ("hb-ok.timer", timer(every5, "")),
-        ("hb-fail.service", service("/bin/sh -c 'echo disk full on /srv; exit 3'")),
+        (
+            "hb-fail.service",
+            service("/bin/sh -c 'echo disk full on /srv; exit 3'"),
+        ),
         ("hb-fail.timer", timer(every5, "")),
         ("hb-stop.service", service("/bin/true")),
         ("hb-stop.timer", timer(every5, "")),
         ("hb-random.service", service("/bin/true")),
-        ("hb-random.timer", timer("*-*-* 00:00:00", "RandomizedDelaySec=2h")),
+        (
+            "hb-random.timer",
+            timer("*-*-* 00:00:00", "RandomizedDelaySec=2h"),
+        ),
     ];
     for (name, text) in &units {
         c.write(&format!("/etc/systemd/system/{name}"), text, 0o644);
@@ -65,11 +74,22 @@ fn a_real_systemd_has_each_timer_judged_right() {
     c.sh("mkdir -p /var/lib/hbtest; systemctl daemon-reload; \
           systemctl enable --now hb-ok.timer hb-fail.timer hb-stop.timer hb-random.timer");
     let triggered = |unit: &str| {
-        let out = c.cmd(&["systemctl", "show", "-p", "LastTriggerUSec", "--value", unit]).run();
+        let out = c
+            .cmd(&[
+                "systemctl",
+                "show",
+                "-p",
+                "LastTriggerUSec",
+                "--value",
+                unit,
+            ])
+            .run();
         !out.stdout.trim().is_empty()
     };
     wait_for(20, "the three 5 s timers to trigger", || {
-        ["hb-ok.timer", "hb-fail.timer", "hb-stop.timer"].iter().all(|u| triggered(u))
+        ["hb-ok.timer", "hb-fail.timer", "hb-stop.timer"]
+            .iter()
+            .all(|u| triggered(u))
     });
     wait_for(10, "hb-write's heartbeat", || {
         c.root().join("var/lib/hbtest/hbok-job.last").exists()
@@ -77,7 +97,14 @@ fn a_real_systemd_has_each_timer_judged_right() {
     c.sh("systemctl stop hb-stop.timer");
     let check = |now: Option<&str>| {
         let mut cmd = c
-            .cmd(&["hb-check", "--systemd", "--format", "json", "--expect", "timer:hb-nope"])
+            .cmd(&[
+                "hb-check",
+                "--systemd",
+                "--format",
+                "json",
+                "--expect",
+                "timer:hb-nope",
+            ])
             .env("HB_DIR", "/var/lib/hbtest");
         if let Some(now) = now {
             cmd = cmd.env("HB_NOW", now);
@@ -92,12 +119,20 @@ fn a_real_systemd_has_each_timer_judged_right() {
     // The service that writes a heartbeat is one job, by the heartbeat's
     // name.
     assert_eq!(row(&doc, "hbok-job")["status"], "ok", "{doc:#}");
-    let names: Vec<&str> = doc["jobs"].as_array().unwrap().iter().map(|j| j["job"].as_str().unwrap()).collect();
+    let names: Vec<&str> = doc["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["job"].as_str().unwrap())
+        .collect();
     assert!(!names.contains(&"timer:hb-ok"), "{names:?}");
     // The failing service: its result, exit status and journal.
     let failed = row(&doc, "timer:hb-fail");
     assert_eq!(failed["status"], "failed");
-    assert_has(failed["reason"].as_str().unwrap(), "hb-fail.service failed (exit-code, exit status 3) at ");
+    assert_has(
+        failed["reason"].as_str().unwrap(),
+        "hb-fail.service failed (exit-code, exit status 3) at ",
+    );
     assert_has(failed["message"].as_str().unwrap(), "disk full on /srv");
     assert_eq!(failed["exit_code"], 3);
     assert_eq!(row(&doc, "timer:hb-nope")["status"], "missing");
@@ -107,9 +142,19 @@ fn a_real_systemd_has_each_timer_judged_right() {
     // The random delay is in the due time: midnight + 2 h + 1 s accuracy.
     let random = row(&doc, "timer:hb-random");
     assert_eq!(random["status"], "ok");
-    let midnight = Utc::now().date_naive().checked_add_days(Days::new(1)).unwrap().and_hms_opt(0, 0, 0).unwrap().and_utc();
+    let midnight = Utc::now()
+        .date_naive()
+        .checked_add_days(Days::new(1))
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc();
     let due: DateTime<Utc> = random["due_at"].as_str().unwrap().parse().unwrap();
-    assert_eq!(due, midnight + chrono::Duration::seconds(7201), "{random:#}");
+    assert_eq!(
+        due,
+        midnight + chrono::Duration::seconds(7201),
+        "{random:#}"
+    );
     // An hour past midnight (the grace past the trigger alone) it is still
     // ok; past the delay, accuracy and grace it never ran: missing.
     let at = |t: DateTime<Utc>| t.to_rfc3339();
@@ -125,13 +170,18 @@ fn a_real_systemd_has_each_timer_judged_right() {
         row(&doc, "timer:hb-stop")["status"] == "stale"
     });
     let doc = check(None).json();
-    assert_has(row(&doc, "timer:hb-stop")["reason"].as_str().unwrap(), "timer stopped: ");
+    assert_has(
+        row(&doc, "timer:hb-stop")["reason"].as_str().unwrap(),
+        "timer stopped: ",
+    );
     // The text output says so too, and the exit code is critical.
     let text = c
         .cmd(&["hb-check", "--systemd"])
         .env("HB_DIR", "/var/lib/hbtest")
         .run();
-    text.code(2).stdout_has("timer:hb-stop stale").stdout_has("timer:hb-fail failed");
+    text.code(2)
+        .stdout_has("timer:hb-stop stale")
+        .stdout_has("timer:hb-fail failed");
     eprintln!("real systemd timers judged in {:?}", started.elapsed());
 }
 
@@ -158,7 +208,11 @@ fn a_systemctl_that_hangs_is_cut_off_and_the_cron_jobs_are_judged() {
     let s = with_systemctl("sleep 60\n");
     let started = Instant::now();
     let out = hb_check(&s, &[]);
-    assert!(started.elapsed() < Duration::from_secs(15), "{}", out.show());
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "{}",
+        out.show()
+    );
     out.code(2).stdout_has("nightly stale");
     assert_eq!(out.stderr.lines().count(), 1, "{}", out.show());
     out.stderr_has("hb-check: cannot read the timers of the system manager: `systemctl` did not finish within 10 s");
@@ -198,14 +252,19 @@ fn fake(timers: &str) -> String {
 
 #[test]
 fn two_thousand_timers_are_each_judged_quickly() {
-    let each = r#"i=0; while [ $i -lt 2000 ]; do i=$((i+1)); printf 'Id=t%s.timer\nUnit=t%s.service\nLoadState=loaded\nActiveState=active\nUnitFileState=enabled\nTimersCalendar={ OnCalendar=*-*-* 03:00:00 ; next_elapse=@%s }\nLastTriggerUSec=@%s\nAccuracyUSec=1min\nRandomizedDelayUSec=0\n\n' $i $i $((now + 3600)) $((now - 3600)); done"#;
+    let each = r"i=0; while [ $i -lt 2000 ]; do i=$((i+1)); printf 'Id=t%s.timer\nUnit=t%s.service\nLoadState=loaded\nActiveState=active\nUnitFileState=enabled\nTimersCalendar={ OnCalendar=*-*-* 03:00:00 ; next_elapse=@%s }\nLastTriggerUSec=@%s\nAccuracyUSec=1min\nRandomizedDelayUSec=0\n\n' $i $i $((now + 3600)) $((now - 3600)); done";
     let s = with_systemctl(&fake(each));
     let started = Instant::now();
     let out = hb_check(&s, &["--format", "json"]);
     let took = started.elapsed();
     out.code(2);
     let doc = out.json();
-    let timers = doc["jobs"].as_array().unwrap().iter().filter(|j| j["job"].as_str().unwrap().starts_with("timer:t")).count();
+    let timers = doc["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|j| j["job"].as_str().unwrap().starts_with("timer:t"))
+        .count();
     assert_eq!(timers, 2000);
     assert_eq!(row(&doc, "timer:t1999")["status"], "ok");
     assert_eq!(row(&doc, "nightly")["status"], "stale");
@@ -215,8 +274,8 @@ fn two_thousand_timers_are_each_judged_quickly() {
 
 #[test]
 fn odd_unit_names_and_properties_are_left_out_or_shown_inert() {
-    let each = r#"printf 'Id=evil\033[2J.timer\nUnit=evil.service\nLoadState=loaded\n\nId=a b.timer\nUnit=x.service\nLoadState=loaded\n\n'
-printf 'Id=db\\x2d1@main.timer\nUnit=db\\x2d1@main.service\nLoadState=loaded\nActiveState=active\nUnitFileState=enabled\nLastTriggerUSec=\nNextElapseUSecRealtime=Thu 1970-01-01 00:00:01 UTC\nAccuracyUSec=forever\n\n'"#;
+    let each = r"printf 'Id=evil\033[2J.timer\nUnit=evil.service\nLoadState=loaded\n\nId=a b.timer\nUnit=x.service\nLoadState=loaded\n\n'
+printf 'Id=db\\x2d1@main.timer\nUnit=db\\x2d1@main.service\nLoadState=loaded\nActiveState=active\nUnitFileState=enabled\nLastTriggerUSec=\nNextElapseUSecRealtime=Thu 1970-01-01 00:00:01 UTC\nAccuracyUSec=forever\n\n'";
     let s = with_systemctl(&fake(each));
     let out = hb_check(&s, &["--verbose"]);
     out.code(2);
@@ -224,7 +283,11 @@ printf 'Id=db\\x2d1@main.timer\nUnit=db\\x2d1@main.service\nLoadState=loaded\nAc
     // trigger long past.
     out.stdout_has("timer:db\\x2d1@main missing");
     out.stdout_has("2 timers left out: not a systemd unit name");
-    assert!(!out.stdout.contains('\u{1b}') && !out.stderr.contains('\u{1b}'), "{}", out.show());
+    assert!(
+        !out.stdout.contains('\u{1b}') && !out.stderr.contains('\u{1b}'),
+        "{}",
+        out.show()
+    );
 }
 
 #[test]

@@ -21,8 +21,8 @@ pub mod forge;
 pub mod pings;
 pub mod skip;
 pub mod snapshot;
-pub mod systemd;
 pub mod swagger;
+pub mod systemd;
 
 use std::ffi::{OsStr, OsString};
 use std::fs;

@@ -69,7 +69,9 @@ fn mirror() -> String {
 /// The root, built when missing (about a minute and 250 MB); `None`, with
 /// a visible skip, when it cannot be.
 fn root() -> Option<PathBuf> {
-    let _one = BUILD.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _one = BUILD
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let root = root_dir();
     if root.join("usr/lib/systemd/systemd").exists() || root.join("lib/systemd/systemd").exists() {
         return Some(root);
@@ -79,7 +81,11 @@ fn root() -> Option<PathBuf> {
     fs::create_dir_all(building.parent().unwrap()).unwrap();
     let started = Instant::now();
     let out = Command::new("debootstrap")
-        .args(["--variant=minbase", "--include=systemd,systemd-sysv,dbus", "bookworm"])
+        .args([
+            "--variant=minbase",
+            "--include=systemd,systemd-sysv,dbus",
+            "bookworm",
+        ])
         .arg(&building)
         .arg(mirror())
         .stdin(Stdio::null())
@@ -88,7 +94,11 @@ fn root() -> Option<PathBuf> {
     if !out.status.success() {
         let said = String::from_utf8_lossy(&out.stdout);
         let tail: Vec<&str> = said.lines().rev().take(3).collect();
-        skip::skip(&format!("debootstrap failed ({}): {}", out.status, tail.join(" / ")));
+        skip::skip(&format!(
+            "debootstrap failed ({}): {}",
+            out.status,
+            tail.join(" / ")
+        ));
         return None;
     }
     fs::rename(&building, &root).unwrap();
@@ -129,7 +139,15 @@ impl Container {
         let root = root()?;
         let machine = format!("hb-{name}-{}", std::process::id());
         let mut nspawn = Command::new("unshare")
-            .args(["--mount", "--propagation", "private", "sh", "-c", BOOT, "sh"])
+            .args([
+                "--mount",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                BOOT,
+                "sh",
+            ])
             .arg(&root)
             .arg(&machine)
             .stdin(Stdio::null())
@@ -140,9 +158,11 @@ impl Container {
         let deadline = Instant::now() + Duration::from_secs(30);
         let children = format!("/proc/{0}/task/{0}/children", nspawn.id());
         let pid = loop {
-            let first = fs::read_to_string(&children)
-                .ok()
-                .and_then(|c| c.split_whitespace().next().and_then(|p| p.parse::<u32>().ok()));
+            let first = fs::read_to_string(&children).ok().and_then(|c| {
+                c.split_whitespace()
+                    .next()
+                    .and_then(|p| p.parse::<u32>().ok())
+            });
             if let Some(pid) = first {
                 if Path::new(&format!("/proc/{pid}/root/run/systemd/private")).exists() {
                     break Some(pid);
