@@ -43,6 +43,26 @@ pub(crate) fn run_in_host_zone(
     run_command(program, &mut Command::new(program), args, limits)
 }
 
+/// Like [`run`], as the user `uid` (group `gid`, no other groups) with
+/// `XDG_RUNTIME_DIR` set to `runtime_dir`: a user's manager answers its
+/// own user only, root included (`systemctl --user`). Not root, this
+/// process runs it as itself.
+pub(crate) fn run_as(
+    program: &str,
+    args: &[String],
+    limits: Limits,
+    (uid, gid): (u32, u32),
+    runtime_dir: &std::path::Path,
+) -> Result<String, String> {
+    let mut command = Command::new(program);
+    command.env("TZ", "UTC").env("XDG_RUNTIME_DIR", runtime_dir);
+    if crate::store::effective_uid() == 0 {
+        // std drops the supplementary groups when it changes the uid.
+        command.uid(uid).gid(gid);
+    }
+    run_command(program, &mut command, args, limits)
+}
+
 fn run_command(
     program: &str,
     command: &mut Command,

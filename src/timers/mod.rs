@@ -116,7 +116,11 @@ pub(crate) fn judge(args: &TimerArgs, discover: bool, policy: &Policy) -> Read {
             Ok(timers) => {
                 for t in timers {
                     match timer::not_judged(&t) {
-                        Some(why) => skipped.push(format!("{} ({why})", t.unit)),
+                        Some(why) => {
+                            let user = t.job.split_once('/').map(|(user, _)| user);
+                            let unit = crate::record::user_job(user, &t.unit);
+                            skipped.push(format!("{unit} ({why})"));
+                        }
                         None => read.rows.push(judged(t, policy, args.max_runtime)),
                     }
                 }

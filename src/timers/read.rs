@@ -35,8 +35,9 @@ const JOURNAL_LINE_CHARS: usize = 300;
 pub(crate) enum Manager {
     /// The system manager (PID 1).
     System,
-    /// A user's manager (`user@UID.service`).
-    User(u32, String),
+    /// A user's manager (`user@UID.service`): the user's uid, primary
+    /// gid and login name.
+    User(u32, u32, String),
 }
 
 impl Manager {
@@ -44,18 +45,30 @@ impl Manager {
     pub(crate) fn describe(&self) -> String {
         match self {
             Manager::System => "the system manager".to_owned(),
-            Manager::User(_, name) => format!("user {}'s manager", crate::escape::terminal(name)),
+            Manager::User(_, _, name) => {
+                format!("user {}'s manager", crate::escape::terminal(name))
+            }
         }
     }
 
-    fn systemctl(&self, rest: &[&str]) -> Vec<String> {
-        let mut args = match self {
-            Manager::System => Vec::new(),
-            Manager::User(_, name) => vec!["--user".to_owned(), format!("--machine={name}@.host")],
-        };
-        args.extend(rest.iter().map(|s| (*s).to_owned()));
-        args
+    /// Runs `systemctl` with `args` against this manager: a user's as
+    /// that user, over its private socket in the user's runtime directory
+    /// (no user bus needed).
+    fn systemctl(&self, args: &[&str]) -> Result<String, String> {
+        let mut all: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+        match self {
+            Manager::System => command::run("systemctl", &all, SHOW),
+            Manager::User(uid, gid, _) => {
+                all.insert(0, "--user".to_owned());
+                command::run_as("systemctl", &all, SHOW, (*uid, *gid), &runtime_dir(*uid))
+            }
+        }
     }
+}
+
+/// A user's runtime directory, where the user's manager listens.
+fn runtime_dir(uid: u32) -> std::path::PathBuf {
+    std::path::PathBuf::from(format!("/run/user/{uid}"))
 }
 
 /// The extra calls (journal, calendar) of one read, bounded in number and
@@ -86,8 +99,10 @@ const SMALL: Limits = Limits {
     max_bytes: 64 << 10,
 };
 
-/// The user managers running now (`user@UID.service` active), each with
-/// its login name; a uid with no name is left out.
+/// The user managers running now (`user@UID.service` active) that this
+/// process may ask (root: every one; a user: their own), each with its
+/// login name and group (the owner of its runtime directory); a uid with
+/// no name or runtime directory is left out.
 pub(crate) fn user_managers() -> Result<Vec<Manager>, String> {
     let args = ["show", "-p", "Id,ActiveState", "user@*.service"].map(str::to_owned);
     let out = command::run("systemctl", &args, SHOW)?;
@@ -101,7 +116,13 @@ pub(crate) fn user_managers() -> Result<Vec<Manager>, String> {
                 .strip_suffix(".service")?
                 .parse()
                 .ok()?;
-            Some(Manager::User(uid, crate::store::user_name(uid)?))
+            let me = crate::store::effective_uid();
+            if me != 0 && me != uid {
+                return None;
+            }
+            let (owner, gid) = crate::store::dir_owner(&runtime_dir(uid))?;
+            (owner == uid).then_some(())?;
+            Some(Manager::User(uid, gid, crate::store::user_name(uid)?))
         })
         .collect())
 }
@@ -115,14 +136,12 @@ pub(crate) fn timers(
 ) -> Result<Vec<Timer>, String> {
     // The loaded timers (transient ones too), then those with a unit file
     // that systemd has not loaded (a stopped timer may be unloaded).
-    let args = manager.systemctl(&["show", "--timestamp=unix", "-p", TIMER_PROPS, "*.timer"]);
-    let out = command::run("systemctl", &args, SHOW)?;
+    let out = manager.systemctl(&["show", "--timestamp=unix", "-p", TIMER_PROPS, "*.timer"])?;
     let mut all = props::blocks(&out);
     if all.iter().all(|p| p.get("Id").is_none()) && !out.trim().is_empty() {
         return Err("`systemctl show` printed no unit's properties".to_owned());
     }
-    let args = manager.systemctl(&["list-unit-files", "--type=timer", "--no-legend"]);
-    let files = command::run("systemctl", &args, SHOW)?;
+    let files = manager.systemctl(&["list-unit-files", "--type=timer", "--no-legend"])?;
     let mut unloaded: Vec<&str> = files
         .lines()
         .filter_map(|line| line.split_whitespace().next())
@@ -181,9 +200,9 @@ fn services(manager: &Manager, timers: &[Props]) -> Result<Vec<Props>, String> {
 fn show_each(manager: &Manager, props: &str, names: &[&str]) -> Result<Vec<Props>, String> {
     let mut all = Vec::new();
     for chunk in names.chunks(SERVICES_PER_CALL) {
-        let mut args = manager.systemctl(&["show", "--timestamp=unix", "-p", props, "--"]);
-        args.extend(chunk.iter().map(|s| (*s).to_owned()));
-        let out = command::run("systemctl", &args, SHOW)?;
+        let mut args = vec!["show", "--timestamp=unix", "-p", props, "--"];
+        args.extend(chunk);
+        let out = manager.systemctl(&args)?;
         all.extend(props::blocks(&out));
     }
     Ok(all)
@@ -202,7 +221,7 @@ fn timer(
     let stem = unit.strip_suffix(".timer").unwrap_or(&unit).to_owned();
     let user = match manager {
         Manager::System => None,
-        Manager::User(_, name) => Some(name.as_str()),
+        Manager::User(_, _, name) => Some(name.as_str()),
     };
     let triggers: Vec<props::Trigger> = t
         .all("TimersCalendar")
@@ -262,7 +281,7 @@ fn timer(
     let run = service.map(run_of).unwrap_or_default();
     let failed = !run.running && !run.result.is_empty() && run.result != "success";
     let journal = (failed && budget.take())
-        .then(|| journal(manager, t.text("Unit")))
+        .then(|| journal(manager, t.text("Unit"), run.started))
         .flatten();
     let mut aliases = vec![user_job(user, &stem)];
     for exec in service.map(|s| s.all("ExecStart")).into_iter().flatten() {
@@ -344,15 +363,17 @@ fn calendar_after(spec: &str, base: DateTime<Utc>) -> Option<(DateTime<Utc>, Opt
     Some((first, gap))
 }
 
-/// The last lines a failed service left in the journal, when readable.
-fn journal(manager: &Manager, service: &str) -> Option<String> {
+/// The last lines a failed service left in the journal during its last
+/// run (since it started, when known), when readable.
+fn journal(manager: &Manager, service: &str, since: Option<DateTime<Utc>>) -> Option<String> {
     let mut args: Vec<String> = match manager {
         Manager::System => vec![format!("--unit={service}")],
-        Manager::User(uid, _) => vec![
+        Manager::User(uid, _, _) => vec![
             format!("_SYSTEMD_USER_UNIT={service}"),
             format!("_UID={uid}"),
         ],
     };
+    args.extend(since.map(|t| format!("--since=@{}", t.timestamp())));
     let lines = JOURNAL_LINES.to_string();
     args.extend(["--lines", &lines, "--output=cat", "--no-pager", "--quiet"].map(str::to_owned));
     let out = command::run("journalctl", &args, SMALL).ok()?;

@@ -185,6 +185,62 @@ fn a_real_systemd_has_each_timer_judged_right() {
     eprintln!("real systemd timers judged in {:?}", started.elapsed());
 }
 
+#[test]
+fn a_users_timer_is_judged_with_user_timers() {
+    let Some(c) = Container::boot("user-timers") else {
+        return;
+    };
+    c.install(HB_CHECK, "/usr/local/bin/hb-check");
+    let dir = "/home/alice/.config/systemd/user";
+    c.sh("/usr/sbin/useradd -m -u 1000 alice");
+    c.write(
+        &format!("{dir}/hb-mine.service"),
+        "[Service]\nType=oneshot\nExecStart=/bin/sh -c 'echo quota exceeded; exit 4'\n",
+        0o644,
+    );
+    c.write(
+        &format!("{dir}/hb-mine.timer"),
+        &timer("*:*:0/5", ""),
+        0o644,
+    );
+    c.sh(&format!(
+        "mkdir -p {dir}/timers.target.wants && ln -s ../hb-mine.timer {dir}/timers.target.wants/ \
+         && chown -R alice: /home/alice && loginctl enable-linger alice"
+    ));
+    let check = |more: &[&str]| {
+        c.cmd(&["hb-check", "--systemd", "--format", "json"])
+            .args(more)
+            .env("HB_DIR", "/var/lib/hbtest")
+            .run()
+    };
+    // Lingering starts alice's manager, which starts her timer.
+    wait_for(30, "alice's service to run and fail", || {
+        let doc = check(&["--user-timers"]).json();
+        doc["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|j| j["job"] == "alice/timer:hb-mine" && j["status"] == "failed")
+    });
+    let doc = check(&["--user-timers"]).json();
+    let mine = row(&doc, "alice/timer:hb-mine");
+    assert_has(
+        mine["reason"].as_str().unwrap(),
+        "hb-mine.service failed (exit-code, exit status 4)",
+    );
+    assert_has(mine["message"].as_str().unwrap(), "quota exceeded");
+    assert_eq!(row(&doc, "timer:apt-daily")["status"], "ok");
+    // Without --user-timers, the system's timers only.
+    let doc = check(&[]).json();
+    let names: Vec<&str> = doc["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["job"].as_str().unwrap())
+        .collect();
+    assert!(!names.iter().any(|n| n.starts_with("alice/")), "{names:?}");
+}
+
 /// A scratch area with a stale cron job and a `systemctl` of its own whose
 /// body is `body`.
 fn with_systemctl(body: &str) -> Scratch {

@@ -23,6 +23,14 @@ const PEERS: [(&str, &str); 4] = [
     ("unshare", "util-linux"),
 ];
 
+/// The root's name: the suite and a version, raised whenever [`INCLUDE`]
+/// changes, so that a kept root of other packages is not used.
+const ROOT_NAME: &str = "bookworm-2";
+
+/// The packages of the root besides minbase: systemd as init, D-Bus for
+/// logind, and PAM's systemd module, without which no user manager starts.
+const INCLUDE: &str = "--include=systemd,systemd-sysv,dbus,libpam-systemd";
+
 /// One build of the root at a time in this test binary.
 static BUILD: Mutex<()> = Mutex::new(());
 
@@ -36,7 +44,7 @@ pub struct Container {
 /// Where the root is kept: under the target directory, so that a CI run
 /// builds it once and `cargo clean` removes it.
 fn root_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("systemd-root/bookworm")
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("systemd-root/{ROOT_NAME}"))
 }
 
 /// The Debian mirror apt uses here (`URIs:` of a deb822 source, or the
@@ -81,11 +89,7 @@ fn root() -> Option<PathBuf> {
     fs::create_dir_all(building.parent().unwrap()).unwrap();
     let started = Instant::now();
     let out = Command::new("debootstrap")
-        .args([
-            "--variant=minbase",
-            "--include=systemd,systemd-sysv,dbus",
-            "bookworm",
-        ])
+        .args(["--variant=minbase", INCLUDE, "bookworm"])
         .arg(&building)
         .arg(mirror())
         .stdin(Stdio::null())
