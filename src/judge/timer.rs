@@ -242,7 +242,8 @@ pub(crate) fn merge(rows: &mut Vec<Judgement>, timers: Vec<(Judgement, Vec<Strin
     }
 }
 
-fn plus(t: DateTime<Utc>, secs: u64) -> DateTime<Utc> {
+/// `t` plus `secs` seconds, at most the latest instant.
+pub(crate) fn plus(t: DateTime<Utc>, secs: u64) -> DateTime<Utc> {
     i64::try_from(secs)
         .ok()
         .and_then(Duration::try_seconds)

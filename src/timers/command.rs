@@ -22,58 +22,26 @@ pub(crate) struct Limits {
 /// stream went past its cap.
 type Read_ = (Vec<u8>, bool);
 
-/// Runs `program` with `args` under `TZ=UTC` and `LC_ALL=C` (so that the
-/// instants it prints for people are in UTC), and returns its standard
-/// output; an exit status other than 0, a deadline passed or output past
-/// the cap is an error: one line, with the first line the tool wrote to
-/// standard error when it failed.
-pub(crate) fn run(program: &str, args: &[String], limits: Limits) -> Result<String, String> {
+/// A command for the systemd tool `program` with `args`, under `TZ=UTC`
+/// (the instants it prints for people are then in UTC) and `LC_ALL=C`,
+/// without pager or colours; [`run`] runs it.
+pub(crate) fn tool<S: AsRef<std::ffi::OsStr>>(program: &str, args: &[S]) -> Command {
     let mut command = Command::new(program);
-    command.env("TZ", "UTC");
-    run_command(program, &mut command, args, limits)
-}
-
-/// Like [`run`], but in the host's zone: for `systemd-analyze calendar`,
-/// whose schedules without a zone are the host's, as the timer's are.
-pub(crate) fn run_in_host_zone(
-    program: &str,
-    args: &[String],
-    limits: Limits,
-) -> Result<String, String> {
-    run_command(program, &mut Command::new(program), args, limits)
-}
-
-/// Like [`run`], as the user `uid` (group `gid`, no other groups) with
-/// `XDG_RUNTIME_DIR` set to `runtime_dir`: a user's manager answers its
-/// own user only, root included (`systemctl --user`). Not root, this
-/// process runs it as itself.
-pub(crate) fn run_as(
-    program: &str,
-    args: &[String],
-    limits: Limits,
-    (uid, gid): (u32, u32),
-    runtime_dir: &std::path::Path,
-) -> Result<String, String> {
-    let mut command = Command::new(program);
-    command.env("TZ", "UTC").env("XDG_RUNTIME_DIR", runtime_dir);
-    if crate::store::effective_uid() == 0 {
-        // std drops the supplementary groups when it changes the uid.
-        command.uid(uid).gid(gid);
-    }
-    run_command(program, &mut command, args, limits)
-}
-
-fn run_command(
-    program: &str,
-    command: &mut Command,
-    args: &[String],
-    limits: Limits,
-) -> Result<String, String> {
-    let mut child = command
+    command
         .args(args)
+        .env("TZ", "UTC")
         .env("LC_ALL", "C")
         .env("SYSTEMD_PAGER", "")
-        .env("SYSTEMD_COLORS", "0")
+        .env("SYSTEMD_COLORS", "0");
+    command
+}
+
+/// Runs `command` and returns its standard output; an exit status other
+/// than 0, a deadline passed or output past the cap is an error: one line,
+/// with the first line the tool wrote to standard error when it failed.
+pub(crate) fn run(mut command: Command, limits: Limits) -> Result<String, String> {
+    let program = command.get_program().to_string_lossy().into_owned();
+    let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -177,7 +145,7 @@ mod tests {
             timeout: Duration::from_millis(timeout_ms),
             max_bytes,
         };
-        run("sh", &["-c".to_owned(), script.to_owned()], limits)
+        run(tool("sh", &["-c", script]), limits)
     }
 
     #[test]
@@ -208,8 +176,7 @@ mod tests {
         );
         assert!(!err.contains('\u{1b}'));
         let missing = run(
-            "/nonexistent/systemctl",
-            &[],
+            tool::<&str>("/nonexistent/systemctl", &[]),
             Limits {
                 timeout: Duration::from_secs(1),
                 max_bytes: 10,

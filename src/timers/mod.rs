@@ -17,10 +17,12 @@ use crate::judge::timer::{self, Timer};
 use crate::judge::{Judgement, Policy};
 
 mod command;
+mod manager;
 mod props;
 mod read;
 
-use read::{Budget, Manager};
+use manager::Manager;
+use read::Budget;
 
 /// The options that bring systemd's timers in.
 #[derive(Debug, Clone, Args)]
@@ -104,7 +106,7 @@ pub(crate) fn judge(args: &TimerArgs, discover: bool, policy: &Policy) -> Read {
     };
     let mut managers = vec![Manager::System];
     if args.user_timers {
-        match read::user_managers() {
+        match manager::users() {
             Ok(users) => managers.extend(users),
             Err(reason) => read.errors.push(error("the user managers", reason)),
         }

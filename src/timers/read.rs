@@ -3,13 +3,13 @@
 //! `systemd-analyze calendar`; a failed service's last lines with
 //! `journalctl`. Every call bounded (see [`command`]).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use super::command::{self, Limits};
+use super::manager::{calendar_after, Manager};
 use super::props::{self, Props};
-use crate::judge::timer::{Exit, Run, Timer};
+use crate::judge::timer::{plus, Exit, Run, Timer};
 use crate::record::user_job;
 
 /// The timer properties read.
@@ -24,52 +24,7 @@ ExecMainStartTimestamp,ExecMainExitTimestamp,RuntimeMaxUSec,ExecStart";
 pub(crate) const TIMERS_MAX: usize = 10_000;
 
 /// Units asked about per `systemctl show` call.
-const SERVICES_PER_CALL: usize = 256;
-
-/// The most lines of a failed service's journal kept, and of each line.
-const JOURNAL_LINES: usize = 5;
-const JOURNAL_LINE_CHARS: usize = 300;
-
-/// A systemd manager: the system's, or a user's (uid and login name).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Manager {
-    /// The system manager (PID 1).
-    System,
-    /// A user's manager (`user@UID.service`): the user's uid, primary
-    /// gid and login name.
-    User(u32, u32, String),
-}
-
-impl Manager {
-    /// The manager in words, for errors and notes.
-    pub(crate) fn describe(&self) -> String {
-        match self {
-            Manager::System => "the system manager".to_owned(),
-            Manager::User(_, _, name) => {
-                format!("user {}'s manager", crate::escape::terminal(name))
-            }
-        }
-    }
-
-    /// Runs `systemctl` with `args` against this manager: a user's as
-    /// that user, over its private socket in the user's runtime directory
-    /// (no user bus needed).
-    fn systemctl(&self, args: &[&str]) -> Result<String, String> {
-        let mut all: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
-        match self {
-            Manager::System => command::run("systemctl", &all, SHOW),
-            Manager::User(uid, gid, _) => {
-                all.insert(0, "--user".to_owned());
-                command::run_as("systemctl", &all, SHOW, (*uid, *gid), &runtime_dir(*uid))
-            }
-        }
-    }
-}
-
-/// A user's runtime directory, where the user's manager listens.
-fn runtime_dir(uid: u32) -> std::path::PathBuf {
-    std::path::PathBuf::from(format!("/run/user/{uid}"))
-}
+const UNITS_PER_CALL: usize = 256;
 
 /// The extra calls (journal, calendar) of one read, bounded in number and
 /// by a deadline for all of them.
@@ -87,44 +42,6 @@ impl Budget {
         self.calls = self.calls.saturating_sub(usize::from(ok));
         ok
     }
-}
-
-const SHOW: Limits = Limits {
-    timeout: Duration::from_secs(10),
-    max_bytes: 32 << 20,
-};
-
-const SMALL: Limits = Limits {
-    timeout: Duration::from_secs(3),
-    max_bytes: 64 << 10,
-};
-
-/// The user managers running now (`user@UID.service` active) that this
-/// process may ask (root: every one; a user: their own), each with its
-/// login name and group (the owner of its runtime directory); a uid with
-/// no name or runtime directory is left out.
-pub(crate) fn user_managers() -> Result<Vec<Manager>, String> {
-    let args = ["show", "-p", "Id,ActiveState", "user@*.service"].map(str::to_owned);
-    let out = command::run("systemctl", &args, SHOW)?;
-    Ok(props::blocks(&out)
-        .iter()
-        .filter(|p| p.text("ActiveState") == "active")
-        .filter_map(|p| {
-            let uid: u32 = p
-                .text("Id")
-                .strip_prefix("user@")?
-                .strip_suffix(".service")?
-                .parse()
-                .ok()?;
-            let me = crate::store::effective_uid();
-            if me != 0 && me != uid {
-                return None;
-            }
-            let (owner, gid) = crate::store::dir_owner(&runtime_dir(uid))?;
-            (owner == uid).then_some(())?;
-            Some(Manager::User(uid, gid, crate::store::user_name(uid)?))
-        })
-        .collect())
 }
 
 /// Every loaded timer of `manager` with its service, as of `now`; the
@@ -148,14 +65,14 @@ pub(crate) fn timers(
         .filter(|name| is_unit_name(name, ".timer") && !name.ends_with("@.timer"))
         .filter(|name| !all.iter().any(|p| p.text("Id") == *name))
         .collect();
-    if unloaded.len() > TIMERS_MAX {
-        return Err(format!(
-            "it lists {} timer files, more than the {TIMERS_MAX} judged",
-            unloaded.len()
-        ));
-    }
     unloaded.sort_unstable();
     unloaded.dedup();
+    if all.len() + unloaded.len() > TIMERS_MAX {
+        let count = all.len() + unloaded.len();
+        return Err(format!(
+            "it lists {count} timers, more than the {TIMERS_MAX} judged"
+        ));
+    }
     all.extend(show_each(manager, TIMER_PROPS, &unloaded)?);
     let mut shown: Vec<Props> = Vec::new();
     for p in all {
@@ -169,13 +86,10 @@ pub(crate) fn timers(
         }
         shown.push(p);
     }
-    if shown.len() > TIMERS_MAX {
-        return Err(format!(
-            "it lists {} timers, more than the {TIMERS_MAX} judged",
-            shown.len()
-        ));
-    }
-    let services = services(manager, &shown)?;
+    let mut names: Vec<&str> = shown.iter().map(|t| t.text("Unit")).collect();
+    names.sort_unstable();
+    names.dedup();
+    let services = show_each(manager, SERVICE_PROPS, &names)?;
     let now = Utc::now();
     let mono = monotonic_now_us();
     Ok(shown
@@ -187,19 +101,11 @@ pub(crate) fn timers(
         .collect())
 }
 
-/// The services of `timers`, asked for in batches.
-fn services(manager: &Manager, timers: &[Props]) -> Result<Vec<Props>, String> {
-    let mut names: Vec<&str> = timers.iter().map(|t| t.text("Unit")).collect();
-    names.sort_unstable();
-    names.dedup();
-    show_each(manager, SERVICE_PROPS, &names)
-}
-
 /// `systemctl show` of the properties `props` of each unit of `names`, in
 /// batches.
 fn show_each(manager: &Manager, props: &str, names: &[&str]) -> Result<Vec<Props>, String> {
     let mut all = Vec::new();
-    for chunk in names.chunks(SERVICES_PER_CALL) {
+    for chunk in names.chunks(UNITS_PER_CALL) {
         let mut args = vec!["show", "--timestamp=unix", "-p", props, "--"];
         args.extend(chunk);
         let out = manager.systemctl(&args)?;
@@ -219,10 +125,7 @@ fn timer(
 ) -> Timer {
     let unit = t.text("Id").to_owned();
     let stem = unit.strip_suffix(".timer").unwrap_or(&unit).to_owned();
-    let user = match manager {
-        Manager::System => None,
-        Manager::User(_, _, name) => Some(name.as_str()),
-    };
+    let user = manager.user();
     let triggers: Vec<props::Trigger> = t
         .all("TimersCalendar")
         .chain(t.all("TimersMonotonic"))
@@ -259,7 +162,7 @@ fn timer(
         // systemd computes nothing for a stopped timer: the next trigger
         // after the last run, by the schedule.
         next_fire = last_trigger.and_then(|last| {
-            let by_span = period.and_then(|p| plus(last, p));
+            let by_span = period.map(|p| plus(last, p));
             let by_calendar = triggers
                 .iter()
                 .filter_map(|t| t.setting.strip_prefix("OnCalendar="))
@@ -281,7 +184,7 @@ fn timer(
     let run = service.map(run_of).unwrap_or_default();
     let failed = !run.running && !run.result.is_empty() && run.result != "success";
     let journal = (failed && budget.take())
-        .then(|| journal(manager, t.text("Unit"), run.started))
+        .then(|| manager.journal(t.text("Unit"), run.started))
         .flatten();
     let mut aliases = vec![user_job(user, &stem)];
     for exec in service.map(|s| s.all("ExecStart")).into_iter().flatten() {
@@ -343,51 +246,6 @@ fn run_of(s: &Props) -> Run {
     }
 }
 
-/// The first trigger of the calendar `spec` after `base` and the gap to the
-/// one after it, by `systemd-analyze calendar` (which evaluates it in the
-/// host's zone, as the timer does).
-fn calendar_after(spec: &str, base: DateTime<Utc>) -> Option<(DateTime<Utc>, Option<u64>)> {
-    let args = [
-        "calendar".to_owned(),
-        format!("--base-time=@{}", base.timestamp()),
-        "--iterations=2".to_owned(),
-        "--".to_owned(),
-        spec.to_owned(),
-    ];
-    let out = command::run_in_host_zone("systemd-analyze", &args, SMALL).ok()?;
-    let elapses = props::calendar_elapses(&out);
-    let first = *elapses.first()?;
-    let gap = elapses
-        .get(1)
-        .and_then(|second| u64::try_from((*second - first).num_seconds()).ok());
-    Some((first, gap))
-}
-
-/// The last lines a failed service left in the journal during its last
-/// run (since it started, when known), when readable.
-fn journal(manager: &Manager, service: &str, since: Option<DateTime<Utc>>) -> Option<String> {
-    let mut args: Vec<String> = match manager {
-        Manager::System => vec![format!("--unit={service}")],
-        Manager::User(uid, _, _) => vec![
-            format!("_SYSTEMD_USER_UNIT={service}"),
-            format!("_UID={uid}"),
-        ],
-    };
-    args.extend(since.map(|t| format!("--since=@{}", t.timestamp())));
-    let lines = JOURNAL_LINES.to_string();
-    args.extend(["--lines", &lines, "--output=cat", "--no-pager", "--quiet"].map(str::to_owned));
-    let out = command::run("journalctl", &args, SMALL).ok()?;
-    let kept: Vec<String> = out
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .rev()
-        .take(JOURNAL_LINES)
-        .map(|l| l.chars().take(JOURNAL_LINE_CHARS).collect())
-        .collect();
-    let kept: Vec<String> = kept.into_iter().rev().collect();
-    (!kept.is_empty()).then(|| kept.join("\n"))
-}
-
 /// Whether `name` is a systemd unit name (letters, digits, `:_.\@-`, at
 /// most 255 bytes) ending in `suffix`.
 pub(crate) fn is_unit_name(name: &str, suffix: &str) -> bool {
@@ -398,10 +256,6 @@ pub(crate) fn is_unit_name(name: &str, suffix: &str) -> bool {
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b":_.\\@-".contains(&b))
-}
-
-fn plus(t: DateTime<Utc>, secs: u64) -> Option<DateTime<Utc>> {
-    t.checked_add_signed(chrono::Duration::try_seconds(i64::try_from(secs).ok()?)?)
 }
 
 /// The monotonic clock now, in microseconds, as systemd counts its

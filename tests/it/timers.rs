@@ -31,6 +31,12 @@ fn row<'a>(doc: &'a Value, job: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no row for {job} in {doc:#}"))
 }
 
+/// The jobs of hb-check's JSON, in order.
+fn names(doc: &Value) -> Vec<&str> {
+    let jobs = doc["jobs"].as_array().unwrap();
+    jobs.iter().map(|j| j["job"].as_str().unwrap()).collect()
+}
+
 /// Waits up to `secs` for `check` to hold.
 fn wait_for(secs: u64, what: &str, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(secs);
@@ -119,12 +125,7 @@ fn a_real_systemd_has_each_timer_judged_right() {
     // The service that writes a heartbeat is one job, by the heartbeat's
     // name.
     assert_eq!(row(&doc, "hbok-job")["status"], "ok", "{doc:#}");
-    let names: Vec<&str> = doc["jobs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|j| j["job"].as_str().unwrap())
-        .collect();
+    let names = names(&doc);
     assert!(!names.contains(&"timer:hb-ok"), "{names:?}");
     // The failing service: its result, exit status and journal.
     let failed = row(&doc, "timer:hb-fail");
@@ -232,12 +233,7 @@ fn a_users_timer_is_judged_with_user_timers() {
     assert_eq!(row(&doc, "timer:apt-daily")["status"], "ok");
     // Without --user-timers, the system's timers only.
     let doc = check(&[]).json();
-    let names: Vec<&str> = doc["jobs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|j| j["job"].as_str().unwrap())
-        .collect();
+    let names = names(&doc);
     assert!(!names.iter().any(|n| n.starts_with("alice/")), "{names:?}");
 }
 
