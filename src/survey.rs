@@ -107,7 +107,7 @@ pub(crate) fn judge(
     // Judged: the warnings will be told, and need not be again.
     expected.record_linted();
     jobs.extend(pauses.unusable());
-    let mut timers = crate::timers::judge(&args.timers, args.schedule.discover, &policy);
+    let mut timers = crate::timers::judge(&args.timers, &args.schedule, &policy);
     judge::timer::merge(&mut jobs, std::mem::take(&mut timers.rows), &this_host);
     // The expected jobs are each the checking host's unless named HOST/JOB.
     let host = args.host();

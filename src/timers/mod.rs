@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 
+use crate::expect::ScheduleArgs;
 use crate::judge::timer::{self, Timer};
 use crate::judge::{Judgement, Policy};
 
@@ -87,11 +88,20 @@ pub(crate) struct Read {
 /// (`sd_booted(3)`).
 const BOOTED: &str = "/run/systemd/system";
 
-/// Reads and judges the timers `args` ask for (`discover` implies
-/// `--systemd` where systemd runs).
-pub(crate) fn judge(args: &TimerArgs, discover: bool, policy: &Policy) -> Read {
+/// Reads and judges the timers `args` ask for: `--discover` implies
+/// `--systemd` where systemd runs, unless `--cron-root` names another root
+/// (a chroot's or a container's crontabs, whose timers are not this
+/// systemd's).
+pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) -> Read {
     let mut read = Read::default();
-    if !args.systemd && !discover {
+    if !args.systemd && !schedule.discover {
+        return read;
+    }
+    if !args.systemd && schedule.cron_root != Path::new("/") {
+        read.note = Some(format!(
+            "systemd timers were not read: --cron-root {} is another root than this systemd's",
+            crate::escape::terminal_path(&schedule.cron_root)
+        ));
         return read;
     }
     if !args.systemd && !Path::new(BOOTED).is_dir() {

@@ -109,7 +109,7 @@ fn a_real_systemd_has_each_timer_judged_right() {
                 "--format",
                 "json",
                 "--expect",
-                "timer:hb-nope",
+                "timer:hb-nope,timer:hb-fail",
             ])
             .env("HB_DIR", "/var/lib/hbtest");
         if let Some(now) = now {
@@ -137,6 +137,8 @@ fn a_real_systemd_has_each_timer_judged_right() {
     assert_has(failed["message"].as_str().unwrap(), "disk full on /srv");
     assert_eq!(failed["exit_code"], 3);
     assert_eq!(row(&doc, "timer:hb-nope")["status"], "missing");
+    // An expected timer that exists is its one row.
+    assert_eq!(names.iter().filter(|n| **n == "timer:hb-fail").count(), 1);
     // Debian's own timers are judged too.
     assert_eq!(row(&doc, "timer:apt-daily")["status"], "ok");
 
@@ -346,14 +348,23 @@ printf 'Id=db\\x2d1@main.timer\nUnit=db\\x2d1@main.service\nLoadState=loaded\nAc
 fn without_systemd_verbose_says_the_timers_were_not_read() {
     let s = Scratch::new();
     s.ok("backup");
-    fs_root(&s);
-    let mut cmd = s
+    // The crontabs of another root: this systemd's timers are not its.
+    std::fs::create_dir_all(s.root().join("root/etc/cron.d")).unwrap();
+    let out = s
         .hb_check()
         .args(["--discover", "--verbose"])
         .env("HB_NOW", crate::harness::NOW)
-        .env("HB_CRON_ROOT", s.root().join("root"));
-    // Where this machine runs systemd, hide it: a private mount namespace
-    // with an empty /run/systemd.
+        .env("HB_CRON_ROOT", s.root().join("root"))
+        .run();
+    out.code(0).stdout_has("backup ok");
+    out.stdout_has("systemd timers were not read: --cron-root ");
+    // This host's crontabs, on a host without systemd; where this machine
+    // runs systemd, it is hidden: a private mount namespace with an empty
+    // /run/systemd.
+    let mut cmd = s
+        .hb_check()
+        .args(["--discover", "--verbose"])
+        .env("HB_NOW", crate::harness::NOW);
     if Path::new("/run/systemd/system").exists() {
         if !crate::harness::is_root() {
             crate::harness::skip::not_here("systemd runs here, and hiding it takes root");
@@ -363,18 +374,14 @@ fn without_systemd_verbose_says_the_timers_were_not_read() {
             .cmd("unshare")
             .env("HB_DIR", s.hb())
             .env("HB_NOW", crate::harness::NOW)
-            .env("HB_CRON_ROOT", s.root().join("root"))
             .args(["--mount", "--propagation", "private", "sh", "-c"])
             .arg("mount -t tmpfs tmpfs /run/systemd && exec \"$0\" --discover --verbose")
             .arg(HB_CHECK);
     }
     let out = cmd.run();
-    out.code(0);
     out.stdout_has("backup ok");
-    out.stdout_has("systemd timers were not read: systemd is not running here (/run/systemd/system is missing)");
-}
-
-/// An empty system root for --discover: no crontab at all.
-fn fs_root(s: &Scratch) {
-    std::fs::create_dir_all(s.root().join("root/etc/cron.d")).unwrap();
+    out.stdout_has(
+        "systemd timers were not read: systemd is not running here (/run/systemd/system is missing)",
+    );
+    assert!(!out.stdout.contains("timer:"), "{}", out.show());
 }
