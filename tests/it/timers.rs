@@ -69,6 +69,8 @@ fn a_real_systemd_has_each_timer_judged_right() {
         ("hb-stop.service", service("/bin/true")),
         ("hb-stop.timer", timer(every5, "")),
         ("hb-random.service", service("/bin/true")),
+        ("hb-hang.service", service("/bin/sleep 600")),
+        ("hb-hang.timer", timer(every5, "")),
         (
             "hb-random.timer",
             timer("*-*-* 00:00:00", "RandomizedDelaySec=2h"),
@@ -78,7 +80,8 @@ fn a_real_systemd_has_each_timer_judged_right() {
         c.write(&format!("/etc/systemd/system/{name}"), text, 0o644);
     }
     c.sh("mkdir -p /var/lib/hbtest; systemctl daemon-reload; \
-          systemctl enable --now hb-ok.timer hb-fail.timer hb-stop.timer hb-random.timer");
+          systemctl enable --now hb-ok.timer hb-fail.timer hb-stop.timer hb-random.timer \
+          hb-hang.timer");
     let triggered = |unit: &str| {
         let out = c
             .cmd(&[
@@ -185,6 +188,30 @@ fn a_real_systemd_has_each_timer_judged_right() {
     text.code(2)
         .stdout_has("timer:hb-stop stale")
         .stdout_has("timer:hb-fail failed");
+    // The service that hangs: running, and stale (hung) past --max-runtime.
+    assert_eq!(row(&doc, "timer:hb-hang")["status"], "running", "{doc:#}");
+    let hung = c
+        .cmd(&[
+            "hb-check",
+            "--systemd",
+            "--max-runtime",
+            "1s",
+            "--format",
+            "json",
+        ])
+        .env("HB_DIR", "/var/lib/hbtest")
+        .run()
+        .json();
+    let hung = row(&hung, "timer:hb-hang");
+    assert_eq!(hung["status"], "stale", "{hung:#}");
+    assert_has(
+        hung["reason"].as_str().unwrap(),
+        "hb-hang.service has run for ",
+    );
+    assert_has(
+        hung["reason"].as_str().unwrap(),
+        "past its maximum runtime of 1s",
+    );
     eprintln!("real systemd timers judged in {:?}", started.elapsed());
 }
 
