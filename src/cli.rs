@@ -142,6 +142,12 @@ pub(crate) struct JudgeArgs {
     #[arg(long, value_name = "NAME", env = "HB_HOST", value_parser = parse_host)]
     pub host: Option<String>,
 
+    /// JOB must be ok on at least N hosts: below N, one CRITICAL alert for
+    /// the job across hosts; at or above, its bad hosts only warn. Repeat
+    /// for several (in HB_QUORUM, separate them with `,`).
+    #[arg(long, value_name = "JOB=N", env = "HB_QUORUM", value_delimiter = ',', value_parser = crate::fleet::parse_quorum)]
+    pub quorum: Vec<crate::fleet::Quorum>,
+
     /// The crontabs that tell each job's schedule.
     #[command(flatten)]
     pub schedule: crate::expect::ScheduleArgs,
@@ -245,29 +251,23 @@ impl TrackerArgs {
     }
 }
 
-/// Parses an expected job by the naming rule, trimmed; another host's job
-/// (`HOST/JOB`) or a job from a user's area (`USER/JOB`) has each part by
-/// the same rule.
+/// Parses an expected job by the naming rule ([`crate::record::parse_job`]);
+/// `timer:NAME` (a user's: `USER/timer:NAME`) names a systemd timer, NAME
+/// by systemd's rule for unit names.
 pub(crate) fn parse_job(text: &str) -> Result<String, String> {
-    // `HB_EXPECT="backup, billing"`: space around a separator is not part
-    // of a name.
     let text = text.trim();
     let (user, job) = match text.split_once('/') {
         Some((user, job)) => (Some(user), job),
         None => (None, text),
     };
-    // `timer:NAME` names a systemd timer (NAME.timer), by systemd's rule.
-    if let Some(unit) = job.strip_prefix("timer:") {
-        return user
+    match job.strip_prefix("timer:") {
+        Some(unit) => user
             .map_or(Ok(()), validate_job)
             .map_err(|e| e.to_string())
             .and_then(|()| crate::timers::check_timer_name(unit))
-            .map(|()| text.to_owned());
+            .map(|()| text.to_owned()),
+        None => crate::record::parse_job(text),
     }
-    user.map_or(Ok(()), validate_job)
-        .and_then(|()| validate_job(job))
-        .map(|()| text.to_owned())
-        .map_err(|e| e.to_string())
 }
 
 /// Parses a host name by the host-name rule.

@@ -10,6 +10,7 @@ use chrono::Utc;
 use crate::cli::JudgeArgs;
 use crate::error::Error;
 use crate::expect;
+use crate::fleet::Fleet;
 use crate::judge::{self, Job, Judgement, Policy};
 use crate::schedule::Lint;
 use crate::store::{read_locations, scan_each};
@@ -33,6 +34,8 @@ pub(crate) struct Judged {
     /// What reading systemd's timers left to tell: a note for `--verbose`
     /// and the managers that could not be read.
     pub timers: crate::timers::Read,
+    /// The same jobs across hosts: groups and quorum verdicts.
+    pub fleet: Fleet,
 }
 
 /// The directories to read: the ones given, else the default ones that
@@ -114,7 +117,9 @@ pub(crate) fn judge(
     let jobs = judge::rows(jobs, &expected.jobs, &args.expect, &host, &policy, |name| {
         pauses.of(None, name)
     });
+    let fleet = Fleet::of(&jobs, &host, &args.quorum);
     Ok(Judged {
+        fleet,
         dirs,
         policy,
         jobs,
