@@ -24,9 +24,15 @@ type Read_ = (Vec<u8>, bool);
 
 /// A command for the systemd tool `program` with `args`, under `TZ=UTC`
 /// (the instants it prints for people are then in UTC) and `LC_ALL=C`,
-/// without pager or colours; [`run`] runs it.
+/// without pager or colours; [`run`] runs it. Of this process's
+/// environment only `PATH` passes: no secret (a tracker token) reaches a
+/// tool, which may run as another user.
 pub(crate) fn tool<S: AsRef<std::ffi::OsStr>>(program: &str, args: &[S]) -> Command {
     let mut command = Command::new(program);
+    command.env_clear();
+    if let Some(path) = std::env::var_os("PATH") {
+        command.env("PATH", path);
+    }
     command
         .args(args)
         .env("TZ", "UTC")

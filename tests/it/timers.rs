@@ -300,6 +300,25 @@ fn a_systemctl_that_hangs_is_cut_off_and_the_cron_jobs_are_judged() {
 }
 
 #[test]
+fn no_secret_reaches_systemctl() {
+    let s = Scratch::new();
+    s.ok("backup");
+    let seen = s.root().join("environment");
+    s.stand_in("systemctl", &format!("env > '{}'\n", seen.display()));
+    let out = s
+        .hb_check()
+        .env("PATH", s.path_with_stand_ins(&[]))
+        .env("HB_NOW", crate::harness::NOW)
+        .env("HB_TRACKER_TOKEN", crate::harness::TOKEN)
+        .args(["--systemd"])
+        .run();
+    out.code(0).no_token();
+    let env = std::fs::read_to_string(&seen).unwrap();
+    assert!(!env.contains(crate::harness::TOKEN), "{env}");
+    assert_has(&env, "TZ=UTC");
+}
+
+#[test]
 fn a_systemctl_that_prints_garbage_is_one_line_and_the_cron_jobs_are_judged() {
     let s = with_systemctl("head -c 3000 /dev/urandom; printf '\\033[2J no properties\\n'\n");
     let out = hb_check(&s, &[]);
