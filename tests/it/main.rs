@@ -39,6 +39,7 @@ mod pings;
 mod runs;
 mod schedule;
 mod timers;
+mod timers_hostile;
 mod torture;
 mod tracker;
 mod tracker_alerts;
