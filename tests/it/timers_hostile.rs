@@ -133,6 +133,48 @@ printf 'Id=db\\x2d1@main.timer\nUnit=db\\x2d1@main.service\nLoadState=loaded\nAc
 }
 
 #[test]
+fn hostile_properties_and_journal_lines_reach_the_output_inert() {
+    let s = Scratch::new();
+    s.stand_in(
+        "systemctl",
+        r"case $* in
+  *list-unit-files*) ;;
+  *'*.timer'*) printf 'Id=x.timer\nUnit=x.service\nLoadState=loaded\nActiveState=active\nUnitFileState=enabled\n\n' ;;
+  *) printf 'Id=x.service\nActiveState=failed\nResult=exit-code\033]0;owned\007\nExecMainCode=1\nExecMainStatus=nine\nExecMainExitTimestamp=@99999999999999999999\n\n' ;;
+esac
+",
+    );
+    s.stand_in(
+        "journalctl",
+        r"printf 'line one\033[31m red\n\342\200\256 reversed\n'; seq 1 8",
+    );
+    let out = s
+        .hb_check()
+        .env("PATH", s.path_with_stand_ins(&[]))
+        .args(["--systemd", "--verbose"])
+        .run();
+    out.code(2)
+        .stdout_has("timer:x failed: x.service failed (exit-code");
+    for raw in ['\u{1b}', '\u{7}', '\u{202e}'] {
+        assert!(
+            !out.stdout.contains(raw) && !out.stderr.contains(raw),
+            "{raw:?}{}",
+            out.show()
+        );
+    }
+    // The journal's last 5 lines at most, in the JSON.
+    let doc = s
+        .hb_check()
+        .env("PATH", s.path_with_stand_ins(&[]))
+        .args(["--systemd", "--format", "json"])
+        .run()
+        .json();
+    let message = row(&doc, "timer:x")["message"].as_str().unwrap().to_owned();
+    assert_eq!(message.lines().count(), 5, "{message}");
+    assert!(message.ends_with("\n8"), "{message}");
+}
+
+#[test]
 fn without_systemd_verbose_says_the_timers_were_not_read() {
     let s = Scratch::new();
     s.ok("backup");
