@@ -172,6 +172,18 @@ esac
     let message = row(&doc, "timer:x")["message"].as_str().unwrap().to_owned();
     assert_eq!(message.lines().count(), 5, "{message}");
     assert!(message.ends_with("\n8"), "{message}");
+    // night-watch's metrics and panel show the timer as any job.
+    let night = |format: &str| {
+        s.night_watch()
+            .env("PATH", s.path_with_stand_ins(&[]))
+            .args(["--systemd", "--format", format])
+            .run()
+    };
+    let metrics = night("prometheus");
+    metrics.stdout_has(r#"cron_heartbeat_status{cron_job="timer:x",host=""#);
+    let html = night("html");
+    html.stdout_has("timer:x");
+    assert!(!html.stdout.contains('\u{1b}'), "{}", html.show());
 }
 
 #[test]
