@@ -221,6 +221,10 @@ fn judge_locked(
     if judged.causes.critical() {
         code = code.merge(Check::Critical);
     }
+    for err in &judged.timers.errors {
+        fail(err);
+        code = code.merge(Check::Unknown);
+    }
     if let Some(path) = &args.metrics_file {
         // Streamed into the file: a fleet's metrics are never one string.
         let report = report_of(&judged);
@@ -328,6 +332,11 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
         }
     };
     expect::write_unread_note(&mut out, unread, args.verbose);
+    if let Some(note) = judged.and_then(|j| j.timers.note.as_ref()) {
+        if args.verbose && args.format == Format::Text {
+            let _ = writeln!(out, "{note}");
+        }
+    }
     out
 }
 

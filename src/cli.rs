@@ -10,7 +10,7 @@ use clap::error::ErrorKind;
 use clap::{Args, Parser};
 
 pub(crate) use crate::record::{parse_factor, parse_switch};
-use crate::record::{parse_interval, WAIT};
+use crate::record::{parse_interval, validate_job, WAIT};
 use crate::tracker;
 
 /// Parses the command line. `--help` and `--version` print and exit 0; a
@@ -151,6 +151,10 @@ pub(crate) struct JudgeArgs {
     /// The crontabs that tell each job's schedule.
     #[command(flatten)]
     pub schedule: crate::expect::ScheduleArgs,
+
+    /// The systemd timers to judge as jobs.
+    #[command(flatten)]
+    pub timers: crate::timers::TimerArgs,
 }
 
 impl JudgeArgs {
@@ -247,7 +251,24 @@ impl TrackerArgs {
     }
 }
 
-pub(crate) use crate::record::parse_job;
+/// Parses an expected job by the naming rule ([`crate::record::parse_job`]);
+/// `timer:NAME` (a user's: `USER/timer:NAME`) names a systemd timer, NAME
+/// by systemd's rule for unit names.
+pub(crate) fn parse_job(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let (user, job) = match text.split_once('/') {
+        Some((user, job)) => (Some(user), job),
+        None => (None, text),
+    };
+    match job.strip_prefix("timer:") {
+        Some(unit) => user
+            .map_or(Ok(()), validate_job)
+            .map_err(|e| e.to_string())
+            .and_then(|()| crate::timers::check_timer_name(unit))
+            .map(|()| text.to_owned()),
+        None => crate::record::parse_job(text),
+    }
+}
 
 /// Parses a host name by the host-name rule.
 pub(crate) fn parse_host(text: &str) -> Result<String, String> {
@@ -321,7 +342,20 @@ mod tests {
         assert_eq!(parse_job("backup"), Ok("backup".to_owned()));
         assert_eq!(parse_job("alice/backup"), Ok("alice/backup".to_owned()));
         assert_eq!(parse_job(" billing "), Ok("billing".to_owned()));
-        for bad in ["alice/", "/backup", "a/b/c", "../backup", ".x/backup"] {
+        assert_eq!(parse_job("timer:certbot"), Ok("timer:certbot".to_owned()));
+        assert_eq!(
+            parse_job("alice/timer:a@b"),
+            Ok("alice/timer:a@b".to_owned())
+        );
+        for bad in [
+            "alice/",
+            "/backup",
+            "a/b/c",
+            "../backup",
+            ".x/backup",
+            "timer:",
+            "timer:a b",
+        ] {
             assert!(parse_job(bad).is_err(), "{bad}");
         }
     }

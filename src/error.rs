@@ -154,6 +154,13 @@ pub enum Error {
         /// Why it could not be read.
         reason: String,
     },
+    /// systemd's timers could not be read (`--systemd`).
+    Systemd {
+        /// Which manager: `the system manager` or a user's.
+        manager: String,
+        /// What went wrong, one line.
+        reason: String,
+    },
 }
 
 /// A failed request to the issue tracker, with everything needed to find the
@@ -346,6 +353,10 @@ impl fmt::Display for Error {
                 "cannot read crontab {}: {reason}",
                 terminal_path(path)
             ),
+            Error::Systemd { manager, reason } => write!(
+                f,
+                "cannot read the timers of {manager}: {reason}; the other jobs were judged"
+            ),
         }
     }
 }
@@ -378,6 +389,7 @@ impl std::error::Error for Error {
             | Error::PingConfig { .. }
             | Error::Notify { .. }
             | Error::Crontab { .. }
+            | Error::Systemd { .. }
             | Error::Tracker(_) => None,
         }
     }

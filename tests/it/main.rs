@@ -41,6 +41,8 @@ mod package;
 mod pings;
 mod runs;
 mod schedule;
+mod timers;
+mod timers_hostile;
 mod torture;
 mod tracker;
 mod tracker_alerts;
