@@ -216,10 +216,7 @@ fn judge_locked(
             eprintln!("{PROGRAM}: warning: {warning}");
         }
     }
-    let mut code = judged.fleet.code(&judged.jobs);
-    if judged.causes.critical() {
-        code = code.merge(Check::Critical);
-    }
+    let mut code = judged.code();
     for err in &judged.timers.errors {
         fail(err);
         code = code.merge(Check::Unknown);
@@ -266,9 +263,7 @@ fn judge_locked(
 fn changes_since(lock: &store::RunLock, judged: &Judged, remind: Duration) -> changes::Decision {
     let path = changes::state_path(lock.path());
     let last = store::read_small(&path).and_then(|b| changes::State::parse(&b));
-    let mut now_pairs = changes::pairs(&judged.jobs);
-    now_pairs.extend(cause::run::pairs(&judged.causes));
-    now_pairs.sort();
+    let now_pairs = judged.pairs();
     let decision = changes::decide(
         last.as_ref(),
         &now_pairs,

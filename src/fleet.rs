@@ -241,6 +241,20 @@ impl Fleet {
     }
 
     /// The quorum rules that are not met.
+    /// Each quorum rule as the change engine sees it: the pseudo-job
+    /// `JOB quorum`, `stale` while below and `ok` while met, so a quorum
+    /// lost or regained is news like a job's change.
+    pub(crate) fn pairs(&self) -> impl Iterator<Item = (String, Status)> + '_ {
+        self.quorum.iter().map(|q| {
+            let status = if q.is_below() {
+                Status::Stale
+            } else {
+                Status::Ok
+            };
+            (format!("{} quorum", q.job), status)
+        })
+    }
+
     pub(crate) fn below(&self) -> impl Iterator<Item = &QuorumVerdict> {
         self.quorum.iter().filter(|q| q.is_below())
     }

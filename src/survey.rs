@@ -48,6 +48,28 @@ pub(crate) struct Judged {
 }
 
 impl Judged {
+    /// What the change engine compares from run to run, sorted: each job's
+    /// status, cron's (a pseudo-job) and each quorum rule's; the one list
+    /// `--changes-only` and every notify destination compare.
+    pub(crate) fn pairs(&self) -> Vec<(String, judge::Status)> {
+        let mut all = crate::changes::pairs(&self.jobs);
+        all.extend(crate::cause::run::pairs(&self.causes));
+        all.extend(self.fleet.pairs());
+        all.sort();
+        all
+    }
+
+    /// The run's verdict as an exit code: the jobs under the fleet's quorum
+    /// rules, raised to CRITICAL by a critical cause (cron not running).
+    pub(crate) fn code(&self) -> crate::exit_code::Check {
+        let code = self.fleet.code(&self.jobs);
+        if self.causes.critical() {
+            code.merge(crate::exit_code::Check::Critical)
+        } else {
+            code
+        }
+    }
+
     /// What the causes of this judgement are drawn from, for the checking
     /// `host`: a judgement as of a given instant (`--now`) is forensic.
     pub(crate) fn cause_run<'a>(
