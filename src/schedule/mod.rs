@@ -4,9 +4,9 @@
 //! Pure over file contents except [`files`], which reads crontabs with the
 //! same bounds as the heartbeat scan: [`crontab`] reads lines as cron does,
 //! `fields` their time fields, [`command`] finds hb-write in a command,
-//! [`fire`] computes fires through the `croner` crate, with cron's rules for
-//! the days the clocks change (`dst`), and [`mod@lint`] says what will go
-//! wrong.
+//! [`fire`] computes fires (the wall-clock minutes found by `search`), with
+//! cron's rules for the days the clocks change (`dst`), and [`mod@lint`]
+//! says what will go wrong.
 
 pub(crate) mod command;
 pub(crate) mod crontab;
@@ -15,6 +15,7 @@ mod fields;
 pub(crate) mod files;
 pub(crate) mod fire;
 pub(crate) mod lint;
+mod search;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
