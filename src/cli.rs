@@ -12,6 +12,7 @@ use clap::{Args, Parser};
 pub(crate) use crate::record::{parse_factor, parse_switch};
 use crate::record::{parse_interval, validate_job, WAIT};
 use crate::tracker;
+use crate::Error;
 
 /// Parses the command line. `--help` and `--version` print and exit 0; a
 /// usage error prints one line, `<program>: <what is wrong>`, and exits with
@@ -244,7 +245,7 @@ impl TrackerArgs {
 /// Parses an expected job by the naming rule, trimmed; another host's job
 /// (`HOST/JOB`) or a job from a user's area (`USER/JOB`) has each part by
 /// the same rule.
-pub(crate) fn parse_job(text: &str) -> Result<String, String> {
+pub(crate) fn parse_job(text: &str) -> Result<String, Error> {
     // `HB_EXPECT="backup, billing"`: space around a separator is not part
     // of a name.
     let text = text.trim();
@@ -255,52 +256,51 @@ pub(crate) fn parse_job(text: &str) -> Result<String, String> {
     user.map_or(Ok(()), validate_job)
         .and_then(|()| validate_job(job))
         .map(|()| text.to_owned())
-        .map_err(|e| e.to_string())
 }
 
 /// Parses a host name by the host-name rule.
-pub(crate) fn parse_host(text: &str) -> Result<String, String> {
+pub(crate) fn parse_host(text: &str) -> Result<String, Error> {
     crate::record::validate_host(text)
         .map(|()| text.to_owned())
         .map_err(|reason| {
-            format!(
+            Error::rule(format!(
                 "`{}` is not a host name: {reason}",
                 crate::escape::terminal(text)
-            )
+            ))
         })
 }
 
 /// Parses an interval by the interval rule.
-pub(crate) fn parse_interval_arg(text: &str) -> Result<u64, String> {
-    parse_interval(text).map_err(|e| e.to_string())
+pub(crate) fn parse_interval_arg(text: &str) -> Result<u64, Error> {
+    parse_interval(text)
 }
 
 /// Parses a timeout (`--lock-timeout`, `--remind`): whole seconds or a
 /// duration with units, from `0` to 400 days, the longest interval.
-pub(crate) fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+pub(crate) fn parse_timeout(text: &str) -> Result<std::time::Duration, Error> {
     WAIT.parse(text).map(std::time::Duration::from_secs)
 }
 
 /// Parses a per-request tracker timeout, within the bounds of
 /// [`tracker::check_timeout`] (1 second to 2 minutes).
-pub(crate) fn parse_request_timeout(text: &str) -> Result<std::time::Duration, String> {
+pub(crate) fn parse_request_timeout(text: &str) -> Result<std::time::Duration, Error> {
     let any = crate::record::Span {
         max: u64::MAX,
         ..WAIT
     };
     tracker::check_timeout(std::time::Duration::from_secs(any.parse(text)?))
-        .map_err(|reason| format!("invalid duration `{text}`: {reason}"))
+        .map_err(|reason| Error::invalid("duration", text, reason))
 }
 
 /// Parses `--alert-after`: how many failed runs in a row alert, from 1 to
 /// the runs a history keeps.
-pub(crate) fn parse_alert_after(text: &str) -> Result<u32, String> {
+pub(crate) fn parse_alert_after(text: &str) -> Result<u32, Error> {
     let most = u32::try_from(crate::history::HISTORY_MAX).unwrap_or(u32::MAX);
     crate::record::parse_count(text, 1, most)
 }
 
 /// Parses an RFC 3339 instant.
-pub(crate) fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
+pub(crate) fn parse_now(text: &str) -> Result<DateTime<Utc>, Error> {
     let text = text.trim();
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
@@ -310,14 +310,14 @@ pub(crate) fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
             // on every machine: say so rather than "premature end of input".
             let local = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
                 .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f"));
-            match local {
+            Error::rule(match local {
                 Ok(_) => format!(
                     "`{shown}` has no time zone; add one, such as {shown}Z for UTC or {shown}+01:00"
                 ),
                 Err(_) => format!(
                     "`{shown}` is not an RFC 3339 time: a date, `T`, a time and a zone, such as 2026-11-22T03:00:00Z"
                 ),
-            }
+            })
         })
 }
 
@@ -327,9 +327,18 @@ mod tests {
 
     #[test]
     fn expected_jobs_may_name_a_users_area() {
-        assert_eq!(parse_job("backup"), Ok("backup".to_owned()));
-        assert_eq!(parse_job("alice/backup"), Ok("alice/backup".to_owned()));
-        assert_eq!(parse_job(" billing "), Ok("billing".to_owned()));
+        assert_eq!(
+            parse_job("backup").map_err(|e| e.to_string()),
+            Ok("backup".to_owned())
+        );
+        assert_eq!(
+            parse_job("alice/backup").map_err(|e| e.to_string()),
+            Ok("alice/backup".to_owned())
+        );
+        assert_eq!(
+            parse_job(" billing ").map_err(|e| e.to_string()),
+            Ok("billing".to_owned())
+        );
         for bad in ["alice/", "/backup", "a/b/c", "../backup", ".x/backup"] {
             assert!(parse_job(bad).is_err(), "{bad}");
         }
@@ -362,31 +371,37 @@ mod tests {
         let t = parse_now("2026-11-22T04:00:00+01:00").unwrap();
         assert_eq!(t.to_rfc3339(), "2026-11-22T03:00:00+00:00");
         assert!(parse_now("yesterday").is_err());
-        let err = parse_now("2026-11-22T03:00:00").unwrap_err();
+        let err = parse_now("2026-11-22T03:00:00").unwrap_err().to_string();
         assert!(err.contains("has no time zone"), "{err}");
         assert!(err.contains("2026-11-22T03:00:00Z"), "{err}");
     }
 
     #[test]
     fn timeouts_accept_zero_and_units() {
-        assert_eq!(parse_timeout("0"), Ok(std::time::Duration::ZERO));
-        assert_eq!(parse_timeout("1m"), Ok(std::time::Duration::from_secs(60)));
+        assert_eq!(
+            parse_timeout("0").map_err(|e| e.to_string()),
+            Ok(std::time::Duration::ZERO)
+        );
+        assert_eq!(
+            parse_timeout("1m").map_err(|e| e.to_string()),
+            Ok(std::time::Duration::from_secs(60))
+        );
         assert!(parse_timeout("soon").is_err());
         assert_eq!(
-            parse_timeout("400d"),
+            parse_timeout("400d").map_err(|e| e.to_string()),
             Ok(std::time::Duration::from_secs(crate::record::INTERVAL_MAX))
         );
         assert_eq!(
-            parse_timeout("401d"),
+            parse_timeout("401d").map_err(|e| e.to_string()),
             Err("invalid duration `401d`: it must be at most 400 days".to_owned())
         );
         assert!(parse_timeout("99999999999999999999").is_err());
         assert!(parse_request_timeout("0").is_err());
         // The tracker's own, tighter bound is the one it names.
-        let long = parse_request_timeout("401d").unwrap_err();
+        let long = parse_request_timeout("401d").unwrap_err().to_string();
         assert!(long.contains("at most 120s"), "{long}");
         assert_eq!(
-            parse_request_timeout("1s"),
+            parse_request_timeout("1s").map_err(|e| e.to_string()),
             Ok(std::time::Duration::from_secs(1))
         );
     }

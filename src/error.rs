@@ -1,8 +1,16 @@
-//! The library's one error type.
+//! The library's one error type: struct variants, each with the value and
+//! the rule it broke or the typed cause (`io::Error`, `serde_json::Error`,
+//! the HTTP client's failure) that [`std::error::Error::source`] leads to.
+//! `Display` is one line a person can act on; it already says the cause, so
+//! a program that prints the chain prints it twice.
+
+mod tracker;
 
 use std::{fmt, io, path::PathBuf, time::Duration};
 
 use crate::escape::{terminal, terminal_path};
+
+pub use tracker::TrackerError;
 
 /// Everything that can go wrong in the library, with the context a person
 /// needs to act on it.
@@ -21,6 +29,43 @@ pub enum Error {
         value: String,
         /// Why it was refused.
         reason: String,
+    },
+    /// A value that breaks the rule for its kind: an argument, a setting,
+    /// a field of a file.
+    Invalid {
+        /// What kind of value: `size`, `duration`, `exit codes`.
+        what: &'static str,
+        /// The value as given.
+        value: String,
+        /// The rule it breaks.
+        rule: String,
+    },
+    /// A value refused by its rule, in a message that names the value
+    /// where whoever shows it does not (clap's "invalid value 'x' for
+    /// '--flag'" does).
+    Rule {
+        /// The rule, and the value where the message names it.
+        rule: String,
+    },
+    /// A pattern (`--fail-on`, `--ok-on`) that does not compile within the
+    /// size limit.
+    Pattern {
+        /// The option that gave it.
+        flag: String,
+        /// The pattern as given.
+        pattern: String,
+        /// What is wrong with it, in one line.
+        rule: String,
+        /// The regex crate's error.
+        source: regex::Error,
+    },
+    /// A heartbeat or pause record that is not the format's JSON or breaks
+    /// one of its rules.
+    Record {
+        /// What is wrong.
+        rule: String,
+        /// The JSON error, when the text is not the format's JSON.
+        source: Option<serde_json::Error>,
     },
     /// A heartbeat directory could not be created.
     CreateDir {
@@ -137,87 +182,15 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
-    /// A crontab named with `--crontab` could not be read.
+    /// A crontab could not be read.
     Crontab {
         /// The crontab.
         path: PathBuf,
         /// Why it could not be read.
         reason: String,
+        /// The OS error, when one stopped the read.
+        source: Option<io::Error>,
     },
-}
-
-/// A failed request to the issue tracker, with everything needed to find the
-/// cause: the server, the repo, the request and the server's answer. It
-/// never holds the token.
-#[derive(Debug)]
-pub struct TrackerError {
-    /// The server, as configured.
-    pub server: String,
-    /// The repo, `OWNER/NAME`.
-    pub repo: String,
-    /// The HTTP method.
-    pub method: String,
-    /// The request path, without the query.
-    pub path: String,
-    /// The HTTP status, when an answer came.
-    pub status: Option<u16>,
-    /// The server's message, or what went wrong on the way.
-    pub message: String,
-    /// How many attempts were made.
-    pub attempts: u32,
-    /// How long the server asked to wait before trying again.
-    pub retry_after: Option<Duration>,
-    /// The answer was a rate limit (a 429, or GitHub's 403 with
-    /// `Retry-After` or `x-ratelimit-remaining: 0`), not a refusal.
-    pub rate_limited: bool,
-    /// No connection was made, so the server certainly did nothing.
-    pub connect_failed: bool,
-    /// An answer came but could not be used (not the documented JSON, or
-    /// longer than the client reads): sending again would not help.
-    pub answer_invalid: bool,
-}
-
-impl TrackerError {
-    /// What to do about an answer with this status, when that is known.
-    fn hint(&self) -> Option<&'static str> {
-        if self.rate_limited {
-            return Some("the server's rate limit is used up; the next run tries again");
-        }
-        if self.path.ends_with("/user") && self.status == Some(403) {
-            return Some("the token cannot read its own account, which hb-check asks to know which issues it wrote: give it the `read:user` scope (GitHub: a user or bot account token, not an app's)");
-        }
-        match self.status? {
-            401 => Some("the token is invalid or expired; put a valid one in HB_TRACKER_TOKEN or the --tracker-token-file"),
-            403 => Some("the token lacks the `write:issue` scope (on GitHub: issues write permission) for this repo"),
-            404 => Some("the repo does not exist or the token cannot see it; check --tracker-url, --tracker-repo and --tracker-kind"),
-            422 => Some("the server refused the request as invalid"),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for TrackerError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "tracker request {} {} to {} for repo `{}` failed",
-            self.method,
-            terminal(&self.path),
-            terminal(&self.server),
-            terminal(&self.repo)
-        )?;
-        if let Some(status) = self.status {
-            write!(f, " with HTTP {status}")?;
-        }
-        write!(f, ": {}", terminal(&self.message))?;
-        if self.attempts > 1 {
-            write!(f, " ({} attempts)", self.attempts)?;
-        }
-        if let Some(hint) = self.hint() {
-            write!(f, "; {hint}")?;
-        }
-        Ok(())
-    }
 }
 
 impl From<TrackerError> for Error {
@@ -238,6 +211,21 @@ impl fmt::Display for Error {
                 f,
                 "invalid interval `{}`: {reason}",
                 terminal(value)
+            ),
+            Error::Invalid { what, value, rule } => {
+                write!(f, "invalid {what} `{}`: {rule}", terminal(value))
+            }
+            Error::Rule { rule } | Error::Record { rule, .. } => write!(f, "{rule}"),
+            Error::Pattern {
+                flag,
+                pattern,
+                rule,
+                ..
+            } => write!(
+                f,
+                "invalid {flag} `{}`: {rule}",
+                // Backticks in the pattern would end the quote early.
+                terminal(pattern).replace('`', "'")
             ),
             Error::CreateDir { path, source } => write!(
                 f,
@@ -329,7 +317,7 @@ impl fmt::Display for Error {
             ),
             Error::TrackerConfig { reason } | Error::PingConfig { reason } => write!(f, "{reason}"),
             Error::Tracker(err) => err.fmt(f),
-            Error::Crontab { path, reason } => write!(
+            Error::Crontab { path, reason, .. } => write!(
                 f,
                 "cannot read crontab {}: {reason}",
                 terminal_path(path)
@@ -354,6 +342,10 @@ impl std::error::Error for Error {
             | Error::ReadDir { source, .. }
             | Error::Lock { source, .. }
             | Error::TokenFile { source, .. } => Some(source),
+            Error::Crontab { source, .. } => source.as_ref().map(|e| e as _),
+            Error::Pattern { source, .. } => Some(source),
+            Error::Record { source, .. } => source.as_ref().map(|e| e as _),
+            Error::Tracker(err) => Some(err.as_ref()),
             Error::InvalidJob { .. }
             | Error::InvalidInterval { .. }
             | Error::NotFound { .. }
@@ -364,8 +356,27 @@ impl std::error::Error for Error {
             | Error::TokenFileMode { .. }
             | Error::TrackerConfig { .. }
             | Error::PingConfig { .. }
-            | Error::Crontab { .. }
-            | Error::Tracker(_) => None,
+            | Error::Invalid { .. }
+            | Error::Rule { .. } => None,
         }
     }
 }
+
+impl Error {
+    /// A value refused by `rule`, in a message that says everything.
+    pub(crate) fn rule(rule: impl Into<String>) -> Error {
+        Error::Rule { rule: rule.into() }
+    }
+
+    /// `value`, of the kind `what`, refused by `rule`.
+    pub(crate) fn invalid(what: &'static str, value: &str, rule: impl Into<String>) -> Error {
+        Error::Invalid {
+            what,
+            value: value.to_owned(),
+            rule: rule.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

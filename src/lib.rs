@@ -162,7 +162,7 @@ pub mod write;
 #[cfg(test)]
 mod properties_tests;
 
-pub use error::Error;
+pub use error::{Error, TrackerError};
 pub use judge::{judge_record, Judgement, Policy, Status};
 pub use record::{Heartbeat, RunStatus};
 

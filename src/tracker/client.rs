@@ -195,6 +195,7 @@ impl Client {
                 &method,
                 path,
                 format!("unexpected answer from the server: {e}"),
+                Some(e),
             )
         })?;
         Ok((value, answer.headers))
@@ -231,6 +232,7 @@ impl Client {
                         "page {page} repeats page {}: the server ignores the `page` parameter, so the listing cannot be read whole",
                         page - 1
                     ),
+                    None,
                 ));
             }
             let first = *first.get_or_insert(got);
@@ -252,6 +254,7 @@ impl Client {
             format!(
                 "the listing goes on past {MAX_PAGES} pages of {size}; not acting on part of it"
             ),
+            None,
         ))
     }
 
@@ -274,13 +277,21 @@ impl Client {
             rate_limited: false,
             connect_failed: false,
             answer_invalid: false,
+            source: None,
         }
     }
 
     /// An answer that came but cannot be used: never worth another try.
-    fn invalid(&self, method: &Method, path: &str, message: String) -> Error {
+    fn invalid(
+        &self,
+        method: &Method,
+        path: &str,
+        message: String,
+        source: Option<serde_json::Error>,
+    ) -> Error {
         let mut err = self.error(method, path, None, message);
         err.answer_invalid = true;
+        err.source = source.map(|e| Box::new(e) as _);
         err.into()
     }
 
@@ -313,9 +324,10 @@ impl Client {
     }
 
     fn transport_error(&self, method: &Method, path: &str, e: http::Failure) -> TrackerError {
-        let mut err = self.error(method, path, None, e.message);
+        let mut err = self.error(method, path, None, e.message.clone());
         err.connect_failed = e.kind == Kind::Unsent;
         err.answer_invalid = e.kind == Kind::TooLong;
+        err.source = Some(Box::new(e));
         err
     }
 }
