@@ -46,6 +46,9 @@ pub enum Error {
     Rule {
         /// The rule, and the value where the message names it.
         rule: String,
+        /// The parser's own error, where one refused the value (an URL's,
+        /// a mail address's, a time's).
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// A pattern (`--fail-on`, `--ok-on`) that does not compile within the
     /// size limit.
@@ -176,11 +179,19 @@ pub enum Error {
     },
     /// A request to the issue tracker failed.
     Tracker(Box<TrackerError>),
-    /// A ping URL that cannot be used, or an HTTP client that cannot be set
-    /// up for it.
-    PingConfig {
-        /// What is wrong.
+    /// A ping that failed: the server refused it or could not be reached.
+    Ping {
+        /// What happened, in one line that never holds the URL.
         reason: String,
+        /// The HTTP client's failure, when no answer came.
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// A crontab that `hb-check --adopt` could not rewrite or restore.
+    Adopt {
+        /// What failed, naming the file.
+        reason: String,
+        /// The OS's or a parser's error, when one stopped it.
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// A crontab could not be read.
     Crontab {
@@ -215,7 +226,7 @@ impl fmt::Display for Error {
             Error::Invalid { what, value, rule } => {
                 write!(f, "invalid {what} `{}`: {rule}", terminal(value))
             }
-            Error::Rule { rule } | Error::Record { rule, .. } => write!(f, "{rule}"),
+            Error::Rule { rule, .. } | Error::Record { rule, .. } => write!(f, "{rule}"),
             Error::Pattern {
                 flag,
                 pattern,
@@ -315,7 +326,9 @@ impl fmt::Display for Error {
                 mode & 0o7777,
                 terminal_path(path)
             ),
-            Error::TrackerConfig { reason } | Error::PingConfig { reason } => write!(f, "{reason}"),
+            Error::TrackerConfig { reason }
+            | Error::Ping { reason, .. }
+            | Error::Adopt { reason, .. } => write!(f, "{reason}"),
             Error::Tracker(err) => err.fmt(f),
             Error::Crontab { path, reason, .. } => write!(
                 f,
@@ -344,6 +357,11 @@ impl std::error::Error for Error {
             | Error::TokenFile { source, .. } => Some(source),
             Error::Crontab { source, .. } => source.as_ref().map(|e| e as _),
             Error::Pattern { source, .. } => Some(source),
+            Error::Rule { source, .. }
+            | Error::Ping { source, .. }
+            | Error::Adopt { source, .. } => source
+                .as_deref()
+                .map(|e| e as &(dyn std::error::Error + 'static)),
             Error::Record { source, .. } => source.as_ref().map(|e| e as _),
             Error::Tracker(err) => Some(err.as_ref()),
             Error::InvalidJob { .. }
@@ -355,9 +373,7 @@ impl std::error::Error for Error {
             | Error::LockUnsafe { .. }
             | Error::TokenFileMode { .. }
             | Error::TrackerConfig { .. }
-            | Error::PingConfig { .. }
-            | Error::Invalid { .. }
-            | Error::Rule { .. } => None,
+            | Error::Invalid { .. } => None,
         }
     }
 }
@@ -365,7 +381,21 @@ impl std::error::Error for Error {
 impl Error {
     /// A value refused by `rule`, in a message that says everything.
     pub(crate) fn rule(rule: impl Into<String>) -> Error {
-        Error::Rule { rule: rule.into() }
+        Error::Rule {
+            rule: rule.into(),
+            source: None,
+        }
+    }
+
+    /// A value refused by `rule` because `cause` refused it.
+    pub(crate) fn rule_from(
+        rule: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
+        Error::Rule {
+            rule: rule.into(),
+            source: Some(Box::new(cause)),
+        }
     }
 
     /// `value`, of the kind `what`, refused by `rule`.

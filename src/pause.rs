@@ -63,14 +63,14 @@ impl Pause {
         now: DateTime<Utc>,
         seconds: u64,
         reason: Option<&str>,
-    ) -> Result<Pause, String> {
-        check_length(i64::try_from(seconds).unwrap_or(i64::MAX))?;
+    ) -> Result<Pause, Error> {
+        check_length(i64::try_from(seconds).unwrap_or(i64::MAX)).map_err(Error::rule)?;
         // Stored to the second, so what is written is what is read back.
         let now = now.trunc_subsecs(0);
         let length = chrono::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX));
         let until = now
             .checked_add_signed(length)
-            .ok_or("the pause would end past the calendar's end")?;
+            .ok_or_else(|| Error::rule("the pause would end past the calendar's end"))?;
         Ok(Pause {
             version: PAUSE_VERSION,
             job: job.map(str::to_owned),

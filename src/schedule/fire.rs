@@ -8,6 +8,7 @@ use std::fmt;
 use super::dst;
 use super::fields::Fields;
 use super::search::{wall_fire, Direction};
+use crate::Error;
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
@@ -63,17 +64,22 @@ impl Schedule {
     /// (`@daily`), as cron reads it, to be evaluated in `zone`. One that
     /// cron accepts but that never fires (`0 0 30 2 *`, `5-1 * * * *`) is
     /// refused: see [`Schedule::parse_as_cron`].
-    pub(crate) fn parse(text: &str, zone: Tz) -> Result<Schedule, String> {
+    pub(crate) fn parse(text: &str, zone: Tz) -> Result<Schedule, Error> {
         match Schedule::parse_as_cron(text, zone)? {
             Some(schedule) => Ok(schedule),
-            None => Err(format!("`{}` never fires", text.trim())),
+            None => Err(Error::rule(format!("`{}` never fires", text.trim()))),
         }
     }
 
     /// Parses a schedule as cron does: an error, in cron's terms, for a
     /// line cron refuses (`minute 60 outside 0-59`); `None` for one it
     /// accepts but never runs.
-    pub(crate) fn parse_as_cron(text: &str, zone: Tz) -> Result<Option<Schedule>, String> {
+    pub(crate) fn parse_as_cron(text: &str, zone: Tz) -> Result<Option<Schedule>, Error> {
+        Schedule::read(text, zone).map_err(Error::rule)
+    }
+
+    /// [`Schedule::parse_as_cron`], with cron's refusal in words.
+    fn read(text: &str, zone: Tz) -> Result<Option<Schedule>, String> {
         let trimmed = text.trim();
         let expanded = if trimmed.starts_with('@') {
             let lower = trimmed.to_ascii_lowercase();
@@ -244,11 +250,11 @@ impl Schedule {
 
 /// Parses a time zone name from the tz database (`Europe/Berlin`, `UTC`);
 /// a leading `:` (as POSIX allows in `TZ`) is ignored.
-pub(crate) fn parse_zone(name: &str) -> Result<Tz, String> {
+pub(crate) fn parse_zone(name: &str) -> Result<Tz, Error> {
     let name = name.trim();
     let name = name.strip_prefix(':').unwrap_or(name);
     name.parse::<Tz>()
-        .map_err(|_| format!("`{name}` is not a time zone of the tz database"))
+        .map_err(|e| Error::rule_from(format!("`{name}` is not a time zone of the tz database"), e))
 }
 
 #[cfg(test)]

@@ -168,7 +168,7 @@ pub(crate) fn expectations(tab: &Crontab<'_>) -> (Vec<Expectation>, Vec<Lint>) {
                     None
                 }
                 Err(reason) => {
-                    warnings.push(Lint::new(at.clone(), reason));
+                    warnings.push(Lint::new(at.clone(), reason.to_string()));
                     continue;
                 }
             }

@@ -59,14 +59,14 @@ const MIN_BUDGET: Duration = Duration::from_secs(60);
 /// Checks a per-request timeout: from 1 second to [`MAX_TIMEOUT`]. A larger
 /// value could only hold the run lock past the next cron run (and large
 /// enough ones overflow the HTTP client's clock).
-pub(crate) fn check_timeout(timeout: Duration) -> Result<Duration, String> {
+pub(crate) fn check_timeout(timeout: Duration) -> Result<Duration, Error> {
     if timeout < Duration::from_secs(1) {
-        Err("it must be at least 1 second".to_owned())
+        Err(Error::rule("it must be at least 1 second"))
     } else if timeout > MAX_TIMEOUT {
-        Err(format!(
+        Err(Error::rule(format!(
             "it must be at most {}s, so that a sync ends before the next run",
             MAX_TIMEOUT.as_secs()
-        ))
+        )))
     } else {
         Ok(timeout)
     }
@@ -246,7 +246,7 @@ mod tests {
         assert!(check_timeout(Duration::ZERO).is_err());
         assert!(check_timeout(Duration::from_secs(u64::MAX)).is_err());
         assert!(check_timeout(Duration::from_secs(121)).is_err());
-        assert_eq!(check_timeout(MAX_TIMEOUT), Ok(MAX_TIMEOUT));
+        assert_eq!(check_timeout(MAX_TIMEOUT).unwrap(), MAX_TIMEOUT);
         let config = |secs| {
             Config::new(
                 Kind::Gitea,

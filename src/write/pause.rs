@@ -24,7 +24,7 @@ pub(super) fn pause_or_resume(args: &Args) -> ExitCode {
         };
         let pause = match Pause::new(job, Utc::now(), seconds, args.reason.as_deref()) {
             Ok(pause) => pause,
-            Err(reason) => return invalid(&Error::invalid("pause", length, reason)),
+            Err(reason) => return invalid(&Error::invalid("pause", length, reason.to_string())),
         };
         if let (Some(job), false) = (job, args.force) {
             if let Err(err) = store::check_known(first_dir(&args.dir).as_deref(), job) {
