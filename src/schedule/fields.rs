@@ -118,7 +118,7 @@ impl Fields {
             (above != 0).then(|| from + above.trailing_zeros())
         } else {
             let below = bits & (u64::MAX >> (63 - from.min(63)));
-            (below != 0).then(|| 63 - below.leading_zeros())
+            (below != 0).then(|| below.ilog2())
         }
     }
 

@@ -63,10 +63,7 @@ pub(super) fn wall_fire(
         ),
     };
     let mut best: Option<(DateTime<Utc>, NaiveDateTime)> = None;
-    loop {
-        let Some(found) = matching_minute(fields, minute, direction, local_limit) else {
-            break;
-        };
+    while let Some(found) = matching_minute(fields, minute, direction, local_limit) {
         minute = found;
         if let Some((_, found_at)) = best {
             // Past the margin from the first find, nothing is nearer.
