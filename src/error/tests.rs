@@ -2,10 +2,8 @@
 //! for a program.
 
 use std::error::Error as _;
-use std::path::Path;
 
 use super::*;
-use crate::record::Heartbeat;
 
 /// The causes below `err`, nearest first.
 fn chain(err: &Error) -> Vec<&(dyn std::error::Error + 'static)> {
@@ -26,79 +24,58 @@ fn io_cause(err: &Error) -> Option<&io::Error> {
 }
 
 #[test]
-fn a_crontab_that_cannot_be_read_leads_to_the_os_error() {
-    let dir = tempfile::tempdir().unwrap();
-    let missing = dir.path().join("crontab");
-    let err =
-        crate::schedule::files::read(&missing, crate::schedule::Flavour::System, None).unwrap_err();
-    let io = io_cause(&err).expect("an io::Error in the chain");
-    assert_eq!(io.kind(), io::ErrorKind::NotFound);
-    let line = err.to_string();
-    assert!(line.starts_with("cannot read crontab "), "{line}");
-    assert!(line.contains("crontab: cannot read: "), "{line}");
+fn every_variant_with_an_os_error_leads_to_it() {
+    let denied = || io::Error::from(io::ErrorKind::PermissionDenied);
+    let path = PathBuf::from("/var/lib/cron-heartbeat/backup.last");
+    for err in [
+        Error::Write {
+            job: "backup".into(),
+            path: path.clone(),
+            source: denied(),
+        },
+        Error::ReadDir {
+            path: path.clone(),
+            source: denied(),
+        },
+        Error::Crontab {
+            path: path.clone(),
+            reason: "cannot read: permission denied".into(),
+            source: Some(denied()),
+        },
+        Error::rule_from("the rule", denied()),
+        Error::Adopt {
+            reason: "cannot replace".into(),
+            source: Some(Box::new(denied())),
+        },
+    ] {
+        let io = io_cause(&err).unwrap_or_else(|| panic!("no io::Error under {err:?}"));
+        assert_eq!(io.kind(), io::ErrorKind::PermissionDenied);
+        assert_eq!(err.to_string().lines().count(), 1, "{err}");
+    }
+    assert!(Error::rule("the rule").source().is_none());
 }
 
 #[test]
-fn a_heartbeat_that_cannot_be_written_leads_to_the_os_error() {
-    let dir = tempfile::tempdir().unwrap();
-    // A file where the heartbeat directory should be.
-    let blocked = dir.path().join("not-a-dir");
-    std::fs::write(&blocked, b"").unwrap();
-    let heartbeat = Heartbeat::new("backup", 300, crate::RunStatus::Ok);
-    let err = crate::store::write(Some(Path::new(&blocked)), &heartbeat).unwrap_err();
-    assert!(io_cause(&err).is_some(), "{err:?}");
-    assert_eq!(err.to_string().lines().count(), 1);
-}
-
-#[test]
-fn a_record_that_is_not_json_leads_to_the_json_error() {
-    let err = Heartbeat::from_json(b"{\"version\":").unwrap_err();
-    let json = chain(&err)
-        .into_iter()
-        .find_map(|e| e.downcast_ref::<serde_json::Error>())
-        .expect("a serde_json::Error in the chain");
-    assert!(json.is_eof());
-    assert_eq!(
-        err.to_string(),
-        "not JSON: it ends early (line 1, column 11)"
-    );
-    // A record that is JSON but breaks a rule has no cause below it.
-    let v1 = Heartbeat::new("backup", 300, crate::RunStatus::Ok).to_json_line();
-    let v2 = String::from_utf8(v1)
-        .unwrap()
-        .replace(r#""version":1"#, r#""version":2"#);
-    let err = Heartbeat::from_json(v2.as_bytes()).unwrap_err();
-    assert!(err.source().is_none());
-    assert!(err.to_string().contains("version 2"), "{err}");
-}
-
-#[test]
-fn a_tracker_failure_leads_to_the_http_failure() {
-    let failure = crate::http::Failure {
-        kind: crate::http::Kind::Unsent,
-        message: "connection refused".to_owned(),
-    };
+fn a_tracker_failure_leads_to_its_cause() {
     let err: Error = TrackerError {
         server: "https://git.example".into(),
         repo: "ops/alerts".into(),
         method: "GET".into(),
         path: "/api/v1/repos/ops/alerts/issues".into(),
         status: None,
-        message: failure.message.clone(),
+        message: "connection refused".into(),
         attempts: 3,
         retry_after: None,
         rate_limited: false,
         connect_failed: true,
         answer_invalid: false,
-        source: Some(Box::new(failure.clone())),
+        source: Some(Box::new(io::Error::from(io::ErrorKind::ConnectionRefused))),
     }
     .into();
     let causes = chain(&err);
     assert!(causes[0].downcast_ref::<TrackerError>().is_some());
-    assert_eq!(
-        causes[1].downcast_ref::<crate::http::Failure>(),
-        Some(&failure)
-    );
+    let io = causes[1].downcast_ref::<io::Error>().unwrap();
+    assert_eq!(io.kind(), io::ErrorKind::ConnectionRefused);
     let Error::Tracker(tracker) = &err else {
         unreachable!()
     };
@@ -110,14 +87,10 @@ fn a_tracker_failure_leads_to_the_http_failure() {
     );
 }
 
-#[test]
-fn a_pattern_that_does_not_compile_leads_to_the_regex_error() {
-    let err = crate::wrap::compile("--fail-on", "ERROR(`").unwrap_err();
-    assert!(chain(&err)[0].downcast_ref::<regex::Error>().is_some());
-    assert_eq!(
-        err.to_string(),
-        "invalid --fail-on `ERROR('`: unclosed group"
-    );
+/// The regex crate's error for `ERROR(`, a pattern given at run time.
+fn unclosed_group() -> regex::Error {
+    let given = String::from("ERROR(");
+    regex::Regex::new(&given).unwrap_err()
 }
 
 #[test]
@@ -125,15 +98,10 @@ fn every_message_is_one_line_naming_the_value_and_the_rule() {
     let newline = "a\nb";
     let cases: Vec<(Error, &str)> = vec![
         (
-            crate::record::parse_size("12X", 100, "").unwrap_err(),
-            "invalid size `12X`: expected bytes or a size such as `4KiB` or `1MiB`",
-        ),
-        (
-            crate::record::WAIT.parse("5x").unwrap_err(),
-            "invalid duration `5x`: expected whole seconds or a duration such as `90s`, `5m`, `1h30m`, `1d`, `1w`",
-        ),
-        (
-            crate::record::parse_interval("0").unwrap_err(),
+            Error::InvalidInterval {
+                value: "0".into(),
+                reason: "it must be at least 1 second".into(),
+            },
             "invalid interval `0`: it must be at least 1 second",
         ),
         (
@@ -146,6 +114,15 @@ fn every_message_is_one_line_naming_the_value_and_the_rule() {
                 source: None,
             },
             "field `job` missing",
+        ),
+        (
+            Error::Pattern {
+                flag: "--fail-on".into(),
+                pattern: "ERROR(`".into(),
+                rule: "unclosed group".into(),
+                source: unclosed_group(),
+            },
+            "invalid --fail-on `ERROR('`: unclosed group",
         ),
         (
             Error::Crontab {

@@ -208,3 +208,26 @@ fn a_running_record_carries_the_last_finished_run() {
         .to_string();
     assert!(err.contains("`last.status` is `running`"), "{err}");
 }
+
+#[test]
+fn a_record_that_is_not_json_leads_to_the_json_error() {
+    use std::error::Error as _;
+    let err = Heartbeat::from_json(b"{\"version\":").unwrap_err();
+    let json = err
+        .source()
+        .and_then(|e| e.downcast_ref::<serde_json::Error>())
+        .expect("the serde_json::Error under it");
+    assert!(json.is_eof());
+    assert_eq!(
+        err.to_string(),
+        "not JSON: it ends early (line 1, column 11)"
+    );
+    // JSON that breaks a rule of the format has no cause below it.
+    let v1 = Heartbeat::new("backup", 300, RunStatus::Ok).to_json_line();
+    let v2 = String::from_utf8(v1)
+        .unwrap()
+        .replace(r#""version":1"#, r#""version":2"#);
+    let err = Heartbeat::from_json(v2.as_bytes()).unwrap_err();
+    assert!(err.source().is_none());
+    assert!(err.to_string().contains("version 2"), "{err}");
+}

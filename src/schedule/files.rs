@@ -291,4 +291,21 @@ mod tests {
             "the file grew past the 1048576 bytes a crontab may have here"
         );
     }
+
+    #[test]
+    fn a_crontab_that_cannot_be_read_leads_to_the_os_error() {
+        use std::error::Error as _;
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("crontab");
+        let err = read(&missing, Flavour::System, None).unwrap_err();
+        let io = err
+            .source()
+            .and_then(|e| e.downcast_ref::<std::io::Error>())
+            .expect("the io::Error under it");
+        assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+        let line = err.to_string();
+        assert!(line.starts_with("cannot read crontab "), "{line}");
+        assert!(line.contains("/crontab: cannot read: "), "{line}");
+        assert_eq!(line.lines().count(), 1);
+    }
 }

@@ -275,4 +275,17 @@ mod tests {
         );
         assert!(!err.contains('\n'), "{err}");
     }
+
+    #[test]
+    fn a_pattern_that_does_not_compile_leads_to_the_regex_error() {
+        use std::error::Error as _;
+        let err = compile("--fail-on", "ERROR(`").unwrap_err();
+        assert!(err
+            .source()
+            .is_some_and(|e| e.downcast_ref::<regex::Error>().is_some()));
+        assert_eq!(
+            err.to_string(),
+            "invalid --fail-on `ERROR('`: unclosed group"
+        );
+    }
 }
