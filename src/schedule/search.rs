@@ -378,4 +378,76 @@ mod tests {
             None
         );
     }
+
+    /// The first instant after `t` (or at or before it) whose wall clock
+    /// shows a minute the fields select, found the slow way: minute by
+    /// minute in UTC, for `days` days.
+    fn brute_force(
+        fields: &Fields,
+        zone: Tz,
+        t: DateTime<Utc>,
+        direction: Direction,
+        days: i64,
+    ) -> Option<DateTime<Utc>> {
+        let start = t.with_second(0).unwrap().with_nanosecond(0).unwrap();
+        (0..days * 24 * 60)
+            .map(|m| match direction {
+                Direction::Forward => start + Duration::minutes(m),
+                Direction::Backward => start - Duration::minutes(m),
+            })
+            .filter(|u| match direction {
+                Direction::Forward => *u > t,
+                Direction::Backward => *u <= t,
+            })
+            .find(|u| fields.matches(u.with_timezone(&zone).naive_local()))
+    }
+
+    #[test]
+    fn the_search_agrees_with_a_walk_minute_by_minute() {
+        // Around the changes of clocks that jump by an hour (Berlin), half
+        // an hour (Lord Howe) and at a half-hour offset (St John's).
+        let cases = [
+            ("Europe/Berlin", "2026-03-28T20:00:00Z"),
+            ("Europe/Berlin", "2026-10-24T20:00:00Z"),
+            ("Australia/Lord_Howe", "2026-04-04T10:00:00Z"),
+            ("Australia/Lord_Howe", "2026-10-03T10:00:00Z"),
+            ("America/St_Johns", "2026-03-08T00:00:00Z"),
+            ("America/St_Johns", "2026-11-01T00:00:00Z"),
+        ];
+        let lines = [
+            "*/7 * * * *",
+            "30 2 * * *",
+            "0,30 1-3 * * *",
+            "15 * * * *",
+            "59 23 * * *",
+            "0 0 1 * 0",
+            "*/20 2 * * *",
+        ];
+        for (zone, from) in cases {
+            let zone: Tz = zone.parse().unwrap();
+            let from = utc(from);
+            for line in lines {
+                let f = fields(line);
+                for step in 0..24 {
+                    let t = from + Duration::minutes(step * 17) + Duration::seconds(step % 3 * 20);
+                    for direction in [Direction::Forward, Direction::Backward] {
+                        let limit = match direction {
+                            Direction::Forward => t + Duration::days(8),
+                            Direction::Backward => t - Duration::days(8),
+                        };
+                        let found = wall_fire(
+                            &f,
+                            zone,
+                            t,
+                            direction,
+                            direction == Direction::Backward,
+                            limit,
+                        );
+                        let slow = brute_force(&f, zone, t, direction, 8);
+                        assert_eq!(found, slow, "{line} in {zone} from {t}");
+                    }
+                }
+            }
+        }
+    }
 }
