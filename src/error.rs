@@ -176,6 +176,8 @@ pub enum Error {
     TrackerConfig {
         /// What is wrong and what to do.
         reason: String,
+        /// The parser's error, where one refused a setting (the URL's).
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// A request to the issue tracker failed.
     Tracker(Box<TrackerError>),
@@ -326,7 +328,7 @@ impl fmt::Display for Error {
                 mode & 0o7777,
                 terminal_path(path)
             ),
-            Error::TrackerConfig { reason }
+            Error::TrackerConfig { reason, .. }
             | Error::Ping { reason, .. }
             | Error::Adopt { reason, .. } => write!(f, "{reason}"),
             Error::Tracker(err) => err.fmt(f),
@@ -358,6 +360,7 @@ impl std::error::Error for Error {
             Error::Crontab { source, .. } => source.as_ref().map(|e| e as _),
             Error::Pattern { source, .. } => Some(source),
             Error::Rule { source, .. }
+            | Error::TrackerConfig { source, .. }
             | Error::Ping { source, .. }
             | Error::Adopt { source, .. } => source
                 .as_deref()
@@ -372,7 +375,6 @@ impl std::error::Error for Error {
             | Error::LockTimeout { .. }
             | Error::LockUnsafe { .. }
             | Error::TokenFileMode { .. }
-            | Error::TrackerConfig { .. }
             | Error::Invalid { .. } => None,
         }
     }

@@ -61,9 +61,10 @@ impl Client {
     pub(crate) fn new(config: &Config) -> Result<Client, Error> {
         let dialect = Dialect::of(config.kind);
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.token.secret()))
-            .map_err(|_| Error::TrackerConfig {
+            .map_err(|e| Error::TrackerConfig {
                 reason: "the tracker token contains characters an HTTP header cannot carry"
                     .to_owned(),
+                source: Some(Box::new(e)),
             })?;
         auth.set_sensitive(true);
         let headers = vec![
