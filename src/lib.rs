@@ -77,7 +77,8 @@
 //!   directory skips);
 //! - the daemon API: [`daemon`];
 //! - judging for embedders: [`judge_record`] by a [`Policy`] to a
-//!   [`Judgement`] with its [`Status`]; [`Error`];
+//!   [`Judgement`] with its [`Status`]; [`Error`] (a failed tracker request
+//!   carries a [`TrackerError`]);
 //! - each binary's arguments and run: [`check`], [`watch`], [`mod@write`]
 //!   (`Args`, `PROGRAM`, `run`), [`cli::parse`] and the [`exit_code`]s;
 //! - [`escape`]'s checks of untrusted text, which the tests share.
