@@ -123,7 +123,7 @@ pub(crate) struct JudgeArgs {
 
     /// Judge an empty heartbeat file (a plain `touch`) by its modification
     /// time with this interval; without it an empty file is `invalid`.
-    #[arg(long, value_name = "INTERVAL", env = "HB_DEFAULT_INTERVAL", value_parser = parse_interval_arg)]
+    #[arg(long, value_name = "INTERVAL", env = "HB_DEFAULT_INTERVAL", value_parser = parse_interval)]
     pub default_interval: Option<u64>,
 
     /// A failed job alerts once its last N runs have all failed; before
@@ -204,7 +204,7 @@ pub(crate) struct TrackerArgs {
     /// While the host's issue stays open, add one reminder comment per
     /// DURATION since it opened (1s to 400d; `24h`, `3d`), naming how long
     /// each job has been bad. Off by default.
-    #[arg(long, value_name = "DURATION", env = "HB_TRACKER_REMIND", value_parser = parse_interval_arg)]
+    #[arg(long, value_name = "DURATION", env = "HB_TRACKER_REMIND", value_parser = parse_interval)]
     pub tracker_remind: Option<u64>,
 
     /// Read the tracker and write to standard error what would be sent,
@@ -270,11 +270,6 @@ pub(crate) fn parse_host(text: &str) -> Result<String, Error> {
         })
 }
 
-/// Parses an interval by the interval rule.
-pub(crate) fn parse_interval_arg(text: &str) -> Result<u64, Error> {
-    parse_interval(text)
-}
-
 /// Parses a timeout (`--lock-timeout`, `--remind`): whole seconds or a
 /// duration with units, from `0` to 400 days, the longest interval.
 pub(crate) fn parse_timeout(text: &str) -> Result<std::time::Duration, Error> {
@@ -328,18 +323,9 @@ mod tests {
 
     #[test]
     fn expected_jobs_may_name_a_users_area() {
-        assert_eq!(
-            parse_job("backup").map_err(|e| e.to_string()),
-            Ok("backup".to_owned())
-        );
-        assert_eq!(
-            parse_job("alice/backup").map_err(|e| e.to_string()),
-            Ok("alice/backup".to_owned())
-        );
-        assert_eq!(
-            parse_job(" billing ").map_err(|e| e.to_string()),
-            Ok("billing".to_owned())
-        );
+        assert_eq!(parse_job("backup").unwrap(), "backup");
+        assert_eq!(parse_job("alice/backup").unwrap(), "alice/backup");
+        assert_eq!(parse_job(" billing ").unwrap(), "billing");
         for bad in ["alice/", "/backup", "a/b/c", "../backup", ".x/backup"] {
             assert!(parse_job(bad).is_err(), "{bad}");
         }
@@ -379,18 +365,15 @@ mod tests {
 
     #[test]
     fn timeouts_accept_zero_and_units() {
+        assert_eq!(parse_timeout("0").unwrap(), std::time::Duration::ZERO);
         assert_eq!(
-            parse_timeout("0").map_err(|e| e.to_string()),
-            Ok(std::time::Duration::ZERO)
-        );
-        assert_eq!(
-            parse_timeout("1m").map_err(|e| e.to_string()),
-            Ok(std::time::Duration::from_secs(60))
+            parse_timeout("1m").unwrap(),
+            std::time::Duration::from_secs(60)
         );
         assert!(parse_timeout("soon").is_err());
         assert_eq!(
-            parse_timeout("400d").map_err(|e| e.to_string()),
-            Ok(std::time::Duration::from_secs(crate::record::INTERVAL_MAX))
+            parse_timeout("400d").unwrap(),
+            std::time::Duration::from_secs(crate::record::INTERVAL_MAX)
         );
         assert_eq!(
             parse_timeout("401d").map_err(|e| e.to_string()),

@@ -293,7 +293,7 @@ mod tests {
     #[test]
     fn grace_takes_durations_and_zero() {
         assert_eq!(parse_grace("0").map_err(|e| e.to_string()), Ok(0));
-        assert_eq!(parse_grace("10m").map_err(|e| e.to_string()), Ok(600));
+        assert_eq!(parse_grace("10m").unwrap(), 600);
         assert!(parse_grace("soon")
             .unwrap_err()
             .to_string()

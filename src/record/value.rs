@@ -250,14 +250,8 @@ mod tests {
 
     #[test]
     fn exit_code_lists_take_codes_from_0_to_255() {
-        assert_eq!(
-            parse_exit_codes("0,24").map_err(|e| e.to_string()),
-            Ok(vec![0, 24])
-        );
-        assert_eq!(
-            parse_exit_codes(" 3 ").map_err(|e| e.to_string()),
-            Ok(vec![3])
-        );
+        assert_eq!(parse_exit_codes("0,24").unwrap(), vec![0, 24]);
+        assert_eq!(parse_exit_codes(" 3 ").unwrap(), vec![3]);
         for bad in ["", "0,", "256", "-1", "0;24", "x"] {
             assert!(
                 parse_exit_codes(bad)
@@ -271,13 +265,13 @@ mod tests {
 
     #[test]
     fn switches_counts_and_exit_codes_say_the_rule() {
-        assert_eq!(parse_switch("Yes").map_err(|e| e.to_string()), Ok(true));
-        assert_eq!(parse_switch("off").map_err(|e| e.to_string()), Ok(false));
+        assert!(parse_switch("Yes").unwrap());
+        assert!(!parse_switch("off").unwrap());
         assert!(parse_switch("maybe")
             .unwrap_err()
             .to_string()
             .contains("`yes`"));
-        assert_eq!(parse_count("3", 1, 200).map_err(|e| e.to_string()), Ok(3));
+        assert_eq!(parse_count("3", 1, 200).unwrap(), 3);
         assert_eq!(
             parse_count("0", 1, 200).map_err(|e| e.to_string()),
             Err("it must be a whole number from 1 to 200".to_owned())
@@ -309,7 +303,7 @@ mod tests {
         assert_eq!(parse_interval("300").unwrap(), 300);
         assert_eq!(parse_interval("60").unwrap(), 60);
         assert_eq!(GRACE.parse("0").map_err(|e| e.to_string()), Ok(0));
-        assert_eq!(PAUSE.parse("2s").map_err(|e| e.to_string()), Ok(2));
+        assert_eq!(PAUSE.parse("2s").unwrap(), 2);
     }
 
     #[test]
@@ -333,14 +327,8 @@ mod tests {
             parse_size("4096", u64::MAX, "").map_err(|e| e.to_string()),
             Ok(4096)
         );
-        assert_eq!(
-            parse_size("4KiB", u64::MAX, "").map_err(|e| e.to_string()),
-            Ok(4096)
-        );
-        assert_eq!(
-            parse_size("1M", u64::MAX, "").map_err(|e| e.to_string()),
-            Ok(1 << 20)
-        );
+        assert_eq!(parse_size("4KiB", u64::MAX, "").unwrap(), 4096);
+        assert_eq!(parse_size("1M", u64::MAX, "").unwrap(), 1 << 20);
         for bad in ["", "KiB", "1GiB", "-1", "99999999999999999999M"] {
             assert!(parse_size(bad, u64::MAX, "").is_err(), "{bad}");
         }
@@ -355,7 +343,7 @@ mod tests {
     #[test]
     fn factors_must_exceed_one() {
         assert_eq!(parse_factor("2").map_err(|e| e.to_string()), Ok(2.0));
-        assert_eq!(parse_factor("1.5").map_err(|e| e.to_string()), Ok(1.5));
+        assert_eq!(parse_factor("1.5").unwrap(), 1.5);
         for bad in ["1", "0.5", "-3", "x", "inf", "NaN"] {
             assert!(parse_factor(bad).is_err(), "{bad}");
         }

@@ -260,11 +260,7 @@ mod tests {
                 Recipient::Local("backup_admin.2".to_owned()),
             ),
         ] {
-            assert_eq!(
-                parse_recipient(text).map_err(|e| e.to_string()),
-                Ok(want),
-                "{text}"
-            );
+            assert_eq!(parse_recipient(text).unwrap(), want, "{text}");
         }
         let mailbox = parse_recipient("Ops <ops@example.com>").unwrap();
         assert!(
