@@ -221,7 +221,7 @@ fn judge_locked(
             eprintln!("{PROGRAM}: warning: {warning}");
         }
     }
-    let mut code = Check::of_all(judged.jobs.iter().map(|j| j.status));
+    let mut code = judged.fleet.code(&judged.jobs);
     if let Some(path) = &args.metrics_file {
         // Streamed into the file: a fleet's metrics are never one string.
         let report = report_of(&judged);
@@ -280,6 +280,7 @@ fn report_of(judged: &Judged) -> Report<'_> {
         factor: judged.policy.factor,
         jobs: &judged.jobs,
         dirs: &judged.dirs,
+        fleet: &judged.fleet,
     }
 }
 
@@ -291,20 +292,17 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
     if args.quiet {
         return out;
     }
-    let empty = Report {
-        checked_at: args.judge.now.unwrap_or_else(chrono::Utc::now),
-        factor: args.judge.factor,
-        jobs: &[],
-        dirs: &[],
-    };
-    let report = judged.map_or(empty, report_of);
+    let now = args.judge.now.unwrap_or_else(chrono::Utc::now);
+    let report = judged.map_or(Report::empty(now, args.judge.factor), report_of);
     let unread = judged.map_or(&[][..], |j| &j.unread_crontabs[..]);
     // Writing to memory fails only when out of memory, which aborts anyway;
     // an error here would leave the output short, never wrong.
     let _ = match (args.format, judged) {
         (Format::Json, _) => report::write_check_json(&mut out, &report, errors, unread),
         (Format::Text, None) => Ok(()),
-        (Format::Text, Some(judged)) if judged.jobs.is_empty() => {
+        (Format::Text, Some(judged))
+            if judged.jobs.is_empty() && judged.fleet.quorum.is_empty() =>
+        {
             let dirs: Vec<String> = judged
                 .dirs
                 .iter()
@@ -316,7 +314,10 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
                 terminal(&dirs.join(", "))
             )
         }
-        (Format::Text, Some(judged)) => report::write_lines(&mut out, &judged.jobs, args.verbose),
+        (Format::Text, Some(j)) if !args.verbose => {
+            write!(out, "{}", report::grouped_text(&j.jobs, &j.fleet))
+        }
+        (Format::Text, Some(j)) => report::write_lines(&mut out, &j.jobs, &j.fleet, true),
     };
     expect::write_unread_note(&mut out, unread, args.verbose);
     out
@@ -376,6 +377,7 @@ fn sync_tracker(
         label: &args.tracker_label,
         dry_run: args.dry_run,
         checked_at: judged.policy.now,
+        fleet: &judged.fleet,
         remind: args.tracker_remind.map(|every| tracker::sync::Remind {
             every,
             cached: cached.as_ref(),

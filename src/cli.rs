@@ -10,7 +10,7 @@ use clap::error::ErrorKind;
 use clap::{Args, Parser};
 
 pub(crate) use crate::record::{parse_factor, parse_switch};
-use crate::record::{parse_interval, validate_job, WAIT};
+use crate::record::{parse_interval, WAIT};
 use crate::tracker;
 use crate::Error;
 
@@ -143,6 +143,12 @@ pub(crate) struct JudgeArgs {
     #[arg(long, value_name = "NAME", env = "HB_HOST", value_parser = parse_host)]
     pub host: Option<String>,
 
+    /// JOB must be ok on at least N hosts: below N, one CRITICAL alert for
+    /// the job across hosts; at or above, its bad hosts only warn. Repeat
+    /// for several (in HB_QUORUM, separate them with `,`).
+    #[arg(long, value_name = "JOB=N", env = "HB_QUORUM", value_delimiter = ',', value_parser = crate::fleet::parse_quorum)]
+    pub quorum: Vec<crate::fleet::Quorum>,
+
     /// The crontabs that tell each job's schedule.
     #[command(flatten)]
     pub schedule: crate::expect::ScheduleArgs,
@@ -242,21 +248,7 @@ impl TrackerArgs {
     }
 }
 
-/// Parses an expected job by the naming rule, trimmed; another host's job
-/// (`HOST/JOB`) or a job from a user's area (`USER/JOB`) has each part by
-/// the same rule.
-pub(crate) fn parse_job(text: &str) -> Result<String, Error> {
-    // `HB_EXPECT="backup, billing"`: space around a separator is not part
-    // of a name.
-    let text = text.trim();
-    let (user, job) = match text.split_once('/') {
-        Some((user, job)) => (Some(user), job),
-        None => (None, text),
-    };
-    user.map_or(Ok(()), validate_job)
-        .and_then(|()| validate_job(job))
-        .map(|()| text.to_owned())
-}
+pub(crate) use crate::record::parse_job;
 
 /// Parses a host name by the host-name rule.
 pub(crate) fn parse_host(text: &str) -> Result<String, Error> {

@@ -14,6 +14,7 @@ use crate::record::{user_job, GRACE};
 use crate::schedule::{self, files, Crontab, Expectation, Flavour, Lint, Source};
 
 mod linted;
+mod parts;
 
 pub(crate) use linted::LintWhen;
 use linted::{fingerprint, lint_now};
@@ -35,7 +36,8 @@ pub(crate) struct ScheduleArgs {
 
     /// Read the schedules from the crontabs cron reads: /etc/crontab,
     /// /etc/cron.d/* and each user crontab in /var/spool/cron/crontabs
-    /// that this user may read.
+    /// that this user may read; and /etc/anacrontab, with the scripts it
+    /// and the crontabs run with run-parts.
     #[arg(long, env = "HB_DISCOVER", value_parser = crate::record::parse_switch)]
     pub discover: bool,
 
@@ -133,15 +135,7 @@ pub(crate) fn load(
     if args.discover {
         let found = files::discover(&args.cron_root);
         unread = found.closed;
-        for problem in found.problems {
-            lint.push(Lint::new(
-                Source {
-                    file: problem.path,
-                    line: 0,
-                },
-                problem.reason,
-            ));
-        }
+        lint.extend(found.problems.into_iter().map(files::Problem::into_lint));
         // A file named and also discovered is read once.
         for tab in found.tabs {
             if !tabs.iter().any(|t: &files::Loaded| t.path == tab.path) {
@@ -149,7 +143,9 @@ pub(crate) fn load(
             }
         }
     }
-    let seen = fingerprint(&tabs, &lint, zone);
+    let (run_parts, warnings) = parts::read(&args.cron_root, args.discover, zone, now, &tabs);
+    lint.extend(warnings);
+    let seen = fingerprint(&tabs, &lint, &run_parts, zone);
     let (linting, record) = lint_now(when, &seen);
     let mut jobs = Vec::new();
     let mut per_user: HashMap<Option<String>, (usize, usize, PathBuf)> = HashMap::new();
@@ -178,6 +174,7 @@ pub(crate) fn load(
         }
         lint.extend(warnings);
     }
+    jobs.extend(run_parts);
     for (user, (_, cut, file)) in per_user {
         if cut > 0 {
             let who = user.map_or_else(|| "a crontab's".to_owned(), |u| format!("user `{u}`'s"));

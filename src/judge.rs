@@ -15,6 +15,7 @@ use crate::pause::Pause;
 use crate::record::{Content, Entry, Heartbeat, RunStatus};
 use crate::schedule::Expectation;
 
+mod delay;
 mod heartbeat;
 mod overrides;
 pub(crate) mod rows;

@@ -33,7 +33,8 @@
 //!   the run lock, the directory rule and users' areas; every small file
 //!   (crontabs and the tracker token too) is read by its one bounded,
 //!   non-blocking reader.
-//! - `schedule` and `expect`: crontabs as cron reads them, and the
+//! - `schedule` and `expect`: crontabs as cron reads them (with the
+//!   scripts they and anacron run through run-parts), and the
 //!   expectations and lint a run draws from them.
 //! - `judge`: one pure function from everything known about a job to its
 //!   [`Status`], age, due time and reason; one pass for the set. Knows no
@@ -49,13 +50,16 @@
 //!   directories, scan, judge), [`cli`] the options they
 //!   share (parsing only, no I/O). The binaries in `src/bin/` only parse
 //!   and call them. [`daemon`] is the heartbeat of a long-running worker.
+//! - `fleet`: the same job across many hosts' directories: groups of
+//!   hosts in the same bad status and the `--quorum` rules, computed once
+//!   from the judged rows for every renderer.
 //! - `adopt`: `hb-check --adopt`, which rewrites unmonitored crontab
 //!   lines into hb-write's wrapper form (over `schedule` and [`store`]).
 //! - `error` is the library's one error type and [`escape`] renders
 //!   untrusted text inert; both sit at the bottom and import nothing above.
 //!
 //! Imports point one way: the runs and [`cli`] -> (tracker | changes |
-//! metrics | report | expect | ping) -> alert -> judge -> schedule ->
+//! metrics | report | expect | ping) -> fleet -> alert -> judge -> schedule ->
 //! store -> (pause | history) -> record -> error -> escape; the tracker
 //! and metrics borrow report's helpers, and nothing below imports anything
 //! above it. No module imports a module that imports it back: the
@@ -143,6 +147,7 @@ mod error;
 pub mod escape;
 pub mod exit_code;
 mod expect;
+mod fleet;
 mod history;
 mod http;
 mod judge;

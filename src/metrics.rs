@@ -66,6 +66,7 @@ pub(crate) fn write_prometheus(out: &mut impl io::Write, report: &Report) -> io:
     for (status, count) in summary(jobs) {
         writeln!(out, "cron_heartbeat_jobs{{status=\"{status}\"}} {count}")?;
     }
+    quorum(out, report.fleet)?;
     writeln!(
         out,
         "# HELP cron_heartbeat_factor Jobs are stale past this many intervals."
@@ -82,6 +83,29 @@ pub(crate) fn write_prometheus(out: &mut impl io::Write, report: &Report) -> io:
         "cron_heartbeat_checked_timestamp_seconds {}",
         report.checked_at.timestamp()
     )
+}
+
+/// The `--quorum` rules, for the fleet's quorum alert
+/// (`CronJobBelowQuorum` in contrib/prometheus): left out without any.
+fn quorum(out: &mut impl io::Write, fleet: &crate::fleet::Fleet) -> io::Result<()> {
+    if fleet.quorum.is_empty() {
+        return Ok(());
+    }
+    let name = "cron_heartbeat_quorum_hosts";
+    writeln!(
+        out,
+        "# HELP {name} The least number of hosts the job must be ok on (--quorum)."
+    )?;
+    writeln!(out, "# TYPE {name} gauge")?;
+    for q in &fleet.quorum {
+        writeln!(
+            out,
+            "{name}{{cron_job=\"{}\"}} {}",
+            label_value(&q.job),
+            q.min
+        )?;
+    }
+    Ok(())
 }
 
 fn family<W: io::Write>(
@@ -163,6 +187,7 @@ mod tests {
             factor: 2.0,
             jobs: &jobs,
             dirs: &[],
+            fleet: &crate::fleet::NONE,
         };
         let mut out = Vec::new();
         write_prometheus(&mut out, &report).unwrap();

@@ -319,11 +319,11 @@ proptest! {
         j.path = Some(PathBuf::from(format!("/hb/{job}.last")));
         let jobs = vec![j];
         let dirs = vec![PathBuf::from(format!("/hb/{host}"))];
-        let rep = Report { checked_at: t0(), factor: 2.0, jobs: &jobs, dirs: &dirs };
+        let rep = Report { checked_at: t0(), factor: 2.0, jobs: &jobs, dirs: &dirs, fleet: &crate::fleet::NONE };
         let page = Page { host: &host, report: rep.clone() };
         let mut outputs: Vec<(&str, Vec<u8>)> = Vec::new();
         let mut out = Vec::new();
-        report::write_lines(&mut out, &jobs, true).unwrap();
+        report::write_lines(&mut out, &jobs, &crate::fleet::NONE, true).unwrap();
         outputs.push(("hb-check text", out));
         for (name, layout) in [("panel", Layout::Panel), ("report", Layout::Report)] {
             let mut out = Vec::new();
@@ -344,7 +344,7 @@ proptest! {
         outputs.push(("prometheus", out));
         outputs.push((
             "issue body",
-            crate::tracker::text::body(&host, &jobs, t0()).into_bytes(),
+            crate::tracker::text::body(&host, &jobs, &crate::fleet::NONE, t0()).into_bytes(),
         ));
         // The issue title names the checking host, which `--host` and the
         // host-name lookup both validate; it is not in this list.

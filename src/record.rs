@@ -18,7 +18,7 @@ mod value;
 pub(crate) use attempt::Attempt;
 pub use duration::format_duration;
 pub(crate) use last::LastRun;
-pub(crate) use name::{user_job, validate_host, validate_job};
+pub(crate) use name::{parse_job, user_job, validate_host, validate_job};
 pub(crate) use value::{
     parse_count, parse_exit_code, parse_exit_codes, parse_factor, parse_interval, parse_size,
     parse_switch, say, Span, GRACE, INTERVAL_MAX, INTERVAL_MIN, PAUSE, WAIT,

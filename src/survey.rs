@@ -10,6 +10,7 @@ use chrono::Utc;
 use crate::cli::JudgeArgs;
 use crate::error::Error;
 use crate::expect;
+use crate::fleet::Fleet;
 use crate::judge::{self, Job, Judgement, Policy};
 use crate::schedule::Lint;
 use crate::store::{read_locations, scan_each};
@@ -30,6 +31,8 @@ pub(crate) struct Judged {
     pub lint: Vec<Lint>,
     /// The users' crontabs discovery could not read.
     pub unread_crontabs: Vec<PathBuf>,
+    /// The same jobs across hosts: groups and quorum verdicts.
+    pub fleet: Fleet,
 }
 
 /// The directories to read: the ones given, else the default ones that
@@ -107,7 +110,9 @@ pub(crate) fn judge(
     let jobs = judge::rows(jobs, &expected.jobs, &args.expect, &host, &policy, |name| {
         pauses.of(None, name)
     });
+    let fleet = Fleet::of(&jobs, &host, &args.quorum);
     Ok(Judged {
+        fleet,
         dirs,
         policy,
         jobs,

@@ -150,6 +150,7 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
             factor: judged.policy.factor,
             jobs: &judged.jobs,
             dirs: &judged.dirs,
+            fleet: &judged.fleet,
         },
     };
     let layout = if args.panel {
@@ -258,12 +259,8 @@ fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
             escape::html(&line)
         ),
         Format::Json => {
-            let report = Report {
-                checked_at: args.judge.now.unwrap_or_else(chrono::Utc::now),
-                factor: args.judge.factor,
-                jobs: &[],
-                dirs: &[],
-            };
+            let now = args.judge.now.unwrap_or_else(chrono::Utc::now);
+            let report = Report::empty(now, args.judge.factor);
             report::write_json_with_errors(&mut out, &report, &[err.to_string()])
         }
         Format::Prometheus => Ok(()),

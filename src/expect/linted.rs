@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{files, Expected, Lint, Source};
+use super::{files, Expectation, Expected, Lint, Source};
 
 /// When a run lints the crontabs it reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,7 +41,12 @@ pub(crate) fn lint_state_path(lock: &Path) -> PathBuf {
 
 /// What the lint of `tabs` (and of the crontabs that could not be read)
 /// depends on, as one line for the state file.
-pub(super) fn fingerprint(tabs: &[files::Loaded], unread: &[Lint], zone: chrono_tz::Tz) -> String {
+pub(super) fn fingerprint(
+    tabs: &[files::Loaded],
+    unread: &[Lint],
+    run_parts: &[Expectation],
+    zone: chrono_tz::Tz,
+) -> String {
     use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     zone.name().hash(&mut hasher);
@@ -52,6 +57,10 @@ pub(super) fn fingerprint(tabs: &[files::Loaded], unread: &[Lint], zone: chrono_
     for problem in unread {
         problem.source.file.hash(&mut hasher);
         problem.message.hash(&mut hasher);
+    }
+    // The scripts and the anacrontab: what was found in them.
+    for e in run_parts {
+        (&e.job, e.interval, e.source.to_string(), e.timing.delay).hash(&mut hasher);
     }
     format!("crontabs {} {:016x}\n", tabs.len(), hasher.finish())
 }

@@ -5,11 +5,12 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+use super::delay;
 use super::{Judgement, Policy, Status};
 use crate::history::Run;
 use crate::record::user_job;
 use crate::record::{format_duration, Content, Entry, RunStatus};
-use crate::schedule::{Expectation, Schedule};
+use crate::schedule::{Expectation, Schedule, Timing};
 
 /// The longest default grace, in seconds: one hour.
 pub(crate) const GRACE_MAX_SECONDS: u64 = 3600;
@@ -56,30 +57,34 @@ pub(crate) struct Due {
 }
 
 /// The fire a run belongs to: the latest at or before it started (else at
-/// or before it reported).
+/// or before it reported), by the job's `timing`.
 pub(crate) fn fire_of(
     schedule: &Schedule,
+    timing: &Timing,
     reported: DateTime<Utc>,
     started: Option<DateTime<Utc>>,
 ) -> Option<DateTime<Utc>> {
-    schedule.latest_at_or_before(started.unwrap_or(reported))
+    delay::fires(schedule, timing, started.unwrap_or(reported)).map(|(fire, _)| fire)
 }
 
 /// The due time after a heartbeat written at `reported` for a run that
 /// started at `started` (when known). `lags` are the lags of recent runs
 /// (seconds from fire to report); the largest of them and the last run's is
-/// the job's usual lag.
+/// the job's usual lag. The `timing` places the next run: anacron's
+/// period and catch-up, and a delay the due time allows for in full.
 pub(crate) fn due(
     schedule: &Schedule,
     reported: DateTime<Utc>,
     started: Option<DateTime<Utc>>,
     lags: &[u64],
     grace: Option<u64>,
+    timing: &Timing,
 ) -> Option<Due> {
-    let fire = fire_of(schedule, reported, started)?;
-    let next = schedule.next_after(fire)?;
+    let (fire, next) = delay::fires(schedule, timing, started.unwrap_or(reported))?;
     let gap = Schedule::gap(fire, next);
-    let last_lag = (reported - fire).num_seconds().max(0).unsigned_abs();
+    // A catch-up run after a boot lags from anacron's start, not the fire.
+    let from = delay::started_for(fire, reported, timing);
+    let last_lag = (reported - from).num_seconds().max(0).unsigned_abs();
     // A lag is never taken to be a whole gap or more: a run that reports
     // that late belongs to the next fire.
     let lag = lags
@@ -93,7 +98,9 @@ pub(crate) fn due(
     let lag = span(lag)?;
     Some(Due {
         fire,
-        due_at: next.checked_add_signed(lag)?,
+        due_at: next
+            .checked_add_signed(lag)?
+            .max(delay::latest_start(next, timing)?),
         grace_seconds: grace,
     })
 }
@@ -152,17 +159,14 @@ pub(crate) fn started(reported: DateTime<Utc>, duration: Option<f64>) -> Option<
 }
 
 /// The median lag of the newest [`LAG_RUNS`] runs, in seconds.
-pub(crate) fn median_lag(schedule: &Schedule, runs: &[Run]) -> Option<u64> {
+pub(crate) fn median_lag(schedule: &Schedule, timing: &Timing, runs: &[Run]) -> Option<u64> {
     let mut lags: Vec<u64> = runs
         .iter()
         .rev()
         .take(LAG_RUNS)
         .filter_map(|r| {
-            let fire = fire_of(
-                schedule,
-                r.timestamp,
-                started(r.timestamp, r.duration_seconds),
-            )?;
+            let began = started(r.timestamp, r.duration_seconds);
+            let fire = fire_of(schedule, timing, r.timestamp, began)?;
             Some((r.timestamp - fire).num_seconds().max(0).unsigned_abs())
         })
         .collect();
@@ -193,13 +197,13 @@ pub(super) fn refine(
         ),
         Content::Empty { modified } => (*modified, None, RunStatus::Ok, None),
     };
-    let (schedule, source) = match (
+    let (schedule, source, timing) = match (
         crontab.and_then(|c| c.schedule.clone().map(|s| (s, c))),
         record_schedule,
     ) {
-        (Some((s, c)), _) => (s, format!("crontab {}", c.source)),
+        (Some((s, c)), _) => (s, format!("crontab {}", c.source), c.timing.clone()),
         (None, Some(text)) => match Schedule::parse(text, rules.zone) {
-            Ok(s) => (s, "record".to_owned()),
+            Ok(s) => (s, "record".to_owned(), Timing::default()),
             Err(reason) => {
                 j.status = Status::Invalid;
                 j.reason = Some(format!("the record's schedule is unusable: {reason}"));
@@ -225,8 +229,8 @@ pub(super) fn refine(
         Status::Ok | Status::Late | Status::Stale | Status::Failed
     );
     if !rules.by_interval && run != RunStatus::Running && by_rule {
-        let usual: Vec<u64> = median_lag(&schedule, recent).into_iter().collect();
-        if let Some(due) = due(&schedule, reported, began, &usual, rules.grace) {
+        let usual: Vec<u64> = median_lag(&schedule, &timing, recent).into_iter().collect();
+        if let Some(due) = due(&schedule, reported, began, &usual, rules.grace, &timing) {
             let (status, reason) = due_rule(&due, policy.now, run, schedule.zone());
             j.status = status;
             j.reason = match (status, reason, j.exit_code) {
@@ -264,8 +268,9 @@ pub(super) fn never_run(e: &Expectation, policy: &Policy) -> Judgement {
     });
     let schedule = e.schedule.as_ref().filter(|_| !rules.by_interval);
     let (first, grace) = if let Some(s) = schedule {
-        let first = s.next_after(since);
-        let gap = first.and_then(|f| s.next_after(f).map(|n| Schedule::gap(f, n)));
+        let fire = s.next_after(since);
+        let gap = fire.and_then(|f| s.next_after(f).map(|n| Schedule::gap(f, n)));
+        let first = fire.and_then(|f| delay::latest_start(f, &e.timing));
         let grace = rules
             .grace
             .unwrap_or_else(|| default_grace(gap.unwrap_or(0)));

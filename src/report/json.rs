@@ -9,6 +9,7 @@ use chrono::SecondsFormat;
 use serde::Serialize;
 
 use super::{round_ratio, Report};
+use crate::fleet::{Group, QuorumVerdict};
 use crate::judge::{summary, Status};
 
 #[derive(Serialize)]
@@ -21,6 +22,10 @@ struct Document<'a> {
     errors: &'a [String],
     #[serde(skip_serializing_if = "Vec::is_empty")]
     unread_crontabs: Vec<std::borrow::Cow<'a, str>>,
+    #[serde(skip_serializing_if = "<[Group]>::is_empty")]
+    groups: &'a [Group],
+    #[serde(skip_serializing_if = "<[QuorumVerdict]>::is_empty")]
+    quorum: &'a [QuorumVerdict],
 }
 
 #[derive(Serialize)]
@@ -142,6 +147,8 @@ pub(crate) fn write_check_json(
             .iter()
             .map(|p| p.to_string_lossy())
             .collect(),
+        groups: &report.fleet.groups,
+        quorum: &report.fleet.quorum,
     };
     crate::escape::write_json(&mut *out, &doc)?;
     writeln!(out)

@@ -1,25 +1,42 @@
-//! hb-check's text output: one line per job.
+//! hb-check's text output: one line per job, and one line for the same job
+//! in the same bad status on several hosts.
 
 use std::io;
 
 use super::content::{due_text, format_ratio, job_name, several_hosts};
 use crate::escape::terminal;
+use crate::fleet::Fleet;
 use crate::judge::{Judgement, Status};
 use crate::record::format_duration;
 
-/// Writes one line per job, `job status: age, interval, ratio: reason` (or
-/// `job status: age, due 03:10, missed: reason` for a job judged by its
-/// schedule), in the order given. With `all` false, ok and paused jobs are
+/// Writes the quorum rules that need saying first (one line for a job
+/// below its quorum; one for a job whose quorum holds while some hosts
+/// are bad), then one line per job, `job status: age, interval, ratio:
+/// reason` (or `job status: age, due 03:10, missed: reason` for a job
+/// judged by its schedule), in the order given; the rows of a group of
+/// `fleet` are one line where the first of them stands: `backup stale on
+/// 40 of 42 hosts: web01..web40`. With `all` false, ok and paused jobs are
 /// left out: a run whose exit code is 0 prints nothing, so cron mails
 /// nothing.
 pub(crate) fn write_lines(
     out: &mut impl io::Write,
     jobs: &[Judgement],
+    fleet: &Fleet,
     all: bool,
 ) -> io::Result<()> {
+    for verdict in fleet.quorum.iter().filter(|q| q.worth_saying()) {
+        writeln!(out, "{}", terminal(&verdict.line()))?;
+    }
     let several_hosts = several_hosts(jobs);
     let quiet = |s: Status| s.is_healthy() || s == Status::Paused;
+    let mut told = vec![false; fleet.groups.len()];
     for j in jobs.iter().filter(|j| all || !quiet(j.status)) {
+        if let Some(group) = fleet.group_of(j) {
+            if !std::mem::replace(&mut told[group], true) {
+                writeln!(out, "{}", terminal(&fleet.groups[group].line()))?;
+            }
+            continue;
+        }
         let name = job_name(j.host.as_deref(), &j.job, several_hosts);
         write!(out, "{} {}", terminal(&name), j.status)?;
         if let Some(due) = due_text(j) {
@@ -42,4 +59,15 @@ pub(crate) fn write_lines(
         }
     }
     Ok(())
+}
+
+/// The text of the jobs that need attention, grouped across hosts as
+/// [`write_lines`] prints them: what a notification says, one line each,
+/// escaped for a terminal or a plain-text message. Empty when nothing
+/// needs attention.
+pub(crate) fn grouped_text(jobs: &[Judgement], fleet: &Fleet) -> String {
+    let mut out = Vec::new();
+    // Writing to memory fails only when out of memory, which aborts.
+    let _ = write_lines(&mut out, jobs, fleet, false);
+    String::from_utf8_lossy(&out).into_owned()
 }

@@ -119,6 +119,7 @@ mod tests {
                 factor: 2.0,
                 jobs: &jobs,
                 dirs: &[],
+                fleet: &crate::fleet::NONE,
             },
         };
         let mut out = Vec::new();

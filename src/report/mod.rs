@@ -20,7 +20,7 @@ use crate::judge::Judgement;
 pub(crate) use content::{Layout, Page};
 pub(crate) use html::write_html;
 pub(crate) use json::{write_check_json, write_json, write_json_with_errors};
-pub(crate) use lines::write_lines;
+pub(crate) use lines::{grouped_text, write_lines};
 pub(crate) use mail::{parse_mailbox, parse_recipient, write_mail, Envelope, Recipient};
 pub(crate) use markdown::write_markdown;
 pub(crate) use text::{write_text, TextOptions};
@@ -35,6 +35,22 @@ pub(crate) struct Report<'a> {
     pub jobs: &'a [Judgement],
     /// The heartbeat directories read.
     pub dirs: &'a [PathBuf],
+    /// The same jobs across hosts ([`crate::fleet::NONE`] for one host).
+    pub fleet: &'a crate::fleet::Fleet,
+}
+
+impl Report<'_> {
+    /// The report of a run that judged nothing (its jobs could not be
+    /// read): no job, no directory, no fleet.
+    pub(crate) fn empty(checked_at: DateTime<Utc>, factor: f64) -> Report<'static> {
+        Report {
+            checked_at,
+            factor,
+            jobs: &[],
+            dirs: &[],
+            fleet: &crate::fleet::NONE,
+        }
+    }
 }
 
 /// A ratio rounded for display and for JSON: two decimals.

@@ -126,6 +126,21 @@ fn write_panel(
     markup.table_end(out)
 }
 
+/// Writes what the fleet's rows share, a line each above the panel: the
+/// quorum rules that need saying and the groups of hosts with the same job
+/// in the same bad status.
+fn write_fleet(
+    out: &mut dyn io::Write,
+    markup: &mut dyn Markup,
+    fleet: &crate::fleet::Fleet,
+) -> io::Result<()> {
+    for line in fleet.lines() {
+        let text = markup.escape(&line).into_owned();
+        markup.summary(out, &text)?;
+    }
+    Ok(())
+}
+
 /// Writes `page` in `markup`: the panel alone, or the whole report.
 pub(crate) fn write_page(
     out: &mut dyn io::Write,
@@ -137,17 +152,28 @@ pub(crate) fn write_page(
     let heading = content::heading(&markup.escape(page.host), report.checked_at);
     markup.start(out, &heading)?;
     if layout == Layout::Panel {
+        write_fleet(out, markup, report.fleet)?;
         write_panel(out, markup, report.jobs)?;
         return markup.end(out);
     }
     markup.heading(out, &heading)?;
     markup.summary(out, &content::summary_line(report.jobs))?;
+    write_fleet(out, markup, report.fleet)?;
     write_panel(out, markup, report.jobs)?;
     let several = content::several_hosts(report.jobs);
     let bad: Vec<&Judgement> = content::needs_attention(report.jobs).collect();
     markup.attention(out, bad.len())?;
+    let mut told = vec![false; report.fleet.groups.len()];
     for job in bad {
-        let title = content::attention_title(job, several);
+        // A group is one entry, with its first host's details.
+        let group = report.fleet.group_of(job);
+        if group.is_some_and(|g| std::mem::replace(&mut told[g], true)) {
+            continue;
+        }
+        let title = match group {
+            Some(g) => report.fleet.groups[g].line(),
+            None => content::attention_title(job, several),
+        };
         markup.job(out, job.status, &markup.escape(&title))?;
         for (label, value) in content::details(job, report.checked_at) {
             markup.detail(out, label, &markup.escape(&value))?;

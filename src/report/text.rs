@@ -215,6 +215,7 @@ mod tests {
                 factor: 2.0,
                 jobs,
                 dirs: &[],
+                fleet: &crate::fleet::NONE,
             },
         };
         let mut out = Vec::new();

@@ -229,6 +229,19 @@ pub(crate) fn find_hb_writes(command: &str) -> Vec<Invocation> {
     found
 }
 
+/// The words of each simple command in `command`, quotes removed.
+pub(crate) fn simple_commands(command: &str) -> Vec<Vec<Word>> {
+    let mut found = vec![Vec::new()];
+    for token in tokenize(command) {
+        match token {
+            Token::Word(w) => found.last_mut().into_iter().for_each(|c| c.push(w.clone())),
+            Token::Break => found.push(Vec::new()),
+        }
+    }
+    found.retain(|c| !c.is_empty());
+    found
+}
+
 /// Reads hb-write's arguments as its parser does.
 fn arguments(words: &[&Word]) -> Invocation {
     let mut call = Invocation {

@@ -30,6 +30,8 @@ pub(crate) struct Entry {
     pub cut: bool,
     /// The value of `CRON_TZ` (else `TZ`) set above the entry, if any.
     pub zone: Option<String>,
+    /// The value of cronie's `RANDOM_DELAY` set above the entry, if any.
+    pub random_delay: Option<String>,
 }
 
 /// A line cron would not accept as a setting or an entry.
@@ -49,6 +51,7 @@ pub(crate) fn parse(text: &str, flavour: Flavour) -> (Vec<Entry>, Vec<BadLine>) 
     let mut bad = Vec::new();
     let mut cron_tz: Option<String> = None;
     let mut tz: Option<String> = None;
+    let mut random_delay: Option<String> = None;
     for (index, raw) in text.split('\n').enumerate() {
         let line = index + 1;
         let trimmed = raw.trim_start_matches([' ', '\t']);
@@ -59,6 +62,7 @@ pub(crate) fn parse(text: &str, flavour: Flavour) -> (Vec<Entry>, Vec<BadLine>) 
             match name.as_str() {
                 "CRON_TZ" => cron_tz = Some(value),
                 "TZ" => tz = Some(value),
+                "RANDOM_DELAY" => random_delay = Some(value).filter(|v| !v.is_empty()),
                 _ => {}
             }
             continue;
@@ -74,6 +78,7 @@ pub(crate) fn parse(text: &str, flavour: Flavour) -> (Vec<Entry>, Vec<BadLine>) 
                     command,
                     cut,
                     zone: zone.filter(|z| !z.is_empty()),
+                    random_delay: random_delay.clone(),
                 });
             }
             Err(reason) => bad.push(BadLine {

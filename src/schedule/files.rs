@@ -117,6 +117,19 @@ pub(crate) struct Problem {
     pub reason: String,
 }
 
+impl Problem {
+    /// The warning about the file as a whole.
+    pub(crate) fn into_lint(self) -> super::Lint {
+        super::Lint::new(
+            super::Source {
+                file: self.path,
+                line: 0,
+            },
+            self.reason,
+        )
+    }
+}
+
 /// Reads the system crontab, `/etc/cron.d/*` and every user crontab in the
 /// spool that this user may read, under `root` (`/` on a live system).
 /// Missing files and directories, and a spool that cannot be listed (it

@@ -87,10 +87,20 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
                 gap
             }
         };
-        let Some(gap) = gap else {
+        // anacron's period, not its daily start, spaces its runs.
+        let period = e
+            .timing
+            .period
+            .map(|p| u64::from(p.longest_days()) * 86_400);
+        let Some(gap) = period.or(gap) else {
             continue;
         };
-        warnings.extend(interval_lint(e, gap, factor));
+        // A delay widens the gap a run may take; an interval short of
+        // that is the delay's warning, not the plain one.
+        match super::timing::delay_lint(e, gap) {
+            Some(warning) => warnings.push(warning),
+            None => warnings.extend(interval_lint(e, gap.saturating_add(e.timing.delay), factor)),
+        }
     }
     if let Some((source, count)) = unmeasured {
         warnings.push(Lint::new(
@@ -174,6 +184,7 @@ mod tests {
             },
             user: None,
             since: None,
+            timing: crate::schedule::Timing::default(),
         }
     }
 

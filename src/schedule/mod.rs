@@ -6,8 +6,13 @@
 //! `fields` their time fields, [`command`] finds hb-write in a command,
 //! [`fire`] computes fires (the wall-clock minutes found by `search`), with
 //! cron's rules for the days the clocks change (`dst`), and [`mod@lint`]
-//! says what will go wrong.
+//! says what will go wrong. [`anacrontab`] reads anacron's table,
+//! [`runparts`] finds the directories a command runs and the hb-write
+//! calls of a script, [`scripts`] reads such a directory as run-parts
+//! chooses from it, and [`timing`] holds the delays and periods that move
+//! runs past fires.
 
+pub(crate) mod anacrontab;
 pub(crate) mod command;
 pub(crate) mod crontab;
 mod dst;
@@ -15,7 +20,10 @@ mod fields;
 pub(crate) mod files;
 pub(crate) mod fire;
 pub(crate) mod lint;
+pub(crate) mod runparts;
+pub(crate) mod scripts;
 mod search;
+pub(crate) mod timing;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -27,6 +35,7 @@ use crate::record::{parse_interval, validate_job};
 pub(crate) use crontab::Flavour;
 pub(crate) use fire::{parse_zone, Schedule};
 pub(crate) use lint::{lint, Lint};
+pub(crate) use timing::Timing;
 
 /// The most hb-write jobs read from one crontab: a crontab cron accepts
 /// may hold a million bytes of them, and the checker's work must stay
@@ -71,6 +80,9 @@ pub(crate) struct Expectation {
     /// When the line appeared, as far as can be known: the crontab's
     /// modification time.
     pub since: Option<DateTime<Utc>>,
+    /// What moves its runs past the schedule's fires (random delays,
+    /// anacron).
+    pub timing: Timing,
 }
 
 /// One crontab to read.
@@ -173,6 +185,18 @@ pub(crate) fn expectations(tab: &Crontab<'_>) -> (Vec<Expectation>, Vec<Lint>) {
                 }
             }
         };
+        let timing = match entry
+            .random_delay
+            .as_deref()
+            .map(|v| timing::cronie_delay(v, &at))
+        {
+            None => Timing::default(),
+            Some(Ok(timing)) => timing,
+            Some(Err(reason)) => {
+                warnings.push(Lint::new(at.clone(), reason));
+                Timing::default()
+            }
+        };
         for call in calls.into_iter().filter(|c| !c.retire) {
             if found.len() >= MAX_JOBS_PER_CRONTAB {
                 left_out += 1;
@@ -203,6 +227,7 @@ pub(crate) fn expectations(tab: &Crontab<'_>) -> (Vec<Expectation>, Vec<Lint>) {
                         source: at.clone(),
                         user: entry.user.clone().or(tab.owner.map(str::to_owned)),
                         since: tab.modified,
+                        timing: timing.clone(),
                     });
                 }
                 Err(reason) => warnings.push(Lint::new(at.clone(), reason)),
@@ -235,7 +260,7 @@ fn bound_warnings(warnings: &mut Vec<Lint>, whole: &Source) {
 }
 
 /// The job name and interval of a call, or why they cannot be used.
-fn checked(call: &command::Invocation) -> Result<(String, u64), String> {
+pub(crate) fn checked(call: &command::Invocation) -> Result<(String, u64), String> {
     let job = call.job.as_ref().ok_or("hb-write has no job name here")?;
     if job.expands {
         return Err(format!(

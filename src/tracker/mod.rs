@@ -27,6 +27,7 @@ pub(crate) mod client;
 pub(crate) mod config;
 pub(crate) mod decide;
 pub(crate) mod dialect;
+mod grouped;
 pub(crate) mod marker;
 pub(crate) mod operations;
 pub(crate) mod remind;

@@ -41,6 +41,8 @@ pub(crate) struct Options<'a> {
     pub checked_at: DateTime<Utc>,
     /// `--tracker-remind`: remind on the open issue once per period.
     pub remind: Option<Remind<'a>>,
+    /// The same jobs across hosts, said once in the issue.
+    pub fleet: &'a crate::fleet::Fleet,
 }
 
 /// `--tracker-remind`: how often to remind, and the cache that spares the
@@ -113,7 +115,7 @@ pub(crate) fn sync(
         Decision::Nothing | Decision::Acknowledged { shrink_to: None } => {}
         Decision::Create => {
             let title = text::title(opts.host, alerts.len());
-            let body = text::body(opts.host, jobs, opts.checked_at);
+            let body = text::body(opts.host, jobs, opts.fleet, opts.checked_at);
             if opts.dry_run {
                 if seen.label.is_none() {
                     (w.say)(format!("dry run: would create label `{}`", opts.label));
@@ -141,8 +143,9 @@ pub(crate) fn sync(
             paused,
         } => {
             let issue = kept.expect("an update has an open issue");
-            let mut comment =
-                text::update_comment(opts.host, jobs, went_bad, changed, recovered, paused);
+            let mut comment = text::update_comment(
+                opts.host, jobs, opts.fleet, went_bad, changed, recovered, paused,
+            );
             // News on the issue is the period's reminder too.
             if let Some(period) = due(opts, issue, &alerts) {
                 comment.push_str(&format!("\n\n{}", remind::marker(opts.host, period)));
@@ -150,7 +153,7 @@ pub(crate) fn sync(
             w.comment(issue.number, &comment, &tag(opts.host, &alerts))?;
             let edit = Edit {
                 title: Some(text::title(opts.host, alerts.len())),
-                body: Some(text::body(opts.host, jobs, opts.checked_at)),
+                body: Some(text::body(opts.host, jobs, opts.fleet, opts.checked_at)),
                 state: None,
             };
             w.edit(issue.number, &edit, "retitle it and replace its body")?;

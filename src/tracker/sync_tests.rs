@@ -157,6 +157,7 @@ fn opts() -> Options<'static> {
         dry_run: false,
         checked_at: Utc::now(),
         remind: None,
+        fleet: &crate::fleet::NONE,
     }
 }
 

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use super::decide::{alert_key, alert_set};
 use super::marker::{Jobs, Marker};
 use crate::escape;
+use crate::fleet::Fleet;
 use crate::judge::{Judgement, Status};
 use crate::record::format_duration;
 
@@ -120,7 +121,7 @@ fn within(items: impl Iterator<Item = String>, sep: &str, budget: usize) -> (Str
 
 /// `items` joined by `, ` within [`LIST_MAX_CHARS`], the rest counted:
 /// `` `a` (stale), `b` (failed) and 9,998 more ``.
-fn named(items: impl Iterator<Item = String>) -> String {
+pub(super) fn named(items: impl Iterator<Item = String>) -> String {
     let (mut text, left) = within(items, ", ", LIST_MAX_CHARS);
     if left > 0 {
         text.push_str(&format!(" and {left} more"));
@@ -132,16 +133,17 @@ fn or_dash(value: Option<String>) -> String {
     value.unwrap_or_else(|| "-".to_owned())
 }
 
-/// The issue body: a table of the bad jobs, what the issue does, how to
-/// retire a job, and the marker.
-pub(crate) fn body(host: &str, jobs: &[Judgement], checked_at: DateTime<Utc>) -> String {
+/// The issue body: the fleet's groups, a table of the bad jobs, what the
+/// issue does, how to retire a job, and the marker.
+pub(crate) fn body(host: &str, jobs: &[Judgement], fleet: &Fleet, at: DateTime<Utc>) -> String {
     let bad: Vec<&Judgement> = jobs.iter().filter(|j| j.status.is_alert()).collect();
     let host_md = inert(host);
     let mut out = format!(
-        "hb-check on {host_md} found {} job(s) that need attention.\n\n\
+        "hb-check on {host_md} found {} job(s) that need attention.\n\n{}\
          | job | status | age | interval | ratio | reason |\n\
          |---|---|---|---|---|---|\n",
-        bad.len()
+        bad.len(),
+        super::grouped::summary(fleet)
     );
     let rows = bad.iter().map(|j| {
         format!(
@@ -173,7 +175,7 @@ pub(crate) fn body(host: &str, jobs: &[Judgement], checked_at: DateTime<Utc>) ->
          or another job goes bad.\n\n\
          To retire a job on purpose, run `hb-write --retire JOB` on {host_md} and drop \
          the job from `--expect` (`HB_EXPECT`).\n\n",
-        stamp(checked_at)
+        stamp(at)
     ));
     out.push_str(&marker(host, alert_set(host, jobs)).render());
     out.push('\n');
@@ -211,7 +213,7 @@ pub(crate) fn closed_body(
         )
     };
     if !recovered.is_empty() {
-        out.push_str(&format!("Recovered: {}.\n\n", list(recovered, true)));
+        out.push_str(&format!("Recovered: {}.\n\n", list(recovered)));
     }
     out.push_str(&marker(host, Jobs::new()).render());
     out.push('\n');
@@ -262,14 +264,11 @@ fn stamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-fn list(jobs: &[(String, Status)], was: bool) -> String {
-    named(jobs.iter().map(|(job, status)| {
-        if was {
-            format!("{} (was {status})", inert(job))
-        } else {
-            format!("{} ({status})", inert(job))
-        }
-    }))
+fn list(jobs: &[(String, Status)]) -> String {
+    named(
+        jobs.iter()
+            .map(|(job, was)| format!("{} (was {was})", inert(job))),
+    )
 }
 
 /// The comment on an edited issue: what went bad, what changed, what
@@ -277,6 +276,7 @@ fn list(jobs: &[(String, Status)], was: bool) -> String {
 pub(crate) fn update_comment(
     host: &str,
     jobs: &[Judgement],
+    fleet: &Fleet,
     went_bad: &[(String, Status)],
     changed: &[(String, Status, Status)],
     recovered: &[(String, Status)],
@@ -284,7 +284,8 @@ pub(crate) fn update_comment(
 ) -> String {
     let mut lines = Vec::new();
     if !went_bad.is_empty() {
-        lines.push(format!("Went bad: {}.", list(went_bad, false)));
+        let text = super::grouped::went_bad(host, jobs, fleet, went_bad);
+        lines.push(format!("Went bad: {text}."));
     }
     if !changed.is_empty() {
         let text = named(
@@ -295,7 +296,7 @@ pub(crate) fn update_comment(
         lines.push(format!("Changed: {text}."));
     }
     if !recovered.is_empty() {
-        lines.push(format!("Recovered: {}.", list(recovered, true)));
+        lines.push(format!("Recovered: {}.", list(recovered)));
     }
     if !paused.is_empty() {
         lines.push(format!(
@@ -326,7 +327,7 @@ pub(crate) fn close_comment(
         ));
     }
     if !recovered.is_empty() {
-        parts.push(format!("Recovered: {}.", list(recovered, true)));
+        parts.push(format!("Recovered: {}.", list(recovered)));
     } else if paused.is_empty() {
         parts.push("Every job recovered.".to_owned());
     }

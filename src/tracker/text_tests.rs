@@ -55,7 +55,7 @@ fn bodies_render_heartbeat_text_inert_and_carry_the_marker() {
     late.status = Status::Stale;
     late.ratio = Some(0.04);
     late.reason = None;
-    let text = body("web1", &[j, late], Utc::now());
+    let text = body("web1", &[j, late], &crate::fleet::NONE, Utc::now());
     assert!(
         text.contains("| `back\\|up` | missing | - | - | - |"),
         "{text}"
@@ -116,7 +116,7 @@ fn a_paused_job_is_said_paused_never_recovered() {
     let jobs = [paused_backup()];
     let was = [("backup".to_owned(), Status::Stale)];
     let mail = [("mail".to_owned(), Status::Failed)];
-    let update = update_comment("web1", &jobs, &[], &[], &mail, &was);
+    let update = update_comment("web1", &jobs, &crate::fleet::NONE, &[], &[], &mail, &was);
     assert!(
         update.contains(
             "Paused, not recovered: `backup` paused until 2026-11-22T06:00:00Z (`@ops disk swap`) (was stale)."
@@ -194,7 +194,7 @@ fn lists_of_thousands_of_jobs_are_named_within_a_bound_and_counted_past_it() {
     let many: Vec<(String, Status)> = (0..10_000)
         .map(|i| (format!("job-{i:05}"), Status::Stale))
         .collect();
-    let text = list(&many, true);
+    let text = list(&many);
     assert!(text.len() <= LIST_MAX_CHARS + 20, "{}", text.len());
     assert!(
         text.starts_with("`job-00000` (was stale), `job-00001`"),

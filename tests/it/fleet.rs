@@ -19,28 +19,28 @@ use serde_json::Value;
 
 const NODE_EXPORTER: &str = "prometheus-node-exporter";
 const PROMETHEUS: &str = "prometheus";
-const ALERTMANAGER: &str = "prometheus-alertmanager";
+pub const ALERTMANAGER: &str = "prometheus-alertmanager";
 const NODE_EXPORTER_PEER: (&str, &str) = (NODE_EXPORTER, "prometheus-node-exporter");
 
 /// How long Prometheus and Alertmanager get to bring an alert up or down.
 /// Scrapes and rule evaluations run every second; the rest is start-up.
 const ALERT_WITHIN: Duration = Duration::from_secs(60);
 
-fn repo(relative: &str) -> PathBuf {
+pub fn repo(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
 /// Whether every one of `programs` (each named with its Debian package) is
 /// installed; when one is not, the test skips visibly, and fails under CI,
 /// where .ci/run installs them.
-fn peers_available(programs: &[(&str, &str)]) -> bool {
+pub fn peers_available(programs: &[(&str, &str)]) -> bool {
     programs
         .iter()
         .all(|(program, package)| skip::peer(program, &["--version"], package))
 }
 
 /// A port on 127.0.0.1 that nothing listens on right now.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -49,16 +49,23 @@ fn free_port() -> u16 {
 
 /// A server started for one test, stopped when dropped. Its output goes to
 /// a log file, shown when the test fails.
-struct Server {
+pub struct Server {
     name: &'static str,
     child: Child,
     log: PathBuf,
-    base: String,
+    pub base: String,
+    pub port: u16,
 }
 
 impl Server {
     /// Starts `name` listening on `port` and waits until `ready` answers.
-    fn start(name: &'static str, port: u16, dir: &Path, args: &[String], ready: &str) -> Server {
+    pub fn start(
+        name: &'static str,
+        port: u16,
+        dir: &Path,
+        args: &[String],
+        ready: &str,
+    ) -> Server {
         let log = dir.join(format!("{name}.log"));
         let out = File::create(&log).unwrap();
         let child = Command::new(name)
@@ -74,13 +81,14 @@ impl Server {
             child,
             log,
             base: format!("http://127.0.0.1:{port}"),
+            port,
         };
         server.wait_for(ready, |_| true);
         server
     }
 
     /// The server's log so far.
-    fn log(&self) -> String {
+    pub fn log(&self) -> String {
         format!(
             "\n--- {} log\n{}",
             self.name,
@@ -89,7 +97,7 @@ impl Server {
     }
 
     /// The body at `path`, when the server answers 200.
-    fn get(&self, path: &str) -> Option<String> {
+    pub fn get(&self, path: &str) -> Option<String> {
         let client: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(Duration::from_secs(2)))
             .proxy(None)
@@ -101,7 +109,7 @@ impl Server {
 
     /// Polls `path` until `done` accepts its body; fails the test with the
     /// server's log after [`ALERT_WITHIN`].
-    fn wait_for(&self, path: &str, done: impl Fn(&str) -> bool) -> String {
+    pub fn wait_for(&self, path: &str, done: impl Fn(&str) -> bool) -> String {
         let started = Instant::now();
         let mut last = None;
         while started.elapsed() < ALERT_WITHIN {
@@ -228,6 +236,27 @@ fn quick_rules(into: &Path) -> PathBuf {
     path
 }
 
+/// Alertmanager started over the configuration `config`, with its data in
+/// `s`.
+pub fn alertmanager(s: &Scratch, config: &str) -> Server {
+    let port = free_port();
+    let path = s.root().join("alertmanager.yml");
+    fs::write(&path, config).unwrap();
+    Server::start(
+        ALERTMANAGER,
+        port,
+        s.root(),
+        &[
+            format!("--config.file={}", path.display()),
+            format!("--storage.path={}", s.root().join("am-data").display()),
+            format!("--web.listen-address=127.0.0.1:{port}"),
+            // No gossip with other Alertmanagers.
+            "--cluster.listen-address=".to_owned(),
+        ],
+        "/-/ready",
+    )
+}
+
 /// The alerts Alertmanager holds that are active, as (alertname, the
 /// label `key`) pairs.
 fn active_alerts(body: &str, key: &str) -> Vec<(String, String)> {
@@ -265,26 +294,11 @@ fn prometheus_and_alertmanager_alert_on_a_stale_job_and_on_a_silent_host() {
     check(&s, &metrics).code(2).silent();
     let (mut exporter, exporter_port) = node_exporter(&s, &textfile);
 
-    let am_port = free_port();
-    let am_config = s.root().join("alertmanager.yml");
-    fs::write(
-        &am_config,
+    let alertmanager = alertmanager(
+        &s,
         "route:\n  receiver: test\n  group_wait: 1s\nreceivers:\n  - name: test\n",
-    )
-    .unwrap();
-    let alertmanager = Server::start(
-        ALERTMANAGER,
-        am_port,
-        s.root(),
-        &[
-            format!("--config.file={}", am_config.display()),
-            format!("--storage.path={}", s.root().join("am-data").display()),
-            format!("--web.listen-address=127.0.0.1:{am_port}"),
-            // No gossip with other Alertmanagers.
-            "--cluster.listen-address=".to_owned(),
-        ],
-        "/-/ready",
     );
+    let am_port = alertmanager.port;
 
     let prom_port = free_port();
     let prom_config = s.root().join("prometheus.yml");
@@ -363,7 +377,14 @@ fn the_alertmanager_example_routes_cron_alerts_to_their_owners() {
     let run = |args: &[&str]| peer_cmd("amtool").args(args).run();
     run(&["check-config", config.to_str().unwrap()]).code(0);
     let file = format!("--config.file={}", config.display());
-    for alert in ["CronJobStale", "CronJobFailed", "CronHeartbeatHostSilent"] {
+    for alert in [
+        "CronJobStale",
+        "CronJobFailed",
+        "CronHeartbeatHostSilent",
+        "CronDaemonDown",
+        "CronJobBlocked",
+        "CronJobBelowQuorum",
+    ] {
         let out = run(&[
             "config",
             "routes",

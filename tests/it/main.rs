@@ -21,10 +21,13 @@ mod extract_contract;
 
 mod adopt;
 mod alerts;
+mod anacron;
 mod catalogue;
 mod contract;
 mod contrib;
 mod fleet;
+mod fleet_alerts;
+mod fleet_groups;
 mod hb_check;
 mod hb_write;
 mod layers;

@@ -62,6 +62,7 @@ fn expectation(job: &str, when: &str, zone: &str, interval: u64) -> Expectation 
         },
         user: None,
         since: Some(utc("2026-01-01T00:00:00Z")),
+        timing: crate::schedule::Timing::default(),
     }
 }
 
@@ -360,11 +361,11 @@ fn a_run_belongs_to_the_fire_before_it_started() {
     let began = started(reported, Some(4200.0));
     assert_eq!(began, Some(utc("2026-11-24T04:00:00Z")));
     assert_eq!(
-        fire_of(&s, reported, began),
+        fire_of(&s, &Timing::default(), reported, began),
         Some(utc("2026-11-24T04:00:00Z"))
     );
     assert_eq!(
-        fire_of(&s, reported, None),
+        fire_of(&s, &Timing::default(), reported, None),
         Some(utc("2026-11-24T05:00:00Z"))
     );
     assert_eq!(started(reported, Some(f64::NAN)), None);

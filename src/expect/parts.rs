@@ -1,0 +1,311 @@
+//! The jobs run through run-parts and anacron: the scripts of the
+//! directories that `/etc/crontab` (and `/etc/cron.d`) run with run-parts,
+//! and the jobs of `/etc/anacrontab`, each given the schedule and the
+//! delays that apply on a Debian host.
+//!
+//! Debian's `/etc/crontab` runs cron.daily, weekly and monthly with
+//! `test -x /usr/sbin/anacron || run-parts ...`: where anacron is
+//! installed those lines do nothing, and anacron runs the directories from
+//! `/etc/anacrontab`. anacron itself starts at boot and every hour at :30
+//! from 07:30 to 23:30 (`anacron.timer`, with up to 5 minutes of
+//! `RandomizedDelaySec`, or `/etc/cron.d/anacron` without systemd); a job
+//! whose period has passed starts at the first of those within
+//! `START_HOURS_RANGE`, after its delay and up to `RANDOM_DELAY` minutes.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::schedule::anacrontab::{self, Job};
+use crate::schedule::runparts::{self, Run};
+use crate::schedule::timing::{CatchUp, Timing};
+use crate::schedule::{
+    crontab, files, parse_zone, scripts, Expectation, Lint, Schedule, Source, MAX_JOBS_PER_USER,
+};
+use crate::Error;
+
+/// Where Debian installs anacron.
+const ANACRON: &str = "/usr/sbin/anacron";
+/// anacron's own table.
+const ANACRONTAB: &str = "/etc/anacrontab";
+/// The hours anacron is started in, at minute 30: `07..23`.
+const ANACRON_HOURS: (u32, u32) = (7, 24);
+/// The minutes `anacron.timer`'s `RandomizedDelaySec=5m` may add.
+const TIMER_DELAY_MINUTES: u64 = 5;
+
+/// What is read below a root: `/` on a live system.
+struct Host<'a> {
+    root: &'a Path,
+    zone: Tz,
+    /// When the host booted, when known and not after the instant judged.
+    booted: Option<DateTime<Utc>>,
+    /// Each directory read, read once however many lines run it, and the
+    /// bytes left to read from scripts.
+    read: RefCell<(HashMap<PathBuf, Rc<scripts::Listing>>, u64)>,
+}
+
+impl Host<'_> {
+    fn under(&self, path: &str) -> PathBuf {
+        self.root.join(path.trim_start_matches('/'))
+    }
+
+    fn has_anacron(&self) -> bool {
+        scripts::executable(&self.under(ANACRON))
+    }
+}
+
+/// The jobs run through run-parts and anacron below `root`: the scripts
+/// of the run-parts lines of `tabs`, and with `discover`, the anacrontab's
+/// jobs; at most [`MAX_JOBS_PER_USER`] in all, and their lint.
+pub(super) fn read(
+    root: &Path,
+    discover: bool,
+    zone: Tz,
+    now: DateTime<Utc>,
+    tabs: &[files::Loaded],
+) -> (Vec<Expectation>, Vec<Lint>) {
+    let host = Host {
+        root,
+        zone,
+        booted: booted(now),
+        read: RefCell::new((HashMap::new(), scripts::MAX_SCRIPTS_BYTES)),
+    };
+    let (mut jobs, mut lint) = from_crontabs(&host, tabs);
+    if discover {
+        let (found, warnings) = from_anacrontab(&host);
+        jobs.extend(found);
+        lint.extend(warnings);
+    }
+    if let Some(first) = jobs.get(MAX_JOBS_PER_USER) {
+        let whole = Source {
+            file: first.source.file.clone(),
+            line: 0,
+        };
+        let more = jobs.len() - MAX_JOBS_PER_USER;
+        lint.push(Lint::new(
+            whole,
+            format!(
+                "only the first {MAX_JOBS_PER_USER} hb-write jobs of run-parts scripts and anacron are read; {more} more are left out from here on"
+            ),
+        ));
+        jobs.truncate(MAX_JOBS_PER_USER);
+    }
+    (jobs, lint)
+}
+
+/// The jobs in the scripts the crontabs' run-parts lines run.
+fn from_crontabs(host: &Host<'_>, tabs: &[files::Loaded]) -> (Vec<Expectation>, Vec<Lint>) {
+    let mut jobs = Vec::new();
+    let mut lint = Vec::new();
+    for tab in tabs {
+        let (entries, _) = crontab::parse(&tab.text, tab.flavour);
+        for entry in entries {
+            let dirs = runparts::directories(&entry.command);
+            if dirs.is_empty() {
+                continue;
+            }
+            let guard = runparts::skipped_when_present(&entry.command);
+            if guard.is_some_and(|p| scripts::executable(&host.under(p))) {
+                continue;
+            }
+            let zone = entry
+                .zone
+                .as_deref()
+                .and_then(|z| parse_zone(z).ok())
+                .unwrap_or(host.zone);
+            let Ok(Some(schedule)) = Schedule::parse_as_cron(&entry.when, zone) else {
+                continue;
+            };
+            let at = Source {
+                file: tab.path.clone(),
+                line: entry.line,
+            };
+            let timing = entry
+                .random_delay
+                .as_deref()
+                .and_then(|v| crate::schedule::timing::cronie_delay(v, &at).ok())
+                .unwrap_or_default();
+            let run = Run {
+                schedule: Some(schedule),
+                user: entry.user.clone().or(tab.owner.clone()),
+                since: tab.modified,
+                timing,
+            };
+            for dir in dirs {
+                directory(host, &dir, &run, &mut jobs, &mut lint);
+            }
+        }
+    }
+    (jobs, lint)
+}
+
+/// The jobs of the anacrontab and the scripts it runs, and its lint.
+fn from_anacrontab(host: &Host<'_>) -> (Vec<Expectation>, Vec<Lint>) {
+    let mut jobs = Vec::new();
+    let mut lint = Vec::new();
+    let path = host.under(ANACRONTAB);
+    if !path.exists() {
+        return (jobs, lint);
+    }
+    let whole = Source {
+        file: path.clone(),
+        line: 0,
+    };
+    let tab = match files::read(&path, crontab::Flavour::System, None) {
+        Ok(tab) => tab,
+        Err(err) => {
+            // The lint names the file already: the reason alone.
+            let reason = match err {
+                Error::Crontab { reason, .. } => reason,
+                other => other.to_string(),
+            };
+            lint.push(Lint::new(whole, reason));
+            return (jobs, lint);
+        }
+    };
+    if !host.has_anacron() {
+        lint.push(Lint::new(
+            whole,
+            format!("{ANACRON} is not installed, so nothing runs the jobs of this file"),
+        ));
+        return (jobs, lint);
+    }
+    let read = anacrontab::parse(&tab.text);
+    let at = |line| Source {
+        file: path.clone(),
+        line,
+    };
+    for bad in &read.bad {
+        lint.push(Lint::new(
+            at(bad.line),
+            format!("anacron cannot use this line: {}", bad.reason),
+        ));
+    }
+    let random = read.random_delay.map_or(0, |(_, m)| m);
+    let hours = read.hours.map_or((0, 24), |(_, h)| h);
+    let from = hours.0.max(ANACRON_HOURS.0);
+    let to = hours.1.min(ANACRON_HOURS.1);
+    for job in &read.jobs {
+        if from >= to {
+            lint.push(Lint::new(
+                at(job.line),
+                format!(
+                    "START_HOURS_RANGE={}-{} leaves none of anacron's hourly starts (07:30 to 23:30), so job `{}` starts only at a boot in those hours",
+                    hours.0, hours.1, job.identifier
+                ),
+            ));
+            continue;
+        }
+        let (Ok(schedule), Ok(starts)) = (
+            Schedule::parse(&format!("30 {from} * * *"), host.zone),
+            Schedule::parse(&format!("30 {from}-{} * * *", to - 1), host.zone),
+        ) else {
+            continue;
+        };
+        let run = Run {
+            schedule: Some(schedule),
+            user: Some("root".to_owned()),
+            since: tab.modified,
+            timing: timing(
+                job,
+                random,
+                at(job.line),
+                host.booted.map(|booted| CatchUp {
+                    booted,
+                    starts,
+                    hours,
+                }),
+            ),
+        };
+        let (found, warnings) = runparts::jobs_in(&path, &job.command, job.line, &run, None);
+        jobs.extend(found);
+        lint.extend(warnings);
+        for dir in runparts::directories(&job.command) {
+            directory(host, &dir, &run, &mut jobs, &mut lint);
+        }
+    }
+    (jobs, lint)
+}
+
+/// The timing of an anacron job: its delay, `RANDOM_DELAY` and the
+/// timer's randomized delay, its period, and the catch-up at boot.
+fn timing(job: &Job, random: u64, at: Source, catch_up: Option<CatchUp>) -> Timing {
+    let minutes = job.delay_minutes + random + TIMER_DELAY_MINUTES;
+    Timing {
+        delay: minutes * 60,
+        delay_from: Some((
+            at,
+            format!(
+                "anacron's delay of {} min, RANDOM_DELAY={random} and anacron.timer's {TIMER_DELAY_MINUTES} min",
+                job.delay_minutes
+            ),
+        )),
+        period: Some(job.period),
+        catch_up,
+    }
+}
+
+/// The jobs of the scripts run-parts runs from `dir` (under the root),
+/// and the warnings about scripts it skips that call hb-write.
+fn directory(
+    host: &Host<'_>,
+    dir: &str,
+    run: &Run,
+    jobs: &mut Vec<Expectation>,
+    lint: &mut Vec<Lint>,
+) {
+    let path = host.under(dir);
+    let listing = {
+        let mut read = host.read.borrow_mut();
+        let (seen, budget) = &mut *read;
+        if let Some(listing) = seen.get(&path) {
+            Rc::clone(listing)
+        } else {
+            let listing = scripts::read_dir(&path, budget);
+            let problems = listing.problems.iter().cloned();
+            lint.extend(problems.map(files::Problem::into_lint));
+            Rc::clone(seen.entry(path).or_insert(Rc::new(listing)))
+        }
+    };
+    for script in &listing.scripts {
+        let (found, warnings) =
+            runparts::jobs_in(&script.path, &script.text, 1, run, script.modified);
+        match script.skipped {
+            None => {
+                jobs.extend(found);
+                lint.extend(warnings);
+            }
+            Some(why) => {
+                if let Some(first) = found.first() {
+                    lint.push(Lint::new(
+                        first.source.clone(),
+                        format!(
+                            "run-parts skips this script ({why}), so job `{}` never runs from {dir}",
+                            first.job
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// When this host booted: now less the time since boot (`CLOCK_BOOTTIME`,
+/// which counts suspended time too); `None` when unknown or after `now`,
+/// the instant judged.
+fn booted(now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let mut since = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: a valid clock id and a pointer to a timespec we own.
+    if unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &raw mut since) } != 0 {
+        return None;
+    }
+    let booted = Utc::now().checked_sub_signed(chrono::Duration::try_seconds(since.tv_sec)?)?;
+    (booted <= now).then_some(booted)
+}

@@ -1,0 +1,311 @@
+//! The same job across many hosts, where one checker judges many hosts'
+//! heartbeats (`hosts/<host>/*.last`): the groups of hosts whose same job
+//! is in the same bad status ("backup stale on 40 of 42 hosts: web01..web40")
+//! and the `--quorum JOB=N` rules ("backup must be ok on at least N
+//! hosts"). Computed once per run ([`Fleet::of`]) from the judged rows;
+//! every renderer (hb-check's lines and JSON, night-watch's page, the
+//! tracker's comments) reads it. Pure: no files, no output.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::exit_code::Check;
+use crate::judge::rows::host_of;
+use crate::judge::{Judgement, Status};
+use crate::Error;
+
+mod hosts;
+
+pub(crate) use hosts::compact;
+
+/// The fewest hosts whose same job in the same status makes a group: two
+/// hosts with the same failure are already one cause worth naming once.
+pub(crate) const GROUP_MIN_HOSTS: usize = 2;
+
+/// One job in one bad status on several hosts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct Group {
+    pub job: String,
+    pub status: Status,
+    /// The hosts whose job is in `status`, in natural order (`web2`
+    /// before `web10`).
+    pub hosts: Vec<String>,
+    /// How many hosts have a row for the job at all, whatever its status.
+    pub of: usize,
+}
+
+impl Group {
+    /// The line that stands for the group's rows: `backup stale on 40 of 42
+    /// hosts: web01..web40`. Unescaped: host and job names come from
+    /// heartbeat files, and each renderer escapes them for its medium.
+    pub(crate) fn line(&self) -> String {
+        let hosts: Vec<&str> = self.hosts.iter().map(String::as_str).collect();
+        format!(
+            "{} {} on {} of {} hosts: {}",
+            self.job,
+            self.status,
+            self.hosts.len(),
+            self.of,
+            compact(&hosts)
+        )
+    }
+}
+
+/// A `--quorum JOB=N` rule: JOB must be ok on at least N hosts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Quorum {
+    pub job: String,
+    pub min: u32,
+}
+
+/// Parses `JOB=N`: JOB by the naming rule (a user's job as `USER/JOB`,
+/// the name its rows carry) and N a whole number from 1.
+pub(crate) fn parse_quorum(text: &str) -> Result<Quorum, Error> {
+    let text = text.trim();
+    let shown = crate::escape::terminal(text);
+    let Some((job, min)) = text.split_once('=') else {
+        return Err(Error::rule(format!(
+            "`{shown}` is not a quorum: give JOB=N, such as backup=40 (backup must be ok on at least 40 hosts)"
+        )));
+    };
+    let job =
+        crate::record::parse_job(job).map_err(|e| Error::rule(format!("quorum `{shown}`: {e}")))?;
+    let min = crate::record::parse_count(min, 1, u32::MAX)
+        .map_err(|e| Error::rule(format!("quorum `{shown}`: the number of hosts: {e}")))?;
+    Ok(Quorum { job, min })
+}
+
+/// Whether a quorum rule is met; `ok` and `below` in JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum QuorumStatus {
+    /// At least N hosts have the job ok.
+    Ok,
+    /// Fewer than N: one CRITICAL alert for the job.
+    Below,
+}
+
+/// The verdict on one quorum rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct QuorumVerdict {
+    pub job: String,
+    /// The least number of hosts the job must be ok on.
+    pub min: u32,
+    /// The hosts where the job is ok (or running within its maximum).
+    pub ok: usize,
+    /// The hosts that have a row for the job.
+    pub of: usize,
+    /// Met or not.
+    pub status: QuorumStatus,
+    /// Why it is below, or how it is met.
+    pub reason: String,
+    /// The hosts where the job is not ok, in natural order.
+    pub not_ok: Vec<String>,
+}
+
+impl QuorumVerdict {
+    /// Whether fewer hosts than the rule asks have the job ok.
+    pub(crate) fn is_below(&self) -> bool {
+        self.status == QuorumStatus::Below
+    }
+
+    /// Whether a report says the verdict: when it is below, or met while
+    /// some hosts are not ok (it explains why their alerts only warn).
+    pub(crate) fn worth_saying(&self) -> bool {
+        self.is_below() || !self.not_ok.is_empty()
+    }
+
+    /// The verdict's line, unescaped: `backup below quorum: ok on 2 of
+    /// 42 hosts, at least 40 needed (not ok: web03..web42)`, or `backup
+    /// quorum met: ok on 40 of 42 hosts, at least 40 needed`.
+    pub(crate) fn line(&self) -> String {
+        let word = if self.is_below() {
+            "below quorum"
+        } else {
+            "quorum met"
+        };
+        format!("{} {word}: {}", self.job, self.reason)
+    }
+}
+
+/// Everything the run knows about jobs across hosts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Fleet {
+    /// The groups, worst status first, then most hosts first, then by job.
+    pub groups: Vec<Group>,
+    /// One verdict per quorum rule, in the order the rules were given.
+    pub quorum: Vec<QuorumVerdict>,
+    /// Each group's place in `groups`, by job and status.
+    index: BTreeMap<String, Vec<(Status, usize)>>,
+}
+
+/// The fleet of a run that has none: no group, no rule.
+pub(crate) static NONE: Fleet = Fleet {
+    groups: Vec::new(),
+    quorum: Vec::new(),
+    index: BTreeMap::new(),
+};
+
+/// Whether `status` can be grouped: any that is not fine and not paused.
+fn groupable(status: Status) -> bool {
+    !status.is_healthy() && status != Status::Paused
+}
+
+impl Fleet {
+    /// Groups `jobs` (a row without a host is the checking host `local`'s)
+    /// and judges the `rules` (a job named twice: the last rule wins).
+    pub(crate) fn of(jobs: &[Judgement], local: &str, rules: &[Quorum]) -> Fleet {
+        // job -> status -> hosts; and job -> every host with a row.
+        let mut by_job: BTreeMap<&str, BTreeMap<Status, BTreeSet<&str>>> = BTreeMap::new();
+        for j in jobs {
+            by_job
+                .entry(j.job.as_str())
+                .or_default()
+                .entry(j.status)
+                .or_default()
+                .insert(host_of(j, local));
+        }
+        let hosts_of = |job: &str| -> BTreeSet<&str> {
+            by_job
+                .get(job)
+                .into_iter()
+                .flat_map(|s| s.values().flatten().copied())
+                .collect()
+        };
+        let mut groups = Vec::new();
+        for (job, statuses) in &by_job {
+            let of = hosts_of(job).len();
+            for (status, hosts) in statuses {
+                if groupable(*status) && hosts.len() >= GROUP_MIN_HOSTS {
+                    groups.push(Group {
+                        job: (*job).to_owned(),
+                        status: *status,
+                        hosts: natural(hosts.iter().copied()),
+                        of,
+                    });
+                }
+            }
+        }
+        groups.sort_by(|a, b| {
+            (a.status, b.hosts.len(), &a.job).cmp(&(b.status, a.hosts.len(), &b.job))
+        });
+        // A job named twice: its place is the first rule's, its number the
+        // last one's.
+        let last: BTreeMap<&str, u32> = rules.iter().map(|r| (r.job.as_str(), r.min)).collect();
+        let mut seen = BTreeSet::new();
+        let mut quorum: Vec<QuorumVerdict> = Vec::new();
+        for rule in rules {
+            if !seen.insert(rule.job.as_str()) {
+                continue;
+            }
+            let min = last.get(rule.job.as_str()).copied().unwrap_or(rule.min);
+            let ok: BTreeSet<&str> = by_job
+                .get(rule.job.as_str())
+                .into_iter()
+                .flat_map(|s| s.iter())
+                .filter(|(status, _)| status.is_healthy())
+                .flat_map(|(_, hosts)| hosts.iter().copied())
+                .collect();
+            let all = hosts_of(&rule.job);
+            let not_ok = natural(all.iter().copied().filter(|h| !ok.contains(h)));
+            quorum.push(verdict(&rule.job, min, ok.len(), all.len(), not_ok));
+        }
+        let mut index: BTreeMap<String, Vec<(Status, usize)>> = BTreeMap::new();
+        for (i, g) in groups.iter().enumerate() {
+            index.entry(g.job.clone()).or_default().push((g.status, i));
+        }
+        Fleet {
+            groups,
+            quorum,
+            index,
+        }
+    }
+
+    /// The place in `groups` of the group `j` belongs to, if any.
+    pub(crate) fn group_of(&self, j: &Judgement) -> Option<usize> {
+        let statuses = self.index.get(j.job.as_str())?;
+        statuses
+            .iter()
+            .find(|(s, _)| *s == j.status)
+            .map(|(_, i)| *i)
+    }
+
+    /// The lines that speak for the fleet, unescaped: each quorum not met,
+    /// each met while some hosts are bad, then each group.
+    pub(crate) fn lines(&self) -> impl Iterator<Item = String> + '_ {
+        let quorum = self
+            .quorum
+            .iter()
+            .filter(|q| q.worth_saying())
+            .map(QuorumVerdict::line);
+        quorum.chain(self.groups.iter().map(Group::line))
+    }
+
+    /// The quorum rules that are not met.
+    pub(crate) fn below(&self) -> impl Iterator<Item = &QuorumVerdict> {
+        self.quorum.iter().filter(|q| q.is_below())
+    }
+
+    /// The exit code of `jobs` under the quorum rules: a job whose quorum
+    /// is met has its hosts' alerts counted as warnings (the rule says the
+    /// fleet can do without them); a quorum not met is CRITICAL, once for
+    /// the job; every other job counts by its own status, and no job at
+    /// all is [`Check::of_all`]'s.
+    pub(crate) fn code(&self, jobs: &[Judgement]) -> Check {
+        let met: BTreeSet<&str> = self
+            .quorum
+            .iter()
+            .filter(|q| !q.is_below())
+            .map(|q| q.job.as_str())
+            .collect();
+        let rows = jobs.iter().map(|j| match Check::of(j.status) {
+            Check::Critical if met.contains(j.job.as_str()) => Check::Warning,
+            code => code,
+        });
+        let below = self.below().map(|_| Check::Critical);
+        // No row and no rule: as without a fleet (no heartbeat found).
+        rows.chain(below)
+            .reduce(Check::merge)
+            .unwrap_or_else(|| Check::of_all([]))
+    }
+}
+
+/// `hosts` in natural order.
+fn natural<'a>(hosts: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let hosts: Vec<&str> = hosts.collect();
+    hosts::sorted(&hosts)
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn verdict(job: &str, min: u32, ok: usize, of: usize, not_ok: Vec<String>) -> QuorumVerdict {
+    let below = ok < usize::try_from(min).unwrap_or(usize::MAX);
+    let refs: Vec<&str> = not_ok.iter().map(String::as_str).collect();
+    let reason = match (below, of) {
+        (true, 0) => format!("no host has a heartbeat for it, at least {min} needed"),
+        (true, _) => format!(
+            "ok on {ok} of {of} hosts, at least {min} needed (not ok: {})",
+            compact(&refs)
+        ),
+        (false, _) => format!("ok on {ok} of {of} hosts, at least {min} needed"),
+    };
+    QuorumVerdict {
+        job: job.to_owned(),
+        min,
+        ok,
+        of,
+        status: if below {
+            QuorumStatus::Below
+        } else {
+            QuorumStatus::Ok
+        },
+        reason,
+        not_ok,
+    }
+}
+
+#[cfg(test)]
+#[path = "fleet/tests.rs"]
+pub(crate) mod tests;

@@ -1,0 +1,150 @@
+use super::*;
+
+/// A judged row of `job` on `host` in `status`, nothing else known.
+pub(crate) fn row(host: &str, job: &str, status: Status) -> Judgement {
+    Judgement {
+        host: Some(host.to_owned()),
+        status,
+        ..Judgement::missing(job)
+    }
+}
+
+/// 42 hosts run backup: 40 stale, 2 ok; two run rotate, one failed.
+fn fleet_rows() -> Vec<Judgement> {
+    let mut jobs: Vec<Judgement> = (1..=42)
+        .map(|n| {
+            let status = if n <= 40 { Status::Stale } else { Status::Ok };
+            row(&format!("web{n:02}"), "backup", status)
+        })
+        .collect();
+    jobs.push(row("web01", "rotate", Status::Failed));
+    jobs.push(row("web02", "rotate", Status::Ok));
+    jobs
+}
+
+#[test]
+fn the_same_job_in_the_same_bad_status_is_one_group() {
+    let fleet = Fleet::of(&fleet_rows(), "central", &[]);
+    assert_eq!(fleet.groups.len(), 1, "{fleet:?}");
+    let group = &fleet.groups[0];
+    assert_eq!(group.line(), "backup stale on 40 of 42 hosts: web01..web40");
+    assert_eq!(group.hosts.len(), 40);
+    assert_eq!(group.hosts[0], "web01");
+    // One failed host is no group: its own row says it.
+    assert!(fleet
+        .group_of(&row("web01", "rotate", Status::Failed))
+        .is_none());
+    assert_eq!(
+        fleet.group_of(&row("web07", "backup", Status::Stale)),
+        Some(0)
+    );
+    assert!(fleet
+        .group_of(&row("web41", "backup", Status::Ok))
+        .is_none());
+    // Without quorum rules, the code is every row's.
+    assert_eq!(fleet.code(&fleet_rows()), Check::Critical);
+}
+
+#[test]
+fn paused_and_healthy_jobs_never_group_and_one_host_is_no_fleet() {
+    let jobs = vec![
+        row("a1", "backup", Status::Paused),
+        row("a2", "backup", Status::Paused),
+        row("a1", "sync", Status::Ok),
+        row("a2", "sync", Status::Ok),
+    ];
+    assert!(Fleet::of(&jobs, "central", &[]).groups.is_empty());
+    // Rows without a host are the checking host's: two jobs of one host.
+    let local = vec![Judgement::missing("x"), Judgement::missing("x")];
+    assert!(Fleet::of(&local, "central", &[]).groups.is_empty());
+}
+
+#[test]
+fn groups_are_worst_first_then_largest() {
+    let mut jobs = vec![
+        row("a", "late-job", Status::Late),
+        row("b", "late-job", Status::Late),
+        row("a", "small", Status::Stale),
+        row("b", "small", Status::Stale),
+    ];
+    jobs.extend((0..5).map(|n| row(&format!("h{n}"), "big", Status::Stale)));
+    let fleet = Fleet::of(&jobs, "central", &[]);
+    let order: Vec<&str> = fleet.groups.iter().map(|g| g.job.as_str()).collect();
+    assert_eq!(order, ["big", "small", "late-job"]);
+}
+
+#[test]
+fn a_quorum_below_is_one_critical_alert_and_a_met_one_tolerates_hosts() {
+    let rules = [parse_quorum("backup=40").unwrap()];
+    let below = Fleet::of(&fleet_rows(), "central", &rules);
+    let verdict = &below.quorum[0];
+    assert!(verdict.is_below());
+    assert_eq!((verdict.ok, verdict.of), (2, 42));
+    assert_eq!(
+        verdict.line(),
+        "backup below quorum: ok on 2 of 42 hosts, at least 40 needed (not ok: web01..web40)"
+    );
+    assert_eq!(below.code(&fleet_rows()), Check::Critical);
+
+    // 2 of 42 stale with a quorum of 40: the fleet does without them, a
+    // warning.
+    let mut jobs: Vec<Judgement> = (1..=42)
+        .map(|n| {
+            let status = if n <= 2 { Status::Stale } else { Status::Ok };
+            row(&format!("web{n:02}"), "backup", status)
+        })
+        .collect();
+    let met = Fleet::of(&jobs, "central", &rules);
+    assert!(!met.quorum[0].is_below());
+    assert_eq!(met.quorum[0].status, QuorumStatus::Ok);
+    assert_eq!(met.code(&jobs), Check::Warning);
+    // Another job's alert is its own.
+    jobs.push(row("web01", "rotate", Status::Failed));
+    assert_eq!(met.code(&jobs), Check::Critical);
+}
+
+#[test]
+fn a_quorum_for_a_job_no_host_has_is_below() {
+    let rules = [parse_quorum("backup=1").unwrap()];
+    let fleet = Fleet::of(&[], "central", &rules);
+    assert!(fleet.quorum[0].is_below());
+    assert_eq!(
+        fleet.quorum[0].reason,
+        "no host has a heartbeat for it, at least 1 needed"
+    );
+    assert_eq!(fleet.code(&[]), Check::Critical);
+    // Without a rule, no row is what it always was: a warning.
+    assert_eq!(NONE.code(&[]), Check::of_all([]));
+}
+
+#[test]
+fn a_job_named_twice_takes_the_last_number() {
+    let rules = [
+        parse_quorum("backup=40").unwrap(),
+        parse_quorum("backup=2").unwrap(),
+    ];
+    let fleet = Fleet::of(&fleet_rows(), "central", &rules);
+    assert_eq!(fleet.quorum.len(), 1);
+    assert_eq!(fleet.quorum[0].min, 2);
+    assert!(!fleet.quorum[0].is_below());
+}
+
+#[test]
+fn quorum_rules_are_parsed_with_their_rule_named() {
+    assert_eq!(
+        parse_quorum(" backup=40 ").unwrap(),
+        Quorum {
+            job: "backup".to_owned(),
+            min: 40
+        }
+    );
+    let no_sign = parse_quorum("backup").unwrap_err().to_string();
+    assert!(no_sign.contains("give JOB=N"), "{no_sign}");
+    let zero = parse_quorum("backup=0").unwrap_err().to_string();
+    assert!(
+        zero.contains("`backup=0`") && zero.contains("from 1"),
+        "{zero}"
+    );
+    assert!(parse_quorum("../x=3").is_err());
+    assert!(parse_quorum("backup=lots").is_err());
+}

@@ -1,0 +1,180 @@
+//! `run-parts` in a cron or anacron command: the directory it runs, the
+//! `test -x /usr/sbin/anacron ||` guard of Debian's `/etc/crontab`, and
+//! the names run-parts accepts.
+
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use super::command::{find_hb_writes, simple_commands};
+use super::{checked, Expectation, Lint, Schedule, Source, Timing, MAX_JOBS_PER_CRONTAB};
+
+/// How the lines of a script (or an anacrontab's command) are run: the
+/// schedule, user and timing every job found in it gets.
+#[derive(Debug, Clone)]
+pub(crate) struct Run {
+    pub schedule: Option<Schedule>,
+    pub user: Option<String>,
+    /// When the run's line appeared: the crontab's modification time.
+    pub since: Option<DateTime<Utc>>,
+    pub timing: Timing,
+}
+
+/// The jobs `text` runs with hb-write, line by line (a line ending in `\`
+/// goes on on the next; `#` starts a comment), as found at `path` from line
+/// `first`, each with the `run`'s schedule; and the warnings about calls
+/// that cannot be used. At most [`MAX_JOBS_PER_CRONTAB`] jobs.
+pub(crate) fn jobs_in(
+    path: &Path,
+    text: &str,
+    first: usize,
+    run: &Run,
+    modified: Option<DateTime<Utc>>,
+) -> (Vec<Expectation>, Vec<Lint>) {
+    let mut found = Vec::new();
+    let mut warnings = Vec::new();
+    let mut joined = String::new();
+    let mut start = first;
+    for (index, line) in text.split('\n').enumerate() {
+        if joined.is_empty() {
+            start = first + index;
+        }
+        if let Some(head) = line.strip_suffix('\\') {
+            joined.push_str(head);
+            continue;
+        }
+        joined.push_str(line);
+        let line = std::mem::take(&mut joined);
+        if !line.contains("hb-write") {
+            continue;
+        }
+        let at = Source {
+            file: path.to_owned(),
+            line: start,
+        };
+        for call in find_hb_writes(&line).into_iter().filter(|c| !c.retire) {
+            if found.len() >= MAX_JOBS_PER_CRONTAB {
+                break;
+            }
+            match checked(&call) {
+                Ok((job, interval)) => found.push(Expectation {
+                    job,
+                    interval,
+                    schedule: run.schedule.clone(),
+                    source: at.clone(),
+                    user: run.user.clone(),
+                    since: run.since.max(modified),
+                    timing: run.timing.clone(),
+                }),
+                Err(reason) => warnings.push(Lint::new(at.clone(), reason)),
+            }
+        }
+    }
+    (found, warnings)
+}
+
+/// run-parts's options that take a value as the next word.
+const VALUE_OPTIONS: &[&str] = &["-a", "--arg", "-u", "--umask", "--regex"];
+
+/// The directories `command` runs with run-parts, as written (not with
+/// `--list`, `--test` or `--help`, which run nothing).
+pub(crate) fn directories(command: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for words in simple_commands(command) {
+        let mut words = words.iter().skip_while(|w| w.text == "{" || w.text == "}");
+        let Some(program) = words.next() else {
+            continue;
+        };
+        if program.text != "run-parts" && !program.text.ends_with("/run-parts") {
+            continue;
+        }
+        let mut takes_value = false;
+        let mut options_done = false;
+        for word in words {
+            let text = word.text.as_str();
+            if takes_value {
+                takes_value = false;
+            } else if !options_done && text == "--" {
+                options_done = true;
+            } else if !options_done && text.starts_with('-') {
+                if matches!(text, "--list" | "--test" | "--help" | "-h" | "--version") {
+                    break;
+                }
+                takes_value = VALUE_OPTIONS.contains(&text);
+            } else {
+                if !word.expands && text != "}" {
+                    found.push(text.to_owned());
+                }
+                break;
+            }
+        }
+    }
+    found
+}
+
+/// The program whose presence makes `command` do nothing: `P` of a command
+/// that begins `test -x P ||` or `[ -x P ] ||`, as Debian's `/etc/crontab`
+/// hands cron.daily to anacron when it is installed.
+pub(crate) fn skipped_when_present(command: &str) -> Option<&str> {
+    let words: Vec<&str> = command.split_ascii_whitespace().take(5).collect();
+    match words.as_slice() {
+        ["test", "-x", path, "||", ..] | ["[", "-x", path, "]", "||"] => Some(path),
+        _ => None,
+    }
+}
+
+/// Whether run-parts runs a file of this name (Debian's rule without
+/// `--lsbsysinit`: letters, digits, `_` and `-` only, so `backup.sh` and
+/// `*.dpkg-old` are skipped).
+pub(crate) fn runs_name(name: &str) -> bool {
+    super::files::cron_reads_name(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debian_s_lines_name_their_directories_and_the_guard() {
+        let daily = "test -x /usr/sbin/anacron || { cd / && run-parts --report /etc/cron.daily; }";
+        assert_eq!(directories(daily), ["/etc/cron.daily"]);
+        assert_eq!(skipped_when_present(daily), Some("/usr/sbin/anacron"));
+        let hourly = "cd / && run-parts --report /etc/cron.hourly";
+        assert_eq!(directories(hourly), ["/etc/cron.hourly"]);
+        assert_eq!(skipped_when_present(hourly), None);
+        assert_eq!(
+            skipped_when_present("[ -x /usr/sbin/anacron ] || run-parts /x"),
+            Some("/usr/sbin/anacron")
+        );
+    }
+
+    #[test]
+    fn a_script_s_calls_are_jobs_with_the_run_s_schedule() {
+        let run = Run {
+            schedule: Schedule::parse("25 6 * * *", chrono_tz::Tz::UTC).ok(),
+            user: Some("root".to_owned()),
+            since: None,
+            timing: Timing::default(),
+        };
+        let text = "#!/bin/sh\n# hb-write old 1d\nset -e\n/usr/local/bin/backup \\\n  && hb-write backup 1d\nhb-write \"$X\" 1d\n";
+        let (found, warnings) = jobs_in(Path::new("/etc/cron.daily/backup"), text, 1, &run, None);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].job, "backup");
+        assert_eq!(found[0].source.to_string(), "/etc/cron.daily/backup:4");
+        assert_eq!(found[0].schedule, run.schedule);
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings[0].source.line, 6);
+    }
+
+    #[test]
+    fn options_values_and_listing_modes() {
+        assert_eq!(
+            directories("/bin/run-parts -a x --umask 022 --regex '^a' -- /srv/jobs"),
+            ["/srv/jobs"]
+        );
+        assert!(directories("run-parts --test /etc/cron.daily").is_empty());
+        assert!(directories("run-parts \"$DIR\"").is_empty());
+        assert!(directories("echo run-parts /x").is_empty());
+        assert_eq!(directories("{ run-parts /a; run-parts /b; }"), ["/a", "/b"]);
+    }
+}

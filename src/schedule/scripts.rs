@@ -1,0 +1,195 @@
+//! Reading the scripts of a directory that run-parts runs, with the same
+//! bounds as crontabs: a sorted listing of at most [`MAX_CRONTABS`] names,
+//! regular files only (a FIFO is looked at, never opened), at most
+//! [`MAX_SCRIPT_BYTES`] each.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use super::files::{Problem, MAX_CRONTABS};
+use super::runparts::runs_name;
+use crate::store::open::{read_regular, Links, Refused};
+
+/// The largest script read for hb-write lines, in bytes.
+pub(crate) const MAX_SCRIPT_BYTES: u64 = 1024 * 1024;
+/// The most bytes read from scripts in one run, over every directory.
+pub(crate) const MAX_SCRIPTS_BYTES: u64 = 64 * MAX_SCRIPT_BYTES;
+
+/// A regular file of a run-parts directory.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Script {
+    pub path: PathBuf,
+    /// Its text (invalid UTF-8 replaced).
+    pub text: String,
+    pub modified: Option<DateTime<Utc>>,
+    /// Why run-parts skips it; `None` when it runs it.
+    pub skipped: Option<&'static str>,
+}
+
+/// What a directory holds for run-parts.
+#[derive(Debug, Default)]
+pub(crate) struct Listing {
+    /// Its regular files, sorted by name as run-parts runs them.
+    pub scripts: Vec<Script>,
+    /// The scripts it runs that could not be read.
+    pub problems: Vec<Problem>,
+}
+
+/// Reads `dir` as `run-parts --test` chooses from it: names of letters,
+/// digits, `_` and `-`, regular files (through a link) this user may
+/// execute. The files it skips are read too, so that an hb-write in one
+/// can be warned about; only their unreadable ones pass in silence. A
+/// missing directory holds nothing. The bytes read are taken from
+/// `budget` (start it at [`MAX_SCRIPTS_BYTES`]); once it is spent, nothing
+/// more is read, and the script where it ran out is named.
+pub(crate) fn read_dir(dir: &Path, budget: &mut u64) -> Listing {
+    let mut listing = Listing::default();
+    if *budget == 0 {
+        return listing;
+    }
+    let Ok(entries) = fs::read_dir(dir) else {
+        return listing;
+    };
+    let mut names: Vec<(Vec<u8>, PathBuf)> = entries
+        .take(MAX_CRONTABS * 4)
+        .filter_map(Result::ok)
+        .map(|e| {
+            use std::os::unix::ffi::OsStrExt;
+            (e.file_name().as_bytes().to_vec(), e.path())
+        })
+        .collect();
+    names.sort();
+    names.truncate(MAX_CRONTABS);
+    for (name, path) in names {
+        // stat, as run-parts does: a link counts as what it points at, and
+        // looking at a FIFO never blocks.
+        let Ok(meta) = fs::metadata(&path) else {
+            continue;
+        };
+        if !meta.is_file() {
+            continue;
+        }
+        if meta.len() > *budget {
+            listing.problems.push(Problem {
+                reason: format!(
+                    "the scripts read for run-parts reach the {MAX_SCRIPTS_BYTES} bytes read in one run; this one and those after it are not read"
+                ),
+                path,
+            });
+            *budget = 0;
+            break;
+        }
+        let skipped = if !runs_name(&String::from_utf8_lossy(&name)) {
+            Some("its name has a character other than letters, digits, `_` and `-`")
+        } else if !executable(&path) {
+            Some("it is not executable")
+        } else {
+            None
+        };
+        match read_regular(&path, Links::Follow, MAX_SCRIPT_BYTES) {
+            Ok((bytes, meta)) => {
+                *budget -= (bytes.len() as u64).min(*budget);
+                listing.scripts.push(Script {
+                    path,
+                    text: String::from_utf8_lossy(&bytes).into_owned(),
+                    modified: meta.modified().ok().map(DateTime::<Utc>::from),
+                    skipped,
+                });
+            }
+            Err(refused) if skipped.is_none() => listing.problems.push(Problem {
+                path,
+                reason: reason(&refused),
+            }),
+            Err(_) => {}
+        }
+    }
+    listing
+}
+
+/// Why a script was not read, in words.
+fn reason(refused: &Refused) -> String {
+    match refused {
+        Refused::Io(e) => format!("cannot read this script run-parts runs: {e}"),
+        Refused::Link | Refused::Kind(_) => "not a regular file".to_owned(),
+        Refused::TooLarge(len) => format!(
+            "the script is {len} bytes, more than the {MAX_SCRIPT_BYTES} read for hb-write lines; its jobs are not expected"
+        ),
+        Refused::Grew => format!(
+            "the script grew past the {MAX_SCRIPT_BYTES} bytes read for hb-write lines; its jobs are not expected"
+        ),
+    }
+}
+
+/// Whether this user may execute `path`, by `access(2)` as run-parts asks.
+pub(crate) fn executable(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let Ok(path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: a valid NUL-terminated path.
+    unsafe { libc::access(path.as_ptr(), libc::X_OK) == 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn file(dir: &Path, name: &str, mode: u32, text: &str) {
+        let path = dir.join(name);
+        fs::write(&path, text).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    #[test]
+    fn fifos_directories_and_big_scripts_are_never_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        file(d, "backup", 0o755, "hb-write backup 1d\n");
+        file(d, "backup.sh", 0o755, "hb-write dotted 1d\n");
+        file(d, "plain", 0o644, "hb-write plain 1d\n");
+        crate::store::open::mkfifo(&d.join("fifo"));
+        fs::create_dir(d.join("sub")).unwrap();
+        let big = "#".repeat(MAX_SCRIPT_BYTES as usize + 1);
+        file(d, "huge", 0o755, &big);
+        let listing = read_dir(d, &mut MAX_SCRIPTS_BYTES.clone());
+        let names: Vec<(String, bool)> = listing
+            .scripts
+            .iter()
+            .map(|s| {
+                let name = s.path.file_name().unwrap().to_string_lossy().into_owned();
+                (name, s.skipped.is_none())
+            })
+            .collect();
+        let plain_runs = executable(&d.join("plain"));
+        assert_eq!(
+            names,
+            [
+                ("backup".to_owned(), true),
+                ("backup.sh".to_owned(), false),
+                ("plain".to_owned(), plain_runs)
+            ]
+        );
+        assert_eq!(listing.problems.len(), 1);
+        assert!(listing.problems[0].reason.contains("more than"));
+        assert!(read_dir(&d.join("missing"), &mut 1).scripts.is_empty());
+    }
+
+    #[test]
+    fn reading_stops_where_the_byte_budget_runs_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = "#".repeat(MAX_SCRIPT_BYTES as usize - 100);
+        for i in 0..5 {
+            file(dir.path(), &format!("s{i}"), 0o755, &body);
+        }
+        let mut budget = 3 * MAX_SCRIPT_BYTES;
+        let listing = read_dir(dir.path(), &mut budget);
+        assert_eq!(listing.scripts.len(), 3);
+        assert_eq!(listing.problems.len(), 1);
+        assert_eq!(listing.problems[0].path, dir.path().join("s3"));
+        assert_eq!(budget, 0);
+        assert!(read_dir(dir.path(), &mut budget).scripts.is_empty());
+    }
+}

@@ -1,0 +1,186 @@
+//! What moves a job's runs past its schedule's fires: a random delay
+//! (cronie's `RANDOM_DELAY`, anacron's delay and `RANDOM_DELAY`) and
+//! anacron's period of days and catch-up after the host was down. Pure
+//! data; the judge computes due times from it.
+
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+
+use super::lint::exact;
+use super::{Expectation, Lint, Schedule, Source};
+use crate::record::format_duration;
+
+/// How a job's runs are placed after its schedule's fires. The default is
+/// a plain cron line: each fire starts a run at once.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Timing {
+    /// The most seconds after its fire a run may start.
+    pub delay: u64,
+    /// What sets the delay and where, for the lint: `RANDOM_DELAY=45`
+    /// at a crontab line, say.
+    pub delay_from: Option<(Source, String)>,
+    /// Anacron's period: the run after one on day D comes on day D +
+    /// the period, at the schedule's fire of that day.
+    pub period: Option<Period>,
+    /// Anacron's run at boot, when the host was down at a fire.
+    pub catch_up: Option<CatchUp>,
+}
+
+/// Anacron's period of a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Period {
+    /// A number of days (`1`, `7`, `@daily`, `@weekly`).
+    Days(u32),
+    /// `@monthly`: once a month, whatever its length.
+    Monthly,
+    /// `@yearly` or `@annually`.
+    Yearly,
+}
+
+impl Period {
+    /// The days after a run on `day` that the next one comes: a month
+    /// or a year counts the days of the one the run fell in.
+    pub(crate) fn days_after(self, day: NaiveDate) -> u32 {
+        match self {
+            Period::Days(n) => n,
+            Period::Monthly => {
+                let (y, m) = if day.month() == 12 {
+                    (day.year() + 1, 1)
+                } else {
+                    (day.year(), day.month() + 1)
+                };
+                NaiveDate::from_ymd_opt(y, m, 1)
+                    .and_then(|next| {
+                        next.signed_duration_since(day.with_day(1)?)
+                            .num_days()
+                            .try_into()
+                            .ok()
+                    })
+                    .unwrap_or(31)
+            }
+            Period::Yearly => {
+                if day.leap_year() {
+                    366
+                } else {
+                    365
+                }
+            }
+        }
+    }
+
+    /// The longest the period can be, in days.
+    pub(crate) fn longest_days(self) -> u32 {
+        match self {
+            Period::Days(n) => n,
+            Period::Monthly => 31,
+            Period::Yearly => 366,
+        }
+    }
+}
+
+/// When anacron catches up: at boot, within its start hours, else at its
+/// next hourly start.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CatchUp {
+    /// When the host was last booted.
+    pub booted: DateTime<Utc>,
+    /// anacron's hourly starts within `START_HOURS_RANGE`.
+    pub starts: Schedule,
+    /// The hours of the day anacron starts jobs in, `[from, to)`.
+    pub hours: (u32, u32),
+}
+
+/// The most minutes cronie takes from `RANDOM_DELAY`: a day.
+pub(crate) const CRONIE_DELAY_MAX_MINUTES: u64 = 24 * 60;
+
+/// A whole number of minutes up to `max`, as a table writes one.
+pub(crate) fn minutes(text: &str, max: u64) -> Option<u64> {
+    text.trim().parse::<u64>().ok().filter(|m| *m <= max)
+}
+
+/// The timing of a crontab entry below cronie's `RANDOM_DELAY=value`
+/// (set at `at`): each run starts up to that many minutes after its fire.
+pub(crate) fn cronie_delay(value: &str, at: &Source) -> Result<Timing, String> {
+    let minutes = minutes(value, CRONIE_DELAY_MAX_MINUTES).ok_or_else(|| {
+            format!("RANDOM_DELAY=`{value}` is not a number of minutes from 0 to {CRONIE_DELAY_MAX_MINUTES}, so cronie ignores it")
+        })?;
+    Ok(Timing {
+        delay: minutes * 60,
+        delay_from: (minutes > 0).then(|| (at.clone(), format!("RANDOM_DELAY={minutes}"))),
+        ..Timing::default()
+    })
+}
+
+/// The warning about a delay that widens the deadline of `e`, whose runs
+/// are at most `gap` seconds apart, past what its interval suggests.
+pub(crate) fn delay_lint(e: &Expectation, gap: u64) -> Option<Lint> {
+    if e.timing.delay == 0 {
+        return None;
+    }
+    let (at, what) = e.timing.delay_from.as_ref()?;
+    let widest = gap.saturating_add(e.timing.delay);
+    (widest > e.interval).then(|| {
+        Lint::new(
+            e.source.clone(),
+            format!(
+                "job `{}` may start up to {} after its fire ({what}, set at {at}), so a missed run is told only {} after the fire before it, plus grace: later than its interval {} suggests; declare {}",
+                e.job,
+                format_duration(e.timing.delay),
+                exact(widest),
+                format_duration(e.interval),
+                exact(widest)
+            ),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_delay_is_one_warning_until_the_interval_allows_for_it() {
+        let at = Source {
+            file: "/etc/anacrontab".into(),
+            line: 4,
+        };
+        let job = |interval| Expectation {
+            job: "backup".to_owned(),
+            interval,
+            schedule: Schedule::parse("30 7 * * *", chrono_tz::Tz::UTC).ok(),
+            source: Source {
+                file: "/etc/cron.daily/backup".into(),
+                line: 2,
+            },
+            user: None,
+            since: None,
+            timing: Timing {
+                delay: 55 * 60,
+                delay_from: Some((at.clone(), "RANDOM_DELAY=45".to_owned())),
+                period: Some(Period::Days(1)),
+                catch_up: None,
+            },
+        };
+        let now = DateTime::parse_from_rfc3339("2026-03-01T00:00:00Z")
+            .unwrap()
+            .to_utc();
+        let warnings = crate::schedule::lint(&[job(86_400)], 2.0, now);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].message.ends_with("declare 1d55m"),
+            "{}",
+            warnings[0]
+        );
+        assert!(warnings[0].message.contains("set at /etc/anacrontab:4"));
+        let declared = crate::schedule::lint(&[job(86_400 + 55 * 60)], 2.0, now);
+        assert!(declared.is_empty(), "{declared:?}");
+    }
+
+    #[test]
+    fn a_month_is_the_length_of_the_month_of_the_run() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert_eq!(Period::Monthly.days_after(day(2026, 2, 10)), 28);
+        assert_eq!(Period::Monthly.days_after(day(2026, 12, 31)), 31);
+        assert_eq!(Period::Yearly.days_after(day(2028, 3, 1)), 366);
+        assert_eq!(Period::Days(7).days_after(day(2026, 3, 1)), 7);
+    }
+}

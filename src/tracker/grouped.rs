@@ -1,0 +1,133 @@
+//! The fleet's words in the alert issue: the same job in the same bad
+//! status on several hosts, and the quorum rules not met, said once
+//! (`` `backup` stale on 40 of 42 hosts: `web01..web40` ``) where the
+//! issue would otherwise name every host's job. The groups themselves
+//! are [`crate::fleet`]'s; this only renders them inert in Markdown.
+
+use std::collections::HashMap;
+
+use super::decide::alert_key;
+use super::text::{inert, named};
+use crate::fleet::{compact, Fleet, Group, QuorumVerdict};
+use crate::judge::{Judgement, Status};
+
+/// The compact list of `hosts`, inert.
+fn hosts(hosts: &[String]) -> String {
+    let names: Vec<&str> = hosts.iter().map(String::as_str).collect();
+    inert(&compact(&names))
+}
+
+/// A group in Markdown, every name inert.
+fn group(g: &Group) -> String {
+    let (job, count) = (inert(&g.job), g.hosts.len());
+    let on = format!("{count} of {} hosts", g.of);
+    format!("{job} {} on {on}: {}", g.status, hosts(&g.hosts))
+}
+
+/// A quorum rule not met, in Markdown.
+fn below(q: &QuorumVerdict) -> String {
+    let (job, not_ok) = (inert(&q.job), hosts(&q.not_ok));
+    let ok = format!(
+        "ok on {} of {} hosts, at least {} needed",
+        q.ok, q.of, q.min
+    );
+    format!("{job} is below its quorum: {ok} (not ok: {not_ok})")
+}
+
+/// The paragraph at the top of the issue body that says the fleet's
+/// groups and unmet quorum rules once each; empty when there are none.
+pub(crate) fn summary(fleet: &Fleet) -> String {
+    let lines: Vec<String> = fleet
+        .below()
+        .map(below)
+        .chain(
+            fleet
+                .groups
+                .iter()
+                .filter(|g| g.status.is_alert())
+                .map(group),
+        )
+        .map(|line| format!("- {line}\n"))
+        .collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    format!("Across hosts:\n\n{}\n", lines.concat())
+}
+
+/// The jobs that went bad, as the update comment lists them: a job of a
+/// group of `fleet` (among `jobs`, keyed for the issue of `host`) is said
+/// once for all its hosts, any other by its key and status.
+pub(crate) fn went_bad(
+    host: &str,
+    jobs: &[Judgement],
+    fleet: &Fleet,
+    items: &[(String, Status)],
+) -> String {
+    let groups: HashMap<String, usize> = jobs
+        .iter()
+        .filter_map(|j| Some((alert_key(host, j), fleet.group_of(j)?)))
+        .collect();
+    let mut told = vec![false; fleet.groups.len()];
+    named(
+        items
+            .iter()
+            .filter_map(|(key, status)| match groups.get(key).copied() {
+                Some(g) if fleet.groups[g].status == *status => {
+                    (!std::mem::replace(&mut told[g], true)).then(|| group(&fleet.groups[g]))
+                }
+                _ => Some(format!("{} ({status})", inert(key))),
+            }),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fleet::parse_quorum;
+    use crate::fleet::tests::row;
+
+    #[test]
+    fn went_bad_names_a_group_once_and_other_jobs_by_their_key() {
+        let jobs = vec![
+            row("web1", "backup", Status::Stale),
+            row("web2", "backup", Status::Stale),
+            row("web3", "backup", Status::Stale),
+            row("web4", "backup", Status::Failed),
+            row("web5", "backup", Status::Ok),
+        ];
+        let fleet = Fleet::of(&jobs, "central", &[]);
+        let items: Vec<(String, Status)> = jobs[..4]
+            .iter()
+            .map(|j| (alert_key("central", j), j.status))
+            .collect();
+        assert_eq!(
+            went_bad("central", &jobs, &fleet, &items),
+            "`backup` stale on 3 of 5 hosts: `web1..web3`, `web4/backup` (failed)"
+        );
+        // Without groups, every job by its key, as before.
+        assert_eq!(
+            went_bad("central", &jobs, &crate::fleet::NONE, &items[3..]),
+            "`web4/backup` (failed)"
+        );
+    }
+
+    #[test]
+    fn the_summary_says_unmet_quorum_rules_and_alerting_groups() {
+        let jobs = vec![
+            row("web1", "backup", Status::Stale),
+            row("web2", "backup", Status::Stale),
+            row("web1", "sync", Status::Late),
+            row("web2", "sync", Status::Late),
+        ];
+        assert_eq!(summary(&Fleet::of(&jobs[2..], "c", &[])), "");
+        let rules = [parse_quorum("backup=2").unwrap()];
+        let text = summary(&Fleet::of(&jobs, "c", &rules));
+        assert_eq!(
+            text,
+            "Across hosts:\n\n\
+             - `backup` is below its quorum: ok on 0 of 2 hosts, at least 2 needed (not ok: `web1, web2`)\n\
+             - `backup` stale on 2 of 2 hosts: `web1, web2`\n\n"
+        );
+    }
+}
