@@ -1,7 +1,8 @@
 //! The error's one line: what failed, on which value or file, and the
 //! rule or the cause, with untrusted text made inert.
 
-use std::{fmt, path::PathBuf};
+use std::fmt;
+use std::path::{Path, PathBuf};
 
 use super::Error;
 use crate::escape::{terminal, terminal_path};
@@ -34,35 +35,35 @@ impl fmt::Display for Error {
                 // Backticks in the pattern would end the quote early.
                 terminal(pattern).replace('`', "'")
             ),
-            Error::CreateDir { path, source } => write!(
+            Error::CreateDir { path, source } => on_file(
                 f,
-                "cannot create heartbeat directory {}: {source}",
-                terminal_path(path)
+                "cannot create heartbeat directory",
+                path,
+                source,
             ),
-            Error::Write { job, path, source } => write!(
+            Error::Write { job, path, source } => on_file(
                 f,
-                "cannot write heartbeat for job `{job}` to {}: {source}",
-                terminal_path(path)
+                &format!("cannot write heartbeat for job `{job}` to"),
+                path,
+                source,
             ),
-            Error::WriteFile { path, source } => write!(
+            Error::WriteFile { path, source } => on_file(f, "cannot write", path, source),
+            Error::Retire { job, path, source } => on_file(
                 f,
-                "cannot write {}: {source}",
-                terminal_path(path)
-            ),
-            Error::Retire { job, path, source } => write!(
-                f,
-                "cannot retire job `{job}`: cannot remove {}: {source}",
-                terminal_path(path)
+                &format!("cannot retire job `{job}`: cannot remove"),
+                path,
+                source,
             ),
             Error::NotFound { job, looked } => write!(
                 f,
                 "cannot retire job `{job}`: it has no heartbeat in {}",
                 join_paths(looked)
             ),
-            Error::Resume { path, source } => write!(
+            Error::Resume { path, source } => on_file(
                 f,
-                "cannot resume: cannot remove {}: {source}",
-                terminal_path(path)
+                "cannot resume: cannot remove",
+                path,
+                source,
             ),
             Error::NotPaused {
                 job: Some(job),
@@ -89,20 +90,18 @@ impl fmt::Display for Error {
                     join_paths(looked)
                 )
             }
-            Error::ReadDir { path, source } => write!(
+            Error::ReadDir { path, source } => on_file(
                 f,
-                "cannot read heartbeat directory {}: {source}; point to the right one with --dir or HB_DIR",
-                terminal_path(path)
+                "cannot read heartbeat directory",
+                path,
+                &format_args!("{source}; point to the right one with --dir or HB_DIR"),
             ),
-            Error::Lock { path, source } => write!(
+            Error::Lock { path, source } => on_file(f, "cannot lock", path, source),
+            Error::LockUnsafe { path, reason } => on_file(
                 f,
-                "cannot lock {}: {source}",
-                terminal_path(path)
-            ),
-            Error::LockUnsafe { path, reason } => write!(
-                f,
-                "refusing the lock file {}: {reason}",
-                terminal_path(path)
+                "refusing the lock file",
+                path,
+                reason,
             ),
             Error::LockTimeout { path, waited } => write!(
                 f,
@@ -110,10 +109,11 @@ impl fmt::Display for Error {
                 terminal_path(path),
                 waited.as_secs()
             ),
-            Error::TokenFile { path, source } => write!(
+            Error::TokenFile { path, source } => on_file(
                 f,
-                "cannot read the tracker token file {}: {source}",
-                terminal_path(path)
+                "cannot read the tracker token file",
+                path,
+                source,
             ),
             Error::TokenFileMode { path, mode } => write!(
                 f,
@@ -126,13 +126,19 @@ impl fmt::Display for Error {
             | Error::Ping { reason, .. }
             | Error::Adopt { reason, .. } => write!(f, "{reason}"),
             Error::Tracker(err) => err.fmt(f),
-            Error::Crontab { path, reason, .. } => write!(
-                f,
-                "cannot read crontab {}: {reason}",
-                terminal_path(path)
-            ),
+            Error::Crontab { path, reason, .. } => on_file(f, "cannot read crontab", path, reason),
         }
     }
+}
+
+/// `<doing> <path>: <why>`: the layout of every failure on one file.
+fn on_file(
+    f: &mut fmt::Formatter<'_>,
+    doing: &str,
+    path: &Path,
+    why: &dyn fmt::Display,
+) -> fmt::Result {
+    write!(f, "{doing} {}: {why}", terminal_path(path))
 }
 
 /// Paths as a message lists them: `a and b`.
