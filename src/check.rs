@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use clap::{Parser, ValueEnum};
 
+use crate::cause;
 use crate::changes;
 use crate::cli::{self, parse_timeout, JudgeArgs, TrackerArgs};
 use crate::error::Error;
@@ -33,7 +34,7 @@ pub const PROGRAM: &str = "hb-check";
 #[command(
     name = PROGRAM,
     version,
-    after_help = "Statuses:\n  ok       last run ok, age <= interval; for a job whose schedule is known\n           (--crontab, --discover, hb-write --schedule): not past due + grace\n  late     last run ok, interval < age <= factor x interval (interval only)\n  running  a wrapped run within its maximum runtime, after an ok run or\n           none (healthy)\n  stale    age > factor x interval, or a scheduled run was missed: past\n           due + grace (overrides failed), or a\n           wrapped run past its maximum runtime (hung) or whose wrapper\n           is gone\n  failed   the last run reported failure (also while the next one runs)\n  invalid  the heartbeat cannot be read or used, or is dated in the future\n  missing  a job named with --expect, or run by hb-write in a crontab read\n           (once its first run + grace has passed), has no heartbeat\n  failing  failed, fewer runs in a row than --alert-after (a warning)\n  paused   hb-write --pause holds (never alerts)\n\nExit codes:\n  0  every job is ok (--lint: no warning; --adopt: nothing to change)\n  1  something is late or failing and nothing worse, or no heartbeat was found\n     (--lint: warnings; --adopt: something would change)\n  2  something is stale, failed, invalid or missing\n  3  could not check: no heartbeat directory, unreadable directory,\n     lock timeout, tracker failure, bad usage, a crontab --adopt refused\n\nTracker: with --tracker-url, hb-check keeps one issue per host, titled\n`[heartbeat-checker] HOST: N job(s) need attention`, for the jobs that are\nstale, failed, invalid or missing: it opens it, edits it and comments when\nthe set changes, and closes it when every job recovers; a paused job leaves\nit as paused, never as recovered. --tracker-remind DURATION adds one reminder\ncomment per DURATION while it stays open. The token comes from\nHB_TRACKER_TOKEN or --tracker-token-file, never from a flag."
+    after_help = "Statuses:\n  ok       last run ok, age <= interval; for a job whose schedule is known\n           (--crontab, --discover, hb-write --schedule): not past due + grace\n  late     last run ok, interval < age <= factor x interval (interval only)\n  running  a wrapped run within its maximum runtime, after an ok run or\n           none (healthy)\n  stale    age > factor x interval, or a scheduled run was missed: past\n           due + grace (overrides failed), or a\n           wrapped run past its maximum runtime (hung) or whose wrapper\n           is gone\n  failed   the last run reported failure (also while the next one runs)\n  invalid  the heartbeat cannot be read or used, or is dated in the future\n  missing  a job named with --expect, or run by hb-write in a crontab read\n           (once its first run + grace has passed), has no heartbeat\n  failing  failed, fewer runs in a row than --alert-after (a warning)\n  paused   hb-write --pause holds (never alerts)\n\nExit codes:\n  0  every job is ok (--lint: no warning; --adopt: nothing to change)\n  1  something is late or failing and nothing worse, or no heartbeat was found\n     (--lint: warnings; --adopt: something would change)\n  2  something is stale, failed, invalid or missing, or cron is not running\n  3  could not check: no heartbeat directory, unreadable directory,\n     lock timeout, tracker failure, bad usage, a crontab --adopt refused\n\nTracker: with --tracker-url, hb-check keeps one issue per host, titled\n`[heartbeat-checker] HOST: N job(s) need attention`, for the jobs that are\nstale, failed, invalid or missing: it opens it, edits it and comments when\nthe set changes, and closes it when every job recovers; a paused job leaves\nit as paused, never as recovered. --tracker-remind DURATION adds one reminder\ncomment per DURATION while it stays open. The token comes from\nHB_TRACKER_TOKEN or --tracker-token-file, never from a flag."
 )]
 pub struct Args {
     /// Which heartbeats to read and how to judge them.
@@ -90,6 +91,10 @@ pub struct Args {
     /// Adopting the crontabs' unmonitored jobs.
     #[command(flatten, next_help_heading = "Adoption")]
     pub adopt: crate::adopt::AdoptArgs,
+
+    /// What explains many jobs at once: cron, the host's boot.
+    #[command(flatten)]
+    pub(crate) causes: crate::cause::run::CauseArgs,
 
     /// The issue tracker that keeps the host's alert issue.
     #[command(flatten, next_help_heading = "Tracker")]
@@ -161,7 +166,7 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
     };
     let mut out = render(args, judged.as_ref(), &errors);
     if let Some(decision) = changes {
-        if decision.print {
+        if decision.print || judged.as_ref().is_some_and(|j| cause::run::news(&j.causes)) {
             let jobs = judged.as_ref().map_or(&[][..], |j| &j.jobs[..]);
             out.extend_from_slice(changes::recovered_lines(&decision, jobs).as_bytes());
         } else {
@@ -176,29 +181,9 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
     }
     if let Some(url) = &args.ping {
         let checked = judged.is_some() && errors.is_empty() && printed;
-        ping_watcher(url, args.ping_style, checked, code, started.elapsed());
+        crate::ping::watcher(url, args.ping_style, checked, code as u8, started.elapsed());
     }
     code
-}
-
-/// Tells the dead man's switch that this run happened, and whether it
-/// could check (judged every job, and every channel worked). Best effort:
-/// a failed ping is one warning line.
-fn ping_watcher(
-    url: &url::Url,
-    style: crate::ping::Style,
-    checked: bool,
-    code: Check,
-    took: Duration,
-) {
-    use crate::ping::{Ping, Pinger, BUDGET};
-    let ping = Ping::Beat {
-        ok: checked,
-        exit_code: Some(i32::from(code as u8)),
-        body: Some(format!("hb-check exit code {}", code as u8)),
-        duration: Some(took),
-    };
-    Pinger::new(url.clone(), style).send_or_warn(PROGRAM, &ping, BUDGET);
 }
 
 /// Takes the lock, judges, and keeps the metrics file and the tracker in
@@ -215,18 +200,27 @@ fn judge_locked(
         args.lock_timeout,
     )?;
     let when = expect::LintWhen::for_check(args.quiet, lock.path());
-    let judged = survey::judge(&args.judge, dirs, &when)?;
+    let mut judged = survey::judge(&args.judge, dirs, &when)?;
+    let host = args.judge.host();
+    let (causes, kept) = cause::run::assess(&judged.cause_run(&args.causes, &host), lock.path());
+    judged.causes = causes;
+    kept.unwrap_or_else(|err| fail(&err));
     if !args.quiet {
         for warning in &judged.lint {
             eprintln!("{PROGRAM}: warning: {warning}");
         }
     }
     let mut code = judged.fleet.code(&judged.jobs);
+    if judged.causes.critical() {
+        code = code.merge(Check::Critical);
+    }
     if let Some(path) = &args.metrics_file {
         // Streamed into the file: a fleet's metrics are never one string.
         let report = report_of(&judged);
-        let written =
-            store::write_file_with(path, &mut |mut out| write_prometheus(&mut out, &report));
+        let written = store::write_file_with(path, &mut |mut out| {
+            write_prometheus(&mut out, &report)?;
+            cause::render::write_metrics(&mut out, &args.judge.host(), &judged.jobs, &judged.causes)
+        });
         if let Err(err) = written {
             fail(&err);
             code = code.merge(Check::Unknown);
@@ -259,7 +253,9 @@ fn judge_locked(
 fn changes_since(lock: &store::RunLock, judged: &Judged, remind: Duration) -> changes::Decision {
     let path = changes::state_path(lock.path());
     let last = store::read_small(&path).and_then(|b| changes::State::parse(&b));
-    let now_pairs = changes::pairs(&judged.jobs);
+    let mut now_pairs = changes::pairs(&judged.jobs);
+    now_pairs.extend(cause::run::pairs(&judged.causes));
+    now_pairs.sort();
     let decision = changes::decide(
         last.as_ref(),
         &now_pairs,
@@ -298,7 +294,10 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
     // Writing to memory fails only when out of memory, which aborts anyway;
     // an error here would leave the output short, never wrong.
     let _ = match (args.format, judged) {
-        (Format::Json, _) => report::write_check_json(&mut out, &report, errors, unread),
+        (Format::Json, _) => {
+            let causes = judged.map(|j| cause::render::json_fields(&j.jobs, &j.causes));
+            report::write_check_json(&mut out, &report, errors, unread, causes.as_ref())
+        }
         (Format::Text, None) => Ok(()),
         (Format::Text, Some(judged))
             if judged.jobs.is_empty() && judged.fleet.quorum.is_empty() =>
@@ -314,10 +313,9 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
                 terminal(&dirs.join(", "))
             )
         }
-        (Format::Text, Some(j)) if !args.verbose => {
-            write!(out, "{}", report::grouped_text(&j.jobs, &j.fleet))
+        (Format::Text, Some(j)) => {
+            cause::render::write_text(&mut out, &j.jobs, &j.fleet, &j.causes, args.verbose)
         }
-        (Format::Text, Some(j)) => report::write_lines(&mut out, &j.jobs, &j.fleet, true),
     };
     expect::write_unread_note(&mut out, unread, args.verbose);
     out
@@ -372,7 +370,9 @@ fn sync_tracker(
             cli::report_error(PROGRAM, &err);
         }
     };
+    let causes: Vec<String> = judged.causes.list.iter().map(|c| c.text.clone()).collect();
     let opts = tracker::Options {
+        causes: &causes,
         host,
         label: &args.tracker_label,
         dry_run: args.dry_run,

@@ -139,6 +139,7 @@
 
 mod adopt;
 mod alert;
+mod cause;
 mod changes;
 pub mod check;
 pub mod cli;

@@ -145,7 +145,7 @@ fn gauge(
 /// character as a visible `\u{..}` (the text format has no escape for
 /// them), then backslash, double quote and line feed, as the format
 /// requires.
-fn label_value(text: &str) -> String {
+pub(crate) fn label_value(text: &str) -> String {
     let text = crate::escape::terminal(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {

@@ -152,6 +152,10 @@ pub struct Heartbeat {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// Boxed: most records have none.
     pub last: Option<Box<LastRun>>,
+    /// The jobs this one needs (`hb-write --needs`): while one of them is
+    /// bad, this job's own trouble is shown as blocked under it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub needs: Vec<String>,
 }
 
 impl Heartbeat {
@@ -180,6 +184,7 @@ impl Heartbeat {
             stall_after_seconds: None,
             progress_at: None,
             last: None,
+            needs: Vec::new(),
         }
     }
 

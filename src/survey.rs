@@ -33,6 +33,35 @@ pub(crate) struct Judged {
     pub unread_crontabs: Vec<PathBuf>,
     /// The same jobs across hosts: groups and quorum verdicts.
     pub fleet: Fleet,
+    /// The jobs each job needs (record or crontab line), by `host/job`.
+    pub needs: std::collections::HashMap<String, Vec<String>>,
+    /// Whether jobs were judged from this host's own crontabs (`--discover`
+    /// at the root `/`), so that cron itself must run.
+    pub live_crontabs: bool,
+    /// The rows grouped by cause, once the run weighed them.
+    pub causes: crate::cause::Causes,
+    /// Whether the instant judged at was given (`--now`).
+    pub forensic: bool,
+}
+
+impl Judged {
+    /// What the causes of this judgement are drawn from, for the checking
+    /// `host`: a judgement as of a given instant (`--now`) is forensic.
+    pub(crate) fn cause_run<'a>(
+        &'a self,
+        args: &'a crate::cause::run::CauseArgs,
+        host: &'a str,
+    ) -> crate::cause::run::Run<'a> {
+        crate::cause::run::Run {
+            args,
+            jobs: &self.jobs,
+            policy: &self.policy,
+            needs: &self.needs,
+            live_crontabs: self.live_crontabs,
+            host,
+            forensic: self.forensic,
+        }
+    }
 }
 
 /// The directories to read: the ones given, else the default ones that
@@ -83,6 +112,7 @@ pub(crate) fn judge(
     // Each file is judged as it is read and only the judgement is kept, so
     // a scan of a whole fleet's heartbeats never holds every record.
     let mut jobs = Vec::new();
+    let mut needs = std::collections::HashMap::new();
     scan_each(&dirs, &mut |entry| {
         let crontab = expected.line_for(&entry.job);
         let recent = if judge::needs_history(&entry, crontab, &policy) {
@@ -100,8 +130,16 @@ pub(crate) fn judge(
             pause: pauses.of(Some(&entry.path), &entry.job),
             facts: context::facts(&entry, &this_host),
         };
-        jobs.push(judge::judge(&job, &policy));
+        let judged = judge::judge(&job, &policy);
+        crate::cause::note_needs(&mut needs, &judged, &entry, crontab);
+        jobs.push(judged);
     })?;
+    for line in &expected.jobs {
+        let name = judge::schedule::judged_name(line);
+        if !line.needs.is_empty() {
+            needs.entry(name).or_insert_with(|| line.needs.clone());
+        }
+    }
     // Judged: the warnings will be told, and need not be again.
     expected.record_linted();
     jobs.extend(pauses.unusable());
@@ -118,6 +156,11 @@ pub(crate) fn judge(
         jobs,
         lint: expected.lint,
         unread_crontabs: expected.unread,
+        needs,
+        live_crontabs: args.schedule.discover
+            && args.schedule.cron_root == std::path::Path::new("/"),
+        causes: crate::cause::Causes::default(),
+        forensic: args.now.is_some(),
     })
 }
 

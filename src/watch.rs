@@ -7,6 +7,7 @@ use std::io::{self, IsTerminal, Write};
 use clap::{Parser, ValueEnum};
 use lettre::message::Mailbox;
 
+use crate::cause;
 use crate::cli::{self, JudgeArgs};
 use crate::error::Error;
 use crate::escape;
@@ -41,6 +42,10 @@ pub struct Args {
     /// Which heartbeats to read and how to judge them.
     #[command(flatten)]
     pub(crate) judge: JudgeArgs,
+
+    /// What explains many jobs at once: cron, the host's boot.
+    #[command(flatten)]
+    pub(crate) causes: crate::cause::run::CauseArgs,
 
     /// Print only the panel, the table of jobs. (HB_PANEL takes 1, true,
     /// yes or on, and 0, false, no or off.)
@@ -125,6 +130,7 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Cod
             if !args.subject {
                 survey::add_recent(&mut judged.jobs, judged.policy.now);
             }
+            judged.causes = crate::cause::run::alone(&judged.cause_run(&args.causes, &host));
             for warning in &judged.lint {
                 eprintln!("{PROGRAM}: warning: {warning}");
             }
@@ -165,10 +171,16 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
         Format::Text => {
             let options = text_options(terminal, |name| std::env::var(name).ok());
             report::write_text(&mut out, &page, layout, options)
+                .and_then(|()| cause::render::write_section(&mut out, &judged.causes, false))
         }
-        Format::Markdown => report::write_markdown(&mut out, &page, layout),
+        Format::Markdown => report::write_markdown(&mut out, &page, layout)
+            .and_then(|()| cause::render::write_section(&mut out, &judged.causes, true)),
         Format::Html => report::write_html(&mut out, &page, layout),
-        Format::Json => report::write_json(&mut out, &page.report),
+        Format::Json if judged.causes.list.is_empty() => report::write_json(&mut out, &page.report),
+        Format::Json => {
+            let causes = cause::render::json_fields(&judged.jobs, &judged.causes);
+            report::write_check_json(&mut out, &page.report, &[], &[], Some(&causes))
+        }
         Format::Prometheus => metrics::write_prometheus(&mut out, &page.report),
         Format::Mail => {
             let mut text = Vec::new();
@@ -178,6 +190,7 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
                 colour: false,
             };
             let _ = report::write_text(&mut text, &page, layout, plain);
+            let _ = cause::render::write_section(&mut text, &judged.causes, false);
             let _ = report::write_html(&mut html, &page, layout);
             let subject = content::subject(page.host, page.report.jobs);
             mail(args, host, &subject, text, html, &mut out)

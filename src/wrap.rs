@@ -58,6 +58,8 @@ pub(crate) struct Wrap {
     pub singleton: Option<Mode>,
     /// The job's schedule (`hb-write --schedule`), kept in its records.
     pub schedule: Option<String>,
+    /// The jobs it needs (`hb-write --needs`), kept in its records.
+    pub needs: Vec<String>,
     /// Where to ping, and in which style.
     pub ping: Option<(url::Url, ping::Style)>,
     /// How the run is judged besides its exit code.
@@ -133,6 +135,7 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
         consecutive_failures: Some(previous_failures),
         max_runtime_seconds: wrap.max_runtime,
         schedule: wrap.schedule.clone(),
+        needs: wrap.needs.clone(),
         stall_after_seconds: wrap.stall_after,
         last,
         ..Heartbeat::new(&wrap.job, wrap.interval_seconds, RunStatus::Running)

@@ -79,6 +79,10 @@ pub struct Args {
     #[arg(long, value_name = "EXPR", value_parser = parse_schedule)]
     schedule: Option<String>,
 
+    /// A job this one needs (repeatable): shown blocked under it while bad.
+    #[arg(long, value_name = "JOB", value_parser = crate::cause::parse_need)]
+    needs: Vec<String>,
+
     /// Retire JOB: remove its heartbeat so that it stops counting. Also drop
     /// it from any --expect list.
     #[arg(long, conflicts_with_all = ["status", "exit_code", "message", "interval", "schedule", "command", "all"])]
@@ -338,6 +342,7 @@ pub fn run(args: Args) -> ExitCode {
             kill_after: args.kill_after,
             singleton: args.singleton,
             schedule: settings.schedule,
+            needs: args.needs.clone(),
             ping: settings.ping,
         });
         return ExitCode::from(code);
@@ -356,6 +361,7 @@ pub fn run(args: Args) -> ExitCode {
             .as_deref()
             .map(|m| truncate_message(m).to_owned()),
         schedule: settings.schedule,
+        needs: args.needs.clone(),
         ..Heartbeat::new(&job, interval_seconds, status)
     };
     let code = match store::write(first_dir(&args.dir).as_deref(), &record) {

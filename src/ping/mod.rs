@@ -186,6 +186,26 @@ impl Pinger {
     }
 }
 
+/// Tells the dead man's switch of a checker (`hb-check --ping`) that its
+/// run happened, and whether it could check (judged every job, and every
+/// channel worked), with its exit code `code`. Best effort: a failed ping
+/// is one warning line.
+pub(crate) fn watcher(
+    url: &url::Url,
+    style: Style,
+    checked: bool,
+    code: u8,
+    took: std::time::Duration,
+) {
+    let ping = Ping::Beat {
+        ok: checked,
+        exit_code: Some(i32::from(code)),
+        body: Some(format!("hb-check exit code {code}")),
+        duration: Some(took),
+    };
+    Pinger::new(url.clone(), style).send_or_warn("hb-check", &ping, BUDGET);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,6 +26,8 @@ struct Document<'a> {
     groups: &'a [Group],
     #[serde(skip_serializing_if = "<[QuorumVerdict]>::is_empty")]
     quorum: &'a [QuorumVerdict],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    causes: Option<&'a [serde_json::Value]>,
 }
 
 #[derive(Serialize)]
@@ -61,6 +63,8 @@ struct Job<'a> {
     duplicates: Vec<std::borrow::Cow<'a, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     recent: Option<Recent<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cause: Option<&'a serde_json::Value>,
 }
 
 /// A job's recent runs, as night-watch reads them from its history.
@@ -90,17 +94,29 @@ pub(crate) fn write_json_with_errors(
     report: &Report,
     errors: &[String],
 ) -> io::Result<()> {
-    write_check_json(out, report, errors, &[])
+    write_check_json(out, report, errors, &[], None)
+}
+
+/// What hb-check adds to its document about causes: the run's `causes`,
+/// and the `cause` of each job (by its place in the report's jobs).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CauseFields {
+    /// The run's causes.
+    pub causes: Vec<serde_json::Value>,
+    /// Each job's cause, where one explains it.
+    pub of_job: Vec<Option<serde_json::Value>>,
 }
 
 /// Writes the document of [`write_json_with_errors`] with an
 /// `unread_crontabs` list (left out when empty): the users' crontabs
-/// `--discover` could not read, whose jobs are not expected.
+/// `--discover` could not read, whose jobs are not expected; with
+/// `causes`, the run's `causes` and each job's `cause`.
 pub(crate) fn write_check_json(
     out: &mut impl io::Write,
     report: &Report,
     errors: &[String],
     unread_crontabs: &[std::path::PathBuf],
+    causes: Option<&CauseFields>,
 ) -> io::Result<()> {
     let secs = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
     let doc = Document {
@@ -109,7 +125,9 @@ pub(crate) fn write_check_json(
         jobs: report
             .jobs
             .iter()
-            .map(|j| Job {
+            .enumerate()
+            .map(|(row, j)| Job {
+                cause: causes.and_then(|c| c.of_job.get(row)?.as_ref()),
                 job: &j.job,
                 host: j.host.as_deref(),
                 status: j.status,
@@ -143,6 +161,7 @@ pub(crate) fn write_check_json(
             .map(|(status, count)| (status.as_str(), count))
             .collect(),
         errors,
+        causes: causes.map(|c| &c.causes[..]),
         unread_crontabs: unread_crontabs
             .iter()
             .map(|p| p.to_string_lossy())

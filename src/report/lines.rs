@@ -60,14 +60,3 @@ pub(crate) fn write_lines(
     }
     Ok(())
 }
-
-/// The text of the jobs that need attention, grouped across hosts as
-/// [`write_lines`] prints them: what a notification says, one line each,
-/// escaped for a terminal or a plain-text message. Empty when nothing
-/// needs attention.
-pub(crate) fn grouped_text(jobs: &[Judgement], fleet: &Fleet) -> String {
-    let mut out = Vec::new();
-    // Writing to memory fails only when out of memory, which aborts.
-    let _ = write_lines(&mut out, jobs, fleet, false);
-    String::from_utf8_lossy(&out).into_owned()
-}

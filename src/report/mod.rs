@@ -19,8 +19,8 @@ use crate::judge::Judgement;
 
 pub(crate) use content::{Layout, Page};
 pub(crate) use html::write_html;
-pub(crate) use json::{write_check_json, write_json, write_json_with_errors};
-pub(crate) use lines::{grouped_text, write_lines};
+pub(crate) use json::{write_check_json, write_json, write_json_with_errors, CauseFields};
+pub(crate) use lines::write_lines;
 pub(crate) use mail::{parse_mailbox, parse_recipient, write_mail, Envelope, Recipient};
 pub(crate) use markdown::write_markdown;
 pub(crate) use text::{write_text, TextOptions};

@@ -27,6 +27,7 @@ pub(crate) const VALUE_OPTIONS: &[&str] = &[
     "--ping-style",
     "--pause",
     "--reason",
+    "--needs",
 ];
 
 /// One `hb-write` found in a command.
@@ -42,6 +43,8 @@ pub(crate) struct Invocation {
     pub wrapper: bool,
     /// Whether the call retires the job (`--retire`) rather than reporting.
     pub retire: bool,
+    /// The values of `--needs`, in order.
+    pub needs: Vec<Word>,
 }
 
 /// A shell word after quote removal.
@@ -250,6 +253,7 @@ fn arguments(words: &[&Word]) -> Invocation {
         schedule: None,
         wrapper: false,
         retire: false,
+        needs: Vec::new(),
     };
     let mut positional = Vec::new();
     let mut rest = words.iter();
@@ -278,6 +282,7 @@ fn arguments(words: &[&Word]) -> Invocation {
             };
             match name {
                 "schedule" => call.schedule = value,
+                "needs" => call.needs.extend(value),
                 "retire" => call.retire = true,
                 _ => {}
             }

@@ -113,6 +113,7 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
             ),
         ));
     }
+    warnings.extend(super::needs::lint(found));
     warnings
 }
 
@@ -185,6 +186,7 @@ mod tests {
             user: None,
             since: None,
             timing: crate::schedule::Timing::default(),
+            needs: Vec::new(),
         }
     }
 

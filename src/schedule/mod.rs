@@ -20,6 +20,7 @@ mod fields;
 pub(crate) mod files;
 pub(crate) mod fire;
 pub(crate) mod lint;
+pub(crate) mod needs;
 pub(crate) mod runparts;
 pub(crate) mod scripts;
 mod search;
@@ -83,6 +84,8 @@ pub(crate) struct Expectation {
     /// What moves its runs past the schedule's fires (random delays,
     /// anacron).
     pub timing: Timing,
+    /// The jobs its hb-write call names with `--needs`.
+    pub needs: Vec<String>,
 }
 
 /// One crontab to read.
@@ -228,6 +231,7 @@ pub(crate) fn expectations(tab: &Crontab<'_>) -> (Vec<Expectation>, Vec<Lint>) {
                         user: entry.user.clone().or(tab.owner.map(str::to_owned)),
                         since: tab.modified,
                         timing: timing.clone(),
+                        needs: call.needs.iter().map(|w| w.text.clone()).collect(),
                     });
                 }
                 Err(reason) => warnings.push(Lint::new(at.clone(), reason)),

@@ -65,6 +65,7 @@ pub(crate) fn jobs_in(
                     user: run.user.clone(),
                     since: run.since.max(modified),
                     timing: run.timing.clone(),
+                    needs: call.needs.iter().map(|w| w.text.clone()).collect(),
                 }),
                 Err(reason) => warnings.push(Lint::new(at.clone(), reason)),
             }

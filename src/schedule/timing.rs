@@ -153,6 +153,7 @@ mod tests {
             },
             user: None,
             since: None,
+            needs: Vec::new(),
             timing: Timing {
                 delay: 55 * 60,
                 delay_from: Some((at.clone(), "RANDOM_DELAY=45".to_owned())),

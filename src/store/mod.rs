@@ -11,6 +11,7 @@ mod areas;
 mod atomic;
 mod clean;
 mod history_file;
+pub(crate) mod host;
 mod known;
 pub(crate) mod lock;
 pub(crate) mod open;

@@ -43,6 +43,9 @@ pub(crate) struct Options<'a> {
     pub remind: Option<Remind<'a>>,
     /// The same jobs across hosts, said once in the issue.
     pub fleet: &'a crate::fleet::Fleet,
+    /// What explains many of the jobs at once, one line each (cron not
+    /// running, the host down, a job others need): named once, first.
+    pub causes: &'a [String],
 }
 
 /// `--tracker-remind`: how often to remind, and the cache that spares the
@@ -115,7 +118,10 @@ pub(crate) fn sync(
         Decision::Nothing | Decision::Acknowledged { shrink_to: None } => {}
         Decision::Create => {
             let title = text::title(opts.host, alerts.len());
-            let body = text::body(opts.host, jobs, opts.fleet, opts.checked_at);
+            let body = causes_first(
+                opts.causes,
+                text::body(opts.host, jobs, opts.fleet, opts.checked_at),
+            );
             if opts.dry_run {
                 if seen.label.is_none() {
                     (w.say)(format!("dry run: would create label `{}`", opts.label));
@@ -143,9 +149,10 @@ pub(crate) fn sync(
             paused,
         } => {
             let issue = kept.expect("an update has an open issue");
-            let mut comment = text::update_comment(
+            let comment = text::update_comment(
                 opts.host, jobs, opts.fleet, went_bad, changed, recovered, paused,
             );
+            let mut comment = causes_first(opts.causes, comment);
             // News on the issue is the period's reminder too.
             if let Some(period) = due(opts, issue, &alerts) {
                 comment.push_str(&format!("\n\n{}", remind::marker(opts.host, period)));
@@ -153,7 +160,10 @@ pub(crate) fn sync(
             w.comment(issue.number, &comment, &tag(opts.host, &alerts))?;
             let edit = Edit {
                 title: Some(text::title(opts.host, alerts.len())),
-                body: Some(text::body(opts.host, jobs, opts.fleet, opts.checked_at)),
+                body: Some(causes_first(
+                    opts.causes,
+                    text::body(opts.host, jobs, opts.fleet, opts.checked_at),
+                )),
                 state: None,
             };
             w.edit(issue.number, &edit, "retitle it and replace its body")?;
@@ -342,6 +352,17 @@ fn tag(host: &str, jobs: &Jobs) -> String {
         jobs: jobs.clone(),
     }
     .comment_tag()
+}
+
+/// `text` with the causes in front, each once: `**Cause:** cron is not
+/// running (since 02:13, 14 jobs depend on it)`.
+fn causes_first(causes: &[String], text: String) -> String {
+    let mut out = String::new();
+    for cause in causes {
+        out.push_str(&format!("**Cause:** {}\n\n", text::inert(cause)));
+    }
+    out.push_str(&text);
+    out
 }
 
 #[cfg(test)]

@@ -152,6 +152,7 @@ fn judged(list: &[(&str, Status)]) -> Vec<Judgement> {
 
 fn opts() -> Options<'static> {
     Options {
+        causes: &[],
         host: "web1",
         label: "heartbeat",
         dry_run: false,
@@ -164,6 +165,7 @@ fn opts() -> Options<'static> {
 /// [`opts`] judging `hours` after now, reminding daily without a cache.
 fn later(hours: i64) -> Options<'static> {
     Options {
+        causes: &[],
         checked_at: Utc::now() + chrono::Duration::hours(hours),
         remind: Some(super::Remind {
             every: 86_400,

@@ -23,6 +23,7 @@ mod adopt;
 mod alerts;
 mod anacron;
 mod catalogue;
+mod causes;
 mod contract;
 mod contrib;
 mod fleet;

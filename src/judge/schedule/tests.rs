@@ -63,6 +63,7 @@ fn expectation(job: &str, when: &str, zone: &str, interval: u64) -> Expectation 
         user: None,
         since: Some(utc("2026-01-01T00:00:00Z")),
         timing: crate::schedule::Timing::default(),
+        needs: Vec::new(),
     }
 }
 

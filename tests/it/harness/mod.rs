@@ -229,9 +229,13 @@ impl Scratch {
         cmd
     }
 
-    /// `hb-check` over the heartbeat directory (`HB_DIR`).
+    /// `hb-check` over the heartbeat directory (`HB_DIR`), with a boot
+    /// time long past (`HB_BOOT_TIME`), so that no test's verdict hangs on
+    /// when the machine running it booted.
     pub fn hb_check(&self) -> Cmd {
-        self.cmd(HB_CHECK).env("HB_DIR", self.hb())
+        self.cmd(HB_CHECK)
+            .env("HB_DIR", self.hb())
+            .env("HB_BOOT_TIME", "2000-01-01T00:00:00Z")
     }
 
     /// `hb-write` with no heartbeat directory set.
@@ -239,9 +243,12 @@ impl Scratch {
         self.cmd(HB_WRITE)
     }
 
-    /// `night-watch` over the heartbeat directory (`HB_DIR`).
+    /// `night-watch` over the heartbeat directory (`HB_DIR`), with a boot
+    /// time long past, as [`Scratch::hb_check`].
     pub fn night_watch(&self) -> Cmd {
-        self.cmd(NIGHT_WATCH).env("HB_DIR", self.hb())
+        self.cmd(NIGHT_WATCH)
+            .env("HB_DIR", self.hb())
+            .env("HB_BOOT_TIME", "2000-01-01T00:00:00Z")
     }
 }
 

@@ -1,0 +1,220 @@
+//! Downtime as a cause: cron not running now, cron that was not running,
+//! and the host that was off; each takes the silent jobs of this host
+//! whose runs fell due while it lasted.
+
+use chrono::{DateTime, Utc};
+
+use super::{add, when, Cause, Causes, Cron, Facts, Kind};
+use crate::judge::{Judgement, Status};
+
+/// Whether a row is about this host: its own heartbeat, or a job with no
+/// heartbeat (a crontab's or `--expect`'s, judged here).
+fn local(j: &Judgement, host: &str) -> bool {
+    j.host.as_deref().is_none_or(|h| h == host)
+}
+
+/// Whether the row's job was judged by a crontab line of this host.
+fn from_crontab(j: &Judgement) -> bool {
+    j.expected
+        .as_ref()
+        .is_some_and(|e| e.source.starts_with("crontab "))
+}
+
+/// Whether a status says the job did not run: what a stopped cron or a
+/// host that was off can explain (a failed run did run).
+fn silent(status: Status) -> bool {
+    matches!(status, Status::Stale | Status::Missing)
+}
+
+/// The grace after a job's due time, in seconds: its schedule's, else
+/// (factor - 1) x its interval.
+fn grace(j: &Judgement, factor: f64) -> u64 {
+    let by_interval = || {
+        let interval = j.interval_seconds.unwrap_or(0) as f64;
+        ((factor - 1.0).max(0.0) * interval) as u64
+    };
+    (j.expected.as_ref())
+        .and_then(|e| e.grace_seconds)
+        .unwrap_or_else(by_interval)
+}
+
+/// When the run the job missed fell due: its schedule's due time, else its
+/// last heartbeat plus its interval.
+fn missed_at(j: &Judgement) -> Option<DateTime<Utc>> {
+    let by_interval = || {
+        let interval = i64::try_from(j.interval_seconds?).ok()?;
+        j.timestamp?
+            .checked_add_signed(chrono::Duration::try_seconds(interval)?)
+    };
+    j.expected
+        .as_ref()
+        .and_then(|e| e.due_at)
+        .or_else(by_interval)
+}
+
+/// Cron not running: its own cause, with the silent crontab jobs under it.
+pub(super) fn cron_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
+    if facts.cron != Cron::Down {
+        return;
+    }
+    let depend: Vec<usize> = (0..jobs.len())
+        .filter(|&i| local(&jobs[i], facts.host) && from_crontab(&jobs[i]))
+        .collect();
+    let since = facts.cron_down_since.unwrap_or(facts.now);
+    let count = depend.len();
+    let text = format!(
+        "cron is not running (since {}, {count} job{} depend{} on it)",
+        when(since, facts.now, facts.zone),
+        if count == 1 { "" } else { "s" },
+        if count == 1 { "s" } else { "" },
+    );
+    let stopped = depend
+        .into_iter()
+        .filter(|&i| silent(jobs[i].status))
+        .collect();
+    add(
+        causes,
+        Cause {
+            kind: Kind::CronDown,
+            text,
+            jobs: stopped,
+            from: Some(since),
+            to: None,
+            by: None,
+            missed: 0,
+        },
+    );
+}
+
+/// The silent rows (of this host, not yet explained, that `take`) whose
+/// run fell due in the window `from` (when known) to `to`, while `now` is
+/// not past `to` by more than their interval and grace; and the runs they
+/// missed in it.
+fn missed_in(
+    jobs: &[Judgement],
+    facts: &Facts,
+    causes: &Causes,
+    take: &dyn Fn(&Judgement) -> bool,
+    (from, to): (Option<DateTime<Utc>>, DateTime<Utc>),
+) -> (Vec<usize>, u64) {
+    let mut explained = Vec::new();
+    let mut missed = 0u64;
+    let up_for = u64::try_from((facts.now - to).num_seconds()).unwrap_or(0);
+    for (i, j) in jobs.iter().enumerate() {
+        if causes.of_job[i].is_some() || !silent(j.status) || !local(j, facts.host) || !take(j) {
+            continue;
+        }
+        let Some(due) = missed_at(j) else { continue };
+        let interval = j.interval_seconds.unwrap_or(0);
+        let in_window = from.is_none_or(|from| due >= from) && due <= to;
+        if in_window && up_for <= interval.saturating_add(grace(j, facts.factor)) {
+            let gone = u64::try_from((to - due).num_seconds()).unwrap_or(0);
+            missed += 1 + gone.checked_div(interval).unwrap_or(0);
+            explained.push(i);
+        }
+    }
+    (explained, missed)
+}
+
+/// `names` of the rows, the first five and `...`.
+fn some_names(jobs: &[Judgement], rows: &[usize]) -> String {
+    let mut names: Vec<&str> = rows.iter().map(|&i| jobs[i].job.as_str()).collect();
+    names.dedup();
+    let more = if names.len() > 5 { ", ..." } else { "" };
+    names.truncate(5);
+    format!("{}{more}", names.join(", "))
+}
+
+/// A window as a line tells it: `01:10-06:02`, or `until 06:02`.
+fn window(facts: &Facts, from: Option<DateTime<Utc>>, to: DateTime<Utc>) -> String {
+    let to = when(to, facts.now, facts.zone);
+    match from {
+        Some(from) => format!("{}-{to}", when(from, facts.now, facts.zone)),
+        None => format!("until {to}"),
+    }
+}
+
+/// Cron was down and runs again: the crontab jobs whose run fell due while
+/// it was down go under one line until they have had their chance since.
+pub(super) fn cron_was_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
+    // The run that first finds cron back closes the stretch itself.
+    let stretch = match facts.cron_down_since {
+        Some(from) => Some((from, facts.now)),
+        None => facts.cron_was_down,
+    };
+    let (Cron::Running(daemon), Some((from, seen_up))) = (&facts.cron, stretch) else {
+        return;
+    };
+    let to = daemon
+        .since
+        .filter(|&s| s >= from && s <= seen_up)
+        .unwrap_or(seen_up);
+    let (rows, missed) = missed_in(jobs, facts, causes, &from_crontab, (Some(from), to));
+    if rows.is_empty() {
+        return;
+    }
+    let text = format!(
+        "cron was not running {}: {missed} run{} missed ({})",
+        window(facts, Some(from), to),
+        if missed == 1 { "" } else { "s" },
+        some_names(jobs, &rows)
+    );
+    add(
+        causes,
+        Cause {
+            kind: Kind::CronDown,
+            text,
+            jobs: rows,
+            from: Some(from),
+            to: Some(to),
+            by: None,
+            missed,
+        },
+    );
+}
+
+/// The host was down: the silent jobs whose run fell due between the last
+/// sign of life before the boot and the boot, while the host has not been
+/// up past their interval and grace since.
+pub(super) fn host_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
+    // A boot after the instant judged at (`--now` in the past) says
+    // nothing of that instant.
+    let Some(boot) = facts.boot.filter(|&b| b <= facts.now) else {
+        return;
+    };
+    // The last sign of life before the boot: the checker's last run, or a
+    // heartbeat of this host.
+    let heartbeats = jobs
+        .iter()
+        .filter(|j| local(j, facts.host))
+        .filter_map(|j| j.timestamp);
+    let down_from = facts
+        .runs
+        .iter()
+        .copied()
+        .chain(heartbeats)
+        .filter(|&t| t < boot)
+        .max();
+    let (rows, missed) = missed_in(jobs, facts, causes, &|_| true, (down_from, boot));
+    if rows.is_empty() {
+        return;
+    }
+    let text = format!(
+        "host was down {}: {missed} run{} missed ({})",
+        window(facts, down_from, boot),
+        if missed == 1 { "" } else { "s" },
+        some_names(jobs, &rows)
+    );
+    add(
+        causes,
+        Cause {
+            kind: Kind::HostDown,
+            text,
+            jobs: rows,
+            from: down_from,
+            to: Some(boot),
+            by: None,
+            missed,
+        },
+    );
+}

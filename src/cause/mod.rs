@@ -1,0 +1,224 @@
+//! One cause, one alert: which judged jobs share a cause (cron is not
+//! running, the host was down, a job they need is bad) and which gaps the
+//! checker itself left. Pure: the rows come judged (the judge alone decides
+//! a status), the facts come read (`store::host`, [`state`]); this only
+//! groups them, so that a cause is told once with its jobs under it.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::judge::Judgement;
+use crate::store::host::CronDaemon;
+
+mod down;
+mod needs;
+pub(crate) mod render;
+pub(crate) mod run;
+pub(crate) mod state;
+
+pub(crate) use needs::note_needs;
+
+/// What a run knows of the host and the checker besides the heartbeats.
+#[derive(Debug, Clone)]
+pub(crate) struct Facts<'a> {
+    /// The instant judged at.
+    pub now: DateTime<Utc>,
+    /// The zone times are told in.
+    pub zone: Tz,
+    /// The stale factor: an interval job's grace is (factor - 1) x interval.
+    pub factor: f64,
+    /// The checking host: jobs of this host (or of no known host) are the
+    /// ones its boot and its cron explain.
+    pub host: &'a str,
+    /// The cron daemon, when jobs are judged from this host's crontabs.
+    /// when none runs.
+    pub cron: Cron,
+    /// Since when cron has been seen down (the checker's own record).
+    pub cron_down_since: Option<DateTime<Utc>>,
+    /// The last stretch cron was seen down, up to the run that saw it
+    /// back (the checker's own record).
+    pub cron_was_down: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// When the host booted.
+    pub boot: Option<DateTime<Utc>>,
+    /// The checker's earlier runs, oldest first.
+    pub runs: &'a [DateTime<Utc>],
+    /// The jobs each job needs, by the job's key (`host/job`, or `job`).
+    pub needs: &'a HashMap<String, Vec<String>>,
+}
+
+/// What is known of the cron daemon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Cron {
+    /// Not looked at: no crontab of this host's is judged.
+    Unknown,
+    /// None runs.
+    Down,
+    /// This one runs.
+    Running(CronDaemon),
+}
+
+impl Cron {
+    /// Whether a daemon runs, when it was looked at.
+    pub(crate) fn runs(&self) -> Option<bool> {
+        match self {
+            Cron::Unknown => None,
+            Cron::Down => Some(false),
+            Cron::Running(_) => Some(true),
+        }
+    }
+}
+
+/// The kinds of cause.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Kind {
+    /// No cron daemon runs, so no crontab job does.
+    CronDown,
+    /// The host was off when runs fell due.
+    HostDown,
+    /// A job needed is bad.
+    Blocked,
+    /// The checker itself did not run for a while.
+    CheckerGap,
+}
+
+/// One cause and the jobs it explains.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Cause {
+    /// What it is.
+    pub kind: Kind,
+    /// The one line that tells it.
+    pub text: String,
+    /// The rows it explains (indices into the judged jobs).
+    pub jobs: Vec<usize>,
+    /// Cron down: since when; host down, checker gap: the window.
+    pub from: Option<DateTime<Utc>>,
+    /// Host down, checker gap: the end of the window.
+    pub to: Option<DateTime<Utc>>,
+    /// Blocked: the row of the bad job at the root of the chain.
+    pub by: Option<usize>,
+    /// Host down: the runs that fell due while it was off.
+    pub missed: u64,
+}
+
+/// The causes of a run and, for each row, the cause that explains it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Causes {
+    /// Cron first, then the host, the checker, and each bad job needed.
+    pub list: Vec<Cause>,
+    /// For each row: the index in `list` of its cause, if any.
+    pub of_job: Vec<Option<usize>>,
+    /// For each blocked row: the row of the job it needs that is bad.
+    pub blocked_by: Vec<Option<usize>>,
+    /// Whether a cron daemon runs, when crontabs are judged.
+    pub cron_runs: Option<bool>,
+    /// When the host booted, when known.
+    pub boot: Option<DateTime<Utc>>,
+}
+
+impl Causes {
+    /// Whether a cause alerts on its own, with no job under it yet: cron
+    /// down is CRITICAL from the first run that sees it.
+    pub(crate) fn critical(&self) -> bool {
+        self.list.iter().any(|c| c.kind == Kind::CronDown)
+    }
+}
+
+/// The `--needs` name of a job given to hb-write: a job name by the record's
+/// rule.
+pub(crate) fn parse_need(text: &str) -> Result<String, crate::Error> {
+    crate::record::validate_job(text).map(|()| text.to_owned())
+}
+
+/// The key a job's needs are kept by: `host/job`, or `job` when no host is
+/// known (as the change engine keys them).
+pub(crate) fn key(host: Option<&str>, job: &str) -> String {
+    match host {
+        Some(host) => format!("{host}/{job}"),
+        None => job.to_owned(),
+    }
+}
+
+/// `t` as a person reads it in `zone`: `02:13` on the day of `now`, else
+/// with its date.
+pub(crate) fn when(t: DateTime<Utc>, now: DateTime<Utc>, zone: Tz) -> String {
+    let (t, now) = (t.with_timezone(&zone), now.with_timezone(&zone));
+    let format = if t.date_naive() == now.date_naive() {
+        "%H:%M"
+    } else {
+        "%Y-%m-%d %H:%M"
+    };
+    t.format(format).to_string()
+}
+
+/// Groups the judged `jobs` (rows as the judge gave them) by cause.
+pub(crate) fn explain(jobs: &[Judgement], facts: &Facts) -> Causes {
+    let mut causes = Causes {
+        list: Vec::new(),
+        of_job: vec![None; jobs.len()],
+        blocked_by: vec![None; jobs.len()],
+        ..Causes::default()
+    };
+    down::cron_down(jobs, facts, &mut causes);
+    down::host_down(jobs, facts, &mut causes);
+    down::cron_was_down(jobs, facts, &mut causes);
+    checker_gap(facts, &mut causes);
+    needs::blocked(jobs, facts, &mut causes);
+    causes
+}
+
+/// Adds `cause`, and marks its rows as explained.
+fn add(causes: &mut Causes, cause: Cause) {
+    let at = causes.list.len();
+    for &row in &cause.jobs {
+        causes.of_job[row] = Some(at);
+    }
+    causes.list.push(cause);
+}
+
+/// The checker's own gap: its last run is longer ago than twice its usual
+/// period (the median of its recorded runs' spacing, from three runs on).
+fn checker_gap(facts: &Facts, causes: &mut Causes) {
+    let [.., before, last] = facts.runs else {
+        return;
+    };
+    let mut spacing: Vec<i64> = facts
+        .runs
+        .windows(2)
+        .map(|w| (w[1] - w[0]).num_seconds())
+        .collect();
+    if spacing.len() < 2 || *before > *last {
+        return;
+    }
+    spacing.sort_unstable();
+    let period = spacing[spacing.len() / 2];
+    let gap = (facts.now - *last).num_seconds();
+    // A boot since the last run is the gap's cause, told as the host's.
+    let booted = facts.boot.is_some_and(|b| b > *last && b <= facts.now);
+    if period <= 0 || gap <= 2 * period || booted {
+        return;
+    }
+    add(
+        causes,
+        Cause {
+            kind: Kind::CheckerGap,
+            text: format!(
+                "hb-check did not run from {} to {}: judgements in that window were not made",
+                when(*last, facts.now, facts.zone),
+                when(facts.now, facts.now, facts.zone)
+            ),
+            jobs: Vec::new(),
+            from: Some(*last),
+            to: Some(facts.now),
+            by: None,
+            missed: 0,
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+mod week_tests;

@@ -1,0 +1,100 @@
+//! Dependencies as a cause: the jobs a job needs (`--needs`), and the bad
+//! jobs that block the bad jobs needing them.
+
+use std::collections::HashMap;
+
+use super::{add, key, Cause, Causes, Facts, Kind};
+use crate::judge::Judgement;
+use crate::record::{Content, Entry};
+use crate::schedule::Expectation;
+
+/// Keeps the jobs row `j` needs, from its record and its crontab line, by
+/// the row's key.
+pub(crate) fn note_needs(
+    needs: &mut HashMap<String, Vec<String>>,
+    j: &Judgement,
+    entry: &Entry,
+    line: Option<&Expectation>,
+) {
+    let mut all = match &entry.content {
+        Ok(Content::Record(r)) => r.needs.clone(),
+        _ => Vec::new(),
+    };
+    for n in line.map_or(&[][..], |l| &l.needs[..]) {
+        if !all.contains(n) {
+            all.push(n.clone());
+        }
+    }
+    if !all.is_empty() {
+        needs.insert(key(j.host.as_deref(), &j.job), all);
+    }
+}
+
+/// Jobs blocked by a bad job they need: each bad job that needs a bad job
+/// (of its host) goes under the bad job at the root of its chain.
+pub(super) fn blocked(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
+    let rows: HashMap<String, usize> = (jobs.iter().enumerate())
+        .map(|(i, j)| (key(j.host.as_deref(), &j.job), i))
+        .collect();
+    // The bad job a bad row needs, if any.
+    let bad_parent = |i: usize| -> Option<usize> {
+        let j = &jobs[i];
+        if !j.status.is_alert() {
+            return None;
+        }
+        let needs = facts.needs.get(&key(j.host.as_deref(), &j.job))?;
+        needs
+            .iter()
+            .filter_map(|n| rows.get(&key(j.host.as_deref(), n)).copied())
+            .find(|&p| p != i && jobs[p].status.is_alert())
+    };
+    let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
+    for i in 0..jobs.len() {
+        if causes.of_job[i].is_some() {
+            continue;
+        }
+        let Some(parent) = bad_parent(i) else {
+            continue;
+        };
+        // Up the chain to its root; a chain that goes round (a lint
+        // error) blocks nothing.
+        let mut root = parent;
+        let mut seen = vec![i, parent];
+        let mut round = false;
+        while let Some(up) = bad_parent(root) {
+            round = seen.contains(&up);
+            if round {
+                break;
+            }
+            seen.push(up);
+            root = up;
+        }
+        if round {
+            continue;
+        }
+        causes.blocked_by[i] = Some(parent);
+        match groups.iter_mut().find(|(r, _)| *r == root) {
+            Some((_, rows)) => rows.push(i),
+            None => groups.push((root, vec![i])),
+        }
+    }
+    for (root, rows) in groups {
+        let name = key(jobs[root].host.as_deref(), &jobs[root].job);
+        add(
+            causes,
+            Cause {
+                kind: Kind::Blocked,
+                text: format!(
+                    "{name} {}: {} job(s) need it",
+                    jobs[root].status,
+                    rows.len()
+                ),
+                jobs: rows,
+                from: None,
+                to: None,
+                by: Some(root),
+                missed: 0,
+            },
+        );
+    }
+}

@@ -1,0 +1,229 @@
+//! Causes as people and programs read them: text lines with the jobs under
+//! each cause, the JSON `cause` of a job and the run's `causes`, and the
+//! host's gauges for Prometheus.
+
+use std::io::{self, Write};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::{json, Value};
+
+use super::{key, Cause, Causes, Kind};
+use crate::escape::terminal;
+use crate::fleet::{Fleet, NONE};
+use crate::judge::Judgement;
+use crate::metrics::label_value;
+use crate::report::{write_lines, CauseFields};
+
+/// The words a row under `cause` gets after its status: `(cron down)`,
+/// `(host down)`, or `, blocked (by nfs-mount)`.
+fn tag(cause: &Cause, jobs: &[Judgement], blocked_by: Option<usize>) -> String {
+    match cause.kind {
+        Kind::CronDown => " (cron down)".to_owned(),
+        Kind::HostDown => " (host down)".to_owned(),
+        Kind::CheckerGap => String::new(),
+        Kind::Blocked => {
+            let by = blocked_by.map_or("", |p| jobs[p].job.as_str());
+            format!(", blocked (by {})", terminal(by))
+        }
+    }
+}
+
+/// `rows`' lines as hb-check writes them, indented, each with `tag` after
+/// its status (`backup stale (cron down): age 1d, ...`).
+fn write_under(
+    out: &mut Vec<u8>,
+    jobs: &[Judgement],
+    rows: &[usize],
+    tag: &dyn Fn(usize) -> String,
+) -> io::Result<()> {
+    for &row in rows {
+        let mut line = Vec::new();
+        write_lines(&mut line, std::slice::from_ref(&jobs[row]), &NONE, true)?;
+        let line = String::from_utf8_lossy(&line);
+        // `name status: ...`: names and statuses hold no space or colon.
+        let (name, rest) = line.split_once(' ').unwrap_or((&line, ""));
+        let end = rest.find([':', '\n']).unwrap_or(rest.len());
+        write!(out, "  {name} {}{}{}", &rest[..end], tag(row), &rest[end..])?;
+    }
+    Ok(())
+}
+
+/// Writes the causes, each once with the jobs it explains under it, then
+/// the other rows as hb-check lists them (all of them with `all`).
+pub(crate) fn write_text(
+    out: &mut Vec<u8>,
+    jobs: &[Judgement],
+    fleet: &Fleet,
+    causes: &Causes,
+    all: bool,
+) -> io::Result<()> {
+    let mut shown = vec![false; jobs.len()];
+    for cause in &causes.list {
+        match cause.by {
+            Some(root) => write_lines(out, std::slice::from_ref(&jobs[root]), &NONE, true)?,
+            None => writeln!(out, "{}", terminal(&cause.text))?,
+        }
+        if let Some(root) = cause.by {
+            shown[root] = true;
+        }
+        let tag = |row: usize| tag(cause, jobs, causes.blocked_by[row]);
+        write_under(out, jobs, &cause.jobs, &tag)?;
+        for &row in &cause.jobs {
+            shown[row] = true;
+        }
+    }
+    let rest: Vec<Judgement> = (jobs.iter().zip(&shown))
+        .filter(|(_, shown)| !**shown)
+        .map(|(j, _)| j.clone())
+        .collect();
+    write_lines(out, &rest, fleet, all)
+}
+
+fn secs(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The `cause` of row `row` in JSON, when a cause explains it:
+/// `{"kind": "cron-down", "since": ...}`, `{"kind": "host-down", "from":
+/// ..., "to": ...}` or `{"kind": "blocked", "by": "nfs-mount"}`.
+pub(crate) fn job_cause(jobs: &[Judgement], causes: &Causes, row: usize) -> Option<Value> {
+    let cause = &causes.list[causes.of_job.get(row).copied().flatten()?];
+    Some(match cause.kind {
+        Kind::CronDown => json!({"kind": cause.kind, "since": cause.from.map(secs)}),
+        Kind::HostDown | Kind::CheckerGap => json!({
+            "kind": cause.kind,
+            "from": cause.from.map(secs),
+            "to": cause.to.map(secs),
+        }),
+        Kind::Blocked => {
+            let by = causes.blocked_by[row].map(|p| jobs[p].job.clone());
+            json!({"kind": cause.kind, "by": by})
+        }
+    })
+}
+
+/// The run's `causes` in JSON: each with its `kind`, its `text`, the
+/// `jobs` it explains (`host/job` where the host is known) and what its
+/// kind knows (since, from, to, missed runs, the job needed).
+pub(crate) fn causes_json(jobs: &[Judgement], causes: &Causes) -> Vec<Value> {
+    let name = |row: usize| key(jobs[row].host.as_deref(), &jobs[row].job);
+    (causes.list.iter())
+        .map(|c| {
+            let mut v = json!({
+                "kind": c.kind,
+                "text": c.text,
+                "jobs": c.jobs.iter().map(|&r| name(r)).collect::<Vec<_>>(),
+            });
+            let fields = [
+                (
+                    "since",
+                    (c.kind == Kind::CronDown)
+                        .then_some(c.from)
+                        .flatten()
+                        .map(|t| json!(secs(t))),
+                ),
+                (
+                    "from",
+                    (c.kind != Kind::CronDown)
+                        .then_some(c.from)
+                        .flatten()
+                        .map(|t| json!(secs(t))),
+                ),
+                ("to", c.to.map(|t| json!(secs(t)))),
+                (
+                    "missed_runs",
+                    (c.kind == Kind::HostDown).then_some(json!(c.missed)),
+                ),
+                ("by", c.by.map(|r| json!(name(r)))),
+            ];
+            for (field, value) in fields {
+                if let Some(value) = value {
+                    v[field] = value;
+                }
+            }
+            v
+        })
+        .collect()
+}
+
+/// The fields hb-check's JSON document takes from the causes.
+pub(crate) fn json_fields(jobs: &[Judgement], causes: &Causes) -> CauseFields {
+    CauseFields {
+        causes: causes_json(jobs, causes),
+        of_job: (0..jobs.len())
+            .map(|row| job_cause(jobs, causes, row))
+            .collect(),
+    }
+}
+
+/// The causes as a report's section, each once, after the report itself:
+/// `Causes:` and a line each, or a Markdown heading and list. Nothing when
+/// there is none.
+pub(crate) fn write_section(out: &mut Vec<u8>, causes: &Causes, markdown: bool) -> io::Result<()> {
+    if causes.list.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{}",
+        if markdown {
+            "\n## Causes\n"
+        } else {
+            "\nCauses:"
+        }
+    )?;
+    for cause in &causes.list {
+        if markdown {
+            writeln!(out, "- {}", crate::escape::markdown(&cause.text))?;
+        } else {
+            writeln!(out, "  {}", terminal(&cause.text))?;
+        }
+    }
+    Ok(())
+}
+
+/// The host's gauges: whether cron runs (when crontabs are judged), when
+/// the host booted, and one `cron_heartbeat_job_blocked` per blocked job.
+pub(crate) fn write_metrics(
+    out: &mut dyn io::Write,
+    host: &str,
+    jobs: &[Judgement],
+    causes: &Causes,
+) -> io::Result<()> {
+    let host = label_value(host);
+    if let Some(runs) = causes.cron_runs {
+        writeln!(out, "# HELP cron_heartbeat_cron_running 1 when a cron daemon runs on the host, 0 when none does.")?;
+        writeln!(out, "# TYPE cron_heartbeat_cron_running gauge")?;
+        writeln!(
+            out,
+            "cron_heartbeat_cron_running{{host=\"{host}\"}} {}",
+            u8::from(runs)
+        )?;
+    }
+    if let Some(boot) = causes.boot {
+        writeln!(
+            out,
+            "# HELP cron_heartbeat_boot_time_seconds Unix time the host booted."
+        )?;
+        writeln!(out, "# TYPE cron_heartbeat_boot_time_seconds gauge")?;
+        writeln!(
+            out,
+            "cron_heartbeat_boot_time_seconds{{host=\"{host}\"}} {}",
+            boot.timestamp()
+        )?;
+    }
+    writeln!(out, "# HELP cron_heartbeat_job_blocked 1 for a job whose trouble comes from a bad job it needs (by).")?;
+    writeln!(out, "# TYPE cron_heartbeat_job_blocked gauge")?;
+    for (row, by) in causes.blocked_by.iter().enumerate() {
+        let Some(by) = by else { continue };
+        let j = &jobs[row];
+        let job_host = j.host.as_deref().map_or(host.clone(), label_value);
+        writeln!(
+            out,
+            "cron_heartbeat_job_blocked{{cron_job=\"{}\",host=\"{job_host}\",by=\"{}\"}} 1",
+            label_value(&j.job),
+            label_value(&jobs[*by].job)
+        )?;
+    }
+    Ok(())
+}

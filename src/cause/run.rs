@@ -1,0 +1,125 @@
+//! What a check run does about causes once its jobs are judged: gather the
+//! facts (cron, boot time, its own last runs), group the rows, and keep
+//! its record of runs beside the run lock.
+
+use chrono::{DateTime, Utc};
+use clap::Args as ClapArgs;
+
+use super::state::{self, Runs};
+use super::{explain, Causes, Cron, Facts};
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::judge::{Judgement, Policy, Status};
+use crate::store;
+
+/// The options of hb-check about causes.
+#[derive(Debug, Clone, Default, ClapArgs)]
+pub(crate) struct CauseArgs {
+    /// Take the host's boot time to be this instant (RFC 3339) instead of
+    /// the kernel's: for tests and forensics, like --now.
+    #[arg(long, value_name = "RFC3339", env = "HB_BOOT_TIME", value_parser = crate::cli::parse_now)]
+    pub boot_time: Option<DateTime<Utc>>,
+}
+
+/// The key that stands for cron itself among the (job, status) pairs the
+/// change engine weighs: a job name holds no space, so no job has it.
+pub(crate) const CRON_KEY: &str = "cron daemon";
+
+/// What a check run knows that the causes are drawn from.
+pub(crate) struct Run<'a> {
+    /// The options.
+    pub args: &'a CauseArgs,
+    /// The rows as judged, worst first.
+    pub jobs: &'a [Judgement],
+    /// The policy they were judged by.
+    pub policy: &'a Policy,
+    /// What each job needs, by its key.
+    pub needs: &'a HashMap<String, Vec<String>>,
+    /// Whether the jobs come from this host's own crontabs.
+    pub live_crontabs: bool,
+    /// The checking host.
+    pub host: &'a str,
+    /// Whether the instant judged at was given (`--now`): a judgement as
+    /// of another time is not one of the checker's runs, so its record is
+    /// neither read nor kept.
+    pub forensic: bool,
+}
+
+/// Groups the rows of `run` by cause, as of its policy's instant, and
+/// records this run (and whether cron ran) in the state beside the lock
+/// `lock_path`. A state that cannot be read counts as none; one that
+/// cannot be written is told in the error, beside the grouping.
+pub(crate) fn assess(run: &Run, lock_path: &Path) -> (Causes, Result<(), crate::Error>) {
+    let path = state::path(lock_path);
+    let before = (!run.forensic)
+        .then(|| store::read_small(&path).and_then(|b| Runs::parse(&b)))
+        .flatten()
+        .unwrap_or_default();
+    let causes = with_record(run, &before);
+    let kept = if run.forensic {
+        Ok(())
+    } else {
+        let next = before.after(run.policy.now, causes.cron_runs);
+        store::write_file(&path, &next.to_json_line())
+    };
+    (causes, kept)
+}
+
+/// Groups the rows of `run` by cause with no record of the checker's runs:
+/// night-watch's report, which is no check.
+pub(crate) fn alone(run: &Run) -> Causes {
+    with_record(run, &Runs::default())
+}
+
+/// Groups the rows of `run` by cause, with the checker's record `before`.
+fn with_record(run: &Run, before: &Runs) -> Causes {
+    let now = run.policy.now;
+    let look = run.live_crontabs && store::host::processes_visible();
+    let cron = match look.then(store::host::cron_daemon) {
+        None => Cron::Unknown,
+        Some(None) => Cron::Down,
+        Some(Some(daemon)) => Cron::Running(daemon),
+    };
+    let cron_runs = cron.runs();
+    let boot = run.args.boot_time.or_else(store::host::boot_time);
+    let runs = before.instants();
+    let facts = Facts {
+        now,
+        zone: run.policy.rules.zone,
+        factor: run.policy.factor,
+        host: run.host,
+        cron,
+        cron_down_since: before.cron_down_since.map(|s| s.0),
+        cron_was_down: before.cron_was_down.map(|(from, to)| (from.0, to.0)),
+        boot,
+        runs: &runs,
+        needs: run.needs,
+    };
+    Causes {
+        cron_runs,
+        boot,
+        ..explain(run.jobs, &facts)
+    }
+}
+
+/// The (job, status) pairs the causes add to a run's for the change
+/// engine: cron itself, `stale` while it does not run and `ok` while it
+/// does, so that `--changes-only` tells cron stopping and coming back.
+pub(crate) fn pairs(causes: &Causes) -> Vec<(String, Status)> {
+    (causes.cron_runs.iter())
+        .map(|&runs| {
+            let status = if runs { Status::Ok } else { Status::Stale };
+            (CRON_KEY.to_owned(), status)
+        })
+        .collect()
+}
+
+/// Whether the run has news that no job's status carries: a gap of the
+/// checker's, told once.
+pub(crate) fn news(causes: &Causes) -> bool {
+    causes
+        .list
+        .iter()
+        .any(|c| c.kind == super::Kind::CheckerGap)
+}
