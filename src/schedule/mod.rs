@@ -196,7 +196,7 @@ pub(crate) fn expectations(tab: &Crontab<'_>) -> (Vec<Expectation>, Vec<Lint>) {
             None => Timing::default(),
             Some(Ok(timing)) => timing,
             Some(Err(reason)) => {
-                warnings.push(Lint::new(at.clone(), reason));
+                warnings.push(Lint::new(at.clone(), reason.to_string()));
                 Timing::default()
             }
         };
@@ -264,7 +264,7 @@ fn bound_warnings(warnings: &mut Vec<Lint>, whole: &Source) {
 }
 
 /// The job name and interval of a call, or why they cannot be used.
-pub(crate) fn checked(call: &command::Invocation) -> Result<(String, u64), String> {
+fn checked(call: &command::Invocation) -> Result<(String, u64), String> {
     let job = call.job.as_ref().ok_or("hb-write has no job name here")?;
     if job.expands {
         return Err(format!(
