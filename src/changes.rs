@@ -21,18 +21,18 @@ pub(crate) fn state_path(lock: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// A job's key in the change engine's state: `host/job` when the host is
+/// known, else the job.
+pub(crate) fn key(j: &Judgement) -> String {
+    match &j.host {
+        Some(host) => format!("{host}/{}", j.job),
+        None => j.job.clone(),
+    }
+}
+
 /// The (job, status) pairs of a run, sorted.
 pub(crate) fn pairs(jobs: &[Judgement]) -> Vec<(String, Status)> {
-    let mut all: Vec<(String, Status)> = jobs
-        .iter()
-        .map(|j| {
-            let key = match &j.host {
-                Some(host) => format!("{host}/{}", j.job),
-                None => j.job.clone(),
-            };
-            (key, j.status)
-        })
-        .collect();
+    let mut all: Vec<(String, Status)> = jobs.iter().map(|j| (key(j), j.status)).collect();
     all.sort();
     all
 }
@@ -87,24 +87,29 @@ pub(crate) fn decide(
     }
 }
 
+/// The name a run gives the job with `key`: the job alone when the run's
+/// `jobs` come from one host, else `host/job` (see
+/// [`crate::report::content::job_name`]). Unescaped.
+pub(crate) fn name_of<'a>(key: &'a str, jobs: &[Judgement]) -> &'a str {
+    if crate::report::content::several_hosts(jobs) {
+        return key;
+    }
+    // A key is `host/job` where the host is known (see [`pairs`]).
+    jobs.iter()
+        .find_map(|j| j.host.as_deref())
+        .and_then(|host| key.strip_prefix(host))
+        .and_then(|rest| rest.strip_prefix('/'))
+        .unwrap_or(key)
+}
+
 /// The lines that say which jobs recovered since the last printed run:
 /// `backup ok: recovered (was stale)`. Each job has the name the rest of
 /// the run gives it ([`crate::report::content::job_name`]): `host/job` when
 /// the run's `jobs` come from several hosts, else the job alone.
 pub(crate) fn recovered_lines(decision: &Decision, jobs: &[Judgement]) -> String {
-    let one_host = if crate::report::content::several_hosts(jobs) {
-        None
-    } else {
-        jobs.iter().find_map(|j| j.host.as_deref())
-    };
     let mut out = String::new();
     for (key, was, now) in &decision.recovered {
-        // A key is `host/job` where the host is known (see [`pairs`]).
-        let name = one_host
-            .and_then(|host| key.strip_prefix(host))
-            .and_then(|rest| rest.strip_prefix('/'))
-            .unwrap_or(key);
-        let key = crate::escape::terminal(name);
+        let key = crate::escape::terminal(name_of(key, jobs));
         match now {
             Some(Status::Paused) => out.push_str(&format!("{key} paused (was {was})\n")),
             Some(now) => out.push_str(&format!("{key} {now}: recovered (was {was})\n")),

@@ -19,7 +19,6 @@ use crate::metrics::write_prometheus;
 use crate::report::{self, Report};
 use crate::store;
 use crate::survey::{self, Judged};
-use crate::tracker;
 
 /// The program's name, first on every line it writes to standard error.
 pub const PROGRAM: &str = "hb-check";
@@ -100,6 +99,10 @@ pub struct Args {
     #[command(flatten, next_help_heading = "Tracker")]
     pub(crate) tracker: TrackerArgs,
 
+    /// The destinations that hear of changes (webhooks, ntfy, chat, commands).
+    #[command(flatten, next_help_heading = "Notify")]
+    pub(crate) notify: crate::notify::NotifyArgs,
+
     /// After each run, ping this dead man's switch (Healthchecks or Uptime
     /// Kuma): success when hb-check could check (exit 0, 1 or 2), failure
     /// when it could not (exit 3). It alerts when cron or hb-check stops.
@@ -145,6 +148,9 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
     if args.adopt.adopt {
         return crate::adopt::run(&args.adopt, &args.judge.schedule, PROGRAM, stdout);
     }
+    if let Some(dest) = args.notify.notify_test.as_ref().and_then(|d| d.0.first()) {
+        return crate::notify::test_run(dest, &args.notify, &args.judge.host(), stdout);
+    }
     if args.lint {
         return lint(args, stdout).unwrap_or_else(|err| {
             cli::report_error(PROGRAM, &err);
@@ -181,7 +187,7 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
     }
     if let Some(url) = &args.ping {
         let checked = judged.is_some() && errors.is_empty() && printed;
-        crate::ping::watcher(url, args.ping_style, checked, code as u8, started.elapsed());
+        crate::ping::after_check(url, args.ping_style, checked, code as u8, started.elapsed());
     }
     code
 }
@@ -214,6 +220,10 @@ fn judge_locked(
     if judged.causes.critical() {
         code = code.merge(Check::Critical);
     }
+    for err in &judged.timers.errors {
+        fail(err);
+        code = code.merge(Check::Unknown);
+    }
     if let Some(path) = &args.metrics_file {
         // Streamed into the file: a fleet's metrics are never one string.
         let report = report_of(&judged);
@@ -238,7 +248,10 @@ fn judge_locked(
     }
     // The run lock stays held through the sync, so two runs never open two
     // issues.
-    if let Err(err) = sync_tracker(&args.tracker, &args.judge.host(), &judged, &lock) {
+    // And so do the notify destinations, whose states are beside it.
+    let synced = tracker_sync::sync(&args.tracker, &host, &judged, &lock);
+    let notified = crate::notify::after_check(&args.notify, &args.judge.host(), &judged, &lock);
+    for err in [synced.err(), notified.err()].into_iter().flatten() {
         fail(&err);
         code = code.merge(Check::Unknown);
     }
@@ -318,6 +331,11 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
         }
     };
     expect::write_unread_note(&mut out, unread, args.verbose);
+    if let Some(note) = judged.and_then(|j| j.timers.note.as_ref()) {
+        if args.verbose && args.format == Format::Text {
+            let _ = writeln!(out, "{note}");
+        }
+    }
     out
 }
 
@@ -346,53 +364,7 @@ fn lint(args: &Args, stdout: &mut dyn Write) -> Result<Check, Error> {
     })
 }
 
-/// Brings the host's alert issue in line with the judgement, when a tracker
-/// is configured.
-fn sync_tracker(
-    args: &TrackerArgs,
-    host: &str,
-    judged: &Judged,
-    lock: &store::RunLock,
-) -> Result<(), Error> {
-    let Some(config) = tracker::Config::load(&args.settings())? else {
-        return Ok(());
-    };
-    let forge = tracker::connect(&config)?;
-    // The reminder cache beside the run lock (held): lost or unusable, it
-    // costs one read of the comments, never a second reminder.
-    let cache_path = tracker::remind::cache_path(lock.path());
-    let cached = args
-        .tracker_remind
-        .and_then(|_| store::read_small(&cache_path))
-        .and_then(|bytes| tracker::remind::Cache::parse(&bytes));
-    let remember = |cache: &tracker::remind::Cache| {
-        if let Err(err) = store::write_file(&cache_path, &cache.to_json_line()) {
-            cli::report_error(PROGRAM, &err);
-        }
-    };
-    let causes: Vec<String> = judged.causes.list.iter().map(|c| c.text.clone()).collect();
-    let opts = tracker::Options {
-        causes: &causes,
-        host,
-        label: &args.tracker_label,
-        dry_run: args.dry_run,
-        checked_at: judged.policy.now,
-        fleet: &judged.fleet,
-        remind: args.tracker_remind.map(|every| tracker::sync::Remind {
-            every,
-            cached: cached.as_ref(),
-            remember: &remember,
-        }),
-    };
-    tracker::sync(forge.as_ref(), &opts, &judged.jobs, &mut |note| {
-        // A dry run shows issue text built from heartbeat files: each line
-        // is escaped like every other line for a terminal.
-        for line in note.lines() {
-            eprintln!("{PROGRAM}: {}", terminal(line));
-        }
-    })?;
-    Ok(())
-}
+mod tracker_sync;
 
 #[cfg(test)]
 mod tests;

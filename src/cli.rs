@@ -10,7 +10,7 @@ use clap::error::ErrorKind;
 use clap::{Args, Parser};
 
 pub(crate) use crate::record::{parse_factor, parse_switch};
-use crate::record::{parse_interval, WAIT};
+use crate::record::{parse_interval, validate_job, WAIT};
 use crate::tracker;
 use crate::Error;
 
@@ -152,6 +152,10 @@ pub(crate) struct JudgeArgs {
     /// The crontabs that tell each job's schedule.
     #[command(flatten)]
     pub schedule: crate::expect::ScheduleArgs,
+
+    /// The systemd timers to judge as jobs.
+    #[command(flatten)]
+    pub timers: crate::timers::TimerArgs,
 }
 
 impl JudgeArgs {
@@ -248,7 +252,23 @@ impl TrackerArgs {
     }
 }
 
-pub(crate) use crate::record::parse_job;
+/// Parses an expected job by the naming rule ([`crate::record::parse_job`]);
+/// `timer:NAME` (a user's: `USER/timer:NAME`) names a systemd timer, NAME
+/// by systemd's rule for unit names.
+pub(crate) fn parse_job(text: &str) -> Result<String, Error> {
+    let text = text.trim();
+    let (user, job) = match text.split_once('/') {
+        Some((user, job)) => (Some(user), job),
+        None => (None, text),
+    };
+    match job.strip_prefix("timer:") {
+        Some(unit) => user
+            .map_or(Ok(()), validate_job)
+            .and_then(|()| crate::timers::check_timer_name(unit))
+            .map(|()| text.to_owned()),
+        None => crate::record::parse_job(text),
+    }
+}
 
 /// Parses a host name by the host-name rule.
 pub(crate) fn parse_host(text: &str) -> Result<String, Error> {
@@ -318,7 +338,17 @@ mod tests {
         assert_eq!(parse_job("backup").unwrap(), "backup");
         assert_eq!(parse_job("alice/backup").unwrap(), "alice/backup");
         assert_eq!(parse_job(" billing ").unwrap(), "billing");
-        for bad in ["alice/", "/backup", "a/b/c", "../backup", ".x/backup"] {
+        assert_eq!(parse_job("timer:certbot").unwrap(), "timer:certbot");
+        assert_eq!(parse_job("alice/timer:a@b").unwrap(), "alice/timer:a@b");
+        for bad in [
+            "alice/",
+            "/backup",
+            "a/b/c",
+            "../backup",
+            ".x/backup",
+            "timer:",
+            "timer:a b",
+        ] {
             assert!(parse_job(bad).is_err(), "{bad}");
         }
     }

@@ -158,15 +158,19 @@ pub enum Error {
         /// How long this run waited.
         waited: Duration,
     },
-    /// A tracker token file that cannot be read.
+    /// A token file (the tracker's, ntfy's) that cannot be read.
     TokenFile {
+        /// Whose token it holds: `tracker` or `ntfy`.
+        what: &'static str,
         /// The token file.
         path: PathBuf,
         /// The OS error.
         source: io::Error,
     },
-    /// A tracker token file that group or others may read.
+    /// A token file that group or others may read.
     TokenFileMode {
+        /// Whose token it holds: `tracker` or `ntfy`.
+        what: &'static str,
         /// The token file.
         path: PathBuf,
         /// Its permission bits.
@@ -195,6 +199,12 @@ pub enum Error {
         /// The OS's or a parser's error, when one stopped it.
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
+    /// A notify destination that cannot be used or did not take a
+    /// message.
+    Notify {
+        /// What is wrong, naming each destination by its scheme and host.
+        reason: String,
+    },
     /// A crontab could not be read.
     Crontab {
         /// The crontab.
@@ -203,6 +213,13 @@ pub enum Error {
         reason: String,
         /// The OS error, when one stopped the read.
         source: Option<io::Error>,
+    },
+    /// systemd's timers could not be read (`--systemd`).
+    Systemd {
+        /// Which manager: `the system manager` or a user's.
+        manager: String,
+        /// What went wrong, one line.
+        reason: String,
     },
 }
 
@@ -241,6 +258,8 @@ impl std::error::Error for Error {
             | Error::LockTimeout { .. }
             | Error::LockUnsafe { .. }
             | Error::TokenFileMode { .. }
+            | Error::Notify { .. }
+            | Error::Systemd { .. }
             | Error::Invalid { .. } => None,
         }
     }

@@ -170,6 +170,32 @@ pub fn markdown(text: &str) -> String {
     out
 }
 
+/// Renders text inert for a chat message (Slack, Mattermost, Rocket.Chat,
+/// Discord): an inline code span, in which no Markdown, link or mention is
+/// read, holding the text with control characters escaped as in
+/// `terminal`, backticks (which would end the span) as `'`, `@` as the
+/// full-width `＠` (no `@channel` or `@here` whatever a client makes of
+/// code), and, where `entities` (Slack's rule, which Mattermost and
+/// Rocket.Chat read alike), `&`, `<` and `>` as `&amp;`, `&lt;` and
+/// `&gt;`, so that no `<!here>` or `<URL|text>` is ever read.
+pub(crate) fn chat(text: &str, entities: bool) -> String {
+    let plain = terminal(text);
+    let mut out = String::with_capacity(plain.len() + 8);
+    out.push('`');
+    for c in plain.chars() {
+        match c {
+            '`' => out.push('\''),
+            '@' => out.push('\u{ff20}'),
+            '&' if entities => out.push_str("&amp;"),
+            '<' if entities => out.push_str("&lt;"),
+            '>' if entities => out.push_str("&gt;"),
+            _ => out.push(c),
+        }
+    }
+    out.push('`');
+    out
+}
+
 /// Escapes text for HTML element content and quoted attribute values, after
 /// replacing control characters as in `terminal`.
 pub fn html(text: &str) -> String {
@@ -191,6 +217,16 @@ pub fn html(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chat_text_is_one_code_span_without_mentions_or_links() {
+        assert_eq!(chat("backup", true), "`backup`");
+        assert_eq!(
+            chat("@channel <!here> <https://x|y> a&b `rm`\n", true),
+            "`\u{ff20}channel &lt;!here&gt; &lt;https://x|y&gt; a&amp;b 'rm'\\u{a}`"
+        );
+        assert_eq!(chat("<@123>", false), "`<\u{ff20}123>`");
+    }
 
     #[test]
     fn unsafe_characters_cover_bidi_and_zero_width() {

@@ -77,7 +77,8 @@ pub enum Write {
 pub enum Watch {
     /// 0: the report was rendered, whatever it says.
     Rendered = 0,
-    /// 3: nothing could be read, or bad usage.
+    /// 3: nothing could be read, bad usage, or a `--notify` destination
+    /// did not take the summary (the report was still printed).
     Unreadable = 3,
 }
 

@@ -20,6 +20,7 @@ mod heartbeat;
 mod overrides;
 pub(crate) mod rows;
 pub(crate) mod schedule;
+pub(crate) mod timer;
 
 pub(crate) use rows::{rows, summary};
 

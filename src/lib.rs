@@ -43,6 +43,9 @@
 //!   since the last delivery, and whether a reminder is due. It feeds
 //!   `changes` (`hb-check --changes-only`) and the `tracker`'s alert
 //!   issue (one per host, on Gitea, Forgejo or GitHub).
+//! - `notify`: `--notify` destinations (webhooks, ntfy, chat, commands),
+//!   each told what changed since the message it last accepted, by the
+//!   same change engine; its HTTP over `http`, its state through `store`.
 //! - `report` and `metrics`: renderers from judged jobs to bytes.
 //! - [`check`], [`watch`] and [`mod@write`] (with `wrap` over `supervise`,
 //!   pings by `ping`): the run of each binary, arguments to exit code
@@ -50,6 +53,9 @@
 //!   directories, scan, judge), [`cli`] the options they
 //!   share (parsing only, no I/O). The binaries in `src/bin/` only parse
 //!   and call them. [`daemon`] is the heartbeat of a long-running worker.
+//! - `timers`: systemd's timers and their services, read with bounded
+//!   runs of `systemctl` and judged by `judge::timer` as jobs named
+//!   `timer:NAME` (`--systemd`, `--user-timers`).
 //! - `fleet`: the same job across many hosts' directories: groups of
 //!   hosts in the same bad status and the `--quorum` rules, computed once
 //!   from the judged rows for every renderer.
@@ -58,10 +64,10 @@
 //! - `error` is the library's one error type and [`escape`] renders
 //!   untrusted text inert; both sit at the bottom and import nothing above.
 //!
-//! Imports point one way: the runs and [`cli`] -> (tracker | changes |
-//! metrics | report | expect | ping) -> fleet -> alert -> judge -> schedule ->
-//! store -> (pause | history) -> record -> error -> escape; the tracker
-//! and metrics borrow report's helpers, and nothing below imports anything
+//! Imports point one way: the runs and [`cli`] -> (notify | tracker |
+//! changes | metrics | report | expect | ping | timers) -> fleet -> alert ->
+//! judge -> schedule -> store -> (pause | history) -> record -> error ->
+//! escape; the tracker and metrics borrow report's helpers, and nothing below imports anything
 //! above it. No module imports a module that imports it back: the
 //! integration test `tests/it/layers.rs` reads every `crate::` path in
 //! `src/` and fails naming any circle.
@@ -153,6 +159,7 @@ mod history;
 mod http;
 mod judge;
 mod metrics;
+mod notify;
 mod pause;
 mod ping;
 pub mod record;
@@ -161,6 +168,7 @@ mod schedule;
 pub mod store;
 mod supervise;
 mod survey;
+mod timers;
 mod tracker;
 pub mod watch;
 mod wrap;

@@ -36,7 +36,7 @@ pub const PROGRAM: &str = "night-watch";
 #[command(
     name = PROGRAM,
     version,
-    after_help = "Formats:\n  text      a table; UTF-8 borders and colours on a terminal (not with NO_COLOR),\n            plain ASCII without escape sequences anywhere else\n  markdown  GitHub-flavoured Markdown (Gitea, GitHub)\n  html      one self-contained HTML document with inline styles, for a mail body\n  json      the document of `hb-check --format json`\n  prometheus  the Prometheus text format, for node_exporter's textfile collector\n  mail      one MIME message for `sendmail -t` (needs --to): the text and the HTML\n            report as alternatives, the --subject line as its subject\n\nExample, from cron:\n  night-watch --format mail --to ops@example.com | /usr/sbin/sendmail -t\n\nExit codes:\n  0  the report was rendered, whatever it says\n  3  nothing could be read (no heartbeat directory, unreadable directory),\n     or bad usage"
+    after_help = "Formats:\n  text      a table; UTF-8 borders and colours on a terminal (not with NO_COLOR),\n            plain ASCII without escape sequences anywhere else\n  markdown  GitHub-flavoured Markdown (Gitea, GitHub)\n  html      one self-contained HTML document with inline styles, for a mail body\n  json      the document of `hb-check --format json`\n  prometheus  the Prometheus text format, for node_exporter's textfile collector\n  mail      one MIME message for `sendmail -t` (needs --to): the text and the HTML\n            report as alternatives, the --subject line as its subject\n\nExample, from cron:\n  night-watch --format mail --to ops@example.com | /usr/sbin/sendmail -t\n\nExit codes:\n  0  the report was rendered, whatever it says\n  3  nothing could be read (no heartbeat directory, unreadable directory),\n     bad usage, or a --notify destination did not take the summary"
 )]
 pub struct Args {
     /// Which heartbeats to read and how to judge them.
@@ -55,6 +55,10 @@ pub struct Args {
     /// Output format.
     #[arg(long, value_enum, env = "HB_REPORT_FORMAT", default_value = "text")]
     pub(crate) format: Format,
+
+    /// Where the morning summary also goes (webhooks, ntfy, chat, commands).
+    #[command(flatten, next_help_heading = "Notify")]
+    pub(crate) notify: crate::notify::Destinations,
 
     /// Print one line for a mail subject, such as `night-watch web1: 1
     /// stale, 1 late, 10 ok` or `night-watch web1: all 12 jobs ok`, and
@@ -134,7 +138,17 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Cod
             for warning in &judged.lint {
                 eprintln!("{PROGRAM}: warning: {warning}");
             }
-            (Code::Rendered, render(args, &host, &judged, terminal))
+            for err in &judged.timers.errors {
+                cli::report_error(PROGRAM, err);
+            }
+            let out = render(args, &host, &judged, terminal);
+            match crate::notify::after_report(&args.notify, &host, &judged) {
+                Ok(()) => (Code::Rendered, out),
+                Err(err) => {
+                    cli::report_error(PROGRAM, &err);
+                    (Code::Unreadable, out)
+                }
+            }
         }
         Err(err) => {
             cli::report_error(PROGRAM, &err);

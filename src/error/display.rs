@@ -109,24 +109,29 @@ impl fmt::Display for Error {
                 terminal_path(path),
                 waited.as_secs()
             ),
-            Error::TokenFile { path, source } => on_file(
+            Error::TokenFile { what, path, source } => on_file(
                 f,
-                "cannot read the tracker token file",
+                &format!("cannot read the {what} token file"),
                 path,
                 source,
             ),
-            Error::TokenFileMode { path, mode } => write!(
+            Error::TokenFileMode { what, path, mode } => write!(
                 f,
-                "refusing the tracker token file {}: group or others may read it (mode {:04o}); run `chmod 600 {}`",
+                "refusing the {what} token file {}: group or others may read it (mode {:04o}); run `chmod 600 {}`",
                 terminal_path(path),
                 mode & 0o7777,
                 terminal_path(path)
             ),
             Error::TrackerConfig { reason, .. }
             | Error::Ping { reason, .. }
-            | Error::Adopt { reason, .. } => write!(f, "{reason}"),
+            | Error::Adopt { reason, .. }
+            | Error::Notify { reason } => write!(f, "{reason}"),
             Error::Tracker(err) => err.fmt(f),
             Error::Crontab { path, reason, .. } => on_file(f, "cannot read crontab", path, reason),
+            Error::Systemd { manager, reason } => write!(
+                f,
+                "cannot read the timers of {manager}: {reason}; the other jobs were judged"
+            ),
         }
     }
 }

@@ -15,7 +15,7 @@ pub(crate) mod wait;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use ureq::http::{header, HeaderValue};
+pub(crate) use ureq::http::{header, HeaderValue};
 pub(crate) use ureq::http::{HeaderMap, Method, StatusCode};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, Body, RequestExt};

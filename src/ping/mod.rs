@@ -186,17 +186,11 @@ impl Pinger {
     }
 }
 
-/// Tells the dead man's switch of a checker (`hb-check --ping`) that its
+/// hb-check's ping after its run: tells the dead man's switch that the
 /// run happened, and whether it could check (judged every job, and every
-/// channel worked), with its exit code `code`. Best effort: a failed ping
-/// is one warning line.
-pub(crate) fn watcher(
-    url: &url::Url,
-    style: Style,
-    checked: bool,
-    code: u8,
-    took: std::time::Duration,
-) {
+/// channel worked), with its exit code. Best effort: a failed ping is one
+/// warning line.
+pub(crate) fn after_check(url: &Url, style: Style, checked: bool, code: u8, took: Duration) {
     let ping = Ping::Beat {
         ok: checked,
         exit_code: Some(i32::from(code)),

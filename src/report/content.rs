@@ -188,9 +188,16 @@ const SUBJECT_MAX: usize = 200;
 /// `line` made a subject: its control characters escaped, and cut to
 /// `SUBJECT_MAX` characters with `...` at the end when it is longer.
 pub(crate) fn subject_line(line: &str) -> String {
-    let line = terminal(line);
-    match line.char_indices().nth(SUBJECT_MAX - 3) {
-        Some((cut, _)) if line.chars().count() > SUBJECT_MAX => format!("{}...", &line[..cut]),
+    cut(line, SUBJECT_MAX)
+}
+
+/// `text` with its control characters escaped (as `terminal` does), cut
+/// to at most `max` characters (at least 4), with `...` at the end when it
+/// was longer.
+pub(crate) fn cut(text: &str, max: usize) -> String {
+    let line = terminal(text);
+    match line.char_indices().nth(max.max(4) - 3) {
+        Some((at, _)) if line.chars().count() > max.max(4) => format!("{}...", &line[..at]),
         _ => line.into_owned(),
     }
 }

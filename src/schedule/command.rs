@@ -144,6 +144,20 @@ fn tokenize(command: &str) -> Vec<Token> {
     tokens
 }
 
+/// The words of a command run without a shell (`hb-check --notify
+/// exec:...`), split and unquoted as the shell would; `None` when it holds
+/// an operator (`;`, `&`, `|`, `(`, `)`, a newline) that only a shell
+/// could carry out. `$VAR` and globs are kept as written.
+pub(crate) fn words(command: &str) -> Option<Vec<String>> {
+    tokenize(command)
+        .into_iter()
+        .map(|t| match t {
+            Token::Word(w) => Some(w.text),
+            Token::Break => None,
+        })
+        .collect()
+}
+
 /// Whether a word names hb-write: `hb-write`, or a path ending in it.
 fn is_hb_write(word: &Word) -> bool {
     !word.expands && word.text.rsplit('/').next() == Some("hb-write")

@@ -34,7 +34,7 @@ impl Token {
     /// may read is refused.
     pub(crate) fn load(file: Option<&Path>) -> Result<Token, Error> {
         match file {
-            Some(path) => Token::from_file(path),
+            Some(path) => Token::from_file(path, "tracker"),
             None => std::env::var(TOKEN_ENV)
                 .ok()
                 .and_then(|t| Token::new(&t))
@@ -47,9 +47,11 @@ impl Token {
         }
     }
 
-    /// Reads the token from a file that only its owner may read.
-    pub(crate) fn from_file(path: &Path) -> Result<Token, Error> {
+    /// Reads the token from a file that only its owner may read; `what`
+    /// says whose token it is (`tracker`, `ntfy`) in errors.
+    pub(crate) fn from_file(path: &Path, what: &'static str) -> Result<Token, Error> {
         let io_err = |source| Error::TokenFile {
+            what,
             path: path.to_owned(),
             source,
         };
@@ -63,6 +65,7 @@ impl Token {
         let mode = meta.permissions().mode();
         if mode & 0o077 != 0 {
             return Err(Error::TokenFileMode {
+                what,
                 path: path.to_owned(),
                 mode,
             });
@@ -82,7 +85,7 @@ impl Token {
         })?;
         Token::new(&text).ok_or_else(|| Error::TrackerConfig {
             reason: format!(
-                "the tracker token file {} is empty",
+                "the {what} token file {} is empty",
                 crate::escape::terminal_path(path)
             ),
             source: None,
@@ -91,7 +94,7 @@ impl Token {
 
     /// The secret itself, for the `Authorization` header and for redacting
     /// it from anything a server sends back.
-    pub(super) fn secret(&self) -> &str {
+    pub(crate) fn secret(&self) -> &str {
         &self.0
     }
 }
@@ -129,7 +132,7 @@ mod tests {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let _ = tx.send(
-                Token::from_file(&fifo)
+                Token::from_file(&fifo, "tracker")
                     .map(|_| ())
                     .map_err(|e| e.to_string()),
             );
@@ -151,14 +154,17 @@ mod tests {
         let link = dir.path().join("token");
         std::os::unix::fs::symlink(&real, &link).unwrap();
         // The mode that counts is the file's, not the link's (0777).
-        assert_eq!(Token::from_file(&link).unwrap().secret(), "s3cr3t");
+        assert_eq!(
+            Token::from_file(&link, "tracker").unwrap().secret(),
+            "s3cr3t"
+        );
         fs::set_permissions(&real, Permissions::from_mode(0o644)).unwrap();
-        let err = Token::from_file(&link).unwrap_err();
+        let err = Token::from_file(&link, "tracker").unwrap_err();
         assert!(matches!(err, Error::TokenFileMode { mode, .. } if mode & 0o777 == 0o644));
         let big = dir.path().join("big");
         fs::write(&big, vec![b'x'; TOKEN_FILE_MAX as usize + 1]).unwrap();
         fs::set_permissions(&big, Permissions::from_mode(0o600)).unwrap();
-        let err = Token::from_file(&big).unwrap_err().to_string();
+        let err = Token::from_file(&big, "tracker").unwrap_err().to_string();
         assert!(err.contains("larger than the 65536 bytes"), "{err}");
         assert!(!err.contains("xxx"), "{err}");
     }

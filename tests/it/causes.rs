@@ -464,3 +464,26 @@ fn the_morning_report_names_each_cause_once_after_its_table() {
         .run();
     assert!(json(&plain).get("causes").is_none(), "{}", plain.show());
 }
+
+#[test]
+fn the_notification_names_the_downtime_once_before_its_jobs() {
+    use crate::harness::capture::{Capture, Reply};
+    let server = Capture::start(Reply::Ok);
+    let s = Scratch::new();
+    powered_off_night(&s);
+    let hook = server.url("/hook");
+    s.hb_check()
+        .args(["--now", "2027-01-05T06:10:00Z"])
+        .args(["--boot-time", "2027-01-05T06:00:00Z", "--host", "web1"])
+        .args(["--notify", &hook])
+        .run()
+        .code(2);
+    let seen = server.seen();
+    assert_eq!(seen.len(), 1, "one message for the night");
+    let doc = crate::notify::webhook(&seen[0]);
+    let line = "host was down 01:00-06:00: 15 runs missed (backup, rotate, sync)";
+    assert_eq!(doc["causes"], serde_json::json!([line]), "{doc}");
+    let text = doc["text"].as_str().unwrap();
+    assert!(text.starts_with(&format!("{line}\n")), "{text}");
+    assert_eq!(text.matches("host was down").count(), 1, "{text}");
+}

@@ -248,3 +248,20 @@ fn the_metrics_carry_the_quorum_rules() {
         "{text}"
     );
 }
+
+#[test]
+fn the_notification_names_the_group_once() {
+    let server = crate::harness::capture::Capture::start(crate::harness::capture::Reply::Ok);
+    let s = Scratch::new();
+    fleet(&s, 40);
+    let notify = server.url("/hook");
+    check(&s, &["--notify", &notify]).code(2);
+    let seen = server.seen();
+    assert_eq!(seen.len(), 1, "one message for 40 hosts");
+    let doc = crate::notify::webhook(&seen[0]);
+    assert_eq!(doc["causes"], json!([GROUP_LINE]), "{doc}");
+    // The JSON keeps every host's change; the text says the group once.
+    assert_eq!(doc["changes"].as_array().map(Vec::len), Some(40), "{doc}");
+    let text = doc["text"].as_str().unwrap();
+    assert_eq!(text, format!("{GROUP_LINE}\n"), "{doc}");
+}

@@ -17,11 +17,13 @@
 
 #![allow(dead_code)]
 
+pub mod capture;
 pub mod forge;
 pub mod pings;
 pub mod skip;
 pub mod snapshot;
 pub mod swagger;
+pub mod systemd;
 
 use std::ffi::{OsStr, OsString};
 use std::fs;

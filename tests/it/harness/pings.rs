@@ -2,7 +2,7 @@
 //! the Healthchecks and Uptime Kuma pings: it answers 200, a chosen status,
 //! busy for a while, or not at all (to every request, or to some).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -78,33 +78,15 @@ fn serve(stream: TcpStream, answer: Answer, log: &Mutex<Vec<Seen>>, busy: &Atomi
         .unwrap();
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        let Some(request) = super::capture::read_request(&mut reader) else {
             return;
-        }
-        let mut parts = line.split_whitespace();
-        let method = parts.next().unwrap_or_default().to_owned();
-        let target = parts.next().unwrap_or_default().to_owned();
-        let mut length = 0usize;
-        loop {
-            let mut header = String::new();
-            if reader.read_line(&mut header).unwrap_or(0) == 0 {
-                return;
-            }
-            let header = header.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().unwrap_or(0);
-                }
-            }
-        }
-        let mut body = vec![0u8; length.min(1 << 20)];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
+        };
+        let super::capture::Request {
+            method,
+            target,
+            body,
+            ..
+        } = request;
         let hang = match answer {
             Answer::Hang => true,
             Answer::HangOn(part) => target.contains(part),

@@ -1,0 +1,161 @@
+//! The notify options of hb-check and night-watch (parsing only). A
+//! destination is checked where it is parsed, and a refusal names it by
+//! its scheme and host alone: the rest of a webhook URL is its secret.
+
+use std::ffi::OsStr;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::Dest;
+use crate::cli::parse_timeout;
+
+/// The destinations, shared by hb-check and night-watch.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct Destinations {
+    /// Send a message to DEST when jobs go bad, change, recover, and as a
+    /// reminder (night-watch: the morning summary); repeat for several.
+    /// DEST is a webhook `https://...` (JSON), `ntfy://HOST/TOPIC` or
+    /// `ntfys://HOST/TOPIC` (token in HB_NTFY_TOKEN or HB_NTFY_TOKEN_FILE),
+    /// `slack+https://...` (Slack, Mattermost, Rocket.Chat),
+    /// `discord+https://...`, or `exec:COMMAND ARGS...` (no shell; the JSON
+    /// on stdin). HB_NOTIFY holds several, separated by white space; an
+    /// `exec:` one takes the rest of its line. See "Where alerts go" in the
+    /// README.
+    #[arg(long = "notify", value_name = "DEST", value_parser = DestParser { list: false })]
+    pub notify: Vec<DestList>,
+
+    /// HB_NOTIFY, read when no --notify is given.
+    #[arg(long = "notify-list", env = "HB_NOTIFY", hide = true, value_parser = DestParser { list: true }, hide_env_values = true)]
+    pub notify_env: Option<DestList>,
+
+    /// The most time all destinations of one run may take together
+    /// (per-request timeouts and a command's run included).
+    #[arg(long, value_name = "DURATION", env = "HB_NOTIFY_TIMEOUT", default_value = "20s", value_parser = parse_budget)]
+    pub notify_timeout: Duration,
+}
+
+impl Destinations {
+    /// The destinations of this run: --notify's, else HB_NOTIFY's.
+    pub(crate) fn all(&self) -> Vec<Dest> {
+        let given = if self.notify.is_empty() {
+            self.notify_env.iter().collect::<Vec<_>>()
+        } else {
+            self.notify.iter().collect()
+        };
+        let mut all: Vec<Dest> = Vec::new();
+        for dest in given.into_iter().flat_map(|list| list.0.iter()) {
+            // One state file per destination: a repeated one is sent once.
+            if !all.contains(dest) {
+                all.push(dest.clone());
+            }
+        }
+        all
+    }
+}
+
+/// hb-check's notify options.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct NotifyArgs {
+    #[command(flatten)]
+    pub dests: Destinations,
+
+    /// Send a reminder after this long while something stays bad (at most
+    /// 400 days).
+    #[arg(long, value_name = "DURATION", env = "HB_NOTIFY_REMIND", default_value = "24h", value_parser = parse_timeout)]
+    pub notify_remind: Duration,
+
+    /// Send one test message to DEST, print what it answered, and exit: 0
+    /// when it took the message, 3 when not. Reads no heartbeat.
+    #[arg(long, value_name = "DEST", value_parser = DestParser { list: false })]
+    pub notify_test: Option<DestList>,
+}
+
+/// Several destinations, from `HB_NOTIFY`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DestList(pub Vec<Dest>);
+
+/// The budget: 1 second to 10 minutes.
+fn parse_budget(text: &str) -> Result<Duration, crate::Error> {
+    let budget = parse_timeout(text)?;
+    if (1..=600).contains(&budget.as_secs()) {
+        Ok(budget)
+    } else {
+        Err(crate::Error::invalid(
+            "duration",
+            text,
+            "the notify budget is 1s to 10m",
+        ))
+    }
+}
+
+/// Splits `HB_NOTIFY`: destinations separated by white space, an `exec:`
+/// one running to the end of its line.
+pub(crate) fn split_list(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let mut rest = line.trim_start();
+        while !rest.is_empty() {
+            if rest.starts_with("exec:") {
+                out.push(rest.trim_end());
+                break;
+            }
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            out.push(&rest[..end]);
+            rest = rest[end..].trim_start();
+        }
+    }
+    out
+}
+
+/// The value parser of `--notify DEST` (one destination) and of
+/// `HB_NOTIFY` (a `list`, see [`split_list`]). Its refusal names the value
+/// as [`Dest::parse`] does, never whole.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DestParser {
+    list: bool,
+}
+
+impl clap::builder::TypedValueParser for DestParser {
+    type Value = DestList;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<DestList, clap::Error> {
+        let flag = match arg.and_then(clap::Arg::get_long) {
+            Some(long) if !self.list => format!("`--{long}`"),
+            _ => "HB_NOTIFY".to_owned(),
+        };
+        let parsed = match value.to_str() {
+            None => Err("invalid notify destination: it is not UTF-8".to_owned()),
+            Some(text) if self.list => split_list(text).into_iter().map(Dest::parse).collect(),
+            Some(text) => Dest::parse(text).map(|dest| vec![dest]),
+        };
+        parsed.map(DestList).map_err(|why| {
+            let message = format!("{why} (given to {flag})\n");
+            clap::Error::raw(clap::error::ErrorKind::ValueValidation, message).with_cmd(cmd)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_list_splits_at_white_space_and_exec_takes_its_line() {
+        assert_eq!(
+            split_list(" https://a/x\tntfy://h/t \nexec:apprise -t $TITLE  \nslack+https://s/y"),
+            [
+                "https://a/x",
+                "ntfy://h/t",
+                "exec:apprise -t $TITLE",
+                "slack+https://s/y"
+            ]
+        );
+        assert!(split_list(" \n ").is_empty());
+    }
+}

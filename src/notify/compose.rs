@@ -1,0 +1,385 @@
+//! Composing the message of a run: which jobs it lists, its title and
+//! its lines, from the change engine's word (what changed since the
+//! destination's last message, what is still bad) or from the whole run
+//! (night-watch's summary).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+
+use super::message::{Bad, Change, Details, Event, Line, Message, Part, Severity, VERSION};
+use crate::alert::{Diff, Jobs};
+use crate::changes;
+use crate::exit_code::Check;
+use crate::judge::{Judgement, Status};
+use crate::record::format_duration;
+use crate::report::content;
+
+/// The most jobs listed, in the JSON and in the text, per list.
+const LISTED_MAX: usize = 100;
+
+/// The most characters kept of a job's name, reason or message.
+const PIECE_MAX: usize = 300;
+
+/// The most jobs the title names.
+const TITLE_NAMES: usize = 10;
+
+/// What a message is built from.
+#[derive(Clone, Copy)]
+pub(crate) struct Facts<'a> {
+    pub host: &'a str,
+    pub checker: &'static str,
+    pub now: DateTime<Utc>,
+    /// Every judged job of the run.
+    pub jobs: &'a [Judgement],
+    /// The lines that explain many jobs at once (causes, then the fleet's
+    /// groups and quorums), as the run found them.
+    pub causes: &'a [String],
+    /// The jobs (as named) that a line of `causes` already speaks for: the
+    /// text names them there, not once more each.
+    pub grouped: &'a BTreeSet<String>,
+    /// Since when a job (by key) has had its status; `None`: unknown.
+    pub since: &'a (dyn Fn(&str) -> Option<DateTime<Utc>> + Sync),
+}
+
+/// No time known.
+fn unknown(_: &str) -> Option<DateTime<Utc>> {
+    None
+}
+
+impl<'a> Facts<'a> {
+    /// The facts of a run, with no `since` known.
+    pub(crate) fn new(
+        host: &'a str,
+        checker: &'static str,
+        jobs: &'a [Judgement],
+        causes: &'a [String],
+        grouped: &'a BTreeSet<String>,
+        now: DateTime<Utc>,
+    ) -> Facts<'a> {
+        Facts {
+            host,
+            checker,
+            now,
+            jobs,
+            causes,
+            grouped,
+            since: &unknown,
+        }
+    }
+
+    /// The judged job with this change-engine key.
+    fn find(&self, key: &str) -> Option<&Judgement> {
+        self.jobs.iter().find(|j| changes::key(j) == key)
+    }
+
+    /// A job's name as the run shows it, for a key.
+    fn name(&self, key: &str) -> String {
+        content::cut(changes::name_of(key, self.jobs), PIECE_MAX)
+    }
+
+    fn details(&self, key: &str) -> Details {
+        let Some(j) = self.find(key) else {
+            return Details::default();
+        };
+        Details {
+            reason: j.reason.as_deref().map(|r| content::cut(r, PIECE_MAX)),
+            due: content::due(j),
+            age_seconds: j.age_seconds,
+            last_seen: j.timestamp,
+            message: content::message(j).map(|m| content::cut(m, PIECE_MAX)),
+        }
+    }
+
+    fn counts(&self) -> BTreeMap<Status, usize> {
+        let mut counts = BTreeMap::new();
+        for j in self.jobs {
+            *counts.entry(j.status).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    fn empty(&self, event: Event, severity: Severity) -> Message {
+        Message {
+            version: VERSION,
+            event,
+            severity,
+            host: self.host.to_owned(),
+            checker: self.checker,
+            checked_at: self.now,
+            title: String::new(),
+            text: String::new(),
+            counts: self.counts(),
+            causes: self
+                .causes
+                .iter()
+                .map(|c| content::cut(c, PIECE_MAX))
+                .collect(),
+            changes: Vec::new(),
+            changes_omitted: 0,
+            still_bad: Vec::new(),
+            still_bad_omitted: 0,
+            title_line: Vec::new(),
+            lines: Vec::new(),
+        }
+    }
+
+    fn bad(&self, still_bad: &Jobs) -> (Vec<Bad>, usize) {
+        let listed = still_bad
+            .iter()
+            .take(LISTED_MAX)
+            .map(|(key, status)| Bad {
+                job: self.name(key),
+                status: *status,
+                since: (self.since)(key),
+                details: self.details(key),
+            })
+            .collect();
+        (listed, still_bad.len().saturating_sub(LISTED_MAX))
+    }
+}
+
+fn fixed(text: impl Into<String>) -> Part {
+    Part::Fixed(text.into())
+}
+
+fn untrusted(text: impl Into<String>) -> Part {
+    Part::Untrusted(text.into())
+}
+
+/// `N job(s)`.
+fn jobs_word(n: usize) -> String {
+    if n == 1 {
+        "1 job".to_owned()
+    } else {
+        format!("{n} jobs")
+    }
+}
+
+/// `N job(s) need(s)`.
+fn need(n: usize) -> String {
+    if n == 1 {
+        "1 job needs".to_owned()
+    } else {
+        format!("{n} jobs need")
+    }
+}
+
+/// The message of a run in which `diff` changed (as against the last
+/// message, whose jobs were `before`) or a reminder is due.
+pub(crate) fn changes(
+    facts: &Facts,
+    before: &BTreeMap<String, Status>,
+    diff: &Diff,
+    still_bad: &Jobs,
+    reminder: bool,
+) -> Message {
+    let worse = diff.went_bad.len() + diff.changed.len();
+    let (event, severity) = match (worse, diff.left.is_empty(), reminder) {
+        (1.., _, _) => (Event::Alert, Severity::Critical),
+        (0, false, _) => (Event::Recovery, Severity::Ok),
+        _ => (Event::Reminder, Severity::Critical),
+    };
+    let mut m = facts.empty(event, severity);
+    let status_now = |key: &str| facts.find(key).map(|j| j.status);
+    let all = diff
+        .went_bad
+        .iter()
+        .map(|(k, s)| (k, before.get(k).copied(), Some(*s)))
+        .chain(
+            diff.changed
+                .iter()
+                .map(|(k, was, s)| (k, Some(*was), Some(*s))),
+        )
+        .chain(
+            diff.left
+                .iter()
+                .map(|(k, was)| (k, Some(*was), status_now(k))),
+        );
+    // Lazily: only the listed ones are looked up.
+    m.changes = all
+        .take(LISTED_MAX)
+        .map(|(key, from, to)| Change {
+            job: facts.name(key),
+            from,
+            to,
+            since: (facts.since)(key),
+            details: facts.details(key),
+        })
+        .collect();
+    let count = diff.went_bad.len() + diff.changed.len() + diff.left.len();
+    m.changes_omitted = count.saturating_sub(LISTED_MAX);
+    (m.still_bad, m.still_bad_omitted) = facts.bad(still_bad);
+    let (head, names): (String, Vec<(&str, String)>) = match event {
+        Event::Alert => (
+            format!("{} attention:", need(worse)),
+            m.changes
+                .iter()
+                .filter_map(|c| {
+                    Some((
+                        c.job.as_str(),
+                        format!(" {}", c.to.filter(|s| s.is_alert())?),
+                    ))
+                })
+                .collect(),
+        ),
+        Event::Recovery => {
+            // A paused job has not recovered: it is named apart.
+            let paused = |c: &Change| c.to == Some(Status::Paused);
+            let all_paused = m.changes.iter().all(paused);
+            let word = |c: &Change| {
+                if paused(c) && !all_paused {
+                    " (paused)"
+                } else {
+                    ""
+                }
+            };
+            let head = if all_paused { "paused:" } else { "recovered:" };
+            let names = m
+                .changes
+                .iter()
+                .map(|c| (c.job.as_str(), word(c).to_owned()));
+            (head.to_owned(), names.collect())
+        }
+        _ => (
+            format!(
+                "reminder: {} attention:",
+                need(still_bad.len()).replace(" need", " still need")
+            ),
+            m.still_bad
+                .iter()
+                .map(|b| (b.job.as_str(), format!(" {}", b.status)))
+                .collect(),
+        ),
+    };
+    let mut title = vec![
+        fixed("["),
+        untrusted(facts.host),
+        fixed(format!("] {head}")),
+    ];
+    for (i, (name, word)) in names.into_iter().enumerate() {
+        if i == TITLE_NAMES {
+            title.push(fixed(", ..."));
+            break;
+        }
+        title.extend([
+            fixed(if i == 0 { " " } else { ", " }),
+            untrusted(name),
+            fixed(word),
+        ]);
+    }
+    if event == Event::Recovery && !still_bad.is_empty() {
+        title.push(fixed(format!("; {} still bad", jobs_word(still_bad.len()))));
+    }
+    m.title_line = title;
+    m.lines = cause_lines(&m.causes);
+    let lines: Vec<Line> = (m.changes.iter())
+        .filter(|c| c.to.is_none_or(|s| !s.is_alert()) || !facts.grouped.contains(&c.job))
+        .map(change_line)
+        .collect();
+    listed(&mut m.lines, lines, m.changes_omitted);
+    if !m.still_bad.is_empty() && event != Event::Alert {
+        m.lines.push(vec![fixed("Still bad:")]);
+        let lines: Vec<Line> = m.still_bad.iter().map(bad_line).collect();
+        listed(&mut m.lines, lines, m.still_bad_omitted);
+    }
+    m.finish()
+}
+
+/// night-watch's morning summary of every job of the run.
+pub(crate) fn summary(facts: &Facts) -> Message {
+    let severity = match Check::of_all(facts.jobs.iter().map(|j| j.status)) {
+        Check::Critical => Severity::Critical,
+        Check::Warning if !facts.jobs.is_empty() => Severity::Warning,
+        _ => Severity::Ok,
+    };
+    let mut m = facts.empty(Event::Summary, severity);
+    let bad: Jobs = facts
+        .jobs
+        .iter()
+        .filter(|j| !j.status.is_healthy())
+        .map(|j| (changes::key(j), j.status))
+        .collect();
+    (m.still_bad, m.still_bad_omitted) = facts.bad(&bad);
+    m.title_line = vec![
+        fixed("night-watch "),
+        untrusted(facts.host),
+        fixed(format!(": {}", content::summary_line(facts.jobs))),
+    ];
+    m.lines = cause_lines(&m.causes);
+    let lines: Vec<Line> = m.still_bad.iter().map(bad_line).collect();
+    listed(&mut m.lines, lines, m.still_bad_omitted);
+    if m.still_bad.is_empty() {
+        m.lines.push(vec![fixed("Nothing needs attention.")]);
+    }
+    m.finish()
+}
+
+/// `--notify-test`: a message that says it is a test.
+pub(crate) fn test(facts: &Facts) -> Message {
+    let mut m = facts.empty(Event::Test, Severity::Ok);
+    m.title_line = vec![
+        fixed("["),
+        untrusted(facts.host),
+        fixed(format!("] test message from {}", facts.checker)),
+    ];
+    m.lines.push(vec![fixed(format!(
+        "This destination works: {} --notify-test sent this. Nothing needs attention.",
+        facts.checker
+    ))]);
+    m.finish()
+}
+
+/// The causes, one line each, before the jobs they explain.
+fn cause_lines(causes: &[String]) -> Vec<Line> {
+    causes.iter().map(|c| vec![untrusted(c.clone())]).collect()
+}
+
+/// Appends `lines`, and `... and N more` for `omitted` ones.
+fn listed(out: &mut Vec<Line>, lines: Vec<Line>, omitted: usize) {
+    out.extend(lines);
+    if omitted > 0 {
+        out.push(vec![fixed(format!("... and {omitted} more"))]);
+    }
+}
+
+/// One line per change: `backup: stale (was ok) since ...; reason`.
+fn change_line(c: &Change) -> Line {
+    let mut line = vec![untrusted(c.job.clone())];
+    let was = c.from.map_or_else(String::new, |s| format!(" (was {s})"));
+    line.push(fixed(match c.to {
+        Some(Status::Paused) => format!(": paused{was}"),
+        Some(s) if !s.is_alert() => format!(": recovered, {s}{was}"),
+        Some(s) => format!(": {s}{was}"),
+        None => format!(": no longer reported{was}"),
+    }));
+    line.extend(detail_parts(c.since, &c.details));
+    line
+}
+
+/// One line per bad job: `backup: stale since ...; reason`.
+fn bad_line(b: &Bad) -> Line {
+    let mut line = vec![untrusted(b.job.clone()), fixed(format!(": {}", b.status))];
+    line.extend(detail_parts(b.since, &b.details));
+    line
+}
+
+fn detail_parts(since: Option<DateTime<Utc>>, d: &Details) -> Line {
+    let mut parts = Vec::new();
+    if let Some(since) = since {
+        parts.push(fixed(format!(" since {}", content::format_time(since))));
+    }
+    if let Some(age) = d.age_seconds {
+        parts.push(fixed(format!(", last seen {} ago", format_duration(age))));
+    }
+    if let Some(due) = &d.due {
+        parts.push(fixed(format!(", due {due}")));
+    }
+    for (label, text) in [("", &d.reason), ("message: ", &d.message)] {
+        if let Some(text) = text {
+            parts.push(fixed(format!("; {label}")));
+            parts.push(untrusted(text.clone()));
+        }
+    }
+    parts
+}

@@ -1,0 +1,181 @@
+//! A notify destination: what the user wrote (`https://...`, `ntfy://`,
+//! `ntfys://`, `slack+https://`, `discord+https://`, `exec:...`), checked
+//! and parsed once, and shown only by its scheme and host.
+
+use crate::http;
+
+/// What kind of destination, and where it is.
+#[derive(Clone, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// A generic webhook: the JSON document.
+    Webhook(String),
+    /// ntfy's publish API at `http(s)://HOST/TOPIC`.
+    Ntfy(String),
+    /// A Slack-style incoming webhook.
+    Slack(String),
+    /// A Discord webhook.
+    Discord(String),
+    /// A command and its arguments.
+    Exec(Vec<String>),
+}
+
+/// A destination as the user gave it. Its `Debug` shows only what output
+/// may: see [`Dest::shown`].
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Dest {
+    pub(super) given: String,
+    pub(super) kind: Kind,
+}
+
+impl std::fmt::Debug for Dest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Dest({})", self.shown())
+    }
+}
+
+/// The URL schemes a destination may have, and the scheme it is sent with.
+const SCHEMES: &[(&str, &str)] = &[
+    ("https://", "https://"),
+    ("http://", "http://"),
+    ("ntfys://", "https://"),
+    ("ntfy://", "http://"),
+    ("slack+https://", "https://"),
+    ("slack+http://", "http://"),
+    ("discord+https://", "https://"),
+];
+
+impl Dest {
+    /// Parses a destination; a refusal names it by its scheme and host.
+    pub(crate) fn parse(text: &str) -> Result<Dest, String> {
+        let given = text.trim().to_owned();
+        if let Some(command) = given.strip_prefix("exec:") {
+            let words = crate::schedule::command::words(command).ok_or(
+                "invalid notify destination `exec:`: no shell runs it, so `;`, `&`, `|`, `(`, `)` and line breaks cannot be used",
+            )?;
+            if words.is_empty() {
+                return Err("invalid notify destination `exec:`: it names no command".to_owned());
+            }
+            return Ok(Dest {
+                given,
+                kind: Kind::Exec(words),
+            });
+        }
+        let refuse =
+            |why: &str| format!("invalid notify destination {}: {why}", http::shown(&given));
+        let lower = given.to_ascii_lowercase();
+        let (prefix, scheme) = SCHEMES
+            .iter()
+            .find(|(prefix, _)| lower.starts_with(prefix))
+            .ok_or_else(|| {
+                refuse("give https://, ntfy://, ntfys://, slack+https://, discord+https:// or exec:COMMAND")
+            })?;
+        let target = format!("{scheme}{}", &given[prefix.len()..]);
+        let url = url::Url::parse(&target).map_err(|e| refuse(&e.to_string()))?;
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(refuse("it has no host"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(refuse(
+                "it must not carry a user name or password (ntfy: set HB_NTFY_TOKEN or HB_NTFY_TOKEN_FILE)",
+            ));
+        }
+        let kind = match prefix.split_once("://").map_or("", |(s, _)| s) {
+            "ntfy" | "ntfys" => {
+                let topic = url.path().trim_start_matches('/');
+                let topic_ok = (1..=64).contains(&topic.len())
+                    && topic
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
+                if !topic_ok || url.query().is_some() {
+                    return Err(refuse(
+                        "give ntfy://HOST/TOPIC, a topic of 1 to 64 letters, digits, `-` or `_`",
+                    ));
+                }
+                Kind::Ntfy(url.into())
+            }
+            "slack+https" | "slack+http" => Kind::Slack(url.into()),
+            "discord+https" => Kind::Discord(url.into()),
+            _ => Kind::Webhook(url.into()),
+        };
+        Ok(Dest { given, kind })
+    }
+
+    /// The destination as output may show it: a URL's scheme and host, a
+    /// command's name.
+    pub(crate) fn shown(&self) -> String {
+        match &self.kind {
+            Kind::Exec(words) => format!("exec:{}", crate::report::content::cut(&words[0], 100)),
+            _ => http::shown(&self.given),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_parses_and_shows_only_scheme_and_host() {
+        let cases = [
+            (
+                "https://hooks.example/services/T0/B0/XX",
+                "https://hooks.example/services/T0/B0/XX",
+                "https://hooks.example",
+            ),
+            (
+                "ntfy://ntfy.lan:8080/alerts",
+                "http://ntfy.lan:8080/alerts",
+                "ntfy://ntfy.lan:8080",
+            ),
+            (
+                "ntfys://ntfy.sh/my-alerts_1",
+                "https://ntfy.sh/my-alerts_1",
+                "ntfys://ntfy.sh",
+            ),
+            (
+                "slack+https://hooks.slack.com/services/T/B/X",
+                "https://hooks.slack.com/services/T/B/X",
+                "slack+https://hooks.slack.com",
+            ),
+            (
+                "discord+https://discord.com/api/webhooks/1/tok",
+                "https://discord.com/api/webhooks/1/tok",
+                "discord+https://discord.com",
+            ),
+        ];
+        for (given, url, shown) in cases {
+            let dest = Dest::parse(given).unwrap();
+            let sent = match &dest.kind {
+                Kind::Webhook(u) | Kind::Ntfy(u) | Kind::Slack(u) | Kind::Discord(u) => u.clone(),
+                Kind::Exec(_) => panic!("{given}"),
+            };
+            assert_eq!(sent, url);
+            assert_eq!(dest.shown(), shown);
+            assert_eq!(format!("{dest:?}"), format!("Dest({shown})"));
+        }
+        let exec = Dest::parse("exec:apprise -t '$TITLE x' \"a b\" c\\ d").unwrap();
+        let Kind::Exec(words) = &exec.kind else {
+            panic!("an exec destination");
+        };
+        assert_eq!(words, &["apprise", "-t", "$TITLE x", "a b", "c d"]);
+        assert_eq!(exec.shown(), "exec:apprise");
+    }
+
+    #[test]
+    fn refusals_name_the_rule_and_never_the_secret() {
+        for (given, rule) in [
+            ("ftp://h/x/SECRET", "give https://"),
+            ("hooks.example/SECRET", "give https://"),
+            ("https://u:SECRET@h/x", "user name or password"),
+            ("ntfy://h/a/SECRET", "a topic of 1 to 64"),
+            ("ntfy://h/", "a topic of 1 to 64"),
+            ("discord+http://h/SECRET", "give https://"),
+            ("exec:", "names no command"),
+            ("exec:a SECRET | b", "no shell"),
+        ] {
+            let why = Dest::parse(given).unwrap_err();
+            assert!(why.contains(rule), "{given}: {why}");
+            assert!(!why.contains("SECRET"), "{given}: {why}");
+        }
+    }
+}

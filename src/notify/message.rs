@@ -1,0 +1,244 @@
+//! The message one run sends to every destination: a versioned JSON
+//! document (`"version": 1`) with a one-line `title` and a plain `text`,
+//! built once (in `compose`) from the change engine's word. The title and
+//! the text are
+//! kept as lines of fixed words and untrusted pieces (job names, reasons,
+//! messages), so that each medium renders the pieces inert its own way:
+//! escaped for a terminal in the plain text, code spans in chat.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Serialize, Serializer};
+
+use crate::escape;
+use crate::judge::Status;
+use crate::report::content;
+
+/// The JSON document's version.
+pub(crate) const VERSION: u32 = 1;
+
+/// The most characters of the title.
+const TITLE_MAX: usize = 200;
+
+/// Why the message is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Event {
+    /// Jobs went bad, or a bad job's status changed.
+    Alert,
+    /// Nothing changed, and jobs are still bad after `--notify-remind`.
+    Reminder,
+    /// Jobs that alerted recovered (or were paused), and none went bad.
+    Recovery,
+    /// night-watch's morning summary.
+    Summary,
+    /// `hb-check --notify-test`.
+    Test,
+}
+
+/// How urgent the message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Severity {
+    /// Something is stale, failed, invalid or missing.
+    Critical,
+    /// Something is late or failing, nothing worse.
+    Warning,
+    /// Nothing needs attention (a recovery, a test).
+    Ok,
+}
+
+impl Severity {
+    /// The word, as `HB_SEVERITY` carries it.
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::Warning => "warning",
+            Severity::Ok => "ok",
+        }
+    }
+}
+
+/// A piece of a line: fixed words, or text from outside (a job's name,
+/// reason or message, the host), which each medium renders inert.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Part {
+    Fixed(String),
+    Untrusted(String),
+}
+
+/// One line of the title or the text.
+pub(crate) type Line = Vec<Part>;
+
+/// What is known of a job beyond its status.
+#[derive(Debug, Clone, Default, Serialize)]
+pub(crate) struct Details {
+    /// Why the job is not ok.
+    pub reason: Option<String>,
+    /// When a job judged by its schedule is due (`03:10, missed`).
+    pub due: Option<String>,
+    /// Seconds since its last heartbeat.
+    pub age_seconds: Option<u64>,
+    /// When its last heartbeat was written.
+    #[serde(serialize_with = "optional_time")]
+    pub last_seen: Option<DateTime<Utc>>,
+    /// The message its last run left.
+    pub message: Option<String>,
+}
+
+/// A job whose alerting status changed.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Change {
+    /// The job (`host/job` when the run covers several hosts).
+    pub job: String,
+    /// Its status at the last message (`null`: not known then).
+    pub from: Option<Status>,
+    /// Its status now (`null`: no longer reported).
+    pub to: Option<Status>,
+    /// Since when it has had that status, as far as this destination's
+    /// runs saw.
+    #[serde(serialize_with = "optional_time")]
+    pub since: Option<DateTime<Utc>>,
+    #[serde(flatten)]
+    pub details: Details,
+}
+
+/// A job that alerts now.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Bad {
+    pub job: String,
+    pub status: Status,
+    #[serde(serialize_with = "optional_time")]
+    pub since: Option<DateTime<Utc>>,
+    #[serde(flatten)]
+    pub details: Details,
+}
+
+/// The message, as the generic webhook and `exec:` receive it.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Message {
+    /// [`VERSION`].
+    pub version: u32,
+    pub event: Event,
+    pub severity: Severity,
+    /// The host that checked.
+    pub host: String,
+    /// The program that sent it (`hb-check`, `night-watch`).
+    pub checker: &'static str,
+    #[serde(serialize_with = "crate::record::rfc3339_seconds")]
+    pub checked_at: DateTime<Utc>,
+    /// One line a person reads as is: no control character, at most 200
+    /// characters.
+    pub title: String,
+    /// Plain text a person reads as is, one line per job.
+    pub text: String,
+    /// The number of jobs of each status.
+    pub counts: BTreeMap<Status, usize>,
+    /// What explains many jobs at once, one line each, named before them:
+    /// cron not running, the host down, a job others need, the same job
+    /// bad on many hosts or below its quorum.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub causes: Vec<String>,
+    /// The jobs whose alerting status changed (at most 100).
+    pub changes: Vec<Change>,
+    /// Changes not listed for the limit.
+    pub changes_omitted: usize,
+    /// The jobs that alert now (at most 100).
+    pub still_bad: Vec<Bad>,
+    /// Bad jobs not listed for the limit.
+    pub still_bad_omitted: usize,
+    /// The title, in pieces.
+    #[serde(skip)]
+    pub title_line: Line,
+    /// The text, in lines of pieces.
+    #[serde(skip)]
+    pub lines: Vec<Line>,
+}
+
+#[allow(clippy::ref_option)] // serde's `serialize_with` passes `&Option`.
+fn optional_time<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => crate::record::rfc3339_seconds(t, s),
+        None => s.serialize_none(),
+    }
+}
+
+/// Renders a line, each untrusted piece through `quote`.
+fn render(line: &Line, quote: &dyn Fn(&str) -> String) -> String {
+    line.iter()
+        .map(|part| match part {
+            Part::Fixed(text) => text.clone(),
+            Part::Untrusted(text) => quote(text),
+        })
+        .collect()
+}
+
+fn plain(text: &str) -> String {
+    escape::terminal(text).into_owned()
+}
+
+impl Message {
+    /// Sets the plain title and text from the lines.
+    pub(super) fn finish(mut self) -> Message {
+        self.title = content::cut(&render(&self.title_line, &plain), TITLE_MAX);
+        self.text = self
+            .lines
+            .iter()
+            .map(|l| render(l, &plain) + "\n")
+            .collect();
+        self
+    }
+
+    /// The title and the text for a chat, each untrusted piece a code span
+    /// ([`escape::chat`]), cut to at most `max` characters at a line's end.
+    pub(crate) fn chat(&self, entities: bool, max: usize) -> String {
+        let quote = |text: &str| escape::chat(text, entities);
+        let mut out = render(&self.title_line, &quote);
+        if out.chars().count() > max / 2 {
+            // A title of many long names: the plain one, cut, as one span.
+            out = quote(&content::cut(&self.title, max / 4));
+        }
+        let mut used = out.chars().count();
+        let mut lines = self.lines.iter().map(|l| render(l, &quote));
+        for (i, line) in lines.by_ref().enumerate() {
+            let n = line.chars().count() + 1;
+            if used + n > max.saturating_sub(40) {
+                out.push_str(&format!("\n... and {} more lines", self.lines.len() - i));
+                break;
+            }
+            out.push('\n');
+            out.push_str(&line);
+            used += n;
+        }
+        out
+    }
+
+    /// The document as JSON (pretty-printed, every unsafe character
+    /// escaped: see [`escape::write_json`]).
+    pub(crate) fn to_json(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        // Plain structs with string keys always serialise.
+        escape::write_json(&mut out, self).expect("a message always serialises");
+        out
+    }
+
+    /// The changes, one per line: `JOB FROM TO`, a status `-` when there
+    /// is none: for `HB_CHANGES`.
+    pub(crate) fn change_list(&self) -> String {
+        let word = |s: Option<Status>| s.map_or("-", Status::as_str);
+        let mut out = String::new();
+        for c in &self.changes {
+            out.push_str(&format!(
+                "{} {} {}\n",
+                plain(&c.job),
+                word(c.from),
+                word(c.to)
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -1,0 +1,281 @@
+//! Notify destinations: a message to a webhook, ntfy, a chat or a command
+//! when jobs go bad, change, recover, and as a reminder while they stay
+//! bad (`hb-check --notify`), or the morning summary (`night-watch
+//! --notify`).
+//!
+//! - this file: the runs over all destinations, each in its own thread
+//!   within one budget; `dest`: a destination and its parsing;
+//! - [`message`]: the message, its JSON, title and text, and `compose`,
+//!   which builds it;
+//! - `post` (the HTTP destinations' one request, over `crate::http`),
+//!   `ntfy`, `chat` (Slack and Discord) and `exec`: one sender each;
+//! - `state`: what each destination last accepted, beside the run lock.
+//!
+//! What changed is the change engine's word ([`crate::alert`]), against
+//! what the destination last accepted: a destination that was down hears
+//! of the change when it is back, once.
+
+pub(crate) mod args;
+mod chat;
+mod compose;
+mod dest;
+mod exec;
+pub(crate) mod message;
+mod ntfy;
+mod post;
+mod state;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::Utc;
+
+use crate::alert::{self, Diff, Jobs};
+use crate::changes;
+use crate::error::Error;
+use crate::http::retry::Budget;
+use crate::http::Http;
+use compose::Facts;
+use message::Message;
+use state::DestState;
+
+pub(crate) use args::{Destinations, NotifyArgs};
+pub(crate) use dest::Dest;
+use dest::Kind;
+
+/// Sends `message` to `dest` within `budget`: what it answered, or why it
+/// did not take it.
+fn deliver(http: &Http, dest: &Dest, message: &Message, budget: &Budget) -> Result<String, String> {
+    let post = match &dest.kind {
+        Kind::Exec(words) => return exec::run(words, message, budget.left()),
+        Kind::Webhook(url) => post::Post {
+            url,
+            headers: Vec::new(),
+            body: ("application/json", message.to_json()),
+            redactor: None,
+        },
+        Kind::Ntfy(url) => {
+            let token = ntfy::token().map_err(|e| e.to_string())?;
+            ntfy::post(url, message, token.as_ref())
+        }
+        Kind::Slack(url) => chat::slack(url, message),
+        Kind::Discord(url) => chat::discord(url, message),
+    };
+    post::send(http, post, budget)
+}
+
+/// Runs `each` for every destination at once, in its own thread, and
+/// gathers their failures into one error.
+fn fan_out(
+    dests: &[Dest],
+    budget: Duration,
+    each: &(dyn Fn(&Http, &Dest, &Budget) -> Result<(), String> + Sync),
+) -> Result<(), Error> {
+    let http = client();
+    let budget = Budget::new(budget);
+    let failed: Vec<String> = std::thread::scope(|scope| {
+        let running: Vec<_> = dests
+            .iter()
+            .map(|dest| {
+                let http = &http;
+                let budget = &budget;
+                scope.spawn(move || each(http, dest, budget).map_err(|why| (dest, why)))
+            })
+            .collect();
+        running
+            .into_iter()
+            .filter_map(|t| match t.join() {
+                Ok(Ok(())) => None,
+                Ok(Err((dest, why))) => Some(format!("{}: {why}", dest.shown())),
+                Err(_) => Some("a destination's sender failed".to_owned()),
+            })
+            .collect()
+    });
+    if failed.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Notify {
+        reason: format!(
+            "notify: {} of {} destination{} did not take the message: {}",
+            failed.len(),
+            dests.len(),
+            if dests.len() == 1 { "" } else { "s" },
+            failed.join("; ")
+        ),
+    })
+}
+
+/// hb-check's notify step: to each destination, the changes since what it
+/// last accepted, or a reminder when one is due; its state beside `lock`
+/// (held) committed once it took the message.
+fn send_changes(
+    dests: &[Dest],
+    run: &Facts,
+    pairs: &[(String, crate::judge::Status)],
+    lock: &Path,
+    remind: Duration,
+    budget: Duration,
+) -> Result<(), Error> {
+    fan_out(dests, budget, &|http, dest, budget| {
+        let path = state::path(lock, &dest.given);
+        let mut state = DestState::read(&path);
+        state.advance(pairs, run.now);
+        let since = |key: &str| state.since_of(key);
+        let facts = Facts {
+            since: &since,
+            ..*run
+        };
+        let planned = plan(state.delivered.as_ref(), pairs, &facts, remind.as_secs());
+        let outcome = match planned {
+            None => Ok(None),
+            Some((message, next)) => deliver(http, dest, &message, budget).map(|_| Some(next)),
+        };
+        let mut state = state.clone();
+        if let Ok(Some(next)) = &outcome {
+            state.delivered = Some(next.clone());
+        }
+        // The times are kept either way; what was accepted, only when it was.
+        let kept = state.write(&path).map_err(|e| e.to_string());
+        outcome.map(|_| ()).and(kept)
+    })
+}
+
+/// What to send a destination that last accepted `last`, and the state to
+/// commit once it took it; `None` when there is nothing to say.
+fn plan(
+    last: Option<&alert::State>,
+    pairs: &[(String, crate::judge::Status)],
+    facts: &Facts,
+    remind: u64,
+) -> Option<(Message, alert::State)> {
+    let assessed = alert::assess(last, pairs.to_vec(), facts.now, remind);
+    // Before any message, nothing was said to be bad.
+    let diff = match last {
+        Some(_) => assessed.diff,
+        None => alert::diff(&Jobs::new(), &assessed.still_bad),
+    };
+    if diff == Diff::default() && !assessed.remind_due {
+        return None;
+    }
+    let before: BTreeMap<String, _> = last
+        .map(|s| s.jobs.iter().cloned().collect())
+        .unwrap_or_default();
+    let bad = &assessed.still_bad;
+    let message = compose::changes(facts, &before, &diff, bad, assessed.remind_due);
+    // The engine's state, of the jobs that are not fine: a job absent from
+    // it was fine (or unknown), and the file grows with the bad jobs only.
+    let mut next = assessed.next;
+    next.jobs.retain(|(_, status)| !status.is_healthy());
+    Some((message, next))
+}
+
+/// hb-check's step after judging, with the run lock held: the changes to
+/// every destination of `args`, if any.
+pub(crate) fn after_check(
+    args: &NotifyArgs,
+    host: &str,
+    judged: &crate::survey::Judged,
+    lock: &crate::store::RunLock,
+) -> Result<(), Error> {
+    let dests = args.dests.all();
+    if dests.is_empty() {
+        return Ok(());
+    }
+    let (causes, grouped) = causes_of(judged);
+    let run = Facts::new(
+        host,
+        "hb-check",
+        &judged.jobs,
+        &causes,
+        &grouped,
+        judged.policy.now,
+    );
+    let (remind, budget) = (args.notify_remind, args.dests.notify_timeout);
+    let mut pairs = changes::pairs(run.jobs);
+    pairs.extend(crate::cause::run::pairs(&judged.causes));
+    send_changes(&dests, &run, &pairs, lock.path(), remind, budget)
+}
+
+/// The lines a message names before its jobs: the run's causes (cron
+/// down, the host down, a needed job bad), then what the fleet says (a
+/// quorum not met, the same job bad on many hosts), as the text output
+/// and the tracker say them; and the names of the jobs a fleet group
+/// speaks for.
+fn causes_of(judged: &crate::survey::Judged) -> (Vec<String>, BTreeSet<String>) {
+    let lines = (judged.causes.list.iter().map(|c| c.text.clone()))
+        .chain(judged.fleet.lines())
+        .collect();
+    let grouped = (judged.jobs.iter())
+        .filter(|j| judged.fleet.group_of(j).is_some())
+        .map(|j| changes::name_of(&changes::key(j), &judged.jobs).to_owned())
+        .collect();
+    (lines, grouped)
+}
+
+/// night-watch's step after the report: the summary to every destination
+/// of `args`, if any.
+pub(crate) fn after_report(
+    args: &Destinations,
+    host: &str,
+    judged: &crate::survey::Judged,
+) -> Result<(), Error> {
+    let dests = args.all();
+    if dests.is_empty() {
+        return Ok(());
+    }
+    let (causes, grouped) = causes_of(judged);
+    let run = Facts::new(
+        host,
+        "night-watch",
+        &judged.jobs,
+        &causes,
+        &grouped,
+        judged.policy.now,
+    );
+    let message = compose::summary(&run);
+    fan_out(&dests, args.notify_timeout, &|http, dest, budget| {
+        deliver(http, dest, &message, budget).map(|_| ())
+    })
+}
+
+/// `hb-check --notify-test DEST`: sends the test message, prints what the
+/// destination answered, and says by the exit code whether it took it.
+pub(crate) fn test_run(
+    dest: &Dest,
+    args: &NotifyArgs,
+    host: &str,
+    stdout: &mut dyn std::io::Write,
+) -> crate::exit_code::Check {
+    use crate::exit_code::Check;
+    let message = compose::test(&Facts::new(
+        host,
+        "hb-check",
+        &[],
+        &[],
+        &BTreeSet::new(),
+        Utc::now(),
+    ));
+    let budget = Budget::new(args.dests.notify_timeout);
+    match deliver(&client(), dest, &message, &budget) {
+        Ok(answer) => {
+            let line = format!("{} took the test message: {answer}\n", dest.shown());
+            match stdout.write_all(line.as_bytes()) {
+                Ok(()) => Check::Ok,
+                Err(_) => Check::Unknown,
+            }
+        }
+        Err(why) => {
+            eprintln!(
+                "hb-check: notify: {} did not take the test message: {why}",
+                dest.shown()
+            );
+            Check::Unknown
+        }
+    }
+}
+
+/// The HTTP client every destination shares.
+fn client() -> Http {
+    Http::new(concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION")))
+}

@@ -1,0 +1,151 @@
+//! Each destination's state, one small JSON file beside the run lock, as
+//! `--changes-only` keeps its own: what the destination last accepted (the
+//! change engine's [`State`], written only once it accepted a message),
+//! and since when each job has had its status (kept on every run, so that
+//! a destination that was down hears when a change happened). The file is
+//! named by a hash of the destination, never by the destination itself: a
+//! webhook URL is a secret.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::alert::State;
+use crate::judge::Status;
+
+/// The file format's version.
+const VERSION: u32 = 1;
+
+/// One destination's state.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct DestState {
+    /// [`VERSION`].
+    version: u32,
+    /// What the destination last accepted; `None` before its first message.
+    pub delivered: Option<State>,
+    /// The jobs of the last run a message may name (by key), their status,
+    /// and since when (Unix seconds) the runs have seen it with that status.
+    pub since: Vec<(String, Status, i64)>,
+}
+
+impl DestState {
+    /// Reads the state at `path`; empty when it is missing or unusable
+    /// (which costs at most one message sent again).
+    pub(crate) fn read(path: &Path) -> DestState {
+        crate::store::read_small(path)
+            .and_then(|bytes| serde_json::from_slice::<DestState>(&bytes).ok())
+            .filter(|s| s.version == VERSION)
+            .unwrap_or_default()
+    }
+
+    /// Writes the state to `path`, atomically.
+    pub(crate) fn write(&self, path: &Path) -> Result<(), crate::Error> {
+        let state = DestState {
+            version: VERSION,
+            ..self.clone()
+        };
+        crate::store::write_file(path, &crate::record::json_line(&state))
+    }
+
+    /// The `since` of this run's `jobs` (sorted by key) at `now`: a job
+    /// keeps its time while its status stays, and gets `now` when it is
+    /// new or its status changed. Only the jobs a message may name are
+    /// kept: those that are not fine, and those the destination last heard
+    /// were bad (whose recovery it may not have heard yet); so the file
+    /// grows with the bad jobs, not with all.
+    pub(crate) fn advance(&mut self, jobs: &[(String, Status)], now: DateTime<Utc>) {
+        let before = std::mem::take(&mut self.since);
+        let was_bad = |key: &str| {
+            self.delivered
+                .as_ref()
+                .is_some_and(|d| d.jobs.iter().any(|(k, s)| k == key && s.is_alert()))
+        };
+        self.since = jobs
+            .iter()
+            .filter(|(key, status)| !status.is_healthy() || was_bad(key))
+            .map(|(key, status)| {
+                let kept = before
+                    .binary_search_by(|(k, _, _)| k.as_str().cmp(key))
+                    .ok()
+                    .map(|at| &before[at])
+                    .filter(|(_, s, _)| s == status)
+                    .map_or(now.timestamp(), |(_, _, t)| *t);
+                (key.clone(), *status, kept)
+            })
+            .collect();
+    }
+
+    /// Since when the job with `key` has had its status.
+    pub(crate) fn since_of(&self, key: &str) -> Option<DateTime<Utc>> {
+        let at = self
+            .since
+            .binary_search_by(|(k, _, _)| k.as_str().cmp(key))
+            .ok()?;
+        DateTime::from_timestamp(self.since[at].2, 0)
+    }
+}
+
+/// The state file of the destination `given` (as the user wrote it): the
+/// lock's path with `.notify-HASH.state` appended, HASH the first 32 hex
+/// digits of the SHA-256 of `given`.
+pub(crate) fn path(lock: &Path, given: &str) -> PathBuf {
+    let digest = ring::digest::digest(&ring::digest::SHA256, given.as_bytes());
+    let mut hex = String::new();
+    for b in &digest.as_ref()[..16] {
+        hex.push_str(&format!("{b:02x}"));
+    }
+    let mut name = lock.as_os_str().to_owned();
+    name.push(format!(".notify-{hex}.state"));
+    PathBuf::from(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_800_000_000 + seconds, 0).unwrap()
+    }
+
+    #[test]
+    fn since_stays_while_the_status_stays() {
+        let mut state = DestState::default();
+        let stale = vec![
+            ("a".to_owned(), Status::Stale),
+            ("b".to_owned(), Status::Ok),
+        ];
+        state.advance(&stale, at(0));
+        state.advance(&stale, at(60));
+        assert_eq!(state.since_of("a"), Some(at(0)));
+        let failed = vec![
+            ("a".to_owned(), Status::Failed),
+            ("b".to_owned(), Status::Ok),
+        ];
+        state.advance(&failed, at(120));
+        assert_eq!(state.since_of("a"), Some(at(120)));
+        assert_eq!(state.since_of("b"), None, "fine, and never said bad");
+        assert_eq!(state.since_of("c"), None);
+    }
+
+    #[test]
+    fn the_file_is_named_by_a_hash_and_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = dir.path().join("hb-check.web1.lock");
+        let secret = "https://hooks.example/services/T000/B000/XXXX";
+        let p = path(&lock, secret);
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with("hb-check.web1.lock.notify-"), "{name}");
+        assert!(!name.contains("hooks") && !name.contains("XXXX"), "{name}");
+        assert_ne!(p, path(&lock, "ntfy://h/t"));
+        assert_eq!(DestState::read(&p), DestState::default(), "missing");
+        let mut state = DestState::default();
+        state.advance(&[("a".to_owned(), Status::Stale)], at(0));
+        state.write(&p).unwrap();
+        let back = DestState::read(&p);
+        assert_eq!(back.since_of("a"), Some(at(0)));
+        std::fs::write(&p, "{").unwrap();
+        assert_eq!(DestState::read(&p), DestState::default(), "garbage");
+    }
+}
