@@ -242,15 +242,22 @@ fn a_users_timer_is_judged_with_user_timers() {
             .env("HB_DIR", "/var/lib/hbtest")
             .run()
     };
-    // Lingering starts alice's manager, which starts her timer.
-    wait_for(30, "alice's service to run and fail", || {
-        let doc = check(&["--user-timers"]).json();
-        doc["jobs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|j| j["job"] == "alice/timer:hb-mine" && j["status"] == "failed")
-    });
+    // Lingering starts alice's manager, which starts her timer; the
+    // journal may take a moment longer to hold the run's output.
+    wait_for(
+        30,
+        "alice's service to run, fail and be in the journal",
+        || {
+            let doc = check(&["--user-timers"]).json();
+            doc["jobs"].as_array().unwrap().iter().any(|j| {
+                j["job"] == "alice/timer:hb-mine"
+                    && j["status"] == "failed"
+                    && j["message"]
+                        .as_str()
+                        .is_some_and(|m| m.contains("quota exceeded"))
+            })
+        },
+    );
     let doc = check(&["--user-timers"]).json();
     let mine = row(&doc, "alice/timer:hb-mine");
     assert_has(
