@@ -87,7 +87,8 @@
 //!   directory skips);
 //! - the daemon API: [`daemon`];
 //! - judging for embedders: [`judge_record`] by a [`Policy`] to a
-//!   [`Judgement`] with its [`Status`]; [`Error`];
+//!   [`Judgement`] with its [`Status`]; [`Error`] (a failed tracker request
+//!   carries a [`TrackerError`]);
 //! - each binary's arguments and run: [`check`], [`watch`], [`mod@write`]
 //!   (`Args`, `PROGRAM`, `run`), [`cli::parse`] and the [`exit_code`]s;
 //! - [`escape`]'s checks of untrusted text, which the tests share.
@@ -176,7 +177,7 @@ pub mod write;
 #[cfg(test)]
 mod properties_tests;
 
-pub use error::Error;
+pub use error::{Error, TrackerError};
 pub use judge::{judge_record, Judgement, Policy, Status};
 pub use record::{Heartbeat, RunStatus};
 

@@ -42,6 +42,7 @@ impl Token {
                     reason: format!(
                         "the tracker needs a token: set {TOKEN_ENV} or give --tracker-token-file (HB_TRACKER_TOKEN_FILE)"
                     ),
+                    source: None,
                 }),
         }
     }
@@ -87,6 +88,7 @@ impl Token {
                 "the {what} token file {} is empty",
                 crate::escape::terminal_path(path)
             ),
+            source: None,
         })
     }
 
