@@ -315,6 +315,10 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
                 .iter()
                 .map(|d| d.display().to_string())
                 .collect();
+            // A cause needs no heartbeat: cron down is said all the same.
+            for cause in &judged.causes.list {
+                let _ = writeln!(out, "{}", terminal(&cause.text));
+            }
             writeln!(
                 out,
                 "no heartbeats found in {}; write one with hb-write, or point --dir elsewhere",
