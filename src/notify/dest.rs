@@ -67,7 +67,7 @@ impl Dest {
             .iter()
             .find(|(prefix, _)| lower.starts_with(prefix))
             .ok_or_else(|| {
-                refuse("give https://, ntfy://, ntfys://, slack+https://, discord+https:// or exec:COMMAND")
+                refuse("give a URL of one of the schemes http, https, ntfy, ntfys, slack+http, slack+https, discord+https, or exec:COMMAND")
             })?;
         let target = format!("{scheme}{}", &given[prefix.len()..]);
         let url = url::Url::parse(&target).map_err(|e| refuse(&e.to_string()))?;
@@ -88,7 +88,7 @@ impl Dest {
                         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
                 if !topic_ok || url.query().is_some() {
                     return Err(refuse(
-                        "give ntfy://HOST/TOPIC, a topic of 1 to 64 letters, digits, `-` or `_`",
+                        "an ntfy topic (the URL's path) is 1 to 64 letters, digits, `-` or `_`",
                     ));
                 }
                 Kind::Ntfy(url.into())
@@ -164,12 +164,12 @@ mod tests {
     #[test]
     fn refusals_name_the_rule_and_never_the_secret() {
         for (given, rule) in [
-            ("ftp://h/x/SECRET", "give https://"),
-            ("hooks.example/SECRET", "give https://"),
+            ("ftp://h/x/SECRET", "one of the schemes http, https"),
+            ("hooks.example/SECRET", "one of the schemes http, https"),
             ("https://u:SECRET@h/x", "user name or password"),
-            ("ntfy://h/a/SECRET", "a topic of 1 to 64"),
-            ("ntfy://h/", "a topic of 1 to 64"),
-            ("discord+http://h/SECRET", "give https://"),
+            ("ntfy://h/a/SECRET", "is 1 to 64 letters"),
+            ("ntfy://h/", "is 1 to 64 letters"),
+            ("discord+http://h/SECRET", "one of the schemes http, https"),
             ("exec:", "names no command"),
             ("exec:a SECRET | b", "no shell"),
         ] {

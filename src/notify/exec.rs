@@ -74,9 +74,13 @@ pub(super) fn run(words: &[String], message: &Message, budget: Duration) -> Resu
         .env("HB_SEVERITY", message.severity.as_str())
         .env("HB_HOST", &message.host)
         .env("HB_CHANGES", message.change_list())
-        // Our secrets are not the command's.
+        // Our secrets are not the command's: tokens, and the URLs that are
+        // secrets in themselves (webhooks, ping URLs).
         .env_remove("HB_TRACKER_TOKEN")
         .env_remove(super::ntfy::TOKEN_ENV)
+        .env_remove("HB_NOTIFY")
+        .env_remove("HB_CHECK_PING_URL")
+        .env_remove("HB_PING_URL")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -229,9 +229,12 @@ impl Message {
         let word = |s: Option<Status>| s.map_or("-", Status::as_str);
         let mut out = String::new();
         for c in &self.changes {
+            // A job's name has no space; the checker's own entries (`cron
+            // daemon`, `backup quorum`) have one, joined here so that a
+            // line stays three words.
             out.push_str(&format!(
                 "{} {} {}\n",
-                plain(&c.job),
+                plain(&c.job).replace(' ', "-"),
                 word(c.from),
                 word(c.to)
             ));

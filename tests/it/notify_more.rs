@@ -205,3 +205,34 @@ fn apprise_delivers_our_title_and_text_through_exec() {
         down.show()
     );
 }
+
+#[test]
+fn an_exec_command_gets_none_of_our_secrets() {
+    use crate::harness::capture::{Capture, Reply};
+    let s = crate::harness::Scratch::new();
+    s.stale("backup");
+    let seen_env = s.root().join("env");
+    let ping = Capture::start(Reply::Ok);
+    s.hb_check()
+        .env(
+            "HB_NOTIFY",
+            format!("exec:sh -c 'env > {}'", seen_env.display()),
+        )
+        .env("HB_NTFY_TOKEN", "tk_ntfy_secret")
+        .env("HB_TRACKER_TOKEN", "tk_tracker_secret")
+        .env("HB_CHECK_PING_URL", ping.url("/ping/secret-check-uuid"))
+        .env("HB_PING_URL", ping.url("/ping/secret-job-uuid"))
+        .run()
+        .code(2);
+    let env = std::fs::read_to_string(&seen_env).expect("the command ran");
+    assert!(env.contains("HB_TITLE="), "{env}");
+    assert!(env.contains("HB_CHANGES=backup - stale"), "{env}");
+    for secret in [
+        "tk_ntfy_secret",
+        "tk_tracker_secret",
+        "secret-check-uuid",
+        "secret-job-uuid",
+    ] {
+        assert!(!env.contains(secret), "{secret} reached the command: {env}");
+    }
+}
