@@ -91,10 +91,6 @@ pub struct Args {
     #[command(flatten, next_help_heading = "Adoption")]
     pub adopt: crate::adopt::AdoptArgs,
 
-    /// What explains many jobs at once: cron, the host's boot.
-    #[command(flatten)]
-    pub(crate) causes: crate::cause::run::CauseArgs,
-
     /// The issue tracker that keeps the host's alert issue.
     #[command(flatten, next_help_heading = "Tracker")]
     pub(crate) tracker: TrackerArgs,
@@ -208,7 +204,7 @@ fn judge_locked(
     let when = expect::LintWhen::for_check(args.quiet, lock.path());
     let mut judged = survey::judge(&args.judge, dirs, &when)?;
     let host = args.judge.host();
-    let (causes, kept) = cause::run::assess(&judged.cause_run(&args.causes, &host), lock.path());
+    let (causes, kept) = cause::run::assess(&judged.cause_run(&host), lock.path());
     judged.causes = causes;
     kept.unwrap_or_else(|err| fail(&err));
     if !args.quiet {

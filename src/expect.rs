@@ -62,6 +62,20 @@ pub(crate) struct ScheduleArgs {
     /// when its schedule is known.
     #[arg(long, env = "HB_BY_INTERVAL", value_parser = crate::record::parse_switch)]
     pub by_interval: bool,
+
+    /// Take the host's boot time to be this instant (RFC 3339) instead of
+    /// the kernel's: for tests and forensics, like --now. It dates a
+    /// downtime and anacron's catch-up after a boot.
+    #[arg(long, value_name = "RFC3339", env = "HB_BOOT_TIME", value_parser = crate::cli::parse_now)]
+    pub boot_time: Option<DateTime<Utc>>,
+}
+
+impl ScheduleArgs {
+    /// When this host booted: `--boot-time`, else the kernel's boot time;
+    /// the one boot time every judgement of a run uses.
+    pub(crate) fn booted(&self) -> Option<DateTime<Utc>> {
+        self.boot_time.or_else(crate::store::host::boot_time)
+    }
 }
 
 /// What the crontabs say: the jobs they expect and the warnings about them.
@@ -143,7 +157,13 @@ pub(crate) fn load(
             }
         }
     }
-    let (run_parts, warnings) = parts::read(&args.cron_root, args.discover, zone, now, &tabs);
+    let (run_parts, warnings) = parts::read(
+        &args.cron_root,
+        args.discover,
+        zone,
+        (now, args.booted()),
+        &tabs,
+    );
     lint.extend(warnings);
     let seen = fingerprint(&tabs, &lint, &run_parts, zone);
     let (linting, record) = lint_now(when, &seen);

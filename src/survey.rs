@@ -45,6 +45,8 @@ pub(crate) struct Judged {
     pub causes: crate::cause::Causes,
     /// Whether the instant judged at was given (`--now`).
     pub forensic: bool,
+    /// When the host booted (`--boot-time`, else the kernel's).
+    pub booted: Option<chrono::DateTime<Utc>>,
 }
 
 impl Judged {
@@ -72,13 +74,9 @@ impl Judged {
 
     /// What the causes of this judgement are drawn from, for the checking
     /// `host`: a judgement as of a given instant (`--now`) is forensic.
-    pub(crate) fn cause_run<'a>(
-        &'a self,
-        args: &'a crate::cause::run::CauseArgs,
-        host: &'a str,
-    ) -> crate::cause::run::Run<'a> {
+    pub(crate) fn cause_run<'a>(&'a self, host: &'a str) -> crate::cause::run::Run<'a> {
         crate::cause::run::Run {
-            args,
+            booted: self.booted,
             jobs: &self.jobs,
             policy: &self.policy,
             needs: &self.needs,
@@ -190,6 +188,7 @@ pub(crate) fn judge(
             && args.schedule.cron_root == std::path::Path::new("/"),
         causes: crate::cause::Causes::default(),
         forensic: args.now.is_some(),
+        booted: args.schedule.booted(),
         timers,
     })
 }

@@ -43,10 +43,6 @@ pub struct Args {
     #[command(flatten)]
     pub(crate) judge: JudgeArgs,
 
-    /// What explains many jobs at once: cron, the host's boot.
-    #[command(flatten)]
-    pub(crate) causes: crate::cause::run::CauseArgs,
-
     /// Print only the panel, the table of jobs. (HB_PANEL takes 1, true,
     /// yes or on, and 0, false, no or off.)
     #[arg(long, env = "HB_PANEL", value_parser = crate::cli::parse_switch)]
@@ -134,7 +130,7 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Cod
             if !args.subject {
                 survey::add_recent(&mut judged.jobs, judged.policy.now);
             }
-            judged.causes = crate::cause::run::alone(&judged.cause_run(&args.causes, &host));
+            judged.causes = crate::cause::run::alone(&judged.cause_run(&host));
             for warning in &judged.lint {
                 eprintln!("{PROGRAM}: warning: {warning}");
             }

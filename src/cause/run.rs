@@ -3,7 +3,6 @@
 //! its record of runs beside the run lock.
 
 use chrono::{DateTime, Utc};
-use clap::Args as ClapArgs;
 
 use super::state::{self, Runs};
 use super::{explain, Causes, Cron, Facts};
@@ -13,23 +12,14 @@ use std::path::Path;
 use crate::judge::{Judgement, Policy, Status};
 use crate::store;
 
-/// The options of hb-check about causes.
-#[derive(Debug, Clone, Default, ClapArgs)]
-pub(crate) struct CauseArgs {
-    /// Take the host's boot time to be this instant (RFC 3339) instead of
-    /// the kernel's: for tests and forensics, like --now.
-    #[arg(long, value_name = "RFC3339", env = "HB_BOOT_TIME", value_parser = crate::cli::parse_now)]
-    pub boot_time: Option<DateTime<Utc>>,
-}
-
 /// The key that stands for cron itself among the (job, status) pairs the
 /// change engine weighs: a job name holds no space, so no job has it.
 pub(crate) const CRON_KEY: &str = "cron daemon";
 
 /// What a check run knows that the causes are drawn from.
 pub(crate) struct Run<'a> {
-    /// The options.
-    pub args: &'a CauseArgs,
+    /// When the host booted (`--boot-time`, else the kernel's).
+    pub booted: Option<DateTime<Utc>>,
     /// The rows as judged, worst first.
     pub jobs: &'a [Judgement],
     /// The policy they were judged by.
@@ -82,7 +72,7 @@ fn with_record(run: &Run, before: &Runs) -> Causes {
         Some(Some(daemon)) => Cron::Running(daemon),
     };
     let cron_runs = cron.runs();
-    let boot = run.args.boot_time.or_else(store::host::boot_time);
+    let boot = run.booted;
     let runs = before.instants();
     let facts = Facts {
         now,

@@ -65,13 +65,14 @@ pub(super) fn read(
     root: &Path,
     discover: bool,
     zone: Tz,
-    now: DateTime<Utc>,
+    (now, booted): (DateTime<Utc>, Option<DateTime<Utc>>),
     tabs: &[files::Loaded],
 ) -> (Vec<Expectation>, Vec<Lint>) {
     let host = Host {
         root,
         zone,
-        booted: booted(now),
+        // A boot after the instant judged is not one this judgement knows.
+        booted: booted.filter(|b| *b <= now),
         read: RefCell::new((HashMap::new(), scripts::MAX_SCRIPTS_BYTES)),
     };
     let (mut jobs, mut lint) = from_crontabs(&host, tabs);
@@ -292,20 +293,4 @@ fn directory(
             }
         }
     }
-}
-
-/// When this host booted: now less the time since boot (`CLOCK_BOOTTIME`,
-/// which counts suspended time too); `None` when unknown or after `now`,
-/// the instant judged.
-fn booted(now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let mut since = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: a valid clock id and a pointer to a timespec we own.
-    if unsafe { libc::clock_gettime(libc::CLOCK_BOOTTIME, &raw mut since) } != 0 {
-        return None;
-    }
-    let booted = Utc::now().checked_sub_signed(chrono::Duration::try_seconds(since.tv_sec)?)?;
-    (booted <= now).then_some(booted)
 }

@@ -396,3 +396,33 @@ fn bad_anacrontab_lines_are_named_by_line_and_the_good_ones_still_count() {
     let lint = discover(&dir, &fifo_root, &["--lint"]);
     lint.stdout_has(&format!("{}: not a regular file", fifo.display()));
 }
+
+#[test]
+fn after_a_boot_past_its_start_a_daily_job_is_due_at_anacron_s_catch_up() {
+    let dir = Scratch::new();
+    let root = host(&dir, Some(&anacrontab("RANDOM_DELAY=45")));
+    script(
+        &root.join("etc/cron.daily/backup"),
+        0o755,
+        "hb-write backup 1d -- /usr/local/bin/backup",
+    );
+    dir.write(
+        "backup.last",
+        record("backup", "2026-11-23T07:36:00Z", 86_400, "ok", ""),
+    );
+    // Off over the 07:30 start, booted at 09:00: anacron runs the day's
+    // jobs after the boot, so at 09:30 the job is not late yet...
+    let at = |now: &str, boot: &str| {
+        let r = discover(
+            &dir,
+            &root,
+            &["--format", "json", "--now", now, "--boot-time", boot],
+        );
+        jobs(&r).into_iter().find(|j| j.0 == "backup").unwrap().1
+    };
+    assert_eq!(at("2026-11-24T09:30:00Z", "2026-11-24T09:00:00Z"), "ok");
+    // ...as it would be with the host up all night.
+    assert_eq!(at("2026-11-24T09:30:00Z", "2026-11-20T00:00:00Z"), "stale");
+    // And the catch-up has its deadline: boot + 55 min + the hour's grace.
+    assert_eq!(at("2026-11-24T10:55:01Z", "2026-11-24T09:00:00Z"), "stale");
+}
