@@ -69,8 +69,10 @@ pub(crate) fn parse_quorum(text: &str) -> Result<Quorum, Error> {
             "`{shown}` is not a quorum: give JOB=N, such as backup=40 (backup must be ok on at least 40 hosts)"
         )));
     };
-    let job =
-        crate::record::parse_job(job).map_err(|e| Error::rule(format!("quorum `{shown}`: {e}")))?;
+    // One job across hosts: a job's own name, never HOST/JOB.
+    let job = crate::record::validate_job(job.trim())
+        .map(|()| job.trim().to_owned())
+        .map_err(|e| Error::rule(format!("quorum `{shown}`: {e}")))?;
     let min = crate::record::parse_count(min, 1, u32::MAX)
         .map_err(|e| Error::rule(format!("quorum `{shown}`: the number of hosts: {e}")))?;
     Ok(Quorum { job, min })

@@ -271,6 +271,17 @@ pub fn run(args: Args) -> ExitCode {
         cli::report_error(PROGRAM, &"--reason goes with --pause");
         return Write::Usage.into();
     }
+    if args.needs.len() > crate::cause::MAX_NEEDS {
+        cli::report_error(
+            PROGRAM,
+            &format!(
+                "--needs is given {} times; a job may need at most {} others",
+                args.needs.len(),
+                crate::cause::MAX_NEEDS
+            ),
+        );
+        return Write::Usage.into();
+    }
     if let Err(err) = args.job.as_deref().map(validate_job).transpose() {
         cli::report_error(PROGRAM, &err);
         return Write::Usage.into();

@@ -126,6 +126,10 @@ impl Causes {
     }
 }
 
+/// The most jobs one job may name with `--needs`: its record stays far
+/// below a heartbeat's size limit.
+pub(crate) const MAX_NEEDS: usize = 32;
+
 /// The `--needs` name of a job given to hb-write: a job name by the record's
 /// rule.
 pub(crate) fn parse_need(text: &str) -> Result<String, crate::Error> {

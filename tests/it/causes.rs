@@ -492,3 +492,26 @@ fn the_notification_names_the_downtime_once_before_its_jobs() {
     assert!(text.starts_with(&format!("{line}\n")), "{text}");
     assert_eq!(text.matches("host was down").count(), 1, "{text}");
 }
+
+#[test]
+fn needs_are_bounded_and_a_quorum_names_a_job_not_a_host() {
+    let s = Scratch::new();
+    let many: Vec<String> = (0..33)
+        .flat_map(|n| ["--needs".to_owned(), format!("j{n}")])
+        .collect();
+    let out = s
+        .hb_write()
+        .env("HB_DIR", s.hb())
+        .args(&many)
+        .args(["backup", "1d"])
+        .run();
+    out.code(2);
+    assert_has(
+        &out.stderr,
+        "--needs is given 33 times; a job may need at most 32 others",
+    );
+    assert!(!s.hb().join("backup.last").exists(), "{}", out.show());
+    let out = s.hb_check().args(["--quorum", "web01/backup=1"]).run();
+    out.code(3);
+    assert_has(&out.stderr, "quorum `web01/backup=1`");
+}
