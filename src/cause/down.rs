@@ -127,10 +127,19 @@ fn some_names(jobs: &[Judgement], rows: &[usize]) -> String {
 
 /// A window as a line tells it: `01:10-06:02`, or `until 06:02`.
 fn window(facts: &Facts, from: Option<DateTime<Utc>>, to: DateTime<Utc>) -> String {
-    let to = when(to, facts.now, facts.zone);
     match from {
-        Some(from) => format!("{}-{to}", when(from, facts.now, facts.zone)),
-        None => format!("until {to}"),
+        // Each end is dated unless it is today, and the end is dated too
+        // when the window spans days: `2026-12-06 23:10-2026-12-07 06:02`.
+        Some(from) => {
+            let day = |t: DateTime<Utc>| t.with_timezone(&facts.zone).date_naive();
+            let to = if day(from) == day(to) {
+                when(to, facts.now, facts.zone)
+            } else {
+                when(to, from, facts.zone)
+            };
+            format!("{}-{to}", when(from, facts.now, facts.zone))
+        }
+        None => format!("until {}", when(to, facts.now, facts.zone)),
     }
 }
 
