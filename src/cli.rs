@@ -306,28 +306,7 @@ pub(crate) fn parse_alert_after(text: &str) -> Result<u32, Error> {
     crate::record::parse_count(text, 1, most)
 }
 
-/// Parses an RFC 3339 instant.
-pub(crate) fn parse_now(text: &str) -> Result<DateTime<Utc>, Error> {
-    let text = text.trim();
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| {
-            let shown = crate::escape::terminal(text);
-            // A local time without its zone would mean a different instant
-            // on every machine: say so rather than "premature end of input".
-            let local = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
-                .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f"));
-            let rule = match local {
-                Ok(_) => format!(
-                    "`{shown}` has no time zone; add one, such as {shown}Z for UTC or {shown}+01:00"
-                ),
-                Err(_) => format!(
-                    "`{shown}` is not an RFC 3339 time: a date, `T`, a time and a zone, such as 2026-11-22T03:00:00Z"
-                ),
-            };
-            Error::rule_from(rule, e)
-        })
-}
+pub(crate) use crate::record::parse_now;
 
 #[cfg(test)]
 mod tests {

@@ -66,7 +66,7 @@ pub(crate) struct ScheduleArgs {
     /// Take the host's boot time to be this instant (RFC 3339) instead of
     /// the kernel's: for tests and forensics, like --now. It dates a
     /// downtime and anacron's catch-up after a boot.
-    #[arg(long, value_name = "RFC3339", env = "HB_BOOT_TIME", value_parser = crate::cli::parse_now)]
+    #[arg(long, value_name = "RFC3339", env = "HB_BOOT_TIME", value_parser = crate::record::parse_now)]
     pub boot_time: Option<DateTime<Utc>>,
 }
 

@@ -20,8 +20,8 @@ pub use duration::format_duration;
 pub(crate) use last::LastRun;
 pub(crate) use name::{parse_job, user_job, validate_host, validate_job};
 pub(crate) use value::{
-    parse_count, parse_exit_code, parse_exit_codes, parse_factor, parse_interval, parse_size,
-    parse_switch, say, Span, GRACE, INTERVAL_MAX, INTERVAL_MIN, PAUSE, WAIT,
+    parse_count, parse_exit_code, parse_exit_codes, parse_factor, parse_interval, parse_now,
+    parse_size, parse_switch, say, Span, GRACE, INTERVAL_MAX, INTERVAL_MIN, PAUSE, WAIT,
 };
 
 /// A timestamp further ahead of the reader's clock than this is invalid (a
