@@ -343,4 +343,6 @@ pub(crate) fn needs_history(entry: &Entry, crontab: Option<&Expectation>, policy
 }
 
 #[cfg(test)]
+mod simulation;
+#[cfg(test)]
 mod tests;

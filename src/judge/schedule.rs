@@ -9,7 +9,7 @@ use super::{delay, runs, usual};
 use super::{Judgement, Policy, Status};
 use crate::history::Run;
 use crate::record::user_job;
-use crate::record::{format_duration, Content, Entry, Heartbeat, RunStatus};
+use crate::record::{format_duration, Content, Entry, RunStatus};
 use crate::schedule::{Expectation, Schedule, Timing};
 
 /// The longest default grace, in seconds: one hour.
@@ -67,7 +67,12 @@ pub(crate) fn fire_of(
     reported: DateTime<Utc>,
     started: Option<DateTime<Utc>>,
 ) -> Option<DateTime<Utc>> {
-    delay::fires(schedule, timing, started.unwrap_or(reported)).map(|(fire, _)| fire)
+    let at = started.unwrap_or(reported);
+    // Without anacron's period, the fire alone (the next one is not needed).
+    match timing.period {
+        None => schedule.latest_at_or_before(at),
+        Some(_) => delay::fires(schedule, timing, at).map(|(fire, _)| fire),
+    }
 }
 
 /// The due time after a heartbeat written at `reported` for a run that
@@ -181,10 +186,13 @@ pub(super) fn refine(
     };
     let newest = match content {
         Content::Record(r) => Run::of(r),
-        Content::Empty { modified } => Run::of(&Heartbeat {
+        Content::Empty { modified } => Run {
             timestamp: *modified,
-            ..Heartbeat::new(&entry.job, 1, RunStatus::Ok)
-        }),
+            status: RunStatus::Ok,
+            exit_code: None,
+            duration_seconds: None,
+            attempts: Vec::new(),
+        },
     };
     let wrapped = matches!(content, Content::Record(r) if runs::wrapped(r));
     let (schedule, source, timing) = match (
