@@ -41,6 +41,7 @@ mod package;
 mod pings;
 mod runs;
 mod schedule;
+mod start;
 mod torture;
 mod tracker;
 mod tracker_alerts;
