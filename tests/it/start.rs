@@ -49,13 +49,12 @@ fn a_wrapped_job_that_did_not_start_is_stale_after_its_start_grace() {
 #[test]
 fn a_run_in_progress_is_late_past_twice_its_usual_duration() {
     let dir = Scratch::new();
-    let history: String = (1..=10)
-        .map(|day| {
-            format!(
-                "{{\"timestamp\":\"2026-11-{day:02}T03:30:00Z\",\"status\":\"ok\",\"exit_code\":0,\"duration_seconds\":1800}}\n"
-            )
-        })
-        .collect();
+    let mut history = String::new();
+    for day in 1..=10 {
+        history.push_str(&format!(
+            "{{\"timestamp\":\"2026-11-{day:02}T03:30:00Z\",\"status\":\"ok\",\"duration_seconds\":1800}}\n"
+        ));
+    }
     dir.write("sync.history", history);
     let extra =
         format!(r#"{SCHEDULE},"started_at":"2026-11-24T03:00:00Z","max_runtime_seconds":10800"#);
