@@ -39,5 +39,13 @@ status=0
 echo "(exit code $status: 2 means something is stale, failed, invalid or missing)"
 
 echo
+echo "\$ hb-check --expect backup --expect billing --quiet --notify \"exec:tee \$HB_DIR/alert.json\""
+echo "# a notify destination: a webhook, ntfy, a chat or, here, a command that gets the alert's JSON"
+"$HB_BIN/hb-check" --expect backup --expect billing --quiet --notify "exec:tee $HB_DIR/alert.json" || true
+echo "# the alert's title and text, as a phone or a chat room shows them:"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["title"]); print(d["text"], end="")' "$HB_DIR/alert.json" 2>/dev/null ||
+  head -c 600 "$HB_DIR/alert.json"
+
+echo
 echo "\$ night-watch"
 "$HB_BIN/night-watch" --expect backup --expect billing

@@ -19,7 +19,6 @@ use crate::metrics::write_prometheus;
 use crate::report::{self, Report};
 use crate::store;
 use crate::survey::{self, Judged};
-use crate::tracker;
 
 /// The program's name, first on every line it writes to standard error.
 pub const PROGRAM: &str = "hb-check";
@@ -217,9 +216,10 @@ fn judge_locked(
             eprintln!("{PROGRAM}: warning: {warning}");
         }
     }
-    let mut code = judged.fleet.code(&judged.jobs);
-    if judged.causes.critical() {
-        code = code.merge(Check::Critical);
+    let mut code = judged.code();
+    for err in &judged.timers.errors {
+        fail(err);
+        code = code.merge(Check::Unknown);
     }
     if let Some(path) = &args.metrics_file {
         // Streamed into the file: a fleet's metrics are never one string.
@@ -246,7 +246,7 @@ fn judge_locked(
     // The run lock stays held through the sync, so two runs never open two
     // issues.
     // And so do the notify destinations, whose states are beside it.
-    let synced = sync_tracker(&args.tracker, &args.judge.host(), &judged, &lock);
+    let synced = tracker_sync::sync(&args.tracker, &host, &judged, &lock);
     let notified = crate::notify::after_check(&args.notify, &args.judge.host(), &judged, &lock);
     for err in [synced.err(), notified.err()].into_iter().flatten() {
         fail(&err);
@@ -263,9 +263,7 @@ fn judge_locked(
 fn changes_since(lock: &store::RunLock, judged: &Judged, remind: Duration) -> changes::Decision {
     let path = changes::state_path(lock.path());
     let last = store::read_small(&path).and_then(|b| changes::State::parse(&b));
-    let mut now_pairs = changes::pairs(&judged.jobs);
-    now_pairs.extend(cause::run::pairs(&judged.causes));
-    now_pairs.sort();
+    let now_pairs = judged.pairs();
     let decision = changes::decide(
         last.as_ref(),
         &now_pairs,
@@ -328,6 +326,11 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
         }
     };
     expect::write_unread_note(&mut out, unread, args.verbose);
+    if let Some(note) = judged.and_then(|j| j.timers.note.as_ref()) {
+        if args.verbose && args.format == Format::Text {
+            let _ = writeln!(out, "{note}");
+        }
+    }
     out
 }
 
@@ -356,53 +359,7 @@ fn lint(args: &Args, stdout: &mut dyn Write) -> Result<Check, Error> {
     })
 }
 
-/// Brings the host's alert issue in line with the judgement, when a tracker
-/// is configured.
-fn sync_tracker(
-    args: &TrackerArgs,
-    host: &str,
-    judged: &Judged,
-    lock: &store::RunLock,
-) -> Result<(), Error> {
-    let Some(config) = tracker::Config::load(&args.settings())? else {
-        return Ok(());
-    };
-    let forge = tracker::connect(&config)?;
-    // The reminder cache beside the run lock (held): lost or unusable, it
-    // costs one read of the comments, never a second reminder.
-    let cache_path = tracker::remind::cache_path(lock.path());
-    let cached = args
-        .tracker_remind
-        .and_then(|_| store::read_small(&cache_path))
-        .and_then(|bytes| tracker::remind::Cache::parse(&bytes));
-    let remember = |cache: &tracker::remind::Cache| {
-        if let Err(err) = store::write_file(&cache_path, &cache.to_json_line()) {
-            cli::report_error(PROGRAM, &err);
-        }
-    };
-    let causes: Vec<String> = judged.causes.list.iter().map(|c| c.text.clone()).collect();
-    let opts = tracker::Options {
-        causes: &causes,
-        host,
-        label: &args.tracker_label,
-        dry_run: args.dry_run,
-        checked_at: judged.policy.now,
-        fleet: &judged.fleet,
-        remind: args.tracker_remind.map(|every| tracker::sync::Remind {
-            every,
-            cached: cached.as_ref(),
-            remember: &remember,
-        }),
-    };
-    tracker::sync(forge.as_ref(), &opts, &judged.jobs, &mut |note| {
-        // A dry run shows issue text built from heartbeat files: each line
-        // is escaped like every other line for a terminal.
-        for line in note.lines() {
-            eprintln!("{PROGRAM}: {}", terminal(line));
-        }
-    })?;
-    Ok(())
-}
+mod tracker_sync;
 
 #[cfg(test)]
 mod tests;

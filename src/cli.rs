@@ -10,8 +10,9 @@ use clap::error::ErrorKind;
 use clap::{Args, Parser};
 
 pub(crate) use crate::record::{parse_factor, parse_switch};
-use crate::record::{parse_interval, WAIT};
+use crate::record::{parse_interval, validate_job, WAIT};
 use crate::tracker;
+use crate::Error;
 
 /// Parses the command line. `--help` and `--version` print and exit 0; a
 /// usage error prints one line, `<program>: <what is wrong>`, and exits with
@@ -122,7 +123,7 @@ pub(crate) struct JudgeArgs {
 
     /// Judge an empty heartbeat file (a plain `touch`) by its modification
     /// time with this interval; without it an empty file is `invalid`.
-    #[arg(long, value_name = "INTERVAL", env = "HB_DEFAULT_INTERVAL", value_parser = parse_interval_arg)]
+    #[arg(long, value_name = "INTERVAL", env = "HB_DEFAULT_INTERVAL", value_parser = parse_interval)]
     pub default_interval: Option<u64>,
 
     /// A failed job alerts once its last N runs have all failed; before
@@ -151,6 +152,10 @@ pub(crate) struct JudgeArgs {
     /// The crontabs that tell each job's schedule.
     #[command(flatten)]
     pub schedule: crate::expect::ScheduleArgs,
+
+    /// The systemd timers to judge as jobs.
+    #[command(flatten)]
+    pub timers: crate::timers::TimerArgs,
 }
 
 impl JudgeArgs {
@@ -209,7 +214,7 @@ pub(crate) struct TrackerArgs {
     /// While the host's issue stays open, add one reminder comment per
     /// DURATION since it opened (1s to 400d; `24h`, `3d`), naming how long
     /// each job has been bad. Off by default.
-    #[arg(long, value_name = "DURATION", env = "HB_TRACKER_REMIND", value_parser = parse_interval_arg)]
+    #[arg(long, value_name = "DURATION", env = "HB_TRACKER_REMIND", value_parser = parse_interval)]
     pub tracker_remind: Option<u64>,
 
     /// Read the tracker and write to standard error what would be sent,
@@ -247,68 +252,80 @@ impl TrackerArgs {
     }
 }
 
-pub(crate) use crate::record::parse_job;
+/// Parses an expected job by the naming rule ([`crate::record::parse_job`]);
+/// `timer:NAME` (a user's: `USER/timer:NAME`) names a systemd timer, NAME
+/// by systemd's rule for unit names.
+pub(crate) fn parse_job(text: &str) -> Result<String, Error> {
+    let text = text.trim();
+    let (user, job) = match text.split_once('/') {
+        Some((user, job)) => (Some(user), job),
+        None => (None, text),
+    };
+    match job.strip_prefix("timer:") {
+        Some(unit) => user
+            .map_or(Ok(()), validate_job)
+            .and_then(|()| crate::timers::check_timer_name(unit))
+            .map(|()| text.to_owned()),
+        None => crate::record::parse_job(text),
+    }
+}
 
 /// Parses a host name by the host-name rule.
-pub(crate) fn parse_host(text: &str) -> Result<String, String> {
+pub(crate) fn parse_host(text: &str) -> Result<String, Error> {
     crate::record::validate_host(text)
         .map(|()| text.to_owned())
         .map_err(|reason| {
-            format!(
+            Error::rule(format!(
                 "`{}` is not a host name: {reason}",
                 crate::escape::terminal(text)
-            )
+            ))
         })
-}
-
-/// Parses an interval by the interval rule.
-pub(crate) fn parse_interval_arg(text: &str) -> Result<u64, String> {
-    parse_interval(text).map_err(|e| e.to_string())
 }
 
 /// Parses a timeout (`--lock-timeout`, `--remind`): whole seconds or a
 /// duration with units, from `0` to 400 days, the longest interval.
-pub(crate) fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+pub(crate) fn parse_timeout(text: &str) -> Result<std::time::Duration, Error> {
     WAIT.parse(text).map(std::time::Duration::from_secs)
 }
 
 /// Parses a per-request tracker timeout, within the bounds of
 /// [`tracker::check_timeout`] (1 second to 2 minutes).
-pub(crate) fn parse_request_timeout(text: &str) -> Result<std::time::Duration, String> {
+pub(crate) fn parse_request_timeout(text: &str) -> Result<std::time::Duration, Error> {
     let any = crate::record::Span {
         max: u64::MAX,
         ..WAIT
     };
     tracker::check_timeout(std::time::Duration::from_secs(any.parse(text)?))
-        .map_err(|reason| format!("invalid duration `{text}`: {reason}"))
+        .map_err(|reason| Error::invalid("duration", text, reason.to_string()))
 }
 
 /// Parses `--alert-after`: how many failed runs in a row alert, from 1 to
 /// the runs a history keeps.
-pub(crate) fn parse_alert_after(text: &str) -> Result<u32, String> {
+pub(crate) fn parse_alert_after(text: &str) -> Result<u32, Error> {
     let most = u32::try_from(crate::history::HISTORY_MAX).unwrap_or(u32::MAX);
     crate::record::parse_count(text, 1, most)
 }
 
 /// Parses an RFC 3339 instant.
-pub(crate) fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
+pub(crate) fn parse_now(text: &str) -> Result<DateTime<Utc>, Error> {
     let text = text.trim();
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| {
+        .map_err(|e| {
             let shown = crate::escape::terminal(text);
             // A local time without its zone would mean a different instant
             // on every machine: say so rather than "premature end of input".
             let local = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
                 .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f"));
-            match local {
+            let rule = match local {
                 Ok(_) => format!(
                     "`{shown}` has no time zone; add one, such as {shown}Z for UTC or {shown}+01:00"
                 ),
                 Err(_) => format!(
                     "`{shown}` is not an RFC 3339 time: a date, `T`, a time and a zone, such as 2026-11-22T03:00:00Z"
                 ),
-            }
+            };
+            Error::rule_from(rule, e)
         })
 }
 
@@ -318,10 +335,20 @@ mod tests {
 
     #[test]
     fn expected_jobs_may_name_a_users_area() {
-        assert_eq!(parse_job("backup"), Ok("backup".to_owned()));
-        assert_eq!(parse_job("alice/backup"), Ok("alice/backup".to_owned()));
-        assert_eq!(parse_job(" billing "), Ok("billing".to_owned()));
-        for bad in ["alice/", "/backup", "a/b/c", "../backup", ".x/backup"] {
+        assert_eq!(parse_job("backup").unwrap(), "backup");
+        assert_eq!(parse_job("alice/backup").unwrap(), "alice/backup");
+        assert_eq!(parse_job(" billing ").unwrap(), "billing");
+        assert_eq!(parse_job("timer:certbot").unwrap(), "timer:certbot");
+        assert_eq!(parse_job("alice/timer:a@b").unwrap(), "alice/timer:a@b");
+        for bad in [
+            "alice/",
+            "/backup",
+            "a/b/c",
+            "../backup",
+            ".x/backup",
+            "timer:",
+            "timer:a b",
+        ] {
             assert!(parse_job(bad).is_err(), "{bad}");
         }
     }
@@ -353,31 +380,34 @@ mod tests {
         let t = parse_now("2026-11-22T04:00:00+01:00").unwrap();
         assert_eq!(t.to_rfc3339(), "2026-11-22T03:00:00+00:00");
         assert!(parse_now("yesterday").is_err());
-        let err = parse_now("2026-11-22T03:00:00").unwrap_err();
+        let err = parse_now("2026-11-22T03:00:00").unwrap_err().to_string();
         assert!(err.contains("has no time zone"), "{err}");
         assert!(err.contains("2026-11-22T03:00:00Z"), "{err}");
     }
 
     #[test]
     fn timeouts_accept_zero_and_units() {
-        assert_eq!(parse_timeout("0"), Ok(std::time::Duration::ZERO));
-        assert_eq!(parse_timeout("1m"), Ok(std::time::Duration::from_secs(60)));
+        assert_eq!(parse_timeout("0").unwrap(), std::time::Duration::ZERO);
+        assert_eq!(
+            parse_timeout("1m").unwrap(),
+            std::time::Duration::from_secs(60)
+        );
         assert!(parse_timeout("soon").is_err());
         assert_eq!(
-            parse_timeout("400d"),
-            Ok(std::time::Duration::from_secs(crate::record::INTERVAL_MAX))
+            parse_timeout("400d").unwrap(),
+            std::time::Duration::from_secs(crate::record::INTERVAL_MAX)
         );
         assert_eq!(
-            parse_timeout("401d"),
+            parse_timeout("401d").map_err(|e| e.to_string()),
             Err("invalid duration `401d`: it must be at most 400 days".to_owned())
         );
         assert!(parse_timeout("99999999999999999999").is_err());
         assert!(parse_request_timeout("0").is_err());
         // The tracker's own, tighter bound is the one it names.
-        let long = parse_request_timeout("401d").unwrap_err();
+        let long = parse_request_timeout("401d").unwrap_err().to_string();
         assert!(long.contains("at most 120s"), "{long}");
         assert_eq!(
-            parse_request_timeout("1s"),
+            parse_request_timeout("1s").map_err(|e| e.to_string()),
             Ok(std::time::Duration::from_secs(1))
         );
     }

@@ -88,8 +88,7 @@ impl Daemon {
     /// Also pings `url` (Healthchecks or Uptime Kuma) with each written
     /// heartbeat.
     pub fn ping(mut self, url: &str, style: Style) -> Result<Daemon, Error> {
-        let config = |reason: String| Error::PingConfig { reason };
-        let url = ping::parse_url(url).map_err(config)?;
+        let url = ping::parse_url(url)?;
         self.pinger = Some(Pinger::new(url, style));
         Ok(self)
     }
@@ -111,7 +110,7 @@ impl Daemon {
     /// for a process that runs under `hb-write --stall-after` and prints
     /// nothing: its `running` record gets the progress time now. `Err`
     /// says why there is nothing to keep alive (no run in progress).
-    pub fn keepalive(&self) -> Result<PathBuf, String> {
+    pub fn keepalive(&self) -> Result<PathBuf, Error> {
         let dirs = match &self.dir {
             Some(dir) => vec![dir.clone()],
             None => store::default_locations(),
@@ -173,7 +172,10 @@ impl Daemon {
         let spawned = thread::Builder::new()
             .name("hb-ping".to_owned())
             .spawn(move || {
-                let result = pinger.send(&ping, ping::BUDGET).err();
+                let result = pinger
+                    .send(&ping, ping::BUDGET)
+                    .err()
+                    .map(|e| e.to_string());
                 *error.lock().unwrap_or_else(PoisonError::into_inner) = result;
                 *busy.lock().unwrap_or_else(PoisonError::into_inner) = false;
             });

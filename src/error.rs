@@ -1,8 +1,16 @@
-//! The library's one error type.
+//! The library's one error type: struct variants, each with the value and
+//! the rule it broke or the typed cause (`io::Error`, `serde_json::Error`,
+//! the HTTP client's failure) that [`std::error::Error::source`] leads to.
+//! `Display` is one line a person can act on; it already says the cause, so
+//! a program that prints the chain prints it twice.
 
-use std::{fmt, io, path::PathBuf, time::Duration};
+mod display;
+mod tracker;
 
-use crate::escape::{terminal, terminal_path};
+use std::{io, path::PathBuf, time::Duration};
+
+pub(crate) use display::join_paths;
+pub use tracker::TrackerError;
 
 /// Everything that can go wrong in the library, with the context a person
 /// needs to act on it.
@@ -21,6 +29,46 @@ pub enum Error {
         value: String,
         /// Why it was refused.
         reason: String,
+    },
+    /// A value that breaks the rule for its kind: an argument, a setting,
+    /// a field of a file.
+    Invalid {
+        /// What kind of value: `size`, `duration`, `exit codes`.
+        what: &'static str,
+        /// The value as given.
+        value: String,
+        /// The rule it breaks.
+        rule: String,
+    },
+    /// A value refused by its rule, in a message that names the value
+    /// where whoever shows it does not (clap's "invalid value 'x' for
+    /// '--flag'" does).
+    Rule {
+        /// The rule, and the value where the message names it.
+        rule: String,
+        /// The parser's own error, where one refused the value (an URL's,
+        /// a mail address's, a time's).
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// A pattern (`--fail-on`, `--ok-on`) that does not compile within the
+    /// size limit.
+    Pattern {
+        /// The option that gave it.
+        flag: String,
+        /// The pattern as given.
+        pattern: String,
+        /// What is wrong with it, in one line.
+        rule: String,
+        /// The regex crate's error.
+        source: regex::Error,
+    },
+    /// A heartbeat or pause record that is not the format's JSON or breaks
+    /// one of its rules.
+    Record {
+        /// What is wrong.
+        rule: String,
+        /// The JSON error, when the text is not the format's JSON.
+        source: Option<serde_json::Error>,
     },
     /// A heartbeat directory could not be created.
     CreateDir {
@@ -132,14 +180,24 @@ pub enum Error {
     TrackerConfig {
         /// What is wrong and what to do.
         reason: String,
+        /// The parser's error, where one refused a setting (the URL's).
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// A request to the issue tracker failed.
     Tracker(Box<TrackerError>),
-    /// A ping URL that cannot be used, or an HTTP client that cannot be set
-    /// up for it.
-    PingConfig {
-        /// What is wrong.
+    /// A ping that failed: the server refused it or could not be reached.
+    Ping {
+        /// What happened, in one line that never holds the URL.
         reason: String,
+        /// The HTTP client's failure, when no answer came.
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+    /// A crontab that `hb-check --adopt` could not rewrite or restore.
+    Adopt {
+        /// What failed, naming the file.
+        reason: String,
+        /// The OS's or a parser's error, when one stopped it.
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// A notify destination that cannot be used or did not take a
     /// message.
@@ -147,212 +205,28 @@ pub enum Error {
         /// What is wrong, naming each destination by its scheme and host.
         reason: String,
     },
-    /// A crontab named with `--crontab` could not be read.
+    /// A crontab could not be read.
     Crontab {
         /// The crontab.
         path: PathBuf,
         /// Why it could not be read.
         reason: String,
+        /// The OS error, when one stopped the read.
+        source: Option<io::Error>,
     },
-}
-
-/// A failed request to the issue tracker, with everything needed to find the
-/// cause: the server, the repo, the request and the server's answer. It
-/// never holds the token.
-#[derive(Debug)]
-pub struct TrackerError {
-    /// The server, as configured.
-    pub server: String,
-    /// The repo, `OWNER/NAME`.
-    pub repo: String,
-    /// The HTTP method.
-    pub method: String,
-    /// The request path, without the query.
-    pub path: String,
-    /// The HTTP status, when an answer came.
-    pub status: Option<u16>,
-    /// The server's message, or what went wrong on the way.
-    pub message: String,
-    /// How many attempts were made.
-    pub attempts: u32,
-    /// How long the server asked to wait before trying again.
-    pub retry_after: Option<Duration>,
-    /// The answer was a rate limit (a 429, or GitHub's 403 with
-    /// `Retry-After` or `x-ratelimit-remaining: 0`), not a refusal.
-    pub rate_limited: bool,
-    /// No connection was made, so the server certainly did nothing.
-    pub connect_failed: bool,
-    /// An answer came but could not be used (not the documented JSON, or
-    /// longer than the client reads): sending again would not help.
-    pub answer_invalid: bool,
-}
-
-impl TrackerError {
-    /// What to do about an answer with this status, when that is known.
-    fn hint(&self) -> Option<&'static str> {
-        if self.rate_limited {
-            return Some("the server's rate limit is used up; the next run tries again");
-        }
-        if self.path.ends_with("/user") && self.status == Some(403) {
-            return Some("the token cannot read its own account, which hb-check asks to know which issues it wrote: give it the `read:user` scope (GitHub: a user or bot account token, not an app's)");
-        }
-        match self.status? {
-            401 => Some("the token is invalid or expired; put a valid one in HB_TRACKER_TOKEN or the --tracker-token-file"),
-            403 => Some("the token lacks the `write:issue` scope (on GitHub: issues write permission) for this repo"),
-            404 => Some("the repo does not exist or the token cannot see it; check --tracker-url, --tracker-repo and --tracker-kind"),
-            422 => Some("the server refused the request as invalid"),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for TrackerError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "tracker request {} {} to {} for repo `{}` failed",
-            self.method,
-            terminal(&self.path),
-            terminal(&self.server),
-            terminal(&self.repo)
-        )?;
-        if let Some(status) = self.status {
-            write!(f, " with HTTP {status}")?;
-        }
-        write!(f, ": {}", terminal(&self.message))?;
-        if self.attempts > 1 {
-            write!(f, " ({} attempts)", self.attempts)?;
-        }
-        if let Some(hint) = self.hint() {
-            write!(f, "; {hint}")?;
-        }
-        Ok(())
-    }
+    /// systemd's timers could not be read (`--systemd`).
+    Systemd {
+        /// Which manager: `the system manager` or a user's.
+        manager: String,
+        /// What went wrong, one line.
+        reason: String,
+    },
 }
 
 impl From<TrackerError> for Error {
     fn from(err: TrackerError) -> Self {
         Error::Tracker(Box::new(err))
     }
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::InvalidJob { job, reason } => write!(
-                f,
-                "invalid job name `{}`: {reason} (a job name matches [A-Za-z0-9][A-Za-z0-9._-]{{0,127}})",
-                terminal(job)
-            ),
-            Error::InvalidInterval { value, reason } => write!(
-                f,
-                "invalid interval `{}`: {reason}",
-                terminal(value)
-            ),
-            Error::CreateDir { path, source } => write!(
-                f,
-                "cannot create heartbeat directory {}: {source}",
-                terminal_path(path)
-            ),
-            Error::Write { job, path, source } => write!(
-                f,
-                "cannot write heartbeat for job `{job}` to {}: {source}",
-                terminal_path(path)
-            ),
-            Error::WriteFile { path, source } => write!(
-                f,
-                "cannot write {}: {source}",
-                terminal_path(path)
-            ),
-            Error::Retire { job, path, source } => write!(
-                f,
-                "cannot retire job `{job}`: cannot remove {}: {source}",
-                terminal_path(path)
-            ),
-            Error::NotFound { job, looked } => write!(
-                f,
-                "cannot retire job `{job}`: it has no heartbeat in {}",
-                join_paths(looked)
-            ),
-            Error::Resume { path, source } => write!(
-                f,
-                "cannot resume: cannot remove {}: {source}",
-                terminal_path(path)
-            ),
-            Error::NotPaused {
-                job: Some(job),
-                looked,
-                ..
-            } => write!(
-                f,
-                "cannot resume job `{job}`: it is not paused (no pause file in {})",
-                join_paths(looked)
-            ),
-            Error::NotPaused {
-                job: None,
-                file,
-                looked,
-            } => write!(
-                f,
-                "cannot resume the host: it is not paused (no {file} in {})",
-                join_paths(looked)
-            ),
-            Error::NoLocation { looked } => {
-                write!(
-                    f,
-                    "no heartbeat directory found (looked in {}); point to one with --dir or HB_DIR",
-                    join_paths(looked)
-                )
-            }
-            Error::ReadDir { path, source } => write!(
-                f,
-                "cannot read heartbeat directory {}: {source}; point to the right one with --dir or HB_DIR",
-                terminal_path(path)
-            ),
-            Error::Lock { path, source } => write!(
-                f,
-                "cannot lock {}: {source}",
-                terminal_path(path)
-            ),
-            Error::LockUnsafe { path, reason } => write!(
-                f,
-                "refusing the lock file {}: {reason}",
-                terminal_path(path)
-            ),
-            Error::LockTimeout { path, waited } => write!(
-                f,
-                "another run holds the lock {} (waited {}s); raise --lock-timeout if runs take that long",
-                terminal_path(path),
-                waited.as_secs()
-            ),
-            Error::TokenFile { what, path, source } => write!(
-                f,
-                "cannot read the {what} token file {}: {source}",
-                terminal_path(path)
-            ),
-            Error::TokenFileMode { what, path, mode } => write!(
-                f,
-                "refusing the {what} token file {}: group or others may read it (mode {:04o}); run `chmod 600 {}`",
-                terminal_path(path),
-                mode & 0o7777,
-                terminal_path(path)
-            ),
-            Error::TrackerConfig { reason }
-            | Error::PingConfig { reason }
-            | Error::Notify { reason } => write!(f, "{reason}"),
-            Error::Tracker(err) => err.fmt(f),
-            Error::Crontab { path, reason } => write!(
-                f,
-                "cannot read crontab {}: {reason}",
-                terminal_path(path)
-            ),
-        }
-    }
-}
-
-pub(crate) fn join_paths(paths: &[PathBuf]) -> String {
-    let shown: Vec<String> = paths.iter().map(|p| terminal_path(p)).collect();
-    shown.join(" and ")
 }
 
 impl std::error::Error for Error {
@@ -366,6 +240,16 @@ impl std::error::Error for Error {
             | Error::ReadDir { source, .. }
             | Error::Lock { source, .. }
             | Error::TokenFile { source, .. } => Some(source),
+            Error::Crontab { source, .. } => source.as_ref().map(|e| e as _),
+            Error::Pattern { source, .. } => Some(source),
+            Error::Rule { source, .. }
+            | Error::TrackerConfig { source, .. }
+            | Error::Ping { source, .. }
+            | Error::Adopt { source, .. } => source
+                .as_deref()
+                .map(|e| e as &(dyn std::error::Error + 'static)),
+            Error::Record { source, .. } => source.as_ref().map(|e| e as _),
+            Error::Tracker(err) => Some(err.as_ref()),
             Error::InvalidJob { .. }
             | Error::InvalidInterval { .. }
             | Error::NotFound { .. }
@@ -374,11 +258,42 @@ impl std::error::Error for Error {
             | Error::LockTimeout { .. }
             | Error::LockUnsafe { .. }
             | Error::TokenFileMode { .. }
-            | Error::TrackerConfig { .. }
-            | Error::PingConfig { .. }
             | Error::Notify { .. }
-            | Error::Crontab { .. }
-            | Error::Tracker(_) => None,
+            | Error::Systemd { .. }
+            | Error::Invalid { .. } => None,
         }
     }
 }
+
+impl Error {
+    /// A value refused by `rule`, in a message that says everything.
+    pub(crate) fn rule(rule: impl Into<String>) -> Error {
+        Error::Rule {
+            rule: rule.into(),
+            source: None,
+        }
+    }
+
+    /// A value refused by `rule` because `cause` refused it.
+    pub(crate) fn rule_from(
+        rule: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
+        Error::Rule {
+            rule: rule.into(),
+            source: Some(Box::new(cause)),
+        }
+    }
+
+    /// `value`, of the kind `what`, refused by `rule`.
+    pub(crate) fn invalid(what: &'static str, value: &str, rule: impl Into<String>) -> Error {
+        Error::Invalid {
+            what,
+            value: value.to_owned(),
+            rule: rule.into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -134,10 +134,7 @@ pub(crate) fn load(
     let mut lint = Vec::new();
     for path in &args.crontabs {
         let flavour = flavour_of(path);
-        let tab = files::read(path, flavour, None).map_err(|reason| Error::Crontab {
-            path: path.clone(),
-            reason,
-        })?;
+        let tab = files::read(path, flavour, None)?;
         tabs.push(tab);
     }
     let mut unread = Vec::new();
@@ -277,7 +274,7 @@ pub(crate) fn flavour_of(path: &Path) -> Flavour {
 }
 
 /// Parses a grace: whole seconds or a duration with units; `0` is allowed.
-pub(crate) fn parse_grace(text: &str) -> Result<u64, String> {
+pub(crate) fn parse_grace(text: &str) -> Result<u64, Error> {
     GRACE.parse(text)
 }
 
@@ -299,10 +296,16 @@ mod tests {
 
     #[test]
     fn grace_takes_durations_and_zero() {
-        assert_eq!(parse_grace("0"), Ok(0));
-        assert_eq!(parse_grace("10m"), Ok(600));
-        assert!(parse_grace("soon").unwrap_err().contains("grace"));
-        assert!(parse_grace("401d").unwrap_err().contains("400 days"));
+        assert_eq!(parse_grace("0").map_err(|e| e.to_string()), Ok(0));
+        assert_eq!(parse_grace("10m").unwrap(), 600);
+        assert!(parse_grace("soon")
+            .unwrap_err()
+            .to_string()
+            .contains("grace"));
+        assert!(parse_grace("401d")
+            .unwrap_err()
+            .to_string()
+            .contains("400 days"));
         assert!(parse_grace("99999999999999999999").is_err());
     }
 }

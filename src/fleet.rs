@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::exit_code::Check;
 use crate::judge::rows::host_of;
 use crate::judge::{Judgement, Status};
+use crate::Error;
 
 mod hosts;
 
@@ -60,17 +61,18 @@ pub(crate) struct Quorum {
 
 /// Parses `JOB=N`: JOB by the naming rule (a user's job as `USER/JOB`,
 /// the name its rows carry) and N a whole number from 1.
-pub(crate) fn parse_quorum(text: &str) -> Result<Quorum, String> {
+pub(crate) fn parse_quorum(text: &str) -> Result<Quorum, Error> {
     let text = text.trim();
     let shown = crate::escape::terminal(text);
     let Some((job, min)) = text.split_once('=') else {
-        return Err(format!(
+        return Err(Error::rule(format!(
             "`{shown}` is not a quorum: give JOB=N, such as backup=40 (backup must be ok on at least 40 hosts)"
-        ));
+        )));
     };
-    let job = crate::record::parse_job(job).map_err(|e| format!("quorum `{shown}`: {e}"))?;
+    let job =
+        crate::record::parse_job(job).map_err(|e| Error::rule(format!("quorum `{shown}`: {e}")))?;
     let min = crate::record::parse_count(min, 1, u32::MAX)
-        .map_err(|e| format!("quorum `{shown}`: the number of hosts: {e}"))?;
+        .map_err(|e| Error::rule(format!("quorum `{shown}`: the number of hosts: {e}")))?;
     Ok(Quorum { job, min })
 }
 
@@ -241,6 +243,20 @@ impl Fleet {
     }
 
     /// The quorum rules that are not met.
+    /// Each quorum rule as the change engine sees it: the pseudo-job
+    /// `JOB quorum`, `stale` while below and `ok` while met, so a quorum
+    /// lost or regained is news like a job's change.
+    pub(crate) fn pairs(&self) -> impl Iterator<Item = (String, Status)> + '_ {
+        self.quorum.iter().map(|q| {
+            let status = if q.is_below() {
+                Status::Stale
+            } else {
+                Status::Ok
+            };
+            (format!("{} quorum", q.job), status)
+        })
+    }
+
     pub(crate) fn below(&self) -> impl Iterator<Item = &QuorumVerdict> {
         self.quorum.iter().filter(|q| q.is_below())
     }

@@ -21,6 +21,7 @@ mod overrides;
 pub(crate) mod rows;
 mod runs;
 pub(crate) mod schedule;
+pub(crate) mod timer;
 mod usual;
 
 pub(crate) use rows::{rows, summary};

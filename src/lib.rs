@@ -53,6 +53,9 @@
 //!   directories, scan, judge), [`cli`] the options they
 //!   share (parsing only, no I/O). The binaries in `src/bin/` only parse
 //!   and call them. [`daemon`] is the heartbeat of a long-running worker.
+//! - `timers`: systemd's timers and their services, read with bounded
+//!   runs of `systemctl` and judged by `judge::timer` as jobs named
+//!   `timer:NAME` (`--systemd`, `--user-timers`).
 //! - `fleet`: the same job across many hosts' directories: groups of
 //!   hosts in the same bad status and the `--quorum` rules, computed once
 //!   from the judged rows for every renderer.
@@ -62,9 +65,9 @@
 //!   untrusted text inert; both sit at the bottom and import nothing above.
 //!
 //! Imports point one way: the runs and [`cli`] -> (notify | tracker |
-//! changes | metrics | report | expect | ping) -> fleet -> alert -> judge ->
-//! schedule -> store -> (pause | history) -> record -> error -> escape;
-//! the tracker and metrics borrow report's helpers, and nothing below imports anything
+//! changes | metrics | report | expect | ping | timers) -> fleet -> alert ->
+//! judge -> schedule -> store -> (pause | history) -> record -> error ->
+//! escape; the tracker and metrics borrow report's helpers, and nothing below imports anything
 //! above it. No module imports a module that imports it back: the
 //! integration test `tests/it/layers.rs` reads every `crate::` path in
 //! `src/` and fails naming any circle.
@@ -84,7 +87,8 @@
 //!   directory skips);
 //! - the daemon API: [`daemon`];
 //! - judging for embedders: [`judge_record`] by a [`Policy`] to a
-//!   [`Judgement`] with its [`Status`]; [`Error`];
+//!   [`Judgement`] with its [`Status`]; [`Error`] (a failed tracker request
+//!   carries a [`TrackerError`]);
 //! - each binary's arguments and run: [`check`], [`watch`], [`mod@write`]
 //!   (`Args`, `PROGRAM`, `run`), [`cli::parse`] and the [`exit_code`]s;
 //! - [`escape`]'s checks of untrusted text, which the tests share.
@@ -164,6 +168,7 @@ mod schedule;
 pub mod store;
 mod supervise;
 mod survey;
+mod timers;
 mod tracker;
 pub mod watch;
 mod wrap;
@@ -172,7 +177,7 @@ pub mod write;
 #[cfg(test)]
 mod properties_tests;
 
-pub use error::Error;
+pub use error::{Error, TrackerError};
 pub use judge::{judge_record, Judgement, Policy, Status};
 pub use record::{Heartbeat, RunStatus};
 

@@ -9,6 +9,7 @@ use crate::record::FUTURE_TOLERANCE_SECONDS;
 use crate::record::{
     rfc3339_any, rfc3339_seconds, truncate_message, validate_job, MESSAGE_MAX_BYTES,
 };
+use crate::Error;
 
 /// The pause record's format version.
 pub(crate) const PAUSE_VERSION: u32 = 1;
@@ -62,14 +63,14 @@ impl Pause {
         now: DateTime<Utc>,
         seconds: u64,
         reason: Option<&str>,
-    ) -> Result<Pause, String> {
-        check_length(i64::try_from(seconds).unwrap_or(i64::MAX))?;
+    ) -> Result<Pause, Error> {
+        check_length(i64::try_from(seconds).unwrap_or(i64::MAX)).map_err(Error::rule)?;
         // Stored to the second, so what is written is what is read back.
         let now = now.trunc_subsecs(0);
         let length = chrono::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX));
         let until = now
             .checked_add_signed(length)
-            .ok_or("the pause would end past the calendar's end")?;
+            .ok_or_else(|| Error::rule("the pause would end past the calendar's end"))?;
         Ok(Pause {
             version: PAUSE_VERSION,
             job: job.map(str::to_owned),
@@ -88,8 +89,20 @@ impl Pause {
 
     /// Parses a pause file for `job` (`None`: the host pause file). A pause
     /// that names another job than its file is refused.
-    pub fn from_json(bytes: &[u8], job: Option<&str>) -> Result<Pause, String> {
-        let pause: Pause = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    pub fn from_json(bytes: &[u8], job: Option<&str>) -> Result<Pause, Error> {
+        let pause: Pause = serde_json::from_slice(bytes).map_err(|e| Error::Record {
+            rule: e.to_string(),
+            source: Some(e),
+        })?;
+        pause
+            .checked(job)
+            .map_err(|rule| Error::Record { rule, source: None })
+    }
+
+    /// The pause, if it keeps the format's rules for the file of `job`;
+    /// else the rule it breaks.
+    fn checked(self, job: Option<&str>) -> Result<Pause, String> {
+        let pause = self;
         if pause.version != PAUSE_VERSION {
             return Err(format!(
                 "pause format version {} is not supported (this reader knows version {PAUSE_VERSION})",
@@ -232,7 +245,9 @@ mod tests {
             ("2027-01-15T08:00:00Z", "2027-01-15T08:00:00Z"),
             ("2027-01-15T08:00:00Z", "2020-01-01T00:00:00Z"),
         ] {
-            let err = Pause::from_json(line(since, until, "x").as_bytes(), None).unwrap_err();
+            let err = Pause::from_json(line(since, until, "x").as_bytes(), None)
+                .unwrap_err()
+                .to_string();
             assert_eq!(err, "a pause lasts from 1 second to 400 days", "{until}");
         }
         let long = line(
@@ -241,7 +256,9 @@ mod tests {
             &"r".repeat(60_000),
         );
         assert_eq!(
-            Pause::from_json(long.as_bytes(), None).unwrap_err(),
+            Pause::from_json(long.as_bytes(), None)
+                .unwrap_err()
+                .to_string(),
             "the reason is 60000 bytes, more than a pause's 1024"
         );
         // A pause that starts far in the future has not begun.

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::Error;
+
 mod attempt;
 mod duration;
 mod last;
@@ -193,8 +195,20 @@ impl Heartbeat {
 
     /// Parses a record and checks what serde alone cannot: the version and
     /// the job name and interval rules.
-    pub fn from_json(bytes: &[u8]) -> Result<Heartbeat, String> {
-        let record: Heartbeat = serde_json::from_slice(bytes).map_err(|e| json_reason(&e))?;
+    pub fn from_json(bytes: &[u8]) -> Result<Heartbeat, Error> {
+        let record: Heartbeat = serde_json::from_slice(bytes).map_err(|e| Error::Record {
+            rule: json_reason(&e),
+            source: Some(e),
+        })?;
+        record
+            .checked()
+            .map_err(|rule| Error::Record { rule, source: None })
+    }
+
+    /// The record, if it keeps the rules serde alone cannot check; else
+    /// the rule it breaks.
+    fn checked(self) -> Result<Heartbeat, String> {
+        let record = self;
         if record.version != FORMAT_VERSION {
             return Err(format!(
                 "format version {} is not supported (this reader knows version {FORMAT_VERSION})",

@@ -20,7 +20,7 @@ mod context;
 pub(crate) use context::add_recent;
 
 /// What a scan found and how it was judged.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Judged {
     pub dirs: Vec<PathBuf>,
     /// The policy the jobs were judged by.
@@ -31,6 +31,9 @@ pub(crate) struct Judged {
     pub lint: Vec<Lint>,
     /// The users' crontabs discovery could not read.
     pub unread_crontabs: Vec<PathBuf>,
+    /// What reading systemd's timers left to tell: a note for `--verbose`
+    /// and the managers that could not be read.
+    pub timers: crate::timers::Read,
     /// The same jobs across hosts: groups and quorum verdicts.
     pub fleet: Fleet,
     /// The jobs each job needs (record or crontab line), by `host/job`.
@@ -45,6 +48,28 @@ pub(crate) struct Judged {
 }
 
 impl Judged {
+    /// What the change engine compares from run to run, sorted: each job's
+    /// status, cron's (a pseudo-job) and each quorum rule's; the one list
+    /// `--changes-only` and every notify destination compare.
+    pub(crate) fn pairs(&self) -> Vec<(String, judge::Status)> {
+        let mut all = crate::changes::pairs(&self.jobs);
+        all.extend(crate::cause::run::pairs(&self.causes));
+        all.extend(self.fleet.pairs());
+        all.sort();
+        all
+    }
+
+    /// The run's verdict as an exit code: the jobs under the fleet's quorum
+    /// rules, raised to CRITICAL by a critical cause (cron not running).
+    pub(crate) fn code(&self) -> crate::exit_code::Check {
+        let code = self.fleet.code(&self.jobs);
+        if self.causes.critical() {
+            code.merge(crate::exit_code::Check::Critical)
+        } else {
+            code
+        }
+    }
+
     /// What the causes of this judgement are drawn from, for the checking
     /// `host`: a judgement as of a given instant (`--now`) is forensic.
     pub(crate) fn cause_run<'a>(
@@ -73,7 +98,9 @@ impl Judged {
 /// exactly what must alert. A directory that exists but cannot be read is
 /// still an error.
 pub(crate) fn locate(args: &JudgeArgs) -> Result<Vec<PathBuf>, Error> {
-    if args.expect.is_empty() {
+    // Timers asked for by name are jobs of their own: a host with no
+    // heartbeat directory yet still has its timers judged.
+    if args.expect.is_empty() && !args.timers.asked() {
         return read_locations(&args.dirs);
     }
     let absent =
@@ -143,6 +170,8 @@ pub(crate) fn judge(
     // Judged: the warnings will be told, and need not be again.
     expected.record_linted();
     jobs.extend(pauses.unusable());
+    let mut timers = crate::timers::judge(&args.timers, &args.schedule, &policy);
+    judge::timer::merge(&mut jobs, std::mem::take(&mut timers.rows), &this_host);
     // The expected jobs are each the checking host's unless named HOST/JOB.
     let host = args.host();
     let jobs = judge::rows(jobs, &expected.jobs, &args.expect, &host, &policy, |name| {
@@ -161,6 +190,7 @@ pub(crate) fn judge(
             && args.schedule.cron_root == std::path::Path::new("/"),
         causes: crate::cause::Causes::default(),
         forensic: args.now.is_some(),
+        timers,
     })
 }
 

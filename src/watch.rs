@@ -138,6 +138,9 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Cod
             for warning in &judged.lint {
                 eprintln!("{PROGRAM}: warning: {warning}");
             }
+            for err in &judged.timers.errors {
+                cli::report_error(PROGRAM, err);
+            }
             let out = render(args, &host, &judged, terminal);
             match crate::notify::after_report(&args.notify, &host, &judged) {
                 Ok(()) => (Code::Rendered, out),

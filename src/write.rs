@@ -13,7 +13,7 @@ use crate::history::Run;
 use crate::ping::{self, Ping, Pinger};
 use crate::record::{parse_factor, parse_interval, truncate_message, validate_job};
 use crate::supervise::singleton::Mode;
-use crate::{cli, store, wrap, Heartbeat, RunStatus};
+use crate::{cli, store, wrap, Error, Heartbeat, RunStatus};
 
 mod keepalive;
 mod pause;
@@ -234,7 +234,7 @@ enum StatusArg {
 }
 
 /// Parses a schedule by cron's rules; the zone does not matter here.
-fn parse_schedule(text: &str) -> Result<String, String> {
+fn parse_schedule(text: &str) -> Result<String, Error> {
     crate::schedule::Schedule::parse(text, chrono_tz::Tz::UTC).map(|s| s.text().to_owned())
 }
 

@@ -14,6 +14,7 @@ use crate::schedule::crontab::Flavour;
 use crate::schedule::files::MAX_CRONTAB_BYTES;
 use crate::store::open::{read_regular, Links, Refused};
 use crate::store::{replace_as, user_name};
+use crate::Error;
 
 /// The suffix of a backup: `FILE.hb-adopt.bak`, a name cron never reads.
 pub(crate) const BACKUP_SUFFIX: &str = ".hb-adopt.bak";
@@ -131,7 +132,7 @@ fn user_text(text: &str) -> &str {
 
 /// Where the backup of a crontab goes: beside it, or for a user's crontab
 /// in the checker's state directory.
-pub(crate) fn backup_path(tab: &Tab) -> Result<PathBuf, String> {
+pub(crate) fn backup_path(tab: &Tab) -> Result<PathBuf, Error> {
     match tab.user.as_ref().filter(|_| tab.spool) {
         None => {
             let mut name = tab.path.as_os_str().to_owned();
@@ -140,91 +141,131 @@ pub(crate) fn backup_path(tab: &Tab) -> Result<PathBuf, String> {
         }
         Some(user) => crate::store::user_dir()
             .map(|d| d.join("adopt").join(format!("{user}{BACKUP_SUFFIX}")))
-            .ok_or_else(|| "there is no state directory for the backup (set HOME)".to_owned()),
+            .ok_or_else(|| {
+                failed("there is no state directory for the backup (set HOME)".to_owned())
+            }),
     }
 }
 
 /// Writes `new` in place of the crontab, after a backup of its text as
 /// read; refused when the file changed since, or a backup is there.
-pub(crate) fn write(tab: &Tab, new: &str) -> Result<(), String> {
-    let again = load(&tab.path, tab.flavour, tab.user.as_deref(), tab.spool).map_err(|(_, r)| r)?;
+pub(crate) fn write(tab: &Tab, new: &str) -> Result<(), Error> {
+    let again =
+        load(&tab.path, tab.flavour, tab.user.as_deref(), tab.spool).map_err(|(_, r)| failed(r))?;
     if again.text != tab.text {
-        return Err("changed while it was being adopted; run again".to_owned());
+        return Err(failed(
+            "changed while it was being adopted; run again".to_owned(),
+        ));
     }
     let backup = backup_path(tab)?;
     if fs::symlink_metadata(&backup).is_ok() {
-        return Err(format!(
+        return Err(failed(format!(
             "a backup of an earlier adoption is at {}; run --undo or remove it first",
             backup.display()
-        ));
+        )));
     }
     if let Some(dir) = backup.parent() {
-        fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        fs::create_dir_all(dir)
+            .map_err(|e| failed_by(format!("cannot create {}: {e}", dir.display()), e))?;
     }
     let original = if tab.spool {
         user_text(&tab.text)
     } else {
         &tab.text
     };
-    save(&backup, original.as_bytes())
-        .map_err(|e| format!("cannot write the backup {}: {e}", backup.display()))?;
+    save(&backup, original.as_bytes()).map_err(|e| {
+        failed_by(
+            format!("cannot write the backup {}: {e}", backup.display()),
+            e,
+        )
+    })?;
     install(tab, new)
 }
 
 /// Puts the backup back and removes it; `Ok(false)` when there is none.
-pub(crate) fn undo(tab: &Tab) -> Result<bool, String> {
+pub(crate) fn undo(tab: &Tab) -> Result<bool, Error> {
     let backup = backup_path(tab)?;
     let bytes = match read_regular(&backup, Links::Refuse, MAX_CRONTAB_BYTES) {
         Ok((bytes, _)) => bytes,
         Err(Refused::Io(e)) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
-        Err(r) => return Err(format!("the backup {} {}", backup.display(), refused(r))),
+        Err(r) => {
+            return Err(failed(format!(
+                "the backup {} {}",
+                backup.display(),
+                refused(r)
+            )))
+        }
     };
-    let text = String::from_utf8(bytes)
-        .map_err(|_| format!("the backup {} is not UTF-8 text", backup.display()))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        failed_by(
+            format!("the backup {} is not UTF-8 text", backup.display()),
+            e,
+        )
+    })?;
     install(tab, &text)?;
-    fs::remove_file(&backup)
-        .map_err(|e| format!("restored, but cannot remove {}: {e}", backup.display()))?;
+    fs::remove_file(&backup).map_err(|e| {
+        failed_by(
+            format!("restored, but cannot remove {}: {e}", backup.display()),
+            e,
+        )
+    })?;
     Ok(true)
 }
 
 /// Writes a crontab's new text the way it must be written.
-fn install(tab: &Tab, text: &str) -> Result<(), String> {
+fn install(tab: &Tab, text: &str) -> Result<(), Error> {
     match tab.user.as_ref().filter(|_| tab.spool) {
         Some(user) => through_crontab(user, user_text(text)),
         None => replace_as(&tab.path, tab.mode, Some(tab.owner), &mut |out| {
             out.write_all(text.as_bytes())
         })
-        .map_err(|e| format!("cannot replace: {e}")),
+        .map_err(|e| failed_by(format!("cannot replace: {e}"), e)),
     }
 }
 
 /// Installs a user's crontab with `crontab -u USER -`, which checks it
 /// and tells cron.
-fn through_crontab(user: &str, text: &str) -> Result<(), String> {
+fn through_crontab(user: &str, text: &str) -> Result<(), Error> {
     let mut child = Command::new("crontab")
         .args(["-u", user, "-"])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot run `crontab`: {e}"))?;
+        .map_err(|e| failed_by(format!("cannot run `crontab`: {e}"), e))?;
     let fed = child
         .stdin
         .take()
         .map_or(Ok(()), |mut input| input.write_all(text.as_bytes()));
     let out = child
         .wait_with_output()
-        .map_err(|e| format!("`crontab` failed: {e}"))?;
+        .map_err(|e| failed_by(format!("`crontab` failed: {e}"), e))?;
     if !out.status.success() || fed.is_err() {
         let said = String::from_utf8_lossy(&out.stderr);
         let first = said.lines().next().unwrap_or("no message");
-        return Err(format!(
+        return Err(failed(format!(
             "`crontab -u {user}` refused it ({}): {}",
             out.status,
             crate::escape::terminal(&crate::http::hide_urls(first))
-        ));
+        )));
     }
     Ok(())
+}
+
+/// A rewrite or restore refused for `reason`.
+fn failed(reason: String) -> Error {
+    Error::Adopt {
+        reason,
+        source: None,
+    }
+}
+
+/// A rewrite or restore stopped by `cause`, said in `reason`.
+fn failed_by(reason: String, cause: impl std::error::Error + Send + Sync + 'static) -> Error {
+    Error::Adopt {
+        reason,
+        source: Some(Box::new(cause)),
+    }
 }
 
 /// Writes a new file that must not exist, never through a link, readable

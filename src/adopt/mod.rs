@@ -160,7 +160,7 @@ pub(crate) fn run(
                     any = true;
                     let _ = writeln!(out, "restored {}", terminal(&tab.path.to_string_lossy()));
                 }
-                Err(reason) => refused |= refuse(&tab.path, 0, &reason),
+                Err(reason) => refused |= refuse(&tab.path, 0, &reason.to_string()),
             }
         }
         if !any {
@@ -209,7 +209,7 @@ pub(crate) fn run(
         if !args.apply {
             pending = true;
         } else if let Err(reason) = apply::write(tab, &new) {
-            refused |= refuse(&tab.path, 0, &reason);
+            refused |= refuse(&tab.path, 0, &reason.to_string());
         }
     }
     verdict(refused, pending)

@@ -128,10 +128,8 @@ impl Causes {
 
 /// The `--needs` name of a job given to hb-write: a job name by the record's
 /// rule.
-pub(crate) fn parse_need(text: &str) -> Result<String, String> {
-    crate::record::validate_job(text)
-        .map(|()| text.to_owned())
-        .map_err(|e| e.to_string())
+pub(crate) fn parse_need(text: &str) -> Result<String, crate::Error> {
+    crate::record::validate_job(text).map(|()| text.to_owned())
 }
 
 /// The key a job's needs are kept by: `host/job`, or `job` when no host is

@@ -26,6 +26,7 @@ use crate::schedule::timing::{CatchUp, Timing};
 use crate::schedule::{
     crontab, files, parse_zone, scripts, Expectation, Lint, Schedule, Source, MAX_JOBS_PER_USER,
 };
+use crate::Error;
 
 /// Where Debian installs anacron.
 const ANACRON: &str = "/usr/sbin/anacron";
@@ -156,7 +157,12 @@ fn from_anacrontab(host: &Host<'_>) -> (Vec<Expectation>, Vec<Lint>) {
     };
     let tab = match files::read(&path, crontab::Flavour::System, None) {
         Ok(tab) => tab,
-        Err(reason) => {
+        Err(err) => {
+            // The lint names the file already: the reason alone.
+            let reason = match err {
+                Error::Crontab { reason, .. } => reason,
+                other => other.to_string(),
+            };
             lint.push(Lint::new(whole, reason));
             return (jobs, lint);
         }

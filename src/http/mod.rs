@@ -69,6 +69,14 @@ pub(crate) struct Failure {
     pub(crate) message: String,
 }
 
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
 /// The client; cheap to clone.
 #[derive(Clone)]
 pub(crate) struct Http {

@@ -76,13 +76,15 @@ pub(crate) struct NotifyArgs {
 pub(crate) struct DestList(pub Vec<Dest>);
 
 /// The budget: 1 second to 10 minutes.
-fn parse_budget(text: &str) -> Result<Duration, String> {
+fn parse_budget(text: &str) -> Result<Duration, crate::Error> {
     let budget = parse_timeout(text)?;
     if (1..=600).contains(&budget.as_secs()) {
         Ok(budget)
     } else {
-        Err(format!(
-            "invalid duration `{text}`: the notify budget is 1s to 10m"
+        Err(crate::Error::invalid(
+            "duration",
+            text,
+            "the notify budget is 1s to 10m",
         ))
     }
 }

@@ -38,6 +38,10 @@ pub(crate) struct Facts<'a> {
     /// The jobs (as named) that a line of `causes` already speaks for: the
     /// text names them there, not once more each.
     pub grouped: &'a BTreeSet<String>,
+    /// The run's verdict, as its exit code says it: the message's severity
+    /// (a quorum met makes its hosts' alerts warnings; cron down is
+    /// critical whatever the jobs say).
+    pub code: Check,
     /// Since when a job (by key) has had its status; `None`: unknown.
     pub since: &'a (dyn Fn(&str) -> Option<DateTime<Utc>> + Sync),
 }
@@ -64,6 +68,7 @@ impl<'a> Facts<'a> {
             jobs,
             causes,
             grouped,
+            code: Check::of_all(jobs.iter().map(|j| j.status)),
             since: &unknown,
         }
     }
@@ -175,10 +180,14 @@ pub(crate) fn changes(
     reminder: bool,
 ) -> Message {
     let worse = diff.went_bad.len() + diff.changed.len();
+    let bad = match facts.code {
+        Check::Warning => Severity::Warning,
+        _ => Severity::Critical,
+    };
     let (event, severity) = match (worse, diff.left.is_empty(), reminder) {
-        (1.., _, _) => (Event::Alert, Severity::Critical),
+        (1.., _, _) => (Event::Alert, bad),
         (0, false, _) => (Event::Recovery, Severity::Ok),
-        _ => (Event::Reminder, Severity::Critical),
+        _ => (Event::Reminder, bad),
     };
     let mut m = facts.empty(event, severity);
     let status_now = |key: &str| facts.find(key).map(|j| j.status);
@@ -288,7 +297,7 @@ pub(crate) fn changes(
 
 /// night-watch's morning summary of every job of the run.
 pub(crate) fn summary(facts: &Facts) -> Message {
-    let severity = match Check::of_all(facts.jobs.iter().map(|j| j.status)) {
+    let severity = match facts.code {
         Check::Critical => Severity::Critical,
         Check::Warning if !facts.jobs.is_empty() => Severity::Warning,
         _ => Severity::Ok,

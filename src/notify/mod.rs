@@ -183,17 +183,19 @@ pub(crate) fn after_check(
         return Ok(());
     }
     let (causes, grouped) = causes_of(judged);
-    let run = Facts::new(
-        host,
-        "hb-check",
-        &judged.jobs,
-        &causes,
-        &grouped,
-        judged.policy.now,
-    );
+    let run = Facts {
+        code: judged.code(),
+        ..Facts::new(
+            host,
+            "hb-check",
+            &judged.jobs,
+            &causes,
+            &grouped,
+            judged.policy.now,
+        )
+    };
     let (remind, budget) = (args.notify_remind, args.dests.notify_timeout);
-    let mut pairs = changes::pairs(run.jobs);
-    pairs.extend(crate::cause::run::pairs(&judged.causes));
+    let pairs = judged.pairs();
     send_changes(&dests, &run, &pairs, lock.path(), remind, budget)
 }
 
@@ -225,14 +227,17 @@ pub(crate) fn after_report(
         return Ok(());
     }
     let (causes, grouped) = causes_of(judged);
-    let run = Facts::new(
-        host,
-        "night-watch",
-        &judged.jobs,
-        &causes,
-        &grouped,
-        judged.policy.now,
-    );
+    let run = Facts {
+        code: judged.code(),
+        ..Facts::new(
+            host,
+            "night-watch",
+            &judged.jobs,
+            &causes,
+            &grouped,
+            judged.policy.now,
+        )
+    };
     let message = compose::summary(&run);
     fan_out(&dests, args.notify_timeout, &|http, dest, budget| {
         deliver(http, dest, &message, budget).map(|_| ())

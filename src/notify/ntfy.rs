@@ -29,7 +29,7 @@ const BODY_MAX: usize = 4096;
 pub(super) fn token() -> Result<Option<Token>, Error> {
     match std::env::var_os(TOKEN_FILE_ENV).filter(|v| !v.is_empty()) {
         Some(path) => Token::from_file(Path::new(&path), "ntfy").map(Some),
-        None => Ok(std::env::var(TOKEN_ENV).ok().and_then(|t| Token::new(&t))),
+        None => Token::from_env(TOKEN_ENV, "ntfy"),
     }
 }
 

@@ -16,6 +16,7 @@ use url::Url;
 use crate::http::retry::{self, Backoff, Budget, Failed, Repeat};
 use crate::http::wait::RateLimit;
 use crate::http::{self, Http};
+use crate::Error;
 
 mod protocol;
 pub use protocol::Style;
@@ -35,14 +36,18 @@ const MIN_ATTEMPT: Duration = Duration::from_millis(200);
 
 /// Parses a ping URL: `http` or `https`, with a host and no user name or
 /// password. A refusal names the URL by its scheme and host only.
-pub(crate) fn parse_url(text: &str) -> Result<Url, String> {
+pub(crate) fn parse_url(text: &str) -> Result<Url, Error> {
     let refuse = |why: &str| format!("invalid ping URL {}: {why}", http::shown(text));
-    let url = Url::parse(text).map_err(|e| refuse(&e.to_string()))?;
+    let url = Url::parse(text).map_err(|e| Error::rule_from(refuse(&e.to_string()), e))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(refuse("it must be an http:// or https:// URL with a host"));
+        return Err(Error::rule(refuse(
+            "it must be an http:// or https:// URL with a host",
+        )));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(refuse("it must not carry a user name or password"));
+        return Err(Error::rule(refuse(
+            "it must not carry a user name or password",
+        )));
     }
     Ok(url)
 }
@@ -72,7 +77,7 @@ impl clap::builder::TypedValueParser for UrlParser {
         let why = match value.to_str() {
             Some(text) => match parse_url(text) {
                 Ok(url) => return Ok(url),
-                Err(why) => why,
+                Err(why) => why.to_string(),
             },
             None => "invalid ping URL: it is not UTF-8".to_owned(),
         };
@@ -107,7 +112,7 @@ impl Pinger {
     /// or 503 with `Retry-After`. After a timeout or another error the
     /// first may yet arrive, and a second would count twice. The answer's
     /// body is never read. Returns why it failed.
-    pub(crate) fn send(&self, ping: &Ping, budget: Duration) -> Result<(), String> {
+    pub(crate) fn send(&self, ping: &Ping, budget: Duration) -> Result<(), Error> {
         let Some(req) = request(&self.url, self.style, ping) else {
             return Ok(());
         };
@@ -126,7 +131,14 @@ impl Pinger {
         let attempt = || {
             let left = budget.left();
             if left < MIN_ATTEMPT {
-                return Err(("no time was left to send it".to_owned(), Failed::default()));
+                let reason = "no time was left to send it".to_owned();
+                return Err((
+                    Error::Ping {
+                        reason,
+                        source: None,
+                    },
+                    Failed::default(),
+                ));
             }
             match self.http.send(&request, left) {
                 Ok(answer) if answer.status.is_success() => Ok(()),
@@ -137,14 +149,23 @@ impl Pinger {
                         retry_after: limit.retry_after,
                         ..Failed::default()
                     };
-                    Err((format!("the server answered {}", answer.status), failed))
+                    let reason = format!("the server answered {}", answer.status);
+                    Err((
+                        Error::Ping {
+                            reason,
+                            source: None,
+                        },
+                        failed,
+                    ))
                 }
                 Err(e) => {
                     let failed = Failed {
                         unsent: e.kind == http::Kind::Unsent,
                         ..Failed::default()
                     };
-                    Err((e.message, failed))
+                    let reason = e.message.clone();
+                    let source = Some(Box::new(e) as _);
+                    Err((Error::Ping { reason, source }, failed))
                 }
             }
         };
@@ -189,7 +210,9 @@ mod tests {
         for bad in ["ftp://x/y", "hc-ping.com/x", "https://u:p@hc/x", "http://"] {
             assert!(parse_url(bad).is_err(), "{bad}");
         }
-        let why = parse_url("https://ops:s3cret@hc.example/SECRET-UUID").unwrap_err();
+        let why = parse_url("https://ops:s3cret@hc.example/SECRET-UUID")
+            .unwrap_err()
+            .to_string();
         assert!(!why.contains("s3cret") && !why.contains("SECRET"), "{why}");
         assert!(why.contains("https://hc.example"), "{why}");
     }

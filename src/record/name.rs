@@ -55,7 +55,7 @@ pub(crate) fn user_job(user: Option<&str>, job: &str) -> String {
 /// the naming rule, trimmed; another host's job
 /// (`HOST/JOB`) or a job from a user's area (`USER/JOB`) has each part by
 /// the same rule.
-pub(crate) fn parse_job(text: &str) -> Result<String, String> {
+pub(crate) fn parse_job(text: &str) -> Result<String, Error> {
     // `HB_EXPECT="backup, billing"`: space around a separator is not part
     // of a name.
     let text = text.trim();
@@ -66,7 +66,6 @@ pub(crate) fn parse_job(text: &str) -> Result<String, String> {
     user.map_or(Ok(()), validate_job)
         .and_then(|()| validate_job(job))
         .map(|()| text.to_owned())
-        .map_err(|e| e.to_string())
 }
 
 /// Checks a job name against `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`.

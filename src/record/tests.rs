@@ -122,7 +122,7 @@ fn host_names_follow_the_rule() {
 #[test]
 fn a_record_with_a_bad_host_is_refused() {
     let text = br#"{"version":1,"job":"b","timestamp":"2026-11-22T03:00:05Z","interval_seconds":60,"host":"web\u202e1","pid":1,"status":"ok"}"#;
-    let err = Heartbeat::from_json(text).unwrap_err();
+    let err = Heartbeat::from_json(text).unwrap_err().to_string();
     assert!(
         err.starts_with("host `web\\u{202e}1` is not a host name"),
         "{err}"
@@ -132,16 +132,17 @@ fn a_record_with_a_bad_host_is_refused() {
 #[test]
 fn serde_errors_are_said_in_words() {
     assert_eq!(
-        Heartbeat::from_json(b"not json").unwrap_err(),
+        Heartbeat::from_json(b"not json").unwrap_err().to_string(),
         "not JSON (line 1, column 2)"
     );
     assert!(Heartbeat::from_json(b"{\"version\":1,")
         .unwrap_err()
+        .to_string()
         .starts_with("not JSON: it ends early"));
     let missing =
         br#"{"version":1,"job":"b","interval_seconds":60,"host":"h","pid":1,"status":"ok"}"#;
     assert_eq!(
-        Heartbeat::from_json(missing).unwrap_err(),
+        Heartbeat::from_json(missing).unwrap_err().to_string(),
         "field `timestamp` missing"
     );
 }
@@ -165,10 +166,14 @@ fn records_accept_offsets_and_refuse_other_versions() {
     let record = Heartbeat::from_json(offset).unwrap();
     assert_eq!(record.timestamp.to_rfc3339(), "2026-11-22T03:00:05+00:00");
     let v2 = br#"{"version":2,"job":"b","timestamp":"2026-11-22T04:00:05Z","interval_seconds":60,"host":"h","pid":1,"status":"ok"}"#;
-    assert!(Heartbeat::from_json(v2).unwrap_err().contains("version 2"));
+    assert!(Heartbeat::from_json(v2)
+        .unwrap_err()
+        .to_string()
+        .contains("version 2"));
     let missing = br#"{"version":1,"job":"b","timestamp":"2026-11-22T04:00:05Z","host":"h","pid":1,"status":"ok"}"#;
     assert!(Heartbeat::from_json(missing)
         .unwrap_err()
+        .to_string()
         .contains("interval_seconds"));
 }
 
@@ -198,6 +203,31 @@ fn a_running_record_carries_the_last_finished_run() {
     assert_eq!(LastRun::of(&running), Some(last));
     let mut bad = running;
     bad.last.as_mut().unwrap().status = RunStatus::Running;
-    let err = Heartbeat::from_json(&bad.to_json_line()).unwrap_err();
+    let err = Heartbeat::from_json(&bad.to_json_line())
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("`last.status` is `running`"), "{err}");
+}
+
+#[test]
+fn a_record_that_is_not_json_leads_to_the_json_error() {
+    use std::error::Error as _;
+    let err = Heartbeat::from_json(b"{\"version\":").unwrap_err();
+    let json = err
+        .source()
+        .and_then(|e| e.downcast_ref::<serde_json::Error>())
+        .expect("the serde_json::Error under it");
+    assert!(json.is_eof());
+    assert_eq!(
+        err.to_string(),
+        "not JSON: it ends early (line 1, column 11)"
+    );
+    // JSON that breaks a rule of the format has no cause below it.
+    let v1 = Heartbeat::new("backup", 300, RunStatus::Ok).to_json_line();
+    let v2 = String::from_utf8(v1)
+        .unwrap()
+        .replace(r#""version":1"#, r#""version":2"#);
+    let err = Heartbeat::from_json(v2.as_bytes()).unwrap_err();
+    assert!(err.source().is_none());
+    assert!(err.to_string().contains("version 2"), "{err}");
 }

@@ -63,14 +63,9 @@ impl Span {
 
     /// Parses `text` into seconds within this span; the error is one line,
     /// ``invalid <noun> `<text>`: <rule>``.
-    pub(crate) fn parse(self, text: &str) -> Result<u64, String> {
-        self.seconds(text).map_err(|reason| {
-            format!(
-                "invalid {} `{}`: {reason}",
-                self.noun,
-                crate::escape::terminal(text)
-            )
-        })
+    pub(crate) fn parse(self, text: &str) -> Result<u64, Error> {
+        self.seconds(text)
+            .map_err(|reason| Error::invalid(self.noun, text, reason))
     }
 
     /// Like [`Span::parse`], with the rule alone as the error.
@@ -113,7 +108,7 @@ pub(crate) fn parse_interval(text: &str) -> Result<u64, Error> {
 /// the units `w`, `d`, `h`, `m`, `s`, largest first, each at most once. A
 /// number without a unit below 60 is refused (`24` reads as 24 hours to a
 /// person and as 24 seconds here); `0` is the same in any unit.
-pub(crate) fn parse_duration(text: &str) -> Result<u64, String> {
+fn parse_duration(text: &str) -> Result<u64, String> {
     const UNITS: [(char, u64); 5] = [
         ('w', 7 * 86_400),
         ('d', 86_400),
@@ -165,21 +160,21 @@ pub(crate) fn parse_duration(text: &str) -> Result<u64, String> {
 /// Parses a size: whole bytes (`4096`) or with a unit `K`/`KiB`, `M`/`MiB`
 /// (powers of 1024), at most `max` bytes; `what` names the limit's reason
 /// in the error.
-pub(crate) fn parse_size(text: &str, max: u64, what: &str) -> Result<u64, String> {
-    let shown = crate::escape::terminal(text);
+pub(crate) fn parse_size(text: &str, max: u64, what: &str) -> Result<u64, Error> {
+    let invalid = |rule: String| Error::invalid("size", text, rule);
     let digits = text.bytes().take_while(u8::is_ascii_digit).count();
     let scale: u64 = match &text[digits..] {
         "" | "B" => 1,
         "K" | "KiB" | "k" => 1024,
         "M" | "MiB" => 1024 * 1024,
         _ => {
-            return Err(format!(
-                "invalid size `{shown}`: expected bytes or a size such as `4KiB` or `1MiB`"
+            return Err(invalid(
+                "expected bytes or a size such as `4KiB` or `1MiB`".to_owned(),
             ))
         }
     };
     if digits == 0 {
-        return Err(format!("invalid size `{shown}`: it has no number"));
+        return Err(invalid("it has no number".to_owned()));
     }
     match text[..digits]
         .parse::<u64>()
@@ -187,52 +182,53 @@ pub(crate) fn parse_size(text: &str, max: u64, what: &str) -> Result<u64, String
         .and_then(|n| n.checked_mul(scale))
     {
         Some(n) if n <= max => Ok(n),
-        _ => Err(format!(
-            "invalid size `{shown}`: it must be at most {max} bytes{what}"
-        )),
+        _ => Err(invalid(format!("it must be at most {max} bytes{what}"))),
     }
 }
 
 /// Parses a stale factor: a number greater than 1.
-pub(crate) fn parse_factor(text: &str) -> Result<f64, String> {
+pub(crate) fn parse_factor(text: &str) -> Result<f64, Error> {
     match text.parse::<f64>() {
         Ok(f) if f.is_finite() && f > 1.0 => Ok(f),
-        _ => Err("the factor must be a number greater than 1, such as 2 or 1.5".to_owned()),
+        _ => Err(Error::rule(
+            "the factor must be a number greater than 1, such as 2 or 1.5",
+        )),
     }
 }
 
 /// Parses an on/off setting as `HB_QUIET=yes` gives it: `1`, `true`,
 /// `yes`, `on` or `0`, `false`, `no`, `off`, in any case.
-pub(crate) fn parse_switch(text: &str) -> Result<bool, String> {
+pub(crate) fn parse_switch(text: &str) -> Result<bool, Error> {
     match text.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "t" | "yes" | "y" | "on" => Ok(true),
         "0" | "false" | "f" | "no" | "n" | "off" => Ok(false),
-        _ => Err(
-            "a switch is on (`1`, `true`, `yes`, `on`) or off (`0`, `false`, `no`, `off`)"
-                .to_owned(),
-        ),
+        _ => Err(Error::rule(
+            "a switch is on (`1`, `true`, `yes`, `on`) or off (`0`, `false`, `no`, `off`)",
+        )),
     }
 }
 
 /// Parses a count from `min` to `max`, as `--alert-after 3` gives it.
-pub(crate) fn parse_count(text: &str, min: u32, max: u32) -> Result<u32, String> {
+pub(crate) fn parse_count(text: &str, min: u32, max: u32) -> Result<u32, Error> {
     match text.trim().parse::<u32>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(format!("it must be a whole number from {min} to {max}")),
+        _ => Err(Error::rule(format!(
+            "it must be a whole number from {min} to {max}"
+        ))),
     }
 }
 
 /// Parses an exit code as a shell reports it (`$?`), or a negative one a
 /// program may have returned.
-pub(crate) fn parse_exit_code(text: &str) -> Result<i32, String> {
-    text.trim()
-        .parse::<i32>()
-        .map_err(|_| "an exit code is a whole number, such as 0 or 3 (`--exit-code $?`)".to_owned())
+pub(crate) fn parse_exit_code(text: &str) -> Result<i32, Error> {
+    text.trim().parse::<i32>().map_err(|_| {
+        Error::rule("an exit code is a whole number, such as 0 or 3 (`--exit-code $?`)")
+    })
 }
 
 /// Parses a list of exit codes, as `--ok-exit-codes 0,24` gives it: codes
 /// from 0 to 255, separated by commas, at most 256 of them.
-pub(crate) fn parse_exit_codes(text: &str) -> Result<Vec<i32>, String> {
+pub(crate) fn parse_exit_codes(text: &str) -> Result<Vec<i32>, Error> {
     let codes: Option<Vec<i32>> = text
         .split(',')
         .take(257)
@@ -240,9 +236,10 @@ pub(crate) fn parse_exit_codes(text: &str) -> Result<Vec<i32>, String> {
         .collect();
     match codes {
         Some(codes) if codes.len() <= 256 => Ok(codes),
-        _ => Err(format!(
-            "invalid exit codes `{}`: a list of codes from 0 to 255 separated by commas, such as `0,24`",
-            crate::escape::terminal(text)
+        _ => Err(Error::invalid(
+            "exit codes",
+            text,
+            "a list of codes from 0 to 255 separated by commas, such as `0,24`",
         )),
     }
 }
@@ -253,12 +250,13 @@ mod tests {
 
     #[test]
     fn exit_code_lists_take_codes_from_0_to_255() {
-        assert_eq!(parse_exit_codes("0,24"), Ok(vec![0, 24]));
-        assert_eq!(parse_exit_codes(" 3 "), Ok(vec![3]));
+        assert_eq!(parse_exit_codes("0,24").unwrap(), vec![0, 24]);
+        assert_eq!(parse_exit_codes(" 3 ").unwrap(), vec![3]);
         for bad in ["", "0,", "256", "-1", "0;24", "x"] {
             assert!(
                 parse_exit_codes(bad)
                     .unwrap_err()
+                    .to_string()
                     .contains("such as `0,24`"),
                 "{bad}"
             );
@@ -267,16 +265,22 @@ mod tests {
 
     #[test]
     fn switches_counts_and_exit_codes_say_the_rule() {
-        assert_eq!(parse_switch("Yes"), Ok(true));
-        assert_eq!(parse_switch("off"), Ok(false));
-        assert!(parse_switch("maybe").unwrap_err().contains("`yes`"));
-        assert_eq!(parse_count("3", 1, 200), Ok(3));
+        assert!(parse_switch("Yes").unwrap());
+        assert!(!parse_switch("off").unwrap());
+        assert!(parse_switch("maybe")
+            .unwrap_err()
+            .to_string()
+            .contains("`yes`"));
+        assert_eq!(parse_count("3", 1, 200).unwrap(), 3);
         assert_eq!(
-            parse_count("0", 1, 200),
+            parse_count("0", 1, 200).map_err(|e| e.to_string()),
             Err("it must be a whole number from 1 to 200".to_owned())
         );
-        assert_eq!(parse_exit_code("-1"), Ok(-1));
-        assert!(parse_exit_code("x").unwrap_err().contains("whole number"));
+        assert_eq!(parse_exit_code("-1").map_err(|e| e.to_string()), Ok(-1));
+        assert!(parse_exit_code("x")
+            .unwrap_err()
+            .to_string()
+            .contains("whole number"));
     }
 
     #[test]
@@ -288,24 +292,28 @@ mod tests {
             format!("invalid interval `24`: {reason}")
         );
         for span in [PAUSE, GRACE, WAIT] {
-            assert!(span.parse("2").unwrap_err().contains("write 2h or 2s"));
+            assert!(span
+                .parse("2")
+                .unwrap_err()
+                .to_string()
+                .contains("write 2h or 2s"));
         }
         // With a unit, or from a minute up, or zero: as before.
         assert_eq!(parse_interval("24s").unwrap(), 24);
         assert_eq!(parse_interval("300").unwrap(), 300);
         assert_eq!(parse_interval("60").unwrap(), 60);
-        assert_eq!(GRACE.parse("0"), Ok(0));
-        assert_eq!(PAUSE.parse("2s"), Ok(2));
+        assert_eq!(GRACE.parse("0").map_err(|e| e.to_string()), Ok(0));
+        assert_eq!(PAUSE.parse("2s").unwrap(), 2);
     }
 
     #[test]
     fn spans_say_their_limits_in_words() {
         assert_eq!(
-            INTERVAL.parse("401d"),
+            INTERVAL.parse("401d").map_err(|e| e.to_string()),
             Err("invalid interval `401d`: it must be at most 400 days".to_owned())
         );
         assert_eq!(
-            WAIT.at_least(1).parse("0"),
+            WAIT.at_least(1).parse("0").map_err(|e| e.to_string()),
             Err("invalid duration `0`: it must be at least 1 second".to_owned())
         );
         assert_eq!(say(120), "2 minutes");
@@ -315,14 +323,17 @@ mod tests {
 
     #[test]
     fn sizes_take_units_and_a_limit() {
-        assert_eq!(parse_size("4096", u64::MAX, ""), Ok(4096));
-        assert_eq!(parse_size("4KiB", u64::MAX, ""), Ok(4096));
-        assert_eq!(parse_size("1M", u64::MAX, ""), Ok(1 << 20));
+        assert_eq!(
+            parse_size("4096", u64::MAX, "").map_err(|e| e.to_string()),
+            Ok(4096)
+        );
+        assert_eq!(parse_size("4KiB", u64::MAX, "").unwrap(), 4096);
+        assert_eq!(parse_size("1M", u64::MAX, "").unwrap(), 1 << 20);
         for bad in ["", "KiB", "1GiB", "-1", "99999999999999999999M"] {
             assert!(parse_size(bad, u64::MAX, "").is_err(), "{bad}");
         }
         assert_eq!(
-            parse_size("9KiB", 8192, "; use --log for more"),
+            parse_size("9KiB", 8192, "; use --log for more").map_err(|e| e.to_string()),
             Err(
                 "invalid size `9KiB`: it must be at most 8192 bytes; use --log for more".to_owned()
             )
@@ -331,8 +342,8 @@ mod tests {
 
     #[test]
     fn factors_must_exceed_one() {
-        assert_eq!(parse_factor("2"), Ok(2.0));
-        assert_eq!(parse_factor("1.5"), Ok(1.5));
+        assert_eq!(parse_factor("2").map_err(|e| e.to_string()), Ok(2.0));
+        assert_eq!(parse_factor("1.5").unwrap(), 1.5);
         for bad in ["1", "0.5", "-3", "x", "inf", "NaN"] {
             assert!(parse_factor(bad).is_err(), "{bad}");
         }

@@ -6,6 +6,7 @@
 use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::Error;
 use email_encoding::headers::{quoted_string, writer::EmailWriter};
 use lettre::address::Envelope as Route;
 use lettre::message::header::{Header, HeaderName, HeaderValue};
@@ -152,10 +153,13 @@ pub(crate) fn write_mail(
 
 /// Parses a mailbox for `--from`: `ops@example.com` or `Ops
 /// <ops@example.com>`.
-pub(crate) fn parse_mailbox(text: &str) -> Result<Mailbox, String> {
-    text.trim().parse::<Mailbox>().map_err(|_| {
-        format!(
-            "`{text}` is not a mail address such as ops@example.com or \"Ops <ops@example.com>\""
+pub(crate) fn parse_mailbox(text: &str) -> Result<Mailbox, Error> {
+    text.trim().parse::<Mailbox>().map_err(|e| {
+        Error::rule_from(
+            format!(
+                "`{text}` is not a mail address such as ops@example.com or \"Ops <ops@example.com>\""
+            ),
+            e,
         )
     })
 }
@@ -173,14 +177,17 @@ fn is_user_name(name: &str) -> bool {
 /// Parses a recipient for `--to`, as cron's `MAILTO` takes one: a mail
 /// address (`ops@example.com`, `Ops <ops@example.com>`) or a local user
 /// name (`root`).
-pub(crate) fn parse_recipient(text: &str) -> Result<Recipient, String> {
+pub(crate) fn parse_recipient(text: &str) -> Result<Recipient, Error> {
     let text = text.trim();
     if is_user_name(text) {
         return Ok(Recipient::Local(text.to_owned()));
     }
-    text.parse::<Mailbox>().map(Recipient::Mailbox).map_err(|_| {
-        format!(
-            "`{text}` is neither a mail address such as ops@example.com or \"Ops <ops@example.com>\" nor a local user name such as root"
+    text.parse::<Mailbox>().map(Recipient::Mailbox).map_err(|e| {
+        Error::rule_from(
+            format!(
+                "`{text}` is neither a mail address such as ops@example.com or \"Ops <ops@example.com>\" nor a local user name such as root"
+            ),
+            e,
         )
     })
 }
@@ -232,7 +239,7 @@ mod tests {
     #[test]
     fn bad_addresses_are_refused_with_the_rule() {
         assert!(parse_mailbox("ops@example.com").is_ok());
-        let err = parse_mailbox("ops at example").unwrap_err();
+        let err = parse_mailbox("ops at example").unwrap_err().to_string();
         assert!(
             err.contains("`ops at example` is not a mail address"),
             "{err}"
@@ -253,7 +260,7 @@ mod tests {
                 Recipient::Local("backup_admin.2".to_owned()),
             ),
         ] {
-            assert_eq!(parse_recipient(text), Ok(want), "{text}");
+            assert_eq!(parse_recipient(text).unwrap(), want, "{text}");
         }
         let mailbox = parse_recipient("Ops <ops@example.com>").unwrap();
         assert!(
@@ -267,14 +274,14 @@ mod tests {
             "",
             &"x".repeat(33),
         ] {
-            let err = parse_recipient(bad).unwrap_err();
+            let err = parse_recipient(bad).unwrap_err().to_string();
             assert!(
                 err.ends_with("nor a local user name such as root"),
                 "{bad:?}: {err}"
             );
         }
         // The rule is ours: no library's words end the message.
-        let err = parse_mailbox("ops at example").unwrap_err();
+        let err = parse_mailbox("ops at example").unwrap_err().to_string();
         assert!(!err.to_lowercase().contains("invalid input"), "{err}");
     }
 

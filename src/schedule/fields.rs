@@ -14,7 +14,7 @@
 //! and nothing when both lie in one byte (`5-1`). A range with a step runs
 //! upward only, so a downward one selects nothing.
 
-use chrono::{Datelike, NaiveDateTime, Timelike};
+use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
 
 /// The fields' names, in order, as messages say them.
 pub(super) const NAMES: [&str; 5] = ["minute", "hour", "day of month", "month", "day of week"];
@@ -81,43 +81,53 @@ impl Fields {
         self.star[2] || self.star[4]
     }
 
-    /// Whether cron would run the line at the local time `t`.
-    pub(super) fn matches(&self, t: NaiveDateTime) -> bool {
-        let has = |i: usize, value: u32| self.bits[i] >> value & 1 == 1;
-        let dom = has(2, t.day() - 1);
-        let dow = has(4, t.weekday().num_days_from_sunday());
-        let day = if self.and_days() {
+    /// Whether the fields select any time at all (`5-1 * * * *` does not).
+    pub(super) fn selects_some(&self) -> bool {
+        let days = if self.and_days() {
+            self.bits[2] != 0 && self.bits[4] != 0
+        } else {
+            self.bits[2] | self.bits[4] != 0
+        };
+        days && [0, 1, 3].iter().all(|&i| self.bits[i] != 0)
+    }
+
+    /// Whether field `i` selects `value`, counted from its lowest value
+    /// (day of month 1 and month 1 are 0).
+    pub(super) fn has(&self, i: usize, value: u32) -> bool {
+        self.bits[i] >> value & 1 == 1
+    }
+
+    /// Whether the day fields select `date`: both, or either when neither
+    /// starts with `*` (cron's rule).
+    pub(super) fn day_matches(&self, date: NaiveDate) -> bool {
+        let dom = self.has(2, date.day0());
+        let dow = self.has(4, date.weekday().num_days_from_sunday());
+        if self.and_days() {
             dom && dow
         } else {
             dom || dow
-        };
-        has(0, t.minute()) && has(1, t.hour()) && has(3, t.month() - 1) && day
+        }
     }
 
-    /// The same selection as a croner pattern with seconds, or `None` when
-    /// it selects no time at all. The seconds field `*/60` (only second 0,
-    /// but stepped) makes croner treat every line alike, as running at the
-    /// times the wall clock shows; cron's fixed-time rule is applied on top.
-    pub(super) fn croner_pattern(&self) -> Option<String> {
-        let list = |i: usize| -> Option<String> {
-            let low = BOUNDS[i].0;
-            let values: Vec<String> = (0..64)
-                .filter(|b| self.bits[i] >> b & 1 == 1)
-                .map(|b| (b + low).to_string())
-                .collect();
-            (!values.is_empty()).then(|| values.join(","))
-        };
-        let (minute, hour, month) = (list(0)?, list(1)?, list(3)?);
-        // croner ORs the day fields unless one is exactly `*`, and ANDs
-        // them when day of week starts with `+`.
-        let days = match (list(2), list(4)) {
-            (Some(dom), Some(dow)) if self.and_days() => format!("{dom} {month} +{dow}"),
-            (Some(dom), Some(dow)) => format!("{dom} {month} {dow}"),
-            (Some(dom), None) if !self.and_days() => format!("{dom} {month} *"),
-            (None, Some(dow)) if !self.and_days() => format!("* {month} {dow}"),
-            _ => return None,
-        };
-        Some(format!("*/60 {minute} {hour} {days}"))
+    /// The value field `i` selects nearest `from`, `from` included: the
+    /// first at or above it (`up`) or the last at or below it.
+    pub(super) fn nearest(&self, i: usize, from: u32, up: bool) -> Option<u32> {
+        let bits = self.bits[i];
+        if up {
+            let above = bits.checked_shr(from).unwrap_or(0);
+            (above != 0).then(|| from + above.trailing_zeros())
+        } else {
+            let below = bits & (u64::MAX >> (63 - from.min(63)));
+            (below != 0).then(|| below.ilog2())
+        }
+    }
+
+    /// Whether cron would run the line at the local time `t`.
+    pub(super) fn matches(&self, t: NaiveDateTime) -> bool {
+        self.has(0, t.minute())
+            && self.has(1, t.hour())
+            && self.has(3, t.month0())
+            && self.day_matches(t.date())
     }
 }
 
@@ -322,24 +332,5 @@ mod tests {
         assert!(!read("*/15 2 * * *").unwrap().is_fixed_time());
         assert!(!read("0 * * * *").unwrap().is_fixed_time());
         assert!(!read("*/100000 3 * * *").unwrap().is_fixed_time());
-    }
-
-    #[test]
-    fn croner_patterns_keep_the_day_rule() {
-        let pattern = |t: &str| read(t).unwrap().croner_pattern();
-        assert_eq!(
-            pattern("0 3 * * *").unwrap(),
-            format!(
-                "*/60 0 3 {} 1,2,3,4,5,6,7,8,9,10,11,12 +0,1,2,3,4,5,6",
-                (1..=31)
-                    .map(|d| d.to_string())
-                    .collect::<Vec<_>>()
-                    .join(",")
-            )
-        );
-        assert_eq!(pattern("0 0 1 1 5").unwrap(), "*/60 0 0 1 1 5");
-        assert_eq!(pattern("0 0 5-1 1 5").unwrap(), "*/60 0 0 * 1 5");
-        assert_eq!(pattern("5-1 * * * *"), None);
-        assert_eq!(pattern("0 0 * * fri-mon"), None);
     }
 }

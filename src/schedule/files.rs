@@ -11,6 +11,7 @@ use chrono_tz::Tz;
 
 use super::{parse_zone, Flavour};
 use crate::store::open::{read_regular, Links, Refused};
+use crate::Error;
 
 pub(crate) const SYSTEM_CRONTAB: &str = "/etc/crontab";
 /// The directory of package and admin crontabs.
@@ -45,12 +46,22 @@ pub(crate) struct Loaded {
 /// in its place cannot hang the run), at most [`MAX_CRONTAB_BYTES`]. A
 /// symbolic link is followed: cron reads a crontab through one, and a path
 /// given with `--crontab` may be one.
-pub(crate) fn read(path: &Path, flavour: Flavour, owner: Option<String>) -> Result<Loaded, String> {
-    read_tab(path, flavour, owner).map_err(reason)
+pub(crate) fn read(path: &Path, flavour: Flavour, owner: Option<String>) -> Result<Loaded, Error> {
+    read_tab(path, flavour, owner).map_err(|refused| {
+        let reason = reason(&refused);
+        Error::Crontab {
+            path: path.to_owned(),
+            reason,
+            source: match refused {
+                Refused::Io(e) => Some(e),
+                _ => None,
+            },
+        }
+    })
 }
 
 /// Why a crontab was not read, in words.
-fn reason(refused: Refused) -> String {
+fn reason(refused: &Refused) -> String {
     match refused {
         Refused::Io(e) => format!("cannot read: {e}"),
         Refused::Link | Refused::Kind(_) => "not a regular file".to_owned(),
@@ -129,10 +140,14 @@ pub(crate) fn discover(root: &Path) -> Discovered {
     let under = |p: &str| root.join(p.trim_start_matches('/'));
     let system = under(SYSTEM_CRONTAB);
     if system.exists() {
-        push(&mut found, read(&system, Flavour::System, None), &system);
+        push(
+            &mut found,
+            read_tab(&system, Flavour::System, None),
+            &system,
+        );
     }
     for (path, _) in listing(&under(CRON_D)) {
-        push(&mut found, read(&path, Flavour::System, None), &path);
+        push(&mut found, read_tab(&path, Flavour::System, None), &path);
     }
     for (path, name) in listing(&under(SPOOL)) {
         match read_tab(&path, Flavour::User, Some(name)) {
@@ -140,18 +155,18 @@ pub(crate) fn discover(root: &Path) -> Discovered {
             Err(Refused::Io(e)) if e.kind() == std::io::ErrorKind::PermissionDenied => {
                 found.closed.push(path);
             }
-            read => push(&mut found, read.map_err(reason), &path),
+            read => push(&mut found, read, &path),
         }
     }
     found
 }
 
-fn push(found: &mut Discovered, read: Result<Loaded, String>, path: &Path) {
+fn push(found: &mut Discovered, read: Result<Loaded, Refused>, path: &Path) {
     match read {
         Ok(tab) => found.tabs.push(tab),
-        Err(reason) => found.problems.push(Problem {
+        Err(refused) => found.problems.push(Problem {
             path: path.to_owned(),
-            reason,
+            reason: reason(&refused),
         }),
     }
 }
@@ -254,12 +269,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("fifo");
         crate::store::open::mkfifo(&fifo);
-        let err = read(&fifo, Flavour::User, None).unwrap_err();
+        let err = read(&fifo, Flavour::User, None).unwrap_err().to_string();
         assert!(err.contains("not a regular file"), "{err}");
         let big = dir.path().join("big");
         fs::write(&big, vec![b'#'; MAX_CRONTAB_BYTES as usize + 1]).unwrap();
         assert!(read(&big, Flavour::User, None)
             .unwrap_err()
+            .to_string()
             .contains("more than"));
     }
 
@@ -277,12 +293,32 @@ mod tests {
         let to_fifo = dir.path().join("to-fifo");
         std::os::unix::fs::symlink(&fifo, &to_fifo).unwrap();
         assert_eq!(
-            read(&to_fifo, Flavour::User, None).unwrap_err(),
-            "not a regular file"
+            read(&to_fifo, Flavour::User, None).unwrap_err().to_string(),
+            format!(
+                "cannot read crontab {}: not a regular file",
+                to_fifo.display()
+            )
         );
         assert_eq!(
-            reason(Refused::Grew),
+            reason(&Refused::Grew),
             "the file grew past the 1048576 bytes a crontab may have here"
         );
+    }
+
+    #[test]
+    fn a_crontab_that_cannot_be_read_leads_to_the_os_error() {
+        use std::error::Error as _;
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("crontab");
+        let err = read(&missing, Flavour::System, None).unwrap_err();
+        let io = err
+            .source()
+            .and_then(|e| e.downcast_ref::<std::io::Error>())
+            .expect("the io::Error under it");
+        assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+        let line = err.to_string();
+        assert!(line.starts_with("cannot read crontab "), "{line}");
+        assert!(line.contains("/crontab: cannot read: "), "{line}");
+        assert_eq!(line.lines().count(), 1);
     }
 }

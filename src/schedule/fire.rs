@@ -1,17 +1,16 @@
 //! When a schedule fires: a five-field cron expression in a time zone,
-//! read as cron reads it (`fields`), its times found by the
-//! `croner` crate, and the days the clocks change handled as cron does
+//! read as cron reads it (`fields`), its wall-clock times found field by
+//! field (`search`), and the days the clocks change handled as cron does
 //! (`dst`).
 
 use std::fmt;
 
-use chrono::{DateTime, TimeZone, Utc};
-use chrono_tz::Tz;
-use croner::parser::{CronParser, Seconds, Year};
-use croner::Cron;
-
 use super::dst;
 use super::fields::Fields;
+use super::search::{wall_fire, Direction};
+use crate::Error;
+use chrono::{DateTime, TimeZone, Utc};
+use chrono_tz::Tz;
 
 /// How far apart fires are looked for: a schedule that fires less than once
 /// in this span (`0 0 29 2 *` aside) is treated as never firing again.
@@ -34,9 +33,6 @@ const GAP_WALK_MAX: usize = 4000;
 pub(crate) struct Schedule {
     text: String,
     fields: Fields,
-    /// The local times the fields select, as croner finds them; `None`
-    /// when they select none (`5-1 * * * *`).
-    cron: Option<Cron>,
     zone: Tz,
 }
 
@@ -68,17 +64,22 @@ impl Schedule {
     /// (`@daily`), as cron reads it, to be evaluated in `zone`. One that
     /// cron accepts but that never fires (`0 0 30 2 *`, `5-1 * * * *`) is
     /// refused: see [`Schedule::parse_as_cron`].
-    pub(crate) fn parse(text: &str, zone: Tz) -> Result<Schedule, String> {
+    pub(crate) fn parse(text: &str, zone: Tz) -> Result<Schedule, Error> {
         match Schedule::parse_as_cron(text, zone)? {
             Some(schedule) => Ok(schedule),
-            None => Err(format!("`{}` never fires", text.trim())),
+            None => Err(Error::rule(format!("`{}` never fires", text.trim()))),
         }
     }
 
     /// Parses a schedule as cron does: an error, in cron's terms, for a
     /// line cron refuses (`minute 60 outside 0-59`); `None` for one it
     /// accepts but never runs.
-    pub(crate) fn parse_as_cron(text: &str, zone: Tz) -> Result<Option<Schedule>, String> {
+    pub(crate) fn parse_as_cron(text: &str, zone: Tz) -> Result<Option<Schedule>, Error> {
+        Schedule::read(text, zone).map_err(Error::rule)
+    }
+
+    /// [`Schedule::parse_as_cron`], with cron's refusal in words.
+    fn read(text: &str, zone: Tz) -> Result<Option<Schedule>, String> {
         let trimmed = text.trim();
         let expanded = if trimmed.starts_with('@') {
             let lower = trimmed.to_ascii_lowercase();
@@ -99,21 +100,12 @@ impl Schedule {
         };
         let fields =
             Fields::parse(&five).map_err(|why| format!("cron refuses `{trimmed}`: {why}"))?;
-        let cron = match fields.croner_pattern() {
-            None => None,
-            Some(pattern) => Some(
-                CronParser::builder()
-                    .seconds(Seconds::Required)
-                    .year(Year::Disallowed)
-                    .build()
-                    .parse(&pattern)
-                    .map_err(|e| format!("`{trimmed}` cannot be evaluated: {e}"))?,
-            ),
-        };
+        if !fields.selects_some() {
+            return Ok(None);
+        }
         let schedule = Schedule {
             text: trimmed.to_owned(),
             fields,
-            cron,
             zone,
         };
         let probe = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).single();
@@ -154,16 +146,13 @@ impl Schedule {
         let mut at = t;
         let mut inclusive = way == Way::AtOrBefore;
         let mut fire = None;
+        let direction = match way {
+            Way::After => Direction::Forward,
+            Way::AtOrBefore => Direction::Backward,
+        };
         for _ in 0..dst::REPEATS_MAX {
-            let local = at.with_timezone(&self.zone);
-            let Some(found) = self.cron.as_ref().and_then(|c| {
-                match way {
-                    Way::After => c.find_next_occurrence(&local, inclusive),
-                    Way::AtOrBefore => c.find_previous_occurrence(&local, inclusive),
-                }
-                .ok()
-                .map(|f| f.with_timezone(&Utc))
-            }) else {
+            let Some(found) = wall_fire(&self.fields, self.zone, at, direction, inclusive, limit)
+            else {
                 break;
             };
             if self.fields.is_fixed_time() && dst::is_repeat(found, self.zone) {
@@ -261,11 +250,11 @@ impl Schedule {
 
 /// Parses a time zone name from the tz database (`Europe/Berlin`, `UTC`);
 /// a leading `:` (as POSIX allows in `TZ`) is ignored.
-pub(crate) fn parse_zone(name: &str) -> Result<Tz, String> {
+pub(crate) fn parse_zone(name: &str) -> Result<Tz, Error> {
     let name = name.trim();
     let name = name.strip_prefix(':').unwrap_or(name);
     name.parse::<Tz>()
-        .map_err(|_| format!("`{name}` is not a time zone of the tz database"))
+        .map_err(|e| Error::rule_from(format!("`{name}` is not a time zone of the tz database"), e))
 }
 
 #[cfg(test)]

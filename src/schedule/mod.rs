@@ -4,12 +4,13 @@
 //! Pure over file contents except [`files`], which reads crontabs with the
 //! same bounds as the heartbeat scan: [`crontab`] reads lines as cron does,
 //! `fields` their time fields, [`command`] finds hb-write in a command,
-//! [`fire`] computes fires through the `croner` crate, with cron's rules for
-//! the days the clocks change (`dst`), and [`mod@lint`] says what will go
-//! wrong. [`anacrontab`] reads anacron's table, [`runparts`] finds the
-//! directories a command runs and the hb-write calls of a script,
-//! [`scripts`] reads such a directory as run-parts chooses from it, and
-//! [`timing`] holds the delays and periods that move runs past fires.
+//! [`fire`] computes fires (the wall-clock minutes found by `search`), with
+//! cron's rules for the days the clocks change (`dst`), and [`mod@lint`]
+//! says what will go wrong. [`anacrontab`] reads anacron's table,
+//! [`runparts`] finds the directories a command runs and the hb-write
+//! calls of a script, [`scripts`] reads such a directory as run-parts
+//! chooses from it, and [`timing`] holds the delays and periods that move
+//! runs past fires.
 
 pub(crate) mod anacrontab;
 pub(crate) mod command;
@@ -22,6 +23,7 @@ pub(crate) mod lint;
 pub(crate) mod needs;
 pub(crate) mod runparts;
 pub(crate) mod scripts;
+mod search;
 pub(crate) mod timing;
 
 use std::fmt;
@@ -181,7 +183,7 @@ pub(crate) fn expectations(tab: &Crontab<'_>) -> (Vec<Expectation>, Vec<Lint>) {
                     None
                 }
                 Err(reason) => {
-                    warnings.push(Lint::new(at.clone(), reason));
+                    warnings.push(Lint::new(at.clone(), reason.to_string()));
                     continue;
                 }
             }
@@ -194,7 +196,7 @@ pub(crate) fn expectations(tab: &Crontab<'_>) -> (Vec<Expectation>, Vec<Lint>) {
             None => Timing::default(),
             Some(Ok(timing)) => timing,
             Some(Err(reason)) => {
-                warnings.push(Lint::new(at.clone(), reason));
+                warnings.push(Lint::new(at.clone(), reason.to_string()));
                 Timing::default()
             }
         };
@@ -262,7 +264,7 @@ fn bound_warnings(warnings: &mut Vec<Lint>, whole: &Source) {
 }
 
 /// The job name and interval of a call, or why they cannot be used.
-pub(crate) fn checked(call: &command::Invocation) -> Result<(String, u64), String> {
+fn checked(call: &command::Invocation) -> Result<(String, u64), String> {
     let job = call.job.as_ref().ok_or("hb-write has no job name here")?;
     if job.expands {
         return Err(format!(

@@ -71,7 +71,10 @@ pub(crate) fn read_dir(dir: &Path, budget: &mut u64) -> Listing {
         if !meta.is_file() {
             continue;
         }
-        if meta.len() > *budget {
+        // A script past the one-script cap is refused after at most that
+        // many bytes: it costs the budget no more, and cannot spend it
+        // for the scripts after it.
+        if meta.len().min(MAX_SCRIPT_BYTES) > *budget {
             listing.problems.push(Problem {
                 reason: format!(
                     "the scripts read for run-parts reach the {MAX_SCRIPTS_BYTES} bytes read in one run; this one and those after it are not read"
@@ -191,5 +194,16 @@ mod tests {
         assert_eq!(listing.problems[0].path, dir.path().join("s3"));
         assert_eq!(budget, 0);
         assert!(read_dir(dir.path(), &mut budget).scripts.is_empty());
+    }
+
+    #[test]
+    fn one_file_larger_than_the_whole_budget_does_not_hide_the_others() {
+        let dir = tempfile::tempdir().unwrap();
+        let huge = fs::File::create(dir.path().join("aaa.dpkg-old")).unwrap();
+        huge.set_len(MAX_SCRIPTS_BYTES + 1).unwrap();
+        file(dir.path(), "backup", 0o755, "hb-write backup 1d\n");
+        let listing = read_dir(dir.path(), &mut MAX_SCRIPTS_BYTES.clone());
+        let names: Vec<_> = listing.scripts.iter().map(|s| s.path.clone()).collect();
+        assert_eq!(names, [dir.path().join("backup")]);
     }
 }

@@ -99,10 +99,12 @@ pub(crate) fn minutes(text: &str, max: u64) -> Option<u64> {
 
 /// The timing of a crontab entry below cronie's `RANDOM_DELAY=value`
 /// (set at `at`): each run starts up to that many minutes after its fire.
-pub(crate) fn cronie_delay(value: &str, at: &Source) -> Result<Timing, String> {
+pub(crate) fn cronie_delay(value: &str, at: &Source) -> Result<Timing, crate::Error> {
     let minutes = minutes(value, CRONIE_DELAY_MAX_MINUTES).ok_or_else(|| {
-            format!("RANDOM_DELAY=`{value}` is not a number of minutes from 0 to {CRONIE_DELAY_MAX_MINUTES}, so cronie ignores it")
-        })?;
+        crate::Error::rule(format!(
+            "RANDOM_DELAY=`{value}` is not a number of minutes from 0 to {CRONIE_DELAY_MAX_MINUTES}, so cronie ignores it"
+        ))
+    })?;
     Ok(Timing {
         delay: minutes * 60,
         delay_from: (minutes > 0).then(|| (at.clone(), format!("RANDOM_DELAY={minutes}"))),

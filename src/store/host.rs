@@ -61,8 +61,25 @@ fn proc_text(path: &Path) -> Option<String> {
 
 /// Whether process `pid` is a cron daemon, by its name (and, for busybox,
 /// the applet it runs), and not a zombie that is gone but not yet reaped.
+/// Only root's processes count (any user can start a program named
+/// `cron`), and only those of this PID namespace (a container's cron runs
+/// the container's crontabs, not this host's).
 fn is_cron(pid: u32) -> bool {
     let base = PathBuf::from(format!("/proc/{pid}"));
+    let root_owned = std::fs::metadata(&base).is_ok_and(|m| {
+        use std::os::unix::fs::MetadataExt;
+        m.uid() == 0
+    });
+    let namespace = |dir: &Path| std::fs::read_link(dir.join("ns/pid")).ok();
+    // A user who is not root cannot read root's namespace links: then the
+    // owner alone decides.
+    let same_namespace = match (namespace(&base), namespace(Path::new("/proc/self"))) {
+        (Some(theirs), Some(ours)) => theirs == ours,
+        _ => true,
+    };
+    if !root_owned || !same_namespace {
+        return false;
+    }
     let state = proc_text(&base.join("stat"))
         .and_then(|stat| Some(stat[stat.rfind(')')? + 1..].trim_start().starts_with('Z')));
     if state != Some(false) {

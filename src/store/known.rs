@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use super::pause_file::with_own_areas;
 use super::{history_path, user_dir, HISTORY_EXTENSION, SYSTEM_DIR};
 use crate::record::validate_job;
+use crate::Error;
 
 /// The most names read from one directory to find those closest to an
 /// unknown job: a listing of junk stays bounded.
@@ -17,7 +18,7 @@ const KNOWN_NAMES_MAX: usize = 10_000;
 /// `dir` also the user's state directory): it has a heartbeat or a history
 /// there. When it has neither, the message says where it looked and the
 /// known names closest to it, so a typo does not pause nothing for days.
-pub(crate) fn check_known(dir: Option<&Path>, job: &str) -> Result<(), String> {
+pub(crate) fn check_known(dir: Option<&Path>, job: &str) -> Result<(), Error> {
     let mut dirs = vec![dir.map_or_else(|| PathBuf::from(SYSTEM_DIR), Path::to_owned)];
     if dir.is_none() {
         dirs.extend(user_dir());
@@ -53,5 +54,5 @@ pub(crate) fn check_known(dir: Option<&Path>, job: &str) -> Result<(), String> {
         text.push_str(&format!("; did you mean {}?", near.join(" or ")));
     }
     text.push_str("; --force pauses it anyway");
-    Err(text)
+    Err(Error::rule(text))
 }

@@ -123,4 +123,4 @@ pub(crate) fn history_jobs(dir: &Path) -> Option<std::collections::HashSet<Strin
     }
     Some(jobs)
 }
-pub(crate) use users::user_name;
+pub(crate) use users::{dir_owner, user_name};

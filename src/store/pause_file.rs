@@ -195,7 +195,7 @@ fn untrusted_owner(path: &Path, trusted: u32) -> Option<String> {
 /// Reads one pause file, refusing anything but a small regular file,
 /// never blocking on a FIFO and never following a symbolic link (a pause
 /// sits among heartbeats and is written as they are).
-pub(crate) fn read_pause(path: &Path, job: Option<&str>) -> Result<Pause, String> {
+fn read_pause(path: &Path, job: Option<&str>) -> Result<Pause, String> {
     let (file, meta) = open_regular(path, Links::Refuse).map_err(pause_reason)?;
     read_opened(file, meta, job)
 }

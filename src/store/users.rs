@@ -61,6 +61,14 @@ pub(crate) fn user_name(uid: u32) -> Option<String> {
     }
 }
 
+/// The owner (uid, gid) of the directory `path`, not through a symlink:
+/// for a user's runtime directory (`/run/user/UID`), whose group is the
+/// user's own.
+pub(crate) fn dir_owner(path: &Path) -> Option<(u32, u32)> {
+    let meta = fs::symlink_metadata(path).ok()?;
+    meta.is_dir().then(|| (meta.uid(), meta.gid()))
+}
+
 /// This process's effective user id; the one place the store asks.
 pub(crate) fn effective_uid() -> u32 {
     // SAFETY: geteuid has no preconditions and cannot fail.

@@ -61,9 +61,10 @@ impl Client {
     pub(crate) fn new(config: &Config) -> Result<Client, Error> {
         let dialect = Dialect::of(config.kind);
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.token.secret()))
-            .map_err(|_| Error::TrackerConfig {
+            .map_err(|e| Error::TrackerConfig {
                 reason: "the tracker token contains characters an HTTP header cannot carry"
                     .to_owned(),
+                source: Some(Box::new(e)),
             })?;
         auth.set_sensitive(true);
         let headers = vec![
@@ -195,6 +196,7 @@ impl Client {
                 &method,
                 path,
                 format!("unexpected answer from the server: {e}"),
+                Some(e),
             )
         })?;
         Ok((value, answer.headers))
@@ -231,6 +233,7 @@ impl Client {
                         "page {page} repeats page {}: the server ignores the `page` parameter, so the listing cannot be read whole",
                         page - 1
                     ),
+                    None,
                 ));
             }
             let first = *first.get_or_insert(got);
@@ -252,6 +255,7 @@ impl Client {
             format!(
                 "the listing goes on past {MAX_PAGES} pages of {size}; not acting on part of it"
             ),
+            None,
         ))
     }
 
@@ -274,13 +278,21 @@ impl Client {
             rate_limited: false,
             connect_failed: false,
             answer_invalid: false,
+            source: None,
         }
     }
 
     /// An answer that came but cannot be used: never worth another try.
-    fn invalid(&self, method: &Method, path: &str, message: String) -> Error {
+    fn invalid(
+        &self,
+        method: &Method,
+        path: &str,
+        message: String,
+        source: Option<serde_json::Error>,
+    ) -> Error {
         let mut err = self.error(method, path, None, message);
         err.answer_invalid = true;
+        err.source = source.map(|e| Box::new(e) as _);
         err.into()
     }
 
@@ -313,9 +325,10 @@ impl Client {
     }
 
     fn transport_error(&self, method: &Method, path: &str, e: http::Failure) -> TrackerError {
-        let mut err = self.error(method, path, None, e.message);
+        let mut err = self.error(method, path, None, e.message.clone());
         err.connect_failed = e.kind == Kind::Unsent;
         err.answer_invalid = e.kind == Kind::TooLong;
+        err.source = Some(Box::new(e));
         err
     }
 }

@@ -59,14 +59,14 @@ const MIN_BUDGET: Duration = Duration::from_secs(60);
 /// Checks a per-request timeout: from 1 second to [`MAX_TIMEOUT`]. A larger
 /// value could only hold the run lock past the next cron run (and large
 /// enough ones overflow the HTTP client's clock).
-pub(crate) fn check_timeout(timeout: Duration) -> Result<Duration, String> {
+pub(crate) fn check_timeout(timeout: Duration) -> Result<Duration, Error> {
     if timeout < Duration::from_secs(1) {
-        Err("it must be at least 1 second".to_owned())
+        Err(Error::rule("it must be at least 1 second"))
     } else if timeout > MAX_TIMEOUT {
-        Err(format!(
+        Err(Error::rule(format!(
             "it must be at most {}s, so that a sync ends before the next run",
             MAX_TIMEOUT.as_secs()
-        ))
+        )))
     } else {
         Ok(timeout)
     }
@@ -83,6 +83,7 @@ impl Config {
             reason:
                 "the tracker needs a repo: give --tracker-repo OWNER/NAME or set HB_TRACKER_REPO"
                     .to_owned(),
+            source: None,
         })?;
         let token = Token::load(settings.token_file)?;
         Config::new(settings.kind, url, repo, token, settings.timeout).map(Some)
@@ -105,6 +106,7 @@ impl Config {
                      give the URL without them and the token in {TOKEN_ENV} or --tracker-token-file",
                     crate::escape::terminal(&without_userinfo(url))
                 ),
+                source: None,
             });
         }
         if !url.contains("://") {
@@ -113,6 +115,7 @@ impl Config {
                     "invalid tracker URL `{0}`: it has no scheme; write it as https://{0}",
                     crate::escape::terminal(url)
                 ),
+                source: None,
             });
         }
         let parsed = url::Url::parse(url).map_err(|e| Error::TrackerConfig {
@@ -120,6 +123,7 @@ impl Config {
                 "invalid tracker URL `{}`: {e}",
                 crate::escape::terminal(url)
             ),
+            source: Some(Box::new(e)),
         })?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
             return Err(Error::TrackerConfig {
@@ -127,6 +131,7 @@ impl Config {
                     "invalid tracker URL `{}`: it must start with https:// (or http://) and name a host",
                     crate::escape::terminal(url)
                 ),
+                source: None,
             });
         }
         let (owner, name) = split_repo(repo).ok_or_else(|| Error::TrackerConfig {
@@ -134,6 +139,7 @@ impl Config {
                 "invalid tracker repo `{}`: give it as OWNER/NAME with --tracker-repo or HB_TRACKER_REPO",
                 crate::escape::terminal(repo)
             ),
+            source: None,
         })?;
         Ok(Config {
             kind,
@@ -146,6 +152,7 @@ impl Config {
                     "invalid tracker timeout of {}s: {reason}",
                     timeout.as_secs()
                 ),
+                source: None,
             })?,
         })
     }
@@ -246,7 +253,7 @@ mod tests {
         assert!(check_timeout(Duration::ZERO).is_err());
         assert!(check_timeout(Duration::from_secs(u64::MAX)).is_err());
         assert!(check_timeout(Duration::from_secs(121)).is_err());
-        assert_eq!(check_timeout(MAX_TIMEOUT), Ok(MAX_TIMEOUT));
+        assert_eq!(check_timeout(MAX_TIMEOUT).unwrap(), MAX_TIMEOUT);
         let config = |secs| {
             Config::new(
                 Kind::Gitea,
@@ -267,5 +274,27 @@ mod tests {
         for bad in ["ops", "/x", "ops/", "a/b/c", "a/..", "a b/c", "a/b?x"] {
             assert_eq!(split_repo(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_url_the_parser_refuses_leads_to_its_error() {
+        use std::error::Error as _;
+        let token = Token::new("t").unwrap();
+        let err = Config::new(
+            Kind::Gitea,
+            "https://git.example.com:99999999",
+            "ops/alerts",
+            token,
+            Duration::from_secs(5),
+        )
+        .unwrap_err();
+        let cause = err
+            .source()
+            .and_then(|e| e.downcast_ref::<url::ParseError>());
+        assert_eq!(cause, Some(&url::ParseError::InvalidPort));
+        assert_eq!(
+            err.to_string(),
+            "invalid tracker URL `https://git.example.com:99999999`: invalid port number"
+        );
     }
 }

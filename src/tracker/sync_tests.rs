@@ -35,6 +35,7 @@ fn bad_gateway() -> Error {
         rate_limited: false,
         connect_failed: false,
         answer_invalid: false,
+        source: None,
     }
     .into()
 }

@@ -29,19 +29,45 @@ impl Token {
         (!text.is_empty()).then(|| Token(text.to_owned()))
     }
 
+    /// The token in the environment variable `var`, if set and not blank;
+    /// `what` says whose token it is in errors.
+    pub(crate) fn from_env(var: &str, what: &'static str) -> Result<Option<Token>, Error> {
+        let Some(text) = std::env::var(var).ok() else {
+            return Ok(None);
+        };
+        Token::one_word(&text, what, var).map(|()| Token::new(&text))
+    }
+
+    /// Refuses a token with a space, a line break or a control character
+    /// inside: no header can carry it, and sending the request without it
+    /// would fail as if the server refused the token.
+    fn one_word(text: &str, what: &str, origin: &str) -> Result<(), Error> {
+        if text
+            .trim()
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(Error::TrackerConfig {
+                reason: format!(
+                    "the {what} token in {origin} holds a space, a line break or a control character; a token is one word on one line"
+                ),
+                source: None,
+            });
+        }
+        Ok(())
+    }
+
     /// Reads the token from `file` when one is given, else from the
     /// `HB_TRACKER_TOKEN` environment variable. A file that group or others
     /// may read is refused.
     pub(crate) fn load(file: Option<&Path>) -> Result<Token, Error> {
         match file {
             Some(path) => Token::from_file(path, "tracker"),
-            None => std::env::var(TOKEN_ENV)
-                .ok()
-                .and_then(|t| Token::new(&t))
-                .ok_or_else(|| Error::TrackerConfig {
+            None => Token::from_env(TOKEN_ENV, "tracker")?.ok_or_else(|| Error::TrackerConfig {
                     reason: format!(
                         "the tracker needs a token: set {TOKEN_ENV} or give --tracker-token-file (HB_TRACKER_TOKEN_FILE)"
                     ),
+                    source: None,
                 }),
         }
     }
@@ -82,11 +108,13 @@ impl Token {
                 "stream did not contain valid UTF-8",
             ))
         })?;
+        Token::one_word(&text, what, &crate::escape::terminal_path(path))?;
         Token::new(&text).ok_or_else(|| Error::TrackerConfig {
             reason: format!(
                 "the {what} token file {} is empty",
                 crate::escape::terminal_path(path)
             ),
+            source: None,
         })
     }
 
@@ -165,5 +193,19 @@ mod tests {
         let err = Token::from_file(&big, "tracker").unwrap_err().to_string();
         assert!(err.contains("larger than the 65536 bytes"), "{err}");
         assert!(!err.contains("xxx"), "{err}");
+    }
+
+    #[test]
+    fn a_token_of_two_lines_or_words_is_refused_without_showing_it() {
+        use std::fs::{self, Permissions};
+        let dir = tempfile::tempdir().unwrap();
+        for text in ["tk_A\ntk_B\n", "tk_A tk_B", "tk_A\u{7}"] {
+            let path = dir.path().join("token");
+            fs::write(&path, text).unwrap();
+            fs::set_permissions(&path, Permissions::from_mode(0o600)).unwrap();
+            let err = Token::from_file(&path, "ntfy").unwrap_err().to_string();
+            assert!(err.contains("a token is one word on one line"), "{err}");
+            assert!(!err.contains("tk_"), "{err}");
+        }
     }
 }

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 
 use crate::record::Heartbeat;
+use crate::Error;
 
 /// The least time between two progress writes; `--stall-after` is at
 /// least twice it, so one missed write never reads as a stall.
@@ -70,23 +71,25 @@ impl Progress {
 /// [`crate::Daemon::keepalive`]): its `running` record, in the first of
 /// `dirs` that holds one, is rewritten with the progress time now. `Err`
 /// says, on one line, why there is nothing to keep alive.
-pub(crate) fn keep_alive(dirs: &[PathBuf], job: &str) -> Result<PathBuf, String> {
+pub(crate) fn keep_alive(dirs: &[PathBuf], job: &str) -> Result<PathBuf, Error> {
     let found = dirs.iter().find_map(|dir| {
         let bytes = crate::store::read_small(&crate::store::heartbeat_path(dir, job))?;
         Some((dir, Heartbeat::from_json(&bytes).ok()?))
     });
     let Some((dir, record)) = found else {
-        return Err(format!("no heartbeat of job `{job}` to keep alive"));
+        return Err(Error::rule(format!(
+            "no heartbeat of job `{job}` to keep alive"
+        )));
     };
     if record.status != crate::record::RunStatus::Running {
-        return Err(format!(
+        return Err(Error::rule(format!(
             "job `{job}` has no run in progress to keep alive (its record says `{}`)",
             record.status
-        ));
+        )));
     }
     let record = Heartbeat {
         progress_at: Some(Utc::now()),
         ..record
     };
-    crate::store::write(Some(dir), &record).map_err(|err| err.to_string())
+    crate::store::write(Some(dir), &record)
 }

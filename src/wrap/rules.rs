@@ -12,6 +12,7 @@ use crate::history::Run;
 use crate::record::{format_duration, RunStatus};
 use crate::supervise::watch::Watch;
 use crate::supervise::Outcome;
+use crate::Error;
 
 /// The most memory a compiled `--fail-on` or `--ok-on` pattern may take:
 /// the regex crate matches in linear time, and this bounds the program
@@ -137,13 +138,13 @@ pub(crate) fn fast(duration: Duration, runs: &[Run]) -> Option<String> {
 
 /// Compiles `--fail-on` or `--ok-on` (named by `flag`) with the size limit;
 /// the error is one line naming the pattern and what is wrong with it.
-pub(crate) fn compile(flag: &str, pattern: &str) -> Result<Regex, String> {
+pub(crate) fn compile(flag: &str, pattern: &str) -> Result<Regex, Error> {
     RegexBuilder::new(pattern)
         .size_limit(PATTERN_SIZE_MAX)
         .dfa_size_limit(PATTERN_SIZE_MAX)
         .build()
         .map_err(|err| {
-            let why = match err {
+            let rule = match &err {
                 regex::Error::CompiledTooBig(_) => format!(
                     "the compiled pattern would take more than {} KiB",
                     PATTERN_SIZE_MAX / 1024
@@ -156,7 +157,12 @@ pub(crate) fn compile(flag: &str, pattern: &str) -> Result<Regex, String> {
                     .find_map(|l| l.trim().strip_prefix("error: ").map(str::to_owned))
                     .unwrap_or_else(|| "it is not a valid pattern".to_owned()),
             };
-            format!("invalid {flag} `{}`: {why}", shown(pattern))
+            Error::Pattern {
+                flag: flag.to_owned(),
+                pattern: pattern.to_owned(),
+                rule,
+                source: err,
+            }
         })
 }
 
@@ -258,13 +264,28 @@ mod tests {
 
     #[test]
     fn a_bad_or_huge_pattern_is_one_line_naming_it() {
-        let err = compile("--fail-on", "ERROR(").unwrap_err();
+        let err = compile("--fail-on", "ERROR(").unwrap_err().to_string();
         assert_eq!(err, "invalid --fail-on `ERROR(`: unclosed group");
-        let err = compile("--ok-on", r"\w{1000}{1000}").unwrap_err();
+        let err = compile("--ok-on", r"\w{1000}{1000}")
+            .unwrap_err()
+            .to_string();
         assert!(
             err.starts_with(r"invalid --ok-on `\w{1000}{1000}`: "),
             "{err}"
         );
         assert!(!err.contains('\n'), "{err}");
+    }
+
+    #[test]
+    fn a_pattern_that_does_not_compile_leads_to_the_regex_error() {
+        use std::error::Error as _;
+        let err = compile("--fail-on", "ERROR(`").unwrap_err();
+        assert!(err
+            .source()
+            .is_some_and(|e| e.downcast_ref::<regex::Error>().is_some()));
+        assert_eq!(
+            err.to_string(),
+            "invalid --fail-on `ERROR('`: unclosed group"
+        );
     }
 }

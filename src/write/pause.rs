@@ -8,32 +8,27 @@ use super::{first_dir, Args, PROGRAM};
 use crate::exit_code::Write;
 use crate::pause::Pause;
 use crate::record::PAUSE;
-use crate::{cli, store};
+use crate::{cli, store, Error};
 
 /// `--pause` and `--resume`, for one job or (`--all`) the whole host.
 pub(super) fn pause_or_resume(args: &Args) -> ExitCode {
     let job = args.job.as_deref();
     let done = if let Some(length) = &args.pause {
-        let invalid = |text: &str| {
-            cli::report_error(PROGRAM, &text);
+        let invalid = |err: &Error| {
+            cli::report_error(PROGRAM, err);
             ExitCode::from(Write::Usage)
         };
         let seconds = match PAUSE.parse(length) {
             Ok(seconds) => seconds,
-            Err(text) => return invalid(&text),
+            Err(err) => return invalid(&err),
         };
         let pause = match Pause::new(job, Utc::now(), seconds, args.reason.as_deref()) {
             Ok(pause) => pause,
-            Err(reason) => {
-                return invalid(&format!(
-                    "invalid pause `{}`: {reason}",
-                    crate::escape::terminal(length)
-                ))
-            }
+            Err(reason) => return invalid(&Error::invalid("pause", length, reason.to_string())),
         };
         if let (Some(job), false) = (job, args.force) {
-            if let Err(text) = store::check_known(first_dir(&args.dir).as_deref(), job) {
-                cli::report_error(PROGRAM, &text);
+            if let Err(err) = store::check_known(first_dir(&args.dir).as_deref(), job) {
+                cli::report_error(PROGRAM, &err);
                 return Write::Usage.into();
             }
         }

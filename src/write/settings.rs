@@ -13,6 +13,7 @@ use url::Url;
 
 use crate::ping::{self, Style};
 use crate::record::parse_factor;
+use crate::Error;
 
 use super::{parse_schedule, PROGRAM};
 
@@ -39,12 +40,11 @@ pub(crate) struct Given {
 impl Settings {
     /// The settings from the flags, else the environment. `Err` is a usage
     /// error in a flag, one line.
-    pub(crate) fn resolve(given: Given) -> Result<Settings, String> {
+    pub(crate) fn resolve(given: Given) -> Result<Settings, Error> {
         let ping = match given.ping {
-            Some(text) => Some(
-                parse_ping(&text)
-                    .map_err(|rule| format!("invalid --ping{}: {rule}", url_shown(&text)))?,
-            ),
+            Some(text) => Some(parse_ping(&text).map_err(|rule| {
+                Error::rule(format!("invalid --ping{}: {rule}", url_shown(&text)))
+            })?),
             None => from_env("HB_PING_URL", parse_ping, url_shown, "no ping is sent"),
         };
         let style = given.ping_style.or_else(|| {
@@ -77,16 +77,16 @@ impl Settings {
 /// The value of `name`, parsed; a value that does not parse is reported on
 /// one line (the variable, its value as `show` shows it, the rule and
 /// `fallback`) and gives `None`.
-fn from_env<T>(
+fn from_env<T, E: std::fmt::Display>(
     name: &str,
-    parse: impl FnOnce(&str) -> Result<T, String>,
+    parse: impl FnOnce(&str) -> Result<T, E>,
     show: fn(&str) -> String,
     fallback: &str,
 ) -> Option<T> {
     let raw = std::env::var_os(name)?;
     let text = raw.to_string_lossy();
     let result = match raw.to_str() {
-        Some(text) => parse(text),
+        Some(text) => parse(text).map_err(|e| e.to_string()),
         None => Err("it is not valid UTF-8".to_owned()),
     };
     result

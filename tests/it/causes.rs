@@ -56,10 +56,14 @@ wait_beats {d}/start
 check --format json                                   # 0: cron runs
 check --changes-only                                  # 1: first print
 kill "$cron"; wait "$cron" || true
+# A program named cron that any user can start is not the cron daemon.
+cp /bin/sleep /run/cron && chmod 755 /run/cron
+setpriv --reuid=65534 --regid=65534 --clear-groups /run/cron 600 & fake=$!
 check --format json                                   # 2: cron down
 check --changes-only                                  # 3: told once
 check --changes-only                                  # 4: quiet
 lock={d}/forensic.lock check --format json --now "$(date -u -d '+5 min' +%FT%TZ)"  # 5
+kill "$fake"; wait "$fake" || true
 sleep 1
 touch {d}/restart
 /usr/sbin/cron -f & cron=$!
@@ -120,7 +124,8 @@ fn a_real_cron_stopped_is_one_alert_with_its_jobs_and_started_again_it_closes() 
     // Cron runs: no cause.
     assert_eq!(rc(0), "0", "{context}");
     assert_eq!(doc(0)["causes"], serde_json::json!([]), "{context}");
-    // Stopped: one CRITICAL cause, named first, before a job is late.
+    // Stopped (with a user's program named cron running): one CRITICAL
+    // cause, named first, before a job is late.
     assert_eq!(rc(2), "2", "{context}");
     let down = doc(2);
     assert_eq!(down["causes"].as_array().unwrap().len(), 1, "{context}");

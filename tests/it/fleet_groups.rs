@@ -265,3 +265,46 @@ fn the_notification_names_the_group_once() {
     let text = doc["text"].as_str().unwrap();
     assert_eq!(text, format!("{GROUP_LINE}\n"), "{doc}");
 }
+
+#[test]
+fn a_quorum_lost_and_regained_is_notified_with_the_runs_severity() {
+    use crate::harness::capture::{Capture, Reply};
+    let server = Capture::start(Reply::Ok);
+    let hook = server.url("/hook");
+    let s = Scratch::new();
+    // Two of 42 hosts stale, the quorum of 40 met: a warning, as the exit
+    // code says.
+    fleet(&s, 2);
+    check(&s, &["--quorum", "backup=40", "--notify", &hook]).code(1);
+    let seen = server.seen();
+    assert_eq!(seen.len(), 1, "the two stale hosts are news");
+    let doc = crate::notify::webhook(&seen[0]);
+    assert_eq!(doc["severity"], "warning", "{doc}");
+    // 40 stale: below the quorum, a critical alert naming it first.
+    fleet(&s, 40);
+    check(&s, &["--quorum", "backup=40", "--notify", &hook]).code(2);
+    let seen = server.seen();
+    assert_eq!(seen.len(), 2, "one message for the lost quorum");
+    let doc = crate::notify::webhook(&seen[1]);
+    assert_eq!(doc["severity"], "critical", "{doc}");
+    assert_eq!(
+        doc["causes"][0],
+        "backup below quorum: ok on 2 of 42 hosts, at least 40 needed (not ok: web01..web40)",
+        "{doc}"
+    );
+    let quorum = doc["changes"].as_array().unwrap().iter();
+    let quorum: Vec<_> = quorum.filter(|c| c["job"] == "backup quorum").collect();
+    assert_eq!(quorum.len(), 1, "{doc}");
+    // `from` is null: fine at the last message.
+    assert_eq!(
+        (&quorum[0]["from"], &quorum[0]["to"]),
+        (&json!(null), &json!("stale"))
+    );
+    // The quorum's job no host reports: below it from the start, and
+    // notified though no job's status says so.
+    let empty = Scratch::new();
+    let other = Capture::start(Reply::Ok);
+    let other_hook = other.url("/hook");
+    check(&empty, &["--quorum", "nightly=1", "--notify", &other_hook]).code(2);
+    assert_eq!(other.seen().len(), 1, "a quorum no host meets is news");
+}

@@ -42,6 +42,8 @@ mod pings;
 mod runs;
 mod schedule;
 mod start;
+mod timers;
+mod timers_hostile;
 mod torture;
 mod tracker;
 mod tracker_alerts;

@@ -165,10 +165,14 @@ fn the_gap_into_the_repeated_hour_is_real_time() {
 
 #[test]
 fn zones_are_named_from_the_tz_database() {
-    assert_eq!(parse_zone(":Europe/Berlin"), Ok(chrono_tz::Europe::Berlin));
-    assert_eq!(parse_zone("UTC"), Ok(Tz::UTC));
+    assert_eq!(
+        parse_zone(":Europe/Berlin").map_err(|e| e.to_string()),
+        Ok(chrono_tz::Europe::Berlin)
+    );
+    assert_eq!(parse_zone("UTC").unwrap(), Tz::UTC);
     assert!(parse_zone("Mars/Olympus")
         .unwrap_err()
+        .to_string()
         .contains("Mars/Olympus"));
 }
 

@@ -23,6 +23,7 @@ pub mod pings;
 pub mod skip;
 pub mod snapshot;
 pub mod swagger;
+pub mod systemd;
 
 use std::ffi::{OsStr, OsString};
 use std::fs;

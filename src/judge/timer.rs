@@ -1,0 +1,264 @@
+//! Judging a systemd timer and the service it starts, as a job named
+//! `timer:NAME`. Pure like the rest of the judge: the caller (`timers`)
+//! reads systemd and passes what it found as a [`Timer`].
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::rows::host_of;
+use super::schedule::{Timetable, GRACE_MAX_SECONDS};
+use super::{Judgement, Policy, Status};
+use crate::record::format_duration;
+
+/// Everything read about one timer and its service.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Timer {
+    /// The job name: `timer:NAME`, or `USER/timer:NAME` for a user's timer.
+    pub job: String,
+    /// The timer unit (`certbot.timer`).
+    pub unit: String,
+    /// The unit it triggers (`certbot.service`).
+    pub service: String,
+    /// systemd's `UnitFileState` (`enabled`, `disabled`, `masked`, ...).
+    pub file_state: String,
+    /// Whether the timer is active (waiting for its next trigger).
+    pub active: bool,
+    /// Whether the timer's conditions held when it was last started.
+    pub condition_met: bool,
+    /// The schedule as systemd normalised it (`OnCalendar=...; ...`).
+    pub schedule: String,
+    /// When the timer last triggered its service.
+    pub last_trigger: Option<DateTime<Utc>>,
+    /// The schedule's next trigger before the randomized delay: systemd's
+    /// own for an active timer, computed from the last trigger for a
+    /// stopped one.
+    pub next_fire: Option<DateTime<Utc>>,
+    /// The usual time between two triggers, in seconds, when known.
+    pub period: Option<u64>,
+    /// `RandomizedDelaySec=`, in seconds.
+    pub randomized_delay: u64,
+    /// `AccuracySec=`, in seconds.
+    pub accuracy: u64,
+    /// The service's last or current run.
+    pub run: Run,
+    /// The service's last journal lines, when it failed and they could be
+    /// read.
+    pub journal: Option<String>,
+    /// The heartbeat job names this timer's service writes (see
+    /// [`merge`]).
+    pub aliases: Vec<String>,
+}
+
+/// The service's last or current run.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Run {
+    /// Whether it runs now (activating, active, deactivating, reloading).
+    pub running: bool,
+    /// systemd's `Result` of its last run (`success`, `exit-code`, ...).
+    pub result: String,
+    /// How the main process ended, when it did.
+    pub exit: Option<Exit>,
+    /// When the run started.
+    pub started: Option<DateTime<Utc>>,
+    /// When the run ended.
+    pub ended: Option<DateTime<Utc>>,
+    /// `RuntimeMaxSec=`, in seconds, when finite.
+    pub runtime_max: Option<u64>,
+}
+
+/// How a service's main process ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exit {
+    /// It exited with this status.
+    Status(i32),
+    /// A signal killed it.
+    Signal(i32),
+}
+
+/// Why a timer is not judged (listed with `--verbose` only), or `None`
+/// when it is: disabled and masked timers, and stopped timers whose
+/// conditions do not hold here.
+pub(crate) fn not_judged(timer: &Timer) -> Option<String> {
+    let state = timer.file_state.as_str();
+    if state.starts_with("masked") || state == "disabled" {
+        return Some(state.to_owned());
+    }
+    if !timer.active && !timer.condition_met {
+        return Some("its conditions do not hold on this host".to_owned());
+    }
+    if !timer.active && !state.starts_with("enabled") && timer.last_trigger.is_none() {
+        return Some(format!("{state}, not started"));
+    }
+    None
+}
+
+/// Judges one timer at `policy.now`; `max_runtime` is hb-check's
+/// `--max-runtime`, for a service that runs too long.
+pub(crate) fn judge(timer: &Timer, policy: &Policy, max_runtime: Option<u64>) -> Judgement {
+    let now = policy.now;
+    let grace = policy.rules.grace.unwrap_or_else(|| {
+        timer
+            .period
+            .map_or(GRACE_MAX_SECONDS, |p| (p / 2).clamp(1, GRACE_MAX_SECONDS))
+    });
+    let slack = timer.randomized_delay.saturating_add(timer.accuracy);
+    let due_at = timer.next_fire.map(|fire| plus(fire, slack));
+    let mut j = Judgement::bare(&timer.job, Status::Ok, String::new());
+    j.reason = None;
+    j.timestamp = timer.run.ended.or(timer.last_trigger);
+    j.age_seconds = j.timestamp.map(|t| seconds(now - t));
+    j.interval_seconds = timer.period;
+    j.ratio = match (j.age_seconds, timer.period) {
+        #[allow(clippy::cast_precision_loss)]
+        (Some(age), Some(p)) if p > 0 => Some(age as f64 / p as f64),
+        _ => None,
+    };
+    j.exit_code = match timer.run.exit {
+        Some(Exit::Status(code)) => Some(code),
+        _ => None,
+    };
+    j.expected = Some(Box::new(Timetable {
+        schedule: timer.schedule.clone(),
+        zone: chrono_tz::Tz::UTC,
+        source: format!("systemd {}", timer.unit),
+        due_at,
+        grace_seconds: Some(grace),
+        judged_at: now,
+    }));
+    let (status, reason) = verdict(timer, now, grace, due_at, max_runtime, policy.factor);
+    j.status = status;
+    j.reason = reason;
+    if status == Status::Failed {
+        j.message.clone_from(&timer.journal);
+    }
+    j
+}
+
+/// The status and its reason.
+fn verdict(
+    timer: &Timer,
+    now: DateTime<Utc>,
+    grace: u64,
+    due_at: Option<DateTime<Utc>>,
+    max_runtime: Option<u64>,
+    factor: f64,
+) -> (Status, Option<String>) {
+    let run = &timer.run;
+    let service = &timer.service;
+    if run.running {
+        // The shortest of RuntimeMaxSec=, --max-runtime, and factor x the
+        // timer's period (a run that outlasts it keeps the next from
+        // starting).
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let by_period = timer.period.map(|p| (p as f64 * factor) as u64);
+        let max = [run.runtime_max, max_runtime, by_period]
+            .into_iter()
+            .flatten()
+            .min();
+        let ran = run.started.map(|s| seconds(now - s));
+        if let (Some(max), Some(ran)) = (max, ran) {
+            if ran > max {
+                let why = format!(
+                    "{service} has run for {}, past its maximum runtime of {}",
+                    format_duration(ran),
+                    format_duration(max)
+                );
+                return (Status::Stale, Some(why));
+            }
+        }
+        return (Status::Running, None);
+    }
+    if !run.result.is_empty() && run.result != "success" {
+        let how = match run.exit {
+            Some(Exit::Status(code)) => format!(", exit status {code}"),
+            Some(Exit::Signal(signal)) => format!(", killed by signal {signal}"),
+            None => String::new(),
+        };
+        let when = run
+            .ended
+            .map_or(String::new(), |t| format!(" at {}", stamp(t)));
+        let why = format!("{service} failed ({}{how}){when}", run.result);
+        return (Status::Failed, Some(why));
+    }
+    let overdue = due_at.filter(|due| now > plus(*due, grace));
+    if !timer.active {
+        return match (overdue, timer.last_trigger) {
+            (Some(due), Some(last)) => (
+                Status::Stale,
+                Some(format!(
+                    "timer stopped: its next trigger after the last run ({}) was due by {}",
+                    stamp(last),
+                    stamp(due)
+                )),
+            ),
+            (_, None) => (
+                Status::Missing,
+                Some("timer stopped: enabled, but stopped, and it never ran".to_owned()),
+            ),
+            (None, Some(_)) => (Status::Ok, None),
+        };
+    }
+    match (overdue, timer.last_trigger) {
+        (Some(due), None) => (
+            Status::Missing,
+            Some(format!(
+                "enabled, and it never ran; its first trigger was due by {}",
+                stamp(due)
+            )),
+        ),
+        (Some(due), Some(last)) => (
+            Status::Stale,
+            Some(format!(
+                "a trigger was due by {}; the last was at {}",
+                stamp(due),
+                stamp(last)
+            )),
+        ),
+        (None, _) => (Status::Ok, None),
+    }
+}
+
+/// Puts each timer's judgement among the heartbeats' rows: a timer whose
+/// service writes a heartbeat of this host (a job in its aliases) is that
+/// job's row, with the worse of the two verdicts; any other timer is a row
+/// of its own.
+pub(crate) fn merge(rows: &mut Vec<Judgement>, timers: Vec<(Judgement, Vec<String>)>, local: &str) {
+    for (timer, aliases) in timers {
+        let mut matched = false;
+        for row in rows.iter_mut() {
+            if aliases.contains(&row.job) && host_of(row, local) == local {
+                matched = true;
+                if timer.status < row.status {
+                    row.status = timer.status;
+                    row.reason.clone_from(&timer.reason);
+                    if timer.message.is_some() {
+                        row.message.clone_from(&timer.message);
+                    }
+                }
+            }
+        }
+        if !matched {
+            rows.push(timer);
+        }
+    }
+}
+
+/// `t` plus `secs` seconds, at most the latest instant.
+pub(crate) fn plus(t: DateTime<Utc>, secs: u64) -> DateTime<Utc> {
+    i64::try_from(secs)
+        .ok()
+        .and_then(Duration::try_seconds)
+        .and_then(|d| t.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+fn seconds(d: Duration) -> u64 {
+    u64::try_from(d.num_seconds()).unwrap_or(0)
+}
+
+fn stamp(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+#[cfg(test)]
+#[path = "timer_tests.rs"]
+mod tests;

@@ -1,0 +1,151 @@
+//! The systemd managers whose timers are read (the system's, and the
+//! running users'), how `systemctl` and `journalctl` reach each, and the
+//! bounds of those calls.
+
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::command::{self, Limits};
+use super::props;
+
+/// The bounds of a `systemctl show` (a manager's every timer).
+pub(crate) const SHOW: Limits = Limits {
+    timeout: Duration::from_secs(10),
+    max_bytes: 32 << 20,
+};
+
+/// The bounds of a `journalctl` or `systemd-analyze` call.
+pub(crate) const SMALL: Limits = Limits {
+    timeout: Duration::from_secs(3),
+    max_bytes: 64 << 10,
+};
+
+/// The most lines of a failed service's journal kept, and of each line.
+const JOURNAL_LINES: usize = 5;
+const JOURNAL_LINE_CHARS: usize = 300;
+
+/// A systemd manager: the system's, or a user's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Manager {
+    /// The system manager (PID 1).
+    System,
+    /// A user's manager (`user@UID.service`): uid, primary gid, login name.
+    User(u32, u32, String),
+}
+
+impl Manager {
+    /// The manager in words, for errors.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Manager::System => "the system manager".to_owned(),
+            Manager::User(_, _, name) => {
+                format!("user {}'s manager", crate::escape::terminal(name))
+            }
+        }
+    }
+
+    /// The user whose jobs this manager's timers are, if a user's.
+    pub(crate) fn user(&self) -> Option<&str> {
+        match self {
+            Manager::System => None,
+            Manager::User(_, _, name) => Some(name),
+        }
+    }
+
+    /// Runs `systemctl` with `args` against this manager. A user's manager
+    /// answers its own user only, root included: `systemctl --user` runs as
+    /// that user (uid, gid, no other groups) over the manager's private
+    /// socket in the user's runtime directory, with no user bus needed.
+    pub(crate) fn systemctl(&self, args: &[&str]) -> Result<String, String> {
+        let Manager::User(uid, gid, _) = self else {
+            return command::run(command::tool("systemctl", args), SHOW);
+        };
+        let mut systemctl = command::tool("systemctl", &["--user"]);
+        systemctl
+            .args(args)
+            .env("XDG_RUNTIME_DIR", runtime_dir(*uid));
+        if crate::store::effective_uid() == 0 {
+            // std drops the supplementary groups when it changes the uid.
+            systemctl.uid(*uid).gid(*gid);
+        }
+        command::run(systemctl, SHOW)
+    }
+
+    /// The last lines a failed service left in the journal during its last
+    /// run (since `since`, when known), when they can be read.
+    pub(crate) fn journal(&self, service: &str, since: Option<DateTime<Utc>>) -> Option<String> {
+        let mut args = match self {
+            Manager::System => vec![format!("--unit={service}")],
+            Manager::User(uid, _, _) => {
+                vec![
+                    format!("_SYSTEMD_USER_UNIT={service}"),
+                    format!("_UID={uid}"),
+                ]
+            }
+        };
+        args.extend(since.map(|t| format!("--since=@{}", t.timestamp())));
+        args.extend([
+            format!("--lines={JOURNAL_LINES}"),
+            "--output=cat".into(),
+            "--quiet".into(),
+        ]);
+        let out = command::run(command::tool("journalctl", &args), SMALL).ok()?;
+        let kept: Vec<String> = out
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| l.chars().take(JOURNAL_LINE_CHARS).collect())
+            .collect();
+        let from = kept.len().saturating_sub(JOURNAL_LINES);
+        (!kept.is_empty()).then(|| kept[from..].join("\n"))
+    }
+}
+
+/// A user's runtime directory, where the user's manager listens.
+fn runtime_dir(uid: u32) -> PathBuf {
+    PathBuf::from(format!("/run/user/{uid}"))
+}
+
+/// The user managers running now (`user@UID.service` active) that this
+/// process may ask (root: every one; a user: their own), each with its
+/// login name and group (the owner of its runtime directory).
+pub(crate) fn users() -> Result<Vec<Manager>, String> {
+    let out = Manager::System.systemctl(&["show", "-p", "Id,ActiveState", "user@*.service"])?;
+    let me = crate::store::effective_uid();
+    Ok(props::blocks(&out)
+        .iter()
+        .filter(|p| p.text("ActiveState") == "active")
+        .filter_map(|p| {
+            let id = p
+                .text("Id")
+                .strip_prefix("user@")?
+                .strip_suffix(".service")?;
+            let uid: u32 = id.parse().ok()?;
+            let (owner, gid) = crate::store::dir_owner(&runtime_dir(uid))?;
+            (owner == uid && (me == 0 || me == uid)).then_some(())?;
+            Some(Manager::User(uid, gid, crate::store::user_name(uid)?))
+        })
+        .collect())
+}
+
+/// The first trigger of the calendar `spec` after `base` and the gap to the
+/// one after it, by `systemd-analyze calendar`, run in the host's zone (a
+/// schedule without a zone is the host's, as the timer's is).
+pub(crate) fn calendar_after(
+    spec: &str,
+    base: DateTime<Utc>,
+) -> Option<(DateTime<Utc>, Option<u64>)> {
+    let base = format!("--base-time=@{}", base.timestamp());
+    let args = ["calendar", &base, "--iterations=2", "--", spec];
+    let mut analyze: Command = command::tool("systemd-analyze", &args);
+    analyze.env_remove("TZ");
+    let elapses = props::calendar_elapses(&command::run(analyze, SMALL).ok()?);
+    let first = *elapses.first()?;
+    let gap = elapses
+        .get(1)
+        .and_then(|second| u64::try_from((*second - first).num_seconds()).ok());
+    Some((first, gap))
+}

@@ -1,0 +1,203 @@
+//! systemd timers as jobs: with `--systemd` (or `--discover`) every timer
+//! of the system manager, and with `--user-timers` of each running user
+//! manager, is read with `systemctl show` (see [`read`]) and judged by the
+//! one judge ([`crate::judge::timer`]) as a job named `timer:NAME`.
+//!
+//! `systemctl` rather than D-Bus: it is there wherever systemd is, speaks
+//! for the user managers too (`--user --machine=USER@.host`), and needs no
+//! D-Bus crate; every call is bounded ([`command`]).
+
+use std::fmt::Write as _;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use clap::Args;
+
+use crate::expect::ScheduleArgs;
+use crate::judge::timer::{self, Timer};
+use crate::judge::{Judgement, Policy};
+
+mod command;
+mod manager;
+mod props;
+mod read;
+
+use manager::Manager;
+use read::Budget;
+
+/// The options that bring systemd's timers in.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct TimerArgs {
+    /// Judge every systemd timer of the system manager as a job named
+    /// `timer:NAME` (its service's last run, its schedule with
+    /// RandomizedDelaySec= and AccuracySec=). Implied by --discover where
+    /// systemd runs.
+    #[arg(long, env = "HB_SYSTEMD", value_parser = crate::record::parse_switch)]
+    pub systemd: bool,
+
+    /// With --systemd or --discover: also the timers of every running user
+    /// manager, as `USER/timer:NAME`.
+    #[arg(long, env = "HB_USER_TIMERS", value_parser = crate::record::parse_switch)]
+    pub user_timers: bool,
+
+    /// A timer's service that runs longer than this is stale (hung).
+    /// [default: the shortest of its RuntimeMaxSec= and factor x the time
+    /// between its triggers]
+    #[arg(long, value_name = "DURATION", env = "HB_MAX_RUNTIME", value_parser = parse_max_runtime)]
+    pub max_runtime: Option<u64>,
+}
+
+/// Checks the NAME of `--expect timer:NAME`: `NAME.timer` must be a unit
+/// name by systemd's rule.
+pub(crate) fn check_timer_name(name: &str) -> Result<(), crate::Error> {
+    if read::is_unit_name(&format!("{name}.timer"), ".timer") {
+        Ok(())
+    } else {
+        Err(crate::Error::invalid(
+            "timer",
+            name,
+            "`NAME.timer` must be a systemd unit name (letters, digits, `:_.\\@-`, at most 249 characters)",
+        ))
+    }
+}
+
+fn parse_max_runtime(text: &str) -> Result<u64, crate::Error> {
+    crate::record::WAIT.at_least(1).parse(text)
+}
+
+impl TimerArgs {
+    /// Whether the timers were asked for by name (`--systemd`), which
+    /// makes a failure to read them an error.
+    pub(crate) fn asked(&self) -> bool {
+        self.systemd
+    }
+}
+
+/// What reading the timers gave.
+#[derive(Debug, Default)]
+pub(crate) struct Read {
+    /// Each judged timer with the heartbeat jobs its service writes.
+    pub rows: Vec<(Judgement, Vec<String>)>,
+    /// For `--verbose`: why the timers were not read, or which were not
+    /// judged.
+    pub note: Option<String>,
+    /// Why a manager's timers could not be read (each an `Error::Systemd`).
+    pub errors: Vec<crate::Error>,
+}
+
+/// The directory that exists while systemd is the init system
+/// (`sd_booted(3)`).
+const BOOTED: &str = "/run/systemd/system";
+
+/// Reads and judges the timers `args` ask for: `--discover` implies
+/// `--systemd` where systemd runs, unless `--cron-root` names another root
+/// (a chroot's or a container's crontabs, whose timers are not this
+/// systemd's).
+pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) -> Read {
+    let mut read = Read::default();
+    if !args.systemd && !schedule.discover {
+        return read;
+    }
+    if !args.systemd && schedule.cron_root != Path::new("/") {
+        read.note = Some(format!(
+            "systemd timers were not read: --cron-root {} is another root than this systemd's",
+            crate::escape::terminal_path(&schedule.cron_root)
+        ));
+        return read;
+    }
+    if !args.systemd && !Path::new(BOOTED).is_dir() {
+        read.note = Some(format!(
+            "systemd timers were not read: systemd is not running here ({BOOTED} is missing)"
+        ));
+        return read;
+    }
+    let mut budget = Budget {
+        calls: 64,
+        until: Instant::now() + Duration::from_secs(20),
+    };
+    let mut managers = vec![Manager::System];
+    if args.user_timers {
+        match manager::users() {
+            Ok(users) => managers.extend(users),
+            Err(reason) => read.errors.push(error("the user managers", reason)),
+        }
+    }
+    let mut skipped = Vec::new();
+    let mut odd = 0;
+    for manager in &managers {
+        match read::timers(manager, &mut budget, &mut odd) {
+            Ok(timers) => {
+                for t in timers {
+                    match timer::not_judged(&t) {
+                        Some(why) => {
+                            let user = t.job.split_once('/').map(|(user, _)| user);
+                            let unit = crate::record::user_job(user, &t.unit);
+                            skipped.push(format!("{unit} ({why})"));
+                        }
+                        None => read.rows.push(judged(t, policy, args.max_runtime)),
+                    }
+                }
+            }
+            Err(reason) => read.errors.push(error(&manager.describe(), reason)),
+        }
+    }
+    read.note = note(&skipped, odd);
+    read
+}
+
+fn judged(t: Timer, policy: &Policy, max_runtime: Option<u64>) -> (Judgement, Vec<String>) {
+    (timer::judge(&t, policy, max_runtime), t.aliases)
+}
+
+fn error(manager: &str, reason: String) -> crate::Error {
+    crate::Error::Systemd {
+        manager: manager.to_owned(),
+        reason,
+    }
+}
+
+/// The timers not judged, named (the first 20), and the odd names left
+/// out, counted.
+fn note(skipped: &[String], odd: usize) -> Option<String> {
+    let mut text = String::new();
+    if !skipped.is_empty() {
+        let shown: Vec<&str> = skipped.iter().take(20).map(String::as_str).collect();
+        let _ = write!(text, "timers not judged: {}", shown.join(", "));
+        if skipped.len() > shown.len() {
+            let _ = write!(text, " and {} more", skipped.len() - shown.len());
+        }
+    }
+    if odd > 0 {
+        let sep = if text.is_empty() { "" } else { "; " };
+        let _ = write!(
+            text,
+            "{sep}{odd} timer{} left out: not a systemd unit name",
+            if odd == 1 { "" } else { "s" }
+        );
+    }
+    (!text.is_empty()).then(|| crate::escape::terminal(&text).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expected_timers_are_named_by_systemds_rule() {
+        assert!(check_timer_name("certbot").is_ok());
+        assert!(check_timer_name("backup@db\\x2d1").is_ok());
+        for bad in ["", "a b", "x;y", "a/b", "\u{1b}[2J"] {
+            let err = check_timer_name(bad).unwrap_err().to_string();
+            assert!(!err.contains('\u{1b}') && !err.contains('\n'), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_note_names_twenty_timers_and_counts_the_rest() {
+        let skipped: Vec<String> = (0..25).map(|i| format!("t{i}.timer (disabled)")).collect();
+        let said = note(&skipped, 2).unwrap();
+        assert!(said.starts_with("timers not judged: t0.timer (disabled), "));
+        assert!(said.contains("t19.timer (disabled) and 5 more; 2 timers left out"));
+        assert_eq!(note(&[], 0), None);
+    }
+}

@@ -1,0 +1,290 @@
+//! Reading what `systemctl show` prints: blocks of `Key=Value` lines, one
+//! per unit, with systemd's time spans (`1h 30min`), timestamps (`@UNIX`
+//! with `--timestamp=unix`, else `Sun 2026-12-06 04:31:10 UTC` under
+//! `TZ=UTC`) and timer lists (`{ OnCalendar=... ; next_elapse=... }`).
+//! Pure; anything it does not recognise reads as absent, never as a panic.
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+
+/// The properties of one unit, in the order printed. A key may repeat
+/// (`TimersMonotonic=` once per monotonic setting).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Props(Vec<(String, String)>);
+
+impl Props {
+    /// The first value of `key`, if printed.
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value of `key`, empty when not printed.
+    pub(crate) fn text(&self, key: &str) -> &str {
+        self.get(key).unwrap_or("")
+    }
+
+    /// Every value of `key`, in order.
+    pub(crate) fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Splits `systemctl show` output into one [`Props`] per unit (blocks are
+/// separated by an empty line). Lines without `=` are skipped; blocks with
+/// no `Id=` are dropped by the caller.
+pub(crate) fn blocks(text: &str) -> Vec<Props> {
+    let mut all = Vec::new();
+    let mut current = Vec::new();
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            if !current.is_empty() {
+                all.push(Props(std::mem::take(&mut current)));
+            }
+            continue;
+        }
+        if let Some((key, value)) = line.split_once('=') {
+            current.push((key.to_owned(), value.to_owned()));
+        }
+    }
+    if !current.is_empty() {
+        all.push(Props(current));
+    }
+    all
+}
+
+/// A time span as systemd prints it (`0`, `1min`, `1h 40min`,
+/// `2h 42min 33.932520s`, `500ms`), in microseconds; `None` for
+/// `infinity`, an empty value or anything else.
+pub(crate) fn timespan_us(text: &str) -> Option<u64> {
+    const UNITS: [(&str, f64); 14] = [
+        ("us", 1.0),
+        ("µs", 1.0),
+        ("ms", 1e3),
+        ("s", 1e6),
+        ("sec", 1e6),
+        ("min", 60e6),
+        ("m", 60e6),
+        ("h", 3600e6),
+        ("hr", 3600e6),
+        ("d", 86_400e6),
+        ("w", 604_800e6),
+        ("M", 2_629_800e6),
+        ("month", 2_629_800e6),
+        ("y", 31_557_600e6),
+    ];
+    let text = text.trim();
+    if text.is_empty() || text.len() > 200 {
+        return None;
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        return text.parse().ok();
+    }
+    let mut total = 0.0_f64;
+    for word in text.split_whitespace() {
+        let split = word
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(word.len());
+        let (number, unit) = word.split_at(split);
+        let number: f64 = number.parse().ok()?;
+        let scale = UNITS.iter().find(|(u, _)| *u == unit)?.1;
+        total += number * scale;
+    }
+    // Past u64's microseconds (584,000 years) nothing is a schedule.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    (total.is_finite() && total < 1.8e19).then(|| total.round() as u64)
+}
+
+/// A span in whole seconds, rounded up (an accuracy of 500 ms still
+/// delays a trigger).
+pub(crate) fn timespan_seconds(text: &str) -> Option<u64> {
+    timespan_us(text).map(|us| us.div_ceil(1_000_000))
+}
+
+/// A timestamp as `systemctl show --timestamp=unix` prints it (`@SECONDS`),
+/// or as it prints the `*USec` instants under `TZ=UTC`
+/// (`Sun 2026-12-06 04:31:10 UTC`); `None` when empty, `n/a` or anything
+/// else.
+pub(crate) fn timestamp(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if let Some(unix) = text.strip_prefix('@') {
+        let seconds: i64 = unix.split('.').next()?.parse().ok()?;
+        return Utc
+            .timestamp_opt(seconds, 0)
+            .single()
+            .filter(|_| seconds > 0);
+    }
+    let (_, rest) = text.split_once(' ')?;
+    let rest = rest.strip_suffix(" UTC")?;
+    NaiveDateTime::parse_from_str(rest, "%Y-%m-%d %H:%M:%S")
+        .ok()
+        .map(|t| t.and_utc())
+}
+
+/// One entry of `TimersCalendar=` or `TimersMonotonic=`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Trigger {
+    /// The setting as written back by systemd (`OnCalendar=*-*-* 06:00:00`,
+    /// `OnUnitActiveUSec=5s`).
+    pub setting: String,
+    /// Its next elapse as printed (`@UNIX` for a calendar, a monotonic
+    /// span for the others, `(null)` when there is none).
+    pub next: String,
+}
+
+/// Reads `{ OnCalendar=*-*-* 06,18:00:00 ; next_elapse=@1796536800 }`.
+pub(crate) fn trigger(text: &str) -> Option<Trigger> {
+    let inner = text.trim().strip_prefix('{')?.strip_suffix('}')?.trim();
+    let (setting, next) = inner.rsplit_once(" ; ")?;
+    let next = next.trim().strip_prefix("next_elapse=")?;
+    Some(Trigger {
+        setting: setting.trim().to_owned(),
+        next: next.to_owned(),
+    })
+}
+
+/// The command lines of an `ExecStart=` value, one per entry
+/// (`{ path=/bin/sh ; argv[]=/bin/sh -c ... ; ignore_errors=no ; ... }`).
+pub(crate) fn exec_argvs(text: &str) -> Vec<&str> {
+    text.split("argv[]=")
+        .skip(1)
+        .map(|rest| rest.split(" ; ").next().unwrap_or(rest))
+        .collect()
+}
+
+/// The elapses `systemd-analyze calendar` prints, in order: the
+/// `(in UTC):` lines where the host's zone is not UTC, else the
+/// `Next elapse:` and `Iter. #N:` lines (in UTC then).
+pub(crate) fn calendar_elapses(text: &str) -> Vec<DateTime<Utc>> {
+    let value = |line: &str, label: &str| {
+        line.trim()
+            .strip_prefix(label)
+            .and_then(|rest| timestamp(rest.trim()))
+    };
+    let in_utc: Vec<_> = text.lines().filter_map(|l| value(l, "(in UTC):")).collect();
+    if !in_utc.is_empty() {
+        return in_utc;
+    }
+    text.lines()
+        .filter_map(|l| {
+            let (label, rest) = l.split_once(':')?;
+            let label = label.trim();
+            (label == "Next elapse" || label.starts_with("Iter. #"))
+                .then(|| timestamp(rest.trim()))
+                .flatten()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHOWN: &str = "Unit=hbok.service\n\
+TimersCalendar={ OnCalendar=*-*-* *:*:00/10 ; next_elapse=@1796531480 }\n\
+NextElapseUSecMonotonic=0\n\
+LastTriggerUSec=Sun 2026-12-06 04:31:10 UTC\n\
+AccuracyUSec=1s\n\
+RandomizedDelayUSec=0\n\
+Id=hbok.timer\n\
+\n\
+Unit=hbfail.service\n\
+TimersMonotonic={ OnActiveUSec=1s ; next_elapse=2h 42min 22.531587s }\n\
+TimersMonotonic={ OnUnitActiveUSec=5s ; next_elapse=2h 42min 33.932520s }\n\
+LastTriggerUSec=\n\
+garbage without an equals sign\n\
+Id=hbfail.timer\n";
+
+    #[test]
+    fn blocks_are_split_by_empty_lines_and_keep_repeated_keys() {
+        let all = blocks(SHOWN);
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0].get("Id"), Some("hbok.timer"));
+        assert_eq!(all[1].all("TimersMonotonic").count(), 2);
+        assert_eq!(all[1].get("LastTriggerUSec"), Some(""));
+        assert_eq!(all[1].text("Nope"), "");
+    }
+
+    #[test]
+    fn time_spans_read_as_systemd_prints_them() {
+        assert_eq!(timespan_us("0"), Some(0));
+        assert_eq!(timespan_us("1min"), Some(60_000_000));
+        assert_eq!(timespan_us("1h 40min"), Some(6_000_000_000));
+        assert_eq!(timespan_us("500ms"), Some(500_000));
+        assert_eq!(timespan_us("2h 42min 33.932520s"), Some(9_753_932_520));
+        assert_eq!(timespan_us("1w 2d"), Some(777_600_000_000));
+        assert_eq!(timespan_seconds("500ms"), Some(1));
+        for bad in [
+            "infinity",
+            "",
+            "1 fortnight",
+            "min",
+            "1e400s",
+            "--",
+            "9999999999999999y",
+        ] {
+            assert_eq!(timespan_us(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn timestamps_read_in_both_forms() {
+        let t = Utc.timestamp_opt(1_796_531_470, 0).unwrap();
+        assert_eq!(timestamp("@1796531470"), Some(t));
+        assert_eq!(timestamp("Sun 2026-12-06 04:31:10 UTC"), Some(t));
+        for bad in [
+            "",
+            "n/a",
+            "@",
+            "@-5",
+            "@0",
+            "Sun 2026-12-06 04:31:10 CET",
+            "@99999999999999999999",
+        ] {
+            assert_eq!(timestamp(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn timer_lists_give_the_setting_and_its_next_elapse() {
+        let all = blocks(SHOWN);
+        let calendar = trigger(all[0].text("TimersCalendar")).unwrap();
+        assert_eq!(calendar.setting, "OnCalendar=*-*-* *:*:00/10");
+        assert_eq!(calendar.next, "@1796531480");
+        let stopped = trigger("{ OnCalendar=Mon *-*-* 00:00:00 ; next_elapse=(null) }").unwrap();
+        assert_eq!(stopped.next, "(null)");
+        assert_eq!(trigger("{ no separator }"), None);
+        assert_eq!(trigger("OnCalendar=daily"), None);
+    }
+
+    #[test]
+    fn exec_start_gives_its_command_lines() {
+        let exec = "{ path=/bin/sh ; argv[]=/bin/sh -c hb-write backup 1d ; ignore_errors=no ; start_time=[n/a] } \
+; { path=/bin/true ; argv[]=/bin/true ; ignore_errors=yes }";
+        assert_eq!(
+            exec_argvs(exec),
+            ["/bin/sh -c hb-write backup 1d", "/bin/true"]
+        );
+        assert!(exec_argvs("{ path=/bin/true }").is_empty());
+    }
+
+    #[test]
+    fn calendar_elapses_read_in_utc() {
+        let utc =
+            "  Original form: Mon *-*-* 00:00:00\n    Next elapse: Mon 2026-12-07 00:00:00 UTC\n\
+       From now: 19h left\n       Iter. #2: Mon 2026-12-14 00:00:00 UTC\n";
+        let all = calendar_elapses(utc);
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[0], Utc.timestamp_opt(1_796_601_600, 0).unwrap());
+        let berlin = "    Next elapse: Mon 2026-12-07 00:00:00 CET\n       (in UTC): Sun 2026-12-06 23:00:00 UTC\n";
+        assert_eq!(
+            calendar_elapses(berlin),
+            [Utc.timestamp_opt(1_796_598_000, 0).unwrap()]
+        );
+        assert!(calendar_elapses("garbage\n:::\n").is_empty());
+    }
+}

@@ -1,0 +1,329 @@
+//! Reading the timers of one systemd manager, and their services, with
+//! `systemctl show`; the next trigger of a stopped calendar timer with
+//! `systemd-analyze calendar`; a failed service's last lines with
+//! `journalctl`. Every call bounded (see [`command`]).
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+
+use super::manager::{calendar_after, Manager};
+use super::props::{self, Props};
+use crate::judge::timer::{plus, Exit, Run, Timer};
+use crate::record::user_job;
+
+/// The timer properties read.
+const TIMER_PROPS: &str = "Id,Unit,UnitFileState,LoadState,ActiveState,ConditionResult,\
+TimersCalendar,TimersMonotonic,NextElapseUSecRealtime,NextElapseUSecMonotonic,LastTriggerUSec,RandomizedDelayUSec,AccuracyUSec";
+
+/// The service properties read.
+const SERVICE_PROPS: &str = "Id,ActiveState,Result,ExecMainCode,ExecMainStatus,\
+ExecMainStartTimestamp,ExecMainExitTimestamp,RuntimeMaxUSec,ExecStart";
+
+/// The most timers of one manager judged; more is a broken manager.
+pub(crate) const TIMERS_MAX: usize = 10_000;
+
+/// Units asked about per `systemctl show` call.
+const UNITS_PER_CALL: usize = 256;
+
+/// The extra calls (journal, calendar) of one read, bounded in number and
+/// by a deadline for all of them.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    /// Calls left.
+    pub calls: usize,
+    /// No call starts after this.
+    pub until: Instant,
+}
+
+impl Budget {
+    fn take(&mut self) -> bool {
+        let ok = self.calls > 0 && Instant::now() < self.until;
+        self.calls = self.calls.saturating_sub(usize::from(ok));
+        ok
+    }
+}
+
+/// Every loaded timer of `manager` with its service, as of `now`; the
+/// timers whose names are not unit names are counted in `odd`.
+pub(crate) fn timers(
+    manager: &Manager,
+    budget: &mut Budget,
+    odd: &mut usize,
+) -> Result<Vec<Timer>, String> {
+    // The loaded timers (transient ones too), then those with a unit file
+    // that systemd has not loaded (a stopped timer may be unloaded).
+    let out = manager.systemctl(&["show", "--timestamp=unix", "-p", TIMER_PROPS, "*.timer"])?;
+    let mut all = props::blocks(&out);
+    if all.iter().all(|p| p.get("Id").is_none()) && !out.trim().is_empty() {
+        return Err("`systemctl show` printed no unit's properties".to_owned());
+    }
+    let files = manager.systemctl(&["list-unit-files", "--type=timer", "--no-legend"])?;
+    let mut unloaded: Vec<&str> = files
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| is_unit_name(name, ".timer") && !name.ends_with("@.timer"))
+        .filter(|name| !all.iter().any(|p| p.text("Id") == *name))
+        .collect();
+    unloaded.sort_unstable();
+    unloaded.dedup();
+    if all.len() + unloaded.len() > TIMERS_MAX {
+        let count = all.len() + unloaded.len();
+        return Err(format!(
+            "it lists {count} timers, more than the {TIMERS_MAX} judged"
+        ));
+    }
+    all.extend(show_each(manager, TIMER_PROPS, &unloaded)?);
+    let mut shown: Vec<Props> = Vec::new();
+    for p in all {
+        let id = p.text("Id");
+        if !matches!(p.text("LoadState"), "loaded" | "masked") || id.is_empty() {
+            continue;
+        }
+        if !is_unit_name(id, ".timer") || !is_unit_name(p.text("Unit"), "") {
+            *odd += 1;
+            continue;
+        }
+        shown.push(p);
+    }
+    let mut names: Vec<&str> = shown.iter().map(|t| t.text("Unit")).collect();
+    names.sort_unstable();
+    names.dedup();
+    let services = show_each(manager, SERVICE_PROPS, &names)?;
+    let now = Utc::now();
+    let mono = monotonic_now_us();
+    Ok(shown
+        .iter()
+        .map(|t| {
+            let service = services.iter().find(|s| s.text("Id") == t.text("Unit"));
+            timer(manager, t, service, now, mono, budget)
+        })
+        .collect())
+}
+
+/// `systemctl show` of the properties `props` of each unit of `names`, in
+/// batches.
+fn show_each(manager: &Manager, props: &str, names: &[&str]) -> Result<Vec<Props>, String> {
+    let mut all = Vec::new();
+    for chunk in names.chunks(UNITS_PER_CALL) {
+        let mut args = vec!["show", "--timestamp=unix", "-p", props, "--"];
+        args.extend(chunk);
+        let out = manager.systemctl(&args)?;
+        all.extend(props::blocks(&out));
+    }
+    Ok(all)
+}
+
+/// One timer as the judge takes it.
+fn timer(
+    manager: &Manager,
+    t: &Props,
+    service: Option<&Props>,
+    now: DateTime<Utc>,
+    mono_now: Option<u64>,
+    budget: &mut Budget,
+) -> Timer {
+    let unit = t.text("Id").to_owned();
+    let stem = unit.strip_suffix(".timer").unwrap_or(&unit).to_owned();
+    let user = manager.user();
+    let triggers: Vec<props::Trigger> = t
+        .all("TimersCalendar")
+        .chain(t.all("TimersMonotonic"))
+        .filter_map(props::trigger)
+        .collect();
+    let last_trigger = props::timestamp(t.text("LastTriggerUSec"));
+    let active = t.text("ActiveState") == "active";
+    // The realtime instant of a monotonic one: as far from now as it is
+    // from the monotonic clock's now.
+    let realtime = |us: u64| -> Option<DateTime<Utc>> {
+        let ahead = i64::try_from(us).ok()? - i64::try_from(mono_now?).ok()?;
+        now.checked_add_signed(chrono::Duration::microseconds(ahead))
+    };
+    let mut fires = Vec::new();
+    let mut periods = Vec::new();
+    for trigger in &triggers {
+        let (kind, value) = trigger.setting.split_once('=').unwrap_or(("", ""));
+        if kind == "OnCalendar" {
+            fires.extend(props::timestamp(&trigger.next));
+        } else if matches!(kind, "OnUnitActiveUSec" | "OnUnitInactiveUSec") {
+            periods.extend(props::timespan_seconds(value));
+        }
+    }
+    // A monotonic setting that elapsed for good (`OnBootSec=`) keeps its
+    // old next elapse: systemd's own next is the one that counts.
+    let monotonic = props::timespan_us(t.text("NextElapseUSecMonotonic")).filter(|us| *us > 0);
+    fires.extend(monotonic.and_then(realtime));
+    let mut next_fire = fires.into_iter().min();
+    let mut period = periods.into_iter().min();
+    if active && next_fire.is_none() {
+        next_fire = props::timestamp(t.text("NextElapseUSecRealtime"));
+    }
+    if !active {
+        // systemd computes nothing for a stopped timer: the next trigger
+        // after the last run, by the schedule.
+        next_fire = last_trigger.and_then(|last| {
+            let by_span = period.map(|p| plus(last, p));
+            let by_calendar = triggers
+                .iter()
+                .filter_map(|t| t.setting.strip_prefix("OnCalendar="))
+                .filter_map(|spec| budget.take().then(|| calendar_after(spec, last)).flatten())
+                .map(|(next, gap)| {
+                    period = period.map_or(gap, |p| Some(gap.map_or(p, |g| p.min(g))));
+                    next
+                })
+                .min();
+            by_span.into_iter().chain(by_calendar).min()
+        });
+    }
+    if period.is_none() {
+        period = last_trigger
+            .zip(next_fire)
+            .and_then(|(last, next)| u64::try_from((next - last).num_seconds()).ok())
+            .filter(|p| *p > 0);
+    }
+    let run = service.map(run_of).unwrap_or_default();
+    let failed = !run.running && !run.result.is_empty() && run.result != "success";
+    let journal = (failed && budget.take())
+        .then(|| manager.journal(t.text("Unit"), run.started))
+        .flatten();
+    let mut aliases = vec![user_job(user, &stem)];
+    for exec in service.map(|s| s.all("ExecStart")).into_iter().flatten() {
+        for argv in props::exec_argvs(exec) {
+            for call in crate::schedule::command::find_hb_writes(argv) {
+                aliases.extend(
+                    call.job
+                        .filter(|w| !w.expands)
+                        .map(|w| user_job(user, &w.text)),
+                );
+            }
+        }
+    }
+    Timer {
+        job: user_job(user, &format!("timer:{stem}")),
+        service: t.text("Unit").to_owned(),
+        file_state: t.text("UnitFileState").to_owned(),
+        active,
+        condition_met: t.text("ConditionResult") != "no",
+        schedule: triggers
+            .iter()
+            .map(|t| t.setting.as_str())
+            .collect::<Vec<_>>()
+            .join("; "),
+        last_trigger,
+        next_fire,
+        period,
+        randomized_delay: props::timespan_seconds(t.text("RandomizedDelayUSec")).unwrap_or(0),
+        accuracy: props::timespan_seconds(t.text("AccuracyUSec")).unwrap_or(0),
+        run,
+        journal,
+        aliases,
+        unit,
+    }
+}
+
+/// The service's last or current run.
+fn run_of(s: &Props) -> Run {
+    let started = props::timestamp(s.text("ExecMainStartTimestamp"));
+    let ended = props::timestamp(s.text("ExecMainExitTimestamp"));
+    let state = s.text("ActiveState");
+    // A oneshot with RemainAfterExit= stays active after its process ended.
+    let exited = matches!((started, ended), (Some(s), Some(e)) if e >= s);
+    let running = matches!(state, "activating" | "deactivating" | "reloading")
+        || (state == "active" && !exited);
+    let status: Option<i32> = s.text("ExecMainStatus").parse().ok();
+    let exit = match (s.text("ExecMainCode"), status) {
+        ("1", Some(code)) => Some(Exit::Status(code)),
+        ("2" | "3", Some(signal)) => Some(Exit::Signal(signal)),
+        _ => None,
+    };
+    Run {
+        running,
+        result: s.text("Result").to_owned(),
+        exit,
+        started,
+        ended,
+        runtime_max: props::timespan_seconds(s.text("RuntimeMaxUSec")),
+    }
+}
+
+/// Whether `name` is a systemd unit name (letters, digits, `:_.\@-`, at
+/// most 255 bytes) ending in `suffix`.
+pub(crate) fn is_unit_name(name: &str, suffix: &str) -> bool {
+    name.len() <= 255
+        && name.len() > suffix.len()
+        && name.ends_with(suffix)
+        && name.contains('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b":_.\\@-".contains(&b))
+}
+
+/// The monotonic clock now, in microseconds, as systemd counts its
+/// monotonic timers.
+fn monotonic_now_us() -> Option<u64> {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec into `now`, which is valid
+    // for the call.
+    let code = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &raw mut now) };
+    if code != 0 {
+        return None;
+    }
+    let secs = u64::try_from(now.tv_sec).ok()?;
+    let nanos = u64::try_from(now.tv_nsec).ok()?;
+    secs.checked_mul(1_000_000)?.checked_add(nanos / 1000)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unit_names_follow_systemds_rule() {
+        for good in [
+            "certbot.timer",
+            "e2scrub_all.timer",
+            "backup@db\\x2d1.timer",
+            "a:b.timer",
+        ] {
+            assert!(is_unit_name(good, ".timer"), "{good}");
+        }
+        let long = format!("{}.timer", "a".repeat(250));
+        for bad in [
+            ".timer",
+            "a b.timer",
+            "x.service",
+            "évil.timer",
+            "a;rm.timer",
+            &long,
+            "\u{1b}[2J.timer",
+        ] {
+            assert!(!is_unit_name(bad, ".timer"), "{bad}");
+        }
+        assert!(is_unit_name("backup.service", ""));
+        assert!(!is_unit_name("", ""));
+    }
+
+    #[test]
+    fn a_service_that_remains_after_exit_is_not_running() {
+        let shown =
+            "Id=x.service\nActiveState=active\nResult=success\nExecMainCode=1\nExecMainStatus=0\n\
+ExecMainStartTimestamp=@1796531470\nExecMainExitTimestamp=@1796531471\n";
+        let run = run_of(&props::blocks(shown)[0]);
+        assert!(!run.running);
+        assert_eq!(run.exit, Some(Exit::Status(0)));
+        let running = "Id=x.service\nActiveState=activating\nExecMainStartTimestamp=@1796531470\n\
+RuntimeMaxUSec=10min\n";
+        let run = run_of(&props::blocks(running)[0]);
+        assert!(run.running);
+        assert_eq!(run.runtime_max, Some(600));
+        let killed =
+            "Id=x.service\nActiveState=failed\nResult=signal\nExecMainCode=2\nExecMainStatus=9\n";
+        assert_eq!(
+            run_of(&props::blocks(killed)[0]).exit,
+            Some(Exit::Signal(9))
+        );
+    }
+}
