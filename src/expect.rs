@@ -58,6 +58,12 @@ pub(crate) struct ScheduleArgs {
     #[arg(long, value_name = "DURATION", env = "HB_GRACE", value_parser = parse_grace)]
     pub grace: Option<u64>,
 
+    /// How long after its fire a wrapped job (one that writes a `running`
+    /// record when it starts) may take to start before it is stale (did
+    /// not start). [default: the smaller of 15m and half the gap]
+    #[arg(long, value_name = "DURATION", env = "HB_START_GRACE", value_parser = parse_grace)]
+    pub start_grace: Option<u64>,
+
     /// Judge every job by its interval (stale past factor x interval), even
     /// when its schedule is known.
     #[arg(long, env = "HB_BY_INTERVAL", value_parser = crate::record::parse_switch)]
@@ -228,6 +234,7 @@ pub(crate) fn load(
         lint,
         rules: Rules {
             grace: args.grace,
+            start_grace: args.start_grace,
             by_interval: args.by_interval,
             zone,
         },

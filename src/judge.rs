@@ -19,8 +19,10 @@ mod delay;
 mod heartbeat;
 mod overrides;
 pub(crate) mod rows;
+mod runs;
 pub(crate) mod schedule;
 pub(crate) mod timer;
+mod usual;
 
 pub(crate) use rows::{rows, summary};
 
@@ -133,6 +135,7 @@ impl Policy {
             alert_after: 1,
             rules: schedule::Rules {
                 grace: None,
+                start_grace: None,
                 by_interval: false,
                 zone: chrono_tz::Tz::UTC,
             },
@@ -295,6 +298,9 @@ pub(crate) fn judge(job: &Job, policy: &Policy) -> Judgement {
     let mut j = match (job.entry, job.crontab) {
         (Some(entry), crontab) => {
             let mut j = heartbeat::by_record(entry, job.facts, policy);
+            if let Ok(Content::Record(r)) = &entry.content {
+                runs::running_long(&mut j, r, job.recent, policy.now);
+            }
             schedule::refine(&mut j, entry, crontab, job.recent, policy);
             j
         }
@@ -328,10 +334,16 @@ pub(crate) fn needs_history(entry: &Entry, crontab: Option<&Expectation>, policy
         return false;
     };
     let scheduled = r.schedule.is_some() || crontab.is_some_and(|c| c.schedule.is_some());
+    // A run in progress is weighed against its usual duration.
+    if r.status == RunStatus::Running {
+        return true;
+    }
     let uncounted =
         r.status == RunStatus::Fail && r.consecutive_failures.is_none() && policy.alert_after > 1;
     (scheduled && !policy.rules.by_interval) || uncounted
 }
 
+#[cfg(test)]
+mod simulation;
 #[cfg(test)]
 mod tests;

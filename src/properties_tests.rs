@@ -32,6 +32,7 @@ fn policy(now: DateTime<Utc>) -> Policy {
         alert_after: 1,
         rules: Rules {
             grace: None,
+            start_grace: None,
             by_interval: false,
             zone: chrono_tz::Tz::UTC,
         },

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::delay;
+use super::{delay, runs, usual};
 use super::{Judgement, Policy, Status};
 use crate::history::Run;
 use crate::record::user_job;
@@ -21,6 +21,9 @@ pub struct Rules {
     /// The grace after the due time; `None` for the default, the smaller of
     /// an hour and half the gap between two fires.
     pub grace: Option<u64>,
+    /// The grace after its fire by which a wrapped job must have started;
+    /// `None` for the default, the smaller of 15 minutes and half the gap.
+    pub start_grace: Option<u64>,
     /// Judge every job by its interval, as if no schedule were known.
     pub by_interval: bool,
     /// The zone of a schedule that comes with a heartbeat record.
@@ -64,19 +67,25 @@ pub(crate) fn fire_of(
     reported: DateTime<Utc>,
     started: Option<DateTime<Utc>>,
 ) -> Option<DateTime<Utc>> {
-    delay::fires(schedule, timing, started.unwrap_or(reported)).map(|(fire, _)| fire)
+    let at = started.unwrap_or(reported);
+    // Without anacron's period, the fire alone (the next one is not needed).
+    match timing.period {
+        None => schedule.latest_at_or_before(at),
+        Some(_) => delay::fires(schedule, timing, at).map(|(fire, _)| fire),
+    }
 }
 
 /// The due time after a heartbeat written at `reported` for a run that
-/// started at `started` (when known). `lags` are the lags of recent runs
-/// (seconds from fire to report); the largest of them and the last run's is
-/// the job's usual lag. The `timing` places the next run: anacron's
-/// period and catch-up, and a delay the due time allows for in full.
+/// started at `started` (when known). The job's usual lag (seconds from
+/// fire to report) is the percentile of the lags of its `recent` runs and
+/// of this one (`usual::lags`), not the last run's alone. The `timing`
+/// places the next run: anacron's period and catch-up, and a delay the due
+/// time allows for in full.
 pub(crate) fn due(
     schedule: &Schedule,
     reported: DateTime<Utc>,
     started: Option<DateTime<Utc>>,
-    lags: &[u64],
+    recent: &[Run],
     grace: Option<u64>,
     timing: &Timing,
 ) -> Option<Due> {
@@ -87,12 +96,9 @@ pub(crate) fn due(
     let last_lag = (reported - from).num_seconds().max(0).unsigned_abs();
     // A lag is never taken to be a whole gap or more: a run that reports
     // that late belongs to the next fire.
-    let lag = lags
-        .iter()
-        .copied()
-        .chain([last_lag])
-        .max()
-        .unwrap_or(0)
+    let mut lags = usual::lags(schedule, timing, recent, reported, last_lag);
+    let lag = usual::percentile(&mut lags)
+        .unwrap_or(last_lag)
         .min(gap.saturating_sub(1));
     let grace = grace.unwrap_or_else(|| default_grace(gap));
     let lag = span(lag)?;
@@ -148,30 +154,11 @@ pub(crate) fn local(t: DateTime<Utc>, zone: Tz) -> String {
         .to_string()
 }
 
-/// How many recent runs the usual lag is taken from.
-pub(crate) const LAG_RUNS: usize = 10;
-
 /// When a run started: `duration` seconds before it reported, when that is
 /// a plausible duration.
 pub(crate) fn started(reported: DateTime<Utc>, duration: Option<f64>) -> Option<DateTime<Utc>> {
     let seconds = duration.filter(|d| d.is_finite() && *d >= 0.0 && *d < f64::from(i32::MAX))?;
     reported.checked_sub_signed(chrono::Duration::milliseconds((seconds * 1000.0) as i64))
-}
-
-/// The median lag of the newest [`LAG_RUNS`] runs, in seconds.
-pub(crate) fn median_lag(schedule: &Schedule, timing: &Timing, runs: &[Run]) -> Option<u64> {
-    let mut lags: Vec<u64> = runs
-        .iter()
-        .rev()
-        .take(LAG_RUNS)
-        .filter_map(|r| {
-            let began = started(r.timestamp, r.duration_seconds);
-            let fire = fire_of(schedule, timing, r.timestamp, began)?;
-            Some((r.timestamp - fire).num_seconds().max(0).unsigned_abs())
-        })
-        .collect();
-    lags.sort_unstable();
-    lags.get(lags.len() / 2).copied()
 }
 
 /// Re-judges a readable heartbeat by its schedule, when one is known.
@@ -197,6 +184,17 @@ pub(super) fn refine(
         ),
         Content::Empty { modified } => (*modified, None, RunStatus::Ok, None),
     };
+    let newest = match content {
+        Content::Record(r) => Run::of(r),
+        Content::Empty { modified } => Run {
+            timestamp: *modified,
+            status: RunStatus::Ok,
+            exit_code: None,
+            duration_seconds: None,
+            attempts: Vec::new(),
+        },
+    };
+    let wrapped = matches!(content, Content::Record(r) if runs::wrapped(r));
     let (schedule, source, timing) = match (
         crontab.and_then(|c| c.schedule.clone().map(|s| (s, c))),
         record_schedule,
@@ -229,14 +227,28 @@ pub(super) fn refine(
         Status::Ok | Status::Late | Status::Stale | Status::Failed
     );
     if !rules.by_interval && run != RunStatus::Running && by_rule {
-        let usual: Vec<u64> = median_lag(&schedule, &timing, recent).into_iter().collect();
-        if let Some(due) = due(&schedule, reported, began, &usual, rules.grace, &timing) {
+        // A wrapped job is due to start; a plain one, to report.
+        let due = match began.filter(|_| wrapped) {
+            Some(began) => runs::start_due(&schedule, &timing, began, rules.start_grace),
+            None => due(&schedule, reported, began, recent, rules.grace, &timing),
+        };
+        if let Some(due) = due {
             let (status, reason) = due_rule(&due, policy.now, run, schedule.zone());
             j.status = status;
             j.reason = match (status, reason, j.exit_code) {
+                (Status::Stale, _, _) if wrapped => {
+                    Some(runs::did_not_start(&due, schedule.zone()))
+                }
                 (Status::Failed, Some(r), Some(code)) => Some(format!("{r} (exit code {code})")),
                 (_, r, _) => r,
             };
+            let skip = (status == Status::Ok)
+                .then(|| runs::skipped(&schedule, &timing, recent, Some(&newest), policy.now))
+                .flatten();
+            if let Some(fire) = skip {
+                j.status = Status::Late;
+                j.reason = Some(runs::missed(fire, schedule.zone()));
+            }
             shown.due_at = Some(due.due_at);
             shown.grace_seconds = Some(due.grace_seconds);
         }

@@ -15,6 +15,7 @@ fn policy(now: i64) -> Policy {
         alert_after: 1,
         rules: schedule::Rules {
             grace: None,
+            start_grace: None,
             by_interval: false,
             zone: chrono_tz::Tz::UTC,
         },

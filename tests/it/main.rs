@@ -41,6 +41,7 @@ mod package;
 mod pings;
 mod runs;
 mod schedule;
+mod start;
 mod timers;
 mod timers_hostile;
 mod torture;

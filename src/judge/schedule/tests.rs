@@ -10,6 +10,7 @@ use std::path::PathBuf;
 
 const RULES: Rules = Rules {
     grace: None,
+    start_grace: None,
     by_interval: false,
     zone: Tz::UTC,
 };
@@ -91,6 +92,7 @@ fn status_at(e: &Expectation, beat: Option<&Entry>, now: &str) -> Judgement {
     };
     let rules = Rules {
         grace: None,
+        start_grace: None,
         by_interval: false,
         zone: Tz::UTC,
     };
@@ -250,6 +252,7 @@ fn by_interval_and_no_schedule_keep_the_old_rule() {
     };
     let rules = Rules {
         grace: None,
+        start_grace: None,
         by_interval: true,
         zone: Tz::UTC,
     };
@@ -294,6 +297,7 @@ fn a_schedule_in_the_record_is_used_without_a_crontab() {
     };
     let rules = Rules {
         grace: Some(600),
+        start_grace: None,
         by_interval: false,
         zone: Tz::UTC,
     };
@@ -336,6 +340,7 @@ fn the_usual_lag_comes_from_the_history_too() {
     };
     let rules = Rules {
         grace: None,
+        start_grace: None,
         by_interval: false,
         zone: Tz::UTC,
     };

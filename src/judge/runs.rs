@@ -1,0 +1,136 @@
+//! The start and the run judged apart. A wrapped job writes a `running`
+//! record when it starts, so its start is judged against the fire plus a
+//! short start grace (`stale`, did not start), and a run in progress
+//! against its usual duration (`late`, running long). And a run missed
+//! between two checks, which leaves only a gap in the history, is told
+//! once as `late`. Pure, like the rest of the judge.
+
+use chrono::{DateTime, Utc};
+
+use super::schedule::{local, started, Due};
+use super::{delay, usual, Judgement, Status};
+use crate::history::Run;
+use crate::record::{format_duration, Heartbeat, RunStatus};
+use crate::schedule::{Schedule, Timing};
+
+/// The longest default start grace, in seconds: 15 minutes.
+pub(crate) const START_GRACE_MAX_SECONDS: u64 = 15 * 60;
+
+/// How long a skipped run is told after the run that followed it, in
+/// seconds: longer than any checker's period, so that a checker running
+/// every 5 to 15 minutes sees it once.
+pub(crate) const SKIP_SHOWN_SECONDS: i64 = 3600;
+
+/// The default start grace for fires `gap` seconds apart: the smaller of 15
+/// minutes and half the gap.
+pub(crate) fn default_start_grace(gap: u64) -> u64 {
+    START_GRACE_MAX_SECONDS.min(gap / 2)
+}
+
+/// Whether a finished record is a wrapped run's: the wrapper says when the
+/// run started (and wrote a `running` record then).
+pub(crate) fn wrapped(r: &Heartbeat) -> bool {
+    r.started_at.is_some() && r.status != RunStatus::Running
+}
+
+/// When the run after a wrapped run that started at `began` must have
+/// started: the next fire (after anacron's catch-up and a delay, when the
+/// timing has them), with the start grace after it.
+pub(crate) fn start_due(
+    schedule: &Schedule,
+    timing: &Timing,
+    began: DateTime<Utc>,
+    start_grace: Option<u64>,
+) -> Option<Due> {
+    let (fire, next) = delay::fires(schedule, timing, began)?;
+    let grace = start_grace.unwrap_or_else(|| default_start_grace(Schedule::gap(fire, next)));
+    Some(Due {
+        fire,
+        due_at: delay::latest_start(next, timing)?,
+        grace_seconds: grace,
+    })
+}
+
+/// The reason a wrapped job is `stale` once its start grace has passed.
+pub(crate) fn did_not_start(due: &Due, zone: chrono_tz::Tz) -> String {
+    format!(
+        "did not start: the run due at {} had not started {} later (start grace)",
+        local(due.due_at, zone),
+        format_duration(due.grace_seconds)
+    )
+}
+
+/// Re-judges a run in progress by its usual duration: past
+/// [`usual::RUNNING_LONG_MARGIN`] x the percentile of its recent
+/// successful durations (and below its maximum, which the record's rule
+/// already weighed), `late`, running long.
+pub(crate) fn running_long(j: &mut Judgement, r: &Heartbeat, recent: &[Run], now: DateTime<Utc>) {
+    if j.status != Status::Running {
+        return;
+    }
+    let Some(usual) = usual::duration(recent) else {
+        return;
+    };
+    let since = r.started_at.unwrap_or(r.timestamp);
+    let elapsed = (now - since).num_seconds().max(0).unsigned_abs();
+    let limit = usual.saturating_mul(usual::RUNNING_LONG_MARGIN);
+    if elapsed > limit {
+        j.status = Status::Late;
+        j.reason = Some(format!(
+            "running long: running for {}, usually {} ({}x that is {})",
+            format_duration(elapsed),
+            format_duration(usual),
+            usual::RUNNING_LONG_MARGIN,
+            format_duration(limit)
+        ));
+    }
+}
+
+/// The first fire with no run of the newest gap between two runs of the last
+/// [`SKIP_SHOWN_SECONDS`] before `now`: a run missed and followed by
+/// another. `newest` is the heartbeat's own run, when the history does not
+/// hold it yet. A run's fire comes from its start where known.
+pub(crate) fn skipped(
+    schedule: &Schedule,
+    timing: &Timing,
+    recent: &[Run],
+    newest: Option<&Run>,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let window = now.checked_sub_signed(chrono::Duration::seconds(SKIP_SHOWN_SECONDS))?;
+    let tail = recent.iter().rev().take_while(|r| r.timestamp >= window);
+    // The run just before the window too: a skip before the first run in it.
+    let shown = tail.count();
+    let from = recent.len().saturating_sub(shown + 1);
+    let in_history =
+        newest.is_some_and(|n| recent.last().is_some_and(|r| r.timestamp >= n.timestamp));
+    let extra = newest.filter(|_| !in_history);
+    let runs: Vec<&Run> = recent[from..].iter().chain(extra).collect();
+    let fire = |r: &Run| {
+        let began = started(r.timestamp, r.duration_seconds);
+        delay::fires(schedule, timing, began.unwrap_or(r.timestamp))
+    };
+    let mut missed = None;
+    for pair in runs.windows(2) {
+        let (Some((_, expected)), Some((fire, _))) = (fire(pair[0]), fire(pair[1])) else {
+            continue;
+        };
+        if pair[1].timestamp >= window && fire > expected {
+            missed = Some(expected);
+        }
+    }
+    missed
+}
+
+/// The reason for a skipped run: `missed the 03:00 run (2026-11-24 CET)`.
+pub(crate) fn missed(fire: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
+    let at = fire.with_timezone(&zone);
+    format!(
+        "missed the {} run ({}), then ran again",
+        at.format("%H:%M"),
+        at.format("%Y-%m-%d %Z")
+    )
+}
+
+#[cfg(test)]
+mod tests;
