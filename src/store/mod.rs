@@ -104,6 +104,18 @@ pub(crate) fn create_dir(dir: &Path) -> Result<(), Error> {
 /// Reads a small state file (at most [`MAX_FILE_BYTES`]) without blocking
 /// or following a symbolic link; `None` when it is missing or cannot be
 /// used.
+/// Sets the modification time of the regular file at `path` (never
+/// through a link) to now, leaving its content alone: a run's keepalive,
+/// which can never overwrite a record written meanwhile.
+pub(crate) fn touch(path: &Path) -> std::io::Result<()> {
+    let (file, _) =
+        open::open_regular(path, open::Links::Refuse).map_err(|refused| match refused {
+            open::Refused::Io(err) => err,
+            _ => std::io::Error::other("not a regular file"),
+        })?;
+    file.set_modified(std::time::SystemTime::now())
+}
+
 pub(crate) fn read_small(path: &Path) -> Option<Vec<u8>> {
     open::read_regular(path, open::Links::Refuse, MAX_FILE_BYTES)
         .ok()

@@ -196,8 +196,16 @@ fn read_opened(file: File, meta: Metadata, job: &str) -> Result<Content, String>
             })?;
         return Ok(Content::Empty { modified });
     }
-    let record =
+    let mut record =
         Heartbeat::from_json(&bytes).map_err(|e| format!("not a heartbeat record: {e}"))?;
+    if record.status == crate::record::RunStatus::Running {
+        // A keepalive touches the running record rather than rewriting it
+        // (`store::touch`): its modification time is progress too, in whole
+        // seconds as records keep time (the write of the record itself then
+        // counts as its start, not later).
+        let touched = DateTime::from_timestamp(meta.mtime(), 0);
+        record.progress_at = record.progress_at.max(touched);
+    }
     if record.job != job {
         return Err(format!(
             "the file is named `{job}.last` but the record is for job `{}`",

@@ -69,7 +69,9 @@ impl Progress {
 
 /// Keeps the run of `job` in progress alive (`hb-write --keepalive`,
 /// [`crate::Daemon::keepalive`]): its `running` record, in the first of
-/// `dirs` that holds one, is rewritten with the progress time now. `Err`
+/// `dirs` that holds one, is touched (its modification time set to now,
+/// which the scan reads as progress). Its content is never rewritten, so
+/// a keepalive racing the wrapper's final record cannot undo it. `Err`
 /// says, on one line, why there is nothing to keep alive.
 pub(crate) fn keep_alive(dirs: &[PathBuf], job: &str) -> Result<PathBuf, Error> {
     let found = dirs.iter().find_map(|dir| {
@@ -87,9 +89,11 @@ pub(crate) fn keep_alive(dirs: &[PathBuf], job: &str) -> Result<PathBuf, Error> 
             record.status
         )));
     }
-    let record = Heartbeat {
-        progress_at: Some(Utc::now()),
-        ..record
-    };
-    crate::store::write(Some(dir), &record)
+    let path = crate::store::heartbeat_path(dir, job);
+    crate::store::touch(&path).map_err(|source| Error::Write {
+        job: job.to_owned(),
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
 }
