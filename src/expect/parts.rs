@@ -121,14 +121,14 @@ fn from_crontabs(host: &Host<'_>, tabs: &[files::Loaded]) -> (Vec<Expectation>, 
             let Ok(Some(schedule)) = Schedule::parse_as_cron(&entry.when, zone) else {
                 continue;
             };
-            let at = Source {
-                file: tab.path.clone(),
-                line: entry.line,
-            };
-            let timing = entry
-                .random_delay
-                .as_deref()
-                .and_then(|v| crate::schedule::timing::cronie_delay(v, &at).ok())
+            let timing = (entry.random_delay.as_ref())
+                .and_then(|(value, set)| {
+                    let set = Source {
+                        file: tab.path.clone(),
+                        line: *set,
+                    };
+                    crate::schedule::timing::cronie_delay(value, &set).ok()
+                })
                 .unwrap_or_default();
             let run = Run {
                 schedule: Some(schedule),

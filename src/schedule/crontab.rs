@@ -30,8 +30,9 @@ pub(crate) struct Entry {
     pub cut: bool,
     /// The value of `CRON_TZ` (else `TZ`) set above the entry, if any.
     pub zone: Option<String>,
-    /// The value of cronie's `RANDOM_DELAY` set above the entry, if any.
-    pub random_delay: Option<String>,
+    /// The value of cronie's `RANDOM_DELAY` set above the entry, if any,
+    /// and the line that sets it.
+    pub random_delay: Option<(String, usize)>,
 }
 
 /// A line cron would not accept as a setting or an entry.
@@ -51,7 +52,7 @@ pub(crate) fn parse(text: &str, flavour: Flavour) -> (Vec<Entry>, Vec<BadLine>) 
     let mut bad = Vec::new();
     let mut cron_tz: Option<String> = None;
     let mut tz: Option<String> = None;
-    let mut random_delay: Option<String> = None;
+    let mut random_delay: Option<(String, usize)> = None;
     for (index, raw) in text.split('\n').enumerate() {
         let line = index + 1;
         let trimmed = raw.trim_start_matches([' ', '\t']);
@@ -62,7 +63,9 @@ pub(crate) fn parse(text: &str, flavour: Flavour) -> (Vec<Entry>, Vec<BadLine>) 
             match name.as_str() {
                 "CRON_TZ" => cron_tz = Some(value),
                 "TZ" => tz = Some(value),
-                "RANDOM_DELAY" => random_delay = Some(value).filter(|v| !v.is_empty()),
+                "RANDOM_DELAY" => {
+                    random_delay = Some((value, line)).filter(|(v, _)| !v.is_empty());
+                }
                 _ => {}
             }
             continue;

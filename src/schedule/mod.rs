@@ -188,15 +188,21 @@ pub(crate) fn expectations(tab: &Crontab<'_>) -> (Vec<Expectation>, Vec<Lint>) {
                 }
             }
         };
-        let timing = match entry
-            .random_delay
-            .as_deref()
-            .map(|v| timing::cronie_delay(v, &at))
-        {
+        // The delay is told where it is set, once for all the lines below.
+        let timing = match entry.random_delay.as_ref().map(|(value, set)| {
+            let set = Source {
+                file: tab.path.to_owned(),
+                line: *set,
+            };
+            (timing::cronie_delay(value, &set), set)
+        }) {
             None => Timing::default(),
-            Some(Ok(timing)) => timing,
-            Some(Err(reason)) => {
-                warnings.push(Lint::new(at.clone(), reason.to_string()));
+            Some((Ok(timing), _)) => timing,
+            Some((Err(reason), set)) => {
+                let lint = Lint::new(set, reason.to_string());
+                if !warnings.contains(&lint) {
+                    warnings.push(lint);
+                }
                 Timing::default()
             }
         };

@@ -341,9 +341,10 @@ fn a_crontab_s_random_delay_widens_the_deadline_by_its_minutes() {
         .arg(&tab)
         .run();
     let name = tab.display().to_string();
-    lint.stdout_has(&format!("{name}:2: job `nightly` may start up to 30m after its fire (RANDOM_DELAY=30, set at {name}:2)"));
+    // Each warning names its line: the job's, and the setting's.
+    lint.stdout_has(&format!("{name}:2: job `nightly` may start up to 30m after its fire (RANDOM_DELAY=30, set at {name}:1)"));
     lint.stdout_has(&format!(
-        "{name}:4: RANDOM_DELAY=`soon` is not a number of minutes"
+        "{name}:3: RANDOM_DELAY=`soon` is not a number of minutes"
     ));
 }
 
