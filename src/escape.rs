@@ -60,6 +60,21 @@ pub(crate) fn terminal(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The most characters of a refused value an error quotes.
+const VALUE_SHOWN: usize = 80;
+
+/// A value from outside as a one-line error quotes it: [`terminal`]-safe,
+/// and cut after [`VALUE_SHOWN`] characters with how long it was, so a
+/// 300 KB setting makes a short line.
+pub(crate) fn value(text: &str) -> String {
+    let count = text.chars().count();
+    if count <= VALUE_SHOWN {
+        return terminal(text).into_owned();
+    }
+    let head: String = text.chars().take(VALUE_SHOWN).collect();
+    format!("{}... ({count} characters)", terminal(&head))
+}
+
 /// A path as [`terminal`] shows it: lossy UTF-8, every unsafe character
 /// escaped.
 pub(crate) fn terminal_path(path: &Path) -> String {
@@ -217,6 +232,16 @@ pub fn html(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_value_is_quoted_short_and_says_its_length() {
+        assert_eq!(value("45"), "45");
+        assert_eq!(value("a\nb"), "a\\u{a}b");
+        let long = "9".repeat(300_000);
+        let shown = value(&long);
+        assert!(shown.ends_with("... (300000 characters)"), "{shown}");
+        assert!(shown.len() < 120, "{shown}");
+    }
 
     #[test]
     fn chat_text_is_one_code_span_without_mentions_or_links() {

@@ -21,7 +21,7 @@ impl fmt::Display for Error {
                 terminal(value)
             ),
             Error::Invalid { what, value, rule } => {
-                write!(f, "invalid {what} `{}`: {rule}", terminal(value))
+                write!(f, "invalid {what} `{}`: {rule}", crate::escape::value(value))
             }
             Error::Rule { rule, .. } | Error::Record { rule, .. } => write!(f, "{rule}"),
             Error::Pattern {

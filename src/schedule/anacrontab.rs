@@ -77,12 +77,12 @@ fn read_line(tab: &mut Anacrontab, line: usize, text: &str) {
             "RANDOM_DELAY" => minutes(value, MAX_DELAY_MINUTES)
                 .map(|m| tab.random_delay = Some((line, m)))
                 .ok_or_else(|| {
-                    format!("RANDOM_DELAY=`{value}` is not a number of minutes from 0 to {MAX_DELAY_MINUTES}")
+                    format!("RANDOM_DELAY=`{}` is not a number of minutes from 0 to {MAX_DELAY_MINUTES}", crate::escape::value(value))
                 }),
             "START_HOURS_RANGE" => hours(value)
                 .map(|h| tab.hours = Some((line, h)))
                 .ok_or_else(|| {
-                    format!("START_HOURS_RANGE=`{value}` is not a range of hours FROM-TO with 0 <= FROM < TO <= 24")
+                    format!("START_HOURS_RANGE=`{}` is not a range of hours FROM-TO with 0 <= FROM < TO <= 24", crate::escape::value(value))
                 }),
             _ => Ok(()),
         };

@@ -102,7 +102,8 @@ pub(crate) fn minutes(text: &str, max: u64) -> Option<u64> {
 pub(crate) fn cronie_delay(value: &str, at: &Source) -> Result<Timing, crate::Error> {
     let minutes = minutes(value, CRONIE_DELAY_MAX_MINUTES).ok_or_else(|| {
         crate::Error::rule(format!(
-            "RANDOM_DELAY=`{value}` is not a number of minutes from 0 to {CRONIE_DELAY_MAX_MINUTES}, so cronie ignores it"
+            "RANDOM_DELAY=`{}` is not a number of minutes from 0 to {CRONIE_DELAY_MAX_MINUTES}, so cronie ignores it",
+            crate::escape::value(value)
         ))
     })?;
     Ok(Timing {

@@ -186,11 +186,13 @@ fn the_metrics_file_is_streamed_not_built_in_memory() {
     let size = std::fs::metadata(&prom).unwrap().len() / 1024;
     eprintln!("peak RSS {without} KiB without the file, {with} KiB with a {size} KiB file");
     // Built as one string, the file's bytes (and a copy growing past them)
-    // were held at once; streamed, the run costs about what it does
-    // without.
+    // were held at once: at least the file's size more. Streamed, the run
+    // costs about what it does without; half the file's size leaves room
+    // for the allocator's noise (measured here: 4.8 MB over 31.7 MB for a
+    // file of 18 MB, under load) and still fails a file held whole.
     assert!(size > 16 * 1024, "a file of {size} KiB");
     assert!(
-        with < without + size / 4,
+        with < without + size / 2,
         "{with} KiB with the metrics file, {without} KiB without, file {size} KiB"
     );
 }
