@@ -182,37 +182,58 @@ pub(crate) fn after_check(
     if dests.is_empty() {
         return Ok(());
     }
-    let (causes, grouped) = causes_of(judged);
-    let run = Facts {
-        code: judged.code(),
-        ..Facts::new(
-            host,
-            "hb-check",
-            &judged.jobs,
-            &causes,
-            &grouped,
-            judged.policy.now,
-        )
-    };
+    let context = Context::of(judged);
+    let run = context.facts(host, "hb-check", judged);
     let (remind, budget) = (args.notify_remind, args.dests.notify_timeout);
     let pairs = judged.pairs();
     send_changes(&dests, &run, &pairs, lock.path(), remind, budget)
 }
 
-/// The lines a message names before its jobs: the run's causes (cron
-/// down, the host down, a needed job bad), then what the fleet says (a
-/// quorum not met, the same job bad on many hosts), as the text output
-/// and the tracker say them; and the names of the jobs a fleet group
-/// speaks for.
-fn causes_of(judged: &crate::survey::Judged) -> (Vec<String>, BTreeSet<String>) {
-    let lines = (judged.causes.list.iter().map(|c| c.text.clone()))
-        .chain(judged.fleet.lines())
-        .collect();
-    let grouped = (judged.jobs.iter())
-        .filter(|j| judged.fleet.group_of(j).is_some())
-        .map(|j| changes::name_of(&changes::key(j), &judged.jobs).to_owned())
-        .collect();
-    (lines, grouped)
+/// What a run's message says beside its jobs.
+struct Context {
+    /// The lines it names before its jobs: the run's causes (cron down,
+    /// the host down, a needed job bad), then what the fleet says (a
+    /// quorum not met, the same job bad on many hosts), as the text output
+    /// and the tracker say them.
+    causes: Vec<String>,
+    /// The names of the jobs a fleet group speaks for.
+    grouped: BTreeSet<String>,
+}
+
+impl Context {
+    fn of(judged: &crate::survey::Judged) -> Context {
+        Context {
+            causes: (judged.causes.list.iter().map(|c| c.text.clone()))
+                .chain(judged.fleet.lines())
+                .collect(),
+            grouped: (judged.jobs.iter())
+                .filter(|j| judged.fleet.group_of(j).is_some())
+                .map(|j| changes::name_of(&changes::key(j), &judged.jobs).to_owned())
+                .collect(),
+        }
+    }
+
+    /// The facts of `checker`'s run on `host` that judged `judged`, with
+    /// the run's verdict as the message's severity.
+    fn facts<'a>(
+        &'a self,
+        host: &'a str,
+        checker: &'static str,
+        judged: &'a crate::survey::Judged,
+    ) -> Facts<'a> {
+        let now = judged.policy.now;
+        Facts {
+            code: judged.code(),
+            ..Facts::new(
+                host,
+                checker,
+                &judged.jobs,
+                &self.causes,
+                &self.grouped,
+                now,
+            )
+        }
+    }
 }
 
 /// night-watch's step after the report: the summary to every destination
@@ -226,18 +247,8 @@ pub(crate) fn after_report(
     if dests.is_empty() {
         return Ok(());
     }
-    let (causes, grouped) = causes_of(judged);
-    let run = Facts {
-        code: judged.code(),
-        ..Facts::new(
-            host,
-            "night-watch",
-            &judged.jobs,
-            &causes,
-            &grouped,
-            judged.policy.now,
-        )
-    };
+    let context = Context::of(judged);
+    let run = context.facts(host, "night-watch", judged);
     let message = compose::summary(&run);
     fan_out(&dests, args.notify_timeout, &|http, dest, budget| {
         deliver(http, dest, &message, budget).map(|_| ())

@@ -264,8 +264,10 @@ fn real_anacron_runs_the_jobs_discovery_finds_and_each_gets_its_deadline() {
     assert_eq!(direct.3, at(7, "08:30:00"), "{}", r.show());
 }
 
-#[test]
-fn a_random_delay_of_45_minutes_never_false_alarms_and_a_missed_run_is_stale_within_it() {
+/// A host whose anacrontab has `RANDOM_DELAY=45`, with a cron.daily
+/// script that runs `backup` through hb-write, last reported at 07:36 on
+/// 2026-11-23.
+fn daily_backup_under_random_delay() -> (Scratch, PathBuf) {
     let dir = Scratch::new();
     let root = host(&dir, Some(&anacrontab("RANDOM_DELAY=45")));
     script(
@@ -277,6 +279,12 @@ fn a_random_delay_of_45_minutes_never_false_alarms_and_a_missed_run_is_stale_wit
         "backup.last",
         record("backup", "2026-11-23T07:36:00Z", 86_400, "ok", ""),
     );
+    (dir, root)
+}
+
+#[test]
+fn a_random_delay_of_45_minutes_never_false_alarms_and_a_missed_run_is_stale_within_it() {
+    let (dir, root) = daily_backup_under_random_delay();
     // Every start anacron may draw (07:30 plus 5 + 0..45 + 0..5 minutes),
     // with a 20-minute run: never stale while the run may still come.
     for minutes in (0..=55).step_by(5) {
@@ -400,17 +408,7 @@ fn bad_anacrontab_lines_are_named_by_line_and_the_good_ones_still_count() {
 
 #[test]
 fn after_a_boot_past_its_start_a_daily_job_is_due_at_anacron_s_catch_up() {
-    let dir = Scratch::new();
-    let root = host(&dir, Some(&anacrontab("RANDOM_DELAY=45")));
-    script(
-        &root.join("etc/cron.daily/backup"),
-        0o755,
-        "hb-write backup 1d -- /usr/local/bin/backup",
-    );
-    dir.write(
-        "backup.last",
-        record("backup", "2026-11-23T07:36:00Z", 86_400, "ok", ""),
-    );
+    let (dir, root) = daily_backup_under_random_delay();
     // Off over the 07:30 start, booted at 09:00: anacron runs the day's
     // jobs after the boot, so at 09:30 the job is not late yet...
     let at = |now: &str, boot: &str| {
