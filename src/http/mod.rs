@@ -67,6 +67,9 @@ pub(crate) enum Kind {
 pub(crate) struct Failure {
     pub(crate) kind: Kind,
     pub(crate) message: String,
+    /// The status the server answered with, when the failure came while
+    /// its body was read: it took the request whatever became of the body.
+    pub(crate) answered: Option<u16>,
 }
 
 impl std::fmt::Display for Failure {
@@ -115,6 +118,7 @@ impl Http {
                 .map_err(|why| Failure {
                     kind: Kind::Unsent,
                     message: why.clone(),
+                    answered: None,
                 })?
         } else {
             &self.agent
@@ -135,6 +139,7 @@ impl Http {
         let built = builder.body(body).map_err(|e| Failure {
             kind: Kind::Unsent,
             message: format!("cannot make the request: {}", describe_http(&e)),
+            answered: None,
         })?;
         let mut response = built
             .with_agent(agent)
@@ -155,7 +160,12 @@ impl Http {
             Some(limit) => match read(response.body_mut(), limit) {
                 Ok(body) => body,
                 Err(_) if !status.is_success() => Vec::new(),
-                Err(e) => return Err(failure(e, deadline, true)),
+                Err(e) => {
+                    return Err(Failure {
+                        answered: Some(status.as_u16()),
+                        ..failure(e, deadline, true)
+                    })
+                }
             },
         };
         Ok(Answer {
@@ -252,6 +262,7 @@ fn failure(err: ureq::Error, deadline: Duration, reading: bool) -> Failure {
     Failure {
         kind,
         message: crate::escape::terminal(&message).into_owned(),
+        answered: None,
     }
 }
 

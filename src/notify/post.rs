@@ -107,6 +107,17 @@ pub(super) fn send(http: &Http, post: Post, budget: &Budget) -> Result<String, S
                 "the server took it; its answer, longer than {} KiB, was not read",
                 ANSWER_MAX / 1024
             )),
+            // A success whose body stalled or broke off: the message was
+            // taken, and sending it again would say it twice.
+            Err(e) if e.answered.is_some() => Ok(format!(
+                "the server took it (status {}); its answer {}",
+                e.answered.unwrap_or_default(),
+                if e.kind == Kind::Slow {
+                    "did not arrive whole"
+                } else {
+                    "broke off"
+                }
+            )),
             Err(e) => {
                 let failed = Failed {
                     unsent: e.kind == Kind::Unsent,

@@ -236,3 +236,22 @@ fn an_exec_command_gets_none_of_our_secrets() {
         assert!(!env.contains(secret), "{secret} reached the command: {env}");
     }
 }
+
+#[test]
+fn a_success_whose_answer_stalls_is_delivered_once_not_sent_again() {
+    let server = Capture::start(Reply::Trickle);
+    let s = Scratch::new();
+    s.stale("backup");
+    let run = || {
+        s.hb_check()
+            .args(["--now", NOW, "--notify-timeout", "2s"])
+            .args(["--notify", &server.url("/hook")])
+            .run()
+    };
+    let first = run();
+    first.code(2);
+    assert!(!first.stderr.contains("did not take"), "{}", first.show());
+    // Nothing changed: the message the server took is not sent again.
+    run().code(2);
+    assert_eq!(server.seen().len(), 1, "sent twice");
+}

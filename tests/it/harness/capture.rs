@@ -22,6 +22,9 @@ pub enum Reply {
     /// `200 OK` with a 10 MB body, written slowly in 64 KiB pieces, counting
     /// what the client took before it hung up.
     Huge,
+    /// `200 OK` announcing 100 bytes of body, then one byte and silence
+    /// (closes after a minute): the message was taken, the answer stalls.
+    Trickle,
 }
 
 /// The size of [`Reply::Huge`]'s body.
@@ -197,6 +200,14 @@ fn serve(stream: TcpStream, seen: &Mutex<Vec<Request>>, reply: &Mutex<Reply>, wr
                     sent += n as u64;
                     written.store(sent, Ordering::SeqCst);
                     thread::sleep(Duration::from_millis(2));
+                }
+                return;
+            }
+            Reply::Trickle => {
+                let head = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nx";
+                if out.write_all(head.as_bytes()).is_ok() {
+                    let _ = out.flush();
+                    thread::sleep(Duration::from_secs(60));
                 }
                 return;
             }
