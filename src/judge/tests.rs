@@ -8,18 +8,7 @@ fn at(seconds: i64) -> DateTime<Utc> {
 }
 
 fn policy(now: i64) -> Policy {
-    Policy {
-        now: at(now),
-        factor: 2.0,
-        default_interval: None,
-        alert_after: 1,
-        rules: schedule::Rules {
-            grace: None,
-            start_grace: None,
-            by_interval: false,
-            zone: chrono_tz::Tz::UTC,
-        },
-    }
+    Policy::at(at(now))
 }
 
 /// A heartbeat judged with the facts given and nothing else known.
