@@ -140,7 +140,9 @@ pub struct Heartbeat {
     /// Running: the seconds without output before a stall (`--stall-after`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stall_after_seconds: Option<u64>,
-    /// Running: when it last printed or was kept alive, RFC 3339 in UTC.
+    /// Running: when it last printed or was kept alive, RFC 3339 in UTC:
+    /// the record file's modification time, which the wrapper's output and
+    /// a keepalive set, as a scan reads it (never written to the file).
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",

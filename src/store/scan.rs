@@ -199,8 +199,8 @@ fn read_opened(file: File, meta: Metadata, job: &str) -> Result<Content, String>
     let mut record =
         Heartbeat::from_json(&bytes).map_err(|e| format!("not a heartbeat record: {e}"))?;
     if record.status == crate::record::RunStatus::Running {
-        // A keepalive touches the running record rather than rewriting it
-        // (`store::touch`): its modification time is progress too, in whole
+        // Output and a keepalive touch the running record rather than
+        // rewrite it (`store::touch`): its modification time is progress, in whole
         // seconds as records keep time (the write of the record itself then
         // counts as its start, not later).
         let touched = DateTime::from_timestamp(meta.mtime(), 0);

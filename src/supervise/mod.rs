@@ -27,7 +27,8 @@ use std::time::{Duration, Instant};
 
 use crate::record::format_duration;
 use output::{Log, Tail};
-use pump::{pump, stop_pipe, Event, Sink};
+pub(crate) use pump::PROGRESS_EVERY;
+use pump::{pump, stop_pipe, Event, Progress, Sink};
 use watch::{Seen, Watch};
 
 /// How long a process group has between SIGTERM and SIGKILL, when the
@@ -59,8 +60,9 @@ pub(crate) struct Options {
     pub keep_open: Option<std::os::unix::io::RawFd>,
     /// What to look for in the output, if anything.
     pub watch: Option<Watch>,
-    /// A count of the output's bytes, kept up to date while it runs.
-    pub progress: Option<Arc<std::sync::atomic::AtomicU64>>,
+    /// A file whose modification time output marks as progress
+    /// (`--stall-after`): touched at most once every [`PROGRESS_EVERY`].
+    pub progress: Option<std::path::PathBuf>,
 }
 
 /// How a supervised run ended.
@@ -164,7 +166,7 @@ pub(crate) fn run_command(
         tail: Tail::new(options.keep_output),
         log: options.log,
         watch: options.watch,
-        progress: options.progress,
+        progress: options.progress.map(Progress::new),
     }));
     let (events, inbox) = mpsc::channel();
     // Dropping the write end wakes every pump to hand its pipe back. Without
