@@ -103,17 +103,13 @@ pub(super) fn stop_pipe() -> Option<(OwnedFd, OwnedFd)> {
 /// Copies `from` to the wrapper's own stream and into the sink, until end of
 /// file, or, when `stop` ends, hands the pipe back. A closed stream of the
 /// wrapper stops the copy to it, not the read.
-pub(super) fn pump<W>(
+pub(super) fn pump(
     from: OwnedFd,
     stream: usize,
-    to: fn() -> W,
     sink: Arc<Mutex<Sink>>,
     events: mpsc::Sender<Event>,
     stop: RawFd,
-) -> thread::JoinHandle<Option<OwnedFd>>
-where
-    W: Write + 'static,
-{
+) -> thread::JoinHandle<Option<OwnedFd>> {
     thread::spawn(move || {
         let mut from = std::fs::File::from(from);
         let mut buf = [0u8; 8192];
@@ -161,8 +157,7 @@ where
                 Err(_) => break,
             };
             if passing {
-                let mut out = to();
-                passing = out.write_all(&buf[..n]).and_then(|()| out.flush()).is_ok();
+                passing = pass(stream, &buf[..n]).is_ok();
             }
             sink.lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -171,4 +166,14 @@ where
         let _ = events.send(Event::Eof);
         None
     })
+}
+
+/// Writes `bytes` on the wrapper's own stdout (`stream` 0) or stderr.
+fn pass(stream: usize, bytes: &[u8]) -> io::Result<()> {
+    if stream == 0 {
+        let mut out = io::stdout().lock();
+        out.write_all(bytes).and_then(|()| out.flush())
+    } else {
+        io::stderr().lock().write_all(bytes)
+    }
 }
