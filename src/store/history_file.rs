@@ -10,7 +10,7 @@
 //! rewrite happen once every [`HISTORY_SLACK`] runs, not on every run once
 //! the history is full; readers take the newest [`HISTORY_MAX`] lines
 //! whatever the file holds. So concurrent writers neither lose nor tear a line,
-//! and a reader sees the old file or the new one. The history is not flushed
+//! and a reader sees the old file or the new one. An append is not flushed
 //! to disk (the heartbeat is): after a power cut the newest lines may be
 //! missing, never garbled.
 
@@ -20,7 +20,7 @@ use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::atomic::{nonce, temporary_name, MODE};
+use super::atomic::{replace, MODE};
 use super::open::{open_handle, Links, Refused};
 use crate::error::Error;
 use crate::history::{looks_whole, parse, Run, HISTORY_MAX};
@@ -83,14 +83,14 @@ pub(crate) fn append_history(dir: &Path, job: &str, run: &Run) -> Result<(), Err
             return Err(failed(&path, io::Error::other("not a regular file")));
         }
         lock_bounded(&file).map_err(|e| failed(&path, e))?;
-        // Held now; the lock is released when `file` is closed.
-        match fs::symlink_metadata(&path) {
-            Ok(now) if now.dev() == opened.dev() && now.ino() == opened.ino() => {}
-            // Replaced (or removed) by another writer's compaction or a
-            // retire between open and lock: start over on the new file.
-            Ok(_) | Err(_) => continue,
+        // Held now; the lock is released when `file` is closed. Replaced (or
+        // removed) by another writer's compaction or a retire between open
+        // and lock: start over on the new file.
+        if fs::symlink_metadata(&path)
+            .is_ok_and(|now| (now.dev(), now.ino()) == (opened.dev(), opened.ino()))
+        {
+            return append_locked(&file, &path, &line).map_err(|e| failed(&path, e));
         }
-        return append_locked(&file, &path, dir, job, &line);
     }
     Err(failed(
         &path,
@@ -111,37 +111,29 @@ fn lock_bounded(file: &File) -> io::Result<()> {
     }
 }
 
-fn append_locked(
-    file: &File,
-    path: &Path,
-    dir: &Path,
-    job: &str,
-    line: &[u8],
-) -> Result<(), Error> {
-    let len = file.metadata().map_err(|e| failed(path, e))?.len();
+fn append_locked(file: &File, path: &Path, line: &[u8]) -> io::Result<()> {
+    let len = file.metadata()?.len();
     if len == 0 {
         // New (or empty): readable by other users' checkers whatever the
         // umask, as heartbeats are.
-        file.set_permissions(Permissions::from_mode(MODE))
-            .map_err(|e| failed(path, e))?;
+        file.set_permissions(Permissions::from_mode(MODE))?;
     }
     let mut bytes = Vec::with_capacity(line.len() + 1);
     if len > 0 {
         // A line torn by a writer that died mid-write is ended first, so
         // that it does not swallow this one.
         let mut last = [0u8; 1];
-        file.read_exact_at(&mut last, len - 1)
-            .map_err(|e| failed(path, e))?;
+        file.read_exact_at(&mut last, len - 1)?;
         if last[0] != b'\n' {
             bytes.push(b'\n');
         }
     }
     bytes.extend_from_slice(line);
     let mut writer = file;
-    writer.write_all(&bytes).map_err(|e| failed(path, e))?;
+    writer.write_all(&bytes)?;
     let len = len + bytes.len() as u64;
     if len > SHORTEST_LINE * LINES_BEFORE_REWRITE as u64 {
-        compact(file, path, dir, job, len)?;
+        compact(file, path, len)?;
     }
     Ok(())
 }
@@ -149,8 +141,8 @@ fn append_locked(
 /// Rewrites the history with its newest [`HISTORY_MAX`] whole lines when it
 /// holds more than [`LINES_BEFORE_REWRITE`], a torn line, or more than
 /// [`HISTORY_READ_MAX`] bytes, through a temporary file renamed over it.
-fn compact(file: &File, path: &Path, dir: &Path, job: &str, len: u64) -> Result<(), Error> {
-    let tail = read_tail(file, len).map_err(|e| failed(path, e))?;
+fn compact(file: &File, path: &Path, len: u64) -> io::Result<()> {
+    let tail = read_tail(file, len)?;
     let lines: Vec<&[u8]> = tail
         .split(|b| *b == b'\n')
         .filter(|l| looks_whole(l))
@@ -160,36 +152,16 @@ fn compact(file: &File, path: &Path, dir: &Path, job: &str, len: u64) -> Result<
         return Ok(());
     }
     let keep = &lines[lines.len().saturating_sub(HISTORY_MAX)..];
-    let mut out = Vec::with_capacity(tail.len());
-    for line in keep {
-        out.extend_from_slice(line);
-        out.push(b'\n');
-    }
-    // Named as every temporary is, so that hb-check's cleanup removes one a
-    // killed writer left.
-    let name = format!("{job}.{HISTORY_EXTENSION}");
-    let temp = dir.join(temporary_name(&name, std::process::id(), nonce(0)));
-    let written = write_new(&temp, &out).and_then(|()| fs::rename(&temp, path));
-    if let Err(err) = written {
-        let _ = fs::remove_file(&temp);
-        return Err(failed(path, err));
-    }
-    Ok(())
+    // Through a temporary named as every one is, so that hb-check's cleanup
+    // removes one a killed writer left.
+    replace(path, &mut |out| {
+        keep.iter()
+            .try_for_each(|line| out.write_all(line).and_then(|()| out.write_all(b"\n")))
+    })
 }
 
 fn torn(line: &[u8]) -> bool {
     !line.is_empty() && !looks_whole(line)
-}
-
-fn write_new(temp: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(MODE)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(temp)?;
-    file.set_permissions(Permissions::from_mode(MODE))?;
-    file.write_all(bytes)
 }
 
 /// The last [`HISTORY_READ_MAX`] bytes of `file`, which is `len` bytes long,

@@ -110,11 +110,14 @@ fn regular(file: File) -> Result<(File, Metadata), Refused> {
     Ok((file, meta))
 }
 
-/// Reads at most `cap` bytes from `file`; more is [`Refused::Grew`],
-/// whatever the size said when it was opened (a file can grow). The buffer
-/// is sized for `len`, the size when opened.
-pub(crate) fn read_capped(file: File, len: u64, cap: u64) -> Result<Vec<u8>, Refused> {
-    let room = usize::try_from(len.min(cap).saturating_add(1)).unwrap_or(0);
+/// Reads the opened `file`, whose handle said `meta`, whole: a file larger
+/// than `cap` bytes is [`Refused::TooLarge`] unread, and one that grows past
+/// it while read is [`Refused::Grew`].
+pub(crate) fn read_capped(file: File, meta: &Metadata, cap: u64) -> Result<Vec<u8>, Refused> {
+    if meta.len() > cap {
+        return Err(Refused::TooLarge(meta.len()));
+    }
+    let room = usize::try_from(meta.len().saturating_add(1)).unwrap_or(0);
     let mut bytes = Vec::with_capacity(room);
     file.take(cap.saturating_add(1))
         .read_to_end(&mut bytes)
@@ -125,19 +128,15 @@ pub(crate) fn read_capped(file: File, len: u64, cap: u64) -> Result<Vec<u8>, Ref
     Ok(bytes)
 }
 
-/// Opens `path` as [`open_regular`] does and reads it whole, at most `cap`
-/// bytes: a larger file is [`Refused::TooLarge`] unread. Also returns what
-/// the handle said of the file.
+/// Opens `path` as [`open_regular`] does and reads it as [`read_capped`]
+/// does. Also returns what the handle said of the file.
 pub(crate) fn read_regular(
     path: &Path,
     links: Links,
     cap: u64,
 ) -> Result<(Vec<u8>, Metadata), Refused> {
     let (file, meta) = open_regular(path, links)?;
-    if meta.len() > cap {
-        return Err(Refused::TooLarge(meta.len()));
-    }
-    Ok((read_capped(file, meta.len(), cap)?, meta))
+    Ok((read_capped(file, &meta, cap)?, meta))
 }
 
 /// The flags of every open by handle: read only, never through a link at
@@ -320,7 +319,7 @@ mod tests {
         names.sort();
         assert_eq!(names, ["a.last", "link.last", "pipe.last"]);
         let (file, meta) = open_regular_at(&handle, "a.last".as_ref()).unwrap();
-        assert_eq!(read_capped(file, meta.len(), 10).unwrap(), b"one");
+        assert_eq!(read_capped(file, &meta, 10).unwrap(), b"one");
         assert!(matches!(
             open_regular_at(&handle, "link.last".as_ref()),
             Err(Refused::Link)
@@ -354,8 +353,10 @@ mod tests {
             100
         );
         // Grown since the size was taken.
-        let (file, _) = open_regular(&path, Links::Refuse).unwrap();
-        assert!(matches!(read_capped(file, 10, 99), Err(Refused::Grew)));
+        fs::write(&path, vec![b' '; 10]).unwrap();
+        let (file, meta) = open_regular(&path, Links::Refuse).unwrap();
+        fs::write(&path, vec![b' '; 100]).unwrap();
+        assert!(matches!(read_capped(file, &meta, 99), Err(Refused::Grew)));
         let missing = open_regular(&dir.path().join("none"), Links::Follow).unwrap_err();
         assert!(missing.is_missing());
         let directory = open_regular(dir.path(), Links::Follow).unwrap_err();

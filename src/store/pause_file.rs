@@ -13,7 +13,8 @@ use super::areas;
 use super::open::{open_regular, read_capped, Links, Refused};
 use super::scan::walk;
 use super::users::{effective_uid, user_name, USERS_DIR};
-use super::{create_dir, own_area, user_dir, write_file, MAX_FILE_BYTES, SYSTEM_DIR};
+use super::write::{put, write_where};
+use super::{user_dir, MAX_FILE_BYTES, SYSTEM_DIR};
 use crate::error::Error;
 use crate::pause::{Pause, HOST_PAUSE_FILE, PAUSE_EXTENSION};
 use crate::record::validate_job;
@@ -35,38 +36,13 @@ pub(crate) fn pause_path(dir: &Path, job: Option<&str>) -> PathBuf {
 pub(crate) fn write_pause(dir: Option<&Path>, pause: &Pause) -> Result<PathBuf, Error> {
     let bytes = pause.to_json_line();
     let job = pause.job.as_deref();
-    let put = |dir: &Path| -> Result<PathBuf, Error> {
-        if !dir.is_dir() {
-            create_dir(dir)?;
-        }
-        let path = pause_path(dir, job);
-        write_file(&path, &bytes).map(|()| path)
-    };
-    let root = dir.unwrap_or(Path::new(SYSTEM_DIR));
     if let (None, Some(job), Some(user)) = (dir, job, user_dir()) {
-        let in_root = super::heartbeat_path(root, job).exists();
+        let in_root = super::heartbeat_path(Path::new(SYSTEM_DIR), job).exists();
         if !in_root && super::heartbeat_path(&user, job).exists() {
-            return put(&user);
+            return put(&user, pause_path(&user, Some(job)), &bytes);
         }
     }
-    match put(root) {
-        Err(err) if not_permitted(&err) => match (own_area(root)?, dir, user_dir()) {
-            (Some(area), _, _) => put(&area),
-            (None, None, Some(user)) => put(&user),
-            _ => Err(err),
-        },
-        other => other,
-    }
-}
-
-fn not_permitted(err: &Error) -> bool {
-    match err {
-        Error::CreateDir { source, .. } | Error::WriteFile { source, .. } => matches!(
-            source.kind(),
-            io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem
-        ),
-        _ => false,
-    }
+    write_where(dir, &|dir| put(dir, pause_path(dir, job), &bytes))
 }
 
 /// Removes the pause of `job` (`None`: the host pause) from each of `dirs`
@@ -203,10 +179,7 @@ fn read_pause(path: &Path, job: Option<&str>) -> Result<Pause, String> {
 /// Reads the pause file `file`, opened as a regular file, whose handle
 /// said `meta`, for `job`.
 fn read_opened(file: File, meta: Metadata, job: Option<&str>) -> Result<Pause, String> {
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(pause_reason(Refused::TooLarge(meta.len())));
-    }
-    let bytes = read_capped(file, meta.len(), MAX_FILE_BYTES).map_err(pause_reason)?;
+    let bytes = read_capped(file, &meta, MAX_FILE_BYTES).map_err(pause_reason)?;
     Pause::from_json(&bytes, job).map_err(|e| format!("not a pause record: {e}"))
 }
 

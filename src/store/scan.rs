@@ -178,10 +178,7 @@ fn read_content(path: &Path, job: &str) -> Result<Content, String> {
 /// Reads the heartbeat file `file`, opened as a regular file, whose handle
 /// said `meta`, for `job`.
 fn read_opened(file: File, meta: Metadata, job: &str) -> Result<Content, String> {
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(heartbeat_reason(Refused::TooLarge(meta.len())));
-    }
-    let bytes = read_capped(file, meta.len(), MAX_FILE_BYTES).map_err(heartbeat_reason)?;
+    let bytes = read_capped(file, &meta, MAX_FILE_BYTES).map_err(heartbeat_reason)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         // The modification time is whatever the filesystem holds (tmpfs
         // stores any time): one out of range makes the file invalid.

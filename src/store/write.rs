@@ -36,11 +36,32 @@ use crate::record::{validate_job, Heartbeat};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn write(dir: Option<&Path>, record: &Heartbeat) -> Result<PathBuf, Error> {
+    let bytes = record.to_json_line();
+    write_where(dir, &|dir| {
+        put(dir, heartbeat_path(dir, &record.job), &bytes).map_err(|err| match err {
+            Error::WriteFile { path, source } => Error::Write {
+                job: record.job.clone(),
+                path,
+                source,
+            },
+            other => other,
+        })
+    })
+}
+
+/// Writes with `write_in` where a job's files go: to `dir` (default: the
+/// system directory), else, when this process may not write there, to its
+/// own `users/<login>/` area below it, else, without `dir`, to the user's
+/// state directory.
+pub(super) fn write_where(
+    dir: Option<&Path>,
+    write_in: &dyn Fn(&Path) -> Result<PathBuf, Error>,
+) -> Result<PathBuf, Error> {
     let root = dir.unwrap_or(Path::new(SYSTEM_DIR));
-    match write_in(root, record) {
+    match write_in(root) {
         Err(err) if is_not_permitted(&err) => match (own_area(root)?, dir, user_dir()) {
-            (Some(area), _, _) => write_in(&area, record),
-            (None, None, Some(user)) => write_in(&user, record),
+            (Some(area), _, _) => write_in(&area),
+            (None, None, Some(user)) => write_in(&user),
             _ => Err(err),
         },
         other => other,
@@ -48,7 +69,10 @@ pub fn write(dir: Option<&Path>, record: &Heartbeat) -> Result<PathBuf, Error> {
 }
 
 fn is_not_permitted(err: &Error) -> bool {
-    let (Error::CreateDir { source, .. } | Error::Write { source, .. }) = err else {
+    let (Error::CreateDir { source, .. }
+    | Error::Write { source, .. }
+    | Error::WriteFile { source, .. }) = err
+    else {
         return false;
     };
     matches!(
@@ -57,20 +81,12 @@ fn is_not_permitted(err: &Error) -> bool {
     )
 }
 
-fn write_in(dir: &Path, record: &Heartbeat) -> Result<PathBuf, Error> {
+/// Writes `bytes` to `path` in `dir`, which is made when missing.
+pub(super) fn put(dir: &Path, path: PathBuf, bytes: &[u8]) -> Result<PathBuf, Error> {
     if !dir.is_dir() {
         create_dir(dir)?;
     }
-    let path = heartbeat_path(dir, &record.job);
-    match write_file(&path, &record.to_json_line()) {
-        Ok(()) => Ok(path),
-        Err(Error::WriteFile { path, source }) => Err(Error::Write {
-            job: record.job.clone(),
-            path,
-            source,
-        }),
-        Err(other) => Err(other),
-    }
+    write_file(&path, bytes).map(|()| path)
 }
 
 /// Replaces `path` with `bytes` atomically, as heartbeats are written: a
