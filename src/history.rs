@@ -13,18 +13,15 @@ pub(crate) const HISTORY_MAX: usize = 200;
 /// How many runs the strip shows.
 pub(crate) const STRIP_LEN: usize = 14;
 
-/// One finished run: one line of `<job>.history`.
+/// One finished run: one line of `<job>.history`, with the fields of its
+/// heartbeat.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Run {
-    /// When the run's heartbeat was written, RFC 3339 in UTC.
     #[serde(serialize_with = "rfc3339_seconds", deserialize_with = "rfc3339_any")]
     pub timestamp: DateTime<Utc>,
-    /// How the run ended.
     pub status: RunStatus,
-    /// The job's exit code, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
-    /// How long the run took, in seconds, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_seconds: Option<f64>,
     /// A retried run's attempts, oldest first, the last being the run's
@@ -45,7 +42,6 @@ pub(crate) struct Tried {
 }
 
 impl Run {
-    /// The history line for the run a heartbeat records.
     pub(crate) fn of(record: &Heartbeat) -> Run {
         Run {
             timestamp: record.timestamp,
@@ -56,7 +52,6 @@ impl Run {
         }
     }
 
-    /// The run as one line of JSON, newline included.
     pub(crate) fn to_json_line(&self) -> Vec<u8> {
         crate::record::json_line(self)
     }
@@ -82,9 +77,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Vec<Run> {
         .filter(|line| !line.is_empty())
         .filter_map(Run::from_line)
         .collect();
-    if runs.len() > HISTORY_MAX {
-        runs.drain(..runs.len() - HISTORY_MAX);
-    }
+    runs.drain(..runs.len().saturating_sub(HISTORY_MAX));
     runs
 }
 
@@ -205,6 +198,9 @@ pub(crate) fn recent(runs: &[Run], interval: Option<u64>, now: DateTime<Utc>) ->
     // A run still in progress is no finished run (its line should never
     // have been written).
     for run in runs.iter().rev().filter(|r| r.status != RunStatus::Running) {
+        if marks.len() >= STRIP_LEN {
+            break;
+        }
         if let Some(interval) = interval {
             let gap = (later - run.timestamp).num_seconds();
             let missed = missed_in(gap, interval);
@@ -219,9 +215,6 @@ pub(crate) fn recent(runs: &[Run], interval: Option<u64>, now: DateTime<Utc>) ->
         });
         durations.extend(run.duration_seconds);
         later = run.timestamp;
-        if marks.len() >= STRIP_LEN {
-            break;
-        }
     }
     marks.truncate(STRIP_LEN);
     marks.reverse();

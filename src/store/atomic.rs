@@ -19,8 +19,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::time::SystemTime;
 
-/// The last component of every temporary file name.
-pub(crate) const TEMP_SUFFIX: &str = "hbtmp";
+const TEMP_SUFFIX: &str = "hbtmp";
 
 /// The mode of every file written, whatever the umask: heartbeats and
 /// metrics are read by other users (the checker, node_exporter).
@@ -29,7 +28,6 @@ pub(crate) const MODE: u32 = 0o644;
 /// How many names are tried when a temporary's name is taken.
 const ATTEMPTS: u32 = 8;
 
-/// The name of a temporary file for `target` (a file name, not a path).
 pub(crate) fn temporary_name(target: &str, pid: u32, nonce: u64) -> String {
     format!(".{target}.{pid}.{nonce:016x}.{TEMP_SUFFIX}")
 }
@@ -73,11 +71,11 @@ pub(crate) fn nonce(attempt: u32) -> u64 {
     hasher.finish()
 }
 
-/// Replaces `path` with what `fill` writes, durably and atomically. `fill`
-/// writes (buffered) straight into the temporary, so a large file is never
-/// held in memory whole. On any failure (of `fill` too) the old file is
-/// untouched and no temporary is left behind (unless the process is
-/// killed, which is what temporary cleanup is for).
+/// Replaces `path` with what `fill` writes, durably and atomically, mode
+/// [`MODE`]. `fill` writes (buffered) straight into the temporary, so a
+/// large file is never held in memory whole. On any failure (of `fill`
+/// too) the old file is untouched and no temporary is left behind (unless
+/// the process is killed, which is what temporary cleanup is for).
 pub(super) fn replace(
     path: &Path,
     fill: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
@@ -86,8 +84,8 @@ pub(super) fn replace(
 }
 
 /// [`replace`] with the new file's `mode` and, when given, its owner and
-/// group set on the temporary before the rename, so that the file is never
-/// seen with other permissions (a crontab keeps its owner and mode).
+/// group, set on the temporary before the rename (a crontab keeps its
+/// owner and mode).
 pub(crate) fn replace_as(
     path: &Path,
     mode: u32,
@@ -98,10 +96,8 @@ pub(crate) fn replace_as(
         .file_name()
         .and_then(|n| n.to_str())
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let dir = dir.unwrap_or(Path::new("."));
     let pid = std::process::id();
     let mut attempt = 0;
     let (temp, mut file) = loop {

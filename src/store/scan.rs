@@ -50,94 +50,77 @@ pub(super) fn walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::
 /// once. Entries come in directory order; callers sort what they keep.
 pub(crate) fn scan_each(dirs: &[PathBuf], each: &mut dyn FnMut(Entry)) -> Result<(), Error> {
     for dir in dirs {
-        fs::read_dir(dir).map_err(|source| Error::ReadDir {
+        let unlisted = |source| Error::ReadDir {
             path: dir.clone(),
             source,
-        })?;
+        };
+        fs::read_dir(dir).map_err(unlisted)?;
         for item in walk(dir) {
-            match item {
+            let err = match item {
                 Ok(found) => {
                     if let Some(entry) = read_entry(dir, &found) {
                         each(entry);
                     }
+                    continue;
                 }
-                Err(err) => {
-                    let path = err.path().unwrap_or(dir).to_owned();
-                    if path.as_path() == dir.as_path() {
-                        return Err(Error::ReadDir {
-                            path,
-                            source: err.into(),
-                        });
-                    }
-                    let name = path.file_name().unwrap_or_default().to_string_lossy();
-                    if name.starts_with('.') {
-                        // A dotfile (a broken link among them) is ignored
-                        // like every other.
-                        continue;
-                    }
-                    if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-                        // A link that leads nowhere (or in a loop): only a
-                        // heartbeat's name makes it worth a row.
-                        if let Some(job) = name.strip_suffix(".last") {
-                            each(Entry {
-                                job: job.to_owned(),
-                                subdir: None,
-                                content: Err("a symbolic link; a heartbeat must be a regular file"
-                                    .to_owned()),
-                                path,
-                            });
-                        }
-                        continue;
-                    }
-                    each(Entry {
-                        job: format!("{name}/"),
-                        subdir: None,
-                        content: Err(format!("cannot list directory: {}", io_cause(err))),
-                        path,
-                    });
-                }
+                Err(err) => err,
+            };
+            let path = err.path().unwrap_or(dir).to_owned();
+            if path == *dir {
+                return Err(unlisted(err.into()));
             }
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            let (job, reason) = if name.starts_with('.') {
+                // A dotfile (a broken link among them) is ignored like
+                // every other.
+                continue;
+            } else if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+                // A link that leads nowhere (or in a loop): only a
+                // heartbeat's name makes it worth a row.
+                let Some(job) = name.strip_suffix(".last") else {
+                    continue;
+                };
+                (job.to_owned(), heartbeat_reason(Refused::Link))
+            } else {
+                let cause = err
+                    .into_io_error()
+                    .map_or_else(|| "a symlink loop".to_owned(), |io| io.to_string());
+                (
+                    format!("{name}/"),
+                    format!("cannot list directory: {cause}"),
+                )
+            };
+            each(Entry {
+                job,
+                subdir: None,
+                content: Err(reason),
+                path,
+            });
         }
-        for entry in areas::scan_areas(dir, &read_opened) {
-            each(entry);
-        }
+        areas::scan_areas(dir, &read_opened)
+            .into_iter()
+            .for_each(&mut *each);
     }
     Ok(())
 }
 
-fn io_cause(err: walkdir::Error) -> String {
-    match err.into_io_error() {
-        Some(io) => io.to_string(),
-        None => "a symlink loop".to_owned(),
-    }
-}
-
 fn read_entry(root: &Path, found: &walkdir::DirEntry) -> Option<Entry> {
     let path = found.path();
-    let job = path
-        .file_name()?
-        .to_str()
-        .and_then(|name| name.strip_suffix(".last"))
-        .map(str::to_owned);
-    let job = match job {
-        Some(job) => job,
-        // Not a heartbeat, or a non-UTF-8 name that cannot be one.
+    let name = path.file_name()?;
+    // A directory named `*.last` is not a heartbeat file, but it is where
+    // one was expected: it is reported, not skipped; so is a non-UTF-8 name,
+    // which cannot be a job's.
+    let job = match name.to_str() {
+        Some(name) => name.strip_suffix(".last")?.to_owned(),
         None if path.extension().is_some_and(|e| e == EXTENSION) => {
-            path.file_name()?.to_string_lossy().into_owned()
+            name.to_string_lossy().into_owned()
         }
         None => return None,
     };
-    // A directory named `*.last` is not a heartbeat file, but it is where
-    // one was expected: it is reported, not skipped.
-    let subdir = (found.depth() == 2)
-        .then(|| {
-            path.parent()?
-                .strip_prefix(root)
-                .ok()?
-                .to_str()
-                .map(str::to_owned)
-        })
-        .flatten();
+    let subdir = path
+        .parent()
+        .filter(|_| found.depth() == 2)
+        .and_then(|parent| parent.strip_prefix(root).ok()?.to_str().map(str::to_owned));
     let content = if validate_job(&job).is_err() {
         Err("the file name is not a valid job name".to_owned())
     } else if let Some(Err(reason)) = subdir.as_deref().map(validate_host) {
@@ -170,13 +153,11 @@ pub(super) fn heartbeat_reason(refused: Refused) -> String {
 }
 
 fn read_content(path: &Path, job: &str) -> Result<Content, String> {
-    // Never through a link, never blocking: see `open`.
     let (file, meta) = open_regular(path, Links::Refuse).map_err(heartbeat_reason)?;
     read_opened(file, meta, job)
 }
 
-/// Reads the heartbeat file `file`, opened as a regular file, whose handle
-/// said `meta`, for `job`.
+/// Reads the heartbeat of `job` from `file`, whose handle said `meta`.
 fn read_opened(file: File, meta: Metadata, job: &str) -> Result<Content, String> {
     let bytes = read_capped(file, &meta, MAX_FILE_BYTES).map_err(heartbeat_reason)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
