@@ -17,45 +17,34 @@ pub(crate) const INTERVAL_MAX: u64 = 400 * 86_400;
 /// minute).
 const BARE_SECONDS_MIN: u64 = 60;
 
-/// A kind of duration: its name in messages and its range, in seconds.
+/// A kind of duration: its name in messages (`interval`, `pause`) and its
+/// range, in seconds, at most [`INTERVAL_MAX`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Span {
-    /// What the value is, in messages: `interval`, `pause`, `grace`.
     pub noun: &'static str,
     pub min: u64,
     pub max: u64,
 }
 
 /// How often a job runs.
-pub(crate) const INTERVAL: Span = Span {
-    noun: "interval",
-    min: INTERVAL_MIN,
-    max: INTERVAL_MAX,
-};
-
+pub(crate) const INTERVAL: Span = Span::new("interval", INTERVAL_MIN);
 /// How long a pause lasts.
-pub(crate) const PAUSE: Span = Span {
-    noun: "pause",
-    min: 1,
-    max: INTERVAL_MAX,
-};
-
+pub(crate) const PAUSE: Span = Span::new("pause", 1);
 /// How late a job may be before it counts as late.
-pub(crate) const GRACE: Span = Span {
-    noun: "grace",
-    min: 0,
-    max: INTERVAL_MAX,
-};
-
+pub(crate) const GRACE: Span = Span::new("grace", 0);
 /// How long something may take or be waited for (`--max-runtime`,
-/// `--lock-timeout`, `--remind`); `min` 0 allows "not at all".
-pub(crate) const WAIT: Span = Span {
-    noun: "duration",
-    min: 0,
-    max: INTERVAL_MAX,
-};
+/// `--lock-timeout`, `--remind`); 0 is "not at all".
+pub(crate) const WAIT: Span = Span::new("duration", 0);
 
 impl Span {
+    const fn new(noun: &'static str, min: u64) -> Span {
+        Span {
+            noun,
+            min,
+            max: INTERVAL_MAX,
+        }
+    }
+
     /// The same kind with another shortest value.
     pub(crate) const fn at_least(self, min: u64) -> Span {
         Span { min, ..self }

@@ -17,9 +17,10 @@ use std::hash::{BuildHasher, Hasher};
 use std::io::{self, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
+use std::sync::LazyLock;
 use std::time::SystemTime;
 
-const TEMP_SUFFIX: &str = "hbtmp";
+use regex::Regex;
 
 /// The mode of every file written, whatever the umask: heartbeats and
 /// metrics are read by other users (the checker, node_exporter).
@@ -29,34 +30,17 @@ pub(crate) const MODE: u32 = 0o644;
 const ATTEMPTS: u32 = 8;
 
 pub(crate) fn temporary_name(target: &str, pid: u32, nonce: u64) -> String {
-    format!(".{target}.{pid}.{nonce:016x}.{TEMP_SUFFIX}")
+    format!(".{target}.{pid}.{nonce:016x}.hbtmp")
 }
 
 /// Whether `name` has exactly the shape of a name `temporary_name` makes:
 /// a dot, a target name, a process id of 1 to 10 digits, 16 lowercase hex
 /// digits and the suffix, separated by dots.
 pub fn is_temporary_name(name: &str) -> bool {
-    let Some(rest) = name
-        .strip_prefix('.')
-        .and_then(|r| r.strip_suffix(TEMP_SUFFIX))
-        .and_then(|r| r.strip_suffix('.'))
-    else {
-        return false;
-    };
-    let Some((rest, nonce)) = rest.rsplit_once('.') else {
-        return false;
-    };
-    let Some((target, pid)) = rest.rsplit_once('.') else {
-        return false;
-    };
-    nonce.len() == 16
-        && nonce
-            .bytes()
-            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-        && (1..=10).contains(&pid.len())
-        && pid.bytes().all(|b| b.is_ascii_digit())
-        && !target.is_empty()
-        && !target.contains('/')
+    static SHAPE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^\.[^/]+\.[0-9]{1,10}\.[0-9a-f]{16}\.hbtmp$").expect("a valid pattern")
+    });
+    SHAPE.is_match(name)
 }
 
 /// A random 64-bit number, from the keys the standard library seeds its

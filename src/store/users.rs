@@ -94,25 +94,17 @@ pub(crate) fn own_area(root: &Path) -> Result<Option<PathBuf>, Error> {
         return Ok(None);
     };
     let area = users.join(&name);
-    let meta = match fs::symlink_metadata(&area) {
-        Ok(meta) => meta,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => {
-            match DirBuilder::new().mode(0o755).create(&area) {
-                // Another run of the same user may have made it meanwhile.
-                Err(err) if err.kind() != io::ErrorKind::AlreadyExists => {
-                    return Err(Error::CreateDir {
-                        path: area,
-                        source: err,
-                    })
-                }
-                _ => fs::symlink_metadata(&area).map_err(|source| Error::CreateDir {
-                    path: area.clone(),
-                    source,
-                })?,
-            }
-        }
-        Err(source) => return Err(Error::CreateDir { path: area, source }),
+    let failed = |source| Error::CreateDir {
+        path: area.clone(),
+        source,
     };
+    // Made when missing; it may exist already, or another run of the same
+    // user may make it meanwhile.
+    match DirBuilder::new().mode(0o755).create(&area) {
+        Err(err) if err.kind() != io::ErrorKind::AlreadyExists => return Err(failed(err)),
+        _ => {}
+    }
+    let meta = fs::symlink_metadata(&area).map_err(failed)?;
     match area_fault(&meta, uid, &name) {
         None => Ok(Some(area)),
         Some(reason) => Err(Error::CreateDir {
