@@ -33,10 +33,8 @@ pub(crate) struct Cleanup {
 
 /// Removes, in each of `dirs` and its subdirectories one level down (real
 /// directories, not symlinks, not dotted), every temporary of ours last
-/// modified more than `max_age` before `now`.
-///
-/// `now` is the real clock, never a judging instant given on the command
-/// line: a `--now` in the future must not remove a live writer's file.
+/// modified more than `max_age` before `now`: the real clock, never a
+/// `--now` (one in the future must not remove a live writer's file).
 pub(crate) fn clean_temporaries(dirs: &[PathBuf], now: SystemTime, max_age: Duration) -> Cleanup {
     let mut cleanup = Cleanup::default();
     let euid = effective_uid();

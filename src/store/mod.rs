@@ -16,7 +16,7 @@ mod known;
 pub(crate) mod lock;
 pub(crate) mod open;
 mod pause_file;
-pub(crate) mod scan;
+mod scan;
 mod users;
 mod write;
 

@@ -51,22 +51,18 @@ impl Refused {
 }
 
 /// What kind of file a non-regular file is, in words.
-pub(crate) fn kind(file_type: fs::FileType) -> &'static str {
-    if file_type.is_symlink() {
-        "a symbolic link"
-    } else if file_type.is_dir() {
-        "a directory"
-    } else if file_type.is_fifo() {
-        "a FIFO"
-    } else if file_type.is_char_device() {
-        "a character device"
-    } else if file_type.is_block_device() {
-        "a block device"
-    } else if file_type.is_socket() {
-        "a socket"
-    } else {
-        "not a regular file"
-    }
+pub(crate) fn kind(t: fs::FileType) -> &'static str {
+    [
+        (t.is_symlink(), "a symbolic link"),
+        (t.is_dir(), "a directory"),
+        (t.is_fifo(), "a FIFO"),
+        (t.is_char_device(), "a character device"),
+        (t.is_block_device(), "a block device"),
+        (t.is_socket(), "a socket"),
+    ]
+    .into_iter()
+    .find_map(|(is, words)| is.then_some(words))
+    .unwrap_or("not a regular file")
 }
 
 /// Opens `path` for reading if it is a regular file, by its name and by

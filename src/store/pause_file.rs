@@ -5,7 +5,6 @@
 
 use std::ffi::OsStr;
 use std::fs::{self, File, Metadata};
-use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -13,7 +12,7 @@ use super::areas;
 use super::open::{open_regular, read_capped, Links, Refused};
 use super::scan::walk;
 use super::users::{effective_uid, user_name, USERS_DIR};
-use super::write::{put, write_where};
+use super::write::{put, remove_existing, write_where};
 use super::{user_dir, MAX_FILE_BYTES, SYSTEM_DIR};
 use crate::error::Error;
 use crate::pause::{Pause, HOST_PAUSE_FILE, PAUSE_EXTENSION};
@@ -27,12 +26,9 @@ pub(crate) fn pause_path(dir: &Path, job: Option<&str>) -> PathBuf {
     }
 }
 
-/// Writes `pause` atomically and returns its path, where the job's
-/// heartbeat would be written (see [`super::write()`]): to `dir` (default:
-/// the system directory), else, when this process may not write there, to
-/// its own `users/<login>/` area below it, else, without `dir`, to the
-/// user's state directory. Without `dir`, a job whose heartbeat is in the
-/// state directory gets its pause there.
+/// Writes `pause` atomically where the job's heartbeat would be written
+/// (see [`super::write()`]) and returns its path; without `dir`, a job
+/// whose heartbeat is in the state directory gets its pause there.
 pub(crate) fn write_pause(dir: Option<&Path>, pause: &Pause) -> Result<PathBuf, Error> {
     let bytes = pause.to_json_line();
     let job = pause.job.as_deref();
@@ -52,15 +48,10 @@ pub(crate) fn remove_pause(dirs: &[PathBuf], job: Option<&str>) -> Result<Vec<Pa
     if let Some(job) = job {
         validate_job(job)?;
     }
-    let mut removed = Vec::new();
-    for dir in &with_own_areas(dirs) {
-        let path = pause_path(dir, job);
-        match fs::remove_file(&path) {
-            Ok(()) => removed.push(path),
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
-            Err(source) => return Err(Error::Resume { path, source }),
-        }
-    }
+    let paths = with_own_areas(dirs)
+        .into_iter()
+        .map(|dir| pause_path(&dir, job));
+    let removed = remove_existing(paths, |path, source| Error::Resume { path, source })?;
     if removed.is_empty() {
         return Err(Error::NotPaused {
             job: job.map(str::to_owned),

@@ -15,20 +15,6 @@ use crate::error::Error;
 use crate::escape::terminal;
 use crate::record::{validate_host, validate_job, Content, Entry, Heartbeat};
 
-/// Finds every `*.last` file directly in each of `dirs` and one level of
-/// subdirectories below, skipping dotfiles, and reads each one. The
-/// per-user areas below `users/` follow their own rule (see `users`).
-///
-/// A directory of `dirs` that cannot be listed is an error; a bad file or an
-/// unreadable subdirectory becomes an entry with the reason, and the scan
-/// goes on.
-#[cfg(test)]
-pub(crate) fn scan(dirs: &[PathBuf]) -> Result<Vec<Entry>, Error> {
-    let mut entries = Vec::new();
-    scan_each(dirs, &mut |entry| entries.push(entry))?;
-    Ok(entries)
-}
-
 /// What a scan of `dir` walks: its files and its subdirectories' (one per
 /// host), links followed, with hidden names and the users' area left out.
 pub(super) fn walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
@@ -44,10 +30,13 @@ pub(super) fn walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::
         })
 }
 
-/// Like [`scan()`], but hands each entry to `each` as soon as it is read
-/// instead of gathering them, so a caller that keeps less than the whole
-/// entry (the check run keeps the judgement) never holds every record at
-/// once. Entries come in directory order; callers sort what they keep.
+/// Finds every `*.last` file directly in each of `dirs` and one level of
+/// subdirectories below, skipping dotfiles, and hands each one read to
+/// `each` (so a caller that keeps less than the whole entry never holds
+/// every record at once), in directory order. The per-user areas below
+/// `users/` follow their own rule (see `users`). A directory of `dirs`
+/// that cannot be listed is an error; a bad file or an unreadable
+/// subdirectory becomes an entry with the reason, and the scan goes on.
 pub(crate) fn scan_each(dirs: &[PathBuf], each: &mut dyn FnMut(Entry)) -> Result<(), Error> {
     for dir in dirs {
         let unlisted = |source| Error::ReadDir {

@@ -21,9 +21,6 @@ use crate::record::{validate_job, Heartbeat};
 /// flushed. On failure the previous heartbeat is untouched and the temporary
 /// file is gone. A symlink at the heartbeat's path is replaced, not followed.
 ///
-/// `None` is the system directory (`/var/lib/cron-heartbeat`), or, where
-/// this user may not write there, the user's own area or directory.
-///
 /// ```
 /// use cron_heartbeat::{store, Heartbeat, RunStatus};
 ///
@@ -95,9 +92,8 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     write_file_with(path, &mut |out| out.write_all(bytes))
 }
 
-/// Replaces `path` atomically with what `fill` writes, streamed into the
-/// temporary file that is then renamed over it (a large file, such as the
-/// metrics of a whole fleet, is never built in memory).
+/// Replaces `path` atomically with what `fill` streams into the temporary
+/// (the metrics of a whole fleet are never built in memory).
 pub(crate) fn write_file_with(
     path: &Path,
     fill: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
@@ -113,7 +109,6 @@ pub(crate) fn write_file_with(
 /// and nothing of it is left. Returns the files removed.
 pub(crate) fn retire(dirs: &[PathBuf], job: &str) -> Result<Vec<PathBuf>, Error> {
     validate_job(job)?;
-    let mut removed = Vec::new();
     let files = |dir: &PathBuf| {
         [
             heartbeat_path(dir, job),
@@ -123,24 +118,33 @@ pub(crate) fn retire(dirs: &[PathBuf], job: &str) -> Result<Vec<PathBuf>, Error>
             dir.join(format!("{job}.log.1")),
         ]
     };
-    for path in dirs.iter().flat_map(files) {
-        match fs::remove_file(&path) {
-            Ok(()) => removed.push(path),
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
-            Err(source) => {
-                return Err(Error::Retire {
-                    job: job.to_owned(),
-                    path,
-                    source,
-                })
-            }
-        }
-    }
+    let removed = remove_existing(dirs.iter().flat_map(files), |path, source| Error::Retire {
+        job: job.to_owned(),
+        path,
+        source,
+    })?;
     if removed.is_empty() {
         return Err(Error::NotFound {
             job: job.to_owned(),
             looked: dirs.to_vec(),
         });
+    }
+    Ok(removed)
+}
+
+/// Removes each of `paths` that exists and returns those removed; `failed`
+/// words the error that stops it.
+pub(super) fn remove_existing(
+    paths: impl IntoIterator<Item = PathBuf>,
+    failed: impl Fn(PathBuf, io::Error) -> Error,
+) -> Result<Vec<PathBuf>, Error> {
+    let mut removed = Vec::new();
+    for path in paths {
+        match fs::remove_file(&path) {
+            Ok(()) => removed.push(path),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(source) => return Err(failed(path, source)),
+        }
     }
     Ok(removed)
 }
