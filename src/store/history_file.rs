@@ -21,11 +21,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::atomic::{replace, MODE};
+use super::lock::{sleep_pause, wait_lock, LockWait};
 use super::open::{open_handle, Links, Refused};
 use crate::error::Error;
 use crate::history::{looks_whole, parse, Run, HISTORY_MAX};
 
-/// The file name ending of a run history.
 pub(crate) const HISTORY_EXTENSION: &str = "history";
 
 /// At most this many bytes from the end of a history are read; a history of
@@ -34,7 +34,7 @@ pub(crate) const HISTORY_READ_MAX: u64 = 256 * 1024;
 
 /// How many lines past [`HISTORY_MAX`] a history may grow before it is
 /// rewritten: one rewrite every 50 runs instead of one on every run.
-pub(super) const HISTORY_SLACK: usize = 50;
+const HISTORY_SLACK: usize = 50;
 
 /// The shortest line a run can have (`{"timestamp":"…Z","status":"ok"}`): a
 /// history no longer than `HISTORY_MAX + HISTORY_SLACK` such lines cannot
@@ -51,24 +51,19 @@ const LOCK_WAIT: Duration = Duration::from_secs(2);
 /// How often a writer opens the file again after finding it replaced.
 const REOPEN_TRIES: u32 = 16;
 
-/// The run history of `job` in `dir`.
 pub(crate) fn history_path(dir: &Path, job: &str) -> PathBuf {
     dir.join(format!("{job}.{HISTORY_EXTENSION}"))
 }
 
-fn failed(path: &Path, source: io::Error) -> Error {
-    Error::WriteFile {
-        path: path.to_owned(),
-        source,
-    }
-}
-
 /// Appends `run` to the history of `job` in `dir`, and compacts the history
 /// to its newest [`HISTORY_MAX`] lines when it holds more than
-/// [`HISTORY_MAX`] + 50 (`HISTORY_SLACK`).
+/// [`HISTORY_MAX`] + [`HISTORY_SLACK`].
 pub(crate) fn append_history(dir: &Path, job: &str, run: &Run) -> Result<(), Error> {
     let path = history_path(dir, job);
-    let line = run.to_json_line();
+    append(&path, &run.to_json_line()).map_err(|source| Error::WriteFile { path, source })
+}
+
+fn append(path: &Path, line: &[u8]) -> io::Result<()> {
     for _ in 0..REOPEN_TRIES {
         let file = OpenOptions::new()
             .read(true)
@@ -76,39 +71,28 @@ pub(crate) fn append_history(dir: &Path, job: &str, run: &Run) -> Result<(), Err
             .create(true)
             .mode(0o644)
             .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
-            .open(&path)
-            .map_err(|e| failed(&path, e))?;
-        let opened = file.metadata().map_err(|e| failed(&path, e))?;
+            .open(path)?;
+        let opened = file.metadata()?;
         if !opened.is_file() {
-            return Err(failed(&path, io::Error::other("not a regular file")));
+            return Err(io::Error::other("not a regular file"));
         }
-        lock_bounded(&file).map_err(|e| failed(&path, e))?;
+        if wait_lock(&file, LOCK_WAIT, sleep_pause::<()>)? != LockWait::Locked {
+            let secs = LOCK_WAIT.as_secs();
+            let held = format!("another writer held its lock for more than {secs}s");
+            return Err(io::Error::new(io::ErrorKind::TimedOut, held));
+        }
         // Held now; the lock is released when `file` is closed. Replaced (or
         // removed) by another writer's compaction or a retire between open
         // and lock: start over on the new file.
-        if fs::symlink_metadata(&path)
+        if fs::symlink_metadata(path)
             .is_ok_and(|now| (now.dev(), now.ino()) == (opened.dev(), opened.ino()))
         {
-            return append_locked(&file, &path, &line).map_err(|e| failed(&path, e));
+            return append_locked(&file, path, line);
         }
     }
-    Err(failed(
-        &path,
-        io::Error::other("the file kept being replaced while appending"),
+    Err(io::Error::other(
+        "the file kept being replaced while appending",
     ))
-}
-
-fn lock_bounded(file: &File) -> io::Result<()> {
-    match super::lock::wait_lock(file, LOCK_WAIT, super::lock::sleep_pause::<()>)? {
-        super::lock::LockWait::Locked => Ok(()),
-        _ => Err(io::Error::new(
-            io::ErrorKind::TimedOut,
-            format!(
-                "another writer held its lock for more than {}s",
-                LOCK_WAIT.as_secs()
-            ),
-        )),
-    }
 }
 
 fn append_locked(file: &File, path: &Path, line: &[u8]) -> io::Result<()> {

@@ -107,13 +107,23 @@ pub(crate) fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
         let start = found.len();
         let trusted = fs::metadata(dir).map_or(0, |m| m.uid());
         for item in walk(dir).flatten() {
-            if let Some(job) = pause_job(item.file_name()) {
-                let mut found_here = entry(dir, item.path(), job);
-                if let Some(reason) = untrusted_owner(item.path(), trusted) {
-                    found_here.content = Err(reason);
+            let Some(job) = pause_job(item.file_name()) else {
+                continue;
+            };
+            let path = item.path();
+            let content = match (untrusted_owner(path, trusted), &job) {
+                (Some(reason), _) => Err(reason),
+                (None, Some(job)) if validate_job(job).is_err() => {
+                    Err("the file name is not a valid job name".to_owned())
                 }
-                found.push(found_here);
-            }
+                (None, _) => read_pause(path, job.as_deref()),
+            };
+            found.push(PauseEntry {
+                dir: path.parent().unwrap_or(dir).to_owned(),
+                path: path.to_owned(),
+                job,
+                content,
+            });
         }
         found[start..].sort_by(|a, b| a.path.cmp(&b.path));
         found.extend(areas::area_pauses(dir, &read_opened));
@@ -132,22 +142,6 @@ pub(super) fn pause_job(name: &OsStr) -> Option<Option<String>> {
     name.strip_suffix(".pause").map(|job| Some(job.to_owned()))
 }
 
-/// Reads the pause file at `path`, found below `dir`.
-fn entry(dir: &Path, path: &Path, job: Option<String>) -> PauseEntry {
-    let content = match &job {
-        Some(job) if validate_job(job).is_err() => {
-            Err("the file name is not a valid job name".to_owned())
-        }
-        _ => read_pause(path, job.as_deref()),
-    };
-    PauseEntry {
-        dir: path.parent().unwrap_or(dir).to_owned(),
-        path: path.to_owned(),
-        job,
-        content,
-    }
-}
-
 /// Why a pause file outside the users' areas cannot be used, if it cannot:
 /// it must belong to root or to `trusted`, the owner of the heartbeat
 /// directory (who could rewrite every heartbeat anyway).
@@ -159,16 +153,14 @@ fn untrusted_owner(path: &Path, trusted: u32) -> Option<String> {
     })
 }
 
-/// Reads one pause file, refusing anything but a small regular file,
-/// never blocking on a FIFO and never following a symbolic link (a pause
-/// sits among heartbeats and is written as they are).
+/// Reads one pause file as a heartbeat is read: a small regular file, never
+/// through a link, never blocking.
 fn read_pause(path: &Path, job: Option<&str>) -> Result<Pause, String> {
     let (file, meta) = open_regular(path, Links::Refuse).map_err(pause_reason)?;
     read_opened(file, meta, job)
 }
 
-/// Reads the pause file `file`, opened as a regular file, whose handle
-/// said `meta`, for `job`.
+/// Reads the pause of `job` from `file`, whose handle said `meta`.
 fn read_opened(file: File, meta: Metadata, job: Option<&str>) -> Result<Pause, String> {
     let bytes = read_capped(file, &meta, MAX_FILE_BYTES).map_err(pause_reason)?;
     Pause::from_json(&bytes, job).map_err(|e| format!("not a pause record: {e}"))
