@@ -116,19 +116,22 @@ pub(crate) fn write_json<W: io::Write, T: serde::Serialize + ?Sized>(
 /// that matter only at the start of a line (`#`, `-`, `+`, `1.`) are left
 /// alone: escaped text never starts a line.
 pub fn markdown(text: &str) -> String {
+    rewrite(text, |out, c| match c {
+        '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '>' => {
+            out.push('\\');
+            out.push(c);
+        }
+        '<' => out.push_str("&lt;"),
+        '&' => out.push_str("&amp;"),
+        _ => out.push(c),
+    })
+}
+
+/// `text` made [`terminal`]-safe, then each character written by `put`.
+fn rewrite(text: &str, put: impl Fn(&mut String, char)) -> String {
     let plain = terminal(text);
     let mut out = String::with_capacity(plain.len() + 8);
-    for c in plain.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '>' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '<' => out.push_str("&lt;"),
-            '&' => out.push_str("&amp;"),
-            _ => out.push(c),
-        }
-    }
+    plain.chars().for_each(|c| put(&mut out, c));
     out
 }
 
@@ -141,39 +144,28 @@ pub fn markdown(text: &str) -> String {
 /// Rocket.Chat read alike), `&`, `<` and `>` as `&amp;`, `&lt;` and
 /// `&gt;`, so that no `<!here>` or `<URL|text>` is ever read.
 pub(crate) fn chat(text: &str, entities: bool) -> String {
-    let plain = terminal(text);
-    let mut out = String::with_capacity(plain.len() + 8);
-    out.push('`');
-    for c in plain.chars() {
-        match c {
-            '`' => out.push('\''),
-            '@' => out.push('\u{ff20}'),
-            '&' if entities => out.push_str("&amp;"),
-            '<' if entities => out.push_str("&lt;"),
-            '>' if entities => out.push_str("&gt;"),
-            _ => out.push(c),
-        }
-    }
-    out.push('`');
-    out
+    let inert = rewrite(text, |out, c| match c {
+        '`' => out.push('\''),
+        '@' => out.push('\u{ff20}'),
+        '&' if entities => out.push_str("&amp;"),
+        '<' if entities => out.push_str("&lt;"),
+        '>' if entities => out.push_str("&gt;"),
+        _ => out.push(c),
+    });
+    format!("`{inert}`")
 }
 
 /// Escapes text for HTML element content and quoted attribute values, after
 /// replacing control characters as in `terminal`.
 pub fn html(text: &str) -> String {
-    let plain = terminal(text);
-    let mut out = String::with_capacity(plain.len() + 8);
-    for c in plain.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    rewrite(text, |out, c| match c {
+        '<' => out.push_str("&lt;"),
+        '>' => out.push_str("&gt;"),
+        '&' => out.push_str("&amp;"),
+        '"' => out.push_str("&quot;"),
+        '\'' => out.push_str("&#39;"),
+        _ => out.push(c),
+    })
 }
 
 #[cfg(test)]

@@ -102,33 +102,31 @@ impl Pause {
     /// The pause, if it keeps the format's rules for the file of `job`;
     /// else the rule it breaks.
     fn checked(self, job: Option<&str>) -> Result<Pause, String> {
-        let pause = self;
-        if pause.version != PAUSE_VERSION {
+        if self.version != PAUSE_VERSION {
             return Err(format!(
                 "pause format version {} is not supported (this reader knows version {PAUSE_VERSION})",
-                pause.version
+                self.version
             ));
         }
-        if let Some(named) = &pause.job {
+        if let Some(named) = &self.job {
             validate_job(named).map_err(|e| e.to_string())?;
         }
-        if pause.job.as_deref() != job {
+        if self.job.as_deref() != job {
             return Err(match job {
                 Some(job) => format!("the pause file of job `{job}` names another job"),
                 None => "the host pause file names a job".to_owned(),
             });
         }
         // The writer's bounds hold for what is read, whoever wrote it.
-        check_length((pause.until - pause.since).num_seconds())?;
-        if let Some(reason) = &pause.reason {
-            if truncate_message(reason).len() < reason.len() {
-                return Err(format!(
-                    "the reason is {} bytes, more than a pause's {MESSAGE_MAX_BYTES}",
-                    reason.len()
-                ));
-            }
+        check_length((self.until - self.since).num_seconds())?;
+        let long = self.reason.as_ref().filter(|r| r.len() > MESSAGE_MAX_BYTES);
+        if let Some(reason) = long {
+            return Err(format!(
+                "the reason is {} bytes, more than a pause's {MESSAGE_MAX_BYTES}",
+                reason.len()
+            ));
         }
-        Ok(pause)
+        Ok(self)
     }
 
     /// Whether the pause holds at `now`: from its start (a start in the

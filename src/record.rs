@@ -208,42 +208,40 @@ impl Heartbeat {
     /// The record, if it keeps the rules serde alone cannot check; else
     /// the rule it breaks.
     fn checked(self) -> Result<Heartbeat, String> {
-        let record = self;
-        if record.version != FORMAT_VERSION {
+        if self.version != FORMAT_VERSION {
             return Err(format!(
                 "format version {} is not supported (this reader knows version {FORMAT_VERSION})",
-                record.version
+                self.version
             ));
         }
-        validate_job(&record.job).map_err(|e| e.to_string())?;
-        validate_host(&record.host).map_err(|reason| {
+        validate_job(&self.job).map_err(|e| e.to_string())?;
+        validate_host(&self.host).map_err(|reason| {
             format!(
                 "host `{}` is not a host name: {reason}",
-                crate::escape::terminal(&record.host)
+                crate::escape::terminal(&self.host)
             )
         })?;
-        if !(INTERVAL_MIN..=INTERVAL_MAX).contains(&record.interval_seconds) {
+        if !(INTERVAL_MIN..=INTERVAL_MAX).contains(&self.interval_seconds) {
             return Err(format!(
                 "interval_seconds {} is outside 1 second to {}",
-                record.interval_seconds,
+                self.interval_seconds,
                 say(INTERVAL_MAX)
             ));
         }
         // The bound hb-write's --max-runtime has: a longer one would let a
         // hung run stay `running` for ever.
-        if let Some(max) = record.max_runtime_seconds {
-            if !(1..=INTERVAL_MAX).contains(&max) {
-                return Err(format!(
-                    "max_runtime_seconds {max} is outside 1 second to {}",
-                    say(INTERVAL_MAX)
-                ));
-            }
+        let runtime = self.max_runtime_seconds;
+        if let Some(max) = runtime.filter(|max| !(1..=INTERVAL_MAX).contains(max)) {
+            return Err(format!(
+                "max_runtime_seconds {max} is outside 1 second to {}",
+                say(INTERVAL_MAX)
+            ));
         }
-        match &record.last {
+        match &self.last {
             Some(last) if last.status == RunStatus::Running => {
                 Err("`last.status` is `running`; a finished run is `ok` or `fail`".to_owned())
             }
-            _ => Ok(record),
+            _ => Ok(self),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! bounded, non-blocking reader as every other small file: when it booted,
 //! and whether a cron daemon runs (and since when).
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -66,10 +67,7 @@ fn proc_text(path: &Path) -> Option<String> {
 /// the container's crontabs, not this host's).
 fn is_cron(pid: u32) -> bool {
     let base = PathBuf::from(format!("/proc/{pid}"));
-    let root_owned = std::fs::metadata(&base).is_ok_and(|m| {
-        use std::os::unix::fs::MetadataExt;
-        m.uid() == 0
-    });
+    let root_owned = std::fs::metadata(&base).is_ok_and(|m| m.uid() == 0);
     let namespace = |dir: &Path| std::fs::read_link(dir.join("ns/pid")).ok();
     // A user who is not root cannot read root's namespace links: then the
     // owner alone decides.
@@ -85,16 +83,12 @@ fn is_cron(pid: u32) -> bool {
     if state != Some(false) {
         return false;
     }
-    let Some(comm) = proc_text(&base.join("comm")) else {
-        return false;
-    };
+    let comm = proc_text(&base.join("comm")).unwrap_or_default();
     let comm = comm.trim_end();
-    if DAEMON_NAMES.contains(&comm) {
-        return true;
-    }
-    comm == "busybox"
-        && proc_text(&base.join("cmdline"))
-            .is_some_and(|args| args.split('\0').nth(1) == Some("crond"))
+    DAEMON_NAMES.contains(&comm)
+        || comm == "busybox"
+            && proc_text(&base.join("cmdline"))
+                .is_some_and(|args| args.split('\0').nth(1) == Some("crond"))
 }
 
 /// When process `pid` started: its start in clock ticks after boot
@@ -145,12 +139,11 @@ pub(crate) fn cron_daemon() -> Option<CronDaemon> {
     let timers = std::fs::read_dir(GENERATED_UNITS)
         .ok()?
         .take(PROC_ENTRIES_MAX)
+        .flatten()
         .any(|e| {
-            e.ok().is_some_and(|e| {
-                let name = e.file_name();
-                let name = name.to_string_lossy();
-                name.starts_with("cron-") && name.ends_with(".timer")
-            })
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("cron-") && name.ends_with(".timer")
         });
     (timers && Path::new("/run/systemd/system").is_dir()).then(|| CronDaemon {
         found: "systemd-cron (timers)".to_owned(),
