@@ -129,21 +129,18 @@ pub enum Mark {
 }
 
 impl Mark {
-    /// The ASCII character: `+`, `x` or `?`.
-    pub fn ascii(self) -> char {
-        match self {
-            Mark::Ok => '+',
-            Mark::Fail => 'x',
-            Mark::Missed => '?',
-        }
-    }
-
-    /// The Unicode character for a UTF-8 terminal: `✓`, `✗` or `·`.
-    pub fn unicode(self) -> char {
-        match self {
-            Mark::Ok => '✓',
-            Mark::Fail => '✗',
-            Mark::Missed => '·',
+    /// The character: `+`, `x` or `?`, or for a UTF-8 terminal (`unicode`)
+    /// `✓`, `✗` or `·`.
+    pub fn symbol(self, unicode: bool) -> char {
+        let (ascii, utf8) = match self {
+            Mark::Ok => ('+', '✓'),
+            Mark::Fail => ('x', '✗'),
+            Mark::Missed => ('?', '·'),
+        };
+        if unicode {
+            utf8
+        } else {
+            ascii
         }
     }
 }
@@ -165,10 +162,7 @@ pub struct Recent {
 impl Recent {
     /// The strip in ASCII (`++x?+`) or Unicode.
     pub fn strip(&self, unicode: bool) -> String {
-        self.marks
-            .iter()
-            .map(|m| if unicode { m.unicode() } else { m.ascii() })
-            .collect()
+        self.marks.iter().map(|m| m.symbol(unicode)).collect()
     }
 }
 

@@ -9,16 +9,13 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::Error;
 
-mod attempt;
-mod duration;
 mod last;
 mod name;
 mod value;
 
-pub(crate) use attempt::Attempt;
-pub use duration::format_duration;
 pub(crate) use last::LastRun;
 pub(crate) use name::{parse_job, user_job, validate_host, validate_job};
+pub use value::format_duration;
 pub(crate) use value::{
     parse_count, parse_exit_code, parse_exit_codes, parse_factor, parse_interval, parse_now,
     parse_size, parse_switch, say, Span, GRACE, INTERVAL_MAX, INTERVAL_MIN, PAUSE, WAIT,
@@ -74,6 +71,15 @@ impl fmt::Display for RunStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// The attempt a retried run's record reports (`hb-write --retry`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// This attempt, from 1.
+    pub number: u32,
+    /// The most attempts the run had (`--retry N` gives N + 1).
+    pub of: u32,
 }
 
 /// One heartbeat: the content of `<dir>/<job>.last`.

@@ -74,24 +74,21 @@ pub(crate) fn parse_job(text: &str) -> Result<String, Error> {
 /// leading dot, no spaces or control characters.
 pub(crate) fn validate_job(job: &str) -> Result<(), Error> {
     let reason = if job.is_empty() {
-        Some("it is empty")
+        "it is empty"
     } else if job.len() > JOB_NAME_MAX {
-        Some("it is longer than 128 characters")
+        "it is longer than 128 characters"
     } else if !job.as_bytes()[0].is_ascii_alphanumeric() {
-        Some("it must start with a letter or digit")
+        "it must start with a letter or digit"
     } else if !job
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
     {
-        Some("only letters, digits, `.`, `_` and `-` are allowed")
+        "only letters, digits, `.`, `_` and `-` are allowed"
     } else {
-        None
+        return Ok(());
     };
-    match reason {
-        None => Ok(()),
-        Some(reason) => Err(Error::InvalidJob {
-            job: job.to_owned(),
-            reason,
-        }),
-    }
+    Err(Error::InvalidJob {
+        job: job.to_owned(),
+        reason,
+    })
 }

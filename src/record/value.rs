@@ -1,6 +1,6 @@
 //! One parser per kind of value a person types: durations (intervals,
 //! pauses, graces, timeouts, runtimes), sizes and factors, each with its
-//! range and its one-line error. Pure.
+//! range and its one-line error; and durations as reports show them. Pure.
 
 use crate::error::Error;
 
@@ -80,6 +80,32 @@ pub(crate) fn say(seconds: u64) -> String {
     };
     let plural = if count == 1 { "" } else { "s" };
     format!("{count} {unit}{plural}")
+}
+
+/// Formats seconds compactly with the two largest units that carry
+/// information (zero ones are skipped): `45s`, `12m`, `3h 10m`, `2d 4h`,
+/// `1d 10m`. A whole number of weeks is said in weeks (`1w`, `2w`), the way
+/// such an interval is given; anything else in days at most (`8d 2h`).
+pub fn format_duration(seconds: u64) -> String {
+    const WEEK: u64 = 7 * 86_400;
+    const UNITS: [(char, u64); 4] = [('d', 86_400), ('h', 3_600), ('m', 60), ('s', 1)];
+    if seconds == 0 {
+        return "0s".to_owned();
+    }
+    if seconds.is_multiple_of(WEEK) {
+        return format!("{}w", seconds / WEEK);
+    }
+    let mut rest = seconds;
+    let parts: Vec<String> = UNITS
+        .into_iter()
+        .filter_map(|(name, size)| {
+            let count = rest / size;
+            rest %= size;
+            (count > 0).then(|| format!("{count}{name}"))
+        })
+        .take(2)
+        .collect();
+    parts.join(" ")
 }
 
 /// Parses an interval: whole seconds (`300`) or a duration with units
