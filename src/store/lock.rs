@@ -187,6 +187,11 @@ fn open_lock(path: &Path) -> Result<File, Error> {
     if let Some(reason) = unsafe_dir(dir.unwrap_or(Path::new(".")), euid).map_err(failed)? {
         return Err(refuse(reason));
     }
+    // Said plainly here: the kernel may refuse a link another user planted
+    // in a sticky directory before O_NOFOLLOW below can.
+    if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(refuse("it is a symbolic link".to_owned()));
+    }
     let file = open_lock_file(path).map_err(|source| match source.raw_os_error() {
         Some(libc::ELOOP) => refuse("it is a symbolic link".to_owned()),
         _ => failed(source),
