@@ -116,11 +116,8 @@ fn each_area(dir: &Path, judge_users: bool, each: &mut dyn FnMut(Result<Area, En
     }
     if total > AREA_ENTRIES_MAX {
         let then = "the areas past them are not watched until the rest are removed";
-        each(Err(invalid(
-            users_path,
-            label(),
-            cut(total, "entries", then),
-        )));
+        let reason = cut(total, "entries", then);
+        each(Err(invalid(users_path, label(), reason)));
     }
 }
 
@@ -149,16 +146,13 @@ fn cut(total: usize, what: &str, then: &str) -> String {
 
 /// Scans the heartbeats of `area` into `entries`.
 fn scan_area(area: &Area, read: ReadOpened<'_>, entries: &mut Vec<Entry>) {
-    let Area {
-        handle,
-        path,
-        name,
-        uid,
-    } = area;
+    let (path, name) = (&area.path, area.name.as_str());
     #[cfg(test)]
     tests::SWAP.with(|swap| swap.borrow().as_ref().map(|swap| swap(path)));
     let suffix = format!(".{EXTENSION}");
-    let listed = first_names(handle, |n| !n.starts_with('.') && n.ends_with(&suffix));
+    let listed = first_names(&area.handle, |n| {
+        !n.starts_with('.') && n.ends_with(&suffix)
+    });
     let (files, total) = match listed {
         Ok(found) => found,
         Err(err) => {
@@ -170,13 +164,18 @@ fn scan_area(area: &Area, read: ReadOpened<'_>, entries: &mut Vec<Entry>) {
         let job = file.strip_suffix(&suffix).unwrap_or(&file);
         let content = match validate_job(job) {
             Err(_) => Err("the file name is not a valid job name".to_owned()),
-            Ok(()) => match open_regular_at(handle, OsStr::new(&file)) {
+            Ok(()) => match open_regular_at(&area.handle, OsStr::new(&file)) {
                 Err(Refused::Link) => Err("a symlink in a user's area is not followed".to_owned()),
                 Err(refused) => Err(super::scan::heartbeat_reason(refused)),
-                Ok((file, meta)) => match owner_fault(&meta, *uid, name) {
-                    Some(reason) => Err(reason),
-                    None => read(file, meta, job),
-                },
+                // The file must belong to the area's user or to root.
+                Ok((file, meta)) if [area.uid, 0].contains(&meta.uid()) => read(file, meta, job),
+                Ok((_, meta)) => {
+                    let owner =
+                        user_name(meta.uid()).unwrap_or_else(|| format!("uid {}", meta.uid()));
+                    Err(format!(
+                        "the file belongs to {owner}, not to {name} whose area it is in"
+                    ))
+                }
             },
         };
         entries.push(Entry {
@@ -191,18 +190,6 @@ fn scan_area(area: &Area, read: ReadOpened<'_>, entries: &mut Vec<Entry>) {
         let reason = cut(total, "heartbeat files", then);
         entries.push(invalid(path.clone(), format!("{name}/"), reason));
     }
-}
-
-/// Why a file in `name`'s area cannot be `name`'s heartbeat, if it cannot:
-/// the handle must belong to the area's user or to root.
-fn owner_fault(meta: &Metadata, uid: u32, name: &str) -> Option<String> {
-    if meta.uid() == uid || meta.uid() == 0 {
-        return None;
-    }
-    let owner = user_name(meta.uid()).unwrap_or_else(|| format!("uid {}", meta.uid()));
-    Some(format!(
-        "the file belongs to {owner}, not to {name} whose area it is in"
-    ))
 }
 
 /// Every pause file in the users' areas below `dir`, read through each
