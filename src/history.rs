@@ -110,10 +110,8 @@ pub(crate) fn consecutive_failures_with(
     if status != RunStatus::Fail {
         return 0;
     }
-    match runs.last() {
-        Some(newest) if newest.timestamp == timestamp => consecutive_failures(runs),
-        _ => consecutive_failures(runs).saturating_add(1),
-    }
+    let own = runs.last().is_none_or(|newest| newest.timestamp != timestamp);
+    consecutive_failures(runs).saturating_add(u32::from(own))
 }
 
 /// One place in the strip of recent runs.
@@ -175,9 +173,6 @@ impl Recent {
 fn missed_in(gap: i64, interval: u64) -> usize {
     let interval = interval.max(1) as f64;
     let open = gap.max(0) as f64 / interval - 0.5;
-    if open <= 0.0 {
-        return 0;
-    }
     // Bounded: the strip never shows more than STRIP_LEN marks.
     (open.ceil() - 1.0).clamp(0.0, STRIP_LEN as f64) as usize
 }
