@@ -1,16 +1,10 @@
-//! The scan of the users' areas below `users/` (see `users` for the
-//! layout and whose is what).
-//!
-//! Every area is read through a handle: `users/` and then each area are
-//! opened as directories without following a link, the owner is taken from
-//! the handle, the area is listed from the handle and each file opened
-//! relative to it. An area swapped for a link between the look and the
-//! read so leads nowhere but into the directory that was judged.
-//!
-//! Nothing one user puts in `users/` or in their area grows the scan past
-//! a bound: at most [`AREA_ENTRIES_MAX`] heartbeats are read from one area
-//! (and as many areas from `users/`), the first by name; past it one
-//! `invalid` row says what was left out.
+//! The scan of the users' areas below `users/` (see `users` for whose is
+//! what). `users/` and each area are opened as directories without
+//! following a link; the owner is taken from the handle, the area listed
+//! from it and each file opened relative to it: an area swapped for a link
+//! after it was judged leads nowhere but into the directory judged. At most
+//! [`AREA_ENTRIES_MAX`] entries are read from one place, the first by name;
+//! past them one `invalid` row says what was left out.
 
 use std::collections::BinaryHeap;
 use std::ffi::OsStr;
@@ -192,12 +186,10 @@ fn scan_area(area: &Area, read: ReadOpened<'_>, entries: &mut Vec<Entry>) {
     }
 }
 
-/// Every pause file in the users' areas below `dir`, read through each
-/// area's handle as the heartbeats are. A pause counts only when its area
-/// and the file belong to the user the area is named after; others are
-/// left out (they pause nothing, and the heartbeat scan reports the area).
-/// At most [`AREA_ENTRIES_MAX`] are read from one area, the first by name;
-/// past it one unusable entry says what was left out.
+/// Every pause file in the users' areas below `dir`, read as the
+/// heartbeats are. A pause counts only when its area and the file belong to
+/// the user the area is named after; others pause nothing and are left out
+/// (the heartbeat scan reports the area).
 pub(super) fn area_pauses(dir: &Path, read: ReadPause<'_>) -> Vec<PauseEntry> {
     let mut found = Vec::new();
     each_area(dir, false, &mut |area| {

@@ -1,15 +1,11 @@
 //! The durable atomic replacement of one small file, as every heartbeat is
-//! written.
-//!
-//! The bytes go to a temporary file created next to the target (same
-//! directory, so the same filesystem), which is flushed to disk and renamed
-//! over the target; then the directory is flushed, so that the rename
-//! survives a crash. A reader sees the old file or the new one, never a part.
-//!
-//! The temporary is named `.<target>.<pid>.<16 hex digits>.hbtmp`: a dotfile,
-//! which every reader of heartbeat directories skips, with an exact shape
-//! that [`is_temporary_name`] recognises, so that cleanup can never mistake
-//! someone else's file for one of ours.
+//! written: the bytes go to a temporary file beside the target (the same
+//! filesystem), flushed to disk and renamed over the target; then the
+//! directory is flushed, so that the rename survives a crash. A reader sees
+//! the old file or the new one, never a part. The temporary,
+//! `.<target>.<pid>.<16 hex digits>.hbtmp`, is a dotfile (readers skip
+//! it) of a shape [`is_temporary_name`] recognises exactly, so cleanup
+//! never mistakes someone else's file for one of ours.
 
 use std::collections::hash_map::RandomState;
 use std::fs::{self, OpenOptions, Permissions};

@@ -2,17 +2,14 @@
 //! [`HISTORY_MAX`] kept.
 //!
 //! A writer opens the file for appending, takes a short exclusive `flock`
-//! on it, checks that the path still names the file it opened (a compaction
-//! may have replaced it meanwhile; then it opens again), appends its line in
-//! one `write`, and, once the file holds more than [`HISTORY_MAX`] +
-//! [`HISTORY_SLACK`] lines, rewrites it with the newest [`HISTORY_MAX`] to a
-//! temporary file renamed over it, still under the lock. The slack makes the
-//! rewrite happen once every [`HISTORY_SLACK`] runs, not on every run once
-//! the history is full; readers take the newest [`HISTORY_MAX`] lines
-//! whatever the file holds. So concurrent writers neither lose nor tear a line,
-//! and a reader sees the old file or the new one. An append is not flushed
-//! to disk (the heartbeat is): after a power cut the newest lines may be
-//! missing, never garbled.
+//! on it, checks that the path still names the file it opened (else a
+//! compaction replaced it: it opens again), appends its line in one
+//! `write`, and once the file holds [`HISTORY_SLACK`] lines too many,
+//! rewrites it with the newest to a temporary renamed over it, still under
+//! the lock. So concurrent writers neither lose nor tear a line, and a
+//! reader (who takes the newest [`HISTORY_MAX`]) sees the old file or the
+//! new one. An append is not flushed to disk (the heartbeat is): after a
+//! power cut the newest lines may be missing, never garbled.
 
 use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, Read, Seek, SeekFrom, Write};

@@ -89,14 +89,12 @@ pub(crate) struct PauseEntry {
     pub content: Result<Pause, String>,
 }
 
-/// Finds every pause file directly in each of `dirs`, one level of
-/// subdirectories below, and the users' areas (`users/<login>/`, as the
-/// heartbeat scan reads them), and reads each. A pause in a user's area
-/// counts only when that user owns the area and the file, so no user can
-/// pause another's jobs; `users/` itself, which everyone may write, holds
-/// no pause (the heartbeat scan flags what lies there). Elsewhere a pause
-/// counts only when root (or the owner of the heartbeat directory) owns
-/// it. Unlistable places are skipped: the heartbeat scan reports them.
+/// Finds and reads every pause file where the heartbeat scan looks: in
+/// each of `dirs`, one level of subdirectories below, and the users'
+/// areas, where a pause counts only when that user owns the area and the
+/// file (`users/` itself holds none). Elsewhere only root's (or the
+/// heartbeat directory owner's) count. Unlistable places are skipped: the
+/// heartbeat scan reports them.
 pub(crate) fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
     let mut found = Vec::new();
     for dir in dirs {
