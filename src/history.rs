@@ -110,7 +110,9 @@ pub(crate) fn consecutive_failures_with(
     if status != RunStatus::Fail {
         return 0;
     }
-    let own = runs.last().is_none_or(|newest| newest.timestamp != timestamp);
+    let own = runs
+        .last()
+        .is_none_or(|newest| newest.timestamp != timestamp);
     consecutive_failures(runs).saturating_add(u32::from(own))
 }
 

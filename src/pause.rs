@@ -22,7 +22,7 @@ pub(crate) const HOST_PAUSE_FILE: &str = "_host.pause";
 pub(crate) const PAUSE_EXTENSION: &str = "pause";
 
 /// The longest pause, in seconds: the longest interval.
-pub(crate) const PAUSE_MAX: u64 = crate::record::PAUSE.max;
+pub(crate) const PAUSE_MAX: u64 = crate::record::INTERVAL_MAX;
 
 /// The one check of a pause's length in seconds, for the writer and the
 /// reader alike: 1 second to [`PAUSE_MAX`].

@@ -18,7 +18,7 @@ pub(crate) const INTERVAL_MAX: u64 = 400 * 86_400;
 const BARE_SECONDS_MIN: u64 = 60;
 
 /// A kind of duration: its name in messages (`interval`, `pause`) and its
-/// range, in seconds, at most [`INTERVAL_MAX`].
+/// range, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Span {
     pub noun: &'static str,
@@ -38,11 +38,8 @@ pub(crate) const WAIT: Span = Span::new("duration", 0);
 
 impl Span {
     const fn new(noun: &'static str, min: u64) -> Span {
-        Span {
-            noun,
-            min,
-            max: INTERVAL_MAX,
-        }
+        let max = INTERVAL_MAX;
+        Span { noun, min, max }
     }
 
     /// The same kind with another shortest value.
@@ -176,20 +173,16 @@ fn parse_duration(text: &str) -> Result<u64, String> {
 /// (powers of 1024), at most `max` bytes; `what` names the limit's reason
 /// in the error.
 pub(crate) fn parse_size(text: &str, max: u64, what: &str) -> Result<u64, Error> {
-    let invalid = |rule: String| Error::invalid("size", text, rule);
+    let invalid = |rule: &str| Error::invalid("size", text, rule);
     let digits = text.bytes().take_while(u8::is_ascii_digit).count();
     let scale: u64 = match &text[digits..] {
         "" | "B" => 1,
         "K" | "KiB" | "k" => 1024,
         "M" | "MiB" => 1024 * 1024,
-        _ => {
-            return Err(invalid(
-                "expected bytes or a size such as `4KiB` or `1MiB`".to_owned(),
-            ))
-        }
+        _ => return Err(invalid("expected bytes or a size such as `4KiB` or `1MiB`")),
     };
     if digits == 0 {
-        return Err(invalid("it has no number".to_owned()));
+        return Err(invalid("it has no number"));
     }
     match text[..digits]
         .parse::<u64>()
@@ -197,7 +190,7 @@ pub(crate) fn parse_size(text: &str, max: u64, what: &str) -> Result<u64, Error>
         .and_then(|n| n.checked_mul(scale))
     {
         Some(n) if n <= max => Ok(n),
-        _ => Err(invalid(format!("it must be at most {max} bytes{what}"))),
+        _ => Err(invalid(&format!("it must be at most {max} bytes{what}"))),
     }
 }
 
