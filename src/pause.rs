@@ -64,12 +64,12 @@ impl Pause {
         seconds: u64,
         reason: Option<&str>,
     ) -> Result<Pause, Error> {
-        check_length(i64::try_from(seconds).unwrap_or(i64::MAX)).map_err(Error::rule)?;
+        let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
+        check_length(seconds).map_err(Error::rule)?;
         // Stored to the second, so what is written is what is read back.
         let now = now.trunc_subsecs(0);
-        let length = chrono::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX));
         let until = now
-            .checked_add_signed(length)
+            .checked_add_signed(chrono::Duration::seconds(seconds))
             .ok_or_else(|| Error::rule("the pause would end past the calendar's end"))?;
         Ok(Pause {
             version: PAUSE_VERSION,
@@ -144,10 +144,8 @@ impl Pause {
         } else {
             " (host-wide)"
         };
-        match &self.reason {
-            Some(reason) => format!("paused{scope} until {until}: {reason}"),
-            None => format!("paused{scope} until {until}"),
-        }
+        let why = self.reason.as_ref().map(|r| format!(": {r}"));
+        format!("paused{scope} until {until}{}", why.unwrap_or_default())
     }
 }
 
