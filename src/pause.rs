@@ -11,17 +11,14 @@ use crate::record::{
 };
 use crate::Error;
 
-/// The pause record's format version.
 pub(crate) const PAUSE_VERSION: u32 = 1;
 
 /// The file name of a host-wide pause. A job name starts with a letter or a
 /// digit, so no job's pause can have this name.
 pub(crate) const HOST_PAUSE_FILE: &str = "_host.pause";
 
-/// The file name ending of a job's pause.
 pub(crate) const PAUSE_EXTENSION: &str = "pause";
 
-/// The longest pause, in seconds: the longest interval.
 pub(crate) const PAUSE_MAX: u64 = crate::record::INTERVAL_MAX;
 
 /// The one check of a pause's length in seconds, for the writer and the

@@ -26,7 +26,6 @@ pub(crate) use value::{
 /// that starts further ahead has not begun.
 pub(crate) const FUTURE_TOLERANCE_SECONDS: i64 = 300;
 
-/// The format version this crate writes and reads.
 pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// The most bytes of `message` that are stored; longer text is cut on a UTF-8
@@ -334,11 +333,9 @@ pub(crate) fn cut(text: &str, max: usize) -> &str {
 #[allow(clippy::large_enum_variant)] // Boxing: one allocation per record.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Content {
-    /// A valid record.
     Record(Heartbeat),
     /// An empty file (a plain `touch`), with its modification time.
     Empty {
-        /// The file's mtime.
         modified: DateTime<Utc>,
     },
 }

@@ -6,7 +6,6 @@ use crate::error::Error;
 /// The longest job name, in bytes (all of them ASCII).
 pub(crate) const JOB_NAME_MAX: usize = 128;
 
-/// The longest host name, in bytes.
 pub(crate) const HOST_NAME_MAX: usize = 253;
 
 /// Checks a host name: 1 to 253 bytes of dot-separated labels, each 1 to 63

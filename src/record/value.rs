@@ -4,7 +4,6 @@
 
 use crate::error::Error;
 
-/// The shortest interval, in seconds.
 pub(crate) const INTERVAL_MIN: u64 = 1;
 
 /// The longest duration anything takes, in seconds: 400 days. An interval,
@@ -252,7 +251,6 @@ pub(crate) fn parse_exit_codes(text: &str) -> Result<Vec<i32>, Error> {
     }
 }
 
-/// Parses an RFC 3339 instant.
 pub(crate) fn parse_now(text: &str) -> Result<chrono::DateTime<chrono::Utc>, Error> {
     let text = text.trim();
     chrono::DateTime::parse_from_rfc3339(text)

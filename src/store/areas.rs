@@ -138,7 +138,6 @@ fn cut(total: usize, what: &str, then: &str) -> String {
     )
 }
 
-/// Scans the heartbeats of `area` into `entries`.
 fn scan_area(area: &Area, read: ReadOpened<'_>, entries: &mut Vec<Entry>) {
     let (path, name) = (&area.path, area.name.as_str());
     #[cfg(test)]

@@ -21,7 +21,6 @@ use super::users::effective_uid;
 /// than a moment; an hour leaves a slow disk every chance.
 pub(crate) const TEMP_MAX_AGE: Duration = Duration::from_secs(3600);
 
-/// What a cleanup did.
 #[derive(Debug, Default)]
 pub(crate) struct Cleanup {
     pub removed: Vec<PathBuf>,

@@ -31,7 +31,6 @@ const DAEMON_NAMES: [&str; 2] = ["cron", "crond"];
 /// daemon, turns the crontabs into timer units named `cron-*.timer` here.
 const GENERATED_UNITS: &str = "/run/systemd/generator";
 
-/// A cron daemon that was found running.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CronDaemon {
     /// What was found: `cron (pid 412)`, or `systemd-cron (timers)`.

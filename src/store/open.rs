@@ -44,7 +44,6 @@ pub(crate) enum Refused {
 }
 
 impl Refused {
-    /// Whether the file does not exist.
     pub(crate) fn is_missing(&self) -> bool {
         matches!(self, Refused::Io(e) if e.kind() == io::ErrorKind::NotFound)
     }
