@@ -10,13 +10,15 @@ use chrono::DateTime;
 use walkdir::WalkDir;
 
 use super::open::{open_regular, read_capped, Links, Refused};
-use super::{areas, users, EXTENSION, MAX_FILE_BYTES};
+use super::users::USERS_DIR;
+use super::{areas, EXTENSION, MAX_FILE_BYTES};
 use crate::error::Error;
 use crate::escape::terminal;
 use crate::record::{validate_host, validate_job, Content, Entry, Heartbeat};
 
 /// What a scan of `dir` walks: its files and its subdirectories' (one per
-/// host), links followed, with hidden names and the users' area left out.
+/// host), links followed, with hidden names and `users/` (read by `areas`)
+/// left out.
 pub(super) fn walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
     WalkDir::new(dir)
         .min_depth(1)
@@ -24,9 +26,8 @@ pub(super) fn walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::
         .follow_links(true)
         .into_iter()
         .filter_entry(|e| {
-            e.depth() == 0
-                || !(e.file_name().to_string_lossy().starts_with('.')
-                    || users::is_users_dir(e.depth(), e.file_name(), e.file_type()))
+            let users = e.depth() == 1 && e.file_name() == USERS_DIR && e.file_type().is_dir();
+            e.depth() == 0 || !(e.file_name().to_string_lossy().starts_with('.') || users)
         })
 }
 

@@ -150,12 +150,6 @@ pub(super) fn users_dir_fault(meta: &Metadata, trusted: u32) -> Option<String> {
     None
 }
 
-/// Whether an entry found at `depth` below a heartbeat directory is the
-/// `users/` directory, which the generic scan leaves to `areas`.
-pub(super) fn is_users_dir(depth: usize, name: &std::ffi::OsStr, kind: fs::FileType) -> bool {
-    depth == 1 && name == USERS_DIR && kind.is_dir()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
