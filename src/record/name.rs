@@ -50,23 +50,6 @@ pub(crate) fn user_job(user: Option<&str>, job: &str) -> String {
     }
 }
 
-/// Parses a job named on the command line (`--expect`, `--quorum`) by
-/// the naming rule, trimmed; another host's job
-/// (`HOST/JOB`) or a job from a user's area (`USER/JOB`) has each part by
-/// the same rule.
-pub(crate) fn parse_job(text: &str) -> Result<String, Error> {
-    // `HB_EXPECT="backup, billing"`: space around a separator is not part
-    // of a name.
-    let text = text.trim();
-    let (user, job) = match text.split_once('/') {
-        Some((user, job)) => (Some(user), job),
-        None => (None, text),
-    };
-    user.map_or(Ok(()), validate_job)
-        .and_then(|()| validate_job(job))
-        .map(|()| text.to_owned())
-}
-
 /// Checks a job name against `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`.
 ///
 /// The rule keeps a job name safe as a file name: no path separators, no
