@@ -114,12 +114,7 @@ pub struct Heartbeat {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// When the wrapped run started, RFC 3339 in UTC.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "rfc3339_seconds_opt",
-        deserialize_with = "rfc3339_any_opt"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "rfc3339_opt")]
     pub started_at: Option<DateTime<Utc>>,
     /// How many runs in a row failed, counting this one: 0 after a success.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -146,12 +141,7 @@ pub struct Heartbeat {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stall_after_seconds: Option<u64>,
     /// Running: when it last printed or was kept alive, RFC 3339 in UTC.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "rfc3339_seconds_opt",
-        deserialize_with = "rfc3339_any_opt"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "rfc3339_opt")]
     pub progress_at: Option<DateTime<Utc>>,
     /// In a `running` record: how the job's previous finished run ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -297,19 +287,27 @@ pub(crate) fn rfc3339_any<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Ut
         .map_err(|e| serde::de::Error::custom(format!("timestamp `{text}` is not RFC 3339: {e}")))
 }
 
-#[allow(
-    clippy::ref_option,
-    reason = "the signature serde's `serialize_with` calls"
-)]
-fn rfc3339_seconds_opt<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => rfc3339_seconds(t, s),
-        None => s.serialize_none(),
-    }
-}
+/// Optional timestamps, written as [`rfc3339_seconds`] and read as
+/// [`rfc3339_any`].
+mod rfc3339_opt {
+    use super::{rfc3339_any, rfc3339_seconds, DateTime, Deserializer, Serializer, Utc};
 
-fn rfc3339_any_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
-    rfc3339_any(d).map(Some)
+    #[allow(clippy::ref_option, reason = "the signature serde's `with` calls")]
+    pub(super) fn serialize<S: Serializer>(
+        t: &Option<DateTime<Utc>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => rfc3339_seconds(t, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<DateTime<Utc>>, D::Error> {
+        rfc3339_any(d).map(Some)
+    }
 }
 
 /// Cuts `message` to at most [`MESSAGE_MAX_BYTES`] bytes without splitting a
