@@ -41,7 +41,7 @@ pub fn is_temporary_name(name: &str) -> bool {
 
 /// A random 64-bit number, from the keys the standard library seeds its
 /// hash maps with, mixed with the clock.
-pub(crate) fn nonce(attempt: u32) -> u64 {
+fn nonce(attempt: u32) -> u64 {
     let mut hasher = RandomState::new().build_hasher();
     let nanos = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
