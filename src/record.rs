@@ -143,9 +143,9 @@ pub struct Heartbeat {
     /// Running: when it last printed or was kept alive, RFC 3339 in UTC.
     #[serde(default, skip_serializing_if = "Option::is_none", with = "rfc3339_opt")]
     pub progress_at: Option<DateTime<Utc>>,
-    /// In a `running` record: how the job's previous finished run ended.
+    /// In a `running` record: how the job's previous finished run ended
+    /// (boxed: most records have none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    /// Boxed: most records have none.
     pub last: Option<Box<LastRun>>,
     /// The jobs this one needs (`hb-write --needs`): while one of them is
     /// bad, this job's own trouble is shown as blocked under it.

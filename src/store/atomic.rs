@@ -98,10 +98,9 @@ pub(crate) fn replace_as(
             Err(err) => return Err(err),
         }
     };
-    let owned = match owner {
-        Some((uid, gid)) => std::os::unix::fs::fchown(&file, Some(uid), Some(gid)),
-        None => Ok(()),
-    };
+    let owned = owner.map_or(Ok(()), |(uid, gid)| {
+        std::os::unix::fs::fchown(&file, Some(uid), Some(gid))
+    });
     let written = owned
         .and_then(|()| file.set_permissions(Permissions::from_mode(mode)))
         .and_then(|()| {
