@@ -153,7 +153,7 @@ pub(crate) fn judge(
             crontab,
             recent: &recent,
             pause: pauses.of(Some(&entry.path), &entry.job),
-            facts: context::facts(&entry, &this_host),
+            wrapper_alive: context::wrapper_alive(&entry, &this_host),
         };
         let judged = judge::judge(&job, &policy);
         crate::cause::note_needs(&mut needs, &judged, &entry, crontab);

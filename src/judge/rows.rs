@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use super::schedule::judged_name;
-use super::{judge, Facts, Job, Judgement, Policy, Status};
+use super::{judge, Job, Judgement, Policy, Status};
 use crate::pause::Pause;
 use crate::schedule::Expectation;
 
@@ -29,34 +29,19 @@ pub(crate) fn rows<'p>(
     for line in crontab {
         let name = judged_name(line);
         if seen.insert(name.clone()) {
-            let pause = pause_of(&name);
-            all.push(judge(&unseen_job(&name, Some(line), pause), policy));
+            all.push(judge(
+                &Job::unseen(&name, Some(line), pause_of(&name)),
+                policy,
+            ));
         }
     }
     for name in expect {
         if !all.iter().any(|j| is_expected(j, name, local)) {
-            all.push(judge(&unseen_job(name, None, pause_of(name)), policy));
+            all.push(judge(&Job::unseen(name, None, pause_of(name)), policy));
         }
     }
     sort(&mut all);
     all
-}
-
-/// A job expected by a crontab `line` or by `--expect` that has no
-/// heartbeat.
-fn unseen_job<'a>(
-    name: &'a str,
-    line: Option<&'a Expectation>,
-    pause: Option<&'a Pause>,
-) -> Job<'a> {
-    Job {
-        name,
-        entry: None,
-        crontab: line,
-        recent: &[],
-        pause,
-        facts: Facts::default(),
-    }
 }
 
 /// The host a judgement belongs to: its own (the record's, or the

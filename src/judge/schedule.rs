@@ -15,8 +15,9 @@ use crate::schedule::{Expectation, Schedule, Timing};
 /// The longest default grace, in seconds: one hour.
 pub(crate) const GRACE_MAX_SECONDS: u64 = 3600;
 
-/// The schedule side of the policy.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// The schedule side of the policy; by default each schedule's own grace,
+/// a record's schedule in UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Rules {
     /// The grace after the due time; `None` for the default, the smaller of
     /// an hour and half the gap between two fires.

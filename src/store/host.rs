@@ -99,7 +99,7 @@ fn is_cron(pid: u32) -> bool {
 
 /// When process `pid` started: its start in clock ticks after boot
 /// (`/proc/PID/stat`, field 22) from the kernel's boot time.
-fn started(pid: u32) -> Option<DateTime<Utc>> {
+pub(crate) fn process_start(pid: u32) -> Option<DateTime<Utc>> {
     let stat = proc_text(&PathBuf::from(format!("/proc/{pid}/stat")))?;
     // The name (field 2) is in parentheses and may hold spaces: count the
     // fields after its closing one, which is field 3.
@@ -124,7 +124,7 @@ pub(crate) fn processes_visible() -> bool {
 pub(crate) fn cron_daemon() -> Option<CronDaemon> {
     let daemon = |pid: u32| CronDaemon {
         found: format!("cron (pid {pid})"),
-        since: started(pid),
+        since: process_start(pid),
     };
     for file in PID_FILES {
         let pid = proc_text(Path::new(file)).and_then(|t| t.trim().parse::<u32>().ok());
