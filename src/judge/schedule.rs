@@ -175,31 +175,27 @@ pub(super) fn refine(
     if j.status == Status::Invalid {
         return;
     }
-    let (reported, began, run, record_schedule) = match content {
+    let (newest, began, record_schedule, wrapped) = match content {
         Content::Record(r) => (
-            r.timestamp,
+            Run::of(r),
             r.started_at
                 .or_else(|| started(r.timestamp, r.duration_seconds)),
-            r.status,
             r.schedule.as_deref(),
+            runs::wrapped(r),
         ),
-        Content::Empty { modified } => (*modified, None, RunStatus::Ok, None),
+        Content::Empty { modified } => {
+            let run = Run {
+                timestamp: *modified,
+                status: RunStatus::Ok,
+                exit_code: None,
+                duration_seconds: None,
+                attempts: Vec::new(),
+            };
+            (run, None, None, false)
+        }
     };
-    let newest = match content {
-        Content::Record(r) => Run::of(r),
-        Content::Empty { modified } => Run {
-            timestamp: *modified,
-            status: RunStatus::Ok,
-            exit_code: None,
-            duration_seconds: None,
-            attempts: Vec::new(),
-        },
-    };
-    let wrapped = matches!(content, Content::Record(r) if runs::wrapped(r));
-    let (schedule, source, timing) = match (
-        crontab.and_then(|c| c.schedule.clone().map(|s| (s, c))),
-        record_schedule,
-    ) {
+    let line = crontab.and_then(|c| Some((c.schedule.clone()?, c)));
+    let (schedule, source, timing) = match (line, record_schedule) {
         (Some((s, c)), _) => (s, format!("crontab {}", c.source), c.timing.clone()),
         (None, Some(text)) => match Schedule::parse(text, rules.zone) {
             Ok(s) => (s, "record".to_owned(), Timing::default()),
@@ -220,26 +216,32 @@ pub(super) fn refine(
         judged_at: policy.now,
     };
     // A run in progress is judged by its maximum runtime, not by the
-    // schedule: it is neither missed nor due while it runs.
-    // Only the verdicts of the interval rule are the schedule's to replace;
-    // any other (a pause, say) stands.
+    // schedule: it is neither missed nor due while it runs. Only the
+    // verdicts of the interval rule are the schedule's to replace.
     let by_rule = matches!(
         j.status,
         Status::Ok | Status::Late | Status::Stale | Status::Failed
     );
+    let run = newest.status;
     if !rules.by_interval && run != RunStatus::Running && by_rule {
         // A wrapped job is due to start; a plain one, to report.
         let due = match began.filter(|_| wrapped) {
             Some(began) => runs::start_due(&schedule, &timing, began, rules.start_grace),
-            None => due(&schedule, reported, began, recent, rules.grace, &timing),
+            None => due(
+                &schedule,
+                newest.timestamp,
+                began,
+                recent,
+                rules.grace,
+                &timing,
+            ),
         };
         if let Some(due) = due {
-            let (status, reason) = due_rule(&due, policy.now, run, schedule.zone());
+            let zone = schedule.zone();
+            let (status, reason) = due_rule(&due, policy.now, run, zone);
             j.status = status;
             j.reason = match (status, reason, j.exit_code) {
-                (Status::Stale, _, _) if wrapped => {
-                    Some(runs::did_not_start(&due, schedule.zone()))
-                }
+                (Status::Stale, _, _) if wrapped => Some(runs::did_not_start(&due, zone)),
                 (Status::Failed, Some(r), Some(code)) => Some(format!("{r} (exit code {code})")),
                 (_, r, _) => r,
             };
@@ -248,7 +250,7 @@ pub(super) fn refine(
                 .flatten();
             if let Some(fire) = skip {
                 j.status = Status::Late;
-                j.reason = Some(runs::missed(fire, schedule.zone()));
+                j.reason = Some(runs::missed(fire, zone));
             }
             shown.due_at = Some(due.due_at);
             shown.grace_seconds = Some(due.grace_seconds);

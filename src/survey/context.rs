@@ -93,6 +93,8 @@ pub(super) fn history_beside(path: &Path, now: DateTime<Utc>) -> Option<Vec<Run>
 /// listed once, so a panel of thousands of jobs, most of them without a
 /// history, does not try (and fail) to open one file per job.
 pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
+    // Keyed by the directory's bytes: hashing a `Path` walks its
+    // components, which costs more than the lookup saves.
     let mut listed: HashMap<OsString, Option<HashSet<String>>> = HashMap::new();
     for judgement in jobs.iter_mut() {
         let Some(path) = judgement.path.as_deref() else {
@@ -101,31 +103,19 @@ pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
         let Some((dir, job)) = home(path) else {
             continue;
         };
+        if !listed.contains_key(dir.as_os_str()) {
+            listed.insert(dir.as_os_str().to_owned(), history_jobs(dir));
+        }
         // A directory that could not be listed: try the file itself.
-        let has = |histories: &Option<HashSet<String>>| {
-            histories.as_ref().is_none_or(|h| h.contains(job))
-        };
-        // Keyed by the directory's bytes: hashing a `Path` walks its
-        // components, which costs more than the lookup saves.
-        let key = dir.as_os_str();
-        let listed_has = if let Some(histories) = listed.get(key) {
-            has(histories)
-        } else {
-            let histories = history_jobs(dir);
-            let found = has(&histories);
-            listed.insert(key.to_owned(), histories);
-            found
-        };
-        if !listed_has {
+        if listed[dir.as_os_str()]
+            .as_ref()
+            .is_some_and(|h| !h.contains(job))
+        {
             continue;
         }
-        let Some(runs) = history_beside(path, now) else {
-            continue;
-        };
-        if runs.is_empty() {
-            continue;
+        if let Some(runs) = history_beside(path, now).filter(|r| !r.is_empty()) {
+            judgement.recent = Some(Box::new(recent(&runs, judgement.interval_seconds, now)));
         }
-        judgement.recent = Some(Box::new(recent(&runs, judgement.interval_seconds, now)));
     }
 }
 
