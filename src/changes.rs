@@ -32,7 +32,7 @@ pub(crate) fn key(j: &Judgement) -> String {
 
 /// The (job, status) pairs of a run, sorted.
 pub(crate) fn pairs(jobs: &[Judgement]) -> Vec<(String, Status)> {
-    let mut all: Vec<(String, Status)> = jobs.iter().map(|j| (key(j), j.status)).collect();
+    let mut all: Vec<_> = jobs.iter().map(|j| (key(j), j.status)).collect();
     all.sort();
     all
 }
@@ -60,26 +60,22 @@ pub(crate) fn decide(
     remind: u64,
 ) -> Decision {
     let assessed = alert::assess(last, now_pairs.to_vec(), now, remind);
-    let recovered = if assessed.deliver {
-        // The pairs are sorted (see [`pairs`]): a look-up each.
-        let status_now = |key: &str| {
-            now_pairs
-                .binary_search_by(|(k, _)| k.as_str().cmp(key))
-                .ok()
-                .map(|at| now_pairs[at].1)
-        };
-        assessed
-            .diff
-            .left
-            .into_iter()
-            .map(|(key, was)| {
-                let now = status_now(&key);
-                (key, was, now)
-            })
-            .collect()
+    // The pairs are sorted (see [`pairs`]): a look-up each.
+    let status_now = |key: &str| {
+        let at = now_pairs.binary_search_by(|(k, _)| k.as_str().cmp(key));
+        at.ok().map(|at| now_pairs[at].1)
+    };
+    let left = if assessed.deliver {
+        assessed.diff.left
     } else {
         Vec::new()
     };
+    let recovered = (left.into_iter())
+        .map(|(key, was)| {
+            let now = status_now(&key);
+            (key, was, now)
+        })
+        .collect();
     Decision {
         print: assessed.deliver,
         recovered,
@@ -107,16 +103,15 @@ pub(crate) fn name_of<'a>(key: &'a str, jobs: &[Judgement]) -> &'a str {
 /// the run gives it ([`crate::report::content::job_name`]): `host/job` when
 /// the run's `jobs` come from several hosts, else the job alone.
 pub(crate) fn recovered_lines(decision: &Decision, jobs: &[Judgement]) -> String {
-    let mut out = String::new();
-    for (key, was, now) in &decision.recovered {
+    let line = |(key, was, now): &(String, Status, Option<Status>)| {
         let key = crate::escape::terminal(name_of(key, jobs));
         match now {
-            Some(Status::Paused) => out.push_str(&format!("{key} paused (was {was})\n")),
-            Some(now) => out.push_str(&format!("{key} {now}: recovered (was {was})\n")),
-            None => out.push_str(&format!("{key} gone: no longer reported (was {was})\n")),
+            Some(Status::Paused) => format!("{key} paused (was {was})\n"),
+            Some(now) => format!("{key} {now}: recovered (was {was})\n"),
+            None => format!("{key} gone: no longer reported (was {was})\n"),
         }
-    }
-    out
+    };
+    decision.recovered.iter().map(line).collect()
 }
 
 #[cfg(test)]

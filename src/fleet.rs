@@ -192,16 +192,8 @@ impl Fleet {
         groups.sort_by(|a, b| {
             (a.status, b.hosts.len(), &a.job).cmp(&(b.status, a.hosts.len(), &b.job))
         });
-        // A job named twice: its place is the first rule's, its number the
-        // last one's.
-        let last: BTreeMap<&str, u32> = rules.iter().map(|r| (r.job.as_str(), r.min)).collect();
-        let mut seen = BTreeSet::new();
         let mut quorum: Vec<QuorumVerdict> = Vec::new();
         for rule in rules {
-            if !seen.insert(rule.job.as_str()) {
-                continue;
-            }
-            let min = last.get(rule.job.as_str()).copied().unwrap_or(rule.min);
             let ok: BTreeSet<&str> = by_job
                 .get(rule.job.as_str())
                 .into_iter()
@@ -211,7 +203,13 @@ impl Fleet {
                 .collect();
             let all = hosts_of(&rule.job);
             let not_ok = natural(all.iter().copied().filter(|h| !ok.contains(h)));
-            quorum.push(verdict(&rule.job, min, ok.len(), all.len(), not_ok));
+            let verdict = verdict(&rule.job, rule.min, ok.len(), all.len(), not_ok);
+            // A job named twice: its place is the first rule's, its number
+            // the last one's.
+            match quorum.iter_mut().find(|q| q.job == rule.job) {
+                Some(first) => *first = verdict,
+                None => quorum.push(verdict),
+            }
         }
         let mut index: BTreeMap<String, Vec<(Status, usize)>> = BTreeMap::new();
         for (i, g) in groups.iter().enumerate() {
@@ -244,7 +242,6 @@ impl Fleet {
         quorum.chain(self.groups.iter().map(Group::line))
     }
 
-    /// The quorum rules that are not met.
     /// Each quorum rule as the change engine sees it: the pseudo-job
     /// `JOB quorum`, `stale` while below and `ok` while met, so a quorum
     /// lost or regained is news like a job's change.
@@ -259,6 +256,7 @@ impl Fleet {
         })
     }
 
+    /// The quorum rules that are not met.
     pub(crate) fn below(&self) -> impl Iterator<Item = &QuorumVerdict> {
         self.quorum.iter().filter(|q| q.is_below())
     }

@@ -176,41 +176,37 @@ fn verdict(
         return (Status::Failed, Some(why));
     }
     let overdue = due_at.filter(|due| now > plus(*due, grace));
-    if !timer.active {
-        return match (overdue, timer.last_trigger) {
-            (Some(due), Some(last)) => (
-                Status::Stale,
-                Some(format!(
-                    "timer stopped: its next trigger after the last run ({}) was due by {}",
-                    stamp(last),
-                    stamp(due)
-                )),
+    let (status, why) = match (overdue, timer.last_trigger, timer.active) {
+        (Some(due), Some(last), false) => (
+            Status::Stale,
+            format!(
+                "timer stopped: its next trigger after the last run ({}) was due by {}",
+                stamp(last),
+                stamp(due)
             ),
-            (_, None) => (
-                Status::Missing,
-                Some("timer stopped: enabled, but stopped, and it never ran".to_owned()),
-            ),
-            (None, Some(_)) => (Status::Ok, None),
-        };
-    }
-    match (overdue, timer.last_trigger) {
-        (Some(due), None) => (
+        ),
+        (_, None, false) => (
             Status::Missing,
-            Some(format!(
+            "timer stopped: enabled, but stopped, and it never ran".to_owned(),
+        ),
+        (Some(due), None, true) => (
+            Status::Missing,
+            format!(
                 "enabled, and it never ran; its first trigger was due by {}",
                 stamp(due)
-            )),
+            ),
         ),
-        (Some(due), Some(last)) => (
+        (Some(due), Some(last), true) => (
             Status::Stale,
-            Some(format!(
+            format!(
                 "a trigger was due by {}; the last was at {}",
                 stamp(due),
                 stamp(last)
-            )),
+            ),
         ),
-        (None, _) => (Status::Ok, None),
-    }
+        (None, _, _) => return (Status::Ok, None),
+    };
+    (status, Some(why))
 }
 
 /// Puts each timer's judgement among the heartbeats' rows: a timer whose
