@@ -98,7 +98,6 @@ pub(crate) struct QuorumVerdict {
     pub ok: usize,
     /// The hosts that have a row for the job.
     pub of: usize,
-    /// Met or not.
     pub status: QuorumStatus,
     /// Why it is below, or how it is met.
     pub reason: String,
@@ -107,7 +106,6 @@ pub(crate) struct QuorumVerdict {
 }
 
 impl QuorumVerdict {
-    /// Whether fewer hosts than the rule asks have the job ok.
     pub(crate) fn is_below(&self) -> bool {
         self.status == QuorumStatus::Below
     }
@@ -142,17 +140,12 @@ pub(crate) struct Fleet {
     index: BTreeMap<String, Vec<(Status, usize)>>,
 }
 
-/// The fleet of a run that has none: no group, no rule.
+/// The fleet of a run that has none.
 pub(crate) static NONE: Fleet = Fleet {
     groups: Vec::new(),
     quorum: Vec::new(),
     index: BTreeMap::new(),
 };
-
-/// Whether `status` can be grouped: any that is not fine and not paused.
-fn groupable(status: Status) -> bool {
-    !status.is_healthy() && status != Status::Paused
-}
 
 impl Fleet {
     /// Groups `jobs` (a row without a host is the checking host `local`'s)
@@ -179,7 +172,9 @@ impl Fleet {
         for (job, statuses) in &by_job {
             let of = hosts_of(job).len();
             for (status, hosts) in statuses {
-                if groupable(*status) && hosts.len() >= GROUP_MIN_HOSTS {
+                // Any status that is not fine and not paused.
+                let bad = !status.is_healthy() && *status != Status::Paused;
+                if bad && hosts.len() >= GROUP_MIN_HOSTS {
                     groups.push(Group {
                         job: (*job).to_owned(),
                         status: *status,

@@ -140,13 +140,12 @@ pub(crate) fn judge(
     let mut needs = std::collections::HashMap::new();
     scan_each(&dirs, &mut |entry| {
         let crontab = expected.line_for(&entry.job);
-        let recent = if judge::needs_history(&entry, crontab, &policy) {
-            // A history that cannot be read leaves the lag to the last
-            // heartbeat and the count to the last run.
-            context::history_beside(&entry.path, now).unwrap_or_default()
-        } else {
-            Vec::new()
-        };
+        // A history that cannot be read leaves the lag to the last
+        // heartbeat and the count to the last run.
+        let recent = (judge::needs_history(&entry, crontab, &policy))
+            .then(|| context::history_beside(&entry.path, now))
+            .flatten()
+            .unwrap_or_default();
         let job = Job {
             name: &entry.job,
             entry: Some(&entry),

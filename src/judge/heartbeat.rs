@@ -26,14 +26,10 @@ pub(super) fn by_record(entry: &Entry, wrapper_alive: Option<bool>, policy: &Pol
         },
     };
     let stamp = timestamp.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let age = match seconds_since(
-        entry,
-        timestamp,
-        policy.now,
-        &format!("the timestamp {stamp} is"),
-    ) {
+    let what = format!("the timestamp {stamp} is");
+    let age = match seconds_since(timestamp, policy.now, &what) {
         Ok(age) => age,
-        Err(invalid) => return invalid,
+        Err(reason) => return Judgement::invalid(entry, reason),
     };
     let run = record.map_or(RunStatus::Ok, |r| r.status);
     let (status, reason) = interval_rule(age, interval, policy.factor, run);
@@ -75,21 +71,16 @@ fn seen(
     }
 }
 
-/// Seconds from `since` to `now`, at least 0; an `invalid` judgement when
-/// `since` lies further in the future than clocks may disagree, `what`
-/// saying what lies there.
-fn seconds_since(
-    entry: &Entry,
-    since: DateTime<Utc>,
-    now: DateTime<Utc>,
-    what: &str,
-) -> Result<u64, Judgement> {
+/// Seconds from `since` to `now`, at least 0; the reason a heartbeat is
+/// invalid when `since` lies further in the future than clocks may
+/// disagree, `what` saying what lies there.
+fn seconds_since(since: DateTime<Utc>, now: DateTime<Utc>, what: &str) -> Result<u64, String> {
     let seconds = (now - since).num_seconds();
     if seconds < -FUTURE_TOLERANCE_SECONDS {
         let ahead = format_duration(seconds.unsigned_abs());
-        let reason =
-            format!("{what} {ahead} in the future; check the clock of the host that wrote it");
-        return Err(Judgement::invalid(entry, reason));
+        return Err(format!(
+            "{what} {ahead} in the future; check the clock of the host that wrote it"
+        ));
     }
     Ok(seconds.max(0) as u64)
 }
@@ -106,9 +97,9 @@ fn judge_running(
     policy: &Policy,
 ) -> Judgement {
     let since = r.started_at.unwrap_or(r.timestamp);
-    let elapsed = match seconds_since(entry, since, policy.now, "the run started") {
+    let elapsed = match seconds_since(since, policy.now, "the run started") {
         Ok(elapsed) => elapsed,
-        Err(invalid) => return invalid,
+        Err(reason) => return Judgement::invalid(entry, reason),
     };
     let max = r
         .max_runtime_seconds

@@ -116,7 +116,7 @@ pub(crate) fn skipped(
             let ((_, expected), (fire, _)) = (fire(pair[0])?, fire(pair[1])?);
             (fire > expected).then_some(expected)
         })
-        .last()
+        .next_back()
 }
 
 /// The reason for a skipped run: `missed the 03:00 run (2026-11-24 CET)`.

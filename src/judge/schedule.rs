@@ -113,7 +113,7 @@ pub(crate) fn due(
 }
 
 /// `seconds` as a signed span, when it is one chrono can hold.
-fn span(seconds: u64) -> Option<chrono::Duration> {
+pub(super) fn span(seconds: u64) -> Option<chrono::Duration> {
     chrono::Duration::try_seconds(i64::try_from(seconds).ok()?)
 }
 

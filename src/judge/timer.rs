@@ -236,9 +236,7 @@ pub(crate) fn merge(rows: &mut Vec<Judgement>, timers: Vec<(Judgement, Vec<Strin
 
 /// `t` plus `secs` seconds, at most the latest instant.
 pub(crate) fn plus(t: DateTime<Utc>, secs: u64) -> DateTime<Utc> {
-    i64::try_from(secs)
-        .ok()
-        .and_then(Duration::try_seconds)
+    super::schedule::span(secs)
         .and_then(|d| t.checked_add_signed(d))
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
