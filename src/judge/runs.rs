@@ -45,7 +45,6 @@ pub(crate) fn start_due(
     let (fire, next) = delay::fires(schedule, timing, began)?;
     let gap = Schedule::gap(fire, next);
     Some(Due {
-        fire,
         due_at: delay::latest_start(next, timing)?,
         grace_seconds: start_grace.unwrap_or_else(|| default_start_grace(gap)),
     })

@@ -9,7 +9,7 @@ use super::{delay, runs, usual};
 use super::{Judgement, Policy, Status};
 use crate::history::Run;
 use crate::record::user_job;
-use crate::record::{format_duration, Content, Entry, RunStatus};
+use crate::record::{format_duration, Content, Entry, RunStatus, INTERVAL_MAX};
 use crate::schedule::{Expectation, Schedule, Timing};
 
 /// The longest default grace, in seconds: one hour.
@@ -52,8 +52,6 @@ pub struct Timetable {
 /// The due time of the run after a heartbeat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Due {
-    /// The fire the heartbeat belongs to.
-    pub fire: DateTime<Utc>,
     /// When the next run must have reported: the next fire plus the lag.
     pub due_at: DateTime<Utc>,
     /// The grace after `due_at`, in seconds.
@@ -104,7 +102,6 @@ pub(crate) fn due(
     let grace = grace.unwrap_or_else(|| default_grace(gap));
     let lag = span(lag)?;
     Some(Due {
-        fire,
         due_at: next
             .checked_add_signed(lag)?
             .max(delay::latest_start(next, timing)?),
@@ -272,15 +269,10 @@ pub(super) fn never_run(e: &Expectation, policy: &Policy) -> Judgement {
     let rules = &policy.rules;
     let mut j = Judgement::missing(&judged_name(e));
     j.interval_seconds = Some(e.interval);
-    j.host = None;
     let source = format!("crontab {}", e.source);
-    // A line of unknown age is taken to be old.
-    let since = e.since.unwrap_or_else(|| {
-        policy
-            .now
-            .checked_sub_signed(chrono::Duration::days(400))
-            .unwrap_or(policy.now)
-    });
+    // A line of unknown age is taken to be as old as the longest interval.
+    let oldest = span(INTERVAL_MAX).and_then(|d| policy.now.checked_sub_signed(d));
+    let since = e.since.or(oldest).unwrap_or(policy.now);
     let schedule = e.schedule.as_ref().filter(|_| !rules.by_interval);
     let (first, grace) = if let Some(s) = schedule {
         let fire = s.next_after(since);
