@@ -40,14 +40,13 @@ impl Group {
     /// hosts: web01..web40`. Unescaped: host and job names come from
     /// heartbeat files, and each renderer escapes them for its medium.
     pub(crate) fn line(&self) -> String {
-        let hosts: Vec<&str> = self.hosts.iter().map(String::as_str).collect();
         format!(
             "{} {} on {} of {} hosts: {}",
             self.job,
             self.status,
             self.hosts.len(),
             self.of,
-            compact(&hosts)
+            compact(&self.hosts)
         )
     }
 }
@@ -291,12 +290,11 @@ fn natural<'a>(hosts: impl Iterator<Item = &'a str>) -> Vec<String> {
 
 fn verdict(job: &str, min: u32, ok: usize, of: usize, not_ok: Vec<String>) -> QuorumVerdict {
     let below = ok < usize::try_from(min).unwrap_or(usize::MAX);
-    let refs: Vec<&str> = not_ok.iter().map(String::as_str).collect();
     let reason = match (below, of) {
         (true, 0) => format!("no host has a heartbeat for it, at least {min} needed"),
         (true, _) => format!(
             "ok on {ok} of {of} hosts, at least {min} needed (not ok: {})",
-            compact(&refs)
+            compact(&not_ok)
         ),
         (false, _) => format!("ok on {ok} of {of} hosts, at least {min} needed"),
     };

@@ -1,7 +1,7 @@
 //! Judging jobs: status, age, ratio and reason for each. One function,
 //! [`judge`], decides a job's status from everything known about it (its
 //! heartbeat or read error, its crontab line, its recent runs, its pause,
-//! the facts the caller gathered, the policy and the instant); [`rows`]
+//! whether its wrapper still runs, the policy and the instant); [`rows`]
 //! builds the set of rows in one pass. Pure: the caller passes what it read.
 
 use std::fmt;

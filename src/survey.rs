@@ -158,11 +158,9 @@ pub(crate) fn judge(
         crate::cause::note_needs(&mut needs, &judged, &entry, crontab);
         jobs.push(judged);
     })?;
-    for line in &expected.jobs {
+    for line in expected.jobs.iter().filter(|l| !l.needs.is_empty()) {
         let name = judge::schedule::judged_name(line);
-        if !line.needs.is_empty() {
-            needs.entry(name).or_insert_with(|| line.needs.clone());
-        }
+        needs.entry(name).or_insert_with(|| line.needs.clone());
     }
     // Judged: the warnings will be told, and need not be again.
     expected.record_linted();

@@ -58,11 +58,12 @@ impl<'d> Pauses<'d> {
         self.found.iter().filter_map(|bad| {
             let reason = bad.content.as_ref().err()?;
             let name = bad.path.file_name().unwrap_or_default().to_string_lossy();
-            let mut row = Judgement::missing(&name);
-            row.status = Status::Invalid;
-            row.reason = Some(format!("the pause file cannot be used: {reason}"));
-            row.path = Some(bad.path.clone());
-            Some(row)
+            Some(Judgement {
+                status: Status::Invalid,
+                reason: Some(format!("the pause file cannot be used: {reason}")),
+                path: Some(bad.path.clone()),
+                ..Judgement::missing(&name)
+            })
         })
     }
 }

@@ -30,22 +30,14 @@ fn stale_overrides_failed() {
 
 #[test]
 fn the_factor_moves_the_stale_line() {
-    let p = Policy {
-        factor: 3.5,
-        ..policy(1050)
-    };
-    assert_eq!(
-        judged(&entry("b", 0, 300, RunStatus::Ok), None, &p).status,
-        Status::Late
-    );
-    let p = Policy {
-        factor: 3.5,
-        ..policy(1051)
-    };
-    assert_eq!(
-        judged(&entry("b", 0, 300, RunStatus::Ok), None, &p).status,
-        Status::Stale
-    );
+    for (now, want) in [(1050, Status::Late), (1051, Status::Stale)] {
+        let p = Policy {
+            factor: 3.5,
+            ..policy(now)
+        };
+        let j = judged(&entry("b", 0, 300, RunStatus::Ok), None, &p);
+        assert_eq!(j.status, want, "at {now}");
+    }
 }
 
 #[test]
