@@ -71,11 +71,10 @@ pub(super) fn read(
         booted: booted.filter(|b| *b <= now),
         read: RefCell::new((HashMap::new(), scripts::MAX_SCRIPTS_BYTES)),
     };
-    let (mut jobs, mut lint) = from_crontabs(&host, tabs);
+    let (mut jobs, mut lint) = (Vec::new(), Vec::new());
+    from_crontabs(&host, tabs, &mut jobs, &mut lint);
     if discover {
-        let (found, warnings) = from_anacrontab(&host);
-        jobs.extend(found);
-        lint.extend(warnings);
+        from_anacrontab(&host, &mut jobs, &mut lint);
     }
     if let Some(first) = jobs.get(MAX_JOBS_PER_USER) {
         let file = first.source.file.clone();
@@ -92,8 +91,12 @@ pub(super) fn read(
 }
 
 /// The jobs in the scripts the crontabs' run-parts lines run.
-fn from_crontabs(host: &Host<'_>, tabs: &[files::Loaded]) -> (Vec<Expectation>, Vec<Lint>) {
-    let (mut jobs, mut lint) = (Vec::new(), Vec::new());
+fn from_crontabs(
+    host: &Host<'_>,
+    tabs: &[files::Loaded],
+    jobs: &mut Vec<Expectation>,
+    lint: &mut Vec<Lint>,
+) {
     for tab in tabs {
         let (entries, _) = crontab::parse(&tab.text, tab.flavour);
         for entry in entries {
@@ -129,19 +132,17 @@ fn from_crontabs(host: &Host<'_>, tabs: &[files::Loaded]) -> (Vec<Expectation>, 
                 timing,
             };
             for dir in dirs {
-                directory(host, &dir, &run, &mut jobs, &mut lint);
+                directory(host, &dir, &run, jobs, lint);
             }
         }
     }
-    (jobs, lint)
 }
 
 /// The jobs of the anacrontab and the scripts it runs, and its lint.
-fn from_anacrontab(host: &Host<'_>) -> (Vec<Expectation>, Vec<Lint>) {
-    let (mut jobs, mut lint) = (Vec::new(), Vec::new());
+fn from_anacrontab(host: &Host<'_>, jobs: &mut Vec<Expectation>, lint: &mut Vec<Lint>) {
     let path = host.under(ANACRONTAB);
     if !path.exists() {
-        return (jobs, lint);
+        return;
     }
     let at = |line| Source {
         file: path.clone(),
@@ -150,12 +151,12 @@ fn from_anacrontab(host: &Host<'_>) -> (Vec<Expectation>, Vec<Lint>) {
     let tab = match files::read(&path, crontab::Flavour::System, None) {
         Ok(tab) => tab,
         // The lint names the file already: the reason alone.
-        Err(Error::Crontab { reason, .. }) => return (jobs, vec![Lint::new(at(0), reason)]),
-        Err(other) => return (jobs, vec![Lint::new(at(0), other.to_string())]),
+        Err(Error::Crontab { reason, .. }) => return lint.push(Lint::new(at(0), reason)),
+        Err(other) => return lint.push(Lint::new(at(0), other.to_string())),
     };
     if !scripts::executable(&host.under(ANACRON)) {
         let why = format!("{ANACRON} is not installed, so nothing runs the jobs of this file");
-        return (jobs, vec![Lint::new(at(0), why)]);
+        return lint.push(Lint::new(at(0), why));
     }
     let read = anacrontab::parse(&tab.text);
     for bad in &read.bad {
@@ -204,10 +205,9 @@ fn from_anacrontab(host: &Host<'_>) -> (Vec<Expectation>, Vec<Lint>) {
         jobs.extend(found);
         lint.extend(warnings);
         for dir in runparts::directories(&job.command) {
-            directory(host, &dir, &run, &mut jobs, &mut lint);
+            directory(host, &dir, &run, jobs, lint);
         }
     }
-    (jobs, lint)
 }
 
 /// The timing of an anacron job: its delay, `RANDOM_DELAY` and the

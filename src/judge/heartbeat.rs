@@ -187,10 +187,8 @@ fn wrapper_said(r: &Heartbeat, status: Status, reason: Option<String>) -> Option
             let retried = attempt
                 .filter(|(number, _)| *number > 1)
                 .map(|(number, of)| format!("succeeded on attempt {number} of {of}"));
-            match (fast, retried) {
-                (Some(fast), Some(retried)) => Some(format!("{fast}; {retried}")),
-                (fast, retried) => fast.or(retried),
-            }
+            let said: Vec<String> = fast.into_iter().chain(retried).collect();
+            (!said.is_empty()).then(|| said.join("; "))
         }
         (_, reason) => reason,
     }
