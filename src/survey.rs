@@ -54,9 +54,10 @@ impl Judged {
     /// status, cron's (a pseudo-job) and each quorum rule's; the one list
     /// `--changes-only` and every notify destination compare.
     pub(crate) fn pairs(&self) -> Vec<(String, judge::Status)> {
-        let mut all = crate::changes::pairs(&self.jobs);
-        all.extend(crate::cause::run::pairs(&self.causes));
-        all.extend(self.fleet.pairs());
+        let jobs = self.jobs.iter().map(|j| (crate::changes::key(j), j.status));
+        let mut all: Vec<_> = (jobs.chain(crate::cause::run::pairs(&self.causes)))
+            .chain(self.fleet.pairs())
+            .collect();
         all.sort();
         all
     }

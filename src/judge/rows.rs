@@ -100,11 +100,9 @@ pub(crate) fn dedup(mut all: Vec<Judgement>, local: &str) -> Vec<Judgement> {
             lost.swap(from, to);
         }
     }
-    let mut at = 0;
-    all.retain(|_| {
-        at += 1;
-        !lost[at - 1]
-    });
+    // `retain` visits each row once, in order.
+    let mut lost = lost.into_iter();
+    all.retain(|_| lost.next() == Some(false));
     all
 }
 
@@ -128,11 +126,8 @@ pub(crate) fn sort(all: &mut [Judgement]) {
         a.status
             .cmp(&b.status)
             .then_with(|| {
-                let (ra, rb) = (
-                    a.ratio.unwrap_or(f64::INFINITY),
-                    b.ratio.unwrap_or(f64::INFINITY),
-                );
-                rb.total_cmp(&ra)
+                let ratio = |j: &Judgement| j.ratio.unwrap_or(f64::INFINITY);
+                ratio(b).total_cmp(&ratio(a))
             })
             .then_with(|| a.job.cmp(&b.job))
             .then_with(|| a.host.cmp(&b.host))
