@@ -1,7 +1,5 @@
-//! What can change the verdict a heartbeat alone gives: a pause, which
-//! quiets a job until its end time, and the failure threshold
-//! (`--alert-after N`), under which a job that has failed fewer than N runs
-//! in a row is only `failing`. Pure.
+//! What can change the verdict a heartbeat alone gives: the failure
+//! threshold (`--alert-after N`) and a pause. Pure.
 
 use super::{Judgement, Status};
 use crate::pause::Pause;

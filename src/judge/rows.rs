@@ -8,13 +8,10 @@ use super::{judge, Job, Judgement, Policy, Status};
 use crate::pause::Pause;
 use crate::schedule::Expectation;
 
-/// The set of rows, built in one pass from the judgements of the scanned
-/// heartbeats: one row per (host, job) (see [`dedup`]), a row for every job
-/// a crontab line runs that no heartbeat answers (`missing` once its first
-/// run and grace have passed, else `ok` with its due time), a `missing` row
-/// for every job of `expect` that no row answers (see [`is_expected`]),
-/// each judged by [`judge`] with the pause `pause_of` finds for its name;
-/// sorted once (see [`sort`]).
+/// The set of rows, in one pass from the scanned heartbeats' judgements:
+/// one per (host, job) ([`dedup`]), then a row judged by [`judge`], with
+/// the pause `pause_of` finds, for each crontab line and each job of
+/// `expect` ([`is_expected`]) that no row answers; sorted once ([`sort`]).
 pub(crate) fn rows<'p>(
     judged: Vec<Judgement>,
     crontab: &[Expectation],
