@@ -291,12 +291,12 @@ pub(super) fn never_run(e: &Expectation, policy: &Policy) -> Judgement {
     let deadline = first.and_then(|f| f.checked_add_signed(span(grace)?));
     let missed = deadline.is_some_and(|d| policy.now > d);
     // A job that never ran shows its latest missed run, not its first.
-    let first = match (&e.schedule, missed, rules.by_interval) {
-        (Some(s), true, false) => span(grace)
+    let first = match schedule.filter(|_| missed) {
+        Some(s) => span(grace)
             .and_then(|g| policy.now.checked_sub_signed(g))
             .and_then(|t| s.latest_at_or_before(t))
             .max(first),
-        _ => first,
+        None => first,
     };
     j.expected = e.schedule.as_ref().map(|s| {
         Box::new(Timetable {
