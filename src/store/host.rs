@@ -99,7 +99,7 @@ fn stat_fields(pid: u32) -> Option<Vec<String>> {
 
 /// When process `pid` started: its start in clock ticks after boot
 /// (`/proc/PID/stat`, field 22) from the kernel's boot time.
-fn started(pid: u32) -> Option<DateTime<Utc>> {
+pub(crate) fn process_start(pid: u32) -> Option<DateTime<Utc>> {
     let ticks: u64 = stat_fields(pid)?.get(19)?.parse().ok()?;
     // SAFETY: sysconf only reads a constant of the system.
     let per_second = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).ok()?;
@@ -126,7 +126,7 @@ pub(crate) fn cron_daemon() -> Option<CronDaemon> {
         .take(PROC_ENTRIES_MAX)
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok());
     if let Some(pid) = from_files.chain(from_proc).find(|&pid| is_cron(pid)) {
-        let since = started(pid);
+        let since = process_start(pid);
         let found = format!("cron (pid {pid})");
         return Some(CronDaemon { found, since });
     }
