@@ -3,7 +3,8 @@
 //! lines, `PERIOD DELAY IDENTIFIER COMMAND`, with `\` joining a line to
 //! the next.
 
-use super::crontab::BadLine;
+use super::crontab::{split_word, BadLine};
+use super::runparts::joined_lines;
 use super::timing::{minutes, Period};
 
 /// The longest delay taken from a job line, in minutes: a week.
@@ -41,23 +42,8 @@ pub(crate) struct Anacrontab {
 /// Reads an anacrontab's text.
 pub(crate) fn parse(text: &str) -> Anacrontab {
     let mut tab = Anacrontab::default();
-    let mut joined = String::new();
-    let mut first = 0;
-    for (index, raw) in text.split('\n').enumerate() {
-        if joined.is_empty() {
-            first = index + 1;
-        }
-        let raw = raw.strip_suffix('\r').unwrap_or(raw);
-        if let Some(head) = raw.strip_suffix('\\') {
-            joined.push_str(head);
-            continue;
-        }
-        joined.push_str(raw);
-        let line = std::mem::take(&mut joined);
-        read_line(&mut tab, first, &line);
-    }
-    if !joined.is_empty() {
-        read_line(&mut tab, first, &joined.clone());
+    for (line, text) in joined_lines(text, true) {
+        read_line(&mut tab, line, &text);
     }
     tab
 }
@@ -114,14 +100,9 @@ fn hours(value: &str) -> Option<(u32, u32)> {
 }
 
 fn job(line: &str, number: usize) -> Result<Job, String> {
-    let mut rest = line;
-    let mut word = || {
-        let text = rest.trim_start_matches([' ', '\t']);
-        let end = text.find([' ', '\t']).unwrap_or(text.len());
-        rest = text[end..].trim_start_matches([' ', '\t']);
-        &text[..end]
-    };
-    let (period, delay, identifier) = (word(), word(), word());
+    let (period, rest) = split_word(line);
+    let (delay, rest) = split_word(rest);
+    let (identifier, rest) = split_word(rest);
     let command = rest.trim_end();
     let period = match period.to_ascii_lowercase().as_str() {
         "@daily" => Period::Days(1),

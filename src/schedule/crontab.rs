@@ -159,7 +159,7 @@ fn entry(line: &str, flavour: Flavour) -> Result<(String, Option<String>, &str),
 
 /// The first blank-separated word and the text after the blanks that
 /// follow it.
-fn split_word(text: &str) -> (&str, &str) {
+pub(super) fn split_word(text: &str) -> (&str, &str) {
     let text = text.trim_start_matches([' ', '\t']);
     let end = text.find([' ', '\t']).unwrap_or(text.len());
     (&text[..end], text[end..].trim_start_matches([' ', '\t']))

@@ -7,7 +7,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use super::command::{find_hb_writes, simple_commands};
-use super::{checked, Expectation, Lint, Schedule, Source, Timing, MAX_JOBS_PER_CRONTAB};
+use super::{call_job, Expectation, Lint, Schedule, Source, Timing, MAX_JOBS_PER_CRONTAB};
 
 /// How the lines of a script (or an anacrontab's command) are run: the
 /// schedule, user and timing every job found in it gets.
@@ -31,47 +31,58 @@ pub(crate) fn jobs_in(
     run: &Run,
     modified: Option<DateTime<Utc>>,
 ) -> (Vec<Expectation>, Vec<Lint>) {
+    let run = Run {
+        since: run.since.max(modified),
+        ..run.clone()
+    };
     let mut found = Vec::new();
     let mut warnings = Vec::new();
-    let mut joined = String::new();
-    let mut start = first;
-    for (index, line) in text.split('\n').enumerate() {
-        if joined.is_empty() {
-            start = first + index;
-        }
-        if let Some(head) = line.strip_suffix('\\') {
-            joined.push_str(head);
-            continue;
-        }
-        joined.push_str(line);
-        let line = std::mem::take(&mut joined);
-        if !line.contains("hb-write") {
+    for (line, text) in joined_lines(text, false) {
+        if !text.contains("hb-write") {
             continue;
         }
         let at = Source {
             file: path.to_owned(),
-            line: start,
+            line: first + line - 1,
         };
-        for call in find_hb_writes(&line).into_iter().filter(|c| !c.retire) {
+        for call in find_hb_writes(&text).into_iter().filter(|c| !c.retire) {
             if found.len() >= MAX_JOBS_PER_CRONTAB {
                 break;
             }
-            match checked(&call) {
-                Ok((job, interval)) => found.push(Expectation {
-                    job,
-                    interval,
-                    schedule: run.schedule.clone(),
-                    source: at.clone(),
-                    user: run.user.clone(),
-                    since: run.since.max(modified),
-                    timing: run.timing.clone(),
-                    needs: call.needs.iter().map(|w| w.text.clone()).collect(),
-                }),
+            match call_job(&call) {
+                Ok(job) => found.push(run.expectation(job, &call, &at)),
                 Err(reason) => warnings.push(Lint::new(at.clone(), reason)),
             }
         }
     }
     (found, warnings)
+}
+
+/// The lines of `text`, each with the number (from 1) of its first line,
+/// a line ending in `\` joined to the next (`crlf`: after any `\r` at its
+/// end is dropped).
+pub(crate) fn joined_lines(text: &str, crlf: bool) -> impl Iterator<Item = (usize, String)> + '_ {
+    let mut lines = text.split('\n').enumerate();
+    std::iter::from_fn(move || {
+        let mut joined = String::new();
+        let mut first = None;
+        for (index, line) in lines.by_ref() {
+            first.get_or_insert(index + 1);
+            let line = if crlf {
+                line.strip_suffix('\r').unwrap_or(line)
+            } else {
+                line
+            };
+            match line.strip_suffix('\\') {
+                Some(head) => joined.push_str(head),
+                None => {
+                    joined.push_str(line);
+                    return Some((first?, joined));
+                }
+            }
+        }
+        first.map(|first| (first, joined))
+    })
 }
 
 /// run-parts's options that take a value as the next word.
@@ -122,13 +133,6 @@ pub(crate) fn skipped_when_present(command: &str) -> Option<&str> {
         ["test", "-x", path, "||", ..] | ["[", "-x", path, "]", "||"] => Some(path),
         _ => None,
     }
-}
-
-/// Whether run-parts runs a file of this name (Debian's rule without
-/// `--lsbsysinit`: letters, digits, `_` and `-` only, so `backup.sh` and
-/// `*.dpkg-old` are skipped).
-pub(crate) fn runs_name(name: &str) -> bool {
-    super::files::cron_reads_name(name)
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
+use super::files::cron_reads_name;
 use super::files::{Problem, MAX_CRONTABS};
-use super::runparts::runs_name;
 use crate::store::open::{read_regular, Links, Refused};
 
 /// The largest script read for hb-write lines, in bytes.
@@ -84,7 +84,7 @@ pub(crate) fn read_dir(dir: &Path, budget: &mut u64) -> Listing {
             *budget = 0;
             break;
         }
-        let skipped = if !runs_name(&String::from_utf8_lossy(&name)) {
+        let skipped = if !cron_reads_name(&String::from_utf8_lossy(&name)) {
             Some("its name has a character other than letters, digits, `_` and `-`")
         } else if !executable(&path) {
             Some("it is not executable")
