@@ -39,7 +39,12 @@ pub(super) fn skipped_fires(
     to: DateTime<Utc>,
 ) -> impl Iterator<Item = DateTime<Utc>> + '_ {
     jumps(zone, from, to)
-        .filter(|jump| jump.selects(fields))
+        .filter(|jump| {
+            let (start, end) = jump.skipped;
+            std::iter::successors(Some(start), |m| Some(*m + Duration::minutes(1)))
+                .take_while(|m| *m < end)
+                .any(|m| fields.matches(m))
+        })
         .map(|jump| jump.at)
 }
 
@@ -52,21 +57,8 @@ struct Jump {
     skipped: (NaiveDateTime, NaiveDateTime),
 }
 
-impl Jump {
-    fn selects(&self, fields: &Fields) -> bool {
-        let (mut minute, end) = self.skipped;
-        while minute < end {
-            if fields.matches(minute) {
-                return true;
-            }
-            minute += Duration::minutes(1);
-        }
-        false
-    }
-}
-
 /// The UTC offset of `zone` at `t`, in seconds.
-fn offset(zone: Tz, t: DateTime<Utc>) -> i32 {
+pub(super) fn offset(zone: Tz, t: DateTime<Utc>) -> i32 {
     zone.offset_from_utc_datetime(&t.naive_utc())
         .fix()
         .local_minus_utc()

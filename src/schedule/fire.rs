@@ -3,53 +3,30 @@
 //! field (`search`), and the days the clocks change handled as cron does
 //! (`dst`).
 
-use std::fmt;
-
 use super::dst;
 use super::fields::Fields;
 use super::search::{wall_fire, Direction};
 use crate::Error;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// How far apart fires are looked for: a schedule that fires less than once
 /// in this span (`0 0 29 2 *` aside) is treated as never firing again.
 pub(crate) const SEARCH_SPAN_DAYS: i64 = 5 * 366;
 
-/// Which way from a time `Schedule::nearest` looks.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Way {
-    /// The first fire strictly after it.
-    After,
-    /// The latest fire at or before it.
-    AtOrBefore,
-}
-
 /// At most this many fires are walked to measure the gaps of a schedule.
 const GAP_WALK_MAX: usize = 4000;
 
 /// A schedule: when cron starts the job, in the zone the crontab names.
-#[derive(Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Schedule {
     text: String,
     fields: Fields,
     zone: Tz,
 }
 
-impl fmt::Debug for Schedule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Schedule({:?} in {})", self.text, self.zone)
-    }
-}
-
-impl PartialEq for Schedule {
-    fn eq(&self, other: &Schedule) -> bool {
-        self.text == other.text && self.zone == other.zone
-    }
-}
-
 /// The five-field form of each macro cron knows, `@reboot` aside.
-pub(crate) const MACROS: [(&str, &str); 7] = [
+const MACROS: [(&str, &str); 7] = [
     ("@yearly", "0 0 1 1 *"),
     ("@annually", "0 0 1 1 *"),
     ("@monthly", "0 0 1 * *"),
@@ -75,41 +52,35 @@ impl Schedule {
     /// line cron refuses (`minute 60 outside 0-59`); `None` for one it
     /// accepts but never runs.
     pub(crate) fn parse_as_cron(text: &str, zone: Tz) -> Result<Option<Schedule>, Error> {
-        Schedule::read(text, zone).map_err(Error::rule)
-    }
-
-    /// [`Schedule::parse_as_cron`], with cron's refusal in words.
-    fn read(text: &str, zone: Tz) -> Result<Option<Schedule>, String> {
         let trimmed = text.trim();
         let expanded = if trimmed.starts_with('@') {
-            let lower = trimmed.to_ascii_lowercase();
             MACROS
                 .iter()
-                .find(|(name, _)| *name == lower)
-                .map(|(_, fields)| (*fields).to_owned())
-                .ok_or_else(|| format!("`{trimmed}` is not a schedule macro cron knows"))?
+                .find(|(name, _)| name.eq_ignore_ascii_case(trimmed))
+                .ok_or_else(|| {
+                    Error::rule(format!("`{trimmed}` is not a schedule macro cron knows"))
+                })?
+                .1
         } else {
-            trimmed.to_owned()
+            trimmed
         };
         let words: Vec<&str> = expanded.split_ascii_whitespace().collect();
-        let Ok(five) = <[&str; 5]>::try_from(words.as_slice()) else {
-            return Err(format!(
+        let five = <[&str; 5]>::try_from(words.as_slice()).map_err(|_| {
+            Error::rule(format!(
                 "`{trimmed}` has {} fields; cron wants five: minute hour day-of-month month day-of-week",
                 words.len()
-            ));
-        };
-        let fields =
-            Fields::parse(&five).map_err(|why| format!("cron refuses `{trimmed}`: {why}"))?;
-        if !fields.selects_some() {
-            return Ok(None);
-        }
+            ))
+        })?;
+        let fields = Fields::parse(&five)
+            .map_err(|why| Error::rule(format!("cron refuses `{trimmed}`: {why}")))?;
         let schedule = Schedule {
             text: trimmed.to_owned(),
             fields,
             zone,
         };
         let probe = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).single();
-        Ok(probe.and_then(|t| schedule.next_after(t)).map(|_| schedule))
+        let fires = fields.selects_some() && probe.and_then(|t| schedule.next_after(t)).is_some();
+        Ok(fires.then_some(schedule))
     }
 
     /// The schedule as written.
@@ -124,12 +95,12 @@ impl Schedule {
 
     /// The first fire strictly after `t`, within five years.
     pub(crate) fn next_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.nearest(t, Way::After)
+        self.nearest(t, Direction::Forward)
     }
 
     /// The latest fire at or before `t`, within five years.
     pub(crate) fn latest_at_or_before(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.nearest(t, Way::AtOrBefore)
+        self.nearest(t, Direction::Backward)
     }
 
     /// The fire nearest `t` in the `way` given, within five years. A
@@ -137,51 +108,34 @@ impl Schedule {
     /// clocks go back (those times are passed over: at most a few hours of
     /// minutes), and runs right after the jump when the clocks skip its
     /// time.
-    fn nearest(&self, t: DateTime<Utc>, way: Way) -> Option<DateTime<Utc>> {
-        let span = chrono::Duration::days(SEARCH_SPAN_DAYS);
-        let limit = match way {
-            Way::After => t.checked_add_signed(span)?,
-            Way::AtOrBefore => t.checked_sub_signed(span)?,
-        };
-        let mut at = t;
-        let mut inclusive = way == Way::AtOrBefore;
-        let mut fire = None;
-        let direction = match way {
-            Way::After => Direction::Forward,
-            Way::AtOrBefore => Direction::Backward,
-        };
+    fn nearest(&self, t: DateTime<Utc>, way: Direction) -> Option<DateTime<Utc>> {
+        let limit = t.checked_add_signed(way.signed(Duration::days(SEARCH_SPAN_DAYS)))?;
+        let fixed = self.fields.is_fixed_time();
+        let repeat = |f: &DateTime<Utc>| fixed && dst::is_repeat(*f, self.zone);
+        let search = |at, inclusive| wall_fire(&self.fields, self.zone, at, way, inclusive, limit);
+        let mut fire = search(t, way == Direction::Backward);
         for _ in 0..dst::REPEATS_MAX {
-            let Some(found) = wall_fire(&self.fields, self.zone, at, direction, inclusive, limit)
-            else {
-                break;
-            };
-            if self.fields.is_fixed_time() && dst::is_repeat(found, self.zone) {
-                at = found;
-                inclusive = false;
-                continue;
+            match fire {
+                Some(f) if repeat(&f) => fire = search(f, false),
+                _ => break,
             }
-            fire = Some(found);
-            break;
         }
-        let fire = fire.filter(|f| match way {
-            Way::After => *f <= limit,
-            Way::AtOrBefore => *f >= limit,
-        });
-        let (from, to) = match way {
-            Way::After => (t, fire.unwrap_or(limit)),
-            Way::AtOrBefore => (fire.unwrap_or(limit), t),
-        };
-        if !self.fields.is_fixed_time() {
+        let fire = fire.filter(|f| !repeat(f) && !way.beyond(*f, limit));
+        if !fixed {
             return fire;
         }
+        let end = fire.unwrap_or(limit);
+        let (from, to) = match way {
+            Direction::Forward => (t, end),
+            Direction::Backward => (end, t),
+        };
         let mut skipped = dst::skipped_fires(&self.fields, self.zone, from, to);
         let skipped = match way {
-            Way::After => skipped.next(),
-            Way::AtOrBefore => skipped.last(),
+            Direction::Forward => skipped.next(),
+            Direction::Backward => skipped.last(),
         };
         match (fire, skipped) {
-            (Some(f), Some(s)) if way == Way::After => Some(f.min(s)),
-            (Some(f), Some(s)) => Some(f.max(s)),
+            (Some(f), Some(s)) if way.beyond(f, s) => Some(s),
             (f, s) => f.or(s),
         }
     }
@@ -201,7 +155,7 @@ impl Schedule {
         from: DateTime<Utc>,
         fires: usize,
     ) -> (Option<u64>, usize) {
-        let Some(end) = from.checked_add_signed(chrono::Duration::days(366)) else {
+        let Some(end) = from.checked_add_signed(Duration::days(366)) else {
             return (None, 0);
         };
         let Some(mut previous) = self.next_after(from) else {
