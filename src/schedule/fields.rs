@@ -134,87 +134,67 @@ impl Fields {
 /// A field: ranges separated by `,`, as cron's `get_list` reads them; what
 /// follows the list is ignored.
 fn list(field: &str, bounds: (i32, i32), names: &[&str]) -> Result<u64, String> {
-    let bytes = field.as_bytes();
     let mut bits = 0u64;
-    let mut at = 0;
-    loop {
-        at = range(bytes, at, bounds, names, &mut bits).map_err(|why| match why {
-            Why::Text(text) => text,
-            Why::Empty => format!("`{field}` has a part that is no number, name or `*`"),
-        })?;
-        if bytes.get(at) == Some(&b',') {
-            at += 1;
-        } else {
-            return Ok(bits);
-        }
+    let mut at = range(field, 0, bounds, names, &mut bits)?;
+    while field.as_bytes().get(at) == Some(&b',') {
+        at = range(field, at + 1, bounds, names, &mut bits)?;
     }
-}
-
-/// Why a field is refused.
-enum Why {
-    Text(String),
-    Empty,
+    Ok(bits)
 }
 
 /// One range at `at`, as cron's `get_range`: `*`, a number or a name, or
 /// two of them joined by `-`, then an optional `/step`. Returns where it
 /// ends.
 fn range(
-    bytes: &[u8],
+    field: &str,
     at: usize,
     (low, high): (i32, i32),
     names: &[&str],
     bits: &mut u64,
-) -> Result<usize, Why> {
-    let outside = |n: i32| Why::Text(format!("{n} outside {low}-{high}"));
+) -> Result<usize, String> {
+    let bytes = field.as_bytes();
+    let outside = |n: i32| format!("{n} outside {low}-{high}");
     let (first, last, mut at) = if bytes.get(at) == Some(&b'*') {
         (low, high, at + 1)
     } else {
-        let (first, at) = number(bytes, at, names)?;
+        let (first, at) = number(field, at, names)?;
         match bytes.get(at) {
             Some(b'-') => {
-                let (last, at) = number(bytes, at + 1, names)?;
+                let (last, at) = number(field, at + 1, names)?;
                 (first, last, at)
             }
             Some(b'/') => {
-                let text = String::from_utf8_lossy(bytes);
-                return Err(Why::Text(format!(
-                    "`{text}`: a step needs a range or `*` before it, as in `{first}-{high}/N`"
-                )));
+                return Err(format!(
+                    "`{field}`: a step needs a range or `*` before it, as in `{first}-{high}/N`"
+                ));
             }
-            _ => {
-                if !(low..=high).contains(&first) {
-                    return Err(outside(first));
-                }
+            _ if (low..=high).contains(&first) => {
                 *bits |= 1 << (first - low);
                 return Ok(at);
             }
+            _ => return Err(outside(first)),
         }
     };
-    let step = if bytes.get(at) == Some(&b'/') {
-        let (step, end) = number(bytes, at + 1, &[])?;
+    let mut step = 1;
+    if bytes.get(at) == Some(&b'/') {
+        (step, at) = number(field, at + 1, &[])?;
         if step <= 0 {
-            return Err(Why::Text(format!("step {step}: a step must be 1 or more")));
+            return Err(format!("step {step}: a step must be 1 or more"));
         }
-        at = end;
-        step
-    } else {
-        1
-    };
-    for n in [first, last] {
-        if !(low..=high).contains(&n) {
-            return Err(outside(n));
-        }
+    }
+    if let Some(n) = [first, last]
+        .into_iter()
+        .find(|n| !(low..=high).contains(n))
+    {
+        return Err(outside(n));
     }
     let (start, stop) = ((first - low) as u32, (last - low) as u32);
     if step == 1 {
         *bits |= bytewise_range(start, stop);
     } else {
-        let mut i = start;
-        while i <= stop {
-            *bits |= 1 << i;
-            i = i.saturating_add(step.unsigned_abs());
-        }
+        (start..=stop)
+            .step_by(step as usize)
+            .for_each(|i| *bits |= 1 << i);
     }
     Ok(at)
 }
@@ -240,23 +220,26 @@ fn bytewise_range(start: u32, stop: u32) -> u64 {
 /// A number or a name at `at`, as cron's `get_number`: the letters and
 /// digits there, a name from `names` (any case) or else all digits, read
 /// as C's `atoi` does (saturating, then cut to an `int`).
-fn number(bytes: &[u8], at: usize, names: &[&str]) -> Result<(i32, usize), Why> {
+fn number(field: &str, at: usize, names: &[&str]) -> Result<(i32, usize), String> {
+    let bytes = field.as_bytes();
     let end = bytes[at.min(bytes.len())..]
         .iter()
         .position(|b| !b.is_ascii_alphanumeric())
         .map_or(bytes.len(), |p| at + p);
-    let word = std::str::from_utf8(&bytes[at.min(end)..end]).unwrap_or_default();
+    let word = &field[at.min(end)..end];
     if word.is_empty() {
-        return Err(Why::Empty);
+        return Err(format!(
+            "`{field}` has a part that is no number, name or `*`"
+        ));
     }
     if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(word)) {
         let low = i32::from(names.len() == MONTHS.len());
         return Ok((i as i32 + low, end));
     }
     if !word.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Why::Text(format!(
+        return Err(format!(
             "`{word}` is neither a number nor a name cron knows"
-        )));
+        ));
     }
     let long = word.bytes().fold(0i64, |n, d| {
         n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
