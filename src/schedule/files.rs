@@ -2,6 +2,7 @@
 //! files only, opened without blocking, at most [`MAX_CRONTAB_BYTES`] each
 //! and [`MAX_CRONTABS`] per directory. Also the system's time zone.
 
+use std::ffi::OsString;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -174,20 +175,25 @@ fn push(found: &mut Discovered, read: Result<Loaded, Refused>, path: &Path) {
 /// The files of a directory whose names cron reads, sorted, at most
 /// [`MAX_CRONTABS`]; nothing when it cannot be listed.
 fn listing(dir: &Path) -> Vec<(PathBuf, String)> {
-    let Ok(read) = fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut names: Vec<(PathBuf, String)> = read
+    (sorted_entries(dir).into_iter())
+        .filter_map(|(name, path)| {
+            let name = name.into_string().ok()?;
+            cron_reads_name(&name).then_some((path, name))
+        })
+        .take(MAX_CRONTABS)
+        .collect()
+}
+
+/// The entries of `dir` (of the first `4 * MAX_CRONTABS` listed), sorted
+/// by name; nothing when it cannot be listed.
+pub(super) fn sorted_entries(dir: &Path) -> Vec<(OsString, PathBuf)> {
+    let mut entries: Vec<_> = (fs::read_dir(dir).into_iter().flatten())
         .take(MAX_CRONTABS * 4)
         .filter_map(Result::ok)
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            cron_reads_name(&name).then(|| (e.path(), name))
-        })
+        .map(|e| (e.file_name(), e.path()))
         .collect();
-    names.sort();
-    names.truncate(MAX_CRONTABS);
-    names
+    entries.sort();
+    entries
 }
 
 /// The zone cron computes fires in when a crontab names none: `TZ` of the

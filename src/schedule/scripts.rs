@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use super::files::cron_reads_name;
-use super::files::{Problem, MAX_CRONTABS};
+use super::files::{sorted_entries, Problem, MAX_CRONTABS};
 use crate::store::open::{read_regular, Links, Refused};
 
 /// The largest script read for hb-write lines, in bytes.
@@ -49,20 +49,7 @@ pub(crate) fn read_dir(dir: &Path, budget: &mut u64) -> Listing {
     if *budget == 0 {
         return listing;
     }
-    let Ok(entries) = fs::read_dir(dir) else {
-        return listing;
-    };
-    let mut names: Vec<(Vec<u8>, PathBuf)> = entries
-        .take(MAX_CRONTABS * 4)
-        .filter_map(Result::ok)
-        .map(|e| {
-            use std::os::unix::ffi::OsStrExt;
-            (e.file_name().as_bytes().to_vec(), e.path())
-        })
-        .collect();
-    names.sort();
-    names.truncate(MAX_CRONTABS);
-    for (name, path) in names {
+    for (name, path) in sorted_entries(dir).into_iter().take(MAX_CRONTABS) {
         // stat, as run-parts does: a link counts as what it points at, and
         // looking at a FIFO never blocks.
         let Ok(meta) = fs::metadata(&path) else {
@@ -84,7 +71,7 @@ pub(crate) fn read_dir(dir: &Path, budget: &mut u64) -> Listing {
             *budget = 0;
             break;
         }
-        let skipped = if !cron_reads_name(&String::from_utf8_lossy(&name)) {
+        let skipped = if !cron_reads_name(&name.to_string_lossy()) {
             Some("its name has a character other than letters, digits, `_` and `-`")
         } else if !executable(&path) {
             Some("it is not executable")
