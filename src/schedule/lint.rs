@@ -152,19 +152,21 @@ fn interval_lint(e: &Expectation, gap: u64, factor: f64) -> Option<Lint> {
 
 /// A duration exactly, in the form hb-write takes: `1d`, `2d5m`, `1h30m`.
 pub(crate) fn exact(seconds: u64) -> String {
-    const UNITS: [(char, u64); 4] = [('d', 86_400), ('h', 3_600), ('m', 60), ('s', 1)];
-    if seconds == 0 {
-        return "0s".to_owned();
+    let parts = [
+        (seconds / 86_400, 'd'),
+        (seconds % 86_400 / 3_600, 'h'),
+        (seconds % 3_600 / 60, 'm'),
+        (seconds % 60, 's'),
+    ];
+    match parts
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect::<String>()
+    {
+        text if text.is_empty() => "0s".to_owned(),
+        text => text,
     }
-    let mut out = String::new();
-    let mut rest = seconds;
-    for (unit, size) in UNITS {
-        if rest >= size {
-            out.push_str(&format!("{}{unit}", rest / size));
-            rest %= size;
-        }
-    }
-    out
 }
 
 #[cfg(test)]
