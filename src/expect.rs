@@ -155,7 +155,7 @@ pub(crate) fn load(
     if args.discover {
         let found = files::discover(&args.cron_root);
         unread = found.closed;
-        lint.extend(found.problems.into_iter().map(files::Problem::into_lint));
+        lint.extend(found.problems);
         // A file named and also discovered is read once.
         for tab in found.tabs {
             if !tabs.iter().any(|t: &files::Loaded| t.path == tab.path) {

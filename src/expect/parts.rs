@@ -267,8 +267,7 @@ fn directory(
             Rc::clone(listing)
         } else {
             let listing = scripts::read_dir(&path, budget);
-            let problems = listing.problems.iter().cloned();
-            lint.extend(problems.map(files::Problem::into_lint));
+            lint.extend(listing.problems.iter().cloned());
             Rc::clone(seen.entry(path).or_insert(Rc::new(listing)))
         }
     };

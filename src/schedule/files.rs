@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::{parse_zone, Flavour};
+use super::{parse_zone, Flavour, Lint, Source};
 use crate::store::open::{read_regular, Links, Refused};
 use crate::Error;
 
@@ -103,32 +103,11 @@ pub(crate) fn cron_reads_name(name: &str) -> bool {
 #[derive(Debug, Default)]
 pub(crate) struct Discovered {
     pub tabs: Vec<Loaded>,
-    /// Each crontab that could not be read.
-    pub problems: Vec<Problem>,
+    /// A warning about each crontab that could not be read.
+    pub problems: Vec<Lint>,
     /// The users' crontabs closed to the checker (only root reads them
     /// all): their jobs are not expected.
     pub closed: Vec<PathBuf>,
-}
-
-/// A crontab that discovery could not read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Problem {
-    pub path: PathBuf,
-    /// Why it could not be read.
-    pub reason: String,
-}
-
-impl Problem {
-    /// The warning about the file as a whole.
-    pub(crate) fn into_lint(self) -> super::Lint {
-        super::Lint::new(
-            super::Source {
-                file: self.path,
-                line: 0,
-            },
-            self.reason,
-        )
-    }
 }
 
 /// Reads the system crontab, `/etc/cron.d/*` and every user crontab in the
@@ -165,10 +144,9 @@ pub(crate) fn discover(root: &Path) -> Discovered {
 fn push(found: &mut Discovered, read: Result<Loaded, Refused>, path: &Path) {
     match read {
         Ok(tab) => found.tabs.push(tab),
-        Err(refused) => found.problems.push(Problem {
-            path: path.to_owned(),
-            reason: reason(&refused),
-        }),
+        Err(refused) => found
+            .problems
+            .push(Lint::new(Source::whole(path), reason(&refused))),
     }
 }
 
@@ -263,10 +241,10 @@ mod tests {
         let sub = p.join("etc/cron.d/sub");
         assert_eq!(
             found.problems,
-            [Problem {
-                path: sub,
-                reason: "not a regular file".to_owned()
-            }]
+            [Lint::new(
+                Source::whole(&sub),
+                "not a regular file".to_owned()
+            )]
         );
     }
 

@@ -104,10 +104,7 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
     }
     if let Some((source, count)) = unmeasured {
         warnings.push(Lint::new(
-            Source {
-                file: source.file.clone(),
-                line: 0,
-            },
+            Source::whole(&source.file),
             format!(
                 "the intervals of {count} hb-write lines from here on were not checked against their schedules: a lint walks at most {LINT_FIRES_MAX} fires"
             ),

@@ -27,7 +27,7 @@ mod search;
 pub(crate) mod timing;
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -54,6 +54,16 @@ const MAX_WARNINGS_PER_CRONTAB: usize = 100;
 pub(crate) struct Source {
     pub file: PathBuf,
     pub line: usize,
+}
+
+impl Source {
+    /// The file as a whole.
+    pub(crate) fn whole(file: &Path) -> Source {
+        Source {
+            file: file.to_owned(),
+            line: 0,
+        }
+    }
 }
 
 impl fmt::Display for Source {

@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use super::files::cron_reads_name;
-use super::files::{sorted_entries, Problem, MAX_CRONTABS};
+use super::files::{sorted_entries, MAX_CRONTABS};
+use super::{Lint, Source};
 use crate::store::open::{read_regular, Links, Refused};
 
 /// The largest script read for hb-write lines, in bytes.
@@ -33,8 +34,8 @@ pub(crate) struct Script {
 pub(crate) struct Listing {
     /// Its regular files, sorted by name as run-parts runs them.
     pub scripts: Vec<Script>,
-    /// The scripts it runs that could not be read.
-    pub problems: Vec<Problem>,
+    /// A warning about each script it runs that could not be read.
+    pub problems: Vec<Lint>,
 }
 
 /// Reads `dir` as `run-parts --test` chooses from it: names of letters,
@@ -62,12 +63,9 @@ pub(crate) fn read_dir(dir: &Path, budget: &mut u64) -> Listing {
         // many bytes: it costs the budget no more, and cannot spend it
         // for the scripts after it.
         if meta.len().min(MAX_SCRIPT_BYTES) > *budget {
-            listing.problems.push(Problem {
-                reason: format!(
-                    "the scripts read for run-parts reach the {MAX_SCRIPTS_BYTES} bytes read in one run; this one and those after it are not read"
-                ),
-                path,
-            });
+            listing.problems.push(Lint::new(Source::whole(&path), format!(
+                "the scripts read for run-parts reach the {MAX_SCRIPTS_BYTES} bytes read in one run; this one and those after it are not read"
+            )));
             *budget = 0;
             break;
         }
@@ -88,10 +86,9 @@ pub(crate) fn read_dir(dir: &Path, budget: &mut u64) -> Listing {
                     skipped,
                 });
             }
-            Err(refused) if skipped.is_none() => listing.problems.push(Problem {
-                path,
-                reason: reason(&refused),
-            }),
+            Err(refused) if skipped.is_none() => listing
+                .problems
+                .push(Lint::new(Source::whole(&path), reason(&refused))),
             Err(_) => {}
         }
     }
@@ -163,7 +160,7 @@ mod tests {
             ]
         );
         assert_eq!(listing.problems.len(), 1);
-        assert!(listing.problems[0].reason.contains("more than"));
+        assert!(listing.problems[0].message.contains("more than"));
         assert!(read_dir(&d.join("missing"), &mut 1).scripts.is_empty());
     }
 
@@ -178,7 +175,7 @@ mod tests {
         let listing = read_dir(dir.path(), &mut budget);
         assert_eq!(listing.scripts.len(), 3);
         assert_eq!(listing.problems.len(), 1);
-        assert_eq!(listing.problems[0].path, dir.path().join("s3"));
+        assert_eq!(listing.problems[0].source.file, dir.path().join("s3"));
         assert_eq!(budget, 0);
         assert!(read_dir(dir.path(), &mut budget).scripts.is_empty());
     }
