@@ -124,37 +124,27 @@ fn setting(line: &str) -> Option<(String, String)> {
 /// command text.
 fn entry(line: &str, flavour: Flavour) -> Result<(String, Option<String>, &str), String> {
     let mut rest = line;
-    let when = if line.starts_with('@') {
+    let mut when = Vec::with_capacity(5);
+    for _ in 0..if line.starts_with('@') { 1 } else { 5 } {
         let (word, after) = split_word(rest);
+        if word.is_empty() {
+            return Err("it has fewer than five time fields and no command".to_owned());
+        }
+        when.push(word);
         rest = after;
-        word.to_owned()
-    } else {
-        let mut fields = Vec::with_capacity(5);
-        for _ in 0..5 {
-            let (word, after) = split_word(rest);
-            if word.is_empty() {
-                return Err("it has fewer than five time fields and no command".to_owned());
-            }
-            fields.push(word);
-            rest = after;
+    }
+    let mut user = None;
+    if flavour == Flavour::System {
+        let (word, after) = split_word(rest);
+        if word.is_empty() {
+            return Err("it has no user field, which a system crontab needs".to_owned());
         }
-        fields.join(" ")
-    };
-    let user = match flavour {
-        Flavour::User => None,
-        Flavour::System => {
-            let (word, after) = split_word(rest);
-            if word.is_empty() {
-                return Err("it has no user field, which a system crontab needs".to_owned());
-            }
-            rest = after;
-            Some(word.to_owned())
-        }
-    };
+        (user, rest) = (Some(word.to_owned()), after);
+    }
     if rest.trim().is_empty() {
         return Err("it has no command".to_owned());
     }
-    Ok((when, user, rest))
+    Ok((when.join(" "), user, rest))
 }
 
 /// The first blank-separated word and the text after the blanks that
@@ -167,7 +157,7 @@ pub(super) fn split_word(text: &str) -> (&str, &str) {
 
 /// cron's `%` rule: the first unescaped `%` ends the command (what follows
 /// is its standard input); `\%` stands for a plain `%`.
-pub(crate) fn cut_at_percent(command: &str) -> (String, bool) {
+fn cut_at_percent(command: &str) -> (String, bool) {
     let mut out = String::with_capacity(command.len());
     let mut chars = command.chars().peekable();
     while let Some(c) = chars.next() {
