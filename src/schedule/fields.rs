@@ -203,18 +203,13 @@ fn range(
 /// and part of each end byte; for a downward range it sets the top of the
 /// start's byte and the bottom of the stop's, or nothing in a single byte.
 fn bytewise_range(start: u32, stop: u32) -> u64 {
-    let (first_byte, last_byte) = (start / 8, stop / 8);
-    let byte = |b: u32, mask: u8| u64::from(mask) << (b * 8);
-    let from = |s: u32| 0xffu8 << (s % 8);
-    let upto = |s: u32| 0xffu8 >> (7 - s % 8);
-    if first_byte == last_byte {
-        return byte(first_byte, from(start) & upto(stop));
+    // The values `from..=to`, none when `from` is above `to`.
+    let bits = |from: u32, to: u32| (u64::MAX >> (63 - to)) & (u64::MAX << from);
+    if start <= stop || start / 8 == stop / 8 {
+        bits(start, stop)
+    } else {
+        bits(start, start | 7) | bits(stop & !7, stop)
     }
-    let mut bits = byte(first_byte, from(start)) | byte(last_byte, upto(stop));
-    for b in first_byte + 1..last_byte {
-        bits |= byte(b, 0xff);
-    }
-    bits
 }
 
 /// A number or a name at `at`, as cron's `get_number`: the letters and

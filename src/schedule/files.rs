@@ -63,15 +63,18 @@ pub(crate) fn read(path: &Path, flavour: Flavour, owner: Option<String>) -> Resu
 
 /// Why a crontab was not read, in words.
 fn reason(refused: &Refused) -> String {
+    let limit = " a crontab may have here";
+    refusal(refused, "cannot read", "file", MAX_CRONTAB_BYTES, limit)
+}
+
+/// Why a file of `what` kind was not read, in words: `io` leads an I/O
+/// error, `limit` says the bound of `max` bytes it passed.
+pub(super) fn refusal(refused: &Refused, io: &str, what: &str, max: u64, limit: &str) -> String {
     match refused {
-        Refused::Io(e) => format!("cannot read: {e}"),
+        Refused::Io(e) => format!("{io}: {e}"),
         Refused::Link | Refused::Kind(_) => "not a regular file".to_owned(),
-        Refused::TooLarge(len) => format!(
-            "the file is {len} bytes, more than the {MAX_CRONTAB_BYTES} a crontab may have here"
-        ),
-        Refused::Grew => {
-            format!("the file grew past the {MAX_CRONTAB_BYTES} bytes a crontab may have here")
-        }
+        Refused::TooLarge(len) => format!("the {what} is {len} bytes, more than the {max}{limit}"),
+        Refused::Grew => format!("the {what} grew past the {max} bytes{limit}"),
     }
 }
 

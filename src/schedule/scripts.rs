@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use super::files::cron_reads_name;
-use super::files::{sorted_entries, MAX_CRONTABS};
+use super::files::{refusal, sorted_entries, MAX_CRONTABS};
 use super::{Lint, Source};
 use crate::store::open::{read_regular, Links, Refused};
 
@@ -97,16 +97,9 @@ pub(crate) fn read_dir(dir: &Path, budget: &mut u64) -> Listing {
 
 /// Why a script was not read, in words.
 fn reason(refused: &Refused) -> String {
-    match refused {
-        Refused::Io(e) => format!("cannot read this script run-parts runs: {e}"),
-        Refused::Link | Refused::Kind(_) => "not a regular file".to_owned(),
-        Refused::TooLarge(len) => format!(
-            "the script is {len} bytes, more than the {MAX_SCRIPT_BYTES} read for hb-write lines; its jobs are not expected"
-        ),
-        Refused::Grew => format!(
-            "the script grew past the {MAX_SCRIPT_BYTES} bytes read for hb-write lines; its jobs are not expected"
-        ),
-    }
+    let io = "cannot read this script run-parts runs";
+    let limit = " read for hb-write lines; its jobs are not expected";
+    refusal(refused, io, "script", MAX_SCRIPT_BYTES, limit)
 }
 
 /// Whether this user may execute `path`, by `access(2)` as run-parts asks.
