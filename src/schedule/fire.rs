@@ -1,9 +1,7 @@
 //! When a schedule fires: a five-field cron expression in a time zone,
 //! read as cron reads it (`fields`), its wall-clock times found field by
-//! field (`search`), and the days the clocks change handled as cron does
-//! (`dst`).
+//! field, with cron's handling of the days the clocks change (`search`).
 
-use super::dst;
 use super::fields::Fields;
 use super::search::{wall_fire, Direction};
 use crate::Error;
@@ -103,41 +101,13 @@ impl Schedule {
         self.nearest(t, Direction::Backward)
     }
 
-    /// The fire nearest `t` in the `way` given, within five years. A
-    /// fixed-time line does not run again in the hour repeated when the
-    /// clocks go back (those times are passed over: at most a few hours of
-    /// minutes), and runs right after the jump when the clocks skip its
-    /// time.
+    /// The fire nearest `t` in the `way` given, within five years, as
+    /// cron runs it on the days the clocks change (see `search`).
     fn nearest(&self, t: DateTime<Utc>, way: Direction) -> Option<DateTime<Utc>> {
         let limit = t.checked_add_signed(way.signed(Duration::days(SEARCH_SPAN_DAYS)))?;
-        let fixed = self.fields.is_fixed_time();
-        let repeat = |f: &DateTime<Utc>| fixed && dst::is_repeat(*f, self.zone);
-        let search = |at, inclusive| wall_fire(&self.fields, self.zone, at, way, inclusive, limit);
-        let mut fire = search(t, way == Direction::Backward);
-        for _ in 0..dst::REPEATS_MAX {
-            match fire {
-                Some(f) if repeat(&f) => fire = search(f, false),
-                _ => break,
-            }
-        }
-        let fire = fire.filter(|f| !repeat(f) && !way.beyond(*f, limit));
-        if !fixed {
-            return fire;
-        }
-        let end = fire.unwrap_or(limit);
-        let (from, to) = match way {
-            Direction::Forward => (t, end),
-            Direction::Backward => (end, t),
-        };
-        let mut skipped = dst::skipped_fires(&self.fields, self.zone, from, to);
-        let skipped = match way {
-            Direction::Forward => skipped.next(),
-            Direction::Backward => skipped.last(),
-        };
-        match (fire, skipped) {
-            (Some(f), Some(s)) if way.beyond(f, s) => Some(s),
-            (f, s) => f.or(s),
-        }
+        let zone = (self.zone, self.fields.is_fixed_time());
+        let inclusive = way == Direction::Backward;
+        wall_fire(&self.fields, zone, t, way, inclusive, limit).filter(|f| !way.beyond(*f, limit))
     }
 
     /// The longest gap between two fires in the year from `from` (or in the

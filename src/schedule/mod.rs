@@ -4,8 +4,8 @@
 //! Pure over file contents except [`files`], which reads crontabs with the
 //! same bounds as the heartbeat scan: [`crontab`] reads lines as cron does,
 //! `fields` their time fields, [`command`] finds hb-write in a command,
-//! [`fire`] computes fires (the wall-clock minutes found by `search`), with
-//! cron's rules for the days the clocks change (`dst`), and [`mod@lint`]
+//! [`fire`] computes fires (the wall-clock minutes found by `search`, with
+//! cron's rules for the days the clocks change), and [`mod@lint`]
 //! says what will go wrong. [`anacrontab`] reads anacron's table,
 //! [`runparts`] finds the directories a command runs and the hb-write
 //! calls of a script, [`scripts`] reads such a directory as run-parts
@@ -15,7 +15,6 @@
 pub(crate) mod anacrontab;
 pub(crate) mod command;
 pub(crate) mod crontab;
-mod dst;
 mod fields;
 pub(crate) mod files;
 pub(crate) mod fire;

@@ -1,15 +1,23 @@
-//! The wall-clock fires of a line: the local minutes its fields select,
-//! found field by field (a month, day or hour that does not match is passed
-//! over whole), and the instants those minutes fall on in a zone. A minute
+//! The fires of a line: the local minutes its fields select, found field
+//! by field (a month, day or hour that does not match is passed over
+//! whole), and the instants cron runs those minutes at in a zone. A minute
 //! the clocks skip falls on no instant, a minute of the repeated hour on
-//! two; cron's own handling of both days, for fixed-time lines, is `dst`'s
-//! and is applied on top by `fire`.
+//! two. On those days cron (Debian's `cron.c`, its `timeDiff` cases) runs
+//! the fixed-time lines ([`Fields::is_fixed_time`]) whose times were
+//! skipped right after a jump forward of less than three hours, and runs
+//! only the lines that are not fixed-time again in the repeated hour.
 
-use chrono::{DateTime, Datelike, Duration, Months, NaiveDateTime, TimeZone, Timelike, Utc};
+use chrono::{
+    DateTime, Datelike, Duration, LocalResult, Months, NaiveDateTime, Offset, TimeZone, Timelike,
+    Utc,
+};
 use chrono_tz::Tz;
 
-use super::dst::offset;
 use super::fields::Fields;
+
+/// The largest jump forward after which cron runs the skipped fixed-time
+/// lines; after a larger one it runs only what is due at the new time.
+const CATCH_UP_MAX_SECONDS: i32 = 3 * 3600;
 
 /// How far ahead and behind an instant the zone's offset is sampled to
 /// size a clock change near it: longer than any change in the tz database
@@ -44,11 +52,12 @@ impl Direction {
 }
 
 /// The first instant after `t` (`Forward`) or before it (`Backward`), or
-/// `t` itself when `inclusive`, on which the wall clock of `zone` shows a
-/// minute `fields` select; `None` when there is none up to `limit`.
+/// `t` itself when `inclusive`, at which cron runs a line with `fields`
+/// (`fixed`: as a fixed-time line) by the wall clock of `zone`; `None` when
+/// there is none up to `limit`.
 pub(super) fn wall_fire(
     fields: &Fields,
-    zone: Tz,
+    (zone, fixed): (Tz, bool),
     t: DateTime<Utc>,
     direction: Direction,
     inclusive: bool,
@@ -56,9 +65,8 @@ pub(super) fn wall_fire(
 ) -> Option<DateTime<Utc>> {
     // Across a clock change an instant beyond `t` may show a wall-clock
     // time on the near side of `t`'s, by at most the size of the change.
-    let margin = direction.signed(Duration::seconds(i64::from(change_near(
-        zone, t, direction,
-    ))));
+    let margin = Duration::seconds(i64::from(change_near(zone, t, direction)));
+    let margin = direction.signed(margin);
     let local = |u: DateTime<Utc>| u.with_timezone(&zone).naive_local();
     let mut minute = floor_minute(local(t).checked_sub_signed(margin)?);
     let local_limit = local(limit).checked_add_signed(margin)?;
@@ -69,12 +77,7 @@ pub(super) fn wall_fire(
         if best.is_some_and(|(_, first)| direction.beyond(found, first + margin)) {
             break;
         }
-        let instants = zone.from_local_datetime(&found);
-        for u in [instants.earliest(), instants.latest()]
-            .into_iter()
-            .flatten()
-        {
-            let u = u.with_timezone(&Utc);
+        for u in instants(zone, found, fixed).into_iter().flatten() {
             let wanted = direction.beyond(u, t) || (inclusive && u == t);
             if wanted && best.is_none_or(|(b, _)| direction.beyond(b, u)) {
                 best = Some((u, best.map_or(found, |(_, first)| first)));
@@ -86,6 +89,40 @@ pub(super) fn wall_fire(
         minute = next;
     }
     best.map(|(u, _)| u)
+}
+
+/// The instants at which cron runs a line at the wall-clock `minute` of
+/// `zone`: one on an ordinary day; two in the repeated hour, the first of
+/// them alone for a `fixed`-time line; none when the clocks skip it, but
+/// for a fixed-time line the jump's own instant when it is short.
+fn instants(zone: Tz, minute: NaiveDateTime, fixed: bool) -> [Option<DateTime<Utc>>; 2] {
+    match zone.from_local_datetime(&minute) {
+        LocalResult::Single(u) => [Some(u.to_utc()), None],
+        LocalResult::Ambiguous(a, b) => [Some(a.to_utc()), (!fixed).then(|| b.to_utc())],
+        LocalResult::None if fixed => [jump_after(zone, minute), None],
+        LocalResult::None => [None, None],
+    }
+}
+
+/// The instant the clocks jump forward past the skipped `minute`, when
+/// the jump is shorter than [`CATCH_UP_MAX_SECONDS`]: the instant of the
+/// first minute the wall clock shows after it.
+fn jump_after(zone: Tz, minute: NaiveDateTime) -> Option<DateTime<Utc>> {
+    let at = (1..i64::from(CATCH_UP_MAX_SECONDS / 60))
+        .find_map(|m| {
+            zone.from_local_datetime(&(minute + Duration::minutes(m)))
+                .earliest()
+        })?
+        .to_utc();
+    let jump = offset(zone, at) - offset(zone, at - Duration::seconds(1));
+    (jump < CATCH_UP_MAX_SECONDS).then_some(at)
+}
+
+/// The UTC offset of `zone` at `t`, in seconds.
+fn offset(zone: Tz, t: DateTime<Utc>) -> i32 {
+    zone.offset_from_utc_datetime(&t.naive_utc())
+        .fix()
+        .local_minus_utc()
 }
 
 /// How many seconds the zone's offset changes by within a few hours of
