@@ -14,10 +14,10 @@
 //! and nothing when both lie in one byte (`5-1`). A range with a step runs
 //! upward only, so a downward one selects nothing.
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+use chrono::{Datelike, NaiveDate};
 
 /// The fields' names, in order, as messages say them.
-pub(super) const NAMES: [&str; 5] = ["minute", "hour", "day of month", "month", "day of week"];
+const NAMES: [&str; 5] = ["minute", "hour", "day of month", "month", "day of week"];
 
 /// The lowest and highest value of each field (day of week 7 is Sunday).
 const BOUNDS: [(i32, i32); 5] = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)];
@@ -55,22 +55,13 @@ impl Fields {
             star[i] = field.starts_with('*');
         }
         // Sunday is 0 and 7.
-        if bits[4] & (1 | 1 << 7) != 0 {
-            bits[4] |= 1;
-        }
-        bits[4] &= 0x7f;
-        let used = |i: usize| BOUNDS[i].1 - BOUNDS[i].0 + 1;
-        for (i, b) in bits.iter_mut().enumerate().take(4) {
-            *b &= (1u64 << used(i)) - 1;
-        }
+        bits[4] = (bits[4] | bits[4] >> 7) & 0x7f;
         Ok(Fields { bits, star })
     }
 
-    /// Whether cron treats the line as fixed-time: neither its minute nor
-    /// its hour field starts with `*`. On the day the clocks go forward a
-    /// fixed-time line whose time is skipped runs right after the change;
-    /// on the day they go back it runs once, not again in the repeated
-    /// hour. Any other line runs at the times the wall clock shows.
+    /// Whether cron treats the line as fixed-time, which decides how it
+    /// runs on the days the clocks change: neither its minute nor its hour
+    /// field starts with `*`.
     pub(super) fn is_fixed_time(&self) -> bool {
         !(self.star[0] || self.star[1])
     }
@@ -121,25 +112,18 @@ impl Fields {
             (below != 0).then(|| below.ilog2())
         }
     }
-
-    /// Whether cron would run the line at the local time `t`.
-    pub(super) fn matches(&self, t: NaiveDateTime) -> bool {
-        self.has(0, t.minute())
-            && self.has(1, t.hour())
-            && self.has(3, t.month0())
-            && self.day_matches(t.date())
-    }
 }
 
 /// A field: ranges separated by `,`, as cron's `get_list` reads them; what
 /// follows the list is ignored.
-fn list(field: &str, bounds: (i32, i32), names: &[&str]) -> Result<u64, String> {
+fn list(field: &str, (low, high): (i32, i32), names: &[&str]) -> Result<u64, String> {
     let mut bits = 0u64;
-    let mut at = range(field, 0, bounds, names, &mut bits)?;
+    let mut at = range(field, 0, (low, high), names, &mut bits)?;
     while field.as_bytes().get(at) == Some(&b',') {
-        at = range(field, at + 1, bounds, names, &mut bits)?;
+        at = range(field, at + 1, (low, high), names, &mut bits)?;
     }
-    Ok(bits)
+    // A downward range may set values past the top of its last byte.
+    Ok(bits & u64::MAX >> (63 - (high - low)))
 }
 
 /// One range at `at`, as cron's `get_range`: `*`, a number or a name, or

@@ -203,7 +203,13 @@ fn brute_force(
             Direction::Forward => *u > t,
             Direction::Backward => *u <= t,
         })
-        .find(|u| fields.matches(u.with_timezone(&zone).naive_local()))
+        .find(|u| {
+            let t = u.with_timezone(&zone).naive_local();
+            fields.has(0, t.minute())
+                && fields.has(1, t.hour())
+                && fields.has(3, t.month0())
+                && fields.day_matches(t.date())
+        })
 }
 
 #[test]
