@@ -122,35 +122,30 @@ pub(crate) fn discover(root: &Path) -> Discovered {
     let mut found = Discovered::default();
     let under = |p: &str| root.join(p.trim_start_matches('/'));
     let system = under(SYSTEM_CRONTAB);
+    let mut tabs = Vec::new();
     if system.exists() {
-        push(
-            &mut found,
-            read_tab(&system, Flavour::System, None),
-            &system,
-        );
+        tabs.push((system, Flavour::System, None));
     }
-    for (path, _) in listing(&under(CRON_D)) {
-        push(&mut found, read_tab(&path, Flavour::System, None), &path);
-    }
-    for (path, name) in listing(&under(SPOOL)) {
-        match read_tab(&path, Flavour::User, Some(name)) {
+    let system_tabs = listing(&under(CRON_D)).into_iter();
+    tabs.extend(system_tabs.map(|(p, _)| (p, Flavour::System, None)));
+    let user_tabs = listing(&under(SPOOL)).into_iter();
+    tabs.extend(user_tabs.map(|(p, name)| (p, Flavour::User, Some(name))));
+    for (path, flavour, owner) in tabs {
+        match read_tab(&path, flavour, owner) {
+            Ok(tab) => found.tabs.push(tab),
             // Another user's crontab is closed to us: that is the rule.
-            Err(Refused::Io(e)) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            Err(Refused::Io(e))
+                if flavour == Flavour::User && e.kind() == std::io::ErrorKind::PermissionDenied =>
+            {
                 found.closed.push(path);
             }
-            read => push(&mut found, read, &path),
+            Err(refused) => {
+                let problem = Lint::new(Source::whole(&path), reason(&refused));
+                found.problems.push(problem);
+            }
         }
     }
     found
-}
-
-fn push(found: &mut Discovered, read: Result<Loaded, Refused>, path: &Path) {
-    match read {
-        Ok(tab) => found.tabs.push(tab),
-        Err(refused) => found
-            .problems
-            .push(Lint::new(Source::whole(path), reason(&refused))),
-    }
 }
 
 /// The files of a directory whose names cron reads, sorted, at most
