@@ -56,17 +56,13 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
     let mut unmeasured: Option<(&Source, usize)> = None;
     for e in found {
         let judged = user_job(e.user.as_deref(), &e.job);
-        match first.get(&judged) {
-            Some(at) => warnings.push(Lint::new(
-                e.source.clone(),
-                format!(
-                    "job `{}` is also written on {at}; each job needs its own name",
-                    e.job
-                ),
-            )),
-            None => {
-                first.insert(judged, &e.source);
-            }
+        let first_at = *first.entry(judged).or_insert(&e.source);
+        if !std::ptr::eq(first_at, &e.source) {
+            let message = format!(
+                "job `{}` is also written on {first_at}; each job needs its own name",
+                e.job
+            );
+            warnings.push(Lint::new(e.source.clone(), message));
         }
         let Some(schedule) = &e.schedule else {
             continue;

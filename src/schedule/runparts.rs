@@ -6,7 +6,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-use super::command::{find_hb_writes, simple_commands};
+use super::command::{find_hb_writes, simple_commands, Word};
 use super::{call_job, Expectation, Lint, Schedule, Source, Timing, MAX_JOBS_PER_CRONTAB};
 
 /// How the lines of a script (or an anacrontab's command) are run: the
@@ -91,37 +91,34 @@ const VALUE_OPTIONS: &[&str] = &["-a", "--arg", "-u", "--umask", "--regex"];
 /// The directories `command` runs with run-parts, as written (not with
 /// `--list`, `--test` or `--help`, which run nothing).
 pub(crate) fn directories(command: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for words in simple_commands(command) {
+    let directory = |words: &Vec<Word>| {
         let mut words = words.iter().skip_while(|w| w.text == "{" || w.text == "}");
-        let Some(program) = words.next() else {
-            continue;
-        };
-        if program.text != "run-parts" && !program.text.ends_with("/run-parts") {
-            continue;
+        let program = &words.next()?.text;
+        if program != "run-parts" && !program.ends_with("/run-parts") {
+            return None;
         }
-        let mut takes_value = false;
-        let mut options_done = false;
-        for word in words {
+        let mut options = true;
+        while let Some(word) = words.next() {
             let text = word.text.as_str();
-            if takes_value {
-                takes_value = false;
-            } else if !options_done && text == "--" {
-                options_done = true;
-            } else if !options_done && text.starts_with('-') {
+            if options && text == "--" {
+                options = false;
+            } else if options && text.starts_with('-') {
                 if matches!(text, "--list" | "--test" | "--help" | "-h" | "--version") {
-                    break;
+                    return None;
                 }
-                takes_value = VALUE_OPTIONS.contains(&text);
+                if VALUE_OPTIONS.contains(&text) {
+                    words.next();
+                }
             } else {
-                if !word.expands && text != "}" {
-                    found.push(text.to_owned());
-                }
-                break;
+                return (!word.expands && text != "}").then(|| text.to_owned());
             }
         }
-    }
-    found
+        None
+    };
+    simple_commands(command)
+        .iter()
+        .filter_map(directory)
+        .collect()
 }
 
 /// The program whose presence makes `command` do nothing: `P` of a command
