@@ -131,22 +131,21 @@ impl Schedule {
         let Some(mut previous) = self.next_after(from) else {
             return (None, 1);
         };
-        let mut longest = 0;
-        let mut walked = 1;
-        let mut complete = false;
-        while walked < fires.min(GAP_WALK_MAX) {
+        let (mut longest, mut walked) = (0, 1);
+        let complete = loop {
+            if walked >= fires.min(GAP_WALK_MAX) {
+                break false;
+            }
             walked += 1;
             let Some(next) = self.next_after(previous) else {
-                complete = true;
-                break;
+                break true;
             };
             longest = longest.max(self.wall_gap(previous, next));
             if next > end {
-                complete = true;
-                break;
+                break true;
             }
             previous = next;
-        }
+        };
         // The walk's own bound ends a dense schedule's walk early; only the
         // caller's smaller budget leaves it unmeasured.
         let measured = complete || fires >= GAP_WALK_MAX;

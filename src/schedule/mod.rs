@@ -196,8 +196,8 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
                 left_out += 1;
                 continue;
             }
-            match call_job(&call) {
-                Ok(job) => {
+            match run.expectation(&call, &at) {
+                Ok(expected) => {
                     if let (Some(given), Some(line)) = (&call.schedule, &run.schedule) {
                         let (given, line) = (&given.text, line.text());
                         if given
@@ -207,7 +207,7 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
                             warn(&mut warnings, format!("hb-write says --schedule `{given}` but the line runs at `{line}`; the line's schedule is used"));
                         }
                     }
-                    found.push(run.expectation(job, &call, &at));
+                    found.push(expected);
                 }
                 Err(reason) => warn(&mut warnings, reason),
             }
@@ -230,50 +230,39 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
     (found, warnings)
 }
 
-/// The job name and interval of a call, or why they cannot be used.
-fn call_job(call: &command::Invocation) -> Result<(String, u64), String> {
-    let job = call.job.as_ref().ok_or("hb-write has no job name here")?;
-    if job.expands {
-        return Err(format!(
-            "the job name `{}` is expanded by the shell, so the checker cannot know it; name the job literally",
-            job.text
-        ));
-    }
-    validate_job(&job.text).map_err(|e| format!("hb-write here has {e}"))?;
-    let interval = call
-        .interval
-        .as_ref()
-        .ok_or_else(|| format!("hb-write for job `{}` has no interval", job.text))?;
-    if interval.expands {
-        return Err(format!(
-            "the interval `{}` of job `{}` is expanded by the shell; write it literally",
-            interval.text, job.text
-        ));
-    }
-    let seconds = parse_interval(&interval.text)
-        .map_err(|e| format!("hb-write for job `{}` has {e}", job.text))?;
-    Ok((job.text.clone(), seconds))
-}
-
 impl Run {
-    /// The job (name and interval) of `call`, found at `at`, run as this
-    /// says.
-    fn expectation(
-        &self,
-        (job, interval): (String, u64),
-        call: &command::Invocation,
-        at: &Source,
-    ) -> Expectation {
-        Expectation {
-            job,
-            interval,
+    /// The job `call` reports, found at `at` and run as this says, or why
+    /// its name or interval cannot be used.
+    fn expectation(&self, call: &command::Invocation, at: &Source) -> Result<Expectation, String> {
+        let job = call.job.as_ref().ok_or("hb-write has no job name here")?;
+        if job.expands {
+            return Err(format!(
+                "the job name `{}` is expanded by the shell, so the checker cannot know it; name the job literally",
+                job.text
+            ));
+        }
+        validate_job(&job.text).map_err(|e| format!("hb-write here has {e}"))?;
+        let interval = call
+            .interval
+            .as_ref()
+            .ok_or_else(|| format!("hb-write for job `{}` has no interval", job.text))?;
+        if interval.expands {
+            return Err(format!(
+                "the interval `{}` of job `{}` is expanded by the shell; write it literally",
+                interval.text, job.text
+            ));
+        }
+        Ok(Expectation {
+            job: job.text.clone(),
+            interval: parse_interval(&interval.text)
+                .map_err(|e| format!("hb-write for job `{}` has {e}", job.text))?,
             schedule: self.schedule.clone(),
             source: at.clone(),
             user: self.user.clone(),
             since: self.since,
             timing: self.timing.clone(),
             needs: call.needs.iter().map(|w| w.text.clone()).collect(),
-        }
+        })
     }
 }
 

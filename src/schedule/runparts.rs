@@ -7,7 +7,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use super::command::{find_hb_writes, simple_commands, Word};
-use super::{call_job, Expectation, Lint, Schedule, Source, Timing, MAX_JOBS_PER_CRONTAB};
+use super::{Expectation, Lint, Schedule, Source, Timing, MAX_JOBS_PER_CRONTAB};
 
 /// How the lines of a script (or an anacrontab's command) are run: the
 /// schedule, user and timing every job found in it gets.
@@ -49,8 +49,8 @@ pub(crate) fn jobs_in(
             if found.len() >= MAX_JOBS_PER_CRONTAB {
                 break;
             }
-            match call_job(&call) {
-                Ok(job) => found.push(run.expectation(job, &call, &at)),
+            match run.expectation(&call, &at) {
+                Ok(expected) => found.push(expected),
                 Err(reason) => warnings.push(Lint::new(at.clone(), reason)),
             }
         }
