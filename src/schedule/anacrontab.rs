@@ -43,44 +43,29 @@ pub(crate) struct Anacrontab {
 pub(crate) fn parse(text: &str) -> Anacrontab {
     let mut tab = Anacrontab::default();
     for (line, text) in joined_lines(text, true) {
-        read_line(&mut tab, line, &text);
-    }
-    tab
-}
-
-fn read_line(tab: &mut Anacrontab, line: usize, text: &str) {
-    let trimmed = text.trim_start_matches([' ', '\t']);
-    if trimmed.trim().is_empty() || trimmed.starts_with('#') {
-        return;
-    }
-    let bad = |reason: String| BadLine {
-        line,
-        reason,
-        text: text.to_owned(),
-    };
-    if let Some((name, value)) = setting(trimmed) {
-        let read = match name {
-            "RANDOM_DELAY" => minutes(value, MAX_DELAY_MINUTES)
+        let trimmed = text.trim_start_matches([' ', '\t']);
+        if trimmed.trim().is_empty() || trimmed.starts_with('#') {
+            continue;
+        }
+        let read = match setting(trimmed) {
+            Some(("RANDOM_DELAY", value)) => minutes(value, MAX_DELAY_MINUTES)
                 .map(|m| tab.random_delay = Some((line, m)))
                 .ok_or_else(|| {
                     format!("RANDOM_DELAY=`{}` is not a number of minutes from 0 to {MAX_DELAY_MINUTES}", crate::escape::value(value))
                 }),
-            "START_HOURS_RANGE" => hours(value)
+            Some(("START_HOURS_RANGE", value)) => hours(value)
                 .map(|h| tab.hours = Some((line, h)))
                 .ok_or_else(|| {
                     format!("START_HOURS_RANGE=`{}` is not a range of hours FROM-TO with 0 <= FROM < TO <= 24", crate::escape::value(value))
                 }),
-            _ => Ok(()),
+            Some(_) => Ok(()),
+            None => job(trimmed, line).map(|job| tab.jobs.push(job)),
         };
         if let Err(reason) = read {
-            tab.bad.push(bad(reason));
+            tab.bad.push(BadLine { line, reason, text });
         }
-        return;
     }
-    match job(trimmed, line) {
-        Ok(job) => tab.jobs.push(job),
-        Err(reason) => tab.bad.push(bad(reason)),
-    }
+    tab
 }
 
 /// A `NAME=value` line: the name runs to a blank or `=`, blanks before

@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use super::files::cron_reads_name;
-use super::files::{refusal, sorted_entries, MAX_CRONTABS};
+use super::files::{cron_reads_name, refusal, sorted_entries, MAX_CRONTABS};
 use super::{Lint, Source};
 use crate::store::open::{read_regular, Links, Refused};
 
