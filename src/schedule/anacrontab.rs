@@ -19,11 +19,9 @@ pub(crate) struct Job {
     /// The line number, from 1 (the first of a joined line).
     pub line: usize,
     pub period: Period,
-    /// The delay before the job starts, in minutes.
     pub delay_minutes: u64,
     /// The job identifier: its timestamp file's name.
     pub identifier: String,
-    /// The shell command.
     pub command: String,
 }
 
@@ -39,7 +37,6 @@ pub(crate) struct Anacrontab {
     pub hours: Option<(usize, (u32, u32))>,
 }
 
-/// Reads an anacrontab's text.
 pub(crate) fn parse(text: &str) -> Anacrontab {
     let mut tab = Anacrontab::default();
     for (line, text) in joined_lines(text, true) {

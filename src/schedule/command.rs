@@ -36,7 +36,6 @@ pub(crate) struct Invocation {
     /// The job name as written (`None` when absent).
     pub job: Option<Word>,
     pub interval: Option<Word>,
-    /// The value of `--schedule`, when given.
     pub schedule: Option<Word>,
     /// Whether the call retires the job (`--retire`) rather than reporting.
     pub retire: bool,

@@ -8,7 +8,6 @@
 pub(crate) enum Flavour {
     /// A user's crontab (`crontab -e`, the spool).
     User,
-    /// A system crontab, with a user field after the time fields.
     System,
 }
 
@@ -20,7 +19,6 @@ pub(crate) struct Entry {
     /// The time fields as written (`0 3 * * *`) or the macro (`@daily`,
     /// `@reboot`).
     pub when: String,
-    /// The user field of a system crontab.
     pub user: Option<String>,
     /// The command cron runs: the text before the first unescaped `%`,
     /// with `\%` turned into `%`.
@@ -40,9 +38,7 @@ pub(crate) struct Entry {
 pub(crate) struct BadLine {
     /// The line number, from 1.
     pub line: usize,
-    /// What is wrong with it.
     pub reason: String,
-    /// The line's text.
     pub text: String,
 }
 

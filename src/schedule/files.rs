@@ -20,23 +20,18 @@ pub(crate) const CRON_D: &str = "/etc/cron.d";
 /// The spool of user crontabs (Debian's cron).
 pub(crate) const SPOOL: &str = "/var/spool/cron/crontabs";
 
-/// The largest crontab read, in bytes.
 pub(crate) const MAX_CRONTAB_BYTES: u64 = 1024 * 1024;
-/// The most crontabs read from one directory.
 pub(crate) const MAX_CRONTABS: usize = 1000;
 
 /// A crontab read from disk.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Loaded {
-    /// Where it was read.
     pub path: PathBuf,
     /// Its text (invalid UTF-8 replaced).
     pub text: String,
-    /// System crontab or a user's.
     pub flavour: Flavour,
     /// The owner of a spool crontab: its file name.
     pub owner: Option<String>,
-    /// Its modification time.
     pub modified: Option<DateTime<Utc>>,
     /// What tells this version of the file from another without reading
     /// it: device, inode, size and modification time in nanoseconds.
@@ -61,7 +56,6 @@ pub(crate) fn read(path: &Path, flavour: Flavour, owner: Option<String>) -> Resu
     })
 }
 
-/// Why a crontab was not read, in words.
 fn reason(refused: &Refused) -> String {
     let limit = " a crontab may have here";
     refusal(refused, "cannot read", "file", MAX_CRONTAB_BYTES, limit)

@@ -22,7 +22,6 @@ pub(crate) struct Lint {
 }
 
 impl Lint {
-    /// A warning about `source`.
     pub(crate) fn new(source: Source, message: String) -> Lint {
         Lint { source, message }
     }

@@ -44,7 +44,6 @@ pub(crate) use timing::Timing;
 pub(crate) const MAX_JOBS_PER_CRONTAB: usize = 1000;
 /// The most hb-write jobs read for one user, over every crontab.
 pub(crate) const MAX_JOBS_PER_USER: usize = 2000;
-/// The most warnings kept about one crontab's lines.
 const MAX_WARNINGS_PER_CRONTAB: usize = 100;
 
 /// A crontab line: the file and the line number (from 1; 0 for the file
@@ -82,7 +81,6 @@ pub(crate) struct Expectation {
     pub interval: u64,
     /// When cron starts the job; `None` for `@reboot`.
     pub schedule: Option<Schedule>,
-    /// The line it comes from.
     pub source: Source,
     /// The user cron runs it as, when the crontab says (system crontabs,
     /// spool files).

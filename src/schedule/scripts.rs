@@ -94,7 +94,6 @@ pub(crate) fn read_dir(dir: &Path, budget: &mut u64) -> Listing {
     listing
 }
 
-/// Why a script was not read, in words.
 fn reason(refused: &Refused) -> String {
     let io = "cannot read this script run-parts runs";
     let limit = " read for hb-write lines; its jobs are not expected";

@@ -27,9 +27,7 @@ const CHANGE_HOURS: i64 = 6;
 /// Which way a search walks.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Direction {
-    /// Forward: the earliest instant after the start.
     Forward,
-    /// Backward: the latest instant before the start.
     Backward,
 }
 
@@ -141,7 +139,6 @@ fn change_near(zone: Tz, t: DateTime<Utc>, direction: Direction) -> i32 {
         .max(0)
 }
 
-/// `t` without its seconds.
 fn floor_minute(t: NaiveDateTime) -> NaiveDateTime {
     t.with_second(0)
         .and_then(|t| t.with_nanosecond(0))

@@ -61,7 +61,6 @@ impl Period {
 /// next hourly start.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CatchUp {
-    /// When the host was last booted.
     pub booted: DateTime<Utc>,
     /// anacron's hourly starts within `START_HOURS_RANGE`.
     pub starts: Schedule,
