@@ -112,34 +112,22 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
 /// The warning about an interval that does not fit fires at most `gap`
 /// seconds apart, if any.
 fn interval_lint(e: &Expectation, gap: u64, factor: f64) -> Option<Lint> {
-    let interval = e.interval;
-    if interval < gap {
-        return Some(Lint::new(
-            e.source.clone(),
-            format!(
-                "the interval {} of job `{}` is shorter than the longest gap between its fires ({}), so judged by interval it looks late or stale between runs; declare {}",
-                format_duration(interval),
-                e.job,
-                exact(gap),
-                exact(gap)
-            ),
-        ));
-    }
-    let interval_alert = (factor * interval as f64) as u64;
-    let lateness = interval_alert.saturating_sub(gap);
-    (interval > gap && lateness >= LATE_ALERT_WARNING_SECONDS).then(|| {
-        Lint::new(
-            e.source.clone(),
-            format!(
-                "the interval {} of job `{}` is much longer than the longest gap between its fires ({}): judged by interval a missed run alerts only after {}; declare {}",
-                format_duration(interval),
-                e.job,
-                exact(gap),
-                format_duration(interval_alert),
-                exact(gap)
-            ),
-        )
-    })
+    let interval_alert = (factor * e.interval as f64) as u64;
+    let late = interval_alert.saturating_sub(gap) >= LATE_ALERT_WARNING_SECONDS;
+    let head = format!(
+        "the interval {} of job `{}`",
+        format_duration(e.interval),
+        e.job
+    );
+    let declare = exact(gap);
+    let message = if e.interval < gap {
+        format!("{head} is shorter than the longest gap between its fires ({declare}), so judged by interval it looks late or stale between runs; declare {declare}")
+    } else if e.interval > gap && late {
+        format!("{head} is much longer than the longest gap between its fires ({declare}): judged by interval a missed run alerts only after {}; declare {declare}", format_duration(interval_alert))
+    } else {
+        return None;
+    };
+    Some(Lint::new(e.source.clone(), message))
 }
 
 /// A duration exactly, in the form hb-write takes: `1d`, `2d5m`, `1h30m`.
