@@ -151,14 +151,18 @@ fn looks_like_hb_write(name: &str) -> bool {
 /// Whether at most one edit (insert, delete, change, swap of neighbours)
 /// turns `a` into `b`: past their common start, the rests must agree
 /// after that one edit.
-fn one_slip(a: &[u8], b: &[u8]) -> bool {
-    let same = a.iter().zip(b).take_while(|(x, y)| x == y).count();
-    let (a, b) = (&a[same..], &b[same..]);
-    a == b
-        || a.get(1..) == b.get(1..)
-        || a.get(1..) == Some(b)
-        || b.get(1..) == Some(a)
-        || matches!((a, b), ([x, y, ra @ ..], [p, q, rb @ ..]) if x == q && y == p && ra == rb)
+fn one_slip(typed: &[u8], name: &[u8]) -> bool {
+    let same = typed
+        .iter()
+        .zip(name)
+        .take_while(|pair| pair.0 == pair.1)
+        .count();
+    let (typed, name) = (&typed[same..], &name[same..]);
+    typed == name
+        || typed.get(1..) == name.get(1..)
+        || typed.get(1..) == Some(name)
+        || name.get(1..) == Some(typed)
+        || matches!((typed, name), ([t0, t1, rest @ ..], [n0, n1, tail @ ..]) if t0 == n1 && t1 == n0 && rest == tail)
 }
 
 /// Every `hb-write` invocation in `command`: one per simple command that

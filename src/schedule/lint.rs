@@ -49,14 +49,15 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
     let mut warnings = Vec::new();
     // By the name the job is judged by: `backup` in alice's crontab and in
     // bob's are two jobs, `alice/backup` and `bob/backup`.
-    let mut first: HashMap<String, &Source> = HashMap::new();
+    let mut first: HashMap<String, usize> = HashMap::new();
     let mut gaps = HashMap::new();
     let mut budget = LINT_FIRES_MAX;
     let mut unmeasured: Option<(&Source, usize)> = None;
-    for e in found {
+    for (i, e) in found.iter().enumerate() {
         let judged = user_job(e.user.as_deref(), &e.job);
-        let first_at = *first.entry(judged).or_insert(&e.source);
-        if !std::ptr::eq(first_at, &e.source) {
+        let first_i = *first.entry(judged).or_insert(i);
+        if first_i != i {
+            let first_at = &found[first_i].source;
             let message = format!(
                 "job `{}` is also written on {first_at}; each job needs its own name",
                 e.job
@@ -138,14 +139,14 @@ pub(crate) fn exact(seconds: u64) -> String {
         (seconds % 3_600 / 60, 'm'),
         (seconds % 60, 's'),
     ];
-    match parts
-        .iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, unit)| format!("{n}{unit}"))
-        .collect::<String>()
-    {
-        text if text.is_empty() => "0s".to_owned(),
-        text => text,
+    let mut out = String::new();
+    for (n, unit) in parts.iter().filter(|(n, _)| *n > 0) {
+        out.push_str(&format!("{n}{unit}"));
+    }
+    if out.is_empty() {
+        "0s".to_owned()
+    } else {
+        out
     }
 }
 

@@ -73,12 +73,11 @@ pub(crate) fn joined_lines(text: &str, crlf: bool) -> impl Iterator<Item = (usiz
             } else {
                 line
             };
-            match line.strip_suffix('\\') {
-                Some(head) => joined.push_str(head),
-                None => {
-                    joined.push_str(line);
-                    return Some((first?, joined));
-                }
+            if let Some(head) = line.strip_suffix('\\') {
+                joined.push_str(head);
+            } else {
+                joined.push_str(line);
+                return Some((first?, joined));
             }
         }
         first.map(|first| (first, joined))
