@@ -58,21 +58,15 @@ pub(crate) struct Word {
 /// `\` escapes one character, and `#` at the start of a word starts a
 /// comment.
 fn tokenize(command: &str) -> Vec<Vec<Word>> {
-    let mut parts = vec![Vec::new()];
+    let (mut parts, mut part) = (Vec::new(), Vec::new());
     let mut word: Option<Word> = None;
     let mut chars = command.chars().peekable();
-    let finish = |parts: &mut Vec<Vec<Word>>, word: &mut Option<Word>| {
-        parts
-            .last_mut()
-            .into_iter()
-            .for_each(|p| p.extend(word.take()));
-    };
     while let Some(c) = chars.next() {
         match c {
-            ' ' | '\t' => finish(&mut parts, &mut word),
+            ' ' | '\t' => part.extend(word.take()),
             '\n' | ';' | '&' | '|' | '(' | ')' => {
-                finish(&mut parts, &mut word);
-                parts.push(Vec::new());
+                part.extend(word.take());
+                parts.push(std::mem::take(&mut part));
             }
             '#' if word.is_none() => break,
             _ => {
@@ -80,21 +74,17 @@ fn tokenize(command: &str) -> Vec<Vec<Word>> {
                 match c {
                     '\'' => w.text.extend(chars.by_ref().take_while(|&q| q != '\'')),
                     '"' => {
-                        while let Some(q) = chars.next() {
-                            match q {
-                                '"' => break,
-                                '\\' => {
-                                    match chars.next_if(|n| matches!(n, '"' | '\\' | '$' | '`')) {
-                                        Some(n) => w.text.push(n),
-                                        None => w.text.push('\\'),
-                                    }
-                                }
-                                _ => {
-                                    w.expands |= matches!(q, '$' | '`');
-                                    w.text.push(q);
-                                }
+                        while let Some(q) = chars.next_if(|&q| q != '"') {
+                            if q == '\\' {
+                                let escaped =
+                                    chars.next_if(|n| matches!(n, '"' | '\\' | '$' | '`'));
+                                w.text.push(escaped.unwrap_or('\\'));
+                            } else {
+                                w.expands |= matches!(q, '$' | '`');
+                                w.text.push(q);
                             }
                         }
+                        chars.next();
                     }
                     '\\' => w.text.extend(chars.next()),
                     _ => {
@@ -105,7 +95,8 @@ fn tokenize(command: &str) -> Vec<Vec<Word>> {
             }
         }
     }
-    finish(&mut parts, &mut word);
+    part.extend(word);
+    parts.push(part);
     parts
 }
 
@@ -315,6 +306,13 @@ mod tests {
         ] {
             assert!(near_misses(fine).is_empty(), "{fine}");
         }
+    }
+
+    #[test]
+    fn double_quotes_keep_backslashes_except_before_what_they_escape() {
+        let got = words(r#"a "b \"c\" \$d \x" 'e\' f\ g"#);
+        assert_eq!(got.unwrap(), ["a", r#"b "c" $d \x"#, "e\\", "f g"]);
+        assert_eq!(words("a; b"), None);
     }
 
     #[test]

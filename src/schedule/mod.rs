@@ -151,23 +151,18 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
                 zone
             }
         };
-        let schedule = if entry.when.eq_ignore_ascii_case("@reboot") {
-            None
-        } else {
-            match Schedule::parse_as_cron(&entry.when, zone) {
-                Ok(schedule) => {
-                    // cron takes the line and never runs it: the job is
-                    // still expected, judged by its interval, so that it
-                    // goes missing.
-                    if schedule.is_none() {
-                        warn(&mut warnings, format!("cron accepts `{}` but never runs it (a range that runs downward selects nothing, or the day never comes), so the job is judged by its interval", entry.when));
-                    }
-                    schedule
-                }
-                Err(reason) => {
-                    warn(&mut warnings, reason.to_string());
-                    continue;
-                }
+        let schedule = match Schedule::parse_as_cron(&entry.when, zone) {
+            _ if entry.when.eq_ignore_ascii_case("@reboot") => None,
+            // cron takes the line and never runs it: the job is still
+            // expected, judged by its interval, so that it goes missing.
+            Ok(None) => {
+                warn(&mut warnings, format!("cron accepts `{}` but never runs it (a range that runs downward selects nothing, or the day never comes), so the job is judged by its interval", entry.when));
+                None
+            }
+            Ok(schedule) => schedule,
+            Err(reason) => {
+                warn(&mut warnings, reason.to_string());
+                continue;
             }
         };
         // The delay is told where it is set, once for all the lines below.
