@@ -43,16 +43,13 @@ pub(crate) struct Loaded {
 /// symbolic link is followed: cron reads a crontab through one, and a path
 /// given with `--crontab` may be one.
 pub(crate) fn read(path: &Path, flavour: Flavour, owner: Option<String>) -> Result<Loaded, Error> {
-    read_tab(path, flavour, owner).map_err(|refused| {
-        let reason = reason(&refused);
-        Error::Crontab {
-            path: path.to_owned(),
-            reason,
-            source: match refused {
-                Refused::Io(e) => Some(e),
-                _ => None,
-            },
-        }
+    read_tab(path, flavour, owner).map_err(|refused| Error::Crontab {
+        path: path.to_owned(),
+        reason: reason(&refused),
+        source: match refused {
+            Refused::Io(e) => Some(e),
+            _ => None,
+        },
     })
 }
 
@@ -169,15 +166,9 @@ pub(super) fn sorted_entries(dir: &Path) -> Vec<(OsString, PathBuf)> {
 /// The zone cron computes fires in when a crontab names none: `TZ` of the
 /// environment, else the system's (`/etc/localtime`), else UTC.
 pub(crate) fn system_zone() -> Tz {
-    if let Some(zone) = std::env::var("TZ")
-        .ok()
-        .and_then(|name| parse_zone(&name).ok())
-    {
-        return zone;
-    }
-    iana_time_zone::get_timezone()
-        .ok()
-        .and_then(|name| parse_zone(&name).ok())
+    let zone = |name: String| parse_zone(&name).ok();
+    (std::env::var("TZ").ok().and_then(zone))
+        .or_else(|| iana_time_zone::get_timezone().ok().and_then(zone))
         .unwrap_or(Tz::UTC)
 }
 

@@ -40,10 +40,8 @@ impl Schedule {
     /// cron accepts but that never fires (`0 0 30 2 *`, `5-1 * * * *`) is
     /// refused: see [`Schedule::parse_as_cron`].
     pub(crate) fn parse(text: &str, zone: Tz) -> Result<Schedule, Error> {
-        match Schedule::parse_as_cron(text, zone)? {
-            Some(schedule) => Ok(schedule),
-            None => Err(Error::rule(format!("`{}` never fires", text.trim()))),
-        }
+        Schedule::parse_as_cron(text, zone)?
+            .ok_or_else(|| Error::rule(format!("`{}` never fires", text.trim())))
     }
 
     /// Parses a schedule as cron does: an error, in cron's terms, for a
