@@ -108,9 +108,7 @@ fn setting(line: &str) -> Option<(String, String)> {
     let value = rest.strip_prefix('=')?.trim_start_matches([' ', '\t']);
     let value = value.trim_end_matches([' ', '\t', '\r']);
     let unquoted = match value.as_bytes() {
-        [q @ (b'"' | b'\''), .., last] if last == q && value.len() >= 2 => {
-            &value[1..value.len() - 1]
-        }
+        [q @ (b'"' | b'\''), .., last] if last == q => &value[1..value.len() - 1],
         _ => value,
     };
     Some((name.to_owned(), unquoted.to_owned()))

@@ -1,6 +1,6 @@
 //! `run-parts` in a cron or anacron command: the directory it runs, the
 //! `test -x /usr/sbin/anacron ||` guard of Debian's `/etc/crontab`, and
-//! the names run-parts accepts.
+//! the hb-write calls of the scripts it runs.
 
 use std::path::Path;
 
