@@ -193,16 +193,13 @@ fn arguments(words: &[Word]) -> Invocation {
             Some((name, value)) => (name, Some(value)),
             None => (long, None),
         };
-        let value = if VALUE_OPTIONS.contains(&format!("--{name}").as_str()) {
-            match inline {
-                Some(v) => Some(Word {
-                    text: v.to_owned(),
-                    expands: word.expands,
-                }),
-                None => rest.next().cloned(),
-            }
-        } else {
-            None
+        let value = match inline {
+            _ if !VALUE_OPTIONS.contains(&format!("--{name}").as_str()) => None,
+            Some(v) => Some(Word {
+                text: v.to_owned(),
+                expands: word.expands,
+            }),
+            None => rest.next().cloned(),
         };
         match name {
             "schedule" => call.schedule = value,

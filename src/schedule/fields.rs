@@ -33,10 +33,13 @@ pub(super) struct Fields {
     /// One bit per value of each field, bit 0 for its lowest value; day of
     /// week in bits 0 (Sunday) to 6.
     pub bits: [u64; 5],
-    /// Whether each field starts with `*`: cron ANDs the two day fields
-    /// when either does, and calls a line fixed-time when neither its
-    /// minute nor its hour does.
-    pub star: [bool; 5],
+    /// Whether cron calls the line fixed-time, which decides how it runs
+    /// on the days the clocks change: neither its minute nor its hour field
+    /// starts with `*`.
+    pub fixed_time: bool,
+    /// Whether the two day fields must both match (either starts with
+    /// `*`), rather than either.
+    and_days: bool,
 }
 
 impl Fields {
@@ -44,7 +47,6 @@ impl Fields {
     /// which field is wrong and why (`minute 60 outside 0-59`).
     pub(super) fn parse(fields: &[&str; 5]) -> Result<Fields, String> {
         let mut bits = [0; 5];
-        let mut star = [false; 5];
         for (i, field) in fields.iter().enumerate() {
             let names: &[&str] = match i {
                 3 => &MONTHS,
@@ -52,29 +54,20 @@ impl Fields {
                 _ => &[],
             };
             bits[i] = list(field, BOUNDS[i], names).map_err(|why| format!("{} {why}", NAMES[i]))?;
-            star[i] = field.starts_with('*');
         }
         // Sunday is 0 and 7.
         bits[4] = (bits[4] | bits[4] >> 7) & 0x7f;
-        Ok(Fields { bits, star })
-    }
-
-    /// Whether cron treats the line as fixed-time, which decides how it
-    /// runs on the days the clocks change: neither its minute nor its hour
-    /// field starts with `*`.
-    pub(super) fn is_fixed_time(&self) -> bool {
-        !(self.star[0] || self.star[1])
-    }
-
-    /// Whether the two day fields must both match (either starts with
-    /// `*`), rather than either.
-    fn and_days(&self) -> bool {
-        self.star[2] || self.star[4]
+        let star = |i: usize| fields[i].starts_with('*');
+        Ok(Fields {
+            bits,
+            fixed_time: !(star(0) || star(1)),
+            and_days: star(2) || star(4),
+        })
     }
 
     /// Whether the fields select any time at all (`5-1 * * * *` does not).
     pub(super) fn selects_some(&self) -> bool {
-        let days = if self.and_days() {
+        let days = if self.and_days {
             self.bits[2] != 0 && self.bits[4] != 0
         } else {
             self.bits[2] | self.bits[4] != 0
@@ -93,7 +86,7 @@ impl Fields {
     pub(super) fn day_matches(&self, date: NaiveDate) -> bool {
         let dom = self.has(2, date.day0());
         let dow = self.has(4, date.weekday().num_days_from_sunday());
-        if self.and_days() {
+        if self.and_days {
             dom && dow
         } else {
             dom || dow
@@ -289,10 +282,10 @@ mod tests {
 
     #[test]
     fn fixed_time_is_cron_s_reading() {
-        assert!(read("30 2,14 * * *").unwrap().is_fixed_time());
-        assert!(read("0-59 0-23 * * *").unwrap().is_fixed_time());
-        assert!(!read("*/15 2 * * *").unwrap().is_fixed_time());
-        assert!(!read("0 * * * *").unwrap().is_fixed_time());
-        assert!(!read("*/100000 3 * * *").unwrap().is_fixed_time());
+        assert!(read("30 2,14 * * *").unwrap().fixed_time);
+        assert!(read("0-59 0-23 * * *").unwrap().fixed_time);
+        assert!(!read("*/15 2 * * *").unwrap().fixed_time);
+        assert!(!read("0 * * * *").unwrap().fixed_time);
+        assert!(!read("*/100000 3 * * *").unwrap().fixed_time);
     }
 }

@@ -103,7 +103,7 @@ impl Schedule {
     /// cron runs it on the days the clocks change (see `search`).
     fn nearest(&self, t: DateTime<Utc>, way: Direction) -> Option<DateTime<Utc>> {
         let limit = t.checked_add_signed(way.signed(Duration::days(SEARCH_SPAN_DAYS)))?;
-        let zone = (self.zone, self.fields.is_fixed_time());
+        let zone = (self.zone, self.fields.fixed_time);
         let inclusive = way == Direction::Backward;
         wall_fire(&self.fields, zone, t, way, inclusive, limit).filter(|f| !way.beyond(*f, limit))
     }

@@ -3,7 +3,7 @@
 //! whole), and the instants cron runs those minutes at in a zone. A minute
 //! the clocks skip falls on no instant, a minute of the repeated hour on
 //! two. On those days cron (Debian's `cron.c`, its `timeDiff` cases) runs
-//! the fixed-time lines ([`Fields::is_fixed_time`]) whose times were
+//! the fixed-time lines ([`Fields::fixed_time`]) whose times were
 //! skipped right after a jump forward of less than three hours, and runs
 //! only the lines that are not fixed-time again in the repeated hour.
 
