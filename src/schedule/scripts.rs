@@ -52,12 +52,9 @@ pub(crate) fn read_dir(dir: &Path, budget: &mut u64) -> Listing {
     for (name, path) in sorted_entries(dir).into_iter().take(MAX_CRONTABS) {
         // stat, as run-parts does: a link counts as what it points at, and
         // looking at a FIFO never blocks.
-        let Ok(meta) = fs::metadata(&path) else {
+        let Some(meta) = fs::metadata(&path).ok().filter(fs::Metadata::is_file) else {
             continue;
         };
-        if !meta.is_file() {
-            continue;
-        }
         // A script past the one-script cap is refused after at most that
         // many bytes: it costs the budget no more, and cannot spend it
         // for the scripts after it.
