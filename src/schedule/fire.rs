@@ -103,9 +103,10 @@ impl Schedule {
     /// cron runs it on the days the clocks change (see `search`).
     fn nearest(&self, t: DateTime<Utc>, way: Direction) -> Option<DateTime<Utc>> {
         let limit = t.checked_add_signed(way.signed(Duration::days(SEARCH_SPAN_DAYS)))?;
-        let zone = (self.zone, self.fields.fixed_time);
+        let (fields, zone) = (&self.fields, self.zone);
         let inclusive = way == Direction::Backward;
-        wall_fire(&self.fields, zone, t, way, inclusive, limit).filter(|f| !way.beyond(*f, limit))
+        wall_fire(fields, zone, fields.fixed_time, t, way, inclusive, limit)
+            .filter(|f| !way.beyond(*f, limit))
     }
 
     /// The longest gap between two fires in the year from `from` (or in the

@@ -55,7 +55,8 @@ impl Direction {
 /// there is none up to `limit`.
 pub(super) fn wall_fire(
     fields: &Fields,
-    (zone, fixed): (Tz, bool),
+    zone: Tz,
+    fixed: bool,
     t: DateTime<Utc>,
     direction: Direction,
     inclusive: bool,
@@ -108,8 +109,8 @@ fn instants(zone: Tz, minute: NaiveDateTime, fixed: bool) -> [Option<DateTime<Ut
 fn jump_after(zone: Tz, minute: NaiveDateTime) -> Option<DateTime<Utc>> {
     let at = (1..i64::from(CATCH_UP_MAX_SECONDS / 60))
         .find_map(|m| {
-            zone.from_local_datetime(&(minute + Duration::minutes(m)))
-                .earliest()
+            let later = minute.checked_add_signed(Duration::minutes(m))?;
+            zone.from_local_datetime(&later).earliest()
         })?
         .to_utc();
     let jump = offset(zone, at) - offset(zone, at - Duration::seconds(1));

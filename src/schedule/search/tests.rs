@@ -119,7 +119,8 @@ fn the_repeated_hour_gives_two_instants_and_the_skipped_none() {
         let t = utc(t);
         wall_fire(
             &every,
-            (zone, false),
+            zone,
+            false,
             t,
             Direction::Forward,
             inclusive,
@@ -146,14 +147,7 @@ fn the_repeated_hour_gives_two_instants_and_the_skipped_none() {
     );
     let before = |t: &str| {
         let t = utc(t);
-        wall_fire(
-            &every,
-            (zone, false),
-            t,
-            Direction::Backward,
-            false,
-            back(t),
-        )
+        wall_fire(&every, zone, false, t, Direction::Backward, false, back(t))
     };
     assert_eq!(
         before("2026-10-25T01:00:00Z"),
@@ -178,7 +172,7 @@ fn the_end_of_the_calendar_ends_the_search() {
     let every = fields("* * * * *");
     let t = DateTime::<Utc>::MAX_UTC;
     assert_eq!(
-        wall_fire(&every, (Tz::UTC, false), t, Direction::Forward, false, t),
+        wall_fire(&every, Tz::UTC, false, t, Direction::Forward, false, t),
         None
     );
 }
@@ -247,7 +241,8 @@ fn the_search_agrees_with_a_walk_minute_by_minute() {
                     };
                     let found = wall_fire(
                         &f,
-                        (zone, false),
+                        zone,
+                        false,
                         t,
                         direction,
                         direction == Direction::Backward,
