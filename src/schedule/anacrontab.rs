@@ -8,10 +8,10 @@ use super::runparts::joined_lines;
 use super::timing::{minutes, Period};
 
 /// The longest delay taken from a job line, in minutes: a week.
-pub(crate) const MAX_DELAY_MINUTES: u64 = 7 * 24 * 60;
+const MAX_DELAY_MINUTES: u64 = 7 * 24 * 60;
 
 /// The longest period taken from a job line, in days: ten years.
-pub(crate) const MAX_PERIOD_DAYS: u32 = 3660;
+const MAX_PERIOD_DAYS: u32 = 3660;
 
 /// A job line.
 #[derive(Debug, Clone, PartialEq, Eq)]

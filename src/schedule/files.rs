@@ -14,9 +14,9 @@ use super::{parse_zone, Flavour, Lint, Source};
 use crate::store::open::{read_regular, Links, Refused};
 use crate::Error;
 
-pub(crate) const SYSTEM_CRONTAB: &str = "/etc/crontab";
+const SYSTEM_CRONTAB: &str = "/etc/crontab";
 /// The directory of package and admin crontabs.
-pub(crate) const CRON_D: &str = "/etc/cron.d";
+const CRON_D: &str = "/etc/cron.d";
 /// The spool of user crontabs (Debian's cron).
 pub(crate) const SPOOL: &str = "/var/spool/cron/crontabs";
 

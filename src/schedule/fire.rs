@@ -10,7 +10,7 @@ use chrono_tz::Tz;
 
 /// How far apart fires are looked for: a schedule that fires less than once
 /// in this span (`0 0 29 2 *` aside) is treated as never firing again.
-pub(crate) const SEARCH_SPAN_DAYS: i64 = 5 * 366;
+const SEARCH_SPAN_DAYS: i64 = 5 * 366;
 
 /// At most this many fires are walked to measure the gaps of a schedule.
 const GAP_WALK_MAX: usize = 4000;

@@ -37,7 +37,7 @@ impl fmt::Display for Lint {
 /// At most this many fires are walked in one lint to measure the gaps of
 /// the schedules: with the jobs read bounded per crontab and per user, this
 /// bounds the lint's time too, whatever the crontabs hold.
-pub(crate) const LINT_FIRES_MAX: usize = 200_000;
+const LINT_FIRES_MAX: usize = 200_000;
 
 /// Warnings across all the hb-write lines found: the same job on two
 /// lines, and intervals that do not fit the schedule (measured over the
