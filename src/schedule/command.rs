@@ -52,12 +52,12 @@ pub(crate) struct Word {
     pub expands: bool,
 }
 
-/// Splits a command into the words of each part between separators (`;`,
-/// `&`, `|`, `(`, `)`, a newline), empty parts kept, with the shell's
+/// The words of each simple command in `command` (each part between `;`,
+/// `&`, `|`, `(`, `)` and newlines, empty ones kept), with the shell's
 /// quoting: `'...'` is literal, `"..."` keeps its text (and may expand),
 /// `\` escapes one character, and `#` at the start of a word starts a
 /// comment.
-fn tokenize(command: &str) -> Vec<Vec<Word>> {
+pub(super) fn simple_commands(command: &str) -> Vec<Vec<Word>> {
     let (mut parts, mut part) = (Vec::new(), Vec::new());
     let mut word: Option<Word> = None;
     let mut chars = command.chars().peekable();
@@ -105,7 +105,7 @@ fn tokenize(command: &str) -> Vec<Vec<Word>> {
 /// an operator (`;`, `&`, `|`, `(`, `)`, a newline) that only a shell
 /// could carry out. `$VAR` and globs are kept as written.
 pub(crate) fn words(command: &str) -> Option<Vec<String>> {
-    match <[Vec<Word>; 1]>::try_from(tokenize(command)) {
+    match <[Vec<Word>; 1]>::try_from(simple_commands(command)) {
         Ok([words]) => Some(words.into_iter().map(|w| w.text).collect()),
         Err(_) => None,
     }
@@ -120,7 +120,7 @@ fn is_hb_write(word: &Word) -> bool {
 /// `hbwrite`, `hb_write`, by path too): run in its place, such a word
 /// writes no heartbeat, and the job goes unmonitored without a sound.
 pub(crate) fn near_misses(command: &str) -> Vec<String> {
-    (tokenize(command).into_iter().flatten())
+    (simple_commands(command).into_iter().flatten())
         .filter(|w| !w.expands && !is_hb_write(w))
         .map(|w| w.text)
         .filter(|w| looks_like_hb_write(w.rsplit('/').next().unwrap_or_default()))
@@ -160,20 +160,13 @@ fn one_slip(typed: &[u8], name: &[u8]) -> bool {
 /// runs it (bare or by path, after `&&`, `||`, `;`, behind `env`, `nice`
 /// and the like), with its job, interval and options.
 pub(crate) fn find_hb_writes(command: &str) -> Vec<Invocation> {
-    tokenize(command)
+    simple_commands(command)
         .iter()
         .filter_map(|words| {
             let at = words.iter().position(is_hb_write)?;
             Some(arguments(&words[at + 1..]))
         })
         .collect()
-}
-
-/// The words of each simple command in `command`, quotes removed.
-pub(crate) fn simple_commands(command: &str) -> Vec<Vec<Word>> {
-    let mut found = tokenize(command);
-    found.retain(|c| !c.is_empty());
-    found
 }
 
 /// Reads hb-write's arguments as its parser does.
