@@ -31,7 +31,6 @@ mod grouped;
 pub(crate) mod marker;
 pub(crate) mod operations;
 pub(crate) mod remind;
-pub(crate) mod retry;
 pub(crate) mod sync;
 pub(crate) mod text;
 pub(crate) mod token;

@@ -6,44 +6,18 @@ use serde_json::json;
 
 use super::client::Client;
 use super::dialect::{CommentJson, IssueJson, LabelJson, UserJson};
-use super::retry::Repeat;
 use super::{Comment, Edit, Forge, Issue, Label, Pages, State};
 use crate::error::Error;
 
-/// Items of a listing that have a number, to notice a repeated page.
-pub(crate) trait Numbered {
-    /// The item's number (an issue) or id (a label, a comment).
-    fn number(&self) -> u64;
-}
-
-impl Numbered for IssueJson {
-    fn number(&self) -> u64 {
-        self.number
-    }
-}
-
-impl Numbered for LabelJson {
-    fn number(&self) -> u64 {
-        u64::try_from(self.id).unwrap_or(0)
-    }
-}
-
-impl Numbered for CommentJson {
-    fn number(&self) -> u64 {
-        self.id
-    }
-}
-
 impl Forge for Client {
     fn me(&self) -> Result<String, Error> {
-        let (user, _): (UserJson, _) =
-            self.json(Method::GET, "/user", &[], None, Repeat::Idempotent)?;
+        let (user, _): (UserJson, _) = self.json(&Method::GET, "/user", &[], None)?;
         Ok(user.login)
     }
 
     fn find_labels(&self, names: &[&str]) -> Result<Vec<Label>, Error> {
-        let labels: Vec<LabelJson> =
-            self.pages(&format!("{}/labels", self.repo_path), &[], Pages::All)?;
+        let path = format!("{}/labels", self.repo_path);
+        let labels = self.pages(&path, &[], Pages::All, |l: &LabelJson| l.id as u64)?;
         Ok(labels
             .into_iter()
             .map(Label::from)
@@ -58,8 +32,7 @@ impl Forge for Client {
             "description": description,
         });
         let path = format!("{}/labels", self.repo_path);
-        let (label, _): (LabelJson, _) =
-            self.json(Method::POST, &path, &[], Some(&body), Repeat::Once)?;
+        let (label, _): (LabelJson, _) = self.json(&Method::POST, &path, &[], Some(&body))?;
         Ok(label.into())
     }
 
@@ -77,8 +50,8 @@ impl Forge for Client {
         if let Some((key, value)) = self.dialect.issues_only {
             query.push((key, value.to_owned()));
         }
-        let items: Vec<IssueJson> =
-            self.pages(&format!("{}/issues", self.repo_path), &query, pages)?;
+        let path = format!("{}/issues", self.repo_path);
+        let items = self.pages(&path, &query, pages, |i: &IssueJson| i.number)?;
         Ok(self.dialect.keep_issues(items, labels, state))
     }
 
@@ -87,8 +60,7 @@ impl Forge for Client {
             labels.iter().map(|l| self.dialect.label_value(l)).collect();
         let body = json!({ "title": title, "body": body, "labels": labels });
         let path = format!("{}/issues", self.repo_path);
-        let (issue, _): (IssueJson, _) =
-            self.json(Method::POST, &path, &[], Some(&body), Repeat::Once)?;
+        let (issue, _): (IssueJson, _) = self.json(&Method::POST, &path, &[], Some(&body))?;
         Ok(issue.into())
     }
 
@@ -105,35 +77,22 @@ impl Forge for Client {
         }
         // Gitea answers 201 here, GitHub 200; any success will do.
         let path = format!("{}/issues/{number}", self.repo_path);
-        self.send(
-            &Method::PATCH,
-            &path,
-            &[],
-            Some(&body.into()),
-            Repeat::Idempotent,
-        )?;
+        self.send(&Method::PATCH, &path, &[], Some(&body.into()))?;
         Ok(())
     }
 
     fn comment(&self, number: u64, body: &str) -> Result<(), Error> {
         let path = format!("{}/issues/{number}/comments", self.repo_path);
-        self.send(
-            &Method::POST,
-            &path,
-            &[],
-            Some(&json!({ "body": body })),
-            Repeat::Once,
-        )?;
+        self.send(&Method::POST, &path, &[], Some(&json!({ "body": body })))?;
         Ok(())
     }
 
     fn comments(&self, number: u64) -> Result<Vec<Comment>, Error> {
         let path = format!("{}/issues/{number}/comments", self.repo_path);
         let comments: Vec<CommentJson> = if self.dialect.comments_paged {
-            self.pages(&path, &[], Pages::All)?
+            self.pages(&path, &[], Pages::All, |c: &CommentJson| c.id)?
         } else {
-            self.json(Method::GET, &path, &[], None, Repeat::Idempotent)?
-                .0
+            self.json(&Method::GET, &path, &[], None)?.0
         };
         Ok(comments.into_iter().map(Comment::from).collect())
     }

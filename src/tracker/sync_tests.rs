@@ -28,13 +28,12 @@ fn bad_gateway() -> Error {
         repo: "o/r".into(),
         method: "POST".into(),
         path: "/issues".into(),
-        status: Some(502),
         message: "bad gateway".into(),
         attempts: 1,
-        retry_after: None,
-        rate_limited: false,
-        connect_failed: false,
-        answer_invalid: false,
+        failed: crate::http::retry::Failed {
+            status: Some(502),
+            ..Default::default()
+        },
         source: None,
     }
     .into()

@@ -3,11 +3,11 @@
 
 use super::marker::comment_tag_in;
 use super::remind;
-use super::retry::{classify, Class};
 use super::sync::{mine, Options};
 use super::text;
 use super::{Edit, Forge, Issue, Label, Pages, State};
 use crate::error::Error;
+use crate::http::retry::{classify, Class};
 
 /// The writes of a sync; in a dry run, each says what it would send.
 pub(super) struct Writer<'a, 'b> {
@@ -29,7 +29,7 @@ impl Writer<'_, '_> {
             || self.forge.create_label(name, text::LABEL_DESCRIPTION),
             &look,
         ) {
-            Err(Error::Tracker(err)) if err.status == Some(422) => {
+            Err(Error::Tracker(err)) if err.status() == Some(422) => {
                 look()?.ok_or(Error::Tracker(err))
             }
             done => done,
@@ -150,7 +150,7 @@ pub(super) fn write_once<T>(
     look: &dyn Fn() -> Result<Option<T>, Error>,
 ) -> Result<T, Error> {
     match write() {
-        Err(Error::Tracker(mut err)) if classify(&err) == Class::MaybeDone => {
+        Err(Error::Tracker(mut err)) if classify(&err.failed) == Class::MaybeDone => {
             if let Some(found) = look()? {
                 return Ok(found);
             }
