@@ -20,7 +20,7 @@ pub(super) fn sync(
     let Some(config) = crate::tracker::Config::load(&args.settings())? else {
         return Ok(());
     };
-    let forge = crate::tracker::connect(&config)?;
+    let forge = crate::tracker::Client::new(&config)?;
     // The reminder cache beside the run lock (held): lost or unusable, it
     // costs one read of the comments, never a second reminder.
     let cache_path = crate::tracker::remind::cache_path(lock.path());
@@ -49,7 +49,7 @@ pub(super) fn sync(
                 remember: &remember,
             }),
     };
-    crate::tracker::sync(forge.as_ref(), &opts, &judged.jobs, &mut |note| {
+    crate::tracker::sync(&forge, &opts, &judged.jobs, &mut |note| {
         // A dry run shows issue text built from heartbeat files: each line
         // is escaped like every other line for a terminal.
         for line in note.lines() {

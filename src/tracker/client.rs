@@ -223,8 +223,9 @@ impl Client {
             }
             previous = numbers;
         }
-        let message =
-            format!("the listing goes on past {MAX_PAGES} pages of {size}; not acting on part of it");
+        let message = format!(
+            "the listing goes on past {MAX_PAGES} pages of {size}; not acting on part of it"
+        );
         Err(self.invalid(&Method::GET, path, message, None).into())
     }
 

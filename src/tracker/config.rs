@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use super::marker::is_plain;
 use super::token::{Token, TOKEN_ENV};
 use crate::error::Error;
 
@@ -198,14 +199,7 @@ fn without_userinfo(url: &str) -> String {
 /// that they can go into a URL path as they are.
 fn split_repo(repo: &str) -> Option<(&str, &str)> {
     let (owner, name) = repo.split_once('/')?;
-    let ok = |part: &str| {
-        !part.is_empty()
-            && part != "."
-            && part != ".."
-            && part
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-    };
+    let ok = |part: &str| is_plain(part) && part != "." && part != "..";
     (ok(owner) && ok(name)).then_some((owner, name))
 }
 

@@ -8,15 +8,6 @@ use serde::Deserialize;
 
 use super::{Comment, Issue, Kind, Label, State};
 
-/// How a forge names a label when an issue is created.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum LabelRef {
-    /// By its numeric id (Gitea, Forgejo).
-    Id,
-    /// By its name (GitHub).
-    Name,
-}
-
 /// Everything that differs between the forges the client speaks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Dialect {
@@ -28,8 +19,9 @@ pub(crate) struct Dialect {
     pub page_key: &'static str,
     /// The page size asked for (the most the server gives by default).
     pub page_size: usize,
-    /// How an issue names its labels on creation.
-    pub label_ref: LabelRef,
+    /// Whether a new issue names its labels by name (GitHub) rather than
+    /// by id (Gitea, Forgejo).
+    pub labels_by_name: bool,
     /// Whether label names compare ignoring case.
     pub labels_ignore_case: bool,
     /// The colour of a created label.
@@ -46,7 +38,7 @@ pub(crate) const GITEA: Dialect = Dialect {
     media_type: "application/json",
     page_key: "limit",
     page_size: 50,
-    label_ref: LabelRef::Id,
+    labels_by_name: false,
     labels_ignore_case: false,
     label_color: "#e11d21",
     issues_only: Some(("type", "issues")),
@@ -61,7 +53,7 @@ pub(crate) const GITHUB: Dialect = Dialect {
     media_type: "application/vnd.github+json",
     page_key: "per_page",
     page_size: 100,
-    label_ref: LabelRef::Name,
+    labels_by_name: true,
     labels_ignore_case: true,
     // GitHub wants no `#`.
     label_color: "e11d21",
@@ -71,7 +63,6 @@ pub(crate) const GITHUB: Dialect = Dialect {
 };
 
 impl Dialect {
-    /// The dialect of `kind`.
     pub(crate) fn of(kind: Kind) -> Dialect {
         match kind {
             Kind::Gitea | Kind::Forgejo => GITEA,
@@ -86,9 +77,10 @@ impl Dialect {
 
     /// A label as an issue creation names it.
     pub(crate) fn label_value(&self, label: &Label) -> serde_json::Value {
-        match self.label_ref {
-            LabelRef::Id => label.id.into(),
-            LabelRef::Name => label.name.clone().into(),
+        if self.labels_by_name {
+            label.name.clone().into()
+        } else {
+            label.id.into()
         }
     }
 
@@ -124,7 +116,6 @@ impl Dialect {
 /// An account as both APIs describe it.
 #[derive(Debug, Deserialize)]
 pub(crate) struct UserJson {
-    /// The login name.
     #[serde(default)]
     pub login: String,
 }
@@ -132,7 +123,6 @@ pub(crate) struct UserJson {
 /// A comment as both APIs describe it.
 #[derive(Debug, Deserialize)]
 pub(crate) struct CommentJson {
-    /// The comment's id.
     #[serde(default)]
     pub id: u64,
     #[serde(default)]
@@ -150,23 +140,6 @@ impl From<CommentJson> for Comment {
     }
 }
 
-/// A label as both APIs describe it.
-#[derive(Debug, Deserialize)]
-pub(crate) struct LabelJson {
-    /// The label's id.
-    pub id: i64,
-    name: String,
-}
-
-impl From<LabelJson> for Label {
-    fn from(l: LabelJson) -> Label {
-        Label {
-            id: l.id,
-            name: l.name,
-        }
-    }
-}
-
 /// An issue (or pull request) as both APIs describe it.
 #[derive(Debug, Deserialize)]
 pub(crate) struct IssueJson {
@@ -176,7 +149,7 @@ pub(crate) struct IssueJson {
     body: Option<String>,
     state: String,
     #[serde(default)]
-    labels: Vec<LabelJson>,
+    labels: Vec<Label>,
     #[serde(default)]
     user: Option<UserJson>,
     #[serde(default)]
@@ -225,7 +198,7 @@ mod tests {
             state: "open".into(),
             labels: labels
                 .iter()
-                .map(|name| LabelJson {
+                .map(|name| Label {
                     id: 1,
                     name: (*name).into(),
                 })

@@ -40,10 +40,10 @@ use chrono::{DateTime, Utc};
 
 use crate::error::Error;
 
+pub(crate) use client::Client;
 pub(crate) use config::{check_timeout, Config, Kind, Settings};
 pub(crate) use sync::{sync, Options};
 
-/// Whether an issue is open or closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum State {
     Open,
@@ -51,7 +51,6 @@ pub(crate) enum State {
 }
 
 impl State {
-    /// The word the APIs use.
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             State::Open => "open",
@@ -60,36 +59,28 @@ impl State {
     }
 }
 
-/// A repo label.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
 pub(crate) struct Label {
-    /// The label's id.
     pub id: i64,
-    /// The label's name.
     pub name: String,
 }
 
 /// An issue, as far as the sync needs it.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Issue {
-    /// The issue number in its repo.
     pub number: u64,
     pub title: String,
-    /// The body (Markdown).
+    /// Markdown.
     pub body: String,
-    /// Open or closed.
     pub state: State,
-    /// The names of its labels.
     pub labels: Vec<String>,
     /// The login of the account that opened it.
     pub author: String,
-    /// When it was opened.
     pub created_at: Option<DateTime<Utc>>,
     /// When it was last closed, if it is closed and the server says.
     pub closed_at: Option<DateTime<Utc>>,
 }
 
-/// A comment on an issue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Comment {
     /// The login of the account that wrote it.
@@ -142,7 +133,7 @@ pub(crate) trait Forge {
     /// The repo's labels whose names are in `names` (compared as the forge
     /// compares label names).
     fn find_labels(&self, names: &[&str]) -> Result<Vec<Label>, Error>;
-    /// Creates a label. Tried once.
+    /// Tried once.
     fn create_label(&self, name: &str, description: &str) -> Result<Label, Error>;
     /// The issues in `state` that carry every one of `labels`, newest
     /// first.
@@ -154,15 +145,9 @@ pub(crate) trait Forge {
     ) -> Result<Vec<Issue>, Error>;
     /// Opens an issue with `labels`. Tried once.
     fn create_issue(&self, title: &str, body: &str, labels: &[&Label]) -> Result<Issue, Error>;
-    /// Changes an issue's title, body or state.
     fn edit_issue(&self, number: u64, edit: &Edit) -> Result<(), Error>;
-    /// Adds a comment to an issue. Tried once.
+    /// Tried once.
     fn comment(&self, number: u64, body: &str) -> Result<(), Error>;
     /// The comments on an issue, oldest first.
     fn comments(&self, number: u64) -> Result<Vec<Comment>, Error>;
-}
-
-/// The client for the configured kind of forge.
-pub(crate) fn connect(config: &Config) -> Result<Box<dyn Forge>, Error> {
-    Ok(Box::new(client::Client::new(config)?))
 }

@@ -5,7 +5,7 @@ use crate::http::Method;
 use serde_json::json;
 
 use super::client::Client;
-use super::dialect::{CommentJson, IssueJson, LabelJson, UserJson};
+use super::dialect::{CommentJson, IssueJson, UserJson};
 use super::{Comment, Edit, Forge, Issue, Label, Pages, State};
 use crate::error::Error;
 
@@ -17,10 +17,9 @@ impl Forge for Client {
 
     fn find_labels(&self, names: &[&str]) -> Result<Vec<Label>, Error> {
         let path = format!("{}/labels", self.repo_path);
-        let labels = self.pages(&path, &[], Pages::All, |l: &LabelJson| l.id as u64)?;
+        let labels = self.pages(&path, &[], Pages::All, |l: &Label| l.id as u64)?;
         Ok(labels
             .into_iter()
-            .map(Label::from)
             .filter(|l| names.iter().any(|n| self.dialect.same_label(&l.name, n)))
             .collect())
     }
@@ -32,8 +31,7 @@ impl Forge for Client {
             "description": description,
         });
         let path = format!("{}/labels", self.repo_path);
-        let (label, _): (LabelJson, _) = self.json(&Method::POST, &path, &[], Some(&body))?;
-        Ok(label.into())
+        Ok(self.json(&Method::POST, &path, &[], Some(&body))?.0)
     }
 
     fn list_issues(

@@ -23,6 +23,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::marker::host_word;
 use super::Comment;
 
 /// The cache's format version.
@@ -30,23 +31,6 @@ pub(crate) const CACHE_VERSION: u32 = 1;
 
 const OPEN: &str = "<!-- heartbeat:remind ";
 const CLOSE: &str = " -->";
-
-/// How the host is written in a marker: its name when it holds only
-/// letters, digits, `.`, `_` and `-` (every host name `--host` accepts),
-/// else a digest, so that nothing in it can end the HTML comment.
-fn host_word(host: &str) -> String {
-    let plain = !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if plain {
-        return host.to_owned();
-    }
-    let digest = host.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("host-{digest:016x}")
-}
 
 /// The hidden marker of the reminder for `period` on `host`'s issue.
 pub(crate) fn marker(host: &str, period: u64) -> String {

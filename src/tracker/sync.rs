@@ -29,17 +29,14 @@ use crate::error::Error;
 use crate::judge::Judgement;
 
 /// How a sync runs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub(crate) struct Options<'a> {
-    /// The host whose issue this is.
     pub host: &'a str,
     /// The label on every alert issue.
     pub label: &'a str,
     /// Read, decide and say what would be sent, but send no write request.
     pub dry_run: bool,
-    /// The instant the jobs were judged at.
     pub checked_at: DateTime<Utc>,
-    /// `--tracker-remind`: remind on the open issue once per period.
     pub remind: Option<Remind<'a>>,
     /// The same jobs across hosts, said once in the issue.
     pub fleet: &'a crate::fleet::Fleet,
@@ -60,15 +57,6 @@ pub(crate) struct Remind<'a> {
     pub cached: Option<&'a remind::Cache>,
     /// Called with the new cache once the forge shows or took a reminder.
     pub remember: &'a dyn Fn(&remind::Cache),
-}
-
-impl std::fmt::Debug for Remind<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Remind")
-            .field("every", &self.every)
-            .field("cached", &self.cached)
-            .finish_non_exhaustive()
-    }
 }
 
 /// What a sync read before it decided.
@@ -114,14 +102,17 @@ pub(crate) fn sync(
         me: &seen.me,
         say,
     };
+    let title = || text::title(opts.host, alerts.len());
+    let body = || {
+        causes_first(
+            opts.causes,
+            &text::body(opts.host, jobs, opts.fleet, opts.checked_at),
+        )
+    };
     match &decision {
         Decision::Nothing | Decision::Acknowledged { shrink_to: None } => {}
         Decision::Create => {
-            let title = text::title(opts.host, alerts.len());
-            let body = causes_first(
-                opts.causes,
-                text::body(opts.host, jobs, opts.fleet, opts.checked_at),
-            );
+            let (title, body) = (title(), body());
             if opts.dry_run {
                 if seen.label.is_none() {
                     (w.say)(format!("dry run: would create label `{}`", opts.label));
@@ -152,18 +143,15 @@ pub(crate) fn sync(
             let comment = text::update_comment(
                 opts.host, jobs, opts.fleet, went_bad, changed, recovered, paused,
             );
-            let mut comment = causes_first(opts.causes, comment);
+            let mut comment = causes_first(opts.causes, &comment);
             // News on the issue is the period's reminder too.
             if let Some(period) = due(opts, issue, &alerts) {
                 comment.push_str(&format!("\n\n{}", remind::marker(opts.host, period)));
             }
             w.comment(issue.number, &comment, &tag(opts.host, &alerts))?;
             let edit = Edit {
-                title: Some(text::title(opts.host, alerts.len())),
-                body: Some(causes_first(
-                    opts.causes,
-                    text::body(opts.host, jobs, opts.fleet, opts.checked_at),
-                )),
+                title: Some(title()),
+                body: Some(body()),
                 state: None,
             };
             w.edit(issue.number, &edit, "retitle it and replace its body")?;
@@ -192,14 +180,10 @@ pub(crate) fn sync(
                 .closed
                 .as_ref()
                 .expect("an acknowledgement has a closed issue");
-            let marker = Marker {
-                host: opts.host.to_owned(),
-                jobs: still.clone(),
-            };
+            let body = Marker::new(opts.host, still.clone()).replace_in(&issue.body);
             let edit = Edit {
-                title: None,
-                body: Some(marker.replace_in(&issue.body)),
-                state: None,
+                body: Some(body),
+                ..Edit::default()
             };
             let what = format!("record that {} job(s) stay acknowledged", still.len());
             w.edit(issue.number, &edit, &what)?;
@@ -347,22 +331,16 @@ fn remind_if_due(
 
 /// The tag of a comment whose change leaves `jobs` on the host's issue.
 fn tag(host: &str, jobs: &Jobs) -> String {
-    Marker {
-        host: host.to_owned(),
-        jobs: jobs.clone(),
-    }
-    .comment_tag()
+    Marker::new(host, jobs.clone()).comment_tag()
 }
 
 /// `text` with the causes in front, each once: `**Cause:** cron is not
 /// running (since 02:13, 14 jobs depend on it)`.
-fn causes_first(causes: &[String], text: String) -> String {
-    let mut out = String::new();
-    for cause in causes {
-        out.push_str(&format!("**Cause:** {}\n\n", text::inert(cause)));
-    }
-    out.push_str(&text);
-    out
+fn causes_first(causes: &[String], text: &str) -> String {
+    let causes = causes
+        .iter()
+        .map(|c| format!("**Cause:** {}\n\n", text::inert(c)));
+    causes.collect::<String>() + text
 }
 
 #[cfg(test)]
