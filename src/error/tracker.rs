@@ -32,6 +32,17 @@ pub struct TrackerError {
     pub(crate) source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
+impl super::Error {
+    /// Tracker settings refused for `reason`, which says what to do.
+    pub(crate) fn tracker_config(reason: impl Into<String>) -> super::Error {
+        let reason = reason.into();
+        super::Error::TrackerConfig {
+            reason,
+            source: None,
+        }
+    }
+}
+
 impl TrackerError {
     /// The HTTP status of the answer, when one came.
     pub fn status(&self) -> Option<u16> {

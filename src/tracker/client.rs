@@ -31,18 +31,18 @@ const MAX_MESSAGE: usize = 300;
 /// misuse, and reaching it is an error rather than acting on part of it.
 pub(crate) const MAX_PAGES: usize = 20;
 
-/// A client for one repo of one forge; its [`Forge`](super::Forge) operations are in
-/// [`super::operations`].
+/// A client for one repo of one forge; its [`Forge`](super::Forge)
+/// operations are in [`super::operations`].
 pub(crate) struct Client {
     http: Http,
     /// `Accept` and the token, on every request.
     headers: Vec<(HeaderName, HeaderValue)>,
     pub(super) dialect: Dialect,
-    /// The API base URL, without a trailing slash.
-    api: String,
     /// `/repos/OWNER/NAME`.
     pub(super) repo_path: String,
+    /// The server URL as configured, without a trailing slash.
     server: String,
+    /// `OWNER/NAME`.
     repo: String,
     redactor: Redactor,
     timeout: Duration,
@@ -64,19 +64,17 @@ impl Client {
             (ACCEPT, HeaderValue::from_static(dialect.media_type)),
             (AUTHORIZATION, auth),
         ];
-        let http = Http::new(concat!(
-            "cron-heartbeat/",
-            env!("CARGO_PKG_VERSION"),
-            " (hb-check)"
-        ));
         Ok(Client {
-            http,
+            http: Http::new(concat!(
+                "cron-heartbeat/",
+                env!("CARGO_PKG_VERSION"),
+                " (hb-check)"
+            )),
             headers,
             dialect,
-            api: format!("{}{}", config.url, dialect.api_suffix),
             repo_path: format!("/repos/{}/{}", config.owner, config.repo),
             server: config.url.clone(),
-            repo: config.repo_name(),
+            repo: format!("{}/{}", config.owner, config.repo),
             redactor: Redactor::new(config.token.secret()),
             timeout: config.timeout,
             budget: Budget::new(config.budget()),
@@ -134,14 +132,10 @@ impl Client {
             let spent = format!("the {total}s a tracker sync may take are spent");
             return Err(Box::new(self.invalid(method, path, spent, None)));
         }
-        let mut url = format!("{}{path}", self.api);
+        let mut url = format!("{}{}{path}", self.server, self.dialect.api_suffix);
         if !query.is_empty() {
             let mut pairs = url::form_urlencoded::Serializer::new(String::new());
-            for (key, value) in query {
-                pairs.append_pair(key, value);
-            }
-            url.push('?');
-            url.push_str(&pairs.finish());
+            url = format!("{url}?{}", pairs.extend_pairs(query).finish());
         }
         let request = http::Request {
             method: method.clone(),

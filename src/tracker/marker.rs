@@ -23,8 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::judge::Status;
 
-/// Bad jobs and their statuses.
-pub(crate) type Jobs = BTreeMap<String, Status>;
+pub(crate) use crate::alert::Jobs;
 
 /// The marker as it is written: statuses as words, so that a word this
 /// version does not know (written by a newer one) drops that job rather

@@ -84,16 +84,9 @@ pub(crate) fn sync(
     let seen = read(forge, opts)?;
     let alerts = alert_set(opts.host, jobs);
     let kept = seen.open.first();
-    let posted = kept.map(|i| {
-        Marker::parse_against(&i.body, &alerts)
-            .map(|m| m.jobs)
-            .unwrap_or_default()
-    });
-    let acknowledged = seen
-        .closed
-        .as_ref()
-        .and_then(|i| Marker::parse_against(&i.body, &alerts))
-        .map(|m| m.jobs);
+    let recorded = |i: &Issue| Marker::parse_against(&i.body, &alerts).map(|m| m.jobs);
+    let posted = kept.map(|i| recorded(i).unwrap_or_default());
+    let acknowledged = seen.closed.as_ref().and_then(recorded);
     let paused = paused_set(opts.host, jobs);
     let decision = decide(&alerts, &paused, posted.as_ref(), acknowledged.as_ref());
     let mut w = Writer {
@@ -122,14 +115,13 @@ pub(crate) fn sync(
                     opts.label
                 ));
             } else {
-                let label = match seen.label.clone() {
-                    Some(label) => label,
-                    None => w.ensure_label(opts.label)?,
-                };
-                let host_label = match seen.host_label.clone() {
-                    Some(label) => label,
-                    None => w.ensure_label(&text::host_label(opts.label, opts.host))?,
-                };
+                let host_label_name = text::host_label(opts.label, opts.host);
+                let label = seen
+                    .label
+                    .clone()
+                    .map_or_else(|| w.ensure_label(opts.label), Ok)?;
+                let host_label = (seen.host_label.clone())
+                    .map_or_else(|| w.ensure_label(&host_label_name), Ok)?;
                 w.create_issue(&label, &host_label, &title, &body)?;
             }
         }
@@ -149,9 +141,10 @@ pub(crate) fn sync(
                 comment.push_str(&format!("\n\n{}", remind::marker(opts.host, period)));
             }
             w.comment(issue.number, &comment, &tag(opts.host, &alerts))?;
+            let (title, body) = (Some(title()), Some(body()));
             let edit = Edit {
-                title: Some(title()),
-                body: Some(body()),
+                title,
+                body,
                 state: None,
             };
             w.edit(issue.number, &edit, "retitle it and replace its body")?;
