@@ -4,9 +4,9 @@
 //! The JSON shapes the forges share are here too.
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
-use super::{Comment, Issue, Kind, Label, State};
+use super::{Issue, Kind, Label, State};
 
 /// Everything that differs between the forges the client speaks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,23 +91,21 @@ impl Dialect {
     /// can push another onto the next page.
     pub(crate) fn keep_issues(
         &self,
-        items: Vec<IssueJson>,
+        items: Vec<Issue>,
         labels: &[&Label],
         state: State,
     ) -> Vec<Issue> {
         let mut seen = std::collections::HashSet::new();
-        items
-            .into_iter()
-            .filter(|i| i.pull_request.is_none())
-            .filter(|i| {
-                labels.iter().all(|want| {
-                    i.labels
-                        .iter()
-                        .any(|l| self.same_label(&l.name, &want.name))
-                })
-            })
-            .filter(|i| seen.insert(i.number))
-            .map(Issue::from)
+        let labelled = |i: &Issue| {
+            let has = |want: &Label| {
+                i.labels
+                    .iter()
+                    .any(|l| self.same_label(&l.name, &want.name))
+            };
+            labels.iter().all(|want| has(want))
+        };
+        (items.into_iter())
+            .filter(|i| i.pull_request.is_none() && labelled(i) && seen.insert(i.number))
             .filter(|i| i.state == state)
             .collect()
     }
@@ -115,87 +113,52 @@ impl Dialect {
 
 /// An account as both APIs describe it.
 #[derive(Debug, Deserialize)]
-pub(crate) struct UserJson {
+pub(crate) struct User {
     #[serde(default)]
     pub login: String,
 }
 
-/// A comment as both APIs describe it.
-#[derive(Debug, Deserialize)]
-pub(crate) struct CommentJson {
-    #[serde(default)]
-    pub id: u64,
-    #[serde(default)]
-    body: Option<String>,
-    #[serde(default)]
-    user: Option<UserJson>,
+/// The login of the account a `user` field names; empty when there is none.
+pub(super) fn login<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<User>::deserialize(d)?
+        .map(|u| u.login)
+        .unwrap_or_default())
 }
 
-impl From<CommentJson> for Comment {
-    fn from(c: CommentJson) -> Comment {
-        Comment {
-            author: c.user.map(|u| u.login).unwrap_or_default(),
-            body: c.body.unwrap_or_default(),
-        }
-    }
+/// A value where a forge may send `null` (GitHub's empty body) read as
+/// its default.
+pub(super) fn or_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
-/// An issue (or pull request) as both APIs describe it.
-#[derive(Debug, Deserialize)]
-pub(crate) struct IssueJson {
-    pub number: u64,
-    title: String,
-    #[serde(default)]
-    body: Option<String>,
-    state: String,
-    #[serde(default)]
-    labels: Vec<Label>,
-    #[serde(default)]
-    user: Option<UserJson>,
-    #[serde(default)]
-    created_at: Option<String>,
-    #[serde(default)]
-    closed_at: Option<String>,
-    /// Set on pull requests, which issue listings mix in.
-    #[serde(default)]
-    pull_request: Option<serde_json::Value>,
+/// An issue's state: `closed`, else open.
+pub(super) fn state<'de, D: Deserializer<'de>>(d: D) -> Result<State, D::Error> {
+    let closed = String::deserialize(d)? == "closed";
+    Ok(if closed { State::Closed } else { State::Open })
 }
 
-impl From<IssueJson> for Issue {
-    fn from(i: IssueJson) -> Issue {
-        Issue {
-            number: i.number,
-            title: i.title,
-            body: i.body.unwrap_or_default(),
-            state: if i.state == "closed" {
-                State::Closed
-            } else {
-                State::Open
-            },
-            labels: i.labels.into_iter().map(|l| l.name).collect(),
-            author: i.user.map(|u| u.login).unwrap_or_default(),
-            created_at: i.created_at.as_deref().and_then(instant),
-            closed_at: i.closed_at.as_deref().and_then(instant),
-        }
-    }
-}
-
-fn instant(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+/// An instant in RFC 3339; anything else reads as unknown.
+pub(super) fn instant<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    let text = Option::<String>::deserialize(d)?;
+    Ok(text
+        .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+        .map(|t| t.with_timezone(&Utc)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn item(number: u64, labels: &[&str], pull: bool) -> IssueJson {
-        IssueJson {
+    fn item(number: u64, labels: &[&str], pull: bool) -> Issue {
+        Issue {
             number,
             title: "t".into(),
-            body: None,
-            state: "open".into(),
+            body: String::new(),
+            state: State::Open,
             labels: labels
                 .iter()
                 .map(|name| Label {
@@ -203,10 +166,10 @@ mod tests {
                     name: (*name).into(),
                 })
                 .collect(),
-            user: None,
+            author: String::new(),
             created_at: None,
             closed_at: None,
-            pull_request: pull.then(|| serde_json::json!({})),
+            pull_request: pull.then_some(serde::de::IgnoredAny),
         }
     }
 

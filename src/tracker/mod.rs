@@ -37,6 +37,8 @@ pub(crate) mod token;
 mod writer;
 
 use chrono::{DateTime, Utc};
+use serde::de::IgnoredAny;
+use serde::Deserialize;
 
 use crate::error::Error;
 
@@ -59,32 +61,47 @@ impl State {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub(crate) struct Label {
     pub id: i64,
     pub name: String,
 }
 
-/// An issue, as far as the sync needs it.
-#[derive(Debug, Clone, PartialEq)]
+/// An issue (or a pull request, which GitHub's listings mix in) as both
+/// APIs describe it, as far as the sync needs it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub(crate) struct Issue {
     pub number: u64,
     pub title: String,
     /// Markdown.
+    #[serde(default, deserialize_with = "dialect::or_default")]
     pub body: String,
+    #[serde(deserialize_with = "dialect::state")]
     pub state: State,
-    pub labels: Vec<String>,
+    #[serde(default)]
+    pub labels: Vec<Label>,
     /// The login of the account that opened it.
+    #[serde(default, rename = "user", deserialize_with = "dialect::login")]
     pub author: String,
+    #[serde(default, deserialize_with = "dialect::instant")]
     pub created_at: Option<DateTime<Utc>>,
     /// When it was last closed, if it is closed and the server says.
+    #[serde(default, deserialize_with = "dialect::instant")]
     pub closed_at: Option<DateTime<Utc>>,
+    /// Set on pull requests.
+    #[serde(default)]
+    pub pull_request: Option<IgnoredAny>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub(crate) struct Comment {
+    /// Its id, to notice a listing's page repeated.
+    #[serde(default)]
+    pub id: u64,
     /// The login of the account that wrote it.
+    #[serde(default, rename = "user", deserialize_with = "dialect::login")]
     pub author: String,
+    #[serde(default, deserialize_with = "dialect::or_default")]
     pub body: String,
 }
 

@@ -5,13 +5,13 @@ use crate::http::Method;
 use serde_json::json;
 
 use super::client::Client;
-use super::dialect::{CommentJson, IssueJson, UserJson};
+use super::dialect::User;
 use super::{Comment, Edit, Forge, Issue, Label, Pages, State};
 use crate::error::Error;
 
 impl Forge for Client {
     fn me(&self) -> Result<String, Error> {
-        let (user, _): (UserJson, _) = self.json(&Method::GET, "/user", &[], None)?;
+        let (user, _): (User, _) = self.json(&Method::GET, "/user", &[], None)?;
         Ok(user.login)
     }
 
@@ -49,7 +49,7 @@ impl Forge for Client {
             query.push((key, value.to_owned()));
         }
         let path = format!("{}/issues", self.repo_path);
-        let items = self.pages(&path, &query, pages, |i: &IssueJson| i.number)?;
+        let items = self.pages(&path, &query, pages, |i: &Issue| i.number)?;
         Ok(self.dialect.keep_issues(items, labels, state))
     }
 
@@ -58,8 +58,7 @@ impl Forge for Client {
             labels.iter().map(|l| self.dialect.label_value(l)).collect();
         let body = json!({ "title": title, "body": body, "labels": labels });
         let path = format!("{}/issues", self.repo_path);
-        let (issue, _): (IssueJson, _) = self.json(&Method::POST, &path, &[], Some(&body))?;
-        Ok(issue.into())
+        Ok(self.json(&Method::POST, &path, &[], Some(&body))?.0)
     }
 
     fn edit_issue(&self, number: u64, edit: &Edit) -> Result<(), Error> {
@@ -87,11 +86,10 @@ impl Forge for Client {
 
     fn comments(&self, number: u64) -> Result<Vec<Comment>, Error> {
         let path = format!("{}/issues/{number}/comments", self.repo_path);
-        let comments: Vec<CommentJson> = if self.dialect.comments_paged {
-            self.pages(&path, &[], Pages::All, |c: &CommentJson| c.id)?
+        if self.dialect.comments_paged {
+            self.pages(&path, &[], Pages::All, |c: &Comment| c.id)
         } else {
-            self.json(&Method::GET, &path, &[], None)?.0
-        };
-        Ok(comments.into_iter().map(Comment::from).collect())
+            Ok(self.json(&Method::GET, &path, &[], None)?.0)
+        }
     }
 }

@@ -27,7 +27,7 @@ use super::marker::host_word;
 use super::Comment;
 
 /// The cache's format version.
-pub(crate) const CACHE_VERSION: u32 = 1;
+const CACHE_VERSION: u32 = 1;
 
 const OPEN: &str = "<!-- heartbeat:remind ";
 const CLOSE: &str = " -->";
@@ -88,6 +88,20 @@ pub(crate) struct Cache {
 }
 
 impl Cache {
+    /// The cache that says `period` was reminded on `issue` of `host`,
+    /// opened at `opened`. Only one equal to it spares reading the
+    /// comments: one that says more (a later period, after the clock went
+    /// back) is not taken at its word.
+    pub(crate) fn new(host: &str, issue: u64, opened: DateTime<Utc>, period: u64) -> Cache {
+        Cache {
+            version: CACHE_VERSION,
+            host: host.to_owned(),
+            issue,
+            opened: opened.timestamp(),
+            period,
+        }
+    }
+
     /// Parses a cache file; `None` for anything unusable.
     pub(crate) fn parse(bytes: &[u8]) -> Option<Cache> {
         let cache: Cache = serde_json::from_slice(bytes).ok()?;
@@ -97,23 +111,6 @@ impl Cache {
     /// The cache as one line of JSON.
     pub(crate) fn to_json_line(&self) -> Vec<u8> {
         crate::record::json_line(self)
-    }
-
-    /// Whether the cache says `period` was reminded on `issue` of `host`,
-    /// opened at `opened`, so the comments need not be read. A cache that
-    /// says more (a later period, after the clock went back) is not taken
-    /// at its word: the comments decide.
-    pub(crate) fn covers(
-        &self,
-        host: &str,
-        issue: u64,
-        opened: DateTime<Utc>,
-        period: u64,
-    ) -> bool {
-        self.host == host
-            && self.issue == issue
-            && self.opened == opened.timestamp()
-            && self.period == period
     }
 }
 
@@ -127,6 +124,7 @@ mod tests {
 
     fn by(author: &str, body: &str) -> Comment {
         Comment {
+            id: 0,
             author: author.into(),
             body: body.into(),
         }
@@ -161,23 +159,15 @@ mod tests {
 
     #[test]
     fn the_cache_round_trips_and_covers_only_its_issue() {
-        let cache = Cache {
-            version: CACHE_VERSION,
-            host: "web1".into(),
-            issue: 4,
-            opened: at(0).timestamp(),
-            period: 2,
-        };
+        let cache = Cache::new("web1", 4, at(0), 2);
         assert_eq!(Cache::parse(&cache.to_json_line()), Some(cache.clone()));
         assert_eq!(Cache::parse(b"garbage"), None);
-        assert!(cache.covers("web1", 4, at(0), 2));
-        assert!(!cache.covers("web1", 4, at(0), 3));
-        assert!(
-            !cache.covers("web1", 4, at(0), 1),
-            "it says more than can be"
-        );
-        assert!(!cache.covers("web1", 4, at(1), 2), "another issue #4");
-        assert!(!cache.covers("web1", 5, at(0), 2));
-        assert!(!cache.covers("web2", 4, at(0), 2));
+        let covers = |host, issue, opened, period| Cache::new(host, issue, opened, period) == cache;
+        assert!(covers("web1", 4, at(0), 2));
+        assert!(!covers("web1", 4, at(0), 3));
+        assert!(!covers("web1", 4, at(0), 1), "it says more than can be");
+        assert!(!covers("web1", 4, at(1), 2), "another issue #4");
+        assert!(!covers("web1", 5, at(0), 2));
+        assert!(!covers("web2", 4, at(0), 2));
     }
 }

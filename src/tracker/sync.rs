@@ -297,10 +297,8 @@ fn remind_if_due(
     let Some(period) = due(opts, issue, alerts) else {
         return Ok(());
     };
-    if remind
-        .cached
-        .is_some_and(|c| c.covers(opts.host, issue.number, opened, period))
-    {
+    let cache = remind::Cache::new(opts.host, issue.number, opened, period);
+    if remind.cached == Some(&cache) {
         return Ok(());
     }
     let open_for = u64::try_from((opts.checked_at - opened).num_seconds()).unwrap_or(0);
@@ -310,13 +308,6 @@ fn remind_if_due(
         remind::marker(opts.host, period)
     );
     if w.remind(issue.number, &comment, period)? && !opts.dry_run {
-        let cache = remind::Cache {
-            version: remind::CACHE_VERSION,
-            host: opts.host.to_owned(),
-            issue: issue.number,
-            opened: opened.timestamp(),
-            period,
-        };
         (remind.remember)(&cache);
     }
     Ok(())

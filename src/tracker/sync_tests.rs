@@ -52,6 +52,7 @@ impl Memory {
         self.comments.borrow_mut().push((
             number,
             Comment {
+                id: 0,
                 author: author.into(),
                 body: body.into(),
             },
@@ -98,6 +99,7 @@ impl Forge for Memory {
             author: ME.into(),
             created_at: Some(Utc::now()),
             closed_at: None,
+            pull_request: None,
         };
         self.issues.borrow_mut().push(issue.clone());
         if self.lost() {
