@@ -1,26 +1,10 @@
 //! The issue tracker: one alert issue per host in a Gitea, Forgejo or GitHub
 //! repo, opened when jobs go bad, edited when the set of bad jobs changes,
-//! closed when all recover.
-//!
-//! - [`config`]: the settings, URL, repo, timeout and budget; [`token`]:
-//!   the token, from the environment or its file;
-//! - [`client`]: the forge client, with a small [`dialect`] per forge
-//!   (API base, paging, labels by id or name, media type), implementing
-//!   the [`Forge`] trait over the crate's one HTTP client (`src/http`),
-//!   which holds the one retry policy and keeps the token out of what a
-//!   server sends back;
-//! - [`mod@decide`]: the pure decision, from the judged statuses and what the
-//!   host's issues last recorded;
-//! - [`text`]: the issue's title, body and comments, with every text from a
-//!   heartbeat file rendered inert;
-//! - [`marker`]: the machine-readable record of what was last posted, kept
-//!   in the issue itself, so no state file is needed;
-//! - [`remind`]: `--tracker-remind`, the marker that records a reminder in
-//!   our own comment and the cache that spares reading it (which period is
-//!   due is [`crate::alert::reminder_due`]);
-//! - [`mod@sync`]: the choreography that reads, decides and writes (its
-//!   writes, each sent once and looked for before it is sent again, in
-//!   `writer`).
+//! closed when all recover. [`mod@sync`] reads, [`mod@decide`]s (purely)
+//! and writes (through `writer`) over the [`Forge`] trait, which
+//! [`Client`] implements over the crate's one HTTP client with a
+//! [`dialect`] per forge; [`text`] words the issue and [`marker`] records
+//! in it what was last posted, so no state file is needed.
 
 pub(crate) mod answer;
 pub(crate) mod client;
@@ -38,7 +22,7 @@ mod writer;
 
 use chrono::{DateTime, Utc};
 use serde::de::IgnoredAny;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 
@@ -46,7 +30,8 @@ pub(crate) use client::Client;
 pub(crate) use config::{check_timeout, Config, Kind, Settings};
 pub(crate) use sync::{sync, Options};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub(crate) enum State {
     Open,
     Closed,
@@ -105,11 +90,14 @@ pub(crate) struct Comment {
     pub body: String,
 }
 
-/// A change to an issue; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// A change to an issue; `None` leaves a field as it is (and is not sent).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub(crate) struct Edit {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<State>,
 }
 

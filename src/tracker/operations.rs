@@ -62,19 +62,10 @@ impl Forge for Client {
     }
 
     fn edit_issue(&self, number: u64, edit: &Edit) -> Result<(), Error> {
-        let mut body = serde_json::Map::new();
-        if let Some(title) = &edit.title {
-            body.insert("title".into(), title.clone().into());
-        }
-        if let Some(text) = &edit.body {
-            body.insert("body".into(), text.clone().into());
-        }
-        if let Some(state) = edit.state {
-            body.insert("state".into(), state.as_str().into());
-        }
         // Gitea answers 201 here, GitHub 200; any success will do.
         let path = format!("{}/issues/{number}", self.repo_path);
-        self.send(&Method::PATCH, &path, &[], Some(&body.into()))?;
+        let body = serde_json::to_value(edit).unwrap_or_default();
+        self.send(&Method::PATCH, &path, &[], Some(&body))?;
         Ok(())
     }
 
