@@ -203,7 +203,7 @@ impl Marker {
     /// `body` with its marker replaced by this one, or with this one added
     /// at the end.
     pub(crate) fn replace_in(&self, body: &str) -> String {
-        match find(body) {
+        match last(body, OPEN) {
             Some((start, end)) => format!("{}{}{}", &body[..start], self.render(), &body[end..]),
             None if body.is_empty() => self.render(),
             None => format!("{}\n\n{}", body.trim_end(), self.render()),
@@ -236,7 +236,7 @@ fn safe(json: &str) -> String {
 /// The last marker in `body` as written, with the digests of the jobs it
 /// does not name when it does not name them all.
 fn read(body: &str) -> Option<(Marker, Option<Vec<String>>)> {
-    let (start, end) = find(body)?;
+    let (start, end) = last(body, OPEN)?;
     let wire: Wire = serde_json::from_str(&body[start + OPEN.len()..end - CLOSE.len()]).ok()?;
     let jobs = (wire.jobs.into_iter())
         .filter_map(|(job, word)| Some((job, status_named(&word)?)))
@@ -259,15 +259,14 @@ fn read(body: &str) -> Option<(Marker, Option<Vec<String>>)> {
 /// The tag of a comment hb-check posted (the last, if several), if
 /// `comment` carries one.
 pub(crate) fn comment_tag_in(comment: &str) -> Option<&str> {
-    let start = comment.rfind(COMMENT_OPEN)?;
-    let len = comment[start..].find(CLOSE)? + CLOSE.len();
-    Some(&comment[start..start + len])
+    let (start, end) = last(comment, COMMENT_OPEN)?;
+    Some(&comment[start..end])
 }
 
-/// The byte range of the last marker in `body`.
-fn find(body: &str) -> Option<(usize, usize)> {
-    let start = body.rfind(OPEN)?;
-    let end = start + OPEN.len() + body[start + OPEN.len()..].find(CLOSE)? + CLOSE.len();
+/// The byte range of the last `open ... -->` in `text`.
+fn last(text: &str, open: &str) -> Option<(usize, usize)> {
+    let start = text.rfind(open)?;
+    let end = start + open.len() + text[start + open.len()..].find(CLOSE)? + CLOSE.len();
     Some((start, end))
 }
 

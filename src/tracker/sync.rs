@@ -159,12 +159,7 @@ pub(crate) fn sync(
                 issue.created_at,
                 opts.checked_at,
             );
-            w.comment(issue.number, &comment, &tag(opts.host, &Jobs::new()))?;
-            w.close(
-                issue.number,
-                text::closed_title(opts.host, paused.len(), recovered.len()),
-                text::closed_body(opts.host, jobs, recovered, paused, opts.checked_at),
-            )?;
+            w.close(issue.number, &comment, jobs, recovered, paused)?;
         }
         Decision::Acknowledged {
             shrink_to: Some(still),
@@ -188,12 +183,7 @@ pub(crate) fn sync(
     if let Some(kept) = kept {
         for replica in &seen.open[1..] {
             let comment = text::duplicate_comment(opts.host, kept.number);
-            w.comment(replica.number, &comment, &tag(opts.host, &Jobs::new()))?;
-            w.close(
-                replica.number,
-                text::closed_title(opts.host, 0, 0),
-                text::closed_body(opts.host, jobs, &[], &[], opts.checked_at),
-            )?;
+            w.close(replica.number, &comment, jobs, &[], &[])?;
             if !opts.dry_run {
                 (w.say)(format!(
                     "warning: closed issue #{}, a second open issue for host `{}`; #{} stays open (do two machines report as this host?)",
@@ -314,7 +304,7 @@ fn remind_if_due(
 }
 
 /// The tag of a comment whose change leaves `jobs` on the host's issue.
-fn tag(host: &str, jobs: &Jobs) -> String {
+pub(super) fn tag(host: &str, jobs: &Jobs) -> String {
     Marker::new(host, jobs.clone()).comment_tag()
 }
 
