@@ -11,7 +11,7 @@ use ureq::http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION};
 
 use super::answer::{error_message, total_count};
 use super::dialect::Dialect;
-use super::{Config, Pages};
+use super::Config;
 use crate::error::{Error, TrackerError};
 use crate::http::redact::Redactor;
 use crate::http::retry::{self, Backoff, Budget, Failed, Repeat, Stop};
@@ -145,16 +145,34 @@ impl Client {
             limit: Some(MAX_BODY),
             error_limit: Some(MAX_ERROR_BODY),
         };
-        let answer = self
-            .http
-            .send(&request, allowed)
-            .map_err(|e| Box::new(self.transport_error(method, path, e)))?;
-        if !answer.status.is_success() {
-            // An error answer's body is read only for its message; one that
-            // cannot be read whole still says its status.
-            return Err(Box::new(self.status_error(method, path, &answer)));
+        let answer = self.http.send(&request, allowed).map_err(|e| {
+            let failed = Failed {
+                unsent: e.kind == Kind::Unsent,
+                invalid: e.kind == Kind::TooLong,
+                ..Failed::default()
+            };
+            let mut err = self.error(method, path, e.message.clone(), failed);
+            err.source = Some(Box::new(e));
+            Box::new(err)
+        })?;
+        let status = answer.status;
+        if status.is_success() {
+            return Ok(answer);
         }
-        Ok(answer)
+        // An error answer's body is read only for its message; one that
+        // cannot be read whole still says its status.
+        let limit = RateLimit::read(&answer.headers, Utc::now());
+        let fallback = status.canonical_reason().unwrap_or("no message");
+        let message = self.server_text(&error_message(&answer.body, fallback));
+        let failed = Failed {
+            status: Some(status.as_u16()),
+            retry_after: limit.retry_after,
+            // GitHub answers 403, not 429, when a rate limit is used up.
+            rate_limited: status == StatusCode::TOO_MANY_REQUESTS
+                || (status == StatusCode::FORBIDDEN && limit.is_limit()),
+            ..Failed::default()
+        };
+        Err(Box::new(self.error(method, path, message, failed)))
     }
 
     /// Sends a request and reads the answer as JSON.
@@ -178,12 +196,12 @@ impl Client {
     /// (without that count) at a page shorter than the first, since a server
     /// may give fewer items a page than asked. A page that repeats the one
     /// before (by the items' `number`), or a listing longer than
-    /// [`MAX_PAGES`], is an error.
+    /// [`MAX_PAGES`], is an error. `newest`: the first page only.
     pub(super) fn pages<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, String)],
-        pages: Pages,
+        newest: bool,
         number: fn(&T) -> u64,
     ) -> Result<Vec<T>, Error> {
         let size = self.dialect.page_size;
@@ -206,7 +224,7 @@ impl Client {
             }
             let first = *first.get_or_insert(got);
             all.extend(items);
-            let done = pages == Pages::Newest
+            let done = newest
                 || got == 0
                 || match total_count(&headers) {
                     Some(total) => all.len() >= total,
@@ -260,32 +278,5 @@ impl Client {
             Some((end, _)) => format!("{}...", &text[..end]),
             None => text,
         }
-    }
-
-    fn status_error(&self, method: &Method, path: &str, answer: &Answer) -> TrackerError {
-        let status = answer.status;
-        let limit = RateLimit::read(&answer.headers, Utc::now());
-        let fallback = status.canonical_reason().unwrap_or("no message");
-        let message = self.server_text(&error_message(&answer.body, fallback));
-        let failed = Failed {
-            status: Some(status.as_u16()),
-            retry_after: limit.retry_after,
-            // GitHub answers 403, not 429, when a rate limit is used up.
-            rate_limited: status == StatusCode::TOO_MANY_REQUESTS
-                || (status == StatusCode::FORBIDDEN && limit.is_limit()),
-            ..Failed::default()
-        };
-        self.error(method, path, message, failed)
-    }
-
-    fn transport_error(&self, method: &Method, path: &str, e: http::Failure) -> TrackerError {
-        let failed = Failed {
-            unsent: e.kind == Kind::Unsent,
-            invalid: e.kind == Kind::TooLong,
-            ..Failed::default()
-        };
-        let mut err = self.error(method, path, e.message.clone(), failed);
-        err.source = Some(Box::new(e));
-        err
     }
 }

@@ -101,16 +101,6 @@ pub(crate) struct Edit {
     pub state: Option<State>,
 }
 
-/// Which issues a listing asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Pages {
-    /// Every page, up to [`client::MAX_PAGES`]; a longer listing is an
-    /// error, never acted on in part.
-    All,
-    /// The first page only: the newest issues.
-    Newest,
-}
-
 /// What the sync needs from a forge.
 ///
 /// Invariants every implementation keeps, and the sync relies on:
@@ -141,13 +131,10 @@ pub(crate) trait Forge {
     /// Tried once.
     fn create_label(&self, name: &str, description: &str) -> Result<Label, Error>;
     /// The issues in `state` that carry every one of `labels`, newest
-    /// first.
-    fn list_issues(
-        &self,
-        labels: &[&Label],
-        state: State,
-        pages: Pages,
-    ) -> Result<Vec<Issue>, Error>;
+    /// first: of open issues every page (a longer listing than
+    /// [`client::MAX_PAGES`] is an error, never acted on in part), of
+    /// closed ones the first page only, the newest.
+    fn list_issues(&self, labels: &[&Label], state: State) -> Result<Vec<Issue>, Error>;
     /// Opens an issue with `labels`. Tried once.
     fn create_issue(&self, title: &str, body: &str, labels: &[&Label]) -> Result<Issue, Error>;
     fn edit_issue(&self, number: u64, edit: &Edit) -> Result<(), Error>;

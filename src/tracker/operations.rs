@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::client::Client;
 use super::dialect::User;
-use super::{Comment, Edit, Forge, Issue, Label, Pages, State};
+use super::{Comment, Edit, Forge, Issue, Label, State};
 use crate::error::Error;
 
 impl Forge for Client {
@@ -17,7 +17,7 @@ impl Forge for Client {
 
     fn find_labels(&self, names: &[&str]) -> Result<Vec<Label>, Error> {
         let path = format!("{}/labels", self.repo_path);
-        let labels = self.pages(&path, &[], Pages::All, |l: &Label| l.id as u64)?;
+        let labels = self.pages(&path, &[], false, |l: &Label| l.id as u64)?;
         Ok(labels
             .into_iter()
             .filter(|l| names.iter().any(|n| self.dialect.same_label(&l.name, n)))
@@ -34,12 +34,7 @@ impl Forge for Client {
         Ok(self.json(&Method::POST, &path, &[], Some(&body))?.0)
     }
 
-    fn list_issues(
-        &self,
-        labels: &[&Label],
-        state: State,
-        pages: Pages,
-    ) -> Result<Vec<Issue>, Error> {
+    fn list_issues(&self, labels: &[&Label], state: State) -> Result<Vec<Issue>, Error> {
         let names: Vec<&str> = labels.iter().map(|l| l.name.as_str()).collect();
         let mut query = vec![
             ("state", state.as_str().to_owned()),
@@ -49,7 +44,8 @@ impl Forge for Client {
             query.push((key, value.to_owned()));
         }
         let path = format!("{}/issues", self.repo_path);
-        let items = self.pages(&path, &query, pages, |i: &Issue| i.number)?;
+        let newest = state == State::Closed;
+        let items = self.pages(&path, &query, newest, |i: &Issue| i.number)?;
         Ok(self.dialect.keep_issues(items, labels, state))
     }
 
@@ -78,7 +74,7 @@ impl Forge for Client {
     fn comments(&self, number: u64) -> Result<Vec<Comment>, Error> {
         let path = format!("{}/issues/{number}/comments", self.repo_path);
         if self.dialect.comments_paged {
-            self.pages(&path, &[], Pages::All, |c: &Comment| c.id)
+            self.pages(&path, &[], false, |c: &Comment| c.id)
         } else {
             Ok(self.json(&Method::GET, &path, &[], None)?.0)
         }

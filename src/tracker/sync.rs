@@ -23,7 +23,7 @@ use super::marker::{Jobs, Marker};
 use super::remind;
 use super::text;
 use super::writer::Writer;
-use super::{Edit, Forge, Issue, Label, Pages, State};
+use super::{Edit, Forge, Issue, Label, State};
 use crate::alert;
 use crate::error::Error;
 use crate::judge::Judgement;
@@ -211,11 +211,7 @@ fn read(forge: &dyn Forge, opts: &Options<'_>) -> Result<Seen, Error> {
     let (label, host_label) = (named(opts.label), named(&host_label_name));
     let prefix = text::title_prefix(opts.host);
     let open = match &label {
-        Some(label) => mine(
-            forge.list_issues(&[label], State::Open, Pages::All)?,
-            &prefix,
-            &me,
-        ),
+        Some(label) => mine(forge.list_issues(&[label], State::Open)?, &prefix, &me),
         None => Vec::new(),
     };
     // Only without an open issue can an acknowledgement hold: it is on the
@@ -224,7 +220,7 @@ fn read(forge: &dyn Forge, opts: &Options<'_>) -> Result<Seen, Error> {
     // after another, so its newest page holds it.
     let closed = match (&label, &host_label, open.is_empty()) {
         (Some(label), Some(host_label), true) => {
-            let newest = forge.list_issues(&[label, host_label], State::Closed, Pages::Newest)?;
+            let newest = forge.list_issues(&[label, host_label], State::Closed)?;
             mine(newest, &prefix, &me)
                 .into_iter()
                 .max_by_key(|i| (i.closed_at, i.number))

@@ -79,7 +79,7 @@ impl Forge for Memory {
             name: name.into(),
         })
     }
-    fn list_issues(&self, _: &[&Label], state: State, _: Pages) -> Result<Vec<Issue>, Error> {
+    fn list_issues(&self, _: &[&Label], state: State) -> Result<Vec<Issue>, Error> {
         let all = self.issues.borrow();
         Ok(all
             .iter()

@@ -148,10 +148,7 @@ pub(crate) fn body(host: &str, jobs: &[Judgement], fleet: &Fleet, at: DateTime<U
             j.status,
             or_dash(j.age_seconds.map(format_duration)),
             or_dash(j.interval_seconds.map(format_duration)),
-            or_dash(
-                j.ratio
-                    .map(|r| crate::report::content::format_ratio(Some(r)))
-            ),
+            crate::report::content::format_ratio(j.ratio),
             or_dash(j.reason.as_deref().map(inert_cell)),
         )
     });

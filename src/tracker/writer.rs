@@ -5,7 +5,7 @@ use super::marker::{comment_tag_in, Jobs};
 use super::remind;
 use super::sync::{mine, tag, Options};
 use super::text;
-use super::{Edit, Forge, Issue, Label, Pages, State};
+use super::{Edit, Forge, Issue, Label, State};
 use crate::error::Error;
 use crate::http::retry::{classify, Class};
 use crate::judge::{Judgement, Status};
@@ -46,7 +46,7 @@ impl Writer<'_, '_> {
     ) -> Result<(), Error> {
         let prefix = text::title_prefix(self.opts.host);
         let look = || -> Result<Option<Issue>, Error> {
-            let open = self.forge.list_issues(&[label], State::Open, Pages::All)?;
+            let open = self.forge.list_issues(&[label], State::Open)?;
             Ok(mine(open, &prefix, self.me).into_iter().next())
         };
         write_once(
