@@ -5,18 +5,11 @@
 //! ([`crate::alert::reminder_due`], anchored on the issue's opening), and
 //! the choreography is in [`mod@super::sync`].
 //!
-//! Period `n` of an issue opened at `t` starts at `t + n x every`; period 0
-//! is the issue's first, so nothing is due before one whole period passed.
 //! The forge is the source of truth: a reminder is recorded by
-//! `<!-- heartbeat:remind HOST N -->` in the comment that carries it, and
-//! only markers in comments the checker's own account wrote count; a
-//! marker for another period, later ones included (a run with `--now` far
-//! ahead, an absurd number), does not stand for this one. The cache
-//! (`<lock file>.remind`) only spares reading the comments when it says
-//! exactly this period of this issue (by number and opening time: another
-//! tracker's issue may bear the same number) was reminded; a lost,
-//! unusable or foreign cache means "read the comments", never "remind
-//! again".
+//! `<!-- heartbeat:remind HOST N -->` in the comment that carries it. The
+//! cache (`<lock file>.remind`) names the issue by number and opening time
+//! (another tracker's issue may bear the same number); a lost, unusable or
+//! foreign cache means "read the comments", never "remind again".
 
 use std::path::{Path, PathBuf};
 

@@ -209,9 +209,8 @@ fn read(forge: &dyn Forge, opts: &Options<'_>) -> Result<Seen, Error> {
             .cloned()
     };
     let (label, host_label) = (named(opts.label), named(&host_label_name));
-    let prefix = text::title_prefix(opts.host);
     let open = match &label {
-        Some(label) => mine(forge.list_issues(&[label], State::Open)?, &prefix, &me),
+        Some(label) => mine(forge.list_issues(&[label], State::Open)?, opts.host, &me),
         None => Vec::new(),
     };
     // Only without an open issue can an acknowledgement hold: it is on the
@@ -221,7 +220,7 @@ fn read(forge: &dyn Forge, opts: &Options<'_>) -> Result<Seen, Error> {
     let closed = match (&label, &host_label, open.is_empty()) {
         (Some(label), Some(host_label), true) => {
             let newest = forge.list_issues(&[label, host_label], State::Closed)?;
-            mine(newest, &prefix, &me)
+            mine(newest, opts.host, &me)
                 .into_iter()
                 .max_by_key(|i| (i.closed_at, i.number))
         }
@@ -236,12 +235,13 @@ fn read(forge: &dyn Forge, opts: &Options<'_>) -> Result<Seen, Error> {
     })
 }
 
-/// The issues among `issues` that are the host's and were opened by the
+/// The issues among `issues` that are `host`'s and were opened by the
 /// checker's own account `me`, oldest first.
-pub(super) fn mine(issues: Vec<Issue>, prefix: &str, me: &str) -> Vec<Issue> {
+pub(super) fn mine(issues: Vec<Issue>, host: &str, me: &str) -> Vec<Issue> {
+    let prefix = text::title_prefix(host);
     let mut mine: Vec<Issue> = issues
         .into_iter()
-        .filter(|i| i.title.starts_with(prefix) && i.author == me)
+        .filter(|i| i.title.starts_with(&prefix) && i.author == me)
         .collect();
     mine.sort_by_key(|i| (i.created_at, i.number));
     mine

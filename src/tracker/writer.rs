@@ -44,10 +44,9 @@ impl Writer<'_, '_> {
         title: &str,
         body: &str,
     ) -> Result<(), Error> {
-        let prefix = text::title_prefix(self.opts.host);
         let look = || -> Result<Option<Issue>, Error> {
             let open = self.forge.list_issues(&[label], State::Open)?;
-            Ok(mine(open, &prefix, self.me).into_iter().next())
+            Ok(mine(open, self.opts.host, self.me).into_iter().next())
         };
         write_once(
             || self.forge.create_issue(title, body, &[label, host_label]),
