@@ -32,9 +32,7 @@ impl Token {
     /// The token in the environment variable `var`, if set and not blank;
     /// `what` says whose token it is in errors.
     pub(crate) fn from_env(var: &str, what: &'static str) -> Result<Option<Token>, Error> {
-        let Some(text) = std::env::var(var).ok() else {
-            return Ok(None);
-        };
+        let text = std::env::var(var).unwrap_or_default();
         Token::one_word(&text, what, var).map(|()| Token::new(&text))
     }
 
