@@ -25,8 +25,9 @@ pub(super) fn sync(
     // The reminder cache beside the run lock (held): lost or unusable, it
     // costs one read of the comments, never a second reminder.
     let cache_path = remind::cache_path(lock.path());
-    let cached =
-        (args.tracker_remind).and_then(|_| remind::Cache::parse(&store::read_small(&cache_path)?));
+    let cached = args
+        .tracker_remind
+        .and_then(|_| remind::Cache::parse(&store::read_small(&cache_path)?));
     let remember = |cache: &remind::Cache| {
         if let Err(err) = store::write_file(&cache_path, &cache.to_json_line()) {
             crate::cli::report_error(PROGRAM, &err);
@@ -40,7 +41,7 @@ pub(super) fn sync(
         dry_run: args.dry_run,
         checked_at: judged.policy.now,
         fleet: &judged.fleet,
-        remind: (args.tracker_remind).map(|every| tracker::sync::Remind {
+        remind: args.tracker_remind.map(|every| tracker::sync::Remind {
             every,
             cached: cached.as_ref(),
             remember: &remember,

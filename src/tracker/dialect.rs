@@ -104,7 +104,8 @@ impl Dialect {
             };
             labels.iter().all(|want| has(want))
         };
-        (items.into_iter())
+        items
+            .into_iter()
             .filter(|i| i.pull_request.is_none() && labelled(i) && seen.insert(i.number))
             .filter(|i| i.state == state)
             .collect()

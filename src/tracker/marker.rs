@@ -135,7 +135,9 @@ impl Marker {
     /// by digests.
     pub(crate) fn render(&self) -> String {
         let mut spent = 0;
-        let named = (self.jobs.iter())
+        let named = self
+            .jobs
+            .iter()
             .take_while(|(job, status)| {
                 // What the entry costs in the rendering, escapes included.
                 spent += serde_json::to_string(job).map_or(0, |j| safe(&j).len())
@@ -147,7 +149,10 @@ impl Marker {
         let more = self.jobs.len() - named;
         let wire = Wire {
             host: self.host.clone(),
-            jobs: (self.jobs.iter().take(named))
+            jobs: self
+                .jobs
+                .iter()
+                .take(named)
                 .map(|(job, status)| (job.clone(), status.as_str().to_owned()))
                 .collect(),
             more: (more > 0).then_some(more),
@@ -238,12 +243,16 @@ fn safe(json: &str) -> String {
 fn read(body: &str) -> Option<(Marker, Option<Vec<String>>)> {
     let (start, end) = last(body, OPEN)?;
     let wire: Wire = serde_json::from_str(&body[start + OPEN.len()..end - CLOSE.len()]).ok()?;
-    let jobs = (wire.jobs.into_iter())
+    let jobs = wire
+        .jobs
+        .into_iter()
         .filter_map(|(job, word)| Some((job, status_named(&word)?)))
         .collect();
     // 8 hex digits per bucket; anything else matches no bucket.
     let rest = wire.more.and(wire.rest).map(|digests| {
-        (digests.as_bytes().chunks(8))
+        digests
+            .as_bytes()
+            .chunks(8)
             .map(|c| String::from_utf8_lossy(c).into_owned())
             .collect()
     });

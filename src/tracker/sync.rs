@@ -115,13 +115,14 @@ pub(crate) fn sync(
                     opts.label
                 ));
             } else {
-                let host_label_name = text::host_label(opts.label, opts.host);
-                let label = seen
-                    .label
-                    .clone()
-                    .map_or_else(|| w.ensure_label(opts.label), Ok)?;
-                let host_label = (seen.host_label.clone())
-                    .map_or_else(|| w.ensure_label(&host_label_name), Ok)?;
+                let label = match seen.label.clone() {
+                    Some(label) => label,
+                    None => w.ensure_label(opts.label)?,
+                };
+                let host_label = match seen.host_label.clone() {
+                    Some(label) => label,
+                    None => w.ensure_label(&text::host_label(opts.label, opts.host))?,
+                };
                 w.create_issue(&label, &host_label, &title, &body)?;
             }
         }
@@ -141,10 +142,9 @@ pub(crate) fn sync(
                 comment.push_str(&format!("\n\n{}", remind::marker(opts.host, period)));
             }
             w.comment(issue.number, &comment, &tag(opts.host, &alerts))?;
-            let (title, body) = (Some(title()), Some(body()));
             let edit = Edit {
-                title,
-                body,
+                title: Some(title()),
+                body: Some(body()),
                 state: None,
             };
             w.edit(issue.number, &edit, "retitle it and replace its body")?;
