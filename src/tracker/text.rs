@@ -100,19 +100,16 @@ pub(crate) const LIST_MAX_CHARS: usize = 6_000;
 /// characters (bytes, which are never fewer), and how many were left out.
 fn within(items: impl Iterator<Item = String>, sep: &str, budget: usize) -> (String, usize) {
     let mut out = String::new();
-    let mut items = items.peekable();
-    while let Some(item) = items.peek() {
-        let cost = item.len() + if out.is_empty() { 0 } else { sep.len() };
-        if out.len() + cost > budget {
-            break;
+    let mut left = 0;
+    for item in items {
+        let sep = if out.is_empty() { "" } else { sep };
+        if left == 0 && out.len() + sep.len() + item.len() <= budget {
+            out = out + sep + &item;
+        } else {
+            left += 1;
         }
-        if !out.is_empty() {
-            out.push_str(sep);
-        }
-        out.push_str(item);
-        items.next();
     }
-    (out, items.count())
+    (out, left)
 }
 
 /// `items` joined by `, ` within [`LIST_MAX_CHARS`], the rest counted:
