@@ -57,9 +57,7 @@ pub(crate) fn reminded(comments: &[Comment], me: &str, host: &str, period: u64) 
 /// The cache file beside the run lock: the lock's path with `.remind`
 /// appended.
 pub(crate) fn cache_path(lock: &Path) -> PathBuf {
-    let mut name = lock.as_os_str().to_owned();
-    name.push(".remind");
-    PathBuf::from(name)
+    crate::store::beside(lock, ".remind")
 }
 
 /// What the cache beside the run lock remembers: the newest period known
