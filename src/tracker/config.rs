@@ -11,14 +11,17 @@ use crate::error::Error;
 use crate::escape::terminal;
 
 /// Which API the tracker speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Kind {
     /// Gitea: the URL is the server, the API is under `/api/v1`.
+    #[value(help = "Gitea")]
     Gitea,
     /// Forgejo: the same API as Gitea.
+    #[value(help = "Forgejo (the same API as Gitea)")]
     Forgejo,
     /// GitHub: the URL is the API base (`https://api.github.com`, or
     /// `https://HOST/api/v3` for GitHub Enterprise Server).
+    #[value(help = "GitHub or GitHub Enterprise Server")]
     Github,
 }
 
