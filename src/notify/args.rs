@@ -130,7 +130,9 @@ impl clap::builder::TypedValueParser for DestParser {
             _ => "HB_NOTIFY".to_owned(),
         };
         let parsed = match value.to_str() {
-            None => Err("invalid notify destination: it is not UTF-8".to_owned()),
+            None => Err(crate::Error::rule(
+                "invalid notify destination: it is not UTF-8",
+            )),
             Some(text) if self.list => split_list(text).into_iter().map(Dest::parse).collect(),
             Some(text) => Dest::parse(text).map(|dest| vec![dest]),
         };

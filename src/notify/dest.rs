@@ -2,6 +2,7 @@
 //! `ntfys://`, `slack+https://`, `discord+https://`, `exec:...`), checked
 //! and parsed once, and shown only by its scheme and host.
 
+use crate::error::Error;
 use crate::http;
 
 /// What kind of destination, and where it is.
@@ -46,22 +47,24 @@ const SCHEMES: &[(&str, &str)] = &[
 
 impl Dest {
     /// Parses a destination; a refusal names it by its scheme and host.
-    pub(crate) fn parse(text: &str) -> Result<Dest, String> {
+    pub(crate) fn parse(text: &str) -> Result<Dest, Error> {
         let given = text.trim().to_owned();
         if let Some(command) = given.strip_prefix("exec:") {
-            let words = crate::schedule::command::words(command).ok_or(
+            let words = crate::schedule::command::words(command).ok_or_else(|| Error::rule(
                 "invalid notify destination `exec:`: no shell runs it, so `;`, `&`, `|`, `(`, `)` and line breaks cannot be used",
-            )?;
+            ))?;
             if words.is_empty() {
-                return Err("invalid notify destination `exec:`: it names no command".to_owned());
+                return Err(Error::rule(
+                    "invalid notify destination `exec:`: it names no command",
+                ));
             }
             return Ok(Dest {
                 given,
                 kind: Kind::Exec(words),
             });
         }
-        let refuse =
-            |why: &str| format!("invalid notify destination {}: {why}", http::shown(&given));
+        let rule = |why: &str| format!("invalid notify destination {}: {why}", http::shown(&given));
+        let refuse = |why: &str| Error::rule(rule(why));
         let lower = given.to_ascii_lowercase();
         let (prefix, scheme) = SCHEMES
             .iter()
@@ -70,7 +73,8 @@ impl Dest {
                 refuse("give a URL of one of the schemes http, https, ntfy, ntfys, slack+http, slack+https, discord+https, or exec:COMMAND")
             })?;
         let target = format!("{scheme}{}", &given[prefix.len()..]);
-        let url = url::Url::parse(&target).map_err(|e| refuse(&e.to_string()))?;
+        let url =
+            url::Url::parse(&target).map_err(|e| Error::rule_from(rule(&e.to_string()), e))?;
         if url.host_str().is_none_or(str::is_empty) {
             return Err(refuse("it has no host"));
         }
@@ -173,7 +177,7 @@ mod tests {
             ("exec:", "names no command"),
             ("exec:a SECRET | b", "no shell"),
         ] {
-            let why = Dest::parse(given).unwrap_err();
+            let why = Dest::parse(given).unwrap_err().to_string();
             assert!(why.contains(rule), "{given}: {why}");
             assert!(!why.contains("SECRET"), "{given}: {why}");
         }

@@ -46,7 +46,7 @@ use dest::Kind;
 
 /// Sends `message` to `dest` within `budget`: what it answered, or why it
 /// did not take it.
-fn deliver(http: &Http, dest: &Dest, message: &Message, budget: &Budget) -> Result<String, String> {
+fn deliver(http: &Http, dest: &Dest, message: &Message, budget: &Budget) -> Result<String, Error> {
     let post = match &dest.kind {
         Kind::Exec(words) => return exec::run(words, message, budget.left()),
         Kind::Webhook(url) => post::Post {
@@ -55,10 +55,7 @@ fn deliver(http: &Http, dest: &Dest, message: &Message, budget: &Budget) -> Resu
             body: ("application/json", message.to_json()),
             redactor: None,
         },
-        Kind::Ntfy(url) => {
-            let token = ntfy::token().map_err(|e| e.to_string())?;
-            ntfy::post(url, message, token.as_ref())
-        }
+        Kind::Ntfy(url) => ntfy::post(url, message, ntfy::token()?.as_ref()),
         Kind::Slack(url) => chat::slack(url, message),
         Kind::Discord(url) => chat::discord(url, message),
     };
@@ -70,11 +67,11 @@ fn deliver(http: &Http, dest: &Dest, message: &Message, budget: &Budget) -> Resu
 fn fan_out(
     dests: &[Dest],
     budget: Duration,
-    each: &(dyn Fn(&Http, &Dest, &Budget) -> Result<(), String> + Sync),
+    each: &(dyn Fn(&Http, &Dest, &Budget) -> Result<(), Error> + Sync),
 ) -> Result<(), Error> {
     let http = client();
     let budget = Budget::new(budget);
-    let failed: Vec<String> = std::thread::scope(|scope| {
+    let failed: Vec<(String, Option<Error>)> = std::thread::scope(|scope| {
         let running: Vec<_> = dests
             .iter()
             .map(|dest| {
@@ -87,23 +84,31 @@ fn fan_out(
             .into_iter()
             .filter_map(|t| match t.join() {
                 Ok(Ok(())) => None,
-                Ok(Err((dest, why))) => Some(format!("{}: {why}", dest.shown())),
-                Err(_) => Some("a destination's sender failed".to_owned()),
+                Ok(Err((dest, why))) => Some((format!("{}: {why}", dest.shown()), Some(why))),
+                Err(_) => Some(("a destination's sender failed".to_owned(), None)),
             })
             .collect()
     });
     if failed.is_empty() {
         return Ok(());
     }
-    Err(Error::Notify {
-        reason: format!(
-            "notify: {} of {} destination{} did not take the message: {}",
-            failed.len(),
-            dests.len(),
-            if dests.len() == 1 { "" } else { "s" },
-            failed.join("; ")
-        ),
-    })
+    let said: Vec<&str> = failed.iter().map(|(line, _)| line.as_str()).collect();
+    let reason = format!(
+        "notify: {} of {} destination{} did not take the message: {}",
+        failed.len(),
+        dests.len(),
+        if dests.len() == 1 { "" } else { "s" },
+        said.join("; ")
+    );
+    // The cause: the first refusing destination's own error.
+    let first = failed.into_iter().next().and_then(|(_, why)| why);
+    Err(refused(reason, first.map(|why| Box::new(why) as _)))
+}
+
+/// A destination that did not take a message: `reason` says why, `source`
+/// is what failed underneath, if anything did.
+fn refused(reason: String, source: Option<Box<dyn std::error::Error + Send + Sync>>) -> Error {
+    Error::Notify { reason, source }
 }
 
 /// hb-check's notify step: to each destination, the changes since what it
@@ -136,7 +141,7 @@ fn send_changes(
             state.delivered = Some(next.clone());
         }
         // The times are kept either way; what was accepted, only when it was.
-        let kept = state.write(&path).map_err(|e| e.to_string());
+        let kept = state.write(&path);
         outcome.map(|_| ()).and(kept)
     })
 }
@@ -294,4 +299,35 @@ pub(crate) fn test_run(
 /// The HTTP client every destination shares.
 fn client() -> Http {
     Http::new(concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_leads_to_its_cause() {
+        let dests = [Dest::parse("exec:/nonexistent/notifier").unwrap()];
+        let err = fan_out(&dests, Duration::from_secs(1), &|http, dest, budget| {
+            let message = compose::test(&Facts::new(
+                "h",
+                "hb-check",
+                &[],
+                &[],
+                &BTreeSet::new(),
+                Utc::now(),
+            ));
+            deliver(http, dest, &message, budget).map(|_| ())
+        })
+        .unwrap_err();
+        assert!(err.to_string().starts_with(
+            "notify: 1 of 1 destination did not take the message: exec:/nonexistent/notifier: cannot run"
+        ));
+        let mut chain = std::error::Error::source(&err);
+        while let Some(cause) = chain.and_then(std::error::Error::source) {
+            chain = Some(cause);
+        }
+        let cause = chain.expect("a cause");
+        assert!(cause.downcast_ref::<std::io::Error>().is_some(), "{cause}");
+    }
 }

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 
+use super::refused;
+use crate::error::Error;
 use crate::http::redact::Redactor;
 use crate::http::retry::{self, Backoff, Budget, Failed, Repeat};
 use crate::http::wait::RateLimit;
@@ -37,7 +39,7 @@ pub(super) struct Post<'a> {
 /// Sends `post` within `budget`. `Ok` says what the server answered to a
 /// message it took (any 2xx); `Err` why it was not taken. Neither holds
 /// the URL's path, the token, or a raw control character.
-pub(super) fn send(http: &Http, post: Post, budget: &Budget) -> Result<String, String> {
+pub(super) fn send(http: &Http, post: Post, budget: &Budget) -> Result<String, Error> {
     let request = Request {
         method: Method::POST,
         url: post.url.to_owned(),
@@ -66,10 +68,8 @@ pub(super) fn send(http: &Http, post: Post, budget: &Budget) -> Result<String, S
         let left = budget.left();
         if left < ATTEMPT_MIN {
             let total = budget.total().as_secs();
-            return Err((
-                format!("no time was left of the {total}s budget"),
-                Failed::default(),
-            ));
+            let reason = format!("no time was left of the {total}s budget");
+            return Err((refused(reason, None), Failed::default()));
         }
         // In tenths of a second, as the messages say it.
         let tenths = left.min(ATTEMPT_MAX).as_millis() / 100;
@@ -92,14 +92,12 @@ pub(super) fn send(http: &Http, post: Post, budget: &Budget) -> Result<String, S
                 } else {
                     ""
                 };
-                Err((
-                    format!(
-                        "the server answered {}{redirect}{}",
-                        answer.status,
-                        quote(&answer.body)
-                    ),
-                    failed,
-                ))
+                let reason = format!(
+                    "the server answered {}{redirect}{}",
+                    answer.status,
+                    quote(&answer.body)
+                );
+                Err((refused(reason, None), failed))
             }
             // Only a successful answer is read to its end: the server took
             // the message and said more than anyone needs.
@@ -123,7 +121,7 @@ pub(super) fn send(http: &Http, post: Post, budget: &Budget) -> Result<String, S
                     unsent: e.kind == Kind::Unsent,
                     ..Failed::default()
                 };
-                Err((e.message, failed))
+                Err((refused(e.message.clone(), Some(Box::new(e))), failed))
             }
         }
     };

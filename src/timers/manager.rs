@@ -9,20 +9,16 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::command::{self, Limits};
+use super::command;
 use super::props;
+use crate::error::Error;
+use crate::process::Limits;
 
 /// The bounds of a `systemctl show` (a manager's every timer).
-pub(crate) const SHOW: Limits = Limits {
-    timeout: Duration::from_secs(10),
-    max_bytes: 32 << 20,
-};
+pub(crate) const SHOW: Limits = command::limits(Duration::from_secs(10), 32 << 20);
 
 /// The bounds of a `journalctl` or `systemd-analyze` call.
-pub(crate) const SMALL: Limits = Limits {
-    timeout: Duration::from_secs(3),
-    max_bytes: 64 << 10,
-};
+pub(crate) const SMALL: Limits = command::limits(Duration::from_secs(3), 64 << 10);
 
 /// The most lines of a failed service's journal kept, and of each line.
 const JOURNAL_LINES: usize = 5;
@@ -60,7 +56,7 @@ impl Manager {
     /// answers its own user only, root included: `systemctl --user` runs as
     /// that user (uid, gid, no other groups) over the manager's private
     /// socket in the user's runtime directory, with no user bus needed.
-    pub(crate) fn systemctl(&self, args: &[&str]) -> Result<String, String> {
+    pub(crate) fn systemctl(&self, args: &[&str]) -> Result<String, Error> {
         let Manager::User(uid, gid, _) = self else {
             return command::run(command::tool("systemctl", args), SHOW);
         };
@@ -112,7 +108,7 @@ fn runtime_dir(uid: u32) -> PathBuf {
 /// The user managers running now (`user@UID.service` active) that this
 /// process may ask (root: every one; a user: their own), each with its
 /// login name and group (the owner of its runtime directory).
-pub(crate) fn users() -> Result<Vec<Manager>, String> {
+pub(crate) fn users() -> Result<Vec<Manager>, Error> {
     let out = Manager::System.systemctl(&["show", "-p", "Id,ActiveState", "user@*.service"])?;
     let me = crate::store::effective_uid();
     Ok(props::blocks(&out)

@@ -119,7 +119,9 @@ pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) 
     if args.user_timers {
         match manager::users() {
             Ok(users) => managers.extend(users),
-            Err(reason) => read.errors.push(error("the user managers", reason)),
+            Err(err) => read
+                .errors
+                .push(of_manager(err, "the user managers".to_owned())),
         }
     }
     let mut skipped = Vec::new();
@@ -138,7 +140,7 @@ pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) 
                     }
                 }
             }
-            Err(reason) => read.errors.push(error(&manager.describe(), reason)),
+            Err(err) => read.errors.push(of_manager(err, manager.describe())),
         }
     }
     read.note = note(&skipped, odd);
@@ -149,10 +151,15 @@ fn judged(t: Timer, policy: &Policy, max_runtime: Option<u64>) -> (Judgement, Ve
     (timer::judge(&t, policy, max_runtime), t.aliases)
 }
 
-fn error(manager: &str, reason: String) -> crate::Error {
-    crate::Error::Systemd {
-        manager: manager.to_owned(),
-        reason,
+/// `err`, a failed read's `Error::Systemd`, as `manager`'s.
+fn of_manager(err: crate::Error, manager: String) -> crate::Error {
+    match err {
+        crate::Error::Systemd { reason, source, .. } => crate::Error::Systemd {
+            manager,
+            reason,
+            source,
+        },
+        other => other,
     }
 }
 

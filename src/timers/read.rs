@@ -7,8 +7,10 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
+use super::command::failed;
 use super::manager::{calendar_after, Manager};
 use super::props::{self, Props};
+use crate::error::Error;
 use crate::judge::timer::{plus, Exit, Run, Timer};
 use crate::record::user_job;
 
@@ -50,13 +52,14 @@ pub(crate) fn timers(
     manager: &Manager,
     budget: &mut Budget,
     odd: &mut usize,
-) -> Result<Vec<Timer>, String> {
+) -> Result<Vec<Timer>, Error> {
     // The loaded timers (transient ones too), then those with a unit file
     // that systemd has not loaded (a stopped timer may be unloaded).
     let out = manager.systemctl(&["show", "--timestamp=unix", "-p", TIMER_PROPS, "*.timer"])?;
     let mut all = props::blocks(&out);
     if all.iter().all(|p| p.get("Id").is_none()) && !out.trim().is_empty() {
-        return Err("`systemctl show` printed no unit's properties".to_owned());
+        let reason = "`systemctl show` printed no unit's properties";
+        return Err(failed(reason.to_owned(), None));
     }
     let files = manager.systemctl(&["list-unit-files", "--type=timer", "--no-legend"])?;
     let mut unloaded: Vec<&str> = files
@@ -69,9 +72,8 @@ pub(crate) fn timers(
     unloaded.dedup();
     if all.len() + unloaded.len() > TIMERS_MAX {
         let count = all.len() + unloaded.len();
-        return Err(format!(
-            "it lists {count} timers, more than the {TIMERS_MAX} judged"
-        ));
+        let reason = format!("it lists {count} timers, more than the {TIMERS_MAX} judged");
+        return Err(failed(reason, None));
     }
     all.extend(show_each(manager, TIMER_PROPS, &unloaded)?);
     let mut shown: Vec<Props> = Vec::new();
@@ -103,7 +105,7 @@ pub(crate) fn timers(
 
 /// `systemctl show` of the properties `props` of each unit of `names`, in
 /// batches.
-fn show_each(manager: &Manager, props: &str, names: &[&str]) -> Result<Vec<Props>, String> {
+fn show_each(manager: &Manager, props: &str, names: &[&str]) -> Result<Vec<Props>, Error> {
     let mut all = Vec::new();
     for chunk in names.chunks(UNITS_PER_CALL) {
         let mut args = vec!["show", "--timestamp=unix", "-p", props, "--"];

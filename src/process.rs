@@ -1,0 +1,159 @@
+//! Running a command bounded: no wait past a deadline, no more kept of
+//! its output than a cap, and its whole process group (it leads one of its
+//! own) killed when the deadline passes. The callers (the `exec:` notify
+//! destination, the readers of systemd's timers) say what each end means.
+
+use std::io::{self, Read, Write};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The most kept of what a command writes to standard error: the first
+/// line is all anyone shows.
+const STDERR_MAX: usize = 8 * 1024;
+
+/// How often a running command is looked at.
+const POLL: Duration = Duration::from_millis(5);
+
+/// How long a command may take, and what is kept of its output.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    /// The deadline, from the start.
+    pub timeout: Duration,
+    /// The most bytes of standard output kept.
+    pub max_bytes: usize,
+    /// Past its cap, an output stream is read on and dropped (the command
+    /// must not die of a closed pipe), or else closed.
+    pub read_past_cap: bool,
+    /// How long the output is still read once the command exited, when
+    /// something it left in the background holds the pipes; `None`: up to
+    /// the deadline. Never more than 100 ms past the deadline.
+    pub drain: Option<Duration>,
+}
+
+/// What an output stream carried: its first bytes, and whether there
+/// were more than the cap.
+#[derive(Debug, Default)]
+pub(crate) struct Kept {
+    pub bytes: Vec<u8>,
+    pub over: bool,
+}
+
+/// A command that exited.
+#[derive(Debug)]
+pub(crate) struct Exited {
+    pub status: ExitStatus,
+    /// Its process group, where leftovers that hold its pipes still run.
+    pub group: u32,
+    /// Its standard output; `None` while still held open after the drain.
+    pub out: Option<Kept>,
+    /// Its standard error, likewise.
+    pub err: Option<Kept>,
+}
+
+/// Why a command did not exit in time.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// It could not be started.
+    Spawn(io::Error),
+    /// It could not be waited for (it was killed).
+    Wait(io::Error),
+    /// It ran past the deadline and was killed, with its process group.
+    Timeout,
+}
+
+/// Runs `command` in a process group of its own, with `input` (if any) on
+/// its standard input and nothing otherwise, within `limits`.
+pub(crate) fn run(
+    command: &mut Command,
+    input: Option<Vec<u8>>,
+    limits: Limits,
+) -> Result<Exited, Failure> {
+    let stdin = if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    };
+    let mut child = command
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .map_err(Failure::Spawn)?;
+    let started = Instant::now();
+    if let (Some(mut stdin), Some(input)) = (child.stdin.take(), input) {
+        // From a thread: a command that reads nothing must not block us; a
+        // command that exits early closes the pipe, which is no error.
+        thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+    }
+    let out = keep(child.stdout.take(), limits.max_bytes, limits.read_past_cap);
+    let err = keep(child.stderr.take(), STDERR_MAX, limits.read_past_cap);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() < limits.timeout => thread::sleep(POLL),
+            waited => {
+                kill(&mut child);
+                return Err(waited.err().map_or(Failure::Timeout, Failure::Wait));
+            }
+        }
+    };
+    let last = started + limits.timeout + Duration::from_millis(100);
+    let until = limits
+        .drain
+        .and_then(|drain| Instant::now().checked_add(drain))
+        .map_or(last, |until| until.min(last));
+    let left = || until.saturating_duration_since(Instant::now());
+    Ok(Exited {
+        status,
+        group: child.id(),
+        out: out.recv_timeout(left()).ok(),
+        err: err.recv_timeout(left()).ok(),
+    })
+}
+
+/// Reads `stream` on a thread of its own, keeping up to `cap` bytes.
+fn keep(
+    stream: Option<impl Read + Send + 'static>,
+    cap: usize,
+    read_past_cap: bool,
+) -> mpsc::Receiver<Kept> {
+    let (send, receive) = mpsc::channel();
+    let Some(mut stream) = stream else {
+        let _ = send.send(Kept::default());
+        return receive;
+    };
+    thread::spawn(move || {
+        let mut kept = Kept::default();
+        let mut buf = [0u8; 8192];
+        while let Ok(n @ 1..) = stream.read(&mut buf) {
+            let room = cap - kept.bytes.len();
+            kept.bytes.extend_from_slice(&buf[..n.min(room)]);
+            kept.over |= n > room;
+            if kept.over && !read_past_cap {
+                break;
+            }
+        }
+        let _ = send.send(kept);
+    });
+    receive
+}
+
+/// Kills the command's process group and reaps it.
+fn kill(child: &mut Child) {
+    let _ = crate::supervise::signal::kill_group(child.id(), libc::SIGKILL);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// The first non-empty line of `bytes`, trimmed.
+pub(crate) fn first_line(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let first = text.lines().map(str::trim).find(|l| !l.is_empty());
+    first.unwrap_or_default().to_owned()
+}
