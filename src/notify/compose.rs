@@ -96,15 +96,12 @@ impl<'a> Facts<'a> {
         }
     }
 
-    fn counts(&self) -> BTreeMap<Status, usize> {
+    fn empty(&self, event: Event, severity: Severity) -> Message {
         let mut counts = BTreeMap::new();
         for j in self.jobs {
             *counts.entry(j.status).or_insert(0) += 1;
         }
-        counts
-    }
-
-    fn empty(&self, event: Event, severity: Severity) -> Message {
+        let causes = self.causes.iter().map(|c| content::cut(c, PIECE_MAX));
         Message {
             version: VERSION,
             event,
@@ -112,20 +109,9 @@ impl<'a> Facts<'a> {
             host: self.host.to_owned(),
             checker: self.checker,
             checked_at: self.now,
-            title: String::new(),
-            text: String::new(),
-            counts: self.counts(),
-            causes: self
-                .causes
-                .iter()
-                .map(|c| content::cut(c, PIECE_MAX))
-                .collect(),
-            changes: Vec::new(),
-            changes_omitted: 0,
-            still_bad: Vec::new(),
-            still_bad_omitted: 0,
-            title_line: Vec::new(),
-            lines: Vec::new(),
+            counts,
+            causes: causes.collect(),
+            ..Message::default()
         }
     }
 
@@ -152,21 +138,11 @@ fn untrusted(text: impl Into<String>) -> Part {
     Part::Untrusted(text.into())
 }
 
-/// `N job(s)`.
-fn jobs_word(n: usize) -> String {
-    if n == 1 {
-        "1 job".to_owned()
-    } else {
-        format!("{n} jobs")
-    }
-}
-
-/// `N job(s) need(s)`.
-fn need(n: usize) -> String {
-    if n == 1 {
-        "1 job needs".to_owned()
-    } else {
-        format!("{n} jobs need")
+/// `N job(s)`, and the `s` of a verb they do.
+fn jobs(n: usize) -> (String, &'static str) {
+    match n {
+        1 => ("1 job".to_owned(), "s"),
+        _ => (format!("{n} jobs"), ""),
     }
 }
 
@@ -221,7 +197,10 @@ pub(crate) fn changes(
     (m.still_bad, m.still_bad_omitted) = facts.bad(still_bad);
     let (head, names): (String, Vec<(&str, String)>) = match event {
         Event::Alert => (
-            format!("{} attention:", need(worse)),
+            {
+                let (jobs, s) = jobs(worse);
+                format!("{jobs} need{s} attention:")
+            },
             m.changes
                 .iter()
                 .filter_map(|c| {
@@ -251,10 +230,10 @@ pub(crate) fn changes(
             (head.to_owned(), names.collect())
         }
         _ => (
-            format!(
-                "reminder: {} attention:",
-                need(still_bad.len()).replace(" need", " still need")
-            ),
+            {
+                let (jobs, s) = jobs(still_bad.len());
+                format!("reminder: {jobs} still need{s} attention:")
+            },
             m.still_bad
                 .iter()
                 .map(|b| (b.job.as_str(), format!(" {}", b.status)))
@@ -278,7 +257,7 @@ pub(crate) fn changes(
         ]);
     }
     if event == Event::Recovery && !still_bad.is_empty() {
-        title.push(fixed(format!("; {} still bad", jobs_word(still_bad.len()))));
+        title.push(fixed(format!("; {} still bad", jobs(still_bad.len()).0)));
     }
     m.title_line = title;
     m.lines = cause_lines(&m.causes);

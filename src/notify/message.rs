@@ -22,10 +22,11 @@ pub(crate) const VERSION: u32 = 1;
 const TITLE_MAX: usize = 200;
 
 /// Why the message is sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Event {
     /// Jobs went bad, or a bad job's status changed.
+    #[default]
     Alert,
     /// Nothing changed, and jobs are still bad after `--notify-remind`.
     Reminder,
@@ -38,10 +39,11 @@ pub(crate) enum Event {
 }
 
 /// How urgent the message is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Severity {
     /// Something is stale, failed, invalid or missing.
+    #[default]
     Critical,
     /// Something is late or failing, nothing worse.
     Warning,
@@ -116,7 +118,7 @@ pub(crate) struct Bad {
 }
 
 /// The message, as the generic webhook and `exec:` receive it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub(crate) struct Message {
     /// [`VERSION`].
     pub version: u32,
@@ -227,19 +229,15 @@ impl Message {
     /// is none: for `HB_CHANGES`.
     pub(crate) fn change_list(&self) -> String {
         let word = |s: Option<Status>| s.map_or("-", Status::as_str);
-        let mut out = String::new();
-        for c in &self.changes {
-            // A job's name has no space; the checker's own entries (`cron
-            // daemon`, `backup quorum`) have one, joined here so that a
-            // line stays three words.
-            out.push_str(&format!(
-                "{} {} {}\n",
-                plain(&c.job).replace(' ', "-"),
-                word(c.from),
-                word(c.to)
-            ));
-        }
-        out
+        // A job's name has no space; the checker's own entries (`cron
+        // daemon`, `backup quorum`) have one, joined here so that a line
+        // stays three words.
+        (self.changes.iter())
+            .map(|c| {
+                let job = plain(&c.job).replace(' ', "-");
+                format!("{job} {} {}\n", word(c.from), word(c.to))
+            })
+            .collect()
     }
 }
 

@@ -26,7 +26,6 @@ mod post;
 mod state;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -63,28 +62,21 @@ fn deliver(http: &Http, dest: &Dest, message: &Message, budget: &Budget) -> Resu
 }
 
 /// Runs `each` for every destination at once, in its own thread, and
-/// gathers their failures into one error.
+/// gathers their failures into one error, whose source is the first one's.
 fn fan_out(
     dests: &[Dest],
     budget: Duration,
     each: &(dyn Fn(&Http, &Dest, &Budget) -> Result<(), Error> + Sync),
 ) -> Result<(), Error> {
-    let http = client();
-    let budget = Budget::new(budget);
-    let failed: Vec<(String, Option<Error>)> = std::thread::scope(|scope| {
-        let running: Vec<_> = dests
-            .iter()
-            .map(|dest| {
-                let http = &http;
-                let budget = &budget;
-                scope.spawn(move || each(http, dest, budget).map_err(|why| (dest, why)))
-            })
+    let (http, budget) = (client(), Budget::new(budget));
+    let mut failed: Vec<(String, Option<Error>)> = std::thread::scope(|scope| {
+        let running: Vec<_> = (dests.iter())
+            .map(|dest| (dest, scope.spawn(|| each(&http, dest, &budget))))
             .collect();
-        running
-            .into_iter()
-            .filter_map(|t| match t.join() {
+        (running.into_iter())
+            .filter_map(|(dest, t)| match t.join() {
                 Ok(Ok(())) => None,
-                Ok(Err((dest, why))) => Some((format!("{}: {why}", dest.shown()), Some(why))),
+                Ok(Err(why)) => Some((format!("{}: {why}", dest.shown()), Some(why))),
                 Err(_) => Some(("a destination's sender failed".to_owned(), None)),
             })
             .collect()
@@ -100,50 +92,13 @@ fn fan_out(
         if dests.len() == 1 { "" } else { "s" },
         said.join("; ")
     );
-    // The cause: the first refusing destination's own error.
-    let first = failed.into_iter().next().and_then(|(_, why)| why);
+    let first = failed.swap_remove(0).1;
     Err(refused(reason, first.map(|why| Box::new(why) as _)))
 }
 
-/// A destination that did not take a message: `reason` says why, `source`
-/// is what failed underneath, if anything did.
+/// A destination that did not take a message, and what failed underneath.
 fn refused(reason: String, source: Option<Box<dyn std::error::Error + Send + Sync>>) -> Error {
     Error::Notify { reason, source }
-}
-
-/// hb-check's notify step: to each destination, the changes since what it
-/// last accepted, or a reminder when one is due; its state beside `lock`
-/// (held) committed once it took the message.
-fn send_changes(
-    dests: &[Dest],
-    run: &Facts,
-    pairs: &[(String, crate::judge::Status)],
-    lock: &Path,
-    remind: Duration,
-    budget: Duration,
-) -> Result<(), Error> {
-    fan_out(dests, budget, &|http, dest, budget| {
-        let path = state::path(lock, &dest.given);
-        let mut state = DestState::read(&path);
-        state.advance(pairs, run.now);
-        let since = |key: &str| state.since_of(key);
-        let facts = Facts {
-            since: &since,
-            ..*run
-        };
-        let planned = plan(state.delivered.as_ref(), pairs, &facts, remind.as_secs());
-        let outcome = match planned {
-            None => Ok(None),
-            Some((message, next)) => deliver(http, dest, &message, budget).map(|_| Some(next)),
-        };
-        let mut state = state.clone();
-        if let Ok(Some(next)) = &outcome {
-            state.delivered = Some(next.clone());
-        }
-        // The times are kept either way; what was accepted, only when it was.
-        let kept = state.write(&path);
-        outcome.map(|_| ()).and(kept)
-    })
 }
 
 /// What to send a destination that last accepted `last`, and the state to
@@ -175,8 +130,10 @@ fn plan(
     Some((message, next))
 }
 
-/// hb-check's step after judging, with the run lock held: the changes to
-/// every destination of `args`, if any.
+/// hb-check's step after judging, with the run lock held: to each
+/// destination of `args`, the changes since what it last accepted, or a
+/// reminder when one is due; its state beside the lock committed once it
+/// took the message.
 pub(crate) fn after_check(
     args: &NotifyArgs,
     host: &str,
@@ -187,58 +144,57 @@ pub(crate) fn after_check(
     if dests.is_empty() {
         return Ok(());
     }
-    let context = Context::of(judged);
-    let run = context.facts(host, "hb-check", judged);
-    let (remind, budget) = (args.notify_remind, args.dests.notify_timeout);
     let pairs = judged.pairs();
-    send_changes(&dests, &run, &pairs, lock.path(), remind, budget)
+    with_facts(judged, host, "hb-check", |run| {
+        fan_out(&dests, args.dests.notify_timeout, &|http, dest, budget| {
+            let path = state::path(lock.path(), &dest.given);
+            let mut state = DestState::read(&path);
+            state.advance(&pairs, run.now);
+            let planned = {
+                let since = |key: &str| state.since_of(key);
+                let facts = Facts {
+                    since: &since,
+                    ..*run
+                };
+                let remind = args.notify_remind.as_secs();
+                plan(state.delivered.as_ref(), &pairs, &facts, remind)
+            };
+            let outcome = match planned {
+                None => Ok(()),
+                Some((message, next)) => {
+                    deliver(http, dest, &message, budget).map(|_| state.delivered = Some(next))
+                }
+            };
+            // The times are kept either way; what was accepted, only when it was.
+            outcome.and(state.write(&path))
+        })
+    })
 }
 
-/// What a run's message says beside its jobs.
-struct Context {
-    /// The lines it names before its jobs: the run's causes (cron down,
-    /// the host down, a needed job bad), then what the fleet says (a
-    /// quorum not met, the same job bad on many hosts), as the text output
-    /// and the tracker say them.
-    causes: Vec<String>,
-    /// The names of the jobs a fleet group speaks for.
-    grouped: BTreeSet<String>,
-}
-
-impl Context {
-    fn of(judged: &crate::survey::Judged) -> Context {
-        Context {
-            causes: (judged.causes.list.iter().map(|c| c.text.clone()))
-                .chain(judged.fleet.lines())
-                .collect(),
-            grouped: (judged.jobs.iter())
-                .filter(|j| judged.fleet.group_of(j).is_some())
-                .map(|j| changes::name_of(&changes::key(j), &judged.jobs).to_owned())
-                .collect(),
-        }
-    }
-
-    /// The facts of `checker`'s run on `host` that judged `judged`, with
-    /// the run's verdict as the message's severity.
-    fn facts<'a>(
-        &'a self,
-        host: &'a str,
-        checker: &'static str,
-        judged: &'a crate::survey::Judged,
-    ) -> Facts<'a> {
-        let now = judged.policy.now;
-        Facts {
-            code: judged.code(),
-            ..Facts::new(
-                host,
-                checker,
-                &judged.jobs,
-                &self.causes,
-                &self.grouped,
-                now,
-            )
-        }
-    }
+/// Calls `f` with the facts of `checker`'s run on `host` that judged
+/// `judged`, the run's verdict as the message's severity.
+fn with_facts<R>(
+    judged: &crate::survey::Judged,
+    host: &str,
+    checker: &'static str,
+    f: impl FnOnce(&Facts) -> R,
+) -> R {
+    // The lines before the jobs: the run's causes (cron down, the host
+    // down, a needed job bad), then what the fleet says (a quorum not met,
+    // the same job bad on many hosts), as the text output and the tracker
+    // say them; and the names of the jobs a fleet group speaks for.
+    let causes: Vec<String> = (judged.causes.list.iter().map(|c| c.text.clone()))
+        .chain(judged.fleet.lines())
+        .collect();
+    let grouped: BTreeSet<String> = (judged.jobs.iter())
+        .filter(|j| judged.fleet.group_of(j).is_some())
+        .map(|j| changes::name_of(&changes::key(j), &judged.jobs).to_owned())
+        .collect();
+    let now = judged.policy.now;
+    f(&Facts {
+        code: judged.code(),
+        ..Facts::new(host, checker, &judged.jobs, &causes, &grouped, now)
+    })
 }
 
 /// night-watch's step after the report: the summary to every destination
@@ -252,9 +208,7 @@ pub(crate) fn after_report(
     if dests.is_empty() {
         return Ok(());
     }
-    let context = Context::of(judged);
-    let run = context.facts(host, "night-watch", judged);
-    let message = compose::summary(&run);
+    let message = with_facts(judged, host, "night-watch", compose::summary);
     fan_out(&dests, args.notify_timeout, &|http, dest, budget| {
         deliver(http, dest, &message, budget).map(|_| ())
     })
@@ -269,14 +223,8 @@ pub(crate) fn test_run(
     stdout: &mut dyn std::io::Write,
 ) -> crate::exit_code::Check {
     use crate::exit_code::Check;
-    let message = compose::test(&Facts::new(
-        host,
-        "hb-check",
-        &[],
-        &[],
-        &BTreeSet::new(),
-        Utc::now(),
-    ));
+    let none = BTreeSet::new();
+    let message = compose::test(&Facts::new(host, "hb-check", &[], &[], &none, Utc::now()));
     let budget = Budget::new(args.dests.notify_timeout);
     match deliver(&client(), dest, &message, &budget) {
         Ok(answer) => {

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 
 use crate::expect::ScheduleArgs;
-use crate::judge::timer::{self, Timer};
+use crate::judge::timer;
 use crate::judge::{Judgement, Policy};
 
 mod command;
@@ -63,14 +63,6 @@ pub(crate) fn check_timer_name(name: &str) -> Result<(), crate::Error> {
 
 fn parse_max_runtime(text: &str) -> Result<u64, crate::Error> {
     crate::record::WAIT.at_least(1).parse(text)
-}
-
-impl TimerArgs {
-    /// Whether the timers were asked for by name (`--systemd`), which
-    /// makes a failure to read them an error.
-    pub(crate) fn asked(&self) -> bool {
-        self.systemd
-    }
 }
 
 /// What reading the timers gave.
@@ -136,7 +128,10 @@ pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) 
                             let unit = crate::record::user_job(user, &t.unit);
                             skipped.push(format!("{unit} ({why})"));
                         }
-                        None => read.rows.push(judged(t, policy, args.max_runtime)),
+                        None => {
+                            let judged = timer::judge(&t, policy, args.max_runtime);
+                            read.rows.push((judged, t.aliases));
+                        }
                     }
                 }
             }
@@ -145,10 +140,6 @@ pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) 
     }
     read.note = note(&skipped, odd);
     read
-}
-
-fn judged(t: Timer, policy: &Policy, max_runtime: Option<u64>) -> (Judgement, Vec<String>) {
-    (timer::judge(&t, policy, max_runtime), t.aliases)
 }
 
 /// `err`, a failed read's `Error::Systemd`, as `manager`'s.

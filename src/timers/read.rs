@@ -28,17 +28,17 @@ pub(crate) const TIMERS_MAX: usize = 10_000;
 /// Units asked about per `systemctl show` call.
 const UNITS_PER_CALL: usize = 256;
 
-/// The extra calls (journal, calendar) of one read, bounded in number and
-/// by a deadline for all of them.
+/// The extra calls (journal, calendar) of one read, bounded in number
+/// (`calls` left) and by a deadline for all of them (none starts after
+/// `until`).
 #[derive(Debug)]
 pub(crate) struct Budget {
-    /// Calls left.
     pub calls: usize,
-    /// No call starts after this.
     pub until: Instant,
 }
 
 impl Budget {
+    /// Whether a call may start, counting it.
     fn take(&mut self) -> bool {
         let ok = self.calls > 0 && Instant::now() < self.until;
         self.calls = self.calls.saturating_sub(usize::from(ok));
@@ -188,18 +188,12 @@ fn timer(
     let journal = (failed && budget.take())
         .then(|| manager.journal(t.text("Unit"), run.started))
         .flatten();
+    let execs = service.map(|s| s.all("ExecStart")).into_iter().flatten();
+    let calls = (execs.flat_map(props::exec_argvs))
+        .flat_map(crate::schedule::command::find_hb_writes)
+        .filter_map(|call| call.job.filter(|w| !w.expands));
     let mut aliases = vec![user_job(user, &stem)];
-    for exec in service.map(|s| s.all("ExecStart")).into_iter().flatten() {
-        for argv in props::exec_argvs(exec) {
-            for call in crate::schedule::command::find_hb_writes(argv) {
-                aliases.extend(
-                    call.job
-                        .filter(|w| !w.expands)
-                        .map(|w| user_job(user, &w.text)),
-                );
-            }
-        }
-    }
+    aliases.extend(calls.map(|w| user_job(user, &w.text)));
     Timer {
         job: user_job(user, &format!("timer:{stem}")),
         service: t.text("Unit").to_owned(),
