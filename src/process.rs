@@ -17,50 +17,46 @@ const STDERR_MAX: usize = 8 * 1024;
 /// How often a running command is looked at.
 const POLL: Duration = Duration::from_millis(5);
 
-/// How long a command may take, and what is kept of its output.
+/// How long a command may take (`timeout`, from the start), and what is
+/// kept of its output: `max_bytes` of standard output. Past its cap, an
+/// output stream is read on and dropped (`read_past_cap`: the command must
+/// not die of a closed pipe), or else closed. Once the command exited, its
+/// output is read for `drain` more (something it left in the background
+/// may hold the pipes), `None`: up to the deadline; never more than 100 ms
+/// past the deadline.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
-    /// The deadline, from the start.
     pub timeout: Duration,
-    /// The most bytes of standard output kept.
     pub max_bytes: usize,
-    /// Past its cap, an output stream is read on and dropped (the command
-    /// must not die of a closed pipe), or else closed.
     pub read_past_cap: bool,
-    /// How long the output is still read once the command exited, when
-    /// something it left in the background holds the pipes; `None`: up to
-    /// the deadline. Never more than 100 ms past the deadline.
     pub drain: Option<Duration>,
 }
 
-/// What an output stream carried: its first bytes, and whether there
-/// were more than the cap.
+/// An output stream's first bytes, and whether it carried more.
 #[derive(Debug, Default)]
 pub(crate) struct Kept {
     pub bytes: Vec<u8>,
     pub over: bool,
 }
 
-/// A command that exited.
+/// A command that exited: its status, its process group (where leftovers
+/// holding its pipes may still run), and its standard output and error,
+/// each `None` while still held open after the drain.
 #[derive(Debug)]
 pub(crate) struct Exited {
     pub status: ExitStatus,
-    /// Its process group, where leftovers that hold its pipes still run.
     pub group: u32,
-    /// Its standard output; `None` while still held open after the drain.
     pub out: Option<Kept>,
-    /// Its standard error, likewise.
     pub err: Option<Kept>,
 }
 
-/// Why a command did not exit in time.
+/// Why a command did not exit in time: it could not be started, or
+/// waited for, or it ran past the deadline (the last two killed, with its
+/// process group).
 #[derive(Debug)]
 pub(crate) enum Failure {
-    /// It could not be started.
     Spawn(io::Error),
-    /// It could not be waited for (it was killed).
     Wait(io::Error),
-    /// It ran past the deadline and was killed, with its process group.
     Timeout,
 }
 
@@ -71,13 +67,8 @@ pub(crate) fn run(
     input: Option<Vec<u8>>,
     limits: Limits,
 ) -> Result<Exited, Failure> {
-    let stdin = if input.is_some() {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    };
     let mut child = command
-        .stdin(stdin)
+        .stdin(input.as_ref().map_or_else(Stdio::null, |_| Stdio::piped()))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0)

@@ -39,12 +39,12 @@ impl Destinations {
     /// The destinations of this run: --notify's, else HB_NOTIFY's.
     pub(crate) fn all(&self) -> Vec<Dest> {
         let given = if self.notify.is_empty() {
-            self.notify_env.iter().collect::<Vec<_>>()
+            self.notify_env.as_slice()
         } else {
-            self.notify.iter().collect()
+            &self.notify
         };
         let mut all: Vec<Dest> = Vec::new();
-        for dest in given.into_iter().flat_map(|list| list.0.iter()) {
+        for dest in given.iter().flat_map(|list| &list.0) {
             // One state file per destination: a repeated one is sent once.
             if !all.contains(dest) {
                 all.push(dest.clone());

@@ -138,12 +138,18 @@ fn untrusted(text: impl Into<String>) -> Part {
     Part::Untrusted(text.into())
 }
 
-/// `N job(s)`, and the `s` of a verb they do.
-fn jobs(n: usize) -> (String, &'static str) {
+/// `N job(s)`.
+fn jobs(n: usize) -> String {
     match n {
-        1 => ("1 job".to_owned(), "s"),
-        _ => (format!("{n} jobs"), ""),
+        1 => "1 job".to_owned(),
+        _ => format!("{n} jobs"),
     }
+}
+
+/// `N job(s) [still ]need(s) attention:`.
+fn need(n: usize, still: &str) -> String {
+    let s = if n == 1 { "s" } else { "" };
+    format!("{} {still}need{s} attention:", jobs(n))
 }
 
 /// The message of a run in which `diff` changed (as against the last
@@ -197,10 +203,7 @@ pub(crate) fn changes(
     (m.still_bad, m.still_bad_omitted) = facts.bad(still_bad);
     let (head, names): (String, Vec<(&str, String)>) = match event {
         Event::Alert => (
-            {
-                let (jobs, s) = jobs(worse);
-                format!("{jobs} need{s} attention:")
-            },
+            need(worse, ""),
             m.changes
                 .iter()
                 .filter_map(|c| {
@@ -230,10 +233,7 @@ pub(crate) fn changes(
             (head.to_owned(), names.collect())
         }
         _ => (
-            {
-                let (jobs, s) = jobs(still_bad.len());
-                format!("reminder: {jobs} still need{s} attention:")
-            },
+            format!("reminder: {}", need(still_bad.len(), "still ")),
             m.still_bad
                 .iter()
                 .map(|b| (b.job.as_str(), format!(" {}", b.status)))
@@ -257,7 +257,7 @@ pub(crate) fn changes(
         ]);
     }
     if event == Event::Recovery && !still_bad.is_empty() {
-        title.push(fixed(format!("; {} still bad", jobs(still_bad.len()).0)));
+        title.push(fixed(format!("; {} still bad", jobs(still_bad.len()))));
     }
     m.title_line = title;
     m.lines = cause_lines(&m.causes);

@@ -14,7 +14,6 @@ use std::time::Duration;
 use super::message::Message;
 use super::refused;
 use crate::error::Error;
-use crate::http::hide_urls;
 use crate::process::{self, Failure, Limits};
 use crate::report::content::cut;
 
@@ -26,36 +25,18 @@ const OUTPUT_MAX: usize = 8 * 1024;
 /// it left in the background holds the pipes.
 const DRAIN: Duration = Duration::from_millis(500);
 
-/// The arguments with `$TITLE`, `$TEXT`, `$SEVERITY` and `$HOST` replaced.
+/// The arguments with `$TITLE`, `$TEXT`, `$SEVERITY` and `$HOST` replaced,
+/// in one pass: a value that holds `$TEXT` is not replaced again.
 fn substitute(words: &[String], message: &Message) -> Vec<String> {
-    let values = [
-        ("$TITLE", message.title.as_str()),
-        ("$TEXT", message.text.as_str()),
-        ("$SEVERITY", message.severity.as_str()),
-        ("$HOST", message.host.as_str()),
-    ];
-    words
-        .iter()
-        .map(|word| {
-            // One pass, so a value that holds `$TEXT` is not replaced again.
-            let mut out = String::with_capacity(word.len());
-            let mut rest = word.as_str();
-            'scan: while let Some(at) = rest.find('$') {
-                out.push_str(&rest[..at]);
-                rest = &rest[at..];
-                for (name, value) in values {
-                    if let Some(after) = rest.strip_prefix(name) {
-                        out.push_str(value);
-                        rest = after;
-                        continue 'scan;
-                    }
-                }
-                out.push('$');
-                rest = &rest[1..];
-            }
-            out.push_str(rest);
-            out
-        })
+    let names = regex::Regex::new(r"\$(TITLE|TEXT|SEVERITY|HOST)").expect("a valid pattern");
+    let value = |name: &regex::Captures| match &name[1] {
+        "TITLE" => message.title.as_str(),
+        "TEXT" => message.text.as_str(),
+        "SEVERITY" => message.severity.as_str(),
+        _ => message.host.as_str(),
+    };
+    (words.iter())
+        .map(|word| names.replace_all(word, value).into_owned())
         .collect()
 }
 
@@ -103,9 +84,9 @@ pub(super) fn run(words: &[String], message: &Message, budget: Duration) -> Resu
     let said = [exited.out, exited.err]
         .into_iter()
         .flatten()
-        .map(|kept| hide_urls(&process::first_line(&kept.bytes)))
-        .find(|line| !line.is_empty())
-        .map_or_else(String::new, |line| format!(": {}", cut(&line, 200)));
+        .map(|kept| super::post::quoted(&kept.bytes, None))
+        .find(|said| !said.is_empty())
+        .unwrap_or_default();
     match (exited.status.code(), exited.status.signal()) {
         (Some(0), _) => Ok(format!("`{program}` exited 0{said}")),
         (Some(code), _) => Err(refused(format!("`{program}` exited {code}{said}"), None)),

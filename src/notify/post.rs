@@ -24,7 +24,7 @@ const ATTEMPT_MIN: Duration = Duration::from_millis(200);
 /// The most read of an answer: a destination says "ok" in a few bytes.
 const ANSWER_MAX: u64 = 64 * 1024;
 
-/// The most characters of an answer quoted in a message.
+/// The most characters quoted of an answer or a command's output.
 const QUOTED_MAX: usize = 200;
 
 /// A POST of `body` (content type and bytes) with `headers` to `url`.
@@ -34,6 +34,20 @@ pub(super) struct Post<'a> {
     pub body: (&'static str, Vec<u8>),
     /// Masks a secret the server may echo back (the ntfy token).
     pub redactor: Option<Redactor>,
+}
+
+/// `: LINE`, the first line of `bytes` as a message may quote it (no URL,
+/// no secret `redactor` masks, at most 200 characters); empty when there
+/// is none.
+pub(super) fn quoted(bytes: &[u8], redactor: Option<&Redactor>) -> String {
+    let mut first = http::hide_urls(&crate::process::first_line(bytes));
+    if let Some(redactor) = redactor {
+        first = redactor.clean(&first);
+    }
+    match crate::report::content::cut(&first, QUOTED_MAX) {
+        first if first.is_empty() => first,
+        first => format!(": {first}"),
+    }
 }
 
 /// Sends `post` within `budget`. `Ok` says what the server answered to a
@@ -48,21 +62,7 @@ pub(super) fn send(http: &Http, post: Post, budget: &Budget) -> Result<String, E
         limit: Some(ANSWER_MAX),
         error_limit: Some(ANSWER_MAX),
     };
-    let quote = |bytes: &[u8]| {
-        let text = String::from_utf8_lossy(bytes);
-        let first = text.lines().map(str::trim).find(|l| !l.is_empty());
-        let first = http::hide_urls(first.unwrap_or_default());
-        let first = match &post.redactor {
-            Some(r) => r.clean(&first),
-            None => first,
-        };
-        let first = crate::report::content::cut(&first, QUOTED_MAX);
-        if first.is_empty() {
-            String::new()
-        } else {
-            format!(": {first}")
-        }
-    };
+    let quote = |bytes: &[u8]| quoted(bytes, post.redactor.as_ref());
     let backoff = Backoff::new(Repeat::Once, ATTEMPT_MIN, retry::seed());
     let attempt = || {
         let left = budget.left();

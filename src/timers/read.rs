@@ -76,18 +76,11 @@ pub(crate) fn timers(
         return Err(failed(reason, None));
     }
     all.extend(show_each(manager, TIMER_PROPS, &unloaded)?);
-    let mut shown: Vec<Props> = Vec::new();
-    for p in all {
-        let id = p.text("Id");
-        if !matches!(p.text("LoadState"), "loaded" | "masked") || id.is_empty() {
-            continue;
-        }
-        if !is_unit_name(id, ".timer") || !is_unit_name(p.text("Unit"), "") {
-            *odd += 1;
-            continue;
-        }
-        shown.push(p);
-    }
+    all.retain(|p| matches!(p.text("LoadState"), "loaded" | "masked") && !p.text("Id").is_empty());
+    let (shown, odd_names): (Vec<Props>, Vec<Props>) = all
+        .into_iter()
+        .partition(|p| is_unit_name(p.text("Id"), ".timer") && is_unit_name(p.text("Unit"), ""));
+    *odd += odd_names.len();
     let mut names: Vec<&str> = shown.iter().map(|t| t.text("Unit")).collect();
     names.sort_unstable();
     names.dedup();
