@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 use crate::escape;
 use crate::judge::Status;
@@ -83,7 +83,7 @@ pub(crate) struct Details {
     /// Seconds since its last heartbeat.
     pub age_seconds: Option<u64>,
     /// When its last heartbeat was written.
-    #[serde(serialize_with = "optional_time")]
+    #[serde(serialize_with = "crate::record::rfc3339_seconds_opt")]
     pub last_seen: Option<DateTime<Utc>>,
     /// The message its last run left.
     pub message: Option<String>,
@@ -100,7 +100,7 @@ pub(crate) struct Change {
     pub to: Option<Status>,
     /// Since when it has had that status, as far as this destination's
     /// runs saw.
-    #[serde(serialize_with = "optional_time")]
+    #[serde(serialize_with = "crate::record::rfc3339_seconds_opt")]
     pub since: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub details: Details,
@@ -111,7 +111,7 @@ pub(crate) struct Change {
 pub(crate) struct Bad {
     pub job: String,
     pub status: Status,
-    #[serde(serialize_with = "optional_time")]
+    #[serde(serialize_with = "crate::record::rfc3339_seconds_opt")]
     pub since: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub details: Details,
@@ -158,14 +158,6 @@ pub(crate) struct Message {
     pub lines: Vec<Line>,
 }
 
-#[allow(clippy::ref_option)] // serde's `serialize_with` passes `&Option`.
-fn optional_time<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => crate::record::rfc3339_seconds(t, s),
-        None => s.serialize_none(),
-    }
-}
-
 /// Renders a line, each untrusted piece through `quote`.
 fn render(line: &Line, quote: &dyn Fn(&str) -> String) -> String {
     line.iter()
@@ -202,8 +194,7 @@ impl Message {
             out = quote(&content::cut(&self.title, max / 4));
         }
         let mut used = out.chars().count();
-        let mut lines = self.lines.iter().map(|l| render(l, &quote));
-        for (i, line) in lines.by_ref().enumerate() {
+        for (i, line) in self.lines.iter().map(|l| render(l, &quote)).enumerate() {
             let n = line.chars().count() + 1;
             if used + n > max.saturating_sub(40) {
                 out.push_str(&format!("\n... and {} more lines", self.lines.len() - i));

@@ -78,11 +78,8 @@ fn body(text: &str) -> Vec<u8> {
         return text.as_bytes().to_vec();
     }
     let mark = "\n...";
-    let mut end = BODY_MAX - mark.len();
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}{mark}", &text[..end]).into_bytes()
+    let kept = crate::record::cut(text, BODY_MAX - mark.len());
+    format!("{kept}{mark}").into_bytes()
 }
 
 /// A header value for `text` (a title, one line without control
