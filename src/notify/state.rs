@@ -91,10 +91,10 @@ impl DestState {
 /// digits of the SHA-256 of `given`.
 pub(crate) fn path(lock: &Path, given: &str) -> PathBuf {
     let digest = ring::digest::digest(&ring::digest::SHA256, given.as_bytes());
-    let hex: String = digest.as_ref()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let mut hex = String::new();
+    for b in &digest.as_ref()[..16] {
+        hex.push_str(&format!("{b:02x}"));
+    }
     let mut name = lock.as_os_str().to_owned();
     name.push(format!(".notify-{hex}.state"));
     PathBuf::from(name)

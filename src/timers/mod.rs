@@ -122,16 +122,13 @@ pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) 
         match read::timers(manager, &mut budget, &mut odd) {
             Ok(timers) => {
                 for t in timers {
-                    match timer::not_judged(&t) {
-                        Some(why) => {
-                            let user = t.job.split_once('/').map(|(user, _)| user);
-                            let unit = crate::record::user_job(user, &t.unit);
-                            skipped.push(format!("{unit} ({why})"));
-                        }
-                        None => {
-                            let judged = timer::judge(&t, policy, args.max_runtime);
-                            read.rows.push((judged, t.aliases));
-                        }
+                    if let Some(why) = timer::not_judged(&t) {
+                        let user = t.job.split_once('/').map(|(user, _)| user);
+                        let unit = crate::record::user_job(user, &t.unit);
+                        skipped.push(format!("{unit} ({why})"));
+                    } else {
+                        let judged = timer::judge(&t, policy, args.max_runtime);
+                        read.rows.push((judged, t.aliases));
                     }
                 }
             }
