@@ -34,15 +34,16 @@ impl std::fmt::Debug for Dest {
     }
 }
 
-/// The URL schemes a destination may have, and the scheme it is sent with.
-const SCHEMES: &[(&str, &str)] = &[
-    ("https://", "https://"),
-    ("http://", "http://"),
-    ("ntfys://", "https://"),
-    ("ntfy://", "http://"),
-    ("slack+https://", "https://"),
-    ("slack+http://", "http://"),
-    ("discord+https://", "https://"),
+/// The URL schemes a destination may have, the scheme it is sent with,
+/// and the kind of destination it is.
+const SCHEMES: &[(&str, &str, fn(String) -> Kind)] = &[
+    ("https://", "https://", Kind::Webhook),
+    ("http://", "http://", Kind::Webhook),
+    ("ntfys://", "https://", Kind::Ntfy),
+    ("ntfy://", "http://", Kind::Ntfy),
+    ("slack+https://", "https://", Kind::Slack),
+    ("slack+http://", "http://", Kind::Slack),
+    ("discord+https://", "https://", Kind::Discord),
 ];
 
 impl Dest {
@@ -66,9 +67,9 @@ impl Dest {
         let rule = |why: &str| format!("invalid notify destination {}: {why}", http::shown(&given));
         let refuse = |why: &str| Error::rule(rule(why));
         let lower = given.to_ascii_lowercase();
-        let (prefix, scheme) = SCHEMES
+        let (prefix, scheme, kind) = SCHEMES
             .iter()
-            .find(|(prefix, _)| lower.starts_with(prefix))
+            .find(|(prefix, _, _)| lower.starts_with(prefix))
             .ok_or_else(|| {
                 refuse("give a URL of one of the schemes http, https, ntfy, ntfys, slack+http, slack+https, discord+https, or exec:COMMAND")
             })?;
@@ -83,24 +84,15 @@ impl Dest {
                 "it must not carry a user name or password (ntfy: set HB_NTFY_TOKEN or HB_NTFY_TOKEN_FILE)",
             ));
         }
-        let kind = match prefix.split_once("://").map_or("", |(s, _)| s) {
-            "ntfy" | "ntfys" => {
-                let topic = url.path().trim_start_matches('/');
-                let topic_ok = (1..=64).contains(&topic.len())
-                    && topic
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
-                if !topic_ok || url.query().is_some() {
-                    return Err(refuse(
-                        "an ntfy topic (the URL's path) is 1 to 64 letters, digits, `-` or `_`",
-                    ));
-                }
-                Kind::Ntfy(url.into())
-            }
-            "slack+https" | "slack+http" => Kind::Slack(url.into()),
-            "discord+https" => Kind::Discord(url.into()),
-            _ => Kind::Webhook(url.into()),
-        };
+        let topic = url.path().trim_start_matches('/');
+        let topic_ok = (1..=64).contains(&topic.len())
+            && (topic.bytes()).all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
+        if prefix.starts_with("ntfy") && (!topic_ok || url.query().is_some()) {
+            return Err(refuse(
+                "an ntfy topic (the URL's path) is 1 to 64 letters, digits, `-` or `_`",
+            ));
+        }
+        let kind = kind(url.into());
         Ok(Dest { given, kind })
     }
 

@@ -1,10 +1,10 @@
 //! The message one run sends to every destination: a versioned JSON
 //! document (`"version": 1`) with a one-line `title` and a plain `text`,
 //! built once (in `compose`) from the change engine's word. The title and
-//! the text are
-//! kept as lines of fixed words and untrusted pieces (job names, reasons,
-//! messages), so that each medium renders the pieces inert its own way:
-//! escaped for a terminal in the plain text, code spans in chat.
+//! the text are kept as lines of fixed words and untrusted pieces (job
+//! names, reasons, messages), so that each medium renders the pieces inert
+//! its own way: escaped for a terminal in the plain text, code spans in
+//! chat.
 
 use std::collections::BTreeMap;
 
