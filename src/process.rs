@@ -82,8 +82,9 @@ pub(crate) fn run(
             let _ = stdin.write_all(&input);
         });
     }
-    let out = keep(child.stdout.take(), limits.max_bytes, limits.read_past_cap);
-    let err = keep(child.stderr.take(), STDERR_MAX, limits.read_past_cap);
+    let (out, err) = (child.stdout.take(), child.stderr.take());
+    let out = keep(out.expect("piped"), limits.max_bytes, limits.read_past_cap);
+    let err = keep(err.expect("piped"), STDERR_MAX, limits.read_past_cap);
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
@@ -109,16 +110,8 @@ pub(crate) fn run(
 }
 
 /// Reads `stream` on a thread of its own, keeping up to `cap` bytes.
-fn keep(
-    stream: Option<impl Read + Send + 'static>,
-    cap: usize,
-    read_past_cap: bool,
-) -> mpsc::Receiver<Kept> {
+fn keep(mut stream: impl Read + Send + 'static, cap: usize, past: bool) -> mpsc::Receiver<Kept> {
     let (send, receive) = mpsc::channel();
-    let Some(mut stream) = stream else {
-        let _ = send.send(Kept::default());
-        return receive;
-    };
     thread::spawn(move || {
         let mut kept = Kept::default();
         let mut buf = [0u8; 8192];
@@ -126,7 +119,7 @@ fn keep(
             let room = cap - kept.bytes.len();
             kept.bytes.extend_from_slice(&buf[..n.min(room)]);
             kept.over |= n > room;
-            if kept.over && !read_past_cap {
+            if kept.over && !past {
                 break;
             }
         }
