@@ -101,8 +101,12 @@ impl<'a> Facts<'a> {
         for j in self.jobs {
             *counts.entry(j.status).or_insert(0) += 1;
         }
-        let causes = self.causes.iter().map(|c| content::cut(c, PIECE_MAX));
+        let causes: Vec<String> = (self.causes.iter())
+            .map(|c| content::cut(c, PIECE_MAX))
+            .collect();
         Message {
+            // The causes, one line each, before the jobs they explain.
+            lines: causes.iter().map(|c| vec![untrusted(c.clone())]).collect(),
             version: VERSION,
             event,
             severity,
@@ -110,7 +114,7 @@ impl<'a> Facts<'a> {
             checker: self.checker,
             checked_at: self.now,
             counts,
-            causes: causes.collect(),
+            causes,
             ..Message::default()
         }
     }
@@ -260,16 +264,17 @@ pub(crate) fn changes(
         title.push(fixed(format!("; {} still bad", jobs(still_bad.len()))));
     }
     m.title_line = title;
-    m.lines = cause_lines(&m.causes);
-    let lines: Vec<Line> = (m.changes.iter())
+    let lines = (m.changes.iter())
         .filter(|c| c.to.is_none_or(|s| !s.is_alert()) || !facts.grouped.contains(&c.job))
-        .map(change_line)
-        .collect();
+        .map(change_line);
     listed(&mut m.lines, lines, m.changes_omitted);
     if !m.still_bad.is_empty() && event != Event::Alert {
         m.lines.push(vec![fixed("Still bad:")]);
-        let lines: Vec<Line> = m.still_bad.iter().map(bad_line).collect();
-        listed(&mut m.lines, lines, m.still_bad_omitted);
+        listed(
+            &mut m.lines,
+            m.still_bad.iter().map(bad_line),
+            m.still_bad_omitted,
+        );
     }
     m.finish()
 }
@@ -294,9 +299,11 @@ pub(crate) fn summary(facts: &Facts) -> Message {
         untrusted(facts.host),
         fixed(format!(": {}", content::summary_line(facts.jobs))),
     ];
-    m.lines = cause_lines(&m.causes);
-    let lines: Vec<Line> = m.still_bad.iter().map(bad_line).collect();
-    listed(&mut m.lines, lines, m.still_bad_omitted);
+    listed(
+        &mut m.lines,
+        m.still_bad.iter().map(bad_line),
+        m.still_bad_omitted,
+    );
     if m.still_bad.is_empty() {
         m.lines.push(vec![fixed("Nothing needs attention.")]);
     }
@@ -318,13 +325,8 @@ pub(crate) fn test(facts: &Facts) -> Message {
     m.finish()
 }
 
-/// The causes, one line each, before the jobs they explain.
-fn cause_lines(causes: &[String]) -> Vec<Line> {
-    causes.iter().map(|c| vec![untrusted(c.clone())]).collect()
-}
-
 /// Appends `lines`, and `... and N more` for `omitted` ones.
-fn listed(out: &mut Vec<Line>, lines: Vec<Line>, omitted: usize) {
+fn listed(out: &mut Vec<Line>, lines: impl Iterator<Item = Line>, omitted: usize) {
     out.extend(lines);
     if omitted > 0 {
         out.push(vec![fixed(format!("... and {omitted} more"))]);
