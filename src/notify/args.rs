@@ -92,20 +92,10 @@ fn parse_budget(text: &str) -> Result<Duration, crate::Error> {
 /// Splits `HB_NOTIFY`: destinations separated by white space, an `exec:`
 /// one running to the end of its line.
 pub(crate) fn split_list(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let mut rest = line.trim_start();
-        while !rest.is_empty() {
-            if rest.starts_with("exec:") {
-                out.push(rest.trim_end());
-                break;
-            }
-            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-            out.push(&rest[..end]);
-            rest = rest[end..].trim_start();
-        }
-    }
-    out
+    let words = regex::Regex::new(r"exec:[^\n]*|\S+").expect("a valid pattern");
+    (words.find_iter(text))
+        .map(|m| m.as_str().trim_end())
+        .collect()
 }
 
 /// The value parser of `--notify DEST` (one destination) and of
