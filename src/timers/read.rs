@@ -3,6 +3,7 @@
 //! `systemd-analyze calendar`; a failed service's last lines with
 //! `journalctl`. Every call bounded (see [`command`]).
 
+use std::collections::BTreeSet;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -62,29 +63,25 @@ pub(crate) fn timers(
         return Err(failed(reason.to_owned(), None));
     }
     let files = manager.systemctl(&["list-unit-files", "--type=timer", "--no-legend"])?;
-    let mut unloaded: Vec<&str> = files
+    let unloaded: BTreeSet<&str> = files
         .lines()
         .filter_map(|line| line.split_whitespace().next())
         .filter(|name| is_unit_name(name, ".timer") && !name.ends_with("@.timer"))
         .filter(|name| !all.iter().any(|p| p.text("Id") == *name))
         .collect();
-    unloaded.sort_unstable();
-    unloaded.dedup();
     if all.len() + unloaded.len() > TIMERS_MAX {
         let count = all.len() + unloaded.len();
         let reason = format!("it lists {count} timers, more than the {TIMERS_MAX} judged");
         return Err(failed(reason, None));
     }
-    all.extend(show_each(manager, TIMER_PROPS, &unloaded)?);
+    all.extend(show_each(manager, TIMER_PROPS, unloaded)?);
     all.retain(|p| matches!(p.text("LoadState"), "loaded" | "masked") && !p.text("Id").is_empty());
     let (shown, odd_names): (Vec<Props>, Vec<Props>) = all
         .into_iter()
         .partition(|p| is_unit_name(p.text("Id"), ".timer") && is_unit_name(p.text("Unit"), ""));
     *odd += odd_names.len();
-    let mut names: Vec<&str> = shown.iter().map(|t| t.text("Unit")).collect();
-    names.sort_unstable();
-    names.dedup();
-    let services = show_each(manager, SERVICE_PROPS, &names)?;
+    let names = shown.iter().map(|t| t.text("Unit")).collect();
+    let services = show_each(manager, SERVICE_PROPS, names)?;
     let now = Utc::now();
     let mono = monotonic_now_us();
     Ok(shown
@@ -98,7 +95,8 @@ pub(crate) fn timers(
 
 /// `systemctl show` of the properties `props` of each unit of `names`, in
 /// batches.
-fn show_each(manager: &Manager, props: &str, names: &[&str]) -> Result<Vec<Props>, Error> {
+fn show_each(manager: &Manager, props: &str, names: BTreeSet<&str>) -> Result<Vec<Props>, Error> {
+    let names: Vec<&str> = names.into_iter().collect();
     let mut all = Vec::new();
     for chunk in names.chunks(UNITS_PER_CALL) {
         let mut args = vec!["show", "--timestamp=unix", "-p", props, "--"];
@@ -150,10 +148,9 @@ fn timer(
     fires.extend(monotonic.and_then(realtime));
     let mut next_fire = fires.into_iter().min();
     let mut period = periods.into_iter().min();
-    if active && next_fire.is_none() {
-        next_fire = props::timestamp(t.text("NextElapseUSecRealtime"));
-    }
-    if !active {
+    if active {
+        next_fire = next_fire.or_else(|| props::timestamp(t.text("NextElapseUSecRealtime")));
+    } else {
         // systemd computes nothing for a stopped timer: the next trigger
         // after the last run, by the schedule.
         next_fire = last_trigger.and_then(|last| {
