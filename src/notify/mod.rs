@@ -48,12 +48,7 @@ use dest::Kind;
 fn deliver(http: &Http, dest: &Dest, message: &Message, budget: &Budget) -> Result<String, Error> {
     let post = match &dest.kind {
         Kind::Exec(words) => return exec::run(words, message, budget.left()),
-        Kind::Webhook(url) => post::Post {
-            url,
-            headers: Vec::new(),
-            body: ("application/json", message.to_json()),
-            redactor: None,
-        },
+        Kind::Webhook(url) => post::Post::json(url, message),
         Kind::Ntfy(url) => ntfy::post(url, message, ntfy::token()?.as_ref()),
         Kind::Slack(url) => chat::slack(url, message),
         Kind::Discord(url) => chat::discord(url, message),

@@ -36,6 +36,22 @@ pub(super) struct Post<'a> {
     pub redactor: Option<Redactor>,
 }
 
+impl<'a> Post<'a> {
+    /// A POST of `body` as JSON (every unsafe character escaped: see
+    /// [`crate::escape::write_json`]) to `url`.
+    pub(super) fn json(url: &'a str, body: &impl serde::Serialize) -> Post<'a> {
+        let mut bytes = Vec::new();
+        // Plain structs and JSON values always serialise.
+        crate::escape::write_json(&mut bytes, body).expect("JSON serialises");
+        Post {
+            url,
+            headers: Vec::new(),
+            body: ("application/json", bytes),
+            redactor: None,
+        }
+    }
+}
+
 /// `: LINE`, the first line of `bytes` as a message may quote it (no URL,
 /// no secret `redactor` masks, at most 200 characters); empty when there
 /// is none.
