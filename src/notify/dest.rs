@@ -34,9 +34,11 @@ impl std::fmt::Debug for Dest {
     }
 }
 
-/// The URL schemes a destination may have, the scheme it is sent with,
-/// and the kind of destination it is.
-const SCHEMES: &[(&str, &str, fn(String) -> Kind)] = &[
+/// A URL scheme a destination may have, the scheme it is sent with, and
+/// the kind of destination it is.
+type Scheme = (&'static str, &'static str, fn(String) -> Kind);
+
+const SCHEMES: &[Scheme] = &[
     ("https://", "https://", Kind::Webhook),
     ("http://", "http://", Kind::Webhook),
     ("ntfys://", "https://", Kind::Ntfy),
