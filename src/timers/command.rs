@@ -42,14 +42,19 @@ pub(crate) const fn limits(timeout: Duration, max_bytes: usize) -> Limits {
 /// Runs `command` and returns its standard output; an exit status other
 /// than 0, a deadline passed or output past the cap is an error: one line,
 /// with the first line the tool wrote to standard error when it failed.
-/// The error is an [`Error::Systemd`] whose manager the caller names.
-pub(crate) fn run(mut command: Command, limits: Limits) -> Result<String, Error> {
+/// The error is an [`Error::Systemd`] of `manager` (in words).
+pub(crate) fn run(mut command: Command, limits: Limits, manager: &str) -> Result<String, Error> {
     let program = command.get_program().to_string_lossy().into_owned();
     let seconds = limits.timeout.as_secs_f64();
     let exited = process::run(&mut command, None, limits).map_err(|failure| match failure {
-        Failure::Spawn(e) => failed(format!("cannot run `{program}`: {e}"), Some(e)),
-        Failure::Wait(e) => failed(format!("cannot wait for `{program}`: {e}"), Some(e)),
+        Failure::Spawn(e) => failed(manager, format!("cannot run `{program}`: {e}"), Some(e)),
+        Failure::Wait(e) => failed(
+            manager,
+            format!("cannot wait for `{program}`: {e}"),
+            Some(e),
+        ),
         Failure::Timeout => failed(
+            manager,
             format!("`{program}` did not finish within {seconds} s"),
             None,
         ),
@@ -66,12 +71,13 @@ pub(crate) fn run(mut command: Command, limits: Limits) -> Result<String, Error>
     };
     if let Some(reason) = refused {
         let _ = crate::supervise::signal::kill_group(exited.group, libc::SIGKILL);
-        return Err(failed(reason, None));
+        return Err(failed(manager, reason, None));
     }
     if !exited.status.success() {
         let said = process::first_line(&exited.err.unwrap_or_default().bytes);
         let said = if said.is_empty() { "no message" } else { &said };
         return Err(failed(
+            manager,
             format!(
                 "`{program}` failed ({}): {}",
                 exited.status,
@@ -83,11 +89,10 @@ pub(crate) fn run(mut command: Command, limits: Limits) -> Result<String, Error>
     Ok(String::from_utf8_lossy(&exited.out.unwrap_or_default().bytes).into_owned())
 }
 
-/// A failed read, as an [`Error::Systemd`] of a manager not named yet:
-/// `timers::judge` names it.
-pub(super) fn failed(reason: String, source: Option<std::io::Error>) -> Error {
+/// A failed read of `manager`'s timers.
+pub(super) fn failed(manager: &str, reason: String, source: Option<std::io::Error>) -> Error {
     Error::Systemd {
-        manager: String::new(),
+        manager: manager.to_owned(),
         reason,
         source,
     }
@@ -107,7 +112,7 @@ mod tests {
 
     fn sh(script: &str, timeout_ms: u64, max_bytes: usize) -> Result<String, String> {
         let limits = limits(Duration::from_millis(timeout_ms), max_bytes);
-        run(tool("sh", &["-c", script]), limits).map_err(reason)
+        run(tool("sh", &["-c", script]), limits, "m").map_err(reason)
     }
 
     #[test]
@@ -140,6 +145,7 @@ mod tests {
         let missing = run(
             tool::<&str>("/nonexistent/systemctl", &[]),
             limits(Duration::from_secs(1), 10),
+            "m",
         )
         .unwrap_err();
         let cause = std::error::Error::source(&missing).expect("the OS error");

@@ -58,7 +58,7 @@ impl Manager {
     /// socket in the user's runtime directory, with no user bus needed.
     pub(crate) fn systemctl(&self, args: &[&str]) -> Result<String, Error> {
         let Manager::User(uid, gid, _) = self else {
-            return command::run(command::tool("systemctl", args), SHOW);
+            return command::run(command::tool("systemctl", args), SHOW, &self.describe());
         };
         let mut systemctl = command::tool("systemctl", &["--user"]);
         systemctl
@@ -68,7 +68,7 @@ impl Manager {
             // std drops the supplementary groups when it changes the uid.
             systemctl.uid(*uid).gid(*gid);
         }
-        command::run(systemctl, SHOW)
+        command::run(systemctl, SHOW, &self.describe())
     }
 
     /// The last lines a failed service left in the journal during its last
@@ -89,7 +89,7 @@ impl Manager {
             "--output=cat".into(),
             "--quiet".into(),
         ]);
-        let out = command::run(command::tool("journalctl", &args), SMALL).ok()?;
+        let out = command::run(command::tool("journalctl", &args), SMALL, &self.describe()).ok()?;
         let kept: Vec<String> = out
             .lines()
             .filter(|l| !l.trim().is_empty())
@@ -109,7 +109,8 @@ fn runtime_dir(uid: u32) -> PathBuf {
 /// process may ask (root: every one; a user: their own), each with its
 /// login name and group (the owner of its runtime directory).
 pub(crate) fn users() -> Result<Vec<Manager>, Error> {
-    let out = Manager::System.systemctl(&["show", "-p", "Id,ActiveState", "user@*.service"])?;
+    let show = ["show", "-p", "Id,ActiveState", "user@*.service"];
+    let out = command::run(command::tool("systemctl", &show), SHOW, "the user managers")?;
     let me = crate::store::effective_uid();
     Ok(props::blocks(&out)
         .iter()
@@ -138,7 +139,8 @@ pub(crate) fn calendar_after(
     let args = ["calendar", &base, "--iterations=2", "--", spec];
     let mut analyze: Command = command::tool("systemd-analyze", &args);
     analyze.env_remove("TZ");
-    let elapses = props::calendar_elapses(&command::run(analyze, SMALL).ok()?);
+    let out = command::run(analyze, SMALL, "the system manager").ok()?;
+    let elapses = props::calendar_elapses(&out);
     let first = *elapses.first()?;
     let gap = elapses
         .get(1)

@@ -111,9 +111,7 @@ pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) 
     if args.user_timers {
         match manager::users() {
             Ok(users) => managers.extend(users),
-            Err(err) => read
-                .errors
-                .push(of_manager(err, "the user managers".to_owned())),
+            Err(err) => read.errors.push(err),
         }
     }
     let mut skipped = Vec::new();
@@ -132,23 +130,11 @@ pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) 
                     }
                 }
             }
-            Err(err) => read.errors.push(of_manager(err, manager.describe())),
+            Err(err) => read.errors.push(err),
         }
     }
     read.note = note(&skipped, odd);
     read
-}
-
-/// `err`, a failed read's `Error::Systemd`, as `manager`'s.
-fn of_manager(err: crate::Error, manager: String) -> crate::Error {
-    match err {
-        crate::Error::Systemd { reason, source, .. } => crate::Error::Systemd {
-            manager,
-            reason,
-            source,
-        },
-        other => other,
-    }
 }
 
 /// The timers not judged, named (the first 20), and the odd names left

@@ -60,7 +60,7 @@ pub(crate) fn timers(
     let mut all = props::blocks(&out);
     if all.iter().all(|p| p.get("Id").is_none()) && !out.trim().is_empty() {
         let reason = "`systemctl show` printed no unit's properties";
-        return Err(failed(reason.to_owned(), None));
+        return Err(failed(&manager.describe(), reason.to_owned(), None));
     }
     let files = manager.systemctl(&["list-unit-files", "--type=timer", "--no-legend"])?;
     let unloaded: BTreeSet<&str> = files
@@ -72,7 +72,7 @@ pub(crate) fn timers(
     if all.len() + unloaded.len() > TIMERS_MAX {
         let count = all.len() + unloaded.len();
         let reason = format!("it lists {count} timers, more than the {TIMERS_MAX} judged");
-        return Err(failed(reason, None));
+        return Err(failed(&manager.describe(), reason, None));
     }
     all.extend(show_each(manager, TIMER_PROPS, unloaded)?);
     all.retain(|p| matches!(p.text("LoadState"), "loaded" | "masked") && !p.text("Id").is_empty());
