@@ -224,10 +224,7 @@ pub(crate) fn test_run(
     match deliver(&client(), dest, &message, &budget) {
         Ok(answer) => {
             let line = format!("{} took the test message: {answer}\n", dest.shown());
-            match stdout.write_all(line.as_bytes()) {
-                Ok(()) => Check::Ok,
-                Err(_) => Check::Unknown,
-            }
+            (stdout.write_all(line.as_bytes())).map_or(Check::Unknown, |()| Check::Ok)
         }
         Err(why) => {
             eprintln!(

@@ -57,17 +57,17 @@ impl Manager {
     /// that user (uid, gid, no other groups) over the manager's private
     /// socket in the user's runtime directory, with no user bus needed.
     pub(crate) fn systemctl(&self, args: &[&str]) -> Result<String, Error> {
-        let Manager::User(uid, gid, _) = self else {
-            return command::run(command::tool("systemctl", args), SHOW, &self.describe());
-        };
-        let mut systemctl = command::tool("systemctl", &["--user"]);
-        systemctl
-            .args(args)
-            .env("XDG_RUNTIME_DIR", runtime_dir(*uid));
-        if crate::store::effective_uid() == 0 {
-            // std drops the supplementary groups when it changes the uid.
-            systemctl.uid(*uid).gid(*gid);
+        let mut systemctl = command::tool::<&str>("systemctl", &[]);
+        if let Manager::User(uid, gid, _) = self {
+            systemctl
+                .arg("--user")
+                .env("XDG_RUNTIME_DIR", runtime_dir(*uid));
+            if crate::store::effective_uid() == 0 {
+                // std drops the supplementary groups when it changes the uid.
+                systemctl.uid(*uid).gid(*gid);
+            }
         }
+        systemctl.args(args);
         command::run(systemctl, SHOW, &self.describe())
     }
 
