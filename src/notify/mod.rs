@@ -154,12 +154,9 @@ pub(crate) fn after_check(
                 let remind = args.notify_remind.as_secs();
                 plan(state.delivered.as_ref(), &pairs, &facts, remind)
             };
-            let outcome = match planned {
-                None => Ok(()),
-                Some((message, next)) => {
-                    deliver(http, dest, &message, budget).map(|_| state.delivered = Some(next))
-                }
-            };
+            let outcome = planned.map_or(Ok(()), |(message, next)| {
+                deliver(http, dest, &message, budget).map(|_| state.delivered = Some(next))
+            });
             // The times are kept either way; what was accepted, only when it was.
             outcome.and(state.write(&path))
         })
