@@ -222,18 +222,15 @@ pub(crate) fn changes(
             // A paused job has not recovered: it is named apart.
             let paused = |c: &Change| c.to == Some(Status::Paused);
             let all_paused = m.changes.iter().all(paused);
-            let word = |c: &Change| {
-                if paused(c) && !all_paused {
+            let head = if all_paused { "paused:" } else { "recovered:" };
+            let names = (m.changes.iter()).map(|c| {
+                let word = if paused(c) && !all_paused {
                     " (paused)"
                 } else {
                     ""
-                }
-            };
-            let head = if all_paused { "paused:" } else { "recovered:" };
-            let names = m
-                .changes
-                .iter()
-                .map(|c| (c.job.as_str(), word(c).to_owned()));
+                };
+                (c.job.as_str(), word.to_owned())
+            });
             (head.to_owned(), names.collect())
         }
         _ => (
