@@ -154,21 +154,19 @@ pub(crate) fn assess(
         printed_at: now,
         jobs,
     };
-    let Some(previous) = previous else {
-        return Assessment {
-            deliver: true,
-            diff: Diff::default(),
-            remind_due: false,
-            still_bad,
-            next,
-        };
+    let (deliver, diff, remind_due) = match previous {
+        None => (true, Diff::default(), false),
+        Some(previous) => {
+            let clock_back = (now - previous.printed_at).num_seconds() < 0;
+            let remind_due = reminder_due(&still_bad, previous.printed_at, now, remind).is_some();
+            let before = alerting(previous.jobs.iter().map(|(k, s)| (k, s)));
+            let deliver = previous.jobs != next.jobs || clock_back || remind_due;
+            (deliver, diff(&before, &still_bad), remind_due)
+        }
     };
-    let clock_back = (now - previous.printed_at).num_seconds() < 0;
-    let remind_due = reminder_due(&still_bad, previous.printed_at, now, remind).is_some();
-    let before = alerting(previous.jobs.iter().map(|(k, s)| (k, s)));
     Assessment {
-        deliver: previous.jobs != next.jobs || clock_back || remind_due,
-        diff: diff(&before, &still_bad),
+        deliver,
+        diff,
         still_bad,
         remind_due,
         next,

@@ -30,13 +30,6 @@ pub(crate) fn key(j: &Judgement) -> String {
     }
 }
 
-/// The (job, status) pairs of a run, sorted.
-pub(crate) fn pairs(jobs: &[Judgement]) -> Vec<(String, Status)> {
-    let mut all: Vec<(String, Status)> = jobs.iter().map(|j| (key(j), j.status)).collect();
-    all.sort();
-    all
-}
-
 /// What this run prints.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Decision {
@@ -49,10 +42,8 @@ pub(crate) struct Decision {
     pub next: State,
 }
 
-/// Decides whether this run prints, by the change engine
-/// ([`alert::assess`]): when there is no usable last state, when the
-/// pairs differ from it, when something alerts and `remind` seconds have
-/// passed since the last print, or when the clock went back.
+/// Decides whether this run prints the sorted `now_pairs`, by the change
+/// engine ([`alert::assess`]), with a reminder every `remind` seconds.
 pub(crate) fn decide(
     last: Option<&State>,
     now_pairs: &[(String, Status)],
@@ -60,26 +51,22 @@ pub(crate) fn decide(
     remind: u64,
 ) -> Decision {
     let assessed = alert::assess(last, now_pairs.to_vec(), now, remind);
-    let recovered = if assessed.deliver {
-        // The pairs are sorted (see [`pairs`]): a look-up each.
-        let status_now = |key: &str| {
-            now_pairs
-                .binary_search_by(|(k, _)| k.as_str().cmp(key))
-                .ok()
-                .map(|at| now_pairs[at].1)
-        };
-        assessed
-            .diff
-            .left
-            .into_iter()
-            .map(|(key, was)| {
-                let now = status_now(&key);
-                (key, was, now)
-            })
-            .collect()
+    // The pairs are sorted: a look-up each.
+    let status_now = |key: &str| {
+        let at = now_pairs.binary_search_by(|(k, _)| k.as_str().cmp(key));
+        at.ok().map(|at| now_pairs[at].1)
+    };
+    let left = if assessed.deliver {
+        assessed.diff.left
     } else {
         Vec::new()
     };
+    let recovered = (left.into_iter())
+        .map(|(key, was)| {
+            let now = status_now(&key);
+            (key, was, now)
+        })
+        .collect();
     Decision {
         print: assessed.deliver,
         recovered,
@@ -94,7 +81,7 @@ pub(crate) fn name_of<'a>(key: &'a str, jobs: &[Judgement]) -> &'a str {
     if crate::report::content::several_hosts(jobs) {
         return key;
     }
-    // A key is `host/job` where the host is known (see [`pairs`]).
+    // A key is `host/job` where the host is known (see [`key`]).
     jobs.iter()
         .find_map(|j| j.host.as_deref())
         .and_then(|host| key.strip_prefix(host))
@@ -103,20 +90,17 @@ pub(crate) fn name_of<'a>(key: &'a str, jobs: &[Judgement]) -> &'a str {
 }
 
 /// The lines that say which jobs recovered since the last printed run:
-/// `backup ok: recovered (was stale)`. Each job has the name the rest of
-/// the run gives it ([`crate::report::content::job_name`]): `host/job` when
-/// the run's `jobs` come from several hosts, else the job alone.
+/// `backup ok: recovered (was stale)`, each job named by [`name_of`].
 pub(crate) fn recovered_lines(decision: &Decision, jobs: &[Judgement]) -> String {
-    let mut out = String::new();
-    for (key, was, now) in &decision.recovered {
+    let line = |(key, was, now): &(String, Status, Option<Status>)| {
         let key = crate::escape::terminal(name_of(key, jobs));
         match now {
-            Some(Status::Paused) => out.push_str(&format!("{key} paused (was {was})\n")),
-            Some(now) => out.push_str(&format!("{key} {now}: recovered (was {was})\n")),
-            None => out.push_str(&format!("{key} gone: no longer reported (was {was})\n")),
+            Some(Status::Paused) => format!("{key} paused (was {was})\n"),
+            Some(now) => format!("{key} {now}: recovered (was {was})\n"),
+            None => format!("{key} gone: no longer reported (was {was})\n"),
         }
-    }
-    out
+    };
+    decision.recovered.iter().map(line).collect()
 }
 
 #[cfg(test)]

@@ -252,22 +252,23 @@ impl TrackerArgs {
     }
 }
 
-/// Parses an expected job by the naming rule ([`crate::record::parse_job`]);
-/// `timer:NAME` (a user's: `USER/timer:NAME`) names a systemd timer, NAME
-/// by systemd's rule for unit names.
+/// Parses an expected job (`--expect`) by the naming rule,
+/// trimmed (`HB_EXPECT="backup, billing"`); another host's job or a user's
+/// (`HOST/JOB`, `USER/JOB`) has each part by the same rule. `timer:NAME`
+/// (a user's: `USER/timer:NAME`) names a systemd timer, NAME by systemd's
+/// rule for unit names.
 pub(crate) fn parse_job(text: &str) -> Result<String, Error> {
     let text = text.trim();
     let (user, job) = match text.split_once('/') {
         Some((user, job)) => (Some(user), job),
         None => (None, text),
     };
+    user.map_or(Ok(()), validate_job)?;
     match job.strip_prefix("timer:") {
-        Some(unit) => user
-            .map_or(Ok(()), validate_job)
-            .and_then(|()| crate::timers::check_timer_name(unit))
-            .map(|()| text.to_owned()),
-        None => crate::record::parse_job(text),
+        Some(unit) => crate::timers::check_timer_name(unit)?,
+        None => validate_job(job)?,
     }
+    Ok(text.to_owned())
 }
 
 /// Parses a host name by the host-name rule.

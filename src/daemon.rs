@@ -12,6 +12,7 @@
 //! the caller may log or ignore.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -46,7 +47,7 @@ pub struct Daemon {
     min_gap: Duration,
     last_write: Option<Instant>,
     pinger: Option<Pinger>,
-    ping_busy: Arc<Mutex<bool>>,
+    ping_busy: Arc<AtomicBool>,
     ping_error: Arc<Mutex<Option<String>>>,
 }
 
@@ -73,7 +74,7 @@ impl Daemon {
             min_gap: Duration::from_secs((seconds / 10).max(1)),
             last_write: None,
             pinger: None,
-            ping_busy: Arc::new(Mutex::new(false)),
+            ping_busy: Arc::new(AtomicBool::new(false)),
             ping_error: Arc::new(Mutex::new(None)),
         })
     }
@@ -108,13 +109,10 @@ impl Daemon {
 
     /// Keeps this job's wrapped run in progress alive without ending it,
     /// for a process that runs under `hb-write --stall-after` and prints
-    /// nothing: its `running` record gets the progress time now. `Err`
+    /// nothing: its `running` record is touched (progress now). `Err`
     /// says why there is nothing to keep alive (no run in progress).
     pub fn keepalive(&self) -> Result<PathBuf, Error> {
-        let dirs = match &self.dir {
-            Some(dir) => vec![dir.clone()],
-            None => store::default_locations(),
-        };
+        let dirs = (self.dir.clone()).map_or_else(store::default_locations, |dir| vec![dir]);
         crate::wrap::keep_alive(&dirs, &self.job)
     }
 
@@ -152,15 +150,8 @@ impl Daemon {
         let Some(pinger) = self.pinger.clone() else {
             return;
         };
-        {
-            let mut busy = self
-                .ping_busy
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            if *busy {
-                return;
-            }
-            *busy = true;
+        if self.ping_busy.swap(true, Ordering::SeqCst) {
+            return;
         }
         let ping = Ping::Beat {
             ok: record.status == RunStatus::Ok,
@@ -177,13 +168,10 @@ impl Daemon {
                     .err()
                     .map(|e| e.to_string());
                 *error.lock().unwrap_or_else(PoisonError::into_inner) = result;
-                *busy.lock().unwrap_or_else(PoisonError::into_inner) = false;
+                busy.store(false, Ordering::SeqCst);
             });
         if spawned.is_err() {
-            *self
-                .ping_busy
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner) = false;
+            self.ping_busy.store(false, Ordering::SeqCst);
         }
     }
 }

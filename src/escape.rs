@@ -81,85 +81,32 @@ pub(crate) fn terminal_path(path: &Path) -> String {
     terminal(&path.to_string_lossy()).into_owned()
 }
 
-/// A JSON formatter (pretty-printed, two spaces) that writes every
-/// character of [`is_unsafe`] inside a string as a `\uXXXX` escape: the
-/// document means the same to a parser, and no control, bidirectional or
-/// zero-width character is in it raw.
-#[derive(Debug, Default)]
-pub(crate) struct JsonFormatter {
-    pretty: serde_json::ser::PrettyFormatter<'static>,
-}
-
-impl serde_json::ser::Formatter for JsonFormatter {
-    fn write_string_fragment<W: ?Sized + io::Write>(
-        &mut self,
-        writer: &mut W,
-        fragment: &str,
-    ) -> io::Result<()> {
-        let mut rest = fragment;
-        while let Some((at, c)) = rest.char_indices().find(|(_, c)| is_unsafe(*c)) {
-            writer.write_all(&rest.as_bytes()[..at])?;
-            let mut units = [0u16; 2];
-            for unit in c.encode_utf16(&mut units) {
-                write!(writer, "\\u{unit:04x}")?;
-            }
-            rest = &rest[at + c.len_utf8()..];
-        }
-        writer.write_all(rest.as_bytes())
-    }
-
-    fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.pretty.begin_array(w)
-    }
-
-    fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.pretty.end_array(w)
-    }
-
-    fn begin_array_value<W: ?Sized + io::Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> io::Result<()> {
-        self.pretty.begin_array_value(w, first)
-    }
-
-    fn end_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.pretty.end_array_value(w)
-    }
-
-    fn begin_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.pretty.begin_object(w)
-    }
-
-    fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.pretty.end_object(w)
-    }
-
-    fn begin_object_key<W: ?Sized + io::Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> io::Result<()> {
-        self.pretty.begin_object_key(w, first)
-    }
-
-    fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.pretty.begin_object_value(w)
-    }
-
-    fn end_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.pretty.end_object_value(w)
-    }
-}
-
-/// Writes `value` as pretty-printed JSON through [`JsonFormatter`].
+/// Writes `value` as pretty-printed JSON (two spaces) with every character
+/// of [`is_unsafe`] inside a string as a `\uXXXX` escape: the document
+/// means the same to a parser, and no control, bidirectional or zero-width
+/// character is in it raw. serde_json already escapes C0 controls inside
+/// strings, so a raw newline is the layout's and every other unsafe
+/// character sits in a string.
 pub(crate) fn write_json<W: io::Write, T: serde::Serialize + ?Sized>(
-    out: W,
+    mut out: W,
     value: &T,
 ) -> serde_json::Result<()> {
-    let mut ser = serde_json::Serializer::with_formatter(out, JsonFormatter::default());
-    value.serialize(&mut ser)
+    let doc = serde_json::to_string_pretty(value)?;
+    let mut rest = doc.as_str();
+    while let Some((at, c)) = rest
+        .char_indices()
+        .find(|&(_, c)| c != '\n' && is_unsafe(c))
+    {
+        out.write_all(&rest.as_bytes()[..at])
+            .map_err(serde_json::Error::io)?;
+        let mut units = [0u16; 2];
+        for unit in c.encode_utf16(&mut units) {
+            write!(out, "\\u{unit:04x}").map_err(serde_json::Error::io)?;
+        }
+        rest = &rest[at + c.len_utf8()..];
+    }
+    out.write_all(rest.as_bytes())
+        .map_err(serde_json::Error::io)
 }
 
 /// Escapes text for a GitHub-flavoured Markdown table cell or list item:
@@ -169,19 +116,22 @@ pub(crate) fn write_json<W: io::Write, T: serde::Serialize + ?Sized>(
 /// that matter only at the start of a line (`#`, `-`, `+`, `1.`) are left
 /// alone: escaped text never starts a line.
 pub fn markdown(text: &str) -> String {
+    rewrite(text, |out, c| match c {
+        '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '>' => {
+            out.push('\\');
+            out.push(c);
+        }
+        '<' => out.push_str("&lt;"),
+        '&' => out.push_str("&amp;"),
+        _ => out.push(c),
+    })
+}
+
+/// `text` made [`terminal`]-safe, then each character written by `put`.
+fn rewrite(text: &str, put: impl Fn(&mut String, char)) -> String {
     let plain = terminal(text);
     let mut out = String::with_capacity(plain.len() + 8);
-    for c in plain.chars() {
-        match c {
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '>' => {
-                out.push('\\');
-                out.push(c);
-            }
-            '<' => out.push_str("&lt;"),
-            '&' => out.push_str("&amp;"),
-            _ => out.push(c),
-        }
-    }
+    plain.chars().for_each(|c| put(&mut out, c));
     out
 }
 
@@ -194,39 +144,28 @@ pub fn markdown(text: &str) -> String {
 /// Rocket.Chat read alike), `&`, `<` and `>` as `&amp;`, `&lt;` and
 /// `&gt;`, so that no `<!here>` or `<URL|text>` is ever read.
 pub(crate) fn chat(text: &str, entities: bool) -> String {
-    let plain = terminal(text);
-    let mut out = String::with_capacity(plain.len() + 8);
-    out.push('`');
-    for c in plain.chars() {
-        match c {
-            '`' => out.push('\''),
-            '@' => out.push('\u{ff20}'),
-            '&' if entities => out.push_str("&amp;"),
-            '<' if entities => out.push_str("&lt;"),
-            '>' if entities => out.push_str("&gt;"),
-            _ => out.push(c),
-        }
-    }
-    out.push('`');
-    out
+    let inert = rewrite(text, |out, c| match c {
+        '`' => out.push('\''),
+        '@' => out.push('\u{ff20}'),
+        '&' if entities => out.push_str("&amp;"),
+        '<' if entities => out.push_str("&lt;"),
+        '>' if entities => out.push_str("&gt;"),
+        _ => out.push(c),
+    });
+    format!("`{inert}`")
 }
 
 /// Escapes text for HTML element content and quoted attribute values, after
 /// replacing control characters as in `terminal`.
 pub fn html(text: &str) -> String {
-    let plain = terminal(text);
-    let mut out = String::with_capacity(plain.len() + 8);
-    for c in plain.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    rewrite(text, |out, c| match c {
+        '<' => out.push_str("&lt;"),
+        '>' => out.push_str("&gt;"),
+        '&' => out.push_str("&amp;"),
+        '"' => out.push_str("&quot;"),
+        '\'' => out.push_str("&#39;"),
+        _ => out.push(c),
+    })
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use clap::Args;
 use crate::error::Error;
 use crate::judge::schedule::Rules;
 use crate::record::{user_job, GRACE};
-use crate::schedule::{self, files, Crontab, Expectation, Flavour, Lint, Source};
+use crate::schedule::{self, files, Expectation, Flavour, Lint, Source};
 
 mod linted;
 mod parts;
@@ -82,6 +82,11 @@ impl ScheduleArgs {
     pub(crate) fn booted(&self) -> Option<DateTime<Utc>> {
         self.boot_time.or_else(crate::store::host::boot_time)
     }
+
+    /// Whether any crontab is to be read.
+    pub(crate) fn reads_crontabs(&self) -> bool {
+        self.discover || !self.crontabs.is_empty()
+    }
 }
 
 /// What the crontabs say: the jobs they expect and the warnings about them.
@@ -94,8 +99,10 @@ pub(crate) struct Expected {
     pub lint: Vec<Lint>,
     /// The rules to judge scheduled jobs by.
     pub rules: Rules,
-    /// Where each job's line is in `jobs`.
-    index: Index,
+    /// Where the first line of each judged name (`USER/JOB` for a user's
+    /// line) is in `jobs`, so that judging each of many heartbeats is a
+    /// look-up, not a search.
+    index: HashMap<String, usize>,
     /// The users' crontabs discovery found closed to the checker.
     pub unread: Vec<PathBuf>,
     /// The state file and the crontabs to record in it once the lint is
@@ -103,33 +110,11 @@ pub(crate) struct Expected {
     linted: Option<(PathBuf, String)>,
 }
 
-/// Where the first line of each judged name (`USER/JOB` for a user's
-/// line) is in [`Expected::jobs`], so that judging each of many heartbeats
-/// is a look-up, not a search.
-type Index = HashMap<String, usize>;
-
-fn index_of(jobs: &[Expectation]) -> Index {
-    let mut index = Index::default();
-    for (i, e) in jobs.iter().enumerate() {
-        index
-            .entry(user_job(e.user.as_deref(), &e.job))
-            .or_insert(i);
-    }
-    index
-}
-
 impl Expected {
     /// The line whose judged name (`USER/JOB` for a user's line) is `job`,
     /// the first one read: a line only ever describes its own user's job.
     pub(crate) fn line_for(&self, job: &str) -> Option<&Expectation> {
         self.index.get(job).map(|&i| &self.jobs[i])
-    }
-}
-
-impl ScheduleArgs {
-    /// Whether any crontab is to be read.
-    pub(crate) fn reads_crontabs(&self) -> bool {
-        self.discover || !self.crontabs.is_empty()
     }
 }
 
@@ -144,18 +129,15 @@ pub(crate) fn load(
     when: &LintWhen,
 ) -> Result<Expected, Error> {
     let zone = files::system_zone();
-    let mut tabs = Vec::new();
+    let mut tabs = (args.crontabs.iter())
+        .map(|path| files::read(path, flavour_of(path), None))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut lint = Vec::new();
-    for path in &args.crontabs {
-        let flavour = flavour_of(path);
-        let tab = files::read(path, flavour, None)?;
-        tabs.push(tab);
-    }
     let mut unread = Vec::new();
     if args.discover {
         let found = files::discover(&args.cron_root);
         unread = found.closed;
-        lint.extend(found.problems.into_iter().map(files::Problem::into_lint));
+        lint.extend(found.problems);
         // A file named and also discovered is read once.
         for tab in found.tabs {
             if !tabs.iter().any(|t: &files::Loaded| t.path == tab.path) {
@@ -176,14 +158,7 @@ pub(crate) fn load(
     let mut jobs = Vec::new();
     let mut per_user: HashMap<Option<String>, (usize, usize, PathBuf)> = HashMap::new();
     for tab in &tabs {
-        let (found, warnings) = schedule::expectations(&Crontab {
-            path: &tab.path,
-            text: &tab.text,
-            flavour: tab.flavour,
-            owner: tab.owner.as_deref(),
-            modified: tab.modified,
-            zone,
-        });
+        let (found, warnings) = schedule::expectations(tab, zone);
         for job in found {
             let (kept, cut, first) = per_user
                 .entry(job.user.clone())
@@ -227,7 +202,10 @@ pub(crate) fn load(
     let order = |l: &Lint| place.get(l.source.file.as_path()).copied();
     lint.sort_by_key(|l| (order(l), l.source.line));
     Ok(Expected {
-        index: index_of(&jobs),
+        // Reversed, so that the first line of a name is the one kept.
+        index: (jobs.iter().enumerate().rev())
+            .map(|(i, e)| (user_job(e.user.as_deref(), &e.job), i))
+            .collect(),
         linted: record.map(|path| (path, seen)),
         unread,
         jobs,
@@ -247,36 +225,24 @@ const UNREAD_NAMED_MAX: usize = 10;
 /// Appends, when `verbose`, the one line that says which users' crontabs
 /// the checker could not read (only root reads them all).
 pub(crate) fn write_unread_note(out: &mut Vec<u8>, unread: &[PathBuf], verbose: bool) {
-    if let Some(note) = unread_note(unread).filter(|_| verbose) {
-        out.extend_from_slice(note.as_bytes());
-        out.push(b'\n');
-    }
-}
-
-/// The line of [`write_unread_note`]; `None` when every crontab was read.
-fn unread_note(unread: &[PathBuf]) -> Option<String> {
-    let names: Vec<String> = unread
-        .iter()
-        .take(UNREAD_NAMED_MAX)
-        .map(|p| {
-            p.file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned()
-        })
+    let Some(first) = unread.first().filter(|_| verbose) else {
+        return;
+    };
+    let names: Vec<_> = (unread.iter().take(UNREAD_NAMED_MAX))
+        .map(|p| p.file_name().unwrap_or_default().to_string_lossy())
         .collect();
-    let first = unread.first()?;
     let more = match unread.len().saturating_sub(UNREAD_NAMED_MAX) {
         0 => String::new(),
         n => format!(" and {n} more"),
     };
-    let dir = first.parent().unwrap_or(first).display();
-    Some(crate::escape::terminal(&format!(
-        "cannot read the crontabs of {} users in {dir} ({}{more}): their jobs are not expected; run as root to read them",
+    let note = format!(
+        "cannot read the crontabs of {} users in {} ({}{more}): their jobs are not expected; run as root to read them",
         unread.len(),
+        first.parent().unwrap_or(first).display(),
         names.join(", ")
-    ))
-    .into_owned())
+    );
+    out.extend_from_slice(crate::escape::terminal(&note).as_bytes());
+    out.push(b'\n');
 }
 
 /// `/etc/crontab` and the files of a directory named `cron.d` have a user

@@ -40,14 +40,13 @@ impl Group {
     /// hosts: web01..web40`. Unescaped: host and job names come from
     /// heartbeat files, and each renderer escapes them for its medium.
     pub(crate) fn line(&self) -> String {
-        let hosts: Vec<&str> = self.hosts.iter().map(String::as_str).collect();
         format!(
             "{} {} on {} of {} hosts: {}",
             self.job,
             self.status,
             self.hosts.len(),
             self.of,
-            compact(&hosts)
+            compact(&self.hosts)
         )
     }
 }
@@ -98,7 +97,6 @@ pub(crate) struct QuorumVerdict {
     pub ok: usize,
     /// The hosts that have a row for the job.
     pub of: usize,
-    /// Met or not.
     pub status: QuorumStatus,
     /// Why it is below, or how it is met.
     pub reason: String,
@@ -107,7 +105,6 @@ pub(crate) struct QuorumVerdict {
 }
 
 impl QuorumVerdict {
-    /// Whether fewer hosts than the rule asks have the job ok.
     pub(crate) fn is_below(&self) -> bool {
         self.status == QuorumStatus::Below
     }
@@ -142,17 +139,12 @@ pub(crate) struct Fleet {
     index: BTreeMap<String, Vec<(Status, usize)>>,
 }
 
-/// The fleet of a run that has none: no group, no rule.
+/// The fleet of a run that has none.
 pub(crate) static NONE: Fleet = Fleet {
     groups: Vec::new(),
     quorum: Vec::new(),
     index: BTreeMap::new(),
 };
-
-/// Whether `status` can be grouped: any that is not fine and not paused.
-fn groupable(status: Status) -> bool {
-    !status.is_healthy() && status != Status::Paused
-}
 
 impl Fleet {
     /// Groups `jobs` (a row without a host is the checking host `local`'s)
@@ -179,7 +171,9 @@ impl Fleet {
         for (job, statuses) in &by_job {
             let of = hosts_of(job).len();
             for (status, hosts) in statuses {
-                if groupable(*status) && hosts.len() >= GROUP_MIN_HOSTS {
+                // Any status that is not fine and not paused.
+                let bad = !status.is_healthy() && *status != Status::Paused;
+                if bad && hosts.len() >= GROUP_MIN_HOSTS {
                     groups.push(Group {
                         job: (*job).to_owned(),
                         status: *status,
@@ -192,16 +186,8 @@ impl Fleet {
         groups.sort_by(|a, b| {
             (a.status, b.hosts.len(), &a.job).cmp(&(b.status, a.hosts.len(), &b.job))
         });
-        // A job named twice: its place is the first rule's, its number the
-        // last one's.
-        let last: BTreeMap<&str, u32> = rules.iter().map(|r| (r.job.as_str(), r.min)).collect();
-        let mut seen = BTreeSet::new();
         let mut quorum: Vec<QuorumVerdict> = Vec::new();
         for rule in rules {
-            if !seen.insert(rule.job.as_str()) {
-                continue;
-            }
-            let min = last.get(rule.job.as_str()).copied().unwrap_or(rule.min);
             let ok: BTreeSet<&str> = by_job
                 .get(rule.job.as_str())
                 .into_iter()
@@ -211,7 +197,13 @@ impl Fleet {
                 .collect();
             let all = hosts_of(&rule.job);
             let not_ok = natural(all.iter().copied().filter(|h| !ok.contains(h)));
-            quorum.push(verdict(&rule.job, min, ok.len(), all.len(), not_ok));
+            let verdict = verdict(&rule.job, rule.min, ok.len(), all.len(), not_ok);
+            // A job named twice: its place is the first rule's, its number
+            // the last one's.
+            match quorum.iter_mut().find(|q| q.job == rule.job) {
+                Some(first) => *first = verdict,
+                None => quorum.push(verdict),
+            }
         }
         let mut index: BTreeMap<String, Vec<(Status, usize)>> = BTreeMap::new();
         for (i, g) in groups.iter().enumerate() {
@@ -244,7 +236,6 @@ impl Fleet {
         quorum.chain(self.groups.iter().map(Group::line))
     }
 
-    /// The quorum rules that are not met.
     /// Each quorum rule as the change engine sees it: the pseudo-job
     /// `JOB quorum`, `stale` while below and `ok` while met, so a quorum
     /// lost or regained is news like a job's change.
@@ -259,6 +250,7 @@ impl Fleet {
         })
     }
 
+    /// The quorum rules that are not met.
     pub(crate) fn below(&self) -> impl Iterator<Item = &QuorumVerdict> {
         self.quorum.iter().filter(|q| q.is_below())
     }
@@ -298,12 +290,11 @@ fn natural<'a>(hosts: impl Iterator<Item = &'a str>) -> Vec<String> {
 
 fn verdict(job: &str, min: u32, ok: usize, of: usize, not_ok: Vec<String>) -> QuorumVerdict {
     let below = ok < usize::try_from(min).unwrap_or(usize::MAX);
-    let refs: Vec<&str> = not_ok.iter().map(String::as_str).collect();
     let reason = match (below, of) {
         (true, 0) => format!("no host has a heartbeat for it, at least {min} needed"),
         (true, _) => format!(
             "ok on {ok} of {of} hosts, at least {min} needed (not ok: {})",
-            compact(&refs)
+            compact(&not_ok)
         ),
         (false, _) => format!("ok on {ok} of {of} hosts, at least {min} needed"),
     };

@@ -13,18 +13,15 @@ pub(crate) const HISTORY_MAX: usize = 200;
 /// How many runs the strip shows.
 pub(crate) const STRIP_LEN: usize = 14;
 
-/// One finished run: one line of `<job>.history`.
+/// One finished run: one line of `<job>.history`, with the fields of its
+/// heartbeat.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Run {
-    /// When the run's heartbeat was written, RFC 3339 in UTC.
     #[serde(serialize_with = "rfc3339_seconds", deserialize_with = "rfc3339_any")]
     pub timestamp: DateTime<Utc>,
-    /// How the run ended.
     pub status: RunStatus,
-    /// The job's exit code, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
-    /// How long the run took, in seconds, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_seconds: Option<f64>,
     /// A retried run's attempts, oldest first, the last being the run's
@@ -45,7 +42,6 @@ pub(crate) struct Tried {
 }
 
 impl Run {
-    /// The history line for the run a heartbeat records.
     pub(crate) fn of(record: &Heartbeat) -> Run {
         Run {
             timestamp: record.timestamp,
@@ -56,7 +52,6 @@ impl Run {
         }
     }
 
-    /// The run as one line of JSON, newline included.
     pub(crate) fn to_json_line(&self) -> Vec<u8> {
         crate::record::json_line(self)
     }
@@ -82,9 +77,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Vec<Run> {
         .filter(|line| !line.is_empty())
         .filter_map(Run::from_line)
         .collect();
-    if runs.len() > HISTORY_MAX {
-        runs.drain(..runs.len() - HISTORY_MAX);
-    }
+    runs.drain(..runs.len().saturating_sub(HISTORY_MAX));
     runs
 }
 
@@ -117,10 +110,10 @@ pub(crate) fn consecutive_failures_with(
     if status != RunStatus::Fail {
         return 0;
     }
-    match runs.last() {
-        Some(newest) if newest.timestamp == timestamp => consecutive_failures(runs),
-        _ => consecutive_failures(runs).saturating_add(1),
-    }
+    let own = runs
+        .last()
+        .is_none_or(|newest| newest.timestamp != timestamp);
+    consecutive_failures(runs).saturating_add(u32::from(own))
 }
 
 /// One place in the strip of recent runs.
@@ -136,21 +129,18 @@ pub enum Mark {
 }
 
 impl Mark {
-    /// The ASCII character: `+`, `x` or `?`.
-    pub fn ascii(self) -> char {
-        match self {
-            Mark::Ok => '+',
-            Mark::Fail => 'x',
-            Mark::Missed => '?',
-        }
-    }
-
-    /// The Unicode character for a UTF-8 terminal: `✓`, `✗` or `·`.
-    pub fn unicode(self) -> char {
-        match self {
-            Mark::Ok => '✓',
-            Mark::Fail => '✗',
-            Mark::Missed => '·',
+    /// The character: `+`, `x` or `?`, or for a UTF-8 terminal (`unicode`)
+    /// `✓`, `✗` or `·`.
+    pub fn symbol(self, unicode: bool) -> char {
+        let (ascii, utf8) = match self {
+            Mark::Ok => ('+', '✓'),
+            Mark::Fail => ('x', '✗'),
+            Mark::Missed => ('?', '·'),
+        };
+        if unicode {
+            utf8
+        } else {
+            ascii
         }
     }
 }
@@ -172,10 +162,7 @@ pub struct Recent {
 impl Recent {
     /// The strip in ASCII (`++x?+`) or Unicode.
     pub fn strip(&self, unicode: bool) -> String {
-        self.marks
-            .iter()
-            .map(|m| if unicode { m.unicode() } else { m.ascii() })
-            .collect()
+        self.marks.iter().map(|m| m.symbol(unicode)).collect()
     }
 }
 
@@ -188,9 +175,6 @@ impl Recent {
 fn missed_in(gap: i64, interval: u64) -> usize {
     let interval = interval.max(1) as f64;
     let open = gap.max(0) as f64 / interval - 0.5;
-    if open <= 0.0 {
-        return 0;
-    }
     // Bounded: the strip never shows more than STRIP_LEN marks.
     (open.ceil() - 1.0).clamp(0.0, STRIP_LEN as f64) as usize
 }
@@ -205,6 +189,9 @@ pub(crate) fn recent(runs: &[Run], interval: Option<u64>, now: DateTime<Utc>) ->
     // A run still in progress is no finished run (its line should never
     // have been written).
     for run in runs.iter().rev().filter(|r| r.status != RunStatus::Running) {
+        if marks.len() >= STRIP_LEN {
+            break;
+        }
         if let Some(interval) = interval {
             let gap = (later - run.timestamp).num_seconds();
             let missed = missed_in(gap, interval);
@@ -219,9 +206,6 @@ pub(crate) fn recent(runs: &[Run], interval: Option<u64>, now: DateTime<Utc>) ->
         });
         durations.extend(run.duration_seconds);
         later = run.timestamp;
-        if marks.len() >= STRIP_LEN {
-            break;
-        }
     }
     marks.truncate(STRIP_LEN);
     marks.reverse();

@@ -1,7 +1,7 @@
 //! Judging jobs: status, age, ratio and reason for each. One function,
 //! [`judge`], decides a job's status from everything known about it (its
 //! heartbeat or read error, its crontab line, its recent runs, its pause,
-//! the facts the caller gathered, the policy and the instant); [`rows`]
+//! whether its wrapper still runs, the policy and the instant); [`rows`]
 //! builds the set of rows in one pass. Pure: the caller passes what it read.
 
 use std::fmt;
@@ -25,8 +25,6 @@ pub(crate) mod timer;
 mod usual;
 
 pub(crate) use rows::{rows, summary};
-
-pub(crate) use crate::record::FUTURE_TOLERANCE_SECONDS;
 
 /// The verdict on one job. Declared worst first, so the derived order sorts
 /// the worst to the top.
@@ -72,26 +70,16 @@ impl Status {
 
     /// The lowercase word for the status.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Invalid => "invalid",
-            Status::Stale => "stale",
-            Status::Missing => "missing",
-            Status::Failed => "failed",
-            Status::Failing => "failing",
-            Status::Late => "late",
-            Status::Running => "running",
-            Status::Paused => "paused",
-            Status::Ok => "ok",
-        }
+        const WORDS: [&str; 9] = [
+            "invalid", "stale", "missing", "failed", "failing", "late", "running", "paused", "ok",
+        ];
+        WORDS[self as usize]
     }
 
     /// Whether the status raises an alert (`late` and `failing` only warn,
     /// `paused` is quiet).
     pub fn is_alert(self) -> bool {
-        !matches!(
-            self,
-            Status::Ok | Status::Late | Status::Failing | Status::Running | Status::Paused
-        )
+        self <= Status::Failed
     }
 
     /// Whether the job is fine: ok, or running within its maximum. (A
@@ -133,12 +121,7 @@ impl Policy {
             factor: 2.0,
             default_interval: None,
             alert_after: 1,
-            rules: schedule::Rules {
-                grace: None,
-                start_grace: None,
-                by_interval: false,
-                zone: chrono_tz::Tz::UTC,
-            },
+            rules: schedule::Rules::default(),
         }
     }
 }
@@ -187,19 +170,19 @@ impl Judgement {
         Judgement {
             host: entry.subdir.clone(),
             path: Some(entry.path.clone()),
-            ..Judgement::bare(&entry.job, Status::Invalid, reason)
+            ..Judgement::bare(&entry.job, Status::Invalid, Some(reason))
         }
     }
 
     /// A job named with `--expect` that has no heartbeat.
     pub fn missing(job: &str) -> Judgement {
         let reason = "expected, but no heartbeat has ever been written";
-        Judgement::bare(job, Status::Missing, reason.to_owned())
+        Judgement::bare(job, Status::Missing, Some(reason.to_owned()))
     }
 
-    /// A judgement of a job with no heartbeat to read: a status and its
-    /// reason, and nothing else known.
-    fn bare(job: &str, status: Status, reason: String) -> Judgement {
+    /// A judgement of `job` with a status and its reason, and nothing else
+    /// known.
+    fn bare(job: &str, status: Status, reason: Option<String>) -> Judgement {
         Judgement {
             job: job.to_owned(),
             host: None,
@@ -208,7 +191,7 @@ impl Judgement {
             age_seconds: None,
             interval_seconds: None,
             ratio: None,
-            reason: Some(reason),
+            reason,
             path: None,
             exit_code: None,
             message: None,
@@ -221,18 +204,8 @@ impl Judgement {
     }
 }
 
-/// What the caller found out about a job besides its heartbeat, for the
-/// judge to weigh: the judge itself looks at no process and no file.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Facts {
-    /// For a `running` record written on this host: whether the wrapper
-    /// that wrote it still runs. `None` when it cannot be known (another
-    /// host's run, or no run in progress).
-    pub wrapper_alive: Option<bool>,
-}
-
 /// One job to judge, with everything known about it: the one input of
-/// [`judge`].
+/// [`judge`]. The judge itself looks at no process and no file.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Job<'a> {
     /// The name the job is judged by.
@@ -248,20 +221,33 @@ pub(crate) struct Job<'a> {
     pub recent: &'a [Run],
     /// The pause in force for it, if any.
     pub pause: Option<&'a Pause>,
-    /// What the caller found out about its run.
-    pub facts: Facts,
+    /// For a `running` record written on this host: whether the wrapper
+    /// that wrote it still runs (`None`: cannot be known).
+    pub wrapper_alive: Option<bool>,
 }
 
 impl<'a> Job<'a> {
     /// A heartbeat with nothing else known about it.
     pub(crate) fn of(entry: &'a Entry) -> Job<'a> {
         Job {
-            name: &entry.job,
             entry: Some(entry),
-            crontab: None,
+            ..Job::unseen(&entry.job, None, None)
+        }
+    }
+
+    /// A job a crontab `line` or `--expect` names that has no heartbeat.
+    pub(crate) fn unseen(
+        name: &'a str,
+        line: Option<&'a Expectation>,
+        pause: Option<&'a Pause>,
+    ) -> Job<'a> {
+        Job {
+            name,
+            entry: None,
+            crontab: line,
             recent: &[],
-            pause: None,
-            facts: Facts::default(),
+            pause,
+            wrapper_alive: None,
         }
     }
 }
@@ -297,7 +283,7 @@ pub fn judge_record(record: &Heartbeat, policy: &Policy) -> Judgement {
 pub(crate) fn judge(job: &Job, policy: &Policy) -> Judgement {
     let mut j = match (job.entry, job.crontab) {
         (Some(entry), crontab) => {
-            let mut j = heartbeat::by_record(entry, job.facts, policy);
+            let mut j = heartbeat::by_record(entry, job.wrapper_alive, policy);
             if let Ok(Content::Record(r)) = &entry.content {
                 runs::running_long(&mut j, r, job.recent, policy.now);
             }
@@ -308,39 +294,28 @@ pub(crate) fn judge(job: &Job, policy: &Policy) -> Judgement {
         (None, None) => Judgement::missing(job.name),
     };
     // The record's count where the writer kept one, else the history's.
-    let failures = (j.status == Status::Failed && policy.alert_after > 1)
-        .then(|| {
-            let from_history = || {
-                let newest = j.timestamp?;
-                (!job.recent.is_empty())
-                    .then(|| consecutive_failures_with(newest, RunStatus::Fail, job.recent))
-            };
-            j.consecutive_failures.or_else(from_history)
-        })
-        .flatten();
-    let context = overrides::Context {
-        pause: job.pause,
-        consecutive_failures: failures,
-    };
-    overrides::apply(&mut j, context, policy.alert_after);
+    if j.status == Status::Failed && policy.alert_after > 1 && j.consecutive_failures.is_none() {
+        j.consecutive_failures = j
+            .timestamp
+            .filter(|_| !job.recent.is_empty())
+            .map(|newest| consecutive_failures_with(newest, RunStatus::Fail, job.recent));
+    }
+    overrides::apply(&mut j, job.pause, policy.alert_after);
     j
 }
 
-/// Whether judging `entry` takes its recent runs: a scheduled job's usual
-/// lag comes from them, and so does the failure count of a failed run whose
-/// record keeps none, when a threshold asks for it.
+/// Whether judging `entry` takes its recent runs: a run in progress is
+/// weighed against its usual duration, a scheduled job's usual lag comes
+/// from them, and so does the failure count of a failed run whose record
+/// keeps none, when a threshold asks for it.
 pub(crate) fn needs_history(entry: &Entry, crontab: Option<&Expectation>, policy: &Policy) -> bool {
     let Ok(Content::Record(r)) = &entry.content else {
         return false;
     };
     let scheduled = r.schedule.is_some() || crontab.is_some_and(|c| c.schedule.is_some());
-    // A run in progress is weighed against its usual duration.
-    if r.status == RunStatus::Running {
-        return true;
-    }
     let uncounted =
         r.status == RunStatus::Fail && r.consecutive_failures.is_none() && policy.alert_after > 1;
-    (scheduled && !policy.rules.by_interval) || uncounted
+    r.status == RunStatus::Running || (scheduled && !policy.rules.by_interval) || uncounted
 }
 
 #[cfg(test)]

@@ -11,18 +11,15 @@ use crate::record::{
 };
 use crate::Error;
 
-/// The pause record's format version.
 pub(crate) const PAUSE_VERSION: u32 = 1;
 
 /// The file name of a host-wide pause. A job name starts with a letter or a
 /// digit, so no job's pause can have this name.
 pub(crate) const HOST_PAUSE_FILE: &str = "_host.pause";
 
-/// The file name ending of a job's pause.
 pub(crate) const PAUSE_EXTENSION: &str = "pause";
 
-/// The longest pause, in seconds: the longest interval.
-pub(crate) const PAUSE_MAX: u64 = crate::record::PAUSE.max;
+pub(crate) const PAUSE_MAX: u64 = crate::record::INTERVAL_MAX;
 
 /// The one check of a pause's length in seconds, for the writer and the
 /// reader alike: 1 second to [`PAUSE_MAX`].
@@ -64,12 +61,12 @@ impl Pause {
         seconds: u64,
         reason: Option<&str>,
     ) -> Result<Pause, Error> {
-        check_length(i64::try_from(seconds).unwrap_or(i64::MAX)).map_err(Error::rule)?;
+        let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
+        check_length(seconds).map_err(Error::rule)?;
         // Stored to the second, so what is written is what is read back.
         let now = now.trunc_subsecs(0);
-        let length = chrono::Duration::seconds(i64::try_from(seconds).unwrap_or(i64::MAX));
         let until = now
-            .checked_add_signed(length)
+            .checked_add_signed(chrono::Duration::seconds(seconds))
             .ok_or_else(|| Error::rule("the pause would end past the calendar's end"))?;
         Ok(Pause {
             version: PAUSE_VERSION,
@@ -102,33 +99,31 @@ impl Pause {
     /// The pause, if it keeps the format's rules for the file of `job`;
     /// else the rule it breaks.
     fn checked(self, job: Option<&str>) -> Result<Pause, String> {
-        let pause = self;
-        if pause.version != PAUSE_VERSION {
+        if self.version != PAUSE_VERSION {
             return Err(format!(
                 "pause format version {} is not supported (this reader knows version {PAUSE_VERSION})",
-                pause.version
+                self.version
             ));
         }
-        if let Some(named) = &pause.job {
+        if let Some(named) = &self.job {
             validate_job(named).map_err(|e| e.to_string())?;
         }
-        if pause.job.as_deref() != job {
+        if self.job.as_deref() != job {
             return Err(match job {
                 Some(job) => format!("the pause file of job `{job}` names another job"),
                 None => "the host pause file names a job".to_owned(),
             });
         }
         // The writer's bounds hold for what is read, whoever wrote it.
-        check_length((pause.until - pause.since).num_seconds())?;
-        if let Some(reason) = &pause.reason {
-            if truncate_message(reason).len() < reason.len() {
-                return Err(format!(
-                    "the reason is {} bytes, more than a pause's {MESSAGE_MAX_BYTES}",
-                    reason.len()
-                ));
-            }
+        check_length((self.until - self.since).num_seconds())?;
+        let long = self.reason.as_ref().filter(|r| r.len() > MESSAGE_MAX_BYTES);
+        if let Some(reason) = long {
+            return Err(format!(
+                "the reason is {} bytes, more than a pause's {MESSAGE_MAX_BYTES}",
+                reason.len()
+            ));
         }
-        Ok(pause)
+        Ok(self)
     }
 
     /// Whether the pause holds at `now`: from its start (a start in the
@@ -146,10 +141,8 @@ impl Pause {
         } else {
             " (host-wide)"
         };
-        match &self.reason {
-            Some(reason) => format!("paused{scope} until {until}: {reason}"),
-            None => format!("paused{scope} until {until}"),
-        }
+        let why = self.reason.as_ref().map(|r| format!(": {r}"));
+        format!("paused{scope} until {until}{}", why.unwrap_or_default())
     }
 }
 

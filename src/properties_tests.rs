@@ -19,10 +19,16 @@ use crate::judge::{judge, rows, Job, Judgement, Policy, Status};
 use crate::record::{
     format_duration, parse_interval, validate_job, Content, Entry, INTERVAL_MAX, INTERVAL_MIN,
 };
-use crate::store::scan::scan;
+use crate::store::scan_each;
 use crate::Heartbeat;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use proptest::prelude::*;
+
+fn scan(dirs: &[PathBuf]) -> Result<Vec<Entry>, crate::Error> {
+    let mut entries = Vec::new();
+    scan_each(dirs, &mut |entry| entries.push(entry))?;
+    Ok(entries)
+}
 
 fn policy(now: DateTime<Utc>) -> Policy {
     Policy {

@@ -9,16 +9,13 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::Error;
 
-mod attempt;
-mod duration;
 mod last;
 mod name;
 mod value;
 
-pub(crate) use attempt::Attempt;
-pub use duration::format_duration;
 pub(crate) use last::LastRun;
-pub(crate) use name::{parse_job, user_job, validate_host, validate_job};
+pub(crate) use name::{user_job, validate_host, validate_job};
+pub use value::format_duration;
 pub(crate) use value::{
     parse_count, parse_exit_code, parse_exit_codes, parse_factor, parse_interval, parse_now,
     parse_size, parse_switch, say, Span, GRACE, INTERVAL_MAX, INTERVAL_MIN, PAUSE, WAIT,
@@ -29,7 +26,6 @@ pub(crate) use value::{
 /// that starts further ahead has not begun.
 pub(crate) const FUTURE_TOLERANCE_SECONDS: i64 = 300;
 
-/// The format version this crate writes and reads.
 pub(crate) const FORMAT_VERSION: u32 = 1;
 
 /// The most bytes of `message` that are stored; longer text is cut on a UTF-8
@@ -76,6 +72,15 @@ impl fmt::Display for RunStatus {
     }
 }
 
+/// The attempt a retried run's record reports (`hb-write --retry`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// This attempt, from 1.
+    pub number: u32,
+    /// The most attempts the run had (`--retry N` gives N + 1).
+    pub of: u32,
+}
+
 /// One heartbeat: the content of `<dir>/<job>.last`.
 ///
 /// Readers ignore fields they do not know, so later versions of the format
@@ -109,12 +114,7 @@ pub struct Heartbeat {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// When the wrapped run started, RFC 3339 in UTC.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "rfc3339_seconds_opt",
-        deserialize_with = "rfc3339_any_opt"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "rfc3339_opt")]
     pub started_at: Option<DateTime<Utc>>,
     /// How many runs in a row failed, counting this one: 0 after a success.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -140,17 +140,14 @@ pub struct Heartbeat {
     /// Running: the seconds without output before a stall (`--stall-after`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stall_after_seconds: Option<u64>,
-    /// Running: when it last printed or was kept alive, RFC 3339 in UTC.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "rfc3339_seconds_opt",
-        deserialize_with = "rfc3339_any_opt"
-    )]
+    /// Running: when it last printed or was kept alive, RFC 3339 in UTC:
+    /// the record file's modification time, which the wrapper's output and
+    /// a keepalive set, as a scan reads it (never written to the file).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "rfc3339_opt")]
     pub progress_at: Option<DateTime<Utc>>,
-    /// In a `running` record: how the job's previous finished run ended.
+    /// In a `running` record: how the job's previous finished run ended
+    /// (boxed: most records have none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    /// Boxed: most records have none.
     pub last: Option<Box<LastRun>>,
     /// The jobs this one needs (`hb-write --needs`): while one of them is
     /// bad, this job's own trouble is shown as blocked under it.
@@ -208,42 +205,40 @@ impl Heartbeat {
     /// The record, if it keeps the rules serde alone cannot check; else
     /// the rule it breaks.
     fn checked(self) -> Result<Heartbeat, String> {
-        let record = self;
-        if record.version != FORMAT_VERSION {
+        if self.version != FORMAT_VERSION {
             return Err(format!(
                 "format version {} is not supported (this reader knows version {FORMAT_VERSION})",
-                record.version
+                self.version
             ));
         }
-        validate_job(&record.job).map_err(|e| e.to_string())?;
-        validate_host(&record.host).map_err(|reason| {
+        validate_job(&self.job).map_err(|e| e.to_string())?;
+        validate_host(&self.host).map_err(|reason| {
             format!(
                 "host `{}` is not a host name: {reason}",
-                crate::escape::terminal(&record.host)
+                crate::escape::terminal(&self.host)
             )
         })?;
-        if !(INTERVAL_MIN..=INTERVAL_MAX).contains(&record.interval_seconds) {
+        if !(INTERVAL_MIN..=INTERVAL_MAX).contains(&self.interval_seconds) {
             return Err(format!(
                 "interval_seconds {} is outside 1 second to {}",
-                record.interval_seconds,
+                self.interval_seconds,
                 say(INTERVAL_MAX)
             ));
         }
         // The bound hb-write's --max-runtime has: a longer one would let a
         // hung run stay `running` for ever.
-        if let Some(max) = record.max_runtime_seconds {
-            if !(1..=INTERVAL_MAX).contains(&max) {
-                return Err(format!(
-                    "max_runtime_seconds {max} is outside 1 second to {}",
-                    say(INTERVAL_MAX)
-                ));
-            }
+        let runtime = self.max_runtime_seconds;
+        if let Some(max) = runtime.filter(|max| !(1..=INTERVAL_MAX).contains(max)) {
+            return Err(format!(
+                "max_runtime_seconds {max} is outside 1 second to {}",
+                say(INTERVAL_MAX)
+            ));
         }
-        match &record.last {
+        match &self.last {
             Some(last) if last.status == RunStatus::Running => {
                 Err("`last.status` is `running`; a finished run is `ok` or `fail`".to_owned())
             }
-            _ => Ok(record),
+            _ => Ok(self),
         }
     }
 }
@@ -294,22 +289,27 @@ pub(crate) fn rfc3339_any<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Ut
         .map_err(|e| serde::de::Error::custom(format!("timestamp `{text}` is not RFC 3339: {e}")))
 }
 
-#[allow(
-    clippy::ref_option,
-    reason = "the signature serde's `serialize_with` calls"
-)]
-pub(crate) fn rfc3339_seconds_opt<S: Serializer>(
-    t: &Option<DateTime<Utc>>,
-    s: S,
-) -> Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => rfc3339_seconds(t, s),
-        None => s.serialize_none(),
-    }
-}
+/// Optional timestamps, written as [`rfc3339_seconds`] and read as
+/// [`rfc3339_any`].
+pub(crate) mod rfc3339_opt {
+    use super::{rfc3339_any, rfc3339_seconds, DateTime, Deserializer, Serializer, Utc};
 
-fn rfc3339_any_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
-    rfc3339_any(d).map(Some)
+    #[allow(clippy::ref_option, reason = "the signature serde's `with` calls")]
+    pub(crate) fn serialize<S: Serializer>(
+        t: &Option<DateTime<Utc>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match t {
+            Some(t) => rfc3339_seconds(t, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<DateTime<Utc>>, D::Error> {
+        rfc3339_any(d).map(Some)
+    }
 }
 
 /// Cuts `message` to at most [`MESSAGE_MAX_BYTES`] bytes without splitting a
@@ -333,11 +333,9 @@ pub(crate) fn cut(text: &str, max: usize) -> &str {
 #[allow(clippy::large_enum_variant)] // Boxing: one allocation per record.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Content {
-    /// A valid record.
     Record(Heartbeat),
     /// An empty file (a plain `touch`), with its modification time.
     Empty {
-        /// The file's mtime.
         modified: DateTime<Utc>,
     },
 }

@@ -54,9 +54,10 @@ impl Judged {
     /// status, cron's (a pseudo-job) and each quorum rule's; the one list
     /// `--changes-only` and every notify destination compare.
     pub(crate) fn pairs(&self) -> Vec<(String, judge::Status)> {
-        let mut all = crate::changes::pairs(&self.jobs);
-        all.extend(crate::cause::run::pairs(&self.causes));
-        all.extend(self.fleet.pairs());
+        let jobs = self.jobs.iter().map(|j| (crate::changes::key(j), j.status));
+        let mut all: Vec<_> = (jobs.chain(crate::cause::run::pairs(&self.causes)))
+            .chain(self.fleet.pairs())
+            .collect();
         all.sort();
         all
     }
@@ -140,30 +141,27 @@ pub(crate) fn judge(
     let mut needs = std::collections::HashMap::new();
     scan_each(&dirs, &mut |entry| {
         let crontab = expected.line_for(&entry.job);
-        let recent = if judge::needs_history(&entry, crontab, &policy) {
-            // A history that cannot be read leaves the lag to the last
-            // heartbeat and the count to the last run.
-            context::history_beside(&entry.path, now).unwrap_or_default()
-        } else {
-            Vec::new()
-        };
+        // A history that cannot be read leaves the lag to the last
+        // heartbeat and the count to the last run.
+        let recent = (judge::needs_history(&entry, crontab, &policy))
+            .then(|| context::history_beside(&entry.path, now))
+            .flatten()
+            .unwrap_or_default();
         let job = Job {
             name: &entry.job,
             entry: Some(&entry),
             crontab,
             recent: &recent,
             pause: pauses.of(Some(&entry.path), &entry.job),
-            facts: context::facts(&entry, &this_host),
+            wrapper_alive: context::wrapper_alive(&entry, &this_host),
         };
         let judged = judge::judge(&job, &policy);
         crate::cause::note_needs(&mut needs, &judged, &entry, crontab);
         jobs.push(judged);
     })?;
-    for line in &expected.jobs {
+    for line in expected.jobs.iter().filter(|l| !l.needs.is_empty()) {
         let name = judge::schedule::judged_name(line);
-        if !line.needs.is_empty() {
-            needs.entry(name).or_insert_with(|| line.needs.clone());
-        }
+        needs.entry(name).or_insert_with(|| line.needs.clone());
     }
     // Judged: the warnings will be told, and need not be again.
     expected.record_linted();

@@ -8,7 +8,6 @@
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
@@ -27,7 +26,8 @@ mod progress;
 mod retry;
 mod rules;
 
-pub(crate) use progress::{keep_alive, PROGRESS_EVERY};
+pub(crate) use crate::supervise::PROGRESS_EVERY;
+pub(crate) use progress::keep_alive;
 pub(crate) use retry::{Retry, RETRY_MAX};
 pub(crate) use rules::{compile, Rules, Verdict};
 
@@ -157,12 +157,8 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
         .unwrap_or_else(|| default_max_runtime(wrap.factor, wrap.interval_seconds));
     let progress = wrap
         .stall_after
-        .map(|_| progress::Progress::start(&dir, base.clone()));
-    let bytes = progress.as_ref().map(|p| Arc::clone(&p.bytes));
-    let tried = retry::attempts(&wrap, lock.as_ref(), &dir, max_runtime, bytes);
-    if let Some(progress) = progress {
-        progress.stop();
-    }
+        .map(|_| store::heartbeat_path(&dir, &wrap.job));
+    let tried = retry::attempts(&wrap, lock.as_ref(), &dir, max_runtime, progress);
     let (mut outcome, mut verdict) = (tried.outcome, tried.verdict);
     // Without a minimum, a success far faster than the job's usual runs is
     // flagged, or with --alert-fast failed.
@@ -206,10 +202,15 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
         ..final_record(base, &outcome, verdict.ok, started_at, wrap.keep_output)
     };
     write(&dir, &last);
-    // The finished run joins the job's history, with its attempts; the
-    // running record never does.
+    // The finished run joins the job's history, with its attempts when it
+    // took more than one (a first success says all there is); the running
+    // record never does.
+    let mut attempts = tried.attempts;
+    if attempts.len() < 2 {
+        attempts.clear();
+    }
     let run = crate::history::Run {
-        attempts: tried.attempts,
+        attempts,
         ..crate::history::Run::of(&last)
     };
     if let Err(err) = store::append_history(&dir, &last.job, &run) {

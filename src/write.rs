@@ -3,23 +3,24 @@
 //! completions are generated from the same [`Args`].
 
 use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 
 use crate::exit_code::Write;
-use crate::history::Run;
-use crate::ping::{self, Ping, Pinger};
-use crate::record::{parse_factor, parse_interval, truncate_message, validate_job};
+use crate::ping;
+use crate::record::{parse_factor, parse_interval, validate_job};
 use crate::supervise::singleton::Mode;
-use crate::{cli, store, wrap, Error, Heartbeat, RunStatus};
+use crate::{cli, store, wrap, Error};
 
+mod beat;
 mod keepalive;
 mod pause;
 mod settings;
 mod wrapper;
 
+use beat::beat;
 use keepalive::keepalive;
 use pause::pause_or_resume;
 use settings::{Given, Settings};
@@ -244,6 +245,12 @@ fn first_dir(dirs: &[PathBuf]) -> Option<PathBuf> {
     dirs.iter().find(|d| !d.as_os_str().is_empty()).cloned()
 }
 
+/// Where a job's files are looked for: `--dir`/HB_DIR's first entry, else
+/// the default locations.
+fn dirs_of(args: &Args) -> Vec<PathBuf> {
+    first_dir(&args.dir).map_or_else(store::default_locations, |dir| vec![dir])
+}
+
 /// Runs hb-write with parsed arguments and returns its exit code.
 ///
 /// ```
@@ -264,27 +271,20 @@ fn first_dir(dirs: &[PathBuf]) -> Option<PathBuf> {
 /// ```
 pub fn run(args: Args) -> ExitCode {
     if args.all && args.pause.is_none() && !args.resume {
-        cli::report_error(PROGRAM, &"--all needs --pause or --resume");
-        return Write::Usage.into();
+        return usage("--all needs --pause or --resume");
     }
     if args.reason.is_some() && args.pause.is_none() {
-        cli::report_error(PROGRAM, &"--reason goes with --pause");
-        return Write::Usage.into();
+        return usage("--reason goes with --pause");
     }
     if args.needs.len() > crate::cause::MAX_NEEDS {
-        cli::report_error(
-            PROGRAM,
-            &format!(
-                "--needs is given {} times; a job may need at most {} others",
-                args.needs.len(),
-                crate::cause::MAX_NEEDS
-            ),
-        );
-        return Write::Usage.into();
+        return usage(format!(
+            "--needs is given {} times; a job may need at most {} others",
+            args.needs.len(),
+            crate::cause::MAX_NEEDS
+        ));
     }
     if let Err(err) = args.job.as_deref().map(validate_job).transpose() {
-        cli::report_error(PROGRAM, &err);
-        return Write::Usage.into();
+        return usage(err);
     }
     if args.pause.is_some() || args.resume {
         return pause_or_resume(&args);
@@ -294,11 +294,7 @@ pub fn run(args: Args) -> ExitCode {
         return keepalive(&args, &job);
     }
     if args.retire {
-        let dirs = match first_dir(&args.dir) {
-            Some(dir) => vec![dir.clone()],
-            None => store::default_locations(),
-        };
-        return match store::retire(&dirs, &job) {
+        return match store::retire(&dirs_of(&args), &job) {
             Ok(_) => Write::Written.into(),
             Err(err) => {
                 cli::report_error(PROGRAM, &err);
@@ -313,26 +309,17 @@ pub fn run(args: Args) -> ExitCode {
         schedule: args.schedule.clone(),
     }) {
         Ok(settings) => settings,
-        Err(err) => {
-            cli::report_error(PROGRAM, &err);
-            return Write::Usage.into();
-        }
+        Err(err) => return usage(err),
     };
     let interval = args.interval.as_deref().unwrap_or_default();
     let interval_seconds = match parse_interval(interval) {
         Ok(seconds) => seconds,
-        Err(err) => {
-            cli::report_error(PROGRAM, &err);
-            return Write::Usage.into();
-        }
+        Err(err) => return usage(err),
     };
     if !args.command.is_empty() {
         let rules = match rules(&args) {
             Ok(rules) => rules,
-            Err(err) => {
-                cli::report_error(PROGRAM, &err);
-                return Write::Usage.into();
-            }
+            Err(err) => return usage(err),
         };
         let code = wrap::run_job(wrap::Wrap {
             rules,
@@ -358,52 +345,13 @@ pub fn run(args: Args) -> ExitCode {
         });
         return ExitCode::from(code);
     }
-    let status = match (args.status, args.exit_code) {
-        (Some(StatusArg::Fail), _) => RunStatus::Fail,
-        (None, Some(code)) if code != 0 => RunStatus::Fail,
-        (Some(StatusArg::Ok) | None, _) => RunStatus::Ok,
-    };
-    let record = Heartbeat {
-        exit_code: args.exit_code,
-        message: args
-            .message
-            .as_ref()
-            .map(|m| m.to_string_lossy())
-            .as_deref()
-            .map(|m| truncate_message(m).to_owned()),
-        schedule: settings.schedule,
-        needs: args.needs.clone(),
-        ..Heartbeat::new(&job, interval_seconds, status)
-    };
-    let code = match store::write(first_dir(&args.dir).as_deref(), &record) {
-        Ok(path) => {
-            // The heartbeat is what counts; a history line that cannot be
-            // written is said, but does not fail the run.
-            let dir = path.parent().unwrap_or(Path::new("."));
-            if let Err(err) = store::append_history(dir, &record.job, &Run::of(&record)) {
-                cli::report_error(PROGRAM, &format!("{err} (the heartbeat itself is written)"));
-            }
-            Write::Written
-        }
-        Err(err) => {
-            cli::report_error(PROGRAM, &err);
-            Write::Failed
-        }
-    };
-    // The heartbeat first: local truth never waits on the network.
-    if let Some((url, style)) = settings.ping {
-        Pinger::new(url, style).send_or_warn(
-            PROGRAM,
-            &Ping::Beat {
-                ok: status == RunStatus::Ok,
-                exit_code: record.exit_code,
-                body: record.message,
-                duration: None,
-            },
-            ping::BUDGET,
-        );
-    }
-    code.into()
+    beat(&args, &job, interval_seconds, settings)
+}
+
+/// Says why the command line is refused, on one line: exit 2.
+fn usage(err: impl std::fmt::Display) -> ExitCode {
+    cli::report_error(PROGRAM, &err);
+    Write::Usage.into()
 }
 
 #[cfg(test)]

@@ -96,7 +96,8 @@ fn crontabs(args: &ScheduleArgs) -> (Vec<Named>, Vec<(PathBuf, String)>) {
     let mut problems = Vec::new();
     if args.discover {
         let found = files::discover(&args.cron_root);
-        problems.extend(found.problems.into_iter().map(|p| (p.path, p.reason)));
+        let unread = found.problems.into_iter();
+        problems.extend(unread.map(|p| (p.source.file, p.message)));
         for tab in found.tabs {
             if !tabs.iter().any(|t| t.0 == tab.path) {
                 tabs.push((tab.path, tab.flavour, tab.owner));

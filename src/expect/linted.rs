@@ -21,22 +21,16 @@ pub(crate) enum LintWhen {
 
 impl LintWhen {
     /// When a check holding the run lock at `lock` lints: once per change
-    /// of the crontabs, or never when it prints nothing (`quiet`).
+    /// of the crontabs (recorded in the lock's path with `.crontabs`
+    /// appended), or never when it prints nothing (`quiet`).
     pub(crate) fn for_check(quiet: bool, lock: &Path) -> LintWhen {
         if quiet {
-            LintWhen::Never
-        } else {
-            LintWhen::Changed(lint_state_path(lock))
+            return LintWhen::Never;
         }
+        let mut name = lock.as_os_str().to_owned();
+        name.push(".crontabs");
+        LintWhen::Changed(PathBuf::from(name))
     }
-}
-
-/// The state file beside the run lock that records the crontabs last
-/// linted: the lock's path with `.crontabs` appended.
-pub(crate) fn lint_state_path(lock: &Path) -> PathBuf {
-    let mut name = lock.as_os_str().to_owned();
-    name.push(".crontabs");
-    PathBuf::from(name)
 }
 
 /// What the lint of `tabs` (and of the crontabs that could not be read)
@@ -89,14 +83,15 @@ impl Expected {
             return;
         };
         if let Err(err) = crate::store::write_file(&path, seen.as_bytes()) {
+            let why = format!(
+                "cannot record the crontabs linted, so they are linted again next run: {err}"
+            );
             self.lint.push(Lint::new(
                 Source {
                     file: path,
                     line: 0,
                 },
-                format!(
-                    "cannot record the crontabs linted, so they are linted again next run: {err}"
-                ),
+                why,
             ));
         }
     }

@@ -52,10 +52,6 @@ impl Host<'_> {
     fn under(&self, path: &str) -> PathBuf {
         self.root.join(path.trim_start_matches('/'))
     }
-
-    fn has_anacron(&self) -> bool {
-        scripts::executable(&self.under(ANACRON))
-    }
 }
 
 /// The jobs run through run-parts and anacron below `root`: the scripts
@@ -75,20 +71,16 @@ pub(super) fn read(
         booted: booted.filter(|b| *b <= now),
         read: RefCell::new((HashMap::new(), scripts::MAX_SCRIPTS_BYTES)),
     };
-    let (mut jobs, mut lint) = from_crontabs(&host, tabs);
+    let (mut jobs, mut lint) = (Vec::new(), Vec::new());
+    from_crontabs(&host, tabs, &mut jobs, &mut lint);
     if discover {
-        let (found, warnings) = from_anacrontab(&host);
-        jobs.extend(found);
-        lint.extend(warnings);
+        from_anacrontab(&host, &mut jobs, &mut lint);
     }
     if let Some(first) = jobs.get(MAX_JOBS_PER_USER) {
-        let whole = Source {
-            file: first.source.file.clone(),
-            line: 0,
-        };
+        let file = first.source.file.clone();
         let more = jobs.len() - MAX_JOBS_PER_USER;
         lint.push(Lint::new(
-            whole,
+            Source { file, line: 0 },
             format!(
                 "only the first {MAX_JOBS_PER_USER} hb-write jobs of run-parts scripts and anacron are read; {more} more are left out from here on"
             ),
@@ -99,9 +91,12 @@ pub(super) fn read(
 }
 
 /// The jobs in the scripts the crontabs' run-parts lines run.
-fn from_crontabs(host: &Host<'_>, tabs: &[files::Loaded]) -> (Vec<Expectation>, Vec<Lint>) {
-    let mut jobs = Vec::new();
-    let mut lint = Vec::new();
+fn from_crontabs(
+    host: &Host<'_>,
+    tabs: &[files::Loaded],
+    jobs: &mut Vec<Expectation>,
+    lint: &mut Vec<Lint>,
+) {
     for tab in tabs {
         let (entries, _) = crontab::parse(&tab.text, tab.flavour);
         for entry in entries {
@@ -137,49 +132,33 @@ fn from_crontabs(host: &Host<'_>, tabs: &[files::Loaded]) -> (Vec<Expectation>, 
                 timing,
             };
             for dir in dirs {
-                directory(host, &dir, &run, &mut jobs, &mut lint);
+                directory(host, &dir, &run, jobs, lint);
             }
         }
     }
-    (jobs, lint)
 }
 
 /// The jobs of the anacrontab and the scripts it runs, and its lint.
-fn from_anacrontab(host: &Host<'_>) -> (Vec<Expectation>, Vec<Lint>) {
-    let mut jobs = Vec::new();
-    let mut lint = Vec::new();
+fn from_anacrontab(host: &Host<'_>, jobs: &mut Vec<Expectation>, lint: &mut Vec<Lint>) {
     let path = host.under(ANACRONTAB);
     if !path.exists() {
-        return (jobs, lint);
+        return;
     }
-    let whole = Source {
-        file: path.clone(),
-        line: 0,
-    };
-    let tab = match files::read(&path, crontab::Flavour::System, None) {
-        Ok(tab) => tab,
-        Err(err) => {
-            // The lint names the file already: the reason alone.
-            let reason = match err {
-                Error::Crontab { reason, .. } => reason,
-                other => other.to_string(),
-            };
-            lint.push(Lint::new(whole, reason));
-            return (jobs, lint);
-        }
-    };
-    if !host.has_anacron() {
-        lint.push(Lint::new(
-            whole,
-            format!("{ANACRON} is not installed, so nothing runs the jobs of this file"),
-        ));
-        return (jobs, lint);
-    }
-    let read = anacrontab::parse(&tab.text);
     let at = |line| Source {
         file: path.clone(),
         line,
     };
+    let tab = match files::read(&path, crontab::Flavour::System, None) {
+        Ok(tab) => tab,
+        // The lint names the file already: the reason alone.
+        Err(Error::Crontab { reason, .. }) => return lint.push(Lint::new(at(0), reason)),
+        Err(other) => return lint.push(Lint::new(at(0), other.to_string())),
+    };
+    if !scripts::executable(&host.under(ANACRON)) {
+        let why = format!("{ANACRON} is not installed, so nothing runs the jobs of this file");
+        return lint.push(Lint::new(at(0), why));
+    }
+    let read = anacrontab::parse(&tab.text);
     for bad in &read.bad {
         lint.push(Lint::new(
             at(bad.line),
@@ -226,10 +205,9 @@ fn from_anacrontab(host: &Host<'_>) -> (Vec<Expectation>, Vec<Lint>) {
         jobs.extend(found);
         lint.extend(warnings);
         for dir in runparts::directories(&job.command) {
-            directory(host, &dir, &run, &mut jobs, &mut lint);
+            directory(host, &dir, &run, jobs, lint);
         }
     }
-    (jobs, lint)
 }
 
 /// The timing of an anacron job: its delay, `RANDOM_DELAY` and the
@@ -259,38 +237,32 @@ fn directory(
     jobs: &mut Vec<Expectation>,
     lint: &mut Vec<Lint>,
 ) {
-    let path = host.under(dir);
     let listing = {
         let mut read = host.read.borrow_mut();
         let (seen, budget) = &mut *read;
-        if let Some(listing) = seen.get(&path) {
-            Rc::clone(listing)
-        } else {
-            let listing = scripts::read_dir(&path, budget);
-            let problems = listing.problems.iter().cloned();
-            lint.extend(problems.map(files::Problem::into_lint));
-            Rc::clone(seen.entry(path).or_insert(Rc::new(listing)))
-        }
+        let listing = seen.entry(host.under(dir)).or_insert_with_key(|path| {
+            let listing = scripts::read_dir(path, budget);
+            lint.extend(listing.problems.iter().cloned());
+            Rc::new(listing)
+        });
+        Rc::clone(listing)
     };
     for script in &listing.scripts {
         let (found, warnings) =
             runparts::jobs_in(&script.path, &script.text, 1, run, script.modified);
-        match script.skipped {
-            None => {
+        match (script.skipped, found.first()) {
+            (None, _) => {
                 jobs.extend(found);
                 lint.extend(warnings);
             }
-            Some(why) => {
-                if let Some(first) = found.first() {
-                    lint.push(Lint::new(
-                        first.source.clone(),
-                        format!(
-                            "run-parts skips this script ({why}), so job `{}` never runs from {dir}",
-                            first.job
-                        ),
-                    ));
-                }
-            }
+            (Some(why), Some(first)) => lint.push(Lint::new(
+                first.source.clone(),
+                format!(
+                    "run-parts skips this script ({why}), so job `{}` never runs from {dir}",
+                    first.job
+                ),
+            )),
+            (Some(_), None) => {}
         }
     }
 }

@@ -97,16 +97,15 @@ fn items(hosts: &[&str]) -> Vec<(String, usize)> {
 
 /// The compact list of `hosts`, at most [`ITEMS_MAX`] items, the hosts
 /// of the rest counted: `web01..web40, db1 and 3 more hosts`. Unescaped.
-pub(crate) fn compact(hosts: &[&str]) -> String {
-    let items = items(hosts);
+pub(crate) fn compact<S: AsRef<str>>(hosts: &[S]) -> String {
+    let hosts: Vec<&str> = hosts.iter().map(AsRef::as_ref).collect();
+    let items = items(&hosts);
     let shown = items.len().min(ITEMS_MAX);
     let names: Vec<&str> = items[..shown].iter().map(|(n, _)| n.as_str()).collect();
-    let mut text = names.join(", ");
-    let left: usize = items[shown..].iter().map(|(_, count)| count).sum();
-    if left > 0 {
-        text.push_str(&format!(" and {left} more hosts"));
+    match items[shown..].iter().map(|(_, count)| count).sum::<usize>() {
+        0 => names.join(", "),
+        left => format!("{} and {left} more hosts", names.join(", ")),
     }
-    text
 }
 
 #[cfg(test)]
@@ -118,8 +117,7 @@ mod tests {
     }
 
     fn compact_of(hosts: &[String]) -> String {
-        let refs: Vec<&str> = hosts.iter().map(String::as_str).collect();
-        compact(&refs)
+        compact(hosts)
     }
 
     #[test]

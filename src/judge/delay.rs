@@ -41,9 +41,7 @@ pub(crate) fn latest_start(next: DateTime<Utc>, timing: &Timing) -> Option<DateT
         Some(c) => start_after_boot(c)?,
         None => next,
     };
-    start.checked_add_signed(chrono::Duration::try_seconds(
-        i64::try_from(timing.delay).ok()?,
-    )?)
+    start.checked_add_signed(super::schedule::span(timing.delay)?)
 }
 
 /// When a run that reported at `reported` for the fire `fire` was started

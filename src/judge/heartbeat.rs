@@ -2,102 +2,105 @@
 //! the rule for a run in progress (hung, wrapper gone, or as bad as the run
 //! before it). Pure.
 
-use super::{Facts, Judgement, Policy, Status, FUTURE_TOLERANCE_SECONDS};
+use chrono::{DateTime, Utc};
+
+use super::{Judgement, Policy, Status};
+use crate::record::FUTURE_TOLERANCE_SECONDS;
 use crate::record::{default_max_runtime, format_duration, Content, Entry, Heartbeat, RunStatus};
 
 /// What the heartbeat alone says, before its schedule, threshold and
 /// pause are weighed: the interval rule, or the rule for a run in progress.
-pub(super) fn by_record(entry: &Entry, facts: Facts, policy: &Policy) -> Judgement {
-    let content = match &entry.content {
-        Ok(content) => content,
+pub(super) fn by_record(entry: &Entry, wrapper_alive: Option<bool>, policy: &Policy) -> Judgement {
+    let (timestamp, interval, record) = match &entry.content {
         Err(reason) => return Judgement::invalid(entry, reason.clone()),
-    };
-    if let Content::Record(r) = content {
-        if r.status == RunStatus::Running {
-            return judge_running(entry, r, facts, policy);
+        Ok(Content::Record(r)) if r.status == RunStatus::Running => {
+            return judge_running(entry, r, wrapper_alive, policy)
         }
-    }
-    let (timestamp, interval, run, host, exit_code, message) = match content {
-        Content::Record(r) => (
-            r.timestamp,
-            r.interval_seconds,
-            r.status,
-            Some(r.host.clone()),
-            r.exit_code,
-            r.message.clone(),
-        ),
-        Content::Empty { modified } => match policy.default_interval {
-            Some(interval) => (*modified, interval, RunStatus::Ok, None, None, None),
-            None => {
-                return Judgement::invalid(
-                    entry,
-                    "the file is empty; give --default-interval to judge empty files by their modification time".to_owned(),
-                )
-            }
+        Ok(Content::Record(r)) => (r.timestamp, r.interval_seconds, Some(r)),
+        Ok(Content::Empty { modified }) => match policy.default_interval {
+            Some(interval) => (*modified, interval, None),
+            None => return Judgement::invalid(
+                entry,
+                "the file is empty; give --default-interval to judge empty files by their modification time".to_owned(),
+            ),
         },
     };
-    let age = (policy.now - timestamp).num_seconds();
-    if age < -FUTURE_TOLERANCE_SECONDS {
-        return Judgement::invalid(
-            entry,
-            format!(
-                "the timestamp {} is {} in the future; check the clock of the host that wrote it",
-                timestamp.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                format_duration(age.unsigned_abs())
-            ),
-        );
-    }
-    let age = age.max(0) as u64;
-    let ratio = age as f64 / interval as f64;
-    let (status, mut reason) = interval_rule(age, interval, policy.factor, run);
-    if let Content::Record(r) = content {
-        reason = wrapper_said(r, status, reason);
-    } else if let (Status::Failed, Some(code), Some(reason)) = (status, exit_code, reason.as_mut())
-    {
-        reason.push_str(&format!(" (exit code {code})"));
-    }
+    let stamp = timestamp.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let what = format!("the timestamp {stamp} is");
+    let age = match seconds_since(timestamp, policy.now, &what) {
+        Ok(age) => age,
+        Err(reason) => return Judgement::invalid(entry, reason),
+    };
+    let run = record.map_or(RunStatus::Ok, |r| r.status);
+    let (status, reason) = interval_rule(age, interval, policy.factor, run);
     Judgement {
-        job: entry.job.clone(),
-        host: entry.subdir.clone().or(host),
-        status,
+        reason: match record {
+            Some(r) => wrapper_said(r, status, reason),
+            None => reason,
+        },
+        exit_code: record.and_then(|r| r.exit_code),
+        message: record.and_then(|r| r.message.clone()),
+        // Where the writer counted them (the wrapper does), the record says
+        // how many runs in a row failed.
+        consecutive_failures: record
+            .filter(|r| r.status == RunStatus::Fail)
+            .and_then(|r| r.consecutive_failures),
+        ..seen(entry, record, timestamp, interval, policy.now, status)
+    }
+}
+
+/// The judgement of the heartbeat of `entry` (the `record`, when it is
+/// one) written at `timestamp` for a job run every `interval` seconds.
+fn seen(
+    entry: &Entry,
+    record: Option<&Heartbeat>,
+    timestamp: DateTime<Utc>,
+    interval: u64,
+    now: DateTime<Utc>,
+    status: Status,
+) -> Judgement {
+    let age = (now - timestamp).num_seconds().max(0) as u64;
+    Judgement {
+        host: entry.subdir.clone().or(record.map(|r| r.host.clone())),
         timestamp: Some(timestamp),
         age_seconds: Some(age),
         interval_seconds: Some(interval),
-        ratio: Some(ratio),
-        reason,
+        ratio: Some(age as f64 / interval as f64),
         path: Some(entry.path.clone()),
-        exit_code,
-        message,
-        pause: None,
-        // Where the writer counted them (the wrapper does), the record says
-        // how many runs in a row failed.
-        consecutive_failures: match content {
-            Content::Record(r) if r.status == RunStatus::Fail => r.consecutive_failures,
-            _ => None,
-        },
-        recent: None,
-        expected: None,
-        duplicates: Vec::new(),
+        ..Judgement::bare(&entry.job, status, None)
     }
+}
+
+/// Seconds from `since` to `now`, at least 0; the reason a heartbeat is
+/// invalid when `since` lies further in the future than clocks may
+/// disagree, `what` saying what lies there.
+fn seconds_since(since: DateTime<Utc>, now: DateTime<Utc>, what: &str) -> Result<u64, String> {
+    let seconds = (now - since).num_seconds();
+    if seconds < -FUTURE_TOLERANCE_SECONDS {
+        let ahead = format_duration(seconds.unsigned_abs());
+        return Err(format!(
+            "{what} {ahead} in the future; check the clock of the host that wrote it"
+        ));
+    }
+    Ok(seconds.max(0) as u64)
 }
 
 /// The rule for a `running` record: `stale` when the run is hung (past its
 /// maximum runtime, recorded, else factor x interval), its wrapper is gone
-/// or it stalled (silent past its `--stall-after`); else as bad as the last finished run it carries (`failed` while
-/// that failed), and `running` only when that run was ok or there is none.
-fn judge_running(entry: &Entry, r: &Heartbeat, facts: Facts, policy: &Policy) -> Judgement {
+/// or it stalled (silent past its `--stall-after`); else as bad as the last
+/// finished run it carries (`failed` while that failed), and `running` only
+/// when that run was ok or there is none.
+fn judge_running(
+    entry: &Entry,
+    r: &Heartbeat,
+    wrapper_alive: Option<bool>,
+    policy: &Policy,
+) -> Judgement {
     let since = r.started_at.unwrap_or(r.timestamp);
-    let elapsed = (policy.now - since).num_seconds();
-    if elapsed < -FUTURE_TOLERANCE_SECONDS {
-        return Judgement::invalid(
-            entry,
-            format!(
-                "the run started {} in the future; check the clock of the host that wrote it",
-                format_duration(elapsed.unsigned_abs())
-            ),
-        );
-    }
-    let elapsed = elapsed.max(0) as u64;
+    let elapsed = match seconds_since(since, policy.now, "the run started") {
+        Ok(elapsed) => elapsed,
+        Err(reason) => return Judgement::invalid(entry, reason),
+    };
     let max = r
         .max_runtime_seconds
         .unwrap_or_else(|| default_max_runtime(policy.factor, r.interval_seconds));
@@ -118,7 +121,7 @@ fn judge_running(entry: &Entry, r: &Heartbeat, facts: Facts, policy: &Policy) ->
     let (status, reason) = if elapsed > max {
         let reason = format!("running for {running}, longer than its maximum of {max_text}: hung?");
         (Status::Stale, reason)
-    } else if facts.wrapper_alive == Some(false) {
+    } else if wrapper_alive == Some(false) {
         let reason = format!(
             "wrapper gone: the run started {running} ago and its wrapper no longer runs on this host"
         );
@@ -141,20 +144,10 @@ fn judge_running(entry: &Entry, r: &Heartbeat, facts: Facts, policy: &Policy) ->
         let reason = format!("running for {running}, within its maximum of {max_text}");
         (Status::Running, reason)
     };
-    let age = (policy.now - r.timestamp).num_seconds().max(0) as u64;
     Judgement {
-        job: entry.job.clone(),
-        host: entry.subdir.clone().or(Some(r.host.clone())),
-        status,
-        timestamp: Some(r.timestamp),
-        age_seconds: Some(age),
-        interval_seconds: Some(r.interval_seconds),
-        ratio: Some(age as f64 / r.interval_seconds as f64),
         reason: Some(reason),
-        path: Some(entry.path.clone()),
         exit_code: last.and_then(|l| l.exit_code),
         message: last.and_then(|l| l.message.clone()).or(r.message.clone()),
-        pause: None,
         // Unknown counts one, as for a finished failed run.
         consecutive_failures: last_failed.then(|| {
             last.and_then(|l| l.consecutive_failures)
@@ -162,12 +155,16 @@ fn judge_running(entry: &Entry, r: &Heartbeat, facts: Facts, policy: &Policy) ->
                 .unwrap_or(1)
                 .max(1)
         }),
-        recent: None,
-        expected: None,
-        duplicates: Vec::new(),
+        ..seen(
+            entry,
+            Some(r),
+            r.timestamp,
+            r.interval_seconds,
+            policy.now,
+            status,
+        )
     }
 }
-
 /// The reason for a finished run, with what the wrapper knew: the rule that
 /// failed a run (`--fail-on`, `--min-runtime`, ...) or its exit code, and
 /// the attempt it ended on when it was retried.
@@ -190,10 +187,8 @@ fn wrapper_said(r: &Heartbeat, status: Status, reason: Option<String>) -> Option
             let retried = attempt
                 .filter(|(number, _)| *number > 1)
                 .map(|(number, of)| format!("succeeded on attempt {number} of {of}"));
-            match (fast, retried) {
-                (Some(fast), Some(retried)) => Some(format!("{fast}; {retried}")),
-                (fast, retried) => fast.or(retried),
-            }
+            let said: Vec<String> = fast.into_iter().chain(retried).collect();
+            (!said.is_empty()).then(|| said.join("; "))
         }
         (_, reason) => reason,
     }

@@ -4,17 +4,14 @@
 use std::collections::HashSet;
 
 use super::schedule::judged_name;
-use super::{judge, Facts, Job, Judgement, Policy, Status};
+use super::{judge, Job, Judgement, Policy, Status};
 use crate::pause::Pause;
 use crate::schedule::Expectation;
 
-/// The set of rows, built in one pass from the judgements of the scanned
-/// heartbeats: one row per (host, job) (see [`dedup`]), a row for every job
-/// a crontab line runs that no heartbeat answers (`missing` once its first
-/// run and grace have passed, else `ok` with its due time), a `missing` row
-/// for every job of `expect` that no row answers (see [`is_expected`]),
-/// each judged by [`judge`] with the pause `pause_of` finds for its name;
-/// sorted once (see [`sort`]).
+/// The set of rows, in one pass from the scanned heartbeats' judgements:
+/// one per (host, job) ([`dedup`]), then a row judged by [`judge`], with
+/// the pause `pause_of` finds, for each crontab line and each job of
+/// `expect` ([`is_expected`]) that no row answers; sorted once ([`sort`]).
 pub(crate) fn rows<'p>(
     judged: Vec<Judgement>,
     crontab: &[Expectation],
@@ -29,34 +26,19 @@ pub(crate) fn rows<'p>(
     for line in crontab {
         let name = judged_name(line);
         if seen.insert(name.clone()) {
-            let pause = pause_of(&name);
-            all.push(judge(&unseen_job(&name, Some(line), pause), policy));
+            all.push(judge(
+                &Job::unseen(&name, Some(line), pause_of(&name)),
+                policy,
+            ));
         }
     }
     for name in expect {
         if !all.iter().any(|j| is_expected(j, name, local)) {
-            all.push(judge(&unseen_job(name, None, pause_of(name)), policy));
+            all.push(judge(&Job::unseen(name, None, pause_of(name)), policy));
         }
     }
     sort(&mut all);
     all
-}
-
-/// A job expected by a crontab `line` or by `--expect` that has no
-/// heartbeat.
-fn unseen_job<'a>(
-    name: &'a str,
-    line: Option<&'a Expectation>,
-    pause: Option<&'a Pause>,
-) -> Job<'a> {
-    Job {
-        name,
-        entry: None,
-        crontab: line,
-        recent: &[],
-        pause,
-        facts: Facts::default(),
-    }
 }
 
 /// The host a judgement belongs to: its own (the record's, or the
@@ -115,11 +97,9 @@ pub(crate) fn dedup(mut all: Vec<Judgement>, local: &str) -> Vec<Judgement> {
             lost.swap(from, to);
         }
     }
-    let mut at = 0;
-    all.retain(|_| {
-        at += 1;
-        !lost[at - 1]
-    });
+    // `retain` visits each row once, in order.
+    let mut lost = lost.into_iter();
+    all.retain(|_| lost.next() == Some(false));
     all
 }
 
@@ -143,11 +123,8 @@ pub(crate) fn sort(all: &mut [Judgement]) {
         a.status
             .cmp(&b.status)
             .then_with(|| {
-                let (ra, rb) = (
-                    a.ratio.unwrap_or(f64::INFINITY),
-                    b.ratio.unwrap_or(f64::INFINITY),
-                );
-                rb.total_cmp(&ra)
+                let ratio = |j: &Judgement| j.ratio.unwrap_or(f64::INFINITY);
+                ratio(b).total_cmp(&ratio(a))
             })
             .then_with(|| a.job.cmp(&b.job))
             .then_with(|| a.host.cmp(&b.host))

@@ -13,16 +13,16 @@ use crate::history::Run;
 use crate::record::{format_duration, Heartbeat, RunStatus};
 use crate::schedule::{Schedule, Timing};
 
-/// The longest default start grace, in seconds: 15 minutes.
-pub(crate) const START_GRACE_MAX_SECONDS: u64 = 15 * 60;
+/// The longest default start grace, in seconds.
+const START_GRACE_MAX_SECONDS: u64 = 15 * 60;
 
 /// How long a skipped run is told after the run that followed it, in
 /// seconds: longer than any checker's period, so that a checker running
 /// every 5 to 15 minutes sees it once.
-pub(crate) const SKIP_SHOWN_SECONDS: i64 = 3600;
+const SKIP_SHOWN_SECONDS: i64 = 3600;
 
-/// The default start grace for fires `gap` seconds apart: the smaller of 15
-/// minutes and half the gap.
+/// The default start grace for fires `gap` seconds apart: the smaller of
+/// [`START_GRACE_MAX_SECONDS`] and half the gap.
 pub(crate) fn default_start_grace(gap: u64) -> u64 {
     START_GRACE_MAX_SECONDS.min(gap / 2)
 }
@@ -43,11 +43,10 @@ pub(crate) fn start_due(
     start_grace: Option<u64>,
 ) -> Option<Due> {
     let (fire, next) = delay::fires(schedule, timing, began)?;
-    let grace = start_grace.unwrap_or_else(|| default_start_grace(Schedule::gap(fire, next)));
+    let gap = Schedule::gap(fire, next);
     Some(Due {
-        fire,
         due_at: delay::latest_start(next, timing)?,
-        grace_seconds: grace,
+        grace_seconds: start_grace.unwrap_or_else(|| default_start_grace(gap)),
     })
 }
 
@@ -110,16 +109,13 @@ pub(crate) fn skipped(
         let began = started(r.timestamp, r.duration_seconds);
         delay::fires(schedule, timing, began.unwrap_or(r.timestamp))
     };
-    let mut missed = None;
-    for pair in runs.windows(2) {
-        let (Some((_, expected)), Some((fire, _))) = (fire(pair[0]), fire(pair[1])) else {
-            continue;
-        };
-        if pair[1].timestamp >= window && fire > expected {
-            missed = Some(expected);
-        }
-    }
-    missed
+    runs.windows(2)
+        .filter(|pair| pair[1].timestamp >= window)
+        .filter_map(|pair| {
+            let ((_, expected), (fire, _)) = (fire(pair[0])?, fire(pair[1])?);
+            (fire > expected).then_some(expected)
+        })
+        .next_back()
 }
 
 /// The reason for a skipped run: `missed the 03:00 run (2026-11-24 CET)`.

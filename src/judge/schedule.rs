@@ -9,14 +9,15 @@ use super::{delay, runs, usual};
 use super::{Judgement, Policy, Status};
 use crate::history::Run;
 use crate::record::user_job;
-use crate::record::{format_duration, Content, Entry, RunStatus};
+use crate::record::{format_duration, Content, Entry, RunStatus, INTERVAL_MAX};
 use crate::schedule::{Expectation, Schedule, Timing};
 
 /// The longest default grace, in seconds: one hour.
 pub(crate) const GRACE_MAX_SECONDS: u64 = 3600;
 
-/// The schedule side of the policy.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// The schedule side of the policy; by default each schedule's own grace,
+/// a record's schedule in UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Rules {
     /// The grace after the due time; `None` for the default, the smaller of
     /// an hour and half the gap between two fires.
@@ -51,8 +52,6 @@ pub struct Timetable {
 /// The due time of the run after a heartbeat.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Due {
-    /// The fire the heartbeat belongs to.
-    pub fire: DateTime<Utc>,
     /// When the next run must have reported: the next fire plus the lag.
     pub due_at: DateTime<Utc>,
     /// The grace after `due_at`, in seconds.
@@ -103,7 +102,6 @@ pub(crate) fn due(
     let grace = grace.unwrap_or_else(|| default_grace(gap));
     let lag = span(lag)?;
     Some(Due {
-        fire,
         due_at: next
             .checked_add_signed(lag)?
             .max(delay::latest_start(next, timing)?),
@@ -112,7 +110,7 @@ pub(crate) fn due(
 }
 
 /// `seconds` as a signed span, when it is one chrono can hold.
-fn span(seconds: u64) -> Option<chrono::Duration> {
+pub(super) fn span(seconds: u64) -> Option<chrono::Duration> {
     chrono::Duration::try_seconds(i64::try_from(seconds).ok()?)
 }
 
@@ -174,31 +172,27 @@ pub(super) fn refine(
     if j.status == Status::Invalid {
         return;
     }
-    let (reported, began, run, record_schedule) = match content {
+    let (newest, began, record_schedule, wrapped) = match content {
         Content::Record(r) => (
-            r.timestamp,
+            Run::of(r),
             r.started_at
                 .or_else(|| started(r.timestamp, r.duration_seconds)),
-            r.status,
             r.schedule.as_deref(),
+            runs::wrapped(r),
         ),
-        Content::Empty { modified } => (*modified, None, RunStatus::Ok, None),
+        Content::Empty { modified } => {
+            let run = Run {
+                timestamp: *modified,
+                status: RunStatus::Ok,
+                exit_code: None,
+                duration_seconds: None,
+                attempts: Vec::new(),
+            };
+            (run, None, None, false)
+        }
     };
-    let newest = match content {
-        Content::Record(r) => Run::of(r),
-        Content::Empty { modified } => Run {
-            timestamp: *modified,
-            status: RunStatus::Ok,
-            exit_code: None,
-            duration_seconds: None,
-            attempts: Vec::new(),
-        },
-    };
-    let wrapped = matches!(content, Content::Record(r) if runs::wrapped(r));
-    let (schedule, source, timing) = match (
-        crontab.and_then(|c| c.schedule.clone().map(|s| (s, c))),
-        record_schedule,
-    ) {
+    let line = crontab.and_then(|c| Some((c.schedule.clone()?, c)));
+    let (schedule, source, timing) = match (line, record_schedule) {
         (Some((s, c)), _) => (s, format!("crontab {}", c.source), c.timing.clone()),
         (None, Some(text)) => match Schedule::parse(text, rules.zone) {
             Ok(s) => (s, "record".to_owned(), Timing::default()),
@@ -219,26 +213,32 @@ pub(super) fn refine(
         judged_at: policy.now,
     };
     // A run in progress is judged by its maximum runtime, not by the
-    // schedule: it is neither missed nor due while it runs.
-    // Only the verdicts of the interval rule are the schedule's to replace;
-    // any other (a pause, say) stands.
+    // schedule: it is neither missed nor due while it runs. Only the
+    // verdicts of the interval rule are the schedule's to replace.
     let by_rule = matches!(
         j.status,
         Status::Ok | Status::Late | Status::Stale | Status::Failed
     );
+    let run = newest.status;
     if !rules.by_interval && run != RunStatus::Running && by_rule {
         // A wrapped job is due to start; a plain one, to report.
         let due = match began.filter(|_| wrapped) {
             Some(began) => runs::start_due(&schedule, &timing, began, rules.start_grace),
-            None => due(&schedule, reported, began, recent, rules.grace, &timing),
+            None => due(
+                &schedule,
+                newest.timestamp,
+                began,
+                recent,
+                rules.grace,
+                &timing,
+            ),
         };
         if let Some(due) = due {
-            let (status, reason) = due_rule(&due, policy.now, run, schedule.zone());
+            let zone = schedule.zone();
+            let (status, reason) = due_rule(&due, policy.now, run, zone);
             j.status = status;
             j.reason = match (status, reason, j.exit_code) {
-                (Status::Stale, _, _) if wrapped => {
-                    Some(runs::did_not_start(&due, schedule.zone()))
-                }
+                (Status::Stale, _, _) if wrapped => Some(runs::did_not_start(&due, zone)),
                 (Status::Failed, Some(r), Some(code)) => Some(format!("{r} (exit code {code})")),
                 (_, r, _) => r,
             };
@@ -247,7 +247,7 @@ pub(super) fn refine(
                 .flatten();
             if let Some(fire) = skip {
                 j.status = Status::Late;
-                j.reason = Some(runs::missed(fire, schedule.zone()));
+                j.reason = Some(runs::missed(fire, zone));
             }
             shown.due_at = Some(due.due_at);
             shown.grace_seconds = Some(due.grace_seconds);
@@ -269,15 +269,10 @@ pub(super) fn never_run(e: &Expectation, policy: &Policy) -> Judgement {
     let rules = &policy.rules;
     let mut j = Judgement::missing(&judged_name(e));
     j.interval_seconds = Some(e.interval);
-    j.host = None;
     let source = format!("crontab {}", e.source);
-    // A line of unknown age is taken to be old.
-    let since = e.since.unwrap_or_else(|| {
-        policy
-            .now
-            .checked_sub_signed(chrono::Duration::days(400))
-            .unwrap_or(policy.now)
-    });
+    // A line of unknown age is taken to be as old as the longest interval.
+    let oldest = span(INTERVAL_MAX).and_then(|d| policy.now.checked_sub_signed(d));
+    let since = e.since.or(oldest).unwrap_or(policy.now);
     let schedule = e.schedule.as_ref().filter(|_| !rules.by_interval);
     let (first, grace) = if let Some(s) = schedule {
         let fire = s.next_after(since);
@@ -296,12 +291,12 @@ pub(super) fn never_run(e: &Expectation, policy: &Policy) -> Judgement {
     let deadline = first.and_then(|f| f.checked_add_signed(span(grace)?));
     let missed = deadline.is_some_and(|d| policy.now > d);
     // A job that never ran shows its latest missed run, not its first.
-    let first = match (&e.schedule, missed, rules.by_interval) {
-        (Some(s), true, false) => span(grace)
+    let first = match schedule.filter(|_| missed) {
+        Some(s) => span(grace)
             .and_then(|g| policy.now.checked_sub_signed(g))
             .and_then(|t| s.latest_at_or_before(t))
             .max(first),
-        _ => first,
+        None => first,
     };
     j.expected = e.schedule.as_ref().map(|s| {
         Box::new(Timetable {

@@ -12,8 +12,8 @@ use crate::history::Run;
 use crate::record::{Content, Entry, Heartbeat, RunStatus};
 use crate::schedule::{parse_zone, Expectation, Schedule, Source, Timing};
 
-mod rng;
-use rng::Rng;
+mod rng_tests;
+use rng_tests::Rng;
 
 const CLASSES: [&str; 3] = ["daily", "weekly", "monthly"];
 const CHECK_MINUTES: i64 = 15;

@@ -102,35 +102,32 @@ pub(crate) fn judge(timer: &Timer, policy: &Policy, max_runtime: Option<u64>) ->
     });
     let slack = timer.randomized_delay.saturating_add(timer.accuracy);
     let due_at = timer.next_fire.map(|fire| plus(fire, slack));
-    let mut j = Judgement::bare(&timer.job, Status::Ok, String::new());
-    j.reason = None;
-    j.timestamp = timer.run.ended.or(timer.last_trigger);
-    j.age_seconds = j.timestamp.map(|t| seconds(now - t));
-    j.interval_seconds = timer.period;
-    j.ratio = match (j.age_seconds, timer.period) {
-        #[allow(clippy::cast_precision_loss)]
-        (Some(age), Some(p)) if p > 0 => Some(age as f64 / p as f64),
-        _ => None,
-    };
-    j.exit_code = match timer.run.exit {
-        Some(Exit::Status(code)) => Some(code),
-        _ => None,
-    };
-    j.expected = Some(Box::new(Timetable {
-        schedule: timer.schedule.clone(),
-        zone: chrono_tz::Tz::UTC,
-        source: format!("systemd {}", timer.unit),
-        due_at,
-        grace_seconds: Some(grace),
-        judged_at: now,
-    }));
     let (status, reason) = verdict(timer, now, grace, due_at, max_runtime, policy.factor);
-    j.status = status;
-    j.reason = reason;
-    if status == Status::Failed {
-        j.message.clone_from(&timer.journal);
+    let timestamp = timer.run.ended.or(timer.last_trigger);
+    let age_seconds = timestamp.map(|t| seconds(now - t));
+    Judgement {
+        timestamp,
+        age_seconds,
+        interval_seconds: timer.period,
+        ratio: match (age_seconds, timer.period) {
+            (Some(age), Some(p)) if p > 0 => Some(age as f64 / p as f64),
+            _ => None,
+        },
+        exit_code: match timer.run.exit {
+            Some(Exit::Status(code)) => Some(code),
+            _ => None,
+        },
+        message: timer.journal.clone().filter(|_| status == Status::Failed),
+        expected: Some(Box::new(Timetable {
+            schedule: timer.schedule.clone(),
+            zone: chrono_tz::Tz::UTC,
+            source: format!("systemd {}", timer.unit),
+            due_at,
+            grace_seconds: Some(grace),
+            judged_at: now,
+        })),
+        ..Judgement::bare(&timer.job, status, reason)
     }
-    j
 }
 
 /// The status and its reason.
@@ -148,7 +145,6 @@ fn verdict(
         // The shortest of RuntimeMaxSec=, --max-runtime, and factor x the
         // timer's period (a run that outlasts it keeps the next from
         // starting).
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         let by_period = timer.period.map(|p| (p as f64 * factor) as u64);
         let max = [run.runtime_max, max_runtime, by_period]
             .into_iter()
@@ -180,41 +176,37 @@ fn verdict(
         return (Status::Failed, Some(why));
     }
     let overdue = due_at.filter(|due| now > plus(*due, grace));
-    if !timer.active {
-        return match (overdue, timer.last_trigger) {
-            (Some(due), Some(last)) => (
-                Status::Stale,
-                Some(format!(
-                    "timer stopped: its next trigger after the last run ({}) was due by {}",
-                    stamp(last),
-                    stamp(due)
-                )),
+    let (status, why) = match (overdue, timer.last_trigger, timer.active) {
+        (Some(due), Some(last), false) => (
+            Status::Stale,
+            format!(
+                "timer stopped: its next trigger after the last run ({}) was due by {}",
+                stamp(last),
+                stamp(due)
             ),
-            (_, None) => (
-                Status::Missing,
-                Some("timer stopped: enabled, but stopped, and it never ran".to_owned()),
-            ),
-            (None, Some(_)) => (Status::Ok, None),
-        };
-    }
-    match (overdue, timer.last_trigger) {
-        (Some(due), None) => (
+        ),
+        (_, None, false) => (
             Status::Missing,
-            Some(format!(
+            "timer stopped: enabled, but stopped, and it never ran".to_owned(),
+        ),
+        (Some(due), None, true) => (
+            Status::Missing,
+            format!(
                 "enabled, and it never ran; its first trigger was due by {}",
                 stamp(due)
-            )),
+            ),
         ),
-        (Some(due), Some(last)) => (
+        (Some(due), Some(last), true) => (
             Status::Stale,
-            Some(format!(
+            format!(
                 "a trigger was due by {}; the last was at {}",
                 stamp(due),
                 stamp(last)
-            )),
+            ),
         ),
-        (None, _) => (Status::Ok, None),
-    }
+        (None, _, _) => return (Status::Ok, None),
+    };
+    (status, Some(why))
 }
 
 /// Puts each timer's judgement among the heartbeats' rows: a timer whose
@@ -244,9 +236,7 @@ pub(crate) fn merge(rows: &mut Vec<Judgement>, timers: Vec<(Judgement, Vec<Strin
 
 /// `t` plus `secs` seconds, at most the latest instant.
 pub(crate) fn plus(t: DateTime<Utc>, secs: u64) -> DateTime<Utc> {
-    i64::try_from(secs)
-        .ok()
-        .and_then(Duration::try_seconds)
+    super::schedule::span(secs)
         .and_then(|d| t.checked_add_signed(d))
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }

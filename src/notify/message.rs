@@ -83,7 +83,7 @@ pub(crate) struct Details {
     /// Seconds since its last heartbeat.
     pub age_seconds: Option<u64>,
     /// When its last heartbeat was written.
-    #[serde(serialize_with = "crate::record::rfc3339_seconds_opt")]
+    #[serde(serialize_with = "crate::record::rfc3339_opt::serialize")]
     pub last_seen: Option<DateTime<Utc>>,
     /// The message its last run left.
     pub message: Option<String>,
@@ -100,7 +100,7 @@ pub(crate) struct Change {
     pub to: Option<Status>,
     /// Since when it has had that status, as far as this destination's
     /// runs saw.
-    #[serde(serialize_with = "crate::record::rfc3339_seconds_opt")]
+    #[serde(serialize_with = "crate::record::rfc3339_opt::serialize")]
     pub since: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub details: Details,
@@ -111,7 +111,7 @@ pub(crate) struct Change {
 pub(crate) struct Bad {
     pub job: String,
     pub status: Status,
-    #[serde(serialize_with = "crate::record::rfc3339_seconds_opt")]
+    #[serde(serialize_with = "crate::record::rfc3339_opt::serialize")]
     pub since: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub details: Details,

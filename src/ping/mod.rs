@@ -128,17 +128,18 @@ impl Pinger {
         };
         let budget = Budget::new(budget);
         let backoff = Backoff::new(Repeat::Once, MIN_ATTEMPT, retry::seed());
+        let fail = |reason: String, source: Option<http::Failure>, failed| {
+            let source = source.map(|e| Box::new(e) as _);
+            Err((Error::Ping { reason, source }, failed))
+        };
         let attempt = || {
             let left = budget.left();
             if left < MIN_ATTEMPT {
-                let reason = "no time was left to send it".to_owned();
-                return Err((
-                    Error::Ping {
-                        reason,
-                        source: None,
-                    },
+                return fail(
+                    "no time was left to send it".into(),
+                    None,
                     Failed::default(),
-                ));
+                );
             }
             match self.http.send(&request, left) {
                 Ok(answer) if answer.status.is_success() => Ok(()),
@@ -149,23 +150,18 @@ impl Pinger {
                         retry_after: limit.retry_after,
                         ..Failed::default()
                     };
-                    let reason = format!("the server answered {}", answer.status);
-                    Err((
-                        Error::Ping {
-                            reason,
-                            source: None,
-                        },
+                    fail(
+                        format!("the server answered {}", answer.status),
+                        None,
                         failed,
-                    ))
+                    )
                 }
                 Err(e) => {
                     let failed = Failed {
                         unsent: e.kind == http::Kind::Unsent,
                         ..Failed::default()
                     };
-                    let reason = e.message.clone();
-                    let source = Some(Box::new(e) as _);
-                    Err((Error::Ping { reason, source }, failed))
+                    fail(e.message.clone(), Some(e), failed)
                 }
             }
         };

@@ -6,7 +6,6 @@ use crate::error::Error;
 /// The longest job name, in bytes (all of them ASCII).
 pub(crate) const JOB_NAME_MAX: usize = 128;
 
-/// The longest host name, in bytes.
 pub(crate) const HOST_NAME_MAX: usize = 253;
 
 /// Checks a host name: 1 to 253 bytes of dot-separated labels, each 1 to 63
@@ -51,47 +50,27 @@ pub(crate) fn user_job(user: Option<&str>, job: &str) -> String {
     }
 }
 
-/// Parses a job named on the command line (`--expect`, `--quorum`) by
-/// the naming rule, trimmed; another host's job
-/// (`HOST/JOB`) or a job from a user's area (`USER/JOB`) has each part by
-/// the same rule.
-pub(crate) fn parse_job(text: &str) -> Result<String, Error> {
-    // `HB_EXPECT="backup, billing"`: space around a separator is not part
-    // of a name.
-    let text = text.trim();
-    let (user, job) = match text.split_once('/') {
-        Some((user, job)) => (Some(user), job),
-        None => (None, text),
-    };
-    user.map_or(Ok(()), validate_job)
-        .and_then(|()| validate_job(job))
-        .map(|()| text.to_owned())
-}
-
 /// Checks a job name against `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`.
 ///
 /// The rule keeps a job name safe as a file name: no path separators, no
 /// leading dot, no spaces or control characters.
 pub(crate) fn validate_job(job: &str) -> Result<(), Error> {
     let reason = if job.is_empty() {
-        Some("it is empty")
+        "it is empty"
     } else if job.len() > JOB_NAME_MAX {
-        Some("it is longer than 128 characters")
+        "it is longer than 128 characters"
     } else if !job.as_bytes()[0].is_ascii_alphanumeric() {
-        Some("it must start with a letter or digit")
+        "it must start with a letter or digit"
     } else if !job
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
     {
-        Some("only letters, digits, `.`, `_` and `-` are allowed")
+        "only letters, digits, `.`, `_` and `-` are allowed"
     } else {
-        None
+        return Ok(());
     };
-    match reason {
-        None => Ok(()),
-        Some(reason) => Err(Error::InvalidJob {
-            job: job.to_owned(),
-            reason,
-        }),
-    }
+    Err(Error::InvalidJob {
+        job: job.to_owned(),
+        reason,
+    })
 }

@@ -1,10 +1,9 @@
 //! One parser per kind of value a person types: durations (intervals,
 //! pauses, graces, timeouts, runtimes), sizes and factors, each with its
-//! range and its one-line error. Pure.
+//! range and its one-line error; and durations as reports show them. Pure.
 
 use crate::error::Error;
 
-/// The shortest interval, in seconds.
 pub(crate) const INTERVAL_MIN: u64 = 1;
 
 /// The longest duration anything takes, in seconds: 400 days. An interval,
@@ -17,45 +16,31 @@ pub(crate) const INTERVAL_MAX: u64 = 400 * 86_400;
 /// minute).
 const BARE_SECONDS_MIN: u64 = 60;
 
-/// A kind of duration: its name in messages and its range, in seconds.
+/// A kind of duration: its name in messages (`interval`, `pause`) and its
+/// range, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Span {
-    /// What the value is, in messages: `interval`, `pause`, `grace`.
     pub noun: &'static str,
     pub min: u64,
     pub max: u64,
 }
 
 /// How often a job runs.
-pub(crate) const INTERVAL: Span = Span {
-    noun: "interval",
-    min: INTERVAL_MIN,
-    max: INTERVAL_MAX,
-};
-
+pub(crate) const INTERVAL: Span = Span::new("interval", INTERVAL_MIN);
 /// How long a pause lasts.
-pub(crate) const PAUSE: Span = Span {
-    noun: "pause",
-    min: 1,
-    max: INTERVAL_MAX,
-};
-
+pub(crate) const PAUSE: Span = Span::new("pause", 1);
 /// How late a job may be before it counts as late.
-pub(crate) const GRACE: Span = Span {
-    noun: "grace",
-    min: 0,
-    max: INTERVAL_MAX,
-};
-
+pub(crate) const GRACE: Span = Span::new("grace", 0);
 /// How long something may take or be waited for (`--max-runtime`,
-/// `--lock-timeout`, `--remind`); `min` 0 allows "not at all".
-pub(crate) const WAIT: Span = Span {
-    noun: "duration",
-    min: 0,
-    max: INTERVAL_MAX,
-};
+/// `--lock-timeout`, `--remind`); 0 is "not at all".
+pub(crate) const WAIT: Span = Span::new("duration", 0);
 
 impl Span {
+    const fn new(noun: &'static str, min: u64) -> Span {
+        let max = INTERVAL_MAX;
+        Span { noun, min, max }
+    }
+
     /// The same kind with another shortest value.
     pub(crate) const fn at_least(self, min: u64) -> Span {
         Span { min, ..self }
@@ -91,6 +76,32 @@ pub(crate) fn say(seconds: u64) -> String {
     };
     let plural = if count == 1 { "" } else { "s" };
     format!("{count} {unit}{plural}")
+}
+
+/// Formats seconds compactly with the two largest units that carry
+/// information (zero ones are skipped): `45s`, `12m`, `3h 10m`, `2d 4h`,
+/// `1d 10m`. A whole number of weeks is said in weeks (`1w`, `2w`), the way
+/// such an interval is given; anything else in days at most (`8d 2h`).
+pub fn format_duration(seconds: u64) -> String {
+    const WEEK: u64 = 7 * 86_400;
+    const UNITS: [(char, u64); 4] = [('d', 86_400), ('h', 3_600), ('m', 60), ('s', 1)];
+    if seconds == 0 {
+        return "0s".to_owned();
+    }
+    if seconds.is_multiple_of(WEEK) {
+        return format!("{}w", seconds / WEEK);
+    }
+    let mut rest = seconds;
+    let parts: Vec<String> = UNITS
+        .into_iter()
+        .filter_map(|(name, size)| {
+            let count = rest / size;
+            rest %= size;
+            (count > 0).then(|| format!("{count}{name}"))
+        })
+        .take(2)
+        .collect();
+    parts.join(" ")
 }
 
 /// Parses an interval: whole seconds (`300`) or a duration with units
@@ -161,20 +172,16 @@ fn parse_duration(text: &str) -> Result<u64, String> {
 /// (powers of 1024), at most `max` bytes; `what` names the limit's reason
 /// in the error.
 pub(crate) fn parse_size(text: &str, max: u64, what: &str) -> Result<u64, Error> {
-    let invalid = |rule: String| Error::invalid("size", text, rule);
+    let invalid = |rule: &str| Error::invalid("size", text, rule);
     let digits = text.bytes().take_while(u8::is_ascii_digit).count();
     let scale: u64 = match &text[digits..] {
         "" | "B" => 1,
         "K" | "KiB" | "k" => 1024,
         "M" | "MiB" => 1024 * 1024,
-        _ => {
-            return Err(invalid(
-                "expected bytes or a size such as `4KiB` or `1MiB`".to_owned(),
-            ))
-        }
+        _ => return Err(invalid("expected bytes or a size such as `4KiB` or `1MiB`")),
     };
     if digits == 0 {
-        return Err(invalid("it has no number".to_owned()));
+        return Err(invalid("it has no number"));
     }
     match text[..digits]
         .parse::<u64>()
@@ -182,7 +189,7 @@ pub(crate) fn parse_size(text: &str, max: u64, what: &str) -> Result<u64, Error>
         .and_then(|n| n.checked_mul(scale))
     {
         Some(n) if n <= max => Ok(n),
-        _ => Err(invalid(format!("it must be at most {max} bytes{what}"))),
+        _ => Err(invalid(&format!("it must be at most {max} bytes{what}"))),
     }
 }
 
@@ -244,7 +251,6 @@ pub(crate) fn parse_exit_codes(text: &str) -> Result<Vec<i32>, Error> {
     }
 }
 
-/// Parses an RFC 3339 instant.
 pub(crate) fn parse_now(text: &str) -> Result<chrono::DateTime<chrono::Utc>, Error> {
     let text = text.trim();
     chrono::DateTime::parse_from_rfc3339(text)

@@ -118,7 +118,7 @@ impl Markup for Html {
                             "<span style=\"{}\" title=\"{}\">{}</span>",
                             mark_style(*mark),
                             mark_title(*mark),
-                            mark.ascii()
+                            mark.symbol(false)
                         )?;
                     }
                     write!(out, "</td>")?;

@@ -38,10 +38,7 @@ impl Cells<'_> {
         if self.marks.is_empty() {
             return NONE.to_owned();
         }
-        self.marks
-            .iter()
-            .map(|m| if unicode { m.unicode() } else { m.ascii() })
-            .collect()
+        self.marks.iter().map(|m| m.symbol(unicode)).collect()
     }
 }
 

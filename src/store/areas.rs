@@ -1,16 +1,10 @@
-//! The scan of the users' areas below `users/` (see `users` for the
-//! layout and whose is what).
-//!
-//! Every area is read through a handle: `users/` and then each area are
-//! opened as directories without following a link, the owner is taken from
-//! the handle, the area is listed from the handle and each file opened
-//! relative to it. An area swapped for a link between the look and the
-//! read so leads nowhere but into the directory that was judged.
-//!
-//! Nothing one user puts in `users/` or in their area grows the scan past
-//! a bound: at most [`AREA_ENTRIES_MAX`] heartbeats are read from one area
-//! (and as many areas from `users/`), the first by name; past it one
-//! `invalid` row says what was left out.
+//! The scan of the users' areas below `users/` (see `users` for whose is
+//! what). `users/` and each area are opened as directories without
+//! following a link; the owner is taken from the handle, the area listed
+//! from it and each file opened relative to it: an area swapped for a link
+//! after it was judged leads nowhere but into the directory judged. At most
+//! [`AREA_ENTRIES_MAX`] entries are read from one place, the first by name;
+//! past them one `invalid` row says what was left out.
 
 use std::collections::BinaryHeap;
 use std::ffi::OsStr;
@@ -35,6 +29,10 @@ pub(crate) const AREA_ENTRIES_MAX: usize = 1000;
 /// what it said of the file, and the job's name.
 pub(super) type ReadOpened<'a> = &'a dyn Fn(File, Metadata, &str) -> Result<Content, String>;
 
+/// How a pause file opened in an area becomes a pause: the handle, what it
+/// said of the file, and the job it pauses (`None`: the area's host pause).
+pub(super) type ReadPause<'a> = &'a dyn Fn(File, Metadata, Option<&str>) -> Result<Pause, String>;
+
 fn invalid(path: PathBuf, job: String, reason: String) -> Entry {
     Entry {
         path,
@@ -44,49 +42,89 @@ fn invalid(path: PathBuf, job: String, reason: String) -> Entry {
     }
 }
 
-/// Scans the areas below `<dir>/users/`, when that directory exists: each
-/// `users/<name>/*.last` becomes an entry for job `<name>/<job>`, read by
-/// `read` when the area and the file belong to `<name>`, else an invalid
-/// entry saying whose they are. Dotfiles (temporaries) are skipped.
-pub(super) fn scan_areas(dir: &Path, read: ReadOpened<'_>) -> Vec<Entry> {
-    let users = dir.join(USERS_DIR);
-    let Ok(handle) = open_dir(None, &users) else {
-        // Missing, or not a directory: no areas (a link is not followed).
-        return Vec::new();
+/// An area below `users/` that belongs to the user it is named after, by
+/// its handle.
+struct Area {
+    handle: File,
+    path: PathBuf,
+    name: String,
+    uid: u32,
+}
+
+/// Hands `each` every area below `<dir>/users/` (none when that is missing
+/// or not a directory), the first [`AREA_ENTRIES_MAX`] by name: an area
+/// that is its user's, or the invalid entry saying why it is not, or what
+/// was left out. With `judge_users`, a `users/` directory that cannot be
+/// trusted is one invalid entry and no area.
+fn each_area(dir: &Path, judge_users: bool, each: &mut dyn FnMut(Result<Area, Entry>)) {
+    let users_path = dir.join(USERS_DIR);
+    let label = || format!("{USERS_DIR}/");
+    let Ok(users) = open_dir(None, &users_path) else {
+        return;
     };
-    let Ok(meta) = handle.metadata() else {
-        return Vec::new();
+    let Ok(meta) = users.metadata() else {
+        return;
     };
     let trusted = std::fs::metadata(dir).map_or(0, |m| m.uid());
-    if let Some(reason) = users_dir_fault(&meta, trusted) {
-        return vec![invalid(
-            users.clone(),
-            format!("{USERS_DIR}/"),
-            format!("the per-user directory {reason}"),
-        )];
+    if let Some(reason) = users_dir_fault(&meta, trusted).filter(|_| judge_users) {
+        let reason = format!("the per-user directory {reason}");
+        return each(Err(invalid(users_path, label(), reason)));
     }
-    let mut entries = Vec::new();
-    let (names, total) = match first_names(&handle, |n| !n.starts_with('.')) {
+    let (names, total) = match first_names(&users, |n| !n.starts_with('.')) {
         Ok(found) => found,
         Err(err) => {
             let reason = format!("cannot list directory: {err}");
-            return vec![invalid(users, format!("{USERS_DIR}/"), reason)];
+            return each(Err(invalid(users_path, label(), reason)));
         }
     };
     for name in names {
-        scan_area(&handle, &users, &name, read, &mut entries);
+        let path = users_path.join(&name);
+        let judged = open_dir(Some(&users), Path::new(&name)).map_err(|err| {
+            // Worded from a look at the name; only the handle is trusted.
+            match std::fs::symlink_metadata(&path) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    "it is a symlink, not a directory".to_owned()
+                }
+                Ok(m) if !m.is_dir() => "it is not a directory".to_owned(),
+                _ => format!("cannot read: {err}"),
+            }
+        });
+        let judged = judged.and_then(|handle| {
+            let uid = handle.metadata().map_err(|e| format!("cannot read: {e}"))?.uid();
+            match user_name(uid) {
+                Some(owner) if owner == name => Ok(Area {
+                    handle,
+                    path: path.clone(),
+                    name: name.clone(),
+                    uid,
+                }),
+                Some(owner) => Err(format!(
+                    "the area `{name}` belongs to {owner} (uid {uid}), so its heartbeats cannot be {name}'s"
+                )),
+                None => Err(format!(
+                    "the area `{name}` belongs to uid {uid}, which has no user name"
+                )),
+            }
+        });
+        each(judged.map_err(|reason| invalid(path, format!("{name}/"), reason)));
     }
     if total > AREA_ENTRIES_MAX {
-        entries.push(invalid(
-            users,
-            format!("{USERS_DIR}/"),
-            cut(
-                total,
-                "entries",
-                "the areas past them are not watched until the rest are removed",
-            ),
-        ));
+        let then = "the areas past them are not watched until the rest are removed";
+        let reason = cut(total, "entries", then);
+        each(Err(invalid(users_path, label(), reason)));
     }
+}
+
+/// Scans the areas below `<dir>/users/`: each `users/<name>/*.last`
+/// becomes an entry for job `<name>/<job>`, read by `read` when the area
+/// and the file belong to `<name>`, else an invalid entry saying whose
+/// they are. Dotfiles (temporaries) are skipped.
+pub(super) fn scan_areas(dir: &Path, read: ReadOpened<'_>) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    each_area(dir, true, &mut |area| match area {
+        Ok(area) => scan_area(&area, read, &mut entries),
+        Err(entry) => entries.push(entry),
+    });
     entries
 }
 
@@ -100,75 +138,37 @@ fn cut(total: usize, what: &str, then: &str) -> String {
     )
 }
 
-/// Scans the area `name` inside the handle `users` (whose path is
-/// `users_path`) into `entries`.
-fn scan_area(
-    users: &File,
-    users_path: &Path,
-    name: &str,
-    read: ReadOpened<'_>,
-    entries: &mut Vec<Entry>,
-) {
-    let path = users_path.join(name);
-    let label = format!("{name}/");
-    let area = match open_dir(Some(users), Path::new(name)) {
-        Ok(area) => area,
-        Err(err) => {
-            // Worded from a look at the name; only the handle is trusted.
-            let reason = match std::fs::symlink_metadata(&path) {
-                Ok(m) if m.file_type().is_symlink() => {
-                    "it is a symlink, not a directory".to_owned()
-                }
-                Ok(m) if !m.is_dir() => "it is not a directory".to_owned(),
-                _ => format!("cannot read: {err}"),
-            };
-            entries.push(invalid(path, label, reason));
-            return;
-        }
-    };
-    let uid = match area.metadata() {
-        Ok(meta) => meta.uid(),
-        Err(err) => {
-            entries.push(invalid(path, label, format!("cannot read: {err}")));
-            return;
-        }
-    };
-    let fault = match user_name(uid) {
-        Some(owner) if owner == name => None,
-        Some(owner) => Some(format!(
-            "the area `{name}` belongs to {owner} (uid {uid}), so its heartbeats cannot be {name}'s"
-        )),
-        None => Some(format!(
-            "the area `{name}` belongs to uid {uid}, which has no user name"
-        )),
-    };
-    if let Some(reason) = fault {
-        entries.push(invalid(path, label, reason));
-        return;
-    }
+fn scan_area(area: &Area, read: ReadOpened<'_>, entries: &mut Vec<Entry>) {
+    let (path, name) = (&area.path, area.name.as_str());
     #[cfg(test)]
-    tests::SWAP.with(|swap| swap.borrow().as_ref().map(|swap| swap(&path)));
+    tests::SWAP.with(|swap| swap.borrow().as_ref().map(|swap| swap(path)));
     let suffix = format!(".{EXTENSION}");
-    let listed = first_names(&area, |n| !n.starts_with('.') && n.ends_with(&suffix));
+    let listed = first_names(&area.handle, |n| {
+        !n.starts_with('.') && n.ends_with(&suffix)
+    });
     let (files, total) = match listed {
         Ok(found) => found,
         Err(err) => {
             let reason = format!("cannot list directory: {err}");
-            entries.push(invalid(path, label, reason));
-            return;
+            return entries.push(invalid(path.clone(), format!("{name}/"), reason));
         }
     };
     for file in files {
         let job = file.strip_suffix(&suffix).unwrap_or(&file);
         let content = match validate_job(job) {
             Err(_) => Err("the file name is not a valid job name".to_owned()),
-            Ok(()) => match open_regular_at(&area, OsStr::new(&file)) {
+            Ok(()) => match open_regular_at(&area.handle, OsStr::new(&file)) {
                 Err(Refused::Link) => Err("a symlink in a user's area is not followed".to_owned()),
                 Err(refused) => Err(super::scan::heartbeat_reason(refused)),
-                Ok((handle, meta)) => match owner_fault(&meta, uid, name) {
-                    Some(reason) => Err(reason),
-                    None => read(handle, meta, job),
-                },
+                // The file must belong to the area's user or to root.
+                Ok((file, meta)) if [area.uid, 0].contains(&meta.uid()) => read(file, meta, job),
+                Ok((_, meta)) => {
+                    let owner =
+                        user_name(meta.uid()).unwrap_or_else(|| format!("uid {}", meta.uid()));
+                    Err(format!(
+                        "the file belongs to {owner}, not to {name} whose area it is in"
+                    ))
+                }
             },
         };
         entries.push(Entry {
@@ -180,55 +180,27 @@ fn scan_area(
     }
     if total > AREA_ENTRIES_MAX {
         let then = "their jobs are not watched until the files past the first are removed";
-        entries.push(invalid(path, label, cut(total, "heartbeat files", then)));
+        let reason = cut(total, "heartbeat files", then);
+        entries.push(invalid(path.clone(), format!("{name}/"), reason));
     }
 }
 
-/// Why a file in `name`'s area cannot be `name`'s heartbeat, if it cannot:
-/// the handle must belong to the area's user or to root.
-fn owner_fault(meta: &Metadata, uid: u32, name: &str) -> Option<String> {
-    if meta.uid() == uid || meta.uid() == 0 {
-        return None;
-    }
-    let owner = user_name(meta.uid()).unwrap_or_else(|| format!("uid {}", meta.uid()));
-    Some(format!(
-        "the file belongs to {owner}, not to {name} whose area it is in"
-    ))
-}
-
-/// How a pause file opened in an area becomes a pause: the handle, what it
-/// said of the file, and the job it pauses (`None`: the area's host pause).
-pub(super) type ReadPause<'a> = &'a dyn Fn(File, Metadata, Option<&str>) -> Result<Pause, String>;
-
-/// Every pause file in the users' areas below `dir`, read through each
-/// area's handle as the heartbeats are. A pause counts only when its area
-/// and the file belong to the user the area is named after; others are
-/// left out (they pause nothing, and the heartbeat scan reports the area).
-/// At most [`AREA_ENTRIES_MAX`] are read from one area, the first by name;
-/// past it one unusable entry says what was left out.
+/// Every pause file in the users' areas below `dir`, read as the
+/// heartbeats are. A pause counts only when its area and the file belong to
+/// the user the area is named after; others pause nothing and are left out
+/// (the heartbeat scan reports the area).
 pub(super) fn area_pauses(dir: &Path, read: ReadPause<'_>) -> Vec<PauseEntry> {
-    let users_path = dir.join(USERS_DIR);
-    let Ok(users) = open_dir(None, &users_path) else {
-        return Vec::new();
-    };
-    let Ok((names, _)) = first_names(&users, |n| !n.starts_with('.')) else {
-        return Vec::new();
-    };
     let mut found = Vec::new();
-    for name in names {
-        let Ok(area) = open_dir(Some(&users), Path::new(&name)) else {
-            continue;
+    each_area(dir, false, &mut |area| {
+        let Ok(Area {
+            handle, path, uid, ..
+        }) = area
+        else {
+            return;
         };
-        let Ok(uid) = area.metadata().map(|m| m.uid()) else {
-            continue;
-        };
-        if user_name(uid).as_deref() != Some(name.as_str()) {
-            continue;
-        }
-        let path = users_path.join(&name);
         let is_pause = |n: &str| !n.starts_with('.') && pause_job(OsStr::new(n)).is_some();
-        let Ok((files, total)) = first_names(&area, is_pause) else {
-            continue;
+        let Ok((files, total)) = first_names(&handle, is_pause) else {
+            return;
         };
         for file in files {
             let job = pause_job(OsStr::new(&file)).flatten();
@@ -236,11 +208,11 @@ pub(super) fn area_pauses(dir: &Path, read: ReadPause<'_>) -> Vec<PauseEntry> {
                 Some(job) if validate_job(job).is_err() => {
                     Err("the file name is not a valid job name".to_owned())
                 }
-                _ => match open_regular_at(&area, OsStr::new(&file)) {
+                _ => match open_regular_at(&handle, OsStr::new(&file)) {
                     Err(refused) => Err(pause_reason(refused)),
                     // Another user's file in the area pauses nothing.
                     Ok((_, meta)) if meta.uid() != uid => continue,
-                    Ok((handle, meta)) => read(handle, meta, job.as_deref()),
+                    Ok((file, meta)) => read(file, meta, job.as_deref()),
                 },
             };
             found.push(PauseEntry {
@@ -259,7 +231,7 @@ pub(super) fn area_pauses(dir: &Path, read: ReadPause<'_>) -> Vec<PauseEntry> {
                 content: Err(cut(total, "pause files", then)),
             });
         }
-    }
+    });
     found
 }
 
@@ -269,9 +241,10 @@ pub(super) fn area_pauses(dir: &Path, read: ReadPause<'_>) -> Vec<PauseEntry> {
 fn first_names(dir: &File, keep: impl Fn(&str) -> bool) -> io::Result<(Vec<String>, usize)> {
     let mut first = BinaryHeap::new();
     let mut total = 0;
-    list_dir(dir, &mut |name| {
+    for entry in list_dir(dir)? {
+        let name = entry?.file_name();
         let Some(name) = name.to_str().filter(|n| keep(n)) else {
-            return;
+            continue;
         };
         total += 1;
         if first.len() < AREA_ENTRIES_MAX {
@@ -283,7 +256,7 @@ fn first_names(dir: &File, keep: impl Fn(&str) -> bool) -> io::Result<(Vec<Strin
             first.pop();
             first.push(name.to_owned());
         }
-    })?;
+    }
     Ok((first.into_sorted_vec(), total))
 }
 

@@ -1,15 +1,11 @@
 //! The durable atomic replacement of one small file, as every heartbeat is
-//! written.
-//!
-//! The bytes go to a temporary file created next to the target (same
-//! directory, so the same filesystem), which is flushed to disk and renamed
-//! over the target; then the directory is flushed, so that the rename
-//! survives a crash. A reader sees the old file or the new one, never a part.
-//!
-//! The temporary is named `.<target>.<pid>.<16 hex digits>.hbtmp`: a dotfile,
-//! which every reader of heartbeat directories skips, with an exact shape
-//! that [`is_temporary_name`] recognises, so that cleanup can never mistake
-//! someone else's file for one of ours.
+//! written: the bytes go to a temporary file beside the target (the same
+//! filesystem), flushed to disk and renamed over the target; then the
+//! directory is flushed, so that the rename survives a crash. A reader sees
+//! the old file or the new one, never a part. The temporary,
+//! `.<target>.<pid>.<16 hex digits>.hbtmp`, is a dotfile (readers skip
+//! it) of a shape [`is_temporary_name`] recognises exactly, so cleanup
+//! never mistakes someone else's file for one of ours.
 
 use std::collections::hash_map::RandomState;
 use std::fs::{self, OpenOptions, Permissions};
@@ -17,10 +13,10 @@ use std::hash::{BuildHasher, Hasher};
 use std::io::{self, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
+use std::sync::LazyLock;
 use std::time::SystemTime;
 
-/// The last component of every temporary file name.
-pub(crate) const TEMP_SUFFIX: &str = "hbtmp";
+use regex::Regex;
 
 /// The mode of every file written, whatever the umask: heartbeats and
 /// metrics are read by other users (the checker, node_exporter).
@@ -29,41 +25,23 @@ pub(crate) const MODE: u32 = 0o644;
 /// How many names are tried when a temporary's name is taken.
 const ATTEMPTS: u32 = 8;
 
-/// The name of a temporary file for `target` (a file name, not a path).
 pub(crate) fn temporary_name(target: &str, pid: u32, nonce: u64) -> String {
-    format!(".{target}.{pid}.{nonce:016x}.{TEMP_SUFFIX}")
+    format!(".{target}.{pid}.{nonce:016x}.hbtmp")
 }
 
 /// Whether `name` has exactly the shape of a name `temporary_name` makes:
 /// a dot, a target name, a process id of 1 to 10 digits, 16 lowercase hex
 /// digits and the suffix, separated by dots.
 pub fn is_temporary_name(name: &str) -> bool {
-    let Some(rest) = name
-        .strip_prefix('.')
-        .and_then(|r| r.strip_suffix(TEMP_SUFFIX))
-        .and_then(|r| r.strip_suffix('.'))
-    else {
-        return false;
-    };
-    let Some((rest, nonce)) = rest.rsplit_once('.') else {
-        return false;
-    };
-    let Some((target, pid)) = rest.rsplit_once('.') else {
-        return false;
-    };
-    nonce.len() == 16
-        && nonce
-            .bytes()
-            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-        && (1..=10).contains(&pid.len())
-        && pid.bytes().all(|b| b.is_ascii_digit())
-        && !target.is_empty()
-        && !target.contains('/')
+    static SHAPE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^\.[^/]+\.[0-9]{1,10}\.[0-9a-f]{16}\.hbtmp$").expect("a valid pattern")
+    });
+    SHAPE.is_match(name)
 }
 
 /// A random 64-bit number, from the keys the standard library seeds its
 /// hash maps with, mixed with the clock.
-pub(crate) fn nonce(attempt: u32) -> u64 {
+fn nonce(attempt: u32) -> u64 {
     let mut hasher = RandomState::new().build_hasher();
     let nanos = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
@@ -73,11 +51,11 @@ pub(crate) fn nonce(attempt: u32) -> u64 {
     hasher.finish()
 }
 
-/// Replaces `path` with what `fill` writes, durably and atomically. `fill`
-/// writes (buffered) straight into the temporary, so a large file is never
-/// held in memory whole. On any failure (of `fill` too) the old file is
-/// untouched and no temporary is left behind (unless the process is
-/// killed, which is what temporary cleanup is for).
+/// Replaces `path` with what `fill` writes, durably and atomically, mode
+/// [`MODE`]. `fill` writes (buffered) straight into the temporary, so a
+/// large file is never held in memory whole. On any failure (of `fill`
+/// too) the old file is untouched and no temporary is left behind (unless
+/// the process is killed, which is what temporary cleanup is for).
 pub(super) fn replace(
     path: &Path,
     fill: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
@@ -86,8 +64,8 @@ pub(super) fn replace(
 }
 
 /// [`replace`] with the new file's `mode` and, when given, its owner and
-/// group set on the temporary before the rename, so that the file is never
-/// seen with other permissions (a crontab keeps its owner and mode).
+/// group, set on the temporary before the rename (a crontab keeps its
+/// owner and mode).
 pub(crate) fn replace_as(
     path: &Path,
     mode: u32,
@@ -98,10 +76,8 @@ pub(crate) fn replace_as(
         .file_name()
         .and_then(|n| n.to_str())
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let dir = dir.unwrap_or(Path::new("."));
     let pid = std::process::id();
     let mut attempt = 0;
     let (temp, mut file) = loop {
@@ -122,10 +98,9 @@ pub(crate) fn replace_as(
             Err(err) => return Err(err),
         }
     };
-    let owned = match owner {
-        Some((uid, gid)) => std::os::unix::fs::fchown(&file, Some(uid), Some(gid)),
-        None => Ok(()),
-    };
+    let owned = owner.map_or(Ok(()), |(uid, gid)| {
+        std::os::unix::fs::fchown(&file, Some(uid), Some(gid))
+    });
     let written = owned
         .and_then(|()| file.set_permissions(Permissions::from_mode(mode)))
         .and_then(|()| {

@@ -21,7 +21,6 @@ use super::users::effective_uid;
 /// than a moment; an hour leaves a slow disk every chance.
 pub(crate) const TEMP_MAX_AGE: Duration = Duration::from_secs(3600);
 
-/// What a cleanup did.
 #[derive(Debug, Default)]
 pub(crate) struct Cleanup {
     pub removed: Vec<PathBuf>,
@@ -33,33 +32,27 @@ pub(crate) struct Cleanup {
 
 /// Removes, in each of `dirs` and its subdirectories one level down (real
 /// directories, not symlinks, not dotted), every temporary of ours last
-/// modified more than `max_age` before `now`.
-///
-/// `now` is the real clock, never a judging instant given on the command
-/// line: a `--now` in the future must not remove a live writer's file.
+/// modified more than `max_age` before `now`: the real clock, never a
+/// `--now` (one in the future must not remove a live writer's file).
 pub(crate) fn clean_temporaries(dirs: &[PathBuf], now: SystemTime, max_age: Duration) -> Cleanup {
     let mut cleanup = Cleanup::default();
-    let euid = effective_uid();
-    for dir in dirs {
-        clean_dir(dir, true, euid, now, max_age, &mut cleanup);
+    // A temporary last modified before this is old.
+    if let Some(before) = now.checked_sub(max_age) {
+        for dir in dirs {
+            clean_dir(dir, true, before, &mut cleanup);
+        }
     }
     cleanup
 }
 
-fn clean_dir(
-    dir: &Path,
-    descend: bool,
-    euid: u32,
-    now: SystemTime,
-    max_age: Duration,
-    cleanup: &mut Cleanup,
-) {
+fn clean_dir(dir: &Path, descend: bool, before: SystemTime, cleanup: &mut Cleanup) {
     let Ok(owner) = fs::symlink_metadata(dir).map(|m| m.uid()) else {
         return;
     };
     let Ok(listing) = fs::read_dir(dir) else {
         return;
     };
+    let euid = effective_uid();
     for item in listing {
         let Ok(item) = item else {
             return;
@@ -71,7 +64,7 @@ fn clean_dir(
         let path = item.path();
         if !is_temporary_name(name) {
             if descend && !name.starts_with('.') && item.file_type().is_ok_and(|t| t.is_dir()) {
-                clean_dir(&path, false, euid, now, max_age, cleanup);
+                clean_dir(&path, false, before, cleanup);
             }
             continue;
         }
@@ -80,11 +73,7 @@ fn clean_dir(
             continue;
         };
         let ours = meta.uid() == euid || meta.uid() == owner;
-        let old = meta
-            .modified()
-            .ok()
-            .and_then(|m| now.duration_since(m).ok())
-            .is_some_and(|age| age > max_age);
+        let old = meta.modified().is_ok_and(|m| m < before);
         if !(meta.file_type().is_file() && ours && old) {
             continue;
         }

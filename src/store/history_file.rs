@@ -2,17 +2,14 @@
 //! [`HISTORY_MAX`] kept.
 //!
 //! A writer opens the file for appending, takes a short exclusive `flock`
-//! on it, checks that the path still names the file it opened (a compaction
-//! may have replaced it meanwhile; then it opens again), appends its line in
-//! one `write`, and, once the file holds more than [`HISTORY_MAX`] +
-//! [`HISTORY_SLACK`] lines, rewrites it with the newest [`HISTORY_MAX`] to a
-//! temporary file renamed over it, still under the lock. The slack makes the
-//! rewrite happen once every [`HISTORY_SLACK`] runs, not on every run once
-//! the history is full; readers take the newest [`HISTORY_MAX`] lines
-//! whatever the file holds. So concurrent writers neither lose nor tear a line,
-//! and a reader sees the old file or the new one. The history is not flushed
-//! to disk (the heartbeat is): after a power cut the newest lines may be
-//! missing, never garbled.
+//! on it, checks that the path still names the file it opened (else a
+//! compaction replaced it: it opens again), appends its line in one
+//! `write`, and once the file holds [`HISTORY_SLACK`] lines too many,
+//! rewrites it with the newest to a temporary renamed over it, still under
+//! the lock. So concurrent writers neither lose nor tear a line, and a
+//! reader (who takes the newest [`HISTORY_MAX`]) sees the old file or the
+//! new one. An append is not flushed to disk (the heartbeat is): after a
+//! power cut the newest lines may be missing, never garbled.
 
 use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -20,12 +17,12 @@ use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::atomic::{nonce, temporary_name, MODE};
+use super::atomic::{replace, MODE};
+use super::lock::{sleep_pause, wait_lock, LockWait};
 use super::open::{open_handle, Links, Refused};
 use crate::error::Error;
 use crate::history::{looks_whole, parse, Run, HISTORY_MAX};
 
-/// The file name ending of a run history.
 pub(crate) const HISTORY_EXTENSION: &str = "history";
 
 /// At most this many bytes from the end of a history are read; a history of
@@ -34,7 +31,7 @@ pub(crate) const HISTORY_READ_MAX: u64 = 256 * 1024;
 
 /// How many lines past [`HISTORY_MAX`] a history may grow before it is
 /// rewritten: one rewrite every 50 runs instead of one on every run.
-pub(super) const HISTORY_SLACK: usize = 50;
+const HISTORY_SLACK: usize = 50;
 
 /// The shortest line a run can have (`{"timestamp":"…Z","status":"ok"}`): a
 /// history no longer than `HISTORY_MAX + HISTORY_SLACK` such lines cannot
@@ -51,24 +48,19 @@ const LOCK_WAIT: Duration = Duration::from_secs(2);
 /// How often a writer opens the file again after finding it replaced.
 const REOPEN_TRIES: u32 = 16;
 
-/// The run history of `job` in `dir`.
 pub(crate) fn history_path(dir: &Path, job: &str) -> PathBuf {
     dir.join(format!("{job}.{HISTORY_EXTENSION}"))
 }
 
-fn failed(path: &Path, source: io::Error) -> Error {
-    Error::WriteFile {
-        path: path.to_owned(),
-        source,
-    }
-}
-
 /// Appends `run` to the history of `job` in `dir`, and compacts the history
 /// to its newest [`HISTORY_MAX`] lines when it holds more than
-/// [`HISTORY_MAX`] + 50 (`HISTORY_SLACK`).
+/// [`HISTORY_MAX`] + [`HISTORY_SLACK`].
 pub(crate) fn append_history(dir: &Path, job: &str, run: &Run) -> Result<(), Error> {
     let path = history_path(dir, job);
-    let line = run.to_json_line();
+    append(&path, &run.to_json_line()).map_err(|source| Error::WriteFile { path, source })
+}
+
+fn append(path: &Path, line: &[u8]) -> io::Result<()> {
     for _ in 0..REOPEN_TRIES {
         let file = OpenOptions::new()
             .read(true)
@@ -76,72 +68,53 @@ pub(crate) fn append_history(dir: &Path, job: &str, run: &Run) -> Result<(), Err
             .create(true)
             .mode(0o644)
             .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
-            .open(&path)
-            .map_err(|e| failed(&path, e))?;
-        let opened = file.metadata().map_err(|e| failed(&path, e))?;
+            .open(path)?;
+        let opened = file.metadata()?;
         if !opened.is_file() {
-            return Err(failed(&path, io::Error::other("not a regular file")));
+            return Err(io::Error::other("not a regular file"));
         }
-        lock_bounded(&file).map_err(|e| failed(&path, e))?;
-        // Held now; the lock is released when `file` is closed.
-        match fs::symlink_metadata(&path) {
-            Ok(now) if now.dev() == opened.dev() && now.ino() == opened.ino() => {}
-            // Replaced (or removed) by another writer's compaction or a
-            // retire between open and lock: start over on the new file.
-            Ok(_) | Err(_) => continue,
+        if wait_lock(&file, LOCK_WAIT, sleep_pause::<()>)? != LockWait::Locked {
+            let secs = LOCK_WAIT.as_secs();
+            let held = format!("another writer held its lock for more than {secs}s");
+            return Err(io::Error::new(io::ErrorKind::TimedOut, held));
         }
-        return append_locked(&file, &path, dir, job, &line);
+        // Held now; the lock is released when `file` is closed. Replaced (or
+        // removed) by another writer's compaction or a retire between open
+        // and lock: start over on the new file.
+        if fs::symlink_metadata(path)
+            .is_ok_and(|now| (now.dev(), now.ino()) == (opened.dev(), opened.ino()))
+        {
+            return append_locked(&file, path, line);
+        }
     }
-    Err(failed(
-        &path,
-        io::Error::other("the file kept being replaced while appending"),
+    Err(io::Error::other(
+        "the file kept being replaced while appending",
     ))
 }
 
-fn lock_bounded(file: &File) -> io::Result<()> {
-    match super::lock::wait_lock(file, LOCK_WAIT, super::lock::sleep_pause::<()>)? {
-        super::lock::LockWait::Locked => Ok(()),
-        _ => Err(io::Error::new(
-            io::ErrorKind::TimedOut,
-            format!(
-                "another writer held its lock for more than {}s",
-                LOCK_WAIT.as_secs()
-            ),
-        )),
-    }
-}
-
-fn append_locked(
-    file: &File,
-    path: &Path,
-    dir: &Path,
-    job: &str,
-    line: &[u8],
-) -> Result<(), Error> {
-    let len = file.metadata().map_err(|e| failed(path, e))?.len();
+fn append_locked(file: &File, path: &Path, line: &[u8]) -> io::Result<()> {
+    let len = file.metadata()?.len();
     if len == 0 {
         // New (or empty): readable by other users' checkers whatever the
         // umask, as heartbeats are.
-        file.set_permissions(Permissions::from_mode(MODE))
-            .map_err(|e| failed(path, e))?;
+        file.set_permissions(Permissions::from_mode(MODE))?;
     }
     let mut bytes = Vec::with_capacity(line.len() + 1);
     if len > 0 {
         // A line torn by a writer that died mid-write is ended first, so
         // that it does not swallow this one.
         let mut last = [0u8; 1];
-        file.read_exact_at(&mut last, len - 1)
-            .map_err(|e| failed(path, e))?;
+        file.read_exact_at(&mut last, len - 1)?;
         if last[0] != b'\n' {
             bytes.push(b'\n');
         }
     }
     bytes.extend_from_slice(line);
     let mut writer = file;
-    writer.write_all(&bytes).map_err(|e| failed(path, e))?;
+    writer.write_all(&bytes)?;
     let len = len + bytes.len() as u64;
     if len > SHORTEST_LINE * LINES_BEFORE_REWRITE as u64 {
-        compact(file, path, dir, job, len)?;
+        compact(file, path, len)?;
     }
     Ok(())
 }
@@ -149,8 +122,8 @@ fn append_locked(
 /// Rewrites the history with its newest [`HISTORY_MAX`] whole lines when it
 /// holds more than [`LINES_BEFORE_REWRITE`], a torn line, or more than
 /// [`HISTORY_READ_MAX`] bytes, through a temporary file renamed over it.
-fn compact(file: &File, path: &Path, dir: &Path, job: &str, len: u64) -> Result<(), Error> {
-    let tail = read_tail(file, len).map_err(|e| failed(path, e))?;
+fn compact(file: &File, path: &Path, len: u64) -> io::Result<()> {
+    let tail = read_tail(file, len)?;
     let lines: Vec<&[u8]> = tail
         .split(|b| *b == b'\n')
         .filter(|l| looks_whole(l))
@@ -160,36 +133,16 @@ fn compact(file: &File, path: &Path, dir: &Path, job: &str, len: u64) -> Result<
         return Ok(());
     }
     let keep = &lines[lines.len().saturating_sub(HISTORY_MAX)..];
-    let mut out = Vec::with_capacity(tail.len());
-    for line in keep {
-        out.extend_from_slice(line);
-        out.push(b'\n');
-    }
-    // Named as every temporary is, so that hb-check's cleanup removes one a
-    // killed writer left.
-    let name = format!("{job}.{HISTORY_EXTENSION}");
-    let temp = dir.join(temporary_name(&name, std::process::id(), nonce(0)));
-    let written = write_new(&temp, &out).and_then(|()| fs::rename(&temp, path));
-    if let Err(err) = written {
-        let _ = fs::remove_file(&temp);
-        return Err(failed(path, err));
-    }
-    Ok(())
+    // Through a temporary named as every one is, so that hb-check's cleanup
+    // removes one a killed writer left.
+    replace(path, &mut |out| {
+        keep.iter()
+            .try_for_each(|line| out.write_all(line).and_then(|()| out.write_all(b"\n")))
+    })
 }
 
 fn torn(line: &[u8]) -> bool {
     !line.is_empty() && !looks_whole(line)
-}
-
-fn write_new(temp: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(MODE)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(temp)?;
-    file.set_permissions(Permissions::from_mode(MODE))?;
-    file.write_all(bytes)
 }
 
 /// The last [`HISTORY_READ_MAX`] bytes of `file`, which is `len` bytes long,

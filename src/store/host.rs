@@ -2,6 +2,7 @@
 //! bounded, non-blocking reader as every other small file: when it booted,
 //! and whether a cron daemon runs (and since when).
 
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -30,7 +31,6 @@ const DAEMON_NAMES: [&str; 2] = ["cron", "crond"];
 /// daemon, turns the crontabs into timer units named `cron-*.timer` here.
 const GENERATED_UNITS: &str = "/run/systemd/generator";
 
-/// A cron daemon that was found running.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CronDaemon {
     /// What was found: `cron (pid 412)`, or `systemd-cron (timers)`.
@@ -66,10 +66,7 @@ fn proc_text(path: &Path) -> Option<String> {
 /// the container's crontabs, not this host's).
 fn is_cron(pid: u32) -> bool {
     let base = PathBuf::from(format!("/proc/{pid}"));
-    let root_owned = std::fs::metadata(&base).is_ok_and(|m| {
-        use std::os::unix::fs::MetadataExt;
-        m.uid() == 0
-    });
+    let root_owned = std::fs::metadata(&base).is_ok_and(|m| m.uid() == 0);
     let namespace = |dir: &Path| std::fs::read_link(dir.join("ns/pid")).ok();
     // A user who is not root cannot read root's namespace links: then the
     // owner alone decides.
@@ -80,31 +77,30 @@ fn is_cron(pid: u32) -> bool {
     if !root_owned || !same_namespace {
         return false;
     }
-    let state = proc_text(&base.join("stat"))
-        .and_then(|stat| Some(stat[stat.rfind(')')? + 1..].trim_start().starts_with('Z')));
-    if state != Some(false) {
+    let zombie = stat_fields(pid).map(|f| f.first().is_some_and(|s| s.starts_with('Z')));
+    if zombie != Some(false) {
         return false;
     }
-    let Some(comm) = proc_text(&base.join("comm")) else {
-        return false;
-    };
+    let comm = proc_text(&base.join("comm")).unwrap_or_default();
     let comm = comm.trim_end();
-    if DAEMON_NAMES.contains(&comm) {
-        return true;
-    }
-    comm == "busybox"
-        && proc_text(&base.join("cmdline"))
-            .is_some_and(|args| args.split('\0').nth(1) == Some("crond"))
+    DAEMON_NAMES.contains(&comm)
+        || comm == "busybox"
+            && proc_text(&base.join("cmdline"))
+                .is_some_and(|args| args.split('\0').nth(1) == Some("crond"))
+}
+
+/// The fields of `/proc/PID/stat` after the name (field 2, in parentheses
+/// and free to hold spaces): the first is field 3, the state.
+fn stat_fields(pid: u32) -> Option<Vec<String>> {
+    let stat = proc_text(&PathBuf::from(format!("/proc/{pid}/stat")))?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    Some(rest.split_ascii_whitespace().map(str::to_owned).collect())
 }
 
 /// When process `pid` started: its start in clock ticks after boot
 /// (`/proc/PID/stat`, field 22) from the kernel's boot time.
-fn started(pid: u32) -> Option<DateTime<Utc>> {
-    let stat = proc_text(&PathBuf::from(format!("/proc/{pid}/stat")))?;
-    // The name (field 2) is in parentheses and may hold spaces: count the
-    // fields after its closing one, which is field 3.
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let ticks: u64 = rest.split_ascii_whitespace().nth(19)?.parse().ok()?;
+pub(crate) fn process_start(pid: u32) -> Option<DateTime<Utc>> {
+    let ticks: u64 = stat_fields(pid)?.get(19)?.parse().ok()?;
     // SAFETY: sysconf only reads a constant of the system.
     let per_second = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).ok()?;
     let after_boot = i64::try_from(ticks.checked_div(per_second)?).ok()?;
@@ -122,35 +118,26 @@ pub(crate) fn processes_visible() -> bool {
 /// files, every process's name in `/proc`, then systemd-cron's timers.
 /// `None` when none runs.
 pub(crate) fn cron_daemon() -> Option<CronDaemon> {
-    let daemon = |pid: u32| CronDaemon {
-        found: format!("cron (pid {pid})"),
-        since: started(pid),
-    };
-    for file in PID_FILES {
-        let pid = proc_text(Path::new(file)).and_then(|t| t.trim().parse::<u32>().ok());
-        if let Some(pid) = pid.filter(|&p| is_cron(p)) {
-            return Some(daemon(pid));
-        }
-    }
-    if let Ok(entries) = std::fs::read_dir("/proc") {
-        let pids = entries
-            .take(PROC_ENTRIES_MAX)
-            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok());
-        for pid in pids {
-            if is_cron(pid) {
-                return Some(daemon(pid));
-            }
-        }
+    let from_files = PID_FILES
+        .iter()
+        .filter_map(|file| proc_text(Path::new(file))?.trim().parse::<u32>().ok());
+    let listed = std::fs::read_dir("/proc").into_iter().flatten();
+    let from_proc = listed
+        .take(PROC_ENTRIES_MAX)
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok());
+    if let Some(pid) = from_files.chain(from_proc).find(|&pid| is_cron(pid)) {
+        let since = process_start(pid);
+        let found = format!("cron (pid {pid})");
+        return Some(CronDaemon { found, since });
     }
     let timers = std::fs::read_dir(GENERATED_UNITS)
         .ok()?
         .take(PROC_ENTRIES_MAX)
+        .flatten()
         .any(|e| {
-            e.ok().is_some_and(|e| {
-                let name = e.file_name();
-                let name = name.to_string_lossy();
-                name.starts_with("cron-") && name.ends_with(".timer")
-            })
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("cron-") && name.ends_with(".timer")
         });
     (timers && Path::new("/run/systemd/system").is_dir()).then(|| CronDaemon {
         found: "systemd-cron (timers)".to_owned(),

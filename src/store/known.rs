@@ -2,10 +2,10 @@
 //! go, and the known names closest to one that is not.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::pause_file::with_own_areas;
-use super::{history_path, user_dir, HISTORY_EXTENSION, SYSTEM_DIR};
+use super::{history_path, HISTORY_EXTENSION};
 use crate::record::validate_job;
 use crate::Error;
 
@@ -19,10 +19,7 @@ const KNOWN_NAMES_MAX: usize = 10_000;
 /// there. When it has neither, the message says where it looked and the
 /// known names closest to it, so a typo does not pause nothing for days.
 pub(crate) fn check_known(dir: Option<&Path>, job: &str) -> Result<(), Error> {
-    let mut dirs = vec![dir.map_or_else(|| PathBuf::from(SYSTEM_DIR), Path::to_owned)];
-    if dir.is_none() {
-        dirs.extend(user_dir());
-    }
+    let dirs = dir.map_or_else(super::default_locations, |dir| vec![dir.to_owned()]);
     let places = with_own_areas(&dirs);
     let known = |place: &Path| {
         super::heartbeat_path(place, job).exists() || history_path(place, job).exists()

@@ -1,17 +1,12 @@
 //! The run lock that keeps hb-check runs from overlapping.
 //!
-//! What the lock protects decides where it lives: the host's alert issue
-//! and the metrics file belong to the host being checked, so there is one
-//! lock per host (`hb-check.<host>.lock`) in one private directory per user,
-//! whatever heartbeat directories a run reads and in whatever order:
-//!
-//! 1. `$RUNTIME_DIRECTORY`, then `$STATE_DIRECTORY` (the first entry of
-//!    each: systemd's `RuntimeDirectory=`/`StateDirectory=` of the unit);
-//! 2. for root, `/run/cron-heartbeat` (the directory the shipped unit's
-//!    `RuntimeDirectory=cron-heartbeat` gives, so cron and the timer share
-//!    it);
-//! 3. for anyone else, the user's state directory
-//!    (`$XDG_STATE_HOME/cron-heartbeat`).
+//! The host's alert issue and metrics file belong to the host checked, so
+//! there is one lock per host (`hb-check.<host>.lock`) in one private
+//! directory per user, whatever heartbeat directories a run reads: the
+//! first entry of `$RUNTIME_DIRECTORY`, else of `$STATE_DIRECTORY` (the
+//! unit's, made by systemd); for root `/run/cron-heartbeat` (the shipped
+//! unit's `RuntimeDirectory=`, so cron and the timer share it); for anyone
+//! else the user's state directory.
 //!
 //! The file is opened without following a link, created `0600`, must be a
 //! regular file owned by this user, and sits in a directory that no other
@@ -42,14 +37,6 @@ impl RunLock {
     }
 }
 
-/// The directory root's runs keep their locks in without systemd.
-pub(crate) const ROOT_LOCK_DIR: &str = "/run/cron-heartbeat";
-
-/// The name of the lock file for runs that check `host`.
-pub(crate) fn lock_name(host: &str) -> String {
-    format!("hb-check.{host}.lock")
-}
-
 /// The first entry of a `:`-separated list in the environment variable
 /// `name`, as systemd sets `RUNTIME_DIRECTORY`; an empty one is unset.
 fn first_entry(name: &str) -> Option<PathBuf> {
@@ -65,15 +52,13 @@ fn lock_dir() -> Result<(PathBuf, bool), Error> {
         return Ok((dir, false));
     }
     if effective_uid() == 0 {
-        return Ok((PathBuf::from(ROOT_LOCK_DIR), true));
+        return Ok((PathBuf::from("/run/cron-heartbeat"), true));
     }
-    match user_dir() {
-        Some(dir) => Ok((dir, true)),
-        None => Err(Error::LockUnsafe {
-            path: PathBuf::from("hb-check.lock"),
-            reason: "no home directory to keep the lock in; give --lock-file".to_owned(),
-        }),
-    }
+    let dir = user_dir().ok_or_else(|| Error::LockUnsafe {
+        path: PathBuf::from("hb-check.lock"),
+        reason: "no home directory to keep the lock in; give --lock-file".to_owned(),
+    })?;
+    Ok((dir, true))
 }
 
 /// Takes the exclusive run lock at `path`, or, when no path is given, at
@@ -94,7 +79,7 @@ pub(crate) fn lock(path: Option<&Path>, host: &str, timeout: Duration) -> Result
                     source,
                 })?;
         }
-        dir.join(lock_name(host))
+        dir.join(format!("hb-check.{host}.lock"))
     };
     let file = open_lock(&path)?;
     match wait_lock(&file, timeout, sleep_pause::<()>) {
@@ -198,14 +183,12 @@ fn open_lock(path: &Path) -> Result<File, Error> {
         reason,
     };
     let euid = effective_uid();
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    if let Some(reason) = unsafe_dir(dir, euid).map_err(failed)? {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    if let Some(reason) = unsafe_dir(dir.unwrap_or(Path::new(".")), euid).map_err(failed)? {
         return Err(refuse(reason));
     }
-    // Said plainly here; O_NOFOLLOW below still refuses one planted after.
+    // Said plainly here: the kernel may refuse a link another user planted
+    // in a sticky directory before O_NOFOLLOW below can.
     if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
         return Err(refuse("it is a symbolic link".to_owned()));
     }
@@ -276,10 +259,5 @@ mod tests {
         fs::set_permissions(&path, Permissions::from_mode(0o666)).unwrap();
         lock(Some(&path), "web1", Duration::ZERO).unwrap();
         assert_eq!(fs::metadata(&path).unwrap().mode() & 0o7777, 0o600);
-    }
-
-    #[test]
-    fn the_lock_is_named_after_the_host() {
-        assert_eq!(lock_name("web1"), "hb-check.web1.lock");
     }
 }

@@ -16,7 +16,7 @@ mod known;
 pub(crate) mod lock;
 pub(crate) mod open;
 mod pause_file;
-pub(crate) mod scan;
+mod scan;
 mod users;
 mod write;
 
@@ -31,12 +31,10 @@ pub(crate) use atomic::replace_as;
 pub(crate) use clean::{clean_temporaries, TEMP_MAX_AGE};
 pub(crate) use history_file::{append_history, history_path, read_history, HISTORY_EXTENSION};
 pub(crate) use known::check_known;
-pub(crate) use lock::open_lock_file;
-pub(crate) use lock::{lock, wait_lock, LockWait, RunLock};
+pub(crate) use lock::{lock, open_lock_file, wait_lock, LockWait, RunLock};
 pub(crate) use pause_file::{pause_path, remove_pause, scan_pauses, write_pause, PauseEntry};
 pub(crate) use scan::scan_each;
-pub(crate) use users::effective_uid;
-pub(crate) use users::own_area;
+pub(crate) use users::{dir_owner, effective_uid, own_area, user_name};
 pub use write::write;
 pub(crate) use write::{retire, write_file, write_file_with};
 
@@ -44,7 +42,6 @@ pub(crate) use write::{retire, write_file, write_file_with};
 /// not erase the evidence that a job stopped running.
 pub(crate) const SYSTEM_DIR: &str = "/var/lib/cron-heartbeat";
 
-/// The file name ending of a heartbeat.
 pub(crate) const EXTENSION: &str = "last";
 
 /// Heartbeat files larger than this are not read: a heartbeat is a few
@@ -60,9 +57,9 @@ pub(crate) fn user_dir() -> Option<PathBuf> {
 /// The default locations readers look in, in order: the system directory,
 /// then the user's state directory.
 pub(crate) fn default_locations() -> Vec<PathBuf> {
-    let mut all = vec![PathBuf::from(SYSTEM_DIR)];
-    all.extend(user_dir());
-    all
+    std::iter::once(PathBuf::from(SYSTEM_DIR))
+        .chain(user_dir())
+        .collect()
 }
 
 /// The directories a reader scans: the ones given, each of which must be a
@@ -85,7 +82,6 @@ pub(crate) fn read_locations(given: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     Ok(found)
 }
 
-/// The heartbeat file of `job` in `dir`.
 pub(crate) fn heartbeat_path(dir: &Path, job: &str) -> PathBuf {
     dir.join(format!("{job}.{EXTENSION}"))
 }
@@ -101,9 +97,6 @@ pub(crate) fn create_dir(dir: &Path) -> Result<(), Error> {
         })
 }
 
-/// Reads a small state file (at most [`MAX_FILE_BYTES`]) without blocking
-/// or following a symbolic link; `None` when it is missing or cannot be
-/// used.
 /// Sets the modification time of the regular file at `path` (never
 /// through a link) to now, leaving its content alone: a run's keepalive,
 /// which can never overwrite a record written meanwhile.
@@ -116,6 +109,9 @@ pub(crate) fn touch(path: &Path) -> std::io::Result<()> {
     file.set_modified(std::time::SystemTime::now())
 }
 
+/// Reads a small state file (at most [`MAX_FILE_BYTES`]) without blocking
+/// or following a symbolic link; `None` when it is missing or cannot be
+/// used.
 pub(crate) fn read_small(path: &Path) -> Option<Vec<u8>> {
     open::read_regular(path, open::Links::Refuse, MAX_FILE_BYTES)
         .ok()
@@ -135,4 +131,3 @@ pub(crate) fn history_jobs(dir: &Path) -> Option<std::collections::HashSet<Strin
     }
     Some(jobs)
 }
-pub(crate) use users::{dir_owner, user_name};

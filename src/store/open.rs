@@ -9,10 +9,13 @@
 //! in between. At most a cap is read, whatever the size said at the open.
 //! Each caller words the [`Refused`] reason its own way.
 
+use std::ffi::OsStr;
 use std::fs::{self, File, Metadata, OpenOptions};
 use std::io::{self, Read};
+use std::os::fd::AsRawFd;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Whether a symbolic link at the path itself is followed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,29 +44,24 @@ pub(crate) enum Refused {
 }
 
 impl Refused {
-    /// Whether the file does not exist.
     pub(crate) fn is_missing(&self) -> bool {
         matches!(self, Refused::Io(e) if e.kind() == io::ErrorKind::NotFound)
     }
 }
 
 /// What kind of file a non-regular file is, in words.
-pub(crate) fn kind(file_type: fs::FileType) -> &'static str {
-    if file_type.is_symlink() {
-        "a symbolic link"
-    } else if file_type.is_dir() {
-        "a directory"
-    } else if file_type.is_fifo() {
-        "a FIFO"
-    } else if file_type.is_char_device() {
-        "a character device"
-    } else if file_type.is_block_device() {
-        "a block device"
-    } else if file_type.is_socket() {
-        "a socket"
-    } else {
-        "not a regular file"
-    }
+pub(crate) fn kind(t: fs::FileType) -> &'static str {
+    [
+        (t.is_symlink(), "a symbolic link"),
+        (t.is_dir(), "a directory"),
+        (t.is_fifo(), "a FIFO"),
+        (t.is_char_device(), "a character device"),
+        (t.is_block_device(), "a block device"),
+        (t.is_socket(), "a socket"),
+    ]
+    .into_iter()
+    .find_map(|(is, words)| is.then_some(words))
+    .unwrap_or("not a regular file")
 }
 
 /// Opens `path` for reading if it is a regular file, by its name and by
@@ -110,11 +108,14 @@ fn regular(file: File) -> Result<(File, Metadata), Refused> {
     Ok((file, meta))
 }
 
-/// Reads at most `cap` bytes from `file`; more is [`Refused::Grew`],
-/// whatever the size said when it was opened (a file can grow). The buffer
-/// is sized for `len`, the size when opened.
-pub(crate) fn read_capped(file: File, len: u64, cap: u64) -> Result<Vec<u8>, Refused> {
-    let room = usize::try_from(len.min(cap).saturating_add(1)).unwrap_or(0);
+/// Reads the opened `file`, whose handle said `meta`, whole: a file larger
+/// than `cap` bytes is [`Refused::TooLarge`] unread, and one that grows past
+/// it while read is [`Refused::Grew`].
+pub(crate) fn read_capped(file: File, meta: &Metadata, cap: u64) -> Result<Vec<u8>, Refused> {
+    if meta.len() > cap {
+        return Err(Refused::TooLarge(meta.len()));
+    }
+    let room = usize::try_from(meta.len().saturating_add(1)).unwrap_or(0);
     let mut bytes = Vec::with_capacity(room);
     file.take(cap.saturating_add(1))
         .read_to_end(&mut bytes)
@@ -125,121 +126,70 @@ pub(crate) fn read_capped(file: File, len: u64, cap: u64) -> Result<Vec<u8>, Ref
     Ok(bytes)
 }
 
-/// Opens `path` as [`open_regular`] does and reads it whole, at most `cap`
-/// bytes: a larger file is [`Refused::TooLarge`] unread. Also returns what
-/// the handle said of the file.
+/// Opens `path` as [`open_regular`] does and reads it as [`read_capped`]
+/// does. Also returns what the handle said of the file.
 pub(crate) fn read_regular(
     path: &Path,
     links: Links,
     cap: u64,
 ) -> Result<(Vec<u8>, Metadata), Refused> {
     let (file, meta) = open_regular(path, links)?;
-    if meta.len() > cap {
-        return Err(Refused::TooLarge(meta.len()));
-    }
-    Ok((read_capped(file, meta.len(), cap)?, meta))
+    Ok((read_capped(file, &meta, cap)?, meta))
 }
 
-/// The flags of every open by handle: read only, never through a link at
-/// the name, never blocking, never a controlling terminal.
-const AT_FLAGS: libc::c_int =
-    libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY;
+/// The flags of every open by handle: never through a link at the name,
+/// never blocking, never a controlling terminal.
+const AT_FLAGS: libc::c_int = libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY;
 
-/// Opens `name` inside the directory `parent` (a handle), or `path` itself
-/// when `parent` is `None`, as a directory: never through a link, so the
-/// handle is the directory that was there at the open, whatever the name
-/// says later.
-pub(crate) fn open_dir(parent: Option<&File>, path: &Path) -> io::Result<File> {
-    let flags = AT_FLAGS | libc::O_DIRECTORY;
-    match parent {
-        None => OpenOptions::new().read(true).custom_flags(flags).open(path),
-        Some(parent) => open_at(parent, path.as_os_str(), flags),
-    }
-}
-
-/// `openat(2)` of `name` relative to the directory handle `dir`.
-fn open_at(dir: &File, name: &std::ffi::OsStr, flags: libc::c_int) -> io::Result<File> {
-    use std::os::fd::{AsRawFd, FromRawFd};
-    use std::os::unix::ffi::OsStrExt;
+/// The path of `name` inside the directory handle `dir`: through the
+/// kernel's link to the open file (`/proc/self/fd/N`), which leads to the
+/// directory that was opened, whatever its path names now.
+fn in_handle(dir: &File, name: &OsStr) -> io::Result<PathBuf> {
     if name.as_bytes().contains(&b'/') {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "a name inside a directory has no slash",
         ));
     }
-    let name = std::ffi::CString::new(name.as_bytes())?;
-    // SAFETY: `dir` is an open directory handle and `name` a NUL-terminated
-    // string; openat returns a new descriptor or -1.
-    let fd = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `fd` was just returned by openat and is owned by nobody else.
-    Ok(unsafe { File::from_raw_fd(fd) })
+    Ok(Path::new("/proc/self/fd")
+        .join(dir.as_raw_fd().to_string())
+        .join(name))
+}
+
+/// Opens `name` inside the directory `parent` (a handle), or `path` itself
+/// when `parent` is `None`, as a directory: never through a link, so the
+/// handle is the directory that was there at the open, whatever the name
+/// says later.
+pub(crate) fn open_dir(parent: Option<&File>, path: &Path) -> io::Result<File> {
+    let path = match parent {
+        None => path.to_owned(),
+        Some(parent) => in_handle(parent, path.as_os_str())?,
+    };
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(AT_FLAGS | libc::O_DIRECTORY)
+        .open(path)
 }
 
 /// Opens the file `name` inside the directory handle `dir` if it is a
 /// regular file, judged on the handle; a link at the name is
 /// [`Refused::Link`], never followed.
-pub(crate) fn open_regular_at(
-    dir: &File,
-    name: &std::ffi::OsStr,
-) -> Result<(File, Metadata), Refused> {
-    let file = open_at(dir, name, AT_FLAGS).map_err(|e| match e.raw_os_error() {
-        Some(libc::ELOOP) => Refused::Link,
-        _ => Refused::Io(e),
-    })?;
+pub(crate) fn open_regular_at(dir: &File, name: &OsStr) -> Result<(File, Metadata), Refused> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(AT_FLAGS)
+        .open(in_handle(dir, name).map_err(Refused::Io)?)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => Refused::Link,
+            _ => Refused::Io(e),
+        })?;
     regular(file)
 }
 
-/// Hands each name in the directory handle `dir` (but `.` and `..`) to
-/// `each`: the listing of the directory that was opened, not of whatever
-/// its path names now.
-pub(crate) fn list_dir(dir: &File, each: &mut dyn FnMut(&std::ffi::OsStr)) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-    use std::os::unix::ffi::OsStrExt;
-    // SAFETY: dup of an open descriptor; the copy is owned by the stream
-    // below, which closedir closes.
-    let fd = unsafe { libc::dup(dir.as_raw_fd()) };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `fd` is a directory descriptor of our own.
-    let stream = unsafe { libc::fdopendir(fd) };
-    if stream.is_null() {
-        let err = io::Error::last_os_error();
-        // SAFETY: fdopendir failed, so `fd` is still ours to close.
-        unsafe { libc::close(fd) };
-        return Err(err);
-    }
-    // SAFETY: `stream` is a valid open directory stream until closedir;
-    // the copy shares its offset with `dir`, so it starts from the top.
-    unsafe { libc::rewinddir(stream) };
-    let result = loop {
-        // SAFETY: errno is thread-local; zeroed to tell the end of the
-        // listing from an error, as readdir(3) says.
-        unsafe { *libc::__errno_location() = 0 };
-        // SAFETY: `stream` is open; the entry stays valid until the next
-        // readdir on it.
-        let entry = unsafe { libc::readdir(stream) };
-        if entry.is_null() {
-            let err = io::Error::last_os_error();
-            break if err.raw_os_error() == Some(0) {
-                Ok(())
-            } else {
-                Err(err)
-            };
-        }
-        // SAFETY: d_name is a NUL-terminated name inside the entry.
-        let name = unsafe { std::ffi::CStr::from_ptr((*entry).d_name.as_ptr()) };
-        let name = name.to_bytes();
-        if name != b"." && name != b".." {
-            each(std::ffi::OsStr::from_bytes(name));
-        }
-    };
-    // SAFETY: `stream` is open and closed once, here.
-    unsafe { libc::closedir(stream) };
-    result
+/// The names in the directory handle `dir`: the listing of the directory
+/// that was opened, not of whatever its path names now.
+pub(crate) fn list_dir(dir: &File) -> io::Result<fs::ReadDir> {
+    fs::read_dir(in_handle(dir, OsStr::new(""))?)
 }
 
 /// Makes a FIFO at `path`, for the tests of the readers: one without a
@@ -315,12 +265,14 @@ mod tests {
         fs::create_dir(&other).unwrap();
         fs::write(other.join("secret.last"), "secret").unwrap();
         symlink(&other, &dir).unwrap();
-        let mut names = Vec::new();
-        list_dir(&handle, &mut |n| names.push(n.to_owned())).unwrap();
+        let mut names: Vec<_> = list_dir(&handle)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         names.sort();
         assert_eq!(names, ["a.last", "link.last", "pipe.last"]);
         let (file, meta) = open_regular_at(&handle, "a.last".as_ref()).unwrap();
-        assert_eq!(read_capped(file, meta.len(), 10).unwrap(), b"one");
+        assert_eq!(read_capped(file, &meta, 10).unwrap(), b"one");
         assert!(matches!(
             open_regular_at(&handle, "link.last".as_ref()),
             Err(Refused::Link)
@@ -354,8 +306,10 @@ mod tests {
             100
         );
         // Grown since the size was taken.
-        let (file, _) = open_regular(&path, Links::Refuse).unwrap();
-        assert!(matches!(read_capped(file, 10, 99), Err(Refused::Grew)));
+        fs::write(&path, vec![b' '; 10]).unwrap();
+        let (file, meta) = open_regular(&path, Links::Refuse).unwrap();
+        fs::write(&path, vec![b' '; 100]).unwrap();
+        assert!(matches!(read_capped(file, &meta, 99), Err(Refused::Grew)));
         let missing = open_regular(&dir.path().join("none"), Links::Follow).unwrap_err();
         assert!(missing.is_missing());
         let directory = open_regular(dir.path(), Links::Follow).unwrap_err();

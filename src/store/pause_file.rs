@@ -5,7 +5,6 @@
 
 use std::ffi::OsStr;
 use std::fs::{self, File, Metadata};
-use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -13,7 +12,8 @@ use super::areas;
 use super::open::{open_regular, read_capped, Links, Refused};
 use super::scan::walk;
 use super::users::{effective_uid, user_name, USERS_DIR};
-use super::{create_dir, own_area, user_dir, write_file, MAX_FILE_BYTES, SYSTEM_DIR};
+use super::write::{put, remove_existing, write_where};
+use super::{user_dir, MAX_FILE_BYTES, SYSTEM_DIR};
 use crate::error::Error;
 use crate::pause::{Pause, HOST_PAUSE_FILE, PAUSE_EXTENSION};
 use crate::record::validate_job;
@@ -26,47 +26,19 @@ pub(crate) fn pause_path(dir: &Path, job: Option<&str>) -> PathBuf {
     }
 }
 
-/// Writes `pause` atomically and returns its path, where the job's
-/// heartbeat would be written (see [`super::write()`]): to `dir` (default:
-/// the system directory), else, when this process may not write there, to
-/// its own `users/<login>/` area below it, else, without `dir`, to the
-/// user's state directory. Without `dir`, a job whose heartbeat is in the
-/// state directory gets its pause there.
+/// Writes `pause` atomically where the job's heartbeat would be written
+/// (see [`super::write()`]) and returns its path; without `dir`, a job
+/// whose heartbeat is in the state directory gets its pause there.
 pub(crate) fn write_pause(dir: Option<&Path>, pause: &Pause) -> Result<PathBuf, Error> {
     let bytes = pause.to_json_line();
     let job = pause.job.as_deref();
-    let put = |dir: &Path| -> Result<PathBuf, Error> {
-        if !dir.is_dir() {
-            create_dir(dir)?;
-        }
-        let path = pause_path(dir, job);
-        write_file(&path, &bytes).map(|()| path)
-    };
-    let root = dir.unwrap_or(Path::new(SYSTEM_DIR));
     if let (None, Some(job), Some(user)) = (dir, job, user_dir()) {
-        let in_root = super::heartbeat_path(root, job).exists();
+        let in_root = super::heartbeat_path(Path::new(SYSTEM_DIR), job).exists();
         if !in_root && super::heartbeat_path(&user, job).exists() {
-            return put(&user);
+            return put(&user, pause_path(&user, Some(job)), &bytes);
         }
     }
-    match put(root) {
-        Err(err) if not_permitted(&err) => match (own_area(root)?, dir, user_dir()) {
-            (Some(area), _, _) => put(&area),
-            (None, None, Some(user)) => put(&user),
-            _ => Err(err),
-        },
-        other => other,
-    }
-}
-
-fn not_permitted(err: &Error) -> bool {
-    match err {
-        Error::CreateDir { source, .. } | Error::WriteFile { source, .. } => matches!(
-            source.kind(),
-            io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem
-        ),
-        _ => false,
-    }
+    write_where(dir, &|dir| put(dir, pause_path(dir, job), &bytes))
 }
 
 /// Removes the pause of `job` (`None`: the host pause) from each of `dirs`
@@ -76,15 +48,10 @@ pub(crate) fn remove_pause(dirs: &[PathBuf], job: Option<&str>) -> Result<Vec<Pa
     if let Some(job) = job {
         validate_job(job)?;
     }
-    let mut removed = Vec::new();
-    for dir in &with_own_areas(dirs) {
-        let path = pause_path(dir, job);
-        match fs::remove_file(&path) {
-            Ok(()) => removed.push(path),
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
-            Err(source) => return Err(Error::Resume { path, source }),
-        }
-    }
+    let paths = with_own_areas(dirs)
+        .into_iter()
+        .map(|dir| pause_path(&dir, job));
+    let removed = remove_existing(paths, |path, source| Error::Resume { path, source })?;
     if removed.is_empty() {
         return Err(Error::NotPaused {
             job: job.map(str::to_owned),
@@ -122,14 +89,12 @@ pub(crate) struct PauseEntry {
     pub content: Result<Pause, String>,
 }
 
-/// Finds every pause file directly in each of `dirs`, one level of
-/// subdirectories below, and the users' areas (`users/<login>/`, as the
-/// heartbeat scan reads them), and reads each. A pause in a user's area
-/// counts only when that user owns the area and the file, so no user can
-/// pause another's jobs; `users/` itself, which everyone may write, holds
-/// no pause (the heartbeat scan flags what lies there). Elsewhere a pause
-/// counts only when root (or the owner of the heartbeat directory) owns
-/// it. Unlistable places are skipped: the heartbeat scan reports them.
+/// Finds and reads every pause file where the heartbeat scan looks: in
+/// each of `dirs`, one level of subdirectories below, and the users'
+/// areas, where a pause counts only when that user owns the area and the
+/// file (`users/` itself holds none). Elsewhere only root's (or the
+/// heartbeat directory owner's) count. Unlistable places are skipped: the
+/// heartbeat scan reports them.
 pub(crate) fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
     let mut found = Vec::new();
     for dir in dirs {
@@ -140,13 +105,23 @@ pub(crate) fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
         let start = found.len();
         let trusted = fs::metadata(dir).map_or(0, |m| m.uid());
         for item in walk(dir).flatten() {
-            if let Some(job) = pause_job(item.file_name()) {
-                let mut found_here = entry(dir, item.path(), job);
-                if let Some(reason) = untrusted_owner(item.path(), trusted) {
-                    found_here.content = Err(reason);
+            let Some(job) = pause_job(item.file_name()) else {
+                continue;
+            };
+            let path = item.path();
+            let content = match (untrusted_owner(path, trusted), &job) {
+                (Some(reason), _) => Err(reason),
+                (None, Some(job)) if validate_job(job).is_err() => {
+                    Err("the file name is not a valid job name".to_owned())
                 }
-                found.push(found_here);
-            }
+                (None, _) => read_pause(path, job.as_deref()),
+            };
+            found.push(PauseEntry {
+                dir: path.parent().unwrap_or(dir).to_owned(),
+                path: path.to_owned(),
+                job,
+                content,
+            });
         }
         found[start..].sort_by(|a, b| a.path.cmp(&b.path));
         found.extend(areas::area_pauses(dir, &read_opened));
@@ -165,22 +140,6 @@ pub(super) fn pause_job(name: &OsStr) -> Option<Option<String>> {
     name.strip_suffix(".pause").map(|job| Some(job.to_owned()))
 }
 
-/// Reads the pause file at `path`, found below `dir`.
-fn entry(dir: &Path, path: &Path, job: Option<String>) -> PauseEntry {
-    let content = match &job {
-        Some(job) if validate_job(job).is_err() => {
-            Err("the file name is not a valid job name".to_owned())
-        }
-        _ => read_pause(path, job.as_deref()),
-    };
-    PauseEntry {
-        dir: path.parent().unwrap_or(dir).to_owned(),
-        path: path.to_owned(),
-        job,
-        content,
-    }
-}
-
 /// Why a pause file outside the users' areas cannot be used, if it cannot:
 /// it must belong to root or to `trusted`, the owner of the heartbeat
 /// directory (who could rewrite every heartbeat anyway).
@@ -192,21 +151,16 @@ fn untrusted_owner(path: &Path, trusted: u32) -> Option<String> {
     })
 }
 
-/// Reads one pause file, refusing anything but a small regular file,
-/// never blocking on a FIFO and never following a symbolic link (a pause
-/// sits among heartbeats and is written as they are).
+/// Reads one pause file as a heartbeat is read: a small regular file, never
+/// through a link, never blocking.
 fn read_pause(path: &Path, job: Option<&str>) -> Result<Pause, String> {
     let (file, meta) = open_regular(path, Links::Refuse).map_err(pause_reason)?;
     read_opened(file, meta, job)
 }
 
-/// Reads the pause file `file`, opened as a regular file, whose handle
-/// said `meta`, for `job`.
+/// Reads the pause of `job` from `file`, whose handle said `meta`.
 fn read_opened(file: File, meta: Metadata, job: Option<&str>) -> Result<Pause, String> {
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(pause_reason(Refused::TooLarge(meta.len())));
-    }
-    let bytes = read_capped(file, meta.len(), MAX_FILE_BYTES).map_err(pause_reason)?;
+    let bytes = read_capped(file, &meta, MAX_FILE_BYTES).map_err(pause_reason)?;
     Pause::from_json(&bytes, job).map_err(|e| format!("not a pause record: {e}"))
 }
 

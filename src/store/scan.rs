@@ -10,27 +10,15 @@ use chrono::DateTime;
 use walkdir::WalkDir;
 
 use super::open::{open_regular, read_capped, Links, Refused};
-use super::{areas, users, EXTENSION, MAX_FILE_BYTES};
+use super::users::USERS_DIR;
+use super::{areas, EXTENSION, MAX_FILE_BYTES};
 use crate::error::Error;
 use crate::escape::terminal;
 use crate::record::{validate_host, validate_job, Content, Entry, Heartbeat};
 
-/// Finds every `*.last` file directly in each of `dirs` and one level of
-/// subdirectories below, skipping dotfiles, and reads each one. The
-/// per-user areas below `users/` follow their own rule (see `users`).
-///
-/// A directory of `dirs` that cannot be listed is an error; a bad file or an
-/// unreadable subdirectory becomes an entry with the reason, and the scan
-/// goes on.
-#[cfg(test)]
-pub(crate) fn scan(dirs: &[PathBuf]) -> Result<Vec<Entry>, Error> {
-    let mut entries = Vec::new();
-    scan_each(dirs, &mut |entry| entries.push(entry))?;
-    Ok(entries)
-}
-
 /// What a scan of `dir` walks: its files and its subdirectories' (one per
-/// host), links followed, with hidden names and the users' area left out.
+/// host), links followed, with hidden names and `users/` (read by `areas`)
+/// left out.
 pub(super) fn walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
     WalkDir::new(dir)
         .min_depth(1)
@@ -38,106 +26,91 @@ pub(super) fn walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::
         .follow_links(true)
         .into_iter()
         .filter_entry(|e| {
-            e.depth() == 0
-                || !(e.file_name().to_string_lossy().starts_with('.')
-                    || users::is_users_dir(e.depth(), e.file_name(), e.file_type()))
+            let users = e.depth() == 1 && e.file_name() == USERS_DIR && e.file_type().is_dir();
+            e.depth() == 0 || !(e.file_name().to_string_lossy().starts_with('.') || users)
         })
 }
 
-/// Like [`scan()`], but hands each entry to `each` as soon as it is read
-/// instead of gathering them, so a caller that keeps less than the whole
-/// entry (the check run keeps the judgement) never holds every record at
-/// once. Entries come in directory order; callers sort what they keep.
+/// Finds every `*.last` file directly in each of `dirs` and one level of
+/// subdirectories below, skipping dotfiles, and hands each one read to
+/// `each` (so a caller that keeps less than the whole entry never holds
+/// every record at once), in directory order. The per-user areas below
+/// `users/` follow their own rule (see `users`). A directory of `dirs`
+/// that cannot be listed is an error; a bad file or an unreadable
+/// subdirectory becomes an entry with the reason, and the scan goes on.
 pub(crate) fn scan_each(dirs: &[PathBuf], each: &mut dyn FnMut(Entry)) -> Result<(), Error> {
     for dir in dirs {
-        fs::read_dir(dir).map_err(|source| Error::ReadDir {
+        let unlisted = |source| Error::ReadDir {
             path: dir.clone(),
             source,
-        })?;
+        };
+        fs::read_dir(dir).map_err(unlisted)?;
         for item in walk(dir) {
-            match item {
+            let err = match item {
                 Ok(found) => {
                     if let Some(entry) = read_entry(dir, &found) {
                         each(entry);
                     }
+                    continue;
                 }
-                Err(err) => {
-                    let path = err.path().unwrap_or(dir).to_owned();
-                    if path.as_path() == dir.as_path() {
-                        return Err(Error::ReadDir {
-                            path,
-                            source: err.into(),
-                        });
-                    }
-                    let name = path.file_name().unwrap_or_default().to_string_lossy();
-                    if name.starts_with('.') {
-                        // A dotfile (a broken link among them) is ignored
-                        // like every other.
-                        continue;
-                    }
-                    if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-                        // A link that leads nowhere (or in a loop): only a
-                        // heartbeat's name makes it worth a row.
-                        if let Some(job) = name.strip_suffix(".last") {
-                            each(Entry {
-                                job: job.to_owned(),
-                                subdir: None,
-                                content: Err("a symbolic link; a heartbeat must be a regular file"
-                                    .to_owned()),
-                                path,
-                            });
-                        }
-                        continue;
-                    }
-                    each(Entry {
-                        job: format!("{name}/"),
-                        subdir: None,
-                        content: Err(format!("cannot list directory: {}", io_cause(err))),
-                        path,
-                    });
-                }
+                Err(err) => err,
+            };
+            let path = err.path().unwrap_or(dir).to_owned();
+            if path == *dir {
+                return Err(unlisted(err.into()));
             }
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            let (job, reason) = if name.starts_with('.') {
+                // A dotfile (a broken link among them) is ignored like
+                // every other.
+                continue;
+            } else if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+                // A link that leads nowhere (or in a loop): only a
+                // heartbeat's name makes it worth a row.
+                let Some(job) = name.strip_suffix(".last") else {
+                    continue;
+                };
+                (job.to_owned(), heartbeat_reason(Refused::Link))
+            } else {
+                let cause = err
+                    .into_io_error()
+                    .map_or_else(|| "a symlink loop".to_owned(), |io| io.to_string());
+                (
+                    format!("{name}/"),
+                    format!("cannot list directory: {cause}"),
+                )
+            };
+            each(Entry {
+                job,
+                subdir: None,
+                content: Err(reason),
+                path,
+            });
         }
-        for entry in areas::scan_areas(dir, &read_opened) {
-            each(entry);
-        }
+        areas::scan_areas(dir, &read_opened)
+            .into_iter()
+            .for_each(&mut *each);
     }
     Ok(())
 }
 
-fn io_cause(err: walkdir::Error) -> String {
-    match err.into_io_error() {
-        Some(io) => io.to_string(),
-        None => "a symlink loop".to_owned(),
-    }
-}
-
 fn read_entry(root: &Path, found: &walkdir::DirEntry) -> Option<Entry> {
     let path = found.path();
-    let job = path
-        .file_name()?
-        .to_str()
-        .and_then(|name| name.strip_suffix(".last"))
-        .map(str::to_owned);
-    let job = match job {
-        Some(job) => job,
-        // Not a heartbeat, or a non-UTF-8 name that cannot be one.
+    let name = path.file_name()?;
+    // A directory named `*.last` is not a heartbeat file, but it is where
+    // one was expected: it is reported, not skipped; so is a non-UTF-8 name,
+    // which cannot be a job's.
+    let job = match name.to_str() {
+        Some(name) => name.strip_suffix(".last")?.to_owned(),
         None if path.extension().is_some_and(|e| e == EXTENSION) => {
-            path.file_name()?.to_string_lossy().into_owned()
+            name.to_string_lossy().into_owned()
         }
         None => return None,
     };
-    // A directory named `*.last` is not a heartbeat file, but it is where
-    // one was expected: it is reported, not skipped.
-    let subdir = (found.depth() == 2)
-        .then(|| {
-            path.parent()?
-                .strip_prefix(root)
-                .ok()?
-                .to_str()
-                .map(str::to_owned)
-        })
-        .flatten();
+    let subdir = path
+        .parent()
+        .filter(|_| found.depth() == 2)
+        .and_then(|parent| parent.strip_prefix(root).ok()?.to_str().map(str::to_owned));
     let content = if validate_job(&job).is_err() {
         Err("the file name is not a valid job name".to_owned())
     } else if let Some(Err(reason)) = subdir.as_deref().map(validate_host) {
@@ -170,18 +143,13 @@ pub(super) fn heartbeat_reason(refused: Refused) -> String {
 }
 
 fn read_content(path: &Path, job: &str) -> Result<Content, String> {
-    // Never through a link, never blocking: see `open`.
     let (file, meta) = open_regular(path, Links::Refuse).map_err(heartbeat_reason)?;
     read_opened(file, meta, job)
 }
 
-/// Reads the heartbeat file `file`, opened as a regular file, whose handle
-/// said `meta`, for `job`.
+/// Reads the heartbeat of `job` from `file`, whose handle said `meta`.
 fn read_opened(file: File, meta: Metadata, job: &str) -> Result<Content, String> {
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(heartbeat_reason(Refused::TooLarge(meta.len())));
-    }
-    let bytes = read_capped(file, meta.len(), MAX_FILE_BYTES).map_err(heartbeat_reason)?;
+    let bytes = read_capped(file, &meta, MAX_FILE_BYTES).map_err(heartbeat_reason)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         // The modification time is whatever the filesystem holds (tmpfs
         // stores any time): one out of range makes the file invalid.
@@ -199,8 +167,8 @@ fn read_opened(file: File, meta: Metadata, job: &str) -> Result<Content, String>
     let mut record =
         Heartbeat::from_json(&bytes).map_err(|e| format!("not a heartbeat record: {e}"))?;
     if record.status == crate::record::RunStatus::Running {
-        // A keepalive touches the running record rather than rewriting it
-        // (`store::touch`): its modification time is progress too, in whole
+        // Output and a keepalive touch the running record rather than
+        // rewrite it (`store::touch`): its modification time is progress, in whole
         // seconds as records keep time (the write of the record itself then
         // counts as its start, not later).
         let touched = DateTime::from_timestamp(meta.mtime(), 0);

@@ -75,15 +75,12 @@ pub(crate) fn effective_uid() -> u32 {
     unsafe { libc::geteuid() }
 }
 
-/// The area this process writes to below `root` (the system directory),
-/// made `0755` when missing: `<root>/users/<login>/`. `None` when
-/// `<root>/users/` does not exist (the package was not installed) or this
-/// process's user has no name; then the writer falls back to the user's
-/// state directory.
-///
-/// An area that exists but is not a directory owned by this user (another
-/// user made it first, or put a symlink there) is refused: writing there
-/// would hand the heartbeats to that user.
+/// The area this process writes to below `root`, `<root>/users/<login>/`,
+/// made `0755` when missing; `None` when `<root>/users/` does not exist
+/// (the package was not installed) or this user has no name. An area that
+/// is not a directory owned by this user (another user made it first, or
+/// put a symlink there) is refused: writing there would hand the
+/// heartbeats to that user.
 pub(crate) fn own_area(root: &Path) -> Result<Option<PathBuf>, Error> {
     let users = root.join(USERS_DIR);
     if !fs::symlink_metadata(&users).is_ok_and(|m| m.is_dir()) {
@@ -94,25 +91,17 @@ pub(crate) fn own_area(root: &Path) -> Result<Option<PathBuf>, Error> {
         return Ok(None);
     };
     let area = users.join(&name);
-    let meta = match fs::symlink_metadata(&area) {
-        Ok(meta) => meta,
-        Err(err) if err.kind() == io::ErrorKind::NotFound => {
-            match DirBuilder::new().mode(0o755).create(&area) {
-                // Another run of the same user may have made it meanwhile.
-                Err(err) if err.kind() != io::ErrorKind::AlreadyExists => {
-                    return Err(Error::CreateDir {
-                        path: area,
-                        source: err,
-                    })
-                }
-                _ => fs::symlink_metadata(&area).map_err(|source| Error::CreateDir {
-                    path: area.clone(),
-                    source,
-                })?,
-            }
-        }
-        Err(source) => return Err(Error::CreateDir { path: area, source }),
+    let failed = |source| Error::CreateDir {
+        path: area.clone(),
+        source,
     };
+    // Made when missing; it may exist already, or another run of the same
+    // user may make it meanwhile.
+    match DirBuilder::new().mode(0o755).create(&area) {
+        Err(err) if err.kind() != io::ErrorKind::AlreadyExists => return Err(failed(err)),
+        _ => {}
+    }
+    let meta = fs::symlink_metadata(&area).map_err(failed)?;
     match area_fault(&meta, uid, &name) {
         None => Ok(Some(area)),
         Some(reason) => Err(Error::CreateDir {
@@ -159,13 +148,6 @@ pub(super) fn users_dir_fault(meta: &Metadata, trusted: u32) -> Option<String> {
         ));
     }
     None
-}
-
-/// Whether a directory entry found at `depth` below a heartbeat directory
-/// is the `users/` directory, which the generic scan leaves to
-/// [`scan_areas`].
-pub(super) fn is_users_dir(depth: usize, name: &std::ffi::OsStr, kind: fs::FileType) -> bool {
-    depth == 1 && name == USERS_DIR && kind.is_dir()
 }
 
 #[cfg(test)]

@@ -21,9 +21,6 @@ use crate::record::{validate_job, Heartbeat};
 /// flushed. On failure the previous heartbeat is untouched and the temporary
 /// file is gone. A symlink at the heartbeat's path is replaced, not followed.
 ///
-/// `None` is the system directory (`/var/lib/cron-heartbeat`), or, where
-/// this user may not write there, the user's own area or directory.
-///
 /// ```
 /// use cron_heartbeat::{store, Heartbeat, RunStatus};
 ///
@@ -36,11 +33,32 @@ use crate::record::{validate_job, Heartbeat};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn write(dir: Option<&Path>, record: &Heartbeat) -> Result<PathBuf, Error> {
+    let bytes = record.to_json_line();
+    write_where(dir, &|dir| {
+        put(dir, heartbeat_path(dir, &record.job), &bytes).map_err(|err| match err {
+            Error::WriteFile { path, source } => Error::Write {
+                job: record.job.clone(),
+                path,
+                source,
+            },
+            other => other,
+        })
+    })
+}
+
+/// Writes with `write_in` where a job's files go: to `dir` (default: the
+/// system directory), else, when this process may not write there, to its
+/// own `users/<login>/` area below it, else, without `dir`, to the user's
+/// state directory.
+pub(super) fn write_where(
+    dir: Option<&Path>,
+    write_in: &dyn Fn(&Path) -> Result<PathBuf, Error>,
+) -> Result<PathBuf, Error> {
     let root = dir.unwrap_or(Path::new(SYSTEM_DIR));
-    match write_in(root, record) {
+    match write_in(root) {
         Err(err) if is_not_permitted(&err) => match (own_area(root)?, dir, user_dir()) {
-            (Some(area), _, _) => write_in(&area, record),
-            (None, None, Some(user)) => write_in(&user, record),
+            (Some(area), _, _) => write_in(&area),
+            (None, None, Some(user)) => write_in(&user),
             _ => Err(err),
         },
         other => other,
@@ -48,7 +66,10 @@ pub fn write(dir: Option<&Path>, record: &Heartbeat) -> Result<PathBuf, Error> {
 }
 
 fn is_not_permitted(err: &Error) -> bool {
-    let (Error::CreateDir { source, .. } | Error::Write { source, .. }) = err else {
+    let (Error::CreateDir { source, .. }
+    | Error::Write { source, .. }
+    | Error::WriteFile { source, .. }) = err
+    else {
         return false;
     };
     matches!(
@@ -57,20 +78,12 @@ fn is_not_permitted(err: &Error) -> bool {
     )
 }
 
-fn write_in(dir: &Path, record: &Heartbeat) -> Result<PathBuf, Error> {
+/// Writes `bytes` to `path` in `dir`, which is made when missing.
+pub(super) fn put(dir: &Path, path: PathBuf, bytes: &[u8]) -> Result<PathBuf, Error> {
     if !dir.is_dir() {
         create_dir(dir)?;
     }
-    let path = heartbeat_path(dir, &record.job);
-    match write_file(&path, &record.to_json_line()) {
-        Ok(()) => Ok(path),
-        Err(Error::WriteFile { path, source }) => Err(Error::Write {
-            job: record.job.clone(),
-            path,
-            source,
-        }),
-        Err(other) => Err(other),
-    }
+    write_file(&path, bytes).map(|()| path)
 }
 
 /// Replaces `path` with `bytes` atomically, as heartbeats are written: a
@@ -79,9 +92,8 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     write_file_with(path, &mut |out| out.write_all(bytes))
 }
 
-/// Replaces `path` atomically with what `fill` writes, streamed into the
-/// temporary file that is then renamed over it (a large file, such as the
-/// metrics of a whole fleet, is never built in memory).
+/// Replaces `path` atomically with what `fill` streams into the temporary
+/// (the metrics of a whole fleet are never built in memory).
 pub(crate) fn write_file_with(
     path: &Path,
     fill: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
@@ -97,7 +109,6 @@ pub(crate) fn write_file_with(
 /// and nothing of it is left. Returns the files removed.
 pub(crate) fn retire(dirs: &[PathBuf], job: &str) -> Result<Vec<PathBuf>, Error> {
     validate_job(job)?;
-    let mut removed = Vec::new();
     let files = |dir: &PathBuf| {
         [
             heartbeat_path(dir, job),
@@ -107,24 +118,33 @@ pub(crate) fn retire(dirs: &[PathBuf], job: &str) -> Result<Vec<PathBuf>, Error>
             dir.join(format!("{job}.log.1")),
         ]
     };
-    for path in dirs.iter().flat_map(files) {
-        match fs::remove_file(&path) {
-            Ok(()) => removed.push(path),
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
-            Err(source) => {
-                return Err(Error::Retire {
-                    job: job.to_owned(),
-                    path,
-                    source,
-                })
-            }
-        }
-    }
+    let removed = remove_existing(dirs.iter().flat_map(files), |path, source| Error::Retire {
+        job: job.to_owned(),
+        path,
+        source,
+    })?;
     if removed.is_empty() {
         return Err(Error::NotFound {
             job: job.to_owned(),
             looked: dirs.to_vec(),
         });
+    }
+    Ok(removed)
+}
+
+/// Removes each of `paths` that exists and returns those removed; `failed`
+/// words the error that stops it.
+pub(super) fn remove_existing(
+    paths: impl IntoIterator<Item = PathBuf>,
+    failed: impl Fn(PathBuf, io::Error) -> Error,
+) -> Result<Vec<PathBuf>, Error> {
+    let mut removed = Vec::new();
+    for path in paths {
+        match fs::remove_file(&path) {
+            Ok(()) => removed.push(path),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(source) => return Err(failed(path, source)),
+        }
     }
     Ok(removed)
 }

@@ -16,7 +16,7 @@ pub(crate) mod watch;
 
 use std::ffi::OsString;
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -27,7 +27,8 @@ use std::time::{Duration, Instant};
 
 use crate::record::format_duration;
 use output::{Log, Tail};
-use pump::{pump, stop_pipe, Event, Sink};
+pub(crate) use pump::PROGRESS_EVERY;
+use pump::{pump, stop_pipe, Event, Progress, Sink};
 use watch::{Seen, Watch};
 
 /// How long a process group has between SIGTERM and SIGKILL, when the
@@ -59,8 +60,9 @@ pub(crate) struct Options {
     pub keep_open: Option<std::os::unix::io::RawFd>,
     /// What to look for in the output, if anything.
     pub watch: Option<Watch>,
-    /// A count of the output's bytes, kept up to date while it runs.
-    pub progress: Option<Arc<std::sync::atomic::AtomicU64>>,
+    /// A file whose modification time output marks as progress
+    /// (`--stall-after`): touched at most once every [`PROGRESS_EVERY`].
+    pub progress: Option<std::path::PathBuf>,
 }
 
 /// How a supervised run ended.
@@ -94,14 +96,7 @@ impl Outcome {
             }
             text.push_str(note);
         }
-        if text.len() <= limit {
-            return text;
-        }
-        let mut from = text.len() - limit;
-        while !text.is_char_boundary(from) {
-            from += 1;
-        }
-        text[from..].to_owned()
+        output::last_bytes(&text, limit).to_owned()
     }
 }
 
@@ -164,7 +159,7 @@ pub(crate) fn run_command(
         tail: Tail::new(options.keep_output),
         log: options.log,
         watch: options.watch,
-        progress: options.progress,
+        progress: options.progress.map(Progress::new),
     }));
     let (events, inbox) = mpsc::channel();
     // Dropping the write end wakes every pump to hand its pipe back. Without
@@ -172,29 +167,16 @@ pub(crate) fn run_command(
     // and a pipe still held when the wrapper exits closes with it.
     let stop = stop_pipe();
     let stop_fd = stop.as_ref().map_or(-1, |(reader, _)| reader.as_raw_fd());
-    let mut pumps = Vec::new();
-    if let Some(out) = child.stdout.take() {
-        let pipe = pump(
-            out.into(),
-            0,
-            io::stdout,
-            Arc::clone(&sink),
-            events.clone(),
-            stop_fd,
-        );
-        pumps.push((pipe, libc::STDOUT_FILENO));
-    }
-    if let Some(err) = child.stderr.take() {
-        let pipe = pump(
-            err.into(),
-            1,
-            io::stderr,
-            Arc::clone(&sink),
-            events.clone(),
-            stop_fd,
-        );
-        pumps.push((pipe, libc::STDERR_FILENO));
-    }
+    let pipes = [
+        child.stdout.take().map(OwnedFd::from),
+        child.stderr.take().map(OwnedFd::from),
+    ];
+    let pumps: Vec<_> = (pipes.into_iter().enumerate())
+        .filter_map(|(stream, pipe)| {
+            let pipe = pump(pipe?, stream, Arc::clone(&sink), events.clone(), stop_fd);
+            Some((pipe, [libc::STDOUT_FILENO, libc::STDERR_FILENO][stream]))
+        })
+        .collect();
     let exited = Arc::new(AtomicBool::new(false));
     let forwarded = Arc::new(AtomicI32::new(0));
     let forwarder = {

@@ -78,18 +78,22 @@ impl Tail {
         } else {
             0
         };
-        let text = String::from_utf8_lossy(&bytes[skip..]);
-        let limit = self.buf.capacity();
-        if text.len() <= limit {
-            return text.into_owned();
-        }
         // Replacement characters are three bytes: keep the last `limit`.
-        let mut from = text.len() - limit;
-        while !text.is_char_boundary(from) {
-            from += 1;
-        }
-        text[from..].to_owned()
+        last_bytes(
+            &String::from_utf8_lossy(&bytes[skip..]),
+            self.buf.capacity(),
+        )
+        .to_owned()
     }
+}
+
+/// The end of `text` in at most `limit` bytes, cut on a character boundary.
+pub(crate) fn last_bytes(text: &str, limit: usize) -> &str {
+    let mut from = text.len().saturating_sub(limit);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    &text[from..]
 }
 
 /// The whole output of one run in `<dir>/<job>.log`, cut at a maximum size,

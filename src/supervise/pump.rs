@@ -4,11 +4,12 @@
 
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::path::PathBuf;
 use std::process::ExitStatus;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use super::output::{Log, Tail};
 use super::watch::Watch;
@@ -22,22 +23,67 @@ pub(super) struct Sink {
     pub(super) tail: Tail,
     pub(super) log: Option<Log>,
     pub(super) watch: Option<Watch>,
-    /// Bytes of output so far, for whoever tracks the run's progress.
-    pub(super) progress: Option<Arc<AtomicU64>>,
+    /// The file output marks as progress, if any.
+    pub(super) progress: Option<Progress>,
 }
 
 impl Sink {
     /// Takes bytes the command wrote to `stream` (0 stdout, 1 stderr).
     pub(super) fn push(&mut self, stream: usize, bytes: &[u8]) {
         self.tail.push(bytes);
-        if let Some(progress) = &self.progress {
-            progress.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        if let Some(progress) = &mut self.progress {
+            progress.mark(true);
         }
         if let Some(watch) = &mut self.watch {
             watch.push(stream, bytes);
         }
         if let Some(log) = &mut self.log {
             log.push(bytes);
+        }
+    }
+}
+
+/// The least time between two progress marks; `--stall-after` is at least
+/// twice it, so a mark a period late never reads as a stall.
+pub(crate) const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+/// Output as progress: output sets the file's modification time (the
+/// wrapper's `running` record, whose content stays as written) to now, at
+/// most once every [`PROGRESS_EVERY`]; output that comes sooner is marked
+/// when that time is up, by the pump's own wait. So a mark is never before
+/// the output it stands for and at most [`PROGRESS_EVERY`] after it, a
+/// silent command costs nothing and a chatty one a touch per period.
+pub(super) struct Progress {
+    path: PathBuf,
+    next: Instant,
+    pending: bool,
+}
+
+impl Progress {
+    /// Progress marked on `path`, which was written just now.
+    pub(super) fn new(path: PathBuf) -> Progress {
+        Progress {
+            path,
+            next: Instant::now() + PROGRESS_EVERY,
+            pending: false,
+        }
+    }
+
+    /// When output not yet marked is to be, if any is.
+    fn due(&self) -> Option<Instant> {
+        self.pending.then_some(self.next)
+    }
+
+    /// Marks output (`new`) or what is pending, once its time is up.
+    fn mark(&mut self, new: bool) {
+        self.pending |= new;
+        let now = Instant::now();
+        if self.pending && now >= self.next {
+            self.next = now + PROGRESS_EVERY;
+            self.pending = false;
+            // A mark that fails costs at most a stall reported early; the
+            // run itself goes on.
+            let _ = crate::store::touch(&self.path);
         }
     }
 }
@@ -57,22 +103,30 @@ pub(super) fn stop_pipe() -> Option<(OwnedFd, OwnedFd)> {
 /// Copies `from` to the wrapper's own stream and into the sink, until end of
 /// file, or, when `stop` ends, hands the pipe back. A closed stream of the
 /// wrapper stops the copy to it, not the read.
-pub(super) fn pump<W>(
+pub(super) fn pump(
     from: OwnedFd,
     stream: usize,
-    to: fn() -> W,
     sink: Arc<Mutex<Sink>>,
     events: mpsc::Sender<Event>,
     stop: RawFd,
-) -> thread::JoinHandle<Option<OwnedFd>>
-where
-    W: Write + 'static,
-{
+) -> thread::JoinHandle<Option<OwnedFd>> {
     thread::spawn(move || {
         let mut from = std::fs::File::from(from);
         let mut buf = [0u8; 8192];
         let mut passing = true;
         loop {
+            let wait = {
+                let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
+                let progress = sink.progress.as_mut();
+                let due = progress.and_then(|p| {
+                    p.mark(false);
+                    p.due()
+                });
+                due.map_or(-1, |at| {
+                    let ms = at.saturating_duration_since(Instant::now()).as_millis();
+                    i32::try_from(ms + 1).unwrap_or(i32::MAX)
+                })
+            };
             let mut watched = [
                 libc::pollfd {
                     fd: from.as_raw_fd(),
@@ -86,7 +140,7 @@ where
                 },
             ];
             // SAFETY: a valid array of two entries.
-            if unsafe { libc::poll(watched.as_mut_ptr(), 2, -1) } < 0 {
+            if unsafe { libc::poll(watched.as_mut_ptr(), 2, wait) } < 0 {
                 continue;
             }
             if watched[1].revents != 0 {
@@ -103,8 +157,7 @@ where
                 Err(_) => break,
             };
             if passing {
-                let mut out = to();
-                passing = out.write_all(&buf[..n]).and_then(|()| out.flush()).is_ok();
+                passing = pass(stream, &buf[..n]).is_ok();
             }
             sink.lock()
                 .unwrap_or_else(PoisonError::into_inner)
@@ -113,4 +166,14 @@ where
         let _ = events.send(Event::Eof);
         None
     })
+}
+
+/// Writes `bytes` on the wrapper's own stdout (`stream` 0) or stderr.
+fn pass(stream: usize, bytes: &[u8]) -> io::Result<()> {
+    if stream == 0 {
+        let mut out = io::stdout().lock();
+        out.write_all(bytes).and_then(|()| out.flush())
+    } else {
+        io::stderr().lock().write_all(bytes)
+    }
 }

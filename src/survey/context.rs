@@ -4,15 +4,14 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
 use crate::history::{recent, Run};
-use crate::judge::{Facts, Judgement, Status, FUTURE_TOLERANCE_SECONDS};
+use crate::judge::{Judgement, Status};
 use crate::pause::Pause;
-use crate::record::{Content, Entry, RunStatus};
+use crate::record::{Content, Entry, RunStatus, FUTURE_TOLERANCE_SECONDS};
 use crate::store::{history_jobs, read_history, scan_pauses, PauseEntry};
 
 /// The pause files found in the directories read, as of one instant.
@@ -59,11 +58,12 @@ impl<'d> Pauses<'d> {
         self.found.iter().filter_map(|bad| {
             let reason = bad.content.as_ref().err()?;
             let name = bad.path.file_name().unwrap_or_default().to_string_lossy();
-            let mut row = Judgement::missing(&name);
-            row.status = Status::Invalid;
-            row.reason = Some(format!("the pause file cannot be used: {reason}"));
-            row.path = Some(bad.path.clone());
-            Some(row)
+            Some(Judgement {
+                status: Status::Invalid,
+                reason: Some(format!("the pause file cannot be used: {reason}")),
+                path: Some(bad.path.clone()),
+                ..Judgement::missing(&name)
+            })
         })
     }
 }
@@ -94,6 +94,8 @@ pub(super) fn history_beside(path: &Path, now: DateTime<Utc>) -> Option<Vec<Run>
 /// listed once, so a panel of thousands of jobs, most of them without a
 /// history, does not try (and fail) to open one file per job.
 pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
+    // Keyed by the directory's bytes: hashing a `Path` walks its
+    // components, which costs more than the lookup saves.
     let mut listed: HashMap<OsString, Option<HashSet<String>>> = HashMap::new();
     for judgement in jobs.iter_mut() {
         let Some(path) = judgement.path.as_deref() else {
@@ -102,45 +104,32 @@ pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
         let Some((dir, job)) = home(path) else {
             continue;
         };
+        if !listed.contains_key(dir.as_os_str()) {
+            listed.insert(dir.as_os_str().to_owned(), history_jobs(dir));
+        }
         // A directory that could not be listed: try the file itself.
-        let has = |histories: &Option<HashSet<String>>| {
-            histories.as_ref().is_none_or(|h| h.contains(job))
-        };
-        // Keyed by the directory's bytes: hashing a `Path` walks its
-        // components, which costs more than the lookup saves.
-        let key = dir.as_os_str();
-        let listed_has = if let Some(histories) = listed.get(key) {
-            has(histories)
-        } else {
-            let histories = history_jobs(dir);
-            let found = has(&histories);
-            listed.insert(key.to_owned(), histories);
-            found
-        };
-        if !listed_has {
+        if listed[dir.as_os_str()]
+            .as_ref()
+            .is_some_and(|h| !h.contains(job))
+        {
             continue;
         }
-        let Some(runs) = history_beside(path, now) else {
-            continue;
-        };
-        if runs.is_empty() {
-            continue;
+        if let Some(runs) = history_beside(path, now).filter(|r| !r.is_empty()) {
+            judgement.recent = Some(Box::new(recent(&runs, judgement.interval_seconds, now)));
         }
-        judgement.recent = Some(Box::new(recent(&runs, judgement.interval_seconds, now)));
     }
 }
 
-/// What the judge weighs besides `entry` itself: for a run in progress on
-/// this host (`this_host`), whether its wrapper still runs. Read-only: the
-/// process is asked whether it exists, never signalled.
-pub(crate) fn facts(entry: &Entry, this_host: &str) -> Facts {
-    let wrapper_alive = match &entry.content {
+/// For a run in progress on this host (`this_host`): whether its wrapper
+/// still runs. Read-only: the process is asked whether it exists, never
+/// signalled.
+pub(crate) fn wrapper_alive(entry: &Entry, this_host: &str) -> Option<bool> {
+    match &entry.content {
         Ok(Content::Record(r)) if r.status == RunStatus::Running && r.host == this_host => {
             alive(r.pid, r.started_at.unwrap_or(r.timestamp))
         }
         _ => None,
-    };
-    Facts { wrapper_alive }
+    }
 }
 
 /// How much later than its run's start a process may have started and
@@ -152,54 +141,17 @@ const START_SLACK_SECONDS: i64 = 2;
 /// (a pid handed to a new process is not the wrapper). `None` for a pid no
 /// process can have.
 fn alive(pid: u32, started: DateTime<Utc>) -> Option<bool> {
-    let pid = libc::pid_t::try_from(pid).ok().filter(|p| *p > 0)?;
+    let id = libc::pid_t::try_from(pid).ok().filter(|p| *p > 0)?;
     // SAFETY: signal 0 sends nothing; kill only says whether the process
     // exists (EPERM: it does, and belongs to another user).
-    let gone = unsafe { libc::kill(pid, 0) } != 0
+    let gone = unsafe { libc::kill(id, 0) } != 0
         && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
     if gone {
         return Some(false);
     }
-    let reused = process_start(pid)
+    let reused = crate::store::host::process_start(pid)
         .is_some_and(|t| t > started + chrono::Duration::seconds(START_SLACK_SECONDS));
     Some(!reused)
-}
-
-/// When process `pid` started, from `/proc/<pid>/stat` (clock ticks after
-/// boot) and the boot time in `/proc/stat`.
-fn process_start(pid: libc::pid_t) -> Option<DateTime<Utc>> {
-    let stat = read_proc(&format!("/proc/{pid}/stat"))?;
-    // The command name in parentheses may hold spaces: field 22, the start
-    // time, is the 20th after the last `)`.
-    let ticks: u64 = stat[stat.rfind(')')? + 1..]
-        .split_whitespace()
-        .nth(19)?
-        .parse()
-        .ok()?;
-    let boot: i64 = read_proc("/proc/stat")?
-        .lines()
-        .find_map(|l| l.strip_prefix("btime "))?
-        .trim()
-        .parse()
-        .ok()?;
-    // SAFETY: sysconf reads a constant of the system.
-    let hz = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) })
-        .ok()
-        .filter(|hz| *hz > 0)?;
-    let after_boot = i64::try_from(ticks / hz).ok()?;
-    DateTime::from_timestamp(boot.checked_add(after_boot)?, 0)
-}
-
-/// A file of `/proc`, read up to 1 MiB (`/proc/stat` grows with the CPUs).
-fn read_proc(path: &str) -> Option<String> {
-    use std::io::Read;
-    let mut text = String::new();
-    fs::File::open(path)
-        .ok()?
-        .take(1 << 20)
-        .read_to_string(&mut text)
-        .ok()?;
-    Some(text)
 }
 
 #[cfg(test)]

@@ -95,13 +95,12 @@ impl Token {
                 mode,
             });
         }
-        let bytes =
-            read_capped(file, meta.len(), TOKEN_FILE_MAX).map_err(|refused| match refused {
-                Refused::Io(source) => io_err(source),
-                _ => io_err(io::Error::other(format!(
-                    "it is larger than the {TOKEN_FILE_MAX} bytes a token file may have"
-                ))),
-            })?;
+        let bytes = read_capped(file, &meta, TOKEN_FILE_MAX).map_err(|refused| match refused {
+            Refused::Io(source) => io_err(source),
+            _ => io_err(io::Error::other(format!(
+                "it is larger than the {TOKEN_FILE_MAX} bytes a token file may have"
+            ))),
+        })?;
         let text = String::from_utf8(bytes).map_err(|_| {
             io_err(io::Error::new(
                 io::ErrorKind::InvalidData,

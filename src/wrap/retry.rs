@@ -3,9 +3,7 @@
 //! jitter, and no attempt starts once the run's maximum runtime would be
 //! passed.
 
-use std::path::Path;
-use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::{Verdict, Wrap, PROGRAM};
@@ -85,7 +83,7 @@ pub(super) fn attempts(
     lock: Option<&JobLock>,
     dir: &Path,
     max_runtime: u64,
-    progress: Option<Arc<AtomicU64>>,
+    progress: Option<PathBuf>,
 ) -> Tries {
     let (program, args) = wrap.command.split_first().expect("a command is required");
     let of = wrap.retry.attempts();

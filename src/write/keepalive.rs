@@ -3,17 +3,13 @@
 
 use std::process::ExitCode;
 
-use super::{first_dir, Args, PROGRAM};
+use super::{Args, PROGRAM};
 use crate::exit_code::Write;
-use crate::{cli, store, wrap};
+use crate::{cli, wrap};
 
-/// Rewrites the job's `running` record with the progress time now.
+/// Touches the job's `running` record: its modification time is progress.
 pub(super) fn keepalive(args: &Args, job: &str) -> ExitCode {
-    let dirs = match first_dir(&args.dir) {
-        Some(dir) => vec![dir],
-        None => store::default_locations(),
-    };
-    match wrap::keep_alive(&dirs, job) {
+    match wrap::keep_alive(&super::dirs_of(args), job) {
         Ok(_) => Write::Written.into(),
         Err(err) => {
             cli::report_error(PROGRAM, &err);

@@ -34,11 +34,7 @@ pub(super) fn pause_or_resume(args: &Args) -> ExitCode {
         }
         store::write_pause(first_dir(&args.dir).as_deref(), &pause).map(drop)
     } else {
-        let dirs = match first_dir(&args.dir) {
-            Some(dir) => vec![dir],
-            None => store::default_locations(),
-        };
-        store::remove_pause(&dirs, job).map(drop)
+        store::remove_pause(&super::dirs_of(args), job).map(drop)
     };
     match done {
         Ok(()) => Write::Written.into(),

@@ -265,6 +265,11 @@ fn a_run_that_fails_twice_then_succeeds_does_not_alert() {
         .run()
         .code(0)
         .stdout_has("succeeded on attempt 3 of 4");
+    // A first attempt that succeeds was not retried: its line is a plain run.
+    wrap(&s, &["--retry", "3"], "steady", "true").code(0);
+    let runs = history(&s, "steady");
+    assert_eq!(runs.len(), 1, "one run: {runs:?}");
+    assert!(runs[0].get("attempts").is_none(), "{runs:?}");
 }
 
 #[test]
@@ -421,10 +426,14 @@ fn a_keepalive_or_output_extends_a_silent_run() {
     // Output is progress too: the wrapper records it within a few seconds.
     fs::write(&go, "").unwrap();
     let until = std::time::Instant::now() + std::time::Duration::from_secs(15);
-    while record(&s, "quiet")["progress_at"].is_null() {
+    let moved = || -> chrono::DateTime<chrono::Utc> {
+        fs::metadata(&file).unwrap().modified().unwrap().into()
+    };
+    while moved() <= kept {
         assert!(std::time::Instant::now() < until, "no progress recorded");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
+    assert_eq!(fs::read(&file).unwrap(), before, "output rewrites nothing");
     end(child, shown);
     // Nothing in progress: nothing to keep alive.
     s.hb_write()

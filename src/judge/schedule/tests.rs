@@ -8,30 +8,17 @@ use crate::schedule::{parse_zone, Source};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-const RULES: Rules = Rules {
-    grace: None,
-    start_grace: None,
-    by_interval: false,
-    zone: Tz::UTC,
-};
-
 /// The recent runs of each job, by the path of its heartbeat file.
 type History = HashMap<PathBuf, Vec<Run>>;
 
 /// The rows of `entries`, each judged by its crontab line and its history,
-/// with the lines of `crontab` and the jobs of `expect` that none answers.
+/// with the lines of `crontab` that none answers.
 fn judge_all(
     entries: &[Entry],
-    expect: &[String],
     crontab: &[Expectation],
     history: &History,
     policy: &Policy,
-    rules: &Rules,
 ) -> Vec<Judgement> {
-    let policy = Policy {
-        rules: *rules,
-        ..*policy
-    };
     let judged = entries
         .iter()
         .map(|entry| {
@@ -40,10 +27,10 @@ fn judge_all(
                 recent: history.get(&entry.path).map_or(&[][..], Vec::as_slice),
                 ..Job::of(entry)
             };
-            judge(&job, &policy)
+            judge(&job, policy)
         })
         .collect();
-    rows(judged, crontab, expect, "web1", &policy, |_| None)
+    rows(judged, crontab, &[], "web1", policy, |_| None)
 }
 
 fn utc(text: &str) -> DateTime<Utc> {
@@ -83,28 +70,9 @@ fn entry(job: &str, reported: &str, interval: u64) -> Entry {
 }
 
 fn status_at(e: &Expectation, beat: Option<&Entry>, now: &str) -> Judgement {
-    let policy = Policy {
-        now: utc(now),
-        factor: 2.0,
-        default_interval: None,
-        alert_after: 1,
-        rules: RULES,
-    };
-    let rules = Rules {
-        grace: None,
-        start_grace: None,
-        by_interval: false,
-        zone: Tz::UTC,
-    };
     let entries: Vec<Entry> = beat.into_iter().cloned().collect();
-    let all = judge_all(
-        &entries,
-        &[],
-        std::slice::from_ref(e),
-        &History::new(),
-        &policy,
-        &rules,
-    );
+    let policy = Policy::at(utc(now));
+    let all = judge_all(&entries, std::slice::from_ref(e), &History::new(), &policy);
     assert_eq!(all.len(), 1);
     all.into_iter().next().unwrap()
 }
@@ -243,27 +211,24 @@ fn grace_is_at_most_an_hour_and_half_a_gap() {
 fn by_interval_and_no_schedule_keep_the_old_rule() {
     let e = expectation("report", "0 3 * * 1-5", "UTC", 86_400);
     let beat = entry("report", "2026-11-20T03:05:00Z", 86_400);
-    let policy = Policy {
-        now: utc("2026-11-22T12:00:00Z"),
-        factor: 2.0,
-        default_interval: None,
-        alert_after: 1,
-        rules: RULES,
-    };
     let rules = Rules {
-        grace: None,
-        start_grace: None,
         by_interval: true,
-        zone: Tz::UTC,
+        ..Rules::default()
     };
-    let plain = judge(&Job::of(&beat), &policy);
+    let policy = Policy {
+        rules,
+        ..Policy::at(utc("2026-11-22T12:00:00Z"))
+    };
+    let by_schedule = Policy {
+        rules: Rules::default(),
+        ..policy
+    };
+    let plain = judge(&Job::of(&beat), &by_schedule);
     let all = judge_all(
         std::slice::from_ref(&beat),
-        &[],
         std::slice::from_ref(&e),
         &History::new(),
         &policy,
-        &rules,
     );
     assert_eq!(all[0].status, Status::Stale);
     assert_eq!(all[0].status, plain.status);
@@ -271,13 +236,8 @@ fn by_interval_and_no_schedule_keep_the_old_rule() {
     let none = judge_all(
         std::slice::from_ref(&beat),
         &[],
-        &[],
         &History::new(),
-        &policy,
-        &Rules {
-            by_interval: false,
-            ..rules
-        },
+        &by_schedule,
     );
     assert_eq!(none[0], plain);
 }
@@ -288,27 +248,15 @@ fn a_schedule_in_the_record_is_used_without_a_crontab() {
     if let Ok(Content::Record(r)) = &mut beat.content {
         r.schedule = Some("0 3 * * *".to_owned());
     }
-    let policy = Policy {
-        now: utc("2026-11-24T04:15:00Z"),
-        factor: 2.0,
-        default_interval: None,
-        alert_after: 1,
-        rules: RULES,
-    };
     let rules = Rules {
         grace: Some(600),
-        start_grace: None,
-        by_interval: false,
-        zone: Tz::UTC,
+        ..Rules::default()
     };
-    let all = judge_all(
-        std::slice::from_ref(&beat),
-        &[],
-        &[],
-        &History::new(),
-        &policy,
-        &rules,
-    );
+    let policy = Policy {
+        rules,
+        ..Policy::at(utc("2026-11-24T04:15:00Z"))
+    };
+    let all = judge_all(std::slice::from_ref(&beat), &[], &History::new(), &policy);
     assert_eq!(all[0].status, Status::Stale);
     let shown = all[0].expected.as_ref().unwrap();
     assert_eq!(shown.source, "record");
@@ -331,26 +279,12 @@ fn the_usual_lag_comes_from_the_history_too() {
         .collect();
     let mut history = History::new();
     history.insert(beat.path.clone(), runs);
-    let policy = Policy {
-        now: utc("2026-11-24T05:30:00Z"),
-        factor: 2.0,
-        default_interval: None,
-        alert_after: 1,
-        rules: RULES,
-    };
-    let rules = Rules {
-        grace: None,
-        start_grace: None,
-        by_interval: false,
-        zone: Tz::UTC,
-    };
+    let policy = Policy::at(utc("2026-11-24T05:30:00Z"));
     let all = judge_all(
         std::slice::from_ref(&beat),
-        &[],
         std::slice::from_ref(&e),
         &history,
         &policy,
-        &rules,
     );
     assert_eq!(all[0].status, Status::Ok, "{:?}", all[0]);
     let due_at = all[0].expected.as_ref().unwrap().due_at;
