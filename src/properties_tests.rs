@@ -338,7 +338,7 @@ proptest! {
             outputs.push(("html", out));
         }
         let mut out = Vec::new();
-        report::write_json(&mut out, &rep).unwrap();
+        report::write_json(&mut out, &rep, &[], &[], None).unwrap();
         outputs.push(("json", out));
         let mut out = Vec::new();
         crate::metrics::write_prometheus(&mut out, &rep).unwrap();

@@ -186,10 +186,10 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
         Format::Markdown => report::write_markdown(&mut out, &page, layout)
             .and_then(|()| cause::render::write_section(&mut out, &judged.causes, true)),
         Format::Html => report::write_html(&mut out, &page, layout),
-        Format::Json if judged.causes.list.is_empty() => report::write_json(&mut out, &page.report),
         Format::Json => {
-            let causes = cause::render::json_fields(&judged.jobs, &judged.causes);
-            report::write_check_json(&mut out, &page.report, &[], &[], Some(&causes))
+            let causes = (!judged.causes.list.is_empty())
+                .then(|| cause::render::json_fields(&judged.jobs, &judged.causes));
+            report::write_json(&mut out, &page.report, &[], &[], causes.as_ref())
         }
         Format::Prometheus => metrics::write_prometheus(&mut out, &page.report),
         Format::Mail => {
@@ -284,7 +284,7 @@ fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
         Format::Json => {
             let now = args.judge.now.unwrap_or_else(chrono::Utc::now);
             let report = Report::empty(now, args.judge.factor);
-            report::write_json_with_errors(&mut out, &report, &[err.to_string()])
+            report::write_json(&mut out, &report, &[err.to_string()], &[], None)
         }
         Format::Prometheus => Ok(()),
         Format::Mail => {

@@ -11,7 +11,7 @@ use super::{key, Cause, Causes, Kind};
 use crate::escape::terminal;
 use crate::fleet::{Fleet, NONE};
 use crate::judge::Judgement;
-use crate::metrics::label_value;
+use crate::metrics::{header, label_value};
 use crate::report::{write_lines, CauseFields};
 
 /// The words a row under `cause` gets after its status: `(cron down)`,
@@ -192,28 +192,24 @@ pub(crate) fn write_metrics(
 ) -> io::Result<()> {
     let host = label_value(host);
     if let Some(runs) = causes.cron_runs {
-        writeln!(out, "# HELP cron_heartbeat_cron_running 1 when a cron daemon runs on the host, 0 when none does.")?;
-        writeln!(out, "# TYPE cron_heartbeat_cron_running gauge")?;
-        writeln!(
+        let name = "cron_heartbeat_cron_running";
+        header(
             out,
-            "cron_heartbeat_cron_running{{host=\"{host}\"}} {}",
-            u8::from(runs)
+            name,
+            "1 when a cron daemon runs on the host, 0 when none does.",
         )?;
+        writeln!(out, "{name}{{host=\"{host}\"}} {}", u8::from(runs))?;
     }
     if let Some(boot) = causes.boot {
-        writeln!(
-            out,
-            "# HELP cron_heartbeat_boot_time_seconds Unix time the host booted."
-        )?;
-        writeln!(out, "# TYPE cron_heartbeat_boot_time_seconds gauge")?;
-        writeln!(
-            out,
-            "cron_heartbeat_boot_time_seconds{{host=\"{host}\"}} {}",
-            boot.timestamp()
-        )?;
+        let name = "cron_heartbeat_boot_time_seconds";
+        header(out, name, "Unix time the host booted.")?;
+        writeln!(out, "{name}{{host=\"{host}\"}} {}", boot.timestamp())?;
     }
-    writeln!(out, "# HELP cron_heartbeat_job_blocked 1 for a job whose trouble comes from a bad job it needs (by).")?;
-    writeln!(out, "# TYPE cron_heartbeat_job_blocked gauge")?;
+    header(
+        out,
+        "cron_heartbeat_job_blocked",
+        "1 for a job whose trouble comes from a bad job it needs (by).",
+    )?;
     for (row, by) in causes.blocked_by.iter().enumerate() {
         let Some(by) = by else { continue };
         let j = &jobs[row];

@@ -117,11 +117,6 @@ pub(crate) fn due(j: &Judgement) -> Option<String> {
     Some(format!("{when}{missed}"))
 }
 
-/// [`due`] as hb-check's lines say it: `due 03:10, missed`.
-pub(crate) fn due_text(j: &Judgement) -> Option<String> {
-    due(j).map(|when| format!("due {when}"))
-}
-
 /// Whether the jobs come from more than one host.
 pub(crate) fn several_hosts(jobs: &[Judgement]) -> bool {
     let mut hosts = jobs.iter().filter_map(|j| j.host.as_deref());
@@ -145,7 +140,7 @@ pub(crate) fn job_name(host: Option<&str>, job: &str, several_hosts: bool) -> St
 /// A ratio with one decimal and an `x`, such as `2.6x`; `-` when none.
 pub(crate) fn format_ratio(ratio: Option<f64>) -> String {
     match ratio {
-        Some(r) => format!("{:.1}x", super::round_ratio_to(r, 1)),
+        Some(r) => format!("{:.1}x", super::round_ratio(r, 1)),
         None => NONE.to_owned(),
     }
 }
@@ -226,12 +221,6 @@ pub(crate) fn heading(host: &str, at: DateTime<Utc>) -> String {
 /// wants to see a job that is slipping before it goes stale.
 pub(crate) fn needs_attention(jobs: &[Judgement]) -> impl Iterator<Item = &Judgement> {
     jobs.iter().filter(|j| !j.status.is_healthy())
-}
-
-/// The title of a job in the needs-attention section: its [`job_name`].
-/// Unescaped.
-pub(crate) fn attention_title(job: &Judgement, several_hosts: bool) -> String {
-    job_name(job.host.as_deref(), &job.job, several_hosts)
 }
 
 /// A job's message as every page shows it: without trailing whitespace (a

@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::io;
 
-use super::content::{self, Layout, Page};
+use super::content::{self, Layout, Page, Row};
 use super::page::{self, Cell, Markup};
 use crate::escape::html;
 use crate::history::Mark;
@@ -68,13 +68,11 @@ impl Markup for Html {
     }
 
     fn start(&mut self, out: &mut dyn io::Write, title: &str) -> io::Result<()> {
-        writeln!(out, "<!DOCTYPE html>")?;
-        writeln!(out, "<html lang=\"en\">")?;
-        writeln!(out, "<head>")?;
-        writeln!(out, "<meta charset=\"utf-8\">")?;
-        writeln!(out, "<title>{title}</title>")?;
-        writeln!(out, "</head>")?;
-        writeln!(out, "<body style=\"{BODY}\">")
+        writeln!(
+            out,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <title>{title}</title>\n</head>\n<body style=\"{BODY}\">"
+        )
     }
 
     fn heading(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()> {
@@ -85,50 +83,47 @@ impl Markup for Html {
         writeln!(out, "<p style=\"{P}\">{text}</p>")
     }
 
-    fn table_start(
+    fn table(
         &mut self,
         out: &mut dyn io::Write,
-        headings: &[&'static str],
+        headings: &[&str],
+        rows: &[Row],
     ) -> io::Result<()> {
         writeln!(out, "<table style=\"{TABLE}\">")?;
         write!(out, "<tr>")?;
         for heading in headings {
             write!(out, "<th style=\"{TH}\">{heading}</th>")?;
         }
-        writeln!(out, "</tr>")
-    }
-
-    fn table_row(&mut self, out: &mut dyn io::Write, cells: &[Cell<'_>]) -> io::Result<()> {
-        write!(out, "<tr>")?;
-        for cell in cells {
-            match cell {
-                Cell::Text(text) => write!(out, "<td style=\"{TD}\">{}</td>", html(text))?,
-                Cell::Status(status) => {
-                    write!(out, "<td style=\"{TD};{}\">{status}</td>", badge(*status))?;
-                }
-                Cell::Number(number) => write!(out, "<td style=\"{TD_NUMBER}\">{number}</td>")?,
-                Cell::Strip(runs) => {
-                    write!(out, "<td style=\"{TD};{STRIP}\">")?;
-                    if runs.marks.is_empty() {
-                        write!(out, "{}", content::NONE)?;
+        writeln!(out, "</tr>")?;
+        for row in rows {
+            write!(out, "<tr>")?;
+            for cell in page::cells(row) {
+                match cell {
+                    Cell::Text(text) => write!(out, "<td style=\"{TD}\">{}</td>", html(text))?,
+                    Cell::Status(status) => {
+                        write!(out, "<td style=\"{TD};{}\">{status}</td>", badge(status))?;
                     }
-                    for mark in runs.marks {
-                        write!(
-                            out,
-                            "<span style=\"{}\" title=\"{}\">{}</span>",
-                            mark_style(*mark),
-                            mark_title(*mark),
-                            mark.ascii()
-                        )?;
+                    Cell::Number(number) => write!(out, "<td style=\"{TD_NUMBER}\">{number}</td>")?,
+                    Cell::Strip(runs) => {
+                        write!(out, "<td style=\"{TD};{STRIP}\">")?;
+                        if runs.marks.is_empty() {
+                            write!(out, "{}", content::NONE)?;
+                        }
+                        for mark in runs.marks {
+                            write!(
+                                out,
+                                "<span style=\"{}\" title=\"{}\">{}</span>",
+                                mark_style(*mark),
+                                mark_title(*mark),
+                                mark.ascii()
+                            )?;
+                        }
+                        write!(out, "</td>")?;
                     }
-                    write!(out, "</td>")?;
                 }
             }
+            writeln!(out, "</tr>")?;
         }
-        writeln!(out, "</tr>")
-    }
-
-    fn table_end(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
         writeln!(out, "</table>")
     }
 
@@ -140,50 +135,35 @@ impl Markup for Html {
         Ok(())
     }
 
-    fn job(&mut self, out: &mut dyn io::Write, status: Status, title: &str) -> io::Result<()> {
+    fn job(
+        &mut self,
+        out: &mut dyn io::Write,
+        status: Status,
+        title: &str,
+        details: &[(&str, String)],
+    ) -> io::Result<()> {
         writeln!(
             out,
             "<h3 style=\"{H3}\"><span style=\"padding:0 4px;{}\">{status}</span> {title}</h3>",
             badge(status),
         )?;
-        writeln!(out, "<table style=\"{TABLE}\">")
-    }
-
-    fn detail(&mut self, out: &mut dyn io::Write, label: &str, value: &str) -> io::Result<()> {
-        writeln!(
-            out,
-            "<tr><td style=\"{LABEL}\">{label}</td><td style=\"{VALUE}\">{value}</td></tr>"
-        )
-    }
-
-    fn job_end(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
+        writeln!(out, "<table style=\"{TABLE}\">")?;
+        for (label, value) in details {
+            writeln!(
+                out,
+                "<tr><td style=\"{LABEL}\">{label}</td><td style=\"{VALUE}\">{value}</td></tr>"
+            )?;
+        }
         writeln!(out, "</table>")
     }
 
-    fn footer_start(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
-        write!(out, "<p style=\"{FOOTER}\">")
-    }
-
-    fn footer_item(
-        &mut self,
-        out: &mut dyn io::Write,
-        first: bool,
-        label: &str,
-        value: &str,
-    ) -> io::Result<()> {
-        if !first {
-            write!(out, "<br>")?;
-        }
-        write!(out, "{label}: {value}")
-    }
-
-    fn footer_end(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
-        writeln!(out, "</p>")
+    fn footer(&mut self, out: &mut dyn io::Write, items: &[(&str, String)]) -> io::Result<()> {
+        let items: Vec<String> = items.iter().map(|(l, v)| format!("{l}: {v}")).collect();
+        writeln!(out, "<p style=\"{FOOTER}\">{}</p>", items.join("<br>"))
     }
 
     fn end(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
-        writeln!(out, "</body>")?;
-        writeln!(out, "</html>")
+        writeln!(out, "</body>\n</html>")
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::io;
 
-use super::content::{due_text, format_ratio, job_name, several_hosts};
+use super::content::{due, format_ratio, job_name, several_hosts};
 use crate::escape::terminal;
 use crate::fleet::Fleet;
 use crate::judge::{Judgement, Status};
@@ -39,10 +39,10 @@ pub(crate) fn write_lines(
         }
         let name = job_name(j.host.as_deref(), &j.job, several_hosts);
         write!(out, "{} {}", terminal(&name), j.status)?;
-        if let Some(due) = due_text(j) {
+        if let Some(due) = due(j) {
             match j.age_seconds {
-                Some(age) => write!(out, ": age {}, {due}", format_duration(age))?,
-                None => write!(out, ": {due}")?,
+                Some(age) => write!(out, ": age {}, due {due}", format_duration(age))?,
+                None => write!(out, ": due {due}")?,
             }
         } else if let (Some(age), Some(interval)) = (j.age_seconds, j.interval_seconds) {
             write!(

@@ -102,19 +102,9 @@ fn encode_recipient(
 /// `text` with every line ended by CRLF, as a message body is. lettre
 /// converts a body too, but by inserting each `\r` into the string in
 /// place, which moves the rest of the body once per line: 100,000 jobs
-/// took 558 s. Converted here in one pass, nothing is left for it to do.
+/// took 558 s. Converted here in linear passes, nothing is left for it to do.
 fn crlf(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 16);
-    for line in text.split_inclusive('\n') {
-        match line.strip_suffix('\n') {
-            Some(line) => {
-                out.push_str(line.strip_suffix('\r').unwrap_or(line));
-                out.push_str("\r\n");
-            }
-            None => out.push_str(line),
-        }
-    }
-    out
+    text.replace("\r\n", "\n").replace('\n', "\r\n")
 }
 
 /// Writes one message whose two alternatives are `text` (plain, UTF-8) and

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::io;
 
-use super::content::{Layout, Page};
+use super::content::{Layout, Page, Row};
 use super::page::{self, Cell, Markup};
 use super::runs;
 use crate::escape::markdown;
@@ -22,35 +22,32 @@ impl Markup for Markdown {
         writeln!(out, "# {text}\n")
     }
 
-    fn table_start(
+    fn table(
         &mut self,
         out: &mut dyn io::Write,
-        headings: &[&'static str],
+        headings: &[&str],
+        rows: &[Row],
     ) -> io::Result<()> {
         writeln!(out, "| {} |", headings.join(" | "))?;
         let rule: Vec<&str> = headings
             .iter()
             .map(|h| if runs::is_numeric(h) { "--:" } else { ":--" })
             .collect();
-        writeln!(out, "| {} |", rule.join(" | "))
-    }
-
-    fn table_row(&mut self, out: &mut dyn io::Write, cells: &[Cell<'_>]) -> io::Result<()> {
-        let cells: Vec<Cow<str>> = cells
-            .iter()
-            .map(|cell| match cell {
-                Cell::Text(text) => self.escape(text),
-                Cell::Status(status) => Cow::Borrowed(status.as_str()),
-                Cell::Number(number) => Cow::Borrowed(*number),
-                // ASCII in a code span: `+`, `x` and `?` mean nothing there.
-                Cell::Strip(runs) if runs.marks.is_empty() => Cow::Owned(runs.strip(false)),
-                Cell::Strip(runs) => Cow::Owned(format!("`{}`", runs.strip(false))),
-            })
-            .collect();
-        writeln!(out, "| {} |", cells.join(" | "))
-    }
-
-    fn table_end(&mut self, _out: &mut dyn io::Write) -> io::Result<()> {
+        writeln!(out, "| {} |", rule.join(" | "))?;
+        for row in rows {
+            let cells: Vec<Cow<str>> = page::cells(row)
+                .into_iter()
+                .map(|cell| match cell {
+                    Cell::Text(text) => self.escape(text),
+                    Cell::Status(status) => Cow::Borrowed(status.as_str()),
+                    Cell::Number(number) => Cow::Borrowed(number),
+                    // ASCII in a code span: `+`, `x` and `?` mean nothing there.
+                    Cell::Strip(runs) if runs.marks.is_empty() => Cow::Owned(runs.strip(false)),
+                    Cell::Strip(runs) => Cow::Owned(format!("`{}`", runs.strip(false))),
+                })
+                .collect();
+            writeln!(out, "| {} |", cells.join(" | "))?;
+        }
         Ok(())
     }
 
@@ -62,31 +59,30 @@ impl Markup for Markdown {
         Ok(())
     }
 
-    fn job(&mut self, out: &mut dyn io::Write, status: Status, title: &str) -> io::Result<()> {
-        writeln!(out, "### {status}: {title}\n")
-    }
-
-    fn detail(&mut self, out: &mut dyn io::Write, label: &str, value: &str) -> io::Result<()> {
-        writeln!(out, "- {label}: {value}")
-    }
-
-    fn job_end(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
+    fn job(
+        &mut self,
+        out: &mut dyn io::Write,
+        status: Status,
+        title: &str,
+        details: &[(&str, String)],
+    ) -> io::Result<()> {
+        writeln!(out, "### {status}: {title}\n")?;
+        list(out, details)?;
         writeln!(out)
     }
 
-    fn footer_start(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
-        writeln!(out, "---\n")
+    fn footer(&mut self, out: &mut dyn io::Write, items: &[(&str, String)]) -> io::Result<()> {
+        writeln!(out, "---\n")?;
+        list(out, items)
     }
+}
 
-    fn footer_item(
-        &mut self,
-        out: &mut dyn io::Write,
-        _first: bool,
-        label: &str,
-        value: &str,
-    ) -> io::Result<()> {
-        writeln!(out, "- {label}: {value}")
+/// Labelled values as a list: `- label: value`.
+fn list(out: &mut dyn io::Write, items: &[(&str, String)]) -> io::Result<()> {
+    for (label, value) in items {
+        writeln!(out, "- {label}: {value}")?;
     }
+    Ok(())
 }
 
 /// Writes the page as Markdown: the panel alone, or the whole report.

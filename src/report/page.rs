@@ -45,47 +45,25 @@ pub(crate) trait Markup {
         writeln!(out, "{text}\n")
     }
 
-    /// The panel's first line: its column headings.
-    fn table_start(&mut self, out: &mut dyn io::Write, headings: &[&'static str])
+    /// The panel: its column headings, then a row of [`cells`] per job.
+    fn table(&mut self, out: &mut dyn io::Write, headings: &[&str], rows: &[Row])
         -> io::Result<()>;
-
-    /// One row of the panel, a cell per heading.
-    fn table_row(&mut self, out: &mut dyn io::Write, cells: &[Cell<'_>]) -> io::Result<()>;
-
-    /// The end of the panel.
-    fn table_end(&mut self, out: &mut dyn io::Write) -> io::Result<()>;
 
     /// The needs-attention section's heading, for `count` jobs (which may
     /// be none).
     fn attention(&mut self, out: &mut dyn io::Write, count: usize) -> io::Result<()>;
 
-    /// The heading of one job that needs attention.
-    fn job(&mut self, out: &mut dyn io::Write, status: Status, title: &str) -> io::Result<()>;
-
-    /// One labelled detail of that job.
-    fn detail(&mut self, out: &mut dyn io::Write, label: &str, value: &str) -> io::Result<()>;
-
-    /// The end of that job's details.
-    fn job_end(&mut self, _out: &mut dyn io::Write) -> io::Result<()> {
-        Ok(())
-    }
-
-    /// The start of the footer.
-    fn footer_start(&mut self, out: &mut dyn io::Write) -> io::Result<()>;
-
-    /// One labelled item of the footer; `first` for the first one.
-    fn footer_item(
+    /// One job that needs attention: its heading and its labelled details.
+    fn job(
         &mut self,
         out: &mut dyn io::Write,
-        first: bool,
-        label: &str,
-        value: &str,
+        status: Status,
+        title: &str,
+        details: &[(&str, String)],
     ) -> io::Result<()>;
 
-    /// The end of the footer.
-    fn footer_end(&mut self, _out: &mut dyn io::Write) -> io::Result<()> {
-        Ok(())
-    }
+    /// The footer's labelled items.
+    fn footer(&mut self, out: &mut dyn io::Write, items: &[(&str, String)]) -> io::Result<()>;
 
     /// The end of the document.
     fn end(&mut self, _out: &mut dyn io::Write) -> io::Result<()> {
@@ -94,7 +72,7 @@ pub(crate) trait Markup {
 }
 
 /// The cells of one panel row, in the order of the headings.
-fn cells<'r>(row: &'r Row<'r>) -> Vec<Cell<'r>> {
+pub(crate) fn cells<'r>(row: &'r Row<'r>) -> Vec<Cell<'r>> {
     let mut cells = Vec::with_capacity(9);
     if let Some(host) = row.host {
         cells.push(Cell::Text(host));
@@ -110,20 +88,6 @@ fn cells<'r>(row: &'r Row<'r>) -> Vec<Cell<'r>> {
         cells.extend([&runs.success, &runs.median].map(|c| Cell::Number(c)));
     }
     cells
-}
-
-/// Writes the panel: headings, one row per job, in the order given.
-fn write_panel(
-    out: &mut dyn io::Write,
-    markup: &mut dyn Markup,
-    jobs: &[Judgement],
-) -> io::Result<()> {
-    let (headings, rows) = content::panel(jobs);
-    markup.table_start(out, &headings)?;
-    for row in &rows {
-        markup.table_row(out, &cells(row))?;
-    }
-    markup.table_end(out)
 }
 
 /// Writes what the fleet's rows share, a line each above the panel: the
@@ -151,15 +115,16 @@ pub(crate) fn write_page(
     let report = &page.report;
     let heading = content::heading(&markup.escape(page.host), report.checked_at);
     markup.start(out, &heading)?;
+    let (headings, rows) = content::panel(report.jobs);
     if layout == Layout::Panel {
         write_fleet(out, markup, report.fleet)?;
-        write_panel(out, markup, report.jobs)?;
+        markup.table(out, &headings, &rows)?;
         return markup.end(out);
     }
     markup.heading(out, &heading)?;
     markup.summary(out, &content::summary_line(report.jobs))?;
     write_fleet(out, markup, report.fleet)?;
-    write_panel(out, markup, report.jobs)?;
+    markup.table(out, &headings, &rows)?;
     let several = content::several_hosts(report.jobs);
     let bad: Vec<&Judgement> = content::needs_attention(report.jobs).collect();
     markup.attention(out, bad.len())?;
@@ -172,18 +137,14 @@ pub(crate) fn write_page(
         }
         let title = match group {
             Some(g) => report.fleet.groups[g].line(),
-            None => content::attention_title(job, several),
+            None => content::job_name(job.host.as_deref(), &job.job, several),
         };
-        markup.job(out, job.status, &markup.escape(&title))?;
-        for (label, value) in content::details(job, report.checked_at) {
-            markup.detail(out, label, &markup.escape(&value))?;
-        }
-        markup.job_end(out)?;
+        let details = content::details(job, report.checked_at)
+            .map(|(label, value)| (label, markup.escape(&value).into_owned()));
+        markup.job(out, job.status, &markup.escape(&title), &details)?;
     }
-    markup.footer_start(out)?;
-    for (i, (label, value)) in content::footer(report).into_iter().enumerate() {
-        markup.footer_item(out, i == 0, label, &markup.escape(&value))?;
-    }
-    markup.footer_end(out)?;
+    let footer =
+        content::footer(report).map(|(label, value)| (label, markup.escape(&value).into_owned()));
+    markup.footer(out, &footer)?;
     markup.end(out)
 }

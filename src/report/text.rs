@@ -7,7 +7,7 @@ use std::io;
 
 use comfy_table::{presets, Cell as Comfy, CellAlignment, Table};
 
-use super::content::{Layout, Page};
+use super::content::{Layout, Page, Row};
 use super::page::{self, Cell, Markup};
 use super::runs;
 use crate::escape::terminal;
@@ -59,26 +59,8 @@ fn paint(table: &str, statuses: &[Status]) -> String {
     out
 }
 
-/// The text format's primitives: the panel is a comfy-table, drawn once
-/// every row is in.
-struct Text {
-    options: TextOptions,
-    table: Table,
-    headings: Vec<&'static str>,
-    /// The status of each row, in order, when the statuses are coloured.
-    statuses: Vec<Status>,
-}
-
-impl Text {
-    fn new(options: TextOptions) -> Self {
-        Text {
-            options,
-            table: Table::new(),
-            headings: Vec::new(),
-            statuses: Vec::new(),
-        }
-    }
-}
+/// The text format's primitives: the panel is a comfy-table.
+struct Text(TextOptions);
 
 impl Markup for Text {
     fn escape<'t>(&self, text: &'t str) -> Cow<'t, str> {
@@ -89,47 +71,43 @@ impl Markup for Text {
         writeln!(out, "{text}")
     }
 
-    fn table_start(
+    fn table(
         &mut self,
-        _out: &mut dyn io::Write,
-        headings: &[&'static str],
+        out: &mut dyn io::Write,
+        headings: &[&str],
+        rows: &[Row],
     ) -> io::Result<()> {
+        let TextOptions { unicode, colour } = self.0;
         let mut table = Table::new();
-        table.load_style(if self.options.unicode {
+        table.load_style(if unicode {
             presets::UTF8_FULL_CONDENSED
         } else {
             presets::ASCII_FULL_CONDENSED
         });
         table.set_header(headings.to_vec());
-        self.table = table;
-        self.headings = headings.to_vec();
-        Ok(())
-    }
-
-    fn table_row(&mut self, _out: &mut dyn io::Write, cells: &[Cell<'_>]) -> io::Result<()> {
-        let row = cells.iter().map(|cell| match cell {
-            Cell::Text(text) => Comfy::new(terminal(text)),
-            Cell::Status(status) if self.options.colour => {
-                self.statuses.push(*status);
-                Comfy::new(format!("{COLOUR_START}{status}{COLOUR_END}"))
-            }
-            Cell::Status(status) => Comfy::new(status.as_str()),
-            Cell::Number(number) => Comfy::new(number),
-            Cell::Strip(runs) => Comfy::new(runs.strip(self.options.unicode)),
-        });
-        self.table.add_row(row.collect::<Vec<_>>());
-        Ok(())
-    }
-
-    fn table_end(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
-        for (column, heading) in self.headings.iter().enumerate() {
-            if let (true, Some(c)) = (runs::is_numeric(heading), self.table.column_mut(column)) {
+        // The status of each row, in order, when the statuses are coloured.
+        let mut statuses = Vec::new();
+        for row in rows {
+            let row = page::cells(row).into_iter().map(|cell| match cell {
+                Cell::Text(text) => Comfy::new(terminal(text)),
+                Cell::Status(status) if colour => {
+                    statuses.push(status);
+                    Comfy::new(format!("{COLOUR_START}{status}{COLOUR_END}"))
+                }
+                Cell::Status(status) => Comfy::new(status.as_str()),
+                Cell::Number(number) => Comfy::new(number),
+                Cell::Strip(runs) => Comfy::new(runs.strip(unicode)),
+            });
+            table.add_row(row.collect::<Vec<_>>());
+        }
+        for (column, heading) in headings.iter().enumerate() {
+            if let (true, Some(c)) = (runs::is_numeric(heading), table.column_mut(column)) {
                 c.set_cell_alignment(CellAlignment::Right);
             }
         }
-        let table = self.table.to_string();
-        if self.options.colour {
-            writeln!(out, "{}", paint(&table, &self.statuses))
+        let table = table.to_string();
+        if colour {
+            writeln!(out, "{}", paint(&table, &statuses))
         } else {
             writeln!(out, "{table}")
         }
@@ -142,30 +120,30 @@ impl Markup for Text {
         }
     }
 
-    fn job(&mut self, out: &mut dyn io::Write, status: Status, title: &str) -> io::Result<()> {
-        if self.options.colour {
-            writeln!(out, "\n{}{status}{RESET}  {title}", sgr_of(status))
-        } else {
-            writeln!(out, "\n{status}  {title}")
-        }
-    }
-
-    fn detail(&mut self, out: &mut dyn io::Write, label: &str, value: &str) -> io::Result<()> {
-        writeln!(out, "  {label:<10} {value}")
-    }
-
-    fn footer_start(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
-        writeln!(out)
-    }
-
-    fn footer_item(
+    fn job(
         &mut self,
         out: &mut dyn io::Write,
-        _first: bool,
-        label: &str,
-        value: &str,
+        status: Status,
+        title: &str,
+        details: &[(&str, String)],
     ) -> io::Result<()> {
-        writeln!(out, "{label}: {value}")
+        if self.0.colour {
+            writeln!(out, "\n{}{status}{RESET}  {title}", sgr_of(status))?;
+        } else {
+            writeln!(out, "\n{status}  {title}")?;
+        }
+        for (label, value) in details {
+            writeln!(out, "  {label:<10} {value}")?;
+        }
+        Ok(())
+    }
+
+    fn footer(&mut self, out: &mut dyn io::Write, items: &[(&str, String)]) -> io::Result<()> {
+        writeln!(out)?;
+        for (label, value) in items {
+            writeln!(out, "{label}: {value}")?;
+        }
+        Ok(())
     }
 }
 
@@ -176,7 +154,7 @@ pub(crate) fn write_text(
     layout: Layout,
     options: TextOptions,
 ) -> io::Result<()> {
-    page::write_page(out, &mut Text::new(options), page, layout)
+    page::write_page(out, &mut Text(options), page, layout)
 }
 
 #[cfg(test)]

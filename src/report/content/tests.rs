@@ -185,7 +185,13 @@ fn a_job_has_one_name_whatever_prints_it() {
         job("backup", Status::Stale, Some("web2")),
         job("backup", Status::Ok, Some("web1")),
     ];
-    assert_eq!(attention_title(&two[0], several_hosts(&two)), "web2/backup");
+    assert_eq!(
+        job_name(two[0].host.as_deref(), &two[0].job, several_hosts(&two)),
+        "web2/backup"
+    );
     two.truncate(1);
-    assert_eq!(attention_title(&two[0], several_hosts(&two)), "backup");
+    assert_eq!(
+        job_name(two[0].host.as_deref(), &two[0].job, several_hosts(&two)),
+        "backup"
+    );
 }
