@@ -195,11 +195,7 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
         Format::Mail => {
             let mut text = Vec::new();
             let mut html = Vec::new();
-            let plain = TextOptions {
-                unicode: false,
-                colour: false,
-            };
-            let _ = report::write_text(&mut text, &page, layout, plain);
+            let _ = report::write_text(&mut text, &page, layout, TextOptions::default());
             let _ = cause::render::write_section(&mut text, &judged.causes, false);
             let _ = report::write_html(&mut html, &page, layout);
             let subject = content::subject(page.host, page.report.jobs);

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{add, when, Cause, Causes, Cron, Facts, Kind};
+use super::{add, when, Causes, Cron, Facts, Kind};
 use crate::judge::{Judgement, Status};
 
 /// Whether a row is about this host: its own heartbeat, or a job with no
@@ -72,18 +72,7 @@ pub(super) fn cron_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) 
         .into_iter()
         .filter(|&i| silent(jobs[i].status))
         .collect();
-    add(
-        causes,
-        Cause {
-            kind: Kind::CronDown,
-            text,
-            jobs: stopped,
-            from: Some(since),
-            to: None,
-            by: None,
-            missed: 0,
-        },
-    );
+    add(causes, Kind::CronDown, text, stopped).from = Some(since);
 }
 
 /// The silent rows (of this host, not yet explained, that `take`) whose
@@ -168,18 +157,8 @@ pub(super) fn cron_was_down(jobs: &[Judgement], facts: &Facts, causes: &mut Caus
         if missed == 1 { "" } else { "s" },
         some_names(jobs, &rows)
     );
-    add(
-        causes,
-        Cause {
-            kind: Kind::CronDown,
-            text,
-            jobs: rows,
-            from: Some(from),
-            to: Some(to),
-            by: None,
-            missed,
-        },
-    );
+    let cause = add(causes, Kind::CronDown, text, rows);
+    (cause.from, cause.to, cause.missed) = (Some(from), Some(to), missed);
 }
 
 /// The host was down: the silent jobs whose run fell due between the last
@@ -214,16 +193,6 @@ pub(super) fn host_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) 
         if missed == 1 { "" } else { "s" },
         some_names(jobs, &rows)
     );
-    add(
-        causes,
-        Cause {
-            kind: Kind::HostDown,
-            text,
-            jobs: rows,
-            from: down_from,
-            to: Some(boot),
-            by: None,
-            missed,
-        },
-    );
+    let cause = add(causes, Kind::HostDown, text, rows);
+    (cause.from, cause.to, cause.missed) = (down_from, Some(boot), missed);
 }

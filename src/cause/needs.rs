@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{add, key, Cause, Causes, Facts, Kind};
+use super::{add, key, Causes, Facts, Kind};
 use crate::judge::Judgement;
 use crate::record::{Content, Entry};
 use crate::schedule::Expectation;
@@ -80,21 +80,11 @@ pub(super) fn blocked(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
     }
     for (root, rows) in groups {
         let name = key(jobs[root].host.as_deref(), &jobs[root].job);
-        add(
-            causes,
-            Cause {
-                kind: Kind::Blocked,
-                text: format!(
-                    "{name} {}: {} job(s) need it",
-                    jobs[root].status,
-                    rows.len()
-                ),
-                jobs: rows,
-                from: None,
-                to: None,
-                by: Some(root),
-                missed: 0,
-            },
+        let text = format!(
+            "{name} {}: {} job(s) need it",
+            jobs[root].status,
+            rows.len()
         );
+        add(causes, Kind::Blocked, text, rows).by = Some(root);
     }
 }

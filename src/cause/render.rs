@@ -60,11 +60,11 @@ pub(crate) fn write_text(
     let mut shown = vec![false; jobs.len()];
     for cause in &causes.list {
         match cause.by {
-            Some(root) => write_lines(out, std::slice::from_ref(&jobs[root]), &NONE, true)?,
+            Some(root) => {
+                write_lines(out, std::slice::from_ref(&jobs[root]), &NONE, true)?;
+                shown[root] = true;
+            }
             None => writeln!(out, "{}", terminal(&cause.text))?,
-        }
-        if let Some(root) = cause.by {
-            shown[root] = true;
         }
         let tag = |row: usize| tag(cause, jobs, causes.blocked_by[row]);
         write_under(out, jobs, &cause.jobs, &tag)?;
@@ -114,25 +114,15 @@ pub(crate) fn causes_json(jobs: &[Judgement], causes: &Causes) -> Vec<Value> {
                 "text": c.text,
                 "jobs": c.jobs.iter().map(|&r| name(r)).collect::<Vec<_>>(),
             });
+            let stamp = |t: Option<DateTime<Utc>>| t.map(|t| json!(secs(t)));
+            let cron = c.kind == Kind::CronDown;
             let fields = [
-                (
-                    "since",
-                    (c.kind == Kind::CronDown)
-                        .then_some(c.from)
-                        .flatten()
-                        .map(|t| json!(secs(t))),
-                ),
-                (
-                    "from",
-                    (c.kind != Kind::CronDown)
-                        .then_some(c.from)
-                        .flatten()
-                        .map(|t| json!(secs(t))),
-                ),
-                ("to", c.to.map(|t| json!(secs(t)))),
+                ("since", stamp(c.from.filter(|_| cron))),
+                ("from", stamp(c.from.filter(|_| !cron))),
+                ("to", stamp(c.to)),
                 (
                     "missed_runs",
-                    (c.kind == Kind::HostDown).then_some(json!(c.missed)),
+                    (c.kind == Kind::HostDown).then(|| json!(c.missed)),
                 ),
                 ("by", c.by.map(|r| json!(name(r)))),
             ];

@@ -51,7 +51,7 @@ pub(crate) fn assess(run: &Run, lock_path: &Path) -> (Causes, Result<(), crate::
         Ok(())
     } else {
         let next = before.after(run.policy.now, causes.cron_runs);
-        store::write_file(&path, &next.to_json_line())
+        store::write_file(&path, &crate::record::json_line(&next))
     };
     (causes, kept)
 }

@@ -97,11 +97,6 @@ impl Runs {
             cron_was_down,
         }
     }
-
-    /// The record as one line of JSON.
-    pub(crate) fn to_json_line(&self) -> Vec<u8> {
-        crate::record::json_line(self)
-    }
 }
 
 #[cfg(test)]
@@ -136,7 +131,7 @@ mod tests {
         let down = Some((Stamp(at(9 * 15)), Stamp(at(20 * 15))));
         assert_eq!(back.cron_was_down, down);
         assert_eq!(back.after(at(21 * 15), Some(true)).cron_was_down, down);
-        let line = runs.to_json_line();
+        let line = crate::record::json_line(&runs);
         assert_eq!(Runs::parse(&line), Some(runs));
         assert_eq!(Runs::parse(b"{\"version\":9,\"runs\":[]}"), None);
     }

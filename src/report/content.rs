@@ -65,7 +65,7 @@ pub(crate) struct Row<'a> {
 pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Row<'_>>) {
     let hosts = several_hosts(jobs);
     let with_due = jobs.iter().any(|j| due(j).is_some());
-    let with_runs = runs::shown(jobs);
+    let with_runs = jobs.iter().any(|j| j.recent.is_some());
     let mut headings = Vec::with_capacity(COLUMNS.len() + 2 + runs::COLUMNS.len());
     if hosts {
         headings.push("host");

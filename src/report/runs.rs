@@ -3,7 +3,6 @@
 //! has these columns only when some job has a history.
 
 use crate::history::{Mark, Recent};
-use crate::judge::Judgement;
 use crate::record::format_duration;
 
 use super::content::NONE;
@@ -14,11 +13,6 @@ pub(crate) const COLUMNS: [&str; 3] = ["last runs", "success", "median"];
 /// Whether a column of the panel holds numbers (aligned right).
 pub(crate) fn is_numeric(heading: &str) -> bool {
     matches!(heading, "age" | "interval" | "ratio" | "success" | "median")
-}
-
-/// Whether the panel shows the recent runs: some job has a history.
-pub(crate) fn shown(jobs: &[Judgement]) -> bool {
-    jobs.iter().any(|j| j.recent.is_some())
 }
 
 /// A job's recent runs, formatted for a panel row.
