@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 use clap::Args;
 
-use crate::escape::terminal;
+use crate::escape::terminal_path;
 use crate::exit_code::Check;
 use crate::expect::{flavour_of, parse_grace, ScheduleArgs};
 use crate::schedule::crontab::Flavour;
@@ -131,10 +131,7 @@ pub(crate) fn run(
         } else {
             format!(":{line}")
         };
-        eprintln!(
-            "{program}: {}{at}: {reason}",
-            terminal(&path.to_string_lossy())
-        );
+        eprintln!("{program}: {}{at}: {reason}", terminal_path(path));
         true
     };
     let (paths, problems) = crontabs(schedule);
@@ -158,7 +155,7 @@ pub(crate) fn run(
                 Ok(false) => {}
                 Ok(true) => {
                     any = true;
-                    let _ = writeln!(out, "restored {}", terminal(&tab.path.to_string_lossy()));
+                    let _ = writeln!(out, "restored {}", terminal_path(&tab.path));
                 }
                 Err(reason) => refused |= refuse(&tab.path, 0, &reason.to_string()),
             }
@@ -190,7 +187,7 @@ pub(crate) fn run(
             &choice,
             &mut host,
         );
-        let shown = terminal(&tab.path.to_string_lossy()).into_owned();
+        let shown = terminal_path(&tab.path);
         for (line, reason) in &planned.refused {
             refused |= refuse(&tab.path, *line, reason);
         }

@@ -21,28 +21,8 @@ const WRAPPERS: &[&str] = &[
 ];
 
 /// Options of the wrappers that take a value.
-const VALUE_OPTIONS: &[&str] = &[
-    "-n",
-    "-c",
-    "-u",
-    "-g",
-    "-s",
-    "-k",
-    "-w",
-    "-E",
-    "-i",
-    "-o",
-    "-e",
-    "-p",
-    "--signal",
-    "--kill-after",
-    "--timeout",
-    "--user",
-    "--group",
-    "--adjustment",
-    "--class",
-    "--classdata",
-];
+const VALUE_OPTIONS: &str = "-n -c -u -g -s -k -w -E -i -o -e -p \
+    --signal --kill-after --timeout --user --group --adjustment --class --classdata";
 
 /// Wrappers with one positional argument before the command.
 const ONE_ARGUMENT: &[&str] = &["timeout", "flock", "setlock", "chrt", "taskset"];
@@ -129,7 +109,7 @@ fn skip_options(words: &[&str], mut at: usize, flock: bool) -> usize {
         let takes_value = if flock {
             matches!(*word, "-w" | "--timeout" | "-E" | "--conflict-exit-code")
         } else {
-            VALUE_OPTIONS.contains(word)
+            VALUE_OPTIONS.split_whitespace().any(|o| o == *word)
         };
         if takes_value {
             at += 1;
