@@ -162,7 +162,8 @@ pub(crate) fn explain(jobs: &[Judgement], facts: &Facts) -> Causes {
         list: Vec::new(),
         of_job: vec![None; jobs.len()],
         blocked_by: vec![None; jobs.len()],
-        ..Causes::default()
+        cron_runs: facts.cron.runs(),
+        boot: facts.boot,
     };
     down::cron_down(jobs, facts, &mut causes);
     down::host_down(jobs, facts, &mut causes);

@@ -71,8 +71,6 @@ fn with_record(run: &Run, before: &Runs) -> Causes {
         Some(None) => Cron::Down,
         Some(Some(daemon)) => Cron::Running(daemon),
     };
-    let cron_runs = cron.runs();
-    let boot = run.booted;
     let runs = before.instants();
     let facts = Facts {
         now,
@@ -82,15 +80,11 @@ fn with_record(run: &Run, before: &Runs) -> Causes {
         cron,
         cron_down_since: before.cron_down_since.map(|s| s.0),
         cron_was_down: before.cron_was_down.map(|(from, to)| (from.0, to.0)),
-        boot,
+        boot: run.booted,
         runs: &runs,
         needs: run.needs,
     };
-    Causes {
-        cron_runs,
-        boot,
-        ..explain(run.jobs, &facts)
-    }
+    explain(run.jobs, &facts)
 }
 
 /// The (job, status) pairs the causes add to a run's for the change

@@ -6,10 +6,13 @@
 //! came from heartbeat files for its medium. The one exception is
 //! [`subject`], which is meant to be printed as it is.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 
 use super::{runs, Report};
 use crate::escape::terminal;
+use crate::history::Mark;
 use crate::judge::{summary, Judgement, Status};
 use crate::record::format_duration;
 
@@ -37,32 +40,25 @@ pub(crate) const COLUMNS: [&str; 5] = ["job", "status", "age", "interval", "rati
 /// What stands where a value does not exist (the age of a missing job).
 pub(crate) const NONE: &str = "-";
 
-/// One row of the panel, formatted but not escaped.
+/// One cell of the panel, formatted but not escaped.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Row<'a> {
-    /// The host, when the panel has a host column (`-` when unknown).
-    pub host: Option<&'a str>,
-    pub job: &'a str,
-    pub status: Status,
-    /// Time since the last heartbeat, such as `3h 10m`.
-    pub age: String,
-    /// The expected interval, such as `1d`.
-    pub interval: String,
-    /// Age over interval, such as `2.6x`.
-    pub ratio: String,
-    /// When the job's next run is due, when the panel has a `due` column
-    /// (some job is judged by its schedule): `03:10`, `03:10, missed`, or
-    /// `-` for a job judged by interval.
-    pub due: Option<String>,
-    /// The recent runs, when the panel shows them (some job has a history).
-    pub runs: Option<runs::Cells<'a>>,
+pub(crate) enum Cell<'a> {
+    /// Text read from heartbeat files (a host, a job) or made of it (when
+    /// the job is due): escaped by the renderer.
+    Text(Cow<'a, str>),
+    Status(Status),
+    /// A number, a duration or a dash: nothing in it needs escaping.
+    Number(String),
+    /// The recent runs' strip, oldest first; empty without a history.
+    Strip(&'a [Mark]),
 }
 
 /// The panel: the column headings (with `host` first when the jobs come from
 /// more than one host, `due` after `ratio` when some job is judged by its
-/// schedule, and the recent-runs columns last when some job has a history)
-/// and one row per job, in the order given.
-pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Row<'_>>) {
+/// schedule (`-` for a job judged by interval), and the recent runs, their
+/// success rate and median duration last when some job has a history) and
+/// one row of cells per job, in the order given.
+pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'_>>>) {
     let hosts = several_hosts(jobs);
     let with_due = jobs.iter().any(|j| due(j).is_some());
     let with_runs = jobs.iter().any(|j| j.recent.is_some());
@@ -77,17 +73,31 @@ pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Row<'_>>) {
     if with_runs {
         headings.extend(runs::COLUMNS);
     }
+    let or_none = |text: Option<String>| text.unwrap_or_else(|| NONE.to_owned());
     let rows = jobs
         .iter()
-        .map(|j| Row {
-            host: hosts.then(|| j.host.as_deref().unwrap_or(NONE)),
-            job: &j.job,
-            status: j.status,
-            age: duration_or_none(j.age_seconds),
-            interval: duration_or_none(j.interval_seconds),
-            ratio: format_ratio(j.ratio),
-            due: with_due.then(|| due(j).unwrap_or_else(|| NONE.to_owned())),
-            runs: with_runs.then(|| runs::cells(j.recent.as_deref())),
+        .map(|j| {
+            let mut cells = Vec::with_capacity(headings.len());
+            if hosts {
+                cells.push(Cell::Text(j.host.as_deref().unwrap_or(NONE).into()));
+            }
+            cells.extend([Cell::Text(j.job.as_str().into()), Cell::Status(j.status)]);
+            let age = or_none(j.age_seconds.map(format_duration));
+            let interval = or_none(j.interval_seconds.map(format_duration));
+            cells.extend([age, interval, format_ratio(j.ratio)].map(Cell::Number));
+            if with_due {
+                cells.push(Cell::Text(or_none(due(j)).into()));
+            }
+            if with_runs {
+                let recent = j.recent.as_deref();
+                cells.push(Cell::Strip(recent.map_or(&[], |r| &r.marks)));
+                let rate = recent.and_then(|r| r.success_rate).map(runs::format_rate);
+                let median = recent.and_then(|r| r.median_duration);
+                cells.extend(
+                    [or_none(rate), or_none(median.map(runs::format_seconds))].map(Cell::Number),
+                );
+            }
+            cells
         })
         .collect();
     (headings, rows)
@@ -143,10 +153,6 @@ pub(crate) fn format_ratio(ratio: Option<f64>) -> String {
         Some(r) => format!("{:.1}x", super::round_ratio(r, 1)),
         None => NONE.to_owned(),
     }
-}
-
-fn duration_or_none(seconds: Option<u64>) -> String {
-    seconds.map_or_else(|| NONE.to_owned(), format_duration)
 }
 
 /// An instant as the report shows it: `2026-11-22 03:00 UTC`.

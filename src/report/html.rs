@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 use std::io;
 
-use super::content::{self, Layout, Page, Row};
+use super::content::{self, Layout, Page};
 use super::page::{self, Cell, Markup};
 use crate::escape::html;
 use crate::history::Mark;
@@ -87,7 +87,7 @@ impl Markup for Html {
         &mut self,
         out: &mut dyn io::Write,
         headings: &[&str],
-        rows: &[Row],
+        rows: &[Vec<Cell>],
     ) -> io::Result<()> {
         writeln!(out, "<table style=\"{TABLE}\">")?;
         write!(out, "<tr>")?;
@@ -97,19 +97,19 @@ impl Markup for Html {
         writeln!(out, "</tr>")?;
         for row in rows {
             write!(out, "<tr>")?;
-            for cell in page::cells(row) {
+            for cell in row {
                 match cell {
                     Cell::Text(text) => write!(out, "<td style=\"{TD}\">{}</td>", html(text))?,
                     Cell::Status(status) => {
-                        write!(out, "<td style=\"{TD};{}\">{status}</td>", badge(status))?;
+                        write!(out, "<td style=\"{TD};{}\">{status}</td>", badge(*status))?;
                     }
                     Cell::Number(number) => write!(out, "<td style=\"{TD_NUMBER}\">{number}</td>")?,
-                    Cell::Strip(runs) => {
+                    Cell::Strip(marks) => {
                         write!(out, "<td style=\"{TD};{STRIP}\">")?;
-                        if runs.marks.is_empty() {
+                        if marks.is_empty() {
                             write!(out, "{}", content::NONE)?;
                         }
-                        for mark in runs.marks {
+                        for mark in *marks {
                             write!(
                                 out,
                                 "<span style=\"{}\" title=\"{}\">{}</span>",

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 use std::io;
 
-use super::content::{Layout, Page, Row};
+use super::content::{Layout, Page, NONE};
 use super::page::{self, Cell, Markup};
 use super::runs;
 use crate::escape::markdown;
@@ -26,7 +26,7 @@ impl Markup for Markdown {
         &mut self,
         out: &mut dyn io::Write,
         headings: &[&str],
-        rows: &[Row],
+        rows: &[Vec<Cell>],
     ) -> io::Result<()> {
         writeln!(out, "| {} |", headings.join(" | "))?;
         let rule: Vec<&str> = headings
@@ -35,15 +35,15 @@ impl Markup for Markdown {
             .collect();
         writeln!(out, "| {} |", rule.join(" | "))?;
         for row in rows {
-            let cells: Vec<Cow<str>> = page::cells(row)
-                .into_iter()
+            let cells: Vec<Cow<str>> = row
+                .iter()
                 .map(|cell| match cell {
                     Cell::Text(text) => self.escape(text),
                     Cell::Status(status) => Cow::Borrowed(status.as_str()),
-                    Cell::Number(number) => Cow::Borrowed(number),
+                    Cell::Number(number) => Cow::Borrowed(number.as_str()),
                     // ASCII in a code span: `+`, `x` and `?` mean nothing there.
-                    Cell::Strip(runs) if runs.marks.is_empty() => Cow::Owned(runs.strip(false)),
-                    Cell::Strip(runs) => Cow::Owned(format!("`{}`", runs.strip(false))),
+                    Cell::Strip([]) => Cow::Borrowed(NONE),
+                    Cell::Strip(marks) => Cow::Owned(format!("`{}`", runs::strip(marks, false))),
                 })
                 .collect();
             writeln!(out, "| {} |", cells.join(" | "))?;

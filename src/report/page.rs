@@ -7,21 +7,9 @@
 use std::borrow::Cow;
 use std::io;
 
-use super::content::{self, Layout, Page, Row};
-use super::runs;
+pub(crate) use super::content::Cell;
+use super::content::{self, Layout, Page};
 use crate::judge::{Judgement, Status};
-
-/// One cell of the panel, not escaped.
-pub(crate) enum Cell<'a> {
-    /// Text read from heartbeat files (a host, a job): escaped by the
-    /// renderer.
-    Text(&'a str),
-    Status(Status),
-    /// A number, a duration or a dash: nothing in it needs escaping.
-    Number(&'a str),
-    /// The recent runs' strip.
-    Strip(&'a runs::Cells<'a>),
-}
 
 /// The primitives of one markup format. Every `title`, `text` and `value`
 /// handed to them is escaped already (by [`Markup::escape`]) or holds
@@ -45,9 +33,13 @@ pub(crate) trait Markup {
         writeln!(out, "{text}\n")
     }
 
-    /// The panel: its column headings, then a row of [`cells`] per job.
-    fn table(&mut self, out: &mut dyn io::Write, headings: &[&str], rows: &[Row])
-        -> io::Result<()>;
+    /// The panel: its column headings, then a row of cells per job.
+    fn table(
+        &mut self,
+        out: &mut dyn io::Write,
+        headings: &[&str],
+        rows: &[Vec<Cell>],
+    ) -> io::Result<()>;
 
     /// The needs-attention section's heading, for `count` jobs (which may
     /// be none).
@@ -69,25 +61,6 @@ pub(crate) trait Markup {
     fn end(&mut self, _out: &mut dyn io::Write) -> io::Result<()> {
         Ok(())
     }
-}
-
-/// The cells of one panel row, in the order of the headings.
-pub(crate) fn cells<'r>(row: &'r Row<'r>) -> Vec<Cell<'r>> {
-    let mut cells = Vec::with_capacity(9);
-    if let Some(host) = row.host {
-        cells.push(Cell::Text(host));
-    }
-    cells.push(Cell::Text(row.job));
-    cells.push(Cell::Status(row.status));
-    cells.extend([&row.age, &row.interval, &row.ratio].map(|c| Cell::Number(c)));
-    if let Some(due) = &row.due {
-        cells.push(Cell::Text(due));
-    }
-    if let Some(runs) = &row.runs {
-        cells.push(Cell::Strip(runs));
-        cells.extend([&runs.success, &runs.median].map(|c| Cell::Number(c)));
-    }
-    cells
 }
 
 /// Writes what the fleet's rows share, a line each above the panel: the

@@ -7,7 +7,7 @@ use std::io;
 
 use comfy_table::{presets, Cell as Comfy, CellAlignment, Table};
 
-use super::content::{Layout, Page, Row};
+use super::content::{Layout, Page};
 use super::page::{self, Cell, Markup};
 use super::runs;
 use crate::escape::terminal;
@@ -75,7 +75,7 @@ impl Markup for Text {
         &mut self,
         out: &mut dyn io::Write,
         headings: &[&str],
-        rows: &[Row],
+        rows: &[Vec<Cell>],
     ) -> io::Result<()> {
         let TextOptions { unicode, colour } = self.0;
         let mut table = Table::new();
@@ -88,15 +88,15 @@ impl Markup for Text {
         // The status of each row, in order, when the statuses are coloured.
         let mut statuses = Vec::new();
         for row in rows {
-            let row = page::cells(row).into_iter().map(|cell| match cell {
+            let row = row.iter().map(|cell| match cell {
                 Cell::Text(text) => Comfy::new(terminal(text)),
                 Cell::Status(status) if colour => {
-                    statuses.push(status);
+                    statuses.push(*status);
                     Comfy::new(format!("{COLOUR_START}{status}{COLOUR_END}"))
                 }
                 Cell::Status(status) => Comfy::new(status.as_str()),
                 Cell::Number(number) => Comfy::new(number),
-                Cell::Strip(runs) => Comfy::new(runs.strip(unicode)),
+                Cell::Strip(marks) => Comfy::new(runs::strip(marks, unicode)),
             });
             table.add_row(row.collect::<Vec<_>>());
         }
