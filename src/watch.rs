@@ -199,7 +199,7 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
             let _ = cause::render::write_section(&mut text, &judged.causes, false);
             let _ = report::write_html(&mut html, &page, layout);
             let subject = content::subject(page.host, page.report.jobs);
-            mail(args, host, &subject, text, html, &mut out)
+            mail(args, host, &subject, (&text, &html), &mut out)
         }
     };
     out
@@ -231,17 +231,13 @@ fn mail(
     args: &Args,
     host: &str,
     subject: &str,
-    text: Vec<u8>,
-    html: Vec<u8>,
+    (text, html): (&[u8], &[u8]),
     out: &mut Vec<u8>,
 ) -> io::Result<()> {
     let from = args.from.clone().unwrap_or_else(|| {
-        report::parse_mailbox(&format!("night-watch@{host}")).unwrap_or_else(|_| {
-            Mailbox::new(
-                None,
-                lettre::Address::new("night-watch", "localhost").expect("a valid address"),
-            )
-        })
+        report::parse_mailbox(&format!("night-watch@{host}"))
+            .or_else(|_| report::parse_mailbox("night-watch@localhost"))
+            .expect("a valid address")
     });
     let envelope = Envelope {
         from: &from,
@@ -252,8 +248,8 @@ fn mail(
     report::write_mail(
         out,
         &envelope,
-        &String::from_utf8_lossy(&text),
-        &String::from_utf8_lossy(&html),
+        &String::from_utf8_lossy(text),
+        &String::from_utf8_lossy(html),
     )
 }
 
@@ -290,7 +286,7 @@ fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
                 escape::html(&line)
             );
             let subject = content::subject_line(&line);
-            mail(args, host, &subject, text.into_bytes(), html.into_bytes(), &mut out)
+            mail(args, host, &subject, (text.as_bytes(), html.as_bytes()), &mut out)
         }
     };
     out

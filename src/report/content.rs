@@ -73,7 +73,6 @@ pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'_>>
     if with_runs {
         headings.extend(runs::COLUMNS);
     }
-    let or_none = |text: Option<String>| text.unwrap_or_else(|| NONE.to_owned());
     let rows = jobs
         .iter()
         .map(|j| {
@@ -130,10 +129,7 @@ pub(crate) fn due(j: &Judgement) -> Option<String> {
 /// Whether the jobs come from more than one host.
 pub(crate) fn several_hosts(jobs: &[Judgement]) -> bool {
     let mut hosts = jobs.iter().filter_map(|j| j.host.as_deref());
-    match hosts.next() {
-        Some(first) => hosts.any(|h| h != first),
-        None => false,
-    }
+    hosts.next().is_some_and(|first| hosts.any(|h| h != first))
 }
 
 /// The one name of a job in everything a run prints (hb-check's lines, the
@@ -149,10 +145,12 @@ pub(crate) fn job_name(host: Option<&str>, job: &str, several_hosts: bool) -> St
 
 /// A ratio with one decimal and an `x`, such as `2.6x`; `-` when none.
 pub(crate) fn format_ratio(ratio: Option<f64>) -> String {
-    match ratio {
-        Some(r) => format!("{:.1}x", super::round_ratio(r, 1)),
-        None => NONE.to_owned(),
-    }
+    or_none(ratio.map(|r| format!("{:.1}x", super::round_ratio(r, 1))))
+}
+
+/// The text, or [`NONE`].
+fn or_none(text: Option<String>) -> String {
+    text.unwrap_or_else(|| NONE.to_owned())
 }
 
 /// An instant as the report shows it: `2026-11-22 03:00 UTC`.
@@ -249,7 +247,6 @@ pub(crate) fn details(job: &Judgement, now: DateTime<Utc>) -> [(&'static str, St
         None if job.status == Status::Missing => "never".to_owned(),
         None => NONE.to_owned(),
     };
-    let or_none = |text: Option<String>| text.unwrap_or_else(|| NONE.to_owned());
     [
         ("last seen", last_seen),
         ("reason", or_none(job.reason.clone())),
