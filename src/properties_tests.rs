@@ -310,7 +310,7 @@ proptest! {
         reason in hostile(),
         status in proptest::sample::select(Status::ALL.to_vec()),
     ) {
-        use crate::report::{self, Layout, Page, Report, TextOptions};
+        use crate::report::{self, Layout, Page, Report};
         let mut j = Judgement::missing(&job);
         j.status = status;
         j.host = Some(host.clone());
@@ -328,13 +328,13 @@ proptest! {
         outputs.push(("hb-check text", out));
         for (name, layout) in [("panel", Layout::Panel), ("report", Layout::Report)] {
             let mut out = Vec::new();
-            report::write_text(&mut out, &page, layout, TextOptions { unicode: true, colour: false }).unwrap();
+            report::write_page(&mut out, &mut report::Text { unicode: true, colour: false }, &page, layout).unwrap();
             outputs.push((name, out));
             let mut out = Vec::new();
-            report::write_markdown(&mut out, &page, layout).unwrap();
+            report::write_page(&mut out, &mut report::Markdown, &page, layout).unwrap();
             outputs.push(("markdown", out));
             let mut out = Vec::new();
-            report::write_html(&mut out, &page, layout).unwrap();
+            report::write_page(&mut out, &mut report::Html, &page, layout).unwrap();
             outputs.push(("html", out));
         }
         let mut out = Vec::new();

@@ -13,7 +13,9 @@ use crate::error::Error;
 use crate::escape;
 use crate::exit_code::Watch as Code;
 use crate::metrics;
-use crate::report::{self, content, Envelope, Layout, Page, Recipient, Report, TextOptions};
+use crate::report::{
+    self, content, Envelope, Html, Layout, Markdown, Page, Recipient, Report, Text,
+};
 use crate::survey;
 
 /// The program's name, first on every line it writes to standard error.
@@ -178,14 +180,16 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
     // Writing to memory fails only when out of memory, which aborts anyway.
     let _ = match args.format {
         _ if args.subject => writeln!(out, "{}", content::subject(page.host, page.report.jobs)),
-        Format::Text => {
-            let options = text_options(terminal, |name| std::env::var(name).ok());
-            report::write_text(&mut out, &page, layout, options)
-                .and_then(|()| cause::render::write_section(&mut out, &judged.causes, false))
-        }
-        Format::Markdown => report::write_markdown(&mut out, &page, layout)
+        Format::Text => report::write_page(
+            &mut out,
+            &mut text_options(terminal, |name| std::env::var(name).ok()),
+            &page,
+            layout,
+        )
+        .and_then(|()| cause::render::write_section(&mut out, &judged.causes, false)),
+        Format::Markdown => report::write_page(&mut out, &mut Markdown, &page, layout)
             .and_then(|()| cause::render::write_section(&mut out, &judged.causes, true)),
-        Format::Html => report::write_html(&mut out, &page, layout),
+        Format::Html => report::write_page(&mut out, &mut Html, &page, layout),
         Format::Json => {
             let causes = (!judged.causes.list.is_empty())
                 .then(|| cause::render::json_fields(&judged.jobs, &judged.causes));
@@ -195,9 +199,9 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
         Format::Mail => {
             let mut text = Vec::new();
             let mut html = Vec::new();
-            let _ = report::write_text(&mut text, &page, layout, TextOptions::default());
+            let _ = report::write_page(&mut text, &mut Text::default(), &page, layout);
             let _ = cause::render::write_section(&mut text, &judged.causes, false);
-            let _ = report::write_html(&mut html, &page, layout);
+            let _ = report::write_page(&mut html, &mut Html, &page, layout);
             let subject = content::subject(page.host, page.report.jobs);
             mail(args, host, &subject, (&text, &html), &mut out)
         }
@@ -211,7 +215,7 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
 /// borders drawn in Unicode only on a terminal whose locale (the first of
 /// `LC_ALL`, `LC_CTYPE`, `LANG` that is set) is UTF-8. Anything else gets
 /// plain ASCII without one escape sequence.
-pub(crate) fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>) -> TextOptions {
+pub(crate) fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>) -> Text {
     let set = |name: &str| env(name).filter(|v| !v.is_empty());
     let term = set("TERM");
     let colour = terminal && set("NO_COLOR").is_none() && term.is_some_and(|t| t != "dumb");
@@ -220,7 +224,7 @@ pub(crate) fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>)
         let l = l.to_ascii_lowercase();
         l.contains("utf-8") || l.contains("utf8")
     });
-    TextOptions {
+    Text {
         unicode: terminal && utf8,
         colour,
     }

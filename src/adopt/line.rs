@@ -165,17 +165,14 @@ pub(crate) struct Wrapper<'a> {
 pub(crate) fn rewrite(parts: &Split<'_>, unescaped: &str, with: &Wrapper<'_>) -> (String, bool) {
     let call =
         format!("{} {} {} --", quote(with.program), with.job, with.interval).replace('%', "\\%");
-    let (command, shell) = match form(parts.command) {
-        Some(assignments) => {
-            let (set, run) = parts.command.split_at(assignments);
-            (format!("{set}{call} {run}"), false)
-        }
-        None => {
-            let body = quote_always(unescaped.trim_end_matches([' ', '\t']));
-            let trailing = &unescaped[unescaped.trim_end_matches([' ', '\t']).len()..];
-            let argument = format!("{} -c {body}", with.shell).replace('%', "\\%");
-            (format!("{call} {argument}{trailing}"), true)
-        }
+    let (command, shell) = if let Some(assignments) = form(parts.command) {
+        let (set, run) = parts.command.split_at(assignments);
+        (format!("{set}{call} {run}"), false)
+    } else {
+        let body = unescaped.trim_end_matches([' ', '\t']);
+        let trailing = &unescaped[body.len()..];
+        let argument = format!("{} -c {}", with.shell, quote_always(body)).replace('%', "\\%");
+        (format!("{call} {argument}{trailing}"), true)
     };
     (format!("{}{command}{}", parts.head, parts.input), shell)
 }

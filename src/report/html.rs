@@ -6,8 +6,8 @@
 use std::borrow::Cow;
 use std::io;
 
-use super::content::{self, Layout, Page};
-use super::page::{self, Cell, Markup};
+use super::content;
+use super::page::{Cell, Markup};
 use crate::escape::html;
 use crate::history::Mark;
 use crate::judge::Status;
@@ -60,7 +60,7 @@ fn badge(status: Status) -> &'static str {
 }
 
 /// The HTML format's primitives.
-struct Html;
+pub(crate) struct Html;
 
 impl Markup for Html {
     fn escape<'t>(&self, text: &'t str) -> Cow<'t, str> {
@@ -165,10 +165,4 @@ impl Markup for Html {
     fn end(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
         writeln!(out, "</body>\n</html>")
     }
-}
-
-/// Writes the page as one HTML document: the panel alone, or the whole
-/// report.
-pub(crate) fn write_html(out: &mut impl io::Write, page: &Page, layout: Layout) -> io::Result<()> {
-    page::write_page(out, &mut Html, page, layout)
 }

@@ -4,14 +4,14 @@
 use std::borrow::Cow;
 use std::io;
 
-use super::content::{Layout, Page, NONE};
-use super::page::{self, Cell, Markup};
+use super::content::NONE;
+use super::page::{Cell, Markup};
 use super::runs;
 use crate::escape::markdown;
 use crate::judge::Status;
 
 /// The Markdown format's primitives.
-struct Markdown;
+pub(crate) struct Markdown;
 
 impl Markup for Markdown {
     fn escape<'t>(&self, text: &'t str) -> Cow<'t, str> {
@@ -85,20 +85,11 @@ fn list(out: &mut dyn io::Write, items: &[(&str, String)]) -> io::Result<()> {
     Ok(())
 }
 
-/// Writes the page as Markdown: the panel alone, or the whole report.
-pub(crate) fn write_markdown(
-    out: &mut impl io::Write,
-    page: &Page,
-    layout: Layout,
-) -> io::Result<()> {
-    page::write_page(out, &mut Markdown, page, layout)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::judge::Judgement;
-    use crate::report::Report;
+    use crate::report::{page, Layout, Page, Report};
     use chrono::{TimeZone, Utc};
 
     #[test]
@@ -119,7 +110,7 @@ mod tests {
             },
         };
         let mut out = Vec::new();
-        write_markdown(&mut out, &page, Layout::Panel).unwrap();
+        page::write_page(&mut out, &mut Markdown, &page, Layout::Panel).unwrap();
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "| job | status | age | interval | ratio |");

@@ -18,12 +18,13 @@ use chrono::{DateTime, Utc};
 use crate::judge::Judgement;
 
 pub(crate) use content::{Layout, Page};
-pub(crate) use html::write_html;
+pub(crate) use html::Html;
 pub(crate) use json::{write_json, CauseFields};
 pub(crate) use lines::write_lines;
 pub(crate) use mail::{parse_mailbox, parse_recipient, write_mail, Envelope, Recipient};
-pub(crate) use markdown::write_markdown;
-pub(crate) use text::{write_text, TextOptions};
+pub(crate) use markdown::Markdown;
+pub(crate) use page::write_page;
+pub(crate) use text::Text;
 
 /// Everything a renderer needs: the judged jobs and how they were judged.
 #[derive(Debug, Clone)]

@@ -7,16 +7,16 @@ use std::io;
 
 use comfy_table::{presets, Cell as Comfy, CellAlignment, Table};
 
-use super::content::{Layout, Page};
-use super::page::{self, Cell, Markup};
+use super::page::{Cell, Markup};
 use super::runs;
 use crate::escape::terminal;
 use crate::judge::Status;
 
-/// How the text format may draw. The caller decides from where the output
-/// goes: both are for a terminal only.
+/// The text format's primitives (the panel is a comfy-table), and how it
+/// may draw. The caller decides from where the output goes: both are for
+/// a terminal only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct TextOptions {
+pub(crate) struct Text {
     /// Draw the borders with UTF-8 box-drawing characters instead of ASCII.
     pub unicode: bool,
     /// Colour the statuses with ANSI escape sequences.
@@ -59,9 +59,6 @@ fn paint(table: &str, statuses: &[Status]) -> String {
     out
 }
 
-/// The text format's primitives: the panel is a comfy-table.
-struct Text(TextOptions);
-
 impl Markup for Text {
     fn escape<'t>(&self, text: &'t str) -> Cow<'t, str> {
         terminal(text)
@@ -77,7 +74,7 @@ impl Markup for Text {
         headings: &[&str],
         rows: &[Vec<Cell>],
     ) -> io::Result<()> {
-        let TextOptions { unicode, colour } = self.0;
+        let Text { unicode, colour } = *self;
         let mut table = Table::new();
         table.load_style(if unicode {
             presets::UTF8_FULL_CONDENSED
@@ -127,7 +124,7 @@ impl Markup for Text {
         title: &str,
         details: &[(&str, String)],
     ) -> io::Result<()> {
-        if self.0.colour {
+        if self.colour {
             writeln!(out, "\n{}{status}{RESET}  {title}", sgr_of(status))?;
         } else {
             writeln!(out, "\n{status}  {title}")?;
@@ -147,21 +144,11 @@ impl Markup for Text {
     }
 }
 
-/// Writes the page as text: the panel alone, or the whole report.
-pub(crate) fn write_text(
-    out: &mut impl io::Write,
-    page: &Page,
-    layout: Layout,
-    options: TextOptions,
-) -> io::Result<()> {
-    page::write_page(out, &mut Text(options), page, layout)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::judge::Judgement;
-    use crate::report::Report;
+    use crate::report::{page, Layout, Page, Report};
     use chrono::{TimeZone, Utc};
 
     fn jobs() -> Vec<Judgement> {
@@ -181,11 +168,11 @@ mod tests {
         ]
     }
 
-    fn render(layout: Layout, options: TextOptions) -> String {
+    fn render(layout: Layout, options: Text) -> String {
         render_jobs(&jobs(), layout, options)
     }
 
-    fn render_jobs(jobs: &[Judgement], layout: Layout, options: TextOptions) -> String {
+    fn render_jobs(jobs: &[Judgement], layout: Layout, options: Text) -> String {
         let page = Page {
             host: "web1",
             report: Report {
@@ -197,13 +184,13 @@ mod tests {
             },
         };
         let mut out = Vec::new();
-        write_text(&mut out, &page, layout, options).unwrap();
+        page::write_page(&mut out, &mut { options }, &page, layout).unwrap();
         String::from_utf8(out).unwrap()
     }
 
     #[test]
     fn a_terminal_gets_utf8_borders_and_colour() {
-        let options = TextOptions {
+        let options = Text {
             unicode: true,
             colour: true,
         };
@@ -219,11 +206,11 @@ mod tests {
 
     #[test]
     fn colour_leaves_the_layout_as_it_is() {
-        let plain = TextOptions {
+        let plain = Text {
             unicode: true,
             colour: false,
         };
-        let colour = TextOptions {
+        let colour = Text {
             colour: true,
             ..plain
         };
@@ -249,7 +236,7 @@ mod tests {
 
     #[test]
     fn without_colour_there_is_no_escape_at_all() {
-        let options = TextOptions {
+        let options = Text {
             unicode: true,
             colour: false,
         };
@@ -263,7 +250,7 @@ mod tests {
     #[test]
     fn plain_output_is_ascii() {
         for layout in [Layout::Panel, Layout::Report] {
-            let text = render(layout, TextOptions::default());
+            let text = render(layout, Text::default());
             assert!(text.starts_with('+') || layout == Layout::Report, "{text}");
             assert!(text.contains("+====="), "{text}");
             assert!(text.is_ascii(), "{text}");
