@@ -38,20 +38,17 @@ pub(crate) struct Tab {
     owner: (u32, u32),
 }
 
-/// Why a crontab cannot be adopted: the line (0 for the whole file) and
-/// the reason.
-pub(crate) type Refusal = (usize, String);
-
 /// Reads a crontab that adoption may rewrite: a regular file (not a link,
 /// which could point the write anywhere; not a FIFO), at most the size a
 /// crontab may have, UTF-8 text, owned by its user (a spool crontab) or
-/// by root or this user and writable by no one else.
+/// by root or this user and writable by no one else. A refusal names the
+/// line (0 for the whole file) and the reason.
 pub(crate) fn load(
     path: &Path,
     flavour: Flavour,
     user: Option<&str>,
     live: bool,
-) -> Result<Tab, Refusal> {
+) -> Result<Tab, (usize, String)> {
     let whole = |reason: String| (0, reason);
     if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
         return Err(whole(

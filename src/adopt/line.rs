@@ -151,7 +151,6 @@ pub(crate) fn quote(word: &str) -> String {
 pub(crate) struct Wrapper<'a> {
     /// The hb-write program, as the line should call it.
     pub(crate) program: &'a str,
-    /// The job name.
     pub(crate) job: &'a str,
     /// The interval, as hb-write reads it.
     pub(crate) interval: &'a str,

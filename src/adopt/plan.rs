@@ -26,7 +26,6 @@ pub(crate) struct Choice {
     pub(crate) exclude: Vec<String>,
     /// Seconds added to each derived interval.
     pub(crate) slack: u64,
-    /// The hb-write program the lines call.
     pub(crate) program: String,
 }
 
@@ -35,11 +34,9 @@ pub(crate) struct Choice {
 pub(crate) struct Adopted {
     /// The line number, from 1.
     pub(crate) line: usize,
-    /// The job name.
     pub(crate) job: String,
     /// The interval, in seconds.
     pub(crate) interval: u64,
-    /// The new line.
     pub(crate) text: String,
 }
 

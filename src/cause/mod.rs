@@ -23,7 +23,6 @@ pub(crate) use needs::note_needs;
 /// What a run knows of the host and the checker besides the heartbeats.
 #[derive(Debug, Clone)]
 pub(crate) struct Facts<'a> {
-    /// The instant judged at.
     pub now: DateTime<Utc>,
     /// The zone times are told in.
     pub zone: Tz,
@@ -86,7 +85,6 @@ pub(crate) enum Kind {
 /// One cause and the jobs it explains.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Cause {
-    /// What it is.
     pub kind: Kind,
     /// The one line that tells it.
     pub text: String,

@@ -22,13 +22,11 @@ pub(crate) struct Run<'a> {
     pub booted: Option<DateTime<Utc>>,
     /// The rows as judged, worst first.
     pub jobs: &'a [Judgement],
-    /// The policy they were judged by.
     pub policy: &'a Policy,
     /// What each job needs, by its key.
     pub needs: &'a HashMap<String, Vec<String>>,
     /// Whether the jobs come from this host's own crontabs.
     pub live_crontabs: bool,
-    /// The checking host.
     pub host: &'a str,
     /// Whether the instant judged at was given (`--now`): a judgement as
     /// of another time is not one of the checker's runs, so its record is

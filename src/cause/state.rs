@@ -19,7 +19,6 @@ pub(crate) const RUNS_KEPT: usize = 8;
 /// The checker's record of its runs.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Runs {
-    /// [`VERSION`].
     pub version: u32,
     /// The instants of its last runs, oldest first.
     pub runs: Vec<Stamp>,

@@ -21,7 +21,6 @@ use crate::record::format_duration;
 pub(crate) struct Page<'a> {
     /// The host named in the heading and the subject.
     pub host: &'a str,
-    /// The judged jobs and how they were judged.
     pub report: Report<'a>,
 }
 

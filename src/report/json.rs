@@ -82,9 +82,7 @@ struct Recent<'a> {
 /// and the `cause` of each job (by its place in the report's jobs).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CauseFields {
-    /// The run's causes.
     pub causes: Vec<serde_json::Value>,
-    /// Each job's cause, where one explains it.
     pub of_job: Vec<Option<serde_json::Value>>,
 }
 

@@ -27,11 +27,9 @@ pub(crate) enum Recipient {
 /// Who the message is from and to, and what it says on its subject line.
 #[derive(Debug, Clone)]
 pub(crate) struct Envelope<'a> {
-    /// The `From:` mailbox.
     pub from: &'a Mailbox,
     /// The `To:` recipients; at least one.
     pub to: &'a [Recipient],
-    /// The `Subject:` line.
     pub subject: &'a str,
     /// The host the message is about, for the `Message-ID:` domain.
     pub host: &'a str,

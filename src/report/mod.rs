@@ -34,7 +34,6 @@ pub(crate) struct Report<'a> {
     pub factor: f64,
     /// The judged jobs, worst first.
     pub jobs: &'a [Judgement],
-    /// The heartbeat directories read.
     pub dirs: &'a [PathBuf],
     /// The same jobs across hosts ([`crate::fleet::NONE`] for one host).
     pub fleet: &'a crate::fleet::Fleet,
