@@ -146,34 +146,28 @@ pub(crate) fn quote(word: &str) -> String {
     }
 }
 
-/// What wraps a command: the hb-write program, the job, its interval, and
-/// the shell to run a command that needs one.
-pub(crate) struct Wrapper<'a> {
-    /// The hb-write program, as the line should call it.
-    pub(crate) program: &'a str,
-    pub(crate) job: &'a str,
-    /// The interval, as hb-write reads it.
-    pub(crate) interval: &'a str,
-    /// The shell for commands that need one (`sh`, or `"$SHELL"` when the
-    /// crontab sets `SHELL`).
-    pub(crate) shell: &'a str,
-}
-
 /// The line in wrapper form, and whether the command became one shell
-/// argument. `unescaped` is the command as cron hands it to the shell.
-pub(crate) fn rewrite(parts: &Split<'_>, unescaped: &str, with: &Wrapper<'_>) -> (String, bool) {
-    let call =
-        format!("{} {} {} --", quote(with.program), with.job, with.interval).replace('%', "\\%");
-    let (command, shell) = if let Some(assignments) = form(parts.command) {
+/// argument. `call` is hb-write's part (`hb-write JOB INTERVAL --`),
+/// `unescaped` the command as cron hands it to the shell, and `shell` what
+/// runs a command that needs one (`sh`, or `"$SHELL"` when the crontab
+/// sets `SHELL`).
+pub(crate) fn rewrite(
+    parts: &Split<'_>,
+    unescaped: &str,
+    call: &str,
+    shell: &str,
+) -> (String, bool) {
+    let call = call.replace('%', "\\%");
+    let (command, wrapped) = if let Some(assignments) = form(parts.command) {
         let (set, run) = parts.command.split_at(assignments);
         (format!("{set}{call} {run}"), false)
     } else {
         let body = unescaped.trim_end_matches([' ', '\t']);
         let trailing = &unescaped[body.len()..];
-        let argument = format!("{} -c {}", with.shell, quote_always(body)).replace('%', "\\%");
+        let argument = format!("{shell} -c {}", quote_always(body)).replace('%', "\\%");
         (format!("{call} {argument}{trailing}"), true)
     };
-    (format!("{}{command}{}", parts.head, parts.input), shell)
+    (format!("{}{command}{}", parts.head, parts.input), wrapped)
 }
 
 /// `text` in single quotes, whatever it holds.

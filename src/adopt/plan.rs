@@ -7,7 +7,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::line::{self, Wrapper, COMMAND_MAX};
+use super::line::{self, quote, COMMAND_MAX};
 use super::name;
 use crate::record::{format_duration, parse_interval, INTERVAL_MAX};
 use crate::schedule::command::find_hb_writes;
@@ -204,18 +204,13 @@ pub(crate) fn plan(
             "sh"
         };
         let (job, renamed) = host.claim(&base, &at);
-        let word = interval_word(interval);
-        let parts = line::split(raw, system);
-        let (text, wrapped) = line::rewrite(
-            &parts,
-            &entry.command,
-            &Wrapper {
-                program: &choice.program,
-                job: &job,
-                interval: &word,
-                shell,
-            },
+        let call = format!(
+            "{} {job} {} --",
+            quote(&choice.program),
+            interval_word(interval)
         );
+        let (text, wrapped) =
+            line::rewrite(&line::split(raw, system), &entry.command, &call, shell);
         let len = line::command_len(&text, system);
         if len > COMMAND_MAX {
             host.taken.remove(&job);
