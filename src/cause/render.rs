@@ -28,28 +28,10 @@ fn tag(cause: &Cause, jobs: &[Judgement], blocked_by: Option<usize>) -> String {
     }
 }
 
-/// `rows`' lines as hb-check writes them, indented, each with `tag` after
-/// its status (`backup stale (cron down): age 1d, ...`).
-fn write_under(
-    out: &mut Vec<u8>,
-    jobs: &[Judgement],
-    rows: &[usize],
-    tag: &dyn Fn(usize) -> String,
-) -> io::Result<()> {
-    for &row in rows {
-        let mut line = Vec::new();
-        write_lines(&mut line, std::slice::from_ref(&jobs[row]), &NONE, true)?;
-        let line = String::from_utf8_lossy(&line);
-        // `name status: ...`: names and statuses hold no space or colon.
-        let (name, rest) = line.split_once(' ').unwrap_or((&line, ""));
-        let end = rest.find([':', '\n']).unwrap_or(rest.len());
-        write!(out, "  {name} {}{}{}", &rest[..end], tag(row), &rest[end..])?;
-    }
-    Ok(())
-}
-
-/// Writes the causes, each once with the jobs it explains under it, then
-/// the other rows as hb-check lists them (all of them with `all`).
+/// Writes the causes, each once with the jobs it explains under it
+/// (indented, each with its tag after its status: `backup stale (cron
+/// down): age 1d, ...`), then the other rows as hb-check lists them (all
+/// of them with `all`).
 pub(crate) fn write_text(
     out: &mut Vec<u8>,
     jobs: &[Judgement],
@@ -66,9 +48,15 @@ pub(crate) fn write_text(
             }
             None => writeln!(out, "{}", terminal(&cause.text))?,
         }
-        let tag = |row: usize| tag(cause, jobs, causes.blocked_by[row]);
-        write_under(out, jobs, &cause.jobs, &tag)?;
         for &row in &cause.jobs {
+            let mut line = Vec::new();
+            write_lines(&mut line, std::slice::from_ref(&jobs[row]), &NONE, true)?;
+            let line = String::from_utf8_lossy(&line);
+            // `name status: ...`: names and statuses hold no space or colon.
+            let (name, rest) = line.split_once(' ').unwrap_or((&line, ""));
+            let end = rest.find([':', '\n']).unwrap_or(rest.len());
+            let tag = tag(cause, jobs, causes.blocked_by[row]);
+            write!(out, "  {name} {}{tag}{}", &rest[..end], &rest[end..])?;
             shown[row] = true;
         }
     }
