@@ -162,10 +162,6 @@ pub(crate) fn plan(
     let first_shell = lines.iter().position(|l| sets_shell(l)).map(|i| i + 1);
     for entry in entries {
         let raw = lines[entry.line - 1];
-        let at = Source {
-            file: path.to_owned(),
-            line: entry.line,
-        };
         if entry.when.eq_ignore_ascii_case("@reboot") {
             plan.notes.push((
                 entry.line,
@@ -181,16 +177,13 @@ pub(crate) fn plan(
             continue;
         }
         let base = name::derive(&entry.command);
-        if !choice.only.is_empty() && !choice.only.contains(&base) {
+        let chosen = choice.only.is_empty() || choice.only.contains(&base);
+        if !chosen || choice.exclude.iter().any(|p| matches(p, &base)) {
             continue;
         }
-        if choice.exclude.iter().any(|p| matches(p, &base)) {
-            continue;
-        }
-        let zone = match entry.zone.as_deref().map(parse_zone) {
-            Some(Ok(z)) => z,
-            _ => zone,
-        };
+        let zone = (entry.zone.as_deref())
+            .and_then(|z| parse_zone(z).ok())
+            .unwrap_or(zone);
         let interval = match host.interval(&entry.when, zone, now) {
             Ok(gap) => gap.saturating_add(choice.slack).min(INTERVAL_MAX),
             Err(reason) => {
@@ -202,6 +195,10 @@ pub(crate) fn plan(
             "\"$SHELL\""
         } else {
             "sh"
+        };
+        let at = Source {
+            file: path.to_owned(),
+            line: entry.line,
         };
         let (job, renamed) = host.claim(&base, &at);
         let call = format!(
