@@ -139,15 +139,9 @@ fn stem(path: &str) -> String {
         }
     }
     let trimmed = out.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
-    let mut name: String = trimmed.chars().take(STEM_MAX).collect();
-    while name.ends_with(['-', '.']) {
-        name.pop();
-    }
-    if validate_job(&name).is_ok() {
-        name
-    } else {
-        "job".to_owned()
-    }
+    let name: String = trimmed.chars().take(STEM_MAX).collect();
+    let name = name.trim_end_matches(['-', '.']);
+    validate_job(name).map_or_else(|_| "job".to_owned(), |()| name.to_owned())
 }
 
 /// The simple commands of a command line, each as its words after quote

@@ -69,7 +69,7 @@ fn with_record(run: &Run, before: &Runs) -> Causes {
         Some(None) => Cron::Down,
         Some(Some(daemon)) => Cron::Running(daemon),
     };
-    let runs = before.instants();
+    let runs: Vec<_> = before.runs.iter().map(|s| s.0).collect();
     let facts = Facts {
         now,
         zone: run.policy.rules.zone,

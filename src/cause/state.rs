@@ -57,11 +57,6 @@ impl Runs {
         (runs.version == VERSION).then_some(runs)
     }
 
-    /// The runs as instants, oldest first.
-    pub(crate) fn instants(&self) -> Vec<DateTime<Utc>> {
-        self.runs.iter().map(|s| s.0).collect()
-    }
-
     /// The record after a run at `now` that found cron running or not
     /// (`None`: cron not looked at). A run dated at or before the last one
     /// (a clock set back, or `--now` in the past) changes nothing.
@@ -73,13 +68,8 @@ impl Runs {
         runs.push(Stamp(now));
         let drop = runs.len().saturating_sub(RUNS_KEPT);
         runs.drain(..drop);
-        let cron_down_since = match cron_runs {
-            Some(false) => self
-                .cron_down_since
-                .or(self.cron_up_at)
-                .or(Some(Stamp(now))),
-            _ => None,
-        };
+        let cron_down_since = (cron_runs == Some(false))
+            .then(|| (self.cron_down_since.or(self.cron_up_at)).unwrap_or(Stamp(now)));
         let cron_up_at = match cron_runs {
             Some(true) => Some(Stamp(now)),
             _ => self.cron_up_at,
