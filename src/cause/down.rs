@@ -75,17 +75,18 @@ pub(super) fn cron_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) 
     add(causes, Kind::CronDown, text, stopped).from = Some(since);
 }
 
-/// The silent rows (of this host, not yet explained, that `take`) whose
-/// run fell due in the window `from` (when known) to `to`, while `now` is
-/// not past `to` by more than their interval and grace; and the runs they
-/// missed in it.
-fn missed_in(
+/// A downtime of `kind` from `from` (when known) to `to`, as a cause of
+/// the silent rows (of this host, not yet explained, that `take`) whose
+/// run fell due in it, while `now` is not past `to` by more than their
+/// interval and grace; with the runs they missed in it. Nothing when no
+/// row is silent for it.
+fn downtime(
     jobs: &[Judgement],
     facts: &Facts,
-    causes: &Causes,
-    take: &dyn Fn(&Judgement) -> bool,
+    causes: &mut Causes,
+    (kind, take): (Kind, &dyn Fn(&Judgement) -> bool),
     (from, to): (Option<DateTime<Utc>>, DateTime<Utc>),
-) -> (Vec<usize>, u64) {
+) {
     let mut explained = Vec::new();
     let mut missed = 0u64;
     let up_for = u64::try_from((facts.now - to).num_seconds()).unwrap_or(0);
@@ -102,7 +103,21 @@ fn missed_in(
             explained.push(i);
         }
     }
-    (explained, missed)
+    if explained.is_empty() {
+        return;
+    }
+    let what = match kind {
+        Kind::HostDown => "host was down",
+        _ => "cron was not running",
+    };
+    let text = format!(
+        "{what} {}: {missed} run{} missed ({})",
+        window(facts, from, to),
+        if missed == 1 { "" } else { "s" },
+        some_names(jobs, &explained)
+    );
+    let cause = add(causes, kind, text, explained);
+    (cause.from, cause.to, cause.missed) = (from, Some(to), missed);
 }
 
 /// `names` of the rows, the first five and `...`.
@@ -147,18 +162,13 @@ pub(super) fn cron_was_down(jobs: &[Judgement], facts: &Facts, causes: &mut Caus
         .since
         .filter(|&s| s >= from && s <= seen_up)
         .unwrap_or(seen_up);
-    let (rows, missed) = missed_in(jobs, facts, causes, &from_crontab, (Some(from), to));
-    if rows.is_empty() {
-        return;
-    }
-    let text = format!(
-        "cron was not running {}: {missed} run{} missed ({})",
-        window(facts, Some(from), to),
-        if missed == 1 { "" } else { "s" },
-        some_names(jobs, &rows)
+    downtime(
+        jobs,
+        facts,
+        causes,
+        (Kind::CronDown, &from_crontab),
+        (Some(from), to),
     );
-    let cause = add(causes, Kind::CronDown, text, rows);
-    (cause.from, cause.to, cause.missed) = (Some(from), Some(to), missed);
 }
 
 /// The host was down: the silent jobs whose run fell due between the last
@@ -183,16 +193,11 @@ pub(super) fn host_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) 
         .chain(heartbeats)
         .filter(|&t| t < boot)
         .max();
-    let (rows, missed) = missed_in(jobs, facts, causes, &|_| true, (down_from, boot));
-    if rows.is_empty() {
-        return;
-    }
-    let text = format!(
-        "host was down {}: {missed} run{} missed ({})",
-        window(facts, down_from, boot),
-        if missed == 1 { "" } else { "s" },
-        some_names(jobs, &rows)
+    downtime(
+        jobs,
+        facts,
+        causes,
+        (Kind::HostDown, &|_| true),
+        (down_from, boot),
     );
-    let cause = add(causes, Kind::HostDown, text, rows);
-    (cause.from, cause.to, cause.missed) = (down_from, Some(boot), missed);
 }
