@@ -75,18 +75,21 @@ pub(super) fn cron_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) 
     add(causes, Kind::CronDown, text, stopped).from = Some(since);
 }
 
-/// A downtime of `kind` from `from` (when known) to `to`, as a cause of
-/// the silent rows (of this host, not yet explained, that `take`) whose
-/// run fell due in it, while `now` is not past `to` by more than their
-/// interval and grace; with the runs they missed in it. Nothing when no
-/// row is silent for it.
+/// A downtime of cron or the host from `from` (when known) to `to`, as
+/// the cause of the silent rows (of this host, not yet explained, of a
+/// crontab for cron) whose run fell due in it, while `now` is not past
+/// `to` by more than their interval and grace; with the runs they missed.
 fn downtime(
     jobs: &[Judgement],
     facts: &Facts,
     causes: &mut Causes,
-    (kind, take): (Kind, &dyn Fn(&Judgement) -> bool),
+    kind: Kind,
     (from, to): (Option<DateTime<Utc>>, DateTime<Utc>),
 ) {
+    let (what, take): (&str, fn(&Judgement) -> bool) = match kind {
+        Kind::HostDown => ("host was down", |_| true),
+        _ => ("cron was not running", from_crontab),
+    };
     let mut explained = Vec::new();
     let mut missed = 0u64;
     let up_for = u64::try_from((facts.now - to).num_seconds()).unwrap_or(0);
@@ -106,10 +109,6 @@ fn downtime(
     if explained.is_empty() {
         return;
     }
-    let what = match kind {
-        Kind::HostDown => "host was down",
-        _ => "cron was not running",
-    };
     let text = format!(
         "{what} {}: {missed} run{} missed ({})",
         window(facts, from, to),
@@ -162,13 +161,7 @@ pub(super) fn cron_was_down(jobs: &[Judgement], facts: &Facts, causes: &mut Caus
         .since
         .filter(|&s| s >= from && s <= seen_up)
         .unwrap_or(seen_up);
-    downtime(
-        jobs,
-        facts,
-        causes,
-        (Kind::CronDown, &from_crontab),
-        (Some(from), to),
-    );
+    downtime(jobs, facts, causes, Kind::CronDown, (Some(from), to));
 }
 
 /// The host was down: the silent jobs whose run fell due between the last
@@ -193,11 +186,5 @@ pub(super) fn host_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) 
         .chain(heartbeats)
         .filter(|&t| t < boot)
         .max();
-    downtime(
-        jobs,
-        facts,
-        causes,
-        (Kind::HostDown, &|_| true),
-        (down_from, boot),
-    );
+    downtime(jobs, facts, causes, Kind::HostDown, (down_from, boot));
 }
