@@ -13,9 +13,7 @@ use crate::error::Error;
 use crate::escape;
 use crate::exit_code::Watch as Code;
 use crate::metrics;
-use crate::report::{
-    self, content, Envelope, Html, Layout, Markdown, Page, Recipient, Report, Text,
-};
+use crate::report::{self, content, Envelope, Html, Layout, Markdown, Recipient, Report, Text};
 use crate::survey;
 
 /// The program's name, first on every line it writes to standard error.
@@ -161,15 +159,12 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Cod
 }
 
 fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> Vec<u8> {
-    let page = Page {
-        host,
-        report: Report {
-            checked_at: judged.policy.now,
-            factor: judged.policy.factor,
-            jobs: &judged.jobs,
-            dirs: &judged.dirs,
-            fleet: &judged.fleet,
-        },
+    let report = Report {
+        checked_at: judged.policy.now,
+        factor: judged.policy.factor,
+        jobs: &judged.jobs,
+        dirs: &judged.dirs,
+        fleet: &judged.fleet,
     };
     let layout = if args.panel {
         Layout::Panel
@@ -179,30 +174,28 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
     let mut out = Vec::new();
     // Writing to memory fails only when out of memory, which aborts anyway.
     let _ = match args.format {
-        _ if args.subject => writeln!(out, "{}", content::subject(page.host, page.report.jobs)),
-        Format::Text => report::write_page(
-            &mut out,
-            &mut text_options(terminal, |name| std::env::var(name).ok()),
-            &page,
-            layout,
-        )
-        .and_then(|()| cause::render::write_section(&mut out, &judged.causes, false)),
-        Format::Markdown => report::write_page(&mut out, &mut Markdown, &page, layout)
+        _ if args.subject => writeln!(out, "{}", content::subject(host, &judged.jobs)),
+        Format::Text => {
+            let mut text = text_options(terminal, |name| std::env::var(name).ok());
+            report::write_page(&mut out, &mut text, host, &report, layout)
+                .and_then(|()| cause::render::write_section(&mut out, &judged.causes, false))
+        }
+        Format::Markdown => report::write_page(&mut out, &mut Markdown, host, &report, layout)
             .and_then(|()| cause::render::write_section(&mut out, &judged.causes, true)),
-        Format::Html => report::write_page(&mut out, &mut Html, &page, layout),
+        Format::Html => report::write_page(&mut out, &mut Html, host, &report, layout),
         Format::Json => {
             let causes = (!judged.causes.list.is_empty())
                 .then(|| cause::render::json_fields(&judged.jobs, &judged.causes));
-            report::write_json(&mut out, &page.report, &[], &[], causes.as_ref())
+            report::write_json(&mut out, &report, &[], &[], causes.as_ref())
         }
-        Format::Prometheus => metrics::write_prometheus(&mut out, &page.report),
+        Format::Prometheus => metrics::write_prometheus(&mut out, &report),
         Format::Mail => {
             let mut text = Vec::new();
             let mut html = Vec::new();
-            let _ = report::write_page(&mut text, &mut Text::default(), &page, layout);
+            let _ = report::write_page(&mut text, &mut Text::default(), host, &report, layout);
             let _ = cause::render::write_section(&mut text, &judged.causes, false);
-            let _ = report::write_page(&mut html, &mut Html, &page, layout);
-            let subject = content::subject(page.host, page.report.jobs);
+            let _ = report::write_page(&mut html, &mut Html, host, &report, layout);
+            let subject = content::subject(host, &judged.jobs);
             mail(args, host, &subject, (&text, &html), &mut out)
         }
     };

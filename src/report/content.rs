@@ -16,14 +16,6 @@ use crate::history::Mark;
 use crate::judge::{summary, Judgement, Status};
 use crate::record::format_duration;
 
-/// What a night-watch format renders: the report and the host it is for.
-#[derive(Debug, Clone)]
-pub(crate) struct Page<'a> {
-    /// The host named in the heading and the subject.
-    pub host: &'a str,
-    pub report: Report<'a>,
-}
-
 /// How much of the page to render.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Layout {

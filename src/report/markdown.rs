@@ -89,7 +89,7 @@ fn list(out: &mut dyn io::Write, items: &[(&str, String)]) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::judge::Judgement;
-    use crate::report::{page, Layout, Page, Report};
+    use crate::report::{page, Layout, Report};
     use chrono::{TimeZone, Utc};
 
     #[test]
@@ -99,18 +99,16 @@ mod tests {
             reason: Some("x".to_owned()),
             ..Judgement::missing("a|b|c")
         }];
-        let page = Page {
-            host: "h",
-            report: Report {
-                checked_at: Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap(),
-                factor: 2.0,
-                jobs: &jobs,
-                dirs: &[],
-                fleet: &crate::fleet::NONE,
-            },
+        let host = "h";
+        let report = Report {
+            checked_at: Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap(),
+            factor: 2.0,
+            jobs: &jobs,
+            dirs: &[],
+            fleet: &crate::fleet::NONE,
         };
         let mut out = Vec::new();
-        page::write_page(&mut out, &mut Markdown, &page, Layout::Panel).unwrap();
+        page::write_page(&mut out, &mut Markdown, host, &report, Layout::Panel).unwrap();
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "| job | status | age | interval | ratio |");

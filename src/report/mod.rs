@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 
 use crate::judge::Judgement;
 
-pub(crate) use content::{Layout, Page};
+pub(crate) use content::Layout;
 pub(crate) use html::Html;
 pub(crate) use json::{write_json, CauseFields};
 pub(crate) use lines::write_lines;

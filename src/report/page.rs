@@ -8,7 +8,8 @@ use std::borrow::Cow;
 use std::io;
 
 pub(crate) use super::content::Cell;
-use super::content::{self, Layout, Page};
+use super::content::{self, Layout};
+use super::Report;
 use crate::judge::{Judgement, Status};
 
 /// The primitives of one markup format. Every `title`, `text` and `value`
@@ -78,15 +79,16 @@ fn write_fleet(
     Ok(())
 }
 
-/// Writes `page` in `markup`: the panel alone, or the whole report.
+/// Writes the page of `report` for `host` in `markup`: the panel alone, or
+/// the whole report.
 pub(crate) fn write_page(
     out: &mut dyn io::Write,
     markup: &mut dyn Markup,
-    page: &Page,
+    host: &str,
+    report: &Report,
     layout: Layout,
 ) -> io::Result<()> {
-    let report = &page.report;
-    let heading = content::heading(&markup.escape(page.host), report.checked_at);
+    let heading = content::heading(&markup.escape(host), report.checked_at);
     markup.start(out, &heading)?;
     let (headings, rows) = content::panel(report.jobs);
     if layout == Layout::Panel {

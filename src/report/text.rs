@@ -148,7 +148,7 @@ impl Markup for Text {
 mod tests {
     use super::*;
     use crate::judge::Judgement;
-    use crate::report::{page, Layout, Page, Report};
+    use crate::report::{page, Layout, Report};
     use chrono::{TimeZone, Utc};
 
     fn jobs() -> Vec<Judgement> {
@@ -173,18 +173,16 @@ mod tests {
     }
 
     fn render_jobs(jobs: &[Judgement], layout: Layout, options: Text) -> String {
-        let page = Page {
-            host: "web1",
-            report: Report {
-                checked_at: Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap(),
-                factor: 2.0,
-                jobs,
-                dirs: &[],
-                fleet: &crate::fleet::NONE,
-            },
+        let host = "web1";
+        let report = Report {
+            checked_at: Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap(),
+            factor: 2.0,
+            jobs,
+            dirs: &[],
+            fleet: &crate::fleet::NONE,
         };
         let mut out = Vec::new();
-        page::write_page(&mut out, &mut { options }, &page, layout).unwrap();
+        page::write_page(&mut out, &mut { options }, host, &report, layout).unwrap();
         String::from_utf8(out).unwrap()
     }
 
