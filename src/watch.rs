@@ -223,7 +223,6 @@ pub(crate) fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>)
     }
 }
 
-/// Writes the message of `--format mail`.
 fn mail(
     args: &Args,
     host: &str,

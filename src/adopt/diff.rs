@@ -19,7 +19,6 @@ fn shown(line: &str) -> String {
         .join("\t")
 }
 
-/// Lines of context around each change.
 const CONTEXT: usize = 3;
 
 /// The diff of `old` and `new` (the same number of lines), with `name` in

@@ -234,7 +234,6 @@ pub(crate) fn plan(
     plan
 }
 
-/// Whether a line sets `SHELL`.
 fn sets_shell(line: &str) -> bool {
     line.trim_start_matches([' ', '\t'])
         .strip_prefix("SHELL")

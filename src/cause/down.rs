@@ -13,7 +13,6 @@ fn local(j: &Judgement, host: &str) -> bool {
     j.host.as_deref().is_none_or(|h| h == host)
 }
 
-/// Whether the row's job was judged by a crontab line of this host.
 fn from_crontab(j: &Judgement) -> bool {
     j.expected
         .as_ref()

@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::record::{rfc3339_any, rfc3339_seconds};
 
-/// The state file's format version.
 const VERSION: u32 = 1;
 
 /// How many runs are kept: enough for a median period.

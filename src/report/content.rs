@@ -1,6 +1,6 @@
-//! What every night-watch format shares: the page (the host and the judged
-//! jobs), the panel's rows, and the words and numbers of the heading, the
-//! summary, the subject, the needs-attention details and the footer.
+//! What every night-watch format shares: the panel's cells, and the words
+//! and numbers of the heading, the summary, the subject, the
+//! needs-attention details and the footer.
 //!
 //! The helpers here return plain, unescaped text; each renderer escapes what
 //! came from heartbeat files for its medium. The one exception is
@@ -117,7 +117,6 @@ pub(crate) fn due(j: &Judgement) -> Option<String> {
     Some(format!("{when}{missed}"))
 }
 
-/// Whether the jobs come from more than one host.
 pub(crate) fn several_hosts(jobs: &[Judgement]) -> bool {
     let mut hosts = jobs.iter().filter_map(|j| j.host.as_deref());
     hosts.next().is_some_and(|first| hosts.any(|h| h != first))
@@ -139,7 +138,6 @@ pub(crate) fn format_ratio(ratio: Option<f64>) -> String {
     or_none(ratio.map(|r| format!("{:.1}x", super::round_ratio(r, 1))))
 }
 
-/// The text, or [`NONE`].
 fn or_none(text: Option<String>) -> String {
     text.unwrap_or_else(|| NONE.to_owned())
 }

@@ -34,7 +34,6 @@ fn sgr_of(status: Status) -> &'static str {
     }
 }
 
-/// The ANSI sequence that ends a colour.
 const RESET: &str = "\x1b[0m";
 
 /// Marks where a status colour starts and ends inside a laid-out panel: a
