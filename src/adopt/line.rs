@@ -175,13 +175,6 @@ fn quote_always(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-/// The length cron counts for a line's command: everything after the time
-/// fields and the user field.
-pub(crate) fn command_len(line: &str, system: bool) -> usize {
-    let parts = split(line, system);
-    line.len() - parts.head.len()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

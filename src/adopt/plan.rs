@@ -206,9 +206,10 @@ pub(crate) fn plan(
             quote(&choice.program),
             interval_word(interval)
         );
-        let (text, wrapped) =
-            line::rewrite(&line::split(raw, system), &entry.command, &call, shell);
-        let len = line::command_len(&text, system);
+        let parts = line::split(raw, system);
+        let (text, wrapped) = line::rewrite(&parts, &entry.command, &call, shell);
+        // What cron counts: all after the time fields and the user field.
+        let len = text.len() - parts.head.len();
         if len > COMMAND_MAX {
             host.taken.remove(&job);
             plan.refused.push((
