@@ -67,27 +67,21 @@ pub(crate) fn load(
             "is not UTF-8 text; adoption rewrites text only".to_owned(),
         )
     })?;
-    let me = crate::store::effective_uid();
-    match user {
-        Some(user) if user_name(meta.uid()).as_deref() != Some(user) => {
-            return Err(whole(format!(
-                "is owned by uid {}, not by `{user}` whose crontab it names; cron would not run it, so it is not adopted",
-                meta.uid()
-            )));
+    let (uid, mode) = (meta.uid(), meta.mode() & 0o7777);
+    let refusal = match user {
+        Some(user) if user_name(uid).as_deref() != Some(user) => Some(format!(
+            "is owned by uid {uid}, not by `{user}` whose crontab it names; cron would not run it, so it is not adopted"
+        )),
+        None if uid != 0 && uid != crate::store::effective_uid() => {
+            Some(format!("is owned by uid {uid}, neither root nor this user"))
         }
-        None if meta.uid() != 0 && meta.uid() != me => {
-            return Err(whole(format!(
-                "is owned by uid {}, neither root nor this user",
-                meta.uid()
-            )));
-        }
-        _ => {}
-    }
-    if meta.mode() & 0o022 != 0 {
-        return Err(whole(format!(
-            "is writable by other users (mode {:o}), so what is read may not be what is replaced",
-            meta.mode() & 0o7777
-        )));
+        _ if mode & 0o022 != 0 => Some(format!(
+            "is writable by other users (mode {mode:o}), so what is read may not be what is replaced"
+        )),
+        _ => None,
+    };
+    if let Some(reason) = refusal {
+        return Err(whole(reason));
     }
     Ok(Tab {
         path: path.to_owned(),
@@ -95,8 +89,8 @@ pub(crate) fn load(
         flavour,
         user: user.map(str::to_owned),
         spool: live && user.is_some(),
-        mode: meta.mode() & 0o7777,
-        owner: (meta.uid(), meta.gid()),
+        mode,
+        owner: (uid, meta.gid()),
     })
 }
 
