@@ -164,42 +164,26 @@ pub(crate) fn write(tab: &Tab, new: &str) -> Result<(), Error> {
     } else {
         &tab.text
     };
-    save(&backup, original.as_bytes()).map_err(|e| {
-        failed_by(
-            format!("cannot write the backup {}: {e}", backup.display()),
-            e,
-        )
-    })?;
+    let shown = backup.display();
+    save(&backup, original.as_bytes())
+        .map_err(|e| failed_by(format!("cannot write the backup {shown}: {e}"), e))?;
     install(tab, new)
 }
 
 /// Puts the backup back and removes it; `Ok(false)` when there is none.
 pub(crate) fn undo(tab: &Tab) -> Result<bool, Error> {
     let backup = backup_path(tab)?;
+    let shown = backup.display();
     let bytes = match read_regular(&backup, Links::Refuse, MAX_CRONTAB_BYTES) {
         Ok((bytes, _)) => bytes,
-        Err(Refused::Io(e)) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
-        Err(r) => {
-            return Err(failed(format!(
-                "the backup {} {}",
-                backup.display(),
-                refused(r)
-            )))
-        }
+        Err(r) if r.is_missing() => return Ok(false),
+        Err(r) => return Err(failed(format!("the backup {shown} {}", refused(r)))),
     };
-    let text = String::from_utf8(bytes).map_err(|e| {
-        failed_by(
-            format!("the backup {} is not UTF-8 text", backup.display()),
-            e,
-        )
-    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| failed_by(format!("the backup {shown} is not UTF-8 text"), e))?;
     install(tab, &text)?;
-    fs::remove_file(&backup).map_err(|e| {
-        failed_by(
-            format!("restored, but cannot remove {}: {e}", backup.display()),
-            e,
-        )
-    })?;
+    fs::remove_file(&backup)
+        .map_err(|e| failed_by(format!("restored, but cannot remove {shown}: {e}"), e))?;
     Ok(true)
 }
 
