@@ -28,21 +28,18 @@ const FOOTER: &str = "margin:24px 0 0 0;font-size:12px;color:#555555";
 /// The cell of the strip of recent runs: monospace, no wrapping.
 const STRIP: &str = "font-family:monospace;white-space:nowrap";
 
-/// One mark of the strip: a small coloured block with its character.
-fn mark_style(mark: Mark) -> &'static str {
-    match mark {
-        Mark::Ok => "display:inline-block;width:1.2em;text-align:center;color:#ffffff;background:#1e7e34",
-        Mark::Fail => "display:inline-block;width:1.2em;text-align:center;color:#ffffff;background:#b00020;font-weight:bold",
-        Mark::Missed => "display:inline-block;width:1.2em;text-align:center;color:#000000;background:#dddddd",
-    }
-}
+/// One mark of the strip: a small block with its character.
+const MARK: &str = "display:inline-block;width:1.2em;text-align:center";
 
-/// What a mark means, for the tooltip.
-fn mark_title(mark: Mark) -> &'static str {
+/// A mark's colours, and what it means for the tooltip.
+fn mark_style(mark: Mark) -> (&'static str, &'static str) {
     match mark {
-        Mark::Ok => "ok",
-        Mark::Fail => "failed",
-        Mark::Missed => "expected, never came",
+        Mark::Ok => ("color:#ffffff;background:#1e7e34", "ok"),
+        Mark::Fail => (
+            "color:#ffffff;background:#b00020;font-weight:bold",
+            "failed",
+        ),
+        Mark::Missed => ("color:#000000;background:#dddddd", "expected, never came"),
     }
 }
 
@@ -109,13 +106,12 @@ impl Markup for Html {
                         if marks.is_empty() {
                             write!(out, "{}", content::NONE)?;
                         }
-                        for mark in *marks {
+                        for &mark in *marks {
+                            let (colours, title) = mark_style(mark);
+                            let c = mark.ascii();
                             write!(
                                 out,
-                                "<span style=\"{}\" title=\"{}\">{}</span>",
-                                mark_style(*mark),
-                                mark_title(*mark),
-                                mark.ascii()
+                                "<span style=\"{MARK};{colours}\" title=\"{title}\">{c}</span>"
                             )?;
                         }
                         write!(out, "</td>")?;
