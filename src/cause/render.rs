@@ -9,10 +9,10 @@ use serde_json::{json, Value};
 
 use super::{key, Cause, Causes, Kind};
 use crate::escape::terminal;
-use crate::fleet::{Fleet, NONE};
+use crate::fleet::Fleet;
 use crate::judge::Judgement;
 use crate::metrics::{header, label_value};
-use crate::report::{write_lines, CauseFields};
+use crate::report::{write_line, write_lines, CauseFields};
 
 /// The words a row under `cause` gets after its status: `(cron down)`,
 /// `(host down)`, or `, blocked (by nfs-mount)`.
@@ -43,20 +43,15 @@ pub(crate) fn write_text(
     for cause in &causes.list {
         match cause.by {
             Some(root) => {
-                write_lines(out, std::slice::from_ref(&jobs[root]), &NONE, true)?;
+                write_line(out, &jobs[root], &jobs[root].job, "")?;
                 shown[root] = true;
             }
             None => writeln!(out, "{}", terminal(&cause.text))?,
         }
         for &row in &cause.jobs {
-            let mut line = Vec::new();
-            write_lines(&mut line, std::slice::from_ref(&jobs[row]), &NONE, true)?;
-            let line = String::from_utf8_lossy(&line);
-            // `name status: ...`: names and statuses hold no space or colon.
-            let (name, rest) = line.split_once(' ').unwrap_or((&line, ""));
-            let end = rest.find([':', '\n']).unwrap_or(rest.len());
             let tag = tag(cause, jobs, causes.blocked_by[row]);
-            write!(out, "  {name} {}{tag}{}", &rest[..end], &rest[end..])?;
+            write!(out, "  ")?;
+            write_line(out, &jobs[row], &jobs[row].job, &tag)?;
             shown[row] = true;
         }
     }
