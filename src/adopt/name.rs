@@ -43,22 +43,16 @@ pub(crate) fn derive(command: &str) -> String {
 }
 
 fn derive_in(command: &str, depth: usize) -> Option<String> {
-    for simple in simple_commands(command) {
+    simple_commands(command).iter().find_map(|simple| {
         let words: Vec<&str> = simple.iter().map(String::as_str).collect();
-        if let Some(name) = from_words(&words, depth) {
-            return Some(name);
-        }
-    }
-    None
+        from_words(&words, depth)
+    })
 }
 
 /// The name from one simple command's words, or `None` when it is
 /// plumbing.
 fn from_words(words: &[&str], depth: usize) -> Option<String> {
-    let mut at = 0;
-    while words.get(at).is_some_and(|w| is_assignment(w)) {
-        at += 1;
-    }
+    let mut at = words.iter().take_while(|w| is_assignment(w)).count();
     loop {
         let program = *words.get(at)?;
         let base = program.rsplit('/').next().unwrap_or(program);
