@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::escape;
 use crate::exit_code::Watch as Code;
 use crate::metrics;
-use crate::report::{self, content, Envelope, Html, Layout, Markdown, Recipient, Report, Text};
+use crate::report::{self, content, Html, Layout, Markdown, Recipient, Report, Text};
 use crate::survey;
 
 /// The program's name, first on every line it writes to standard error.
@@ -196,7 +196,15 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
             let _ = cause::render::write_section(&mut text, &judged.causes, false);
             let _ = report::write_page(&mut html, &mut Html, host, &report, layout);
             let subject = content::subject(host, &judged.jobs);
-            mail(args, host, &subject, (&text, &html), &mut out)
+            let bodies = (&text[..], &html[..]);
+            report::write_mail(
+                &mut out,
+                args.from.as_ref(),
+                &args.to,
+                host,
+                &subject,
+                bodies,
+            )
         }
     };
     out
@@ -221,32 +229,6 @@ pub(crate) fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>)
         unicode: terminal && utf8,
         colour,
     }
-}
-
-fn mail(
-    args: &Args,
-    host: &str,
-    subject: &str,
-    (text, html): (&[u8], &[u8]),
-    out: &mut Vec<u8>,
-) -> io::Result<()> {
-    let from = args.from.clone().unwrap_or_else(|| {
-        report::parse_mailbox(&format!("night-watch@{host}"))
-            .or_else(|_| report::parse_mailbox("night-watch@localhost"))
-            .expect("a valid address")
-    });
-    let envelope = Envelope {
-        from: &from,
-        to: &args.to,
-        subject,
-        host,
-    };
-    report::write_mail(
-        out,
-        &envelope,
-        &String::from_utf8_lossy(text),
-        &String::from_utf8_lossy(html),
-    )
 }
 
 /// What night-watch prints when nothing could be read: the subject and the
@@ -282,7 +264,8 @@ fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
                 escape::html(&line)
             );
             let subject = content::subject_line(&line);
-            mail(args, host, &subject, (text.as_bytes(), html.as_bytes()), &mut out)
+            let bodies = (text.as_bytes(), html.as_bytes());
+            report::write_mail(&mut out, args.from.as_ref(), &args.to, host, &subject, bodies)
         }
     };
     out

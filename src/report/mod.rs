@@ -21,7 +21,7 @@ pub(crate) use content::Layout;
 pub(crate) use html::Html;
 pub(crate) use json::{write_json, CauseFields};
 pub(crate) use lines::{write_line, write_lines};
-pub(crate) use mail::{parse_mailbox, parse_recipient, write_mail, Envelope, Recipient};
+pub(crate) use mail::{parse_mailbox, parse_recipient, write_mail, Recipient};
 pub(crate) use markdown::Markdown;
 pub(crate) use page::write_page;
 pub(crate) use text::Text;
