@@ -64,13 +64,14 @@ impl Host {
     /// Records the jobs a crontab's hb-write lines already report.
     pub(crate) fn note_existing(&mut self, path: &Path, text: &str, flavour: Flavour) {
         for entry in crontab::parse(text, flavour).0 {
-            for call in find_hb_writes(&entry.command) {
-                if let Some(job) = call.job {
-                    self.taken.entry(job.text).or_insert_with(|| Source {
-                        file: path.to_owned(),
-                        line: entry.line,
-                    });
-                }
+            for job in find_hb_writes(&entry.command)
+                .into_iter()
+                .filter_map(|c| c.job)
+            {
+                self.taken.entry(job.text).or_insert_with(|| Source {
+                    file: path.to_owned(),
+                    line: entry.line,
+                });
             }
         }
     }
@@ -85,7 +86,7 @@ impl Host {
 
     /// A free name from `base` (`base`, `base-2`, ...), taken for `at`;
     /// the note says when it is not `base`.
-    fn claim(&mut self, base: &str, at: &Source) -> (String, Option<String>) {
+    fn claim(&mut self, base: &str, at: Source) -> (String, Option<String>) {
         let mut job = base.to_owned();
         let mut n = 1;
         while self.taken.contains_key(&job) && n < MAX_ENTRIES * 4 {
@@ -98,7 +99,7 @@ impl Host {
                 self.taken[base]
             )
         });
-        self.taken.insert(job.clone(), at.clone());
+        self.taken.insert(job.clone(), at);
         (job, note)
     }
 }
@@ -200,7 +201,7 @@ pub(crate) fn plan(
             file: path.to_owned(),
             line: entry.line,
         };
-        let (job, renamed) = host.claim(&base, &at);
+        let (job, renamed) = host.claim(&base, at);
         let call = format!(
             "{} {job} {} --",
             quote(&choice.program),
