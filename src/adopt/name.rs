@@ -169,26 +169,17 @@ fn simple_commands(command: &str) -> Vec<Vec<String>> {
                 }
                 end_word(&mut words, &mut word, &mut in_word);
                 while chars
-                    .peek()
-                    .is_some_and(|n| matches!(n, '>' | '&' | ' ' | '\t'))
-                {
-                    chars.next();
-                }
+                    .next_if(|n| matches!(n, '>' | '&' | ' ' | '\t'))
+                    .is_some()
+                {}
                 while chars
-                    .peek()
-                    .is_some_and(|n| !matches!(n, ' ' | '\t' | ';' | '&' | '|'))
-                {
-                    chars.next();
-                }
+                    .next_if(|n| !matches!(n, ' ' | '\t' | ';' | '&' | '|'))
+                    .is_some()
+                {}
             }
             '\'' | '"' => {
                 in_word = true;
-                for q in chars.by_ref() {
-                    if q == c {
-                        break;
-                    }
-                    word.push(q);
-                }
+                word.extend(chars.by_ref().take_while(|&q| q != c));
             }
             '\\' => {
                 in_word = true;
