@@ -178,20 +178,19 @@ pub(crate) fn write_metrics(
         header(out, name, "Unix time the host booted.")?;
         writeln!(out, "{name}{{host=\"{host}\"}} {}", boot.timestamp())?;
     }
+    let name = "cron_heartbeat_job_blocked";
     header(
         out,
-        "cron_heartbeat_job_blocked",
+        name,
         "1 for a job whose trouble comes from a bad job it needs (by).",
     )?;
-    for (row, by) in causes.blocked_by.iter().enumerate() {
+    for (j, by) in jobs.iter().zip(&causes.blocked_by) {
         let Some(by) = by else { continue };
-        let j = &jobs[row];
         let job_host = j.host.as_deref().map_or(host.clone(), label_value);
+        let (job, by) = (label_value(&j.job), label_value(&jobs[*by].job));
         writeln!(
             out,
-            "cron_heartbeat_job_blocked{{cron_job=\"{}\",host=\"{job_host}\",by=\"{}\"}} 1",
-            label_value(&j.job),
-            label_value(&jobs[*by].job)
+            "{name}{{cron_job=\"{job}\",host=\"{job_host}\",by=\"{by}\"}} 1"
         )?;
     }
     Ok(())

@@ -62,7 +62,6 @@ pub(crate) fn alone(run: &Run) -> Causes {
 
 /// Groups the rows of `run` by cause, with the checker's record `before`.
 fn with_record(run: &Run, before: &Runs) -> Causes {
-    let now = run.policy.now;
     let look = run.live_crontabs && store::host::processes_visible();
     let cron = match look.then(store::host::cron_daemon) {
         None => Cron::Unknown,
@@ -71,7 +70,7 @@ fn with_record(run: &Run, before: &Runs) -> Causes {
     };
     let runs: Vec<_> = before.runs.iter().map(|s| s.0).collect();
     let facts = Facts {
-        now,
+        now: run.policy.now,
         zone: run.policy.rules.zone,
         factor: run.policy.factor,
         host: run.host,
