@@ -327,13 +327,13 @@ proptest! {
         outputs.push(("hb-check text", out));
         for (name, layout) in [("panel", Layout::Panel), ("report", Layout::Report)] {
             let mut out = Vec::new();
-            report::write_page(&mut out, &mut report::Text { unicode: true, colour: false }, &host, &rep, layout).unwrap();
+            report::write_page(&mut report::TextPage(&mut out, report::Text { unicode: true, colour: false }), &host, &rep, layout).unwrap();
             outputs.push((name, out));
             let mut out = Vec::new();
-            report::write_page(&mut out, &mut report::Markdown, &host, &rep, layout).unwrap();
+            report::write_page(&mut report::Markdown(&mut out), &host, &rep, layout).unwrap();
             outputs.push(("markdown", out));
             let mut out = Vec::new();
-            report::write_page(&mut out, &mut report::Html, &host, &rep, layout).unwrap();
+            report::write_page(&mut report::Html(&mut out), &host, &rep, layout).unwrap();
             outputs.push(("html", out));
         }
         let mut out = Vec::new();

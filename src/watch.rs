@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::escape;
 use crate::exit_code::Watch as Code;
 use crate::metrics;
-use crate::report::{self, content, Html, Layout, Markdown, Recipient, Report, Text};
+use crate::report::{self, content, Html, Layout, Markdown, Recipient, Report, Text, TextPage};
 use crate::survey;
 
 /// The program's name, first on every line it writes to standard error.
@@ -176,13 +176,13 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
     let _ = match args.format {
         _ if args.subject => writeln!(out, "{}", content::subject(host, &judged.jobs)),
         Format::Text => {
-            let mut text = text_options(terminal, |name| std::env::var(name).ok());
-            report::write_page(&mut out, &mut text, host, &report, layout)
+            let how = text_options(terminal, |name| std::env::var(name).ok());
+            report::write_page(&mut TextPage(&mut out, how), host, &report, layout)
                 .and_then(|()| cause::render::write_section(&mut out, &judged.causes, false))
         }
-        Format::Markdown => report::write_page(&mut out, &mut Markdown, host, &report, layout)
+        Format::Markdown => report::write_page(&mut Markdown(&mut out), host, &report, layout)
             .and_then(|()| cause::render::write_section(&mut out, &judged.causes, true)),
-        Format::Html => report::write_page(&mut out, &mut Html, host, &report, layout),
+        Format::Html => report::write_page(&mut Html(&mut out), host, &report, layout),
         Format::Json => {
             let causes = (!judged.causes.list.is_empty())
                 .then(|| cause::render::json_fields(&judged.jobs, &judged.causes));
@@ -192,9 +192,10 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
         Format::Mail => {
             let mut text = Vec::new();
             let mut html = Vec::new();
-            let _ = report::write_page(&mut text, &mut Text::default(), host, &report, layout);
+            let plain = Text::default();
+            let _ = report::write_page(&mut TextPage(&mut text, plain), host, &report, layout);
             let _ = cause::render::write_section(&mut text, &judged.causes, false);
-            let _ = report::write_page(&mut html, &mut Html, host, &report, layout);
+            let _ = report::write_page(&mut Html(&mut html), host, &report, layout);
             let subject = content::subject(host, &judged.jobs);
             let bodies = (&text[..], &html[..]);
             report::write_mail(

@@ -56,109 +56,104 @@ fn badge(status: Status) -> &'static str {
     }
 }
 
-/// The HTML format's primitives.
-pub(crate) struct Html;
+/// The HTML format's primitives, writing to the writer it holds.
+pub(crate) struct Html<'w>(pub(crate) &'w mut dyn io::Write);
 
-impl Markup for Html {
+impl Markup for Html<'_> {
     fn escape<'t>(&self, text: &'t str) -> Cow<'t, str> {
         Cow::Owned(html(text))
     }
 
-    fn start(&mut self, out: &mut dyn io::Write, title: &str) -> io::Result<()> {
+    fn start(&mut self, title: &str) -> io::Result<()> {
         writeln!(
-            out,
+            self.0,
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
              <title>{title}</title>\n</head>\n<body style=\"{BODY}\">"
         )
     }
 
-    fn heading(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()> {
-        writeln!(out, "<h1 style=\"{H1}\">{text}</h1>")
+    fn heading(&mut self, text: &str) -> io::Result<()> {
+        writeln!(self.0, "<h1 style=\"{H1}\">{text}</h1>")
     }
 
-    fn summary(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()> {
-        writeln!(out, "<p style=\"{P}\">{text}</p>")
+    fn summary(&mut self, text: &str) -> io::Result<()> {
+        writeln!(self.0, "<p style=\"{P}\">{text}</p>")
     }
 
-    fn table(
-        &mut self,
-        out: &mut dyn io::Write,
-        headings: &[&str],
-        rows: &[Vec<Cell>],
-    ) -> io::Result<()> {
-        writeln!(out, "<table style=\"{TABLE}\">")?;
-        write!(out, "<tr>")?;
+    fn table(&mut self, headings: &[&str], rows: &[Vec<Cell>]) -> io::Result<()> {
+        writeln!(self.0, "<table style=\"{TABLE}\">")?;
+        write!(self.0, "<tr>")?;
         for heading in headings {
-            write!(out, "<th style=\"{TH}\">{heading}</th>")?;
+            write!(self.0, "<th style=\"{TH}\">{heading}</th>")?;
         }
-        writeln!(out, "</tr>")?;
+        writeln!(self.0, "</tr>")?;
         for row in rows {
-            write!(out, "<tr>")?;
+            write!(self.0, "<tr>")?;
             for cell in row {
                 match cell {
-                    Cell::Text(text) => write!(out, "<td style=\"{TD}\">{}</td>", html(text))?,
+                    Cell::Text(text) => write!(self.0, "<td style=\"{TD}\">{}</td>", html(text))?,
                     Cell::Status(status) => {
-                        write!(out, "<td style=\"{TD};{}\">{status}</td>", badge(*status))?;
+                        write!(
+                            self.0,
+                            "<td style=\"{TD};{}\">{status}</td>",
+                            badge(*status)
+                        )?;
                     }
-                    Cell::Number(number) => write!(out, "<td style=\"{TD_NUMBER}\">{number}</td>")?,
+                    Cell::Number(number) => {
+                        write!(self.0, "<td style=\"{TD_NUMBER}\">{number}</td>")?;
+                    }
                     Cell::Strip(marks) => {
-                        write!(out, "<td style=\"{TD};{STRIP}\">")?;
+                        write!(self.0, "<td style=\"{TD};{STRIP}\">")?;
                         if marks.is_empty() {
-                            write!(out, "{}", content::NONE)?;
+                            write!(self.0, "{}", content::NONE)?;
                         }
                         for &mark in *marks {
                             let (colours, title) = mark_style(mark);
                             let c = mark.ascii();
                             write!(
-                                out,
+                                self.0,
                                 "<span style=\"{MARK};{colours}\" title=\"{title}\">{c}</span>"
                             )?;
                         }
-                        write!(out, "</td>")?;
+                        write!(self.0, "</td>")?;
                     }
                 }
             }
-            writeln!(out, "</tr>")?;
+            writeln!(self.0, "</tr>")?;
         }
-        writeln!(out, "</table>")
+        writeln!(self.0, "</table>")
     }
 
-    fn attention(&mut self, out: &mut dyn io::Write, count: usize) -> io::Result<()> {
-        writeln!(out, "<h2 style=\"{H2}\">Needs attention</h2>")?;
+    fn attention(&mut self, count: usize) -> io::Result<()> {
+        writeln!(self.0, "<h2 style=\"{H2}\">Needs attention</h2>")?;
         if count == 0 {
-            writeln!(out, "<p style=\"{P}\">Nothing needs attention.</p>")?;
+            writeln!(self.0, "<p style=\"{P}\">Nothing needs attention.</p>")?;
         }
         Ok(())
     }
 
-    fn job(
-        &mut self,
-        out: &mut dyn io::Write,
-        status: Status,
-        title: &str,
-        details: &[(&str, String)],
-    ) -> io::Result<()> {
+    fn job(&mut self, status: Status, title: &str, details: &[(&str, String)]) -> io::Result<()> {
         writeln!(
-            out,
+            self.0,
             "<h3 style=\"{H3}\"><span style=\"padding:0 4px;{}\">{status}</span> {title}</h3>",
             badge(status),
         )?;
-        writeln!(out, "<table style=\"{TABLE}\">")?;
+        writeln!(self.0, "<table style=\"{TABLE}\">")?;
         for (label, value) in details {
             writeln!(
-                out,
+                self.0,
                 "<tr><td style=\"{LABEL}\">{label}</td><td style=\"{VALUE}\">{value}</td></tr>"
             )?;
         }
-        writeln!(out, "</table>")
+        writeln!(self.0, "</table>")
     }
 
-    fn footer(&mut self, out: &mut dyn io::Write, items: &[(&str, String)]) -> io::Result<()> {
+    fn footer(&mut self, items: &[(&str, String)]) -> io::Result<()> {
         let items: Vec<String> = items.iter().map(|(l, v)| format!("{l}: {v}")).collect();
-        writeln!(out, "<p style=\"{FOOTER}\">{}</p>", items.join("<br>"))
+        writeln!(self.0, "<p style=\"{FOOTER}\">{}</p>", items.join("<br>"))
     }
 
-    fn end(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
-        writeln!(out, "</body>\n</html>")
+    fn end(&mut self) -> io::Result<()> {
+        writeln!(self.0, "</body>\n</html>")
     }
 }

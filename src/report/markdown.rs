@@ -10,30 +10,29 @@ use super::runs;
 use crate::escape::markdown;
 use crate::judge::Status;
 
-/// The Markdown format's primitives.
-pub(crate) struct Markdown;
+/// The Markdown format's primitives, writing to the writer it holds.
+pub(crate) struct Markdown<'w>(pub(crate) &'w mut dyn io::Write);
 
-impl Markup for Markdown {
+impl Markup for Markdown<'_> {
     fn escape<'t>(&self, text: &'t str) -> Cow<'t, str> {
         Cow::Owned(markdown(text))
     }
 
-    fn heading(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()> {
-        writeln!(out, "# {text}\n")
+    fn heading(&mut self, text: &str) -> io::Result<()> {
+        writeln!(self.0, "# {text}\n")
     }
 
-    fn table(
-        &mut self,
-        out: &mut dyn io::Write,
-        headings: &[&str],
-        rows: &[Vec<Cell>],
-    ) -> io::Result<()> {
-        writeln!(out, "| {} |", headings.join(" | "))?;
+    fn summary(&mut self, text: &str) -> io::Result<()> {
+        writeln!(self.0, "{text}\n")
+    }
+
+    fn table(&mut self, headings: &[&str], rows: &[Vec<Cell>]) -> io::Result<()> {
+        writeln!(self.0, "| {} |", headings.join(" | "))?;
         let rule: Vec<&str> = headings
             .iter()
             .map(|h| if runs::is_numeric(h) { "--:" } else { ":--" })
             .collect();
-        writeln!(out, "| {} |", rule.join(" | "))?;
+        writeln!(self.0, "| {} |", rule.join(" | "))?;
         for row in rows {
             let cells: Vec<Cow<str>> = row
                 .iter()
@@ -46,34 +45,28 @@ impl Markup for Markdown {
                     Cell::Strip(marks) => Cow::Owned(format!("`{}`", runs::strip(marks, false))),
                 })
                 .collect();
-            writeln!(out, "| {} |", cells.join(" | "))?;
+            writeln!(self.0, "| {} |", cells.join(" | "))?;
         }
         Ok(())
     }
 
-    fn attention(&mut self, out: &mut dyn io::Write, count: usize) -> io::Result<()> {
-        writeln!(out, "\n## Needs attention\n")?;
+    fn attention(&mut self, count: usize) -> io::Result<()> {
+        writeln!(self.0, "\n## Needs attention\n")?;
         if count == 0 {
-            writeln!(out, "Nothing needs attention.\n")?;
+            writeln!(self.0, "Nothing needs attention.\n")?;
         }
         Ok(())
     }
 
-    fn job(
-        &mut self,
-        out: &mut dyn io::Write,
-        status: Status,
-        title: &str,
-        details: &[(&str, String)],
-    ) -> io::Result<()> {
-        writeln!(out, "### {status}: {title}\n")?;
-        list(out, details)?;
-        writeln!(out)
+    fn job(&mut self, status: Status, title: &str, details: &[(&str, String)]) -> io::Result<()> {
+        writeln!(self.0, "### {status}: {title}\n")?;
+        list(self.0, details)?;
+        writeln!(self.0)
     }
 
-    fn footer(&mut self, out: &mut dyn io::Write, items: &[(&str, String)]) -> io::Result<()> {
-        writeln!(out, "---\n")?;
-        list(out, items)
+    fn footer(&mut self, items: &[(&str, String)]) -> io::Result<()> {
+        writeln!(self.0, "---\n")?;
+        list(self.0, items)
     }
 }
 
@@ -108,7 +101,7 @@ mod tests {
             fleet: &crate::fleet::NONE,
         };
         let mut out = Vec::new();
-        page::write_page(&mut out, &mut Markdown, host, &report, Layout::Panel).unwrap();
+        page::write_page(&mut Markdown(&mut out), host, &report, Layout::Panel).unwrap();
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "| job | status | age | interval | ratio |");

@@ -21,45 +21,32 @@ pub(crate) trait Markup {
     fn escape<'t>(&self, text: &'t str) -> Cow<'t, str>;
 
     /// The start of the document, whose title is `title`.
-    fn start(&mut self, _out: &mut dyn io::Write, _title: &str) -> io::Result<()> {
+    fn start(&mut self, _title: &str) -> io::Result<()> {
         Ok(())
     }
 
     /// The page's heading.
-    fn heading(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()>;
+    fn heading(&mut self, text: &str) -> io::Result<()>;
 
-    /// The summary under the heading: a line and a blank one, unless the
-    /// markup has its own paragraphs.
-    fn summary(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()> {
-        writeln!(out, "{text}\n")
-    }
+    /// The summary under the heading (and each line the fleet's rows
+    /// share): a paragraph.
+    fn summary(&mut self, text: &str) -> io::Result<()>;
 
     /// The panel: its column headings, then a row of cells per job.
-    fn table(
-        &mut self,
-        out: &mut dyn io::Write,
-        headings: &[&str],
-        rows: &[Vec<Cell>],
-    ) -> io::Result<()>;
+    fn table(&mut self, headings: &[&str], rows: &[Vec<Cell>]) -> io::Result<()>;
 
     /// The needs-attention section's heading, for `count` jobs (which may
     /// be none).
-    fn attention(&mut self, out: &mut dyn io::Write, count: usize) -> io::Result<()>;
+    fn attention(&mut self, count: usize) -> io::Result<()>;
 
     /// One job that needs attention: its heading and its labelled details.
-    fn job(
-        &mut self,
-        out: &mut dyn io::Write,
-        status: Status,
-        title: &str,
-        details: &[(&str, String)],
-    ) -> io::Result<()>;
+    fn job(&mut self, status: Status, title: &str, details: &[(&str, String)]) -> io::Result<()>;
 
     /// The footer's labelled items.
-    fn footer(&mut self, out: &mut dyn io::Write, items: &[(&str, String)]) -> io::Result<()>;
+    fn footer(&mut self, items: &[(&str, String)]) -> io::Result<()>;
 
     /// The end of the document.
-    fn end(&mut self, _out: &mut dyn io::Write) -> io::Result<()> {
+    fn end(&mut self) -> io::Result<()> {
         Ok(())
     }
 }
@@ -67,42 +54,38 @@ pub(crate) trait Markup {
 /// Writes what the fleet's rows share, a line each above the panel: the
 /// quorum rules that need saying and the groups of hosts with the same job
 /// in the same bad status.
-fn write_fleet(
-    out: &mut dyn io::Write,
-    markup: &mut dyn Markup,
-    fleet: &crate::fleet::Fleet,
-) -> io::Result<()> {
+fn write_fleet(markup: &mut dyn Markup, fleet: &crate::fleet::Fleet) -> io::Result<()> {
     for line in fleet.lines() {
         let text = markup.escape(&line).into_owned();
-        markup.summary(out, &text)?;
+        markup.summary(&text)?;
     }
     Ok(())
 }
 
-/// Writes the page of `report` for `host` in `markup`: the panel alone, or
+/// Writes the page of `report` for `host` with `markup` (which holds the
+/// writer): the panel alone, or
 /// the whole report.
 pub(crate) fn write_page(
-    out: &mut dyn io::Write,
     markup: &mut dyn Markup,
     host: &str,
     report: &Report,
     layout: Layout,
 ) -> io::Result<()> {
     let heading = content::heading(&markup.escape(host), report.checked_at);
-    markup.start(out, &heading)?;
+    markup.start(&heading)?;
     let (headings, rows) = content::panel(report.jobs);
     if layout == Layout::Panel {
-        write_fleet(out, markup, report.fleet)?;
-        markup.table(out, &headings, &rows)?;
-        return markup.end(out);
+        write_fleet(markup, report.fleet)?;
+        markup.table(&headings, &rows)?;
+        return markup.end();
     }
-    markup.heading(out, &heading)?;
-    markup.summary(out, &content::summary_line(report.jobs))?;
-    write_fleet(out, markup, report.fleet)?;
-    markup.table(out, &headings, &rows)?;
+    markup.heading(&heading)?;
+    markup.summary(&content::summary_line(report.jobs))?;
+    write_fleet(markup, report.fleet)?;
+    markup.table(&headings, &rows)?;
     let several = content::several_hosts(report.jobs);
     let bad: Vec<&Judgement> = content::needs_attention(report.jobs).collect();
-    markup.attention(out, bad.len())?;
+    markup.attention(bad.len())?;
     let mut told = vec![false; report.fleet.groups.len()];
     for job in bad {
         // A group is one entry, with its first host's details.
@@ -116,10 +99,10 @@ pub(crate) fn write_page(
         };
         let details = content::details(job, report.checked_at)
             .map(|(label, value)| (label, markup.escape(&value).into_owned()));
-        markup.job(out, job.status, &markup.escape(&title), &details)?;
+        markup.job(job.status, &markup.escape(&title), &details)?;
     }
     let footer =
         content::footer(report).map(|(label, value)| (label, markup.escape(&value).into_owned()));
-    markup.footer(out, &footer)?;
-    markup.end(out)
+    markup.footer(&footer)?;
+    markup.end()
 }

@@ -12,9 +12,8 @@ use super::runs;
 use crate::escape::terminal;
 use crate::judge::Status;
 
-/// The text format's primitives (the panel is a comfy-table), and how it
-/// may draw. The caller decides from where the output goes: both are for
-/// a terminal only.
+/// How the text format may draw. The caller decides from where the output
+/// goes: both are for a terminal only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Text {
     /// Draw the borders with UTF-8 box-drawing characters instead of ASCII.
@@ -58,22 +57,25 @@ fn paint(table: &str, statuses: &[Status]) -> String {
     out
 }
 
-impl Markup for Text {
+/// The text format's primitives (the panel is a comfy-table), drawn as
+/// [`Text`] says to the writer it holds.
+pub(crate) struct TextPage<'w>(pub(crate) &'w mut dyn io::Write, pub(crate) Text);
+
+impl Markup for TextPage<'_> {
     fn escape<'t>(&self, text: &'t str) -> Cow<'t, str> {
         terminal(text)
     }
 
-    fn heading(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()> {
-        writeln!(out, "{text}")
+    fn heading(&mut self, text: &str) -> io::Result<()> {
+        writeln!(self.0, "{text}")
     }
 
-    fn table(
-        &mut self,
-        out: &mut dyn io::Write,
-        headings: &[&str],
-        rows: &[Vec<Cell>],
-    ) -> io::Result<()> {
-        let Text { unicode, colour } = *self;
+    fn summary(&mut self, text: &str) -> io::Result<()> {
+        writeln!(self.0, "{text}\n")
+    }
+
+    fn table(&mut self, headings: &[&str], rows: &[Vec<Cell>]) -> io::Result<()> {
+        let Text { unicode, colour } = self.1;
         let mut table = Table::new();
         table.load_style(if unicode {
             presets::UTF8_FULL_CONDENSED
@@ -103,41 +105,35 @@ impl Markup for Text {
         }
         let table = table.to_string();
         if colour {
-            writeln!(out, "{}", paint(&table, &statuses))
+            writeln!(self.0, "{}", paint(&table, &statuses))
         } else {
-            writeln!(out, "{table}")
+            writeln!(self.0, "{table}")
         }
     }
 
-    fn attention(&mut self, out: &mut dyn io::Write, count: usize) -> io::Result<()> {
+    fn attention(&mut self, count: usize) -> io::Result<()> {
         match count {
-            0 => writeln!(out, "\nNothing needs attention."),
-            n => writeln!(out, "\nNeeds attention ({n}):"),
+            0 => writeln!(self.0, "\nNothing needs attention."),
+            n => writeln!(self.0, "\nNeeds attention ({n}):"),
         }
     }
 
-    fn job(
-        &mut self,
-        out: &mut dyn io::Write,
-        status: Status,
-        title: &str,
-        details: &[(&str, String)],
-    ) -> io::Result<()> {
-        if self.colour {
-            writeln!(out, "\n{}{status}{RESET}  {title}", sgr_of(status))?;
+    fn job(&mut self, status: Status, title: &str, details: &[(&str, String)]) -> io::Result<()> {
+        if self.1.colour {
+            writeln!(self.0, "\n{}{status}{RESET}  {title}", sgr_of(status))?;
         } else {
-            writeln!(out, "\n{status}  {title}")?;
+            writeln!(self.0, "\n{status}  {title}")?;
         }
         for (label, value) in details {
-            writeln!(out, "  {label:<10} {value}")?;
+            writeln!(self.0, "  {label:<10} {value}")?;
         }
         Ok(())
     }
 
-    fn footer(&mut self, out: &mut dyn io::Write, items: &[(&str, String)]) -> io::Result<()> {
-        writeln!(out)?;
+    fn footer(&mut self, items: &[(&str, String)]) -> io::Result<()> {
+        writeln!(self.0)?;
         for (label, value) in items {
-            writeln!(out, "{label}: {value}")?;
+            writeln!(self.0, "{label}: {value}")?;
         }
         Ok(())
     }
@@ -181,7 +177,7 @@ mod tests {
             fleet: &crate::fleet::NONE,
         };
         let mut out = Vec::new();
-        page::write_page(&mut out, &mut { options }, host, &report, layout).unwrap();
+        page::write_page(&mut TextPage(&mut out, options), host, &report, layout).unwrap();
         String::from_utf8(out).unwrap()
     }
 
