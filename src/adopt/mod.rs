@@ -170,23 +170,15 @@ pub(crate) fn run(
         exclude: args.exclude.clone(),
         slack: args.interval_slack.unwrap_or(0),
         program: hb_write_program(),
+        zone: files::system_zone(),
+        now: Utc::now(),
     };
-    let zone = files::system_zone();
-    let now = Utc::now();
     let mut host = plan::Host::default();
     for tab in &tabs {
         host.note_existing(&tab.path, &tab.text, tab.flavour);
     }
     for tab in &tabs {
-        let planned = plan::plan(
-            &tab.path,
-            &tab.text,
-            tab.flavour,
-            zone,
-            now,
-            &choice,
-            &mut host,
-        );
+        let planned = plan::plan(&tab.path, &tab.text, tab.flavour, &choice, &mut host);
         let shown = terminal_path(&tab.path);
         for (line, reason) in &planned.refused {
             refused |= refuse(&tab.path, *line, reason);

@@ -27,6 +27,10 @@ pub(crate) struct Choice {
     /// Seconds added to each derived interval.
     pub(crate) slack: u64,
     pub(crate) program: String,
+    /// The zone of the lines that set none (`CRON_TZ`): the system's.
+    pub(crate) zone: Tz,
+    /// The instant the schedules' gaps are measured from.
+    pub(crate) now: DateTime<Utc>,
 }
 
 /// One line adoption changes.
@@ -144,8 +148,6 @@ pub(crate) fn plan(
     path: &Path,
     text: &str,
     flavour: Flavour,
-    zone: Tz,
-    now: DateTime<Utc>,
     choice: &Choice,
     host: &mut Host,
 ) -> Plan {
@@ -184,8 +186,8 @@ pub(crate) fn plan(
         }
         let zone = (entry.zone.as_deref())
             .and_then(|z| parse_zone(z).ok())
-            .unwrap_or(zone);
-        let interval = match host.interval(&entry.when, zone, now) {
+            .unwrap_or(choice.zone);
+        let interval = match host.interval(&entry.when, zone, choice.now) {
             Ok(gap) => gap.saturating_add(choice.slack).min(INTERVAL_MAX),
             Err(reason) => {
                 plan.refused.push((entry.line, reason));
