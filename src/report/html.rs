@@ -81,47 +81,44 @@ impl Markup for Html<'_> {
     }
 
     fn table(&mut self, headings: &[&str], rows: &[Vec<Cell>]) -> io::Result<()> {
-        writeln!(self.0, "<table style=\"{TABLE}\">")?;
-        write!(self.0, "<tr>")?;
+        let out = &mut *self.0;
+        writeln!(out, "<table style=\"{TABLE}\">")?;
+        write!(out, "<tr>")?;
         for heading in headings {
-            write!(self.0, "<th style=\"{TH}\">{heading}</th>")?;
+            write!(out, "<th style=\"{TH}\">{heading}</th>")?;
         }
-        writeln!(self.0, "</tr>")?;
+        writeln!(out, "</tr>")?;
         for row in rows {
-            write!(self.0, "<tr>")?;
+            write!(out, "<tr>")?;
             for cell in row {
                 match cell {
-                    Cell::Text(text) => write!(self.0, "<td style=\"{TD}\">{}</td>", html(text))?,
+                    Cell::Text(text) => write!(out, "<td style=\"{TD}\">{}</td>", html(text))?,
                     Cell::Status(status) => {
-                        write!(
-                            self.0,
-                            "<td style=\"{TD};{}\">{status}</td>",
-                            badge(*status)
-                        )?;
+                        write!(out, "<td style=\"{TD};{}\">{status}</td>", badge(*status))?;
                     }
                     Cell::Number(number) => {
-                        write!(self.0, "<td style=\"{TD_NUMBER}\">{number}</td>")?;
+                        write!(out, "<td style=\"{TD_NUMBER}\">{number}</td>")?;
                     }
                     Cell::Strip(marks) => {
-                        write!(self.0, "<td style=\"{TD};{STRIP}\">")?;
+                        write!(out, "<td style=\"{TD};{STRIP}\">")?;
                         if marks.is_empty() {
-                            write!(self.0, "{}", content::NONE)?;
+                            write!(out, "{}", content::NONE)?;
                         }
                         for &mark in *marks {
                             let (colours, title) = mark_style(mark);
                             let c = mark.ascii();
                             write!(
-                                self.0,
+                                out,
                                 "<span style=\"{MARK};{colours}\" title=\"{title}\">{c}</span>"
                             )?;
                         }
-                        write!(self.0, "</td>")?;
+                        write!(out, "</td>")?;
                     }
                 }
             }
-            writeln!(self.0, "</tr>")?;
+            writeln!(out, "</tr>")?;
         }
-        writeln!(self.0, "</table>")
+        writeln!(out, "</table>")
     }
 
     fn attention(&mut self, count: usize) -> io::Result<()> {
@@ -133,19 +130,20 @@ impl Markup for Html<'_> {
     }
 
     fn job(&mut self, status: Status, title: &str, details: &[(&str, String)]) -> io::Result<()> {
+        let out = &mut *self.0;
         writeln!(
-            self.0,
+            out,
             "<h3 style=\"{H3}\"><span style=\"padding:0 4px;{}\">{status}</span> {title}</h3>",
             badge(status),
         )?;
-        writeln!(self.0, "<table style=\"{TABLE}\">")?;
+        writeln!(out, "<table style=\"{TABLE}\">")?;
         for (label, value) in details {
             writeln!(
-                self.0,
+                out,
                 "<tr><td style=\"{LABEL}\">{label}</td><td style=\"{VALUE}\">{value}</td></tr>"
             )?;
         }
-        writeln!(self.0, "</table>")
+        writeln!(out, "</table>")
     }
 
     fn footer(&mut self, items: &[(&str, String)]) -> io::Result<()> {
