@@ -69,16 +69,13 @@ pub(crate) fn form(command: &str) -> Option<usize> {
     let mut start: Option<usize> = None;
     let mut i = 0;
     while i < bytes.len() {
-        let b = bytes[i];
-        match b {
+        match bytes[i] {
             b' ' | b'\t' => {
                 if let Some(s) = start.take() {
                     words.push((s, i));
                 }
             }
-            b';' | b'&' | b'|' | b'<' | b'>' | b'(' | b')' | b'\n' => {
-                return None;
-            }
+            b';' | b'&' | b'|' | b'<' | b'>' | b'(' | b')' | b'\n' => return None,
             b'#' if start.is_none() => break,
             b'\'' | b'"' => {
                 start.get_or_insert(i);
