@@ -2,6 +2,7 @@
 //! each cause, the JSON `cause` of a job and the run's `causes`, and the
 //! host's gauges for Prometheus.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -136,21 +137,16 @@ pub(crate) fn write_section(out: &mut Vec<u8>, causes: &Causes, markdown: bool) 
     if causes.list.is_empty() {
         return Ok(());
     }
-    writeln!(
-        out,
-        "{}",
-        if markdown {
-            "\n## Causes\n"
-        } else {
-            "\nCauses:"
-        }
-    )?;
+    let (heading, bullet, escape): (_, _, fn(&str) -> Cow<str>) = if markdown {
+        ("\n## Causes\n", "-", |t| {
+            Cow::Owned(crate::escape::markdown(t))
+        })
+    } else {
+        ("\nCauses:", " ", terminal)
+    };
+    writeln!(out, "{heading}")?;
     for cause in &causes.list {
-        if markdown {
-            writeln!(out, "- {}", crate::escape::markdown(&cause.text))?;
-        } else {
-            writeln!(out, "  {}", terminal(&cause.text))?;
-        }
+        writeln!(out, "{bullet} {}", escape(&cause.text))?;
     }
     Ok(())
 }
