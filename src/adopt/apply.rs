@@ -8,13 +8,14 @@ use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
+use std::time::Duration;
 
 use crate::schedule::crontab::Flavour;
 use crate::schedule::files::MAX_CRONTAB_BYTES;
 use crate::store::open::{read_regular, Links, Refused};
 use crate::store::{replace_as, user_name};
-use crate::Error;
+use crate::{process, Error};
 
 /// The suffix of a backup: `FILE.hb-adopt.bak`, a name cron never reads.
 pub(crate) const BACKUP_SUFFIX: &str = ".hb-adopt.bak";
@@ -198,30 +199,49 @@ fn install(tab: &Tab, text: &str) -> Result<(), Error> {
     }
 }
 
+/// How long `crontab -u USER -` may take: it checks one file and writes it.
+const CRONTAB_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Installs a user's crontab with `crontab -u USER -`, which checks it
 /// and tells cron.
 fn through_crontab(user: &str, text: &str) -> Result<(), Error> {
-    let mut child = Command::new("crontab")
-        .args(["-u", user, "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| failed_by(format!("cannot run `crontab`: {e}"), e))?;
-    let fed = child
-        .stdin
-        .take()
-        .map_or(Ok(()), |mut input| input.write_all(text.as_bytes()));
-    let out = child
-        .wait_with_output()
-        .map_err(|e| failed_by(format!("`crontab` failed: {e}"), e))?;
-    if !out.status.success() || fed.is_err() {
-        let said = String::from_utf8_lossy(&out.stderr);
-        let first = said.lines().next().unwrap_or("no message");
+    let mut command = Command::new("crontab");
+    command.args(["-u", user, "-"]);
+    feed(&mut command, user, text, CRONTAB_TIMEOUT)
+}
+
+/// Feeds `text` to `command` (a `crontab -u USER -`), bounded by `timeout`.
+fn feed(command: &mut Command, user: &str, text: &str, timeout: Duration) -> Result<(), Error> {
+    let limits = process::Limits {
+        timeout,
+        max_bytes: 0,
+        read_past_cap: true,
+        drain: Some(Duration::from_millis(100)),
+    };
+    let exited = match process::run(command, Some(text.as_bytes().to_vec()), limits) {
+        Ok(exited) => exited,
+        Err(process::Failure::Spawn(e)) => {
+            return Err(failed_by(format!("cannot run `crontab`: {e}"), e))
+        }
+        Err(process::Failure::Wait(e)) => {
+            return Err(failed_by(format!("`crontab` failed: {e}"), e))
+        }
+        Err(process::Failure::Timeout) => {
+            return Err(failed(format!(
+                "`crontab -u {user}` did not finish within {}s; stopped it, nothing was changed by hb-check",
+                timeout.as_secs()
+            )))
+        }
+    };
+    if !exited.status.success() {
+        let said = exited.err.map(|kept| process::first_line(&kept.bytes));
+        let first = said.filter(|l| !l.is_empty());
         return Err(failed(format!(
             "`crontab -u {user}` refused it ({}): {}",
-            out.status,
-            crate::escape::terminal(&crate::http::hide_urls(first))
+            exited.status,
+            crate::escape::terminal(&crate::http::hide_urls(
+                first.as_deref().unwrap_or("no message")
+            ))
         )));
     }
     Ok(())
@@ -254,4 +274,39 @@ fn save(path: &Path, bytes: &[u8]) -> io::Result<()> {
         .open(path)?;
     file.write_all(bytes)?;
     file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Command {
+        let mut command = Command::new("sh");
+        command.args(["-c", script]);
+        command
+    }
+
+    #[test]
+    fn a_crontab_command_is_fed_bounded_and_its_refusal_named() {
+        let second = Duration::from_secs(1);
+        assert!(feed(&mut sh("cat >/dev/null"), "nobody", "* * * * * x\n", second).is_ok());
+        let refused = feed(
+            &mut sh("echo 'bad minute' >&2; exit 1"),
+            "nobody",
+            "",
+            second,
+        );
+        assert_eq!(
+            refused.unwrap_err().to_string(),
+            "`crontab -u nobody` refused it (exit status: 1): bad minute"
+        );
+        // One that never ends is stopped at its deadline, not waited for.
+        let started = std::time::Instant::now();
+        let hung = feed(&mut sh("sleep 30"), "nobody", "", second).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(10), "{hung}");
+        assert!(
+            hung.to_string().contains("did not finish within 1s"),
+            "{hung}"
+        );
+    }
 }
