@@ -22,10 +22,7 @@ pub(crate) fn state_path(lock: &Path) -> PathBuf {
 /// A job's key in the change engine's state: `host/job` when the host is
 /// known, else the job.
 pub(crate) fn key(j: &Judgement) -> String {
-    match &j.host {
-        Some(host) => format!("{host}/{}", j.job),
-        None => j.job.clone(),
-    }
+    crate::cause::key(j.host.as_deref(), &j.job)
 }
 
 /// What this run prints.
