@@ -281,6 +281,8 @@ fn report_of(judged: &Judged) -> Report<'_> {
         jobs: &judged.jobs,
         dirs: &judged.dirs,
         fleet: &judged.fleet,
+        // hb-check names the causes in its own lines.
+        causes: &[],
     }
 }
 

@@ -145,6 +145,7 @@ mod tests {
             jobs: &jobs,
             dirs: &[],
             fleet: &crate::fleet::NONE,
+            causes: &[],
         };
         let mut out = Vec::new();
         write_prometheus(&mut out, &report).unwrap();

@@ -326,7 +326,7 @@ proptest! {
         j.path = Some(PathBuf::from(format!("/hb/{job}.last")));
         let jobs = vec![j];
         let dirs = vec![PathBuf::from(format!("/hb/{host}"))];
-        let rep = Report { checked_at: t0(), factor: 2.0, jobs: &jobs, dirs: &dirs, fleet: &crate::fleet::NONE };
+        let rep = Report { checked_at: t0(), factor: 2.0, jobs: &jobs, dirs: &dirs, fleet: &crate::fleet::NONE, causes: &[] };
         let mut outputs: Vec<(&str, Vec<u8>)> = Vec::new();
         let mut out = Vec::new();
         report::write_lines(&mut out, &jobs, &crate::fleet::NONE, true).unwrap();

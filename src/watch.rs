@@ -159,12 +159,14 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Cod
 }
 
 fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> Vec<u8> {
+    let causes: Vec<String> = judged.causes.list.iter().map(|c| c.text.clone()).collect();
     let report = Report {
         checked_at: judged.policy.now,
         factor: judged.policy.factor,
         jobs: &judged.jobs,
         dirs: &judged.dirs,
         fleet: &judged.fleet,
+        causes: &causes,
     };
     let layout = if args.panel {
         Layout::Panel
@@ -178,10 +180,8 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
         Format::Text => {
             let how = text_options(terminal, |name| std::env::var(name).ok());
             report::write_page(&mut TextPage(&mut out, how), host, &report, layout)
-                .and_then(|()| cause::render::write_section(&mut out, &judged.causes, false))
         }
-        Format::Markdown => report::write_page(&mut Markdown(&mut out), host, &report, layout)
-            .and_then(|()| cause::render::write_section(&mut out, &judged.causes, true)),
+        Format::Markdown => report::write_page(&mut Markdown(&mut out), host, &report, layout),
         Format::Html => report::write_page(&mut Html(&mut out), host, &report, layout),
         Format::Json => {
             let causes = (!judged.causes.list.is_empty())
@@ -194,7 +194,6 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
             let mut html = Vec::new();
             let plain = Text::default();
             let _ = report::write_page(&mut TextPage(&mut text, plain), host, &report, layout);
-            let _ = cause::render::write_section(&mut text, &judged.causes, false);
             let _ = report::write_page(&mut Html(&mut html), host, &report, layout);
             let subject = content::subject(host, &judged.jobs);
             let bodies = (&text[..], &html[..]);

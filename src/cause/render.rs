@@ -2,7 +2,6 @@
 //! each cause, the JSON `cause` of a job and the run's `causes`, and the
 //! host's gauges for Prometheus.
 
-use std::borrow::Cow;
 use std::io::{self, Write};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -128,27 +127,6 @@ pub(crate) fn json_fields(jobs: &[Judgement], causes: &Causes) -> CauseFields {
             .map(|row| job_cause(jobs, causes, row))
             .collect(),
     }
-}
-
-/// The causes as a report's section, each once, after the report itself:
-/// `Causes:` and a line each, or a Markdown heading and list. Nothing when
-/// there is none.
-pub(crate) fn write_section(out: &mut Vec<u8>, causes: &Causes, markdown: bool) -> io::Result<()> {
-    if causes.list.is_empty() {
-        return Ok(());
-    }
-    let (heading, bullet, escape): (_, _, fn(&str) -> Cow<str>) = if markdown {
-        ("\n## Causes\n", "-", |t| {
-            Cow::Owned(crate::escape::markdown(t))
-        })
-    } else {
-        ("\nCauses:", " ", terminal)
-    };
-    writeln!(out, "{heading}")?;
-    for cause in &causes.list {
-        writeln!(out, "{bullet} {}", escape(&cause.text))?;
-    }
-    Ok(())
 }
 
 /// The host's gauges: whether cron runs (when crontabs are judged), when

@@ -151,6 +151,14 @@ impl Markup for Html<'_> {
         writeln!(self.0, "<p style=\"{FOOTER}\">{}</p>", items.join("<br>"))
     }
 
+    fn causes(&mut self, texts: &[String]) -> io::Result<()> {
+        writeln!(self.0, "<h2 style=\"{H2}\">Causes</h2>\n<ul>")?;
+        for text in texts {
+            writeln!(self.0, "<li>{text}</li>")?;
+        }
+        writeln!(self.0, "</ul>")
+    }
+
     fn end(&mut self) -> io::Result<()> {
         writeln!(self.0, "</body>\n</html>")
     }

@@ -68,6 +68,13 @@ impl Markup for Markdown<'_> {
         writeln!(self.0, "---\n")?;
         list(self.0, items)
     }
+
+    fn causes(&mut self, texts: &[String]) -> io::Result<()> {
+        writeln!(self.0, "\n## Causes\n")?;
+        texts
+            .iter()
+            .try_for_each(|text| writeln!(self.0, "- {text}"))
+    }
 }
 
 /// Labelled values as a list: `- label: value`.
@@ -99,6 +106,7 @@ mod tests {
             jobs: &jobs,
             dirs: &[],
             fleet: &crate::fleet::NONE,
+            causes: &[],
         };
         let mut out = Vec::new();
         page::write_page(&mut Markdown(&mut out), host, &report, Layout::Panel).unwrap();

@@ -37,6 +37,8 @@ pub(crate) struct Report<'a> {
     pub dirs: &'a [PathBuf],
     /// The same jobs across hosts ([`crate::fleet::NONE`] for one host).
     pub fleet: &'a crate::fleet::Fleet,
+    /// What caused the run's bad jobs, a line each (night-watch's pages).
+    pub causes: &'a [String],
 }
 
 impl Report<'_> {
@@ -49,6 +51,7 @@ impl Report<'_> {
             jobs: &[],
             dirs: &[],
             fleet: &crate::fleet::NONE,
+            causes: &[],
         }
     }
 }

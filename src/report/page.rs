@@ -45,6 +45,10 @@ pub(crate) trait Markup {
     /// The footer's labelled items.
     fn footer(&mut self, items: &[(&str, String)]) -> io::Result<()>;
 
+    /// What caused this run's bad jobs (cron or the host down, a job that
+    /// failed before the jobs that need it), escaped; called only with some.
+    fn causes(&mut self, texts: &[String]) -> io::Result<()>;
+
     /// The end of the document.
     fn end(&mut self) -> io::Result<()> {
         Ok(())
@@ -77,6 +81,7 @@ pub(crate) fn write_page(
     if layout == Layout::Panel {
         write_fleet(markup, report.fleet)?;
         markup.table(&headings, &rows)?;
+        write_causes(markup, report.causes)?;
         return markup.end();
     }
     markup.heading(&heading)?;
@@ -104,5 +109,18 @@ pub(crate) fn write_page(
     let footer =
         content::footer(report).map(|(label, value)| (label, markup.escape(&value).into_owned()));
     markup.footer(&footer)?;
+    write_causes(markup, report.causes)?;
     markup.end()
+}
+
+/// The causes section, when the run found any.
+fn write_causes(markup: &mut dyn Markup, causes: &[String]) -> io::Result<()> {
+    if causes.is_empty() {
+        return Ok(());
+    }
+    let texts: Vec<String> = causes
+        .iter()
+        .map(|t| markup.escape(t).into_owned())
+        .collect();
+    markup.causes(&texts)
 }

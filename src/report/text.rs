@@ -137,6 +137,13 @@ impl Markup for TextPage<'_> {
         }
         Ok(())
     }
+
+    fn causes(&mut self, texts: &[String]) -> io::Result<()> {
+        writeln!(self.0, "\nCauses:")?;
+        texts
+            .iter()
+            .try_for_each(|text| writeln!(self.0, "  {text}"))
+    }
 }
 
 #[cfg(test)]
@@ -175,6 +182,7 @@ mod tests {
             jobs,
             dirs: &[],
             fleet: &crate::fleet::NONE,
+            causes: &[],
         };
         let mut out = Vec::new();
         page::write_page(&mut TextPage(&mut out, options), host, &report, layout).unwrap();

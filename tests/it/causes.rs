@@ -459,6 +459,23 @@ fn the_morning_report_names_each_cause_once_after_its_table() {
         "{}",
         markdown.show()
     );
+    // The HTML page (and the mail's HTML part) names it too, once, inside
+    // the document.
+    let html = report("html");
+    let at = html
+        .stdout
+        .find("<h2 style=\"font-size:17px;margin:24px 0 8px 0\">Causes</h2>\n<ul>\n<li>");
+    assert!(
+        at.is_some_and(|at| at < html.stdout.find("</body>").unwrap()),
+        "{}",
+        html.show()
+    );
+    assert_eq!(
+        html.stdout.matches("host was down").count(),
+        1,
+        "{}",
+        html.show()
+    );
     let doc = json(&report("json"));
     assert_eq!(doc["causes"][0]["text"], line);
     assert_eq!(doc["jobs"][0]["cause"]["kind"], "host-down");
