@@ -110,7 +110,6 @@ pub(crate) struct Backoff {
     repeat: Repeat,
     attempt: u32,
     timeout: Duration,
-    jitter: Jitter,
 }
 
 /// Why a backoff stopped.
@@ -128,13 +127,12 @@ pub(crate) enum Stop {
 
 impl Backoff {
     /// A backoff for a request of kind `repeat` whose attempts need
-    /// `timeout` each; `seed` drives the jitter (any value will do).
-    pub(crate) fn new(repeat: Repeat, timeout: Duration, seed: u64) -> Backoff {
+    /// `timeout` each.
+    pub(crate) fn new(repeat: Repeat, timeout: Duration) -> Backoff {
         Backoff {
             repeat,
             attempt: 1,
             timeout,
-            jitter: Jitter(seed | 1),
         }
     }
 
@@ -169,13 +167,11 @@ impl Backoff {
     /// Exponential backoff with "equal jitter": half the doubled base, plus
     /// a random share of the other half, so that many clients failing at
     /// once do not come back at once.
-    fn backoff(&mut self) -> Duration {
+    fn backoff(&self) -> Duration {
         let doubled = BASE_BACKOFF
             .saturating_mul(1 << (self.attempt - 1).min(8))
             .min(MAX_BACKOFF);
-        let half = doubled / 2;
-        let millis = u64::try_from(half.as_millis()).unwrap_or(u64::MAX);
-        half + Duration::from_millis(self.jitter.below(millis.saturating_add(1)))
+        (doubled / 2).mul_f64(1.0 + unit_random())
     }
 }
 
@@ -215,28 +211,11 @@ pub(crate) fn call<T, E>(
     }
 }
 
-/// A small xorshift generator: jitter needs spread, not cryptography.
-#[derive(Debug)]
-struct Jitter(u64);
-
-impl Jitter {
-    /// A value in `0..bound` (`bound` > 0).
-    fn below(&mut self, bound: u64) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x % bound.max(1)
-    }
-}
-
-/// A seed for the jitter that differs between runs and processes.
-pub(crate) fn seed() -> u64 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    u64::from(nanos) ^ (u64::from(std::process::id()) << 32)
+/// A random number from 0 to 1 (1 when the kernel gives no randomness),
+/// for the jitter.
+pub(crate) fn unit_random() -> f64 {
+    crate::supervise::signal::random::<8>()
+        .map_or(1.0, |b| (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64)
 }
 
 #[cfg(test)]
@@ -285,8 +264,8 @@ mod tests {
 
     #[test]
     fn backoff_doubles_with_jitter_within_bounds() {
-        for seed in [1, 42, 0xdead_beef, u64::MAX] {
-            let mut s = Backoff::new(Repeat::Idempotent, SECOND, seed);
+        for _ in 0..4 {
+            let mut s = Backoff::new(Repeat::Idempotent, SECOND);
             let first = s.next(&failure(Some(502)), ROOM).unwrap();
             assert!(first >= Duration::from_millis(250) && first <= Duration::from_millis(500));
             let second = s.next(&failure(Some(502)), ROOM).unwrap();
@@ -295,8 +274,8 @@ mod tests {
             assert_eq!(s.attempt(), MAX_ATTEMPTS);
         }
         let waits: Vec<Duration> = (1..20)
-            .map(|seed| {
-                Backoff::new(Repeat::Idempotent, SECOND, seed)
+            .map(|_| {
+                Backoff::new(Repeat::Idempotent, SECOND)
                     .next(&failure(None), ROOM)
                     .unwrap()
             })
@@ -306,7 +285,7 @@ mod tests {
 
     #[test]
     fn writes_and_pings_are_repeated_only_when_certainly_not_done() {
-        let mut s = Backoff::new(Repeat::Once, SECOND, 7);
+        let mut s = Backoff::new(Repeat::Once, SECOND);
         assert_eq!(s.next(&failure(Some(502)), ROOM), Err(Stop::GiveUp));
         assert_eq!(s.next(&failure(None), ROOM), Err(Stop::GiveUp), "timeout");
         assert!(s.next(&failure(Some(429)), ROOM).is_ok());
@@ -323,25 +302,25 @@ mod tests {
     fn retry_after_is_honoured_and_clamped() {
         let mut asked = failure(Some(429));
         asked.retry_after = Some(Duration::from_secs(5));
-        let mut s = Backoff::new(Repeat::Idempotent, SECOND, 3);
+        let mut s = Backoff::new(Repeat::Idempotent, SECOND);
         assert_eq!(s.next(&asked, ROOM), Ok(Duration::from_secs(5)));
 
         // u64::MAX seconds: clamped, then refused by the budget; no overflow.
         asked.retry_after = Some(Duration::from_secs(u64::MAX));
-        let mut s = Backoff::new(Repeat::Idempotent, Duration::MAX, 3);
+        let mut s = Backoff::new(Repeat::Idempotent, Duration::MAX);
         assert_eq!(
             s.next(&asked, ROOM),
             Err(Stop::OutOfBudget {
                 asked: Some(MAX_SERVER_WAIT)
             })
         );
-        let mut s = Backoff::new(Repeat::Idempotent, SECOND, 3);
+        let mut s = Backoff::new(Repeat::Idempotent, SECOND);
         assert_eq!(s.next(&asked, Duration::MAX), Ok(MAX_SERVER_WAIT));
     }
 
     #[test]
     fn no_wait_is_chosen_that_overruns_the_budget() {
-        let mut s = Backoff::new(Repeat::Idempotent, Duration::from_secs(10), 3);
+        let mut s = Backoff::new(Repeat::Idempotent, Duration::from_secs(10));
         assert_eq!(
             s.next(&failure(Some(503)), Duration::from_secs(10)),
             Err(Stop::OutOfBudget { asked: None })
@@ -359,7 +338,7 @@ mod tests {
             unsent: true,
             ..failure(None)
         };
-        let backoff = Backoff::new(Repeat::Once, Duration::ZERO, 1);
+        let backoff = Backoff::new(Repeat::Once, Duration::ZERO);
         let out: Result<(), _> = call(
             backoff,
             &budget,

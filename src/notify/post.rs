@@ -61,7 +61,7 @@ pub(super) fn send(http: &Http, post: Post, budget: &Budget) -> Result<String, S
             format!(": {first}")
         }
     };
-    let backoff = Backoff::new(Repeat::Once, ATTEMPT_MIN, retry::seed());
+    let backoff = Backoff::new(Repeat::Once, ATTEMPT_MIN);
     let attempt = || {
         let left = budget.left();
         if left < ATTEMPT_MIN {

@@ -127,7 +127,7 @@ impl Pinger {
             error_limit: None,
         };
         let budget = Budget::new(budget);
-        let backoff = Backoff::new(Repeat::Once, MIN_ATTEMPT, retry::seed());
+        let backoff = Backoff::new(Repeat::Once, MIN_ATTEMPT);
         let fail = |reason: String, source: Option<http::Failure>, failed| {
             let source = source.map(|e| Box::new(e) as _);
             Err((Error::Ping { reason, source }, failed))

@@ -138,19 +138,24 @@ pub(crate) fn parent_and_group(pid: u32) -> Option<(u32, u32)> {
     Some((ppid, pgrp))
 }
 
+/// `N` random bytes from the kernel's generator; `None` when it gave fewer.
+pub(crate) fn random<const N: usize>() -> Option<[u8; N]> {
+    let mut bytes = [0u8; N];
+    // SAFETY: getrandom writes at most `len` bytes into the buffer.
+    let got = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), N, 0) };
+    (usize::try_from(got) == Ok(N)).then_some(bytes)
+}
+
 /// A random version-4 UUID from the kernel's generator, in its usual form.
 pub(crate) fn uuid_v4() -> String {
-    let mut bytes = [0u8; 16];
-    // SAFETY: getrandom writes at most `len` bytes into the buffer.
-    let got = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
-    if got != 16 {
+    let mut bytes = random::<16>().unwrap_or_else(|| {
         // Practically never; still unique enough to pair two pings.
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos())
             ^ (u128::from(std::process::id()) << 64);
-        bytes = seed.to_le_bytes();
-    }
+        seed.to_le_bytes()
+    });
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
     let hex = bytes.iter().fold(String::with_capacity(32), |mut hex, b| {

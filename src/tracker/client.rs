@@ -100,7 +100,7 @@ impl Client {
         body: Option<&serde_json::Value>,
         repeat: Repeat,
     ) -> Result<Answer, Error> {
-        let backoff = Backoff::new(repeat, self.timeout, http::retry::seed());
+        let backoff = Backoff::new(repeat, self.timeout);
         let attempt = || self.attempt(method, path, query, body);
         let gave_up = match http::retry::call(backoff, &self.budget, attempt, |e| retry::failed(e))
         {

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use super::{Verdict, Wrap, PROGRAM};
 use crate::history::Tried;
+use crate::http::retry::unit_random;
 use crate::supervise::output::Log;
 use crate::supervise::singleton::JobLock;
 use crate::supervise::{self, signal, Options, Outcome};
@@ -45,17 +46,6 @@ impl Retry {
             .min(WAIT_CAP);
         full.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
     }
-}
-
-/// A random number from 0 to 1, for the jitter.
-pub(crate) fn unit_random() -> f64 {
-    let mut bytes = [0u8; 8];
-    // SAFETY: getrandom writes at most `len` bytes into the buffer.
-    let got = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
-    if got != 8 {
-        return 1.0;
-    }
-    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// How the attempts of a retried run went.
