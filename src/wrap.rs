@@ -123,10 +123,8 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
     // that a run in progress never hides a failure.
     let previous = previous(&dir, &wrap.job);
     let last = previous.as_ref().and_then(LastRun::of);
-    let previous_failures = previous.map_or(0, |r| match r.consecutive_failures {
-        Some(n) => n,
-        None if r.status == RunStatus::Fail => 1,
-        None => 0,
+    let previous_failures = previous.map_or(0, |r| {
+        (r.consecutive_failures).unwrap_or(u32::from(r.status == RunStatus::Fail))
     });
     let started_at = Utc::now();
     let base = Heartbeat {

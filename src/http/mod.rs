@@ -72,6 +72,16 @@ pub(crate) struct Failure {
     pub(crate) answered: Option<u16>,
 }
 
+impl Failure {
+    fn new(kind: Kind, message: String) -> Failure {
+        Failure {
+            kind,
+            message,
+            answered: None,
+        }
+    }
+}
+
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)
@@ -115,11 +125,7 @@ impl Http {
             self.tls
                 .get_or_init(|| tls_agent(&self.user_agent))
                 .as_ref()
-                .map_err(|why| Failure {
-                    kind: Kind::Unsent,
-                    message: why.clone(),
-                    answered: None,
-                })?
+                .map_err(|why| Failure::new(Kind::Unsent, why.clone()))?
         } else {
             &self.agent
         };
@@ -129,17 +135,13 @@ impl Http {
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
         }
-        let (kind, body) = match &request.body {
-            Some((kind, body)) => (Some(*kind), body.clone()),
-            None => (None, Vec::new()),
-        };
-        if let Some(kind) = kind {
-            builder = builder.header(header::CONTENT_TYPE, kind);
+        if let Some((kind, _)) = &request.body {
+            builder = builder.header(header::CONTENT_TYPE, *kind);
         }
-        let built = builder.body(body).map_err(|e| Failure {
-            kind: Kind::Unsent,
-            message: format!("cannot make the request: {}", describe_http(&e)),
-            answered: None,
+        let body = request.body.as_ref().map_or_else(Vec::new, |(_, b)| b.clone());
+        let built = builder.body(body).map_err(|e| {
+            let why = format!("cannot make the request: {}", describe_http(&e));
+            Failure::new(Kind::Unsent, why)
         })?;
         let mut response = built
             .with_agent(agent)
@@ -259,11 +261,7 @@ fn failure(err: ureq::Error, deadline: Duration, reading: bool) -> Failure {
         ),
         other => (Kind::Broken, other.to_string()),
     };
-    Failure {
-        kind,
-        message: crate::escape::terminal(&message).into_owned(),
-        answered: None,
-    }
+    Failure::new(kind, crate::escape::terminal(&message).into_owned())
 }
 
 /// An `http` crate error without the value it refused (a header value may be

@@ -169,24 +169,18 @@ fn kuma(base: &Url, ping: &Ping) -> Option<Request> {
     let mut url = base.clone();
     // The push URL Kuma shows already holds `status`, `msg` and `ping`:
     // replace those, keep anything else.
-    let kept: Vec<(String, String)> = base
-        .query_pairs()
-        .filter(|(k, _)| !matches!(k.as_ref(), "status" | "msg" | "ping"))
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    {
-        let mut query = url.query_pairs_mut();
-        query.clear();
-        for (k, v) in &kept {
-            query.append_pair(k, v);
-        }
-        query.append_pair("status", if ok { "up" } else { "down" });
-        query.append_pair("msg", cut(&msg, KUMA_MSG_MAX));
-        query.append_pair(
+    url.query_pairs_mut()
+        .clear()
+        .extend_pairs(
+            base.query_pairs()
+                .filter(|(k, _)| !matches!(k.as_ref(), "status" | "msg" | "ping")),
+        )
+        .append_pair("status", if ok { "up" } else { "down" })
+        .append_pair("msg", cut(&msg, KUMA_MSG_MAX))
+        .append_pair(
             "ping",
             &duration.map_or(String::new(), |d| d.as_millis().to_string()),
         );
-    }
     Some(Request {
         method: Method::GET,
         url,
