@@ -20,7 +20,7 @@ use crate::record::{
 };
 use crate::store::{self, heartbeat_path};
 use crate::supervise::singleton::{self, Acquired, Mode};
-use crate::supervise::{signal, Outcome};
+use crate::supervise::{lines, signal, Outcome};
 
 mod progress;
 mod retry;
@@ -183,10 +183,7 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
     let attempt = (tried.of > 1).then(|| {
         let number = u32::try_from(tried.attempts.len()).unwrap_or(u32::MAX);
         let said = retry::attempt_said(verdict.ok, number, tried.of);
-        outcome.note = Some(match outcome.note.take() {
-            Some(note) => format!("{note}\n{PROGRAM}: {said}"),
-            None => format!("{PROGRAM}: {said}"),
-        });
+        outcome.note = lines([outcome.note.take(), Some(format!("{PROGRAM}: {said}"))]);
         Attempt {
             number,
             of: tried.of,
@@ -265,20 +262,14 @@ fn end_ping(rid: String, outcome: &Outcome, verdict: &Verdict) -> Ping {
     // What failed the run (a rule) and what the wrapper saw (it ended the
     // run, a signal did) come first, before the output tail.
     let reason = verdict.reason.as_ref().map(|r| format!("{PROGRAM}: {r}"));
-    let note = match (reason, &outcome.note) {
-        (Some(reason), Some(note)) => Some(format!("{reason}\n{note}")),
-        (reason, note) => reason.or_else(|| note.clone()),
-    };
+    let note = lines([reason, outcome.note.clone()]);
     match (verdict.ok, outcome.exit_code) {
         // A command that exited 0 but broke a rule: a failure without an
         // exit status of its own, never a success.
         (false, 0) => Ping::Beat {
             ok: false,
             exit_code: None,
-            body: Some(match &note {
-                Some(note) => format!("{note}\n{}", outcome.tail),
-                None => outcome.tail.clone(),
-            }),
+            body: lines([note, Some(outcome.tail.clone())]),
             duration: Some(outcome.duration),
         },
         (ok, code) => Ping::End {

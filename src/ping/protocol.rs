@@ -7,6 +7,7 @@ use url::Url;
 
 use crate::http::Method;
 use crate::record::cut;
+use crate::supervise::lines;
 
 /// The longest `msg` sent to Uptime Kuma, in bytes.
 pub(crate) const KUMA_MSG_MAX: usize = 200;
@@ -92,10 +93,7 @@ fn healthchecks(base: &Url, ping: &Ping) -> Request {
         } => (
             Some(exit_code.to_string()),
             Some(rid),
-            match note {
-                Some(note) => format!("{note}\n{body}"),
-                None => body.clone(),
-            },
+            lines([note.clone(), Some(body.clone())]).unwrap_or_default(),
         ),
         Ping::Beat {
             ok,

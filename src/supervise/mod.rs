@@ -100,6 +100,11 @@ impl Outcome {
     }
 }
 
+/// The lines given that are present, one after another.
+pub(crate) fn lines(lines: impl IntoIterator<Item = Option<String>>) -> Option<String> {
+    (lines.into_iter().flatten()).reduce(|all, line| format!("{all}\n{line}"))
+}
+
 /// Runs `program` with `args` and waits for it. `on_start` gets the child's
 /// pid (also its process group id) as soon as it runs.
 ///
@@ -133,16 +138,11 @@ pub(crate) fn run_command(
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(err) => {
-            let code = if err.kind() == io::ErrorKind::NotFound {
-                127
-            } else {
-                126
-            };
             let lossy = program.to_string_lossy();
             let name = crate::escape::terminal(&lossy);
             return Outcome {
                 duration: started.elapsed(),
-                exit_code: code,
+                exit_code: 126 + i32::from(err.kind() == io::ErrorKind::NotFound),
                 tail: String::new(),
                 note: Some(format!("hb-write: cannot run `{name}`: {err}")),
                 log_error: options
@@ -213,14 +213,14 @@ pub(crate) fn run_command(
     let mut eofs = 0;
     let status = loop {
         let now = Instant::now();
-        let wait = match (options.kill_after, term_at, kill_at) {
-            (_, _, Some(at)) => (at + KILL_WAIT).saturating_duration_since(now),
-            (_, Some(at), None) => (at + KILL_GRACE).saturating_duration_since(now),
-            (true, None, None) => deadline.map_or(Duration::from_secs(3600), |d| {
-                d.saturating_duration_since(now)
-            }),
-            (false, _, _) => Duration::from_secs(3600),
+        let until = match (term_at, kill_at) {
+            (_, Some(at)) => Some(at + KILL_WAIT),
+            (Some(at), None) => Some(at + KILL_GRACE),
+            (None, None) => deadline.filter(|_| options.kill_after),
         };
+        let wait = until.map_or(Duration::from_secs(3600), |at| {
+            at.saturating_duration_since(now)
+        });
         match inbox.recv_timeout(wait) {
             Ok(Event::Exited(status)) => break status.ok(),
             Ok(Event::Eof) => eofs += 1,
