@@ -76,7 +76,7 @@ pub(crate) struct Wrap {
 pub(crate) fn run_job(wrap: Wrap) -> u8 {
     // Before any thread starts (the HTTP client starts one), so that every
     // thread leaves the forwarded signals to the forwarding thread.
-    if let Err(err) = signal::block_forwarded() {
+    if let Err(err) = signal::mask_forwarded(libc::SIG_BLOCK) {
         eprintln!("{PROGRAM}: warning: cannot take over SIGINT, SIGTERM and SIGHUP: {err}");
     }
     let dir = match resolve_dir(wrap.dir.as_deref()) {

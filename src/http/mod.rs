@@ -18,7 +18,7 @@ use std::time::Duration;
 pub(crate) use ureq::http::{header, HeaderValue};
 pub(crate) use ureq::http::{HeaderMap, Method, StatusCode};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
-use ureq::{Agent, Body, RequestExt};
+use ureq::{Agent, RequestExt};
 
 pub(crate) use redact::{hide_urls, shown};
 
@@ -159,7 +159,7 @@ impl Http {
         };
         let body = match limit {
             None => Vec::new(),
-            Some(limit) => match read(response.body_mut(), limit) {
+            Some(limit) => match response.body_mut().with_config().limit(limit).read_to_vec() {
                 Ok(body) => body,
                 Err(_) if !status.is_success() => Vec::new(),
                 Err(e) => {
@@ -176,11 +176,6 @@ impl Http {
             body,
         })
     }
-}
-
-/// Reads a body up to `limit` bytes; a longer one is an error.
-fn read(body: &mut Body, limit: u64) -> Result<Vec<u8>, ureq::Error> {
-    body.with_config().limit(limit).read_to_vec()
 }
 
 fn agent(user_agent: &str, tls: TlsConfig) -> Agent {

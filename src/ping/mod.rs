@@ -101,12 +101,6 @@ impl Pinger {
         Pinger { http, url, style }
     }
 
-    /// The URL pinged as messages may show it: scheme and host (the rest
-    /// is the secret).
-    pub(crate) fn host(&self) -> String {
-        http::shown(self.url.as_str())
-    }
-
     /// Sends `ping` within `budget`. It is sent again only when the server
     /// cannot have counted it: no connection was made, or it answered 429
     /// or 503 with `Retry-After`. After a timeout or another error the
@@ -175,7 +169,7 @@ impl Pinger {
         if let Err(why) = self.send(ping, budget) {
             let line = format!(
                 "{program}: warning: the ping to {} failed: {why}; the exit code is unchanged\n",
-                crate::escape::terminal(&self.host())
+                crate::escape::terminal(&http::shown(self.url.as_str()))
             );
             let _ = std::io::stderr().lock().write_all(line.as_bytes());
         }

@@ -109,7 +109,7 @@ pub(crate) fn lines(lines: impl IntoIterator<Item = Option<String>>) -> Option<S
 /// pid (also its process group id) as soon as it runs.
 ///
 /// The caller must have blocked the forwarded signals with
-/// [`signal::block_forwarded`] before starting any thread.
+/// [`signal::mask_forwarded`] before starting any thread.
 pub(crate) fn run_command(
     program: &OsString,
     args: &[OsString],
@@ -132,7 +132,7 @@ pub(crate) fn run_command(
             if let Some(fd) = keep_open {
                 signal::inherit_fd(fd)?;
             }
-            signal::unblock_forwarded()
+            signal::mask_forwarded(libc::SIG_UNBLOCK)
         });
     }
     let mut child = match command.spawn() {

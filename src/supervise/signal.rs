@@ -22,25 +22,13 @@ fn forwarded_set() -> libc::sigset_t {
     }
 }
 
-/// Blocks the forwarded signals in the calling thread and in every thread it
-/// starts afterwards, so they wait for [`wait_signal`] instead of killing
-/// the process. Call it before starting any thread; a child must undo it
-/// with [`unblock_forwarded`] before `exec`.
-pub(crate) fn block_forwarded() -> io::Result<()> {
-    mask_forwarded(libc::SIG_BLOCK)
-}
-
-/// Unblocks the forwarded signals in the calling thread. Only
-/// async-signal-safe calls: it runs in a forked child before `exec`, so the
-/// command starts with the signal mask a program expects (the mask is
-/// inherited across `exec`, and std does not reset it).
-pub(crate) fn unblock_forwarded() -> io::Result<()> {
-    mask_forwarded(libc::SIG_UNBLOCK)
-}
-
-/// Blocks or unblocks (`how`) the forwarded signals in the calling thread;
-/// async-signal-safe.
-fn mask_forwarded(how: libc::c_int) -> io::Result<()> {
+/// Blocks (`SIG_BLOCK`) the forwarded signals in the calling thread and in
+/// every thread it starts afterwards, so they wait for [`wait_signal`]
+/// instead of killing the process: call it before starting any thread. A
+/// child unblocks them (`SIG_UNBLOCK`) before `exec`, so the command starts
+/// with the mask a program expects (std does not reset it): hence only
+/// async-signal-safe calls.
+pub(crate) fn mask_forwarded(how: libc::c_int) -> io::Result<()> {
     let set = forwarded_set();
     // SAFETY: a valid set and a null old-set pointer.
     let rc = unsafe { libc::pthread_sigmask(how, &raw const set, std::ptr::null_mut()) };

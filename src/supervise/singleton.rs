@@ -71,11 +71,6 @@ pub(crate) enum Acquired {
     Signalled(i32),
 }
 
-/// The lock file of `job` in `dir`.
-pub(crate) fn lock_path(dir: &Path, job: &str) -> PathBuf {
-    dir.join(format!(".{job}.lock"))
-}
-
 /// Takes the lock of `job` in `dir` the way `mode` says; `wait` waits up to
 /// `patience`. Every pause of a wait (`wait`, and `replace` while the old
 /// run ends) goes through `pause`, which may end it with a signal.
@@ -86,7 +81,7 @@ pub(crate) fn acquire(
     patience: Duration,
     mut pause: impl FnMut(Duration) -> Option<i32>,
 ) -> Result<Acquired, Error> {
-    let path = lock_path(dir, job);
+    let path = dir.join(format!(".{job}.lock"));
     let file = open_lock_file(&path).map_err(|source| Error::Lock {
         path: path.clone(),
         source,
