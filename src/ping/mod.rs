@@ -122,42 +122,32 @@ impl Pinger {
         };
         let budget = Budget::new(budget);
         let backoff = Backoff::new(Repeat::Once, MIN_ATTEMPT);
-        let fail = |reason: String, source: Option<http::Failure>, failed| {
-            let source = source.map(|e| Box::new(e) as _);
-            Err((Error::Ping { reason, source }, failed))
-        };
         let attempt = || {
             let left = budget.left();
-            if left < MIN_ATTEMPT {
-                return fail(
-                    "no time was left to send it".into(),
-                    None,
-                    Failed::default(),
-                );
-            }
-            match self.http.send(&request, left) {
-                Ok(answer) if answer.status.is_success() => Ok(()),
-                Ok(answer) => {
-                    let limit = RateLimit::read(&answer.headers, Utc::now());
-                    let failed = Failed {
-                        status: Some(answer.status.as_u16()),
-                        retry_after: limit.retry_after,
-                        ..Failed::default()
-                    };
-                    fail(
-                        format!("the server answered {}", answer.status),
-                        None,
-                        failed,
-                    )
+            let (reason, source, failed) = if left < MIN_ATTEMPT {
+                ("no time was left to send it".into(), None, Failed::default())
+            } else {
+                match self.http.send(&request, left) {
+                    Ok(answer) if answer.status.is_success() => return Ok(()),
+                    Ok(answer) => {
+                        let limit = RateLimit::read(&answer.headers, Utc::now());
+                        let failed = Failed {
+                            status: Some(answer.status.as_u16()),
+                            retry_after: limit.retry_after,
+                            ..Failed::default()
+                        };
+                        (format!("the server answered {}", answer.status), None, failed)
+                    }
+                    Err(e) => {
+                        let failed = Failed {
+                            unsent: e.kind == http::Kind::Unsent,
+                            ..Failed::default()
+                        };
+                        (e.message.clone(), Some(Box::new(e) as _), failed)
+                    }
                 }
-                Err(e) => {
-                    let failed = Failed {
-                        unsent: e.kind == http::Kind::Unsent,
-                        ..Failed::default()
-                    };
-                    fail(e.message.clone(), Some(e), failed)
-                }
-            }
+            };
+            Err((Error::Ping { reason, source }, failed))
         };
         retry::call(backoff, &budget, attempt, |(_, failed)| *failed)
             .map_err(|gave_up| gave_up.error.0)

@@ -69,15 +69,9 @@ impl Tail {
         bytes.extend_from_slice(&self.buf[self.start..]);
         bytes.extend_from_slice(&self.buf[..self.start]);
         let cut = self.total > self.buf.len() as u64;
-        let skip = if cut {
-            bytes
-                .iter()
-                .take(3)
-                .take_while(|b| **b & 0xC0 == 0x80)
-                .count()
-        } else {
-            0
-        };
+        let skip = (bytes.iter().take(3))
+            .take_while(|b| cut && **b & 0xC0 == 0x80)
+            .count();
         // Replacement characters are three bytes: keep the last `limit`.
         last_bytes(
             &String::from_utf8_lossy(&bytes[skip..]),

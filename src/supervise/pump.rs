@@ -69,11 +69,6 @@ impl Progress {
         }
     }
 
-    /// When output not yet marked is to be, if any is.
-    fn due(&self) -> Option<Instant> {
-        self.pending.then_some(self.next)
-    }
-
     /// Marks output (`new`) or what is pending, once its time is up.
     fn mark(&mut self, new: bool) {
         self.pending |= new;
@@ -118,9 +113,10 @@ pub(super) fn pump(
             let wait = {
                 let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
                 let progress = sink.progress.as_mut();
+                // When output not yet marked is to be, if any is.
                 let due = progress.and_then(|p| {
                     p.mark(false);
-                    p.due()
+                    p.pending.then_some(p.next)
                 });
                 due.map_or(-1, |at| {
                     let ms = at.saturating_duration_since(Instant::now()).as_millis();
