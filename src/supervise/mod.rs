@@ -260,12 +260,8 @@ pub(crate) fn run_command(
     let mut hand_over_error = None;
     if let Some((reader, writer)) = stop {
         drop(writer);
-        let leftovers: Vec<drain::Leftover> = pumps
-            .into_iter()
-            .filter_map(|(pump, to)| {
-                let pipe = pump.join().ok().flatten()?;
-                Some(drain::Leftover { pipe, to })
-            })
+        let leftovers: Vec<_> = (pumps.into_iter())
+            .filter_map(|(pump, to)| Some((pump.join().ok().flatten()?, to)))
             .collect();
         drop(reader);
         hand_over_error = drain::hand_over(leftovers).err();
