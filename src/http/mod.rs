@@ -91,21 +91,13 @@ impl std::fmt::Display for Failure {
 impl std::error::Error for Failure {}
 
 /// The client; cheap to clone.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct Http {
     agent: Agent,
     /// The agent for `https`, made on first use: only then are the
     /// system's certificates read.
     tls: Arc<OnceLock<Result<Agent, String>>>,
     user_agent: String,
-}
-
-impl std::fmt::Debug for Http {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Http")
-            .field("user_agent", &self.user_agent)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Http {

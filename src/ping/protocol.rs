@@ -100,11 +100,16 @@ fn healthchecks(base: &Url, ping: &Ping) -> Request {
             exit_code,
             body,
             ..
-        } => (
-            beat_suffix(*ok, *exit_code),
-            None,
-            body.clone().unwrap_or_default(),
-        ),
+        } => {
+            // None for success; for a failure its exit status, which
+            // Healthchecks records (`/<0-255>`), else `fail`.
+            let suffix = match exit_code {
+                _ if *ok => None,
+                Some(code @ 1..=255) => Some(code.to_string()),
+                _ => Some("fail".to_owned()),
+            };
+            (suffix, None, body.clone().unwrap_or_default())
+        }
     };
     if let Some(suffix) = suffix {
         if let Ok(mut path) = url.path_segments_mut() {
@@ -119,18 +124,6 @@ fn healthchecks(base: &Url, ping: &Ping) -> Request {
         url,
         body: Some(body),
     }
-}
-
-/// The path a plain heartbeat adds: none for success; for a failure its
-/// exit status, which Healthchecks records (`/<0-255>`), else `fail`.
-fn beat_suffix(ok: bool, exit_code: Option<i32>) -> Option<String> {
-    if ok {
-        return None;
-    }
-    Some(match exit_code {
-        Some(code @ 1..=255) => code.to_string(),
-        _ => "fail".to_owned(),
-    })
 }
 
 fn kuma(base: &Url, ping: &Ping) -> Option<Request> {

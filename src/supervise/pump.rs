@@ -123,18 +123,11 @@ pub(super) fn pump(
                     i32::try_from(ms + 1).unwrap_or(i32::MAX)
                 })
             };
-            let mut watched = [
-                libc::pollfd {
-                    fd: from.as_raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                },
-                libc::pollfd {
-                    fd: stop,
-                    events: libc::POLLIN,
-                    revents: 0,
-                },
-            ];
+            let mut watched = [from.as_raw_fd(), stop].map(|fd| libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            });
             // SAFETY: a valid array of two entries.
             if unsafe { libc::poll(watched.as_mut_ptr(), 2, wait) } < 0 {
                 continue;
