@@ -6,7 +6,6 @@
 //! or a ping that fails is reported on stderr, and CMD runs all the same.
 
 use std::ffi::OsString;
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::Duration;
@@ -175,10 +174,10 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
     if let Some(err) = &outcome.log_error {
         eprintln!("{PROGRAM}: warning: the log stopped: {err}");
     }
-    if outcome.exit_code == 126 || outcome.exit_code == 127 {
-        if let (Some(note), true) = (&outcome.note, outcome.tail.is_empty()) {
-            eprintln!("{note}");
-        }
+    if let (126 | 127, Some(note), true) =
+        (outcome.exit_code, &outcome.note, outcome.tail.is_empty())
+    {
+        eprintln!("{note}");
     }
     let attempt = (tried.of > 1).then(|| {
         let number = u32::try_from(tried.attempts.len()).unwrap_or(u32::MAX);
@@ -325,14 +324,7 @@ fn write(dir: &Path, record: &Heartbeat) {
 /// The directory the wrapper writes to: the one given, else the system
 /// directory when this process may write there, else the user's.
 fn resolve_dir(given: Option<&Path>) -> Result<PathBuf, Error> {
-    let create = |dir: &Path| {
-        fs::create_dir_all(dir)
-            .map(|()| dir.to_owned())
-            .map_err(|source| Error::CreateDir {
-                path: dir.to_owned(),
-                source,
-            })
-    };
+    let create = |dir: &Path| store::create_dir(dir).map(|()| dir.to_owned());
     if let Some(dir) = given {
         return create(dir);
     }
@@ -366,6 +358,7 @@ fn previous(dir: &Path, job: &str) -> Option<Heartbeat> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn the_previous_record_is_not_read_through_a_link_or_a_fifo() {
