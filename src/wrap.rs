@@ -179,14 +179,13 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
     {
         eprintln!("{note}");
     }
-    let attempt = (tried.of > 1).then(|| {
+    let of = wrap.retry.attempts();
+    let attempt = (of > 1).then(|| {
         let number = u32::try_from(tried.attempts.len()).unwrap_or(u32::MAX);
-        let said = retry::attempt_said(verdict.ok, number, tried.of);
-        outcome.note = lines([outcome.note.take(), Some(format!("{PROGRAM}: {said}"))]);
-        Attempt {
-            number,
-            of: tried.of,
-        }
+        let how = if verdict.ok { "succeeded" } else { "failed" };
+        let said = format!("{PROGRAM}: {how} on attempt {number} of {of}");
+        outcome.note = lines([outcome.note.take(), Some(said)]);
+        Attempt { number, of }
     });
     let last = Heartbeat {
         reason: verdict.reason.clone(),
@@ -199,12 +198,8 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
     // The finished run joins the job's history, with its attempts when it
     // took more than one (a first success says all there is); the running
     // record never does.
-    let mut attempts = tried.attempts;
-    if attempts.len() < 2 {
-        attempts.clear();
-    }
     let run = crate::history::Run {
-        attempts,
+        attempts: Some(tried.attempts).filter(|a| a.len() > 1).unwrap_or_default(),
         ..crate::history::Run::of(&last)
     };
     if let Err(err) = store::append_history(&dir, &last.job, &run) {

@@ -48,20 +48,12 @@ impl Retry {
     }
 }
 
-/// How the attempts of a retried run went.
-pub(super) fn attempt_said(ok: bool, number: u32, of: u32) -> String {
-    let how = if ok { "succeeded" } else { "failed" };
-    format!("{how} on attempt {number} of {of}")
-}
-
 /// The attempts of one run, the last one's result being the run's.
 pub(super) struct Tries {
     pub(super) outcome: Outcome,
     pub(super) verdict: Verdict,
     /// Every attempt, when the run may take more than one.
     pub(super) attempts: Vec<Tried>,
-    /// The most attempts allowed.
-    pub(super) of: u32,
     /// A signal that came while waiting to retry, which ends the run.
     pub(super) signalled: Option<i32>,
 }
@@ -121,7 +113,6 @@ pub(super) fn attempts(
                 outcome,
                 verdict,
                 attempts,
-                of,
                 signalled,
             };
         }
