@@ -3,7 +3,6 @@
 //! asking about a process. Each `unsafe` block is one libc call on values
 //! this module owns.
 
-use std::fmt::Write as _;
 use std::io;
 use std::time::Duration;
 
@@ -146,10 +145,7 @@ pub(crate) fn uuid_v4() -> String {
     });
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex = bytes.iter().fold(String::with_capacity(32), |mut hex, b| {
-        let _ = write!(hex, "{b:02x}");
-        hex
-    });
+    let hex = format!("{:032x}", u128::from_be_bytes(bytes));
     format!(
         "{}-{}-{}-{}-{}",
         &hex[..8],
