@@ -1,12 +1,9 @@
-//! The one HTTP client, for the pings and the tracker alike: ureq (blocking,
-//! no async runtime) over rustls with the ring provider, trusting the
-//! system's certificate store. It owns what every request shares: one
-//! deadline for the whole exchange (ureq's global timeout), one limit on
-//! what is read of an answer (ureq's body limit), no redirects followed,
-//! and the only description of a URL that output may carry
-//! ([`shown`]: scheme and host, never the path, query or credentials).
-//! It lives in [`redact`], which also masks a token a server echoes back.
-//! The retry policy every caller loops under is in [`retry`].
+//! The one HTTP client, for the pings and the tracker alike: ureq (blocking)
+//! over rustls with the ring provider, trusting the system's certificates.
+//! It owns what every request shares: one deadline for the whole exchange,
+//! one limit on what is read of an answer, no redirects followed. [`redact`]
+//! holds the only form of a URL output may carry ([`shown`]: scheme and
+//! host); [`retry`] the policy every caller loops under.
 
 pub(crate) mod redact;
 pub(crate) mod retry;

@@ -16,10 +16,9 @@ const BASE_BACKOFF: Duration = Duration::from_millis(500);
 /// The longest backoff the policy chooses by itself.
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
 
-/// The longest wait a server may ask for with `Retry-After` (or GitHub's
-/// rate-limit reset) that is taken at its word; anything longer is clamped
-/// to this before any arithmetic, so no server value can overflow a
-/// `Duration` or an `Instant`.
+/// The longest wait a server may ask for (`Retry-After`, GitHub's rate-limit
+/// reset): longer is clamped to this before any arithmetic, so no server
+/// value can overflow a `Duration` or an `Instant`.
 pub(crate) const MAX_SERVER_WAIT: Duration = Duration::from_secs(3600);
 
 /// What a failed attempt showed, as far as retrying goes.
@@ -70,9 +69,8 @@ pub(crate) fn classify(failed: &Failed) -> Class {
 pub(crate) enum Repeat {
     /// Reads and edits that set fields: retried on any transient failure.
     Idempotent,
-    /// Creating an issue, a label or a comment, or a ping (one sent twice
-    /// is counted twice): retried only when the server certainly did not
-    /// act.
+    /// Creating an issue, a label or a comment, or a ping (counted twice if
+    /// sent twice): retried only when the server certainly did not act.
     Once,
 }
 
@@ -142,7 +140,7 @@ impl Backoff {
     }
 
     /// After a failed attempt: the wait before the next one, or why there is
-    /// none. `budget_left` is what remains of the budget.
+    /// none, with `budget_left` of the budget.
     pub(crate) fn next(
         &mut self,
         failed: &Failed,

@@ -101,11 +101,10 @@ impl Pinger {
         Pinger { http, url, style }
     }
 
-    /// Sends `ping` within `budget`. It is sent again only when the server
-    /// cannot have counted it: no connection was made, or it answered 429
-    /// or 503 with `Retry-After`. After a timeout or another error the
-    /// first may yet arrive, and a second would count twice. The answer's
-    /// body is never read. Returns why it failed.
+    /// Sends `ping` within `budget`, again only when the server cannot have
+    /// counted it (no connection, or 429 or 503 with `Retry-After`): after
+    /// a timeout the first may yet arrive, and a second would count twice.
+    /// The answer's body is never read.
     pub(crate) fn send(&self, ping: &Ping, budget: Duration) -> Result<(), Error> {
         let Some(req) = request(&self.url, self.style, ping) else {
             return Ok(());
@@ -166,10 +165,9 @@ impl Pinger {
     }
 }
 
-/// hb-check's ping after its run: tells the dead man's switch that the
-/// run happened, and whether it could check (judged every job, and every
-/// channel worked), with its exit code. Best effort: a failed ping is one
-/// warning line.
+/// hb-check's ping after its run: that it ran, whether it could check
+/// (judged every job, every channel worked), and its exit code. A failed
+/// ping is one warning line.
 pub(crate) fn after_check(url: &Url, style: Style, checked: bool, code: u8, took: Duration) {
     let ping = Ping::Beat {
         ok: checked,

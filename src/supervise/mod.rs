@@ -163,8 +163,7 @@ pub(crate) fn run_command(
     }));
     let (events, inbox) = mpsc::channel();
     // Dropping the write end wakes every pump to hand its pipe back. Without
-    // it (out of descriptors: practically never) the pumps read to the end,
-    // and a pipe still held when the wrapper exits closes with it.
+    // it (out of descriptors) the pumps read to the end.
     let stop = stop_pipe();
     let stop_fd = stop.as_ref().map_or(-1, |(reader, _)| reader.as_raw_fd());
     let pipes = [
@@ -240,11 +239,9 @@ pub(crate) fn run_command(
         }
     };
     let duration = started.elapsed();
-    // Once the command has exited, a signal is the caller's to take: the
-    // forwarder stops within one wait, and what it catches meanwhile it
-    // sends back to this process, never swallows. Joining it would hold
-    // every run for the rest of that wait (up to 250 ms), so it is left to
-    // end on its own.
+    // Once the command has exited, a signal is the caller's: the forwarder
+    // stops within one wait and sends back what it catches meanwhile. It is
+    // not joined, which would hold every run for up to 250 ms.
     exited.store(true, Ordering::SeqCst);
     drop(forwarder);
     let drain_until = Instant::now() + DRAIN_GRACE;

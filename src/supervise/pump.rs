@@ -48,11 +48,10 @@ impl Sink {
 pub(crate) const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
 /// Output as progress: output sets the file's modification time (the
-/// wrapper's `running` record, whose content stays as written) to now, at
-/// most once every [`PROGRESS_EVERY`]; output that comes sooner is marked
-/// when that time is up, by the pump's own wait. So a mark is never before
-/// the output it stands for and at most [`PROGRESS_EVERY`] after it, a
-/// silent command costs nothing and a chatty one a touch per period.
+/// wrapper's `running` record, content untouched) to now, at most once every
+/// [`PROGRESS_EVERY`]; output sooner is marked when that time is up, by the
+/// pump's own wait. A silent command costs nothing, a chatty one a touch a
+/// period, and a mark is never before its output nor a period after it.
 pub(super) struct Progress {
     path: PathBuf,
     next: Instant,
