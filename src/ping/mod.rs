@@ -106,18 +106,8 @@ impl Pinger {
     /// a timeout the first may yet arrive, and a second would count twice.
     /// The answer's body is never read.
     pub(crate) fn send(&self, ping: &Ping, budget: Duration) -> Result<(), Error> {
-        let Some(req) = request(&self.url, self.style, ping) else {
+        let Some(request) = request(&self.url, self.style, ping) else {
             return Ok(());
-        };
-        let request = http::Request {
-            method: req.method,
-            url: req.url.into(),
-            headers: Vec::new(),
-            body: req
-                .body
-                .map(|b| ("text/plain; charset=utf-8", b.into_bytes())),
-            limit: None,
-            error_limit: None,
         };
         let budget = Budget::new(budget);
         let backoff = Backoff::new(Repeat::Once, MIN_ATTEMPT);
