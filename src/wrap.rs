@@ -236,12 +236,7 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
     if let Some(sig) = tried.signalled {
         return exit_code_of(sig);
     }
-    exit_code(&outcome, &verdict)
-}
-
-/// The wrapper's exit code: the command's, or 1 when a rule failed a run
-/// that exited 0.
-fn exit_code(outcome: &Outcome, verdict: &Verdict) -> u8 {
+    // The command's exit code, or 1 when a rule failed a run that exited 0.
     match (verdict.ok, outcome.exit_code) {
         (false, 0) => 1,
         (_, code) => u8::try_from(code).unwrap_or(1),

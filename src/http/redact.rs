@@ -123,10 +123,7 @@ impl Redactor {
             })
         };
         if self.needle.len() < SHORT {
-            return match found(0) {
-                Some(_) => WITHHELD.to_owned(),
-                None => text.to_owned(),
-            };
+            return if found(0).is_some() { WITHHELD } else { text }.to_owned();
         }
         let mut out = String::with_capacity(text.len());
         let mut copied = 0;
