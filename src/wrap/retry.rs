@@ -103,11 +103,7 @@ pub(super) fn attempts(
         }
         let wait = wrap.retry.wait(number + 1, unit_random());
         let last = verdict.ok || number >= of || first.elapsed() + wait >= budget;
-        let signalled = if last {
-            None
-        } else {
-            signal::wait_signal(wait)
-        };
+        let signalled = (!last).then(|| signal::wait_signal(wait)).flatten();
         if last || signalled.is_some() {
             return Tries {
                 outcome,
