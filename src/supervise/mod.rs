@@ -284,6 +284,7 @@ pub(crate) fn run_command(
         None => 128 + libc::SIGKILL,
     };
     let mut notes = Vec::new();
+    let forwarded = forwarded.load(Ordering::SeqCst);
     if term_at.is_some() {
         let how = if kill_at.is_some() {
             format!("SIGTERM, then SIGKILL {}s later", KILL_GRACE.as_secs())
@@ -298,14 +299,11 @@ pub(crate) fn run_command(
         if status.is_none() {
             notes.push("hb-write: the command did not end even after SIGKILL".to_owned());
         }
-    } else {
-        let sig = forwarded.load(Ordering::SeqCst);
-        if sig != 0 {
-            notes.push(format!(
-                "hb-write: received {} and passed it on to the command",
-                signal::name(sig)
-            ));
-        }
+    } else if forwarded != 0 {
+        notes.push(format!(
+            "hb-write: received {} and passed it on to the command",
+            signal::name(forwarded)
+        ));
     }
     if let Some(err) = hand_over_error {
         notes.push(format!(
