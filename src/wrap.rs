@@ -199,7 +199,9 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
     // took more than one (a first success says all there is); the running
     // record never does.
     let run = crate::history::Run {
-        attempts: Some(tried.attempts).filter(|a| a.len() > 1).unwrap_or_default(),
+        attempts: Some(tried.attempts)
+            .filter(|a| a.len() > 1)
+            .unwrap_or_default(),
         ..crate::history::Run::of(&last)
     };
     if let Err(err) = store::append_history(&dir, &last.job, &run) {

@@ -124,11 +124,11 @@ impl Http {
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
         }
-        if let Some((kind, _)) = &request.body {
-            builder = builder.header(header::CONTENT_TYPE, *kind);
+        let (kind, body) = request.body.clone().unzip();
+        if let Some(kind) = kind {
+            builder = builder.header(header::CONTENT_TYPE, kind);
         }
-        let body = request.body.as_ref().map_or_else(Vec::new, |(_, b)| b.clone());
-        let built = builder.body(body).map_err(|e| {
+        let built = builder.body(body.unwrap_or_default()).map_err(|e| {
             let why = format!("cannot make the request: {}", describe_http(&e));
             Failure::new(Kind::Unsent, why)
         })?;

@@ -146,10 +146,10 @@ impl Backoff {
         failed: &Failed,
         budget_left: Duration,
     ) -> Result<Duration, Stop> {
-        let worth = match (classify(failed), self.repeat) {
-            (Class::NotDone, _) | (Class::MaybeDone, Repeat::Idempotent) => true,
-            (Class::Fatal, _) | (Class::MaybeDone, Repeat::Once) => false,
-        };
+        let worth = matches!(
+            (classify(failed), self.repeat),
+            (Class::NotDone, _) | (Class::MaybeDone, Repeat::Idempotent)
+        );
         if !worth || self.attempt >= MAX_ATTEMPTS {
             return Err(Stop::GiveUp);
         }
@@ -212,8 +212,9 @@ pub(crate) fn call<T, E>(
 /// A random number from 0 to 1 (1 when the kernel gives no randomness),
 /// for the jitter.
 pub(crate) fn unit_random() -> f64 {
-    crate::supervise::signal::random::<8>()
-        .map_or(1.0, |b| (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64)
+    crate::supervise::signal::random::<8>().map_or(1.0, |b| {
+        (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64
+    })
 }
 
 #[cfg(test)]

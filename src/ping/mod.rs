@@ -114,7 +114,8 @@ impl Pinger {
         let attempt = || {
             let left = budget.left();
             let (reason, source, failed) = if left < MIN_ATTEMPT {
-                ("no time was left to send it".into(), None, Failed::default())
+                let reason = "no time was left to send it";
+                (reason.to_owned(), None, Failed::default())
             } else {
                 match self.http.send(&request, left) {
                     Ok(answer) if answer.status.is_success() => return Ok(()),
@@ -125,7 +126,8 @@ impl Pinger {
                             retry_after: limit.retry_after,
                             ..Failed::default()
                         };
-                        (format!("the server answered {}", answer.status), None, failed)
+                        let reason = format!("the server answered {}", answer.status);
+                        (reason, None, failed)
                     }
                     Err(e) => {
                         let failed = Failed {

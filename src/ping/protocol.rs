@@ -181,7 +181,10 @@ mod tests {
     }
 
     fn body(request: &Request) -> Option<&str> {
-        request.body.as_ref().map(|(_, b)| std::str::from_utf8(b).unwrap())
+        request
+            .body
+            .as_ref()
+            .map(|(_, b)| std::str::from_utf8(b).unwrap())
     }
 
     #[test]
