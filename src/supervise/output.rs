@@ -65,9 +65,7 @@ impl Tail {
     /// dropped, invalid UTF-8 becomes U+FFFD, and the result is at most the
     /// capacity in bytes, cut on a character boundary.
     pub(crate) fn text(&self) -> String {
-        let mut bytes = Vec::with_capacity(self.buf.len());
-        bytes.extend_from_slice(&self.buf[self.start..]);
-        bytes.extend_from_slice(&self.buf[..self.start]);
+        let bytes = [&self.buf[self.start..], &self.buf[..self.start]].concat();
         let cut = self.total > self.buf.len() as u64;
         let skip = (bytes.iter().take(3))
             .take_while(|b| cut && **b & 0xC0 == 0x80)

@@ -118,8 +118,7 @@ pub(crate) fn parent_and_group(pid: u32) -> Option<(u32, u32)> {
     // The command name in parentheses may hold spaces: read after the last
     // `)`: state, ppid, pgrp.
     let rest = &stat[stat.rfind(')')? + 1..];
-    let mut fields = rest.split_whitespace();
-    let _state = fields.next()?;
+    let mut fields = rest.split_whitespace().skip(1);
     let ppid = fields.next()?.parse().ok()?;
     let pgrp = fields.next()?.parse().ok()?;
     Some((ppid, pgrp))

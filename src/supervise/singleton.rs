@@ -166,13 +166,8 @@ fn verified_holder(lock: &JobLock) -> Option<u32> {
     let group: u32 = fields.next()?.parse().ok()?;
     let meta = lock.file.metadata().ok()?;
     let holder = flock_holder(&read_proc_locks()?, meta.dev(), meta.ino())?;
-    if holder != wrapper {
-        return None;
-    }
-    match signal::parent_and_group(group) {
-        Some((parent, pgrp)) if parent == wrapper && pgrp == group => Some(group),
-        _ => None,
-    }
+    let (parent, pgrp) = signal::parent_and_group(group)?;
+    (holder == wrapper && parent == wrapper && pgrp == group).then_some(group)
 }
 
 /// The first bytes of the lock file: the holder's note is a short line.
