@@ -1,13 +1,10 @@
-//! What happens to the command's output pipes when the command has exited
-//! but something it started in the background (`nohup worker &`) still
-//! holds them: after [`super::DRAIN_GRACE`], a small detached process takes
-//! the pipes over and copies what comes to the wrapper's own stdout and
-//! stderr until the last writer closes them.
-//!
-//! Closing the pipes instead, as the wrapper's exit would, kills such a
-//! process with SIGPIPE at its next write, where without the wrapper it
-//! would have lived on, writing to cron's pipe. The copy goes exactly where
-//! that output went without the wrapper, so cron mails it the same way.
+//! The command's output pipes after it exited, when something it started in
+//! the background (`nohup worker &`) still holds them: after
+//! [`super::DRAIN_GRACE`], a small detached process takes them over and
+//! copies what comes to the wrapper's stdout and stderr, where that output
+//! went without the wrapper (so cron mails it the same), until the last
+//! writer closes them. Closing them instead, as the wrapper's exit would,
+//! kills such a process with SIGPIPE at its next write.
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};

@@ -21,11 +21,10 @@ fn forwarded_set() -> libc::sigset_t {
     }
 }
 
-/// Blocks (`SIG_BLOCK`) the forwarded signals in the calling thread and in
-/// every thread it starts afterwards, so they wait for [`wait_signal`]
-/// instead of killing the process: call it before starting any thread. A
-/// child unblocks them (`SIG_UNBLOCK`) before `exec`, so the command starts
-/// with the mask a program expects (std does not reset it): hence only
+/// Blocks (`SIG_BLOCK`, before any thread starts) the forwarded signals in
+/// the calling thread and the threads it starts, to wait for [`wait_signal`]
+/// instead of killing the process. A child unblocks them (`SIG_UNBLOCK`)
+/// before `exec` (std does not reset the mask): hence only
 /// async-signal-safe calls.
 pub(crate) fn mask_forwarded(how: libc::c_int) -> io::Result<()> {
     let set = forwarded_set();

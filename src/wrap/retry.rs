@@ -1,7 +1,5 @@
-//! Running the attempts of a run, and retrying a failed one (`--retry N
-//! --retry-delay D`): the wait before each new attempt doubles, with
-//! jitter, and no attempt starts once the run's maximum runtime would be
-//! passed.
+//! The attempts of a run (`--retry N --retry-delay D`): the wait before each
+//! doubles, with jitter, and none starts past the run's maximum runtime.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
