@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
 use crate::error::Error;
 use crate::ping::{self, Ping, Pinger};
@@ -192,7 +192,7 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
         fast: fast.filter(|_| verdict.ok),
         attempt,
         stall_after_seconds: None,
-        ..final_record(base, &outcome, verdict.ok, started_at, wrap.keep_output)
+        ..final_record(base, &outcome, verdict.ok, wrap.keep_output)
     };
     write(&dir, &last);
     // The finished run joins the job's history, with its attempts when it
@@ -279,13 +279,7 @@ fn exit_code_of(sig: i32) -> u8 {
     u8::try_from(128 + sig).unwrap_or(1)
 }
 
-fn final_record(
-    base: Heartbeat,
-    outcome: &Outcome,
-    ok: bool,
-    started_at: DateTime<Utc>,
-    keep: usize,
-) -> Heartbeat {
+fn final_record(base: Heartbeat, outcome: &Outcome, ok: bool, keep: usize) -> Heartbeat {
     let failures = base.consecutive_failures.unwrap_or(0);
     let (status, failures) = if ok {
         (RunStatus::Ok, 0)
@@ -300,7 +294,6 @@ fn final_record(
         exit_code: Some(outcome.exit_code),
         duration_seconds: Some((outcome.duration.as_secs_f64() * 1000.0).round() / 1000.0),
         message: (!message.is_empty()).then_some(message),
-        started_at: Some(started_at),
         consecutive_failures: Some(failures),
         last: None,
         ..base
