@@ -88,23 +88,13 @@ pub(crate) fn resend_to_self(sig: i32) {
 
 /// The name of a signal, such as `SIGTERM`, or `signal N`.
 pub(crate) fn name(sig: i32) -> String {
-    let known = [
-        (libc::SIGHUP, "SIGHUP"),
-        (libc::SIGINT, "SIGINT"),
-        (libc::SIGQUIT, "SIGQUIT"),
-        (libc::SIGILL, "SIGILL"),
-        (libc::SIGABRT, "SIGABRT"),
-        (libc::SIGBUS, "SIGBUS"),
-        (libc::SIGFPE, "SIGFPE"),
-        (libc::SIGKILL, "SIGKILL"),
-        (libc::SIGSEGV, "SIGSEGV"),
-        (libc::SIGPIPE, "SIGPIPE"),
-        (libc::SIGALRM, "SIGALRM"),
-        (libc::SIGTERM, "SIGTERM"),
-        (libc::SIGUSR1, "SIGUSR1"),
-        (libc::SIGUSR2, "SIGUSR2"),
-        (libc::SIGXCPU, "SIGXCPU"),
-    ];
+    macro_rules! named {
+        ($($sig:ident),*) => { [$((libc::$sig, stringify!($sig))),*] };
+    }
+    let known = named!(
+        SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGABRT, SIGBUS, SIGFPE, SIGKILL, SIGSEGV, SIGPIPE,
+        SIGALRM, SIGTERM, SIGUSR1, SIGUSR2, SIGXCPU
+    );
     known
         .iter()
         .find(|(n, _)| *n == sig)
