@@ -154,23 +154,23 @@ impl Backoff {
             return Err(Stop::GiveUp);
         }
         let asked = failed.retry_after.map(|w| w.min(MAX_SERVER_WAIT));
-        let wait = asked.unwrap_or_else(|| self.backoff());
+        let wait = asked.unwrap_or_else(|| {
+            jittered(BASE_BACKOFF, self.attempt - 1, MAX_BACKOFF, unit_random())
+        });
         if wait.saturating_add(self.timeout) > budget_left {
             return Err(Stop::OutOfBudget { asked });
         }
         self.attempt += 1;
         Ok(wait)
     }
+}
 
-    /// Exponential backoff with "equal jitter": half the doubled base, plus
-    /// a random share of the other half, so that many clients failing at
-    /// once do not come back at once.
-    fn backoff(&self) -> Duration {
-        let doubled = BASE_BACKOFF
-            .saturating_mul(1 << (self.attempt - 1).min(8))
-            .min(MAX_BACKOFF);
-        (doubled / 2).mul_f64(1.0 + unit_random())
-    }
+/// Exponential backoff with "equal jitter": `base` doubled `doublings` times
+/// (up to `cap`), half of it plus a random share (`unit`, 0 to 1) of the
+/// other half, so that many clients failing at once do not come back at once.
+pub(crate) fn jittered(base: Duration, doublings: u32, cap: Duration, unit: f64) -> Duration {
+    let full = base.saturating_mul(1 << doublings.min(20)).min(cap);
+    full.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
 }
 
 /// How one request gave up: its last error, the attempts made, and why.

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::{Verdict, Wrap, PROGRAM};
 use crate::history::Tried;
-use crate::http::retry::unit_random;
+use crate::http::retry::{jittered, unit_random};
 use crate::supervise::output::Log;
 use crate::supervise::singleton::JobLock;
 use crate::supervise::{self, signal, Options, Outcome};
@@ -34,15 +34,10 @@ impl Retry {
     }
 
     /// The wait before attempt `next` (2 and up): the delay doubled for
-    /// every attempt before, at most [`WAIT_CAP`], then a random part of
-    /// it from half to all (`unit` from 0 to 1), so that jobs failing
-    /// together do not retry together.
+    /// every attempt before, at most [`WAIT_CAP`], jittered.
     pub(crate) fn wait(self, next: u32, unit: f64) -> Duration {
-        let doublings = next.saturating_sub(2).min(20);
-        let full = Duration::from_secs(self.delay)
-            .saturating_mul(1 << doublings)
-            .min(WAIT_CAP);
-        full.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
+        let delay = Duration::from_secs(self.delay);
+        jittered(delay, next.saturating_sub(2), WAIT_CAP, unit)
     }
 }
 
