@@ -194,15 +194,12 @@ pub(crate) fn run_command(
             }
         })
     };
-    {
-        let (exited, events) = (Arc::clone(&exited), events.clone());
-        thread::spawn(move || {
-            let status = child.wait();
-            exited.store(true, Ordering::SeqCst);
-            let _ = events.send(Event::Exited(status));
-        });
-    }
-    drop(events);
+    let waiter_exited = Arc::clone(&exited);
+    thread::spawn(move || {
+        let status = child.wait();
+        waiter_exited.store(true, Ordering::SeqCst);
+        let _ = events.send(Event::Exited(status));
+    });
 
     // `--max-runtime` comes from a crontab line: a value past what an
     // `Instant` can hold means "never", not a panic.
