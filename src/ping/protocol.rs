@@ -108,10 +108,8 @@ fn healthchecks(base: &Url, ping: &Ping) -> (Method, Url, Option<String>) {
             (suffix, None, body.clone().unwrap_or_default())
         }
     };
-    if let Some(suffix) = suffix {
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().push(&suffix);
-        }
+    if let (Some(suffix), Ok(mut path)) = (suffix, url.path_segments_mut()) {
+        path.pop_if_empty().push(&suffix);
     }
     if let Some(rid) = rid {
         url.query_pairs_mut().append_pair("rid", rid);
