@@ -16,9 +16,7 @@ pub(crate) use crate::alert::State;
 /// The state file beside the run lock: the lock's path with `.state`
 /// appended.
 pub(crate) fn state_path(lock: &Path) -> PathBuf {
-    let mut name = lock.as_os_str().to_owned();
-    name.push(".state");
-    PathBuf::from(name)
+    crate::store::beside(lock, ".state")
 }
 
 /// A job's key in the change engine's state: `host/job` when the host is

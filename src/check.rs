@@ -300,7 +300,7 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
     let _ = match (args.format, judged) {
         (Format::Json, _) => {
             let causes = judged.map(|j| cause::render::json_fields(&j.jobs, &j.causes));
-            report::write_check_json(&mut out, &report, errors, unread, causes.as_ref())
+            report::write_json(&mut out, &report, errors, unread, causes.as_ref())
         }
         (Format::Text, None) => Ok(()),
         (Format::Text, Some(judged))

@@ -189,7 +189,7 @@ pub(crate) struct TrackerArgs {
         env = "HB_TRACKER_KIND",
         default_value = "gitea"
     )]
-    pub tracker_kind: TrackerKind,
+    pub tracker_kind: tracker::Kind,
 
     /// Read the tracker token from this file, which only its owner may read
     /// (chmod 600). Wins over HB_TRACKER_TOKEN.
@@ -223,27 +223,12 @@ pub(crate) struct TrackerArgs {
     pub dry_run: bool,
 }
 
-/// The kinds of tracker hb-check speaks to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum TrackerKind {
-    /// Gitea.
-    Gitea,
-    /// Forgejo (the same API as Gitea).
-    Forgejo,
-    /// GitHub or GitHub Enterprise Server.
-    Github,
-}
-
 impl TrackerArgs {
     /// The tracker settings as given; [`tracker::Config::load`] checks
     /// them and reads the token.
     pub(crate) fn settings(&self) -> tracker::Settings<'_> {
         tracker::Settings {
-            kind: match self.tracker_kind {
-                TrackerKind::Gitea => tracker::Kind::Gitea,
-                TrackerKind::Forgejo => tracker::Kind::Forgejo,
-                TrackerKind::Github => tracker::Kind::Github,
-            },
+            kind: self.tracker_kind,
             url: self.tracker_url.as_deref(),
             repo: self.tracker_repo.as_deref(),
             token_file: self.tracker_token_file.as_deref(),

@@ -204,6 +204,9 @@ pub enum Error {
     Notify {
         /// What is wrong, naming each destination by its scheme and host.
         reason: String,
+        /// What failed underneath: the HTTP client's failure, the OS's
+        /// error, or the first refusing destination's own error.
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// A crontab could not be read.
     Crontab {
@@ -220,6 +223,8 @@ pub enum Error {
         manager: String,
         /// What went wrong, one line.
         reason: String,
+        /// The OS error, when one stopped a call of a tool.
+        source: Option<io::Error>,
     },
 }
 
@@ -240,12 +245,15 @@ impl std::error::Error for Error {
             | Error::ReadDir { source, .. }
             | Error::Lock { source, .. }
             | Error::TokenFile { source, .. } => Some(source),
-            Error::Crontab { source, .. } => source.as_ref().map(|e| e as _),
+            Error::Crontab { source, .. } | Error::Systemd { source, .. } => {
+                source.as_ref().map(|e| e as _)
+            }
             Error::Pattern { source, .. } => Some(source),
             Error::Rule { source, .. }
             | Error::TrackerConfig { source, .. }
             | Error::Ping { source, .. }
-            | Error::Adopt { source, .. } => source
+            | Error::Adopt { source, .. }
+            | Error::Notify { source, .. } => source
                 .as_deref()
                 .map(|e| e as &(dyn std::error::Error + 'static)),
             Error::Record { source, .. } => source.as_ref().map(|e| e as _),
@@ -258,8 +266,6 @@ impl std::error::Error for Error {
             | Error::LockTimeout { .. }
             | Error::LockUnsafe { .. }
             | Error::TokenFileMode { .. }
-            | Error::Notify { .. }
-            | Error::Systemd { .. }
             | Error::Invalid { .. } => None,
         }
     }

@@ -11,7 +11,7 @@ use clap::Args;
 use crate::error::Error;
 use crate::judge::schedule::Rules;
 use crate::record::{user_job, GRACE};
-use crate::schedule::{self, files, Crontab, Expectation, Flavour, Lint, Source};
+use crate::schedule::{self, files, Expectation, Flavour, Lint, Source};
 
 mod linted;
 mod parts;
@@ -137,7 +137,7 @@ pub(crate) fn load(
     if args.discover {
         let found = files::discover(&args.cron_root);
         unread = found.closed;
-        lint.extend(found.problems.into_iter().map(files::Problem::into_lint));
+        lint.extend(found.problems);
         // A file named and also discovered is read once.
         for tab in found.tabs {
             if !tabs.iter().any(|t: &files::Loaded| t.path == tab.path) {
@@ -158,14 +158,7 @@ pub(crate) fn load(
     let mut jobs = Vec::new();
     let mut per_user: HashMap<Option<String>, (usize, usize, PathBuf)> = HashMap::new();
     for tab in &tabs {
-        let (found, warnings) = schedule::expectations(&Crontab {
-            path: &tab.path,
-            text: &tab.text,
-            flavour: tab.flavour,
-            owner: tab.owner.as_deref(),
-            modified: tab.modified,
-            zone,
-        });
+        let (found, warnings) = schedule::expectations(tab, zone);
         for job in found {
             let (kept, cut, first) = per_user
                 .entry(job.user.clone())

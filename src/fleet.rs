@@ -292,11 +292,12 @@ fn verdict(job: &str, min: u32, ok: usize, of: usize, not_ok: Vec<String>) -> Qu
     let below = ok < usize::try_from(min).unwrap_or(usize::MAX);
     let reason = match (below, of) {
         (true, 0) => format!("no host has a heartbeat for it, at least {min} needed"),
-        (true, _) => format!(
+        // Below with every host ok: too few hosts, none to name.
+        (true, _) if !not_ok.is_empty() => format!(
             "ok on {ok} of {of} hosts, at least {min} needed (not ok: {})",
             compact(&not_ok)
         ),
-        (false, _) => format!("ok on {ok} of {of} hosts, at least {min} needed"),
+        _ => format!("ok on {ok} of {of} hosts, at least {min} needed"),
     };
     QuorumVerdict {
         job: job.to_owned(),

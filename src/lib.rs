@@ -56,6 +56,9 @@
 //! - `timers`: systemd's timers and their services, read with bounded
 //!   runs of `systemctl` and judged by `judge::timer` as jobs named
 //!   `timer:NAME` (`--systemd`, `--user-timers`).
+//! - `process`: one bounded run of a command (a deadline, capped output,
+//!   its process group killed), for `exec:` destinations and systemd's
+//!   tools.
 //! - `fleet`: the same job across many hosts' directories: groups of
 //!   hosts in the same bad status and the `--quorum` rules, computed once
 //!   from the judged rows for every renderer.
@@ -162,6 +165,7 @@ mod metrics;
 mod notify;
 mod pause;
 mod ping;
+mod process;
 pub mod record;
 mod report;
 mod schedule;

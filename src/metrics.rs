@@ -6,6 +6,9 @@ use std::io;
 use crate::judge::{summary, Judgement, Status};
 use crate::report::Report;
 
+/// A gauge of every job that has a value for it: name, help, value.
+type Gauge = (&'static str, &'static str, fn(&Judgement) -> Option<f64>);
+
 /// Writes every job's metrics in the Prometheus text format (0.0.4).
 ///
 /// Jobs are labelled `cron_job` (Prometheus keeps `job` for the scrape
@@ -13,91 +16,70 @@ use crate::report::Report;
 /// missing job) are left out rather than faked.
 pub(crate) fn write_prometheus(out: &mut impl io::Write, report: &Report) -> io::Result<()> {
     let jobs = report.jobs;
-    family(
-        out,
-        "cron_heartbeat_status",
-        "1 for the job's current status (ok, late, stale, failed, invalid, missing), 0 for the others.",
-        jobs,
-        |out, j, labels| {
-            for status in Status::ALL {
-                let value = u8::from(j.status == status);
-                writeln!(out, "cron_heartbeat_status{{{labels},status=\"{status}\"}} {value}")?;
-            }
-            Ok(())
-        },
-    )?;
-    gauge(
-        out,
-        "cron_heartbeat_last_seen_timestamp_seconds",
-        "Unix time of the job's last heartbeat.",
-        jobs,
-        |j| j.timestamp.map(|t| t.timestamp() as f64),
-    )?;
-    gauge(
-        out,
-        "cron_heartbeat_age_seconds",
-        "Seconds from the job's last heartbeat to the check.",
-        jobs,
-        |j| j.age_seconds.map(|a| a as f64),
-    )?;
-    gauge(
-        out,
-        "cron_heartbeat_interval_seconds",
-        "How often the job is expected to write a heartbeat.",
-        jobs,
-        |j| j.interval_seconds.map(|i| i as f64),
-    )?;
-    gauge(
-        out,
-        "cron_heartbeat_ratio",
-        "Age divided by interval; stale above the factor.",
-        jobs,
-        |j| j.ratio,
-    )?;
-    gauge(
-        out,
-        "cron_heartbeat_last_exit_code",
-        "The exit code the job's last run reported.",
-        jobs,
-        |j| j.exit_code.map(f64::from),
-    )?;
-    writeln!(out, "# HELP cron_heartbeat_jobs Jobs per status.")?;
-    writeln!(out, "# TYPE cron_heartbeat_jobs gauge")?;
+    let labels = |j: &Judgement| {
+        format!(
+            "cron_job=\"{}\",host=\"{}\"",
+            label_value(&j.job),
+            label_value(j.host.as_deref().unwrap_or_default())
+        )
+    };
+    let name = "cron_heartbeat_status";
+    header(out, name, "1 for the job's current status (ok, late, stale, failed, invalid, missing), 0 for the others.")?;
+    for j in jobs {
+        let labels = labels(j);
+        for status in Status::ALL {
+            let value = u8::from(j.status == status);
+            writeln!(out, "{name}{{{labels},status=\"{status}\"}} {value}")?;
+        }
+    }
+    let gauges: [Gauge; 5] = [
+        (
+            "cron_heartbeat_last_seen_timestamp_seconds",
+            "Unix time of the job's last heartbeat.",
+            |j| j.timestamp.map(|t| t.timestamp() as f64),
+        ),
+        (
+            "cron_heartbeat_age_seconds",
+            "Seconds from the job's last heartbeat to the check.",
+            |j| j.age_seconds.map(|a| a as f64),
+        ),
+        (
+            "cron_heartbeat_interval_seconds",
+            "How often the job is expected to write a heartbeat.",
+            |j| j.interval_seconds.map(|i| i as f64),
+        ),
+        (
+            "cron_heartbeat_ratio",
+            "Age divided by interval; stale above the factor.",
+            |j| j.ratio,
+        ),
+        (
+            "cron_heartbeat_last_exit_code",
+            "The exit code the job's last run reported.",
+            |j| j.exit_code.map(f64::from),
+        ),
+    ];
+    for (name, help, value) in gauges {
+        header(out, name, help)?;
+        for (j, v) in jobs.iter().filter_map(|j| Some((j, value(j)?))) {
+            writeln!(out, "{name}{{{}}} {v}", labels(j))?;
+        }
+    }
+    header(out, "cron_heartbeat_jobs", "Jobs per status.")?;
     for (status, count) in summary(jobs) {
         writeln!(out, "cron_heartbeat_jobs{{status=\"{status}\"}} {count}")?;
     }
-    quorum(out, report.fleet)?;
-    writeln!(
-        out,
-        "# HELP cron_heartbeat_factor Jobs are stale past this many intervals."
-    )?;
-    writeln!(out, "# TYPE cron_heartbeat_factor gauge")?;
-    writeln!(out, "cron_heartbeat_factor {}", report.factor)?;
-    writeln!(
-        out,
-        "# HELP cron_heartbeat_checked_timestamp_seconds Unix time the jobs were judged at."
-    )?;
-    writeln!(out, "# TYPE cron_heartbeat_checked_timestamp_seconds gauge")?;
-    writeln!(
-        out,
-        "cron_heartbeat_checked_timestamp_seconds {}",
-        report.checked_at.timestamp()
-    )
-}
-
-/// The `--quorum` rules, for the fleet's quorum alert
-/// (`CronJobBelowQuorum` in contrib/prometheus): left out without any.
-fn quorum(out: &mut impl io::Write, fleet: &crate::fleet::Fleet) -> io::Result<()> {
-    if fleet.quorum.is_empty() {
-        return Ok(());
-    }
+    // The `--quorum` rules, for the fleet's quorum alert
+    // (`CronJobBelowQuorum` in contrib/prometheus): left out without any.
     let name = "cron_heartbeat_quorum_hosts";
-    writeln!(
-        out,
-        "# HELP {name} The least number of hosts the job must be ok on (--quorum)."
-    )?;
-    writeln!(out, "# TYPE {name} gauge")?;
-    for q in &fleet.quorum {
+    if !report.fleet.quorum.is_empty() {
+        header(
+            out,
+            name,
+            "The least number of hosts the job must be ok on (--quorum).",
+        )?;
+    }
+    for q in &report.fleet.quorum {
         writeln!(
             out,
             "{name}{{cron_job=\"{}\"}} {}",
@@ -105,56 +87,31 @@ fn quorum(out: &mut impl io::Write, fleet: &crate::fleet::Fleet) -> io::Result<(
             q.min
         )?;
     }
-    Ok(())
+    let name = "cron_heartbeat_factor";
+    header(out, name, "Jobs are stale past this many intervals.")?;
+    writeln!(out, "{name} {}", report.factor)?;
+    let name = "cron_heartbeat_checked_timestamp_seconds";
+    header(out, name, "Unix time the jobs were judged at.")?;
+    writeln!(out, "{name} {}", report.checked_at.timestamp())
 }
 
-fn family<W: io::Write>(
-    out: &mut W,
-    name: &str,
-    help: &str,
-    jobs: &[Judgement],
-    mut each: impl FnMut(&mut W, &Judgement, &str) -> io::Result<()>,
-) -> io::Result<()> {
-    writeln!(out, "# HELP {name} {help}")?;
-    writeln!(out, "# TYPE {name} gauge")?;
-    for j in jobs {
-        let labels = format!(
-            "cron_job=\"{}\",host=\"{}\"",
-            label_value(&j.job),
-            label_value(j.host.as_deref().unwrap_or_default())
-        );
-        each(out, j, &labels)?;
-    }
-    Ok(())
-}
-
-fn gauge(
-    out: &mut impl io::Write,
-    name: &str,
-    help: &str,
-    jobs: &[Judgement],
-    value: impl Fn(&Judgement) -> Option<f64>,
-) -> io::Result<()> {
-    family(out, name, help, jobs, |out, j, labels| match value(j) {
-        Some(v) => writeln!(out, "{name}{{{labels}}} {v}"),
-        None => Ok(()),
-    })
+/// The `# HELP` and `# TYPE` lines of the gauge `name`.
+pub(crate) fn header(out: &mut dyn io::Write, name: &str, help: &str) -> io::Result<()> {
+    writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge")
 }
 
 /// Escapes a label value: first every control, bidirectional or zero-width
-/// character as a visible `\u{..}` (the text format has no escape for
-/// them), then backslash, double quote and line feed, as the format
-/// requires.
+/// character (a line feed among them) as a visible `\u{..}` (the text
+/// format has no escape for them), then backslash and double quote, as the
+/// format requires.
 pub(crate) fn label_value(text: &str) -> String {
     let text = crate::escape::terminal(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            _ => out.push(c),
+        if matches!(c, '\\' | '"') {
+            out.push('\\');
         }
+        out.push(c);
     }
     out
 }

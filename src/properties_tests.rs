@@ -316,7 +316,7 @@ proptest! {
         reason in hostile(),
         status in proptest::sample::select(Status::ALL.to_vec()),
     ) {
-        use crate::report::{self, Layout, Page, Report, TextOptions};
+        use crate::report::{self, Layout, Report};
         let mut j = Judgement::missing(&job);
         j.status = status;
         j.host = Some(host.clone());
@@ -327,24 +327,23 @@ proptest! {
         let jobs = vec![j];
         let dirs = vec![PathBuf::from(format!("/hb/{host}"))];
         let rep = Report { checked_at: t0(), factor: 2.0, jobs: &jobs, dirs: &dirs, fleet: &crate::fleet::NONE };
-        let page = Page { host: &host, report: rep.clone() };
         let mut outputs: Vec<(&str, Vec<u8>)> = Vec::new();
         let mut out = Vec::new();
         report::write_lines(&mut out, &jobs, &crate::fleet::NONE, true).unwrap();
         outputs.push(("hb-check text", out));
         for (name, layout) in [("panel", Layout::Panel), ("report", Layout::Report)] {
             let mut out = Vec::new();
-            report::write_text(&mut out, &page, layout, TextOptions { unicode: true, colour: false }).unwrap();
+            report::write_page(&mut report::TextPage(&mut out, report::Text { unicode: true, colour: false }), &host, &rep, layout).unwrap();
             outputs.push((name, out));
             let mut out = Vec::new();
-            report::write_markdown(&mut out, &page, layout).unwrap();
+            report::write_page(&mut report::Markdown(&mut out), &host, &rep, layout).unwrap();
             outputs.push(("markdown", out));
             let mut out = Vec::new();
-            report::write_html(&mut out, &page, layout).unwrap();
+            report::write_page(&mut report::Html(&mut out), &host, &rep, layout).unwrap();
             outputs.push(("html", out));
         }
         let mut out = Vec::new();
-        report::write_json(&mut out, &rep).unwrap();
+        report::write_json(&mut out, &rep, &[], &[], None).unwrap();
         outputs.push(("json", out));
         let mut out = Vec::new();
         crate::metrics::write_prometheus(&mut out, &rep).unwrap();

@@ -291,11 +291,11 @@ pub(crate) fn rfc3339_any<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Ut
 
 /// Optional timestamps, written as [`rfc3339_seconds`] and read as
 /// [`rfc3339_any`].
-mod rfc3339_opt {
+pub(crate) mod rfc3339_opt {
     use super::{rfc3339_any, rfc3339_seconds, DateTime, Deserializer, Serializer, Utc};
 
     #[allow(clippy::ref_option, reason = "the signature serde's `with` calls")]
-    pub(super) fn serialize<S: Serializer>(
+    pub(crate) fn serialize<S: Serializer>(
         t: &Option<DateTime<Utc>>,
         s: S,
     ) -> Result<S::Ok, S::Error> {

@@ -99,7 +99,7 @@ impl Judged {
 pub(crate) fn locate(args: &JudgeArgs) -> Result<Vec<PathBuf>, Error> {
     // Timers asked for by name are jobs of their own: a host with no
     // heartbeat directory yet still has its timers judged.
-    if args.expect.is_empty() && !args.timers.asked() {
+    if args.expect.is_empty() && !args.timers.systemd {
         return read_locations(&args.dirs);
     }
     let absent =

@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::escape;
 use crate::exit_code::Watch as Code;
 use crate::metrics;
-use crate::report::{self, content, Envelope, Layout, Page, Recipient, Report, TextOptions};
+use crate::report::{self, content, Html, Layout, Markdown, Recipient, Report, Text, TextPage};
 use crate::survey;
 
 /// The program's name, first on every line it writes to standard error.
@@ -159,15 +159,12 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Cod
 }
 
 fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> Vec<u8> {
-    let page = Page {
-        host,
-        report: Report {
-            checked_at: judged.policy.now,
-            factor: judged.policy.factor,
-            jobs: &judged.jobs,
-            dirs: &judged.dirs,
-            fleet: &judged.fleet,
-        },
+    let report = Report {
+        checked_at: judged.policy.now,
+        factor: judged.policy.factor,
+        jobs: &judged.jobs,
+        dirs: &judged.dirs,
+        fleet: &judged.fleet,
     };
     let layout = if args.panel {
         Layout::Panel
@@ -177,33 +174,38 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
     let mut out = Vec::new();
     // Writing to memory fails only when out of memory, which aborts anyway.
     let _ = match args.format {
-        _ if args.subject => writeln!(out, "{}", content::subject(page.host, page.report.jobs)),
+        _ if args.subject => writeln!(out, "{}", content::subject(host, &judged.jobs)),
         Format::Text => {
-            let options = text_options(terminal, |name| std::env::var(name).ok());
-            report::write_text(&mut out, &page, layout, options)
+            let how = text_options(terminal, |name| std::env::var(name).ok());
+            report::write_page(&mut TextPage(&mut out, how), host, &report, layout)
                 .and_then(|()| cause::render::write_section(&mut out, &judged.causes, false))
         }
-        Format::Markdown => report::write_markdown(&mut out, &page, layout)
+        Format::Markdown => report::write_page(&mut Markdown(&mut out), host, &report, layout)
             .and_then(|()| cause::render::write_section(&mut out, &judged.causes, true)),
-        Format::Html => report::write_html(&mut out, &page, layout),
-        Format::Json if judged.causes.list.is_empty() => report::write_json(&mut out, &page.report),
+        Format::Html => report::write_page(&mut Html(&mut out), host, &report, layout),
         Format::Json => {
-            let causes = cause::render::json_fields(&judged.jobs, &judged.causes);
-            report::write_check_json(&mut out, &page.report, &[], &[], Some(&causes))
+            let causes = (!judged.causes.list.is_empty())
+                .then(|| cause::render::json_fields(&judged.jobs, &judged.causes));
+            report::write_json(&mut out, &report, &[], &[], causes.as_ref())
         }
-        Format::Prometheus => metrics::write_prometheus(&mut out, &page.report),
+        Format::Prometheus => metrics::write_prometheus(&mut out, &report),
         Format::Mail => {
             let mut text = Vec::new();
             let mut html = Vec::new();
-            let plain = TextOptions {
-                unicode: false,
-                colour: false,
-            };
-            let _ = report::write_text(&mut text, &page, layout, plain);
+            let plain = Text::default();
+            let _ = report::write_page(&mut TextPage(&mut text, plain), host, &report, layout);
             let _ = cause::render::write_section(&mut text, &judged.causes, false);
-            let _ = report::write_html(&mut html, &page, layout);
-            let subject = content::subject(page.host, page.report.jobs);
-            mail(args, host, &subject, text, html, &mut out)
+            let _ = report::write_page(&mut Html(&mut html), host, &report, layout);
+            let subject = content::subject(host, &judged.jobs);
+            let bodies = (&text[..], &html[..]);
+            report::write_mail(
+                &mut out,
+                args.from.as_ref(),
+                &args.to,
+                host,
+                &subject,
+                bodies,
+            )
         }
     };
     out
@@ -215,7 +217,7 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
 /// borders drawn in Unicode only on a terminal whose locale (the first of
 /// `LC_ALL`, `LC_CTYPE`, `LANG` that is set) is UTF-8. Anything else gets
 /// plain ASCII without one escape sequence.
-pub(crate) fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>) -> TextOptions {
+pub(crate) fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>) -> Text {
     let set = |name: &str| env(name).filter(|v| !v.is_empty());
     let term = set("TERM");
     let colour = terminal && set("NO_COLOR").is_none() && term.is_some_and(|t| t != "dumb");
@@ -224,41 +226,10 @@ pub(crate) fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>)
         let l = l.to_ascii_lowercase();
         l.contains("utf-8") || l.contains("utf8")
     });
-    TextOptions {
+    Text {
         unicode: terminal && utf8,
         colour,
     }
-}
-
-/// Writes the message of `--format mail`.
-fn mail(
-    args: &Args,
-    host: &str,
-    subject: &str,
-    text: Vec<u8>,
-    html: Vec<u8>,
-    out: &mut Vec<u8>,
-) -> io::Result<()> {
-    let from = args.from.clone().unwrap_or_else(|| {
-        report::parse_mailbox(&format!("night-watch@{host}")).unwrap_or_else(|_| {
-            Mailbox::new(
-                None,
-                lettre::Address::new("night-watch", "localhost").expect("a valid address"),
-            )
-        })
-    });
-    let envelope = Envelope {
-        from: &from,
-        to: &args.to,
-        subject,
-        host,
-    };
-    report::write_mail(
-        out,
-        &envelope,
-        &String::from_utf8_lossy(&text),
-        &String::from_utf8_lossy(&html),
-    )
 }
 
 /// What night-watch prints when nothing could be read: the subject and the
@@ -284,7 +255,7 @@ fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
         Format::Json => {
             let now = args.judge.now.unwrap_or_else(chrono::Utc::now);
             let report = Report::empty(now, args.judge.factor);
-            report::write_json_with_errors(&mut out, &report, &[err.to_string()])
+            report::write_json(&mut out, &report, &[err.to_string()], &[], None)
         }
         Format::Prometheus => Ok(()),
         Format::Mail => {
@@ -294,7 +265,8 @@ fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
                 escape::html(&line)
             );
             let subject = content::subject_line(&line);
-            mail(args, host, &subject, text.into_bytes(), html.into_bytes(), &mut out)
+            let bodies = (text.as_bytes(), html.as_bytes());
+            report::write_mail(&mut out, args.from.as_ref(), &args.to, host, &subject, bodies)
         }
     };
     out

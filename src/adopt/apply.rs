@@ -38,20 +38,17 @@ pub(crate) struct Tab {
     owner: (u32, u32),
 }
 
-/// Why a crontab cannot be adopted: the line (0 for the whole file) and
-/// the reason.
-pub(crate) type Refusal = (usize, String);
-
 /// Reads a crontab that adoption may rewrite: a regular file (not a link,
 /// which could point the write anywhere; not a FIFO), at most the size a
 /// crontab may have, UTF-8 text, owned by its user (a spool crontab) or
-/// by root or this user and writable by no one else.
+/// by root or this user and writable by no one else. A refusal names the
+/// line (0 for the whole file) and the reason.
 pub(crate) fn load(
     path: &Path,
     flavour: Flavour,
     user: Option<&str>,
     live: bool,
-) -> Result<Tab, Refusal> {
+) -> Result<Tab, (usize, String)> {
     let whole = |reason: String| (0, reason);
     if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
         return Err(whole(
@@ -70,27 +67,21 @@ pub(crate) fn load(
             "is not UTF-8 text; adoption rewrites text only".to_owned(),
         )
     })?;
-    let me = crate::store::effective_uid();
-    match user {
-        Some(user) if user_name(meta.uid()).as_deref() != Some(user) => {
-            return Err(whole(format!(
-                "is owned by uid {}, not by `{user}` whose crontab it names; cron would not run it, so it is not adopted",
-                meta.uid()
-            )));
+    let (uid, mode) = (meta.uid(), meta.mode() & 0o7777);
+    let refusal = match user {
+        Some(user) if user_name(uid).as_deref() != Some(user) => Some(format!(
+            "is owned by uid {uid}, not by `{user}` whose crontab it names; cron would not run it, so it is not adopted"
+        )),
+        None if uid != 0 && uid != crate::store::effective_uid() => {
+            Some(format!("is owned by uid {uid}, neither root nor this user"))
         }
-        None if meta.uid() != 0 && meta.uid() != me => {
-            return Err(whole(format!(
-                "is owned by uid {}, neither root nor this user",
-                meta.uid()
-            )));
-        }
-        _ => {}
-    }
-    if meta.mode() & 0o022 != 0 {
-        return Err(whole(format!(
-            "is writable by other users (mode {:o}), so what is read may not be what is replaced",
-            meta.mode() & 0o7777
-        )));
+        _ if mode & 0o022 != 0 => Some(format!(
+            "is writable by other users (mode {mode:o}), so what is read may not be what is replaced"
+        )),
+        _ => None,
+    };
+    if let Some(reason) = refusal {
+        return Err(whole(reason));
     }
     Ok(Tab {
         path: path.to_owned(),
@@ -98,8 +89,8 @@ pub(crate) fn load(
         flavour,
         user: user.map(str::to_owned),
         spool: live && user.is_some(),
-        mode: meta.mode() & 0o7777,
-        owner: (meta.uid(), meta.gid()),
+        mode,
+        owner: (uid, meta.gid()),
     })
 }
 
@@ -173,42 +164,26 @@ pub(crate) fn write(tab: &Tab, new: &str) -> Result<(), Error> {
     } else {
         &tab.text
     };
-    save(&backup, original.as_bytes()).map_err(|e| {
-        failed_by(
-            format!("cannot write the backup {}: {e}", backup.display()),
-            e,
-        )
-    })?;
+    let shown = backup.display();
+    save(&backup, original.as_bytes())
+        .map_err(|e| failed_by(format!("cannot write the backup {shown}: {e}"), e))?;
     install(tab, new)
 }
 
 /// Puts the backup back and removes it; `Ok(false)` when there is none.
 pub(crate) fn undo(tab: &Tab) -> Result<bool, Error> {
     let backup = backup_path(tab)?;
+    let shown = backup.display();
     let bytes = match read_regular(&backup, Links::Refuse, MAX_CRONTAB_BYTES) {
         Ok((bytes, _)) => bytes,
-        Err(Refused::Io(e)) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
-        Err(r) => {
-            return Err(failed(format!(
-                "the backup {} {}",
-                backup.display(),
-                refused(r)
-            )))
-        }
+        Err(r) if r.is_missing() => return Ok(false),
+        Err(r) => return Err(failed(format!("the backup {shown} {}", refused(r)))),
     };
-    let text = String::from_utf8(bytes).map_err(|e| {
-        failed_by(
-            format!("the backup {} is not UTF-8 text", backup.display()),
-            e,
-        )
-    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| failed_by(format!("the backup {shown} is not UTF-8 text"), e))?;
     install(tab, &text)?;
-    fs::remove_file(&backup).map_err(|e| {
-        failed_by(
-            format!("restored, but cannot remove {}: {e}", backup.display()),
-            e,
-        )
-    })?;
+    fs::remove_file(&backup)
+        .map_err(|e| failed_by(format!("restored, but cannot remove {shown}: {e}"), e))?;
     Ok(true)
 }
 

@@ -221,6 +221,8 @@ fn every_line_of_the_corpus_is_adopted_as_written_here() {
     let now = Utc.with_ymd_and_hms(2026, 12, 6, 0, 0, 0).unwrap();
     let choice = Choice {
         program: "hb-write".to_owned(),
+        zone: Tz::UTC,
+        now,
         ..Choice::default()
     };
     assert!(CORPUS.len() >= 30);
@@ -229,7 +231,7 @@ fn every_line_of_the_corpus_is_adopted_as_written_here() {
         let text = format!("{old}\n");
         let mut host = Host::default();
         let path = Path::new("/var/spool/cron/crontabs/ops");
-        let got = plan(path, &text, Flavour::User, Tz::UTC, now, &choice, &mut host);
+        let got = plan(path, &text, Flavour::User, &choice, &mut host);
         assert!(got.refused.is_empty(), "{old}: {:?}", got.refused);
         assert_eq!(got.adopted.len(), 1, "{old}: {got:?}");
         let a = &got.adopted[0];

@@ -19,7 +19,6 @@ fn shown(line: &str) -> String {
         .join("\t")
 }
 
-/// Lines of context around each change.
 const CONTEXT: usize = 3;
 
 /// The diff of `old` and `new` (the same number of lines), with `name` in
@@ -29,11 +28,7 @@ pub(crate) fn unified(name: &str, old: &str, new: &str) -> String {
     let a: Vec<&str> = old.split('\n').collect();
     let b: Vec<&str> = new.split('\n').collect();
     // A final newline leaves an empty last piece, which is no line.
-    let count = if old.ends_with('\n') {
-        a.len() - 1
-    } else {
-        a.len()
-    };
+    let count = a.len() - usize::from(old.ends_with('\n'));
     let changed: Vec<usize> = (0..count.min(b.len())).filter(|&i| a[i] != b[i]).collect();
     let mut out = String::new();
     if changed.is_empty() {

@@ -50,17 +50,6 @@ fn percent(text: &str) -> Option<usize> {
     None
 }
 
-/// How a command can be wrapped: as it stands after hb-write's `--`
-/// (`NAME=value` words first), or only as one shell argument.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Form {
-    /// A simple command: the assignments (raw text, with their blanks) go
-    /// before hb-write, the rest after `--`.
-    Simple { assignments: usize },
-    /// Shell syntax that hb-write cannot run itself (the reason).
-    Shell(&'static str),
-}
-
 /// Shell words that cannot start a command hb-write runs: keywords and
 /// builtins without a program of that name.
 const SHELL_ONLY: &[&str] = &[
@@ -70,30 +59,27 @@ const SHELL_ONLY: &[&str] = &[
 ];
 
 /// Reads a raw command (cron's escapes still in) as the shell would, far
-/// enough to tell its [`Form`].
-pub(crate) fn form(command: &str) -> Form {
+/// enough to tell how it can be wrapped: as it stands after hb-write's
+/// `--`, with the assignments before it (`NAME=value` words: the raw text
+/// up to the returned index, blanks included), or, `None`, only as one
+/// shell argument (shell syntax that hb-write cannot run itself).
+pub(crate) fn form(command: &str) -> Option<usize> {
     let bytes = command.as_bytes();
     let mut words: Vec<(usize, usize)> = Vec::new();
     let mut start: Option<usize> = None;
     let mut i = 0;
     while i < bytes.len() {
-        let b = bytes[i];
-        match b {
+        match bytes[i] {
             b' ' | b'\t' => {
                 if let Some(s) = start.take() {
                     words.push((s, i));
                 }
             }
-            b';' | b'&' | b'|' | b'<' | b'>' | b'(' | b')' | b'\n' => {
-                return Form::Shell("it uses `;`, `&&`, `||`, pipes, redirections or a subshell");
-            }
+            b';' | b'&' | b'|' | b'<' | b'>' | b'(' | b')' | b'\n' => return None,
             b'#' if start.is_none() => break,
             b'\'' | b'"' => {
                 start.get_or_insert(i);
-                let Some(end) = closing(bytes, i) else {
-                    return Form::Shell("it has an unclosed quote");
-                };
-                i = end;
+                i = closing(bytes, i)?;
             }
             b'\\' => {
                 start.get_or_insert(i);
@@ -113,15 +99,9 @@ pub(crate) fn form(command: &str) -> Form {
         .iter()
         .take_while(|w| is_assignment(word(**w)))
         .count();
-    let Some(&program) = words.get(assignments) else {
-        return Form::Shell("it only sets variables");
-    };
-    if SHELL_ONLY.contains(&word(program)) {
-        return Form::Shell("it starts with a shell keyword or builtin");
-    }
-    Form::Simple {
-        assignments: program.0,
-    }
+    // Only variables set, or a shell keyword or builtin first.
+    let program = *words.get(assignments)?;
+    (!SHELL_ONLY.contains(&word(program))).then_some(program.0)
 }
 
 /// The index of the quote closing the one at `open`.
@@ -159,53 +139,37 @@ pub(crate) fn quote(word: &str) -> String {
     if plain {
         word.to_owned()
     } else {
-        format!("'{}'", word.replace('\'', r"'\''"))
+        quote_always(word)
     }
 }
 
-/// What wraps a command: the hb-write program, the job, its interval, and
-/// the shell to run a command that needs one.
-pub(crate) struct Wrapper<'a> {
-    /// The hb-write program, as the line should call it.
-    pub(crate) program: &'a str,
-    /// The job name.
-    pub(crate) job: &'a str,
-    /// The interval, as hb-write reads it.
-    pub(crate) interval: &'a str,
-    /// The shell for commands that need one (`sh`, or `"$SHELL"` when the
-    /// crontab sets `SHELL`).
-    pub(crate) shell: &'a str,
-}
-
 /// The line in wrapper form, and whether the command became one shell
-/// argument. `unescaped` is the command as cron hands it to the shell.
-pub(crate) fn rewrite(parts: &Split<'_>, unescaped: &str, with: &Wrapper<'_>) -> (String, bool) {
-    let call =
-        format!("{} {} {} --", quote(with.program), with.job, with.interval).replace('%', "\\%");
-    let (command, shell) = match form(parts.command) {
-        Form::Simple { assignments } => {
-            let (set, run) = parts.command.split_at(assignments);
-            (format!("{set}{call} {run}"), false)
-        }
-        Form::Shell(_) => {
-            let body = quote_always(unescaped.trim_end_matches([' ', '\t']));
-            let trailing = &unescaped[unescaped.trim_end_matches([' ', '\t']).len()..];
-            let argument = format!("{} -c {body}", with.shell).replace('%', "\\%");
-            (format!("{call} {argument}{trailing}"), true)
-        }
+/// argument. `call` is hb-write's part (`hb-write JOB INTERVAL --`),
+/// `unescaped` the command as cron hands it to the shell, and `shell` what
+/// runs a command that needs one (`sh`, or `"$SHELL"` when the crontab
+/// sets `SHELL`).
+pub(crate) fn rewrite(
+    parts: &Split<'_>,
+    unescaped: &str,
+    call: &str,
+    shell: &str,
+) -> (String, bool) {
+    let call = call.replace('%', "\\%");
+    let (command, wrapped) = if let Some(assignments) = form(parts.command) {
+        let (set, run) = parts.command.split_at(assignments);
+        (format!("{set}{call} {run}"), false)
+    } else {
+        let body = unescaped.trim_end_matches([' ', '\t']);
+        let trailing = &unescaped[body.len()..];
+        let argument = format!("{shell} -c {}", quote_always(body)).replace('%', "\\%");
+        (format!("{call} {argument}{trailing}"), true)
     };
-    (format!("{}{command}{}", parts.head, parts.input), shell)
+    (format!("{}{command}{}", parts.head, parts.input), wrapped)
 }
 
+/// `text` in single quotes, whatever it holds.
 fn quote_always(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
-}
-
-/// The length cron counts for a line's command: everything after the time
-/// fields and the user field.
-pub(crate) fn command_len(line: &str, system: bool) -> usize {
-    let parts = split(line, system);
-    line.len() - parts.head.len()
 }
 
 #[cfg(test)]
@@ -224,12 +188,13 @@ mod tests {
 
     #[test]
     fn forms() {
-        assert_eq!(form("a b 'c;d'"), Form::Simple { assignments: 0 });
-        assert_eq!(form("A=1 B='x y' a"), Form::Simple { assignments: 12 });
-        assert!(matches!(form("a && b"), Form::Shell(_)));
-        assert!(matches!(form("a > /dev/null"), Form::Shell(_)));
-        assert!(matches!(form("cd /x"), Form::Shell(_)));
-        assert!(matches!(form("A=1"), Form::Shell(_)));
+        assert_eq!(form("a b 'c;d'"), Some(0));
+        assert_eq!(form("A=1 B='x y' a"), Some(12));
+        assert_eq!(form("a && b"), None);
+        assert_eq!(form("a > /dev/null"), None);
+        assert_eq!(form("cd /x"), None);
+        assert_eq!(form("A=1"), None);
+        assert_eq!(form("a 'b"), None);
         assert_eq!(quote("it's"), r"'it'\''s'");
     }
 }

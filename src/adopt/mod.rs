@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 use clap::Args;
 
-use crate::escape::terminal;
+use crate::escape::terminal_path;
 use crate::exit_code::Check;
 use crate::expect::{flavour_of, parse_grace, ScheduleArgs};
 use crate::schedule::crontab::Flavour;
@@ -96,7 +96,8 @@ fn crontabs(args: &ScheduleArgs) -> (Vec<Named>, Vec<(PathBuf, String)>) {
     let mut problems = Vec::new();
     if args.discover {
         let found = files::discover(&args.cron_root);
-        problems.extend(found.problems.into_iter().map(|p| (p.path, p.reason)));
+        let unread = found.problems.into_iter();
+        problems.extend(unread.map(|p| (p.source.file, p.message)));
         for tab in found.tabs {
             if !tabs.iter().any(|t| t.0 == tab.path) {
                 tabs.push((tab.path, tab.flavour, tab.owner));
@@ -131,10 +132,7 @@ pub(crate) fn run(
         } else {
             format!(":{line}")
         };
-        eprintln!(
-            "{program}: {}{at}: {reason}",
-            terminal(&path.to_string_lossy())
-        );
+        eprintln!("{program}: {}{at}: {reason}", terminal_path(path));
         true
     };
     let (paths, problems) = crontabs(schedule);
@@ -158,7 +156,7 @@ pub(crate) fn run(
                 Ok(false) => {}
                 Ok(true) => {
                     any = true;
-                    let _ = writeln!(out, "restored {}", terminal(&tab.path.to_string_lossy()));
+                    let _ = writeln!(out, "restored {}", terminal_path(&tab.path));
                 }
                 Err(reason) => refused |= refuse(&tab.path, 0, &reason.to_string()),
             }
@@ -173,24 +171,16 @@ pub(crate) fn run(
         exclude: args.exclude.clone(),
         slack: args.interval_slack.unwrap_or(0),
         program: hb_write_program(),
+        zone: files::system_zone(),
+        now: Utc::now(),
     };
-    let zone = files::system_zone();
-    let now = Utc::now();
     let mut host = plan::Host::default();
     for tab in &tabs {
         host.note_existing(&tab.path, &tab.text, tab.flavour);
     }
     for tab in &tabs {
-        let planned = plan::plan(
-            &tab.path,
-            &tab.text,
-            tab.flavour,
-            zone,
-            now,
-            &choice,
-            &mut host,
-        );
-        let shown = terminal(&tab.path.to_string_lossy()).into_owned();
+        let planned = plan::plan(&tab.path, &tab.text, tab.flavour, &choice, &mut host);
+        let shown = terminal_path(&tab.path);
         for (line, reason) in &planned.refused {
             refused |= refuse(&tab.path, *line, reason);
         }

@@ -21,28 +21,8 @@ const WRAPPERS: &[&str] = &[
 ];
 
 /// Options of the wrappers that take a value.
-const VALUE_OPTIONS: &[&str] = &[
-    "-n",
-    "-c",
-    "-u",
-    "-g",
-    "-s",
-    "-k",
-    "-w",
-    "-E",
-    "-i",
-    "-o",
-    "-e",
-    "-p",
-    "--signal",
-    "--kill-after",
-    "--timeout",
-    "--user",
-    "--group",
-    "--adjustment",
-    "--class",
-    "--classdata",
-];
+const VALUE_OPTIONS: &str = "-n -c -u -g -s -k -w -E -i -o -e -p \
+    --signal --kill-after --timeout --user --group --adjustment --class --classdata";
 
 /// Wrappers with one positional argument before the command.
 const ONE_ARGUMENT: &[&str] = &["timeout", "flock", "setlock", "chrt", "taskset"];
@@ -63,22 +43,16 @@ pub(crate) fn derive(command: &str) -> String {
 }
 
 fn derive_in(command: &str, depth: usize) -> Option<String> {
-    for simple in simple_commands(command) {
+    simple_commands(command).iter().find_map(|simple| {
         let words: Vec<&str> = simple.iter().map(String::as_str).collect();
-        if let Some(name) = from_words(&words, depth) {
-            return Some(name);
-        }
-    }
-    None
+        from_words(&words, depth)
+    })
 }
 
 /// The name from one simple command's words, or `None` when it is
 /// plumbing.
 fn from_words(words: &[&str], depth: usize) -> Option<String> {
-    let mut at = 0;
-    while words.get(at).is_some_and(|w| is_assignment(w)) {
-        at += 1;
-    }
+    let mut at = words.iter().take_while(|w| is_assignment(w)).count();
     loop {
         let program = *words.get(at)?;
         let base = program.rsplit('/').next().unwrap_or(program);
@@ -129,7 +103,7 @@ fn skip_options(words: &[&str], mut at: usize, flock: bool) -> usize {
         let takes_value = if flock {
             matches!(*word, "-w" | "--timeout" | "-E" | "--conflict-exit-code")
         } else {
-            VALUE_OPTIONS.contains(word)
+            VALUE_OPTIONS.split_whitespace().any(|o| o == *word)
         };
         if takes_value {
             at += 1;
@@ -159,15 +133,9 @@ fn stem(path: &str) -> String {
         }
     }
     let trimmed = out.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
-    let mut name: String = trimmed.chars().take(STEM_MAX).collect();
-    while name.ends_with(['-', '.']) {
-        name.pop();
-    }
-    if validate_job(&name).is_ok() {
-        name
-    } else {
-        "job".to_owned()
-    }
+    let name: String = trimmed.chars().take(STEM_MAX).collect();
+    let name = name.trim_end_matches(['-', '.']);
+    validate_job(name).map_or_else(|_| "job".to_owned(), |()| name.to_owned())
 }
 
 /// The simple commands of a command line, each as its words after quote
@@ -201,26 +169,17 @@ fn simple_commands(command: &str) -> Vec<Vec<String>> {
                 }
                 end_word(&mut words, &mut word, &mut in_word);
                 while chars
-                    .peek()
-                    .is_some_and(|n| matches!(n, '>' | '&' | ' ' | '\t'))
-                {
-                    chars.next();
-                }
+                    .next_if(|n| matches!(n, '>' | '&' | ' ' | '\t'))
+                    .is_some()
+                {}
                 while chars
-                    .peek()
-                    .is_some_and(|n| !matches!(n, ' ' | '\t' | ';' | '&' | '|'))
-                {
-                    chars.next();
-                }
+                    .next_if(|n| !matches!(n, ' ' | '\t' | ';' | '&' | '|'))
+                    .is_some()
+                {}
             }
             '\'' | '"' => {
                 in_word = true;
-                for q in chars.by_ref() {
-                    if q == c {
-                        break;
-                    }
-                    word.push(q);
-                }
+                word.extend(chars.by_ref().take_while(|&q| q != c));
             }
             '\\' => {
                 in_word = true;

@@ -7,7 +7,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::line::{self, Wrapper, COMMAND_MAX};
+use super::line::{self, quote, COMMAND_MAX};
 use super::name;
 use crate::record::{format_duration, parse_interval, INTERVAL_MAX};
 use crate::schedule::command::find_hb_writes;
@@ -26,8 +26,11 @@ pub(crate) struct Choice {
     pub(crate) exclude: Vec<String>,
     /// Seconds added to each derived interval.
     pub(crate) slack: u64,
-    /// The hb-write program the lines call.
     pub(crate) program: String,
+    /// The zone of the lines that set none (`CRON_TZ`): the system's.
+    pub(crate) zone: Tz,
+    /// The instant the schedules' gaps are measured from.
+    pub(crate) now: DateTime<Utc>,
 }
 
 /// One line adoption changes.
@@ -35,11 +38,9 @@ pub(crate) struct Choice {
 pub(crate) struct Adopted {
     /// The line number, from 1.
     pub(crate) line: usize,
-    /// The job name.
     pub(crate) job: String,
     /// The interval, in seconds.
     pub(crate) interval: u64,
-    /// The new line.
     pub(crate) text: String,
 }
 
@@ -67,13 +68,14 @@ impl Host {
     /// Records the jobs a crontab's hb-write lines already report.
     pub(crate) fn note_existing(&mut self, path: &Path, text: &str, flavour: Flavour) {
         for entry in crontab::parse(text, flavour).0 {
-            for call in find_hb_writes(&entry.command) {
-                if let Some(job) = call.job {
-                    self.taken.entry(job.text).or_insert_with(|| Source {
-                        file: path.to_owned(),
-                        line: entry.line,
-                    });
-                }
+            for job in find_hb_writes(&entry.command)
+                .into_iter()
+                .filter_map(|c| c.job)
+            {
+                self.taken.entry(job.text).or_insert_with(|| Source {
+                    file: path.to_owned(),
+                    line: entry.line,
+                });
             }
         }
     }
@@ -88,7 +90,7 @@ impl Host {
 
     /// A free name from `base` (`base`, `base-2`, ...), taken for `at`;
     /// the note says when it is not `base`.
-    fn claim(&mut self, base: &str, at: &Source) -> (String, Option<String>) {
+    fn claim(&mut self, base: &str, at: Source) -> (String, Option<String>) {
         let mut job = base.to_owned();
         let mut n = 1;
         while self.taken.contains_key(&job) && n < MAX_ENTRIES * 4 {
@@ -101,7 +103,7 @@ impl Host {
                 self.taken[base]
             )
         });
-        self.taken.insert(job.clone(), at.clone());
+        self.taken.insert(job.clone(), at);
         (job, note)
     }
 }
@@ -146,8 +148,6 @@ pub(crate) fn plan(
     path: &Path,
     text: &str,
     flavour: Flavour,
-    zone: Tz,
-    now: DateTime<Utc>,
     choice: &Choice,
     host: &mut Host,
 ) -> Plan {
@@ -165,10 +165,6 @@ pub(crate) fn plan(
     let first_shell = lines.iter().position(|l| sets_shell(l)).map(|i| i + 1);
     for entry in entries {
         let raw = lines[entry.line - 1];
-        let at = Source {
-            file: path.to_owned(),
-            line: entry.line,
-        };
         if entry.when.eq_ignore_ascii_case("@reboot") {
             plan.notes.push((
                 entry.line,
@@ -184,17 +180,14 @@ pub(crate) fn plan(
             continue;
         }
         let base = name::derive(&entry.command);
-        if !choice.only.is_empty() && !choice.only.contains(&base) {
+        let chosen = choice.only.is_empty() || choice.only.contains(&base);
+        if !chosen || choice.exclude.iter().any(|p| matches(p, &base)) {
             continue;
         }
-        if choice.exclude.iter().any(|p| matches(p, &base)) {
-            continue;
-        }
-        let zone = match entry.zone.as_deref().map(parse_zone) {
-            Some(Ok(z)) => z,
-            _ => zone,
-        };
-        let interval = match host.interval(&entry.when, zone, now) {
+        let zone = (entry.zone.as_deref())
+            .and_then(|z| parse_zone(z).ok())
+            .unwrap_or(choice.zone);
+        let interval = match host.interval(&entry.when, zone, choice.now) {
             Ok(gap) => gap.saturating_add(choice.slack).min(INTERVAL_MAX),
             Err(reason) => {
                 plan.refused.push((entry.line, reason));
@@ -206,20 +199,20 @@ pub(crate) fn plan(
         } else {
             "sh"
         };
-        let (job, renamed) = host.claim(&base, &at);
-        let word = interval_word(interval);
-        let parts = line::split(raw, system);
-        let (text, wrapped) = line::rewrite(
-            &parts,
-            &entry.command,
-            &Wrapper {
-                program: &choice.program,
-                job: &job,
-                interval: &word,
-                shell,
-            },
+        let at = Source {
+            file: path.to_owned(),
+            line: entry.line,
+        };
+        let (job, renamed) = host.claim(&base, at);
+        let call = format!(
+            "{} {job} {} --",
+            quote(&choice.program),
+            interval_word(interval)
         );
-        let len = line::command_len(&text, system);
+        let parts = line::split(raw, system);
+        let (text, wrapped) = line::rewrite(&parts, &entry.command, &call, shell);
+        // What cron counts: all after the time fields and the user field.
+        let len = text.len() - parts.head.len();
         if len > COMMAND_MAX {
             host.taken.remove(&job);
             plan.refused.push((
@@ -245,7 +238,6 @@ pub(crate) fn plan(
     plan
 }
 
-/// Whether a line sets `SHELL`.
 fn sets_shell(line: &str) -> bool {
     line.trim_start_matches([' ', '\t'])
         .strip_prefix("SHELL")

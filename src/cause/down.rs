@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{add, when, Cause, Causes, Cron, Facts, Kind};
+use super::{add, when, Causes, Cron, Facts, Kind};
 use crate::judge::{Judgement, Status};
 
 /// Whether a row is about this host: its own heartbeat, or a job with no
@@ -13,7 +13,6 @@ fn local(j: &Judgement, host: &str) -> bool {
     j.host.as_deref().is_none_or(|h| h == host)
 }
 
-/// Whether the row's job was judged by a crontab line of this host.
 fn from_crontab(j: &Judgement) -> bool {
     j.expected
         .as_ref()
@@ -72,31 +71,24 @@ pub(super) fn cron_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) 
         .into_iter()
         .filter(|&i| silent(jobs[i].status))
         .collect();
-    add(
-        causes,
-        Cause {
-            kind: Kind::CronDown,
-            text,
-            jobs: stopped,
-            from: Some(since),
-            to: None,
-            by: None,
-            missed: 0,
-        },
-    );
+    add(causes, Kind::CronDown, text, stopped).from = Some(since);
 }
 
-/// The silent rows (of this host, not yet explained, that `take`) whose
-/// run fell due in the window `from` (when known) to `to`, while `now` is
-/// not past `to` by more than their interval and grace; and the runs they
-/// missed in it.
-fn missed_in(
+/// A downtime of cron or the host from `from` (when known) to `to`, as
+/// the cause of the silent rows (of this host, not yet explained, of a
+/// crontab for cron) whose run fell due in it, while `now` is not past
+/// `to` by more than their interval and grace; with the runs they missed.
+fn downtime(
     jobs: &[Judgement],
     facts: &Facts,
-    causes: &Causes,
-    take: &dyn Fn(&Judgement) -> bool,
+    causes: &mut Causes,
+    kind: Kind,
     (from, to): (Option<DateTime<Utc>>, DateTime<Utc>),
-) -> (Vec<usize>, u64) {
+) {
+    let (what, take): (&str, fn(&Judgement) -> bool) = match kind {
+        Kind::HostDown => ("host was down", |_| true),
+        _ => ("cron was not running", from_crontab),
+    };
     let mut explained = Vec::new();
     let mut missed = 0u64;
     let up_for = u64::try_from((facts.now - to).num_seconds()).unwrap_or(0);
@@ -113,7 +105,17 @@ fn missed_in(
             explained.push(i);
         }
     }
-    (explained, missed)
+    if explained.is_empty() {
+        return;
+    }
+    let text = format!(
+        "{what} {}: {missed} run{} missed ({})",
+        window(facts, from, to),
+        if missed == 1 { "" } else { "s" },
+        some_names(jobs, &explained)
+    );
+    let cause = add(causes, kind, text, explained);
+    (cause.from, cause.to, cause.missed) = (from, Some(to), missed);
 }
 
 /// `names` of the rows, the first five and `...`.
@@ -158,28 +160,7 @@ pub(super) fn cron_was_down(jobs: &[Judgement], facts: &Facts, causes: &mut Caus
         .since
         .filter(|&s| s >= from && s <= seen_up)
         .unwrap_or(seen_up);
-    let (rows, missed) = missed_in(jobs, facts, causes, &from_crontab, (Some(from), to));
-    if rows.is_empty() {
-        return;
-    }
-    let text = format!(
-        "cron was not running {}: {missed} run{} missed ({})",
-        window(facts, Some(from), to),
-        if missed == 1 { "" } else { "s" },
-        some_names(jobs, &rows)
-    );
-    add(
-        causes,
-        Cause {
-            kind: Kind::CronDown,
-            text,
-            jobs: rows,
-            from: Some(from),
-            to: Some(to),
-            by: None,
-            missed,
-        },
-    );
+    downtime(jobs, facts, causes, Kind::CronDown, (Some(from), to));
 }
 
 /// The host was down: the silent jobs whose run fell due between the last
@@ -204,26 +185,5 @@ pub(super) fn host_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) 
         .chain(heartbeats)
         .filter(|&t| t < boot)
         .max();
-    let (rows, missed) = missed_in(jobs, facts, causes, &|_| true, (down_from, boot));
-    if rows.is_empty() {
-        return;
-    }
-    let text = format!(
-        "host was down {}: {missed} run{} missed ({})",
-        window(facts, down_from, boot),
-        if missed == 1 { "" } else { "s" },
-        some_names(jobs, &rows)
-    );
-    add(
-        causes,
-        Cause {
-            kind: Kind::HostDown,
-            text,
-            jobs: rows,
-            from: down_from,
-            to: Some(boot),
-            by: None,
-            missed,
-        },
-    );
+    downtime(jobs, facts, causes, Kind::HostDown, (down_from, boot));
 }

@@ -23,7 +23,6 @@ pub(crate) use needs::note_needs;
 /// What a run knows of the host and the checker besides the heartbeats.
 #[derive(Debug, Clone)]
 pub(crate) struct Facts<'a> {
-    /// The instant judged at.
     pub now: DateTime<Utc>,
     /// The zone times are told in.
     pub zone: Tz,
@@ -33,7 +32,6 @@ pub(crate) struct Facts<'a> {
     /// ones its boot and its cron explain.
     pub host: &'a str,
     /// The cron daemon, when jobs are judged from this host's crontabs.
-    /// when none runs.
     pub cron: Cron,
     /// Since when cron has been seen down (the checker's own record).
     pub cron_down_since: Option<DateTime<Utc>>,
@@ -87,7 +85,6 @@ pub(crate) enum Kind {
 /// One cause and the jobs it explains.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Cause {
-    /// What it is.
     pub kind: Kind,
     /// The one line that tells it.
     pub text: String,
@@ -163,7 +160,8 @@ pub(crate) fn explain(jobs: &[Judgement], facts: &Facts) -> Causes {
         list: Vec::new(),
         of_job: vec![None; jobs.len()],
         blocked_by: vec![None; jobs.len()],
-        ..Causes::default()
+        cron_runs: facts.cron.runs(),
+        boot: facts.boot,
     };
     down::cron_down(jobs, facts, &mut causes);
     down::host_down(jobs, facts, &mut causes);
@@ -173,13 +171,23 @@ pub(crate) fn explain(jobs: &[Judgement], facts: &Facts) -> Causes {
     causes
 }
 
-/// Adds `cause`, and marks its rows as explained.
-fn add(causes: &mut Causes, cause: Cause) {
+/// Adds a cause of `kind`, told by `text`, that explains the rows `jobs`
+/// (marked as explained); its other fields are for the caller to fill.
+fn add(causes: &mut Causes, kind: Kind, text: String, jobs: Vec<usize>) -> &mut Cause {
     let at = causes.list.len();
-    for &row in &cause.jobs {
+    for &row in &jobs {
         causes.of_job[row] = Some(at);
     }
-    causes.list.push(cause);
+    causes.list.push(Cause {
+        kind,
+        text,
+        jobs,
+        from: None,
+        to: None,
+        by: None,
+        missed: 0,
+    });
+    &mut causes.list[at]
 }
 
 /// The checker's own gap: its last run is longer ago than twice its usual
@@ -204,22 +212,13 @@ fn checker_gap(facts: &Facts, causes: &mut Causes) {
     if period <= 0 || gap <= 2 * period || booted {
         return;
     }
-    add(
-        causes,
-        Cause {
-            kind: Kind::CheckerGap,
-            text: format!(
-                "hb-check did not run from {} to {}: judgements in that window were not made",
-                when(*last, facts.now, facts.zone),
-                when(facts.now, facts.now, facts.zone)
-            ),
-            jobs: Vec::new(),
-            from: Some(*last),
-            to: Some(facts.now),
-            by: None,
-            missed: 0,
-        },
+    let text = format!(
+        "hb-check did not run from {} to {}: judgements in that window were not made",
+        when(*last, facts.now, facts.zone),
+        when(facts.now, facts.now, facts.zone)
     );
+    let gap = add(causes, Kind::CheckerGap, text, Vec::new());
+    (gap.from, gap.to) = (Some(*last), Some(facts.now));
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use super::{add, key, Cause, Causes, Facts, Kind};
+use super::{add, key, Causes, Facts, Kind};
 use crate::judge::Judgement;
 use crate::record::{Content, Entry};
 use crate::schedule::Expectation;
@@ -49,28 +49,20 @@ pub(super) fn blocked(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
             .find(|&p| p != i && jobs[p].status.is_alert())
     };
     let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
-    for i in 0..jobs.len() {
-        if causes.of_job[i].is_some() {
-            continue;
-        }
-        let Some(parent) = bad_parent(i) else {
+    'rows: for i in 0..jobs.len() {
+        let Some(parent) = bad_parent(i).filter(|_| causes.of_job[i].is_none()) else {
             continue;
         };
         // Up the chain to its root; a chain that goes round (a lint
         // error) blocks nothing.
+        let mut chain = vec![i, parent];
         let mut root = parent;
-        let mut seen = vec![i, parent];
-        let mut round = false;
         while let Some(up) = bad_parent(root) {
-            round = seen.contains(&up);
-            if round {
-                break;
+            if chain.contains(&up) {
+                continue 'rows;
             }
-            seen.push(up);
+            chain.push(up);
             root = up;
-        }
-        if round {
-            continue;
         }
         causes.blocked_by[i] = Some(parent);
         match groups.iter_mut().find(|(r, _)| *r == root) {
@@ -80,21 +72,11 @@ pub(super) fn blocked(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
     }
     for (root, rows) in groups {
         let name = key(jobs[root].host.as_deref(), &jobs[root].job);
-        add(
-            causes,
-            Cause {
-                kind: Kind::Blocked,
-                text: format!(
-                    "{name} {}: {} job(s) need it",
-                    jobs[root].status,
-                    rows.len()
-                ),
-                jobs: rows,
-                from: None,
-                to: None,
-                by: Some(root),
-                missed: 0,
-            },
+        let text = format!(
+            "{name} {}: {} job(s) need it",
+            jobs[root].status,
+            rows.len()
         );
+        add(causes, Kind::Blocked, text, rows).by = Some(root);
     }
 }

@@ -2,6 +2,7 @@
 //! each cause, the JSON `cause` of a job and the run's `causes`, and the
 //! host's gauges for Prometheus.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -9,10 +10,10 @@ use serde_json::{json, Value};
 
 use super::{key, Cause, Causes, Kind};
 use crate::escape::terminal;
-use crate::fleet::{Fleet, NONE};
+use crate::fleet::Fleet;
 use crate::judge::Judgement;
-use crate::metrics::label_value;
-use crate::report::{write_lines, CauseFields};
+use crate::metrics::{header, label_value};
+use crate::report::{write_line, write_lines, CauseFields};
 
 /// The words a row under `cause` gets after its status: `(cron down)`,
 /// `(host down)`, or `, blocked (by nfs-mount)`.
@@ -28,28 +29,10 @@ fn tag(cause: &Cause, jobs: &[Judgement], blocked_by: Option<usize>) -> String {
     }
 }
 
-/// `rows`' lines as hb-check writes them, indented, each with `tag` after
-/// its status (`backup stale (cron down): age 1d, ...`).
-fn write_under(
-    out: &mut Vec<u8>,
-    jobs: &[Judgement],
-    rows: &[usize],
-    tag: &dyn Fn(usize) -> String,
-) -> io::Result<()> {
-    for &row in rows {
-        let mut line = Vec::new();
-        write_lines(&mut line, std::slice::from_ref(&jobs[row]), &NONE, true)?;
-        let line = String::from_utf8_lossy(&line);
-        // `name status: ...`: names and statuses hold no space or colon.
-        let (name, rest) = line.split_once(' ').unwrap_or((&line, ""));
-        let end = rest.find([':', '\n']).unwrap_or(rest.len());
-        write!(out, "  {name} {}{}{}", &rest[..end], tag(row), &rest[end..])?;
-    }
-    Ok(())
-}
-
-/// Writes the causes, each once with the jobs it explains under it, then
-/// the other rows as hb-check lists them (all of them with `all`).
+/// Writes the causes, each once with the jobs it explains under it
+/// (indented, each with its tag after its status: `backup stale (cron
+/// down): age 1d, ...`), then the other rows as hb-check lists them (all
+/// of them with `all`).
 pub(crate) fn write_text(
     out: &mut Vec<u8>,
     jobs: &[Judgement],
@@ -60,15 +43,16 @@ pub(crate) fn write_text(
     let mut shown = vec![false; jobs.len()];
     for cause in &causes.list {
         match cause.by {
-            Some(root) => write_lines(out, std::slice::from_ref(&jobs[root]), &NONE, true)?,
+            Some(root) => {
+                write_line(out, &jobs[root], &jobs[root].job, "")?;
+                shown[root] = true;
+            }
             None => writeln!(out, "{}", terminal(&cause.text))?,
         }
-        if let Some(root) = cause.by {
-            shown[root] = true;
-        }
-        let tag = |row: usize| tag(cause, jobs, causes.blocked_by[row]);
-        write_under(out, jobs, &cause.jobs, &tag)?;
         for &row in &cause.jobs {
+            let tag = tag(cause, jobs, causes.blocked_by[row]);
+            write!(out, "  ")?;
+            write_line(out, &jobs[row], &jobs[row].job, &tag)?;
             shown[row] = true;
         }
     }
@@ -114,25 +98,15 @@ pub(crate) fn causes_json(jobs: &[Judgement], causes: &Causes) -> Vec<Value> {
                 "text": c.text,
                 "jobs": c.jobs.iter().map(|&r| name(r)).collect::<Vec<_>>(),
             });
+            let stamp = |t: Option<DateTime<Utc>>| t.map(|t| json!(secs(t)));
+            let cron = c.kind == Kind::CronDown;
             let fields = [
-                (
-                    "since",
-                    (c.kind == Kind::CronDown)
-                        .then_some(c.from)
-                        .flatten()
-                        .map(|t| json!(secs(t))),
-                ),
-                (
-                    "from",
-                    (c.kind != Kind::CronDown)
-                        .then_some(c.from)
-                        .flatten()
-                        .map(|t| json!(secs(t))),
-                ),
-                ("to", c.to.map(|t| json!(secs(t)))),
+                ("since", stamp(c.from.filter(|_| cron))),
+                ("from", stamp(c.from.filter(|_| !cron))),
+                ("to", stamp(c.to)),
                 (
                     "missed_runs",
-                    (c.kind == Kind::HostDown).then_some(json!(c.missed)),
+                    (c.kind == Kind::HostDown).then(|| json!(c.missed)),
                 ),
                 ("by", c.by.map(|r| json!(name(r)))),
             ];
@@ -163,21 +137,16 @@ pub(crate) fn write_section(out: &mut Vec<u8>, causes: &Causes, markdown: bool) 
     if causes.list.is_empty() {
         return Ok(());
     }
-    writeln!(
-        out,
-        "{}",
-        if markdown {
-            "\n## Causes\n"
-        } else {
-            "\nCauses:"
-        }
-    )?;
+    let (heading, bullet, escape): (_, _, fn(&str) -> Cow<str>) = if markdown {
+        ("\n## Causes\n", "-", |t| {
+            Cow::Owned(crate::escape::markdown(t))
+        })
+    } else {
+        ("\nCauses:", " ", terminal)
+    };
+    writeln!(out, "{heading}")?;
     for cause in &causes.list {
-        if markdown {
-            writeln!(out, "- {}", crate::escape::markdown(&cause.text))?;
-        } else {
-            writeln!(out, "  {}", terminal(&cause.text))?;
-        }
+        writeln!(out, "{bullet} {}", escape(&cause.text))?;
     }
     Ok(())
 }
@@ -192,37 +161,32 @@ pub(crate) fn write_metrics(
 ) -> io::Result<()> {
     let host = label_value(host);
     if let Some(runs) = causes.cron_runs {
-        writeln!(out, "# HELP cron_heartbeat_cron_running 1 when a cron daemon runs on the host, 0 when none does.")?;
-        writeln!(out, "# TYPE cron_heartbeat_cron_running gauge")?;
-        writeln!(
+        let name = "cron_heartbeat_cron_running";
+        header(
             out,
-            "cron_heartbeat_cron_running{{host=\"{host}\"}} {}",
-            u8::from(runs)
+            name,
+            "1 when a cron daemon runs on the host, 0 when none does.",
         )?;
+        writeln!(out, "{name}{{host=\"{host}\"}} {}", u8::from(runs))?;
     }
     if let Some(boot) = causes.boot {
-        writeln!(
-            out,
-            "# HELP cron_heartbeat_boot_time_seconds Unix time the host booted."
-        )?;
-        writeln!(out, "# TYPE cron_heartbeat_boot_time_seconds gauge")?;
-        writeln!(
-            out,
-            "cron_heartbeat_boot_time_seconds{{host=\"{host}\"}} {}",
-            boot.timestamp()
-        )?;
+        let name = "cron_heartbeat_boot_time_seconds";
+        header(out, name, "Unix time the host booted.")?;
+        writeln!(out, "{name}{{host=\"{host}\"}} {}", boot.timestamp())?;
     }
-    writeln!(out, "# HELP cron_heartbeat_job_blocked 1 for a job whose trouble comes from a bad job it needs (by).")?;
-    writeln!(out, "# TYPE cron_heartbeat_job_blocked gauge")?;
-    for (row, by) in causes.blocked_by.iter().enumerate() {
+    let name = "cron_heartbeat_job_blocked";
+    header(
+        out,
+        name,
+        "1 for a job whose trouble comes from a bad job it needs (by).",
+    )?;
+    for (j, by) in jobs.iter().zip(&causes.blocked_by) {
         let Some(by) = by else { continue };
-        let j = &jobs[row];
         let job_host = j.host.as_deref().map_or(host.clone(), label_value);
+        let (job, by) = (label_value(&j.job), label_value(&jobs[*by].job));
         writeln!(
             out,
-            "cron_heartbeat_job_blocked{{cron_job=\"{}\",host=\"{job_host}\",by=\"{}\"}} 1",
-            label_value(&j.job),
-            label_value(&jobs[*by].job)
+            "{name}{{cron_job=\"{job}\",host=\"{job_host}\",by=\"{by}\"}} 1"
         )?;
     }
     Ok(())

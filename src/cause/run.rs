@@ -22,13 +22,11 @@ pub(crate) struct Run<'a> {
     pub booted: Option<DateTime<Utc>>,
     /// The rows as judged, worst first.
     pub jobs: &'a [Judgement],
-    /// The policy they were judged by.
     pub policy: &'a Policy,
     /// What each job needs, by its key.
     pub needs: &'a HashMap<String, Vec<String>>,
     /// Whether the jobs come from this host's own crontabs.
     pub live_crontabs: bool,
-    /// The checking host.
     pub host: &'a str,
     /// Whether the instant judged at was given (`--now`): a judgement as
     /// of another time is not one of the checker's runs, so its record is
@@ -51,7 +49,7 @@ pub(crate) fn assess(run: &Run, lock_path: &Path) -> (Causes, Result<(), crate::
         Ok(())
     } else {
         let next = before.after(run.policy.now, causes.cron_runs);
-        store::write_file(&path, &next.to_json_line())
+        store::write_file(&path, &crate::record::json_line(&next))
     };
     (causes, kept)
 }
@@ -64,33 +62,26 @@ pub(crate) fn alone(run: &Run) -> Causes {
 
 /// Groups the rows of `run` by cause, with the checker's record `before`.
 fn with_record(run: &Run, before: &Runs) -> Causes {
-    let now = run.policy.now;
     let look = run.live_crontabs && store::host::processes_visible();
     let cron = match look.then(store::host::cron_daemon) {
         None => Cron::Unknown,
         Some(None) => Cron::Down,
         Some(Some(daemon)) => Cron::Running(daemon),
     };
-    let cron_runs = cron.runs();
-    let boot = run.booted;
-    let runs = before.instants();
+    let runs: Vec<_> = before.runs.iter().map(|s| s.0).collect();
     let facts = Facts {
-        now,
+        now: run.policy.now,
         zone: run.policy.rules.zone,
         factor: run.policy.factor,
         host: run.host,
         cron,
         cron_down_since: before.cron_down_since.map(|s| s.0),
         cron_was_down: before.cron_was_down.map(|(from, to)| (from.0, to.0)),
-        boot,
+        boot: run.booted,
         runs: &runs,
         needs: run.needs,
     };
-    Causes {
-        cron_runs,
-        boot,
-        ..explain(run.jobs, &facts)
-    }
+    explain(run.jobs, &facts)
 }
 
 /// The (job, status) pairs the causes add to a run's for the change

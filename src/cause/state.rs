@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::record::{rfc3339_any, rfc3339_seconds};
 
-/// The state file's format version.
 const VERSION: u32 = 1;
 
 /// How many runs are kept: enough for a median period.
@@ -19,7 +18,6 @@ pub(crate) const RUNS_KEPT: usize = 8;
 /// The checker's record of its runs.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Runs {
-    /// [`VERSION`].
     pub version: u32,
     /// The instants of its last runs, oldest first.
     pub runs: Vec<Stamp>,
@@ -58,11 +56,6 @@ impl Runs {
         (runs.version == VERSION).then_some(runs)
     }
 
-    /// The runs as instants, oldest first.
-    pub(crate) fn instants(&self) -> Vec<DateTime<Utc>> {
-        self.runs.iter().map(|s| s.0).collect()
-    }
-
     /// The record after a run at `now` that found cron running or not
     /// (`None`: cron not looked at). A run dated at or before the last one
     /// (a clock set back, or `--now` in the past) changes nothing.
@@ -74,13 +67,8 @@ impl Runs {
         runs.push(Stamp(now));
         let drop = runs.len().saturating_sub(RUNS_KEPT);
         runs.drain(..drop);
-        let cron_down_since = match cron_runs {
-            Some(false) => self
-                .cron_down_since
-                .or(self.cron_up_at)
-                .or(Some(Stamp(now))),
-            _ => None,
-        };
+        let cron_down_since = (cron_runs == Some(false))
+            .then(|| (self.cron_down_since.or(self.cron_up_at)).unwrap_or(Stamp(now)));
         let cron_up_at = match cron_runs {
             Some(true) => Some(Stamp(now)),
             _ => self.cron_up_at,
@@ -96,11 +84,6 @@ impl Runs {
             cron_down_since,
             cron_was_down,
         }
-    }
-
-    /// The record as one line of JSON.
-    pub(crate) fn to_json_line(&self) -> Vec<u8> {
-        crate::record::json_line(self)
     }
 }
 
@@ -136,7 +119,7 @@ mod tests {
         let down = Some((Stamp(at(9 * 15)), Stamp(at(20 * 15))));
         assert_eq!(back.cron_was_down, down);
         assert_eq!(back.after(at(21 * 15), Some(true)).cron_was_down, down);
-        let line = runs.to_json_line();
+        let line = crate::record::json_line(&runs);
         assert_eq!(Runs::parse(&line), Some(runs));
         assert_eq!(Runs::parse(b"{\"version\":9,\"runs\":[]}"), None);
     }

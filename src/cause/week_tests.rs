@@ -116,7 +116,7 @@ fn simulate(off: (i64, i64), cron_dead: (i64, i64)) -> (Vec<(String, DateTime<Ut
                 judge::judge(&job, &policy)
             })
             .collect();
-        let runs = state.instants();
+        let runs: Vec<_> = state.runs.iter().map(|s| s.0).collect();
         let facts = Facts {
             now,
             zone: Tz::UTC,

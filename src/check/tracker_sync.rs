@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::escape::terminal;
 use crate::store::{self, RunLock};
 use crate::survey::Judged;
+use crate::tracker::{self, remind};
 
 /// Brings the host's alert issue in line with the judgement, when a tracker
 /// is configured.
@@ -17,39 +18,36 @@ pub(super) fn sync(
     judged: &Judged,
     lock: &RunLock,
 ) -> Result<(), Error> {
-    let Some(config) = crate::tracker::Config::load(&args.settings())? else {
+    let Some(config) = tracker::Config::load(&args.settings())? else {
         return Ok(());
     };
-    let forge = crate::tracker::connect(&config)?;
+    let forge = tracker::Client::new(&config)?;
     // The reminder cache beside the run lock (held): lost or unusable, it
     // costs one read of the comments, never a second reminder.
-    let cache_path = crate::tracker::remind::cache_path(lock.path());
+    let cache_path = remind::cache_path(lock.path());
     let cached = args
         .tracker_remind
-        .and_then(|_| store::read_small(&cache_path))
-        .and_then(|bytes| crate::tracker::remind::Cache::parse(&bytes));
-    let remember = |cache: &crate::tracker::remind::Cache| {
+        .and_then(|_| remind::Cache::parse(&store::read_small(&cache_path)?));
+    let remember = |cache: &remind::Cache| {
         if let Err(err) = store::write_file(&cache_path, &cache.to_json_line()) {
             crate::cli::report_error(PROGRAM, &err);
         }
     };
     let causes: Vec<String> = judged.causes.list.iter().map(|c| c.text.clone()).collect();
-    let opts = crate::tracker::Options {
+    let opts = tracker::Options {
         causes: &causes,
         host,
         label: &args.tracker_label,
         dry_run: args.dry_run,
         checked_at: judged.policy.now,
         fleet: &judged.fleet,
-        remind: args
-            .tracker_remind
-            .map(|every| crate::tracker::sync::Remind {
-                every,
-                cached: cached.as_ref(),
-                remember: &remember,
-            }),
+        remind: args.tracker_remind.map(|every| tracker::sync::Remind {
+            every,
+            cached: cached.as_ref(),
+            remember: &remember,
+        }),
     };
-    crate::tracker::sync(forge.as_ref(), &opts, &judged.jobs, &mut |note| {
+    tracker::sync(&forge, &opts, &judged.jobs, &mut |note| {
         // A dry run shows issue text built from heartbeat files: each line
         // is escaped like every other line for a terminal.
         for line in note.lines() {

@@ -125,10 +125,12 @@ impl fmt::Display for Error {
             Error::TrackerConfig { reason, .. }
             | Error::Ping { reason, .. }
             | Error::Adopt { reason, .. }
-            | Error::Notify { reason } => write!(f, "{reason}"),
+            | Error::Notify { reason, .. } => write!(f, "{reason}"),
             Error::Tracker(err) => err.fmt(f),
             Error::Crontab { path, reason, .. } => on_file(f, "cannot read crontab", path, reason),
-            Error::Systemd { manager, reason } => write!(
+            Error::Systemd {
+                manager, reason, ..
+            } => write!(
                 f,
                 "cannot read the timers of {manager}: {reason}; the other jobs were judged"
             ),

@@ -62,13 +62,12 @@ fn a_tracker_failure_leads_to_its_cause() {
         repo: "ops/alerts".into(),
         method: "GET".into(),
         path: "/api/v1/repos/ops/alerts/issues".into(),
-        status: None,
         message: "connection refused".into(),
         attempts: 3,
-        retry_after: None,
-        rate_limited: false,
-        connect_failed: true,
-        answer_invalid: false,
+        failed: crate::http::retry::Failed {
+            unsent: true,
+            ..Default::default()
+        },
         source: Some(Box::new(io::Error::from(io::ErrorKind::ConnectionRefused))),
     }
     .into();

@@ -2,9 +2,10 @@
 //! with many details: programs read them through accessors, people through
 //! its one-line `Display`.
 
-use std::{fmt, time::Duration};
+use std::fmt;
 
 use crate::escape::terminal;
+use crate::http::retry::Failed;
 
 /// A failed request to the issue tracker, with everything needed to find the
 /// cause: the server, the repo, the request and the server's answer. It
@@ -15,35 +16,37 @@ pub struct TrackerError {
     pub(crate) server: String,
     /// The repo, `OWNER/NAME`.
     pub(crate) repo: String,
-    /// The HTTP method.
     pub(crate) method: String,
     /// The request path, without the query.
     pub(crate) path: String,
-    /// The HTTP status, when an answer came.
-    pub(crate) status: Option<u16>,
     /// The server's message, or what went wrong on the way.
     pub(crate) message: String,
-    /// How many attempts were made.
     pub(crate) attempts: u32,
-    /// How long the server asked to wait before trying again.
-    pub(crate) retry_after: Option<Duration>,
-    /// The answer was a rate limit (a 429, or GitHub's 403 with
-    /// `Retry-After` or `x-ratelimit-remaining: 0`), not a refusal.
-    pub(crate) rate_limited: bool,
-    /// No connection was made, so the server certainly did nothing.
-    pub(crate) connect_failed: bool,
-    /// An answer came but could not be used (not the documented JSON, or
-    /// longer than the client reads): sending again would not help.
-    pub(crate) answer_invalid: bool,
+    /// What the failure shows for retrying: the HTTP status when an answer
+    /// came, the wait asked for, a rate limit (a 429, or GitHub's 403 with
+    /// `Retry-After` or `x-ratelimit-remaining: 0`), no connection made, or
+    /// an answer that cannot be used (sending again would not help).
+    pub(crate) failed: Failed,
     /// What failed underneath: the HTTP client's failure, or the JSON
     /// error of an answer that could not be read.
     pub(crate) source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
+impl super::Error {
+    /// Tracker settings refused for `reason`, which says what to do.
+    pub(crate) fn tracker_config(reason: impl Into<String>) -> super::Error {
+        let reason = reason.into();
+        super::Error::TrackerConfig {
+            reason,
+            source: None,
+        }
+    }
+}
+
 impl TrackerError {
     /// The HTTP status of the answer, when one came.
     pub fn status(&self) -> Option<u16> {
-        self.status
+        self.failed.status
     }
 
     /// How many attempts were made.
@@ -53,23 +56,23 @@ impl TrackerError {
 
     /// Whether the answer was the server's rate limit rather than a refusal.
     pub fn is_rate_limited(&self) -> bool {
-        self.rate_limited
+        self.failed.rate_limited
     }
 
     /// Whether no connection was made, so the server certainly did nothing.
     pub fn is_connect_failure(&self) -> bool {
-        self.connect_failed
+        self.failed.unsent
     }
 
     /// What to do about an answer with this status, when that is known.
     fn hint(&self) -> Option<&'static str> {
-        if self.rate_limited {
+        if self.failed.rate_limited {
             return Some("the server's rate limit is used up; the next run tries again");
         }
-        if self.path.ends_with("/user") && self.status == Some(403) {
+        if self.path.ends_with("/user") && self.status() == Some(403) {
             return Some("the token cannot read its own account, which hb-check asks to know which issues it wrote: give it the `read:user` scope (GitHub: a user or bot account token, not an app's)");
         }
-        match self.status? {
+        match self.status()? {
             401 => Some("the token is invalid or expired; put a valid one in HB_TRACKER_TOKEN or the --tracker-token-file"),
             403 => Some("the token lacks the `write:issue` scope (on GitHub: issues write permission) for this repo"),
             404 => Some("the repo does not exist or the token cannot see it; check --tracker-url, --tracker-repo and --tracker-kind"),
@@ -89,7 +92,7 @@ impl fmt::Display for TrackerError {
             terminal(&self.server),
             terminal(&self.repo)
         )?;
-        if let Some(status) = self.status {
+        if let Some(status) = self.status() {
             write!(f, " with HTTP {status}")?;
         }
         write!(f, ": {}", terminal(&self.message))?;

@@ -27,9 +27,7 @@ impl LintWhen {
         if quiet {
             return LintWhen::Never;
         }
-        let mut name = lock.as_os_str().to_owned();
-        name.push(".crontabs");
-        LintWhen::Changed(PathBuf::from(name))
+        LintWhen::Changed(crate::store::beside(lock, ".crontabs"))
     }
 }
 

@@ -242,8 +242,7 @@ fn directory(
         let (seen, budget) = &mut *read;
         let listing = seen.entry(host.under(dir)).or_insert_with_key(|path| {
             let listing = scripts::read_dir(path, budget);
-            let problems = listing.problems.iter().cloned();
-            lint.extend(problems.map(files::Problem::into_lint));
+            lint.extend(listing.problems.iter().cloned());
             Rc::new(listing)
         });
         Rc::clone(listing)

@@ -118,6 +118,20 @@ fn a_quorum_for_a_job_no_host_has_is_below() {
 }
 
 #[test]
+fn too_few_hosts_all_ok_name_no_bad_host() {
+    let rules = [parse_quorum("sync=6").unwrap()];
+    let jobs: Vec<Judgement> = (1..=3)
+        .map(|n| row(&format!("h{n}"), "sync", Status::Ok))
+        .collect();
+    let fleet = Fleet::of(&jobs, "central", &rules);
+    assert!(fleet.quorum[0].is_below());
+    assert_eq!(
+        fleet.quorum[0].reason,
+        "ok on 3 of 3 hosts, at least 6 needed"
+    );
+}
+
+#[test]
 fn a_job_named_twice_takes_the_last_number() {
     let rules = [
         parse_quorum("backup=40").unwrap(),

@@ -39,12 +39,12 @@ impl Destinations {
     /// The destinations of this run: --notify's, else HB_NOTIFY's.
     pub(crate) fn all(&self) -> Vec<Dest> {
         let given = if self.notify.is_empty() {
-            self.notify_env.iter().collect::<Vec<_>>()
+            self.notify_env.as_slice()
         } else {
-            self.notify.iter().collect()
+            &self.notify
         };
         let mut all: Vec<Dest> = Vec::new();
-        for dest in given.into_iter().flat_map(|list| list.0.iter()) {
+        for dest in given.iter().flat_map(|list| &list.0) {
             // One state file per destination: a repeated one is sent once.
             if !all.contains(dest) {
                 all.push(dest.clone());
@@ -92,20 +92,10 @@ fn parse_budget(text: &str) -> Result<Duration, crate::Error> {
 /// Splits `HB_NOTIFY`: destinations separated by white space, an `exec:`
 /// one running to the end of its line.
 pub(crate) fn split_list(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let mut rest = line.trim_start();
-        while !rest.is_empty() {
-            if rest.starts_with("exec:") {
-                out.push(rest.trim_end());
-                break;
-            }
-            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-            out.push(&rest[..end]);
-            rest = rest[end..].trim_start();
-        }
-    }
-    out
+    let words = regex::Regex::new(r"exec:[^\n]*|\S+").expect("a valid pattern");
+    (words.find_iter(text))
+        .map(|m| m.as_str().trim_end())
+        .collect()
 }
 
 /// The value parser of `--notify DEST` (one destination) and of
@@ -130,7 +120,9 @@ impl clap::builder::TypedValueParser for DestParser {
             _ => "HB_NOTIFY".to_owned(),
         };
         let parsed = match value.to_str() {
-            None => Err("invalid notify destination: it is not UTF-8".to_owned()),
+            None => Err(crate::Error::rule(
+                "invalid notify destination: it is not UTF-8",
+            )),
             Some(text) if self.list => split_list(text).into_iter().map(Dest::parse).collect(),
             Some(text) => Dest::parse(text).map(|dest| vec![dest]),
         };

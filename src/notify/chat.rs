@@ -16,7 +16,7 @@ const DISCORD_MAX: usize = 2000;
 /// The incoming-webhook request of Slack, Mattermost and Rocket.Chat.
 pub(super) fn slack<'a>(url: &'a str, message: &Message) -> Post<'a> {
     let body = serde_json::json!({ "text": message.chat(true, SLACK_MAX) });
-    json(url, &body)
+    Post::json(url, &body)
 }
 
 /// Discord's webhook request, which mentions no one.
@@ -25,19 +25,7 @@ pub(super) fn discord<'a>(url: &'a str, message: &Message) -> Post<'a> {
         "content": message.chat(false, DISCORD_MAX),
         "allowed_mentions": { "parse": [] },
     });
-    json(url, &body)
-}
-
-fn json<'a>(url: &'a str, body: &serde_json::Value) -> Post<'a> {
-    let mut bytes = Vec::new();
-    // A JSON value always serialises.
-    crate::escape::write_json(&mut bytes, body).expect("JSON serialises");
-    Post {
-        url,
-        headers: Vec::new(),
-        body: ("application/json", bytes),
-        redactor: None,
-    }
+    Post::json(url, &body)
 }
 
 #[cfg(test)]

@@ -96,36 +96,26 @@ impl<'a> Facts<'a> {
         }
     }
 
-    fn counts(&self) -> BTreeMap<Status, usize> {
+    fn empty(&self, event: Event, severity: Severity) -> Message {
         let mut counts = BTreeMap::new();
         for j in self.jobs {
             *counts.entry(j.status).or_insert(0) += 1;
         }
-        counts
-    }
-
-    fn empty(&self, event: Event, severity: Severity) -> Message {
+        let causes: Vec<String> = (self.causes.iter())
+            .map(|c| content::cut(c, PIECE_MAX))
+            .collect();
         Message {
+            // The causes, one line each, before the jobs they explain.
+            lines: causes.iter().map(|c| vec![untrusted(c.clone())]).collect(),
             version: VERSION,
             event,
             severity,
             host: self.host.to_owned(),
             checker: self.checker,
             checked_at: self.now,
-            title: String::new(),
-            text: String::new(),
-            counts: self.counts(),
-            causes: self
-                .causes
-                .iter()
-                .map(|c| content::cut(c, PIECE_MAX))
-                .collect(),
-            changes: Vec::new(),
-            changes_omitted: 0,
-            still_bad: Vec::new(),
-            still_bad_omitted: 0,
-            title_line: Vec::new(),
-            lines: Vec::new(),
+            counts,
+            causes,
+            ..Message::default()
         }
     }
 
@@ -153,21 +143,17 @@ fn untrusted(text: impl Into<String>) -> Part {
 }
 
 /// `N job(s)`.
-fn jobs_word(n: usize) -> String {
-    if n == 1 {
-        "1 job".to_owned()
-    } else {
-        format!("{n} jobs")
+fn jobs(n: usize) -> String {
+    match n {
+        1 => "1 job".to_owned(),
+        _ => format!("{n} jobs"),
     }
 }
 
-/// `N job(s) need(s)`.
-fn need(n: usize) -> String {
-    if n == 1 {
-        "1 job needs".to_owned()
-    } else {
-        format!("{n} jobs need")
-    }
+/// `N job(s) [still ]need(s) attention:`.
+fn need(n: usize, still: &str) -> String {
+    let s = if n == 1 { "s" } else { "" };
+    format!("{} {still}need{s} attention:", jobs(n))
 }
 
 /// The message of a run in which `diff` changed (as against the last
@@ -221,7 +207,7 @@ pub(crate) fn changes(
     (m.still_bad, m.still_bad_omitted) = facts.bad(still_bad);
     let (head, names): (String, Vec<(&str, String)>) = match event {
         Event::Alert => (
-            format!("{} attention:", need(worse)),
+            need(worse, ""),
             m.changes
                 .iter()
                 .filter_map(|c| {
@@ -236,25 +222,19 @@ pub(crate) fn changes(
             // A paused job has not recovered: it is named apart.
             let paused = |c: &Change| c.to == Some(Status::Paused);
             let all_paused = m.changes.iter().all(paused);
-            let word = |c: &Change| {
-                if paused(c) && !all_paused {
+            let head = if all_paused { "paused:" } else { "recovered:" };
+            let names = (m.changes.iter()).map(|c| {
+                let word = if paused(c) && !all_paused {
                     " (paused)"
                 } else {
                     ""
-                }
-            };
-            let head = if all_paused { "paused:" } else { "recovered:" };
-            let names = m
-                .changes
-                .iter()
-                .map(|c| (c.job.as_str(), word(c).to_owned()));
+                };
+                (c.job.as_str(), word.to_owned())
+            });
             (head.to_owned(), names.collect())
         }
         _ => (
-            format!(
-                "reminder: {} attention:",
-                need(still_bad.len()).replace(" need", " still need")
-            ),
+            format!("reminder: {}", need(still_bad.len(), "still ")),
             m.still_bad
                 .iter()
                 .map(|b| (b.job.as_str(), format!(" {}", b.status)))
@@ -278,19 +258,20 @@ pub(crate) fn changes(
         ]);
     }
     if event == Event::Recovery && !still_bad.is_empty() {
-        title.push(fixed(format!("; {} still bad", jobs_word(still_bad.len()))));
+        title.push(fixed(format!("; {} still bad", jobs(still_bad.len()))));
     }
     m.title_line = title;
-    m.lines = cause_lines(&m.causes);
-    let lines: Vec<Line> = (m.changes.iter())
+    let lines = (m.changes.iter())
         .filter(|c| c.to.is_none_or(|s| !s.is_alert()) || !facts.grouped.contains(&c.job))
-        .map(change_line)
-        .collect();
+        .map(change_line);
     listed(&mut m.lines, lines, m.changes_omitted);
     if !m.still_bad.is_empty() && event != Event::Alert {
         m.lines.push(vec![fixed("Still bad:")]);
-        let lines: Vec<Line> = m.still_bad.iter().map(bad_line).collect();
-        listed(&mut m.lines, lines, m.still_bad_omitted);
+        listed(
+            &mut m.lines,
+            m.still_bad.iter().map(bad_line),
+            m.still_bad_omitted,
+        );
     }
     m.finish()
 }
@@ -315,9 +296,11 @@ pub(crate) fn summary(facts: &Facts) -> Message {
         untrusted(facts.host),
         fixed(format!(": {}", content::summary_line(facts.jobs))),
     ];
-    m.lines = cause_lines(&m.causes);
-    let lines: Vec<Line> = m.still_bad.iter().map(bad_line).collect();
-    listed(&mut m.lines, lines, m.still_bad_omitted);
+    listed(
+        &mut m.lines,
+        m.still_bad.iter().map(bad_line),
+        m.still_bad_omitted,
+    );
     if m.still_bad.is_empty() {
         m.lines.push(vec![fixed("Nothing needs attention.")]);
     }
@@ -339,13 +322,8 @@ pub(crate) fn test(facts: &Facts) -> Message {
     m.finish()
 }
 
-/// The causes, one line each, before the jobs they explain.
-fn cause_lines(causes: &[String]) -> Vec<Line> {
-    causes.iter().map(|c| vec![untrusted(c.clone())]).collect()
-}
-
 /// Appends `lines`, and `... and N more` for `omitted` ones.
-fn listed(out: &mut Vec<Line>, lines: Vec<Line>, omitted: usize) {
+fn listed(out: &mut Vec<Line>, lines: impl Iterator<Item = Line>, omitted: usize) {
     out.extend(lines);
     if omitted > 0 {
         out.push(vec![fixed(format!("... and {omitted} more"))]);

@@ -2,6 +2,7 @@
 //! `ntfys://`, `slack+https://`, `discord+https://`, `exec:...`), checked
 //! and parsed once, and shown only by its scheme and host.
 
+use crate::error::Error;
 use crate::http;
 
 /// What kind of destination, and where it is.
@@ -33,44 +34,50 @@ impl std::fmt::Debug for Dest {
     }
 }
 
-/// The URL schemes a destination may have, and the scheme it is sent with.
-const SCHEMES: &[(&str, &str)] = &[
-    ("https://", "https://"),
-    ("http://", "http://"),
-    ("ntfys://", "https://"),
-    ("ntfy://", "http://"),
-    ("slack+https://", "https://"),
-    ("slack+http://", "http://"),
-    ("discord+https://", "https://"),
+/// A URL scheme a destination may have, the scheme it is sent with, and
+/// the kind of destination it is.
+type Scheme = (&'static str, &'static str, fn(String) -> Kind);
+
+const SCHEMES: &[Scheme] = &[
+    ("https://", "https://", Kind::Webhook),
+    ("http://", "http://", Kind::Webhook),
+    ("ntfys://", "https://", Kind::Ntfy),
+    ("ntfy://", "http://", Kind::Ntfy),
+    ("slack+https://", "https://", Kind::Slack),
+    ("slack+http://", "http://", Kind::Slack),
+    ("discord+https://", "https://", Kind::Discord),
 ];
 
 impl Dest {
     /// Parses a destination; a refusal names it by its scheme and host.
-    pub(crate) fn parse(text: &str) -> Result<Dest, String> {
+    pub(crate) fn parse(text: &str) -> Result<Dest, Error> {
         let given = text.trim().to_owned();
         if let Some(command) = given.strip_prefix("exec:") {
-            let words = crate::schedule::command::words(command).ok_or(
+            let words = crate::schedule::command::words(command).ok_or_else(|| Error::rule(
                 "invalid notify destination `exec:`: no shell runs it, so `;`, `&`, `|`, `(`, `)` and line breaks cannot be used",
-            )?;
+            ))?;
             if words.is_empty() {
-                return Err("invalid notify destination `exec:`: it names no command".to_owned());
+                return Err(Error::rule(
+                    "invalid notify destination `exec:`: it names no command",
+                ));
             }
             return Ok(Dest {
                 given,
                 kind: Kind::Exec(words),
             });
         }
-        let refuse =
-            |why: &str| format!("invalid notify destination {}: {why}", http::shown(&given));
+        let rule = |why: &str| format!("invalid notify destination {}: {why}", http::shown(&given));
+        let refuse = |why: &str| Error::rule(rule(why));
         let lower = given.to_ascii_lowercase();
-        let (prefix, scheme) = SCHEMES
+        let (prefix, scheme, kind) = SCHEMES
             .iter()
-            .find(|(prefix, _)| lower.starts_with(prefix))
+            .find(|(prefix, _, _)| lower.starts_with(prefix))
             .ok_or_else(|| {
                 refuse("give a URL of one of the schemes http, https, ntfy, ntfys, slack+http, slack+https, discord+https, or exec:COMMAND")
             })?;
         let target = format!("{scheme}{}", &given[prefix.len()..]);
-        let url = url::Url::parse(&target).map_err(|e| refuse(&e.to_string()))?;
+        let url =
+            url::Url::parse(&target).map_err(|e| Error::rule_from(rule(&e.to_string()), e))?;
         if url.host_str().is_none_or(str::is_empty) {
             return Err(refuse("it has no host"));
         }
@@ -79,24 +86,15 @@ impl Dest {
                 "it must not carry a user name or password (ntfy: set HB_NTFY_TOKEN or HB_NTFY_TOKEN_FILE)",
             ));
         }
-        let kind = match prefix.split_once("://").map_or("", |(s, _)| s) {
-            "ntfy" | "ntfys" => {
-                let topic = url.path().trim_start_matches('/');
-                let topic_ok = (1..=64).contains(&topic.len())
-                    && topic
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
-                if !topic_ok || url.query().is_some() {
-                    return Err(refuse(
-                        "an ntfy topic (the URL's path) is 1 to 64 letters, digits, `-` or `_`",
-                    ));
-                }
-                Kind::Ntfy(url.into())
-            }
-            "slack+https" | "slack+http" => Kind::Slack(url.into()),
-            "discord+https" => Kind::Discord(url.into()),
-            _ => Kind::Webhook(url.into()),
-        };
+        let topic = url.path().trim_start_matches('/');
+        let topic_ok = (1..=64).contains(&topic.len())
+            && (topic.bytes()).all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
+        if prefix.starts_with("ntfy") && (!topic_ok || url.query().is_some()) {
+            return Err(refuse(
+                "an ntfy topic (the URL's path) is 1 to 64 letters, digits, `-` or `_`",
+            ));
+        }
+        let kind = kind(url.into());
         Ok(Dest { given, kind })
     }
 
@@ -173,7 +171,7 @@ mod tests {
             ("exec:", "names no command"),
             ("exec:a SECRET | b", "no shell"),
         ] {
-            let why = Dest::parse(given).unwrap_err();
+            let why = Dest::parse(given).unwrap_err().to_string();
             assert!(why.contains(rule), "{given}: {why}");
             assert!(!why.contains("SECRET"), "{given}: {why}");
         }

@@ -1,15 +1,15 @@
 //! The message one run sends to every destination: a versioned JSON
 //! document (`"version": 1`) with a one-line `title` and a plain `text`,
 //! built once (in `compose`) from the change engine's word. The title and
-//! the text are
-//! kept as lines of fixed words and untrusted pieces (job names, reasons,
-//! messages), so that each medium renders the pieces inert its own way:
-//! escaped for a terminal in the plain text, code spans in chat.
+//! the text are kept as lines of fixed words and untrusted pieces (job
+//! names, reasons, messages), so that each medium renders the pieces inert
+//! its own way: escaped for a terminal in the plain text, code spans in
+//! chat.
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 use crate::escape;
 use crate::judge::Status;
@@ -22,10 +22,11 @@ pub(crate) const VERSION: u32 = 1;
 const TITLE_MAX: usize = 200;
 
 /// Why the message is sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Event {
     /// Jobs went bad, or a bad job's status changed.
+    #[default]
     Alert,
     /// Nothing changed, and jobs are still bad after `--notify-remind`.
     Reminder,
@@ -38,10 +39,11 @@ pub(crate) enum Event {
 }
 
 /// How urgent the message is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Severity {
     /// Something is stale, failed, invalid or missing.
+    #[default]
     Critical,
     /// Something is late or failing, nothing worse.
     Warning,
@@ -81,7 +83,7 @@ pub(crate) struct Details {
     /// Seconds since its last heartbeat.
     pub age_seconds: Option<u64>,
     /// When its last heartbeat was written.
-    #[serde(serialize_with = "optional_time")]
+    #[serde(serialize_with = "crate::record::rfc3339_opt::serialize")]
     pub last_seen: Option<DateTime<Utc>>,
     /// The message its last run left.
     pub message: Option<String>,
@@ -98,7 +100,7 @@ pub(crate) struct Change {
     pub to: Option<Status>,
     /// Since when it has had that status, as far as this destination's
     /// runs saw.
-    #[serde(serialize_with = "optional_time")]
+    #[serde(serialize_with = "crate::record::rfc3339_opt::serialize")]
     pub since: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub details: Details,
@@ -109,14 +111,14 @@ pub(crate) struct Change {
 pub(crate) struct Bad {
     pub job: String,
     pub status: Status,
-    #[serde(serialize_with = "optional_time")]
+    #[serde(serialize_with = "crate::record::rfc3339_opt::serialize")]
     pub since: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub details: Details,
 }
 
 /// The message, as the generic webhook and `exec:` receive it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub(crate) struct Message {
     /// [`VERSION`].
     pub version: u32,
@@ -156,14 +158,6 @@ pub(crate) struct Message {
     pub lines: Vec<Line>,
 }
 
-#[allow(clippy::ref_option)] // serde's `serialize_with` passes `&Option`.
-fn optional_time<S: Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => crate::record::rfc3339_seconds(t, s),
-        None => s.serialize_none(),
-    }
-}
-
 /// Renders a line, each untrusted piece through `quote`.
 fn render(line: &Line, quote: &dyn Fn(&str) -> String) -> String {
     line.iter()
@@ -200,8 +194,7 @@ impl Message {
             out = quote(&content::cut(&self.title, max / 4));
         }
         let mut used = out.chars().count();
-        let mut lines = self.lines.iter().map(|l| render(l, &quote));
-        for (i, line) in lines.by_ref().enumerate() {
+        for (i, line) in self.lines.iter().map(|l| render(l, &quote)).enumerate() {
             let n = line.chars().count() + 1;
             if used + n > max.saturating_sub(40) {
                 out.push_str(&format!("\n... and {} more lines", self.lines.len() - i));
@@ -227,17 +220,13 @@ impl Message {
     /// is none: for `HB_CHANGES`.
     pub(crate) fn change_list(&self) -> String {
         let word = |s: Option<Status>| s.map_or("-", Status::as_str);
+        // A job's name has no space; the checker's own entries (`cron
+        // daemon`, `backup quorum`) have one, joined here so that a line
+        // stays three words.
         let mut out = String::new();
         for c in &self.changes {
-            // A job's name has no space; the checker's own entries (`cron
-            // daemon`, `backup quorum`) have one, joined here so that a
-            // line stays three words.
-            out.push_str(&format!(
-                "{} {} {}\n",
-                plain(&c.job).replace(' ', "-"),
-                word(c.from),
-                word(c.to)
-            ));
+            let job = plain(&c.job).replace(' ', "-");
+            out.push_str(&format!("{job} {} {}\n", word(c.from), word(c.to)));
         }
         out
     }

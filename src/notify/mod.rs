@@ -26,7 +26,6 @@ mod post;
 mod state;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -46,19 +45,11 @@ use dest::Kind;
 
 /// Sends `message` to `dest` within `budget`: what it answered, or why it
 /// did not take it.
-fn deliver(http: &Http, dest: &Dest, message: &Message, budget: &Budget) -> Result<String, String> {
+fn deliver(http: &Http, dest: &Dest, message: &Message, budget: &Budget) -> Result<String, Error> {
     let post = match &dest.kind {
         Kind::Exec(words) => return exec::run(words, message, budget.left()),
-        Kind::Webhook(url) => post::Post {
-            url,
-            headers: Vec::new(),
-            body: ("application/json", message.to_json()),
-            redactor: None,
-        },
-        Kind::Ntfy(url) => {
-            let token = ntfy::token().map_err(|e| e.to_string())?;
-            ntfy::post(url, message, token.as_ref())
-        }
+        Kind::Webhook(url) => post::Post::json(url, message),
+        Kind::Ntfy(url) => ntfy::post(url, message, ntfy::token()?.as_ref()),
         Kind::Slack(url) => chat::slack(url, message),
         Kind::Discord(url) => chat::discord(url, message),
     };
@@ -66,79 +57,43 @@ fn deliver(http: &Http, dest: &Dest, message: &Message, budget: &Budget) -> Resu
 }
 
 /// Runs `each` for every destination at once, in its own thread, and
-/// gathers their failures into one error.
+/// gathers their failures into one error, whose source is the first one's.
 fn fan_out(
     dests: &[Dest],
     budget: Duration,
-    each: &(dyn Fn(&Http, &Dest, &Budget) -> Result<(), String> + Sync),
+    each: &(dyn Fn(&Http, &Dest, &Budget) -> Result<(), Error> + Sync),
 ) -> Result<(), Error> {
-    let http = client();
-    let budget = Budget::new(budget);
-    let failed: Vec<String> = std::thread::scope(|scope| {
-        let running: Vec<_> = dests
-            .iter()
-            .map(|dest| {
-                let http = &http;
-                let budget = &budget;
-                scope.spawn(move || each(http, dest, budget).map_err(|why| (dest, why)))
-            })
+    let (http, budget) = (client(), Budget::new(budget));
+    let mut failed: Vec<(String, Option<Error>)> = std::thread::scope(|scope| {
+        let running: Vec<_> = (dests.iter())
+            .map(|dest| (dest, scope.spawn(|| each(&http, dest, &budget))))
             .collect();
-        running
-            .into_iter()
-            .filter_map(|t| match t.join() {
+        (running.into_iter())
+            .filter_map(|(dest, t)| match t.join() {
                 Ok(Ok(())) => None,
-                Ok(Err((dest, why))) => Some(format!("{}: {why}", dest.shown())),
-                Err(_) => Some("a destination's sender failed".to_owned()),
+                Ok(Err(why)) => Some((format!("{}: {why}", dest.shown()), Some(why))),
+                Err(_) => Some(("a destination's sender failed".to_owned(), None)),
             })
             .collect()
     });
     if failed.is_empty() {
         return Ok(());
     }
-    Err(Error::Notify {
-        reason: format!(
-            "notify: {} of {} destination{} did not take the message: {}",
-            failed.len(),
-            dests.len(),
-            if dests.len() == 1 { "" } else { "s" },
-            failed.join("; ")
-        ),
-    })
+    let said: Vec<&str> = failed.iter().map(|(line, _)| line.as_str()).collect();
+    let reason = format!(
+        "notify: {} of {} destination{} did not take the message: {}",
+        failed.len(),
+        dests.len(),
+        if dests.len() == 1 { "" } else { "s" },
+        said.join("; ")
+    );
+    let first = failed.swap_remove(0).1;
+    Err(refused(reason, first.map(|why| Box::new(why) as _)))
 }
 
-/// hb-check's notify step: to each destination, the changes since what it
-/// last accepted, or a reminder when one is due; its state beside `lock`
-/// (held) committed once it took the message.
-fn send_changes(
-    dests: &[Dest],
-    run: &Facts,
-    pairs: &[(String, crate::judge::Status)],
-    lock: &Path,
-    remind: Duration,
-    budget: Duration,
-) -> Result<(), Error> {
-    fan_out(dests, budget, &|http, dest, budget| {
-        let path = state::path(lock, &dest.given);
-        let mut state = DestState::read(&path);
-        state.advance(pairs, run.now);
-        let since = |key: &str| state.since_of(key);
-        let facts = Facts {
-            since: &since,
-            ..*run
-        };
-        let planned = plan(state.delivered.as_ref(), pairs, &facts, remind.as_secs());
-        let outcome = match planned {
-            None => Ok(None),
-            Some((message, next)) => deliver(http, dest, &message, budget).map(|_| Some(next)),
-        };
-        let mut state = state.clone();
-        if let Ok(Some(next)) = &outcome {
-            state.delivered = Some(next.clone());
-        }
-        // The times are kept either way; what was accepted, only when it was.
-        let kept = state.write(&path).map_err(|e| e.to_string());
-        outcome.map(|_| ()).and(kept)
-    })
+/// A destination that did not take a message, and what failed underneath.
+fn refused(reason: String, source: Option<Box<dyn std::error::Error + Send + Sync>>) -> Error {
+    Error::Notify { reason, source }
 }
 
 /// What to send a destination that last accepted `last`, and the state to
@@ -170,8 +125,10 @@ fn plan(
     Some((message, next))
 }
 
-/// hb-check's step after judging, with the run lock held: the changes to
-/// every destination of `args`, if any.
+/// hb-check's step after judging, with the run lock held: to each
+/// destination of `args`, the changes since what it last accepted, or a
+/// reminder when one is due; its state beside the lock committed once it
+/// took the message.
 pub(crate) fn after_check(
     args: &NotifyArgs,
     host: &str,
@@ -182,58 +139,54 @@ pub(crate) fn after_check(
     if dests.is_empty() {
         return Ok(());
     }
-    let context = Context::of(judged);
-    let run = context.facts(host, "hb-check", judged);
-    let (remind, budget) = (args.notify_remind, args.dests.notify_timeout);
     let pairs = judged.pairs();
-    send_changes(&dests, &run, &pairs, lock.path(), remind, budget)
+    with_facts(judged, host, "hb-check", |run| {
+        fan_out(&dests, args.dests.notify_timeout, &|http, dest, budget| {
+            let path = state::path(lock.path(), &dest.given);
+            let mut state = DestState::read(&path);
+            state.advance(&pairs, run.now);
+            let planned = {
+                let since = |key: &str| state.since_of(key);
+                let facts = Facts {
+                    since: &since,
+                    ..*run
+                };
+                let remind = args.notify_remind.as_secs();
+                plan(state.delivered.as_ref(), &pairs, &facts, remind)
+            };
+            let outcome = planned.map_or(Ok(()), |(message, next)| {
+                deliver(http, dest, &message, budget).map(|_| state.delivered = Some(next))
+            });
+            // The times are kept either way; what was accepted, only when it was.
+            outcome.and(state.write(&path))
+        })
+    })
 }
 
-/// What a run's message says beside its jobs.
-struct Context {
-    /// The lines it names before its jobs: the run's causes (cron down,
-    /// the host down, a needed job bad), then what the fleet says (a
-    /// quorum not met, the same job bad on many hosts), as the text output
-    /// and the tracker say them.
-    causes: Vec<String>,
-    /// The names of the jobs a fleet group speaks for.
-    grouped: BTreeSet<String>,
-}
-
-impl Context {
-    fn of(judged: &crate::survey::Judged) -> Context {
-        Context {
-            causes: (judged.causes.list.iter().map(|c| c.text.clone()))
-                .chain(judged.fleet.lines())
-                .collect(),
-            grouped: (judged.jobs.iter())
-                .filter(|j| judged.fleet.group_of(j).is_some())
-                .map(|j| changes::name_of(&changes::key(j), &judged.jobs).to_owned())
-                .collect(),
-        }
-    }
-
-    /// The facts of `checker`'s run on `host` that judged `judged`, with
-    /// the run's verdict as the message's severity.
-    fn facts<'a>(
-        &'a self,
-        host: &'a str,
-        checker: &'static str,
-        judged: &'a crate::survey::Judged,
-    ) -> Facts<'a> {
-        let now = judged.policy.now;
-        Facts {
-            code: judged.code(),
-            ..Facts::new(
-                host,
-                checker,
-                &judged.jobs,
-                &self.causes,
-                &self.grouped,
-                now,
-            )
-        }
-    }
+/// Calls `f` with the facts of `checker`'s run on `host` that judged
+/// `judged`, the run's verdict as the message's severity.
+fn with_facts<R>(
+    judged: &crate::survey::Judged,
+    host: &str,
+    checker: &'static str,
+    f: impl FnOnce(&Facts) -> R,
+) -> R {
+    // The lines before the jobs: the run's causes (cron down, the host
+    // down, a needed job bad), then what the fleet says (a quorum not met,
+    // the same job bad on many hosts), as the text output and the tracker
+    // say them; and the names of the jobs a fleet group speaks for.
+    let causes: Vec<String> = (judged.causes.list.iter().map(|c| c.text.clone()))
+        .chain(judged.fleet.lines())
+        .collect();
+    let grouped: BTreeSet<String> = (judged.jobs.iter())
+        .filter(|j| judged.fleet.group_of(j).is_some())
+        .map(|j| changes::name_of(&changes::key(j), &judged.jobs).to_owned())
+        .collect();
+    let now = judged.policy.now;
+    f(&Facts {
+        code: judged.code(),
+        ..Facts::new(host, checker, &judged.jobs, &causes, &grouped, now)
+    })
 }
 
 /// night-watch's step after the report: the summary to every destination
@@ -247,9 +200,7 @@ pub(crate) fn after_report(
     if dests.is_empty() {
         return Ok(());
     }
-    let context = Context::of(judged);
-    let run = context.facts(host, "night-watch", judged);
-    let message = compose::summary(&run);
+    let message = with_facts(judged, host, "night-watch", compose::summary);
     fan_out(&dests, args.notify_timeout, &|http, dest, budget| {
         deliver(http, dest, &message, budget).map(|_| ())
     })
@@ -264,22 +215,13 @@ pub(crate) fn test_run(
     stdout: &mut dyn std::io::Write,
 ) -> crate::exit_code::Check {
     use crate::exit_code::Check;
-    let message = compose::test(&Facts::new(
-        host,
-        "hb-check",
-        &[],
-        &[],
-        &BTreeSet::new(),
-        Utc::now(),
-    ));
+    let none = BTreeSet::new();
+    let message = compose::test(&Facts::new(host, "hb-check", &[], &[], &none, Utc::now()));
     let budget = Budget::new(args.dests.notify_timeout);
     match deliver(&client(), dest, &message, &budget) {
         Ok(answer) => {
             let line = format!("{} took the test message: {answer}\n", dest.shown());
-            match stdout.write_all(line.as_bytes()) {
-                Ok(()) => Check::Ok,
-                Err(_) => Check::Unknown,
-            }
+            (stdout.write_all(line.as_bytes())).map_or(Check::Unknown, |()| Check::Ok)
         }
         Err(why) => {
             eprintln!(
@@ -294,4 +236,35 @@ pub(crate) fn test_run(
 /// The HTTP client every destination shares.
 fn client() -> Http {
     Http::new(concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_leads_to_its_cause() {
+        let dests = [Dest::parse("exec:/nonexistent/notifier").unwrap()];
+        let err = fan_out(&dests, Duration::from_secs(1), &|http, dest, budget| {
+            let message = compose::test(&Facts::new(
+                "h",
+                "hb-check",
+                &[],
+                &[],
+                &BTreeSet::new(),
+                Utc::now(),
+            ));
+            deliver(http, dest, &message, budget).map(|_| ())
+        })
+        .unwrap_err();
+        assert!(err.to_string().starts_with(
+            "notify: 1 of 1 destination did not take the message: exec:/nonexistent/notifier: cannot run"
+        ));
+        let mut chain = std::error::Error::source(&err);
+        while let Some(cause) = chain.and_then(std::error::Error::source) {
+            chain = Some(cause);
+        }
+        let cause = chain.expect("a cause");
+        assert!(cause.downcast_ref::<std::io::Error>().is_some(), "{cause}");
+    }
 }

@@ -40,20 +40,14 @@ pub(super) fn post<'a>(url: &'a str, message: &Message, token: Option<&Token>) -
         Severity::Warning => ("3", "warning"),
         Severity::Ok => ("2", "white_check_mark"),
     };
-    let mut headers = vec![
-        (
-            HeaderName::from_static("x-title"),
-            header_text(&message.title),
-        ),
-        (
-            HeaderName::from_static("x-priority"),
-            HeaderValue::from_static(priority),
-        ),
-        (
-            HeaderName::from_static("x-tags"),
-            HeaderValue::from_static(tags),
-        ),
-    ];
+    let mut headers: Vec<_> = [
+        ("x-title", header_text(&message.title)),
+        ("x-priority", HeaderValue::from_static(priority)),
+        ("x-tags", HeaderValue::from_static(tags)),
+    ]
+    .into_iter()
+    .map(|(name, value)| (HeaderName::from_static(name), value))
+    .collect();
     let mut redactor = None;
     if let Some(token) = token {
         // A token with a character no header may carry is sent as none: the
@@ -78,11 +72,8 @@ fn body(text: &str) -> Vec<u8> {
         return text.as_bytes().to_vec();
     }
     let mark = "\n...";
-    let mut end = BODY_MAX - mark.len();
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}{mark}", &text[..end]).into_bytes()
+    let kept = crate::record::cut(text, BODY_MAX - mark.len());
+    format!("{kept}{mark}").into_bytes()
 }
 
 /// A header value for `text` (a title, one line without control

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 
+use super::refused;
+use crate::error::Error;
 use crate::http::redact::Redactor;
 use crate::http::retry::{self, Backoff, Budget, Failed, Repeat};
 use crate::http::wait::RateLimit;
@@ -22,7 +24,7 @@ const ATTEMPT_MIN: Duration = Duration::from_millis(200);
 /// The most read of an answer: a destination says "ok" in a few bytes.
 const ANSWER_MAX: u64 = 64 * 1024;
 
-/// The most characters of an answer quoted in a message.
+/// The most characters quoted of an answer or a command's output.
 const QUOTED_MAX: usize = 200;
 
 /// A POST of `body` (content type and bytes) with `headers` to `url`.
@@ -34,10 +36,40 @@ pub(super) struct Post<'a> {
     pub redactor: Option<Redactor>,
 }
 
+impl<'a> Post<'a> {
+    /// A POST of `body` as JSON (every unsafe character escaped: see
+    /// [`crate::escape::write_json`]) to `url`.
+    pub(super) fn json(url: &'a str, body: &impl serde::Serialize) -> Post<'a> {
+        let mut bytes = Vec::new();
+        // Plain structs and JSON values always serialise.
+        crate::escape::write_json(&mut bytes, body).expect("JSON serialises");
+        Post {
+            url,
+            headers: Vec::new(),
+            body: ("application/json", bytes),
+            redactor: None,
+        }
+    }
+}
+
+/// `: LINE`, the first line of `bytes` as a message may quote it (no URL,
+/// no secret `redactor` masks, at most 200 characters); empty when there
+/// is none.
+pub(super) fn quoted(bytes: &[u8], redactor: Option<&Redactor>) -> String {
+    let mut first = http::hide_urls(&crate::process::first_line(bytes));
+    if let Some(redactor) = redactor {
+        first = redactor.clean(&first);
+    }
+    match crate::report::content::cut(&first, QUOTED_MAX) {
+        first if first.is_empty() => first,
+        first => format!(": {first}"),
+    }
+}
+
 /// Sends `post` within `budget`. `Ok` says what the server answered to a
 /// message it took (any 2xx); `Err` why it was not taken. Neither holds
 /// the URL's path, the token, or a raw control character.
-pub(super) fn send(http: &Http, post: Post, budget: &Budget) -> Result<String, String> {
+pub(super) fn send(http: &Http, post: Post, budget: &Budget) -> Result<String, Error> {
     let request = Request {
         method: Method::POST,
         url: post.url.to_owned(),
@@ -46,30 +78,14 @@ pub(super) fn send(http: &Http, post: Post, budget: &Budget) -> Result<String, S
         limit: Some(ANSWER_MAX),
         error_limit: Some(ANSWER_MAX),
     };
-    let quote = |bytes: &[u8]| {
-        let text = String::from_utf8_lossy(bytes);
-        let first = text.lines().map(str::trim).find(|l| !l.is_empty());
-        let first = http::hide_urls(first.unwrap_or_default());
-        let first = match &post.redactor {
-            Some(r) => r.clean(&first),
-            None => first,
-        };
-        let first = crate::report::content::cut(&first, QUOTED_MAX);
-        if first.is_empty() {
-            String::new()
-        } else {
-            format!(": {first}")
-        }
-    };
+    let quote = |bytes: &[u8]| quoted(bytes, post.redactor.as_ref());
     let backoff = Backoff::new(Repeat::Once, ATTEMPT_MIN);
     let attempt = || {
         let left = budget.left();
         if left < ATTEMPT_MIN {
             let total = budget.total().as_secs();
-            return Err((
-                format!("no time was left of the {total}s budget"),
-                Failed::default(),
-            ));
+            let reason = format!("no time was left of the {total}s budget");
+            return Err((refused(reason, None), Failed::default()));
         }
         // In tenths of a second, as the messages say it.
         let tenths = left.min(ATTEMPT_MAX).as_millis() / 100;
@@ -92,14 +108,12 @@ pub(super) fn send(http: &Http, post: Post, budget: &Budget) -> Result<String, S
                 } else {
                     ""
                 };
-                Err((
-                    format!(
-                        "the server answered {}{redirect}{}",
-                        answer.status,
-                        quote(&answer.body)
-                    ),
-                    failed,
-                ))
+                let reason = format!(
+                    "the server answered {}{redirect}{}",
+                    answer.status,
+                    quote(&answer.body)
+                );
+                Err((refused(reason, None), failed))
             }
             // Only a successful answer is read to its end: the server took
             // the message and said more than anyone needs.
@@ -123,7 +137,7 @@ pub(super) fn send(http: &Http, post: Post, budget: &Budget) -> Result<String, S
                     unsent: e.kind == Kind::Unsent,
                     ..Failed::default()
                 };
-                Err((e.message, failed))
+                Err((refused(e.message.clone(), Some(Box::new(e))), failed))
             }
         }
     };

@@ -65,11 +65,7 @@ impl DestState {
             .iter()
             .filter(|(key, status)| !status.is_healthy() || was_bad(key))
             .map(|(key, status)| {
-                let kept = before
-                    .binary_search_by(|(k, _, _)| k.as_str().cmp(key))
-                    .ok()
-                    .map(|at| &before[at])
-                    .filter(|(_, s, _)| s == status)
+                let kept = (entry(&before, key).filter(|(_, s, _)| s == status))
                     .map_or(now.timestamp(), |(_, _, t)| *t);
                 (key.clone(), *status, kept)
             })
@@ -78,12 +74,16 @@ impl DestState {
 
     /// Since when the job with `key` has had its status.
     pub(crate) fn since_of(&self, key: &str) -> Option<DateTime<Utc>> {
-        let at = self
-            .since
-            .binary_search_by(|(k, _, _)| k.as_str().cmp(key))
-            .ok()?;
-        DateTime::from_timestamp(self.since[at].2, 0)
+        entry(&self.since, key).and_then(|(_, _, t)| DateTime::from_timestamp(*t, 0))
     }
+}
+
+/// The entry of `key` in `since` (sorted by key).
+fn entry<'a>(since: &'a [(String, Status, i64)], key: &str) -> Option<&'a (String, Status, i64)> {
+    let at = since
+        .binary_search_by(|(k, _, _)| k.as_str().cmp(key))
+        .ok()?;
+    Some(&since[at])
 }
 
 /// The state file of the destination `given` (as the user wrote it): the

@@ -1,26 +1,20 @@
-//! What every night-watch format shares: the page (the host and the judged
-//! jobs), the panel's rows, and the words and numbers of the heading, the
-//! summary, the subject, the needs-attention details and the footer.
+//! What every night-watch format shares: the panel's cells, and the words
+//! and numbers of the heading, the summary, the subject, the
+//! needs-attention details and the footer.
 //!
 //! The helpers here return plain, unescaped text; each renderer escapes what
 //! came from heartbeat files for its medium. The one exception is
 //! [`subject`], which is meant to be printed as it is.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 
 use super::{runs, Report};
 use crate::escape::terminal;
+use crate::history::Mark;
 use crate::judge::{summary, Judgement, Status};
 use crate::record::format_duration;
-
-/// What a night-watch format renders: the report and the host it is for.
-#[derive(Debug, Clone)]
-pub(crate) struct Page<'a> {
-    /// The host named in the heading and the subject.
-    pub host: &'a str,
-    /// The judged jobs and how they were judged.
-    pub report: Report<'a>,
-}
 
 /// How much of the page to render.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,35 +31,28 @@ pub(crate) const COLUMNS: [&str; 5] = ["job", "status", "age", "interval", "rati
 /// What stands where a value does not exist (the age of a missing job).
 pub(crate) const NONE: &str = "-";
 
-/// One row of the panel, formatted but not escaped.
+/// One cell of the panel, formatted but not escaped.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Row<'a> {
-    /// The host, when the panel has a host column (`-` when unknown).
-    pub host: Option<&'a str>,
-    pub job: &'a str,
-    pub status: Status,
-    /// Time since the last heartbeat, such as `3h 10m`.
-    pub age: String,
-    /// The expected interval, such as `1d`.
-    pub interval: String,
-    /// Age over interval, such as `2.6x`.
-    pub ratio: String,
-    /// When the job's next run is due, when the panel has a `due` column
-    /// (some job is judged by its schedule): `03:10`, `03:10, missed`, or
-    /// `-` for a job judged by interval.
-    pub due: Option<String>,
-    /// The recent runs, when the panel shows them (some job has a history).
-    pub runs: Option<runs::Cells<'a>>,
+pub(crate) enum Cell<'a> {
+    /// Text read from heartbeat files (a host, a job) or made of it (when
+    /// the job is due): escaped by the renderer.
+    Text(Cow<'a, str>),
+    Status(Status),
+    /// A number, a duration or a dash: nothing in it needs escaping.
+    Number(String),
+    /// The recent runs' strip, oldest first; empty without a history.
+    Strip(&'a [Mark]),
 }
 
 /// The panel: the column headings (with `host` first when the jobs come from
 /// more than one host, `due` after `ratio` when some job is judged by its
-/// schedule, and the recent-runs columns last when some job has a history)
-/// and one row per job, in the order given.
-pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Row<'_>>) {
+/// schedule (`-` for a job judged by interval), and the recent runs, their
+/// success rate and median duration last when some job has a history) and
+/// one row of cells per job, in the order given.
+pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'_>>>) {
     let hosts = several_hosts(jobs);
     let with_due = jobs.iter().any(|j| due(j).is_some());
-    let with_runs = runs::shown(jobs);
+    let with_runs = jobs.iter().any(|j| j.recent.is_some());
     let mut headings = Vec::with_capacity(COLUMNS.len() + 2 + runs::COLUMNS.len());
     if hosts {
         headings.push("host");
@@ -79,15 +66,28 @@ pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Row<'_>>) {
     }
     let rows = jobs
         .iter()
-        .map(|j| Row {
-            host: hosts.then(|| j.host.as_deref().unwrap_or(NONE)),
-            job: &j.job,
-            status: j.status,
-            age: duration_or_none(j.age_seconds),
-            interval: duration_or_none(j.interval_seconds),
-            ratio: format_ratio(j.ratio),
-            due: with_due.then(|| due(j).unwrap_or_else(|| NONE.to_owned())),
-            runs: with_runs.then(|| runs::cells(j.recent.as_deref())),
+        .map(|j| {
+            let mut cells = Vec::with_capacity(headings.len());
+            if hosts {
+                cells.push(Cell::Text(j.host.as_deref().unwrap_or(NONE).into()));
+            }
+            cells.extend([Cell::Text(j.job.as_str().into()), Cell::Status(j.status)]);
+            let age = or_none(j.age_seconds.map(format_duration));
+            let interval = or_none(j.interval_seconds.map(format_duration));
+            cells.extend([age, interval, format_ratio(j.ratio)].map(Cell::Number));
+            if with_due {
+                cells.push(Cell::Text(or_none(due(j)).into()));
+            }
+            if with_runs {
+                let recent = j.recent.as_deref();
+                cells.push(Cell::Strip(recent.map_or(&[], |r| &r.marks)));
+                let rate = recent.and_then(|r| r.success_rate).map(runs::format_rate);
+                let median = recent.and_then(|r| r.median_duration);
+                cells.extend(
+                    [or_none(rate), or_none(median.map(runs::format_seconds))].map(Cell::Number),
+                );
+            }
+            cells
         })
         .collect();
     (headings, rows)
@@ -117,18 +117,9 @@ pub(crate) fn due(j: &Judgement) -> Option<String> {
     Some(format!("{when}{missed}"))
 }
 
-/// [`due`] as hb-check's lines say it: `due 03:10, missed`.
-pub(crate) fn due_text(j: &Judgement) -> Option<String> {
-    due(j).map(|when| format!("due {when}"))
-}
-
-/// Whether the jobs come from more than one host.
 pub(crate) fn several_hosts(jobs: &[Judgement]) -> bool {
     let mut hosts = jobs.iter().filter_map(|j| j.host.as_deref());
-    match hosts.next() {
-        Some(first) => hosts.any(|h| h != first),
-        None => false,
-    }
+    hosts.next().is_some_and(|first| hosts.any(|h| h != first))
 }
 
 /// The one name of a job in everything a run prints (hb-check's lines, the
@@ -144,14 +135,11 @@ pub(crate) fn job_name(host: Option<&str>, job: &str, several_hosts: bool) -> St
 
 /// A ratio with one decimal and an `x`, such as `2.6x`; `-` when none.
 pub(crate) fn format_ratio(ratio: Option<f64>) -> String {
-    match ratio {
-        Some(r) => format!("{:.1}x", super::round_ratio_to(r, 1)),
-        None => NONE.to_owned(),
-    }
+    or_none(ratio.map(|r| format!("{:.1}x", super::round_ratio(r, 1))))
 }
 
-fn duration_or_none(seconds: Option<u64>) -> String {
-    seconds.map_or_else(|| NONE.to_owned(), format_duration)
+fn or_none(text: Option<String>) -> String {
+    text.unwrap_or_else(|| NONE.to_owned())
 }
 
 /// An instant as the report shows it: `2026-11-22 03:00 UTC`.
@@ -228,12 +216,6 @@ pub(crate) fn needs_attention(jobs: &[Judgement]) -> impl Iterator<Item = &Judge
     jobs.iter().filter(|j| !j.status.is_healthy())
 }
 
-/// The title of a job in the needs-attention section: its [`job_name`].
-/// Unescaped.
-pub(crate) fn attention_title(job: &Judgement, several_hosts: bool) -> String {
-    job_name(job.host.as_deref(), &job.job, several_hosts)
-}
-
 /// A job's message as every page shows it: without trailing whitespace (a
 /// script's output ends in a newline, which would show as `\u{a}`); the
 /// characters inside are left for the renderer to escape. `None` when
@@ -254,7 +236,6 @@ pub(crate) fn details(job: &Judgement, now: DateTime<Utc>) -> [(&'static str, St
         None if job.status == Status::Missing => "never".to_owned(),
         None => NONE.to_owned(),
     };
-    let or_none = |text: Option<String>| text.unwrap_or_else(|| NONE.to_owned());
     [
         ("last seen", last_seen),
         ("reason", or_none(job.reason.clone())),

@@ -6,8 +6,8 @@
 use std::borrow::Cow;
 use std::io;
 
-use super::content::{self, Layout, Page};
-use super::page::{self, Cell, Markup};
+use super::content;
+use super::page::{Cell, Markup};
 use crate::escape::html;
 use crate::history::Mark;
 use crate::judge::Status;
@@ -28,21 +28,18 @@ const FOOTER: &str = "margin:24px 0 0 0;font-size:12px;color:#555555";
 /// The cell of the strip of recent runs: monospace, no wrapping.
 const STRIP: &str = "font-family:monospace;white-space:nowrap";
 
-/// One mark of the strip: a small coloured block with its character.
-fn mark_style(mark: Mark) -> &'static str {
-    match mark {
-        Mark::Ok => "display:inline-block;width:1.2em;text-align:center;color:#ffffff;background:#1e7e34",
-        Mark::Fail => "display:inline-block;width:1.2em;text-align:center;color:#ffffff;background:#b00020;font-weight:bold",
-        Mark::Missed => "display:inline-block;width:1.2em;text-align:center;color:#000000;background:#dddddd",
-    }
-}
+/// One mark of the strip: a small block with its character.
+const MARK: &str = "display:inline-block;width:1.2em;text-align:center";
 
-/// What a mark means, for the tooltip.
-fn mark_title(mark: Mark) -> &'static str {
+/// A mark's colours, and what it means for the tooltip.
+fn mark_style(mark: Mark) -> (&'static str, &'static str) {
     match mark {
-        Mark::Ok => "ok",
-        Mark::Fail => "failed",
-        Mark::Missed => "expected, never came",
+        Mark::Ok => ("color:#ffffff;background:#1e7e34", "ok"),
+        Mark::Fail => (
+            "color:#ffffff;background:#b00020;font-weight:bold",
+            "failed",
+        ),
+        Mark::Missed => ("color:#000000;background:#dddddd", "expected, never came"),
     }
 }
 
@@ -59,136 +56,102 @@ fn badge(status: Status) -> &'static str {
     }
 }
 
-/// The HTML format's primitives.
-struct Html;
+/// The HTML format's primitives, writing to the writer it holds.
+pub(crate) struct Html<'w>(pub(crate) &'w mut dyn io::Write);
 
-impl Markup for Html {
+impl Markup for Html<'_> {
     fn escape<'t>(&self, text: &'t str) -> Cow<'t, str> {
         Cow::Owned(html(text))
     }
 
-    fn start(&mut self, out: &mut dyn io::Write, title: &str) -> io::Result<()> {
-        writeln!(out, "<!DOCTYPE html>")?;
-        writeln!(out, "<html lang=\"en\">")?;
-        writeln!(out, "<head>")?;
-        writeln!(out, "<meta charset=\"utf-8\">")?;
-        writeln!(out, "<title>{title}</title>")?;
-        writeln!(out, "</head>")?;
-        writeln!(out, "<body style=\"{BODY}\">")
+    fn start(&mut self, title: &str) -> io::Result<()> {
+        writeln!(
+            self.0,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <title>{title}</title>\n</head>\n<body style=\"{BODY}\">"
+        )
     }
 
-    fn heading(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()> {
-        writeln!(out, "<h1 style=\"{H1}\">{text}</h1>")
+    fn heading(&mut self, text: &str) -> io::Result<()> {
+        writeln!(self.0, "<h1 style=\"{H1}\">{text}</h1>")
     }
 
-    fn summary(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()> {
-        writeln!(out, "<p style=\"{P}\">{text}</p>")
+    fn summary(&mut self, text: &str) -> io::Result<()> {
+        writeln!(self.0, "<p style=\"{P}\">{text}</p>")
     }
 
-    fn table_start(
-        &mut self,
-        out: &mut dyn io::Write,
-        headings: &[&'static str],
-    ) -> io::Result<()> {
+    fn table(&mut self, headings: &[&str], rows: &[Vec<Cell>]) -> io::Result<()> {
+        let out = &mut *self.0;
         writeln!(out, "<table style=\"{TABLE}\">")?;
         write!(out, "<tr>")?;
         for heading in headings {
             write!(out, "<th style=\"{TH}\">{heading}</th>")?;
         }
-        writeln!(out, "</tr>")
-    }
-
-    fn table_row(&mut self, out: &mut dyn io::Write, cells: &[Cell<'_>]) -> io::Result<()> {
-        write!(out, "<tr>")?;
-        for cell in cells {
-            match cell {
-                Cell::Text(text) => write!(out, "<td style=\"{TD}\">{}</td>", html(text))?,
-                Cell::Status(status) => {
-                    write!(out, "<td style=\"{TD};{}\">{status}</td>", badge(*status))?;
-                }
-                Cell::Number(number) => write!(out, "<td style=\"{TD_NUMBER}\">{number}</td>")?,
-                Cell::Strip(runs) => {
-                    write!(out, "<td style=\"{TD};{STRIP}\">")?;
-                    if runs.marks.is_empty() {
-                        write!(out, "{}", content::NONE)?;
+        writeln!(out, "</tr>")?;
+        for row in rows {
+            write!(out, "<tr>")?;
+            for cell in row {
+                match cell {
+                    Cell::Text(text) => write!(out, "<td style=\"{TD}\">{}</td>", html(text))?,
+                    Cell::Status(status) => {
+                        write!(out, "<td style=\"{TD};{}\">{status}</td>", badge(*status))?;
                     }
-                    for mark in runs.marks {
-                        write!(
-                            out,
-                            "<span style=\"{}\" title=\"{}\">{}</span>",
-                            mark_style(*mark),
-                            mark_title(*mark),
-                            mark.symbol(false)
-                        )?;
+                    Cell::Number(number) => {
+                        write!(out, "<td style=\"{TD_NUMBER}\">{number}</td>")?;
                     }
-                    write!(out, "</td>")?;
+                    Cell::Strip(marks) => {
+                        write!(out, "<td style=\"{TD};{STRIP}\">")?;
+                        if marks.is_empty() {
+                            write!(out, "{}", content::NONE)?;
+                        }
+                        for &mark in *marks {
+                            let (colours, title) = mark_style(mark);
+                            let c = mark.symbol(false);
+                            write!(
+                                out,
+                                "<span style=\"{MARK};{colours}\" title=\"{title}\">{c}</span>"
+                            )?;
+                        }
+                        write!(out, "</td>")?;
+                    }
                 }
             }
+            writeln!(out, "</tr>")?;
         }
-        writeln!(out, "</tr>")
-    }
-
-    fn table_end(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
         writeln!(out, "</table>")
     }
 
-    fn attention(&mut self, out: &mut dyn io::Write, count: usize) -> io::Result<()> {
-        writeln!(out, "<h2 style=\"{H2}\">Needs attention</h2>")?;
+    fn attention(&mut self, count: usize) -> io::Result<()> {
+        writeln!(self.0, "<h2 style=\"{H2}\">Needs attention</h2>")?;
         if count == 0 {
-            writeln!(out, "<p style=\"{P}\">Nothing needs attention.</p>")?;
+            writeln!(self.0, "<p style=\"{P}\">Nothing needs attention.</p>")?;
         }
         Ok(())
     }
 
-    fn job(&mut self, out: &mut dyn io::Write, status: Status, title: &str) -> io::Result<()> {
+    fn job(&mut self, status: Status, title: &str, details: &[(&str, String)]) -> io::Result<()> {
+        let out = &mut *self.0;
         writeln!(
             out,
             "<h3 style=\"{H3}\"><span style=\"padding:0 4px;{}\">{status}</span> {title}</h3>",
             badge(status),
         )?;
-        writeln!(out, "<table style=\"{TABLE}\">")
-    }
-
-    fn detail(&mut self, out: &mut dyn io::Write, label: &str, value: &str) -> io::Result<()> {
-        writeln!(
-            out,
-            "<tr><td style=\"{LABEL}\">{label}</td><td style=\"{VALUE}\">{value}</td></tr>"
-        )
-    }
-
-    fn job_end(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
+        writeln!(out, "<table style=\"{TABLE}\">")?;
+        for (label, value) in details {
+            writeln!(
+                out,
+                "<tr><td style=\"{LABEL}\">{label}</td><td style=\"{VALUE}\">{value}</td></tr>"
+            )?;
+        }
         writeln!(out, "</table>")
     }
 
-    fn footer_start(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
-        write!(out, "<p style=\"{FOOTER}\">")
+    fn footer(&mut self, items: &[(&str, String)]) -> io::Result<()> {
+        let items: Vec<String> = items.iter().map(|(l, v)| format!("{l}: {v}")).collect();
+        writeln!(self.0, "<p style=\"{FOOTER}\">{}</p>", items.join("<br>"))
     }
 
-    fn footer_item(
-        &mut self,
-        out: &mut dyn io::Write,
-        first: bool,
-        label: &str,
-        value: &str,
-    ) -> io::Result<()> {
-        if !first {
-            write!(out, "<br>")?;
-        }
-        write!(out, "{label}: {value}")
+    fn end(&mut self) -> io::Result<()> {
+        writeln!(self.0, "</body>\n</html>")
     }
-
-    fn footer_end(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
-        writeln!(out, "</p>")
-    }
-
-    fn end(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
-        writeln!(out, "</body>")?;
-        writeln!(out, "</html>")
-    }
-}
-
-/// Writes the page as one HTML document: the panel alone, or the whole
-/// report.
-pub(crate) fn write_html(out: &mut impl io::Write, page: &Page, layout: Layout) -> io::Result<()> {
-    page::write_page(out, &mut Html, page, layout)
 }

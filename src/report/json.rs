@@ -78,40 +78,23 @@ struct Recent<'a> {
     median_duration_seconds: Option<f64>,
 }
 
-/// Writes one JSON document: `checked_at`, `factor`, `jobs` (worst first)
-/// and `summary` (a count for every status). A job whose schedule is known
-/// also has `schedule`, `time_zone`, `expectation` (`crontab FILE:LINE` or
-/// `record`) and, when judged by it, `due_at` and `grace_seconds`.
-pub(crate) fn write_json(out: &mut impl io::Write, report: &Report) -> io::Result<()> {
-    write_json_with_errors(out, report, &[])
-}
-
-/// Writes the document of [`write_json`] with an `errors` list (left out
-/// when empty): what kept the run from judging the jobs, or went wrong
-/// after (metrics file, tracker).
-pub(crate) fn write_json_with_errors(
-    out: &mut impl io::Write,
-    report: &Report,
-    errors: &[String],
-) -> io::Result<()> {
-    write_check_json(out, report, errors, &[], None)
-}
-
 /// What hb-check adds to its document about causes: the run's `causes`,
 /// and the `cause` of each job (by its place in the report's jobs).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CauseFields {
-    /// The run's causes.
     pub causes: Vec<serde_json::Value>,
-    /// Each job's cause, where one explains it.
     pub of_job: Vec<Option<serde_json::Value>>,
 }
 
-/// Writes the document of [`write_json_with_errors`] with an
-/// `unread_crontabs` list (left out when empty): the users' crontabs
-/// `--discover` could not read, whose jobs are not expected; with
-/// `causes`, the run's `causes` and each job's `cause`.
-pub(crate) fn write_check_json(
+/// Writes one JSON document: `checked_at`, `factor`, `jobs` (worst first)
+/// and `summary` (a count for every status). A job whose schedule is known
+/// also has `schedule`, `time_zone`, `expectation` (`crontab FILE:LINE` or
+/// `record`) and, when judged by it, `due_at` and `grace_seconds`. Lists
+/// left out when empty: `errors` (what kept the run from judging the jobs,
+/// or went wrong after: metrics file, tracker) and `unread_crontabs` (the
+/// users' crontabs `--discover` could not read, whose jobs are not
+/// expected); with `causes`, the run's `causes` and each job's `cause`.
+pub(crate) fn write_json(
     out: &mut impl io::Write,
     report: &Report,
     errors: &[String],
@@ -134,7 +117,7 @@ pub(crate) fn write_check_json(
                 timestamp: j.timestamp.map(secs),
                 age_seconds: j.age_seconds,
                 interval_seconds: j.interval_seconds,
-                ratio: j.ratio.map(round_ratio),
+                ratio: j.ratio.map(|r| round_ratio(r, 2)),
                 reason: j.reason.as_deref(),
                 path: j.path.as_deref().map(Path::to_string_lossy),
                 exit_code: j.exit_code,

@@ -3,7 +3,7 @@
 
 use std::io;
 
-use super::content::{due_text, format_ratio, job_name, several_hosts};
+use super::content::{due, format_ratio, job_name, several_hosts};
 use crate::escape::terminal;
 use crate::fleet::Fleet;
 use crate::judge::{Judgement, Status};
@@ -38,25 +38,37 @@ pub(crate) fn write_lines(
             continue;
         }
         let name = job_name(j.host.as_deref(), &j.job, several_hosts);
-        write!(out, "{} {}", terminal(&name), j.status)?;
-        if let Some(due) = due_text(j) {
-            match j.age_seconds {
-                Some(age) => write!(out, ": age {}, {due}", format_duration(age))?,
-                None => write!(out, ": {due}")?,
-            }
-        } else if let (Some(age), Some(interval)) = (j.age_seconds, j.interval_seconds) {
-            write!(
-                out,
-                ": age {}, interval {}, ratio {}",
-                format_duration(age),
-                format_duration(interval),
-                format_ratio(j.ratio)
-            )?;
-        }
-        match &j.reason {
-            Some(reason) => writeln!(out, ": {}", terminal(reason))?,
-            None => writeln!(out)?,
-        }
+        write_line(out, j, &name, "")?;
     }
     Ok(())
+}
+
+/// One job's line, `name status: age, interval, ratio: reason` (or `name
+/// status: age, due 03:10, missed: reason`), with `tag` (escaped already)
+/// after the status.
+pub(crate) fn write_line(
+    out: &mut impl io::Write,
+    j: &Judgement,
+    name: &str,
+    tag: &str,
+) -> io::Result<()> {
+    write!(out, "{} {}{tag}", terminal(name), j.status)?;
+    if let Some(due) = due(j) {
+        match j.age_seconds {
+            Some(age) => write!(out, ": age {}, due {due}", format_duration(age))?,
+            None => write!(out, ": due {due}")?,
+        }
+    } else if let (Some(age), Some(interval)) = (j.age_seconds, j.interval_seconds) {
+        write!(
+            out,
+            ": age {}, interval {}, ratio {}",
+            format_duration(age),
+            format_duration(interval),
+            format_ratio(j.ratio)
+        )?;
+    }
+    match &j.reason {
+        Some(reason) => writeln!(out, ": {}", terminal(reason)),
+        None => writeln!(out),
+    }
 }

@@ -4,105 +4,85 @@
 use std::borrow::Cow;
 use std::io;
 
-use super::content::{Layout, Page};
-use super::page::{self, Cell, Markup};
+use super::content::NONE;
+use super::page::{Cell, Markup};
 use super::runs;
 use crate::escape::markdown;
 use crate::judge::Status;
 
-/// The Markdown format's primitives.
-struct Markdown;
+/// The Markdown format's primitives, writing to the writer it holds.
+pub(crate) struct Markdown<'w>(pub(crate) &'w mut dyn io::Write);
 
-impl Markup for Markdown {
+impl Markup for Markdown<'_> {
     fn escape<'t>(&self, text: &'t str) -> Cow<'t, str> {
         Cow::Owned(markdown(text))
     }
 
-    fn heading(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()> {
-        writeln!(out, "# {text}\n")
+    fn heading(&mut self, text: &str) -> io::Result<()> {
+        writeln!(self.0, "# {text}\n")
     }
 
-    fn table_start(
-        &mut self,
-        out: &mut dyn io::Write,
-        headings: &[&'static str],
-    ) -> io::Result<()> {
-        writeln!(out, "| {} |", headings.join(" | "))?;
+    fn summary(&mut self, text: &str) -> io::Result<()> {
+        writeln!(self.0, "{text}\n")
+    }
+
+    fn table(&mut self, headings: &[&str], rows: &[Vec<Cell>]) -> io::Result<()> {
+        writeln!(self.0, "| {} |", headings.join(" | "))?;
         let rule: Vec<&str> = headings
             .iter()
             .map(|h| if runs::is_numeric(h) { "--:" } else { ":--" })
             .collect();
-        writeln!(out, "| {} |", rule.join(" | "))
-    }
-
-    fn table_row(&mut self, out: &mut dyn io::Write, cells: &[Cell<'_>]) -> io::Result<()> {
-        let cells: Vec<Cow<str>> = cells
-            .iter()
-            .map(|cell| match cell {
-                Cell::Text(text) => self.escape(text),
-                Cell::Status(status) => Cow::Borrowed(status.as_str()),
-                Cell::Number(number) => Cow::Borrowed(*number),
-                // ASCII in a code span: `+`, `x` and `?` mean nothing there.
-                Cell::Strip(runs) if runs.marks.is_empty() => Cow::Owned(runs.strip(false)),
-                Cell::Strip(runs) => Cow::Owned(format!("`{}`", runs.strip(false))),
-            })
-            .collect();
-        writeln!(out, "| {} |", cells.join(" | "))
-    }
-
-    fn table_end(&mut self, _out: &mut dyn io::Write) -> io::Result<()> {
-        Ok(())
-    }
-
-    fn attention(&mut self, out: &mut dyn io::Write, count: usize) -> io::Result<()> {
-        writeln!(out, "\n## Needs attention\n")?;
-        if count == 0 {
-            writeln!(out, "Nothing needs attention.\n")?;
+        writeln!(self.0, "| {} |", rule.join(" | "))?;
+        for row in rows {
+            let cells: Vec<Cow<str>> = row
+                .iter()
+                .map(|cell| match cell {
+                    Cell::Text(text) => self.escape(text),
+                    Cell::Status(status) => Cow::Borrowed(status.as_str()),
+                    Cell::Number(number) => Cow::Borrowed(number.as_str()),
+                    // ASCII in a code span: `+`, `x` and `?` mean nothing there.
+                    Cell::Strip([]) => Cow::Borrowed(NONE),
+                    Cell::Strip(marks) => Cow::Owned(format!("`{}`", runs::strip(marks, false))),
+                })
+                .collect();
+            writeln!(self.0, "| {} |", cells.join(" | "))?;
         }
         Ok(())
     }
 
-    fn job(&mut self, out: &mut dyn io::Write, status: Status, title: &str) -> io::Result<()> {
-        writeln!(out, "### {status}: {title}\n")
+    fn attention(&mut self, count: usize) -> io::Result<()> {
+        writeln!(self.0, "\n## Needs attention\n")?;
+        if count == 0 {
+            writeln!(self.0, "Nothing needs attention.\n")?;
+        }
+        Ok(())
     }
 
-    fn detail(&mut self, out: &mut dyn io::Write, label: &str, value: &str) -> io::Result<()> {
-        writeln!(out, "- {label}: {value}")
+    fn job(&mut self, status: Status, title: &str, details: &[(&str, String)]) -> io::Result<()> {
+        writeln!(self.0, "### {status}: {title}\n")?;
+        list(self.0, details)?;
+        writeln!(self.0)
     }
 
-    fn job_end(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
-        writeln!(out)
-    }
-
-    fn footer_start(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
-        writeln!(out, "---\n")
-    }
-
-    fn footer_item(
-        &mut self,
-        out: &mut dyn io::Write,
-        _first: bool,
-        label: &str,
-        value: &str,
-    ) -> io::Result<()> {
-        writeln!(out, "- {label}: {value}")
+    fn footer(&mut self, items: &[(&str, String)]) -> io::Result<()> {
+        writeln!(self.0, "---\n")?;
+        list(self.0, items)
     }
 }
 
-/// Writes the page as Markdown: the panel alone, or the whole report.
-pub(crate) fn write_markdown(
-    out: &mut impl io::Write,
-    page: &Page,
-    layout: Layout,
-) -> io::Result<()> {
-    page::write_page(out, &mut Markdown, page, layout)
+/// Labelled values as a list: `- label: value`.
+fn list(out: &mut dyn io::Write, items: &[(&str, String)]) -> io::Result<()> {
+    for (label, value) in items {
+        writeln!(out, "- {label}: {value}")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::judge::Judgement;
-    use crate::report::Report;
+    use crate::report::{page, Layout, Report};
     use chrono::{TimeZone, Utc};
 
     #[test]
@@ -112,18 +92,16 @@ mod tests {
             reason: Some("x".to_owned()),
             ..Judgement::missing("a|b|c")
         }];
-        let page = Page {
-            host: "h",
-            report: Report {
-                checked_at: Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap(),
-                factor: 2.0,
-                jobs: &jobs,
-                dirs: &[],
-                fleet: &crate::fleet::NONE,
-            },
+        let host = "h";
+        let report = Report {
+            checked_at: Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap(),
+            factor: 2.0,
+            jobs: &jobs,
+            dirs: &[],
+            fleet: &crate::fleet::NONE,
         };
         let mut out = Vec::new();
-        write_markdown(&mut out, &page, Layout::Panel).unwrap();
+        page::write_page(&mut Markdown(&mut out), host, &report, Layout::Panel).unwrap();
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "| job | status | age | interval | ratio |");

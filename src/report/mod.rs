@@ -17,13 +17,14 @@ use chrono::{DateTime, Utc};
 
 use crate::judge::Judgement;
 
-pub(crate) use content::{Layout, Page};
-pub(crate) use html::write_html;
-pub(crate) use json::{write_check_json, write_json, write_json_with_errors, CauseFields};
-pub(crate) use lines::write_lines;
-pub(crate) use mail::{parse_mailbox, parse_recipient, write_mail, Envelope, Recipient};
-pub(crate) use markdown::write_markdown;
-pub(crate) use text::{write_text, TextOptions};
+pub(crate) use content::Layout;
+pub(crate) use html::Html;
+pub(crate) use json::{write_json, CauseFields};
+pub(crate) use lines::{write_line, write_lines};
+pub(crate) use mail::{parse_mailbox, parse_recipient, write_mail, Recipient};
+pub(crate) use markdown::Markdown;
+pub(crate) use page::write_page;
+pub(crate) use text::{Text, TextPage};
 
 /// Everything a renderer needs: the judged jobs and how they were judged.
 #[derive(Debug, Clone)]
@@ -33,7 +34,6 @@ pub(crate) struct Report<'a> {
     pub factor: f64,
     /// The judged jobs, worst first.
     pub jobs: &'a [Judgement],
-    /// The heartbeat directories read.
     pub dirs: &'a [PathBuf],
     /// The same jobs across hosts ([`crate::fleet::NONE`] for one host).
     pub fleet: &'a crate::fleet::Fleet,
@@ -53,15 +53,10 @@ impl Report<'_> {
     }
 }
 
-/// A ratio rounded for display and for JSON: two decimals.
-pub(crate) fn round_ratio(ratio: f64) -> f64 {
-    round_ratio_to(ratio, 2)
-}
-
 /// A ratio rounded to `places` decimals, never across 1: above 1 (a job
 /// past its interval) it rounds up, so a late job never shows `1.0x`, and a
 /// stale one never shows the factor itself; up to 1 it rounds to nearest.
-pub(crate) fn round_ratio_to(ratio: f64, places: i32) -> f64 {
+pub(crate) fn round_ratio(ratio: f64, places: i32) -> f64 {
     let scale = 10f64.powi(places);
     if ratio > 1.0 {
         // The nudge keeps 1.1 (11.000000000000002 when scaled) at 1.1.
@@ -77,14 +72,14 @@ mod tests {
 
     #[test]
     fn a_late_ratio_never_rounds_down_to_one() {
-        assert_eq!(round_ratio_to(1.04, 1), 1.1);
-        assert_eq!(round_ratio_to(1.0001, 1), 1.1);
-        assert_eq!(round_ratio_to(1.1, 1), 1.1);
-        assert_eq!(round_ratio_to(330.0 / 300.0, 1), 1.1);
-        assert_eq!(round_ratio_to(1.0, 1), 1.0);
-        assert_eq!(round_ratio_to(0.96, 1), 1.0);
-        assert_eq!(round_ratio_to(2.0001, 1), 2.1);
-        assert_eq!(round_ratio(1.001), 1.01);
-        assert_eq!(round_ratio(12.0), 12.0);
+        assert_eq!(round_ratio(1.04, 1), 1.1);
+        assert_eq!(round_ratio(1.0001, 1), 1.1);
+        assert_eq!(round_ratio(1.1, 1), 1.1);
+        assert_eq!(round_ratio(330.0 / 300.0, 1), 1.1);
+        assert_eq!(round_ratio(1.0, 1), 1.0);
+        assert_eq!(round_ratio(0.96, 1), 1.0);
+        assert_eq!(round_ratio(2.0001, 1), 2.1);
+        assert_eq!(round_ratio(1.001, 2), 1.01);
+        assert_eq!(round_ratio(12.0, 2), 12.0);
     }
 }

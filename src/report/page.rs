@@ -7,21 +7,10 @@
 use std::borrow::Cow;
 use std::io;
 
-use super::content::{self, Layout, Page, Row};
-use super::runs;
+pub(crate) use super::content::Cell;
+use super::content::{self, Layout};
+use super::Report;
 use crate::judge::{Judgement, Status};
-
-/// One cell of the panel, not escaped.
-pub(crate) enum Cell<'a> {
-    /// Text read from heartbeat files (a host, a job): escaped by the
-    /// renderer.
-    Text(&'a str),
-    Status(Status),
-    /// A number, a duration or a dash: nothing in it needs escaping.
-    Number(&'a str),
-    /// The recent runs' strip.
-    Strip(&'a runs::Cells<'a>),
-}
 
 /// The primitives of one markup format. Every `title`, `text` and `value`
 /// handed to them is escaped already (by [`Markup::escape`]) or holds
@@ -32,137 +21,71 @@ pub(crate) trait Markup {
     fn escape<'t>(&self, text: &'t str) -> Cow<'t, str>;
 
     /// The start of the document, whose title is `title`.
-    fn start(&mut self, _out: &mut dyn io::Write, _title: &str) -> io::Result<()> {
+    fn start(&mut self, _title: &str) -> io::Result<()> {
         Ok(())
     }
 
     /// The page's heading.
-    fn heading(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()>;
+    fn heading(&mut self, text: &str) -> io::Result<()>;
 
-    /// The summary under the heading: a line and a blank one, unless the
-    /// markup has its own paragraphs.
-    fn summary(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()> {
-        writeln!(out, "{text}\n")
-    }
+    /// The summary under the heading (and each line the fleet's rows
+    /// share): a paragraph.
+    fn summary(&mut self, text: &str) -> io::Result<()>;
 
-    /// The panel's first line: its column headings.
-    fn table_start(&mut self, out: &mut dyn io::Write, headings: &[&'static str])
-        -> io::Result<()>;
-
-    /// One row of the panel, a cell per heading.
-    fn table_row(&mut self, out: &mut dyn io::Write, cells: &[Cell<'_>]) -> io::Result<()>;
-
-    /// The end of the panel.
-    fn table_end(&mut self, out: &mut dyn io::Write) -> io::Result<()>;
+    /// The panel: its column headings, then a row of cells per job.
+    fn table(&mut self, headings: &[&str], rows: &[Vec<Cell>]) -> io::Result<()>;
 
     /// The needs-attention section's heading, for `count` jobs (which may
     /// be none).
-    fn attention(&mut self, out: &mut dyn io::Write, count: usize) -> io::Result<()>;
+    fn attention(&mut self, count: usize) -> io::Result<()>;
 
-    /// The heading of one job that needs attention.
-    fn job(&mut self, out: &mut dyn io::Write, status: Status, title: &str) -> io::Result<()>;
+    /// One job that needs attention: its heading and its labelled details.
+    fn job(&mut self, status: Status, title: &str, details: &[(&str, String)]) -> io::Result<()>;
 
-    /// One labelled detail of that job.
-    fn detail(&mut self, out: &mut dyn io::Write, label: &str, value: &str) -> io::Result<()>;
-
-    /// The end of that job's details.
-    fn job_end(&mut self, _out: &mut dyn io::Write) -> io::Result<()> {
-        Ok(())
-    }
-
-    /// The start of the footer.
-    fn footer_start(&mut self, out: &mut dyn io::Write) -> io::Result<()>;
-
-    /// One labelled item of the footer; `first` for the first one.
-    fn footer_item(
-        &mut self,
-        out: &mut dyn io::Write,
-        first: bool,
-        label: &str,
-        value: &str,
-    ) -> io::Result<()>;
-
-    /// The end of the footer.
-    fn footer_end(&mut self, _out: &mut dyn io::Write) -> io::Result<()> {
-        Ok(())
-    }
+    /// The footer's labelled items.
+    fn footer(&mut self, items: &[(&str, String)]) -> io::Result<()>;
 
     /// The end of the document.
-    fn end(&mut self, _out: &mut dyn io::Write) -> io::Result<()> {
+    fn end(&mut self) -> io::Result<()> {
         Ok(())
     }
-}
-
-/// The cells of one panel row, in the order of the headings.
-fn cells<'r>(row: &'r Row<'r>) -> Vec<Cell<'r>> {
-    let mut cells = Vec::with_capacity(9);
-    if let Some(host) = row.host {
-        cells.push(Cell::Text(host));
-    }
-    cells.push(Cell::Text(row.job));
-    cells.push(Cell::Status(row.status));
-    cells.extend([&row.age, &row.interval, &row.ratio].map(|c| Cell::Number(c)));
-    if let Some(due) = &row.due {
-        cells.push(Cell::Text(due));
-    }
-    if let Some(runs) = &row.runs {
-        cells.push(Cell::Strip(runs));
-        cells.extend([&runs.success, &runs.median].map(|c| Cell::Number(c)));
-    }
-    cells
-}
-
-/// Writes the panel: headings, one row per job, in the order given.
-fn write_panel(
-    out: &mut dyn io::Write,
-    markup: &mut dyn Markup,
-    jobs: &[Judgement],
-) -> io::Result<()> {
-    let (headings, rows) = content::panel(jobs);
-    markup.table_start(out, &headings)?;
-    for row in &rows {
-        markup.table_row(out, &cells(row))?;
-    }
-    markup.table_end(out)
 }
 
 /// Writes what the fleet's rows share, a line each above the panel: the
 /// quorum rules that need saying and the groups of hosts with the same job
 /// in the same bad status.
-fn write_fleet(
-    out: &mut dyn io::Write,
-    markup: &mut dyn Markup,
-    fleet: &crate::fleet::Fleet,
-) -> io::Result<()> {
+fn write_fleet(markup: &mut dyn Markup, fleet: &crate::fleet::Fleet) -> io::Result<()> {
     for line in fleet.lines() {
         let text = markup.escape(&line).into_owned();
-        markup.summary(out, &text)?;
+        markup.summary(&text)?;
     }
     Ok(())
 }
 
-/// Writes `page` in `markup`: the panel alone, or the whole report.
+/// Writes the page of `report` for `host` with `markup` (which holds the
+/// writer): the panel alone, or
+/// the whole report.
 pub(crate) fn write_page(
-    out: &mut dyn io::Write,
     markup: &mut dyn Markup,
-    page: &Page,
+    host: &str,
+    report: &Report,
     layout: Layout,
 ) -> io::Result<()> {
-    let report = &page.report;
-    let heading = content::heading(&markup.escape(page.host), report.checked_at);
-    markup.start(out, &heading)?;
+    let heading = content::heading(&markup.escape(host), report.checked_at);
+    markup.start(&heading)?;
+    let (headings, rows) = content::panel(report.jobs);
     if layout == Layout::Panel {
-        write_fleet(out, markup, report.fleet)?;
-        write_panel(out, markup, report.jobs)?;
-        return markup.end(out);
+        write_fleet(markup, report.fleet)?;
+        markup.table(&headings, &rows)?;
+        return markup.end();
     }
-    markup.heading(out, &heading)?;
-    markup.summary(out, &content::summary_line(report.jobs))?;
-    write_fleet(out, markup, report.fleet)?;
-    write_panel(out, markup, report.jobs)?;
+    markup.heading(&heading)?;
+    markup.summary(&content::summary_line(report.jobs))?;
+    write_fleet(markup, report.fleet)?;
+    markup.table(&headings, &rows)?;
     let several = content::several_hosts(report.jobs);
     let bad: Vec<&Judgement> = content::needs_attention(report.jobs).collect();
-    markup.attention(out, bad.len())?;
+    markup.attention(bad.len())?;
     let mut told = vec![false; report.fleet.groups.len()];
     for job in bad {
         // A group is one entry, with its first host's details.
@@ -172,18 +95,14 @@ pub(crate) fn write_page(
         }
         let title = match group {
             Some(g) => report.fleet.groups[g].line(),
-            None => content::attention_title(job, several),
+            None => content::job_name(job.host.as_deref(), &job.job, several),
         };
-        markup.job(out, job.status, &markup.escape(&title))?;
-        for (label, value) in content::details(job, report.checked_at) {
-            markup.detail(out, label, &markup.escape(&value))?;
-        }
-        markup.job_end(out)?;
+        let details = content::details(job, report.checked_at)
+            .map(|(label, value)| (label, markup.escape(&value).into_owned()));
+        markup.job(job.status, &markup.escape(&title), &details)?;
     }
-    markup.footer_start(out)?;
-    for (i, (label, value)) in content::footer(report).into_iter().enumerate() {
-        markup.footer_item(out, i == 0, label, &markup.escape(&value))?;
-    }
-    markup.footer_end(out)?;
-    markup.end(out)
+    let footer =
+        content::footer(report).map(|(label, value)| (label, markup.escape(&value).into_owned()));
+    markup.footer(&footer)?;
+    markup.end()
 }

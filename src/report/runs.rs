@@ -2,8 +2,7 @@
 //! runs, the success rate over them and their median duration. The panel
 //! has these columns only when some job has a history.
 
-use crate::history::{Mark, Recent};
-use crate::judge::Judgement;
+use crate::history::Mark;
 use crate::record::format_duration;
 
 use super::content::NONE;
@@ -16,43 +15,13 @@ pub(crate) fn is_numeric(heading: &str) -> bool {
     matches!(heading, "age" | "interval" | "ratio" | "success" | "median")
 }
 
-/// Whether the panel shows the recent runs: some job has a history.
-pub(crate) fn shown(jobs: &[Judgement]) -> bool {
-    jobs.iter().any(|j| j.recent.is_some())
-}
-
-/// A job's recent runs, formatted for a panel row.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Cells<'a> {
-    /// The strip, oldest first; empty without a history.
-    pub marks: &'a [Mark],
-    /// The success rate, such as `86%`, or `-`.
-    pub success: String,
-    /// The median duration, such as `12s` or `1m 30s`, or `-`.
-    pub median: String,
-}
-
-impl Cells<'_> {
-    /// The strip in ASCII (`++x?`) or Unicode (`✓✓✗·`); `-` when empty.
-    pub(crate) fn strip(&self, unicode: bool) -> String {
-        if self.marks.is_empty() {
-            return NONE.to_owned();
-        }
-        self.marks.iter().map(|m| m.symbol(unicode)).collect()
+/// The strip of recent runs in ASCII (`++x?`) or Unicode (`✓✓✗·`); `-`
+/// when empty.
+pub(crate) fn strip(marks: &[Mark], unicode: bool) -> String {
+    if marks.is_empty() {
+        return NONE.to_owned();
     }
-}
-
-/// The cells for a job's recent runs (`-` everywhere without a history).
-pub(crate) fn cells(recent: Option<&Recent>) -> Cells<'_> {
-    Cells {
-        marks: recent.map_or(&[], |r| &r.marks),
-        success: recent
-            .and_then(|r| r.success_rate)
-            .map_or_else(|| NONE.to_owned(), format_rate),
-        median: recent
-            .and_then(|r| r.median_duration)
-            .map_or_else(|| NONE.to_owned(), format_seconds),
-    }
+    marks.iter().map(|m| m.symbol(unicode)).collect()
 }
 
 /// A rate from 0 to 1 as a whole percentage: `86%`.
@@ -89,20 +58,25 @@ mod tests {
 
     #[test]
     fn cells_without_history_are_dashes() {
-        let none = cells(None);
-        assert_eq!(none.strip(false), "-");
-        assert_eq!((none.success.as_str(), none.median.as_str()), ("-", "-"));
-        let recent = Recent {
+        use crate::history::Recent;
+        use crate::judge::Judgement;
+        use crate::report::content::{panel, Cell};
+        let number = |text: &str| Cell::Number(text.to_owned());
+        let mut jobs = [Judgement::missing("a"), Judgement::missing("b")];
+        jobs[1].recent = Some(Box::new(Recent {
             marks: vec![Mark::Ok, Mark::Fail, Mark::Missed],
             success_rate: Some(1.0 / 3.0),
             median_duration: Some(12.4),
+        }));
+        let (headings, rows) = panel(&jobs);
+        assert_eq!(headings[5..], COLUMNS);
+        assert_eq!(rows[0][5..], [Cell::Strip(&[]), number("-"), number("-")]);
+        assert_eq!(rows[1][6..], [number("33%"), number("12s")]);
+        assert_eq!(strip(&[], false), "-");
+        let Cell::Strip(marks) = rows[1][5] else {
+            panic!("{:?}", rows[1]);
         };
-        let some = cells(Some(&recent));
-        assert_eq!(some.strip(false), "+x?");
-        assert_eq!(some.strip(true), "✓✗·");
-        assert_eq!(
-            (some.success.as_str(), some.median.as_str()),
-            ("33%", "12s")
-        );
+        assert_eq!(strip(marks, false), "+x?");
+        assert_eq!(strip(marks, true), "✓✗·");
     }
 }

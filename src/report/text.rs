@@ -7,8 +7,7 @@ use std::io;
 
 use comfy_table::{presets, Cell as Comfy, CellAlignment, Table};
 
-use super::content::{Layout, Page};
-use super::page::{self, Cell, Markup};
+use super::page::{Cell, Markup};
 use super::runs;
 use crate::escape::terminal;
 use crate::judge::Status;
@@ -16,7 +15,7 @@ use crate::judge::Status;
 /// How the text format may draw. The caller decides from where the output
 /// goes: both are for a terminal only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(crate) struct TextOptions {
+pub(crate) struct Text {
     /// Draw the borders with UTF-8 box-drawing characters instead of ASCII.
     pub unicode: bool,
     /// Colour the statuses with ANSI escape sequences.
@@ -34,7 +33,6 @@ fn sgr_of(status: Status) -> &'static str {
     }
 }
 
-/// The ANSI sequence that ends a colour.
 const RESET: &str = "\x1b[0m";
 
 /// Marks where a status colour starts and ends inside a laid-out panel: a
@@ -59,131 +57,93 @@ fn paint(table: &str, statuses: &[Status]) -> String {
     out
 }
 
-/// The text format's primitives: the panel is a comfy-table, drawn once
-/// every row is in.
-struct Text {
-    options: TextOptions,
-    table: Table,
-    headings: Vec<&'static str>,
-    /// The status of each row, in order, when the statuses are coloured.
-    statuses: Vec<Status>,
-}
+/// The text format's primitives (the panel is a comfy-table), drawn as
+/// [`Text`] says to the writer it holds.
+pub(crate) struct TextPage<'w>(pub(crate) &'w mut dyn io::Write, pub(crate) Text);
 
-impl Text {
-    fn new(options: TextOptions) -> Self {
-        Text {
-            options,
-            table: Table::new(),
-            headings: Vec::new(),
-            statuses: Vec::new(),
-        }
-    }
-}
-
-impl Markup for Text {
+impl Markup for TextPage<'_> {
     fn escape<'t>(&self, text: &'t str) -> Cow<'t, str> {
         terminal(text)
     }
 
-    fn heading(&mut self, out: &mut dyn io::Write, text: &str) -> io::Result<()> {
-        writeln!(out, "{text}")
+    fn heading(&mut self, text: &str) -> io::Result<()> {
+        writeln!(self.0, "{text}")
     }
 
-    fn table_start(
-        &mut self,
-        _out: &mut dyn io::Write,
-        headings: &[&'static str],
-    ) -> io::Result<()> {
+    fn summary(&mut self, text: &str) -> io::Result<()> {
+        writeln!(self.0, "{text}\n")
+    }
+
+    fn table(&mut self, headings: &[&str], rows: &[Vec<Cell>]) -> io::Result<()> {
+        let Text { unicode, colour } = self.1;
         let mut table = Table::new();
-        table.load_style(if self.options.unicode {
+        table.load_style(if unicode {
             presets::UTF8_FULL_CONDENSED
         } else {
             presets::ASCII_FULL_CONDENSED
         });
         table.set_header(headings.to_vec());
-        self.table = table;
-        self.headings = headings.to_vec();
-        Ok(())
-    }
-
-    fn table_row(&mut self, _out: &mut dyn io::Write, cells: &[Cell<'_>]) -> io::Result<()> {
-        let row = cells.iter().map(|cell| match cell {
-            Cell::Text(text) => Comfy::new(terminal(text)),
-            Cell::Status(status) if self.options.colour => {
-                self.statuses.push(*status);
-                Comfy::new(format!("{COLOUR_START}{status}{COLOUR_END}"))
-            }
-            Cell::Status(status) => Comfy::new(status.as_str()),
-            Cell::Number(number) => Comfy::new(number),
-            Cell::Strip(runs) => Comfy::new(runs.strip(self.options.unicode)),
-        });
-        self.table.add_row(row.collect::<Vec<_>>());
-        Ok(())
-    }
-
-    fn table_end(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
-        for (column, heading) in self.headings.iter().enumerate() {
-            if let (true, Some(c)) = (runs::is_numeric(heading), self.table.column_mut(column)) {
+        // The status of each row, in order, when the statuses are coloured.
+        let mut statuses = Vec::new();
+        for row in rows {
+            let row = row.iter().map(|cell| match cell {
+                Cell::Text(text) => Comfy::new(terminal(text)),
+                Cell::Status(status) if colour => {
+                    statuses.push(*status);
+                    Comfy::new(format!("{COLOUR_START}{status}{COLOUR_END}"))
+                }
+                Cell::Status(status) => Comfy::new(status.as_str()),
+                Cell::Number(number) => Comfy::new(number),
+                Cell::Strip(marks) => Comfy::new(runs::strip(marks, unicode)),
+            });
+            table.add_row(row.collect::<Vec<_>>());
+        }
+        for (column, heading) in headings.iter().enumerate() {
+            if let (true, Some(c)) = (runs::is_numeric(heading), table.column_mut(column)) {
                 c.set_cell_alignment(CellAlignment::Right);
             }
         }
-        let table = self.table.to_string();
-        if self.options.colour {
-            writeln!(out, "{}", paint(&table, &self.statuses))
+        let table = table.to_string();
+        if colour {
+            writeln!(self.0, "{}", paint(&table, &statuses))
         } else {
-            writeln!(out, "{table}")
+            writeln!(self.0, "{table}")
         }
     }
 
-    fn attention(&mut self, out: &mut dyn io::Write, count: usize) -> io::Result<()> {
+    fn attention(&mut self, count: usize) -> io::Result<()> {
         match count {
-            0 => writeln!(out, "\nNothing needs attention."),
-            n => writeln!(out, "\nNeeds attention ({n}):"),
+            0 => writeln!(self.0, "\nNothing needs attention."),
+            n => writeln!(self.0, "\nNeeds attention ({n}):"),
         }
     }
 
-    fn job(&mut self, out: &mut dyn io::Write, status: Status, title: &str) -> io::Result<()> {
-        if self.options.colour {
-            writeln!(out, "\n{}{status}{RESET}  {title}", sgr_of(status))
+    fn job(&mut self, status: Status, title: &str, details: &[(&str, String)]) -> io::Result<()> {
+        if self.1.colour {
+            writeln!(self.0, "\n{}{status}{RESET}  {title}", sgr_of(status))?;
         } else {
-            writeln!(out, "\n{status}  {title}")
+            writeln!(self.0, "\n{status}  {title}")?;
         }
+        for (label, value) in details {
+            writeln!(self.0, "  {label:<10} {value}")?;
+        }
+        Ok(())
     }
 
-    fn detail(&mut self, out: &mut dyn io::Write, label: &str, value: &str) -> io::Result<()> {
-        writeln!(out, "  {label:<10} {value}")
+    fn footer(&mut self, items: &[(&str, String)]) -> io::Result<()> {
+        writeln!(self.0)?;
+        for (label, value) in items {
+            writeln!(self.0, "{label}: {value}")?;
+        }
+        Ok(())
     }
-
-    fn footer_start(&mut self, out: &mut dyn io::Write) -> io::Result<()> {
-        writeln!(out)
-    }
-
-    fn footer_item(
-        &mut self,
-        out: &mut dyn io::Write,
-        _first: bool,
-        label: &str,
-        value: &str,
-    ) -> io::Result<()> {
-        writeln!(out, "{label}: {value}")
-    }
-}
-
-/// Writes the page as text: the panel alone, or the whole report.
-pub(crate) fn write_text(
-    out: &mut impl io::Write,
-    page: &Page,
-    layout: Layout,
-    options: TextOptions,
-) -> io::Result<()> {
-    page::write_page(out, &mut Text::new(options), page, layout)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::judge::Judgement;
-    use crate::report::Report;
+    use crate::report::{page, Layout, Report};
     use chrono::{TimeZone, Utc};
 
     fn jobs() -> Vec<Judgement> {
@@ -203,29 +163,27 @@ mod tests {
         ]
     }
 
-    fn render(layout: Layout, options: TextOptions) -> String {
+    fn render(layout: Layout, options: Text) -> String {
         render_jobs(&jobs(), layout, options)
     }
 
-    fn render_jobs(jobs: &[Judgement], layout: Layout, options: TextOptions) -> String {
-        let page = Page {
-            host: "web1",
-            report: Report {
-                checked_at: Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap(),
-                factor: 2.0,
-                jobs,
-                dirs: &[],
-                fleet: &crate::fleet::NONE,
-            },
+    fn render_jobs(jobs: &[Judgement], layout: Layout, options: Text) -> String {
+        let host = "web1";
+        let report = Report {
+            checked_at: Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap(),
+            factor: 2.0,
+            jobs,
+            dirs: &[],
+            fleet: &crate::fleet::NONE,
         };
         let mut out = Vec::new();
-        write_text(&mut out, &page, layout, options).unwrap();
+        page::write_page(&mut TextPage(&mut out, options), host, &report, layout).unwrap();
         String::from_utf8(out).unwrap()
     }
 
     #[test]
     fn a_terminal_gets_utf8_borders_and_colour() {
-        let options = TextOptions {
+        let options = Text {
             unicode: true,
             colour: true,
         };
@@ -241,11 +199,11 @@ mod tests {
 
     #[test]
     fn colour_leaves_the_layout_as_it_is() {
-        let plain = TextOptions {
+        let plain = Text {
             unicode: true,
             colour: false,
         };
-        let colour = TextOptions {
+        let colour = Text {
             colour: true,
             ..plain
         };
@@ -271,7 +229,7 @@ mod tests {
 
     #[test]
     fn without_colour_there_is_no_escape_at_all() {
-        let options = TextOptions {
+        let options = Text {
             unicode: true,
             colour: false,
         };
@@ -285,7 +243,7 @@ mod tests {
     #[test]
     fn plain_output_is_ascii() {
         for layout in [Layout::Panel, Layout::Report] {
-            let text = render(layout, TextOptions::default());
+            let text = render(layout, Text::default());
             assert!(text.starts_with('+') || layout == Layout::Report, "{text}");
             assert!(text.contains("+====="), "{text}");
             assert!(text.is_ascii(), "{text}");

@@ -3,14 +3,15 @@
 //! lines, `PERIOD DELAY IDENTIFIER COMMAND`, with `\` joining a line to
 //! the next.
 
-use super::crontab::BadLine;
+use super::crontab::{split_word, BadLine};
+use super::runparts::joined_lines;
 use super::timing::{minutes, Period};
 
 /// The longest delay taken from a job line, in minutes: a week.
-pub(crate) const MAX_DELAY_MINUTES: u64 = 7 * 24 * 60;
+const MAX_DELAY_MINUTES: u64 = 7 * 24 * 60;
 
 /// The longest period taken from a job line, in days: ten years.
-pub(crate) const MAX_PERIOD_DAYS: u32 = 3660;
+const MAX_PERIOD_DAYS: u32 = 3660;
 
 /// A job line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,11 +19,9 @@ pub(crate) struct Job {
     /// The line number, from 1 (the first of a joined line).
     pub line: usize,
     pub period: Period,
-    /// The delay before the job starts, in minutes.
     pub delay_minutes: u64,
     /// The job identifier: its timestamp file's name.
     pub identifier: String,
-    /// The shell command.
     pub command: String,
 }
 
@@ -38,63 +37,32 @@ pub(crate) struct Anacrontab {
     pub hours: Option<(usize, (u32, u32))>,
 }
 
-/// Reads an anacrontab's text.
 pub(crate) fn parse(text: &str) -> Anacrontab {
     let mut tab = Anacrontab::default();
-    let mut joined = String::new();
-    let mut first = 0;
-    for (index, raw) in text.split('\n').enumerate() {
-        if joined.is_empty() {
-            first = index + 1;
-        }
-        let raw = raw.strip_suffix('\r').unwrap_or(raw);
-        if let Some(head) = raw.strip_suffix('\\') {
-            joined.push_str(head);
+    for (line, text) in joined_lines(text, true) {
+        let trimmed = text.trim_start_matches([' ', '\t']);
+        if trimmed.trim().is_empty() || trimmed.starts_with('#') {
             continue;
         }
-        joined.push_str(raw);
-        let line = std::mem::take(&mut joined);
-        read_line(&mut tab, first, &line);
-    }
-    if !joined.is_empty() {
-        read_line(&mut tab, first, &joined.clone());
-    }
-    tab
-}
-
-fn read_line(tab: &mut Anacrontab, line: usize, text: &str) {
-    let trimmed = text.trim_start_matches([' ', '\t']);
-    if trimmed.trim().is_empty() || trimmed.starts_with('#') {
-        return;
-    }
-    let bad = |reason: String| BadLine {
-        line,
-        reason,
-        text: text.to_owned(),
-    };
-    if let Some((name, value)) = setting(trimmed) {
-        let read = match name {
-            "RANDOM_DELAY" => minutes(value, MAX_DELAY_MINUTES)
+        let read = match setting(trimmed) {
+            Some(("RANDOM_DELAY", value)) => minutes(value, MAX_DELAY_MINUTES)
                 .map(|m| tab.random_delay = Some((line, m)))
                 .ok_or_else(|| {
                     format!("RANDOM_DELAY=`{}` is not a number of minutes from 0 to {MAX_DELAY_MINUTES}", crate::escape::value(value))
                 }),
-            "START_HOURS_RANGE" => hours(value)
+            Some(("START_HOURS_RANGE", value)) => hours(value)
                 .map(|h| tab.hours = Some((line, h)))
                 .ok_or_else(|| {
                     format!("START_HOURS_RANGE=`{}` is not a range of hours FROM-TO with 0 <= FROM < TO <= 24", crate::escape::value(value))
                 }),
-            _ => Ok(()),
+            Some(_) => Ok(()),
+            None => job(trimmed, line).map(|job| tab.jobs.push(job)),
         };
         if let Err(reason) = read {
-            tab.bad.push(bad(reason));
+            tab.bad.push(BadLine { line, reason, text });
         }
-        return;
     }
-    match job(trimmed, line) {
-        Ok(job) => tab.jobs.push(job),
-        Err(reason) => tab.bad.push(bad(reason)),
-    }
+    tab
 }
 
 /// A `NAME=value` line: the name runs to a blank or `=`, blanks before
@@ -114,14 +82,9 @@ fn hours(value: &str) -> Option<(u32, u32)> {
 }
 
 fn job(line: &str, number: usize) -> Result<Job, String> {
-    let mut rest = line;
-    let mut word = || {
-        let text = rest.trim_start_matches([' ', '\t']);
-        let end = text.find([' ', '\t']).unwrap_or(text.len());
-        rest = text[end..].trim_start_matches([' ', '\t']);
-        &text[..end]
-    };
-    let (period, delay, identifier) = (word(), word(), word());
+    let (period, rest) = split_word(line);
+    let (delay, rest) = split_word(rest);
+    let (identifier, rest) = split_word(rest);
     let command = rest.trim_end();
     let period = match period.to_ascii_lowercase().as_str() {
         "@daily" => Period::Days(1),

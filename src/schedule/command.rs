@@ -31,16 +31,12 @@ pub(crate) const VALUE_OPTIONS: &[&str] = &[
 ];
 
 /// One `hb-write` found in a command.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Invocation {
     /// The job name as written (`None` when absent).
     pub job: Option<Word>,
-    /// The interval as written.
     pub interval: Option<Word>,
-    /// The value of `--schedule`, when given.
     pub schedule: Option<Word>,
-    /// Whether hb-write runs the job itself (`hb-write JOB INTERVAL -- CMD`).
-    pub wrapper: bool,
     /// Whether the call retires the job (`--retire`) rather than reporting.
     pub retire: bool,
     /// The values of `--needs`, in order.
@@ -48,100 +44,60 @@ pub(crate) struct Invocation {
 }
 
 /// A shell word after quote removal.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Word {
-    /// The text after quote removal.
     pub text: String,
     /// Whether the shell would expand part of it (`$VAR`, `` `cmd` ``), so
     /// its value cannot be known from the crontab.
     pub expands: bool,
 }
 
-/// A token of the command line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Token {
-    Word(Word),
-    /// `;`, `&`, `&&`, `|`, `||`, `(`, `)` or a newline: the end of a simple
-    /// command.
-    Break,
-}
-
-/// Splits a command into words and separators, with the shell's quoting:
-/// `'...'` is literal, `"..."` keeps its text (and may expand), `\` escapes
-/// one character, and `#` at the start of a word starts a comment.
-fn tokenize(command: &str) -> Vec<Token> {
-    let mut tokens = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
-    let mut expands = false;
+/// The words of each simple command in `command` (each part between `;`,
+/// `&`, `|`, `(`, `)` and newlines, empty ones kept), with the shell's
+/// quoting: `'...'` is literal, `"..."` keeps its text (and may expand),
+/// `\` escapes one character, and `#` at the start of a word starts a
+/// comment.
+pub(super) fn simple_commands(command: &str) -> Vec<Vec<Word>> {
+    let (mut parts, mut part) = (Vec::new(), Vec::new());
+    let mut word: Option<Word> = None;
     let mut chars = command.chars().peekable();
-    let finish =
-        |tokens: &mut Vec<Token>, word: &mut String, in_word: &mut bool, expands: &mut bool| {
-            if *in_word {
-                tokens.push(Token::Word(Word {
-                    text: std::mem::take(word),
-                    expands: *expands,
-                }));
-            }
-            *in_word = false;
-            *expands = false;
-        };
     while let Some(c) = chars.next() {
         match c {
-            ' ' | '\t' => finish(&mut tokens, &mut word, &mut in_word, &mut expands),
+            ' ' | '\t' => part.extend(word.take()),
             '\n' | ';' | '&' | '|' | '(' | ')' => {
-                finish(&mut tokens, &mut word, &mut in_word, &mut expands);
-                tokens.push(Token::Break);
+                part.extend(word.take());
+                parts.push(std::mem::take(&mut part));
             }
-            '#' if !in_word => break,
-            '\'' => {
-                in_word = true;
-                for q in chars.by_ref() {
-                    if q == '\'' {
-                        break;
-                    }
-                    word.push(q);
-                }
-            }
-            '"' => {
-                in_word = true;
-                while let Some(q) = chars.next() {
-                    match q {
-                        '"' => break,
-                        '\\' => match chars.peek() {
-                            Some(&n @ ('"' | '\\' | '$' | '`')) => {
-                                word.push(n);
-                                chars.next();
-                            }
-                            _ => word.push('\\'),
-                        },
-                        '$' | '`' => {
-                            expands = true;
-                            word.push(q);
-                        }
-                        _ => word.push(q),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                if let Some(n) = chars.next() {
-                    word.push(n);
-                }
-            }
-            '$' | '`' | '*' | '?' | '[' | '~' => {
-                in_word = true;
-                expands = true;
-                word.push(c);
-            }
+            '#' if word.is_none() => break,
             _ => {
-                in_word = true;
-                word.push(c);
+                let w = word.get_or_insert_with(Word::default);
+                match c {
+                    '\'' => w.text.extend(chars.by_ref().take_while(|&q| q != '\'')),
+                    '"' => {
+                        while let Some(q) = chars.next_if(|&q| q != '"') {
+                            if q == '\\' {
+                                let escaped =
+                                    chars.next_if(|n| matches!(n, '"' | '\\' | '$' | '`'));
+                                w.text.push(escaped.unwrap_or('\\'));
+                            } else {
+                                w.expands |= matches!(q, '$' | '`');
+                                w.text.push(q);
+                            }
+                        }
+                        chars.next();
+                    }
+                    '\\' => w.text.extend(chars.next()),
+                    _ => {
+                        w.expands |= matches!(c, '$' | '`' | '*' | '?' | '[' | '~');
+                        w.text.push(c);
+                    }
+                }
             }
         }
     }
-    finish(&mut tokens, &mut word, &mut in_word, &mut expands);
-    tokens
+    part.extend(word);
+    parts.push(part);
+    parts
 }
 
 /// The words of a command run without a shell (`hb-check --notify
@@ -149,13 +105,10 @@ fn tokenize(command: &str) -> Vec<Token> {
 /// an operator (`;`, `&`, `|`, `(`, `)`, a newline) that only a shell
 /// could carry out. `$VAR` and globs are kept as written.
 pub(crate) fn words(command: &str) -> Option<Vec<String>> {
-    tokenize(command)
-        .into_iter()
-        .map(|t| match t {
-            Token::Word(w) => Some(w.text),
-            Token::Break => None,
-        })
-        .collect()
+    match <[Vec<Word>; 1]>::try_from(simple_commands(command)) {
+        Ok([words]) => Some(words.into_iter().map(|w| w.text).collect()),
+        Err(_) => None,
+    }
 }
 
 /// Whether a word names hb-write: `hb-write`, or a path ending in it.
@@ -167,12 +120,9 @@ fn is_hb_write(word: &Word) -> bool {
 /// `hbwrite`, `hb_write`, by path too): run in its place, such a word
 /// writes no heartbeat, and the job goes unmonitored without a sound.
 pub(crate) fn near_misses(command: &str) -> Vec<String> {
-    tokenize(command)
-        .into_iter()
-        .filter_map(|t| match t {
-            Token::Word(w) if !w.expands && !is_hb_write(&w) => Some(w.text),
-            _ => None,
-        })
+    (simple_commands(command).into_iter().flatten())
+        .filter(|w| !w.expands && !is_hb_write(w))
+        .map(|w| w.text)
         .filter(|w| looks_like_hb_write(w.rsplit('/').next().unwrap_or_default()))
         .collect()
 }
@@ -181,135 +131,81 @@ pub(crate) fn near_misses(command: &str) -> Vec<String> {
 /// none, other letter case, or one letter missing, added, changed or two
 /// swapped.
 fn looks_like_hb_write(name: &str) -> bool {
-    const NAME: &[u8] = b"hb-write";
     let lower = name.to_ascii_lowercase();
     let bare: String = lower
         .chars()
         .filter(|c| !matches!(c, '-' | '_' | '.'))
         .collect();
-    bare == "hbwrite" || edits(lower.as_bytes(), NAME) <= 1
+    bare == "hbwrite" || one_slip(lower.as_bytes(), b"hb-write")
 }
 
-/// The edits (insert, delete, change, swap of neighbours) that turn `a`
-/// into `b`, counted up to 2; the names compared are short.
-fn edits(a: &[u8], b: &[u8]) -> usize {
-    if a.len().abs_diff(b.len()) > 1 {
-        return 2;
-    }
-    // Optimal string alignment over a full table: at most 11 x 9 cells.
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()].min(2)
+/// Whether at most one edit (insert, delete, change, swap of neighbours)
+/// turns `a` into `b`: past their common start, the rests must agree
+/// after that one edit.
+fn one_slip(typed: &[u8], name: &[u8]) -> bool {
+    let same = typed
+        .iter()
+        .zip(name)
+        .take_while(|pair| pair.0 == pair.1)
+        .count();
+    let (typed, name) = (&typed[same..], &name[same..]);
+    typed == name
+        || typed.get(1..) == name.get(1..)
+        || typed.get(1..) == Some(name)
+        || name.get(1..) == Some(typed)
+        || matches!((typed, name), ([t0, t1, rest @ ..], [n0, n1, tail @ ..]) if t0 == n1 && t1 == n0 && rest == tail)
 }
 
 /// Every `hb-write` invocation in `command`: one per simple command that
 /// runs it (bare or by path, after `&&`, `||`, `;`, behind `env`, `nice`
 /// and the like), with its job, interval and options.
 pub(crate) fn find_hb_writes(command: &str) -> Vec<Invocation> {
-    let tokens = tokenize(command);
-    let mut found = Vec::new();
-    let mut start = 0;
-    while start < tokens.len() {
-        let end = tokens[start..]
-            .iter()
-            .position(|t| *t == Token::Break)
-            .map_or(tokens.len(), |p| start + p);
-        let words: Vec<&Word> = tokens[start..end]
-            .iter()
-            .filter_map(|t| match t {
-                Token::Word(w) => Some(w),
-                Token::Break => None,
-            })
-            .collect();
-        if let Some(at) = words.iter().position(|w| is_hb_write(w)) {
-            found.push(arguments(&words[at + 1..]));
-        }
-        start = end + 1;
-    }
-    found
-}
-
-/// The words of each simple command in `command`, quotes removed.
-pub(crate) fn simple_commands(command: &str) -> Vec<Vec<Word>> {
-    let mut found = vec![Vec::new()];
-    for token in tokenize(command) {
-        match token {
-            Token::Word(w) => found.last_mut().into_iter().for_each(|c| c.push(w.clone())),
-            Token::Break => found.push(Vec::new()),
-        }
-    }
-    found.retain(|c| !c.is_empty());
-    found
+    simple_commands(command)
+        .iter()
+        .filter_map(|words| {
+            let at = words.iter().position(is_hb_write)?;
+            Some(arguments(&words[at + 1..]))
+        })
+        .collect()
 }
 
 /// Reads hb-write's arguments as its parser does.
-fn arguments(words: &[&Word]) -> Invocation {
-    let mut call = Invocation {
-        job: None,
-        interval: None,
-        schedule: None,
-        wrapper: false,
-        retire: false,
-        needs: Vec::new(),
-    };
+fn arguments(words: &[Word]) -> Invocation {
+    let mut call = Invocation::default();
     let mut positional = Vec::new();
     let mut rest = words.iter();
     while let Some(word) = rest.next() {
-        let text = word.text.as_str();
-        if text == "--" {
-            call.wrapper = true;
+        let Some(long) = word.text.strip_prefix("--") else {
+            positional.push(word.clone());
+            continue;
+        };
+        if long.is_empty() {
             break;
         }
-        if let Some(long) = text.strip_prefix("--") {
-            let (name, inline) = match long.split_once('=') {
-                Some((name, value)) => (name, Some(value)),
-                None => (long, None),
-            };
-            let flag = format!("--{name}");
-            let value = if VALUE_OPTIONS.contains(&flag.as_str()) {
-                match inline {
-                    Some(v) => Some(Word {
-                        text: v.to_owned(),
-                        expands: word.expands,
-                    }),
-                    None => rest.next().map(|w| (*w).clone()),
-                }
-            } else {
-                None
-            };
-            match name {
-                "schedule" => call.schedule = value,
-                "needs" => call.needs.extend(value),
-                "retire" => call.retire = true,
-                _ => {}
-            }
-            continue;
+        let (name, inline) = match long.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
+            None => (long, None),
+        };
+        let value = match inline {
+            _ if !VALUE_OPTIONS.contains(&format!("--{name}").as_str()) => None,
+            Some(v) => Some(Word {
+                text: v.to_owned(),
+                expands: word.expands,
+            }),
+            None => rest.next().cloned(),
+        };
+        match name {
+            "schedule" => call.schedule = value,
+            "needs" => call.needs.extend(value),
+            "retire" => call.retire = true,
+            _ => {}
         }
-        positional.push((*word).clone());
     }
     let mut positional = positional.into_iter();
     call.job = positional.next();
     call.interval = positional.next();
     call
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,9 +258,10 @@ mod tests {
     fn wrapper_form_and_options_are_told_apart() {
         let calls = find_hb_writes("hb-write --schedule '0 3 * * *' db 1d -- pg_dump -f x");
         assert_eq!(calls.len(), 1);
-        assert!(calls[0].wrapper);
         assert_eq!(calls[0].schedule, Some(plain("0 3 * * *")));
         assert_eq!(calls[0].job, Some(plain("db")));
+        let wrapped = find_hb_writes("hb-write db 1d -- run --needs x --retire");
+        assert!(wrapped[0].needs.is_empty() && !wrapped[0].retire);
         let retire = find_hb_writes("hb-write --retire old");
         assert!(retire[0].retire);
     }
@@ -399,6 +296,13 @@ mod tests {
         ] {
             assert!(near_misses(fine).is_empty(), "{fine}");
         }
+    }
+
+    #[test]
+    fn double_quotes_keep_backslashes_except_before_what_they_escape() {
+        let got = words(r#"a "b \"c\" \$d \x" 'e\' f\ g"#);
+        assert_eq!(got.unwrap(), ["a", r#"b "c" $d \x"#, "e\\", "f g"]);
+        assert_eq!(words("a; b"), None);
     }
 
     #[test]

@@ -8,7 +8,6 @@
 pub(crate) enum Flavour {
     /// A user's crontab (`crontab -e`, the spool).
     User,
-    /// A system crontab, with a user field after the time fields.
     System,
 }
 
@@ -20,7 +19,6 @@ pub(crate) struct Entry {
     /// The time fields as written (`0 3 * * *`) or the macro (`@daily`,
     /// `@reboot`).
     pub when: String,
-    /// The user field of a system crontab.
     pub user: Option<String>,
     /// The command cron runs: the text before the first unescaped `%`,
     /// with `\%` turned into `%`.
@@ -40,9 +38,7 @@ pub(crate) struct Entry {
 pub(crate) struct BadLine {
     /// The line number, from 1.
     pub line: usize,
-    /// What is wrong with it.
     pub reason: String,
-    /// The line's text.
     pub text: String,
 }
 
@@ -112,9 +108,7 @@ fn setting(line: &str) -> Option<(String, String)> {
     let value = rest.strip_prefix('=')?.trim_start_matches([' ', '\t']);
     let value = value.trim_end_matches([' ', '\t', '\r']);
     let unquoted = match value.as_bytes() {
-        [q @ (b'"' | b'\''), .., last] if last == q && value.len() >= 2 => {
-            &value[1..value.len() - 1]
-        }
+        [q @ (b'"' | b'\''), .., last] if last == q => &value[1..value.len() - 1],
         _ => value,
     };
     Some((name.to_owned(), unquoted.to_owned()))
@@ -124,42 +118,32 @@ fn setting(line: &str) -> Option<(String, String)> {
 /// command text.
 fn entry(line: &str, flavour: Flavour) -> Result<(String, Option<String>, &str), String> {
     let mut rest = line;
-    let when = if line.starts_with('@') {
+    let mut when = Vec::with_capacity(5);
+    for _ in 0..if line.starts_with('@') { 1 } else { 5 } {
         let (word, after) = split_word(rest);
+        if word.is_empty() {
+            return Err("it has fewer than five time fields and no command".to_owned());
+        }
+        when.push(word);
         rest = after;
-        word.to_owned()
-    } else {
-        let mut fields = Vec::with_capacity(5);
-        for _ in 0..5 {
-            let (word, after) = split_word(rest);
-            if word.is_empty() {
-                return Err("it has fewer than five time fields and no command".to_owned());
-            }
-            fields.push(word);
-            rest = after;
+    }
+    let mut user = None;
+    if flavour == Flavour::System {
+        let (word, after) = split_word(rest);
+        if word.is_empty() {
+            return Err("it has no user field, which a system crontab needs".to_owned());
         }
-        fields.join(" ")
-    };
-    let user = match flavour {
-        Flavour::User => None,
-        Flavour::System => {
-            let (word, after) = split_word(rest);
-            if word.is_empty() {
-                return Err("it has no user field, which a system crontab needs".to_owned());
-            }
-            rest = after;
-            Some(word.to_owned())
-        }
-    };
+        (user, rest) = (Some(word.to_owned()), after);
+    }
     if rest.trim().is_empty() {
         return Err("it has no command".to_owned());
     }
-    Ok((when, user, rest))
+    Ok((when.join(" "), user, rest))
 }
 
 /// The first blank-separated word and the text after the blanks that
 /// follow it.
-fn split_word(text: &str) -> (&str, &str) {
+pub(super) fn split_word(text: &str) -> (&str, &str) {
     let text = text.trim_start_matches([' ', '\t']);
     let end = text.find([' ', '\t']).unwrap_or(text.len());
     (&text[..end], text[end..].trim_start_matches([' ', '\t']))
@@ -167,7 +151,7 @@ fn split_word(text: &str) -> (&str, &str) {
 
 /// cron's `%` rule: the first unescaped `%` ends the command (what follows
 /// is its standard input); `\%` stands for a plain `%`.
-pub(crate) fn cut_at_percent(command: &str) -> (String, bool) {
+fn cut_at_percent(command: &str) -> (String, bool) {
     let mut out = String::with_capacity(command.len());
     let mut chars = command.chars().peekable();
     while let Some(c) = chars.next() {

@@ -14,10 +14,10 @@
 //! and nothing when both lie in one byte (`5-1`). A range with a step runs
 //! upward only, so a downward one selects nothing.
 
-use chrono::{Datelike, NaiveDate, NaiveDateTime, Timelike};
+use chrono::{Datelike, NaiveDate};
 
 /// The fields' names, in order, as messages say them.
-pub(super) const NAMES: [&str; 5] = ["minute", "hour", "day of month", "month", "day of week"];
+const NAMES: [&str; 5] = ["minute", "hour", "day of month", "month", "day of week"];
 
 /// The lowest and highest value of each field (day of week 7 is Sunday).
 const BOUNDS: [(i32, i32); 5] = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)];
@@ -33,10 +33,13 @@ pub(super) struct Fields {
     /// One bit per value of each field, bit 0 for its lowest value; day of
     /// week in bits 0 (Sunday) to 6.
     pub bits: [u64; 5],
-    /// Whether each field starts with `*`: cron ANDs the two day fields
-    /// when either does, and calls a line fixed-time when neither its
-    /// minute nor its hour does.
-    pub star: [bool; 5],
+    /// Whether cron calls the line fixed-time, which decides how it runs
+    /// on the days the clocks change: neither its minute nor its hour field
+    /// starts with `*`.
+    pub fixed_time: bool,
+    /// Whether the two day fields must both match (either starts with
+    /// `*`), rather than either.
+    and_days: bool,
 }
 
 impl Fields {
@@ -44,7 +47,6 @@ impl Fields {
     /// which field is wrong and why (`minute 60 outside 0-59`).
     pub(super) fn parse(fields: &[&str; 5]) -> Result<Fields, String> {
         let mut bits = [0; 5];
-        let mut star = [false; 5];
         for (i, field) in fields.iter().enumerate() {
             let names: &[&str] = match i {
                 3 => &MONTHS,
@@ -52,38 +54,20 @@ impl Fields {
                 _ => &[],
             };
             bits[i] = list(field, BOUNDS[i], names).map_err(|why| format!("{} {why}", NAMES[i]))?;
-            star[i] = field.starts_with('*');
         }
         // Sunday is 0 and 7.
-        if bits[4] & (1 | 1 << 7) != 0 {
-            bits[4] |= 1;
-        }
-        bits[4] &= 0x7f;
-        let used = |i: usize| BOUNDS[i].1 - BOUNDS[i].0 + 1;
-        for (i, b) in bits.iter_mut().enumerate().take(4) {
-            *b &= (1u64 << used(i)) - 1;
-        }
-        Ok(Fields { bits, star })
-    }
-
-    /// Whether cron treats the line as fixed-time: neither its minute nor
-    /// its hour field starts with `*`. On the day the clocks go forward a
-    /// fixed-time line whose time is skipped runs right after the change;
-    /// on the day they go back it runs once, not again in the repeated
-    /// hour. Any other line runs at the times the wall clock shows.
-    pub(super) fn is_fixed_time(&self) -> bool {
-        !(self.star[0] || self.star[1])
-    }
-
-    /// Whether the two day fields must both match (either starts with
-    /// `*`), rather than either.
-    fn and_days(&self) -> bool {
-        self.star[2] || self.star[4]
+        bits[4] = (bits[4] | bits[4] >> 7) & 0x7f;
+        let star = |i: usize| fields[i].starts_with('*');
+        Ok(Fields {
+            bits,
+            fixed_time: !(star(0) || star(1)),
+            and_days: star(2) || star(4),
+        })
     }
 
     /// Whether the fields select any time at all (`5-1 * * * *` does not).
     pub(super) fn selects_some(&self) -> bool {
-        let days = if self.and_days() {
+        let days = if self.and_days {
             self.bits[2] != 0 && self.bits[4] != 0
         } else {
             self.bits[2] | self.bits[4] != 0
@@ -102,7 +86,7 @@ impl Fields {
     pub(super) fn day_matches(&self, date: NaiveDate) -> bool {
         let dom = self.has(2, date.day0());
         let dow = self.has(4, date.weekday().num_days_from_sunday());
-        if self.and_days() {
+        if self.and_days {
             dom && dow
         } else {
             dom || dow
@@ -121,100 +105,73 @@ impl Fields {
             (below != 0).then(|| below.ilog2())
         }
     }
-
-    /// Whether cron would run the line at the local time `t`.
-    pub(super) fn matches(&self, t: NaiveDateTime) -> bool {
-        self.has(0, t.minute())
-            && self.has(1, t.hour())
-            && self.has(3, t.month0())
-            && self.day_matches(t.date())
-    }
 }
 
 /// A field: ranges separated by `,`, as cron's `get_list` reads them; what
 /// follows the list is ignored.
-fn list(field: &str, bounds: (i32, i32), names: &[&str]) -> Result<u64, String> {
-    let bytes = field.as_bytes();
+fn list(field: &str, (low, high): (i32, i32), names: &[&str]) -> Result<u64, String> {
     let mut bits = 0u64;
-    let mut at = 0;
-    loop {
-        at = range(bytes, at, bounds, names, &mut bits).map_err(|why| match why {
-            Why::Text(text) => text,
-            Why::Empty => format!("`{field}` has a part that is no number, name or `*`"),
-        })?;
-        if bytes.get(at) == Some(&b',') {
-            at += 1;
-        } else {
-            return Ok(bits);
-        }
+    let mut at = range(field, 0, (low, high), names, &mut bits)?;
+    while field.as_bytes().get(at) == Some(&b',') {
+        at = range(field, at + 1, (low, high), names, &mut bits)?;
     }
-}
-
-/// Why a field is refused.
-enum Why {
-    Text(String),
-    Empty,
+    // A downward range may set values past the top of its last byte.
+    Ok(bits & u64::MAX >> (63 - (high - low)))
 }
 
 /// One range at `at`, as cron's `get_range`: `*`, a number or a name, or
 /// two of them joined by `-`, then an optional `/step`. Returns where it
 /// ends.
 fn range(
-    bytes: &[u8],
+    field: &str,
     at: usize,
     (low, high): (i32, i32),
     names: &[&str],
     bits: &mut u64,
-) -> Result<usize, Why> {
-    let outside = |n: i32| Why::Text(format!("{n} outside {low}-{high}"));
+) -> Result<usize, String> {
+    let bytes = field.as_bytes();
+    let outside = |n: i32| format!("{n} outside {low}-{high}");
     let (first, last, mut at) = if bytes.get(at) == Some(&b'*') {
         (low, high, at + 1)
     } else {
-        let (first, at) = number(bytes, at, names)?;
+        let (first, at) = number(field, at, names)?;
         match bytes.get(at) {
             Some(b'-') => {
-                let (last, at) = number(bytes, at + 1, names)?;
+                let (last, at) = number(field, at + 1, names)?;
                 (first, last, at)
             }
             Some(b'/') => {
-                let text = String::from_utf8_lossy(bytes);
-                return Err(Why::Text(format!(
-                    "`{text}`: a step needs a range or `*` before it, as in `{first}-{high}/N`"
-                )));
+                return Err(format!(
+                    "`{field}`: a step needs a range or `*` before it, as in `{first}-{high}/N`"
+                ));
             }
-            _ => {
-                if !(low..=high).contains(&first) {
-                    return Err(outside(first));
-                }
+            _ if (low..=high).contains(&first) => {
                 *bits |= 1 << (first - low);
                 return Ok(at);
             }
+            _ => return Err(outside(first)),
         }
     };
-    let step = if bytes.get(at) == Some(&b'/') {
-        let (step, end) = number(bytes, at + 1, &[])?;
+    let mut step = 1;
+    if bytes.get(at) == Some(&b'/') {
+        (step, at) = number(field, at + 1, &[])?;
         if step <= 0 {
-            return Err(Why::Text(format!("step {step}: a step must be 1 or more")));
+            return Err(format!("step {step}: a step must be 1 or more"));
         }
-        at = end;
-        step
-    } else {
-        1
-    };
-    for n in [first, last] {
-        if !(low..=high).contains(&n) {
-            return Err(outside(n));
-        }
+    }
+    if let Some(n) = [first, last]
+        .into_iter()
+        .find(|n| !(low..=high).contains(n))
+    {
+        return Err(outside(n));
     }
     let (start, stop) = ((first - low) as u32, (last - low) as u32);
     if step == 1 {
         *bits |= bytewise_range(start, stop);
     } else {
-        let mut i = start;
-        while i <= stop {
-            *bits |= 1 << i;
-            i = i.saturating_add(step.unsigned_abs());
-        }
+        (start..=stop)
+            .step_by(step as usize)
+            .for_each(|i| *bits |= 1 << i);
     }
     Ok(at)
 }
@@ -223,40 +180,38 @@ fn range(
 /// and part of each end byte; for a downward range it sets the top of the
 /// start's byte and the bottom of the stop's, or nothing in a single byte.
 fn bytewise_range(start: u32, stop: u32) -> u64 {
-    let (first_byte, last_byte) = (start / 8, stop / 8);
-    let byte = |b: u32, mask: u8| u64::from(mask) << (b * 8);
-    let from = |s: u32| 0xffu8 << (s % 8);
-    let upto = |s: u32| 0xffu8 >> (7 - s % 8);
-    if first_byte == last_byte {
-        return byte(first_byte, from(start) & upto(stop));
+    // The values `from..=to`, none when `from` is above `to`.
+    let bits = |from: u32, to: u32| (u64::MAX >> (63 - to)) & (u64::MAX << from);
+    if start <= stop || start / 8 == stop / 8 {
+        bits(start, stop)
+    } else {
+        bits(start, start | 7) | bits(stop & !7, stop)
     }
-    let mut bits = byte(first_byte, from(start)) | byte(last_byte, upto(stop));
-    for b in first_byte + 1..last_byte {
-        bits |= byte(b, 0xff);
-    }
-    bits
 }
 
 /// A number or a name at `at`, as cron's `get_number`: the letters and
 /// digits there, a name from `names` (any case) or else all digits, read
 /// as C's `atoi` does (saturating, then cut to an `int`).
-fn number(bytes: &[u8], at: usize, names: &[&str]) -> Result<(i32, usize), Why> {
+fn number(field: &str, at: usize, names: &[&str]) -> Result<(i32, usize), String> {
+    let bytes = field.as_bytes();
     let end = bytes[at.min(bytes.len())..]
         .iter()
         .position(|b| !b.is_ascii_alphanumeric())
         .map_or(bytes.len(), |p| at + p);
-    let word = std::str::from_utf8(&bytes[at.min(end)..end]).unwrap_or_default();
+    let word = &field[at.min(end)..end];
     if word.is_empty() {
-        return Err(Why::Empty);
+        return Err(format!(
+            "`{field}` has a part that is no number, name or `*`"
+        ));
     }
     if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(word)) {
         let low = i32::from(names.len() == MONTHS.len());
         return Ok((i as i32 + low, end));
     }
     if !word.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Why::Text(format!(
+        return Err(format!(
             "`{word}` is neither a number nor a name cron knows"
-        )));
+        ));
     }
     let long = word.bytes().fold(0i64, |n, d| {
         n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
@@ -327,10 +282,10 @@ mod tests {
 
     #[test]
     fn fixed_time_is_cron_s_reading() {
-        assert!(read("30 2,14 * * *").unwrap().is_fixed_time());
-        assert!(read("0-59 0-23 * * *").unwrap().is_fixed_time());
-        assert!(!read("*/15 2 * * *").unwrap().is_fixed_time());
-        assert!(!read("0 * * * *").unwrap().is_fixed_time());
-        assert!(!read("*/100000 3 * * *").unwrap().is_fixed_time());
+        assert!(read("30 2,14 * * *").unwrap().fixed_time);
+        assert!(read("0-59 0-23 * * *").unwrap().fixed_time);
+        assert!(!read("*/15 2 * * *").unwrap().fixed_time);
+        assert!(!read("0 * * * *").unwrap().fixed_time);
+        assert!(!read("*/100000 3 * * *").unwrap().fixed_time);
     }
 }

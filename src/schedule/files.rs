@@ -2,6 +2,7 @@
 //! files only, opened without blocking, at most [`MAX_CRONTAB_BYTES`] each
 //! and [`MAX_CRONTABS`] per directory. Also the system's time zone.
 
+use std::ffi::OsString;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -9,33 +10,28 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::{parse_zone, Flavour};
+use super::{parse_zone, Flavour, Lint, Source};
 use crate::store::open::{read_regular, Links, Refused};
 use crate::Error;
 
-pub(crate) const SYSTEM_CRONTAB: &str = "/etc/crontab";
+const SYSTEM_CRONTAB: &str = "/etc/crontab";
 /// The directory of package and admin crontabs.
-pub(crate) const CRON_D: &str = "/etc/cron.d";
+const CRON_D: &str = "/etc/cron.d";
 /// The spool of user crontabs (Debian's cron).
 pub(crate) const SPOOL: &str = "/var/spool/cron/crontabs";
 
-/// The largest crontab read, in bytes.
 pub(crate) const MAX_CRONTAB_BYTES: u64 = 1024 * 1024;
-/// The most crontabs read from one directory.
 pub(crate) const MAX_CRONTABS: usize = 1000;
 
 /// A crontab read from disk.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Loaded {
-    /// Where it was read.
     pub path: PathBuf,
     /// Its text (invalid UTF-8 replaced).
     pub text: String,
-    /// System crontab or a user's.
     pub flavour: Flavour,
     /// The owner of a spool crontab: its file name.
     pub owner: Option<String>,
-    /// Its modification time.
     pub modified: Option<DateTime<Utc>>,
     /// What tells this version of the file from another without reading
     /// it: device, inode, size and modification time in nanoseconds.
@@ -47,30 +43,29 @@ pub(crate) struct Loaded {
 /// symbolic link is followed: cron reads a crontab through one, and a path
 /// given with `--crontab` may be one.
 pub(crate) fn read(path: &Path, flavour: Flavour, owner: Option<String>) -> Result<Loaded, Error> {
-    read_tab(path, flavour, owner).map_err(|refused| {
-        let reason = reason(&refused);
-        Error::Crontab {
-            path: path.to_owned(),
-            reason,
-            source: match refused {
-                Refused::Io(e) => Some(e),
-                _ => None,
-            },
-        }
+    read_tab(path, flavour, owner).map_err(|refused| Error::Crontab {
+        path: path.to_owned(),
+        reason: reason(&refused),
+        source: match refused {
+            Refused::Io(e) => Some(e),
+            _ => None,
+        },
     })
 }
 
-/// Why a crontab was not read, in words.
 fn reason(refused: &Refused) -> String {
+    let limit = " a crontab may have here";
+    refusal(refused, "cannot read", "file", MAX_CRONTAB_BYTES, limit)
+}
+
+/// Why a file of `what` kind was not read, in words: `io` leads an I/O
+/// error, `limit` says the bound of `max` bytes it passed.
+pub(super) fn refusal(refused: &Refused, io: &str, what: &str, max: u64, limit: &str) -> String {
     match refused {
-        Refused::Io(e) => format!("cannot read: {e}"),
+        Refused::Io(e) => format!("{io}: {e}"),
         Refused::Link | Refused::Kind(_) => "not a regular file".to_owned(),
-        Refused::TooLarge(len) => format!(
-            "the file is {len} bytes, more than the {MAX_CRONTAB_BYTES} a crontab may have here"
-        ),
-        Refused::Grew => {
-            format!("the file grew past the {MAX_CRONTAB_BYTES} bytes a crontab may have here")
-        }
+        Refused::TooLarge(len) => format!("the {what} is {len} bytes, more than the {max}{limit}"),
+        Refused::Grew => format!("the {what} grew past the {max} bytes{limit}"),
     }
 }
 
@@ -102,32 +97,11 @@ pub(crate) fn cron_reads_name(name: &str) -> bool {
 #[derive(Debug, Default)]
 pub(crate) struct Discovered {
     pub tabs: Vec<Loaded>,
-    /// Each crontab that could not be read.
-    pub problems: Vec<Problem>,
+    /// A warning about each crontab that could not be read.
+    pub problems: Vec<Lint>,
     /// The users' crontabs closed to the checker (only root reads them
     /// all): their jobs are not expected.
     pub closed: Vec<PathBuf>,
-}
-
-/// A crontab that discovery could not read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Problem {
-    pub path: PathBuf,
-    /// Why it could not be read.
-    pub reason: String,
-}
-
-impl Problem {
-    /// The warning about the file as a whole.
-    pub(crate) fn into_lint(self) -> super::Lint {
-        super::Lint::new(
-            super::Source {
-                file: self.path,
-                line: 0,
-            },
-            self.reason,
-        )
-    }
 }
 
 /// Reads the system crontab, `/etc/cron.d/*` and every user crontab in the
@@ -139,69 +113,62 @@ pub(crate) fn discover(root: &Path) -> Discovered {
     let mut found = Discovered::default();
     let under = |p: &str| root.join(p.trim_start_matches('/'));
     let system = under(SYSTEM_CRONTAB);
+    let mut tabs = Vec::new();
     if system.exists() {
-        push(
-            &mut found,
-            read_tab(&system, Flavour::System, None),
-            &system,
-        );
+        tabs.push((system, Flavour::System, None));
     }
-    for (path, _) in listing(&under(CRON_D)) {
-        push(&mut found, read_tab(&path, Flavour::System, None), &path);
-    }
-    for (path, name) in listing(&under(SPOOL)) {
-        match read_tab(&path, Flavour::User, Some(name)) {
+    let system_tabs = listing(&under(CRON_D)).into_iter();
+    tabs.extend(system_tabs.map(|(p, _)| (p, Flavour::System, None)));
+    let user_tabs = listing(&under(SPOOL)).into_iter();
+    tabs.extend(user_tabs.map(|(p, name)| (p, Flavour::User, Some(name))));
+    for (path, flavour, owner) in tabs {
+        match read_tab(&path, flavour, owner) {
+            Ok(tab) => found.tabs.push(tab),
             // Another user's crontab is closed to us: that is the rule.
-            Err(Refused::Io(e)) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            Err(Refused::Io(e))
+                if flavour == Flavour::User && e.kind() == std::io::ErrorKind::PermissionDenied =>
+            {
                 found.closed.push(path);
             }
-            read => push(&mut found, read, &path),
+            Err(refused) => {
+                let problem = Lint::new(Source::whole(&path), reason(&refused));
+                found.problems.push(problem);
+            }
         }
     }
     found
 }
 
-fn push(found: &mut Discovered, read: Result<Loaded, Refused>, path: &Path) {
-    match read {
-        Ok(tab) => found.tabs.push(tab),
-        Err(refused) => found.problems.push(Problem {
-            path: path.to_owned(),
-            reason: reason(&refused),
-        }),
-    }
-}
-
 /// The files of a directory whose names cron reads, sorted, at most
 /// [`MAX_CRONTABS`]; nothing when it cannot be listed.
 fn listing(dir: &Path) -> Vec<(PathBuf, String)> {
-    let Ok(read) = fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut names: Vec<(PathBuf, String)> = read
+    (sorted_entries(dir).into_iter())
+        .filter_map(|(name, path)| {
+            let name = name.into_string().ok()?;
+            cron_reads_name(&name).then_some((path, name))
+        })
+        .take(MAX_CRONTABS)
+        .collect()
+}
+
+/// The entries of `dir` (of the first `4 * MAX_CRONTABS` listed), sorted
+/// by name; nothing when it cannot be listed.
+pub(super) fn sorted_entries(dir: &Path) -> Vec<(OsString, PathBuf)> {
+    let mut entries: Vec<_> = (fs::read_dir(dir).into_iter().flatten())
         .take(MAX_CRONTABS * 4)
         .filter_map(Result::ok)
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            cron_reads_name(&name).then(|| (e.path(), name))
-        })
+        .map(|e| (e.file_name(), e.path()))
         .collect();
-    names.sort();
-    names.truncate(MAX_CRONTABS);
-    names
+    entries.sort();
+    entries
 }
 
 /// The zone cron computes fires in when a crontab names none: `TZ` of the
 /// environment, else the system's (`/etc/localtime`), else UTC.
 pub(crate) fn system_zone() -> Tz {
-    if let Some(zone) = std::env::var("TZ")
-        .ok()
-        .and_then(|name| parse_zone(&name).ok())
-    {
-        return zone;
-    }
-    iana_time_zone::get_timezone()
-        .ok()
-        .and_then(|name| parse_zone(&name).ok())
+    let zone = |name: String| parse_zone(&name).ok();
+    (std::env::var("TZ").ok().and_then(zone))
+        .or_else(|| iana_time_zone::get_timezone().ok().and_then(zone))
         .unwrap_or(Tz::UTC)
 }
 
@@ -257,10 +224,10 @@ mod tests {
         let sub = p.join("etc/cron.d/sub");
         assert_eq!(
             found.problems,
-            [Problem {
-                path: sub,
-                reason: "not a regular file".to_owned()
-            }]
+            [Lint::new(
+                Source::whole(&sub),
+                "not a regular file".to_owned()
+            )]
         );
     }
 

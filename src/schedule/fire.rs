@@ -1,55 +1,30 @@
 //! When a schedule fires: a five-field cron expression in a time zone,
 //! read as cron reads it (`fields`), its wall-clock times found field by
-//! field (`search`), and the days the clocks change handled as cron does
-//! (`dst`).
+//! field, with cron's handling of the days the clocks change (`search`).
 
-use std::fmt;
-
-use super::dst;
 use super::fields::Fields;
 use super::search::{wall_fire, Direction};
 use crate::Error;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// How far apart fires are looked for: a schedule that fires less than once
 /// in this span (`0 0 29 2 *` aside) is treated as never firing again.
-pub(crate) const SEARCH_SPAN_DAYS: i64 = 5 * 366;
-
-/// Which way from a time `Schedule::nearest` looks.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Way {
-    /// The first fire strictly after it.
-    After,
-    /// The latest fire at or before it.
-    AtOrBefore,
-}
+const SEARCH_SPAN_DAYS: i64 = 5 * 366;
 
 /// At most this many fires are walked to measure the gaps of a schedule.
 const GAP_WALK_MAX: usize = 4000;
 
 /// A schedule: when cron starts the job, in the zone the crontab names.
-#[derive(Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Schedule {
     text: String,
     fields: Fields,
     zone: Tz,
 }
 
-impl fmt::Debug for Schedule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Schedule({:?} in {})", self.text, self.zone)
-    }
-}
-
-impl PartialEq for Schedule {
-    fn eq(&self, other: &Schedule) -> bool {
-        self.text == other.text && self.zone == other.zone
-    }
-}
-
 /// The five-field form of each macro cron knows, `@reboot` aside.
-pub(crate) const MACROS: [(&str, &str); 7] = [
+const MACROS: [(&str, &str); 7] = [
     ("@yearly", "0 0 1 1 *"),
     ("@annually", "0 0 1 1 *"),
     ("@monthly", "0 0 1 * *"),
@@ -65,51 +40,43 @@ impl Schedule {
     /// cron accepts but that never fires (`0 0 30 2 *`, `5-1 * * * *`) is
     /// refused: see [`Schedule::parse_as_cron`].
     pub(crate) fn parse(text: &str, zone: Tz) -> Result<Schedule, Error> {
-        match Schedule::parse_as_cron(text, zone)? {
-            Some(schedule) => Ok(schedule),
-            None => Err(Error::rule(format!("`{}` never fires", text.trim()))),
-        }
+        Schedule::parse_as_cron(text, zone)?
+            .ok_or_else(|| Error::rule(format!("`{}` never fires", text.trim())))
     }
 
     /// Parses a schedule as cron does: an error, in cron's terms, for a
     /// line cron refuses (`minute 60 outside 0-59`); `None` for one it
     /// accepts but never runs.
     pub(crate) fn parse_as_cron(text: &str, zone: Tz) -> Result<Option<Schedule>, Error> {
-        Schedule::read(text, zone).map_err(Error::rule)
-    }
-
-    /// [`Schedule::parse_as_cron`], with cron's refusal in words.
-    fn read(text: &str, zone: Tz) -> Result<Option<Schedule>, String> {
         let trimmed = text.trim();
         let expanded = if trimmed.starts_with('@') {
-            let lower = trimmed.to_ascii_lowercase();
             MACROS
                 .iter()
-                .find(|(name, _)| *name == lower)
-                .map(|(_, fields)| (*fields).to_owned())
-                .ok_or_else(|| format!("`{trimmed}` is not a schedule macro cron knows"))?
+                .find(|(name, _)| name.eq_ignore_ascii_case(trimmed))
+                .ok_or_else(|| {
+                    Error::rule(format!("`{trimmed}` is not a schedule macro cron knows"))
+                })?
+                .1
         } else {
-            trimmed.to_owned()
+            trimmed
         };
         let words: Vec<&str> = expanded.split_ascii_whitespace().collect();
-        let Ok(five) = <[&str; 5]>::try_from(words.as_slice()) else {
-            return Err(format!(
+        let five = <[&str; 5]>::try_from(words.as_slice()).map_err(|_| {
+            Error::rule(format!(
                 "`{trimmed}` has {} fields; cron wants five: minute hour day-of-month month day-of-week",
                 words.len()
-            ));
-        };
-        let fields =
-            Fields::parse(&five).map_err(|why| format!("cron refuses `{trimmed}`: {why}"))?;
-        if !fields.selects_some() {
-            return Ok(None);
-        }
+            ))
+        })?;
+        let fields = Fields::parse(&five)
+            .map_err(|why| Error::rule(format!("cron refuses `{trimmed}`: {why}")))?;
         let schedule = Schedule {
             text: trimmed.to_owned(),
             fields,
             zone,
         };
         let probe = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).single();
-        Ok(probe.and_then(|t| schedule.next_after(t)).map(|_| schedule))
+        let fires = fields.selects_some() && probe.and_then(|t| schedule.next_after(t)).is_some();
+        Ok(fires.then_some(schedule))
     }
 
     /// The schedule as written.
@@ -124,66 +91,22 @@ impl Schedule {
 
     /// The first fire strictly after `t`, within five years.
     pub(crate) fn next_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.nearest(t, Way::After)
+        self.nearest(t, Direction::Forward)
     }
 
     /// The latest fire at or before `t`, within five years.
     pub(crate) fn latest_at_or_before(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.nearest(t, Way::AtOrBefore)
+        self.nearest(t, Direction::Backward)
     }
 
-    /// The fire nearest `t` in the `way` given, within five years. A
-    /// fixed-time line does not run again in the hour repeated when the
-    /// clocks go back (those times are passed over: at most a few hours of
-    /// minutes), and runs right after the jump when the clocks skip its
-    /// time.
-    fn nearest(&self, t: DateTime<Utc>, way: Way) -> Option<DateTime<Utc>> {
-        let span = chrono::Duration::days(SEARCH_SPAN_DAYS);
-        let limit = match way {
-            Way::After => t.checked_add_signed(span)?,
-            Way::AtOrBefore => t.checked_sub_signed(span)?,
-        };
-        let mut at = t;
-        let mut inclusive = way == Way::AtOrBefore;
-        let mut fire = None;
-        let direction = match way {
-            Way::After => Direction::Forward,
-            Way::AtOrBefore => Direction::Backward,
-        };
-        for _ in 0..dst::REPEATS_MAX {
-            let Some(found) = wall_fire(&self.fields, self.zone, at, direction, inclusive, limit)
-            else {
-                break;
-            };
-            if self.fields.is_fixed_time() && dst::is_repeat(found, self.zone) {
-                at = found;
-                inclusive = false;
-                continue;
-            }
-            fire = Some(found);
-            break;
-        }
-        let fire = fire.filter(|f| match way {
-            Way::After => *f <= limit,
-            Way::AtOrBefore => *f >= limit,
-        });
-        let (from, to) = match way {
-            Way::After => (t, fire.unwrap_or(limit)),
-            Way::AtOrBefore => (fire.unwrap_or(limit), t),
-        };
-        if !self.fields.is_fixed_time() {
-            return fire;
-        }
-        let mut skipped = dst::skipped_fires(&self.fields, self.zone, from, to);
-        let skipped = match way {
-            Way::After => skipped.next(),
-            Way::AtOrBefore => skipped.last(),
-        };
-        match (fire, skipped) {
-            (Some(f), Some(s)) if way == Way::After => Some(f.min(s)),
-            (Some(f), Some(s)) => Some(f.max(s)),
-            (f, s) => f.or(s),
-        }
+    /// The fire nearest `t` in the `way` given, within five years, as
+    /// cron runs it on the days the clocks change (see `search`).
+    fn nearest(&self, t: DateTime<Utc>, way: Direction) -> Option<DateTime<Utc>> {
+        let limit = t.checked_add_signed(way.signed(Duration::days(SEARCH_SPAN_DAYS)))?;
+        let (fields, zone) = (&self.fields, self.zone);
+        let inclusive = way == Direction::Backward;
+        wall_fire(fields, zone, fields.fixed_time, t, way, inclusive, limit)
+            .filter(|f| !way.beyond(*f, limit))
     }
 
     /// The longest gap between two fires in the year from `from` (or in the
@@ -201,28 +124,27 @@ impl Schedule {
         from: DateTime<Utc>,
         fires: usize,
     ) -> (Option<u64>, usize) {
-        let Some(end) = from.checked_add_signed(chrono::Duration::days(366)) else {
+        let Some(end) = from.checked_add_signed(Duration::days(366)) else {
             return (None, 0);
         };
         let Some(mut previous) = self.next_after(from) else {
             return (None, 1);
         };
-        let mut longest = 0;
-        let mut walked = 1;
-        let mut complete = false;
-        while walked < fires.min(GAP_WALK_MAX) {
+        let (mut longest, mut walked) = (0, 1);
+        let complete = loop {
+            if walked >= fires.min(GAP_WALK_MAX) {
+                break false;
+            }
             walked += 1;
             let Some(next) = self.next_after(previous) else {
-                complete = true;
-                break;
+                break true;
             };
             longest = longest.max(self.wall_gap(previous, next));
             if next > end {
-                complete = true;
-                break;
+                break true;
             }
             previous = next;
-        }
+        };
         // The walk's own bound ends a dense schedule's walk early; only the
         // caller's smaller budget leaves it unmeasured.
         let measured = complete || fires >= GAP_WALK_MAX;

@@ -22,7 +22,6 @@ pub(crate) struct Lint {
 }
 
 impl Lint {
-    /// A warning about `source`.
     pub(crate) fn new(source: Source, message: String) -> Lint {
         Lint { source, message }
     }
@@ -38,7 +37,7 @@ impl fmt::Display for Lint {
 /// At most this many fires are walked in one lint to measure the gaps of
 /// the schedules: with the jobs read bounded per crontab and per user, this
 /// bounds the lint's time too, whatever the crontabs hold.
-pub(crate) const LINT_FIRES_MAX: usize = 200_000;
+const LINT_FIRES_MAX: usize = 200_000;
 
 /// Warnings across all the hb-write lines found: the same job on two
 /// lines, and intervals that do not fit the schedule (measured over the
@@ -50,23 +49,20 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
     let mut warnings = Vec::new();
     // By the name the job is judged by: `backup` in alice's crontab and in
     // bob's are two jobs, `alice/backup` and `bob/backup`.
-    let mut first: HashMap<String, &Source> = HashMap::new();
+    let mut first: HashMap<String, usize> = HashMap::new();
     let mut gaps = HashMap::new();
     let mut budget = LINT_FIRES_MAX;
     let mut unmeasured: Option<(&Source, usize)> = None;
-    for e in found {
+    for (i, e) in found.iter().enumerate() {
         let judged = user_job(e.user.as_deref(), &e.job);
-        match first.get(&judged) {
-            Some(at) => warnings.push(Lint::new(
-                e.source.clone(),
-                format!(
-                    "job `{}` is also written on {at}; each job needs its own name",
-                    e.job
-                ),
-            )),
-            None => {
-                first.insert(judged, &e.source);
-            }
+        let first_i = *first.entry(judged).or_insert(i);
+        if first_i != i {
+            let first_at = &found[first_i].source;
+            let message = format!(
+                "job `{}` is also written on {first_at}; each job needs its own name",
+                e.job
+            );
+            warnings.push(Lint::new(e.source.clone(), message));
         }
         let Some(schedule) = &e.schedule else {
             continue;
@@ -104,10 +100,7 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
     }
     if let Some((source, count)) = unmeasured {
         warnings.push(Lint::new(
-            Source {
-                file: source.file.clone(),
-                line: 0,
-            },
+            Source::whole(&source.file),
             format!(
                 "the intervals of {count} hb-write lines from here on were not checked against their schedules: a lint walks at most {LINT_FIRES_MAX} fires"
             ),
@@ -120,51 +113,41 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
 /// The warning about an interval that does not fit fires at most `gap`
 /// seconds apart, if any.
 fn interval_lint(e: &Expectation, gap: u64, factor: f64) -> Option<Lint> {
-    let interval = e.interval;
-    if interval < gap {
-        return Some(Lint::new(
-            e.source.clone(),
-            format!(
-                "the interval {} of job `{}` is shorter than the longest gap between its fires ({}), so judged by interval it looks late or stale between runs; declare {}",
-                format_duration(interval),
-                e.job,
-                exact(gap),
-                exact(gap)
-            ),
-        ));
-    }
-    let interval_alert = (factor * interval as f64) as u64;
-    let lateness = interval_alert.saturating_sub(gap);
-    (interval > gap && lateness >= LATE_ALERT_WARNING_SECONDS).then(|| {
-        Lint::new(
-            e.source.clone(),
-            format!(
-                "the interval {} of job `{}` is much longer than the longest gap between its fires ({}): judged by interval a missed run alerts only after {}; declare {}",
-                format_duration(interval),
-                e.job,
-                exact(gap),
-                format_duration(interval_alert),
-                exact(gap)
-            ),
-        )
-    })
+    let interval_alert = (factor * e.interval as f64) as u64;
+    let late = interval_alert.saturating_sub(gap) >= LATE_ALERT_WARNING_SECONDS;
+    let head = format!(
+        "the interval {} of job `{}`",
+        format_duration(e.interval),
+        e.job
+    );
+    let declare = exact(gap);
+    let message = if e.interval < gap {
+        format!("{head} is shorter than the longest gap between its fires ({declare}), so judged by interval it looks late or stale between runs; declare {declare}")
+    } else if e.interval > gap && late {
+        format!("{head} is much longer than the longest gap between its fires ({declare}): judged by interval a missed run alerts only after {}; declare {declare}", format_duration(interval_alert))
+    } else {
+        return None;
+    };
+    Some(Lint::new(e.source.clone(), message))
 }
 
 /// A duration exactly, in the form hb-write takes: `1d`, `2d5m`, `1h30m`.
 pub(crate) fn exact(seconds: u64) -> String {
-    const UNITS: [(char, u64); 4] = [('d', 86_400), ('h', 3_600), ('m', 60), ('s', 1)];
-    if seconds == 0 {
-        return "0s".to_owned();
-    }
+    let parts = [
+        (seconds / 86_400, 'd'),
+        (seconds % 86_400 / 3_600, 'h'),
+        (seconds % 3_600 / 60, 'm'),
+        (seconds % 60, 's'),
+    ];
     let mut out = String::new();
-    let mut rest = seconds;
-    for (unit, size) in UNITS {
-        if rest >= size {
-            out.push_str(&format!("{}{unit}", rest / size));
-            rest %= size;
-        }
+    for (n, unit) in parts.iter().filter(|(n, _)| *n > 0) {
+        out.push_str(&format!("{n}{unit}"));
     }
-    out
+    if out.is_empty() {
+        "0s".to_owned()
+    } else {
+        out
+    }
 }
 
 #[cfg(test)]

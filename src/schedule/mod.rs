@@ -4,8 +4,8 @@
 //! Pure over file contents except [`files`], which reads crontabs with the
 //! same bounds as the heartbeat scan: [`crontab`] reads lines as cron does,
 //! `fields` their time fields, [`command`] finds hb-write in a command,
-//! [`fire`] computes fires (the wall-clock minutes found by `search`), with
-//! cron's rules for the days the clocks change (`dst`), and [`mod@lint`]
+//! [`fire`] computes fires (the wall-clock minutes found by `search`, with
+//! cron's rules for the days the clocks change), and [`mod@lint`]
 //! says what will go wrong. [`anacrontab`] reads anacron's table,
 //! [`runparts`] finds the directories a command runs and the hb-write
 //! calls of a script, [`scripts`] reads such a directory as run-parts
@@ -15,7 +15,6 @@
 pub(crate) mod anacrontab;
 pub(crate) mod command;
 pub(crate) mod crontab;
-mod dst;
 mod fields;
 pub(crate) mod files;
 pub(crate) mod fire;
@@ -36,6 +35,7 @@ use crate::record::{parse_interval, validate_job};
 pub(crate) use crontab::Flavour;
 pub(crate) use fire::{parse_zone, Schedule};
 pub(crate) use lint::{lint, Lint};
+use runparts::Run;
 pub(crate) use timing::Timing;
 
 /// The most hb-write jobs read from one crontab: a crontab cron accepts
@@ -44,16 +44,24 @@ pub(crate) use timing::Timing;
 pub(crate) const MAX_JOBS_PER_CRONTAB: usize = 1000;
 /// The most hb-write jobs read for one user, over every crontab.
 pub(crate) const MAX_JOBS_PER_USER: usize = 2000;
-/// The most warnings kept about one crontab's lines.
-pub(crate) const MAX_WARNINGS_PER_CRONTAB: usize = 100;
+const MAX_WARNINGS_PER_CRONTAB: usize = 100;
 
 /// A crontab line: the file and the line number (from 1; 0 for the file
 /// as a whole).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Source {
     pub file: PathBuf,
-    /// The line, from 1.
     pub line: usize,
+}
+
+impl Source {
+    /// The file as a whole.
+    pub(crate) fn whole(file: &Path) -> Source {
+        Source {
+            file: file.to_owned(),
+            line: 0,
+        }
+    }
 }
 
 impl fmt::Display for Source {
@@ -73,7 +81,6 @@ pub(crate) struct Expectation {
     pub interval: u64,
     /// When cron starts the job; `None` for `@reboot`.
     pub schedule: Option<Schedule>,
-    /// The line it comes from.
     pub source: Source,
     /// The user cron runs it as, when the crontab says (system crontabs,
     /// spool files).
@@ -88,63 +95,43 @@ pub(crate) struct Expectation {
     pub needs: Vec<String>,
 }
 
-/// One crontab to read.
-#[derive(Debug, Clone)]
-pub(crate) struct Crontab<'a> {
-    /// Where it was read from, for messages.
-    pub path: &'a Path,
-    pub text: &'a str,
-    /// System crontab (with a user field) or a user's.
-    pub flavour: Flavour,
-    /// The owner of a user crontab (the spool file's name).
-    pub owner: Option<&'a str>,
-    /// Its modification time.
-    pub modified: Option<DateTime<Utc>>,
-    /// The zone of entries without `CRON_TZ` or `TZ`: the system's.
-    pub zone: Tz,
-}
-
-/// The jobs a crontab expects, and the warnings about its hb-write lines
-/// that need only the line itself.
-pub(crate) fn expectations(tab: &Crontab<'_>) -> (Vec<Expectation>, Vec<Lint>) {
-    let (entries, bad) = crontab::parse(tab.text, tab.flavour);
+/// The jobs a crontab expects, its entries without `CRON_TZ` or `TZ`
+/// computed in `zone` (the system's), and the warnings about its hb-write
+/// lines that need only the line itself.
+pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, Vec<Lint>) {
+    let (entries, bad) = crontab::parse(&tab.text, tab.flavour);
     let lines: Vec<&str> = tab.text.split('\n').collect();
     let source = |line: usize| Source {
-        file: tab.path.to_owned(),
+        file: tab.path.clone(),
         line,
     };
     let mut found = Vec::new();
-    let mut warnings = Vec::new();
-    // Past the bound, calls are only counted, for the line that says so.
-    let mut left_out = 0;
-    for b in bad {
-        if b.text.contains("hb-write") {
-            warnings.push(Lint::new(
+    let mut warnings: Vec<Lint> = (bad.iter())
+        .filter(|b| b.text.contains("hb-write"))
+        .map(|b| {
+            Lint::new(
                 source(b.line),
                 format!("cron cannot read this line: {}", b.reason),
-            ));
-        }
-    }
+            )
+        })
+        .collect();
+    // Past the bound, calls are only counted, for the line that says so.
+    let mut left_out = 0;
     for entry in entries {
         let at = source(entry.line);
+        let warn = |warnings: &mut Vec<Lint>, message: String| {
+            warnings.push(Lint::new(at.clone(), message));
+        };
         let line_text = lines.get(entry.line - 1).copied().unwrap_or_default();
         if entry.cut && line_text.contains("hb-write") {
-            warnings.push(Lint::new(
-                at.clone(),
-                "an unescaped `%` ends the command there (cron sends the rest to its input), so hb-write may never run; write `\\%`".to_owned(),
-            ));
+            warn(&mut warnings, "an unescaped `%` ends the command there (cron sends the rest to its input), so hb-write may never run; write `\\%`".to_owned());
         }
         let calls = command::find_hb_writes(&entry.command);
         let mentions_hb =
             || (entry.command.as_bytes().windows(2)).any(|w| w.eq_ignore_ascii_case(b"hb"));
         if calls.is_empty() && mentions_hb() {
             for word in command::near_misses(&entry.command) {
-                warnings.push(Lint::new(
-                    at.clone(),
-                    format!(
-                        "`{word}` looks like a misspelt `hb-write`: this line writes no heartbeat, so its job is not monitored"
-                    ),
-                ));
+                warn(&mut warnings, format!("`{word}` looks like a misspelt `hb-write`: this line writes no heartbeat, so its job is not monitored"));
             }
         }
         if calls.is_empty() && !line_text.contains("hb-write") {
@@ -154,97 +141,77 @@ pub(crate) fn expectations(tab: &Crontab<'_>) -> (Vec<Expectation>, Vec<Lint>) {
             left_out += calls.iter().filter(|c| !c.retire).count();
             continue;
         }
-        let zone = match entry.zone.as_deref().map(parse_zone) {
-            None => tab.zone,
-            Some(Ok(zone)) => zone,
-            Some(Err(reason)) => {
-                warnings.push(Lint::new(
-                    at.clone(),
-                    format!("{reason}; fires are computed in {}", tab.zone),
-                ));
-                tab.zone
+        let zone = match entry.zone.as_deref().map(parse_zone).transpose() {
+            Ok(named) => named.unwrap_or(zone),
+            Err(reason) => {
+                warn(
+                    &mut warnings,
+                    format!("{reason}; fires are computed in {zone}"),
+                );
+                zone
             }
         };
-        let schedule = if entry.when.eq_ignore_ascii_case("@reboot") {
-            None
-        } else {
-            match Schedule::parse_as_cron(&entry.when, zone) {
-                Ok(Some(s)) => Some(s),
-                // cron takes the line and never runs it: the job is still
-                // expected, judged by its interval, so that it goes missing.
-                Ok(None) => {
-                    warnings.push(Lint::new(
-                        at.clone(),
-                        format!(
-                            "cron accepts `{}` but never runs it (a range that runs downward selects nothing, or the day never comes), so the job is judged by its interval",
-                            entry.when
-                        ),
-                    ));
-                    None
-                }
-                Err(reason) => {
-                    warnings.push(Lint::new(at.clone(), reason.to_string()));
-                    continue;
-                }
+        let schedule = match Schedule::parse_as_cron(&entry.when, zone) {
+            _ if entry.when.eq_ignore_ascii_case("@reboot") => None,
+            // cron takes the line and never runs it: the job is still
+            // expected, judged by its interval, so that it goes missing.
+            Ok(None) => {
+                warn(&mut warnings, format!("cron accepts `{}` but never runs it (a range that runs downward selects nothing, or the day never comes), so the job is judged by its interval", entry.when));
+                None
+            }
+            Ok(schedule) => schedule,
+            Err(reason) => {
+                warn(&mut warnings, reason.to_string());
+                continue;
             }
         };
         // The delay is told where it is set, once for all the lines below.
-        let timing = match entry.random_delay.as_ref().map(|(value, set)| {
-            let set = Source {
-                file: tab.path.to_owned(),
-                line: *set,
-            };
-            (timing::cronie_delay(value, &set), set)
-        }) {
-            None => Timing::default(),
-            Some((Ok(timing), _)) => timing,
-            Some((Err(reason), set)) => {
-                let lint = Lint::new(set, reason.to_string());
-                if !warnings.contains(&lint) {
-                    warnings.push(lint);
-                }
-                Timing::default()
-            }
+        let timing = entry
+            .random_delay
+            .as_ref()
+            .map_or_else(Timing::default, |(value, set)| {
+                timing::cronie_delay(value, &source(*set)).unwrap_or_else(|reason| {
+                    let lint = Lint::new(source(*set), reason.to_string());
+                    if !warnings.contains(&lint) {
+                        warnings.push(lint);
+                    }
+                    Timing::default()
+                })
+            });
+        let run = Run {
+            schedule,
+            user: entry.user.clone().or(tab.owner.clone()),
+            since: tab.modified,
+            timing,
         };
         for call in calls.into_iter().filter(|c| !c.retire) {
             if found.len() >= MAX_JOBS_PER_CRONTAB {
                 left_out += 1;
                 continue;
             }
-            match checked(&call) {
-                Ok((job, interval)) => {
-                    if let (Some(given), Some(line)) = (&call.schedule, &schedule) {
+            match run.expectation(&call, &at) {
+                Ok(expected) => {
+                    if let (Some(given), Some(line)) = (&call.schedule, &run.schedule) {
+                        let (given, line) = (&given.text, line.text());
                         if given
-                            .text
                             .split_ascii_whitespace()
-                            .ne(line.text().split_ascii_whitespace())
+                            .ne(line.split_ascii_whitespace())
                         {
-                            warnings.push(Lint::new(
-                                at.clone(),
-                                format!(
-                                    "hb-write says --schedule `{}` but the line runs at `{}`; the line's schedule is used",
-                                    given.text,
-                                    line.text()
-                                ),
-                            ));
+                            warn(&mut warnings, format!("hb-write says --schedule `{given}` but the line runs at `{line}`; the line's schedule is used"));
                         }
                     }
-                    found.push(Expectation {
-                        job,
-                        interval,
-                        schedule: schedule.clone(),
-                        source: at.clone(),
-                        user: entry.user.clone().or(tab.owner.map(str::to_owned)),
-                        since: tab.modified,
-                        timing: timing.clone(),
-                        needs: call.needs.iter().map(|w| w.text.clone()).collect(),
-                    });
+                    found.push(expected);
                 }
-                Err(reason) => warnings.push(Lint::new(at.clone(), reason)),
+                Err(reason) => warn(&mut warnings, reason),
             }
         }
     }
-    bound_warnings(&mut warnings, &source(0));
+    let more = warnings.len().saturating_sub(MAX_WARNINGS_PER_CRONTAB);
+    if more > 0 {
+        warnings.truncate(MAX_WARNINGS_PER_CRONTAB);
+        let message = format!("{more} more warnings about this crontab are left out");
+        warnings.push(Lint::new(source(0), message));
+    }
     if left_out > 0 {
         warnings.push(Lint::new(
             source(0),
@@ -256,42 +223,40 @@ pub(crate) fn expectations(tab: &Crontab<'_>) -> (Vec<Expectation>, Vec<Lint>) {
     (found, warnings)
 }
 
-/// Keeps the first [`MAX_WARNINGS_PER_CRONTAB`] warnings about a crontab
-/// and says, at `whole`, how many more there were.
-fn bound_warnings(warnings: &mut Vec<Lint>, whole: &Source) {
-    let more = warnings.len().saturating_sub(MAX_WARNINGS_PER_CRONTAB);
-    if more > 0 {
-        warnings.truncate(MAX_WARNINGS_PER_CRONTAB);
-        warnings.push(Lint::new(
-            whole.clone(),
-            format!("{more} more warnings about this crontab are left out"),
-        ));
+impl Run {
+    /// The job `call` reports, found at `at` and run as this says, or why
+    /// its name or interval cannot be used.
+    fn expectation(&self, call: &command::Invocation, at: &Source) -> Result<Expectation, String> {
+        let job = call.job.as_ref().ok_or("hb-write has no job name here")?;
+        if job.expands {
+            return Err(format!(
+                "the job name `{}` is expanded by the shell, so the checker cannot know it; name the job literally",
+                job.text
+            ));
+        }
+        validate_job(&job.text).map_err(|e| format!("hb-write here has {e}"))?;
+        let interval = call
+            .interval
+            .as_ref()
+            .ok_or_else(|| format!("hb-write for job `{}` has no interval", job.text))?;
+        if interval.expands {
+            return Err(format!(
+                "the interval `{}` of job `{}` is expanded by the shell; write it literally",
+                interval.text, job.text
+            ));
+        }
+        Ok(Expectation {
+            job: job.text.clone(),
+            interval: parse_interval(&interval.text)
+                .map_err(|e| format!("hb-write for job `{}` has {e}", job.text))?,
+            schedule: self.schedule.clone(),
+            source: at.clone(),
+            user: self.user.clone(),
+            since: self.since,
+            timing: self.timing.clone(),
+            needs: call.needs.iter().map(|w| w.text.clone()).collect(),
+        })
     }
-}
-
-/// The job name and interval of a call, or why they cannot be used.
-fn checked(call: &command::Invocation) -> Result<(String, u64), String> {
-    let job = call.job.as_ref().ok_or("hb-write has no job name here")?;
-    if job.expands {
-        return Err(format!(
-            "the job name `{}` is expanded by the shell, so the checker cannot know it; name the job literally",
-            job.text
-        ));
-    }
-    validate_job(&job.text).map_err(|e| format!("hb-write here has {e}"))?;
-    let interval = call
-        .interval
-        .as_ref()
-        .ok_or_else(|| format!("hb-write for job `{}` has no interval", job.text))?;
-    if interval.expands {
-        return Err(format!(
-            "the interval `{}` of job `{}` is expanded by the shell; write it literally",
-            interval.text, job.text
-        ));
-    }
-    let seconds = parse_interval(&interval.text)
-        .map_err(|e| format!("hb-write for job `{}` has {e}", job.text))?;
-    Ok((job.text.clone(), seconds))
 }
 
 #[cfg(test)]
@@ -299,14 +264,15 @@ mod tests {
     use super::*;
 
     fn read(text: &str) -> (Vec<Expectation>, Vec<Lint>) {
-        expectations(&Crontab {
-            path: Path::new("/etc/cron.d/jobs"),
-            text,
+        let tab = files::Loaded {
+            path: PathBuf::from("/etc/cron.d/jobs"),
+            text: text.to_owned(),
             flavour: Flavour::System,
             owner: None,
             modified: None,
-            zone: Tz::UTC,
-        })
+            identity: (0, 0, 0, 0),
+        };
+        expectations(&tab, Tz::UTC)
     }
 
     #[test]

@@ -1,13 +1,13 @@
 //! `run-parts` in a cron or anacron command: the directory it runs, the
 //! `test -x /usr/sbin/anacron ||` guard of Debian's `/etc/crontab`, and
-//! the names run-parts accepts.
+//! the hb-write calls of the scripts it runs.
 
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-use super::command::{find_hb_writes, simple_commands};
-use super::{checked, Expectation, Lint, Schedule, Source, Timing, MAX_JOBS_PER_CRONTAB};
+use super::command::{find_hb_writes, simple_commands, Word};
+use super::{Expectation, Lint, Schedule, Source, Timing, MAX_JOBS_PER_CRONTAB};
 
 /// How the lines of a script (or an anacrontab's command) are run: the
 /// schedule, user and timing every job found in it gets.
@@ -31,47 +31,57 @@ pub(crate) fn jobs_in(
     run: &Run,
     modified: Option<DateTime<Utc>>,
 ) -> (Vec<Expectation>, Vec<Lint>) {
+    let run = Run {
+        since: run.since.max(modified),
+        ..run.clone()
+    };
     let mut found = Vec::new();
     let mut warnings = Vec::new();
-    let mut joined = String::new();
-    let mut start = first;
-    for (index, line) in text.split('\n').enumerate() {
-        if joined.is_empty() {
-            start = first + index;
-        }
-        if let Some(head) = line.strip_suffix('\\') {
-            joined.push_str(head);
-            continue;
-        }
-        joined.push_str(line);
-        let line = std::mem::take(&mut joined);
-        if !line.contains("hb-write") {
+    for (line, text) in joined_lines(text, false) {
+        if !text.contains("hb-write") {
             continue;
         }
         let at = Source {
             file: path.to_owned(),
-            line: start,
+            line: first + line - 1,
         };
-        for call in find_hb_writes(&line).into_iter().filter(|c| !c.retire) {
+        for call in find_hb_writes(&text).into_iter().filter(|c| !c.retire) {
             if found.len() >= MAX_JOBS_PER_CRONTAB {
                 break;
             }
-            match checked(&call) {
-                Ok((job, interval)) => found.push(Expectation {
-                    job,
-                    interval,
-                    schedule: run.schedule.clone(),
-                    source: at.clone(),
-                    user: run.user.clone(),
-                    since: run.since.max(modified),
-                    timing: run.timing.clone(),
-                    needs: call.needs.iter().map(|w| w.text.clone()).collect(),
-                }),
+            match run.expectation(&call, &at) {
+                Ok(expected) => found.push(expected),
                 Err(reason) => warnings.push(Lint::new(at.clone(), reason)),
             }
         }
     }
     (found, warnings)
+}
+
+/// The lines of `text`, each with the number (from 1) of its first line,
+/// a line ending in `\` joined to the next (`crlf`: after any `\r` at its
+/// end is dropped).
+pub(crate) fn joined_lines(text: &str, crlf: bool) -> impl Iterator<Item = (usize, String)> + '_ {
+    let mut lines = text.split('\n').enumerate();
+    std::iter::from_fn(move || {
+        let mut joined = String::new();
+        let mut first = None;
+        for (index, line) in lines.by_ref() {
+            first.get_or_insert(index + 1);
+            let line = if crlf {
+                line.strip_suffix('\r').unwrap_or(line)
+            } else {
+                line
+            };
+            if let Some(head) = line.strip_suffix('\\') {
+                joined.push_str(head);
+            } else {
+                joined.push_str(line);
+                return Some((first?, joined));
+            }
+        }
+        first.map(|first| (first, joined))
+    })
 }
 
 /// run-parts's options that take a value as the next word.
@@ -80,37 +90,34 @@ const VALUE_OPTIONS: &[&str] = &["-a", "--arg", "-u", "--umask", "--regex"];
 /// The directories `command` runs with run-parts, as written (not with
 /// `--list`, `--test` or `--help`, which run nothing).
 pub(crate) fn directories(command: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    for words in simple_commands(command) {
+    let directory = |words: &Vec<Word>| {
         let mut words = words.iter().skip_while(|w| w.text == "{" || w.text == "}");
-        let Some(program) = words.next() else {
-            continue;
-        };
-        if program.text != "run-parts" && !program.text.ends_with("/run-parts") {
-            continue;
+        let program = &words.next()?.text;
+        if program != "run-parts" && !program.ends_with("/run-parts") {
+            return None;
         }
-        let mut takes_value = false;
-        let mut options_done = false;
-        for word in words {
+        let mut options = true;
+        while let Some(word) = words.next() {
             let text = word.text.as_str();
-            if takes_value {
-                takes_value = false;
-            } else if !options_done && text == "--" {
-                options_done = true;
-            } else if !options_done && text.starts_with('-') {
+            if options && text == "--" {
+                options = false;
+            } else if options && text.starts_with('-') {
                 if matches!(text, "--list" | "--test" | "--help" | "-h" | "--version") {
-                    break;
+                    return None;
                 }
-                takes_value = VALUE_OPTIONS.contains(&text);
+                if VALUE_OPTIONS.contains(&text) {
+                    words.next();
+                }
             } else {
-                if !word.expands && text != "}" {
-                    found.push(text.to_owned());
-                }
-                break;
+                return (!word.expands && text != "}").then(|| text.to_owned());
             }
         }
-    }
-    found
+        None
+    };
+    simple_commands(command)
+        .iter()
+        .filter_map(directory)
+        .collect()
 }
 
 /// The program whose presence makes `command` do nothing: `P` of a command
@@ -122,13 +129,6 @@ pub(crate) fn skipped_when_present(command: &str) -> Option<&str> {
         ["test", "-x", path, "||", ..] | ["[", "-x", path, "]", "||"] => Some(path),
         _ => None,
     }
-}
-
-/// Whether run-parts runs a file of this name (Debian's rule without
-/// `--lsbsysinit`: letters, digits, `_` and `-` only, so `backup.sh` and
-/// `*.dpkg-old` are skipped).
-pub(crate) fn runs_name(name: &str) -> bool {
-    super::files::cron_reads_name(name)
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use super::files::{Problem, MAX_CRONTABS};
-use super::runparts::runs_name;
+use super::files::{cron_reads_name, refusal, sorted_entries, MAX_CRONTABS};
+use super::{Lint, Source};
 use crate::store::open::{read_regular, Links, Refused};
 
 /// The largest script read for hb-write lines, in bytes.
@@ -33,8 +33,8 @@ pub(crate) struct Script {
 pub(crate) struct Listing {
     /// Its regular files, sorted by name as run-parts runs them.
     pub scripts: Vec<Script>,
-    /// The scripts it runs that could not be read.
-    pub problems: Vec<Problem>,
+    /// A warning about each script it runs that could not be read.
+    pub problems: Vec<Lint>,
 }
 
 /// Reads `dir` as `run-parts --test` chooses from it: names of letters,
@@ -49,42 +49,23 @@ pub(crate) fn read_dir(dir: &Path, budget: &mut u64) -> Listing {
     if *budget == 0 {
         return listing;
     }
-    let Ok(entries) = fs::read_dir(dir) else {
-        return listing;
-    };
-    let mut names: Vec<(Vec<u8>, PathBuf)> = entries
-        .take(MAX_CRONTABS * 4)
-        .filter_map(Result::ok)
-        .map(|e| {
-            use std::os::unix::ffi::OsStrExt;
-            (e.file_name().as_bytes().to_vec(), e.path())
-        })
-        .collect();
-    names.sort();
-    names.truncate(MAX_CRONTABS);
-    for (name, path) in names {
+    for (name, path) in sorted_entries(dir).into_iter().take(MAX_CRONTABS) {
         // stat, as run-parts does: a link counts as what it points at, and
         // looking at a FIFO never blocks.
-        let Ok(meta) = fs::metadata(&path) else {
+        let Some(meta) = fs::metadata(&path).ok().filter(fs::Metadata::is_file) else {
             continue;
         };
-        if !meta.is_file() {
-            continue;
-        }
         // A script past the one-script cap is refused after at most that
         // many bytes: it costs the budget no more, and cannot spend it
         // for the scripts after it.
         if meta.len().min(MAX_SCRIPT_BYTES) > *budget {
-            listing.problems.push(Problem {
-                reason: format!(
-                    "the scripts read for run-parts reach the {MAX_SCRIPTS_BYTES} bytes read in one run; this one and those after it are not read"
-                ),
-                path,
-            });
+            listing.problems.push(Lint::new(Source::whole(&path), format!(
+                "the scripts read for run-parts reach the {MAX_SCRIPTS_BYTES} bytes read in one run; this one and those after it are not read"
+            )));
             *budget = 0;
             break;
         }
-        let skipped = if !runs_name(&String::from_utf8_lossy(&name)) {
+        let skipped = if !cron_reads_name(&name.to_string_lossy()) {
             Some("its name has a character other than letters, digits, `_` and `-`")
         } else if !executable(&path) {
             Some("it is not executable")
@@ -101,28 +82,19 @@ pub(crate) fn read_dir(dir: &Path, budget: &mut u64) -> Listing {
                     skipped,
                 });
             }
-            Err(refused) if skipped.is_none() => listing.problems.push(Problem {
-                path,
-                reason: reason(&refused),
-            }),
+            Err(refused) if skipped.is_none() => listing
+                .problems
+                .push(Lint::new(Source::whole(&path), reason(&refused))),
             Err(_) => {}
         }
     }
     listing
 }
 
-/// Why a script was not read, in words.
 fn reason(refused: &Refused) -> String {
-    match refused {
-        Refused::Io(e) => format!("cannot read this script run-parts runs: {e}"),
-        Refused::Link | Refused::Kind(_) => "not a regular file".to_owned(),
-        Refused::TooLarge(len) => format!(
-            "the script is {len} bytes, more than the {MAX_SCRIPT_BYTES} read for hb-write lines; its jobs are not expected"
-        ),
-        Refused::Grew => format!(
-            "the script grew past the {MAX_SCRIPT_BYTES} bytes read for hb-write lines; its jobs are not expected"
-        ),
-    }
+    let io = "cannot read this script run-parts runs";
+    let limit = " read for hb-write lines; its jobs are not expected";
+    refusal(refused, io, "script", MAX_SCRIPT_BYTES, limit)
 }
 
 /// Whether this user may execute `path`, by `access(2)` as run-parts asks.
@@ -176,7 +148,7 @@ mod tests {
             ]
         );
         assert_eq!(listing.problems.len(), 1);
-        assert!(listing.problems[0].reason.contains("more than"));
+        assert!(listing.problems[0].message.contains("more than"));
         assert!(read_dir(&d.join("missing"), &mut 1).scripts.is_empty());
     }
 
@@ -191,7 +163,7 @@ mod tests {
         let listing = read_dir(dir.path(), &mut budget);
         assert_eq!(listing.scripts.len(), 3);
         assert_eq!(listing.problems.len(), 1);
-        assert_eq!(listing.problems[0].path, dir.path().join("s3"));
+        assert_eq!(listing.problems[0].source.file, dir.path().join("s3"));
         assert_eq!(budget, 0);
         assert!(read_dir(dir.path(), &mut budget).scripts.is_empty());
     }

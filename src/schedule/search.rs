@@ -1,16 +1,23 @@
-//! The wall-clock fires of a line: the local minutes its fields select,
-//! found field by field (a month, day or hour that does not match is passed
-//! over whole), and the instants those minutes fall on in a zone. A minute
+//! The fires of a line: the local minutes its fields select, found field
+//! by field (a month, day or hour that does not match is passed over
+//! whole), and the instants cron runs those minutes at in a zone. A minute
 //! the clocks skip falls on no instant, a minute of the repeated hour on
-//! two; cron's own handling of both days, for fixed-time lines, is `dst`'s
-//! and is applied on top by `fire`.
+//! two. On those days cron (Debian's `cron.c`, its `timeDiff` cases) runs
+//! the fixed-time lines ([`Fields::fixed_time`]) whose times were
+//! skipped right after a jump forward of less than three hours, and runs
+//! only the lines that are not fixed-time again in the repeated hour.
 
 use chrono::{
-    DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Offset, TimeZone, Timelike, Utc,
+    DateTime, Datelike, Duration, LocalResult, Months, NaiveDateTime, Offset, TimeZone, Timelike,
+    Utc,
 };
 use chrono_tz::Tz;
 
 use super::fields::Fields;
+
+/// The largest jump forward after which cron runs the skipped fixed-time
+/// lines; after a larger one it runs only what is due at the new time.
+const CATCH_UP_MAX_SECONDS: i32 = 3 * 3600;
 
 /// How far ahead and behind an instant the zone's offset is sampled to
 /// size a clock change near it: longer than any change in the tz database
@@ -20,67 +27,62 @@ const CHANGE_HOURS: i64 = 6;
 /// Which way a search walks.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Direction {
-    /// Forward: the earliest instant after the start.
     Forward,
-    /// Backward: the latest instant before the start.
     Backward,
 }
 
+impl Direction {
+    /// `d`, pointed this way.
+    pub(super) fn signed(self, d: Duration) -> Duration {
+        match self {
+            Direction::Forward => d,
+            Direction::Backward => -d,
+        }
+    }
+
+    /// Whether `a` lies beyond `b` this way.
+    pub(super) fn beyond<T: PartialOrd>(self, a: T, b: T) -> bool {
+        match self {
+            Direction::Forward => a > b,
+            Direction::Backward => a < b,
+        }
+    }
+}
+
 /// The first instant after `t` (`Forward`) or before it (`Backward`), or
-/// `t` itself when `inclusive`, on which the wall clock of `zone` shows a
-/// minute `fields` select; `None` when there is none up to `limit`.
+/// `t` itself when `inclusive`, at which cron runs a line with `fields`
+/// (`fixed`: as a fixed-time line) by the wall clock of `zone`; `None` when
+/// there is none up to `limit`.
 pub(super) fn wall_fire(
     fields: &Fields,
     zone: Tz,
+    fixed: bool,
     t: DateTime<Utc>,
     direction: Direction,
     inclusive: bool,
     limit: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
-    let wanted = |u: DateTime<Utc>| match (direction, inclusive) {
-        (Direction::Forward, true) => u >= t,
-        (Direction::Forward, false) => u > t,
-        (Direction::Backward, true) => u <= t,
-        (Direction::Backward, false) => u < t,
-    };
-    let better = |u: DateTime<Utc>, best: DateTime<Utc>| match direction {
-        Direction::Forward => u < best,
-        Direction::Backward => u > best,
-    };
     // Across a clock change an instant beyond `t` may show a wall-clock
     // time on the near side of `t`'s, by at most the size of the change.
     let margin = Duration::seconds(i64::from(change_near(zone, t, direction)));
-    let local = zone.from_utc_datetime(&t.naive_utc()).naive_local();
-    let local_limit = zone.from_utc_datetime(&limit.naive_utc()).naive_local();
-    let (mut minute, local_limit) = match direction {
-        Direction::Forward => (
-            floor_minute(local.checked_sub_signed(margin)?),
-            local_limit.checked_add_signed(margin)?,
-        ),
-        Direction::Backward => (
-            floor_minute(local.checked_add_signed(margin)?),
-            local_limit.checked_sub_signed(margin)?,
-        ),
-    };
+    let margin = direction.signed(margin);
+    let local = |u: DateTime<Utc>| u.with_timezone(&zone).naive_local();
+    let mut minute = floor_minute(local(t).checked_sub_signed(margin)?);
+    let local_limit = local(limit).checked_add_signed(margin)?;
+    // The nearest instant yet, and the minute of the first find.
     let mut best: Option<(DateTime<Utc>, NaiveDateTime)> = None;
     while let Some(found) = matching_minute(fields, minute, direction, local_limit) {
-        minute = found;
-        if let Some((_, found_at)) = best {
-            // Past the margin from the first find, nothing is nearer.
-            let beyond = match direction {
-                Direction::Forward => minute > found_at + margin,
-                Direction::Backward => minute < found_at - margin,
-            };
-            if beyond {
-                break;
+        // Past the margin from the first find, nothing is nearer.
+        if best.is_some_and(|(_, first)| direction.beyond(found, first + margin)) {
+            break;
+        }
+        for u in instants(zone, found, fixed).into_iter().flatten() {
+            let wanted = direction.beyond(u, t) || (inclusive && u == t);
+            if wanted && best.is_none_or(|(b, _)| direction.beyond(b, u)) {
+                best = Some((u, best.map_or(found, |(_, first)| first)));
             }
         }
-        for u in instants(zone, minute) {
-            if wanted(u) && best.is_none_or(|(b, _)| better(u, b)) {
-                best = Some((u, best.map_or(minute, |(_, at)| at)));
-            }
-        }
-        let Some(next) = step(minute, direction) else {
+        let Some(next) = found.checked_add_signed(direction.signed(Duration::minutes(1))) else {
             break;
         };
         minute = next;
@@ -88,54 +90,60 @@ pub(super) fn wall_fire(
     best.map(|(u, _)| u)
 }
 
-/// The instants on which the wall clock of `zone` shows `minute`: none in
-/// a skipped hour, two in a repeated one.
-fn instants(zone: Tz, minute: NaiveDateTime) -> Vec<DateTime<Utc>> {
+/// The instants at which cron runs a line at the wall-clock `minute` of
+/// `zone`: one on an ordinary day; two in the repeated hour, the first of
+/// them alone for a `fixed`-time line; none when the clocks skip it, but
+/// for a fixed-time line the jump's own instant when it is short.
+fn instants(zone: Tz, minute: NaiveDateTime, fixed: bool) -> [Option<DateTime<Utc>>; 2] {
     match zone.from_local_datetime(&minute) {
-        chrono::LocalResult::None => Vec::new(),
-        chrono::LocalResult::Single(u) => vec![u.with_timezone(&Utc)],
-        chrono::LocalResult::Ambiguous(a, b) => {
-            vec![a.with_timezone(&Utc), b.with_timezone(&Utc)]
-        }
+        LocalResult::Single(u) => [Some(u.to_utc()), None],
+        LocalResult::Ambiguous(a, b) => [Some(a.to_utc()), (!fixed).then(|| b.to_utc())],
+        LocalResult::None if fixed => [jump_after(zone, minute), None],
+        LocalResult::None => [None, None],
     }
+}
+
+/// The instant the clocks jump forward past the skipped `minute`, when
+/// the jump is shorter than [`CATCH_UP_MAX_SECONDS`]: the instant of the
+/// first minute the wall clock shows after it.
+fn jump_after(zone: Tz, minute: NaiveDateTime) -> Option<DateTime<Utc>> {
+    let at = (1..i64::from(CATCH_UP_MAX_SECONDS / 60))
+        .find_map(|m| {
+            let later = minute.checked_add_signed(Duration::minutes(m))?;
+            zone.from_local_datetime(&later).earliest()
+        })?
+        .to_utc();
+    let jump = offset(zone, at) - offset(zone, at - Duration::seconds(1));
+    (jump < CATCH_UP_MAX_SECONDS).then_some(at)
+}
+
+/// The UTC offset of `zone` at `t`, in seconds.
+fn offset(zone: Tz, t: DateTime<Utc>) -> i32 {
+    zone.offset_from_utc_datetime(&t.naive_utc())
+        .fix()
+        .local_minus_utc()
 }
 
 /// How many seconds the zone's offset changes by within a few hours of
 /// `t` in the `direction` searched, when that change moves the wall clock
 /// back towards `t`'s wall-clock time; 0 on an ordinary day.
 fn change_near(zone: Tz, t: DateTime<Utc>, direction: Direction) -> i32 {
-    let offset = |u: DateTime<Utc>| {
-        zone.offset_from_utc_datetime(&u.naive_utc())
-            .fix()
-            .local_minus_utc()
-    };
-    let here = offset(t);
+    let here = offset(zone, t);
     (1..=CHANGE_HOURS)
-        .filter_map(|h| {
-            let hours = Duration::hours(h);
-            match direction {
-                Direction::Forward => t.checked_add_signed(hours).map(|u| here - offset(u)),
-                Direction::Backward => t.checked_sub_signed(hours).map(|u| offset(u) - here),
-            }
+        .filter_map(|h| t.checked_add_signed(direction.signed(Duration::hours(h))))
+        .map(|u| match direction {
+            Direction::Forward => here - offset(zone, u),
+            Direction::Backward => offset(zone, u) - here,
         })
         .max()
         .unwrap_or(0)
         .max(0)
 }
 
-/// `t` without its seconds.
 fn floor_minute(t: NaiveDateTime) -> NaiveDateTime {
     t.with_second(0)
         .and_then(|t| t.with_nanosecond(0))
         .unwrap_or(t)
-}
-
-/// The next minute after `t`, or the one before it.
-fn step(t: NaiveDateTime, direction: Direction) -> Option<NaiveDateTime> {
-    match direction {
-        Direction::Forward => t.checked_add_signed(Duration::minutes(1)),
-        Direction::Backward => t.checked_sub_signed(Duration::minutes(1)),
-    }
 }
 
 /// The first minute from `t` on (`Forward`) or back (`Backward`), `t`
@@ -149,26 +157,25 @@ pub(super) fn matching_minute(
     limit: NaiveDateTime,
 ) -> Option<NaiveDateTime> {
     let forward = direction == Direction::Forward;
-    loop {
-        let past = if forward { t > limit } else { t < limit };
-        if past {
-            return None;
-        }
+    // The first minute of the next day, or the last of the day before.
+    let day_edge = |t: NaiveDateTime| match direction {
+        Direction::Forward => t.date().succ_opt()?.and_hms_opt(0, 0, 0),
+        Direction::Backward => t.date().pred_opt()?.and_hms_opt(23, 59, 0),
+    };
+    while !direction.beyond(t, limit) {
         let date = t.date();
         if !fields.has(3, date.month0()) {
+            let month = date.with_day(1)?.and_hms_opt(0, 0, 0)?;
             t = if forward {
-                first_of_next_month(date)?.and_hms_opt(0, 0, 0)?
+                month.checked_add_months(Months::new(1))?
             } else {
-                date.with_day(1)?.and_hms_opt(0, 0, 0)? - Duration::minutes(1)
+                month - Duration::minutes(1)
             };
             continue;
         }
-        if !fields.day_matches(date) {
-            t = day_edge(date, forward)?;
-            continue;
-        }
-        let Some(hour) = fields.nearest(1, t.hour(), forward) else {
-            t = day_edge(date, forward)?;
+        let hour = fields.nearest(1, t.hour(), forward);
+        let Some(hour) = hour.filter(|_| fields.day_matches(date)) else {
+            t = day_edge(t)?;
             continue;
         };
         let from = match (hour == t.hour(), forward) {
@@ -187,25 +194,7 @@ pub(super) fn matching_minute(
         };
         return date.and_hms_opt(hour, minute, 0);
     }
-}
-
-/// The first minute of the next day, or the last of the day before.
-fn day_edge(date: NaiveDate, forward: bool) -> Option<NaiveDateTime> {
-    if forward {
-        date.succ_opt()?.and_hms_opt(0, 0, 0)
-    } else {
-        date.pred_opt()?.and_hms_opt(23, 59, 0)
-    }
-}
-
-/// The first day of the month after `date`'s.
-fn first_of_next_month(date: NaiveDate) -> Option<NaiveDate> {
-    let (year, month) = if date.month() == 12 {
-        (date.year() + 1, 1)
-    } else {
-        (date.year(), date.month() + 1)
-    };
-    NaiveDate::from_ymd_opt(year, month, 1)
+    None
 }
 
 #[cfg(test)]

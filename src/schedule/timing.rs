@@ -42,28 +42,8 @@ impl Period {
     pub(crate) fn days_after(self, day: NaiveDate) -> u32 {
         match self {
             Period::Days(n) => n,
-            Period::Monthly => {
-                let (y, m) = if day.month() == 12 {
-                    (day.year() + 1, 1)
-                } else {
-                    (day.year(), day.month() + 1)
-                };
-                NaiveDate::from_ymd_opt(y, m, 1)
-                    .and_then(|next| {
-                        next.signed_duration_since(day.with_day(1)?)
-                            .num_days()
-                            .try_into()
-                            .ok()
-                    })
-                    .unwrap_or(31)
-            }
-            Period::Yearly => {
-                if day.leap_year() {
-                    366
-                } else {
-                    365
-                }
-            }
+            Period::Monthly => u32::from(day.num_days_in_month()),
+            Period::Yearly => 365 + u32::from(day.leap_year()),
         }
     }
 
@@ -81,7 +61,6 @@ impl Period {
 /// next hourly start.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CatchUp {
-    /// When the host was last booted.
     pub booted: DateTime<Utc>,
     /// anacron's hourly starts within `START_HOURS_RANGE`.
     pub starts: Schedule,
@@ -90,7 +69,7 @@ pub(crate) struct CatchUp {
 }
 
 /// The most minutes cronie takes from `RANDOM_DELAY`: a day.
-pub(crate) const CRONIE_DELAY_MAX_MINUTES: u64 = 24 * 60;
+const CRONIE_DELAY_MAX_MINUTES: u64 = 24 * 60;
 
 /// A whole number of minutes up to `max`, as a table writes one.
 pub(crate) fn minutes(text: &str, max: u64) -> Option<u64> {

@@ -62,6 +62,14 @@ pub(crate) fn default_locations() -> Vec<PathBuf> {
         .collect()
 }
 
+/// `path` with `suffix` added to its file name: the files a run keeps
+/// beside its lock (`.state`, `.remind`, ...), a log's previous copy.
+pub(crate) fn beside(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
 /// The directories a reader scans: the ones given, each of which must be a
 /// directory that can be listed, else every default location that exists.
 pub(crate) fn read_locations(given: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {

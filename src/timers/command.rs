@@ -2,25 +2,11 @@
 //! what they print, no input, and their whole process group killed when
 //! either is passed. A failure is one line naming what went wrong.
 
-use std::io::Read;
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::thread;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-/// How long a tool may take and how much it may print.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Limits {
-    /// The deadline, from the start.
-    pub timeout: Duration,
-    /// The most bytes of standard output read.
-    pub max_bytes: usize,
-}
-
-/// What a reader thread hands back: the bytes read, and whether the
-/// stream went past its cap.
-type Read_ = (Vec<u8>, bool);
+use crate::error::Error;
+use crate::process::{self, Failure, Limits};
 
 /// A command for the systemd tool `program` with `args`, under `TZ=UTC`
 /// (the instants it prints for people are then in UTC) and `LC_ALL=C`,
@@ -42,116 +28,91 @@ pub(crate) fn tool<S: AsRef<std::ffi::OsStr>>(program: &str, args: &[S]) -> Comm
     command
 }
 
+/// The bounds of a tool that prints up to `max_bytes` within `timeout`:
+/// its output closed past the cap, and read no longer than the deadline.
+pub(crate) const fn limits(timeout: Duration, max_bytes: usize) -> Limits {
+    Limits {
+        timeout,
+        max_bytes,
+        read_past_cap: false,
+        drain: None,
+    }
+}
+
 /// Runs `command` and returns its standard output; an exit status other
 /// than 0, a deadline passed or output past the cap is an error: one line,
 /// with the first line the tool wrote to standard error when it failed.
-pub(crate) fn run(mut command: Command, limits: Limits) -> Result<String, String> {
+/// The error is an [`Error::Systemd`] of `manager` (in words).
+pub(crate) fn run(mut command: Command, limits: Limits, manager: &str) -> Result<String, Error> {
     let program = command.get_program().to_string_lossy().into_owned();
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .map_err(|e| format!("cannot run `{program}`: {e}"))?;
-    let started = Instant::now();
-    let out = drain(child.stdout.take(), limits.max_bytes);
-    let err = drain(child.stderr.take(), 4096);
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() >= limits.timeout => {
-                kill(&mut child);
-                return Err(format!(
-                    "`{program}` did not finish within {} s",
-                    limits.timeout.as_secs_f64()
-                ));
-            }
-            Ok(None) => thread::sleep(Duration::from_millis(5)),
-            Err(e) => {
-                kill(&mut child);
-                return Err(format!("cannot wait for `{program}`: {e}"));
-            }
-        }
-    };
+    let seconds = limits.timeout.as_secs_f64();
+    let exited = process::run(&mut command, None, limits).map_err(|failure| match failure {
+        Failure::Spawn(e) => failed(manager, format!("cannot run `{program}`: {e}"), Some(e)),
+        Failure::Wait(e) => failed(
+            manager,
+            format!("cannot wait for `{program}`: {e}"),
+            Some(e),
+        ),
+        Failure::Timeout => failed(
+            manager,
+            format!("`{program}` did not finish within {seconds} s"),
+            None,
+        ),
+    })?;
     // The pipes close when the tool exits, unless a child of its own
     // holds them: the rest of the deadline bounds that too.
-    let left = limits.timeout.saturating_sub(started.elapsed()) + Duration::from_millis(100);
-    let (bytes, over) = out.recv_timeout(left).map_err(|_| {
-        kill(&mut child);
-        format!(
-            "`{program}` left its output open past {} s",
-            limits.timeout.as_secs_f64()
-        )
-    })?;
-    if over {
-        kill(&mut child);
-        return Err(format!(
+    let refused = match &exited.out {
+        None => Some(format!("`{program}` left its output open past {seconds} s")),
+        Some(out) if out.over => Some(format!(
             "`{program}` printed more than {} bytes",
             limits.max_bytes
+        )),
+        Some(_) => None,
+    };
+    if let Some(reason) = refused {
+        let _ = crate::supervise::signal::kill_group(exited.group, libc::SIGKILL);
+        return Err(failed(manager, reason, None));
+    }
+    if !exited.status.success() {
+        let said = process::first_line(&exited.err.unwrap_or_default().bytes);
+        let said = if said.is_empty() { "no message" } else { &said };
+        return Err(failed(
+            manager,
+            format!(
+                "`{program}` failed ({}): {}",
+                exited.status,
+                crate::escape::terminal(said)
+            ),
+            None,
         ));
     }
-    if !status.success() {
-        let said = err
-            .recv_timeout(Duration::from_millis(100))
-            .unwrap_or_default()
-            .0;
-        let said = String::from_utf8_lossy(&said);
-        let first = said
-            .lines()
-            .find(|l| !l.trim().is_empty())
-            .unwrap_or("no message");
-        return Err(format!(
-            "`{program}` failed ({status}): {}",
-            crate::escape::terminal(first.trim())
-        ));
-    }
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    Ok(String::from_utf8_lossy(&exited.out.unwrap_or_default().bytes).into_owned())
 }
 
-/// Reads `stream` on a thread of its own, up to `cap` bytes.
-fn drain(stream: Option<impl Read + Send + 'static>, cap: usize) -> mpsc::Receiver<Read_> {
-    let (send, receive) = mpsc::channel();
-    if let Some(stream) = stream {
-        thread::spawn(move || {
-            let limit = u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1);
-            let mut bytes = Vec::new();
-            let read = stream.take(limit).read_to_end(&mut bytes);
-            let over = bytes.len() > cap;
-            bytes.truncate(cap);
-            if read.is_err() && bytes.is_empty() {
-                bytes.clear();
-            }
-            let _ = send.send((bytes, over));
-        });
-    } else {
-        let _ = send.send((Vec::new(), false));
+/// A failed read of `manager`'s timers.
+pub(super) fn failed(manager: &str, reason: String, source: Option<std::io::Error>) -> Error {
+    Error::Systemd {
+        manager: manager.to_owned(),
+        reason,
+        source,
     }
-    receive
-}
-
-/// Kills the tool's process group and reaps it.
-fn kill(child: &mut Child) {
-    if let Ok(pid) = i32::try_from(child.id()) {
-        // SAFETY: kill(2) with a negative pid signals the process group
-        // the child leads (made with `process_group(0)`); no memory is
-        // touched.
-        unsafe { libc::kill(-pid, libc::SIGKILL) };
-    }
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The reason of a failed call.
+    fn reason(err: Error) -> String {
+        match err {
+            Error::Systemd { reason, .. } => reason,
+            other => panic!("{other}"),
+        }
+    }
+
     fn sh(script: &str, timeout_ms: u64, max_bytes: usize) -> Result<String, String> {
-        let limits = Limits {
-            timeout: Duration::from_millis(timeout_ms),
-            max_bytes,
-        };
-        run(tool("sh", &["-c", script]), limits)
+        let limits = limits(Duration::from_millis(timeout_ms), max_bytes);
+        run(tool("sh", &["-c", script]), limits, "m").map_err(reason)
     }
 
     #[test]
@@ -161,7 +122,7 @@ mod tests {
 
     #[test]
     fn a_hang_is_cut_at_the_deadline() {
-        let started = Instant::now();
+        let started = std::time::Instant::now();
         let err = sh("sleep 30 & sleep 30", 300, 100).unwrap_err();
         assert!(err.contains("did not finish within 0.3 s"), "{err}");
         assert!(started.elapsed() < Duration::from_secs(3));
@@ -183,13 +144,12 @@ mod tests {
         assert!(!err.contains('\u{1b}'));
         let missing = run(
             tool::<&str>("/nonexistent/systemctl", &[]),
-            Limits {
-                timeout: Duration::from_secs(1),
-                max_bytes: 10,
-            },
-        );
-        assert!(missing
-            .unwrap_err()
-            .starts_with("cannot run `/nonexistent/systemctl`"));
+            limits(Duration::from_secs(1), 10),
+            "m",
+        )
+        .unwrap_err();
+        let cause = std::error::Error::source(&missing).expect("the OS error");
+        assert!(cause.downcast_ref::<std::io::Error>().is_some(), "{cause}");
+        assert!(reason(missing).starts_with("cannot run `/nonexistent/systemctl`"));
     }
 }

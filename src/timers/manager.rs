@@ -9,20 +9,16 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::command::{self, Limits};
+use super::command;
 use super::props;
+use crate::error::Error;
+use crate::process::Limits;
 
 /// The bounds of a `systemctl show` (a manager's every timer).
-pub(crate) const SHOW: Limits = Limits {
-    timeout: Duration::from_secs(10),
-    max_bytes: 32 << 20,
-};
+pub(crate) const SHOW: Limits = command::limits(Duration::from_secs(10), 32 << 20);
 
 /// The bounds of a `journalctl` or `systemd-analyze` call.
-pub(crate) const SMALL: Limits = Limits {
-    timeout: Duration::from_secs(3),
-    max_bytes: 64 << 10,
-};
+pub(crate) const SMALL: Limits = command::limits(Duration::from_secs(3), 64 << 10);
 
 /// The most lines of a failed service's journal kept, and of each line.
 const JOURNAL_LINES: usize = 5;
@@ -60,19 +56,19 @@ impl Manager {
     /// answers its own user only, root included: `systemctl --user` runs as
     /// that user (uid, gid, no other groups) over the manager's private
     /// socket in the user's runtime directory, with no user bus needed.
-    pub(crate) fn systemctl(&self, args: &[&str]) -> Result<String, String> {
-        let Manager::User(uid, gid, _) = self else {
-            return command::run(command::tool("systemctl", args), SHOW);
-        };
-        let mut systemctl = command::tool("systemctl", &["--user"]);
-        systemctl
-            .args(args)
-            .env("XDG_RUNTIME_DIR", runtime_dir(*uid));
-        if crate::store::effective_uid() == 0 {
-            // std drops the supplementary groups when it changes the uid.
-            systemctl.uid(*uid).gid(*gid);
+    pub(crate) fn systemctl(&self, args: &[&str]) -> Result<String, Error> {
+        let mut systemctl = command::tool::<&str>("systemctl", &[]);
+        if let Manager::User(uid, gid, _) = self {
+            systemctl
+                .arg("--user")
+                .env("XDG_RUNTIME_DIR", runtime_dir(*uid));
+            if crate::store::effective_uid() == 0 {
+                // std drops the supplementary groups when it changes the uid.
+                systemctl.uid(*uid).gid(*gid);
+            }
         }
-        command::run(systemctl, SHOW)
+        systemctl.args(args);
+        command::run(systemctl, SHOW, &self.describe())
     }
 
     /// The last lines a failed service left in the journal during its last
@@ -93,7 +89,7 @@ impl Manager {
             "--output=cat".into(),
             "--quiet".into(),
         ]);
-        let out = command::run(command::tool("journalctl", &args), SMALL).ok()?;
+        let out = command::run(command::tool("journalctl", &args), SMALL, &self.describe()).ok()?;
         let kept: Vec<String> = out
             .lines()
             .filter(|l| !l.trim().is_empty())
@@ -112,8 +108,9 @@ fn runtime_dir(uid: u32) -> PathBuf {
 /// The user managers running now (`user@UID.service` active) that this
 /// process may ask (root: every one; a user: their own), each with its
 /// login name and group (the owner of its runtime directory).
-pub(crate) fn users() -> Result<Vec<Manager>, String> {
-    let out = Manager::System.systemctl(&["show", "-p", "Id,ActiveState", "user@*.service"])?;
+pub(crate) fn users() -> Result<Vec<Manager>, Error> {
+    let show = ["show", "-p", "Id,ActiveState", "user@*.service"];
+    let out = command::run(command::tool("systemctl", &show), SHOW, "the user managers")?;
     let me = crate::store::effective_uid();
     Ok(props::blocks(&out)
         .iter()
@@ -142,7 +139,8 @@ pub(crate) fn calendar_after(
     let args = ["calendar", &base, "--iterations=2", "--", spec];
     let mut analyze: Command = command::tool("systemd-analyze", &args);
     analyze.env_remove("TZ");
-    let elapses = props::calendar_elapses(&command::run(analyze, SMALL).ok()?);
+    let out = command::run(analyze, SMALL, "the system manager").ok()?;
+    let elapses = props::calendar_elapses(&out);
     let first = *elapses.first()?;
     let gap = elapses
         .get(1)

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 
 use crate::expect::ScheduleArgs;
-use crate::judge::timer::{self, Timer};
+use crate::judge::timer;
 use crate::judge::{Judgement, Policy};
 
 mod command;
@@ -65,14 +65,6 @@ fn parse_max_runtime(text: &str) -> Result<u64, crate::Error> {
     crate::record::WAIT.at_least(1).parse(text)
 }
 
-impl TimerArgs {
-    /// Whether the timers were asked for by name (`--systemd`), which
-    /// makes a failure to read them an error.
-    pub(crate) fn asked(&self) -> bool {
-        self.systemd
-    }
-}
-
 /// What reading the timers gave.
 #[derive(Debug, Default)]
 pub(crate) struct Read {
@@ -119,7 +111,7 @@ pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) 
     if args.user_timers {
         match manager::users() {
             Ok(users) => managers.extend(users),
-            Err(reason) => read.errors.push(error("the user managers", reason)),
+            Err(err) => read.errors.push(err),
         }
     }
     let mut skipped = Vec::new();
@@ -128,32 +120,21 @@ pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) 
         match read::timers(manager, &mut budget, &mut odd) {
             Ok(timers) => {
                 for t in timers {
-                    match timer::not_judged(&t) {
-                        Some(why) => {
-                            let user = t.job.split_once('/').map(|(user, _)| user);
-                            let unit = crate::record::user_job(user, &t.unit);
-                            skipped.push(format!("{unit} ({why})"));
-                        }
-                        None => read.rows.push(judged(t, policy, args.max_runtime)),
+                    if let Some(why) = timer::not_judged(&t) {
+                        let user = t.job.split_once('/').map(|(user, _)| user);
+                        let unit = crate::record::user_job(user, &t.unit);
+                        skipped.push(format!("{unit} ({why})"));
+                    } else {
+                        let judged = timer::judge(&t, policy, args.max_runtime);
+                        read.rows.push((judged, t.aliases));
                     }
                 }
             }
-            Err(reason) => read.errors.push(error(&manager.describe(), reason)),
+            Err(err) => read.errors.push(err),
         }
     }
     read.note = note(&skipped, odd);
     read
-}
-
-fn judged(t: Timer, policy: &Policy, max_runtime: Option<u64>) -> (Judgement, Vec<String>) {
-    (timer::judge(&t, policy, max_runtime), t.aliases)
-}
-
-fn error(manager: &str, reason: String) -> crate::Error {
-    crate::Error::Systemd {
-        manager: manager.to_owned(),
-        reason,
-    }
 }
 
 /// The timers not judged, named (the first 20), and the odd names left

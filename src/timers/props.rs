@@ -38,22 +38,17 @@ impl Props {
 /// separated by an empty line). Lines without `=` are skipped; blocks with
 /// no `Id=` are dropped by the caller.
 pub(crate) fn blocks(text: &str) -> Vec<Props> {
-    let mut all = Vec::new();
-    let mut current = Vec::new();
+    let mut all = vec![Props::default()];
     for line in text.lines() {
         if line.trim().is_empty() {
-            if !current.is_empty() {
-                all.push(Props(std::mem::take(&mut current)));
-            }
-            continue;
-        }
-        if let Some((key, value)) = line.split_once('=') {
+            all.push(Props::default());
+        } else if let (Some(Props(current)), Some((key, value))) =
+            (all.last_mut(), line.split_once('='))
+        {
             current.push((key.to_owned(), value.to_owned()));
         }
     }
-    if !current.is_empty() {
-        all.push(Props(current));
-    }
+    all.retain(|p| !p.0.is_empty());
     all
 }
 

@@ -3,12 +3,15 @@
 //! `systemd-analyze calendar`; a failed service's last lines with
 //! `journalctl`. Every call bounded (see [`command`]).
 
+use std::collections::BTreeSet;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
+use super::command::failed;
 use super::manager::{calendar_after, Manager};
 use super::props::{self, Props};
+use crate::error::Error;
 use crate::judge::timer::{plus, Exit, Run, Timer};
 use crate::record::user_job;
 
@@ -26,17 +29,17 @@ pub(crate) const TIMERS_MAX: usize = 10_000;
 /// Units asked about per `systemctl show` call.
 const UNITS_PER_CALL: usize = 256;
 
-/// The extra calls (journal, calendar) of one read, bounded in number and
-/// by a deadline for all of them.
+/// The extra calls (journal, calendar) of one read, bounded in number
+/// (`calls` left) and by a deadline for all of them (none starts after
+/// `until`).
 #[derive(Debug)]
 pub(crate) struct Budget {
-    /// Calls left.
     pub calls: usize,
-    /// No call starts after this.
     pub until: Instant,
 }
 
 impl Budget {
+    /// Whether a call may start, counting it.
     fn take(&mut self) -> bool {
         let ok = self.calls > 0 && Instant::now() < self.until;
         self.calls = self.calls.saturating_sub(usize::from(ok));
@@ -50,46 +53,35 @@ pub(crate) fn timers(
     manager: &Manager,
     budget: &mut Budget,
     odd: &mut usize,
-) -> Result<Vec<Timer>, String> {
+) -> Result<Vec<Timer>, Error> {
     // The loaded timers (transient ones too), then those with a unit file
     // that systemd has not loaded (a stopped timer may be unloaded).
     let out = manager.systemctl(&["show", "--timestamp=unix", "-p", TIMER_PROPS, "*.timer"])?;
     let mut all = props::blocks(&out);
     if all.iter().all(|p| p.get("Id").is_none()) && !out.trim().is_empty() {
-        return Err("`systemctl show` printed no unit's properties".to_owned());
+        let reason = "`systemctl show` printed no unit's properties";
+        return Err(failed(&manager.describe(), reason.to_owned(), None));
     }
     let files = manager.systemctl(&["list-unit-files", "--type=timer", "--no-legend"])?;
-    let mut unloaded: Vec<&str> = files
+    let unloaded: BTreeSet<&str> = files
         .lines()
         .filter_map(|line| line.split_whitespace().next())
         .filter(|name| is_unit_name(name, ".timer") && !name.ends_with("@.timer"))
         .filter(|name| !all.iter().any(|p| p.text("Id") == *name))
         .collect();
-    unloaded.sort_unstable();
-    unloaded.dedup();
     if all.len() + unloaded.len() > TIMERS_MAX {
         let count = all.len() + unloaded.len();
-        return Err(format!(
-            "it lists {count} timers, more than the {TIMERS_MAX} judged"
-        ));
+        let reason = format!("it lists {count} timers, more than the {TIMERS_MAX} judged");
+        return Err(failed(&manager.describe(), reason, None));
     }
-    all.extend(show_each(manager, TIMER_PROPS, &unloaded)?);
-    let mut shown: Vec<Props> = Vec::new();
-    for p in all {
-        let id = p.text("Id");
-        if !matches!(p.text("LoadState"), "loaded" | "masked") || id.is_empty() {
-            continue;
-        }
-        if !is_unit_name(id, ".timer") || !is_unit_name(p.text("Unit"), "") {
-            *odd += 1;
-            continue;
-        }
-        shown.push(p);
-    }
-    let mut names: Vec<&str> = shown.iter().map(|t| t.text("Unit")).collect();
-    names.sort_unstable();
-    names.dedup();
-    let services = show_each(manager, SERVICE_PROPS, &names)?;
+    all.extend(show_each(manager, TIMER_PROPS, unloaded)?);
+    all.retain(|p| matches!(p.text("LoadState"), "loaded" | "masked") && !p.text("Id").is_empty());
+    let (shown, odd_names): (Vec<Props>, Vec<Props>) = all
+        .into_iter()
+        .partition(|p| is_unit_name(p.text("Id"), ".timer") && is_unit_name(p.text("Unit"), ""));
+    *odd += odd_names.len();
+    let names = shown.iter().map(|t| t.text("Unit")).collect();
+    let services = show_each(manager, SERVICE_PROPS, names)?;
     let now = Utc::now();
     let mono = monotonic_now_us();
     Ok(shown
@@ -103,7 +95,8 @@ pub(crate) fn timers(
 
 /// `systemctl show` of the properties `props` of each unit of `names`, in
 /// batches.
-fn show_each(manager: &Manager, props: &str, names: &[&str]) -> Result<Vec<Props>, String> {
+fn show_each(manager: &Manager, props: &str, names: BTreeSet<&str>) -> Result<Vec<Props>, Error> {
+    let names: Vec<&str> = names.into_iter().collect();
     let mut all = Vec::new();
     for chunk in names.chunks(UNITS_PER_CALL) {
         let mut args = vec!["show", "--timestamp=unix", "-p", props, "--"];
@@ -155,10 +148,9 @@ fn timer(
     fires.extend(monotonic.and_then(realtime));
     let mut next_fire = fires.into_iter().min();
     let mut period = periods.into_iter().min();
-    if active && next_fire.is_none() {
-        next_fire = props::timestamp(t.text("NextElapseUSecRealtime"));
-    }
-    if !active {
+    if active {
+        next_fire = next_fire.or_else(|| props::timestamp(t.text("NextElapseUSecRealtime")));
+    } else {
         // systemd computes nothing for a stopped timer: the next trigger
         // after the last run, by the schedule.
         next_fire = last_trigger.and_then(|last| {
@@ -186,18 +178,12 @@ fn timer(
     let journal = (failed && budget.take())
         .then(|| manager.journal(t.text("Unit"), run.started))
         .flatten();
+    let execs = service.map(|s| s.all("ExecStart")).into_iter().flatten();
+    let calls = (execs.flat_map(props::exec_argvs))
+        .flat_map(crate::schedule::command::find_hb_writes)
+        .filter_map(|call| call.job.filter(|w| !w.expands));
     let mut aliases = vec![user_job(user, &stem)];
-    for exec in service.map(|s| s.all("ExecStart")).into_iter().flatten() {
-        for argv in props::exec_argvs(exec) {
-            for call in crate::schedule::command::find_hb_writes(argv) {
-                aliases.extend(
-                    call.job
-                        .filter(|w| !w.expands)
-                        .map(|w| user_job(user, &w.text)),
-                );
-            }
-        }
-    }
+    aliases.extend(calls.map(|w| user_job(user, &w.text)));
     Timer {
         job: user_job(user, &format!("timer:{stem}")),
         service: t.text("Unit").to_owned(),

@@ -45,33 +45,30 @@ pub(crate) fn error_message(body: &[u8], fallback: &str) -> String {
 
 impl ApiError {
     fn describe(self) -> Option<String> {
-        let details: Vec<String> = self
-            .errors
-            .iter()
-            .filter_map(|e| match e {
-                serde_json::Value::String(text) => Some(text.clone()),
-                serde_json::Value::Object(fields) => {
-                    let field = |k| fields.get(k).and_then(|v| v.as_str());
-                    let what: Vec<&str> = [field("resource"), field("field")]
-                        .into_iter()
-                        .flatten()
-                        .collect();
-                    let why = field("message").or(field("code"))?;
-                    Some(if what.is_empty() {
-                        why.to_owned()
-                    } else {
-                        format!("{}: {why}", what.join(" "))
-                    })
-                }
-                _ => None,
-            })
-            .collect();
+        let detail = |e: &serde_json::Value| match e {
+            serde_json::Value::String(text) => Some(text.clone()),
+            serde_json::Value::Object(fields) => {
+                let field = |k| fields.get(k).and_then(|v| v.as_str());
+                let what: Vec<&str> = [field("resource"), field("field")]
+                    .into_iter()
+                    .flatten()
+                    .collect();
+                let why = field("message").or(field("code"))?;
+                Some(if what.is_empty() {
+                    why.to_owned()
+                } else {
+                    format!("{}: {why}", what.join(" "))
+                })
+            }
+            _ => None,
+        };
+        let details: Vec<String> = self.errors.iter().filter_map(detail).collect();
         let message = self.message.filter(|m| !m.trim().is_empty());
-        match (message, details.is_empty()) {
-            (message, true) => message,
-            (Some(message), false) => Some(format!("{message} ({})", details.join("; "))),
-            (None, false) => Some(details.join("; ")),
+        if details.is_empty() {
+            return message;
         }
+        let details = details.join("; ");
+        Some(message.map_or(details.clone(), |m| format!("{m} ({details})")))
     }
 }
 

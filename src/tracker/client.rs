@@ -11,14 +11,12 @@ use ureq::http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION};
 
 use super::answer::{error_message, total_count};
 use super::dialect::Dialect;
-use super::operations::Numbered;
-use super::retry::{self, Budget, Repeat};
-use super::{Config, Pages};
+use super::Config;
 use crate::error::{Error, TrackerError};
 use crate::http::redact::Redactor;
-use crate::http::retry::{Backoff, Stop};
+use crate::http::retry::{self, Backoff, Budget, Failed, Repeat, Stop};
 use crate::http::wait::RateLimit;
-use crate::http::{self, HeaderMap, Http, Kind, Method, StatusCode};
+use crate::http::{self, Answer, HeaderMap, Http, Kind, Method, StatusCode};
 
 /// The most of a successful answer read; a page of issues is far below.
 pub(crate) const MAX_BODY: u64 = 4 << 20;
@@ -33,23 +31,18 @@ const MAX_MESSAGE: usize = 300;
 /// misuse, and reaching it is an error rather than acting on part of it.
 pub(crate) const MAX_PAGES: usize = 20;
 
-pub(super) struct Answer {
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-/// A client for one repo of one forge; its [`Forge`](super::Forge) operations are in
-/// [`super::operations`].
+/// A client for one repo of one forge; its [`Forge`](super::Forge)
+/// operations are in [`super::operations`].
 pub(crate) struct Client {
     http: Http,
     /// `Accept` and the token, on every request.
     headers: Vec<(HeaderName, HeaderValue)>,
     pub(super) dialect: Dialect,
-    /// The API base URL, without a trailing slash.
-    api: String,
     /// `/repos/OWNER/NAME`.
     pub(super) repo_path: String,
+    /// The server URL as configured, without a trailing slash.
     server: String,
+    /// `OWNER/NAME`.
     repo: String,
     redactor: Redactor,
     timeout: Duration,
@@ -71,39 +64,41 @@ impl Client {
             (ACCEPT, HeaderValue::from_static(dialect.media_type)),
             (AUTHORIZATION, auth),
         ];
-        let http = Http::new(concat!(
-            "cron-heartbeat/",
-            env!("CARGO_PKG_VERSION"),
-            " (hb-check)"
-        ));
         Ok(Client {
-            http,
+            http: Http::new(concat!(
+                "cron-heartbeat/",
+                env!("CARGO_PKG_VERSION"),
+                " (hb-check)"
+            )),
             headers,
             dialect,
-            api: format!("{}{}", config.url, dialect.api_suffix),
             repo_path: format!("/repos/{}/{}", config.owner, config.repo),
             server: config.url.clone(),
-            repo: config.repo_name(),
+            repo: format!("{}/{}", config.owner, config.repo),
             redactor: Redactor::new(config.token.secret()),
             timeout: config.timeout,
             budget: Budget::new(config.budget()),
         })
     }
 
-    /// Sends a request, retrying as the [`retry`] policy says for a request
-    /// of kind `repeat`.
+    /// Sends a request, retrying as the one retry policy says: a `POST`
+    /// creates something, so it is sent again only where the server
+    /// certainly did not act.
     pub(super) fn send(
         &self,
         method: &Method,
         path: &str,
         query: &[(&str, String)],
         body: Option<&serde_json::Value>,
-        repeat: Repeat,
     ) -> Result<Answer, Error> {
+        let repeat = if *method == Method::POST {
+            Repeat::Once
+        } else {
+            Repeat::Idempotent
+        };
         let backoff = Backoff::new(repeat, self.timeout);
         let attempt = || self.attempt(method, path, query, body);
-        let gave_up = match http::retry::call(backoff, &self.budget, attempt, |e| retry::failed(e))
-        {
+        let gave_up = match retry::call(backoff, &self.budget, attempt, |e| e.failed) {
             Ok(answer) => return Ok(answer),
             Err(gave_up) => gave_up,
         };
@@ -134,23 +129,13 @@ impl Client {
         let allowed = self.timeout.min(self.budget.left());
         if allowed.is_zero() {
             let total = self.budget.total().as_secs();
-            let mut err = self.error(
-                method,
-                path,
-                None,
-                format!("the {total}s a tracker sync may take are spent"),
-            );
-            err.answer_invalid = true;
-            return Err(Box::new(err));
+            let spent = format!("the {total}s a tracker sync may take are spent");
+            return Err(Box::new(self.invalid(method, path, spent, None)));
         }
-        let mut url = format!("{}{path}", self.api);
+        let mut url = format!("{}{}{path}", self.server, self.dialect.api_suffix);
         if !query.is_empty() {
             let mut pairs = url::form_urlencoded::Serializer::new(String::new());
-            for (key, value) in query {
-                pairs.append_pair(key, value);
-            }
-            url.push('?');
-            url.push_str(&pairs.finish());
+            url = format!("{url}?{}", pairs.extend_pairs(query).finish());
         }
         let request = http::Request {
             method: method.clone(),
@@ -160,44 +145,48 @@ impl Client {
             limit: Some(MAX_BODY),
             error_limit: Some(MAX_ERROR_BODY),
         };
-        let answer = self
-            .http
-            .send(&request, allowed)
-            .map_err(|e| Box::new(self.transport_error(method, path, e)))?;
-        if !answer.status.is_success() {
-            // An error answer's body is read only for its message; one that
-            // cannot be read whole still says its status.
-            return Err(Box::new(self.status_error(
-                method,
-                path,
-                answer.status,
-                &answer.headers,
-                &answer.body,
-            )));
+        let answer = self.http.send(&request, allowed).map_err(|e| {
+            let failed = Failed {
+                unsent: e.kind == Kind::Unsent,
+                invalid: e.kind == Kind::TooLong,
+                ..Failed::default()
+            };
+            let mut err = self.error(method, path, e.message.clone(), failed);
+            err.source = Some(Box::new(e));
+            Box::new(err)
+        })?;
+        let status = answer.status;
+        if status.is_success() {
+            return Ok(answer);
         }
-        Ok(Answer {
-            headers: answer.headers,
-            body: answer.body,
-        })
+        // An error answer's body is read only for its message; one that
+        // cannot be read whole still says its status.
+        let limit = RateLimit::read(&answer.headers, Utc::now());
+        let fallback = status.canonical_reason().unwrap_or("no message");
+        let message = self.server_text(&error_message(&answer.body, fallback));
+        let failed = Failed {
+            status: Some(status.as_u16()),
+            retry_after: limit.retry_after,
+            // GitHub answers 403, not 429, when a rate limit is used up.
+            rate_limited: status == StatusCode::TOO_MANY_REQUESTS
+                || (status == StatusCode::FORBIDDEN && limit.is_limit()),
+            ..Failed::default()
+        };
+        Err(Box::new(self.error(method, path, message, failed)))
     }
 
     /// Sends a request and reads the answer as JSON.
     pub(super) fn json<T: DeserializeOwned>(
         &self,
-        method: Method,
+        method: &Method,
         path: &str,
         query: &[(&str, String)],
         body: Option<&serde_json::Value>,
-        repeat: Repeat,
     ) -> Result<(T, HeaderMap), Error> {
-        let answer = self.send(&method, path, query, body, repeat)?;
+        let answer = self.send(method, path, query, body)?;
         let value = serde_json::from_slice(&answer.body).map_err(|e| {
-            self.invalid(
-                &method,
-                path,
-                format!("unexpected answer from the server: {e}"),
-                Some(e),
-            )
+            let message = format!("unexpected answer from the server: {e}");
+            self.invalid(method, path, message, Some(e))
         })?;
         Ok((value, answer.headers))
     }
@@ -206,12 +195,14 @@ impl Client {
     /// ends at the count `X-Total-Count` announces, at an empty page, or
     /// (without that count) at a page shorter than the first, since a server
     /// may give fewer items a page than asked. A page that repeats the one
-    /// before, or a listing longer than [`MAX_PAGES`], is an error.
-    pub(super) fn pages<T: DeserializeOwned + Numbered>(
+    /// before (by the items' `number`), or a listing longer than
+    /// [`MAX_PAGES`], is an error. `newest`: the first page only.
+    pub(super) fn pages<T: DeserializeOwned>(
         &self,
         path: &str,
         query: &[(&str, String)],
-        pages: Pages,
+        newest: bool,
+        number: fn(&T) -> u64,
     ) -> Result<Vec<T>, Error> {
         let size = self.dialect.page_size;
         let mut all: Vec<T> = Vec::new();
@@ -221,24 +212,19 @@ impl Client {
             let mut q = query.to_vec();
             q.push((self.dialect.page_key, size.to_string()));
             q.push(("page", page.to_string()));
-            let (items, headers): (Vec<T>, _) =
-                self.json(Method::GET, path, &q, None, Repeat::Idempotent)?;
+            let (items, headers): (Vec<T>, _) = self.json(&Method::GET, path, &q, None)?;
             let got = items.len();
-            let numbers: Vec<u64> = items.iter().map(Numbered::number).collect();
+            let numbers: Vec<u64> = items.iter().map(number).collect();
             if got > 0 && numbers == previous {
-                return Err(self.invalid(
-                    &Method::GET,
-                    path,
-                    format!(
-                        "page {page} repeats page {}: the server ignores the `page` parameter, so the listing cannot be read whole",
-                        page - 1
-                    ),
-                    None,
-                ));
+                let message = format!(
+                    "page {page} repeats page {}: the server ignores the `page` parameter, so the listing cannot be read whole",
+                    page - 1
+                );
+                return Err(self.invalid(&Method::GET, path, message, None).into());
             }
             let first = *first.get_or_insert(got);
             all.extend(items);
-            let done = pages == Pages::Newest
+            let done = newest
                 || got == 0
                 || match total_count(&headers) {
                     Some(total) => all.len() >= total,
@@ -249,35 +235,21 @@ impl Client {
             }
             previous = numbers;
         }
-        Err(self.invalid(
-            &Method::GET,
-            path,
-            format!(
-                "the listing goes on past {MAX_PAGES} pages of {size}; not acting on part of it"
-            ),
-            None,
-        ))
+        let message = format!(
+            "the listing goes on past {MAX_PAGES} pages of {size}; not acting on part of it"
+        );
+        Err(self.invalid(&Method::GET, path, message, None).into())
     }
 
-    fn error(
-        &self,
-        method: &Method,
-        path: &str,
-        status: Option<u16>,
-        message: String,
-    ) -> TrackerError {
+    fn error(&self, method: &Method, path: &str, message: String, failed: Failed) -> TrackerError {
         TrackerError {
             server: self.server.clone(),
             repo: self.repo.clone(),
             method: method.to_string(),
             path: format!("{}{path}", self.dialect.api_suffix),
-            status,
             message,
             attempts: 1,
-            retry_after: None,
-            rate_limited: false,
-            connect_failed: false,
-            answer_invalid: false,
+            failed,
             source: None,
         }
     }
@@ -289,11 +261,14 @@ impl Client {
         path: &str,
         message: String,
         source: Option<serde_json::Error>,
-    ) -> Error {
-        let mut err = self.error(method, path, None, message);
-        err.answer_invalid = true;
+    ) -> TrackerError {
+        let failed = Failed {
+            invalid: true,
+            ..Failed::default()
+        };
+        let mut err = self.error(method, path, message, failed);
         err.source = source.map(|e| Box::new(e) as _);
-        err.into()
+        err
     }
 
     /// Text a server sent, cleaned of the token and cut short.
@@ -303,32 +278,5 @@ impl Client {
             Some((end, _)) => format!("{}...", &text[..end]),
             None => text,
         }
-    }
-
-    fn status_error(
-        &self,
-        method: &Method,
-        path: &str,
-        status: StatusCode,
-        headers: &HeaderMap,
-        body: &[u8],
-    ) -> TrackerError {
-        let limit = RateLimit::read(headers, Utc::now());
-        let fallback = status.canonical_reason().unwrap_or("no message");
-        let message = self.server_text(&error_message(body, fallback));
-        let mut err = self.error(method, path, Some(status.as_u16()), message);
-        err.retry_after = limit.retry_after;
-        // GitHub answers 403, not 429, when a rate limit is used up.
-        err.rate_limited = status == StatusCode::TOO_MANY_REQUESTS
-            || (status == StatusCode::FORBIDDEN && limit.is_limit());
-        err
-    }
-
-    fn transport_error(&self, method: &Method, path: &str, e: http::Failure) -> TrackerError {
-        let mut err = self.error(method, path, None, e.message.clone());
-        err.connect_failed = e.kind == Kind::Unsent;
-        err.answer_invalid = e.kind == Kind::TooLong;
-        err.source = Some(Box::new(e));
-        err
     }
 }

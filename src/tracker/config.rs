@@ -5,18 +5,23 @@
 use std::path::Path;
 use std::time::Duration;
 
+use super::marker::is_plain;
 use super::token::{Token, TOKEN_ENV};
 use crate::error::Error;
+use crate::escape::terminal;
 
 /// Which API the tracker speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Kind {
     /// Gitea: the URL is the server, the API is under `/api/v1`.
+    #[value(help = "Gitea")]
     Gitea,
     /// Forgejo: the same API as Gitea.
+    #[value(help = "Forgejo (the same API as Gitea)")]
     Forgejo,
     /// GitHub: the URL is the API base (`https://api.github.com`, or
     /// `https://HOST/api/v3` for GitHub Enterprise Server).
+    #[value(help = "GitHub or GitHub Enterprise Server")]
     Github,
 }
 
@@ -79,11 +84,10 @@ impl Config {
         let Some(url) = settings.url else {
             return Ok(None);
         };
-        let repo = settings.repo.ok_or_else(|| Error::TrackerConfig {
-            reason:
-                "the tracker needs a repo: give --tracker-repo OWNER/NAME or set HB_TRACKER_REPO"
-                    .to_owned(),
-            source: None,
+        let repo = settings.repo.ok_or_else(|| {
+            Error::tracker_config(
+                "the tracker needs a repo: give --tracker-repo OWNER/NAME or set HB_TRACKER_REPO",
+            )
         })?;
         let token = Token::load(settings.token_file)?;
         Config::new(settings.kind, url, repo, token, settings.timeout).map(Some)
@@ -99,47 +103,37 @@ impl Config {
     ) -> Result<Config, Error> {
         let url = url.trim_end_matches('/');
         // The URL shows in every error line, so a password in it would too.
-        if has_userinfo(url) {
-            return Err(Error::TrackerConfig {
-                reason: format!(
-                    "refusing the tracker URL `{}`: it carries a user name or password; \
-                     give the URL without them and the token in {TOKEN_ENV} or --tracker-token-file",
-                    crate::escape::terminal(&without_userinfo(url))
-                ),
-                source: None,
-            });
+        if let Some(bare) = without_userinfo(url) {
+            return Err(Error::tracker_config(format!(
+                "refusing the tracker URL `{}`: it carries a user name or password; \
+                 give the URL without them and the token in {TOKEN_ENV} or --tracker-token-file",
+                terminal(&bare)
+            )));
         }
+        let shown = terminal(url);
         if !url.contains("://") {
-            return Err(Error::TrackerConfig {
-                reason: format!(
-                    "invalid tracker URL `{0}`: it has no scheme; write it as https://{0}",
-                    crate::escape::terminal(url)
-                ),
-                source: None,
-            });
+            return Err(Error::tracker_config(format!(
+                "invalid tracker URL `{shown}`: it has no scheme; write it as https://{shown}"
+            )));
         }
         let parsed = url::Url::parse(url).map_err(|e| Error::TrackerConfig {
-            reason: format!(
-                "invalid tracker URL `{}`: {e}",
-                crate::escape::terminal(url)
-            ),
+            reason: format!("invalid tracker URL `{shown}`: {e}"),
             source: Some(Box::new(e)),
         })?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-            return Err(Error::TrackerConfig {
-                reason: format!(
-                    "invalid tracker URL `{}`: it must start with https:// (or http://) and name a host",
-                    crate::escape::terminal(url)
-                ),
-                source: None,
-            });
+            return Err(Error::tracker_config(format!(
+                "invalid tracker URL `{shown}`: it must start with https:// (or http://) and name a host"
+            )));
         }
-        let (owner, name) = split_repo(repo).ok_or_else(|| Error::TrackerConfig {
-            reason: format!(
+        let (owner, name) = split_repo(repo).ok_or_else(|| {
+            Error::tracker_config(format!(
                 "invalid tracker repo `{}`: give it as OWNER/NAME with --tracker-repo or HB_TRACKER_REPO",
-                crate::escape::terminal(repo)
-            ),
-            source: None,
+                terminal(repo)
+            ))
+        })?;
+        let timeout = check_timeout(timeout).map_err(|reason| {
+            let secs = timeout.as_secs();
+            Error::tracker_config(format!("invalid tracker timeout of {secs}s: {reason}"))
         })?;
         Ok(Config {
             kind,
@@ -147,13 +141,7 @@ impl Config {
             owner: owner.to_owned(),
             repo: name.to_owned(),
             token,
-            timeout: check_timeout(timeout).map_err(|reason| Error::TrackerConfig {
-                reason: format!(
-                    "invalid tracker timeout of {}s: {reason}",
-                    timeout.as_secs()
-                ),
-                source: None,
-            })?,
+            timeout,
         })
     }
 
@@ -163,49 +151,25 @@ impl Config {
     pub(crate) fn budget(&self) -> Duration {
         self.timeout.saturating_mul(6).max(MIN_BUDGET)
     }
-
-    /// `OWNER/NAME`.
-    pub(crate) fn repo_name(&self) -> String {
-        format!("{}/{}", self.owner, self.repo)
-    }
 }
 
-/// The authority part of `url` (between `://` and the next `/`, `?` or
-/// `#`) and where it starts. Read by hand rather than by a URL parser, so
-/// that a URL too broken to parse is checked as well.
-fn authority(url: &str) -> (usize, &str) {
+/// `url` without its `user:password@`, if it names a user or a password
+/// (`https://user:secret@host`). The authority (between `://` and the next
+/// `/`, `?` or `#`) is read by hand rather than by a URL parser, so that a
+/// URL too broken to parse is checked as well.
+fn without_userinfo(url: &str) -> Option<String> {
     let start = url.find("://").map_or(0, |i| i + 3);
     let rest = &url[start..];
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    (start, &rest[..end])
-}
-
-/// Whether `url` names a user or a password (`https://user:secret@host`).
-fn has_userinfo(url: &str) -> bool {
-    authority(url).1.contains('@')
-}
-
-/// `url` with any `user:password@` removed.
-fn without_userinfo(url: &str) -> String {
-    let (start, auth) = authority(url);
-    match auth.rfind('@') {
-        Some(at) => format!("{}{}", &url[..start], &url[start + at + 1..]),
-        None => url.to_owned(),
-    }
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let at = authority.rfind('@')?;
+    Some(format!("{}{}", &url[..start], &rest[at + 1..]))
 }
 
 /// Splits `OWNER/NAME`, both made of letters, digits, `.`, `_` and `-`, so
 /// that they can go into a URL path as they are.
 fn split_repo(repo: &str) -> Option<(&str, &str)> {
     let (owner, name) = repo.split_once('/')?;
-    let ok = |part: &str| {
-        !part.is_empty()
-            && part != "."
-            && part != ".."
-            && part
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-    };
+    let ok = |part: &str| is_plain(part) && part != "." && part != "..";
     (ok(owner) && ok(name)).then_some((owner, name))
 }
 
@@ -234,10 +198,10 @@ mod tests {
             assert!(!err.contains("s3cr3t"), "{err}");
         }
         assert_eq!(
-            without_userinfo("https://a:b@host:3000/x@y"),
-            "https://host:3000/x@y"
+            without_userinfo("https://a:b@host:3000/x@y").as_deref(),
+            Some("https://host:3000/x@y")
         );
-        assert!(!has_userinfo("https://host/path@x"));
+        assert_eq!(without_userinfo("https://host/path@x"), None);
         assert!(Config::new(
             Kind::Gitea,
             "https://host/",

@@ -4,18 +4,9 @@
 //! The JSON shapes the forges share are here too.
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
-use super::{Comment, Issue, Kind, Label, State};
-
-/// How a forge names a label when an issue is created.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum LabelRef {
-    /// By its numeric id (Gitea, Forgejo).
-    Id,
-    /// By its name (GitHub).
-    Name,
-}
+use super::{Issue, Kind, Label, State};
 
 /// Everything that differs between the forges the client speaks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,8 +19,9 @@ pub(crate) struct Dialect {
     pub page_key: &'static str,
     /// The page size asked for (the most the server gives by default).
     pub page_size: usize,
-    /// How an issue names its labels on creation.
-    pub label_ref: LabelRef,
+    /// Whether a new issue names its labels by name (GitHub) rather than
+    /// by id (Gitea, Forgejo).
+    pub labels_by_name: bool,
     /// Whether label names compare ignoring case.
     pub labels_ignore_case: bool,
     /// The colour of a created label.
@@ -46,7 +38,7 @@ pub(crate) const GITEA: Dialect = Dialect {
     media_type: "application/json",
     page_key: "limit",
     page_size: 50,
-    label_ref: LabelRef::Id,
+    labels_by_name: false,
     labels_ignore_case: false,
     label_color: "#e11d21",
     issues_only: Some(("type", "issues")),
@@ -61,7 +53,7 @@ pub(crate) const GITHUB: Dialect = Dialect {
     media_type: "application/vnd.github+json",
     page_key: "per_page",
     page_size: 100,
-    label_ref: LabelRef::Name,
+    labels_by_name: true,
     labels_ignore_case: true,
     // GitHub wants no `#`.
     label_color: "e11d21",
@@ -71,7 +63,6 @@ pub(crate) const GITHUB: Dialect = Dialect {
 };
 
 impl Dialect {
-    /// The dialect of `kind`.
     pub(crate) fn of(kind: Kind) -> Dialect {
         match kind {
             Kind::Gitea | Kind::Forgejo => GITEA,
@@ -86,9 +77,10 @@ impl Dialect {
 
     /// A label as an issue creation names it.
     pub(crate) fn label_value(&self, label: &Label) -> serde_json::Value {
-        match self.label_ref {
-            LabelRef::Id => label.id.into(),
-            LabelRef::Name => label.name.clone().into(),
+        if self.labels_by_name {
+            label.name.clone().into()
+        } else {
+            label.id.into()
         }
     }
 
@@ -99,23 +91,22 @@ impl Dialect {
     /// can push another onto the next page.
     pub(crate) fn keep_issues(
         &self,
-        items: Vec<IssueJson>,
+        items: Vec<Issue>,
         labels: &[&Label],
         state: State,
     ) -> Vec<Issue> {
         let mut seen = std::collections::HashSet::new();
+        let labelled = |i: &Issue| {
+            let has = |want: &Label| {
+                i.labels
+                    .iter()
+                    .any(|l| self.same_label(&l.name, &want.name))
+            };
+            labels.iter().all(|want| has(want))
+        };
         items
             .into_iter()
-            .filter(|i| i.pull_request.is_none())
-            .filter(|i| {
-                labels.iter().all(|want| {
-                    i.labels
-                        .iter()
-                        .any(|l| self.same_label(&l.name, &want.name))
-                })
-            })
-            .filter(|i| seen.insert(i.number))
-            .map(Issue::from)
+            .filter(|i| i.pull_request.is_none() && labelled(i) && seen.insert(i.number))
             .filter(|i| i.state == state)
             .collect()
     }
@@ -123,117 +114,63 @@ impl Dialect {
 
 /// An account as both APIs describe it.
 #[derive(Debug, Deserialize)]
-pub(crate) struct UserJson {
-    /// The login name.
+pub(crate) struct User {
     #[serde(default)]
     pub login: String,
 }
 
-/// A comment as both APIs describe it.
-#[derive(Debug, Deserialize)]
-pub(crate) struct CommentJson {
-    /// The comment's id.
-    #[serde(default)]
-    pub id: u64,
-    #[serde(default)]
-    body: Option<String>,
-    #[serde(default)]
-    user: Option<UserJson>,
+/// The login of the account a `user` field names; empty when there is none.
+pub(super) fn login<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<User>::deserialize(d)?
+        .map(|u| u.login)
+        .unwrap_or_default())
 }
 
-impl From<CommentJson> for Comment {
-    fn from(c: CommentJson) -> Comment {
-        Comment {
-            author: c.user.map(|u| u.login).unwrap_or_default(),
-            body: c.body.unwrap_or_default(),
-        }
-    }
+/// A value where a forge may send `null` (GitHub's empty body) read as
+/// its default.
+pub(super) fn or_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
-/// A label as both APIs describe it.
-#[derive(Debug, Deserialize)]
-pub(crate) struct LabelJson {
-    /// The label's id.
-    pub id: i64,
-    name: String,
+/// An issue's state: `closed`, else open.
+pub(super) fn state<'de, D: Deserializer<'de>>(d: D) -> Result<State, D::Error> {
+    let closed = String::deserialize(d)? == "closed";
+    Ok(if closed { State::Closed } else { State::Open })
 }
 
-impl From<LabelJson> for Label {
-    fn from(l: LabelJson) -> Label {
-        Label {
-            id: l.id,
-            name: l.name,
-        }
-    }
-}
-
-/// An issue (or pull request) as both APIs describe it.
-#[derive(Debug, Deserialize)]
-pub(crate) struct IssueJson {
-    pub number: u64,
-    title: String,
-    #[serde(default)]
-    body: Option<String>,
-    state: String,
-    #[serde(default)]
-    labels: Vec<LabelJson>,
-    #[serde(default)]
-    user: Option<UserJson>,
-    #[serde(default)]
-    created_at: Option<String>,
-    #[serde(default)]
-    closed_at: Option<String>,
-    /// Set on pull requests, which issue listings mix in.
-    #[serde(default)]
-    pull_request: Option<serde_json::Value>,
-}
-
-impl From<IssueJson> for Issue {
-    fn from(i: IssueJson) -> Issue {
-        Issue {
-            number: i.number,
-            title: i.title,
-            body: i.body.unwrap_or_default(),
-            state: if i.state == "closed" {
-                State::Closed
-            } else {
-                State::Open
-            },
-            labels: i.labels.into_iter().map(|l| l.name).collect(),
-            author: i.user.map(|u| u.login).unwrap_or_default(),
-            created_at: i.created_at.as_deref().and_then(instant),
-            closed_at: i.closed_at.as_deref().and_then(instant),
-        }
-    }
-}
-
-fn instant(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+/// An instant in RFC 3339; anything else reads as unknown.
+pub(super) fn instant<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    let text = Option::<String>::deserialize(d)?;
+    Ok(text
+        .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+        .map(|t| t.with_timezone(&Utc)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn item(number: u64, labels: &[&str], pull: bool) -> IssueJson {
-        IssueJson {
+    fn item(number: u64, labels: &[&str], pull: bool) -> Issue {
+        Issue {
             number,
             title: "t".into(),
-            body: None,
-            state: "open".into(),
+            body: String::new(),
+            state: State::Open,
             labels: labels
                 .iter()
-                .map(|name| LabelJson {
+                .map(|name| Label {
                     id: 1,
                     name: (*name).into(),
                 })
                 .collect(),
-            user: None,
+            author: String::new(),
             created_at: None,
             closed_at: None,
-            pull_request: pull.then(|| serde_json::json!({})),
+            pull_request: pull.then_some(serde::de::IgnoredAny),
         }
     }
 

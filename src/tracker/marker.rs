@@ -23,8 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::judge::Status;
 
-/// Bad jobs and their statuses.
-pub(crate) type Jobs = BTreeMap<String, Status>;
+pub(crate) use crate::alert::Jobs;
 
 /// The marker as it is written: statuses as words, so that a word this
 /// version does not know (written by a newer one) drops that job rather
@@ -54,6 +53,10 @@ pub(crate) const MARKER_JOBS_MAX_CHARS: usize = 16_000;
 /// (a 256th of them) being read as changed. 2,048 characters in all.
 const REST_BUCKETS: usize = 256;
 
+const OPEN: &str = "<!-- heartbeat-checker ";
+const CLOSE: &str = " -->";
+const COMMENT_OPEN: &str = "<!-- heartbeat-checker-comment ";
+
 /// The 64-bit FNV-1a digest of `bytes`: stable across versions and builds.
 pub(crate) fn fnv(bytes: impl IntoIterator<Item = u8>) -> u64 {
     bytes
@@ -61,6 +64,27 @@ pub(crate) fn fnv(bytes: impl IntoIterator<Item = u8>) -> u64 {
         .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
             (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
         })
+}
+
+/// Whether `text` is non-empty and made of letters, digits, `.`, `_` and
+/// `-` only (every host name `--host` accepts): safe in a URL path, a
+/// label and an HTML comment as it is.
+pub(crate) fn is_plain(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// How a host is written in a hidden marker or a label: its name when
+/// [`is_plain`], else a digest, so that nothing in it can end an HTML
+/// comment or split a label filter.
+pub(crate) fn host_word(host: &str) -> String {
+    if is_plain(host) {
+        host.to_owned()
+    } else {
+        format!("host-{:016x}", fnv(host.bytes()))
+    }
 }
 
 /// The bucket of `job` among [`REST_BUCKETS`].
@@ -83,53 +107,25 @@ fn rest<'a>(jobs: impl IntoIterator<Item = (&'a String, &'a Status)>) -> Vec<Str
         .collect()
 }
 
-/// A marker as read from a body: the jobs it names, and what it says of
-/// the rest when it does not name them all.
-struct Read {
-    host: String,
-    jobs: Jobs,
-    rest: Option<Vec<String>>,
-}
-
 /// The status named `word`, if this version knows it.
 pub(crate) fn status_named(word: &str) -> Option<Status> {
     Status::ALL.into_iter().find(|s| s.as_str() == word)
 }
-
-const OPEN: &str = "<!-- heartbeat-checker ";
-const CLOSE: &str = " -->";
-const COMMENT_OPEN: &str = "<!-- heartbeat-checker-comment ";
 
 /// What hb-check last posted for a host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Marker {
     /// The host the issue is about.
     pub host: String,
-    /// The bad jobs, by name.
     pub jobs: Jobs,
 }
 
-/// Writes every character no output may carry raw (controls such as DEL
-/// and C1, which JSON leaves alone, and bidirectional or zero-width marks;
-/// see [`crate::escape::is_unsafe`]) as a JSON `\u` escape. serde_json
-/// writes such characters only inside strings, where the escape means the
-/// same character, so the marker reads back unchanged.
-fn escape_unsafe(json: &str) -> String {
-    let mut out = String::with_capacity(json.len());
-    for c in json.chars() {
-        if crate::escape::is_unsafe(c) {
-            let mut units = [0u16; 2];
-            for unit in c.encode_utf16(&mut units) {
-                out.push_str(&format!("\\u{unit:04x}"));
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 impl Marker {
+    pub(crate) fn new(host: &str, jobs: Jobs) -> Marker {
+        let host = host.to_owned();
+        Marker { host, jobs }
+    }
+
     /// The marker as an HTML comment. `<`, `>`, `@` and `#` inside names are
     /// written as JSON escapes, so no name can end the comment early or
     /// mention anyone.
@@ -138,32 +134,32 @@ impl Marker {
     /// `MARKER_JOBS_MAX_CHARS` (16,000); the rest are recorded by count and
     /// by digests.
     pub(crate) fn render(&self) -> String {
-        let mut jobs = BTreeMap::new();
         let mut spent = 0;
-        let mut named = 0;
-        for (job, status) in &self.jobs {
-            // What the entry costs in the rendering, escapes included.
-            let cost = serde_json::to_string(job).map_or(0, |j| safe(&j).len())
-                + status.as_str().len()
-                + 4;
-            if spent + cost > MARKER_JOBS_MAX_CHARS {
-                break;
-            }
-            spent += cost;
-            named += 1;
-            jobs.insert(job.clone(), status.as_str().to_owned());
-        }
+        let named = self
+            .jobs
+            .iter()
+            .take_while(|(job, status)| {
+                // What the entry costs in the rendering, escapes included.
+                spent += serde_json::to_string(job).map_or(0, |j| safe(&j).len())
+                    + status.as_str().len()
+                    + 4;
+                spent <= MARKER_JOBS_MAX_CHARS
+            })
+            .count();
         let more = self.jobs.len() - named;
         let wire = Wire {
             host: self.host.clone(),
-            jobs,
+            jobs: self
+                .jobs
+                .iter()
+                .take(named)
+                .map(|(job, status)| (job.clone(), status.as_str().to_owned()))
+                .collect(),
             more: (more > 0).then_some(more),
             rest: (more > 0).then(|| rest(self.jobs.iter().skip(named)).concat()),
         };
-        format!(
-            "{OPEN}{}{CLOSE}",
-            safe(&serde_json::to_string(&wire).unwrap_or_default())
-        )
+        let json = serde_json::to_string(&wire).unwrap_or_default();
+        format!("{OPEN}{}{CLOSE}", safe(&json))
     }
 
     /// The last marker in `body`, if it can be read: the jobs it names (a
@@ -171,11 +167,7 @@ impl Marker {
     /// [`Marker::parse_against`]).
     #[cfg(test)]
     pub(crate) fn parse(body: &str) -> Option<Marker> {
-        let read = read(body)?;
-        Some(Marker {
-            host: read.host,
-            jobs: read.jobs,
-        })
+        read(body).map(|(marker, _)| marker)
     }
 
     /// The last marker in `body`, read against `now`, the set the caller
@@ -184,32 +176,25 @@ impl Marker {
     /// those in every bucket whose digest is the one it recorded; the jobs
     /// of a bucket that changed are left out, and so count as changed.
     pub(crate) fn parse_against(body: &str, now: &Jobs) -> Option<Marker> {
-        let mut read = read(body)?;
-        if let Some(recorded) = &read.rest {
-            let tail: Vec<(&String, &Status)> = match read.jobs.keys().next_back() {
-                Some(last) => now
-                    .range::<String, _>((
-                        std::ops::Bound::Excluded(last),
-                        std::ops::Bound::Unbounded,
-                    ))
-                    .collect(),
-                None => now.iter().collect(),
-            };
+        let (mut marker, recorded) = read(body)?;
+        if let Some(recorded) = recorded {
+            let last = marker.jobs.keys().next_back().cloned();
+            let tail: Vec<(&String, &Status)> = now
+                .iter()
+                .filter(|(job, _)| last.as_ref() < Some(job))
+                .collect();
             let same: Vec<bool> = rest(tail.iter().copied())
                 .iter()
-                .zip(recorded)
+                .zip(&recorded)
                 .map(|(now, then)| now == then)
                 .collect();
-            read.jobs.extend(
+            marker.jobs.extend(
                 tail.into_iter()
                     .filter(|(job, _)| same.get(bucket(job)) == Some(&true))
                     .map(|(j, s)| (j.clone(), *s)),
             );
         }
-        Some(Marker {
-            host: read.host,
-            jobs: read.jobs,
-        })
+        Some(marker)
     }
 
     /// The tag for a comment that announces the change leaving this marker
@@ -223,7 +208,7 @@ impl Marker {
     /// `body` with its marker replaced by this one, or with this one added
     /// at the end.
     pub(crate) fn replace_in(&self, body: &str) -> String {
-        match find(body) {
+        match last(body, OPEN) {
             Some((start, end)) => format!("{}{}{}", &body[..start], self.render(), &body[end..]),
             None if body.is_empty() => self.render(),
             None => format!("{}\n\n{}", body.trim_end(), self.render()),
@@ -232,51 +217,65 @@ impl Marker {
 }
 
 /// `json` made safe inside the HTML comment: `<`, `>`, and `@` and `#` too
-/// (so that no mention or reference hides in it) as JSON escapes, and
-/// every character no output may carry raw.
+/// (so that no mention or reference hides in it) as JSON escapes, and every
+/// character no output may carry raw (controls such as DEL and C1, which
+/// JSON leaves alone, and bidirectional or zero-width marks; see
+/// [`crate::escape::is_unsafe`]). serde_json writes such characters only
+/// inside strings, where the escape means the same character, so the
+/// marker reads back unchanged.
 fn safe(json: &str) -> String {
-    let json = json
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('@', "\\u0040")
-        .replace('#', "\\u0023");
-    escape_unsafe(&json)
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if matches!(c, '<' | '>' | '@' | '#') || crate::escape::is_unsafe(c) {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
-/// The last marker in `body`, as written.
-fn read(body: &str) -> Option<Read> {
-    let (start, end) = find(body)?;
+/// The last marker in `body` as written, with the digests of the jobs it
+/// does not name when it does not name them all.
+fn read(body: &str) -> Option<(Marker, Option<Vec<String>>)> {
+    let (start, end) = last(body, OPEN)?;
     let wire: Wire = serde_json::from_str(&body[start + OPEN.len()..end - CLOSE.len()]).ok()?;
-    Some(Read {
-        host: wire.host,
-        jobs: wire
-            .jobs
-            .into_iter()
-            .filter_map(|(job, word)| Some((job, status_named(&word)?)))
-            .collect(),
-        rest: wire.more.and(wire.rest).map(|digests| {
-            // 8 hex digits per bucket; anything else matches no bucket.
-            digests
-                .as_bytes()
-                .chunks(8)
-                .map(|c| String::from_utf8_lossy(c).into_owned())
-                .collect()
-        }),
-    })
+    let jobs = wire
+        .jobs
+        .into_iter()
+        .filter_map(|(job, word)| Some((job, status_named(&word)?)))
+        .collect();
+    // 8 hex digits per bucket; anything else matches no bucket.
+    let rest = wire.more.and(wire.rest).map(|digests| {
+        digests
+            .as_bytes()
+            .chunks(8)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect()
+    });
+    Some((
+        Marker {
+            host: wire.host,
+            jobs,
+        },
+        rest,
+    ))
 }
 
 /// The tag of a comment hb-check posted (the last, if several), if
 /// `comment` carries one.
 pub(crate) fn comment_tag_in(comment: &str) -> Option<&str> {
-    let start = comment.rfind(COMMENT_OPEN)?;
-    let len = comment[start..].find(CLOSE)? + CLOSE.len();
-    Some(&comment[start..start + len])
+    let (start, end) = last(comment, COMMENT_OPEN)?;
+    Some(&comment[start..end])
 }
 
-/// The byte range of the last marker in `body`.
-fn find(body: &str) -> Option<(usize, usize)> {
-    let start = body.rfind(OPEN)?;
-    let end = start + OPEN.len() + body[start + OPEN.len()..].find(CLOSE)? + CLOSE.len();
+/// The byte range of the last `open ... -->` in `text`.
+fn last(text: &str, open: &str) -> Option<(usize, usize)> {
+    let start = text.rfind(open)?;
+    let end = start + open.len() + text[start + open.len()..].find(CLOSE)? + CLOSE.len();
     Some((start, end))
 }
 

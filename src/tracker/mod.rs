@@ -1,26 +1,10 @@
 //! The issue tracker: one alert issue per host in a Gitea, Forgejo or GitHub
 //! repo, opened when jobs go bad, edited when the set of bad jobs changes,
-//! closed when all recover.
-//!
-//! - [`config`]: the settings, URL, repo, timeout and budget; [`token`]:
-//!   the token, from the environment or its file;
-//! - [`client`]: the forge client, with a small [`dialect`] per forge
-//!   (API base, paging, labels by id or name, media type), implementing
-//!   the [`Forge`] trait over the crate's one HTTP client (`src/http`),
-//!   which holds the one retry policy and keeps the token out of what a
-//!   server sends back;
-//! - [`mod@decide`]: the pure decision, from the judged statuses and what the
-//!   host's issues last recorded;
-//! - [`text`]: the issue's title, body and comments, with every text from a
-//!   heartbeat file rendered inert;
-//! - [`marker`]: the machine-readable record of what was last posted, kept
-//!   in the issue itself, so no state file is needed;
-//! - [`remind`]: `--tracker-remind`, the marker that records a reminder in
-//!   our own comment and the cache that spares reading it (which period is
-//!   due is [`crate::alert::reminder_due`]);
-//! - [`mod@sync`]: the choreography that reads, decides and writes (its
-//!   writes, each sent once and looked for before it is sent again, in
-//!   `writer`).
+//! closed when all recover. [`mod@sync`] reads, [`mod@decide`]s (purely)
+//! and writes (through `writer`) over the [`Forge`] trait, which
+//! [`Client`] implements over the crate's one HTTP client with a
+//! [`dialect`] per forge; [`text`] words the issue and [`marker`] records
+//! in it what was last posted, so no state file is needed.
 
 pub(crate) mod answer;
 pub(crate) mod client;
@@ -31,28 +15,29 @@ mod grouped;
 pub(crate) mod marker;
 pub(crate) mod operations;
 pub(crate) mod remind;
-pub(crate) mod retry;
 pub(crate) mod sync;
 pub(crate) mod text;
 pub(crate) mod token;
 mod writer;
 
 use chrono::{DateTime, Utc};
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 
+pub(crate) use client::Client;
 pub(crate) use config::{check_timeout, Config, Kind, Settings};
 pub(crate) use sync::{sync, Options};
 
-/// Whether an issue is open or closed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub(crate) enum State {
     Open,
     Closed,
 }
 
 impl State {
-    /// The word the APIs use.
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             State::Open => "open",
@@ -61,59 +46,59 @@ impl State {
     }
 }
 
-/// A repo label.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub(crate) struct Label {
-    /// The label's id.
     pub id: i64,
-    /// The label's name.
     pub name: String,
 }
 
-/// An issue, as far as the sync needs it.
-#[derive(Debug, Clone, PartialEq)]
+/// An issue (or a pull request, which GitHub's listings mix in) as both
+/// APIs describe it, as far as the sync needs it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub(crate) struct Issue {
-    /// The issue number in its repo.
     pub number: u64,
     pub title: String,
-    /// The body (Markdown).
+    /// Markdown.
+    #[serde(default, deserialize_with = "dialect::or_default")]
     pub body: String,
-    /// Open or closed.
+    #[serde(deserialize_with = "dialect::state")]
     pub state: State,
-    /// The names of its labels.
-    pub labels: Vec<String>,
+    #[serde(default)]
+    pub labels: Vec<Label>,
     /// The login of the account that opened it.
+    #[serde(default, rename = "user", deserialize_with = "dialect::login")]
     pub author: String,
-    /// When it was opened.
+    #[serde(default, deserialize_with = "dialect::instant")]
     pub created_at: Option<DateTime<Utc>>,
     /// When it was last closed, if it is closed and the server says.
+    #[serde(default, deserialize_with = "dialect::instant")]
     pub closed_at: Option<DateTime<Utc>>,
+    /// Set on pull requests.
+    #[serde(default)]
+    pub pull_request: Option<IgnoredAny>,
 }
 
-/// A comment on an issue.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub(crate) struct Comment {
+    /// Its id, to notice a listing's page repeated.
+    #[serde(default)]
+    pub id: u64,
     /// The login of the account that wrote it.
+    #[serde(default, rename = "user", deserialize_with = "dialect::login")]
     pub author: String,
+    #[serde(default, deserialize_with = "dialect::or_default")]
     pub body: String,
 }
 
-/// A change to an issue; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// A change to an issue; `None` leaves a field as it is (and is not sent).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub(crate) struct Edit {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub state: Option<State>,
-}
-
-/// Which issues a listing asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Pages {
-    /// Every page, up to [`client::MAX_PAGES`]; a longer listing is an
-    /// error, never acted on in part.
-    All,
-    /// The first page only: the newest issues.
-    Newest,
 }
 
 /// What the sync needs from a forge.
@@ -143,27 +128,18 @@ pub(crate) trait Forge {
     /// The repo's labels whose names are in `names` (compared as the forge
     /// compares label names).
     fn find_labels(&self, names: &[&str]) -> Result<Vec<Label>, Error>;
-    /// Creates a label. Tried once.
+    /// Tried once.
     fn create_label(&self, name: &str, description: &str) -> Result<Label, Error>;
     /// The issues in `state` that carry every one of `labels`, newest
-    /// first.
-    fn list_issues(
-        &self,
-        labels: &[&Label],
-        state: State,
-        pages: Pages,
-    ) -> Result<Vec<Issue>, Error>;
+    /// first: of open issues every page (a longer listing than
+    /// [`client::MAX_PAGES`] is an error, never acted on in part), of
+    /// closed ones the first page only, the newest.
+    fn list_issues(&self, labels: &[&Label], state: State) -> Result<Vec<Issue>, Error>;
     /// Opens an issue with `labels`. Tried once.
     fn create_issue(&self, title: &str, body: &str, labels: &[&Label]) -> Result<Issue, Error>;
-    /// Changes an issue's title, body or state.
     fn edit_issue(&self, number: u64, edit: &Edit) -> Result<(), Error>;
-    /// Adds a comment to an issue. Tried once.
+    /// Tried once.
     fn comment(&self, number: u64, body: &str) -> Result<(), Error>;
     /// The comments on an issue, oldest first.
     fn comments(&self, number: u64) -> Result<Vec<Comment>, Error>;
-}
-
-/// The client for the configured kind of forge.
-pub(crate) fn connect(config: &Config) -> Result<Box<dyn Forge>, Error> {
-    Ok(Box::new(client::Client::new(config)?))
 }

@@ -5,48 +5,21 @@ use crate::http::Method;
 use serde_json::json;
 
 use super::client::Client;
-use super::dialect::{CommentJson, IssueJson, LabelJson, UserJson};
-use super::retry::Repeat;
-use super::{Comment, Edit, Forge, Issue, Label, Pages, State};
+use super::dialect::User;
+use super::{Comment, Edit, Forge, Issue, Label, State};
 use crate::error::Error;
-
-/// Items of a listing that have a number, to notice a repeated page.
-pub(crate) trait Numbered {
-    /// The item's number (an issue) or id (a label, a comment).
-    fn number(&self) -> u64;
-}
-
-impl Numbered for IssueJson {
-    fn number(&self) -> u64 {
-        self.number
-    }
-}
-
-impl Numbered for LabelJson {
-    fn number(&self) -> u64 {
-        u64::try_from(self.id).unwrap_or(0)
-    }
-}
-
-impl Numbered for CommentJson {
-    fn number(&self) -> u64 {
-        self.id
-    }
-}
 
 impl Forge for Client {
     fn me(&self) -> Result<String, Error> {
-        let (user, _): (UserJson, _) =
-            self.json(Method::GET, "/user", &[], None, Repeat::Idempotent)?;
+        let (user, _): (User, _) = self.json(&Method::GET, "/user", &[], None)?;
         Ok(user.login)
     }
 
     fn find_labels(&self, names: &[&str]) -> Result<Vec<Label>, Error> {
-        let labels: Vec<LabelJson> =
-            self.pages(&format!("{}/labels", self.repo_path), &[], Pages::All)?;
+        let path = format!("{}/labels", self.repo_path);
+        let labels = self.pages(&path, &[], false, |l: &Label| l.id as u64)?;
         Ok(labels
             .into_iter()
-            .map(Label::from)
             .filter(|l| names.iter().any(|n| self.dialect.same_label(&l.name, n)))
             .collect())
     }
@@ -58,17 +31,10 @@ impl Forge for Client {
             "description": description,
         });
         let path = format!("{}/labels", self.repo_path);
-        let (label, _): (LabelJson, _) =
-            self.json(Method::POST, &path, &[], Some(&body), Repeat::Once)?;
-        Ok(label.into())
+        Ok(self.json(&Method::POST, &path, &[], Some(&body))?.0)
     }
 
-    fn list_issues(
-        &self,
-        labels: &[&Label],
-        state: State,
-        pages: Pages,
-    ) -> Result<Vec<Issue>, Error> {
+    fn list_issues(&self, labels: &[&Label], state: State) -> Result<Vec<Issue>, Error> {
         let names: Vec<&str> = labels.iter().map(|l| l.name.as_str()).collect();
         let mut query = vec![
             ("state", state.as_str().to_owned()),
@@ -77,8 +43,9 @@ impl Forge for Client {
         if let Some((key, value)) = self.dialect.issues_only {
             query.push((key, value.to_owned()));
         }
-        let items: Vec<IssueJson> =
-            self.pages(&format!("{}/issues", self.repo_path), &query, pages)?;
+        let path = format!("{}/issues", self.repo_path);
+        let newest = state == State::Closed;
+        let items = self.pages(&path, &query, newest, |i: &Issue| i.number)?;
         Ok(self.dialect.keep_issues(items, labels, state))
     }
 
@@ -87,54 +54,29 @@ impl Forge for Client {
             labels.iter().map(|l| self.dialect.label_value(l)).collect();
         let body = json!({ "title": title, "body": body, "labels": labels });
         let path = format!("{}/issues", self.repo_path);
-        let (issue, _): (IssueJson, _) =
-            self.json(Method::POST, &path, &[], Some(&body), Repeat::Once)?;
-        Ok(issue.into())
+        Ok(self.json(&Method::POST, &path, &[], Some(&body))?.0)
     }
 
     fn edit_issue(&self, number: u64, edit: &Edit) -> Result<(), Error> {
-        let mut body = serde_json::Map::new();
-        if let Some(title) = &edit.title {
-            body.insert("title".into(), title.clone().into());
-        }
-        if let Some(text) = &edit.body {
-            body.insert("body".into(), text.clone().into());
-        }
-        if let Some(state) = edit.state {
-            body.insert("state".into(), state.as_str().into());
-        }
         // Gitea answers 201 here, GitHub 200; any success will do.
         let path = format!("{}/issues/{number}", self.repo_path);
-        self.send(
-            &Method::PATCH,
-            &path,
-            &[],
-            Some(&body.into()),
-            Repeat::Idempotent,
-        )?;
+        let body = serde_json::to_value(edit).unwrap_or_default();
+        self.send(&Method::PATCH, &path, &[], Some(&body))?;
         Ok(())
     }
 
     fn comment(&self, number: u64, body: &str) -> Result<(), Error> {
         let path = format!("{}/issues/{number}/comments", self.repo_path);
-        self.send(
-            &Method::POST,
-            &path,
-            &[],
-            Some(&json!({ "body": body })),
-            Repeat::Once,
-        )?;
+        self.send(&Method::POST, &path, &[], Some(&json!({ "body": body })))?;
         Ok(())
     }
 
     fn comments(&self, number: u64) -> Result<Vec<Comment>, Error> {
         let path = format!("{}/issues/{number}/comments", self.repo_path);
-        let comments: Vec<CommentJson> = if self.dialect.comments_paged {
-            self.pages(&path, &[], Pages::All)?
+        if self.dialect.comments_paged {
+            self.pages(&path, &[], false, |c: &Comment| c.id)
         } else {
-            self.json(Method::GET, &path, &[], None, Repeat::Idempotent)?
-                .0
-        };
-        Ok(comments.into_iter().map(Comment::from).collect())
+            Ok(self.json(&Method::GET, &path, &[], None)?.0)
+        }
     }
 }

@@ -5,48 +5,25 @@
 //! ([`crate::alert::reminder_due`], anchored on the issue's opening), and
 //! the choreography is in [`mod@super::sync`].
 //!
-//! Period `n` of an issue opened at `t` starts at `t + n x every`; period 0
-//! is the issue's first, so nothing is due before one whole period passed.
 //! The forge is the source of truth: a reminder is recorded by
-//! `<!-- heartbeat:remind HOST N -->` in the comment that carries it, and
-//! only markers in comments the checker's own account wrote count; a
-//! marker for another period, later ones included (a run with `--now` far
-//! ahead, an absurd number), does not stand for this one. The cache
-//! (`<lock file>.remind`) only spares reading the comments when it says
-//! exactly this period of this issue (by number and opening time: another
-//! tracker's issue may bear the same number) was reminded; a lost,
-//! unusable or foreign cache means "read the comments", never "remind
-//! again".
+//! `<!-- heartbeat:remind HOST N -->` in the comment that carries it. The
+//! cache (`<lock file>.remind`) names the issue by number and opening time
+//! (another tracker's issue may bear the same number); a lost, unusable or
+//! foreign cache means "read the comments", never "remind again".
 
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::marker::host_word;
 use super::Comment;
 
 /// The cache's format version.
-pub(crate) const CACHE_VERSION: u32 = 1;
+const CACHE_VERSION: u32 = 1;
 
 const OPEN: &str = "<!-- heartbeat:remind ";
 const CLOSE: &str = " -->";
-
-/// How the host is written in a marker: its name when it holds only
-/// letters, digits, `.`, `_` and `-` (every host name `--host` accepts),
-/// else a digest, so that nothing in it can end the HTML comment.
-fn host_word(host: &str) -> String {
-    let plain = !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if plain {
-        return host.to_owned();
-    }
-    let digest = host.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    format!("host-{digest:016x}")
-}
 
 /// The hidden marker of the reminder for `period` on `host`'s issue.
 pub(crate) fn marker(host: &str, period: u64) -> String {
@@ -80,9 +57,7 @@ pub(crate) fn reminded(comments: &[Comment], me: &str, host: &str, period: u64) 
 /// The cache file beside the run lock: the lock's path with `.remind`
 /// appended.
 pub(crate) fn cache_path(lock: &Path) -> PathBuf {
-    let mut name = lock.as_os_str().to_owned();
-    name.push(".remind");
-    PathBuf::from(name)
+    crate::store::beside(lock, ".remind")
 }
 
 /// What the cache beside the run lock remembers: the newest period known
@@ -104,6 +79,20 @@ pub(crate) struct Cache {
 }
 
 impl Cache {
+    /// The cache that says `period` was reminded on `issue` of `host`,
+    /// opened at `opened`. Only one equal to it spares reading the
+    /// comments: one that says more (a later period, after the clock went
+    /// back) is not taken at its word.
+    pub(crate) fn new(host: &str, issue: u64, opened: DateTime<Utc>, period: u64) -> Cache {
+        Cache {
+            version: CACHE_VERSION,
+            host: host.to_owned(),
+            issue,
+            opened: opened.timestamp(),
+            period,
+        }
+    }
+
     /// Parses a cache file; `None` for anything unusable.
     pub(crate) fn parse(bytes: &[u8]) -> Option<Cache> {
         let cache: Cache = serde_json::from_slice(bytes).ok()?;
@@ -113,23 +102,6 @@ impl Cache {
     /// The cache as one line of JSON.
     pub(crate) fn to_json_line(&self) -> Vec<u8> {
         crate::record::json_line(self)
-    }
-
-    /// Whether the cache says `period` was reminded on `issue` of `host`,
-    /// opened at `opened`, so the comments need not be read. A cache that
-    /// says more (a later period, after the clock went back) is not taken
-    /// at its word: the comments decide.
-    pub(crate) fn covers(
-        &self,
-        host: &str,
-        issue: u64,
-        opened: DateTime<Utc>,
-        period: u64,
-    ) -> bool {
-        self.host == host
-            && self.issue == issue
-            && self.opened == opened.timestamp()
-            && self.period == period
     }
 }
 
@@ -143,6 +115,7 @@ mod tests {
 
     fn by(author: &str, body: &str) -> Comment {
         Comment {
+            id: 0,
             author: author.into(),
             body: body.into(),
         }
@@ -177,23 +150,15 @@ mod tests {
 
     #[test]
     fn the_cache_round_trips_and_covers_only_its_issue() {
-        let cache = Cache {
-            version: CACHE_VERSION,
-            host: "web1".into(),
-            issue: 4,
-            opened: at(0).timestamp(),
-            period: 2,
-        };
+        let cache = Cache::new("web1", 4, at(0), 2);
         assert_eq!(Cache::parse(&cache.to_json_line()), Some(cache.clone()));
         assert_eq!(Cache::parse(b"garbage"), None);
-        assert!(cache.covers("web1", 4, at(0), 2));
-        assert!(!cache.covers("web1", 4, at(0), 3));
-        assert!(
-            !cache.covers("web1", 4, at(0), 1),
-            "it says more than can be"
-        );
-        assert!(!cache.covers("web1", 4, at(1), 2), "another issue #4");
-        assert!(!cache.covers("web1", 5, at(0), 2));
-        assert!(!cache.covers("web2", 4, at(0), 2));
+        let covers = |host, issue, opened, period| Cache::new(host, issue, opened, period) == cache;
+        assert!(covers("web1", 4, at(0), 2));
+        assert!(!covers("web1", 4, at(0), 3));
+        assert!(!covers("web1", 4, at(0), 1), "it says more than can be");
+        assert!(!covers("web1", 4, at(1), 2), "another issue #4");
+        assert!(!covers("web1", 5, at(0), 2));
+        assert!(!covers("web2", 4, at(0), 2));
     }
 }

@@ -23,23 +23,20 @@ use super::marker::{Jobs, Marker};
 use super::remind;
 use super::text;
 use super::writer::Writer;
-use super::{Edit, Forge, Issue, Label, Pages, State};
+use super::{Edit, Forge, Issue, Label, State};
 use crate::alert;
 use crate::error::Error;
 use crate::judge::Judgement;
 
 /// How a sync runs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub(crate) struct Options<'a> {
-    /// The host whose issue this is.
     pub host: &'a str,
     /// The label on every alert issue.
     pub label: &'a str,
     /// Read, decide and say what would be sent, but send no write request.
     pub dry_run: bool,
-    /// The instant the jobs were judged at.
     pub checked_at: DateTime<Utc>,
-    /// `--tracker-remind`: remind on the open issue once per period.
     pub remind: Option<Remind<'a>>,
     /// The same jobs across hosts, said once in the issue.
     pub fleet: &'a crate::fleet::Fleet,
@@ -60,15 +57,6 @@ pub(crate) struct Remind<'a> {
     pub cached: Option<&'a remind::Cache>,
     /// Called with the new cache once the forge shows or took a reminder.
     pub remember: &'a dyn Fn(&remind::Cache),
-}
-
-impl std::fmt::Debug for Remind<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Remind")
-            .field("every", &self.every)
-            .field("cached", &self.cached)
-            .finish_non_exhaustive()
-    }
 }
 
 /// What a sync read before it decided.
@@ -96,16 +84,9 @@ pub(crate) fn sync(
     let seen = read(forge, opts)?;
     let alerts = alert_set(opts.host, jobs);
     let kept = seen.open.first();
-    let posted = kept.map(|i| {
-        Marker::parse_against(&i.body, &alerts)
-            .map(|m| m.jobs)
-            .unwrap_or_default()
-    });
-    let acknowledged = seen
-        .closed
-        .as_ref()
-        .and_then(|i| Marker::parse_against(&i.body, &alerts))
-        .map(|m| m.jobs);
+    let recorded = |i: &Issue| Marker::parse_against(&i.body, &alerts).map(|m| m.jobs);
+    let posted = kept.map(|i| recorded(i).unwrap_or_default());
+    let acknowledged = seen.closed.as_ref().and_then(recorded);
     let paused = paused_set(opts.host, jobs);
     let decision = decide(&alerts, &paused, posted.as_ref(), acknowledged.as_ref());
     let mut w = Writer {
@@ -114,14 +95,17 @@ pub(crate) fn sync(
         me: &seen.me,
         say,
     };
+    let title = || text::title(opts.host, alerts.len());
+    let body = || {
+        causes_first(
+            opts.causes,
+            &text::body(opts.host, jobs, opts.fleet, opts.checked_at),
+        )
+    };
     match &decision {
         Decision::Nothing | Decision::Acknowledged { shrink_to: None } => {}
         Decision::Create => {
-            let title = text::title(opts.host, alerts.len());
-            let body = causes_first(
-                opts.causes,
-                text::body(opts.host, jobs, opts.fleet, opts.checked_at),
-            );
+            let (title, body) = (title(), body());
             if opts.dry_run {
                 if seen.label.is_none() {
                     (w.say)(format!("dry run: would create label `{}`", opts.label));
@@ -152,18 +136,15 @@ pub(crate) fn sync(
             let comment = text::update_comment(
                 opts.host, jobs, opts.fleet, went_bad, changed, recovered, paused,
             );
-            let mut comment = causes_first(opts.causes, comment);
+            let mut comment = causes_first(opts.causes, &comment);
             // News on the issue is the period's reminder too.
             if let Some(period) = due(opts, issue, &alerts) {
                 comment.push_str(&format!("\n\n{}", remind::marker(opts.host, period)));
             }
             w.comment(issue.number, &comment, &tag(opts.host, &alerts))?;
             let edit = Edit {
-                title: Some(text::title(opts.host, alerts.len())),
-                body: Some(causes_first(
-                    opts.causes,
-                    text::body(opts.host, jobs, opts.fleet, opts.checked_at),
-                )),
+                title: Some(title()),
+                body: Some(body()),
                 state: None,
             };
             w.edit(issue.number, &edit, "retitle it and replace its body")?;
@@ -178,12 +159,7 @@ pub(crate) fn sync(
                 issue.created_at,
                 opts.checked_at,
             );
-            w.comment(issue.number, &comment, &tag(opts.host, &Jobs::new()))?;
-            w.close(
-                issue.number,
-                text::closed_title(opts.host, paused.len(), recovered.len()),
-                text::closed_body(opts.host, jobs, recovered, paused, opts.checked_at),
-            )?;
+            w.close(issue.number, &comment, jobs, recovered, paused)?;
         }
         Decision::Acknowledged {
             shrink_to: Some(still),
@@ -192,14 +168,10 @@ pub(crate) fn sync(
                 .closed
                 .as_ref()
                 .expect("an acknowledgement has a closed issue");
-            let marker = Marker {
-                host: opts.host.to_owned(),
-                jobs: still.clone(),
-            };
+            let body = Marker::new(opts.host, still.clone()).replace_in(&issue.body);
             let edit = Edit {
-                title: None,
-                body: Some(marker.replace_in(&issue.body)),
-                state: None,
+                body: Some(body),
+                ..Edit::default()
             };
             let what = format!("record that {} job(s) stay acknowledged", still.len());
             w.edit(issue.number, &edit, &what)?;
@@ -211,12 +183,7 @@ pub(crate) fn sync(
     if let Some(kept) = kept {
         for replica in &seen.open[1..] {
             let comment = text::duplicate_comment(opts.host, kept.number);
-            w.comment(replica.number, &comment, &tag(opts.host, &Jobs::new()))?;
-            w.close(
-                replica.number,
-                text::closed_title(opts.host, 0, 0),
-                text::closed_body(opts.host, jobs, &[], &[], opts.checked_at),
-            )?;
+            w.close(replica.number, &comment, jobs, &[], &[])?;
             if !opts.dry_run {
                 (w.say)(format!(
                     "warning: closed issue #{}, a second open issue for host `{}`; #{} stays open (do two machines report as this host?)",
@@ -242,13 +209,8 @@ fn read(forge: &dyn Forge, opts: &Options<'_>) -> Result<Seen, Error> {
             .cloned()
     };
     let (label, host_label) = (named(opts.label), named(&host_label_name));
-    let prefix = text::title_prefix(opts.host);
     let open = match &label {
-        Some(label) => mine(
-            forge.list_issues(&[label], State::Open, Pages::All)?,
-            &prefix,
-            &me,
-        ),
+        Some(label) => mine(forge.list_issues(&[label], State::Open)?, opts.host, &me),
         None => Vec::new(),
     };
     // Only without an open issue can an acknowledgement hold: it is on the
@@ -257,8 +219,8 @@ fn read(forge: &dyn Forge, opts: &Options<'_>) -> Result<Seen, Error> {
     // after another, so its newest page holds it.
     let closed = match (&label, &host_label, open.is_empty()) {
         (Some(label), Some(host_label), true) => {
-            let newest = forge.list_issues(&[label, host_label], State::Closed, Pages::Newest)?;
-            mine(newest, &prefix, &me)
+            let newest = forge.list_issues(&[label, host_label], State::Closed)?;
+            mine(newest, opts.host, &me)
                 .into_iter()
                 .max_by_key(|i| (i.closed_at, i.number))
         }
@@ -273,12 +235,13 @@ fn read(forge: &dyn Forge, opts: &Options<'_>) -> Result<Seen, Error> {
     })
 }
 
-/// The issues among `issues` that are the host's and were opened by the
+/// The issues among `issues` that are `host`'s and were opened by the
 /// checker's own account `me`, oldest first.
-pub(super) fn mine(issues: Vec<Issue>, prefix: &str, me: &str) -> Vec<Issue> {
+pub(super) fn mine(issues: Vec<Issue>, host: &str, me: &str) -> Vec<Issue> {
+    let prefix = text::title_prefix(host);
     let mut mine: Vec<Issue> = issues
         .into_iter()
-        .filter(|i| i.title.starts_with(prefix) && i.author == me)
+        .filter(|i| i.title.starts_with(&prefix) && i.author == me)
         .collect();
     mine.sort_by_key(|i| (i.created_at, i.number));
     mine
@@ -320,10 +283,8 @@ fn remind_if_due(
     let Some(period) = due(opts, issue, alerts) else {
         return Ok(());
     };
-    if remind
-        .cached
-        .is_some_and(|c| c.covers(opts.host, issue.number, opened, period))
-    {
+    let cache = remind::Cache::new(opts.host, issue.number, opened, period);
+    if remind.cached == Some(&cache) {
         return Ok(());
     }
     let open_for = u64::try_from((opts.checked_at - opened).num_seconds()).unwrap_or(0);
@@ -333,36 +294,23 @@ fn remind_if_due(
         remind::marker(opts.host, period)
     );
     if w.remind(issue.number, &comment, period)? && !opts.dry_run {
-        let cache = remind::Cache {
-            version: remind::CACHE_VERSION,
-            host: opts.host.to_owned(),
-            issue: issue.number,
-            opened: opened.timestamp(),
-            period,
-        };
         (remind.remember)(&cache);
     }
     Ok(())
 }
 
 /// The tag of a comment whose change leaves `jobs` on the host's issue.
-fn tag(host: &str, jobs: &Jobs) -> String {
-    Marker {
-        host: host.to_owned(),
-        jobs: jobs.clone(),
-    }
-    .comment_tag()
+pub(super) fn tag(host: &str, jobs: &Jobs) -> String {
+    Marker::new(host, jobs.clone()).comment_tag()
 }
 
 /// `text` with the causes in front, each once: `**Cause:** cron is not
 /// running (since 02:13, 14 jobs depend on it)`.
-fn causes_first(causes: &[String], text: String) -> String {
-    let mut out = String::new();
-    for cause in causes {
-        out.push_str(&format!("**Cause:** {}\n\n", text::inert(cause)));
-    }
-    out.push_str(&text);
-    out
+fn causes_first(causes: &[String], text: &str) -> String {
+    let causes = causes
+        .iter()
+        .map(|c| format!("**Cause:** {}\n\n", text::inert(c)));
+    causes.collect::<String>() + text
 }
 
 #[cfg(test)]

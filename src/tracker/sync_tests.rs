@@ -28,13 +28,12 @@ fn bad_gateway() -> Error {
         repo: "o/r".into(),
         method: "POST".into(),
         path: "/issues".into(),
-        status: Some(502),
         message: "bad gateway".into(),
         attempts: 1,
-        retry_after: None,
-        rate_limited: false,
-        connect_failed: false,
-        answer_invalid: false,
+        failed: crate::http::retry::Failed {
+            status: Some(502),
+            ..Default::default()
+        },
         source: None,
     }
     .into()
@@ -53,6 +52,7 @@ impl Memory {
         self.comments.borrow_mut().push((
             number,
             Comment {
+                id: 0,
                 author: author.into(),
                 body: body.into(),
             },
@@ -79,7 +79,7 @@ impl Forge for Memory {
             name: name.into(),
         })
     }
-    fn list_issues(&self, _: &[&Label], state: State, _: Pages) -> Result<Vec<Issue>, Error> {
+    fn list_issues(&self, _: &[&Label], state: State) -> Result<Vec<Issue>, Error> {
         let all = self.issues.borrow();
         Ok(all
             .iter()
@@ -99,6 +99,7 @@ impl Forge for Memory {
             author: ME.into(),
             created_at: Some(Utc::now()),
             closed_at: None,
+            pull_request: None,
         };
         self.issues.borrow_mut().push(issue.clone());
         if self.lost() {

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::decide::{alert_key, alert_set};
-use super::marker::{Jobs, Marker};
+use super::marker::{fnv, is_plain, Jobs, Marker};
 use crate::escape;
 use crate::fleet::Fleet;
 use crate::judge::{Judgement, Status};
@@ -78,16 +78,12 @@ pub(crate) fn closed_title(host: &str, paused: usize, recovered: usize) -> Strin
 /// and `-` gets a digest instead, since labels are short and a comma would
 /// split the listing's label filter.
 pub(crate) fn host_label(label: &str, host: &str) -> String {
-    let plain = host
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     let name = format!("{label}:{host}");
-    if plain && !host.is_empty() && name.len() <= 50 {
+    if is_plain(host) && name.len() <= 50 {
         return name;
     }
-    let digest = super::marker::fnv(host.bytes());
     let short: String = label.chars().take(30).collect();
-    format!("{short}:host-{digest:016x}")
+    format!("{short}:host-{:016x}", fnv(host.bytes()))
 }
 
 /// The most characters the issue body's table of bad jobs takes, and a
@@ -104,19 +100,16 @@ pub(crate) const LIST_MAX_CHARS: usize = 6_000;
 /// characters (bytes, which are never fewer), and how many were left out.
 fn within(items: impl Iterator<Item = String>, sep: &str, budget: usize) -> (String, usize) {
     let mut out = String::new();
-    let mut items = items.peekable();
-    while let Some(item) = items.peek() {
-        let cost = item.len() + if out.is_empty() { 0 } else { sep.len() };
-        if out.len() + cost > budget {
-            break;
+    let mut left = 0;
+    for item in items {
+        let sep = if out.is_empty() { "" } else { sep };
+        if left == 0 && out.len() + sep.len() + item.len() <= budget {
+            out = out + sep + &item;
+        } else {
+            left += 1;
         }
-        if !out.is_empty() {
-            out.push_str(sep);
-        }
-        out.push_str(item);
-        items.next();
     }
-    (out, items.count())
+    (out, left)
 }
 
 /// `items` joined by `, ` within [`LIST_MAX_CHARS`], the rest counted:
@@ -152,10 +145,7 @@ pub(crate) fn body(host: &str, jobs: &[Judgement], fleet: &Fleet, at: DateTime<U
             j.status,
             or_dash(j.age_seconds.map(format_duration)),
             or_dash(j.interval_seconds.map(format_duration)),
-            or_dash(
-                j.ratio
-                    .map(|r| crate::report::content::format_ratio(Some(r)))
-            ),
+            crate::report::content::format_ratio(j.ratio),
             or_dash(j.reason.as_deref().map(inert_cell)),
         )
     });
@@ -177,7 +167,7 @@ pub(crate) fn body(host: &str, jobs: &[Judgement], fleet: &Fleet, at: DateTime<U
          the job from `--expect` (`HB_EXPECT`).\n\n",
         stamp(at)
     ));
-    out.push_str(&marker(host, alert_set(host, jobs)).render());
+    out.push_str(&Marker::new(host, alert_set(host, jobs)).render());
     out.push('\n');
     out
 }
@@ -215,7 +205,7 @@ pub(crate) fn closed_body(
     if !recovered.is_empty() {
         out.push_str(&format!("Recovered: {}.\n\n", list(recovered)));
     }
-    out.push_str(&marker(host, Jobs::new()).render());
+    out.push_str(&Marker::new(host, Jobs::new()).render());
     out.push('\n');
     out
 }
@@ -251,13 +241,6 @@ fn paused_list<'a>(
         }
         text
     }))
-}
-
-fn marker(host: &str, jobs: Jobs) -> Marker {
-    Marker {
-        host: host.to_owned(),
-        jobs,
-    }
 }
 
 fn stamp(at: DateTime<Utc>) -> String {

@@ -32,9 +32,7 @@ impl Token {
     /// The token in the environment variable `var`, if set and not blank;
     /// `what` says whose token it is in errors.
     pub(crate) fn from_env(var: &str, what: &'static str) -> Result<Option<Token>, Error> {
-        let Some(text) = std::env::var(var).ok() else {
-            return Ok(None);
-        };
+        let text = std::env::var(var).unwrap_or_default();
         Token::one_word(&text, what, var).map(|()| Token::new(&text))
     }
 
@@ -47,12 +45,9 @@ impl Token {
             .chars()
             .any(|c| c.is_whitespace() || c.is_control())
         {
-            return Err(Error::TrackerConfig {
-                reason: format!(
-                    "the {what} token in {origin} holds a space, a line break or a control character; a token is one word on one line"
-                ),
-                source: None,
-            });
+            return Err(Error::tracker_config(format!(
+                "the {what} token in {origin} holds a space, a line break or a control character; a token is one word on one line"
+            )));
         }
         Ok(())
     }
@@ -63,58 +58,50 @@ impl Token {
     pub(crate) fn load(file: Option<&Path>) -> Result<Token, Error> {
         match file {
             Some(path) => Token::from_file(path, "tracker"),
-            None => Token::from_env(TOKEN_ENV, "tracker")?.ok_or_else(|| Error::TrackerConfig {
-                    reason: format!(
-                        "the tracker needs a token: set {TOKEN_ENV} or give --tracker-token-file (HB_TRACKER_TOKEN_FILE)"
-                    ),
-                    source: None,
-                }),
+            None => Token::from_env(TOKEN_ENV, "tracker")?.ok_or_else(|| {
+                Error::tracker_config(format!(
+                    "the tracker needs a token: set {TOKEN_ENV} or give --tracker-token-file (HB_TRACKER_TOKEN_FILE)"
+                ))
+            }),
         }
     }
 
     /// Reads the token from a file that only its owner may read; `what`
     /// says whose token it is (`tracker`, `ntfy`) in errors.
     pub(crate) fn from_file(path: &Path, what: &'static str) -> Result<Token, Error> {
-        let io_err = |source| Error::TokenFile {
+        // What the store refused, or `other` for a refusal of its own.
+        let io_err = |refused: Refused, other: &str| Error::TokenFile {
             what,
             path: path.to_owned(),
-            source,
+            source: match refused {
+                Refused::Io(source) => source,
+                _ => io::Error::other(other.to_owned()),
+            },
         };
         // Opened without blocking: a FIFO or a device put in the file's
         // place must not hang the run while it holds the lock. The path is
         // the user's, so a link to the real file is followed.
-        let (file, meta) = open_regular(path, Links::Follow).map_err(|refused| match refused {
-            Refused::Io(source) => io_err(source),
-            _ => io_err(io::Error::other("not a regular file")),
-        })?;
+        let (file, meta) =
+            open_regular(path, Links::Follow).map_err(|r| io_err(r, "not a regular file"))?;
         let mode = meta.permissions().mode();
         if mode & 0o077 != 0 {
-            return Err(Error::TokenFileMode {
-                what,
-                path: path.to_owned(),
-                mode,
-            });
+            let path = path.to_owned();
+            return Err(Error::TokenFileMode { what, path, mode });
         }
-        let bytes = read_capped(file, &meta, TOKEN_FILE_MAX).map_err(|refused| match refused {
-            Refused::Io(source) => io_err(source),
-            _ => io_err(io::Error::other(format!(
-                "it is larger than the {TOKEN_FILE_MAX} bytes a token file may have"
-            ))),
-        })?;
+        let too_large =
+            format!("it is larger than the {TOKEN_FILE_MAX} bytes a token file may have");
+        let bytes = read_capped(file, &meta, TOKEN_FILE_MAX).map_err(|r| io_err(r, &too_large))?;
         let text = String::from_utf8(bytes).map_err(|_| {
-            io_err(io::Error::new(
+            let utf8 = io::Error::new(
                 io::ErrorKind::InvalidData,
                 "stream did not contain valid UTF-8",
-            ))
+            );
+            io_err(Refused::Io(utf8), "")
         })?;
-        Token::one_word(&text, what, &crate::escape::terminal_path(path))?;
-        Token::new(&text).ok_or_else(|| Error::TrackerConfig {
-            reason: format!(
-                "the {what} token file {} is empty",
-                crate::escape::terminal_path(path)
-            ),
-            source: None,
-        })
+        let shown = crate::escape::terminal_path(path);
+        Token::one_word(&text, what, &shown)?;
+        Token::new(&text)
+            .ok_or_else(|| Error::tracker_config(format!("the {what} token file {shown} is empty")))
     }
 
     /// The secret itself, for the `Authorization` header and for redacting

@@ -1,13 +1,14 @@
 //! The writes of a sync, each sent at most once, looking before it writes
 //! again; in a dry run each says what it would send instead.
 
-use super::marker::comment_tag_in;
+use super::marker::{comment_tag_in, Jobs};
 use super::remind;
-use super::retry::{classify, Class};
-use super::sync::{mine, Options};
+use super::sync::{mine, tag, Options};
 use super::text;
-use super::{Edit, Forge, Issue, Label, Pages, State};
+use super::{Edit, Forge, Issue, Label, State};
 use crate::error::Error;
+use crate::http::retry::{classify, Class};
+use crate::judge::{Judgement, Status};
 
 /// The writes of a sync; in a dry run, each says what it would send.
 pub(super) struct Writer<'a, 'b> {
@@ -29,7 +30,7 @@ impl Writer<'_, '_> {
             || self.forge.create_label(name, text::LABEL_DESCRIPTION),
             &look,
         ) {
-            Err(Error::Tracker(err)) if err.status == Some(422) => {
+            Err(Error::Tracker(err)) if err.status() == Some(422) => {
                 look()?.ok_or(Error::Tracker(err))
             }
             done => done,
@@ -43,10 +44,9 @@ impl Writer<'_, '_> {
         title: &str,
         body: &str,
     ) -> Result<(), Error> {
-        let prefix = text::title_prefix(self.opts.host);
         let look = || -> Result<Option<Issue>, Error> {
-            let open = self.forge.list_issues(&[label], State::Open, Pages::All)?;
-            Ok(mine(open, &prefix, self.me).into_iter().next())
+            let open = self.forge.list_issues(&[label], State::Open)?;
+            Ok(mine(open, self.opts.host, self.me).into_iter().next())
         };
         write_once(
             || self.forge.create_issue(title, body, &[label, host_label]),
@@ -126,14 +126,26 @@ impl Writer<'_, '_> {
         self.forge.edit_issue(number, edit)
     }
 
-    pub(super) fn close(&mut self, number: u64, title: String, body: String) -> Result<(), Error> {
+    /// Comments `comment` on issue `number` and closes it, saying the
+    /// `recovered` and `paused` jobs, with an empty marker.
+    pub(super) fn close(
+        &mut self,
+        number: u64,
+        comment: &str,
+        jobs: &[Judgement],
+        recovered: &[(String, Status)],
+        paused: &[(String, Option<Status>)],
+    ) -> Result<(), Error> {
+        let (host, at) = (self.opts.host, self.opts.checked_at);
+        self.comment(number, comment, &tag(host, &Jobs::new()))?;
+        let title = text::closed_title(host, paused.len(), recovered.len());
         if self.opts.dry_run {
             (self.say)(format!("dry run: would close issue #{number} as `{title}`"));
             return Ok(());
         }
         let edit = Edit {
             title: Some(title),
-            body: Some(body),
+            body: Some(text::closed_body(host, jobs, recovered, paused, at)),
             state: Some(State::Closed),
         };
         self.forge.edit_issue(number, &edit)
@@ -150,7 +162,7 @@ pub(super) fn write_once<T>(
     look: &dyn Fn() -> Result<Option<T>, Error>,
 ) -> Result<T, Error> {
     match write() {
-        Err(Error::Tracker(mut err)) if classify(&err) == Class::MaybeDone => {
+        Err(Error::Tracker(mut err)) if classify(&err.failed) == Class::MaybeDone => {
             if let Some(found) = look()? {
                 return Ok(found);
             }

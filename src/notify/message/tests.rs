@@ -32,6 +32,14 @@ pub(crate) fn sample(text: &str) -> Message {
     changes(&facts, &BTreeMap::new(), &diff, &bad, false)
 }
 
+/// Jobs of host web1, by name and status.
+fn web1(pairs: &[(&str, Status)]) -> Jobs {
+    pairs
+        .iter()
+        .map(|(k, s)| (format!("web1/{k}"), *s))
+        .collect()
+}
+
 fn facts_of<'a>(
     jobs: &'a [Judgement],
     since: &'a (dyn Fn(&str) -> Option<DateTime<Utc>> + Sync),
@@ -51,25 +59,19 @@ fn a_change_names_every_job_once_with_what_it_was_and_since_when() {
         job("d", Status::Paused, None),
     ];
     let since = |key: &str| (key == "web1/a").then(|| at(-60));
-    let before: BTreeMap<String, Status> = [
-        ("web1/a".to_owned(), Status::Late),
-        ("web1/b".to_owned(), Status::Stale),
-        ("web1/c".to_owned(), Status::Missing),
-        ("web1/d".to_owned(), Status::Stale),
-    ]
-    .into();
-    let was: Jobs = [
-        ("web1/b".to_owned(), Status::Stale),
-        ("web1/c".to_owned(), Status::Missing),
-        ("web1/d".to_owned(), Status::Stale),
-        ("web1/e".to_owned(), Status::Invalid),
-    ]
-    .into();
-    let now: Jobs = [
-        ("web1/a".to_owned(), Status::Stale),
-        ("web1/b".to_owned(), Status::Failed),
-    ]
-    .into();
+    let before = web1(&[
+        ("a", Status::Late),
+        ("b", Status::Stale),
+        ("c", Status::Missing),
+        ("d", Status::Stale),
+    ]);
+    let was = web1(&[
+        ("b", Status::Stale),
+        ("c", Status::Missing),
+        ("d", Status::Stale),
+        ("e", Status::Invalid),
+    ]);
+    let now = web1(&[("a", Status::Stale), ("b", Status::Failed)]);
     let diff = crate::alert::diff(&was, &now);
     let m = changes(&facts_of(&jobs, &since), &before, &diff, &now, false);
     assert_eq!((m.event, m.severity), (Event::Alert, Severity::Critical));
@@ -97,12 +99,8 @@ fn a_change_names_every_job_once_with_what_it_was_and_since_when() {
 fn recoveries_and_reminders_say_so_and_chat_text_is_inert() {
     let jobs = [job("a", Status::Ok, None), job("b", Status::Stale, None)];
     let facts = Facts::new("web1", "hb-check", &jobs, &[], &NONE, at(0));
-    let was: Jobs = [
-        ("web1/a".to_owned(), Status::Failed),
-        ("web1/b".to_owned(), Status::Stale),
-    ]
-    .into();
-    let now: Jobs = [("web1/b".to_owned(), Status::Stale)].into();
+    let was = web1(&[("a", Status::Failed), ("b", Status::Stale)]);
+    let now = web1(&[("b", Status::Stale)]);
     let diff = crate::alert::diff(&was, &now);
     let m = changes(&facts, &BTreeMap::new(), &diff, &now, false);
     assert_eq!((m.event, m.severity), (Event::Recovery, Severity::Ok));

@@ -117,7 +117,15 @@ fn the_repeated_hour_gives_two_instants_and_the_skipped_none() {
     let back = |t: DateTime<Utc>| t - Duration::days(1);
     let after = |t: &str, inclusive| {
         let t = utc(t);
-        wall_fire(&every, zone, t, Direction::Forward, inclusive, far(t))
+        wall_fire(
+            &every,
+            zone,
+            false,
+            t,
+            Direction::Forward,
+            inclusive,
+            far(t),
+        )
     };
     // Spring, 2026-03-29: 01:30 CET, then 03:00 CEST.
     assert_eq!(
@@ -139,7 +147,7 @@ fn the_repeated_hour_gives_two_instants_and_the_skipped_none() {
     );
     let before = |t: &str| {
         let t = utc(t);
-        wall_fire(&every, zone, t, Direction::Backward, false, back(t))
+        wall_fire(&every, zone, false, t, Direction::Backward, false, back(t))
     };
     assert_eq!(
         before("2026-10-25T01:00:00Z"),
@@ -164,7 +172,7 @@ fn the_end_of_the_calendar_ends_the_search() {
     let every = fields("* * * * *");
     let t = DateTime::<Utc>::MAX_UTC;
     assert_eq!(
-        wall_fire(&every, Tz::UTC, t, Direction::Forward, false, t),
+        wall_fire(&every, Tz::UTC, false, t, Direction::Forward, false, t),
         None
     );
 }
@@ -189,7 +197,13 @@ fn brute_force(
             Direction::Forward => *u > t,
             Direction::Backward => *u <= t,
         })
-        .find(|u| fields.matches(u.with_timezone(&zone).naive_local()))
+        .find(|u| {
+            let t = u.with_timezone(&zone).naive_local();
+            fields.has(0, t.minute())
+                && fields.has(1, t.hour())
+                && fields.has(3, t.month0())
+                && fields.day_matches(t.date())
+        })
 }
 
 #[test]
@@ -228,6 +242,7 @@ fn the_search_agrees_with_a_walk_minute_by_minute() {
                     let found = wall_fire(
                         &f,
                         zone,
+                        false,
                         t,
                         direction,
                         direction == Direction::Backward,
@@ -239,4 +254,29 @@ fn the_search_agrees_with_a_walk_minute_by_minute() {
             }
         }
     }
+}
+
+#[test]
+fn the_berlin_spring_jump_is_found_to_the_second() {
+    let zone = chrono_tz::Europe::Berlin;
+    for skipped in ["2026-03-29 02:00", "2026-03-29 02:59"] {
+        assert_eq!(
+            jump_after(zone, naive(skipped)),
+            Some(utc("2026-03-29T01:00:00Z"))
+        );
+    }
+    assert_eq!(
+        instants(zone, naive("2026-03-29 02:30"), false),
+        [None, None]
+    );
+}
+
+#[test]
+fn only_the_first_of_a_repeated_time_runs_a_fixed_time_line() {
+    let zone = chrono_tz::Europe::Berlin;
+    let first = Some(utc("2026-10-25T00:30:00Z"));
+    let second = Some(utc("2026-10-25T01:30:00Z"));
+    let repeated = naive("2026-10-25 02:30");
+    assert_eq!(instants(zone, repeated, true), [first, None]);
+    assert_eq!(instants(zone, repeated, false), [first, second]);
 }

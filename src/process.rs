@@ -1,0 +1,143 @@
+//! Running a command bounded: no wait past a deadline, no more kept of
+//! its output than a cap, and its whole process group (it leads one of its
+//! own) killed when the deadline passes. The callers (the `exec:` notify
+//! destination, the readers of systemd's timers) say what each end means.
+
+use std::io::{self, Read, Write};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The most kept of what a command writes to standard error: the first
+/// line is all anyone shows.
+const STDERR_MAX: usize = 8 * 1024;
+
+/// How often a running command is looked at.
+const POLL: Duration = Duration::from_millis(5);
+
+/// How long a command may take (`timeout`, from the start), and what is
+/// kept of its output: `max_bytes` of standard output. Past its cap, an
+/// output stream is read on and dropped (`read_past_cap`: the command must
+/// not die of a closed pipe), or else closed. Once the command exited, its
+/// output is read for `drain` more (something it left in the background
+/// may hold the pipes), `None`: up to the deadline; never more than 100 ms
+/// past the deadline.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Limits {
+    pub timeout: Duration,
+    pub max_bytes: usize,
+    pub read_past_cap: bool,
+    pub drain: Option<Duration>,
+}
+
+/// An output stream's first bytes, and whether it carried more.
+#[derive(Debug, Default)]
+pub(crate) struct Kept {
+    pub bytes: Vec<u8>,
+    pub over: bool,
+}
+
+/// A command that exited: its status, its process group (where leftovers
+/// holding its pipes may still run), and its standard output and error,
+/// each `None` while still held open after the drain.
+#[derive(Debug)]
+pub(crate) struct Exited {
+    pub status: ExitStatus,
+    pub group: u32,
+    pub out: Option<Kept>,
+    pub err: Option<Kept>,
+}
+
+/// Why a command did not exit in time: it could not be started, or
+/// waited for, or it ran past the deadline (the last two killed, with its
+/// process group).
+#[derive(Debug)]
+pub(crate) enum Failure {
+    Spawn(io::Error),
+    Wait(io::Error),
+    Timeout,
+}
+
+/// Runs `command` in a process group of its own, with `input` (if any) on
+/// its standard input and nothing otherwise, within `limits`.
+pub(crate) fn run(
+    command: &mut Command,
+    input: Option<Vec<u8>>,
+    limits: Limits,
+) -> Result<Exited, Failure> {
+    let mut child = command
+        .stdin(input.as_ref().map_or_else(Stdio::null, |_| Stdio::piped()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .map_err(Failure::Spawn)?;
+    let started = Instant::now();
+    if let (Some(mut stdin), Some(input)) = (child.stdin.take(), input) {
+        // From a thread: a command that reads nothing must not block us; a
+        // command that exits early closes the pipe, which is no error.
+        thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        });
+    }
+    let (out, err) = (child.stdout.take(), child.stderr.take());
+    let out = keep(out.expect("piped"), limits.max_bytes, limits.read_past_cap);
+    let err = keep(err.expect("piped"), STDERR_MAX, limits.read_past_cap);
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() < limits.timeout => thread::sleep(POLL),
+            waited => {
+                kill(&mut child);
+                return Err(waited.err().map_or(Failure::Timeout, Failure::Wait));
+            }
+        }
+    };
+    let last = started + limits.timeout + Duration::from_millis(100);
+    let until = limits
+        .drain
+        .and_then(|drain| Instant::now().checked_add(drain))
+        .map_or(last, |until| until.min(last));
+    let left = || until.saturating_duration_since(Instant::now());
+    Ok(Exited {
+        status,
+        group: child.id(),
+        out: out.recv_timeout(left()).ok(),
+        err: err.recv_timeout(left()).ok(),
+    })
+}
+
+/// Reads `stream` on a thread of its own, keeping up to `cap` bytes.
+fn keep(mut stream: impl Read + Send + 'static, cap: usize, past: bool) -> mpsc::Receiver<Kept> {
+    let (send, receive) = mpsc::channel();
+    thread::spawn(move || {
+        let mut kept = Kept::default();
+        let mut buf = [0u8; 8192];
+        while let Ok(n @ 1..) = stream.read(&mut buf) {
+            let room = cap - kept.bytes.len();
+            kept.bytes.extend_from_slice(&buf[..n.min(room)]);
+            kept.over |= n > room;
+            if kept.over && !past {
+                break;
+            }
+        }
+        let _ = send.send(kept);
+    });
+    receive
+}
+
+/// Kills the command's process group and reaps it.
+fn kill(child: &mut Child) {
+    let _ = crate::supervise::signal::kill_group(child.id(), libc::SIGKILL);
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// The first non-empty line of `bytes`, trimmed.
+pub(crate) fn first_line(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let first = text.lines().map(str::trim).find(|l| !l.is_empty());
+    first.unwrap_or_default().to_owned()
+}
