@@ -209,10 +209,18 @@ pub(crate) fn call<T, E>(
     }
 }
 
+/// `N` random bytes from the kernel's generator; `None` when it gave fewer.
+pub(crate) fn random<const N: usize>() -> Option<[u8; N]> {
+    let mut bytes = [0u8; N];
+    // SAFETY: getrandom writes at most `len` bytes into the buffer.
+    let got = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), N, 0) };
+    (usize::try_from(got) == Ok(N)).then_some(bytes)
+}
+
 /// A random number from 0 to 1 (1 when the kernel gives no randomness),
 /// for the jitter.
 pub(crate) fn unit_random() -> f64 {
-    crate::supervise::signal::random::<8>().map_or(1.0, |b| {
+    random::<8>().map_or(1.0, |b| {
         (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64
     })
 }

@@ -113,17 +113,9 @@ pub(crate) fn parent_and_group(pid: u32) -> Option<(u32, u32)> {
     Some((ppid, pgrp))
 }
 
-/// `N` random bytes from the kernel's generator; `None` when it gave fewer.
-pub(crate) fn random<const N: usize>() -> Option<[u8; N]> {
-    let mut bytes = [0u8; N];
-    // SAFETY: getrandom writes at most `len` bytes into the buffer.
-    let got = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), N, 0) };
-    (usize::try_from(got) == Ok(N)).then_some(bytes)
-}
-
 /// A random version-4 UUID from the kernel's generator, in its usual form.
 pub(crate) fn uuid_v4() -> String {
-    let mut bytes = random::<16>().unwrap_or_else(|| {
+    let mut bytes = crate::http::retry::random::<16>().unwrap_or_else(|| {
         // Practically never; still unique enough to pair two pings.
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
