@@ -33,22 +33,14 @@ impl Check {
     /// How much the code says is wrong: OK, then UNKNOWN, then WARNING,
     /// then CRITICAL.
     fn severity(self) -> u8 {
-        match self {
-            Check::Ok => 0,
-            Check::Unknown => 1,
-            Check::Warning => 2,
-            Check::Critical => 3,
-        }
+        // Indexed by the code: OK, WARNING, CRITICAL, UNKNOWN.
+        [0, 2, 3, 1][self as usize]
     }
 
     /// The more severe of two codes (monitoring-plugins' `max_state_alt`).
     #[must_use]
     pub fn merge(self, other: Check) -> Check {
-        if other.severity() > self.severity() {
-            other
-        } else {
-            self
-        }
+        std::cmp::max_by_key(self, other, |c| c.severity())
     }
 
     /// The code for a whole run's statuses; no status at all is a warning.

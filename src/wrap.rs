@@ -6,12 +6,11 @@
 //! or a ping that fails is reported on stderr, and CMD runs all the same.
 
 use std::ffi::OsString;
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
 use crate::error::Error;
 use crate::ping::{self, Ping, Pinger};
@@ -20,7 +19,7 @@ use crate::record::{
 };
 use crate::store::{self, heartbeat_path};
 use crate::supervise::singleton::{self, Acquired, Mode};
-use crate::supervise::{signal, Outcome};
+use crate::supervise::{lines, signal, Outcome};
 
 mod progress;
 mod retry;
@@ -76,7 +75,7 @@ pub(crate) struct Wrap {
 pub(crate) fn run_job(wrap: Wrap) -> u8 {
     // Before any thread starts (the HTTP client starts one), so that every
     // thread leaves the forwarded signals to the forwarding thread.
-    if let Err(err) = signal::block_forwarded() {
+    if let Err(err) = signal::mask_forwarded(libc::SIG_BLOCK) {
         eprintln!("{PROGRAM}: warning: cannot take over SIGINT, SIGTERM and SIGHUP: {err}");
     }
     let dir = match resolve_dir(wrap.dir.as_deref()) {
@@ -123,10 +122,8 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
     // that a run in progress never hides a failure.
     let previous = previous(&dir, &wrap.job);
     let last = previous.as_ref().and_then(LastRun::of);
-    let previous_failures = previous.map_or(0, |r| match r.consecutive_failures {
-        Some(n) => n,
-        None if r.status == RunStatus::Fail => 1,
-        None => 0,
+    let previous_failures = previous.map_or(0, |r| {
+        (r.consecutive_failures).unwrap_or(u32::from(r.status == RunStatus::Fail))
     });
     let started_at = Utc::now();
     let base = Heartbeat {
@@ -177,40 +174,34 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
     if let Some(err) = &outcome.log_error {
         eprintln!("{PROGRAM}: warning: the log stopped: {err}");
     }
-    if outcome.exit_code == 126 || outcome.exit_code == 127 {
-        if let (Some(note), true) = (&outcome.note, outcome.tail.is_empty()) {
-            eprintln!("{note}");
-        }
+    if let (126 | 127, Some(note), true) =
+        (outcome.exit_code, &outcome.note, outcome.tail.is_empty())
+    {
+        eprintln!("{note}");
     }
-    let attempt = (tried.of > 1).then(|| {
+    let of = wrap.retry.attempts();
+    let attempt = (of > 1).then(|| {
         let number = u32::try_from(tried.attempts.len()).unwrap_or(u32::MAX);
-        let said = retry::attempt_said(verdict.ok, number, tried.of);
-        outcome.note = Some(match outcome.note.take() {
-            Some(note) => format!("{note}\n{PROGRAM}: {said}"),
-            None => format!("{PROGRAM}: {said}"),
-        });
-        Attempt {
-            number,
-            of: tried.of,
-        }
+        let how = if verdict.ok { "succeeded" } else { "failed" };
+        let said = format!("{PROGRAM}: {how} on attempt {number} of {of}");
+        outcome.note = lines([outcome.note.take(), Some(said)]);
+        Attempt { number, of }
     });
     let last = Heartbeat {
         reason: verdict.reason.clone(),
         fast: fast.filter(|_| verdict.ok),
         attempt,
         stall_after_seconds: None,
-        ..final_record(base, &outcome, verdict.ok, started_at, wrap.keep_output)
+        ..final_record(base, &outcome, verdict.ok, wrap.keep_output)
     };
     write(&dir, &last);
     // The finished run joins the job's history, with its attempts when it
     // took more than one (a first success says all there is); the running
     // record never does.
-    let mut attempts = tried.attempts;
-    if attempts.len() < 2 {
-        attempts.clear();
-    }
     let run = crate::history::Run {
-        attempts,
+        attempts: Some(tried.attempts)
+            .filter(|a| a.len() > 1)
+            .unwrap_or_default(),
         ..crate::history::Run::of(&last)
     };
     if let Err(err) = store::append_history(&dir, &last.job, &run) {
@@ -247,12 +238,7 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
     if let Some(sig) = tried.signalled {
         return exit_code_of(sig);
     }
-    exit_code(&outcome, &verdict)
-}
-
-/// The wrapper's exit code: the command's, or 1 when a rule failed a run
-/// that exited 0.
-fn exit_code(outcome: &Outcome, verdict: &Verdict) -> u8 {
+    // The command's exit code, or 1 when a rule failed a run that exited 0.
     match (verdict.ok, outcome.exit_code) {
         (false, 0) => 1,
         (_, code) => u8::try_from(code).unwrap_or(1),
@@ -267,20 +253,14 @@ fn end_ping(rid: String, outcome: &Outcome, verdict: &Verdict) -> Ping {
     // What failed the run (a rule) and what the wrapper saw (it ended the
     // run, a signal did) come first, before the output tail.
     let reason = verdict.reason.as_ref().map(|r| format!("{PROGRAM}: {r}"));
-    let note = match (reason, &outcome.note) {
-        (Some(reason), Some(note)) => Some(format!("{reason}\n{note}")),
-        (reason, note) => reason.or_else(|| note.clone()),
-    };
+    let note = lines([reason, outcome.note.clone()]);
     match (verdict.ok, outcome.exit_code) {
         // A command that exited 0 but broke a rule: a failure without an
         // exit status of its own, never a success.
         (false, 0) => Ping::Beat {
             ok: false,
             exit_code: None,
-            body: Some(match &note {
-                Some(note) => format!("{note}\n{}", outcome.tail),
-                None => outcome.tail.clone(),
-            }),
+            body: lines([note, Some(outcome.tail.clone())]),
             duration: Some(outcome.duration),
         },
         (ok, code) => Ping::End {
@@ -299,13 +279,7 @@ fn exit_code_of(sig: i32) -> u8 {
     u8::try_from(128 + sig).unwrap_or(1)
 }
 
-fn final_record(
-    base: Heartbeat,
-    outcome: &Outcome,
-    ok: bool,
-    started_at: DateTime<Utc>,
-    keep: usize,
-) -> Heartbeat {
+fn final_record(base: Heartbeat, outcome: &Outcome, ok: bool, keep: usize) -> Heartbeat {
     let failures = base.consecutive_failures.unwrap_or(0);
     let (status, failures) = if ok {
         (RunStatus::Ok, 0)
@@ -320,7 +294,6 @@ fn final_record(
         exit_code: Some(outcome.exit_code),
         duration_seconds: Some((outcome.duration.as_secs_f64() * 1000.0).round() / 1000.0),
         message: (!message.is_empty()).then_some(message),
-        started_at: Some(started_at),
         consecutive_failures: Some(failures),
         last: None,
         ..base
@@ -336,14 +309,7 @@ fn write(dir: &Path, record: &Heartbeat) {
 /// The directory the wrapper writes to: the one given, else the system
 /// directory when this process may write there, else the user's.
 fn resolve_dir(given: Option<&Path>) -> Result<PathBuf, Error> {
-    let create = |dir: &Path| {
-        fs::create_dir_all(dir)
-            .map(|()| dir.to_owned())
-            .map_err(|source| Error::CreateDir {
-                path: dir.to_owned(),
-                source,
-            })
-    };
+    let create = |dir: &Path| store::create_dir(dir).map(|()| dir.to_owned());
     if let Some(dir) = given {
         return create(dir);
     }
@@ -377,6 +343,7 @@ fn previous(dir: &Path, job: &str) -> Option<Heartbeat> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn the_previous_record_is_not_read_through_a_link_or_a_fifo() {

@@ -1,12 +1,9 @@
-//! The one HTTP client, for the pings and the tracker alike: ureq (blocking,
-//! no async runtime) over rustls with the ring provider, trusting the
-//! system's certificate store. It owns what every request shares: one
-//! deadline for the whole exchange (ureq's global timeout), one limit on
-//! what is read of an answer (ureq's body limit), no redirects followed,
-//! and the only description of a URL that output may carry
-//! ([`shown`]: scheme and host, never the path, query or credentials).
-//! It lives in [`redact`], which also masks a token a server echoes back.
-//! The retry policy every caller loops under is in [`retry`].
+//! The one HTTP client, for the pings and the tracker alike: ureq (blocking)
+//! over rustls with the ring provider, trusting the system's certificates.
+//! It owns what every request shares: one deadline for the whole exchange,
+//! one limit on what is read of an answer, no redirects followed. [`redact`]
+//! holds the only form of a URL output may carry ([`shown`]: scheme and
+//! host); [`retry`] the policy every caller loops under.
 
 pub(crate) mod redact;
 pub(crate) mod retry;
@@ -18,7 +15,7 @@ use std::time::Duration;
 pub(crate) use ureq::http::{header, HeaderValue};
 pub(crate) use ureq::http::{HeaderMap, Method, StatusCode};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
-use ureq::{Agent, Body, RequestExt};
+use ureq::{Agent, RequestExt};
 
 pub(crate) use redact::{hide_urls, shown};
 
@@ -72,6 +69,16 @@ pub(crate) struct Failure {
     pub(crate) answered: Option<u16>,
 }
 
+impl Failure {
+    fn new(kind: Kind, message: String) -> Failure {
+        Failure {
+            kind,
+            message,
+            answered: None,
+        }
+    }
+}
+
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.message)
@@ -81,21 +88,13 @@ impl std::fmt::Display for Failure {
 impl std::error::Error for Failure {}
 
 /// The client; cheap to clone.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct Http {
     agent: Agent,
     /// The agent for `https`, made on first use: only then are the
     /// system's certificates read.
     tls: Arc<OnceLock<Result<Agent, String>>>,
     user_agent: String,
-}
-
-impl std::fmt::Debug for Http {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Http")
-            .field("user_agent", &self.user_agent)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Http {
@@ -115,11 +114,7 @@ impl Http {
             self.tls
                 .get_or_init(|| tls_agent(&self.user_agent))
                 .as_ref()
-                .map_err(|why| Failure {
-                    kind: Kind::Unsent,
-                    message: why.clone(),
-                    answered: None,
-                })?
+                .map_err(|why| Failure::new(Kind::Unsent, why.clone()))?
         } else {
             &self.agent
         };
@@ -129,17 +124,13 @@ impl Http {
         for (name, value) in &request.headers {
             builder = builder.header(name, value);
         }
-        let (kind, body) = match &request.body {
-            Some((kind, body)) => (Some(*kind), body.clone()),
-            None => (None, Vec::new()),
-        };
+        let (kind, body) = request.body.clone().unzip();
         if let Some(kind) = kind {
             builder = builder.header(header::CONTENT_TYPE, kind);
         }
-        let built = builder.body(body).map_err(|e| Failure {
-            kind: Kind::Unsent,
-            message: format!("cannot make the request: {}", describe_http(&e)),
-            answered: None,
+        let built = builder.body(body.unwrap_or_default()).map_err(|e| {
+            let why = format!("cannot make the request: {}", describe_http(&e));
+            Failure::new(Kind::Unsent, why)
         })?;
         let mut response = built
             .with_agent(agent)
@@ -157,7 +148,7 @@ impl Http {
         };
         let body = match limit {
             None => Vec::new(),
-            Some(limit) => match read(response.body_mut(), limit) {
+            Some(limit) => match response.body_mut().with_config().limit(limit).read_to_vec() {
                 Ok(body) => body,
                 Err(_) if !status.is_success() => Vec::new(),
                 Err(e) => {
@@ -174,11 +165,6 @@ impl Http {
             body,
         })
     }
-}
-
-/// Reads a body up to `limit` bytes; a longer one is an error.
-fn read(body: &mut Body, limit: u64) -> Result<Vec<u8>, ureq::Error> {
-    body.with_config().limit(limit).read_to_vec()
 }
 
 fn agent(user_agent: &str, tls: TlsConfig) -> Agent {
@@ -259,11 +245,7 @@ fn failure(err: ureq::Error, deadline: Duration, reading: bool) -> Failure {
         ),
         other => (Kind::Broken, other.to_string()),
     };
-    Failure {
-        kind,
-        message: crate::escape::terminal(&message).into_owned(),
-        answered: None,
-    }
+    Failure::new(kind, crate::escape::terminal(&message).into_owned())
 }
 
 /// An `http` crate error without the value it refused (a header value may be

@@ -15,11 +15,7 @@ pub(crate) fn shown(text: &str) -> String {
     let Some((scheme, rest)) = text.split_once("://") else {
         return "the URL".to_owned();
     };
-    let scheme_ok = !scheme.is_empty()
-        && scheme
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
-    if !scheme_ok {
+    if scheme.is_empty() || !scheme.chars().all(scheme_char) {
         return "the URL".to_owned();
     }
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
@@ -41,7 +37,6 @@ pub(crate) fn shown(text: &str) -> String {
 /// white space or a quote) put as [`shown`] puts it: for messages that may
 /// quote what a user typed, such as clap's usage errors.
 pub(crate) fn hide_urls(text: &str) -> String {
-    let scheme_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.');
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find("://") {
@@ -66,6 +61,11 @@ pub(crate) fn hide_urls(text: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Whether `c` may be part of a URL's scheme.
+fn scheme_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')
 }
 
 /// Tokens shorter than this are not searched for as substrings (a
@@ -123,10 +123,7 @@ impl Redactor {
             })
         };
         if self.needle.len() < SHORT {
-            return match found(0) {
-                Some(_) => WITHHELD.to_owned(),
-                None => text.to_owned(),
-            };
+            return if found(0).is_some() { WITHHELD } else { text }.to_owned();
         }
         let mut out = String::with_capacity(text.len());
         let mut copied = 0;

@@ -16,10 +16,9 @@ const BASE_BACKOFF: Duration = Duration::from_millis(500);
 /// The longest backoff the policy chooses by itself.
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
 
-/// The longest wait a server may ask for with `Retry-After` (or GitHub's
-/// rate-limit reset) that is taken at its word; anything longer is clamped
-/// to this before any arithmetic, so no server value can overflow a
-/// `Duration` or an `Instant`.
+/// The longest wait a server may ask for (`Retry-After`, GitHub's rate-limit
+/// reset): longer is clamped to this before any arithmetic, so no server
+/// value can overflow a `Duration` or an `Instant`.
 pub(crate) const MAX_SERVER_WAIT: Duration = Duration::from_secs(3600);
 
 /// What a failed attempt showed, as far as retrying goes.
@@ -70,9 +69,8 @@ pub(crate) fn classify(failed: &Failed) -> Class {
 pub(crate) enum Repeat {
     /// Reads and edits that set fields: retried on any transient failure.
     Idempotent,
-    /// Creating an issue, a label or a comment, or a ping (one sent twice
-    /// is counted twice): retried only when the server certainly did not
-    /// act.
+    /// Creating an issue, a label or a comment, or a ping (counted twice if
+    /// sent twice): retried only when the server certainly did not act.
     Once,
 }
 
@@ -110,7 +108,6 @@ pub(crate) struct Backoff {
     repeat: Repeat,
     attempt: u32,
     timeout: Duration,
-    jitter: Jitter,
 }
 
 /// Why a backoff stopped.
@@ -128,13 +125,12 @@ pub(crate) enum Stop {
 
 impl Backoff {
     /// A backoff for a request of kind `repeat` whose attempts need
-    /// `timeout` each; `seed` drives the jitter (any value will do).
-    pub(crate) fn new(repeat: Repeat, timeout: Duration, seed: u64) -> Backoff {
+    /// `timeout` each.
+    pub(crate) fn new(repeat: Repeat, timeout: Duration) -> Backoff {
         Backoff {
             repeat,
             attempt: 1,
             timeout,
-            jitter: Jitter(seed | 1),
         }
     }
 
@@ -144,39 +140,37 @@ impl Backoff {
     }
 
     /// After a failed attempt: the wait before the next one, or why there is
-    /// none. `budget_left` is what remains of the budget.
+    /// none, with `budget_left` of the budget.
     pub(crate) fn next(
         &mut self,
         failed: &Failed,
         budget_left: Duration,
     ) -> Result<Duration, Stop> {
-        let worth = match (classify(failed), self.repeat) {
-            (Class::NotDone, _) | (Class::MaybeDone, Repeat::Idempotent) => true,
-            (Class::Fatal, _) | (Class::MaybeDone, Repeat::Once) => false,
-        };
+        let worth = matches!(
+            (classify(failed), self.repeat),
+            (Class::NotDone, _) | (Class::MaybeDone, Repeat::Idempotent)
+        );
         if !worth || self.attempt >= MAX_ATTEMPTS {
             return Err(Stop::GiveUp);
         }
         let asked = failed.retry_after.map(|w| w.min(MAX_SERVER_WAIT));
-        let wait = asked.unwrap_or_else(|| self.backoff());
+        let wait = asked.unwrap_or_else(|| {
+            jittered(BASE_BACKOFF, self.attempt - 1, MAX_BACKOFF, unit_random())
+        });
         if wait.saturating_add(self.timeout) > budget_left {
             return Err(Stop::OutOfBudget { asked });
         }
         self.attempt += 1;
         Ok(wait)
     }
+}
 
-    /// Exponential backoff with "equal jitter": half the doubled base, plus
-    /// a random share of the other half, so that many clients failing at
-    /// once do not come back at once.
-    fn backoff(&mut self) -> Duration {
-        let doubled = BASE_BACKOFF
-            .saturating_mul(1 << (self.attempt - 1).min(8))
-            .min(MAX_BACKOFF);
-        let half = doubled / 2;
-        let millis = u64::try_from(half.as_millis()).unwrap_or(u64::MAX);
-        half + Duration::from_millis(self.jitter.below(millis.saturating_add(1)))
-    }
+/// Exponential backoff with "equal jitter": `base` doubled `doublings` times
+/// (up to `cap`), half of it plus a random share (`unit`, 0 to 1) of the
+/// other half, so that many clients failing at once do not come back at once.
+pub(crate) fn jittered(base: Duration, doublings: u32, cap: Duration, unit: f64) -> Duration {
+    let full = base.saturating_mul(1 << doublings.min(20)).min(cap);
+    full.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
 }
 
 /// How one request gave up: its last error, the attempts made, and why.
@@ -215,28 +209,20 @@ pub(crate) fn call<T, E>(
     }
 }
 
-/// A small xorshift generator: jitter needs spread, not cryptography.
-#[derive(Debug)]
-struct Jitter(u64);
-
-impl Jitter {
-    /// A value in `0..bound` (`bound` > 0).
-    fn below(&mut self, bound: u64) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x % bound.max(1)
-    }
+/// `N` random bytes from the kernel's generator; `None` when it gave fewer.
+pub(crate) fn random<const N: usize>() -> Option<[u8; N]> {
+    let mut bytes = [0u8; N];
+    // SAFETY: getrandom writes at most `len` bytes into the buffer.
+    let got = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), N, 0) };
+    (usize::try_from(got) == Ok(N)).then_some(bytes)
 }
 
-/// A seed for the jitter that differs between runs and processes.
-pub(crate) fn seed() -> u64 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    u64::from(nanos) ^ (u64::from(std::process::id()) << 32)
+/// A random number from 0 to 1 (1 when the kernel gives no randomness),
+/// for the jitter.
+pub(crate) fn unit_random() -> f64 {
+    random::<8>().map_or(1.0, |b| {
+        (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64
+    })
 }
 
 #[cfg(test)]
@@ -285,8 +271,8 @@ mod tests {
 
     #[test]
     fn backoff_doubles_with_jitter_within_bounds() {
-        for seed in [1, 42, 0xdead_beef, u64::MAX] {
-            let mut s = Backoff::new(Repeat::Idempotent, SECOND, seed);
+        for _ in 0..4 {
+            let mut s = Backoff::new(Repeat::Idempotent, SECOND);
             let first = s.next(&failure(Some(502)), ROOM).unwrap();
             assert!(first >= Duration::from_millis(250) && first <= Duration::from_millis(500));
             let second = s.next(&failure(Some(502)), ROOM).unwrap();
@@ -295,8 +281,8 @@ mod tests {
             assert_eq!(s.attempt(), MAX_ATTEMPTS);
         }
         let waits: Vec<Duration> = (1..20)
-            .map(|seed| {
-                Backoff::new(Repeat::Idempotent, SECOND, seed)
+            .map(|_| {
+                Backoff::new(Repeat::Idempotent, SECOND)
                     .next(&failure(None), ROOM)
                     .unwrap()
             })
@@ -306,7 +292,7 @@ mod tests {
 
     #[test]
     fn writes_and_pings_are_repeated_only_when_certainly_not_done() {
-        let mut s = Backoff::new(Repeat::Once, SECOND, 7);
+        let mut s = Backoff::new(Repeat::Once, SECOND);
         assert_eq!(s.next(&failure(Some(502)), ROOM), Err(Stop::GiveUp));
         assert_eq!(s.next(&failure(None), ROOM), Err(Stop::GiveUp), "timeout");
         assert!(s.next(&failure(Some(429)), ROOM).is_ok());
@@ -323,25 +309,25 @@ mod tests {
     fn retry_after_is_honoured_and_clamped() {
         let mut asked = failure(Some(429));
         asked.retry_after = Some(Duration::from_secs(5));
-        let mut s = Backoff::new(Repeat::Idempotent, SECOND, 3);
+        let mut s = Backoff::new(Repeat::Idempotent, SECOND);
         assert_eq!(s.next(&asked, ROOM), Ok(Duration::from_secs(5)));
 
         // u64::MAX seconds: clamped, then refused by the budget; no overflow.
         asked.retry_after = Some(Duration::from_secs(u64::MAX));
-        let mut s = Backoff::new(Repeat::Idempotent, Duration::MAX, 3);
+        let mut s = Backoff::new(Repeat::Idempotent, Duration::MAX);
         assert_eq!(
             s.next(&asked, ROOM),
             Err(Stop::OutOfBudget {
                 asked: Some(MAX_SERVER_WAIT)
             })
         );
-        let mut s = Backoff::new(Repeat::Idempotent, SECOND, 3);
+        let mut s = Backoff::new(Repeat::Idempotent, SECOND);
         assert_eq!(s.next(&asked, Duration::MAX), Ok(MAX_SERVER_WAIT));
     }
 
     #[test]
     fn no_wait_is_chosen_that_overruns_the_budget() {
-        let mut s = Backoff::new(Repeat::Idempotent, Duration::from_secs(10), 3);
+        let mut s = Backoff::new(Repeat::Idempotent, Duration::from_secs(10));
         assert_eq!(
             s.next(&failure(Some(503)), Duration::from_secs(10)),
             Err(Stop::OutOfBudget { asked: None })
@@ -359,7 +345,7 @@ mod tests {
             unsent: true,
             ..failure(None)
         };
-        let backoff = Backoff::new(Repeat::Once, Duration::ZERO, 1);
+        let backoff = Backoff::new(Repeat::Once, Duration::ZERO);
         let out: Result<(), _> = call(
             backoff,
             &budget,

@@ -79,7 +79,7 @@ pub(super) fn send(http: &Http, post: Post, budget: &Budget) -> Result<String, E
         error_limit: Some(ANSWER_MAX),
     };
     let quote = |bytes: &[u8]| quoted(bytes, post.redactor.as_ref());
-    let backoff = Backoff::new(Repeat::Once, ATTEMPT_MIN, retry::seed());
+    let backoff = Backoff::new(Repeat::Once, ATTEMPT_MIN);
     let attempt = || {
         let left = budget.left();
         if left < ATTEMPT_MIN {

@@ -101,69 +101,44 @@ impl Pinger {
         Pinger { http, url, style }
     }
 
-    /// The URL pinged as messages may show it: scheme and host (the rest
-    /// is the secret).
-    pub(crate) fn host(&self) -> String {
-        http::shown(self.url.as_str())
-    }
-
-    /// Sends `ping` within `budget`. It is sent again only when the server
-    /// cannot have counted it: no connection was made, or it answered 429
-    /// or 503 with `Retry-After`. After a timeout or another error the
-    /// first may yet arrive, and a second would count twice. The answer's
-    /// body is never read. Returns why it failed.
+    /// Sends `ping` within `budget`, again only when the server cannot have
+    /// counted it (no connection, or 429 or 503 with `Retry-After`): after
+    /// a timeout the first may yet arrive, and a second would count twice.
+    /// The answer's body is never read.
     pub(crate) fn send(&self, ping: &Ping, budget: Duration) -> Result<(), Error> {
-        let Some(req) = request(&self.url, self.style, ping) else {
+        let Some(request) = request(&self.url, self.style, ping) else {
             return Ok(());
         };
-        let request = http::Request {
-            method: req.method,
-            url: req.url.into(),
-            headers: Vec::new(),
-            body: req
-                .body
-                .map(|b| ("text/plain; charset=utf-8", b.into_bytes())),
-            limit: None,
-            error_limit: None,
-        };
         let budget = Budget::new(budget);
-        let backoff = Backoff::new(Repeat::Once, MIN_ATTEMPT, retry::seed());
-        let fail = |reason: String, source: Option<http::Failure>, failed| {
-            let source = source.map(|e| Box::new(e) as _);
-            Err((Error::Ping { reason, source }, failed))
-        };
+        let backoff = Backoff::new(Repeat::Once, MIN_ATTEMPT);
         let attempt = || {
             let left = budget.left();
-            if left < MIN_ATTEMPT {
-                return fail(
-                    "no time was left to send it".into(),
-                    None,
-                    Failed::default(),
-                );
-            }
-            match self.http.send(&request, left) {
-                Ok(answer) if answer.status.is_success() => Ok(()),
-                Ok(answer) => {
-                    let limit = RateLimit::read(&answer.headers, Utc::now());
-                    let failed = Failed {
-                        status: Some(answer.status.as_u16()),
-                        retry_after: limit.retry_after,
-                        ..Failed::default()
-                    };
-                    fail(
-                        format!("the server answered {}", answer.status),
-                        None,
-                        failed,
-                    )
+            let (reason, source, failed) = if left < MIN_ATTEMPT {
+                let reason = "no time was left to send it";
+                (reason.to_owned(), None, Failed::default())
+            } else {
+                match self.http.send(&request, left) {
+                    Ok(answer) if answer.status.is_success() => return Ok(()),
+                    Ok(answer) => {
+                        let limit = RateLimit::read(&answer.headers, Utc::now());
+                        let failed = Failed {
+                            status: Some(answer.status.as_u16()),
+                            retry_after: limit.retry_after,
+                            ..Failed::default()
+                        };
+                        let reason = format!("the server answered {}", answer.status);
+                        (reason, None, failed)
+                    }
+                    Err(e) => {
+                        let failed = Failed {
+                            unsent: e.kind == http::Kind::Unsent,
+                            ..Failed::default()
+                        };
+                        (e.message.clone(), Some(Box::new(e) as _), failed)
+                    }
                 }
-                Err(e) => {
-                    let failed = Failed {
-                        unsent: e.kind == http::Kind::Unsent,
-                        ..Failed::default()
-                    };
-                    fail(e.message.clone(), Some(e), failed)
-                }
-            }
+            };
+            Err((Error::Ping { reason, source }, failed))
         };
         retry::call(backoff, &budget, attempt, |(_, failed)| *failed)
             .map_err(|gave_up| gave_up.error.0)
@@ -175,17 +150,16 @@ impl Pinger {
         if let Err(why) = self.send(ping, budget) {
             let line = format!(
                 "{program}: warning: the ping to {} failed: {why}; the exit code is unchanged\n",
-                crate::escape::terminal(&self.host())
+                crate::escape::terminal(&http::shown(self.url.as_str()))
             );
             let _ = std::io::stderr().lock().write_all(line.as_bytes());
         }
     }
 }
 
-/// hb-check's ping after its run: tells the dead man's switch that the
-/// run happened, and whether it could check (judged every job, and every
-/// channel worked), with its exit code. Best effort: a failed ping is one
-/// warning line.
+/// hb-check's ping after its run: that it ran, whether it could check
+/// (judged every job, every channel worked), and its exit code. A failed
+/// ping is one warning line.
 pub(crate) fn after_check(url: &Url, style: Style, checked: bool, code: u8, took: Duration) {
     let ping = Ping::Beat {
         ok: checked,

@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::http::Method;
+use crate::http::{Method, Request};
 use crate::record::cut;
+use crate::supervise::lines;
 
 /// The longest `msg` sent to Uptime Kuma, in bytes.
 pub(crate) const KUMA_MSG_MAX: usize = 200;
@@ -57,27 +58,24 @@ pub(crate) enum Ping {
     },
 }
 
-/// One HTTP request a ping turns into.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Request {
-    /// GET or POST.
-    pub method: Method,
-    /// The full URL, query included.
-    pub url: Url,
-    /// The body of a POST.
-    pub body: Option<String>,
-}
-
 /// The request `ping` becomes in `style`, or `None` when the style has no
-/// such ping (Uptime Kuma knows no start).
+/// such ping (Uptime Kuma knows no start). No answer's body is read.
 pub(crate) fn request(url: &Url, style: Style, ping: &Ping) -> Option<Request> {
-    match style {
-        Style::Healthchecks => Some(healthchecks(url, ping)),
-        Style::UptimeKuma => kuma(url, ping),
-    }
+    let (method, url, body) = match style {
+        Style::Healthchecks => healthchecks(url, ping),
+        Style::UptimeKuma => kuma(url, ping)?,
+    };
+    Some(Request {
+        method,
+        url: url.into(),
+        headers: Vec::new(),
+        body: body.map(|b| ("text/plain; charset=utf-8", b.into_bytes())),
+        limit: None,
+        error_limit: None,
+    })
 }
 
-fn healthchecks(base: &Url, ping: &Ping) -> Request {
+fn healthchecks(base: &Url, ping: &Ping) -> (Method, Url, Option<String>) {
     let mut url = base.clone();
     let (suffix, rid, body) = match ping {
         // A POST even without a body: a check set to accept POST only
@@ -92,50 +90,34 @@ fn healthchecks(base: &Url, ping: &Ping) -> Request {
         } => (
             Some(exit_code.to_string()),
             Some(rid),
-            match note {
-                Some(note) => format!("{note}\n{body}"),
-                None => body.clone(),
-            },
+            lines([note.clone(), Some(body.clone())]).unwrap_or_default(),
         ),
         Ping::Beat {
             ok,
             exit_code,
             body,
             ..
-        } => (
-            beat_suffix(*ok, *exit_code),
-            None,
-            body.clone().unwrap_or_default(),
-        ),
-    };
-    if let Some(suffix) = suffix {
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().push(&suffix);
+        } => {
+            // None for success; for a failure its exit status, which
+            // Healthchecks records (`/<0-255>`), else `fail`.
+            let suffix = match exit_code {
+                _ if *ok => None,
+                Some(code @ 1..=255) => Some(code.to_string()),
+                _ => Some("fail".to_owned()),
+            };
+            (suffix, None, body.clone().unwrap_or_default())
         }
+    };
+    if let (Some(suffix), Ok(mut path)) = (suffix, url.path_segments_mut()) {
+        path.pop_if_empty().push(&suffix);
     }
     if let Some(rid) = rid {
         url.query_pairs_mut().append_pair("rid", rid);
     }
-    Request {
-        method: Method::POST,
-        url,
-        body: Some(body),
-    }
+    (Method::POST, url, Some(body))
 }
 
-/// The path a plain heartbeat adds: none for success; for a failure its
-/// exit status, which Healthchecks records (`/<0-255>`), else `fail`.
-fn beat_suffix(ok: bool, exit_code: Option<i32>) -> Option<String> {
-    if ok {
-        return None;
-    }
-    Some(match exit_code {
-        Some(code @ 1..=255) => code.to_string(),
-        _ => "fail".to_owned(),
-    })
-}
-
-fn kuma(base: &Url, ping: &Ping) -> Option<Request> {
+fn kuma(base: &Url, ping: &Ping) -> Option<(Method, Url, Option<String>)> {
     let (ok, msg, duration) = match ping {
         Ping::Start { .. } => return None,
         Ping::End {
@@ -169,29 +151,19 @@ fn kuma(base: &Url, ping: &Ping) -> Option<Request> {
     let mut url = base.clone();
     // The push URL Kuma shows already holds `status`, `msg` and `ping`:
     // replace those, keep anything else.
-    let kept: Vec<(String, String)> = base
-        .query_pairs()
-        .filter(|(k, _)| !matches!(k.as_ref(), "status" | "msg" | "ping"))
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    {
-        let mut query = url.query_pairs_mut();
-        query.clear();
-        for (k, v) in &kept {
-            query.append_pair(k, v);
-        }
-        query.append_pair("status", if ok { "up" } else { "down" });
-        query.append_pair("msg", cut(&msg, KUMA_MSG_MAX));
-        query.append_pair(
+    url.query_pairs_mut()
+        .clear()
+        .extend_pairs(
+            base.query_pairs()
+                .filter(|(k, _)| !matches!(k.as_ref(), "status" | "msg" | "ping")),
+        )
+        .append_pair("status", if ok { "up" } else { "down" })
+        .append_pair("msg", cut(&msg, KUMA_MSG_MAX))
+        .append_pair(
             "ping",
             &duration.map_or(String::new(), |d| d.as_millis().to_string()),
         );
-    }
-    Some(Request {
-        method: Method::GET,
-        url,
-        body: None,
-    })
+    Some((Method::GET, url, None))
 }
 
 fn last_line(text: &str) -> Option<&str> {
@@ -204,6 +176,13 @@ mod tests {
 
     fn url(text: &str) -> Url {
         super::super::parse_url(text).unwrap()
+    }
+
+    fn body(request: &Request) -> Option<&str> {
+        request
+            .body
+            .as_ref()
+            .map(|(_, b)| std::str::from_utf8(b).unwrap())
     }
 
     #[test]
@@ -220,7 +199,7 @@ mod tests {
             Method::POST,
             "a POST-only check ignores a GET"
         );
-        assert_eq!(start.body.as_deref(), Some(""));
+        assert_eq!(body(&start), Some(""));
         assert_eq!(
             start.url.as_str(),
             "https://hc.example/ping/abc/start?rid=R"
@@ -240,7 +219,7 @@ mod tests {
         .unwrap();
         assert_eq!(end.method, Method::POST);
         assert_eq!(end.url.as_str(), "https://hc.example/ping/abc/3?rid=R");
-        assert_eq!(end.body.as_deref(), Some("hi\n"));
+        assert_eq!(body(&end), Some("hi\n"));
         let beat = |ok, exit_code| Ping::Beat {
             ok,
             exit_code,
@@ -282,7 +261,7 @@ mod tests {
         let base = url("https://hc.example/p");
         let hc = request(&base, Style::Healthchecks, &end).unwrap();
         assert_eq!(
-            hc.body.as_deref(),
+            body(&hc),
             Some("hb-write: ended the run after 1m\nhb-write: more\nworking\n")
         );
         let kuma = request(&base, Style::UptimeKuma, &end).unwrap();
@@ -298,10 +277,7 @@ mod tests {
     #[test]
     fn kuma_pings_replace_the_default_query() {
         let base = url("http://kuma:3001/api/push/TOKEN?status=up&msg=OK&ping=&x=1");
-        assert_eq!(
-            request(&base, Style::UptimeKuma, &Ping::Start { rid: "R".into() }),
-            None
-        );
+        assert!(request(&base, Style::UptimeKuma, &Ping::Start { rid: "R".into() }).is_none());
         let end = Ping::End {
             rid: "R".into(),
             exit_code: 2,

@@ -1,47 +1,35 @@
-//! What happens to the command's output pipes when the command has exited
-//! but something it started in the background (`nohup worker &`) still
-//! holds them: after [`super::DRAIN_GRACE`], a small detached process takes
-//! the pipes over and copies what comes to the wrapper's own stdout and
-//! stderr until the last writer closes them.
-//!
-//! Closing the pipes instead, as the wrapper's exit would, kills such a
-//! process with SIGPIPE at its next write, where without the wrapper it
-//! would have lived on, writing to cron's pipe. The copy goes exactly where
-//! that output went without the wrapper, so cron mails it the same way.
+//! The command's output pipes after it exited, when something it started in
+//! the background (`nohup worker &`) still holds them: after
+//! [`super::DRAIN_GRACE`], a small detached process takes them over and
+//! copies what comes to the wrapper's stdout and stderr, where that output
+//! went without the wrapper (so cron mails it the same), until the last
+//! writer closes them. Closing them instead, as the wrapper's exit would,
+//! kills such a process with SIGPIPE at its next write.
 
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 
-/// One pipe to keep reading, and the wrapper's descriptor (1 or 2) its
-/// bytes go to.
-#[derive(Debug)]
-pub(crate) struct Leftover {
-    pub pipe: OwnedFd,
-    /// Where its bytes go.
-    pub to: RawFd,
-}
-
-/// Starts the detached copier for `pipes` and closes them in this process.
+/// Starts the detached copier for `pipes` (each with the wrapper's
+/// descriptor, 1 or 2, its bytes go to) and closes them in this process.
 /// The copier keeps every other descriptor of the wrapper closed.
-pub(crate) fn hand_over(pipes: Vec<Leftover>) -> io::Result<()> {
+pub(crate) fn hand_over(pipes: Vec<(OwnedFd, RawFd)>) -> io::Result<()> {
     if pipes.is_empty() {
         return Ok(());
     }
-    let keep: Vec<RawFd> = pipes.iter().map(|p| p.pipe.as_raw_fd()).collect();
+    let keep: Vec<RawFd> = pipes.iter().map(|(pipe, _)| pipe.as_raw_fd()).collect();
     // Listed before the fork: the child may not allocate.
     let close: Vec<RawFd> = open_descriptors()
         .into_iter()
         .filter(|fd| *fd > 2 && !keep.contains(fd))
         .collect();
-    let mut polled: Vec<libc::pollfd> = pipes
-        .iter()
-        .map(|p| libc::pollfd {
-            fd: p.pipe.as_raw_fd(),
+    let mut polled: Vec<libc::pollfd> = (keep.iter())
+        .map(|&fd| libc::pollfd {
+            fd,
             events: libc::POLLIN,
             revents: 0,
         })
         .collect();
-    let targets: Vec<RawFd> = pipes.iter().map(|p| p.to).collect();
+    let targets: Vec<RawFd> = pipes.iter().map(|(_, to)| *to).collect();
     let mut writable = vec![true; pipes.len()];
     // SAFETY: the child runs `copy`, which calls only async-signal-safe
     // functions (close, poll, read, write, _exit) on memory allocated
@@ -100,21 +88,13 @@ fn write_all(fd: RawFd, mut bytes: &[u8]) -> bool {
     while !bytes.is_empty() {
         // SAFETY: writes from a buffer of its stated length.
         let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
-        if n < 0 {
-            if interrupted() {
-                continue;
-            }
+        // SAFETY: reads errno, this thread's own.
+        if n < 0 && unsafe { *libc::__errno_location() } != libc::EINTR {
             return false;
         }
-        bytes = &bytes[n as usize..];
+        bytes = &bytes[usize::try_from(n).unwrap_or(0)..];
     }
     true
-}
-
-/// Whether the last call failed with EINTR (reads errno only).
-fn interrupted() -> bool {
-    // SAFETY: errno is this thread's own.
-    unsafe { *libc::__errno_location() == libc::EINTR }
 }
 
 /// The descriptors this process has open, from `/proc/self/fd`.

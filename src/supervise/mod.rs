@@ -100,11 +100,16 @@ impl Outcome {
     }
 }
 
+/// The lines given that are present, one after another.
+pub(crate) fn lines(lines: impl IntoIterator<Item = Option<String>>) -> Option<String> {
+    (lines.into_iter().flatten()).reduce(|all, line| format!("{all}\n{line}"))
+}
+
 /// Runs `program` with `args` and waits for it. `on_start` gets the child's
 /// pid (also its process group id) as soon as it runs.
 ///
 /// The caller must have blocked the forwarded signals with
-/// [`signal::block_forwarded`] before starting any thread.
+/// [`signal::mask_forwarded`] before starting any thread.
 pub(crate) fn run_command(
     program: &OsString,
     args: &[OsString],
@@ -127,22 +132,17 @@ pub(crate) fn run_command(
             if let Some(fd) = keep_open {
                 signal::inherit_fd(fd)?;
             }
-            signal::unblock_forwarded()
+            signal::mask_forwarded(libc::SIG_UNBLOCK)
         });
     }
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(err) => {
-            let code = if err.kind() == io::ErrorKind::NotFound {
-                127
-            } else {
-                126
-            };
             let lossy = program.to_string_lossy();
             let name = crate::escape::terminal(&lossy);
             return Outcome {
                 duration: started.elapsed(),
-                exit_code: code,
+                exit_code: 126 + i32::from(err.kind() == io::ErrorKind::NotFound),
                 tail: String::new(),
                 note: Some(format!("hb-write: cannot run `{name}`: {err}")),
                 log_error: options
@@ -163,8 +163,7 @@ pub(crate) fn run_command(
     }));
     let (events, inbox) = mpsc::channel();
     // Dropping the write end wakes every pump to hand its pipe back. Without
-    // it (out of descriptors: practically never) the pumps read to the end,
-    // and a pipe still held when the wrapper exits closes with it.
+    // it (out of descriptors) the pumps read to the end.
     let stop = stop_pipe();
     let stop_fd = stop.as_ref().map_or(-1, |(reader, _)| reader.as_raw_fd());
     let pipes = [
@@ -195,15 +194,12 @@ pub(crate) fn run_command(
             }
         })
     };
-    {
-        let (exited, events) = (Arc::clone(&exited), events.clone());
-        thread::spawn(move || {
-            let status = child.wait();
-            exited.store(true, Ordering::SeqCst);
-            let _ = events.send(Event::Exited(status));
-        });
-    }
-    drop(events);
+    let waiter_exited = Arc::clone(&exited);
+    thread::spawn(move || {
+        let status = child.wait();
+        waiter_exited.store(true, Ordering::SeqCst);
+        let _ = events.send(Event::Exited(status));
+    });
 
     // `--max-runtime` comes from a crontab line: a value past what an
     // `Instant` can hold means "never", not a panic.
@@ -213,14 +209,14 @@ pub(crate) fn run_command(
     let mut eofs = 0;
     let status = loop {
         let now = Instant::now();
-        let wait = match (options.kill_after, term_at, kill_at) {
-            (_, _, Some(at)) => (at + KILL_WAIT).saturating_duration_since(now),
-            (_, Some(at), None) => (at + KILL_GRACE).saturating_duration_since(now),
-            (true, None, None) => deadline.map_or(Duration::from_secs(3600), |d| {
-                d.saturating_duration_since(now)
-            }),
-            (false, _, _) => Duration::from_secs(3600),
+        let until = match (term_at, kill_at) {
+            (_, Some(at)) => Some(at + KILL_WAIT),
+            (Some(at), None) => Some(at + KILL_GRACE),
+            (None, None) => deadline.filter(|_| options.kill_after),
         };
+        let wait = until.map_or(Duration::from_secs(3600), |at| {
+            at.saturating_duration_since(now)
+        });
         match inbox.recv_timeout(wait) {
             Ok(Event::Exited(status)) => break status.ok(),
             Ok(Event::Eof) => eofs += 1,
@@ -240,11 +236,9 @@ pub(crate) fn run_command(
         }
     };
     let duration = started.elapsed();
-    // Once the command has exited, a signal is the caller's to take: the
-    // forwarder stops within one wait, and what it catches meanwhile it
-    // sends back to this process, never swallows. Joining it would hold
-    // every run for the rest of that wait (up to 250 ms), so it is left to
-    // end on its own.
+    // Once the command has exited, a signal is the caller's: the forwarder
+    // stops within one wait and sends back what it catches meanwhile. It is
+    // not joined, which would hold every run for up to 250 ms.
     exited.store(true, Ordering::SeqCst);
     drop(forwarder);
     let drain_until = Instant::now() + DRAIN_GRACE;
@@ -260,12 +254,8 @@ pub(crate) fn run_command(
     let mut hand_over_error = None;
     if let Some((reader, writer)) = stop {
         drop(writer);
-        let leftovers: Vec<drain::Leftover> = pumps
-            .into_iter()
-            .filter_map(|(pump, to)| {
-                let pipe = pump.join().ok().flatten()?;
-                Some(drain::Leftover { pipe, to })
-            })
+        let leftovers: Vec<_> = (pumps.into_iter())
+            .filter_map(|(pump, to)| Some((pump.join().ok().flatten()?, to)))
             .collect();
         drop(reader);
         hand_over_error = drain::hand_over(leftovers).err();
@@ -291,6 +281,7 @@ pub(crate) fn run_command(
         None => 128 + libc::SIGKILL,
     };
     let mut notes = Vec::new();
+    let forwarded = forwarded.load(Ordering::SeqCst);
     if term_at.is_some() {
         let how = if kill_at.is_some() {
             format!("SIGTERM, then SIGKILL {}s later", KILL_GRACE.as_secs())
@@ -305,14 +296,11 @@ pub(crate) fn run_command(
         if status.is_none() {
             notes.push("hb-write: the command did not end even after SIGKILL".to_owned());
         }
-    } else {
-        let sig = forwarded.load(Ordering::SeqCst);
-        if sig != 0 {
-            notes.push(format!(
-                "hb-write: received {} and passed it on to the command",
-                signal::name(sig)
-            ));
-        }
+    } else if forwarded != 0 {
+        notes.push(format!(
+            "hb-write: received {} and passed it on to the command",
+            signal::name(forwarded)
+        ));
     }
     if let Some(err) = hand_over_error {
         notes.push(format!(

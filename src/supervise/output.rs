@@ -65,19 +65,11 @@ impl Tail {
     /// dropped, invalid UTF-8 becomes U+FFFD, and the result is at most the
     /// capacity in bytes, cut on a character boundary.
     pub(crate) fn text(&self) -> String {
-        let mut bytes = Vec::with_capacity(self.buf.len());
-        bytes.extend_from_slice(&self.buf[self.start..]);
-        bytes.extend_from_slice(&self.buf[..self.start]);
+        let bytes = [&self.buf[self.start..], &self.buf[..self.start]].concat();
         let cut = self.total > self.buf.len() as u64;
-        let skip = if cut {
-            bytes
-                .iter()
-                .take(3)
-                .take_while(|b| **b & 0xC0 == 0x80)
-                .count()
-        } else {
-            0
-        };
+        let skip = (bytes.iter().take(3))
+            .take_while(|b| cut && **b & 0xC0 == 0x80)
+            .count();
         // Replacement characters are three bytes: keep the last `limit`.
         last_bytes(
             &String::from_utf8_lossy(&bytes[skip..]),

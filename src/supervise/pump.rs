@@ -48,11 +48,10 @@ impl Sink {
 pub(crate) const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
 /// Output as progress: output sets the file's modification time (the
-/// wrapper's `running` record, whose content stays as written) to now, at
-/// most once every [`PROGRESS_EVERY`]; output that comes sooner is marked
-/// when that time is up, by the pump's own wait. So a mark is never before
-/// the output it stands for and at most [`PROGRESS_EVERY`] after it, a
-/// silent command costs nothing and a chatty one a touch per period.
+/// wrapper's `running` record, content untouched) to now, at most once every
+/// [`PROGRESS_EVERY`]; output sooner is marked when that time is up, by the
+/// pump's own wait. A silent command costs nothing, a chatty one a touch a
+/// period, and a mark is never before its output nor a period after it.
 pub(super) struct Progress {
     path: PathBuf,
     next: Instant,
@@ -67,11 +66,6 @@ impl Progress {
             next: Instant::now() + PROGRESS_EVERY,
             pending: false,
         }
-    }
-
-    /// When output not yet marked is to be, if any is.
-    fn due(&self) -> Option<Instant> {
-        self.pending.then_some(self.next)
     }
 
     /// Marks output (`new`) or what is pending, once its time is up.
@@ -118,27 +112,21 @@ pub(super) fn pump(
             let wait = {
                 let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
                 let progress = sink.progress.as_mut();
+                // When output not yet marked is to be, if any is.
                 let due = progress.and_then(|p| {
                     p.mark(false);
-                    p.due()
+                    p.pending.then_some(p.next)
                 });
                 due.map_or(-1, |at| {
                     let ms = at.saturating_duration_since(Instant::now()).as_millis();
                     i32::try_from(ms + 1).unwrap_or(i32::MAX)
                 })
             };
-            let mut watched = [
-                libc::pollfd {
-                    fd: from.as_raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                },
-                libc::pollfd {
-                    fd: stop,
-                    events: libc::POLLIN,
-                    revents: 0,
-                },
-            ];
+            let mut watched = [from.as_raw_fd(), stop].map(|fd| libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            });
             // SAFETY: a valid array of two entries.
             if unsafe { libc::poll(watched.as_mut_ptr(), 2, wait) } < 0 {
                 continue;

@@ -3,7 +3,6 @@
 //! asking about a process. Each `unsafe` block is one libc call on values
 //! this module owns.
 
-use std::fmt::Write as _;
 use std::io;
 use std::time::Duration;
 
@@ -22,25 +21,12 @@ fn forwarded_set() -> libc::sigset_t {
     }
 }
 
-/// Blocks the forwarded signals in the calling thread and in every thread it
-/// starts afterwards, so they wait for [`wait_signal`] instead of killing
-/// the process. Call it before starting any thread; a child must undo it
-/// with [`unblock_forwarded`] before `exec`.
-pub(crate) fn block_forwarded() -> io::Result<()> {
-    mask_forwarded(libc::SIG_BLOCK)
-}
-
-/// Unblocks the forwarded signals in the calling thread. Only
-/// async-signal-safe calls: it runs in a forked child before `exec`, so the
-/// command starts with the signal mask a program expects (the mask is
-/// inherited across `exec`, and std does not reset it).
-pub(crate) fn unblock_forwarded() -> io::Result<()> {
-    mask_forwarded(libc::SIG_UNBLOCK)
-}
-
-/// Blocks or unblocks (`how`) the forwarded signals in the calling thread;
-/// async-signal-safe.
-fn mask_forwarded(how: libc::c_int) -> io::Result<()> {
+/// Blocks (`SIG_BLOCK`, before any thread starts) the forwarded signals in
+/// the calling thread and the threads it starts, to wait for [`wait_signal`]
+/// instead of killing the process. A child unblocks them (`SIG_UNBLOCK`)
+/// before `exec` (std does not reset the mask): hence only
+/// async-signal-safe calls.
+pub(crate) fn mask_forwarded(how: libc::c_int) -> io::Result<()> {
     let set = forwarded_set();
     // SAFETY: a valid set and a null old-set pointer.
     let rc = unsafe { libc::pthread_sigmask(how, &raw const set, std::ptr::null_mut()) };
@@ -102,23 +88,13 @@ pub(crate) fn resend_to_self(sig: i32) {
 
 /// The name of a signal, such as `SIGTERM`, or `signal N`.
 pub(crate) fn name(sig: i32) -> String {
-    let known = [
-        (libc::SIGHUP, "SIGHUP"),
-        (libc::SIGINT, "SIGINT"),
-        (libc::SIGQUIT, "SIGQUIT"),
-        (libc::SIGILL, "SIGILL"),
-        (libc::SIGABRT, "SIGABRT"),
-        (libc::SIGBUS, "SIGBUS"),
-        (libc::SIGFPE, "SIGFPE"),
-        (libc::SIGKILL, "SIGKILL"),
-        (libc::SIGSEGV, "SIGSEGV"),
-        (libc::SIGPIPE, "SIGPIPE"),
-        (libc::SIGALRM, "SIGALRM"),
-        (libc::SIGTERM, "SIGTERM"),
-        (libc::SIGUSR1, "SIGUSR1"),
-        (libc::SIGUSR2, "SIGUSR2"),
-        (libc::SIGXCPU, "SIGXCPU"),
-    ];
+    macro_rules! named {
+        ($($sig:ident),*) => { [$((libc::$sig, stringify!($sig))),*] };
+    }
+    let known = named!(
+        SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGABRT, SIGBUS, SIGFPE, SIGKILL, SIGSEGV, SIGPIPE,
+        SIGALRM, SIGTERM, SIGUSR1, SIGUSR2, SIGXCPU
+    );
     known
         .iter()
         .find(|(n, _)| *n == sig)
@@ -131,8 +107,7 @@ pub(crate) fn parent_and_group(pid: u32) -> Option<(u32, u32)> {
     // The command name in parentheses may hold spaces: read after the last
     // `)`: state, ppid, pgrp.
     let rest = &stat[stat.rfind(')')? + 1..];
-    let mut fields = rest.split_whitespace();
-    let _state = fields.next()?;
+    let mut fields = rest.split_whitespace().skip(1);
     let ppid = fields.next()?.parse().ok()?;
     let pgrp = fields.next()?.parse().ok()?;
     Some((ppid, pgrp))
@@ -140,23 +115,17 @@ pub(crate) fn parent_and_group(pid: u32) -> Option<(u32, u32)> {
 
 /// A random version-4 UUID from the kernel's generator, in its usual form.
 pub(crate) fn uuid_v4() -> String {
-    let mut bytes = [0u8; 16];
-    // SAFETY: getrandom writes at most `len` bytes into the buffer.
-    let got = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
-    if got != 16 {
+    let mut bytes = crate::http::retry::random::<16>().unwrap_or_else(|| {
         // Practically never; still unique enough to pair two pings.
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos())
             ^ (u128::from(std::process::id()) << 64);
-        bytes = seed.to_le_bytes();
-    }
+        seed.to_le_bytes()
+    });
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex = bytes.iter().fold(String::with_capacity(32), |mut hex, b| {
-        let _ = write!(hex, "{b:02x}");
-        hex
-    });
+    let hex = format!("{:032x}", u128::from_be_bytes(bytes));
     format!(
         "{}-{}-{}-{}-{}",
         &hex[..8],

@@ -71,11 +71,6 @@ pub(crate) enum Acquired {
     Signalled(i32),
 }
 
-/// The lock file of `job` in `dir`.
-pub(crate) fn lock_path(dir: &Path, job: &str) -> PathBuf {
-    dir.join(format!(".{job}.lock"))
-}
-
 /// Takes the lock of `job` in `dir` the way `mode` says; `wait` waits up to
 /// `patience`. Every pause of a wait (`wait`, and `replace` while the old
 /// run ends) goes through `pause`, which may end it with a signal.
@@ -86,7 +81,7 @@ pub(crate) fn acquire(
     patience: Duration,
     mut pause: impl FnMut(Duration) -> Option<i32>,
 ) -> Result<Acquired, Error> {
-    let path = lock_path(dir, job);
+    let path = dir.join(format!(".{job}.lock"));
     let file = open_lock_file(&path).map_err(|source| Error::Lock {
         path: path.clone(),
         source,
@@ -171,13 +166,8 @@ fn verified_holder(lock: &JobLock) -> Option<u32> {
     let group: u32 = fields.next()?.parse().ok()?;
     let meta = lock.file.metadata().ok()?;
     let holder = flock_holder(&read_proc_locks()?, meta.dev(), meta.ino())?;
-    if holder != wrapper {
-        return None;
-    }
-    match signal::parent_and_group(group) {
-        Some((parent, pgrp)) if parent == wrapper && pgrp == group => Some(group),
-        _ => None,
-    }
+    let (parent, pgrp) = signal::parent_and_group(group)?;
+    (holder == wrapper && parent == wrapper && pgrp == group).then_some(group)
 }
 
 /// The first bytes of the lock file: the holder's note is a short line.

@@ -55,16 +55,12 @@ impl Watch {
         while !bytes.is_empty() {
             let room = LINE_WINDOW - self.partial[stream].len();
             let chunk = &bytes[..bytes.len().min(room)];
-            if let Some(at) = chunk.iter().position(|b| *b == b'\n') {
-                self.partial[stream].extend_from_slice(&chunk[..at]);
-                bytes = &bytes[at + 1..];
+            let newline = chunk.iter().position(|b| *b == b'\n');
+            let take = newline.unwrap_or(chunk.len());
+            self.partial[stream].extend_from_slice(&chunk[..take]);
+            bytes = &bytes[take + usize::from(newline.is_some())..];
+            if newline.is_some() || self.partial[stream].len() == LINE_WINDOW {
                 self.end_line(stream);
-            } else {
-                self.partial[stream].extend_from_slice(chunk);
-                bytes = &bytes[chunk.len()..];
-                if self.partial[stream].len() == LINE_WINDOW {
-                    self.end_line(stream);
-                }
             }
         }
     }

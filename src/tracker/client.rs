@@ -96,7 +96,7 @@ impl Client {
         } else {
             Repeat::Idempotent
         };
-        let backoff = Backoff::new(repeat, self.timeout, retry::seed());
+        let backoff = Backoff::new(repeat, self.timeout);
         let attempt = || self.attempt(method, path, query, body);
         let gave_up = match retry::call(backoff, &self.budget, attempt, |e| e.failed) {
             Ok(answer) => return Ok(answer),

@@ -5,7 +5,6 @@
 
 use std::path::PathBuf;
 
-use crate::record::Heartbeat;
 use crate::Error;
 
 /// Keeps the run of `job` in progress alive (`hb-write --keepalive`,
@@ -15,10 +14,9 @@ use crate::Error;
 /// a keepalive racing the wrapper's final record cannot undo it. `Err`
 /// says, on one line, why there is nothing to keep alive.
 pub(crate) fn keep_alive(dirs: &[PathBuf], job: &str) -> Result<PathBuf, Error> {
-    let found = dirs.iter().find_map(|dir| {
-        let bytes = crate::store::read_small(&crate::store::heartbeat_path(dir, job))?;
-        Some((dir, Heartbeat::from_json(&bytes).ok()?))
-    });
+    let found = dirs
+        .iter()
+        .find_map(|dir| Some((dir, super::previous(dir, job)?)));
     let Some((dir, record)) = found else {
         return Err(Error::rule(format!(
             "no heartbeat of job `{job}` to keep alive"

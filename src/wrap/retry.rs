@@ -1,13 +1,12 @@
-//! Running the attempts of a run, and retrying a failed one (`--retry N
-//! --retry-delay D`): the wait before each new attempt doubles, with
-//! jitter, and no attempt starts once the run's maximum runtime would be
-//! passed.
+//! The attempts of a run (`--retry N --retry-delay D`): the wait before each
+//! doubles, with jitter, and none starts past the run's maximum runtime.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::{Verdict, Wrap, PROGRAM};
 use crate::history::Tried;
+use crate::http::retry::{jittered, unit_random};
 use crate::supervise::output::Log;
 use crate::supervise::singleton::JobLock;
 use crate::supervise::{self, signal, Options, Outcome};
@@ -35,33 +34,11 @@ impl Retry {
     }
 
     /// The wait before attempt `next` (2 and up): the delay doubled for
-    /// every attempt before, at most [`WAIT_CAP`], then a random part of
-    /// it from half to all (`unit` from 0 to 1), so that jobs failing
-    /// together do not retry together.
+    /// every attempt before, at most [`WAIT_CAP`], jittered.
     pub(crate) fn wait(self, next: u32, unit: f64) -> Duration {
-        let doublings = next.saturating_sub(2).min(20);
-        let full = Duration::from_secs(self.delay)
-            .saturating_mul(1 << doublings)
-            .min(WAIT_CAP);
-        full.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
+        let delay = Duration::from_secs(self.delay);
+        jittered(delay, next.saturating_sub(2), WAIT_CAP, unit)
     }
-}
-
-/// A random number from 0 to 1, for the jitter.
-pub(crate) fn unit_random() -> f64 {
-    let mut bytes = [0u8; 8];
-    // SAFETY: getrandom writes at most `len` bytes into the buffer.
-    let got = unsafe { libc::getrandom(bytes.as_mut_ptr().cast(), bytes.len(), 0) };
-    if got != 8 {
-        return 1.0;
-    }
-    (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64
-}
-
-/// How the attempts of a retried run went.
-pub(super) fn attempt_said(ok: bool, number: u32, of: u32) -> String {
-    let how = if ok { "succeeded" } else { "failed" };
-    format!("{how} on attempt {number} of {of}")
 }
 
 /// The attempts of one run, the last one's result being the run's.
@@ -70,8 +47,6 @@ pub(super) struct Tries {
     pub(super) verdict: Verdict,
     /// Every attempt, when the run may take more than one.
     pub(super) attempts: Vec<Tried>,
-    /// The most attempts allowed.
-    pub(super) of: u32,
     /// A signal that came while waiting to retry, which ends the run.
     pub(super) signalled: Option<i32>,
 }
@@ -121,17 +96,12 @@ pub(super) fn attempts(
         }
         let wait = wrap.retry.wait(number + 1, unit_random());
         let last = verdict.ok || number >= of || first.elapsed() + wait >= budget;
-        let signalled = if last {
-            None
-        } else {
-            signal::wait_signal(wait)
-        };
+        let signalled = (!last).then(|| signal::wait_signal(wait)).flatten();
         if last || signalled.is_some() {
             return Tries {
                 outcome,
                 verdict,
                 attempts,
-                of,
                 signalled,
             };
         }

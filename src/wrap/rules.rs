@@ -52,59 +52,50 @@ impl Rules {
 
     /// Whether `code` is a success by `--ok-exit-codes` (by default, 0).
     fn ok_code(&self, code: i32) -> bool {
-        if self.ok_exit_codes.is_empty() {
-            code == 0
-        } else {
-            self.ok_exit_codes.contains(&code)
-        }
+        self.ok_exit_codes.contains(&code) || (self.ok_exit_codes.is_empty() && code == 0)
     }
 
     /// How the run `outcome` tells of ended: a failing exit code first,
     /// then the output rules, then the minimum runtime.
     pub(crate) fn verdict(&self, outcome: &Outcome) -> Verdict {
-        let fail = |reason: String| Verdict {
-            ok: false,
-            reason: Some(reason),
-        };
-        if !self.ok_code(outcome.exit_code) {
-            return Verdict {
-                ok: false,
-                reason: None,
-            };
+        let ok_code = self.ok_code(outcome.exit_code);
+        let reason = ok_code.then(|| self.broken(outcome)).flatten();
+        Verdict {
+            ok: ok_code && reason.is_none(),
+            reason,
         }
+    }
+
+    /// The first rule a run with a good exit code broke, as its reason.
+    fn broken(&self, outcome: &Outcome) -> Option<String> {
         let seen = outcome.seen.clone().unwrap_or_default();
         if let (true, Some(line)) = (self.fail_on_stderr, &seen.stderr_line) {
-            return fail(format!(
+            return Some(format!(
                 "it printed on stderr (--fail-on-stderr): `{}`",
                 shown(line)
             ));
         }
         if let (Some(pattern), Some((number, line))) = (&self.fail_on, &seen.failed_at) {
-            return fail(format!(
+            return Some(format!(
                 "line {number} matched --fail-on `{}`: `{}`",
                 shown(pattern.as_str()),
                 shown(line)
             ));
         }
         if let (Some(pattern), false) = (&self.ok_on, seen.ok_matched) {
-            return fail(format!(
+            return Some(format!(
                 "no line matched --ok-on `{}`",
                 shown(pattern.as_str())
             ));
         }
-        if let Some(min) = self.min_runtime {
-            if outcome.duration < Duration::from_secs(min) {
-                return fail(format!(
-                    "finished in {}, faster than its minimum of {}",
-                    seconds(outcome.duration),
-                    format_duration(min)
-                ));
-            }
-        }
-        Verdict {
-            ok: true,
-            reason: None,
-        }
+        let min = self.min_runtime?;
+        (outcome.duration < Duration::from_secs(min)).then(|| {
+            format!(
+                "finished in {}, faster than its minimum of {}",
+                seconds(outcome.duration),
+                format_duration(min)
+            )
+        })
     }
 }
 
