@@ -150,30 +150,37 @@ impl Fleet {
     /// Groups `jobs` (a row without a host is the checking host `local`'s)
     /// and judges the `rules` (a job named twice: the last rule wins).
     pub(crate) fn of(jobs: &[Judgement], local: &str, rules: &[Quorum]) -> Fleet {
-        // job -> status -> hosts; and job -> every host with a row.
+        // job -> status -> hosts, for the rows that can matter: a bad one
+        // (it may group) or one of a job a rule counts. A host of healthy
+        // jobs keeps no map of them (100,000 rows are 50 MB of map).
+        let ruled: BTreeSet<&str> = rules.iter().map(|r| r.job.as_str()).collect();
+        let groupable = |s: Status| !s.is_healthy() && s != Status::Paused;
         let mut by_job: BTreeMap<&str, BTreeMap<Status, BTreeSet<&str>>> = BTreeMap::new();
         for j in jobs {
-            by_job
-                .entry(j.job.as_str())
-                .or_default()
-                .entry(j.status)
-                .or_default()
-                .insert(host_of(j, local));
+            if groupable(j.status) || ruled.contains(j.job.as_str()) {
+                let statuses = by_job.entry(j.job.as_str()).or_default();
+                statuses.entry(j.status).or_default().insert(host_of(j, local));
+            }
         }
-        let hosts_of = |job: &str| -> BTreeSet<&str> {
-            by_job
-                .get(job)
-                .into_iter()
-                .flat_map(|s| s.values().flatten().copied())
-                .collect()
-        };
+        // Every host with a row, for the jobs that group or have a rule.
+        let counted: BTreeSet<&str> = (by_job.iter())
+            .filter(|(_, statuses)| {
+                let hosts = |(s, h): (&Status, &BTreeSet<&str>)| groupable(*s).then_some(h.len());
+                statuses.iter().filter_map(hosts).any(|n| n >= GROUP_MIN_HOSTS)
+            })
+            .map(|(job, _)| *job)
+            .chain(ruled.iter().copied())
+            .collect();
+        let mut all_hosts: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for j in jobs.iter().filter(|j| counted.contains(j.job.as_str())) {
+            all_hosts.entry(j.job.as_str()).or_default().insert(host_of(j, local));
+        }
+        let hosts_of = |job: &str| all_hosts.get(job).cloned().unwrap_or_default();
         let mut groups = Vec::new();
         for (job, statuses) in &by_job {
             let of = hosts_of(job).len();
             for (status, hosts) in statuses {
-                // Any status that is not fine and not paused.
-                let bad = !status.is_healthy() && *status != Status::Paused;
-                if bad && hosts.len() >= GROUP_MIN_HOSTS {
+                if groupable(*status) && hosts.len() >= GROUP_MIN_HOSTS {
                     groups.push(Group {
                         job: (*job).to_owned(),
                         status: *status,
