@@ -393,3 +393,43 @@ fn one_users_thousands_of_files_give_at_most_the_cap_of_rows() {
         "{reason}"
     );
 }
+
+/// The areas are read through directory handles with the kernel's own
+/// calls (`openat`, `fdopendir`), which need no `/proc`: a checker in a
+/// chroot or a container without it judges every user's heartbeats and
+/// pauses as anywhere else.
+#[test]
+fn the_areas_are_read_where_no_proc_is_mounted() {
+    let Some(s) = system_like() else { return };
+    let private = ["--mount", "--propagation", "private"];
+    let probe = s.cmd("unshare").args(private).args(["true"]).run();
+    if probe.status != Some(0) {
+        skip::not_here("no mount namespace can be made here (`unshare --mount`)");
+        return;
+    }
+    write_as(&s, NOBODY, &s.hb(), &["report", "1h"])
+        .code(0)
+        .silent();
+    write_as(&s, NOBODY, &s.hb(), &["report", "--pause", "1h"]).code(0);
+    // /proc hidden under an empty tmpfs, in a mount namespace of its own.
+    let out = s
+        .cmd("unshare")
+        .args(private)
+        .args([
+            "sh",
+            "-c",
+            "mount -t tmpfs none /proc && exec \"$0\" --format json",
+        ])
+        .arg(harness::HB_CHECK)
+        .env("HB_DIR", s.hb())
+        .env("HB_BOOT_TIME", "2000-01-01T00:00:00Z")
+        .run();
+    let doc = out.json();
+    let rows: Vec<(&str, &str)> = doc["jobs"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a jobs array{}", out.show()))
+        .iter()
+        .map(|j| (j["job"].as_str().unwrap(), j["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(rows, [("nobody/report", "paused")], "{}", out.show());
+}
