@@ -433,3 +433,42 @@ fn the_areas_are_read_where_no_proc_is_mounted() {
         .collect();
     assert_eq!(rows, [("nobody/report", "paused")], "{}", out.show());
 }
+
+/// A wrapped run of a user who cannot write the heartbeat directory keeps
+/// its `running` record in their area; its output is progress on that
+/// record (`--stall-after`), so a chatty run is never called stalled.
+#[test]
+fn output_of_a_run_in_a_users_area_marks_its_own_record() {
+    let Some(s) = system_like() else { return };
+    let (child, shown) = s
+        .hb_write()
+        .env("HB_DIR", s.hb())
+        .env("HOME", "/nonexistent")
+        .env_remove("XDG_STATE_HOME")
+        .args(["--stall-after", "10s", "chatty", "1h", "--"])
+        .args(["sh", "-c", "echo tick; sleep 30"])
+        .run_as(NOBODY, NOBODY)
+        .spawn();
+    let file = area(&s, "nobody").join("chatty.last");
+    let modified = || fs::metadata(&file).and_then(|m| m.modified()).ok();
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !fs::read_to_string(&file).is_ok_and(|t| t.contains("\"running\"")) {
+        assert!(std::time::Instant::now() < until, "no running record");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let written = modified().expect("the running record's time");
+    // The output is marked within one progress period (5 s).
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(12);
+    while modified() <= Some(written) && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let marked = modified() > Some(written);
+    // SAFETY: kill takes plain integers.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    harness::Outcome::new(shown, None, child.wait_with_output().unwrap()).code(143);
+    assert!(marked, "the output was not marked on {}", file.display());
+    assert!(
+        !s.hb().join("chatty.last").exists(),
+        "nothing outside the area"
+    );
+}
