@@ -81,32 +81,85 @@ pub(crate) fn terminal_path(path: &Path) -> String {
     terminal(&path.to_string_lossy()).into_owned()
 }
 
-/// Writes `value` as pretty-printed JSON (two spaces) with every character
-/// of [`is_unsafe`] inside a string as a `\uXXXX` escape: the document
-/// means the same to a parser, and no control, bidirectional or zero-width
-/// character is in it raw. serde_json already escapes C0 controls inside
-/// strings, so a raw newline is the layout's and every other unsafe
-/// character sits in a string.
+/// A JSON formatter (pretty-printed, two spaces) that writes every
+/// character of [`is_unsafe`] inside a string as a `\uXXXX` escape: the
+/// document means the same to a parser, and no control, bidirectional or
+/// zero-width character is in it raw.
+#[derive(Debug, Default)]
+pub(crate) struct JsonFormatter {
+    pretty: serde_json::ser::PrettyFormatter<'static>,
+}
+
+impl serde_json::ser::Formatter for JsonFormatter {
+    fn write_string_fragment<W: ?Sized + io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        let mut rest = fragment;
+        while let Some((at, c)) = rest.char_indices().find(|(_, c)| is_unsafe(*c)) {
+            writer.write_all(&rest.as_bytes()[..at])?;
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                write!(writer, "\\u{unit:04x}")?;
+            }
+            rest = &rest[at + c.len_utf8()..];
+        }
+        writer.write_all(rest.as_bytes())
+    }
+
+    fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.begin_array(w)
+    }
+
+    fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.end_array(w)
+    }
+
+    fn begin_array_value<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.pretty.begin_array_value(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.end_array_value(w)
+    }
+
+    fn begin_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.begin_object(w)
+    }
+
+    fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.end_object(w)
+    }
+
+    fn begin_object_key<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> io::Result<()> {
+        self.pretty.begin_object_key(w, first)
+    }
+
+    fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.begin_object_value(w)
+    }
+
+    fn end_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.pretty.end_object_value(w)
+    }
+}
+
+/// Writes `value` as pretty-printed JSON through [`JsonFormatter`].
 pub(crate) fn write_json<W: io::Write, T: serde::Serialize + ?Sized>(
-    mut out: W,
+    out: W,
     value: &T,
 ) -> serde_json::Result<()> {
-    let doc = serde_json::to_string_pretty(value)?;
-    let mut rest = doc.as_str();
-    while let Some((at, c)) = rest
-        .char_indices()
-        .find(|&(_, c)| c != '\n' && is_unsafe(c))
-    {
-        out.write_all(&rest.as_bytes()[..at])
-            .map_err(serde_json::Error::io)?;
-        let mut units = [0u16; 2];
-        for unit in c.encode_utf16(&mut units) {
-            write!(out, "\\u{unit:04x}").map_err(serde_json::Error::io)?;
-        }
-        rest = &rest[at + c.len_utf8()..];
-    }
-    out.write_all(rest.as_bytes())
-        .map_err(serde_json::Error::io)
+    let mut ser = serde_json::Serializer::with_formatter(out, JsonFormatter::default());
+    value.serialize(&mut ser)
 }
 
 /// Escapes text for a GitHub-flavoured Markdown table cell or list item:
@@ -230,6 +283,28 @@ mod tests {
         let back: serde_json::Value = serde_json::from_str(&doc).unwrap();
         assert_eq!(back["message"], text);
         assert!(doc.starts_with("{\n  \"message\""), "pretty: {doc}");
+    }
+
+    #[test]
+    fn json_is_streamed_never_held_whole() {
+        // hb-check --format json over 100,000 jobs writes tens of MB: the
+        // document goes out piece by piece, never built as one string.
+        struct Widest(usize, usize);
+        impl io::Write for Widest {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                self.0 = self.0.max(buf.len());
+                self.1 += buf.len();
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let jobs: Vec<String> = (0..2000).map(|i| format!("job-{i}")).collect();
+        let mut out = Widest(0, 0);
+        write_json(&mut out, &serde_json::json!({ "jobs": jobs })).unwrap();
+        assert!(out.1 > 20_000, "{} bytes", out.1);
+        assert!(out.0 < 1024, "one write of {} bytes", out.0);
     }
 
     #[test]

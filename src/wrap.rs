@@ -137,7 +137,8 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
         last,
         ..Heartbeat::new(&wrap.job, wrap.interval_seconds, RunStatus::Running)
     };
-    write(&dir, &base);
+    // Where the record went: `dir`, or this user's area below it.
+    let running_at = write(&dir, &base);
 
     let pinger = wrap
         .ping
@@ -152,9 +153,7 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
     let max_runtime = wrap
         .max_runtime
         .unwrap_or_else(|| default_max_runtime(wrap.factor, wrap.interval_seconds));
-    let progress = wrap
-        .stall_after
-        .map(|_| store::heartbeat_path(&dir, &wrap.job));
+    let progress = wrap.stall_after.and(running_at);
     let tried = retry::attempts(&wrap, lock.as_ref(), &dir, max_runtime, progress);
     let (mut outcome, mut verdict) = (tried.outcome, tried.verdict);
     // Without a minimum, a success far faster than the job's usual runs is
@@ -300,10 +299,12 @@ fn final_record(base: Heartbeat, outcome: &Outcome, ok: bool, keep: usize) -> He
     }
 }
 
-fn write(dir: &Path, record: &Heartbeat) {
-    if let Err(err) = store::write(Some(dir), record) {
-        crate::cli::report_error(PROGRAM, &err);
-    }
+/// Writes `record` in `dir` (or this user's area below it) and returns
+/// its path; a failure is said, and the run goes on.
+fn write(dir: &Path, record: &Heartbeat) -> Option<PathBuf> {
+    store::write(Some(dir), record)
+        .map_err(|err| crate::cli::report_error(PROGRAM, &err))
+        .ok()
 }
 
 /// The directory the wrapper writes to: the one given, else the system

@@ -241,10 +241,9 @@ pub(super) fn area_pauses(dir: &Path, read: ReadPause<'_>) -> Vec<PauseEntry> {
 fn first_names(dir: &File, keep: impl Fn(&str) -> bool) -> io::Result<(Vec<String>, usize)> {
     let mut first = BinaryHeap::new();
     let mut total = 0;
-    for entry in list_dir(dir)? {
-        let name = entry?.file_name();
+    list_dir(dir, &mut |name| {
         let Some(name) = name.to_str().filter(|n| keep(n)) else {
-            continue;
+            return;
         };
         total += 1;
         if first.len() < AREA_ENTRIES_MAX {
@@ -256,7 +255,7 @@ fn first_names(dir: &File, keep: impl Fn(&str) -> bool) -> io::Result<(Vec<Strin
             first.pop();
             first.push(name.to_owned());
         }
-    }
+    })?;
     Ok((first.into_sorted_vec(), total))
 }
 

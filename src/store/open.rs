@@ -15,7 +15,7 @@ use std::io::{self, Read};
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Whether a symbolic link at the path itself is followed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,59 +137,101 @@ pub(crate) fn read_regular(
     Ok((read_capped(file, &meta, cap)?, meta))
 }
 
-/// The flags of every open by handle: never through a link at the name,
-/// never blocking, never a controlling terminal.
-const AT_FLAGS: libc::c_int = libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY;
+/// The flags of every open by handle: read only, never through a link at
+/// the name, never blocking, never a controlling terminal.
+const AT_FLAGS: libc::c_int =
+    libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY;
 
-/// The path of `name` inside the directory handle `dir`: through the
-/// kernel's link to the open file (`/proc/self/fd/N`), which leads to the
-/// directory that was opened, whatever its path names now.
-fn in_handle(dir: &File, name: &OsStr) -> io::Result<PathBuf> {
+/// Opens `name` inside the directory `parent` (a handle), or `path` itself
+/// when `parent` is `None`, as a directory: never through a link, so the
+/// handle is the directory that was there at the open, whatever the name
+/// says later. Relative to the handle by `openat(2)`, which needs no
+/// `/proc` (a chroot or a container may have none).
+pub(crate) fn open_dir(parent: Option<&File>, path: &Path) -> io::Result<File> {
+    let flags = AT_FLAGS | libc::O_DIRECTORY;
+    match parent {
+        None => OpenOptions::new().read(true).custom_flags(flags).open(path),
+        Some(parent) => open_at(parent, path.as_os_str(), flags),
+    }
+}
+
+/// `openat(2)` of `name` relative to the directory handle `dir`.
+fn open_at(dir: &File, name: &OsStr, flags: libc::c_int) -> io::Result<File> {
+    use std::os::fd::FromRawFd;
     if name.as_bytes().contains(&b'/') {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "a name inside a directory has no slash",
         ));
     }
-    Ok(Path::new("/proc/self/fd")
-        .join(dir.as_raw_fd().to_string())
-        .join(name))
-}
-
-/// Opens `name` inside the directory `parent` (a handle), or `path` itself
-/// when `parent` is `None`, as a directory: never through a link, so the
-/// handle is the directory that was there at the open, whatever the name
-/// says later.
-pub(crate) fn open_dir(parent: Option<&File>, path: &Path) -> io::Result<File> {
-    let path = match parent {
-        None => path.to_owned(),
-        Some(parent) => in_handle(parent, path.as_os_str())?,
-    };
-    OpenOptions::new()
-        .read(true)
-        .custom_flags(AT_FLAGS | libc::O_DIRECTORY)
-        .open(path)
+    let name = std::ffi::CString::new(name.as_bytes())?;
+    // SAFETY: `dir` is an open directory handle and `name` a NUL-terminated
+    // string; openat returns a new descriptor or -1.
+    let fd = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just returned by openat and is owned by nobody else.
+    Ok(unsafe { File::from_raw_fd(fd) })
 }
 
 /// Opens the file `name` inside the directory handle `dir` if it is a
 /// regular file, judged on the handle; a link at the name is
 /// [`Refused::Link`], never followed.
 pub(crate) fn open_regular_at(dir: &File, name: &OsStr) -> Result<(File, Metadata), Refused> {
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(AT_FLAGS)
-        .open(in_handle(dir, name).map_err(Refused::Io)?)
-        .map_err(|e| match e.raw_os_error() {
-            Some(libc::ELOOP) => Refused::Link,
-            _ => Refused::Io(e),
-        })?;
+    let file = open_at(dir, name, AT_FLAGS).map_err(|e| match e.raw_os_error() {
+        Some(libc::ELOOP) => Refused::Link,
+        _ => Refused::Io(e),
+    })?;
     regular(file)
 }
 
-/// The names in the directory handle `dir`: the listing of the directory
-/// that was opened, not of whatever its path names now.
-pub(crate) fn list_dir(dir: &File) -> io::Result<fs::ReadDir> {
-    fs::read_dir(in_handle(dir, OsStr::new(""))?)
+/// Hands each name in the directory handle `dir` (but `.` and `..`) to
+/// `each`: the listing of the directory that was opened, not of whatever
+/// its path names now (`fdopendir(3)` on a copy of the handle, no `/proc`).
+pub(crate) fn list_dir(dir: &File, each: &mut dyn FnMut(&OsStr)) -> io::Result<()> {
+    // SAFETY: dup of an open descriptor; the copy is owned by the stream
+    // below, which closedir closes.
+    let fd = unsafe { libc::dup(dir.as_raw_fd()) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` is a directory descriptor of our own.
+    let stream = unsafe { libc::fdopendir(fd) };
+    if stream.is_null() {
+        let err = io::Error::last_os_error();
+        // SAFETY: fdopendir failed, so `fd` is still ours to close.
+        unsafe { libc::close(fd) };
+        return Err(err);
+    }
+    // SAFETY: `stream` is a valid open directory stream until closedir;
+    // the copy shares its offset with `dir`, so it starts from the top.
+    unsafe { libc::rewinddir(stream) };
+    let result = loop {
+        // SAFETY: errno is thread-local; zeroed to tell the end of the
+        // listing from an error, as readdir(3) says.
+        unsafe { *libc::__errno_location() = 0 };
+        // SAFETY: `stream` is open; the entry stays valid until the next
+        // readdir on it.
+        let entry = unsafe { libc::readdir(stream) };
+        if entry.is_null() {
+            let err = io::Error::last_os_error();
+            break if err.raw_os_error() == Some(0) {
+                Ok(())
+            } else {
+                Err(err)
+            };
+        }
+        // SAFETY: d_name is a NUL-terminated name inside the entry.
+        let name = unsafe { std::ffi::CStr::from_ptr((*entry).d_name.as_ptr()) };
+        let name = name.to_bytes();
+        if name != b"." && name != b".." {
+            each(OsStr::from_bytes(name));
+        }
+    };
+    // SAFETY: `stream` is open and closed once, here.
+    unsafe { libc::closedir(stream) };
+    result
 }
 
 /// Makes a FIFO at `path`, for the tests of the readers: one without a
@@ -265,10 +307,8 @@ mod tests {
         fs::create_dir(&other).unwrap();
         fs::write(other.join("secret.last"), "secret").unwrap();
         symlink(&other, &dir).unwrap();
-        let mut names: Vec<_> = list_dir(&handle)
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
+        let mut names = Vec::new();
+        list_dir(&handle, &mut |n| names.push(n.to_owned())).unwrap();
         names.sort();
         assert_eq!(names, ["a.last", "link.last", "pipe.last"]);
         let (file, meta) = open_regular_at(&handle, "a.last".as_ref()).unwrap();

@@ -393,3 +393,82 @@ fn one_users_thousands_of_files_give_at_most_the_cap_of_rows() {
         "{reason}"
     );
 }
+
+/// The areas are read through directory handles with the kernel's own
+/// calls (`openat`, `fdopendir`), which need no `/proc`: a checker in a
+/// chroot or a container without it judges every user's heartbeats and
+/// pauses as anywhere else.
+#[test]
+fn the_areas_are_read_where_no_proc_is_mounted() {
+    let Some(s) = system_like() else { return };
+    let private = ["--mount", "--propagation", "private"];
+    let probe = s.cmd("unshare").args(private).args(["true"]).run();
+    if probe.status != Some(0) {
+        skip::not_here("no mount namespace can be made here (`unshare --mount`)");
+        return;
+    }
+    write_as(&s, NOBODY, &s.hb(), &["report", "1h"])
+        .code(0)
+        .silent();
+    write_as(&s, NOBODY, &s.hb(), &["report", "--pause", "1h"]).code(0);
+    // /proc hidden under an empty tmpfs, in a mount namespace of its own.
+    let out = s
+        .cmd("unshare")
+        .args(private)
+        .args([
+            "sh",
+            "-c",
+            "mount -t tmpfs none /proc && exec \"$0\" --format json",
+        ])
+        .arg(harness::HB_CHECK)
+        .env("HB_DIR", s.hb())
+        .env("HB_BOOT_TIME", "2000-01-01T00:00:00Z")
+        .run();
+    let doc = out.json();
+    let rows: Vec<(&str, &str)> = doc["jobs"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a jobs array{}", out.show()))
+        .iter()
+        .map(|j| (j["job"].as_str().unwrap(), j["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(rows, [("nobody/report", "paused")], "{}", out.show());
+}
+
+/// A wrapped run of a user who cannot write the heartbeat directory keeps
+/// its `running` record in their area; its output is progress on that
+/// record (`--stall-after`), so a chatty run is never called stalled.
+#[test]
+fn output_of_a_run_in_a_users_area_marks_its_own_record() {
+    let Some(s) = system_like() else { return };
+    let (child, shown) = s
+        .hb_write()
+        .env("HB_DIR", s.hb())
+        .env("HOME", "/nonexistent")
+        .env_remove("XDG_STATE_HOME")
+        .args(["--stall-after", "10s", "chatty", "1h", "--"])
+        .args(["sh", "-c", "echo tick; sleep 30"])
+        .run_as(NOBODY, NOBODY)
+        .spawn();
+    let file = area(&s, "nobody").join("chatty.last");
+    let modified = || fs::metadata(&file).and_then(|m| m.modified()).ok();
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !fs::read_to_string(&file).is_ok_and(|t| t.contains("\"running\"")) {
+        assert!(std::time::Instant::now() < until, "no running record");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let written = modified().expect("the running record's time");
+    // The output is marked within one progress period (5 s).
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(12);
+    while modified() <= Some(written) && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let marked = modified() > Some(written);
+    // SAFETY: kill takes plain integers.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    harness::Outcome::new(shown, None, child.wait_with_output().unwrap()).code(143);
+    assert!(marked, "the output was not marked on {}", file.display());
+    assert!(
+        !s.hb().join("chatty.last").exists(),
+        "nothing outside the area"
+    );
+}
