@@ -159,21 +159,30 @@ impl Fleet {
         for j in jobs {
             if groupable(j.status) || ruled.contains(j.job.as_str()) {
                 let statuses = by_job.entry(j.job.as_str()).or_default();
-                statuses.entry(j.status).or_default().insert(host_of(j, local));
+                statuses
+                    .entry(j.status)
+                    .or_default()
+                    .insert(host_of(j, local));
             }
         }
         // Every host with a row, for the jobs that group or have a rule.
         let counted: BTreeSet<&str> = (by_job.iter())
             .filter(|(_, statuses)| {
                 let hosts = |(s, h): (&Status, &BTreeSet<&str>)| groupable(*s).then_some(h.len());
-                statuses.iter().filter_map(hosts).any(|n| n >= GROUP_MIN_HOSTS)
+                statuses
+                    .iter()
+                    .filter_map(hosts)
+                    .any(|n| n >= GROUP_MIN_HOSTS)
             })
             .map(|(job, _)| *job)
             .chain(ruled.iter().copied())
             .collect();
         let mut all_hosts: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
         for j in jobs.iter().filter(|j| counted.contains(j.job.as_str())) {
-            all_hosts.entry(j.job.as_str()).or_default().insert(host_of(j, local));
+            all_hosts
+                .entry(j.job.as_str())
+                .or_default()
+                .insert(host_of(j, local));
         }
         let hosts_of = |job: &str| all_hosts.get(job).cloned().unwrap_or_default();
         let mut groups = Vec::new();

@@ -80,6 +80,13 @@ impl Progress {
             let _ = crate::store::touch(&self.path);
         }
     }
+
+    /// Marks what is pending now: a stream that ends leaves no pump to
+    /// wait for its time, and the command may go on silent.
+    fn settle(&mut self) {
+        self.next = Instant::now();
+        self.mark(false);
+    }
 }
 
 /// A close-on-exec pipe (read end, write end) whose read end tells the
@@ -150,6 +157,9 @@ pub(super) fn pump(
             sink.lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(stream, &buf[..n]);
+        }
+        if let Some(progress) = &mut sink.lock().unwrap_or_else(PoisonError::into_inner).progress {
+            progress.settle();
         }
         let _ = events.send(Event::Eof);
         None

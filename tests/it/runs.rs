@@ -448,6 +448,29 @@ fn a_keepalive_or_output_extends_a_silent_run() {
 }
 
 #[test]
+fn output_just_before_the_streams_close_is_still_marked() {
+    let s = Scratch::new();
+    // Prints at about 2 s, then closes both streams and stays silent: no
+    // pump is left to mark the output when its 5 s are up.
+    let script = "sleep 2; echo last; exec >&- 2>&-; sleep 30";
+    let (child, shown) = start_running(&s, &["--stall-after", "10s"], "closing", script);
+    let started = instant(&record(&s, "closing"), "started_at");
+    let file = s.hb().join("closing.last");
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    let marked = || -> chrono::DateTime<chrono::Utc> {
+        fs::metadata(&file).unwrap().modified().unwrap().into()
+    };
+    while marked() < started + chrono::Duration::milliseconds(1500) {
+        assert!(
+            std::time::Instant::now() < until,
+            "the last output was never marked"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    end(child, shown);
+}
+
+#[test]
 fn a_run_far_faster_than_its_usual_is_flagged_and_alerts_only_when_asked() {
     let s = Scratch::new();
     // Ten good runs of 14 minutes each, as the wrapper would have left.
