@@ -18,7 +18,10 @@ if [ -z "${HB_BIN:-}" ]; then
   HB_BIN=${CARGO_TARGET_DIR:-target}/release
 fi
 HB_DIR=$(mktemp -d)
-export HB_DIR
+# The demo's runs keep their lock and what they remember (the last run, the
+# alerts sent) in the scratch directory, apart from this host's own checks.
+HB_LOCK_FILE=$HB_DIR/hb-check.lock
+export HB_DIR HB_LOCK_FILE
 trap 'rm -rf "$HB_DIR"' EXIT
 
 echo "\$ hb-write backup 1d            # after a good nightly backup"
