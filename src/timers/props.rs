@@ -41,7 +41,10 @@ pub(crate) fn blocks(text: &str) -> Vec<Props> {
     let mut all = vec![Props::default()];
     for line in text.lines() {
         if line.trim().is_empty() {
-            all.push(Props::default());
+            // Only after a block: a run of blank lines costs nothing.
+            if all.last().is_some_and(|p| !p.0.is_empty()) {
+                all.push(Props::default());
+            }
         } else if let (Some(Props(current)), Some((key, value))) =
             (all.last_mut(), line.split_once('='))
         {
@@ -202,6 +205,13 @@ Id=hbfail.timer\n";
         assert_eq!(all[1].all("TimersMonotonic").count(), 2);
         assert_eq!(all[1].get("LastTriggerUSec"), Some(""));
         assert_eq!(all[1].text("Nope"), "");
+    }
+
+    #[test]
+    fn blank_lines_make_no_empty_blocks() {
+        let all = blocks(&format!("\n\n{SHOWN}{}", "\n".repeat(100_000)));
+        assert_eq!(all.len(), 2);
+        assert!(all.capacity() < 100, "{}", all.capacity());
     }
 
     #[test]
