@@ -33,7 +33,13 @@ pub(crate) fn note_needs(
 /// Jobs blocked by a bad job they need: each bad job that needs a bad job
 /// (of its host) goes under the bad job at the root of its chain.
 pub(super) fn blocked(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
+    if facts.needs.is_empty() {
+        return;
+    }
+    // Only a bad row can block, so only bad rows are looked up: a map of
+    // every row would cost a key per heartbeat on a fleet's scan.
     let rows: HashMap<String, usize> = (jobs.iter().enumerate())
+        .filter(|(_, j)| j.status.is_alert())
         .map(|(i, j)| (key(j.host.as_deref(), &j.job), i))
         .collect();
     // The bad job a bad row needs, if any.

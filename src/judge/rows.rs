@@ -21,17 +21,23 @@ pub(crate) fn rows<'p>(
     pause_of: impl Fn(&str) -> Option<&'p Pause>,
 ) -> Vec<Judgement> {
     let mut all = dedup(judged, local);
-    // The names judged, so that many lines cost a look-up each.
-    let mut seen: HashSet<String> = all.iter().map(|j| j.job.clone()).collect();
-    for line in crontab {
-        let name = judged_name(line);
-        if seen.insert(name.clone()) {
-            all.push(judge(
-                &Job::unseen(&name, Some(line), pause_of(&name)),
-                policy,
-            ));
+    let mut unseen = Vec::new();
+    if !crontab.is_empty() {
+        // The names judged, borrowed, so that many lines cost a look-up
+        // each and a scan without a crontab builds no set at all.
+        let judged: HashSet<&str> = all.iter().map(|j| j.job.as_str()).collect();
+        let mut added = HashSet::new();
+        for line in crontab {
+            let name = judged_name(line);
+            if !judged.contains(name.as_str()) && added.insert(name.clone()) {
+                unseen.push(judge(
+                    &Job::unseen(&name, Some(line), pause_of(&name)),
+                    policy,
+                ));
+            }
         }
     }
+    all.append(&mut unseen);
     for name in expect {
         if !all.iter().any(|j| is_expected(j, name, local)) {
             all.push(judge(&Job::unseen(name, None, pause_of(name)), policy));
