@@ -6,13 +6,13 @@
 //! truth never depends on the network. A ping URL carries the check's
 //! secret, so messages name only its host.
 
-use std::ffi::OsStr;
 use std::io::Write as _;
 use std::time::Duration;
 
 use chrono::Utc;
 use url::Url;
 
+use crate::http::redact::SecretParser;
 use crate::http::retry::{self, Backoff, Budget, Failed, Repeat};
 use crate::http::wait::RateLimit;
 use crate::http::{self, Http};
@@ -52,39 +52,11 @@ pub(crate) fn parse_url(text: &str) -> Result<Url, Error> {
     Ok(url)
 }
 
-/// The value parser of `--ping` and `HB_PING_URL` (and hb-check's): clap's
-/// own message would quote the whole value, secret and all; this one names
-/// only the scheme and host ([`parse_url`]).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct UrlParser;
-
-impl clap::builder::TypedValueParser for UrlParser {
-    type Value = Url;
-
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
-        value: &OsStr,
-    ) -> Result<Url, clap::Error> {
-        let long = arg.and_then(clap::Arg::get_long);
-        let env = arg.and_then(clap::Arg::get_env).and_then(OsStr::to_str);
-        let flag = match (long, env) {
-            (Some(long), Some(env)) => format!("`--{long}` or `{env}`"),
-            (Some(long), None) => format!("`--{long}`"),
-            _ => "the ping URL".to_owned(),
-        };
-        let why = match value.to_str() {
-            Some(text) => match parse_url(text) {
-                Ok(url) => return Ok(url),
-                Err(why) => why.to_string(),
-            },
-            None => "invalid ping URL: it is not UTF-8".to_owned(),
-        };
-        let message = format!("{why} (given to {flag})\n");
-        Err(clap::Error::raw(clap::error::ErrorKind::ValueValidation, message).with_cmd(cmd))
-    }
-}
+/// The value parser of hb-check's `--ping` and `HB_CHECK_PING_URL`.
+pub(crate) const URL_PARSER: SecretParser<Url> = SecretParser {
+    what: "ping URL",
+    parse: parse_url,
+};
 
 /// Sends pings; cheap to clone, so a ping can go from another thread.
 #[derive(Debug, Clone)]
