@@ -17,6 +17,10 @@ pub(crate) use ureq::http::{HeaderMap, Method, StatusCode};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, RequestExt};
 
+use chrono::Utc;
+use retry::{Backoff, Budget, Failed, Repeat};
+use wait::RateLimit;
+
 pub(crate) use redact::{hide_urls, shown};
 
 /// One request: what to send and how much of an answer to read.
@@ -164,6 +168,56 @@ impl Http {
             headers,
             body,
         })
+    }
+}
+
+/// Why [`Http::send_once`] brought no success.
+#[derive(Debug)]
+pub(crate) enum NotTaken {
+    /// Less than [`MIN_ATTEMPT`] of the budget was left for an attempt.
+    NoTime,
+    /// The server answered with a status other than success.
+    Refused(Answer),
+    /// No usable answer came.
+    Failed(Failure),
+}
+
+/// The least time worth an attempt of [`Http::send_once`].
+const MIN_ATTEMPT: Duration = Duration::from_millis(200);
+
+impl Http {
+    /// Sends `request`, which the server must take once only (a ping, a
+    /// notification), within `budget`: again only when it certainly did not
+    /// take it (no connection, 429, 503 with `Retry-After`); an attempt may
+    /// take `deadline(left)` of what is left.
+    pub(crate) fn send_once(
+        &self,
+        request: &Request,
+        budget: &Budget,
+        deadline: fn(Duration) -> Duration,
+    ) -> Result<Answer, NotTaken> {
+        let attempt = || match budget.left() {
+            left if left < MIN_ATTEMPT => Err(NotTaken::NoTime),
+            left => match self.send(request, deadline(left)) {
+                Ok(answer) if answer.status.is_success() => Ok(answer),
+                Ok(answer) => Err(NotTaken::Refused(answer)),
+                Err(e) => Err(NotTaken::Failed(e)),
+            },
+        };
+        let failed = |e: &NotTaken| match e {
+            NotTaken::NoTime => Failed::default(),
+            NotTaken::Refused(answer) => Failed {
+                status: Some(answer.status.as_u16()),
+                retry_after: RateLimit::read(&answer.headers, Utc::now()).retry_after,
+                ..Failed::default()
+            },
+            NotTaken::Failed(e) => Failed {
+                unsent: e.kind == Kind::Unsent,
+                ..Failed::default()
+            },
+        };
+        let backoff = Backoff::new(Repeat::Once, MIN_ATTEMPT);
+        retry::call(backoff, budget, attempt, failed).map_err(|gave_up| gave_up.error)
     }
 }
 

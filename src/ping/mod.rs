@@ -9,13 +9,11 @@
 use std::io::Write as _;
 use std::time::Duration;
 
-use chrono::Utc;
 use url::Url;
 
 use crate::http::redact::SecretParser;
-use crate::http::retry::{self, Backoff, Budget, Failed, Repeat};
-use crate::http::wait::RateLimit;
-use crate::http::{self, Http};
+use crate::http::retry::Budget;
+use crate::http::{self, Http, NotTaken};
 use crate::Error;
 
 mod protocol;
@@ -30,9 +28,6 @@ pub(crate) const BUDGET: Duration = Duration::from_secs(10);
 /// its end waits for the start (so that they arrive in order): a slow
 /// server may hold a short run back by this much, and no more.
 pub(crate) const START_BUDGET: Duration = Duration::from_millis(1500);
-
-/// The least time worth a retry: a retry is not begun with less left.
-const MIN_ATTEMPT: Duration = Duration::from_millis(200);
 
 /// Parses a ping URL: `http` or `https`, with a host and no user name or
 /// password. A refusal names the URL by its scheme and host only.
@@ -73,47 +68,26 @@ impl Pinger {
         Pinger { http, url, style }
     }
 
-    /// Sends `ping` within `budget`, again only when the server cannot have
-    /// counted it (no connection, or 429 or 503 with `Retry-After`): after
-    /// a timeout the first may yet arrive, and a second would count twice.
+    /// Sends `ping` within `budget`, once ([`Http::send_once`]): after a
+    /// timeout the first may yet arrive, and a second would count twice.
     /// The answer's body is never read.
     pub(crate) fn send(&self, ping: &Ping, budget: Duration) -> Result<(), Error> {
         let Some(request) = request(&self.url, self.style, ping) else {
             return Ok(());
         };
-        let budget = Budget::new(budget);
-        let backoff = Backoff::new(Repeat::Once, MIN_ATTEMPT);
-        let attempt = || {
-            let left = budget.left();
-            let (reason, source, failed) = if left < MIN_ATTEMPT {
-                let reason = "no time was left to send it";
-                (reason.to_owned(), None, Failed::default())
-            } else {
-                match self.http.send(&request, left) {
-                    Ok(answer) if answer.status.is_success() => return Ok(()),
-                    Ok(answer) => {
-                        let limit = RateLimit::read(&answer.headers, Utc::now());
-                        let failed = Failed {
-                            status: Some(answer.status.as_u16()),
-                            retry_after: limit.retry_after,
-                            ..Failed::default()
-                        };
-                        let reason = format!("the server answered {}", answer.status);
-                        (reason, None, failed)
-                    }
-                    Err(e) => {
-                        let failed = Failed {
-                            unsent: e.kind == http::Kind::Unsent,
-                            ..Failed::default()
-                        };
-                        (e.message.clone(), Some(Box::new(e) as _), failed)
-                    }
+        let sent = self
+            .http
+            .send_once(&request, &Budget::new(budget), |left| left);
+        sent.map(drop).map_err(|why| {
+            let (reason, source) = match why {
+                NotTaken::NoTime => ("no time was left to send it".to_owned(), None),
+                NotTaken::Refused(answer) => {
+                    (format!("the server answered {}", answer.status), None)
                 }
+                NotTaken::Failed(e) => (e.message.clone(), Some(Box::new(e) as _)),
             };
-            Err((Error::Ping { reason, source }, failed))
-        };
-        retry::call(backoff, &budget, attempt, |(_, failed)| *failed)
-            .map_err(|gave_up| gave_up.error.0)
+            Error::Ping { reason, source }
+        })
     }
 
     /// Sends `ping` and, if it fails, writes one warning line on stderr in
