@@ -53,13 +53,12 @@ pub(crate) enum Kind {
     /// No connection was made (refused, no such host, TLS refused): the
     /// server cannot have seen the request.
     Unsent,
-    /// No answer within the deadline: the request may have been acted on.
-    NoAnswer,
     /// The answer began but did not arrive whole within the deadline.
     Slow,
     /// The answer is longer than the limit.
     TooLong,
-    /// Anything else: the connection broke, the answer was not HTTP.
+    /// Anything else (no answer within the deadline, the connection broke,
+    /// the answer was not HTTP): the request may have been acted on.
     Broken,
 }
 
@@ -91,7 +90,7 @@ impl std::fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
-/// The client; cheap to clone.
+/// The client; cheap to clone. Its default says it is cron-heartbeat.
 #[derive(Debug, Clone)]
 pub(crate) struct Http {
     agent: Agent,
@@ -99,6 +98,12 @@ pub(crate) struct Http {
     /// system's certificates read.
     tls: Arc<OnceLock<Result<Agent, String>>>,
     user_agent: String,
+}
+
+impl Default for Http {
+    fn default() -> Http {
+        Http::new(concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION")))
+    }
 }
 
 impl Http {
@@ -272,7 +277,7 @@ fn failure(err: ureq::Error, deadline: Duration, reading: bool) -> Failure {
             Kind::Slow,
             format!("the answer did not arrive whole {within}"),
         ),
-        ureq::Error::Timeout(_) => (Kind::NoAnswer, format!("no answer {within}")),
+        ureq::Error::Timeout(_) => (Kind::Broken, format!("no answer {within}")),
         ureq::Error::BodyExceedsLimit(limit) => (
             Kind::TooLong,
             format!(

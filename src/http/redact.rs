@@ -1,23 +1,19 @@
 //! Keeping secrets out of output. A configured URL is only ever shown by
-//! its scheme and host ([`shown`], [`hide_urls`]): its path, query and
-//! user part hold a ping's check UUID, a token or a password. And a token
-//! a server (or a proxy) echoes back in an error message, upper-cased or
-//! broken over lines, is masked ([`Redactor`]). Only text that came from
-//! the server passes through the redactor; the client's own messages never
-//! hold the token.
+//! its scheme and host ([`shown`], [`hide_urls`], [`SecretParser`] for
+//! clap's refusals): its path, query and user part hold a ping's check
+//! UUID, a token or a password. A token a server (or a proxy) echoes back
+//! in an error message, upper-cased or broken over lines, is masked
+//! ([`Redactor`]); the client's own messages never hold the token.
 
 /// A URL as output may show it: its scheme and host (and port), nothing
-/// else. A URL's path, query and user part are where the secrets are (a
-/// ping's check UUID, a token, a password), so this is the only form in
-/// which a configured URL is ever printed. Text that is no URL at all is
-/// shown as the scheme alone, or `the URL` when even that is missing.
+/// else; text that is no URL, as `a SCHEME URL`, or `the URL` without even
+/// a scheme.
 pub(crate) fn shown(text: &str) -> String {
-    let Some((scheme, rest)) = text.split_once("://") else {
+    let url = text.split_once("://");
+    let Some((scheme, rest)) = url.filter(|(s, _)| !s.is_empty() && s.chars().all(scheme_char))
+    else {
         return "the URL".to_owned();
     };
-    if scheme.is_empty() || !scheme.chars().all(scheme_char) {
-        return "the URL".to_owned();
-    }
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     // The user part ends at the last `@` of the authority.
     let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
@@ -34,7 +30,7 @@ pub(crate) fn shown(text: &str) -> String {
 }
 
 /// `text` with every URL in it (a scheme, `://`, and what follows up to
-/// white space or a quote) put as [`shown`] puts it: for messages that may
+/// white space or a quote) as [`shown`] puts it: for messages that may
 /// quote what a user typed, such as clap's usage errors.
 pub(crate) fn hide_urls(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -104,7 +100,6 @@ impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Secre
     }
 }
 
-/// Whether `c` may be part of a URL's scheme.
 fn scheme_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')
 }
@@ -128,7 +123,6 @@ pub(crate) struct Redactor {
 }
 
 impl Redactor {
-    /// A redactor for `secret`.
     pub(crate) fn new(secret: &str) -> Redactor {
         Redactor {
             needle: secret

@@ -84,15 +84,19 @@ impl<'a> Facts<'a> {
     }
 
     fn details(&self, key: &str) -> Details {
-        let Some(j) = self.find(key) else {
-            return Details::default();
-        };
-        Details {
-            reason: j.reason.as_deref().map(|r| content::cut(r, PIECE_MAX)),
+        let cut = |text: &str| content::cut(text, PIECE_MAX);
+        let known = self.find(key).map(|j| Details {
+            reason: j.reason.as_deref().map(cut),
             due: content::due(j),
             age_seconds: j.age_seconds,
             last_seen: j.timestamp,
-            message: content::message(j).map(|m| content::cut(m, PIECE_MAX)),
+            message: content::message(j).map(cut),
+            since: None,
+        });
+        let since = (self.since)(key);
+        Details {
+            since,
+            ..known.unwrap_or_default()
         }
     }
 
@@ -126,7 +130,6 @@ impl<'a> Facts<'a> {
             .map(|(key, status)| Bad {
                 job: self.name(key),
                 status: *status,
-                since: (self.since)(key),
                 details: self.details(key),
             })
             .collect();
@@ -198,7 +201,6 @@ pub(crate) fn changes(
             job: facts.name(key),
             from,
             to,
-            since: (facts.since)(key),
             details: facts.details(key),
         })
         .collect();
@@ -340,20 +342,20 @@ fn change_line(c: &Change) -> Line {
         Some(s) => format!(": {s}{was}"),
         None => format!(": no longer reported{was}"),
     }));
-    line.extend(detail_parts(c.since, &c.details));
+    line.extend(detail_parts(&c.details));
     line
 }
 
 /// One line per bad job: `backup: stale since ...; reason`.
 fn bad_line(b: &Bad) -> Line {
     let mut line = vec![untrusted(b.job.clone()), fixed(format!(": {}", b.status))];
-    line.extend(detail_parts(b.since, &b.details));
+    line.extend(detail_parts(&b.details));
     line
 }
 
-fn detail_parts(since: Option<DateTime<Utc>>, d: &Details) -> Line {
+fn detail_parts(d: &Details) -> Line {
     let mut parts = Vec::new();
-    if let Some(since) = since {
+    if let Some(since) = d.since {
         parts.push(fixed(format!(" since {}", content::format_time(since))));
     }
     if let Some(age) = d.age_seconds {

@@ -76,6 +76,10 @@ pub(crate) type Line = Vec<Part>;
 /// What is known of a job beyond its status.
 #[derive(Debug, Clone, Default, Serialize)]
 pub(crate) struct Details {
+    /// Since when it has had its status, as far as this destination's runs
+    /// saw.
+    #[serde(serialize_with = "crate::record::rfc3339_opt::serialize")]
+    pub since: Option<DateTime<Utc>>,
     /// Why the job is not ok.
     pub reason: Option<String>,
     /// When a job judged by its schedule is due (`03:10, missed`).
@@ -98,10 +102,6 @@ pub(crate) struct Change {
     pub from: Option<Status>,
     /// Its status now (`null`: no longer reported).
     pub to: Option<Status>,
-    /// Since when it has had that status, as far as this destination's
-    /// runs saw.
-    #[serde(serialize_with = "crate::record::rfc3339_opt::serialize")]
-    pub since: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub details: Details,
 }
@@ -111,8 +111,6 @@ pub(crate) struct Change {
 pub(crate) struct Bad {
     pub job: String,
     pub status: Status,
-    #[serde(serialize_with = "crate::record::rfc3339_opt::serialize")]
-    pub since: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub details: Details,
 }
@@ -223,12 +221,12 @@ impl Message {
         // A job's name has no space; the checker's own entries (`cron
         // daemon`, `backup quorum`) have one, joined here so that a line
         // stays three words.
-        let mut out = String::new();
-        for c in &self.changes {
-            let job = plain(&c.job).replace(' ', "-");
-            out.push_str(&format!("{job} {} {}\n", word(c.from), word(c.to)));
-        }
-        out
+        (self.changes.iter())
+            .map(|c| {
+                let job = plain(&c.job).replace(' ', "-");
+                format!("{job} {} {}\n", word(c.from), word(c.to))
+            })
+            .collect()
     }
 }
 

@@ -63,7 +63,7 @@ fn fan_out(
     budget: Duration,
     each: &(dyn Fn(&Http, &Dest, &Budget) -> Result<(), Error> + Sync),
 ) -> Result<(), Error> {
-    let (http, budget) = (client(), Budget::new(budget));
+    let (http, budget) = (Http::default(), Budget::new(budget));
     let mut failed: Vec<(String, Option<Error>)> = std::thread::scope(|scope| {
         let running: Vec<_> = (dests.iter())
             .map(|dest| (dest, scope.spawn(|| each(&http, dest, &budget))))
@@ -218,7 +218,7 @@ pub(crate) fn test_run(
     let none = BTreeSet::new();
     let message = compose::test(&Facts::new(host, "hb-check", &[], &[], &none, Utc::now()));
     let budget = Budget::new(args.dests.notify_timeout);
-    match deliver(&client(), dest, &message, &budget) {
+    match deliver(&Http::default(), dest, &message, &budget) {
         Ok(answer) => {
             let line = format!("{} took the test message: {answer}\n", dest.shown());
             (stdout.write_all(line.as_bytes())).map_or(Check::Unknown, |()| Check::Ok)
@@ -231,11 +231,6 @@ pub(crate) fn test_run(
             Check::Unknown
         }
     }
-}
-
-/// The HTTP client every destination shares.
-fn client() -> Http {
-    Http::new(concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION")))
 }
 
 #[cfg(test)]

@@ -14,13 +14,11 @@ use serde::{Deserialize, Serialize};
 use crate::alert::State;
 use crate::judge::Status;
 
-/// The file format's version.
 const VERSION: u32 = 1;
 
 /// One destination's state.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct DestState {
-    /// [`VERSION`].
     version: u32,
     /// What the destination last accepted; `None` before its first message.
     pub delivered: Option<State>,
@@ -39,7 +37,6 @@ impl DestState {
             .unwrap_or_default()
     }
 
-    /// Writes the state to `path`, atomically.
     pub(crate) fn write(&self, path: &Path) -> Result<(), crate::Error> {
         let state = DestState {
             version: VERSION,
@@ -78,12 +75,10 @@ impl DestState {
     }
 }
 
-/// The entry of `key` in `since` (sorted by key).
+/// `since`'s entry of `key` (sorted by key).
 fn entry<'a>(since: &'a [(String, Status, i64)], key: &str) -> Option<&'a (String, Status, i64)> {
-    let at = since
-        .binary_search_by(|(k, _, _)| k.as_str().cmp(key))
-        .ok()?;
-    Some(&since[at])
+    let at = since.binary_search_by(|(k, _, _)| k.as_str().cmp(key));
+    at.ok().map(|at| &since[at])
 }
 
 /// The state file of the destination `given` (as the user wrote it): the
@@ -91,10 +86,10 @@ fn entry<'a>(since: &'a [(String, Status, i64)], key: &str) -> Option<&'a (Strin
 /// digits of the SHA-256 of `given`.
 pub(crate) fn path(lock: &Path, given: &str) -> PathBuf {
     let digest = ring::digest::digest(&ring::digest::SHA256, given.as_bytes());
-    let mut hex = String::new();
-    for b in &digest.as_ref()[..16] {
-        hex.push_str(&format!("{b:02x}"));
-    }
+    let hex: String = digest.as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     let mut name = lock.as_os_str().to_owned();
     name.push(format!(".notify-{hex}.state"));
     PathBuf::from(name)

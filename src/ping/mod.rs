@@ -64,7 +64,7 @@ pub(crate) struct Pinger {
 impl Pinger {
     /// A pinger for `url` in `style`.
     pub(crate) fn new(url: Url, style: Style) -> Pinger {
-        let http = Http::new(concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION")));
+        let http = Http::default();
         Pinger { http, url, style }
     }
 
