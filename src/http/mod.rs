@@ -182,7 +182,7 @@ pub(crate) enum NotTaken {
     /// Less than [`MIN_ATTEMPT`] of the budget was left for an attempt.
     NoTime,
     /// The server answered with a status other than success.
-    Refused(Answer),
+    Refused(Box<Answer>),
     /// No usable answer came.
     Failed(Failure),
 }
@@ -205,7 +205,7 @@ impl Http {
             left if left < MIN_ATTEMPT => Err(NotTaken::NoTime),
             left => match self.send(request, deadline(left)) {
                 Ok(answer) if answer.status.is_success() => Ok(answer),
-                Ok(answer) => Err(NotTaken::Refused(answer)),
+                Ok(answer) => Err(NotTaken::Refused(Box::new(answer))),
                 Err(e) => Err(NotTaken::Failed(e)),
             },
         };

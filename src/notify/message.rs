@@ -221,12 +221,12 @@ impl Message {
         // A job's name has no space; the checker's own entries (`cron
         // daemon`, `backup quorum`) have one, joined here so that a line
         // stays three words.
-        (self.changes.iter())
-            .map(|c| {
-                let job = plain(&c.job).replace(' ', "-");
-                format!("{job} {} {}\n", word(c.from), word(c.to))
-            })
-            .collect()
+        let mut out = String::new();
+        for c in &self.changes {
+            let job = plain(&c.job).replace(' ', "-");
+            out.push_str(&format!("{job} {} {}\n", word(c.from), word(c.to)));
+        }
+        out
     }
 }
 

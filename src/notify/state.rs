@@ -86,10 +86,8 @@ fn entry<'a>(since: &'a [(String, Status, i64)], key: &str) -> Option<&'a (Strin
 /// digits of the SHA-256 of `given`.
 pub(crate) fn path(lock: &Path, given: &str) -> PathBuf {
     let digest = ring::digest::digest(&ring::digest::SHA256, given.as_bytes());
-    let hex: String = digest.as_ref()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let first = u128::from_be_bytes(digest.as_ref()[..16].try_into().expect("16 bytes"));
+    let hex = format!("{first:032x}");
     let mut name = lock.as_os_str().to_owned();
     name.push(format!(".notify-{hex}.state"));
     PathBuf::from(name)
