@@ -65,7 +65,7 @@ pub(super) fn run(words: &[String], message: &Message, budget: Duration) -> Resu
         read_past_cap: true,
         drain: Some(DRAIN),
     };
-    let exited = match process::run(&mut command, Some(message.to_json()), limits) {
+    let exited = match process::run(&mut command, Some(super::message::json(message)), limits) {
         Ok(exited) => exited,
         Err(Failure::Spawn(e)) => {
             let reason = format!("cannot run `{program}`: {e}");

@@ -15,7 +15,6 @@ use crate::escape;
 use crate::judge::Status;
 use crate::report::content;
 
-/// The JSON document's version.
 pub(crate) const VERSION: u32 = 1;
 
 /// The most characters of the title.
@@ -70,7 +69,6 @@ pub(crate) enum Part {
     Untrusted(String),
 }
 
-/// One line of the title or the text.
 pub(crate) type Line = Vec<Part>;
 
 /// What is known of a job beyond its status.
@@ -80,16 +78,12 @@ pub(crate) struct Details {
     /// saw.
     #[serde(serialize_with = "crate::record::rfc3339_opt::serialize")]
     pub since: Option<DateTime<Utc>>,
-    /// Why the job is not ok.
     pub reason: Option<String>,
     /// When a job judged by its schedule is due (`03:10, missed`).
     pub due: Option<String>,
-    /// Seconds since its last heartbeat.
     pub age_seconds: Option<u64>,
-    /// When its last heartbeat was written.
     #[serde(serialize_with = "crate::record::rfc3339_opt::serialize")]
     pub last_seen: Option<DateTime<Utc>>,
-    /// The message its last run left.
     pub message: Option<String>,
 }
 
@@ -118,11 +112,9 @@ pub(crate) struct Bad {
 /// The message, as the generic webhook and `exec:` receive it.
 #[derive(Debug, Clone, Default, Serialize)]
 pub(crate) struct Message {
-    /// [`VERSION`].
     pub version: u32,
     pub event: Event,
     pub severity: Severity,
-    /// The host that checked.
     pub host: String,
     /// The program that sent it (`hb-check`, `night-watch`).
     pub checker: &'static str,
@@ -133,7 +125,6 @@ pub(crate) struct Message {
     pub title: String,
     /// Plain text a person reads as is, one line per job.
     pub text: String,
-    /// The number of jobs of each status.
     pub counts: BTreeMap<Status, usize>,
     /// What explains many jobs at once, one line each, named before them:
     /// cron not running, the host down, a job others need, the same job
@@ -142,11 +133,9 @@ pub(crate) struct Message {
     pub causes: Vec<String>,
     /// The jobs whose alerting status changed (at most 100).
     pub changes: Vec<Change>,
-    /// Changes not listed for the limit.
     pub changes_omitted: usize,
     /// The jobs that alert now (at most 100).
     pub still_bad: Vec<Bad>,
-    /// Bad jobs not listed for the limit.
     pub still_bad_omitted: usize,
     /// The title, in pieces.
     #[serde(skip)]
@@ -154,6 +143,15 @@ pub(crate) struct Message {
     /// The text, in lines of pieces.
     #[serde(skip)]
     pub lines: Vec<Line>,
+}
+
+/// `value` as JSON (pretty-printed, every unsafe character escaped: see
+/// [`escape::write_json`]).
+pub(crate) fn json(value: &impl Serialize) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Plain structs and JSON values with string keys always serialise.
+    escape::write_json(&mut out, value).expect("JSON serialises");
+    out
 }
 
 /// Renders a line, each untrusted piece through `quote`.
@@ -202,15 +200,6 @@ impl Message {
             out.push_str(&line);
             used += n;
         }
-        out
-    }
-
-    /// The document as JSON (pretty-printed, every unsafe character
-    /// escaped: see [`escape::write_json`]).
-    pub(crate) fn to_json(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        // Plain structs with string keys always serialise.
-        escape::write_json(&mut out, self).expect("a message always serialises");
         out
     }
 

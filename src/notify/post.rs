@@ -29,16 +29,12 @@ pub(super) struct Post<'a> {
 }
 
 impl<'a> Post<'a> {
-    /// A POST of `body` as JSON (every unsafe character escaped: see
-    /// [`crate::escape::write_json`]) to `url`.
+    /// A POST of `body` as JSON ([`super::message::json`]) to `url`.
     pub(super) fn json(url: &'a str, body: &impl serde::Serialize) -> Post<'a> {
-        let mut bytes = Vec::new();
-        // Plain structs and JSON values always serialise.
-        crate::escape::write_json(&mut bytes, body).expect("JSON serialises");
         Post {
             url,
             headers: Vec::new(),
-            body: ("application/json", bytes),
+            body: ("application/json", super::message::json(body)),
             redactor: None,
         }
     }
