@@ -1,9 +1,8 @@
-//! The one HTTP client, for the pings and the tracker alike: ureq (blocking)
-//! over rustls with the ring provider, trusting the system's certificates.
-//! It owns what every request shares: one deadline for the whole exchange,
-//! one limit on what is read of an answer, no redirects followed. [`redact`]
-//! holds the only form of a URL output may carry ([`shown`]: scheme and
-//! host); [`retry`] the policy every caller loops under.
+//! The one HTTP client, for pings, notifications and the tracker: ureq
+//! (blocking) over rustls, trusting the system's certificates, with one
+//! deadline for the whole exchange, one limit on what is read of an answer,
+//! no redirects followed. [`redact`] keeps secrets out of output; [`retry`]
+//! is the policy every caller loops under.
 
 pub(crate) mod redact;
 pub(crate) mod retry;
@@ -30,7 +29,7 @@ pub(crate) struct Request {
     pub(crate) url: String,
     /// Extra headers; a value marked sensitive is never shown.
     pub(crate) headers: Vec<(header::HeaderName, HeaderValue)>,
-    /// The body and its content type.
+    /// The content type and the body.
     pub(crate) body: Option<(&'static str, Vec<u8>)>,
     /// The most read of a successful answer's body; `None` reads none.
     pub(crate) limit: Option<u64>,
@@ -107,7 +106,6 @@ impl Default for Http {
 }
 
 impl Http {
-    /// A client that says it is `user_agent`.
     pub(crate) fn new(user_agent: &str) -> Http {
         Http {
             agent: agent(user_agent, TlsConfig::default()),
@@ -181,9 +179,7 @@ impl Http {
 pub(crate) enum NotTaken {
     /// Less than [`MIN_ATTEMPT`] of the budget was left for an attempt.
     NoTime,
-    /// The server answered with a status other than success.
     Refused(Box<Answer>),
-    /// No usable answer came.
     Failed(Failure),
 }
 
@@ -330,7 +326,7 @@ fn connecting(e: &std::io::Error) -> bool {
     )
 }
 
-/// A byte count as people write it: `4 MiB`, `64 KiB`, `200 bytes`.
+/// `4 MiB`, `64 KiB`, `200 bytes`.
 fn size(bytes: u64) -> String {
     match bytes {
         b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),

@@ -1,4 +1,3 @@
-//! What an answer's headers say about waiting before another try:
 //! `Retry-After` (seconds or an HTTP date) and GitHub's rate-limit headers,
 //! clamped to [`MAX_SERVER_WAIT`] before any arithmetic.
 
@@ -22,7 +21,7 @@ pub(crate) struct RateLimit {
 }
 
 impl RateLimit {
-    /// Reads the headers of an answer that came at `now`.
+    /// The headers of an answer that came at `now`.
     pub(crate) fn read(headers: &HeaderMap, now: DateTime<Utc>) -> RateLimit {
         let header = |name| {
             headers

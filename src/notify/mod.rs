@@ -1,19 +1,11 @@
 //! Notify destinations: a message to a webhook, ntfy, a chat or a command
 //! when jobs go bad, change, recover, and as a reminder while they stay
 //! bad (`hb-check --notify`), or the morning summary (`night-watch
-//! --notify`).
-//!
-//! - this file: the runs over all destinations, each in its own thread
-//!   within one budget; `dest`: a destination and its parsing;
-//! - [`message`]: the message, its JSON, title and text, and `compose`,
-//!   which builds it;
-//! - `post` (the HTTP destinations' one request, over `crate::http`),
-//!   `ntfy`, `chat` (Slack and Discord) and `exec`: one sender each;
-//! - `state`: what each destination last accepted, beside the run lock.
+//! --notify`); every destination in its own thread, within one budget.
 //!
 //! What changed is the change engine's word ([`crate::alert`]), against
-//! what the destination last accepted: a destination that was down hears
-//! of the change when it is back, once.
+//! what the destination last accepted (`state`): a destination that was
+//! down hears of the change when it is back, once.
 
 pub(crate) mod args;
 mod chat;

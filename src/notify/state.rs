@@ -69,7 +69,6 @@ impl DestState {
             .collect();
     }
 
-    /// Since when the job with `key` has had its status.
     pub(crate) fn since_of(&self, key: &str) -> Option<DateTime<Utc>> {
         entry(&self.since, key).and_then(|(_, _, t)| DateTime::from_timestamp(*t, 0))
     }

@@ -62,7 +62,6 @@ pub(crate) struct Pinger {
 }
 
 impl Pinger {
-    /// A pinger for `url` in `style`.
     pub(crate) fn new(url: Url, style: Style) -> Pinger {
         let http = Http::default();
         Pinger { http, url, style }
