@@ -78,15 +78,10 @@ pub(crate) struct DestList(pub Vec<Dest>);
 /// The budget: 1 second to 10 minutes.
 fn parse_budget(text: &str) -> Result<Duration, crate::Error> {
     let budget = parse_timeout(text)?;
-    if (1..=600).contains(&budget.as_secs()) {
-        Ok(budget)
-    } else {
-        Err(crate::Error::invalid(
-            "duration",
-            text,
-            "the notify budget is 1s to 10m",
-        ))
-    }
+    let rule = "the notify budget is 1s to 10m";
+    let ok = (1..=600).contains(&budget.as_secs());
+    ok.then_some(budget)
+        .ok_or_else(|| crate::Error::invalid("duration", text, rule))
 }
 
 /// Splits `HB_NOTIFY`: destinations separated by white space, an `exec:`
