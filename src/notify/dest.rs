@@ -32,9 +32,11 @@ impl std::fmt::Debug for Dest {
     }
 }
 
-/// The schemes a destination may have, the scheme each is sent with, and
-/// the kind of destination it makes.
-const SCHEMES: &[(&str, &str, fn(String) -> Kind)] = &[
+/// A scheme a destination may have, the scheme it is sent with, and the
+/// kind of destination it makes.
+type Scheme = (&'static str, &'static str, fn(String) -> Kind);
+
+const SCHEMES: &[Scheme] = &[
     ("https://", "https://", Kind::Webhook),
     ("http://", "http://", Kind::Webhook),
     ("ntfys://", "https://", Kind::Ntfy),
