@@ -48,7 +48,7 @@ pub(crate) fn parse_url(text: &str) -> Result<Url, Error> {
 }
 
 /// The value parser of hb-check's `--ping` and `HB_CHECK_PING_URL`.
-pub(crate) const URL_PARSER: SecretParser<Url> = SecretParser {
+pub(crate) const URL_PARSER: SecretParser<Url, Error> = SecretParser {
     what: "ping URL",
     parse: parse_url,
 };
@@ -118,6 +118,25 @@ pub(crate) fn after_check(url: &Url, style: Style, checked: bool, code: u8, took
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_parser_names_the_flag_and_never_the_value() {
+        let parser = URL_PARSER;
+        let refusal = |arg: clap::Arg, value: &str| {
+            let cmd = clap::Command::new("hb-check").arg(arg.value_parser(parser.clone()));
+            let err = cmd.try_get_matches_from(["hb-check", "--ping", value]);
+            err.unwrap_err().render().to_string()
+        };
+        let ping = clap::Arg::new("ping").long("ping");
+        let given = "https://u:s3cret@hc.example/SECRET";
+        assert_eq!(
+            refusal(ping.clone().env("HB_CHECK_PING_URL"), given),
+            "error: invalid ping URL https://hc.example: it must not carry a user name or password (given to `--ping` or `HB_CHECK_PING_URL`)\n"
+        );
+        let hidden = ping.clone().env("HB_PING").hide(true);
+        assert!(refusal(hidden, "ftp://h/SECRET").ends_with("(given to HB_PING)\n"));
+        assert!(refusal(ping, "x").ends_with("(given to `--ping`)\n"));
+    }
 
     #[test]
     fn ping_urls_must_be_http_without_credentials() {
