@@ -159,22 +159,20 @@ impl Redactor {
             .filter(|(_, b)| !b.is_ascii_whitespace())
             .map(|(i, b)| (i, b.to_ascii_lowercase()))
             .collect();
+        let n = self.needle.len();
         let found = |from: usize| {
-            (from..squeezed.len().saturating_sub(self.needle.len() - 1)).find(|&start| {
-                squeezed[start..start + self.needle.len()]
-                    .iter()
-                    .map(|(_, b)| *b)
-                    .eq(self.needle.iter().copied())
-            })
+            let mut windows = squeezed.get(from..)?.windows(n);
+            let at = windows.position(|w| w.iter().map(|(_, b)| b).eq(&self.needle))?;
+            Some(from + at)
         };
-        if self.needle.len() < SHORT {
+        if n < SHORT {
             return if found(0).is_some() { WITHHELD } else { text }.to_owned();
         }
         let mut out = String::with_capacity(text.len());
         let mut copied = 0;
         let mut from = 0;
         while let Some(start) = found(from) {
-            let end = start + self.needle.len() - 1;
+            let end = start + n - 1;
             let (first, last) = (squeezed[start].0, squeezed[end].0);
             // The token is ASCII, so its first and last bytes are whole
             // characters: slicing there keeps the text valid UTF-8.

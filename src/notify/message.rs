@@ -1,10 +1,8 @@
 //! The message one run sends to every destination: a versioned JSON
-//! document (`"version": 1`) with a one-line `title` and a plain `text`,
-//! built once (in `compose`) from the change engine's word. The title and
-//! the text are kept as lines of fixed words and untrusted pieces (job
-//! names, reasons, messages), so that each medium renders the pieces inert
-//! its own way: escaped for a terminal in the plain text, code spans in
-//! chat.
+//! document with a one-line `title` and a plain `text`, kept as lines of
+//! fixed words and untrusted pieces (job names, reasons, messages), so that
+//! each medium renders the pieces inert its own way: escaped for a terminal
+//! in the plain text, code spans in chat.
 
 use std::collections::BTreeMap;
 
@@ -137,10 +135,9 @@ pub(crate) struct Message {
     /// The jobs that alert now (at most 100).
     pub still_bad: Vec<Bad>,
     pub still_bad_omitted: usize,
-    /// The title, in pieces.
+    /// The title and the text, in pieces.
     #[serde(skip)]
     pub title_line: Line,
-    /// The text, in lines of pieces.
     #[serde(skip)]
     pub lines: Vec<Line>,
 }

@@ -16,7 +16,6 @@ use crate::judge::Status;
 
 const VERSION: u32 = 1;
 
-/// One destination's state.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct DestState {
     version: u32,
@@ -46,11 +45,9 @@ impl DestState {
     }
 
     /// The `since` of this run's `jobs` (sorted by key) at `now`: a job
-    /// keeps its time while its status stays, and gets `now` when it is
-    /// new or its status changed. Only the jobs a message may name are
-    /// kept: those that are not fine, and those the destination last heard
-    /// were bad (whose recovery it may not have heard yet); so the file
-    /// grows with the bad jobs, not with all.
+    /// keeps its time while its status stays, else gets `now`. Kept are the
+    /// jobs a message may name (not fine, or last heard bad: its recovery
+    /// is news), so the file grows with the bad jobs, not with all.
     pub(crate) fn advance(&mut self, jobs: &[(String, Status)], now: DateTime<Utc>) {
         let before = std::mem::take(&mut self.since);
         let was_bad = |key: &str| {
