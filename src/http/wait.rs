@@ -35,8 +35,7 @@ impl RateLimit {
             .and_then(|v| {
                 if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
                     // Any run of digits, however long, clamps; none overflows.
-                    let secs = v.parse::<u64>().unwrap_or(u64::MAX);
-                    Some(Duration::from_secs(secs.min(MAX_SERVER_WAIT.as_secs())))
+                    Some(Duration::from_secs(v.parse().unwrap_or(u64::MAX)))
                 } else {
                     DateTime::parse_from_rfc2822(v)
                         .ok()
