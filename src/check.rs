@@ -102,7 +102,7 @@ pub struct Args {
     /// After each run, ping this dead man's switch (Healthchecks or Uptime
     /// Kuma): success when hb-check could check (exit 0, 1 or 2), failure
     /// when it could not (exit 3). It alerts when cron or hb-check stops.
-    #[arg(long = "ping", value_name = "URL", env = "HB_CHECK_PING_URL", value_parser = crate::ping::UrlParser, hide_env_values = true)]
+    #[arg(long = "ping", value_name = "URL", env = "HB_CHECK_PING_URL", value_parser = crate::ping::URL_PARSER, hide_env_values = true)]
     pub(crate) ping: Option<url::Url>,
 
     /// The protocol of the --ping URL.

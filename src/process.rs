@@ -1,7 +1,6 @@
-//! Running a command bounded: no wait past a deadline, no more kept of
-//! its output than a cap, and its whole process group (it leads one of its
-//! own) killed when the deadline passes. The callers (the `exec:` notify
-//! destination, the readers of systemd's timers) say what each end means.
+//! Running a command bounded: no wait past a deadline, no more kept of its
+//! output than a cap, and its whole process group (it leads one of its own)
+//! killed when the deadline passes.
 
 use std::io::{self, Read, Write};
 use std::os::unix::process::CommandExt;
@@ -14,16 +13,13 @@ use std::time::{Duration, Instant};
 /// line is all anyone shows.
 const STDERR_MAX: usize = 8 * 1024;
 
-/// How often a running command is looked at.
 const POLL: Duration = Duration::from_millis(5);
 
-/// How long a command may take (`timeout`, from the start), and what is
-/// kept of its output: `max_bytes` of standard output. Past its cap, an
-/// output stream is read on and dropped (`read_past_cap`: the command must
-/// not die of a closed pipe), or else closed. Once the command exited, its
-/// output is read for `drain` more (something it left in the background
-/// may hold the pipes), `None`: up to the deadline; never more than 100 ms
-/// past the deadline.
+/// How long a command may take, and what is kept: `max_bytes` of standard
+/// output. Past its cap, a stream is read on and dropped (`read_past_cap`:
+/// the command must not die of a closed pipe), or else closed. After the
+/// exit, output is read for `drain` more (leftovers in the background may
+/// hold the pipes; `None`: up to the deadline), at most 100 ms past it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
     pub timeout: Duration,
@@ -50,9 +46,8 @@ pub(crate) struct Exited {
     pub err: Option<Kept>,
 }
 
-/// Why a command did not exit in time: it could not be started, or
-/// waited for, or it ran past the deadline (the last two killed, with its
-/// process group).
+/// Why a command did not exit in time (after `Wait` and `Timeout`, it was
+/// killed with its process group).
 #[derive(Debug)]
 pub(crate) enum Failure {
     Spawn(io::Error),
@@ -128,7 +123,6 @@ fn keep(mut stream: impl Read + Send + 'static, cap: usize, past: bool) -> mpsc:
     receive
 }
 
-/// Kills the command's process group and reaps it.
 fn kill(child: &mut Child) {
     let _ = crate::supervise::signal::kill_group(child.id(), libc::SIGKILL);
     let _ = child.kill();

@@ -1,9 +1,8 @@
-//! The one HTTP client, for the pings and the tracker alike: ureq (blocking)
-//! over rustls with the ring provider, trusting the system's certificates.
-//! It owns what every request shares: one deadline for the whole exchange,
-//! one limit on what is read of an answer, no redirects followed. [`redact`]
-//! holds the only form of a URL output may carry ([`shown`]: scheme and
-//! host); [`retry`] the policy every caller loops under.
+//! The one HTTP client, for pings, notifications and the tracker: ureq
+//! (blocking) over rustls, trusting the system's certificates, with one
+//! deadline for the whole exchange, one limit on what is read of an answer,
+//! no redirects followed. [`redact`] keeps secrets out of output; [`retry`]
+//! is the policy every caller loops under.
 
 pub(crate) mod redact;
 pub(crate) mod retry;
@@ -17,6 +16,10 @@ pub(crate) use ureq::http::{HeaderMap, Method, StatusCode};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, RequestExt};
 
+use chrono::Utc;
+use retry::{Backoff, Budget, Failed, Repeat};
+use wait::RateLimit;
+
 pub(crate) use redact::{hide_urls, shown};
 
 /// One request: what to send and how much of an answer to read.
@@ -26,7 +29,7 @@ pub(crate) struct Request {
     pub(crate) url: String,
     /// Extra headers; a value marked sensitive is never shown.
     pub(crate) headers: Vec<(header::HeaderName, HeaderValue)>,
-    /// The body and its content type.
+    /// The content type and the body.
     pub(crate) body: Option<(&'static str, Vec<u8>)>,
     /// The most read of a successful answer's body; `None` reads none.
     pub(crate) limit: Option<u64>,
@@ -49,13 +52,12 @@ pub(crate) enum Kind {
     /// No connection was made (refused, no such host, TLS refused): the
     /// server cannot have seen the request.
     Unsent,
-    /// No answer within the deadline: the request may have been acted on.
-    NoAnswer,
     /// The answer began but did not arrive whole within the deadline.
     Slow,
     /// The answer is longer than the limit.
     TooLong,
-    /// Anything else: the connection broke, the answer was not HTTP.
+    /// Anything else (no answer within the deadline, the connection broke,
+    /// the answer was not HTTP): the request may have been acted on.
     Broken,
 }
 
@@ -87,7 +89,7 @@ impl std::fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
-/// The client; cheap to clone.
+/// The client; cheap to clone. Its default says it is cron-heartbeat.
 #[derive(Debug, Clone)]
 pub(crate) struct Http {
     agent: Agent,
@@ -97,8 +99,13 @@ pub(crate) struct Http {
     user_agent: String,
 }
 
+impl Default for Http {
+    fn default() -> Http {
+        Http::new(concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION")))
+    }
+}
+
 impl Http {
-    /// A client that says it is `user_agent`.
     pub(crate) fn new(user_agent: &str) -> Http {
         Http {
             agent: agent(user_agent, TlsConfig::default()),
@@ -167,6 +174,54 @@ impl Http {
     }
 }
 
+/// Why [`Http::send_once`] brought no success.
+#[derive(Debug)]
+pub(crate) enum NotTaken {
+    /// Less than [`MIN_ATTEMPT`] of the budget was left for an attempt.
+    NoTime,
+    Refused(Box<Answer>),
+    Failed(Failure),
+}
+
+/// The least time worth an attempt of [`Http::send_once`].
+const MIN_ATTEMPT: Duration = Duration::from_millis(200);
+
+impl Http {
+    /// Sends `request`, which the server must take once only (a ping, a
+    /// notification), within `budget`: again only when it certainly did not
+    /// take it (no connection, 429, 503 with `Retry-After`); an attempt may
+    /// take `deadline(left)` of what is left.
+    pub(crate) fn send_once(
+        &self,
+        request: &Request,
+        budget: &Budget,
+        deadline: fn(Duration) -> Duration,
+    ) -> Result<Answer, NotTaken> {
+        let attempt = || match budget.left() {
+            left if left < MIN_ATTEMPT => Err(NotTaken::NoTime),
+            left => match self.send(request, deadline(left)) {
+                Ok(answer) if answer.status.is_success() => Ok(answer),
+                Ok(answer) => Err(NotTaken::Refused(Box::new(answer))),
+                Err(e) => Err(NotTaken::Failed(e)),
+            },
+        };
+        let failed = |e: &NotTaken| match e {
+            NotTaken::NoTime => Failed::default(),
+            NotTaken::Refused(answer) => Failed {
+                status: Some(answer.status.as_u16()),
+                retry_after: RateLimit::read(&answer.headers, Utc::now()).retry_after,
+                ..Failed::default()
+            },
+            NotTaken::Failed(e) => Failed {
+                unsent: e.kind == Kind::Unsent,
+                ..Failed::default()
+            },
+        };
+        let backoff = Backoff::new(Repeat::Once, MIN_ATTEMPT);
+        retry::call(backoff, budget, attempt, failed).map_err(|gave_up| gave_up.error)
+    }
+}
+
 fn agent(user_agent: &str, tls: TlsConfig) -> Agent {
     Agent::config_builder()
         .user_agent(user_agent)
@@ -218,7 +273,7 @@ fn failure(err: ureq::Error, deadline: Duration, reading: bool) -> Failure {
             Kind::Slow,
             format!("the answer did not arrive whole {within}"),
         ),
-        ureq::Error::Timeout(_) => (Kind::NoAnswer, format!("no answer {within}")),
+        ureq::Error::Timeout(_) => (Kind::Broken, format!("no answer {within}")),
         ureq::Error::BodyExceedsLimit(limit) => (
             Kind::TooLong,
             format!(
@@ -271,7 +326,7 @@ fn connecting(e: &std::io::Error) -> bool {
     )
 }
 
-/// A byte count as people write it: `4 MiB`, `64 KiB`, `200 bytes`.
+/// `4 MiB`, `64 KiB`, `200 bytes`.
 fn size(bytes: u64) -> String {
     match bytes {
         b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),

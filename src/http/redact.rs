@@ -1,23 +1,19 @@
 //! Keeping secrets out of output. A configured URL is only ever shown by
-//! its scheme and host ([`shown`], [`hide_urls`]): its path, query and
-//! user part hold a ping's check UUID, a token or a password. And a token
-//! a server (or a proxy) echoes back in an error message, upper-cased or
-//! broken over lines, is masked ([`Redactor`]). Only text that came from
-//! the server passes through the redactor; the client's own messages never
-//! hold the token.
+//! its scheme and host ([`shown`], [`hide_urls`], [`SecretParser`] for
+//! clap's refusals): its path, query and user part hold a ping's check
+//! UUID, a token or a password. A token a server (or a proxy) echoes back
+//! in an error message, upper-cased or broken over lines, is masked
+//! ([`Redactor`]); the client's own messages never hold the token.
 
 /// A URL as output may show it: its scheme and host (and port), nothing
-/// else. A URL's path, query and user part are where the secrets are (a
-/// ping's check UUID, a token, a password), so this is the only form in
-/// which a configured URL is ever printed. Text that is no URL at all is
-/// shown as the scheme alone, or `the URL` when even that is missing.
+/// else; text that is no URL, as `a SCHEME URL`, or `the URL` without even
+/// a scheme.
 pub(crate) fn shown(text: &str) -> String {
-    let Some((scheme, rest)) = text.split_once("://") else {
+    let url = text.split_once("://");
+    let Some((scheme, rest)) = url.filter(|(s, _)| !s.is_empty() && s.chars().all(scheme_char))
+    else {
         return "the URL".to_owned();
     };
-    if scheme.is_empty() || !scheme.chars().all(scheme_char) {
-        return "the URL".to_owned();
-    }
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     // The user part ends at the last `@` of the authority.
     let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
@@ -34,7 +30,7 @@ pub(crate) fn shown(text: &str) -> String {
 }
 
 /// `text` with every URL in it (a scheme, `://`, and what follows up to
-/// white space or a quote) put as [`shown`] puts it: for messages that may
+/// white space or a quote) as [`shown`] puts it: for messages that may
 /// quote what a user typed, such as clap's usage errors.
 pub(crate) fn hide_urls(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -63,7 +59,57 @@ pub(crate) fn hide_urls(text: &str) -> String {
     out
 }
 
-/// Whether `c` may be part of a URL's scheme.
+/// The clap value parser of a value that holds a secret (a ping URL, a
+/// notify destination): clap's own refusal would quote it whole, so this
+/// one says `parse`'s error, which names it by scheme and host alone, and
+/// where it was given.
+pub(crate) struct SecretParser<T, E> {
+    /// What the value is (`ping URL`), for the refusal of one not UTF-8.
+    pub(crate) what: &'static str,
+    pub(crate) parse: fn(&str) -> Result<T, E>,
+}
+
+// By hand: a derive would ask `T` and `E` to be `Clone` too.
+impl<T, E> Clone for SecretParser<T, E> {
+    fn clone(&self) -> Self {
+        SecretParser { ..*self }
+    }
+}
+
+impl<T, E> clap::builder::TypedValueParser for SecretParser<T, E>
+where
+    T: Clone + Send + Sync + 'static,
+    E: std::fmt::Display + 'static,
+{
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<T, clap::Error> {
+        let why = match value.to_str().map(self.parse) {
+            Some(Ok(value)) => return Ok(value),
+            Some(Err(why)) => why.to_string(),
+            None => format!("invalid {}: it is not UTF-8", self.what),
+        };
+        // A hidden flag is only the way in of its variable: named alone.
+        let long = arg
+            .filter(|a| !a.is_hide_set())
+            .and_then(clap::Arg::get_long);
+        let env = arg.and_then(clap::Arg::get_env).and_then(|e| e.to_str());
+        let flag = match (long, env) {
+            (Some(long), Some(env)) => format!("`--{long}` or `{env}`"),
+            (Some(long), None) => format!("`--{long}`"),
+            (None, Some(env)) => env.to_owned(),
+            (None, None) => format!("the {}", self.what),
+        };
+        let message = format!("{why} (given to {flag})\n");
+        Err(clap::Error::raw(clap::error::ErrorKind::ValueValidation, message).with_cmd(cmd))
+    }
+}
+
 fn scheme_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')
 }
@@ -87,7 +133,6 @@ pub(crate) struct Redactor {
 }
 
 impl Redactor {
-    /// A redactor for `secret`.
     pub(crate) fn new(secret: &str) -> Redactor {
         Redactor {
             needle: secret
@@ -114,22 +159,20 @@ impl Redactor {
             .filter(|(_, b)| !b.is_ascii_whitespace())
             .map(|(i, b)| (i, b.to_ascii_lowercase()))
             .collect();
+        let n = self.needle.len();
         let found = |from: usize| {
-            (from..squeezed.len().saturating_sub(self.needle.len() - 1)).find(|&start| {
-                squeezed[start..start + self.needle.len()]
-                    .iter()
-                    .map(|(_, b)| *b)
-                    .eq(self.needle.iter().copied())
-            })
+            let mut windows = squeezed.get(from..)?.windows(n);
+            let at = windows.position(|w| w.iter().map(|(_, b)| b).eq(&self.needle))?;
+            Some(from + at)
         };
-        if self.needle.len() < SHORT {
+        if n < SHORT {
             return if found(0).is_some() { WITHHELD } else { text }.to_owned();
         }
         let mut out = String::with_capacity(text.len());
         let mut copied = 0;
         let mut from = 0;
         while let Some(start) = found(from) {
-            let end = start + self.needle.len() - 1;
+            let end = start + n - 1;
             let (first, last) = (squeezed[start].0, squeezed[end].0);
             // The token is ASCII, so its first and last bytes are whole
             // characters: slicing there keeps the text valid UTF-8.

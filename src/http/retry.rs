@@ -1,14 +1,13 @@
-//! The one retry policy, for the pings and the tracker alike: which failures
-//! are worth another attempt (above all, whether the server may already
-//! have acted on the request), how long to wait (exponential backoff with
-//! jitter, or what the server asked with `Retry-After`, clamped), and one
-//! budget for the whole. Callers loop in one place, [`call`].
+//! The one retry policy: which failures are worth another attempt (above
+//! all, whether the server may already have acted), how long to wait
+//! (backoff with jitter, or `Retry-After`, clamped), and one budget for
+//! the whole. Callers loop in one place, [`call`].
 
 use std::thread;
 use std::time::{Duration, Instant};
 
 /// At most this many attempts per request.
-pub(crate) const MAX_ATTEMPTS: u32 = 3;
+const MAX_ATTEMPTS: u32 = 3;
 
 /// The first backoff; each further one doubles, up to [`MAX_BACKOFF`].
 const BASE_BACKOFF: Duration = Duration::from_millis(500);
@@ -21,10 +20,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(8);
 /// value can overflow a `Duration` or an `Instant`.
 pub(crate) const MAX_SERVER_WAIT: Duration = Duration::from_secs(3600);
 
-/// What a failed attempt showed, as far as retrying goes.
+/// What a failed attempt showed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Failed {
-    /// The answer's status, when one came.
     pub(crate) status: Option<u16>,
     /// The wait the server asked for, clamped.
     pub(crate) retry_after: Option<Duration>,
@@ -50,7 +48,6 @@ pub(crate) enum Class {
     MaybeDone,
 }
 
-/// Classifies a failed attempt.
 pub(crate) fn classify(failed: &Failed) -> Class {
     match failed.status {
         _ if failed.rate_limited => Class::NotDone,
@@ -74,7 +71,7 @@ pub(crate) enum Repeat {
     Once,
 }
 
-/// A deadline for a whole sync, or one ping: no attempt starts, and no wait
+/// A deadline for a whole run of requests: no attempt starts, and no wait
 /// is chosen, that would end past it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Budget {
@@ -83,7 +80,6 @@ pub(crate) struct Budget {
 }
 
 impl Budget {
-    /// A budget of `total` starting now.
     pub(crate) fn new(total: Duration) -> Budget {
         Budget {
             started: Instant::now(),
@@ -95,14 +91,13 @@ impl Budget {
         self.total
     }
 
-    /// What is left of it.
     pub(crate) fn left(&self) -> Duration {
         self.total.saturating_sub(self.started.elapsed())
     }
 }
 
-/// The retry backoff of one request: call [`Backoff::next`] after each
-/// failed attempt to learn how long to wait, or that it is time to stop.
+/// The retry backoff of one request: [`Backoff::next`] after each failed
+/// attempt says how long to wait, or to stop.
 #[derive(Debug)]
 pub(crate) struct Backoff {
     repeat: Repeat,
@@ -117,15 +112,11 @@ pub(crate) enum Stop {
     GiveUp,
     /// The wait (and a further attempt of `timeout`) would overrun the
     /// budget; when the server asked for the wait, by how much it asked.
-    OutOfBudget {
-        /// The wait the server asked for, clamped.
-        asked: Option<Duration>,
-    },
+    OutOfBudget { asked: Option<Duration> },
 }
 
 impl Backoff {
-    /// A backoff for a request of kind `repeat` whose attempts need
-    /// `timeout` each.
+    /// A backoff for attempts that need `timeout` each.
     pub(crate) fn new(repeat: Repeat, timeout: Duration) -> Backoff {
         Backoff {
             repeat,
@@ -134,13 +125,8 @@ impl Backoff {
         }
     }
 
-    /// The number of the attempt that just failed, from 1.
-    pub(crate) fn attempt(&self) -> u32 {
-        self.attempt
-    }
-
-    /// After a failed attempt: the wait before the next one, or why there is
-    /// none, with `budget_left` of the budget.
+    /// After a failed attempt, with `budget_left`: the wait before the
+    /// next one, or why there is none.
     pub(crate) fn next(
         &mut self,
         failed: &Failed,
@@ -181,9 +167,9 @@ pub(crate) struct GaveUp<E> {
     pub(crate) stop: Stop,
 }
 
-/// The request loop every caller shares: calls `attempt` until it succeeds
-/// or `backoff` says stop, sleeping the waits it chooses within `budget`.
-/// `failed` says what an error showed.
+/// The request loop every caller shares: `attempt` until it succeeds or
+/// `backoff` says stop (`failed` says what an error showed), sleeping the
+/// waits it chooses.
 pub(crate) fn call<T, E>(
     mut backoff: Backoff,
     budget: &Budget,
@@ -195,7 +181,7 @@ pub(crate) fn call<T, E>(
             Ok(done) => return Ok(done),
             Err(error) => error,
         };
-        let attempts = backoff.attempt();
+        let attempts = backoff.attempt;
         match backoff.next(&failed(&error), budget.left()) {
             Ok(wait) => thread::sleep(wait),
             Err(stop) => {
@@ -209,7 +195,7 @@ pub(crate) fn call<T, E>(
     }
 }
 
-/// `N` random bytes from the kernel's generator; `None` when it gave fewer.
+/// `N` random bytes from the kernel; `None` when it gave fewer.
 pub(crate) fn random<const N: usize>() -> Option<[u8; N]> {
     let mut bytes = [0u8; N];
     // SAFETY: getrandom writes at most `len` bytes into the buffer.
@@ -278,7 +264,7 @@ mod tests {
             let second = s.next(&failure(Some(502)), ROOM).unwrap();
             assert!(second >= Duration::from_millis(500) && second <= SECOND);
             assert_eq!(s.next(&failure(Some(502)), ROOM), Err(Stop::GiveUp));
-            assert_eq!(s.attempt(), MAX_ATTEMPTS);
+            assert_eq!(s.attempt, MAX_ATTEMPTS);
         }
         let waits: Vec<Duration> = (1..20)
             .map(|_| {

@@ -1,4 +1,3 @@
-//! What an answer's headers say about waiting before another try:
 //! `Retry-After` (seconds or an HTTP date) and GitHub's rate-limit headers,
 //! clamped to [`MAX_SERVER_WAIT`] before any arithmetic.
 
@@ -22,7 +21,7 @@ pub(crate) struct RateLimit {
 }
 
 impl RateLimit {
-    /// Reads the headers of an answer that came at `now`.
+    /// The headers of an answer that came at `now`.
     pub(crate) fn read(headers: &HeaderMap, now: DateTime<Utc>) -> RateLimit {
         let header = |name| {
             headers
@@ -36,8 +35,7 @@ impl RateLimit {
             .and_then(|v| {
                 if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
                     // Any run of digits, however long, clamps; none overflows.
-                    let secs = v.parse::<u64>().unwrap_or(u64::MAX);
-                    Some(Duration::from_secs(secs.min(MAX_SERVER_WAIT.as_secs())))
+                    Some(Duration::from_secs(v.parse().unwrap_or(u64::MAX)))
                 } else {
                     DateTime::parse_from_rfc2822(v)
                         .ok()

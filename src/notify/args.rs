@@ -2,13 +2,13 @@
 //! destination is checked where it is parsed, and a refusal names it by
 //! its scheme and host alone: the rest of a webhook URL is its secret.
 
-use std::ffi::OsStr;
 use std::time::Duration;
 
 use clap::Args;
 
 use super::Dest;
 use crate::cli::parse_timeout;
+use crate::http::redact::SecretParser;
 
 /// The destinations, shared by hb-check and night-watch.
 #[derive(Debug, Clone, Args)]
@@ -22,11 +22,11 @@ pub(crate) struct Destinations {
     /// on stdin). HB_NOTIFY holds several, separated by white space; an
     /// `exec:` one takes the rest of its line. See "Where alerts go" in the
     /// README.
-    #[arg(long = "notify", value_name = "DEST", value_parser = DestParser { list: false })]
+    #[arg(long = "notify", value_name = "DEST", value_parser = ONE)]
     pub notify: Vec<DestList>,
 
     /// HB_NOTIFY, read when no --notify is given.
-    #[arg(long = "notify-list", env = "HB_NOTIFY", hide = true, value_parser = DestParser { list: true }, hide_env_values = true)]
+    #[arg(long = "notify-list", env = "HB_NOTIFY", hide = true, value_parser = LIST, hide_env_values = true)]
     pub notify_env: Option<DestList>,
 
     /// The most time all destinations of one run may take together
@@ -67,7 +67,7 @@ pub(crate) struct NotifyArgs {
 
     /// Send one test message to DEST, print what it answered, and exit: 0
     /// when it took the message, 3 when not. Reads no heartbeat.
-    #[arg(long, value_name = "DEST", value_parser = DestParser { list: false })]
+    #[arg(long, value_name = "DEST", value_parser = ONE)]
     pub notify_test: Option<DestList>,
 }
 
@@ -78,60 +78,38 @@ pub(crate) struct DestList(pub Vec<Dest>);
 /// The budget: 1 second to 10 minutes.
 fn parse_budget(text: &str) -> Result<Duration, crate::Error> {
     let budget = parse_timeout(text)?;
-    if (1..=600).contains(&budget.as_secs()) {
-        Ok(budget)
-    } else {
-        Err(crate::Error::invalid(
-            "duration",
-            text,
-            "the notify budget is 1s to 10m",
-        ))
-    }
+    let rule = "the notify budget is 1s to 10m";
+    let ok = (1..=600).contains(&budget.as_secs());
+    ok.then_some(budget)
+        .ok_or_else(|| crate::Error::invalid("duration", text, rule))
 }
 
 /// Splits `HB_NOTIFY`: destinations separated by white space, an `exec:`
 /// one running to the end of its line.
-pub(crate) fn split_list(text: &str) -> Vec<&str> {
+fn split_list(text: &str) -> Vec<&str> {
     let words = regex::Regex::new(r"exec:[^\n]*|\S+").expect("a valid pattern");
     (words.find_iter(text))
         .map(|m| m.as_str().trim_end())
         .collect()
 }
 
-/// The value parser of `--notify DEST` (one destination) and of
-/// `HB_NOTIFY` (a `list`, see [`split_list`]). Its refusal names the value
-/// as [`Dest::parse`] does, never whole.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct DestParser {
-    list: bool,
-}
+/// The value parser of `--notify DEST` and `--notify-test DEST`.
+const ONE: SecretParser<DestList, crate::Error> = SecretParser {
+    what: "notify destination",
+    parse: |text| Dest::parse(text).map(|dest| DestList(vec![dest])),
+};
 
-impl clap::builder::TypedValueParser for DestParser {
-    type Value = DestList;
-
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
-        value: &OsStr,
-    ) -> Result<DestList, clap::Error> {
-        let flag = match arg.and_then(clap::Arg::get_long) {
-            Some(long) if !self.list => format!("`--{long}`"),
-            _ => "HB_NOTIFY".to_owned(),
-        };
-        let parsed = match value.to_str() {
-            None => Err(crate::Error::rule(
-                "invalid notify destination: it is not UTF-8",
-            )),
-            Some(text) if self.list => split_list(text).into_iter().map(Dest::parse).collect(),
-            Some(text) => Dest::parse(text).map(|dest| vec![dest]),
-        };
-        parsed.map(DestList).map_err(|why| {
-            let message = format!("{why} (given to {flag})\n");
-            clap::Error::raw(clap::error::ErrorKind::ValueValidation, message).with_cmd(cmd)
-        })
-    }
-}
+/// The value parser of `HB_NOTIFY` (see [`split_list`]).
+const LIST: SecretParser<DestList, crate::Error> = SecretParser {
+    what: "notify destination",
+    parse: |text| {
+        split_list(text)
+            .into_iter()
+            .map(Dest::parse)
+            .collect::<Result<_, _>>()
+            .map(DestList)
+    },
+};
 
 #[cfg(test)]
 mod tests {

@@ -84,15 +84,19 @@ impl<'a> Facts<'a> {
     }
 
     fn details(&self, key: &str) -> Details {
-        let Some(j) = self.find(key) else {
-            return Details::default();
-        };
-        Details {
-            reason: j.reason.as_deref().map(|r| content::cut(r, PIECE_MAX)),
+        let cut = |text: &str| content::cut(text, PIECE_MAX);
+        let known = self.find(key).map(|j| Details {
+            reason: j.reason.as_deref().map(cut),
             due: content::due(j),
             age_seconds: j.age_seconds,
             last_seen: j.timestamp,
-            message: content::message(j).map(|m| content::cut(m, PIECE_MAX)),
+            message: content::message(j).map(cut),
+            since: None,
+        });
+        let since = (self.since)(key);
+        Details {
+            since,
+            ..known.unwrap_or_default()
         }
     }
 
@@ -126,7 +130,6 @@ impl<'a> Facts<'a> {
             .map(|(key, status)| Bad {
                 job: self.name(key),
                 status: *status,
-                since: (self.since)(key),
                 details: self.details(key),
             })
             .collect();
@@ -144,10 +147,7 @@ fn untrusted(text: impl Into<String>) -> Part {
 
 /// `N job(s)`.
 fn jobs(n: usize) -> String {
-    match n {
-        1 => "1 job".to_owned(),
-        _ => format!("{n} jobs"),
-    }
+    format!("{n} job{}", if n == 1 { "" } else { "s" })
 }
 
 /// `N job(s) [still ]need(s) attention:`.
@@ -176,86 +176,53 @@ pub(crate) fn changes(
         _ => (Event::Reminder, bad),
     };
     let mut m = facts.empty(event, severity);
-    let status_now = |key: &str| facts.find(key).map(|j| j.status);
-    let all = diff
-        .went_bad
-        .iter()
-        .map(|(k, s)| (k, before.get(k).copied(), Some(*s)))
-        .chain(
-            diff.changed
-                .iter()
-                .map(|(k, was, s)| (k, Some(*was), Some(*s))),
-        )
-        .chain(
-            diff.left
-                .iter()
-                .map(|(k, was)| (k, Some(*was), status_now(k))),
-        );
+    let went_bad = (diff.went_bad.iter()).map(|(k, s)| (k, before.get(k).copied(), Some(*s)));
+    let changed = (diff.changed.iter()).map(|(k, was, s)| (k, Some(*was), Some(*s)));
+    let left = (diff.left.iter()).map(|(k, was)| (k, Some(*was), facts.find(k).map(|j| j.status)));
     // Lazily: only the listed ones are looked up.
-    m.changes = all
+    m.changes = (went_bad.chain(changed).chain(left))
         .take(LISTED_MAX)
         .map(|(key, from, to)| Change {
             job: facts.name(key),
             from,
             to,
-            since: (facts.since)(key),
             details: facts.details(key),
         })
         .collect();
-    let count = diff.went_bad.len() + diff.changed.len() + diff.left.len();
-    m.changes_omitted = count.saturating_sub(LISTED_MAX);
+    m.changes_omitted = (worse + diff.left.len()).saturating_sub(LISTED_MAX);
     (m.still_bad, m.still_bad_omitted) = facts.bad(still_bad);
     let (head, names): (String, Vec<(&str, String)>) = match event {
-        Event::Alert => (
-            need(worse, ""),
-            m.changes
-                .iter()
-                .filter_map(|c| {
-                    Some((
-                        c.job.as_str(),
-                        format!(" {}", c.to.filter(|s| s.is_alert())?),
-                    ))
-                })
-                .collect(),
-        ),
+        Event::Alert => {
+            let alerting = (m.changes.iter()).filter_map(|c| {
+                let to = c.to.filter(|s| s.is_alert())?;
+                Some((c.job.as_str(), format!(" {to}")))
+            });
+            (need(worse, ""), alerting.collect())
+        }
         Event::Recovery => {
             // A paused job has not recovered: it is named apart.
             let paused = |c: &Change| c.to == Some(Status::Paused);
             let all_paused = m.changes.iter().all(paused);
             let head = if all_paused { "paused:" } else { "recovered:" };
             let names = (m.changes.iter()).map(|c| {
-                let word = if paused(c) && !all_paused {
-                    " (paused)"
-                } else {
-                    ""
-                };
-                (c.job.as_str(), word.to_owned())
+                let word = (paused(c) && !all_paused).then_some(" (paused)");
+                (c.job.as_str(), word.unwrap_or_default().to_owned())
             });
             (head.to_owned(), names.collect())
         }
-        _ => (
-            format!("reminder: {}", need(still_bad.len(), "still ")),
-            m.still_bad
-                .iter()
-                .map(|b| (b.job.as_str(), format!(" {}", b.status)))
-                .collect(),
-        ),
-    };
-    let mut title = vec![
-        fixed("["),
-        untrusted(facts.host),
-        fixed(format!("] {head}")),
-    ];
-    for (i, (name, word)) in names.into_iter().enumerate() {
-        if i == TITLE_NAMES {
-            title.push(fixed(", ..."));
-            break;
+        _ => {
+            let bad = (m.still_bad.iter()).map(|b| (b.job.as_str(), format!(" {}", b.status)));
+            let head = format!("reminder: {}", need(still_bad.len(), "still "));
+            (head, bad.collect())
         }
-        title.extend([
-            fixed(if i == 0 { " " } else { ", " }),
-            untrusted(name),
-            fixed(word),
-        ]);
+    };
+    let mut title = headed(facts.host, &head);
+    for (i, (name, word)) in names.iter().take(TITLE_NAMES).enumerate() {
+        let comma = fixed(if i == 0 { " " } else { ", " });
+        title.extend([comma, untrusted(*name), fixed(word.as_str())]);
+    }
+    if names.len() > TITLE_NAMES {
+        title.push(fixed(", ..."));
     }
     if event == Event::Recovery && !still_bad.is_empty() {
         title.push(fixed(format!("; {} still bad", jobs(still_bad.len()))));
@@ -267,11 +234,7 @@ pub(crate) fn changes(
     listed(&mut m.lines, lines, m.changes_omitted);
     if !m.still_bad.is_empty() && event != Event::Alert {
         m.lines.push(vec![fixed("Still bad:")]);
-        listed(
-            &mut m.lines,
-            m.still_bad.iter().map(bad_line),
-            m.still_bad_omitted,
-        );
+        list_bad(&mut m);
     }
     m.finish()
 }
@@ -296,11 +259,7 @@ pub(crate) fn summary(facts: &Facts) -> Message {
         untrusted(facts.host),
         fixed(format!(": {}", content::summary_line(facts.jobs))),
     ];
-    listed(
-        &mut m.lines,
-        m.still_bad.iter().map(bad_line),
-        m.still_bad_omitted,
-    );
+    list_bad(&mut m);
     if m.still_bad.is_empty() {
         m.lines.push(vec![fixed("Nothing needs attention.")]);
     }
@@ -310,11 +269,7 @@ pub(crate) fn summary(facts: &Facts) -> Message {
 /// `--notify-test`: a message that says it is a test.
 pub(crate) fn test(facts: &Facts) -> Message {
     let mut m = facts.empty(Event::Test, Severity::Ok);
-    m.title_line = vec![
-        fixed("["),
-        untrusted(facts.host),
-        fixed(format!("] test message from {}", facts.checker)),
-    ];
+    m.title_line = headed(facts.host, &format!("test message from {}", facts.checker));
     m.lines.push(vec![fixed(format!(
         "This destination works: {} --notify-test sent this. Nothing needs attention.",
         facts.checker
@@ -330,6 +285,20 @@ fn listed(out: &mut Vec<Line>, lines: impl Iterator<Item = Line>, omitted: usize
     }
 }
 
+/// Appends a line per job still bad, and `... and N more`.
+fn list_bad(m: &mut Message) {
+    listed(
+        &mut m.lines,
+        m.still_bad.iter().map(bad_line),
+        m.still_bad_omitted,
+    );
+}
+
+/// A title's start: `[HOST] words`.
+fn headed(host: &str, words: &str) -> Line {
+    vec![fixed("["), untrusted(host), fixed(format!("] {words}"))]
+}
+
 /// One line per change: `backup: stale (was ok) since ...; reason`.
 fn change_line(c: &Change) -> Line {
     let mut line = vec![untrusted(c.job.clone())];
@@ -340,20 +309,20 @@ fn change_line(c: &Change) -> Line {
         Some(s) => format!(": {s}{was}"),
         None => format!(": no longer reported{was}"),
     }));
-    line.extend(detail_parts(c.since, &c.details));
+    line.extend(detail_parts(&c.details));
     line
 }
 
 /// One line per bad job: `backup: stale since ...; reason`.
 fn bad_line(b: &Bad) -> Line {
     let mut line = vec![untrusted(b.job.clone()), fixed(format!(": {}", b.status))];
-    line.extend(detail_parts(b.since, &b.details));
+    line.extend(detail_parts(&b.details));
     line
 }
 
-fn detail_parts(since: Option<DateTime<Utc>>, d: &Details) -> Line {
+fn detail_parts(d: &Details) -> Line {
     let mut parts = Vec::new();
-    if let Some(since) = since {
+    if let Some(since) = d.since {
         parts.push(fixed(format!(" since {}", content::format_time(since))));
     }
     if let Some(age) = d.age_seconds {

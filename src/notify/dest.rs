@@ -5,18 +5,16 @@
 use crate::error::Error;
 use crate::http;
 
-/// What kind of destination, and where it is.
+/// What kind of destination, and where it is (the URL it is sent to, or
+/// a command's words).
 #[derive(Clone, PartialEq, Eq)]
 pub(super) enum Kind {
     /// A generic webhook: the JSON document.
     Webhook(String),
     /// ntfy's publish API at `http(s)://HOST/TOPIC`.
     Ntfy(String),
-    /// A Slack-style incoming webhook.
     Slack(String),
-    /// A Discord webhook.
     Discord(String),
-    /// A command and its arguments.
     Exec(Vec<String>),
 }
 
@@ -34,8 +32,8 @@ impl std::fmt::Debug for Dest {
     }
 }
 
-/// A URL scheme a destination may have, the scheme it is sent with, and
-/// the kind of destination it is.
+/// A scheme a destination may have, the scheme it is sent with, and the
+/// kind of destination it makes.
 type Scheme = (&'static str, &'static str, fn(String) -> Kind);
 
 const SCHEMES: &[Scheme] = &[
@@ -49,7 +47,7 @@ const SCHEMES: &[Scheme] = &[
 ];
 
 impl Dest {
-    /// Parses a destination; a refusal names it by its scheme and host.
+    /// A refusal names the destination by its scheme and host.
     pub(crate) fn parse(text: &str) -> Result<Dest, Error> {
         let given = text.trim().to_owned();
         if let Some(command) = given.strip_prefix("exec:") {

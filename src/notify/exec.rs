@@ -17,12 +17,11 @@ use crate::error::Error;
 use crate::process::{self, Failure, Limits};
 use crate::report::content::cut;
 
-/// The most kept of the command's output, for the one line that says what
-/// it answered.
+/// The most kept of the command's output: its first line is all it says.
 const OUTPUT_MAX: usize = 8 * 1024;
 
-/// How long output is still read once the command exited, when something
-/// it left in the background holds the pipes.
+/// How long output is still read once the command exited (something it
+/// left in the background may hold the pipes).
 const DRAIN: Duration = Duration::from_millis(500);
 
 /// The arguments with `$TITLE`, `$TEXT`, `$SEVERITY` and `$HOST` replaced,
@@ -66,7 +65,7 @@ pub(super) fn run(words: &[String], message: &Message, budget: Duration) -> Resu
         read_past_cap: true,
         drain: Some(DRAIN),
     };
-    let exited = match process::run(&mut command, Some(message.to_json()), limits) {
+    let exited = match process::run(&mut command, Some(super::message::json(message)), limits) {
         Ok(exited) => exited,
         Err(Failure::Spawn(e)) => {
             let reason = format!("cannot run `{program}`: {e}");
@@ -80,24 +79,21 @@ pub(super) fn run(words: &[String], message: &Message, budget: Duration) -> Resu
             return Err(refused(reason, None));
         }
     };
-    // The first line it printed, for the one line we print.
     let said = [exited.out, exited.err]
         .into_iter()
         .flatten()
         .map(|kept| super::post::quoted(&kept.bytes, None))
         .find(|said| !said.is_empty())
         .unwrap_or_default();
-    match (exited.status.code(), exited.status.signal()) {
-        (Some(0), _) => Ok(format!("`{program}` exited 0{said}")),
-        (Some(code), _) => Err(refused(format!("`{program}` exited {code}{said}"), None)),
-        (None, signal) => Err(refused(
-            format!(
-                "`{program}` was killed by signal {}{said}",
-                signal.unwrap_or_default()
-            ),
-            None,
-        )),
-    }
+    let reason = match (exited.status.code(), exited.status.signal()) {
+        (Some(0), _) => return Ok(format!("`{program}` exited 0{said}")),
+        (Some(code), _) => format!("`{program}` exited {code}{said}"),
+        (None, signal) => {
+            let signal = signal.unwrap_or_default();
+            format!("`{program}` was killed by signal {signal}{said}")
+        }
+    };
+    Err(refused(reason, None))
 }
 
 #[cfg(test)]

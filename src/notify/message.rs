@@ -1,10 +1,8 @@
 //! The message one run sends to every destination: a versioned JSON
-//! document (`"version": 1`) with a one-line `title` and a plain `text`,
-//! built once (in `compose`) from the change engine's word. The title and
-//! the text are kept as lines of fixed words and untrusted pieces (job
-//! names, reasons, messages), so that each medium renders the pieces inert
-//! its own way: escaped for a terminal in the plain text, code spans in
-//! chat.
+//! document with a one-line `title` and a plain `text`, kept as lines of
+//! fixed words and untrusted pieces (job names, reasons, messages), so that
+//! each medium renders the pieces inert its own way: escaped for a terminal
+//! in the plain text, code spans in chat.
 
 use std::collections::BTreeMap;
 
@@ -15,7 +13,6 @@ use crate::escape;
 use crate::judge::Status;
 use crate::report::content;
 
-/// The JSON document's version.
 pub(crate) const VERSION: u32 = 1;
 
 /// The most characters of the title.
@@ -70,22 +67,21 @@ pub(crate) enum Part {
     Untrusted(String),
 }
 
-/// One line of the title or the text.
 pub(crate) type Line = Vec<Part>;
 
 /// What is known of a job beyond its status.
 #[derive(Debug, Clone, Default, Serialize)]
 pub(crate) struct Details {
-    /// Why the job is not ok.
+    /// Since when it has had its status, as far as this destination's runs
+    /// saw.
+    #[serde(serialize_with = "crate::record::rfc3339_opt::serialize")]
+    pub since: Option<DateTime<Utc>>,
     pub reason: Option<String>,
     /// When a job judged by its schedule is due (`03:10, missed`).
     pub due: Option<String>,
-    /// Seconds since its last heartbeat.
     pub age_seconds: Option<u64>,
-    /// When its last heartbeat was written.
     #[serde(serialize_with = "crate::record::rfc3339_opt::serialize")]
     pub last_seen: Option<DateTime<Utc>>,
-    /// The message its last run left.
     pub message: Option<String>,
 }
 
@@ -98,10 +94,6 @@ pub(crate) struct Change {
     pub from: Option<Status>,
     /// Its status now (`null`: no longer reported).
     pub to: Option<Status>,
-    /// Since when it has had that status, as far as this destination's
-    /// runs saw.
-    #[serde(serialize_with = "crate::record::rfc3339_opt::serialize")]
-    pub since: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub details: Details,
 }
@@ -111,8 +103,6 @@ pub(crate) struct Change {
 pub(crate) struct Bad {
     pub job: String,
     pub status: Status,
-    #[serde(serialize_with = "crate::record::rfc3339_opt::serialize")]
-    pub since: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub details: Details,
 }
@@ -120,11 +110,9 @@ pub(crate) struct Bad {
 /// The message, as the generic webhook and `exec:` receive it.
 #[derive(Debug, Clone, Default, Serialize)]
 pub(crate) struct Message {
-    /// [`VERSION`].
     pub version: u32,
     pub event: Event,
     pub severity: Severity,
-    /// The host that checked.
     pub host: String,
     /// The program that sent it (`hb-check`, `night-watch`).
     pub checker: &'static str,
@@ -135,7 +123,6 @@ pub(crate) struct Message {
     pub title: String,
     /// Plain text a person reads as is, one line per job.
     pub text: String,
-    /// The number of jobs of each status.
     pub counts: BTreeMap<Status, usize>,
     /// What explains many jobs at once, one line each, named before them:
     /// cron not running, the host down, a job others need, the same job
@@ -144,18 +131,24 @@ pub(crate) struct Message {
     pub causes: Vec<String>,
     /// The jobs whose alerting status changed (at most 100).
     pub changes: Vec<Change>,
-    /// Changes not listed for the limit.
     pub changes_omitted: usize,
     /// The jobs that alert now (at most 100).
     pub still_bad: Vec<Bad>,
-    /// Bad jobs not listed for the limit.
     pub still_bad_omitted: usize,
-    /// The title, in pieces.
+    /// The title and the text, in pieces.
     #[serde(skip)]
     pub title_line: Line,
-    /// The text, in lines of pieces.
     #[serde(skip)]
     pub lines: Vec<Line>,
+}
+
+/// `value` as JSON (pretty-printed, every unsafe character escaped: see
+/// [`escape::write_json`]).
+pub(crate) fn json(value: &impl Serialize) -> Vec<u8> {
+    let mut out = Vec::new();
+    // Plain structs and JSON values with string keys always serialise.
+    escape::write_json(&mut out, value).expect("JSON serialises");
+    out
 }
 
 /// Renders a line, each untrusted piece through `quote`.
@@ -204,15 +197,6 @@ impl Message {
             out.push_str(&line);
             used += n;
         }
-        out
-    }
-
-    /// The document as JSON (pretty-printed, every unsafe character
-    /// escaped: see [`escape::write_json`]).
-    pub(crate) fn to_json(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        // Plain structs with string keys always serialise.
-        escape::write_json(&mut out, self).expect("a message always serialises");
         out
     }
 

@@ -1,19 +1,11 @@
 //! Notify destinations: a message to a webhook, ntfy, a chat or a command
 //! when jobs go bad, change, recover, and as a reminder while they stay
 //! bad (`hb-check --notify`), or the morning summary (`night-watch
-//! --notify`).
-//!
-//! - this file: the runs over all destinations, each in its own thread
-//!   within one budget; `dest`: a destination and its parsing;
-//! - [`message`]: the message, its JSON, title and text, and `compose`,
-//!   which builds it;
-//! - `post` (the HTTP destinations' one request, over `crate::http`),
-//!   `ntfy`, `chat` (Slack and Discord) and `exec`: one sender each;
-//! - `state`: what each destination last accepted, beside the run lock.
+//! --notify`); every destination in its own thread, within one budget.
 //!
 //! What changed is the change engine's word ([`crate::alert`]), against
-//! what the destination last accepted: a destination that was down hears
-//! of the change when it is back, once.
+//! what the destination last accepted (`state`): a destination that was
+//! down hears of the change when it is back, once.
 
 pub(crate) mod args;
 mod chat;
@@ -63,7 +55,7 @@ fn fan_out(
     budget: Duration,
     each: &(dyn Fn(&Http, &Dest, &Budget) -> Result<(), Error> + Sync),
 ) -> Result<(), Error> {
-    let (http, budget) = (client(), Budget::new(budget));
+    let (http, budget) = (Http::default(), Budget::new(budget));
     let mut failed: Vec<(String, Option<Error>)> = std::thread::scope(|scope| {
         let running: Vec<_> = (dests.iter())
             .map(|dest| (dest, scope.spawn(|| each(&http, dest, &budget))))
@@ -218,7 +210,7 @@ pub(crate) fn test_run(
     let none = BTreeSet::new();
     let message = compose::test(&Facts::new(host, "hb-check", &[], &[], &none, Utc::now()));
     let budget = Budget::new(args.dests.notify_timeout);
-    match deliver(&client(), dest, &message, &budget) {
+    match deliver(&Http::default(), dest, &message, &budget) {
         Ok(answer) => {
             let line = format!("{} took the test message: {answer}\n", dest.shown());
             (stdout.write_all(line.as_bytes())).map_or(Check::Unknown, |()| Check::Ok)
@@ -231,11 +223,6 @@ pub(crate) fn test_run(
             Check::Unknown
         }
     }
-}
-
-/// The HTTP client every destination shares.
-fn client() -> Http {
-    Http::new(concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION")))
 }
 
 #[cfg(test)]

@@ -14,11 +14,9 @@ use crate::http::redact::Redactor;
 use crate::http::HeaderValue;
 use crate::tracker::token::Token;
 
-/// The variable that holds the token.
 pub(crate) const TOKEN_ENV: &str = "HB_NTFY_TOKEN";
 
-/// The variable that names the token's file.
-pub(crate) const TOKEN_FILE_ENV: &str = "HB_NTFY_TOKEN_FILE";
+const TOKEN_FILE_ENV: &str = "HB_NTFY_TOKEN_FILE";
 
 /// ntfy keeps a message body up to 4,096 bytes as text; a longer one
 /// becomes an attachment.
@@ -40,29 +38,24 @@ pub(super) fn post<'a>(url: &'a str, message: &Message, token: Option<&Token>) -
         Severity::Warning => ("3", "warning"),
         Severity::Ok => ("2", "white_check_mark"),
     };
-    let mut headers: Vec<_> = [
-        ("x-title", header_text(&message.title)),
-        ("x-priority", HeaderValue::from_static(priority)),
-        ("x-tags", HeaderValue::from_static(tags)),
-    ]
-    .into_iter()
-    .map(|(name, value)| (HeaderName::from_static(name), value))
-    .collect();
-    let mut redactor = None;
-    if let Some(token) = token {
-        // A token with a character no header may carry is sent as none: the
-        // server's refusal then says what is wrong without quoting it.
-        if let Ok(mut value) = HeaderValue::from_str(&format!("Bearer {}", token.secret())) {
-            value.set_sensitive(true);
-            headers.push((AUTHORIZATION, value));
-        }
-        redactor = Some(Redactor::new(token.secret()));
+    let header = HeaderName::from_static;
+    let mut headers = vec![
+        (header("x-title"), header_text(&message.title)),
+        (header("x-priority"), HeaderValue::from_static(priority)),
+        (header("x-tags"), HeaderValue::from_static(tags)),
+    ];
+    // A token with a character no header may carry is sent as none: the
+    // server's refusal then says what is wrong without quoting it.
+    let bearer = token.map(|t| HeaderValue::from_str(&format!("Bearer {}", t.secret())));
+    if let Some(Ok(mut value)) = bearer {
+        value.set_sensitive(true);
+        headers.push((AUTHORIZATION, value));
     }
     Post {
         url,
         headers,
         body: ("text/plain; charset=utf-8", body(&message.text)),
-        redactor,
+        redactor: token.map(|t| Redactor::new(t.secret())),
     }
 }
 

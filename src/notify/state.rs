@@ -14,13 +14,10 @@ use serde::{Deserialize, Serialize};
 use crate::alert::State;
 use crate::judge::Status;
 
-/// The file format's version.
 const VERSION: u32 = 1;
 
-/// One destination's state.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct DestState {
-    /// [`VERSION`].
     version: u32,
     /// What the destination last accepted; `None` before its first message.
     pub delivered: Option<State>,
@@ -39,7 +36,6 @@ impl DestState {
             .unwrap_or_default()
     }
 
-    /// Writes the state to `path`, atomically.
     pub(crate) fn write(&self, path: &Path) -> Result<(), crate::Error> {
         let state = DestState {
             version: VERSION,
@@ -49,11 +45,9 @@ impl DestState {
     }
 
     /// The `since` of this run's `jobs` (sorted by key) at `now`: a job
-    /// keeps its time while its status stays, and gets `now` when it is
-    /// new or its status changed. Only the jobs a message may name are
-    /// kept: those that are not fine, and those the destination last heard
-    /// were bad (whose recovery it may not have heard yet); so the file
-    /// grows with the bad jobs, not with all.
+    /// keeps its time while its status stays, else gets `now`. Kept are the
+    /// jobs a message may name (not fine, or last heard bad: its recovery
+    /// is news), so the file grows with the bad jobs, not with all.
     pub(crate) fn advance(&mut self, jobs: &[(String, Status)], now: DateTime<Utc>) {
         let before = std::mem::take(&mut self.since);
         let was_bad = |key: &str| {
@@ -72,18 +66,15 @@ impl DestState {
             .collect();
     }
 
-    /// Since when the job with `key` has had its status.
     pub(crate) fn since_of(&self, key: &str) -> Option<DateTime<Utc>> {
         entry(&self.since, key).and_then(|(_, _, t)| DateTime::from_timestamp(*t, 0))
     }
 }
 
-/// The entry of `key` in `since` (sorted by key).
+/// `since`'s entry of `key` (sorted by key).
 fn entry<'a>(since: &'a [(String, Status, i64)], key: &str) -> Option<&'a (String, Status, i64)> {
-    let at = since
-        .binary_search_by(|(k, _, _)| k.as_str().cmp(key))
-        .ok()?;
-    Some(&since[at])
+    let at = since.binary_search_by(|(k, _, _)| k.as_str().cmp(key));
+    at.ok().map(|at| &since[at])
 }
 
 /// The state file of the destination `given` (as the user wrote it): the
@@ -91,10 +82,8 @@ fn entry<'a>(since: &'a [(String, Status, i64)], key: &str) -> Option<&'a (Strin
 /// digits of the SHA-256 of `given`.
 pub(crate) fn path(lock: &Path, given: &str) -> PathBuf {
     let digest = ring::digest::digest(&ring::digest::SHA256, given.as_bytes());
-    let mut hex = String::new();
-    for b in &digest.as_ref()[..16] {
-        hex.push_str(&format!("{b:02x}"));
-    }
+    let first = u128::from_be_bytes(digest.as_ref()[..16].try_into().expect("16 bytes"));
+    let hex = format!("{first:032x}");
     let mut name = lock.as_os_str().to_owned();
     name.push(format!(".notify-{hex}.state"));
     PathBuf::from(name)

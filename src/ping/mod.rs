@@ -6,16 +6,14 @@
 //! truth never depends on the network. A ping URL carries the check's
 //! secret, so messages name only its host.
 
-use std::ffi::OsStr;
 use std::io::Write as _;
 use std::time::Duration;
 
-use chrono::Utc;
 use url::Url;
 
-use crate::http::retry::{self, Backoff, Budget, Failed, Repeat};
-use crate::http::wait::RateLimit;
-use crate::http::{self, Http};
+use crate::http::redact::SecretParser;
+use crate::http::retry::Budget;
+use crate::http::{self, Http, NotTaken};
 use crate::Error;
 
 mod protocol;
@@ -30,9 +28,6 @@ pub(crate) const BUDGET: Duration = Duration::from_secs(10);
 /// its end waits for the start (so that they arrive in order): a slow
 /// server may hold a short run back by this much, and no more.
 pub(crate) const START_BUDGET: Duration = Duration::from_millis(1500);
-
-/// The least time worth a retry: a retry is not begun with less left.
-const MIN_ATTEMPT: Duration = Duration::from_millis(200);
 
 /// Parses a ping URL: `http` or `https`, with a host and no user name or
 /// password. A refusal names the URL by its scheme and host only.
@@ -52,39 +47,11 @@ pub(crate) fn parse_url(text: &str) -> Result<Url, Error> {
     Ok(url)
 }
 
-/// The value parser of `--ping` and `HB_PING_URL` (and hb-check's): clap's
-/// own message would quote the whole value, secret and all; this one names
-/// only the scheme and host ([`parse_url`]).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct UrlParser;
-
-impl clap::builder::TypedValueParser for UrlParser {
-    type Value = Url;
-
-    fn parse_ref(
-        &self,
-        cmd: &clap::Command,
-        arg: Option<&clap::Arg>,
-        value: &OsStr,
-    ) -> Result<Url, clap::Error> {
-        let long = arg.and_then(clap::Arg::get_long);
-        let env = arg.and_then(clap::Arg::get_env).and_then(OsStr::to_str);
-        let flag = match (long, env) {
-            (Some(long), Some(env)) => format!("`--{long}` or `{env}`"),
-            (Some(long), None) => format!("`--{long}`"),
-            _ => "the ping URL".to_owned(),
-        };
-        let why = match value.to_str() {
-            Some(text) => match parse_url(text) {
-                Ok(url) => return Ok(url),
-                Err(why) => why.to_string(),
-            },
-            None => "invalid ping URL: it is not UTF-8".to_owned(),
-        };
-        let message = format!("{why} (given to {flag})\n");
-        Err(clap::Error::raw(clap::error::ErrorKind::ValueValidation, message).with_cmd(cmd))
-    }
-}
+/// The value parser of hb-check's `--ping` and `HB_CHECK_PING_URL`.
+pub(crate) const URL_PARSER: SecretParser<Url, Error> = SecretParser {
+    what: "ping URL",
+    parse: parse_url,
+};
 
 /// Sends pings; cheap to clone, so a ping can go from another thread.
 #[derive(Debug, Clone)]
@@ -95,53 +62,31 @@ pub(crate) struct Pinger {
 }
 
 impl Pinger {
-    /// A pinger for `url` in `style`.
     pub(crate) fn new(url: Url, style: Style) -> Pinger {
-        let http = Http::new(concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION")));
+        let http = Http::default();
         Pinger { http, url, style }
     }
 
-    /// Sends `ping` within `budget`, again only when the server cannot have
-    /// counted it (no connection, or 429 or 503 with `Retry-After`): after
-    /// a timeout the first may yet arrive, and a second would count twice.
+    /// Sends `ping` within `budget`, once ([`Http::send_once`]): after a
+    /// timeout the first may yet arrive, and a second would count twice.
     /// The answer's body is never read.
     pub(crate) fn send(&self, ping: &Ping, budget: Duration) -> Result<(), Error> {
         let Some(request) = request(&self.url, self.style, ping) else {
             return Ok(());
         };
-        let budget = Budget::new(budget);
-        let backoff = Backoff::new(Repeat::Once, MIN_ATTEMPT);
-        let attempt = || {
-            let left = budget.left();
-            let (reason, source, failed) = if left < MIN_ATTEMPT {
-                let reason = "no time was left to send it";
-                (reason.to_owned(), None, Failed::default())
-            } else {
-                match self.http.send(&request, left) {
-                    Ok(answer) if answer.status.is_success() => return Ok(()),
-                    Ok(answer) => {
-                        let limit = RateLimit::read(&answer.headers, Utc::now());
-                        let failed = Failed {
-                            status: Some(answer.status.as_u16()),
-                            retry_after: limit.retry_after,
-                            ..Failed::default()
-                        };
-                        let reason = format!("the server answered {}", answer.status);
-                        (reason, None, failed)
-                    }
-                    Err(e) => {
-                        let failed = Failed {
-                            unsent: e.kind == http::Kind::Unsent,
-                            ..Failed::default()
-                        };
-                        (e.message.clone(), Some(Box::new(e) as _), failed)
-                    }
+        let sent = self
+            .http
+            .send_once(&request, &Budget::new(budget), |left| left);
+        sent.map(drop).map_err(|why| {
+            let (reason, source) = match why {
+                NotTaken::NoTime => ("no time was left to send it".to_owned(), None),
+                NotTaken::Refused(answer) => {
+                    (format!("the server answered {}", answer.status), None)
                 }
+                NotTaken::Failed(e) => (e.message.clone(), Some(Box::new(e) as _)),
             };
-            Err((Error::Ping { reason, source }, failed))
-        };
-        retry::call(backoff, &budget, attempt, |(_, failed)| *failed)
-            .map_err(|gave_up| gave_up.error.0)
+            Error::Ping { reason, source }
+        })
     }
 
     /// Sends `ping` and, if it fails, writes one warning line on stderr in
@@ -173,6 +118,25 @@ pub(crate) fn after_check(url: &Url, style: Style, checked: bool, code: u8, took
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_secret_parser_names_the_flag_and_never_the_value() {
+        let parser = URL_PARSER;
+        let refusal = |arg: clap::Arg, value: &str| {
+            let cmd = clap::Command::new("hb-check").arg(arg.value_parser(parser.clone()));
+            let err = cmd.try_get_matches_from(["hb-check", "--ping", value]);
+            err.unwrap_err().render().to_string()
+        };
+        let ping = clap::Arg::new("ping").long("ping");
+        let given = "https://u:s3cret@hc.example/SECRET";
+        assert_eq!(
+            refusal(ping.clone().env("HB_CHECK_PING_URL"), given),
+            "error: invalid ping URL https://hc.example: it must not carry a user name or password (given to `--ping` or `HB_CHECK_PING_URL`)\n"
+        );
+        let hidden = ping.clone().env("HB_PING").hide(true);
+        assert!(refusal(hidden, "ftp://h/SECRET").ends_with("(given to HB_PING)\n"));
+        assert!(refusal(ping, "x").ends_with("(given to `--ping`)\n"));
+    }
 
     #[test]
     fn ping_urls_must_be_http_without_credentials() {

@@ -10,7 +10,7 @@ use crate::record::cut;
 use crate::supervise::lines;
 
 /// The longest `msg` sent to Uptime Kuma, in bytes.
-pub(crate) const KUMA_MSG_MAX: usize = 200;
+const KUMA_MSG_MAX: usize = 200;
 
 /// Which protocol the ping URL speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -25,35 +25,26 @@ pub enum Style {
 /// What a ping reports.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Ping {
-    /// A wrapped run starts; `rid` pairs it with its end.
-    Start {
-        /// The run id, a UUID.
-        rid: String,
-    },
-    /// A wrapped run ended with `exit_code`; `body` is its output tail.
+    /// A wrapped run starts; `rid` (a UUID) pairs it with its end.
+    Start { rid: String },
+    /// A wrapped run ended with `exit_code` after `duration`; `body` is its
+    /// output tail.
     End {
-        /// The run id of the start ping.
         rid: String,
-        /// The command's exit code.
         exit_code: i32,
-        /// How long it ran.
         duration: Duration,
         /// What the wrapper saw besides the output (it ended the run past
         /// its maximum runtime, a signal ended it), said first.
         note: Option<String>,
-        /// The output tail.
         body: String,
     },
-    /// A plain heartbeat (no wrapped run): success or failure.
+    /// A plain heartbeat (no wrapped run), with the job's message if any.
     Beat {
-        /// Whether the job reported success.
         ok: bool,
         /// The exit status to report, when known (0 to 255); a failure
         /// without one is reported as `fail`.
         exit_code: Option<i32>,
-        /// The job's message, if any.
         body: Option<String>,
-        /// How long it ran, when known.
         duration: Option<Duration>,
     },
 }

@@ -88,7 +88,7 @@ fn a_change_names_every_job_once_with_what_it_was_and_since_when() {
         m.change_list(),
         "a late stale\nb stale failed\nc missing ok\nd stale paused\ne invalid -\n"
     );
-    let json: serde_json::Value = serde_json::from_slice(&m.to_json()).unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&json(&m)).unwrap();
     assert_eq!(json["version"], 1);
     assert_eq!(json["changes"][4]["to"], serde_json::Value::Null);
     assert_eq!(json["changes"][0]["since"], "2027-01-15T07:59:00Z");
