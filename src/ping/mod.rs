@@ -36,7 +36,8 @@ pub(crate) fn parse_url(text: &str) -> Result<Url, Error> {
     let url = Url::parse(text).map_err(|e| Error::rule_from(refuse(&e.to_string()), e))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(Error::rule(refuse(
-            "it must be an http:// or https:// URL with a host",
+            // Said without `://`: a usage error hides every URL it holds.
+            "it must be an HTTP or HTTPS URL with a host",
         )));
     }
     if !url.username().is_empty() || url.password().is_some() {

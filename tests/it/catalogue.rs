@@ -285,6 +285,12 @@ fn catalogue() -> Vec<Case> {
             ..case("flag", "`--ping htps://...` (its path unsaid)", Write)
         },
         Case {
+            args: &["--ping", "ftp://hc.example.com/ping/uuid"],
+            exit: 3,
+            says: "hb-check: invalid ping URL ftp://hc.example.com: it must be an HTTP or HTTPS URL with a host (given to `--ping` or `HB_CHECK_PING_URL`)",
+            ..case("flag", "`--ping ftp://...` (its path unsaid)", Check)
+        },
+        Case {
             args: &["--alert-after", "0"],
             exit: 3,
             says: "hb-check: invalid value '0' for '--alert-after <N>': it must be a whole number from 1 to 200",
