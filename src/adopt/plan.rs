@@ -17,15 +17,13 @@ use crate::schedule::{parse_zone, Schedule, Source};
 /// The most job lines adopted from one crontab; a longer one is refused.
 pub(crate) const MAX_ENTRIES: usize = 5000;
 
-/// What to adopt and how.
+/// What to adopt and how (`--only`, `--exclude`, `--interval-slack`).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Choice {
-    /// Adopt only the jobs of these names (derived names), when given.
     pub(crate) only: Vec<String>,
-    /// Leave the jobs whose names match one of these patterns (`*`, `?`).
     pub(crate) exclude: Vec<String>,
-    /// Seconds added to each derived interval.
     pub(crate) slack: u64,
+    /// The hb-write the adopted lines call.
     pub(crate) program: String,
     /// The zone of the lines that set none (`CRON_TZ`): the system's.
     pub(crate) zone: Tz,
@@ -33,26 +31,23 @@ pub(crate) struct Choice {
     pub(crate) now: DateTime<Utc>,
 }
 
-/// One line adoption changes.
+/// One line adoption changes (numbered from 1), with its job and interval.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Adopted {
-    /// The line number, from 1.
     pub(crate) line: usize,
     pub(crate) job: String,
-    /// The interval, in seconds.
     pub(crate) interval: u64,
     pub(crate) text: String,
 }
 
-/// What adoption would do to one crontab.
+/// What adoption would do to one crontab: the lines changed, the notes a
+/// person should read (a renamed job, a command run through the shell, a
+/// line left alone) and the lines that cannot be adopted, each with its
+/// line.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Plan {
-    /// The lines changed, in order.
     pub(crate) adopted: Vec<Adopted>,
-    /// Notes a person should read (a renamed job, a command run through
-    /// the shell, a line left alone), each naming its line.
     pub(crate) notes: Vec<(usize, String)>,
-    /// Lines that cannot be adopted, and why.
     pub(crate) refused: Vec<(usize, String)>,
 }
 
@@ -143,7 +138,6 @@ pub(crate) fn matches(pattern: &str, name: &str) -> bool {
     p[pi..].iter().all(|&c| c == '*')
 }
 
-/// Plans the adoption of one crontab's text.
 pub(crate) fn plan(
     path: &Path,
     text: &str,
@@ -165,18 +159,15 @@ pub(crate) fn plan(
     let first_shell = lines.iter().position(|l| sets_shell(l)).map(|i| i + 1);
     for entry in entries {
         let raw = lines[entry.line - 1];
-        if entry.when.eq_ignore_ascii_case("@reboot") {
-            plan.notes.push((
-                entry.line,
-                "left alone: `@reboot` runs once, with no interval to check".to_owned(),
-            ));
-            continue;
-        }
-        if !find_hb_writes(&entry.command).is_empty() || raw.contains("hb-write") {
-            plan.notes.push((
-                entry.line,
-                "left alone: it already calls hb-write".to_owned(),
-            ));
+        let left = if entry.when.eq_ignore_ascii_case("@reboot") {
+            "`@reboot` runs once, with no interval to check"
+        } else if !find_hb_writes(&entry.command).is_empty() || raw.contains("hb-write") {
+            "it already calls hb-write"
+        } else {
+            ""
+        };
+        if !left.is_empty() {
+            plan.notes.push((entry.line, format!("left alone: {left}")));
             continue;
         }
         let base = name::derive(&entry.command);
@@ -199,11 +190,14 @@ pub(crate) fn plan(
         } else {
             "sh"
         };
-        let at = Source {
-            file: path.to_owned(),
-            line: entry.line,
-        };
-        let (job, renamed) = host.claim(&base, at);
+        let file = path.to_owned();
+        let (job, renamed) = host.claim(
+            &base,
+            Source {
+                file,
+                line: entry.line,
+            },
+        );
         let call = format!(
             "{} {job} {} --",
             quote(&choice.program),
@@ -238,6 +232,7 @@ pub(crate) fn plan(
     plan
 }
 
+/// Whether a line sets `SHELL`, which cron then runs the later lines with.
 fn sets_shell(line: &str) -> bool {
     line.trim_start_matches([' ', '\t'])
         .strip_prefix("SHELL")

@@ -13,6 +13,7 @@ fn local(j: &Judgement, host: &str) -> bool {
     j.host.as_deref().is_none_or(|h| h == host)
 }
 
+/// Whether a row is a crontab line's: what cron's downtime can explain.
 fn from_crontab(j: &Judgement) -> bool {
     j.expected
         .as_ref()
@@ -28,10 +29,7 @@ fn silent(status: Status) -> bool {
 /// The grace after a job's due time, in seconds: its schedule's, else
 /// (factor - 1) x its interval.
 fn grace(j: &Judgement, factor: f64) -> u64 {
-    let by_interval = || {
-        let interval = j.interval_seconds.unwrap_or(0) as f64;
-        ((factor - 1.0).max(0.0) * interval) as u64
-    };
+    let by_interval = || ((factor - 1.0).max(0.0) * j.interval_seconds.unwrap_or(0) as f64) as u64;
     (j.expected.as_ref())
         .and_then(|e| e.grace_seconds)
         .unwrap_or_else(by_interval)
@@ -41,12 +39,10 @@ fn grace(j: &Judgement, factor: f64) -> u64 {
 /// last heartbeat plus its interval.
 fn missed_at(j: &Judgement) -> Option<DateTime<Utc>> {
     let by_interval = || {
-        let interval = i64::try_from(j.interval_seconds?).ok()?;
-        j.timestamp?
-            .checked_add_signed(chrono::Duration::try_seconds(interval)?)
+        let interval = chrono::Duration::try_seconds(j.interval_seconds?.try_into().ok()?)?;
+        j.timestamp?.checked_add_signed(interval)
     };
-    j.expected
-        .as_ref()
+    (j.expected.as_ref())
         .and_then(|e| e.due_at)
         .or_else(by_interval)
 }
@@ -134,12 +130,16 @@ fn window(facts: &Facts, from: Option<DateTime<Utc>>, to: DateTime<Utc>) -> Stri
         // when the window spans days: `2026-12-06 23:10-2026-12-07 06:02`.
         Some(from) => {
             let day = |t: DateTime<Utc>| t.with_timezone(&facts.zone).date_naive();
-            let to = if day(from) == day(to) {
-                when(to, facts.now, facts.zone)
+            let to_day = if day(from) == day(to) {
+                facts.now
             } else {
-                when(to, from, facts.zone)
+                from
             };
-            format!("{}-{to}", when(from, facts.now, facts.zone))
+            let (from, to) = (
+                when(from, facts.now, facts.zone),
+                when(to, to_day, facts.zone),
+            );
+            format!("{from}-{to}")
         }
         None => format!("until {}", when(to, facts.now, facts.zone)),
     }

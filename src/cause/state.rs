@@ -3,8 +3,6 @@
 //! lock is held. It gives the checker's period (for its gaps), the last
 //! sign of life before a boot, and since when cron has been seen down.
 
-use std::path::{Path, PathBuf};
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -39,14 +37,6 @@ pub(crate) struct Runs {
 pub(crate) struct Stamp(
     #[serde(serialize_with = "rfc3339_seconds", deserialize_with = "rfc3339_any")] pub DateTime<Utc>,
 );
-
-/// The state file beside the run lock: the lock's path with `.runs`
-/// appended.
-pub(crate) fn path(lock: &Path) -> PathBuf {
-    let mut name = lock.as_os_str().to_owned();
-    name.push(".runs");
-    PathBuf::from(name)
-}
 
 impl Runs {
     /// Parses a state file; `None` for anything unusable (then the run

@@ -46,18 +46,16 @@ pub(crate) const fn limits(timeout: Duration, max_bytes: usize) -> Limits {
 pub(crate) fn run(mut command: Command, limits: Limits, manager: &str) -> Result<String, Error> {
     let program = command.get_program().to_string_lossy().into_owned();
     let seconds = limits.timeout.as_secs_f64();
-    let exited = process::run(&mut command, None, limits).map_err(|failure| match failure {
-        Failure::Spawn(e) => failed(manager, format!("cannot run `{program}`: {e}"), Some(e)),
-        Failure::Wait(e) => failed(
-            manager,
-            format!("cannot wait for `{program}`: {e}"),
-            Some(e),
-        ),
-        Failure::Timeout => failed(
-            manager,
-            format!("`{program}` did not finish within {seconds} s"),
-            None,
-        ),
+    let exited = process::run(&mut command, None, limits).map_err(|failure| {
+        let (reason, source) = match failure {
+            Failure::Spawn(e) => (format!("cannot run `{program}`: {e}"), Some(e)),
+            Failure::Wait(e) => (format!("cannot wait for `{program}`: {e}"), Some(e)),
+            Failure::Timeout => (
+                format!("`{program}` did not finish within {seconds} s"),
+                None,
+            ),
+        };
+        failed(manager, reason, source)
     })?;
     // The pipes close when the tool exits, unless a child of its own
     // holds them: the rest of the deadline bounds that too.
@@ -76,15 +74,9 @@ pub(crate) fn run(mut command: Command, limits: Limits, manager: &str) -> Result
     if !exited.status.success() {
         let said = process::first_line(&exited.err.unwrap_or_default().bytes);
         let said = if said.is_empty() { "no message" } else { &said };
-        return Err(failed(
-            manager,
-            format!(
-                "`{program}` failed ({}): {}",
-                exited.status,
-                crate::escape::terminal(said)
-            ),
-            None,
-        ));
+        let (status, said) = (exited.status, crate::escape::terminal(said));
+        let reason = format!("`{program}` failed ({status}): {said}");
+        return Err(failed(manager, reason, None));
     }
     Ok(String::from_utf8_lossy(&exited.out.unwrap_or_default().bytes).into_owned())
 }

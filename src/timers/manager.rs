@@ -24,17 +24,15 @@ pub(crate) const SMALL: Limits = command::limits(Duration::from_secs(3), 64 << 1
 const JOURNAL_LINES: usize = 5;
 const JOURNAL_LINE_CHARS: usize = 300;
 
-/// A systemd manager: the system's, or a user's.
+/// A systemd manager: the system's (PID 1), or a user's
+/// (`user@UID.service`: uid, primary gid, login name).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Manager {
-    /// The system manager (PID 1).
     System,
-    /// A user's manager (`user@UID.service`): uid, primary gid, login name.
     User(u32, u32, String),
 }
 
 impl Manager {
-    /// The manager in words, for errors.
     pub(crate) fn describe(&self) -> String {
         match self {
             Manager::System => "the system manager".to_owned(),
@@ -44,7 +42,6 @@ impl Manager {
         }
     }
 
-    /// The user whose jobs this manager's timers are, if a user's.
     pub(crate) fn user(&self) -> Option<&str> {
         match self {
             Manager::System => None,
@@ -76,12 +73,10 @@ impl Manager {
     pub(crate) fn journal(&self, service: &str, since: Option<DateTime<Utc>>) -> Option<String> {
         let mut args = match self {
             Manager::System => vec![format!("--unit={service}")],
-            Manager::User(uid, _, _) => {
-                vec![
-                    format!("_SYSTEMD_USER_UNIT={service}"),
-                    format!("_UID={uid}"),
-                ]
-            }
+            Manager::User(uid, _, _) => vec![
+                format!("_SYSTEMD_USER_UNIT={service}"),
+                format!("_UID={uid}"),
+            ],
         };
         args.extend(since.map(|t| format!("--since=@{}", t.timestamp())));
         args.extend([
@@ -100,7 +95,6 @@ impl Manager {
     }
 }
 
-/// A user's runtime directory, where the user's manager listens.
 fn runtime_dir(uid: u32) -> PathBuf {
     PathBuf::from(format!("/run/user/{uid}"))
 }

@@ -25,7 +25,6 @@ impl Props {
         self.get(key).unwrap_or("")
     }
 
-    /// Every value of `key`, in order.
     pub(crate) fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.0
             .iter()
@@ -35,8 +34,7 @@ impl Props {
 }
 
 /// Splits `systemctl show` output into one [`Props`] per unit (blocks are
-/// separated by an empty line). Lines without `=` are skipped; blocks with
-/// no `Id=` are dropped by the caller.
+/// separated by an empty line); lines without `=` are skipped.
 pub(crate) fn blocks(text: &str) -> Vec<Props> {
     let mut all = vec![Props::default()];
     for line in text.lines() {
@@ -123,26 +121,15 @@ pub(crate) fn timestamp(text: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
-/// One entry of `TimersCalendar=` or `TimersMonotonic=`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Trigger {
-    /// The setting as written back by systemd (`OnCalendar=*-*-* 06:00:00`,
-    /// `OnUnitActiveUSec=5s`).
-    pub setting: String,
-    /// Its next elapse as printed (`@UNIX` for a calendar, a monotonic
-    /// span for the others, `(null)` when there is none).
-    pub next: String,
-}
-
-/// Reads `{ OnCalendar=*-*-* 06,18:00:00 ; next_elapse=@1796536800 }`.
-pub(crate) fn trigger(text: &str) -> Option<Trigger> {
+/// One entry of `TimersCalendar=` or `TimersMonotonic=`
+/// (`{ OnCalendar=*-*-* 06,18:00:00 ; next_elapse=@1796536800 }`): the
+/// setting as systemd writes it back (`OnUnitActiveUSec=5s`), and its next
+/// elapse as printed (`@UNIX` for a calendar, a monotonic span for the
+/// others, `(null)` when there is none).
+pub(crate) fn trigger(text: &str) -> Option<(&str, &str)> {
     let inner = text.trim().strip_prefix('{')?.strip_suffix('}')?.trim();
     let (setting, next) = inner.rsplit_once(" ; ")?;
-    let next = next.trim().strip_prefix("next_elapse=")?;
-    Some(Trigger {
-        setting: setting.trim().to_owned(),
-        next: next.to_owned(),
-    })
+    Some((setting.trim(), next.trim().strip_prefix("next_elapse=")?))
 }
 
 /// The command lines of an `ExecStart=` value, one per entry
@@ -258,10 +245,9 @@ Id=hbfail.timer\n";
     fn timer_lists_give_the_setting_and_its_next_elapse() {
         let all = blocks(SHOWN);
         let calendar = trigger(all[0].text("TimersCalendar")).unwrap();
-        assert_eq!(calendar.setting, "OnCalendar=*-*-* *:*:00/10");
-        assert_eq!(calendar.next, "@1796531480");
+        assert_eq!(calendar, ("OnCalendar=*-*-* *:*:00/10", "@1796531480"));
         let stopped = trigger("{ OnCalendar=Mon *-*-* 00:00:00 ; next_elapse=(null) }").unwrap();
-        assert_eq!(stopped.next, "(null)");
+        assert_eq!(stopped.1, "(null)");
         assert_eq!(trigger("{ no separator }"), None);
         assert_eq!(trigger("OnCalendar=daily"), None);
     }

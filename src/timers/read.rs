@@ -119,11 +119,13 @@ fn timer(
     let unit = t.text("Id").to_owned();
     let stem = unit.strip_suffix(".timer").unwrap_or(&unit).to_owned();
     let user = manager.user();
-    let triggers: Vec<props::Trigger> = t
-        .all("TimersCalendar")
-        .chain(t.all("TimersMonotonic"))
+    let triggers: Vec<(&str, &str)> = (t.all("TimersCalendar").chain(t.all("TimersMonotonic")))
         .filter_map(props::trigger)
         .collect();
+    let calendars = || {
+        (triggers.iter())
+            .filter_map(|&(setting, next)| Some((setting.strip_prefix("OnCalendar=")?, next)))
+    };
     let last_trigger = props::timestamp(t.text("LastTriggerUSec"));
     let active = t.text("ActiveState") == "active";
     // The realtime instant of a monotonic one: as far from now as it is
@@ -132,22 +134,18 @@ fn timer(
         let ahead = i64::try_from(us).ok()? - i64::try_from(mono_now?).ok()?;
         now.checked_add_signed(chrono::Duration::microseconds(ahead))
     };
-    let mut fires = Vec::new();
-    let mut periods = Vec::new();
-    for trigger in &triggers {
-        let (kind, value) = trigger.setting.split_once('=').unwrap_or(("", ""));
-        if kind == "OnCalendar" {
-            fires.extend(props::timestamp(&trigger.next));
-        } else if matches!(kind, "OnUnitActiveUSec" | "OnUnitInactiveUSec") {
-            periods.extend(props::timespan_seconds(value));
-        }
-    }
+    let mut period = (triggers.iter())
+        .filter_map(|(setting, _)| {
+            let (kind, value) = setting.split_once('=')?;
+            matches!(kind, "OnUnitActiveUSec" | "OnUnitInactiveUSec")
+                .then(|| props::timespan_seconds(value))?
+        })
+        .min();
     // A monotonic setting that elapsed for good (`OnBootSec=`) keeps its
     // old next elapse: systemd's own next is the one that counts.
     let monotonic = props::timespan_us(t.text("NextElapseUSecMonotonic")).filter(|us| *us > 0);
-    fires.extend(monotonic.and_then(realtime));
-    let mut next_fire = fires.into_iter().min();
-    let mut period = periods.into_iter().min();
+    let fires = calendars().filter_map(|(_, next)| props::timestamp(next));
+    let mut next_fire = fires.chain(monotonic.and_then(realtime)).min();
     if active {
         next_fire = next_fire.or_else(|| props::timestamp(t.text("NextElapseUSecRealtime")));
     } else {
@@ -155,10 +153,8 @@ fn timer(
         // after the last run, by the schedule.
         next_fire = last_trigger.and_then(|last| {
             let by_span = period.map(|p| plus(last, p));
-            let by_calendar = triggers
-                .iter()
-                .filter_map(|t| t.setting.strip_prefix("OnCalendar="))
-                .filter_map(|spec| budget.take().then(|| calendar_after(spec, last)).flatten())
+            let by_calendar = calendars()
+                .filter_map(|(spec, _)| budget.take().then(|| calendar_after(spec, last)).flatten())
                 .map(|(next, gap)| {
                     period = period.map_or(gap, |p| Some(gap.map_or(p, |g| p.min(g))));
                     next
@@ -184,17 +180,14 @@ fn timer(
         .filter_map(|call| call.job.filter(|w| !w.expands));
     let mut aliases = vec![user_job(user, &stem)];
     aliases.extend(calls.map(|w| user_job(user, &w.text)));
+    let settings: Vec<&str> = triggers.iter().map(|t| t.0).collect();
     Timer {
         job: user_job(user, &format!("timer:{stem}")),
         service: t.text("Unit").to_owned(),
         file_state: t.text("UnitFileState").to_owned(),
         active,
         condition_met: t.text("ConditionResult") != "no",
-        schedule: triggers
-            .iter()
-            .map(|t| t.setting.as_str())
-            .collect::<Vec<_>>()
-            .join("; "),
+        schedule: settings.join("; "),
         last_trigger,
         next_fire,
         period,
