@@ -14,17 +14,11 @@ use crate::process::{self, Failure, Limits};
 /// environment only `PATH` passes: no secret (a tracker token) reaches a
 /// tool, which may run as another user.
 pub(crate) fn tool<S: AsRef<std::ffi::OsStr>>(program: &str, args: &[S]) -> Command {
+    let path = std::env::var_os("PATH").map(|path| ("PATH", path));
     let mut command = Command::new(program);
-    command.env_clear();
-    if let Some(path) = std::env::var_os("PATH") {
-        command.env("PATH", path);
-    }
-    command
-        .args(args)
-        .env("TZ", "UTC")
-        .env("LC_ALL", "C")
-        .env("SYSTEMD_PAGER", "")
-        .env("SYSTEMD_COLORS", "0");
+    command.env_clear().envs(path).args(args);
+    command.env("TZ", "UTC").env("LC_ALL", "C");
+    command.env("SYSTEMD_PAGER", "").env("SYSTEMD_COLORS", "0");
     command
 }
 
@@ -81,7 +75,6 @@ pub(crate) fn run(mut command: Command, limits: Limits, manager: &str) -> Result
     Ok(String::from_utf8_lossy(&exited.out.unwrap_or_default().bytes).into_owned())
 }
 
-/// A failed read of `manager`'s timers.
 pub(super) fn failed(manager: &str, reason: String, source: Option<std::io::Error>) -> Error {
     Error::Systemd {
         manager: manager.to_owned(),
@@ -94,7 +87,6 @@ pub(super) fn failed(manager: &str, reason: String, source: Option<std::io::Erro
 mod tests {
     use super::*;
 
-    /// The reason of a failed call.
     fn reason(err: Error) -> String {
         match err {
             Error::Systemd { reason, .. } => reason,

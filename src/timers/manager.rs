@@ -14,10 +14,9 @@ use super::props;
 use crate::error::Error;
 use crate::process::Limits;
 
-/// The bounds of a `systemctl show` (a manager's every timer).
+/// The bounds of a `systemctl show` (a manager's every timer), and of a
+/// `journalctl` or `systemd-analyze` call.
 pub(crate) const SHOW: Limits = command::limits(Duration::from_secs(10), 32 << 20);
-
-/// The bounds of a `journalctl` or `systemd-analyze` call.
 pub(crate) const SMALL: Limits = command::limits(Duration::from_secs(3), 64 << 10);
 
 /// The most lines of a failed service's journal kept, and of each line.
@@ -34,12 +33,9 @@ pub(crate) enum Manager {
 
 impl Manager {
     pub(crate) fn describe(&self) -> String {
-        match self {
-            Manager::System => "the system manager".to_owned(),
-            Manager::User(_, _, name) => {
-                format!("user {}'s manager", crate::escape::terminal(name))
-            }
-        }
+        let user = |name| format!("user {}'s manager", crate::escape::terminal(name));
+        self.user()
+            .map_or_else(|| "the system manager".to_owned(), user)
     }
 
     pub(crate) fn user(&self) -> Option<&str> {

@@ -15,11 +15,9 @@ use crate::error::Error;
 use crate::judge::timer::{plus, Exit, Run, Timer};
 use crate::record::user_job;
 
-/// The timer properties read.
 const TIMER_PROPS: &str = "Id,Unit,UnitFileState,LoadState,ActiveState,ConditionResult,\
 TimersCalendar,TimersMonotonic,NextElapseUSecRealtime,NextElapseUSecMonotonic,LastTriggerUSec,RandomizedDelayUSec,AccuracyUSec";
 
-/// The service properties read.
 const SERVICE_PROPS: &str = "Id,ActiveState,Result,ExecMainCode,ExecMainStatus,\
 ExecMainStartTimestamp,ExecMainExitTimestamp,RuntimeMaxUSec,ExecStart";
 
@@ -42,7 +40,7 @@ impl Budget {
     /// Whether a call may start, counting it.
     fn take(&mut self) -> bool {
         let ok = self.calls > 0 && Instant::now() < self.until;
-        self.calls = self.calls.saturating_sub(usize::from(ok));
+        self.calls -= usize::from(ok);
         ok
     }
 }
@@ -76,15 +74,14 @@ pub(crate) fn timers(
     }
     all.extend(show_each(manager, TIMER_PROPS, unloaded)?);
     all.retain(|p| matches!(p.text("LoadState"), "loaded" | "masked") && !p.text("Id").is_empty());
-    let (shown, odd_names): (Vec<Props>, Vec<Props>) = all
-        .into_iter()
-        .partition(|p| is_unit_name(p.text("Id"), ".timer") && is_unit_name(p.text("Unit"), ""));
-    *odd += odd_names.len();
-    let names = shown.iter().map(|t| t.text("Unit")).collect();
+    let loaded = all.len();
+    all.retain(|p| is_unit_name(p.text("Id"), ".timer") && is_unit_name(p.text("Unit"), ""));
+    *odd += loaded - all.len();
+    let names = all.iter().map(|t| t.text("Unit")).collect();
     let services = show_each(manager, SERVICE_PROPS, names)?;
     let now = Utc::now();
     let mono = monotonic_now_us();
-    Ok(shown
+    Ok(all
         .iter()
         .map(|t| {
             let service = services.iter().find(|s| s.text("Id") == t.text("Unit"));
