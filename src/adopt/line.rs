@@ -38,16 +38,7 @@ pub(crate) fn split(line: &str, system: bool) -> Split<'_> {
 
 /// Where the first unescaped `%` is, by cron's rule (`\%` is a plain `%`).
 fn percent(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' if bytes.get(i + 1) == Some(&b'%') => i += 2,
-            b'%' => return Some(i),
-            _ => i += 1,
-        }
-    }
-    None
+    (text.match_indices('%').map(|(i, _)| i)).find(|&i| !text[..i].ends_with('\\'))
 }
 
 /// Shell words that cannot start a command hb-write runs: keywords and
@@ -70,30 +61,21 @@ pub(crate) fn form(command: &str) -> Option<usize> {
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b' ' | b'\t' => {
-                if let Some(s) = start.take() {
-                    words.push((s, i));
-                }
-            }
+            b' ' | b'\t' => words.extend(start.take().map(|s| (s, i))),
             b';' | b'&' | b'|' | b'<' | b'>' | b'(' | b')' | b'\n' => return None,
             b'#' if start.is_none() => break,
-            b'\'' | b'"' => {
+            b => {
                 start.get_or_insert(i);
-                i = closing(bytes, i)?;
-            }
-            b'\\' => {
-                start.get_or_insert(i);
-                i += 1;
-            }
-            _ => {
-                start.get_or_insert(i);
+                match b {
+                    b'\'' | b'"' => i = closing(bytes, i)?,
+                    b'\\' => i += 1,
+                    _ => {}
+                }
             }
         }
         i += 1;
     }
-    if let Some(s) = start {
-        words.push((s, bytes.len().min(i)));
-    }
+    words.extend(start.map(|s| (s, bytes.len().min(i))));
     let word = |(s, e): (usize, usize)| &command[s..e.min(command.len())];
     let assignments = words
         .iter()

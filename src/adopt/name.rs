@@ -141,21 +141,14 @@ fn stem(path: &str) -> String {
 /// The simple commands of a command line, each as its words after quote
 /// removal: enough of the shell to find the program each one runs.
 fn simple_commands(command: &str) -> Vec<Vec<String>> {
-    let mut all = Vec::new();
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
+    let (mut all, mut words) = (Vec::new(), Vec::new());
+    let mut word: Option<String> = None;
     let mut chars = command.chars().peekable();
-    let end_word = |words: &mut Vec<String>, word: &mut String, in_word: &mut bool| {
-        if std::mem::take(in_word) {
-            words.push(std::mem::take(word));
-        }
-    };
     while let Some(c) = chars.next() {
         match c {
-            ' ' | '\t' => end_word(&mut words, &mut word, &mut in_word),
-            ';' | '&' | '|' | '(' | ')' | '{' | '}' | '\n' if !in_word || c != '{' => {
-                end_word(&mut words, &mut word, &mut in_word);
+            ' ' | '\t' => words.extend(word.take()),
+            ';' | '&' | '|' | '(' | ')' | '{' | '}' | '\n' if word.is_none() || c != '{' => {
+                words.extend(word.take());
                 if !words.is_empty() {
                     all.push(std::mem::take(&mut words));
                 }
@@ -163,11 +156,8 @@ fn simple_commands(command: &str) -> Vec<Vec<String>> {
             '<' | '>' => {
                 // A redirection: neither its number (`2>`) nor its target
                 // is an argument.
-                if word.bytes().all(|b| b.is_ascii_digit()) {
-                    word.clear();
-                    in_word = false;
-                }
-                end_word(&mut words, &mut word, &mut in_word);
+                word = word.filter(|w| !w.bytes().all(|b| b.is_ascii_digit()));
+                words.extend(word.take());
                 while chars
                     .next_if(|n| matches!(n, '>' | '&' | ' ' | '\t'))
                     .is_some()
@@ -178,20 +168,14 @@ fn simple_commands(command: &str) -> Vec<Vec<String>> {
                 {}
             }
             '\'' | '"' => {
-                in_word = true;
-                word.extend(chars.by_ref().take_while(|&q| q != c));
+                let quoted = chars.by_ref().take_while(|&q| q != c);
+                word.get_or_insert_default().extend(quoted);
             }
-            '\\' => {
-                in_word = true;
-                word.extend(chars.next());
-            }
-            _ => {
-                in_word = true;
-                word.push(c);
-            }
+            '\\' => word.get_or_insert_default().extend(chars.next()),
+            _ => word.get_or_insert_default().push(c),
         }
     }
-    end_word(&mut words, &mut word, &mut in_word);
+    words.extend(word);
     if !words.is_empty() {
         all.push(words);
     }
