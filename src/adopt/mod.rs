@@ -93,12 +93,9 @@ fn crontabs(args: &ScheduleArgs) -> Vec<Result<apply::Tab, (PathBuf, usize, Stri
     let mut all = Vec::new();
     if args.discover {
         let found = files::discover(&args.cron_root);
-        all.extend(
-            found
-                .problems
-                .into_iter()
-                .map(|p| Err((p.source.file, 0, p.message))),
-        );
+        for unread in found.problems {
+            all.push(Err((unread.source.file, 0, unread.message)));
+        }
         for tab in found.tabs {
             if !named.iter().any(|t| t.0 == tab.path) {
                 named.push((tab.path, tab.flavour, tab.owner));

@@ -57,22 +57,6 @@ pub(crate) fn blocks(text: &str) -> Vec<Props> {
 /// `2h 42min 33.932520s`, `500ms`), in microseconds; `None` for
 /// `infinity`, an empty value or anything else.
 pub(crate) fn timespan_us(text: &str) -> Option<u64> {
-    const UNITS: [(&str, f64); 14] = [
-        ("us", 1.0),
-        ("µs", 1.0),
-        ("ms", 1e3),
-        ("s", 1e6),
-        ("sec", 1e6),
-        ("min", 60e6),
-        ("m", 60e6),
-        ("h", 3600e6),
-        ("hr", 3600e6),
-        ("d", 86_400e6),
-        ("w", 604_800e6),
-        ("M", 2_629_800e6),
-        ("month", 2_629_800e6),
-        ("y", 31_557_600e6),
-    ];
     let text = text.trim();
     if text.is_empty() || text.len() > 200 {
         return None;
@@ -87,7 +71,18 @@ pub(crate) fn timespan_us(text: &str) -> Option<u64> {
             .unwrap_or(word.len());
         let (number, unit) = word.split_at(split);
         let number: f64 = number.parse().ok()?;
-        let scale = UNITS.iter().find(|(u, _)| *u == unit)?.1;
+        let scale = match unit {
+            "us" | "µs" => 1.0,
+            "ms" => 1e3,
+            "s" | "sec" => 1e6,
+            "min" | "m" => 60e6,
+            "h" | "hr" => 3600e6,
+            "d" => 86_400e6,
+            "w" => 604_800e6,
+            "M" | "month" => 2_629_800e6,
+            "y" => 31_557_600e6,
+            _ => return None,
+        };
         total += number * scale;
     }
     // Past u64's microseconds (584,000 years) nothing is a schedule.
@@ -145,24 +140,20 @@ pub(crate) fn exec_argvs(text: &str) -> Vec<&str> {
 /// `(in UTC):` lines where the host's zone is not UTC, else the
 /// `Next elapse:` and `Iter. #N:` lines (in UTC then).
 pub(crate) fn calendar_elapses(text: &str) -> Vec<DateTime<Utc>> {
-    let value = |line: &str, label: &str| {
-        line.trim()
-            .strip_prefix(label)
-            .and_then(|rest| timestamp(rest.trim()))
+    let elapses = |wanted: fn(&str) -> bool| -> Vec<_> {
+        (text.lines())
+            .filter_map(|line| {
+                let (label, rest) = line.split_once(':')?;
+                wanted(label.trim()).then(|| timestamp(rest.trim()))?
+            })
+            .collect()
     };
-    let in_utc: Vec<_> = text.lines().filter_map(|l| value(l, "(in UTC):")).collect();
-    if !in_utc.is_empty() {
-        return in_utc;
+    let in_utc = elapses(|label| label == "(in UTC)");
+    if in_utc.is_empty() {
+        elapses(|label| label == "Next elapse" || label.starts_with("Iter. #"))
+    } else {
+        in_utc
     }
-    text.lines()
-        .filter_map(|l| {
-            let (label, rest) = l.split_once(':')?;
-            let label = label.trim();
-            (label == "Next elapse" || label.starts_with("Iter. #"))
-                .then(|| timestamp(rest.trim()))
-                .flatten()
-        })
-        .collect()
 }
 
 #[cfg(test)]
