@@ -4,9 +4,9 @@
 
 use std::io::{self, Write};
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
+use super::state::Stamp;
 use super::{key, Cause, Causes, Kind};
 use crate::escape::terminal;
 use crate::fleet::Fleet;
@@ -62,21 +62,17 @@ pub(crate) fn write_text(
     write_lines(out, &rest, fleet, all)
 }
 
-fn secs(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
 /// The `cause` of row `row` in JSON, when a cause explains it:
 /// `{"kind": "cron-down", "since": ...}`, `{"kind": "host-down", "from":
 /// ..., "to": ...}` or `{"kind": "blocked", "by": "nfs-mount"}`.
 pub(crate) fn job_cause(jobs: &[Judgement], causes: &Causes, row: usize) -> Option<Value> {
     let cause = &causes.list[causes.of_job.get(row).copied().flatten()?];
     Some(match cause.kind {
-        Kind::CronDown => json!({"kind": cause.kind, "since": cause.from.map(secs)}),
+        Kind::CronDown => json!({"kind": cause.kind, "since": cause.from.map(Stamp)}),
         Kind::HostDown | Kind::CheckerGap => json!({
             "kind": cause.kind,
-            "from": cause.from.map(secs),
-            "to": cause.to.map(secs),
+            "from": cause.from.map(Stamp),
+            "to": cause.to.map(Stamp),
         }),
         Kind::Blocked => {
             let by = causes.blocked_by[row].map(|p| jobs[p].job.clone());
@@ -92,22 +88,21 @@ pub(crate) fn causes_json(jobs: &[Judgement], causes: &Causes) -> Vec<Value> {
     let name = |row: usize| key(jobs[row].host.as_deref(), &jobs[row].job);
     (causes.list.iter())
         .map(|c| {
-            let stamp = |t: Option<DateTime<Utc>>| t.map(|t| json!(secs(t)));
             let cron = c.kind == Kind::CronDown;
             let names: Vec<String> = c.jobs.iter().map(|&r| name(r)).collect();
-            let missed = (c.kind == Kind::HostDown).then(|| json!(c.missed));
+            let missed = (c.kind == Kind::HostDown).then_some(c.missed);
             let fields = [
-                ("kind", Some(json!(c.kind))),
-                ("text", Some(json!(c.text))),
-                ("jobs", Some(json!(names))),
-                ("since", stamp(c.from.filter(|_| cron))),
-                ("from", stamp(c.from.filter(|_| !cron))),
-                ("to", stamp(c.to)),
-                ("missed_runs", missed),
-                ("by", c.by.map(|r| json!(name(r)))),
+                ("kind", json!(c.kind)),
+                ("text", json!(c.text)),
+                ("jobs", json!(names)),
+                ("since", json!(c.from.filter(|_| cron).map(Stamp))),
+                ("from", json!(c.from.filter(|_| !cron).map(Stamp))),
+                ("to", json!(c.to.map(Stamp))),
+                ("missed_runs", json!(missed)),
+                ("by", json!(c.by.map(name))),
             ];
-            let set = fields.map(|(k, v)| Some((k.to_owned(), v?)));
-            Value::Object(set.into_iter().flatten().collect())
+            let set = fields.into_iter().filter(|(_, v)| !v.is_null());
+            Value::Object(set.map(|(k, v)| (k.to_owned(), v)).collect())
         })
         .collect()
 }
