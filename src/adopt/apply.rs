@@ -157,9 +157,8 @@ pub(crate) fn write(tab: &Tab, new: &str) -> Result<(), Error> {
         fs::create_dir_all(dir)
             .map_err(|e| failed_by(format!("cannot create {}: {e}", dir.display()), e))?;
     }
-    let original = tab
-        .spool_user()
-        .map_or(&*tab.text, |_| user_text(&tab.text));
+    let text = tab.text.as_str();
+    let original = if tab.spool { user_text(text) } else { text };
     // Readable by its owner only: a crontab may hold secrets.
     replace_as(&backup, 0o600, None, &mut |out| {
         out.write_all(original.as_bytes())

@@ -115,11 +115,8 @@ fn skip_options(words: &[&str], mut at: usize, flock: bool) -> usize {
 /// A program or script path made into a name: its last component without
 /// a script extension, every character the rule refuses turned into `-`.
 fn stem(path: &str) -> String {
-    let base = path
-        .trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .unwrap_or(path);
+    let base = path.trim_end_matches('/');
+    let base = base.rsplit('/').next().unwrap_or(base);
     let base = EXTENSIONS
         .iter()
         .find_map(|ext| base.strip_suffix(ext).filter(|s| !s.is_empty()))

@@ -185,11 +185,8 @@ pub(crate) fn plan(
                 continue;
             }
         };
-        let shell = if first_shell.is_some_and(|s| s < entry.line) {
-            "\"$SHELL\""
-        } else {
-            "sh"
-        };
+        let set = first_shell.is_some_and(|s| s < entry.line);
+        let shell = if set { "\"$SHELL\"" } else { "sh" };
         let file = path.to_owned();
         let (job, renamed) = host.claim(
             &base,

@@ -131,11 +131,8 @@ pub(crate) fn key(host: Option<&str>, job: &str) -> String {
 /// with its date.
 pub(crate) fn when(t: DateTime<Utc>, now: DateTime<Utc>, zone: Tz) -> String {
     let (t, now) = (t.with_timezone(&zone), now.with_timezone(&zone));
-    let format = if t.date_naive() == now.date_naive() {
-        "%H:%M"
-    } else {
-        "%Y-%m-%d %H:%M"
-    };
+    let today = t.date_naive() == now.date_naive();
+    let format = if today { "%H:%M" } else { "%Y-%m-%d %H:%M" };
     t.format(format).to_string()
 }
 

@@ -59,14 +59,11 @@ impl Runs {
         runs.drain(..drop);
         let cron_down_since = (cron_runs == Some(false))
             .then(|| (self.cron_down_since.or(self.cron_up_at)).unwrap_or(Stamp(now)));
-        let cron_up_at = match cron_runs {
-            Some(true) => Some(Stamp(now)),
-            _ => self.cron_up_at,
-        };
-        let cron_was_down = match (cron_runs, self.cron_down_since) {
-            (Some(true), Some(from)) => Some((from, Stamp(now))),
-            _ => self.cron_was_down,
-        };
+        let up = cron_runs == Some(true);
+        let cron_up_at = up.then_some(Stamp(now)).or(self.cron_up_at);
+        let cron_was_down = (self.cron_down_since.filter(|_| up))
+            .map(|from| (from, Stamp(now)))
+            .or(self.cron_was_down);
         Runs {
             version: VERSION,
             runs,

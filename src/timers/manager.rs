@@ -52,9 +52,8 @@ impl Manager {
     pub(crate) fn systemctl(&self, args: &[&str]) -> Result<String, Error> {
         let mut systemctl = command::tool::<&str>("systemctl", &[]);
         if let Manager::User(uid, gid, _) = self {
-            systemctl
-                .arg("--user")
-                .env("XDG_RUNTIME_DIR", runtime_dir(*uid));
+            systemctl.arg("--user");
+            systemctl.env("XDG_RUNTIME_DIR", runtime_dir(*uid));
             if crate::store::effective_uid() == 0 {
                 // std drops the supplementary groups when it changes the uid.
                 systemctl.uid(*uid).gid(*gid);
@@ -132,8 +131,6 @@ pub(crate) fn calendar_after(
     let out = command::run(analyze, SMALL, "the system manager").ok()?;
     let elapses = props::calendar_elapses(&out);
     let first = *elapses.first()?;
-    let gap = elapses
-        .get(1)
-        .and_then(|second| u64::try_from((*second - first).num_seconds()).ok());
-    Some((first, gap))
+    let gap = elapses.get(1).map(|&second| (second - first).num_seconds());
+    Some((first, gap.and_then(|gap| u64::try_from(gap).ok())))
 }

@@ -4,7 +4,7 @@
 //! `TZ=UTC`) and timer lists (`{ OnCalendar=... ; next_elapse=... }`).
 //! Pure; anything it does not recognise reads as absent, never as a panic.
 
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 
 /// The properties of one unit, in the order printed. A key may repeat
 /// (`TimersMonotonic=` once per monotonic setting).
@@ -13,15 +13,12 @@ pub(crate) struct Props(Vec<(String, String)>);
 
 impl Props {
     /// The first value of `key`, if printed.
-    pub(crate) fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+    pub(crate) fn get<'a>(&'a self, key: &'a str) -> Option<&'a str> {
+        self.all(key).next()
     }
 
     /// The value of `key`, empty when not printed.
-    pub(crate) fn text(&self, key: &str) -> &str {
+    pub(crate) fn text<'a>(&'a self, key: &'a str) -> &'a str {
         self.get(key).unwrap_or("")
     }
 
@@ -104,16 +101,12 @@ pub(crate) fn timestamp(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
     if let Some(unix) = text.strip_prefix('@') {
         let seconds: i64 = unix.split('.').next()?.parse().ok()?;
-        return Utc
-            .timestamp_opt(seconds, 0)
-            .single()
-            .filter(|_| seconds > 0);
+        return DateTime::from_timestamp(seconds, 0).filter(|_| seconds > 0);
     }
     let (_, rest) = text.split_once(' ')?;
     let rest = rest.strip_suffix(" UTC")?;
-    NaiveDateTime::parse_from_str(rest, "%Y-%m-%d %H:%M:%S")
-        .ok()
-        .map(|t| t.and_utc())
+    let t = NaiveDateTime::parse_from_str(rest, "%Y-%m-%d %H:%M:%S").ok()?;
+    Some(t.and_utc())
 }
 
 /// One entry of `TimersCalendar=` or `TimersMonotonic=`
@@ -159,6 +152,7 @@ pub(crate) fn calendar_elapses(text: &str) -> Vec<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     const SHOWN: &str = "Unit=hbok.service\n\
 TimersCalendar={ OnCalendar=*-*-* *:*:00/10 ; next_elapse=@1796531480 }\n\
