@@ -148,10 +148,8 @@ pub(crate) fn plan(
     let mut plan = Plan::default();
     let (entries, _) = crontab::parse(text, flavour);
     if let Some(extra) = entries.get(MAX_ENTRIES) {
-        plan.refused.push((
-            extra.line,
-            format!("more than {MAX_ENTRIES} job lines in one crontab; adopt it in parts"),
-        ));
+        let reason = format!("more than {MAX_ENTRIES} job lines in one crontab; adopt it in parts");
+        plan.refused.push((extra.line, reason));
         return plan;
     }
     let lines: Vec<&str> = text.split('\n').collect();
@@ -187,37 +185,27 @@ pub(crate) fn plan(
         };
         let set = first_shell.is_some_and(|s| s < entry.line);
         let shell = if set { "\"$SHELL\"" } else { "sh" };
-        let file = path.to_owned();
-        let (job, renamed) = host.claim(
-            &base,
-            Source {
-                file,
-                line: entry.line,
-            },
-        );
-        let call = format!(
-            "{} {job} {} --",
-            quote(&choice.program),
-            interval_word(interval)
-        );
+        let mut at = Source::whole(path);
+        at.line = entry.line;
+        let (job, renamed) = host.claim(&base, at);
+        let (program, every) = (quote(&choice.program), interval_word(interval));
+        let call = format!("{program} {job} {every} --");
         let parts = line::split(raw, system);
         let (text, wrapped) = line::rewrite(&parts, &entry.command, &call, shell);
         // What cron counts: all after the time fields and the user field.
         let len = text.len() - parts.head.len();
         if len > COMMAND_MAX {
             host.taken.remove(&job);
-            plan.refused.push((
-                entry.line,
-                format!("in wrapper form its command would be {len} bytes, more than the {COMMAND_MAX} cron reads; shorten it (a script) and adopt again"),
-            ));
+            let reason = format!("in wrapper form its command would be {len} bytes, more than the {COMMAND_MAX} cron reads; shorten it (a script) and adopt again");
+            plan.refused.push((entry.line, reason));
             continue;
         }
         plan.notes.extend(renamed.map(|n| (entry.line, n)));
         if wrapped {
-            plan.notes.push((
-                entry.line,
-                format!("job `{job}`: the command runs as one `{shell} -c` argument (it uses shell syntax)"),
-            ));
+            let note = format!(
+                "job `{job}`: the command runs as one `{shell} -c` argument (it uses shell syntax)"
+            );
+            plan.notes.push((entry.line, note));
         }
         plan.adopted.push(Adopted {
             line: entry.line,

@@ -52,22 +52,19 @@ pub(super) fn cron_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) 
     if facts.cron != Cron::Down {
         return;
     }
-    let depend: Vec<usize> = (0..jobs.len())
+    let mut depend: Vec<usize> = (0..jobs.len())
         .filter(|&i| local(&jobs[i], facts.host) && from_crontab(&jobs[i]))
         .collect();
     let since = facts.cron_down_since.unwrap_or(facts.now);
-    let count = depend.len();
-    let text = format!(
-        "cron is not running (since {}, {count} job{} depend{} on it)",
-        when(since, facts.now, facts.zone),
-        if count == 1 { "" } else { "s" },
-        if count == 1 { "s" } else { "" },
-    );
-    let stopped = depend
-        .into_iter()
-        .filter(|&i| silent(jobs[i].status))
-        .collect();
-    add(causes, Kind::CronDown, text, stopped).from = Some(since);
+    let (at, count) = (when(since, facts.now, facts.zone), depend.len());
+    let (s, verb) = if count == 1 {
+        ("", "depends")
+    } else {
+        ("s", "depend")
+    };
+    let text = format!("cron is not running (since {at}, {count} job{s} {verb} on it)");
+    depend.retain(|&i| silent(jobs[i].status));
+    add(causes, Kind::CronDown, text, depend).from = Some(since);
 }
 
 /// A downtime of cron or the host from `from` (when known) to `to`, as
@@ -104,12 +101,9 @@ fn downtime(
     if explained.is_empty() {
         return;
     }
-    let text = format!(
-        "{what} {}: {missed} run{} missed ({})",
-        window(facts, from, to),
-        if missed == 1 { "" } else { "s" },
-        some_names(jobs, &explained)
-    );
+    let (window, names) = (window(facts, from, to), some_names(jobs, &explained));
+    let s = if missed == 1 { "" } else { "s" };
+    let text = format!("{what} {window}: {missed} run{s} missed ({names})");
     let cause = add(causes, kind, text, explained);
     (cause.from, cause.to, cause.missed) = (from, Some(to), missed);
 }
