@@ -207,23 +207,21 @@ fn feed(command: &mut Command, user: &str, text: &str, timeout: Duration) -> Res
         read_past_cap: true,
         drain: Some(Duration::from_millis(100)),
     };
-    let input = Some(text.as_bytes().to_vec());
+    let (input, secs) = (Some(text.as_bytes().to_vec()), timeout.as_secs());
     let exited = process::run(command, input, limits).map_err(|failure| match failure {
         process::Failure::Spawn(e) => failed_by(format!("cannot run `crontab`: {e}"), e),
         process::Failure::Wait(e) => failed_by(format!("`crontab` failed: {e}"), e),
         process::Failure::Timeout => failed(format!(
-            "`crontab -u {user}` did not finish within {}s; stopped it, nothing was changed by hb-check",
-            timeout.as_secs()
+            "`crontab -u {user}` did not finish within {secs}s; stopped it, nothing was changed by hb-check"
         )),
     })?;
     if !exited.status.success() {
         let said = exited.err.map(|kept| process::first_line(&kept.bytes));
         let said = said.filter(|l| !l.is_empty());
         let said = crate::http::hide_urls(said.as_deref().unwrap_or("no message"));
+        let (status, said) = (exited.status, crate::escape::terminal(&said));
         return Err(failed(format!(
-            "`crontab -u {user}` refused it ({}): {}",
-            exited.status,
-            crate::escape::terminal(&said)
+            "`crontab -u {user}` refused it ({status}): {said}"
         )));
     }
     Ok(())

@@ -92,12 +92,8 @@ impl Host {
             n += 1;
             job = format!("{base}-{n}");
         }
-        let note = (n > 1).then(|| {
-            format!(
-                "job `{job}`: the name `{base}` is taken by {}",
-                self.taken[base]
-            )
-        });
+        let by = self.taken.get(base).filter(|_| n > 1);
+        let note = by.map(|by| format!("job `{job}`: the name `{base}` is taken by {by}"));
         self.taken.insert(job.clone(), at);
         (job, note)
     }

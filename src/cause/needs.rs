@@ -72,11 +72,8 @@ pub(super) fn blocked(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
     }
     for (root, rows) in groups {
         let name = key(jobs[root].host.as_deref(), &jobs[root].job);
-        let text = format!(
-            "{name} {}: {} job(s) need it",
-            jobs[root].status,
-            rows.len()
-        );
+        let (status, count) = (jobs[root].status, rows.len());
+        let text = format!("{name} {status}: {count} job(s) need it");
         add(causes, Kind::Blocked, text, rows).by = Some(root);
     }
 }

@@ -39,7 +39,7 @@ pub(crate) const fn limits(timeout: Duration, max_bytes: usize) -> Limits {
 /// The error is an [`Error::Systemd`] of `manager` (in words).
 pub(crate) fn run(mut command: Command, limits: Limits, manager: &str) -> Result<String, Error> {
     let program = command.get_program().to_string_lossy().into_owned();
-    let seconds = limits.timeout.as_secs_f64();
+    let (seconds, max) = (limits.timeout.as_secs_f64(), limits.max_bytes);
     let exited = process::run(&mut command, None, limits).map_err(|failure| {
         let (reason, source) = match failure {
             Failure::Spawn(e) => (format!("cannot run `{program}`: {e}"), Some(e)),
@@ -55,10 +55,7 @@ pub(crate) fn run(mut command: Command, limits: Limits, manager: &str) -> Result
     // holds them: the rest of the deadline bounds that too.
     let refused = match &exited.out {
         None => Some(format!("`{program}` left its output open past {seconds} s")),
-        Some(out) if out.over => Some(format!(
-            "`{program}` printed more than {} bytes",
-            limits.max_bytes
-        )),
+        Some(out) if out.over => Some(format!("`{program}` printed more than {max} bytes")),
         Some(_) => None,
     };
     if let Some(reason) = refused {

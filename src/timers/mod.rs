@@ -87,9 +87,8 @@ pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) 
     }
     if !args.systemd && schedule.cron_root != Path::new("/") {
         let root = crate::escape::terminal_path(&schedule.cron_root);
-        return not_read(format!(
-            "--cron-root {root} is another root than this systemd's"
-        ));
+        let why = format!("--cron-root {root} is another root than this systemd's");
+        return not_read(why);
     }
     if !args.systemd && !Path::new(BOOTED).is_dir() {
         return not_read(format!("systemd is not running here ({BOOTED} is missing)"));
