@@ -19,13 +19,13 @@ pub(crate) struct Split<'a> {
 
 /// Splits an entry line (one that cron reads as an entry) into its parts.
 pub(crate) fn split(line: &str, system: bool) -> Split<'_> {
-    let mut at = line.len() - line.trim_start_matches([' ', '\t']).len();
+    let blanks = |s: &str| s.len() - s.trim_start_matches([' ', '\t']).len();
+    let mut at = blanks(line);
     let words = if line[at..].starts_with('@') { 1 } else { 5 } + usize::from(system);
     for _ in 0..words {
         let rest = &line[at..];
-        let word = rest.find([' ', '\t']).unwrap_or(rest.len());
-        at += word;
-        at += line[at..].len() - line[at..].trim_start_matches([' ', '\t']).len();
+        at += rest.find([' ', '\t']).unwrap_or(rest.len());
+        at += blanks(&line[at..]);
     }
     let rest = &line[at..];
     let cut = percent(rest).unwrap_or(rest.len());
@@ -103,26 +103,19 @@ fn closing(bytes: &[u8], open: usize) -> Option<usize> {
 
 /// Whether a word is a `NAME=value` assignment.
 pub(crate) fn is_assignment(word: &str) -> bool {
-    word.split_once('=').is_some_and(|(name, _)| {
-        !name.is_empty()
-            && name
-                .bytes()
-                .enumerate()
-                .all(|(i, b)| b == b'_' || b.is_ascii_alphabetic() || (i > 0 && b.is_ascii_digit()))
-    })
+    let name = word.split_once('=').map_or("", |(name, _)| name);
+    let ok =
+        |(i, b): (usize, u8)| b == b'_' || b.is_ascii_alphabetic() || (i > 0 && b.is_ascii_digit());
+    !name.is_empty() && name.bytes().enumerate().all(ok)
 }
 
 /// A word quoted for the shell when it needs quotes.
 pub(crate) fn quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/._-+:,=@".contains(&b));
-    if plain {
-        word.to_owned()
-    } else {
-        quote_always(word)
-    }
+    let safe = |b: u8| b.is_ascii_alphanumeric() || b"/._-+:,=@".contains(&b);
+    let plain = !word.is_empty() && word.bytes().all(safe);
+    plain
+        .then(|| word.to_owned())
+        .unwrap_or_else(|| quote_always(word))
 }
 
 /// The line in wrapper form, and whether the command became one shell
