@@ -178,18 +178,15 @@ pub(crate) fn run(
             refused |= refuse(&tab.path, *line, reason);
         }
         let new = plan::apply_to(&tab.text, &planned);
-        let notes =
-            (planned.notes.iter()).map(|(line, note)| format!("# {shown}:{line}: {note}\n"));
-        let text: String = notes
-            .chain([diff::unified(&shown, &tab.text, &new)])
-            .collect();
-        refused |= out.write_all(text.as_bytes()).is_err();
-        if planned.adopted.is_empty() {
-            continue;
+        let mut text = String::new();
+        for (line, note) in &planned.notes {
+            text += &format!("# {shown}:{line}: {note}\n");
         }
-        if !args.apply {
-            pending = true;
-        } else if let Err(reason) = apply::write(tab, &new) {
+        text += &diff::unified(&shown, &tab.text, &new);
+        refused |= out.write_all(text.as_bytes()).is_err();
+        let changes = !planned.adopted.is_empty();
+        pending |= changes && !args.apply;
+        if let Some(Err(reason)) = (changes && args.apply).then(|| apply::write(tab, &new)) {
             refused |= refuse(&tab.path, 0, &reason);
         }
     }
