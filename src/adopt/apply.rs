@@ -65,13 +65,9 @@ pub(crate) fn load(
     })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        // A crontab read here is bounded; a crate for counting is not worth it.
-        #[allow(clippy::naive_bytecount)]
-        let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
-        (
-            line,
-            "is not UTF-8 text; adoption rewrites text only".to_owned(),
-        )
+        let line = good.split(|&b| b == b'\n').count();
+        let reason = "is not UTF-8 text; adoption rewrites text only";
+        (line, reason.to_owned())
     })?;
     let (uid, mode) = (meta.uid(), meta.mode() & 0o7777);
     let refusal = match user {

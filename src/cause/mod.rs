@@ -178,26 +178,22 @@ fn checker_gap(facts: &Facts, causes: &mut Causes) {
     let [.., before, last] = facts.runs else {
         return;
     };
-    let mut spacing: Vec<i64> = facts
-        .runs
-        .windows(2)
-        .map(|w| (w[1] - w[0]).num_seconds())
-        .collect();
-    if spacing.len() < 2 || *before > *last {
-        return;
-    }
+    let spaced = |w: &[DateTime<Utc>]| (w[1] - w[0]).num_seconds();
+    let mut spacing: Vec<i64> = facts.runs.windows(2).map(spaced).collect();
     spacing.sort_unstable();
     let period = spacing[spacing.len() / 2];
     let gap = (facts.now - *last).num_seconds();
     // A boot since the last run is the gap's cause, told as the host's.
     let booted = facts.boot.is_some_and(|b| b > *last && b <= facts.now);
-    if period <= 0 || gap <= 2 * period || booted {
+    if spacing.len() < 2 || before > last || period <= 0 || gap <= 2 * period || booted {
         return;
     }
-    let text = format!(
-        "hb-check did not run from {} to {}: judgements in that window were not made",
+    let (from, to) = (
         when(*last, facts.now, facts.zone),
-        when(facts.now, facts.now, facts.zone)
+        when(facts.now, facts.now, facts.zone),
+    );
+    let text = format!(
+        "hb-check did not run from {from} to {to}: judgements in that window were not made"
     );
     let gap = add(causes, Kind::CheckerGap, text, Vec::new());
     (gap.from, gap.to) = (Some(*last), Some(facts.now));

@@ -38,10 +38,7 @@ pub(super) fn blocked(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
         .collect();
     // The bad job a bad row needs, if any.
     let bad_parent = |i: usize| -> Option<usize> {
-        let j = &jobs[i];
-        if !j.status.is_alert() {
-            return None;
-        }
+        let j = Some(&jobs[i]).filter(|j| j.status.is_alert())?;
         let needs = facts.needs.get(&key(j.host.as_deref(), &j.job))?;
         needs
             .iter()

@@ -59,7 +59,6 @@ pub(crate) fn alone(run: &Run) -> Causes {
     with_record(run, &Runs::default())
 }
 
-/// Groups the rows of `run` by cause, with the checker's record `before`.
 fn with_record(run: &Run, before: &Runs) -> Causes {
     let look = run.live_crontabs && store::host::processes_visible();
     let cron = match look.then(store::host::cron_daemon) {

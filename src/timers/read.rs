@@ -104,7 +104,6 @@ fn show_each(manager: &Manager, props: &str, names: BTreeSet<&str>) -> Result<Ve
     Ok(all)
 }
 
-/// One timer as the judge takes it.
 fn timer(
     manager: &Manager,
     t: &Props,
@@ -197,7 +196,6 @@ fn timer(
     }
 }
 
-/// The service's last or current run.
 fn run_of(s: &Props) -> Run {
     let started = props::timestamp(s.text("ExecMainStartTimestamp"));
     let ended = props::timestamp(s.text("ExecMainExitTimestamp"));
@@ -244,9 +242,7 @@ fn monotonic_now_us() -> Option<u64> {
     // SAFETY: clock_gettime writes one timespec into `now`, which is valid
     // for the call.
     let code = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &raw mut now) };
-    if code != 0 {
-        return None;
-    }
+    (code == 0).then_some(())?;
     let secs = u64::try_from(now.tv_sec).ok()?;
     let nanos = u64::try_from(now.tv_nsec).ok()?;
     secs.checked_mul(1_000_000)?.checked_add(nanos / 1000)
