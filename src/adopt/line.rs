@@ -112,10 +112,10 @@ pub(crate) fn is_assignment(word: &str) -> bool {
 /// A word quoted for the shell when it needs quotes.
 pub(crate) fn quote(word: &str) -> String {
     let safe = |b: u8| b.is_ascii_alphanumeric() || b"/._-+:,=@".contains(&b);
-    let plain = !word.is_empty() && word.bytes().all(safe);
-    plain
-        .then(|| word.to_owned())
-        .unwrap_or_else(|| quote_always(word))
+    if !word.is_empty() && word.bytes().all(safe) {
+        return word.to_owned();
+    }
+    quote_always(word)
 }
 
 /// The line in wrapper form, and whether the command became one shell

@@ -131,7 +131,10 @@ pub(crate) fn run(
     let mut refused = false;
     let mut pending = false;
     let refuse = |path: &Path, line: usize, reason: &dyn std::fmt::Display| {
-        let at = (line > 0).then(|| format!(":{line}")).unwrap_or_default();
+        let at = match line {
+            0 => String::new(),
+            line => format!(":{line}"),
+        };
         eprintln!("{program}: {}{at}: {reason}", terminal_path(path));
         true
     };

@@ -52,13 +52,6 @@ pub(crate) enum Cron {
     Running(CronDaemon),
 }
 
-impl Cron {
-    /// Whether a daemon runs, when it was looked at.
-    pub(crate) fn runs(&self) -> Option<bool> {
-        (*self != Cron::Unknown).then(|| matches!(self, Cron::Running(_)))
-    }
-}
-
 /// The kinds of cause: no cron daemon runs (so no crontab job does), the
 /// host was off when runs fell due, a job needed is bad, the checker
 /// itself did not run for a while.
@@ -138,11 +131,12 @@ pub(crate) fn when(t: DateTime<Utc>, now: DateTime<Utc>, zone: Tz) -> String {
 
 /// Groups the judged `jobs` (rows as the judge gave them) by cause.
 pub(crate) fn explain(jobs: &[Judgement], facts: &Facts) -> Causes {
+    let looked = facts.cron != Cron::Unknown;
     let mut causes = Causes {
         list: Vec::new(),
         of_job: vec![None; jobs.len()],
         blocked_by: vec![None; jobs.len()],
-        cron_runs: facts.cron.runs(),
+        cron_runs: looked.then_some(matches!(facts.cron, Cron::Running(_))),
         boot: facts.boot,
     };
     down::cron_down(jobs, facts, &mut causes);

@@ -134,11 +134,11 @@ fn note(skipped: &[String], odd: usize) -> Option<String> {
     let mut parts = Vec::new();
     if !skipped.is_empty() {
         let shown = &skipped[..skipped.len().min(20)];
-        let more = skipped.len() - shown.len();
-        let more = (more > 0)
-            .then(|| format!(" and {more} more"))
-            .unwrap_or_default();
-        parts.push(format!("timers not judged: {}{more}", shown.join(", ")));
+        let mut text = format!("timers not judged: {}", shown.join(", "));
+        if skipped.len() > shown.len() {
+            text += &format!(" and {} more", skipped.len() - shown.len());
+        }
+        parts.push(text);
     }
     if odd > 0 {
         let s = if odd == 1 { "" } else { "s" };
