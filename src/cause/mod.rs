@@ -91,7 +91,8 @@ pub(crate) struct Causes {
     pub of_job: Vec<Option<usize>>,
     /// For each blocked row: the row of the job it needs that is bad.
     pub blocked_by: Vec<Option<usize>>,
-    /// From the facts, for the gauges.
+    /// Whether a cron daemon runs (when looked at) and when the host
+    /// booted, for the gauges.
     pub cron_runs: Option<bool>,
     pub boot: Option<DateTime<Utc>>,
 }
