@@ -4,9 +4,8 @@
 //! keeps owner and mode; each time after a backup of the original, which
 //! undo puts back.
 
-use std::fs::{self, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::fs;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -39,6 +38,13 @@ pub(crate) struct Tab {
     owner: (u32, u32),
 }
 
+impl Tab {
+    /// The user whose spool `crontab -u` writes this crontab to.
+    fn spool_user(&self) -> Option<&str> {
+        self.user.as_deref().filter(|_| self.spool)
+    }
+}
+
 /// Reads a crontab that adoption may rewrite: a regular file (not a link,
 /// which could point the write anywhere; not a FIFO), at most the size a
 /// crontab may have, UTF-8 text, owned by its user (a spool crontab) or
@@ -51,22 +57,17 @@ pub(crate) fn load(
     live: bool,
 ) -> Result<Tab, (usize, String)> {
     let whole = |reason: String| (0, reason);
-    if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err(whole(
-            "is a symbolic link; adopt the file it points to, so that the write cannot be sent elsewhere".to_owned(),
-        ));
-    }
-    let (bytes, meta) =
-        read_regular(path, Links::Refuse, MAX_CRONTAB_BYTES).map_err(|r| whole(refused(r)))?;
+    let (bytes, meta) = read_regular(path, Links::Refuse, MAX_CRONTAB_BYTES).map_err(|r| {
+        whole(match r {
+            Refused::Link => "is a symbolic link; adopt the file it points to, so that the write cannot be sent elsewhere".to_owned(),
+            r => refused(r),
+        })
+    })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        // A crontab read here is bounded; a crate for counting is not worth it.
-        #[allow(clippy::naive_bytecount)]
-        let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
-        (
-            line,
-            "is not UTF-8 text; adoption rewrites text only".to_owned(),
-        )
+        let line = good.split(|&b| b == b'\n').count();
+        let reason = "is not UTF-8 text; adoption rewrites text only";
+        (line, reason.to_owned())
     })?;
     let (uid, mode) = (meta.uid(), meta.mode() & 0o7777);
     let refusal = match user {
@@ -124,18 +125,12 @@ fn user_text(text: &str) -> &str {
 
 /// Where the backup of a crontab goes: beside it, or for a user's crontab
 /// in the checker's state directory.
-pub(crate) fn backup_path(tab: &Tab) -> Result<PathBuf, Error> {
-    match tab.user.as_ref().filter(|_| tab.spool) {
-        None => {
-            let mut name = tab.path.as_os_str().to_owned();
-            name.push(BACKUP_SUFFIX);
-            Ok(PathBuf::from(name))
-        }
+fn backup_path(tab: &Tab) -> Result<PathBuf, Error> {
+    match tab.spool_user() {
+        None => Ok(crate::store::beside(&tab.path, BACKUP_SUFFIX)),
         Some(user) => crate::store::user_dir()
             .map(|d| d.join("adopt").join(format!("{user}{BACKUP_SUFFIX}")))
-            .ok_or_else(|| {
-                failed("there is no state directory for the backup (set HOME)".to_owned())
-            }),
+            .ok_or_else(|| failed("there is no state directory for the backup (set HOME)")),
     }
 }
 
@@ -145,29 +140,26 @@ pub(crate) fn write(tab: &Tab, new: &str) -> Result<(), Error> {
     let again =
         load(&tab.path, tab.flavour, tab.user.as_deref(), tab.spool).map_err(|(_, r)| failed(r))?;
     if again.text != tab.text {
-        return Err(failed(
-            "changed while it was being adopted; run again".to_owned(),
-        ));
+        return Err(failed("changed while it was being adopted; run again"));
     }
     let backup = backup_path(tab)?;
+    let shown = backup.display();
     if fs::symlink_metadata(&backup).is_ok() {
         return Err(failed(format!(
-            "a backup of an earlier adoption is at {}; run --undo or remove it first",
-            backup.display()
+            "a backup of an earlier adoption is at {shown}; run --undo or remove it first"
         )));
     }
     if let Some(dir) = backup.parent() {
         fs::create_dir_all(dir)
             .map_err(|e| failed_by(format!("cannot create {}: {e}", dir.display()), e))?;
     }
-    let original = if tab.spool {
-        user_text(&tab.text)
-    } else {
-        &tab.text
-    };
-    let shown = backup.display();
-    save(&backup, original.as_bytes())
-        .map_err(|e| failed_by(format!("cannot write the backup {shown}: {e}"), e))?;
+    let text = tab.text.as_str();
+    let original = if tab.spool { user_text(text) } else { text };
+    // Readable by its owner only: a crontab may hold secrets.
+    replace_as(&backup, 0o600, None, &mut |out| {
+        out.write_all(original.as_bytes())
+    })
+    .map_err(|e| failed_by(format!("cannot write the backup {shown}: {e}"), e))?;
     install(tab, new)
 }
 
@@ -188,26 +180,19 @@ pub(crate) fn undo(tab: &Tab) -> Result<bool, Error> {
     Ok(true)
 }
 
-/// Writes a crontab's new text the way it must be written.
+/// Writes a crontab's new text the way it must be written: a user's
+/// through `crontab -u USER -`, which checks it and tells cron.
 fn install(tab: &Tab, text: &str) -> Result<(), Error> {
-    match tab.user.as_ref().filter(|_| tab.spool) {
-        Some(user) => through_crontab(user, user_text(text)),
-        None => replace_as(&tab.path, tab.mode, Some(tab.owner), &mut |out| {
+    let Some(user) = tab.spool_user() else {
+        return replace_as(&tab.path, tab.mode, Some(tab.owner), &mut |out| {
             out.write_all(text.as_bytes())
         })
-        .map_err(|e| failed_by(format!("cannot replace: {e}"), e)),
-    }
-}
-
-/// How long `crontab -u USER -` may take: it checks one file and writes it.
-const CRONTAB_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Installs a user's crontab with `crontab -u USER -`, which checks it
-/// and tells cron.
-fn through_crontab(user: &str, text: &str) -> Result<(), Error> {
-    let mut command = Command::new("crontab");
-    command.args(["-u", user, "-"]);
-    feed(&mut command, user, text, CRONTAB_TIMEOUT)
+        .map_err(|e| failed_by(format!("cannot replace: {e}"), e));
+    };
+    let mut crontab = Command::new("crontab");
+    crontab.args(["-u", user, "-"]);
+    // It checks one file and writes it.
+    feed(&mut crontab, user, user_text(text), Duration::from_secs(10))
 }
 
 /// Feeds `text` to `command` (a `crontab -u USER -`), bounded by `timeout`.
@@ -218,62 +203,37 @@ fn feed(command: &mut Command, user: &str, text: &str, timeout: Duration) -> Res
         read_past_cap: true,
         drain: Some(Duration::from_millis(100)),
     };
-    let exited = match process::run(command, Some(text.as_bytes().to_vec()), limits) {
-        Ok(exited) => exited,
-        Err(process::Failure::Spawn(e)) => {
-            return Err(failed_by(format!("cannot run `crontab`: {e}"), e))
-        }
-        Err(process::Failure::Wait(e)) => {
-            return Err(failed_by(format!("`crontab` failed: {e}"), e))
-        }
-        Err(process::Failure::Timeout) => {
-            return Err(failed(format!(
-                "`crontab -u {user}` did not finish within {}s; stopped it, nothing was changed by hb-check",
-                timeout.as_secs()
-            )))
-        }
-    };
+    let (input, secs) = (Some(text.as_bytes().to_vec()), timeout.as_secs());
+    let exited = process::run(command, input, limits).map_err(|failure| match failure {
+        process::Failure::Spawn(e) => failed_by(format!("cannot run `crontab`: {e}"), e),
+        process::Failure::Wait(e) => failed_by(format!("`crontab` failed: {e}"), e),
+        process::Failure::Timeout => failed(format!(
+            "`crontab -u {user}` did not finish within {secs}s; stopped it, nothing was changed by hb-check"
+        )),
+    })?;
     if !exited.status.success() {
         let said = exited.err.map(|kept| process::first_line(&kept.bytes));
-        let first = said.filter(|l| !l.is_empty());
+        let said = said.filter(|l| !l.is_empty());
+        let said = crate::http::hide_urls(said.as_deref().unwrap_or("no message"));
+        let (status, said) = (exited.status, crate::escape::terminal(&said));
         return Err(failed(format!(
-            "`crontab -u {user}` refused it ({}): {}",
-            exited.status,
-            crate::escape::terminal(&crate::http::hide_urls(
-                first.as_deref().unwrap_or("no message")
-            ))
+            "`crontab -u {user}` refused it ({status}): {said}"
         )));
     }
     Ok(())
 }
 
-/// A rewrite or restore refused for `reason`.
-fn failed(reason: String) -> Error {
+fn failed(reason: impl Into<String>) -> Error {
+    let reason = reason.into();
     Error::Adopt {
         reason,
         source: None,
     }
 }
 
-/// A rewrite or restore stopped by `cause`, said in `reason`.
 fn failed_by(reason: String, cause: impl std::error::Error + Send + Sync + 'static) -> Error {
-    Error::Adopt {
-        reason,
-        source: Some(Box::new(cause)),
-    }
-}
-
-/// Writes a new file that must not exist, never through a link, readable
-/// by its owner only, flushed to disk.
-fn save(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)?;
-    file.write_all(bytes)?;
-    file.sync_all()
+    let source = Some(Box::new(cause) as _);
+    Error::Adopt { reason, source }
 }
 
 #[cfg(test)]

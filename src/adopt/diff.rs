@@ -20,6 +20,7 @@ fn shown(line: &str) -> String {
 }
 
 const CONTEXT: usize = 3;
+const NO_NEWLINE: &str = "\n\\ No newline at end of file";
 
 /// The diff of `old` and `new` (the same number of lines), with `name` in
 /// both headers; empty when they are equal. Text from the file is escaped
@@ -49,11 +50,7 @@ pub(crate) fn unified(name: &str, old: &str, new: &str) -> String {
         let _ = writeln!(out, "@@ -{},{span} +{},{span} @@", start + 1, start + 1);
         for i in start..end {
             let eof = i + 1 == count && !old.ends_with('\n');
-            let marker = if eof {
-                "\n\\ No newline at end of file"
-            } else {
-                ""
-            };
+            let marker = if eof { NO_NEWLINE } else { "" };
             if a[i] == b[i] {
                 let _ = writeln!(out, " {}{marker}", shown(a[i]));
             } else {

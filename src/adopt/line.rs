@@ -19,13 +19,13 @@ pub(crate) struct Split<'a> {
 
 /// Splits an entry line (one that cron reads as an entry) into its parts.
 pub(crate) fn split(line: &str, system: bool) -> Split<'_> {
-    let mut at = line.len() - line.trim_start_matches([' ', '\t']).len();
+    let blanks = |s: &str| s.len() - s.trim_start_matches([' ', '\t']).len();
+    let mut at = blanks(line);
     let words = if line[at..].starts_with('@') { 1 } else { 5 } + usize::from(system);
     for _ in 0..words {
         let rest = &line[at..];
-        let word = rest.find([' ', '\t']).unwrap_or(rest.len());
-        at += word;
-        at += line[at..].len() - line[at..].trim_start_matches([' ', '\t']).len();
+        at += rest.find([' ', '\t']).unwrap_or(rest.len());
+        at += blanks(&line[at..]);
     }
     let rest = &line[at..];
     let cut = percent(rest).unwrap_or(rest.len());
@@ -38,16 +38,7 @@ pub(crate) fn split(line: &str, system: bool) -> Split<'_> {
 
 /// Where the first unescaped `%` is, by cron's rule (`\%` is a plain `%`).
 fn percent(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' if bytes.get(i + 1) == Some(&b'%') => i += 2,
-            b'%' => return Some(i),
-            _ => i += 1,
-        }
-    }
-    None
+    (text.match_indices('%').map(|(i, _)| i)).find(|&i| !text[..i].ends_with('\\'))
 }
 
 /// Shell words that cannot start a command hb-write runs: keywords and
@@ -70,30 +61,21 @@ pub(crate) fn form(command: &str) -> Option<usize> {
     let mut i = 0;
     while i < bytes.len() {
         match bytes[i] {
-            b' ' | b'\t' => {
-                if let Some(s) = start.take() {
-                    words.push((s, i));
-                }
-            }
+            b' ' | b'\t' => words.extend(start.take().map(|s| (s, i))),
             b';' | b'&' | b'|' | b'<' | b'>' | b'(' | b')' | b'\n' => return None,
             b'#' if start.is_none() => break,
-            b'\'' | b'"' => {
+            b => {
                 start.get_or_insert(i);
-                i = closing(bytes, i)?;
-            }
-            b'\\' => {
-                start.get_or_insert(i);
-                i += 1;
-            }
-            _ => {
-                start.get_or_insert(i);
+                match b {
+                    b'\'' | b'"' => i = closing(bytes, i)?,
+                    b'\\' => i += 1,
+                    _ => {}
+                }
             }
         }
         i += 1;
     }
-    if let Some(s) = start {
-        words.push((s, bytes.len().min(i)));
-    }
+    words.extend(start.map(|s| (s, bytes.len().min(i))));
     let word = |(s, e): (usize, usize)| &command[s..e.min(command.len())];
     let assignments = words
         .iter()
@@ -121,26 +103,19 @@ fn closing(bytes: &[u8], open: usize) -> Option<usize> {
 
 /// Whether a word is a `NAME=value` assignment.
 pub(crate) fn is_assignment(word: &str) -> bool {
-    word.split_once('=').is_some_and(|(name, _)| {
-        !name.is_empty()
-            && name
-                .bytes()
-                .enumerate()
-                .all(|(i, b)| b == b'_' || b.is_ascii_alphabetic() || (i > 0 && b.is_ascii_digit()))
-    })
+    let name = word.split_once('=').map_or("", |(name, _)| name);
+    let ok =
+        |(i, b): (usize, u8)| b == b'_' || b.is_ascii_alphabetic() || (i > 0 && b.is_ascii_digit());
+    !name.is_empty() && name.bytes().enumerate().all(ok)
 }
 
 /// A word quoted for the shell when it needs quotes.
 pub(crate) fn quote(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/._-+:,=@".contains(&b));
-    if plain {
-        word.to_owned()
-    } else {
-        quote_always(word)
+    let safe = |b: u8| b.is_ascii_alphanumeric() || b"/._-+:,=@".contains(&b);
+    if !word.is_empty() && word.bytes().all(safe) {
+        return word.to_owned();
     }
+    quote_always(word)
 }
 
 /// The line in wrapper form, and whether the command became one shell

@@ -76,35 +76,39 @@ fn hb_write_program() -> String {
         .unwrap_or_else(|| "hb-write".to_owned())
 }
 
-/// A crontab to adopt: its path, its flavour and, for a spool file, its
-/// user.
-type Named = (PathBuf, Flavour, Option<String>);
-
-/// The crontabs to adopt, and the ones that could not be listed.
-fn crontabs(args: &ScheduleArgs) -> (Vec<Named>, Vec<(PathBuf, String)>) {
+/// The crontabs to adopt (`--crontab`, `--discover`), read, or why one
+/// cannot be: its path, the line (0 for the whole file) and the reason.
+fn crontabs(args: &ScheduleArgs) -> Vec<Result<apply::Tab, (PathBuf, usize, String)>> {
     let spool = args.cron_root.join(SPOOL.trim_start_matches('/'));
     let user_of = |p: &Path| {
         (p.parent() == Some(spool.as_path()))
             .then(|| p.file_name()?.to_str().map(str::to_owned))
             .flatten()
     };
-    let mut tabs: Vec<Named> = args
+    let mut named: Vec<(PathBuf, Flavour, Option<String>)> = args
         .crontabs
         .iter()
         .map(|p| (p.clone(), flavour_of(p), user_of(p)))
         .collect();
-    let mut problems = Vec::new();
+    let mut all = Vec::new();
     if args.discover {
         let found = files::discover(&args.cron_root);
-        let unread = found.problems.into_iter();
-        problems.extend(unread.map(|p| (p.source.file, p.message)));
+        for unread in found.problems {
+            all.push(Err((unread.source.file, 0, unread.message)));
+        }
         for tab in found.tabs {
-            if !tabs.iter().any(|t| t.0 == tab.path) {
-                tabs.push((tab.path, tab.flavour, tab.owner));
+            if !named.iter().any(|t| t.0 == tab.path) {
+                named.push((tab.path, tab.flavour, tab.owner));
             }
         }
     }
-    (tabs, problems)
+    // Under another root, a user's crontab is a file of that system: the
+    // `crontab` program here installs into this system's spool.
+    let live = args.cron_root == Path::new("/");
+    all.extend(named.into_iter().map(|(path, flavour, user)| {
+        apply::load(&path, flavour, user.as_deref(), live).map_err(|(line, r)| (path, line, r))
+    }));
+    all
 }
 
 /// Runs `hb-check --adopt`: prints the notes and diffs to `out`, each
@@ -126,27 +130,19 @@ pub(crate) fn run(
     // change above it): a person must look.
     let mut refused = false;
     let mut pending = false;
-    let refuse = |path: &Path, line: usize, reason: &str| {
-        let at = if line == 0 {
-            String::new()
-        } else {
-            format!(":{line}")
+    let refuse = |path: &Path, line: usize, reason: &dyn std::fmt::Display| {
+        let at = match line {
+            0 => String::new(),
+            line => format!(":{line}"),
         };
         eprintln!("{program}: {}{at}: {reason}", terminal_path(path));
         true
     };
-    let (paths, problems) = crontabs(schedule);
-    for (path, reason) in problems {
-        refused |= refuse(&path, 0, &reason);
-    }
-    // Under another root, a user's crontab is a file of that system: the
-    // `crontab` program here installs into this system's spool.
-    let live = schedule.cron_root == Path::new("/");
     let mut tabs = Vec::new();
-    for (path, flavour, user) in paths {
-        match apply::load(&path, flavour, user.as_deref(), live) {
+    for tab in crontabs(schedule) {
+        match tab {
             Ok(tab) => tabs.push(tab),
-            Err((line, reason)) => refused |= refuse(&path, line, &reason),
+            Err((path, line, reason)) => refused |= refuse(&path, line, &reason),
         }
     }
     if args.undo {
@@ -158,7 +154,7 @@ pub(crate) fn run(
                     any = true;
                     let _ = writeln!(out, "restored {}", terminal_path(&tab.path));
                 }
-                Err(reason) => refused |= refuse(&tab.path, 0, &reason.to_string()),
+                Err(reason) => refused |= refuse(&tab.path, 0, &reason),
             }
         }
         if !any {
@@ -184,22 +180,17 @@ pub(crate) fn run(
         for (line, reason) in &planned.refused {
             refused |= refuse(&tab.path, *line, reason);
         }
+        let new = plan::apply_to(&tab.text, &planned);
         let mut text = String::new();
         for (line, note) in &planned.notes {
-            text.push_str(&format!("# {shown}:{line}: {note}\n"));
+            text += &format!("# {shown}:{line}: {note}\n");
         }
-        let new = plan::apply_to(&tab.text, &planned);
-        text.push_str(&diff::unified(&shown, &tab.text, &new));
-        if out.write_all(text.as_bytes()).is_err() {
-            refused = true;
-        }
-        if planned.adopted.is_empty() {
-            continue;
-        }
-        if !args.apply {
-            pending = true;
-        } else if let Err(reason) = apply::write(tab, &new) {
-            refused |= refuse(&tab.path, 0, &reason.to_string());
+        text += &diff::unified(&shown, &tab.text, &new);
+        refused |= out.write_all(text.as_bytes()).is_err();
+        let changes = !planned.adopted.is_empty();
+        pending |= changes && !args.apply;
+        if let Some(Err(reason)) = (changes && args.apply).then(|| apply::write(tab, &new)) {
+            refused |= refuse(&tab.path, 0, &reason);
         }
     }
     verdict(refused, pending)

@@ -115,11 +115,8 @@ fn skip_options(words: &[&str], mut at: usize, flock: bool) -> usize {
 /// A program or script path made into a name: its last component without
 /// a script extension, every character the rule refuses turned into `-`.
 fn stem(path: &str) -> String {
-    let base = path
-        .trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .unwrap_or(path);
+    let base = path.trim_end_matches('/');
+    let base = base.rsplit('/').next().unwrap_or(base);
     let base = EXTENSIONS
         .iter()
         .find_map(|ext| base.strip_suffix(ext).filter(|s| !s.is_empty()))
@@ -141,21 +138,14 @@ fn stem(path: &str) -> String {
 /// The simple commands of a command line, each as its words after quote
 /// removal: enough of the shell to find the program each one runs.
 fn simple_commands(command: &str) -> Vec<Vec<String>> {
-    let mut all = Vec::new();
-    let mut words = Vec::new();
-    let mut word = String::new();
-    let mut in_word = false;
+    let (mut all, mut words) = (Vec::new(), Vec::new());
+    let mut word: Option<String> = None;
     let mut chars = command.chars().peekable();
-    let end_word = |words: &mut Vec<String>, word: &mut String, in_word: &mut bool| {
-        if std::mem::take(in_word) {
-            words.push(std::mem::take(word));
-        }
-    };
     while let Some(c) = chars.next() {
         match c {
-            ' ' | '\t' => end_word(&mut words, &mut word, &mut in_word),
-            ';' | '&' | '|' | '(' | ')' | '{' | '}' | '\n' if !in_word || c != '{' => {
-                end_word(&mut words, &mut word, &mut in_word);
+            ' ' | '\t' => words.extend(word.take()),
+            ';' | '&' | '|' | '(' | ')' | '{' | '}' | '\n' if word.is_none() || c != '{' => {
+                words.extend(word.take());
                 if !words.is_empty() {
                     all.push(std::mem::take(&mut words));
                 }
@@ -163,11 +153,8 @@ fn simple_commands(command: &str) -> Vec<Vec<String>> {
             '<' | '>' => {
                 // A redirection: neither its number (`2>`) nor its target
                 // is an argument.
-                if word.bytes().all(|b| b.is_ascii_digit()) {
-                    word.clear();
-                    in_word = false;
-                }
-                end_word(&mut words, &mut word, &mut in_word);
+                word = word.filter(|w| !w.bytes().all(|b| b.is_ascii_digit()));
+                words.extend(word.take());
                 while chars
                     .next_if(|n| matches!(n, '>' | '&' | ' ' | '\t'))
                     .is_some()
@@ -178,20 +165,14 @@ fn simple_commands(command: &str) -> Vec<Vec<String>> {
                 {}
             }
             '\'' | '"' => {
-                in_word = true;
-                word.extend(chars.by_ref().take_while(|&q| q != c));
+                let quoted = chars.by_ref().take_while(|&q| q != c);
+                word.get_or_insert_default().extend(quoted);
             }
-            '\\' => {
-                in_word = true;
-                word.extend(chars.next());
-            }
-            _ => {
-                in_word = true;
-                word.push(c);
-            }
+            '\\' => word.get_or_insert_default().extend(chars.next()),
+            _ => word.get_or_insert_default().push(c),
         }
     }
-    end_word(&mut words, &mut word, &mut in_word);
+    words.extend(word);
     if !words.is_empty() {
         all.push(words);
     }

@@ -17,15 +17,13 @@ use crate::schedule::{parse_zone, Schedule, Source};
 /// The most job lines adopted from one crontab; a longer one is refused.
 pub(crate) const MAX_ENTRIES: usize = 5000;
 
-/// What to adopt and how.
+/// What to adopt and how (`--only`, `--exclude`, `--interval-slack`).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Choice {
-    /// Adopt only the jobs of these names (derived names), when given.
     pub(crate) only: Vec<String>,
-    /// Leave the jobs whose names match one of these patterns (`*`, `?`).
     pub(crate) exclude: Vec<String>,
-    /// Seconds added to each derived interval.
     pub(crate) slack: u64,
+    /// The hb-write the adopted lines call.
     pub(crate) program: String,
     /// The zone of the lines that set none (`CRON_TZ`): the system's.
     pub(crate) zone: Tz,
@@ -33,26 +31,23 @@ pub(crate) struct Choice {
     pub(crate) now: DateTime<Utc>,
 }
 
-/// One line adoption changes.
+/// One line adoption changes (numbered from 1), with its job and interval.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Adopted {
-    /// The line number, from 1.
     pub(crate) line: usize,
     pub(crate) job: String,
-    /// The interval, in seconds.
     pub(crate) interval: u64,
     pub(crate) text: String,
 }
 
-/// What adoption would do to one crontab.
+/// What adoption would do to one crontab: the lines changed, the notes a
+/// person should read (a renamed job, a command run through the shell, a
+/// line left alone) and the lines that cannot be adopted, each with its
+/// line.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Plan {
-    /// The lines changed, in order.
     pub(crate) adopted: Vec<Adopted>,
-    /// Notes a person should read (a renamed job, a command run through
-    /// the shell, a line left alone), each naming its line.
     pub(crate) notes: Vec<(usize, String)>,
-    /// Lines that cannot be adopted, and why.
     pub(crate) refused: Vec<(usize, String)>,
 }
 
@@ -97,12 +92,8 @@ impl Host {
             n += 1;
             job = format!("{base}-{n}");
         }
-        let note = (n > 1).then(|| {
-            format!(
-                "job `{job}`: the name `{base}` is taken by {}",
-                self.taken[base]
-            )
-        });
+        let by = self.taken.get(base).filter(|_| n > 1);
+        let note = by.map(|by| format!("job `{job}`: the name `{base}` is taken by {by}"));
         self.taken.insert(job.clone(), at);
         (job, note)
     }
@@ -143,7 +134,6 @@ pub(crate) fn matches(pattern: &str, name: &str) -> bool {
     p[pi..].iter().all(|&c| c == '*')
 }
 
-/// Plans the adoption of one crontab's text.
 pub(crate) fn plan(
     path: &Path,
     text: &str,
@@ -154,10 +144,8 @@ pub(crate) fn plan(
     let mut plan = Plan::default();
     let (entries, _) = crontab::parse(text, flavour);
     if let Some(extra) = entries.get(MAX_ENTRIES) {
-        plan.refused.push((
-            extra.line,
-            format!("more than {MAX_ENTRIES} job lines in one crontab; adopt it in parts"),
-        ));
+        let reason = format!("more than {MAX_ENTRIES} job lines in one crontab; adopt it in parts");
+        plan.refused.push((extra.line, reason));
         return plan;
     }
     let lines: Vec<&str> = text.split('\n').collect();
@@ -165,18 +153,15 @@ pub(crate) fn plan(
     let first_shell = lines.iter().position(|l| sets_shell(l)).map(|i| i + 1);
     for entry in entries {
         let raw = lines[entry.line - 1];
-        if entry.when.eq_ignore_ascii_case("@reboot") {
-            plan.notes.push((
-                entry.line,
-                "left alone: `@reboot` runs once, with no interval to check".to_owned(),
-            ));
-            continue;
-        }
-        if !find_hb_writes(&entry.command).is_empty() || raw.contains("hb-write") {
-            plan.notes.push((
-                entry.line,
-                "left alone: it already calls hb-write".to_owned(),
-            ));
+        let left = if entry.when.eq_ignore_ascii_case("@reboot") {
+            "`@reboot` runs once, with no interval to check"
+        } else if !find_hb_writes(&entry.command).is_empty() || raw.contains("hb-write") {
+            "it already calls hb-write"
+        } else {
+            ""
+        };
+        if !left.is_empty() {
+            plan.notes.push((entry.line, format!("left alone: {left}")));
             continue;
         }
         let base = name::derive(&entry.command);
@@ -194,39 +179,29 @@ pub(crate) fn plan(
                 continue;
             }
         };
-        let shell = if first_shell.is_some_and(|s| s < entry.line) {
-            "\"$SHELL\""
-        } else {
-            "sh"
-        };
-        let at = Source {
-            file: path.to_owned(),
-            line: entry.line,
-        };
+        let set = first_shell.is_some_and(|s| s < entry.line);
+        let shell = if set { "\"$SHELL\"" } else { "sh" };
+        let mut at = Source::whole(path);
+        at.line = entry.line;
         let (job, renamed) = host.claim(&base, at);
-        let call = format!(
-            "{} {job} {} --",
-            quote(&choice.program),
-            interval_word(interval)
-        );
+        let (program, every) = (quote(&choice.program), interval_word(interval));
+        let call = format!("{program} {job} {every} --");
         let parts = line::split(raw, system);
         let (text, wrapped) = line::rewrite(&parts, &entry.command, &call, shell);
         // What cron counts: all after the time fields and the user field.
         let len = text.len() - parts.head.len();
         if len > COMMAND_MAX {
             host.taken.remove(&job);
-            plan.refused.push((
-                entry.line,
-                format!("in wrapper form its command would be {len} bytes, more than the {COMMAND_MAX} cron reads; shorten it (a script) and adopt again"),
-            ));
+            let reason = format!("in wrapper form its command would be {len} bytes, more than the {COMMAND_MAX} cron reads; shorten it (a script) and adopt again");
+            plan.refused.push((entry.line, reason));
             continue;
         }
         plan.notes.extend(renamed.map(|n| (entry.line, n)));
         if wrapped {
-            plan.notes.push((
-                entry.line,
-                format!("job `{job}`: the command runs as one `{shell} -c` argument (it uses shell syntax)"),
-            ));
+            let note = format!(
+                "job `{job}`: the command runs as one `{shell} -c` argument (it uses shell syntax)"
+            );
+            plan.notes.push((entry.line, note));
         }
         plan.adopted.push(Adopted {
             line: entry.line,
@@ -238,6 +213,7 @@ pub(crate) fn plan(
     plan
 }
 
+/// Whether a line sets `SHELL`, which cron then runs the later lines with.
 fn sets_shell(line: &str) -> bool {
     line.trim_start_matches([' ', '\t'])
         .strip_prefix("SHELL")

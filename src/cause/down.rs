@@ -13,6 +13,7 @@ fn local(j: &Judgement, host: &str) -> bool {
     j.host.as_deref().is_none_or(|h| h == host)
 }
 
+/// Whether a row is a crontab line's: what cron's downtime can explain.
 fn from_crontab(j: &Judgement) -> bool {
     j.expected
         .as_ref()
@@ -28,10 +29,7 @@ fn silent(status: Status) -> bool {
 /// The grace after a job's due time, in seconds: its schedule's, else
 /// (factor - 1) x its interval.
 fn grace(j: &Judgement, factor: f64) -> u64 {
-    let by_interval = || {
-        let interval = j.interval_seconds.unwrap_or(0) as f64;
-        ((factor - 1.0).max(0.0) * interval) as u64
-    };
+    let by_interval = || ((factor - 1.0).max(0.0) * j.interval_seconds.unwrap_or(0) as f64) as u64;
     (j.expected.as_ref())
         .and_then(|e| e.grace_seconds)
         .unwrap_or_else(by_interval)
@@ -41,12 +39,10 @@ fn grace(j: &Judgement, factor: f64) -> u64 {
 /// last heartbeat plus its interval.
 fn missed_at(j: &Judgement) -> Option<DateTime<Utc>> {
     let by_interval = || {
-        let interval = i64::try_from(j.interval_seconds?).ok()?;
-        j.timestamp?
-            .checked_add_signed(chrono::Duration::try_seconds(interval)?)
+        let interval = chrono::Duration::try_seconds(j.interval_seconds?.try_into().ok()?)?;
+        j.timestamp?.checked_add_signed(interval)
     };
-    j.expected
-        .as_ref()
+    (j.expected.as_ref())
         .and_then(|e| e.due_at)
         .or_else(by_interval)
 }
@@ -56,22 +52,19 @@ pub(super) fn cron_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) 
     if facts.cron != Cron::Down {
         return;
     }
-    let depend: Vec<usize> = (0..jobs.len())
+    let mut depend: Vec<usize> = (0..jobs.len())
         .filter(|&i| local(&jobs[i], facts.host) && from_crontab(&jobs[i]))
         .collect();
     let since = facts.cron_down_since.unwrap_or(facts.now);
-    let count = depend.len();
-    let text = format!(
-        "cron is not running (since {}, {count} job{} depend{} on it)",
-        when(since, facts.now, facts.zone),
-        if count == 1 { "" } else { "s" },
-        if count == 1 { "s" } else { "" },
-    );
-    let stopped = depend
-        .into_iter()
-        .filter(|&i| silent(jobs[i].status))
-        .collect();
-    add(causes, Kind::CronDown, text, stopped).from = Some(since);
+    let (at, count) = (when(since, facts.now, facts.zone), depend.len());
+    let (s, verb) = if count == 1 {
+        ("", "depends")
+    } else {
+        ("s", "depend")
+    };
+    let text = format!("cron is not running (since {at}, {count} job{s} {verb} on it)");
+    depend.retain(|&i| silent(jobs[i].status));
+    add(causes, Kind::CronDown, text, depend).from = Some(since);
 }
 
 /// A downtime of cron or the host from `from` (when known) to `to`, as
@@ -108,12 +101,9 @@ fn downtime(
     if explained.is_empty() {
         return;
     }
-    let text = format!(
-        "{what} {}: {missed} run{} missed ({})",
-        window(facts, from, to),
-        if missed == 1 { "" } else { "s" },
-        some_names(jobs, &explained)
-    );
+    let (window, names) = (window(facts, from, to), some_names(jobs, &explained));
+    let s = if missed == 1 { "" } else { "s" };
+    let text = format!("{what} {window}: {missed} run{s} missed ({names})");
     let cause = add(causes, kind, text, explained);
     (cause.from, cause.to, cause.missed) = (from, Some(to), missed);
 }
@@ -134,12 +124,13 @@ fn window(facts: &Facts, from: Option<DateTime<Utc>>, to: DateTime<Utc>) -> Stri
         // when the window spans days: `2026-12-06 23:10-2026-12-07 06:02`.
         Some(from) => {
             let day = |t: DateTime<Utc>| t.with_timezone(&facts.zone).date_naive();
-            let to = if day(from) == day(to) {
-                when(to, facts.now, facts.zone)
-            } else {
-                when(to, from, facts.zone)
-            };
-            format!("{}-{to}", when(from, facts.now, facts.zone))
+            let same = day(from) == day(to);
+            let to_day = if same { facts.now } else { from };
+            let (from, to) = (
+                when(from, facts.now, facts.zone),
+                when(to, to_day, facts.zone),
+            );
+            format!("{from}-{to}")
         }
         None => format!("until {}", when(to, facts.now, facts.zone)),
     }

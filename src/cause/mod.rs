@@ -24,21 +24,18 @@ pub(crate) use needs::note_needs;
 #[derive(Debug, Clone)]
 pub(crate) struct Facts<'a> {
     pub now: DateTime<Utc>,
-    /// The zone times are told in.
     pub zone: Tz,
     /// The stale factor: an interval job's grace is (factor - 1) x interval.
     pub factor: f64,
     /// The checking host: jobs of this host (or of no known host) are the
     /// ones its boot and its cron explain.
     pub host: &'a str,
-    /// The cron daemon, when jobs are judged from this host's crontabs.
     pub cron: Cron,
     /// Since when cron has been seen down (the checker's own record).
     pub cron_down_since: Option<DateTime<Utc>>,
     /// The last stretch cron was seen down, up to the run that saw it
     /// back (the checker's own record).
     pub cron_was_down: Option<(DateTime<Utc>, DateTime<Utc>)>,
-    /// When the host booted.
     pub boot: Option<DateTime<Utc>>,
     /// The checker's earlier runs, oldest first.
     pub runs: &'a [DateTime<Utc>],
@@ -51,34 +48,19 @@ pub(crate) struct Facts<'a> {
 pub(crate) enum Cron {
     /// Not looked at: no crontab of this host's is judged.
     Unknown,
-    /// None runs.
     Down,
-    /// This one runs.
     Running(CronDaemon),
 }
 
-impl Cron {
-    /// Whether a daemon runs, when it was looked at.
-    pub(crate) fn runs(&self) -> Option<bool> {
-        match self {
-            Cron::Unknown => None,
-            Cron::Down => Some(false),
-            Cron::Running(_) => Some(true),
-        }
-    }
-}
-
-/// The kinds of cause.
+/// The kinds of cause: no cron daemon runs (so no crontab job does), the
+/// host was off when runs fell due, a job needed is bad, the checker
+/// itself did not run for a while.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Kind {
-    /// No cron daemon runs, so no crontab job does.
     CronDown,
-    /// The host was off when runs fell due.
     HostDown,
-    /// A job needed is bad.
     Blocked,
-    /// The checker itself did not run for a while.
     CheckerGap,
 }
 
@@ -109,9 +91,9 @@ pub(crate) struct Causes {
     pub of_job: Vec<Option<usize>>,
     /// For each blocked row: the row of the job it needs that is bad.
     pub blocked_by: Vec<Option<usize>>,
-    /// Whether a cron daemon runs, when crontabs are judged.
+    /// Whether a cron daemon runs (when looked at) and when the host
+    /// booted, for the gauges.
     pub cron_runs: Option<bool>,
-    /// When the host booted, when known.
     pub boot: Option<DateTime<Utc>>,
 }
 
@@ -136,31 +118,26 @@ pub(crate) fn parse_need(text: &str) -> Result<String, crate::Error> {
 /// The key a job's needs are kept by: `host/job`, or `job` when no host is
 /// known (as the change engine keys them).
 pub(crate) fn key(host: Option<&str>, job: &str) -> String {
-    match host {
-        Some(host) => format!("{host}/{job}"),
-        None => job.to_owned(),
-    }
+    host.map_or_else(|| job.to_owned(), |host| format!("{host}/{job}"))
 }
 
 /// `t` as a person reads it in `zone`: `02:13` on the day of `now`, else
 /// with its date.
 pub(crate) fn when(t: DateTime<Utc>, now: DateTime<Utc>, zone: Tz) -> String {
     let (t, now) = (t.with_timezone(&zone), now.with_timezone(&zone));
-    let format = if t.date_naive() == now.date_naive() {
-        "%H:%M"
-    } else {
-        "%Y-%m-%d %H:%M"
-    };
+    let today = t.date_naive() == now.date_naive();
+    let format = if today { "%H:%M" } else { "%Y-%m-%d %H:%M" };
     t.format(format).to_string()
 }
 
 /// Groups the judged `jobs` (rows as the judge gave them) by cause.
 pub(crate) fn explain(jobs: &[Judgement], facts: &Facts) -> Causes {
+    let looked = facts.cron != Cron::Unknown;
     let mut causes = Causes {
         list: Vec::new(),
         of_job: vec![None; jobs.len()],
         blocked_by: vec![None; jobs.len()],
-        cron_runs: facts.cron.runs(),
+        cron_runs: looked.then_some(matches!(facts.cron, Cron::Running(_))),
         boot: facts.boot,
     };
     down::cron_down(jobs, facts, &mut causes);
@@ -171,8 +148,8 @@ pub(crate) fn explain(jobs: &[Judgement], facts: &Facts) -> Causes {
     causes
 }
 
-/// Adds a cause of `kind`, told by `text`, that explains the rows `jobs`
-/// (marked as explained); its other fields are for the caller to fill.
+/// Adds a cause that explains the rows `jobs`; the caller fills in the
+/// rest.
 fn add(causes: &mut Causes, kind: Kind, text: String, jobs: Vec<usize>) -> &mut Cause {
     let at = causes.list.len();
     for &row in &jobs {
@@ -196,26 +173,22 @@ fn checker_gap(facts: &Facts, causes: &mut Causes) {
     let [.., before, last] = facts.runs else {
         return;
     };
-    let mut spacing: Vec<i64> = facts
-        .runs
-        .windows(2)
-        .map(|w| (w[1] - w[0]).num_seconds())
-        .collect();
-    if spacing.len() < 2 || *before > *last {
-        return;
-    }
+    let spaced = |w: &[DateTime<Utc>]| (w[1] - w[0]).num_seconds();
+    let mut spacing: Vec<i64> = facts.runs.windows(2).map(spaced).collect();
     spacing.sort_unstable();
     let period = spacing[spacing.len() / 2];
     let gap = (facts.now - *last).num_seconds();
     // A boot since the last run is the gap's cause, told as the host's.
     let booted = facts.boot.is_some_and(|b| b > *last && b <= facts.now);
-    if period <= 0 || gap <= 2 * period || booted {
+    if spacing.len() < 2 || before > last || period <= 0 || gap <= 2 * period || booted {
         return;
     }
-    let text = format!(
-        "hb-check did not run from {} to {}: judgements in that window were not made",
+    let (from, to) = (
         when(*last, facts.now, facts.zone),
-        when(facts.now, facts.now, facts.zone)
+        when(facts.now, facts.now, facts.zone),
+    );
+    let text = format!(
+        "hb-check did not run from {from} to {to}: judgements in that window were not made"
     );
     let gap = add(causes, Kind::CheckerGap, text, Vec::new());
     (gap.from, gap.to) = (Some(*last), Some(facts.now));

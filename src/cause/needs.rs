@@ -44,10 +44,7 @@ pub(super) fn blocked(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
         .collect();
     // The bad job a bad row needs, if any.
     let bad_parent = |i: usize| -> Option<usize> {
-        let j = &jobs[i];
-        if !j.status.is_alert() {
-            return None;
-        }
+        let j = Some(&jobs[i]).filter(|j| j.status.is_alert())?;
         let needs = facts.needs.get(&key(j.host.as_deref(), &j.job))?;
         needs
             .iter()
@@ -78,11 +75,8 @@ pub(super) fn blocked(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
     }
     for (root, rows) in groups {
         let name = key(jobs[root].host.as_deref(), &jobs[root].job);
-        let text = format!(
-            "{name} {}: {} job(s) need it",
-            jobs[root].status,
-            rows.len()
-        );
+        let (status, count) = (jobs[root].status, rows.len());
+        let text = format!("{name} {status}: {count} job(s) need it");
         add(causes, Kind::Blocked, text, rows).by = Some(root);
     }
 }

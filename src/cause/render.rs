@@ -4,9 +4,9 @@
 
 use std::io::{self, Write};
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{json, Value};
 
+use super::state::Stamp;
 use super::{key, Cause, Causes, Kind};
 use crate::escape::terminal;
 use crate::fleet::Fleet;
@@ -62,21 +62,17 @@ pub(crate) fn write_text(
     write_lines(out, &rest, fleet, all)
 }
 
-fn secs(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
 /// The `cause` of row `row` in JSON, when a cause explains it:
 /// `{"kind": "cron-down", "since": ...}`, `{"kind": "host-down", "from":
 /// ..., "to": ...}` or `{"kind": "blocked", "by": "nfs-mount"}`.
 pub(crate) fn job_cause(jobs: &[Judgement], causes: &Causes, row: usize) -> Option<Value> {
     let cause = &causes.list[causes.of_job.get(row).copied().flatten()?];
     Some(match cause.kind {
-        Kind::CronDown => json!({"kind": cause.kind, "since": cause.from.map(secs)}),
+        Kind::CronDown => json!({"kind": cause.kind, "since": cause.from.map(Stamp)}),
         Kind::HostDown | Kind::CheckerGap => json!({
             "kind": cause.kind,
-            "from": cause.from.map(secs),
-            "to": cause.to.map(secs),
+            "from": cause.from.map(Stamp),
+            "to": cause.to.map(Stamp),
         }),
         Kind::Blocked => {
             let by = causes.blocked_by[row].map(|p| jobs[p].job.clone());
@@ -92,29 +88,21 @@ pub(crate) fn causes_json(jobs: &[Judgement], causes: &Causes) -> Vec<Value> {
     let name = |row: usize| key(jobs[row].host.as_deref(), &jobs[row].job);
     (causes.list.iter())
         .map(|c| {
-            let mut v = json!({
-                "kind": c.kind,
-                "text": c.text,
-                "jobs": c.jobs.iter().map(|&r| name(r)).collect::<Vec<_>>(),
-            });
-            let stamp = |t: Option<DateTime<Utc>>| t.map(|t| json!(secs(t)));
             let cron = c.kind == Kind::CronDown;
+            let names: Vec<String> = c.jobs.iter().map(|&r| name(r)).collect();
+            let missed = (c.kind == Kind::HostDown).then_some(c.missed);
             let fields = [
-                ("since", stamp(c.from.filter(|_| cron))),
-                ("from", stamp(c.from.filter(|_| !cron))),
-                ("to", stamp(c.to)),
-                (
-                    "missed_runs",
-                    (c.kind == Kind::HostDown).then(|| json!(c.missed)),
-                ),
-                ("by", c.by.map(|r| json!(name(r)))),
+                ("kind", json!(c.kind)),
+                ("text", json!(c.text)),
+                ("jobs", json!(names)),
+                ("since", json!(c.from.filter(|_| cron).map(Stamp))),
+                ("from", json!(c.from.filter(|_| !cron).map(Stamp))),
+                ("to", json!(c.to.map(Stamp))),
+                ("missed_runs", json!(missed)),
+                ("by", json!(c.by.map(name))),
             ];
-            for (field, value) in fields {
-                if let Some(value) = value {
-                    v[field] = value;
-                }
-            }
-            v
+            let set = fields.into_iter().filter(|(_, v)| !v.is_null());
+            Value::Object(set.map(|(k, v)| (k.to_owned(), v)).collect())
         })
         .collect()
 }
@@ -138,26 +126,24 @@ pub(crate) fn write_metrics(
     causes: &Causes,
 ) -> io::Result<()> {
     let host = label_value(host);
-    if let Some(runs) = causes.cron_runs {
-        let name = "cron_heartbeat_cron_running";
-        header(
-            out,
-            name,
-            "1 when a cron daemon runs on the host, 0 when none does.",
-        )?;
-        writeln!(out, "{name}{{host=\"{host}\"}} {}", u8::from(runs))?;
-    }
-    if let Some(boot) = causes.boot {
-        let name = "cron_heartbeat_boot_time_seconds";
-        header(out, name, "Unix time the host booted.")?;
-        writeln!(out, "{name}{{host=\"{host}\"}} {}", boot.timestamp())?;
-    }
+    let mut gauge = |name: &str, help: &str, value: Option<i64>| -> io::Result<()> {
+        if let Some(value) = value {
+            header(out, name, help)?;
+            writeln!(out, "{name}{{host=\"{host}\"}} {value}")?;
+        }
+        Ok(())
+    };
+    let (cron, boot) = (
+        causes.cron_runs.map(i64::from),
+        causes.boot.map(|b| b.timestamp()),
+    );
+    let help = "1 when a cron daemon runs on the host, 0 when none does.";
+    gauge("cron_heartbeat_cron_running", help, cron)?;
+    let help = "Unix time the host booted.";
+    gauge("cron_heartbeat_boot_time_seconds", help, boot)?;
     let name = "cron_heartbeat_job_blocked";
-    header(
-        out,
-        name,
-        "1 for a job whose trouble comes from a bad job it needs (by).",
-    )?;
+    let help = "1 for a job whose trouble comes from a bad job it needs (by).";
+    header(out, name, help)?;
     for (j, by) in jobs.iter().zip(&causes.blocked_by) {
         let Some(by) = by else { continue };
         let job_host = j.host.as_deref().map_or(host.clone(), label_value);

@@ -2,12 +2,13 @@
 //! facts (cron, boot time, its own last runs), group the rows, and keep
 //! its record of runs beside the run lock.
 
-use chrono::{DateTime, Utc};
-
-use super::state::{self, Runs};
-use super::{explain, Causes, Cron, Facts};
 use std::collections::HashMap;
 use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use super::state::Runs;
+use super::{explain, Causes, Cron, Facts, Kind};
 
 use crate::judge::{Judgement, Policy, Status};
 use crate::store;
@@ -39,18 +40,16 @@ pub(crate) struct Run<'a> {
 /// `lock_path`. A state that cannot be read counts as none; one that
 /// cannot be written is told in the error, beside the grouping.
 pub(crate) fn assess(run: &Run, lock_path: &Path) -> (Causes, Result<(), crate::Error>) {
-    let path = state::path(lock_path);
-    let before = (!run.forensic)
-        .then(|| store::read_small(&path).and_then(|b| Runs::parse(&b)))
-        .flatten()
+    if run.forensic {
+        return (alone(run), Ok(()));
+    }
+    let path = store::beside(lock_path, ".runs");
+    let before = store::read_small(&path)
+        .and_then(|b| Runs::parse(&b))
         .unwrap_or_default();
     let causes = with_record(run, &before);
-    let kept = if run.forensic {
-        Ok(())
-    } else {
-        let next = before.after(run.policy.now, causes.cron_runs);
-        store::write_file(&path, &crate::record::json_line(&next))
-    };
+    let next = before.after(run.policy.now, causes.cron_runs);
+    let kept = store::write_file(&path, &crate::record::json_line(&next));
     (causes, kept)
 }
 
@@ -60,7 +59,6 @@ pub(crate) fn alone(run: &Run) -> Causes {
     with_record(run, &Runs::default())
 }
 
-/// Groups the rows of `run` by cause, with the checker's record `before`.
 fn with_record(run: &Run, before: &Runs) -> Causes {
     let look = run.live_crontabs && store::host::processes_visible();
     let cron = match look.then(store::host::cron_daemon) {
@@ -88,19 +86,14 @@ fn with_record(run: &Run, before: &Runs) -> Causes {
 /// engine: cron itself, `stale` while it does not run and `ok` while it
 /// does, so that `--changes-only` tells cron stopping and coming back.
 pub(crate) fn pairs(causes: &Causes) -> Vec<(String, Status)> {
+    let status = |runs| if runs { Status::Ok } else { Status::Stale };
     (causes.cron_runs.iter())
-        .map(|&runs| {
-            let status = if runs { Status::Ok } else { Status::Stale };
-            (CRON_KEY.to_owned(), status)
-        })
+        .map(|&runs| (CRON_KEY.to_owned(), status(runs)))
         .collect()
 }
 
 /// Whether the run has news that no job's status carries: a gap of the
 /// checker's, told once.
 pub(crate) fn news(causes: &Causes) -> bool {
-    causes
-        .list
-        .iter()
-        .any(|c| c.kind == super::Kind::CheckerGap)
+    causes.list.iter().any(|c| c.kind == Kind::CheckerGap)
 }

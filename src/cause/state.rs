@@ -3,8 +3,6 @@
 //! lock is held. It gives the checker's period (for its gaps), the last
 //! sign of life before a boot, and since when cron has been seen down.
 
-use std::path::{Path, PathBuf};
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -40,14 +38,6 @@ pub(crate) struct Stamp(
     #[serde(serialize_with = "rfc3339_seconds", deserialize_with = "rfc3339_any")] pub DateTime<Utc>,
 );
 
-/// The state file beside the run lock: the lock's path with `.runs`
-/// appended.
-pub(crate) fn path(lock: &Path) -> PathBuf {
-    let mut name = lock.as_os_str().to_owned();
-    name.push(".runs");
-    PathBuf::from(name)
-}
-
 impl Runs {
     /// Parses a state file; `None` for anything unusable (then the run
     /// starts a new record, as a first run would).
@@ -69,14 +59,11 @@ impl Runs {
         runs.drain(..drop);
         let cron_down_since = (cron_runs == Some(false))
             .then(|| (self.cron_down_since.or(self.cron_up_at)).unwrap_or(Stamp(now)));
-        let cron_up_at = match cron_runs {
-            Some(true) => Some(Stamp(now)),
-            _ => self.cron_up_at,
-        };
-        let cron_was_down = match (cron_runs, self.cron_down_since) {
-            (Some(true), Some(from)) => Some((from, Stamp(now))),
-            _ => self.cron_was_down,
-        };
+        let up = cron_runs == Some(true);
+        let cron_up_at = up.then_some(Stamp(now)).or(self.cron_up_at);
+        let cron_was_down = (self.cron_down_since.filter(|_| up))
+            .map(|from| (from, Stamp(now)))
+            .or(self.cron_was_down);
         Runs {
             version: VERSION,
             runs,

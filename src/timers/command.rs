@@ -14,17 +14,11 @@ use crate::process::{self, Failure, Limits};
 /// environment only `PATH` passes: no secret (a tracker token) reaches a
 /// tool, which may run as another user.
 pub(crate) fn tool<S: AsRef<std::ffi::OsStr>>(program: &str, args: &[S]) -> Command {
+    let path = std::env::var_os("PATH").map(|path| ("PATH", path));
     let mut command = Command::new(program);
-    command.env_clear();
-    if let Some(path) = std::env::var_os("PATH") {
-        command.env("PATH", path);
-    }
-    command
-        .args(args)
-        .env("TZ", "UTC")
-        .env("LC_ALL", "C")
-        .env("SYSTEMD_PAGER", "")
-        .env("SYSTEMD_COLORS", "0");
+    command.env_clear().envs(path).args(args);
+    command.env("TZ", "UTC").env("LC_ALL", "C");
+    command.env("SYSTEMD_PAGER", "").env("SYSTEMD_COLORS", "0");
     command
 }
 
@@ -45,28 +39,23 @@ pub(crate) const fn limits(timeout: Duration, max_bytes: usize) -> Limits {
 /// The error is an [`Error::Systemd`] of `manager` (in words).
 pub(crate) fn run(mut command: Command, limits: Limits, manager: &str) -> Result<String, Error> {
     let program = command.get_program().to_string_lossy().into_owned();
-    let seconds = limits.timeout.as_secs_f64();
-    let exited = process::run(&mut command, None, limits).map_err(|failure| match failure {
-        Failure::Spawn(e) => failed(manager, format!("cannot run `{program}`: {e}"), Some(e)),
-        Failure::Wait(e) => failed(
-            manager,
-            format!("cannot wait for `{program}`: {e}"),
-            Some(e),
-        ),
-        Failure::Timeout => failed(
-            manager,
-            format!("`{program}` did not finish within {seconds} s"),
-            None,
-        ),
+    let (seconds, max) = (limits.timeout.as_secs_f64(), limits.max_bytes);
+    let exited = process::run(&mut command, None, limits).map_err(|failure| {
+        let (reason, source) = match failure {
+            Failure::Spawn(e) => (format!("cannot run `{program}`: {e}"), Some(e)),
+            Failure::Wait(e) => (format!("cannot wait for `{program}`: {e}"), Some(e)),
+            Failure::Timeout => (
+                format!("`{program}` did not finish within {seconds} s"),
+                None,
+            ),
+        };
+        failed(manager, reason, source)
     })?;
     // The pipes close when the tool exits, unless a child of its own
     // holds them: the rest of the deadline bounds that too.
     let refused = match &exited.out {
         None => Some(format!("`{program}` left its output open past {seconds} s")),
-        Some(out) if out.over => Some(format!(
-            "`{program}` printed more than {} bytes",
-            limits.max_bytes
-        )),
+        Some(out) if out.over => Some(format!("`{program}` printed more than {max} bytes")),
         Some(_) => None,
     };
     if let Some(reason) = refused {
@@ -76,20 +65,13 @@ pub(crate) fn run(mut command: Command, limits: Limits, manager: &str) -> Result
     if !exited.status.success() {
         let said = process::first_line(&exited.err.unwrap_or_default().bytes);
         let said = if said.is_empty() { "no message" } else { &said };
-        return Err(failed(
-            manager,
-            format!(
-                "`{program}` failed ({}): {}",
-                exited.status,
-                crate::escape::terminal(said)
-            ),
-            None,
-        ));
+        let (status, said) = (exited.status, crate::escape::terminal(said));
+        let reason = format!("`{program}` failed ({status}): {said}");
+        return Err(failed(manager, reason, None));
     }
     Ok(String::from_utf8_lossy(&exited.out.unwrap_or_default().bytes).into_owned())
 }
 
-/// A failed read of `manager`'s timers.
 pub(super) fn failed(manager: &str, reason: String, source: Option<std::io::Error>) -> Error {
     Error::Systemd {
         manager: manager.to_owned(),
@@ -102,7 +84,6 @@ pub(super) fn failed(manager: &str, reason: String, source: Option<std::io::Erro
 mod tests {
     use super::*;
 
-    /// The reason of a failed call.
     fn reason(err: Error) -> String {
         match err {
             Error::Systemd { reason, .. } => reason,

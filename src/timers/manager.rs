@@ -14,37 +14,30 @@ use super::props;
 use crate::error::Error;
 use crate::process::Limits;
 
-/// The bounds of a `systemctl show` (a manager's every timer).
+/// The bounds of a `systemctl show` (a manager's every timer), and of a
+/// `journalctl` or `systemd-analyze` call.
 pub(crate) const SHOW: Limits = command::limits(Duration::from_secs(10), 32 << 20);
-
-/// The bounds of a `journalctl` or `systemd-analyze` call.
 pub(crate) const SMALL: Limits = command::limits(Duration::from_secs(3), 64 << 10);
 
 /// The most lines of a failed service's journal kept, and of each line.
 const JOURNAL_LINES: usize = 5;
 const JOURNAL_LINE_CHARS: usize = 300;
 
-/// A systemd manager: the system's, or a user's.
+/// A systemd manager: the system's (PID 1), or a user's
+/// (`user@UID.service`: uid, primary gid, login name).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Manager {
-    /// The system manager (PID 1).
     System,
-    /// A user's manager (`user@UID.service`): uid, primary gid, login name.
     User(u32, u32, String),
 }
 
 impl Manager {
-    /// The manager in words, for errors.
     pub(crate) fn describe(&self) -> String {
-        match self {
-            Manager::System => "the system manager".to_owned(),
-            Manager::User(_, _, name) => {
-                format!("user {}'s manager", crate::escape::terminal(name))
-            }
-        }
+        let user = |name| format!("user {}'s manager", crate::escape::terminal(name));
+        self.user()
+            .map_or_else(|| "the system manager".to_owned(), user)
     }
 
-    /// The user whose jobs this manager's timers are, if a user's.
     pub(crate) fn user(&self) -> Option<&str> {
         match self {
             Manager::System => None,
@@ -59,9 +52,8 @@ impl Manager {
     pub(crate) fn systemctl(&self, args: &[&str]) -> Result<String, Error> {
         let mut systemctl = command::tool::<&str>("systemctl", &[]);
         if let Manager::User(uid, gid, _) = self {
-            systemctl
-                .arg("--user")
-                .env("XDG_RUNTIME_DIR", runtime_dir(*uid));
+            systemctl.arg("--user");
+            systemctl.env("XDG_RUNTIME_DIR", runtime_dir(*uid));
             if crate::store::effective_uid() == 0 {
                 // std drops the supplementary groups when it changes the uid.
                 systemctl.uid(*uid).gid(*gid);
@@ -76,12 +68,10 @@ impl Manager {
     pub(crate) fn journal(&self, service: &str, since: Option<DateTime<Utc>>) -> Option<String> {
         let mut args = match self {
             Manager::System => vec![format!("--unit={service}")],
-            Manager::User(uid, _, _) => {
-                vec![
-                    format!("_SYSTEMD_USER_UNIT={service}"),
-                    format!("_UID={uid}"),
-                ]
-            }
+            Manager::User(uid, _, _) => vec![
+                format!("_SYSTEMD_USER_UNIT={service}"),
+                format!("_UID={uid}"),
+            ],
         };
         args.extend(since.map(|t| format!("--since=@{}", t.timestamp())));
         args.extend([
@@ -100,7 +90,6 @@ impl Manager {
     }
 }
 
-/// A user's runtime directory, where the user's manager listens.
 fn runtime_dir(uid: u32) -> PathBuf {
     PathBuf::from(format!("/run/user/{uid}"))
 }
@@ -142,8 +131,6 @@ pub(crate) fn calendar_after(
     let out = command::run(analyze, SMALL, "the system manager").ok()?;
     let elapses = props::calendar_elapses(&out);
     let first = *elapses.first()?;
-    let gap = elapses
-        .get(1)
-        .and_then(|second| u64::try_from((*second - first).num_seconds()).ok());
-    Some((first, gap))
+    let gap = elapses.get(1).map(|&second| (second - first).num_seconds());
+    Some((first, gap.and_then(|gap| u64::try_from(gap).ok())))
 }

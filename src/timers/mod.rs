@@ -7,7 +7,6 @@
 //! for the user managers too (`--user --machine=USER@.host`), and needs no
 //! D-Bus crate; every call is bounded ([`command`]).
 
-use std::fmt::Write as _;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -50,30 +49,23 @@ pub(crate) struct TimerArgs {
 /// Checks the NAME of `--expect timer:NAME`: `NAME.timer` must be a unit
 /// name by systemd's rule.
 pub(crate) fn check_timer_name(name: &str) -> Result<(), crate::Error> {
-    if read::is_unit_name(&format!("{name}.timer"), ".timer") {
-        Ok(())
-    } else {
-        Err(crate::Error::invalid(
-            "timer",
-            name,
-            "`NAME.timer` must be a systemd unit name (letters, digits, `:_.\\@-`, at most 249 characters)",
-        ))
-    }
+    let rule = "`NAME.timer` must be a systemd unit name (letters, digits, `:_.\\@-`, at most 249 characters)";
+    let ok = read::is_unit_name(&format!("{name}.timer"), ".timer");
+    ok.then_some(())
+        .ok_or_else(|| crate::Error::invalid("timer", name, rule))
 }
 
 fn parse_max_runtime(text: &str) -> Result<u64, crate::Error> {
     crate::record::WAIT.at_least(1).parse(text)
 }
 
-/// What reading the timers gave.
+/// What reading the timers gave: each judged timer with the heartbeat
+/// jobs its service writes; for `--verbose`, why the timers were not read
+/// or which were not judged; why a manager's timers could not be read.
 #[derive(Debug, Default)]
 pub(crate) struct Read {
-    /// Each judged timer with the heartbeat jobs its service writes.
     pub rows: Vec<(Judgement, Vec<String>)>,
-    /// For `--verbose`: why the timers were not read, or which were not
-    /// judged.
     pub note: Option<String>,
-    /// Why a manager's timers could not be read (each an `Error::Systemd`).
     pub errors: Vec<crate::Error>,
 }
 
@@ -86,23 +78,22 @@ const BOOTED: &str = "/run/systemd/system";
 /// (a chroot's or a container's crontabs, whose timers are not this
 /// systemd's).
 pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) -> Read {
-    let mut read = Read::default();
+    let not_read = |why: String| Read {
+        note: Some(format!("systemd timers were not read: {why}")),
+        ..Read::default()
+    };
     if !args.systemd && !schedule.discover {
-        return read;
+        return Read::default();
     }
     if !args.systemd && schedule.cron_root != Path::new("/") {
-        read.note = Some(format!(
-            "systemd timers were not read: --cron-root {} is another root than this systemd's",
-            crate::escape::terminal_path(&schedule.cron_root)
-        ));
-        return read;
+        let root = crate::escape::terminal_path(&schedule.cron_root);
+        let why = format!("--cron-root {root} is another root than this systemd's");
+        return not_read(why);
     }
     if !args.systemd && !Path::new(BOOTED).is_dir() {
-        read.note = Some(format!(
-            "systemd timers were not read: systemd is not running here ({BOOTED} is missing)"
-        ));
-        return read;
+        return not_read(format!("systemd is not running here ({BOOTED} is missing)"));
     }
+    let mut read = Read::default();
     let mut budget = Budget {
         calls: 64,
         until: Instant::now() + Duration::from_secs(20),
@@ -140,23 +131,20 @@ pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) 
 /// The timers not judged, named (the first 20), and the odd names left
 /// out, counted.
 fn note(skipped: &[String], odd: usize) -> Option<String> {
-    let mut text = String::new();
+    let mut parts = Vec::new();
     if !skipped.is_empty() {
-        let shown: Vec<&str> = skipped.iter().take(20).map(String::as_str).collect();
-        let _ = write!(text, "timers not judged: {}", shown.join(", "));
+        let shown = &skipped[..skipped.len().min(20)];
+        let mut text = format!("timers not judged: {}", shown.join(", "));
         if skipped.len() > shown.len() {
-            let _ = write!(text, " and {} more", skipped.len() - shown.len());
+            text += &format!(" and {} more", skipped.len() - shown.len());
         }
+        parts.push(text);
     }
     if odd > 0 {
-        let sep = if text.is_empty() { "" } else { "; " };
-        let _ = write!(
-            text,
-            "{sep}{odd} timer{} left out: not a systemd unit name",
-            if odd == 1 { "" } else { "s" }
-        );
+        let s = if odd == 1 { "" } else { "s" };
+        parts.push(format!("{odd} timer{s} left out: not a systemd unit name"));
     }
-    (!text.is_empty()).then(|| crate::escape::terminal(&text).into_owned())
+    (!parts.is_empty()).then(|| crate::escape::terminal(&parts.join("; ")).into_owned())
 }
 
 #[cfg(test)]

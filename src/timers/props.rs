@@ -4,7 +4,7 @@
 //! `TZ=UTC`) and timer lists (`{ OnCalendar=... ; next_elapse=... }`).
 //! Pure; anything it does not recognise reads as absent, never as a panic.
 
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 
 /// The properties of one unit, in the order printed. A key may repeat
 /// (`TimersMonotonic=` once per monotonic setting).
@@ -13,19 +13,15 @@ pub(crate) struct Props(Vec<(String, String)>);
 
 impl Props {
     /// The first value of `key`, if printed.
-    pub(crate) fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+    pub(crate) fn get<'a>(&'a self, key: &'a str) -> Option<&'a str> {
+        self.all(key).next()
     }
 
     /// The value of `key`, empty when not printed.
-    pub(crate) fn text(&self, key: &str) -> &str {
+    pub(crate) fn text<'a>(&'a self, key: &'a str) -> &'a str {
         self.get(key).unwrap_or("")
     }
 
-    /// Every value of `key`, in order.
     pub(crate) fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.0
             .iter()
@@ -35,8 +31,7 @@ impl Props {
 }
 
 /// Splits `systemctl show` output into one [`Props`] per unit (blocks are
-/// separated by an empty line). Lines without `=` are skipped; blocks with
-/// no `Id=` are dropped by the caller.
+/// separated by an empty line); lines without `=` are skipped.
 pub(crate) fn blocks(text: &str) -> Vec<Props> {
     let mut all = vec![Props::default()];
     for line in text.lines() {
@@ -59,22 +54,6 @@ pub(crate) fn blocks(text: &str) -> Vec<Props> {
 /// `2h 42min 33.932520s`, `500ms`), in microseconds; `None` for
 /// `infinity`, an empty value or anything else.
 pub(crate) fn timespan_us(text: &str) -> Option<u64> {
-    const UNITS: [(&str, f64); 14] = [
-        ("us", 1.0),
-        ("µs", 1.0),
-        ("ms", 1e3),
-        ("s", 1e6),
-        ("sec", 1e6),
-        ("min", 60e6),
-        ("m", 60e6),
-        ("h", 3600e6),
-        ("hr", 3600e6),
-        ("d", 86_400e6),
-        ("w", 604_800e6),
-        ("M", 2_629_800e6),
-        ("month", 2_629_800e6),
-        ("y", 31_557_600e6),
-    ];
     let text = text.trim();
     if text.is_empty() || text.len() > 200 {
         return None;
@@ -89,7 +68,18 @@ pub(crate) fn timespan_us(text: &str) -> Option<u64> {
             .unwrap_or(word.len());
         let (number, unit) = word.split_at(split);
         let number: f64 = number.parse().ok()?;
-        let scale = UNITS.iter().find(|(u, _)| *u == unit)?.1;
+        let scale = match unit {
+            "us" | "µs" => 1.0,
+            "ms" => 1e3,
+            "s" | "sec" => 1e6,
+            "min" | "m" => 60e6,
+            "h" | "hr" => 3600e6,
+            "d" => 86_400e6,
+            "w" => 604_800e6,
+            "M" | "month" => 2_629_800e6,
+            "y" => 31_557_600e6,
+            _ => return None,
+        };
         total += number * scale;
     }
     // Past u64's microseconds (584,000 years) nothing is a schedule.
@@ -111,38 +101,23 @@ pub(crate) fn timestamp(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
     if let Some(unix) = text.strip_prefix('@') {
         let seconds: i64 = unix.split('.').next()?.parse().ok()?;
-        return Utc
-            .timestamp_opt(seconds, 0)
-            .single()
-            .filter(|_| seconds > 0);
+        return DateTime::from_timestamp(seconds, 0).filter(|_| seconds > 0);
     }
     let (_, rest) = text.split_once(' ')?;
     let rest = rest.strip_suffix(" UTC")?;
-    NaiveDateTime::parse_from_str(rest, "%Y-%m-%d %H:%M:%S")
-        .ok()
-        .map(|t| t.and_utc())
+    let t = NaiveDateTime::parse_from_str(rest, "%Y-%m-%d %H:%M:%S").ok()?;
+    Some(t.and_utc())
 }
 
-/// One entry of `TimersCalendar=` or `TimersMonotonic=`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Trigger {
-    /// The setting as written back by systemd (`OnCalendar=*-*-* 06:00:00`,
-    /// `OnUnitActiveUSec=5s`).
-    pub setting: String,
-    /// Its next elapse as printed (`@UNIX` for a calendar, a monotonic
-    /// span for the others, `(null)` when there is none).
-    pub next: String,
-}
-
-/// Reads `{ OnCalendar=*-*-* 06,18:00:00 ; next_elapse=@1796536800 }`.
-pub(crate) fn trigger(text: &str) -> Option<Trigger> {
+/// One entry of `TimersCalendar=` or `TimersMonotonic=`
+/// (`{ OnCalendar=*-*-* 06,18:00:00 ; next_elapse=@1796536800 }`): the
+/// setting as systemd writes it back (`OnUnitActiveUSec=5s`), and its next
+/// elapse as printed (`@UNIX` for a calendar, a monotonic span for the
+/// others, `(null)` when there is none).
+pub(crate) fn trigger(text: &str) -> Option<(&str, &str)> {
     let inner = text.trim().strip_prefix('{')?.strip_suffix('}')?.trim();
     let (setting, next) = inner.rsplit_once(" ; ")?;
-    let next = next.trim().strip_prefix("next_elapse=")?;
-    Some(Trigger {
-        setting: setting.trim().to_owned(),
-        next: next.to_owned(),
-    })
+    Some((setting.trim(), next.trim().strip_prefix("next_elapse=")?))
 }
 
 /// The command lines of an `ExecStart=` value, one per entry
@@ -158,29 +133,26 @@ pub(crate) fn exec_argvs(text: &str) -> Vec<&str> {
 /// `(in UTC):` lines where the host's zone is not UTC, else the
 /// `Next elapse:` and `Iter. #N:` lines (in UTC then).
 pub(crate) fn calendar_elapses(text: &str) -> Vec<DateTime<Utc>> {
-    let value = |line: &str, label: &str| {
-        line.trim()
-            .strip_prefix(label)
-            .and_then(|rest| timestamp(rest.trim()))
+    let elapses = |wanted: fn(&str) -> bool| -> Vec<_> {
+        (text.lines())
+            .filter_map(|line| {
+                let (label, rest) = line.split_once(':')?;
+                wanted(label.trim()).then(|| timestamp(rest.trim()))?
+            })
+            .collect()
     };
-    let in_utc: Vec<_> = text.lines().filter_map(|l| value(l, "(in UTC):")).collect();
-    if !in_utc.is_empty() {
-        return in_utc;
+    let in_utc = elapses(|label| label == "(in UTC)");
+    if in_utc.is_empty() {
+        elapses(|label| label == "Next elapse" || label.starts_with("Iter. #"))
+    } else {
+        in_utc
     }
-    text.lines()
-        .filter_map(|l| {
-            let (label, rest) = l.split_once(':')?;
-            let label = label.trim();
-            (label == "Next elapse" || label.starts_with("Iter. #"))
-                .then(|| timestamp(rest.trim()))
-                .flatten()
-        })
-        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     const SHOWN: &str = "Unit=hbok.service\n\
 TimersCalendar={ OnCalendar=*-*-* *:*:00/10 ; next_elapse=@1796531480 }\n\
@@ -258,10 +230,9 @@ Id=hbfail.timer\n";
     fn timer_lists_give_the_setting_and_its_next_elapse() {
         let all = blocks(SHOWN);
         let calendar = trigger(all[0].text("TimersCalendar")).unwrap();
-        assert_eq!(calendar.setting, "OnCalendar=*-*-* *:*:00/10");
-        assert_eq!(calendar.next, "@1796531480");
+        assert_eq!(calendar, ("OnCalendar=*-*-* *:*:00/10", "@1796531480"));
         let stopped = trigger("{ OnCalendar=Mon *-*-* 00:00:00 ; next_elapse=(null) }").unwrap();
-        assert_eq!(stopped.next, "(null)");
+        assert_eq!(stopped.1, "(null)");
         assert_eq!(trigger("{ no separator }"), None);
         assert_eq!(trigger("OnCalendar=daily"), None);
     }

@@ -15,11 +15,9 @@ use crate::error::Error;
 use crate::judge::timer::{plus, Exit, Run, Timer};
 use crate::record::user_job;
 
-/// The timer properties read.
 const TIMER_PROPS: &str = "Id,Unit,UnitFileState,LoadState,ActiveState,ConditionResult,\
 TimersCalendar,TimersMonotonic,NextElapseUSecRealtime,NextElapseUSecMonotonic,LastTriggerUSec,RandomizedDelayUSec,AccuracyUSec";
 
-/// The service properties read.
 const SERVICE_PROPS: &str = "Id,ActiveState,Result,ExecMainCode,ExecMainStatus,\
 ExecMainStartTimestamp,ExecMainExitTimestamp,RuntimeMaxUSec,ExecStart";
 
@@ -42,7 +40,7 @@ impl Budget {
     /// Whether a call may start, counting it.
     fn take(&mut self) -> bool {
         let ok = self.calls > 0 && Instant::now() < self.until;
-        self.calls = self.calls.saturating_sub(usize::from(ok));
+        self.calls -= usize::from(ok);
         ok
     }
 }
@@ -76,15 +74,14 @@ pub(crate) fn timers(
     }
     all.extend(show_each(manager, TIMER_PROPS, unloaded)?);
     all.retain(|p| matches!(p.text("LoadState"), "loaded" | "masked") && !p.text("Id").is_empty());
-    let (shown, odd_names): (Vec<Props>, Vec<Props>) = all
-        .into_iter()
-        .partition(|p| is_unit_name(p.text("Id"), ".timer") && is_unit_name(p.text("Unit"), ""));
-    *odd += odd_names.len();
-    let names = shown.iter().map(|t| t.text("Unit")).collect();
+    let loaded = all.len();
+    all.retain(|p| is_unit_name(p.text("Id"), ".timer") && is_unit_name(p.text("Unit"), ""));
+    *odd += loaded - all.len();
+    let names = all.iter().map(|t| t.text("Unit")).collect();
     let services = show_each(manager, SERVICE_PROPS, names)?;
     let now = Utc::now();
     let mono = monotonic_now_us();
-    Ok(shown
+    Ok(all
         .iter()
         .map(|t| {
             let service = services.iter().find(|s| s.text("Id") == t.text("Unit"));
@@ -107,7 +104,6 @@ fn show_each(manager: &Manager, props: &str, names: BTreeSet<&str>) -> Result<Ve
     Ok(all)
 }
 
-/// One timer as the judge takes it.
 fn timer(
     manager: &Manager,
     t: &Props,
@@ -119,11 +115,13 @@ fn timer(
     let unit = t.text("Id").to_owned();
     let stem = unit.strip_suffix(".timer").unwrap_or(&unit).to_owned();
     let user = manager.user();
-    let triggers: Vec<props::Trigger> = t
-        .all("TimersCalendar")
-        .chain(t.all("TimersMonotonic"))
+    let triggers: Vec<(&str, &str)> = (t.all("TimersCalendar").chain(t.all("TimersMonotonic")))
         .filter_map(props::trigger)
         .collect();
+    let calendars = || {
+        (triggers.iter())
+            .filter_map(|&(setting, next)| Some((setting.strip_prefix("OnCalendar=")?, next)))
+    };
     let last_trigger = props::timestamp(t.text("LastTriggerUSec"));
     let active = t.text("ActiveState") == "active";
     // The realtime instant of a monotonic one: as far from now as it is
@@ -132,22 +130,18 @@ fn timer(
         let ahead = i64::try_from(us).ok()? - i64::try_from(mono_now?).ok()?;
         now.checked_add_signed(chrono::Duration::microseconds(ahead))
     };
-    let mut fires = Vec::new();
-    let mut periods = Vec::new();
-    for trigger in &triggers {
-        let (kind, value) = trigger.setting.split_once('=').unwrap_or(("", ""));
-        if kind == "OnCalendar" {
-            fires.extend(props::timestamp(&trigger.next));
-        } else if matches!(kind, "OnUnitActiveUSec" | "OnUnitInactiveUSec") {
-            periods.extend(props::timespan_seconds(value));
-        }
-    }
+    let mut period = (triggers.iter())
+        .filter_map(|(setting, _)| {
+            let (kind, value) = setting.split_once('=')?;
+            matches!(kind, "OnUnitActiveUSec" | "OnUnitInactiveUSec")
+                .then(|| props::timespan_seconds(value))?
+        })
+        .min();
     // A monotonic setting that elapsed for good (`OnBootSec=`) keeps its
     // old next elapse: systemd's own next is the one that counts.
     let monotonic = props::timespan_us(t.text("NextElapseUSecMonotonic")).filter(|us| *us > 0);
-    fires.extend(monotonic.and_then(realtime));
-    let mut next_fire = fires.into_iter().min();
-    let mut period = periods.into_iter().min();
+    let fires = calendars().filter_map(|(_, next)| props::timestamp(next));
+    let mut next_fire = fires.chain(monotonic.and_then(realtime)).min();
     if active {
         next_fire = next_fire.or_else(|| props::timestamp(t.text("NextElapseUSecRealtime")));
     } else {
@@ -155,10 +149,8 @@ fn timer(
         // after the last run, by the schedule.
         next_fire = last_trigger.and_then(|last| {
             let by_span = period.map(|p| plus(last, p));
-            let by_calendar = triggers
-                .iter()
-                .filter_map(|t| t.setting.strip_prefix("OnCalendar="))
-                .filter_map(|spec| budget.take().then(|| calendar_after(spec, last)).flatten())
+            let by_calendar = calendars()
+                .filter_map(|(spec, _)| budget.take().then(|| calendar_after(spec, last)).flatten())
                 .map(|(next, gap)| {
                     period = period.map_or(gap, |p| Some(gap.map_or(p, |g| p.min(g))));
                     next
@@ -184,17 +176,14 @@ fn timer(
         .filter_map(|call| call.job.filter(|w| !w.expands));
     let mut aliases = vec![user_job(user, &stem)];
     aliases.extend(calls.map(|w| user_job(user, &w.text)));
+    let settings: Vec<&str> = triggers.iter().map(|t| t.0).collect();
     Timer {
         job: user_job(user, &format!("timer:{stem}")),
         service: t.text("Unit").to_owned(),
         file_state: t.text("UnitFileState").to_owned(),
         active,
         condition_met: t.text("ConditionResult") != "no",
-        schedule: triggers
-            .iter()
-            .map(|t| t.setting.as_str())
-            .collect::<Vec<_>>()
-            .join("; "),
+        schedule: settings.join("; "),
         last_trigger,
         next_fire,
         period,
@@ -207,7 +196,6 @@ fn timer(
     }
 }
 
-/// The service's last or current run.
 fn run_of(s: &Props) -> Run {
     let started = props::timestamp(s.text("ExecMainStartTimestamp"));
     let ended = props::timestamp(s.text("ExecMainExitTimestamp"));
@@ -254,9 +242,7 @@ fn monotonic_now_us() -> Option<u64> {
     // SAFETY: clock_gettime writes one timespec into `now`, which is valid
     // for the call.
     let code = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &raw mut now) };
-    if code != 0 {
-        return None;
-    }
+    (code == 0).then_some(())?;
     let secs = u64::try_from(now.tv_sec).ok()?;
     let nanos = u64::try_from(now.tv_nsec).ok()?;
     secs.checked_mul(1_000_000)?.checked_add(nanos / 1000)
