@@ -100,7 +100,9 @@ fn refused(refused: Refused) -> String {
     match refused {
         Refused::Io(e) => format!("cannot read: {e}"),
         Refused::Link => "is a symbolic link".to_owned(),
-        Refused::Kind(kind) => format!("is a {kind}, not a regular file"),
+        // The store's word carries its article: `a FIFO`.
+        Refused::Kind(kind) if kind.starts_with("a ") => format!("is {kind}, not a regular file"),
+        Refused::Kind(_) => "is not a regular file".to_owned(),
         Refused::TooLarge(len) => {
             format!("is {len} bytes, more than the {MAX_CRONTAB_BYTES} a crontab may have here")
         }
@@ -268,5 +270,18 @@ mod tests {
             hung.to_string().contains("did not finish within 1s"),
             "{hung}"
         );
+    }
+
+    #[test]
+    fn a_crontab_that_is_no_regular_file_is_named_once_by_its_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let (fifo, sub) = (dir.path().join("fifo"), dir.path().join("sub"));
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        std::fs::create_dir(&sub).unwrap();
+        for (path, said) in [(&fifo, "is a FIFO"), (&sub, "is a directory")] {
+            let (line, reason) = load(path, Flavour::User, None, false).unwrap_err();
+            assert_eq!((line, reason), (0, format!("{said}, not a regular file")));
+        }
     }
 }
