@@ -101,13 +101,12 @@ pub(crate) struct Expectation {
 pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, Vec<Lint>) {
     let (entries, bad) = crontab::parse(&tab.text, tab.flavour);
     let lines: Vec<&str> = tab.text.split('\n').collect();
-    let source = |line: usize| Source {
+    let source = |line| Source {
         file: tab.path.clone(),
         line,
     };
     let mut found = Vec::new();
-    let mut warnings: Vec<Lint> = (bad.iter())
-        .filter(|b| b.text.contains("hb-write"))
+    let mut warnings: Vec<Lint> = (bad.iter().filter(|b| b.text.contains("hb-write")))
         .map(|b| {
             Lint::new(
                 source(b.line),
@@ -119,20 +118,17 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
     let mut left_out = 0;
     for entry in entries {
         let at = source(entry.line);
-        let warn = |warnings: &mut Vec<Lint>, message: String| {
-            warnings.push(Lint::new(at.clone(), message));
-        };
+        let here = |message| Lint::new(at.clone(), message);
         let line_text = lines.get(entry.line - 1).copied().unwrap_or_default();
         if entry.cut && line_text.contains("hb-write") {
-            warn(&mut warnings, "an unescaped `%` ends the command there (cron sends the rest to its input), so hb-write may never run; write `\\%`".to_owned());
+            warnings.push(here("an unescaped `%` ends the command there (cron sends the rest to its input), so hb-write may never run; write `\\%`".to_owned()));
         }
         let calls = command::find_hb_writes(&entry.command);
         let mentions_hb =
             || (entry.command.as_bytes().windows(2)).any(|w| w.eq_ignore_ascii_case(b"hb"));
         if calls.is_empty() && mentions_hb() {
-            for word in command::near_misses(&entry.command) {
-                warn(&mut warnings, format!("`{word}` looks like a misspelt `hb-write`: this line writes no heartbeat, so its job is not monitored"));
-            }
+            let misses = command::near_misses(&entry.command).into_iter();
+            warnings.extend(misses.map(|word| here(format!("`{word}` looks like a misspelt `hb-write`: this line writes no heartbeat, so its job is not monitored"))));
         }
         if calls.is_empty() && !line_text.contains("hb-write") {
             continue;
@@ -141,48 +137,8 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
             left_out += calls.iter().filter(|c| !c.retire).count();
             continue;
         }
-        let zone = match entry.zone.as_deref().map(parse_zone).transpose() {
-            Ok(named) => named.unwrap_or(zone),
-            Err(reason) => {
-                warn(
-                    &mut warnings,
-                    format!("{reason}; fires are computed in {zone}"),
-                );
-                zone
-            }
-        };
-        let schedule = match Schedule::parse_as_cron(&entry.when, zone) {
-            _ if entry.when.eq_ignore_ascii_case("@reboot") => None,
-            // cron takes the line and never runs it: the job is still
-            // expected, judged by its interval, so that it goes missing.
-            Ok(None) => {
-                warn(&mut warnings, format!("cron accepts `{}` but never runs it (a range that runs downward selects nothing, or the day never comes), so the job is judged by its interval", entry.when));
-                None
-            }
-            Ok(schedule) => schedule,
-            Err(reason) => {
-                warn(&mut warnings, reason.to_string());
-                continue;
-            }
-        };
-        // The delay is told where it is set, once for all the lines below.
-        let timing = entry
-            .random_delay
-            .as_ref()
-            .map_or_else(Timing::default, |(value, set)| {
-                timing::cronie_delay(value, &source(*set)).unwrap_or_else(|reason| {
-                    let lint = Lint::new(source(*set), reason.to_string());
-                    if !warnings.contains(&lint) {
-                        warnings.push(lint);
-                    }
-                    Timing::default()
-                })
-            });
-        let run = Run {
-            schedule,
-            user: entry.user.clone().or(tab.owner.clone()),
-            since: tab.modified,
-            timing,
+        let Some(run) = Run::of(tab, &entry, zone, &mut warnings) else {
+            continue;
         };
         for call in calls.into_iter().filter(|c| !c.retire) {
             if found.len() >= MAX_JOBS_PER_CRONTAB {
@@ -197,12 +153,12 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
                             .split_ascii_whitespace()
                             .ne(line.split_ascii_whitespace())
                         {
-                            warn(&mut warnings, format!("hb-write says --schedule `{given}` but the line runs at `{line}`; the line's schedule is used"));
+                            warnings.push(here(format!("hb-write says --schedule `{given}` but the line runs at `{line}`; the line's schedule is used")));
                         }
                     }
                     found.push(expected);
                 }
-                Err(reason) => warn(&mut warnings, reason),
+                Err(reason) => warnings.push(here(reason)),
             }
         }
     }
@@ -224,6 +180,60 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
 }
 
 impl Run {
+    /// How cron runs `entry` of `tab`: in its `CRON_TZ` (else `zone`), on
+    /// its schedule (`None` for `@reboot` and for one cron never runs),
+    /// after its `RANDOM_DELAY`; `None` when cron refuses the schedule.
+    /// What is wrong with the line is added to `warnings`.
+    pub(crate) fn of(
+        tab: &files::Loaded,
+        entry: &crontab::Entry,
+        zone: Tz,
+        warnings: &mut Vec<Lint>,
+    ) -> Option<Run> {
+        let source = |line| Source {
+            file: tab.path.clone(),
+            line,
+        };
+        let mut warn = |message| warnings.push(Lint::new(source(entry.line), message));
+        let zone = match entry.zone.as_deref().map(parse_zone).transpose() {
+            Ok(named) => named.unwrap_or(zone),
+            Err(reason) => {
+                warn(format!("{reason}; fires are computed in {zone}"));
+                zone
+            }
+        };
+        let schedule = match Schedule::parse_as_cron(&entry.when, zone) {
+            _ if entry.when.eq_ignore_ascii_case("@reboot") => None,
+            // cron takes the line and never runs it: the job is still
+            // expected, judged by its interval, so that it goes missing.
+            Ok(None) => {
+                warn(format!("cron accepts `{}` but never runs it (a range that runs downward selects nothing, or the day never comes), so the job is judged by its interval", entry.when));
+                None
+            }
+            Ok(schedule) => schedule,
+            Err(reason) => {
+                warn(reason.to_string());
+                return None;
+            }
+        };
+        // The delay is told where it is set, once for all the lines below.
+        let timing = entry.random_delay.as_ref().map(|(value, set)| {
+            timing::cronie_delay(value, &source(*set)).unwrap_or_else(|reason| {
+                let lint = Lint::new(source(*set), reason.to_string());
+                if !warnings.contains(&lint) {
+                    warnings.push(lint);
+                }
+                Timing::default()
+            })
+        });
+        Some(Run {
+            schedule,
+            user: entry.user.clone().or(tab.owner.clone()),
+            since: tab.modified,
+            timing: timing.unwrap_or_default(),
+        })
+    }
+
     /// The job `call` reports, found at `at` and run as this says, or why
     /// its name or interval cannot be used.
     fn expectation(&self, call: &command::Invocation, at: &Source) -> Result<Expectation, String> {
