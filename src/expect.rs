@@ -168,7 +168,7 @@ pub(crate) fn load(
             "only the first {} hb-write jobs of a user are read; {cut} more of {who} jobs are left out from here on",
             schedule::MAX_JOBS_PER_USER
         );
-        lint.push(Lint::new(Source::whole(&file), why));
+        lint.push(Lint::new(Source::new(&file, 0), why));
     }
     if linting {
         lint.extend(schedule::lint(&jobs, factor, now));

@@ -81,7 +81,7 @@ impl Expected {
             let why = format!(
                 "cannot record the crontabs linted, so they are linted again next run: {err}"
             );
-            self.lint.push(Lint::new(Source::whole(&path), why));
+            self.lint.push(Lint::new(Source::new(&path, 0), why));
         }
     }
 }

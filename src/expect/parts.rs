@@ -75,7 +75,7 @@ pub(super) fn read(
     if let Some(first) = jobs.get(MAX_JOBS_PER_USER) {
         let more = jobs.len() - MAX_JOBS_PER_USER;
         lint.push(Lint::new(
-            Source::whole(&first.source.file),
+            Source::new(&first.source.file, 0),
             format!(
                 "only the first {MAX_JOBS_PER_USER} hb-write jobs of run-parts scripts and anacron are read; {more} more are left out from here on"
             ),
@@ -117,10 +117,7 @@ impl Host<'_> {
         if !path.exists() {
             return;
         }
-        let at = |line| Source {
-            file: path.clone(),
-            line,
-        };
+        let at = |line| Source::new(&path, line);
         let tab = match files::read(&path, crontab::Flavour::System, None) {
             Ok(tab) => tab,
             // The lint names the file already: the reason alone.

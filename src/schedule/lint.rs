@@ -100,7 +100,7 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
     }
     if let Some((source, count)) = unmeasured {
         warnings.push(Lint::new(
-            Source::whole(&source.file),
+            Source::new(&source.file, 0),
             format!(
                 "the intervals of {count} hb-write lines from here on were not checked against their schedules: a lint walks at most {LINT_FIRES_MAX} fires"
             ),

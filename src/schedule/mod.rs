@@ -1,16 +1,8 @@
 //! What the crontabs expect: every `hb-write` line, with its job, interval
 //! and schedule, and the lint of those lines.
 //!
-//! Pure over file contents except [`files`], which reads crontabs with the
-//! same bounds as the heartbeat scan: [`crontab`] reads lines as cron does,
-//! `fields` their time fields, [`command`] finds hb-write in a command,
-//! [`fire`] computes fires (the wall-clock minutes found by `search`, with
-//! cron's rules for the days the clocks change), and [`mod@lint`]
-//! says what will go wrong. [`anacrontab`] reads anacron's table,
-//! [`runparts`] finds the directories a command runs and the hb-write
-//! calls of a script, [`scripts`] reads such a directory as run-parts
-//! chooses from it, and [`timing`] holds the delays and periods that move
-//! runs past fires.
+//! Pure over file contents but [`files`] and [`scripts`], which read
+//! crontabs and run-parts directories with the heartbeat scan's bounds.
 
 pub(crate) mod anacrontab;
 pub(crate) mod command;
@@ -55,12 +47,9 @@ pub(crate) struct Source {
 }
 
 impl Source {
-    /// The file as a whole.
-    pub(crate) fn whole(file: &Path) -> Source {
-        Source {
-            file: file.to_owned(),
-            line: 0,
-        }
+    pub(crate) fn new(file: &Path, line: usize) -> Source {
+        let file = file.to_owned();
+        Source { file, line }
     }
 }
 
@@ -85,11 +74,9 @@ pub(crate) struct Expectation {
     /// The user cron runs it as, when the crontab says (system crontabs,
     /// spool files).
     pub user: Option<String>,
-    /// When the line appeared, as far as can be known: the crontab's
-    /// modification time.
+    /// When the line appeared, at the latest: the crontab's modification time.
     pub since: Option<DateTime<Utc>>,
-    /// What moves its runs past the schedule's fires (random delays,
-    /// anacron).
+    /// What moves its runs past the schedule's fires.
     pub timing: Timing,
     /// The jobs its hb-write call names with `--needs`.
     pub needs: Vec<String>,
@@ -101,10 +88,7 @@ pub(crate) struct Expectation {
 pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, Vec<Lint>) {
     let (entries, bad) = crontab::parse(&tab.text, tab.flavour);
     let lines: Vec<&str> = tab.text.split('\n').collect();
-    let source = |line| Source {
-        file: tab.path.clone(),
-        line,
-    };
+    let source = |line| Source::new(&tab.path, line);
     let mut found = Vec::new();
     let mut warnings: Vec<Lint> = (bad.iter().filter(|b| b.text.contains("hb-write")))
         .map(|b| {
@@ -190,10 +174,7 @@ impl Run {
         zone: Tz,
         warnings: &mut Vec<Lint>,
     ) -> Option<Run> {
-        let source = |line| Source {
-            file: tab.path.clone(),
-            line,
-        };
+        let source = |line| Source::new(&tab.path, line);
         let mut warn = |message| warnings.push(Lint::new(source(entry.line), message));
         let zone = match entry.zone.as_deref().map(parse_zone).transpose() {
             Ok(named) => named.unwrap_or(zone),

@@ -41,10 +41,7 @@ pub(crate) fn jobs_in(
         if !text.contains("hb-write") {
             continue;
         }
-        let at = Source {
-            file: path.to_owned(),
-            line: first + line - 1,
-        };
+        let at = Source::new(path, first + line - 1);
         for call in find_hb_writes(&text).into_iter().filter(|c| !c.retire) {
             if found.len() >= MAX_JOBS_PER_CRONTAB {
                 break;

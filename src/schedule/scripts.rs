@@ -59,7 +59,7 @@ pub(crate) fn read_dir(dir: &Path, budget: &mut u64) -> Listing {
         // many bytes: it costs the budget no more, and cannot spend it
         // for the scripts after it.
         if meta.len().min(MAX_SCRIPT_BYTES) > *budget {
-            listing.problems.push(Lint::new(Source::whole(&path), format!(
+            listing.problems.push(Lint::new(Source::new(&path, 0), format!(
                 "the scripts read for run-parts reach the {MAX_SCRIPTS_BYTES} bytes read in one run; this one and those after it are not read"
             )));
             *budget = 0;
@@ -84,7 +84,7 @@ pub(crate) fn read_dir(dir: &Path, budget: &mut u64) -> Listing {
             }
             Err(refused) if skipped.is_none() => listing
                 .problems
-                .push(Lint::new(Source::whole(&path), reason(&refused))),
+                .push(Lint::new(Source::new(&path, 0), reason(&refused))),
             Err(_) => {}
         }
     }
