@@ -39,7 +39,7 @@ struct Host<'a> {
     /// When the host booted, when known and not after the instant judged.
     booted: Option<DateTime<Utc>>,
     /// Each directory, read once however many lines run it.
-    seen: HashMap<PathBuf, scripts::Listing>,
+    seen: HashMap<PathBuf, Vec<scripts::Script>>,
     /// The bytes left to read from scripts.
     budget: u64,
     jobs: Vec<Expectation>,
@@ -133,8 +133,8 @@ impl Host<'_> {
             let why = format!("anacron cannot use this line: {}", bad.reason);
             self.lint.push(Lint::new(at(bad.line), why));
         }
-        let random = read.random_delay.map_or(0, |(_, m)| m);
-        let hours = read.hours.map_or((0, 24), |(_, h)| h);
+        let random = read.random_delay.unwrap_or(0);
+        let hours = read.hours.unwrap_or((0, 24));
         let from = hours.0.max(ANACRON_HOURS.0);
         let to = hours.1.min(ANACRON_HOURS.1);
         for job in &read.jobs {
@@ -190,12 +190,8 @@ impl Host<'_> {
     fn directory(&mut self, dir: &str, run: &Run) {
         let (seen, budget, lint) = (&mut self.seen, &mut self.budget, &mut self.lint);
         let listing = seen.entry(self.root.join(dir.trim_start_matches('/')));
-        let listing = listing.or_insert_with_key(|path| {
-            let listing = scripts::read_dir(path, budget);
-            lint.extend(listing.problems.iter().cloned());
-            listing
-        });
-        for script in &listing.scripts {
+        let listing = listing.or_insert_with_key(|path| scripts::read_dir(path, budget, lint));
+        for script in listing.iter() {
             let (found, warnings) =
                 runparts::jobs_in(&script.path, &script.text, 1, run, script.modified);
             match (script.skipped, found.first()) {

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use super::{Expectation, Source};
 use crate::record::{format_duration, user_job};
 
-/// The interval judgement alerting this much later than the schedule would
-/// is worth a warning.
+/// Judged by interval, alerting this much later than by schedule is worth
+/// a warning.
 const LATE_ALERT_WARNING_SECONDS: u64 = 86_400;
 
 /// A warning about one crontab line.
@@ -84,10 +84,7 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
             }
         };
         // anacron's period, not its daily start, spaces its runs.
-        let period = e
-            .timing
-            .period
-            .map(|p| u64::from(p.longest_days()) * 86_400);
+        let period = (e.timing.period).map(|p| u64::from(p.longest_days()) * 86_400);
         let Some(gap) = period.or(gap) else {
             continue;
         };
@@ -133,21 +130,18 @@ fn interval_lint(e: &Expectation, gap: u64, factor: f64) -> Option<Lint> {
 
 /// A duration exactly, in the form hb-write takes: `1d`, `2d5m`, `1h30m`.
 pub(crate) fn exact(seconds: u64) -> String {
+    if seconds == 0 {
+        return "0s".to_owned();
+    }
     let parts = [
         (seconds / 86_400, 'd'),
         (seconds % 86_400 / 3_600, 'h'),
         (seconds % 3_600 / 60, 'm'),
         (seconds % 60, 's'),
     ];
-    let mut out = String::new();
-    for (n, unit) in parts.iter().filter(|(n, _)| *n > 0) {
-        out.push_str(&format!("{n}{unit}"));
-    }
-    if out.is_empty() {
-        "0s".to_owned()
-    } else {
-        out
-    }
+    (parts.iter().filter(|(n, _)| *n > 0))
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect()
 }
 
 #[cfg(test)]
