@@ -16,13 +16,11 @@ use crate::record::user_job;
 /// job is walked once.
 pub(crate) fn lint(found: &[Expectation]) -> Vec<Lint> {
     let mut warnings = Vec::new();
-    // The first line of each judged name, as the judgement takes it.
-    let mut lines: HashMap<String, &Expectation> = HashMap::new();
-    for e in found {
-        lines
-            .entry(user_job(e.user.as_deref(), &e.job))
-            .or_insert(e);
-    }
+    // The first line of each judged name, as the judgement takes it
+    // (reversed, so that the first is the one kept).
+    let lines: HashMap<String, &Expectation> = (found.iter().rev())
+        .map(|e| (user_job(e.user.as_deref(), &e.job), e))
+        .collect();
     let needs_of = |e: &Expectation| -> Vec<String> {
         (e.needs.iter())
             .map(|n| user_job(e.user.as_deref(), n))

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use super::command::{find_hb_writes, simple_commands, Word};
 use super::{Expectation, Lint, Schedule, Source, Timing, MAX_JOBS_PER_CRONTAB};
 
-/// How the lines of a script (or an anacrontab's command) are run: the
-/// schedule, user and timing every job found in it gets.
+/// How a crontab line, a script or an anacrontab's command is run: what
+/// every job found in it gets.
 #[derive(Debug, Clone)]
 pub(crate) struct Run {
     pub schedule: Option<Schedule>,
@@ -35,8 +35,7 @@ pub(crate) fn jobs_in(
         since: run.since.max(modified),
         ..run.clone()
     };
-    let mut found = Vec::new();
-    let mut warnings = Vec::new();
+    let (mut found, mut warnings) = (Vec::new(), Vec::new());
     for (line, text) in joined_lines(text, false) {
         if !text.contains("hb-write") {
             continue;
