@@ -26,13 +26,8 @@ pub(crate) struct ScheduleArgs {
     /// when it is `/etc/crontab` or lies in `/etc/cron.d`; repeat for
     /// several (in HB_CRONTAB, separate them with `:`). Each job it runs
     /// with hb-write is expected, and judged by its schedule.
-    #[arg(
-        long = "crontab",
-        value_name = "FILE",
-        env = "HB_CRONTAB",
-        value_delimiter = ':'
-    )]
-    pub crontabs: Vec<PathBuf>,
+    #[arg(long, value_name = "FILE", env = "HB_CRONTAB", value_delimiter = ':')]
+    pub crontab: Vec<PathBuf>,
 
     /// Read the schedules from the crontabs cron reads: /etc/crontab,
     /// /etc/cron.d/* and each user crontab in /var/spool/cron/crontabs
@@ -84,7 +79,7 @@ impl ScheduleArgs {
     }
 
     pub(crate) fn reads_crontabs(&self) -> bool {
-        self.discover || !self.crontabs.is_empty()
+        self.discover || !self.crontab.is_empty()
     }
 }
 
@@ -125,7 +120,7 @@ pub(crate) fn load(
     when: &LintWhen,
 ) -> Result<Expected, Error> {
     let zone = files::system_zone();
-    let mut tabs = (args.crontabs.iter())
+    let mut tabs = (args.crontab.iter())
         .map(|path| files::read(path, flavour_of(path), None))
         .collect::<Result<Vec<_>, _>>()?;
     let (mut lint, mut unread) = (Vec::new(), Vec::new());

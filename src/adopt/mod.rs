@@ -89,7 +89,7 @@ fn crontabs(args: &ScheduleArgs) -> (Vec<Named>, Vec<(PathBuf, String)>) {
             .flatten()
     };
     let mut tabs: Vec<Named> = args
-        .crontabs
+        .crontab
         .iter()
         .map(|p| (p.clone(), flavour_of(p), user_of(p)))
         .collect();
