@@ -22,17 +22,6 @@ pub(crate) struct Schedule {
     zone: Tz,
 }
 
-/// The five-field form of each macro cron knows, `@reboot` aside.
-const MACROS: [(&str, &str); 7] = [
-    ("@yearly", "0 0 1 1 *"),
-    ("@annually", "0 0 1 1 *"),
-    ("@monthly", "0 0 1 * *"),
-    ("@weekly", "0 0 * * 0"),
-    ("@daily", "0 0 * * *"),
-    ("@midnight", "0 0 * * *"),
-    ("@hourly", "0 * * * *"),
-];
-
 impl Schedule {
     /// [`Schedule::parse_as_cron`], refusing too a schedule that never
     /// fires (`0 0 30 2 *`, `5-1 * * * *`).
@@ -47,16 +36,18 @@ impl Schedule {
     /// never runs.
     pub(crate) fn parse_as_cron(text: &str, zone: Tz) -> Result<Option<Schedule>, Error> {
         let trimmed = text.trim();
-        let expanded = if trimmed.starts_with('@') {
-            MACROS
-                .iter()
-                .find(|(name, _)| name.eq_ignore_ascii_case(trimmed))
-                .ok_or_else(|| {
-                    Error::rule(format!("`{trimmed}` is not a schedule macro cron knows"))
-                })?
-                .1
-        } else {
-            trimmed
+        // The five-field form of each macro cron knows, `@reboot` aside.
+        let expanded = match trimmed.to_ascii_lowercase().as_str() {
+            "@yearly" | "@annually" => "0 0 1 1 *",
+            "@monthly" => "0 0 1 * *",
+            "@weekly" => "0 0 * * 0",
+            "@daily" | "@midnight" => "0 0 * * *",
+            "@hourly" => "0 * * * *",
+            macro_ if macro_.starts_with('@') => {
+                let why = format!("`{trimmed}` is not a schedule macro cron knows");
+                return Err(Error::rule(why));
+            }
+            _ => trimmed,
         };
         let words: Vec<&str> = expanded.split_ascii_whitespace().collect();
         let five = <[&str; 5]>::try_from(words.as_slice()).map_err(|_| {

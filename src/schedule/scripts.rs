@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::files::{cron_reads_name, refusal, sorted_entries, MAX_CRONTABS};
 use super::{Lint, Source};
-use crate::store::open::{read_regular, Links, Refused};
+use crate::store::open::{read_regular, Links};
 
 /// The largest script read for hb-write lines, in bytes.
 pub(crate) const MAX_SCRIPT_BYTES: u64 = 1024 * 1024;
@@ -75,18 +75,15 @@ pub(crate) fn read_dir(dir: &Path, budget: &mut u64, problems: &mut Vec<Lint>) -
                 });
             }
             Err(refused) if skipped.is_none() => {
-                problems.push(Lint::new(Source::new(&path, 0), reason(&refused)));
+                let io = "cannot read this script run-parts runs";
+                let limit = " read for hb-write lines; its jobs are not expected";
+                let why = refusal(&refused, io, "script", MAX_SCRIPT_BYTES, limit);
+                problems.push(Lint::new(Source::new(&path, 0), why));
             }
             Err(_) => {}
         }
     }
     scripts
-}
-
-fn reason(refused: &Refused) -> String {
-    let io = "cannot read this script run-parts runs";
-    let limit = " read for hb-write lines; its jobs are not expected";
-    refusal(refused, io, "script", MAX_SCRIPT_BYTES, limit)
 }
 
 /// Whether this user may execute `path`, by `access(2)` as run-parts asks.
