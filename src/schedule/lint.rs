@@ -112,11 +112,8 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
 fn interval_lint(e: &Expectation, gap: u64, factor: f64) -> Option<Lint> {
     let interval_alert = (factor * e.interval as f64) as u64;
     let late = interval_alert.saturating_sub(gap) >= LATE_ALERT_WARNING_SECONDS;
-    let head = format!(
-        "the interval {} of job `{}`",
-        format_duration(e.interval),
-        e.job
-    );
+    let (interval, job) = (format_duration(e.interval), &e.job);
+    let head = format!("the interval {interval} of job `{job}`");
     let declare = exact(gap);
     let message = if e.interval < gap {
         format!("{head} is shorter than the longest gap between its fires ({declare}), so judged by interval it looks late or stale between runs; declare {declare}")

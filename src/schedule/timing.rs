@@ -95,23 +95,17 @@ pub(crate) fn cronie_delay(value: &str, at: &Source) -> Result<Timing, crate::Er
 /// The warning about a delay that widens the deadline of `e`, whose runs
 /// are at most `gap` seconds apart, past what its interval suggests.
 pub(crate) fn delay_lint(e: &Expectation, gap: u64) -> Option<Lint> {
-    if e.timing.delay == 0 {
-        return None;
-    }
-    let (at, what) = e.timing.delay_from.as_ref()?;
-    let widest = gap.saturating_add(e.timing.delay);
+    let timing = &e.timing;
+    let (at, what) = timing.delay_from.as_ref().filter(|_| timing.delay > 0)?;
+    let widest = gap.saturating_add(timing.delay);
     (widest > e.interval).then(|| {
-        Lint::new(
-            e.source.clone(),
-            format!(
-                "job `{}` may start up to {} after its fire ({what}, set at {at}), so a missed run is told only {} after the fire before it, plus grace: later than its interval {} suggests; declare {}",
-                e.job,
-                format_duration(e.timing.delay),
-                exact(widest),
-                format_duration(e.interval),
-                exact(widest)
-            ),
-        )
+        let (delay, declare) = (format_duration(timing.delay), exact(widest));
+        let why = format!(
+            "job `{}` may start up to {delay} after its fire ({what}, set at {at}), so a missed run is told only {declare} after the fire before it, plus grace: later than its interval {} suggests; declare {declare}",
+            e.job,
+            format_duration(e.interval),
+        );
+        Lint::new(e.source.clone(), why)
     })
 }
 
