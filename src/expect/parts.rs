@@ -74,12 +74,8 @@ pub(super) fn read(
     } = host;
     if let Some(first) = jobs.get(MAX_JOBS_PER_USER) {
         let more = jobs.len() - MAX_JOBS_PER_USER;
-        lint.push(Lint::new(
-            Source::new(&first.source.file, 0),
-            format!(
-                "only the first {MAX_JOBS_PER_USER} hb-write jobs of run-parts scripts and anacron are read; {more} more are left out from here on"
-            ),
-        ));
+        let why = format!("only the first {MAX_JOBS_PER_USER} hb-write jobs of run-parts scripts and anacron are read; {more} more are left out from here on");
+        lint.push(Lint::new(Source::new(&first.source.file, 0), why));
         jobs.truncate(MAX_JOBS_PER_USER);
     }
     (jobs, lint)
@@ -134,18 +130,14 @@ impl Host<'_> {
             self.lint.push(Lint::new(at(bad.line), why));
         }
         let random = read.random_delay.unwrap_or(0);
-        let hours = read.hours.unwrap_or((0, 24));
-        let from = hours.0.max(ANACRON_HOURS.0);
-        let to = hours.1.min(ANACRON_HOURS.1);
+        let (start, end) = read.hours.unwrap_or((0, 24));
+        let from = start.max(ANACRON_HOURS.0);
+        let to = end.min(ANACRON_HOURS.1);
         for job in &read.jobs {
+            let (id, own) = (&job.identifier, job.delay_minutes);
             if from >= to {
-                self.lint.push(Lint::new(
-                    at(job.line),
-                    format!(
-                        "START_HOURS_RANGE={}-{} leaves none of anacron's hourly starts (07:30 to 23:30), so job `{}` starts only at a boot in those hours",
-                        hours.0, hours.1, job.identifier
-                    ),
-                ));
+                let why = format!("START_HOURS_RANGE={start}-{end} leaves none of anacron's hourly starts (07:30 to 23:30), so job `{id}` starts only at a boot in those hours");
+                self.lint.push(Lint::new(at(job.line), why));
                 continue;
             }
             let (Ok(schedule), Ok(starts)) = (
@@ -154,25 +146,19 @@ impl Host<'_> {
             ) else {
                 continue;
             };
-            let delay = job.delay_minutes + random + TIMER_DELAY_MINUTES;
+            let what = format!("anacron's delay of {own} min, RANDOM_DELAY={random} and anacron.timer's {TIMER_DELAY_MINUTES} min");
             let run = Run {
                 schedule: Some(schedule),
                 user: Some("root".to_owned()),
                 since: tab.modified,
                 timing: Timing {
-                    delay: delay * 60,
-                    delay_from: Some((
-                        at(job.line),
-                        format!(
-                            "anacron's delay of {} min, RANDOM_DELAY={random} and anacron.timer's {TIMER_DELAY_MINUTES} min",
-                            job.delay_minutes
-                        ),
-                    )),
+                    delay: (own + random + TIMER_DELAY_MINUTES) * 60,
+                    delay_from: Some((at(job.line), what)),
                     period: Some(job.period),
                     catch_up: (self.booted).map(|booted| CatchUp {
                         booted,
                         starts,
-                        hours,
+                        hours: (start, end),
                     }),
                 },
             };
@@ -199,13 +185,13 @@ impl Host<'_> {
                     self.jobs.extend(found);
                     lint.extend(warnings);
                 }
-                (Some(why), Some(first)) => lint.push(Lint::new(
-                    first.source.clone(),
-                    format!(
-                        "run-parts skips this script ({why}), so job `{}` never runs from {dir}",
-                        first.job
-                    ),
-                )),
+                (Some(why), Some(first)) => {
+                    let job = &first.job;
+                    let message = format!(
+                        "run-parts skips this script ({why}), so job `{job}` never runs from {dir}"
+                    );
+                    lint.push(Lint::new(first.source.clone(), message));
+                }
                 (Some(_), None) => {}
             }
         }

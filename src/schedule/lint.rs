@@ -57,11 +57,9 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
         let judged = user_job(e.user.as_deref(), &e.job);
         let first_i = *first.entry(judged).or_insert(i);
         if first_i != i {
-            let first_at = &found[first_i].source;
-            let message = format!(
-                "job `{}` is also written on {first_at}; each job needs its own name",
-                e.job
-            );
+            let (job, first_at) = (&e.job, &found[first_i].source);
+            let message =
+                format!("job `{job}` is also written on {first_at}; each job needs its own name");
             warnings.push(Lint::new(e.source.clone(), message));
         }
         let Some(schedule) = &e.schedule else {
@@ -96,12 +94,8 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
         }
     }
     if let Some((source, count)) = unmeasured {
-        warnings.push(Lint::new(
-            Source::new(&source.file, 0),
-            format!(
-                "the intervals of {count} hb-write lines from here on were not checked against their schedules: a lint walks at most {LINT_FIRES_MAX} fires"
-            ),
-        ));
+        let why = format!("the intervals of {count} hb-write lines from here on were not checked against their schedules: a lint walks at most {LINT_FIRES_MAX} fires");
+        warnings.push(Lint::new(Source::new(&source.file, 0), why));
     }
     warnings.extend(super::needs::lint(found));
     warnings

@@ -153,12 +153,8 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
         warnings.push(Lint::new(source(0), message));
     }
     if left_out > 0 {
-        warnings.push(Lint::new(
-            source(0),
-            format!(
-                "only the first {MAX_JOBS_PER_CRONTAB} hb-write jobs of a crontab are read; {left_out} more are left out"
-            ),
-        ));
+        let why = format!("only the first {MAX_JOBS_PER_CRONTAB} hb-write jobs of a crontab are read; {left_out} more are left out");
+        warnings.push(Lint::new(source(0), why));
     }
     (found, warnings)
 }
@@ -219,27 +215,21 @@ impl Run {
     /// its name or interval cannot be used.
     fn expectation(&self, call: &command::Invocation, at: &Source) -> Result<Expectation, String> {
         let job = call.job.as_ref().ok_or("hb-write has no job name here")?;
+        let name = &job.text;
         if job.expands {
-            return Err(format!(
-                "the job name `{}` is expanded by the shell, so the checker cannot know it; name the job literally",
-                job.text
-            ));
+            return Err(format!("the job name `{name}` is expanded by the shell, so the checker cannot know it; name the job literally"));
         }
-        validate_job(&job.text).map_err(|e| format!("hb-write here has {e}"))?;
-        let interval = call
-            .interval
-            .as_ref()
-            .ok_or_else(|| format!("hb-write for job `{}` has no interval", job.text))?;
+        validate_job(name).map_err(|e| format!("hb-write here has {e}"))?;
+        let interval = (call.interval.as_ref())
+            .ok_or_else(|| format!("hb-write for job `{name}` has no interval"))?;
+        let text = &interval.text;
         if interval.expands {
-            return Err(format!(
-                "the interval `{}` of job `{}` is expanded by the shell; write it literally",
-                interval.text, job.text
-            ));
+            return Err(format!("the interval `{text}` of job `{name}` is expanded by the shell; write it literally"));
         }
         Ok(Expectation {
-            job: job.text.clone(),
-            interval: parse_interval(&interval.text)
-                .map_err(|e| format!("hb-write for job `{}` has {e}", job.text))?,
+            job: name.clone(),
+            interval: parse_interval(text)
+                .map_err(|e| format!("hb-write for job `{name}` has {e}"))?,
             schedule: self.schedule.clone(),
             source: at.clone(),
             user: self.user.clone(),
