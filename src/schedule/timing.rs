@@ -80,10 +80,8 @@ pub(crate) fn minutes(text: &str, max: u64) -> Option<u64> {
 /// (set at `at`): each run starts up to that many minutes after its fire.
 pub(crate) fn cronie_delay(value: &str, at: &Source) -> Result<Timing, crate::Error> {
     let minutes = minutes(value, CRONIE_DELAY_MAX_MINUTES).ok_or_else(|| {
-        crate::Error::rule(format!(
-            "RANDOM_DELAY=`{}` is not a number of minutes from 0 to {CRONIE_DELAY_MAX_MINUTES}, so cronie ignores it",
-            crate::escape::value(value)
-        ))
+        let shown = crate::escape::value(value);
+        crate::Error::rule(format!("RANDOM_DELAY=`{shown}` is not a number of minutes from 0 to {CRONIE_DELAY_MAX_MINUTES}, so cronie ignores it"))
     })?;
     Ok(Timing {
         delay: minutes * 60,
