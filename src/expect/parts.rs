@@ -65,9 +65,9 @@ pub(super) fn read(
         jobs: Vec::new(),
         lint: Vec::new(),
     };
-    host.from_crontabs(tabs);
+    host.read_crontabs(tabs);
     if discover {
-        host.from_anacrontab();
+        host.read_anacrontab();
     }
     let Host {
         mut jobs, mut lint, ..
@@ -87,7 +87,7 @@ impl Host<'_> {
     }
 
     /// The jobs in the scripts the crontabs' run-parts lines run.
-    fn from_crontabs(&mut self, tabs: &[files::Loaded]) {
+    fn read_crontabs(&mut self, tabs: &[files::Loaded]) {
         for tab in tabs {
             for entry in crontab::parse(&tab.text, tab.flavour).0 {
                 let dirs = runparts::directories(&entry.command);
@@ -108,7 +108,7 @@ impl Host<'_> {
     }
 
     /// The jobs of the anacrontab and the scripts it runs, and its lint.
-    fn from_anacrontab(&mut self) {
+    fn read_anacrontab(&mut self) {
         let path = self.under(ANACRONTAB);
         if !path.exists() {
             return;
