@@ -130,9 +130,7 @@ fn change_near(zone: Tz, t: DateTime<Utc>, direction: Direction) -> i32 {
             Direction::Forward => here - offset(zone, u),
             Direction::Backward => offset(zone, u) - here,
         })
-        .max()
-        .unwrap_or(0)
-        .max(0)
+        .fold(0, i32::max)
 }
 
 fn floor_minute(t: NaiveDateTime) -> NaiveDateTime {
