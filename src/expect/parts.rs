@@ -95,7 +95,7 @@ impl Host<'_> {
                 if dirs.is_empty() || guard.is_some_and(|p| scripts::executable(&self.under(p))) {
                     continue;
                 }
-                // The crontab's own lint tells what is wrong with the line.
+                // Only hb-write lines are linted: a run-parts line is not.
                 let run = Run::of(tab, &entry, self.zone, &mut Vec::new());
                 let Some(run) = run.filter(|r| r.schedule.is_some()) else {
                     continue;

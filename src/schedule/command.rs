@@ -178,9 +178,10 @@ fn arguments(words: &[Word]) -> Invocation {
         if long.is_empty() {
             break;
         }
-        let (name, inline) = long
-            .split_once('=')
-            .map_or((long, None), |(n, v)| (n, Some(v)));
+        let (name, inline) = match long.split_once('=') {
+            Some((name, value)) => (name, Some(value)),
+            None => (long, None),
+        };
         let value = match inline {
             _ if !VALUE_OPTIONS.contains(&format!("--{name}").as_str()) => None,
             Some(v) => Some(Word {

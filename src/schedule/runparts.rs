@@ -110,8 +110,7 @@ pub(crate) fn directories(command: &str) -> Vec<String> {
         }
         None
     };
-    simple_commands(command)
-        .iter()
+    (simple_commands(command).iter())
         .filter_map(directory)
         .collect()
 }
