@@ -10,7 +10,7 @@ use clap::Args;
 
 use crate::error::Error;
 use crate::judge::schedule::Rules;
-use crate::record::{user_job, GRACE};
+use crate::record::GRACE;
 use crate::schedule::{self, files, Expectation, Flavour, Lint, Source};
 
 mod linted;
@@ -175,10 +175,7 @@ pub(crate) fn load(
         .collect();
     lint.sort_by_key(|l| (place.get(l.source.file.as_path()), l.source.line));
     Ok(Expected {
-        // Reversed, so that the first line of a name is the one kept.
-        index: (jobs.iter().enumerate().rev())
-            .map(|(i, e)| (user_job(e.user.as_deref(), &e.job), i))
-            .collect(),
+        index: schedule::first_lines(&jobs),
         linted: record.map(|path| (path, seen)),
         unread,
         jobs,

@@ -47,15 +47,12 @@ const LINT_FIRES_MAX: usize = 200_000;
 /// schedule is walked once, within [`LINT_FIRES_MAX`] fires in all.
 pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec<Lint> {
     let mut warnings = Vec::new();
-    // By the name the job is judged by: `backup` in alice's crontab and in
-    // bob's are two jobs, `alice/backup` and `bob/backup`.
-    let mut first: HashMap<String, usize> = HashMap::new();
+    let first = super::first_lines(found);
     let mut gaps = HashMap::new();
     let mut budget = LINT_FIRES_MAX;
     let mut unmeasured: Option<(&Source, usize)> = None;
     for (i, e) in found.iter().enumerate() {
-        let judged = user_job(e.user.as_deref(), &e.job);
-        let first_i = *first.entry(judged).or_insert(i);
+        let first_i = first[&user_job(e.user.as_deref(), &e.job)];
         if first_i != i {
             let (job, first_at) = (&e.job, &found[first_i].source);
             let message =

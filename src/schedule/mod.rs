@@ -17,13 +17,14 @@ pub(crate) mod scripts;
 mod search;
 pub(crate) mod timing;
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::record::{parse_interval, validate_job};
+use crate::record::{parse_interval, user_job, validate_job};
 pub(crate) use crontab::Flavour;
 pub(crate) use fire::{parse_zone, Schedule};
 pub(crate) use lint::{lint, Lint};
@@ -80,6 +81,16 @@ pub(crate) struct Expectation {
     pub timing: Timing,
     /// The jobs its hb-write call names with `--needs`.
     pub needs: Vec<String>,
+}
+
+/// Where in `found` the first line of each judged name is (`USER/JOB` for
+/// a user's line: `backup` in alice's crontab and in bob's are two jobs):
+/// the line the judgement takes.
+pub(crate) fn first_lines(found: &[Expectation]) -> HashMap<String, usize> {
+    // Reversed, so that the first line of a name is the one kept.
+    (found.iter().enumerate().rev())
+        .map(|(i, e)| (user_job(e.user.as_deref(), &e.job), i))
+        .collect()
 }
 
 /// The jobs a crontab expects, its entries without `CRON_TZ` or `TZ`

@@ -16,10 +16,8 @@ use crate::record::user_job;
 /// job is walked once.
 pub(crate) fn lint(found: &[Expectation]) -> Vec<Lint> {
     let mut warnings = Vec::new();
-    // The first line of each judged name, as the judgement takes it
-    // (reversed, so that the first is the one kept).
-    let lines: HashMap<String, &Expectation> = (found.iter().rev())
-        .map(|e| (user_job(e.user.as_deref(), &e.job), e))
+    let lines: HashMap<String, &Expectation> = (super::first_lines(found).into_iter())
+        .map(|(name, i)| (name, &found[i]))
         .collect();
     let needs_of = |e: &Expectation| -> Vec<String> {
         (e.needs.iter())
