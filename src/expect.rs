@@ -10,7 +10,7 @@ use clap::Args;
 
 use crate::error::Error;
 use crate::judge::schedule::Rules;
-use crate::record::{user_job, GRACE};
+use crate::record::GRACE;
 use crate::schedule::{self, files, Expectation, Flavour, Lint, Source};
 
 mod linted;
@@ -26,13 +26,8 @@ pub(crate) struct ScheduleArgs {
     /// when it is `/etc/crontab` or lies in `/etc/cron.d`; repeat for
     /// several (in HB_CRONTAB, separate them with `:`). Each job it runs
     /// with hb-write is expected, and judged by its schedule.
-    #[arg(
-        long = "crontab",
-        value_name = "FILE",
-        env = "HB_CRONTAB",
-        value_delimiter = ':'
-    )]
-    pub crontabs: Vec<PathBuf>,
+    #[arg(long, value_name = "FILE", env = "HB_CRONTAB", value_delimiter = ':')]
+    pub crontab: Vec<PathBuf>,
 
     /// Read the schedules from the crontabs cron reads: /etc/crontab,
     /// /etc/cron.d/* and each user crontab in /var/spool/cron/crontabs
@@ -55,13 +50,13 @@ pub(crate) struct ScheduleArgs {
     /// How long after its due time a scheduled job may report before it is
     /// stale. [default: the smaller of 1h and half the gap between two
     /// fires]
-    #[arg(long, value_name = "DURATION", env = "HB_GRACE", value_parser = parse_grace)]
+    #[arg(long, value_name = "DURATION", env = "HB_GRACE", value_parser = |t: &str| GRACE.parse(t))]
     pub grace: Option<u64>,
 
     /// How long after its fire a wrapped job (one that writes a `running`
     /// record when it starts) may take to start before it is stale (did
     /// not start). [default: the smaller of 15m and half the gap]
-    #[arg(long, value_name = "DURATION", env = "HB_START_GRACE", value_parser = parse_grace)]
+    #[arg(long, value_name = "DURATION", env = "HB_START_GRACE", value_parser = |t: &str| GRACE.parse(t))]
     pub start_grace: Option<u64>,
 
     /// Judge every job by its interval (stale past factor x interval), even
@@ -83,9 +78,8 @@ impl ScheduleArgs {
         self.boot_time.or_else(crate::store::host::boot_time)
     }
 
-    /// Whether any crontab is to be read.
     pub(crate) fn reads_crontabs(&self) -> bool {
-        self.discover || !self.crontabs.is_empty()
+        self.discover || !self.crontab.is_empty()
     }
 }
 
@@ -95,18 +89,15 @@ pub(crate) struct Expected {
     /// Every hb-write line found, in the order read; a job on two lines
     /// counts by its first.
     pub jobs: Vec<Expectation>,
-    /// The lint, in the order found.
+    /// By file in the order read, by line within each.
     pub lint: Vec<Lint>,
-    /// The rules to judge scheduled jobs by.
     pub rules: Rules,
-    /// Where the first line of each judged name (`USER/JOB` for a user's
-    /// line) is in `jobs`, so that judging each of many heartbeats is a
-    /// look-up, not a search.
+    /// The first line in `jobs` of each judged name: a look-up per
+    /// heartbeat, not a search.
     index: HashMap<String, usize>,
     /// The users' crontabs discovery found closed to the checker.
     pub unread: Vec<PathBuf>,
-    /// The state file and the crontabs to record in it once the lint is
-    /// told ([`Expected::record_linted`]).
+    /// The state file and what to record in it once the lint is told.
     linted: Option<(PathBuf, String)>,
 }
 
@@ -129,83 +120,62 @@ pub(crate) fn load(
     when: &LintWhen,
 ) -> Result<Expected, Error> {
     let zone = files::system_zone();
-    let mut tabs = (args.crontabs.iter())
+    let mut tabs = (args.crontab.iter())
         .map(|path| files::read(path, flavour_of(path), None))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut lint = Vec::new();
-    let mut unread = Vec::new();
+    let (mut lint, mut unread) = (Vec::new(), Vec::new());
     if args.discover {
         let found = files::discover(&args.cron_root);
-        unread = found.closed;
-        lint.extend(found.problems);
+        (lint, unread) = (found.problems, found.closed);
         // A file named and also discovered is read once.
         for tab in found.tabs {
-            if !tabs.iter().any(|t: &files::Loaded| t.path == tab.path) {
+            if !tabs.iter().any(|t| t.path == tab.path) {
                 tabs.push(tab);
             }
         }
     }
-    let (run_parts, warnings) = parts::read(
-        &args.cron_root,
-        args.discover,
-        zone,
-        (now, args.booted()),
-        &tabs,
-    );
+    let times = (now, args.booted());
+    let (run_parts, warnings) = parts::read(&args.cron_root, args.discover, zone, times, &tabs);
     lint.extend(warnings);
     let seen = fingerprint(&tabs, &lint, &run_parts, zone);
     let (linting, record) = lint_now(when, &seen);
     let mut jobs = Vec::new();
-    let mut per_user: HashMap<Option<String>, (usize, usize, PathBuf)> = HashMap::new();
+    // Per user, the jobs kept, and those cut with the file of the first.
+    let mut kept: HashMap<Option<String>, usize> = HashMap::new();
+    let mut cut: HashMap<Option<String>, (usize, PathBuf)> = HashMap::new();
     for tab in &tabs {
         let (found, warnings) = schedule::expectations(tab, zone);
         for job in found {
-            let (kept, cut, first) = per_user
-                .entry(job.user.clone())
-                .or_insert_with(|| (0, 0, tab.path.clone()));
-            if *kept < schedule::MAX_JOBS_PER_USER {
-                *kept += 1;
+            let count = kept.entry(job.user.clone()).or_default();
+            if *count < schedule::MAX_JOBS_PER_USER {
+                *count += 1;
                 jobs.push(job);
             } else {
-                if *cut == 0 {
-                    first.clone_from(&tab.path);
-                }
-                *cut += 1;
+                cut.entry(job.user).or_insert((0, tab.path.clone())).0 += 1;
             }
         }
         lint.extend(warnings);
     }
     jobs.extend(run_parts);
-    for (user, (_, cut, file)) in per_user {
-        if cut > 0 {
-            let who = user.map_or_else(|| "a crontab's".to_owned(), |u| format!("user `{u}`'s"));
-            lint.push(Lint::new(
-                Source { file, line: 0 },
-                format!(
-                    "only the first {} hb-write jobs of a user are read; {cut} more of {who} jobs are left out from here on",
-                    schedule::MAX_JOBS_PER_USER
-                ),
-            ));
-        }
+    for (user, (cut, file)) in cut {
+        let who = user.map_or_else(|| "a crontab's".to_owned(), |u| format!("user `{u}`'s"));
+        let why = format!(
+            "only the first {} hb-write jobs of a user are read; {cut} more of {who} jobs are left out from here on",
+            schedule::MAX_JOBS_PER_USER
+        );
+        lint.push(Lint::new(Source::new(&file, 0), why));
     }
     if linting {
         lint.extend(schedule::lint(&jobs, factor, now));
     } else {
         lint.clear();
     }
-    // File by file in the order read, line by line within each.
-    let place: HashMap<&Path, usize> = tabs
-        .iter()
-        .enumerate()
+    let place: HashMap<&Path, usize> = (tabs.iter().enumerate())
         .map(|(i, t)| (t.path.as_path(), i))
         .collect();
-    let order = |l: &Lint| place.get(l.source.file.as_path()).copied();
-    lint.sort_by_key(|l| (order(l), l.source.line));
+    lint.sort_by_key(|l| (place.get(l.source.file.as_path()), l.source.line));
     Ok(Expected {
-        // Reversed, so that the first line of a name is the one kept.
-        index: (jobs.iter().enumerate().rev())
-            .map(|(i, e)| (user_job(e.user.as_deref(), &e.job), i))
-            .collect(),
+        index: schedule::first_lines(&jobs),
         linted: record.map(|path| (path, seen)),
         unread,
         jobs,
@@ -259,11 +229,6 @@ pub(crate) fn flavour_of(path: &Path) -> Flavour {
     }
 }
 
-/// Parses a grace: whole seconds or a duration with units; `0` is allowed.
-pub(crate) fn parse_grace(text: &str) -> Result<u64, Error> {
-    GRACE.parse(text)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -282,16 +247,18 @@ mod tests {
 
     #[test]
     fn grace_takes_durations_and_zero() {
-        assert_eq!(parse_grace("0").map_err(|e| e.to_string()), Ok(0));
-        assert_eq!(parse_grace("10m").unwrap(), 600);
-        assert!(parse_grace("soon")
+        assert_eq!(GRACE.parse("0").map_err(|e| e.to_string()), Ok(0));
+        assert_eq!(GRACE.parse("10m").unwrap(), 600);
+        assert!(GRACE
+            .parse("soon")
             .unwrap_err()
             .to_string()
             .contains("grace"));
-        assert!(parse_grace("401d")
+        assert!(GRACE
+            .parse("401d")
             .unwrap_err()
             .to_string()
             .contains("400 days"));
-        assert!(parse_grace("99999999999999999999").is_err());
+        assert!(GRACE.parse("99999999999999999999").is_err());
     }
 }

@@ -22,7 +22,7 @@ use clap::Args;
 
 use crate::escape::terminal_path;
 use crate::exit_code::Check;
-use crate::expect::{flavour_of, parse_grace, ScheduleArgs};
+use crate::expect::{flavour_of, ScheduleArgs};
 use crate::schedule::crontab::Flavour;
 use crate::schedule::files::{self, SPOOL};
 
@@ -61,7 +61,7 @@ pub struct AdoptArgs {
 
     /// With --adopt: add this to every interval derived from a schedule
     /// (a job that may start late or run long).
-    #[arg(long, value_name = "DURATION", requires = "adopt", value_parser = parse_grace)]
+    #[arg(long, value_name = "DURATION", requires = "adopt", value_parser = |t: &str| crate::record::GRACE.parse(t))]
     pub interval_slack: Option<u64>,
 }
 
@@ -86,7 +86,7 @@ fn crontabs(args: &ScheduleArgs) -> Vec<Result<apply::Tab, (PathBuf, usize, Stri
             .flatten()
     };
     let mut named: Vec<(PathBuf, Flavour, Option<String>)> = args
-        .crontabs
+        .crontab
         .iter()
         .map(|p| (p.clone(), flavour_of(p), user_of(p)))
         .collect();

@@ -181,9 +181,7 @@ pub(crate) fn plan(
         };
         let set = first_shell.is_some_and(|s| s < entry.line);
         let shell = if set { "\"$SHELL\"" } else { "sh" };
-        let mut at = Source::whole(path);
-        at.line = entry.line;
-        let (job, renamed) = host.claim(&base, at);
+        let (job, renamed) = host.claim(&base, Source::new(path, entry.line));
         let (program, every) = (quote(&choice.program), interval_word(interval));
         let call = format!("{program} {job} {every} --");
         let parts = line::split(raw, system);

@@ -1,6 +1,7 @@
 //! When a run lints the crontabs it reads, and the state beside the run
 //! lock that lets a check lint them once per change.
 
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use super::{files, Expectation, Expected, Lint, Source};
@@ -8,21 +9,20 @@ use super::{files, Expectation, Expected, Lint, Source};
 /// When a run lints the crontabs it reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum LintWhen {
-    /// Every time: `--lint`, night-watch's morning report.
+    /// `--lint`, night-watch's morning report.
     Always,
-    /// Never: a run that prints no warnings (`--quiet`).
+    /// A run that prints no warnings (`--quiet`).
     Never,
     /// When the crontabs read (their files, sizes and modification times,
     /// and the ones that could not be read) differ from the ones this state
-    /// file, beside the run lock, recorded at the last lint: a check every
-    /// 15 minutes warns once per change, not every run.
+    /// file recorded at the last lint: a check every 15 minutes warns once
+    /// per change, not every run.
     Changed(PathBuf),
 }
 
 impl LintWhen {
     /// When a check holding the run lock at `lock` lints: once per change
-    /// of the crontabs (recorded in the lock's path with `.crontabs`
-    /// appended), or never when it prints nothing (`quiet`).
+    /// (recorded beside the lock, `.crontabs` appended), never when `quiet`.
     pub(crate) fn for_check(quiet: bool, lock: &Path) -> LintWhen {
         if quiet {
             return LintWhen::Never;
@@ -39,16 +39,13 @@ pub(super) fn fingerprint(
     run_parts: &[Expectation],
     zone: chrono_tz::Tz,
 ) -> String {
-    use std::hash::{Hash, Hasher};
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     zone.name().hash(&mut hasher);
     for tab in tabs {
-        tab.path.hash(&mut hasher);
-        tab.identity.hash(&mut hasher);
+        (&tab.path, tab.identity).hash(&mut hasher);
     }
     for problem in unread {
-        problem.source.file.hash(&mut hasher);
-        problem.message.hash(&mut hasher);
+        (&problem.source.file, &problem.message).hash(&mut hasher);
     }
     // The scripts and the anacrontab: what was found in them.
     for e in run_parts {
@@ -57,8 +54,8 @@ pub(super) fn fingerprint(
     format!("crontabs {} {:016x}\n", tabs.len(), hasher.finish())
 }
 
-/// Whether to lint now, by `when`, and, with [`LintWhen::Changed`], the
-/// state file to record the crontabs in once their warnings are told.
+/// Whether to lint now, by `when`, and with [`LintWhen::Changed`] the
+/// state file to record `seen` in once the warnings are told.
 pub(super) fn lint_now(when: &LintWhen, seen: &str) -> (bool, Option<PathBuf>) {
     match when {
         LintWhen::Always => (true, None),
@@ -84,13 +81,7 @@ impl Expected {
             let why = format!(
                 "cannot record the crontabs linted, so they are linted again next run: {err}"
             );
-            self.lint.push(Lint::new(
-                Source {
-                    file: path,
-                    line: 0,
-                },
-                why,
-            ));
+            self.lint.push(Lint::new(Source::new(&path, 0), why));
         }
     }
 }

@@ -31,10 +31,10 @@ pub(crate) struct Anacrontab {
     pub jobs: Vec<Job>,
     /// Lines anacron refuses, and settings whose values it cannot use.
     pub bad: Vec<BadLine>,
-    /// `RANDOM_DELAY` (minutes) and its line: the last one set counts.
-    pub random_delay: Option<(usize, u64)>,
-    /// `START_HOURS_RANGE` as `[from, to)` hours and its line.
-    pub hours: Option<(usize, (u32, u32))>,
+    /// `RANDOM_DELAY` in minutes: the last one set counts.
+    pub random_delay: Option<u64>,
+    /// `START_HOURS_RANGE` as `[from, to)` hours.
+    pub hours: Option<(u32, u32)>,
 }
 
 pub(crate) fn parse(text: &str) -> Anacrontab {
@@ -46,12 +46,12 @@ pub(crate) fn parse(text: &str) -> Anacrontab {
         }
         let read = match setting(trimmed) {
             Some(("RANDOM_DELAY", value)) => minutes(value, MAX_DELAY_MINUTES)
-                .map(|m| tab.random_delay = Some((line, m)))
+                .map(|m| tab.random_delay = Some(m))
                 .ok_or_else(|| {
                     format!("RANDOM_DELAY=`{}` is not a number of minutes from 0 to {MAX_DELAY_MINUTES}", crate::escape::value(value))
                 }),
             Some(("START_HOURS_RANGE", value)) => hours(value)
-                .map(|h| tab.hours = Some((line, h)))
+                .map(|h| tab.hours = Some(h))
                 .ok_or_else(|| {
                     format!("START_HOURS_RANGE=`{}` is not a range of hours FROM-TO with 0 <= FROM < TO <= 24", crate::escape::value(value))
                 }),
@@ -147,8 +147,8 @@ START_HOURS_RANGE=3-22
     fn debian_s_file_gives_three_jobs_and_the_settings() {
         let tab = parse(DEBIAN);
         assert!(tab.bad.is_empty(), "{:?}", tab.bad);
-        assert_eq!(tab.random_delay, Some((4, 45)));
-        assert_eq!(tab.hours, Some((5, (3, 22))));
+        assert_eq!(tab.random_delay, Some(45));
+        assert_eq!(tab.hours, Some((3, 22)));
         let periods: Vec<Period> = tab.jobs.iter().map(|j| j.period).collect();
         assert_eq!(periods, [Period::Days(1), Period::Days(7), Period::Monthly]);
         assert_eq!(tab.jobs[1].delay_minutes, 10);

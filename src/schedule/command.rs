@@ -33,13 +33,11 @@ pub(crate) const VALUE_OPTIONS: &[&str] = &[
 /// One `hb-write` found in a command.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Invocation {
-    /// The job name as written (`None` when absent).
     pub job: Option<Word>,
     pub interval: Option<Word>,
     pub schedule: Option<Word>,
-    /// Whether the call retires the job (`--retire`) rather than reporting.
+    /// `--retire`: the call reports nothing.
     pub retire: bool,
-    /// The values of `--needs`, in order.
     pub needs: Vec<Word>,
 }
 
@@ -105,13 +103,11 @@ pub(super) fn simple_commands(command: &str) -> Vec<Vec<Word>> {
 /// an operator (`;`, `&`, `|`, `(`, `)`, a newline) that only a shell
 /// could carry out. `$VAR` and globs are kept as written.
 pub(crate) fn words(command: &str) -> Option<Vec<String>> {
-    match <[Vec<Word>; 1]>::try_from(simple_commands(command)) {
-        Ok([words]) => Some(words.into_iter().map(|w| w.text).collect()),
-        Err(_) => None,
-    }
+    let [words] = <[Vec<Word>; 1]>::try_from(simple_commands(command)).ok()?;
+    Some(words.into_iter().map(|w| w.text).collect())
 }
 
-/// Whether a word names hb-write: `hb-write`, or a path ending in it.
+/// `hb-write`, or a path ending in it.
 fn is_hb_write(word: &Word) -> bool {
     !word.expands && word.text.rsplit('/').next() == Some("hb-write")
 }
@@ -140,8 +136,8 @@ fn looks_like_hb_write(name: &str) -> bool {
 }
 
 /// Whether at most one edit (insert, delete, change, swap of neighbours)
-/// turns `a` into `b`: past their common start, the rests must agree
-/// after that one edit.
+/// turns `typed` into `name`: past their common start, the rests agree
+/// after that edit.
 fn one_slip(typed: &[u8], name: &[u8]) -> bool {
     let same = typed
         .iter()
@@ -206,6 +202,7 @@ fn arguments(words: &[Word]) -> Invocation {
     call.interval = positional.next();
     call
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;

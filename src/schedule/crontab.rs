@@ -2,11 +2,10 @@
 //! settings, entries with five time fields or a macro, the user field of
 //! the system crontabs, and `%`, which ends the command.
 
-/// Which kind of crontab a text is: the system ones (`/etc/crontab`,
-/// `/etc/cron.d/*`) name a user on each entry; a user's crontab does not.
+/// The system crontabs (`/etc/crontab`, `/etc/cron.d/*`) name a user on
+/// each entry; a user's (`crontab -e`, the spool) does not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Flavour {
-    /// A user's crontab (`crontab -e`, the spool).
     User,
     System,
 }
@@ -14,7 +13,7 @@ pub(crate) enum Flavour {
 /// One entry of a crontab.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Entry {
-    /// The line number, from 1.
+    /// From 1.
     pub line: usize,
     /// The time fields as written (`0 3 * * *`) or the macro (`@daily`,
     /// `@reboot`).
@@ -26,17 +25,15 @@ pub(crate) struct Entry {
     /// Whether an unescaped `%` cut the command (the rest goes to the
     /// command's standard input).
     pub cut: bool,
-    /// The value of `CRON_TZ` (else `TZ`) set above the entry, if any.
+    /// `CRON_TZ` (else `TZ`) as set above the entry.
     pub zone: Option<String>,
-    /// The value of cronie's `RANDOM_DELAY` set above the entry, if any,
-    /// and the line that sets it.
+    /// cronie's `RANDOM_DELAY` as set above the entry, and where.
     pub random_delay: Option<(String, usize)>,
 }
 
 /// A line cron would not accept as a setting or an entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct BadLine {
-    /// The line number, from 1.
     pub line: usize,
     pub reason: String,
     pub text: String,
@@ -44,11 +41,8 @@ pub(crate) struct BadLine {
 
 /// Reads a crontab's text line by line, as cron does.
 pub(crate) fn parse(text: &str, flavour: Flavour) -> (Vec<Entry>, Vec<BadLine>) {
-    let mut entries = Vec::new();
-    let mut bad = Vec::new();
-    let mut cron_tz: Option<String> = None;
-    let mut tz: Option<String> = None;
-    let mut random_delay: Option<(String, usize)> = None;
+    let (mut entries, mut bad) = (Vec::new(), Vec::new());
+    let (mut cron_tz, mut tz, mut random_delay) = (None, None, None);
     for (index, raw) in text.split('\n').enumerate() {
         let line = index + 1;
         let trimmed = raw.trim_start_matches([' ', '\t']);
@@ -66,7 +60,6 @@ pub(crate) fn parse(text: &str, flavour: Flavour) -> (Vec<Entry>, Vec<BadLine>) 
             }
             continue;
         }
-        let zone = cron_tz.clone().or_else(|| tz.clone());
         match entry(trimmed, flavour) {
             Ok((when, user, rest)) => {
                 let (command, cut) = cut_at_percent(rest);
@@ -76,7 +69,9 @@ pub(crate) fn parse(text: &str, flavour: Flavour) -> (Vec<Entry>, Vec<BadLine>) 
                     user,
                     command,
                     cut,
-                    zone: zone.filter(|z| !z.is_empty()),
+                    zone: (cron_tz.as_ref().or(tz.as_ref()))
+                        .filter(|z| !z.is_empty())
+                        .cloned(),
                     random_delay: random_delay.clone(),
                 });
             }
@@ -114,8 +109,7 @@ fn setting(line: &str) -> Option<(String, String)> {
     Some((name.to_owned(), unquoted.to_owned()))
 }
 
-/// Splits an entry into its schedule, its user (system crontabs) and the
-/// command text.
+/// An entry's schedule, user (system crontabs) and command text.
 fn entry(line: &str, flavour: Flavour) -> Result<(String, Option<String>, &str), String> {
     let mut rest = line;
     let mut when = Vec::with_capacity(5);

@@ -7,16 +7,12 @@
 //! selects only the first value); a number alone takes none (`5/10` is
 //! refused); names (`jan`, `mon`) only in the month and day-of-week fields;
 //! day of week 7 is Sunday; what follows a complete list up to the next
-//! blank is ignored (`*/5/2` is `*/5`). A range that runs downward (`22-2`)
-//! is set by cron's `bit_nset`, which works a byte (8 values) at a time: it
-//! selects the values from the start to the end of its byte and those from
-//! the beginning of the end's byte to the end (`22-2` is 22, 23, 0, 1, 2),
-//! and nothing when both lie in one byte (`5-1`). A range with a step runs
-//! upward only, so a downward one selects nothing.
+//! blank is ignored (`*/5/2` is `*/5`). A range that runs downward (`22-2`
+//! is 22, 23, 0, 1, 2; `5-1` is nothing) is set as cron's `bit_nset` sets
+//! it (`bytewise_range`); with a step it selects nothing.
 
 use chrono::{Datelike, NaiveDate};
 
-/// The fields' names, in order, as messages say them.
 const NAMES: [&str; 5] = ["minute", "hour", "day of month", "month", "day of week"];
 
 /// The lowest and highest value of each field (day of week 7 is Sunday).
@@ -26,6 +22,8 @@ const MONTHS: [&str; 12] = [
     "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
 ];
 const DAYS: [&str; 8] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+/// The names each field takes.
+const NAMED: [&[&str]; 5] = [&[], &[], &[], &MONTHS, &DAYS];
 
 /// What the five fields of a line select.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,12 +46,8 @@ impl Fields {
     pub(super) fn parse(fields: &[&str; 5]) -> Result<Fields, String> {
         let mut bits = [0; 5];
         for (i, field) in fields.iter().enumerate() {
-            let names: &[&str] = match i {
-                3 => &MONTHS,
-                4 => &DAYS,
-                _ => &[],
-            };
-            bits[i] = list(field, BOUNDS[i], names).map_err(|why| format!("{} {why}", NAMES[i]))?;
+            bits[i] =
+                list(field, BOUNDS[i], NAMED[i]).map_err(|why| format!("{} {why}", NAMES[i]))?;
         }
         // Sunday is 0 and 7.
         bits[4] = (bits[4] | bits[4] >> 7) & 0x7f;
@@ -67,12 +61,18 @@ impl Fields {
 
     /// Whether the fields select any time at all (`5-1 * * * *` does not).
     pub(super) fn selects_some(&self) -> bool {
-        let days = if self.and_days {
-            self.bits[2] != 0 && self.bits[4] != 0
+        self.days(self.bits[2] != 0, self.bits[4] != 0)
+            && [0, 1, 3].iter().all(|&i| self.bits[i] != 0)
+    }
+
+    /// cron's rule for the day fields: both must match, or either when
+    /// neither starts with `*`.
+    fn days(&self, dom: bool, dow: bool) -> bool {
+        if self.and_days {
+            dom && dow
         } else {
-            self.bits[2] | self.bits[4] != 0
-        };
-        days && [0, 1, 3].iter().all(|&i| self.bits[i] != 0)
+            dom || dow
+        }
     }
 
     /// Whether field `i` selects `value`, counted from its lowest value
@@ -81,16 +81,10 @@ impl Fields {
         self.bits[i] >> value & 1 == 1
     }
 
-    /// Whether the day fields select `date`: both, or either when neither
-    /// starts with `*` (cron's rule).
+    /// Whether the day fields select `date`.
     pub(super) fn day_matches(&self, date: NaiveDate) -> bool {
-        let dom = self.has(2, date.day0());
-        let dow = self.has(4, date.weekday().num_days_from_sunday());
-        if self.and_days {
-            dom && dow
-        } else {
-            dom || dow
-        }
+        let dow = date.weekday().num_days_from_sunday();
+        self.days(self.has(2, date.day0()), self.has(4, dow))
     }
 
     /// The value field `i` selects nearest `from`, `from` included: the
@@ -159,10 +153,7 @@ fn range(
             return Err(format!("step {step}: a step must be 1 or more"));
         }
     }
-    if let Some(n) = [first, last]
-        .into_iter()
-        .find(|n| !(low..=high).contains(n))
-    {
+    if let Some(n) = ([first, last].into_iter()).find(|n| !(low..=high).contains(n)) {
         return Err(outside(n));
     }
     let (start, stop) = ((first - low) as u32, (last - low) as u32);

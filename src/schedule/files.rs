@@ -27,14 +27,14 @@ pub(crate) const MAX_CRONTABS: usize = 1000;
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Loaded {
     pub path: PathBuf,
-    /// Its text (invalid UTF-8 replaced).
+    /// Invalid UTF-8 replaced.
     pub text: String,
     pub flavour: Flavour,
     /// The owner of a spool crontab: its file name.
     pub owner: Option<String>,
     pub modified: Option<DateTime<Utc>>,
-    /// What tells this version of the file from another without reading
-    /// it: device, inode, size and modification time in nanoseconds.
+    /// Device, inode, size and modification time in nanoseconds: tells
+    /// this version of the file from another without reading it.
     pub identity: (u64, u64, u64, i128),
 }
 
@@ -92,15 +92,13 @@ pub(crate) fn cron_reads_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
 }
 
-/// What discovery found: the crontabs read, and a note for each one that
-/// could not be.
+/// What discovery found: the crontabs read, a warning about each one that
+/// could not be, and the users' crontabs closed to the checker (only root
+/// reads them all).
 #[derive(Debug, Default)]
 pub(crate) struct Discovered {
     pub tabs: Vec<Loaded>,
-    /// A warning about each crontab that could not be read.
     pub problems: Vec<Lint>,
-    /// The users' crontabs closed to the checker (only root reads them
-    /// all): their jobs are not expected.
     pub closed: Vec<PathBuf>,
 }
 
@@ -112,15 +110,14 @@ pub(crate) struct Discovered {
 pub(crate) fn discover(root: &Path) -> Discovered {
     let mut found = Discovered::default();
     let under = |p: &str| root.join(p.trim_start_matches('/'));
-    let system = under(SYSTEM_CRONTAB);
-    let mut tabs = Vec::new();
-    if system.exists() {
-        tabs.push((system, Flavour::System, None));
-    }
-    let system_tabs = listing(&under(CRON_D)).into_iter();
-    tabs.extend(system_tabs.map(|(p, _)| (p, Flavour::System, None)));
-    let user_tabs = listing(&under(SPOOL)).into_iter();
-    tabs.extend(user_tabs.map(|(p, name)| (p, Flavour::User, Some(name))));
+    let system = Some(under(SYSTEM_CRONTAB)).filter(|p| p.exists());
+    let cron_d = listing(&under(CRON_D)).into_iter().map(|(p, _)| p);
+    let spool = listing(&under(SPOOL)).into_iter();
+    let tabs = (system
+        .into_iter()
+        .chain(cron_d)
+        .map(|p| (p, Flavour::System, None)))
+    .chain(spool.map(|(p, name)| (p, Flavour::User, Some(name))));
     for (path, flavour, owner) in tabs {
         match read_tab(&path, flavour, owner) {
             Ok(tab) => found.tabs.push(tab),
@@ -131,8 +128,9 @@ pub(crate) fn discover(root: &Path) -> Discovered {
                 found.closed.push(path);
             }
             Err(refused) => {
-                let problem = Lint::new(Source::whole(&path), reason(&refused));
-                found.problems.push(problem);
+                found
+                    .problems
+                    .push(Lint::new(Source::new(&path, 0), reason(&refused)));
             }
         }
     }
@@ -225,7 +223,7 @@ mod tests {
         assert_eq!(
             found.problems,
             [Lint::new(
-                Source::whole(&sub),
+                Source::new(&sub, 0),
                 "not a regular file".to_owned()
             )]
         );

@@ -12,7 +12,6 @@ use chrono_tz::Tz;
 /// in this span (`0 0 29 2 *` aside) is treated as never firing again.
 const SEARCH_SPAN_DAYS: i64 = 5 * 366;
 
-/// At most this many fires are walked to measure the gaps of a schedule.
 const GAP_WALK_MAX: usize = 4000;
 
 /// A schedule: when cron starts the job, in the zone the crontab names.
@@ -23,68 +22,51 @@ pub(crate) struct Schedule {
     zone: Tz,
 }
 
-/// The five-field form of each macro cron knows, `@reboot` aside.
-const MACROS: [(&str, &str); 7] = [
-    ("@yearly", "0 0 1 1 *"),
-    ("@annually", "0 0 1 1 *"),
-    ("@monthly", "0 0 1 * *"),
-    ("@weekly", "0 0 * * 0"),
-    ("@daily", "0 0 * * *"),
-    ("@midnight", "0 0 * * *"),
-    ("@hourly", "0 * * * *"),
-];
-
 impl Schedule {
-    /// Parses a five-field expression (`0 3 * * 1-5`) or a macro
-    /// (`@daily`), as cron reads it, to be evaluated in `zone`. One that
-    /// cron accepts but that never fires (`0 0 30 2 *`, `5-1 * * * *`) is
-    /// refused: see [`Schedule::parse_as_cron`].
+    /// [`Schedule::parse_as_cron`], refusing too a schedule that never
+    /// fires (`0 0 30 2 *`, `5-1 * * * *`).
     pub(crate) fn parse(text: &str, zone: Tz) -> Result<Schedule, Error> {
         Schedule::parse_as_cron(text, zone)?
             .ok_or_else(|| Error::rule(format!("`{}` never fires", text.trim())))
     }
 
-    /// Parses a schedule as cron does: an error, in cron's terms, for a
-    /// line cron refuses (`minute 60 outside 0-59`); `None` for one it
-    /// accepts but never runs.
+    /// Parses five fields (`0 3 * * 1-5`) or a macro (`@daily`) as cron
+    /// does, for fires in `zone`: an error in cron's terms for a line cron
+    /// refuses (`minute 60 outside 0-59`); `None` for one it accepts but
+    /// never runs.
     pub(crate) fn parse_as_cron(text: &str, zone: Tz) -> Result<Option<Schedule>, Error> {
         let trimmed = text.trim();
-        let expanded = if trimmed.starts_with('@') {
-            MACROS
-                .iter()
-                .find(|(name, _)| name.eq_ignore_ascii_case(trimmed))
-                .ok_or_else(|| {
-                    Error::rule(format!("`{trimmed}` is not a schedule macro cron knows"))
-                })?
-                .1
-        } else {
-            trimmed
+        // The five-field form of each macro cron knows, `@reboot` aside.
+        let expanded = match trimmed.to_ascii_lowercase().as_str() {
+            "@yearly" | "@annually" => "0 0 1 1 *",
+            "@monthly" => "0 0 1 * *",
+            "@weekly" => "0 0 * * 0",
+            "@daily" | "@midnight" => "0 0 * * *",
+            "@hourly" => "0 * * * *",
+            macro_ if macro_.starts_with('@') => {
+                let why = format!("`{trimmed}` is not a schedule macro cron knows");
+                return Err(Error::rule(why));
+            }
+            _ => trimmed,
         };
         let words: Vec<&str> = expanded.split_ascii_whitespace().collect();
         let five = <[&str; 5]>::try_from(words.as_slice()).map_err(|_| {
-            Error::rule(format!(
-                "`{trimmed}` has {} fields; cron wants five: minute hour day-of-month month day-of-week",
-                words.len()
-            ))
+            let n = words.len();
+            Error::rule(format!("`{trimmed}` has {n} fields; cron wants five: minute hour day-of-month month day-of-week"))
         })?;
         let fields = Fields::parse(&five)
             .map_err(|why| Error::rule(format!("cron refuses `{trimmed}`: {why}")))?;
-        let schedule = Schedule {
-            text: trimmed.to_owned(),
-            fields,
-            zone,
-        };
+        let text = trimmed.to_owned();
+        let schedule = Schedule { text, fields, zone };
         let probe = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).single();
         let fires = fields.selects_some() && probe.and_then(|t| schedule.next_after(t)).is_some();
         Ok(fires.then_some(schedule))
     }
 
-    /// The schedule as written.
     pub(crate) fn text(&self) -> &str {
         &self.text
     }
 
-    /// The time zone fires are computed in.
     pub(crate) fn zone(&self) -> Tz {
         self.zone
     }
@@ -99,8 +81,6 @@ impl Schedule {
         self.nearest(t, Direction::Backward)
     }
 
-    /// The fire nearest `t` in the `way` given, within five years, as
-    /// cron runs it on the days the clocks change (see `search`).
     fn nearest(&self, t: DateTime<Utc>, way: Direction) -> Option<DateTime<Utc>> {
         let limit = t.checked_add_signed(way.signed(Duration::days(SEARCH_SPAN_DAYS)))?;
         let (fields, zone) = (&self.fields, self.zone);

@@ -2,15 +2,15 @@
 //! or never report.
 
 use std::collections::HashMap;
-use std::fmt;
+use std::fmt::{self, Write};
 
 use chrono::{DateTime, Utc};
 
 use super::{Expectation, Source};
 use crate::record::{format_duration, user_job};
 
-/// The interval judgement alerting this much later than the schedule would
-/// is worth a warning.
+/// Judged by interval, alerting this much later than by schedule is worth
+/// a warning.
 const LATE_ALERT_WARNING_SECONDS: u64 = 86_400;
 
 /// A warning about one crontab line.
@@ -47,21 +47,16 @@ const LINT_FIRES_MAX: usize = 200_000;
 /// schedule is walked once, within [`LINT_FIRES_MAX`] fires in all.
 pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec<Lint> {
     let mut warnings = Vec::new();
-    // By the name the job is judged by: `backup` in alice's crontab and in
-    // bob's are two jobs, `alice/backup` and `bob/backup`.
-    let mut first: HashMap<String, usize> = HashMap::new();
+    let first = super::first_lines(found);
     let mut gaps = HashMap::new();
     let mut budget = LINT_FIRES_MAX;
     let mut unmeasured: Option<(&Source, usize)> = None;
     for (i, e) in found.iter().enumerate() {
-        let judged = user_job(e.user.as_deref(), &e.job);
-        let first_i = *first.entry(judged).or_insert(i);
+        let first_i = first[&user_job(e.user.as_deref(), &e.job)];
         if first_i != i {
-            let first_at = &found[first_i].source;
-            let message = format!(
-                "job `{}` is also written on {first_at}; each job needs its own name",
-                e.job
-            );
+            let (job, first_at) = (&e.job, &found[first_i].source);
+            let message =
+                format!("job `{job}` is also written on {first_at}; each job needs its own name");
             warnings.push(Lint::new(e.source.clone(), message));
         }
         let Some(schedule) = &e.schedule else {
@@ -84,10 +79,7 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
             }
         };
         // anacron's period, not its daily start, spaces its runs.
-        let period = e
-            .timing
-            .period
-            .map(|p| u64::from(p.longest_days()) * 86_400);
+        let period = (e.timing.period).map(|p| u64::from(p.longest_days()) * 86_400);
         let Some(gap) = period.or(gap) else {
             continue;
         };
@@ -99,12 +91,8 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
         }
     }
     if let Some((source, count)) = unmeasured {
-        warnings.push(Lint::new(
-            Source::whole(&source.file),
-            format!(
-                "the intervals of {count} hb-write lines from here on were not checked against their schedules: a lint walks at most {LINT_FIRES_MAX} fires"
-            ),
-        ));
+        let why = format!("the intervals of {count} hb-write lines from here on were not checked against their schedules: a lint walks at most {LINT_FIRES_MAX} fires");
+        warnings.push(Lint::new(Source::new(&source.file, 0), why));
     }
     warnings.extend(super::needs::lint(found));
     warnings
@@ -115,11 +103,8 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
 fn interval_lint(e: &Expectation, gap: u64, factor: f64) -> Option<Lint> {
     let interval_alert = (factor * e.interval as f64) as u64;
     let late = interval_alert.saturating_sub(gap) >= LATE_ALERT_WARNING_SECONDS;
-    let head = format!(
-        "the interval {} of job `{}`",
-        format_duration(e.interval),
-        e.job
-    );
+    let (interval, job) = (format_duration(e.interval), &e.job);
+    let head = format!("the interval {interval} of job `{job}`");
     let declare = exact(gap);
     let message = if e.interval < gap {
         format!("{head} is shorter than the longest gap between its fires ({declare}), so judged by interval it looks late or stale between runs; declare {declare}")
@@ -133,21 +118,19 @@ fn interval_lint(e: &Expectation, gap: u64, factor: f64) -> Option<Lint> {
 
 /// A duration exactly, in the form hb-write takes: `1d`, `2d5m`, `1h30m`.
 pub(crate) fn exact(seconds: u64) -> String {
+    if seconds == 0 {
+        return "0s".to_owned();
+    }
     let parts = [
         (seconds / 86_400, 'd'),
         (seconds % 86_400 / 3_600, 'h'),
         (seconds % 3_600 / 60, 'm'),
         (seconds % 60, 's'),
     ];
-    let mut out = String::new();
-    for (n, unit) in parts.iter().filter(|(n, _)| *n > 0) {
-        out.push_str(&format!("{n}{unit}"));
-    }
-    if out.is_empty() {
-        "0s".to_owned()
-    } else {
+    (parts.iter().filter(|(n, _)| *n > 0)).fold(String::new(), |mut out, (n, unit)| {
+        let _ = write!(out, "{n}{unit}");
         out
-    }
+    })
 }
 
 #[cfg(test)]

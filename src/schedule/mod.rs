@@ -1,16 +1,8 @@
 //! What the crontabs expect: every `hb-write` line, with its job, interval
 //! and schedule, and the lint of those lines.
 //!
-//! Pure over file contents except [`files`], which reads crontabs with the
-//! same bounds as the heartbeat scan: [`crontab`] reads lines as cron does,
-//! `fields` their time fields, [`command`] finds hb-write in a command,
-//! [`fire`] computes fires (the wall-clock minutes found by `search`, with
-//! cron's rules for the days the clocks change), and [`mod@lint`]
-//! says what will go wrong. [`anacrontab`] reads anacron's table,
-//! [`runparts`] finds the directories a command runs and the hb-write
-//! calls of a script, [`scripts`] reads such a directory as run-parts
-//! chooses from it, and [`timing`] holds the delays and periods that move
-//! runs past fires.
+//! Pure over file contents but [`files`] and [`scripts`], which read
+//! crontabs and run-parts directories with the heartbeat scan's bounds.
 
 pub(crate) mod anacrontab;
 pub(crate) mod command;
@@ -25,13 +17,14 @@ pub(crate) mod scripts;
 mod search;
 pub(crate) mod timing;
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::record::{parse_interval, validate_job};
+use crate::record::{parse_interval, user_job, validate_job};
 pub(crate) use crontab::Flavour;
 pub(crate) use fire::{parse_zone, Schedule};
 pub(crate) use lint::{lint, Lint};
@@ -55,12 +48,9 @@ pub(crate) struct Source {
 }
 
 impl Source {
-    /// The file as a whole.
-    pub(crate) fn whole(file: &Path) -> Source {
-        Source {
-            file: file.to_owned(),
-            line: 0,
-        }
+    pub(crate) fn new(file: &Path, line: usize) -> Source {
+        let file = file.to_owned();
+        Source { file, line }
     }
 }
 
@@ -85,14 +75,22 @@ pub(crate) struct Expectation {
     /// The user cron runs it as, when the crontab says (system crontabs,
     /// spool files).
     pub user: Option<String>,
-    /// When the line appeared, as far as can be known: the crontab's
-    /// modification time.
+    /// When the line appeared, at the latest: the crontab's modification time.
     pub since: Option<DateTime<Utc>>,
-    /// What moves its runs past the schedule's fires (random delays,
-    /// anacron).
+    /// What moves its runs past the schedule's fires.
     pub timing: Timing,
     /// The jobs its hb-write call names with `--needs`.
     pub needs: Vec<String>,
+}
+
+/// Where in `found` the first line of each judged name is (`USER/JOB` for
+/// a user's line: `backup` in alice's crontab and in bob's are two jobs):
+/// the line the judgement takes.
+pub(crate) fn first_lines(found: &[Expectation]) -> HashMap<String, usize> {
+    // Reversed, so that the first line of a name is the one kept.
+    (found.iter().enumerate().rev())
+        .map(|(i, e)| (user_job(e.user.as_deref(), &e.job), i))
+        .collect()
 }
 
 /// The jobs a crontab expects, its entries without `CRON_TZ` or `TZ`
@@ -101,38 +99,27 @@ pub(crate) struct Expectation {
 pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, Vec<Lint>) {
     let (entries, bad) = crontab::parse(&tab.text, tab.flavour);
     let lines: Vec<&str> = tab.text.split('\n').collect();
-    let source = |line: usize| Source {
-        file: tab.path.clone(),
-        line,
-    };
+    let source = |line| Source::new(&tab.path, line);
     let mut found = Vec::new();
-    let mut warnings: Vec<Lint> = (bad.iter())
-        .filter(|b| b.text.contains("hb-write"))
-        .map(|b| {
-            Lint::new(
-                source(b.line),
-                format!("cron cannot read this line: {}", b.reason),
-            )
-        })
+    let unread = |b: &crontab::BadLine| format!("cron cannot read this line: {}", b.reason);
+    let mut warnings: Vec<Lint> = (bad.iter().filter(|b| b.text.contains("hb-write")))
+        .map(|b| Lint::new(source(b.line), unread(b)))
         .collect();
     // Past the bound, calls are only counted, for the line that says so.
     let mut left_out = 0;
     for entry in entries {
         let at = source(entry.line);
-        let warn = |warnings: &mut Vec<Lint>, message: String| {
-            warnings.push(Lint::new(at.clone(), message));
-        };
+        let here = |message| Lint::new(at.clone(), message);
         let line_text = lines.get(entry.line - 1).copied().unwrap_or_default();
         if entry.cut && line_text.contains("hb-write") {
-            warn(&mut warnings, "an unescaped `%` ends the command there (cron sends the rest to its input), so hb-write may never run; write `\\%`".to_owned());
+            warnings.push(here("an unescaped `%` ends the command there (cron sends the rest to its input), so hb-write may never run; write `\\%`".to_owned()));
         }
         let calls = command::find_hb_writes(&entry.command);
         let mentions_hb =
             || (entry.command.as_bytes().windows(2)).any(|w| w.eq_ignore_ascii_case(b"hb"));
         if calls.is_empty() && mentions_hb() {
-            for word in command::near_misses(&entry.command) {
-                warn(&mut warnings, format!("`{word}` looks like a misspelt `hb-write`: this line writes no heartbeat, so its job is not monitored"));
-            }
+            let misses = command::near_misses(&entry.command).into_iter();
+            warnings.extend(misses.map(|word| here(format!("`{word}` looks like a misspelt `hb-write`: this line writes no heartbeat, so its job is not monitored"))));
         }
         if calls.is_empty() && !line_text.contains("hb-write") {
             continue;
@@ -141,48 +128,8 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
             left_out += calls.iter().filter(|c| !c.retire).count();
             continue;
         }
-        let zone = match entry.zone.as_deref().map(parse_zone).transpose() {
-            Ok(named) => named.unwrap_or(zone),
-            Err(reason) => {
-                warn(
-                    &mut warnings,
-                    format!("{reason}; fires are computed in {zone}"),
-                );
-                zone
-            }
-        };
-        let schedule = match Schedule::parse_as_cron(&entry.when, zone) {
-            _ if entry.when.eq_ignore_ascii_case("@reboot") => None,
-            // cron takes the line and never runs it: the job is still
-            // expected, judged by its interval, so that it goes missing.
-            Ok(None) => {
-                warn(&mut warnings, format!("cron accepts `{}` but never runs it (a range that runs downward selects nothing, or the day never comes), so the job is judged by its interval", entry.when));
-                None
-            }
-            Ok(schedule) => schedule,
-            Err(reason) => {
-                warn(&mut warnings, reason.to_string());
-                continue;
-            }
-        };
-        // The delay is told where it is set, once for all the lines below.
-        let timing = entry
-            .random_delay
-            .as_ref()
-            .map_or_else(Timing::default, |(value, set)| {
-                timing::cronie_delay(value, &source(*set)).unwrap_or_else(|reason| {
-                    let lint = Lint::new(source(*set), reason.to_string());
-                    if !warnings.contains(&lint) {
-                        warnings.push(lint);
-                    }
-                    Timing::default()
-                })
-            });
-        let run = Run {
-            schedule,
-            user: entry.user.clone().or(tab.owner.clone()),
-            since: tab.modified,
-            timing,
+        let Some(run) = Run::of(tab, &entry, zone, &mut warnings) else {
+            continue;
         };
         for call in calls.into_iter().filter(|c| !c.retire) {
             if found.len() >= MAX_JOBS_PER_CRONTAB {
@@ -197,12 +144,12 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
                             .split_ascii_whitespace()
                             .ne(line.split_ascii_whitespace())
                         {
-                            warn(&mut warnings, format!("hb-write says --schedule `{given}` but the line runs at `{line}`; the line's schedule is used"));
+                            warnings.push(here(format!("hb-write says --schedule `{given}` but the line runs at `{line}`; the line's schedule is used")));
                         }
                     }
                     found.push(expected);
                 }
-                Err(reason) => warn(&mut warnings, reason),
+                Err(reason) => warnings.push(here(reason)),
             }
         }
     }
@@ -213,42 +160,83 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
         warnings.push(Lint::new(source(0), message));
     }
     if left_out > 0 {
-        warnings.push(Lint::new(
-            source(0),
-            format!(
-                "only the first {MAX_JOBS_PER_CRONTAB} hb-write jobs of a crontab are read; {left_out} more are left out"
-            ),
-        ));
+        let why = format!("only the first {MAX_JOBS_PER_CRONTAB} hb-write jobs of a crontab are read; {left_out} more are left out");
+        warnings.push(Lint::new(source(0), why));
     }
     (found, warnings)
 }
 
 impl Run {
+    /// How cron runs `entry` of `tab`: in its `CRON_TZ` (else `zone`), on
+    /// its schedule (`None` for `@reboot` and for one cron never runs),
+    /// after its `RANDOM_DELAY`; `None` when cron refuses the schedule.
+    /// What is wrong with the line is added to `warnings`.
+    pub(crate) fn of(
+        tab: &files::Loaded,
+        entry: &crontab::Entry,
+        zone: Tz,
+        warnings: &mut Vec<Lint>,
+    ) -> Option<Run> {
+        let source = |line| Source::new(&tab.path, line);
+        let mut warn = |message| warnings.push(Lint::new(source(entry.line), message));
+        let zone = match entry.zone.as_deref().map(parse_zone).transpose() {
+            Ok(named) => named.unwrap_or(zone),
+            Err(reason) => {
+                warn(format!("{reason}; fires are computed in {zone}"));
+                zone
+            }
+        };
+        let schedule = match Schedule::parse_as_cron(&entry.when, zone) {
+            _ if entry.when.eq_ignore_ascii_case("@reboot") => None,
+            // cron takes the line and never runs it: the job is still
+            // expected, judged by its interval, so that it goes missing.
+            Ok(None) => {
+                warn(format!("cron accepts `{}` but never runs it (a range that runs downward selects nothing, or the day never comes), so the job is judged by its interval", entry.when));
+                None
+            }
+            Ok(schedule) => schedule,
+            Err(reason) => {
+                warn(reason.to_string());
+                return None;
+            }
+        };
+        // The delay is told where it is set, once for all the lines below.
+        let timing = entry.random_delay.as_ref().map(|(value, set)| {
+            timing::cronie_delay(value, &source(*set)).unwrap_or_else(|reason| {
+                let lint = Lint::new(source(*set), reason.to_string());
+                if !warnings.contains(&lint) {
+                    warnings.push(lint);
+                }
+                Timing::default()
+            })
+        });
+        Some(Run {
+            schedule,
+            user: entry.user.clone().or(tab.owner.clone()),
+            since: tab.modified,
+            timing: timing.unwrap_or_default(),
+        })
+    }
+
     /// The job `call` reports, found at `at` and run as this says, or why
     /// its name or interval cannot be used.
     fn expectation(&self, call: &command::Invocation, at: &Source) -> Result<Expectation, String> {
         let job = call.job.as_ref().ok_or("hb-write has no job name here")?;
+        let name = &job.text;
         if job.expands {
-            return Err(format!(
-                "the job name `{}` is expanded by the shell, so the checker cannot know it; name the job literally",
-                job.text
-            ));
+            return Err(format!("the job name `{name}` is expanded by the shell, so the checker cannot know it; name the job literally"));
         }
-        validate_job(&job.text).map_err(|e| format!("hb-write here has {e}"))?;
-        let interval = call
-            .interval
-            .as_ref()
-            .ok_or_else(|| format!("hb-write for job `{}` has no interval", job.text))?;
+        validate_job(name).map_err(|e| format!("hb-write here has {e}"))?;
+        let interval = (call.interval.as_ref())
+            .ok_or_else(|| format!("hb-write for job `{name}` has no interval"))?;
+        let text = &interval.text;
         if interval.expands {
-            return Err(format!(
-                "the interval `{}` of job `{}` is expanded by the shell; write it literally",
-                interval.text, job.text
-            ));
+            return Err(format!("the interval `{text}` of job `{name}` is expanded by the shell; write it literally"));
         }
         Ok(Expectation {
-            job: job.text.clone(),
-            interval: parse_interval(&interval.text)
-                .map_err(|e| format!("hb-write for job `{}` has {e}", job.text))?,
+            job: name.clone(),
+            interval: parse_interval(text)
+                .map_err(|e| format!("hb-write for job `{name}` has {e}"))?,
             schedule: self.schedule.clone(),
             source: at.clone(),
             user: self.user.clone(),

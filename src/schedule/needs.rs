@@ -16,13 +16,9 @@ use crate::record::user_job;
 /// job is walked once.
 pub(crate) fn lint(found: &[Expectation]) -> Vec<Lint> {
     let mut warnings = Vec::new();
-    // The first line of each judged name, as the judgement takes it.
-    let mut lines: HashMap<String, &Expectation> = HashMap::new();
-    for e in found {
-        lines
-            .entry(user_job(e.user.as_deref(), &e.job))
-            .or_insert(e);
-    }
+    let lines: HashMap<String, &Expectation> = (super::first_lines(found).into_iter())
+        .map(|(name, i)| (name, &found[i]))
+        .collect();
     let needs_of = |e: &Expectation| -> Vec<String> {
         (e.needs.iter())
             .map(|n| user_job(e.user.as_deref(), n))
@@ -31,13 +27,9 @@ pub(crate) fn lint(found: &[Expectation]) -> Vec<Lint> {
     for e in found {
         for (name, key) in e.needs.iter().zip(needs_of(e)) {
             if !lines.contains_key(&key) {
-                warnings.push(Lint::new(
-                    e.source.clone(),
-                    format!(
-                        "job `{}` needs `{name}`, which no crontab read runs with hb-write; name a job that writes heartbeats, or drop --needs",
-                        e.job
-                    ),
-                ));
+                let job = &e.job;
+                let why = format!("job `{job}` needs `{name}`, which no crontab read runs with hb-write; name a job that writes heartbeats, or drop --needs");
+                warnings.push(Lint::new(e.source.clone(), why));
             }
         }
     }
@@ -70,13 +62,9 @@ pub(crate) fn lint(found: &[Expectation]) -> Vec<Lint> {
                     let mut circle: Vec<&str> =
                         path[from.unwrap_or(0)..].iter().map(|(n, _)| *n).collect();
                     circle.push(key);
-                    warnings.push(Lint::new(
-                        lines[name].source.clone(),
-                        format!(
-                            "the --needs of these jobs go round in a cycle ({}): a job in it can never be told apart from its cause; drop one --needs",
-                            circle.join(" -> ")
-                        ),
-                    ));
+                    let circle = circle.join(" -> ");
+                    let why = format!("the --needs of these jobs go round in a cycle ({circle}): a job in it can never be told apart from its cause; drop one --needs");
+                    warnings.push(Lint::new(lines[name].source.clone(), why));
                 }
                 None => {
                     state.insert(key, false);

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use super::command::{find_hb_writes, simple_commands, Word};
 use super::{Expectation, Lint, Schedule, Source, Timing, MAX_JOBS_PER_CRONTAB};
 
-/// How the lines of a script (or an anacrontab's command) are run: the
-/// schedule, user and timing every job found in it gets.
+/// How a crontab line, a script or an anacrontab's command is run: what
+/// every job found in it gets.
 #[derive(Debug, Clone)]
 pub(crate) struct Run {
     pub schedule: Option<Schedule>,
@@ -35,16 +35,12 @@ pub(crate) fn jobs_in(
         since: run.since.max(modified),
         ..run.clone()
     };
-    let mut found = Vec::new();
-    let mut warnings = Vec::new();
+    let (mut found, mut warnings) = (Vec::new(), Vec::new());
     for (line, text) in joined_lines(text, false) {
         if !text.contains("hb-write") {
             continue;
         }
-        let at = Source {
-            file: path.to_owned(),
-            line: first + line - 1,
-        };
+        let at = Source::new(path, first + line - 1);
         for call in find_hb_writes(&text).into_iter().filter(|c| !c.retire) {
             if found.len() >= MAX_JOBS_PER_CRONTAB {
                 break;
@@ -114,8 +110,7 @@ pub(crate) fn directories(command: &str) -> Vec<String> {
         }
         None
     };
-    simple_commands(command)
-        .iter()
+    (simple_commands(command).iter())
         .filter_map(directory)
         .collect()
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::files::{cron_reads_name, refusal, sorted_entries, MAX_CRONTABS};
 use super::{Lint, Source};
-use crate::store::open::{read_regular, Links, Refused};
+use crate::store::open::{read_regular, Links};
 
 /// The largest script read for hb-write lines, in bytes.
 pub(crate) const MAX_SCRIPT_BYTES: u64 = 1024 * 1024;
@@ -21,33 +21,25 @@ pub(crate) const MAX_SCRIPTS_BYTES: u64 = 64 * MAX_SCRIPT_BYTES;
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Script {
     pub path: PathBuf,
-    /// Its text (invalid UTF-8 replaced).
+    /// Invalid UTF-8 replaced.
     pub text: String,
     pub modified: Option<DateTime<Utc>>,
     /// Why run-parts skips it; `None` when it runs it.
     pub skipped: Option<&'static str>,
 }
 
-/// What a directory holds for run-parts.
-#[derive(Debug, Default)]
-pub(crate) struct Listing {
-    /// Its regular files, sorted by name as run-parts runs them.
-    pub scripts: Vec<Script>,
-    /// A warning about each script it runs that could not be read.
-    pub problems: Vec<Lint>,
-}
-
-/// Reads `dir` as `run-parts --test` chooses from it: names of letters,
-/// digits, `_` and `-`, regular files (through a link) this user may
-/// execute. The files it skips are read too, so that an hb-write in one
-/// can be warned about; only their unreadable ones pass in silence. A
+/// The regular files of `dir`, sorted as run-parts runs them, each marked
+/// as `run-parts --test` chooses: names of letters, digits, `_` and `-`,
+/// files (through a link) this user may execute. The files it skips are
+/// read too, so that an hb-write in one can be warned about; only their
+/// unreadable ones pass in silence, the others are told in `problems`. A
 /// missing directory holds nothing. The bytes read are taken from
 /// `budget` (start it at [`MAX_SCRIPTS_BYTES`]); once it is spent, nothing
 /// more is read, and the script where it ran out is named.
-pub(crate) fn read_dir(dir: &Path, budget: &mut u64) -> Listing {
-    let mut listing = Listing::default();
+pub(crate) fn read_dir(dir: &Path, budget: &mut u64, problems: &mut Vec<Lint>) -> Vec<Script> {
+    let mut scripts = Vec::new();
     if *budget == 0 {
-        return listing;
+        return scripts;
     }
     for (name, path) in sorted_entries(dir).into_iter().take(MAX_CRONTABS) {
         // stat, as run-parts does: a link counts as what it points at, and
@@ -59,7 +51,7 @@ pub(crate) fn read_dir(dir: &Path, budget: &mut u64) -> Listing {
         // many bytes: it costs the budget no more, and cannot spend it
         // for the scripts after it.
         if meta.len().min(MAX_SCRIPT_BYTES) > *budget {
-            listing.problems.push(Lint::new(Source::whole(&path), format!(
+            problems.push(Lint::new(Source::new(&path, 0), format!(
                 "the scripts read for run-parts reach the {MAX_SCRIPTS_BYTES} bytes read in one run; this one and those after it are not read"
             )));
             *budget = 0;
@@ -75,26 +67,23 @@ pub(crate) fn read_dir(dir: &Path, budget: &mut u64) -> Listing {
         match read_regular(&path, Links::Follow, MAX_SCRIPT_BYTES) {
             Ok((bytes, meta)) => {
                 *budget -= (bytes.len() as u64).min(*budget);
-                listing.scripts.push(Script {
+                scripts.push(Script {
                     path,
                     text: String::from_utf8_lossy(&bytes).into_owned(),
                     modified: meta.modified().ok().map(DateTime::<Utc>::from),
                     skipped,
                 });
             }
-            Err(refused) if skipped.is_none() => listing
-                .problems
-                .push(Lint::new(Source::whole(&path), reason(&refused))),
+            Err(refused) if skipped.is_none() => {
+                let io = "cannot read this script run-parts runs";
+                let limit = " read for hb-write lines; its jobs are not expected";
+                let why = refusal(&refused, io, "script", MAX_SCRIPT_BYTES, limit);
+                problems.push(Lint::new(Source::new(&path, 0), why));
+            }
             Err(_) => {}
         }
     }
-    listing
-}
-
-fn reason(refused: &Refused) -> String {
-    let io = "cannot read this script run-parts runs";
-    let limit = " read for hb-write lines; its jobs are not expected";
-    refusal(refused, io, "script", MAX_SCRIPT_BYTES, limit)
+    scripts
 }
 
 /// Whether this user may execute `path`, by `access(2)` as run-parts asks.
@@ -111,6 +100,11 @@ pub(crate) fn executable(path: &Path) -> bool {
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
+
+    fn listing(dir: &Path, budget: &mut u64) -> (Vec<Script>, Vec<Lint>) {
+        let mut problems = Vec::new();
+        (read_dir(dir, budget, &mut problems), problems)
+    }
 
     fn file(dir: &Path, name: &str, mode: u32, text: &str) {
         let path = dir.join(name);
@@ -129,9 +123,8 @@ mod tests {
         fs::create_dir(d.join("sub")).unwrap();
         let big = "#".repeat(MAX_SCRIPT_BYTES as usize + 1);
         file(d, "huge", 0o755, &big);
-        let listing = read_dir(d, &mut MAX_SCRIPTS_BYTES.clone());
-        let names: Vec<(String, bool)> = listing
-            .scripts
+        let (scripts, problems) = listing(d, &mut MAX_SCRIPTS_BYTES.clone());
+        let names: Vec<(String, bool)> = scripts
             .iter()
             .map(|s| {
                 let name = s.path.file_name().unwrap().to_string_lossy().into_owned();
@@ -147,9 +140,9 @@ mod tests {
                 ("plain".to_owned(), plain_runs)
             ]
         );
-        assert_eq!(listing.problems.len(), 1);
-        assert!(listing.problems[0].message.contains("more than"));
-        assert!(read_dir(&d.join("missing"), &mut 1).scripts.is_empty());
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].message.contains("more than"));
+        assert!(listing(&d.join("missing"), &mut 1).0.is_empty());
     }
 
     #[test]
@@ -160,12 +153,12 @@ mod tests {
             file(dir.path(), &format!("s{i}"), 0o755, &body);
         }
         let mut budget = 3 * MAX_SCRIPT_BYTES;
-        let listing = read_dir(dir.path(), &mut budget);
-        assert_eq!(listing.scripts.len(), 3);
-        assert_eq!(listing.problems.len(), 1);
-        assert_eq!(listing.problems[0].source.file, dir.path().join("s3"));
+        let (scripts, problems) = listing(dir.path(), &mut budget);
+        assert_eq!(scripts.len(), 3);
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].source.file, dir.path().join("s3"));
         assert_eq!(budget, 0);
-        assert!(read_dir(dir.path(), &mut budget).scripts.is_empty());
+        assert!(listing(dir.path(), &mut budget).0.is_empty());
     }
 
     #[test]
@@ -174,8 +167,8 @@ mod tests {
         let huge = fs::File::create(dir.path().join("aaa.dpkg-old")).unwrap();
         huge.set_len(MAX_SCRIPTS_BYTES + 1).unwrap();
         file(dir.path(), "backup", 0o755, "hb-write backup 1d\n");
-        let listing = read_dir(dir.path(), &mut MAX_SCRIPTS_BYTES.clone());
-        let names: Vec<_> = listing.scripts.iter().map(|s| s.path.clone()).collect();
+        let (scripts, _) = listing(dir.path(), &mut MAX_SCRIPTS_BYTES.clone());
+        let names: Vec<_> = scripts.iter().map(|s| s.path.clone()).collect();
         assert_eq!(names, [dir.path().join("backup")]);
     }
 }

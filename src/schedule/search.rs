@@ -19,12 +19,10 @@ use super::fields::Fields;
 /// lines; after a larger one it runs only what is due at the new time.
 const CATCH_UP_MAX_SECONDS: i32 = 3 * 3600;
 
-/// How far ahead and behind an instant the zone's offset is sampled to
-/// size a clock change near it: longer than any change in the tz database
-/// lasts in wall-clock time.
+/// How far around an instant the zone's offset is sampled to size a clock
+/// change near it: longer than any change in the tz database lasts.
 const CHANGE_HOURS: i64 = 6;
 
-/// Which way a search walks.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(super) enum Direction {
     Forward,
@@ -32,7 +30,6 @@ pub(super) enum Direction {
 }
 
 impl Direction {
-    /// `d`, pointed this way.
     pub(super) fn signed(self, d: Duration) -> Duration {
         match self {
             Direction::Forward => d,
@@ -64,8 +61,7 @@ pub(super) fn wall_fire(
 ) -> Option<DateTime<Utc>> {
     // Across a clock change an instant beyond `t` may show a wall-clock
     // time on the near side of `t`'s, by at most the size of the change.
-    let margin = Duration::seconds(i64::from(change_near(zone, t, direction)));
-    let margin = direction.signed(margin);
+    let margin = direction.signed(Duration::seconds(change_near(zone, t, direction).into()));
     let local = |u: DateTime<Utc>| u.with_timezone(&zone).naive_local();
     let mut minute = floor_minute(local(t).checked_sub_signed(margin)?);
     let local_limit = local(limit).checked_add_signed(margin)?;
@@ -117,7 +113,6 @@ fn jump_after(zone: Tz, minute: NaiveDateTime) -> Option<DateTime<Utc>> {
     (jump < CATCH_UP_MAX_SECONDS).then_some(at)
 }
 
-/// The UTC offset of `zone` at `t`, in seconds.
 fn offset(zone: Tz, t: DateTime<Utc>) -> i32 {
     zone.offset_from_utc_datetime(&t.naive_utc())
         .fix()
@@ -135,9 +130,7 @@ fn change_near(zone: Tz, t: DateTime<Utc>, direction: Direction) -> i32 {
             Direction::Forward => here - offset(zone, u),
             Direction::Backward => offset(zone, u) - here,
         })
-        .max()
-        .unwrap_or(0)
-        .max(0)
+        .fold(0, i32::max)
 }
 
 fn floor_minute(t: NaiveDateTime) -> NaiveDateTime {

@@ -80,10 +80,8 @@ pub(crate) fn minutes(text: &str, max: u64) -> Option<u64> {
 /// (set at `at`): each run starts up to that many minutes after its fire.
 pub(crate) fn cronie_delay(value: &str, at: &Source) -> Result<Timing, crate::Error> {
     let minutes = minutes(value, CRONIE_DELAY_MAX_MINUTES).ok_or_else(|| {
-        crate::Error::rule(format!(
-            "RANDOM_DELAY=`{}` is not a number of minutes from 0 to {CRONIE_DELAY_MAX_MINUTES}, so cronie ignores it",
-            crate::escape::value(value)
-        ))
+        let shown = crate::escape::value(value);
+        crate::Error::rule(format!("RANDOM_DELAY=`{shown}` is not a number of minutes from 0 to {CRONIE_DELAY_MAX_MINUTES}, so cronie ignores it"))
     })?;
     Ok(Timing {
         delay: minutes * 60,
@@ -95,23 +93,17 @@ pub(crate) fn cronie_delay(value: &str, at: &Source) -> Result<Timing, crate::Er
 /// The warning about a delay that widens the deadline of `e`, whose runs
 /// are at most `gap` seconds apart, past what its interval suggests.
 pub(crate) fn delay_lint(e: &Expectation, gap: u64) -> Option<Lint> {
-    if e.timing.delay == 0 {
-        return None;
-    }
-    let (at, what) = e.timing.delay_from.as_ref()?;
-    let widest = gap.saturating_add(e.timing.delay);
+    let timing = &e.timing;
+    let (at, what) = timing.delay_from.as_ref().filter(|_| timing.delay > 0)?;
+    let widest = gap.saturating_add(timing.delay);
     (widest > e.interval).then(|| {
-        Lint::new(
-            e.source.clone(),
-            format!(
-                "job `{}` may start up to {} after its fire ({what}, set at {at}), so a missed run is told only {} after the fire before it, plus grace: later than its interval {} suggests; declare {}",
-                e.job,
-                format_duration(e.timing.delay),
-                exact(widest),
-                format_duration(e.interval),
-                exact(widest)
-            ),
-        )
+        let (delay, declare) = (format_duration(timing.delay), exact(widest));
+        let why = format!(
+            "job `{}` may start up to {delay} after its fire ({what}, set at {at}), so a missed run is told only {declare} after the fire before it, plus grace: later than its interval {} suggests; declare {declare}",
+            e.job,
+            format_duration(e.interval),
+        );
+        Lint::new(e.source.clone(), why)
     })
 }
 
