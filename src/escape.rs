@@ -86,8 +86,18 @@ pub(crate) fn terminal_path(path: &Path) -> String {
 /// document means the same to a parser, and no control, bidirectional or
 /// zero-width character is in it raw.
 #[derive(Debug, Default)]
-pub(crate) struct JsonFormatter {
+struct JsonFormatter {
     pretty: serde_json::ser::PrettyFormatter<'static>,
+}
+
+/// Forwards the layout methods of [`serde_json::ser::Formatter`] to the
+/// pretty formatter: only the strings are written another way.
+macro_rules! pretty {
+    ($($name:ident($($arg:ident: $ty:ty)?);)*) => {$(
+        fn $name<W: ?Sized + io::Write>(&mut self, w: &mut W $(, $arg: $ty)?) -> io::Result<()> {
+            self.pretty.$name(w $(, $arg)?)
+        }
+    )*};
 }
 
 impl serde_json::ser::Formatter for JsonFormatter {
@@ -108,48 +118,16 @@ impl serde_json::ser::Formatter for JsonFormatter {
         writer.write_all(rest.as_bytes())
     }
 
-    fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.pretty.begin_array(w)
-    }
-
-    fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.pretty.end_array(w)
-    }
-
-    fn begin_array_value<W: ?Sized + io::Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> io::Result<()> {
-        self.pretty.begin_array_value(w, first)
-    }
-
-    fn end_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.pretty.end_array_value(w)
-    }
-
-    fn begin_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.pretty.begin_object(w)
-    }
-
-    fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.pretty.end_object(w)
-    }
-
-    fn begin_object_key<W: ?Sized + io::Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> io::Result<()> {
-        self.pretty.begin_object_key(w, first)
-    }
-
-    fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.pretty.begin_object_value(w)
-    }
-
-    fn end_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.pretty.end_object_value(w)
+    pretty! {
+        begin_array();
+        end_array();
+        begin_array_value(first: bool);
+        end_array_value();
+        begin_object();
+        end_object();
+        begin_object_key(first: bool);
+        begin_object_value();
+        end_object_value();
     }
 }
 
@@ -181,7 +159,7 @@ pub fn markdown(text: &str) -> String {
 }
 
 /// `text` made [`terminal`]-safe, then each character written by `put`.
-fn rewrite(text: &str, put: impl Fn(&mut String, char)) -> String {
+pub(crate) fn rewrite(text: &str, put: impl Fn(&mut String, char)) -> String {
     let plain = terminal(text);
     let mut out = String::with_capacity(plain.len() + 8);
     plain.chars().for_each(|c| put(&mut out, c));

@@ -253,7 +253,7 @@ fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
         ),
         Format::Json => {
             let now = args.judge.now.unwrap_or_else(chrono::Utc::now);
-            let report = Report::empty(now, args.judge.factor);
+            let report = Report::new(now, args.judge.factor, &[]);
             report::write_json(&mut out, &report, &[err.to_string()], &[], None)
         }
         Format::Prometheus => Ok(()),

@@ -100,14 +100,11 @@ mod tests {
             ..Judgement::missing("a|b|c")
         }];
         let host = "h";
-        let report = Report {
-            checked_at: Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap(),
-            factor: 2.0,
-            jobs: &jobs,
-            dirs: &[],
-            fleet: &crate::fleet::NONE,
-            causes: &[],
-        };
+        let report = Report::new(
+            Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap(),
+            2.0,
+            &jobs,
+        );
         let mut out = Vec::new();
         page::write_page(&mut Markdown(&mut out), host, &report, Layout::Panel).unwrap();
         let text = String::from_utf8(out).unwrap();

@@ -41,14 +41,13 @@ pub(crate) struct Report<'a> {
     pub causes: &'a [String],
 }
 
-impl Report<'_> {
-    /// The report of a run that judged nothing (its jobs could not be
-    /// read): no job, no directory, no fleet.
-    pub(crate) fn empty(checked_at: DateTime<Utc>, factor: f64) -> Report<'static> {
+impl<'a> Report<'a> {
+    /// A report of `jobs` alone: no directory, no fleet, no cause.
+    pub(crate) fn new(checked_at: DateTime<Utc>, factor: f64, jobs: &'a [Judgement]) -> Self {
         Report {
             checked_at,
             factor,
-            jobs: &[],
+            jobs,
             dirs: &[],
             fleet: &crate::fleet::NONE,
             causes: &[],

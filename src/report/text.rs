@@ -176,14 +176,11 @@ mod tests {
 
     fn render_jobs(jobs: &[Judgement], layout: Layout, options: Text) -> String {
         let host = "web1";
-        let report = Report {
-            checked_at: Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap(),
-            factor: 2.0,
+        let report = Report::new(
+            Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap(),
+            2.0,
             jobs,
-            dirs: &[],
-            fleet: &crate::fleet::NONE,
-            causes: &[],
-        };
+        );
         let mut out = Vec::new();
         page::write_page(&mut TextPage(&mut out, options), host, &report, layout).unwrap();
         String::from_utf8(out).unwrap()
