@@ -13,7 +13,9 @@ use crate::error::Error;
 use crate::escape;
 use crate::exit_code::Watch as Code;
 use crate::metrics;
-use crate::report::{self, content, Html, Layout, Markdown, Recipient, Report, Text, TextPage};
+use crate::report::{
+    self, content, Html, Layout, Markdown, Markup, Recipient, Report, Text, TextPage,
+};
 use crate::survey;
 
 /// The program's name, first on every line it writes to standard error.
@@ -173,16 +175,17 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
     } else {
         Layout::Report
     };
+    let page = |markup: &mut dyn Markup| report::write_page(markup, host, &report, layout);
     let mut out = Vec::new();
     // Writing to memory fails only when out of memory, which aborts anyway.
     let _ = match args.format {
         _ if args.subject => writeln!(out, "{}", content::subject(host, &judged.jobs)),
         Format::Text => {
             let how = text_options(terminal, |name| std::env::var(name).ok());
-            report::write_page(&mut TextPage(&mut out, how), host, &report, layout)
+            page(&mut TextPage(&mut out, how))
         }
-        Format::Markdown => report::write_page(&mut Markdown(&mut out), host, &report, layout),
-        Format::Html => report::write_page(&mut Html(&mut out), host, &report, layout),
+        Format::Markdown => page(&mut Markdown(&mut out)),
+        Format::Html => page(&mut Html(&mut out)),
         Format::Json => {
             let causes = (!judged.causes.list.is_empty())
                 .then(|| cause::render::json_fields(&judged.jobs, &judged.causes));
@@ -190,11 +193,9 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
         }
         Format::Prometheus => metrics::write_prometheus(&mut out, &report),
         Format::Mail => {
-            let mut text = Vec::new();
-            let mut html = Vec::new();
-            let plain = Text::default();
-            let _ = report::write_page(&mut TextPage(&mut text, plain), host, &report, layout);
-            let _ = report::write_page(&mut Html(&mut html), host, &report, layout);
+            let (mut text, mut html) = (Vec::new(), Vec::new());
+            let _ = page(&mut TextPage(&mut text, Text::default()));
+            let _ = page(&mut Html(&mut html));
             let subject = content::subject(host, &judged.jobs);
             let bodies = (&text[..], &html[..]);
             report::write_mail(

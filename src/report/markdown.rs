@@ -14,8 +14,8 @@ use crate::judge::Status;
 pub(crate) struct Markdown<'w>(pub(crate) &'w mut dyn io::Write);
 
 impl Markup for Markdown<'_> {
-    fn escape<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        Cow::Owned(markdown(text))
+    fn escape(&self, text: &str) -> String {
+        markdown(text)
     }
 
     fn heading(&mut self, text: &str) -> io::Result<()> {
@@ -37,7 +37,7 @@ impl Markup for Markdown<'_> {
             let cells: Vec<Cow<str>> = row
                 .iter()
                 .map(|cell| match cell {
-                    Cell::Text(text) => self.escape(text),
+                    Cell::Text(text) => Cow::Owned(markdown(text)),
                     Cell::Status(status) => Cow::Borrowed(status.as_str()),
                     Cell::Number(number) => Cow::Borrowed(number.as_str()),
                     // ASCII in a code span: `+`, `x` and `?` mean nothing there.

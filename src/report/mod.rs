@@ -23,7 +23,7 @@ pub(crate) use json::{write_json, CauseFields};
 pub(crate) use lines::{write_line, write_lines};
 pub(crate) use mail::{parse_mailbox, parse_recipient, write_mail, Recipient};
 pub(crate) use markdown::Markdown;
-pub(crate) use page::write_page;
+pub(crate) use page::{write_page, Markup};
 pub(crate) use text::{Text, TextPage};
 
 /// Everything a renderer needs: the judged jobs and how they were judged.

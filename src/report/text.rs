@@ -2,7 +2,6 @@
 //! status colours on a terminal and plain ASCII without a single escape
 //! sequence anywhere else (a pipe into `mail`).
 
-use std::borrow::Cow;
 use std::io;
 
 use comfy_table::{presets, Cell as Comfy, CellAlignment, Table};
@@ -62,8 +61,8 @@ fn paint(table: &str, statuses: &[Status]) -> String {
 pub(crate) struct TextPage<'w>(pub(crate) &'w mut dyn io::Write, pub(crate) Text);
 
 impl Markup for TextPage<'_> {
-    fn escape<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        terminal(text)
+    fn escape(&self, text: &str) -> String {
+        terminal(text).into_owned()
     }
 
     fn heading(&mut self, text: &str) -> io::Result<()> {
