@@ -46,19 +46,13 @@ pub(crate) fn decide(
     remind: u64,
 ) -> Decision {
     let assessed = alert::assess(last, now_pairs.to_vec(), now, remind);
-    // The pairs are sorted: a look-up each.
-    let status_now = |key: &str| {
-        let at = now_pairs.binary_search_by(|(k, _)| k.as_str().cmp(key));
-        at.ok().map(|at| now_pairs[at].1)
-    };
-    let left = if assessed.deliver {
-        assessed.diff.left
-    } else {
-        Vec::new()
-    };
-    let recovered = (left.into_iter())
+    // Recoveries are news only in a run that prints.
+    let left = assessed.diff.left.into_iter().filter(|_| assessed.deliver);
+    let recovered = left
         .map(|(key, was)| {
-            let now = status_now(&key);
+            // The pairs are sorted: a look-up each.
+            let at = now_pairs.binary_search_by(|(k, _)| k.cmp(&key));
+            let now = at.ok().map(|at| now_pairs[at].1);
             (key, was, now)
         })
         .collect();

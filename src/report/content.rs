@@ -1,6 +1,7 @@
-//! What every night-watch format shares: the panel's cells, and the words
-//! and numbers of the heading, the summary, the subject, the
-//! needs-attention details and the footer.
+//! What every night-watch format shares: the panel's cells (with the recent
+//! runs' strip, success rate and median duration when some job has a
+//! history), and the words and numbers of the heading, the summary, the
+//! subject, the needs-attention details and the footer.
 //!
 //! The helpers here return plain, unescaped text; each renderer escapes what
 //! came from heartbeat files for its medium. The one exception is
@@ -10,7 +11,7 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 
-use super::{runs, Report};
+use super::Report;
 use crate::escape::terminal;
 use crate::history::Mark;
 use crate::judge::{summary, Judgement, Status};
@@ -27,6 +28,9 @@ pub(crate) enum Layout {
 
 /// The panel's columns after the optional `host` column, in order.
 pub(crate) const COLUMNS: [&str; 5] = ["job", "status", "age", "interval", "ratio"];
+
+/// The columns the panel adds when some job has a history.
+pub(crate) const RUN_COLUMNS: [&str; 3] = ["last runs", "success", "median"];
 
 /// What stands where a value does not exist (the age of a missing job).
 pub(crate) const NONE: &str = "-";
@@ -53,7 +57,7 @@ pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'_>>
     let hosts = several_hosts(jobs);
     let with_due = jobs.iter().any(|j| due(j).is_some());
     let with_runs = jobs.iter().any(|j| j.recent.is_some());
-    let mut headings = Vec::with_capacity(COLUMNS.len() + 2 + runs::COLUMNS.len());
+    let mut headings = Vec::with_capacity(COLUMNS.len() + 2 + RUN_COLUMNS.len());
     if hosts {
         headings.push("host");
     }
@@ -62,7 +66,7 @@ pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'_>>
         headings.push("due");
     }
     if with_runs {
-        headings.extend(runs::COLUMNS);
+        headings.extend(RUN_COLUMNS);
     }
     let rows = jobs
         .iter()
@@ -81,11 +85,10 @@ pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'_>>
             if with_runs {
                 let recent = j.recent.as_deref();
                 cells.push(Cell::Strip(recent.map_or(&[], |r| &r.marks)));
-                let rate = recent.and_then(|r| r.success_rate).map(runs::format_rate);
+                let rate = recent.and_then(|r| r.success_rate).map(format_rate);
                 let median = recent.and_then(|r| r.median_duration);
-                cells.extend(
-                    [or_none(rate), or_none(median.map(runs::format_seconds))].map(Cell::Number),
-                );
+                cells
+                    .extend([or_none(rate), or_none(median.map(format_seconds))].map(Cell::Number));
             }
             cells
         })
@@ -115,6 +118,36 @@ pub(crate) fn due(j: &Judgement) -> Option<String> {
         _ => "",
     };
     Some(format!("{when}{missed}"))
+}
+
+/// Whether a column of the panel holds numbers (aligned right).
+pub(crate) fn is_numeric(heading: &str) -> bool {
+    matches!(heading, "age" | "interval" | "ratio" | "success" | "median")
+}
+
+/// The strip of recent runs in ASCII (`++x?`) or Unicode (`✓✓✗·`); `-`
+/// when empty.
+pub(crate) fn strip(marks: &[Mark], unicode: bool) -> String {
+    if marks.is_empty() {
+        return NONE.to_owned();
+    }
+    marks.iter().map(|m| m.symbol(unicode)).collect()
+}
+
+/// A rate from 0 to 1 as a whole percentage: `86%`.
+fn format_rate(rate: f64) -> String {
+    format!("{:.0}%", (rate * 100.0).clamp(0.0, 100.0))
+}
+
+/// A duration in seconds: one decimal under ten seconds (`2.5s`), else the
+/// compact form (`12s`, `1m 30s`, `2h 5m`).
+fn format_seconds(seconds: f64) -> String {
+    if seconds < 9.95 {
+        format!("{seconds:.1}s")
+    } else {
+        // Bounded: a duration read from a file can be any finite number.
+        format_duration(seconds.round().min(u64::MAX as f64) as u64)
+    }
 }
 
 pub(crate) fn several_hosts(jobs: &[Judgement]) -> bool {

@@ -4,9 +4,8 @@
 use std::borrow::Cow;
 use std::io;
 
-use super::content::NONE;
+use super::content::{self, NONE};
 use super::page::{Cell, Markup};
-use super::runs;
 use crate::escape::markdown;
 use crate::judge::Status;
 
@@ -30,7 +29,7 @@ impl Markup for Markdown<'_> {
         writeln!(self.0, "| {} |", headings.join(" | "))?;
         let rule: Vec<&str> = headings
             .iter()
-            .map(|h| if runs::is_numeric(h) { "--:" } else { ":--" })
+            .map(|h| if content::is_numeric(h) { "--:" } else { ":--" })
             .collect();
         writeln!(self.0, "| {} |", rule.join(" | "))?;
         for row in rows {
@@ -42,7 +41,7 @@ impl Markup for Markdown<'_> {
                     Cell::Number(number) => Cow::Borrowed(number.as_str()),
                     // ASCII in a code span: `+`, `x` and `?` mean nothing there.
                     Cell::Strip([]) => Cow::Borrowed(NONE),
-                    Cell::Strip(marks) => Cow::Owned(format!("`{}`", runs::strip(marks, false))),
+                    Cell::Strip(marks) => Cow::Owned(format!("`{}`", content::strip(marks, false))),
                 })
                 .collect();
             writeln!(self.0, "| {} |", cells.join(" | "))?;

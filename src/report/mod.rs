@@ -8,7 +8,6 @@ mod lines;
 mod mail;
 mod markdown;
 mod page;
-pub(crate) mod runs;
 mod text;
 
 use std::path::PathBuf;

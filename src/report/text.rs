@@ -6,8 +6,8 @@ use std::io;
 
 use comfy_table::{presets, Cell as Comfy, CellAlignment, Table};
 
+use super::content;
 use super::page::{Cell, Markup};
-use super::runs;
 use crate::escape::terminal;
 use crate::judge::Status;
 
@@ -93,12 +93,12 @@ impl Markup for TextPage<'_> {
                 }
                 Cell::Status(status) => Comfy::new(status.as_str()),
                 Cell::Number(number) => Comfy::new(number),
-                Cell::Strip(marks) => Comfy::new(runs::strip(marks, unicode)),
+                Cell::Strip(marks) => Comfy::new(content::strip(marks, unicode)),
             });
             table.add_row(row.collect::<Vec<_>>());
         }
         for (column, heading) in headings.iter().enumerate() {
-            if let (true, Some(c)) = (runs::is_numeric(heading), table.column_mut(column)) {
+            if let (true, Some(c)) = (content::is_numeric(heading), table.column_mut(column)) {
                 c.set_cell_alignment(CellAlignment::Right);
             }
         }
