@@ -13,8 +13,7 @@ use crate::judge::{Judgement, Status};
 
 pub(crate) use crate::alert::State;
 
-/// The state file beside the run lock: the lock's path with `.state`
-/// appended.
+/// The state file beside the run lock: `LOCK.state`.
 pub(crate) fn state_path(lock: &Path) -> PathBuf {
     crate::store::beside(lock, ".state")
 }
@@ -63,9 +62,8 @@ pub(crate) fn decide(
     }
 }
 
-/// The name a run gives the job with `key`: the job alone when the run's
-/// `jobs` come from one host, else `host/job` (see
-/// [`crate::report::content::job_name`]). Unescaped.
+/// The name a run gives the job with `key`, as
+/// [`crate::report::content::job_name`] does. Unescaped.
 pub(crate) fn name_of<'a>(key: &'a str, jobs: &[Judgement]) -> &'a str {
     if crate::report::content::several_hosts(jobs) {
         return key;

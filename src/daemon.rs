@@ -145,7 +145,7 @@ impl Daemon {
     }
 
     /// Pings from a background thread, unless the previous ping is still
-    /// under way (a slow server then costs skipped pings, never a stall).
+    /// under way: a slow server costs skipped pings, never a stall.
     fn send_ping(&self, record: &Heartbeat) {
         let Some(pinger) = self.pinger.clone() else {
             return;

@@ -40,10 +40,9 @@ pub fn is_unsafe(c: char) -> bool {
         )
 }
 
-/// Replaces every character of [`is_unsafe`] (controls, separators,
-/// bidirectional and zero-width characters) with a visible `\u{..}` escape,
-/// so that no terminal escape sequence, line break or invisible reordering
-/// from a file reaches the output.
+/// Replaces every character of [`is_unsafe`] with a visible `\u{..}`
+/// escape, so that no terminal escape sequence, line break or invisible
+/// reordering from a file reaches the output.
 pub(crate) fn terminal(text: &str) -> Cow<'_, str> {
     // Printable ASCII, the usual job name, holds nothing unsafe.
     if text.bytes().all(|b| (0x20..0x7f).contains(&b)) || !text.chars().any(is_unsafe) {
@@ -75,8 +74,7 @@ pub(crate) fn value(text: &str) -> String {
     format!("{}... ({count} characters)", terminal(&head))
 }
 
-/// A path as [`terminal`] shows it: lossy UTF-8, every unsafe character
-/// escaped.
+/// A path as [`terminal`] shows it, in lossy UTF-8.
 pub(crate) fn terminal_path(path: &Path) -> String {
     terminal(&path.to_string_lossy()).into_owned()
 }

@@ -100,10 +100,9 @@ pub(crate) fn header(out: &mut dyn io::Write, name: &str, help: &str) -> io::Res
     writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge")
 }
 
-/// Escapes a label value: first every control, bidirectional or zero-width
-/// character (a line feed among them) as a visible `\u{..}` (the text
-/// format has no escape for them), then backslash and double quote, as the
-/// format requires.
+/// Escapes a label value: unsafe characters (a line feed among them) as
+/// [`crate::escape::terminal`] does, since the format has no escape for
+/// them, then backslash and double quote, as the format requires.
 pub(crate) fn label_value(text: &str) -> String {
     crate::escape::rewrite(text, |out, c| {
         if matches!(c, '\\' | '"') {

@@ -116,13 +116,10 @@ pub fn run(args: &Args) -> Code {
     run_to(args, &mut stdout.lock(), terminal)
 }
 
-/// Runs night-watch with `args`, printing the report to `stdout`, and
-/// returns the exit code. `terminal` says whether `stdout` is a terminal,
-/// which allows borders drawn in Unicode and colours in text output.
-///
-/// When nothing can be read the output still says so in the format asked
-/// for (`night-watch web1: CANNOT CHECK: ...` as the subject and the body),
-/// so a morning mail never goes out blank, and the exit code is 3.
+/// [`run`] to `stdout`, which is a `terminal` or not. When nothing can be
+/// read the output still says so in the format asked for (`night-watch
+/// web1: CANNOT CHECK: ...` as the subject and the body), so a morning
+/// mail never goes out blank, and the exit code is 3.
 pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Code {
     let host = args.judge.host();
     let (code, out) = match survey::locate(&args.judge)
@@ -211,12 +208,10 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
     out
 }
 
-/// How text output may look, from whether standard output is a terminal
-/// and the environment (`env` looks a variable up): colour only on a
-/// terminal whose `TERM` is set and not `dumb`, and without `NO_COLOR`;
-/// borders drawn in Unicode only on a terminal whose locale (the first of
-/// `LC_ALL`, `LC_CTYPE`, `LANG` that is set) is UTF-8. Anything else gets
-/// plain ASCII without one escape sequence.
+/// How text output may look on a `terminal` or not, by the variables `env`
+/// looks up: colour only where `TERM` is set and not `dumb`, and without
+/// `NO_COLOR`; Unicode borders only where the locale (the first set of
+/// `LC_ALL`, `LC_CTYPE`, `LANG`) is UTF-8. Anything else gets plain ASCII.
 pub(crate) fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>) -> Text {
     let set = |name: &str| env(name).filter(|v| !v.is_empty());
     let term = set("TERM");

@@ -155,10 +155,9 @@ pub(crate) fn several_hosts(jobs: &[Judgement]) -> bool {
     hosts.next().is_some_and(|first| hosts.any(|h| h != first))
 }
 
-/// The one name of a job in everything a run prints (hb-check's lines, the
-/// lines of jobs that changed, the report's titles): `host/job` when the
-/// run shows several hosts ([`several_hosts`] of all its jobs), else the
-/// job alone, since the whole output is about one host. Unescaped.
+/// The one name of a job in everything a run prints: `host/job` when the
+/// run shows [`several_hosts`], else the job alone, since the whole output
+/// is about one host. Unescaped.
 pub(crate) fn job_name(host: Option<&str>, job: &str, several_hosts: bool) -> String {
     match (host, several_hosts) {
         (Some(host), true) => format!("{host}/{job}"),
@@ -206,8 +205,7 @@ pub(crate) fn summary_line(jobs: &[Judgement]) -> String {
 /// subject has no space to fold at; the body says it all anyway.
 const SUBJECT_MAX: usize = 200;
 
-/// `line` made a subject: its control characters escaped, and cut to
-/// `SUBJECT_MAX` characters with `...` at the end when it is longer.
+/// `line` made a subject: [`cut`] to `SUBJECT_MAX` characters.
 pub(crate) fn subject_line(line: &str) -> String {
     cut(line, SUBJECT_MAX)
 }
@@ -241,18 +239,15 @@ pub(crate) fn heading(host: &str, at: DateTime<Utc>) -> String {
     format!("night-watch report for {host}, {}", format_time(at))
 }
 
-/// The jobs the needs-attention section lists: every one that is not ok
-/// (a run in progress within its maximum is fine).
-/// Late jobs are included although they do not alert: the morning reader
-/// wants to see a job that is slipping before it goes stale.
+/// The jobs the needs-attention section lists: every one that is not ok,
+/// late ones too, although they do not alert: the morning reader wants to
+/// see a job that is slipping before it goes stale.
 pub(crate) fn needs_attention(jobs: &[Judgement]) -> impl Iterator<Item = &Judgement> {
     jobs.iter().filter(|j| !j.status.is_healthy())
 }
 
-/// A job's message as every page shows it: without trailing whitespace (a
-/// script's output ends in a newline, which would show as `\u{a}`); the
-/// characters inside are left for the renderer to escape. `None` when
-/// nothing is left.
+/// A job's message without trailing whitespace (a script's output ends in
+/// a newline, which would show as `\u{a}`); `None` when nothing is left.
 pub(crate) fn message(job: &Judgement) -> Option<&str> {
     let text = job.message.as_deref()?.trim_end();
     (!text.is_empty()).then_some(text)

@@ -34,7 +34,7 @@ pub(crate) struct Report<'a> {
     /// The judged jobs, worst first.
     pub jobs: &'a [Judgement],
     pub dirs: &'a [PathBuf],
-    /// The same jobs across hosts ([`crate::fleet::NONE`] for one host).
+    /// The same jobs across hosts.
     pub fleet: &'a crate::fleet::Fleet,
     /// What caused the run's bad jobs, a line each (night-watch's pages).
     pub causes: &'a [String],

@@ -41,17 +41,13 @@ const COLOUR_START: char = '\u{200b}';
 const COLOUR_END: char = '\u{200c}';
 
 /// Replaces the colour marks of a laid-out panel with the status colours,
-/// the `n`th marked line taking the `n`th of `statuses`.
+/// the `n`th mark taking the `n`th of `statuses`.
 fn paint(table: &str, statuses: &[Status]) -> String {
-    let mut statuses = statuses.iter();
-    let mut out = String::with_capacity(table.len() + 10 * statuses.len());
-    for line in table.split_inclusive('\n') {
-        if line.contains(COLOUR_START) {
-            let sgr = statuses.next().map_or("", |status| sgr_of(*status));
-            out.push_str(&line.replace(COLOUR_START, sgr).replace(COLOUR_END, RESET));
-        } else {
-            out.push_str(line);
-        }
+    let mut parts = table.split(COLOUR_START);
+    let mut out = parts.next().unwrap_or_default().to_owned();
+    for (part, status) in parts.zip(statuses) {
+        out += sgr_of(*status);
+        out += &part.replace(COLOUR_END, RESET);
     }
     out
 }
@@ -102,12 +98,8 @@ impl Markup for TextPage<'_> {
                 c.set_cell_alignment(CellAlignment::Right);
             }
         }
-        let table = table.to_string();
-        if colour {
-            writeln!(self.0, "{}", paint(&table, &statuses))
-        } else {
-            writeln!(self.0, "{table}")
-        }
+        // Without colour there is no mark to replace.
+        writeln!(self.0, "{}", paint(&table.to_string(), &statuses))
     }
 
     fn attention(&mut self, count: usize) -> io::Result<()> {
@@ -118,11 +110,12 @@ impl Markup for TextPage<'_> {
     }
 
     fn job(&mut self, status: Status, title: &str, details: &[(&str, String)]) -> io::Result<()> {
-        if self.1.colour {
-            writeln!(self.0, "\n{}{status}{RESET}  {title}", sgr_of(status))?;
+        let (on, off) = if self.1.colour {
+            (sgr_of(status), RESET)
         } else {
-            writeln!(self.0, "\n{status}  {title}")?;
-        }
+            ("", "")
+        };
+        writeln!(self.0, "\n{on}{status}{off}  {title}")?;
         for (label, value) in details {
             writeln!(self.0, "  {label:<10} {value}")?;
         }
