@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 
 use super::Report;
 use crate::escape::terminal;
+use crate::fleet::{Fleet, Group};
 use crate::history::Mark;
 use crate::judge::{summary, Judgement, Status};
 use crate::record::format_duration;
@@ -153,6 +154,20 @@ fn format_seconds(seconds: f64) -> String {
 pub(crate) fn several_hosts(jobs: &[Judgement]) -> bool {
     let mut hosts = jobs.iter().filter_map(|j| j.host.as_deref());
     hosts.next().is_some_and(|first| hosts.any(|h| h != first))
+}
+
+/// `jobs` in order, with the rows of each group of `fleet` as one entry
+/// (with its group) where the first of them stands.
+pub(crate) fn entries<'a>(
+    jobs: impl IntoIterator<Item = &'a Judgement>,
+    fleet: &'a Fleet,
+) -> impl Iterator<Item = (&'a Judgement, Option<&'a Group>)> {
+    let mut told = vec![false; fleet.groups.len()];
+    jobs.into_iter()
+        .filter_map(move |j| match fleet.group_of(j) {
+            Some(g) if std::mem::replace(&mut told[g], true) => None,
+            g => Some((j, g.map(|g| &fleet.groups[g]))),
+        })
 }
 
 /// The one name of a job in everything a run prints: `host/job` when the

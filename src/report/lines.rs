@@ -3,7 +3,7 @@
 
 use std::io;
 
-use super::content::{due, format_ratio, job_name, several_hosts};
+use super::content::{due, entries, format_ratio, job_name, several_hosts};
 use crate::escape::terminal;
 use crate::fleet::Fleet;
 use crate::judge::{Judgement, Status};
@@ -25,16 +25,17 @@ pub(crate) fn write_lines(
     }
     let several_hosts = several_hosts(jobs);
     let quiet = |s: Status| s.is_healthy() || s == Status::Paused;
-    let mut told = vec![false; fleet.groups.len()];
-    for j in jobs.iter().filter(|j| all || !quiet(j.status)) {
-        if let Some(group) = fleet.group_of(j) {
-            if !std::mem::replace(&mut told[group], true) {
-                writeln!(out, "{}", terminal(&fleet.groups[group].line()))?;
-            }
-            continue;
+    let shown = jobs.iter().filter(|j| all || !quiet(j.status));
+    for (j, group) in entries(shown, fleet) {
+        match group {
+            Some(group) => writeln!(out, "{}", terminal(&group.line()))?,
+            None => write_line(
+                out,
+                j,
+                &job_name(j.host.as_deref(), &j.job, several_hosts),
+                "",
+            )?,
         }
-        let name = job_name(j.host.as_deref(), &j.job, several_hosts);
-        write_line(out, j, &name, "")?;
     }
     Ok(())
 }

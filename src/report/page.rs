@@ -9,6 +9,7 @@ use std::io;
 pub(crate) use super::content::Cell;
 use super::content::{self, Layout};
 use super::Report;
+use crate::fleet::Group;
 use crate::judge::{Judgement, Status};
 
 /// The primitives of one markup format. Every `title`, `text` and `value`
@@ -89,16 +90,11 @@ fn write_attention(markup: &mut dyn Markup, report: &Report) -> io::Result<()> {
     let several = content::several_hosts(report.jobs);
     let bad: Vec<&Judgement> = content::needs_attention(report.jobs).collect();
     markup.attention(bad.len())?;
-    let mut told = vec![false; report.fleet.groups.len()];
-    for job in bad {
-        let group = report.fleet.group_of(job);
-        if group.is_some_and(|g| std::mem::replace(&mut told[g], true)) {
-            continue;
-        }
-        let title = match group {
-            Some(g) => report.fleet.groups[g].line(),
-            None => content::job_name(job.host.as_deref(), &job.job, several),
-        };
+    for (job, group) in content::entries(bad, report.fleet) {
+        let title = group.map_or_else(
+            || content::job_name(job.host.as_deref(), &job.job, several),
+            Group::line,
+        );
         let details = content::details(job, report.checked_at)
             .map(|(label, value)| (label, markup.escape(&value)));
         markup.job(job.status, &markup.escape(&title), &details)?;
