@@ -13,9 +13,7 @@ use crate::error::Error;
 use crate::escape;
 use crate::exit_code::Watch as Code;
 use crate::metrics;
-use crate::report::{
-    self, content, Html, Layout, Markdown, Markup, Recipient, Report, Text, TextPage,
-};
+use crate::report::{self, content, Html, Markdown, Markup, Recipient, Report, Text, TextPage};
 use crate::survey;
 
 /// The program's name, first on every line it writes to standard error.
@@ -167,12 +165,7 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
         fleet: &judged.fleet,
         causes: &causes,
     };
-    let layout = if args.panel {
-        Layout::Panel
-    } else {
-        Layout::Report
-    };
-    let page = |markup: &mut dyn Markup| report::write_page(markup, host, &report, layout);
+    let page = |markup: &mut dyn Markup| report::write_page(markup, host, &report, args.panel);
     let mut out = Vec::new();
     // Writing to memory fails only when out of memory, which aborts anyway.
     let _ = match args.format {

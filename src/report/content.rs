@@ -18,15 +18,6 @@ use crate::history::Mark;
 use crate::judge::{summary, Judgement, Status};
 use crate::record::format_duration;
 
-/// How much of the page to render.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Layout {
-    /// The table of jobs alone.
-    Panel,
-    /// Heading, summary, panel, needs-attention details and footer.
-    Report,
-}
-
 /// The panel's columns after the optional `host` column, in order.
 pub(crate) const COLUMNS: [&str; 5] = ["job", "status", "age", "interval", "ratio"];
 

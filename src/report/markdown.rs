@@ -88,7 +88,7 @@ fn list(out: &mut dyn io::Write, items: &[(&str, String)]) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::judge::Judgement;
-    use crate::report::{page, Layout, Report};
+    use crate::report::{page, Report};
     use chrono::{TimeZone, Utc};
 
     #[test]
@@ -105,7 +105,7 @@ mod tests {
             &jobs,
         );
         let mut out = Vec::new();
-        page::write_page(&mut Markdown(&mut out), host, &report, Layout::Panel).unwrap();
+        page::write_page(&mut Markdown(&mut out), host, &report, true).unwrap();
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "| job | status | age | interval | ratio |");

@@ -16,7 +16,6 @@ use chrono::{DateTime, Utc};
 
 use crate::judge::Judgement;
 
-pub(crate) use content::Layout;
 pub(crate) use html::Html;
 pub(crate) use json::{write_json, CauseFields};
 pub(crate) use lines::{write_line, write_lines};

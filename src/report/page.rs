@@ -6,8 +6,8 @@
 
 use std::io;
 
+use super::content;
 pub(crate) use super::content::Cell;
-use super::content::{self, Layout};
 use super::Report;
 use crate::fleet::Group;
 use crate::judge::{Judgement, Status};
@@ -52,17 +52,17 @@ pub(crate) trait Markup {
 }
 
 /// Writes the page of `report` for `host` with `markup` (which holds the
-/// writer): the panel alone, or the whole report.
+/// writer): the `panel` alone, or the whole report (heading, summary,
+/// panel, needs-attention details and footer).
 pub(crate) fn write_page(
     markup: &mut dyn Markup,
     host: &str,
     report: &Report,
-    layout: Layout,
+    panel: bool,
 ) -> io::Result<()> {
-    let whole = layout == Layout::Report;
     let heading = content::heading(&markup.escape(host), report.checked_at);
     markup.start(&heading)?;
-    if whole {
+    if !panel {
         markup.heading(&heading)?;
         markup.summary(&content::summary_line(report.jobs))?;
     }
@@ -72,7 +72,7 @@ pub(crate) fn write_page(
     }
     let (headings, rows) = content::panel(report.jobs);
     markup.table(&headings, &rows)?;
-    if whole {
+    if !panel {
         write_attention(markup, report)?;
         let footer = content::footer(report).map(|(label, value)| (label, markup.escape(&value)));
         markup.footer(&footer)?;

@@ -142,7 +142,7 @@ impl Markup for TextPage<'_> {
 mod tests {
     use super::*;
     use crate::judge::Judgement;
-    use crate::report::{page, Layout, Report};
+    use crate::report::{page, Report};
     use chrono::{TimeZone, Utc};
 
     fn jobs() -> Vec<Judgement> {
@@ -162,11 +162,11 @@ mod tests {
         ]
     }
 
-    fn render(layout: Layout, options: Text) -> String {
-        render_jobs(&jobs(), layout, options)
+    fn render(panel: bool, options: Text) -> String {
+        render_jobs(&jobs(), panel, options)
     }
 
-    fn render_jobs(jobs: &[Judgement], layout: Layout, options: Text) -> String {
+    fn render_jobs(jobs: &[Judgement], panel: bool, options: Text) -> String {
         let host = "web1";
         let report = Report::new(
             Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap(),
@@ -174,7 +174,7 @@ mod tests {
             jobs,
         );
         let mut out = Vec::new();
-        page::write_page(&mut TextPage(&mut out, options), host, &report, layout).unwrap();
+        page::write_page(&mut TextPage(&mut out, options), host, &report, panel).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -184,8 +184,8 @@ mod tests {
             unicode: true,
             colour: true,
         };
-        for layout in [Layout::Panel, Layout::Report] {
-            let text = render(layout, options);
+        for panel in [true, false] {
+            let text = render(panel, options);
             assert!(text.contains('┌') && text.contains('│'), "{text}");
             assert!(text.contains("\x1b["), "colour expected: {text:?}");
             // Only the statuses are coloured; the job's own escape is inert.
@@ -210,14 +210,14 @@ mod tests {
         jobs[0].job.push('\u{200b}');
         jobs[1].job = "f\u{fe0f}ine \u{5bbd}\u{301}".to_owned();
         jobs[1].host = Some("\u{200c}h\u{5bbd}".to_owned());
-        for layout in [Layout::Panel, Layout::Report] {
-            let coloured = render_jobs(&jobs, layout, colour);
+        for panel in [true, false] {
+            let coloured = render_jobs(&jobs, panel, colour);
             let mut stripped = coloured.clone();
             for status in [Status::Stale, Status::Ok] {
                 stripped = stripped.replace(sgr_of(status), "");
             }
             let stripped = stripped.replace(RESET, "");
-            assert_eq!(stripped, render_jobs(&jobs, layout, plain), "{coloured:?}");
+            assert_eq!(stripped, render_jobs(&jobs, panel, plain), "{coloured:?}");
             // Each row's status is the one coloured, with its own colour.
             assert!(coloured.contains("\x1b[31mstale\x1b[0m  "), "{coloured}");
             assert!(coloured.contains("\x1b[32mok\x1b[0m     "), "{coloured}");
@@ -230,8 +230,8 @@ mod tests {
             unicode: true,
             colour: false,
         };
-        for layout in [Layout::Panel, Layout::Report] {
-            let text = render(layout, options);
+        for panel in [true, false] {
+            let text = render(panel, options);
             assert!(text.contains('┌'), "{text}");
             assert!(!text.contains('\x1b'), "{text:?}");
         }
@@ -239,9 +239,9 @@ mod tests {
 
     #[test]
     fn plain_output_is_ascii() {
-        for layout in [Layout::Panel, Layout::Report] {
-            let text = render(layout, Text::default());
-            assert!(text.starts_with('+') || layout == Layout::Report, "{text}");
+        for panel in [true, false] {
+            let text = render(panel, Text::default());
+            assert!(text.starts_with('+') || !panel, "{text}");
             assert!(text.contains("+====="), "{text}");
             assert!(text.is_ascii(), "{text}");
             assert!(!text.contains('\x1b'), "{text:?}");
