@@ -216,9 +216,8 @@ pub(crate) fn subject_line(line: &str) -> String {
     cut(line, SUBJECT_MAX)
 }
 
-/// `text` with its control characters escaped (as `terminal` does), cut
-/// to at most `max` characters (at least 4), with `...` at the end when it
-/// was longer.
+/// `text` made [`terminal`]-safe and cut to at most `max` characters (at
+/// least 4), with `...` at the end when it was longer.
 pub(crate) fn cut(text: &str, max: usize) -> String {
     let line = terminal(text);
     match line.char_indices().nth(max.max(4) - 3) {
@@ -259,8 +258,7 @@ pub(crate) fn message(job: &Judgement) -> Option<&str> {
     (!text.is_empty()).then_some(text)
 }
 
-/// The details of one job in the needs-attention section, as label and
-/// unescaped value: last seen, reason, message, exit code, file.
+/// A job's needs-attention details, as label and unescaped value.
 pub(crate) fn details(job: &Judgement, now: DateTime<Utc>) -> [(&'static str, String); 5] {
     let last_seen = match job.timestamp {
         Some(t) => {
@@ -282,8 +280,7 @@ pub(crate) fn details(job: &Judgement, now: DateTime<Utc>) -> [(&'static str, St
     ]
 }
 
-/// The footer, as label and unescaped value: the directories read, the
-/// stale factor, and the instant the jobs were judged at.
+/// The footer, as label and unescaped value.
 pub(crate) fn footer(report: &Report) -> [(&'static str, String); 3] {
     let dirs: Vec<String> = report
         .dirs
