@@ -39,7 +39,6 @@ pub const PROGRAM: &str = "night-watch";
     after_help = "Formats:\n  text      a table; UTF-8 borders and colours on a terminal (not with NO_COLOR),\n            plain ASCII without escape sequences anywhere else\n  markdown  GitHub-flavoured Markdown (Gitea, GitHub)\n  html      one self-contained HTML document with inline styles, for a mail body\n  json      the document of `hb-check --format json`\n  prometheus  the Prometheus text format, for node_exporter's textfile collector\n  mail      one MIME message for `sendmail -t` (needs --to): the text and the HTML\n            report as alternatives, the --subject line as its subject\n\nExample, from cron:\n  night-watch --format mail --to ops@example.com | /usr/sbin/sendmail -t\n\nExit codes:\n  0  the report was rendered, whatever it says\n  3  nothing could be read (no heartbeat directory, unreadable directory),\n     bad usage, or a --notify destination did not take the summary"
 )]
 pub struct Args {
-    /// Which heartbeats to read and how to judge them.
     #[command(flatten)]
     pub(crate) judge: JudgeArgs,
 
@@ -52,7 +51,6 @@ pub struct Args {
     #[arg(long, value_enum, env = "HB_REPORT_FORMAT", default_value = "text")]
     pub(crate) format: Format,
 
-    /// Where the morning summary also goes (webhooks, ntfy, chat, commands).
     #[command(flatten, next_help_heading = "Notify")]
     pub(crate) notify: crate::notify::Destinations,
 
