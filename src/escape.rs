@@ -165,13 +165,11 @@ pub(crate) fn rewrite(text: &str, put: impl Fn(&mut String, char)) -> String {
 }
 
 /// Renders text inert for a chat message (Slack, Mattermost, Rocket.Chat,
-/// Discord): an inline code span, in which no Markdown, link or mention is
-/// read, holding the text with control characters escaped as in
-/// `terminal`, backticks (which would end the span) as `'`, `@` as the
-/// full-width `＠` (no `@channel` or `@here` whatever a client makes of
-/// code), and, where `entities` (Slack's rule, which Mattermost and
-/// Rocket.Chat read alike), `&`, `<` and `>` as `&amp;`, `&lt;` and
-/// `&gt;`, so that no `<!here>` or `<URL|text>` is ever read.
+/// Discord): one inline code span, in which no Markdown, link or mention is
+/// read, with backticks (which would end the span) as `'`, `@` as `＠` (no
+/// `@channel` whatever a client makes of code), and, where `entities`
+/// (Slack's rule, read alike by Mattermost and Rocket.Chat), `&`, `<` and
+/// `>` as entities, so that no `<!here>` or `<URL|text>` is ever read.
 pub(crate) fn chat(text: &str, entities: bool) -> String {
     let inert = rewrite(text, |out, c| match c {
         '`' => out.push('\''),

@@ -19,10 +19,10 @@ use crate::judge::{summary, Judgement, Status};
 use crate::record::format_duration;
 
 /// The panel's columns after the optional `host` column, in order.
-pub(crate) const COLUMNS: [&str; 5] = ["job", "status", "age", "interval", "ratio"];
+const COLUMNS: [&str; 5] = ["job", "status", "age", "interval", "ratio"];
 
 /// The columns the panel adds when some job has a history.
-pub(crate) const RUN_COLUMNS: [&str; 3] = ["last runs", "success", "median"];
+const RUN_COLUMNS: [&str; 3] = ["last runs", "success", "median"];
 
 /// What stands where a value does not exist (the age of a missing job).
 pub(crate) const NONE: &str = "-";
@@ -187,7 +187,7 @@ pub(crate) fn format_time(t: DateTime<Utc>) -> String {
 
 /// The nonzero counts, worst first: `1 stale, 1 late, 10 ok`. Empty when
 /// there are no jobs.
-pub(crate) fn counts(jobs: &[Judgement]) -> String {
+fn counts(jobs: &[Judgement]) -> String {
     summary(jobs)
         .into_iter()
         .filter(|(_, n)| *n > 0)
