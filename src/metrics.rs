@@ -6,6 +6,9 @@ use std::io;
 use crate::judge::{summary, Judgement, Status};
 use crate::report::Report;
 
+/// A gauge of every job that has a value for it: name, help, value.
+type Gauge = (&'static str, &'static str, fn(&Judgement) -> Option<f64>);
+
 /// Writes every job's metrics in the Prometheus text format (0.0.4).
 ///
 /// Jobs are labelled `cron_job` (Prometheus keeps `job` for the scrape
@@ -29,8 +32,7 @@ pub(crate) fn write_prometheus(out: &mut impl io::Write, report: &Report) -> io:
             writeln!(out, "{name}{{{labels},status=\"{status}\"}} {value}")?;
         }
     }
-    // Each a gauge of every job that has a value for it: name, help, value.
-    let gauges: [(&str, &str, fn(&Judgement) -> Option<f64>); 5] = [
+    let gauges: [Gauge; 5] = [
         (
             "cron_heartbeat_last_seen_timestamp_seconds",
             "Unix time of the job's last heartbeat.",
