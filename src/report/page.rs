@@ -78,7 +78,9 @@ pub(crate) fn write_page(
         markup.footer(&footer)?;
     }
     if !report.causes.is_empty() {
-        let texts: Vec<String> = report.causes.iter().map(|t| markup.escape(t)).collect();
+        let texts: Vec<String> = (report.causes.iter())
+            .map(|c| markup.escape(&c.text))
+            .collect();
         markup.causes(&texts)?;
     }
     markup.end()
