@@ -35,8 +35,8 @@ pub(crate) struct Report<'a> {
     pub dirs: &'a [PathBuf],
     /// The same jobs across hosts.
     pub fleet: &'a crate::fleet::Fleet,
-    /// What caused the run's bad jobs (night-watch's pages).
-    pub causes: &'a [crate::cause::Cause],
+    /// What caused the run's bad jobs, a line each (night-watch's pages).
+    pub causes: &'a [String],
 }
 
 impl<'a> Report<'a> {

@@ -78,9 +78,7 @@ pub(crate) fn write_page(
         markup.footer(&footer)?;
     }
     if !report.causes.is_empty() {
-        let texts: Vec<String> = (report.causes.iter())
-            .map(|c| markup.escape(&c.text))
-            .collect();
+        let texts: Vec<String> = report.causes.iter().map(|t| markup.escape(t)).collect();
         markup.causes(&texts)?;
     }
     markup.end()
