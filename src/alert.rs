@@ -9,10 +9,8 @@
 //! alerted before and does not now.
 //!
 //! One rule for reminders ([`reminder_due`]): while something alerts, one
-//! reminder per whole period since an anchor. `--changes-only` anchors on
-//! its last delivery (the state's `printed_at`); the alert issue anchors
-//! on the issue's opening on the forge, which numbers the periods its
-//! markers record (`tracker::remind`).
+//! reminder per whole period since an anchor: `--changes-only`'s last
+//! delivery, or the alert issue's opening on the forge.
 
 use std::collections::BTreeMap;
 
@@ -32,7 +30,6 @@ pub(crate) const STATE_VERSION: u32 = 1;
 /// state, unchanged since its first version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct State {
-    /// [`STATE_VERSION`].
     pub version: u32,
     /// When the last run was delivered.
     #[serde(serialize_with = "rfc3339_seconds", deserialize_with = "rfc3339_any")]
@@ -48,7 +45,6 @@ impl State {
         (state.version == STATE_VERSION).then_some(state)
     }
 
-    /// The state as one line of JSON.
     pub(crate) fn to_json_line(&self) -> Vec<u8> {
         crate::record::json_line(self)
     }
@@ -77,28 +73,17 @@ pub(crate) fn alerting<'a>(jobs: impl IntoIterator<Item = (&'a String, &'a Statu
 /// How the alerting jobs `now` differ from those `before` (both as given
 /// by [`alerting`]).
 pub(crate) fn diff(before: &Jobs, now: &Jobs) -> Diff {
-    let went_bad = now
-        .iter()
-        .filter(|(job, _)| !before.contains_key(*job))
-        .map(|(j, s)| (j.clone(), *s))
-        .collect();
-    let changed = now
-        .iter()
-        .filter_map(|(job, s)| {
-            let was = before.get(job)?;
-            (was != s).then(|| (job.clone(), *was, *s))
-        })
-        .collect();
-    let left = before
-        .iter()
-        .filter(|(job, _)| !now.contains_key(*job))
-        .map(|(j, s)| (j.clone(), *s))
-        .collect();
-    Diff {
-        went_bad,
-        changed,
-        left,
+    let mut d = Diff::default();
+    for (job, &status) in now {
+        match before.get(job) {
+            None => d.went_bad.push((job.clone(), status)),
+            Some(&was) if was != status => d.changed.push((job.clone(), was, status)),
+            Some(_) => {}
+        }
     }
+    let gone = before.iter().filter(|(job, _)| !now.contains_key(*job));
+    d.left = gone.map(|(job, &was)| (job.clone(), was)).collect();
+    d
 }
 
 /// The reminder period due `now` while the jobs in `still_bad` (as given

@@ -13,8 +13,7 @@ use crate::judge::{Judgement, Status};
 
 pub(crate) use crate::alert::State;
 
-/// The state file beside the run lock: the lock's path with `.state`
-/// appended.
+/// The state file beside the run lock: `LOCK.state`.
 pub(crate) fn state_path(lock: &Path) -> PathBuf {
     crate::store::beside(lock, ".state")
 }
@@ -46,19 +45,13 @@ pub(crate) fn decide(
     remind: u64,
 ) -> Decision {
     let assessed = alert::assess(last, now_pairs.to_vec(), now, remind);
-    // The pairs are sorted: a look-up each.
-    let status_now = |key: &str| {
-        let at = now_pairs.binary_search_by(|(k, _)| k.as_str().cmp(key));
-        at.ok().map(|at| now_pairs[at].1)
-    };
-    let left = if assessed.deliver {
-        assessed.diff.left
-    } else {
-        Vec::new()
-    };
-    let recovered = (left.into_iter())
+    // Recoveries are news only in a run that prints.
+    let left = assessed.diff.left.into_iter().filter(|_| assessed.deliver);
+    let recovered = left
         .map(|(key, was)| {
-            let now = status_now(&key);
+            // The pairs are sorted: a look-up each.
+            let at = now_pairs.binary_search_by(|(k, _)| k.cmp(&key));
+            let now = at.ok().map(|at| now_pairs[at].1);
             (key, was, now)
         })
         .collect();
@@ -69,9 +62,8 @@ pub(crate) fn decide(
     }
 }
 
-/// The name a run gives the job with `key`: the job alone when the run's
-/// `jobs` come from one host, else `host/job` (see
-/// [`crate::report::content::job_name`]). Unescaped.
+/// The name a run gives the job with `key`, as
+/// [`crate::report::content::job_name`] does. Unescaped.
 pub(crate) fn name_of<'a>(key: &'a str, jobs: &[Judgement]) -> &'a str {
     if crate::report::content::several_hosts(jobs) {
         return key;

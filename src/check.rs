@@ -295,7 +295,7 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
         return out;
     }
     let now = args.judge.now.unwrap_or_else(chrono::Utc::now);
-    let report = judged.map_or(Report::empty(now, args.judge.factor), report_of);
+    let report = judged.map_or(Report::new(now, args.judge.factor, &[]), report_of);
     let unread = judged.map_or(&[][..], |j| &j.unread_crontabs[..]);
     // Writing to memory fails only when out of memory, which aborts anyway;
     // an error here would leave the output short, never wrong.

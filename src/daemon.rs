@@ -12,7 +12,6 @@
 //! the caller may log or ignore.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -47,7 +46,8 @@ pub struct Daemon {
     min_gap: Duration,
     last_write: Option<Instant>,
     pinger: Option<Pinger>,
-    ping_busy: Arc<AtomicBool>,
+    /// Why the last ping failed; a ping is under way while its thread
+    /// holds the other reference.
     ping_error: Arc<Mutex<Option<String>>>,
 }
 
@@ -74,7 +74,6 @@ impl Daemon {
             min_gap: Duration::from_secs((seconds / 10).max(1)),
             last_write: None,
             pinger: None,
-            ping_busy: Arc::new(AtomicBool::new(false)),
             ping_error: Arc::new(Mutex::new(None)),
         })
     }
@@ -145,22 +144,20 @@ impl Daemon {
     }
 
     /// Pings from a background thread, unless the previous ping is still
-    /// under way (a slow server then costs skipped pings, never a stall).
+    /// under way: a slow server costs skipped pings, never a stall.
     fn send_ping(&self, record: &Heartbeat) {
-        let Some(pinger) = self.pinger.clone() else {
+        let (Some(pinger), 1) = (self.pinger.clone(), Arc::strong_count(&self.ping_error)) else {
             return;
         };
-        if self.ping_busy.swap(true, Ordering::SeqCst) {
-            return;
-        }
         let ping = Ping::Beat {
             ok: record.status == RunStatus::Ok,
             exit_code: record.exit_code,
             body: record.message.clone(),
             duration: None,
         };
-        let (busy, error) = (Arc::clone(&self.ping_busy), Arc::clone(&self.ping_error));
-        let spawned = thread::Builder::new()
+        let error = Arc::clone(&self.ping_error);
+        // A thread that cannot start drops its reference with the closure.
+        let _ = thread::Builder::new()
             .name("hb-ping".to_owned())
             .spawn(move || {
                 let result = pinger
@@ -168,11 +165,7 @@ impl Daemon {
                     .err()
                     .map(|e| e.to_string());
                 *error.lock().unwrap_or_else(PoisonError::into_inner) = result;
-                busy.store(false, Ordering::SeqCst);
             });
-        if spawned.is_err() {
-            self.ping_busy.store(false, Ordering::SeqCst);
-        }
     }
 }
 

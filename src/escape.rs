@@ -40,10 +40,9 @@ pub fn is_unsafe(c: char) -> bool {
         )
 }
 
-/// Replaces every character of [`is_unsafe`] (controls, separators,
-/// bidirectional and zero-width characters) with a visible `\u{..}` escape,
-/// so that no terminal escape sequence, line break or invisible reordering
-/// from a file reaches the output.
+/// Replaces every character of [`is_unsafe`] with a visible `\u{..}`
+/// escape, so that no terminal escape sequence, line break or invisible
+/// reordering from a file reaches the output.
 pub(crate) fn terminal(text: &str) -> Cow<'_, str> {
     // Printable ASCII, the usual job name, holds nothing unsafe.
     if text.bytes().all(|b| (0x20..0x7f).contains(&b)) || !text.chars().any(is_unsafe) {
@@ -75,8 +74,7 @@ pub(crate) fn value(text: &str) -> String {
     format!("{}... ({count} characters)", terminal(&head))
 }
 
-/// A path as [`terminal`] shows it: lossy UTF-8, every unsafe character
-/// escaped.
+/// A path as [`terminal`] shows it, in lossy UTF-8.
 pub(crate) fn terminal_path(path: &Path) -> String {
     terminal(&path.to_string_lossy()).into_owned()
 }
@@ -86,8 +84,18 @@ pub(crate) fn terminal_path(path: &Path) -> String {
 /// document means the same to a parser, and no control, bidirectional or
 /// zero-width character is in it raw.
 #[derive(Debug, Default)]
-pub(crate) struct JsonFormatter {
+struct JsonFormatter {
     pretty: serde_json::ser::PrettyFormatter<'static>,
+}
+
+/// Forwards the layout methods of [`serde_json::ser::Formatter`] to the
+/// pretty formatter: only the strings are written another way.
+macro_rules! pretty {
+    ($($name:ident($($arg:ident: $ty:ty)?);)*) => {$(
+        fn $name<W: ?Sized + io::Write>(&mut self, w: &mut W $(, $arg: $ty)?) -> io::Result<()> {
+            self.pretty.$name(w $(, $arg)?)
+        }
+    )*};
 }
 
 impl serde_json::ser::Formatter for JsonFormatter {
@@ -108,48 +116,16 @@ impl serde_json::ser::Formatter for JsonFormatter {
         writer.write_all(rest.as_bytes())
     }
 
-    fn begin_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.pretty.begin_array(w)
-    }
-
-    fn end_array<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.pretty.end_array(w)
-    }
-
-    fn begin_array_value<W: ?Sized + io::Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> io::Result<()> {
-        self.pretty.begin_array_value(w, first)
-    }
-
-    fn end_array_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.pretty.end_array_value(w)
-    }
-
-    fn begin_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.pretty.begin_object(w)
-    }
-
-    fn end_object<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.pretty.end_object(w)
-    }
-
-    fn begin_object_key<W: ?Sized + io::Write>(
-        &mut self,
-        w: &mut W,
-        first: bool,
-    ) -> io::Result<()> {
-        self.pretty.begin_object_key(w, first)
-    }
-
-    fn begin_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.pretty.begin_object_value(w)
-    }
-
-    fn end_object_value<W: ?Sized + io::Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.pretty.end_object_value(w)
+    pretty! {
+        begin_array();
+        end_array();
+        begin_array_value(first: bool);
+        end_array_value();
+        begin_object();
+        end_object();
+        begin_object_key(first: bool);
+        begin_object_value();
+        end_object_value();
     }
 }
 
@@ -181,7 +157,7 @@ pub fn markdown(text: &str) -> String {
 }
 
 /// `text` made [`terminal`]-safe, then each character written by `put`.
-fn rewrite(text: &str, put: impl Fn(&mut String, char)) -> String {
+pub(crate) fn rewrite(text: &str, put: impl Fn(&mut String, char)) -> String {
     let plain = terminal(text);
     let mut out = String::with_capacity(plain.len() + 8);
     plain.chars().for_each(|c| put(&mut out, c));
@@ -189,13 +165,11 @@ fn rewrite(text: &str, put: impl Fn(&mut String, char)) -> String {
 }
 
 /// Renders text inert for a chat message (Slack, Mattermost, Rocket.Chat,
-/// Discord): an inline code span, in which no Markdown, link or mention is
-/// read, holding the text with control characters escaped as in
-/// `terminal`, backticks (which would end the span) as `'`, `@` as the
-/// full-width `＠` (no `@channel` or `@here` whatever a client makes of
-/// code), and, where `entities` (Slack's rule, which Mattermost and
-/// Rocket.Chat read alike), `&`, `<` and `>` as `&amp;`, `&lt;` and
-/// `&gt;`, so that no `<!here>` or `<URL|text>` is ever read.
+/// Discord): one inline code span, in which no Markdown, link or mention is
+/// read, with backticks (which would end the span) as `'`, `@` as `＠` (no
+/// `@channel` whatever a client makes of code), and, where `entities`
+/// (Slack's rule, read alike by Mattermost and Rocket.Chat), `&`, `<` and
+/// `>` as entities, so that no `<!here>` or `<URL|text>` is ever read.
 pub(crate) fn chat(text: &str, entities: bool) -> String {
     let inert = rewrite(text, |out, c| match c {
         '`' => out.push('\''),

@@ -100,20 +100,16 @@ pub(crate) fn header(out: &mut dyn io::Write, name: &str, help: &str) -> io::Res
     writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge")
 }
 
-/// Escapes a label value: first every control, bidirectional or zero-width
-/// character (a line feed among them) as a visible `\u{..}` (the text
-/// format has no escape for them), then backslash and double quote, as the
-/// format requires.
+/// Escapes a label value: unsafe characters (a line feed among them) as
+/// [`crate::escape::terminal`] does, since the format has no escape for
+/// them, then backslash and double quote, as the format requires.
 pub(crate) fn label_value(text: &str) -> String {
-    let text = crate::escape::terminal(text);
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    crate::escape::rewrite(text, |out, c| {
         if matches!(c, '\\' | '"') {
             out.push('\\');
         }
         out.push(c);
-    }
-    out
+    })
 }
 
 #[cfg(test)]
@@ -139,14 +135,7 @@ mod tests {
     #[test]
     fn every_job_gets_one_hot_status_and_its_gauges() {
         let jobs = [judged("backup", Status::Stale), Judgement::missing("ghost")];
-        let report = Report {
-            checked_at: Utc.timestamp_opt(1_800_000_900, 0).unwrap(),
-            factor: 2.0,
-            jobs: &jobs,
-            dirs: &[],
-            fleet: &crate::fleet::NONE,
-            causes: &[],
-        };
+        let report = Report::new(Utc.timestamp_opt(1_800_000_900, 0).unwrap(), 2.0, &jobs);
         let mut out = Vec::new();
         write_prometheus(&mut out, &report).unwrap();
         let text = String::from_utf8(out).unwrap();

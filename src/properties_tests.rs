@@ -316,7 +316,7 @@ proptest! {
         reason in hostile(),
         status in proptest::sample::select(Status::ALL.to_vec()),
     ) {
-        use crate::report::{self, Layout, Report};
+        use crate::report::{self, Report};
         let mut j = Judgement::missing(&job);
         j.status = status;
         j.host = Some(host.clone());
@@ -331,7 +331,7 @@ proptest! {
         let mut out = Vec::new();
         report::write_lines(&mut out, &jobs, &crate::fleet::NONE, true).unwrap();
         outputs.push(("hb-check text", out));
-        for (name, layout) in [("panel", Layout::Panel), ("report", Layout::Report)] {
+        for (name, layout) in [("panel", true), ("report", false)] {
             let mut out = Vec::new();
             report::write_page(&mut report::TextPage(&mut out, report::Text { unicode: true, colour: false }), &host, &rep, layout).unwrap();
             outputs.push((name, out));

@@ -13,7 +13,7 @@ use crate::error::Error;
 use crate::escape;
 use crate::exit_code::Watch as Code;
 use crate::metrics;
-use crate::report::{self, content, Html, Layout, Markdown, Recipient, Report, Text, TextPage};
+use crate::report::{self, content, Html, Markdown, Markup, Recipient, Report, Text, TextPage};
 use crate::survey;
 
 /// The program's name, first on every line it writes to standard error.
@@ -39,7 +39,6 @@ pub const PROGRAM: &str = "night-watch";
     after_help = "Formats:\n  text      a table; UTF-8 borders and colours on a terminal (not with NO_COLOR),\n            plain ASCII without escape sequences anywhere else\n  markdown  GitHub-flavoured Markdown (Gitea, GitHub)\n  html      one self-contained HTML document with inline styles, for a mail body\n  json      the document of `hb-check --format json`\n  prometheus  the Prometheus text format, for node_exporter's textfile collector\n  mail      one MIME message for `sendmail -t` (needs --to): the text and the HTML\n            report as alternatives, the --subject line as its subject\n\nExample, from cron:\n  night-watch --format mail --to ops@example.com | /usr/sbin/sendmail -t\n\nExit codes:\n  0  the report was rendered, whatever it says\n  3  nothing could be read (no heartbeat directory, unreadable directory),\n     bad usage, or a --notify destination did not take the summary"
 )]
 pub struct Args {
-    /// Which heartbeats to read and how to judge them.
     #[command(flatten)]
     pub(crate) judge: JudgeArgs,
 
@@ -52,7 +51,6 @@ pub struct Args {
     #[arg(long, value_enum, env = "HB_REPORT_FORMAT", default_value = "text")]
     pub(crate) format: Format,
 
-    /// Where the morning summary also goes (webhooks, ntfy, chat, commands).
     #[command(flatten, next_help_heading = "Notify")]
     pub(crate) notify: crate::notify::Destinations,
 
@@ -114,13 +112,10 @@ pub fn run(args: &Args) -> Code {
     run_to(args, &mut stdout.lock(), terminal)
 }
 
-/// Runs night-watch with `args`, printing the report to `stdout`, and
-/// returns the exit code. `terminal` says whether `stdout` is a terminal,
-/// which allows borders drawn in Unicode and colours in text output.
-///
-/// When nothing can be read the output still says so in the format asked
-/// for (`night-watch web1: CANNOT CHECK: ...` as the subject and the body),
-/// so a morning mail never goes out blank, and the exit code is 3.
+/// [`run`] to `stdout`, which is a `terminal` or not. When nothing can be
+/// read the output still says so in the format asked for (`night-watch
+/// web1: CANNOT CHECK: ...` as the subject and the body), so a morning
+/// mail never goes out blank, and the exit code is 3.
 pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Code {
     let host = args.judge.host();
     let (code, out) = match survey::locate(&args.judge)
@@ -168,21 +163,17 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
         fleet: &judged.fleet,
         causes: &causes,
     };
-    let layout = if args.panel {
-        Layout::Panel
-    } else {
-        Layout::Report
-    };
+    let page = |markup: &mut dyn Markup| report::write_page(markup, host, &report, args.panel);
     let mut out = Vec::new();
     // Writing to memory fails only when out of memory, which aborts anyway.
     let _ = match args.format {
         _ if args.subject => writeln!(out, "{}", content::subject(host, &judged.jobs)),
         Format::Text => {
             let how = text_options(terminal, |name| std::env::var(name).ok());
-            report::write_page(&mut TextPage(&mut out, how), host, &report, layout)
+            page(&mut TextPage(&mut out, how))
         }
-        Format::Markdown => report::write_page(&mut Markdown(&mut out), host, &report, layout),
-        Format::Html => report::write_page(&mut Html(&mut out), host, &report, layout),
+        Format::Markdown => page(&mut Markdown(&mut out)),
+        Format::Html => page(&mut Html(&mut out)),
         Format::Json => {
             let causes = (!judged.causes.list.is_empty())
                 .then(|| cause::render::json_fields(&judged.jobs, &judged.causes));
@@ -190,11 +181,9 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
         }
         Format::Prometheus => metrics::write_prometheus(&mut out, &report),
         Format::Mail => {
-            let mut text = Vec::new();
-            let mut html = Vec::new();
-            let plain = Text::default();
-            let _ = report::write_page(&mut TextPage(&mut text, plain), host, &report, layout);
-            let _ = report::write_page(&mut Html(&mut html), host, &report, layout);
+            let (mut text, mut html) = (Vec::new(), Vec::new());
+            let _ = page(&mut TextPage(&mut text, Text::default()));
+            let _ = page(&mut Html(&mut html));
             let subject = content::subject(host, &judged.jobs);
             let bodies = (&text[..], &html[..]);
             report::write_mail(
@@ -210,12 +199,10 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
     out
 }
 
-/// How text output may look, from whether standard output is a terminal
-/// and the environment (`env` looks a variable up): colour only on a
-/// terminal whose `TERM` is set and not `dumb`, and without `NO_COLOR`;
-/// borders drawn in Unicode only on a terminal whose locale (the first of
-/// `LC_ALL`, `LC_CTYPE`, `LANG` that is set) is UTF-8. Anything else gets
-/// plain ASCII without one escape sequence.
+/// How text output may look on a `terminal` or not, by the variables `env`
+/// looks up: colour only where `TERM` is set and not `dumb`, and without
+/// `NO_COLOR`; Unicode borders only where the locale (the first set of
+/// `LC_ALL`, `LC_CTYPE`, `LANG`) is UTF-8. Anything else gets plain ASCII.
 pub(crate) fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>) -> Text {
     let set = |name: &str| env(name).filter(|v| !v.is_empty());
     let term = set("TERM");
@@ -253,7 +240,7 @@ fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
         ),
         Format::Json => {
             let now = args.judge.now.unwrap_or_else(chrono::Utc::now);
-            let report = Report::empty(now, args.judge.factor);
+            let report = Report::new(now, args.judge.factor, &[]);
             report::write_json(&mut out, &report, &[err.to_string()], &[], None)
         }
         Format::Prometheus => Ok(()),

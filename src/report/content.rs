@@ -1,6 +1,7 @@
-//! What every night-watch format shares: the panel's cells, and the words
-//! and numbers of the heading, the summary, the subject, the
-//! needs-attention details and the footer.
+//! What every night-watch format shares: the panel's cells (with the recent
+//! runs' strip, success rate and median duration when some job has a
+//! history), and the words and numbers of the heading, the summary, the
+//! subject, the needs-attention details and the footer.
 //!
 //! The helpers here return plain, unescaped text; each renderer escapes what
 //! came from heartbeat files for its medium. The one exception is
@@ -10,23 +11,18 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 
-use super::{runs, Report};
+use super::Report;
 use crate::escape::terminal;
+use crate::fleet::{Fleet, Group};
 use crate::history::Mark;
 use crate::judge::{summary, Judgement, Status};
 use crate::record::format_duration;
 
-/// How much of the page to render.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Layout {
-    /// The table of jobs alone.
-    Panel,
-    /// Heading, summary, panel, needs-attention details and footer.
-    Report,
-}
-
 /// The panel's columns after the optional `host` column, in order.
-pub(crate) const COLUMNS: [&str; 5] = ["job", "status", "age", "interval", "ratio"];
+const COLUMNS: [&str; 5] = ["job", "status", "age", "interval", "ratio"];
+
+/// The columns the panel adds when some job has a history.
+const RUN_COLUMNS: [&str; 3] = ["last runs", "success", "median"];
 
 /// What stands where a value does not exist (the age of a missing job).
 pub(crate) const NONE: &str = "-";
@@ -53,7 +49,7 @@ pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'_>>
     let hosts = several_hosts(jobs);
     let with_due = jobs.iter().any(|j| due(j).is_some());
     let with_runs = jobs.iter().any(|j| j.recent.is_some());
-    let mut headings = Vec::with_capacity(COLUMNS.len() + 2 + runs::COLUMNS.len());
+    let mut headings = Vec::with_capacity(COLUMNS.len() + 2 + RUN_COLUMNS.len());
     if hosts {
         headings.push("host");
     }
@@ -62,7 +58,7 @@ pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'_>>
         headings.push("due");
     }
     if with_runs {
-        headings.extend(runs::COLUMNS);
+        headings.extend(RUN_COLUMNS);
     }
     let rows = jobs
         .iter()
@@ -81,11 +77,10 @@ pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'_>>
             if with_runs {
                 let recent = j.recent.as_deref();
                 cells.push(Cell::Strip(recent.map_or(&[], |r| &r.marks)));
-                let rate = recent.and_then(|r| r.success_rate).map(runs::format_rate);
+                let rate = recent.and_then(|r| r.success_rate).map(format_rate);
                 let median = recent.and_then(|r| r.median_duration);
-                cells.extend(
-                    [or_none(rate), or_none(median.map(runs::format_seconds))].map(Cell::Number),
-                );
+                cells
+                    .extend([or_none(rate), or_none(median.map(format_seconds))].map(Cell::Number));
             }
             cells
         })
@@ -117,15 +112,58 @@ pub(crate) fn due(j: &Judgement) -> Option<String> {
     Some(format!("{when}{missed}"))
 }
 
+/// Whether a column of the panel holds numbers (aligned right).
+pub(crate) fn is_numeric(heading: &str) -> bool {
+    matches!(heading, "age" | "interval" | "ratio" | "success" | "median")
+}
+
+/// The strip of recent runs in ASCII (`++x?`) or Unicode (`✓✓✗·`); `-`
+/// when empty.
+pub(crate) fn strip(marks: &[Mark], unicode: bool) -> String {
+    if marks.is_empty() {
+        return NONE.to_owned();
+    }
+    marks.iter().map(|m| m.symbol(unicode)).collect()
+}
+
+/// A rate from 0 to 1 as a whole percentage: `86%`.
+fn format_rate(rate: f64) -> String {
+    format!("{:.0}%", (rate * 100.0).clamp(0.0, 100.0))
+}
+
+/// A duration in seconds: one decimal under ten seconds (`2.5s`), else the
+/// compact form (`12s`, `1m 30s`, `2h 5m`).
+fn format_seconds(seconds: f64) -> String {
+    if seconds < 9.95 {
+        format!("{seconds:.1}s")
+    } else {
+        // Bounded: a duration read from a file can be any finite number.
+        format_duration(seconds.round().min(u64::MAX as f64) as u64)
+    }
+}
+
 pub(crate) fn several_hosts(jobs: &[Judgement]) -> bool {
     let mut hosts = jobs.iter().filter_map(|j| j.host.as_deref());
     hosts.next().is_some_and(|first| hosts.any(|h| h != first))
 }
 
-/// The one name of a job in everything a run prints (hb-check's lines, the
-/// lines of jobs that changed, the report's titles): `host/job` when the
-/// run shows several hosts ([`several_hosts`] of all its jobs), else the
-/// job alone, since the whole output is about one host. Unescaped.
+/// `jobs` in order, with the rows of each group of `fleet` as one entry
+/// (with its group) where the first of them stands.
+pub(crate) fn entries<'a>(
+    jobs: impl IntoIterator<Item = &'a Judgement>,
+    fleet: &'a Fleet,
+) -> impl Iterator<Item = (&'a Judgement, Option<&'a Group>)> {
+    let mut told = vec![false; fleet.groups.len()];
+    jobs.into_iter()
+        .filter_map(move |j| match fleet.group_of(j) {
+            Some(g) if std::mem::replace(&mut told[g], true) => None,
+            g => Some((j, g.map(|g| &fleet.groups[g]))),
+        })
+}
+
+/// The one name of a job in everything a run prints: `host/job` when the
+/// run shows [`several_hosts`], else the job alone, since the whole output
+/// is about one host. Unescaped.
 pub(crate) fn job_name(host: Option<&str>, job: &str, several_hosts: bool) -> String {
     match (host, several_hosts) {
         (Some(host), true) => format!("{host}/{job}"),
@@ -149,7 +187,7 @@ pub(crate) fn format_time(t: DateTime<Utc>) -> String {
 
 /// The nonzero counts, worst first: `1 stale, 1 late, 10 ok`. Empty when
 /// there are no jobs.
-pub(crate) fn counts(jobs: &[Judgement]) -> String {
+fn counts(jobs: &[Judgement]) -> String {
     summary(jobs)
         .into_iter()
         .filter(|(_, n)| *n > 0)
@@ -173,15 +211,13 @@ pub(crate) fn summary_line(jobs: &[Judgement]) -> String {
 /// subject has no space to fold at; the body says it all anyway.
 const SUBJECT_MAX: usize = 200;
 
-/// `line` made a subject: its control characters escaped, and cut to
-/// `SUBJECT_MAX` characters with `...` at the end when it is longer.
+/// `line` made a subject: [`cut`] to `SUBJECT_MAX` characters.
 pub(crate) fn subject_line(line: &str) -> String {
     cut(line, SUBJECT_MAX)
 }
 
-/// `text` with its control characters escaped (as `terminal` does), cut
-/// to at most `max` characters (at least 4), with `...` at the end when it
-/// was longer.
+/// `text` made [`terminal`]-safe and cut to at most `max` characters (at
+/// least 4), with `...` at the end when it was longer.
 pub(crate) fn cut(text: &str, max: usize) -> String {
     let line = terminal(text);
     match line.char_indices().nth(max.max(4) - 3) {
@@ -208,25 +244,21 @@ pub(crate) fn heading(host: &str, at: DateTime<Utc>) -> String {
     format!("night-watch report for {host}, {}", format_time(at))
 }
 
-/// The jobs the needs-attention section lists: every one that is not ok
-/// (a run in progress within its maximum is fine).
-/// Late jobs are included although they do not alert: the morning reader
-/// wants to see a job that is slipping before it goes stale.
+/// The jobs the needs-attention section lists: every one that is not ok,
+/// late ones too, although they do not alert: the morning reader wants to
+/// see a job that is slipping before it goes stale.
 pub(crate) fn needs_attention(jobs: &[Judgement]) -> impl Iterator<Item = &Judgement> {
     jobs.iter().filter(|j| !j.status.is_healthy())
 }
 
-/// A job's message as every page shows it: without trailing whitespace (a
-/// script's output ends in a newline, which would show as `\u{a}`); the
-/// characters inside are left for the renderer to escape. `None` when
-/// nothing is left.
+/// A job's message without trailing whitespace (a script's output ends in
+/// a newline, which would show as `\u{a}`); `None` when nothing is left.
 pub(crate) fn message(job: &Judgement) -> Option<&str> {
     let text = job.message.as_deref()?.trim_end();
     (!text.is_empty()).then_some(text)
 }
 
-/// The details of one job in the needs-attention section, as label and
-/// unescaped value: last seen, reason, message, exit code, file.
+/// A job's needs-attention details, as label and unescaped value.
 pub(crate) fn details(job: &Judgement, now: DateTime<Utc>) -> [(&'static str, String); 5] {
     let last_seen = match job.timestamp {
         Some(t) => {
@@ -248,8 +280,7 @@ pub(crate) fn details(job: &Judgement, now: DateTime<Utc>) -> [(&'static str, St
     ]
 }
 
-/// The footer, as label and unescaped value: the directories read, the
-/// stale factor, and the instant the jobs were judged at.
+/// The footer, as label and unescaped value.
 pub(crate) fn footer(report: &Report) -> [(&'static str, String); 3] {
     let dirs: Vec<String> = report
         .dirs

@@ -3,7 +3,6 @@
 //! shown by its word as well as its colour, and every piece of text from
 //! heartbeat files is escaped.
 
-use std::borrow::Cow;
 use std::io;
 
 use super::content;
@@ -60,8 +59,8 @@ fn badge(status: Status) -> &'static str {
 pub(crate) struct Html<'w>(pub(crate) &'w mut dyn io::Write);
 
 impl Markup for Html<'_> {
-    fn escape<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        Cow::Owned(html(text))
+    fn escape(&self, text: &str) -> String {
+        html(text)
     }
 
     fn start(&mut self, title: &str) -> io::Result<()> {

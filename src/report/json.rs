@@ -87,13 +87,10 @@ pub(crate) struct CauseFields {
 }
 
 /// Writes one JSON document: `checked_at`, `factor`, `jobs` (worst first)
-/// and `summary` (a count for every status). A job whose schedule is known
-/// also has `schedule`, `time_zone`, `expectation` (`crontab FILE:LINE` or
-/// `record`) and, when judged by it, `due_at` and `grace_seconds`. Lists
-/// left out when empty: `errors` (what kept the run from judging the jobs,
-/// or went wrong after: metrics file, tracker) and `unread_crontabs` (the
-/// users' crontabs `--discover` could not read, whose jobs are not
-/// expected); with `causes`, the run's `causes` and each job's `cause`.
+/// and `summary` (a count for every status); `errors` (what kept the run
+/// from judging the jobs, or went wrong after) and `unread_crontabs` (whose
+/// jobs are not expected) when there are some; with `causes`, the run's
+/// `causes` and each job's `cause`.
 pub(crate) fn write_json(
     out: &mut impl io::Write,
     report: &Report,

@@ -3,21 +3,17 @@
 
 use std::io;
 
-use super::content::{due, format_ratio, job_name, several_hosts};
+use super::content::{due, entries, format_ratio, job_name, several_hosts};
 use crate::escape::terminal;
 use crate::fleet::Fleet;
 use crate::judge::{Judgement, Status};
 use crate::record::format_duration;
 
-/// Writes the quorum rules that need saying first (one line for a job
-/// below its quorum; one for a job whose quorum holds while some hosts
-/// are bad), then one line per job, `job status: age, interval, ratio:
-/// reason` (or `job status: age, due 03:10, missed: reason` for a job
-/// judged by its schedule), in the order given; the rows of a group of
-/// `fleet` are one line where the first of them stands: `backup stale on
-/// 40 of 42 hosts: web01..web40`. With `all` false, ok and paused jobs are
-/// left out: a run whose exit code is 0 prints nothing, so cron mails
-/// nothing.
+/// Writes the quorum rules that need saying, then a [`write_line`] per job
+/// in the order given; the rows of a group of `fleet` are one line where
+/// the first of them stands: `backup stale on 40 of 42 hosts:
+/// web01..web40`. With `all` false, ok and paused jobs are left out: a run
+/// whose exit code is 0 prints nothing, so cron mails nothing.
 pub(crate) fn write_lines(
     out: &mut impl io::Write,
     jobs: &[Judgement],
@@ -29,23 +25,24 @@ pub(crate) fn write_lines(
     }
     let several_hosts = several_hosts(jobs);
     let quiet = |s: Status| s.is_healthy() || s == Status::Paused;
-    let mut told = vec![false; fleet.groups.len()];
-    for j in jobs.iter().filter(|j| all || !quiet(j.status)) {
-        if let Some(group) = fleet.group_of(j) {
-            if !std::mem::replace(&mut told[group], true) {
-                writeln!(out, "{}", terminal(&fleet.groups[group].line()))?;
-            }
-            continue;
+    let shown = jobs.iter().filter(|j| all || !quiet(j.status));
+    for (j, group) in entries(shown, fleet) {
+        match group {
+            Some(group) => writeln!(out, "{}", terminal(&group.line()))?,
+            None => write_line(
+                out,
+                j,
+                &job_name(j.host.as_deref(), &j.job, several_hosts),
+                "",
+            )?,
         }
-        let name = job_name(j.host.as_deref(), &j.job, several_hosts);
-        write_line(out, j, &name, "")?;
     }
     Ok(())
 }
 
 /// One job's line, `name status: age, interval, ratio: reason` (or `name
-/// status: age, due 03:10, missed: reason`), with `tag` (escaped already)
-/// after the status.
+/// status: age, due 03:10, missed: reason` for a job judged by its
+/// schedule), with `tag` (escaped already) after the status.
 pub(crate) fn write_line(
     out: &mut impl io::Write,
     j: &Judgement,

@@ -60,9 +60,8 @@ impl Header for To {
     }
 }
 
-/// One recipient of a `To:` header, after a comma and a foldable space
-/// unless it is the `first`; a display name is quoted or encoded (RFC
-/// 2047) as it needs.
+/// One recipient of a `To:` header, after a comma unless it is the
+/// `first`; a display name is quoted or encoded (RFC 2047) as it needs.
 fn encode_recipient(
     w: &mut EmailWriter<'_>,
     first: bool,
@@ -134,8 +133,7 @@ pub(crate) fn write_mail(
     out.write_all(&message.formatted())
 }
 
-/// Parses a mailbox for `--from`: `ops@example.com` or `Ops
-/// <ops@example.com>`.
+/// Parses a mailbox for `--from`.
 pub(crate) fn parse_mailbox(text: &str) -> Result<Mailbox, Error> {
     text.trim().parse::<Mailbox>().map_err(|e| {
         Error::rule_from(
@@ -157,9 +155,7 @@ fn is_user_name(name: &str) -> bool {
         && name.chars().next().is_some_and(|c| c != '-' && c != '.')
 }
 
-/// Parses a recipient for `--to`, as cron's `MAILTO` takes one: a mail
-/// address (`ops@example.com`, `Ops <ops@example.com>`) or a local user
-/// name (`root`).
+/// Parses a recipient for `--to`.
 pub(crate) fn parse_recipient(text: &str) -> Result<Recipient, Error> {
     let text = text.trim();
     if is_user_name(text) {

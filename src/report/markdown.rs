@@ -4,9 +4,8 @@
 use std::borrow::Cow;
 use std::io;
 
-use super::content::NONE;
+use super::content::{self, NONE};
 use super::page::{Cell, Markup};
-use super::runs;
 use crate::escape::markdown;
 use crate::judge::Status;
 
@@ -14,8 +13,8 @@ use crate::judge::Status;
 pub(crate) struct Markdown<'w>(pub(crate) &'w mut dyn io::Write);
 
 impl Markup for Markdown<'_> {
-    fn escape<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        Cow::Owned(markdown(text))
+    fn escape(&self, text: &str) -> String {
+        markdown(text)
     }
 
     fn heading(&mut self, text: &str) -> io::Result<()> {
@@ -30,19 +29,19 @@ impl Markup for Markdown<'_> {
         writeln!(self.0, "| {} |", headings.join(" | "))?;
         let rule: Vec<&str> = headings
             .iter()
-            .map(|h| if runs::is_numeric(h) { "--:" } else { ":--" })
+            .map(|h| if content::is_numeric(h) { "--:" } else { ":--" })
             .collect();
         writeln!(self.0, "| {} |", rule.join(" | "))?;
         for row in rows {
             let cells: Vec<Cow<str>> = row
                 .iter()
                 .map(|cell| match cell {
-                    Cell::Text(text) => self.escape(text),
+                    Cell::Text(text) => Cow::Owned(markdown(text)),
                     Cell::Status(status) => Cow::Borrowed(status.as_str()),
                     Cell::Number(number) => Cow::Borrowed(number.as_str()),
                     // ASCII in a code span: `+`, `x` and `?` mean nothing there.
                     Cell::Strip([]) => Cow::Borrowed(NONE),
-                    Cell::Strip(marks) => Cow::Owned(format!("`{}`", runs::strip(marks, false))),
+                    Cell::Strip(marks) => Cow::Owned(format!("`{}`", content::strip(marks, false))),
                 })
                 .collect();
             writeln!(self.0, "| {} |", cells.join(" | "))?;
@@ -89,7 +88,7 @@ fn list(out: &mut dyn io::Write, items: &[(&str, String)]) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::judge::Judgement;
-    use crate::report::{page, Layout, Report};
+    use crate::report::{page, Report};
     use chrono::{TimeZone, Utc};
 
     #[test]
@@ -100,16 +99,13 @@ mod tests {
             ..Judgement::missing("a|b|c")
         }];
         let host = "h";
-        let report = Report {
-            checked_at: Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap(),
-            factor: 2.0,
-            jobs: &jobs,
-            dirs: &[],
-            fleet: &crate::fleet::NONE,
-            causes: &[],
-        };
+        let report = Report::new(
+            Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap(),
+            2.0,
+            &jobs,
+        );
         let mut out = Vec::new();
-        page::write_page(&mut Markdown(&mut out), host, &report, Layout::Panel).unwrap();
+        page::write_page(&mut Markdown(&mut out), host, &report, true).unwrap();
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "| job | status | age | interval | ratio |");

@@ -8,7 +8,6 @@ mod lines;
 mod mail;
 mod markdown;
 mod page;
-pub(crate) mod runs;
 mod text;
 
 use std::path::PathBuf;
@@ -17,13 +16,12 @@ use chrono::{DateTime, Utc};
 
 use crate::judge::Judgement;
 
-pub(crate) use content::Layout;
 pub(crate) use html::Html;
 pub(crate) use json::{write_json, CauseFields};
 pub(crate) use lines::{write_line, write_lines};
 pub(crate) use mail::{parse_mailbox, parse_recipient, write_mail, Recipient};
 pub(crate) use markdown::Markdown;
-pub(crate) use page::write_page;
+pub(crate) use page::{write_page, Markup};
 pub(crate) use text::{Text, TextPage};
 
 /// Everything a renderer needs: the judged jobs and how they were judged.
@@ -35,20 +33,19 @@ pub(crate) struct Report<'a> {
     /// The judged jobs, worst first.
     pub jobs: &'a [Judgement],
     pub dirs: &'a [PathBuf],
-    /// The same jobs across hosts ([`crate::fleet::NONE`] for one host).
+    /// The same jobs across hosts.
     pub fleet: &'a crate::fleet::Fleet,
     /// What caused the run's bad jobs, a line each (night-watch's pages).
     pub causes: &'a [String],
 }
 
-impl Report<'_> {
-    /// The report of a run that judged nothing (its jobs could not be
-    /// read): no job, no directory, no fleet.
-    pub(crate) fn empty(checked_at: DateTime<Utc>, factor: f64) -> Report<'static> {
+impl<'a> Report<'a> {
+    /// A report of `jobs` alone: no directory, no fleet, no cause.
+    pub(crate) fn new(checked_at: DateTime<Utc>, factor: f64, jobs: &'a [Judgement]) -> Self {
         Report {
             checked_at,
             factor,
-            jobs: &[],
+            jobs,
             dirs: &[],
             fleet: &crate::fleet::NONE,
             causes: &[],

@@ -4,12 +4,12 @@
 //! [`Markup`]: how a heading, a table row or a detail line looks, and how
 //! its medium escapes text. JSON and mail are not pages and stay their own.
 
-use std::borrow::Cow;
 use std::io;
 
+use super::content;
 pub(crate) use super::content::Cell;
-use super::content::{self, Layout};
 use super::Report;
+use crate::fleet::Group;
 use crate::judge::{Judgement, Status};
 
 /// The primitives of one markup format. Every `title`, `text` and `value`
@@ -18,14 +18,13 @@ use crate::judge::{Judgement, Status};
 /// escapes it as its cells need.
 pub(crate) trait Markup {
     /// `text` made inert for the medium.
-    fn escape<'t>(&self, text: &'t str) -> Cow<'t, str>;
+    fn escape(&self, text: &str) -> String;
 
     /// The start of the document, whose title is `title`.
     fn start(&mut self, _title: &str) -> io::Result<()> {
         Ok(())
     }
 
-    /// The page's heading.
     fn heading(&mut self, text: &str) -> io::Result<()>;
 
     /// The summary under the heading (and each line the fleet's rows
@@ -35,92 +34,70 @@ pub(crate) trait Markup {
     /// The panel: its column headings, then a row of cells per job.
     fn table(&mut self, headings: &[&str], rows: &[Vec<Cell>]) -> io::Result<()>;
 
-    /// The needs-attention section's heading, for `count` jobs (which may
-    /// be none).
+    /// The needs-attention heading, for `count` jobs (maybe none).
     fn attention(&mut self, count: usize) -> io::Result<()>;
 
     /// One job that needs attention: its heading and its labelled details.
     fn job(&mut self, status: Status, title: &str, details: &[(&str, String)]) -> io::Result<()>;
 
-    /// The footer's labelled items.
     fn footer(&mut self, items: &[(&str, String)]) -> io::Result<()>;
 
     /// What caused this run's bad jobs (cron or the host down, a job that
     /// failed before the jobs that need it), escaped; called only with some.
     fn causes(&mut self, texts: &[String]) -> io::Result<()>;
 
-    /// The end of the document.
     fn end(&mut self) -> io::Result<()> {
         Ok(())
     }
 }
 
-/// Writes what the fleet's rows share, a line each above the panel: the
-/// quorum rules that need saying and the groups of hosts with the same job
-/// in the same bad status.
-fn write_fleet(markup: &mut dyn Markup, fleet: &crate::fleet::Fleet) -> io::Result<()> {
-    for line in fleet.lines() {
-        let text = markup.escape(&line).into_owned();
-        markup.summary(&text)?;
-    }
-    Ok(())
-}
-
 /// Writes the page of `report` for `host` with `markup` (which holds the
-/// writer): the panel alone, or
-/// the whole report.
+/// writer): the `panel` alone, or the whole report (heading, summary,
+/// panel, needs-attention details and footer).
 pub(crate) fn write_page(
     markup: &mut dyn Markup,
     host: &str,
     report: &Report,
-    layout: Layout,
+    panel: bool,
 ) -> io::Result<()> {
     let heading = content::heading(&markup.escape(host), report.checked_at);
     markup.start(&heading)?;
+    if !panel {
+        markup.heading(&heading)?;
+        markup.summary(&content::summary_line(report.jobs))?;
+    }
+    // What the fleet's rows share, a line each above the panel.
+    for line in report.fleet.lines() {
+        markup.summary(&markup.escape(&line))?;
+    }
     let (headings, rows) = content::panel(report.jobs);
-    if layout == Layout::Panel {
-        write_fleet(markup, report.fleet)?;
-        markup.table(&headings, &rows)?;
-        write_causes(markup, report.causes)?;
-        return markup.end();
-    }
-    markup.heading(&heading)?;
-    markup.summary(&content::summary_line(report.jobs))?;
-    write_fleet(markup, report.fleet)?;
     markup.table(&headings, &rows)?;
-    let several = content::several_hosts(report.jobs);
-    let bad: Vec<&Judgement> = content::needs_attention(report.jobs).collect();
-    markup.attention(bad.len())?;
-    let mut told = vec![false; report.fleet.groups.len()];
-    for job in bad {
-        // A group is one entry, with its first host's details.
-        let group = report.fleet.group_of(job);
-        if group.is_some_and(|g| std::mem::replace(&mut told[g], true)) {
-            continue;
-        }
-        let title = match group {
-            Some(g) => report.fleet.groups[g].line(),
-            None => content::job_name(job.host.as_deref(), &job.job, several),
-        };
-        let details = content::details(job, report.checked_at)
-            .map(|(label, value)| (label, markup.escape(&value).into_owned()));
-        markup.job(job.status, &markup.escape(&title), &details)?;
+    if !panel {
+        write_attention(markup, report)?;
+        let footer = content::footer(report).map(|(label, value)| (label, markup.escape(&value)));
+        markup.footer(&footer)?;
     }
-    let footer =
-        content::footer(report).map(|(label, value)| (label, markup.escape(&value).into_owned()));
-    markup.footer(&footer)?;
-    write_causes(markup, report.causes)?;
+    if !report.causes.is_empty() {
+        let texts: Vec<String> = report.causes.iter().map(|t| markup.escape(t)).collect();
+        markup.causes(&texts)?;
+    }
     markup.end()
 }
 
-/// The causes section, when the run found any.
-fn write_causes(markup: &mut dyn Markup, causes: &[String]) -> io::Result<()> {
-    if causes.is_empty() {
-        return Ok(());
+/// The needs-attention section: a group is one entry, with its first
+/// host's details.
+fn write_attention(markup: &mut dyn Markup, report: &Report) -> io::Result<()> {
+    let several = content::several_hosts(report.jobs);
+    let bad: Vec<&Judgement> = content::needs_attention(report.jobs).collect();
+    markup.attention(bad.len())?;
+    for (job, group) in content::entries(bad, report.fleet) {
+        let title = group.map_or_else(
+            || content::job_name(job.host.as_deref(), &job.job, several),
+            Group::line,
+        );
+        let details = content::details(job, report.checked_at)
+            .map(|(label, value)| (label, markup.escape(&value)));
+        markup.job(job.status, &markup.escape(&title), &details)?;
     }
-    let texts: Vec<String> = causes
-        .iter()
-        .map(|t| markup.escape(t).into_owned())
-        .collect();
-    markup.causes(&texts)
+    Ok(())
 }

@@ -2,13 +2,12 @@
 //! status colours on a terminal and plain ASCII without a single escape
 //! sequence anywhere else (a pipe into `mail`).
 
-use std::borrow::Cow;
 use std::io;
 
 use comfy_table::{presets, Cell as Comfy, CellAlignment, Table};
 
+use super::content;
 use super::page::{Cell, Markup};
-use super::runs;
 use crate::escape::terminal;
 use crate::judge::Status;
 
@@ -42,17 +41,13 @@ const COLOUR_START: char = '\u{200b}';
 const COLOUR_END: char = '\u{200c}';
 
 /// Replaces the colour marks of a laid-out panel with the status colours,
-/// the `n`th marked line taking the `n`th of `statuses`.
+/// the `n`th mark taking the `n`th of `statuses`.
 fn paint(table: &str, statuses: &[Status]) -> String {
-    let mut statuses = statuses.iter();
-    let mut out = String::with_capacity(table.len() + 10 * statuses.len());
-    for line in table.split_inclusive('\n') {
-        if line.contains(COLOUR_START) {
-            let sgr = statuses.next().map_or("", |status| sgr_of(*status));
-            out.push_str(&line.replace(COLOUR_START, sgr).replace(COLOUR_END, RESET));
-        } else {
-            out.push_str(line);
-        }
+    let mut parts = table.split(COLOUR_START);
+    let mut out = parts.next().unwrap_or_default().to_owned();
+    for (part, status) in parts.zip(statuses) {
+        out += sgr_of(*status);
+        out += &part.replace(COLOUR_END, RESET);
     }
     out
 }
@@ -62,8 +57,8 @@ fn paint(table: &str, statuses: &[Status]) -> String {
 pub(crate) struct TextPage<'w>(pub(crate) &'w mut dyn io::Write, pub(crate) Text);
 
 impl Markup for TextPage<'_> {
-    fn escape<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        terminal(text)
+    fn escape(&self, text: &str) -> String {
+        terminal(text).into_owned()
     }
 
     fn heading(&mut self, text: &str) -> io::Result<()> {
@@ -94,21 +89,17 @@ impl Markup for TextPage<'_> {
                 }
                 Cell::Status(status) => Comfy::new(status.as_str()),
                 Cell::Number(number) => Comfy::new(number),
-                Cell::Strip(marks) => Comfy::new(runs::strip(marks, unicode)),
+                Cell::Strip(marks) => Comfy::new(content::strip(marks, unicode)),
             });
             table.add_row(row.collect::<Vec<_>>());
         }
         for (column, heading) in headings.iter().enumerate() {
-            if let (true, Some(c)) = (runs::is_numeric(heading), table.column_mut(column)) {
+            if let (true, Some(c)) = (content::is_numeric(heading), table.column_mut(column)) {
                 c.set_cell_alignment(CellAlignment::Right);
             }
         }
-        let table = table.to_string();
-        if colour {
-            writeln!(self.0, "{}", paint(&table, &statuses))
-        } else {
-            writeln!(self.0, "{table}")
-        }
+        // Without colour there is no mark to replace.
+        writeln!(self.0, "{}", paint(&table.to_string(), &statuses))
     }
 
     fn attention(&mut self, count: usize) -> io::Result<()> {
@@ -119,11 +110,12 @@ impl Markup for TextPage<'_> {
     }
 
     fn job(&mut self, status: Status, title: &str, details: &[(&str, String)]) -> io::Result<()> {
-        if self.1.colour {
-            writeln!(self.0, "\n{}{status}{RESET}  {title}", sgr_of(status))?;
+        let (on, off) = if self.1.colour {
+            (sgr_of(status), RESET)
         } else {
-            writeln!(self.0, "\n{status}  {title}")?;
-        }
+            ("", "")
+        };
+        writeln!(self.0, "\n{on}{status}{off}  {title}")?;
         for (label, value) in details {
             writeln!(self.0, "  {label:<10} {value}")?;
         }
@@ -150,7 +142,7 @@ impl Markup for TextPage<'_> {
 mod tests {
     use super::*;
     use crate::judge::Judgement;
-    use crate::report::{page, Layout, Report};
+    use crate::report::{page, Report};
     use chrono::{TimeZone, Utc};
 
     fn jobs() -> Vec<Judgement> {
@@ -170,22 +162,19 @@ mod tests {
         ]
     }
 
-    fn render(layout: Layout, options: Text) -> String {
-        render_jobs(&jobs(), layout, options)
+    fn render(panel: bool, options: Text) -> String {
+        render_jobs(&jobs(), panel, options)
     }
 
-    fn render_jobs(jobs: &[Judgement], layout: Layout, options: Text) -> String {
+    fn render_jobs(jobs: &[Judgement], panel: bool, options: Text) -> String {
         let host = "web1";
-        let report = Report {
-            checked_at: Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap(),
-            factor: 2.0,
+        let report = Report::new(
+            Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap(),
+            2.0,
             jobs,
-            dirs: &[],
-            fleet: &crate::fleet::NONE,
-            causes: &[],
-        };
+        );
         let mut out = Vec::new();
-        page::write_page(&mut TextPage(&mut out, options), host, &report, layout).unwrap();
+        page::write_page(&mut TextPage(&mut out, options), host, &report, panel).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -195,8 +184,8 @@ mod tests {
             unicode: true,
             colour: true,
         };
-        for layout in [Layout::Panel, Layout::Report] {
-            let text = render(layout, options);
+        for panel in [true, false] {
+            let text = render(panel, options);
             assert!(text.contains('┌') && text.contains('│'), "{text}");
             assert!(text.contains("\x1b["), "colour expected: {text:?}");
             // Only the statuses are coloured; the job's own escape is inert.
@@ -221,14 +210,14 @@ mod tests {
         jobs[0].job.push('\u{200b}');
         jobs[1].job = "f\u{fe0f}ine \u{5bbd}\u{301}".to_owned();
         jobs[1].host = Some("\u{200c}h\u{5bbd}".to_owned());
-        for layout in [Layout::Panel, Layout::Report] {
-            let coloured = render_jobs(&jobs, layout, colour);
+        for panel in [true, false] {
+            let coloured = render_jobs(&jobs, panel, colour);
             let mut stripped = coloured.clone();
             for status in [Status::Stale, Status::Ok] {
                 stripped = stripped.replace(sgr_of(status), "");
             }
             let stripped = stripped.replace(RESET, "");
-            assert_eq!(stripped, render_jobs(&jobs, layout, plain), "{coloured:?}");
+            assert_eq!(stripped, render_jobs(&jobs, panel, plain), "{coloured:?}");
             // Each row's status is the one coloured, with its own colour.
             assert!(coloured.contains("\x1b[31mstale\x1b[0m  "), "{coloured}");
             assert!(coloured.contains("\x1b[32mok\x1b[0m     "), "{coloured}");
@@ -241,8 +230,8 @@ mod tests {
             unicode: true,
             colour: false,
         };
-        for layout in [Layout::Panel, Layout::Report] {
-            let text = render(layout, options);
+        for panel in [true, false] {
+            let text = render(panel, options);
             assert!(text.contains('┌'), "{text}");
             assert!(!text.contains('\x1b'), "{text:?}");
         }
@@ -250,9 +239,9 @@ mod tests {
 
     #[test]
     fn plain_output_is_ascii() {
-        for layout in [Layout::Panel, Layout::Report] {
-            let text = render(layout, Text::default());
-            assert!(text.starts_with('+') || layout == Layout::Report, "{text}");
+        for panel in [true, false] {
+            let text = render(panel, Text::default());
+            assert!(text.starts_with('+') || !panel, "{text}");
             assert!(text.contains("+====="), "{text}");
             assert!(text.is_ascii(), "{text}");
             assert!(!text.contains('\x1b'), "{text:?}");

@@ -182,3 +182,37 @@ fn a_job_has_one_name_whatever_prints_it() {
         "backup"
     );
 }
+
+#[test]
+fn rates_and_durations_read_well() {
+    assert_eq!(format_rate(6.0 / 7.0), "86%");
+    assert_eq!(format_rate(1.0), "100%");
+    assert_eq!(format_rate(0.0), "0%");
+    assert_eq!(format_seconds(0.04), "0.0s");
+    assert_eq!(format_seconds(2.46), "2.5s");
+    assert_eq!(format_seconds(9.96), "10s");
+    assert_eq!(format_seconds(90.0), "1m 30s");
+    assert_eq!(format_seconds(1e300), format_duration(u64::MAX));
+}
+
+#[test]
+fn cells_without_history_are_dashes() {
+    use crate::history::Recent;
+    let number = |text: &str| Cell::Number(text.to_owned());
+    let mut jobs = [Judgement::missing("a"), Judgement::missing("b")];
+    jobs[1].recent = Some(Box::new(Recent {
+        marks: vec![Mark::Ok, Mark::Fail, Mark::Missed],
+        success_rate: Some(1.0 / 3.0),
+        median_duration: Some(12.4),
+    }));
+    let (headings, rows) = panel(&jobs);
+    assert_eq!(headings[5..], RUN_COLUMNS);
+    assert_eq!(rows[0][5..], [Cell::Strip(&[]), number("-"), number("-")]);
+    assert_eq!(rows[1][6..], [number("33%"), number("12s")]);
+    assert_eq!(strip(&[], false), "-");
+    let Cell::Strip(marks) = rows[1][5] else {
+        panic!("{:?}", rows[1]);
+    };
+    assert_eq!(strip(marks, false), "+x?");
+    assert_eq!(strip(marks, true), "✓✗·");
+}
