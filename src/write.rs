@@ -12,18 +12,18 @@ use crate::exit_code::Write;
 use crate::ping;
 use crate::record::{parse_factor, parse_interval, validate_job};
 use crate::supervise::singleton::Mode;
-use crate::{cli, store, wrap, Error};
+use crate::{cli, store, Error};
 
 mod beat;
-mod keepalive;
 mod pause;
 mod settings;
+mod wrap;
 mod wrapper;
 
 use beat::beat;
-use keepalive::keepalive;
 use pause::pause_or_resume;
-use settings::{Given, Settings};
+use settings::Settings;
+pub(crate) use wrap::keep_alive;
 use wrapper::{parse_keep, parse_log_max, parse_max_runtime, parse_retry, parse_stall, rules};
 
 /// The program name messages start with.
@@ -239,16 +239,19 @@ fn parse_schedule(text: &str) -> Result<String, Error> {
     crate::schedule::Schedule::parse(text, chrono_tz::Tz::UTC).map(|s| s.text().to_owned())
 }
 
-/// The directory to write to: the first non-empty entry of `--dir`/HB_DIR,
-/// the way `XDG_DATA_DIRS`-style lists are read.
-fn first_dir(dirs: &[PathBuf]) -> Option<PathBuf> {
-    dirs.iter().find(|d| !d.as_os_str().is_empty()).cloned()
-}
+impl Args {
+    /// The directory to write to: the first non-empty entry of
+    /// `--dir`/HB_DIR, the way `XDG_DATA_DIRS`-style lists are read.
+    fn dir(&self) -> Option<PathBuf> {
+        self.dir.iter().find(|d| !d.as_os_str().is_empty()).cloned()
+    }
 
-/// Where a job's files are looked for: `--dir`/HB_DIR's first entry, else
-/// the default locations.
-fn dirs_of(args: &Args) -> Vec<PathBuf> {
-    first_dir(&args.dir).map_or_else(store::default_locations, |dir| vec![dir])
+    /// Where a job's files are looked for: [`Args::dir`], else the default
+    /// locations.
+    fn dirs(&self) -> Vec<PathBuf> {
+        self.dir()
+            .map_or_else(store::default_locations, |dir| vec![dir])
+    }
 }
 
 /// Runs hb-write with parsed arguments and returns its exit code.
@@ -291,61 +294,43 @@ pub fn run(args: Args) -> ExitCode {
     }
     let job = args.job.clone().unwrap_or_default();
     if args.keepalive {
-        return keepalive(&args, &job);
+        return done(wrap::keep_alive(&args.dirs(), &job));
     }
     if args.retire {
-        return match store::retire(&dirs_of(&args), &job) {
-            Ok(_) => Write::Written.into(),
-            Err(err) => {
-                cli::report_error(PROGRAM, &err);
-                Write::Failed.into()
-            }
-        };
+        return done(store::retire(&args.dirs(), &job));
     }
-    let settings = match Settings::resolve(Given {
-        factor: args.factor,
-        ping: args.ping.clone(),
-        ping_style: args.ping_style,
-        schedule: args.schedule.clone(),
-    }) {
+    let settings = match Settings::resolve(&args) {
         Ok(settings) => settings,
         Err(err) => return usage(err),
     };
-    let interval = args.interval.as_deref().unwrap_or_default();
-    let interval_seconds = match parse_interval(interval) {
+    let interval_seconds = match parse_interval(args.interval.as_deref().unwrap_or_default()) {
         Ok(seconds) => seconds,
         Err(err) => return usage(err),
     };
-    if !args.command.is_empty() {
-        let rules = match rules(&args) {
-            Ok(rules) => rules,
-            Err(err) => return usage(err),
-        };
-        let code = wrap::run_job(wrap::Wrap {
-            rules,
-            retry: wrap::Retry {
-                retries: args.retry,
-                delay: args.retry_delay,
-            },
-            stall_after: args.stall_after,
-            alert_fast: args.alert_fast,
+    if args.command.is_empty() {
+        return beat(&args, &job, interval_seconds, settings);
+    }
+    match rules(&args) {
+        Ok(rules) => ExitCode::from(wrap::run_job(&wrap::Wrap {
+            args: &args,
             job,
             interval_seconds,
-            dir: first_dir(&args.dir),
-            command: args.command,
-            keep_output: args.keep_output,
-            log_max: args.log.then_some(args.log_max),
-            max_runtime: args.max_runtime,
-            factor: settings.factor,
-            kill_after: args.kill_after,
-            singleton: args.singleton,
-            schedule: settings.schedule,
-            needs: args.needs.clone(),
-            ping: settings.ping,
-        });
-        return ExitCode::from(code);
+            settings,
+            rules,
+        })),
+        Err(err) => usage(err),
     }
-    beat(&args, &job, interval_seconds, settings)
+}
+
+/// Exit 0 when `result` is done, else its error on one line and exit 1.
+fn done<T>(result: Result<T, Error>) -> ExitCode {
+    match result {
+        Ok(_) => Write::Written.into(),
+        Err(err) => {
+            cli::report_error(PROGRAM, &err);
+            Write::Failed.into()
+        }
+    }
 }
 
 /// Says why the command line is refused, on one line: exit 2.

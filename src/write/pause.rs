@@ -4,43 +4,27 @@ use std::process::ExitCode;
 
 use chrono::Utc;
 
-use super::{first_dir, Args, PROGRAM};
-use crate::exit_code::Write;
+use super::{done, usage, Args};
 use crate::pause::Pause;
 use crate::record::PAUSE;
-use crate::{cli, store, Error};
+use crate::{store, Error};
 
 /// `--pause` and `--resume`, for one job or (`--all`) the whole host.
 pub(super) fn pause_or_resume(args: &Args) -> ExitCode {
     let job = args.job.as_deref();
-    let done = if let Some(length) = &args.pause {
-        let invalid = |err: &Error| {
-            cli::report_error(PROGRAM, err);
-            ExitCode::from(Write::Usage)
-        };
-        let seconds = match PAUSE.parse(length) {
-            Ok(seconds) => seconds,
-            Err(err) => return invalid(&err),
-        };
-        let pause = match Pause::new(job, Utc::now(), seconds, args.reason.as_deref()) {
-            Ok(pause) => pause,
-            Err(reason) => return invalid(&Error::invalid("pause", length, reason.to_string())),
-        };
-        if let (Some(job), false) = (job, args.force) {
-            if let Err(err) = store::check_known(first_dir(&args.dir).as_deref(), job) {
-                cli::report_error(PROGRAM, &err);
-                return Write::Usage.into();
-            }
-        }
-        store::write_pause(first_dir(&args.dir).as_deref(), &pause).map(drop)
-    } else {
-        store::remove_pause(&super::dirs_of(args), job).map(drop)
+    let Some(length) = &args.pause else {
+        return done(store::remove_pause(&args.dirs(), job));
     };
-    match done {
-        Ok(()) => Write::Written.into(),
-        Err(err) => {
-            cli::report_error(PROGRAM, &err);
-            Write::Failed.into()
-        }
+    let pause = PAUSE.parse(length).and_then(|seconds| {
+        Pause::new(job, Utc::now(), seconds, args.reason.as_deref())
+            .map_err(|reason| Error::invalid("pause", length, reason.to_string()))
+    });
+    let known = |pause| match (job, args.force) {
+        (Some(job), false) => store::check_known(args.dir().as_deref(), job).map(|()| pause),
+        _ => Ok(pause),
+    };
+    match pause.and_then(known) {
+        Ok(pause) => done(store::write_pause(args.dir().as_deref(), &pause)),
+        Err(err) => usage(err),
     }
 }

@@ -1,9 +1,9 @@
 //! The wrapper's flags made into what it runs by: the value parsers of
 //! its options and the rules that judge a run beyond its exit code.
 
+use super::wrap;
 use crate::record::{parse_size, WAIT};
 use crate::supervise::output::KEEP_OUTPUT_MAX;
-use crate::wrap;
 use crate::Error;
 
 use super::Args;

@@ -27,6 +27,15 @@ pub(crate) struct Retry {
     pub(crate) delay: u64,
 }
 
+impl Wrap<'_> {
+    pub(super) fn retry(&self) -> Retry {
+        Retry {
+            retries: self.args.retry,
+            delay: self.args.retry_delay,
+        }
+    }
+}
+
 impl Retry {
     /// How many attempts a run may take.
     pub(crate) fn attempts(self) -> u32 {
@@ -60,14 +69,15 @@ pub(super) fn attempts(
     max_runtime: u64,
     progress: Option<PathBuf>,
 ) -> Tries {
-    let (program, args) = wrap.command.split_first().expect("a command is required");
-    let of = wrap.retry.attempts();
+    let (program, args) = (wrap.args.command.split_first()).expect("a command is required");
+    let retry = wrap.retry();
+    let of = retry.attempts();
     let budget = Duration::from_secs(max_runtime);
     let first = Instant::now();
     let mut attempts = Vec::new();
     for number in 1.. {
         let options = Options {
-            keep_output: wrap.keep_output,
+            keep_output: wrap.args.keep_output,
             log: log(wrap, dir),
             // The first attempt has the whole maximum (its note names it);
             // a later one what is left of it, in whole seconds.
@@ -76,7 +86,7 @@ pub(super) fn attempts(
             } else {
                 Duration::from_secs(budget.saturating_sub(first.elapsed()).as_secs().max(1))
             },
-            kill_after: wrap.kill_after,
+            kill_after: wrap.args.kill_after,
             keep_open: lock.map(JobLock::fd),
             watch: wrap.rules.watch(),
             progress: progress.clone(),
@@ -94,7 +104,7 @@ pub(super) fn attempts(
                 duration_seconds: (outcome.duration.as_secs_f64() * 1000.0).round() / 1000.0,
             });
         }
-        let wait = wrap.retry.wait(number + 1, unit_random());
+        let wait = retry.wait(number + 1, unit_random());
         let last = verdict.ok || number >= of || first.elapsed() + wait >= budget;
         let signalled = (!last).then(|| signal::wait_signal(wait)).flatten();
         if last || signalled.is_some() {
@@ -111,7 +121,7 @@ pub(super) fn attempts(
 
 /// A new log for an attempt (`--log`), the previous one kept as `.1`.
 fn log(wrap: &Wrap, dir: &Path) -> Option<Log> {
-    let max = wrap.log_max?;
+    let max = wrap.args.log.then_some(wrap.args.log_max)?;
     let path = dir.join(format!("{}.log", wrap.job));
     Log::create(&path, max)
         .map_err(|e| {

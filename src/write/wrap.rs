@@ -5,20 +5,20 @@
 //! Monitoring never takes the job down: a heartbeat that cannot be written
 //! or a ping that fails is reported on stderr, and CMD runs all the same.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::Duration;
 
 use chrono::Utc;
 
+use super::{Args, Settings, PROGRAM};
 use crate::error::Error;
 use crate::ping::{self, Ping, Pinger};
 use crate::record::{
     default_max_runtime, Attempt, Heartbeat, LastRun, RunStatus, OUTPUT_MESSAGE_MAX_BYTES,
 };
 use crate::store::{self, heartbeat_path};
-use crate::supervise::singleton::{self, Acquired, Mode};
+use crate::supervise::singleton::{self, Acquired};
 use crate::supervise::{lines, signal, Outcome};
 
 mod progress;
@@ -27,68 +27,37 @@ mod rules;
 
 pub(crate) use crate::supervise::PROGRESS_EVERY;
 pub(crate) use progress::keep_alive;
-pub(crate) use retry::{Retry, RETRY_MAX};
+pub(crate) use retry::RETRY_MAX;
 pub(crate) use rules::{compile, Rules, Verdict};
 
-const PROGRAM: &str = "hb-write";
-
-/// What to run and how.
+/// A wrapped run: the command line, and what was drawn from it.
 #[derive(Debug)]
-pub(crate) struct Wrap {
-    /// The job name (already validated).
-    pub job: String,
-    /// The job's interval, in seconds.
-    pub interval_seconds: u64,
-    /// The heartbeat directory, if given.
-    pub dir: Option<PathBuf>,
-    /// The command and its arguments; never empty.
-    pub command: Vec<OsString>,
-    /// The most bytes of output kept as the record's message.
-    pub keep_output: usize,
-    /// Keep the whole output in `<dir>/<job>.log`, up to this many bytes.
-    pub log_max: Option<u64>,
-    /// The maximum runtime given with `--max-runtime`, in seconds.
-    pub max_runtime: Option<u64>,
-    /// The factor that makes the default maximum runtime (factor x interval).
-    pub factor: f64,
-    /// End a run that passes its maximum.
-    pub kill_after: bool,
-    /// One run at a time, and what to do when another holds the lock.
-    pub singleton: Option<Mode>,
-    /// The job's schedule (`hb-write --schedule`), kept in its records.
-    pub schedule: Option<String>,
-    /// The jobs it needs (`hb-write --needs`), kept in its records.
-    pub needs: Vec<String>,
-    /// Where to ping, and in which style.
-    pub ping: Option<(url::Url, ping::Style)>,
-    /// How the run is judged besides its exit code.
+pub(crate) struct Wrap<'a> {
+    pub(crate) args: &'a Args,
+    pub(crate) job: String,
+    pub(crate) interval_seconds: u64,
+    pub(crate) settings: Settings,
     pub(crate) rules: Rules,
-    /// Whether and how a failed run is tried again.
-    pub(crate) retry: Retry,
-    /// How long the run may go without output or a keepalive, in seconds.
-    pub(crate) stall_after: Option<u64>,
-    /// Fail a run the learned check finds fast, instead of flagging it.
-    pub(crate) alert_fast: bool,
 }
 
 /// Runs the wrapper and returns the exit code.
-pub(crate) fn run_job(wrap: Wrap) -> u8 {
+pub(crate) fn run_job(wrap: &Wrap) -> u8 {
+    let args = wrap.args;
     // Before any thread starts (the HTTP client starts one), so that every
     // thread leaves the forwarded signals to the forwarding thread.
     if let Err(err) = signal::mask_forwarded(libc::SIG_BLOCK) {
         eprintln!("{PROGRAM}: warning: cannot take over SIGINT, SIGTERM and SIGHUP: {err}");
     }
-    let dir = match resolve_dir(wrap.dir.as_deref()) {
+    let given = args.dir();
+    let dir = match resolve_dir(given.as_deref()) {
         Ok(dir) => dir,
         Err(err) => {
             // Nowhere to write: still run the job, as if unmonitored.
             crate::cli::report_error(PROGRAM, &err);
-            wrap.dir
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(store::SYSTEM_DIR))
+            given.unwrap_or_else(|| PathBuf::from(store::SYSTEM_DIR))
         }
     };
-    let lock = match wrap.singleton {
+    let lock = match args.singleton {
         None => None,
         Some(mode) => {
             let patience = Duration::from_secs(wrap.interval_seconds);
@@ -130,31 +99,27 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
         timestamp: started_at,
         started_at: Some(started_at),
         consecutive_failures: Some(previous_failures),
-        max_runtime_seconds: wrap.max_runtime,
-        schedule: wrap.schedule.clone(),
-        needs: wrap.needs.clone(),
-        stall_after_seconds: wrap.stall_after,
+        max_runtime_seconds: args.max_runtime,
+        schedule: wrap.settings.schedule.clone(),
+        needs: args.needs.clone(),
+        stall_after_seconds: args.stall_after,
         last,
         ..Heartbeat::new(&wrap.job, wrap.interval_seconds, RunStatus::Running)
     };
     // Where the record went: `dir`, or this user's area below it.
     let running_at = write(&dir, &base);
 
-    let pinger = wrap
-        .ping
-        .as_ref()
-        .map(|(url, style)| Pinger::new(url.clone(), *style));
+    let pinger = (wrap.settings.ping.as_ref()).map(|(url, style)| Pinger::new(url.clone(), *style));
     let rid = signal::uuid_v4();
     let start_ping = pinger.clone().map(|p| {
         let ping = Ping::Start { rid: rid.clone() };
         thread::spawn(move || p.send_or_warn(PROGRAM, &ping, ping::START_BUDGET))
     });
 
-    let max_runtime = wrap
-        .max_runtime
-        .unwrap_or_else(|| default_max_runtime(wrap.factor, wrap.interval_seconds));
-    let progress = wrap.stall_after.and(running_at);
-    let tried = retry::attempts(&wrap, lock.as_ref(), &dir, max_runtime, progress);
+    let max_runtime = (args.max_runtime)
+        .unwrap_or_else(|| default_max_runtime(wrap.settings.factor, wrap.interval_seconds));
+    let progress = args.stall_after.and(running_at);
+    let tried = retry::attempts(wrap, lock.as_ref(), &dir, max_runtime, progress);
     let (mut outcome, mut verdict) = (tried.outcome, tried.verdict);
     // Without a minimum, a success far faster than the job's usual runs is
     // flagged, or with --alert-fast failed.
@@ -164,7 +129,7 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
             .and_then(|runs| rules::fast(outcome.duration, &runs)),
         _ => None,
     };
-    if let (Some(fast), true) = (&fast, wrap.alert_fast) {
+    if let (Some(fast), true) = (&fast, args.alert_fast) {
         verdict = Verdict {
             ok: false,
             reason: Some(format!("finished in {fast} (--alert-fast)")),
@@ -178,7 +143,7 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
     {
         eprintln!("{note}");
     }
-    let of = wrap.retry.attempts();
+    let of = wrap.retry().attempts();
     let attempt = (of > 1).then(|| {
         let number = u32::try_from(tried.attempts.len()).unwrap_or(u32::MAX);
         let how = if verdict.ok { "succeeded" } else { "failed" };
@@ -191,7 +156,7 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
         fast: fast.filter(|_| verdict.ok),
         attempt,
         stall_after_seconds: None,
-        ..final_record(base, &outcome, verdict.ok, wrap.keep_output)
+        ..final_record(base, &outcome, verdict.ok, args.keep_output)
     };
     write(&dir, &last);
     // The finished run joins the job's history, with its attempts when it
