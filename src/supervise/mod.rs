@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use crate::record::format_duration;
 use output::{Log, Tail};
 pub(crate) use pump::PROGRESS_EVERY;
-use pump::{pump, stop_pipe, Event, Progress, Sink};
+use pump::{pump, Event, Progress, Sink};
 use watch::{Seen, Watch};
 
 /// How long a process group has between SIGTERM and SIGKILL, when the
@@ -48,9 +48,7 @@ const KILL_WAIT: Duration = Duration::from_secs(30);
 pub(crate) struct Options {
     /// The most bytes of combined output kept as the tail.
     pub keep_output: usize,
-    /// The whole-output log, if any.
     pub log: Option<Log>,
-    /// The longest the run may take.
     pub max_runtime: Duration,
     /// End the run (SIGTERM, SIGKILL after [`KILL_GRACE`]) when it passes
     /// `max_runtime`.
@@ -58,7 +56,6 @@ pub(crate) struct Options {
     /// A descriptor the command inherits (the singleton lock), which the
     /// wrapper opened close-on-exec.
     pub keep_open: Option<std::os::unix::io::RawFd>,
-    /// What to look for in the output, if anything.
     pub watch: Option<Watch>,
     /// A file whose modification time output marks as progress
     /// (`--stall-after`): touched at most once every [`PROGRESS_EVERY`].
@@ -68,7 +65,6 @@ pub(crate) struct Options {
 /// How a supervised run ended.
 #[derive(Debug)]
 pub(crate) struct Outcome {
-    /// How long it ran.
     pub duration: Duration,
     /// The exit code as a shell gives it: the command's own code, 128 plus
     /// the signal that ended it, 127 when not found, 126 when it could not
@@ -97,6 +93,11 @@ impl Outcome {
             text.push_str(note);
         }
         output::last_bytes(&text, limit).to_owned()
+    }
+
+    /// The duration in seconds, to the millisecond, as records keep it.
+    pub(crate) fn seconds(&self) -> f64 {
+        (self.duration.as_secs_f64() * 1000.0).round() / 1000.0
     }
 }
 
@@ -145,10 +146,8 @@ pub(crate) fn run_command(
                 exit_code: 126 + i32::from(err.kind() == io::ErrorKind::NotFound),
                 tail: String::new(),
                 note: Some(format!("hb-write: cannot run `{name}`: {err}")),
-                log_error: options
-                    .log
-                    .and_then(|l| l.finish().err())
-                    .map(|e| e.to_string()),
+                // A log nothing was written to has nothing to report.
+                log_error: None,
                 seen: options.watch.map(Watch::finish),
             };
         }
@@ -164,7 +163,7 @@ pub(crate) fn run_command(
     let (events, inbox) = mpsc::channel();
     // Dropping the write end wakes every pump to hand its pipe back. Without
     // it (out of descriptors) the pumps read to the end.
-    let stop = stop_pipe();
+    let stop = io::pipe().ok();
     let stop_fd = stop.as_ref().map_or(-1, |(reader, _)| reader.as_raw_fd());
     let pipes = [
         child.stdout.take().map(OwnedFd::from),
@@ -202,37 +201,31 @@ pub(crate) fn run_command(
     });
 
     // `--max-runtime` comes from a crontab line: a value past what an
-    // `Instant` can hold means "never", not a panic.
-    let deadline = started.checked_add(options.max_runtime);
-    let mut term_at: Option<Instant> = None;
-    let mut kill_at: Option<Instant> = None;
+    // `Instant` can hold means "never", not a panic. Past it: SIGTERM,
+    // SIGKILL [`KILL_GRACE`] later, then [`KILL_WAIT`] more at most.
+    let mut next = started
+        .checked_add(options.max_runtime)
+        .filter(|_| options.kill_after);
+    let mut sent = 0;
     let mut eofs = 0;
     let status = loop {
-        let now = Instant::now();
-        let until = match (term_at, kill_at) {
-            (_, Some(at)) => Some(at + KILL_WAIT),
-            (Some(at), None) => Some(at + KILL_GRACE),
-            (None, None) => deadline.filter(|_| options.kill_after),
-        };
-        let wait = until.map_or(Duration::from_secs(3600), |at| {
-            at.saturating_duration_since(now)
+        let wait = next.map_or(Duration::from_secs(3600), |at| {
+            at.saturating_duration_since(Instant::now())
         });
         match inbox.recv_timeout(wait) {
             Ok(Event::Exited(status)) => break status.ok(),
             Ok(Event::Eof) => eofs += 1,
             Err(RecvTimeoutError::Disconnected) => break None,
-            Err(RecvTimeoutError::Timeout) => {
-                let now = Instant::now();
-                if kill_at.is_some() {
+            Err(RecvTimeoutError::Timeout) if next.is_some_and(|at| Instant::now() >= at) => {
+                let steps = [(libc::SIGTERM, KILL_GRACE), (libc::SIGKILL, KILL_WAIT)];
+                let Some(&(sig, then)) = steps.get(sent) else {
                     break None;
-                } else if term_at.is_some() {
-                    let _ = signal::kill_group(pid, libc::SIGKILL);
-                    kill_at = Some(now);
-                } else if options.kill_after && deadline.is_some_and(|d| now >= d) {
-                    let _ = signal::kill_group(pid, libc::SIGTERM);
-                    term_at = Some(now);
-                }
+                };
+                let _ = signal::kill_group(pid, sig);
+                sent += 1;
+                next = Some(Instant::now() + then);
             }
+            Err(RecvTimeoutError::Timeout) => {}
         }
     };
     let duration = started.elapsed();
@@ -282,8 +275,8 @@ pub(crate) fn run_command(
     };
     let mut notes = Vec::new();
     let forwarded = forwarded.load(Ordering::SeqCst);
-    if term_at.is_some() {
-        let how = if kill_at.is_some() {
+    if sent > 0 {
+        let how = if sent > 1 {
             format!("SIGTERM, then SIGKILL {}s later", KILL_GRACE.as_secs())
         } else {
             "SIGTERM".to_owned()

@@ -3,7 +3,7 @@
 //! until the pipe ends or the wrapper asks for the pipe back.
 
 use std::io::{self, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::sync::mpsc;
@@ -87,18 +87,6 @@ impl Progress {
         self.next = Instant::now();
         self.mark(false);
     }
-}
-
-/// A close-on-exec pipe (read end, write end) whose read end tells the
-/// pumps to stop: it reads as ended once the write end is dropped.
-pub(super) fn stop_pipe() -> Option<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 writes two descriptors into the array.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return None;
-    }
-    // SAFETY: both descriptors are new and owned by nothing else.
-    unsafe { Some((OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1]))) }
 }
 
 /// Copies `from` to the wrapper's own stream and into the sink, until end of

@@ -57,34 +57,30 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
             given.unwrap_or_else(|| PathBuf::from(store::SYSTEM_DIR))
         }
     };
-    let lock = match args.singleton {
+    // A wait of up to the interval ends at once on SIGTERM, SIGINT or
+    // SIGHUP: the signal is taken here, not left pending for the command
+    // that would start once the lock came.
+    let patience = Duration::from_secs(wrap.interval_seconds);
+    let acquired = (args.singleton)
+        .map(|mode| singleton::acquire(&dir, &wrap.job, mode, patience, signal::wait_signal));
+    let lock = match acquired {
         None => None,
-        Some(mode) => {
-            let patience = Duration::from_secs(wrap.interval_seconds);
-            // A wait of up to the interval ends at once on SIGTERM, SIGINT
-            // or SIGHUP: the signal is taken here, not left pending for the
-            // command that would start once the lock came.
-            match singleton::acquire(&dir, &wrap.job, mode, patience, signal::wait_signal) {
-                Ok(Acquired::Held(lock)) => Some(lock),
-                Ok(Acquired::Busy(why)) => {
-                    eprintln!("{PROGRAM}: job `{}`: {why}", wrap.job);
-                    return 0;
-                }
-                Ok(Acquired::Signalled(sig)) => {
-                    eprintln!(
-                        "{PROGRAM}: job `{}`: received {} while waiting for the job's lock; did not run the job",
-                        wrap.job,
-                        signal::name(sig)
-                    );
-                    return exit_code_of(sig);
-                }
-                Err(err) => {
-                    eprintln!(
-                        "{PROGRAM}: {err}; cannot keep to one run at a time, not running the job"
-                    );
-                    return 1;
-                }
-            }
+        Some(Ok(Acquired::Held(lock))) => Some(lock),
+        Some(Ok(Acquired::Busy(why))) => {
+            eprintln!("{PROGRAM}: job `{}`: {why}", wrap.job);
+            return 0;
+        }
+        Some(Ok(Acquired::Signalled(sig))) => {
+            eprintln!(
+                "{PROGRAM}: job `{}`: received {} while waiting for the job's lock; did not run the job",
+                wrap.job,
+                signal::name(sig)
+            );
+            return exit_code_of(sig);
+        }
+        Some(Err(err)) => {
+            eprintln!("{PROGRAM}: {err}; cannot keep to one run at a time, not running the job");
+            return 1;
         }
     };
     // The previous run's result stays in the record while this one runs, so
@@ -151,12 +147,26 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
         outcome.note = lines([outcome.note.take(), Some(said)]);
         Attempt { number, of }
     });
+    let note = outcome.note.as_ref().map_or(0, |n| n.len() + 1);
+    let message = outcome.message((args.keep_output + note).min(OUTPUT_MESSAGE_MAX_BYTES));
+    let failures = base.consecutive_failures.unwrap_or(0).saturating_add(1);
     let last = Heartbeat {
+        timestamp: Utc::now(),
+        status: if verdict.ok {
+            RunStatus::Ok
+        } else {
+            RunStatus::Fail
+        },
+        exit_code: Some(outcome.exit_code),
+        duration_seconds: Some(outcome.seconds()),
+        message: (!message.is_empty()).then_some(message),
+        consecutive_failures: Some(if verdict.ok { 0 } else { failures }),
         reason: verdict.reason.clone(),
         fast: fast.filter(|_| verdict.ok),
         attempt,
+        last: None,
         stall_after_seconds: None,
-        ..final_record(base, &outcome, verdict.ok, args.keep_output)
+        ..base
     };
     write(&dir, &last);
     // The finished run joins the job's history, with its attempts when it
@@ -241,27 +251,6 @@ fn end_ping(rid: String, outcome: &Outcome, verdict: &Verdict) -> Ping {
 /// shell says it.
 fn exit_code_of(sig: i32) -> u8 {
     u8::try_from(128 + sig).unwrap_or(1)
-}
-
-fn final_record(base: Heartbeat, outcome: &Outcome, ok: bool, keep: usize) -> Heartbeat {
-    let failures = base.consecutive_failures.unwrap_or(0);
-    let (status, failures) = if ok {
-        (RunStatus::Ok, 0)
-    } else {
-        (RunStatus::Fail, failures.saturating_add(1))
-    };
-    let note = outcome.note.as_ref().map_or(0, |n| n.len() + 1);
-    let message = outcome.message((keep + note).min(OUTPUT_MESSAGE_MAX_BYTES));
-    Heartbeat {
-        timestamp: Utc::now(),
-        status,
-        exit_code: Some(outcome.exit_code),
-        duration_seconds: Some((outcome.duration.as_secs_f64() * 1000.0).round() / 1000.0),
-        message: (!message.is_empty()).then_some(message),
-        consecutive_failures: Some(failures),
-        last: None,
-        ..base
-    }
 }
 
 /// Writes `record` in `dir` (or this user's area below it) and returns

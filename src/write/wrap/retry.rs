@@ -101,7 +101,7 @@ pub(super) fn attempts(
             attempts.push(Tried {
                 ok: verdict.ok,
                 exit_code: outcome.exit_code,
-                duration_seconds: (outcome.duration.as_secs_f64() * 1000.0).round() / 1000.0,
+                duration_seconds: outcome.seconds(),
             });
         }
         let wait = retry.wait(number + 1, unit_random());
