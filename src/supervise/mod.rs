@@ -244,15 +244,14 @@ pub(crate) fn run_command(
     }
     // What the command left in the background still writes: its pipes go
     // to a detached copier rather than closing under it.
-    let mut hand_over_error = None;
-    if let Some((reader, writer)) = stop {
+    let hand_over_error = stop.and_then(|(reader, writer)| {
         drop(writer);
         let leftovers: Vec<_> = (pumps.into_iter())
             .filter_map(|(pump, to)| Some((pump.join().ok().flatten()?, to)))
             .collect();
         drop(reader);
-        hand_over_error = drain::hand_over(leftovers).err();
-    }
+        drain::hand_over(leftovers).err()
+    });
     let (tail, log, seen) = {
         let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
         (
@@ -273,44 +272,36 @@ pub(crate) fn run_command(
             .unwrap_or(1),
         None => 128 + libc::SIGKILL,
     };
-    let mut notes = Vec::new();
     let forwarded = forwarded.load(Ordering::SeqCst);
-    if sent > 0 {
-        let how = if sent > 1 {
-            format!("SIGTERM, then SIGKILL {}s later", KILL_GRACE.as_secs())
-        } else {
-            "SIGTERM".to_owned()
-        };
-        notes.push(format!(
-            "hb-write: ended the run after {}, past its maximum runtime of {} ({how})",
-            format_duration(duration.as_secs()),
-            format_duration(options.max_runtime.as_secs())
-        ));
-        if status.is_none() {
-            notes.push("hb-write: the command did not end even after SIGKILL".to_owned());
-        }
-    } else if forwarded != 0 {
-        notes.push(format!(
-            "hb-write: received {} and passed it on to the command",
-            signal::name(forwarded)
-        ));
-    }
-    if let Some(err) = hand_over_error {
-        notes.push(format!(
-            "hb-write: cannot keep passing on the output of what the command left running: {err}"
-        ));
-    }
-    if let Some(sig) = status.and_then(|s| s.signal()) {
-        notes.push(format!(
-            "hb-write: the command was ended by {}",
-            signal::name(sig)
-        ));
-    }
+    let notes = [
+        (sent > 0).then(|| {
+            let how = match sent {
+                1 => "SIGTERM".to_owned(),
+                _ => format!("SIGTERM, then SIGKILL {}s later", KILL_GRACE.as_secs()),
+            };
+            format!(
+                "hb-write: ended the run after {}, past its maximum runtime of {} ({how})",
+                format_duration(duration.as_secs()),
+                format_duration(options.max_runtime.as_secs())
+            )
+        }),
+        (sent > 0 && status.is_none())
+            .then(|| "hb-write: the command did not end even after SIGKILL".to_owned()),
+        (sent == 0 && forwarded != 0).then(|| {
+            let name = signal::name(forwarded);
+            format!("hb-write: received {name} and passed it on to the command")
+        }),
+        hand_over_error.map(|err| {
+            format!("hb-write: cannot keep passing on the output of what the command left running: {err}")
+        }),
+        (status.and_then(|s| s.signal()))
+            .map(|sig| format!("hb-write: the command was ended by {}", signal::name(sig))),
+    ];
     Outcome {
         duration,
         exit_code,
         tail,
-        note: (!notes.is_empty()).then(|| notes.join("\n")),
+        note: lines(notes),
         log_error,
         seen,
     }

@@ -125,14 +125,15 @@ pub(crate) fn uuid_v4() -> String {
     });
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex = format!("{:032x}", u128::from_be_bytes(bytes));
+    let n = u128::from_be_bytes(bytes);
+    let field = |shift: u32, width: u32| (n >> shift) & ((1 << width) - 1);
     format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        field(96, 32),
+        field(80, 16),
+        field(64, 16),
+        field(48, 16),
+        field(0, 48)
     )
 }
 
