@@ -273,53 +273,49 @@ impl Args {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn run(args: Args) -> ExitCode {
+    checked_run(&args).unwrap_or_else(usage)
+}
+
+/// The run; `Err` is a usage error (exit 2), found before anything is done.
+fn checked_run(args: &Args) -> Result<ExitCode, Error> {
     if args.all && args.pause.is_none() && !args.resume {
-        return usage("--all needs --pause or --resume");
+        return Err(Error::rule("--all needs --pause or --resume"));
     }
     if args.reason.is_some() && args.pause.is_none() {
-        return usage("--reason goes with --pause");
+        return Err(Error::rule("--reason goes with --pause"));
     }
     if args.needs.len() > crate::cause::MAX_NEEDS {
-        return usage(format!(
+        return Err(Error::rule(format!(
             "--needs is given {} times; a job may need at most {} others",
             args.needs.len(),
             crate::cause::MAX_NEEDS
-        ));
+        )));
     }
-    if let Err(err) = args.job.as_deref().map(validate_job).transpose() {
-        return usage(err);
-    }
+    args.job.as_deref().map(validate_job).transpose()?;
     if args.pause.is_some() || args.resume {
-        return pause_or_resume(&args);
+        return pause_or_resume(args);
     }
     let job = args.job.clone().unwrap_or_default();
     if args.keepalive {
-        return done(wrap::keep_alive(&args.dirs(), &job));
+        return Ok(done(wrap::keep_alive(&args.dirs(), &job)));
     }
     if args.retire {
-        return done(store::retire(&args.dirs(), &job));
+        return Ok(done(store::retire(&args.dirs(), &job)));
     }
-    let settings = match Settings::resolve(&args) {
-        Ok(settings) => settings,
-        Err(err) => return usage(err),
-    };
-    let interval_seconds = match parse_interval(args.interval.as_deref().unwrap_or_default()) {
-        Ok(seconds) => seconds,
-        Err(err) => return usage(err),
-    };
+    let settings = Settings::resolve(args)?;
+    let interval_seconds = parse_interval(args.interval.as_deref().unwrap_or_default())?;
     if args.command.is_empty() {
-        return beat(&args, &job, interval_seconds, settings);
+        return Ok(beat(args, &job, interval_seconds, settings));
     }
-    match rules(&args) {
-        Ok(rules) => ExitCode::from(wrap::run_job(&wrap::Wrap {
-            args: &args,
-            job,
-            interval_seconds,
-            settings,
-            rules,
-        })),
-        Err(err) => usage(err),
-    }
+    let rules = rules(args)?;
+    let wrap = wrap::Wrap {
+        args,
+        job,
+        interval_seconds,
+        settings,
+        rules,
+    };
+    Ok(ExitCode::from(wrap::run_job(&wrap)))
 }
 
 /// Exit 0 when `result` is done, else its error on one line and exit 1.
@@ -334,7 +330,7 @@ fn done<T>(result: Result<T, Error>) -> ExitCode {
 }
 
 /// Says why the command line is refused, on one line: exit 2.
-fn usage(err: impl std::fmt::Display) -> ExitCode {
+fn usage(err: Error) -> ExitCode {
     cli::report_error(PROGRAM, &err);
     Write::Usage.into()
 }

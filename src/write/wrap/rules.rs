@@ -50,15 +50,12 @@ impl Rules {
             .then(|| Watch::new(self.fail_on.clone(), self.ok_on.clone()))
     }
 
-    /// Whether `code` is a success by `--ok-exit-codes` (by default, 0).
-    fn ok_code(&self, code: i32) -> bool {
-        self.ok_exit_codes.contains(&code) || (self.ok_exit_codes.is_empty() && code == 0)
-    }
-
-    /// How the run `outcome` tells of ended: a failing exit code first,
-    /// then the output rules, then the minimum runtime.
+    /// How the run `outcome` tells of ended: a failing exit code first (by
+    /// `--ok-exit-codes`, else 0 alone), then the output rules, then the
+    /// minimum runtime.
     pub(crate) fn verdict(&self, outcome: &Outcome) -> Verdict {
-        let ok_code = self.ok_code(outcome.exit_code);
+        let (codes, code) = (&self.ok_exit_codes, outcome.exit_code);
+        let ok_code = codes.contains(&code) || (codes.is_empty() && code == 0);
         let reason = ok_code.then(|| self.broken(outcome)).flatten();
         Verdict {
             ok: ok_code && reason.is_none(),
