@@ -6,25 +6,25 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use chrono::Utc;
+
 use clap::{Parser, ValueEnum};
 
 use crate::exit_code::Write;
+use crate::pause::Pause;
 use crate::ping;
-use crate::record::{parse_factor, parse_interval, validate_job};
+use crate::record::{parse_factor, parse_interval, validate_job, PAUSE};
 use crate::supervise::singleton::Mode;
 use crate::{cli, store, Error};
 
 mod beat;
-mod pause;
 mod settings;
 mod wrap;
-mod wrapper;
 
 use beat::beat;
-use pause::pause_or_resume;
 use settings::Settings;
 pub(crate) use wrap::keep_alive;
-use wrapper::{parse_keep, parse_log_max, parse_max_runtime, parse_retry, parse_stall, rules};
+use wrap::{parse_keep, parse_log_max, parse_max_runtime, parse_retry, parse_stall, rules};
 
 /// The program name messages start with.
 pub const PROGRAM: &str = "hb-write";
@@ -327,6 +327,22 @@ fn done<T>(result: Result<T, Error>) -> ExitCode {
             Write::Failed.into()
         }
     }
+}
+
+/// `--pause` and `--resume`, for one job or (`--all`) the whole host; `Err`
+/// is a usage error.
+fn pause_or_resume(args: &Args) -> Result<ExitCode, Error> {
+    let job = args.job.as_deref();
+    let Some(length) = &args.pause else {
+        return Ok(done(store::remove_pause(&args.dirs(), job)));
+    };
+    let seconds = PAUSE.parse(length)?;
+    let pause = Pause::new(job, Utc::now(), seconds, args.reason.as_deref())
+        .map_err(|reason| Error::invalid("pause", length, reason.to_string()))?;
+    if let (Some(job), false) = (job, args.force) {
+        store::check_known(args.dir().as_deref(), job)?;
+    }
+    Ok(done(store::write_pause(args.dir().as_deref(), &pause)))
 }
 
 /// Says why the command line is refused, on one line: exit 2.

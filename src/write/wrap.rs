@@ -4,6 +4,10 @@
 //!
 //! Monitoring never takes the job down: a heartbeat that cannot be written
 //! or a ping that fails is reported on stderr, and CMD runs all the same.
+//!
+//! With `--stall-after`, the wrapper marks output as progress (see
+//! [`crate::supervise`]); a command that prints nothing, or a daemon, says
+//! it is alive by [`keep_alive`].
 
 use std::path::{Path, PathBuf};
 use std::thread;
@@ -21,14 +25,14 @@ use crate::store::{self, heartbeat_path};
 use crate::supervise::singleton::{self, Acquired};
 use crate::supervise::{lines, signal, Outcome};
 
-mod progress;
 mod retry;
 mod rules;
 
-pub(crate) use crate::supervise::PROGRESS_EVERY;
-pub(crate) use progress::keep_alive;
-pub(crate) use retry::RETRY_MAX;
-pub(crate) use rules::{compile, Rules, Verdict};
+use retry::RETRY_MAX;
+pub(crate) use rules::{
+    parse_keep, parse_log_max, parse_max_runtime, parse_retry, parse_stall, rules,
+};
+use rules::{Rules, Verdict};
 
 /// A wrapped run: the command line, and what was drawn from it.
 #[derive(Debug)]
@@ -293,6 +297,31 @@ fn writable(dir: &Path) -> bool {
 /// reading more than a heartbeat's size.
 fn previous(dir: &Path, job: &str) -> Option<Heartbeat> {
     Heartbeat::from_json(&store::read_small(&heartbeat_path(dir, job))?).ok()
+}
+
+/// Keeps the run of `job` in progress alive (`hb-write --keepalive`,
+/// [`crate::daemon::Daemon::keepalive`]): its `running` record, in the first
+/// of `dirs` that holds one, is touched (its modification time is progress).
+/// Its content is never rewritten, so a keepalive racing the wrapper's
+/// final record cannot undo it. `Err` says why there is nothing to keep
+/// alive.
+pub(crate) fn keep_alive(dirs: &[PathBuf], job: &str) -> Result<PathBuf, Error> {
+    let found = dirs.iter().find_map(|dir| Some((dir, previous(dir, job)?)));
+    let (dir, record) =
+        found.ok_or_else(|| Error::rule(format!("no heartbeat of job `{job}` to keep alive")))?;
+    if record.status != RunStatus::Running {
+        return Err(Error::rule(format!(
+            "job `{job}` has no run in progress to keep alive (its record says `{}`)",
+            record.status
+        )));
+    }
+    let path = heartbeat_path(dir, job);
+    store::touch(&path).map_err(|source| Error::Write {
+        job: job.to_owned(),
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
 }
 
 #[cfg(test)]

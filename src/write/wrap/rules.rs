@@ -2,14 +2,17 @@
 //! codes are success (`--ok-exit-codes`), output that fails a run
 //! (`--fail-on-stderr`, `--fail-on`) or that a good run always prints
 //! (`--ok-on`), and the shortest a real run takes (`--min-runtime`).
-//! [`Rules::verdict`] is the one place that decides how a run ended.
+//! [`Rules::verdict`] is the one place that decides how a run ended. The
+//! wrapper's flags are parsed here too.
 
 use std::time::Duration;
 
 use regex::bytes::{Regex, RegexBuilder};
 
+use super::Args;
 use crate::history::Run;
-use crate::record::{format_duration, RunStatus};
+use crate::record::{format_duration, parse_size, RunStatus, WAIT};
+use crate::supervise::output::KEEP_OUTPUT_MAX;
 use crate::supervise::watch::Watch;
 use crate::supervise::Outcome;
 use crate::Error;
@@ -94,6 +97,51 @@ impl Rules {
             )
         })
     }
+}
+
+pub(crate) fn parse_keep(text: &str) -> Result<usize, Error> {
+    let max = KEEP_OUTPUT_MAX as u64;
+    let why = format!(" ({}KiB); use --log for more", KEEP_OUTPUT_MAX / 1024);
+    parse_size(text, max, &why).map(|n| n as usize)
+}
+
+pub(crate) fn parse_log_max(text: &str) -> Result<u64, Error> {
+    parse_size(text, u64::MAX, "")
+}
+
+/// Parses `--max-runtime`: from 1 second to the longest interval (a run
+/// that may take longer than any job's period is no bound).
+pub(crate) fn parse_max_runtime(text: &str) -> Result<u64, Error> {
+    WAIT.at_least(1).parse(text)
+}
+
+/// Parses `--retry`: from 0 to the documented maximum.
+pub(crate) fn parse_retry(text: &str) -> Result<u32, Error> {
+    crate::record::parse_count(text, 0, super::RETRY_MAX)
+        .map_err(|rule| Error::invalid("retry count", text, rule.to_string()))
+}
+
+/// Parses `--stall-after`: at least twice the time between progress
+/// writes, at most 400 days.
+pub(crate) fn parse_stall(text: &str) -> Result<u64, Error> {
+    WAIT.at_least(2 * crate::supervise::PROGRESS_EVERY.as_secs())
+        .parse(text)
+}
+
+/// The wrapper's rules from the flags; `Err` is a usage error, one line.
+pub(crate) fn rules(args: &Args) -> Result<Rules, Error> {
+    let compile =
+        |flag: &str, text: &Option<String>| text.as_deref().map(|t| compile(flag, t)).transpose();
+    Ok(Rules {
+        ok_exit_codes: (args.ok_exit_codes.as_deref())
+            .map(crate::record::parse_exit_codes)
+            .transpose()?
+            .unwrap_or_default(),
+        fail_on_stderr: args.fail_on_stderr,
+        fail_on: compile("--fail-on", &args.fail_on)?,
+        ok_on: compile("--ok-on", &args.ok_on)?,
+        min_runtime: args.min_runtime,
+    })
 }
 
 /// How many successful runs the learned check needs, and looks at.
