@@ -68,8 +68,9 @@ impl Progress {
         }
     }
 
-    /// Marks output (`new`) or what is pending, once its time is up.
-    fn mark(&mut self, new: bool) {
+    /// Marks output (`new`) or what is pending, once its time is up;
+    /// returns when output not yet marked is to be, if any is.
+    fn mark(&mut self, new: bool) -> Option<Instant> {
         self.pending |= new;
         let now = Instant::now();
         if self.pending && now >= self.next {
@@ -79,6 +80,7 @@ impl Progress {
             // run itself goes on.
             let _ = crate::store::touch(&self.path);
         }
+        self.pending.then_some(self.next)
     }
 
     /// Marks what is pending now: a stream that ends leaves no pump to
@@ -104,19 +106,13 @@ pub(super) fn pump(
         let mut buf = [0u8; 8192];
         let mut passing = true;
         loop {
-            let wait = {
-                let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
-                let progress = sink.progress.as_mut();
-                // When output not yet marked is to be, if any is.
-                let due = progress.and_then(|p| {
-                    p.mark(false);
-                    p.pending.then_some(p.next)
-                });
-                due.map_or(-1, |at| {
-                    let ms = at.saturating_duration_since(Instant::now()).as_millis();
-                    i32::try_from(ms + 1).unwrap_or(i32::MAX)
-                })
-            };
+            let mut locked = sink.lock().unwrap_or_else(PoisonError::into_inner);
+            let due = locked.progress.as_mut().and_then(|p| p.mark(false));
+            drop(locked);
+            let wait = due.map_or(-1, |at| {
+                let ms = at.saturating_duration_since(Instant::now()).as_millis();
+                i32::try_from(ms + 1).unwrap_or(i32::MAX)
+            });
             let mut watched = [from.as_raw_fd(), stop].map(|fd| libc::pollfd {
                 fd,
                 events: libc::POLLIN,

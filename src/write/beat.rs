@@ -10,7 +10,6 @@ use crate::ping::{self, Ping, Pinger};
 use crate::record::truncate_message;
 use crate::{cli, store, Heartbeat, RunStatus};
 
-/// Writes the heartbeat, then its history line, then pings.
 pub(super) fn beat(args: &Args, job: &str, interval_seconds: u64, settings: Settings) -> ExitCode {
     let status = match (args.status, args.exit_code) {
         (Some(StatusArg::Fail), _) => RunStatus::Fail,

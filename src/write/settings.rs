@@ -18,9 +18,8 @@ use crate::Error;
 use super::{parse_schedule, Args, PROGRAM};
 
 /// The factor hb-check uses when none is given.
-pub(crate) const FACTOR_DEFAULT: f64 = 2.0;
+const FACTOR_DEFAULT: f64 = 2.0;
 
-/// The settings a run uses, each already checked.
 #[derive(Debug)]
 pub(crate) struct Settings {
     pub(crate) factor: f64,
@@ -75,19 +74,14 @@ fn from_env<T, E: std::fmt::Display>(
     fallback: &str,
 ) -> Option<T> {
     let raw = std::env::var_os(name)?;
-    let text = raw.to_string_lossy();
-    let result = match raw.to_str() {
-        Some(text) => parse(text).map_err(|e| e.to_string()),
-        None => Err("it is not valid UTF-8".to_owned()),
+    let rule = match raw.to_str().map(parse) {
+        Some(Ok(value)) => return Some(value),
+        Some(Err(err)) => err.to_string(),
+        None => "it is not valid UTF-8".to_owned(),
     };
-    result
-        .map_err(|rule| {
-            eprintln!(
-                "{PROGRAM}: warning: ignoring `{name}`{}: {rule}; {fallback}",
-                show(&text)
-            );
-        })
-        .ok()
+    let shown = show(&raw.to_string_lossy());
+    eprintln!("{PROGRAM}: warning: ignoring `{name}`{shown}: {rule}; {fallback}");
+    None
 }
 
 /// A value as given, in backticks after a space.

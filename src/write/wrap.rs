@@ -44,7 +44,6 @@ pub(crate) struct Wrap<'a> {
     pub(crate) rules: Rules,
 }
 
-/// Runs the wrapper and returns the exit code.
 pub(crate) fn run_job(wrap: &Wrap) -> u8 {
     let args = wrap.args;
     // Before any thread starts (the HTTP client starts one), so that every

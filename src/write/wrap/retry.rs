@@ -18,12 +18,11 @@ pub(crate) const RETRY_MAX: u32 = 10;
 /// The longest wait between two attempts, however many doublings.
 const WAIT_CAP: Duration = Duration::from_secs(3600);
 
-/// How often to retry a failed run, and the first wait.
+/// How often to retry a failed run, and the wait before the second
+/// attempt, in seconds.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Retry {
-    /// Retries after the first attempt: 0 to [`RETRY_MAX`].
     pub(crate) retries: u32,
-    /// The wait before the second attempt, in seconds.
     pub(crate) delay: u64,
 }
 
@@ -37,7 +36,6 @@ impl Wrap<'_> {
 }
 
 impl Retry {
-    /// How many attempts a run may take.
     pub(crate) fn attempts(self) -> u32 {
         self.retries.min(RETRY_MAX) + 1
     }

@@ -27,20 +27,16 @@ pub(crate) const PATTERN_SIZE_MAX: usize = 1 << 20;
 pub(crate) struct Rules {
     /// The exit codes that mean success; empty means `0` alone.
     pub(crate) ok_exit_codes: Vec<i32>,
-    /// Any byte on stderr fails the run.
     pub(crate) fail_on_stderr: bool,
-    /// A line that matches fails the run.
     pub(crate) fail_on: Option<Regex>,
-    /// A run in which no line matches fails.
     pub(crate) ok_on: Option<Regex>,
-    /// A run shorter than this many seconds fails.
+    /// In seconds.
     pub(crate) min_runtime: Option<u64>,
 }
 
 /// How a run ended by the rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Verdict {
-    /// Whether the run succeeded.
     pub(crate) ok: bool,
     /// The rule that failed a run whose exit code alone was success.
     pub(crate) reason: Option<String>,
@@ -115,7 +111,6 @@ pub(crate) fn parse_max_runtime(text: &str) -> Result<u64, Error> {
     WAIT.at_least(1).parse(text)
 }
 
-/// Parses `--retry`: from 0 to the documented maximum.
 pub(crate) fn parse_retry(text: &str) -> Result<u32, Error> {
     crate::record::parse_count(text, 0, super::RETRY_MAX)
         .map_err(|rule| Error::invalid("retry count", text, rule.to_string()))
@@ -144,7 +139,7 @@ pub(crate) fn rules(args: &Args) -> Result<Rules, Error> {
     })
 }
 
-/// How many successful runs the learned check needs, and looks at.
+/// How many successful runs the learned check needs and looks at.
 const USUAL_RUNS: usize = 10;
 
 /// The learned check of a run that succeeded without `--min-runtime`: in
