@@ -19,7 +19,6 @@ use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
@@ -38,6 +37,9 @@ pub(crate) const KILL_GRACE: Duration = Duration::from_secs(10);
 /// How long the wrapper keeps reading output after the command exited, when
 /// something the command started in the background still holds the pipes.
 pub(crate) const DRAIN_GRACE: Duration = Duration::from_secs(2);
+
+/// The longest a signal to the wrapper waits to be passed on.
+const FORWARD_EVERY: Duration = Duration::from_millis(250);
 
 /// How long the wrapper waits for a group to die after SIGKILL before it
 /// gives up waiting (a process stuck in the kernel ignores even SIGKILL).
@@ -175,29 +177,8 @@ pub(crate) fn run_command(
             Some((pipe, [libc::STDOUT_FILENO, libc::STDERR_FILENO][stream]))
         })
         .collect();
-    let exited = Arc::new(AtomicBool::new(false));
-    let forwarded = Arc::new(AtomicI32::new(0));
-    let forwarder = {
-        let (exited, forwarded) = (Arc::clone(&exited), Arc::clone(&forwarded));
-        thread::spawn(move || {
-            while !exited.load(Ordering::SeqCst) {
-                if let Some(sig) = signal::wait_signal(Duration::from_millis(250)) {
-                    if exited.load(Ordering::SeqCst) {
-                        // Too late for the command: left for the wrapper.
-                        signal::resend_to_self(sig);
-                    } else {
-                        forwarded.store(sig, Ordering::SeqCst);
-                        let _ = signal::kill_group(pid, sig);
-                    }
-                }
-            }
-        })
-    };
-    let waiter_exited = Arc::clone(&exited);
     thread::spawn(move || {
-        let status = child.wait();
-        waiter_exited.store(true, Ordering::SeqCst);
-        let _ = events.send(Event::Exited(status));
+        let _ = events.send(Event::Exited(child.wait()));
     });
 
     // `--max-runtime` comes from a crontab line: a value past what an
@@ -208,32 +189,35 @@ pub(crate) fn run_command(
         .filter(|_| options.kill_after);
     let mut sent = 0;
     let mut eofs = 0;
+    let mut forwarded = None;
     let status = loop {
-        let wait = next.map_or(Duration::from_secs(3600), |at| {
+        // A signal is passed on within a quarter of a second; once the
+        // command has exited, it is left pending for the caller.
+        let wait = next.map_or(FORWARD_EVERY, |at| {
             at.saturating_duration_since(Instant::now())
+                .min(FORWARD_EVERY)
         });
         match inbox.recv_timeout(wait) {
             Ok(Event::Exited(status)) => break status.ok(),
             Ok(Event::Eof) => eofs += 1,
             Err(RecvTimeoutError::Disconnected) => break None,
-            Err(RecvTimeoutError::Timeout) if next.is_some_and(|at| Instant::now() >= at) => {
-                let steps = [(libc::SIGTERM, KILL_GRACE), (libc::SIGKILL, KILL_WAIT)];
-                let Some(&(sig, then)) = steps.get(sent) else {
-                    break None;
-                };
-                let _ = signal::kill_group(pid, sig);
-                sent += 1;
-                next = Some(Instant::now() + then);
-            }
             Err(RecvTimeoutError::Timeout) => {}
+        }
+        if let Some(sig) = signal::wait_signal(Duration::ZERO) {
+            forwarded = Some(sig);
+            let _ = signal::kill_group(pid, sig);
+        }
+        if next.is_some_and(|at| Instant::now() >= at) {
+            let steps = [(libc::SIGTERM, KILL_GRACE), (libc::SIGKILL, KILL_WAIT)];
+            let Some(&(sig, then)) = steps.get(sent) else {
+                break None;
+            };
+            let _ = signal::kill_group(pid, sig);
+            sent += 1;
+            next = Some(Instant::now() + then);
         }
     };
     let duration = started.elapsed();
-    // Once the command has exited, a signal is the caller's: the forwarder
-    // stops within one wait and sends back what it catches meanwhile. It is
-    // not joined, which would hold every run for up to 250 ms.
-    exited.store(true, Ordering::SeqCst);
-    drop(forwarder);
     let drain_until = Instant::now() + DRAIN_GRACE;
     while eofs < pumps.len() {
         match inbox.recv_timeout(drain_until.saturating_duration_since(Instant::now())) {
@@ -272,7 +256,6 @@ pub(crate) fn run_command(
             .unwrap_or(1),
         None => 128 + libc::SIGKILL,
     };
-    let forwarded = forwarded.load(Ordering::SeqCst);
     let notes = [
         (sent > 0).then(|| {
             let how = match sent {
@@ -287,8 +270,8 @@ pub(crate) fn run_command(
         }),
         (sent > 0 && status.is_none())
             .then(|| "hb-write: the command did not end even after SIGKILL".to_owned()),
-        (sent == 0 && forwarded != 0).then(|| {
-            let name = signal::name(forwarded);
+        forwarded.filter(|_| sent == 0).map(|sig| {
+            let name = signal::name(sig);
             format!("hb-write: received {name} and passed it on to the command")
         }),
         hand_over_error.map(|err| {

@@ -108,11 +108,11 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
     // Where the record went: `dir`, or this user's area below it.
     let running_at = write(&dir, &base);
 
-    let pinger = (wrap.settings.ping.as_ref()).map(|(url, style)| Pinger::new(url.clone(), *style));
-    let rid = signal::uuid_v4();
-    let start_ping = pinger.clone().map(|p| {
-        let ping = Ping::Start { rid: rid.clone() };
-        thread::spawn(move || p.send_or_warn(PROGRAM, &ping, ping::START_BUDGET))
+    let pings = (wrap.settings.ping.as_ref()).map(|(url, style)| {
+        let (pinger, rid) = (Pinger::new(url.clone(), *style), signal::uuid_v4());
+        let (start, ping) = (pinger.clone(), Ping::Start { rid: rid.clone() });
+        let started = thread::spawn(move || start.send_or_warn(PROGRAM, &ping, ping::START_BUDGET));
+        (pinger, rid, started)
     });
 
     let max_runtime = (args.max_runtime)
@@ -190,12 +190,10 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
         lock.release();
     }
 
-    if let Some(pinger) = pinger {
+    if let Some((pinger, rid, started)) = pings {
         let end = end_ping(rid, &outcome, &verdict);
         let pings = thread::spawn(move || {
-            if let Some(start) = start_ping {
-                let _ = start.join();
-            }
+            let _ = started.join();
             // The end ping, the one that matters, has a budget of its own.
             pinger.send_or_warn(PROGRAM, &end, ping::BUDGET);
         });
