@@ -68,11 +68,10 @@ pub(crate) struct Options {
 #[derive(Debug)]
 pub(crate) struct Outcome {
     pub duration: Duration,
-    /// The exit code as a shell gives it: the command's own code, 128 plus
-    /// the signal that ended it, 127 when not found, 126 when it could not
-    /// be run.
+    /// As a shell gives it: the command's own, 128 plus the signal that
+    /// ended it, 127 when not found, 126 when it could not be run.
     pub exit_code: i32,
-    /// The last bytes of the combined output, cut on a character boundary.
+    /// The last bytes of the combined output.
     pub tail: String,
     /// What the wrapper saw besides the output: the signal that ended the
     /// command, a forwarded signal, the maximum runtime, a start failure.
@@ -109,10 +108,9 @@ pub(crate) fn lines(lines: impl IntoIterator<Item = Option<String>>) -> Option<S
 }
 
 /// Runs `program` with `args` and waits for it. `on_start` gets the child's
-/// pid (also its process group id) as soon as it runs.
-///
-/// The caller must have blocked the forwarded signals with
-/// [`signal::mask_forwarded`] before starting any thread.
+/// pid (also its process group id) as soon as it runs. The caller must have
+/// blocked the forwarded signals ([`signal::mask_forwarded`]) before
+/// starting any thread.
 pub(crate) fn run_command(
     program: &OsString,
     args: &[OsString],
@@ -124,7 +122,6 @@ pub(crate) fn run_command(
     command
         .args(args)
         .process_group(0)
-        .stdin(Stdio::inherit())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let keep_open = options.keep_open;
@@ -236,26 +233,15 @@ pub(crate) fn run_command(
         drop(reader);
         drain::hand_over(leftovers).err()
     });
-    let (tail, log, seen) = {
-        let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
-        (
-            sink.tail.text(),
-            sink.log.take(),
-            sink.watch.take().map(Watch::finish),
-        )
-    };
-    let log_error = log.and_then(|l| {
+    let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
+    let log_error = sink.log.take().and_then(|l| {
         let path = l.path().display().to_string();
         l.finish().err().map(|e| format!("{path}: {e}"))
     });
 
-    let exit_code = match status {
-        Some(s) => s
-            .code()
-            .or_else(|| s.signal().map(|sig| 128 + sig))
-            .unwrap_or(1),
-        None => 128 + libc::SIGKILL,
-    };
+    let exit_code = status.map_or(128 + libc::SIGKILL, |s| {
+        (s.code().or_else(|| s.signal().map(|sig| 128 + sig))).unwrap_or(1)
+    });
     let notes = [
         (sent > 0).then(|| {
             let how = match sent {
@@ -283,10 +269,10 @@ pub(crate) fn run_command(
     Outcome {
         duration,
         exit_code,
-        tail,
+        tail: sink.tail.text(),
         note: lines(notes),
         log_error,
-        seen,
+        seen: sink.watch.take().map(Watch::finish),
     }
 }
 

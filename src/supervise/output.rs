@@ -126,7 +126,7 @@ impl Log {
         }
     }
 
-    /// Notes at the end of the log how much was not kept, and reports a
+    /// Notes at the end of the log how much was not kept; `Err` is the
     /// write error that stopped the log.
     pub(crate) fn finish(mut self) -> io::Result<()> {
         if let Some(err) = self.failed.take() {

@@ -23,7 +23,6 @@ pub(super) struct Sink {
     pub(super) tail: Tail,
     pub(super) log: Option<Log>,
     pub(super) watch: Option<Watch>,
-    /// The file output marks as progress, if any.
     pub(super) progress: Option<Progress>,
 }
 

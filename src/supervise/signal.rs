@@ -7,7 +7,7 @@ use std::io;
 use std::time::Duration;
 
 /// The signals the wrapper passes on to the command's process group.
-pub(crate) const FORWARDED: [i32; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+const FORWARDED: [i32; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
 
 fn forwarded_set() -> libc::sigset_t {
     // SAFETY: sigemptyset initialises the set; sigaddset only writes to it.
@@ -49,8 +49,7 @@ pub(crate) fn inherit_fd(fd: i32) -> io::Result<()> {
     Ok(())
 }
 
-/// Waits up to `timeout` for one of the blocked forwarded signals and returns
-/// it, or `None` when none came.
+/// Waits up to `timeout` for one of the blocked forwarded signals.
 pub(crate) fn wait_signal(timeout: Duration) -> Option<i32> {
     let set = forwarded_set();
     let spec = libc::timespec {

@@ -60,10 +60,8 @@ impl JobLock {
     }
 }
 
-/// The result of asking for the lock.
 #[derive(Debug)]
 pub(crate) enum Acquired {
-    /// This run holds the lock.
     Held(JobLock),
     /// Another run holds it and keeps it; the reason says what was done.
     Busy(String),
