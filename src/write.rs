@@ -273,7 +273,10 @@ impl Args {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn run(args: Args) -> ExitCode {
-    checked_run(&args).unwrap_or_else(usage)
+    checked_run(&args).unwrap_or_else(|err| {
+        cli::report_error(PROGRAM, &err);
+        Write::Usage.into()
+    })
 }
 
 /// The run; `Err` is a usage error (exit 2), found before anything is done.
@@ -343,12 +346,6 @@ fn pause_or_resume(args: &Args) -> Result<ExitCode, Error> {
         store::check_known(args.dir().as_deref(), job)?;
     }
     Ok(done(store::write_pause(args.dir().as_deref(), &pause)))
-}
-
-/// Says why the command line is refused, on one line: exit 2.
-fn usage(err: Error) -> ExitCode {
-    cli::report_error(PROGRAM, &err);
-    Write::Usage.into()
 }
 
 #[cfg(test)]

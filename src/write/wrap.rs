@@ -142,7 +142,7 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
     {
         eprintln!("{note}");
     }
-    let of = wrap.retry().attempts();
+    let of = tried.of;
     let attempt = (of > 1).then(|| {
         let number = u32::try_from(tried.attempts.len()).unwrap_or(u32::MAX);
         let how = if verdict.ok { "succeeded" } else { "failed" };

@@ -26,15 +26,6 @@ pub(crate) struct Retry {
     pub(crate) delay: u64,
 }
 
-impl Wrap<'_> {
-    pub(super) fn retry(&self) -> Retry {
-        Retry {
-            retries: self.args.retry,
-            delay: self.args.retry_delay,
-        }
-    }
-}
-
 impl Retry {
     pub(crate) fn attempts(self) -> u32 {
         self.retries.min(RETRY_MAX) + 1
@@ -52,8 +43,9 @@ impl Retry {
 pub(super) struct Tries {
     pub(super) outcome: Outcome,
     pub(super) verdict: Verdict,
-    /// Every attempt, when the run may take more than one.
+    /// Every attempt, when the run may take more than one (`of`).
     pub(super) attempts: Vec<Tried>,
+    pub(super) of: u32,
     /// A signal that came while waiting to retry, which ends the run.
     pub(super) signalled: Option<i32>,
 }
@@ -68,7 +60,10 @@ pub(super) fn attempts(
     progress: Option<PathBuf>,
 ) -> Tries {
     let (program, args) = (wrap.args.command.split_first()).expect("a command is required");
-    let retry = wrap.retry();
+    let retry = Retry {
+        retries: wrap.args.retry,
+        delay: wrap.args.retry_delay,
+    };
     let of = retry.attempts();
     let budget = Duration::from_secs(max_runtime);
     let first = Instant::now();
@@ -110,6 +105,7 @@ pub(super) fn attempts(
                 outcome,
                 verdict,
                 attempts,
+                of,
                 signalled,
             };
         }
