@@ -16,18 +16,17 @@ pub(crate) fn hand_over(pipes: Vec<(OwnedFd, RawFd)>) -> io::Result<()> {
     if pipes.is_empty() {
         return Ok(());
     }
-    let keep: Vec<RawFd> = pipes.iter().map(|(pipe, _)| pipe.as_raw_fd()).collect();
-    // Listed before the fork: the child may not allocate.
-    let close: Vec<RawFd> = open_descriptors()
-        .into_iter()
-        .filter(|fd| *fd > 2 && !keep.contains(fd))
-        .collect();
-    let mut polled: Vec<libc::pollfd> = (keep.iter())
-        .map(|&fd| libc::pollfd {
-            fd,
+    let mut polled: Vec<libc::pollfd> = (pipes.iter())
+        .map(|(pipe, _)| libc::pollfd {
+            fd: pipe.as_raw_fd(),
             events: libc::POLLIN,
             revents: 0,
         })
+        .collect();
+    // Listed before the fork: the child may not allocate.
+    let close: Vec<RawFd> = open_descriptors()
+        .into_iter()
+        .filter(|fd| *fd > 2 && !polled.iter().any(|p| p.fd == *fd))
         .collect();
     // A target that is gone becomes -1.
     let mut targets: Vec<RawFd> = pipes.iter().map(|(_, to)| *to).collect();
