@@ -46,11 +46,10 @@ impl Sink {
 /// twice it, so a mark a period late never reads as a stall.
 pub(crate) const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
-/// Output as progress: output sets the file's modification time (the
-/// wrapper's `running` record, content untouched) to now, at most once every
-/// [`PROGRESS_EVERY`]; output sooner is marked when that time is up, by the
-/// pump's own wait. A silent command costs nothing, a chatty one a touch a
-/// period, and a mark is never before its output nor a period after it.
+/// Output as progress: output sets the modification time of the wrapper's
+/// `running` record to now, at most once every [`PROGRESS_EVERY`]; output
+/// sooner is marked when that time is up, by the pump's own wait. A silent
+/// command costs nothing, a chatty one a touch a period.
 pub(super) struct Progress {
     path: PathBuf,
     next: Instant,

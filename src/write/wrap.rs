@@ -220,10 +220,9 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
     }
 }
 
-/// The end ping: success for a run the rules call a success (an allowed
-/// exit code other than 0 included), the exit code of a failing one, and
-/// `fail` for a run a rule failed although it exited 0, with the rule
-/// named first in the body.
+/// The end ping: success for a run the rules call a success (whatever its
+/// exit code), the exit code of a failing one, and `fail` for a run a rule
+/// failed although it exited 0.
 fn end_ping(rid: String, outcome: &Outcome, verdict: &Verdict) -> Ping {
     // What failed the run (a rule) and what the wrapper saw (it ended the
     // run, a signal did) come first, before the output tail.
@@ -254,8 +253,8 @@ fn exit_code_of(sig: i32) -> u8 {
     u8::try_from(128 + sig).unwrap_or(1)
 }
 
-/// Writes `record` in `dir` (or this user's area below it) and returns
-/// its path; a failure is said, and the run goes on.
+/// Writes `record` in `dir` (or this user's area below it); a failure is
+/// said, and the run goes on.
 fn write(dir: &Path, record: &Heartbeat) -> Option<PathBuf> {
     store::write(Some(dir), record)
         .map_err(|err| crate::cli::report_error(PROGRAM, &err))
@@ -288,20 +287,17 @@ fn writable(dir: &Path) -> bool {
     unsafe { libc::access(path.as_ptr(), libc::W_OK) == 0 }
 }
 
-/// The job's previous record in `dir`, read as hb-check reads it: without
-/// blocking (a FIFO in its place is not waited on), without following a
-/// symbolic link (the write replaces one, never follows it) and without
-/// reading more than a heartbeat's size.
+/// The job's previous record in `dir`, read as hb-check reads it: never
+/// waiting on a FIFO, never through a symbolic link (the write replaces
+/// one, never follows it), never more than a heartbeat's size.
 fn previous(dir: &Path, job: &str) -> Option<Heartbeat> {
     Heartbeat::from_json(&store::read_small(&heartbeat_path(dir, job))?).ok()
 }
 
 /// Keeps the run of `job` in progress alive (`hb-write --keepalive`,
-/// [`crate::daemon::Daemon::keepalive`]): its `running` record, in the first
-/// of `dirs` that holds one, is touched (its modification time is progress).
-/// Its content is never rewritten, so a keepalive racing the wrapper's
-/// final record cannot undo it. `Err` says why there is nothing to keep
-/// alive.
+/// [`crate::daemon::Daemon::keepalive`]) by touching its `running` record
+/// in the first of `dirs` that holds one; never rewriting it, so that a
+/// keepalive racing the final record cannot undo it.
 pub(crate) fn keep_alive(dirs: &[PathBuf], job: &str) -> Result<PathBuf, Error> {
     let found = dirs.iter().find_map(|dir| Some((dir, previous(dir, job)?)));
     let (dir, record) =

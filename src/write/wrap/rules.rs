@@ -96,9 +96,8 @@ impl Rules {
 }
 
 pub(crate) fn parse_keep(text: &str) -> Result<usize, Error> {
-    let max = KEEP_OUTPUT_MAX as u64;
     let why = format!(" ({}KiB); use --log for more", KEEP_OUTPUT_MAX / 1024);
-    parse_size(text, max, &why).map(|n| n as usize)
+    parse_size(text, KEEP_OUTPUT_MAX as u64, &why).map(|n| n as usize)
 }
 
 pub(crate) fn parse_log_max(text: &str) -> Result<u64, Error> {
@@ -142,10 +141,9 @@ pub(crate) fn rules(args: &Args) -> Result<Rules, Error> {
 /// How many successful runs the learned check needs and looks at.
 const USUAL_RUNS: usize = 10;
 
-/// The learned check of a run that succeeded without `--min-runtime`: in
-/// less than a tenth of the median of the job's last [`USUAL_RUNS`]
-/// successful runs (`runs`, oldest first; it needs that many), it is fast,
-/// said as "0.9s, usually 14m".
+/// The learned check of a run that succeeded without `--min-runtime`: fast
+/// ("0.9s, usually 14m") in less than a tenth of the median of the job's
+/// last [`USUAL_RUNS`] successful runs (`runs`, oldest first).
 pub(crate) fn fast(duration: Duration, runs: &[Run]) -> Option<String> {
     let mut usual: Vec<f64> = runs
         .iter()
