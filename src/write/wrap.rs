@@ -122,12 +122,10 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
     let (mut outcome, mut verdict) = (tried.outcome, tried.verdict);
     // Without a minimum, a success far faster than the job's usual runs is
     // flagged, or with --alert-fast failed.
-    let fast = match (verdict.ok, wrap.rules.min_runtime) {
-        (true, None) => store::read_history(&dir, &wrap.job)
-            .ok()
-            .and_then(|runs| rules::fast(outcome.duration, &runs)),
-        _ => None,
-    };
+    let fast = (verdict.ok && wrap.rules.min_runtime.is_none())
+        .then(|| store::read_history(&dir, &wrap.job).ok())
+        .flatten()
+        .and_then(|runs| rules::fast(outcome.duration, &runs));
     if let (Some(fast), true) = (&fast, args.alert_fast) {
         verdict = Verdict {
             ok: false,
