@@ -175,7 +175,6 @@ mod survey;
 mod timers;
 mod tracker;
 pub mod watch;
-mod wrap;
 pub mod write;
 
 #[cfg(test)]

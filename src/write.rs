@@ -6,25 +6,25 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use chrono::Utc;
+
 use clap::{Parser, ValueEnum};
 
 use crate::exit_code::Write;
+use crate::pause::Pause;
 use crate::ping;
-use crate::record::{parse_factor, parse_interval, validate_job};
+use crate::record::{parse_factor, parse_interval, validate_job, PAUSE};
 use crate::supervise::singleton::Mode;
-use crate::{cli, store, wrap, Error};
+use crate::{cli, store, Error};
 
 mod beat;
-mod keepalive;
-mod pause;
 mod settings;
-mod wrapper;
+mod wrap;
 
 use beat::beat;
-use keepalive::keepalive;
-use pause::pause_or_resume;
-use settings::{Given, Settings};
-use wrapper::{parse_keep, parse_log_max, parse_max_runtime, parse_retry, parse_stall, rules};
+use settings::Settings;
+pub(crate) use wrap::keep_alive;
+use wrap::{parse_keep, parse_log_max, parse_max_runtime, parse_retry, parse_stall, rules};
 
 /// The program name messages start with.
 pub const PROGRAM: &str = "hb-write";
@@ -239,16 +239,19 @@ fn parse_schedule(text: &str) -> Result<String, Error> {
     crate::schedule::Schedule::parse(text, chrono_tz::Tz::UTC).map(|s| s.text().to_owned())
 }
 
-/// The directory to write to: the first non-empty entry of `--dir`/HB_DIR,
-/// the way `XDG_DATA_DIRS`-style lists are read.
-fn first_dir(dirs: &[PathBuf]) -> Option<PathBuf> {
-    dirs.iter().find(|d| !d.as_os_str().is_empty()).cloned()
-}
+impl Args {
+    /// The directory to write to: the first non-empty entry of
+    /// `--dir`/HB_DIR, the way `XDG_DATA_DIRS`-style lists are read.
+    fn dir(&self) -> Option<PathBuf> {
+        self.dir.iter().find(|d| !d.as_os_str().is_empty()).cloned()
+    }
 
-/// Where a job's files are looked for: `--dir`/HB_DIR's first entry, else
-/// the default locations.
-fn dirs_of(args: &Args) -> Vec<PathBuf> {
-    first_dir(&args.dir).map_or_else(store::default_locations, |dir| vec![dir])
+    /// Where a job's files are looked for: [`Args::dir`], else the default
+    /// locations.
+    fn dirs(&self) -> Vec<PathBuf> {
+        self.dir()
+            .map_or_else(store::default_locations, |dir| vec![dir])
+    }
 }
 
 /// Runs hb-write with parsed arguments and returns its exit code.
@@ -270,88 +273,79 @@ fn dirs_of(args: &Args) -> Vec<PathBuf> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn run(args: Args) -> ExitCode {
+    checked_run(&args).unwrap_or_else(|err| {
+        cli::report_error(PROGRAM, &err);
+        Write::Usage.into()
+    })
+}
+
+/// The run; `Err` is a usage error (exit 2), found before anything is done.
+fn checked_run(args: &Args) -> Result<ExitCode, Error> {
     if args.all && args.pause.is_none() && !args.resume {
-        return usage("--all needs --pause or --resume");
+        return Err(Error::rule("--all needs --pause or --resume"));
     }
     if args.reason.is_some() && args.pause.is_none() {
-        return usage("--reason goes with --pause");
+        return Err(Error::rule("--reason goes with --pause"));
     }
     if args.needs.len() > crate::cause::MAX_NEEDS {
-        return usage(format!(
+        return Err(Error::rule(format!(
             "--needs is given {} times; a job may need at most {} others",
             args.needs.len(),
             crate::cause::MAX_NEEDS
-        ));
+        )));
     }
-    if let Err(err) = args.job.as_deref().map(validate_job).transpose() {
-        return usage(err);
-    }
+    args.job.as_deref().map(validate_job).transpose()?;
     if args.pause.is_some() || args.resume {
-        return pause_or_resume(&args);
+        return pause_or_resume(args);
     }
     let job = args.job.clone().unwrap_or_default();
     if args.keepalive {
-        return keepalive(&args, &job);
+        return Ok(done(wrap::keep_alive(&args.dirs(), &job)));
     }
     if args.retire {
-        return match store::retire(&dirs_of(&args), &job) {
-            Ok(_) => Write::Written.into(),
-            Err(err) => {
-                cli::report_error(PROGRAM, &err);
-                Write::Failed.into()
-            }
-        };
+        return Ok(done(store::retire(&args.dirs(), &job)));
     }
-    let settings = match Settings::resolve(Given {
-        factor: args.factor,
-        ping: args.ping.clone(),
-        ping_style: args.ping_style,
-        schedule: args.schedule.clone(),
-    }) {
-        Ok(settings) => settings,
-        Err(err) => return usage(err),
-    };
-    let interval = args.interval.as_deref().unwrap_or_default();
-    let interval_seconds = match parse_interval(interval) {
-        Ok(seconds) => seconds,
-        Err(err) => return usage(err),
-    };
-    if !args.command.is_empty() {
-        let rules = match rules(&args) {
-            Ok(rules) => rules,
-            Err(err) => return usage(err),
-        };
-        let code = wrap::run_job(wrap::Wrap {
-            rules,
-            retry: wrap::Retry {
-                retries: args.retry,
-                delay: args.retry_delay,
-            },
-            stall_after: args.stall_after,
-            alert_fast: args.alert_fast,
-            job,
-            interval_seconds,
-            dir: first_dir(&args.dir),
-            command: args.command,
-            keep_output: args.keep_output,
-            log_max: args.log.then_some(args.log_max),
-            max_runtime: args.max_runtime,
-            factor: settings.factor,
-            kill_after: args.kill_after,
-            singleton: args.singleton,
-            schedule: settings.schedule,
-            needs: args.needs.clone(),
-            ping: settings.ping,
-        });
-        return ExitCode::from(code);
+    let settings = Settings::resolve(args)?;
+    let interval_seconds = parse_interval(args.interval.as_deref().unwrap_or_default())?;
+    if args.command.is_empty() {
+        return Ok(beat(args, &job, interval_seconds, settings));
     }
-    beat(&args, &job, interval_seconds, settings)
+    let rules = rules(args)?;
+    let wrap = wrap::Wrap {
+        args,
+        job,
+        interval_seconds,
+        settings,
+        rules,
+    };
+    Ok(ExitCode::from(wrap::run_job(&wrap)))
 }
 
-/// Says why the command line is refused, on one line: exit 2.
-fn usage(err: impl std::fmt::Display) -> ExitCode {
-    cli::report_error(PROGRAM, &err);
-    Write::Usage.into()
+/// Exit 0 when `result` is done, else its error on one line and exit 1.
+fn done<T>(result: Result<T, Error>) -> ExitCode {
+    match result {
+        Ok(_) => Write::Written.into(),
+        Err(err) => {
+            cli::report_error(PROGRAM, &err);
+            Write::Failed.into()
+        }
+    }
+}
+
+/// `--pause` and `--resume`, for one job or (`--all`) the whole host; `Err`
+/// is a usage error.
+fn pause_or_resume(args: &Args) -> Result<ExitCode, Error> {
+    let job = args.job.as_deref();
+    let Some(length) = &args.pause else {
+        return Ok(done(store::remove_pause(&args.dirs(), job)));
+    };
+    let seconds = PAUSE.parse(length)?;
+    let pause = Pause::new(job, Utc::now(), seconds, args.reason.as_deref())
+        .map_err(|reason| Error::invalid("pause", length, reason.to_string()))?;
+    if let (Some(job), false) = (job, args.force) {
+        store::check_known(args.dir().as_deref(), job)?;
+    }
+    Ok(done(store::write_pause(args.dir().as_deref(), &pause)))
 }
 
 #[cfg(test)]

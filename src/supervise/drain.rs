@@ -16,21 +16,20 @@ pub(crate) fn hand_over(pipes: Vec<(OwnedFd, RawFd)>) -> io::Result<()> {
     if pipes.is_empty() {
         return Ok(());
     }
-    let keep: Vec<RawFd> = pipes.iter().map(|(pipe, _)| pipe.as_raw_fd()).collect();
-    // Listed before the fork: the child may not allocate.
-    let close: Vec<RawFd> = open_descriptors()
-        .into_iter()
-        .filter(|fd| *fd > 2 && !keep.contains(fd))
-        .collect();
-    let mut polled: Vec<libc::pollfd> = (keep.iter())
-        .map(|&fd| libc::pollfd {
-            fd,
+    let mut polled: Vec<libc::pollfd> = (pipes.iter())
+        .map(|(pipe, _)| libc::pollfd {
+            fd: pipe.as_raw_fd(),
             events: libc::POLLIN,
             revents: 0,
         })
         .collect();
-    let targets: Vec<RawFd> = pipes.iter().map(|(_, to)| *to).collect();
-    let mut writable = vec![true; pipes.len()];
+    // Listed before the fork: the child may not allocate.
+    let close: Vec<RawFd> = open_descriptors()
+        .into_iter()
+        .filter(|fd| *fd > 2 && !polled.iter().any(|p| p.fd == *fd))
+        .collect();
+    // A target that is gone becomes -1.
+    let mut targets: Vec<RawFd> = pipes.iter().map(|(_, to)| *to).collect();
     // SAFETY: the child runs `copy`, which calls only async-signal-safe
     // functions (close, poll, read, write, _exit) on memory allocated
     // before the fork, and never returns.
@@ -41,7 +40,7 @@ pub(crate) fn hand_over(pipes: Vec<(OwnedFd, RawFd)>) -> io::Result<()> {
                 // SAFETY: closing a descriptor number.
                 unsafe { libc::close(*fd) };
             }
-            copy(&mut polled, &targets, &mut writable)
+            copy(&mut polled, &mut targets)
         }
         // The parent's copies close as `pipes` drops.
         _ => Ok(()),
@@ -50,7 +49,7 @@ pub(crate) fn hand_over(pipes: Vec<(OwnedFd, RawFd)>) -> io::Result<()> {
 
 /// The copier: reads each pipe until its end, writes what it reads to its
 /// target (and, once a target is closed, drops it), then exits.
-fn copy(polled: &mut [libc::pollfd], targets: &[RawFd], writable: &mut [bool]) -> ! {
+fn copy(polled: &mut [libc::pollfd], targets: &mut [RawFd]) -> ! {
     let mut buf = [0u8; 8192];
     loop {
         let open = polled.iter().filter(|p| p.fd >= 0).count();
@@ -75,8 +74,8 @@ fn copy(polled: &mut [libc::pollfd], targets: &[RawFd], writable: &mut [bool]) -
                 p.fd = -1;
                 continue;
             }
-            if n > 0 && writable[i] {
-                writable[i] = write_all(targets[i], &buf[..n as usize]);
+            if n > 0 && targets[i] >= 0 && !write_all(targets[i], &buf[..n as usize]) {
+                targets[i] = -1;
             }
         }
     }

@@ -19,7 +19,6 @@ use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
@@ -28,7 +27,7 @@ use std::time::{Duration, Instant};
 use crate::record::format_duration;
 use output::{Log, Tail};
 pub(crate) use pump::PROGRESS_EVERY;
-use pump::{pump, stop_pipe, Event, Progress, Sink};
+use pump::{pump, Event, Progress, Sink};
 use watch::{Seen, Watch};
 
 /// How long a process group has between SIGTERM and SIGKILL, when the
@@ -39,6 +38,9 @@ pub(crate) const KILL_GRACE: Duration = Duration::from_secs(10);
 /// something the command started in the background still holds the pipes.
 pub(crate) const DRAIN_GRACE: Duration = Duration::from_secs(2);
 
+/// The longest a signal to the wrapper waits to be passed on.
+const FORWARD_EVERY: Duration = Duration::from_millis(250);
+
 /// How long the wrapper waits for a group to die after SIGKILL before it
 /// gives up waiting (a process stuck in the kernel ignores even SIGKILL).
 const KILL_WAIT: Duration = Duration::from_secs(30);
@@ -48,9 +50,7 @@ const KILL_WAIT: Duration = Duration::from_secs(30);
 pub(crate) struct Options {
     /// The most bytes of combined output kept as the tail.
     pub keep_output: usize,
-    /// The whole-output log, if any.
     pub log: Option<Log>,
-    /// The longest the run may take.
     pub max_runtime: Duration,
     /// End the run (SIGTERM, SIGKILL after [`KILL_GRACE`]) when it passes
     /// `max_runtime`.
@@ -58,7 +58,6 @@ pub(crate) struct Options {
     /// A descriptor the command inherits (the singleton lock), which the
     /// wrapper opened close-on-exec.
     pub keep_open: Option<std::os::unix::io::RawFd>,
-    /// What to look for in the output, if anything.
     pub watch: Option<Watch>,
     /// A file whose modification time output marks as progress
     /// (`--stall-after`): touched at most once every [`PROGRESS_EVERY`].
@@ -68,13 +67,11 @@ pub(crate) struct Options {
 /// How a supervised run ended.
 #[derive(Debug)]
 pub(crate) struct Outcome {
-    /// How long it ran.
     pub duration: Duration,
-    /// The exit code as a shell gives it: the command's own code, 128 plus
-    /// the signal that ended it, 127 when not found, 126 when it could not
-    /// be run.
+    /// As a shell gives it: the command's own, 128 plus the signal that
+    /// ended it, 127 when not found, 126 when it could not be run.
     pub exit_code: i32,
-    /// The last bytes of the combined output, cut on a character boundary.
+    /// The last bytes of the combined output.
     pub tail: String,
     /// What the wrapper saw besides the output: the signal that ended the
     /// command, a forwarded signal, the maximum runtime, a start failure.
@@ -98,6 +95,11 @@ impl Outcome {
         }
         output::last_bytes(&text, limit).to_owned()
     }
+
+    /// The duration in seconds, to the millisecond, as records keep it.
+    pub(crate) fn seconds(&self) -> f64 {
+        (self.duration.as_secs_f64() * 1000.0).round() / 1000.0
+    }
 }
 
 /// The lines given that are present, one after another.
@@ -106,10 +108,9 @@ pub(crate) fn lines(lines: impl IntoIterator<Item = Option<String>>) -> Option<S
 }
 
 /// Runs `program` with `args` and waits for it. `on_start` gets the child's
-/// pid (also its process group id) as soon as it runs.
-///
-/// The caller must have blocked the forwarded signals with
-/// [`signal::mask_forwarded`] before starting any thread.
+/// pid (also its process group id) as soon as it runs. The caller must have
+/// blocked the forwarded signals ([`signal::mask_forwarded`]) before
+/// starting any thread.
 pub(crate) fn run_command(
     program: &OsString,
     args: &[OsString],
@@ -121,7 +122,6 @@ pub(crate) fn run_command(
     command
         .args(args)
         .process_group(0)
-        .stdin(Stdio::inherit())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let keep_open = options.keep_open;
@@ -145,10 +145,8 @@ pub(crate) fn run_command(
                 exit_code: 126 + i32::from(err.kind() == io::ErrorKind::NotFound),
                 tail: String::new(),
                 note: Some(format!("hb-write: cannot run `{name}`: {err}")),
-                log_error: options
-                    .log
-                    .and_then(|l| l.finish().err())
-                    .map(|e| e.to_string()),
+                // A log nothing was written to has nothing to report.
+                log_error: None,
                 seen: options.watch.map(Watch::finish),
             };
         }
@@ -164,7 +162,7 @@ pub(crate) fn run_command(
     let (events, inbox) = mpsc::channel();
     // Dropping the write end wakes every pump to hand its pipe back. Without
     // it (out of descriptors) the pumps read to the end.
-    let stop = stop_pipe();
+    let stop = io::pipe().ok();
     let stop_fd = stop.as_ref().map_or(-1, |(reader, _)| reader.as_raw_fd());
     let pipes = [
         child.stdout.take().map(OwnedFd::from),
@@ -176,71 +174,47 @@ pub(crate) fn run_command(
             Some((pipe, [libc::STDOUT_FILENO, libc::STDERR_FILENO][stream]))
         })
         .collect();
-    let exited = Arc::new(AtomicBool::new(false));
-    let forwarded = Arc::new(AtomicI32::new(0));
-    let forwarder = {
-        let (exited, forwarded) = (Arc::clone(&exited), Arc::clone(&forwarded));
-        thread::spawn(move || {
-            while !exited.load(Ordering::SeqCst) {
-                if let Some(sig) = signal::wait_signal(Duration::from_millis(250)) {
-                    if exited.load(Ordering::SeqCst) {
-                        // Too late for the command: left for the wrapper.
-                        signal::resend_to_self(sig);
-                    } else {
-                        forwarded.store(sig, Ordering::SeqCst);
-                        let _ = signal::kill_group(pid, sig);
-                    }
-                }
-            }
-        })
-    };
-    let waiter_exited = Arc::clone(&exited);
     thread::spawn(move || {
-        let status = child.wait();
-        waiter_exited.store(true, Ordering::SeqCst);
-        let _ = events.send(Event::Exited(status));
+        let _ = events.send(Event::Exited(child.wait()));
     });
 
     // `--max-runtime` comes from a crontab line: a value past what an
-    // `Instant` can hold means "never", not a panic.
-    let deadline = started.checked_add(options.max_runtime);
-    let mut term_at: Option<Instant> = None;
-    let mut kill_at: Option<Instant> = None;
+    // `Instant` can hold means "never", not a panic. Past it: SIGTERM,
+    // SIGKILL [`KILL_GRACE`] later, then [`KILL_WAIT`] more at most.
+    let mut next = started
+        .checked_add(options.max_runtime)
+        .filter(|_| options.kill_after);
+    let mut sent = 0;
     let mut eofs = 0;
+    let mut forwarded = None;
     let status = loop {
-        let now = Instant::now();
-        let until = match (term_at, kill_at) {
-            (_, Some(at)) => Some(at + KILL_WAIT),
-            (Some(at), None) => Some(at + KILL_GRACE),
-            (None, None) => deadline.filter(|_| options.kill_after),
-        };
-        let wait = until.map_or(Duration::from_secs(3600), |at| {
-            at.saturating_duration_since(now)
+        // A signal is passed on within a quarter of a second; once the
+        // command has exited, it is left pending for the caller.
+        let wait = next.map_or(FORWARD_EVERY, |at| {
+            at.saturating_duration_since(Instant::now())
+                .min(FORWARD_EVERY)
         });
         match inbox.recv_timeout(wait) {
             Ok(Event::Exited(status)) => break status.ok(),
             Ok(Event::Eof) => eofs += 1,
             Err(RecvTimeoutError::Disconnected) => break None,
-            Err(RecvTimeoutError::Timeout) => {
-                let now = Instant::now();
-                if kill_at.is_some() {
-                    break None;
-                } else if term_at.is_some() {
-                    let _ = signal::kill_group(pid, libc::SIGKILL);
-                    kill_at = Some(now);
-                } else if options.kill_after && deadline.is_some_and(|d| now >= d) {
-                    let _ = signal::kill_group(pid, libc::SIGTERM);
-                    term_at = Some(now);
-                }
-            }
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+        if let Some(sig) = signal::wait_signal(Duration::ZERO) {
+            forwarded = Some(sig);
+            let _ = signal::kill_group(pid, sig);
+        }
+        if next.is_some_and(|at| Instant::now() >= at) {
+            let steps = [(libc::SIGTERM, KILL_GRACE), (libc::SIGKILL, KILL_WAIT)];
+            let Some(&(sig, then)) = steps.get(sent) else {
+                break None;
+            };
+            let _ = signal::kill_group(pid, sig);
+            sent += 1;
+            next = Some(Instant::now() + then);
         }
     };
     let duration = started.elapsed();
-    // Once the command has exited, a signal is the caller's: the forwarder
-    // stops within one wait and sends back what it catches meanwhile. It is
-    // not joined, which would hold every run for up to 250 ms.
-    exited.store(true, Ordering::SeqCst);
-    drop(forwarder);
     let drain_until = Instant::now() + DRAIN_GRACE;
     while eofs < pumps.len() {
         match inbox.recv_timeout(drain_until.saturating_duration_since(Instant::now())) {
@@ -251,75 +225,54 @@ pub(crate) fn run_command(
     }
     // What the command left in the background still writes: its pipes go
     // to a detached copier rather than closing under it.
-    let mut hand_over_error = None;
-    if let Some((reader, writer)) = stop {
+    let hand_over_error = stop.and_then(|(reader, writer)| {
         drop(writer);
         let leftovers: Vec<_> = (pumps.into_iter())
             .filter_map(|(pump, to)| Some((pump.join().ok().flatten()?, to)))
             .collect();
         drop(reader);
-        hand_over_error = drain::hand_over(leftovers).err();
-    }
-    let (tail, log, seen) = {
-        let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
-        (
-            sink.tail.text(),
-            sink.log.take(),
-            sink.watch.take().map(Watch::finish),
-        )
-    };
-    let log_error = log.and_then(|l| {
+        drain::hand_over(leftovers).err()
+    });
+    let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
+    let log_error = sink.log.take().and_then(|l| {
         let path = l.path().display().to_string();
         l.finish().err().map(|e| format!("{path}: {e}"))
     });
 
-    let exit_code = match status {
-        Some(s) => s
-            .code()
-            .or_else(|| s.signal().map(|sig| 128 + sig))
-            .unwrap_or(1),
-        None => 128 + libc::SIGKILL,
-    };
-    let mut notes = Vec::new();
-    let forwarded = forwarded.load(Ordering::SeqCst);
-    if term_at.is_some() {
-        let how = if kill_at.is_some() {
-            format!("SIGTERM, then SIGKILL {}s later", KILL_GRACE.as_secs())
-        } else {
-            "SIGTERM".to_owned()
-        };
-        notes.push(format!(
-            "hb-write: ended the run after {}, past its maximum runtime of {} ({how})",
-            format_duration(duration.as_secs()),
-            format_duration(options.max_runtime.as_secs())
-        ));
-        if status.is_none() {
-            notes.push("hb-write: the command did not end even after SIGKILL".to_owned());
-        }
-    } else if forwarded != 0 {
-        notes.push(format!(
-            "hb-write: received {} and passed it on to the command",
-            signal::name(forwarded)
-        ));
-    }
-    if let Some(err) = hand_over_error {
-        notes.push(format!(
-            "hb-write: cannot keep passing on the output of what the command left running: {err}"
-        ));
-    }
-    if let Some(sig) = status.and_then(|s| s.signal()) {
-        notes.push(format!(
-            "hb-write: the command was ended by {}",
-            signal::name(sig)
-        ));
-    }
+    let exit_code = status.map_or(128 + libc::SIGKILL, |s| {
+        (s.code().or_else(|| s.signal().map(|sig| 128 + sig))).unwrap_or(1)
+    });
+    let notes = [
+        (sent > 0).then(|| {
+            let how = match sent {
+                1 => "SIGTERM".to_owned(),
+                _ => format!("SIGTERM, then SIGKILL {}s later", KILL_GRACE.as_secs()),
+            };
+            format!(
+                "hb-write: ended the run after {}, past its maximum runtime of {} ({how})",
+                format_duration(duration.as_secs()),
+                format_duration(options.max_runtime.as_secs())
+            )
+        }),
+        (sent > 0 && status.is_none())
+            .then(|| "hb-write: the command did not end even after SIGKILL".to_owned()),
+        forwarded.filter(|_| sent == 0).map(|sig| {
+            let name = signal::name(sig);
+            format!("hb-write: received {name} and passed it on to the command")
+        }),
+        hand_over_error.map(|err| {
+            format!("hb-write: cannot keep passing on the output of what the command left running: {err}")
+        }),
+        (status.and_then(|s| s.signal()))
+            .map(|sig| format!("hb-write: the command was ended by {}", signal::name(sig))),
+    ];
     Outcome {
         duration,
         exit_code,
-        tail,
-        note: (!notes.is_empty()).then(|| notes.join("\n")),
+        tail: sink.tail.text(),
+        note: lines(notes),
         log_error,
-        seen,
+        seen: sink.watch.take().map(Watch::finish),
     }
 }
 

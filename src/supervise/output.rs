@@ -1,6 +1,7 @@
 //! What a supervised command prints: a bounded tail kept in memory and an
 //! optional capped log file.
 
+use std::collections::VecDeque;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -15,47 +16,30 @@ pub(crate) const KEEP_OUTPUT_MAX: usize = crate::record::OUTPUT_MESSAGE_MAX_BYTE
 /// passes through, no more than the capacity is ever held.
 #[derive(Debug)]
 pub(crate) struct Tail {
-    buf: Vec<u8>,
-    /// Where the next byte goes once the buffer is full.
-    start: usize,
+    buf: VecDeque<u8>,
+    capacity: usize,
     /// Every byte ever pushed.
     total: u64,
 }
 
 impl Tail {
-    /// A tail that keeps the last `capacity` bytes.
     pub(crate) fn new(capacity: usize) -> Tail {
         Tail {
-            buf: Vec::with_capacity(capacity),
-            start: 0,
+            buf: VecDeque::with_capacity(capacity),
+            capacity,
             total: 0,
         }
     }
 
     /// Adds bytes, dropping the oldest when the tail is full.
-    pub(crate) fn push(&mut self, mut bytes: &[u8]) {
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
         self.total = self.total.saturating_add(bytes.len() as u64);
-        let cap = self.buf.capacity();
-        if cap == 0 {
-            return;
-        }
-        if bytes.len() >= cap {
-            bytes = &bytes[bytes.len() - cap..];
-            self.buf.clear();
-            self.buf.extend_from_slice(bytes);
-            self.start = 0;
-            return;
-        }
-        let room = cap - self.buf.len();
-        let (fill, rest) = bytes.split_at(room.min(bytes.len()));
-        self.buf.extend_from_slice(fill);
-        for &b in rest {
-            self.buf[self.start] = b;
-            self.start = (self.start + 1) % cap;
-        }
+        let bytes = &bytes[bytes.len().saturating_sub(self.capacity)..];
+        let over = (self.buf.len() + bytes.len()).saturating_sub(self.capacity);
+        self.buf.drain(..over);
+        self.buf.extend(bytes);
     }
 
-    /// How many bytes went through, kept or not.
     #[cfg(test)]
     pub(crate) fn total(&self) -> u64 {
         self.total
@@ -65,17 +49,14 @@ impl Tail {
     /// dropped, invalid UTF-8 becomes U+FFFD, and the result is at most the
     /// capacity in bytes, cut on a character boundary.
     pub(crate) fn text(&self) -> String {
-        let bytes = [&self.buf[self.start..], &self.buf[..self.start]].concat();
+        let (front, back) = self.buf.as_slices();
+        let bytes = [front, back].concat();
         let cut = self.total > self.buf.len() as u64;
         let skip = (bytes.iter().take(3))
             .take_while(|b| cut && **b & 0xC0 == 0x80)
             .count();
         // Replacement characters are three bytes: keep the last `limit`.
-        last_bytes(
-            &String::from_utf8_lossy(&bytes[skip..]),
-            self.buf.capacity(),
-        )
-        .to_owned()
+        last_bytes(&String::from_utf8_lossy(&bytes[skip..]), self.capacity).to_owned()
     }
 }
 
@@ -105,9 +86,7 @@ impl Log {
     /// by its owner only (a job's whole output may hold what it prints about
     /// itself). A symlink at `path` is not followed.
     pub(crate) fn create(path: &Path, max: u64) -> io::Result<Log> {
-        let mut old = path.as_os_str().to_owned();
-        old.push(".1");
-        match fs::rename(path, &old) {
+        match fs::rename(path, crate::store::beside(path, ".1")) {
             Err(err) if err.kind() != io::ErrorKind::NotFound => return Err(err),
             _ => {}
         }
@@ -147,7 +126,7 @@ impl Log {
         }
     }
 
-    /// Notes at the end of the log how much was not kept, and reports a
+    /// Notes at the end of the log how much was not kept; `Err` is the
     /// write error that stopped the log.
     pub(crate) fn finish(mut self) -> io::Result<()> {
         if let Some(err) = self.failed.take() {

@@ -3,7 +3,7 @@
 //! until the pipe ends or the wrapper asks for the pipe back.
 
 use std::io::{self, Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::sync::mpsc;
@@ -23,7 +23,6 @@ pub(super) struct Sink {
     pub(super) tail: Tail,
     pub(super) log: Option<Log>,
     pub(super) watch: Option<Watch>,
-    /// The file output marks as progress, if any.
     pub(super) progress: Option<Progress>,
 }
 
@@ -47,11 +46,10 @@ impl Sink {
 /// twice it, so a mark a period late never reads as a stall.
 pub(crate) const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
-/// Output as progress: output sets the file's modification time (the
-/// wrapper's `running` record, content untouched) to now, at most once every
-/// [`PROGRESS_EVERY`]; output sooner is marked when that time is up, by the
-/// pump's own wait. A silent command costs nothing, a chatty one a touch a
-/// period, and a mark is never before its output nor a period after it.
+/// Output as progress: output sets the modification time of the wrapper's
+/// `running` record to now, at most once every [`PROGRESS_EVERY`]; output
+/// sooner is marked when that time is up, by the pump's own wait. A silent
+/// command costs nothing, a chatty one a touch a period.
 pub(super) struct Progress {
     path: PathBuf,
     next: Instant,
@@ -68,8 +66,9 @@ impl Progress {
         }
     }
 
-    /// Marks output (`new`) or what is pending, once its time is up.
-    fn mark(&mut self, new: bool) {
+    /// Marks output (`new`) or what is pending, once its time is up;
+    /// returns when output not yet marked is to be, if any is.
+    fn mark(&mut self, new: bool) -> Option<Instant> {
         self.pending |= new;
         let now = Instant::now();
         if self.pending && now >= self.next {
@@ -79,6 +78,7 @@ impl Progress {
             // run itself goes on.
             let _ = crate::store::touch(&self.path);
         }
+        self.pending.then_some(self.next)
     }
 
     /// Marks what is pending now: a stream that ends leaves no pump to
@@ -87,18 +87,6 @@ impl Progress {
         self.next = Instant::now();
         self.mark(false);
     }
-}
-
-/// A close-on-exec pipe (read end, write end) whose read end tells the
-/// pumps to stop: it reads as ended once the write end is dropped.
-pub(super) fn stop_pipe() -> Option<(OwnedFd, OwnedFd)> {
-    let mut fds = [0; 2];
-    // SAFETY: pipe2 writes two descriptors into the array.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return None;
-    }
-    // SAFETY: both descriptors are new and owned by nothing else.
-    unsafe { Some((OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1]))) }
 }
 
 /// Copies `from` to the wrapper's own stream and into the sink, until end of
@@ -116,19 +104,13 @@ pub(super) fn pump(
         let mut buf = [0u8; 8192];
         let mut passing = true;
         loop {
-            let wait = {
-                let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
-                let progress = sink.progress.as_mut();
-                // When output not yet marked is to be, if any is.
-                let due = progress.and_then(|p| {
-                    p.mark(false);
-                    p.pending.then_some(p.next)
-                });
-                due.map_or(-1, |at| {
-                    let ms = at.saturating_duration_since(Instant::now()).as_millis();
-                    i32::try_from(ms + 1).unwrap_or(i32::MAX)
-                })
-            };
+            let mut locked = sink.lock().unwrap_or_else(PoisonError::into_inner);
+            let due = locked.progress.as_mut().and_then(|p| p.mark(false));
+            drop(locked);
+            let wait = due.map_or(-1, |at| {
+                let ms = at.saturating_duration_since(Instant::now()).as_millis();
+                i32::try_from(ms + 1).unwrap_or(i32::MAX)
+            });
             let mut watched = [from.as_raw_fd(), stop].map(|fd| libc::pollfd {
                 fd,
                 events: libc::POLLIN,

@@ -7,14 +7,12 @@ use std::io;
 use std::time::Duration;
 
 /// The signals the wrapper passes on to the command's process group.
-pub(crate) const FORWARDED: [i32; 3] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
-
 fn forwarded_set() -> libc::sigset_t {
     // SAFETY: sigemptyset initialises the set; sigaddset only writes to it.
     unsafe {
         let mut set: libc::sigset_t = std::mem::zeroed();
         libc::sigemptyset(&raw mut set);
-        for sig in FORWARDED {
+        for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
             libc::sigaddset(&raw mut set, sig);
         }
         set
@@ -29,11 +27,9 @@ fn forwarded_set() -> libc::sigset_t {
 pub(crate) fn mask_forwarded(how: libc::c_int) -> io::Result<()> {
     let set = forwarded_set();
     // SAFETY: a valid set and a null old-set pointer.
-    let rc = unsafe { libc::pthread_sigmask(how, &raw const set, std::ptr::null_mut()) };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::from_raw_os_error(rc))
+    match unsafe { libc::pthread_sigmask(how, &raw const set, std::ptr::null_mut()) } {
+        0 => Ok(()),
+        rc => Err(io::Error::from_raw_os_error(rc)),
     }
 }
 
@@ -49,8 +45,7 @@ pub(crate) fn inherit_fd(fd: i32) -> io::Result<()> {
     Ok(())
 }
 
-/// Waits up to `timeout` for one of the blocked forwarded signals and returns
-/// it, or `None` when none came.
+/// Waits up to `timeout` for one of the blocked forwarded signals.
 pub(crate) fn wait_signal(timeout: Duration) -> Option<i32> {
     let set = forwarded_set();
     let spec = libc::timespec {
@@ -74,15 +69,6 @@ pub(crate) fn kill_group(pgid: u32, sig: i32) -> io::Result<()> {
         Ok(())
     } else {
         Err(io::Error::last_os_error())
-    }
-}
-
-/// Sends `sig` to this process again, to wait, blocked, for the next
-/// [`wait_signal`].
-pub(crate) fn resend_to_self(sig: i32) {
-    // SAFETY: kill takes plain integers.
-    unsafe {
-        libc::kill(libc::getpid(), sig);
     }
 }
 
@@ -125,14 +111,15 @@ pub(crate) fn uuid_v4() -> String {
     });
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex = format!("{:032x}", u128::from_be_bytes(bytes));
+    let n = u128::from_be_bytes(bytes);
+    let field = |shift: u32, width: u32| (n >> shift) & ((1 << width) - 1);
     format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        field(96, 32),
+        field(80, 16),
+        field(64, 16),
+        field(48, 16),
+        field(0, 48)
     )
 }
 

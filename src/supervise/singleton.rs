@@ -9,14 +9,15 @@
 //! and really is the parent of that group.
 
 use std::fs::File;
-use std::io::Read;
+use std::io;
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::os::unix::io::{AsRawFd, RawFd};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use super::{signal, KILL_GRACE};
 use crate::error::Error;
+use crate::store::open::{read_regular, Links};
 use crate::store::{open_lock_file, wait_lock, LockWait};
 
 /// What to do when another run of the job holds the lock.
@@ -34,7 +35,6 @@ pub(crate) enum Mode {
 #[derive(Debug)]
 pub(crate) struct JobLock {
     file: File,
-    path: PathBuf,
 }
 
 impl JobLock {
@@ -60,10 +60,8 @@ impl JobLock {
     }
 }
 
-/// The result of asking for the lock.
 #[derive(Debug)]
 pub(crate) enum Acquired {
-    /// This run holds the lock.
     Held(JobLock),
     /// Another run holds it and keeps it; the reason says what was done.
     Busy(String),
@@ -82,54 +80,41 @@ pub(crate) fn acquire(
     mut pause: impl FnMut(Duration) -> Option<i32>,
 ) -> Result<Acquired, Error> {
     let path = dir.join(format!(".{job}.lock"));
-    let file = open_lock_file(&path).map_err(|source| Error::Lock {
-        path: path.clone(),
-        source,
-    })?;
-    let lock = JobLock { file, path };
-    let waited = match mode {
-        Mode::Skip => wait_for(&lock, Duration::ZERO, &mut pause)?,
-        Mode::Wait => wait_for(&lock, patience, &mut pause)?,
-        Mode::Replace => return replace(lock, &mut pause),
+    let take = |pause: &mut dyn FnMut(Duration) -> Option<i32>| -> io::Result<Acquired> {
+        let lock = JobLock {
+            file: open_lock_file(&path)?,
+        };
+        let waited = match mode {
+            Mode::Skip => wait_lock(&lock.file, Duration::ZERO, pause)?,
+            Mode::Wait => wait_lock(&lock.file, patience, pause)?,
+            Mode::Replace => return replace(lock, pause),
+        };
+        Ok(match waited {
+            LockWait::Locked => Acquired::Held(lock),
+            LockWait::Stopped(sig) => Acquired::Signalled(sig),
+            LockWait::TimedOut if mode == Mode::Skip => {
+                Acquired::Busy("another run holds the job's lock; skipped this run".to_owned())
+            }
+            LockWait::TimedOut => Acquired::Busy(format!(
+                "another run held the job's lock for the {}s this run waited; skipped this run",
+                patience.as_secs()
+            )),
+        })
     };
-    Ok(match waited {
-        LockWait::Locked => Acquired::Held(lock),
-        LockWait::Stopped(sig) => Acquired::Signalled(sig),
-        LockWait::TimedOut if mode == Mode::Skip => {
-            Acquired::Busy("another run holds the job's lock; skipped this run".to_owned())
-        }
-        LockWait::TimedOut => Acquired::Busy(format!(
-            "another run held the job's lock for the {}s this run waited; skipped this run",
-            patience.as_secs()
-        )),
-    })
+    take(&mut pause).map_err(|source| Error::Lock { path, source })
 }
 
-fn wait_for(
-    lock: &JobLock,
-    patience: Duration,
-    pause: &mut impl FnMut(Duration) -> Option<i32>,
-) -> Result<LockWait<i32>, Error> {
-    wait_lock(&lock.file, patience, pause).map_err(|source| Error::Lock {
-        path: lock.path.clone(),
-        source,
-    })
-}
-
-fn replace(
-    lock: JobLock,
-    pause: &mut impl FnMut(Duration) -> Option<i32>,
-) -> Result<Acquired, Error> {
+fn replace(lock: JobLock, pause: &mut dyn FnMut(Duration) -> Option<i32>) -> io::Result<Acquired> {
     // The holder writes its group right after starting the command: give a
     // run that is just starting a moment to do so.
     let until = Instant::now() + Duration::from_secs(2);
     let group = loop {
-        match wait_for(&lock, Duration::ZERO, pause)? {
+        match wait_lock(&lock.file, Duration::ZERO, &mut *pause)? {
             LockWait::Locked => return Ok(Acquired::Held(lock)),
             LockWait::Stopped(sig) => return Ok(Acquired::Signalled(sig)),
             LockWait::TimedOut => {}
         }
-        if let Some(group) = verified_holder(&lock) {
+        if let Some(group) = verified_holder(&lock.file) {
             break group;
         }
         if Instant::now() >= until {
@@ -146,7 +131,7 @@ fn replace(
         (libc::SIGKILL, Duration::from_secs(5)),
     ] {
         let _ = signal::kill_group(group, sig);
-        match wait_for(&lock, grace, pause)? {
+        match wait_lock(&lock.file, grace, &mut *pause)? {
             LockWait::Locked => return Ok(Acquired::Held(lock)),
             LockWait::Stopped(sig) => return Ok(Acquired::Signalled(sig)),
             LockWait::TimedOut => {}
@@ -157,34 +142,20 @@ fn replace(
     )))
 }
 
-/// The process group named in the lock file, if the wrapper named there
-/// holds the lock (by `/proc/locks`) and is that group leader's parent.
-fn verified_holder(lock: &JobLock) -> Option<u32> {
-    let text = read_note(&lock.file)?;
-    let mut fields = text.split_whitespace();
+/// The process group named in the lock file (the holder's note, a short
+/// line), if the wrapper named there holds the lock (by `/proc/locks`) and
+/// is that group leader's parent.
+fn verified_holder(file: &File) -> Option<u32> {
+    let mut note = [0u8; 64];
+    let n = file.read_at(&mut note, 0).ok()?;
+    let mut fields = std::str::from_utf8(&note[..n]).ok()?.split_whitespace();
     let wrapper: u32 = fields.next()?.parse().ok()?;
     let group: u32 = fields.next()?.parse().ok()?;
-    let meta = lock.file.metadata().ok()?;
-    let holder = flock_holder(&read_proc_locks()?, meta.dev(), meta.ino())?;
+    let meta = file.metadata().ok()?;
+    let (locks, _) = read_regular(Path::new("/proc/locks"), Links::Refuse, 4 << 20).ok()?;
+    let holder = flock_holder(&String::from_utf8_lossy(&locks), meta.dev(), meta.ino())?;
     let (parent, pgrp) = signal::parent_and_group(group)?;
     (holder == wrapper && parent == wrapper && pgrp == group).then_some(group)
-}
-
-/// The first bytes of the lock file: the holder's note is a short line.
-fn read_note(file: &File) -> Option<String> {
-    let mut buf = [0u8; 64];
-    let n = file.read_at(&mut buf, 0).ok()?;
-    std::str::from_utf8(&buf[..n]).ok().map(str::to_owned)
-}
-
-fn read_proc_locks() -> Option<String> {
-    let mut text = String::new();
-    File::open("/proc/locks")
-        .ok()?
-        .take(4 << 20)
-        .read_to_string(&mut text)
-        .ok()?;
-    Some(text)
 }
 
 /// The pid holding an exclusive `flock` on the file with `dev` and `ino`,

@@ -16,7 +16,7 @@ pub(crate) const LINE_WINDOW: usize = 4096;
 const SHOWN_MAX: usize = 200;
 
 /// The patterns to look for, and what was found so far.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Watch {
     fail_on: Option<Regex>,
     ok_on: Option<Regex>,
@@ -38,14 +38,11 @@ pub(crate) struct Seen {
 }
 
 impl Watch {
-    /// A watch for these patterns (either may be absent).
     pub(crate) fn new(fail_on: Option<Regex>, ok_on: Option<Regex>) -> Watch {
         Watch {
             fail_on,
             ok_on,
-            partial: [Vec::new(), Vec::new()],
-            lines: 0,
-            seen: Seen::default(),
+            ..Watch::default()
         }
     }
 
@@ -76,20 +73,19 @@ impl Watch {
     }
 
     fn end_line(&mut self, stream: usize) {
-        let line = std::mem::take(&mut self.partial[stream]);
         self.lines += 1;
+        let line = &self.partial[stream];
         if stream == 1 && self.seen.stderr_line.is_none() {
-            self.seen.stderr_line = Some(shown(&line));
+            self.seen.stderr_line = Some(shown(line));
         }
-        if self.seen.failed_at.is_none() && self.fail_on.as_ref().is_some_and(|r| r.is_match(&line))
+        if self.seen.failed_at.is_none() && self.fail_on.as_ref().is_some_and(|r| r.is_match(line))
         {
-            self.seen.failed_at = Some((self.lines, shown(&line)));
+            self.seen.failed_at = Some((self.lines, shown(line)));
         }
-        if !self.seen.ok_matched && self.ok_on.as_ref().is_some_and(|r| r.is_match(&line)) {
+        if !self.seen.ok_matched && self.ok_on.as_ref().is_some_and(|r| r.is_match(line)) {
             self.seen.ok_matched = true;
         }
         // The buffer is reused: its capacity stays at most the window.
-        self.partial[stream] = line;
         self.partial[stream].clear();
     }
 }

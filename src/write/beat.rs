@@ -4,14 +4,12 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::{first_dir, Args, Settings, StatusArg, PROGRAM};
-use crate::exit_code::Write;
+use super::{done, Args, Settings, StatusArg, PROGRAM};
 use crate::history::Run;
 use crate::ping::{self, Ping, Pinger};
 use crate::record::truncate_message;
 use crate::{cli, store, Heartbeat, RunStatus};
 
-/// Writes the heartbeat, then its history line, then pings.
 pub(super) fn beat(args: &Args, job: &str, interval_seconds: u64, settings: Settings) -> ExitCode {
     let status = match (args.status, args.exit_code) {
         (Some(StatusArg::Fail), _) => RunStatus::Fail,
@@ -20,31 +18,19 @@ pub(super) fn beat(args: &Args, job: &str, interval_seconds: u64, settings: Sett
     };
     let record = Heartbeat {
         exit_code: args.exit_code,
-        message: args
-            .message
-            .as_ref()
-            .map(|m| m.to_string_lossy())
-            .as_deref()
-            .map(|m| truncate_message(m).to_owned()),
+        message: (args.message.as_ref()).map(|m| truncate_message(&m.to_string_lossy()).to_owned()),
         schedule: settings.schedule,
         needs: args.needs.clone(),
         ..Heartbeat::new(job, interval_seconds, status)
     };
-    let code = match store::write(first_dir(&args.dir).as_deref(), &record) {
-        Ok(path) => {
-            // The heartbeat is what counts; a history line that cannot be
-            // written is said, but does not fail the run.
-            let dir = path.parent().unwrap_or(Path::new("."));
-            if let Err(err) = store::append_history(dir, &record.job, &Run::of(&record)) {
-                cli::report_error(PROGRAM, &format!("{err} (the heartbeat itself is written)"));
-            }
-            Write::Written
+    let code = done(store::write(args.dir().as_deref(), &record).map(|path| {
+        // The heartbeat is what counts; a history line that cannot be
+        // written is said, but does not fail the run.
+        let dir = path.parent().unwrap_or(Path::new("."));
+        if let Err(err) = store::append_history(dir, &record.job, &Run::of(&record)) {
+            cli::report_error(PROGRAM, &format!("{err} (the heartbeat itself is written)"));
         }
-        Err(err) => {
-            cli::report_error(PROGRAM, &err);
-            Write::Failed
-        }
-    };
+    }));
     // The heartbeat first: local truth never waits on the network.
     if let Some((url, style)) = settings.ping {
         Pinger::new(url, style).send_or_warn(
@@ -58,5 +44,5 @@ pub(super) fn beat(args: &Args, job: &str, interval_seconds: u64, settings: Sett
             ping::BUDGET,
         );
     }
-    code.into()
+    code
 }

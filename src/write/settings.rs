@@ -15,12 +15,11 @@ use crate::ping::{self, Style};
 use crate::record::parse_factor;
 use crate::Error;
 
-use super::{parse_schedule, PROGRAM};
+use super::{parse_schedule, Args, PROGRAM};
 
 /// The factor hb-check uses when none is given.
-pub(crate) const FACTOR_DEFAULT: f64 = 2.0;
+const FACTOR_DEFAULT: f64 = 2.0;
 
-/// The settings a run uses, each already checked.
 #[derive(Debug)]
 pub(crate) struct Settings {
     pub(crate) factor: f64,
@@ -28,26 +27,17 @@ pub(crate) struct Settings {
     pub(crate) schedule: Option<String>,
 }
 
-/// The flags as given; `None` where absent.
-#[derive(Debug, Default)]
-pub(crate) struct Given {
-    pub(crate) factor: Option<f64>,
-    pub(crate) ping: Option<String>,
-    pub(crate) ping_style: Option<Style>,
-    pub(crate) schedule: Option<String>,
-}
-
 impl Settings {
     /// The settings from the flags, else the environment. `Err` is a usage
     /// error in a flag, one line.
-    pub(crate) fn resolve(given: Given) -> Result<Settings, Error> {
-        let ping = match given.ping {
-            Some(text) => Some(parse_ping(&text).map_err(|rule| {
-                Error::rule(format!("invalid --ping{}: {rule}", url_shown(&text)))
+    pub(crate) fn resolve(args: &Args) -> Result<Settings, Error> {
+        let ping = match &args.ping {
+            Some(text) => Some(parse_ping(text).map_err(|rule| {
+                Error::rule(format!("invalid --ping{}: {rule}", url_shown(text)))
             })?),
             None => from_env("HB_PING_URL", parse_ping, url_shown, "no ping is sent"),
         };
-        let style = given.ping_style.or_else(|| {
+        let style = args.ping_style.or_else(|| {
             from_env(
                 "HB_PING_STYLE",
                 parse_style,
@@ -55,10 +45,10 @@ impl Settings {
                 "the default, healthchecks, applies",
             )
         });
-        let factor = given
+        let factor = args
             .factor
             .or_else(|| from_env("HB_FACTOR", parse_factor, quoted, "the default, 2, applies"));
-        let schedule = given.schedule.or_else(|| {
+        let schedule = args.schedule.clone().or_else(|| {
             from_env(
                 "HB_SCHEDULE",
                 parse_schedule,
@@ -84,19 +74,14 @@ fn from_env<T, E: std::fmt::Display>(
     fallback: &str,
 ) -> Option<T> {
     let raw = std::env::var_os(name)?;
-    let text = raw.to_string_lossy();
-    let result = match raw.to_str() {
-        Some(text) => parse(text).map_err(|e| e.to_string()),
-        None => Err("it is not valid UTF-8".to_owned()),
+    let rule = match raw.to_str().map(parse) {
+        Some(Ok(value)) => return Some(value),
+        Some(Err(err)) => err.to_string(),
+        None => "it is not valid UTF-8".to_owned(),
     };
-    result
-        .map_err(|rule| {
-            eprintln!(
-                "{PROGRAM}: warning: ignoring `{name}`{}: {rule}; {fallback}",
-                show(&text)
-            );
-        })
-        .ok()
+    let shown = show(&raw.to_string_lossy());
+    eprintln!("{PROGRAM}: warning: ignoring `{name}`{shown}: {rule}; {fallback}");
+    None
 }
 
 /// A value as given, in backticks after a space.

@@ -4,118 +4,86 @@
 //!
 //! Monitoring never takes the job down: a heartbeat that cannot be written
 //! or a ping that fails is reported on stderr, and CMD runs all the same.
+//!
+//! With `--stall-after`, the wrapper marks output as progress (see
+//! [`crate::supervise`]); a command that prints nothing, or a daemon, says
+//! it is alive by [`keep_alive`].
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::Duration;
 
 use chrono::Utc;
 
+use super::{Args, Settings, PROGRAM};
 use crate::error::Error;
 use crate::ping::{self, Ping, Pinger};
 use crate::record::{
     default_max_runtime, Attempt, Heartbeat, LastRun, RunStatus, OUTPUT_MESSAGE_MAX_BYTES,
 };
 use crate::store::{self, heartbeat_path};
-use crate::supervise::singleton::{self, Acquired, Mode};
+use crate::supervise::singleton::{self, Acquired};
 use crate::supervise::{lines, signal, Outcome};
 
-mod progress;
 mod retry;
 mod rules;
 
-pub(crate) use crate::supervise::PROGRESS_EVERY;
-pub(crate) use progress::keep_alive;
-pub(crate) use retry::{Retry, RETRY_MAX};
-pub(crate) use rules::{compile, Rules, Verdict};
+use retry::RETRY_MAX;
+pub(crate) use rules::{
+    parse_keep, parse_log_max, parse_max_runtime, parse_retry, parse_stall, rules,
+};
+use rules::{Rules, Verdict};
 
-const PROGRAM: &str = "hb-write";
-
-/// What to run and how.
+/// A wrapped run: the command line, and what was drawn from it.
 #[derive(Debug)]
-pub(crate) struct Wrap {
-    /// The job name (already validated).
-    pub job: String,
-    /// The job's interval, in seconds.
-    pub interval_seconds: u64,
-    /// The heartbeat directory, if given.
-    pub dir: Option<PathBuf>,
-    /// The command and its arguments; never empty.
-    pub command: Vec<OsString>,
-    /// The most bytes of output kept as the record's message.
-    pub keep_output: usize,
-    /// Keep the whole output in `<dir>/<job>.log`, up to this many bytes.
-    pub log_max: Option<u64>,
-    /// The maximum runtime given with `--max-runtime`, in seconds.
-    pub max_runtime: Option<u64>,
-    /// The factor that makes the default maximum runtime (factor x interval).
-    pub factor: f64,
-    /// End a run that passes its maximum.
-    pub kill_after: bool,
-    /// One run at a time, and what to do when another holds the lock.
-    pub singleton: Option<Mode>,
-    /// The job's schedule (`hb-write --schedule`), kept in its records.
-    pub schedule: Option<String>,
-    /// The jobs it needs (`hb-write --needs`), kept in its records.
-    pub needs: Vec<String>,
-    /// Where to ping, and in which style.
-    pub ping: Option<(url::Url, ping::Style)>,
-    /// How the run is judged besides its exit code.
+pub(crate) struct Wrap<'a> {
+    pub(crate) args: &'a Args,
+    pub(crate) job: String,
+    pub(crate) interval_seconds: u64,
+    pub(crate) settings: Settings,
     pub(crate) rules: Rules,
-    /// Whether and how a failed run is tried again.
-    pub(crate) retry: Retry,
-    /// How long the run may go without output or a keepalive, in seconds.
-    pub(crate) stall_after: Option<u64>,
-    /// Fail a run the learned check finds fast, instead of flagging it.
-    pub(crate) alert_fast: bool,
 }
 
-/// Runs the wrapper and returns the exit code.
-pub(crate) fn run_job(wrap: Wrap) -> u8 {
+pub(crate) fn run_job(wrap: &Wrap) -> u8 {
+    let args = wrap.args;
     // Before any thread starts (the HTTP client starts one), so that every
     // thread leaves the forwarded signals to the forwarding thread.
     if let Err(err) = signal::mask_forwarded(libc::SIG_BLOCK) {
         eprintln!("{PROGRAM}: warning: cannot take over SIGINT, SIGTERM and SIGHUP: {err}");
     }
-    let dir = match resolve_dir(wrap.dir.as_deref()) {
+    let given = args.dir();
+    let dir = match resolve_dir(given.as_deref()) {
         Ok(dir) => dir,
         Err(err) => {
             // Nowhere to write: still run the job, as if unmonitored.
             crate::cli::report_error(PROGRAM, &err);
-            wrap.dir
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(store::SYSTEM_DIR))
+            given.unwrap_or_else(|| PathBuf::from(store::SYSTEM_DIR))
         }
     };
-    let lock = match wrap.singleton {
+    // A wait of up to the interval ends at once on SIGTERM, SIGINT or
+    // SIGHUP: the signal is taken here, not left pending for the command
+    // that would start once the lock came.
+    let patience = Duration::from_secs(wrap.interval_seconds);
+    let acquired = (args.singleton)
+        .map(|mode| singleton::acquire(&dir, &wrap.job, mode, patience, signal::wait_signal));
+    let lock = match acquired {
         None => None,
-        Some(mode) => {
-            let patience = Duration::from_secs(wrap.interval_seconds);
-            // A wait of up to the interval ends at once on SIGTERM, SIGINT
-            // or SIGHUP: the signal is taken here, not left pending for the
-            // command that would start once the lock came.
-            match singleton::acquire(&dir, &wrap.job, mode, patience, signal::wait_signal) {
-                Ok(Acquired::Held(lock)) => Some(lock),
-                Ok(Acquired::Busy(why)) => {
-                    eprintln!("{PROGRAM}: job `{}`: {why}", wrap.job);
-                    return 0;
-                }
-                Ok(Acquired::Signalled(sig)) => {
-                    eprintln!(
-                        "{PROGRAM}: job `{}`: received {} while waiting for the job's lock; did not run the job",
-                        wrap.job,
-                        signal::name(sig)
-                    );
-                    return exit_code_of(sig);
-                }
-                Err(err) => {
-                    eprintln!(
-                        "{PROGRAM}: {err}; cannot keep to one run at a time, not running the job"
-                    );
-                    return 1;
-                }
-            }
+        Some(Ok(Acquired::Held(lock))) => Some(lock),
+        Some(Ok(Acquired::Busy(why))) => {
+            eprintln!("{PROGRAM}: job `{}`: {why}", wrap.job);
+            return 0;
+        }
+        Some(Ok(Acquired::Signalled(sig))) => {
+            eprintln!(
+                "{PROGRAM}: job `{}`: received {} while waiting for the job's lock; did not run the job",
+                wrap.job,
+                signal::name(sig)
+            );
+            return exit_code_of(sig);
+        }
+        Some(Err(err)) => {
+            eprintln!("{PROGRAM}: {err}; cannot keep to one run at a time, not running the job");
+            return 1;
         }
     };
     // The previous run's result stays in the record while this one runs, so
@@ -130,41 +98,35 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
         timestamp: started_at,
         started_at: Some(started_at),
         consecutive_failures: Some(previous_failures),
-        max_runtime_seconds: wrap.max_runtime,
-        schedule: wrap.schedule.clone(),
-        needs: wrap.needs.clone(),
-        stall_after_seconds: wrap.stall_after,
+        max_runtime_seconds: args.max_runtime,
+        schedule: wrap.settings.schedule.clone(),
+        needs: args.needs.clone(),
+        stall_after_seconds: args.stall_after,
         last,
         ..Heartbeat::new(&wrap.job, wrap.interval_seconds, RunStatus::Running)
     };
     // Where the record went: `dir`, or this user's area below it.
     let running_at = write(&dir, &base);
 
-    let pinger = wrap
-        .ping
-        .as_ref()
-        .map(|(url, style)| Pinger::new(url.clone(), *style));
-    let rid = signal::uuid_v4();
-    let start_ping = pinger.clone().map(|p| {
-        let ping = Ping::Start { rid: rid.clone() };
-        thread::spawn(move || p.send_or_warn(PROGRAM, &ping, ping::START_BUDGET))
+    let pings = (wrap.settings.ping.as_ref()).map(|(url, style)| {
+        let (pinger, rid) = (Pinger::new(url.clone(), *style), signal::uuid_v4());
+        let (start, ping) = (pinger.clone(), Ping::Start { rid: rid.clone() });
+        let started = thread::spawn(move || start.send_or_warn(PROGRAM, &ping, ping::START_BUDGET));
+        (pinger, rid, started)
     });
 
-    let max_runtime = wrap
-        .max_runtime
-        .unwrap_or_else(|| default_max_runtime(wrap.factor, wrap.interval_seconds));
-    let progress = wrap.stall_after.and(running_at);
-    let tried = retry::attempts(&wrap, lock.as_ref(), &dir, max_runtime, progress);
+    let max_runtime = (args.max_runtime)
+        .unwrap_or_else(|| default_max_runtime(wrap.settings.factor, wrap.interval_seconds));
+    let progress = args.stall_after.and(running_at);
+    let tried = retry::attempts(wrap, lock.as_ref(), &dir, max_runtime, progress);
     let (mut outcome, mut verdict) = (tried.outcome, tried.verdict);
     // Without a minimum, a success far faster than the job's usual runs is
     // flagged, or with --alert-fast failed.
-    let fast = match (verdict.ok, wrap.rules.min_runtime) {
-        (true, None) => store::read_history(&dir, &wrap.job)
-            .ok()
-            .and_then(|runs| rules::fast(outcome.duration, &runs)),
-        _ => None,
-    };
-    if let (Some(fast), true) = (&fast, wrap.alert_fast) {
+    let fast = (verdict.ok && wrap.rules.min_runtime.is_none())
+        .then(|| store::read_history(&dir, &wrap.job).ok())
+        .flatten()
+        .and_then(|runs| rules::fast(outcome.duration, &runs));
+    if let (Some(fast), true) = (&fast, args.alert_fast) {
         verdict = Verdict {
             ok: false,
             reason: Some(format!("finished in {fast} (--alert-fast)")),
@@ -178,7 +140,7 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
     {
         eprintln!("{note}");
     }
-    let of = wrap.retry.attempts();
+    let of = tried.of;
     let attempt = (of > 1).then(|| {
         let number = u32::try_from(tried.attempts.len()).unwrap_or(u32::MAX);
         let how = if verdict.ok { "succeeded" } else { "failed" };
@@ -186,12 +148,26 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
         outcome.note = lines([outcome.note.take(), Some(said)]);
         Attempt { number, of }
     });
+    let note = outcome.note.as_ref().map_or(0, |n| n.len() + 1);
+    let message = outcome.message((args.keep_output + note).min(OUTPUT_MESSAGE_MAX_BYTES));
+    let failures = base.consecutive_failures.unwrap_or(0).saturating_add(1);
     let last = Heartbeat {
+        timestamp: Utc::now(),
+        status: if verdict.ok {
+            RunStatus::Ok
+        } else {
+            RunStatus::Fail
+        },
+        exit_code: Some(outcome.exit_code),
+        duration_seconds: Some(outcome.seconds()),
+        message: (!message.is_empty()).then_some(message),
+        consecutive_failures: Some(if verdict.ok { 0 } else { failures }),
         reason: verdict.reason.clone(),
         fast: fast.filter(|_| verdict.ok),
         attempt,
+        last: None,
         stall_after_seconds: None,
-        ..final_record(base, &outcome, verdict.ok, wrap.keep_output)
+        ..base
     };
     write(&dir, &last);
     // The finished run joins the job's history, with its attempts when it
@@ -212,12 +188,10 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
         lock.release();
     }
 
-    if let Some(pinger) = pinger {
+    if let Some((pinger, rid, started)) = pings {
         let end = end_ping(rid, &outcome, &verdict);
         let pings = thread::spawn(move || {
-            if let Some(start) = start_ping {
-                let _ = start.join();
-            }
+            let _ = started.join();
             // The end ping, the one that matters, has a budget of its own.
             pinger.send_or_warn(PROGRAM, &end, ping::BUDGET);
         });
@@ -244,10 +218,9 @@ pub(crate) fn run_job(wrap: Wrap) -> u8 {
     }
 }
 
-/// The end ping: success for a run the rules call a success (an allowed
-/// exit code other than 0 included), the exit code of a failing one, and
-/// `fail` for a run a rule failed although it exited 0, with the rule
-/// named first in the body.
+/// The end ping: success for a run the rules call a success (whatever its
+/// exit code), the exit code of a failing one, and `fail` for a run a rule
+/// failed although it exited 0.
 fn end_ping(rid: String, outcome: &Outcome, verdict: &Verdict) -> Ping {
     // What failed the run (a rule) and what the wrapper saw (it ended the
     // run, a signal did) come first, before the output tail.
@@ -278,29 +251,8 @@ fn exit_code_of(sig: i32) -> u8 {
     u8::try_from(128 + sig).unwrap_or(1)
 }
 
-fn final_record(base: Heartbeat, outcome: &Outcome, ok: bool, keep: usize) -> Heartbeat {
-    let failures = base.consecutive_failures.unwrap_or(0);
-    let (status, failures) = if ok {
-        (RunStatus::Ok, 0)
-    } else {
-        (RunStatus::Fail, failures.saturating_add(1))
-    };
-    let note = outcome.note.as_ref().map_or(0, |n| n.len() + 1);
-    let message = outcome.message((keep + note).min(OUTPUT_MESSAGE_MAX_BYTES));
-    Heartbeat {
-        timestamp: Utc::now(),
-        status,
-        exit_code: Some(outcome.exit_code),
-        duration_seconds: Some((outcome.duration.as_secs_f64() * 1000.0).round() / 1000.0),
-        message: (!message.is_empty()).then_some(message),
-        consecutive_failures: Some(failures),
-        last: None,
-        ..base
-    }
-}
-
-/// Writes `record` in `dir` (or this user's area below it) and returns
-/// its path; a failure is said, and the run goes on.
+/// Writes `record` in `dir` (or this user's area below it); a failure is
+/// said, and the run goes on.
 fn write(dir: &Path, record: &Heartbeat) -> Option<PathBuf> {
     store::write(Some(dir), record)
         .map_err(|err| crate::cli::report_error(PROGRAM, &err))
@@ -333,12 +285,34 @@ fn writable(dir: &Path) -> bool {
     unsafe { libc::access(path.as_ptr(), libc::W_OK) == 0 }
 }
 
-/// The job's previous record in `dir`, read as hb-check reads it: without
-/// blocking (a FIFO in its place is not waited on), without following a
-/// symbolic link (the write replaces one, never follows it) and without
-/// reading more than a heartbeat's size.
+/// The job's previous record in `dir`, read as hb-check reads it: never
+/// waiting on a FIFO, never through a symbolic link (the write replaces
+/// one, never follows it), never more than a heartbeat's size.
 fn previous(dir: &Path, job: &str) -> Option<Heartbeat> {
     Heartbeat::from_json(&store::read_small(&heartbeat_path(dir, job))?).ok()
+}
+
+/// Keeps the run of `job` in progress alive (`hb-write --keepalive`,
+/// [`crate::daemon::Daemon::keepalive`]) by touching its `running` record
+/// in the first of `dirs` that holds one; never rewriting it, so that a
+/// keepalive racing the final record cannot undo it.
+pub(crate) fn keep_alive(dirs: &[PathBuf], job: &str) -> Result<PathBuf, Error> {
+    let found = dirs.iter().find_map(|dir| Some((dir, previous(dir, job)?)));
+    let (dir, record) =
+        found.ok_or_else(|| Error::rule(format!("no heartbeat of job `{job}` to keep alive")))?;
+    if record.status != RunStatus::Running {
+        return Err(Error::rule(format!(
+            "job `{job}` has no run in progress to keep alive (its record says `{}`)",
+            record.status
+        )));
+    }
+    let path = heartbeat_path(dir, job);
+    store::touch(&path).map_err(|source| Error::Write {
+        job: job.to_owned(),
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
 }
 
 #[cfg(test)]

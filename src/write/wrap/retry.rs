@@ -18,17 +18,15 @@ pub(crate) const RETRY_MAX: u32 = 10;
 /// The longest wait between two attempts, however many doublings.
 const WAIT_CAP: Duration = Duration::from_secs(3600);
 
-/// How often to retry a failed run, and the first wait.
+/// How often to retry a failed run, and the wait before the second
+/// attempt, in seconds.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Retry {
-    /// Retries after the first attempt: 0 to [`RETRY_MAX`].
     pub(crate) retries: u32,
-    /// The wait before the second attempt, in seconds.
     pub(crate) delay: u64,
 }
 
 impl Retry {
-    /// How many attempts a run may take.
     pub(crate) fn attempts(self) -> u32 {
         self.retries.min(RETRY_MAX) + 1
     }
@@ -45,8 +43,9 @@ impl Retry {
 pub(super) struct Tries {
     pub(super) outcome: Outcome,
     pub(super) verdict: Verdict,
-    /// Every attempt, when the run may take more than one.
+    /// Every attempt, when the run may take more than one (`of`).
     pub(super) attempts: Vec<Tried>,
+    pub(super) of: u32,
     /// A signal that came while waiting to retry, which ends the run.
     pub(super) signalled: Option<i32>,
 }
@@ -60,14 +59,18 @@ pub(super) fn attempts(
     max_runtime: u64,
     progress: Option<PathBuf>,
 ) -> Tries {
-    let (program, args) = wrap.command.split_first().expect("a command is required");
-    let of = wrap.retry.attempts();
+    let (program, args) = (wrap.args.command.split_first()).expect("a command is required");
+    let retry = Retry {
+        retries: wrap.args.retry,
+        delay: wrap.args.retry_delay,
+    };
+    let of = retry.attempts();
     let budget = Duration::from_secs(max_runtime);
     let first = Instant::now();
     let mut attempts = Vec::new();
     for number in 1.. {
         let options = Options {
-            keep_output: wrap.keep_output,
+            keep_output: wrap.args.keep_output,
             log: log(wrap, dir),
             // The first attempt has the whole maximum (its note names it);
             // a later one what is left of it, in whole seconds.
@@ -76,7 +79,7 @@ pub(super) fn attempts(
             } else {
                 Duration::from_secs(budget.saturating_sub(first.elapsed()).as_secs().max(1))
             },
-            kill_after: wrap.kill_after,
+            kill_after: wrap.args.kill_after,
             keep_open: lock.map(JobLock::fd),
             watch: wrap.rules.watch(),
             progress: progress.clone(),
@@ -91,10 +94,10 @@ pub(super) fn attempts(
             attempts.push(Tried {
                 ok: verdict.ok,
                 exit_code: outcome.exit_code,
-                duration_seconds: (outcome.duration.as_secs_f64() * 1000.0).round() / 1000.0,
+                duration_seconds: outcome.seconds(),
             });
         }
-        let wait = wrap.retry.wait(number + 1, unit_random());
+        let wait = retry.wait(number + 1, unit_random());
         let last = verdict.ok || number >= of || first.elapsed() + wait >= budget;
         let signalled = (!last).then(|| signal::wait_signal(wait)).flatten();
         if last || signalled.is_some() {
@@ -102,6 +105,7 @@ pub(super) fn attempts(
                 outcome,
                 verdict,
                 attempts,
+                of,
                 signalled,
             };
         }
@@ -111,7 +115,7 @@ pub(super) fn attempts(
 
 /// A new log for an attempt (`--log`), the previous one kept as `.1`.
 fn log(wrap: &Wrap, dir: &Path) -> Option<Log> {
-    let max = wrap.log_max?;
+    let max = wrap.args.log.then_some(wrap.args.log_max)?;
     let path = dir.join(format!("{}.log", wrap.job));
     Log::create(&path, max)
         .map_err(|e| {

@@ -2,14 +2,17 @@
 //! codes are success (`--ok-exit-codes`), output that fails a run
 //! (`--fail-on-stderr`, `--fail-on`) or that a good run always prints
 //! (`--ok-on`), and the shortest a real run takes (`--min-runtime`).
-//! [`Rules::verdict`] is the one place that decides how a run ended.
+//! [`Rules::verdict`] is the one place that decides how a run ended. The
+//! wrapper's flags are parsed here too.
 
 use std::time::Duration;
 
 use regex::bytes::{Regex, RegexBuilder};
 
+use super::Args;
 use crate::history::Run;
-use crate::record::{format_duration, RunStatus};
+use crate::record::{format_duration, parse_size, RunStatus, WAIT};
+use crate::supervise::output::KEEP_OUTPUT_MAX;
 use crate::supervise::watch::Watch;
 use crate::supervise::Outcome;
 use crate::Error;
@@ -24,20 +27,16 @@ pub(crate) const PATTERN_SIZE_MAX: usize = 1 << 20;
 pub(crate) struct Rules {
     /// The exit codes that mean success; empty means `0` alone.
     pub(crate) ok_exit_codes: Vec<i32>,
-    /// Any byte on stderr fails the run.
     pub(crate) fail_on_stderr: bool,
-    /// A line that matches fails the run.
     pub(crate) fail_on: Option<Regex>,
-    /// A run in which no line matches fails.
     pub(crate) ok_on: Option<Regex>,
-    /// A run shorter than this many seconds fails.
+    /// In seconds.
     pub(crate) min_runtime: Option<u64>,
 }
 
 /// How a run ended by the rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Verdict {
-    /// Whether the run succeeded.
     pub(crate) ok: bool,
     /// The rule that failed a run whose exit code alone was success.
     pub(crate) reason: Option<String>,
@@ -50,15 +49,12 @@ impl Rules {
             .then(|| Watch::new(self.fail_on.clone(), self.ok_on.clone()))
     }
 
-    /// Whether `code` is a success by `--ok-exit-codes` (by default, 0).
-    fn ok_code(&self, code: i32) -> bool {
-        self.ok_exit_codes.contains(&code) || (self.ok_exit_codes.is_empty() && code == 0)
-    }
-
-    /// How the run `outcome` tells of ended: a failing exit code first,
-    /// then the output rules, then the minimum runtime.
+    /// How the run `outcome` tells of ended: a failing exit code first (by
+    /// `--ok-exit-codes`, else 0 alone), then the output rules, then the
+    /// minimum runtime.
     pub(crate) fn verdict(&self, outcome: &Outcome) -> Verdict {
-        let ok_code = self.ok_code(outcome.exit_code);
+        let (codes, code) = (&self.ok_exit_codes, outcome.exit_code);
+        let ok_code = codes.contains(&code) || (codes.is_empty() && code == 0);
         let reason = ok_code.then(|| self.broken(outcome)).flatten();
         Verdict {
             ok: ok_code && reason.is_none(),
@@ -99,13 +95,55 @@ impl Rules {
     }
 }
 
-/// How many successful runs the learned check needs, and looks at.
+pub(crate) fn parse_keep(text: &str) -> Result<usize, Error> {
+    let why = format!(" ({}KiB); use --log for more", KEEP_OUTPUT_MAX / 1024);
+    parse_size(text, KEEP_OUTPUT_MAX as u64, &why).map(|n| n as usize)
+}
+
+pub(crate) fn parse_log_max(text: &str) -> Result<u64, Error> {
+    parse_size(text, u64::MAX, "")
+}
+
+/// Parses `--max-runtime`: from 1 second to the longest interval (a run
+/// that may take longer than any job's period is no bound).
+pub(crate) fn parse_max_runtime(text: &str) -> Result<u64, Error> {
+    WAIT.at_least(1).parse(text)
+}
+
+pub(crate) fn parse_retry(text: &str) -> Result<u32, Error> {
+    crate::record::parse_count(text, 0, super::RETRY_MAX)
+        .map_err(|rule| Error::invalid("retry count", text, rule.to_string()))
+}
+
+/// Parses `--stall-after`: at least twice the time between progress
+/// writes, at most 400 days.
+pub(crate) fn parse_stall(text: &str) -> Result<u64, Error> {
+    WAIT.at_least(2 * crate::supervise::PROGRESS_EVERY.as_secs())
+        .parse(text)
+}
+
+/// The wrapper's rules from the flags; `Err` is a usage error, one line.
+pub(crate) fn rules(args: &Args) -> Result<Rules, Error> {
+    let compile =
+        |flag: &str, text: &Option<String>| text.as_deref().map(|t| compile(flag, t)).transpose();
+    Ok(Rules {
+        ok_exit_codes: (args.ok_exit_codes.as_deref())
+            .map(crate::record::parse_exit_codes)
+            .transpose()?
+            .unwrap_or_default(),
+        fail_on_stderr: args.fail_on_stderr,
+        fail_on: compile("--fail-on", &args.fail_on)?,
+        ok_on: compile("--ok-on", &args.ok_on)?,
+        min_runtime: args.min_runtime,
+    })
+}
+
+/// How many successful runs the learned check needs and looks at.
 const USUAL_RUNS: usize = 10;
 
-/// The learned check of a run that succeeded without `--min-runtime`: in
-/// less than a tenth of the median of the job's last [`USUAL_RUNS`]
-/// successful runs (`runs`, oldest first; it needs that many), it is fast,
-/// said as "0.9s, usually 14m".
+/// The learned check of a run that succeeded without `--min-runtime`: fast
+/// ("0.9s, usually 14m") in less than a tenth of the median of the job's
+/// last [`USUAL_RUNS`] successful runs (`runs`, oldest first).
 pub(crate) fn fast(duration: Duration, runs: &[Run]) -> Option<String> {
     let mut usual: Vec<f64> = runs
         .iter()
