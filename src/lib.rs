@@ -10,7 +10,7 @@
 //! reads:
 //!
 //! ```text
-//!  hb-write (bin) -> write, wrap, supervise -> record -> store -> <dir>/<job>.last,
+//!  hb-write (bin) -> write (wrap), supervise -> record -> store -> <dir>/<job>.last,
 //!                    (run a command, ping)    (format)  (files)   .history, .pause
 //!                                                                      |
 //!  crontabs -> schedule --> expect ---------------------------+        v
@@ -47,7 +47,7 @@
 //!   each told what changed since the message it last accepted, by the
 //!   same change engine; its HTTP over `http`, its state through `store`.
 //! - `report` and `metrics`: renderers from judged jobs to bytes.
-//! - [`check`], [`watch`] and [`mod@write`] (with `wrap` over `supervise`,
+//! - [`check`], [`watch`] and [`mod@write`] (with `write::wrap` over `supervise`,
 //!   pings by `ping`): the run of each binary, arguments to exit code
 //!   ([`exit_code`]); `survey` is what they share (find the
 //!   directories, scan, judge), [`cli`] the options they
@@ -75,7 +75,7 @@
 //! integration test `tests/it/layers.rs` reads every `crate::` path in
 //! `src/` and fails naming any circle.
 //!
-//! `hb-write JOB INTERVAL -- CMD` runs the job itself (`wrap`, over
+//! `hb-write JOB INTERVAL -- CMD` runs the job itself (`write::wrap`, over
 //! `supervise`): a `running` record first, then exit code, duration and
 //! the tail of the output, with optional pings (`ping`).
 //!
