@@ -17,7 +17,7 @@ use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::atomic::{replace, MODE};
+use super::atomic::{replace_as, MODE};
 use super::lock::{sleep_pause, wait_lock, LockWait};
 use super::open::{open_handle, Links, Refused};
 use crate::error::Error;
@@ -135,7 +135,7 @@ fn compact(file: &File, path: &Path, len: u64) -> io::Result<()> {
     let keep = &lines[lines.len().saturating_sub(HISTORY_MAX)..];
     // Through a temporary named as every one is, so that hb-check's cleanup
     // removes one a killed writer left.
-    replace(path, &mut |out| {
+    replace_as(path, MODE, None, &mut |out| {
         keep.iter()
             .try_for_each(|line| out.write_all(line).and_then(|()| out.write_all(b"\n")))
     })

@@ -98,7 +98,7 @@ pub(crate) fn write_file_with(
     path: &Path,
     fill: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> Result<(), Error> {
-    super::atomic::replace(path, fill).map_err(|source| Error::WriteFile {
+    super::atomic::replace_as(path, super::atomic::MODE, None, fill).map_err(|source| Error::WriteFile {
         path: path.to_owned(),
         source,
     })
