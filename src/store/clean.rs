@@ -45,7 +45,8 @@ fn clean_dir(dir: &Path, descend: bool, before: SystemTime, cleanup: &mut Cleanu
         return;
     };
     let euid = effective_uid();
-    for item in fs::read_dir(dir).into_iter().flatten().map_while(Result::ok) {
+    let listing = fs::read_dir(dir).into_iter().flatten();
+    for item in listing.map_while(Result::ok) {
         let name = item.file_name();
         let Some(name) = name.to_str() else {
             continue;

@@ -88,7 +88,8 @@ pub(crate) fn open_handle(path: &Path, links: Links) -> Result<(File, Metadata),
     if links == Links::Refuse {
         flags |= libc::O_NOFOLLOW;
     }
-    regular(OpenOptions::new().read(true).custom_flags(flags).open(path), links)
+    let opened = OpenOptions::new().read(true).custom_flags(flags).open(path);
+    regular(opened, links)
 }
 
 /// The `opened` file with its metadata, if it is a regular file.
