@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 
 use super::open::{list_dir, open_dir, open_regular_at, Refused};
 use super::pause_file::{pause_job, pause_reason, PauseEntry};
-use super::users::{user_name, users_dir_fault, USERS_DIR};
+use super::scan::{heartbeat_reason, BAD_NAME};
+use super::users::{area_fault, user_name, users_dir_fault, USERS_DIR};
 use super::EXTENSION;
 use crate::pause::Pause;
 use crate::record::{user_job, validate_job, Content, Entry};
@@ -58,36 +59,28 @@ struct Area {
 /// trusted is one invalid entry and no area.
 fn each_area(dir: &Path, judge_users: bool, each: &mut dyn FnMut(Result<Area, Entry>)) {
     let users_path = dir.join(USERS_DIR);
-    let label = || format!("{USERS_DIR}/");
     let Ok(users) = open_dir(None, &users_path) else {
         return;
     };
     let Ok(meta) = users.metadata() else {
         return;
     };
+    let users_row = |reason| Err(invalid(users_path.clone(), format!("{USERS_DIR}/"), reason));
     let trusted = std::fs::metadata(dir).map_or(0, |m| m.uid());
     if let Some(reason) = users_dir_fault(&meta, trusted).filter(|_| judge_users) {
-        let reason = format!("the per-user directory {reason}");
-        return each(Err(invalid(users_path, label(), reason)));
+        return each(users_row(format!("the per-user directory {reason}")));
     }
     let (names, total) = match first_names(&users, |n| !n.starts_with('.')) {
         Ok(found) => found,
-        Err(err) => {
-            let reason = format!("cannot list directory: {err}");
-            return each(Err(invalid(users_path, label(), reason)));
-        }
+        Err(err) => return each(users_row(format!("cannot list directory: {err}"))),
     };
     for name in names {
         let path = users_path.join(&name);
         let judged = open_dir(Some(&users), Path::new(&name)).map_err(|err| {
             // Worded from a look at the name; only the handle is trusted.
-            match std::fs::symlink_metadata(&path) {
-                Ok(m) if m.file_type().is_symlink() => {
-                    "it is a symlink, not a directory".to_owned()
-                }
-                Ok(m) if !m.is_dir() => "it is not a directory".to_owned(),
-                _ => format!("cannot read: {err}"),
-            }
+            let look = std::fs::symlink_metadata(&path).ok();
+            look.and_then(|m| area_fault(&m, m.uid(), &name))
+                .unwrap_or_else(|| format!("cannot read: {err}"))
         });
         let judged = judged.and_then(|handle| {
             let uid = handle.metadata().map_err(|e| format!("cannot read: {e}"))?.uid();
@@ -110,8 +103,7 @@ fn each_area(dir: &Path, judge_users: bool, each: &mut dyn FnMut(Result<Area, En
     }
     if total > AREA_ENTRIES_MAX {
         let then = "the areas past them are not watched until the rest are removed";
-        let reason = cut(total, "entries", then);
-        each(Err(invalid(users_path, label(), reason)));
+        each(users_row(cut(total, "entries", then)));
     }
 }
 
@@ -146,20 +138,18 @@ fn scan_area(area: &Area, read: ReadOpened<'_>, entries: &mut Vec<Entry>) {
     let listed = first_names(&area.handle, |n| {
         !n.starts_with('.') && n.ends_with(&suffix)
     });
+    let row = |reason| invalid(path.clone(), format!("{name}/"), reason);
     let (files, total) = match listed {
         Ok(found) => found,
-        Err(err) => {
-            let reason = format!("cannot list directory: {err}");
-            return entries.push(invalid(path.clone(), format!("{name}/"), reason));
-        }
+        Err(err) => return entries.push(row(format!("cannot list directory: {err}"))),
     };
     for file in files {
         let job = file.strip_suffix(&suffix).unwrap_or(&file);
         let content = match validate_job(job) {
-            Err(_) => Err("the file name is not a valid job name".to_owned()),
+            Err(_) => Err(BAD_NAME.to_owned()),
             Ok(()) => match open_regular_at(&area.handle, OsStr::new(&file)) {
                 Err(Refused::Link) => Err("a symlink in a user's area is not followed".to_owned()),
-                Err(refused) => Err(super::scan::heartbeat_reason(refused)),
+                Err(refused) => Err(heartbeat_reason(refused)),
                 // The file must belong to the area's user or to root.
                 Ok((file, meta)) if [area.uid, 0].contains(&meta.uid()) => read(file, meta, job),
                 Ok((_, meta)) => {
@@ -180,8 +170,7 @@ fn scan_area(area: &Area, read: ReadOpened<'_>, entries: &mut Vec<Entry>) {
     }
     if total > AREA_ENTRIES_MAX {
         let then = "their jobs are not watched until the files past the first are removed";
-        let reason = cut(total, "heartbeat files", then);
-        entries.push(invalid(path.clone(), format!("{name}/"), reason));
+        entries.push(row(cut(total, "heartbeat files", then)));
     }
 }
 
@@ -205,9 +194,7 @@ pub(super) fn area_pauses(dir: &Path, read: ReadPause<'_>) -> Vec<PauseEntry> {
         for file in files {
             let job = pause_job(OsStr::new(&file)).flatten();
             let content = match &job {
-                Some(job) if validate_job(job).is_err() => {
-                    Err("the file name is not a valid job name".to_owned())
-                }
+                Some(job) if validate_job(job).is_err() => Err(BAD_NAME.to_owned()),
                 _ => match open_regular_at(&handle, OsStr::new(&file)) {
                     Err(refused) => Err(pause_reason(refused)),
                     // Another user's file in the area pauses nothing.
@@ -246,14 +233,9 @@ fn first_names(dir: &File, keep: impl Fn(&str) -> bool) -> io::Result<(Vec<Strin
             return;
         };
         total += 1;
-        if first.len() < AREA_ENTRIES_MAX {
-            first.push(name.to_owned());
-        } else if first
-            .peek()
-            .is_some_and(|last: &String| name < last.as_str())
-        {
+        first.push(name.to_owned());
+        if first.len() > AREA_ENTRIES_MAX {
             first.pop();
-            first.push(name.to_owned());
         }
     })?;
     Ok((first.into_sorted_vec(), total))

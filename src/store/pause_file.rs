@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use super::areas;
 use super::open::{open_regular, read_capped, Links, Refused};
-use super::scan::walk;
+use super::scan::{walk, BAD_NAME};
 use super::users::{effective_uid, user_name, USERS_DIR};
 use super::write::{put, remove_existing, write_where};
 use super::{user_dir, MAX_FILE_BYTES, SYSTEM_DIR};
@@ -111,9 +111,7 @@ pub(crate) fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
             let path = item.path();
             let content = match (untrusted_owner(path, trusted), &job) {
                 (Some(reason), _) => Err(reason),
-                (None, Some(job)) if validate_job(job).is_err() => {
-                    Err("the file name is not a valid job name".to_owned())
-                }
+                (None, Some(job)) if validate_job(job).is_err() => Err(BAD_NAME.to_owned()),
                 (None, _) => read_pause(path, job.as_deref()),
             };
             found.push(PauseEntry {

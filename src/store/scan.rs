@@ -112,7 +112,7 @@ fn read_entry(root: &Path, found: &walkdir::DirEntry) -> Option<Entry> {
         .filter(|_| found.depth() == 2)
         .and_then(|parent| parent.strip_prefix(root).ok()?.to_str().map(str::to_owned));
     let content = if validate_job(&job).is_err() {
-        Err("the file name is not a valid job name".to_owned())
+        Err(BAD_NAME.to_owned())
     } else if let Some(Err(reason)) = subdir.as_deref().map(validate_host) {
         Err(format!(
             "the directory `{}` is not named after a host: {reason}",
@@ -128,6 +128,9 @@ fn read_entry(root: &Path, found: &walkdir::DirEntry) -> Option<Entry> {
         content,
     })
 }
+
+/// Why a file named as a job's is not read when the name is no valid job's.
+pub(super) const BAD_NAME: &str = "the file name is not a valid job name";
 
 /// Why a heartbeat file was not read, in the words of a heartbeat.
 pub(super) fn heartbeat_reason(refused: Refused) -> String {

@@ -102,21 +102,19 @@ pub(crate) fn own_area(root: &Path) -> Result<Option<PathBuf>, Error> {
         _ => {}
     }
     let meta = fs::symlink_metadata(&area).map_err(failed)?;
-    match area_fault(&meta, uid, &name) {
-        None => Ok(Some(area)),
-        Some(reason) => Err(Error::CreateDir {
-            source: io::Error::new(
-                io::ErrorKind::PermissionDenied,
-                format!("{reason}; ask root to remove it"),
-            ),
-            path: area,
-        }),
+    if let Some(reason) = area_fault(&meta, uid, &name) {
+        let reason = format!("{reason}; ask root to remove it");
+        return Err(failed(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            reason,
+        )));
     }
+    Ok(Some(area))
 }
 
 /// Why an area directory named `name` cannot be trusted as that user's, if
 /// it cannot: it must be a real directory (not a symlink) owned by `uid`.
-fn area_fault(meta: &Metadata, uid: u32, name: &str) -> Option<String> {
+pub(super) fn area_fault(meta: &Metadata, uid: u32, name: &str) -> Option<String> {
     if meta.file_type().is_symlink() {
         return Some("it is a symlink, not a directory".to_owned());
     }
