@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use super::open::{list_dir, open_dir, open_regular_at, Refused};
 use super::pause_file::{pause_job, pause_reason, PauseEntry};
-use super::scan::{heartbeat_reason, BAD_NAME};
+use super::scan::{heartbeat_reason, invalid, BAD_NAME};
 use super::users::{area_fault, user_name, users_dir_fault, USERS_DIR};
 use super::EXTENSION;
 use crate::pause::Pause;
@@ -33,15 +33,6 @@ pub(super) type ReadOpened<'a> = &'a dyn Fn(File, Metadata, &str) -> Result<Cont
 /// How a pause file opened in an area becomes a pause: the handle, what it
 /// said of the file, and the job it pauses (`None`: the area's host pause).
 pub(super) type ReadPause<'a> = &'a dyn Fn(File, Metadata, Option<&str>) -> Result<Pause, String>;
-
-fn invalid(path: PathBuf, job: String, reason: String) -> Entry {
-    Entry {
-        path,
-        job,
-        subdir: None,
-        content: Err(reason),
-    }
-}
 
 /// An area below `users/` that belongs to the user it is named after, by
 /// its handle.

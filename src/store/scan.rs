@@ -46,46 +46,14 @@ pub(crate) fn scan_each(dirs: &[PathBuf], each: &mut dyn FnMut(Entry)) -> Result
         };
         fs::read_dir(dir).map_err(unlisted)?;
         for item in walk(dir) {
-            let err = match item {
-                Ok(found) => {
-                    if let Some(entry) = read_entry(dir, &found) {
-                        each(entry);
-                    }
-                    continue;
+            let entry = match item {
+                Ok(found) => read_entry(&found),
+                Err(err) if err.path().is_none_or(|p| p == dir) => {
+                    return Err(unlisted(err.into()));
                 }
-                Err(err) => err,
+                Err(err) => unwalked(err),
             };
-            let path = err.path().unwrap_or(dir).to_owned();
-            if path == *dir {
-                return Err(unlisted(err.into()));
-            }
-            let name = path.file_name().unwrap_or_default().to_string_lossy();
-            let (job, reason) = if name.starts_with('.') {
-                // A dotfile (a broken link among them) is ignored like
-                // every other.
-                continue;
-            } else if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-                // A link that leads nowhere (or in a loop): only a
-                // heartbeat's name makes it worth a row.
-                let Some(job) = name.strip_suffix(".last") else {
-                    continue;
-                };
-                (job.to_owned(), heartbeat_reason(Refused::Link))
-            } else {
-                let cause = err
-                    .into_io_error()
-                    .map_or_else(|| "a symlink loop".to_owned(), |io| io.to_string());
-                (
-                    format!("{name}/"),
-                    format!("cannot list directory: {cause}"),
-                )
-            };
-            each(Entry {
-                job,
-                subdir: None,
-                content: Err(reason),
-                path,
-            });
+            entry.into_iter().for_each(&mut *each);
         }
         areas::scan_areas(dir, &read_opened)
             .into_iter()
@@ -94,7 +62,42 @@ pub(crate) fn scan_each(dirs: &[PathBuf], each: &mut dyn FnMut(Entry)) -> Result
     Ok(())
 }
 
-fn read_entry(root: &Path, found: &walkdir::DirEntry) -> Option<Entry> {
+/// The row of what the walk could not go into, when it is worth one.
+fn unwalked(err: walkdir::Error) -> Option<Entry> {
+    let path = err.path()?.to_owned();
+    let name = path.file_name()?.to_string_lossy();
+    // A dotfile (a broken link among them) is ignored like every other.
+    if name.starts_with('.') {
+        return None;
+    }
+    let (job, reason) = if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+        // A link that leads nowhere (or in a loop): only a heartbeat's name
+        // makes it worth a row.
+        let job = name.strip_suffix(".last")?.to_owned();
+        (job, heartbeat_reason(Refused::Link))
+    } else {
+        let cause = err
+            .into_io_error()
+            .map_or_else(|| "a symlink loop".to_owned(), |io| io.to_string());
+        (
+            format!("{name}/"),
+            format!("cannot list directory: {cause}"),
+        )
+    };
+    Some(invalid(path, job, reason))
+}
+
+/// An entry that stands for a file or a place that cannot be used.
+pub(super) fn invalid(path: PathBuf, job: String, reason: String) -> Entry {
+    Entry {
+        path,
+        job,
+        subdir: None,
+        content: Err(reason),
+    }
+}
+
+fn read_entry(found: &walkdir::DirEntry) -> Option<Entry> {
     let path = found.path();
     let name = path.file_name()?;
     // A directory named `*.last` is not a heartbeat file, but it is where
@@ -107,10 +110,8 @@ fn read_entry(root: &Path, found: &walkdir::DirEntry) -> Option<Entry> {
         }
         None => return None,
     };
-    let subdir = path
-        .parent()
-        .filter(|_| found.depth() == 2)
-        .and_then(|parent| parent.strip_prefix(root).ok()?.to_str().map(str::to_owned));
+    let subdir = path.parent().filter(|_| found.depth() == 2);
+    let subdir = subdir.and_then(|parent| parent.file_name()?.to_str().map(str::to_owned));
     let content = if validate_job(&job).is_err() {
         Err(BAD_NAME.to_owned())
     } else if let Some(Err(reason)) = subdir.as_deref().map(validate_host) {
