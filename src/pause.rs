@@ -146,35 +146,17 @@ impl Pause {
     }
 }
 
-/// How many edits (a character added, removed or replaced) apart `a` and
-/// `b` are, when at most `limit`; `None` when further.
-fn edits_within(a: &str, b: &str, limit: usize) -> Option<usize> {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    if a.len().abs_diff(b.len()) > limit {
-        return None;
-    }
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, &x) in a.iter().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, &y) in b.iter().enumerate() {
-            let replaced = diagonal + usize::from(x != y);
-            diagonal = row[j + 1];
-            row[j + 1] = replaced.min(row[j] + 1).min(diagonal + 1);
-        }
-    }
-    Some(row[b.len()]).filter(|&d| d <= limit)
-}
-
 /// The names of `known` closest to `name`, at most three, nearest first: a
-/// name counts when it is at most a third of `name`'s length of edits away
-/// (at least 1, at most 3), so `sync-mirorr` finds `sync-mirror`.
+/// name counts when it is at most a third of `name`'s length of edits (a
+/// character added, removed or replaced) away (at least 1, at most 3), so
+/// `sync-mirorr` finds `sync-mirror`.
 pub(crate) fn closest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
     let limit = (name.chars().count() / 3).clamp(1, 3);
     let mut near: Vec<(usize, &str)> = known
         .into_iter()
         .filter(|k| *k != name)
-        .filter_map(|k| edits_within(name, k, limit).map(|d| (d, k)))
+        .map(|k| (strsim::levenshtein(name, k), k))
+        .filter(|(edits, _)| *edits <= limit)
         .collect();
     near.sort_unstable();
     near.dedup();
@@ -275,7 +257,8 @@ mod tests {
         assert_eq!(closest("bakup", known), ["backup"]);
         assert!(closest("report", known).is_empty());
         assert!(closest("ab", ["xy", "abc"]).len() == 1);
-        assert_eq!(edits_within("kitten", "sitting", 3), Some(3));
-        assert_eq!(edits_within("kitten", "sitting", 2), None);
+        // Three edits: near enough for a name of nine, not of six.
+        assert_eq!(closest("kittenxyz", ["sittingxyz"]), ["sittingxyz"]);
+        assert!(closest("kitten", ["sitting"]).is_empty());
     }
 }
