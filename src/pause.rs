@@ -24,14 +24,10 @@ pub(crate) const PAUSE_MAX: u64 = crate::record::INTERVAL_MAX;
 /// The one check of a pause's length in seconds, for the writer and the
 /// reader alike: 1 second to [`PAUSE_MAX`].
 fn check_length(seconds: i64) -> Result<(), String> {
-    if u64::try_from(seconds).is_ok_and(|s| (1..=PAUSE_MAX).contains(&s)) {
-        Ok(())
-    } else {
-        Err(format!(
-            "a pause lasts from 1 second to {}",
-            crate::record::say(PAUSE_MAX)
-        ))
-    }
+    let fits = u64::try_from(seconds).is_ok_and(|s| (1..=PAUSE_MAX).contains(&s));
+    let say = crate::record::say(PAUSE_MAX);
+    fits.then_some(())
+        .ok_or_else(|| format!("a pause lasts from 1 second to {say}"))
 }
 
 /// One pause: until when alerts stay quiet, and why.
@@ -136,11 +132,7 @@ impl Pause {
     /// `until 2026-11-22T05:00:00Z` and the reason, for a report line.
     pub fn describe(&self) -> String {
         let until = self.until.to_rfc3339_opts(SecondsFormat::Secs, true);
-        let scope = if self.job.is_some() {
-            ""
-        } else {
-            " (host-wide)"
-        };
+        let scope = self.job.as_ref().map_or(" (host-wide)", |_| "");
         let why = self.reason.as_ref().map(|r| format!(": {r}"));
         format!("paused{scope} until {until}{}", why.unwrap_or_default())
     }
