@@ -17,10 +17,8 @@ use crate::record::{validate_job, Heartbeat};
 /// `users/<login>/` (see `own_area`); else, without `dir`, to the user's
 /// state directory.
 ///
-/// The record goes to a temporary file in the same directory, which is
-/// flushed to disk and renamed over the heartbeat; then the directory is
-/// flushed. On failure the previous heartbeat is untouched and the temporary
-/// file is gone. A symlink at the heartbeat's path is replaced, not followed.
+/// The write is atomic and durable: a reader sees the old heartbeat or the
+/// new one, and a symlink at the heartbeat's path is replaced, not followed.
 ///
 /// ```
 /// use cron_heartbeat::{store, Heartbeat, RunStatus};
@@ -35,22 +33,20 @@ use crate::record::{validate_job, Heartbeat};
 /// ```
 pub fn write(dir: Option<&Path>, record: &Heartbeat) -> Result<PathBuf, Error> {
     let bytes = record.to_json_line();
-    write_where(dir, &|dir| {
-        put(dir, heartbeat_path(dir, &record.job), &bytes).map_err(|err| match err {
-            Error::WriteFile { path, source } => Error::Write {
-                job: record.job.clone(),
-                path,
-                source,
-            },
-            other => other,
-        })
+    let written = write_where(dir, &|dir| {
+        put(dir, heartbeat_path(dir, &record.job), &bytes)
+    });
+    written.map_err(|err| match err {
+        Error::WriteFile { path, source } => Error::Write {
+            job: record.job.clone(),
+            path,
+            source,
+        },
+        other => other,
     })
 }
 
-/// Writes with `write_in` where a job's files go: to `dir` (default: the
-/// system directory), else, when this process may not write there, to its
-/// own `users/<login>/` area below it, else, without `dir`, to the user's
-/// state directory.
+/// Writes with `write_in` where a job's files go, as [`write()`] says.
 pub(super) fn write_where(
     dir: Option<&Path>,
     write_in: &dyn Fn(&Path) -> Result<PathBuf, Error>,
@@ -67,16 +63,9 @@ pub(super) fn write_where(
 }
 
 fn is_not_permitted(err: &Error) -> bool {
-    let (Error::CreateDir { source, .. }
-    | Error::Write { source, .. }
-    | Error::WriteFile { source, .. }) = err
-    else {
-        return false;
-    };
-    matches!(
-        source.kind(),
-        io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem
-    )
+    use io::ErrorKind::{PermissionDenied, ReadOnlyFilesystem};
+    matches!(err, Error::CreateDir { source, .. } | Error::WriteFile { source, .. }
+        if matches!(source.kind(), PermissionDenied | ReadOnlyFilesystem))
 }
 
 /// Writes `bytes` to `path` in `dir`, which is made when missing.
@@ -87,8 +76,7 @@ pub(super) fn put(dir: &Path, path: PathBuf, bytes: &[u8]) -> Result<PathBuf, Er
     write_file(&path, bytes).map(|()| path)
 }
 
-/// Replaces `path` with `bytes` atomically, as heartbeats are written: a
-/// reader sees the old file or the new one, never a part.
+/// Replaces `path` with `bytes` atomically, as heartbeats are written.
 pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     write_file_with(path, &mut |out| out.write_all(bytes))
 }
