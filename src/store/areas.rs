@@ -8,31 +8,22 @@
 
 use std::collections::BinaryHeap;
 use std::ffi::OsStr;
-use std::fs::{File, Metadata};
+use std::fs::File;
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::open::{list_dir, open_dir, open_regular_at, Refused};
-use super::pause_file::{pause_job, pause_reason, PauseEntry};
-use super::scan::{heartbeat_reason, invalid, BAD_NAME};
+use super::pause_file::{pause_job, pause_reason, read_opened as read_pause, PauseEntry};
+use super::scan::{heartbeat_reason, invalid, read_opened as read_heartbeat, BAD_NAME};
 use super::users::{area_fault, user_name, users_dir_fault, USERS_DIR};
 use super::EXTENSION;
-use crate::pause::Pause;
-use crate::record::{user_job, validate_job, Content, Entry};
+use crate::record::{user_job, validate_job, Entry};
 
 /// The most heartbeats read from one user's area, and the most areas read
 /// from `users/`: one user's junk cannot grow the rows, the metrics and the
 /// memory of a run without end.
 pub(crate) const AREA_ENTRIES_MAX: usize = 1000;
-
-/// How a file opened in an area becomes an entry's content: the handle,
-/// what it said of the file, and the job's name.
-pub(super) type ReadOpened<'a> = &'a dyn Fn(File, Metadata, &str) -> Result<Content, String>;
-
-/// How a pause file opened in an area becomes a pause: the handle, what it
-/// said of the file, and the job it pauses (`None`: the area's host pause).
-pub(super) type ReadPause<'a> = &'a dyn Fn(File, Metadata, Option<&str>) -> Result<Pause, String>;
 
 /// An area below `users/` that belongs to the user it is named after, by
 /// its handle.
@@ -99,13 +90,13 @@ fn each_area(dir: &Path, judge_users: bool, each: &mut dyn FnMut(Result<Area, En
 }
 
 /// Scans the areas below `<dir>/users/`: each `users/<name>/*.last`
-/// becomes an entry for job `<name>/<job>`, read by `read` when the area
+/// becomes an entry for job `<name>/<job>`, read when the area
 /// and the file belong to `<name>`, else an invalid entry saying whose
 /// they are. Dotfiles (temporaries) are skipped.
-pub(super) fn scan_areas(dir: &Path, read: ReadOpened<'_>) -> Vec<Entry> {
+pub(super) fn scan_areas(dir: &Path) -> Vec<Entry> {
     let mut entries = Vec::new();
     each_area(dir, true, &mut |area| match area {
-        Ok(area) => scan_area(&area, read, &mut entries),
+        Ok(area) => scan_area(&area, &mut entries),
         Err(entry) => entries.push(entry),
     });
     entries
@@ -121,7 +112,7 @@ fn cut(total: usize, what: &str, then: &str) -> String {
     )
 }
 
-fn scan_area(area: &Area, read: ReadOpened<'_>, entries: &mut Vec<Entry>) {
+fn scan_area(area: &Area, entries: &mut Vec<Entry>) {
     let (path, name) = (&area.path, area.name.as_str());
     #[cfg(test)]
     tests::SWAP.with(|swap| swap.borrow().as_ref().map(|swap| swap(path)));
@@ -142,7 +133,9 @@ fn scan_area(area: &Area, read: ReadOpened<'_>, entries: &mut Vec<Entry>) {
                 Err(Refused::Link) => Err("a symlink in a user's area is not followed".to_owned()),
                 Err(refused) => Err(heartbeat_reason(refused)),
                 // The file must belong to the area's user or to root.
-                Ok((file, meta)) if [area.uid, 0].contains(&meta.uid()) => read(file, meta, job),
+                Ok((file, meta)) if [area.uid, 0].contains(&meta.uid()) => {
+                    read_heartbeat(file, meta, job)
+                }
                 Ok((_, meta)) => {
                     let owner =
                         user_name(meta.uid()).unwrap_or_else(|| format!("uid {}", meta.uid()));
@@ -169,7 +162,7 @@ fn scan_area(area: &Area, read: ReadOpened<'_>, entries: &mut Vec<Entry>) {
 /// heartbeats are. A pause counts only when its area and the file belong to
 /// the user the area is named after; others pause nothing and are left out
 /// (the heartbeat scan reports the area).
-pub(super) fn area_pauses(dir: &Path, read: ReadPause<'_>) -> Vec<PauseEntry> {
+pub(super) fn area_pauses(dir: &Path) -> Vec<PauseEntry> {
     let mut found = Vec::new();
     each_area(dir, false, &mut |area| {
         let Ok(Area {
@@ -190,7 +183,7 @@ pub(super) fn area_pauses(dir: &Path, read: ReadPause<'_>) -> Vec<PauseEntry> {
                     Err(refused) => Err(pause_reason(refused)),
                     // Another user's file in the area pauses nothing.
                     Ok((_, meta)) if meta.uid() != uid => continue,
-                    Ok((file, meta)) => read(file, meta, job.as_deref()),
+                    Ok((file, meta)) => read_pause(file, meta, job.as_deref()),
                 },
             };
             found.push(PauseEntry {

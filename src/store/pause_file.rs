@@ -20,10 +20,9 @@ use crate::record::validate_job;
 
 /// The pause file of `job` in `dir`, or the host pause file for `None`.
 pub(crate) fn pause_path(dir: &Path, job: Option<&str>) -> PathBuf {
-    match job {
-        Some(job) => dir.join(format!("{job}.{PAUSE_EXTENSION}")),
-        None => dir.join(HOST_PAUSE_FILE),
-    }
+    dir.join(job.map_or(HOST_PAUSE_FILE.to_owned(), |job| {
+        format!("{job}.{PAUSE_EXTENSION}")
+    }))
 }
 
 /// Writes `pause` atomically where the job's heartbeat would be written
@@ -98,10 +97,9 @@ pub(crate) struct PauseEntry {
 pub(crate) fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
     let mut found = Vec::new();
     for dir in dirs {
-        // Walked in directory order, and only the pauses found are sorted
-        // (by path, which is the order of a walk sorted by name): sorting
-        // every heartbeat's name to find a few pauses cost more than all
-        // the rest of the scan of 10,000 heartbeats.
+        // Only the pauses found are sorted (by path, the order of a walk
+        // sorted by name): sorting every heartbeat's name to find a few
+        // pauses cost more than the rest of a scan of 10,000 heartbeats.
         let start = found.len();
         let trusted = fs::metadata(dir).map_or(0, |m| m.uid());
         for item in walk(dir).flatten() {
@@ -122,7 +120,7 @@ pub(crate) fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
             });
         }
         found[start..].sort_by(|a, b| a.path.cmp(&b.path));
-        found.extend(areas::area_pauses(dir, &read_opened));
+        found.extend(areas::area_pauses(dir));
     }
     found
 }
@@ -149,15 +147,13 @@ fn untrusted_owner(path: &Path, trusted: u32) -> Option<String> {
     })
 }
 
-/// Reads one pause file as a heartbeat is read: a small regular file, never
-/// through a link, never blocking.
+/// Reads one pause file as a heartbeat is read.
 fn read_pause(path: &Path, job: Option<&str>) -> Result<Pause, String> {
     let (file, meta) = open_regular(path, Links::Refuse).map_err(pause_reason)?;
     read_opened(file, meta, job)
 }
 
-/// Reads the pause of `job` from `file`, whose handle said `meta`.
-fn read_opened(file: File, meta: Metadata, job: Option<&str>) -> Result<Pause, String> {
+pub(super) fn read_opened(file: File, meta: Metadata, job: Option<&str>) -> Result<Pause, String> {
     let bytes = read_capped(file, &meta, MAX_FILE_BYTES).map_err(pause_reason)?;
     Pause::from_json(&bytes, job).map_err(|e| format!("not a pause record: {e}"))
 }

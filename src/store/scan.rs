@@ -55,9 +55,7 @@ pub(crate) fn scan_each(dirs: &[PathBuf], each: &mut dyn FnMut(Entry)) -> Result
             };
             entry.into_iter().for_each(&mut *each);
         }
-        areas::scan_areas(dir, &read_opened)
-            .into_iter()
-            .for_each(&mut *each);
+        areas::scan_areas(dir).into_iter().for_each(&mut *each);
     }
     Ok(())
 }
@@ -152,7 +150,7 @@ fn read_content(path: &Path, job: &str) -> Result<Content, String> {
 }
 
 /// Reads the heartbeat of `job` from `file`, whose handle said `meta`.
-fn read_opened(file: File, meta: Metadata, job: &str) -> Result<Content, String> {
+pub(super) fn read_opened(file: File, meta: Metadata, job: &str) -> Result<Content, String> {
     let bytes = read_capped(file, &meta, MAX_FILE_BYTES).map_err(heartbeat_reason)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         // The modification time is whatever the filesystem holds (tmpfs
