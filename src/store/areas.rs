@@ -47,14 +47,14 @@ fn each_area(dir: &Path, judge_users: bool, each: &mut dyn FnMut(Result<Area, En
     let Ok(meta) = users.metadata() else {
         return;
     };
-    let users_row = |reason| Err(invalid(users_path.clone(), format!("{USERS_DIR}/"), reason));
+    let users_row = |reason| invalid(users_path.clone(), format!("{USERS_DIR}/"), reason);
     let trusted = std::fs::metadata(dir).map_or(0, |m| m.uid());
     if let Some(reason) = users_dir_fault(&meta, trusted).filter(|_| judge_users) {
-        return each(users_row(format!("the per-user directory {reason}")));
+        return each(Err(users_row(format!("the per-user directory {reason}"))));
     }
     let (names, total) = match first_names(&users, |n| !n.starts_with('.')) {
         Ok(found) => found,
-        Err(err) => return each(users_row(format!("cannot list directory: {err}"))),
+        Err(err) => return each(Err(users_row(format!("cannot list directory: {err}")))),
     };
     for name in names {
         let path = users_path.join(&name);
@@ -85,7 +85,7 @@ fn each_area(dir: &Path, judge_users: bool, each: &mut dyn FnMut(Result<Area, En
     }
     if total > AREA_ENTRIES_MAX {
         let then = "the areas past them are not watched until the rest are removed";
-        each(users_row(cut(total, "entries", then)));
+        each(Err(users_row(cut(total, "entries", then))));
     }
 }
 

@@ -131,8 +131,8 @@ pub(crate) fn cron_daemon() -> Option<CronDaemon> {
         .flatten()
         .any(|e| {
             let name = e.file_name();
-            name.to_str()
-                .is_some_and(|n| n.starts_with("cron-") && n.ends_with(".timer"))
+            let name = name.to_string_lossy();
+            name.starts_with("cron-") && name.ends_with(".timer")
         });
     (timers && Path::new("/run/systemd/system").is_dir()).then(|| CronDaemon {
         found: "systemd-cron (timers)".to_owned(),
