@@ -120,16 +120,12 @@ impl Mark {
     /// The character: `+`, `x` or `?`, or for a UTF-8 terminal (`unicode`)
     /// `✓`, `✗` or `·`.
     pub fn symbol(self, unicode: bool) -> char {
-        let (ascii, utf8) = match self {
-            Mark::Ok => ('+', '✓'),
-            Mark::Fail => ('x', '✗'),
-            Mark::Missed => ('?', '·'),
+        let ascii_and_utf8 = match self {
+            Mark::Ok => ['+', '✓'],
+            Mark::Fail => ['x', '✗'],
+            Mark::Missed => ['?', '·'],
         };
-        if unicode {
-            utf8
-        } else {
-            ascii
-        }
+        ascii_and_utf8[usize::from(unicode)]
     }
 }
 

@@ -65,8 +65,7 @@ fn kind(t: fs::FileType) -> &'static str {
 }
 
 /// Opens `path` for reading if it is a regular file, by its name and by
-/// the handle, without ever blocking; `links` says whether a link at `path`
-/// is followed.
+/// the handle, without ever blocking.
 pub(crate) fn open_regular(path: &Path, links: Links) -> Result<(File, Metadata), Refused> {
     let named = match links {
         Links::Refuse => fs::symlink_metadata(path),
@@ -122,8 +121,7 @@ pub(crate) fn read_capped(file: File, meta: &Metadata, cap: u64) -> Result<Vec<u
     Ok(bytes)
 }
 
-/// Opens `path` as [`open_regular`] does and reads it as [`read_capped`]
-/// does. Also returns what the handle said of the file.
+/// [`open_regular`], then [`read_capped`]; with what the handle said.
 pub(crate) fn read_regular(
     path: &Path,
     links: Links,
@@ -138,10 +136,9 @@ pub(crate) fn read_regular(
 const AT_FLAGS: libc::c_int =
     libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY;
 
-/// Opens `name` inside the directory `parent` (a handle), or `path` itself
-/// when `parent` is `None`, as a directory: never through a link, so the
-/// handle is the directory that was there at the open, whatever the name
-/// says later. Relative to the handle by `openat(2)`, which needs no
+/// Opens `path` inside the directory handle `parent` (or itself without
+/// one) as a directory, never through a link: the handle is the directory
+/// there at the open, whatever the name says later. `openat(2)` needs no
 /// `/proc` (a chroot or a container may have none).
 pub(crate) fn open_dir(parent: Option<&File>, path: &Path) -> io::Result<File> {
     let flags = AT_FLAGS | libc::O_DIRECTORY;
@@ -151,7 +148,6 @@ pub(crate) fn open_dir(parent: Option<&File>, path: &Path) -> io::Result<File> {
     }
 }
 
-/// `openat(2)` of `name` relative to the directory handle `dir`.
 fn open_at(dir: &File, name: &OsStr, flags: libc::c_int) -> io::Result<File> {
     use std::os::fd::FromRawFd;
     if name.as_bytes().contains(&b'/') {
@@ -172,8 +168,7 @@ fn open_at(dir: &File, name: &OsStr, flags: libc::c_int) -> io::Result<File> {
 }
 
 /// Opens the file `name` inside the directory handle `dir` if it is a
-/// regular file, judged on the handle; a link at the name is
-/// [`Refused::Link`], never followed.
+/// regular file, judged on the handle; a link is never followed.
 pub(crate) fn open_regular_at(dir: &File, name: &OsStr) -> Result<(File, Metadata), Refused> {
     regular(open_at(dir, name, AT_FLAGS), Links::Refuse)
 }

@@ -16,9 +16,8 @@ use crate::error::Error;
 use crate::escape::terminal;
 use crate::record::{validate_host, validate_job, Content, Entry, Heartbeat};
 
-/// What a scan of `dir` walks: its files and its subdirectories' (one per
-/// host), links followed, with hidden names and `users/` (read by `areas`)
-/// left out.
+/// What a scan of `dir` walks: its files and its (host) subdirectories',
+/// links followed, without hidden names and `users/` (read by `areas`).
 pub(super) fn walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
     WalkDir::new(dir)
         .min_depth(1)
@@ -31,13 +30,11 @@ pub(super) fn walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::
         })
 }
 
-/// Finds every `*.last` file directly in each of `dirs` and one level of
-/// subdirectories below, skipping dotfiles, and hands each one read to
-/// `each` (so a caller that keeps less than the whole entry never holds
-/// every record at once), in directory order. The per-user areas below
-/// `users/` follow their own rule (see `users`). A directory of `dirs`
-/// that cannot be listed is an error; a bad file or an unreadable
-/// subdirectory becomes an entry with the reason, and the scan goes on.
+/// Hands `each` every `*.last` file read, in directory order: directly in
+/// each of `dirs` and one level below (dotfiles skipped), then in the
+/// users' areas by their own rule. A caller keeping less than the entry
+/// never holds every record at once. A directory of `dirs` that cannot be
+/// listed is an error; a bad file or subdirectory is an entry saying why.
 pub(crate) fn scan_each(dirs: &[PathBuf], each: &mut dyn FnMut(Entry)) -> Result<(), Error> {
     for dir in dirs {
         let unlisted = |source| Error::ReadDir {
@@ -155,24 +152,21 @@ pub(super) fn read_opened(file: File, meta: Metadata, job: &str) -> Result<Conte
     if bytes.iter().all(u8::is_ascii_whitespace) {
         // The modification time is whatever the filesystem holds (tmpfs
         // stores any time): one out of range makes the file invalid.
-        let modified = u32::try_from(meta.mtime_nsec())
-            .ok()
-            .and_then(|nanos| DateTime::from_timestamp(meta.mtime(), nanos))
+        let mtime = meta.mtime();
+        let nanos = u32::try_from(meta.mtime_nsec()).ok();
+        let modified = nanos
+            .and_then(|n| DateTime::from_timestamp(mtime, n))
             .ok_or_else(|| {
-                format!(
-                    "the modification time ({} seconds from 1970) is out of range",
-                    meta.mtime()
-                )
+                format!("the modification time ({mtime} seconds from 1970) is out of range")
             })?;
         return Ok(Content::Empty { modified });
     }
     let mut record =
         Heartbeat::from_json(&bytes).map_err(|e| format!("not a heartbeat record: {e}"))?;
     if record.status == crate::record::RunStatus::Running {
-        // Output and a keepalive touch the running record rather than
-        // rewrite it (`store::touch`): its modification time is progress, in whole
-        // seconds as records keep time (the write of the record itself then
-        // counts as its start, not later).
+        // Output and a keepalive touch the running record (`store::touch`):
+        // its modification time is progress, in whole seconds as records
+        // keep time (the record's own write then counts as its start).
         let touched = DateTime::from_timestamp(meta.mtime(), 0);
         record.progress_at = record.progress_at.max(touched);
     }
