@@ -163,9 +163,8 @@ fn missed_in(gap: i64, interval: u64) -> usize {
     (open.ceil() - 1.0).clamp(0.0, STRIP_LEN as f64) as usize
 }
 
-/// The strip of the last [`STRIP_LEN`] runs from `runs` (oldest first), with
-/// `?` for runs that were due and never came when the interval is known,
-/// as of `now`.
+/// The strip of the last [`STRIP_LEN`] runs (oldest first) as of `now`,
+/// with runs due that never came when the interval is known.
 pub(crate) fn recent(runs: &[Run], interval: Option<u64>, now: DateTime<Utc>) -> Recent {
     let mut marks = Vec::with_capacity(STRIP_LEN);
     let mut durations = Vec::new();

@@ -5,9 +5,9 @@
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::record::FUTURE_TOLERANCE_SECONDS;
 use crate::record::{
-    rfc3339_any, rfc3339_seconds, truncate_message, validate_job, MESSAGE_MAX_BYTES,
+    rfc3339_any, rfc3339_seconds, say, truncate_message, validate_job, FUTURE_TOLERANCE_SECONDS,
+    MESSAGE_MAX_BYTES,
 };
 use crate::Error;
 
@@ -24,10 +24,10 @@ pub(crate) const PAUSE_MAX: u64 = crate::record::INTERVAL_MAX;
 /// The one check of a pause's length in seconds, for the writer and the
 /// reader alike: 1 second to [`PAUSE_MAX`].
 fn check_length(seconds: i64) -> Result<(), String> {
-    let fits = u64::try_from(seconds).is_ok_and(|s| (1..=PAUSE_MAX).contains(&s));
-    let say = crate::record::say(PAUSE_MAX);
-    fits.then_some(())
-        .ok_or_else(|| format!("a pause lasts from 1 second to {say}"))
+    if u64::try_from(seconds).is_ok_and(|s| (1..=PAUSE_MAX).contains(&s)) {
+        return Ok(());
+    }
+    Err(format!("a pause lasts from 1 second to {}", say(PAUSE_MAX)))
 }
 
 /// One pause: until when alerts stay quiet, and why.

@@ -25,8 +25,7 @@ use crate::record::{user_job, validate_job, Entry};
 /// memory of a run without end.
 pub(crate) const AREA_ENTRIES_MAX: usize = 1000;
 
-/// An area below `users/` that belongs to the user it is named after, by
-/// its handle.
+/// An area below `users/` that its handle says is its user's.
 struct Area {
     handle: File,
     path: PathBuf,
@@ -89,10 +88,9 @@ fn each_area(dir: &Path, judge_users: bool, each: &mut dyn FnMut(Result<Area, En
     }
 }
 
-/// Scans the areas below `<dir>/users/`: each `users/<name>/*.last`
-/// becomes an entry for job `<name>/<job>`, read when the area
-/// and the file belong to `<name>`, else an invalid entry saying whose
-/// they are. Dotfiles (temporaries) are skipped.
+/// Scans the areas below `<dir>/users/`: each `users/<name>/*.last` is an
+/// entry for job `<name>/<job>`, read when the area and the file belong to
+/// `<name>`, else saying whose they are. Dotfiles are skipped.
 pub(super) fn scan_areas(dir: &Path) -> Vec<Entry> {
     let mut entries = Vec::new();
     each_area(dir, true, &mut |area| match area {

@@ -38,13 +38,10 @@ pub fn is_temporary_name(name: &str) -> bool {
     SHAPE.is_match(name)
 }
 
-/// Replaces `path` with what `fill` writes, durably and atomically, with
-/// `mode` and, when given, the owner and group (a crontab keeps its owner
-/// and mode), set on the temporary before the rename. `fill` writes
-/// (buffered) straight into the temporary, so a large file is never held
-/// in memory whole. On any failure (of `fill` too) the old file is
-/// untouched and no temporary is left behind (unless the process is
-/// killed, which is what temporary cleanup is for).
+/// Replaces `path` with what `fill` streams (buffered) into the temporary,
+/// with `mode` and, when given, owner and group (a crontab keeps its own).
+/// On any failure (of `fill` too) the old file is untouched and no
+/// temporary is left (unless the process is killed: see `clean`).
 pub(crate) fn replace_as(
     path: &Path,
     mode: u32,

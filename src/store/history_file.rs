@@ -33,9 +33,8 @@ pub(crate) const HISTORY_READ_MAX: u64 = 256 * 1024;
 /// rewrite every 50 runs instead of one on every run.
 const LINES_BEFORE_REWRITE: usize = HISTORY_MAX + 50;
 
-/// The shortest line a run can have (`{"timestamp":"…Z","status":"ok"}`): a
-/// history no longer than [`LINES_BEFORE_REWRITE`] such lines cannot need
-/// compacting, so it is not read.
+/// The shortest line of a run (`{"timestamp":"…Z","status":"ok"}`): a history
+/// shorter than [`LINES_BEFORE_REWRITE`] of them is not read to compact.
 const SHORTEST_LINE: u64 = 50;
 
 /// How long a writer waits for the history lock before giving up on the
@@ -149,11 +148,9 @@ fn read_tail(mut file: &File, len: u64) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// The runs in the history of `job` in `dir`, oldest first, at most the
-/// newest [`HISTORY_MAX`]; corrupt lines are skipped. No history is an
-/// empty one. Reads at most [`HISTORY_READ_MAX`] bytes, never blocks and
-/// never follows a symbolic link (a FIFO or a link in its place is refused,
-/// as the writer refuses them).
+/// The runs in the history of `job` in `dir` as [`parse`] keeps them; no
+/// history is an empty one. Reads at most [`HISTORY_READ_MAX`] bytes, and
+/// refuses a FIFO or a link in its place, as the writer does.
 pub(crate) fn read_history(dir: &Path, job: &str) -> io::Result<Vec<Run>> {
     let path = history_path(dir, job);
     // Straight to the open without a look at the name, which would cost

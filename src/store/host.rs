@@ -13,9 +13,8 @@ use super::open::{read_regular, Links};
 /// per CPU and interrupt source, large on a big machine, never a megabyte.
 const PROC_MAX_BYTES: u64 = 1024 * 1024;
 
-/// At most this many entries of `/proc` are looked at for a cron daemon:
-/// far more processes than a host runs, so the walk is bounded whatever
-/// the host holds.
+/// The most entries of a directory looked at for a cron daemon: far more
+/// processes than a host runs.
 const PROC_ENTRIES_MAX: usize = 200_000;
 
 /// The pid files the cron daemons write: Debian's cron and cronie
@@ -109,9 +108,8 @@ pub(crate) fn processes_visible() -> bool {
     proc_text(Path::new("/proc/1/comm")).is_some()
 }
 
-/// The cron daemon running on this host, looked for in this order: the pid
-/// files, every process's name in `/proc`, then systemd-cron's timers.
-/// `None` when none runs.
+/// The cron daemon running on this host, looked for in the pid files, every
+/// process's name in `/proc`, then systemd-cron's timers.
 pub(crate) fn cron_daemon() -> Option<CronDaemon> {
     let from_files = PID_FILES
         .iter()

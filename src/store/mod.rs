@@ -115,8 +115,7 @@ pub(crate) fn touch(path: &Path) -> std::io::Result<()> {
 }
 
 /// Reads a small state file (at most [`MAX_FILE_BYTES`]) without blocking
-/// or following a symbolic link; `None` when it is missing or cannot be
-/// used.
+/// or following a link; `None` when it is missing or cannot be used.
 pub(crate) fn read_small(path: &Path) -> Option<Vec<u8>> {
     open::read_regular(path, open::Links::Refuse, MAX_FILE_BYTES)
         .ok()

@@ -63,8 +63,7 @@ pub(crate) fn remove_pause(dirs: &[PathBuf], job: Option<&str>) -> Result<Vec<Pa
     Ok(removed)
 }
 
-/// `dirs`, then this user's area below each where it exists and is this
-/// user's.
+/// `dirs`, then this user's own area below each where there is one.
 pub(super) fn with_own_areas(dirs: &[PathBuf]) -> Vec<PathBuf> {
     let me = user_name(effective_uid());
     let areas = dirs.iter().filter_map(|dir| {
@@ -88,12 +87,10 @@ pub(crate) struct PauseEntry {
     pub content: Result<Pause, String>,
 }
 
-/// Finds and reads every pause file where the heartbeat scan looks: in
-/// each of `dirs`, one level of subdirectories below, and the users'
-/// areas, where a pause counts only when that user owns the area and the
-/// file (`users/` itself holds none). Elsewhere only root's (or the
-/// heartbeat directory owner's) count. Unlistable places are skipped: the
-/// heartbeat scan reports them.
+/// Reads every pause file where the heartbeat scan looks. In a user's area
+/// a pause counts when that user owns the area and the file; elsewhere
+/// only root's (or the heartbeat directory owner's). Unlistable places are
+/// skipped: the heartbeat scan reports them.
 pub(crate) fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
     let mut found = Vec::new();
     for dir in dirs {
