@@ -17,7 +17,6 @@ use super::open::{list_dir, open_dir, open_regular_at, Refused};
 use super::pause_file::{pause_job, pause_reason, read_opened as read_pause, PauseEntry};
 use super::scan::{heartbeat_reason, invalid, read_opened as read_heartbeat, BAD_NAME};
 use super::users::{area_fault, user_name, users_dir_fault, USERS_DIR};
-use super::EXTENSION;
 use crate::record::{user_job, validate_job, Entry};
 
 /// The most heartbeats read from one user's area, and the most areas read
@@ -51,7 +50,7 @@ fn each_area(dir: &Path, judge_users: bool, each: &mut dyn FnMut(Result<Area, En
     if let Some(reason) = users_dir_fault(&meta, trusted).filter(|_| judge_users) {
         return each(Err(users_row(format!("the per-user directory {reason}"))));
     }
-    let (names, total) = match first_names(&users, |n| !n.starts_with('.')) {
+    let (names, total) = match first_names(&users, |_| true) {
         Ok(found) => found,
         Err(err) => return each(Err(users_row(format!("cannot list directory: {err}")))),
     };
@@ -114,17 +113,14 @@ fn scan_area(area: &Area, entries: &mut Vec<Entry>) {
     let (path, name) = (&area.path, area.name.as_str());
     #[cfg(test)]
     tests::SWAP.with(|swap| swap.borrow().as_ref().map(|swap| swap(path)));
-    let suffix = format!(".{EXTENSION}");
-    let listed = first_names(&area.handle, |n| {
-        !n.starts_with('.') && n.ends_with(&suffix)
-    });
+    let listed = first_names(&area.handle, |n| n.ends_with(".last"));
     let row = |reason| invalid(path.clone(), format!("{name}/"), reason);
     let (files, total) = match listed {
         Ok(found) => found,
         Err(err) => return entries.push(row(format!("cannot list directory: {err}"))),
     };
     for file in files {
-        let job = file.strip_suffix(&suffix).unwrap_or(&file);
+        let job = file.strip_suffix(".last").unwrap_or(&file);
         let content = match validate_job(job) {
             Err(_) => Err(BAD_NAME.to_owned()),
             Ok(()) => match open_regular_at(&area.handle, OsStr::new(&file)) {
@@ -169,7 +165,7 @@ pub(super) fn area_pauses(dir: &Path) -> Vec<PauseEntry> {
         else {
             return;
         };
-        let is_pause = |n: &str| !n.starts_with('.') && pause_job(OsStr::new(n)).is_some();
+        let is_pause = |n: &str| pause_job(OsStr::new(n)).is_some();
         let Ok((files, total)) = first_names(&handle, is_pause) else {
             return;
         };
@@ -204,14 +200,14 @@ pub(super) fn area_pauses(dir: &Path) -> Vec<PauseEntry> {
     found
 }
 
-/// The UTF-8 names in the directory handle `dir` that `keep` accepts: the
-/// first [`AREA_ENTRIES_MAX`] by name, sorted, and how many it accepted in
-/// all. Memory stays within the cap however many entries there are.
+/// The UTF-8 names in the directory handle `dir` that `keep` accepts, but
+/// dotfiles (temporaries among them): the first [`AREA_ENTRIES_MAX`] by
+/// name, sorted, and how many there are in all, in memory within the cap.
 fn first_names(dir: &File, keep: impl Fn(&str) -> bool) -> io::Result<(Vec<String>, usize)> {
     let mut first = BinaryHeap::new();
     let mut total = 0;
     list_dir(dir, &mut |name| {
-        let Some(name) = name.to_str().filter(|n| keep(n)) else {
+        let Some(name) = name.to_str().filter(|n| !n.starts_with('.') && keep(n)) else {
             return;
         };
         total += 1;

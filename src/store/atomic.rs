@@ -57,6 +57,7 @@ pub(crate) fn replace_as(
     let pid = std::process::id();
     let mut attempt = 0;
     let (temp, mut file) = loop {
+        attempt += 1;
         // The keys std seeds hash maps with are random per thread and new
         // for every `RandomState`: a fresh nonce each time.
         let nonce = RandomState::new().hash_one(attempt);
@@ -70,11 +71,8 @@ pub(crate) fn replace_as(
             .custom_flags(libc::O_NOFOLLOW)
             .open(&temp)
         {
-            Ok(file) => break (temp, file),
-            Err(err) if err.kind() == io::ErrorKind::AlreadyExists && attempt + 1 < ATTEMPTS => {
-                attempt += 1;
-            }
-            Err(err) => return Err(err),
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists && attempt < ATTEMPTS => {}
+            opened => break (temp, opened?),
         }
     };
     let owned = owner.map_or(Ok(()), |(uid, gid)| {
