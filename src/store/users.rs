@@ -100,10 +100,8 @@ pub(crate) fn own_area(root: &Path) -> Result<Option<PathBuf>, Error> {
     let meta = fs::symlink_metadata(&area).map_err(failed)?;
     if let Some(reason) = area_fault(&meta, uid, &name) {
         let reason = format!("{reason}; ask root to remove it");
-        return Err(failed(io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            reason,
-        )));
+        let denied = io::Error::new(io::ErrorKind::PermissionDenied, reason);
+        return Err(failed(denied));
     }
     Ok(Some(area))
 }
@@ -111,19 +109,14 @@ pub(crate) fn own_area(root: &Path) -> Result<Option<PathBuf>, Error> {
 /// Why an area directory named `name` cannot be trusted as that user's, if
 /// it cannot: it must be a real directory (not a symlink) owned by `uid`.
 pub(super) fn area_fault(meta: &Metadata, uid: u32, name: &str) -> Option<String> {
+    let owner = meta.uid();
     if meta.file_type().is_symlink() {
-        return Some("it is a symlink, not a directory".to_owned());
+        Some("it is a symlink, not a directory".to_owned())
+    } else if !meta.is_dir() {
+        Some("it is not a directory".to_owned())
+    } else {
+        (owner != uid).then(|| format!("it belongs to uid {owner}, not to {name} (uid {uid})"))
     }
-    if !meta.is_dir() {
-        return Some("it is not a directory".to_owned());
-    }
-    if meta.uid() != uid {
-        return Some(format!(
-            "it belongs to uid {}, not to {name} (uid {uid})",
-            meta.uid()
-        ));
-    }
-    None
 }
 
 /// Why the `users/` directory itself cannot be trusted, if it cannot: it
@@ -135,13 +128,12 @@ pub(super) fn users_dir_fault(meta: &Metadata, trusted: u32) -> Option<String> {
         return Some(format!("belongs to uid {}, not to root", meta.uid()));
     }
     let mode = meta.permissions().mode();
-    if mode & 0o022 != 0 && mode & 0o1000 == 0 {
-        return Some(format!(
-            "is writable by others without the sticky bit (mode {:o}); run `chmod 1777` on it",
-            mode & 0o7777
-        ));
-    }
-    None
+    (mode & 0o022 != 0 && mode & 0o1000 == 0).then(|| {
+        let mode = mode & 0o7777;
+        format!(
+            "is writable by others without the sticky bit (mode {mode:o}); run `chmod 1777` on it"
+        )
+    })
 }
 
 #[cfg(test)]
