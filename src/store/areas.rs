@@ -32,11 +32,10 @@ struct Area {
     uid: u32,
 }
 
-/// Hands `each` every area below `<dir>/users/` (none when that is missing
-/// or not a directory), the first [`AREA_ENTRIES_MAX`] by name: an area
-/// that is its user's, or the invalid entry saying why it is not, or what
-/// was left out. With `judge_users`, a `users/` directory that cannot be
-/// trusted is one invalid entry and no area.
+/// Hands `each` every area below `<dir>/users/` (if any), the first
+/// [`AREA_ENTRIES_MAX`] by name: an area that is its user's, or the invalid
+/// entry saying why not, or what was left out. With `judge_users`, a
+/// `users/` that cannot be trusted is one invalid entry and no area.
 fn each_area(dir: &Path, judge_users: bool, each: &mut dyn FnMut(Result<Area, Entry>)) {
     let users_path = dir.join(USERS_DIR);
     let Ok(users) = open_dir(None, &users_path) else {
@@ -152,10 +151,9 @@ fn scan_area(area: &Area, entries: &mut Vec<Entry>) {
     }
 }
 
-/// Every pause file in the users' areas below `dir`, read as the
-/// heartbeats are. A pause counts only when its area and the file belong to
-/// the user the area is named after; others pause nothing and are left out
-/// (the heartbeat scan reports the area).
+/// Every pause file in the users' areas below `dir`, read as heartbeats
+/// are. Only the area's user's files in their own area count; others
+/// pause nothing and are left out (the heartbeat scan reports the area).
 pub(super) fn area_pauses(dir: &Path) -> Vec<PauseEntry> {
     let mut found = Vec::new();
     each_area(dir, false, &mut |area| {

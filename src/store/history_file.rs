@@ -107,9 +107,8 @@ fn append_locked(mut file: &File, path: &Path, line: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// Rewrites the history with its newest [`HISTORY_MAX`] whole lines when it
-/// holds more than [`LINES_BEFORE_REWRITE`], a torn line, or more than
-/// [`HISTORY_READ_MAX`] bytes, through a temporary file renamed over it.
+/// Rewrites the history atomically with its newest [`HISTORY_MAX`] whole
+/// lines when it holds too many, a torn one, or too many bytes.
 fn compact(file: &File, path: &Path, len: u64) -> io::Result<()> {
     let tail = read_tail(file, len)?;
     let mut lines: Vec<&[u8]> = tail

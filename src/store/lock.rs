@@ -9,9 +9,8 @@
 //! else the user's state directory.
 //!
 //! The file is opened without following a link, created `0600`, must be a
-//! regular file owned by this user, and sits in a directory that no other
-//! user may write to (or that is sticky): no other local user can redirect,
-//! pre-create or take it.
+//! regular file of this user's, in a directory no other user may write to
+//! (or a sticky one): no other user can redirect, pre-create or take it.
 
 use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
 use std::io;
@@ -70,9 +69,8 @@ fn default_lock(host: &str) -> Result<PathBuf, Error> {
     Ok(dir.join(name))
 }
 
-/// Takes the exclusive run lock at `path`, or, when no path is given, at
-/// the default lock of `host`. Waits up to `timeout` for another run to
-/// release it.
+/// Takes the exclusive run lock at `path` (default: `host`'s), waiting up
+/// to `timeout` for another run to release it.
 pub(crate) fn lock(path: Option<&Path>, host: &str, timeout: Duration) -> Result<RunLock, Error> {
     let path = path.map_or_else(|| default_lock(host), |path| Ok(path.to_owned()))?;
     let file = open_lock(&path)?;

@@ -1,7 +1,6 @@
-//! Pause files: `<dir>/<job>.pause` pauses one job, `<dir>/_host.pause`
-//! every job read from `<dir>` and its subdirectories. A heartbeat does not
-//! touch them; a pause ends by itself at its end time, or early when its
-//! file is removed (`hb-write --resume`).
+//! Pause files (see `pause`): written where the job's heartbeat goes, found
+//! where the scan looks; a heartbeat does not touch them, and removing one
+//! (`hb-write --resume`) ends the pause early.
 
 use std::ffi::OsStr;
 use std::fs::{self, File, Metadata};
@@ -41,8 +40,8 @@ pub(crate) fn write_pause(dir: Option<&Path>, pause: &Pause) -> Result<PathBuf, 
 }
 
 /// Removes the pause of `job` (`None`: the host pause) from each of `dirs`
-/// and this user's area below each, where it exists, and returns the files
-/// removed; none found is an error.
+/// and this user's area below each, and returns the files removed; none
+/// found is an error.
 pub(crate) fn remove_pause(dirs: &[PathBuf], job: Option<&str>) -> Result<Vec<PathBuf>, Error> {
     if let Some(job) = job {
         validate_job(job)?;
