@@ -112,14 +112,12 @@ impl Pause {
         }
         // The writer's bounds hold for what is read, whoever wrote it.
         check_length((self.until - self.since).num_seconds())?;
-        let long = self.reason.as_ref().filter(|r| r.len() > MESSAGE_MAX_BYTES);
-        if let Some(reason) = long {
-            return Err(format!(
-                "the reason is {} bytes, more than a pause's {MESSAGE_MAX_BYTES}",
-                reason.len()
-            ));
+        match self.reason.as_ref().map(String::len) {
+            Some(len) if len > MESSAGE_MAX_BYTES => Err(format!(
+                "the reason is {len} bytes, more than a pause's {MESSAGE_MAX_BYTES}"
+            )),
+            _ => Ok(self),
         }
-        Ok(self)
     }
 
     /// Whether the pause holds at `now`: from its start (a start in the
