@@ -112,7 +112,7 @@ fn scan_area(area: &Area, entries: &mut Vec<Entry>) {
     let (path, name) = (&area.path, area.name.as_str());
     #[cfg(test)]
     tests::SWAP.with(|swap| swap.borrow().as_ref().map(|swap| swap(path)));
-    let listed = first_names(&area.handle, |n| n.ends_with(".last"));
+    let listed = first_names(&area.handle, |n| n.strip_suffix(".last").is_some());
     let row = |reason| invalid(path.clone(), format!("{name}/"), reason);
     let (files, total) = match listed {
         Ok(found) => found,
