@@ -49,17 +49,14 @@ pub(crate) fn remove_pause(dirs: &[PathBuf], job: Option<&str>) -> Result<Vec<Pa
     let paths = with_own_areas(dirs)
         .into_iter()
         .map(|dir| pause_path(&dir, job));
-    let removed = remove_existing(paths, |path, source| Error::Resume { path, source })?;
-    if removed.is_empty() {
-        return Err(Error::NotPaused {
-            job: job.map(str::to_owned),
-            file: pause_path(Path::new(""), job)
-                .to_string_lossy()
-                .into_owned(),
-            looked: dirs.to_vec(),
-        });
-    }
-    Ok(removed)
+    let resume = |path, source| Error::Resume { path, source };
+    remove_existing(paths, resume, || Error::NotPaused {
+        job: job.map(str::to_owned),
+        file: pause_path(Path::new(""), job)
+            .to_string_lossy()
+            .into_owned(),
+        looked: dirs.to_vec(),
+    })
 }
 
 /// `dirs`, then this user's own area below each where there is one.

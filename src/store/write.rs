@@ -107,25 +107,23 @@ pub(crate) fn retire(dirs: &[PathBuf], job: &str) -> Result<Vec<PathBuf>, Error>
             dir.join(format!("{job}.log.1")),
         ]
     };
-    let removed = remove_existing(dirs.iter().flat_map(files), |path, source| Error::Retire {
+    let failed = |path, source| Error::Retire {
         job: job.to_owned(),
         path,
         source,
-    })?;
-    if removed.is_empty() {
-        return Err(Error::NotFound {
-            job: job.to_owned(),
-            looked: dirs.to_vec(),
-        });
-    }
-    Ok(removed)
+    };
+    remove_existing(dirs.iter().flat_map(files), failed, || Error::NotFound {
+        job: job.to_owned(),
+        looked: dirs.to_vec(),
+    })
 }
 
 /// Removes each of `paths` that exists and returns those removed; `failed`
-/// words the error that stops it.
+/// words the error that stops it, and `none` the error of none found.
 pub(super) fn remove_existing(
     paths: impl IntoIterator<Item = PathBuf>,
     failed: impl Fn(PathBuf, io::Error) -> Error,
+    none: impl FnOnce() -> Error,
 ) -> Result<Vec<PathBuf>, Error> {
     let mut removed = Vec::new();
     for path in paths {
@@ -134,6 +132,9 @@ pub(super) fn remove_existing(
             Err(err) if err.kind() == io::ErrorKind::NotFound => {}
             Err(source) => return Err(failed(path, source)),
         }
+    }
+    if removed.is_empty() {
+        return Err(none());
     }
     Ok(removed)
 }
