@@ -30,14 +30,12 @@ pub(crate) struct Run {
     pub attempts: Vec<Tried>,
 }
 
-/// One attempt of a retried run (`hb-write --retry`).
+/// One attempt of a retried run (`hb-write --retry`): whether it succeeded
+/// by the wrapper's rules, the command's exit code, and how long it took.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Tried {
-    /// Whether the attempt succeeded, by the wrapper's rules.
     pub ok: bool,
-    /// The command's exit code.
     pub exit_code: i32,
-    /// How long the attempt took, in seconds.
     pub duration_seconds: f64,
 }
 
@@ -59,13 +57,10 @@ impl Run {
     /// Parses one line; `None` when it is not a run (a torn or foreign
     /// line), which readers skip.
     pub(crate) fn from_line(line: &[u8]) -> Option<Run> {
-        let run: Run = serde_json::from_slice(line).ok()?;
+        let mut run: Run = serde_json::from_slice(line).ok()?;
         // A duration that no run can have is dropped, not trusted.
-        let duration = run.duration_seconds.filter(|d| d.is_finite() && *d >= 0.0);
-        Some(Run {
-            duration_seconds: duration,
-            ..run
-        })
+        run.duration_seconds = run.duration_seconds.filter(|d| d.is_finite() && *d >= 0.0);
+        Some(run)
     }
 }
 
@@ -74,7 +69,6 @@ impl Run {
 pub(crate) fn parse(bytes: &[u8]) -> Vec<Run> {
     let mut runs: Vec<Run> = bytes
         .split(|b| *b == b'\n')
-        .filter(|line| !line.is_empty())
         .filter_map(Run::from_line)
         .collect();
     runs.drain(..runs.len().saturating_sub(HISTORY_MAX));
@@ -88,20 +82,10 @@ pub(crate) fn looks_whole(line: &[u8]) -> bool {
     line.first() == Some(&b'{') && line.last() == Some(&b'}')
 }
 
-/// How many runs failed in a row, counted back from the newest.
-pub(crate) fn consecutive_failures(runs: &[Run]) -> u32 {
-    let count = runs
-        .iter()
-        .rev()
-        .take_while(|r| r.status == RunStatus::Fail)
-        .count();
-    u32::try_from(count).unwrap_or(u32::MAX)
-}
-
 /// The consecutive failures behind the latest heartbeat, written at
-/// `timestamp` with `status`: the history's count when its newest run is
-/// the heartbeat's, else the heartbeat's own run on top of the history (its
-/// history line was not written).
+/// `timestamp` with `status`: the failures in a row at the end of `runs`,
+/// and the heartbeat's own run on top when it is not the newest of `runs`
+/// (its history line was not written).
 pub(crate) fn consecutive_failures_with(
     timestamp: DateTime<Utc>,
     status: RunStatus,
@@ -113,7 +97,11 @@ pub(crate) fn consecutive_failures_with(
     let own = runs
         .last()
         .is_none_or(|newest| newest.timestamp != timestamp);
-    consecutive_failures(runs).saturating_add(u32::from(own))
+    let failed = runs
+        .iter()
+        .rev()
+        .take_while(|r| r.status == RunStatus::Fail);
+    u32::try_from(failed.count() + usize::from(own)).unwrap_or(u32::MAX)
 }
 
 /// One place in the strip of recent runs.
@@ -132,16 +120,12 @@ impl Mark {
     /// The character: `+`, `x` or `?`, or for a UTF-8 terminal (`unicode`)
     /// `✓`, `✗` or `·`.
     pub fn symbol(self, unicode: bool) -> char {
-        let (ascii, utf8) = match self {
-            Mark::Ok => ('+', '✓'),
-            Mark::Fail => ('x', '✗'),
-            Mark::Missed => ('?', '·'),
+        let ascii_and_utf8 = match self {
+            Mark::Ok => ['+', '✓'],
+            Mark::Fail => ['x', '✗'],
+            Mark::Missed => ['?', '·'],
         };
-        if unicode {
-            utf8
-        } else {
-            ascii
-        }
+        ascii_and_utf8[usize::from(unicode)]
     }
 }
 
@@ -179,9 +163,8 @@ fn missed_in(gap: i64, interval: u64) -> usize {
     (open.ceil() - 1.0).clamp(0.0, STRIP_LEN as f64) as usize
 }
 
-/// The strip of the last [`STRIP_LEN`] runs from `runs` (oldest first), with
-/// `?` for runs that were due and never came when the interval is known,
-/// as of `now`.
+/// The strip of the last [`STRIP_LEN`] runs (oldest first) as of `now`,
+/// with runs due that never came when the interval is known.
 pub(crate) fn recent(runs: &[Run], interval: Option<u64>, now: DateTime<Utc>) -> Recent {
     let mut marks = Vec::with_capacity(STRIP_LEN);
     let mut durations = Vec::new();
@@ -189,12 +172,8 @@ pub(crate) fn recent(runs: &[Run], interval: Option<u64>, now: DateTime<Utc>) ->
     // A run still in progress is no finished run (its line should never
     // have been written).
     for run in runs.iter().rev().filter(|r| r.status != RunStatus::Running) {
-        if marks.len() >= STRIP_LEN {
-            break;
-        }
         if let Some(interval) = interval {
-            let gap = (later - run.timestamp).num_seconds();
-            let missed = missed_in(gap, interval);
+            let missed = missed_in((later - run.timestamp).num_seconds(), interval);
             marks.extend(std::iter::repeat_n(Mark::Missed, missed));
         }
         if marks.len() >= STRIP_LEN {
@@ -306,10 +285,9 @@ mod tests {
             .enumerate()
             .map(|(i, s)| run(i as i64 * 60, *s, None))
             .collect();
-        assert_eq!(consecutive_failures(&runs), 2);
-        assert_eq!(consecutive_failures(&runs[..2]), 0);
-        assert_eq!(consecutive_failures(&[]), 0);
         assert_eq!(consecutive_failures_with(at(180), Fail, &runs), 2);
+        assert_eq!(consecutive_failures_with(at(60), Fail, &runs[..2]), 0);
+        assert_eq!(consecutive_failures_with(at(0), Fail, &[]), 1);
         assert_eq!(
             consecutive_failures_with(at(240), Fail, &runs),
             3,

@@ -5,9 +5,9 @@
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::record::FUTURE_TOLERANCE_SECONDS;
 use crate::record::{
-    rfc3339_any, rfc3339_seconds, truncate_message, validate_job, MESSAGE_MAX_BYTES,
+    rfc3339_any, rfc3339_seconds, say, truncate_message, validate_job, FUTURE_TOLERANCE_SECONDS,
+    MESSAGE_MAX_BYTES,
 };
 use crate::Error;
 
@@ -25,13 +25,9 @@ pub(crate) const PAUSE_MAX: u64 = crate::record::INTERVAL_MAX;
 /// reader alike: 1 second to [`PAUSE_MAX`].
 fn check_length(seconds: i64) -> Result<(), String> {
     if u64::try_from(seconds).is_ok_and(|s| (1..=PAUSE_MAX).contains(&s)) {
-        Ok(())
-    } else {
-        Err(format!(
-            "a pause lasts from 1 second to {}",
-            crate::record::say(PAUSE_MAX)
-        ))
+        return Ok(());
     }
+    Err(format!("a pause lasts from 1 second to {}", say(PAUSE_MAX)))
 }
 
 /// One pause: until when alerts stay quiet, and why.
@@ -116,14 +112,12 @@ impl Pause {
         }
         // The writer's bounds hold for what is read, whoever wrote it.
         check_length((self.until - self.since).num_seconds())?;
-        let long = self.reason.as_ref().filter(|r| r.len() > MESSAGE_MAX_BYTES);
-        if let Some(reason) = long {
-            return Err(format!(
-                "the reason is {} bytes, more than a pause's {MESSAGE_MAX_BYTES}",
-                reason.len()
-            ));
+        match self.reason.as_ref().map(String::len) {
+            Some(len) if len > MESSAGE_MAX_BYTES => Err(format!(
+                "the reason is {len} bytes, more than a pause's {MESSAGE_MAX_BYTES}"
+            )),
+            _ => Ok(self),
         }
-        Ok(self)
     }
 
     /// Whether the pause holds at `now`: from its start (a start in the
@@ -136,45 +130,23 @@ impl Pause {
     /// `until 2026-11-22T05:00:00Z` and the reason, for a report line.
     pub fn describe(&self) -> String {
         let until = self.until.to_rfc3339_opts(SecondsFormat::Secs, true);
-        let scope = if self.job.is_some() {
-            ""
-        } else {
-            " (host-wide)"
-        };
+        let scope = self.job.as_ref().map_or(" (host-wide)", |_| "");
         let why = self.reason.as_ref().map(|r| format!(": {r}"));
         format!("paused{scope} until {until}{}", why.unwrap_or_default())
     }
 }
 
-/// How many edits (a character added, removed or replaced) apart `a` and
-/// `b` are, when at most `limit`; `None` when further.
-fn edits_within(a: &str, b: &str, limit: usize) -> Option<usize> {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    if a.len().abs_diff(b.len()) > limit {
-        return None;
-    }
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, &x) in a.iter().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, &y) in b.iter().enumerate() {
-            let replaced = diagonal + usize::from(x != y);
-            diagonal = row[j + 1];
-            row[j + 1] = replaced.min(row[j] + 1).min(diagonal + 1);
-        }
-    }
-    Some(row[b.len()]).filter(|&d| d <= limit)
-}
-
 /// The names of `known` closest to `name`, at most three, nearest first: a
-/// name counts when it is at most a third of `name`'s length of edits away
-/// (at least 1, at most 3), so `sync-mirorr` finds `sync-mirror`.
+/// name counts when it is at most a third of `name`'s length of edits (a
+/// character added, removed or replaced) away (at least 1, at most 3), so
+/// `sync-mirorr` finds `sync-mirror`.
 pub(crate) fn closest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
     let limit = (name.chars().count() / 3).clamp(1, 3);
     let mut near: Vec<(usize, &str)> = known
         .into_iter()
         .filter(|k| *k != name)
-        .filter_map(|k| edits_within(name, k, limit).map(|d| (d, k)))
+        .map(|k| (strsim::levenshtein(name, k), k))
+        .filter(|(edits, _)| *edits <= limit)
         .collect();
     near.sort_unstable();
     near.dedup();
@@ -275,7 +247,8 @@ mod tests {
         assert_eq!(closest("bakup", known), ["backup"]);
         assert!(closest("report", known).is_empty());
         assert!(closest("ab", ["xy", "abc"]).len() == 1);
-        assert_eq!(edits_within("kitten", "sitting", 3), Some(3));
-        assert_eq!(edits_within("kitten", "sitting", 2), None);
+        // Three edits: near enough for a name of nine, not of six.
+        assert_eq!(closest("kittenxyz", ["sittingxyz"]), ["sittingxyz"]);
+        assert!(closest("kitten", ["sitting"]).is_empty());
     }
 }

@@ -8,42 +8,23 @@
 
 use std::collections::BinaryHeap;
 use std::ffi::OsStr;
-use std::fs::{File, Metadata};
+use std::fs::File;
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::open::{list_dir, open_dir, open_regular_at, Refused};
-use super::pause_file::{pause_job, pause_reason, PauseEntry};
-use super::users::{user_name, users_dir_fault, USERS_DIR};
-use super::EXTENSION;
-use crate::pause::Pause;
-use crate::record::{user_job, validate_job, Content, Entry};
+use super::pause_file::{pause_job, pause_reason, read_opened as read_pause, PauseEntry};
+use super::scan::{heartbeat_reason, invalid, read_opened as read_heartbeat, BAD_NAME};
+use super::users::{area_fault, user_name, users_dir_fault, USERS_DIR};
+use crate::record::{user_job, validate_job, Entry};
 
 /// The most heartbeats read from one user's area, and the most areas read
 /// from `users/`: one user's junk cannot grow the rows, the metrics and the
 /// memory of a run without end.
 pub(crate) const AREA_ENTRIES_MAX: usize = 1000;
 
-/// How a file opened in an area becomes an entry's content: the handle,
-/// what it said of the file, and the job's name.
-pub(super) type ReadOpened<'a> = &'a dyn Fn(File, Metadata, &str) -> Result<Content, String>;
-
-/// How a pause file opened in an area becomes a pause: the handle, what it
-/// said of the file, and the job it pauses (`None`: the area's host pause).
-pub(super) type ReadPause<'a> = &'a dyn Fn(File, Metadata, Option<&str>) -> Result<Pause, String>;
-
-fn invalid(path: PathBuf, job: String, reason: String) -> Entry {
-    Entry {
-        path,
-        job,
-        subdir: None,
-        content: Err(reason),
-    }
-}
-
-/// An area below `users/` that belongs to the user it is named after, by
-/// its handle.
+/// An area below `users/` that its handle says is its user's.
 struct Area {
     handle: File,
     path: PathBuf,
@@ -51,43 +32,34 @@ struct Area {
     uid: u32,
 }
 
-/// Hands `each` every area below `<dir>/users/` (none when that is missing
-/// or not a directory), the first [`AREA_ENTRIES_MAX`] by name: an area
-/// that is its user's, or the invalid entry saying why it is not, or what
-/// was left out. With `judge_users`, a `users/` directory that cannot be
-/// trusted is one invalid entry and no area.
+/// Hands `each` every area below `<dir>/users/` (if any), the first
+/// [`AREA_ENTRIES_MAX`] by name: an area that is its user's, or the invalid
+/// entry saying why not, or what was left out. With `judge_users`, a
+/// `users/` that cannot be trusted is one invalid entry and no area.
 fn each_area(dir: &Path, judge_users: bool, each: &mut dyn FnMut(Result<Area, Entry>)) {
     let users_path = dir.join(USERS_DIR);
-    let label = || format!("{USERS_DIR}/");
     let Ok(users) = open_dir(None, &users_path) else {
         return;
     };
     let Ok(meta) = users.metadata() else {
         return;
     };
+    let users_row = |reason| invalid(users_path.clone(), format!("{USERS_DIR}/"), reason);
     let trusted = std::fs::metadata(dir).map_or(0, |m| m.uid());
     if let Some(reason) = users_dir_fault(&meta, trusted).filter(|_| judge_users) {
-        let reason = format!("the per-user directory {reason}");
-        return each(Err(invalid(users_path, label(), reason)));
+        return each(Err(users_row(format!("the per-user directory {reason}"))));
     }
-    let (names, total) = match first_names(&users, |n| !n.starts_with('.')) {
+    let (names, total) = match first_names(&users, |_| true) {
         Ok(found) => found,
-        Err(err) => {
-            let reason = format!("cannot list directory: {err}");
-            return each(Err(invalid(users_path, label(), reason)));
-        }
+        Err(err) => return each(Err(users_row(format!("cannot list directory: {err}")))),
     };
     for name in names {
         let path = users_path.join(&name);
         let judged = open_dir(Some(&users), Path::new(&name)).map_err(|err| {
             // Worded from a look at the name; only the handle is trusted.
-            match std::fs::symlink_metadata(&path) {
-                Ok(m) if m.file_type().is_symlink() => {
-                    "it is a symlink, not a directory".to_owned()
-                }
-                Ok(m) if !m.is_dir() => "it is not a directory".to_owned(),
-                _ => format!("cannot read: {err}"),
-            }
+            let look = std::fs::symlink_metadata(&path).ok();
+            look.and_then(|m| area_fault(&m, m.uid(), &name))
+                .unwrap_or_else(|| format!("cannot read: {err}"))
         });
         let judged = judged.and_then(|handle| {
             let uid = handle.metadata().map_err(|e| format!("cannot read: {e}"))?.uid();
@@ -110,19 +82,17 @@ fn each_area(dir: &Path, judge_users: bool, each: &mut dyn FnMut(Result<Area, En
     }
     if total > AREA_ENTRIES_MAX {
         let then = "the areas past them are not watched until the rest are removed";
-        let reason = cut(total, "entries", then);
-        each(Err(invalid(users_path, label(), reason)));
+        each(Err(users_row(cut(total, "entries", then))));
     }
 }
 
-/// Scans the areas below `<dir>/users/`: each `users/<name>/*.last`
-/// becomes an entry for job `<name>/<job>`, read by `read` when the area
-/// and the file belong to `<name>`, else an invalid entry saying whose
-/// they are. Dotfiles (temporaries) are skipped.
-pub(super) fn scan_areas(dir: &Path, read: ReadOpened<'_>) -> Vec<Entry> {
+/// Scans the areas below `<dir>/users/`: each `users/<name>/*.last` is an
+/// entry for job `<name>/<job>`, read when the area and the file belong to
+/// `<name>`, else saying whose they are. Dotfiles are skipped.
+pub(super) fn scan_areas(dir: &Path) -> Vec<Entry> {
     let mut entries = Vec::new();
     each_area(dir, true, &mut |area| match area {
-        Ok(area) => scan_area(&area, read, &mut entries),
+        Ok(area) => scan_area(&area, &mut entries),
         Err(entry) => entries.push(entry),
     });
     entries
@@ -138,30 +108,27 @@ fn cut(total: usize, what: &str, then: &str) -> String {
     )
 }
 
-fn scan_area(area: &Area, read: ReadOpened<'_>, entries: &mut Vec<Entry>) {
+fn scan_area(area: &Area, entries: &mut Vec<Entry>) {
     let (path, name) = (&area.path, area.name.as_str());
     #[cfg(test)]
     tests::SWAP.with(|swap| swap.borrow().as_ref().map(|swap| swap(path)));
-    let suffix = format!(".{EXTENSION}");
-    let listed = first_names(&area.handle, |n| {
-        !n.starts_with('.') && n.ends_with(&suffix)
-    });
+    let listed = first_names(&area.handle, |n| n.strip_suffix(".last").is_some());
+    let row = |reason| invalid(path.clone(), format!("{name}/"), reason);
     let (files, total) = match listed {
         Ok(found) => found,
-        Err(err) => {
-            let reason = format!("cannot list directory: {err}");
-            return entries.push(invalid(path.clone(), format!("{name}/"), reason));
-        }
+        Err(err) => return entries.push(row(format!("cannot list directory: {err}"))),
     };
     for file in files {
-        let job = file.strip_suffix(&suffix).unwrap_or(&file);
+        let job = file.strip_suffix(".last").unwrap_or(&file);
         let content = match validate_job(job) {
-            Err(_) => Err("the file name is not a valid job name".to_owned()),
+            Err(_) => Err(BAD_NAME.to_owned()),
             Ok(()) => match open_regular_at(&area.handle, OsStr::new(&file)) {
                 Err(Refused::Link) => Err("a symlink in a user's area is not followed".to_owned()),
-                Err(refused) => Err(super::scan::heartbeat_reason(refused)),
+                Err(refused) => Err(heartbeat_reason(refused)),
                 // The file must belong to the area's user or to root.
-                Ok((file, meta)) if [area.uid, 0].contains(&meta.uid()) => read(file, meta, job),
+                Ok((file, meta)) if [area.uid, 0].contains(&meta.uid()) => {
+                    read_heartbeat(file, meta, job)
+                }
                 Ok((_, meta)) => {
                     let owner =
                         user_name(meta.uid()).unwrap_or_else(|| format!("uid {}", meta.uid()));
@@ -180,16 +147,14 @@ fn scan_area(area: &Area, read: ReadOpened<'_>, entries: &mut Vec<Entry>) {
     }
     if total > AREA_ENTRIES_MAX {
         let then = "their jobs are not watched until the files past the first are removed";
-        let reason = cut(total, "heartbeat files", then);
-        entries.push(invalid(path.clone(), format!("{name}/"), reason));
+        entries.push(row(cut(total, "heartbeat files", then)));
     }
 }
 
-/// Every pause file in the users' areas below `dir`, read as the
-/// heartbeats are. A pause counts only when its area and the file belong to
-/// the user the area is named after; others pause nothing and are left out
-/// (the heartbeat scan reports the area).
-pub(super) fn area_pauses(dir: &Path, read: ReadPause<'_>) -> Vec<PauseEntry> {
+/// Every pause file in the users' areas below `dir`, read as heartbeats
+/// are. Only the area's user's files in their own area count; others
+/// pause nothing and are left out (the heartbeat scan reports the area).
+pub(super) fn area_pauses(dir: &Path) -> Vec<PauseEntry> {
     let mut found = Vec::new();
     each_area(dir, false, &mut |area| {
         let Ok(Area {
@@ -198,21 +163,19 @@ pub(super) fn area_pauses(dir: &Path, read: ReadPause<'_>) -> Vec<PauseEntry> {
         else {
             return;
         };
-        let is_pause = |n: &str| !n.starts_with('.') && pause_job(OsStr::new(n)).is_some();
+        let is_pause = |n: &str| pause_job(OsStr::new(n)).is_some();
         let Ok((files, total)) = first_names(&handle, is_pause) else {
             return;
         };
         for file in files {
             let job = pause_job(OsStr::new(&file)).flatten();
             let content = match &job {
-                Some(job) if validate_job(job).is_err() => {
-                    Err("the file name is not a valid job name".to_owned())
-                }
+                Some(job) if validate_job(job).is_err() => Err(BAD_NAME.to_owned()),
                 _ => match open_regular_at(&handle, OsStr::new(&file)) {
                     Err(refused) => Err(pause_reason(refused)),
                     // Another user's file in the area pauses nothing.
                     Ok((_, meta)) if meta.uid() != uid => continue,
-                    Ok((file, meta)) => read(file, meta, job.as_deref()),
+                    Ok((file, meta)) => read_pause(file, meta, job.as_deref()),
                 },
             };
             found.push(PauseEntry {
@@ -235,25 +198,20 @@ pub(super) fn area_pauses(dir: &Path, read: ReadPause<'_>) -> Vec<PauseEntry> {
     found
 }
 
-/// The UTF-8 names in the directory handle `dir` that `keep` accepts: the
-/// first [`AREA_ENTRIES_MAX`] by name, sorted, and how many it accepted in
-/// all. Memory stays within the cap however many entries there are.
+/// The UTF-8 names in the directory handle `dir` that `keep` accepts, but
+/// dotfiles (temporaries among them): the first [`AREA_ENTRIES_MAX`] by
+/// name, sorted, and how many there are in all, in memory within the cap.
 fn first_names(dir: &File, keep: impl Fn(&str) -> bool) -> io::Result<(Vec<String>, usize)> {
     let mut first = BinaryHeap::new();
     let mut total = 0;
     list_dir(dir, &mut |name| {
-        let Some(name) = name.to_str().filter(|n| keep(n)) else {
+        let Some(name) = name.to_str().filter(|n| !n.starts_with('.') && keep(n)) else {
             return;
         };
         total += 1;
-        if first.len() < AREA_ENTRIES_MAX {
-            first.push(name.to_owned());
-        } else if first
-            .peek()
-            .is_some_and(|last: &String| name < last.as_str())
-        {
+        first.push(name.to_owned());
+        if first.len() > AREA_ENTRIES_MAX {
             first.pop();
-            first.push(name.to_owned());
         }
     })?;
     Ok((first.into_sorted_vec(), total))

@@ -1,6 +1,8 @@
 //! The scan of the users' areas, tested.
 
 use super::*;
+use crate::pause::Pause;
+use crate::record::{Content, Heartbeat, RunStatus};
 use crate::store::users::effective_uid;
 use std::cell::RefCell;
 use std::fs;
@@ -11,10 +13,6 @@ thread_local! {
     /// Run between the judgement of an area and its listing: where a
     /// user would swap the area for a link.
     pub(super) static SWAP: RefCell<Option<Swap>> = const { RefCell::new(None) };
-}
-
-fn read(_: File, meta: Metadata, _: &str) -> Result<Content, String> {
-    Err(format!("read {} bytes", meta.len()))
 }
 
 fn jobs(entries: &[Entry]) -> Vec<(String, String)> {
@@ -32,7 +30,8 @@ fn an_area_swapped_for_a_link_after_it_was_judged_is_read_as_judged() {
     let root = tempfile::tempdir().unwrap();
     let area = root.path().join(USERS_DIR).join(&me);
     fs::create_dir_all(&area).unwrap();
-    fs::write(area.join("mine.last"), "1").unwrap();
+    let mine = Heartbeat::new("mine", 60, RunStatus::Ok).to_json_line();
+    fs::write(area.join("mine.last"), mine).unwrap();
     let secret = root.path().join("secret");
     fs::create_dir(&secret).unwrap();
     fs::write(secret.join("leak.last"), "secret message").unwrap();
@@ -43,12 +42,13 @@ fn an_area_swapped_for_a_link_after_it_was_judged_is_read_as_judged() {
             std::os::unix::fs::symlink(area.with_file_name("../secret"), area).unwrap();
         }));
     });
-    let entries = scan_areas(root.path(), &read);
+    let entries = scan_areas(root.path());
     SWAP.with(|swap| swap.borrow_mut().take());
     assert_eq!(
         jobs(&entries),
-        [(user_job(Some(&me), "mine"), "read 1 bytes".to_owned())]
+        [(user_job(Some(&me), "mine"), String::new())]
     );
+    assert!(matches!(&entries[0].content, Ok(Content::Record(r)) if r.job == "mine"));
 }
 
 #[test]
@@ -63,7 +63,7 @@ fn an_area_past_the_cap_is_cut_to_the_first_names_and_one_row() {
         fs::write(area.join(format!("job{i:05}.last")), "").unwrap();
     }
     fs::write(area.join("job00000.history"), "").unwrap();
-    let entries = scan_areas(root.path(), &read);
+    let entries = scan_areas(root.path());
     assert_eq!(entries.len(), AREA_ENTRIES_MAX + 1);
     assert_eq!(entries[0].job, user_job(Some(&me), "job00000"));
     assert_eq!(
@@ -91,16 +91,18 @@ fn the_pauses_of_an_area_are_read_by_handle_and_capped() {
     for i in 0..AREA_ENTRIES_MAX + 2 {
         fs::write(area.join(format!("job{i:05}.pause")), "").unwrap();
     }
-    fs::write(area.join("_host.pause"), "").unwrap();
+    // Each pause is read for the job its file names, which it must name too.
+    let now = chrono::Utc::now();
+    let host = Pause::new(None, now, 60, None).unwrap();
+    let job = Pause::new(Some("job00000"), now, 60, None).unwrap();
+    fs::write(area.join("_host.pause"), host.to_json_line()).unwrap();
+    fs::write(area.join("job00000.pause"), job.to_json_line()).unwrap();
     fs::write(area.join("job00000.last"), "").unwrap();
-    let read = |_: File, _: Metadata, job: Option<&str>| -> Result<Pause, String> {
-        Err(format!("read {job:?}"))
-    };
-    let found = area_pauses(root.path(), &read);
+    let found = area_pauses(root.path());
     assert_eq!(found.len(), AREA_ENTRIES_MAX + 1);
     assert_eq!(found[0].path, area.join("_host.pause"));
-    assert_eq!(found[0].content, Err("read None".to_owned()));
-    assert_eq!(found[1].content, Err("read Some(\"job00000\")".to_owned()));
+    assert_eq!(found[0].content, Ok(host));
+    assert_eq!(found[1].content, Ok(job));
     let last = found.last().unwrap();
     assert_eq!(last.path, area);
     let reason = last.content.clone().unwrap_err();

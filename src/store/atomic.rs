@@ -9,12 +9,11 @@
 
 use std::collections::hash_map::RandomState;
 use std::fs::{self, OpenOptions, Permissions};
-use std::hash::{BuildHasher, Hasher};
+use std::hash::BuildHasher;
 use std::io::{self, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::Path;
 use std::sync::LazyLock;
-use std::time::SystemTime;
 
 use regex::Regex;
 
@@ -29,9 +28,9 @@ pub(crate) fn temporary_name(target: &str, pid: u32, nonce: u64) -> String {
     format!(".{target}.{pid}.{nonce:016x}.hbtmp")
 }
 
-/// Whether `name` has exactly the shape of a name `temporary_name` makes:
-/// a dot, a target name, a process id of 1 to 10 digits, 16 lowercase hex
-/// digits and the suffix, separated by dots.
+/// Whether `name` has exactly the shape of a temporary's name:
+/// `.<target>.<pid>.<nonce>.hbtmp`, with a pid of 1 to 10 digits and a
+/// nonce of 16 lowercase hex digits.
 pub fn is_temporary_name(name: &str) -> bool {
     static SHAPE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"^\.[^/]+\.[0-9]{1,10}\.[0-9a-f]{16}\.hbtmp$").expect("a valid pattern")
@@ -39,33 +38,10 @@ pub fn is_temporary_name(name: &str) -> bool {
     SHAPE.is_match(name)
 }
 
-/// A random 64-bit number, from the keys the standard library seeds its
-/// hash maps with, mixed with the clock.
-fn nonce(attempt: u32) -> u64 {
-    let mut hasher = RandomState::new().build_hasher();
-    let nanos = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    hasher.write_u128(nanos);
-    hasher.write_u32(attempt);
-    hasher.finish()
-}
-
-/// Replaces `path` with what `fill` writes, durably and atomically, mode
-/// [`MODE`]. `fill` writes (buffered) straight into the temporary, so a
-/// large file is never held in memory whole. On any failure (of `fill`
-/// too) the old file is untouched and no temporary is left behind (unless
-/// the process is killed, which is what temporary cleanup is for).
-pub(super) fn replace(
-    path: &Path,
-    fill: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
-) -> io::Result<()> {
-    replace_as(path, MODE, None, fill)
-}
-
-/// [`replace`] with the new file's `mode` and, when given, its owner and
-/// group, set on the temporary before the rename (a crontab keeps its
-/// owner and mode).
+/// Replaces `path` with what `fill` streams (buffered) into the temporary,
+/// with `mode` and, when given, owner and group (a crontab keeps its own).
+/// On any failure (of `fill` too) the old file is untouched and no
+/// temporary is left (unless the process is killed: see `clean`).
 pub(crate) fn replace_as(
     path: &Path,
     mode: u32,
@@ -81,7 +57,11 @@ pub(crate) fn replace_as(
     let pid = std::process::id();
     let mut attempt = 0;
     let (temp, mut file) = loop {
-        let temp = dir.join(temporary_name(name, pid, nonce(attempt)));
+        attempt += 1;
+        // The keys std seeds hash maps with are random per thread and new
+        // for every `RandomState`: a fresh nonce each time.
+        let nonce = RandomState::new().hash_one(attempt);
+        let temp = dir.join(temporary_name(name, pid, nonce));
         // O_EXCL also refuses a symlink planted at the name; O_NOFOLLOW says
         // so twice. std opens with O_CLOEXEC.
         match OpenOptions::new()
@@ -91,11 +71,8 @@ pub(crate) fn replace_as(
             .custom_flags(libc::O_NOFOLLOW)
             .open(&temp)
         {
-            Ok(file) => break (temp, file),
-            Err(err) if err.kind() == io::ErrorKind::AlreadyExists && attempt + 1 < ATTEMPTS => {
-                attempt += 1;
-            }
-            Err(err) => return Err(err),
+            Err(err) if err.kind() == io::ErrorKind::AlreadyExists && attempt < ATTEMPTS => {}
+            opened => break (temp, opened?),
         }
     };
     let owned = owner.map_or(Ok(()), |(uid, gid)| {
@@ -168,7 +145,7 @@ mod tests {
         let path = dir.path().join("job.last");
         fs::write(&path, "old").unwrap();
         fs::set_permissions(&path, Permissions::from_mode(0o600)).unwrap();
-        replace(&path, &mut |out| out.write_all(b"new")).unwrap();
+        replace_as(&path, MODE, None, &mut |out| out.write_all(b"new")).unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"new");
         assert_eq!(fs::metadata(&path).unwrap().mode() & 0o7777, MODE);
         let names: Vec<_> = fs::read_dir(dir.path())
@@ -183,14 +160,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("metrics.prom");
         fs::write(&path, "old").unwrap();
-        let err = replace(&path, &mut |out| {
+        let err = replace_as(&path, MODE, None, &mut |out| {
             out.write_all(&vec![b'x'; 100_000])?;
             Err(io::Error::other("the renderer gave up"))
         })
         .unwrap_err();
         assert_eq!(err.to_string(), "the renderer gave up");
         assert_eq!(fs::read(&path).unwrap(), b"old");
-        replace(&path, &mut |out| out.write_all(b"new")).unwrap();
+        replace_as(&path, MODE, None, &mut |out| out.write_all(b"new")).unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"new");
         let names: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
@@ -206,7 +183,7 @@ mod tests {
         fs::write(&victim, "keep").unwrap();
         let path = dir.path().join("job.last");
         std::os::unix::fs::symlink(&victim, &path).unwrap();
-        replace(&path, &mut |out| out.write_all(b"new")).unwrap();
+        replace_as(&path, MODE, None, &mut |out| out.write_all(b"new")).unwrap();
         assert_eq!(fs::read(&victim).unwrap(), b"keep");
         assert!(fs::symlink_metadata(&path).unwrap().is_file());
     }
@@ -218,7 +195,7 @@ mod tests {
         let path = dir.path().join("job.last");
         fs::create_dir(&path).unwrap();
         fs::write(path.join("inside"), "x").unwrap();
-        assert!(replace(&path, &mut |out| out.write_all(b"new")).is_err());
+        assert!(replace_as(&path, MODE, None, &mut |out| out.write_all(b"new")).is_err());
         let names: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())

@@ -4,10 +4,10 @@
 //! A writer opens the file for appending, takes a short exclusive `flock`
 //! on it, checks that the path still names the file it opened (else a
 //! compaction replaced it: it opens again), appends its line in one
-//! `write`, and once the file holds [`HISTORY_SLACK`] lines too many,
-//! rewrites it with the newest to a temporary renamed over it, still under
-//! the lock. So concurrent writers neither lose nor tear a line, and a
-//! reader (who takes the newest [`HISTORY_MAX`]) sees the old file or the
+//! `write`, and once the file holds more than [`LINES_BEFORE_REWRITE`]
+//! lines, rewrites it with the newest to a temporary renamed over it, still
+//! under the lock. So concurrent writers neither lose nor tear a line, and
+//! a reader (who takes the newest [`HISTORY_MAX`]) sees the old file or the
 //! new one. An append is not flushed to disk (the heartbeat is): after a
 //! power cut the newest lines may be missing, never garbled.
 
@@ -17,7 +17,7 @@ use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::atomic::{replace, MODE};
+use super::atomic::{replace_as, MODE};
 use super::lock::{sleep_pause, wait_lock, LockWait};
 use super::open::{open_handle, Links, Refused};
 use crate::error::Error;
@@ -29,17 +29,13 @@ pub(crate) const HISTORY_EXTENSION: &str = "history";
 /// 200 runs is about 20 KiB, and anything before this is garbage.
 pub(crate) const HISTORY_READ_MAX: u64 = 256 * 1024;
 
-/// How many lines past [`HISTORY_MAX`] a history may grow before it is
-/// rewritten: one rewrite every 50 runs instead of one on every run.
-const HISTORY_SLACK: usize = 50;
+/// The most whole lines a history holds before it is rewritten: one
+/// rewrite every 50 runs instead of one on every run.
+const LINES_BEFORE_REWRITE: usize = HISTORY_MAX + 50;
 
-/// The shortest line a run can have (`{"timestamp":"…Z","status":"ok"}`): a
-/// history no longer than `HISTORY_MAX + HISTORY_SLACK` such lines cannot
-/// need compacting, so it is not read.
+/// The shortest line of a run (`{"timestamp":"…Z","status":"ok"}`): a history
+/// shorter than [`LINES_BEFORE_REWRITE`] of them is not read to compact.
 const SHORTEST_LINE: u64 = 50;
-
-/// The most whole lines a history holds before it is rewritten.
-const LINES_BEFORE_REWRITE: usize = HISTORY_MAX + HISTORY_SLACK;
 
 /// How long a writer waits for the history lock before giving up on the
 /// line (the heartbeat itself is already written).
@@ -52,9 +48,7 @@ pub(crate) fn history_path(dir: &Path, job: &str) -> PathBuf {
     dir.join(format!("{job}.{HISTORY_EXTENSION}"))
 }
 
-/// Appends `run` to the history of `job` in `dir`, and compacts the history
-/// to its newest [`HISTORY_MAX`] lines when it holds more than
-/// [`HISTORY_MAX`] + [`HISTORY_SLACK`].
+/// Appends `run` to the history of `job` in `dir`, compacting it when due.
 pub(crate) fn append_history(dir: &Path, job: &str, run: &Run) -> Result<(), Error> {
     let path = history_path(dir, job);
     append(&path, &run.to_json_line()).map_err(|source| Error::WriteFile { path, source })
@@ -74,8 +68,7 @@ fn append(path: &Path, line: &[u8]) -> io::Result<()> {
             return Err(io::Error::other("not a regular file"));
         }
         if wait_lock(&file, LOCK_WAIT, sleep_pause::<()>)? != LockWait::Locked {
-            let secs = LOCK_WAIT.as_secs();
-            let held = format!("another writer held its lock for more than {secs}s");
+            let held = format!("another writer held its lock for more than {LOCK_WAIT:?}");
             return Err(io::Error::new(io::ErrorKind::TimedOut, held));
         }
         // Held now; the lock is released when `file` is closed. Replaced (or
@@ -92,26 +85,21 @@ fn append(path: &Path, line: &[u8]) -> io::Result<()> {
     ))
 }
 
-fn append_locked(file: &File, path: &Path, line: &[u8]) -> io::Result<()> {
+fn append_locked(mut file: &File, path: &Path, line: &[u8]) -> io::Result<()> {
     let len = file.metadata()?.len();
+    let mut last = [b'\n'];
     if len == 0 {
         // New (or empty): readable by other users' checkers whatever the
         // umask, as heartbeats are.
         file.set_permissions(Permissions::from_mode(MODE))?;
-    }
-    let mut bytes = Vec::with_capacity(line.len() + 1);
-    if len > 0 {
-        // A line torn by a writer that died mid-write is ended first, so
-        // that it does not swallow this one.
-        let mut last = [0u8; 1];
+    } else {
         file.read_exact_at(&mut last, len - 1)?;
-        if last[0] != b'\n' {
-            bytes.push(b'\n');
-        }
     }
-    bytes.extend_from_slice(line);
-    let mut writer = file;
-    writer.write_all(&bytes)?;
+    // A line torn by a writer that died mid-write is ended first, so that
+    // it does not swallow this one.
+    let newline = if last == [b'\n'] { "" } else { "\n" };
+    let bytes = [newline.as_bytes(), line].concat();
+    file.write_all(&bytes)?;
     let len = len + bytes.len() as u64;
     if len > SHORTEST_LINE * LINES_BEFORE_REWRITE as u64 {
         compact(file, path, len)?;
@@ -119,40 +107,35 @@ fn append_locked(file: &File, path: &Path, line: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// Rewrites the history with its newest [`HISTORY_MAX`] whole lines when it
-/// holds more than [`LINES_BEFORE_REWRITE`], a torn line, or more than
-/// [`HISTORY_READ_MAX`] bytes, through a temporary file renamed over it.
+/// Rewrites the history atomically with its newest [`HISTORY_MAX`] whole
+/// lines when it holds too many, a torn one, or too many bytes.
 fn compact(file: &File, path: &Path, len: u64) -> io::Result<()> {
     let tail = read_tail(file, len)?;
-    let lines: Vec<&[u8]> = tail
+    let mut lines: Vec<&[u8]> = tail
         .split(|b| *b == b'\n')
-        .filter(|l| looks_whole(l))
+        .filter(|l| !l.is_empty())
         .collect();
-    let whole_file = len <= HISTORY_READ_MAX;
-    if whole_file && lines.len() <= LINES_BEFORE_REWRITE && !tail.split(|b| *b == b'\n').any(torn) {
+    let all = lines.len();
+    lines.retain(|l| looks_whole(l));
+    if len <= HISTORY_READ_MAX && lines.len() == all && all <= LINES_BEFORE_REWRITE {
         return Ok(());
     }
     let keep = &lines[lines.len().saturating_sub(HISTORY_MAX)..];
     // Through a temporary named as every one is, so that hb-check's cleanup
     // removes one a killed writer left.
-    replace(path, &mut |out| {
+    replace_as(path, MODE, None, &mut |out| {
         keep.iter()
             .try_for_each(|line| out.write_all(line).and_then(|()| out.write_all(b"\n")))
     })
 }
 
-fn torn(line: &[u8]) -> bool {
-    !line.is_empty() && !looks_whole(line)
-}
-
 /// The last [`HISTORY_READ_MAX`] bytes of `file`, which is `len` bytes long,
 /// starting at a line's beginning.
-fn read_tail(file: &File, len: u64) -> io::Result<Vec<u8>> {
+fn read_tail(mut file: &File, len: u64) -> io::Result<Vec<u8>> {
     let start = len.saturating_sub(HISTORY_READ_MAX);
-    let mut reader = file;
-    reader.seek(SeekFrom::Start(start))?;
+    file.seek(SeekFrom::Start(start))?;
     let mut bytes = Vec::with_capacity((len - start) as usize);
-    reader.take(HISTORY_READ_MAX).read_to_end(&mut bytes)?;
+    file.take(HISTORY_READ_MAX).read_to_end(&mut bytes)?;
     if start > 0 {
         // The first line is cut; it begins after the first newline.
         let first = bytes
@@ -164,18 +147,14 @@ fn read_tail(file: &File, len: u64) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// The runs in the history of `job` in `dir`, oldest first, at most the
-/// newest [`HISTORY_MAX`]; corrupt lines are skipped. No history is an
-/// empty one. Reads at most [`HISTORY_READ_MAX`] bytes, never blocks and
-/// never follows a symbolic link (a FIFO or a link in its place is refused,
-/// as the writer refuses them).
+/// The runs in the history of `job` in `dir` as [`parse`] keeps them; no
+/// history is an empty one. Reads at most [`HISTORY_READ_MAX`] bytes, and
+/// refuses a FIFO or a link in its place, as the writer does.
 pub(crate) fn read_history(dir: &Path, job: &str) -> io::Result<Vec<Run>> {
     let path = history_path(dir, job);
-    // Straight to the open, without a look at the name first: night-watch
-    // reads every job's history, and the look would cost a system call
-    // each for nothing here (O_NOFOLLOW refuses a link to a device, a FIFO
-    // opens without blocking and the handle refuses it, and only root can
-    // make a device node in the directory).
+    // Straight to the open without a look at the name, which would cost
+    // night-watch a system call per job for nothing: O_NOFOLLOW refuses a
+    // link, a FIFO opens without blocking and the handle refuses it.
     let (file, meta) = match open_handle(&path, Links::Refuse) {
         Ok(opened) => opened,
         Err(refused) if refused.is_missing() => return Ok(Vec::new()),
@@ -221,7 +200,7 @@ mod tests {
             inode = now;
         }
         // 250 lines at run 249, rewritten at runs 250, 301, 352 and 403.
-        assert_eq!(rewrites, 4, "one rewrite every {HISTORY_SLACK} runs");
+        assert_eq!(rewrites, 4, "one rewrite every 50 runs");
         let text = fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 246);
         let runs = read_history(dir.path(), "job").unwrap();

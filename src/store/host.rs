@@ -9,13 +9,12 @@ use chrono::{DateTime, Utc};
 
 use super::open::{read_regular, Links};
 
-/// `/proc/stat` is one line per CPU and interrupt source: large on a big
-/// machine, never a megabyte.
-const STAT_MAX_BYTES: u64 = 1024 * 1024;
+/// The most read of a file here: `/proc/stat`, the largest, is one line
+/// per CPU and interrupt source, large on a big machine, never a megabyte.
+const PROC_MAX_BYTES: u64 = 1024 * 1024;
 
-/// At most this many entries of `/proc` are looked at for a cron daemon:
-/// far more processes than a host runs, so the walk is bounded whatever
-/// the host holds.
+/// The most entries of a directory looked at for a cron daemon: far more
+/// processes than a host runs.
 const PROC_ENTRIES_MAX: usize = 200_000;
 
 /// The pid files the cron daemons write: Debian's cron and cronie
@@ -42,9 +41,7 @@ pub(crate) struct CronDaemon {
 /// The boot time the kernel gives (`btime` in `/proc/stat`); `None` where
 /// there is no such file or line.
 pub(crate) fn boot_time() -> Option<DateTime<Utc>> {
-    let (bytes, _) = read_regular(Path::new("/proc/stat"), Links::Refuse, STAT_MAX_BYTES).ok()?;
-    let text = String::from_utf8_lossy(&bytes);
-    let seconds = text
+    let seconds = proc_text(Path::new("/proc/stat"))?
         .lines()
         .find_map(|line| line.strip_prefix("btime "))?
         .trim()
@@ -53,9 +50,9 @@ pub(crate) fn boot_time() -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(seconds, 0)
 }
 
-/// A small file of `/proc` as text; `None` when it cannot be read.
+/// A file of `/proc` (or a pid file) as text; `None` when it cannot be read.
 fn proc_text(path: &Path) -> Option<String> {
-    let (bytes, _) = read_regular(path, Links::Refuse, super::MAX_FILE_BYTES).ok()?;
+    let (bytes, _) = read_regular(path, Links::Refuse, PROC_MAX_BYTES).ok()?;
     Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
@@ -74,11 +71,8 @@ fn is_cron(pid: u32) -> bool {
         (Some(theirs), Some(ours)) => theirs == ours,
         _ => true,
     };
-    if !root_owned || !same_namespace {
-        return false;
-    }
-    let zombie = stat_fields(pid).map(|f| f.first().is_some_and(|s| s.starts_with('Z')));
-    if zombie != Some(false) {
+    let alive = || stat_fields(pid).is_some_and(|f| f.first().is_none_or(|s| !s.starts_with('Z')));
+    if !root_owned || !same_namespace || !alive() {
         return false;
     }
     let comm = proc_text(&base.join("comm")).unwrap_or_default();
@@ -114,9 +108,8 @@ pub(crate) fn processes_visible() -> bool {
     proc_text(Path::new("/proc/1/comm")).is_some()
 }
 
-/// The cron daemon running on this host, looked for in this order: the pid
-/// files, every process's name in `/proc`, then systemd-cron's timers.
-/// `None` when none runs.
+/// The cron daemon running on this host, looked for in the pid files, every
+/// process's name in `/proc`, then systemd-cron's timers.
 pub(crate) fn cron_daemon() -> Option<CronDaemon> {
     let from_files = PID_FILES
         .iter()

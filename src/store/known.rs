@@ -27,29 +27,24 @@ pub(crate) fn check_known(dir: Option<&Path>, job: &str) -> Result<(), Error> {
     if places.iter().any(|p| known(p)) {
         return Ok(());
     }
-    let mut names: Vec<String> = Vec::new();
-    for place in &places {
+    let listings = places.iter().flat_map(|place| {
         let listing = fs::read_dir(place).into_iter().flatten().flatten();
-        for item in listing.take(KNOWN_NAMES_MAX) {
-            let name = item.file_name();
-            let Some(name) = name.to_str() else { continue };
-            let stem = name
-                .strip_suffix(&format!(".{}", super::EXTENSION))
-                .or_else(|| name.strip_suffix(&format!(".{HISTORY_EXTENSION}")));
-            if let Some(stem) = stem.filter(|s| validate_job(s).is_ok()) {
-                names.push(stem.to_owned());
-            }
-        }
-    }
+        listing.take(KNOWN_NAMES_MAX)
+    });
+    let names: Vec<String> = listings
+        .filter_map(|item| {
+            let name = item.file_name().into_string().ok()?;
+            let stem = name.strip_suffix(&format!(".{}", super::EXTENSION));
+            let stem = stem.or_else(|| name.strip_suffix(&format!(".{HISTORY_EXTENSION}")))?;
+            validate_job(stem).is_ok().then(|| stem.to_owned())
+        })
+        .collect();
     let near = crate::pause::closest(job, names.iter().map(String::as_str));
-    let mut text = format!(
-        "no job `{job}` to pause: no heartbeat or history in {}",
-        crate::error::join_paths(&places)
-    );
-    if !near.is_empty() {
-        let near: Vec<String> = near.iter().map(|n| format!("`{n}`")).collect();
-        text.push_str(&format!("; did you mean {}?", near.join(" or ")));
-    }
-    text.push_str("; --force pauses it anyway");
-    Err(Error::rule(text))
+    let near: Vec<String> = near.iter().map(|n| format!("`{n}`")).collect();
+    let mean = (!near.is_empty()).then(|| format!("; did you mean {}?", near.join(" or ")));
+    Err(Error::rule(format!(
+        "no job `{job}` to pause: no heartbeat or history in {}{}; --force pauses it anyway",
+        crate::error::join_paths(&places),
+        mean.unwrap_or_default()
+    )))
 }

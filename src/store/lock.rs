@@ -9,9 +9,8 @@
 //! else the user's state directory.
 //!
 //! The file is opened without following a link, created `0600`, must be a
-//! regular file owned by this user, and sits in a directory that no other
-//! user may write to (or that is sticky): no other local user can redirect,
-//! pre-create or take it.
+//! regular file of this user's, in a directory no other user may write to
+//! (or a sticky one): no other user can redirect, pre-create or take it.
 
 use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
 use std::io;
@@ -45,46 +44,39 @@ fn first_entry(name: &str) -> Option<PathBuf> {
     (!value.is_empty()).then(|| PathBuf::from(value))
 }
 
-/// The directory the lock of this user lives in, and whether hb-check may
-/// create it (systemd creates its own).
-fn lock_dir() -> Result<(PathBuf, bool), Error> {
+/// The default lock of `host` (see the module documentation); its
+/// directory is made when missing, unless systemd makes it.
+fn default_lock(host: &str) -> Result<PathBuf, Error> {
+    let name = format!("hb-check.{host}.lock");
     if let Some(dir) = first_entry("RUNTIME_DIRECTORY").or_else(|| first_entry("STATE_DIRECTORY")) {
-        return Ok((dir, false));
+        return Ok(dir.join(name));
     }
-    if effective_uid() == 0 {
-        return Ok((PathBuf::from("/run/cron-heartbeat"), true));
+    let dir = if effective_uid() == 0 {
+        PathBuf::from("/run/cron-heartbeat")
+    } else {
+        user_dir().ok_or_else(|| Error::LockUnsafe {
+            path: PathBuf::from("hb-check.lock"),
+            reason: "no home directory to keep the lock in; give --lock-file".to_owned(),
+        })?
+    };
+    if !dir.is_dir() {
+        let made = DirBuilder::new().recursive(true).mode(0o700).create(&dir);
+        made.map_err(|source| Error::Lock {
+            path: dir.clone(),
+            source,
+        })?;
     }
-    let dir = user_dir().ok_or_else(|| Error::LockUnsafe {
-        path: PathBuf::from("hb-check.lock"),
-        reason: "no home directory to keep the lock in; give --lock-file".to_owned(),
-    })?;
-    Ok((dir, true))
+    Ok(dir.join(name))
 }
 
-/// Takes the exclusive run lock at `path`, or, when no path is given, at
-/// the default lock of `host` (see the module documentation). Waits up to
-/// `timeout` for another run to release it.
+/// Takes the exclusive run lock at `path` (default: `host`'s), waiting up
+/// to `timeout` for another run to release it.
 pub(crate) fn lock(path: Option<&Path>, host: &str, timeout: Duration) -> Result<RunLock, Error> {
-    let path = if let Some(path) = path {
-        path.to_owned()
-    } else {
-        let (dir, create) = lock_dir()?;
-        if create && !dir.is_dir() {
-            DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(&dir)
-                .map_err(|source| Error::Lock {
-                    path: dir.clone(),
-                    source,
-                })?;
-        }
-        dir.join(format!("hb-check.{host}.lock"))
-    };
+    let path = path.map_or_else(|| default_lock(host), |path| Ok(path.to_owned()))?;
     let file = open_lock(&path)?;
     match wait_lock(&file, timeout, sleep_pause::<()>) {
         Ok(LockWait::Locked) => Ok(RunLock { _file: file, path }),
-        Ok(LockWait::TimedOut | LockWait::Stopped(())) => Err(Error::LockTimeout {
+        Ok(_) => Err(Error::LockTimeout {
             path,
             waited: timeout,
         }),
@@ -95,7 +87,6 @@ pub(crate) fn lock(path: Option<&Path>, host: &str, timeout: Duration) -> Result
 /// How a wait for a lock ended.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum LockWait<T> {
-    /// The lock is taken.
     Locked,
     /// Another holder kept it for the whole wait.
     TimedOut,
@@ -139,27 +130,6 @@ pub(crate) fn sleep_pause<T>(gap: Duration) -> Option<T> {
     None
 }
 
-/// Why the directory of a lock file cannot keep it safe, if it cannot: it
-/// must belong to this user or root, and no one else may write to it unless
-/// it is sticky (then no one else can remove or replace this user's file).
-fn unsafe_dir(dir: &Path, euid: u32) -> Result<Option<String>, io::Error> {
-    let meta = fs::metadata(dir)?;
-    if meta.uid() != euid && meta.uid() != 0 {
-        return Ok(Some(format!(
-            "its directory belongs to uid {}, not to this user (uid {euid}) or root",
-            meta.uid()
-        )));
-    }
-    let mode = meta.mode();
-    if mode & 0o022 != 0 && mode & 0o1000 == 0 {
-        return Ok(Some(format!(
-            "other users may write to its directory (mode {:04o}); run `chmod go-w` on it or give another --lock-file",
-            mode & 0o7777
-        )));
-    }
-    Ok(None)
-}
-
 /// Opens the lock file at `path` for reading and writing, creating it
 /// owner-only and never through a symbolic link; its contents are kept.
 pub(crate) fn open_lock_file(path: &Path) -> io::Result<File> {
@@ -178,33 +148,47 @@ fn open_lock(path: &Path) -> Result<File, Error> {
         path: path.to_owned(),
         source,
     };
-    let refuse = |reason: String| Error::LockUnsafe {
-        path: path.to_owned(),
-        reason,
+    let refuse = |reason: String| {
+        let path = path.to_owned();
+        Err(Error::LockUnsafe { path, reason })
     };
     let euid = effective_uid();
+    // The directory must belong to this user or root, and no one else may
+    // write to it unless it is sticky (then no one else can remove or
+    // replace this user's file).
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    if let Some(reason) = unsafe_dir(dir.unwrap_or(Path::new(".")), euid).map_err(failed)? {
-        return Err(refuse(reason));
+    let dir = fs::metadata(dir.unwrap_or(Path::new("."))).map_err(failed)?;
+    if dir.uid() != euid && dir.uid() != 0 {
+        return refuse(format!(
+            "its directory belongs to uid {}, not to this user (uid {euid}) or root",
+            dir.uid()
+        ));
+    }
+    if dir.mode() & 0o022 != 0 && dir.mode() & 0o1000 == 0 {
+        return refuse(format!(
+            "other users may write to its directory (mode {:04o}); run `chmod go-w` on it or give another --lock-file",
+            dir.mode() & 0o7777
+        ));
     }
     // Said plainly here: the kernel may refuse a link another user planted
     // in a sticky directory before O_NOFOLLOW below can.
+    let link = || refuse("it is a symbolic link".to_owned());
     if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err(refuse("it is a symbolic link".to_owned()));
+        return link();
     }
-    let file = open_lock_file(path).map_err(|source| match source.raw_os_error() {
-        Some(libc::ELOOP) => refuse("it is a symbolic link".to_owned()),
-        _ => failed(source),
-    })?;
+    let file = match open_lock_file(path) {
+        Err(err) if err.raw_os_error() == Some(libc::ELOOP) => return link(),
+        opened => opened.map_err(failed)?,
+    };
     let meta = file.metadata().map_err(failed)?;
     if !meta.is_file() {
-        return Err(refuse("it is not a regular file".to_owned()));
+        return refuse("it is not a regular file".to_owned());
     }
     if meta.uid() != euid {
-        return Err(refuse(format!(
+        return refuse(format!(
             "it belongs to uid {}, not to this user (uid {euid}); remove it",
             meta.uid()
-        )));
+        ));
     }
     if meta.mode() & 0o077 != 0 {
         file.set_permissions(Permissions::from_mode(0o600))

@@ -1,11 +1,8 @@
 //! Where heartbeats live and all file I/O on them: the directory rule
-//! (here), the atomic write and retiring a job ([`write()`], `retire`;
-//! the durable replace itself and its temporary names in `atomic`),
-//! the scan (`scan_each`), the run lock (`lock`), and the removal of
-//! temporaries killed writers left (`clean_temporaries`), and every
-//! user's own area below `users/` (`own_area`; scanned through directory
-//! handles, a bounded number of entries each, in `areas`). Every small file
-//! is read by one bounded, non-blocking reader, `open`.
+//! (here), the atomic write ([`write()`], over `atomic`), the scan, the run
+//! lock, the cleanup of killed writers' temporaries, and every user's own
+//! area below `users/`. Every small file is read by one bounded,
+//! non-blocking reader, `open`.
 
 mod areas;
 mod atomic;
@@ -106,8 +103,8 @@ pub(crate) fn create_dir(dir: &Path) -> Result<(), Error> {
 }
 
 /// Sets the modification time of the regular file at `path` (never
-/// through a link) to now, leaving its content alone: a run's keepalive,
-/// which can never overwrite a record written meanwhile.
+/// through a link) to now: a run's keepalive, which can never overwrite a
+/// record written meanwhile.
 pub(crate) fn touch(path: &Path) -> std::io::Result<()> {
     let (file, _) =
         open::open_regular(path, open::Links::Refuse).map_err(|refused| match refused {
@@ -118,8 +115,7 @@ pub(crate) fn touch(path: &Path) -> std::io::Result<()> {
 }
 
 /// Reads a small state file (at most [`MAX_FILE_BYTES`]) without blocking
-/// or following a symbolic link; `None` when it is missing or cannot be
-/// used.
+/// or following a link; `None` when it is missing or cannot be used.
 pub(crate) fn read_small(path: &Path) -> Option<Vec<u8>> {
     open::read_regular(path, open::Links::Refuse, MAX_FILE_BYTES)
         .ok()
@@ -133,9 +129,8 @@ pub(crate) fn history_jobs(dir: &Path) -> Option<std::collections::HashSet<Strin
     let mut jobs = std::collections::HashSet::new();
     for entry in fs::read_dir(dir).ok()? {
         let name = entry.ok()?.file_name();
-        if let Some(job) = name.to_str().and_then(|n| n.strip_suffix(suffix.as_str())) {
-            jobs.insert(job.to_owned());
-        }
+        let job = name.to_str().and_then(|n| n.strip_suffix(suffix.as_str()));
+        jobs.extend(job.map(str::to_owned));
     }
     Some(jobs)
 }

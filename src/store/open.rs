@@ -12,7 +12,7 @@
 use std::ffi::OsStr;
 use std::fs::{self, File, Metadata, OpenOptions};
 use std::io::{self, Read};
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, IntoRawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
@@ -50,7 +50,7 @@ impl Refused {
 }
 
 /// What kind of file a non-regular file is, in words.
-pub(crate) fn kind(t: fs::FileType) -> &'static str {
+fn kind(t: fs::FileType) -> &'static str {
     [
         (t.is_symlink(), "a symbolic link"),
         (t.is_dir(), "a directory"),
@@ -65,8 +65,7 @@ pub(crate) fn kind(t: fs::FileType) -> &'static str {
 }
 
 /// Opens `path` for reading if it is a regular file, by its name and by
-/// the handle, without ever blocking; `links` says whether a link at `path`
-/// is followed.
+/// the handle, without ever blocking.
 pub(crate) fn open_regular(path: &Path, links: Links) -> Result<(File, Metadata), Refused> {
     let named = match links {
         Links::Refuse => fs::symlink_metadata(path),
@@ -88,19 +87,16 @@ pub(crate) fn open_handle(path: &Path, links: Links) -> Result<(File, Metadata),
     if links == Links::Refuse {
         flags |= libc::O_NOFOLLOW;
     }
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(flags)
-        .open(path)
-        .map_err(|e| match e.raw_os_error() {
-            Some(libc::ELOOP) if links == Links::Refuse => Refused::Link,
-            _ => Refused::Io(e),
-        })?;
-    regular(file)
+    let opened = OpenOptions::new().read(true).custom_flags(flags).open(path);
+    regular(opened, links)
 }
 
-/// The opened `file` with its metadata, if it is a regular file.
-fn regular(file: File) -> Result<(File, Metadata), Refused> {
+/// The `opened` file with its metadata, if it is a regular file.
+fn regular(opened: io::Result<File>, links: Links) -> Result<(File, Metadata), Refused> {
+    let file = opened.map_err(|e| match e.raw_os_error() {
+        Some(libc::ELOOP) if links == Links::Refuse => Refused::Link,
+        _ => Refused::Io(e),
+    })?;
     let meta = file.metadata().map_err(Refused::Io)?;
     if !meta.is_file() {
         return Err(Refused::Kind(kind(meta.file_type())));
@@ -115,19 +111,17 @@ pub(crate) fn read_capped(file: File, meta: &Metadata, cap: u64) -> Result<Vec<u
     if meta.len() > cap {
         return Err(Refused::TooLarge(meta.len()));
     }
-    let room = usize::try_from(meta.len().saturating_add(1)).unwrap_or(0);
-    let mut bytes = Vec::with_capacity(room);
+    let mut bytes = Vec::with_capacity(meta.len() as usize + 1);
     file.take(cap.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(Refused::Io)?;
-    if u64::try_from(bytes.len()).map_or(true, |n| n > cap) {
+    if bytes.len() as u64 > cap {
         return Err(Refused::Grew);
     }
     Ok(bytes)
 }
 
-/// Opens `path` as [`open_regular`] does and reads it as [`read_capped`]
-/// does. Also returns what the handle said of the file.
+/// [`open_regular`], then [`read_capped`]; with what the handle said.
 pub(crate) fn read_regular(
     path: &Path,
     links: Links,
@@ -142,10 +136,9 @@ pub(crate) fn read_regular(
 const AT_FLAGS: libc::c_int =
     libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY;
 
-/// Opens `name` inside the directory `parent` (a handle), or `path` itself
-/// when `parent` is `None`, as a directory: never through a link, so the
-/// handle is the directory that was there at the open, whatever the name
-/// says later. Relative to the handle by `openat(2)`, which needs no
+/// Opens `path` inside the directory handle `parent` (or itself without
+/// one) as a directory, never through a link: the handle is the directory
+/// there at the open, whatever the name says later. `openat(2)` needs no
 /// `/proc` (a chroot or a container may have none).
 pub(crate) fn open_dir(parent: Option<&File>, path: &Path) -> io::Result<File> {
     let flags = AT_FLAGS | libc::O_DIRECTORY;
@@ -155,7 +148,6 @@ pub(crate) fn open_dir(parent: Option<&File>, path: &Path) -> io::Result<File> {
     }
 }
 
-/// `openat(2)` of `name` relative to the directory handle `dir`.
 fn open_at(dir: &File, name: &OsStr, flags: libc::c_int) -> io::Result<File> {
     use std::os::fd::FromRawFd;
     if name.as_bytes().contains(&b'/') {
@@ -176,34 +168,23 @@ fn open_at(dir: &File, name: &OsStr, flags: libc::c_int) -> io::Result<File> {
 }
 
 /// Opens the file `name` inside the directory handle `dir` if it is a
-/// regular file, judged on the handle; a link at the name is
-/// [`Refused::Link`], never followed.
+/// regular file, judged on the handle; a link is never followed.
 pub(crate) fn open_regular_at(dir: &File, name: &OsStr) -> Result<(File, Metadata), Refused> {
-    let file = open_at(dir, name, AT_FLAGS).map_err(|e| match e.raw_os_error() {
-        Some(libc::ELOOP) => Refused::Link,
-        _ => Refused::Io(e),
-    })?;
-    regular(file)
+    regular(open_at(dir, name, AT_FLAGS), Links::Refuse)
 }
 
 /// Hands each name in the directory handle `dir` (but `.` and `..`) to
 /// `each`: the listing of the directory that was opened, not of whatever
 /// its path names now (`fdopendir(3)` on a copy of the handle, no `/proc`).
 pub(crate) fn list_dir(dir: &File, each: &mut dyn FnMut(&OsStr)) -> io::Result<()> {
-    // SAFETY: dup of an open descriptor; the copy is owned by the stream
-    // below, which closedir closes.
-    let fd = unsafe { libc::dup(dir.as_raw_fd()) };
-    if fd < 0 {
+    let copy = dir.try_clone()?;
+    // SAFETY: `copy` is an open directory descriptor of our own; from a
+    // successful fdopendir on, the stream owns it and closedir closes it.
+    let stream = unsafe { libc::fdopendir(copy.as_raw_fd()) };
+    if stream.is_null() {
         return Err(io::Error::last_os_error());
     }
-    // SAFETY: `fd` is a directory descriptor of our own.
-    let stream = unsafe { libc::fdopendir(fd) };
-    if stream.is_null() {
-        let err = io::Error::last_os_error();
-        // SAFETY: fdopendir failed, so `fd` is still ours to close.
-        unsafe { libc::close(fd) };
-        return Err(err);
-    }
+    let _ = copy.into_raw_fd();
     // SAFETY: `stream` is a valid open directory stream until closedir;
     // the copy shares its offset with `dir`, so it starts from the top.
     unsafe { libc::rewinddir(stream) };
@@ -215,11 +196,9 @@ pub(crate) fn list_dir(dir: &File, each: &mut dyn FnMut(&OsStr)) -> io::Result<(
         // readdir on it.
         let entry = unsafe { libc::readdir(stream) };
         if entry.is_null() {
-            let err = io::Error::last_os_error();
-            break if err.raw_os_error() == Some(0) {
-                Ok(())
-            } else {
-                Err(err)
+            break match io::Error::last_os_error() {
+                err if err.raw_os_error() == Some(0) => Ok(()),
+                err => Err(err),
             };
         }
         // SAFETY: d_name is a NUL-terminated name inside the entry.

@@ -1,7 +1,6 @@
-//! Pause files: `<dir>/<job>.pause` pauses one job, `<dir>/_host.pause`
-//! every job read from `<dir>` and its subdirectories. A heartbeat does not
-//! touch them; a pause ends by itself at its end time, or early when its
-//! file is removed (`hb-write --resume`).
+//! Pause files (see `pause`): written where the job's heartbeat goes, found
+//! where the scan looks; a heartbeat does not touch them, and removing one
+//! (`hb-write --resume`) ends the pause early.
 
 use std::ffi::OsStr;
 use std::fs::{self, File, Metadata};
@@ -10,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use super::areas;
 use super::open::{open_regular, read_capped, Links, Refused};
-use super::scan::walk;
+use super::scan::{walk, BAD_NAME};
 use super::users::{effective_uid, user_name, USERS_DIR};
 use super::write::{put, remove_existing, write_where};
 use super::{user_dir, MAX_FILE_BYTES, SYSTEM_DIR};
@@ -20,10 +19,9 @@ use crate::record::validate_job;
 
 /// The pause file of `job` in `dir`, or the host pause file for `None`.
 pub(crate) fn pause_path(dir: &Path, job: Option<&str>) -> PathBuf {
-    match job {
-        Some(job) => dir.join(format!("{job}.{PAUSE_EXTENSION}")),
-        None => dir.join(HOST_PAUSE_FILE),
-    }
+    dir.join(job.map_or(HOST_PAUSE_FILE.to_owned(), |job| {
+        format!("{job}.{PAUSE_EXTENSION}")
+    }))
 }
 
 /// Writes `pause` atomically where the job's heartbeat would be written
@@ -42,8 +40,8 @@ pub(crate) fn write_pause(dir: Option<&Path>, pause: &Pause) -> Result<PathBuf, 
 }
 
 /// Removes the pause of `job` (`None`: the host pause) from each of `dirs`
-/// and this user's area below each, where it exists, and returns the files
-/// removed; none found is an error.
+/// and this user's area below each, and returns the files removed; none
+/// found is an error.
 pub(crate) fn remove_pause(dirs: &[PathBuf], job: Option<&str>) -> Result<Vec<PathBuf>, Error> {
     if let Some(job) = job {
         validate_job(job)?;
@@ -51,21 +49,17 @@ pub(crate) fn remove_pause(dirs: &[PathBuf], job: Option<&str>) -> Result<Vec<Pa
     let paths = with_own_areas(dirs)
         .into_iter()
         .map(|dir| pause_path(&dir, job));
-    let removed = remove_existing(paths, |path, source| Error::Resume { path, source })?;
-    if removed.is_empty() {
-        return Err(Error::NotPaused {
-            job: job.map(str::to_owned),
-            file: pause_path(Path::new(""), job)
-                .to_string_lossy()
-                .into_owned(),
-            looked: dirs.to_vec(),
-        });
-    }
-    Ok(removed)
+    let resume = |path, source| Error::Resume { path, source };
+    remove_existing(paths, resume, || Error::NotPaused {
+        job: job.map(str::to_owned),
+        file: pause_path(Path::new(""), job)
+            .to_string_lossy()
+            .into_owned(),
+        looked: dirs.to_vec(),
+    })
 }
 
-/// `dirs`, then this user's area below each where it exists and is this
-/// user's.
+/// `dirs`, then this user's own area below each where there is one.
 pub(super) fn with_own_areas(dirs: &[PathBuf]) -> Vec<PathBuf> {
     let me = user_name(effective_uid());
     let areas = dirs.iter().filter_map(|dir| {
@@ -89,19 +83,16 @@ pub(crate) struct PauseEntry {
     pub content: Result<Pause, String>,
 }
 
-/// Finds and reads every pause file where the heartbeat scan looks: in
-/// each of `dirs`, one level of subdirectories below, and the users'
-/// areas, where a pause counts only when that user owns the area and the
-/// file (`users/` itself holds none). Elsewhere only root's (or the
-/// heartbeat directory owner's) count. Unlistable places are skipped: the
-/// heartbeat scan reports them.
+/// Reads every pause file where the heartbeat scan looks. In a user's area
+/// a pause counts when that user owns the area and the file; elsewhere
+/// only root's (or the heartbeat directory owner's). Unlistable places are
+/// skipped: the heartbeat scan reports them.
 pub(crate) fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
     let mut found = Vec::new();
     for dir in dirs {
-        // Walked in directory order, and only the pauses found are sorted
-        // (by path, which is the order of a walk sorted by name): sorting
-        // every heartbeat's name to find a few pauses cost more than all
-        // the rest of the scan of 10,000 heartbeats.
+        // Only the pauses found are sorted (by path, the order of a walk
+        // sorted by name): sorting every heartbeat's name to find a few
+        // pauses cost more than the rest of a scan of 10,000 heartbeats.
         let start = found.len();
         let trusted = fs::metadata(dir).map_or(0, |m| m.uid());
         for item in walk(dir).flatten() {
@@ -111,9 +102,7 @@ pub(crate) fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
             let path = item.path();
             let content = match (untrusted_owner(path, trusted), &job) {
                 (Some(reason), _) => Err(reason),
-                (None, Some(job)) if validate_job(job).is_err() => {
-                    Err("the file name is not a valid job name".to_owned())
-                }
+                (None, Some(job)) if validate_job(job).is_err() => Err(BAD_NAME.to_owned()),
                 (None, _) => read_pause(path, job.as_deref()),
             };
             found.push(PauseEntry {
@@ -124,7 +113,7 @@ pub(crate) fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
             });
         }
         found[start..].sort_by(|a, b| a.path.cmp(&b.path));
-        found.extend(areas::area_pauses(dir, &read_opened));
+        found.extend(areas::area_pauses(dir));
     }
     found
 }
@@ -151,15 +140,13 @@ fn untrusted_owner(path: &Path, trusted: u32) -> Option<String> {
     })
 }
 
-/// Reads one pause file as a heartbeat is read: a small regular file, never
-/// through a link, never blocking.
+/// Reads one pause file as a heartbeat is read.
 fn read_pause(path: &Path, job: Option<&str>) -> Result<Pause, String> {
     let (file, meta) = open_regular(path, Links::Refuse).map_err(pause_reason)?;
     read_opened(file, meta, job)
 }
 
-/// Reads the pause of `job` from `file`, whose handle said `meta`.
-fn read_opened(file: File, meta: Metadata, job: Option<&str>) -> Result<Pause, String> {
+pub(super) fn read_opened(file: File, meta: Metadata, job: Option<&str>) -> Result<Pause, String> {
     let bytes = read_capped(file, &meta, MAX_FILE_BYTES).map_err(pause_reason)?;
     Pause::from_json(&bytes, job).map_err(|e| format!("not a pause record: {e}"))
 }

@@ -16,9 +16,8 @@ use crate::error::Error;
 use crate::escape::terminal;
 use crate::record::{validate_host, validate_job, Content, Entry, Heartbeat};
 
-/// What a scan of `dir` walks: its files and its subdirectories' (one per
-/// host), links followed, with hidden names and `users/` (read by `areas`)
-/// left out.
+/// What a scan of `dir` walks: its files and its (host) subdirectories',
+/// links followed, without hidden names and `users/` (read by `areas`).
 pub(super) fn walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
     WalkDir::new(dir)
         .min_depth(1)
@@ -31,13 +30,11 @@ pub(super) fn walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::
         })
 }
 
-/// Finds every `*.last` file directly in each of `dirs` and one level of
-/// subdirectories below, skipping dotfiles, and hands each one read to
-/// `each` (so a caller that keeps less than the whole entry never holds
-/// every record at once), in directory order. The per-user areas below
-/// `users/` follow their own rule (see `users`). A directory of `dirs`
-/// that cannot be listed is an error; a bad file or an unreadable
-/// subdirectory becomes an entry with the reason, and the scan goes on.
+/// Hands `each` every `*.last` file read, in directory order: directly in
+/// each of `dirs` and one level below (dotfiles skipped), then in the
+/// users' areas by their own rule. A caller keeping less than the entry
+/// never holds every record at once. A directory of `dirs` that cannot be
+/// listed is an error; a bad file or subdirectory is an entry saying why.
 pub(crate) fn scan_each(dirs: &[PathBuf], each: &mut dyn FnMut(Entry)) -> Result<(), Error> {
     for dir in dirs {
         let unlisted = |source| Error::ReadDir {
@@ -46,55 +43,56 @@ pub(crate) fn scan_each(dirs: &[PathBuf], each: &mut dyn FnMut(Entry)) -> Result
         };
         fs::read_dir(dir).map_err(unlisted)?;
         for item in walk(dir) {
-            let err = match item {
-                Ok(found) => {
-                    if let Some(entry) = read_entry(dir, &found) {
-                        each(entry);
-                    }
-                    continue;
+            let entry = match item {
+                Ok(found) => read_entry(&found),
+                Err(err) if err.path().is_none_or(|p| p == dir) => {
+                    return Err(unlisted(err.into()));
                 }
-                Err(err) => err,
+                Err(err) => unwalked(err),
             };
-            let path = err.path().unwrap_or(dir).to_owned();
-            if path == *dir {
-                return Err(unlisted(err.into()));
-            }
-            let name = path.file_name().unwrap_or_default().to_string_lossy();
-            let (job, reason) = if name.starts_with('.') {
-                // A dotfile (a broken link among them) is ignored like
-                // every other.
-                continue;
-            } else if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-                // A link that leads nowhere (or in a loop): only a
-                // heartbeat's name makes it worth a row.
-                let Some(job) = name.strip_suffix(".last") else {
-                    continue;
-                };
-                (job.to_owned(), heartbeat_reason(Refused::Link))
-            } else {
-                let cause = err
-                    .into_io_error()
-                    .map_or_else(|| "a symlink loop".to_owned(), |io| io.to_string());
-                (
-                    format!("{name}/"),
-                    format!("cannot list directory: {cause}"),
-                )
-            };
-            each(Entry {
-                job,
-                subdir: None,
-                content: Err(reason),
-                path,
-            });
+            entry.into_iter().for_each(&mut *each);
         }
-        areas::scan_areas(dir, &read_opened)
-            .into_iter()
-            .for_each(&mut *each);
+        areas::scan_areas(dir).into_iter().for_each(&mut *each);
     }
     Ok(())
 }
 
-fn read_entry(root: &Path, found: &walkdir::DirEntry) -> Option<Entry> {
+/// The row of what the walk could not go into, when it is worth one.
+fn unwalked(err: walkdir::Error) -> Option<Entry> {
+    let path = err.path()?.to_owned();
+    let name = path.file_name()?.to_string_lossy();
+    // A dotfile (a broken link among them) is ignored like every other.
+    if name.starts_with('.') {
+        return None;
+    }
+    let (job, reason) = if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+        // A link that leads nowhere (or in a loop): only a heartbeat's name
+        // makes it worth a row.
+        let job = name.strip_suffix(".last")?.to_owned();
+        (job, heartbeat_reason(Refused::Link))
+    } else {
+        let cause = err
+            .into_io_error()
+            .map_or_else(|| "a symlink loop".to_owned(), |io| io.to_string());
+        (
+            format!("{name}/"),
+            format!("cannot list directory: {cause}"),
+        )
+    };
+    Some(invalid(path, job, reason))
+}
+
+/// An entry that stands for a file or a place that cannot be used.
+pub(super) fn invalid(path: PathBuf, job: String, reason: String) -> Entry {
+    Entry {
+        path,
+        job,
+        subdir: None,
+        content: Err(reason),
+    }
+}
+
+fn read_entry(found: &walkdir::DirEntry) -> Option<Entry> {
     let path = found.path();
     let name = path.file_name()?;
     // A directory named `*.last` is not a heartbeat file, but it is where
@@ -107,12 +105,10 @@ fn read_entry(root: &Path, found: &walkdir::DirEntry) -> Option<Entry> {
         }
         None => return None,
     };
-    let subdir = path
-        .parent()
-        .filter(|_| found.depth() == 2)
-        .and_then(|parent| parent.strip_prefix(root).ok()?.to_str().map(str::to_owned));
+    let subdir = path.parent().filter(|_| found.depth() == 2);
+    let subdir = subdir.and_then(|parent| parent.file_name()?.to_str().map(str::to_owned));
     let content = if validate_job(&job).is_err() {
-        Err("the file name is not a valid job name".to_owned())
+        Err(BAD_NAME.to_owned())
     } else if let Some(Err(reason)) = subdir.as_deref().map(validate_host) {
         Err(format!(
             "the directory `{}` is not named after a host: {reason}",
@@ -128,6 +124,9 @@ fn read_entry(root: &Path, found: &walkdir::DirEntry) -> Option<Entry> {
         content,
     })
 }
+
+/// Why a file named as a job's is not read when the name is no valid job's.
+pub(super) const BAD_NAME: &str = "the file name is not a valid job name";
 
 /// Why a heartbeat file was not read, in the words of a heartbeat.
 pub(super) fn heartbeat_reason(refused: Refused) -> String {
@@ -148,29 +147,26 @@ fn read_content(path: &Path, job: &str) -> Result<Content, String> {
 }
 
 /// Reads the heartbeat of `job` from `file`, whose handle said `meta`.
-fn read_opened(file: File, meta: Metadata, job: &str) -> Result<Content, String> {
+pub(super) fn read_opened(file: File, meta: Metadata, job: &str) -> Result<Content, String> {
     let bytes = read_capped(file, &meta, MAX_FILE_BYTES).map_err(heartbeat_reason)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         // The modification time is whatever the filesystem holds (tmpfs
         // stores any time): one out of range makes the file invalid.
-        let modified = u32::try_from(meta.mtime_nsec())
-            .ok()
-            .and_then(|nanos| DateTime::from_timestamp(meta.mtime(), nanos))
+        let mtime = meta.mtime();
+        let nanos = u32::try_from(meta.mtime_nsec()).ok();
+        let modified = nanos
+            .and_then(|n| DateTime::from_timestamp(mtime, n))
             .ok_or_else(|| {
-                format!(
-                    "the modification time ({} seconds from 1970) is out of range",
-                    meta.mtime()
-                )
+                format!("the modification time ({mtime} seconds from 1970) is out of range")
             })?;
         return Ok(Content::Empty { modified });
     }
     let mut record =
         Heartbeat::from_json(&bytes).map_err(|e| format!("not a heartbeat record: {e}"))?;
     if record.status == crate::record::RunStatus::Running {
-        // Output and a keepalive touch the running record rather than
-        // rewrite it (`store::touch`): its modification time is progress, in whole
-        // seconds as records keep time (the write of the record itself then
-        // counts as its start, not later).
+        // Output and a keepalive touch the running record (`store::touch`):
+        // its modification time is progress, in whole seconds as records
+        // keep time (the record's own write then counts as its start).
         let touched = DateTime::from_timestamp(meta.mtime(), 0);
         record.progress_at = record.progress_at.max(touched);
     }

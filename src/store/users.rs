@@ -47,23 +47,21 @@ pub(crate) fn user_name(uid: u32) -> Option<String> {
                 &raw mut result,
             )
         };
-        if code == libc::ERANGE && buffer.len() < PASSWD_BUFFER_MAX {
-            buffer.resize(buffer.len() * 2, 0);
-            continue;
+        if code != libc::ERANGE || buffer.len() >= PASSWD_BUFFER_MAX {
+            if code != 0 || result.is_null() || entry.pw_name.is_null() {
+                return None;
+            }
+            // SAFETY: on success pw_name points at a NUL-terminated string
+            // in `buffer`, which outlives this borrow.
+            let name = unsafe { CStr::from_ptr(entry.pw_name) };
+            return name.to_str().ok().map(str::to_owned);
         }
-        if code != 0 || result.is_null() || entry.pw_name.is_null() {
-            return None;
-        }
-        // SAFETY: on success pw_name points at a NUL-terminated string in
-        // `buffer`, which outlives this borrow.
-        let name = unsafe { CStr::from_ptr(entry.pw_name) };
-        return name.to_str().ok().map(str::to_owned);
+        buffer.resize(buffer.len() * 2, 0);
     }
 }
 
-/// The owner (uid, gid) of the directory `path`, not through a symlink:
-/// for a user's runtime directory (`/run/user/UID`), whose group is the
-/// user's own.
+/// The owner (uid, gid) of the directory `path`, not through a symlink: a
+/// user's runtime directory's (`/run/user/UID`) group is the user's own.
 pub(crate) fn dir_owner(path: &Path) -> Option<(u32, u32)> {
     let meta = fs::symlink_metadata(path).ok()?;
     meta.is_dir().then(|| (meta.uid(), meta.gid()))
@@ -76,11 +74,9 @@ pub(crate) fn effective_uid() -> u32 {
 }
 
 /// The area this process writes to below `root`, `<root>/users/<login>/`,
-/// made `0755` when missing; `None` when `<root>/users/` does not exist
-/// (the package was not installed) or this user has no name. An area that
-/// is not a directory owned by this user (another user made it first, or
-/// put a symlink there) is refused: writing there would hand the
-/// heartbeats to that user.
+/// made `0755` when missing; `None` without `<root>/users/` (the package was
+/// not installed) or a user name. An area that is not a directory of this
+/// user (another made it first, or put a symlink there) is refused.
 pub(crate) fn own_area(root: &Path) -> Result<Option<PathBuf>, Error> {
     let users = root.join(USERS_DIR);
     if !fs::symlink_metadata(&users).is_ok_and(|m| m.is_dir()) {
@@ -102,34 +98,25 @@ pub(crate) fn own_area(root: &Path) -> Result<Option<PathBuf>, Error> {
         _ => {}
     }
     let meta = fs::symlink_metadata(&area).map_err(failed)?;
-    match area_fault(&meta, uid, &name) {
-        None => Ok(Some(area)),
-        Some(reason) => Err(Error::CreateDir {
-            source: io::Error::new(
-                io::ErrorKind::PermissionDenied,
-                format!("{reason}; ask root to remove it"),
-            ),
-            path: area,
-        }),
+    if let Some(reason) = area_fault(&meta, uid, &name) {
+        let reason = format!("{reason}; ask root to remove it");
+        let denied = io::Error::new(io::ErrorKind::PermissionDenied, reason);
+        return Err(failed(denied));
     }
+    Ok(Some(area))
 }
 
 /// Why an area directory named `name` cannot be trusted as that user's, if
 /// it cannot: it must be a real directory (not a symlink) owned by `uid`.
-fn area_fault(meta: &Metadata, uid: u32, name: &str) -> Option<String> {
+pub(super) fn area_fault(meta: &Metadata, uid: u32, name: &str) -> Option<String> {
+    let owner = meta.uid();
     if meta.file_type().is_symlink() {
-        return Some("it is a symlink, not a directory".to_owned());
+        Some("it is a symlink, not a directory".to_owned())
+    } else if !meta.is_dir() {
+        Some("it is not a directory".to_owned())
+    } else {
+        (owner != uid).then(|| format!("it belongs to uid {owner}, not to {name} (uid {uid})"))
     }
-    if !meta.is_dir() {
-        return Some("it is not a directory".to_owned());
-    }
-    if meta.uid() != uid {
-        return Some(format!(
-            "it belongs to uid {}, not to {name} (uid {uid})",
-            meta.uid()
-        ));
-    }
-    None
 }
 
 /// Why the `users/` directory itself cannot be trusted, if it cannot: it
@@ -141,13 +128,12 @@ pub(super) fn users_dir_fault(meta: &Metadata, trusted: u32) -> Option<String> {
         return Some(format!("belongs to uid {}, not to root", meta.uid()));
     }
     let mode = meta.permissions().mode();
-    if mode & 0o022 != 0 && mode & 0o1000 == 0 {
-        return Some(format!(
-            "is writable by others without the sticky bit (mode {:o}); run `chmod 1777` on it",
-            mode & 0o7777
-        ));
-    }
-    None
+    (mode & 0o022 != 0 && mode & 0o1000 == 0).then(|| {
+        let mode = mode & 0o7777;
+        format!(
+            "is writable by others without the sticky bit (mode {mode:o}); run `chmod 1777` on it"
+        )
+    })
 }
 
 #[cfg(test)]

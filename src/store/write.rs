@@ -4,6 +4,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::atomic::{replace_as, MODE};
 use super::{create_dir, heartbeat_path, own_area, user_dir, SYSTEM_DIR};
 use crate::error::Error;
 use crate::record::{validate_job, Heartbeat};
@@ -16,10 +17,8 @@ use crate::record::{validate_job, Heartbeat};
 /// `users/<login>/` (see `own_area`); else, without `dir`, to the user's
 /// state directory.
 ///
-/// The record goes to a temporary file in the same directory, which is
-/// flushed to disk and renamed over the heartbeat; then the directory is
-/// flushed. On failure the previous heartbeat is untouched and the temporary
-/// file is gone. A symlink at the heartbeat's path is replaced, not followed.
+/// The write is atomic and durable: a reader sees the old heartbeat or the
+/// new one, and a symlink at the heartbeat's path is replaced, not followed.
 ///
 /// ```
 /// use cron_heartbeat::{store, Heartbeat, RunStatus};
@@ -34,22 +33,20 @@ use crate::record::{validate_job, Heartbeat};
 /// ```
 pub fn write(dir: Option<&Path>, record: &Heartbeat) -> Result<PathBuf, Error> {
     let bytes = record.to_json_line();
-    write_where(dir, &|dir| {
-        put(dir, heartbeat_path(dir, &record.job), &bytes).map_err(|err| match err {
-            Error::WriteFile { path, source } => Error::Write {
-                job: record.job.clone(),
-                path,
-                source,
-            },
-            other => other,
-        })
+    let written = write_where(dir, &|dir| {
+        put(dir, heartbeat_path(dir, &record.job), &bytes)
+    });
+    written.map_err(|err| match err {
+        Error::WriteFile { path, source } => Error::Write {
+            job: record.job.clone(),
+            path,
+            source,
+        },
+        other => other,
     })
 }
 
-/// Writes with `write_in` where a job's files go: to `dir` (default: the
-/// system directory), else, when this process may not write there, to its
-/// own `users/<login>/` area below it, else, without `dir`, to the user's
-/// state directory.
+/// Writes with `write_in` where a job's files go, as [`write()`] says.
 pub(super) fn write_where(
     dir: Option<&Path>,
     write_in: &dyn Fn(&Path) -> Result<PathBuf, Error>,
@@ -66,16 +63,9 @@ pub(super) fn write_where(
 }
 
 fn is_not_permitted(err: &Error) -> bool {
-    let (Error::CreateDir { source, .. }
-    | Error::Write { source, .. }
-    | Error::WriteFile { source, .. }) = err
-    else {
-        return false;
-    };
-    matches!(
-        source.kind(),
-        io::ErrorKind::PermissionDenied | io::ErrorKind::ReadOnlyFilesystem
-    )
+    use io::ErrorKind::{PermissionDenied, ReadOnlyFilesystem};
+    matches!(err, Error::CreateDir { source, .. } | Error::WriteFile { source, .. }
+        if matches!(source.kind(), PermissionDenied | ReadOnlyFilesystem))
 }
 
 /// Writes `bytes` to `path` in `dir`, which is made when missing.
@@ -86,8 +76,7 @@ pub(super) fn put(dir: &Path, path: PathBuf, bytes: &[u8]) -> Result<PathBuf, Er
     write_file(&path, bytes).map(|()| path)
 }
 
-/// Replaces `path` with `bytes` atomically, as heartbeats are written: a
-/// reader sees the old file or the new one, never a part.
+/// Replaces `path` with `bytes` atomically, as heartbeats are written.
 pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     write_file_with(path, &mut |out| out.write_all(bytes))
 }
@@ -98,7 +87,7 @@ pub(crate) fn write_file_with(
     path: &Path,
     fill: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> Result<(), Error> {
-    super::atomic::replace(path, fill).map_err(|source| Error::WriteFile {
+    replace_as(path, MODE, None, fill).map_err(|source| Error::WriteFile {
         path: path.to_owned(),
         source,
     })
@@ -118,25 +107,23 @@ pub(crate) fn retire(dirs: &[PathBuf], job: &str) -> Result<Vec<PathBuf>, Error>
             dir.join(format!("{job}.log.1")),
         ]
     };
-    let removed = remove_existing(dirs.iter().flat_map(files), |path, source| Error::Retire {
+    let failed = |path, source| Error::Retire {
         job: job.to_owned(),
         path,
         source,
-    })?;
-    if removed.is_empty() {
-        return Err(Error::NotFound {
-            job: job.to_owned(),
-            looked: dirs.to_vec(),
-        });
-    }
-    Ok(removed)
+    };
+    remove_existing(dirs.iter().flat_map(files), failed, || Error::NotFound {
+        job: job.to_owned(),
+        looked: dirs.to_vec(),
+    })
 }
 
 /// Removes each of `paths` that exists and returns those removed; `failed`
-/// words the error that stops it.
+/// words the error that stops it, and `none` the error of none found.
 pub(super) fn remove_existing(
     paths: impl IntoIterator<Item = PathBuf>,
     failed: impl Fn(PathBuf, io::Error) -> Error,
+    none: impl FnOnce() -> Error,
 ) -> Result<Vec<PathBuf>, Error> {
     let mut removed = Vec::new();
     for path in paths {
@@ -145,6 +132,9 @@ pub(super) fn remove_existing(
             Err(err) if err.kind() == io::ErrorKind::NotFound => {}
             Err(source) => return Err(failed(path, source)),
         }
+    }
+    if removed.is_empty() {
+        return Err(none());
     }
     Ok(removed)
 }
