@@ -91,6 +91,12 @@ fn stat_fields(pid: u32) -> Option<Vec<String>> {
     Some(rest.split_ascii_whitespace().map(str::to_owned).collect())
 }
 
+/// The parent pid and process group of `pid` (fields 4 and 5).
+pub(crate) fn parent_and_group(pid: u32) -> Option<(u32, u32)> {
+    let fields = stat_fields(pid)?;
+    Some((fields.get(1)?.parse().ok()?, fields.get(2)?.parse().ok()?))
+}
+
 /// When process `pid` started: its start in clock ticks after boot
 /// (`/proc/PID/stat`, field 22) from the kernel's boot time.
 pub(crate) fn process_start(pid: u32) -> Option<DateTime<Utc>> {
@@ -136,4 +142,15 @@ pub(crate) fn cron_daemon() -> Option<CronDaemon> {
         found: "systemd-cron (timers)".to_owned(),
         since: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn proc_stat_gives_parent_and_group() {
+        let (ppid, pgrp) = super::parent_and_group(std::process::id()).unwrap();
+        // SAFETY: getppid and getpgrp only read this process's ids.
+        let (want_ppid, want_pgrp) = unsafe { (libc::getppid(), libc::getpgrp()) };
+        assert_eq!((ppid as i32, pgrp as i32), (want_ppid, want_pgrp));
+    }
 }

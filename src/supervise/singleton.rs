@@ -154,7 +154,7 @@ fn verified_holder(file: &File) -> Option<u32> {
     let meta = file.metadata().ok()?;
     let (locks, _) = read_regular(Path::new("/proc/locks"), Links::Refuse, 4 << 20).ok()?;
     let holder = flock_holder(&String::from_utf8_lossy(&locks), meta.dev(), meta.ino())?;
-    let (parent, pgrp) = signal::parent_and_group(group)?;
+    let (parent, pgrp) = crate::store::host::parent_and_group(group)?;
     (holder == wrapper && parent == wrapper && pgrp == group).then_some(group)
 }
 
