@@ -4,17 +4,16 @@
 //! - **Nothing without jobs**: with no heartbeat at all nothing is sent, so
 //!   an emptied or wrongly mounted directory never closes an alert.
 //! - **Bounded reads**: who we are, the labels, the open alert issues (all
-//!   hosts, bounded by [`super::client::MAX_PAGES`]) and, only without an
-//!   open issue, the newest page of this host's closed issues (found by the
-//!   host label): a fixed number of requests whatever the repo's history.
+//!   hosts) and, only without an open issue, the newest page of this host's
+//!   closed issues (found by the host label): a fixed number of requests
+//!   whatever the repo's history.
 //! - **Only our own words count**: issues, markers and comment tags are
 //!   trusted only when the checker's own account wrote them; an issue with
 //!   our title opened by a person is never touched.
 //! - **Look before writing again**: a create or comment whose answer was
 //!   lost is looked for before it is sent again, in this run and the next.
-//! - **One open issue per host**: when several of ours are open (two
-//!   checkers set up as one host), the oldest stays and the others are
-//!   closed with a comment pointing to it.
+//! - **One open issue per host**: of several (two checkers set up as one
+//!   host), the oldest stays and the others are closed pointing to it.
 
 use chrono::{DateTime, Utc};
 
@@ -40,26 +39,22 @@ pub(crate) struct Options<'a> {
     pub remind: Option<Remind<'a>>,
     /// The same jobs across hosts, said once in the issue.
     pub fleet: &'a crate::fleet::Fleet,
-    /// What explains many of the jobs at once, one line each (cron not
-    /// running, the host down, a job others need): named once, first.
+    /// What explains many of the jobs at once (cron not running, the host
+    /// down), one line each: named once, first.
     pub causes: &'a [String],
 }
 
-/// `--tracker-remind`: how often to remind, and the cache that spares the
-/// comment read (see [`super::remind`]). The caller keeps the cache (the
-/// tracker knows no files): it passes what it holds and is told, through
-/// `remember`, what to hold from now on.
+/// `--tracker-remind` every `every` seconds. The caller keeps the cache
+/// that spares the comment read (the tracker knows no files): it passes
+/// what it holds (`None`: lost, so read the comments) and is told through
+/// `remember` what to hold once the forge shows or took a reminder.
 #[derive(Clone, Copy)]
 pub(crate) struct Remind<'a> {
-    /// The period, in seconds.
     pub every: u64,
-    /// The cache as last remembered; `None`: lost, so read the comments.
     pub cached: Option<&'a remind::Cache>,
-    /// Called with the new cache once the forge shows or took a reminder.
     pub remember: &'a dyn Fn(&remind::Cache),
 }
 
-/// What a sync read before it decided.
 struct Seen {
     me: String,
     label: Option<Label>,
@@ -68,9 +63,9 @@ struct Seen {
     closed: Option<Issue>,
 }
 
-/// Brings the host's issue in line with the judged `jobs`. Notes for a
-/// person (warnings, and in a dry run what would be sent) go to `say`, one
-/// message per call. Returns what was decided.
+/// Brings the host's issue in line with the judged `jobs`; returns what
+/// was decided. Notes for a person (warnings, and in a dry run what would
+/// be sent) go to `say`, one message per call.
 pub(crate) fn sync(
     forge: &dyn Forge,
     opts: &Options<'_>,
@@ -105,26 +100,8 @@ pub(crate) fn sync(
     match &decision {
         Decision::Nothing | Decision::Acknowledged { shrink_to: None } => {}
         Decision::Create => {
-            let (title, body) = (title(), body());
-            if opts.dry_run {
-                if seen.label.is_none() {
-                    (w.say)(format!("dry run: would create label `{}`", opts.label));
-                }
-                (w.say)(format!(
-                    "dry run: would open an issue titled `{title}` with label `{}`:\n{body}",
-                    opts.label
-                ));
-            } else {
-                let label = match seen.label.clone() {
-                    Some(label) => label,
-                    None => w.ensure_label(opts.label)?,
-                };
-                let host_label = match seen.host_label.clone() {
-                    Some(label) => label,
-                    None => w.ensure_label(&text::host_label(opts.label, opts.host))?,
-                };
-                w.create_issue(&label, &host_label, &title, &body)?;
-            }
+            let labels = [seen.label.as_ref(), seen.host_label.as_ref()];
+            w.open(labels, &title(), &body())?;
         }
         Decision::Update {
             went_bad,
@@ -197,7 +174,6 @@ pub(crate) fn sync(
     Ok(decision)
 }
 
-/// The reads of a sync, in a fixed, bounded number of requests.
 fn read(forge: &dyn Forge, opts: &Options<'_>) -> Result<Seen, Error> {
     let me = forge.me()?;
     let host_label_name = text::host_label(opts.label, opts.host);
@@ -235,8 +211,8 @@ fn read(forge: &dyn Forge, opts: &Options<'_>) -> Result<Seen, Error> {
     })
 }
 
-/// The issues among `issues` that are `host`'s and were opened by the
-/// checker's own account `me`, oldest first.
+/// The issues among `issues` that are `host`'s and were opened by `me`,
+/// oldest first.
 pub(super) fn mine(issues: Vec<Issue>, host: &str, me: &str) -> Vec<Issue> {
     let prefix = text::title_prefix(host);
     let mut mine: Vec<Issue> = issues
@@ -248,20 +224,17 @@ pub(super) fn mine(issues: Vec<Issue>, host: &str, me: &str) -> Vec<Issue> {
 }
 
 /// The reminder period due on the open `issue` while the jobs in `alerts`
-/// are bad, if `--tracker-remind` is on: the change engine's rule
-/// ([`alert::reminder_due`]), anchored on the issue's opening. Pure, no
-/// request.
+/// are bad, if `--tracker-remind` is on, anchored on the issue's opening.
 fn due(opts: &Options<'_>, issue: &Issue, alerts: &Jobs) -> Option<u64> {
     let remind = opts.remind?;
     alert::reminder_due(alerts, issue.created_at?, opts.checked_at, remind.every)
 }
 
 /// `--tracker-remind` on an unchanged open issue: when a period is due and
-/// the cache does not already say it was reminded, reads the comments
-/// (once) and posts the reminder unless one of our own comments already
-/// carries this period's marker. The cache is written only after the
-/// forge showed or took the reminder, so a lost cache costs one read,
-/// never a second reminder.
+/// the cache does not say it was reminded, posts the reminder unless one of
+/// our own comments carries this period's marker. The cache is written only
+/// once the forge showed or took the reminder, so a lost cache costs one
+/// read, never a second reminder.
 fn remind_if_due(
     w: &mut Writer<'_, '_>,
     issue: &Issue,
@@ -293,7 +266,8 @@ fn remind_if_due(
         text::reminder(opts.host, jobs, open_for, remind.every),
         remind::marker(opts.host, period)
     );
-    if w.remind(issue.number, &comment, period)? && !opts.dry_run {
+    w.remind(issue.number, &comment, period)?;
+    if !opts.dry_run {
         (remind.remember)(&cache);
     }
     Ok(())
