@@ -74,7 +74,7 @@ impl Client {
             ],
             github,
             server: config.url.clone(),
-            repo: format!("{}/{}", config.owner, config.repo),
+            repo: config.repo.clone(),
             redactor: Redactor::new(config.token.secret()),
             timeout: config.timeout,
             budget: Budget::new(config.budget()),
