@@ -155,7 +155,7 @@ pub(crate) fn sync(
         }
     }
     if let (Decision::Nothing, Some(issue)) = (&decision, kept) {
-        remind_if_due(&mut w, issue, jobs, &alerts)?;
+        w.remind(issue, jobs, &alerts)?;
     }
     if let Some(kept) = kept {
         for replica in &seen.open[1..] {
@@ -225,52 +225,9 @@ pub(super) fn mine(issues: Vec<Issue>, host: &str, me: &str) -> Vec<Issue> {
 
 /// The reminder period due on the open `issue` while the jobs in `alerts`
 /// are bad, if `--tracker-remind` is on, anchored on the issue's opening.
-fn due(opts: &Options<'_>, issue: &Issue, alerts: &Jobs) -> Option<u64> {
+pub(super) fn due(opts: &Options<'_>, issue: &Issue, alerts: &Jobs) -> Option<u64> {
     let remind = opts.remind?;
     alert::reminder_due(alerts, issue.created_at?, opts.checked_at, remind.every)
-}
-
-/// `--tracker-remind` on an unchanged open issue: when a period is due and
-/// the cache does not say it was reminded, posts the reminder unless one of
-/// our own comments carries this period's marker. The cache is written only
-/// once the forge showed or took the reminder, so a lost cache costs one
-/// read, never a second reminder.
-fn remind_if_due(
-    w: &mut Writer<'_, '_>,
-    issue: &Issue,
-    jobs: &[Judgement],
-    alerts: &Jobs,
-) -> Result<(), Error> {
-    let opts = w.opts;
-    let Some(remind) = opts.remind else {
-        return Ok(());
-    };
-    let Some(opened) = issue.created_at else {
-        // Said, not skipped in silence: reminders were asked for.
-        (w.say)(format!(
-            "warning: issue #{} came without a creation time in RFC 3339 (`created_at`), so --tracker-remind cannot count its periods; no reminder is posted",
-            issue.number
-        ));
-        return Ok(());
-    };
-    let Some(period) = due(opts, issue, alerts) else {
-        return Ok(());
-    };
-    let cache = remind::Cache::new(opts.host, issue.number, opened, period);
-    if remind.cached == Some(&cache) {
-        return Ok(());
-    }
-    let open_for = u64::try_from((opts.checked_at - opened).num_seconds()).unwrap_or(0);
-    let comment = format!(
-        "{}\n{}",
-        text::reminder(opts.host, jobs, open_for, remind.every),
-        remind::marker(opts.host, period)
-    );
-    w.remind(issue.number, &comment, period)?;
-    if !opts.dry_run {
-        (remind.remember)(&cache);
-    }
-    Ok(())
 }
 
 /// The tag of a comment whose change leaves `jobs` on the host's issue.

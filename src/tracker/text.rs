@@ -1,11 +1,8 @@
-//! The words of the alert issue: its title, its body (a table of the bad
-//! jobs and the marker), and the comments. Markdown for GitHub and Gitea.
-//!
-//! Text from heartbeat files (job names, hosts, reasons) is untrusted: it
-//! is rendered inert, as an inline code span, so that `@admin` mentions
-//! nobody, `#1` links no issue and a URL is no link, in both forges'
-//! Markdown. Numbers are formatted as in every other output: ratios `0.0x`,
-//! a missing value `-`.
+//! The words of the alert issue, in the Markdown of GitHub and Gitea: its
+//! title, its body (a table of the bad jobs and the marker), the comments.
+//! Text from heartbeat files (job names, hosts, reasons) is untrusted: it is
+//! rendered [`inert`]. Lists of jobs are bounded, so that the issue stays
+//! far under every forge's size limit (GitHub's is 65,536 characters).
 
 use std::collections::HashMap;
 
@@ -18,15 +15,12 @@ use crate::fleet::Fleet;
 use crate::judge::{Judgement, Status};
 use crate::record::format_duration;
 
-/// The start of every title hb-check gives its issues.
-pub(crate) const TITLE_TAG: &str = "[heartbeat-checker]";
-
 /// The description of a label hb-check creates.
 pub(crate) const LABEL_DESCRIPTION: &str =
     "cron jobs that cron-heartbeat found stale, failed, invalid or missing";
 
-/// `text` as an inline code span: inert in GitHub- and Gitea-flavoured
-/// Markdown (no mention, reference, link, emphasis or HTML). Control
+/// `text` as an inline code span, so that `@admin` mentions nobody, `#1`
+/// links no issue and a URL is no link (nor emphasis, nor HTML). Control
 /// characters show as `\u{..}`; the fence is longer than any run of
 /// backticks inside.
 pub(crate) fn inert(text: &str) -> String {
@@ -53,30 +47,29 @@ pub(crate) fn inert_cell(text: &str) -> String {
 /// The title prefix that marks a host's issues. It ends with the colon, so
 /// host `web1` never claims `web10`'s issue.
 pub(crate) fn title_prefix(host: &str) -> String {
-    format!("{TITLE_TAG} {host}:")
+    format!("[heartbeat-checker] {host}:")
 }
 
-/// The issue title for `count` bad jobs.
 pub(crate) fn title(host: &str, count: usize) -> String {
     format!("{} {count} job(s) need attention", title_prefix(host))
 }
 
-/// The title of an issue hb-check closed: every job recovered, or some
-/// are paused (`paused` of them) and the `recovered` others recovered.
+/// The title of an issue hb-check closed, with `paused` of its jobs paused
+/// and `recovered` recovered.
 pub(crate) fn closed_title(host: &str, paused: usize, recovered: usize) -> String {
-    match (paused, recovered) {
-        (0, _) => format!("{} all jobs recovered", title_prefix(host)),
-        (n, 0) => format!("{} {n} job(s) paused", title_prefix(host)),
-        (n, _) => format!("{} {n} job(s) paused, others recovered", title_prefix(host)),
-    }
+    let what = match (paused, recovered) {
+        (0, _) => "all jobs recovered".to_owned(),
+        (n, 0) => format!("{n} job(s) paused"),
+        (n, _) => format!("{n} job(s) paused, others recovered"),
+    };
+    format!("{} {what}", title_prefix(host))
 }
 
 /// The label that marks one host's issues besides the shared one
 /// (`heartbeat:web1`), so that the host's closed issues are found in one
-/// request however many other hosts' issues the repo holds. A host whose
-/// name is long or holds other characters than letters, digits, `.`, `_`
-/// and `-` gets a digest instead, since labels are short and a comma would
-/// split the listing's label filter.
+/// request however many issues the repo holds. A long or not [`is_plain`]
+/// host gets a digest instead: labels are short, and a comma would split
+/// the listing's label filter.
 pub(crate) fn host_label(label: &str, host: &str) -> String {
     let name = format!("{label}:{host}");
     if is_plain(host) && name.len() <= 50 {
@@ -86,15 +79,12 @@ pub(crate) fn host_label(label: &str, host: &str) -> String {
     format!("{short}:host-{:016x}", fnv(host.bytes()))
 }
 
-/// The most characters the issue body's table of bad jobs takes, and a
-/// reminder's list: past it the jobs are counted, not named, so the body
-/// (with the marker, see [`super::marker::MARKER_JOBS_MAX_CHARS`]) stays
-/// far under every forge's limit (GitHub's is 65,536 characters).
-pub(crate) const TABLE_MAX_CHARS: usize = 24_000;
+/// The most characters of the body's table of bad jobs (with the marker's
+/// [`super::marker::MARKER_JOBS_MAX_CHARS`]) and of a reminder's list.
+const TABLE_MAX_CHARS: usize = 24_000;
 
-/// The most characters one list of jobs in a comment takes (went bad,
-/// changed, recovered, paused), past which the jobs are counted.
-pub(crate) const LIST_MAX_CHARS: usize = 6_000;
+/// The most characters of one list of jobs in a comment.
+const LIST_MAX_CHARS: usize = 6_000;
 
 /// `items` joined by `sep` while the text stays within `budget`
 /// characters (bytes, which are never fewer), and how many were left out.
@@ -172,9 +162,8 @@ pub(crate) fn body(host: &str, jobs: &[Judgement], fleet: &Fleet, at: DateTime<U
     out
 }
 
-/// The body of an issue hb-check closes: every job recovered or is
-/// paused, and an empty marker, so that the close is not taken for an
-/// acknowledgement.
+/// The body of an issue hb-check closes, with an empty marker, so that the
+/// close is not taken for an acknowledgement.
 pub(crate) fn closed_body(
     host: &str,
     jobs: &[Judgement],
@@ -254,8 +243,8 @@ fn list(jobs: &[(String, Status)]) -> String {
     )
 }
 
-/// The comment on an edited issue: what went bad, what changed, what
-/// recovered and what is paused (never called recovered).
+/// The comment on an edited issue: what went bad, changed, recovered and
+/// is paused (never called recovered).
 pub(crate) fn update_comment(
     host: &str,
     jobs: &[Judgement],
@@ -365,8 +354,8 @@ pub(crate) fn reminder(host: &str, jobs: &[Judgement], open_for: u64, every: u64
     out
 }
 
-/// The comment on a second issue for the same host (two checkers set up as
-/// one host, racing): it points to the issue that stays open.
+/// The comment on a second issue for the same host: it points to the one
+/// that stays open.
 pub(crate) fn duplicate_comment(host: &str, kept: u64) -> String {
     format!(
         "Another open issue, #{kept}, is about {} too; hb-check keeps the oldest and closes this one. \

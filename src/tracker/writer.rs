@@ -3,7 +3,7 @@
 
 use super::marker::{comment_tag_in, Jobs};
 use super::remind;
-use super::sync::{mine, tag, Options};
+use super::sync::{due, mine, tag, Options};
 use super::text;
 use super::{Edit, Forge, Issue, Label, State};
 use crate::error::Error;
@@ -98,24 +98,58 @@ impl Writer<'_, '_> {
         write_once(|| self.forge.comment(number, &body), &posted)
     }
 
-    /// Posts the reminder `comment` for `period` on issue `number`, unless
-    /// a comment our account wrote there already records this period.
-    pub(super) fn remind(&mut self, number: u64, comment: &str, period: u64) -> Result<(), Error> {
-        let host = self.opts.host;
-        let posted = || -> Result<Option<()>, Error> {
-            let comments = self.forge.comments(number)?;
-            Ok(remind::reminded(&comments, self.me, host, period).then_some(()))
-        };
-        if posted()?.is_some() {
+    /// `--tracker-remind` on an unchanged open issue: when a period is due
+    /// and the cache does not say it was reminded, posts the reminder unless
+    /// one of our own comments carries this period's marker. The cache is
+    /// written only once the forge showed or took the reminder, so a lost
+    /// cache costs one read, never a second reminder.
+    pub(super) fn remind(
+        &mut self,
+        issue: &Issue,
+        jobs: &[Judgement],
+        alerts: &Jobs,
+    ) -> Result<(), Error> {
+        let (opts, number) = (self.opts, issue.number);
+        let Some(remind) = opts.remind else {
             return Ok(());
-        }
-        if self.opts.dry_run {
+        };
+        let Some(opened) = issue.created_at else {
+            // Said, not skipped in silence: reminders were asked for.
             (self.say)(format!(
-                "dry run: would remind on issue #{number}:\n{comment}"
+                "warning: issue #{number} came without a creation time in RFC 3339 (`created_at`), so --tracker-remind cannot count its periods; no reminder is posted"
             ));
             return Ok(());
+        };
+        let Some(period) = due(opts, issue, alerts) else {
+            return Ok(());
+        };
+        let cache = remind::Cache::new(opts.host, number, opened, period);
+        if remind.cached == Some(&cache) {
+            return Ok(());
         }
-        write_once(|| self.forge.comment(number, comment), &posted)
+        let posted = || -> Result<Option<()>, Error> {
+            let comments = self.forge.comments(number)?;
+            Ok(remind::reminded(&comments, self.me, opts.host, period).then_some(()))
+        };
+        if posted()?.is_none() {
+            let open_for = u64::try_from((opts.checked_at - opened).num_seconds()).unwrap_or(0);
+            let comment = format!(
+                "{}\n{}",
+                text::reminder(opts.host, jobs, open_for, remind.every),
+                remind::marker(opts.host, period)
+            );
+            if opts.dry_run {
+                (self.say)(format!(
+                    "dry run: would remind on issue #{number}:\n{comment}"
+                ));
+                return Ok(());
+            }
+            write_once(|| self.forge.comment(number, &comment), &posted)?;
+        }
+        if !opts.dry_run {
+            (remind.remember)(&cache);
+        }
+        Ok(())
     }
 
     pub(super) fn edit(&mut self, number: u64, edit: &Edit, what: &str) -> Result<(), Error> {
