@@ -28,11 +28,13 @@ pub(crate) use client::Client;
 pub(crate) use config::{check_timeout, Config, Kind, Settings};
 pub(crate) use sync::{sync, Options};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// An issue's state: `closed`, else open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum State {
-    Open,
     Closed,
+    #[serde(other)]
+    Open,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -49,7 +51,6 @@ pub(crate) struct Issue {
     pub title: String,
     #[serde(default, deserialize_with = "or_default")]
     pub body: String,
-    #[serde(deserialize_with = "state")]
     pub state: State,
     #[serde(default)]
     pub labels: Vec<Label>,
@@ -110,12 +111,6 @@ where
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
-/// An issue's state: `closed`, else open.
-fn state<'de, D: Deserializer<'de>>(d: D) -> Result<State, D::Error> {
-    let closed = String::deserialize(d)? == "closed";
-    Ok(if closed { State::Closed } else { State::Open })
-}
-
 /// An instant in RFC 3339; anything else reads as unknown.
 fn instant<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
     let text = Option::<String>::deserialize(d)?;
@@ -160,4 +155,28 @@ pub(crate) trait Forge {
     fn comment(&self, number: u64, body: &str) -> Result<(), Error>;
     /// The comments on an issue, oldest first.
     fn comments(&self, number: u64) -> Result<Vec<Comment>, Error>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issues_read_leniently() {
+        let issue = |state: &str| -> Issue {
+            let text = format!(
+                r#"{{"number":1,"title":"t","body":null,"state":{state},"user":null,"created_at":"soon"}}"#
+            );
+            serde_json::from_str(&text).unwrap()
+        };
+        assert_eq!(issue(r#""closed""#).state, State::Closed);
+        assert_eq!(issue(r#""open""#).state, State::Open);
+        assert_eq!(issue(r#""locked""#).state, State::Open);
+        assert_eq!(
+            (issue(r#""open""#).body, issue(r#""open""#).author),
+            (String::new(), String::new())
+        );
+        assert_eq!(issue(r#""open""#).created_at, None);
+        assert_eq!(serde_json::to_string(&State::Open).unwrap(), r#""open""#);
+    }
 }
