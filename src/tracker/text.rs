@@ -87,8 +87,14 @@ const TABLE_MAX_CHARS: usize = 24_000;
 const LIST_MAX_CHARS: usize = 6_000;
 
 /// `items` joined by `sep` while the text stays within `budget`
-/// characters (bytes, which are never fewer), and how many were left out.
-fn within(items: impl Iterator<Item = String>, sep: &str, budget: usize) -> (String, usize) {
+/// characters (bytes, which are never fewer), then `more` of how many were
+/// left out, if any.
+fn within(
+    items: impl Iterator<Item = String>,
+    sep: &str,
+    budget: usize,
+    more: impl Fn(usize) -> String,
+) -> String {
     let mut out = String::new();
     let mut left = 0;
     for item in items {
@@ -99,17 +105,18 @@ fn within(items: impl Iterator<Item = String>, sep: &str, budget: usize) -> (Str
             left += 1;
         }
     }
-    (out, left)
+    if left > 0 {
+        out += &more(left);
+    }
+    out
 }
 
 /// `items` joined by `, ` within [`LIST_MAX_CHARS`], the rest counted:
 /// `` `a` (stale), `b` (failed) and 9,998 more ``.
 pub(super) fn named(items: impl Iterator<Item = String>) -> String {
-    let (mut text, left) = within(items, ", ", LIST_MAX_CHARS);
-    if left > 0 {
-        text.push_str(&format!(" and {left} more"));
-    }
-    text
+    within(items, ", ", LIST_MAX_CHARS, |left| {
+        format!(" and {left} more")
+    })
 }
 
 fn or_dash(value: Option<String>) -> String {
@@ -139,16 +146,14 @@ pub(crate) fn body(host: &str, jobs: &[Judgement], fleet: &Fleet, at: DateTime<U
             or_dash(j.reason.as_deref().map(inert_cell)),
         )
     });
-    let (table, left) = within(rows, "", TABLE_MAX_CHARS);
-    out.push_str(&table);
-    if left > 0 {
-        out.push_str(&format!(
+    out += &within(rows, "", TABLE_MAX_CHARS, |left| {
+        format!(
             "\n{left} more job(s) need attention and are not listed here, to keep this issue \
              within the tracker's size limit: `hb-check` or `night-watch --panel` on {host_md} \
              shows every one.\n"
-        ));
-    }
-    out.push_str(&format!(
+        )
+    });
+    out += &format!(
         "\nChecked at {}. hb-check edits this issue when the set of bad jobs changes \
          and closes it when every job recovers. Closing it by hand acknowledges these jobs: \
          no new issue is opened for them until one of them recovers and goes bad again, \
@@ -156,10 +161,8 @@ pub(crate) fn body(host: &str, jobs: &[Judgement], fleet: &Fleet, at: DateTime<U
          To retire a job on purpose, run `hb-write --retire JOB` on {host_md} and drop \
          the job from `--expect` (`HB_EXPECT`).\n\n",
         stamp(at)
-    ));
-    out.push_str(&Marker::new(host, alert_set(host, jobs)).render());
-    out.push('\n');
-    out
+    );
+    out + &Marker::new(host, alert_set(host, jobs)).render() + "\n"
 }
 
 /// The body of an issue hb-check closes, with an empty marker, so that the
@@ -192,11 +195,9 @@ pub(crate) fn closed_body(
         )
     };
     if !recovered.is_empty() {
-        out.push_str(&format!("Recovered: {}.\n\n", list(recovered)));
+        out += &format!("Recovered: {}.\n\n", list(recovered));
     }
-    out.push_str(&Marker::new(host, Jobs::new()).render());
-    out.push('\n');
-    out
+    out + &Marker::new(host, Jobs::new()).render() + "\n"
 }
 
 /// The jobs of `paused` as `` `backup` paused until 2026-11-22T06:00:00Z
@@ -318,7 +319,7 @@ pub(crate) fn close_comment(
 /// every `every` seconds: how long each bad job has been bad, as far as its
 /// heartbeat tells.
 pub(crate) fn reminder(host: &str, jobs: &[Judgement], open_for: u64, every: u64) -> String {
-    let mut out = format!(
+    let out = format!(
         "Reminder: this issue has been open for {}; hb-check reminds every {} while it stays open.\n\n",
         format_duration(open_for),
         format_duration(every)
@@ -346,12 +347,9 @@ pub(crate) fn reminder(host: &str, jobs: &[Judgement], open_for: u64, every: u64
             j.status
         )
     });
-    let (list, left) = within(lines, "", TABLE_MAX_CHARS);
-    out.push_str(&list);
-    if left > 0 {
-        out.push_str(&format!("- and {left} more\n"));
-    }
-    out
+    out + &within(lines, "", TABLE_MAX_CHARS, |left| {
+        format!("- and {left} more\n")
+    })
 }
 
 /// The comment on a second issue for the same host: it points to the one
