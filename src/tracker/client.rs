@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use chrono::Utc;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use ureq::http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION};
 
 use super::{Config, Kind};
@@ -288,27 +287,17 @@ impl Client {
     }
 }
 
-/// The error document both APIs answer with; GitHub adds `errors`, which
-/// says what a 422 refused.
-#[derive(Default, Deserialize)]
-struct ApiError {
-    message: Option<String>,
-    #[serde(default)]
-    errors: Vec<serde_json::Value>,
-}
-
-/// The message of an error answer: the JSON `message` with GitHub's
-/// `errors` details (`Validation Failed (Issue title: too long)`), else the
-/// text itself unless it is HTML, else `fallback`.
+/// The message of an error answer: the JSON `message` both APIs answer
+/// with, and GitHub's `errors`, which say what a 422 refused (`Validation
+/// Failed (Issue title: too long)`); else the text itself unless it is HTML,
+/// else `fallback`.
 pub(crate) fn error_message(body: &[u8], fallback: &str) -> String {
-    let api: ApiError = serde_json::from_slice(body).unwrap_or_default();
-    let details: Vec<String> = api.errors.iter().filter_map(detail).collect();
-    let details = details.join("; ");
-    match (
-        api.message.filter(|m| !m.trim().is_empty()),
-        details.is_empty(),
-    ) {
-        (Some(message), true) => message,
+    let doc: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let errors = doc["errors"].as_array().into_iter().flatten();
+    let details = errors.filter_map(detail).collect::<Vec<_>>().join("; ");
+    let message = doc["message"].as_str().filter(|m| !m.trim().is_empty());
+    match (message, details.is_empty()) {
+        (Some(message), true) => message.to_owned(),
         (Some(message), false) => format!("{message} ({details})"),
         (None, false) => details,
         (None, true) => {

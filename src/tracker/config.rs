@@ -12,14 +12,10 @@ use crate::escape::terminal;
 /// Which API the tracker speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Kind {
-    /// Gitea: the URL is the server, the API is under `/api/v1`.
     #[value(help = "Gitea")]
     Gitea,
-    /// Forgejo: the same API as Gitea.
     #[value(help = "Forgejo (the same API as Gitea)")]
     Forgejo,
-    /// GitHub: the URL is the API base (`https://api.github.com`, or
-    /// `https://HOST/api/v3` for GitHub Enterprise Server).
     #[value(help = "GitHub or GitHub Enterprise Server")]
     Github,
 }
@@ -28,8 +24,9 @@ pub(crate) enum Kind {
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
     pub kind: Kind,
-    /// The server URL (Gitea, Forgejo) or API base (GitHub), without a
-    /// trailing slash.
+    /// The server URL (Gitea, Forgejo) or API base (GitHub:
+    /// `https://api.github.com`, `https://HOST/api/v3`), without a trailing
+    /// slash.
     pub url: String,
     /// `OWNER/NAME`.
     pub repo: String,

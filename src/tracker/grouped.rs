@@ -24,22 +24,19 @@ fn group(g: &Group) -> String {
     format!("{job} {} on {on}: {}", g.status, hosts(&g.hosts))
 }
 
-/// A quorum rule not met, in Markdown.
-fn below(q: &QuorumVerdict) -> String {
-    let (job, not_ok) = (inert(&q.job), hosts(&q.not_ok));
-    let ok = format!(
-        "ok on {} of {} hosts, at least {} needed",
-        q.ok, q.of, q.min
-    );
-    format!("{job} is below its quorum: {ok} (not ok: {not_ok})")
-}
-
 /// The paragraph at the top of the issue body that says the fleet's
 /// groups and unmet quorum rules once each; empty when there are none.
 pub(crate) fn summary(fleet: &Fleet) -> String {
     let lines: Vec<String> = fleet
         .below()
-        .map(below)
+        .map(|q: &QuorumVerdict| {
+            let (job, not_ok) = (inert(&q.job), hosts(&q.not_ok));
+            let ok = format!(
+                "ok on {} of {} hosts, at least {} needed",
+                q.ok, q.of, q.min
+            );
+            format!("{job} is below its quorum: {ok} (not ok: {not_ok})")
+        })
         .chain(
             fleet
                 .groups
