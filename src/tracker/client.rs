@@ -29,12 +29,10 @@ const MAX_MESSAGE: usize = 300;
 /// misuse, and reaching it is an error rather than acting on part of it.
 pub(crate) const MAX_PAGES: usize = 20;
 
-/// A client for one repo of one forge.
 pub(crate) struct Client {
     http: Http,
     /// `Accept` and the token, on every request.
     headers: Vec<(HeaderName, HeaderValue)>,
-    /// GitHub rather than Gitea or Forgejo.
     pub(super) github: bool,
     /// The server URL as configured, without a trailing slash.
     server: String,
@@ -179,7 +177,6 @@ impl Client {
         Err(Box::new(self.error(method, path, message, failed)))
     }
 
-    /// Sends a request and reads the answer as JSON.
     pub(super) fn json<T: DeserializeOwned>(
         &self,
         method: &Method,

@@ -1,8 +1,7 @@
-//! The fleet's words in the alert issue: the same job in the same bad
-//! status on several hosts, and the quorum rules not met, said once
-//! (`` `backup` stale on 40 of 42 hosts: `web01..web40` ``) where the
-//! issue would otherwise name every host's job. The groups themselves
-//! are [`crate::fleet`]'s; this only renders them inert in Markdown.
+//! The fleet's words in the alert issue: [`crate::fleet`]'s groups (the
+//! same job in the same bad status on several hosts) and unmet quorum rules,
+//! said once (`` `backup` stale on 40 of 42 hosts: `web01..web40` ``) where
+//! the issue would otherwise name every host's job.
 
 use std::collections::HashMap;
 
@@ -11,13 +10,11 @@ use super::text::{inert, named};
 use crate::fleet::{compact, Fleet, Group, QuorumVerdict};
 use crate::judge::{Judgement, Status};
 
-/// The compact list of `hosts`, inert.
 fn hosts(hosts: &[String]) -> String {
     let names: Vec<&str> = hosts.iter().map(String::as_str).collect();
     inert(&compact(&names))
 }
 
-/// A group in Markdown, every name inert.
 fn group(g: &Group) -> String {
     let (job, count) = (inert(&g.job), g.hosts.len());
     let on = format!("{count} of {} hosts", g.of);

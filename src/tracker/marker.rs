@@ -1,21 +1,13 @@
-//! The marker that records in an issue body what hb-check last posted:
-//! an HTML comment, invisible when rendered,
+//! The marker that records in an issue body what hb-check last posted, an
+//! HTML comment invisible when rendered:
 //! `<!-- heartbeat-checker {"host":"web1","jobs":{"backup":"stale"}} -->`.
+//! On an open issue it is the set of bad jobs the issue describes; on a
+//! closed one, the set a person acknowledged by closing it (empty when
+//! hb-check closed it). Every comment hb-check posts ends with a tag naming
+//! the marker its change leaves, `<!-- heartbeat-checker-comment 5f0c... -->`.
 //!
-//! On an open issue it is the set of bad jobs the issue describes. On a
-//! closed issue it is the set a person acknowledged by closing the issue;
-//! hb-check empties it when it closes an issue itself, and shrinks it as
-//! acknowledged jobs recover.
-//!
-//! Every comment hb-check posts ends with a tag naming the marker its change
-//! leaves on the issue, `<!-- heartbeat-checker-comment 5f0c... -->`, so that
-//! a comment whose answer was lost, or whose edit failed after it, is not
-//! posted again.
-//!
-//! Anyone who may comment can type a marker or a tag, and a body shows text
-//! from heartbeat files: the sync trusts markers and tags only in what its
-//! own account wrote, and reads the *last* marker of a body (hb-check puts
-//! its own at the end).
+//! A body shows text from heartbeat files, so the *last* marker of a body
+//! counts (hb-check puts its own at the end).
 
 use std::collections::BTreeMap;
 
@@ -41,10 +33,9 @@ struct Wire {
     rest: Option<String>,
 }
 
-/// The most characters the marker spends on naming jobs: a host with
-/// thousands of bad jobs names the first by name and records the rest by
-/// count and digests, so the body stays far under every forge's limit
-/// (GitHub's is 65,536 characters).
+/// The most characters the marker spends on naming jobs; the rest are
+/// recorded by count and digests, so the body stays far under every
+/// forge's limit.
 pub(crate) const MARKER_JOBS_MAX_CHARS: usize = 16_000;
 
 /// The buckets of the jobs a marker does not name, a digest each: a change

@@ -27,7 +27,6 @@ use crate::alert;
 use crate::error::Error;
 use crate::judge::Judgement;
 
-/// How a sync runs.
 #[derive(Clone, Copy)]
 pub(crate) struct Options<'a> {
     pub host: &'a str,
@@ -230,7 +229,7 @@ pub(super) fn due(opts: &Options<'_>, issue: &Issue, alerts: &Jobs) -> Option<u6
     alert::reminder_due(alerts, issue.created_at?, opts.checked_at, remind.every)
 }
 
-/// The tag of a comment whose change leaves `jobs` on the host's issue.
+/// The tag of a comment whose change leaves `jobs` on the issue.
 pub(super) fn tag(host: &str, jobs: &Jobs) -> String {
     Marker::new(host, jobs.clone()).comment_tag()
 }
