@@ -3,8 +3,6 @@
 //! policy, paging, and reading error answers. Its [`Forge`](super::Forge)
 //! operations are in [`super::operations`].
 
-use std::time::Duration;
-
 use chrono::Utc;
 use serde::de::DeserializeOwned;
 use ureq::http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION};
@@ -29,17 +27,15 @@ const MAX_MESSAGE: usize = 300;
 /// misuse, and reaching it is an error rather than acting on part of it.
 pub(crate) const MAX_PAGES: usize = 20;
 
+const USER_AGENT: &str = concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION"), " (hb-check)");
+
 pub(crate) struct Client {
     http: Http,
     /// `Accept` and the token, on every request.
     headers: Vec<(HeaderName, HeaderValue)>,
     pub(super) github: bool,
-    /// The server URL as configured, without a trailing slash.
-    server: String,
-    /// `OWNER/NAME`.
-    pub(super) repo: String,
+    pub(super) config: Config,
     redactor: Redactor,
-    timeout: Duration,
     budget: Budget,
 }
 
@@ -60,20 +56,14 @@ impl Client {
             "application/json"
         };
         Ok(Client {
-            http: Http::new(concat!(
-                "cron-heartbeat/",
-                env!("CARGO_PKG_VERSION"),
-                " (hb-check)"
-            )),
+            http: Http::new(USER_AGENT),
             headers: vec![
                 (ACCEPT, HeaderValue::from_static(media_type)),
                 (AUTHORIZATION, auth),
             ],
             github,
-            server: config.url.clone(),
-            repo: config.repo.clone(),
+            config: config.clone(),
             redactor: Redactor::new(config.token.secret()),
-            timeout: config.timeout,
             budget: Budget::new(config.budget()),
         })
     }
@@ -101,7 +91,7 @@ impl Client {
             Repeat::Idempotent
         };
         let attempt = || self.attempt(method, path, query, body);
-        let backoff = Backoff::new(repeat, self.timeout);
+        let backoff = Backoff::new(repeat, self.config.timeout);
         retry::call(backoff, &self.budget, attempt, |e| e.failed).map_err(|gave_up| {
             let mut err = gave_up.error;
             err.attempts = gave_up.attempts;
@@ -128,13 +118,13 @@ impl Client {
         query: &[(&str, String)],
         body: Option<&serde_json::Value>,
     ) -> Result<Answer, Box<TrackerError>> {
-        let allowed = self.timeout.min(self.budget.left());
+        let allowed = self.config.timeout.min(self.budget.left());
         if allowed.is_zero() {
             let total = self.budget.total().as_secs();
             let spent = format!("the {total}s a tracker sync may take are spent");
             return Err(Box::new(self.invalid(method, path, spent)));
         }
-        let mut url = format!("{}{}", self.server, self.api_path(path));
+        let mut url = format!("{}{}", self.config.url, self.api_path(path));
         if !query.is_empty() {
             let mut pairs = url::form_urlencoded::Serializer::new(String::new());
             url = format!("{url}?{}", pairs.extend_pairs(query).finish());
@@ -254,8 +244,8 @@ impl Client {
 
     fn error(&self, method: &Method, path: &str, message: String, failed: Failed) -> TrackerError {
         TrackerError {
-            server: self.server.clone(),
-            repo: self.repo.clone(),
+            server: self.config.url.clone(),
+            repo: self.config.repo.clone(),
             method: method.to_string(),
             path: self.api_path(path),
             message,

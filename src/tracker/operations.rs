@@ -21,7 +21,7 @@ impl Forge for Client {
     }
 
     fn find_labels(&self, names: &[&str]) -> Result<Vec<Label>, Error> {
-        let path = format!("/repos/{}/labels", self.repo);
+        let path = format!("/repos/{}/labels", self.config.repo);
         let labels = self.pages(&path, &[], false, |l: &Label| l.id as u64)?;
         Ok(labels
             .into_iter()
@@ -33,7 +33,7 @@ impl Forge for Client {
         // GitHub wants the colour without its `#`.
         let color = if self.github { "e11d21" } else { "#e11d21" };
         let body = json!({ "name": name, "color": color, "description": description });
-        let path = format!("/repos/{}/labels", self.repo);
+        let path = format!("/repos/{}/labels", self.config.repo);
         Ok(self.json(&Method::POST, &path, &[], Some(&body))?.0)
     }
 
@@ -48,7 +48,7 @@ impl Forge for Client {
         if !self.github {
             query.push(("type", "issues".to_owned()));
         }
-        let path = format!("/repos/{}/issues", self.repo);
+        let path = format!("/repos/{}/issues", self.config.repo);
         let newest = state == State::Closed;
         let items = self.pages(&path, &query, newest, |i: &Issue| i.number)?;
         Ok(keep_issues(self.github, items, labels, state))
@@ -57,26 +57,26 @@ impl Forge for Client {
     fn create_issue(&self, title: &str, body: &str, labels: &[&Label]) -> Result<Issue, Error> {
         let labels: Vec<_> = labels.iter().map(|l| label_value(self.github, l)).collect();
         let body = json!({ "title": title, "body": body, "labels": labels });
-        let path = format!("/repos/{}/issues", self.repo);
+        let path = format!("/repos/{}/issues", self.config.repo);
         Ok(self.json(&Method::POST, &path, &[], Some(&body))?.0)
     }
 
     fn edit_issue(&self, number: u64, edit: &Edit) -> Result<(), Error> {
         // Gitea answers 201 here, GitHub 200; any success will do.
-        let path = format!("/repos/{}/issues/{number}", self.repo);
+        let path = format!("/repos/{}/issues/{number}", self.config.repo);
         let body = serde_json::to_value(edit).unwrap_or_default();
         self.send(&Method::PATCH, &path, &[], Some(&body))?;
         Ok(())
     }
 
     fn comment(&self, number: u64, body: &str) -> Result<(), Error> {
-        let path = format!("/repos/{}/issues/{number}/comments", self.repo);
+        let path = format!("/repos/{}/issues/{number}/comments", self.config.repo);
         self.send(&Method::POST, &path, &[], Some(&json!({ "body": body })))?;
         Ok(())
     }
 
     fn comments(&self, number: u64) -> Result<Vec<Comment>, Error> {
-        let path = format!("/repos/{}/issues/{number}/comments", self.repo);
+        let path = format!("/repos/{}/issues/{number}/comments", self.config.repo);
         if self.github {
             self.pages(&path, &[], false, |c: &Comment| c.id)
         } else {
