@@ -56,8 +56,8 @@ pub(crate) struct Remind<'a> {
 
 struct Seen {
     me: String,
-    label: Option<Label>,
-    host_label: Option<Label>,
+    /// The shared label and the host's, where they exist.
+    labels: [Option<Label>; 2],
     open: Vec<Issue>,
     closed: Option<Issue>,
 }
@@ -98,10 +98,7 @@ pub(crate) fn sync(
     };
     match &decision {
         Decision::Nothing | Decision::Acknowledged { shrink_to: None } => {}
-        Decision::Create => {
-            let labels = [seen.label.as_ref(), seen.host_label.as_ref()];
-            w.open(labels, &title(), &body())?;
-        }
+        Decision::Create => w.open(&seen.labels, &title(), &body())?,
         Decision::Update {
             went_bad,
             recovered,
@@ -175,16 +172,14 @@ pub(crate) fn sync(
 
 fn read(forge: &dyn Forge, opts: &Options<'_>) -> Result<Seen, Error> {
     let me = forge.me()?;
-    let host_label_name = text::host_label(opts.label, opts.host);
-    let found = forge.find_labels(&[opts.label, &host_label_name])?;
-    let named = |name: &str| {
-        found
-            .iter()
-            .find(|l| l.name.eq_ignore_ascii_case(name))
-            .cloned()
-    };
-    let (label, host_label) = (named(opts.label), named(&host_label_name));
-    let open = match &label {
+    let names = [
+        opts.label.to_owned(),
+        text::host_label(opts.label, opts.host),
+    ];
+    let found = forge.find_labels(&[&names[0], &names[1]])?;
+    let named = |name: String| found.iter().find(|l| l.name.eq_ignore_ascii_case(&name));
+    let labels = names.map(|name| named(name).cloned());
+    let open = match &labels[0] {
         Some(label) => mine(forge.list_issues(&[label], State::Open)?, opts.host, &me),
         None => Vec::new(),
     };
@@ -192,8 +187,8 @@ fn read(forge: &dyn Forge, opts: &Options<'_>) -> Result<Seen, Error> {
     // host's most recently closed issue (by number where the server gives
     // no closing time), whoever closed it. The host's issues are opened one
     // after another, so its newest page holds it.
-    let closed = match (&label, &host_label, open.is_empty()) {
-        (Some(label), Some(host_label), true) => {
+    let closed = match (&labels, open.is_empty()) {
+        ([Some(label), Some(host_label)], true) => {
             let newest = forge.list_issues(&[label, host_label], State::Closed)?;
             mine(newest, opts.host, &me)
                 .into_iter()
@@ -203,8 +198,7 @@ fn read(forge: &dyn Forge, opts: &Options<'_>) -> Result<Seen, Error> {
     };
     Ok(Seen {
         me,
-        label,
-        host_label,
+        labels,
         open,
         closed,
     })

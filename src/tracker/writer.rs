@@ -40,7 +40,7 @@ impl Writer<'_, '_> {
     /// where they are `None`.
     pub(super) fn open(
         &mut self,
-        labels: [Option<&Label>; 2],
+        labels: &[Option<Label>; 2],
         title: &str,
         body: &str,
     ) -> Result<(), Error> {
@@ -56,8 +56,8 @@ impl Writer<'_, '_> {
         }
         let host_name = text::host_label(name, self.opts.host);
         let or_new =
-            |l: Option<&Label>, name| l.cloned().map_or_else(|| self.create_label(name), Ok);
-        let (label, host_label) = (or_new(labels[0], name)?, or_new(labels[1], &host_name)?);
+            |l: &Option<Label>, name| l.clone().map_or_else(|| self.create_label(name), Ok);
+        let (label, host_label) = (or_new(&labels[0], name)?, or_new(&labels[1], &host_name)?);
         let look = || -> Result<Option<Issue>, Error> {
             let open = self.forge.list_issues(&[&label], State::Open)?;
             Ok(mine(open, self.opts.host, self.me).into_iter().next())
