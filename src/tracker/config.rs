@@ -9,7 +9,6 @@ use super::token::{Token, TOKEN_ENV};
 use crate::error::Error;
 use crate::escape::terminal;
 
-/// Which API the tracker speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Kind {
     #[value(help = "Gitea")]
@@ -20,7 +19,6 @@ pub(crate) enum Kind {
     Github,
 }
 
-/// Everything needed to reach the tracker.
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
     pub kind: Kind,

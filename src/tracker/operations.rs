@@ -85,12 +85,10 @@ impl Forge for Client {
     }
 }
 
-/// Whether two label names name the same label.
 fn same_label(github: bool, a: &str, b: &str) -> bool {
     a == b || (github && a.to_lowercase() == b.to_lowercase())
 }
 
-/// A label as a new issue names it.
 fn label_value(github: bool, label: &Label) -> serde_json::Value {
     if github {
         label.name.clone().into()
