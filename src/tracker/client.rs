@@ -207,9 +207,8 @@ impl Client {
         let mut first = None;
         let mut previous: Vec<u64> = Vec::new();
         for page in 1..=MAX_PAGES {
-            let mut q = query.to_vec();
-            q.push((size_key, size.to_string()));
-            q.push(("page", page.to_string()));
+            let paging = [(size_key, size.to_string()), ("page", page.to_string())];
+            let q = [query, &paging].concat();
             let (items, headers): (Vec<T>, _) = self.json(&Method::GET, path, &q, None)?;
             let got = items.len();
             let numbers: Vec<u64> = items.iter().map(number).collect();
@@ -225,13 +224,7 @@ impl Client {
             let total = headers
                 .get("x-total-count")
                 .and_then(|v| v.to_str().ok()?.trim().parse::<usize>().ok());
-            let done = newest
-                || got == 0
-                || match total {
-                    Some(total) => all.len() >= total,
-                    None => got < first,
-                };
-            if done {
+            if newest || got == 0 || total.map_or(got < first, |total| all.len() >= total) {
                 return Ok(all);
             }
             previous = numbers;
