@@ -84,13 +84,8 @@ impl Token {
         let too_large =
             format!("it is larger than the {TOKEN_FILE_MAX} bytes a token file may have");
         let bytes = read_capped(file, &meta, TOKEN_FILE_MAX).map_err(|r| io_err(r, &too_large))?;
-        let text = String::from_utf8(bytes).map_err(|_| {
-            let utf8 = io::Error::new(
-                io::ErrorKind::InvalidData,
-                "stream did not contain valid UTF-8",
-            );
-            io_err(Refused::Io(utf8), "")
-        })?;
+        // std's own error for text that is not UTF-8.
+        let text = io::read_to_string(&bytes[..]).map_err(|e| io_err(Refused::Io(e), ""))?;
         let shown = crate::escape::terminal_path(path);
         Token::one_word(&text, what, &shown)?;
         Token::new(&text)
@@ -166,6 +161,17 @@ mod tests {
         let err = Token::from_file(&big, "tracker").unwrap_err().to_string();
         assert!(err.contains("larger than the 65536 bytes"), "{err}");
         assert!(!err.contains("xxx"), "{err}");
+    }
+
+    #[test]
+    fn a_token_file_that_is_not_utf8_says_so() {
+        use std::fs::{self, Permissions};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        fs::write(&path, b"tk_\xff").unwrap();
+        fs::set_permissions(&path, Permissions::from_mode(0o600)).unwrap();
+        let err = Token::from_file(&path, "ntfy").unwrap_err().to_string();
+        assert!(err.ends_with(": stream did not contain valid UTF-8"), "{err}");
     }
 
     #[test]
