@@ -34,18 +34,6 @@ pub(crate) struct Config {
     pub timeout: Duration,
 }
 
-/// The tracker settings as the command line gives them, unchecked:
-/// no `url`, no tracker; no `token_file`, the token is in
-/// `HB_TRACKER_TOKEN`.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Settings<'a> {
-    pub kind: Kind,
-    pub url: Option<&'a str>,
-    pub repo: Option<&'a str>,
-    pub token_file: Option<&'a Path>,
-    pub timeout: Duration,
-}
-
 const MAX_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The least budget of a whole sync.
@@ -68,19 +56,25 @@ pub(crate) fn check_timeout(timeout: Duration) -> Result<Duration, Error> {
 }
 
 impl Config {
-    /// The configuration `settings` describe, with the token read; `None`
-    /// when no tracker URL is given.
-    pub(crate) fn load(settings: &Settings<'_>) -> Result<Option<Config>, Error> {
-        let Some(url) = settings.url else {
+    /// The configuration the command line gives, with the token read from
+    /// `token_file`, else `HB_TRACKER_TOKEN`; `None` without a `url`.
+    pub(crate) fn load(
+        kind: Kind,
+        url: Option<&str>,
+        repo: Option<&str>,
+        token_file: Option<&Path>,
+        timeout: Duration,
+    ) -> Result<Option<Config>, Error> {
+        let Some(url) = url else {
             return Ok(None);
         };
-        let repo = settings.repo.ok_or_else(|| {
+        let repo = repo.ok_or_else(|| {
             Error::tracker_config(
                 "the tracker needs a repo: give --tracker-repo OWNER/NAME or set HB_TRACKER_REPO",
             )
         })?;
-        let token = Token::load(settings.token_file)?;
-        Config::new(settings.kind, url, repo, token, settings.timeout).map(Some)
+        let token = Token::load(token_file)?;
+        Config::new(kind, url, repo, token, timeout).map(Some)
     }
 
     /// Checks the URL, the repo and the timeout.

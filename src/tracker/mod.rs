@@ -25,7 +25,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::error::Error;
 
 pub(crate) use client::Client;
-pub(crate) use config::{check_timeout, Config, Kind, Settings};
+pub(crate) use config::{check_timeout, Config, Kind};
 pub(crate) use sync::{sync, Options};
 
 /// An issue's state: `closed`, else open.

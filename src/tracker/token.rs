@@ -171,7 +171,10 @@ mod tests {
         fs::write(&path, b"tk_\xff").unwrap();
         fs::set_permissions(&path, Permissions::from_mode(0o600)).unwrap();
         let err = Token::from_file(&path, "ntfy").unwrap_err().to_string();
-        assert!(err.ends_with(": stream did not contain valid UTF-8"), "{err}");
+        assert!(
+            err.ends_with(": stream did not contain valid UTF-8"),
+            "{err}"
+        );
     }
 
     #[test]
