@@ -173,24 +173,16 @@ pub(crate) fn closed_body(
     paused: &[(String, Option<Status>)],
     checked_at: DateTime<Utc>,
 ) -> String {
+    let (host_md, at) = (inert(host), stamp(checked_at));
     let mut out = if paused.is_empty() {
-        format!(
-            "All jobs on {} recovered by {}; hb-check closed this issue.\n\n",
-            inert(host),
-            stamp(checked_at)
-        )
+        format!("All jobs on {host_md} recovered by {at}; hb-check closed this issue.\n\n")
     } else {
+        let paused = paused_list(host, paused.iter().map(|(j, s)| (j, *s)), jobs);
+        let others = (!recovered.is_empty()).then_some(", others recovered");
         format!(
-            "No job on {} needs attention by {}: {}{}. hb-check closed this issue; \
+            "No job on {host_md} needs attention by {at}: {paused}{}. hb-check closed this issue; \
              a paused job that is still bad when its pause ends alerts again.\n\n",
-            inert(host),
-            stamp(checked_at),
-            paused_list(host, paused.iter().map(|(j, s)| (j, *s)), jobs),
-            if recovered.is_empty() {
-                ""
-            } else {
-                ", others recovered"
-            }
+            others.unwrap_or_default()
         )
     };
     if !recovered.is_empty() {
@@ -304,11 +296,8 @@ pub(crate) fn close_comment(
         parts.push("Every job recovered.".to_owned());
     }
     if let Some(opened) = opened {
-        let open_for = u64::try_from((now - opened).num_seconds()).unwrap_or(0);
-        parts.push(format!(
-            "This issue was open for {}.",
-            format_duration(open_for)
-        ));
+        let open_for = format_duration(u64::try_from((now - opened).num_seconds()).unwrap_or(0));
+        parts.push(format!("This issue was open for {open_for}."));
     }
     parts.push("Closing it.".to_owned());
     parts.join(" ")
@@ -318,10 +307,9 @@ pub(crate) fn close_comment(
 /// every `every` seconds: how long each bad job has been bad, as far as its
 /// heartbeat tells.
 pub(crate) fn reminder(host: &str, jobs: &[Judgement], open_for: u64, every: u64) -> String {
+    let (open_for, every) = (format_duration(open_for), format_duration(every));
     let out = format!(
-        "Reminder: this issue has been open for {}; hb-check reminds every {} while it stays open.\n\n",
-        format_duration(open_for),
-        format_duration(every)
+        "Reminder: this issue has been open for {open_for}; hb-check reminds every {every} while it stays open.\n\n"
     );
     let lines = jobs.iter().filter(|j| j.status.is_alert()).map(|j| {
         let how_long = match (j.status, j.age_seconds) {
@@ -331,20 +319,15 @@ pub(crate) fn reminder(host: &str, jobs: &[Judgement], open_for: u64, every: u64
                     .filter(|n| *n > 1)
                     .map(|n| format!(", {n} runs in a row"))
                     .unwrap_or_default();
-                format!(
-                    "failed since its last run {} ago{runs}",
-                    format_duration(age)
-                )
+                let age = format_duration(age);
+                format!("failed since its last run {age} ago{runs}")
             }
             (Status::Stale, Some(age)) => format!("silent for {}", format_duration(age)),
             (_, Some(age)) => format!("last heartbeat {} ago", format_duration(age)),
             (_, None) => "no usable heartbeat".to_owned(),
         };
-        format!(
-            "- {} {}: {how_long}\n",
-            inert(&alert_key(host, j)),
-            j.status
-        )
+        let key = inert(&alert_key(host, j));
+        format!("- {key} {}: {how_long}\n", j.status)
     });
     out + &within(lines, "", TABLE_MAX_CHARS, |left| {
         format!("- and {left} more\n")
