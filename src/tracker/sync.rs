@@ -153,18 +153,16 @@ pub(crate) fn sync(
     if let (Decision::Nothing, Some(issue)) = (&decision, kept) {
         w.remind(issue, jobs, &alerts)?;
     }
-    if let Some(kept) = kept {
-        for replica in &seen.open[1..] {
-            let comment = text::duplicate_comment(opts.host, kept.number);
-            w.close(replica.number, &comment, jobs, &[], &[])?;
-            if !opts.dry_run {
-                (w.say)(format!(
-                    "warning: closed issue #{}, a second open issue for host `{}`; #{} stays open (do two machines report as this host?)",
-                    replica.number,
-                    crate::escape::terminal(opts.host),
-                    kept.number
-                ));
-            }
+    for replica in seen.open.iter().skip(1) {
+        let kept = seen.open[0].number;
+        let comment = text::duplicate_comment(opts.host, kept);
+        w.close(replica.number, &comment, jobs, &[], &[])?;
+        if !opts.dry_run {
+            (w.say)(format!(
+                "warning: closed issue #{}, a second open issue for host `{}`; #{kept} stays open (do two machines report as this host?)",
+                replica.number,
+                crate::escape::terminal(opts.host),
+            ));
         }
     }
     Ok(decision)
