@@ -25,10 +25,8 @@ impl Writer<'_, '_> {
         let look = || -> Result<Option<Label>, Error> {
             Ok(self.forge.find_labels(&[name])?.into_iter().next())
         };
-        match write_once(
-            || self.forge.create_label(name, text::LABEL_DESCRIPTION),
-            &look,
-        ) {
+        let create = || self.forge.create_label(name, text::LABEL_DESCRIPTION);
+        match write_once(create, &look) {
             Err(Error::Tracker(err)) if err.status() == Some(422) => {
                 look()?.ok_or(Error::Tracker(err))
             }
@@ -62,11 +60,8 @@ impl Writer<'_, '_> {
             let open = self.forge.list_issues(&[&label], State::Open)?;
             Ok(mine(open, self.opts.host, self.me).into_iter().next())
         };
-        write_once(
-            || self.forge.create_issue(title, body, &[&label, &host_label]),
-            &look,
-        )
-        .map(|_| ())
+        let create = || self.forge.create_issue(title, body, &[&label, &host_label]);
+        write_once(create, &look).map(drop)
     }
 
     /// Posts `comment`, tagged with `tag`, on issue `number`, unless the last
