@@ -88,7 +88,7 @@ pub(crate) struct Edit {
 }
 
 /// An account as both APIs describe it.
-#[derive(Deserialize)]
+#[derive(Default, Deserialize)]
 pub(crate) struct User {
     #[serde(default)]
     pub login: String,
@@ -96,9 +96,7 @@ pub(crate) struct User {
 
 /// The login of the account a `user` field names; empty when there is none.
 fn login<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    Ok(Option::<User>::deserialize(d)?
-        .map(|u| u.login)
-        .unwrap_or_default())
+    Ok(or_default::<D, User>(d)?.login)
 }
 
 /// A value where a forge may send `null` (GitHub's empty body) read as
