@@ -112,26 +112,20 @@ impl Marker {
     /// and by digests.
     pub(crate) fn render(&self) -> String {
         let mut spent = 0;
-        let named = self
+        let jobs: BTreeMap<String, String> = self
             .jobs
             .iter()
-            .take_while(|(job, status)| {
+            .map_while(|(job, status)| {
                 // What the entry costs in the rendering, escapes included.
-                spent += serde_json::to_string(job).map_or(0, |j| safe(&j).len())
-                    + status.as_str().len()
-                    + 4;
-                spent <= MARKER_JOBS_MAX_CHARS
+                let name = serde_json::to_string(job).unwrap_or_default();
+                spent += safe(&name).len() + status.as_str().len() + 4;
+                (spent <= MARKER_JOBS_MAX_CHARS).then(|| (job.clone(), status.as_str().to_owned()))
             })
-            .count();
-        let more = self.jobs.len() - named;
+            .collect();
+        let (named, more) = (jobs.len(), self.jobs.len() - jobs.len());
         let wire = Wire {
             host: self.host.clone(),
-            jobs: self
-                .jobs
-                .iter()
-                .take(named)
-                .map(|(job, status)| (job.clone(), status.as_str().to_owned()))
-                .collect(),
+            jobs,
             more: (more > 0).then_some(more),
             rest: (more > 0).then(|| rest(self.jobs.iter().skip(named)).concat()),
         };
