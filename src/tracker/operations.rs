@@ -16,8 +16,7 @@ use crate::http::Method;
 
 impl Forge for Client {
     fn me(&self) -> Result<String, Error> {
-        let (user, _): (User, _) = self.json(&Method::GET, "/user", &[], None)?;
-        Ok(user.login)
+        Ok(self.json::<User>(&Method::GET, "/user", &[], None)?.0.login)
     }
 
     fn find_labels(&self, names: &[&str]) -> Result<Vec<Label>, Error> {
@@ -39,18 +38,15 @@ impl Forge for Client {
 
     fn list_issues(&self, labels: &[&Label], state: State) -> Result<Vec<Issue>, Error> {
         let names: Vec<&str> = labels.iter().map(|l| l.name.as_str()).collect();
-        let word = if state == State::Open {
-            "open"
-        } else {
-            "closed"
-        };
+        // Of closed issues only the newest page is read.
+        let closed = state == State::Closed;
+        let word = if closed { "closed" } else { "open" };
         let mut query = vec![("state", word.to_owned()), ("labels", names.join(","))];
         if !self.github {
             query.push(("type", "issues".to_owned()));
         }
         let path = format!("/repos/{}/issues", self.config.repo);
-        let newest = state == State::Closed;
-        let items = self.pages(&path, &query, newest, |i: &Issue| i.number)?;
+        let items = self.pages(&path, &query, closed, |i: &Issue| i.number)?;
         Ok(keep_issues(self.github, items, labels, state))
     }
 
