@@ -29,11 +29,9 @@ pub(crate) fn inert(text: &str) -> String {
     }
     let longest = plain.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest + 1);
-    let pad = if plain.starts_with(['`', ' ']) || plain.ends_with(['`', ' ']) {
-        " "
-    } else {
-        ""
-    };
+    // A span that begins or ends with a backtick or a space needs padding.
+    let edge = plain.starts_with(['`', ' ']) || plain.ends_with(['`', ' ']);
+    let pad = if edge { " " } else { "" };
     format!("{fence}{pad}{plain}{pad}{fence}")
 }
 
