@@ -24,29 +24,18 @@ fn group(g: &Group) -> String {
 /// The paragraph at the top of the issue body that says the fleet's
 /// groups and unmet quorum rules once each; empty when there are none.
 pub(crate) fn summary(fleet: &Fleet) -> String {
-    let lines: Vec<String> = fleet
-        .below()
-        .map(|q: &QuorumVerdict| {
-            let (job, not_ok) = (inert(&q.job), hosts(&q.not_ok));
-            let ok = format!(
-                "ok on {} of {} hosts, at least {} needed",
-                q.ok, q.of, q.min
-            );
-            format!("{job} is below its quorum: {ok} (not ok: {not_ok})")
-        })
-        .chain(
-            fleet
-                .groups
-                .iter()
-                .filter(|g| g.status.is_alert())
-                .map(group),
-        )
-        .map(|line| format!("- {line}\n"))
-        .collect();
+    let below = fleet.below().map(|q: &QuorumVerdict| {
+        let (job, not_ok) = (inert(&q.job), hosts(&q.not_ok));
+        let (ok, of, min) = (q.ok, q.of, q.min);
+        format!("{job} is below its quorum: ok on {ok} of {of} hosts, at least {min} needed (not ok: {not_ok})")
+    });
+    let alerting = |g: &&Group| g.status.is_alert();
+    let groups = fleet.groups.iter().filter(alerting).map(group);
+    let lines: String = below.chain(groups).map(|l| format!("- {l}\n")).collect();
     if lines.is_empty() {
         return String::new();
     }
-    format!("Across hosts:\n\n{}\n", lines.concat())
+    format!("Across hosts:\n\n{lines}\n")
 }
 
 /// The jobs that went bad, as the update comment lists them: a job of a
