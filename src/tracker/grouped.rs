@@ -31,11 +31,11 @@ pub(crate) fn summary(fleet: &Fleet) -> String {
     });
     let alerting = |g: &&Group| g.status.is_alert();
     let groups = fleet.groups.iter().filter(alerting).map(group);
-    let lines: String = below.chain(groups).map(|l| format!("- {l}\n")).collect();
+    let lines: Vec<String> = below.chain(groups).collect();
     if lines.is_empty() {
         return String::new();
     }
-    format!("Across hosts:\n\n{lines}\n")
+    format!("Across hosts:\n\n- {}\n\n", lines.join("\n- "))
 }
 
 /// The jobs that went bad, as the update comment lists them: a job of a
