@@ -223,20 +223,6 @@ pub(crate) struct TrackerArgs {
     pub dry_run: bool,
 }
 
-impl TrackerArgs {
-    /// The tracker settings as given; [`tracker::Config::load`] checks
-    /// them and reads the token.
-    pub(crate) fn settings(&self) -> tracker::Settings<'_> {
-        tracker::Settings {
-            kind: self.tracker_kind,
-            url: self.tracker_url.as_deref(),
-            repo: self.tracker_repo.as_deref(),
-            token_file: self.tracker_token_file.as_deref(),
-            timeout: self.tracker_timeout,
-        }
-    }
-}
-
 /// Parses an expected job (`--expect`) by the naming rule,
 /// trimmed (`HB_EXPECT="backup, billing"`); another host's job or a user's
 /// (`HOST/JOB`, `USER/JOB`) has each part by the same rule. `timer:NAME`

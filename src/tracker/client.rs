@@ -1,22 +1,18 @@
 //! The client for every forge, over the crate's one HTTP client
-//! (`src/http`): authentication, the user agent, the request loop under
-//! the one retry policy, paging, and the [`Forge`](super::Forge)
-//! operations, with what differs between forges taken from a [`Dialect`].
-
-use std::time::Duration;
+//! (`src/http`): authentication, the request loop under the one retry
+//! policy, paging, and reading error answers. Its [`Forge`](super::Forge)
+//! operations are in [`super::operations`].
 
 use chrono::Utc;
 use serde::de::DeserializeOwned;
 use ureq::http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION};
 
-use super::answer::{error_message, total_count};
-use super::dialect::Dialect;
-use super::Config;
+use super::{Config, Kind};
 use crate::error::{Error, TrackerError};
 use crate::http::redact::Redactor;
 use crate::http::retry::{self, Backoff, Budget, Failed, Repeat, Stop};
 use crate::http::wait::RateLimit;
-use crate::http::{self, Answer, HeaderMap, Http, Kind, Method, StatusCode};
+use crate::http::{self, Answer, HeaderMap, Http, Method, StatusCode};
 
 /// The most of a successful answer read; a page of issues is far below.
 pub(crate) const MAX_BODY: u64 = 4 << 20;
@@ -31,28 +27,22 @@ const MAX_MESSAGE: usize = 300;
 /// misuse, and reaching it is an error rather than acting on part of it.
 pub(crate) const MAX_PAGES: usize = 20;
 
-/// A client for one repo of one forge; its [`Forge`](super::Forge)
-/// operations are in [`super::operations`].
+const USER_AGENT: &str = concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION"), " (hb-check)");
+
 pub(crate) struct Client {
     http: Http,
     /// `Accept` and the token, on every request.
     headers: Vec<(HeaderName, HeaderValue)>,
-    pub(super) dialect: Dialect,
-    /// `/repos/OWNER/NAME`.
-    pub(super) repo_path: String,
-    /// The server URL as configured, without a trailing slash.
-    server: String,
-    /// `OWNER/NAME`.
-    repo: String,
+    pub(super) github: bool,
+    pub(super) config: Config,
     redactor: Redactor,
-    timeout: Duration,
     budget: Budget,
 }
 
 impl Client {
     /// A client for the repo in `config`; the sync's budget starts now.
     pub(crate) fn new(config: &Config) -> Result<Client, Error> {
-        let dialect = Dialect::of(config.kind);
+        let github = config.kind == Kind::Github;
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.token.secret()))
             .map_err(|e| Error::TrackerConfig {
                 reason: "the tracker token contains characters an HTTP header cannot carry"
@@ -60,25 +50,29 @@ impl Client {
                 source: Some(Box::new(e)),
             })?;
         auth.set_sensitive(true);
-        let headers = vec![
-            (ACCEPT, HeaderValue::from_static(dialect.media_type)),
-            (AUTHORIZATION, auth),
-        ];
+        let media_type = if github {
+            "application/vnd.github+json"
+        } else {
+            "application/json"
+        };
         Ok(Client {
-            http: Http::new(concat!(
-                "cron-heartbeat/",
-                env!("CARGO_PKG_VERSION"),
-                " (hb-check)"
-            )),
-            headers,
-            dialect,
-            repo_path: format!("/repos/{}/{}", config.owner, config.repo),
-            server: config.url.clone(),
-            repo: format!("{}/{}", config.owner, config.repo),
+            http: Http::new(USER_AGENT),
+            headers: vec![
+                (ACCEPT, HeaderValue::from_static(media_type)),
+                (AUTHORIZATION, auth),
+            ],
+            github,
+            config: config.clone(),
             redactor: Redactor::new(config.token.secret()),
-            timeout: config.timeout,
             budget: Budget::new(config.budget()),
         })
+    }
+
+    /// The API path below the configured URL: on GitHub the URL is the API
+    /// base, Gitea and Forgejo serve it under `/api/v1`.
+    fn api_path(&self, path: &str) -> String {
+        let prefix = if self.github { "" } else { "/api/v1" };
+        format!("{prefix}{path}")
     }
 
     /// Sends a request, retrying as the one retry policy says: a `POST`
@@ -96,25 +90,23 @@ impl Client {
         } else {
             Repeat::Idempotent
         };
-        let backoff = Backoff::new(repeat, self.timeout);
         let attempt = || self.attempt(method, path, query, body);
-        let gave_up = match retry::call(backoff, &self.budget, attempt, |e| e.failed) {
-            Ok(answer) => return Ok(answer),
-            Err(gave_up) => gave_up,
-        };
-        let mut err = gave_up.error;
-        err.attempts = gave_up.attempts;
-        if let Stop::OutOfBudget { asked } = gave_up.stop {
-            let total = self.budget.total().as_secs();
-            err.message.push_str(&match asked {
-                Some(wait) => format!(
-                    " (the server asked to wait {}s before trying again, more than is left of the {total}s a tracker sync may take)",
-                    wait.as_secs()
-                ),
-                None => format!(" (no time left of the {total}s a tracker sync may take to try again)"),
-            });
-        }
-        Err(Error::Tracker(err))
+        let backoff = Backoff::new(repeat, self.config.timeout);
+        retry::call(backoff, &self.budget, attempt, |e| e.failed).map_err(|gave_up| {
+            let mut err = gave_up.error;
+            err.attempts = gave_up.attempts;
+            if let Stop::OutOfBudget { asked } = gave_up.stop {
+                let total = self.budget.total().as_secs();
+                err.message.push_str(&match asked {
+                    Some(wait) => format!(
+                        " (the server asked to wait {}s before trying again, more than is left of the {total}s a tracker sync may take)",
+                        wait.as_secs()
+                    ),
+                    None => format!(" (no time left of the {total}s a tracker sync may take to try again)"),
+                });
+            }
+            Error::Tracker(err)
+        })
     }
 
     /// One attempt, bounded as a whole by the timeout (or what is left of
@@ -126,13 +118,13 @@ impl Client {
         query: &[(&str, String)],
         body: Option<&serde_json::Value>,
     ) -> Result<Answer, Box<TrackerError>> {
-        let allowed = self.timeout.min(self.budget.left());
+        let allowed = self.config.timeout.min(self.budget.left());
         if allowed.is_zero() {
             let total = self.budget.total().as_secs();
             let spent = format!("the {total}s a tracker sync may take are spent");
-            return Err(Box::new(self.invalid(method, path, spent, None)));
+            return Err(Box::new(self.invalid(method, path, spent)));
         }
-        let mut url = format!("{}{}{path}", self.server, self.dialect.api_suffix);
+        let mut url = format!("{}{}", self.config.url, self.api_path(path));
         if !query.is_empty() {
             let mut pairs = url::form_urlencoded::Serializer::new(String::new());
             url = format!("{url}?{}", pairs.extend_pairs(query).finish());
@@ -147,8 +139,8 @@ impl Client {
         };
         let answer = self.http.send(&request, allowed).map_err(|e| {
             let failed = Failed {
-                unsent: e.kind == Kind::Unsent,
-                invalid: e.kind == Kind::TooLong,
+                unsent: e.kind == http::Kind::Unsent,
+                invalid: e.kind == http::Kind::TooLong,
                 ..Failed::default()
             };
             let mut err = self.error(method, path, e.message.clone(), failed);
@@ -175,7 +167,6 @@ impl Client {
         Err(Box::new(self.error(method, path, message, failed)))
     }
 
-    /// Sends a request and reads the answer as JSON.
     pub(super) fn json<T: DeserializeOwned>(
         &self,
         method: &Method,
@@ -186,17 +177,20 @@ impl Client {
         let answer = self.send(method, path, query, body)?;
         let value = serde_json::from_slice(&answer.body).map_err(|e| {
             let message = format!("unexpected answer from the server: {e}");
-            self.invalid(method, path, message, Some(e))
+            let mut err = self.invalid(method, path, message);
+            err.source = Some(Box::new(e));
+            err
         })?;
         Ok((value, answer.headers))
     }
 
-    /// Reads the pages of a listing, asking for the dialect's page size. It
-    /// ends at the count `X-Total-Count` announces, at an empty page, or
-    /// (without that count) at a page shorter than the first, since a server
-    /// may give fewer items a page than asked. A page that repeats the one
-    /// before (by the items' `number`), or a listing longer than
-    /// [`MAX_PAGES`], is an error. `newest`: the first page only.
+    /// Reads the pages of a listing, as many items a page as the forge gives
+    /// by default at most. It ends at the count `X-Total-Count` (Gitea)
+    /// announces, at an empty page, or (without that count) at a page
+    /// shorter than the first, since a server may give fewer items a page
+    /// than asked. A page that repeats the one before (by the items'
+    /// `number`), or a listing longer than [`MAX_PAGES`], is an error.
+    /// `newest`: the first page only.
     pub(super) fn pages<T: DeserializeOwned>(
         &self,
         path: &str,
@@ -204,14 +198,17 @@ impl Client {
         newest: bool,
         number: fn(&T) -> u64,
     ) -> Result<Vec<T>, Error> {
-        let size = self.dialect.page_size;
+        let (size_key, size) = if self.github {
+            ("per_page", 100)
+        } else {
+            ("limit", 50)
+        };
         let mut all: Vec<T> = Vec::new();
         let mut first = None;
         let mut previous: Vec<u64> = Vec::new();
         for page in 1..=MAX_PAGES {
-            let mut q = query.to_vec();
-            q.push((self.dialect.page_key, size.to_string()));
-            q.push(("page", page.to_string()));
+            let paging = [(size_key, size.to_string()), ("page", page.to_string())];
+            let q = [query, &paging].concat();
             let (items, headers): (Vec<T>, _) = self.json(&Method::GET, path, &q, None)?;
             let got = items.len();
             let numbers: Vec<u64> = items.iter().map(number).collect();
@@ -220,17 +217,14 @@ impl Client {
                     "page {page} repeats page {}: the server ignores the `page` parameter, so the listing cannot be read whole",
                     page - 1
                 );
-                return Err(self.invalid(&Method::GET, path, message, None).into());
+                return Err(self.invalid(&Method::GET, path, message).into());
             }
             let first = *first.get_or_insert(got);
             all.extend(items);
-            let done = newest
-                || got == 0
-                || match total_count(&headers) {
-                    Some(total) => all.len() >= total,
-                    None => got < first,
-                };
-            if done {
+            let total = headers
+                .get("x-total-count")
+                .and_then(|v| v.to_str().ok()?.trim().parse::<usize>().ok());
+            if newest || got == 0 || total.map_or(got < first, |total| all.len() >= total) {
                 return Ok(all);
             }
             previous = numbers;
@@ -238,15 +232,15 @@ impl Client {
         let message = format!(
             "the listing goes on past {MAX_PAGES} pages of {size}; not acting on part of it"
         );
-        Err(self.invalid(&Method::GET, path, message, None).into())
+        Err(self.invalid(&Method::GET, path, message).into())
     }
 
     fn error(&self, method: &Method, path: &str, message: String, failed: Failed) -> TrackerError {
         TrackerError {
-            server: self.server.clone(),
-            repo: self.repo.clone(),
+            server: self.config.url.clone(),
+            repo: self.config.repo.clone(),
             method: method.to_string(),
-            path: format!("{}{path}", self.dialect.api_suffix),
+            path: self.api_path(path),
             message,
             attempts: 1,
             failed,
@@ -255,20 +249,12 @@ impl Client {
     }
 
     /// An answer that came but cannot be used: never worth another try.
-    fn invalid(
-        &self,
-        method: &Method,
-        path: &str,
-        message: String,
-        source: Option<serde_json::Error>,
-    ) -> TrackerError {
+    fn invalid(&self, method: &Method, path: &str, message: String) -> TrackerError {
         let failed = Failed {
             invalid: true,
             ..Failed::default()
         };
-        let mut err = self.error(method, path, message, failed);
-        err.source = source.map(|e| Box::new(e) as _);
-        err
+        self.error(method, path, message, failed)
     }
 
     /// Text a server sent, cleaned of the token and cut short.
@@ -278,5 +264,75 @@ impl Client {
             Some((end, _)) => format!("{}...", &text[..end]),
             None => text,
         }
+    }
+}
+
+/// The message of an error answer: the JSON `message` both APIs answer
+/// with, and GitHub's `errors`, which say what a 422 refused (`Validation
+/// Failed (Issue title: too long)`); else the text itself unless it is HTML,
+/// else `fallback`.
+pub(crate) fn error_message(body: &[u8], fallback: &str) -> String {
+    let doc: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let errors = doc["errors"].as_array().into_iter().flatten();
+    let details = errors.filter_map(detail).collect::<Vec<_>>().join("; ");
+    let message = doc["message"].as_str().filter(|m| !m.trim().is_empty());
+    match (message, details.is_empty()) {
+        (Some(message), true) => message.to_owned(),
+        (Some(message), false) => format!("{message} ({details})"),
+        (None, false) => details,
+        (None, true) => {
+            let text = String::from_utf8_lossy(body);
+            let text = text.trim();
+            if text.is_empty() || text.starts_with('<') {
+                fallback.to_owned()
+            } else {
+                text.to_owned()
+            }
+        }
+    }
+}
+
+/// One of GitHub's `errors`: a text, or what (`resource`, `field`) was
+/// refused and why (`message`, else `code`).
+fn detail(e: &serde_json::Value) -> Option<String> {
+    if let Some(text) = e.as_str() {
+        return Some(text.to_owned());
+    }
+    let field = |k: &str| e.get(k)?.as_str();
+    let why = field("message").or(field("code"))?;
+    let what: Vec<&str> = [field("resource"), field("field")]
+        .into_iter()
+        .flatten()
+        .collect();
+    Some(if what.is_empty() {
+        why.to_owned()
+    } else {
+        format!("{}: {why}", what.join(" "))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_messages_say_what_was_refused() {
+        let m = |text: &str| error_message(text.as_bytes(), "Bad Gateway");
+        assert_eq!(
+            m(
+                r#"{"message":"Validation Failed","errors":[{"resource":"Label","code":"already_exists","field":"name"},{"resource":"Issue","field":"title","code":"custom","message":"title is too long"}]}"#
+            ),
+            "Validation Failed (Label name: already_exists; Issue title: title is too long)"
+        );
+        assert_eq!(
+            m(r#"{"message":"Validation Failed","errors":["labels is invalid"]}"#),
+            "Validation Failed (labels is invalid)"
+        );
+        assert_eq!(
+            m(r#"{"message":"[Title]: Required","url":"x"}"#),
+            "[Title]: Required"
+        );
+        assert_eq!(m("<html>proxy</html>"), "Bad Gateway");
+        assert_eq!(m("upstream down\n"), "upstream down");
     }
 }

@@ -1,6 +1,5 @@
-//! Where the tracker is and how to reach it: the settings as given, the
-//! token (read in [`super::token`]), the URL, the repo, the per-request
-//! timeout and the budget of a whole sync.
+//! Where the tracker is and how to reach it: the settings as given, checked
+//! into a [`Config`] with the token read (in [`super::token`]).
 
 use std::path::Path;
 use std::time::Duration;
@@ -10,29 +9,24 @@ use super::token::{Token, TOKEN_ENV};
 use crate::error::Error;
 use crate::escape::terminal;
 
-/// Which API the tracker speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Kind {
-    /// Gitea: the URL is the server, the API is under `/api/v1`.
     #[value(help = "Gitea")]
     Gitea,
-    /// Forgejo: the same API as Gitea.
     #[value(help = "Forgejo (the same API as Gitea)")]
     Forgejo,
-    /// GitHub: the URL is the API base (`https://api.github.com`, or
-    /// `https://HOST/api/v3` for GitHub Enterprise Server).
     #[value(help = "GitHub or GitHub Enterprise Server")]
     Github,
 }
 
-/// Everything needed to reach the tracker.
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
-    /// Which API the tracker speaks.
     pub kind: Kind,
-    /// The server URL (Gitea, Forgejo) or API base (GitHub).
+    /// The server URL (Gitea, Forgejo) or API base (GitHub:
+    /// `https://api.github.com`, `https://HOST/api/v3`), without a trailing
+    /// slash.
     pub url: String,
-    pub owner: String,
+    /// `OWNER/NAME`.
     pub repo: String,
     pub token: Token,
     /// The time allowed for each request, from connecting to the last
@@ -40,23 +34,7 @@ pub(crate) struct Config {
     pub timeout: Duration,
 }
 
-/// The tracker settings as the command line gives them, unchecked.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Settings<'a> {
-    /// Which API the tracker speaks.
-    pub kind: Kind,
-    /// `--tracker-url`; `None`: no tracker.
-    pub url: Option<&'a str>,
-    /// `--tracker-repo`, `OWNER/NAME`.
-    pub repo: Option<&'a str>,
-    /// `--tracker-token-file`; `None`: the token is in `HB_TRACKER_TOKEN`.
-    pub token_file: Option<&'a Path>,
-    /// `--tracker-timeout`, per request.
-    pub timeout: Duration,
-}
-
-/// The longest `--tracker-timeout` accepted.
-pub(crate) const MAX_TIMEOUT: Duration = Duration::from_secs(120);
+const MAX_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The least budget of a whole sync.
 const MIN_BUDGET: Duration = Duration::from_secs(60);
@@ -78,22 +56,28 @@ pub(crate) fn check_timeout(timeout: Duration) -> Result<Duration, Error> {
 }
 
 impl Config {
-    /// The configuration `settings` describe, with the token read (see
-    /// [`Token::load`]); `None` when no tracker URL is given.
-    pub(crate) fn load(settings: &Settings<'_>) -> Result<Option<Config>, Error> {
-        let Some(url) = settings.url else {
+    /// The configuration the command line gives, with the token read from
+    /// `token_file`, else `HB_TRACKER_TOKEN`; `None` without a `url`.
+    pub(crate) fn load(
+        kind: Kind,
+        url: Option<&str>,
+        repo: Option<&str>,
+        token_file: Option<&Path>,
+        timeout: Duration,
+    ) -> Result<Option<Config>, Error> {
+        let Some(url) = url else {
             return Ok(None);
         };
-        let repo = settings.repo.ok_or_else(|| {
+        let repo = repo.ok_or_else(|| {
             Error::tracker_config(
                 "the tracker needs a repo: give --tracker-repo OWNER/NAME or set HB_TRACKER_REPO",
             )
         })?;
-        let token = Token::load(settings.token_file)?;
-        Config::new(settings.kind, url, repo, token, settings.timeout).map(Some)
+        let token = Token::load(token_file)?;
+        Config::new(kind, url, repo, token, timeout).map(Some)
     }
 
-    /// Checks the URL and splits `OWNER/NAME`.
+    /// Checks the URL, the repo and the timeout.
     pub(crate) fn new(
         kind: Kind,
         url: &str,
@@ -125,12 +109,12 @@ impl Config {
                 "invalid tracker URL `{shown}`: it must start with https:// (or http://) and name a host"
             )));
         }
-        let (owner, name) = split_repo(repo).ok_or_else(|| {
-            Error::tracker_config(format!(
+        if !is_repo(repo) {
+            return Err(Error::tracker_config(format!(
                 "invalid tracker repo `{}`: give it as OWNER/NAME with --tracker-repo or HB_TRACKER_REPO",
                 terminal(repo)
-            ))
-        })?;
+            )));
+        }
         let timeout = check_timeout(timeout).map_err(|reason| {
             let secs = timeout.as_secs();
             Error::tracker_config(format!("invalid tracker timeout of {secs}s: {reason}"))
@@ -138,8 +122,7 @@ impl Config {
         Ok(Config {
             kind,
             url: url.to_owned(),
-            owner: owner.to_owned(),
-            repo: name.to_owned(),
+            repo: repo.to_owned(),
             token,
             timeout,
         })
@@ -153,10 +136,10 @@ impl Config {
     }
 }
 
-/// `url` without its `user:password@`, if it names a user or a password
-/// (`https://user:secret@host`). The authority (between `://` and the next
-/// `/`, `?` or `#`) is read by hand rather than by a URL parser, so that a
-/// URL too broken to parse is checked as well.
+/// `url` without its `user:password@`, if it names a user or a password.
+/// The authority (between `://` and the next `/`, `?` or `#`) is read by
+/// hand rather than by a URL parser, so that a URL too broken to parse is
+/// checked as well.
 fn without_userinfo(url: &str) -> Option<String> {
     let start = url.find("://").map_or(0, |i| i + 3);
     let rest = &url[start..];
@@ -165,12 +148,12 @@ fn without_userinfo(url: &str) -> Option<String> {
     Some(format!("{}{}", &url[..start], &rest[at + 1..]))
 }
 
-/// Splits `OWNER/NAME`, both made of letters, digits, `.`, `_` and `-`, so
-/// that they can go into a URL path as they are.
-fn split_repo(repo: &str) -> Option<(&str, &str)> {
-    let (owner, name) = repo.split_once('/')?;
+/// Whether `repo` is `OWNER/NAME`, both [`is_plain`] (so that they go into
+/// a URL path as they are) and neither `.` nor `..`.
+fn is_repo(repo: &str) -> bool {
     let ok = |part: &str| is_plain(part) && part != "." && part != "..";
-    (ok(owner) && ok(name)).then_some((owner, name))
+    repo.split_once('/')
+        .is_some_and(|(owner, name)| ok(owner) && ok(name))
 }
 
 #[cfg(test)]
@@ -234,9 +217,9 @@ mod tests {
 
     #[test]
     fn repos_are_owner_slash_name() {
-        assert_eq!(split_repo("ops/alerts"), Some(("ops", "alerts")));
+        assert!(is_repo("ops/alerts"));
         for bad in ["ops", "/x", "ops/", "a/b/c", "a/..", "a b/c", "a/b?x"] {
-            assert_eq!(split_repo(bad), None, "{bad}");
+            assert!(!is_repo(bad), "{bad}");
         }
     }
 

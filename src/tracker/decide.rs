@@ -1,19 +1,12 @@
 //! The pure decision: given the bad jobs now and what the host's issues
-//! last recorded, what the sync does. No I/O, typed with the judge's
-//! [`Status`].
+//! last recorded ([`super::marker`]), what the sync does.
 //!
-//! "Changed" compares the set of (job, status) pairs with the marker in the
-//! issue body (see [`super::marker`]): a job going from `failed` to `stale`
-//! is news, a job growing older is not. An acknowledgement covers job names:
-//! an acknowledged job stays acknowledged while it is bad in any way, and
-//! leaves the acknowledged set once it recovers.
-//!
-//! A job that leaves the issue because it is paused has not recovered: it
-//! is named apart, as paused, so the issue never says "recovered" for it.
-//!
-//! What changed, and which statuses count as bad, is the change engine's
-//! word ([`crate::alert`], after the judge's [`Status::is_alert`]); nothing
-//! here lists statuses, so new ones need no change here.
+//! What changed, and which statuses are bad, is the change engine's word
+//! ([`crate::alert`]): a job going from `failed` to `stale` is news, a job
+//! growing older is not. An acknowledgement covers job names: an
+//! acknowledged job stays acknowledged while it is bad in any way, and
+//! leaves the acknowledged set once it recovers. A job that leaves the issue
+//! because it is paused has not recovered: it is named apart, as paused.
 
 use std::collections::BTreeSet;
 
@@ -21,7 +14,7 @@ use super::marker::Jobs;
 use crate::alert;
 use crate::judge::{Judgement, Status};
 
-/// What the sync does, given the bad jobs and the host's issues.
+/// What the sync does. Jobs that left come with the status they had.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Decision {
     /// Nothing to post: no bad job and no open issue, or nothing changed.
@@ -30,32 +23,24 @@ pub(crate) enum Decision {
     Create,
     /// Edit the open issue and comment on what changed.
     Update {
-        /// Jobs that went bad since the last post, with their status.
         went_bad: Vec<(String, Status)>,
-        /// Jobs that recovered, with the status they had.
         recovered: Vec<(String, Status)>,
-        /// Jobs whose bad status changed: (job, was, now).
+        /// (job, was, now).
         changed: Vec<(String, Status, Status)>,
-        /// Jobs that left the issue because they are paused, with the
-        /// status they had.
+        /// Jobs that left the issue because they are paused.
         paused: Vec<(String, Status)>,
     },
     /// Comment on what recovered or is paused and close the open issue.
     Close {
-        /// Jobs that recovered, with the status they had.
         recovered: Vec<(String, Status)>,
-        /// Every paused job, with the status it had in the issue (`None`:
-        /// it was not in it at the close), so the close never calls all
-        /// jobs recovered while some are paused.
+        /// Every paused job (`None`: it was not in the issue at the close),
+        /// so the close never calls all jobs recovered while some are paused.
         paused: Vec<(String, Option<Status>)>,
     },
-    /// A person closed the issue while these jobs were bad: post nothing.
-    /// When some acknowledged jobs recovered, `shrink_to` is the set that
-    /// stays acknowledged, to record on the closed issue.
-    Acknowledged {
-        /// The smaller acknowledged set to record, if it shrank.
-        shrink_to: Option<Jobs>,
-    },
+    /// A person closed the issue while these jobs were bad: post nothing,
+    /// but record the smaller acknowledged set on the closed issue when
+    /// some acknowledged jobs recovered.
+    Acknowledged { shrink_to: Option<Jobs> },
 }
 
 /// Decides what to do. `alerts` are the bad jobs now and `paused` the
@@ -94,11 +79,8 @@ pub(crate) fn decide(
     }
     match acknowledged.filter(|acked| !acked.is_empty()) {
         Some(acked) if alerts.keys().all(|job| acked.contains_key(job)) => {
-            let still: Jobs = acked
-                .iter()
-                .filter(|(job, _)| alerts.contains_key(*job))
-                .map(|(j, s)| (j.clone(), *s))
-                .collect();
+            let mut still = acked.clone();
+            still.retain(|job, _| alerts.contains_key(job));
             Decision::Acknowledged {
                 shrink_to: (still.len() < acked.len()).then_some(still),
             }
@@ -108,8 +90,7 @@ pub(crate) fn decide(
     }
 }
 
-/// The bad jobs among `jobs` on the issue of `host`, by [`alert_key`]:
-/// the change engine's [`alert::alerting`].
+/// The bad jobs among `jobs` on the issue of `host`, by [`alert_key`].
 pub(crate) fn alert_set(host: &str, jobs: &[Judgement]) -> Jobs {
     let keyed: Vec<(String, Status)> = jobs
         .iter()
@@ -127,11 +108,10 @@ pub(crate) fn paused_set(host: &str, jobs: &[Judgement]) -> BTreeSet<String> {
 }
 
 /// How a job is named on the issue of `host`: `HOST/JOB` when its heartbeat
-/// comes from another host (a host subdirectory), else `JOB`. The key
-/// depends on the job alone, never on which other jobs are bad, so the
-/// posted set and an acknowledgement stay valid as other jobs come and go;
-/// and a job of this host keeps its key when its heartbeat vanishes and it
-/// turns `missing` (which has no host).
+/// comes from another host, else `JOB`. The key depends on the job alone,
+/// so the posted set and an acknowledgement stay valid as other jobs come
+/// and go, and a job of this host keeps its key when its heartbeat vanishes
+/// and it turns `missing` (which has no host).
 pub(crate) fn alert_key(host: &str, j: &Judgement) -> String {
     match &j.host {
         Some(h) if h != host => format!("{h}/{}", j.job),

@@ -1,8 +1,7 @@
-//! The fleet's words in the alert issue: the same job in the same bad
-//! status on several hosts, and the quorum rules not met, said once
-//! (`` `backup` stale on 40 of 42 hosts: `web01..web40` ``) where the
-//! issue would otherwise name every host's job. The groups themselves
-//! are [`crate::fleet`]'s; this only renders them inert in Markdown.
+//! The fleet's words in the alert issue: [`crate::fleet`]'s groups (the
+//! same job in the same bad status on several hosts) and unmet quorum rules,
+//! said once (`` `backup` stale on 40 of 42 hosts: `web01..web40` ``) where
+//! the issue would otherwise name every host's job.
 
 use std::collections::HashMap;
 
@@ -11,48 +10,32 @@ use super::text::{inert, named};
 use crate::fleet::{compact, Fleet, Group, QuorumVerdict};
 use crate::judge::{Judgement, Status};
 
-/// The compact list of `hosts`, inert.
 fn hosts(hosts: &[String]) -> String {
     let names: Vec<&str> = hosts.iter().map(String::as_str).collect();
     inert(&compact(&names))
 }
 
-/// A group in Markdown, every name inert.
 fn group(g: &Group) -> String {
     let (job, count) = (inert(&g.job), g.hosts.len());
     let on = format!("{count} of {} hosts", g.of);
     format!("{job} {} on {on}: {}", g.status, hosts(&g.hosts))
 }
 
-/// A quorum rule not met, in Markdown.
-fn below(q: &QuorumVerdict) -> String {
-    let (job, not_ok) = (inert(&q.job), hosts(&q.not_ok));
-    let ok = format!(
-        "ok on {} of {} hosts, at least {} needed",
-        q.ok, q.of, q.min
-    );
-    format!("{job} is below its quorum: {ok} (not ok: {not_ok})")
-}
-
 /// The paragraph at the top of the issue body that says the fleet's
 /// groups and unmet quorum rules once each; empty when there are none.
 pub(crate) fn summary(fleet: &Fleet) -> String {
-    let lines: Vec<String> = fleet
-        .below()
-        .map(below)
-        .chain(
-            fleet
-                .groups
-                .iter()
-                .filter(|g| g.status.is_alert())
-                .map(group),
-        )
-        .map(|line| format!("- {line}\n"))
-        .collect();
+    let below = fleet.below().map(|q: &QuorumVerdict| {
+        let (job, not_ok) = (inert(&q.job), hosts(&q.not_ok));
+        let (ok, of, min) = (q.ok, q.of, q.min);
+        format!("{job} is below its quorum: ok on {ok} of {of} hosts, at least {min} needed (not ok: {not_ok})")
+    });
+    let alerting = |g: &&Group| g.status.is_alert();
+    let groups = fleet.groups.iter().filter(alerting).map(group);
+    let lines: Vec<String> = below.chain(groups).collect();
     if lines.is_empty() {
         return String::new();
     }
-    format!("Across hosts:\n\n{}\n", lines.concat())
+    format!("Across hosts:\n\n- {}\n\n", lines.join("\n- "))
 }
 
 /// The jobs that went bad, as the update comment lists them: a job of a

@@ -1,21 +1,13 @@
-//! The marker that records in an issue body what hb-check last posted:
-//! an HTML comment, invisible when rendered,
+//! The marker that records in an issue body what hb-check last posted, an
+//! HTML comment invisible when rendered:
 //! `<!-- heartbeat-checker {"host":"web1","jobs":{"backup":"stale"}} -->`.
+//! On an open issue it is the set of bad jobs the issue describes; on a
+//! closed one, the set a person acknowledged by closing it (empty when
+//! hb-check closed it). Every comment hb-check posts ends with a tag naming
+//! the marker its change leaves, `<!-- heartbeat-checker-comment 5f0c... -->`.
 //!
-//! On an open issue it is the set of bad jobs the issue describes. On a
-//! closed issue it is the set a person acknowledged by closing the issue;
-//! hb-check empties it when it closes an issue itself, and shrinks it as
-//! acknowledged jobs recover.
-//!
-//! Every comment hb-check posts ends with a tag naming the marker its change
-//! leaves on the issue, `<!-- heartbeat-checker-comment 5f0c... -->`, so that
-//! a comment whose answer was lost, or whose edit failed after it, is not
-//! posted again.
-//!
-//! Anyone who may comment can type a marker or a tag, and a body shows text
-//! from heartbeat files: the sync trusts markers and tags only in what its
-//! own account wrote, and reads the *last* marker of a body (hb-check puts
-//! its own at the end).
+//! A body shows text from heartbeat files, so the *last* marker of a body
+//! counts (hb-check puts its own at the end).
 
 use std::collections::BTreeMap;
 
@@ -26,31 +18,29 @@ use crate::judge::Status;
 pub(crate) use crate::alert::Jobs;
 
 /// The marker as it is written: statuses as words, so that a word this
-/// version does not know (written by a newer one) drops that job rather
-/// than the whole marker.
+/// version does not know drops that job rather than the whole marker.
 #[derive(Serialize, Deserialize)]
 struct Wire {
     host: String,
     jobs: BTreeMap<String, String>,
-    /// How many jobs past those in `jobs` the set holds (see
-    /// [`MARKER_JOBS_MAX_CHARS`]); absent when it names them all.
+    /// How many jobs past those in `jobs` the set holds; absent when it
+    /// names them all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     more: Option<usize>,
-    /// The digests of those jobs in [`REST_BUCKETS`] buckets ([`rest`]), so
-    /// that the part of the rest that did not change reads back whole.
+    /// Their digests by bucket ([`rest`]), so that the buckets that did not
+    /// change read back whole.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     rest: Option<String>,
 }
 
-/// The most characters the marker spends on naming jobs: a host with
-/// thousands of bad jobs names the first by name and records the rest by
-/// count and digests, so the body stays far under every forge's limit
-/// (GitHub's is 65,536 characters).
+/// The most characters the marker spends on naming jobs; the rest are
+/// recorded by count and digests, so the body stays far under every
+/// forge's limit.
 pub(crate) const MARKER_JOBS_MAX_CHARS: usize = 16_000;
 
-/// How many buckets the jobs a marker does not name are spread over, each
-/// with a digest of its own: a change among them costs only its bucket
-/// (a 256th of them) being read as changed. 2,048 characters in all.
+/// The buckets of the jobs a marker does not name, a digest each: a change
+/// among them costs only its bucket being read as changed. 2,048
+/// characters in all.
 const REST_BUCKETS: usize = 256;
 
 const OPEN: &str = "<!-- heartbeat-checker ";
@@ -67,8 +57,7 @@ pub(crate) fn fnv(bytes: impl IntoIterator<Item = u8>) -> u64 {
 }
 
 /// Whether `text` is non-empty and made of letters, digits, `.`, `_` and
-/// `-` only (every host name `--host` accepts): safe in a URL path, a
-/// label and an HTML comment as it is.
+/// `-` only: safe in a URL path, a label and an HTML comment as it is.
 pub(crate) fn is_plain(text: &str) -> bool {
     !text.is_empty()
         && text
@@ -76,9 +65,8 @@ pub(crate) fn is_plain(text: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
-/// How a host is written in a hidden marker or a label: its name when
-/// [`is_plain`], else a digest, so that nothing in it can end an HTML
-/// comment or split a label filter.
+/// How a host is written in a hidden marker: its name when [`is_plain`],
+/// else a digest, so that nothing in it can end the HTML comment.
 pub(crate) fn host_word(host: &str) -> String {
     if is_plain(host) {
         host.to_owned()
@@ -87,7 +75,6 @@ pub(crate) fn host_word(host: &str) -> String {
     }
 }
 
-/// The bucket of `job` among [`REST_BUCKETS`].
 fn bucket(job: &str) -> usize {
     usize::try_from(fnv(job.bytes()) % REST_BUCKETS as u64).unwrap_or(0)
 }
@@ -107,15 +94,9 @@ fn rest<'a>(jobs: impl IntoIterator<Item = (&'a String, &'a Status)>) -> Vec<Str
         .collect()
 }
 
-/// The status named `word`, if this version knows it.
-pub(crate) fn status_named(word: &str) -> Option<Status> {
-    Status::ALL.into_iter().find(|s| s.as_str() == word)
-}
-
 /// What hb-check last posted for a host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Marker {
-    /// The host the issue is about.
     pub host: String,
     pub jobs: Jobs,
 }
@@ -126,35 +107,25 @@ impl Marker {
         Marker { host, jobs }
     }
 
-    /// The marker as an HTML comment. `<`, `>`, `@` and `#` inside names are
-    /// written as JSON escapes, so no name can end the comment early or
-    /// mention anyone.
-    ///
-    /// The jobs are named, by name, while they fit in
-    /// `MARKER_JOBS_MAX_CHARS` (16,000); the rest are recorded by count and
-    /// by digests.
+    /// The marker as an HTML comment ([`safe`]). The jobs are named while
+    /// they fit in [`MARKER_JOBS_MAX_CHARS`]; the rest are recorded by count
+    /// and by digests.
     pub(crate) fn render(&self) -> String {
         let mut spent = 0;
-        let named = self
+        let jobs: BTreeMap<String, String> = self
             .jobs
             .iter()
-            .take_while(|(job, status)| {
+            .map_while(|(job, status)| {
                 // What the entry costs in the rendering, escapes included.
-                spent += serde_json::to_string(job).map_or(0, |j| safe(&j).len())
-                    + status.as_str().len()
-                    + 4;
-                spent <= MARKER_JOBS_MAX_CHARS
+                let name = serde_json::to_string(job).unwrap_or_default();
+                spent += safe(&name).len() + status.as_str().len() + 4;
+                (spent <= MARKER_JOBS_MAX_CHARS).then(|| (job.clone(), status.as_str().to_owned()))
             })
-            .count();
-        let more = self.jobs.len() - named;
+            .collect();
+        let (named, more) = (jobs.len(), self.jobs.len() - jobs.len());
         let wire = Wire {
             host: self.host.clone(),
-            jobs: self
-                .jobs
-                .iter()
-                .take(named)
-                .map(|(job, status)| (job.clone(), status.as_str().to_owned()))
-                .collect(),
+            jobs,
             more: (more > 0).then_some(more),
             rest: (more > 0).then(|| rest(self.jobs.iter().skip(named)).concat()),
         };
@@ -162,19 +133,16 @@ impl Marker {
         format!("{OPEN}{}{CLOSE}", safe(&json))
     }
 
-    /// The last marker in `body`, if it can be read: the jobs it names (a
-    /// marker of a very large set names only the first; see
-    /// [`Marker::parse_against`]).
+    /// The last marker in `body`, with only the jobs it names.
     #[cfg(test)]
     pub(crate) fn parse(body: &str) -> Option<Marker> {
         read(body).map(|(marker, _)| marker)
     }
 
     /// The last marker in `body`, read against `now`, the set the caller
-    /// would compare it with: a marker that names only the first jobs of
-    /// its set reads back, of the jobs of `now` past the last one it names,
-    /// those in every bucket whose digest is the one it recorded; the jobs
-    /// of a bucket that changed are left out, and so count as changed.
+    /// compares it with: of the jobs of `now` past the last one the marker
+    /// names, those of every bucket whose digest is unchanged read back; the
+    /// jobs of a bucket that changed are left out, and so count as changed.
     pub(crate) fn parse_against(body: &str, now: &Jobs) -> Option<Marker> {
         let (mut marker, recorded) = read(body)?;
         if let Some(recorded) = recorded {
@@ -198,15 +166,13 @@ impl Marker {
     }
 
     /// The tag for a comment that announces the change leaving this marker
-    /// on the issue: a digest of the marker, stable across versions and
-    /// builds (64-bit FNV-1a of its rendering).
+    /// on the issue: the [`fnv`] digest of its rendering.
     pub(crate) fn comment_tag(&self) -> String {
         let digest = fnv(self.render().bytes());
         format!("{COMMENT_OPEN}{digest:016x}{CLOSE}")
     }
 
-    /// `body` with its marker replaced by this one, or with this one added
-    /// at the end.
+    /// `body` with its marker replaced by this one, or this one added.
     pub(crate) fn replace_in(&self, body: &str) -> String {
         match last(body, OPEN) {
             Some((start, end)) => format!("{}{}{}", &body[..start], self.render(), &body[end..]),
@@ -216,13 +182,12 @@ impl Marker {
     }
 }
 
-/// `json` made safe inside the HTML comment: `<`, `>`, and `@` and `#` too
-/// (so that no mention or reference hides in it) as JSON escapes, and every
-/// character no output may carry raw (controls such as DEL and C1, which
-/// JSON leaves alone, and bidirectional or zero-width marks; see
-/// [`crate::escape::is_unsafe`]). serde_json writes such characters only
-/// inside strings, where the escape means the same character, so the
-/// marker reads back unchanged.
+/// `json` made safe inside the HTML comment: `<` and `>` (which could end
+/// it), `@` and `#` (mentions, references) and every character no output
+/// may carry raw ([`crate::escape::is_unsafe`]: DEL and C1 controls, which
+/// JSON leaves alone, bidirectional and zero-width marks) as JSON escapes.
+/// serde_json writes such characters only inside strings, where the escape
+/// means the same character, so the marker reads back unchanged.
 fn safe(json: &str) -> String {
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {
@@ -243,10 +208,11 @@ fn safe(json: &str) -> String {
 fn read(body: &str) -> Option<(Marker, Option<Vec<String>>)> {
     let (start, end) = last(body, OPEN)?;
     let wire: Wire = serde_json::from_str(&body[start + OPEN.len()..end - CLOSE.len()]).ok()?;
+    let known = |word: &str| Status::ALL.into_iter().find(|s| s.as_str() == word);
     let jobs = wire
         .jobs
         .into_iter()
-        .filter_map(|(job, word)| Some((job, status_named(&word)?)))
+        .filter_map(|(job, word)| Some((job, known(&word)?)))
         .collect();
     // 8 hex digits per bucket; anything else matches no bucket.
     let rest = wire.more.and(wire.rest).map(|digests| {
@@ -256,17 +222,10 @@ fn read(body: &str) -> Option<(Marker, Option<Vec<String>>)> {
             .map(|c| String::from_utf8_lossy(c).into_owned())
             .collect()
     });
-    Some((
-        Marker {
-            host: wire.host,
-            jobs,
-        },
-        rest,
-    ))
+    Some((Marker::new(&wire.host, jobs), rest))
 }
 
-/// The tag of a comment hb-check posted (the last, if several), if
-/// `comment` carries one.
+/// The last tag in `comment`, if it carries one.
 pub(crate) fn comment_tag_in(comment: &str) -> Option<&str> {
     let (start, end) = last(comment, COMMENT_OPEN)?;
     Some(&comment[start..end])

@@ -2,6 +2,10 @@
 
 use super::*;
 
+fn status_named(word: &str) -> Option<Status> {
+    Status::ALL.into_iter().find(|s| s.as_str() == word)
+}
+
 fn marker(jobs: &[(&str, &str)]) -> Marker {
     Marker {
         host: "web1".into(),

@@ -2,15 +2,13 @@
 //! repo, opened when jobs go bad, edited when the set of bad jobs changes,
 //! closed when all recover. [`mod@sync`] reads, [`mod@decide`]s (purely)
 //! and writes (through `writer`) over the [`Forge`] trait, which
-//! [`Client`] implements over the crate's one HTTP client with a
-//! [`dialect`] per forge; [`text`] words the issue and [`marker`] records
-//! in it what was last posted, so no state file is needed.
+//! [`Client`] implements over the crate's one HTTP client; [`text`] words
+//! the issue and [`marker`] records in it what was last posted, so no state
+//! file is needed.
 
-pub(crate) mod answer;
 pub(crate) mod client;
 pub(crate) mod config;
 pub(crate) mod decide;
-pub(crate) mod dialect;
 mod grouped;
 pub(crate) mod marker;
 pub(crate) mod operations;
@@ -22,28 +20,21 @@ mod writer;
 
 use chrono::{DateTime, Utc};
 use serde::de::IgnoredAny;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::Error;
 
 pub(crate) use client::Client;
-pub(crate) use config::{check_timeout, Config, Kind, Settings};
+pub(crate) use config::{check_timeout, Config, Kind};
 pub(crate) use sync::{sync, Options};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// An issue's state: `closed`, else open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum State {
-    Open,
     Closed,
-}
-
-impl State {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            State::Open => "open",
-            State::Closed => "closed",
-        }
-    }
+    #[serde(other)]
+    Open,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -58,20 +49,16 @@ pub(crate) struct Label {
 pub(crate) struct Issue {
     pub number: u64,
     pub title: String,
-    /// Markdown.
-    #[serde(default, deserialize_with = "dialect::or_default")]
+    #[serde(default, deserialize_with = "or_default")]
     pub body: String,
-    #[serde(deserialize_with = "dialect::state")]
     pub state: State,
     #[serde(default)]
     pub labels: Vec<Label>,
-    /// The login of the account that opened it.
-    #[serde(default, rename = "user", deserialize_with = "dialect::login")]
+    #[serde(default, rename = "user", deserialize_with = "login")]
     pub author: String,
-    #[serde(default, deserialize_with = "dialect::instant")]
+    #[serde(default, deserialize_with = "instant")]
     pub created_at: Option<DateTime<Utc>>,
-    /// When it was last closed, if it is closed and the server says.
-    #[serde(default, deserialize_with = "dialect::instant")]
+    #[serde(default, deserialize_with = "instant")]
     pub closed_at: Option<DateTime<Utc>>,
     /// Set on pull requests.
     #[serde(default)]
@@ -83,10 +70,9 @@ pub(crate) struct Comment {
     /// Its id, to notice a listing's page repeated.
     #[serde(default)]
     pub id: u64,
-    /// The login of the account that wrote it.
-    #[serde(default, rename = "user", deserialize_with = "dialect::login")]
+    #[serde(default, rename = "user", deserialize_with = "login")]
     pub author: String,
-    #[serde(default, deserialize_with = "dialect::or_default")]
+    #[serde(default, deserialize_with = "or_default")]
     pub body: String,
 }
 
@@ -101,45 +87,94 @@ pub(crate) struct Edit {
     pub state: Option<State>,
 }
 
-/// What the sync needs from a forge.
-///
-/// Invariants every implementation keeps, and the sync relies on:
+/// An account as both APIs describe it.
+#[derive(Default, Deserialize)]
+pub(crate) struct User {
+    #[serde(default)]
+    pub login: String,
+}
+
+/// The login of the account a `user` field names; empty when there is none.
+fn login<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(or_default::<D, User>(d)?.login)
+}
+
+/// A value where a forge may send `null` (GitHub's empty body) read as
+/// its default.
+fn or_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// An instant in RFC 3339; anything else reads as unknown.
+fn instant<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    let text = Option::<String>::deserialize(d)?;
+    Ok(text
+        .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+        .map(|t| t.with_timezone(&Utc)))
+}
+
+/// What the sync needs from a forge. Every implementation keeps these
+/// invariants, and the sync relies on them:
 ///
 /// - **Bounded**: every call sends a bounded number of requests (listings
-///   stop at [`client::MAX_PAGES`]), reads at most
-///   [`client::MAX_BODY`] of each answer, and ends within the per-request
-///   timeout times the policy's three attempts plus the waits, never past the
-///   sync's budget. Nothing a server sends can make it panic, hang, or
-///   print the token.
+///   stop at [`client::MAX_PAGES`]), reads at most [`client::MAX_BODY`] of
+///   each answer, and ends within the per-request timeout times the
+///   policy's three attempts plus the waits, never past the sync's budget.
+///   Nothing a server sends can make it panic, hang, or print the token.
 /// - **Reads and edits are retried** on transient faults (no answer, 5xx,
 ///   429): reading twice or setting the same fields twice is harmless.
 /// - **Creates and comments are tried once** unless the server certainly
 ///   did not act (no connection, a rate limit): a lost answer may hide a
-///   success, so the caller *looks before it writes again* (see [`mod@sync`]).
+///   success, so the caller *looks before it writes again*.
 /// - **Listings return issues only** (never pull requests) that carry every
 ///   label asked for and are in the state asked for: no server filter is
 ///   trusted alone.
 /// - **Authors are reported** for issues and comments, so that the sync
-///   trusts markers and tags only in what its own account ([`Forge::me`])
-///   wrote.
+///   trusts issues, markers and tags only where its own account
+///   ([`Forge::me`]) wrote them.
 pub(crate) trait Forge {
     /// The login of the account the token belongs to.
     fn me(&self) -> Result<String, Error>;
     /// The repo's labels whose names are in `names` (compared as the forge
     /// compares label names).
     fn find_labels(&self, names: &[&str]) -> Result<Vec<Label>, Error>;
-    /// Tried once.
     fn create_label(&self, name: &str, description: &str) -> Result<Label, Error>;
     /// The issues in `state` that carry every one of `labels`, newest
     /// first: of open issues every page (a longer listing than
     /// [`client::MAX_PAGES`] is an error, never acted on in part), of
     /// closed ones the first page only, the newest.
     fn list_issues(&self, labels: &[&Label], state: State) -> Result<Vec<Issue>, Error>;
-    /// Opens an issue with `labels`. Tried once.
     fn create_issue(&self, title: &str, body: &str, labels: &[&Label]) -> Result<Issue, Error>;
     fn edit_issue(&self, number: u64, edit: &Edit) -> Result<(), Error>;
-    /// Tried once.
     fn comment(&self, number: u64, body: &str) -> Result<(), Error>;
     /// The comments on an issue, oldest first.
     fn comments(&self, number: u64) -> Result<Vec<Comment>, Error>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issues_read_leniently() {
+        let issue = |state: &str| -> Issue {
+            let text = format!(
+                r#"{{"number":1,"title":"t","body":null,"state":{state},"user":null,"created_at":"soon"}}"#
+            );
+            serde_json::from_str(&text).unwrap()
+        };
+        assert_eq!(issue(r#""closed""#).state, State::Closed);
+        assert_eq!(issue(r#""open""#).state, State::Open);
+        assert_eq!(issue(r#""locked""#).state, State::Open);
+        assert_eq!(
+            (issue(r#""open""#).body, issue(r#""open""#).author),
+            (String::new(), String::new())
+        );
+        assert_eq!(issue(r#""open""#).created_at, None);
+        assert_eq!(serde_json::to_string(&State::Open).unwrap(), r#""open""#);
+    }
 }

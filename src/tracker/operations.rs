@@ -1,82 +1,181 @@
-//! The [`Forge`] operations of the one [`Client`]: each is a path and a
-//! body, with what differs between forges taken from its dialect.
+//! The [`Forge`] operations of the one [`Client`], and where the forges
+//! differ: Gitea and Forgejo name a new issue's labels by id, compare label
+//! names exactly, keep pull requests out of a listing with `type=issues`
+//! and answer a comment listing whole; GitHub names labels by name,
+//! compares them ignoring case, mixes pull requests in (they carry
+//! `pull_request`) and pages comments.
 
-use crate::http::Method;
+use std::collections::HashSet;
+
 use serde_json::json;
 
 use super::client::Client;
-use super::dialect::User;
-use super::{Comment, Edit, Forge, Issue, Label, State};
+use super::{Comment, Edit, Forge, Issue, Label, State, User};
 use crate::error::Error;
+use crate::http::Method;
 
 impl Forge for Client {
     fn me(&self) -> Result<String, Error> {
-        let (user, _): (User, _) = self.json(&Method::GET, "/user", &[], None)?;
-        Ok(user.login)
+        Ok(self.json::<User>(&Method::GET, "/user", &[], None)?.0.login)
     }
 
     fn find_labels(&self, names: &[&str]) -> Result<Vec<Label>, Error> {
-        let path = format!("{}/labels", self.repo_path);
+        let path = format!("/repos/{}/labels", self.config.repo);
         let labels = self.pages(&path, &[], false, |l: &Label| l.id as u64)?;
         Ok(labels
             .into_iter()
-            .filter(|l| names.iter().any(|n| self.dialect.same_label(&l.name, n)))
+            .filter(|l| names.iter().any(|n| same_label(self.github, &l.name, n)))
             .collect())
     }
 
     fn create_label(&self, name: &str, description: &str) -> Result<Label, Error> {
-        let body = json!({
-            "name": name,
-            "color": self.dialect.label_color,
-            "description": description,
-        });
-        let path = format!("{}/labels", self.repo_path);
+        // GitHub wants the colour without its `#`.
+        let color = if self.github { "e11d21" } else { "#e11d21" };
+        let body = json!({ "name": name, "color": color, "description": description });
+        let path = format!("/repos/{}/labels", self.config.repo);
         Ok(self.json(&Method::POST, &path, &[], Some(&body))?.0)
     }
 
     fn list_issues(&self, labels: &[&Label], state: State) -> Result<Vec<Issue>, Error> {
         let names: Vec<&str> = labels.iter().map(|l| l.name.as_str()).collect();
-        let mut query = vec![
-            ("state", state.as_str().to_owned()),
-            ("labels", names.join(",")),
-        ];
-        if let Some((key, value)) = self.dialect.issues_only {
-            query.push((key, value.to_owned()));
+        // Of closed issues only the newest page is read.
+        let closed = state == State::Closed;
+        let word = if closed { "closed" } else { "open" };
+        let mut query = vec![("state", word.to_owned()), ("labels", names.join(","))];
+        if !self.github {
+            query.push(("type", "issues".to_owned()));
         }
-        let path = format!("{}/issues", self.repo_path);
-        let newest = state == State::Closed;
-        let items = self.pages(&path, &query, newest, |i: &Issue| i.number)?;
-        Ok(self.dialect.keep_issues(items, labels, state))
+        let path = format!("/repos/{}/issues", self.config.repo);
+        let items = self.pages(&path, &query, closed, |i: &Issue| i.number)?;
+        Ok(keep_issues(self.github, items, labels, state))
     }
 
     fn create_issue(&self, title: &str, body: &str, labels: &[&Label]) -> Result<Issue, Error> {
-        let labels: Vec<serde_json::Value> =
-            labels.iter().map(|l| self.dialect.label_value(l)).collect();
+        let labels: Vec<_> = labels.iter().map(|l| label_value(self.github, l)).collect();
         let body = json!({ "title": title, "body": body, "labels": labels });
-        let path = format!("{}/issues", self.repo_path);
+        let path = format!("/repos/{}/issues", self.config.repo);
         Ok(self.json(&Method::POST, &path, &[], Some(&body))?.0)
     }
 
     fn edit_issue(&self, number: u64, edit: &Edit) -> Result<(), Error> {
         // Gitea answers 201 here, GitHub 200; any success will do.
-        let path = format!("{}/issues/{number}", self.repo_path);
+        let path = format!("/repos/{}/issues/{number}", self.config.repo);
         let body = serde_json::to_value(edit).unwrap_or_default();
         self.send(&Method::PATCH, &path, &[], Some(&body))?;
         Ok(())
     }
 
     fn comment(&self, number: u64, body: &str) -> Result<(), Error> {
-        let path = format!("{}/issues/{number}/comments", self.repo_path);
+        let path = format!("/repos/{}/issues/{number}/comments", self.config.repo);
         self.send(&Method::POST, &path, &[], Some(&json!({ "body": body })))?;
         Ok(())
     }
 
     fn comments(&self, number: u64) -> Result<Vec<Comment>, Error> {
-        let path = format!("{}/issues/{number}/comments", self.repo_path);
-        if self.dialect.comments_paged {
+        let path = format!("/repos/{}/issues/{number}/comments", self.config.repo);
+        if self.github {
             self.pages(&path, &[], false, |c: &Comment| c.id)
         } else {
             Ok(self.json(&Method::GET, &path, &[], None)?.0)
         }
+    }
+}
+
+fn same_label(github: bool, a: &str, b: &str) -> bool {
+    a == b || (github && a.to_lowercase() == b.to_lowercase())
+}
+
+fn label_value(github: bool, label: &Label) -> serde_json::Value {
+    if github {
+        label.name.clone().into()
+    } else {
+        label.id.into()
+    }
+}
+
+/// The issues of a listing that really are issues, carry every one of
+/// `labels` and are in `state`, each once: no forge's filters are trusted
+/// alone (Gitea drops an unknown label filter silently; GitHub mixes pull
+/// requests in), and an issue opened while the pages are read can push
+/// another onto the next page.
+fn keep_issues(github: bool, items: Vec<Issue>, labels: &[&Label], state: State) -> Vec<Issue> {
+    let mut seen = HashSet::new();
+    let labelled = |i: &Issue| {
+        let has = |want: &&Label| {
+            i.labels
+                .iter()
+                .any(|l| same_label(github, &l.name, &want.name))
+        };
+        labels.iter().all(has)
+    };
+    items
+        .into_iter()
+        .filter(|i| i.pull_request.is_none() && labelled(i) && seen.insert(i.number))
+        .filter(|i| i.state == state)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(number: u64, labels: &[&str], pull: bool) -> Issue {
+        Issue {
+            number,
+            title: "t".into(),
+            body: String::new(),
+            state: State::Open,
+            labels: labels
+                .iter()
+                .map(|name| Label {
+                    id: 1,
+                    name: (*name).into(),
+                })
+                .collect(),
+            author: String::new(),
+            created_at: None,
+            closed_at: None,
+            pull_request: pull.then_some(serde::de::IgnoredAny),
+        }
+    }
+
+    #[test]
+    fn kept_issues_are_issues_with_every_label_once_each() {
+        let label = |name: &str| Label {
+            id: 1,
+            name: name.into(),
+        };
+        let (hb, host) = (label("heartbeat"), label("heartbeat:web1"));
+        let items = || {
+            vec![
+                item(1, &["Heartbeat"], false),
+                item(2, &["heartbeat"], true),
+                item(3, &["heartbeat", "heartbeat:web1"], false),
+                item(3, &["heartbeat", "heartbeat:web1"], false),
+                item(4, &["heartbeat"], false),
+            ]
+        };
+        let numbers = |github: bool, labels: &[&Label]| -> Vec<u64> {
+            keep_issues(github, items(), labels, State::Open)
+                .iter()
+                .map(|i| i.number)
+                .collect()
+        };
+        assert_eq!(numbers(false, &[&hb]), vec![3, 4]);
+        assert_eq!(numbers(true, &[&hb]), vec![1, 3, 4]);
+        assert_eq!(numbers(false, &[&hb, &host]), vec![3]);
+        assert!(keep_issues(false, items(), &[&hb], State::Closed).is_empty());
+    }
+
+    #[test]
+    fn labels_are_named_as_each_forge_wants() {
+        let l = Label {
+            id: 7,
+            name: "heartbeat".into(),
+        };
+        assert_eq!(label_value(false, &l), serde_json::json!(7));
+        assert_eq!(label_value(true, &l), serde_json::json!("heartbeat"));
+        assert!(same_label(true, "Heartbeat", "heartbeat"));
+        assert!(!same_label(false, "Heartbeat", "heartbeat"));
     }
 }

@@ -1,15 +1,13 @@
 //! `--tracker-remind`: one reminder comment per period while the host's
-//! issue stays open. Pure: the hidden marker that records a reminder in
-//! our own comment, and the small cache that spares the comment read;
-//! which period is due is the change engine's rule
-//! ([`crate::alert::reminder_due`], anchored on the issue's opening), and
-//! the choreography is in [`mod@super::sync`].
+//! issue stays open; which period is due is the change engine's rule
+//! ([`crate::alert::reminder_due`], anchored on the issue's opening).
 //!
 //! The forge is the source of truth: a reminder is recorded by
 //! `<!-- heartbeat:remind HOST N -->` in the comment that carries it. The
-//! cache (`<lock file>.remind`) names the issue by number and opening time
-//! (another tracker's issue may bear the same number); a lost, unusable or
-//! foreign cache means "read the comments", never "remind again".
+//! cache (`<lock file>.remind`) only spares reading the comments; it names
+//! the issue by number and opening time (another tracker's issue may bear
+//! the same number), and a lost, unusable or foreign cache means "read the
+//! comments", never "remind again".
 
 use std::path::{Path, PathBuf};
 
@@ -19,7 +17,6 @@ use serde::{Deserialize, Serialize};
 use super::marker::host_word;
 use super::Comment;
 
-/// The cache's format version.
 const CACHE_VERSION: u32 = 1;
 
 const OPEN: &str = "<!-- heartbeat:remind ";
@@ -42,10 +39,9 @@ fn periods_in<'a>(body: &'a str, host: &'a str) -> impl Iterator<Item = u64> + '
 }
 
 /// Whether `period` was reminded on `host`'s issue, read from the comments
-/// the account `me` wrote; markers anyone else typed count for nothing, and
-/// so does a marker for any other period: one from a period not yet begun
-/// (a clock that ran ahead, an absurd number) must not silence the
-/// reminders of every period before it.
+/// the account `me` wrote. A marker for any other period counts for
+/// nothing: one from a period not yet begun (a clock that ran ahead, an
+/// absurd number) must not silence the reminders of every period before it.
 pub(crate) fn reminded(comments: &[Comment], me: &str, host: &str, period: u64) -> bool {
     comments
         .iter()
@@ -54,35 +50,26 @@ pub(crate) fn reminded(comments: &[Comment], me: &str, host: &str, period: u64) 
         .any(|done| done == period)
 }
 
-/// The cache file beside the run lock: the lock's path with `.remind`
-/// appended.
 pub(crate) fn cache_path(lock: &Path) -> PathBuf {
     crate::store::beside(lock, ".remind")
 }
 
-/// What the cache beside the run lock remembers: the newest period known
-/// reminded on one issue.
+/// The newest period known reminded on one issue of `host`. Only a cache
+/// equal to the one a run would write spares reading the comments: one
+/// that says more (a later period, after the clock went back) is not taken
+/// at its word.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Cache {
-    /// [`CACHE_VERSION`].
     pub version: u32,
-    /// The host whose issue it is.
     pub host: String,
-    /// The issue's number.
     pub issue: u64,
     /// When the issue was opened, in seconds since the epoch: with the
-    /// number, which issue it is (a new repository numbers its issues from
-    /// 1 again).
+    /// number, which issue it is (a new repository numbers from 1 again).
     pub opened: i64,
-    /// The newest period known reminded there.
     pub period: u64,
 }
 
 impl Cache {
-    /// The cache that says `period` was reminded on `issue` of `host`,
-    /// opened at `opened`. Only one equal to it spares reading the
-    /// comments: one that says more (a later period, after the clock went
-    /// back) is not taken at its word.
     pub(crate) fn new(host: &str, issue: u64, opened: DateTime<Utc>, period: u64) -> Cache {
         Cache {
             version: CACHE_VERSION,
@@ -99,7 +86,6 @@ impl Cache {
         (cache.version == CACHE_VERSION).then_some(cache)
     }
 
-    /// The cache as one line of JSON.
     pub(crate) fn to_json_line(&self) -> Vec<u8> {
         crate::record::json_line(self)
     }

@@ -4,17 +4,16 @@
 //! - **Nothing without jobs**: with no heartbeat at all nothing is sent, so
 //!   an emptied or wrongly mounted directory never closes an alert.
 //! - **Bounded reads**: who we are, the labels, the open alert issues (all
-//!   hosts, bounded by [`super::client::MAX_PAGES`]) and, only without an
-//!   open issue, the newest page of this host's closed issues (found by the
-//!   host label): a fixed number of requests whatever the repo's history.
+//!   hosts) and, only without an open issue, the newest page of this host's
+//!   closed issues (found by the host label): a fixed number of requests
+//!   whatever the repo's history.
 //! - **Only our own words count**: issues, markers and comment tags are
 //!   trusted only when the checker's own account wrote them; an issue with
 //!   our title opened by a person is never touched.
 //! - **Look before writing again**: a create or comment whose answer was
 //!   lost is looked for before it is sent again, in this run and the next.
-//! - **One open issue per host**: when several of ours are open (two
-//!   checkers set up as one host), the oldest stays and the others are
-//!   closed with a comment pointing to it.
+//! - **One open issue per host**: of several (two checkers set up as one
+//!   host), the oldest stays and the others are closed pointing to it.
 
 use chrono::{DateTime, Utc};
 
@@ -28,7 +27,6 @@ use crate::alert;
 use crate::error::Error;
 use crate::judge::Judgement;
 
-/// How a sync runs.
 #[derive(Clone, Copy)]
 pub(crate) struct Options<'a> {
     pub host: &'a str,
@@ -40,37 +38,33 @@ pub(crate) struct Options<'a> {
     pub remind: Option<Remind<'a>>,
     /// The same jobs across hosts, said once in the issue.
     pub fleet: &'a crate::fleet::Fleet,
-    /// What explains many of the jobs at once, one line each (cron not
-    /// running, the host down, a job others need): named once, first.
+    /// What explains many of the jobs at once (cron not running, the host
+    /// down), one line each: named once, first.
     pub causes: &'a [String],
 }
 
-/// `--tracker-remind`: how often to remind, and the cache that spares the
-/// comment read (see [`super::remind`]). The caller keeps the cache (the
-/// tracker knows no files): it passes what it holds and is told, through
-/// `remember`, what to hold from now on.
+/// `--tracker-remind` every `every` seconds. The caller keeps the cache
+/// that spares the comment read (the tracker knows no files): it passes
+/// what it holds (`None`: lost, so read the comments) and is told through
+/// `remember` what to hold once the forge shows or took a reminder.
 #[derive(Clone, Copy)]
 pub(crate) struct Remind<'a> {
-    /// The period, in seconds.
     pub every: u64,
-    /// The cache as last remembered; `None`: lost, so read the comments.
     pub cached: Option<&'a remind::Cache>,
-    /// Called with the new cache once the forge shows or took a reminder.
     pub remember: &'a dyn Fn(&remind::Cache),
 }
 
-/// What a sync read before it decided.
 struct Seen {
     me: String,
-    label: Option<Label>,
-    host_label: Option<Label>,
+    /// The shared label and the host's, where they exist.
+    labels: [Option<Label>; 2],
     open: Vec<Issue>,
     closed: Option<Issue>,
 }
 
-/// Brings the host's issue in line with the judged `jobs`. Notes for a
-/// person (warnings, and in a dry run what would be sent) go to `say`, one
-/// message per call. Returns what was decided.
+/// Brings the host's issue in line with the judged `jobs`; returns what
+/// was decided. Notes for a person (warnings, and in a dry run what would
+/// be sent) go to `say`, one message per call.
 pub(crate) fn sync(
     forge: &dyn Forge,
     opts: &Options<'_>,
@@ -104,28 +98,7 @@ pub(crate) fn sync(
     };
     match &decision {
         Decision::Nothing | Decision::Acknowledged { shrink_to: None } => {}
-        Decision::Create => {
-            let (title, body) = (title(), body());
-            if opts.dry_run {
-                if seen.label.is_none() {
-                    (w.say)(format!("dry run: would create label `{}`", opts.label));
-                }
-                (w.say)(format!(
-                    "dry run: would open an issue titled `{title}` with label `{}`:\n{body}",
-                    opts.label
-                ));
-            } else {
-                let label = match seen.label.clone() {
-                    Some(label) => label,
-                    None => w.ensure_label(opts.label)?,
-                };
-                let host_label = match seen.host_label.clone() {
-                    Some(label) => label,
-                    None => w.ensure_label(&text::host_label(opts.label, opts.host))?,
-                };
-                w.create_issue(&label, &host_label, &title, &body)?;
-            }
-        }
+        Decision::Create => w.open(&seen.labels, &title(), &body())?,
         Decision::Update {
             went_bad,
             recovered,
@@ -178,38 +151,33 @@ pub(crate) fn sync(
         }
     }
     if let (Decision::Nothing, Some(issue)) = (&decision, kept) {
-        remind_if_due(&mut w, issue, jobs, &alerts)?;
+        w.remind(issue, jobs, &alerts)?;
     }
-    if let Some(kept) = kept {
-        for replica in &seen.open[1..] {
-            let comment = text::duplicate_comment(opts.host, kept.number);
-            w.close(replica.number, &comment, jobs, &[], &[])?;
-            if !opts.dry_run {
-                (w.say)(format!(
-                    "warning: closed issue #{}, a second open issue for host `{}`; #{} stays open (do two machines report as this host?)",
-                    replica.number,
-                    crate::escape::terminal(opts.host),
-                    kept.number
-                ));
-            }
+    for replica in seen.open.iter().skip(1) {
+        let kept = seen.open[0].number;
+        let comment = text::duplicate_comment(opts.host, kept);
+        w.close(replica.number, &comment, jobs, &[], &[])?;
+        if !opts.dry_run {
+            (w.say)(format!(
+                "warning: closed issue #{}, a second open issue for host `{}`; #{kept} stays open (do two machines report as this host?)",
+                replica.number,
+                crate::escape::terminal(opts.host),
+            ));
         }
     }
     Ok(decision)
 }
 
-/// The reads of a sync, in a fixed, bounded number of requests.
 fn read(forge: &dyn Forge, opts: &Options<'_>) -> Result<Seen, Error> {
     let me = forge.me()?;
-    let host_label_name = text::host_label(opts.label, opts.host);
-    let found = forge.find_labels(&[opts.label, &host_label_name])?;
-    let named = |name: &str| {
-        found
-            .iter()
-            .find(|l| l.name.eq_ignore_ascii_case(name))
-            .cloned()
-    };
-    let (label, host_label) = (named(opts.label), named(&host_label_name));
-    let open = match &label {
+    let names = [
+        opts.label.to_owned(),
+        text::host_label(opts.label, opts.host),
+    ];
+    let found = forge.find_labels(&[&names[0], &names[1]])?;
+    let named = |name: String| found.iter().find(|l| l.name.eq_ignore_ascii_case(&name));
+    let labels = names.map(|name| named(name).cloned());
+    let open = match &labels[0] {
         Some(label) => mine(forge.list_issues(&[label], State::Open)?, opts.host, &me),
         None => Vec::new(),
     };
@@ -217,8 +185,8 @@ fn read(forge: &dyn Forge, opts: &Options<'_>) -> Result<Seen, Error> {
     // host's most recently closed issue (by number where the server gives
     // no closing time), whoever closed it. The host's issues are opened one
     // after another, so its newest page holds it.
-    let closed = match (&label, &host_label, open.is_empty()) {
-        (Some(label), Some(host_label), true) => {
+    let closed = match (&labels, open.is_empty()) {
+        ([Some(label), Some(host_label)], true) => {
             let newest = forge.list_issues(&[label, host_label], State::Closed)?;
             mine(newest, opts.host, &me)
                 .into_iter()
@@ -228,15 +196,14 @@ fn read(forge: &dyn Forge, opts: &Options<'_>) -> Result<Seen, Error> {
     };
     Ok(Seen {
         me,
-        label,
-        host_label,
+        labels,
         open,
         closed,
     })
 }
 
-/// The issues among `issues` that are `host`'s and were opened by the
-/// checker's own account `me`, oldest first.
+/// The issues among `issues` that are `host`'s and were opened by `me`,
+/// oldest first.
 pub(super) fn mine(issues: Vec<Issue>, host: &str, me: &str) -> Vec<Issue> {
     let prefix = text::title_prefix(host);
     let mut mine: Vec<Issue> = issues
@@ -248,58 +215,13 @@ pub(super) fn mine(issues: Vec<Issue>, host: &str, me: &str) -> Vec<Issue> {
 }
 
 /// The reminder period due on the open `issue` while the jobs in `alerts`
-/// are bad, if `--tracker-remind` is on: the change engine's rule
-/// ([`alert::reminder_due`]), anchored on the issue's opening. Pure, no
-/// request.
-fn due(opts: &Options<'_>, issue: &Issue, alerts: &Jobs) -> Option<u64> {
+/// are bad, if `--tracker-remind` is on, anchored on the issue's opening.
+pub(super) fn due(opts: &Options<'_>, issue: &Issue, alerts: &Jobs) -> Option<u64> {
     let remind = opts.remind?;
     alert::reminder_due(alerts, issue.created_at?, opts.checked_at, remind.every)
 }
 
-/// `--tracker-remind` on an unchanged open issue: when a period is due and
-/// the cache does not already say it was reminded, reads the comments
-/// (once) and posts the reminder unless one of our own comments already
-/// carries this period's marker. The cache is written only after the
-/// forge showed or took the reminder, so a lost cache costs one read,
-/// never a second reminder.
-fn remind_if_due(
-    w: &mut Writer<'_, '_>,
-    issue: &Issue,
-    jobs: &[Judgement],
-    alerts: &Jobs,
-) -> Result<(), Error> {
-    let opts = w.opts;
-    let Some(remind) = opts.remind else {
-        return Ok(());
-    };
-    let Some(opened) = issue.created_at else {
-        // Said, not skipped in silence: reminders were asked for.
-        (w.say)(format!(
-            "warning: issue #{} came without a creation time in RFC 3339 (`created_at`), so --tracker-remind cannot count its periods; no reminder is posted",
-            issue.number
-        ));
-        return Ok(());
-    };
-    let Some(period) = due(opts, issue, alerts) else {
-        return Ok(());
-    };
-    let cache = remind::Cache::new(opts.host, issue.number, opened, period);
-    if remind.cached == Some(&cache) {
-        return Ok(());
-    }
-    let open_for = u64::try_from((opts.checked_at - opened).num_seconds()).unwrap_or(0);
-    let comment = format!(
-        "{}\n{}",
-        text::reminder(opts.host, jobs, open_for, remind.every),
-        remind::marker(opts.host, period)
-    );
-    if w.remind(issue.number, &comment, period)? && !opts.dry_run {
-        (remind.remember)(&cache);
-    }
-    Ok(())
-}
-
-/// The tag of a comment whose change leaves `jobs` on the host's issue.
+/// The tag of a comment whose change leaves `jobs` on the issue.
 pub(super) fn tag(host: &str, jobs: &Jobs) -> String {
     Marker::new(host, jobs.clone()).comment_tag()
 }

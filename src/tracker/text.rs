@@ -1,11 +1,8 @@
-//! The words of the alert issue: its title, its body (a table of the bad
-//! jobs and the marker), and the comments. Markdown for GitHub and Gitea.
-//!
-//! Text from heartbeat files (job names, hosts, reasons) is untrusted: it
-//! is rendered inert, as an inline code span, so that `@admin` mentions
-//! nobody, `#1` links no issue and a URL is no link, in both forges'
-//! Markdown. Numbers are formatted as in every other output: ratios `0.0x`,
-//! a missing value `-`.
+//! The words of the alert issue, in the Markdown of GitHub and Gitea: its
+//! title, its body (a table of the bad jobs and the marker), the comments.
+//! Text from heartbeat files (job names, hosts, reasons) is untrusted: it is
+//! rendered [`inert`]. Lists of jobs are bounded, so that the issue stays
+//! far under every forge's size limit (GitHub's is 65,536 characters).
 
 use std::collections::HashMap;
 
@@ -18,15 +15,11 @@ use crate::fleet::Fleet;
 use crate::judge::{Judgement, Status};
 use crate::record::format_duration;
 
-/// The start of every title hb-check gives its issues.
-pub(crate) const TITLE_TAG: &str = "[heartbeat-checker]";
-
-/// The description of a label hb-check creates.
 pub(crate) const LABEL_DESCRIPTION: &str =
     "cron jobs that cron-heartbeat found stale, failed, invalid or missing";
 
-/// `text` as an inline code span: inert in GitHub- and Gitea-flavoured
-/// Markdown (no mention, reference, link, emphasis or HTML). Control
+/// `text` as an inline code span, so that `@admin` mentions nobody, `#1`
+/// links no issue and a URL is no link (nor emphasis, nor HTML). Control
 /// characters show as `\u{..}`; the fence is longer than any run of
 /// backticks inside.
 pub(crate) fn inert(text: &str) -> String {
@@ -36,11 +29,9 @@ pub(crate) fn inert(text: &str) -> String {
     }
     let longest = plain.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest + 1);
-    let pad = if plain.starts_with(['`', ' ']) || plain.ends_with(['`', ' ']) {
-        " "
-    } else {
-        ""
-    };
+    // A span that begins or ends with a backtick or a space needs padding.
+    let edge = plain.starts_with(['`', ' ']) || plain.ends_with(['`', ' ']);
+    let pad = if edge { " " } else { "" };
     format!("{fence}{pad}{plain}{pad}{fence}")
 }
 
@@ -53,30 +44,29 @@ pub(crate) fn inert_cell(text: &str) -> String {
 /// The title prefix that marks a host's issues. It ends with the colon, so
 /// host `web1` never claims `web10`'s issue.
 pub(crate) fn title_prefix(host: &str) -> String {
-    format!("{TITLE_TAG} {host}:")
+    format!("[heartbeat-checker] {host}:")
 }
 
-/// The issue title for `count` bad jobs.
 pub(crate) fn title(host: &str, count: usize) -> String {
     format!("{} {count} job(s) need attention", title_prefix(host))
 }
 
-/// The title of an issue hb-check closed: every job recovered, or some
-/// are paused (`paused` of them) and the `recovered` others recovered.
+/// The title of an issue hb-check closed, with `paused` of its jobs paused
+/// and `recovered` recovered.
 pub(crate) fn closed_title(host: &str, paused: usize, recovered: usize) -> String {
-    match (paused, recovered) {
-        (0, _) => format!("{} all jobs recovered", title_prefix(host)),
-        (n, 0) => format!("{} {n} job(s) paused", title_prefix(host)),
-        (n, _) => format!("{} {n} job(s) paused, others recovered", title_prefix(host)),
-    }
+    let what = match (paused, recovered) {
+        (0, _) => "all jobs recovered".to_owned(),
+        (n, 0) => format!("{n} job(s) paused"),
+        (n, _) => format!("{n} job(s) paused, others recovered"),
+    };
+    format!("{} {what}", title_prefix(host))
 }
 
 /// The label that marks one host's issues besides the shared one
 /// (`heartbeat:web1`), so that the host's closed issues are found in one
-/// request however many other hosts' issues the repo holds. A host whose
-/// name is long or holds other characters than letters, digits, `.`, `_`
-/// and `-` gets a digest instead, since labels are short and a comma would
-/// split the listing's label filter.
+/// request however many issues the repo holds. A long or not [`is_plain`]
+/// host gets a digest instead: labels are short, and a comma would split
+/// the listing's label filter.
 pub(crate) fn host_label(label: &str, host: &str) -> String {
     let name = format!("{label}:{host}");
     if is_plain(host) && name.len() <= 50 {
@@ -86,19 +76,22 @@ pub(crate) fn host_label(label: &str, host: &str) -> String {
     format!("{short}:host-{:016x}", fnv(host.bytes()))
 }
 
-/// The most characters the issue body's table of bad jobs takes, and a
-/// reminder's list: past it the jobs are counted, not named, so the body
-/// (with the marker, see [`super::marker::MARKER_JOBS_MAX_CHARS`]) stays
-/// far under every forge's limit (GitHub's is 65,536 characters).
-pub(crate) const TABLE_MAX_CHARS: usize = 24_000;
+/// The most characters of the body's table of bad jobs (with the marker's
+/// [`super::marker::MARKER_JOBS_MAX_CHARS`]) and of a reminder's list.
+const TABLE_MAX_CHARS: usize = 24_000;
 
-/// The most characters one list of jobs in a comment takes (went bad,
-/// changed, recovered, paused), past which the jobs are counted.
-pub(crate) const LIST_MAX_CHARS: usize = 6_000;
+/// The most characters of one list of jobs in a comment.
+const LIST_MAX_CHARS: usize = 6_000;
 
 /// `items` joined by `sep` while the text stays within `budget`
-/// characters (bytes, which are never fewer), and how many were left out.
-fn within(items: impl Iterator<Item = String>, sep: &str, budget: usize) -> (String, usize) {
+/// characters (bytes, which are never fewer), then `more` of how many were
+/// left out, if any.
+fn within(
+    items: impl Iterator<Item = String>,
+    sep: &str,
+    budget: usize,
+    more: impl Fn(usize) -> String,
+) -> String {
     let mut out = String::new();
     let mut left = 0;
     for item in items {
@@ -109,17 +102,18 @@ fn within(items: impl Iterator<Item = String>, sep: &str, budget: usize) -> (Str
             left += 1;
         }
     }
-    (out, left)
+    if left > 0 {
+        out += &more(left);
+    }
+    out
 }
 
 /// `items` joined by `, ` within [`LIST_MAX_CHARS`], the rest counted:
 /// `` `a` (stale), `b` (failed) and 9,998 more ``.
 pub(super) fn named(items: impl Iterator<Item = String>) -> String {
-    let (mut text, left) = within(items, ", ", LIST_MAX_CHARS);
-    if left > 0 {
-        text.push_str(&format!(" and {left} more"));
-    }
-    text
+    within(items, ", ", LIST_MAX_CHARS, |left| {
+        format!(" and {left} more")
+    })
 }
 
 fn or_dash(value: Option<String>) -> String {
@@ -149,16 +143,14 @@ pub(crate) fn body(host: &str, jobs: &[Judgement], fleet: &Fleet, at: DateTime<U
             or_dash(j.reason.as_deref().map(inert_cell)),
         )
     });
-    let (table, left) = within(rows, "", TABLE_MAX_CHARS);
-    out.push_str(&table);
-    if left > 0 {
-        out.push_str(&format!(
+    out += &within(rows, "", TABLE_MAX_CHARS, |left| {
+        format!(
             "\n{left} more job(s) need attention and are not listed here, to keep this issue \
              within the tracker's size limit: `hb-check` or `night-watch --panel` on {host_md} \
              shows every one.\n"
-        ));
-    }
-    out.push_str(&format!(
+        )
+    });
+    out += &format!(
         "\nChecked at {}. hb-check edits this issue when the set of bad jobs changes \
          and closes it when every job recovers. Closing it by hand acknowledges these jobs: \
          no new issue is opened for them until one of them recovers and goes bad again, \
@@ -166,15 +158,12 @@ pub(crate) fn body(host: &str, jobs: &[Judgement], fleet: &Fleet, at: DateTime<U
          To retire a job on purpose, run `hb-write --retire JOB` on {host_md} and drop \
          the job from `--expect` (`HB_EXPECT`).\n\n",
         stamp(at)
-    ));
-    out.push_str(&Marker::new(host, alert_set(host, jobs)).render());
-    out.push('\n');
-    out
+    );
+    out + &Marker::new(host, alert_set(host, jobs)).render() + "\n"
 }
 
-/// The body of an issue hb-check closes: every job recovered or is
-/// paused, and an empty marker, so that the close is not taken for an
-/// acknowledgement.
+/// The body of an issue hb-check closes, with an empty marker, so that the
+/// close is not taken for an acknowledgement.
 pub(crate) fn closed_body(
     host: &str,
     jobs: &[Judgement],
@@ -182,32 +171,22 @@ pub(crate) fn closed_body(
     paused: &[(String, Option<Status>)],
     checked_at: DateTime<Utc>,
 ) -> String {
+    let (host_md, at) = (inert(host), stamp(checked_at));
     let mut out = if paused.is_empty() {
-        format!(
-            "All jobs on {} recovered by {}; hb-check closed this issue.\n\n",
-            inert(host),
-            stamp(checked_at)
-        )
+        format!("All jobs on {host_md} recovered by {at}; hb-check closed this issue.\n\n")
     } else {
+        let paused = paused_list(host, paused.iter().map(|(j, s)| (j, *s)), jobs);
+        let others = (!recovered.is_empty()).then_some(", others recovered");
         format!(
-            "No job on {} needs attention by {}: {}{}. hb-check closed this issue; \
+            "No job on {host_md} needs attention by {at}: {paused}{}. hb-check closed this issue; \
              a paused job that is still bad when its pause ends alerts again.\n\n",
-            inert(host),
-            stamp(checked_at),
-            paused_list(host, paused.iter().map(|(j, s)| (j, *s)), jobs),
-            if recovered.is_empty() {
-                ""
-            } else {
-                ", others recovered"
-            }
+            others.unwrap_or_default()
         )
     };
     if !recovered.is_empty() {
-        out.push_str(&format!("Recovered: {}.\n\n", list(recovered)));
+        out += &format!("Recovered: {}.\n\n", list(recovered));
     }
-    out.push_str(&Marker::new(host, Jobs::new()).render());
-    out.push('\n');
-    out
+    out + &Marker::new(host, Jobs::new()).render() + "\n"
 }
 
 /// The jobs of `paused` as `` `backup` paused until 2026-11-22T06:00:00Z
@@ -254,8 +233,8 @@ fn list(jobs: &[(String, Status)]) -> String {
     )
 }
 
-/// The comment on an edited issue: what went bad, what changed, what
-/// recovered and what is paused (never called recovered).
+/// The comment on an edited issue: what went bad, changed, recovered and
+/// is paused (never called recovered).
 pub(crate) fn update_comment(
     host: &str,
     jobs: &[Judgement],
@@ -315,11 +294,8 @@ pub(crate) fn close_comment(
         parts.push("Every job recovered.".to_owned());
     }
     if let Some(opened) = opened {
-        let open_for = u64::try_from((now - opened).num_seconds()).unwrap_or(0);
-        parts.push(format!(
-            "This issue was open for {}.",
-            format_duration(open_for)
-        ));
+        let open_for = format_duration(u64::try_from((now - opened).num_seconds()).unwrap_or(0));
+        parts.push(format!("This issue was open for {open_for}."));
     }
     parts.push("Closing it.".to_owned());
     parts.join(" ")
@@ -329,10 +305,9 @@ pub(crate) fn close_comment(
 /// every `every` seconds: how long each bad job has been bad, as far as its
 /// heartbeat tells.
 pub(crate) fn reminder(host: &str, jobs: &[Judgement], open_for: u64, every: u64) -> String {
-    let mut out = format!(
-        "Reminder: this issue has been open for {}; hb-check reminds every {} while it stays open.\n\n",
-        format_duration(open_for),
-        format_duration(every)
+    let (open_for, every) = (format_duration(open_for), format_duration(every));
+    let out = format!(
+        "Reminder: this issue has been open for {open_for}; hb-check reminds every {every} while it stays open.\n\n"
     );
     let lines = jobs.iter().filter(|j| j.status.is_alert()).map(|j| {
         let how_long = match (j.status, j.age_seconds) {
@@ -342,31 +317,23 @@ pub(crate) fn reminder(host: &str, jobs: &[Judgement], open_for: u64, every: u64
                     .filter(|n| *n > 1)
                     .map(|n| format!(", {n} runs in a row"))
                     .unwrap_or_default();
-                format!(
-                    "failed since its last run {} ago{runs}",
-                    format_duration(age)
-                )
+                let age = format_duration(age);
+                format!("failed since its last run {age} ago{runs}")
             }
             (Status::Stale, Some(age)) => format!("silent for {}", format_duration(age)),
             (_, Some(age)) => format!("last heartbeat {} ago", format_duration(age)),
             (_, None) => "no usable heartbeat".to_owned(),
         };
-        format!(
-            "- {} {}: {how_long}\n",
-            inert(&alert_key(host, j)),
-            j.status
-        )
+        let key = inert(&alert_key(host, j));
+        format!("- {key} {}: {how_long}\n", j.status)
     });
-    let (list, left) = within(lines, "", TABLE_MAX_CHARS);
-    out.push_str(&list);
-    if left > 0 {
-        out.push_str(&format!("- and {left} more\n"));
-    }
-    out
+    out + &within(lines, "", TABLE_MAX_CHARS, |left| {
+        format!("- and {left} more\n")
+    })
 }
 
-/// The comment on a second issue for the same host (two checkers set up as
-/// one host, racing): it points to the issue that stays open.
+/// The comment on a second issue for the same host: it points to the one
+/// that stays open.
 pub(crate) fn duplicate_comment(host: &str, kept: u64) -> String {
     format!(
         "Another open issue, #{kept}, is about {} too; hb-check keeps the oldest and closes this one. \

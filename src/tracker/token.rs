@@ -1,6 +1,6 @@
-//! The tracker token: a secret that never shows, read from
-//! `HB_TRACKER_TOKEN` or from a file only its owner may read, through the
-//! store's bounded, non-blocking reader.
+//! The tracker token (and ntfy's): a secret that never shows, read from the
+//! environment or from a file only its owner may read, through the store's
+//! bounded, non-blocking reader.
 
 use std::fmt;
 use std::io;
@@ -10,14 +10,11 @@ use std::path::Path;
 use crate::error::Error;
 use crate::store::open::{open_regular, read_capped, Links, Refused};
 
-/// The environment variable that holds the tracker token.
 pub(crate) const TOKEN_ENV: &str = "HB_TRACKER_TOKEN";
 
-/// The largest token file read, in bytes.
 const TOKEN_FILE_MAX: u64 = 64 * 1024;
 
-/// A secret API token. Its `Debug` and `Display` never show it; only the
-/// HTTP client reads it, to send it in the `Authorization` header.
+/// A secret API token: it has no `Display`, and its `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Token(String);
 
@@ -40,11 +37,8 @@ impl Token {
     /// inside: no header can carry it, and sending the request without it
     /// would fail as if the server refused the token.
     fn one_word(text: &str, what: &str, origin: &str) -> Result<(), Error> {
-        if text
-            .trim()
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control())
-        {
+        let bad = |c: char| c.is_whitespace() || c.is_control();
+        if text.trim().chars().any(bad) {
             return Err(Error::tracker_config(format!(
                 "the {what} token in {origin} holds a space, a line break or a control character; a token is one word on one line"
             )));
@@ -52,9 +46,8 @@ impl Token {
         Ok(())
     }
 
-    /// Reads the token from `file` when one is given, else from the
-    /// `HB_TRACKER_TOKEN` environment variable. A file that group or others
-    /// may read is refused.
+    /// Reads the token from `file` when one is given, else from
+    /// `HB_TRACKER_TOKEN`.
     pub(crate) fn load(file: Option<&Path>) -> Result<Token, Error> {
         match file {
             Some(path) => Token::from_file(path, "tracker"),
@@ -66,8 +59,8 @@ impl Token {
         }
     }
 
-    /// Reads the token from a file that only its owner may read; `what`
-    /// says whose token it is (`tracker`, `ntfy`) in errors.
+    /// Reads the token from a file that group and others may not read;
+    /// `what` says whose token it is (`tracker`, `ntfy`) in errors.
     pub(crate) fn from_file(path: &Path, what: &'static str) -> Result<Token, Error> {
         // What the store refused, or `other` for a refusal of its own.
         let io_err = |refused: Refused, other: &str| Error::TokenFile {
@@ -91,13 +84,8 @@ impl Token {
         let too_large =
             format!("it is larger than the {TOKEN_FILE_MAX} bytes a token file may have");
         let bytes = read_capped(file, &meta, TOKEN_FILE_MAX).map_err(|r| io_err(r, &too_large))?;
-        let text = String::from_utf8(bytes).map_err(|_| {
-            let utf8 = io::Error::new(
-                io::ErrorKind::InvalidData,
-                "stream did not contain valid UTF-8",
-            );
-            io_err(Refused::Io(utf8), "")
-        })?;
+        // std's own error for text that is not UTF-8.
+        let text = io::read_to_string(&bytes[..]).map_err(|e| io_err(Refused::Io(e), ""))?;
         let shown = crate::escape::terminal_path(path);
         Token::one_word(&text, what, &shown)?;
         Token::new(&text)
@@ -117,12 +105,6 @@ impl fmt::Debug for Token {
     }
 }
 
-impl fmt::Display for Token {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<redacted>")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,7 +114,7 @@ mod tests {
     fn tokens_never_show() {
         let token = Token::new("  s3cr3t-value\n").unwrap();
         assert_eq!(token.secret(), "s3cr3t-value");
-        assert!(!format!("{token:?} {token}").contains("s3cr3t"));
+        assert!(!format!("{token:?}").contains("s3cr3t"));
         assert!(Token::new(" \n").is_none());
     }
 
@@ -179,6 +161,20 @@ mod tests {
         let err = Token::from_file(&big, "tracker").unwrap_err().to_string();
         assert!(err.contains("larger than the 65536 bytes"), "{err}");
         assert!(!err.contains("xxx"), "{err}");
+    }
+
+    #[test]
+    fn a_token_file_that_is_not_utf8_says_so() {
+        use std::fs::{self, Permissions};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("token");
+        fs::write(&path, b"tk_\xff").unwrap();
+        fs::set_permissions(&path, Permissions::from_mode(0o600)).unwrap();
+        let err = Token::from_file(&path, "ntfy").unwrap_err().to_string();
+        assert!(
+            err.ends_with(": stream did not contain valid UTF-8"),
+            "{err}"
+        );
     }
 
     #[test]

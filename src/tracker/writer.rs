@@ -1,16 +1,15 @@
 //! The writes of a sync, each sent at most once, looking before it writes
-//! again; in a dry run each says what it would send instead.
+//! again ([`write_once`]); in a dry run each says what it would send instead.
 
 use super::marker::{comment_tag_in, Jobs};
 use super::remind;
-use super::sync::{mine, tag, Options};
+use super::sync::{due, mine, tag, Options};
 use super::text;
 use super::{Edit, Forge, Issue, Label, State};
 use crate::error::Error;
 use crate::http::retry::{classify, Class};
 use crate::judge::{Judgement, Status};
 
-/// The writes of a sync; in a dry run, each says what it would send.
 pub(super) struct Writer<'a, 'b> {
     pub(super) forge: &'a dyn Forge,
     pub(super) opts: &'a Options<'a>,
@@ -19,17 +18,15 @@ pub(super) struct Writer<'a, 'b> {
 }
 
 impl Writer<'_, '_> {
-    /// Finds or creates a label. A 422 may mean another host's run created
-    /// it a moment ago (or, on GitHub, that it exists in another case): look
-    /// once more before giving up.
-    pub(super) fn ensure_label(&mut self, name: &str) -> Result<Label, Error> {
+    /// Creates a label. A 422 may mean another host's run created it a
+    /// moment ago (or, on GitHub, that it exists in another case): look once
+    /// more before giving up.
+    fn create_label(&self, name: &str) -> Result<Label, Error> {
         let look = || -> Result<Option<Label>, Error> {
             Ok(self.forge.find_labels(&[name])?.into_iter().next())
         };
-        match write_once(
-            || self.forge.create_label(name, text::LABEL_DESCRIPTION),
-            &look,
-        ) {
+        let create = || self.forge.create_label(name, text::LABEL_DESCRIPTION);
+        match write_once(create, &look) {
             Err(Error::Tracker(err)) if err.status() == Some(422) => {
                 look()?.ok_or(Error::Tracker(err))
             }
@@ -37,22 +34,34 @@ impl Writer<'_, '_> {
         }
     }
 
-    pub(super) fn create_issue(
+    /// Opens the host's issue, creating the two `labels` (shared, host's)
+    /// where they are `None`.
+    pub(super) fn open(
         &mut self,
-        label: &Label,
-        host_label: &Label,
+        labels: &[Option<Label>; 2],
         title: &str,
         body: &str,
     ) -> Result<(), Error> {
+        let name = self.opts.label;
+        if self.opts.dry_run {
+            if labels[0].is_none() {
+                (self.say)(format!("dry run: would create label `{name}`"));
+            }
+            (self.say)(format!(
+                "dry run: would open an issue titled `{title}` with label `{name}`:\n{body}"
+            ));
+            return Ok(());
+        }
+        let host_name = text::host_label(name, self.opts.host);
+        let or_new =
+            |l: &Option<Label>, name| l.clone().map_or_else(|| self.create_label(name), Ok);
+        let (label, host_label) = (or_new(&labels[0], name)?, or_new(&labels[1], &host_name)?);
         let look = || -> Result<Option<Issue>, Error> {
-            let open = self.forge.list_issues(&[label], State::Open)?;
+            let open = self.forge.list_issues(&[&label], State::Open)?;
             Ok(mine(open, self.opts.host, self.me).into_iter().next())
         };
-        write_once(
-            || self.forge.create_issue(title, body, &[label, host_label]),
-            &look,
-        )
-        .map(|_| ())
+        let create = || self.forge.create_issue(title, body, &[&label, &host_label]);
+        write_once(create, &look).map(drop)
     }
 
     /// Posts `comment`, tagged with `tag`, on issue `number`, unless the last
@@ -84,31 +93,58 @@ impl Writer<'_, '_> {
         write_once(|| self.forge.comment(number, &body), &posted)
     }
 
-    /// Posts the reminder `comment` for `period` on issue `number`, unless
-    /// a comment our account wrote there already records this period. Returns whether the forge holds the reminder now (false
-    /// in a dry run).
+    /// `--tracker-remind` on an unchanged open issue: when a period is due
+    /// and the cache does not say it was reminded, posts the reminder unless
+    /// one of our own comments carries this period's marker. The cache is
+    /// written only once the forge showed or took the reminder, so a lost
+    /// cache costs one read, never a second reminder.
     pub(super) fn remind(
         &mut self,
-        number: u64,
-        comment: &str,
-        period: u64,
-    ) -> Result<bool, Error> {
-        let host = self.opts.host;
+        issue: &Issue,
+        jobs: &[Judgement],
+        alerts: &Jobs,
+    ) -> Result<(), Error> {
+        let (opts, number) = (self.opts, issue.number);
+        let Some(remind) = opts.remind else {
+            return Ok(());
+        };
+        let Some(opened) = issue.created_at else {
+            // Said, not skipped in silence: reminders were asked for.
+            (self.say)(format!(
+                "warning: issue #{number} came without a creation time in RFC 3339 (`created_at`), so --tracker-remind cannot count its periods; no reminder is posted"
+            ));
+            return Ok(());
+        };
+        let Some(period) = due(opts, issue, alerts) else {
+            return Ok(());
+        };
+        let cache = remind::Cache::new(opts.host, number, opened, period);
+        if remind.cached == Some(&cache) {
+            return Ok(());
+        }
         let posted = || -> Result<Option<()>, Error> {
             let comments = self.forge.comments(number)?;
-            Ok(remind::reminded(&comments, self.me, host, period).then_some(()))
+            Ok(remind::reminded(&comments, self.me, opts.host, period).then_some(()))
         };
-        if posted()?.is_some() {
-            return Ok(true);
+        if posted()?.is_none() {
+            let open_for = u64::try_from((opts.checked_at - opened).num_seconds()).unwrap_or(0);
+            let comment = format!(
+                "{}\n{}",
+                text::reminder(opts.host, jobs, open_for, remind.every),
+                remind::marker(opts.host, period)
+            );
+            if opts.dry_run {
+                (self.say)(format!(
+                    "dry run: would remind on issue #{number}:\n{comment}"
+                ));
+                return Ok(());
+            }
+            write_once(|| self.forge.comment(number, &comment), &posted)?;
         }
-        if self.opts.dry_run {
-            (self.say)(format!(
-                "dry run: would remind on issue #{number}:\n{comment}"
-            ));
-            return Ok(false);
+        if !opts.dry_run {
+            (remind.remember)(&cache);
         }
-        write_once(|| self.forge.comment(number, comment), &posted)?;
-        Ok(true)
+        Ok(())
     }
 
     pub(super) fn edit(&mut self, number: u64, edit: &Edit, what: &str) -> Result<(), Error> {
@@ -126,8 +162,8 @@ impl Writer<'_, '_> {
         self.forge.edit_issue(number, edit)
     }
 
-    /// Comments `comment` on issue `number` and closes it, saying the
-    /// `recovered` and `paused` jobs, with an empty marker.
+    /// Comments `comment` on issue `number` and closes it with a body that
+    /// says the `recovered` and `paused` jobs and an empty marker.
     pub(super) fn close(
         &mut self,
         number: u64,
