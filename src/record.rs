@@ -14,7 +14,7 @@ mod name;
 mod value;
 
 pub(crate) use last::LastRun;
-pub(crate) use name::{user_job, validate_host, validate_job};
+pub(crate) use name::{is_plain, user_job, validate_host, validate_job};
 pub use value::format_duration;
 pub(crate) use value::{
     parse_count, parse_exit_code, parse_exit_codes, parse_factor, parse_interval, parse_now,

@@ -52,6 +52,16 @@ pub(crate) fn user_job(user: Option<&str>, job: &str) -> String {
 
 /// Checks a job name against `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`.
 ///
+/// Whether `text` is non-empty and made of letters, digits, `.`, `_` and
+/// `-` only: safe in a file name, a URL path, a label and an HTML comment
+/// as it is.
+pub(crate) fn is_plain(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
 /// The rule keeps a job name safe as a file name: no path separators, no
 /// leading dot, no spaces or control characters.
 pub(crate) fn validate_job(job: &str) -> Result<(), Error> {
@@ -61,10 +71,7 @@ pub(crate) fn validate_job(job: &str) -> Result<(), Error> {
         "it is longer than 128 characters"
     } else if !job.as_bytes()[0].is_ascii_alphanumeric() {
         "it must start with a letter or digit"
-    } else if !job
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-    {
+    } else if !is_plain(job) {
         "only letters, digits, `.`, `_` and `-` are allowed"
     } else {
         return Ok(());

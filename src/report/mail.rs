@@ -149,9 +149,8 @@ pub(crate) fn parse_mailbox(text: &str) -> Result<Mailbox, Error> {
 /// letters, digits, `.`, `_` and `-`, not starting with `-` or `.`, at
 /// most 32 characters (what `useradd` allows).
 fn is_user_name(name: &str) -> bool {
-    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
     name.len() <= 32
-        && name.chars().all(allowed)
+        && crate::record::is_plain(name)
         && name.chars().next().is_some_and(|c| c != '-' && c != '.')
 }
 

@@ -4,10 +4,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::marker::is_plain;
 use super::token::{Token, TOKEN_ENV};
 use crate::error::Error;
 use crate::escape::terminal;
+use crate::record::is_plain;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Kind {

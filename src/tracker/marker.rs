@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::judge::Status;
+use crate::record::is_plain;
 
 pub(crate) use crate::alert::Jobs;
 
@@ -54,15 +55,6 @@ pub(crate) fn fnv(bytes: impl IntoIterator<Item = u8>) -> u64 {
         .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
             (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
         })
-}
-
-/// Whether `text` is non-empty and made of letters, digits, `.`, `_` and
-/// `-` only: safe in a URL path, a label and an HTML comment as it is.
-pub(crate) fn is_plain(text: &str) -> bool {
-    !text.is_empty()
-        && text
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
 }
 
 /// How a host is written in a hidden marker: its name when [`is_plain`],

@@ -9,11 +9,12 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::decide::{alert_key, alert_set};
-use super::marker::{fnv, is_plain, Jobs, Marker};
+use super::marker::{fnv, Jobs, Marker};
 use crate::escape;
 use crate::fleet::Fleet;
 use crate::judge::{Judgement, Status};
 use crate::record::format_duration;
+use crate::record::is_plain;
 
 pub(crate) const LABEL_DESCRIPTION: &str =
     "cron jobs that cron-heartbeat found stale, failed, invalid or missing";
