@@ -44,6 +44,20 @@ pub(crate) enum Refused {
 }
 
 impl Refused {
+    /// The reason a record file of the heartbeat directory (a heartbeat, a
+    /// pause: `what`) was not read, the same words for each.
+    pub(crate) fn record_reason(self, what: &str, cap: u64) -> String {
+        match self {
+            Refused::Io(e) => format!("cannot read: {e}"),
+            Refused::Link => format!("a symbolic link; a {what} must be a regular file"),
+            Refused::Kind(kind) => format!("{kind}; a {what} must be a regular file"),
+            Refused::TooLarge(len) => {
+                format!("the file is {len} bytes, more than a {what}'s {cap}")
+            }
+            Refused::Grew => format!("the file grew past a {what}'s {cap} bytes"),
+        }
+    }
+
     pub(crate) fn is_missing(&self) -> bool {
         matches!(self, Refused::Io(e) if e.kind() == io::ErrorKind::NotFound)
     }

@@ -153,15 +153,7 @@ pub(super) fn read_opened(file: File, meta: Metadata, job: Option<&str>) -> Resu
 
 /// Why a pause file was not read, in the words of a pause.
 pub(super) fn pause_reason(refused: Refused) -> String {
-    match refused {
-        Refused::Io(e) => format!("cannot read: {e}"),
-        Refused::Link => "a symbolic link; a pause must be a regular file".to_owned(),
-        Refused::Kind(_) => "not a regular file".to_owned(),
-        Refused::TooLarge(len) => {
-            format!("the file is {len} bytes, more than a pause's {MAX_FILE_BYTES}")
-        }
-        Refused::Grew => format!("the file grew past a pause's {MAX_FILE_BYTES} bytes"),
-    }
+    refused.record_reason("pause", MAX_FILE_BYTES)
 }
 
 #[cfg(test)]
@@ -280,7 +272,7 @@ mod tests {
         crate::store::open::mkfifo(&fifo);
         assert_eq!(
             read_pause(&fifo, Some("pipe")).unwrap_err(),
-            "not a regular file"
+            "a FIFO; a pause must be a regular file"
         );
         let big = dir.path().join("big.pause");
         fs::write(&big, vec![b' '; MAX_FILE_BYTES as usize + 1]).unwrap();

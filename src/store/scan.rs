@@ -130,15 +130,7 @@ pub(super) const BAD_NAME: &str = "the file name is not a valid job name";
 
 /// Why a heartbeat file was not read, in the words of a heartbeat.
 pub(super) fn heartbeat_reason(refused: Refused) -> String {
-    match refused {
-        Refused::Io(e) => format!("cannot read: {e}"),
-        Refused::Link => "a symbolic link; a heartbeat must be a regular file".to_owned(),
-        Refused::Kind(kind) => format!("{kind}; a heartbeat must be a regular file"),
-        Refused::TooLarge(len) => {
-            format!("the file is {len} bytes, more than a heartbeat's {MAX_FILE_BYTES}")
-        }
-        Refused::Grew => format!("the file is larger than a heartbeat's {MAX_FILE_BYTES} bytes"),
-    }
+    refused.record_reason("heartbeat", MAX_FILE_BYTES)
 }
 
 fn read_content(path: &Path, job: &str) -> Result<Content, String> {
@@ -207,7 +199,12 @@ mod tests {
         );
         assert_eq!(
             heartbeat_reason(Refused::Grew),
-            "the file is larger than a heartbeat's 65536 bytes"
+            "the file grew past a heartbeat's 65536 bytes"
+        );
+        // A pause is refused in the same words.
+        assert_eq!(
+            super::super::pause_file::pause_reason(Refused::Kind("a FIFO")),
+            "a FIFO; a pause must be a regular file"
         );
     }
 }
