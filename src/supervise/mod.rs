@@ -19,6 +19,7 @@ use std::io;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
@@ -38,7 +39,8 @@ pub(crate) const KILL_GRACE: Duration = Duration::from_secs(10);
 /// something the command started in the background still holds the pipes.
 pub(crate) const DRAIN_GRACE: Duration = Duration::from_secs(2);
 
-/// The longest a signal to the wrapper waits to be passed on.
+/// How often the forwarder, waiting for a signal, looks whether the
+/// command has exited (a signal itself is passed on as it comes).
 const FORWARD_EVERY: Duration = Duration::from_millis(250);
 
 /// How long the wrapper waits for a group to die after SIGKILL before it
@@ -174,8 +176,33 @@ pub(crate) fn run_command(
             Some((pipe, [libc::STDOUT_FILENO, libc::STDERR_FILENO][stream]))
         })
         .collect();
+    // A signal is passed on the moment it comes, while the command may
+    // still act on it: a waiting loop that looked only now and then would
+    // lose one that came just before the command exited.
+    let exited = Arc::new(AtomicBool::new(false));
+    let forwarded = Arc::new(AtomicI32::new(0));
+    let forwarder = {
+        let (exited, forwarded) = (Arc::clone(&exited), Arc::clone(&forwarded));
+        thread::spawn(move || {
+            while !exited.load(Ordering::SeqCst) {
+                let Some(sig) = signal::wait_signal(FORWARD_EVERY) else {
+                    continue;
+                };
+                if exited.load(Ordering::SeqCst) {
+                    // Too late for the command: left for the wrapper.
+                    signal::resend_to_self(sig);
+                } else {
+                    forwarded.store(sig, Ordering::SeqCst);
+                    let _ = signal::kill_group(pid, sig);
+                }
+            }
+        })
+    };
+    let waiter_exited = Arc::clone(&exited);
     thread::spawn(move || {
-        let _ = events.send(Event::Exited(child.wait()));
+        let status = child.wait();
+        waiter_exited.store(true, Ordering::SeqCst);
+        let _ = events.send(Event::Exited(status));
     });
 
     // `--max-runtime` comes from a crontab line: a value past what an
@@ -186,23 +213,15 @@ pub(crate) fn run_command(
         .filter(|_| options.kill_after);
     let mut sent = 0;
     let mut eofs = 0;
-    let mut forwarded = None;
     let status = loop {
-        // A signal is passed on within a quarter of a second; once the
-        // command has exited, it is left pending for the caller.
-        let wait = next.map_or(FORWARD_EVERY, |at| {
+        let wait = next.map_or(Duration::from_secs(3600), |at| {
             at.saturating_duration_since(Instant::now())
-                .min(FORWARD_EVERY)
         });
         match inbox.recv_timeout(wait) {
             Ok(Event::Exited(status)) => break status.ok(),
             Ok(Event::Eof) => eofs += 1,
             Err(RecvTimeoutError::Disconnected) => break None,
             Err(RecvTimeoutError::Timeout) => {}
-        }
-        if let Some(sig) = signal::wait_signal(Duration::ZERO) {
-            forwarded = Some(sig);
-            let _ = signal::kill_group(pid, sig);
         }
         if next.is_some_and(|at| Instant::now() >= at) {
             let steps = [(libc::SIGTERM, KILL_GRACE), (libc::SIGKILL, KILL_WAIT)];
@@ -215,6 +234,12 @@ pub(crate) fn run_command(
         }
     };
     let duration = started.elapsed();
+    // Once the command has exited, a signal is the caller's: the forwarder
+    // stops within one wait and sends back what it catches meanwhile. It is
+    // not joined, which would hold every run for up to 250 ms.
+    exited.store(true, Ordering::SeqCst);
+    drop(forwarder);
+    let forwarded = forwarded.load(Ordering::SeqCst);
     let drain_until = Instant::now() + DRAIN_GRACE;
     while eofs < pumps.len() {
         match inbox.recv_timeout(drain_until.saturating_duration_since(Instant::now())) {
@@ -256,8 +281,8 @@ pub(crate) fn run_command(
         }),
         (sent > 0 && status.is_none())
             .then(|| "hb-write: the command did not end even after SIGKILL".to_owned()),
-        forwarded.filter(|_| sent == 0).map(|sig| {
-            let name = signal::name(sig);
+        (sent == 0 && forwarded != 0).then(|| {
+            let name = signal::name(forwarded);
             format!("hb-write: received {name} and passed it on to the command")
         }),
         hand_over_error.map(|err| {

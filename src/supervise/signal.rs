@@ -72,6 +72,15 @@ pub(crate) fn kill_group(pgid: u32, sig: i32) -> io::Result<()> {
     }
 }
 
+/// Sends `sig` to this process again, to wait, blocked, for the wrapper's
+/// own next look (a signal that came after the command exited).
+pub(crate) fn resend_to_self(sig: i32) {
+    // SAFETY: kill and getpid take and give plain integers.
+    unsafe {
+        libc::kill(libc::getpid(), sig);
+    }
+}
+
 /// The name of a signal, such as `SIGTERM`, or `signal N`.
 pub(crate) fn name(sig: i32) -> String {
     macro_rules! named {

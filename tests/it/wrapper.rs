@@ -309,6 +309,32 @@ fn sigterm_reaches_the_command_and_its_children() {
 }
 
 #[test]
+fn a_signal_just_before_the_command_ends_still_reaches_it() {
+    // The command traps SIGTERM and would end on its own 100 ms after the
+    // signal: passed on as it comes, the trap runs first. A wrapper that
+    // looked for signals only now and then (every 250 ms) let most such
+    // runs end ok; three rounds make that all but certain to show.
+    for round in 0..3 {
+        let s = Scratch::new();
+        let (ready, go) = (s.root().join("ready"), s.root().join("go"));
+        let script = format!(
+            "trap 'echo got TERM; exit 3' TERM; : > {}; while [ ! -e {} ]; do sleep 0.01; done; echo finished",
+            ready.display(),
+            go.display()
+        );
+        let (child, shown) = start(&s, &[], "t", &["sh", "-c", &script]).spawn();
+        wait_until("the command set its trap", || ready.exists());
+        signal(child.id(), libc::SIGTERM);
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        fs::write(&go, "").unwrap();
+        finish(child, shown).code(3);
+        let message = record(&s, "t")["message"].as_str().unwrap().to_owned();
+        assert!(message.contains("got TERM"), "round {round}: {message}");
+        assert!(!message.contains("finished"), "round {round}: {message}");
+    }
+}
+
+#[test]
 fn kill_after_ends_a_run_past_its_maximum() {
     let s = Scratch::new();
     let began = Instant::now();
