@@ -13,7 +13,7 @@ use std::time::Duration;
 use crate::schedule::crontab::Flavour;
 use crate::schedule::files::MAX_CRONTAB_BYTES;
 use crate::store::open::{read_regular, Links, Refused};
-use crate::store::{replace_as, user_name};
+use crate::store::{create_as, replace_as, user_name};
 use crate::{process, Error};
 
 /// The suffix of a backup: `FILE.hb-adopt.bak`, a name cron never reads.
@@ -146,10 +146,13 @@ pub(crate) fn write(tab: &Tab, new: &str) -> Result<(), Error> {
     }
     let backup = backup_path(tab)?;
     let shown = backup.display();
-    if fs::symlink_metadata(&backup).is_ok() {
-        return Err(failed(format!(
+    let earlier = || {
+        failed(format!(
             "a backup of an earlier adoption is at {shown}; run --undo or remove it first"
-        )));
+        ))
+    };
+    if fs::symlink_metadata(&backup).is_ok() {
+        return Err(earlier());
     }
     if let Some(dir) = backup.parent() {
         fs::create_dir_all(dir)
@@ -157,11 +160,15 @@ pub(crate) fn write(tab: &Tab, new: &str) -> Result<(), Error> {
     }
     let text = tab.text.as_str();
     let original = if tab.spool { user_text(text) } else { text };
-    // Readable by its owner only: a crontab may hold secrets.
-    replace_as(&backup, 0o600, None, &mut |out| {
+    // Readable by its owner only: a crontab may hold secrets. Never over
+    // a backup another adoption wrote meanwhile.
+    create_as(&backup, 0o600, &mut |out| {
         out.write_all(original.as_bytes())
     })
-    .map_err(|e| failed_by(format!("cannot write the backup {shown}: {e}"), e))?;
+    .map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => earlier(),
+        _ => failed_by(format!("cannot write the backup {shown}: {e}"), e),
+    })?;
     install(tab, new)
 }
 

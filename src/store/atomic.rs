@@ -48,6 +48,29 @@ pub(crate) fn replace_as(
     owner: Option<(u32, u32)>,
     fill: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
+    publish(path, mode, owner, fill, false)
+}
+
+/// Creates `path`, which must not exist (`AlreadyExists` otherwise, a link
+/// at the name included), as [`replace_as`] writes it: complete or not at
+/// all, so a second writer racing the first never overwrites its file.
+pub(crate) fn create_as(
+    path: &Path,
+    mode: u32,
+    fill: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    publish(path, mode, None, fill, true)
+}
+
+/// The temporary, filled and flushed, renamed over `path` or, to keep
+/// what is there, linked to it (a link never replaces a name).
+fn publish(
+    path: &Path,
+    mode: u32,
+    owner: Option<(u32, u32)>,
+    fill: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
+    keep_existing: bool,
+) -> io::Result<()> {
     let name = path
         .file_name()
         .and_then(|n| n.to_str())
@@ -88,7 +111,12 @@ pub(crate) fn replace_as(
         .and_then(|()| file.sync_all())
         .and_then(|()| {
             drop(file);
-            fs::rename(&temp, path)
+            if keep_existing {
+                fs::hard_link(&temp, path)?;
+                fs::remove_file(&temp)
+            } else {
+                fs::rename(&temp, path)
+            }
         });
     if let Err(err) = written {
         let _ = fs::remove_file(&temp);
@@ -201,5 +229,28 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["job.last"]);
+    }
+
+    #[test]
+    fn create_as_never_replaces_a_file_or_a_link_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let names = || {
+            let mut n: Vec<_> = (fs::read_dir(dir.path()).unwrap())
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            n.sort();
+            n
+        };
+        let path = dir.path().join("tab.bak");
+        create_as(&path, 0o600, &mut |out| out.write_all(b"first")).unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().mode() & 0o777, 0o600);
+        let again = create_as(&path, 0o600, &mut |out| out.write_all(b"second"));
+        assert_eq!(again.unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&path).unwrap(), b"first");
+        let link = dir.path().join("link.bak");
+        std::os::unix::fs::symlink(dir.path().join("nowhere"), &link).unwrap();
+        assert!(create_as(&link, 0o600, &mut |out| out.write_all(b"x")).is_err());
+        assert!(!dir.path().join("nowhere").exists());
+        assert_eq!(names(), ["link.bak", "tab.bak"]);
     }
 }

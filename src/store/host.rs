@@ -9,9 +9,10 @@ use chrono::{DateTime, Utc};
 
 use super::open::{read_regular, Links};
 
-/// The most read of a file here: `/proc/stat`, the largest, is one line
-/// per CPU and interrupt source, large on a big machine, never a megabyte.
-const PROC_MAX_BYTES: u64 = 1024 * 1024;
+/// `/proc/stat` is one line per CPU and interrupt source: large on a big
+/// machine, never a megabyte. Every other file read here is small and
+/// read within a heartbeat's cap.
+const STAT_MAX_BYTES: u64 = 1024 * 1024;
 
 /// The most entries of a directory looked at for a cron daemon: far more
 /// processes than a host runs.
@@ -41,7 +42,7 @@ pub(crate) struct CronDaemon {
 /// The boot time the kernel gives (`btime` in `/proc/stat`); `None` where
 /// there is no such file or line.
 pub(crate) fn boot_time() -> Option<DateTime<Utc>> {
-    let seconds = proc_text(Path::new("/proc/stat"))?
+    let seconds = proc_text_within(Path::new("/proc/stat"), STAT_MAX_BYTES)?
         .lines()
         .find_map(|line| line.strip_prefix("btime "))?
         .trim()
@@ -52,7 +53,11 @@ pub(crate) fn boot_time() -> Option<DateTime<Utc>> {
 
 /// A file of `/proc` (or a pid file) as text; `None` when it cannot be read.
 fn proc_text(path: &Path) -> Option<String> {
-    let (bytes, _) = read_regular(path, Links::Refuse, PROC_MAX_BYTES).ok()?;
+    proc_text_within(path, super::MAX_FILE_BYTES)
+}
+
+fn proc_text_within(path: &Path, cap: u64) -> Option<String> {
+    let (bytes, _) = read_regular(path, Links::Refuse, cap).ok()?;
     Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
