@@ -4,7 +4,8 @@
 //! - any bytes in a `.last` file: the scan does not panic and the judge
 //!   gives that file exactly one status;
 //! - job-name validation accepts exactly `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`;
-//! - intervals: every parsed value is in range, whole seconds round-trip,
+//! - intervals: every parsed value is in range, whole seconds from a
+//!   minute round-trip and a bare number below it is refused,
 //!   and the compact format parses back to the value up to the units it
 //!   leaves out;
 //! - with no new heartbeat, a job's status never improves as time passes;
@@ -17,7 +18,8 @@ use crate::judge::rows::{dedup, host_of};
 use crate::judge::schedule::Rules;
 use crate::judge::{judge, rows, Job, Judgement, Policy, Status};
 use crate::record::{
-    format_duration, parse_interval, validate_job, Content, Entry, INTERVAL_MAX, INTERVAL_MIN,
+    format_duration, parse_interval, validate_job, Content, Entry, BARE_SECONDS_MIN, INTERVAL_MAX,
+    INTERVAL_MIN,
 };
 use crate::store::scan_each;
 use crate::Heartbeat;
@@ -144,8 +146,14 @@ proptest! {
     }
 
     #[test]
-    fn whole_seconds_round_trip(seconds in INTERVAL_MIN..=INTERVAL_MAX) {
+    fn whole_seconds_round_trip(seconds in BARE_SECONDS_MIN..=INTERVAL_MAX) {
         prop_assert_eq!(parse_interval(&seconds.to_string()).unwrap(), seconds);
+    }
+
+    #[test]
+    fn a_bare_number_below_a_minute_is_refused(seconds in INTERVAL_MIN..BARE_SECONDS_MIN) {
+        let reason = parse_interval(&seconds.to_string()).unwrap_err().to_string();
+        prop_assert!(reason.contains("shorter than cron's minute"), "{}", reason);
     }
 
     #[test]

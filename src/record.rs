@@ -16,6 +16,8 @@ mod value;
 pub(crate) use last::LastRun;
 pub(crate) use name::{is_plain, user_job, validate_host, validate_job};
 pub use value::format_duration;
+#[cfg(test)]
+pub(crate) use value::BARE_SECONDS_MIN;
 pub(crate) use value::{
     parse_count, parse_exit_code, parse_exit_codes, parse_factor, parse_interval, parse_now,
     parse_size, parse_switch, say, Span, GRACE, INTERVAL_MAX, INTERVAL_MIN, PAUSE, WAIT,

@@ -14,7 +14,7 @@ pub(crate) const INTERVAL_MAX: u64 = 400 * 86_400;
 /// The smallest number without a unit that is taken as seconds: below it,
 /// `24` more likely means 24 hours than 24 seconds (cron's own step is a
 /// minute).
-const BARE_SECONDS_MIN: u64 = 60;
+pub(crate) const BARE_SECONDS_MIN: u64 = 60;
 
 /// A kind of duration: its name in messages (`interval`, `pause`) and its
 /// range, in seconds.
