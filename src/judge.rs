@@ -8,7 +8,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::history::{consecutive_failures_with, Recent, Run};
 use crate::pause::Pause;
@@ -29,7 +29,7 @@ pub(crate) use rows::{rows, summary};
 /// The verdict on one job. Declared worst first, so the derived order sorts
 /// the worst to the top.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -51,6 +51,7 @@ pub enum Status {
     /// alerts, whatever the heartbeat says.
     Paused,
     /// On schedule.
+    #[default]
     Ok,
 }
 
@@ -127,7 +128,7 @@ impl Policy {
 }
 
 /// The judgement of one job.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Judgement {
     /// The job.
     pub job: String,
@@ -180,33 +181,19 @@ impl Judgement {
         Judgement::bare(job, Status::Missing, Some(reason.to_owned()))
     }
 
-    /// A judgement of `job` with a status and its reason, and nothing else
-    /// known.
     fn bare(job: &str, status: Status, reason: Option<String>) -> Judgement {
         Judgement {
             job: job.to_owned(),
-            host: None,
             status,
-            timestamp: None,
-            age_seconds: None,
-            interval_seconds: None,
-            ratio: None,
             reason,
-            path: None,
-            exit_code: None,
-            message: None,
-            pause: None,
-            consecutive_failures: None,
-            recent: None,
-            expected: None,
-            duplicates: Vec::new(),
+            ..Judgement::default()
         }
     }
 }
 
 /// One job to judge, with everything known about it: the one input of
 /// [`judge`]. The judge itself looks at no process and no file.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Job<'a> {
     /// The name the job is judged by.
     pub name: &'a str,
@@ -230,24 +217,9 @@ impl<'a> Job<'a> {
     /// A heartbeat with nothing else known about it.
     pub(crate) fn of(entry: &'a Entry) -> Job<'a> {
         Job {
+            name: &entry.job,
             entry: Some(entry),
-            ..Job::unseen(&entry.job, None, None)
-        }
-    }
-
-    /// A job a crontab `line` or `--expect` names that has no heartbeat.
-    pub(crate) fn unseen(
-        name: &'a str,
-        line: Option<&'a Expectation>,
-        pause: Option<&'a Pause>,
-    ) -> Job<'a> {
-        Job {
-            name,
-            entry: None,
-            crontab: line,
-            recent: &[],
-            pause,
-            wrapper_alive: None,
+            ..Job::default()
         }
     }
 }

@@ -2,8 +2,6 @@
 //! the rule for a run in progress (hung, wrapper gone, or as bad as the run
 //! before it). Pure.
 
-use chrono::{DateTime, Utc};
-
 use super::{Judgement, Policy, Status};
 use crate::record::FUTURE_TOLERANCE_SECONDS;
 use crate::record::{default_max_runtime, format_duration, Content, Entry, Heartbeat, RunStatus};
@@ -13,9 +11,6 @@ use crate::record::{default_max_runtime, format_duration, Content, Entry, Heartb
 pub(super) fn by_record(entry: &Entry, wrapper_alive: Option<bool>, policy: &Policy) -> Judgement {
     let (timestamp, interval, record) = match &entry.content {
         Err(reason) => return Judgement::invalid(entry, reason.clone()),
-        Ok(Content::Record(r)) if r.status == RunStatus::Running => {
-            return judge_running(entry, r, wrapper_alive, policy)
-        }
         Ok(Content::Record(r)) => (r.timestamp, r.interval_seconds, Some(r)),
         Ok(Content::Empty { modified }) => match policy.default_interval {
             Some(interval) => (*modified, interval, None),
@@ -25,82 +20,71 @@ pub(super) fn by_record(entry: &Entry, wrapper_alive: Option<bool>, policy: &Pol
             ),
         },
     };
-    let stamp = timestamp.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let what = format!("the timestamp {stamp} is");
-    let age = match seconds_since(timestamp, policy.now, &what) {
-        Ok(age) => age,
-        Err(reason) => return Judgement::invalid(entry, reason),
-    };
-    let run = record.map_or(RunStatus::Ok, |r| r.status);
-    let (status, reason) = interval_rule(age, interval, policy.factor, run);
-    Judgement {
-        reason: match record {
-            Some(r) => wrapper_said(r, status, reason),
-            None => reason,
-        },
-        exit_code: record.and_then(|r| r.exit_code),
-        message: record.and_then(|r| r.message.clone()),
-        // Where the writer counted them (the wrapper does), the record says
-        // how many runs in a row failed.
-        consecutive_failures: record
-            .filter(|r| r.status == RunStatus::Fail)
-            .and_then(|r| r.consecutive_failures),
-        ..seen(entry, record, timestamp, interval, policy.now, status)
+    // The clock check: a run's start, else the heartbeat's time.
+    let running = record.filter(|r| r.status == RunStatus::Running);
+    let since = running.and_then(|r| r.started_at).unwrap_or(timestamp);
+    let seconds = (policy.now - since).num_seconds();
+    if seconds < -FUTURE_TOLERANCE_SECONDS {
+        let what = match running {
+            Some(_) => "the run started".to_owned(),
+            None => {
+                let stamp = timestamp.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                format!("the timestamp {stamp} is")
+            }
+        };
+        let ahead = format_duration(seconds.unsigned_abs());
+        let reason =
+            format!("{what} {ahead} in the future; check the clock of the host that wrote it");
+        return Judgement::invalid(entry, reason);
     }
-}
-
-/// The judgement of the heartbeat of `entry` (the `record`, when it is
-/// one) written at `timestamp` for a job run every `interval` seconds.
-fn seen(
-    entry: &Entry,
-    record: Option<&Heartbeat>,
-    timestamp: DateTime<Utc>,
-    interval: u64,
-    now: DateTime<Utc>,
-    status: Status,
-) -> Judgement {
-    let age = (now - timestamp).num_seconds().max(0) as u64;
+    let elapsed = seconds.max(0) as u64;
+    let j = match running {
+        Some(r) => judge_running(r, elapsed, wrapper_alive, policy),
+        None => {
+            let run = record.map_or(RunStatus::Ok, |r| r.status);
+            let (status, reason) = interval_rule(elapsed, interval, policy.factor, run);
+            Judgement {
+                status,
+                reason: match record {
+                    Some(r) => wrapper_said(r, status, reason),
+                    None => reason,
+                },
+                exit_code: record.and_then(|r| r.exit_code),
+                message: record.and_then(|r| r.message.clone()),
+                // Where the writer counted them (the wrapper does), the
+                // record says how many runs in a row failed.
+                consecutive_failures: record
+                    .filter(|r| r.status == RunStatus::Fail)
+                    .and_then(|r| r.consecutive_failures),
+                ..Judgement::default()
+            }
+        }
+    };
+    let age = (policy.now - timestamp).num_seconds().max(0) as u64;
     Judgement {
+        job: entry.job.clone(),
         host: entry.subdir.clone().or(record.map(|r| r.host.clone())),
         timestamp: Some(timestamp),
         age_seconds: Some(age),
         interval_seconds: Some(interval),
         ratio: Some(age as f64 / interval as f64),
         path: Some(entry.path.clone()),
-        ..Judgement::bare(&entry.job, status, None)
+        ..j
     }
 }
 
-/// Seconds from `since` to `now`, at least 0; the reason a heartbeat is
-/// invalid when `since` lies further in the future than clocks may
-/// disagree, `what` saying what lies there.
-fn seconds_since(since: DateTime<Utc>, now: DateTime<Utc>, what: &str) -> Result<u64, String> {
-    let seconds = (now - since).num_seconds();
-    if seconds < -FUTURE_TOLERANCE_SECONDS {
-        let ahead = format_duration(seconds.unsigned_abs());
-        return Err(format!(
-            "{what} {ahead} in the future; check the clock of the host that wrote it"
-        ));
-    }
-    Ok(seconds.max(0) as u64)
-}
-
-/// The rule for a `running` record: `stale` when the run is hung (past its
+/// The rule for a `running` record, `elapsed` seconds after it started: `stale` when the run is hung (past its
 /// maximum runtime, recorded, else factor x interval), its wrapper is gone
 /// or it stalled (silent past its `--stall-after`); else as bad as the last
 /// finished run it carries (`failed` while that failed), and `running` only
 /// when that run was ok or there is none.
 fn judge_running(
-    entry: &Entry,
     r: &Heartbeat,
+    elapsed: u64,
     wrapper_alive: Option<bool>,
     policy: &Policy,
 ) -> Judgement {
     let since = r.started_at.unwrap_or(r.timestamp);
-    let elapsed = match seconds_since(since, policy.now, "the run started") {
-        Ok(elapsed) => elapsed,
-        Err(reason) => return Judgement::invalid(entry, reason),
-    };
     let max = r
         .max_runtime_seconds
         .unwrap_or_else(|| default_max_runtime(policy.factor, r.interval_seconds));
@@ -145,6 +129,7 @@ fn judge_running(
         (Status::Running, reason)
     };
     Judgement {
+        status,
         reason: Some(reason),
         exit_code: last.and_then(|l| l.exit_code),
         message: last.and_then(|l| l.message.clone()).or(r.message.clone()),
@@ -155,16 +140,10 @@ fn judge_running(
                 .unwrap_or(1)
                 .max(1)
         }),
-        ..seen(
-            entry,
-            Some(r),
-            r.timestamp,
-            r.interval_seconds,
-            policy.now,
-            status,
-        )
+        ..Judgement::default()
     }
 }
+
 /// The reason for a finished run, with what the wrapper knew: the rule that
 /// failed a run (`--fail-on`, `--min-runtime`, ...) or its exit code, and
 /// the attempt it ended on when it was retried.

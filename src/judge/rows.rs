@@ -30,17 +30,25 @@ pub(crate) fn rows<'p>(
         for line in crontab {
             let name = judged_name(line);
             if !judged.contains(name.as_str()) && added.insert(name.clone()) {
-                unseen.push(judge(
-                    &Job::unseen(&name, Some(line), pause_of(&name)),
-                    policy,
-                ));
+                let job = Job {
+                    name: &name,
+                    crontab: Some(line),
+                    pause: pause_of(&name),
+                    ..Job::default()
+                };
+                unseen.push(judge(&job, policy));
             }
         }
     }
     all.append(&mut unseen);
     for name in expect {
         if !all.iter().any(|j| is_expected(j, name, local)) {
-            all.push(judge(&Job::unseen(name, None, pause_of(name)), policy));
+            let job = Job {
+                name,
+                pause: pause_of(name),
+                ..Job::default()
+            };
+            all.push(judge(&job, policy));
         }
     }
     sort(&mut all);
