@@ -102,19 +102,15 @@ pub(crate) fn locate(args: &JudgeArgs) -> Result<Vec<PathBuf>, Error> {
     if args.expect.is_empty() && !args.timers.systemd {
         return read_locations(&args.dirs);
     }
-    let absent =
-        |d: &PathBuf| matches!(std::fs::metadata(d), Err(e) if e.kind() == io::ErrorKind::NotFound);
-    if args.dirs.is_empty() {
-        return match read_locations(&[]) {
-            Err(Error::NoLocation { .. }) => Ok(Vec::new()),
-            other => other,
-        };
-    }
+    let absent = |d: &&PathBuf| matches!(std::fs::metadata(d), Err(e) if e.kind() == io::ErrorKind::NotFound);
     let present: Vec<PathBuf> = args.dirs.iter().filter(|d| !absent(d)).cloned().collect();
-    if present.is_empty() {
+    if present.is_empty() && !args.dirs.is_empty() {
         return Ok(Vec::new());
     }
-    read_locations(&present)
+    match read_locations(&present) {
+        Err(Error::NoLocation { .. }) => Ok(Vec::new()),
+        other => other,
+    }
 }
 
 /// Scans `dirs` and judges every heartbeat by the options in `args`,

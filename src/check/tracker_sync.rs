@@ -18,14 +18,14 @@ pub(super) fn sync(
     judged: &Judged,
     lock: &RunLock,
 ) -> Result<(), Error> {
-    let config = tracker::Config::load(
+    let Some(config) = tracker::Config::load(
         args.tracker_kind,
         args.tracker_url.as_deref(),
         args.tracker_repo.as_deref(),
         args.tracker_token_file.as_deref(),
         args.tracker_timeout,
-    )?;
-    let Some(config) = config else {
+    )?
+    else {
         return Ok(());
     };
     let forge = tracker::Client::new(&config)?;

@@ -109,10 +109,8 @@ pub(crate) fn judge(timer: &Timer, policy: &Policy, max_runtime: Option<u64>) ->
         timestamp,
         age_seconds,
         interval_seconds: timer.period,
-        ratio: match (age_seconds, timer.period) {
-            (Some(age), Some(p)) if p > 0 => Some(age as f64 / p as f64),
-            _ => None,
-        },
+        ratio: (age_seconds.zip(timer.period.filter(|p| *p > 0)))
+            .map(|(age, p)| age as f64 / p as f64),
         exit_code: match timer.run.exit {
             Some(Exit::Status(code)) => Some(code),
             _ => None,
@@ -151,15 +149,13 @@ fn verdict(
             .flatten()
             .min();
         let ran = run.started.map(|s| seconds(now - s));
-        if let (Some(max), Some(ran)) = (max, ran) {
-            if ran > max {
-                let why = format!(
-                    "{service} has run for {}, past its maximum runtime of {}",
-                    format_duration(ran),
-                    format_duration(max)
-                );
-                return (Status::Stale, Some(why));
-            }
+        if let Some((ran, max)) = ran.zip(max).filter(|(ran, max)| ran > max) {
+            let why = format!(
+                "{service} has run for {}, past its maximum runtime of {}",
+                format_duration(ran),
+                format_duration(max)
+            );
+            return (Status::Stale, Some(why));
         }
         return (Status::Running, None);
     }
