@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use super::schedule::{local, started, Due};
 use super::{delay, usual, Judgement, Status};
 use crate::history::Run;
-use crate::record::{format_duration, Heartbeat, RunStatus};
+use crate::record::{format_duration, Heartbeat};
 use crate::schedule::{Schedule, Timing};
 
 /// The longest default start grace, in seconds.
@@ -25,12 +25,6 @@ const SKIP_SHOWN_SECONDS: i64 = 3600;
 /// [`START_GRACE_MAX_SECONDS`] and half the gap.
 pub(crate) fn default_start_grace(gap: u64) -> u64 {
     START_GRACE_MAX_SECONDS.min(gap / 2)
-}
-
-/// Whether a finished record is a wrapped run's: the wrapper says when the
-/// run started (and wrote a `running` record then).
-pub(crate) fn wrapped(r: &Heartbeat) -> bool {
-    r.started_at.is_some() && r.status != RunStatus::Running
 }
 
 /// When the run after a wrapped run that started at `began` must have

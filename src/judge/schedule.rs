@@ -168,17 +168,17 @@ pub(super) fn refine(
     policy: &Policy,
 ) {
     let rules = &policy.rules;
-    let Ok(content) = &entry.content else { return };
-    if j.status == Status::Invalid {
+    let (Ok(content), false) = (&entry.content, j.status == Status::Invalid) else {
         return;
-    }
+    };
     let (newest, began, record_schedule, wrapped) = match content {
         Content::Record(r) => (
             Run::of(r),
             r.started_at
                 .or_else(|| started(r.timestamp, r.duration_seconds)),
             r.schedule.as_deref(),
-            runs::wrapped(r),
+            // The wrapper says when the run started.
+            r.started_at.is_some(),
         ),
         Content::Empty { modified } => {
             let run = Run {
@@ -204,14 +204,6 @@ pub(super) fn refine(
         },
         (None, None) => return,
     };
-    let mut shown = Timetable {
-        schedule: schedule.text().to_owned(),
-        zone: schedule.zone(),
-        source,
-        due_at: None,
-        grace_seconds: None,
-        judged_at: policy.now,
-    };
     // A run in progress is judged by its maximum runtime, not by the
     // schedule: it is neither missed nor due while it runs. Only the
     // verdicts of the interval rule are the schedule's to replace.
@@ -220,40 +212,43 @@ pub(super) fn refine(
         Status::Ok | Status::Late | Status::Stale | Status::Failed
     );
     let run = newest.status;
-    if !rules.by_interval && run != RunStatus::Running && by_rule {
-        // A wrapped job is due to start; a plain one, to report.
-        let due = match began.filter(|_| wrapped) {
-            Some(began) => runs::start_due(&schedule, &timing, began, rules.start_grace),
-            None => due(
-                &schedule,
-                newest.timestamp,
-                began,
-                recent,
-                rules.grace,
-                &timing,
-            ),
-        };
-        if let Some(due) = due {
-            let zone = schedule.zone();
-            let (status, reason) = due_rule(&due, policy.now, run, zone);
-            j.status = status;
-            j.reason = match (status, reason, j.exit_code) {
-                (Status::Stale, _, _) if wrapped => Some(runs::did_not_start(&due, zone)),
-                (Status::Failed, Some(r), Some(code)) => Some(format!("{r} (exit code {code})")),
-                (_, r, _) => r,
-            };
-            let skip = (status == Status::Ok)
-                .then(|| runs::skipped(&schedule, &timing, recent, Some(&newest), policy.now))
-                .flatten();
-            if let Some(fire) = skip {
-                j.status = Status::Late;
-                j.reason = Some(runs::missed(fire, zone));
-            }
-            shown.due_at = Some(due.due_at);
-            shown.grace_seconds = Some(due.grace_seconds);
-        }
+    // A wrapped job is due to start; a plain one, to report.
+    let due = match began.filter(|_| wrapped) {
+        _ if rules.by_interval || run == RunStatus::Running || !by_rule => None,
+        Some(began) => runs::start_due(&schedule, &timing, began, rules.start_grace),
+        None => due(
+            &schedule,
+            newest.timestamp,
+            began,
+            recent,
+            rules.grace,
+            &timing,
+        ),
+    };
+    j.expected = Some(Box::new(Timetable {
+        schedule: schedule.text().to_owned(),
+        zone: schedule.zone(),
+        source,
+        due_at: due.map(|d| d.due_at),
+        grace_seconds: due.map(|d| d.grace_seconds),
+        judged_at: policy.now,
+    }));
+    let Some(due) = due else { return };
+    let zone = schedule.zone();
+    let (status, reason) = due_rule(&due, policy.now, run, zone);
+    j.status = status;
+    j.reason = match (status, reason, j.exit_code) {
+        (Status::Stale, _, _) if wrapped => Some(runs::did_not_start(&due, zone)),
+        (Status::Failed, Some(r), Some(code)) => Some(format!("{r} (exit code {code})")),
+        (_, r, _) => r,
+    };
+    let skip = (status == Status::Ok)
+        .then(|| runs::skipped(&schedule, &timing, recent, Some(&newest), policy.now))
+        .flatten();
+    if let Some(fire) = skip {
+        j.status = Status::Late;
+        j.reason = Some(runs::missed(fire, zone));
     }
-    j.expected = Some(Box::new(shown));
 }
 
 /// The name a crontab line's job is judged by, and the only heartbeat that

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::judge::{judge, Job, Policy};
-use crate::record::{Content, Entry};
+use crate::record::{Content, Entry, RunStatus};
 use crate::schedule::{parse_zone, Expectation, Source};
 use std::path::PathBuf;
 
