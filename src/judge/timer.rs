@@ -28,9 +28,8 @@ pub(crate) struct Timer {
     pub schedule: String,
     /// When the timer last triggered its service.
     pub last_trigger: Option<DateTime<Utc>>,
-    /// The schedule's next trigger before the randomized delay: systemd's
-    /// own for an active timer, computed from the last trigger for a
-    /// stopped one.
+    /// The next trigger before the randomized delay (computed from the last
+    /// trigger for a stopped timer).
     pub next_fire: Option<DateTime<Utc>>,
     /// The usual time between two triggers, in seconds, when known.
     pub period: Option<u64>,
@@ -40,11 +39,9 @@ pub(crate) struct Timer {
     pub accuracy: u64,
     /// The service's last or current run.
     pub run: Run,
-    /// The service's last journal lines, when it failed and they could be
-    /// read.
+    /// The service's last journal lines, when it failed.
     pub journal: Option<String>,
-    /// The heartbeat job names this timer's service writes (see
-    /// [`merge`]).
+    /// The heartbeat job names its service writes (see [`merge`]).
     pub aliases: Vec<String>,
 }
 
@@ -57,9 +54,7 @@ pub(crate) struct Run {
     pub result: String,
     /// How the main process ended, when it did.
     pub exit: Option<Exit>,
-    /// When the run started.
     pub started: Option<DateTime<Utc>>,
-    /// When the run ended.
     pub ended: Option<DateTime<Utc>>,
     /// `RuntimeMaxSec=`, in seconds, when finite.
     pub runtime_max: Option<u64>,
@@ -74,9 +69,8 @@ pub(crate) enum Exit {
     Signal(i32),
 }
 
-/// Why a timer is not judged (listed with `--verbose` only), or `None`
-/// when it is: disabled and masked timers, and stopped timers whose
-/// conditions do not hold here.
+/// Why a timer is not judged (told with `--verbose` only): disabled,
+/// masked, or stopped with conditions that do not hold here.
 pub(crate) fn not_judged(timer: &Timer) -> Option<String> {
     let state = timer.file_state.as_str();
     if state.starts_with("masked") || state == "disabled" {
@@ -128,7 +122,6 @@ pub(crate) fn judge(timer: &Timer, policy: &Policy, max_runtime: Option<u64>) ->
     }
 }
 
-/// The status and its reason.
 fn verdict(
     timer: &Timer,
     now: DateTime<Utc>,
