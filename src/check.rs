@@ -308,11 +308,7 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
         (Format::Text, Some(judged))
             if judged.jobs.is_empty() && judged.fleet.quorum.is_empty() =>
         {
-            let dirs: Vec<String> = judged
-                .dirs
-                .iter()
-                .map(|d| d.display().to_string())
-                .collect();
+            let dirs: Vec<_> = judged.dirs.iter().map(|d| d.to_string_lossy()).collect();
             // A cause needs no heartbeat: cron down is said all the same.
             for cause in &judged.causes.list {
                 let _ = writeln!(out, "{}", terminal(&cause.text));
@@ -328,10 +324,9 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
         }
     };
     expect::write_unread_note(&mut out, unread, args.verbose);
-    if let Some(note) = judged.and_then(|j| j.timers.note.as_ref()) {
-        if args.verbose && args.format == Format::Text {
-            let _ = writeln!(out, "{note}");
-        }
+    let note = judged.and_then(|j| j.timers.note.as_ref());
+    if let Some(note) = note.filter(|_| args.verbose && args.format == Format::Text) {
+        let _ = writeln!(out, "{note}");
     }
     out
 }

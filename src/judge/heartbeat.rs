@@ -73,11 +73,12 @@ pub(super) fn by_record(entry: &Entry, wrapper_alive: Option<bool>, policy: &Pol
     }
 }
 
-/// The rule for a `running` record, `elapsed` seconds after it started: `stale` when the run is hung (past its
-/// maximum runtime, recorded, else factor x interval), its wrapper is gone
-/// or it stalled (silent past its `--stall-after`); else as bad as the last
-/// finished run it carries (`failed` while that failed), and `running` only
-/// when that run was ok or there is none.
+/// The rule for a `running` record, `elapsed` seconds after it started:
+/// `stale` when the run is hung (past its maximum runtime, recorded, else
+/// factor x interval), its wrapper is gone or it stalled (silent past its
+/// `--stall-after`); else as bad as the last finished run it carries
+/// (`failed` while that failed), and `running` only when that run was ok
+/// or there is none.
 fn judge_running(
     r: &Heartbeat,
     elapsed: u64,
@@ -173,22 +174,22 @@ fn wrapper_said(r: &Heartbeat, status: Status, reason: Option<String>) -> Option
     }
 }
 
-/// The status rule for a readable heartbeat, with its reason.
+/// The status rule for a readable heartbeat, with its reason (formatted
+/// only for a job that is not ok: this runs for every heartbeat).
 fn interval_rule(age: u64, interval: u64, factor: f64, run: RunStatus) -> (Status, Option<String>) {
-    let silent = format_duration(age);
-    let every = format_duration(interval);
-    if age as f64 > factor * interval as f64 {
-        let reason = format!("silent for {silent}, more than {factor}x its interval of {every}");
-        (Status::Stale, Some(reason))
-    } else if run == RunStatus::Fail {
-        (
-            Status::Failed,
-            Some("the last run reported failure".to_owned()),
-        )
-    } else if age > interval {
-        let reason = format!("last seen {silent} ago, past its interval of {every}");
-        (Status::Late, Some(reason))
-    } else {
-        (Status::Ok, None)
+    let stale = age as f64 > factor * interval as f64;
+    if !stale && run == RunStatus::Fail {
+        let reason = "the last run reported failure".to_owned();
+        return (Status::Failed, Some(reason));
+    } else if !stale && age <= interval {
+        return (Status::Ok, None);
     }
+    let (silent, every) = (format_duration(age), format_duration(interval));
+    let reason = if stale {
+        format!("silent for {silent}, more than {factor}x its interval of {every}")
+    } else {
+        format!("last seen {silent} ago, past its interval of {every}")
+    };
+    let status = if stale { Status::Stale } else { Status::Late };
+    (status, Some(reason))
 }
