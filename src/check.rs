@@ -36,7 +36,6 @@ pub const PROGRAM: &str = "hb-check";
     after_help = "Statuses:\n  ok       last run ok, age <= interval; for a job whose schedule is known\n           (--crontab, --discover, hb-write --schedule): not past due + grace\n  late     last run ok, interval < age <= factor x interval (interval only)\n  running  a wrapped run within its maximum runtime, after an ok run or\n           none (healthy)\n  stale    age > factor x interval, or a scheduled run was missed: past\n           due + grace (overrides failed), or a\n           wrapped run past its maximum runtime (hung) or whose wrapper\n           is gone\n  failed   the last run reported failure (also while the next one runs)\n  invalid  the heartbeat cannot be read or used, or is dated in the future\n  missing  a job named with --expect, or run by hb-write in a crontab read\n           (once its first run + grace has passed), has no heartbeat\n  failing  failed, fewer runs in a row than --alert-after (a warning)\n  paused   hb-write --pause holds (never alerts)\n\nExit codes:\n  0  every job is ok (--lint: no warning; --adopt: nothing to change)\n  1  something is late or failing and nothing worse, or no heartbeat was found\n     (--lint: warnings; --adopt: something would change)\n  2  something is stale, failed, invalid or missing, or cron is not running\n  3  could not check: no heartbeat directory, unreadable directory,\n     lock timeout, tracker failure, bad usage, a crontab --adopt refused\n\nTracker: with --tracker-url, hb-check keeps one issue per host, titled\n`[heartbeat-checker] HOST: N job(s) need attention`, for the jobs that are\nstale, failed, invalid or missing: it opens it, edits it and comments when\nthe set changes, and closes it when every job recovers; a paused job leaves\nit as paused, never as recovered. --tracker-remind DURATION adds one reminder\ncomment per DURATION while it stays open. The token comes from\nHB_TRACKER_TOKEN or --tracker-token-file, never from a flag."
 )]
 pub struct Args {
-    /// Which heartbeats to read and how to judge them.
     #[command(flatten)]
     pub(crate) judge: JudgeArgs,
 
@@ -91,11 +90,9 @@ pub struct Args {
     #[command(flatten, next_help_heading = "Adoption")]
     pub adopt: crate::adopt::AdoptArgs,
 
-    /// The issue tracker that keeps the host's alert issue.
     #[command(flatten, next_help_heading = "Tracker")]
     pub(crate) tracker: TrackerArgs,
 
-    /// The destinations that hear of changes (webhooks, ntfy, chat, commands).
     #[command(flatten, next_help_heading = "Notify")]
     pub(crate) notify: crate::notify::NotifyArgs,
 
