@@ -81,23 +81,21 @@ pub(crate) fn running_long(j: &mut Judgement, r: &Heartbeat, recent: &[Run], now
 
 /// The first fire with no run of the newest gap between two runs of the last
 /// [`SKIP_SHOWN_SECONDS`] before `now`: a run missed and followed by
-/// another. `newest` is the heartbeat's own run, when the history does not
-/// hold it yet. A run's fire comes from its start where known.
+/// another. `newest` is the heartbeat's own run, which the history may
+/// not hold yet. A run's fire comes from its start where known.
 pub(crate) fn skipped(
     schedule: &Schedule,
     timing: &Timing,
     recent: &[Run],
-    newest: Option<&Run>,
+    newest: &Run,
     now: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
     let window = now.checked_sub_signed(chrono::Duration::seconds(SKIP_SHOWN_SECONDS))?;
     let tail = recent.iter().rev().take_while(|r| r.timestamp >= window);
     // The run just before the window too: a skip before the first run in it.
-    let shown = tail.count();
-    let from = recent.len().saturating_sub(shown + 1);
-    let in_history =
-        newest.is_some_and(|n| recent.last().is_some_and(|r| r.timestamp >= n.timestamp));
-    let extra = newest.filter(|_| !in_history);
+    let from = recent.len().saturating_sub(tail.count() + 1);
+    let in_history = matches!(recent.last(), Some(r) if r.timestamp >= newest.timestamp);
+    let extra = (!in_history).then_some(newest);
     let runs: Vec<&Run> = recent[from..].iter().chain(extra).collect();
     let fire = |r: &Run| {
         let began = started(r.timestamp, r.duration_seconds);

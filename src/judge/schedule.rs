@@ -243,7 +243,7 @@ pub(super) fn refine(
         (_, r, _) => r,
     };
     let skip = (status == Status::Ok)
-        .then(|| runs::skipped(&schedule, &timing, recent, Some(&newest), policy.now))
+        .then(|| runs::skipped(&schedule, &timing, recent, &newest, policy.now))
         .flatten();
     if let Some(fire) = skip {
         j.status = Status::Late;
