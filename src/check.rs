@@ -193,14 +193,10 @@ fn judge_locked(
     fail: &mut dyn FnMut(&Error),
 ) -> Result<(Check, Judged, Option<changes::Decision>), Error> {
     let dirs = survey::locate(&args.judge)?;
-    let lock = store::lock(
-        args.lock_file.as_deref(),
-        &args.judge.host(),
-        args.lock_timeout,
-    )?;
+    let host = args.judge.host();
+    let lock = store::lock(args.lock_file.as_deref(), &host, args.lock_timeout)?;
     let when = expect::LintWhen::for_check(args.quiet, lock.path());
     let mut judged = survey::judge(&args.judge, dirs, &when)?;
-    let host = args.judge.host();
     let (causes, kept) = cause::run::assess(&judged.cause_run(&host), lock.path());
     judged.causes = causes;
     kept.unwrap_or_else(|err| fail(&err));
@@ -219,7 +215,7 @@ fn judge_locked(
         let report = report_of(&judged);
         let written = store::write_file_with(path, &mut |mut out| {
             write_prometheus(&mut out, &report)?;
-            cause::render::write_metrics(&mut out, &args.judge.host(), &judged.jobs, &judged.causes)
+            cause::render::write_metrics(&mut out, &host, &judged.jobs, &judged.causes)
         });
         if let Err(err) = written {
             fail(&err);
@@ -240,7 +236,7 @@ fn judge_locked(
     // issues.
     // And so do the notify destinations, whose states are beside it.
     let synced = tracker_sync::sync(&args.tracker, &host, &judged, &lock);
-    let notified = crate::notify::after_check(&args.notify, &args.judge.host(), &judged, &lock);
+    let notified = crate::notify::after_check(&args.notify, &host, &judged, &lock);
     for err in [synced.err(), notified.err()].into_iter().flatten() {
         fail(&err);
         code = code.merge(Check::Unknown);
@@ -256,10 +252,9 @@ fn judge_locked(
 fn changes_since(lock: &store::RunLock, judged: &Judged, remind: Duration) -> changes::Decision {
     let path = changes::state_path(lock.path());
     let last = store::read_small(&path).and_then(|b| changes::State::parse(&b));
-    let now_pairs = judged.pairs();
     let decision = changes::decide(
         last.as_ref(),
-        &now_pairs,
+        &judged.pairs(),
         judged.policy.now,
         remind.as_secs(),
     );
