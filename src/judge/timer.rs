@@ -164,36 +164,24 @@ fn verdict(
         let why = format!("{service} failed ({}{how}){when}", run.result);
         return (Status::Failed, Some(why));
     }
-    let overdue = due_at.filter(|due| now > plus(*due, grace));
-    let (status, why) = match (overdue, timer.last_trigger, timer.active) {
-        (Some(due), Some(last), false) => (
-            Status::Stale,
-            format!(
-                "timer stopped: its next trigger after the last run ({}) was due by {}",
-                stamp(last),
-                stamp(due)
-            ),
-        ),
-        (_, None, false) => (
-            Status::Missing,
-            "timer stopped: enabled, but stopped, and it never ran".to_owned(),
-        ),
-        (Some(due), None, true) => (
-            Status::Missing,
-            format!(
-                "enabled, and it never ran; its first trigger was due by {}",
-                stamp(due)
-            ),
-        ),
-        (Some(due), Some(last), true) => (
-            Status::Stale,
-            format!(
-                "a trigger was due by {}; the last was at {}",
-                stamp(due),
-                stamp(last)
-            ),
-        ),
+    let overdue = due_at.filter(|due| now > plus(*due, grace)).map(stamp);
+    let why = match (overdue, timer.last_trigger.map(stamp), timer.active) {
+        (_, None, false) => "timer stopped: enabled, but stopped, and it never ran".to_owned(),
         (None, _, _) => return (Status::Ok, None),
+        (Some(due), Some(last), false) => {
+            format!("timer stopped: its next trigger after the last run ({last}) was due by {due}")
+        }
+        (Some(due), None, true) => {
+            format!("enabled, and it never ran; its first trigger was due by {due}")
+        }
+        (Some(due), Some(last), true) => {
+            format!("a trigger was due by {due}; the last was at {last}")
+        }
+    };
+    // A timer that never triggered its service is missing; one that did, stale.
+    let status = match timer.last_trigger {
+        Some(_) => Status::Stale,
+        None => Status::Missing,
     };
     (status, Some(why))
 }
