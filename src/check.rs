@@ -206,10 +206,11 @@ fn judge_locked(
         }
     }
     let mut code = judged.code();
-    for err in &judged.timers.errors {
+    let mut failed = |err: &Error| {
         fail(err);
         code = code.merge(Check::Unknown);
-    }
+    };
+    judged.timers.errors.iter().for_each(&mut failed);
     if let Some(path) = &args.metrics_file {
         // Streamed into the file: a fleet's metrics are never one string.
         let report = report_of(&judged);
@@ -217,10 +218,7 @@ fn judge_locked(
             write_prometheus(&mut out, &report)?;
             cause::render::write_metrics(&mut out, &host, &judged.jobs, &judged.causes)
         });
-        if let Err(err) = written {
-            fail(&err);
-            code = code.merge(Check::Unknown);
-        }
+        written.unwrap_or_else(|err| failed(&err));
     }
     // Temporaries left by killed writers: readers skip them; once they
     // are an hour old, the run that holds the lock tidies them away. It
@@ -232,14 +230,12 @@ fn judge_locked(
             terminal_path(path)
         );
     }
-    // The run lock stays held through the sync, so two runs never open two
-    // issues.
-    // And so do the notify destinations, whose states are beside it.
+    // The run lock stays held through the sync (so two runs never open two
+    // issues) and the notifying (whose states are beside it).
     let synced = tracker_sync::sync(&args.tracker, &host, &judged, &lock);
     let notified = crate::notify::after_check(&args.notify, &host, &judged, &lock);
     for err in [synced.err(), notified.err()].into_iter().flatten() {
-        fail(&err);
-        code = code.merge(Check::Unknown);
+        failed(&err);
     }
     let text = args.format == Format::Text && !args.quiet;
     let decision = (args.changes_only && text).then(|| changes_since(&lock, &judged, args.remind));
@@ -333,8 +329,11 @@ fn lint(args: &Args, stdout: &mut dyn Write) -> Result<Check, Error> {
     }
     let now = args.judge.now.unwrap_or_else(chrono::Utc::now);
     let expected = expect::load(schedule, args.judge.factor, now, &expect::LintWhen::Always)?;
-    let out: String = expected.lint.iter().map(|w| format!("{w}\n")).collect();
-    if let Err(err) = survey::print(stdout, out.as_bytes()) {
+    let mut out = Vec::new();
+    for warning in &expected.lint {
+        writeln!(out, "{warning}").expect("writing to memory");
+    }
+    if let Err(err) = survey::print(stdout, &out) {
         eprintln!("{PROGRAM}: cannot write the lint: {err}");
         return Ok(Check::Unknown);
     }

@@ -25,12 +25,11 @@ pub(super) fn by_record(entry: &Entry, wrapper_alive: Option<bool>, policy: &Pol
     let since = running.and_then(|r| r.started_at).unwrap_or(timestamp);
     let seconds = (policy.now - since).num_seconds();
     if seconds < -FUTURE_TOLERANCE_SECONDS {
-        let what = match running {
-            Some(_) => "the run started".to_owned(),
-            None => {
-                let stamp = timestamp.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-                format!("the timestamp {stamp} is")
-            }
+        let what = if running.is_some() {
+            "the run started".to_owned()
+        } else {
+            let stamp = timestamp.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            format!("the timestamp {stamp} is")
         };
         let ahead = format_duration(seconds.unsigned_abs());
         let reason =
@@ -38,26 +37,25 @@ pub(super) fn by_record(entry: &Entry, wrapper_alive: Option<bool>, policy: &Pol
         return Judgement::invalid(entry, reason);
     }
     let elapsed = seconds.max(0) as u64;
-    let j = match running {
-        Some(r) => judge_running(r, elapsed, wrapper_alive, policy),
-        None => {
-            let run = record.map_or(RunStatus::Ok, |r| r.status);
-            let (status, reason) = interval_rule(elapsed, interval, policy.factor, run);
-            Judgement {
-                status,
-                reason: match record {
-                    Some(r) => wrapper_said(r, status, reason),
-                    None => reason,
-                },
-                exit_code: record.and_then(|r| r.exit_code),
-                message: record.and_then(|r| r.message.clone()),
-                // Where the writer counted them (the wrapper does), the
-                // record says how many runs in a row failed.
-                consecutive_failures: record
-                    .filter(|r| r.status == RunStatus::Fail)
-                    .and_then(|r| r.consecutive_failures),
-                ..Judgement::default()
-            }
+    let j = if let Some(r) = running {
+        judge_running(r, elapsed, wrapper_alive, policy)
+    } else {
+        let run = record.map_or(RunStatus::Ok, |r| r.status);
+        let (status, reason) = interval_rule(elapsed, interval, policy.factor, run);
+        Judgement {
+            status,
+            reason: match record {
+                Some(r) => wrapper_said(r, status, reason),
+                None => reason,
+            },
+            exit_code: record.and_then(|r| r.exit_code),
+            message: record.and_then(|r| r.message.clone()),
+            // Where the writer counted them (the wrapper does), the
+            // record says how many runs in a row failed.
+            consecutive_failures: record
+                .filter(|r| r.status == RunStatus::Fail)
+                .and_then(|r| r.consecutive_failures),
+            ..Judgement::default()
         }
     };
     let age = (policy.now - timestamp).num_seconds().max(0) as u64;

@@ -136,10 +136,8 @@ pub(crate) fn due_rule(
         );
         (Status::Stale, Some(reason))
     } else if run == RunStatus::Fail {
-        (
-            Status::Failed,
-            Some("the last run reported failure".to_owned()),
-        )
+        let reason = "the last run reported failure".to_owned();
+        (Status::Failed, Some(reason))
     } else {
         (Status::Ok, None)
     }
