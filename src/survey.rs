@@ -23,7 +23,6 @@ pub(crate) use context::add_recent;
 #[derive(Debug)]
 pub(crate) struct Judged {
     pub dirs: Vec<PathBuf>,
-    /// The policy the jobs were judged by.
     pub policy: Policy,
     /// The judged jobs, worst first.
     pub jobs: Vec<Judgement>,
@@ -31,8 +30,7 @@ pub(crate) struct Judged {
     pub lint: Vec<Lint>,
     /// The users' crontabs discovery could not read.
     pub unread_crontabs: Vec<PathBuf>,
-    /// What reading systemd's timers left to tell: a note for `--verbose`
-    /// and the managers that could not be read.
+    /// A note for `--verbose` and the systemd managers that could not be read.
     pub timers: crate::timers::Read,
     /// The same jobs across hosts: groups and quorum verdicts.
     pub fleet: Fleet,

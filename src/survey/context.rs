@@ -108,10 +108,7 @@ pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
             listed.insert(dir.as_os_str().to_owned(), history_jobs(dir));
         }
         // A directory that could not be listed: try the file itself.
-        if listed[dir.as_os_str()]
-            .as_ref()
-            .is_some_and(|h| !h.contains(job))
-        {
+        if matches!(&listed[dir.as_os_str()], Some(h) if !h.contains(job)) {
             continue;
         }
         if let Some(runs) = history_beside(path, now).filter(|r| !r.is_empty()) {
