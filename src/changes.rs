@@ -1,8 +1,7 @@
-//! `hb-check --changes-only`: print the verdict only when the set of (job,
-//! status) pairs differs from the last printed one, and again every remind
-//! period while something alerts; what changed is the change engine's
-//! word ([`crate::alert`]). The state is one small JSON file beside the run
-//! lock, written atomically; a lost or corrupt state means "print".
+//! `hb-check --changes-only`: print the verdict only when some job's status
+//! changed since the last printed run, and again every remind period while
+//! something alerts, as [`crate::alert`] says. The state is a small JSON
+//! file beside the run lock; a lost or corrupt state means "print".
 
 use std::path::{Path, PathBuf};
 
@@ -13,13 +12,12 @@ use crate::judge::{Judgement, Status};
 
 pub(crate) use crate::alert::State;
 
-/// The state file beside the run lock: `LOCK.state`.
+/// `LOCK.state`.
 pub(crate) fn state_path(lock: &Path) -> PathBuf {
     crate::store::beside(lock, ".state")
 }
 
-/// A job's key in the change engine's state: `host/job` when the host is
-/// known, else the job.
+/// A job's key in the change engine's state: `host/job`, or the job.
 pub(crate) fn key(j: &Judgement) -> String {
     crate::cause::key(j.host.as_deref(), &j.job)
 }
@@ -27,17 +25,16 @@ pub(crate) fn key(j: &Judgement) -> String {
 /// What this run prints.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Decision {
-    /// Whether to print the verdict.
     pub print: bool,
-    /// Jobs that alerted at the last printed run and do not now: the job
-    /// key, what it was, and what it is (`None`: no longer reported).
+    /// Jobs that alerted at the last printed run and do not now: key, what
+    /// it was, and what it is (`None`: no longer reported).
     pub recovered: Vec<(String, Status, Option<Status>)>,
     /// The state to record once the verdict is printed.
     pub next: State,
 }
 
-/// Decides whether this run prints the sorted `now_pairs`, by the change
-/// engine ([`alert::assess`]), with a reminder every `remind` seconds.
+/// Whether this run prints the sorted `now_pairs`, with a reminder every
+/// `remind` seconds.
 pub(crate) fn decide(
     last: Option<&State>,
     now_pairs: &[(String, Status)],
@@ -49,10 +46,9 @@ pub(crate) fn decide(
     let left = assessed.diff.left.into_iter().filter(|_| assessed.deliver);
     let recovered = left
         .map(|(key, was)| {
-            // The pairs are sorted: a look-up each.
-            let at = now_pairs.binary_search_by(|(k, _)| k.cmp(&key));
-            let now = at.ok().map(|at| now_pairs[at].1);
-            (key, was, now)
+            // The pairs are sorted.
+            let at = now_pairs.binary_search_by(|(k, _)| k.cmp(&key)).ok();
+            (key, was, at.map(|at| now_pairs[at].1))
         })
         .collect();
     Decision {
@@ -62,13 +58,11 @@ pub(crate) fn decide(
     }
 }
 
-/// The name a run gives the job with `key`, as
-/// [`crate::report::content::job_name`] does. Unescaped.
+/// The name [`crate::report::content::job_name`] gives the job with `key`.
 pub(crate) fn name_of<'a>(key: &'a str, jobs: &[Judgement]) -> &'a str {
     if crate::report::content::several_hosts(jobs) {
         return key;
     }
-    // A key is `host/job` where the host is known (see [`key`]).
     jobs.iter()
         .find_map(|j| j.host.as_deref())
         .and_then(|host| key.strip_prefix(host))
@@ -76,8 +70,7 @@ pub(crate) fn name_of<'a>(key: &'a str, jobs: &[Judgement]) -> &'a str {
         .unwrap_or(key)
 }
 
-/// The lines that say which jobs recovered since the last printed run:
-/// `backup ok: recovered (was stale)`, each job named by [`name_of`].
+/// A line per recovered job: `backup ok: recovered (was stale)`.
 pub(crate) fn recovered_lines(decision: &Decision, jobs: &[Judgement]) -> String {
     let line = |(key, was, now): &(String, Status, Option<Status>)| {
         let key = crate::escape::terminal(name_of(key, jobs));
