@@ -43,7 +43,6 @@ pub struct Daemon {
     job: String,
     interval_seconds: u64,
     dir: Option<PathBuf>,
-    min_gap: Duration,
     last_write: Option<Instant>,
     pinger: Option<Pinger>,
     /// Why the last ping failed; a ping is under way while its thread
@@ -71,7 +70,6 @@ impl Daemon {
             job: job.to_owned(),
             interval_seconds: seconds,
             dir: None,
-            min_gap: Duration::from_secs((seconds / 10).max(1)),
             last_write: None,
             pinger: None,
             ping_error: Arc::new(Mutex::new(None)),
@@ -97,10 +95,8 @@ impl Daemon {
     /// once per tenth of the interval (at least a second apart), so a busy
     /// loop may tick as often as it likes.
     pub fn tick(&mut self) -> Beat {
-        if self
-            .last_write
-            .is_some_and(|at| at.elapsed() < self.min_gap)
-        {
+        let min_gap = Duration::from_secs((self.interval_seconds / 10).max(1));
+        if self.last_write.is_some_and(|at| at.elapsed() < min_gap) {
             return Beat::Recent;
         }
         self.beat(RunStatus::Ok, None)

@@ -141,19 +141,14 @@ pub(crate) fn parse_mailbox(text: &str) -> Result<Mailbox, Error> {
     mailbox(text, &format!("is not {ADDRESS}"))
 }
 
-/// Whether `name` is a local user name as cron's `MAILTO` may hold one:
-/// letters, digits, `.`, `_` and `-`, not starting with `-` or `.`, at
-/// most 32 characters (what `useradd` allows).
-fn is_user_name(name: &str) -> bool {
-    name.len() <= 32
-        && crate::record::is_plain(name)
-        && name.chars().next().is_some_and(|c| c != '-' && c != '.')
-}
-
 /// Parses a recipient for `--to`.
 pub(crate) fn parse_recipient(text: &str) -> Result<Recipient, Error> {
     let text = text.trim();
-    if is_user_name(text) {
+    // A local user name as `useradd` allows it: letters, digits, `.`, `_`
+    // and `-`, not first `-` or `.`, at most 32 characters.
+    let first = text.chars().next();
+    if text.len() <= 32 && crate::record::is_plain(text) && first.is_some_and(|c| !"-.".contains(c))
+    {
         return Ok(Recipient::Local(text.to_owned()));
     }
     let rule = format!("is neither {ADDRESS} nor a local user name such as root");
