@@ -99,7 +99,8 @@ pub(crate) fn write_mail(
     to: &[Recipient],
     host: &str,
     subject: &str,
-    (text, html): (&[u8], &[u8]),
+    text: &[u8],
+    html: &[u8],
 ) -> io::Result<()> {
     let from = from.cloned().unwrap_or_else(|| {
         parse_mailbox(&format!("night-watch@{host}"))
@@ -163,8 +164,8 @@ mod tests {
         let from = parse_mailbox("night-watch@web1").unwrap();
         let to = [parse_recipient("Ops <ops@example.com>").unwrap()];
         let mut out = Vec::new();
-        let bodies = (text.as_bytes(), html.as_bytes());
-        write_mail(&mut out, Some(&from), &to, "web1", subject, bodies).unwrap();
+        let (text, html) = (text.as_bytes(), html.as_bytes());
+        write_mail(&mut out, Some(&from), &to, "web1", subject, text, html).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -249,8 +250,16 @@ mod tests {
         let to = ["root", "Café Ops <ops@example.com>", "ops@example.com"]
             .map(|t| parse_recipient(t).unwrap());
         let mut out = Vec::new();
-        let bodies = (&b"x\n"[..], &b"<p>x</p>\n"[..]);
-        write_mail(&mut out, Some(&from), &to, "web1", "s", bodies).unwrap();
+        write_mail(
+            &mut out,
+            Some(&from),
+            &to,
+            "web1",
+            "s",
+            b"x\n",
+            b"<p>x</p>\n",
+        )
+        .unwrap();
         let m = String::from_utf8(out).unwrap();
         let header = m
             .split("\r\nTo: ")
