@@ -38,10 +38,6 @@ impl State {
         let state: State = serde_json::from_slice(bytes).ok()?;
         (state.version == STATE_VERSION).then_some(state)
     }
-
-    pub(crate) fn to_json_line(&self) -> Vec<u8> {
-        crate::record::json_line(self)
-    }
 }
 
 /// How the alerting jobs of two runs differ.
@@ -213,6 +209,9 @@ mod tests {
         assert!(!quiet.deliver, "no spurious mail");
         let remind = assess(Some(&last), now, at(86_400), 86_400);
         assert!(remind.deliver && remind.remind_due, "no lost alert");
-        assert_eq!(State::parse(&remind.next.to_json_line()), Some(remind.next));
+        assert_eq!(
+            State::parse(&crate::record::json_line(&remind.next)),
+            Some(remind.next)
+        );
     }
 }

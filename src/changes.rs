@@ -8,8 +8,6 @@ use std::path::{Path, PathBuf};
 use crate::alert::Assessment;
 use crate::judge::{Judgement, Status};
 
-pub(crate) use crate::alert::State;
-
 /// `LOCK.state`.
 pub(crate) fn state_path(lock: &Path) -> PathBuf {
     crate::store::beside(lock, ".state")
@@ -53,6 +51,7 @@ pub(crate) fn recovered_lines(assessed: &Assessment, jobs: &[Judgement]) -> Stri
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::alert::State;
     use chrono::{DateTime, TimeZone, Utc};
 
     fn decide(
@@ -161,7 +160,7 @@ mod tests {
     #[test]
     fn state_round_trips_and_garbage_is_none() {
         let s = state(0, &[("web1/a", Status::Paused)]);
-        assert_eq!(State::parse(&s.to_json_line()), Some(s));
+        assert_eq!(State::parse(&crate::record::json_line(&s)), Some(s));
         assert_eq!(State::parse(b"{"), None);
         assert_eq!(
             State::parse(b"{\"version\":2,\"printed_at\":\"2027-01-15T08:00:00Z\",\"jobs\":[]}"),

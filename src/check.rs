@@ -259,11 +259,11 @@ fn judge_locked(
 /// written is told; the run prints as if it had none.
 fn changes_since(lock: &store::RunLock, judged: &Judged, remind: Duration) -> alert::Assessment {
     let path = changes::state_path(lock.path());
-    let last = store::read_small(&path).and_then(|b| changes::State::parse(&b));
+    let last = store::read_small(&path).and_then(|b| alert::State::parse(&b));
     let (now, remind) = (judged.policy.now, remind.as_secs());
     let decision = alert::assess(last.as_ref(), judged.pairs(), now, remind);
     if decision.deliver {
-        if let Err(err) = store::write_file(&path, &decision.next.to_json_line()) {
+        if let Err(err) = store::write_file(&path, &crate::record::json_line(&decision.next)) {
             cli::report_error(PROGRAM, &err);
         }
     }

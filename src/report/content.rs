@@ -41,15 +41,10 @@ pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'_>>
     let hosts = several_hosts(jobs);
     let with_due = jobs.iter().any(|j| due(j).is_some());
     let with_runs = jobs.iter().any(|j| j.recent.is_some());
-    let shown = [
-        (hosts, &["host"][..]),
-        (true, &COLUMNS),
-        (with_due, &["due"]),
-    ];
-    let headings: Vec<&str> = (shown.into_iter().chain([(with_runs, &RUN_COLUMNS[..])]))
-        .filter(|(shown, _)| *shown)
-        .flat_map(|(_, columns)| columns.iter().copied())
-        .collect();
+    let mut headings = if hosts { vec!["host"] } else { vec![] };
+    headings.extend(COLUMNS);
+    headings.extend(with_due.then_some("due"));
+    headings.extend(RUN_COLUMNS.iter().filter(|_| with_runs));
     let rows = jobs
         .iter()
         .map(|j| {
