@@ -20,9 +20,8 @@ use crate::error::Error;
 use crate::ping::{self, Ping, Pinger};
 
 pub use crate::ping::Style;
-use crate::record::{
-    truncate_message, validate_job, Heartbeat, RunStatus, INTERVAL_MAX, INTERVAL_MIN,
-};
+use crate::record::{say, truncate_message, validate_job, Heartbeat, RunStatus};
+use crate::record::{INTERVAL_MAX, INTERVAL_MIN};
 use crate::store;
 
 /// What one tick did.
@@ -60,10 +59,7 @@ impl Daemon {
         if !(INTERVAL_MIN..=INTERVAL_MAX).contains(&seconds) {
             return Err(Error::InvalidInterval {
                 value: format!("{interval:?}"),
-                reason: format!(
-                    "it must be from 1 second to {}",
-                    crate::record::say(INTERVAL_MAX)
-                ),
+                reason: format!("it must be from 1 second to {}", say(INTERVAL_MAX)),
             });
         }
         Ok(Daemon {

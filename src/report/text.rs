@@ -38,15 +38,15 @@ const RESET: &str = "\x1b[0m";
 const COLOUR_START: char = '\u{200b}';
 const COLOUR_END: char = '\u{200c}';
 
-/// The colour marks of a laid-out panel made the `n`th of `statuses`' colour.
-fn paint(table: &str, statuses: &[Status]) -> String {
-    let mut parts = table.split(COLOUR_START);
-    let mut out = parts.next().unwrap_or_default().to_owned();
-    for (part, status) in parts.zip(statuses) {
-        out += sgr_of(*status);
-        out += &part.replace(COLOUR_END, RESET);
-    }
-    out
+/// The colour marks around each status of a laid-out panel made its colour.
+fn paint(table: String) -> String {
+    let paint = |table: String, s: Status| {
+        table.replace(&format!("{COLOUR_START}{s}"), &format!("{}{s}", sgr_of(s)))
+    };
+    Status::ALL
+        .into_iter()
+        .fold(table, paint)
+        .replace(COLOUR_END, RESET)
 }
 
 pub(crate) struct TextPage<'w>(pub(crate) &'w mut dyn io::Write, pub(crate) Text);
@@ -70,14 +70,10 @@ impl Markup for TextPage<'_> {
         let style = [presets::ASCII_FULL_CONDENSED, presets::UTF8_FULL_CONDENSED];
         table.load_style(style[usize::from(unicode)]);
         table.set_header(headings.to_vec());
-        let mut statuses = Vec::new();
         for row in rows {
             let row = row.iter().map(|cell| match cell {
                 Cell::Text(text) => Comfy::new(terminal(text)),
-                Cell::Status(status) if colour => {
-                    statuses.push(*status);
-                    Comfy::new(format!("{COLOUR_START}{status}{COLOUR_END}"))
-                }
+                Cell::Status(s) if colour => Comfy::new(format!("{COLOUR_START}{s}{COLOUR_END}")),
                 Cell::Status(status) => Comfy::new(status.as_str()),
                 Cell::Number(number) => Comfy::new(number),
                 Cell::Strip(marks) => Comfy::new(content::strip(marks, unicode)),
@@ -89,7 +85,8 @@ impl Markup for TextPage<'_> {
                 c.set_cell_alignment(CellAlignment::Right);
             }
         }
-        writeln!(self.0, "{}", paint(&table.to_string(), &statuses))
+        let table = table.to_string();
+        writeln!(self.0, "{}", if colour { paint(table) } else { table })
     }
 
     fn attention(&mut self, count: usize) -> io::Result<()> {
