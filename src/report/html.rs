@@ -75,10 +75,11 @@ impl Markup for Html<'_> {
 
     fn table(&mut self, headings: &[&str], rows: &[Vec<Cell>]) -> io::Result<()> {
         let out = &mut *self.0;
-        let ths: String = (headings.iter())
-            .map(|h| format!("<th style=\"{TH}\">{h}</th>"))
-            .collect();
-        writeln!(out, "<table style=\"{TABLE}\">\n<tr>{ths}</tr>")?;
+        write!(out, "<table style=\"{TABLE}\">\n<tr>")?;
+        for heading in headings {
+            write!(out, "<th style=\"{TH}\">{heading}</th>")?;
+        }
+        writeln!(out, "</tr>")?;
         for row in rows {
             write!(out, "<tr>")?;
             for cell in row {
