@@ -132,10 +132,10 @@ pub(crate) fn write_json<W: io::Write, T: serde::Serialize + ?Sized>(
 }
 
 /// Escapes text for a GitHub-flavoured Markdown table cell or list item:
-/// as [`terminal`], then what has a meaning inside a line (emphasis, code,
-/// links, strike-through, `|`) behind a backslash, and `<` and `&` as
-/// entities. What matters only at the start of a line (`#`, `-`) is left
-/// alone: escaped text never starts a line.
+/// [`is_unsafe`] characters made visible, then what has a meaning inside a
+/// line (emphasis, code, links, strike-through, `|`) behind a backslash,
+/// and `<` and `&` as entities. What matters only at the start of a line
+/// (`#`, `-`) is left alone: escaped text never starts a line.
 pub fn markdown(text: &str) -> String {
     rewrite(text, |out, c| match c {
         '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '>' => {
@@ -173,8 +173,8 @@ pub(crate) fn chat(text: &str, entities: bool) -> String {
     format!("`{inert}`")
 }
 
-/// Escapes text for HTML content and quoted attribute values, after
-/// [`terminal`].
+/// Escapes text for HTML content and quoted attribute values, after making
+/// [`is_unsafe`] characters visible.
 pub fn html(text: &str) -> String {
     rewrite(text, |out, c| match c {
         '<' => out.push_str("&lt;"),
