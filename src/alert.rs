@@ -1,16 +1,12 @@
 //! What changed since the last delivered run, and whether a reminder is
-//! due: the one engine behind `hb-check --changes-only` and the alert
-//! issue. Pure: the caller reads the previous state, delivers, and then
-//! commits the state this returns.
+//! due: the one engine behind `--changes-only`, `--notify` and the alert
+//! issue. Pure: the caller reads the previous state, delivers, then commits
+//! the state this returns.
 //!
-//! One definition of an alerting status, the judge's
-//! ([`Status::is_alert`]): a job is bad when it alerts, it went bad when it
-//! alerts now and did not before, and it recovered (or is paused) when it
-//! alerted before and does not now.
-//!
-//! One rule for reminders ([`reminder_due`]): while something alerts, one
-//! reminder per whole period since an anchor: `--changes-only`'s last
-//! delivery, or the alert issue's opening on the forge.
+//! A job is bad when its status alerts ([`Status::is_alert`]); it went bad
+//! when it alerts now and did not before, and recovered (or is paused) when
+//! it alerted before and does not now. While something alerts, one
+//! reminder is due per whole period since an anchor ([`reminder_due`]).
 
 use std::collections::BTreeMap;
 
@@ -23,15 +19,13 @@ use crate::record::{rfc3339_any, rfc3339_seconds};
 /// Jobs by key (`host/job` or `job`) and their status.
 pub(crate) type Jobs = BTreeMap<String, Status>;
 
-/// The state file's format version.
 pub(crate) const STATE_VERSION: u32 = 1;
 
-/// What the last delivered run saw. The on-disk form of `--changes-only`'s
+/// What the last delivered run saw; the on-disk form of `--changes-only`'s
 /// state, unchanged since its first version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct State {
     pub version: u32,
-    /// When the last run was delivered.
     #[serde(serialize_with = "rfc3339_seconds", deserialize_with = "rfc3339_any")]
     pub printed_at: DateTime<Utc>,
     /// Every job (`host/job` when the host is known) and its status, sorted.
@@ -39,14 +33,10 @@ pub(crate) struct State {
 }
 
 impl State {
-    /// Parses a state file; `None` for anything unusable.
+    /// `None` for anything unusable.
     pub(crate) fn parse(bytes: &[u8]) -> Option<State> {
         let state: State = serde_json::from_slice(bytes).ok()?;
         (state.version == STATE_VERSION).then_some(state)
-    }
-
-    pub(crate) fn to_json_line(&self) -> Vec<u8> {
-        crate::record::json_line(self)
     }
 }
 
@@ -70,8 +60,7 @@ pub(crate) fn alerting<'a>(jobs: impl IntoIterator<Item = (&'a String, &'a Statu
     bad
 }
 
-/// How the alerting jobs `now` differ from those `before` (both as given
-/// by [`alerting`]).
+/// How the alerting jobs `now` differ from those `before`.
 pub(crate) fn diff(before: &Jobs, now: &Jobs) -> Diff {
     let mut d = Diff::default();
     for (job, &status) in now {
@@ -86,13 +75,10 @@ pub(crate) fn diff(before: &Jobs, now: &Jobs) -> Diff {
     d
 }
 
-/// The reminder period due `now` while the jobs in `still_bad` (as given
-/// by [`alerting`]) alert, counted in whole periods of `every` seconds
-/// from `anchor`: period `n` starts at `anchor + n x every`, so nothing is
-/// due before one whole period passed. `None` when nothing alerts, before
-/// the first period, or when the clock reads before `anchor`. A period of
-/// 0 reminds on every run (numbered by the seconds since `anchor`, at
-/// least 1).
+/// The reminder period due `now` while `still_bad` alert: period `n` starts
+/// at `anchor + n x every`, so nothing is due before one whole period
+/// passed, nor when the clock reads before `anchor`. A period of 0 reminds
+/// on every run (numbered by the seconds since `anchor`, at least 1).
 pub(crate) fn reminder_due(
     still_bad: &Jobs,
     anchor: DateTime<Utc>,
@@ -110,15 +96,11 @@ pub(crate) fn reminder_due(
 /// What this run means for delivery.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Assessment {
-    /// Whether to deliver this run: there is no usable previous state, some
-    /// job's status changed, a reminder is due, or the clock went back.
+    /// No usable previous state, some job's status changed, a reminder is
+    /// due, or the clock went back.
     pub deliver: bool,
-    /// How the alerting jobs changed since the previous state.
     pub diff: Diff,
-    /// The jobs that alert now.
     pub still_bad: Jobs,
-    /// Whether a reminder is due: something alerts and `remind` seconds
-    /// have passed since the last delivery.
     pub remind_due: bool,
     /// The state to commit once this run is delivered.
     pub next: State,
@@ -227,6 +209,9 @@ mod tests {
         assert!(!quiet.deliver, "no spurious mail");
         let remind = assess(Some(&last), now, at(86_400), 86_400);
         assert!(remind.deliver && remind.remind_due, "no lost alert");
-        assert_eq!(State::parse(&remind.next.to_json_line()), Some(remind.next));
+        assert_eq!(
+            State::parse(&crate::record::json_line(&remind.next)),
+            Some(remind.next)
+        );
     }
 }

@@ -1,74 +1,28 @@
-//! `hb-check --changes-only`: print the verdict only when the set of (job,
-//! status) pairs differs from the last printed one, and again every remind
-//! period while something alerts; what changed is the change engine's
-//! word ([`crate::alert`]). The state is one small JSON file beside the run
-//! lock, written atomically; a lost or corrupt state means "print".
+//! `hb-check --changes-only`: print the verdict only when some job's status
+//! changed since the last printed run, and again every remind period while
+//! something alerts, as [`crate::alert`] says. The state is a small JSON
+//! file beside the run lock; a lost or corrupt state means "print".
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
-
-use crate::alert;
+use crate::alert::Assessment;
 use crate::judge::{Judgement, Status};
 
-pub(crate) use crate::alert::State;
-
-/// The state file beside the run lock: `LOCK.state`.
+/// `LOCK.state`.
 pub(crate) fn state_path(lock: &Path) -> PathBuf {
     crate::store::beside(lock, ".state")
 }
 
-/// A job's key in the change engine's state: `host/job` when the host is
-/// known, else the job.
+/// A job's key in the change engine's state: `host/job`, or the job.
 pub(crate) fn key(j: &Judgement) -> String {
     crate::cause::key(j.host.as_deref(), &j.job)
 }
 
-/// What this run prints.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Decision {
-    /// Whether to print the verdict.
-    pub print: bool,
-    /// Jobs that alerted at the last printed run and do not now: the job
-    /// key, what it was, and what it is (`None`: no longer reported).
-    pub recovered: Vec<(String, Status, Option<Status>)>,
-    /// The state to record once the verdict is printed.
-    pub next: State,
-}
-
-/// Decides whether this run prints the sorted `now_pairs`, by the change
-/// engine ([`alert::assess`]), with a reminder every `remind` seconds.
-pub(crate) fn decide(
-    last: Option<&State>,
-    now_pairs: &[(String, Status)],
-    now: DateTime<Utc>,
-    remind: u64,
-) -> Decision {
-    let assessed = alert::assess(last, now_pairs.to_vec(), now, remind);
-    // Recoveries are news only in a run that prints.
-    let left = assessed.diff.left.into_iter().filter(|_| assessed.deliver);
-    let recovered = left
-        .map(|(key, was)| {
-            // The pairs are sorted: a look-up each.
-            let at = now_pairs.binary_search_by(|(k, _)| k.cmp(&key));
-            let now = at.ok().map(|at| now_pairs[at].1);
-            (key, was, now)
-        })
-        .collect();
-    Decision {
-        print: assessed.deliver,
-        recovered,
-        next: assessed.next,
-    }
-}
-
-/// The name a run gives the job with `key`, as
-/// [`crate::report::content::job_name`] does. Unescaped.
+/// The name [`crate::report::content::job_name`] gives the job with `key`.
 pub(crate) fn name_of<'a>(key: &'a str, jobs: &[Judgement]) -> &'a str {
     if crate::report::content::several_hosts(jobs) {
         return key;
     }
-    // A key is `host/job` where the host is known (see [`key`]).
     jobs.iter()
         .find_map(|j| j.host.as_deref())
         .and_then(|host| key.strip_prefix(host))
@@ -76,24 +30,38 @@ pub(crate) fn name_of<'a>(key: &'a str, jobs: &[Judgement]) -> &'a str {
         .unwrap_or(key)
 }
 
-/// The lines that say which jobs recovered since the last printed run:
-/// `backup ok: recovered (was stale)`, each job named by [`name_of`].
-pub(crate) fn recovered_lines(decision: &Decision, jobs: &[Judgement]) -> String {
-    let line = |(key, was, now): &(String, Status, Option<Status>)| {
+/// A line per job that alerted at the last printed run and does not now,
+/// in a run that prints: `backup ok: recovered (was stale)`.
+pub(crate) fn recovered_lines(assessed: &Assessment, jobs: &[Judgement]) -> String {
+    let now = &assessed.next.jobs;
+    let line = |(key, was): &(String, Status)| {
+        // The state's jobs are sorted.
+        let at = now.binary_search_by(|(k, _)| k.cmp(key)).ok();
         let key = crate::escape::terminal(name_of(key, jobs));
-        match now {
+        match at.map(|at| now[at].1) {
             Some(Status::Paused) => format!("{key} paused (was {was})\n"),
             Some(now) => format!("{key} {now}: recovered (was {was})\n"),
             None => format!("{key} gone: no longer reported (was {was})\n"),
         }
     };
-    decision.recovered.iter().map(line).collect()
+    let left = assessed.diff.left.iter().filter(|_| assessed.deliver);
+    left.map(line).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use crate::alert::State;
+    use chrono::{DateTime, TimeZone, Utc};
+
+    fn decide(
+        last: Option<&State>,
+        now: &[(String, Status)],
+        at: DateTime<Utc>,
+        remind: u64,
+    ) -> Assessment {
+        crate::alert::assess(last, now.to_vec(), at, remind)
+    }
 
     fn at(seconds: i64) -> DateTime<Utc> {
         Utc.timestamp_opt(1_800_000_000 + seconds, 0).unwrap()
@@ -111,20 +79,20 @@ mod tests {
     fn unchanged_runs_stay_quiet_until_the_reminder() {
         let bad = [("backup".to_owned(), Status::Stale)];
         let last = state(0, &[("backup", Status::Stale)]);
-        assert!(decide(None, &bad, at(0), 86_400).print, "no state prints");
-        assert!(!decide(Some(&last), &bad, at(900), 86_400).print);
+        assert!(decide(None, &bad, at(0), 86_400).deliver, "no state prints");
+        assert!(!decide(Some(&last), &bad, at(900), 86_400).deliver);
         assert!(
-            decide(Some(&last), &bad, at(86_400), 86_400).print,
+            decide(Some(&last), &bad, at(86_400), 86_400).deliver,
             "remind"
         );
         assert!(
-            decide(Some(&last), &bad, at(-60), 86_400).print,
+            decide(Some(&last), &bad, at(-60), 86_400).deliver,
             "clock back"
         );
         let fine = [("backup".to_owned(), Status::Ok)];
         let last_ok = state(0, &[("backup", Status::Ok)]);
         assert!(
-            !decide(Some(&last_ok), &fine, at(900_000), 86_400).print,
+            !decide(Some(&last_ok), &fine, at(900_000), 86_400).deliver,
             "nothing bad, no reminder"
         );
     }
@@ -135,13 +103,13 @@ mod tests {
         // or failing job warns, it does not alert.
         let late = [("backup".to_owned(), Status::Late)];
         let last = state(0, &[("backup", Status::Late)]);
-        assert!(!decide(Some(&last), &late, at(86_400), 86_400).print);
+        assert!(!decide(Some(&last), &late, at(86_400), 86_400).deliver);
         let failing = [("backup".to_owned(), Status::Failing)];
         let last = state(0, &[("backup", Status::Failing)]);
-        assert!(!decide(Some(&last), &failing, at(86_400), 86_400).print);
+        assert!(!decide(Some(&last), &failing, at(86_400), 86_400).deliver);
         let fixed = [("backup".to_owned(), Status::Ok)];
         let d = decide(Some(&last), &fixed, at(60), 86_400);
-        assert!(d.print, "a change prints");
+        assert!(d.deliver, "a change prints");
         assert_eq!(
             recovered_lines(&d, &[]),
             "",
@@ -161,7 +129,7 @@ mod tests {
         );
         let now = [("a".to_owned(), Status::Ok), ("c".to_owned(), Status::Late)];
         let d = decide(Some(&last), &now, at(60), 86_400);
-        assert!(d.print);
+        assert!(d.deliver);
         assert_eq!(
             recovered_lines(&d, &[]),
             "a ok: recovered (was stale)\nb gone: no longer reported (was failed)\n"
@@ -192,7 +160,7 @@ mod tests {
     #[test]
     fn state_round_trips_and_garbage_is_none() {
         let s = state(0, &[("web1/a", Status::Paused)]);
-        assert_eq!(State::parse(&s.to_json_line()), Some(s));
+        assert_eq!(State::parse(&crate::record::json_line(&s)), Some(s));
         assert_eq!(State::parse(b"{"), None);
         assert_eq!(
             State::parse(b"{\"version\":2,\"printed_at\":\"2027-01-15T08:00:00Z\",\"jobs\":[]}"),

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use clap::{Parser, ValueEnum};
 
+use crate::alert;
 use crate::cause;
 use crate::changes;
 use crate::cli::{self, parse_timeout, JudgeArgs, TrackerArgs};
@@ -165,7 +166,7 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
     };
     let mut out = render(args, judged.as_ref(), &errors);
     if let Some(decision) = changes {
-        if decision.print || judged.as_ref().is_some_and(|j| cause::run::news(&j.causes)) {
+        if decision.deliver || judged.as_ref().is_some_and(|j| cause::run::news(&j.causes)) {
             let jobs = judged.as_ref().map_or(&[][..], |j| &j.jobs[..]);
             out.extend_from_slice(changes::recovered_lines(&decision, jobs).as_bytes());
         } else {
@@ -191,7 +192,7 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
 fn judge_locked(
     args: &Args,
     fail: &mut dyn FnMut(&Error),
-) -> Result<(Check, Judged, Option<changes::Decision>), Error> {
+) -> Result<(Check, Judged, Option<alert::Assessment>), Error> {
     let dirs = survey::locate(&args.judge)?;
     let host = args.judge.host();
     let lock = store::lock(args.lock_file.as_deref(), &host, args.lock_timeout)?;
@@ -245,17 +246,13 @@ fn judge_locked(
 /// `--changes-only`: compares this run with the state beside the lock
 /// (held), and records this run when it prints. A state that cannot be
 /// written is told; the run prints as if it had none.
-fn changes_since(lock: &store::RunLock, judged: &Judged, remind: Duration) -> changes::Decision {
+fn changes_since(lock: &store::RunLock, judged: &Judged, remind: Duration) -> alert::Assessment {
     let path = changes::state_path(lock.path());
-    let last = store::read_small(&path).and_then(|b| changes::State::parse(&b));
-    let decision = changes::decide(
-        last.as_ref(),
-        &judged.pairs(),
-        judged.policy.now,
-        remind.as_secs(),
-    );
-    if decision.print {
-        if let Err(err) = store::write_file(&path, &decision.next.to_json_line()) {
+    let last = store::read_small(&path).and_then(|b| alert::State::parse(&b));
+    let (now, remind) = (judged.policy.now, remind.as_secs());
+    let decision = alert::assess(last.as_ref(), judged.pairs(), now, remind);
+    if decision.deliver {
+        if let Err(err) = store::write_file(&path, &crate::record::json_line(&decision.next)) {
             cli::report_error(PROGRAM, &err);
         }
     }

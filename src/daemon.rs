@@ -20,9 +20,8 @@ use crate::error::Error;
 use crate::ping::{self, Ping, Pinger};
 
 pub use crate::ping::Style;
-use crate::record::{
-    truncate_message, validate_job, Heartbeat, RunStatus, INTERVAL_MAX, INTERVAL_MIN,
-};
+use crate::record::{say, truncate_message, validate_job, Heartbeat, RunStatus};
+use crate::record::{INTERVAL_MAX, INTERVAL_MIN};
 use crate::store;
 
 /// What one tick did.
@@ -43,7 +42,6 @@ pub struct Daemon {
     job: String,
     interval_seconds: u64,
     dir: Option<PathBuf>,
-    min_gap: Duration,
     last_write: Option<Instant>,
     pinger: Option<Pinger>,
     /// Why the last ping failed; a ping is under way while its thread
@@ -61,17 +59,13 @@ impl Daemon {
         if !(INTERVAL_MIN..=INTERVAL_MAX).contains(&seconds) {
             return Err(Error::InvalidInterval {
                 value: format!("{interval:?}"),
-                reason: format!(
-                    "it must be from 1 second to {}",
-                    crate::record::say(INTERVAL_MAX)
-                ),
+                reason: format!("it must be from 1 second to {}", say(INTERVAL_MAX)),
             });
         }
         Ok(Daemon {
             job: job.to_owned(),
             interval_seconds: seconds,
             dir: None,
-            min_gap: Duration::from_secs((seconds / 10).max(1)),
             last_write: None,
             pinger: None,
             ping_error: Arc::new(Mutex::new(None)),
@@ -97,10 +91,8 @@ impl Daemon {
     /// once per tenth of the interval (at least a second apart), so a busy
     /// loop may tick as often as it likes.
     pub fn tick(&mut self) -> Beat {
-        if self
-            .last_write
-            .is_some_and(|at| at.elapsed() < self.min_gap)
-        {
+        let min_gap = Duration::from_secs((self.interval_seconds / 10).max(1));
+        if self.last_write.is_some_and(|at| at.elapsed() < min_gap) {
             return Beat::Recent;
         }
         self.beat(RunStatus::Ok, None)

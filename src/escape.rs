@@ -2,16 +2,14 @@
 //! files) for the medium it goes to.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
 
-/// Whether `c` must never reach an output raw: a control character (C0,
-/// DEL, C1), a line or paragraph separator, or an invisible format
-/// character (Unicode category Cf: bidirectional marks, embeddings,
-/// overrides and isolates such as U+202E and U+061C, zero-width spaces and
-/// joiners, the byte-order mark, soft hyphen, tags). Such characters can
-/// rewrite a terminal, break a line, or make one text look like another.
+/// Whether `c` must never reach an output raw: a control character, a line
+/// or paragraph separator, or an invisible format character (Unicode
+/// category Cf: bidirectional overrides such as U+202E, zero-width spaces,
+/// the byte-order mark, tags). Such characters can rewrite a terminal,
+/// break a line, or make one text look like another.
 pub fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(
@@ -40,9 +38,7 @@ pub fn is_unsafe(c: char) -> bool {
         )
 }
 
-/// Replaces every character of [`is_unsafe`] with a visible `\u{..}`
-/// escape, so that no terminal escape sequence, line break or invisible
-/// reordering from a file reaches the output.
+/// Every character of [`is_unsafe`] as a visible `\u{..}` escape.
 pub(crate) fn terminal(text: &str) -> Cow<'_, str> {
     // Printable ASCII, the usual job name, holds nothing unsafe.
     if text.bytes().all(|b| (0x20..0x7f).contains(&b)) || !text.chars().any(is_unsafe) {
@@ -51,7 +47,7 @@ pub(crate) fn terminal(text: &str) -> Cow<'_, str> {
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
         if is_unsafe(c) {
-            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+            out.extend(c.escape_unicode());
         } else {
             out.push(c);
         }
@@ -59,12 +55,11 @@ pub(crate) fn terminal(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-/// The most characters of a refused value an error quotes.
 const VALUE_SHOWN: usize = 80;
 
-/// A value from outside as a one-line error quotes it: [`terminal`]-safe,
-/// and cut after [`VALUE_SHOWN`] characters with how long it was, so a
-/// 300 KB setting makes a short line.
+/// A value as a one-line error quotes it: [`terminal`]-safe, and cut after
+/// [`VALUE_SHOWN`] characters with its length, so a 300 KB setting makes a
+/// short line.
 pub(crate) fn value(text: &str) -> String {
     let count = text.chars().count();
     if count <= VALUE_SHOWN {
@@ -74,22 +69,19 @@ pub(crate) fn value(text: &str) -> String {
     format!("{}... ({count} characters)", terminal(&head))
 }
 
-/// A path as [`terminal`] shows it, in lossy UTF-8.
 pub(crate) fn terminal_path(path: &Path) -> String {
     terminal(&path.to_string_lossy()).into_owned()
 }
 
-/// A JSON formatter (pretty-printed, two spaces) that writes every
-/// character of [`is_unsafe`] inside a string as a `\uXXXX` escape: the
-/// document means the same to a parser, and no control, bidirectional or
-/// zero-width character is in it raw.
+/// serde_json's pretty formatter, with every character of [`is_unsafe`]
+/// in a string as a `\uXXXX` escape: the document means the same to a
+/// parser, and no such character is in it raw.
 #[derive(Debug, Default)]
 struct JsonFormatter {
     pretty: serde_json::ser::PrettyFormatter<'static>,
 }
 
-/// Forwards the layout methods of [`serde_json::ser::Formatter`] to the
-/// pretty formatter: only the strings are written another way.
+/// Forwards the layout methods to the pretty formatter.
 macro_rules! pretty {
     ($($name:ident($($arg:ident: $ty:ty)?);)*) => {$(
         fn $name<W: ?Sized + io::Write>(&mut self, w: &mut W $(, $arg: $ty)?) -> io::Result<()> {
@@ -129,7 +121,8 @@ impl serde_json::ser::Formatter for JsonFormatter {
     }
 }
 
-/// Writes `value` as pretty-printed JSON through [`JsonFormatter`].
+/// Writes `value` as pretty-printed JSON through [`JsonFormatter`], piece
+/// by piece.
 pub(crate) fn write_json<W: io::Write, T: serde::Serialize + ?Sized>(
     out: W,
     value: &T,
@@ -139,11 +132,10 @@ pub(crate) fn write_json<W: io::Write, T: serde::Serialize + ?Sized>(
 }
 
 /// Escapes text for a GitHub-flavoured Markdown table cell or list item:
-/// control characters as in `terminal`, then every character that has a
-/// meaning inside a line (emphasis, code, links, strike-through, `|`) behind a
-/// backslash, and `<` and `&` as entities so no HTML gets through. Characters
-/// that matter only at the start of a line (`#`, `-`, `+`, `1.`) are left
-/// alone: escaped text never starts a line.
+/// [`is_unsafe`] characters made visible, then what has a meaning inside a
+/// line (emphasis, code, links, strike-through, `|`) behind a backslash,
+/// and `<` and `&` as entities. What matters only at the start of a line
+/// (`#`, `-`) is left alone: escaped text never starts a line.
 pub fn markdown(text: &str) -> String {
     rewrite(text, |out, c| match c {
         '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '>' => {
@@ -164,12 +156,11 @@ pub(crate) fn rewrite(text: &str, put: impl Fn(&mut String, char)) -> String {
     out
 }
 
-/// Renders text inert for a chat message (Slack, Mattermost, Rocket.Chat,
-/// Discord): one inline code span, in which no Markdown, link or mention is
-/// read, with backticks (which would end the span) as `'`, `@` as `＠` (no
-/// `@channel` whatever a client makes of code), and, where `entities`
-/// (Slack's rule, read alike by Mattermost and Rocket.Chat), `&`, `<` and
-/// `>` as entities, so that no `<!here>` or `<URL|text>` is ever read.
+/// Text made inert for a chat message: one inline code span (no Markdown,
+/// link or mention is read in it), with backticks (which would end it) as
+/// `'`, `@` as `＠` (no `@channel` whatever a client makes of code), and,
+/// where `entities` (Slack's rule, which Mattermost and Rocket.Chat share),
+/// `&`, `<` and `>` as entities, so no `<!here>` or `<URL|text>` is read.
 pub(crate) fn chat(text: &str, entities: bool) -> String {
     let inert = rewrite(text, |out, c| match c {
         '`' => out.push('\''),
@@ -182,8 +173,8 @@ pub(crate) fn chat(text: &str, entities: bool) -> String {
     format!("`{inert}`")
 }
 
-/// Escapes text for HTML element content and quoted attribute values, after
-/// replacing control characters as in `terminal`.
+/// Escapes text for HTML content and quoted attribute values, after making
+/// [`is_unsafe`] characters visible.
 pub fn html(text: &str) -> String {
     rewrite(text, |out, c| match c {
         '<' => out.push_str("&lt;"),

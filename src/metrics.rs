@@ -6,7 +6,7 @@ use std::io;
 use crate::judge::{summary, Judgement, Status};
 use crate::report::Report;
 
-/// A gauge of every job that has a value for it: name, help, value.
+/// A gauge of every job that has a value: name, help, value.
 type Gauge = (&'static str, &'static str, fn(&Judgement) -> Option<f64>);
 
 /// Writes every job's metrics in the Prometheus text format (0.0.4).
@@ -69,8 +69,7 @@ pub(crate) fn write_prometheus(out: &mut impl io::Write, report: &Report) -> io:
     for (status, count) in summary(jobs) {
         writeln!(out, "cron_heartbeat_jobs{{status=\"{status}\"}} {count}")?;
     }
-    // The `--quorum` rules, for the fleet's quorum alert
-    // (`CronJobBelowQuorum` in contrib/prometheus): left out without any.
+    // The `--quorum` rules, for `CronJobBelowQuorum` in contrib/prometheus.
     let name = "cron_heartbeat_quorum_hosts";
     if !report.fleet.quorum.is_empty() {
         header(
@@ -80,12 +79,8 @@ pub(crate) fn write_prometheus(out: &mut impl io::Write, report: &Report) -> io:
         )?;
     }
     for q in &report.fleet.quorum {
-        writeln!(
-            out,
-            "{name}{{cron_job=\"{}\"}} {}",
-            label_value(&q.job),
-            q.min
-        )?;
+        let job = label_value(&q.job);
+        writeln!(out, "{name}{{cron_job=\"{job}\"}} {}", q.min)?;
     }
     let name = "cron_heartbeat_factor";
     header(out, name, "Jobs are stale past this many intervals.")?;
@@ -95,14 +90,13 @@ pub(crate) fn write_prometheus(out: &mut impl io::Write, report: &Report) -> io:
     writeln!(out, "{name} {}", report.checked_at.timestamp())
 }
 
-/// The `# HELP` and `# TYPE` lines of the gauge `name`.
 pub(crate) fn header(out: &mut dyn io::Write, name: &str, help: &str) -> io::Result<()> {
     writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge")
 }
 
-/// Escapes a label value: unsafe characters (a line feed among them) as
+/// A label value: unsafe characters (a line feed among them) as
 /// [`crate::escape::terminal`] does, since the format has no escape for
-/// them, then backslash and double quote, as the format requires.
+/// them, then backslash and double quote.
 pub(crate) fn label_value(text: &str) -> String {
     crate::escape::rewrite(text, |out, c| {
         if matches!(c, '\\' | '"') {

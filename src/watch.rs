@@ -113,9 +113,8 @@ pub fn run(args: &Args) -> Code {
 }
 
 /// [`run`] to `stdout`, which is a `terminal` or not. When nothing can be
-/// read the output still says so in the format asked for (`night-watch
-/// web1: CANNOT CHECK: ...` as the subject and the body), so a morning
-/// mail never goes out blank, and the exit code is 3.
+/// read the output says so in the format asked for (`night-watch web1:
+/// CANNOT CHECK: ...`), so a morning mail never goes out blank.
 pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Code {
     let host = args.judge.host();
     let (code, out) = match survey::locate(&args.judge)
@@ -184,25 +183,16 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
             let (mut text, mut html) = (Vec::new(), Vec::new());
             let _ = page(&mut TextPage(&mut text, Text::default()));
             let _ = page(&mut Html(&mut html));
-            let subject = content::subject(host, &judged.jobs);
-            let bodies = (&text[..], &html[..]);
-            report::write_mail(
-                &mut out,
-                args.from.as_ref(),
-                &args.to,
-                host,
-                &subject,
-                bodies,
-            )
+            let (subject, from) = (content::subject(host, &judged.jobs), args.from.as_ref());
+            report::write_mail(&mut out, from, &args.to, host, &subject, &text, &html)
         }
     };
     out
 }
 
-/// How text output may look on a `terminal` or not, by the variables `env`
-/// looks up: colour only where `TERM` is set and not `dumb`, and without
-/// `NO_COLOR`; Unicode borders only where the locale (the first set of
-/// `LC_ALL`, `LC_CTYPE`, `LANG`) is UTF-8. Anything else gets plain ASCII.
+/// How text may look on a `terminal` or not, by `env`: colour where `TERM`
+/// is set and not `dumb`, without `NO_COLOR`; Unicode borders where the
+/// locale (the first set of `LC_ALL`, `LC_CTYPE`, `LANG`) is UTF-8.
 pub(crate) fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>) -> Text {
     let set = |name: &str| env(name).filter(|v| !v.is_empty());
     let term = set("TERM");
@@ -212,15 +202,12 @@ pub(crate) fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>)
         let l = l.to_ascii_lowercase();
         l.contains("utf-8") || l.contains("utf8")
     });
-    Text {
-        unicode: terminal && utf8,
-        colour,
-    }
+    let unicode = terminal && utf8;
+    Text { unicode, colour }
 }
 
-/// What night-watch prints when nothing could be read: the subject and the
-/// body say the check is broken. The Prometheus format gets nothing, so
-/// that a textfile collector keeps no half-truth.
+/// What night-watch prints when nothing could be read. The Prometheus
+/// format gets nothing, so a textfile collector keeps no half-truth.
 fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
     let line = format!("{PROGRAM} {host}: CANNOT CHECK: {err}");
     let mut out = Vec::new();
@@ -235,7 +222,8 @@ fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
         ),
         Format::Html => writeln!(
             out,
-            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{0}</title></head>\n<body><h1>{0}</h1></body></html>",
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{0}</title></head>\n\
+             <body><h1>{0}</h1></body></html>",
             escape::html(&line)
         ),
         Format::Json => {
@@ -245,14 +233,15 @@ fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
         }
         Format::Prometheus => Ok(()),
         Format::Mail => {
-            let text = format!("{}\n", escape::terminal(&line));
+            let text = format!("{}\n", escape::terminal(&line)).into_bytes();
             let html = format!(
-                "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head>\n<body><h1>{}</h1></body></html>\n",
+                "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head>\n\
+                 <body><h1>{}</h1></body></html>\n",
                 escape::html(&line)
-            );
-            let subject = content::subject_line(&line);
-            let bodies = (text.as_bytes(), html.as_bytes());
-            report::write_mail(&mut out, args.from.as_ref(), &args.to, host, &subject, bodies)
+            )
+            .into_bytes();
+            let (subject, from) = (content::subject_line(&line), args.from.as_ref());
+            report::write_mail(&mut out, from, &args.to, host, &subject, &text, &html)
         }
     };
     out

@@ -1,11 +1,6 @@
-//! What every night-watch format shares: the panel's cells (with the recent
-//! runs' strip, success rate and median duration when some job has a
-//! history), and the words and numbers of the heading, the summary, the
-//! subject, the needs-attention details and the footer.
-//!
-//! The helpers here return plain, unescaped text; each renderer escapes what
-//! came from heartbeat files for its medium. The one exception is
-//! [`subject`], which is meant to be printed as it is.
+//! The words and numbers every night-watch format shares, as plain,
+//! unescaped text: each renderer escapes for its medium. The one exception
+//! is [`subject`], which is printed as it is.
 
 use std::borrow::Cow;
 
@@ -18,48 +13,38 @@ use crate::history::Mark;
 use crate::judge::{summary, Judgement, Status};
 use crate::record::format_duration;
 
-/// The panel's columns after the optional `host` column, in order.
+/// The panel's columns after the optional `host` column.
 const COLUMNS: [&str; 5] = ["job", "status", "age", "interval", "ratio"];
 
 /// The columns the panel adds when some job has a history.
 const RUN_COLUMNS: [&str; 3] = ["last runs", "success", "median"];
 
-/// What stands where a value does not exist (the age of a missing job).
+/// What stands where a value does not exist.
 pub(crate) const NONE: &str = "-";
 
 /// One cell of the panel, formatted but not escaped.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Cell<'a> {
-    /// Text read from heartbeat files (a host, a job) or made of it (when
-    /// the job is due): escaped by the renderer.
+    /// Text from heartbeat files, or made of it: escaped by the renderer.
     Text(Cow<'a, str>),
     Status(Status),
-    /// A number, a duration or a dash: nothing in it needs escaping.
+    /// Nothing in it needs escaping.
     Number(String),
     /// The recent runs' strip, oldest first; empty without a history.
     Strip(&'a [Mark]),
 }
 
-/// The panel: the column headings (with `host` first when the jobs come from
-/// more than one host, `due` after `ratio` when some job is judged by its
-/// schedule (`-` for a job judged by interval), and the recent runs, their
-/// success rate and median duration last when some job has a history) and
-/// one row of cells per job, in the order given.
+/// The panel's headings and a row per job: `host` first with several
+/// hosts, `due` when some job has a schedule, and the recent runs' columns
+/// last when some job has a history.
 pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'_>>>) {
     let hosts = several_hosts(jobs);
     let with_due = jobs.iter().any(|j| due(j).is_some());
     let with_runs = jobs.iter().any(|j| j.recent.is_some());
-    let mut headings = Vec::with_capacity(COLUMNS.len() + 2 + RUN_COLUMNS.len());
-    if hosts {
-        headings.push("host");
-    }
+    let mut headings = if hosts { vec!["host"] } else { vec![] };
     headings.extend(COLUMNS);
-    if with_due {
-        headings.push("due");
-    }
-    if with_runs {
-        headings.extend(RUN_COLUMNS);
-    }
+    headings.extend(with_due.then_some("due"));
+    headings.extend(RUN_COLUMNS.iter().filter(|_| with_runs));
     let rows = jobs
         .iter()
         .map(|j| {
@@ -88,37 +73,28 @@ pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'_>>
     (headings, rows)
 }
 
-/// When a job judged by its schedule is due: `03:10`, or `03:10, missed`
-/// once it is stale or missing. The time is in the schedule's zone, with
-/// the weekday when it is not the day judged on and the date when it is a
-/// week or more away. `None` for a job judged by interval.
+/// When a job judged by its schedule is due, in the schedule's zone:
+/// `03:10`, `Tue 03:10` on another day, with the date a week or more away;
+/// `, missed` once it is stale or missing.
 pub(crate) fn due(j: &Judgement) -> Option<String> {
     let expected = j.expected.as_ref()?;
     let due = expected.due_at?.with_timezone(&expected.zone);
-    let today = expected
-        .judged_at
-        .with_timezone(&expected.zone)
-        .date_naive();
-    let days = (due.date_naive() - today).num_days().abs();
-    let when = match days {
+    let today = expected.judged_at.with_timezone(&expected.zone);
+    let when = match (due.date_naive() - today.date_naive()).num_days().abs() {
         0 => due.format("%H:%M"),
         1..=6 => due.format("%a %H:%M"),
         _ => due.format("%Y-%m-%d %H:%M"),
     };
-    let missed = match j.status {
-        Status::Stale | Status::Missing => ", missed",
-        _ => "",
-    };
-    Some(format!("{when}{missed}"))
+    let missed = matches!(j.status, Status::Stale | Status::Missing);
+    Some(format!("{when}{}", if missed { ", missed" } else { "" }))
 }
 
-/// Whether a column of the panel holds numbers (aligned right).
+/// Whether a column of the panel is aligned right.
 pub(crate) fn is_numeric(heading: &str) -> bool {
     matches!(heading, "age" | "interval" | "ratio" | "success" | "median")
 }
 
-/// The strip of recent runs in ASCII (`++x?`) or Unicode (`✓✓✗·`); `-`
-/// when empty.
+/// The strip of recent runs (`++x?` or `✓✓✗·`); `-` when empty.
 pub(crate) fn strip(marks: &[Mark], unicode: bool) -> String {
     if marks.is_empty() {
         return NONE.to_owned();
@@ -126,13 +102,11 @@ pub(crate) fn strip(marks: &[Mark], unicode: bool) -> String {
     marks.iter().map(|m| m.symbol(unicode)).collect()
 }
 
-/// A rate from 0 to 1 as a whole percentage: `86%`.
 fn format_rate(rate: f64) -> String {
     format!("{:.0}%", (rate * 100.0).clamp(0.0, 100.0))
 }
 
-/// A duration in seconds: one decimal under ten seconds (`2.5s`), else the
-/// compact form (`12s`, `1m 30s`, `2h 5m`).
+/// `2.5s` under ten seconds, else as [`format_duration`].
 fn format_seconds(seconds: f64) -> String {
     if seconds < 9.95 {
         format!("{seconds:.1}s")
@@ -147,8 +121,7 @@ pub(crate) fn several_hosts(jobs: &[Judgement]) -> bool {
     hosts.next().is_some_and(|first| hosts.any(|h| h != first))
 }
 
-/// `jobs` in order, with the rows of each group of `fleet` as one entry
-/// (with its group) where the first of them stands.
+/// `jobs` in order, each group of `fleet` one entry where its first row stands.
 pub(crate) fn entries<'a>(
     jobs: impl IntoIterator<Item = &'a Judgement>,
     fleet: &'a Fleet,
@@ -161,9 +134,8 @@ pub(crate) fn entries<'a>(
         })
 }
 
-/// The one name of a job in everything a run prints: `host/job` when the
-/// run shows [`several_hosts`], else the job alone, since the whole output
-/// is about one host. Unescaped.
+/// The one name of a job in everything a run prints: `host/job` with
+/// [`several_hosts`], else the job alone.
 pub(crate) fn job_name(host: Option<&str>, job: &str, several_hosts: bool) -> String {
     match (host, several_hosts) {
         (Some(host), true) => format!("{host}/{job}"),
@@ -171,7 +143,7 @@ pub(crate) fn job_name(host: Option<&str>, job: &str, several_hosts: bool) -> St
     }
 }
 
-/// A ratio with one decimal and an `x`, such as `2.6x`; `-` when none.
+/// A ratio such as `2.6x`.
 pub(crate) fn format_ratio(ratio: Option<f64>) -> String {
     or_none(ratio.map(|r| format!("{:.1}x", super::round_ratio(r, 1))))
 }
@@ -180,13 +152,12 @@ fn or_none(text: Option<String>) -> String {
     text.unwrap_or_else(|| NONE.to_owned())
 }
 
-/// An instant as the report shows it: `2026-11-22 03:00 UTC`.
+/// `2026-11-22 03:00 UTC`.
 pub(crate) fn format_time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
-/// The nonzero counts, worst first: `1 stale, 1 late, 10 ok`. Empty when
-/// there are no jobs.
+/// The nonzero counts, worst first: `1 stale, 1 late, 10 ok`.
 fn counts(jobs: &[Judgement]) -> String {
     summary(jobs)
         .into_iter()
@@ -196,8 +167,7 @@ fn counts(jobs: &[Judgement]) -> String {
         .join(", ")
 }
 
-/// The summary line: `12 jobs: 10 ok, 1 late, 1 stale` with the nonzero
-/// counts worst first (the order of the panel), or `no heartbeats found`.
+/// `12 jobs: 1 stale, 1 late, 10 ok`, or `no heartbeats found`.
 pub(crate) fn summary_line(jobs: &[Judgement]) -> String {
     match jobs.len() {
         0 => "no heartbeats found".to_owned(),
@@ -206,12 +176,10 @@ pub(crate) fn summary_line(jobs: &[Judgement]) -> String {
     }
 }
 
-/// The most characters a subject line keeps. A header line may not pass
-/// 998 characters (RFC 5322), and a path or an error message in the
-/// subject has no space to fold at; the body says it all anyway.
+/// A header line may not pass 998 characters (RFC 5322), and a path in
+/// the subject has no space to fold at; the body says it all anyway.
 const SUBJECT_MAX: usize = 200;
 
-/// `line` made a subject: [`cut`] to `SUBJECT_MAX` characters.
 pub(crate) fn subject_line(line: &str) -> String {
     cut(line, SUBJECT_MAX)
 }
@@ -226,9 +194,8 @@ pub(crate) fn cut(text: &str, max: usize) -> String {
     }
 }
 
-/// One line for a mail subject: `night-watch web1: 1 stale, 1 late, 10 ok`,
-/// or `night-watch web1: all 12 jobs ok`, as [`subject_line`] makes it: no
-/// control character whatever the host name is, and bounded.
+/// The mail subject: `night-watch web1: 1 stale, 1 late, 10 ok`, or
+/// `night-watch web1: all 12 jobs ok`, [`cut`] safe and short.
 pub(crate) fn subject(host: &str, jobs: &[Judgement]) -> String {
     let all_ok = jobs.iter().all(|j| j.status.is_healthy());
     subject_line(&match jobs.len() {
@@ -239,26 +206,19 @@ pub(crate) fn subject(host: &str, jobs: &[Judgement]) -> String {
     })
 }
 
-/// The heading: `night-watch report for web1, 2026-11-22 06:00 UTC`.
-pub(crate) fn heading(host: &str, at: DateTime<Utc>) -> String {
-    format!("night-watch report for {host}, {}", format_time(at))
-}
-
-/// The jobs the needs-attention section lists: every one that is not ok,
-/// late ones too, although they do not alert: the morning reader wants to
-/// see a job that is slipping before it goes stale.
+/// Every job that is not ok, late ones too although they do not alert:
+/// the morning reader wants to see a job slipping before it goes stale.
 pub(crate) fn needs_attention(jobs: &[Judgement]) -> impl Iterator<Item = &Judgement> {
     jobs.iter().filter(|j| !j.status.is_healthy())
 }
 
-/// A job's message without trailing whitespace (a script's output ends in
-/// a newline, which would show as `\u{a}`); `None` when nothing is left.
+/// A job's message without the trailing newline (shown as `\u{a}`
+/// otherwise) of a script's output; `None` when nothing is left.
 pub(crate) fn message(job: &Judgement) -> Option<&str> {
     let text = job.message.as_deref()?.trim_end();
     (!text.is_empty()).then_some(text)
 }
 
-/// A job's needs-attention details, as label and unescaped value.
 pub(crate) fn details(job: &Judgement, now: DateTime<Utc>) -> [(&'static str, String); 5] {
     let last_seen = match job.timestamp {
         Some(t) => {
@@ -280,13 +240,8 @@ pub(crate) fn details(job: &Judgement, now: DateTime<Utc>) -> [(&'static str, St
     ]
 }
 
-/// The footer, as label and unescaped value.
 pub(crate) fn footer(report: &Report) -> [(&'static str, String); 3] {
-    let dirs: Vec<String> = report
-        .dirs
-        .iter()
-        .map(|d| d.to_string_lossy().into_owned())
-        .collect();
+    let dirs: Vec<_> = report.dirs.iter().map(|d| d.to_string_lossy()).collect();
     [
         ("directories read", dirs.join(", ")),
         ("stale after", format!("{}x the interval", report.factor)),

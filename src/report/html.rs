@@ -1,7 +1,6 @@
 //! night-watch's HTML format: one self-contained document for a mail body.
-//! Styles are inline only (mail clients drop `<style>` blocks), a status is
-//! shown by its word as well as its colour, and every piece of text from
-//! heartbeat files is escaped.
+//! Styles are inline only (mail clients drop `<style>` blocks), and a status
+//! is shown by its word as well as its colour.
 
 use std::io;
 
@@ -24,25 +23,21 @@ const LABEL: &str = "padding:2px 12px 2px 0;color:#555555;vertical-align:top;whi
 const VALUE: &str = "padding:2px 0;vertical-align:top;word-break:break-all";
 const FOOTER: &str = "margin:24px 0 0 0;font-size:12px;color:#555555";
 
-/// The cell of the strip of recent runs: monospace, no wrapping.
 const STRIP: &str = "font-family:monospace;white-space:nowrap";
 
-/// One mark of the strip: a small block with its character.
 const MARK: &str = "display:inline-block;width:1.2em;text-align:center";
 
-/// A mark's colours, and what it means for the tooltip.
-fn mark_style(mark: Mark) -> (&'static str, &'static str) {
-    match mark {
-        Mark::Ok => ("color:#ffffff;background:#1e7e34", "ok"),
-        Mark::Fail => (
-            "color:#ffffff;background:#b00020;font-weight:bold",
-            "failed",
-        ),
+/// One mark of the strip, coloured, with its meaning as the tooltip.
+fn mark(mark: Mark) -> String {
+    let (colours, title) = match mark {
+        Mark::Ok => (badge(Status::Ok), "ok"),
+        Mark::Fail => (badge(Status::Failed), "failed"),
         Mark::Missed => ("color:#000000;background:#dddddd", "expected, never came"),
-    }
+    };
+    let c = mark.symbol(false);
+    format!("<span style=\"{MARK};{colours}\" title=\"{title}\">{c}</span>")
 }
 
-/// The text and background colour of a status badge.
 fn badge(status: Status) -> &'static str {
     match status {
         Status::Invalid | Status::Stale | Status::Missing | Status::Failed => {
@@ -55,7 +50,6 @@ fn badge(status: Status) -> &'static str {
     }
 }
 
-/// The HTML format's primitives, writing to the writer it holds.
 pub(crate) struct Html<'w>(pub(crate) &'w mut dyn io::Write);
 
 impl Markup for Html<'_> {
@@ -81,8 +75,7 @@ impl Markup for Html<'_> {
 
     fn table(&mut self, headings: &[&str], rows: &[Vec<Cell>]) -> io::Result<()> {
         let out = &mut *self.0;
-        writeln!(out, "<table style=\"{TABLE}\">")?;
-        write!(out, "<tr>")?;
+        write!(out, "<table style=\"{TABLE}\">\n<tr>")?;
         for heading in headings {
             write!(out, "<th style=\"{TH}\">{heading}</th>")?;
         }
@@ -90,30 +83,19 @@ impl Markup for Html<'_> {
         for row in rows {
             write!(out, "<tr>")?;
             for cell in row {
-                match cell {
-                    Cell::Text(text) => write!(out, "<td style=\"{TD}\">{}</td>", html(text))?,
+                let (style, text) = match cell {
+                    Cell::Text(text) => (TD.into(), html(text)),
                     Cell::Status(status) => {
-                        write!(out, "<td style=\"{TD};{}\">{status}</td>", badge(*status))?;
+                        (format!("{TD};{}", badge(*status)), status.to_string())
                     }
-                    Cell::Number(number) => {
-                        write!(out, "<td style=\"{TD_NUMBER}\">{number}</td>")?;
-                    }
-                    Cell::Strip(marks) => {
-                        write!(out, "<td style=\"{TD};{STRIP}\">")?;
-                        if marks.is_empty() {
-                            write!(out, "{}", content::NONE)?;
-                        }
-                        for &mark in *marks {
-                            let (colours, title) = mark_style(mark);
-                            let c = mark.symbol(false);
-                            write!(
-                                out,
-                                "<span style=\"{MARK};{colours}\" title=\"{title}\">{c}</span>"
-                            )?;
-                        }
-                        write!(out, "</td>")?;
-                    }
-                }
+                    Cell::Number(number) => (TD_NUMBER.into(), number.clone()),
+                    Cell::Strip([]) => (format!("{TD};{STRIP}"), content::NONE.into()),
+                    Cell::Strip(marks) => (
+                        format!("{TD};{STRIP}"),
+                        marks.iter().map(|&m| mark(m)).collect(),
+                    ),
+                };
+                write!(out, "<td style=\"{style}\">{text}</td>")?;
             }
             writeln!(out, "</tr>")?;
         }

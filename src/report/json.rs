@@ -78,19 +78,16 @@ struct Recent<'a> {
     median_duration_seconds: Option<f64>,
 }
 
-/// What hb-check adds to its document about causes: the run's `causes`,
-/// and the `cause` of each job (by its place in the report's jobs).
+/// The run's `causes`, and each job's `cause` by its place in the jobs.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct CauseFields {
     pub causes: Vec<serde_json::Value>,
     pub of_job: Vec<Option<serde_json::Value>>,
 }
 
-/// Writes one JSON document: `checked_at`, `factor`, `jobs` (worst first)
-/// and `summary` (a count for every status); `errors` (what kept the run
-/// from judging the jobs, or went wrong after) and `unread_crontabs` (whose
-/// jobs are not expected) when there are some; with `causes`, the run's
-/// `causes` and each job's `cause`.
+/// Writes one JSON document: `checked_at`, `factor`, `jobs` and `summary`
+/// (a count for every status); `errors` and `unread_crontabs` when there
+/// are some; with `causes`, the run's `causes` and each job's `cause`.
 pub(crate) fn write_json(
     out: &mut impl io::Write,
     report: &Report,

@@ -9,10 +9,9 @@ use crate::fleet::Fleet;
 use crate::judge::{Judgement, Status};
 use crate::record::format_duration;
 
-/// Writes the quorum rules that need saying, then a [`write_line`] per job
-/// in the order given; the rows of a group of `fleet` are one line where
-/// the first of them stands: `backup stale on 40 of 42 hosts:
-/// web01..web40`. With `all` false, ok and paused jobs are left out: a run
+/// Writes the quorum rules that need saying, then a [`write_line`] per job,
+/// a group of `fleet` one line (`backup stale on 40 of 42 hosts:
+/// web01..web40`). Without `all`, ok and paused jobs are left out: a run
 /// whose exit code is 0 prints nothing, so cron mails nothing.
 pub(crate) fn write_lines(
     out: &mut impl io::Write,
@@ -40,9 +39,8 @@ pub(crate) fn write_lines(
     Ok(())
 }
 
-/// One job's line, `name status: age, interval, ratio: reason` (or `name
-/// status: age, due 03:10, missed: reason` for a job judged by its
-/// schedule), with `tag` (escaped already) after the status.
+/// One job's line, `name status: age, interval, ratio: reason` (or `age,
+/// due 03:10, missed` by a schedule), with `tag` (escaped) after the status.
 pub(crate) fn write_line(
     out: &mut impl io::Write,
     j: &Judgement,

@@ -1,7 +1,6 @@
-//! The report as one complete MIME message for `sendmail -t`:
-//! multipart/alternative with the plain-text report and the HTML one, built
-//! with lettre's message builder, which encodes headers (RFC 2047) and
-//! bodies (7bit, quoted-printable or base64, as each part needs).
+//! The report as one MIME message for `sendmail -t`: multipart/alternative
+//! with the text and the HTML report, built by lettre, which encodes
+//! headers (RFC 2047) and bodies as each needs.
 
 use std::io::{self, Write};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -18,9 +17,7 @@ use lettre::Message;
 /// which the host's sendmail delivers as it delivers cron's own mail.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Recipient {
-    /// `ops@example.com` or `Ops <ops@example.com>`.
     Mailbox(Mailbox),
-    /// A local user name.
     Local(String),
 }
 
@@ -43,25 +40,25 @@ impl Header for To {
     }
 
     fn display(&self) -> HeaderValue {
-        let mut raw = Vec::with_capacity(self.0.len());
         let mut encoded = String::new();
-        {
-            let mut w = EmailWriter::new(&mut encoded, "To: ".len(), 0, false);
-            for (i, recipient) in self.0.iter().enumerate() {
-                // Writing to a String cannot fail.
-                let _ = encode_recipient(&mut w, i == 0, recipient);
-                raw.push(match recipient {
-                    Recipient::Mailbox(m) => m.to_string(),
-                    Recipient::Local(name) => name.clone(),
-                });
-            }
+        let mut w = EmailWriter::new(&mut encoded, "To: ".len(), 0, false);
+        for (i, recipient) in self.0.iter().enumerate() {
+            // Writing to a String cannot fail.
+            let _ = encode_recipient(&mut w, i == 0, recipient);
         }
+        drop(w);
+        let raw: Vec<String> = (self.0.iter())
+            .map(|r| match r {
+                Recipient::Mailbox(m) => m.to_string(),
+                Recipient::Local(name) => name.clone(),
+            })
+            .collect();
         HeaderValue::dangerous_new_pre_encoded(Self::name(), raw.join(", "), encoded)
     }
 }
 
-/// One recipient of a `To:` header, after a comma unless it is the
-/// `first`; a display name is quoted or encoded (RFC 2047) as it needs.
+/// One recipient of a `To:` header; a display name is quoted or encoded
+/// (RFC 2047) as it needs.
 fn encode_recipient(
     w: &mut EmailWriter<'_>,
     first: bool,
@@ -94,16 +91,16 @@ fn crlf(text: &str) -> String {
 }
 
 /// Writes one message about `host` (the `Message-ID:` domain) from `from`
-/// (`night-watch@HOST` when not given) to `to` (at least one), whose two
-/// alternatives are `text` (plain, UTF-8) and `html`, with `Date:`,
-/// `Message-ID:` and `MIME-Version:` headers.
+/// (`night-watch@HOST` when not given) to `to`, whose alternatives are
+/// `text` and `html`.
 pub(crate) fn write_mail(
     out: &mut impl Write,
     from: Option<&Mailbox>,
     to: &[Recipient],
     host: &str,
     subject: &str,
-    (text, html): (&[u8], &[u8]),
+    text: &[u8],
+    html: &[u8],
 ) -> io::Result<()> {
     let from = from.cloned().unwrap_or_else(|| {
         parse_mailbox(&format!("night-watch@{host}"))
@@ -133,41 +130,30 @@ pub(crate) fn write_mail(
     out.write_all(&message.formatted())
 }
 
-/// Parses a mailbox for `--from`.
-pub(crate) fn parse_mailbox(text: &str) -> Result<Mailbox, Error> {
-    text.trim().parse::<Mailbox>().map_err(|e| {
-        Error::rule_from(
-            format!(
-                "`{text}` is not a mail address such as ops@example.com or \"Ops <ops@example.com>\""
-            ),
-            e,
-        )
-    })
+const ADDRESS: &str = "a mail address such as ops@example.com or \"Ops <ops@example.com>\"";
+
+/// `text` as a mailbox, or an error that says `text` and then `rule`.
+fn mailbox(text: &str, rule: &str) -> Result<Mailbox, Error> {
+    (text.trim().parse()).map_err(|e| Error::rule_from(format!("`{text}` {rule}"), e))
 }
 
-/// Whether `name` is a local user name as cron's `MAILTO` may hold one:
-/// letters, digits, `.`, `_` and `-`, not starting with `-` or `.`, at
-/// most 32 characters (what `useradd` allows).
-fn is_user_name(name: &str) -> bool {
-    name.len() <= 32
-        && crate::record::is_plain(name)
-        && name.chars().next().is_some_and(|c| c != '-' && c != '.')
+/// Parses a mailbox for `--from`.
+pub(crate) fn parse_mailbox(text: &str) -> Result<Mailbox, Error> {
+    mailbox(text, &format!("is not {ADDRESS}"))
 }
 
 /// Parses a recipient for `--to`.
 pub(crate) fn parse_recipient(text: &str) -> Result<Recipient, Error> {
     let text = text.trim();
-    if is_user_name(text) {
+    // A local user name as `useradd` allows it: letters, digits, `.`, `_`
+    // and `-`, not first `-` or `.`, at most 32 characters.
+    let first = text.chars().next();
+    if text.len() <= 32 && crate::record::is_plain(text) && first.is_some_and(|c| !"-.".contains(c))
+    {
         return Ok(Recipient::Local(text.to_owned()));
     }
-    text.parse::<Mailbox>().map(Recipient::Mailbox).map_err(|e| {
-        Error::rule_from(
-            format!(
-                "`{text}` is neither a mail address such as ops@example.com or \"Ops <ops@example.com>\" nor a local user name such as root"
-            ),
-            e,
-        )
-    })
+    let rule = format!("is neither {ADDRESS} nor a local user name such as root");
+    mailbox(text, &rule).map(Recipient::Mailbox)
 }
 
 #[cfg(test)]
@@ -178,8 +164,8 @@ mod tests {
         let from = parse_mailbox("night-watch@web1").unwrap();
         let to = [parse_recipient("Ops <ops@example.com>").unwrap()];
         let mut out = Vec::new();
-        let bodies = (text.as_bytes(), html.as_bytes());
-        write_mail(&mut out, Some(&from), &to, "web1", subject, bodies).unwrap();
+        let (text, html) = (text.as_bytes(), html.as_bytes());
+        write_mail(&mut out, Some(&from), &to, "web1", subject, text, html).unwrap();
         String::from_utf8(out).unwrap()
     }
 
@@ -264,8 +250,16 @@ mod tests {
         let to = ["root", "Café Ops <ops@example.com>", "ops@example.com"]
             .map(|t| parse_recipient(t).unwrap());
         let mut out = Vec::new();
-        let bodies = (&b"x\n"[..], &b"<p>x</p>\n"[..]);
-        write_mail(&mut out, Some(&from), &to, "web1", "s", bodies).unwrap();
+        write_mail(
+            &mut out,
+            Some(&from),
+            &to,
+            "web1",
+            "s",
+            b"x\n",
+            b"<p>x</p>\n",
+        )
+        .unwrap();
         let m = String::from_utf8(out).unwrap();
         let header = m
             .split("\r\nTo: ")

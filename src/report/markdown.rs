@@ -1,5 +1,4 @@
-//! night-watch's Markdown format: GitHub-flavoured tables that render on
-//! Gitea and GitHub, every piece of text from heartbeat files escaped.
+//! night-watch's Markdown format: GitHub-flavoured, for Gitea and GitHub.
 
 use std::borrow::Cow;
 use std::io;
@@ -9,7 +8,6 @@ use super::page::{Cell, Markup};
 use crate::escape::markdown;
 use crate::judge::Status;
 
-/// The Markdown format's primitives, writing to the writer it holds.
 pub(crate) struct Markdown<'w>(pub(crate) &'w mut dyn io::Write);
 
 impl Markup for Markdown<'_> {
@@ -26,12 +24,16 @@ impl Markup for Markdown<'_> {
     }
 
     fn table(&mut self, headings: &[&str], rows: &[Vec<Cell>]) -> io::Result<()> {
-        writeln!(self.0, "| {} |", headings.join(" | "))?;
-        let rule: Vec<&str> = headings
+        let rule = headings
             .iter()
-            .map(|h| if content::is_numeric(h) { "--:" } else { ":--" })
-            .collect();
-        writeln!(self.0, "| {} |", rule.join(" | "))?;
+            .map(|h| if content::is_numeric(h) { "--:" } else { ":--" });
+        let rule: Vec<&str> = rule.collect();
+        writeln!(
+            self.0,
+            "| {} |\n| {} |",
+            headings.join(" | "),
+            rule.join(" | ")
+        )?;
         for row in rows {
             let cells: Vec<Cow<str>> = row
                 .iter()
@@ -76,7 +78,6 @@ impl Markup for Markdown<'_> {
     }
 }
 
-/// Labelled values as a list: `- label: value`.
 fn list(out: &mut dyn io::Write, items: &[(&str, String)]) -> io::Result<()> {
     for (label, value) in items {
         writeln!(out, "- {label}: {value}")?;

@@ -24,16 +24,14 @@ pub(crate) use markdown::Markdown;
 pub(crate) use page::{write_page, Markup};
 pub(crate) use text::{Text, TextPage};
 
-/// Everything a renderer needs: the judged jobs and how they were judged.
+/// Everything a renderer needs: the judged jobs (worst first) and how they
+/// were judged.
 #[derive(Debug, Clone)]
 pub(crate) struct Report<'a> {
-    /// The instant the jobs were judged at.
     pub checked_at: DateTime<Utc>,
     pub factor: f64,
-    /// The judged jobs, worst first.
     pub jobs: &'a [Judgement],
     pub dirs: &'a [PathBuf],
-    /// The same jobs across hosts.
     pub fleet: &'a crate::fleet::Fleet,
     /// What caused the run's bad jobs, a line each (night-watch's pages).
     pub causes: &'a [String],
@@ -53,9 +51,8 @@ impl<'a> Report<'a> {
     }
 }
 
-/// A ratio rounded to `places` decimals, never across 1: above 1 (a job
-/// past its interval) it rounds up, so a late job never shows `1.0x`, and a
-/// stale one never shows the factor itself; up to 1 it rounds to nearest.
+/// A ratio rounded to `places` decimals, never across 1: above 1 it rounds
+/// up, so a late job never shows `1.0x` nor a stale one the factor itself.
 pub(crate) fn round_ratio(ratio: f64, places: i32) -> f64 {
     let scale = 10f64.powi(places);
     if ratio > 1.0 {

@@ -11,17 +11,15 @@ use super::page::{Cell, Markup};
 use crate::escape::terminal;
 use crate::judge::Status;
 
-/// How the text format may draw. The caller decides from where the output
-/// goes: both are for a terminal only.
+/// How the text format may draw: both are for a terminal only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Text {
-    /// Draw the borders with UTF-8 box-drawing characters instead of ASCII.
+    /// UTF-8 box-drawing borders instead of ASCII.
     pub unicode: bool,
-    /// Colour the statuses with ANSI escape sequences.
+    /// ANSI colours on the statuses.
     pub colour: bool,
 }
 
-/// The ANSI colour of a status, in the panel and in a needs-attention title.
 fn sgr_of(status: Status) -> &'static str {
     match status {
         Status::Invalid | Status::Stale | Status::Missing | Status::Failed => "\x1b[31m",
@@ -34,26 +32,23 @@ fn sgr_of(status: Status) -> &'static str {
 
 const RESET: &str = "\x1b[0m";
 
-/// Marks where a status colour starts and ends inside a laid-out panel: a
-/// zero-width character that the table measures as nothing and that no
-/// other cell holds raw (every text cell is escaped by [`terminal`]).
+/// Where a status colour starts and ends in a laid-out panel: zero-width
+/// characters the table measures as nothing and no other cell holds raw
+/// (text cells are escaped by [`terminal`]).
 const COLOUR_START: char = '\u{200b}';
 const COLOUR_END: char = '\u{200c}';
 
-/// Replaces the colour marks of a laid-out panel with the status colours,
-/// the `n`th mark taking the `n`th of `statuses`.
-fn paint(table: &str, statuses: &[Status]) -> String {
-    let mut parts = table.split(COLOUR_START);
-    let mut out = parts.next().unwrap_or_default().to_owned();
-    for (part, status) in parts.zip(statuses) {
-        out += sgr_of(*status);
-        out += &part.replace(COLOUR_END, RESET);
-    }
-    out
+/// The colour marks around each status of a laid-out panel made its colour.
+fn paint(table: String) -> String {
+    let paint = |table: String, s: Status| {
+        table.replace(&format!("{COLOUR_START}{s}"), &format!("{}{s}", sgr_of(s)))
+    };
+    Status::ALL
+        .into_iter()
+        .fold(table, paint)
+        .replace(COLOUR_END, RESET)
 }
 
-/// The text format's primitives (the panel is a comfy-table), drawn as
-/// [`Text`] says to the writer it holds.
 pub(crate) struct TextPage<'w>(pub(crate) &'w mut dyn io::Write, pub(crate) Text);
 
 impl Markup for TextPage<'_> {
@@ -72,21 +67,13 @@ impl Markup for TextPage<'_> {
     fn table(&mut self, headings: &[&str], rows: &[Vec<Cell>]) -> io::Result<()> {
         let Text { unicode, colour } = self.1;
         let mut table = Table::new();
-        table.load_style(if unicode {
-            presets::UTF8_FULL_CONDENSED
-        } else {
-            presets::ASCII_FULL_CONDENSED
-        });
+        let style = [presets::ASCII_FULL_CONDENSED, presets::UTF8_FULL_CONDENSED];
+        table.load_style(style[usize::from(unicode)]);
         table.set_header(headings.to_vec());
-        // The status of each row, in order, when the statuses are coloured.
-        let mut statuses = Vec::new();
         for row in rows {
             let row = row.iter().map(|cell| match cell {
                 Cell::Text(text) => Comfy::new(terminal(text)),
-                Cell::Status(status) if colour => {
-                    statuses.push(*status);
-                    Comfy::new(format!("{COLOUR_START}{status}{COLOUR_END}"))
-                }
+                Cell::Status(s) if colour => Comfy::new(format!("{COLOUR_START}{s}{COLOUR_END}")),
                 Cell::Status(status) => Comfy::new(status.as_str()),
                 Cell::Number(number) => Comfy::new(number),
                 Cell::Strip(marks) => Comfy::new(content::strip(marks, unicode)),
@@ -98,8 +85,8 @@ impl Markup for TextPage<'_> {
                 c.set_cell_alignment(CellAlignment::Right);
             }
         }
-        // Without colour there is no mark to replace.
-        writeln!(self.0, "{}", paint(&table.to_string(), &statuses))
+        let table = table.to_string();
+        writeln!(self.0, "{}", if colour { paint(table) } else { table })
     }
 
     fn attention(&mut self, count: usize) -> io::Result<()> {
@@ -110,11 +97,7 @@ impl Markup for TextPage<'_> {
     }
 
     fn job(&mut self, status: Status, title: &str, details: &[(&str, String)]) -> io::Result<()> {
-        let (on, off) = if self.1.colour {
-            (sgr_of(status), RESET)
-        } else {
-            ("", "")
-        };
+        let (on, off) = [("", ""), (sgr_of(status), RESET)][usize::from(self.1.colour)];
         writeln!(self.0, "\n{on}{status}{off}  {title}")?;
         for (label, value) in details {
             writeln!(self.0, "  {label:<10} {value}")?;
