@@ -1,7 +1,5 @@
-//! The fleet's words in the alert issue: [`crate::fleet`]'s groups (the
-//! same job in the same bad status on several hosts) and unmet quorum rules,
-//! said once (`` `backup` stale on 40 of 42 hosts: `web01..web40` ``) where
-//! the issue would otherwise name every host's job.
+//! [`crate::fleet`]'s groups and unmet quorum rules in the alert issue, said
+//! once (`` `backup` stale on 40 of 42 hosts: `web01..web40` ``).
 
 use std::collections::HashMap;
 
@@ -21,8 +19,7 @@ fn group(g: &Group) -> String {
     format!("{job} {} on {on}: {}", g.status, hosts(&g.hosts))
 }
 
-/// The paragraph at the top of the issue body that says the fleet's
-/// groups and unmet quorum rules once each; empty when there are none.
+/// The paragraph atop the issue body; empty without groups or quorum rules.
 pub(crate) fn summary(fleet: &Fleet) -> String {
     let below = fleet.below().map(|q: &QuorumVerdict| {
         let (job, not_ok) = (inert(&q.job), hosts(&q.not_ok));
@@ -38,9 +35,8 @@ pub(crate) fn summary(fleet: &Fleet) -> String {
     format!("Across hosts:\n\n- {}\n\n", lines.join("\n- "))
 }
 
-/// The jobs that went bad, as the update comment lists them: a job of a
-/// group of `fleet` (among `jobs`, keyed for the issue of `host`) is said
-/// once for all its hosts, any other by its key and status.
+/// The jobs that went bad: those of a group of `fleet` said once for all
+/// their hosts, any other by its key and status.
 pub(crate) fn went_bad(
     host: &str,
     jobs: &[Judgement],
