@@ -53,7 +53,8 @@ pub(crate) fn check_timeout(timeout: Duration) -> Result<Duration, Error> {
 }
 
 impl Config {
-    /// The command line's configuration; `None` without a `url`.
+    /// The command line's configuration, with the token from `token_file`,
+    /// else `HB_TRACKER_TOKEN`; `None` without a `url`.
     pub(crate) fn load(
         kind: Kind,
         url: Option<&str>,
@@ -69,7 +70,14 @@ impl Config {
                 "the tracker needs a repo: give --tracker-repo OWNER/NAME or set HB_TRACKER_REPO",
             )
         })?;
-        let token = Token::load(token_file)?;
+        let token = match token_file {
+            Some(path) => Token::from_file(path, "tracker")?,
+            None => Token::from_env(TOKEN_ENV, "tracker")?.ok_or_else(|| {
+                Error::tracker_config(format!(
+                    "the tracker needs a token: set {TOKEN_ENV} or give --tracker-token-file (HB_TRACKER_TOKEN_FILE)"
+                ))
+            })?,
+        };
         Config::new(kind, url, repo, token, timeout).map(Some)
     }
 

@@ -106,9 +106,7 @@ fn within(
 /// `items` joined by `, ` within [`LIST_MAX_CHARS`], the rest counted:
 /// `` `a` (stale), `b` (failed) and 9,998 more ``.
 pub(super) fn named(items: impl Iterator<Item = String>) -> String {
-    within(items, ", ", LIST_MAX_CHARS, |left| {
-        format!(" and {left} more")
-    })
+    within(items, ", ", LIST_MAX_CHARS, |n| format!(" and {n} more"))
 }
 
 fn or_dash(value: Option<String>) -> String {
@@ -317,9 +315,7 @@ pub(crate) fn reminder(host: &str, jobs: &[Judgement], open_for: u64, every: u64
         let key = inert(&alert_key(host, j));
         format!("- {key} {}: {how_long}\n", j.status)
     });
-    out + &within(lines, "", TABLE_MAX_CHARS, |left| {
-        format!("- and {left} more\n")
-    })
+    out + &within(lines, "", TABLE_MAX_CHARS, |n| format!("- and {n} more\n"))
 }
 
 pub(crate) fn duplicate_comment(host: &str, kept: u64) -> String {

@@ -43,18 +43,6 @@ impl Token {
         Ok(())
     }
 
-    /// The token in `file` when one is given, else in `HB_TRACKER_TOKEN`.
-    pub(crate) fn load(file: Option<&Path>) -> Result<Token, Error> {
-        match file {
-            Some(path) => Token::from_file(path, "tracker"),
-            None => Token::from_env(TOKEN_ENV, "tracker")?.ok_or_else(|| {
-                Error::tracker_config(format!(
-                    "the tracker needs a token: set {TOKEN_ENV} or give --tracker-token-file (HB_TRACKER_TOKEN_FILE)"
-                ))
-            }),
-        }
-    }
-
     /// The token in a file that group and others may not read.
     pub(crate) fn from_file(path: &Path, what: &'static str) -> Result<Token, Error> {
         let io_err = |refused: Refused, other: &str| Error::TokenFile {
