@@ -194,9 +194,8 @@ fn paused_list<'a>(
         pauses.entry(alert_key(host, j)).or_insert(j.pause.as_ref());
     }
     named(paused.into_iter().map(|(key, was)| {
-        let pause = pauses.get(key).copied().flatten();
         let mut text = format!("{} paused", inert(key));
-        if let Some(pause) = pause {
+        if let Some(pause) = pauses.get(key).copied().flatten() {
             text += &format!(" until {}", stamp(pause.until));
             if pause.job.is_none() {
                 text += " (host-wide)";
@@ -205,10 +204,7 @@ fn paused_list<'a>(
                 text += &format!(" ({})", inert(reason));
             }
         }
-        if let Some(was) = was {
-            text += &format!(" (was {was})");
-        }
-        text
+        text + &was.map(|was| format!(" (was {was})")).unwrap_or_default()
     }))
 }
 
