@@ -144,12 +144,8 @@ impl Writer<'_, '_> {
 
     pub(super) fn edit(&mut self, number: u64, edit: &Edit, what: &str) -> Result<(), Error> {
         let shown = edit.body.as_deref().map(|b| format!(":\n{b}"));
-        if self.dry(|| {
-            format!(
-                "edit issue #{number} to {what}{}",
-                shown.unwrap_or_default()
-            )
-        }) {
+        let shown = shown.unwrap_or_default();
+        if self.dry(|| format!("edit issue #{number} to {what}{shown}")) {
             return Ok(());
         }
         self.forge.edit_issue(number, edit)
