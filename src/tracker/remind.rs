@@ -13,34 +13,19 @@ use super::Comment;
 
 const CACHE_VERSION: u32 = 1;
 
-const OPEN: &str = "<!-- heartbeat:remind ";
-const CLOSE: &str = " -->";
-
 /// The hidden marker of the reminder for `period` on `host`'s issue.
 pub(crate) fn marker(host: &str, period: u64) -> String {
-    format!("{OPEN}{} {period}{CLOSE}", host_word(host))
-}
-
-/// The periods `body` records as reminded for `host`.
-fn periods_in<'a>(body: &'a str, host: &'a str) -> impl Iterator<Item = u64> + 'a {
-    let word = host_word(host);
-    body.match_indices(OPEN).filter_map(move |(start, _)| {
-        let rest = &body[start + OPEN.len()..];
-        let inner = &rest[..rest.find(CLOSE)?];
-        let (named, period) = inner.split_once(' ')?;
-        (named == word).then(|| period.parse::<u64>().ok())?
-    })
+    format!("<!-- heartbeat:remind {} {period} -->", host_word(host))
 }
 
 /// Whether `period` was reminded on `host`'s issue by the account `me`. A
 /// marker for another period counts for nothing: one from a period not yet
 /// begun (a clock that ran ahead) must not silence every period before it.
 pub(crate) fn reminded(comments: &[Comment], me: &str, host: &str, period: u64) -> bool {
+    let marker = marker(host, period);
     comments
         .iter()
-        .filter(|c| c.author == me)
-        .flat_map(|c| periods_in(&c.body, host))
-        .any(|done| done == period)
+        .any(|c| c.author == me && c.body.contains(&marker))
 }
 
 /// The newest period known reminded on one issue of `host`. Only a cache
