@@ -13,10 +13,10 @@ use crate::http::retry::{self, Backoff, Budget, Failed, Repeat, Stop};
 use crate::http::wait::RateLimit;
 use crate::http::{self, Answer, HeaderMap, Http, Method, StatusCode};
 
-/// The most of an answer read; a page of issues is far below.
+/// The most of a successful answer read; a page of issues is far below.
 pub(crate) const MAX_BODY: u64 = 4 << 20;
 
-/// Of an error answer only its message is wanted.
+/// The most of an error answer read; only its message is wanted.
 const MAX_ERROR_BODY: u64 = 64 << 10;
 
 /// The longest server message kept in an error.
