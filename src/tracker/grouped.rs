@@ -8,21 +8,15 @@ use super::text::{inert, named};
 use crate::fleet::{compact, Fleet, Group, QuorumVerdict};
 use crate::judge::{Judgement, Status};
 
-fn hosts(hosts: &[String]) -> String {
-    let names: Vec<&str> = hosts.iter().map(String::as_str).collect();
-    inert(&compact(&names))
-}
-
 fn group(g: &Group) -> String {
-    let (job, count) = (inert(&g.job), g.hosts.len());
-    let on = format!("{count} of {} hosts", g.of);
-    format!("{job} {} on {on}: {}", g.status, hosts(&g.hosts))
+    let (job, count, hosts) = (inert(&g.job), g.hosts.len(), inert(&compact(&g.hosts)));
+    format!("{job} {} on {count} of {} hosts: {hosts}", g.status, g.of)
 }
 
 /// The paragraph atop the issue body; empty without groups or quorum rules.
 pub(crate) fn summary(fleet: &Fleet) -> String {
     let below = fleet.below().map(|q: &QuorumVerdict| {
-        let (job, not_ok) = (inert(&q.job), hosts(&q.not_ok));
+        let (job, not_ok) = (inert(&q.job), inert(&compact(&q.not_ok)));
         let (ok, of, min) = (q.ok, q.of, q.min);
         format!("{job} is below its quorum: ok on {ok} of {of} hosts, at least {min} needed (not ok: {not_ok})")
     });
