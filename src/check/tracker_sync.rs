@@ -31,12 +31,12 @@ pub(super) fn sync(
     let forge = tracker::Client::new(&config)?;
     // The reminder cache beside the run lock (held): lost or unusable, it
     // costs one read of the comments, never a second reminder.
-    let cache_path = remind::cache_path(lock.path());
+    let cache_path = store::beside(lock.path(), ".remind");
     let cached = args
         .tracker_remind
         .and_then(|_| remind::Cache::parse(&store::read_small(&cache_path)?));
     let remember = |cache: &remind::Cache| {
-        if let Err(err) = store::write_file(&cache_path, &cache.to_json_line()) {
+        if let Err(err) = store::write_file(&cache_path, &crate::record::json_line(cache)) {
             crate::cli::report_error(PROGRAM, &err);
         }
     };

@@ -1,7 +1,6 @@
-//! The client for every forge, over the crate's one HTTP client
-//! (`src/http`): authentication, the request loop under the one retry
-//! policy, paging, and reading error answers. Its [`Forge`](super::Forge)
-//! operations are in [`super::operations`].
+//! The client for every forge over the crate's one HTTP client: the token,
+//! the retry policy, paging and error answers ([`super::operations`] has
+//! its [`Forge`](super::Forge) operations).
 
 use chrono::Utc;
 use serde::de::DeserializeOwned;
@@ -31,7 +30,7 @@ const USER_AGENT: &str = concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION"), "
 
 pub(crate) struct Client {
     http: Http,
-    /// `Accept` and the token, on every request.
+    /// `Accept` and the token.
     headers: Vec<(HeaderName, HeaderValue)>,
     pub(super) github: bool,
     pub(super) config: Config,
@@ -75,9 +74,8 @@ impl Client {
         format!("{prefix}{path}")
     }
 
-    /// Sends a request, retrying as the one retry policy says: a `POST`
-    /// creates something, so it is sent again only where the server
-    /// certainly did not act.
+    /// Sends a request under the retry policy: a `POST` creates something,
+    /// so it is sent again only where the server certainly did not act.
     pub(super) fn send(
         &self,
         method: &Method,
@@ -109,8 +107,8 @@ impl Client {
         })
     }
 
-    /// One attempt, bounded as a whole by the timeout (or what is left of
-    /// the budget): connecting, sending, and reading the answer.
+    /// One attempt, bounded as a whole by the timeout or what is left of
+    /// the budget.
     fn attempt(
         &self,
         method: &Method,
@@ -155,7 +153,11 @@ impl Client {
         // cannot be read whole still says its status.
         let limit = RateLimit::read(&answer.headers, Utc::now());
         let fallback = status.canonical_reason().unwrap_or("no message");
-        let message = self.server_text(&error_message(&answer.body, fallback));
+        // Cleaned of the token and cut short.
+        let mut message = self.redactor.clean(&error_message(&answer.body, fallback));
+        if let Some((end, _)) = message.char_indices().nth(MAX_MESSAGE) {
+            message = format!("{}...", &message[..end]);
+        }
         let failed = Failed {
             status: Some(status.as_u16()),
             retry_after: limit.retry_after,
@@ -184,13 +186,11 @@ impl Client {
         Ok((value, answer.headers))
     }
 
-    /// Reads the pages of a listing, as many items a page as the forge gives
-    /// by default at most. It ends at the count `X-Total-Count` (Gitea)
-    /// announces, at an empty page, or (without that count) at a page
-    /// shorter than the first, since a server may give fewer items a page
-    /// than asked. A page that repeats the one before (by the items'
-    /// `number`), or a listing longer than [`MAX_PAGES`], is an error.
-    /// `newest`: the first page only.
+    /// Reads the pages of a listing (`newest`: the first only). It ends at
+    /// the count `X-Total-Count` (Gitea) announces, at an empty page, or
+    /// without that count at a page shorter than the first (a server may
+    /// give fewer than asked). A page that repeats the one before (by
+    /// `number`), or more than [`MAX_PAGES`], is an error.
     pub(super) fn pages<T: DeserializeOwned>(
         &self,
         path: &str,
@@ -255,15 +255,6 @@ impl Client {
             ..Failed::default()
         };
         self.error(method, path, message, failed)
-    }
-
-    /// Text a server sent, cleaned of the token and cut short.
-    fn server_text(&self, text: &str) -> String {
-        let text = self.redactor.clean(text);
-        match text.char_indices().nth(MAX_MESSAGE) {
-            Some((end, _)) => format!("{}...", &text[..end]),
-            None => text,
-        }
     }
 }
 

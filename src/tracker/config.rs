@@ -1,5 +1,4 @@
-//! Where the tracker is and how to reach it: the settings as given, checked
-//! into a [`Config`] with the token read (in [`super::token`]).
+//! Where the tracker is and how to reach it, checked, with the token read.
 
 use std::path::Path;
 use std::time::Duration;
@@ -29,8 +28,7 @@ pub(crate) struct Config {
     /// `OWNER/NAME`.
     pub repo: String,
     pub token: Token,
-    /// The time allowed for each request, from connecting to the last
-    /// byte of the answer.
+    /// For each request, from connecting to the answer's last byte.
     pub timeout: Duration,
 }
 
@@ -39,9 +37,8 @@ const MAX_TIMEOUT: Duration = Duration::from_secs(120);
 /// The least budget of a whole sync.
 const MIN_BUDGET: Duration = Duration::from_secs(60);
 
-/// Checks a per-request timeout: from 1 second to [`MAX_TIMEOUT`]. A larger
-/// value could only hold the run lock past the next cron run (and large
-/// enough ones overflow the HTTP client's clock).
+/// Checks a per-request timeout: 1 second to [`MAX_TIMEOUT`]. More could
+/// only hold the run lock past the next cron run (or overflow a clock).
 pub(crate) fn check_timeout(timeout: Duration) -> Result<Duration, Error> {
     if timeout < Duration::from_secs(1) {
         Err(Error::rule("it must be at least 1 second"))
@@ -56,8 +53,8 @@ pub(crate) fn check_timeout(timeout: Duration) -> Result<Duration, Error> {
 }
 
 impl Config {
-    /// The configuration the command line gives, with the token read from
-    /// `token_file`, else `HB_TRACKER_TOKEN`; `None` without a `url`.
+    /// The command line's configuration, with the token from `token_file`,
+    /// else `HB_TRACKER_TOKEN`; `None` without a `url`.
     pub(crate) fn load(
         kind: Kind,
         url: Option<&str>,
@@ -73,11 +70,17 @@ impl Config {
                 "the tracker needs a repo: give --tracker-repo OWNER/NAME or set HB_TRACKER_REPO",
             )
         })?;
-        let token = Token::load(token_file)?;
+        let token = match token_file {
+            Some(path) => Token::from_file(path, "tracker")?,
+            None => Token::from_env(TOKEN_ENV, "tracker")?.ok_or_else(|| {
+                Error::tracker_config(format!(
+                    "the tracker needs a token: set {TOKEN_ENV} or give --tracker-token-file (HB_TRACKER_TOKEN_FILE)"
+                ))
+            })?,
+        };
         Config::new(kind, url, repo, token, timeout).map(Some)
     }
 
-    /// Checks the URL, the repo and the timeout.
     pub(crate) fn new(
         kind: Kind,
         url: &str,
@@ -128,18 +131,15 @@ impl Config {
         })
     }
 
-    /// The budget of a whole sync: six times the per-request timeout, and at
-    /// least a minute (at most 12 minutes, below cron's usual 15). No
-    /// request starts, and no retry waits, past it.
+    /// The budget of a whole sync, which no request or wait passes: six
+    /// timeouts, at least a minute (at most 12, below cron's usual 15).
     pub(crate) fn budget(&self) -> Duration {
         self.timeout.saturating_mul(6).max(MIN_BUDGET)
     }
 }
 
-/// `url` without its `user:password@`, if it names a user or a password.
-/// The authority (between `://` and the next `/`, `?` or `#`) is read by
-/// hand rather than by a URL parser, so that a URL too broken to parse is
-/// checked as well.
+/// `url` without its `user:password@`, if it has one; read by hand, so that
+/// a URL too broken to parse is checked as well.
 fn without_userinfo(url: &str) -> Option<String> {
     let start = url.find("://").map_or(0, |i| i + 3);
     let rest = &url[start..];
@@ -148,8 +148,8 @@ fn without_userinfo(url: &str) -> Option<String> {
     Some(format!("{}{}", &url[..start], &rest[at + 1..]))
 }
 
-/// Whether `repo` is `OWNER/NAME`, both [`is_plain`] (so that they go into
-/// a URL path as they are) and neither `.` nor `..`.
+/// Whether `repo` is `OWNER/NAME`, both [`is_plain`] (to go into a URL path
+/// as they are) and neither `.` nor `..`.
 fn is_repo(repo: &str) -> bool {
     let ok = |part: &str| is_plain(part) && part != "." && part != "..";
     repo.split_once('/')

@@ -1,12 +1,9 @@
-//! The pure decision: given the bad jobs now and what the host's issues
-//! last recorded ([`super::marker`]), what the sync does.
-//!
-//! What changed, and which statuses are bad, is the change engine's word
-//! ([`crate::alert`]): a job going from `failed` to `stale` is news, a job
-//! growing older is not. An acknowledgement covers job names: an
-//! acknowledged job stays acknowledged while it is bad in any way, and
-//! leaves the acknowledged set once it recovers. A job that leaves the issue
-//! because it is paused has not recovered: it is named apart, as paused.
+//! The pure decision: from the bad jobs now and what the host's issues last
+//! recorded ([`super::marker`]), what the sync does. What changed is the
+//! change engine's word ([`crate::alert`]). An acknowledgement covers job
+//! names: a job stays acknowledged while it is bad in any way, and leaves
+//! the set once it recovers. A job that left the issue because it is paused
+//! has not recovered: it is named apart.
 
 use std::collections::BTreeSet;
 
@@ -17,9 +14,7 @@ use crate::judge::{Judgement, Status};
 /// What the sync does. Jobs that left come with the status they had.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Decision {
-    /// Nothing to post: no bad job and no open issue, or nothing changed.
     Nothing,
-    /// Open an issue for the bad jobs.
     Create,
     /// Edit the open issue and comment on what changed.
     Update {
@@ -30,7 +25,6 @@ pub(crate) enum Decision {
         /// Jobs that left the issue because they are paused.
         paused: Vec<(String, Status)>,
     },
-    /// Comment on what recovered or is paused and close the open issue.
     Close {
         recovered: Vec<(String, Status)>,
         /// Every paused job (`None`: it was not in the issue at the close),
@@ -40,14 +34,14 @@ pub(crate) enum Decision {
     /// A person closed the issue while these jobs were bad: post nothing,
     /// but record the smaller acknowledged set on the closed issue when
     /// some acknowledged jobs recovered.
-    Acknowledged { shrink_to: Option<Jobs> },
+    Acknowledged {
+        shrink_to: Option<Jobs>,
+    },
 }
 
-/// Decides what to do. `alerts` are the bad jobs now and `paused` the
-/// paused ones (by [`alert_key`]); `open` is what the host's open issue
-/// last recorded (`None`: no open issue); `acknowledged` is the set
-/// recorded on the host's most recent closed issue (`None` or empty: no
-/// acknowledgement holds).
+/// `alerts` and `paused` are the jobs now (by [`alert_key`]); `open` what
+/// the host's open issue recorded; `acknowledged` the set on its most
+/// recent closed issue (`None` or empty: no acknowledgement holds).
 pub(crate) fn decide(
     alerts: &Jobs,
     paused: &BTreeSet<String>,
@@ -108,10 +102,9 @@ pub(crate) fn paused_set(host: &str, jobs: &[Judgement]) -> BTreeSet<String> {
 }
 
 /// How a job is named on the issue of `host`: `HOST/JOB` when its heartbeat
-/// comes from another host, else `JOB`. The key depends on the job alone,
-/// so the posted set and an acknowledgement stay valid as other jobs come
-/// and go, and a job of this host keeps its key when its heartbeat vanishes
-/// and it turns `missing` (which has no host).
+/// comes from another host, else `JOB`. It depends on the job alone, so the
+/// posted set stays valid as other jobs come and go, and a job of this host
+/// keeps its key when it turns `missing` (which has no host).
 pub(crate) fn alert_key(host: &str, j: &Judgement) -> String {
     match &j.host {
         Some(h) if h != host => format!("{h}/{}", j.job),

@@ -1,7 +1,5 @@
-//! The fleet's words in the alert issue: [`crate::fleet`]'s groups (the
-//! same job in the same bad status on several hosts) and unmet quorum rules,
-//! said once (`` `backup` stale on 40 of 42 hosts: `web01..web40` ``) where
-//! the issue would otherwise name every host's job.
+//! [`crate::fleet`]'s groups and unmet quorum rules in the alert issue, said
+//! once (`` `backup` stale on 40 of 42 hosts: `web01..web40` ``).
 
 use std::collections::HashMap;
 
@@ -10,22 +8,15 @@ use super::text::{inert, named};
 use crate::fleet::{compact, Fleet, Group, QuorumVerdict};
 use crate::judge::{Judgement, Status};
 
-fn hosts(hosts: &[String]) -> String {
-    let names: Vec<&str> = hosts.iter().map(String::as_str).collect();
-    inert(&compact(&names))
-}
-
 fn group(g: &Group) -> String {
-    let (job, count) = (inert(&g.job), g.hosts.len());
-    let on = format!("{count} of {} hosts", g.of);
-    format!("{job} {} on {on}: {}", g.status, hosts(&g.hosts))
+    let (job, count, hosts) = (inert(&g.job), g.hosts.len(), inert(&compact(&g.hosts)));
+    format!("{job} {} on {count} of {} hosts: {hosts}", g.status, g.of)
 }
 
-/// The paragraph at the top of the issue body that says the fleet's
-/// groups and unmet quorum rules once each; empty when there are none.
+/// The paragraph atop the issue body; empty without groups or quorum rules.
 pub(crate) fn summary(fleet: &Fleet) -> String {
     let below = fleet.below().map(|q: &QuorumVerdict| {
-        let (job, not_ok) = (inert(&q.job), hosts(&q.not_ok));
+        let (job, not_ok) = (inert(&q.job), inert(&compact(&q.not_ok)));
         let (ok, of, min) = (q.ok, q.of, q.min);
         format!("{job} is below its quorum: ok on {ok} of {of} hosts, at least {min} needed (not ok: {not_ok})")
     });
@@ -38,9 +29,8 @@ pub(crate) fn summary(fleet: &Fleet) -> String {
     format!("Across hosts:\n\n- {}\n\n", lines.join("\n- "))
 }
 
-/// The jobs that went bad, as the update comment lists them: a job of a
-/// group of `fleet` (among `jobs`, keyed for the issue of `host`) is said
-/// once for all its hosts, any other by its key and status.
+/// The jobs that went bad: those of a group of `fleet` said once for all
+/// their hosts, any other by its key and status.
 pub(crate) fn went_bad(
     host: &str,
     jobs: &[Judgement],

@@ -18,30 +18,25 @@ use crate::record::is_plain;
 
 pub(crate) use crate::alert::Jobs;
 
-/// The marker as it is written: statuses as words, so that a word this
-/// version does not know drops that job rather than the whole marker.
+/// Statuses as words: one this version does not know drops that job only.
 #[derive(Serialize, Deserialize)]
 struct Wire {
     host: String,
     jobs: BTreeMap<String, String>,
-    /// How many jobs past those in `jobs` the set holds; absent when it
-    /// names them all.
+    /// How many jobs past those in `jobs` the set holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     more: Option<usize>,
-    /// Their digests by bucket ([`rest`]), so that the buckets that did not
-    /// change read back whole.
+    /// Their digests by bucket ([`rest`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     rest: Option<String>,
 }
 
-/// The most characters the marker spends on naming jobs; the rest are
-/// recorded by count and digests, so the body stays far under every
-/// forge's limit.
+/// The most characters the marker spends naming jobs, so that the body stays
+/// far under every forge's limit; the rest are recorded by digests.
 pub(crate) const MARKER_JOBS_MAX_CHARS: usize = 16_000;
 
-/// The buckets of the jobs a marker does not name, a digest each: a change
-/// among them costs only its bucket being read as changed. 2,048
-/// characters in all.
+/// The buckets of the jobs a marker does not name, a digest (8 characters)
+/// each: a change among them costs only its bucket being read as changed.
 const REST_BUCKETS: usize = 256;
 
 const OPEN: &str = "<!-- heartbeat-checker ";
@@ -86,7 +81,6 @@ fn rest<'a>(jobs: impl IntoIterator<Item = (&'a String, &'a Status)>) -> Vec<Str
         .collect()
 }
 
-/// What hb-check last posted for a host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Marker {
     pub host: String,
@@ -99,9 +93,8 @@ impl Marker {
         Marker { host, jobs }
     }
 
-    /// The marker as an HTML comment ([`safe`]). The jobs are named while
-    /// they fit in [`MARKER_JOBS_MAX_CHARS`]; the rest are recorded by count
-    /// and by digests.
+    /// The marker as an HTML comment ([`safe`]), naming the jobs while they
+    /// fit in [`MARKER_JOBS_MAX_CHARS`].
     pub(crate) fn render(&self) -> String {
         let mut spent = 0;
         let jobs: BTreeMap<String, String> = self
@@ -131,10 +124,9 @@ impl Marker {
         read(body).map(|(marker, _)| marker)
     }
 
-    /// The last marker in `body`, read against `now`, the set the caller
-    /// compares it with: of the jobs of `now` past the last one the marker
-    /// names, those of every bucket whose digest is unchanged read back; the
-    /// jobs of a bucket that changed are left out, and so count as changed.
+    /// The last marker in `body`, read against `now`: of the jobs of `now`
+    /// past the last one it names, those of every bucket whose digest is
+    /// unchanged read back; the others are left out, so count as changed.
     pub(crate) fn parse_against(body: &str, now: &Jobs) -> Option<Marker> {
         let (mut marker, recorded) = read(body)?;
         if let Some(recorded) = recorded {
@@ -157,8 +149,8 @@ impl Marker {
         Some(marker)
     }
 
-    /// The tag for a comment that announces the change leaving this marker
-    /// on the issue: the [`fnv`] digest of its rendering.
+    /// The tag of a comment announcing the change that leaves this marker:
+    /// the [`fnv`] digest of its rendering.
     pub(crate) fn comment_tag(&self) -> String {
         let digest = fnv(self.render().bytes());
         format!("{COMMENT_OPEN}{digest:016x}{CLOSE}")
@@ -175,18 +167,16 @@ impl Marker {
 }
 
 /// `json` made safe inside the HTML comment: `<` and `>` (which could end
-/// it), `@` and `#` (mentions, references) and every character no output
-/// may carry raw ([`crate::escape::is_unsafe`]: DEL and C1 controls, which
-/// JSON leaves alone, bidirectional and zero-width marks) as JSON escapes.
-/// serde_json writes such characters only inside strings, where the escape
-/// means the same character, so the marker reads back unchanged.
+/// it), `@` and `#` (mentions, references) and what no output may carry raw
+/// ([`crate::escape::is_unsafe`], which JSON leaves alone) as JSON escapes.
+/// serde_json writes them only inside strings, where an escape reads back
+/// as the same character.
 fn safe(json: &str) -> String {
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {
         if matches!(c, '<' | '>' | '@' | '#') || crate::escape::is_unsafe(c) {
-            let mut units = [0u16; 2];
-            for unit in c.encode_utf16(&mut units) {
-                out.push_str(&format!("\\u{unit:04x}"));
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                out += &format!("\\u{unit:04x}");
             }
         } else {
             out.push(c);
@@ -195,8 +185,7 @@ fn safe(json: &str) -> String {
     out
 }
 
-/// The last marker in `body` as written, with the digests of the jobs it
-/// does not name when it does not name them all.
+/// The last marker in `body`, with the digests of the jobs it does not name.
 fn read(body: &str) -> Option<(Marker, Option<Vec<String>>)> {
     let (start, end) = last(body, OPEN)?;
     let wire: Wire = serde_json::from_str(&body[start + OPEN.len()..end - CLOSE.len()]).ok()?;

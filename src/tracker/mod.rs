@@ -43,8 +43,7 @@ pub(crate) struct Label {
     pub name: String,
 }
 
-/// An issue (or a pull request, which GitHub's listings mix in) as both
-/// APIs describe it, as far as the sync needs it.
+/// An issue (or a pull request, which GitHub's listings mix in).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub(crate) struct Issue {
     pub number: u64,
@@ -67,7 +66,7 @@ pub(crate) struct Issue {
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub(crate) struct Comment {
-    /// Its id, to notice a listing's page repeated.
+    /// To notice a listing's page repeated.
     #[serde(default)]
     pub id: u64,
     #[serde(default, rename = "user", deserialize_with = "login")]
@@ -87,20 +86,18 @@ pub(crate) struct Edit {
     pub state: Option<State>,
 }
 
-/// An account as both APIs describe it.
 #[derive(Default, Deserialize)]
 pub(crate) struct User {
     #[serde(default)]
     pub login: String,
 }
 
-/// The login of the account a `user` field names; empty when there is none.
+/// The login a `user` field names; empty when there is none.
 fn login<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     Ok(or_default::<D, User>(d)?.login)
 }
 
-/// A value where a forge may send `null` (GitHub's empty body) read as
-/// its default.
+/// A value a forge may send as `null` (GitHub's empty body), as its default.
 fn or_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
@@ -120,22 +117,17 @@ fn instant<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::
 /// What the sync needs from a forge. Every implementation keeps these
 /// invariants, and the sync relies on them:
 ///
-/// - **Bounded**: every call sends a bounded number of requests (listings
-///   stop at [`client::MAX_PAGES`]), reads at most [`client::MAX_BODY`] of
-///   each answer, and ends within the per-request timeout times the
-///   policy's three attempts plus the waits, never past the sync's budget.
-///   Nothing a server sends can make it panic, hang, or print the token.
+/// - **Bounded**: a bounded number of requests a call (listings stop at
+///   [`client::MAX_PAGES`]), at most [`client::MAX_BODY`] read of each
+///   answer, never past the sync's budget; nothing a server sends can make
+///   it panic, hang, or print the token.
 /// - **Reads and edits are retried** on transient faults (no answer, 5xx,
-///   429): reading twice or setting the same fields twice is harmless.
-/// - **Creates and comments are tried once** unless the server certainly
-///   did not act (no connection, a rate limit): a lost answer may hide a
-///   success, so the caller *looks before it writes again*.
+///   429); **creates and comments are tried once** unless the server
+///   certainly did not act, so the caller *looks before it writes again*.
 /// - **Listings return issues only** (never pull requests) that carry every
-///   label asked for and are in the state asked for: no server filter is
-///   trusted alone.
-/// - **Authors are reported** for issues and comments, so that the sync
-///   trusts issues, markers and tags only where its own account
-///   ([`Forge::me`]) wrote them.
+///   label asked for and are in the state asked for.
+/// - **Authors are reported**, so that the sync trusts issues, markers and
+///   tags only where its own account ([`Forge::me`]) wrote them.
 pub(crate) trait Forge {
     /// The login of the account the token belongs to.
     fn me(&self) -> Result<String, Error>;

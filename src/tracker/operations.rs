@@ -1,9 +1,7 @@
-//! The [`Forge`] operations of the one [`Client`], and where the forges
-//! differ: Gitea and Forgejo name a new issue's labels by id, compare label
-//! names exactly, keep pull requests out of a listing with `type=issues`
-//! and answer a comment listing whole; GitHub names labels by name,
-//! compares them ignoring case, mixes pull requests in (they carry
-//! `pull_request`) and pages comments.
+//! The [`Forge`] operations of the [`Client`]. Gitea and Forgejo name a new
+//! issue's labels by id, compare label names exactly, keep pull requests out
+//! with `type=issues` and list comments whole; GitHub names labels by name,
+//! ignores their case, mixes pull requests in and pages comments.
 
 use std::collections::HashSet;
 
@@ -93,11 +91,10 @@ fn label_value(github: bool, label: &Label) -> serde_json::Value {
     }
 }
 
-/// The issues of a listing that really are issues, carry every one of
-/// `labels` and are in `state`, each once: no forge's filters are trusted
-/// alone (Gitea drops an unknown label filter silently; GitHub mixes pull
-/// requests in), and an issue opened while the pages are read can push
-/// another onto the next page.
+/// The issues of a listing that carry every one of `labels` and are in
+/// `state`, each once: no forge's filter is trusted alone (Gitea drops an
+/// unknown label silently), and an issue opened while the pages are read can
+/// push another onto the next page.
 fn keep_issues(github: bool, items: Vec<Issue>, labels: &[&Label], state: State) -> Vec<Issue> {
     let mut seen = HashSet::new();
     let labelled = |i: &Issue| {

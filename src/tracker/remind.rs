@@ -1,15 +1,9 @@
-//! `--tracker-remind`: one reminder comment per period while the host's
-//! issue stays open; which period is due is the change engine's rule
-//! ([`crate::alert::reminder_due`], anchored on the issue's opening).
-//!
-//! The forge is the source of truth: a reminder is recorded by
-//! `<!-- heartbeat:remind HOST N -->` in the comment that carries it. The
-//! cache (`<lock file>.remind`) only spares reading the comments; it names
-//! the issue by number and opening time (another tracker's issue may bear
-//! the same number), and a lost, unusable or foreign cache means "read the
+//! `--tracker-remind`: one reminder comment per period
+//! ([`crate::alert::reminder_due`]) while the host's issue stays open.
+//! The forge is the source of truth: `<!-- heartbeat:remind HOST N -->` in
+//! the comment records it. The cache (`<lock file>.remind`) only spares
+//! reading the comments: a lost, unusable or foreign one means "read the
 //! comments", never "remind again".
-
-use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -19,52 +13,31 @@ use super::Comment;
 
 const CACHE_VERSION: u32 = 1;
 
-const OPEN: &str = "<!-- heartbeat:remind ";
-const CLOSE: &str = " -->";
-
 /// The hidden marker of the reminder for `period` on `host`'s issue.
 pub(crate) fn marker(host: &str, period: u64) -> String {
-    format!("{OPEN}{} {period}{CLOSE}", host_word(host))
+    format!("<!-- heartbeat:remind {} {period} -->", host_word(host))
 }
 
-/// The periods `body` records as reminded for `host`.
-fn periods_in<'a>(body: &'a str, host: &'a str) -> impl Iterator<Item = u64> + 'a {
-    let word = host_word(host);
-    body.match_indices(OPEN).filter_map(move |(start, _)| {
-        let rest = &body[start + OPEN.len()..];
-        let inner = &rest[..rest.find(CLOSE)?];
-        let (named, period) = inner.split_once(' ')?;
-        (named == word).then(|| period.parse::<u64>().ok())?
-    })
-}
-
-/// Whether `period` was reminded on `host`'s issue, read from the comments
-/// the account `me` wrote. A marker for any other period counts for
-/// nothing: one from a period not yet begun (a clock that ran ahead, an
-/// absurd number) must not silence the reminders of every period before it.
+/// Whether `period` was reminded on `host`'s issue by the account `me`. A
+/// marker for another period counts for nothing: one from a period not yet
+/// begun (a clock that ran ahead) must not silence every period before it.
 pub(crate) fn reminded(comments: &[Comment], me: &str, host: &str, period: u64) -> bool {
+    let marker = marker(host, period);
     comments
         .iter()
-        .filter(|c| c.author == me)
-        .flat_map(|c| periods_in(&c.body, host))
-        .any(|done| done == period)
-}
-
-pub(crate) fn cache_path(lock: &Path) -> PathBuf {
-    crate::store::beside(lock, ".remind")
+        .any(|c| c.author == me && c.body.contains(&marker))
 }
 
 /// The newest period known reminded on one issue of `host`. Only a cache
-/// equal to the one a run would write spares reading the comments: one
-/// that says more (a later period, after the clock went back) is not taken
-/// at its word.
+/// equal to the one a run would write spares reading the comments (one of
+/// a later period, after the clock went back, is not taken at its word).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Cache {
     pub version: u32,
     pub host: String,
     pub issue: u64,
-    /// When the issue was opened, in seconds since the epoch: with the
-    /// number, which issue it is (a new repository numbers from 1 again).
+    /// When the issue was opened (epoch seconds): with the number, which
+    /// issue it is (another repository may bear the same number).
     pub opened: i64,
     pub period: u64,
 }
@@ -84,10 +57,6 @@ impl Cache {
     pub(crate) fn parse(bytes: &[u8]) -> Option<Cache> {
         let cache: Cache = serde_json::from_slice(bytes).ok()?;
         (cache.version == CACHE_VERSION).then_some(cache)
-    }
-
-    pub(crate) fn to_json_line(&self) -> Vec<u8> {
-        crate::record::json_line(self)
     }
 }
 
@@ -137,7 +106,8 @@ mod tests {
     #[test]
     fn the_cache_round_trips_and_covers_only_its_issue() {
         let cache = Cache::new("web1", 4, at(0), 2);
-        assert_eq!(Cache::parse(&cache.to_json_line()), Some(cache.clone()));
+        let line = crate::record::json_line(&cache);
+        assert_eq!(Cache::parse(&line), Some(cache.clone()));
         assert_eq!(Cache::parse(b"garbage"), None);
         let covers = |host, issue, opened, period| Cache::new(host, issue, opened, period) == cache;
         assert!(covers("web1", 4, at(0), 2));

@@ -1,15 +1,13 @@
-//! The choreography of one sync: read who we are, the labels and the host's
-//! issues, [`decide`], then write. The rules every run keeps:
+//! One sync: read who we are, the labels and the host's issues, [`decide`],
+//! then write. The rules every run keeps:
 //!
-//! - **Nothing without jobs**: with no heartbeat at all nothing is sent, so
-//!   an emptied or wrongly mounted directory never closes an alert.
-//! - **Bounded reads**: who we are, the labels, the open alert issues (all
-//!   hosts) and, only without an open issue, the newest page of this host's
-//!   closed issues (found by the host label): a fixed number of requests
-//!   whatever the repo's history.
+//! - **Nothing without jobs**: with no heartbeat nothing is sent, so an
+//!   emptied or wrongly mounted directory never closes an alert.
+//! - **Bounded reads**: who we are, the labels, the open alert issues and,
+//!   only without an open issue, the newest page of this host's closed
+//!   issues (by the host label), whatever the repo's history.
 //! - **Only our own words count**: issues, markers and comment tags are
-//!   trusted only when the checker's own account wrote them; an issue with
-//!   our title opened by a person is never touched.
+//!   trusted only where the checker's own account wrote them.
 //! - **Look before writing again**: a create or comment whose answer was
 //!   lost is looked for before it is sent again, in this run and the next.
 //! - **One open issue per host**: of several (two checkers set up as one
@@ -30,23 +28,21 @@ use crate::judge::Judgement;
 #[derive(Clone, Copy)]
 pub(crate) struct Options<'a> {
     pub host: &'a str,
-    /// The label on every alert issue.
+    /// On every alert issue.
     pub label: &'a str,
-    /// Read, decide and say what would be sent, but send no write request.
+    /// Say what would be sent instead of sending a write.
     pub dry_run: bool,
     pub checked_at: DateTime<Utc>,
     pub remind: Option<Remind<'a>>,
     /// The same jobs across hosts, said once in the issue.
     pub fleet: &'a crate::fleet::Fleet,
-    /// What explains many of the jobs at once (cron not running, the host
-    /// down), one line each: named once, first.
+    /// What explains many jobs at once (cron not running), named first.
     pub causes: &'a [String],
 }
 
 /// `--tracker-remind` every `every` seconds. The caller keeps the cache
-/// that spares the comment read (the tracker knows no files): it passes
-/// what it holds (`None`: lost, so read the comments) and is told through
-/// `remember` what to hold once the forge shows or took a reminder.
+/// that spares reading the comments (the tracker knows no files): `cached`
+/// is what it holds, `remember` what to hold once the forge has a reminder.
 #[derive(Clone, Copy)]
 pub(crate) struct Remind<'a> {
     pub every: u64,
@@ -62,9 +58,8 @@ struct Seen {
     closed: Option<Issue>,
 }
 
-/// Brings the host's issue in line with the judged `jobs`; returns what
-/// was decided. Notes for a person (warnings, and in a dry run what would
-/// be sent) go to `say`, one message per call.
+/// Brings the host's issue in line with the judged `jobs`. Notes for a
+/// person (warnings, a dry run's writes) go to `say`, one message a call.
 pub(crate) fn sync(
     forge: &dyn Forge,
     opts: &Options<'_>,
@@ -181,10 +176,9 @@ fn read(forge: &dyn Forge, opts: &Options<'_>) -> Result<Seen, Error> {
         Some(label) => mine(forge.list_issues(&[label], State::Open)?, opts.host, &me),
         None => Vec::new(),
     };
-    // Only without an open issue can an acknowledgement hold: it is on the
-    // host's most recently closed issue (by number where the server gives
-    // no closing time), whoever closed it. The host's issues are opened one
-    // after another, so its newest page holds it.
+    // An acknowledgement, which holds only without an open issue, is on the
+    // host's most recently closed issue (by number without a closing time),
+    // whoever closed it: the newest page holds it.
     let closed = match (&labels, open.is_empty()) {
         ([Some(label), Some(host_label)], true) => {
             let newest = forge.list_issues(&[label, host_label], State::Closed)?;
@@ -214,8 +208,7 @@ pub(super) fn mine(issues: Vec<Issue>, host: &str, me: &str) -> Vec<Issue> {
     mine
 }
 
-/// The reminder period due on the open `issue` while the jobs in `alerts`
-/// are bad, if `--tracker-remind` is on, anchored on the issue's opening.
+/// The reminder period due on the open `issue`, if `--tracker-remind` is on.
 pub(super) fn due(opts: &Options<'_>, issue: &Issue, alerts: &Jobs) -> Option<u64> {
     let remind = opts.remind?;
     alert::reminder_due(alerts, issue.created_at?, opts.checked_at, remind.every)
@@ -226,8 +219,7 @@ pub(super) fn tag(host: &str, jobs: &Jobs) -> String {
     Marker::new(host, jobs.clone()).comment_tag()
 }
 
-/// `text` with the causes in front, each once: `**Cause:** cron is not
-/// running (since 02:13, 14 jobs depend on it)`.
+/// `text` with the causes in front: `**Cause:** cron is not running (...)`.
 fn causes_first(causes: &[String], text: &str) -> String {
     let causes = causes
         .iter()

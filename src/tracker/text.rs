@@ -1,8 +1,7 @@
-//! The words of the alert issue, in the Markdown of GitHub and Gitea: its
-//! title, its body (a table of the bad jobs and the marker), the comments.
-//! Text from heartbeat files (job names, hosts, reasons) is untrusted: it is
-//! rendered [`inert`]. Lists of jobs are bounded, so that the issue stays
-//! far under every forge's size limit (GitHub's is 65,536 characters).
+//! The words of the alert issue in GitHub's and Gitea's Markdown. Text from
+//! heartbeat files is untrusted: it is rendered [`inert`]. Lists of jobs are
+//! bounded, so that the issue stays far under every forge's size limit
+//! (GitHub's is 65,536 characters).
 
 use std::collections::HashMap;
 
@@ -42,8 +41,8 @@ pub(crate) fn inert_cell(text: &str) -> String {
     inert(text).replace('|', "\\|")
 }
 
-/// The title prefix that marks a host's issues. It ends with the colon, so
-/// host `web1` never claims `web10`'s issue.
+/// The title prefix that marks a host's issues: the colon keeps host `web1`
+/// from claiming `web10`'s issue.
 pub(crate) fn title_prefix(host: &str) -> String {
     format!("[heartbeat-checker] {host}:")
 }
@@ -52,8 +51,6 @@ pub(crate) fn title(host: &str, count: usize) -> String {
     format!("{} {count} job(s) need attention", title_prefix(host))
 }
 
-/// The title of an issue hb-check closed, with `paused` of its jobs paused
-/// and `recovered` recovered.
 pub(crate) fn closed_title(host: &str, paused: usize, recovered: usize) -> String {
     let what = match (paused, recovered) {
         (0, _) => "all jobs recovered".to_owned(),
@@ -63,11 +60,10 @@ pub(crate) fn closed_title(host: &str, paused: usize, recovered: usize) -> Strin
     format!("{} {what}", title_prefix(host))
 }
 
-/// The label that marks one host's issues besides the shared one
-/// (`heartbeat:web1`), so that the host's closed issues are found in one
-/// request however many issues the repo holds. A long or not [`is_plain`]
-/// host gets a digest instead: labels are short, and a comma would split
-/// the listing's label filter.
+/// The label of one host's issues besides the shared one (`heartbeat:web1`),
+/// so that its closed issues are found in one request. A long or not
+/// [`is_plain`] host gets a digest: labels are short, and a comma would
+/// split the listing's label filter.
 pub(crate) fn host_label(label: &str, host: &str) -> String {
     let name = format!("{label}:{host}");
     if is_plain(host) && name.len() <= 50 {
@@ -77,16 +73,14 @@ pub(crate) fn host_label(label: &str, host: &str) -> String {
     format!("{short}:host-{:016x}", fnv(host.bytes()))
 }
 
-/// The most characters of the body's table of bad jobs (with the marker's
+/// The most characters of the body's table (besides the marker's
 /// [`super::marker::MARKER_JOBS_MAX_CHARS`]) and of a reminder's list.
 const TABLE_MAX_CHARS: usize = 24_000;
 
-/// The most characters of one list of jobs in a comment.
 const LIST_MAX_CHARS: usize = 6_000;
 
-/// `items` joined by `sep` while the text stays within `budget`
-/// characters (bytes, which are never fewer), then `more` of how many were
-/// left out, if any.
+/// `items` joined by `sep` while within `budget` bytes, then `more` of how
+/// many were left out, if any.
 fn within(
     items: impl Iterator<Item = String>,
     sep: &str,
@@ -112,17 +106,13 @@ fn within(
 /// `items` joined by `, ` within [`LIST_MAX_CHARS`], the rest counted:
 /// `` `a` (stale), `b` (failed) and 9,998 more ``.
 pub(super) fn named(items: impl Iterator<Item = String>) -> String {
-    within(items, ", ", LIST_MAX_CHARS, |left| {
-        format!(" and {left} more")
-    })
+    within(items, ", ", LIST_MAX_CHARS, |n| format!(" and {n} more"))
 }
 
 fn or_dash(value: Option<String>) -> String {
     value.unwrap_or_else(|| "-".to_owned())
 }
 
-/// The issue body: the fleet's groups, a table of the bad jobs, what the
-/// issue does, how to retire a job, and the marker.
 pub(crate) fn body(host: &str, jobs: &[Judgement], fleet: &Fleet, at: DateTime<Utc>) -> String {
     let bad: Vec<&Judgement> = jobs.iter().filter(|j| j.status.is_alert()).collect();
     let host_md = inert(host);
@@ -163,8 +153,8 @@ pub(crate) fn body(host: &str, jobs: &[Judgement], fleet: &Fleet, at: DateTime<U
     out + &Marker::new(host, alert_set(host, jobs)).render() + "\n"
 }
 
-/// The body of an issue hb-check closes, with an empty marker, so that the
-/// close is not taken for an acknowledgement.
+/// The body of an issue hb-check closes: its empty marker says the close is
+/// no acknowledgement.
 pub(crate) fn closed_body(
     host: &str,
     jobs: &[Judgement],
@@ -190,9 +180,8 @@ pub(crate) fn closed_body(
     out + &Marker::new(host, Jobs::new()).render() + "\n"
 }
 
-/// The jobs of `paused` as `` `backup` paused until 2026-11-22T06:00:00Z
-/// (`disk swap`) (was stale) ``, with the pause their judgement in `jobs`
-/// carries.
+/// `` `backup` paused until 2026-11-22T06:00:00Z (`disk swap`) (was stale) ``
+/// for each of `paused`, with the pause of its judgement in `jobs`.
 fn paused_list<'a>(
     host: &str,
     paused: impl IntoIterator<Item = (&'a String, Option<Status>)>,
@@ -205,21 +194,17 @@ fn paused_list<'a>(
         pauses.entry(alert_key(host, j)).or_insert(j.pause.as_ref());
     }
     named(paused.into_iter().map(|(key, was)| {
-        let pause = pauses.get(key).copied().flatten();
         let mut text = format!("{} paused", inert(key));
-        if let Some(pause) = pause {
-            text.push_str(&format!(" until {}", stamp(pause.until)));
+        if let Some(pause) = pauses.get(key).copied().flatten() {
+            text += &format!(" until {}", stamp(pause.until));
             if pause.job.is_none() {
-                text.push_str(" (host-wide)");
+                text += " (host-wide)";
             }
             if let Some(reason) = &pause.reason {
-                text.push_str(&format!(" ({})", inert(reason)));
+                text += &format!(" ({})", inert(reason));
             }
         }
-        if let Some(was) = was {
-            text.push_str(&format!(" (was {was})"));
-        }
-        text
+        text + &was.map(|was| format!(" (was {was})")).unwrap_or_default()
     }))
 }
 
@@ -234,8 +219,7 @@ fn list(jobs: &[(String, Status)]) -> String {
     )
 }
 
-/// The comment on an edited issue: what went bad, changed, recovered and
-/// is paused (never called recovered).
+/// The comment on an edited issue; a paused job is never called recovered.
 pub(crate) fn update_comment(
     host: &str,
     jobs: &[Judgement],
@@ -272,8 +256,8 @@ pub(crate) fn update_comment(
     lines.join("\n\n")
 }
 
-/// The comment before closing: what recovered, what is paused, and how
-/// long the issue was open by `now`, the instant the jobs were judged at.
+/// The comment before closing, with how long the issue was open by `now`,
+/// the instant the jobs were judged at.
 pub(crate) fn close_comment(
     host: &str,
     jobs: &[Judgement],
@@ -302,9 +286,8 @@ pub(crate) fn close_comment(
     parts.join(" ")
 }
 
-/// The reminder on an issue still open after `open_for` seconds, reminded
-/// every `every` seconds: how long each bad job has been bad, as far as its
-/// heartbeat tells.
+/// The reminder on an issue open for `open_for` seconds: how long each bad
+/// job has been bad, as far as its heartbeat tells.
 pub(crate) fn reminder(host: &str, jobs: &[Judgement], open_for: u64, every: u64) -> String {
     let (open_for, every) = (format_duration(open_for), format_duration(every));
     let out = format!(
@@ -328,13 +311,9 @@ pub(crate) fn reminder(host: &str, jobs: &[Judgement], open_for: u64, every: u64
         let key = inert(&alert_key(host, j));
         format!("- {key} {}: {how_long}\n", j.status)
     });
-    out + &within(lines, "", TABLE_MAX_CHARS, |left| {
-        format!("- and {left} more\n")
-    })
+    out + &within(lines, "", TABLE_MAX_CHARS, |n| format!("- and {n} more\n"))
 }
 
-/// The comment on a second issue for the same host: it points to the one
-/// that stays open.
 pub(crate) fn duplicate_comment(host: &str, kept: u64) -> String {
     format!(
         "Another open issue, #{kept}, is about {} too; hb-check keeps the oldest and closes this one. \

@@ -1,6 +1,5 @@
-//! The tracker token (and ntfy's): a secret that never shows, read from the
-//! environment or from a file only its owner may read, through the store's
-//! bounded, non-blocking reader.
+//! The tracker's (and ntfy's) token: a secret that never shows, from the
+//! environment or a file only its owner may read.
 
 use std::fmt;
 use std::io;
@@ -19,23 +18,21 @@ const TOKEN_FILE_MAX: u64 = 64 * 1024;
 pub(crate) struct Token(String);
 
 impl Token {
-    /// Wraps a token, trimming surrounding white space (a token file usually
-    /// ends with a newline). `None` when nothing is left.
+    /// Trims white space (a token file ends with a newline); `None` if blank.
     pub(crate) fn new(text: &str) -> Option<Token> {
         let text = text.trim();
         (!text.is_empty()).then(|| Token(text.to_owned()))
     }
 
-    /// The token in the environment variable `var`, if set and not blank;
-    /// `what` says whose token it is in errors.
+    /// The token in `var`, if not blank; `what` says whose it is in errors.
     pub(crate) fn from_env(var: &str, what: &'static str) -> Result<Option<Token>, Error> {
         let text = std::env::var(var).unwrap_or_default();
         Token::one_word(&text, what, var).map(|()| Token::new(&text))
     }
 
-    /// Refuses a token with a space, a line break or a control character
-    /// inside: no header can carry it, and sending the request without it
-    /// would fail as if the server refused the token.
+    /// Refuses a space, a line break or a control character inside: no
+    /// header can carry it, and a request without it would fail as if the
+    /// server refused the token.
     fn one_word(text: &str, what: &str, origin: &str) -> Result<(), Error> {
         let bad = |c: char| c.is_whitespace() || c.is_control();
         if text.trim().chars().any(bad) {
@@ -46,23 +43,8 @@ impl Token {
         Ok(())
     }
 
-    /// Reads the token from `file` when one is given, else from
-    /// `HB_TRACKER_TOKEN`.
-    pub(crate) fn load(file: Option<&Path>) -> Result<Token, Error> {
-        match file {
-            Some(path) => Token::from_file(path, "tracker"),
-            None => Token::from_env(TOKEN_ENV, "tracker")?.ok_or_else(|| {
-                Error::tracker_config(format!(
-                    "the tracker needs a token: set {TOKEN_ENV} or give --tracker-token-file (HB_TRACKER_TOKEN_FILE)"
-                ))
-            }),
-        }
-    }
-
-    /// Reads the token from a file that group and others may not read;
-    /// `what` says whose token it is (`tracker`, `ntfy`) in errors.
+    /// The token in a file that group and others may not read.
     pub(crate) fn from_file(path: &Path, what: &'static str) -> Result<Token, Error> {
-        // What the store refused, or `other` for a refusal of its own.
         let io_err = |refused: Refused, other: &str| Error::TokenFile {
             what,
             path: path.to_owned(),
@@ -92,8 +74,7 @@ impl Token {
             .ok_or_else(|| Error::tracker_config(format!("the {what} token file {shown} is empty")))
     }
 
-    /// The secret itself, for the `Authorization` header and for redacting
-    /// it from anything a server sends back.
+    /// For the `Authorization` header and for redacting what servers send.
     pub(crate) fn secret(&self) -> &str {
         &self.0
     }

@@ -1,5 +1,5 @@
-//! The writes of a sync, each sent at most once, looking before it writes
-//! again ([`write_once`]); in a dry run each says what it would send instead.
+//! The writes of a sync, each sent at most once ([`write_once`]); in a dry
+//! run each says what it would send instead.
 
 use super::marker::{comment_tag_in, Jobs};
 use super::remind;
@@ -18,9 +18,16 @@ pub(super) struct Writer<'a, 'b> {
 }
 
 impl Writer<'_, '_> {
-    /// Creates a label. A 422 may mean another host's run created it a
-    /// moment ago (or, on GitHub, that it exists in another case): look once
-    /// more before giving up.
+    /// In a dry run, says what would be sent (`would ...`) and is true.
+    fn dry(&mut self, what: impl FnOnce() -> String) -> bool {
+        if self.opts.dry_run {
+            (self.say)(format!("dry run: would {}", what()));
+        }
+        self.opts.dry_run
+    }
+
+    /// A 422 may mean another host's run created the label a moment ago (or
+    /// on GitHub that it exists in another case): look once more.
     fn create_label(&self, name: &str) -> Result<Label, Error> {
         let look = || -> Result<Option<Label>, Error> {
             Ok(self.forge.find_labels(&[name])?.into_iter().next())
@@ -34,8 +41,8 @@ impl Writer<'_, '_> {
         }
     }
 
-    /// Opens the host's issue, creating the two `labels` (shared, host's)
-    /// where they are `None`.
+    /// Opens the host's issue, creating the `labels` (shared, host's) that
+    /// are `None`.
     pub(super) fn open(
         &mut self,
         labels: &[Option<Label>; 2],
@@ -43,13 +50,10 @@ impl Writer<'_, '_> {
         body: &str,
     ) -> Result<(), Error> {
         let name = self.opts.label;
-        if self.opts.dry_run {
-            if labels[0].is_none() {
-                (self.say)(format!("dry run: would create label `{name}`"));
-            }
-            (self.say)(format!(
-                "dry run: would open an issue titled `{title}` with label `{name}`:\n{body}"
-            ));
+        if labels[0].is_none() {
+            self.dry(|| format!("create label `{name}`"));
+        }
+        if self.dry(|| format!("open an issue titled `{title}` with label `{name}`:\n{body}")) {
             return Ok(());
         }
         let host_name = text::host_label(name, self.opts.host);
@@ -64,17 +68,12 @@ impl Writer<'_, '_> {
         write_once(create, &look).map(drop)
     }
 
-    /// Posts `comment`, tagged with `tag`, on issue `number`, unless the last
-    /// tagged comment our account left there already carries `tag`: then
-    /// this change was announced by a run whose answer was lost or whose edit
-    /// failed after the comment. Only the last tagged comment counts, so a
-    /// set of bad jobs that comes back later is announced again; a tag typed
-    /// by anyone else counts for nothing.
+    /// Posts `comment` with `tag` unless the last tagged comment of our
+    /// account already carries `tag` (a run whose answer was lost or whose
+    /// edit failed announced it). Only the last counts, so a set of bad jobs
+    /// that comes back later is announced again.
     pub(super) fn comment(&mut self, number: u64, comment: &str, tag: &str) -> Result<(), Error> {
-        if self.opts.dry_run {
-            (self.say)(format!(
-                "dry run: would comment on issue #{number}:\n{comment}"
-            ));
+        if self.dry(|| format!("comment on issue #{number}:\n{comment}")) {
             return Ok(());
         }
         let posted = || -> Result<Option<()>, Error> {
@@ -93,11 +92,10 @@ impl Writer<'_, '_> {
         write_once(|| self.forge.comment(number, &body), &posted)
     }
 
-    /// `--tracker-remind` on an unchanged open issue: when a period is due
-    /// and the cache does not say it was reminded, posts the reminder unless
-    /// one of our own comments carries this period's marker. The cache is
-    /// written only once the forge showed or took the reminder, so a lost
-    /// cache costs one read, never a second reminder.
+    /// `--tracker-remind` on an unchanged open issue: the due period's
+    /// reminder, unless the cache or one of our comments has it. The cache
+    /// is written only once the forge has it, so a lost one costs a read,
+    /// never a second reminder.
     pub(super) fn remind(
         &mut self,
         issue: &Issue,
@@ -133,10 +131,7 @@ impl Writer<'_, '_> {
                 text::reminder(opts.host, jobs, open_for, remind.every),
                 remind::marker(opts.host, period)
             );
-            if opts.dry_run {
-                (self.say)(format!(
-                    "dry run: would remind on issue #{number}:\n{comment}"
-                ));
+            if self.dry(|| format!("remind on issue #{number}:\n{comment}")) {
                 return Ok(());
             }
             write_once(|| self.forge.comment(number, &comment), &posted)?;
@@ -148,22 +143,15 @@ impl Writer<'_, '_> {
     }
 
     pub(super) fn edit(&mut self, number: u64, edit: &Edit, what: &str) -> Result<(), Error> {
-        if self.opts.dry_run {
-            let shown = edit
-                .body
-                .as_deref()
-                .map(|b| format!(":\n{b}"))
-                .unwrap_or_default();
-            (self.say)(format!(
-                "dry run: would edit issue #{number} to {what}{shown}"
-            ));
+        let shown = edit.body.as_deref().map(|b| format!(":\n{b}"));
+        let shown = shown.unwrap_or_default();
+        if self.dry(|| format!("edit issue #{number} to {what}{shown}")) {
             return Ok(());
         }
         self.forge.edit_issue(number, edit)
     }
 
-    /// Comments `comment` on issue `number` and closes it with a body that
-    /// says the `recovered` and `paused` jobs and an empty marker.
+    /// Comments on issue `number` and closes it.
     pub(super) fn close(
         &mut self,
         number: u64,
@@ -175,8 +163,7 @@ impl Writer<'_, '_> {
         let (host, at) = (self.opts.host, self.opts.checked_at);
         self.comment(number, comment, &tag(host, &Jobs::new()))?;
         let title = text::closed_title(host, paused.len(), recovered.len());
-        if self.opts.dry_run {
-            (self.say)(format!("dry run: would close issue #{number} as `{title}`"));
+        if self.dry(|| format!("close issue #{number} as `{title}`")) {
             return Ok(());
         }
         let edit = Edit {
@@ -188,11 +175,9 @@ impl Writer<'_, '_> {
     }
 }
 
-/// Sends a write that must not be done twice. The client already repeated
-/// it where the server certainly did not act; after a failure that may hide
+/// Sends a write that must not be done twice. After a failure that may hide
 /// a success (a timeout, a 5xx), `look` once and take what it finds, else
-/// give up for this run rather than risk doing it twice: the next run looks
-/// again before it writes.
+/// give up for this run rather than risk doing it twice.
 pub(super) fn write_once<T>(
     write: impl FnOnce() -> Result<T, Error>,
     look: &dyn Fn() -> Result<Option<T>, Error>,
