@@ -53,7 +53,7 @@ pub(crate) fn read(path: &Path, flavour: Flavour, owner: Option<String>) -> Resu
     })
 }
 
-fn reason(refused: &Refused) -> String {
+pub(crate) fn reason(refused: &Refused) -> String {
     let limit = " a crontab may have here";
     refusal(refused, "cannot read", "file", MAX_CRONTAB_BYTES, limit)
 }
@@ -69,7 +69,7 @@ pub(super) fn refusal(refused: &Refused, io: &str, what: &str, max: u64, limit: 
     }
 }
 
-fn read_tab(path: &Path, flavour: Flavour, owner: Option<String>) -> Result<Loaded, Refused> {
+pub(crate) fn read_tab(path: &Path, flavour: Flavour, owner: Option<String>) -> Result<Loaded, Refused> {
     let (bytes, meta) = read_regular(path, Links::Follow, MAX_CRONTAB_BYTES)?;
     let mtime = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
     Ok(Loaded {
@@ -109,10 +109,9 @@ pub(crate) struct Discovered {
 /// read there.
 pub(crate) fn discover(root: &Path) -> Discovered {
     let mut found = Discovered::default();
-    let under = |p: &str| root.join(p.trim_start_matches('/'));
-    let system = Some(under(SYSTEM_CRONTAB)).filter(|p| p.exists());
-    let cron_d = listing(&under(CRON_D)).into_iter().map(|(p, _)| p);
-    let spool = listing(&under(SPOOL)).into_iter();
+    let system = Some(under(root, SYSTEM_CRONTAB)).filter(|p| p.exists());
+    let cron_d = listing(&under(root, CRON_D)).into_iter().map(|(p, _)| p);
+    let spool = listing(&under(root, SPOOL)).into_iter();
     let tabs = (system
         .into_iter()
         .chain(cron_d)
@@ -135,6 +134,11 @@ pub(crate) fn discover(root: &Path) -> Discovered {
         }
     }
     found
+}
+
+/// `path` (absolute) below `root`.
+pub(crate) fn under(root: &Path, path: &str) -> PathBuf {
+    root.join(path.trim_start_matches('/'))
 }
 
 /// The files of a directory whose names cron reads, sorted, at most
