@@ -1,34 +1,13 @@
-//! Finding `hb-write` in a cron command: the shell's words and separators,
-//! just enough of them to see each simple command, and hb-write's own
-//! arguments.
+//! Finding `hb-write` in a cron command: just enough of the shell's words
+//! and separators to see each simple command, and hb-write's arguments.
 
 /// hb-write's options that take a value (`--dir DIR`); any other option is
 /// a flag. A test of hb-write checks that every option of it that takes a
 /// value is here (the wrapper's options among them).
-pub(crate) const VALUE_OPTIONS: &[&str] = &[
-    "--dir",
-    "--status",
-    "--exit-code",
-    "--message",
-    "--schedule",
-    "--keep-output",
-    "--log-max",
-    "--max-runtime",
-    "--ok-exit-codes",
-    "--fail-on",
-    "--ok-on",
-    "--min-runtime",
-    "--retry",
-    "--retry-delay",
-    "--stall-after",
-    "--factor",
-    "--singleton",
-    "--ping",
-    "--ping-style",
-    "--pause",
-    "--reason",
-    "--needs",
-];
+pub(crate) const VALUE_OPTIONS: &str = "--dir --status --exit-code --message --schedule \
+    --keep-output --log-max --max-runtime --ok-exit-codes --fail-on --ok-on --min-runtime \
+    --retry --retry-delay --stall-after --factor --singleton --ping --ping-style --pause \
+    --reason --needs";
 
 /// One `hb-write` found in a command.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -107,7 +86,6 @@ pub(crate) fn words(command: &str) -> Option<Vec<String>> {
     Some(words.into_iter().map(|w| w.text).collect())
 }
 
-/// `hb-write`, or a path ending in it.
 fn is_hb_write(word: &Word) -> bool {
     !word.expands && word.text.rsplit('/').next() == Some("hb-write")
 }
@@ -136,8 +114,7 @@ fn looks_like_hb_write(name: &str) -> bool {
 }
 
 /// Whether at most one edit (insert, delete, change, swap of neighbours)
-/// turns `typed` into `name`: past their common start, the rests agree
-/// after that edit.
+/// turns `typed` into `name`.
 fn one_slip(typed: &[u8], name: &[u8]) -> bool {
     let same = typed
         .iter()
@@ -165,7 +142,7 @@ pub(crate) fn find_hb_writes(command: &str) -> Vec<Invocation> {
         .collect()
 }
 
-/// Reads hb-write's arguments as its parser does.
+/// hb-write's arguments, read as its parser does.
 fn arguments(words: &[Word]) -> Invocation {
     let mut call = Invocation::default();
     let mut positional = Vec::new();
@@ -178,12 +155,10 @@ fn arguments(words: &[Word]) -> Invocation {
         if long.is_empty() {
             break;
         }
-        let (name, inline) = match long.split_once('=') {
-            Some((name, value)) => (name, Some(value)),
-            None => (long, None),
-        };
+        let (name, inline) = long.split_once('=').map_or((long, None), |(n, v)| (n, Some(v)));
+        let takes_value = VALUE_OPTIONS.split_whitespace().any(|o| o[2..] == *name);
         let value = match inline {
-            _ if !VALUE_OPTIONS.contains(&format!("--{name}").as_str()) => None,
+            _ if !takes_value => None,
             Some(v) => Some(Word {
                 text: v.to_owned(),
                 expands: word.expands,
