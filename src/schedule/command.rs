@@ -103,30 +103,14 @@ pub(crate) fn near_misses(command: &str) -> Vec<String> {
 
 /// Whether `name` is one slip away from `hb-write`: another separator or
 /// none, other letter case, or one letter missing, added, changed or two
-/// swapped.
+/// swapped (`osa_distance` counts exactly these edits).
 fn looks_like_hb_write(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     let bare: String = lower
         .chars()
         .filter(|c| !matches!(c, '-' | '_' | '.'))
         .collect();
-    bare == "hbwrite" || one_slip(lower.as_bytes(), b"hb-write")
-}
-
-/// Whether at most one edit (insert, delete, change, swap of neighbours)
-/// turns `typed` into `name`.
-fn one_slip(typed: &[u8], name: &[u8]) -> bool {
-    let same = typed
-        .iter()
-        .zip(name)
-        .take_while(|pair| pair.0 == pair.1)
-        .count();
-    let (typed, name) = (&typed[same..], &name[same..]);
-    typed == name
-        || typed.get(1..) == name.get(1..)
-        || typed.get(1..) == Some(name)
-        || name.get(1..) == Some(typed)
-        || matches!((typed, name), ([t0, t1, rest @ ..], [n0, n1, tail @ ..]) if t0 == n1 && t1 == n0 && rest == tail)
+    bare == "hbwrite" || lower.is_ascii() && strsim::osa_distance(&lower, "hb-write") <= 1
 }
 
 /// Every `hb-write` invocation in `command`: one per simple command that
