@@ -23,10 +23,10 @@ impl LintWhen {
     /// When a check holding the run lock at `lock` lints: once per change
     /// (recorded beside the lock, `.crontabs` appended), never when `quiet`.
     pub(crate) fn for_check(quiet: bool, lock: &Path) -> LintWhen {
-        match quiet {
-            true => LintWhen::Never,
-            false => LintWhen::Changed(crate::store::beside(lock, ".crontabs")),
+        if quiet {
+            return LintWhen::Never;
         }
+        LintWhen::Changed(crate::store::beside(lock, ".crontabs"))
     }
 }
 
@@ -75,7 +75,9 @@ impl Expected {
             return;
         };
         if let Err(err) = crate::store::write_file(&path, seen.as_bytes()) {
-            let why = format!("cannot record the crontabs linted, so they are linted again next run: {err}");
+            let why = format!(
+                "cannot record the crontabs linted, so they are linted again next run: {err}"
+            );
             self.lint.push(Lint::new(Source::new(&path, 0), why));
         }
     }

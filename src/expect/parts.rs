@@ -66,7 +66,8 @@ pub(super) fn read(
     if let Some(first) = host.jobs.get(MAX_JOBS_PER_USER) {
         let more = host.jobs.len() - MAX_JOBS_PER_USER;
         let why = format!("only the first {MAX_JOBS_PER_USER} hb-write jobs of run-parts scripts and anacron are read; {more} more are left out from here on");
-        host.lint.push(Lint::new(Source::new(&first.source.file, 0), why));
+        host.lint
+            .push(Lint::new(Source::new(&first.source.file, 0), why));
         host.jobs.truncate(MAX_JOBS_PER_USER);
     }
     (host.jobs, host.lint)
@@ -78,7 +79,9 @@ impl Host<'_> {
             for entry in crontab::parse(&tab.text, tab.flavour).0 {
                 let dirs = runparts::directories(&entry.command);
                 let guard = runparts::skipped_when_present(&entry.command);
-                if dirs.is_empty() || guard.is_some_and(|p| scripts::executable(&files::under(self.root, p))) {
+                if dirs.is_empty()
+                    || guard.is_some_and(|p| scripts::executable(&files::under(self.root, p)))
+                {
                     continue;
                 }
                 // Only hb-write lines are linted: a run-parts line is not.

@@ -139,7 +139,9 @@ fn arguments(words: &[Word]) -> Invocation {
         if long.is_empty() {
             break;
         }
-        let (name, inline) = long.split_once('=').map_or((long, None), |(n, v)| (n, Some(v)));
+        let (name, inline) = long
+            .split_once('=')
+            .map_or((long, None), |(n, v)| (n, Some(v)));
         let takes_value = VALUE_OPTIONS.split_whitespace().any(|o| o[2..] == *name);
         let value = match inline {
             _ if !takes_value => None,

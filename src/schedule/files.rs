@@ -67,7 +67,11 @@ pub(super) fn refusal(refused: &Refused, io: &str, what: &str, max: u64, limit: 
     }
 }
 
-pub(crate) fn read_tab(path: &Path, flavour: Flavour, owner: Option<String>) -> Result<Loaded, Refused> {
+pub(crate) fn read_tab(
+    path: &Path,
+    flavour: Flavour,
+    owner: Option<String>,
+) -> Result<Loaded, Refused> {
     let (bytes, meta) = read_regular(path, Links::Follow, MAX_CRONTAB_BYTES)?;
     let mtime = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
     Ok(Loaded {

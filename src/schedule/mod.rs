@@ -167,9 +167,8 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
 
 impl Run {
     /// How cron runs `entry` of `tab`: in its `CRON_TZ` (else `zone`), on
-    /// its schedule (`None` for `@reboot` and for one cron never runs),
-    /// after its `RANDOM_DELAY`; `None` when cron refuses the schedule.
-    /// What is wrong with the line is added to `warnings`.
+    /// its schedule (`None` for `@reboot` and one never run), after its
+    /// `RANDOM_DELAY`; `None` when cron refuses it, told in `warnings`.
     pub(crate) fn of(
         tab: &files::Loaded,
         entry: &crontab::Entry,
@@ -217,8 +216,8 @@ impl Run {
         })
     }
 
-    /// The job `call` reports, found at `at` and run as this says, or why
-    /// its name or interval cannot be used.
+    /// The job `call` at `at` reports, or why its name or interval cannot
+    /// be used.
     fn expectation(&self, call: &command::Invocation, at: &Source) -> Result<Expectation, String> {
         let job = call.job.as_ref().ok_or("hb-write has no job name here")?;
         let name = &job.text;

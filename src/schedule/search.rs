@@ -28,9 +28,10 @@ pub(super) enum Direction {
 
 impl Direction {
     pub(super) fn signed(self, d: Duration) -> Duration {
-        match self {
-            Direction::Forward => d,
-            Direction::Backward => -d,
+        if self == Direction::Forward {
+            d
+        } else {
+            -d
         }
     }
 
