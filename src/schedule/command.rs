@@ -1,9 +1,8 @@
 //! Finding `hb-write` in a cron command: just enough of the shell's words
 //! and separators to see each simple command, and hb-write's arguments.
 
-/// hb-write's options that take a value (`--dir DIR`); any other option is
-/// a flag. A test of hb-write checks that every option of it that takes a
-/// value is here (the wrapper's options among them).
+/// hb-write's options that take a value (`--dir DIR`), the others being
+/// flags; a test of hb-write checks that none is missing.
 pub(crate) const VALUE_OPTIONS: &str = "--dir --status --exit-code --message --schedule \
     --keep-output --log-max --max-runtime --ok-exit-codes --fail-on --ok-on --min-runtime \
     --retry --retry-delay --stall-after --factor --singleton --ping --ping-style --pause \
@@ -91,8 +90,7 @@ fn is_hb_write(word: &Word) -> bool {
 }
 
 /// The words of `command` that look like a misspelt `hb-write` (`hb-wrte`,
-/// `hbwrite`, `hb_write`, by path too): run in its place, such a word
-/// writes no heartbeat, and the job goes unmonitored without a sound.
+/// `hbwrite`, by path too), which leave the job unmonitored without a sound.
 pub(crate) fn near_misses(command: &str) -> Vec<String> {
     (simple_commands(command).into_iter().flatten())
         .filter(|w| !w.expands && !is_hb_write(w))
@@ -114,8 +112,7 @@ fn looks_like_hb_write(name: &str) -> bool {
 }
 
 /// Every `hb-write` invocation in `command`: one per simple command that
-/// runs it (bare or by path, after `&&`, `||`, `;`, behind `env`, `nice`
-/// and the like), with its job, interval and options.
+/// runs it (bare or by path, behind `&&`, `;`, `env`, `nice` and the like).
 pub(crate) fn find_hb_writes(command: &str) -> Vec<Invocation> {
     simple_commands(command)
         .iter()

@@ -85,8 +85,7 @@ pub(crate) fn read_tab(
 }
 
 /// Whether Debian's cron reads a file of this name from `/etc/cron.d` or
-/// the spool: letters, digits, `_` and `-` only (so `*.dpkg-old`, editor
-/// backups and dotfiles are skipped, as cron skips them).
+/// the spool: letters, digits, `_` and `-` only (not `*.dpkg-old`).
 pub(crate) fn cron_reads_name(name: &str) -> bool {
     !name.is_empty()
         && name

@@ -29,8 +29,7 @@ pub(crate) fn lint(found: &[Expectation]) -> Vec<Lint> {
             }
         }
     }
-    // Depth-first over the first lines, by name: white (absent), grey
-    // (on the path), black (done).
+    // Depth-first by name: absent, on the path (false) or done (true).
     let mut state: HashMap<&str, bool> = HashMap::new();
     let mut names: Vec<&String> = lines.keys().collect();
     names.sort();

@@ -87,8 +87,8 @@ pub(crate) fn cronie_delay(value: &str, at: &Source) -> Result<Timing, crate::Er
     })
 }
 
-/// The warning about a delay that widens the deadline of `e`, whose runs
-/// are at most `gap` seconds apart, past what its interval suggests.
+/// The warning about a delay that widens the deadline of `e` (runs `gap`
+/// seconds apart) past what its interval suggests.
 pub(crate) fn delay_lint(e: &Expectation, gap: u64) -> Option<Lint> {
     let timing = &e.timing;
     let (at, what) = timing.delay_from.as_ref().filter(|_| timing.delay > 0)?;
