@@ -118,17 +118,15 @@ impl Host<'_> {
         let random = read.random_delay.unwrap_or(0);
         let (start, end) = read.hours.unwrap_or((0, 24));
         let (from, to) = (start.max(ANACRON_HOURS.0), end.min(ANACRON_HOURS.1));
+        // anacron's first start of a day, and all of them.
+        let hourly = |hours: String| Schedule::parse(&format!("30 {hours} * * *"), self.zone).ok();
+        let hourly =
+            (from < to).then(|| hourly(from.to_string()).zip(hourly(format!("{from}-{}", to - 1))));
         for job in &read.jobs {
             let (id, own) = (&job.identifier, job.delay_minutes);
-            if from >= to {
+            let Some((schedule, starts)) = hourly.clone().flatten() else {
                 let why = format!("START_HOURS_RANGE={start}-{end} leaves none of anacron's hourly starts (07:30 to 23:30), so job `{id}` starts only at a boot in those hours");
                 self.lint.push(Lint::new(at(job.line), why));
-                continue;
-            }
-            let (Ok(schedule), Ok(starts)) = (
-                Schedule::parse(&format!("30 {from} * * *"), self.zone),
-                Schedule::parse(&format!("30 {from}-{} * * *", to - 1), self.zone),
-            ) else {
                 continue;
             };
             let what = format!("anacron's delay of {own} min, RANDOM_DELAY={random} and anacron.timer's {TIMER_DELAY_MINUTES} min");

@@ -120,10 +120,7 @@ fn range(
     } else {
         let (first, at) = number(field, at, names)?;
         match bytes.get(at) {
-            Some(b'-') => {
-                let (last, at) = number(field, at + 1, names)?;
-                (first, last, at)
-            }
+            Some(b'-') => number(field, at + 1, names).map(|(last, at)| (first, last, at))?,
             Some(b'/') => {
                 return Err(format!(
                     "`{field}`: a step needs a range or `*` before it, as in `{first}-{high}/N`"
