@@ -108,7 +108,7 @@ fn looks_like_hb_write(name: &str) -> bool {
         .chars()
         .filter(|c| !matches!(c, '-' | '_' | '.'))
         .collect();
-    bare == "hbwrite" || lower.is_ascii() && strsim::osa_distance(&lower, "hb-write") <= 1
+    bare == "hbwrite" || (lower.is_ascii() && strsim::osa_distance(&lower, "hb-write") <= 1)
 }
 
 /// Every `hb-write` invocation in `command`: one per simple command that

@@ -31,7 +31,7 @@ pub(super) struct Fields {
     pub fixed_time: bool,
     /// Whether the two day fields must both match (either starts with
     /// `*`), rather than either.
-    both: bool,
+    and_days: bool,
 }
 
 impl Fields {
@@ -49,7 +49,7 @@ impl Fields {
         Ok(Fields {
             bits,
             fixed_time: !(star(0) || star(1)),
-            both: star(2) || star(4),
+            and_days: star(2) || star(4),
         })
     }
 
@@ -62,7 +62,7 @@ impl Fields {
     /// cron's rule for the day fields: both must match, or either when
     /// neither starts with `*`.
     fn days(&self, dom: bool, dow: bool) -> bool {
-        if self.both {
+        if self.and_days {
             dom && dow
         } else {
             dom || dow

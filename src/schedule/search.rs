@@ -28,10 +28,9 @@ pub(super) enum Direction {
 
 impl Direction {
     pub(super) fn signed(self, d: Duration) -> Duration {
-        if self == Direction::Forward {
-            d
-        } else {
-            -d
+        match self {
+            Direction::Forward => d,
+            Direction::Backward => -d,
         }
     }
 
