@@ -170,12 +170,10 @@ fn bytewise_range(start: u32, stop: u32) -> u64 {
 /// `names` (any case) or digits read as C's `atoi` (saturating, then cut
 /// to an `int`).
 fn number(field: &str, at: usize, names: &[&str]) -> Result<(i32, usize), String> {
-    let bytes = field.as_bytes();
-    let end = bytes[at.min(bytes.len())..]
-        .iter()
-        .position(|b| !b.is_ascii_alphanumeric())
-        .map_or(bytes.len(), |p| at + p);
-    let word = &field[at.min(end)..end];
+    let rest = field.get(at..).unwrap_or_default();
+    let word = rest.split(|c: char| !c.is_ascii_alphanumeric()).next();
+    let word = word.unwrap_or_default();
+    let end = at + word.len();
     if word.is_empty() {
         return Err(format!(
             "`{field}` has a part that is no number, name or `*`"
