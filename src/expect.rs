@@ -92,8 +92,7 @@ pub(crate) struct Expected {
     /// By file in the order read, by line within each.
     pub lint: Vec<Lint>,
     pub rules: Rules,
-    /// The first line in `jobs` of each judged name: a look-up per
-    /// heartbeat, not a search.
+    /// The first line in `jobs` of each judged name.
     index: HashMap<String, usize>,
     /// The users' crontabs discovery found closed to the checker.
     pub unread: Vec<PathBuf>,
@@ -102,8 +101,8 @@ pub(crate) struct Expected {
 }
 
 impl Expected {
-    /// The line whose judged name (`USER/JOB` for a user's line) is `job`,
-    /// the first one read: a line only ever describes its own user's job.
+    /// The first line whose judged name (`USER/JOB` for a user's line) is
+    /// `job`: a line only ever describes its own user's job.
     pub(crate) fn line_for(&self, job: &str) -> Option<&Expectation> {
         self.index.get(job).map(|&i| &self.jobs[i])
     }
@@ -139,31 +138,28 @@ pub(crate) fn load(
     lint.extend(warnings);
     let seen = fingerprint(&tabs, &lint, &run_parts, zone);
     let (linting, record) = lint_now(when, &seen);
-    let mut jobs = Vec::new();
-    // Per user, the jobs kept, and those cut with the file of the first.
-    let mut kept: HashMap<Option<String>, usize> = HashMap::new();
-    let mut cut: HashMap<Option<String>, (usize, PathBuf)> = HashMap::new();
+    let (mut jobs, max) = (Vec::new(), schedule::MAX_JOBS_PER_USER);
+    // Per user, the jobs found, and the file of the first left out.
+    let mut per_user: HashMap<Option<String>, (usize, Option<&Path>)> = HashMap::new();
     for tab in &tabs {
         let (found, warnings) = schedule::expectations(tab, zone);
         for job in found {
-            let count = kept.entry(job.user.clone()).or_default();
-            if *count < schedule::MAX_JOBS_PER_USER {
-                *count += 1;
+            let (count, cut_at) = per_user.entry(job.user.clone()).or_default();
+            *count += 1;
+            if *count <= max {
                 jobs.push(job);
             } else {
-                cut.entry(job.user).or_insert((0, tab.path.clone())).0 += 1;
+                cut_at.get_or_insert(&tab.path);
             }
         }
         lint.extend(warnings);
     }
     jobs.extend(run_parts);
-    for (user, (cut, file)) in cut {
+    for (user, (count, cut_at)) in per_user {
+        let Some(file) = cut_at else { continue };
         let who = user.map_or_else(|| "a crontab's".to_owned(), |u| format!("user `{u}`'s"));
-        let why = format!(
-            "only the first {} hb-write jobs of a user are read; {cut} more of {who} jobs are left out from here on",
-            schedule::MAX_JOBS_PER_USER
-        );
-        lint.push(Lint::new(Source::new(&file, 0), why));
+        let why = format!("only the first {max} hb-write jobs of a user are read; {} more of {who} jobs are left out from here on", count - max);
+        lint.push(Lint::new(Source::new(file, 0), why));
     }
     if linting {
         lint.extend(schedule::lint(&jobs, factor, now));
@@ -192,8 +188,8 @@ pub(crate) fn load(
 /// How many closed crontabs the note names; the rest are counted.
 const UNREAD_NAMED_MAX: usize = 10;
 
-/// Appends, when `verbose`, the one line that says which users' crontabs
-/// the checker could not read (only root reads them all).
+/// Appends, when `verbose`, the line that names the users' crontabs the
+/// checker could not read (only root reads them all).
 pub(crate) fn write_unread_note(out: &mut Vec<u8>, unread: &[PathBuf], verbose: bool) {
     let Some(first) = unread.first().filter(|_| verbose) else {
         return;

@@ -79,7 +79,7 @@ fn hb_write_program() -> String {
 /// The crontabs to adopt (`--crontab`, `--discover`), read, or why one
 /// cannot be: its path, the line (0 for the whole file) and the reason.
 fn crontabs(args: &ScheduleArgs) -> Vec<Result<apply::Tab, (PathBuf, usize, String)>> {
-    let spool = args.cron_root.join(SPOOL.trim_start_matches('/'));
+    let spool = files::under(&args.cron_root, SPOOL);
     let user_of = |p: &Path| {
         (p.parent() == Some(spool.as_path()))
             .then(|| p.file_name()?.to_str().map(str::to_owned))

@@ -13,10 +13,9 @@ pub(crate) enum LintWhen {
     Always,
     /// A run that prints no warnings (`--quiet`).
     Never,
-    /// When the crontabs read (their files, sizes and modification times,
-    /// and the ones that could not be read) differ from the ones this state
-    /// file recorded at the last lint: a check every 15 minutes warns once
-    /// per change, not every run.
+    /// When the crontabs read (files, sizes, modification times, and those
+    /// that could not be read) differ from those this state file recorded:
+    /// a check every 15 minutes warns once per change, not every run.
     Changed(PathBuf),
 }
 
@@ -31,8 +30,8 @@ impl LintWhen {
     }
 }
 
-/// What the lint of `tabs` (and of the crontabs that could not be read)
-/// depends on, as one line for the state file.
+/// What the lint of `tabs` (and of those that could not be read) depends
+/// on, as one line for the state file.
 pub(super) fn fingerprint(
     tabs: &[files::Loaded],
     unread: &[Lint],
@@ -47,7 +46,6 @@ pub(super) fn fingerprint(
     for problem in unread {
         (&problem.source.file, &problem.message).hash(&mut hasher);
     }
-    // The scripts and the anacrontab: what was found in them.
     for e in run_parts {
         (&e.job, e.interval, e.source.to_string(), e.timing.delay).hash(&mut hasher);
     }
@@ -69,10 +67,9 @@ pub(super) fn lint_now(when: &LintWhen, seen: &str) -> (bool, Option<PathBuf>) {
 }
 
 impl Expected {
-    /// Records, beside the run lock, the crontabs just linted, so that the
-    /// next check stays quiet until they change; to be called once the run
-    /// is sure to tell the warnings. A state that cannot be written is one
-    /// more warning, and the crontabs are linted again next run.
+    /// Records, beside the run lock, the crontabs just linted, so that
+    /// checks stay quiet until they change; to be called once the run is
+    /// sure to tell the warnings. A failure to record is one more warning.
     pub(crate) fn record_linted(&mut self) {
         let Some((path, seen)) = self.linted.take() else {
             return;

@@ -1,16 +1,11 @@
-//! The jobs run through run-parts and anacron: the scripts of the
-//! directories that `/etc/crontab` (and `/etc/cron.d`) run with run-parts,
-//! and the jobs of `/etc/anacrontab`, each given the schedule and the
-//! delays that apply on a Debian host.
-//!
-//! Debian's `/etc/crontab` runs cron.daily, weekly and monthly with
-//! `test -x /usr/sbin/anacron || run-parts ...`: where anacron is
-//! installed those lines do nothing, and anacron runs the directories from
-//! `/etc/anacrontab`. anacron itself starts at boot and every hour at :30
-//! from 07:30 to 23:30 (`anacron.timer`, with up to 5 minutes of
-//! `RandomizedDelaySec`, or `/etc/cron.d/anacron` without systemd); a job
-//! whose period has passed starts at the first of those within
-//! `START_HOURS_RANGE`, after its delay and up to `RANDOM_DELAY` minutes.
+//! The jobs run through run-parts and anacron, with the schedule and
+//! delays of a Debian host. Its `/etc/crontab` runs cron.daily, weekly and
+//! monthly with `test -x /usr/sbin/anacron || run-parts ...`: with anacron
+//! installed, those do nothing and anacron runs the directories. anacron
+//! starts at boot and at :30 from 07:30 to 23:30 (`anacron.timer`, up to
+//! 5 minutes late, or `/etc/cron.d/anacron`); a job whose period has
+//! passed starts at the first start within `START_HOURS_RANGE`, after its
+//! delay and up to `RANDOM_DELAY` minutes.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -23,7 +18,6 @@ use crate::schedule::timing::{CatchUp, Timing};
 use crate::schedule::{
     anacrontab, crontab, files, scripts, Expectation, Lint, Schedule, Source, MAX_JOBS_PER_USER,
 };
-use crate::Error;
 
 const ANACRON: &str = "/usr/sbin/anacron";
 const ANACRONTAB: &str = "/etc/anacrontab";
@@ -36,7 +30,7 @@ const TIMER_DELAY_MINUTES: u64 = 5;
 struct Host<'a> {
     root: &'a Path,
     zone: Tz,
-    /// When the host booted, when known and not after the instant judged.
+    /// Not after the instant judged.
     booted: Option<DateTime<Utc>>,
     /// Each directory, read once however many lines run it.
     seen: HashMap<PathBuf, Vec<scripts::Script>>,
@@ -69,30 +63,25 @@ pub(super) fn read(
     if discover {
         host.read_anacrontab();
     }
-    let Host {
-        mut jobs, mut lint, ..
-    } = host;
-    if let Some(first) = jobs.get(MAX_JOBS_PER_USER) {
-        let more = jobs.len() - MAX_JOBS_PER_USER;
+    if let Some(first) = host.jobs.get(MAX_JOBS_PER_USER) {
+        let more = host.jobs.len() - MAX_JOBS_PER_USER;
         let why = format!("only the first {MAX_JOBS_PER_USER} hb-write jobs of run-parts scripts and anacron are read; {more} more are left out from here on");
-        lint.push(Lint::new(Source::new(&first.source.file, 0), why));
-        jobs.truncate(MAX_JOBS_PER_USER);
+        host.lint
+            .push(Lint::new(Source::new(&first.source.file, 0), why));
+        host.jobs.truncate(MAX_JOBS_PER_USER);
     }
-    (jobs, lint)
+    (host.jobs, host.lint)
 }
 
 impl Host<'_> {
-    fn under(&self, path: &str) -> PathBuf {
-        self.root.join(path.trim_start_matches('/'))
-    }
-
-    /// The jobs in the scripts the crontabs' run-parts lines run.
     fn read_crontabs(&mut self, tabs: &[files::Loaded]) {
         for tab in tabs {
             for entry in crontab::parse(&tab.text, tab.flavour).0 {
                 let dirs = runparts::directories(&entry.command);
                 let guard = runparts::skipped_when_present(&entry.command);
-                if dirs.is_empty() || guard.is_some_and(|p| scripts::executable(&self.under(p))) {
+                if dirs.is_empty()
+                    || guard.is_some_and(|p| scripts::executable(&files::under(self.root, p)))
+                {
                     continue;
                 }
                 // Only hb-write lines are linted: a run-parts line is not.
@@ -107,20 +96,17 @@ impl Host<'_> {
         }
     }
 
-    /// The jobs of the anacrontab and the scripts it runs, and its lint.
     fn read_anacrontab(&mut self) {
-        let path = self.under(ANACRONTAB);
+        let path = files::under(self.root, ANACRONTAB);
         if !path.exists() {
             return;
         }
         let at = |line| Source::new(&path, line);
-        let tab = match files::read(&path, crontab::Flavour::System, None) {
+        let tab = match files::read_tab(&path, crontab::Flavour::System, None) {
             Ok(tab) => tab,
-            // The lint names the file already: the reason alone.
-            Err(Error::Crontab { reason, .. }) => return self.lint.push(Lint::new(at(0), reason)),
-            Err(other) => return self.lint.push(Lint::new(at(0), other.to_string())),
+            Err(refused) => return self.lint.push(Lint::new(at(0), files::reason(&refused))),
         };
-        if !scripts::executable(&self.under(ANACRON)) {
+        if !scripts::executable(&files::under(self.root, ANACRON)) {
             let why = format!("{ANACRON} is not installed, so nothing runs the jobs of this file");
             return self.lint.push(Lint::new(at(0), why));
         }
@@ -131,19 +117,16 @@ impl Host<'_> {
         }
         let random = read.random_delay.unwrap_or(0);
         let (start, end) = read.hours.unwrap_or((0, 24));
-        let from = start.max(ANACRON_HOURS.0);
-        let to = end.min(ANACRON_HOURS.1);
+        let (from, to) = (start.max(ANACRON_HOURS.0), end.min(ANACRON_HOURS.1));
+        // anacron's first start of a day, and all of them.
+        let hourly = |hours: String| Schedule::parse(&format!("30 {hours} * * *"), self.zone).ok();
+        let hourly =
+            (from < to).then(|| hourly(from.to_string()).zip(hourly(format!("{from}-{}", to - 1))));
         for job in &read.jobs {
             let (id, own) = (&job.identifier, job.delay_minutes);
-            if from >= to {
+            let Some((schedule, starts)) = hourly.clone().flatten() else {
                 let why = format!("START_HOURS_RANGE={start}-{end} leaves none of anacron's hourly starts (07:30 to 23:30), so job `{id}` starts only at a boot in those hours");
                 self.lint.push(Lint::new(at(job.line), why));
-                continue;
-            }
-            let (Ok(schedule), Ok(starts)) = (
-                Schedule::parse(&format!("30 {from} * * *"), self.zone),
-                Schedule::parse(&format!("30 {from}-{} * * *", to - 1), self.zone),
-            ) else {
                 continue;
             };
             let what = format!("anacron's delay of {own} min, RANDOM_DELAY={random} and anacron.timer's {TIMER_DELAY_MINUTES} min");
@@ -175,7 +158,7 @@ impl Host<'_> {
     /// and the warnings about scripts it skips that call hb-write.
     fn directory(&mut self, dir: &str, run: &Run) {
         let (seen, budget, lint) = (&mut self.seen, &mut self.budget, &mut self.lint);
-        let listing = seen.entry(self.root.join(dir.trim_start_matches('/')));
+        let listing = seen.entry(files::under(self.root, dir));
         let listing = listing.or_insert_with_key(|path| scripts::read_dir(path, budget, lint));
         for script in listing.iter() {
             let (found, warnings) =

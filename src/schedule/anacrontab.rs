@@ -1,16 +1,13 @@
-//! The lines of an anacrontab as anacron reads them: comments, `NAME=value`
-//! settings (`RANDOM_DELAY`, `START_HOURS_RANGE` among them) and job
-//! lines, `PERIOD DELAY IDENTIFIER COMMAND`, with `\` joining a line to
-//! the next.
+//! An anacrontab as anacron reads it: comments, `NAME=value` settings and
+//! job lines `PERIOD DELAY IDENTIFIER COMMAND`, `\` joining lines.
 
 use super::crontab::{split_word, BadLine};
 use super::runparts::joined_lines;
 use super::timing::{minutes, Period};
 
-/// The longest delay taken from a job line, in minutes: a week.
+/// The longest delay taken, in minutes: a week.
 const MAX_DELAY_MINUTES: u64 = 7 * 24 * 60;
-
-/// The longest period taken from a job line, in days: ten years.
+/// The longest period taken, in days: ten years.
 const MAX_PERIOD_DAYS: u32 = 3660;
 
 /// A job line.
@@ -25,7 +22,6 @@ pub(crate) struct Job {
     pub command: String,
 }
 
-/// What an anacrontab holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Anacrontab {
     pub jobs: Vec<Job>,

@@ -1,34 +1,12 @@
-//! Finding `hb-write` in a cron command: the shell's words and separators,
-//! just enough of them to see each simple command, and hb-write's own
-//! arguments.
+//! Finding `hb-write` in a cron command: just enough of the shell's words
+//! and separators to see each simple command, and hb-write's arguments.
 
-/// hb-write's options that take a value (`--dir DIR`); any other option is
-/// a flag. A test of hb-write checks that every option of it that takes a
-/// value is here (the wrapper's options among them).
-pub(crate) const VALUE_OPTIONS: &[&str] = &[
-    "--dir",
-    "--status",
-    "--exit-code",
-    "--message",
-    "--schedule",
-    "--keep-output",
-    "--log-max",
-    "--max-runtime",
-    "--ok-exit-codes",
-    "--fail-on",
-    "--ok-on",
-    "--min-runtime",
-    "--retry",
-    "--retry-delay",
-    "--stall-after",
-    "--factor",
-    "--singleton",
-    "--ping",
-    "--ping-style",
-    "--pause",
-    "--reason",
-    "--needs",
-];
+/// hb-write's options that take a value (`--dir DIR`), the others being
+/// flags; a test of hb-write checks that none is missing.
+pub(crate) const VALUE_OPTIONS: &str = "--dir --status --exit-code --message --schedule \
+    --keep-output --log-max --max-runtime --ok-exit-codes --fail-on --ok-on --min-runtime \
+    --retry --retry-delay --stall-after --factor --singleton --ping --ping-style --pause \
+    --reason --needs";
 
 /// One `hb-write` found in a command.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -107,14 +85,12 @@ pub(crate) fn words(command: &str) -> Option<Vec<String>> {
     Some(words.into_iter().map(|w| w.text).collect())
 }
 
-/// `hb-write`, or a path ending in it.
 fn is_hb_write(word: &Word) -> bool {
     !word.expands && word.text.rsplit('/').next() == Some("hb-write")
 }
 
 /// The words of `command` that look like a misspelt `hb-write` (`hb-wrte`,
-/// `hbwrite`, `hb_write`, by path too): run in its place, such a word
-/// writes no heartbeat, and the job goes unmonitored without a sound.
+/// `hbwrite`, by path too), which leave the job unmonitored without a sound.
 pub(crate) fn near_misses(command: &str) -> Vec<String> {
     (simple_commands(command).into_iter().flatten())
         .filter(|w| !w.expands && !is_hb_write(w))
@@ -125,36 +101,18 @@ pub(crate) fn near_misses(command: &str) -> Vec<String> {
 
 /// Whether `name` is one slip away from `hb-write`: another separator or
 /// none, other letter case, or one letter missing, added, changed or two
-/// swapped.
+/// swapped (`osa_distance` counts exactly these edits).
 fn looks_like_hb_write(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     let bare: String = lower
         .chars()
         .filter(|c| !matches!(c, '-' | '_' | '.'))
         .collect();
-    bare == "hbwrite" || one_slip(lower.as_bytes(), b"hb-write")
-}
-
-/// Whether at most one edit (insert, delete, change, swap of neighbours)
-/// turns `typed` into `name`: past their common start, the rests agree
-/// after that edit.
-fn one_slip(typed: &[u8], name: &[u8]) -> bool {
-    let same = typed
-        .iter()
-        .zip(name)
-        .take_while(|pair| pair.0 == pair.1)
-        .count();
-    let (typed, name) = (&typed[same..], &name[same..]);
-    typed == name
-        || typed.get(1..) == name.get(1..)
-        || typed.get(1..) == Some(name)
-        || name.get(1..) == Some(typed)
-        || matches!((typed, name), ([t0, t1, rest @ ..], [n0, n1, tail @ ..]) if t0 == n1 && t1 == n0 && rest == tail)
+    bare == "hbwrite" || (lower.is_ascii() && strsim::osa_distance(&lower, "hb-write") <= 1)
 }
 
 /// Every `hb-write` invocation in `command`: one per simple command that
-/// runs it (bare or by path, after `&&`, `||`, `;`, behind `env`, `nice`
-/// and the like), with its job, interval and options.
+/// runs it (bare or by path, behind `&&`, `;`, `env`, `nice` and the like).
 pub(crate) fn find_hb_writes(command: &str) -> Vec<Invocation> {
     simple_commands(command)
         .iter()
@@ -165,7 +123,7 @@ pub(crate) fn find_hb_writes(command: &str) -> Vec<Invocation> {
         .collect()
 }
 
-/// Reads hb-write's arguments as its parser does.
+/// hb-write's arguments, read as its parser does.
 fn arguments(words: &[Word]) -> Invocation {
     let mut call = Invocation::default();
     let mut positional = Vec::new();
@@ -178,12 +136,12 @@ fn arguments(words: &[Word]) -> Invocation {
         if long.is_empty() {
             break;
         }
-        let (name, inline) = match long.split_once('=') {
-            Some((name, value)) => (name, Some(value)),
-            None => (long, None),
-        };
+        let (name, inline) = long
+            .split_once('=')
+            .map_or((long, None), |(n, v)| (n, Some(v)));
+        let takes_value = VALUE_OPTIONS.split_whitespace().any(|o| o[2..] == *name);
         let value = match inline {
-            _ if !VALUE_OPTIONS.contains(&format!("--{name}").as_str()) => None,
+            _ if !takes_value => None,
             Some(v) => Some(Word {
                 text: v.to_owned(),
                 expands: word.expands,

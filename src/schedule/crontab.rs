@@ -1,6 +1,6 @@
-//! The lines of a crontab as cron reads them: comments, `NAME=value`
-//! settings, entries with five time fields or a macro, the user field of
-//! the system crontabs, and `%`, which ends the command.
+//! A crontab as cron reads it: comments, `NAME=value` settings, entries
+//! (time fields or a macro, the system crontabs' user, the command up to
+//! `%`).
 
 /// The system crontabs (`/etc/crontab`, `/etc/cron.d/*`) name a user on
 /// each entry; a user's (`crontab -e`, the spool) does not.
@@ -10,7 +10,7 @@ pub(crate) enum Flavour {
     System,
 }
 
-/// One entry of a crontab.
+/// An entry of a crontab.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Entry {
     /// From 1.
@@ -19,11 +19,9 @@ pub(crate) struct Entry {
     /// `@reboot`).
     pub when: String,
     pub user: Option<String>,
-    /// The command cron runs: the text before the first unescaped `%`,
-    /// with `\%` turned into `%`.
+    /// The text before the first unescaped `%`, `\%` read as `%`.
     pub command: String,
-    /// Whether an unescaped `%` cut the command (the rest goes to the
-    /// command's standard input).
+    /// Whether an unescaped `%` cut the command.
     pub cut: bool,
     /// `CRON_TZ` (else `TZ`) as set above the entry.
     pub zone: Option<String>,
@@ -39,7 +37,7 @@ pub(crate) struct BadLine {
     pub text: String,
 }
 
-/// Reads a crontab's text line by line, as cron does.
+/// Reads a crontab's lines as cron does.
 pub(crate) fn parse(text: &str, flavour: Flavour) -> (Vec<Entry>, Vec<BadLine>) {
     let (mut entries, mut bad) = (Vec::new(), Vec::new());
     let (mut cron_tz, mut tz, mut random_delay) = (None, None, None);
@@ -109,7 +107,7 @@ fn setting(line: &str) -> Option<(String, String)> {
     Some((name.to_owned(), unquoted.to_owned()))
 }
 
-/// An entry's schedule, user (system crontabs) and command text.
+/// An entry's schedule, user (system crontabs) and command.
 fn entry(line: &str, flavour: Flavour) -> Result<(String, Option<String>, &str), String> {
     let mut rest = line;
     let mut when = Vec::with_capacity(5);
@@ -135,16 +133,15 @@ fn entry(line: &str, flavour: Flavour) -> Result<(String, Option<String>, &str),
     Ok((when.join(" "), user, rest))
 }
 
-/// The first blank-separated word and the text after the blanks that
-/// follow it.
+/// The first blank-separated word and the text after its blanks.
 pub(super) fn split_word(text: &str) -> (&str, &str) {
     let text = text.trim_start_matches([' ', '\t']);
     let end = text.find([' ', '\t']).unwrap_or(text.len());
     (&text[..end], text[end..].trim_start_matches([' ', '\t']))
 }
 
-/// cron's `%` rule: the first unescaped `%` ends the command (what follows
-/// is its standard input); `\%` stands for a plain `%`.
+/// cron's `%` rule: the first unescaped `%` ends the command (the rest is
+/// its standard input); `\%` is a plain `%`.
 fn cut_at_percent(command: &str) -> (String, bool) {
     let mut out = String::with_capacity(command.len());
     let mut chars = command.chars().peekable();

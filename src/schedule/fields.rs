@@ -1,15 +1,10 @@
-//! The five time fields as Debian's cron reads them (`entry.c`): which
-//! lines it accepts, what each field selects, and which lines it calls
-//! fixed-time, the distinction its handling of clock changes rests on.
-//!
-//! cron's reading, where other parsers differ: a field is a list of `*`,
-//! numbers and ranges, a range or `*` may take a step of any size (`*/100`
-//! selects only the first value); a number alone takes none (`5/10` is
-//! refused); names (`jan`, `mon`) only in the month and day-of-week fields;
-//! day of week 7 is Sunday; what follows a complete list up to the next
-//! blank is ignored (`*/5/2` is `*/5`). A range that runs downward (`22-2`
-//! is 22, 23, 0, 1, 2; `5-1` is nothing) is set as cron's `bit_nset` sets
-//! it (`bytewise_range`); with a step it selects nothing.
+//! The five time fields as Debian's cron reads them (`entry.c`), where
+//! other parsers differ: a range or `*` takes a step of any size (`*/100`
+//! is the first value only), a number alone none (`5/10` is refused);
+//! names (`jan`, `mon`) only for month and day of week; day of week 7 is
+//! Sunday; what follows a complete list is ignored (`*/5/2` is `*/5`); a
+//! downward range is set as cron's `bit_nset` sets it (`22-2` is 22, 23,
+//! 0, 1, 2; `5-1` nothing), with a step it selects nothing.
 
 use chrono::{Datelike, NaiveDate};
 
@@ -31,9 +26,8 @@ pub(super) struct Fields {
     /// One bit per value of each field, bit 0 for its lowest value; day of
     /// week in bits 0 (Sunday) to 6.
     pub bits: [u64; 5],
-    /// Whether cron calls the line fixed-time, which decides how it runs
-    /// on the days the clocks change: neither its minute nor its hour field
-    /// starts with `*`.
+    /// Whether cron calls the line fixed-time (neither minute nor hour
+    /// starts with `*`), which decides how it runs when the clocks change.
     pub fixed_time: bool,
     /// Whether the two day fields must both match (either starts with
     /// `*`), rather than either.
@@ -41,8 +35,8 @@ pub(super) struct Fields {
 }
 
 impl Fields {
-    /// Reads five fields as cron does, or says, as cron would refuse it,
-    /// which field is wrong and why (`minute 60 outside 0-59`).
+    /// Reads five fields as cron does, or says which is wrong and why, as
+    /// cron would (`minute 60 outside 0-59`).
     pub(super) fn parse(fields: &[&str; 5]) -> Result<Fields, String> {
         let mut bits = [0; 5];
         for (i, field) in fields.iter().enumerate() {
@@ -75,13 +69,11 @@ impl Fields {
         }
     }
 
-    /// Whether field `i` selects `value`, counted from its lowest value
-    /// (day of month 1 and month 1 are 0).
+    /// Whether field `i` selects `value`, counted from its lowest (0).
     pub(super) fn has(&self, i: usize, value: u32) -> bool {
         self.bits[i] >> value & 1 == 1
     }
 
-    /// Whether the day fields select `date`.
     pub(super) fn day_matches(&self, date: NaiveDate) -> bool {
         let dow = date.weekday().num_days_from_sunday();
         self.days(self.has(2, date.day0()), self.has(4, dow))
@@ -101,8 +93,7 @@ impl Fields {
     }
 }
 
-/// A field: ranges separated by `,`, as cron's `get_list` reads them; what
-/// follows the list is ignored.
+/// A field: ranges separated by `,`, as cron's `get_list` reads them.
 fn list(field: &str, (low, high): (i32, i32), names: &[&str]) -> Result<u64, String> {
     let mut bits = 0u64;
     let mut at = range(field, 0, (low, high), names, &mut bits)?;
@@ -113,9 +104,8 @@ fn list(field: &str, (low, high): (i32, i32), names: &[&str]) -> Result<u64, Str
     Ok(bits & u64::MAX >> (63 - (high - low)))
 }
 
-/// One range at `at`, as cron's `get_range`: `*`, a number or a name, or
-/// two of them joined by `-`, then an optional `/step`. Returns where it
-/// ends.
+/// One range at `at`, as cron's `get_range` (`*`, `N`, `N-M`, then an
+/// optional `/step`); returns where it ends.
 fn range(
     field: &str,
     at: usize,
@@ -130,10 +120,7 @@ fn range(
     } else {
         let (first, at) = number(field, at, names)?;
         match bytes.get(at) {
-            Some(b'-') => {
-                let (last, at) = number(field, at + 1, names)?;
-                (first, last, at)
-            }
+            Some(b'-') => number(field, at + 1, names).map(|(last, at)| (first, last, at))?,
             Some(b'/') => {
                 return Err(format!(
                     "`{field}`: a step needs a range or `*` before it, as in `{first}-{high}/N`"
@@ -167,9 +154,8 @@ fn range(
     Ok(at)
 }
 
-/// cron's `bit_nset(start, stop)`, which sets whole bytes between the two
-/// and part of each end byte; for a downward range it sets the top of the
-/// start's byte and the bottom of the stop's, or nothing in a single byte.
+/// cron's `bit_nset(start, stop)`: a downward range sets the top of the
+/// start's byte and the bottom of the stop's, or nothing within one byte.
 fn bytewise_range(start: u32, stop: u32) -> u64 {
     // The values `from..=to`, none when `from` is above `to`.
     let bits = |from: u32, to: u32| (u64::MAX >> (63 - to)) & (u64::MAX << from);
@@ -180,16 +166,14 @@ fn bytewise_range(start: u32, stop: u32) -> u64 {
     }
 }
 
-/// A number or a name at `at`, as cron's `get_number`: the letters and
-/// digits there, a name from `names` (any case) or else all digits, read
-/// as C's `atoi` does (saturating, then cut to an `int`).
+/// A number or a name at `at`, as cron's `get_number`: a name from
+/// `names` (any case) or digits read as C's `atoi` (saturating, then cut
+/// to an `int`).
 fn number(field: &str, at: usize, names: &[&str]) -> Result<(i32, usize), String> {
-    let bytes = field.as_bytes();
-    let end = bytes[at.min(bytes.len())..]
-        .iter()
-        .position(|b| !b.is_ascii_alphanumeric())
-        .map_or(bytes.len(), |p| at + p);
-    let word = &field[at.min(end)..end];
+    let rest = field.get(at..).unwrap_or_default();
+    let word = rest.split(|c: char| !c.is_ascii_alphanumeric()).next();
+    let word = word.unwrap_or_default();
+    let end = at + word.len();
     if word.is_empty() {
         return Err(format!(
             "`{field}` has a part that is no number, name or `*`"

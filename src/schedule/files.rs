@@ -15,7 +15,6 @@ use crate::store::open::{read_regular, Links, Refused};
 use crate::Error;
 
 const SYSTEM_CRONTAB: &str = "/etc/crontab";
-/// The directory of package and admin crontabs.
 const CRON_D: &str = "/etc/cron.d";
 /// The spool of user crontabs (Debian's cron).
 pub(crate) const SPOOL: &str = "/var/spool/cron/crontabs";
@@ -38,10 +37,9 @@ pub(crate) struct Loaded {
     pub identity: (u64, u64, u64, i128),
 }
 
-/// Reads one crontab: a regular file, opened without blocking (a FIFO put
-/// in its place cannot hang the run), at most [`MAX_CRONTAB_BYTES`]. A
-/// symbolic link is followed: cron reads a crontab through one, and a path
-/// given with `--crontab` may be one.
+/// Reads one crontab: a regular file, opened without blocking (a FIFO
+/// cannot hang the run), at most [`MAX_CRONTAB_BYTES`]; links are followed,
+/// as cron follows them.
 pub(crate) fn read(path: &Path, flavour: Flavour, owner: Option<String>) -> Result<Loaded, Error> {
     read_tab(path, flavour, owner).map_err(|refused| Error::Crontab {
         path: path.to_owned(),
@@ -53,13 +51,13 @@ pub(crate) fn read(path: &Path, flavour: Flavour, owner: Option<String>) -> Resu
     })
 }
 
-fn reason(refused: &Refused) -> String {
+pub(crate) fn reason(refused: &Refused) -> String {
     let limit = " a crontab may have here";
     refusal(refused, "cannot read", "file", MAX_CRONTAB_BYTES, limit)
 }
 
-/// Why a file of `what` kind was not read, in words: `io` leads an I/O
-/// error, `limit` says the bound of `max` bytes it passed.
+/// Why a file of `what` kind was not read: `io` leads an I/O error,
+/// `limit` follows the bound of `max` bytes.
 pub(super) fn refusal(refused: &Refused, io: &str, what: &str, max: u64, limit: &str) -> String {
     match refused {
         Refused::Io(e) => format!("{io}: {e}"),
@@ -69,7 +67,11 @@ pub(super) fn refusal(refused: &Refused, io: &str, what: &str, max: u64, limit: 
     }
 }
 
-fn read_tab(path: &Path, flavour: Flavour, owner: Option<String>) -> Result<Loaded, Refused> {
+pub(crate) fn read_tab(
+    path: &Path,
+    flavour: Flavour,
+    owner: Option<String>,
+) -> Result<Loaded, Refused> {
     let (bytes, meta) = read_regular(path, Links::Follow, MAX_CRONTAB_BYTES)?;
     let mtime = i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec());
     Ok(Loaded {
@@ -83,8 +85,7 @@ fn read_tab(path: &Path, flavour: Flavour, owner: Option<String>) -> Result<Load
 }
 
 /// Whether Debian's cron reads a file of this name from `/etc/cron.d` or
-/// the spool: letters, digits, `_` and `-` only (so `*.dpkg-old`, editor
-/// backups and dotfiles are skipped, as cron skips them).
+/// the spool: letters, digits, `_` and `-` only (not `*.dpkg-old`).
 pub(crate) fn cron_reads_name(name: &str) -> bool {
     !name.is_empty()
         && name
@@ -93,8 +94,7 @@ pub(crate) fn cron_reads_name(name: &str) -> bool {
 }
 
 /// What discovery found: the crontabs read, a warning about each one that
-/// could not be, and the users' crontabs closed to the checker (only root
-/// reads them all).
+/// could not be, and the users' crontabs closed to the checker.
 #[derive(Debug, Default)]
 pub(crate) struct Discovered {
     pub tabs: Vec<Loaded>,
@@ -103,16 +103,13 @@ pub(crate) struct Discovered {
 }
 
 /// Reads the system crontab, `/etc/cron.d/*` and every user crontab in the
-/// spool that this user may read, under `root` (`/` on a live system).
-/// Missing files and directories, and a spool that cannot be listed (it
-/// is closed to all but root), are not problems: there is just nothing to
-/// read there.
+/// spool this user may read, under `root` (`/` on a live system). What is
+/// missing or cannot be listed (a spool closed to all but root) holds none.
 pub(crate) fn discover(root: &Path) -> Discovered {
     let mut found = Discovered::default();
-    let under = |p: &str| root.join(p.trim_start_matches('/'));
-    let system = Some(under(SYSTEM_CRONTAB)).filter(|p| p.exists());
-    let cron_d = listing(&under(CRON_D)).into_iter().map(|(p, _)| p);
-    let spool = listing(&under(SPOOL)).into_iter();
+    let system = Some(under(root, SYSTEM_CRONTAB)).filter(|p| p.exists());
+    let cron_d = listing(&under(root, CRON_D)).into_iter().map(|(p, _)| p);
+    let spool = listing(&under(root, SPOOL)).into_iter();
     let tabs = (system
         .into_iter()
         .chain(cron_d)
@@ -137,8 +134,13 @@ pub(crate) fn discover(root: &Path) -> Discovered {
     found
 }
 
+/// `path` (absolute) below `root`.
+pub(crate) fn under(root: &Path, path: &str) -> PathBuf {
+    root.join(path.trim_start_matches('/'))
+}
+
 /// The files of a directory whose names cron reads, sorted, at most
-/// [`MAX_CRONTABS`]; nothing when it cannot be listed.
+/// [`MAX_CRONTABS`].
 fn listing(dir: &Path) -> Vec<(PathBuf, String)> {
     (sorted_entries(dir).into_iter())
         .filter_map(|(name, path)| {
@@ -150,7 +152,7 @@ fn listing(dir: &Path) -> Vec<(PathBuf, String)> {
 }
 
 /// The entries of `dir` (of the first `4 * MAX_CRONTABS` listed), sorted
-/// by name; nothing when it cannot be listed.
+/// by name.
 pub(super) fn sorted_entries(dir: &Path) -> Vec<(OsString, PathBuf)> {
     let mut entries: Vec<_> = (fs::read_dir(dir).into_iter().flatten())
         .take(MAX_CRONTABS * 4)

@@ -1,6 +1,5 @@
-//! When a schedule fires: a five-field cron expression in a time zone,
-//! read as cron reads it (`fields`), its wall-clock times found field by
-//! field, with cron's handling of the days the clocks change (`search`).
+//! When a schedule fires: a cron expression in a time zone, read as cron
+//! reads it (`fields`), its fires found as cron runs them (`search`).
 
 use super::fields::Fields;
 use super::search::{wall_fire, Direction};
@@ -8,13 +7,13 @@ use crate::Error;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 
-/// How far apart fires are looked for: a schedule that fires less than once
-/// in this span (`0 0 29 2 *` aside) is treated as never firing again.
+/// How far fires are looked for: a schedule that fires less often is
+/// treated as never firing again.
 const SEARCH_SPAN_DAYS: i64 = 5 * 366;
 
 const GAP_WALK_MAX: usize = 4000;
 
-/// A schedule: when cron starts the job, in the zone the crontab names.
+/// When cron starts the job, in the zone the crontab names.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Schedule {
     text: String,
@@ -31,9 +30,8 @@ impl Schedule {
     }
 
     /// Parses five fields (`0 3 * * 1-5`) or a macro (`@daily`) as cron
-    /// does, for fires in `zone`: an error in cron's terms for a line cron
-    /// refuses (`minute 60 outside 0-59`); `None` for one it accepts but
-    /// never runs.
+    /// does, for fires in `zone`: an error in cron's terms for what cron
+    /// refuses; `None` for what it accepts but never runs.
     pub(crate) fn parse_as_cron(text: &str, zone: Tz) -> Result<Option<Schedule>, Error> {
         let trimmed = text.trim();
         // The five-field form of each macro cron knows, `@reboot` aside.
@@ -90,9 +88,8 @@ impl Schedule {
     }
 
     /// The longest gap between two fires in the year from `from` (or in the
-    /// first few thousand fires), in seconds. A gap is measured as the
-    /// shorter of real time and wall-clock time, so a daily job is 24 hours
-    /// apart on the days the clocks change too.
+    /// first few thousand fires), in seconds: the shorter of real and
+    /// wall-clock time, so a daily job is 24 hours apart when clocks change.
     pub(crate) fn longest_gap(&self, from: DateTime<Utc>) -> Option<u64> {
         self.longest_gap_within(from, GAP_WALK_MAX).0
     }
@@ -131,8 +128,6 @@ impl Schedule {
         ((measured && longest > 0).then_some(longest), walked)
     }
 
-    /// Seconds from one fire to the next as the lint counts them: the
-    /// shorter of real and wall-clock time.
     fn wall_gap(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
         let real = (to - from).num_seconds();
         let wall = (to.with_timezone(&self.zone).naive_local()
@@ -141,10 +136,9 @@ impl Schedule {
         real.min(wall).max(0).unsigned_abs()
     }
 
-    /// Seconds from one fire to the next, in real time: the gap a job has
-    /// to run in, which grace is taken from. (Wall-clock time would make
-    /// the fire that re-enters the repeated hour in autumn 0 seconds after
-    /// the one before it.)
+    /// Seconds from one fire to the next in real time, which grace is taken
+    /// from (by wall-clock time, a fire in the repeated hour would be 0
+    /// seconds after the one before it).
     pub(crate) fn gap(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
         (to - from).num_seconds().max(0).unsigned_abs()
     }

@@ -9,11 +9,10 @@ use chrono::{DateTime, Utc};
 use super::{Expectation, Source};
 use crate::record::{format_duration, user_job};
 
-/// Judged by interval, alerting this much later than by schedule is worth
-/// a warning.
+/// How much later than by schedule an alert by interval is worth a warning.
 const LATE_ALERT_WARNING_SECONDS: u64 = 86_400;
 
-/// A warning about one crontab line.
+/// A warning about a crontab line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Lint {
     pub source: Source,
@@ -34,17 +33,13 @@ impl fmt::Display for Lint {
     }
 }
 
-/// At most this many fires are walked in one lint to measure the gaps of
-/// the schedules: with the jobs read bounded per crontab and per user, this
-/// bounds the lint's time too, whatever the crontabs hold.
+/// The most fires one lint walks to measure gaps: this bounds its time
+/// whatever the crontabs hold.
 const LINT_FIRES_MAX: usize = 200_000;
 
 /// Warnings across all the hb-write lines found: the same job on two
-/// lines, and intervals that do not fit the schedule (measured over the
-/// year from `at`, with the stale `factor`).
-///
-/// Linear in the lines: jobs are indexed by name, and each distinct
-/// schedule is walked once, within [`LINT_FIRES_MAX`] fires in all.
+/// lines, and intervals that do not fit the schedule (over the year from
+/// `at`, with the stale `factor`). Each distinct schedule is walked once.
 pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec<Lint> {
     let mut warnings = Vec::new();
     let first = super::first_lines(found);
@@ -62,7 +57,6 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
         let Some(schedule) = &e.schedule else {
             continue;
         };
-        // Many lines share a schedule; each is walked once.
         let key = (schedule.text().to_owned(), schedule.zone());
         let gap = match gaps.get(&key) {
             Some(gap) => *gap,
@@ -98,8 +92,8 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
     warnings
 }
 
-/// The warning about an interval that does not fit fires at most `gap`
-/// seconds apart, if any.
+/// The warning about an interval that does not fit fires `gap` seconds
+/// apart.
 fn interval_lint(e: &Expectation, gap: u64, factor: f64) -> Option<Lint> {
     let interval_alert = (factor * e.interval as f64) as u64;
     let late = interval_alert.saturating_sub(gap) >= LATE_ALERT_WARNING_SECONDS;

@@ -31,9 +31,8 @@ pub(crate) use lint::{lint, Lint};
 use runparts::Run;
 pub(crate) use timing::Timing;
 
-/// The most hb-write jobs read from one crontab: a crontab cron accepts
-/// may hold a million bytes of them, and the checker's work must stay
-/// bounded whatever a user writes in theirs.
+/// The most hb-write jobs read from one crontab (cron accepts a million
+/// bytes of them): the checker's work stays bounded whatever users write.
 pub(crate) const MAX_JOBS_PER_CRONTAB: usize = 1000;
 /// The most hb-write jobs read for one user, over every crontab.
 pub(crate) const MAX_JOBS_PER_USER: usize = 2000;
@@ -72,8 +71,7 @@ pub(crate) struct Expectation {
     /// When cron starts the job; `None` for `@reboot`.
     pub schedule: Option<Schedule>,
     pub source: Source,
-    /// The user cron runs it as, when the crontab says (system crontabs,
-    /// spool files).
+    /// The user cron runs it as, when the crontab says.
     pub user: Option<String>,
     /// When the line appeared, at the latest: the crontab's modification time.
     pub since: Option<DateTime<Utc>>,
@@ -84,8 +82,7 @@ pub(crate) struct Expectation {
 }
 
 /// Where in `found` the first line of each judged name is (`USER/JOB` for
-/// a user's line: `backup` in alice's crontab and in bob's are two jobs):
-/// the line the judgement takes.
+/// a user's line: `backup` in alice's crontab and in bob's are two jobs).
 pub(crate) fn first_lines(found: &[Expectation]) -> HashMap<String, usize> {
     // Reversed, so that the first line of a name is the one kept.
     (found.iter().enumerate().rev())
@@ -100,18 +97,19 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
     let (entries, bad) = crontab::parse(&tab.text, tab.flavour);
     let lines: Vec<&str> = tab.text.split('\n').collect();
     let source = |line| Source::new(&tab.path, line);
-    let mut found = Vec::new();
     let unread = |b: &crontab::BadLine| format!("cron cannot read this line: {}", b.reason);
     let mut warnings: Vec<Lint> = (bad.iter().filter(|b| b.text.contains("hb-write")))
         .map(|b| Lint::new(source(b.line), unread(b)))
         .collect();
+    let mut found = Vec::new();
     // Past the bound, calls are only counted, for the line that says so.
     let mut left_out = 0;
     for entry in entries {
         let at = source(entry.line);
         let here = |message| Lint::new(at.clone(), message);
-        let line_text = lines.get(entry.line - 1).copied().unwrap_or_default();
-        if entry.cut && line_text.contains("hb-write") {
+        // The same split as the parser's: the line is there.
+        let written = lines[entry.line - 1].contains("hb-write");
+        if entry.cut && written {
             warnings.push(here("an unescaped `%` ends the command there (cron sends the rest to its input), so hb-write may never run; write `\\%`".to_owned()));
         }
         let calls = command::find_hb_writes(&entry.command);
@@ -121,17 +119,18 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
             let misses = command::near_misses(&entry.command).into_iter();
             warnings.extend(misses.map(|word| here(format!("`{word}` looks like a misspelt `hb-write`: this line writes no heartbeat, so its job is not monitored"))));
         }
-        if calls.is_empty() && !line_text.contains("hb-write") {
+        if calls.is_empty() && !written {
             continue;
         }
+        let calls = calls.into_iter().filter(|c| !c.retire);
         if found.len() >= MAX_JOBS_PER_CRONTAB {
-            left_out += calls.iter().filter(|c| !c.retire).count();
+            left_out += calls.count();
             continue;
         }
         let Some(run) = Run::of(tab, &entry, zone, &mut warnings) else {
             continue;
         };
-        for call in calls.into_iter().filter(|c| !c.retire) {
+        for call in calls {
             if found.len() >= MAX_JOBS_PER_CRONTAB {
                 left_out += 1;
                 continue;
@@ -168,9 +167,8 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
 
 impl Run {
     /// How cron runs `entry` of `tab`: in its `CRON_TZ` (else `zone`), on
-    /// its schedule (`None` for `@reboot` and for one cron never runs),
-    /// after its `RANDOM_DELAY`; `None` when cron refuses the schedule.
-    /// What is wrong with the line is added to `warnings`.
+    /// its schedule (`None` for `@reboot` and one never run), after its
+    /// `RANDOM_DELAY`; `None` when cron refuses it, told in `warnings`.
     pub(crate) fn of(
         tab: &files::Loaded,
         entry: &crontab::Entry,
@@ -218,8 +216,8 @@ impl Run {
         })
     }
 
-    /// The job `call` reports, found at `at` and run as this says, or why
-    /// its name or interval cannot be used.
+    /// The job `call` at `at` reports, or why its name or interval cannot
+    /// be used.
     fn expectation(&self, call: &command::Invocation, at: &Source) -> Result<Expectation, String> {
         let job = call.job.as_ref().ok_or("hb-write has no job name here")?;
         let name = &job.text;

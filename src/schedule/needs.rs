@@ -8,12 +8,8 @@ use super::{Expectation, Lint};
 use crate::record::user_job;
 
 /// Warnings about the `--needs` of the lines `found`: each unknown job
-/// needed, at the line that names it, and each cycle once, at the line
-/// that closes it.
-///
-/// A needed name is looked for among the jobs of the same user (a user's
-/// line names that user's jobs). Linear in the lines and their needs: each
-/// job is walked once.
+/// needed (among the same user's jobs), at the line that names it, and
+/// each cycle once, at the line that closes it. Each job is walked once.
 pub(crate) fn lint(found: &[Expectation]) -> Vec<Lint> {
     let mut warnings = Vec::new();
     let lines: HashMap<String, &Expectation> = (super::first_lines(found).into_iter())
@@ -33,8 +29,7 @@ pub(crate) fn lint(found: &[Expectation]) -> Vec<Lint> {
             }
         }
     }
-    // Depth-first over the first lines, by name: white (absent), grey
-    // (on the path), black (done).
+    // Depth-first by name: absent, on the path (false) or done (true).
     let mut state: HashMap<&str, bool> = HashMap::new();
     let mut names: Vec<&String> = lines.keys().collect();
     names.sort();

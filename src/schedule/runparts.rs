@@ -1,6 +1,5 @@
-//! `run-parts` in a cron or anacron command: the directory it runs, the
-//! `test -x /usr/sbin/anacron ||` guard of Debian's `/etc/crontab`, and
-//! the hb-write calls of the scripts it runs.
+//! `run-parts` in a cron or anacron command: the directories it runs, the
+//! `test -x /usr/sbin/anacron ||` guard, and the scripts' hb-write calls.
 
 use std::path::Path;
 
@@ -9,8 +8,7 @@ use chrono::{DateTime, Utc};
 use super::command::{find_hb_writes, simple_commands, Word};
 use super::{Expectation, Lint, Schedule, Source, Timing, MAX_JOBS_PER_CRONTAB};
 
-/// How a crontab line, a script or an anacrontab's command is run: what
-/// every job found in it gets.
+/// How a crontab line, a script or an anacrontab's command is run.
 #[derive(Debug, Clone)]
 pub(crate) struct Run {
     pub schedule: Option<Schedule>,
@@ -20,10 +18,9 @@ pub(crate) struct Run {
     pub timing: Timing,
 }
 
-/// The jobs `text` runs with hb-write, line by line (a line ending in `\`
-/// goes on on the next; `#` starts a comment), as found at `path` from line
-/// `first`, each with the `run`'s schedule; and the warnings about calls
-/// that cannot be used. At most [`MAX_JOBS_PER_CRONTAB`] jobs.
+/// The jobs `text` (at `path` from line `first`) runs with hb-write, line
+/// by line, as `run` runs them, at most [`MAX_JOBS_PER_CRONTAB`]; and the
+/// warnings about calls that cannot be used.
 pub(crate) fn jobs_in(
     path: &Path,
     text: &str,
@@ -54,9 +51,8 @@ pub(crate) fn jobs_in(
     (found, warnings)
 }
 
-/// The lines of `text`, each with the number (from 1) of its first line,
-/// a line ending in `\` joined to the next (`crlf`: after any `\r` at its
-/// end is dropped).
+/// The lines of `text` with the number of the first, one ending in `\`
+/// joined to the next (`crlf`: once a `\r` at its end is dropped).
 pub(crate) fn joined_lines(text: &str, crlf: bool) -> impl Iterator<Item = (usize, String)> + '_ {
     let mut lines = text.split('\n').enumerate();
     std::iter::from_fn(move || {
@@ -115,9 +111,8 @@ pub(crate) fn directories(command: &str) -> Vec<String> {
         .collect()
 }
 
-/// The program whose presence makes `command` do nothing: `P` of a command
-/// that begins `test -x P ||` or `[ -x P ] ||`, as Debian's `/etc/crontab`
-/// hands cron.daily to anacron when it is installed.
+/// `P` of a command that begins `test -x P ||` or `[ -x P ] ||`, as
+/// Debian's `/etc/crontab` hands cron.daily to anacron when installed.
 pub(crate) fn skipped_when_present(command: &str) -> Option<&str> {
     let words: Vec<&str> = command.split_ascii_whitespace().take(5).collect();
     match words.as_slice() {

@@ -1,7 +1,6 @@
-//! Reading the scripts of a directory that run-parts runs, with the same
-//! bounds as crontabs: a sorted listing of at most [`MAX_CRONTABS`] names,
-//! regular files only (a FIFO is looked at, never opened), at most
-//! [`MAX_SCRIPT_BYTES`] each.
+//! Reading the scripts run-parts runs, with the crontabs' bounds: at most
+//! [`MAX_CRONTABS`] names, regular files only (a FIFO is never opened), at
+//! most [`MAX_SCRIPT_BYTES`] each.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -12,7 +11,6 @@ use super::files::{cron_reads_name, refusal, sorted_entries, MAX_CRONTABS};
 use super::{Lint, Source};
 use crate::store::open::{read_regular, Links};
 
-/// The largest script read for hb-write lines, in bytes.
 pub(crate) const MAX_SCRIPT_BYTES: u64 = 1024 * 1024;
 /// The most bytes read from scripts in one run, over every directory.
 pub(crate) const MAX_SCRIPTS_BYTES: u64 = 64 * MAX_SCRIPT_BYTES;
@@ -28,14 +26,11 @@ pub(crate) struct Script {
     pub skipped: Option<&'static str>,
 }
 
-/// The regular files of `dir`, sorted as run-parts runs them, each marked
-/// as `run-parts --test` chooses: names of letters, digits, `_` and `-`,
-/// files (through a link) this user may execute. The files it skips are
-/// read too, so that an hb-write in one can be warned about; only their
-/// unreadable ones pass in silence, the others are told in `problems`. A
-/// missing directory holds nothing. The bytes read are taken from
-/// `budget` (start it at [`MAX_SCRIPTS_BYTES`]); once it is spent, nothing
-/// more is read, and the script where it ran out is named.
+/// The regular files of `dir`, sorted, each marked as `run-parts --test`
+/// chooses (names of letters, digits, `_` and `-`, executable). Skipped
+/// ones are read too, to warn about an hb-write in them; problems reading
+/// the others are told. The bytes read come from `budget` (start it at
+/// [`MAX_SCRIPTS_BYTES`]); the script where it runs out is named.
 pub(crate) fn read_dir(dir: &Path, budget: &mut u64, problems: &mut Vec<Lint>) -> Vec<Script> {
     let mut scripts = Vec::new();
     if *budget == 0 {
@@ -47,9 +42,7 @@ pub(crate) fn read_dir(dir: &Path, budget: &mut u64, problems: &mut Vec<Lint>) -
         let Some(meta) = fs::metadata(&path).ok().filter(fs::Metadata::is_file) else {
             continue;
         };
-        // A script past the one-script cap is refused after at most that
-        // many bytes: it costs the budget no more, and cannot spend it
-        // for the scripts after it.
+        // A script past the one-script cap costs the budget only the cap.
         if meta.len().min(MAX_SCRIPT_BYTES) > *budget {
             problems.push(Lint::new(Source::new(&path, 0), format!(
                 "the scripts read for run-parts reach the {MAX_SCRIPTS_BYTES} bytes read in one run; this one and those after it are not read"

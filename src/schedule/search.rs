@@ -1,11 +1,8 @@
 //! The fires of a line: the local minutes its fields select, found field
-//! by field (a month, day or hour that does not match is passed over
-//! whole), and the instants cron runs those minutes at in a zone. A minute
-//! the clocks skip falls on no instant, a minute of the repeated hour on
-//! two. On those days cron (Debian's `cron.c`, its `timeDiff` cases) runs
-//! the fixed-time lines ([`Fields::fixed_time`]) whose times were
-//! skipped right after a jump forward of less than three hours, and runs
-//! only the lines that are not fixed-time again in the repeated hour.
+//! by field, and the instants cron runs them at in a zone. When the clocks
+//! change, cron (Debian's `cron.c`, its `timeDiff` cases) runs skipped
+//! fixed-time lines ([`Fields::fixed_time`]) right after a jump forward of
+//! under three hours, and only the other lines again in a repeated hour.
 
 use chrono::{
     DateTime, Datelike, Duration, LocalResult, Months, NaiveDateTime, Offset, TimeZone, Timelike,
@@ -19,8 +16,8 @@ use super::fields::Fields;
 /// lines; after a larger one it runs only what is due at the new time.
 const CATCH_UP_MAX_SECONDS: i32 = 3 * 3600;
 
-/// How far around an instant the zone's offset is sampled to size a clock
-/// change near it: longer than any change in the tz database lasts.
+/// How far around an instant a clock change is looked for: longer than
+/// any change in the tz database lasts.
 const CHANGE_HOURS: i64 = 6;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -46,10 +43,9 @@ impl Direction {
     }
 }
 
-/// The first instant after `t` (`Forward`) or before it (`Backward`), or
-/// `t` itself when `inclusive`, at which cron runs a line with `fields`
-/// (`fixed`: as a fixed-time line) by the wall clock of `zone`; `None` when
-/// there is none up to `limit`.
+/// The first instant after (or before) `t`, or `t` itself when
+/// `inclusive`, at which cron runs a line with `fields` (as a `fixed`-time
+/// line) by the wall clock of `zone`, up to `limit`.
 pub(super) fn wall_fire(
     fields: &Fields,
     zone: Tz,
@@ -86,10 +82,9 @@ pub(super) fn wall_fire(
     best.map(|(u, _)| u)
 }
 
-/// The instants at which cron runs a line at the wall-clock `minute` of
-/// `zone`: one on an ordinary day; two in the repeated hour, the first of
-/// them alone for a `fixed`-time line; none when the clocks skip it, but
-/// for a fixed-time line the jump's own instant when it is short.
+/// The instants cron runs a line at the wall-clock `minute` of `zone`:
+/// one; in a repeated hour two, or the first for a `fixed`-time line; none
+/// when skipped, but a short jump's own instant for a fixed-time line.
 fn instants(zone: Tz, minute: NaiveDateTime, fixed: bool) -> [Option<DateTime<Utc>>; 2] {
     match zone.from_local_datetime(&minute) {
         LocalResult::Single(u) => [Some(u.to_utc()), None],
@@ -100,8 +95,7 @@ fn instants(zone: Tz, minute: NaiveDateTime, fixed: bool) -> [Option<DateTime<Ut
 }
 
 /// The instant the clocks jump forward past the skipped `minute`, when
-/// the jump is shorter than [`CATCH_UP_MAX_SECONDS`]: the instant of the
-/// first minute the wall clock shows after it.
+/// the jump is shorter than [`CATCH_UP_MAX_SECONDS`].
 fn jump_after(zone: Tz, minute: NaiveDateTime) -> Option<DateTime<Utc>> {
     let at = (1..i64::from(CATCH_UP_MAX_SECONDS / 60))
         .find_map(|m| {
@@ -119,9 +113,8 @@ fn offset(zone: Tz, t: DateTime<Utc>) -> i32 {
         .local_minus_utc()
 }
 
-/// How many seconds the zone's offset changes by within a few hours of
-/// `t` in the `direction` searched, when that change moves the wall clock
-/// back towards `t`'s wall-clock time; 0 on an ordinary day.
+/// The seconds a clock change within a few hours of `t` in `direction`
+/// moves the wall clock back towards `t`'s; 0 on an ordinary day.
 fn change_near(zone: Tz, t: DateTime<Utc>, direction: Direction) -> i32 {
     let here = offset(zone, t);
     (1..=CHANGE_HOURS)
@@ -139,10 +132,9 @@ fn floor_minute(t: NaiveDateTime) -> NaiveDateTime {
         .unwrap_or(t)
 }
 
-/// The first minute from `t` on (`Forward`) or back (`Backward`), `t`
-/// included, that the fields select, if one comes before `limit`. Each turn
-/// of the loop passes over a month, a day, an hour or finds the minute, so
-/// a search of five years takes a few thousand turns at the most.
+/// The first minute from `t` on (or back), `t` included, that the fields
+/// select before `limit`. Each turn passes over a month, a day or an hour,
+/// or finds the minute: five years take a few thousand turns at most.
 pub(super) fn matching_minute(
     fields: &Fields,
     mut t: NaiveDateTime,

@@ -1,7 +1,6 @@
 //! What moves a job's runs past its schedule's fires: a random delay
-//! (cronie's `RANDOM_DELAY`, anacron's delay and `RANDOM_DELAY`) and
-//! anacron's period of days and catch-up after the host was down. Pure
-//! data; the judge computes due times from it.
+//! (cronie's `RANDOM_DELAY`, anacron's delays) and anacron's period and
+//! catch-up after the host was down; the judge computes due times from it.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
@@ -9,14 +8,13 @@ use super::lint::exact;
 use super::{Expectation, Lint, Schedule, Source};
 use crate::record::format_duration;
 
-/// How a job's runs are placed after its schedule's fires. The default is
-/// a plain cron line: each fire starts a run at once.
+/// How a job's runs follow its fires; the default, a plain cron line's,
+/// starts a run at each fire.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Timing {
     /// The most seconds after its fire a run may start.
     pub delay: u64,
-    /// What sets the delay and where, for the lint: `RANDOM_DELAY=45`
-    /// at a crontab line, say.
+    /// What sets the delay and where, for the lint (`RANDOM_DELAY=45`).
     pub delay_from: Option<(Source, String)>,
     /// Anacron's period: the run after one on day D comes on day D +
     /// the period, at the schedule's fire of that day.
@@ -37,8 +35,8 @@ pub(crate) enum Period {
 }
 
 impl Period {
-    /// The days after a run on `day` that the next one comes: a month
-    /// or a year counts the days of the one the run fell in.
+    /// The days after a run on `day` that the next one comes (a month or
+    /// a year, the one the run fell in).
     pub(crate) fn days_after(self, day: NaiveDate) -> u32 {
         match self {
             Period::Days(n) => n,
@@ -47,7 +45,6 @@ impl Period {
         }
     }
 
-    /// The longest the period can be, in days.
     pub(crate) fn longest_days(self) -> u32 {
         match self {
             Period::Days(n) => n,
@@ -71,7 +68,7 @@ pub(crate) struct CatchUp {
 /// The most minutes cronie takes from `RANDOM_DELAY`: a day.
 const CRONIE_DELAY_MAX_MINUTES: u64 = 24 * 60;
 
-/// A whole number of minutes up to `max`, as a table writes one.
+/// A whole number of minutes up to `max`.
 pub(crate) fn minutes(text: &str, max: u64) -> Option<u64> {
     text.trim().parse::<u64>().ok().filter(|m| *m <= max)
 }
@@ -90,8 +87,8 @@ pub(crate) fn cronie_delay(value: &str, at: &Source) -> Result<Timing, crate::Er
     })
 }
 
-/// The warning about a delay that widens the deadline of `e`, whose runs
-/// are at most `gap` seconds apart, past what its interval suggests.
+/// The warning about a delay that widens the deadline of `e` (runs `gap`
+/// seconds apart) past what its interval suggests.
 pub(crate) fn delay_lint(e: &Expectation, gap: u64) -> Option<Lint> {
     let timing = &e.timing;
     let (at, what) = timing.delay_from.as_ref().filter(|_| timing.delay > 0)?;
