@@ -42,7 +42,7 @@ pub(crate) struct TimerArgs {
     /// A timer's service that runs longer than this is stale (hung).
     /// [default: the shortest of its RuntimeMaxSec= and factor x the time
     /// between its triggers]
-    #[arg(long, value_name = "DURATION", env = "HB_MAX_RUNTIME", value_parser = parse_max_runtime)]
+    #[arg(long, value_name = "DURATION", env = "HB_MAX_RUNTIME", value_parser = |t: &str| crate::record::WAIT.at_least(1).parse(t))]
     pub max_runtime: Option<u64>,
 }
 
@@ -55,13 +55,9 @@ pub(crate) fn check_timer_name(name: &str) -> Result<(), crate::Error> {
         .ok_or_else(|| crate::Error::invalid("timer", name, rule))
 }
 
-fn parse_max_runtime(text: &str) -> Result<u64, crate::Error> {
-    crate::record::WAIT.at_least(1).parse(text)
-}
-
 /// What reading the timers gave: each judged timer with the heartbeat
-/// jobs its service writes; for `--verbose`, why the timers were not read
-/// or which were not judged; why a manager's timers could not be read.
+/// jobs its service writes; a note for `--verbose` (why the timers were not
+/// read, or which were not judged); each manager that could not be read.
 #[derive(Debug, Default)]
 pub(crate) struct Read {
     pub rows: Vec<(Judgement, Vec<String>)>,
@@ -69,8 +65,7 @@ pub(crate) struct Read {
     pub errors: Vec<crate::Error>,
 }
 
-/// The directory that exists while systemd is the init system
-/// (`sd_booted(3)`).
+/// It exists while systemd is the init system (`sd_booted(3)`).
 const BOOTED: &str = "/run/systemd/system";
 
 /// Reads and judges the timers `args` ask for: `--discover` implies
@@ -109,18 +104,18 @@ pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) 
     let mut odd = 0;
     for manager in &managers {
         match read::timers(manager, &mut budget, &mut odd) {
-            Ok(timers) => {
-                for t in timers {
-                    if let Some(why) = timer::not_judged(&t) {
-                        let user = t.job.split_once('/').map(|(user, _)| user);
-                        let unit = crate::record::user_job(user, &t.unit);
+            Ok(timers) => timers
+                .into_iter()
+                .for_each(|t| match timer::not_judged(&t) {
+                    Some(why) => {
+                        let unit = crate::record::user_job(manager.user(), &t.unit);
                         skipped.push(format!("{unit} ({why})"));
-                    } else {
+                    }
+                    None => {
                         let judged = timer::judge(&t, policy, args.max_runtime);
                         read.rows.push((judged, t.aliases));
                     }
-                }
-            }
+                }),
             Err(err) => read.errors.push(err),
         }
     }

@@ -22,14 +22,13 @@ const SERVICE_PROPS: &str = "Id,ActiveState,Result,ExecMainCode,ExecMainStatus,\
 ExecMainStartTimestamp,ExecMainExitTimestamp,RuntimeMaxUSec,ExecStart";
 
 /// The most timers of one manager judged; more is a broken manager.
-pub(crate) const TIMERS_MAX: usize = 10_000;
+const TIMERS_MAX: usize = 10_000;
 
 /// Units asked about per `systemctl show` call.
 const UNITS_PER_CALL: usize = 256;
 
-/// The extra calls (journal, calendar) of one read, bounded in number
-/// (`calls` left) and by a deadline for all of them (none starts after
-/// `until`).
+/// The extra calls (journal, calendar) of one read: `calls` left, and none
+/// started after `until`.
 #[derive(Debug)]
 pub(crate) struct Budget {
     pub calls: usize,
@@ -61,14 +60,13 @@ pub(crate) fn timers(
         return Err(failed(&manager.describe(), reason.to_owned(), None));
     }
     let files = manager.systemctl(&["list-unit-files", "--type=timer", "--no-legend"])?;
-    let unloaded: BTreeSet<&str> = files
-        .lines()
+    let unloaded: BTreeSet<&str> = (files.lines())
         .filter_map(|line| line.split_whitespace().next())
         .filter(|name| is_unit_name(name, ".timer") && !name.ends_with("@.timer"))
         .filter(|name| !all.iter().any(|p| p.text("Id") == *name))
         .collect();
-    if all.len() + unloaded.len() > TIMERS_MAX {
-        let count = all.len() + unloaded.len();
+    let count = all.len() + unloaded.len();
+    if count > TIMERS_MAX {
         let reason = format!("it lists {count} timers, more than the {TIMERS_MAX} judged");
         return Err(failed(&manager.describe(), reason, None));
     }
@@ -90,8 +88,7 @@ pub(crate) fn timers(
         .collect())
 }
 
-/// `systemctl show` of the properties `props` of each unit of `names`, in
-/// batches.
+/// `systemctl show` of the properties `props` of each of `names`.
 fn show_each(manager: &Manager, props: &str, names: BTreeSet<&str>) -> Result<Vec<Props>, Error> {
     let names: Vec<&str> = names.into_iter().collect();
     let mut all = Vec::new();
@@ -204,8 +201,10 @@ fn run_of(s: &Props) -> Run {
     let exited = matches!((started, ended), (Some(s), Some(e)) if e >= s);
     let running = matches!(state, "activating" | "deactivating" | "reloading")
         || (state == "active" && !exited);
-    let status: Option<i32> = s.text("ExecMainStatus").parse().ok();
-    let exit = match (s.text("ExecMainCode"), status) {
+    let exit = match (
+        s.text("ExecMainCode"),
+        s.text("ExecMainStatus").parse().ok(),
+    ) {
         ("1", Some(code)) => Some(Exit::Status(code)),
         ("2" | "3", Some(signal)) => Some(Exit::Signal(signal)),
         _ => None,
@@ -232,8 +231,7 @@ pub(crate) fn is_unit_name(name: &str, suffix: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b":_.\\@-".contains(&b))
 }
 
-/// The monotonic clock now, in microseconds, as systemd counts its
-/// monotonic timers.
+/// The monotonic clock now, in microseconds, as systemd counts.
 fn monotonic_now_us() -> Option<u64> {
     let mut now = libc::timespec {
         tv_sec: 0,
@@ -243,8 +241,10 @@ fn monotonic_now_us() -> Option<u64> {
     // for the call.
     let code = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &raw mut now) };
     (code == 0).then_some(())?;
-    let secs = u64::try_from(now.tv_sec).ok()?;
-    let nanos = u64::try_from(now.tv_nsec).ok()?;
+    let (secs, nanos) = (
+        u64::try_from(now.tv_sec).ok()?,
+        u64::try_from(now.tv_nsec).ok()?,
+    );
     secs.checked_mul(1_000_000)?.checked_add(nanos / 1000)
 }
 
