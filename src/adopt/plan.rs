@@ -17,17 +17,16 @@ use crate::schedule::{parse_zone, Schedule, Source};
 /// The most job lines adopted from one crontab; a longer one is refused.
 pub(crate) const MAX_ENTRIES: usize = 5000;
 
-/// What to adopt and how (`--only`, `--exclude`, `--interval-slack`).
+/// What to adopt and how (`--only`, `--exclude`, `--interval-slack`), the
+/// hb-write the lines call, the zone of the lines that set no `CRON_TZ`
+/// (the system's), and the instant the schedules' gaps are measured from.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Choice {
     pub(crate) only: Vec<String>,
     pub(crate) exclude: Vec<String>,
     pub(crate) slack: u64,
-    /// The hb-write the adopted lines call.
     pub(crate) program: String,
-    /// The zone of the lines that set none (`CRON_TZ`): the system's.
     pub(crate) zone: Tz,
-    /// The instant the schedules' gaps are measured from.
     pub(crate) now: DateTime<Utc>,
 }
 
@@ -42,8 +41,7 @@ pub(crate) struct Adopted {
 
 /// What adoption would do to one crontab: the lines changed, the notes a
 /// person should read (a renamed job, a command run through the shell, a
-/// line left alone) and the lines that cannot be adopted, each with its
-/// line.
+/// line left alone) and the lines refused, by line.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Plan {
     pub(crate) adopted: Vec<Adopted>,
@@ -52,7 +50,7 @@ pub(crate) struct Plan {
 }
 
 /// The names taken on this host (by hb-write lines and by adoption so far)
-/// and where, and the intervals computed per schedule.
+/// and where, and the interval of each schedule.
 #[derive(Debug, Default)]
 pub(crate) struct Host {
     pub(crate) taken: HashMap<String, Source>,
@@ -109,8 +107,7 @@ pub(crate) fn interval_word(seconds: u64) -> String {
     }
 }
 
-/// Whether `name` matches a pattern of `*` (any text) and `?` (one
-/// character).
+/// Whether `name` matches a pattern of `*` (any text) and `?` (a character).
 pub(crate) fn matches(pattern: &str, name: &str) -> bool {
     let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
     // The classic two-pointer walk: linear in practice, no recursion.
@@ -154,13 +151,13 @@ pub(crate) fn plan(
     for entry in entries {
         let raw = lines[entry.line - 1];
         let left = if entry.when.eq_ignore_ascii_case("@reboot") {
-            "`@reboot` runs once, with no interval to check"
+            Some("`@reboot` runs once, with no interval to check")
         } else if !find_hb_writes(&entry.command).is_empty() || raw.contains("hb-write") {
-            "it already calls hb-write"
+            Some("it already calls hb-write")
         } else {
-            ""
+            None
         };
-        if !left.is_empty() {
+        if let Some(left) = left {
             plan.notes.push((entry.line, format!("left alone: {left}")));
             continue;
         }
@@ -169,9 +166,8 @@ pub(crate) fn plan(
         if !chosen || choice.exclude.iter().any(|p| matches(p, &base)) {
             continue;
         }
-        let zone = (entry.zone.as_deref())
-            .and_then(|z| parse_zone(z).ok())
-            .unwrap_or(choice.zone);
+        let zone =
+            (entry.zone.as_deref()).map_or(choice.zone, |z| parse_zone(z).unwrap_or(choice.zone));
         let interval = match host.interval(&entry.when, zone, choice.now) {
             Ok(gap) => gap.saturating_add(choice.slack).min(INTERVAL_MAX),
             Err(reason) => {
