@@ -115,14 +115,9 @@ fn user_text(text: &str) -> &str {
     if !text.starts_with(SPOOL_HEADER) {
         return text;
     }
-    let mut rest = text;
-    for _ in 0..3 {
-        match rest.split_once('\n') {
-            Some((line, after)) if line.starts_with("# ") => rest = after,
-            _ => break,
-        }
-    }
-    rest
+    let header = (text.split_inclusive('\n').take(3))
+        .take_while(|line| line.starts_with("# ") && line.ends_with('\n'));
+    &text[header.map(str::len).sum::<usize>()..]
 }
 
 /// Where a crontab's backup goes: beside it, or for a user's crontab in the
@@ -274,6 +269,17 @@ mod tests {
             hung.to_string().contains("did not finish within 1s"),
             "{hung}"
         );
+    }
+
+    #[test]
+    fn the_spool_header_is_not_the_users_text() {
+        let header = format!("{SPOOL_HEADER}# (- installed)\n# (Cron version)\n");
+        assert_eq!(
+            user_text(&format!("{header}* * * * * a\n")),
+            "* * * * * a\n"
+        );
+        assert_eq!(user_text(&format!("{SPOOL_HEADER}# end")), "# end");
+        assert_eq!(user_text("# mine\n"), "# mine\n");
     }
 
     #[test]

@@ -8,9 +8,8 @@ use crate::escape::terminal;
 use crate::http::hide_urls;
 
 /// A line as the diff shows it: each URL by its scheme and host only (a
-/// ping URL's path is its secret, and a crontab is full of them), escaped
-/// for the terminal with its tabs kept (crontabs are often aligned with
-/// them, and a tab is harmless).
+/// ping URL's path is its secret), escaped for the terminal but its tabs
+/// (crontabs are aligned with them, and a tab is harmless).
 fn shown(line: &str) -> String {
     hide_urls(line)
         .split('\t')
@@ -23,8 +22,7 @@ const CONTEXT: usize = 3;
 const NO_NEWLINE: &str = "\n\\ No newline at end of file";
 
 /// The diff of `old` and `new` (the same number of lines), with `name` in
-/// both headers; empty when they are equal. Text from the file is escaped
-/// for the terminal.
+/// both headers; empty when they are equal.
 pub(crate) fn unified(name: &str, old: &str, new: &str) -> String {
     let a: Vec<&str> = old.split('\n').collect();
     let b: Vec<&str> = new.split('\n').collect();

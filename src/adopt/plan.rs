@@ -110,7 +110,9 @@ pub(crate) fn interval_word(seconds: u64) -> String {
 /// Whether `name` matches a pattern of `*` (any text) and `?` (a character).
 pub(crate) fn matches(pattern: &str, name: &str) -> bool {
     // The regex engine runs in time linear in the name, whatever the stars.
-    let regex = regex::escape(pattern).replace(r"\*", ".*").replace(r"\?", ".");
+    let regex = regex::escape(pattern)
+        .replace(r"\*", ".*")
+        .replace(r"\?", ".");
     regex::Regex::new(&format!("(?s)^{regex}$")).is_ok_and(|r| r.is_match(name))
 }
 

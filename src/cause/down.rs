@@ -1,6 +1,5 @@
-//! Downtime as a cause: cron not running now, cron that was not running,
-//! and the host that was off; each takes the silent jobs of this host
-//! whose runs fell due while it lasted.
+//! Downtime as a cause (cron not running now or before, the host off):
+//! each takes the silent jobs of this host whose runs fell due in it.
 
 use chrono::{DateTime, Utc};
 

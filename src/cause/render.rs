@@ -1,6 +1,5 @@
-//! Causes as people and programs read them: text lines with the jobs under
-//! each cause, the JSON `cause` of a job and the run's `causes`, and the
-//! host's gauges for Prometheus.
+//! Causes as people and programs read them: text, JSON, and the host's
+//! gauges for Prometheus.
 
 use std::io::{self, Write};
 
@@ -28,10 +27,9 @@ fn tag(cause: &Cause, jobs: &[Judgement], blocked_by: Option<usize>) -> String {
     }
 }
 
-/// Writes the causes, each once with the jobs it explains under it
-/// (indented, each with its tag after its status: `backup stale (cron
-/// down): age 1d, ...`), then the other rows as hb-check lists them (all
-/// of them with `all`).
+/// Writes each cause once with the jobs it explains indented under it
+/// (`backup stale (cron down): age 1d, ...`), then the other rows as
+/// hb-check lists them.
 pub(crate) fn write_text(
     out: &mut Vec<u8>,
     jobs: &[Judgement],

@@ -1,6 +1,5 @@
-//! What a check run does about causes once its jobs are judged: gather the
-//! facts (cron, boot time, its own last runs), group the rows, and keep
-//! its record of runs beside the run lock.
+//! What a run does about causes once its jobs are judged: gather the facts
+//! (cron, boot time, its own last runs), group the rows, keep its record.
 
 use std::collections::HashMap;
 use std::path::Path;

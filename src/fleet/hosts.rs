@@ -57,9 +57,8 @@ pub(crate) fn sorted<'a>(hosts: impl IntoIterator<Item = &'a str>) -> Vec<&'a st
     all.into_iter().map(|p| p.name).collect()
 }
 
-/// The items of the list in natural order, each with how many hosts it
-/// stands for: a range of three or more names as `first..last`, any other
-/// name alone. Duplicates count once.
+/// The items of the list, each with how many hosts it stands for: a range
+/// of three or more names as `first..last`, any other name alone.
 fn items(hosts: &[&str]) -> Vec<(String, usize)> {
     let sorted: Vec<Parts<'_>> = sorted(hosts.iter().copied())
         .into_iter()

@@ -92,9 +92,9 @@ fn runtime_dir(uid: u32) -> String {
     format!("/run/user/{uid}")
 }
 
-/// The user managers running now (`user@UID.service` active) that this
-/// process may ask (root: every one; a user: their own), each with its
-/// login name and group (the owner of its runtime directory).
+/// The running user managers this process may ask (root: every one; a
+/// user: their own), each with its login name and group (its runtime
+/// directory's).
 pub(crate) fn users() -> Result<Vec<Manager>, Error> {
     let show = ["show", "-p", "Id,ActiveState", "user@*.service"];
     let out = command::run(command::tool("systemctl", &show), SHOW, "the user managers")?;
@@ -116,8 +116,7 @@ pub(crate) fn users() -> Result<Vec<Manager>, Error> {
 }
 
 /// The first trigger of the calendar `spec` after `base` and the gap to the
-/// one after it, by `systemd-analyze calendar`, run in the host's zone (a
-/// schedule without a zone is the host's, as the timer's is).
+/// next, by `systemd-analyze calendar` in the host's zone (the timer's).
 pub(crate) fn calendar_after(
     spec: &str,
     base: DateTime<Utc>,

@@ -1,11 +1,8 @@
-//! systemd timers as jobs: with `--systemd` (or `--discover`) every timer
-//! of the system manager, and with `--user-timers` of each running user
-//! manager, is read with `systemctl show` (see [`read`]) and judged by the
-//! one judge ([`crate::judge::timer`]) as a job named `timer:NAME`.
-//!
+//! systemd timers as jobs: every timer of the system manager (and with
+//! `--user-timers` of each running user manager) is read with `systemctl
+//! show` and judged by [`crate::judge::timer`] as a job named `timer:NAME`.
 //! `systemctl` rather than D-Bus: it is there wherever systemd is, speaks
-//! for the user managers too (`--user --machine=USER@.host`), and needs no
-//! D-Bus crate; every call is bounded ([`command`]).
+//! for the user managers too, and needs no D-Bus crate.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -70,8 +67,7 @@ const BOOTED: &str = "/run/systemd/system";
 
 /// Reads and judges the timers `args` ask for: `--discover` implies
 /// `--systemd` where systemd runs, unless `--cron-root` names another root
-/// (a chroot's or a container's crontabs, whose timers are not this
-/// systemd's).
+/// (a chroot's or a container's, whose timers are not this systemd's).
 pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) -> Read {
     let not_read = |why: String| Read {
         note: Some(format!("systemd timers were not read: {why}")),

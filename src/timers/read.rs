@@ -1,7 +1,5 @@
 //! Reading the timers of one systemd manager, and their services, with
-//! `systemctl show`; the next trigger of a stopped calendar timer with
-//! `systemd-analyze calendar`; a failed service's last lines with
-//! `journalctl`. Every call bounded (see [`command`]).
+//! `systemctl show`, each call bounded (see [`command`]).
 
 use std::collections::BTreeSet;
 use std::time::Instant;
