@@ -53,7 +53,7 @@ pub(crate) struct Plan {
 /// and where, and the interval of each schedule.
 #[derive(Debug, Default)]
 pub(crate) struct Host {
-    pub(crate) taken: HashMap<String, Source>,
+    taken: HashMap<String, Source>,
     gaps: HashMap<(String, Tz), Option<u64>>,
 }
 
@@ -61,14 +61,10 @@ impl Host {
     /// Records the jobs a crontab's hb-write lines already report.
     pub(crate) fn note_existing(&mut self, path: &Path, text: &str, flavour: Flavour) {
         for entry in crontab::parse(text, flavour).0 {
-            for job in find_hb_writes(&entry.command)
-                .into_iter()
-                .filter_map(|c| c.job)
-            {
-                self.taken.entry(job.text).or_insert_with(|| Source {
-                    file: path.to_owned(),
-                    line: entry.line,
-                });
+            let jobs = find_hb_writes(&entry.command).into_iter();
+            for job in jobs.filter_map(|c| c.job) {
+                let at = Source::new(path, entry.line);
+                self.taken.entry(job.text).or_insert(at);
             }
         }
     }
