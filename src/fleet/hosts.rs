@@ -59,33 +59,20 @@ pub(crate) fn sorted<'a>(hosts: impl IntoIterator<Item = &'a str>) -> Vec<&'a st
 
 /// The items of the list, each with how many hosts it stands for: a range
 /// of three or more names as `first..last`, any other name alone.
-fn items(hosts: &[&str]) -> Vec<(String, usize)> {
-    let sorted: Vec<Parts<'_>> = sorted(hosts.iter().copied())
-        .into_iter()
-        .map(parts)
-        .collect();
-    let mut items = Vec::new();
-    let mut i = 0;
-    while i < sorted.len() {
-        let mut j = i;
-        while j + 1 < sorted.len() && follows(&sorted[j], &sorted[j + 1]) {
-            j += 1;
-        }
-        if j - i >= 2 {
-            items.push((format!("{}..{}", sorted[i].name, sorted[j].name), j - i + 1));
-        } else {
-            items.extend(sorted[i..=j].iter().map(|p| (p.name.to_owned(), 1)));
-        }
-        i = j + 1;
-    }
-    items
+fn items<'a>(hosts: impl IntoIterator<Item = &'a str>) -> Vec<(String, usize)> {
+    let sorted: Vec<Parts<'_>> = sorted(hosts).into_iter().map(parts).collect();
+    let runs = sorted.chunk_by(|a, b| follows(a, b));
+    (runs.flat_map(|run| match run {
+        [first, _, .., last] => vec![(format!("{}..{}", first.name, last.name), run.len())],
+        _ => run.iter().map(|p| (p.name.to_owned(), 1)).collect(),
+    }))
+    .collect()
 }
 
 /// The compact list of `hosts`, at most [`ITEMS_MAX`] items, the hosts
 /// of the rest counted: `web01..web40, db1 and 3 more hosts`. Unescaped.
 pub(crate) fn compact<S: AsRef<str>>(hosts: &[S]) -> String {
-    let hosts: Vec<&str> = hosts.iter().map(AsRef::as_ref).collect();
-    let items = items(&hosts);
+    let items = items(hosts.iter().map(AsRef::as_ref));
     let shown = items.len().min(ITEMS_MAX);
     let names: Vec<&str> = items[..shown].iter().map(|(n, _)| n.as_str()).collect();
     match items[shown..].iter().map(|(_, count)| count).sum::<usize>() {
