@@ -35,15 +35,10 @@ pub(crate) fn unified(name: &str, old: &str, new: &str) -> String {
     }
     let name = terminal(name);
     let _ = writeln!(out, "--- {name}\n+++ {name}");
-    let mut k = 0;
-    while k < changed.len() {
-        let start = changed[k].saturating_sub(CONTEXT);
-        let mut last = changed[k];
-        while k + 1 < changed.len() && changed[k + 1] <= last + 2 * CONTEXT + 1 {
-            k += 1;
-            last = changed[k];
-        }
-        let end = (last + CONTEXT + 1).min(count);
+    // Changes whose contexts touch or overlap are one hunk.
+    for hunk in changed.chunk_by(|a, b| *b <= a + 2 * CONTEXT + 1) {
+        let start = hunk[0].saturating_sub(CONTEXT);
+        let end = (hunk[hunk.len() - 1] + CONTEXT + 1).min(count);
         let span = end - start;
         let _ = writeln!(out, "@@ -{},{span} +{},{span} @@", start + 1, start + 1);
         for i in start..end {
@@ -56,7 +51,6 @@ pub(crate) fn unified(name: &str, old: &str, new: &str) -> String {
                 let _ = writeln!(out, "+{}{marker}", shown(b[i]));
             }
         }
-        k += 1;
     }
     out
 }
