@@ -2,7 +2,6 @@
 //! `systemctl show`, each call bounded (see [`command`]).
 
 use std::collections::BTreeSet;
-use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
@@ -25,28 +24,12 @@ const TIMERS_MAX: usize = 10_000;
 /// Units asked about per `systemctl show` call.
 const UNITS_PER_CALL: usize = 256;
 
-/// The extra calls (journal, calendar) of one read: `calls` left, and none
-/// started after `until`.
-#[derive(Debug)]
-pub(crate) struct Budget {
-    pub calls: usize,
-    pub until: Instant,
-}
-
-impl Budget {
-    /// Whether a call may start, counting it.
-    fn take(&mut self) -> bool {
-        let ok = self.calls > 0 && Instant::now() < self.until;
-        self.calls -= usize::from(ok);
-        ok
-    }
-}
-
 /// Every loaded timer of `manager` with its service, as of `now`; the
-/// timers whose names are not unit names are counted in `odd`.
+/// timers whose names are not unit names are counted in `odd`. `budget`
+/// says whether an extra call (journal, calendar) may start, counting it.
 pub(crate) fn timers(
     manager: &Manager,
-    budget: &mut Budget,
+    budget: &mut dyn FnMut() -> bool,
     odd: &mut usize,
 ) -> Result<Vec<Timer>, Error> {
     // The loaded timers (transient ones too), then those with a unit file
@@ -105,7 +88,7 @@ fn timer(
     service: Option<&Props>,
     now: DateTime<Utc>,
     mono_now: Option<u64>,
-    budget: &mut Budget,
+    budget: &mut dyn FnMut() -> bool,
 ) -> Timer {
     let unit = t.text("Id").to_owned();
     let stem = unit.strip_suffix(".timer").unwrap_or(&unit).to_owned();
@@ -145,7 +128,7 @@ fn timer(
         next_fire = last_trigger.and_then(|last| {
             let by_span = period.map(|p| plus(last, p));
             let by_calendar = calendars()
-                .filter_map(|(spec, _)| budget.take().then(|| calendar_after(spec, last)).flatten())
+                .filter_map(|(spec, _)| budget().then(|| calendar_after(spec, last)).flatten())
                 .map(|(next, gap)| {
                     period = period.map_or(gap, |p| Some(gap.map_or(p, |g| p.min(g))));
                     next
@@ -162,7 +145,7 @@ fn timer(
     }
     let run = service.map(run_of).unwrap_or_default();
     let failed = !run.running && !run.result.is_empty() && run.result != "success";
-    let journal = (failed && budget.take())
+    let journal = (failed && budget())
         .then(|| manager.journal(t.text("Unit"), run.started))
         .flatten();
     let execs = service.map(|s| s.all("ExecStart")).into_iter().flatten();
