@@ -89,9 +89,8 @@ fn crontabs(args: &ScheduleArgs) -> Vec<Result<apply::Tab, (PathBuf, usize, Stri
     let mut all = Vec::new();
     if args.discover {
         let found = files::discover(&args.cron_root);
-        for unread in found.problems {
-            all.push(Err((unread.source.file, 0, unread.message)));
-        }
+        let unread = found.problems.into_iter();
+        all.extend(unread.map(|u| Err((u.source.file, 0, u.message))));
         for tab in found.tabs {
             if !named.iter().any(|t| t.0 == tab.path) {
                 named.push((tab.path, tab.flavour, tab.owner));
