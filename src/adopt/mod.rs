@@ -125,7 +125,10 @@ pub(crate) fn run(
     // change above it): a person must look.
     let (mut refused, mut pending) = (false, false);
     let refuse = |path: &Path, line: usize, reason: &dyn std::fmt::Display| {
-        let at = (line > 0).then(|| format!(":{line}")).unwrap_or_default();
+        let at = match line {
+            0 => String::new(),
+            line => format!(":{line}"),
+        };
         eprintln!("{program}: {}{at}: {reason}", terminal_path(path));
         true
     };
@@ -172,10 +175,10 @@ pub(crate) fn run(
             refused |= refuse(&tab.path, *line, reason);
         }
         let new = plan::apply_to(&tab.text, &planned);
-        let notes = planned.notes.iter();
-        let mut text: String = notes
-            .map(|(line, note)| format!("# {shown}:{line}: {note}\n"))
-            .collect();
+        let mut text = String::new();
+        for (line, note) in &planned.notes {
+            text += &format!("# {shown}:{line}: {note}\n");
+        }
         text += &diff::unified(&shown, &tab.text, &new);
         refused |= out.write_all(text.as_bytes()).is_err();
         let changes = !planned.adopted.is_empty();

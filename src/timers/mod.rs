@@ -103,18 +103,17 @@ pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) 
     let mut odd = 0;
     for manager in &managers {
         match read::timers(manager, &mut budget, &mut odd) {
-            Ok(timers) => timers
-                .into_iter()
-                .for_each(|t| match timer::not_judged(&t) {
-                    Some(why) => {
+            Ok(timers) => {
+                for t in timers {
+                    if let Some(why) = timer::not_judged(&t) {
                         let unit = crate::record::user_job(manager.user(), &t.unit);
                         skipped.push(format!("{unit} ({why})"));
-                    }
-                    None => {
+                    } else {
                         let judged = timer::judge(&t, policy, args.max_runtime);
                         read.rows.push((judged, t.aliases));
                     }
-                }),
+                }
+            }
             Err(err) => read.errors.push(err),
         }
     }
