@@ -78,8 +78,7 @@ impl Manager {
             "--quiet".into(),
         ]);
         let out = command::run(command::tool("journalctl", &args), SMALL, &self.describe()).ok()?;
-        let kept: Vec<String> = out
-            .lines()
+        let kept: Vec<String> = (out.lines())
             .filter(|l| !l.trim().is_empty())
             .map(|l| l.chars().take(JOURNAL_LINE_CHARS).collect())
             .collect();
