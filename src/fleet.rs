@@ -1,10 +1,8 @@
 //! The same job across many hosts, where one checker judges many hosts'
-//! heartbeats (`hosts/<host>/*.last`): the groups of hosts whose same job
-//! is in the same bad status ("backup stale on 40 of 42 hosts: web01..web40")
-//! and the `--quorum JOB=N` rules ("backup must be ok on at least N
-//! hosts"). Computed once per run ([`Fleet::of`]) from the judged rows;
-//! every renderer (hb-check's lines and JSON, night-watch's page, the
-//! tracker's comments) reads it. Pure: no files, no output.
+//! heartbeats (`hosts/<host>/*.last`): groups of hosts whose same job is in
+//! the same bad status ("backup stale on 40 of 42 hosts: web01..web40") and
+//! the `--quorum JOB=N` rules. Computed once per run ([`Fleet::of`]) from
+//! the judged rows, read by every renderer. Pure: no files, no output.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -19,33 +17,28 @@ mod hosts;
 
 pub(crate) use hosts::compact;
 
-/// The fewest hosts whose same job in the same status makes a group: two
-/// hosts with the same failure are already one cause worth naming once.
-pub(crate) const GROUP_MIN_HOSTS: usize = 2;
+/// The fewest hosts that make a group: two hosts with the same failure are
+/// already one cause worth naming once.
+const GROUP_MIN_HOSTS: usize = 2;
 
 /// One job in one bad status on several hosts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct Group {
     pub job: String,
     pub status: Status,
-    /// The hosts whose job is in `status`, in natural order (`web2`
-    /// before `web10`).
+    /// The hosts whose job is in `status`, in natural order.
     pub hosts: Vec<String>,
-    /// How many hosts have a row for the job at all, whatever its status.
+    /// How many hosts have a row for the job at all.
     pub of: usize,
 }
 
 impl Group {
-    /// The line that stands for the group's rows: `backup stale on 40 of 42
-    /// hosts: web01..web40`. Unescaped: host and job names come from
-    /// heartbeat files, and each renderer escapes them for its medium.
+    /// `backup stale on 40 of 42 hosts: web01..web40`, unescaped: each
+    /// renderer escapes the names (from heartbeat files) for its medium.
     pub(crate) fn line(&self) -> String {
+        let (job, status, n, of) = (&self.job, self.status, self.hosts.len(), self.of);
         format!(
-            "{} {} on {} of {} hosts: {}",
-            self.job,
-            self.status,
-            self.hosts.len(),
-            self.of,
+            "{job} {status} on {n} of {of} hosts: {}",
             compact(&self.hosts)
         )
     }
@@ -58,8 +51,7 @@ pub(crate) struct Quorum {
     pub min: u32,
 }
 
-/// Parses `JOB=N`: JOB by the naming rule (a user's job as `USER/JOB`,
-/// the name its rows carry) and N a whole number from 1.
+/// Parses `JOB=N`: JOB a job's own name (never HOST/JOB), N from 1.
 pub(crate) fn parse_quorum(text: &str) -> Result<Quorum, Error> {
     let text = text.trim();
     let shown = crate::escape::terminal(text);
@@ -68,22 +60,20 @@ pub(crate) fn parse_quorum(text: &str) -> Result<Quorum, Error> {
             "`{shown}` is not a quorum: give JOB=N, such as backup=40 (backup must be ok on at least 40 hosts)"
         )));
     };
-    // One job across hosts: a job's own name, never HOST/JOB.
-    let job = crate::record::validate_job(job.trim())
-        .map(|()| job.trim().to_owned())
-        .map_err(|e| Error::rule(format!("quorum `{shown}`: {e}")))?;
+    let job = job.trim();
+    crate::record::validate_job(job).map_err(|e| Error::rule(format!("quorum `{shown}`: {e}")))?;
     let min = crate::record::parse_count(min, 1, u32::MAX)
         .map_err(|e| Error::rule(format!("quorum `{shown}`: the number of hosts: {e}")))?;
+    let job = job.to_owned();
     Ok(Quorum { job, min })
 }
 
-/// Whether a quorum rule is met; `ok` and `below` in JSON.
+/// Whether a quorum rule is met (`ok`) or not (`below`: one CRITICAL alert
+/// for the job).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum QuorumStatus {
-    /// At least N hosts have the job ok.
     Ok,
-    /// Fewer than N: one CRITICAL alert for the job.
     Below,
 }
 
@@ -91,7 +81,6 @@ pub(crate) enum QuorumStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct QuorumVerdict {
     pub job: String,
-    /// The least number of hosts the job must be ok on.
     pub min: u32,
     /// The hosts where the job is ok (or running within its maximum).
     pub ok: usize,
@@ -115,9 +104,8 @@ impl QuorumVerdict {
         self.is_below() || !self.not_ok.is_empty()
     }
 
-    /// The verdict's line, unescaped: `backup below quorum: ok on 2 of
-    /// 42 hosts, at least 40 needed (not ok: web03..web42)`, or `backup
-    /// quorum met: ok on 40 of 42 hosts, at least 40 needed`.
+    /// `backup below quorum: ok on 2 of 42 hosts, at least 40 needed (not
+    /// ok: web03..web42)` or `backup quorum met: ...`, unescaped.
     pub(crate) fn line(&self) -> String {
         let word = if self.is_below() {
             "below quorum"
@@ -188,17 +176,42 @@ impl Fleet {
             (a.status, b.hosts.len(), &a.job).cmp(&(b.status, a.hosts.len(), &b.job))
         });
         let mut quorum: Vec<QuorumVerdict> = Vec::new();
-        for rule in rules {
-            let ok: BTreeSet<&str> = (span(&rows, &rule.job, |t| t.0).iter())
+        for Quorum { job, min } in rules {
+            let ok: BTreeSet<&str> = (span(&rows, job, |t| t.0).iter())
                 .filter(|t| t.1.is_healthy())
                 .map(|t| t.2)
                 .collect();
-            let all = hosts_of(&rule.job);
+            let all = hosts_of(job);
             let not_ok = natural(all.iter().map(|t| t.1).filter(|h| !ok.contains(h)));
-            let verdict = verdict(&rule.job, rule.min, ok.len(), all.len(), not_ok);
+            let (ok, of) = (ok.len(), all.len());
+            let below = ok < usize::try_from(*min).unwrap_or(usize::MAX);
+            let reason = match (below, of) {
+                (true, 0) => format!("no host has a heartbeat for it, at least {min} needed"),
+                // Below with every host ok: too few hosts, none to name.
+                (true, _) if !not_ok.is_empty() => format!(
+                    "ok on {ok} of {of} hosts, at least {min} needed (not ok: {})",
+                    compact(&not_ok)
+                ),
+                _ => format!("ok on {ok} of {of} hosts, at least {min} needed"),
+            };
+            let status = if below {
+                QuorumStatus::Below
+            } else {
+                QuorumStatus::Ok
+            };
+            let (job, min) = (job.clone(), *min);
+            let verdict = QuorumVerdict {
+                job,
+                min,
+                ok,
+                of,
+                status,
+                reason,
+                not_ok,
+            };
             // A job named twice: its place is the first rule's, its number
             // the last one's.
-            match quorum.iter_mut().find(|q| q.job == rule.job) {
+            match quorum.iter_mut().find(|q| q.job == verdict.job) {
                 Some(first) => *first = verdict,
                 None => quorum.push(verdict),
             }
@@ -217,26 +230,21 @@ impl Fleet {
     /// The place in `groups` of the group `j` belongs to, if any.
     pub(crate) fn group_of(&self, j: &Judgement) -> Option<usize> {
         let statuses = self.index.get(j.job.as_str())?;
-        statuses
-            .iter()
-            .find(|(s, _)| *s == j.status)
-            .map(|(_, i)| *i)
+        (statuses.iter().find(|(s, _)| *s == j.status)).map(|(_, i)| *i)
     }
 
     /// The lines that speak for the fleet, unescaped: each quorum not met,
     /// each met while some hosts are bad, then each group.
     pub(crate) fn lines(&self) -> impl Iterator<Item = String> + '_ {
-        let quorum = self
-            .quorum
-            .iter()
-            .filter(|q| q.worth_saying())
-            .map(QuorumVerdict::line);
-        quorum.chain(self.groups.iter().map(Group::line))
+        let quorum = self.quorum.iter().filter(|q| q.worth_saying());
+        quorum
+            .map(QuorumVerdict::line)
+            .chain(self.groups.iter().map(Group::line))
     }
 
-    /// Each quorum rule as the change engine sees it: the pseudo-job
-    /// `JOB quorum`, `stale` while below and `ok` while met, so a quorum
-    /// lost or regained is news like a job's change.
+    /// Each quorum rule for the change engine: the pseudo-job `JOB quorum`,
+    /// `stale` while below and `ok` while met, so a quorum lost or regained
+    /// is news like a job's change.
     pub(crate) fn pairs(&self) -> impl Iterator<Item = (String, Status)> + '_ {
         self.quorum.iter().map(|q| {
             let status = if q.is_below() {
@@ -254,14 +262,10 @@ impl Fleet {
     }
 
     /// The exit code of `jobs` under the quorum rules: a job whose quorum
-    /// is met has its hosts' alerts counted as warnings (the rule says the
-    /// fleet can do without them); a quorum not met is CRITICAL, once for
-    /// the job; every other job counts by its own status, and no job at
-    /// all is [`Check::of_all`]'s.
+    /// is met has its hosts' alerts counted as warnings; a quorum not met
+    /// is CRITICAL, once for the job; other jobs count by their status.
     pub(crate) fn code(&self, jobs: &[Judgement]) -> Check {
-        let met: BTreeSet<&str> = self
-            .quorum
-            .iter()
+        let met: BTreeSet<&str> = (self.quorum.iter())
             .filter(|q| !q.is_below())
             .map(|q| q.job.as_str())
             .collect();
@@ -286,37 +290,10 @@ fn span<'s, T>(sorted: &'s [T], job: &str, key: impl Fn(&T) -> &str) -> &'s [T] 
 
 /// `hosts` in natural order.
 fn natural<'a>(hosts: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let hosts: Vec<&str> = hosts.collect();
-    hosts::sorted(&hosts)
+    hosts::sorted(hosts)
         .into_iter()
         .map(str::to_owned)
         .collect()
-}
-
-fn verdict(job: &str, min: u32, ok: usize, of: usize, not_ok: Vec<String>) -> QuorumVerdict {
-    let below = ok < usize::try_from(min).unwrap_or(usize::MAX);
-    let reason = match (below, of) {
-        (true, 0) => format!("no host has a heartbeat for it, at least {min} needed"),
-        // Below with every host ok: too few hosts, none to name.
-        (true, _) if !not_ok.is_empty() => format!(
-            "ok on {ok} of {of} hosts, at least {min} needed (not ok: {})",
-            compact(&not_ok)
-        ),
-        _ => format!("ok on {ok} of {of} hosts, at least {min} needed"),
-    };
-    QuorumVerdict {
-        job: job.to_owned(),
-        min,
-        ok,
-        of,
-        status: if below {
-            QuorumStatus::Below
-        } else {
-            QuorumStatus::Ok
-        },
-        reason,
-        not_ok,
-    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,7 @@
-//! Reading a crontab for adoption, and writing it back the way it must be
-//! written: a user crontab through `crontab -u USER -` (so cron sees it and
-//! the spool keeps its permissions), any other by an atomic replace that
-//! keeps owner and mode; each time after a backup of the original, which
-//! undo puts back.
+//! Reading a crontab for adoption, and writing it back as it must be: a
+//! user crontab through `crontab -u USER -` (so cron sees it and the spool
+//! keeps its permissions), any other by an atomic replace that keeps owner
+//! and mode; each time after a backup of the original, which undo puts back.
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -17,7 +16,7 @@ use crate::store::{create_as, replace_as, user_name};
 use crate::{process, Error};
 
 /// The suffix of a backup: `FILE.hb-adopt.bak`, a name cron never reads.
-pub(crate) const BACKUP_SUFFIX: &str = ".hb-adopt.bak";
+const BACKUP_SUFFIX: &str = ".hb-adopt.bak";
 
 /// The header Debian's `crontab` puts on every spool file (three lines);
 /// it is not part of what the user wrote.
@@ -31,8 +30,8 @@ pub(crate) struct Tab {
     pub(crate) flavour: Flavour,
     /// The user whose spool crontab this is.
     pub(crate) user: Option<String>,
-    /// Whether it is written with `crontab -u USER` (a user crontab of the
-    /// live system) rather than replaced as a file (under `--cron-root`).
+    /// Written with `crontab -u USER` (a user crontab of the live system),
+    /// not replaced as a file (under `--cron-root`).
     spool: bool,
     mode: u32,
     owner: (u32, u32),
@@ -46,10 +45,9 @@ impl Tab {
 }
 
 /// Reads a crontab that adoption may rewrite: a regular file (not a link,
-/// which could point the write anywhere; not a FIFO), at most the size a
-/// crontab may have, UTF-8 text, owned by its user (a spool crontab) or
-/// by root or this user and writable by no one else. A refusal names the
-/// line (0 for the whole file) and the reason.
+/// which could point the write anywhere), at most a crontab's size, UTF-8,
+/// owned by its user (a spool crontab) or by root or this user, writable
+/// by no one else. A refusal names the line (0: the whole file).
 pub(crate) fn load(
     path: &Path,
     flavour: Flavour,
@@ -66,8 +64,10 @@ pub(crate) fn load(
     let text = String::from_utf8(bytes).map_err(|e| {
         let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let line = good.split(|&b| b == b'\n').count();
-        let reason = "is not UTF-8 text; adoption rewrites text only";
-        (line, reason.to_owned())
+        (
+            line,
+            "is not UTF-8 text; adoption rewrites text only".to_owned(),
+        )
     })?;
     let (uid, mode) = (meta.uid(), meta.mode() & 0o7777);
     let refusal = match user {
@@ -115,18 +115,13 @@ fn user_text(text: &str) -> &str {
     if !text.starts_with(SPOOL_HEADER) {
         return text;
     }
-    let mut rest = text;
-    for _ in 0..3 {
-        match rest.split_once('\n') {
-            Some((line, after)) if line.starts_with("# ") => rest = after,
-            _ => break,
-        }
-    }
-    rest
+    let header = (text.split_inclusive('\n').take(3))
+        .take_while(|line| line.starts_with("# ") && line.ends_with('\n'));
+    &text[header.map(str::len).sum::<usize>()..]
 }
 
-/// Where the backup of a crontab goes: beside it, or for a user's crontab
-/// in the checker's state directory.
+/// Where a crontab's backup goes: beside it, or for a user's crontab in the
+/// checker's state directory.
 fn backup_path(tab: &Tab) -> Result<PathBuf, Error> {
     match tab.spool_user() {
         None => Ok(crate::store::beside(&tab.path, BACKUP_SUFFIX)),
@@ -189,8 +184,8 @@ pub(crate) fn undo(tab: &Tab) -> Result<bool, Error> {
     Ok(true)
 }
 
-/// Writes a crontab's new text the way it must be written: a user's
-/// through `crontab -u USER -`, which checks it and tells cron.
+/// Writes a crontab's new text: a user's through `crontab -u USER -`, which
+/// checks it and tells cron.
 fn install(tab: &Tab, text: &str) -> Result<(), Error> {
     let Some(user) = tab.spool_user() else {
         return replace_as(&tab.path, tab.mode, Some(tab.owner), &mut |out| {
@@ -200,7 +195,7 @@ fn install(tab: &Tab, text: &str) -> Result<(), Error> {
     };
     let mut crontab = Command::new("crontab");
     crontab.args(["-u", user, "-"]);
-    // It checks one file and writes it.
+    // It checks one file and writes it: seconds at most.
     feed(&mut crontab, user, user_text(text), Duration::from_secs(10))
 }
 
@@ -233,11 +228,8 @@ fn feed(command: &mut Command, user: &str, text: &str, timeout: Duration) -> Res
 }
 
 fn failed(reason: impl Into<String>) -> Error {
-    let reason = reason.into();
-    Error::Adopt {
-        reason,
-        source: None,
-    }
+    let (reason, source) = (reason.into(), None);
+    Error::Adopt { reason, source }
 }
 
 fn failed_by(reason: String, cause: impl std::error::Error + Send + Sync + 'static) -> Error {
@@ -277,6 +269,17 @@ mod tests {
             hung.to_string().contains("did not finish within 1s"),
             "{hung}"
         );
+    }
+
+    #[test]
+    fn the_spool_header_is_not_the_users_text() {
+        let header = format!("{SPOOL_HEADER}# (- installed)\n# (Cron version)\n");
+        assert_eq!(
+            user_text(&format!("{header}* * * * * a\n")),
+            "* * * * * a\n"
+        );
+        assert_eq!(user_text(&format!("{SPOOL_HEADER}# end")), "# end");
+        assert_eq!(user_text("# mine\n"), "# mine\n");
     }
 
     #[test]

@@ -8,9 +8,8 @@ use crate::escape::terminal;
 use crate::http::hide_urls;
 
 /// A line as the diff shows it: each URL by its scheme and host only (a
-/// ping URL's path is its secret, and a crontab is full of them), escaped
-/// for the terminal with its tabs kept (crontabs are often aligned with
-/// them, and a tab is harmless).
+/// ping URL's path is its secret), escaped for the terminal but its tabs
+/// (crontabs are aligned with them, and a tab is harmless).
 fn shown(line: &str) -> String {
     hide_urls(line)
         .split('\t')
@@ -23,8 +22,7 @@ const CONTEXT: usize = 3;
 const NO_NEWLINE: &str = "\n\\ No newline at end of file";
 
 /// The diff of `old` and `new` (the same number of lines), with `name` in
-/// both headers; empty when they are equal. Text from the file is escaped
-/// for the terminal.
+/// both headers; empty when they are equal.
 pub(crate) fn unified(name: &str, old: &str, new: &str) -> String {
     let a: Vec<&str> = old.split('\n').collect();
     let b: Vec<&str> = new.split('\n').collect();
@@ -37,15 +35,10 @@ pub(crate) fn unified(name: &str, old: &str, new: &str) -> String {
     }
     let name = terminal(name);
     let _ = writeln!(out, "--- {name}\n+++ {name}");
-    let mut k = 0;
-    while k < changed.len() {
-        let start = changed[k].saturating_sub(CONTEXT);
-        let mut last = changed[k];
-        while k + 1 < changed.len() && changed[k + 1] <= last + 2 * CONTEXT + 1 {
-            k += 1;
-            last = changed[k];
-        }
-        let end = (last + CONTEXT + 1).min(count);
+    // Changes whose contexts touch or overlap are one hunk.
+    for hunk in changed.chunk_by(|a, b| *b <= a + 2 * CONTEXT + 1) {
+        let start = hunk[0].saturating_sub(CONTEXT);
+        let end = (hunk[hunk.len() - 1] + CONTEXT + 1).min(count);
         let span = end - start;
         let _ = writeln!(out, "@@ -{},{span} +{},{span} @@", start + 1, start + 1);
         for i in start..end {
@@ -58,7 +51,6 @@ pub(crate) fn unified(name: &str, old: &str, new: &str) -> String {
                 let _ = writeln!(out, "+{}{marker}", shown(b[i]));
             }
         }
-        k += 1;
     }
     out
 }

@@ -1,6 +1,6 @@
-//! Rewriting one crontab line into its wrapper form, keeping everything
-//! cron reads: the time fields and user field as written, the `\%`
-//! escapes, and the text after the first unescaped `%` (the job's input).
+//! Rewriting one crontab line into its wrapper form, keeping all cron
+//! reads: the time and user fields as written, the `\%` escapes, and the
+//! text after the first unescaped `%` (the job's input).
 
 /// The longest command Debian's cron reads (the text after the time
 /// fields and the user field), in bytes; `crontab -n` refuses longer.
@@ -17,7 +17,7 @@ pub(crate) struct Split<'a> {
     pub(crate) input: &'a str,
 }
 
-/// Splits an entry line (one that cron reads as an entry) into its parts.
+/// Splits a line that cron reads as an entry.
 pub(crate) fn split(line: &str, system: bool) -> Split<'_> {
     let blanks = |s: &str| s.len() - s.trim_start_matches([' ', '\t']).len();
     let mut at = blanks(line);
@@ -28,17 +28,15 @@ pub(crate) fn split(line: &str, system: bool) -> Split<'_> {
         at += blanks(&line[at..]);
     }
     let rest = &line[at..];
-    let cut = percent(rest).unwrap_or(rest.len());
+    // The first unescaped `%`, by cron's rule (`\%` is a plain `%`).
+    let cut = (rest.match_indices('%').map(|(i, _)| i))
+        .find(|&i| !rest[..i].ends_with('\\'))
+        .unwrap_or(rest.len());
     Split {
         head: &line[..at],
         command: &rest[..cut],
         input: &rest[cut..],
     }
-}
-
-/// Where the first unescaped `%` is, by cron's rule (`\%` is a plain `%`).
-fn percent(text: &str) -> Option<usize> {
-    (text.match_indices('%').map(|(i, _)| i)).find(|&i| !text[..i].ends_with('\\'))
 }
 
 /// Shell words that cannot start a command hb-write runs: keywords and
@@ -51,9 +49,8 @@ const SHELL_ONLY: &[&str] = &[
 
 /// Reads a raw command (cron's escapes still in) as the shell would, far
 /// enough to tell how it can be wrapped: as it stands after hb-write's
-/// `--`, with the assignments before it (`NAME=value` words: the raw text
-/// up to the returned index, blanks included), or, `None`, only as one
-/// shell argument (shell syntax that hb-write cannot run itself).
+/// `--`, after its `NAME=value` words (the raw text up to the returned
+/// index), or, `None`, only as one shell argument (shell syntax).
 pub(crate) fn form(command: &str) -> Option<usize> {
     let bytes = command.as_bytes();
     let mut words: Vec<(usize, usize)> = Vec::new();
@@ -67,7 +64,14 @@ pub(crate) fn form(command: &str) -> Option<usize> {
             b => {
                 start.get_or_insert(i);
                 match b {
-                    b'\'' | b'"' => i = closing(bytes, i)?,
+                    b'\'' => i += 1 + bytes[i + 1..].iter().position(|&q| q == b'\'')?,
+                    // To the closing quote, past each escaped character.
+                    b'"' => {
+                        i += 1;
+                        while *bytes.get(i)? != b'"' {
+                            i += 1 + usize::from(bytes[i] == b'\\');
+                        }
+                    }
                     b'\\' => i += 1,
                     _ => {}
                 }
@@ -84,21 +88,6 @@ pub(crate) fn form(command: &str) -> Option<usize> {
     // Only variables set, or a shell keyword or builtin first.
     let program = *words.get(assignments)?;
     (!SHELL_ONLY.contains(&word(program))).then_some(program.0)
-}
-
-/// The index of the quote closing the one at `open`.
-fn closing(bytes: &[u8], open: usize) -> Option<usize> {
-    let quote = bytes[open];
-    let mut i = open + 1;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' if quote == b'"' => i += 1,
-            b if b == quote => return Some(i),
-            _ => {}
-        }
-        i += 1;
-    }
-    None
 }
 
 /// Whether a word is a `NAME=value` assignment.
@@ -119,10 +108,9 @@ pub(crate) fn quote(word: &str) -> String {
 }
 
 /// The line in wrapper form, and whether the command became one shell
-/// argument. `call` is hb-write's part (`hb-write JOB INTERVAL --`),
-/// `unescaped` the command as cron hands it to the shell, and `shell` what
-/// runs a command that needs one (`sh`, or `"$SHELL"` when the crontab
-/// sets `SHELL`).
+/// argument. `call` is `hb-write JOB INTERVAL --`, `unescaped` the command
+/// as cron hands it to the shell, and `shell` what runs one that needs it
+/// (`sh`, or `"$SHELL"` when the crontab sets `SHELL`).
 pub(crate) fn rewrite(
     parts: &Split<'_>,
     unescaped: &str,

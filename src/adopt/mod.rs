@@ -1,12 +1,8 @@
-//! `hb-check --adopt`: from unmonitored crontabs to monitored ones. Every
-//! job line that does not call hb-write yet is proposed in wrapper form
-//! (`hb-write NAME INTERVAL -- COMMAND`), with a name from its command and
-//! an interval from its schedule (the largest gap between fires); a dry
-//! run prints the diffs, `--apply` writes them after a backup of each
-//! crontab, and `--undo` puts the backups back.
-//!
-//! `name` derives names, `line` rewrites one line, `plan` a whole
-//! crontab, `diff` shows it, and `apply` reads and writes crontabs.
+//! `hb-check --adopt`: every job line that does not call hb-write yet is
+//! proposed in wrapper form (`hb-write NAME INTERVAL -- COMMAND`), named
+//! from its command ([`name`]), with an interval from its schedule (the
+//! largest gap between fires). A dry run prints the diffs, `--apply` writes
+//! them after a backup of each crontab, and `--undo` puts the backups back.
 
 mod apply;
 mod diff;
@@ -65,8 +61,8 @@ pub struct AdoptArgs {
     pub interval_slack: Option<u64>,
 }
 
-/// The hb-write the adopted lines call: the one beside this program, by
-/// its full path (cron's `PATH` is short), else `hb-write`.
+/// The hb-write beside this program, by its full path (cron's `PATH` is
+/// short), else `hb-write`.
 fn hb_write_program() -> String {
     std::env::current_exe()
         .ok()
@@ -77,7 +73,7 @@ fn hb_write_program() -> String {
 }
 
 /// The crontabs to adopt (`--crontab`, `--discover`), read, or why one
-/// cannot be: its path, the line (0 for the whole file) and the reason.
+/// cannot be: its path, the line (0: the whole file) and the reason.
 fn crontabs(args: &ScheduleArgs) -> Vec<Result<apply::Tab, (PathBuf, usize, String)>> {
     let spool = files::under(&args.cron_root, SPOOL);
     let user_of = |p: &Path| {
@@ -93,9 +89,8 @@ fn crontabs(args: &ScheduleArgs) -> Vec<Result<apply::Tab, (PathBuf, usize, Stri
     let mut all = Vec::new();
     if args.discover {
         let found = files::discover(&args.cron_root);
-        for unread in found.problems {
-            all.push(Err((unread.source.file, 0, unread.message)));
-        }
+        let unread = found.problems.into_iter();
+        all.extend(unread.map(|u| Err((u.source.file, 0, u.message))));
         for tab in found.tabs {
             if !named.iter().any(|t| t.0 == tab.path) {
                 named.push((tab.path, tab.flavour, tab.owner));
@@ -111,9 +106,9 @@ fn crontabs(args: &ScheduleArgs) -> Vec<Result<apply::Tab, (PathBuf, usize, Stri
     all
 }
 
-/// Runs `hb-check --adopt`: prints the notes and diffs to `out`, each
-/// refusal to standard error as one line naming the file and line after
-/// `program` (the caller's name), and returns the exit code.
+/// Runs `hb-check --adopt`: the notes and diffs to `out`, each refusal to
+/// standard error as one line naming the file and line, and the exit code
+/// (3 when anything was refused, else 1 when a dry run found changes).
 pub(crate) fn run(
     args: &AdoptArgs,
     schedule: &ScheduleArgs,
@@ -128,8 +123,7 @@ pub(crate) fn run(
     }
     // A refusal is 3 whatever else happened (merge would rank a pending
     // change above it): a person must look.
-    let mut refused = false;
-    let mut pending = false;
+    let (mut refused, mut pending) = (false, false);
     let refuse = |path: &Path, line: usize, reason: &dyn std::fmt::Display| {
         let at = match line {
             0 => String::new(),
@@ -160,7 +154,7 @@ pub(crate) fn run(
         if !any {
             let _ = writeln!(out, "nothing to undo: no backup of an adoption");
         }
-        return verdict(refused, false);
+        return if refused { Check::Unknown } else { Check::Ok };
     }
     let choice = plan::Choice {
         only: args.only.clone(),
@@ -193,12 +187,6 @@ pub(crate) fn run(
             refused |= refuse(&tab.path, 0, &reason);
         }
     }
-    verdict(refused, pending)
-}
-
-/// The exit code: 3 when anything was refused, else 1 when a dry run found
-/// changes, else 0.
-fn verdict(refused: bool, pending: bool) -> Check {
     match (refused, pending) {
         (true, _) => Check::Unknown,
         (false, true) => Check::Warning,

@@ -17,17 +17,16 @@ use crate::schedule::{parse_zone, Schedule, Source};
 /// The most job lines adopted from one crontab; a longer one is refused.
 pub(crate) const MAX_ENTRIES: usize = 5000;
 
-/// What to adopt and how (`--only`, `--exclude`, `--interval-slack`).
+/// What to adopt and how (`--only`, `--exclude`, `--interval-slack`), the
+/// hb-write the lines call, the zone of the lines that set no `CRON_TZ`
+/// (the system's), and the instant the schedules' gaps are measured from.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Choice {
     pub(crate) only: Vec<String>,
     pub(crate) exclude: Vec<String>,
     pub(crate) slack: u64,
-    /// The hb-write the adopted lines call.
     pub(crate) program: String,
-    /// The zone of the lines that set none (`CRON_TZ`): the system's.
     pub(crate) zone: Tz,
-    /// The instant the schedules' gaps are measured from.
     pub(crate) now: DateTime<Utc>,
 }
 
@@ -42,8 +41,7 @@ pub(crate) struct Adopted {
 
 /// What adoption would do to one crontab: the lines changed, the notes a
 /// person should read (a renamed job, a command run through the shell, a
-/// line left alone) and the lines that cannot be adopted, each with its
-/// line.
+/// line left alone) and the lines refused, by line.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Plan {
     pub(crate) adopted: Vec<Adopted>,
@@ -52,10 +50,10 @@ pub(crate) struct Plan {
 }
 
 /// The names taken on this host (by hb-write lines and by adoption so far)
-/// and where, and the intervals computed per schedule.
+/// and where, and the interval of each schedule.
 #[derive(Debug, Default)]
 pub(crate) struct Host {
-    pub(crate) taken: HashMap<String, Source>,
+    taken: HashMap<String, Source>,
     gaps: HashMap<(String, Tz), Option<u64>>,
 }
 
@@ -63,14 +61,10 @@ impl Host {
     /// Records the jobs a crontab's hb-write lines already report.
     pub(crate) fn note_existing(&mut self, path: &Path, text: &str, flavour: Flavour) {
         for entry in crontab::parse(text, flavour).0 {
-            for job in find_hb_writes(&entry.command)
-                .into_iter()
-                .filter_map(|c| c.job)
-            {
-                self.taken.entry(job.text).or_insert_with(|| Source {
-                    file: path.to_owned(),
-                    line: entry.line,
-                });
+            let jobs = find_hb_writes(&entry.command).into_iter();
+            for job in jobs.filter_map(|c| c.job) {
+                let at = Source::new(path, entry.line);
+                self.taken.entry(job.text).or_insert(at);
             }
         }
     }
@@ -109,29 +103,13 @@ pub(crate) fn interval_word(seconds: u64) -> String {
     }
 }
 
-/// Whether `name` matches a pattern of `*` (any text) and `?` (one
-/// character).
+/// Whether `name` matches a pattern of `*` (any text) and `?` (a character).
 pub(crate) fn matches(pattern: &str, name: &str) -> bool {
-    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
-    // The classic two-pointer walk: linear in practice, no recursion.
-    let (mut pi, mut ni, mut star, mut mark) = (0, 0, None, 0);
-    while ni < n.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
-            pi += 1;
-            ni += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ni;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ni = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
+    // The regex engine runs in time linear in the name, whatever the stars.
+    let regex = regex::escape(pattern)
+        .replace(r"\*", ".*")
+        .replace(r"\?", ".");
+    regex::Regex::new(&format!("(?s)^{regex}$")).is_ok_and(|r| r.is_match(name))
 }
 
 pub(crate) fn plan(
@@ -154,13 +132,13 @@ pub(crate) fn plan(
     for entry in entries {
         let raw = lines[entry.line - 1];
         let left = if entry.when.eq_ignore_ascii_case("@reboot") {
-            "`@reboot` runs once, with no interval to check"
+            Some("`@reboot` runs once, with no interval to check")
         } else if !find_hb_writes(&entry.command).is_empty() || raw.contains("hb-write") {
-            "it already calls hb-write"
+            Some("it already calls hb-write")
         } else {
-            ""
+            None
         };
-        if !left.is_empty() {
+        if let Some(left) = left {
             plan.notes.push((entry.line, format!("left alone: {left}")));
             continue;
         }
@@ -169,9 +147,8 @@ pub(crate) fn plan(
         if !chosen || choice.exclude.iter().any(|p| matches(p, &base)) {
             continue;
         }
-        let zone = (entry.zone.as_deref())
-            .and_then(|z| parse_zone(z).ok())
-            .unwrap_or(choice.zone);
+        let zone =
+            (entry.zone.as_deref()).map_or(choice.zone, |z| parse_zone(z).unwrap_or(choice.zone));
         let interval = match host.interval(&entry.when, zone, choice.now) {
             Ok(gap) => gap.saturating_add(choice.slack).min(INTERVAL_MAX),
             Err(reason) => {
@@ -225,4 +202,17 @@ pub(crate) fn apply_to(text: &str, plan: &Plan) -> String {
         lines[a.line - 1] = &a.text;
     }
     lines.join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_match_stars_and_single_characters() {
+        assert!(matches("a*", "artisan") && matches("cron.*", "cron.hourly"));
+        assert!(matches("b?ck*p", "backup") && matches("*", ""));
+        assert!(!matches("cron.*", "cronXhourly") && !matches("a?", "a"));
+        assert!(matches(&"*".repeat(5000), "x") && !matches(&"*a".repeat(50), "aaa"));
+    }
 }

@@ -1,14 +1,13 @@
-//! Downtime as a cause: cron not running now, cron that was not running,
-//! and the host that was off; each takes the silent jobs of this host
-//! whose runs fell due while it lasted.
+//! Downtime as a cause (cron not running now or before, the host off):
+//! each takes the silent jobs of this host whose runs fell due in it.
 
 use chrono::{DateTime, Utc};
 
 use super::{add, when, Causes, Cron, Facts, Kind};
 use crate::judge::{Judgement, Status};
 
-/// Whether a row is about this host: its own heartbeat, or a job with no
-/// heartbeat (a crontab's or `--expect`'s, judged here).
+/// Whether a row is this host's: its own heartbeat, or a job with none (a
+/// crontab's or `--expect`'s, judged here).
 fn local(j: &Judgement, host: &str) -> bool {
     j.host.as_deref().is_none_or(|h| h == host)
 }
@@ -20,14 +19,14 @@ fn from_crontab(j: &Judgement) -> bool {
         .is_some_and(|e| e.source.starts_with("crontab "))
 }
 
-/// Whether a status says the job did not run: what a stopped cron or a
-/// host that was off can explain (a failed run did run).
+/// Whether the job did not run: what a downtime can explain (a failed run
+/// did run).
 fn silent(status: Status) -> bool {
     matches!(status, Status::Stale | Status::Missing)
 }
 
-/// The grace after a job's due time, in seconds: its schedule's, else
-/// (factor - 1) x its interval.
+/// The grace after a job's due time: its schedule's, else (factor - 1) x
+/// its interval.
 fn grace(j: &Judgement, factor: f64) -> u64 {
     let by_interval = || ((factor - 1.0).max(0.0) * j.interval_seconds.unwrap_or(0) as f64) as u64;
     (j.expected.as_ref())
@@ -67,10 +66,10 @@ pub(super) fn cron_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) 
     add(causes, Kind::CronDown, text, depend).from = Some(since);
 }
 
-/// A downtime of cron or the host from `from` (when known) to `to`, as
-/// the cause of the silent rows (of this host, not yet explained, of a
-/// crontab for cron) whose run fell due in it, while `now` is not past
-/// `to` by more than their interval and grace; with the runs they missed.
+/// A downtime of cron or the host from `from` (when known) to `to`: the
+/// cause of the silent rows (of this host, not yet explained, of a crontab
+/// for cron) whose run fell due in it, until they have been up past their
+/// interval and grace since; with the runs they missed.
 fn downtime(
     jobs: &[Judgement],
     facts: &Facts,
@@ -108,7 +107,7 @@ fn downtime(
     (cause.from, cause.to, cause.missed) = (from, Some(to), missed);
 }
 
-/// `names` of the rows, the first five and `...`.
+/// The rows' names, the first five and `...`.
 fn some_names(jobs: &[Judgement], rows: &[usize]) -> String {
     let mut names: Vec<&str> = rows.iter().map(|&i| jobs[i].job.as_str()).collect();
     names.dedup();
@@ -147,16 +146,12 @@ pub(super) fn cron_was_down(jobs: &[Judgement], facts: &Facts, causes: &mut Caus
     let (Cron::Running(daemon), Some((from, seen_up))) = (&facts.cron, stretch) else {
         return;
     };
-    let to = daemon
-        .since
-        .filter(|&s| s >= from && s <= seen_up)
-        .unwrap_or(seen_up);
+    let to = (daemon.since.filter(|&s| s >= from && s <= seen_up)).unwrap_or(seen_up);
     downtime(jobs, facts, causes, Kind::CronDown, (Some(from), to));
 }
 
 /// The host was down: the silent jobs whose run fell due between the last
-/// sign of life before the boot and the boot, while the host has not been
-/// up past their interval and grace since.
+/// sign of life before the boot and the boot.
 pub(super) fn host_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
     // A boot after the instant judged at (`--now` in the past) says
     // nothing of that instant.
@@ -165,15 +160,8 @@ pub(super) fn host_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) 
     };
     // The last sign of life before the boot: the checker's last run, or a
     // heartbeat of this host.
-    let heartbeats = jobs
-        .iter()
-        .filter(|j| local(j, facts.host))
-        .filter_map(|j| j.timestamp);
-    let down_from = facts
-        .runs
-        .iter()
-        .copied()
-        .chain(heartbeats)
+    let heartbeats = (jobs.iter().filter(|j| local(j, facts.host))).filter_map(|j| j.timestamp);
+    let down_from = (facts.runs.iter().copied().chain(heartbeats))
         .filter(|&t| t < boot)
         .max();
     downtime(jobs, facts, causes, Kind::HostDown, (down_from, boot));

@@ -20,41 +20,39 @@ pub(crate) mod state;
 
 pub(crate) use needs::note_needs;
 
-/// What a run knows of the host and the checker besides the heartbeats.
+/// What a run knows of the host and the checker besides the heartbeats;
+/// `cron_down_since`, `cron_was_down` and `runs` (oldest first) come from
+/// the checker's own record ([`state`]).
 #[derive(Debug, Clone)]
 pub(crate) struct Facts<'a> {
     pub now: DateTime<Utc>,
     pub zone: Tz,
     /// The stale factor: an interval job's grace is (factor - 1) x interval.
     pub factor: f64,
-    /// The checking host: jobs of this host (or of no known host) are the
-    /// ones its boot and its cron explain.
+    /// The checking host: its boot and its cron explain its own jobs (and
+    /// those of no known host).
     pub host: &'a str,
     pub cron: Cron,
-    /// Since when cron has been seen down (the checker's own record).
     pub cron_down_since: Option<DateTime<Utc>>,
-    /// The last stretch cron was seen down, up to the run that saw it
-    /// back (the checker's own record).
+    /// The last stretch cron was seen down, up to the run that saw it back.
     pub cron_was_down: Option<(DateTime<Utc>, DateTime<Utc>)>,
     pub boot: Option<DateTime<Utc>>,
-    /// The checker's earlier runs, oldest first.
     pub runs: &'a [DateTime<Utc>],
-    /// The jobs each job needs, by the job's key (`host/job`, or `job`).
+    /// The jobs each job needs, by [`key`].
     pub needs: &'a HashMap<String, Vec<String>>,
 }
 
-/// What is known of the cron daemon.
+/// What is known of the cron daemon (`Unknown`: not looked at, no crontab
+/// of this host's is judged).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Cron {
-    /// Not looked at: no crontab of this host's is judged.
     Unknown,
     Down,
     Running(CronDaemon),
 }
 
-/// The kinds of cause: no cron daemon runs (so no crontab job does), the
-/// host was off when runs fell due, a job needed is bad, the checker
-/// itself did not run for a while.
+/// The kinds of cause: no cron daemon runs, the host was off when runs fell
+/// due, a job needed is bad, the checker itself did not run for a while.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Kind {
@@ -64,21 +62,18 @@ pub(crate) enum Kind {
     CheckerGap,
 }
 
-/// One cause and the jobs it explains.
+/// One cause, told in one line (`text`), and the rows it explains.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Cause {
     pub kind: Kind,
-    /// The one line that tells it.
     pub text: String,
-    /// The rows it explains (indices into the judged jobs).
     pub jobs: Vec<usize>,
-    /// Cron down: since when; host down, checker gap: the window.
+    /// Cron down: since when; a downtime or checker gap: its window.
     pub from: Option<DateTime<Utc>>,
-    /// Host down, checker gap: the end of the window.
     pub to: Option<DateTime<Utc>>,
     /// Blocked: the row of the bad job at the root of the chain.
     pub by: Option<usize>,
-    /// Host down: the runs that fell due while it was off.
+    /// A downtime: the runs that fell due in it.
     pub missed: u64,
 }
 
@@ -91,8 +86,7 @@ pub(crate) struct Causes {
     pub of_job: Vec<Option<usize>>,
     /// For each blocked row: the row of the job it needs that is bad.
     pub blocked_by: Vec<Option<usize>>,
-    /// Whether a cron daemon runs (when looked at) and when the host
-    /// booted, for the gauges.
+    /// Whether a cron daemon runs (when looked at), for the gauges.
     pub cron_runs: Option<bool>,
     pub boot: Option<DateTime<Utc>>,
 }
@@ -109,8 +103,7 @@ impl Causes {
 /// below a heartbeat's size limit.
 pub(crate) const MAX_NEEDS: usize = 32;
 
-/// The `--needs` name of a job given to hb-write: a job name by the record's
-/// rule.
+/// The `--needs` name of a job given to hb-write: a job name.
 pub(crate) fn parse_need(text: &str) -> Result<String, crate::Error> {
     crate::record::validate_job(text).map(|()| text.to_owned())
 }

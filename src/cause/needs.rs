@@ -58,8 +58,7 @@ pub(super) fn blocked(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
         };
         // Up the chain to its root; a chain that goes round (a lint
         // error) blocks nothing.
-        let mut chain = vec![i, parent];
-        let mut root = parent;
+        let (mut chain, mut root) = (vec![i, parent], parent);
         while let Some(up) = bad_parent(root) {
             if chain.contains(&up) {
                 continue 'rows;

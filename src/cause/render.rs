@@ -1,6 +1,5 @@
-//! Causes as people and programs read them: text lines with the jobs under
-//! each cause, the JSON `cause` of a job and the run's `causes`, and the
-//! host's gauges for Prometheus.
+//! Causes as people and programs read them: text, JSON, and the host's
+//! gauges for Prometheus.
 
 use std::io::{self, Write};
 
@@ -28,10 +27,9 @@ fn tag(cause: &Cause, jobs: &[Judgement], blocked_by: Option<usize>) -> String {
     }
 }
 
-/// Writes the causes, each once with the jobs it explains under it
-/// (indented, each with its tag after its status: `backup stale (cron
-/// down): age 1d, ...`), then the other rows as hb-check lists them (all
-/// of them with `all`).
+/// Writes each cause once with the jobs it explains indented under it
+/// (`backup stale (cron down): age 1d, ...`), then the other rows as
+/// hb-check lists them.
 pub(crate) fn write_text(
     out: &mut Vec<u8>,
     jobs: &[Judgement],
@@ -62,58 +60,41 @@ pub(crate) fn write_text(
     write_lines(out, &rest, fleet, all)
 }
 
-/// The `cause` of row `row` in JSON, when a cause explains it:
-/// `{"kind": "cron-down", "since": ...}`, `{"kind": "host-down", "from":
-/// ..., "to": ...}` or `{"kind": "blocked", "by": "nfs-mount"}`.
-pub(crate) fn job_cause(jobs: &[Judgement], causes: &Causes, row: usize) -> Option<Value> {
-    let cause = &causes.list[causes.of_job.get(row).copied().flatten()?];
-    Some(match cause.kind {
-        Kind::CronDown => json!({"kind": cause.kind, "since": cause.from.map(Stamp)}),
-        Kind::HostDown | Kind::CheckerGap => json!({
-            "kind": cause.kind,
-            "from": cause.from.map(Stamp),
-            "to": cause.to.map(Stamp),
-        }),
-        Kind::Blocked => {
-            let by = causes.blocked_by[row].map(|p| jobs[p].job.clone());
-            json!({"kind": cause.kind, "by": by})
-        }
-    })
-}
-
-/// The run's `causes` in JSON: each with its `kind`, its `text`, the
-/// `jobs` it explains (`host/job` where the host is known) and what its
-/// kind knows (since, from, to, missed runs, the job needed).
-pub(crate) fn causes_json(jobs: &[Judgement], causes: &Causes) -> Vec<Value> {
-    let name = |row: usize| key(jobs[row].host.as_deref(), &jobs[row].job);
-    (causes.list.iter())
-        .map(|c| {
-            let cron = c.kind == Kind::CronDown;
-            let names: Vec<String> = c.jobs.iter().map(|&r| name(r)).collect();
-            let missed = (c.kind == Kind::HostDown).then_some(c.missed);
-            let fields = [
-                ("kind", json!(c.kind)),
-                ("text", json!(c.text)),
-                ("jobs", json!(names)),
-                ("since", json!(c.from.filter(|_| cron).map(Stamp))),
-                ("from", json!(c.from.filter(|_| !cron).map(Stamp))),
-                ("to", json!(c.to.map(Stamp))),
-                ("missed_runs", json!(missed)),
-                ("by", json!(c.by.map(name))),
-            ];
-            let set = fields.into_iter().filter(|(_, v)| !v.is_null());
-            Value::Object(set.map(|(k, v)| (k.to_owned(), v)).collect())
-        })
-        .collect()
-}
-
-/// The fields hb-check's JSON document takes from the causes.
+/// The fields hb-check's JSON document takes from the causes: the run's
+/// `causes`, each with its `kind`, `text`, the `jobs` it explains
+/// (`host/job` where the host is known) and what its kind knows; and each
+/// row's `cause` (`{"kind": "blocked", "by": "nfs-mount"}`).
 pub(crate) fn json_fields(jobs: &[Judgement], causes: &Causes) -> CauseFields {
+    let name = |row: usize| key(jobs[row].host.as_deref(), &jobs[row].job);
+    let list = (causes.list.iter()).map(|c| {
+        let cron = c.kind == Kind::CronDown;
+        let names: Vec<String> = c.jobs.iter().map(|&r| name(r)).collect();
+        let missed = (c.kind == Kind::HostDown).then_some(c.missed);
+        let fields = [
+            ("kind", json!(c.kind)),
+            ("text", json!(c.text)),
+            ("jobs", json!(names)),
+            ("since", json!(c.from.filter(|_| cron).map(Stamp))),
+            ("from", json!(c.from.filter(|_| !cron).map(Stamp))),
+            ("to", json!(c.to.map(Stamp))),
+            ("missed_runs", json!(missed)),
+            ("by", json!(c.by.map(name))),
+        ];
+        let set = fields.into_iter().filter(|(_, v)| !v.is_null());
+        Value::Object(set.map(|(k, v)| (k.to_owned(), v)).collect())
+    });
+    let of_job = (causes.of_job.iter().zip(&causes.blocked_by)).map(|(of, by)| {
+        let cause = &causes.list[(*of)?];
+        let (kind, from, to) = (cause.kind, cause.from.map(Stamp), cause.to.map(Stamp));
+        Some(match kind {
+            Kind::CronDown => json!({"kind": kind, "since": from}),
+            Kind::HostDown | Kind::CheckerGap => json!({"kind": kind, "from": from, "to": to}),
+            Kind::Blocked => json!({"kind": kind, "by": by.map(|p| &jobs[p].job)}),
+        })
+    });
     CauseFields {
-        causes: causes_json(jobs, causes),
-        of_job: (0..jobs.len())
-            .map(|row| job_cause(jobs, causes, row))
-            .collect(),
+        causes: list.collect(),
+        of_job: of_job.collect(),
     }
 }
 

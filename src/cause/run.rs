@@ -1,6 +1,5 @@
-//! What a check run does about causes once its jobs are judged: gather the
-//! facts (cron, boot time, its own last runs), group the rows, and keep
-//! its record of runs beside the run lock.
+//! What a run does about causes once its jobs are judged: gather the facts
+//! (cron, boot time, its own last runs), group the rows, keep its record.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -17,28 +16,25 @@ use crate::store;
 /// change engine weighs: a job name holds no space, so no job has it.
 pub(crate) const CRON_KEY: &str = "cron daemon";
 
-/// What a check run knows that the causes are drawn from.
+/// What a check run knows that the causes are drawn from (a judged run's
+/// fields, see `survey::Judged`).
 pub(crate) struct Run<'a> {
-    /// When the host booted (`--boot-time`, else the kernel's).
     pub booted: Option<DateTime<Utc>>,
-    /// The rows as judged, worst first.
     pub jobs: &'a [Judgement],
     pub policy: &'a Policy,
-    /// What each job needs, by its key.
     pub needs: &'a HashMap<String, Vec<String>>,
     /// Whether the jobs come from this host's own crontabs.
     pub live_crontabs: bool,
     pub host: &'a str,
-    /// Whether the instant judged at was given (`--now`): a judgement as
-    /// of another time is not one of the checker's runs, so its record is
-    /// neither read nor kept.
+    /// Judged as of a given instant (`--now`): not one of the checker's
+    /// runs, so its record is neither read nor kept.
     pub forensic: bool,
 }
 
 /// Groups the rows of `run` by cause, as of its policy's instant, and
-/// records this run (and whether cron ran) in the state beside the lock
-/// `lock_path`. A state that cannot be read counts as none; one that
-/// cannot be written is told in the error, beside the grouping.
+/// records this run (and whether cron ran) beside the lock `lock_path`. A
+/// record that cannot be read counts as none; one that cannot be written
+/// is the error beside the grouping.
 pub(crate) fn assess(run: &Run, lock_path: &Path) -> (Causes, Result<(), crate::Error>) {
     if run.forensic {
         return (alone(run), Ok(()));
@@ -82,14 +78,14 @@ fn with_record(run: &Run, before: &Runs) -> Causes {
     explain(run.jobs, &facts)
 }
 
-/// The (job, status) pairs the causes add to a run's for the change
-/// engine: cron itself, `stale` while it does not run and `ok` while it
-/// does, so that `--changes-only` tells cron stopping and coming back.
-pub(crate) fn pairs(causes: &Causes) -> Vec<(String, Status)> {
+/// The (job, status) pair the causes add to a run's for the change engine:
+/// cron itself, `stale` while it does not run and `ok` while it does, so
+/// that `--changes-only` tells cron stopping and coming back.
+pub(crate) fn pairs(causes: &Causes) -> Option<(String, Status)> {
     let status = |runs| if runs { Status::Ok } else { Status::Stale };
-    (causes.cron_runs.iter())
-        .map(|&runs| (CRON_KEY.to_owned(), status(runs)))
-        .collect()
+    causes
+        .cron_runs
+        .map(|runs| (CRON_KEY.to_owned(), status(runs)))
 }
 
 /// Whether the run has news that no job's status carries: a gap of the

@@ -1,7 +1,7 @@
-//! hb-check's own record of its last runs: one small JSON file beside the
-//! run lock (`<lock>.runs`), read and replaced through `store` while the
-//! lock is held. It gives the checker's period (for its gaps), the last
-//! sign of life before a boot, and since when cron has been seen down.
+//! hb-check's own record of its last runs: a small JSON file beside the run
+//! lock (`<lock>.runs`), replaced while the lock is held. It gives the
+//! checker's period, the last sign of life before a boot, and since when
+//! cron has been seen down.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -2,11 +2,9 @@
 //! differ only by a number counting up one at a time (same text before and
 //! after it, same width) are one range, shown by its first and last name.
 
-use std::cmp::Ordering;
-
 /// How many items (a range or a single name) a list shows before it counts
 /// the hosts of the rest: `web01..web40, db1, ... and 12 more hosts`.
-pub(crate) const ITEMS_MAX: usize = 8;
+const ITEMS_MAX: usize = 8;
 
 /// A host name cut around its last run of digits, for natural order and
 /// for ranges. A name without digits has no number.
@@ -20,18 +18,9 @@ struct Parts<'a> {
 
 fn parts(name: &str) -> Parts<'_> {
     let bytes = name.as_bytes();
-    let Some(end) = bytes.iter().rposition(u8::is_ascii_digit).map(|i| i + 1) else {
-        return Parts {
-            name,
-            head: name,
-            number: None,
-            tail: "",
-        };
-    };
-    let start = bytes[..end]
-        .iter()
-        .rposition(|b| !b.is_ascii_digit())
-        .map_or(0, |i| i + 1);
+    // Without a digit, the number is empty: no number, all head.
+    let end = (bytes.iter().rposition(u8::is_ascii_digit)).map_or(name.len(), |i| i + 1);
+    let start = (bytes[..end].iter().rposition(|b| !b.is_ascii_digit())).map_or(0, |i| i + 1);
     // A number too long for u128 is compared as text: no range.
     let number = name[start..end].parse().ok().map(|n| (n, end - start));
     Parts {
@@ -40,12 +29,6 @@ fn parts(name: &str) -> Parts<'_> {
         number,
         tail: &name[end..],
     }
-}
-
-/// Natural order: `web2` before `web10`.
-fn natural(a: &Parts<'_>, b: &Parts<'_>) -> Ordering {
-    let value = |p: &Parts<'_>| p.number.map_or(u128::MAX, |n| n.0);
-    (a.head, a.tail, value(a), a.name).cmp(&(b.head, b.tail, value(b), b.name))
 }
 
 /// Whether `next` follows `last` in a range: the same text around a
@@ -65,41 +48,31 @@ fn follows(last: &Parts<'_>, next: &Parts<'_>) -> bool {
     }
 }
 
-/// `hosts` in natural order, each once.
-pub(crate) fn sorted<'a>(hosts: &[&'a str]) -> Vec<&'a str> {
-    let mut all: Vec<Parts<'a>> = hosts.iter().map(|h| parts(h)).collect();
-    all.sort_by(natural);
+/// `hosts` in natural order (`web2` before `web10`), each once.
+pub(crate) fn sorted<'a>(hosts: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut all: Vec<Parts<'a>> = hosts.into_iter().map(parts).collect();
+    let key = |p: &Parts<'a>| (p.head, p.tail, p.number.map_or(u128::MAX, |n| n.0), p.name);
+    all.sort_by(|a, b| key(a).cmp(&key(b)));
     all.dedup_by(|a, b| a.name == b.name);
     all.into_iter().map(|p| p.name).collect()
 }
 
-/// The items of the list in natural order, each with how many hosts it
-/// stands for: a range of three or more names as `first..last`, any other
-/// name alone. Duplicates count once.
-fn items(hosts: &[&str]) -> Vec<(String, usize)> {
+/// The items of the list, each with how many hosts it stands for: a range
+/// of three or more names as `first..last`, any other name alone.
+fn items<'a>(hosts: impl IntoIterator<Item = &'a str>) -> Vec<(String, usize)> {
     let sorted: Vec<Parts<'_>> = sorted(hosts).into_iter().map(parts).collect();
-    let mut items = Vec::new();
-    let mut i = 0;
-    while i < sorted.len() {
-        let mut j = i;
-        while j + 1 < sorted.len() && follows(&sorted[j], &sorted[j + 1]) {
-            j += 1;
-        }
-        if j - i >= 2 {
-            items.push((format!("{}..{}", sorted[i].name, sorted[j].name), j - i + 1));
-        } else {
-            items.extend(sorted[i..=j].iter().map(|p| (p.name.to_owned(), 1)));
-        }
-        i = j + 1;
-    }
-    items
+    let runs = sorted.chunk_by(|a, b| follows(a, b));
+    (runs.flat_map(|run| match run {
+        [first, _, .., last] => vec![(format!("{}..{}", first.name, last.name), run.len())],
+        _ => run.iter().map(|p| (p.name.to_owned(), 1)).collect(),
+    }))
+    .collect()
 }
 
 /// The compact list of `hosts`, at most [`ITEMS_MAX`] items, the hosts
 /// of the rest counted: `web01..web40, db1 and 3 more hosts`. Unescaped.
 pub(crate) fn compact<S: AsRef<str>>(hosts: &[S]) -> String {
-    let hosts: Vec<&str> = hosts.iter().map(AsRef::as_ref).collect();
-    let items = items(&hosts);
+    let items = items(hosts.iter().map(AsRef::as_ref));
     let shown = items.len().min(ITEMS_MAX);
     let names: Vec<&str> = items[..shown].iter().map(|(n, _)| n.as_str()).collect();
     match items[shown..].iter().map(|(_, count)| count).sum::<usize>() {

@@ -1,6 +1,5 @@
 //! Running systemd's command-line tools, bounded: a deadline, a cap on
-//! what they print, no input, and their whole process group killed when
-//! either is passed. A failure is one line naming what went wrong.
+//! what they print, no input, their process group killed past either.
 
 use std::process::Command;
 use std::time::Duration;
@@ -10,9 +9,9 @@ use crate::process::{self, Failure, Limits};
 
 /// A command for the systemd tool `program` with `args`, under `TZ=UTC`
 /// (the instants it prints for people are then in UTC) and `LC_ALL=C`,
-/// without pager or colours; [`run`] runs it. Of this process's
-/// environment only `PATH` passes: no secret (a tracker token) reaches a
-/// tool, which may run as another user.
+/// without pager or colours. Of this process's environment only `PATH`
+/// passes: no secret (a tracker token) reaches a tool, which may run as
+/// another user.
 pub(crate) fn tool<S: AsRef<std::ffi::OsStr>>(program: &str, args: &[S]) -> Command {
     let path = std::env::var_os("PATH").map(|path| ("PATH", path));
     let mut command = Command::new(program);
@@ -22,8 +21,7 @@ pub(crate) fn tool<S: AsRef<std::ffi::OsStr>>(program: &str, args: &[S]) -> Comm
     command
 }
 
-/// The bounds of a tool that prints up to `max_bytes` within `timeout`:
-/// its output closed past the cap, and read no longer than the deadline.
+/// The bounds of a tool that prints up to `max_bytes` within `timeout`.
 pub(crate) const fn limits(timeout: Duration, max_bytes: usize) -> Limits {
     Limits {
         timeout,
@@ -34,9 +32,8 @@ pub(crate) const fn limits(timeout: Duration, max_bytes: usize) -> Limits {
 }
 
 /// Runs `command` and returns its standard output; an exit status other
-/// than 0, a deadline passed or output past the cap is an error: one line,
-/// with the first line the tool wrote to standard error when it failed.
-/// The error is an [`Error::Systemd`] of `manager` (in words).
+/// than 0, a deadline passed or output past the cap is an [`Error::Systemd`]
+/// of `manager` (in words), with the first line the tool wrote to stderr.
 pub(crate) fn run(mut command: Command, limits: Limits, manager: &str) -> Result<String, Error> {
     let program = command.get_program().to_string_lossy().into_owned();
     let (seconds, max) = (limits.timeout.as_secs_f64(), limits.max_bytes);

@@ -1,9 +1,7 @@
-//! The systemd managers whose timers are read (the system's, and the
-//! running users'), how `systemctl` and `journalctl` reach each, and the
-//! bounds of those calls.
+//! The systemd managers whose timers are read (the system's, the running
+//! users'), and how `systemctl` and `journalctl` reach each.
 
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
@@ -63,8 +61,8 @@ impl Manager {
         command::run(systemctl, SHOW, &self.describe())
     }
 
-    /// The last lines a failed service left in the journal during its last
-    /// run (since `since`, when known), when they can be read.
+    /// The last lines a failed service left in the journal since `since`
+    /// (its last run's start), when they can be read.
     pub(crate) fn journal(&self, service: &str, since: Option<DateTime<Utc>>) -> Option<String> {
         let mut args = match self {
             Manager::System => vec![format!("--unit={service}")],
@@ -80,8 +78,7 @@ impl Manager {
             "--quiet".into(),
         ]);
         let out = command::run(command::tool("journalctl", &args), SMALL, &self.describe()).ok()?;
-        let kept: Vec<String> = out
-            .lines()
+        let kept: Vec<String> = (out.lines())
             .filter(|l| !l.trim().is_empty())
             .map(|l| l.chars().take(JOURNAL_LINE_CHARS).collect())
             .collect();
@@ -90,13 +87,13 @@ impl Manager {
     }
 }
 
-fn runtime_dir(uid: u32) -> PathBuf {
-    PathBuf::from(format!("/run/user/{uid}"))
+fn runtime_dir(uid: u32) -> String {
+    format!("/run/user/{uid}")
 }
 
-/// The user managers running now (`user@UID.service` active) that this
-/// process may ask (root: every one; a user: their own), each with its
-/// login name and group (the owner of its runtime directory).
+/// The running user managers this process may ask (root: every one; a
+/// user: their own), each with its login name and group (its runtime
+/// directory's).
 pub(crate) fn users() -> Result<Vec<Manager>, Error> {
     let show = ["show", "-p", "Id,ActiveState", "user@*.service"];
     let out = command::run(command::tool("systemctl", &show), SHOW, "the user managers")?;
@@ -110,7 +107,7 @@ pub(crate) fn users() -> Result<Vec<Manager>, Error> {
                 .strip_prefix("user@")?
                 .strip_suffix(".service")?;
             let uid: u32 = id.parse().ok()?;
-            let (owner, gid) = crate::store::dir_owner(&runtime_dir(uid))?;
+            let (owner, gid) = crate::store::dir_owner(runtime_dir(uid).as_ref())?;
             (owner == uid && (me == 0 || me == uid)).then_some(())?;
             Some(Manager::User(uid, gid, crate::store::user_name(uid)?))
         })
@@ -118,8 +115,7 @@ pub(crate) fn users() -> Result<Vec<Manager>, Error> {
 }
 
 /// The first trigger of the calendar `spec` after `base` and the gap to the
-/// one after it, by `systemd-analyze calendar`, run in the host's zone (a
-/// schedule without a zone is the host's, as the timer's is).
+/// next, by `systemd-analyze calendar` in the host's zone (the timer's).
 pub(crate) fn calendar_after(
     spec: &str,
     base: DateTime<Utc>,

@@ -1,11 +1,8 @@
-//! systemd timers as jobs: with `--systemd` (or `--discover`) every timer
-//! of the system manager, and with `--user-timers` of each running user
-//! manager, is read with `systemctl show` (see [`read`]) and judged by the
-//! one judge ([`crate::judge::timer`]) as a job named `timer:NAME`.
-//!
+//! systemd timers as jobs: every timer of the system manager (and with
+//! `--user-timers` of each running user manager) is read with `systemctl
+//! show` and judged by [`crate::judge::timer`] as a job named `timer:NAME`.
 //! `systemctl` rather than D-Bus: it is there wherever systemd is, speaks
-//! for the user managers too (`--user --machine=USER@.host`), and needs no
-//! D-Bus crate; every call is bounded ([`command`]).
+//! for the user managers too, and needs no D-Bus crate.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -22,7 +19,6 @@ mod props;
 mod read;
 
 use manager::Manager;
-use read::Budget;
 
 /// The options that bring systemd's timers in.
 #[derive(Debug, Clone, Args)]
@@ -42,7 +38,7 @@ pub(crate) struct TimerArgs {
     /// A timer's service that runs longer than this is stale (hung).
     /// [default: the shortest of its RuntimeMaxSec= and factor x the time
     /// between its triggers]
-    #[arg(long, value_name = "DURATION", env = "HB_MAX_RUNTIME", value_parser = parse_max_runtime)]
+    #[arg(long, value_name = "DURATION", env = "HB_MAX_RUNTIME", value_parser = |t: &str| crate::record::WAIT.at_least(1).parse(t))]
     pub max_runtime: Option<u64>,
 }
 
@@ -55,13 +51,9 @@ pub(crate) fn check_timer_name(name: &str) -> Result<(), crate::Error> {
         .ok_or_else(|| crate::Error::invalid("timer", name, rule))
 }
 
-fn parse_max_runtime(text: &str) -> Result<u64, crate::Error> {
-    crate::record::WAIT.at_least(1).parse(text)
-}
-
 /// What reading the timers gave: each judged timer with the heartbeat
-/// jobs its service writes; for `--verbose`, why the timers were not read
-/// or which were not judged; why a manager's timers could not be read.
+/// jobs its service writes; a note for `--verbose` (why the timers were not
+/// read, or which were not judged); each manager that could not be read.
 #[derive(Debug, Default)]
 pub(crate) struct Read {
     pub rows: Vec<(Judgement, Vec<String>)>,
@@ -69,14 +61,12 @@ pub(crate) struct Read {
     pub errors: Vec<crate::Error>,
 }
 
-/// The directory that exists while systemd is the init system
-/// (`sd_booted(3)`).
+/// It exists while systemd is the init system (`sd_booted(3)`).
 const BOOTED: &str = "/run/systemd/system";
 
 /// Reads and judges the timers `args` ask for: `--discover` implies
 /// `--systemd` where systemd runs, unless `--cron-root` names another root
-/// (a chroot's or a container's crontabs, whose timers are not this
-/// systemd's).
+/// (a chroot's or a container's, whose timers are not this systemd's).
 pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) -> Read {
     let not_read = |why: String| Read {
         note: Some(format!("systemd timers were not read: {why}")),
@@ -94,9 +84,13 @@ pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) 
         return not_read(format!("systemd is not running here ({BOOTED} is missing)"));
     }
     let mut read = Read::default();
-    let mut budget = Budget {
-        calls: 64,
-        until: Instant::now() + Duration::from_secs(20),
+    // The extra calls (journal, calendar) of one read: 64, none started
+    // after 20 s.
+    let (mut calls, until) = (64_usize, Instant::now() + Duration::from_secs(20));
+    let mut budget = || {
+        let ok = calls > 0 && Instant::now() < until;
+        calls -= usize::from(ok);
+        ok
     };
     let mut managers = vec![Manager::System];
     if args.user_timers {
@@ -112,8 +106,7 @@ pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) 
             Ok(timers) => {
                 for t in timers {
                     if let Some(why) = timer::not_judged(&t) {
-                        let user = t.job.split_once('/').map(|(user, _)| user);
-                        let unit = crate::record::user_job(user, &t.unit);
+                        let unit = crate::record::user_job(manager.user(), &t.unit);
                         skipped.push(format!("{unit} ({why})"));
                     } else {
                         let judged = timer::judge(&t, policy, args.max_runtime);

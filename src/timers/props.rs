@@ -1,8 +1,6 @@
 //! Reading what `systemctl show` prints: blocks of `Key=Value` lines, one
-//! per unit, with systemd's time spans (`1h 30min`), timestamps (`@UNIX`
-//! with `--timestamp=unix`, else `Sun 2026-12-06 04:31:10 UTC` under
-//! `TZ=UTC`) and timer lists (`{ OnCalendar=... ; next_elapse=... }`).
-//! Pure; anything it does not recognise reads as absent, never as a panic.
+//! per unit, with systemd's time spans, timestamps and timer lists. Pure;
+//! anything it does not recognise reads as absent, never as a panic.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
@@ -12,7 +10,6 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 pub(crate) struct Props(Vec<(String, String)>);
 
 impl Props {
-    /// The first value of `key`, if printed.
     pub(crate) fn get<'a>(&'a self, key: &'a str) -> Option<&'a str> {
         self.all(key).next()
     }
@@ -30,8 +27,8 @@ impl Props {
     }
 }
 
-/// Splits `systemctl show` output into one [`Props`] per unit (blocks are
-/// separated by an empty line); lines without `=` are skipped.
+/// Splits `systemctl show` output into one [`Props`] per unit (blocks
+/// end at an empty line); lines without `=` are skipped.
 pub(crate) fn blocks(text: &str) -> Vec<Props> {
     let mut all = vec![Props::default()];
     for line in text.lines() {
@@ -87,16 +84,14 @@ pub(crate) fn timespan_us(text: &str) -> Option<u64> {
     (total.is_finite() && total < 1.8e19).then(|| total.round() as u64)
 }
 
-/// A span in whole seconds, rounded up (an accuracy of 500 ms still
-/// delays a trigger).
+/// A span in whole seconds, rounded up (500 ms still delays a trigger).
 pub(crate) fn timespan_seconds(text: &str) -> Option<u64> {
     timespan_us(text).map(|us| us.div_ceil(1_000_000))
 }
 
 /// A timestamp as `systemctl show --timestamp=unix` prints it (`@SECONDS`),
-/// or as it prints the `*USec` instants under `TZ=UTC`
-/// (`Sun 2026-12-06 04:31:10 UTC`); `None` when empty, `n/a` or anything
-/// else.
+/// or its `*USec` instants under `TZ=UTC` (`Sun 2026-12-06 04:31:10 UTC`);
+/// `None` for anything else (empty, `n/a`).
 pub(crate) fn timestamp(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
     if let Some(unix) = text.strip_prefix('@') {
@@ -111,9 +106,8 @@ pub(crate) fn timestamp(text: &str) -> Option<DateTime<Utc>> {
 
 /// One entry of `TimersCalendar=` or `TimersMonotonic=`
 /// (`{ OnCalendar=*-*-* 06,18:00:00 ; next_elapse=@1796536800 }`): the
-/// setting as systemd writes it back (`OnUnitActiveUSec=5s`), and its next
-/// elapse as printed (`@UNIX` for a calendar, a monotonic span for the
-/// others, `(null)` when there is none).
+/// setting (`OnUnitActiveUSec=5s`) and its next elapse as printed (`@UNIX`
+/// for a calendar, a monotonic span for the others, or `(null)`).
 pub(crate) fn trigger(text: &str) -> Option<(&str, &str)> {
     let inner = text.trim().strip_prefix('{')?.strip_suffix('}')?.trim();
     let (setting, next) = inner.rsplit_once(" ; ")?;
@@ -130,8 +124,8 @@ pub(crate) fn exec_argvs(text: &str) -> Vec<&str> {
 }
 
 /// The elapses `systemd-analyze calendar` prints, in order: the
-/// `(in UTC):` lines where the host's zone is not UTC, else the
-/// `Next elapse:` and `Iter. #N:` lines (in UTC then).
+/// `(in UTC):` lines, else (the host's zone is UTC) the `Next elapse:` and
+/// `Iter. #N:` lines.
 pub(crate) fn calendar_elapses(text: &str) -> Vec<DateTime<Utc>> {
     let elapses = |wanted: fn(&str) -> bool| -> Vec<_> {
         (text.lines())

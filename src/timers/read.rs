@@ -1,10 +1,7 @@
 //! Reading the timers of one systemd manager, and their services, with
-//! `systemctl show`; the next trigger of a stopped calendar timer with
-//! `systemd-analyze calendar`; a failed service's last lines with
-//! `journalctl`. Every call bounded (see [`command`]).
+//! `systemctl show`, each call bounded (see [`command`]).
 
 use std::collections::BTreeSet;
-use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
@@ -22,34 +19,17 @@ const SERVICE_PROPS: &str = "Id,ActiveState,Result,ExecMainCode,ExecMainStatus,\
 ExecMainStartTimestamp,ExecMainExitTimestamp,RuntimeMaxUSec,ExecStart";
 
 /// The most timers of one manager judged; more is a broken manager.
-pub(crate) const TIMERS_MAX: usize = 10_000;
+const TIMERS_MAX: usize = 10_000;
 
 /// Units asked about per `systemctl show` call.
 const UNITS_PER_CALL: usize = 256;
 
-/// The extra calls (journal, calendar) of one read, bounded in number
-/// (`calls` left) and by a deadline for all of them (none starts after
-/// `until`).
-#[derive(Debug)]
-pub(crate) struct Budget {
-    pub calls: usize,
-    pub until: Instant,
-}
-
-impl Budget {
-    /// Whether a call may start, counting it.
-    fn take(&mut self) -> bool {
-        let ok = self.calls > 0 && Instant::now() < self.until;
-        self.calls -= usize::from(ok);
-        ok
-    }
-}
-
 /// Every loaded timer of `manager` with its service, as of `now`; the
-/// timers whose names are not unit names are counted in `odd`.
+/// timers whose names are not unit names are counted in `odd`. `budget`
+/// says whether an extra call (journal, calendar) may start, counting it.
 pub(crate) fn timers(
     manager: &Manager,
-    budget: &mut Budget,
+    budget: &mut dyn FnMut() -> bool,
     odd: &mut usize,
 ) -> Result<Vec<Timer>, Error> {
     // The loaded timers (transient ones too), then those with a unit file
@@ -61,14 +41,13 @@ pub(crate) fn timers(
         return Err(failed(&manager.describe(), reason.to_owned(), None));
     }
     let files = manager.systemctl(&["list-unit-files", "--type=timer", "--no-legend"])?;
-    let unloaded: BTreeSet<&str> = files
-        .lines()
+    let unloaded: BTreeSet<&str> = (files.lines())
         .filter_map(|line| line.split_whitespace().next())
         .filter(|name| is_unit_name(name, ".timer") && !name.ends_with("@.timer"))
         .filter(|name| !all.iter().any(|p| p.text("Id") == *name))
         .collect();
-    if all.len() + unloaded.len() > TIMERS_MAX {
-        let count = all.len() + unloaded.len();
+    let count = all.len() + unloaded.len();
+    if count > TIMERS_MAX {
         let reason = format!("it lists {count} timers, more than the {TIMERS_MAX} judged");
         return Err(failed(&manager.describe(), reason, None));
     }
@@ -90,8 +69,7 @@ pub(crate) fn timers(
         .collect())
 }
 
-/// `systemctl show` of the properties `props` of each unit of `names`, in
-/// batches.
+/// `systemctl show` of the properties `props` of each of `names`.
 fn show_each(manager: &Manager, props: &str, names: BTreeSet<&str>) -> Result<Vec<Props>, Error> {
     let names: Vec<&str> = names.into_iter().collect();
     let mut all = Vec::new();
@@ -110,7 +88,7 @@ fn timer(
     service: Option<&Props>,
     now: DateTime<Utc>,
     mono_now: Option<u64>,
-    budget: &mut Budget,
+    budget: &mut dyn FnMut() -> bool,
 ) -> Timer {
     let unit = t.text("Id").to_owned();
     let stem = unit.strip_suffix(".timer").unwrap_or(&unit).to_owned();
@@ -150,7 +128,7 @@ fn timer(
         next_fire = last_trigger.and_then(|last| {
             let by_span = period.map(|p| plus(last, p));
             let by_calendar = calendars()
-                .filter_map(|(spec, _)| budget.take().then(|| calendar_after(spec, last)).flatten())
+                .filter_map(|(spec, _)| budget().then(|| calendar_after(spec, last)).flatten())
                 .map(|(next, gap)| {
                     period = period.map_or(gap, |p| Some(gap.map_or(p, |g| p.min(g))));
                     next
@@ -167,7 +145,7 @@ fn timer(
     }
     let run = service.map(run_of).unwrap_or_default();
     let failed = !run.running && !run.result.is_empty() && run.result != "success";
-    let journal = (failed && budget.take())
+    let journal = (failed && budget())
         .then(|| manager.journal(t.text("Unit"), run.started))
         .flatten();
     let execs = service.map(|s| s.all("ExecStart")).into_iter().flatten();
@@ -204,8 +182,10 @@ fn run_of(s: &Props) -> Run {
     let exited = matches!((started, ended), (Some(s), Some(e)) if e >= s);
     let running = matches!(state, "activating" | "deactivating" | "reloading")
         || (state == "active" && !exited);
-    let status: Option<i32> = s.text("ExecMainStatus").parse().ok();
-    let exit = match (s.text("ExecMainCode"), status) {
+    let exit = match (
+        s.text("ExecMainCode"),
+        s.text("ExecMainStatus").parse().ok(),
+    ) {
         ("1", Some(code)) => Some(Exit::Status(code)),
         ("2" | "3", Some(signal)) => Some(Exit::Signal(signal)),
         _ => None,
@@ -232,8 +212,7 @@ pub(crate) fn is_unit_name(name: &str, suffix: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b":_.\\@-".contains(&b))
 }
 
-/// The monotonic clock now, in microseconds, as systemd counts its
-/// monotonic timers.
+/// The monotonic clock now, in microseconds, as systemd counts.
 fn monotonic_now_us() -> Option<u64> {
     let mut now = libc::timespec {
         tv_sec: 0,
@@ -243,8 +222,10 @@ fn monotonic_now_us() -> Option<u64> {
     // for the call.
     let code = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &raw mut now) };
     (code == 0).then_some(())?;
-    let secs = u64::try_from(now.tv_sec).ok()?;
-    let nanos = u64::try_from(now.tv_nsec).ok()?;
+    let (secs, nanos) = (
+        u64::try_from(now.tv_sec).ok()?,
+        u64::try_from(now.tv_nsec).ok()?,
+    );
     secs.checked_mul(1_000_000)?.checked_add(nanos / 1000)
 }
 
