@@ -11,8 +11,7 @@ pub(crate) mod wait;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-pub(crate) use ureq::http::{header, HeaderValue};
-pub(crate) use ureq::http::{HeaderMap, Method, StatusCode};
+pub(crate) use ureq::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, RequestExt};
 
@@ -27,14 +26,13 @@ pub(crate) use redact::{hide_urls, shown};
 pub(crate) struct Request {
     pub(crate) method: Method,
     pub(crate) url: String,
-    /// Extra headers; a value marked sensitive is never shown.
+    /// A value marked sensitive is never shown.
     pub(crate) headers: Vec<(header::HeaderName, HeaderValue)>,
     /// The content type and the body.
     pub(crate) body: Option<(&'static str, Vec<u8>)>,
     /// The most read of a successful answer's body; `None` reads none.
     pub(crate) limit: Option<u64>,
-    /// The most read of an error answer's body (only its message is
-    /// wanted); one that cannot be read whole counts as empty.
+    /// The same for an error answer, of which one not read whole is empty.
     pub(crate) error_limit: Option<u64>,
 }
 
@@ -54,7 +52,6 @@ pub(crate) enum Kind {
     Unsent,
     /// The answer began but did not arrive whole within the deadline.
     Slow,
-    /// The answer is longer than the limit.
     TooLong,
     /// Anything else (no answer within the deadline, the connection broke,
     /// the answer was not HTTP): the request may have been acted on.
@@ -66,8 +63,8 @@ pub(crate) enum Kind {
 pub(crate) struct Failure {
     pub(crate) kind: Kind,
     pub(crate) message: String,
-    /// The status the server answered with, when the failure came while
-    /// its body was read: it took the request whatever became of the body.
+    /// The status of an answer whose body failed: the server took the
+    /// request whatever became of the body.
     pub(crate) answered: Option<u16>,
 }
 
@@ -93,8 +90,7 @@ impl std::error::Error for Failure {}
 #[derive(Debug, Clone)]
 pub(crate) struct Http {
     agent: Agent,
-    /// The agent for `https`, made on first use: only then are the
-    /// system's certificates read.
+    /// Made on first use: only then are the system's certificates read.
     tls: Arc<OnceLock<Result<Agent, String>>>,
     user_agent: String,
 }
@@ -128,12 +124,10 @@ impl Http {
         let mut builder = ureq::http::Request::builder()
             .method(request.method.clone())
             .uri(&request.url);
-        for (name, value) in &request.headers {
-            builder = builder.header(name, value);
-        }
         let (kind, body) = request.body.clone().unzip();
-        if let Some(kind) = kind {
-            builder = builder.header(header::CONTENT_TYPE, kind);
+        let content = kind.map(|kind| (header::CONTENT_TYPE, HeaderValue::from_static(kind)));
+        for (name, value) in request.headers.iter().cloned().chain(content) {
+            builder = builder.header(name, value);
         }
         let built = builder.body(body.unwrap_or_default()).map_err(|e| {
             let why = format!("cannot make the request: {}", describe_http(&e));
@@ -148,16 +142,16 @@ impl Http {
             .map_err(|e| failure(e, deadline, false))?;
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
-        let limit = if status.is_success() {
+        let ok = status.is_success();
+        let body = match if ok {
             request.limit
         } else {
             request.error_limit
-        };
-        let body = match limit {
+        } {
             None => Vec::new(),
             Some(limit) => match response.body_mut().with_config().limit(limit).read_to_vec() {
                 Ok(body) => body,
-                Err(_) if !status.is_success() => Vec::new(),
+                Err(_) if !ok => Vec::new(),
                 Err(e) => {
                     return Err(Failure {
                         answered: Some(status.as_u16()),
@@ -177,13 +171,12 @@ impl Http {
 /// Why [`Http::send_once`] brought no success.
 #[derive(Debug)]
 pub(crate) enum NotTaken {
-    /// Less than [`MIN_ATTEMPT`] of the budget was left for an attempt.
+    /// Less than [`MIN_ATTEMPT`] was left of the budget.
     NoTime,
     Refused(Box<Answer>),
     Failed(Failure),
 }
 
-/// The least time worth an attempt of [`Http::send_once`].
 const MIN_ATTEMPT: Duration = Duration::from_millis(200);
 
 impl Http {
@@ -237,9 +230,8 @@ fn agent(user_agent: &str, tls: TlsConfig) -> Agent {
         .new_agent()
 }
 
-/// The agent for `https`: the system's certificate store (Debian's
-/// `/etc/ssl/certs`, kept by `ca-certificates`), checked by rustls with the
-/// ring provider.
+/// The agent for `https`: the system's certificates (Debian's
+/// `ca-certificates`), checked by rustls with the ring provider.
 fn tls_agent(user_agent: &str) -> Result<Agent, String> {
     let found = rustls_native_certs::load_native_certs();
     let certs: Vec<Certificate<'static>> = found
@@ -264,8 +256,7 @@ fn tls_agent(user_agent: &str) -> Result<Agent, String> {
     Ok(agent(user_agent, tls))
 }
 
-/// What a ureq error says, as a [`Failure`]; `reading` when it came while
-/// the body was read.
+/// A ureq error as a [`Failure`]; `reading`: it came while the body was read.
 fn failure(err: ureq::Error, deadline: Duration, reading: bool) -> Failure {
     let within = format!("within {}s", deadline.as_secs_f64());
     let (kind, message) = match err {
@@ -315,7 +306,7 @@ fn describe_http(e: &ureq::http::Error) -> String {
     }
 }
 
-/// Whether an I/O error came before the request could be sent.
+/// Whether an I/O error came before the request was sent.
 fn connecting(e: &std::io::Error) -> bool {
     use std::io::ErrorKind::{
         AddrNotAvailable, ConnectionRefused, HostUnreachable, NetworkUnreachable,

@@ -31,7 +31,7 @@ pub(crate) fn shown(text: &str) -> String {
 
 /// `text` with every URL in it (a scheme, `://`, and what follows up to
 /// white space or a quote) as [`shown`] puts it: for messages that may
-/// quote what a user typed, such as clap's usage errors.
+/// quote what a user typed.
 pub(crate) fn hide_urls(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
@@ -63,24 +63,14 @@ pub(crate) fn hide_urls(text: &str) -> String {
 /// notify destination): clap's own refusal would quote it whole, so this
 /// one says `parse`'s error, which names it by scheme and host alone, and
 /// where it was given.
-pub(crate) struct SecretParser<T, E> {
+#[derive(Clone)]
+pub(crate) struct SecretParser<T> {
     /// What the value is (`ping URL`), for the refusal of one not UTF-8.
     pub(crate) what: &'static str,
-    pub(crate) parse: fn(&str) -> Result<T, E>,
+    pub(crate) parse: fn(&str) -> Result<T, crate::Error>,
 }
 
-// By hand: a derive would ask `T` and `E` to be `Clone` too.
-impl<T, E> Clone for SecretParser<T, E> {
-    fn clone(&self) -> Self {
-        SecretParser { ..*self }
-    }
-}
-
-impl<T, E> clap::builder::TypedValueParser for SecretParser<T, E>
-where
-    T: Clone + Send + Sync + 'static,
-    E: std::fmt::Display + 'static,
-{
+impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for SecretParser<T> {
     type Value = T;
 
     fn parse_ref(
@@ -118,17 +108,13 @@ fn scheme_char(c: char) -> bool {
 /// one-letter token is in almost every word); a server message that could
 /// hold one is withheld whole instead.
 const SHORT: usize = 8;
-
-/// What replaces an echo of the token.
 const MASK: &str = "<redacted>";
-
-/// What replaces a server message that may hold a short token.
 const WITHHELD: &str = "(the server's message is withheld: it may repeat the token)";
 
 /// Removes every echo of one token from server text.
 #[derive(Clone)]
 pub(crate) struct Redactor {
-    /// The token's bytes, ASCII-lowercased (a header value is ASCII).
+    /// The token's bytes without white space, ASCII-lowercased.
     needle: Vec<u8>,
 }
 

@@ -6,27 +6,21 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// At most this many attempts per request.
+/// At most this many attempts per request; the first backoff, doubled
+/// after each further attempt up to the longest the policy chooses.
 const MAX_ATTEMPTS: u32 = 3;
-
-/// The first backoff; each further one doubles, up to [`MAX_BACKOFF`].
 const BASE_BACKOFF: Duration = Duration::from_millis(500);
-
-/// The longest backoff the policy chooses by itself.
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
 
 /// The longest wait a server may ask for (`Retry-After`, GitHub's rate-limit
-/// reset): longer is clamped to this before any arithmetic, so no server
-/// value can overflow a `Duration` or an `Instant`.
+/// reset), clamped before any arithmetic: no server value can overflow.
 pub(crate) const MAX_SERVER_WAIT: Duration = Duration::from_secs(3600);
 
 /// What a failed attempt showed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Failed {
     pub(crate) status: Option<u16>,
-    /// The wait the server asked for, clamped.
     pub(crate) retry_after: Option<Duration>,
-    /// The server turned the request away for a rate limit.
     pub(crate) rate_limited: bool,
     /// No connection was made: the server cannot have seen the request.
     pub(crate) unsent: bool,
@@ -61,18 +55,17 @@ pub(crate) fn classify(failed: &Failed) -> Class {
     }
 }
 
-/// Whether a request may be sent twice with the same effect as once.
+/// Whether a request may be sent twice with the same effect as once (a
+/// read, an edit), or not (creating an issue or a comment, a ping): then
+/// it is sent again only when the server certainly did not act.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Repeat {
-    /// Reads and edits that set fields: retried on any transient failure.
     Idempotent,
-    /// Creating an issue, a label or a comment, or a ping (counted twice if
-    /// sent twice): retried only when the server certainly did not act.
     Once,
 }
 
-/// A deadline for a whole run of requests: no attempt starts, and no wait
-/// is chosen, that would end past it.
+/// A deadline for a whole run of requests: no attempt or wait is chosen
+/// that would end past it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Budget {
     started: Instant,
@@ -96,8 +89,7 @@ impl Budget {
     }
 }
 
-/// The retry backoff of one request: [`Backoff::next`] after each failed
-/// attempt says how long to wait, or to stop.
+/// The backoff of one request: how long to wait after each failed attempt.
 #[derive(Debug)]
 pub(crate) struct Backoff {
     repeat: Repeat,
@@ -116,7 +108,7 @@ pub(crate) enum Stop {
 }
 
 impl Backoff {
-    /// A backoff for attempts that need `timeout` each.
+    /// For attempts that need `timeout` each.
     pub(crate) fn new(repeat: Repeat, timeout: Duration) -> Backoff {
         Backoff {
             repeat,
@@ -125,8 +117,7 @@ impl Backoff {
         }
     }
 
-    /// After a failed attempt, with `budget_left`: the wait before the
-    /// next one, or why there is none.
+    /// The wait before the next attempt, or why there is none.
     pub(crate) fn next(
         &mut self,
         failed: &Failed,
@@ -159,7 +150,7 @@ pub(crate) fn jittered(base: Duration, doublings: u32, cap: Duration, unit: f64)
     full.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
 }
 
-/// How one request gave up: its last error, the attempts made, and why.
+/// How one request gave up.
 #[derive(Debug)]
 pub(crate) struct GaveUp<E> {
     pub(crate) error: E,
@@ -168,8 +159,7 @@ pub(crate) struct GaveUp<E> {
 }
 
 /// The request loop every caller shares: `attempt` until it succeeds or
-/// `backoff` says stop (`failed` says what an error showed), sleeping the
-/// waits it chooses.
+/// `backoff` says stop (`failed` says what an error showed).
 pub(crate) fn call<T, E>(
     mut backoff: Backoff,
     budget: &Budget,
@@ -203,8 +193,7 @@ pub(crate) fn random<const N: usize>() -> Option<[u8; N]> {
     (usize::try_from(got) == Ok(N)).then_some(bytes)
 }
 
-/// A random number from 0 to 1 (1 when the kernel gives no randomness),
-/// for the jitter.
+/// A random number from 0 to 1 (1 when the kernel gives none).
 pub(crate) fn unit_random() -> f64 {
     random::<8>().map_or(1.0, |b| {
         (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64

@@ -12,9 +12,8 @@ use super::HeaderMap;
 /// What an answer's headers say about waiting before another try.
 #[derive(Debug, Default, PartialEq)]
 pub(crate) struct RateLimit {
-    /// `Retry-After`, in seconds or as an HTTP date; else, when GitHub's
-    /// `x-ratelimit-remaining` is 0, the time until `x-ratelimit-reset`.
-    /// Clamped to [`MAX_SERVER_WAIT`].
+    /// `Retry-After`; else, when GitHub's `x-ratelimit-remaining` is 0, the
+    /// time until `x-ratelimit-reset`.
     pub(crate) retry_after: Option<Duration>,
     /// `x-ratelimit-remaining: 0`.
     pub(crate) exhausted: bool,
@@ -53,7 +52,6 @@ impl RateLimit {
         }
     }
 
-    /// Whether the answer turned the request away for a rate limit.
     pub(crate) fn is_limit(&self) -> bool {
         self.exhausted || self.retry_after.is_some()
     }

@@ -94,13 +94,13 @@ fn split_list(text: &str) -> Vec<&str> {
 }
 
 /// The value parser of `--notify DEST` and `--notify-test DEST`.
-const ONE: SecretParser<DestList, crate::Error> = SecretParser {
+const ONE: SecretParser<DestList> = SecretParser {
     what: "notify destination",
     parse: |text| Dest::parse(text).map(|dest| DestList(vec![dest])),
 };
 
 /// The value parser of `HB_NOTIFY` (see [`split_list`]).
-const LIST: SecretParser<DestList, crate::Error> = SecretParser {
+const LIST: SecretParser<DestList> = SecretParser {
     what: "notify destination",
     parse: |text| {
         split_list(text)

@@ -7,19 +7,15 @@
 use super::message::Message;
 use super::post::Post;
 
-/// Slack's limit on a message's `text`.
+/// Slack's limit on a message's `text`, Discord's on its `content`.
 const SLACK_MAX: usize = 40_000;
-
-/// Discord's limit on a message's `content`.
 const DISCORD_MAX: usize = 2000;
 
-/// The incoming-webhook request of Slack, Mattermost and Rocket.Chat.
 pub(super) fn slack<'a>(url: &'a str, message: &Message) -> Post<'a> {
     let body = serde_json::json!({ "text": message.chat(true, SLACK_MAX) });
     Post::json(url, &body)
 }
 
-/// Discord's webhook request, which mentions no one.
 pub(super) fn discord<'a>(url: &'a str, message: &Message) -> Post<'a> {
     let body = serde_json::json!({
         "content": message.chat(false, DISCORD_MAX),

@@ -15,13 +15,10 @@ use crate::judge::{Judgement, Status};
 use crate::record::format_duration;
 use crate::report::content;
 
-/// The most jobs listed, in the JSON and in the text, per list.
+/// The most jobs each list names (JSON and text), the most characters of
+/// a job's name, reason or message, the most jobs the title names.
 const LISTED_MAX: usize = 100;
-
-/// The most characters kept of a job's name, reason or message.
 const PIECE_MAX: usize = 300;
-
-/// The most jobs the title names.
 const TITLE_NAMES: usize = 10;
 
 /// What a message is built from.
@@ -30,23 +27,20 @@ pub(crate) struct Facts<'a> {
     pub host: &'a str,
     pub checker: &'static str,
     pub now: DateTime<Utc>,
-    /// Every judged job of the run.
     pub jobs: &'a [Judgement],
     /// The lines that explain many jobs at once (causes, then the fleet's
-    /// groups and quorums), as the run found them.
+    /// groups and quorums).
     pub causes: &'a [String],
-    /// The jobs (as named) that a line of `causes` already speaks for: the
-    /// text names them there, not once more each.
+    /// The jobs (as named) a line of `causes` speaks for: the text names
+    /// them there only.
     pub grouped: &'a BTreeSet<String>,
-    /// The run's verdict, as its exit code says it: the message's severity
-    /// (a quorum met makes its hosts' alerts warnings; cron down is
-    /// critical whatever the jobs say).
+    /// The run's verdict, the message's severity (a quorum met makes its
+    /// hosts' alerts warnings; cron down is critical whatever the jobs say).
     pub code: Check,
-    /// Since when a job (by key) has had its status; `None`: unknown.
+    /// Since when a job (by key) has had its status.
     pub since: &'a (dyn Fn(&str) -> Option<DateTime<Utc>> + Sync),
 }
 
-/// No time known.
 fn unknown(_: &str) -> Option<DateTime<Utc>> {
     None
 }
@@ -73,12 +67,10 @@ impl<'a> Facts<'a> {
         }
     }
 
-    /// The judged job with this change-engine key.
     fn find(&self, key: &str) -> Option<&Judgement> {
         self.jobs.iter().find(|j| changes::key(j) == key)
     }
 
-    /// A job's name as the run shows it, for a key.
     fn name(&self, key: &str) -> String {
         content::cut(changes::name_of(key, self.jobs), PIECE_MAX)
     }
@@ -102,9 +94,9 @@ impl<'a> Facts<'a> {
 
     fn empty(&self, event: Event, severity: Severity) -> Message {
         let mut counts = BTreeMap::new();
-        for j in self.jobs {
-            *counts.entry(j.status).or_insert(0) += 1;
-        }
+        self.jobs
+            .iter()
+            .for_each(|j| *counts.entry(j.status).or_insert(0) += 1);
         let causes: Vec<String> = (self.causes.iter())
             .map(|c| content::cut(c, PIECE_MAX))
             .collect();
@@ -145,12 +137,10 @@ fn untrusted(text: impl Into<String>) -> Part {
     Part::Untrusted(text.into())
 }
 
-/// `N job(s)`.
 fn jobs(n: usize) -> String {
     format!("{n} job{}", if n == 1 { "" } else { "s" })
 }
 
-/// `N job(s) [still ]need(s) attention:`.
 fn need(n: usize, still: &str) -> String {
     let s = if n == 1 { "s" } else { "" };
     format!("{} {still}need{s} attention:", jobs(n))
@@ -277,7 +267,7 @@ pub(crate) fn test(facts: &Facts) -> Message {
     m.finish()
 }
 
-/// Appends `lines`, and `... and N more` for `omitted` ones.
+/// Appends `lines`, and `... and N more`.
 fn listed(out: &mut Vec<Line>, lines: impl Iterator<Item = Line>, omitted: usize) {
     out.extend(lines);
     if omitted > 0 {
@@ -285,43 +275,33 @@ fn listed(out: &mut Vec<Line>, lines: impl Iterator<Item = Line>, omitted: usize
     }
 }
 
-/// Appends a line per job still bad, and `... and N more`.
 fn list_bad(m: &mut Message) {
-    listed(
-        &mut m.lines,
-        m.still_bad.iter().map(bad_line),
-        m.still_bad_omitted,
-    );
+    let bad = m
+        .still_bad
+        .iter()
+        .map(|b| job_line(&b.job, format!(": {}", b.status), &b.details));
+    listed(&mut m.lines, bad, m.still_bad_omitted);
 }
 
-/// A title's start: `[HOST] words`.
 fn headed(host: &str, words: &str) -> Line {
     vec![fixed("["), untrusted(host), fixed(format!("] {words}"))]
 }
 
-/// One line per change: `backup: stale (was ok) since ...; reason`.
+/// `backup: stale (was ok) since ...; reason`.
 fn change_line(c: &Change) -> Line {
-    let mut line = vec![untrusted(c.job.clone())];
     let was = c.from.map_or_else(String::new, |s| format!(" (was {s})"));
-    line.push(fixed(match c.to {
+    let words = match c.to {
         Some(Status::Paused) => format!(": paused{was}"),
         Some(s) if !s.is_alert() => format!(": recovered, {s}{was}"),
         Some(s) => format!(": {s}{was}"),
         None => format!(": no longer reported{was}"),
-    }));
-    line.extend(detail_parts(&c.details));
-    line
+    };
+    job_line(&c.job, words, &c.details)
 }
 
-/// One line per bad job: `backup: stale since ...; reason`.
-fn bad_line(b: &Bad) -> Line {
-    let mut line = vec![untrusted(b.job.clone()), fixed(format!(": {}", b.status))];
-    line.extend(detail_parts(&b.details));
-    line
-}
-
-fn detail_parts(d: &Details) -> Line {
-    let mut parts = Vec::new();
+/// `JOB` `words` and what is known of it: ` since ...; reason`.
+fn job_line(job: &str, words: String, d: &Details) -> Line {
+    let mut parts = vec![untrusted(job), fixed(words)];
     if let Some(since) = d.since {
         parts.push(fixed(format!(" since {}", content::format_time(since))));
     }

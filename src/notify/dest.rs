@@ -5,13 +5,10 @@
 use crate::error::Error;
 use crate::http;
 
-/// What kind of destination, and where it is (the URL it is sent to, or
-/// a command's words).
+/// What kind of destination, and the URL it is sent to or a command's words.
 #[derive(Clone, PartialEq, Eq)]
 pub(super) enum Kind {
-    /// A generic webhook: the JSON document.
     Webhook(String),
-    /// ntfy's publish API at `http(s)://HOST/TOPIC`.
     Ntfy(String),
     Slack(String),
     Discord(String),
@@ -32,11 +29,8 @@ impl std::fmt::Debug for Dest {
     }
 }
 
-/// A scheme a destination may have, the scheme it is sent with, and the
-/// kind of destination it makes.
-type Scheme = (&'static str, &'static str, fn(String) -> Kind);
-
-const SCHEMES: &[Scheme] = &[
+/// A scheme a destination may have, the one it is sent with, its kind.
+const SCHEMES: &[(&str, &str, fn(String) -> Kind)] = &[
     ("https://", "https://", Kind::Webhook),
     ("http://", "http://", Kind::Webhook),
     ("ntfys://", "https://", Kind::Ntfy),
@@ -47,7 +41,6 @@ const SCHEMES: &[Scheme] = &[
 ];
 
 impl Dest {
-    /// A refusal names the destination by its scheme and host.
     pub(crate) fn parse(text: &str) -> Result<Dest, Error> {
         let given = text.trim().to_owned();
         if let Some(command) = given.strip_prefix("exec:") {

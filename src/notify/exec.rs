@@ -17,11 +17,9 @@ use crate::error::Error;
 use crate::process::{self, Failure, Limits};
 use crate::report::content::cut;
 
-/// The most kept of the command's output: its first line is all it says.
+/// The most kept of the command's output (its first line is all it says),
+/// and how long it is read after the exit (a leftover may hold the pipes).
 const OUTPUT_MAX: usize = 8 * 1024;
-
-/// How long output is still read once the command exited (something it
-/// left in the background may hold the pipes).
 const DRAIN: Duration = Duration::from_millis(500);
 
 /// The arguments with `$TITLE`, `$TEXT`, `$SEVERITY` and `$HOST` replaced,
@@ -39,8 +37,8 @@ fn substitute(words: &[String], message: &Message) -> Vec<String> {
         .collect()
 }
 
-/// Runs `words` for `message` within `budget`: `Ok` with what it printed
-/// first when it exits 0, else why not.
+/// Runs `words` for `message`: `Ok` with what it printed first when it
+/// exits 0, else why not.
 pub(super) fn run(words: &[String], message: &Message, budget: Duration) -> Result<String, Error> {
     let args = substitute(words, message);
     let program = cut(&args[0], 100);

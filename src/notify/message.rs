@@ -15,36 +15,29 @@ use crate::report::content;
 
 pub(crate) const VERSION: u32 = 1;
 
-/// The most characters of the title.
 const TITLE_MAX: usize = 200;
 
-/// Why the message is sent.
+/// Why the message is sent: `event` in the README's JSON document, whose
+/// fields these types are.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Event {
-    /// Jobs went bad, or a bad job's status changed.
     #[default]
     Alert,
-    /// Nothing changed, and jobs are still bad after `--notify-remind`.
     Reminder,
-    /// Jobs that alerted recovered (or were paused), and none went bad.
     Recovery,
-    /// night-watch's morning summary.
     Summary,
-    /// `hb-check --notify-test`.
     Test,
 }
 
-/// How urgent the message is.
+/// How urgent the message is: a job stale, failed, invalid or missing is
+/// critical, one only late or failing a warning.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Severity {
-    /// Something is stale, failed, invalid or missing.
     #[default]
     Critical,
-    /// Something is late or failing, nothing worse.
     Warning,
-    /// Nothing needs attention (a recovery, a test).
     Ok,
 }
 
@@ -72,12 +65,9 @@ pub(crate) type Line = Vec<Part>;
 /// What is known of a job beyond its status.
 #[derive(Debug, Clone, Default, Serialize)]
 pub(crate) struct Details {
-    /// Since when it has had its status, as far as this destination's runs
-    /// saw.
     #[serde(serialize_with = "crate::record::rfc3339_opt::serialize")]
     pub since: Option<DateTime<Utc>>,
     pub reason: Option<String>,
-    /// When a job judged by its schedule is due (`03:10, missed`).
     pub due: Option<String>,
     pub age_seconds: Option<u64>,
     #[serde(serialize_with = "crate::record::rfc3339_opt::serialize")]
@@ -85,14 +75,11 @@ pub(crate) struct Details {
     pub message: Option<String>,
 }
 
-/// A job whose alerting status changed.
+/// A job whose alerting status changed; a status `None` is `null`.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Change {
-    /// The job (`host/job` when the run covers several hosts).
     pub job: String,
-    /// Its status at the last message (`null`: not known then).
     pub from: Option<Status>,
-    /// Its status now (`null`: no longer reported).
     pub to: Option<Status>,
     #[serde(flatten)]
     pub details: Details,
@@ -114,25 +101,18 @@ pub(crate) struct Message {
     pub event: Event,
     pub severity: Severity,
     pub host: String,
-    /// The program that sent it (`hb-check`, `night-watch`).
     pub checker: &'static str,
     #[serde(serialize_with = "crate::record::rfc3339_seconds")]
     pub checked_at: DateTime<Utc>,
-    /// One line a person reads as is: no control character, at most 200
-    /// characters.
+    /// One line without control characters, at most 200 characters.
     pub title: String,
-    /// Plain text a person reads as is, one line per job.
+    /// Plain text, one line per job.
     pub text: String,
     pub counts: BTreeMap<Status, usize>,
-    /// What explains many jobs at once, one line each, named before them:
-    /// cron not running, the host down, a job others need, the same job
-    /// bad on many hosts or below its quorum.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub causes: Vec<String>,
-    /// The jobs whose alerting status changed (at most 100).
     pub changes: Vec<Change>,
     pub changes_omitted: usize,
-    /// The jobs that alert now (at most 100).
     pub still_bad: Vec<Bad>,
     pub still_bad_omitted: usize,
     /// The title and the text, in pieces.
@@ -205,14 +185,14 @@ impl Message {
     pub(crate) fn change_list(&self) -> String {
         let word = |s: Option<Status>| s.map_or("-", Status::as_str);
         // A job's name has no space; the checker's own entries (`cron
-        // daemon`, `backup quorum`) have one, joined here so that a line
-        // stays three words.
-        let mut out = String::new();
-        for c in &self.changes {
-            let job = plain(&c.job).replace(' ', "-");
-            out.push_str(&format!("{job} {} {}\n", word(c.from), word(c.to)));
-        }
-        out
+        // daemon`, `backup quorum`) have one, joined so that a line stays
+        // three words.
+        (self.changes.iter())
+            .map(|c| {
+                let job = plain(&c.job).replace(' ', "-");
+                format!("{job} {} {}\n", word(c.from), word(c.to))
+            })
+            .collect()
     }
 }
 

@@ -35,8 +35,7 @@ pub(crate) use args::{Destinations, NotifyArgs};
 pub(crate) use dest::Dest;
 use dest::Kind;
 
-/// Sends `message` to `dest` within `budget`: what it answered, or why it
-/// did not take it.
+/// What `dest` answered to `message`, or why it did not take it.
 fn deliver(http: &Http, dest: &Dest, message: &Message, budget: &Budget) -> Result<String, Error> {
     let post = match &dest.kind {
         Kind::Exec(words) => return exec::run(words, message, budget.left()),
@@ -48,8 +47,8 @@ fn deliver(http: &Http, dest: &Dest, message: &Message, budget: &Budget) -> Resu
     post::send(http, post, budget)
 }
 
-/// Runs `each` for every destination at once, in its own thread, and
-/// gathers their failures into one error, whose source is the first one's.
+/// Runs `each` for every destination at once, each in a thread; their
+/// failures make one error, whose source is the first one's.
 fn fan_out(
     dests: &[Dest],
     budget: Duration,
@@ -83,7 +82,6 @@ fn fan_out(
     Err(refused(reason, first.map(|why| Box::new(why) as _)))
 }
 
-/// A destination that did not take a message, and what failed underneath.
 fn refused(reason: String, source: Option<Box<dyn std::error::Error + Send + Sync>>) -> Error {
     Error::Notify { reason, source }
 }
@@ -118,9 +116,8 @@ fn plan(
 }
 
 /// hb-check's step after judging, with the run lock held: to each
-/// destination of `args`, the changes since what it last accepted, or a
-/// reminder when one is due; its state beside the lock committed once it
-/// took the message.
+/// destination, the changes since what it last accepted, or a reminder;
+/// its state beside the lock committed once it took the message.
 pub(crate) fn after_check(
     args: &NotifyArgs,
     host: &str,
@@ -137,15 +134,13 @@ pub(crate) fn after_check(
             let path = state::path(lock.path(), &dest.given);
             let mut state = DestState::read(&path);
             state.advance(&pairs, run.now);
-            let planned = {
-                let since = |key: &str| state.since_of(key);
-                let facts = Facts {
-                    since: &since,
-                    ..*run
-                };
-                let remind = args.notify_remind.as_secs();
-                plan(state.delivered.as_ref(), &pairs, &facts, remind)
+            let since = |key: &str| state.since_of(key);
+            let facts = Facts {
+                since: &since,
+                ..*run
             };
+            let remind = args.notify_remind.as_secs();
+            let planned = plan(state.delivered.as_ref(), &pairs, &facts, remind);
             let outcome = planned.map_or(Ok(()), |(message, next)| {
                 deliver(http, dest, &message, budget).map(|_| state.delivered = Some(next))
             });
@@ -156,17 +151,15 @@ pub(crate) fn after_check(
 }
 
 /// Calls `f` with the facts of `checker`'s run on `host` that judged
-/// `judged`, the run's verdict as the message's severity.
+/// `judged`.
 fn with_facts<R>(
     judged: &crate::survey::Judged,
     host: &str,
     checker: &'static str,
     f: impl FnOnce(&Facts) -> R,
 ) -> R {
-    // The lines before the jobs: the run's causes (cron down, the host
-    // down, a needed job bad), then what the fleet says (a quorum not met,
-    // the same job bad on many hosts), as the text output and the tracker
-    // say them; and the names of the jobs a fleet group speaks for.
+    // The run's causes (cron down, the host down, a needed job bad), then
+    // the fleet's lines, as the text output and the tracker say them.
     let causes: Vec<String> = (judged.causes.list.iter().map(|c| c.text.clone()))
         .chain(judged.fleet.lines())
         .collect();
@@ -181,8 +174,7 @@ fn with_facts<R>(
     })
 }
 
-/// night-watch's step after the report: the summary to every destination
-/// of `args`, if any.
+/// night-watch's step after the report: the summary to every destination.
 pub(crate) fn after_report(
     args: &Destinations,
     host: &str,

@@ -23,7 +23,7 @@ const TOKEN_FILE_ENV: &str = "HB_NTFY_TOKEN_FILE";
 const BODY_MAX: usize = 4096;
 
 /// The token, from the file `HB_NTFY_TOKEN_FILE` names, else from
-/// `HB_NTFY_TOKEN`; `None` when neither is set.
+/// `HB_NTFY_TOKEN`.
 pub(super) fn token() -> Result<Option<Token>, Error> {
     match std::env::var_os(TOKEN_FILE_ENV).filter(|v| !v.is_empty()) {
         Some(path) => Token::from_file(Path::new(&path), "ntfy").map(Some),
@@ -31,7 +31,6 @@ pub(super) fn token() -> Result<Option<Token>, Error> {
     }
 }
 
-/// The publish request of `message` to `url` (`http(s)://HOST/TOPIC`).
 pub(super) fn post<'a>(url: &'a str, message: &Message, token: Option<&Token>) -> Post<'a> {
     let (priority, tags) = match message.severity {
         Severity::Critical => ("5", "rotating_light"),
@@ -59,7 +58,6 @@ pub(super) fn post<'a>(url: &'a str, message: &Message, token: Option<&Token>) -
     }
 }
 
-/// The text cut to ntfy's limit at a character's end.
 fn body(text: &str) -> Vec<u8> {
     if text.len() <= BODY_MAX {
         return text.as_bytes().to_vec();

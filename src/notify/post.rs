@@ -10,13 +10,11 @@ use crate::http::redact::Redactor;
 use crate::http::retry::Budget;
 use crate::http::{self, header, HeaderValue, Http, Kind, Method, NotTaken, Request};
 
-/// The longest one attempt may take (the budget may leave less).
+/// The longest one attempt may take; the most read of an answer (a
+/// destination says "ok" in a few bytes); the most characters quoted of
+/// an answer or a command's output.
 const ATTEMPT_MAX: Duration = Duration::from_secs(10);
-
-/// The most read of an answer: a destination says "ok" in a few bytes.
 const ANSWER_MAX: u64 = 64 * 1024;
-
-/// The most characters quoted of an answer or a command's output.
 const QUOTED_MAX: usize = 200;
 
 /// A POST of `body` (content type and bytes) with `headers` to `url`.
@@ -29,7 +27,6 @@ pub(super) struct Post<'a> {
 }
 
 impl<'a> Post<'a> {
-    /// A POST of `body` as JSON ([`super::message::json`]) to `url`.
     pub(super) fn json(url: &'a str, body: &impl serde::Serialize) -> Post<'a> {
         Post {
             url,

@@ -27,8 +27,8 @@ pub(crate) struct DestState {
 }
 
 impl DestState {
-    /// Reads the state at `path`; empty when it is missing or unusable
-    /// (which costs at most one message sent again).
+    /// Empty when missing or unusable (which costs at most one message
+    /// sent again).
     pub(crate) fn read(path: &Path) -> DestState {
         crate::store::read_small(path)
             .and_then(|bytes| serde_json::from_slice::<DestState>(&bytes).ok())
@@ -44,10 +44,9 @@ impl DestState {
         crate::store::write_file(path, &crate::record::json_line(&state))
     }
 
-    /// The `since` of this run's `jobs` (sorted by key) at `now`: a job
-    /// keeps its time while its status stays, else gets `now`. Kept are the
-    /// jobs a message may name (not fine, or last heard bad: its recovery
-    /// is news), so the file grows with the bad jobs, not with all.
+    /// The `since` of this run's `jobs` (sorted by key): a job keeps its
+    /// time while its status stays. Kept are the jobs a message may name
+    /// (not fine, or last heard bad), so the file grows with the bad only.
     pub(crate) fn advance(&mut self, jobs: &[(String, Status)], now: DateTime<Utc>) {
         let before = std::mem::take(&mut self.since);
         let was_bad = |key: &str| {
@@ -71,15 +70,13 @@ impl DestState {
     }
 }
 
-/// `since`'s entry of `key` (sorted by key).
 fn entry<'a>(since: &'a [(String, Status, i64)], key: &str) -> Option<&'a (String, Status, i64)> {
     let at = since.binary_search_by(|(k, _, _)| k.as_str().cmp(key));
     at.ok().map(|at| &since[at])
 }
 
-/// The state file of the destination `given` (as the user wrote it): the
-/// lock's path with `.notify-HASH.state` appended, HASH the first 32 hex
-/// digits of the SHA-256 of `given`.
+/// The state file of the destination `given`: the lock's path and
+/// `.notify-HASH.state`, HASH the first 32 hex digits of `given`'s SHA-256.
 pub(crate) fn path(lock: &Path, given: &str) -> PathBuf {
     let digest = ring::digest::digest(&ring::digest::SHA256, given.as_bytes());
     let first = u128::from_be_bytes(digest.as_ref()[..16].try_into().expect("16 bytes"));

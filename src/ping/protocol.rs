@@ -27,14 +27,12 @@ pub enum Style {
 pub(crate) enum Ping {
     /// A wrapped run starts; `rid` (a UUID) pairs it with its end.
     Start { rid: String },
-    /// A wrapped run ended with `exit_code` after `duration`; `body` is its
-    /// output tail.
+    /// A wrapped run ended; `body` is its output tail.
     End {
         rid: String,
         exit_code: i32,
         duration: Duration,
-        /// What the wrapper saw besides the output (it ended the run past
-        /// its maximum runtime, a signal ended it), said first.
+        /// What the wrapper saw (it ended the run, a signal did), said first.
         note: Option<String>,
         body: String,
     },
@@ -50,7 +48,7 @@ pub(crate) enum Ping {
 }
 
 /// The request `ping` becomes in `style`, or `None` when the style has no
-/// such ping (Uptime Kuma knows no start). No answer's body is read.
+/// such ping (Uptime Kuma knows no start).
 pub(crate) fn request(url: &Url, style: Style, ping: &Ping) -> Option<Request> {
     let (method, url, body) = match style {
         Style::Healthchecks => healthchecks(url, ping),
