@@ -33,30 +33,9 @@ pub(crate) fn shown(text: &str) -> String {
 /// white space or a quote) as [`shown`] puts it: for messages that may
 /// quote what a user typed.
 pub(crate) fn hide_urls(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("://") {
-        let start = rest[..at]
-            .char_indices()
-            .rev()
-            .find(|&(_, c)| !scheme_char(c))
-            .map_or(0, |(i, c)| i + c.len_utf8());
-        let after = at + 3;
-        let end = rest[after..]
-            .find(|c: char| c.is_whitespace() || matches!(c, '\'' | '"' | '`'))
-            .map_or(rest.len(), |n| after + n);
-        out.push_str(&rest[..start]);
-        if start == at {
-            // No scheme before it: not a URL.
-            out.push_str("://");
-            rest = &rest[after..];
-            continue;
-        }
-        out.push_str(&shown(&rest[start..end]));
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
+    // The scheme's characters are those of `scheme_char`.
+    let urls = regex::Regex::new(r#"[A-Za-z0-9+.-]+://[^\s'"`]*"#).expect("a valid pattern");
+    (urls.replace_all(text, |url: &regex::Captures| shown(&url[0]))).into_owned()
 }
 
 /// The clap value parser of a value that holds a secret (a ping URL, a

@@ -85,9 +85,8 @@ impl<'a> Facts<'a> {
             message: content::message(j).map(cut),
             since: None,
         });
-        let since = (self.since)(key);
         Details {
-            since,
+            since: (self.since)(key),
             ..known.unwrap_or_default()
         }
     }
@@ -237,12 +236,8 @@ pub(crate) fn summary(facts: &Facts) -> Message {
         _ => Severity::Ok,
     };
     let mut m = facts.empty(Event::Summary, severity);
-    let bad: Jobs = facts
-        .jobs
-        .iter()
-        .filter(|j| !j.status.is_healthy())
-        .map(|j| (changes::key(j), j.status))
-        .collect();
+    let bad = facts.jobs.iter().filter(|j| !j.status.is_healthy());
+    let bad: Jobs = bad.map(|j| (changes::key(j), j.status)).collect();
     (m.still_bad, m.still_bad_omitted) = facts.bad(&bad);
     m.title_line = vec![
         fixed("night-watch "),
@@ -301,20 +296,16 @@ fn change_line(c: &Change) -> Line {
 
 /// `JOB` `words` and what is known of it: ` since ...; reason`.
 fn job_line(job: &str, words: String, d: &Details) -> Line {
+    let since = d
+        .since
+        .map(|t| format!(" since {}", content::format_time(t)));
+    let age = (d.age_seconds).map(|age| format!(", last seen {} ago", format_duration(age)));
+    let due = d.due.as_ref().map(|due| format!(", due {due}"));
     let mut parts = vec![untrusted(job), fixed(words)];
-    if let Some(since) = d.since {
-        parts.push(fixed(format!(" since {}", content::format_time(since))));
-    }
-    if let Some(age) = d.age_seconds {
-        parts.push(fixed(format!(", last seen {} ago", format_duration(age))));
-    }
-    if let Some(due) = &d.due {
-        parts.push(fixed(format!(", due {due}")));
-    }
-    for (label, text) in [("", &d.reason), ("message: ", &d.message)] {
+    parts.extend([since, age, due].into_iter().flatten().map(fixed));
+    for (label, text) in [("; ", &d.reason), ("; message: ", &d.message)] {
         if let Some(text) = text {
-            parts.push(fixed(format!("; {label}")));
-            parts.push(untrusted(text.clone()));
+            parts.extend([fixed(label), untrusted(text.as_str())]);
         }
     }
     parts
