@@ -129,10 +129,8 @@ impl Http {
         for (name, value) in request.headers.iter().cloned().chain(content) {
             builder = builder.header(name, value);
         }
-        let built = builder.body(body.unwrap_or_default()).map_err(|e| {
-            let why = format!("cannot make the request: {}", describe_http(&e));
-            Failure::new(Kind::Unsent, why)
-        })?;
+        let built = (builder.body(body.unwrap_or_default()))
+            .map_err(|e| Failure::new(Kind::Unsent, cannot_make(&e)))?;
         let mut response = built
             .with_agent(agent)
             .configure()
@@ -143,11 +141,12 @@ impl Http {
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
         let ok = status.is_success();
-        let body = match if ok {
+        let limit = if ok {
             request.limit
         } else {
             request.error_limit
-        } {
+        };
+        let body = match limit {
             None => Vec::new(),
             Some(limit) => match response.body_mut().with_config().limit(limit).read_to_vec() {
                 Ok(body) => body,
@@ -234,16 +233,13 @@ fn agent(user_agent: &str, tls: TlsConfig) -> Agent {
 /// `ca-certificates`), checked by rustls with the ring provider.
 fn tls_agent(user_agent: &str) -> Result<Agent, String> {
     let found = rustls_native_certs::load_native_certs();
-    let certs: Vec<Certificate<'static>> = found
+    let certs = found
         .certs
         .iter()
-        .map(|der| Certificate::from_der(der.as_ref()).to_owned())
-        .collect();
+        .map(|der| Certificate::from_der(der).to_owned());
+    let certs: Vec<Certificate<'static>> = certs.collect();
     if certs.is_empty() {
-        let why = found
-            .errors
-            .first()
-            .map_or_else(|| "none found".to_owned(), ToString::to_string);
+        let why = (found.errors.first()).map_or("none found".to_owned(), ToString::to_string);
         return Err(format!(
             "cannot read the system's certificate store: {}",
             crate::escape::terminal(&why)
@@ -265,13 +261,11 @@ fn failure(err: ureq::Error, deadline: Duration, reading: bool) -> Failure {
             format!("the answer did not arrive whole {within}"),
         ),
         ureq::Error::Timeout(_) => (Kind::Broken, format!("no answer {within}")),
-        ureq::Error::BodyExceedsLimit(limit) => (
-            Kind::TooLong,
-            format!(
-                "the answer is longer than the {} the client reads",
-                size(limit)
-            ),
-        ),
+        ureq::Error::BodyExceedsLimit(limit) => {
+            let limit = size(limit);
+            let why = format!("the answer is longer than the {limit} the client reads");
+            (Kind::TooLong, why)
+        }
         ureq::Error::Io(e) if reading => (Kind::Broken, format!("the answer broke off: {e}")),
         ureq::Error::Io(e) if connecting(&e) => (Kind::Unsent, format!("cannot connect: {e}")),
         // A TLS handshake refused lands here too: it cannot be told from
@@ -285,10 +279,7 @@ fn failure(err: ureq::Error, deadline: Duration, reading: bool) -> Failure {
         ureq::Error::BadUri(_) | ureq::Error::RequireHttpsOnly(_) => {
             (Kind::Unsent, "the URL cannot be used".to_owned())
         }
-        ureq::Error::Http(e) => (
-            Kind::Unsent,
-            format!("cannot make the request: {}", describe_http(&e)),
-        ),
+        ureq::Error::Http(e) => (Kind::Unsent, cannot_make(&e)),
         other => (Kind::Broken, other.to_string()),
     };
     Failure::new(kind, crate::escape::terminal(&message).into_owned())
@@ -296,14 +287,15 @@ fn failure(err: ureq::Error, deadline: Duration, reading: bool) -> Failure {
 
 /// An `http` crate error without the value it refused (a header value may be
 /// the token).
-fn describe_http(e: &ureq::http::Error) -> String {
-    if e.is::<ureq::http::header::InvalidHeaderValue>() {
+fn cannot_make(e: &ureq::http::Error) -> String {
+    let why = if e.is::<ureq::http::header::InvalidHeaderValue>() {
         "a header value holds characters HTTP cannot carry".to_owned()
     } else if e.is::<ureq::http::uri::InvalidUri>() {
         "the URL cannot be used".to_owned()
     } else {
         e.to_string()
-    }
+    };
+    format!("cannot make the request: {why}")
 }
 
 /// Whether an I/O error came before the request was sent.

@@ -70,19 +70,14 @@ pub(super) fn run(words: &[String], message: &Message, budget: Duration) -> Resu
             return Err(refused(reason, Some(Box::new(e))));
         }
         Err(Failure::Timeout | Failure::Wait(_)) => {
-            let reason = format!(
-                "`{program}` did not finish within {:.1}s and was killed",
-                budget.as_secs_f64()
-            );
+            let secs = budget.as_secs_f64();
+            let reason = format!("`{program}` did not finish within {secs:.1}s and was killed");
             return Err(refused(reason, None));
         }
     };
-    let said = [exited.out, exited.err]
-        .into_iter()
-        .flatten()
-        .map(|kept| super::post::quoted(&kept.bytes, None))
-        .find(|said| !said.is_empty())
-        .unwrap_or_default();
+    let said = [exited.out, exited.err].into_iter().flatten();
+    let mut said = said.map(|kept| super::post::quoted(&kept.bytes, None));
+    let said = said.find(|said| !said.is_empty()).unwrap_or_default();
     let reason = match (exited.status.code(), exited.status.signal()) {
         (Some(0), _) => return Ok(format!("`{program}` exited 0{said}")),
         (Some(code), _) => format!("`{program}` exited {code}{said}"),
