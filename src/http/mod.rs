@@ -22,7 +22,7 @@ use wait::RateLimit;
 pub(crate) use redact::{hide_urls, shown};
 
 /// One request: what to send and how much of an answer to read.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Request {
     pub(crate) method: Method,
     pub(crate) url: String,
@@ -324,12 +324,9 @@ mod tests {
 
     fn get(url: String) -> Request {
         Request {
-            method: Method::GET,
             url,
-            headers: Vec::new(),
-            body: None,
             limit: Some(16),
-            error_limit: None,
+            ..Request::default()
         }
     }
 

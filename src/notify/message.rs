@@ -17,6 +17,10 @@ pub(crate) const VERSION: u32 = 1;
 
 const TITLE_MAX: usize = 200;
 
+/// Slack's limit on a message's `text`, Discord's on its `content`.
+const SLACK_MAX: usize = 40_000;
+const DISCORD_MAX: usize = 2000;
+
 /// Why the message is sent: `event` in the README's JSON document, whose
 /// fields these types are.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -157,9 +161,21 @@ impl Message {
         self
     }
 
+    /// The body of a chat's incoming webhook: `{"text": ...}`, which Slack,
+    /// Mattermost and Rocket.Chat accept, or Discord's, which mentions no one.
+    pub(crate) fn chat_body(&self, discord: bool) -> serde_json::Value {
+        if discord {
+            let content = self.chat(false, DISCORD_MAX);
+            serde_json::json!({ "content": content, "allowed_mentions": { "parse": [] } })
+        } else {
+            serde_json::json!({ "text": self.chat(true, SLACK_MAX) })
+        }
+    }
+
     /// The title and the text for a chat, each untrusted piece a code span
-    /// ([`escape::chat`]), cut to at most `max` characters at a line's end.
-    pub(crate) fn chat(&self, entities: bool, max: usize) -> String {
+    /// ([`escape::chat`]: no mention, link or formatting comes from a job),
+    /// cut to at most `max` characters at a line's end.
+    fn chat(&self, entities: bool, max: usize) -> String {
         let quote = |text: &str| escape::chat(text, entities);
         let mut out = render(&self.title_line, &quote);
         if out.chars().count() > max / 2 {

@@ -8,7 +8,6 @@
 //! down hears of the change when it is back, once.
 
 pub(crate) mod args;
-mod chat;
 mod compose;
 mod dest;
 mod exec;
@@ -41,8 +40,8 @@ fn deliver(http: &Http, dest: &Dest, message: &Message, budget: &Budget) -> Resu
         Kind::Exec(words) => return exec::run(words, message, budget.left()),
         Kind::Webhook(url) => post::Post::json(url, message),
         Kind::Ntfy(url) => ntfy::post(url, message, ntfy::token()?.as_ref()),
-        Kind::Slack(url) => chat::slack(url, message),
-        Kind::Discord(url) => chat::discord(url, message),
+        Kind::Slack(url) => post::Post::json(url, &message.chat_body(false)),
+        Kind::Discord(url) => post::Post::json(url, &message.chat_body(true)),
     };
     post::send(http, post, budget)
 }

@@ -57,10 +57,8 @@ pub(crate) fn request(url: &Url, style: Style, ping: &Ping) -> Option<Request> {
     Some(Request {
         method,
         url: url.into(),
-        headers: Vec::new(),
         body: body.map(|b| ("text/plain; charset=utf-8", b.into_bytes())),
-        limit: None,
-        error_limit: None,
+        ..Request::default()
     })
 }
 
