@@ -38,11 +38,11 @@ pub(crate) struct Destinations {
 impl Destinations {
     /// The destinations of this run: --notify's, else HB_NOTIFY's.
     pub(crate) fn all(&self) -> Vec<Dest> {
-        let given = if self.notify.is_empty() {
-            self.notify_env.as_slice()
-        } else {
-            &self.notify
-        };
+        let given = [self.notify.as_slice(), self.notify_env.as_slice()];
+        let given = given
+            .into_iter()
+            .find(|list| !list.is_empty())
+            .unwrap_or_default();
         let mut all: Vec<Dest> = Vec::new();
         for dest in given.iter().flat_map(|list| &list.0) {
             // One state file per destination: a repeated one is sent once.

@@ -69,14 +69,11 @@ fn fan_out(
     if failed.is_empty() {
         return Ok(());
     }
+    let (n, of) = (failed.len(), dests.len());
+    let s = if of == 1 { "" } else { "s" };
     let said: Vec<&str> = failed.iter().map(|(line, _)| line.as_str()).collect();
-    let reason = format!(
-        "notify: {} of {} destination{} did not take the message: {}",
-        failed.len(),
-        dests.len(),
-        if dests.len() == 1 { "" } else { "s" },
-        said.join("; ")
-    );
+    let said = said.join("; ");
+    let reason = format!("notify: {n} of {of} destination{s} did not take the message: {said}");
     let first = failed.swap_remove(0).1;
     Err(refused(reason, first.map(|why| Box::new(why) as _)))
 }
@@ -102,9 +99,7 @@ fn plan(
     if diff == Diff::default() && !assessed.remind_due {
         return None;
     }
-    let before: BTreeMap<String, _> = last
-        .map(|s| s.jobs.iter().cloned().collect())
-        .unwrap_or_default();
+    let before: BTreeMap<_, _> = last.iter().flat_map(|s| s.jobs.iter().cloned()).collect();
     let bad = &assessed.still_bad;
     let message = compose::changes(facts, &before, &diff, bad, assessed.remind_due);
     // The engine's state, of the jobs that are not fine: a job absent from
@@ -207,10 +202,8 @@ pub(crate) fn test_run(
             (stdout.write_all(line.as_bytes())).map_or(Check::Unknown, |()| Check::Ok)
         }
         Err(why) => {
-            eprintln!(
-                "hb-check: notify: {} did not take the test message: {why}",
-                dest.shown()
-            );
+            let dest = dest.shown();
+            eprintln!("hb-check: notify: {dest} did not take the test message: {why}");
             Check::Unknown
         }
     }

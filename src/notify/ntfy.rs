@@ -75,13 +75,10 @@ fn header_text(text: &str) -> HeaderValue {
     let value = if ascii {
         text.to_owned()
     } else {
+        use email_encoding::headers::{rfc2047, writer::EmailWriter};
         let mut out = String::new();
-        {
-            let mut writer =
-                email_encoding::headers::writer::EmailWriter::new(&mut out, 0, 0, false);
-            // Writing to a String cannot fail.
-            let _ = email_encoding::headers::rfc2047::encode(text, &mut writer);
-        }
+        // Writing to a String cannot fail.
+        let _ = rfc2047::encode(text, &mut EmailWriter::new(&mut out, 0, 0, false));
         // Folding is for mail; in HTTP, encoded words follow each other on
         // one line, separated by a space.
         out.replace("\r\n", "")
