@@ -17,10 +17,8 @@ pub(crate) fn shown(text: &str) -> String {
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     // The user part ends at the last `@` of the authority.
     let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host_ok = !host.is_empty()
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    let host_char = |b: u8| b.is_ascii_alphanumeric() || b".-:[]".contains(&b);
+    let host_ok = !host.is_empty() && host.bytes().all(host_char);
     let scheme = scheme.to_ascii_lowercase();
     if host_ok {
         format!("{scheme}://{}", host.to_ascii_lowercase())
@@ -99,13 +97,8 @@ pub(crate) struct Redactor {
 
 impl Redactor {
     pub(crate) fn new(secret: &str) -> Redactor {
-        Redactor {
-            needle: secret
-                .bytes()
-                .filter(|b| !b.is_ascii_whitespace())
-                .map(|b| b.to_ascii_lowercase())
-                .collect(),
-        }
+        let needle = squeeze(secret).map(|(_, b)| b).collect();
+        Redactor { needle }
     }
 
     /// `text` with each echo of the token, in any letter case and with any
@@ -116,14 +109,7 @@ impl Redactor {
         if self.needle.is_empty() {
             return text.to_owned();
         }
-        // The text without white space, lowercased, each byte with its
-        // place in `text`.
-        let squeezed: Vec<(usize, u8)> = text
-            .bytes()
-            .enumerate()
-            .filter(|(_, b)| !b.is_ascii_whitespace())
-            .map(|(i, b)| (i, b.to_ascii_lowercase()))
-            .collect();
+        let squeezed: Vec<(usize, u8)> = squeeze(text).collect();
         let n = self.needle.len();
         let found = |from: usize| {
             let mut windows = squeezed.get(from..)?.windows(n);
@@ -149,6 +135,13 @@ impl Redactor {
         out.push_str(&text[copied..]);
         out
     }
+}
+
+/// `text`'s bytes without white space, ASCII-lowercased, each with its place.
+fn squeeze(text: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
+    let bytes = text.bytes().enumerate();
+    let kept = bytes.filter(|(_, b)| !b.is_ascii_whitespace());
+    kept.map(|(i, b)| (i, b.to_ascii_lowercase()))
 }
 
 #[cfg(test)]

@@ -114,14 +114,11 @@ fn kuma(base: &Url, ping: &Ping) -> Option<(Method, Url, Option<String>)> {
             body,
             ..
         } => {
-            let msg = if *exit_code == 0 {
-                "OK".to_owned()
-            } else {
-                let said = note.as_deref().and_then(|n| n.lines().next());
-                match said.or_else(|| last_line(body)) {
-                    Some(line) => format!("exit code {exit_code}: {line}"),
-                    None => format!("exit code {exit_code}"),
-                }
+            let said = note.as_deref().and_then(|n| n.lines().next());
+            let msg = match (exit_code, said.or_else(|| last_line(body))) {
+                (0, _) => "OK".to_owned(),
+                (code, Some(line)) => format!("exit code {code}: {line}"),
+                (code, None) => format!("exit code {code}"),
             };
             (*exit_code == 0, msg, Some(*duration))
         }
@@ -138,18 +135,15 @@ fn kuma(base: &Url, ping: &Ping) -> Option<(Method, Url, Option<String>)> {
     let mut url = base.clone();
     // The push URL Kuma shows already holds `status`, `msg` and `ping`:
     // replace those, keep anything else.
+    let kept = base.query_pairs();
+    let kept = kept.filter(|(k, _)| !matches!(k.as_ref(), "status" | "msg" | "ping"));
+    let ms = duration.map_or(String::new(), |d| d.as_millis().to_string());
     url.query_pairs_mut()
         .clear()
-        .extend_pairs(
-            base.query_pairs()
-                .filter(|(k, _)| !matches!(k.as_ref(), "status" | "msg" | "ping")),
-        )
+        .extend_pairs(kept)
         .append_pair("status", if ok { "up" } else { "down" })
         .append_pair("msg", cut(&msg, KUMA_MSG_MAX))
-        .append_pair(
-            "ping",
-            &duration.map_or(String::new(), |d| d.as_millis().to_string()),
-        );
+        .append_pair("ping", &ms);
     Some((Method::GET, url, None))
 }
 
