@@ -118,11 +118,7 @@ impl Backoff {
     }
 
     /// The wait before the next attempt, or why there is none.
-    pub(crate) fn next(
-        &mut self,
-        failed: &Failed,
-        budget_left: Duration,
-    ) -> Result<Duration, Stop> {
+    pub(crate) fn next(&mut self, failed: &Failed, left: Duration) -> Result<Duration, Stop> {
         let worth = matches!(
             (classify(failed), self.repeat),
             (Class::NotDone, _) | (Class::MaybeDone, Repeat::Idempotent)
@@ -131,10 +127,9 @@ impl Backoff {
             return Err(Stop::GiveUp);
         }
         let asked = failed.retry_after.map(|w| w.min(MAX_SERVER_WAIT));
-        let wait = asked.unwrap_or_else(|| {
-            jittered(BASE_BACKOFF, self.attempt - 1, MAX_BACKOFF, unit_random())
-        });
-        if wait.saturating_add(self.timeout) > budget_left {
+        let jitter = || jittered(BASE_BACKOFF, self.attempt - 1, MAX_BACKOFF, unit_random());
+        let wait = asked.unwrap_or_else(jitter);
+        if wait.saturating_add(self.timeout) > left {
             return Err(Stop::OutOfBudget { asked });
         }
         self.attempt += 1;
@@ -195,9 +190,8 @@ pub(crate) fn random<const N: usize>() -> Option<[u8; N]> {
 
 /// A random number from 0 to 1 (1 when the kernel gives none).
 pub(crate) fn unit_random() -> f64 {
-    random::<8>().map_or(1.0, |b| {
-        (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64
-    })
+    let bits = random::<8>().map(|b| u64::from_le_bytes(b) >> 11);
+    bits.map_or(1.0, |bits| bits as f64 / (1u64 << 53) as f64)
 }
 
 #[cfg(test)]

@@ -47,25 +47,20 @@ impl Dest {
             let words = crate::schedule::command::words(command).ok_or_else(|| Error::rule(
                 "invalid notify destination `exec:`: no shell runs it, so `;`, `&`, `|`, `(`, `)` and line breaks cannot be used",
             ))?;
+            let none = "invalid notify destination `exec:`: it names no command";
             if words.is_empty() {
-                return Err(Error::rule(
-                    "invalid notify destination `exec:`: it names no command",
-                ));
+                return Err(Error::rule(none));
             }
-            return Ok(Dest {
-                given,
-                kind: Kind::Exec(words),
-            });
+            let kind = Kind::Exec(words);
+            return Ok(Dest { given, kind });
         }
         let rule = |why: &str| format!("invalid notify destination {}: {why}", http::shown(&given));
         let refuse = |why: &str| Error::rule(rule(why));
         let lower = given.to_ascii_lowercase();
-        let (prefix, scheme, kind) = SCHEMES
-            .iter()
-            .find(|(prefix, _, _)| lower.starts_with(prefix))
-            .ok_or_else(|| {
-                refuse("give a URL of one of the schemes http, https, ntfy, ntfys, slack+http, slack+https, discord+https, or exec:COMMAND")
-            })?;
+        let found = (SCHEMES.iter()).find(|(prefix, _, _)| lower.starts_with(prefix));
+        let (prefix, scheme, kind) = found.ok_or_else(|| {
+            refuse("give a URL of one of the schemes http, https, ntfy, ntfys, slack+http, slack+https, discord+https, or exec:COMMAND")
+        })?;
         let target = format!("{scheme}{}", &given[prefix.len()..]);
         let url =
             url::Url::parse(&target).map_err(|e| Error::rule_from(rule(&e.to_string()), e))?;
