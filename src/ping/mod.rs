@@ -33,18 +33,15 @@ pub(crate) const START_BUDGET: Duration = Duration::from_millis(1500);
 pub(crate) fn parse_url(text: &str) -> Result<Url, Error> {
     let refuse = |why: &str| format!("invalid ping URL {}: {why}", http::shown(text));
     let url = Url::parse(text).map_err(|e| Error::rule_from(refuse(&e.to_string()), e))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(Error::rule(refuse(
-            // Said without `://`: a usage error hides every URL it holds.
-            "it must be an HTTP or HTTPS URL with a host",
-        )));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::rule(refuse(
-            "it must not carry a user name or password",
-        )));
-    }
-    Ok(url)
+    let why = if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        // Said without `://`: a usage error hides every URL it holds.
+        "it must be an HTTP or HTTPS URL with a host"
+    } else if !url.username().is_empty() || url.password().is_some() {
+        "it must not carry a user name or password"
+    } else {
+        return Ok(url);
+    };
+    Err(Error::rule(refuse(why)))
 }
 
 /// The value parser of hb-check's `--ping` and `HB_CHECK_PING_URL`.
