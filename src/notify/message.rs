@@ -153,9 +153,7 @@ impl Message {
     /// Sets the plain title and text from the lines.
     pub(super) fn finish(mut self) -> Message {
         self.title = content::cut(&render(&self.title_line, &plain), TITLE_MAX);
-        self.text = self
-            .lines
-            .iter()
+        self.text = (self.lines.iter())
             .map(|l| render(l, &plain) + "\n")
             .collect();
         self
@@ -189,8 +187,7 @@ impl Message {
                 out.push_str(&format!("\n... and {} more lines", self.lines.len() - i));
                 break;
             }
-            out.push('\n');
-            out.push_str(&line);
+            out += &format!("\n{line}");
             used += n;
         }
         out

@@ -36,12 +36,9 @@ impl DestState {
             .unwrap_or_default()
     }
 
-    pub(crate) fn write(&self, path: &Path) -> Result<(), crate::Error> {
-        let state = DestState {
-            version: VERSION,
-            ..self.clone()
-        };
-        crate::store::write_file(path, &crate::record::json_line(&state))
+    pub(crate) fn write(&mut self, path: &Path) -> Result<(), crate::Error> {
+        self.version = VERSION;
+        crate::store::write_file(path, &crate::record::json_line(self))
     }
 
     /// The `since` of this run's `jobs` (sorted by key): a job keeps its
@@ -49,11 +46,8 @@ impl DestState {
     /// (not fine, or last heard bad), so the file grows with the bad only.
     pub(crate) fn advance(&mut self, jobs: &[(String, Status)], now: DateTime<Utc>) {
         let before = std::mem::take(&mut self.since);
-        let was_bad = |key: &str| {
-            self.delivered
-                .as_ref()
-                .is_some_and(|d| d.jobs.iter().any(|(k, s)| k == key && s.is_alert()))
-        };
+        let last = self.delivered.as_ref().map_or(&[][..], |d| &d.jobs);
+        let was_bad = |key: &str| last.iter().any(|(k, s)| k == key && s.is_alert());
         self.since = jobs
             .iter()
             .filter(|(key, status)| !status.is_healthy() || was_bad(key))
