@@ -90,9 +90,7 @@ pub(crate) fn run(
         }
     };
     let last = started + limits.timeout + Duration::from_millis(100);
-    let drained = limits
-        .drain
-        .and_then(|drain| Instant::now().checked_add(drain));
+    let drained = (limits.drain).and_then(|drain| Instant::now().checked_add(drain));
     let until = drained.map_or(last, |until| until.min(last));
     let left = || until.saturating_duration_since(Instant::now());
     Ok(Exited {
