@@ -86,7 +86,7 @@ impl std::fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
-/// The client; cheap to clone. Its default says it is cron-heartbeat.
+/// The client; cheap to clone.
 #[derive(Debug, Clone)]
 pub(crate) struct Http {
     agent: Agent,
@@ -110,8 +110,7 @@ impl Http {
         }
     }
 
-    /// One attempt of `request`, all of it (connecting, sending, reading the
-    /// answer) within `deadline`. An answer of any status is `Ok`.
+    /// One attempt, all of it within `deadline`; an answer of any status is `Ok`.
     pub(crate) fn send(&self, request: &Request, deadline: Duration) -> Result<Answer, Failure> {
         let agent = if request.url.starts_with("https:") {
             self.tls
@@ -180,9 +179,8 @@ const MIN_ATTEMPT: Duration = Duration::from_millis(200);
 
 impl Http {
     /// Sends `request`, which the server must take once only (a ping, a
-    /// notification), within `budget`: again only when it certainly did not
-    /// take it (no connection, 429, 503 with `Retry-After`); an attempt may
-    /// take `deadline(left)` of what is left.
+    /// notification): again only when it certainly did not take it; an
+    /// attempt may take `deadline(left)` of what is left of `budget`.
     pub(crate) fn send_once(
         &self,
         request: &Request,

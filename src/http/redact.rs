@@ -36,10 +36,9 @@ pub(crate) fn hide_urls(text: &str) -> String {
     (urls.replace_all(text, |url: &regex::Captures| shown(&url[0]))).into_owned()
 }
 
-/// The clap value parser of a value that holds a secret (a ping URL, a
-/// notify destination): clap's own refusal would quote it whole, so this
-/// one says `parse`'s error, which names it by scheme and host alone, and
-/// where it was given.
+/// The clap value parser of a secret (a ping URL, a notify destination):
+/// clap's own refusal would quote it whole; this one says `parse`'s error
+/// (which names it by scheme and host) and where it was given.
 #[derive(Clone)]
 pub(crate) struct SecretParser<T> {
     /// What the value is (`ping URL`), for the refusal of one not UTF-8.
@@ -88,7 +87,6 @@ const SHORT: usize = 8;
 const MASK: &str = "<redacted>";
 const WITHHELD: &str = "(the server's message is withheld: it may repeat the token)";
 
-/// Removes every echo of one token from server text.
 #[derive(Clone)]
 pub(crate) struct Redactor {
     /// The token's bytes without white space, ASCII-lowercased.
@@ -102,9 +100,8 @@ impl Redactor {
     }
 
     /// `text` with each echo of the token, in any letter case and with any
-    /// white space inside it, replaced by `<redacted>`; nothing else
-    /// changes. For a short token, the whole text is withheld when the
-    /// token could be in it, rather than cutting words apart.
+    /// white space inside it, replaced by `<redacted>`; for a short token,
+    /// the whole text withheld when the token could be in it.
     pub(crate) fn clean(&self, text: &str) -> String {
         if self.needle.is_empty() {
             return text.to_owned();

@@ -16,7 +16,6 @@ const MAX_BACKOFF: Duration = Duration::from_secs(8);
 /// reset), clamped before any arithmetic: no server value can overflow.
 pub(crate) const MAX_SERVER_WAIT: Duration = Duration::from_secs(3600);
 
-/// What a failed attempt showed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Failed {
     pub(crate) status: Option<u16>,
@@ -28,7 +27,6 @@ pub(crate) struct Failed {
     pub(crate) invalid: bool,
 }
 
-/// What a failed attempt says about the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Class {
     /// Trying again cannot help (a 4xx refusal, a bad answer).
@@ -100,11 +98,12 @@ pub(crate) struct Backoff {
 /// Why a backoff stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Stop {
-    /// The failure is not worth another attempt, or the attempts are used.
     GiveUp,
     /// The wait (and a further attempt of `timeout`) would overrun the
     /// budget; when the server asked for the wait, by how much it asked.
-    OutOfBudget { asked: Option<Duration> },
+    OutOfBudget {
+        asked: Option<Duration>,
+    },
 }
 
 impl Backoff {
@@ -137,9 +136,8 @@ impl Backoff {
     }
 }
 
-/// Exponential backoff with "equal jitter": `base` doubled `doublings` times
-/// (up to `cap`), half of it plus a random share (`unit`, 0 to 1) of the
-/// other half, so that many clients failing at once do not come back at once.
+/// Exponential backoff with "equal jitter" (half of it, plus a random
+/// share `unit` of the other half): clients failing at once come back apart.
 pub(crate) fn jittered(base: Duration, doublings: u32, cap: Duration, unit: f64) -> Duration {
     let full = base.saturating_mul(1 << doublings.min(20)).min(cap);
     full.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))

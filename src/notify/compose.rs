@@ -21,7 +21,6 @@ const LISTED_MAX: usize = 100;
 const PIECE_MAX: usize = 300;
 const TITLE_NAMES: usize = 10;
 
-/// What a message is built from.
 #[derive(Clone, Copy)]
 pub(crate) struct Facts<'a> {
     pub host: &'a str,
@@ -46,7 +45,6 @@ fn unknown(_: &str) -> Option<DateTime<Utc>> {
 }
 
 impl<'a> Facts<'a> {
-    /// The facts of a run, with no `since` known.
     pub(crate) fn new(
         host: &'a str,
         checker: &'static str,
@@ -251,7 +249,6 @@ pub(crate) fn summary(facts: &Facts) -> Message {
     m.finish()
 }
 
-/// `--notify-test`: a message that says it is a test.
 pub(crate) fn test(facts: &Facts) -> Message {
     let mut m = facts.empty(Event::Test, Severity::Ok);
     m.title_line = headed(facts.host, &format!("test message from {}", facts.checker));

@@ -66,7 +66,6 @@ pub(crate) enum Part {
 
 pub(crate) type Line = Vec<Part>;
 
-/// What is known of a job beyond its status.
 #[derive(Debug, Clone, Default, Serialize)]
 pub(crate) struct Details {
     #[serde(serialize_with = "crate::record::rfc3339_opt::serialize")]
@@ -89,7 +88,6 @@ pub(crate) struct Change {
     pub details: Details,
 }
 
-/// A job that alerts now.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Bad {
     pub job: String,
@@ -150,7 +148,6 @@ fn plain(text: &str) -> String {
 }
 
 impl Message {
-    /// Sets the plain title and text from the lines.
     pub(super) fn finish(mut self) -> Message {
         self.title = content::cut(&render(&self.title_line, &plain), TITLE_MAX);
         self.text = (self.lines.iter())
