@@ -238,10 +238,8 @@ fn tls_agent(user_agent: &str) -> Result<Agent, String> {
     let certs: Vec<Certificate<'static>> = certs.collect();
     if certs.is_empty() {
         let why = (found.errors.first()).map_or("none found".to_owned(), ToString::to_string);
-        return Err(format!(
-            "cannot read the system's certificate store: {}",
-            crate::escape::terminal(&why)
-        ));
+        let why = crate::escape::terminal(&why);
+        return Err(format!("cannot read the system's certificate store: {why}"));
     }
     let tls = TlsConfig::builder()
         .root_certs(RootCerts::Specific(Arc::new(certs)))

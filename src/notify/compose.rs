@@ -252,10 +252,9 @@ pub(crate) fn summary(facts: &Facts) -> Message {
 pub(crate) fn test(facts: &Facts) -> Message {
     let mut m = facts.empty(Event::Test, Severity::Ok);
     m.title_line = headed(facts.host, &format!("test message from {}", facts.checker));
-    m.lines.push(vec![fixed(format!(
-        "This destination works: {} --notify-test sent this. Nothing needs attention.",
-        facts.checker
-    ))]);
+    let works = "--notify-test sent this. Nothing needs attention.";
+    let line = format!("This destination works: {} {works}", facts.checker);
+    m.lines.push(vec![fixed(line)]);
     m.finish()
 }
 

@@ -64,24 +64,20 @@ impl Dest {
         let target = format!("{scheme}{}", &given[prefix.len()..]);
         let url =
             url::Url::parse(&target).map_err(|e| Error::rule_from(rule(&e.to_string()), e))?;
-        if url.host_str().is_none_or(str::is_empty) {
-            return Err(refuse("it has no host"));
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(refuse(
-                "it must not carry a user name or password (ntfy: set HB_NTFY_TOKEN or HB_NTFY_TOKEN_FILE)",
-            ));
-        }
         let topic = url.path().trim_start_matches('/');
-        let topic_ok = (1..=64).contains(&topic.len())
-            && (topic.bytes()).all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
-        if prefix.starts_with("ntfy") && (!topic_ok || url.query().is_some()) {
-            return Err(refuse(
-                "an ntfy topic (the URL's path) is 1 to 64 letters, digits, `-` or `_`",
-            ));
-        }
-        let kind = kind(url.into());
-        Ok(Dest { given, kind })
+        let topic_char = |b: u8| b.is_ascii_alphanumeric() || b"-_".contains(&b);
+        let topic_ok = (1..=64).contains(&topic.len()) && topic.bytes().all(topic_char);
+        let why = if url.host_str().is_none_or(str::is_empty) {
+            "it has no host"
+        } else if !url.username().is_empty() || url.password().is_some() {
+            "it must not carry a user name or password (ntfy: set HB_NTFY_TOKEN or HB_NTFY_TOKEN_FILE)"
+        } else if prefix.starts_with("ntfy") && (!topic_ok || url.query().is_some()) {
+            "an ntfy topic (the URL's path) is 1 to 64 letters, digits, `-` or `_`"
+        } else {
+            let kind = kind(url.into());
+            return Ok(Dest { given, kind });
+        };
+        Err(refuse(why))
     }
 
     /// The destination as output may show it: a URL's scheme and host, a

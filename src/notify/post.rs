@@ -94,9 +94,8 @@ pub(super) fn send(http: &Http, post: Post, budget: &Budget) -> Result<String, E
                 "broke off"
             };
             let status = e.answered.unwrap_or_default();
-            return Ok(format!(
-                "the server took it (status {status}); its answer {how}"
-            ));
+            let took = format!("the server took it (status {status}); its answer {how}");
+            return Ok(took);
         }
         Err(NotTaken::Failed(e)) => return Err(refused(e.message.clone(), Some(Box::new(e)))),
     };

@@ -125,10 +125,12 @@ fn kuma(base: &Url, ping: &Ping) -> Option<(Method, Url, Option<String>)> {
         Ping::Beat {
             ok, body, duration, ..
         } => {
-            let msg = body.as_deref().and_then(last_line).map_or_else(
-                || if *ok { "OK" } else { "failed" }.to_owned(),
-                str::to_owned,
-            );
+            let fallback = if *ok { "OK" } else { "failed" };
+            let msg = body
+                .as_deref()
+                .and_then(last_line)
+                .unwrap_or(fallback)
+                .to_owned();
             (*ok, msg, *duration)
         }
     };
