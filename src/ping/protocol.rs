@@ -126,11 +126,8 @@ fn kuma(base: &Url, ping: &Ping) -> Option<(Method, Url, Option<String>)> {
             ok, body, duration, ..
         } => {
             let fallback = if *ok { "OK" } else { "failed" };
-            let msg = body
-                .as_deref()
-                .and_then(last_line)
-                .unwrap_or(fallback)
-                .to_owned();
+            let said = body.as_deref().and_then(last_line);
+            let msg = said.unwrap_or(fallback).to_owned();
             (*ok, msg, *duration)
         }
     };
