@@ -94,9 +94,8 @@ impl<'a> Facts<'a> {
         self.jobs
             .iter()
             .for_each(|j| *counts.entry(j.status).or_insert(0) += 1);
-        let causes: Vec<String> = (self.causes.iter())
-            .map(|c| content::cut(c, PIECE_MAX))
-            .collect();
+        let cut = |c: &String| content::cut(c, PIECE_MAX);
+        let causes: Vec<String> = self.causes.iter().map(cut).collect();
         Message {
             // The causes, one line each, before the jobs they explain.
             lines: causes.iter().map(|c| vec![untrusted(c.clone())]).collect(),
@@ -113,15 +112,13 @@ impl<'a> Facts<'a> {
     }
 
     fn bad(&self, still_bad: &Jobs) -> (Vec<Bad>, usize) {
-        let listed = still_bad
-            .iter()
-            .take(LISTED_MAX)
-            .map(|(key, status)| Bad {
-                job: self.name(key),
-                status: *status,
-                details: self.details(key),
-            })
-            .collect();
+        let listed = still_bad.iter().take(LISTED_MAX);
+        let listed = listed.map(|(key, status)| Bad {
+            job: self.name(key),
+            status: *status,
+            details: self.details(key),
+        });
+        let listed = listed.collect();
         (listed, still_bad.len().saturating_sub(LISTED_MAX))
     }
 }
@@ -167,15 +164,14 @@ pub(crate) fn changes(
     let changed = (diff.changed.iter()).map(|(k, was, s)| (k, Some(*was), Some(*s)));
     let left = (diff.left.iter()).map(|(k, was)| (k, Some(*was), facts.find(k).map(|j| j.status)));
     // Lazily: only the listed ones are looked up.
-    m.changes = (went_bad.chain(changed).chain(left))
-        .take(LISTED_MAX)
-        .map(|(key, from, to)| Change {
-            job: facts.name(key),
-            from,
-            to,
-            details: facts.details(key),
-        })
-        .collect();
+    let first = went_bad.chain(changed).chain(left).take(LISTED_MAX);
+    let first = first.map(|(key, from, to)| Change {
+        job: facts.name(key),
+        from,
+        to,
+        details: facts.details(key),
+    });
+    m.changes = first.collect();
     m.changes_omitted = (worse + diff.left.len()).saturating_sub(LISTED_MAX);
     (m.still_bad, m.still_bad_omitted) = facts.bad(still_bad);
     let (head, names): (String, Vec<(&str, String)>) = match event {
