@@ -113,10 +113,8 @@ impl Http {
     /// One attempt, all of it within `deadline`; an answer of any status is `Ok`.
     pub(crate) fn send(&self, request: &Request, deadline: Duration) -> Result<Answer, Failure> {
         let agent = if request.url.starts_with("https:") {
-            self.tls
-                .get_or_init(|| tls_agent(&self.user_agent))
-                .as_ref()
-                .map_err(|why| Failure::new(Kind::Unsent, why.clone()))?
+            let tls = self.tls.get_or_init(|| tls_agent(&self.user_agent));
+            (tls.as_ref()).map_err(|why| Failure::new(Kind::Unsent, why.clone()))?
         } else {
             &self.agent
         };
