@@ -61,9 +61,7 @@ impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for Secre
             None => format!("invalid {}: it is not UTF-8", self.what),
         };
         // A hidden flag is only the way in of its variable: named alone.
-        let long = arg
-            .filter(|a| !a.is_hide_set())
-            .and_then(clap::Arg::get_long);
+        let long = (arg.filter(|a| !a.is_hide_set())).and_then(clap::Arg::get_long);
         let env = arg.and_then(clap::Arg::get_env).and_then(|e| e.to_str());
         let flag = match (long, env) {
             (Some(long), Some(env)) => format!("`--{long}` or `{env}`"),

@@ -32,9 +32,8 @@ fn substitute(words: &[String], message: &Message) -> Vec<String> {
         "SEVERITY" => message.severity.as_str(),
         _ => message.host.as_str(),
     };
-    (words.iter())
-        .map(|word| names.replace_all(word, value).into_owned())
-        .collect()
+    let each = |word: &String| names.replace_all(word, value).into_owned();
+    words.iter().map(each).collect()
 }
 
 /// Runs `words` for `message`: `Ok` with what it printed first when it
