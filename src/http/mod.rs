@@ -229,10 +229,7 @@ fn agent(user_agent: &str, tls: TlsConfig) -> Agent {
 /// `ca-certificates`), checked by rustls with the ring provider.
 fn tls_agent(user_agent: &str) -> Result<Agent, String> {
     let found = rustls_native_certs::load_native_certs();
-    let certs = found
-        .certs
-        .iter()
-        .map(|der| Certificate::from_der(der).to_owned());
+    let certs = (found.certs.iter()).map(|der| Certificate::from_der(der).to_owned());
     let certs: Vec<Certificate<'static>> = certs.collect();
     if certs.is_empty() {
         let why = (found.errors.first()).map_or("none found".to_owned(), ToString::to_string);

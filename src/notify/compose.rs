@@ -91,9 +91,7 @@ impl<'a> Facts<'a> {
 
     fn empty(&self, event: Event, severity: Severity) -> Message {
         let mut counts = BTreeMap::new();
-        self.jobs
-            .iter()
-            .for_each(|j| *counts.entry(j.status).or_insert(0) += 1);
+        (self.jobs.iter()).for_each(|j| *counts.entry(j.status).or_insert(0) += 1);
         let cut = |c: &String| content::cut(c, PIECE_MAX);
         let causes: Vec<String> = self.causes.iter().map(cut).collect();
         Message {
@@ -263,10 +261,7 @@ fn listed(out: &mut Vec<Line>, lines: impl Iterator<Item = Line>, omitted: usize
 }
 
 fn list_bad(m: &mut Message) {
-    let bad = m
-        .still_bad
-        .iter()
-        .map(|b| job_line(&b.job, format!(": {}", b.status), &b.details));
+    let bad = (m.still_bad.iter()).map(|b| job_line(&b.job, format!(": {}", b.status), &b.details));
     listed(&mut m.lines, bad, m.still_bad_omitted);
 }
 
@@ -288,9 +283,7 @@ fn change_line(c: &Change) -> Line {
 
 /// `JOB` `words` and what is known of it: ` since ...; reason`.
 fn job_line(job: &str, words: String, d: &Details) -> Line {
-    let since = d
-        .since
-        .map(|t| format!(" since {}", content::format_time(t)));
+    let since = (d.since).map(|t| format!(" since {}", content::format_time(t)));
     let age = (d.age_seconds).map(|age| format!(", last seen {} ago", format_duration(age)));
     let due = d.due.as_ref().map(|due| format!(", due {due}"));
     let mut parts = vec![untrusted(job), fixed(words)];

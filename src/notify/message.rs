@@ -150,9 +150,8 @@ fn plain(text: &str) -> String {
 impl Message {
     pub(super) fn finish(mut self) -> Message {
         self.title = content::cut(&render(&self.title_line, &plain), TITLE_MAX);
-        self.text = (self.lines.iter())
-            .map(|l| render(l, &plain) + "\n")
-            .collect();
+        let text = self.lines.iter().map(|l| render(l, &plain) + "\n");
+        self.text = text.collect();
         self
     }
 
@@ -197,12 +196,11 @@ impl Message {
         // A job's name has no space; the checker's own entries (`cron
         // daemon`, `backup quorum`) have one, joined so that a line stays
         // three words.
-        (self.changes.iter())
-            .map(|c| {
-                let job = plain(&c.job).replace(' ', "-");
-                format!("{job} {} {}\n", word(c.from), word(c.to))
-            })
-            .collect()
+        let line = |c: &Change| {
+            let job = plain(&c.job).replace(' ', "-");
+            format!("{job} {} {}\n", word(c.from), word(c.to))
+        };
+        self.changes.iter().map(line).collect()
     }
 }
 

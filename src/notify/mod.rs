@@ -154,13 +154,11 @@ fn with_facts<R>(
 ) -> R {
     // The run's causes (cron down, the host down, a needed job bad), then
     // the fleet's lines, as the text output and the tracker say them.
-    let causes: Vec<String> = (judged.causes.list.iter().map(|c| c.text.clone()))
-        .chain(judged.fleet.lines())
-        .collect();
-    let grouped: BTreeSet<String> = (judged.jobs.iter())
-        .filter(|j| judged.fleet.group_of(j).is_some())
-        .map(|j| changes::name_of(&changes::key(j), &judged.jobs).to_owned())
-        .collect();
+    let causes = judged.causes.list.iter().map(|c| c.text.clone());
+    let causes: Vec<String> = causes.chain(judged.fleet.lines()).collect();
+    let grouped = (judged.jobs.iter()).filter(|j| judged.fleet.group_of(j).is_some());
+    let grouped = grouped.map(|j| changes::name_of(&changes::key(j), &judged.jobs).to_owned());
+    let grouped: BTreeSet<String> = grouped.collect();
     let now = judged.policy.now;
     f(&Facts {
         code: judged.code(),

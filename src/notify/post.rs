@@ -73,9 +73,7 @@ pub(super) fn send(http: &Http, post: Post, budget: &Budget) -> Result<String, E
         }
         Err(NotTaken::Refused(answer)) => {
             let status = answer.status;
-            let redirect = status
-                .is_redirection()
-                .then_some(" (redirects are not followed)");
+            let redirect = (status.is_redirection()).then_some(" (redirects are not followed)");
             let said = redirect.unwrap_or_default().to_owned() + &quote(&answer.body);
             format!("the server answered {status}{said}")
         }

@@ -48,15 +48,13 @@ impl DestState {
         let before = std::mem::take(&mut self.since);
         let last = self.delivered.as_ref().map_or(&[][..], |d| &d.jobs);
         let was_bad = |key: &str| last.iter().any(|(k, s)| k == key && s.is_alert());
-        self.since = jobs
-            .iter()
-            .filter(|(key, status)| !status.is_healthy() || was_bad(key))
-            .map(|(key, status)| {
-                let kept = (entry(&before, key).filter(|(_, s, _)| s == status))
-                    .map_or(now.timestamp(), |(_, _, t)| *t);
-                (key.clone(), *status, kept)
-            })
-            .collect();
+        let kept = (jobs.iter()).filter(|(key, status)| !status.is_healthy() || was_bad(key));
+        let since = kept.map(|(key, status)| {
+            let same = entry(&before, key).filter(|(_, s, _)| s == status);
+            let at = same.map_or(now.timestamp(), |(_, _, t)| *t);
+            (key.clone(), *status, at)
+        });
+        self.since = since.collect();
     }
 
     pub(crate) fn since_of(&self, key: &str) -> Option<DateTime<Utc>> {
