@@ -134,7 +134,7 @@ impl Http {
             .timeout_global(Some(deadline))
             .build()
             .run()
-            .map_err(|e| failure(e, deadline, false))?;
+            .map_err(|e| failure(e, deadline, None))?;
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
         let ok = status.is_success();
@@ -148,12 +148,7 @@ impl Http {
             Some(limit) => match response.body_mut().with_config().limit(limit).read_to_vec() {
                 Ok(body) => body,
                 Err(_) if !ok => Vec::new(),
-                Err(e) => {
-                    return Err(Failure {
-                        answered: Some(status.as_u16()),
-                        ..failure(e, deadline, true)
-                    })
-                }
+                Err(e) => return Err(failure(e, deadline, Some(status.as_u16()))),
             },
         };
         Ok(Answer {
@@ -243,8 +238,10 @@ fn tls_agent(user_agent: &str) -> Result<Agent, String> {
     Ok(agent(user_agent, tls))
 }
 
-/// A ureq error as a [`Failure`]; `reading`: it came while the body was read.
-fn failure(err: ureq::Error, deadline: Duration, reading: bool) -> Failure {
+/// A ureq error as a [`Failure`]; `answered`: it came while the body of an
+/// answer with that status was read.
+fn failure(err: ureq::Error, deadline: Duration, answered: Option<u16>) -> Failure {
+    let reading = answered.is_some();
     let within = format!("within {}s", deadline.as_secs_f64());
     let (kind, message) = match err {
         ureq::Error::Timeout(_) if reading => (
@@ -273,7 +270,11 @@ fn failure(err: ureq::Error, deadline: Duration, reading: bool) -> Failure {
         ureq::Error::Http(e) => (Kind::Unsent, cannot_make(&e)),
         other => (Kind::Broken, other.to_string()),
     };
-    Failure::new(kind, crate::escape::terminal(&message).into_owned())
+    let message = crate::escape::terminal(&message).into_owned();
+    Failure {
+        answered,
+        ..Failure::new(kind, message)
+    }
 }
 
 /// An `http` crate error without the value it refused (a header value may be

@@ -74,9 +74,7 @@ impl Pinger {
         sent.map(drop).map_err(|why| {
             let (reason, source) = match why {
                 NotTaken::NoTime => ("no time was left to send it".to_owned(), None),
-                NotTaken::Refused(answer) => {
-                    (format!("the server answered {}", answer.status), None)
-                }
+                NotTaken::Refused(a) => (format!("the server answered {}", a.status), None),
                 NotTaken::Failed(e) => (e.message.clone(), Some(Box::new(e) as _)),
             };
             Error::Ping { reason, source }
