@@ -71,7 +71,6 @@ pub(crate) struct NotifyArgs {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DestList(pub Vec<Dest>);
 
-/// The budget: 1 second to 10 minutes.
 fn parse_budget(text: &str) -> Result<Duration, crate::Error> {
     let budget = parse_timeout(text)?;
     let rule = "the notify budget is 1s to 10m";

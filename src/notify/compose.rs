@@ -231,11 +231,8 @@ pub(crate) fn summary(facts: &Facts) -> Message {
     let bad = facts.jobs.iter().filter(|j| !j.status.is_healthy());
     let bad: Jobs = bad.map(|j| (changes::key(j), j.status)).collect();
     (m.still_bad, m.still_bad_omitted) = facts.bad(&bad);
-    m.title_line = vec![
-        fixed("night-watch "),
-        untrusted(facts.host),
-        fixed(format!(": {}", content::summary_line(facts.jobs))),
-    ];
+    let verdict = fixed(format!(": {}", content::summary_line(facts.jobs)));
+    m.title_line = vec![fixed("night-watch "), untrusted(facts.host), verdict];
     list_bad(&mut m);
     if m.still_bad.is_empty() {
         m.lines.push(vec![fixed("Nothing needs attention.")]);

@@ -44,7 +44,6 @@ pub(crate) fn parse_url(text: &str) -> Result<Url, Error> {
     Err(Error::rule(refuse(why)))
 }
 
-/// The value parser of hb-check's `--ping` and `HB_CHECK_PING_URL`.
 pub(crate) const URL_PARSER: SecretParser<Url> = SecretParser {
     what: "ping URL",
     parse: parse_url,
