@@ -1,11 +1,7 @@
-//! `exec:COMMAND ARGS...`: runs a command, with no shell, as the way to any
-//! service this crate does not speak (Apprise's CLI, a pager's CLI,
-//! `mail`). The message's JSON is its standard input; `HB_TITLE`,
-//! `HB_TEXT`, `HB_SEVERITY`, `HB_HOST` and `HB_CHANGES` are in its
-//! environment, and `$TITLE`, `$TEXT`, `$SEVERITY` and `$HOST` in its
-//! arguments are replaced by the same values (each stays one argument).
-//! It runs in its own process group, killed whole when the budget runs
-//! out; exit status 0 says delivered.
+//! `exec:COMMAND ARGS...`: a command run without a shell, the way to any
+//! service this crate does not speak (Apprise's CLI, `mail`), with the
+//! message as the README says; in its own process group, killed whole when
+//! the budget runs out. Exit status 0 says delivered.
 
 use std::os::unix::process::ExitStatusExt;
 use std::process::Command;

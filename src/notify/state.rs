@@ -1,10 +1,7 @@
-//! Each destination's state, one small JSON file beside the run lock, as
-//! `--changes-only` keeps its own: what the destination last accepted (the
-//! change engine's [`State`], written only once it accepted a message),
-//! and since when each job has had its status (kept on every run, so that
-//! a destination that was down hears when a change happened). The file is
-//! named by a hash of the destination, never by the destination itself: a
-//! webhook URL is a secret.
+//! Each destination's state, a small JSON file beside the run lock named by
+//! a hash of the destination (a webhook URL is a secret): what it last
+//! accepted (the change engine's [`State`], written only once it did), and
+//! since when each job has had its status (kept on every run).
 
 use std::path::{Path, PathBuf};
 
