@@ -1,9 +1,7 @@
-//! Keeping secrets out of output. A configured URL is only ever shown by
-//! its scheme and host ([`shown`], [`hide_urls`], [`SecretParser`] for
-//! clap's refusals): its path, query and user part hold a ping's check
-//! UUID, a token or a password. A token a server (or a proxy) echoes back
-//! in an error message, upper-cased or broken over lines, is masked
-//! ([`Redactor`]); the client's own messages never hold the token.
+//! Keeping secrets out of output. A URL is only shown by its scheme and
+//! host: its path, query and user part hold a check's UUID, a token or a
+//! password. A token a server echoes back, in any case or broken over
+//! lines, is masked ([`Redactor`]); our own messages never hold it.
 
 /// A URL as output may show it: its scheme and host (and port), nothing
 /// else; text that is no URL, as `a SCHEME URL`, or `the URL` without even

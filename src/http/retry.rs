@@ -31,12 +31,11 @@ pub(crate) struct Failed {
 pub(crate) enum Class {
     /// Trying again cannot help (a 4xx refusal, a bad answer).
     Fatal,
-    /// The server certainly did not act on it (no connection was made, or a
-    /// rate limit or a 503 with `Retry-After` turned it away): safe to send
-    /// again, even a write or a ping.
+    /// Certainly not acted on (no connection, a rate limit, a 503 with
+    /// `Retry-After`): safe to send again, even a write or a ping.
     NotDone,
-    /// It may have been done with its answer lost (a timeout, a 5xx): an
-    /// idempotent request may be sent again; a write must look first.
+    /// Maybe done, its answer lost (a timeout, a 5xx): an idempotent request
+    /// may be sent again; a write must look first.
     MaybeDone,
 }
 
