@@ -37,14 +37,25 @@ pub(crate) fn hide_urls(text: &str) -> String {
 /// The clap value parser of a secret (a ping URL, a notify destination):
 /// clap's own refusal would quote it whole; this one says `parse`'s error
 /// (which names it by scheme and host) and where it was given.
-#[derive(Clone)]
-pub(crate) struct SecretParser<T> {
+pub(crate) struct SecretParser<T, E> {
     /// What the value is (`ping URL`), for the refusal of one not UTF-8.
     pub(crate) what: &'static str,
-    pub(crate) parse: fn(&str) -> Result<T, crate::Error>,
+    pub(crate) parse: fn(&str) -> Result<T, E>,
 }
 
-impl<T: Clone + Send + Sync + 'static> clap::builder::TypedValueParser for SecretParser<T> {
+// By hand: a derive would ask `T` and `E` to be `Clone` too. Generic in
+// `E`: `http` sits below `error`, which imports it.
+impl<T, E> Clone for SecretParser<T, E> {
+    fn clone(&self) -> Self {
+        SecretParser { ..*self }
+    }
+}
+
+impl<T, E> clap::builder::TypedValueParser for SecretParser<T, E>
+where
+    T: Clone + Send + Sync + 'static,
+    E: std::fmt::Display + 'static,
+{
     type Value = T;
 
     fn parse_ref(

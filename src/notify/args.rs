@@ -88,13 +88,13 @@ fn split_list(text: &str) -> Vec<&str> {
 }
 
 /// The value parser of `--notify DEST` and `--notify-test DEST`.
-const ONE: SecretParser<DestList> = SecretParser {
+const ONE: SecretParser<DestList, crate::Error> = SecretParser {
     what: "notify destination",
     parse: |text| Dest::parse(text).map(|dest| DestList(vec![dest])),
 };
 
 /// The value parser of `HB_NOTIFY` (see [`split_list`]).
-const LIST: SecretParser<DestList> = SecretParser {
+const LIST: SecretParser<DestList, crate::Error> = SecretParser {
     what: "notify destination",
     parse: |text| {
         let dests = split_list(text).into_iter().map(Dest::parse);

@@ -44,7 +44,7 @@ pub(crate) fn parse_url(text: &str) -> Result<Url, Error> {
     Err(Error::rule(refuse(why)))
 }
 
-pub(crate) const URL_PARSER: SecretParser<Url> = SecretParser {
+pub(crate) const URL_PARSER: SecretParser<Url, Error> = SecretParser {
     what: "ping URL",
     parse: parse_url,
 };
