@@ -9,8 +9,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// The most kept of what a command writes to standard error: the first
-/// line is all anyone shows.
+/// The most kept of standard error: its first line is all anyone shows.
 const STDERR_MAX: usize = 8 * 1024;
 
 const POLL: Duration = Duration::from_millis(5);
@@ -35,9 +34,9 @@ pub(crate) struct Kept {
     pub over: bool,
 }
 
-/// A command that exited: its status, its process group (where leftovers
-/// holding its pipes may still run), and its standard output and error,
-/// each `None` while still held open after the drain.
+/// A command that exited: its process group (where leftovers holding its
+/// pipes may still run), and its output, `None` while held open after the
+/// drain.
 #[derive(Debug)]
 pub(crate) struct Exited {
     pub status: ExitStatus,
@@ -46,8 +45,8 @@ pub(crate) struct Exited {
     pub err: Option<Kept>,
 }
 
-/// Why a command did not exit in time (after `Wait` and `Timeout`, it was
-/// killed with its process group).
+/// Why a command did not exit in time (after `Wait` and `Timeout`, its
+/// process group was killed).
 #[derive(Debug)]
 pub(crate) enum Failure {
     Spawn(io::Error),
@@ -56,7 +55,7 @@ pub(crate) enum Failure {
 }
 
 /// Runs `command` in a process group of its own, with `input` (if any) on
-/// its standard input and nothing otherwise, within `limits`.
+/// its standard input, within `limits`.
 pub(crate) fn run(
     command: &mut Command,
     input: Option<Vec<u8>>,
@@ -91,10 +90,8 @@ pub(crate) fn run(
         }
     };
     let last = started + limits.timeout + Duration::from_millis(100);
-    let until = limits
-        .drain
-        .and_then(|drain| Instant::now().checked_add(drain))
-        .map_or(last, |until| until.min(last));
+    let drained = (limits.drain).and_then(|drain| Instant::now().checked_add(drain));
+    let until = drained.map_or(last, |until| until.min(last));
     let left = || until.saturating_duration_since(Instant::now());
     Ok(Exited {
         status,
@@ -104,7 +101,6 @@ pub(crate) fn run(
     })
 }
 
-/// Reads `stream` on a thread of its own, keeping up to `cap` bytes.
 fn keep(mut stream: impl Read + Send + 'static, cap: usize, past: bool) -> mpsc::Receiver<Kept> {
     let (send, receive) = mpsc::channel();
     thread::spawn(move || {
@@ -129,7 +125,6 @@ fn kill(child: &mut Child) {
     let _ = child.wait();
 }
 
-/// The first non-empty line of `bytes`, trimmed.
 pub(crate) fn first_line(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let first = text.lines().map(str::trim).find(|l| !l.is_empty());

@@ -11,8 +11,7 @@ pub(crate) mod wait;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-pub(crate) use ureq::http::{header, HeaderValue};
-pub(crate) use ureq::http::{HeaderMap, Method, StatusCode};
+pub(crate) use ureq::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, RequestExt};
 
@@ -23,18 +22,17 @@ use wait::RateLimit;
 pub(crate) use redact::{hide_urls, shown};
 
 /// One request: what to send and how much of an answer to read.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Request {
     pub(crate) method: Method,
     pub(crate) url: String,
-    /// Extra headers; a value marked sensitive is never shown.
+    /// A value marked sensitive is never shown.
     pub(crate) headers: Vec<(header::HeaderName, HeaderValue)>,
     /// The content type and the body.
     pub(crate) body: Option<(&'static str, Vec<u8>)>,
     /// The most read of a successful answer's body; `None` reads none.
     pub(crate) limit: Option<u64>,
-    /// The most read of an error answer's body (only its message is
-    /// wanted); one that cannot be read whole counts as empty.
+    /// The same for an error answer, of which one not read whole is empty.
     pub(crate) error_limit: Option<u64>,
 }
 
@@ -54,7 +52,6 @@ pub(crate) enum Kind {
     Unsent,
     /// The answer began but did not arrive whole within the deadline.
     Slow,
-    /// The answer is longer than the limit.
     TooLong,
     /// Anything else (no answer within the deadline, the connection broke,
     /// the answer was not HTTP): the request may have been acted on.
@@ -66,8 +63,8 @@ pub(crate) enum Kind {
 pub(crate) struct Failure {
     pub(crate) kind: Kind,
     pub(crate) message: String,
-    /// The status the server answered with, when the failure came while
-    /// its body was read: it took the request whatever became of the body.
+    /// The status of an answer whose body failed: the server took the
+    /// request whatever became of the body.
     pub(crate) answered: Option<u16>,
 }
 
@@ -89,12 +86,11 @@ impl std::fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
-/// The client; cheap to clone. Its default says it is cron-heartbeat.
+/// The client; cheap to clone.
 #[derive(Debug, Clone)]
 pub(crate) struct Http {
     agent: Agent,
-    /// The agent for `https`, made on first use: only then are the
-    /// system's certificates read.
+    /// Made on first use: only then are the system's certificates read.
     tls: Arc<OnceLock<Result<Agent, String>>>,
     user_agent: String,
 }
@@ -114,41 +110,35 @@ impl Http {
         }
     }
 
-    /// One attempt of `request`, all of it (connecting, sending, reading the
-    /// answer) within `deadline`. An answer of any status is `Ok`.
+    /// One attempt, all of it within `deadline`; an answer of any status is `Ok`.
     pub(crate) fn send(&self, request: &Request, deadline: Duration) -> Result<Answer, Failure> {
         let agent = if request.url.starts_with("https:") {
-            self.tls
-                .get_or_init(|| tls_agent(&self.user_agent))
-                .as_ref()
-                .map_err(|why| Failure::new(Kind::Unsent, why.clone()))?
+            let tls = self.tls.get_or_init(|| tls_agent(&self.user_agent));
+            (tls.as_ref()).map_err(|why| Failure::new(Kind::Unsent, why.clone()))?
         } else {
             &self.agent
         };
         let mut builder = ureq::http::Request::builder()
             .method(request.method.clone())
             .uri(&request.url);
-        for (name, value) in &request.headers {
+        let (kind, body) = request.body.clone().unzip();
+        let content = kind.map(|kind| (header::CONTENT_TYPE, HeaderValue::from_static(kind)));
+        for (name, value) in request.headers.iter().cloned().chain(content) {
             builder = builder.header(name, value);
         }
-        let (kind, body) = request.body.clone().unzip();
-        if let Some(kind) = kind {
-            builder = builder.header(header::CONTENT_TYPE, kind);
-        }
-        let built = builder.body(body.unwrap_or_default()).map_err(|e| {
-            let why = format!("cannot make the request: {}", describe_http(&e));
-            Failure::new(Kind::Unsent, why)
-        })?;
+        let built = (builder.body(body.unwrap_or_default()))
+            .map_err(|e| Failure::new(Kind::Unsent, cannot_make(&e)))?;
         let mut response = built
             .with_agent(agent)
             .configure()
             .timeout_global(Some(deadline))
             .build()
             .run()
-            .map_err(|e| failure(e, deadline, false))?;
+            .map_err(|e| failure(e, deadline, None))?;
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
-        let limit = if status.is_success() {
+        let ok = status.is_success();
+        let limit = if ok {
             request.limit
         } else {
             request.error_limit
@@ -157,13 +147,8 @@ impl Http {
             None => Vec::new(),
             Some(limit) => match response.body_mut().with_config().limit(limit).read_to_vec() {
                 Ok(body) => body,
-                Err(_) if !status.is_success() => Vec::new(),
-                Err(e) => {
-                    return Err(Failure {
-                        answered: Some(status.as_u16()),
-                        ..failure(e, deadline, true)
-                    })
-                }
+                Err(_) if !ok => Vec::new(),
+                Err(e) => return Err(failure(e, deadline, Some(status.as_u16()))),
             },
         };
         Ok(Answer {
@@ -177,20 +162,18 @@ impl Http {
 /// Why [`Http::send_once`] brought no success.
 #[derive(Debug)]
 pub(crate) enum NotTaken {
-    /// Less than [`MIN_ATTEMPT`] of the budget was left for an attempt.
+    /// Less than [`MIN_ATTEMPT`] was left of the budget.
     NoTime,
     Refused(Box<Answer>),
     Failed(Failure),
 }
 
-/// The least time worth an attempt of [`Http::send_once`].
 const MIN_ATTEMPT: Duration = Duration::from_millis(200);
 
 impl Http {
     /// Sends `request`, which the server must take once only (a ping, a
-    /// notification), within `budget`: again only when it certainly did not
-    /// take it (no connection, 429, 503 with `Retry-After`); an attempt may
-    /// take `deadline(left)` of what is left.
+    /// notification): again only when it certainly did not take it; an
+    /// attempt may take `deadline(left)` of what is left of `budget`.
     pub(crate) fn send_once(
         &self,
         request: &Request,
@@ -237,25 +220,16 @@ fn agent(user_agent: &str, tls: TlsConfig) -> Agent {
         .new_agent()
 }
 
-/// The agent for `https`: the system's certificate store (Debian's
-/// `/etc/ssl/certs`, kept by `ca-certificates`), checked by rustls with the
-/// ring provider.
+/// The agent for `https`: the system's certificates (Debian's
+/// `ca-certificates`), checked by rustls with the ring provider.
 fn tls_agent(user_agent: &str) -> Result<Agent, String> {
     let found = rustls_native_certs::load_native_certs();
-    let certs: Vec<Certificate<'static>> = found
-        .certs
-        .iter()
-        .map(|der| Certificate::from_der(der.as_ref()).to_owned())
-        .collect();
+    let certs = (found.certs.iter()).map(|der| Certificate::from_der(der).to_owned());
+    let certs: Vec<Certificate<'static>> = certs.collect();
     if certs.is_empty() {
-        let why = found
-            .errors
-            .first()
-            .map_or_else(|| "none found".to_owned(), ToString::to_string);
-        return Err(format!(
-            "cannot read the system's certificate store: {}",
-            crate::escape::terminal(&why)
-        ));
+        let why = (found.errors.first()).map_or("none found".to_owned(), ToString::to_string);
+        let why = crate::escape::terminal(&why);
+        return Err(format!("cannot read the system's certificate store: {why}"));
     }
     let tls = TlsConfig::builder()
         .root_certs(RootCerts::Specific(Arc::new(certs)))
@@ -264,9 +238,10 @@ fn tls_agent(user_agent: &str) -> Result<Agent, String> {
     Ok(agent(user_agent, tls))
 }
 
-/// What a ureq error says, as a [`Failure`]; `reading` when it came while
-/// the body was read.
-fn failure(err: ureq::Error, deadline: Duration, reading: bool) -> Failure {
+/// A ureq error as a [`Failure`]; `answered`: it came while the body of an
+/// answer with that status was read.
+fn failure(err: ureq::Error, deadline: Duration, answered: Option<u16>) -> Failure {
+    let reading = answered.is_some();
     let within = format!("within {}s", deadline.as_secs_f64());
     let (kind, message) = match err {
         ureq::Error::Timeout(_) if reading => (
@@ -274,13 +249,11 @@ fn failure(err: ureq::Error, deadline: Duration, reading: bool) -> Failure {
             format!("the answer did not arrive whole {within}"),
         ),
         ureq::Error::Timeout(_) => (Kind::Broken, format!("no answer {within}")),
-        ureq::Error::BodyExceedsLimit(limit) => (
-            Kind::TooLong,
-            format!(
-                "the answer is longer than the {} the client reads",
-                size(limit)
-            ),
-        ),
+        ureq::Error::BodyExceedsLimit(limit) => {
+            let limit = size(limit);
+            let why = format!("the answer is longer than the {limit} the client reads");
+            (Kind::TooLong, why)
+        }
         ureq::Error::Io(e) if reading => (Kind::Broken, format!("the answer broke off: {e}")),
         ureq::Error::Io(e) if connecting(&e) => (Kind::Unsent, format!("cannot connect: {e}")),
         // A TLS handshake refused lands here too: it cannot be told from
@@ -294,28 +267,30 @@ fn failure(err: ureq::Error, deadline: Duration, reading: bool) -> Failure {
         ureq::Error::BadUri(_) | ureq::Error::RequireHttpsOnly(_) => {
             (Kind::Unsent, "the URL cannot be used".to_owned())
         }
-        ureq::Error::Http(e) => (
-            Kind::Unsent,
-            format!("cannot make the request: {}", describe_http(&e)),
-        ),
+        ureq::Error::Http(e) => (Kind::Unsent, cannot_make(&e)),
         other => (Kind::Broken, other.to_string()),
     };
-    Failure::new(kind, crate::escape::terminal(&message).into_owned())
+    let message = crate::escape::terminal(&message).into_owned();
+    Failure {
+        answered,
+        ..Failure::new(kind, message)
+    }
 }
 
 /// An `http` crate error without the value it refused (a header value may be
 /// the token).
-fn describe_http(e: &ureq::http::Error) -> String {
-    if e.is::<ureq::http::header::InvalidHeaderValue>() {
+fn cannot_make(e: &ureq::http::Error) -> String {
+    let why = if e.is::<ureq::http::header::InvalidHeaderValue>() {
         "a header value holds characters HTTP cannot carry".to_owned()
     } else if e.is::<ureq::http::uri::InvalidUri>() {
         "the URL cannot be used".to_owned()
     } else {
         e.to_string()
-    }
+    };
+    format!("cannot make the request: {why}")
 }
 
-/// Whether an I/O error came before the request could be sent.
+/// Whether an I/O error came before the request was sent.
 fn connecting(e: &std::io::Error) -> bool {
     use std::io::ErrorKind::{
         AddrNotAvailable, ConnectionRefused, HostUnreachable, NetworkUnreachable,
@@ -341,12 +316,9 @@ mod tests {
 
     fn get(url: String) -> Request {
         Request {
-            method: Method::GET,
             url,
-            headers: Vec::new(),
-            body: None,
             limit: Some(16),
-            error_limit: None,
+            ..Request::default()
         }
     }
 

@@ -1,9 +1,7 @@
-//! Keeping secrets out of output. A configured URL is only ever shown by
-//! its scheme and host ([`shown`], [`hide_urls`], [`SecretParser`] for
-//! clap's refusals): its path, query and user part hold a ping's check
-//! UUID, a token or a password. A token a server (or a proxy) echoes back
-//! in an error message, upper-cased or broken over lines, is masked
-//! ([`Redactor`]); the client's own messages never hold the token.
+//! Keeping secrets out of output. A URL is only shown by its scheme and
+//! host: its path, query and user part hold a check's UUID, a token or a
+//! password. A token a server echoes back, in any case or broken over
+//! lines, is masked ([`Redactor`]); our own messages never hold it.
 
 /// A URL as output may show it: its scheme and host (and port), nothing
 /// else; text that is no URL, as `a SCHEME URL`, or `the URL` without even
@@ -17,10 +15,8 @@ pub(crate) fn shown(text: &str) -> String {
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     // The user part ends at the last `@` of the authority.
     let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host_ok = !host.is_empty()
-        && host
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    let host_char = |b: u8| b.is_ascii_alphanumeric() || b".-:[]".contains(&b);
+    let host_ok = !host.is_empty() && host.bytes().all(host_char);
     let scheme = scheme.to_ascii_lowercase();
     if host_ok {
         format!("{scheme}://{}", host.to_ascii_lowercase())
@@ -31,45 +27,24 @@ pub(crate) fn shown(text: &str) -> String {
 
 /// `text` with every URL in it (a scheme, `://`, and what follows up to
 /// white space or a quote) as [`shown`] puts it: for messages that may
-/// quote what a user typed, such as clap's usage errors.
+/// quote what a user typed.
 pub(crate) fn hide_urls(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(at) = rest.find("://") {
-        let start = rest[..at]
-            .char_indices()
-            .rev()
-            .find(|&(_, c)| !scheme_char(c))
-            .map_or(0, |(i, c)| i + c.len_utf8());
-        let after = at + 3;
-        let end = rest[after..]
-            .find(|c: char| c.is_whitespace() || matches!(c, '\'' | '"' | '`'))
-            .map_or(rest.len(), |n| after + n);
-        out.push_str(&rest[..start]);
-        if start == at {
-            // No scheme before it: not a URL.
-            out.push_str("://");
-            rest = &rest[after..];
-            continue;
-        }
-        out.push_str(&shown(&rest[start..end]));
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
+    // The scheme's characters are those of `scheme_char`.
+    let urls = regex::Regex::new(r#"[A-Za-z0-9+.-]+://[^\s'"`]*"#).expect("a valid pattern");
+    (urls.replace_all(text, |url: &regex::Captures| shown(&url[0]))).into_owned()
 }
 
-/// The clap value parser of a value that holds a secret (a ping URL, a
-/// notify destination): clap's own refusal would quote it whole, so this
-/// one says `parse`'s error, which names it by scheme and host alone, and
-/// where it was given.
+/// The clap value parser of a secret (a ping URL, a notify destination):
+/// clap's own refusal would quote it whole; this one says `parse`'s error
+/// (which names it by scheme and host) and where it was given.
 pub(crate) struct SecretParser<T, E> {
     /// What the value is (`ping URL`), for the refusal of one not UTF-8.
     pub(crate) what: &'static str,
     pub(crate) parse: fn(&str) -> Result<T, E>,
 }
 
-// By hand: a derive would ask `T` and `E` to be `Clone` too.
+// By hand: a derive would ask `T` and `E` to be `Clone` too. Generic in
+// `E`: `http` sits below `error`, which imports it.
 impl<T, E> Clone for SecretParser<T, E> {
     fn clone(&self) -> Self {
         SecretParser { ..*self }
@@ -95,9 +70,7 @@ where
             None => format!("invalid {}: it is not UTF-8", self.what),
         };
         // A hidden flag is only the way in of its variable: named alone.
-        let long = arg
-            .filter(|a| !a.is_hide_set())
-            .and_then(clap::Arg::get_long);
+        let long = (arg.filter(|a| !a.is_hide_set())).and_then(clap::Arg::get_long);
         let env = arg.and_then(clap::Arg::get_env).and_then(|e| e.to_str());
         let flag = match (long, env) {
             (Some(long), Some(env)) => format!("`--{long}` or `{env}`"),
@@ -118,47 +91,29 @@ fn scheme_char(c: char) -> bool {
 /// one-letter token is in almost every word); a server message that could
 /// hold one is withheld whole instead.
 const SHORT: usize = 8;
-
-/// What replaces an echo of the token.
 const MASK: &str = "<redacted>";
-
-/// What replaces a server message that may hold a short token.
 const WITHHELD: &str = "(the server's message is withheld: it may repeat the token)";
 
-/// Removes every echo of one token from server text.
 #[derive(Clone)]
 pub(crate) struct Redactor {
-    /// The token's bytes, ASCII-lowercased (a header value is ASCII).
+    /// The token's bytes without white space, ASCII-lowercased.
     needle: Vec<u8>,
 }
 
 impl Redactor {
     pub(crate) fn new(secret: &str) -> Redactor {
-        Redactor {
-            needle: secret
-                .bytes()
-                .filter(|b| !b.is_ascii_whitespace())
-                .map(|b| b.to_ascii_lowercase())
-                .collect(),
-        }
+        let needle = squeeze(secret).map(|(_, b)| b).collect();
+        Redactor { needle }
     }
 
     /// `text` with each echo of the token, in any letter case and with any
-    /// white space inside it, replaced by `<redacted>`; nothing else
-    /// changes. For a short token, the whole text is withheld when the
-    /// token could be in it, rather than cutting words apart.
+    /// white space inside it, replaced by `<redacted>`; for a short token,
+    /// the whole text withheld when the token could be in it.
     pub(crate) fn clean(&self, text: &str) -> String {
         if self.needle.is_empty() {
             return text.to_owned();
         }
-        // The text without white space, lowercased, each byte with its
-        // place in `text`.
-        let squeezed: Vec<(usize, u8)> = text
-            .bytes()
-            .enumerate()
-            .filter(|(_, b)| !b.is_ascii_whitespace())
-            .map(|(i, b)| (i, b.to_ascii_lowercase()))
-            .collect();
+        let squeezed: Vec<(usize, u8)> = squeeze(text).collect();
         let n = self.needle.len();
         let found = |from: usize| {
             let mut windows = squeezed.get(from..)?.windows(n);
@@ -184,6 +139,13 @@ impl Redactor {
         out.push_str(&text[copied..]);
         out
     }
+}
+
+/// `text`'s bytes without white space, ASCII-lowercased, each with its place.
+fn squeeze(text: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
+    let bytes = text.bytes().enumerate();
+    let kept = bytes.filter(|(_, b)| !b.is_ascii_whitespace());
+    kept.map(|(i, b)| (i, b.to_ascii_lowercase()))
 }
 
 #[cfg(test)]

@@ -6,27 +6,20 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// At most this many attempts per request.
+/// At most this many attempts per request; the first backoff, doubled
+/// after each further attempt up to the longest the policy chooses.
 const MAX_ATTEMPTS: u32 = 3;
-
-/// The first backoff; each further one doubles, up to [`MAX_BACKOFF`].
 const BASE_BACKOFF: Duration = Duration::from_millis(500);
-
-/// The longest backoff the policy chooses by itself.
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
 
 /// The longest wait a server may ask for (`Retry-After`, GitHub's rate-limit
-/// reset): longer is clamped to this before any arithmetic, so no server
-/// value can overflow a `Duration` or an `Instant`.
+/// reset), clamped before any arithmetic: no server value can overflow.
 pub(crate) const MAX_SERVER_WAIT: Duration = Duration::from_secs(3600);
 
-/// What a failed attempt showed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Failed {
     pub(crate) status: Option<u16>,
-    /// The wait the server asked for, clamped.
     pub(crate) retry_after: Option<Duration>,
-    /// The server turned the request away for a rate limit.
     pub(crate) rate_limited: bool,
     /// No connection was made: the server cannot have seen the request.
     pub(crate) unsent: bool,
@@ -34,17 +27,15 @@ pub(crate) struct Failed {
     pub(crate) invalid: bool,
 }
 
-/// What a failed attempt says about the request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Class {
     /// Trying again cannot help (a 4xx refusal, a bad answer).
     Fatal,
-    /// The server certainly did not act on it (no connection was made, or a
-    /// rate limit or a 503 with `Retry-After` turned it away): safe to send
-    /// again, even a write or a ping.
+    /// Certainly not acted on (no connection, a rate limit, a 503 with
+    /// `Retry-After`): safe to send again, even a write or a ping.
     NotDone,
-    /// It may have been done with its answer lost (a timeout, a 5xx): an
-    /// idempotent request may be sent again; a write must look first.
+    /// Maybe done, its answer lost (a timeout, a 5xx): an idempotent request
+    /// may be sent again; a write must look first.
     MaybeDone,
 }
 
@@ -61,18 +52,17 @@ pub(crate) fn classify(failed: &Failed) -> Class {
     }
 }
 
-/// Whether a request may be sent twice with the same effect as once.
+/// Whether a request may be sent twice with the same effect as once (a
+/// read, an edit), or not (creating an issue or a comment, a ping): then
+/// it is sent again only when the server certainly did not act.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Repeat {
-    /// Reads and edits that set fields: retried on any transient failure.
     Idempotent,
-    /// Creating an issue, a label or a comment, or a ping (counted twice if
-    /// sent twice): retried only when the server certainly did not act.
     Once,
 }
 
-/// A deadline for a whole run of requests: no attempt starts, and no wait
-/// is chosen, that would end past it.
+/// A deadline for a whole run of requests: no attempt or wait is chosen
+/// that would end past it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Budget {
     started: Instant,
@@ -96,8 +86,7 @@ impl Budget {
     }
 }
 
-/// The retry backoff of one request: [`Backoff::next`] after each failed
-/// attempt says how long to wait, or to stop.
+/// The backoff of one request: how long to wait after each failed attempt.
 #[derive(Debug)]
 pub(crate) struct Backoff {
     repeat: Repeat,
@@ -108,15 +97,16 @@ pub(crate) struct Backoff {
 /// Why a backoff stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Stop {
-    /// The failure is not worth another attempt, or the attempts are used.
     GiveUp,
     /// The wait (and a further attempt of `timeout`) would overrun the
     /// budget; when the server asked for the wait, by how much it asked.
-    OutOfBudget { asked: Option<Duration> },
+    OutOfBudget {
+        asked: Option<Duration>,
+    },
 }
 
 impl Backoff {
-    /// A backoff for attempts that need `timeout` each.
+    /// For attempts that need `timeout` each.
     pub(crate) fn new(repeat: Repeat, timeout: Duration) -> Backoff {
         Backoff {
             repeat,
@@ -125,13 +115,8 @@ impl Backoff {
         }
     }
 
-    /// After a failed attempt, with `budget_left`: the wait before the
-    /// next one, or why there is none.
-    pub(crate) fn next(
-        &mut self,
-        failed: &Failed,
-        budget_left: Duration,
-    ) -> Result<Duration, Stop> {
+    /// The wait before the next attempt, or why there is none.
+    pub(crate) fn next(&mut self, failed: &Failed, left: Duration) -> Result<Duration, Stop> {
         let worth = matches!(
             (classify(failed), self.repeat),
             (Class::NotDone, _) | (Class::MaybeDone, Repeat::Idempotent)
@@ -140,10 +125,9 @@ impl Backoff {
             return Err(Stop::GiveUp);
         }
         let asked = failed.retry_after.map(|w| w.min(MAX_SERVER_WAIT));
-        let wait = asked.unwrap_or_else(|| {
-            jittered(BASE_BACKOFF, self.attempt - 1, MAX_BACKOFF, unit_random())
-        });
-        if wait.saturating_add(self.timeout) > budget_left {
+        let jitter = || jittered(BASE_BACKOFF, self.attempt - 1, MAX_BACKOFF, unit_random());
+        let wait = asked.unwrap_or_else(jitter);
+        if wait.saturating_add(self.timeout) > left {
             return Err(Stop::OutOfBudget { asked });
         }
         self.attempt += 1;
@@ -151,15 +135,14 @@ impl Backoff {
     }
 }
 
-/// Exponential backoff with "equal jitter": `base` doubled `doublings` times
-/// (up to `cap`), half of it plus a random share (`unit`, 0 to 1) of the
-/// other half, so that many clients failing at once do not come back at once.
+/// Exponential backoff with "equal jitter" (half of it, plus a random
+/// share `unit` of the other half): clients failing at once come back apart.
 pub(crate) fn jittered(base: Duration, doublings: u32, cap: Duration, unit: f64) -> Duration {
     let full = base.saturating_mul(1 << doublings.min(20)).min(cap);
     full.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
 }
 
-/// How one request gave up: its last error, the attempts made, and why.
+/// How one request gave up.
 #[derive(Debug)]
 pub(crate) struct GaveUp<E> {
     pub(crate) error: E,
@@ -168,8 +151,7 @@ pub(crate) struct GaveUp<E> {
 }
 
 /// The request loop every caller shares: `attempt` until it succeeds or
-/// `backoff` says stop (`failed` says what an error showed), sleeping the
-/// waits it chooses.
+/// `backoff` says stop (`failed` says what an error showed).
 pub(crate) fn call<T, E>(
     mut backoff: Backoff,
     budget: &Budget,
@@ -203,12 +185,10 @@ pub(crate) fn random<const N: usize>() -> Option<[u8; N]> {
     (usize::try_from(got) == Ok(N)).then_some(bytes)
 }
 
-/// A random number from 0 to 1 (1 when the kernel gives no randomness),
-/// for the jitter.
+/// A random number from 0 to 1 (1 when the kernel gives none).
 pub(crate) fn unit_random() -> f64 {
-    random::<8>().map_or(1.0, |b| {
-        (u64::from_le_bytes(b) >> 11) as f64 / (1u64 << 53) as f64
-    })
+    let bits = random::<8>().map(|b| u64::from_le_bytes(b) >> 11);
+    bits.map_or(1.0, |bits| bits as f64 / (1u64 << 53) as f64)
 }
 
 #[cfg(test)]

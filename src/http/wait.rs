@@ -12,9 +12,8 @@ use super::HeaderMap;
 /// What an answer's headers say about waiting before another try.
 #[derive(Debug, Default, PartialEq)]
 pub(crate) struct RateLimit {
-    /// `Retry-After`, in seconds or as an HTTP date; else, when GitHub's
-    /// `x-ratelimit-remaining` is 0, the time until `x-ratelimit-reset`.
-    /// Clamped to [`MAX_SERVER_WAIT`].
+    /// `Retry-After`; else, when GitHub's `x-ratelimit-remaining` is 0, the
+    /// time until `x-ratelimit-reset`.
     pub(crate) retry_after: Option<Duration>,
     /// `x-ratelimit-remaining: 0`.
     pub(crate) exhausted: bool,
@@ -23,12 +22,7 @@ pub(crate) struct RateLimit {
 impl RateLimit {
     /// The headers of an answer that came at `now`.
     pub(crate) fn read(headers: &HeaderMap, now: DateTime<Utc>) -> RateLimit {
-        let header = |name| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::trim)
-        };
+        let header = |name: &str| Some(headers.get(name)?.to_str().ok()?.trim());
         let until = |at: DateTime<Utc>| (at - now).to_std().unwrap_or(Duration::ZERO);
         let exhausted = header("x-ratelimit-remaining") == Some("0");
         let retry_after = header(RETRY_AFTER.as_str())
@@ -37,9 +31,8 @@ impl RateLimit {
                     // Any run of digits, however long, clamps; none overflows.
                     Some(Duration::from_secs(v.parse().unwrap_or(u64::MAX)))
                 } else {
-                    DateTime::parse_from_rfc2822(v)
-                        .ok()
-                        .map(|at| until(at.with_timezone(&Utc)))
+                    let at = DateTime::parse_from_rfc2822(v).ok()?;
+                    Some(until(at.with_timezone(&Utc)))
                 }
             })
             .or_else(|| {
@@ -53,7 +46,6 @@ impl RateLimit {
         }
     }
 
-    /// Whether the answer turned the request away for a rate limit.
     pub(crate) fn is_limit(&self) -> bool {
         self.exhausted || self.retry_after.is_some()
     }

@@ -38,13 +38,9 @@ pub(crate) struct Destinations {
 impl Destinations {
     /// The destinations of this run: --notify's, else HB_NOTIFY's.
     pub(crate) fn all(&self) -> Vec<Dest> {
-        let given = if self.notify.is_empty() {
-            self.notify_env.as_slice()
-        } else {
-            &self.notify
-        };
+        let env = self.notify_env.iter().filter(|_| self.notify.is_empty());
         let mut all: Vec<Dest> = Vec::new();
-        for dest in given.iter().flat_map(|list| &list.0) {
+        for dest in self.notify.iter().chain(env).flat_map(|list| &list.0) {
             // One state file per destination: a repeated one is sent once.
             if !all.contains(dest) {
                 all.push(dest.clone());
@@ -75,7 +71,6 @@ pub(crate) struct NotifyArgs {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DestList(pub Vec<Dest>);
 
-/// The budget: 1 second to 10 minutes.
 fn parse_budget(text: &str) -> Result<Duration, crate::Error> {
     let budget = parse_timeout(text)?;
     let rule = "the notify budget is 1s to 10m";
@@ -88,9 +83,8 @@ fn parse_budget(text: &str) -> Result<Duration, crate::Error> {
 /// one running to the end of its line.
 fn split_list(text: &str) -> Vec<&str> {
     let words = regex::Regex::new(r"exec:[^\n]*|\S+").expect("a valid pattern");
-    (words.find_iter(text))
-        .map(|m| m.as_str().trim_end())
-        .collect()
+    let found = words.find_iter(text);
+    found.map(|m| m.as_str().trim_end()).collect()
 }
 
 /// The value parser of `--notify DEST` and `--notify-test DEST`.
@@ -103,11 +97,8 @@ const ONE: SecretParser<DestList, crate::Error> = SecretParser {
 const LIST: SecretParser<DestList, crate::Error> = SecretParser {
     what: "notify destination",
     parse: |text| {
-        split_list(text)
-            .into_iter()
-            .map(Dest::parse)
-            .collect::<Result<_, _>>()
-            .map(DestList)
+        let dests = split_list(text).into_iter().map(Dest::parse);
+        dests.collect::<Result<_, _>>().map(DestList)
     },
 };
 

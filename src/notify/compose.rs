@@ -15,44 +15,36 @@ use crate::judge::{Judgement, Status};
 use crate::record::format_duration;
 use crate::report::content;
 
-/// The most jobs listed, in the JSON and in the text, per list.
+/// The most jobs each list names (JSON and text), the most characters of
+/// a job's name, reason or message, the most jobs the title names.
 const LISTED_MAX: usize = 100;
-
-/// The most characters kept of a job's name, reason or message.
 const PIECE_MAX: usize = 300;
-
-/// The most jobs the title names.
 const TITLE_NAMES: usize = 10;
 
-/// What a message is built from.
 #[derive(Clone, Copy)]
 pub(crate) struct Facts<'a> {
     pub host: &'a str,
     pub checker: &'static str,
     pub now: DateTime<Utc>,
-    /// Every judged job of the run.
     pub jobs: &'a [Judgement],
     /// The lines that explain many jobs at once (causes, then the fleet's
-    /// groups and quorums), as the run found them.
+    /// groups and quorums).
     pub causes: &'a [String],
-    /// The jobs (as named) that a line of `causes` already speaks for: the
-    /// text names them there, not once more each.
+    /// The jobs (as named) a line of `causes` speaks for: the text names
+    /// them there only.
     pub grouped: &'a BTreeSet<String>,
-    /// The run's verdict, as its exit code says it: the message's severity
-    /// (a quorum met makes its hosts' alerts warnings; cron down is
-    /// critical whatever the jobs say).
+    /// The run's verdict, the message's severity (a quorum met makes its
+    /// hosts' alerts warnings; cron down is critical whatever the jobs say).
     pub code: Check,
-    /// Since when a job (by key) has had its status; `None`: unknown.
+    /// Since when a job (by key) has had its status.
     pub since: &'a (dyn Fn(&str) -> Option<DateTime<Utc>> + Sync),
 }
 
-/// No time known.
 fn unknown(_: &str) -> Option<DateTime<Utc>> {
     None
 }
 
 impl<'a> Facts<'a> {
-    /// The facts of a run, with no `since` known.
     pub(crate) fn new(
         host: &'a str,
         checker: &'static str,
@@ -73,12 +65,10 @@ impl<'a> Facts<'a> {
         }
     }
 
-    /// The judged job with this change-engine key.
     fn find(&self, key: &str) -> Option<&Judgement> {
         self.jobs.iter().find(|j| changes::key(j) == key)
     }
 
-    /// A job's name as the run shows it, for a key.
     fn name(&self, key: &str) -> String {
         content::cut(changes::name_of(key, self.jobs), PIECE_MAX)
     }
@@ -93,21 +83,17 @@ impl<'a> Facts<'a> {
             message: content::message(j).map(cut),
             since: None,
         });
-        let since = (self.since)(key);
         Details {
-            since,
+            since: (self.since)(key),
             ..known.unwrap_or_default()
         }
     }
 
     fn empty(&self, event: Event, severity: Severity) -> Message {
         let mut counts = BTreeMap::new();
-        for j in self.jobs {
-            *counts.entry(j.status).or_insert(0) += 1;
-        }
-        let causes: Vec<String> = (self.causes.iter())
-            .map(|c| content::cut(c, PIECE_MAX))
-            .collect();
+        (self.jobs.iter()).for_each(|j| *counts.entry(j.status).or_insert(0) += 1);
+        let cut = |c: &String| content::cut(c, PIECE_MAX);
+        let causes: Vec<String> = self.causes.iter().map(cut).collect();
         Message {
             // The causes, one line each, before the jobs they explain.
             lines: causes.iter().map(|c| vec![untrusted(c.clone())]).collect(),
@@ -124,15 +110,13 @@ impl<'a> Facts<'a> {
     }
 
     fn bad(&self, still_bad: &Jobs) -> (Vec<Bad>, usize) {
-        let listed = still_bad
-            .iter()
-            .take(LISTED_MAX)
-            .map(|(key, status)| Bad {
-                job: self.name(key),
-                status: *status,
-                details: self.details(key),
-            })
-            .collect();
+        let listed = still_bad.iter().take(LISTED_MAX);
+        let listed = listed.map(|(key, status)| Bad {
+            job: self.name(key),
+            status: *status,
+            details: self.details(key),
+        });
+        let listed = listed.collect();
         (listed, still_bad.len().saturating_sub(LISTED_MAX))
     }
 }
@@ -145,12 +129,10 @@ fn untrusted(text: impl Into<String>) -> Part {
     Part::Untrusted(text.into())
 }
 
-/// `N job(s)`.
 fn jobs(n: usize) -> String {
     format!("{n} job{}", if n == 1 { "" } else { "s" })
 }
 
-/// `N job(s) [still ]need(s) attention:`.
 fn need(n: usize, still: &str) -> String {
     let s = if n == 1 { "s" } else { "" };
     format!("{} {still}need{s} attention:", jobs(n))
@@ -180,15 +162,14 @@ pub(crate) fn changes(
     let changed = (diff.changed.iter()).map(|(k, was, s)| (k, Some(*was), Some(*s)));
     let left = (diff.left.iter()).map(|(k, was)| (k, Some(*was), facts.find(k).map(|j| j.status)));
     // Lazily: only the listed ones are looked up.
-    m.changes = (went_bad.chain(changed).chain(left))
-        .take(LISTED_MAX)
-        .map(|(key, from, to)| Change {
-            job: facts.name(key),
-            from,
-            to,
-            details: facts.details(key),
-        })
-        .collect();
+    let first = went_bad.chain(changed).chain(left).take(LISTED_MAX);
+    let first = first.map(|(key, from, to)| Change {
+        job: facts.name(key),
+        from,
+        to,
+        details: facts.details(key),
+    });
+    m.changes = first.collect();
     m.changes_omitted = (worse + diff.left.len()).saturating_sub(LISTED_MAX);
     (m.still_bad, m.still_bad_omitted) = facts.bad(still_bad);
     let (head, names): (String, Vec<(&str, String)>) = match event {
@@ -247,18 +228,11 @@ pub(crate) fn summary(facts: &Facts) -> Message {
         _ => Severity::Ok,
     };
     let mut m = facts.empty(Event::Summary, severity);
-    let bad: Jobs = facts
-        .jobs
-        .iter()
-        .filter(|j| !j.status.is_healthy())
-        .map(|j| (changes::key(j), j.status))
-        .collect();
+    let bad = facts.jobs.iter().filter(|j| !j.status.is_healthy());
+    let bad: Jobs = bad.map(|j| (changes::key(j), j.status)).collect();
     (m.still_bad, m.still_bad_omitted) = facts.bad(&bad);
-    m.title_line = vec![
-        fixed("night-watch "),
-        untrusted(facts.host),
-        fixed(format!(": {}", content::summary_line(facts.jobs))),
-    ];
+    let verdict = fixed(format!(": {}", content::summary_line(facts.jobs)));
+    m.title_line = vec![fixed("night-watch "), untrusted(facts.host), verdict];
     list_bad(&mut m);
     if m.still_bad.is_empty() {
         m.lines.push(vec![fixed("Nothing needs attention.")]);
@@ -266,18 +240,16 @@ pub(crate) fn summary(facts: &Facts) -> Message {
     m.finish()
 }
 
-/// `--notify-test`: a message that says it is a test.
 pub(crate) fn test(facts: &Facts) -> Message {
     let mut m = facts.empty(Event::Test, Severity::Ok);
     m.title_line = headed(facts.host, &format!("test message from {}", facts.checker));
-    m.lines.push(vec![fixed(format!(
-        "This destination works: {} --notify-test sent this. Nothing needs attention.",
-        facts.checker
-    ))]);
+    let works = "--notify-test sent this. Nothing needs attention.";
+    let line = format!("This destination works: {} {works}", facts.checker);
+    m.lines.push(vec![fixed(line)]);
     m.finish()
 }
 
-/// Appends `lines`, and `... and N more` for `omitted` ones.
+/// Appends `lines`, and `... and N more`.
 fn listed(out: &mut Vec<Line>, lines: impl Iterator<Item = Line>, omitted: usize) {
     out.extend(lines);
     if omitted > 0 {
@@ -285,56 +257,37 @@ fn listed(out: &mut Vec<Line>, lines: impl Iterator<Item = Line>, omitted: usize
     }
 }
 
-/// Appends a line per job still bad, and `... and N more`.
 fn list_bad(m: &mut Message) {
-    listed(
-        &mut m.lines,
-        m.still_bad.iter().map(bad_line),
-        m.still_bad_omitted,
-    );
+    let bad = (m.still_bad.iter()).map(|b| job_line(&b.job, format!(": {}", b.status), &b.details));
+    listed(&mut m.lines, bad, m.still_bad_omitted);
 }
 
-/// A title's start: `[HOST] words`.
 fn headed(host: &str, words: &str) -> Line {
     vec![fixed("["), untrusted(host), fixed(format!("] {words}"))]
 }
 
-/// One line per change: `backup: stale (was ok) since ...; reason`.
+/// `backup: stale (was ok) since ...; reason`.
 fn change_line(c: &Change) -> Line {
-    let mut line = vec![untrusted(c.job.clone())];
     let was = c.from.map_or_else(String::new, |s| format!(" (was {s})"));
-    line.push(fixed(match c.to {
+    let words = match c.to {
         Some(Status::Paused) => format!(": paused{was}"),
         Some(s) if !s.is_alert() => format!(": recovered, {s}{was}"),
         Some(s) => format!(": {s}{was}"),
         None => format!(": no longer reported{was}"),
-    }));
-    line.extend(detail_parts(&c.details));
-    line
+    };
+    job_line(&c.job, words, &c.details)
 }
 
-/// One line per bad job: `backup: stale since ...; reason`.
-fn bad_line(b: &Bad) -> Line {
-    let mut line = vec![untrusted(b.job.clone()), fixed(format!(": {}", b.status))];
-    line.extend(detail_parts(&b.details));
-    line
-}
-
-fn detail_parts(d: &Details) -> Line {
-    let mut parts = Vec::new();
-    if let Some(since) = d.since {
-        parts.push(fixed(format!(" since {}", content::format_time(since))));
-    }
-    if let Some(age) = d.age_seconds {
-        parts.push(fixed(format!(", last seen {} ago", format_duration(age))));
-    }
-    if let Some(due) = &d.due {
-        parts.push(fixed(format!(", due {due}")));
-    }
-    for (label, text) in [("", &d.reason), ("message: ", &d.message)] {
+/// `JOB` `words` and what is known of it: ` since ...; reason`.
+fn job_line(job: &str, words: String, d: &Details) -> Line {
+    let since = (d.since).map(|t| format!(" since {}", content::format_time(t)));
+    let age = (d.age_seconds).map(|age| format!(", last seen {} ago", format_duration(age)));
+    let due = d.due.as_ref().map(|due| format!(", due {due}"));
+    let mut parts = vec![untrusted(job), fixed(words)];
+    parts.extend([since, age, due].into_iter().flatten().map(fixed));
+    for (label, text) in [("; ", &d.reason), ("; message: ", &d.message)] {
         if let Some(text) = text {
-            parts.push(fixed(format!("; {label}")));
-            parts.push(untrusted(text.clone()));
+            parts.extend([fixed(label), untrusted(text.as_str())]);
         }
     }
     parts

@@ -5,13 +5,10 @@
 use crate::error::Error;
 use crate::http;
 
-/// What kind of destination, and where it is (the URL it is sent to, or
-/// a command's words).
+/// What kind of destination, and the URL it is sent to or a command's words.
 #[derive(Clone, PartialEq, Eq)]
 pub(super) enum Kind {
-    /// A generic webhook: the JSON document.
     Webhook(String),
-    /// ntfy's publish API at `http(s)://HOST/TOPIC`.
     Ntfy(String),
     Slack(String),
     Discord(String),
@@ -32,8 +29,7 @@ impl std::fmt::Debug for Dest {
     }
 }
 
-/// A scheme a destination may have, the scheme it is sent with, and the
-/// kind of destination it makes.
+/// A scheme a destination may have, the one it is sent with, its kind.
 type Scheme = (&'static str, &'static str, fn(String) -> Kind);
 
 const SCHEMES: &[Scheme] = &[
@@ -47,53 +43,43 @@ const SCHEMES: &[Scheme] = &[
 ];
 
 impl Dest {
-    /// A refusal names the destination by its scheme and host.
     pub(crate) fn parse(text: &str) -> Result<Dest, Error> {
         let given = text.trim().to_owned();
         if let Some(command) = given.strip_prefix("exec:") {
             let words = crate::schedule::command::words(command).ok_or_else(|| Error::rule(
                 "invalid notify destination `exec:`: no shell runs it, so `;`, `&`, `|`, `(`, `)` and line breaks cannot be used",
             ))?;
+            let none = "invalid notify destination `exec:`: it names no command";
             if words.is_empty() {
-                return Err(Error::rule(
-                    "invalid notify destination `exec:`: it names no command",
-                ));
+                return Err(Error::rule(none));
             }
-            return Ok(Dest {
-                given,
-                kind: Kind::Exec(words),
-            });
+            let kind = Kind::Exec(words);
+            return Ok(Dest { given, kind });
         }
         let rule = |why: &str| format!("invalid notify destination {}: {why}", http::shown(&given));
         let refuse = |why: &str| Error::rule(rule(why));
         let lower = given.to_ascii_lowercase();
-        let (prefix, scheme, kind) = SCHEMES
-            .iter()
-            .find(|(prefix, _, _)| lower.starts_with(prefix))
-            .ok_or_else(|| {
-                refuse("give a URL of one of the schemes http, https, ntfy, ntfys, slack+http, slack+https, discord+https, or exec:COMMAND")
-            })?;
+        let found = (SCHEMES.iter()).find(|(prefix, _, _)| lower.starts_with(prefix));
+        let (prefix, scheme, kind) = found.ok_or_else(|| {
+            refuse("give a URL of one of the schemes http, https, ntfy, ntfys, slack+http, slack+https, discord+https, or exec:COMMAND")
+        })?;
         let target = format!("{scheme}{}", &given[prefix.len()..]);
         let url =
             url::Url::parse(&target).map_err(|e| Error::rule_from(rule(&e.to_string()), e))?;
-        if url.host_str().is_none_or(str::is_empty) {
-            return Err(refuse("it has no host"));
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(refuse(
-                "it must not carry a user name or password (ntfy: set HB_NTFY_TOKEN or HB_NTFY_TOKEN_FILE)",
-            ));
-        }
         let topic = url.path().trim_start_matches('/');
-        let topic_ok = (1..=64).contains(&topic.len())
-            && (topic.bytes()).all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'));
-        if prefix.starts_with("ntfy") && (!topic_ok || url.query().is_some()) {
-            return Err(refuse(
-                "an ntfy topic (the URL's path) is 1 to 64 letters, digits, `-` or `_`",
-            ));
-        }
-        let kind = kind(url.into());
-        Ok(Dest { given, kind })
+        let topic_char = |b: u8| b.is_ascii_alphanumeric() || b"-_".contains(&b);
+        let topic_ok = (1..=64).contains(&topic.len()) && topic.bytes().all(topic_char);
+        let why = if url.host_str().is_none_or(str::is_empty) {
+            "it has no host"
+        } else if !url.username().is_empty() || url.password().is_some() {
+            "it must not carry a user name or password (ntfy: set HB_NTFY_TOKEN or HB_NTFY_TOKEN_FILE)"
+        } else if prefix.starts_with("ntfy") && (!topic_ok || url.query().is_some()) {
+            "an ntfy topic (the URL's path) is 1 to 64 letters, digits, `-` or `_`"
+        } else {
+            let kind = kind(url.into());
+            return Ok(Dest { given, kind });
+        };
+        Err(refuse(why))
     }
 
     /// The destination as output may show it: a URL's scheme and host, a

@@ -1,11 +1,7 @@
-//! `exec:COMMAND ARGS...`: runs a command, with no shell, as the way to any
-//! service this crate does not speak (Apprise's CLI, a pager's CLI,
-//! `mail`). The message's JSON is its standard input; `HB_TITLE`,
-//! `HB_TEXT`, `HB_SEVERITY`, `HB_HOST` and `HB_CHANGES` are in its
-//! environment, and `$TITLE`, `$TEXT`, `$SEVERITY` and `$HOST` in its
-//! arguments are replaced by the same values (each stays one argument).
-//! It runs in its own process group, killed whole when the budget runs
-//! out; exit status 0 says delivered.
+//! `exec:COMMAND ARGS...`: a command run without a shell, the way to any
+//! service this crate does not speak (Apprise's CLI, `mail`), with the
+//! message as the README says; in its own process group, killed whole when
+//! the budget runs out. Exit status 0 says delivered.
 
 use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
@@ -17,11 +13,9 @@ use crate::error::Error;
 use crate::process::{self, Failure, Limits};
 use crate::report::content::cut;
 
-/// The most kept of the command's output: its first line is all it says.
+/// The most kept of the command's output (its first line is all it says),
+/// and how long it is read after the exit (a leftover may hold the pipes).
 const OUTPUT_MAX: usize = 8 * 1024;
-
-/// How long output is still read once the command exited (something it
-/// left in the background may hold the pipes).
 const DRAIN: Duration = Duration::from_millis(500);
 
 /// The arguments with `$TITLE`, `$TEXT`, `$SEVERITY` and `$HOST` replaced,
@@ -34,13 +28,12 @@ fn substitute(words: &[String], message: &Message) -> Vec<String> {
         "SEVERITY" => message.severity.as_str(),
         _ => message.host.as_str(),
     };
-    (words.iter())
-        .map(|word| names.replace_all(word, value).into_owned())
-        .collect()
+    let each = |word: &String| names.replace_all(word, value).into_owned();
+    words.iter().map(each).collect()
 }
 
-/// Runs `words` for `message` within `budget`: `Ok` with what it printed
-/// first when it exits 0, else why not.
+/// Runs `words` for `message`: `Ok` with what it printed first when it
+/// exits 0, else why not.
 pub(super) fn run(words: &[String], message: &Message, budget: Duration) -> Result<String, Error> {
     let args = substitute(words, message);
     let program = cut(&args[0], 100);
@@ -72,19 +65,14 @@ pub(super) fn run(words: &[String], message: &Message, budget: Duration) -> Resu
             return Err(refused(reason, Some(Box::new(e))));
         }
         Err(Failure::Timeout | Failure::Wait(_)) => {
-            let reason = format!(
-                "`{program}` did not finish within {:.1}s and was killed",
-                budget.as_secs_f64()
-            );
+            let secs = budget.as_secs_f64();
+            let reason = format!("`{program}` did not finish within {secs:.1}s and was killed");
             return Err(refused(reason, None));
         }
     };
-    let said = [exited.out, exited.err]
-        .into_iter()
-        .flatten()
-        .map(|kept| super::post::quoted(&kept.bytes, None))
-        .find(|said| !said.is_empty())
-        .unwrap_or_default();
+    let said = [exited.out, exited.err].into_iter().flatten();
+    let mut said = said.map(|kept| super::post::quoted(&kept.bytes, None));
+    let said = said.find(|said| !said.is_empty()).unwrap_or_default();
     let reason = match (exited.status.code(), exited.status.signal()) {
         (Some(0), _) => return Ok(format!("`{program}` exited 0{said}")),
         (Some(code), _) => format!("`{program}` exited {code}{said}"),

@@ -15,36 +15,33 @@ use crate::report::content;
 
 pub(crate) const VERSION: u32 = 1;
 
-/// The most characters of the title.
 const TITLE_MAX: usize = 200;
 
-/// Why the message is sent.
+/// Slack's limit on a message's `text`, Discord's on its `content`.
+const SLACK_MAX: usize = 40_000;
+const DISCORD_MAX: usize = 2000;
+
+/// Why the message is sent: `event` in the README's JSON document, whose
+/// fields these types are.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Event {
-    /// Jobs went bad, or a bad job's status changed.
     #[default]
     Alert,
-    /// Nothing changed, and jobs are still bad after `--notify-remind`.
     Reminder,
-    /// Jobs that alerted recovered (or were paused), and none went bad.
     Recovery,
-    /// night-watch's morning summary.
     Summary,
-    /// `hb-check --notify-test`.
     Test,
 }
 
-/// How urgent the message is.
+/// How urgent the message is: a job stale, failed, invalid or missing is
+/// critical, one only late or failing a warning.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Severity {
-    /// Something is stale, failed, invalid or missing.
     #[default]
     Critical,
-    /// Something is late or failing, nothing worse.
     Warning,
-    /// Nothing needs attention (a recovery, a test).
     Ok,
 }
 
@@ -69,15 +66,11 @@ pub(crate) enum Part {
 
 pub(crate) type Line = Vec<Part>;
 
-/// What is known of a job beyond its status.
 #[derive(Debug, Clone, Default, Serialize)]
 pub(crate) struct Details {
-    /// Since when it has had its status, as far as this destination's runs
-    /// saw.
     #[serde(serialize_with = "crate::record::rfc3339_opt::serialize")]
     pub since: Option<DateTime<Utc>>,
     pub reason: Option<String>,
-    /// When a job judged by its schedule is due (`03:10, missed`).
     pub due: Option<String>,
     pub age_seconds: Option<u64>,
     #[serde(serialize_with = "crate::record::rfc3339_opt::serialize")]
@@ -85,20 +78,16 @@ pub(crate) struct Details {
     pub message: Option<String>,
 }
 
-/// A job whose alerting status changed.
+/// A job whose alerting status changed; a status `None` is `null`.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Change {
-    /// The job (`host/job` when the run covers several hosts).
     pub job: String,
-    /// Its status at the last message (`null`: not known then).
     pub from: Option<Status>,
-    /// Its status now (`null`: no longer reported).
     pub to: Option<Status>,
     #[serde(flatten)]
     pub details: Details,
 }
 
-/// A job that alerts now.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Bad {
     pub job: String,
@@ -114,25 +103,18 @@ pub(crate) struct Message {
     pub event: Event,
     pub severity: Severity,
     pub host: String,
-    /// The program that sent it (`hb-check`, `night-watch`).
     pub checker: &'static str,
     #[serde(serialize_with = "crate::record::rfc3339_seconds")]
     pub checked_at: DateTime<Utc>,
-    /// One line a person reads as is: no control character, at most 200
-    /// characters.
+    /// One line without control characters, at most 200 characters.
     pub title: String,
-    /// Plain text a person reads as is, one line per job.
+    /// Plain text, one line per job.
     pub text: String,
     pub counts: BTreeMap<Status, usize>,
-    /// What explains many jobs at once, one line each, named before them:
-    /// cron not running, the host down, a job others need, the same job
-    /// bad on many hosts or below its quorum.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub causes: Vec<String>,
-    /// The jobs whose alerting status changed (at most 100).
     pub changes: Vec<Change>,
     pub changes_omitted: usize,
-    /// The jobs that alert now (at most 100).
     pub still_bad: Vec<Bad>,
     pub still_bad_omitted: usize,
     /// The title and the text, in pieces.
@@ -166,20 +148,28 @@ fn plain(text: &str) -> String {
 }
 
 impl Message {
-    /// Sets the plain title and text from the lines.
     pub(super) fn finish(mut self) -> Message {
         self.title = content::cut(&render(&self.title_line, &plain), TITLE_MAX);
-        self.text = self
-            .lines
-            .iter()
-            .map(|l| render(l, &plain) + "\n")
-            .collect();
+        let text = self.lines.iter().map(|l| render(l, &plain) + "\n");
+        self.text = text.collect();
         self
     }
 
+    /// The body of a chat's incoming webhook: `{"text": ...}`, which Slack,
+    /// Mattermost and Rocket.Chat accept, or Discord's, which mentions no one.
+    pub(crate) fn chat_body(&self, discord: bool) -> serde_json::Value {
+        if discord {
+            let content = self.chat(false, DISCORD_MAX);
+            serde_json::json!({ "content": content, "allowed_mentions": { "parse": [] } })
+        } else {
+            serde_json::json!({ "text": self.chat(true, SLACK_MAX) })
+        }
+    }
+
     /// The title and the text for a chat, each untrusted piece a code span
-    /// ([`escape::chat`]), cut to at most `max` characters at a line's end.
-    pub(crate) fn chat(&self, entities: bool, max: usize) -> String {
+    /// ([`escape::chat`]: no mention, link or formatting comes from a job),
+    /// cut to at most `max` characters at a line's end.
+    fn chat(&self, entities: bool, max: usize) -> String {
         let quote = |text: &str| escape::chat(text, entities);
         let mut out = render(&self.title_line, &quote);
         if out.chars().count() > max / 2 {
@@ -193,8 +183,7 @@ impl Message {
                 out.push_str(&format!("\n... and {} more lines", self.lines.len() - i));
                 break;
             }
-            out.push('\n');
-            out.push_str(&line);
+            out += &format!("\n{line}");
             used += n;
         }
         out
@@ -205,14 +194,13 @@ impl Message {
     pub(crate) fn change_list(&self) -> String {
         let word = |s: Option<Status>| s.map_or("-", Status::as_str);
         // A job's name has no space; the checker's own entries (`cron
-        // daemon`, `backup quorum`) have one, joined here so that a line
-        // stays three words.
-        let mut out = String::new();
-        for c in &self.changes {
+        // daemon`, `backup quorum`) have one, joined so that a line stays
+        // three words.
+        let line = |c: &Change| {
             let job = plain(&c.job).replace(' ', "-");
-            out.push_str(&format!("{job} {} {}\n", word(c.from), word(c.to)));
-        }
-        out
+            format!("{job} {} {}\n", word(c.from), word(c.to))
+        };
+        self.changes.iter().map(line).collect()
     }
 }
 

@@ -8,7 +8,6 @@
 //! down hears of the change when it is back, once.
 
 pub(crate) mod args;
-mod chat;
 mod compose;
 mod dest;
 mod exec;
@@ -35,21 +34,20 @@ pub(crate) use args::{Destinations, NotifyArgs};
 pub(crate) use dest::Dest;
 use dest::Kind;
 
-/// Sends `message` to `dest` within `budget`: what it answered, or why it
-/// did not take it.
+/// What `dest` answered to `message`, or why it did not take it.
 fn deliver(http: &Http, dest: &Dest, message: &Message, budget: &Budget) -> Result<String, Error> {
     let post = match &dest.kind {
         Kind::Exec(words) => return exec::run(words, message, budget.left()),
         Kind::Webhook(url) => post::Post::json(url, message),
         Kind::Ntfy(url) => ntfy::post(url, message, ntfy::token()?.as_ref()),
-        Kind::Slack(url) => chat::slack(url, message),
-        Kind::Discord(url) => chat::discord(url, message),
+        Kind::Slack(url) => post::Post::json(url, &message.chat_body(false)),
+        Kind::Discord(url) => post::Post::json(url, &message.chat_body(true)),
     };
     post::send(http, post, budget)
 }
 
-/// Runs `each` for every destination at once, in its own thread, and
-/// gathers their failures into one error, whose source is the first one's.
+/// Runs `each` for every destination at once, each in a thread; their
+/// failures make one error, whose source is the first one's.
 fn fan_out(
     dests: &[Dest],
     budget: Duration,
@@ -71,19 +69,15 @@ fn fan_out(
     if failed.is_empty() {
         return Ok(());
     }
+    let (n, of) = (failed.len(), dests.len());
+    let s = if of == 1 { "" } else { "s" };
     let said: Vec<&str> = failed.iter().map(|(line, _)| line.as_str()).collect();
-    let reason = format!(
-        "notify: {} of {} destination{} did not take the message: {}",
-        failed.len(),
-        dests.len(),
-        if dests.len() == 1 { "" } else { "s" },
-        said.join("; ")
-    );
+    let said = said.join("; ");
+    let reason = format!("notify: {n} of {of} destination{s} did not take the message: {said}");
     let first = failed.swap_remove(0).1;
     Err(refused(reason, first.map(|why| Box::new(why) as _)))
 }
 
-/// A destination that did not take a message, and what failed underneath.
 fn refused(reason: String, source: Option<Box<dyn std::error::Error + Send + Sync>>) -> Error {
     Error::Notify { reason, source }
 }
@@ -105,9 +99,7 @@ fn plan(
     if diff == Diff::default() && !assessed.remind_due {
         return None;
     }
-    let before: BTreeMap<String, _> = last
-        .map(|s| s.jobs.iter().cloned().collect())
-        .unwrap_or_default();
+    let before: BTreeMap<_, _> = last.iter().flat_map(|s| s.jobs.iter().cloned()).collect();
     let bad = &assessed.still_bad;
     let message = compose::changes(facts, &before, &diff, bad, assessed.remind_due);
     // The engine's state, of the jobs that are not fine: a job absent from
@@ -118,9 +110,8 @@ fn plan(
 }
 
 /// hb-check's step after judging, with the run lock held: to each
-/// destination of `args`, the changes since what it last accepted, or a
-/// reminder when one is due; its state beside the lock committed once it
-/// took the message.
+/// destination, the changes since what it last accepted, or a reminder;
+/// its state beside the lock committed once it took the message.
 pub(crate) fn after_check(
     args: &NotifyArgs,
     host: &str,
@@ -137,15 +128,13 @@ pub(crate) fn after_check(
             let path = state::path(lock.path(), &dest.given);
             let mut state = DestState::read(&path);
             state.advance(&pairs, run.now);
-            let planned = {
-                let since = |key: &str| state.since_of(key);
-                let facts = Facts {
-                    since: &since,
-                    ..*run
-                };
-                let remind = args.notify_remind.as_secs();
-                plan(state.delivered.as_ref(), &pairs, &facts, remind)
+            let since = |key: &str| state.since_of(key);
+            let facts = Facts {
+                since: &since,
+                ..*run
             };
+            let remind = args.notify_remind.as_secs();
+            let planned = plan(state.delivered.as_ref(), &pairs, &facts, remind);
             let outcome = planned.map_or(Ok(()), |(message, next)| {
                 deliver(http, dest, &message, budget).map(|_| state.delivered = Some(next))
             });
@@ -156,24 +145,20 @@ pub(crate) fn after_check(
 }
 
 /// Calls `f` with the facts of `checker`'s run on `host` that judged
-/// `judged`, the run's verdict as the message's severity.
+/// `judged`.
 fn with_facts<R>(
     judged: &crate::survey::Judged,
     host: &str,
     checker: &'static str,
     f: impl FnOnce(&Facts) -> R,
 ) -> R {
-    // The lines before the jobs: the run's causes (cron down, the host
-    // down, a needed job bad), then what the fleet says (a quorum not met,
-    // the same job bad on many hosts), as the text output and the tracker
-    // say them; and the names of the jobs a fleet group speaks for.
-    let causes: Vec<String> = (judged.causes.list.iter().map(|c| c.text.clone()))
-        .chain(judged.fleet.lines())
-        .collect();
-    let grouped: BTreeSet<String> = (judged.jobs.iter())
-        .filter(|j| judged.fleet.group_of(j).is_some())
-        .map(|j| changes::name_of(&changes::key(j), &judged.jobs).to_owned())
-        .collect();
+    // The run's causes (cron down, the host down, a needed job bad), then
+    // the fleet's lines, as the text output and the tracker say them.
+    let causes = judged.causes.list.iter().map(|c| c.text.clone());
+    let causes: Vec<String> = causes.chain(judged.fleet.lines()).collect();
+    let grouped = (judged.jobs.iter()).filter(|j| judged.fleet.group_of(j).is_some());
+    let grouped = grouped.map(|j| changes::name_of(&changes::key(j), &judged.jobs).to_owned());
+    let grouped: BTreeSet<String> = grouped.collect();
     let now = judged.policy.now;
     f(&Facts {
         code: judged.code(),
@@ -181,8 +166,7 @@ fn with_facts<R>(
     })
 }
 
-/// night-watch's step after the report: the summary to every destination
-/// of `args`, if any.
+/// night-watch's step after the report: the summary to every destination.
 pub(crate) fn after_report(
     args: &Destinations,
     host: &str,
@@ -216,10 +200,8 @@ pub(crate) fn test_run(
             (stdout.write_all(line.as_bytes())).map_or(Check::Unknown, |()| Check::Ok)
         }
         Err(why) => {
-            eprintln!(
-                "hb-check: notify: {} did not take the test message: {why}",
-                dest.shown()
-            );
+            let dest = dest.shown();
+            eprintln!("hb-check: notify: {dest} did not take the test message: {why}");
             Check::Unknown
         }
     }

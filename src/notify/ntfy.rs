@@ -23,7 +23,7 @@ const TOKEN_FILE_ENV: &str = "HB_NTFY_TOKEN_FILE";
 const BODY_MAX: usize = 4096;
 
 /// The token, from the file `HB_NTFY_TOKEN_FILE` names, else from
-/// `HB_NTFY_TOKEN`; `None` when neither is set.
+/// `HB_NTFY_TOKEN`.
 pub(super) fn token() -> Result<Option<Token>, Error> {
     match std::env::var_os(TOKEN_FILE_ENV).filter(|v| !v.is_empty()) {
         Some(path) => Token::from_file(Path::new(&path), "ntfy").map(Some),
@@ -31,7 +31,6 @@ pub(super) fn token() -> Result<Option<Token>, Error> {
     }
 }
 
-/// The publish request of `message` to `url` (`http(s)://HOST/TOPIC`).
 pub(super) fn post<'a>(url: &'a str, message: &Message, token: Option<&Token>) -> Post<'a> {
     let (priority, tags) = match message.severity {
         Severity::Critical => ("5", "rotating_light"),
@@ -59,7 +58,6 @@ pub(super) fn post<'a>(url: &'a str, message: &Message, token: Option<&Token>) -
     }
 }
 
-/// The text cut to ntfy's limit at a character's end.
 fn body(text: &str) -> Vec<u8> {
     if text.len() <= BODY_MAX {
         return text.as_bytes().to_vec();
@@ -77,13 +75,10 @@ fn header_text(text: &str) -> HeaderValue {
     let value = if ascii {
         text.to_owned()
     } else {
+        use email_encoding::headers::{rfc2047, writer::EmailWriter};
         let mut out = String::new();
-        {
-            let mut writer =
-                email_encoding::headers::writer::EmailWriter::new(&mut out, 0, 0, false);
-            // Writing to a String cannot fail.
-            let _ = email_encoding::headers::rfc2047::encode(text, &mut writer);
-        }
+        // Writing to a String cannot fail.
+        let _ = rfc2047::encode(text, &mut EmailWriter::new(&mut out, 0, 0, false));
         // Folding is for mail; in HTTP, encoded words follow each other on
         // one line, separated by a space.
         out.replace("\r\n", "")

@@ -10,13 +10,11 @@ use crate::http::redact::Redactor;
 use crate::http::retry::Budget;
 use crate::http::{self, header, HeaderValue, Http, Kind, Method, NotTaken, Request};
 
-/// The longest one attempt may take (the budget may leave less).
+/// The longest one attempt may take; the most read of an answer (a
+/// destination says "ok" in a few bytes); the most characters quoted of
+/// an answer or a command's output.
 const ATTEMPT_MAX: Duration = Duration::from_secs(10);
-
-/// The most read of an answer: a destination says "ok" in a few bytes.
 const ANSWER_MAX: u64 = 64 * 1024;
-
-/// The most characters quoted of an answer or a command's output.
 const QUOTED_MAX: usize = 200;
 
 /// A POST of `body` (content type and bytes) with `headers` to `url`.
@@ -29,7 +27,6 @@ pub(super) struct Post<'a> {
 }
 
 impl<'a> Post<'a> {
-    /// A POST of `body` as JSON ([`super::message::json`]) to `url`.
     pub(super) fn json(url: &'a str, body: &impl serde::Serialize) -> Post<'a> {
         Post {
             url,
@@ -44,10 +41,8 @@ impl<'a> Post<'a> {
 /// no secret `redactor` masks, at most 200 characters); empty when there
 /// is none.
 pub(super) fn quoted(bytes: &[u8], redactor: Option<&Redactor>) -> String {
-    let mut first = http::hide_urls(&crate::process::first_line(bytes));
-    if let Some(redactor) = redactor {
-        first = redactor.clean(&first);
-    }
+    let first = http::hide_urls(&crate::process::first_line(bytes));
+    let first = redactor.map_or_else(|| first.clone(), |r| r.clean(&first));
     match crate::report::content::cut(&first, QUOTED_MAX) {
         first if first.is_empty() => first,
         first => format!(": {first}"),
@@ -77,21 +72,16 @@ pub(super) fn send(http: &Http, post: Post, budget: &Budget) -> Result<String, E
             format!("no time was left of the {total}s budget")
         }
         Err(NotTaken::Refused(answer)) => {
-            let redirect = if answer.status.is_redirection() {
-                " (redirects are not followed)"
-            } else {
-                ""
-            };
-            let said = quote(&answer.body);
-            format!("the server answered {}{redirect}{said}", answer.status)
+            let status = answer.status;
+            let redirect = (status.is_redirection()).then_some(" (redirects are not followed)");
+            let said = redirect.unwrap_or_default().to_owned() + &quote(&answer.body);
+            format!("the server answered {status}{said}")
         }
         // Only a successful answer is read to its end: the server took the
         // message and said more than anyone needs.
         Err(NotTaken::Failed(e)) if e.kind == Kind::TooLong => {
-            return Ok(format!(
-                "the server took it; its answer, longer than {} KiB, was not read",
-                ANSWER_MAX / 1024
-            ))
+            let took = "the server took it; its answer, longer than";
+            return Ok(format!("{took} {} KiB, was not read", ANSWER_MAX / 1024));
         }
         // A success whose body stalled or broke off: the message was taken,
         // and sending it again would say it twice.
@@ -102,9 +92,8 @@ pub(super) fn send(http: &Http, post: Post, budget: &Budget) -> Result<String, E
                 "broke off"
             };
             let status = e.answered.unwrap_or_default();
-            return Ok(format!(
-                "the server took it (status {status}); its answer {how}"
-            ));
+            let took = format!("the server took it (status {status}); its answer {how}");
+            return Ok(took);
         }
         Err(NotTaken::Failed(e)) => return Err(refused(e.message.clone(), Some(Box::new(e)))),
     };

@@ -1,10 +1,7 @@
-//! Each destination's state, one small JSON file beside the run lock, as
-//! `--changes-only` keeps its own: what the destination last accepted (the
-//! change engine's [`State`], written only once it accepted a message),
-//! and since when each job has had its status (kept on every run, so that
-//! a destination that was down hears when a change happened). The file is
-//! named by a hash of the destination, never by the destination itself: a
-//! webhook URL is a secret.
+//! Each destination's state, a small JSON file beside the run lock named by
+//! a hash of the destination (a webhook URL is a secret): what it last
+//! accepted (the change engine's [`State`], written only once it did), and
+//! since when each job has had its status (kept on every run).
 
 use std::path::{Path, PathBuf};
 
@@ -27,8 +24,8 @@ pub(crate) struct DestState {
 }
 
 impl DestState {
-    /// Reads the state at `path`; empty when it is missing or unusable
-    /// (which costs at most one message sent again).
+    /// Empty when missing or unusable (which costs at most one message
+    /// sent again).
     pub(crate) fn read(path: &Path) -> DestState {
         crate::store::read_small(path)
             .and_then(|bytes| serde_json::from_slice::<DestState>(&bytes).ok())
@@ -36,34 +33,25 @@ impl DestState {
             .unwrap_or_default()
     }
 
-    pub(crate) fn write(&self, path: &Path) -> Result<(), crate::Error> {
-        let state = DestState {
-            version: VERSION,
-            ..self.clone()
-        };
-        crate::store::write_file(path, &crate::record::json_line(&state))
+    pub(crate) fn write(&mut self, path: &Path) -> Result<(), crate::Error> {
+        self.version = VERSION;
+        crate::store::write_file(path, &crate::record::json_line(self))
     }
 
-    /// The `since` of this run's `jobs` (sorted by key) at `now`: a job
-    /// keeps its time while its status stays, else gets `now`. Kept are the
-    /// jobs a message may name (not fine, or last heard bad: its recovery
-    /// is news), so the file grows with the bad jobs, not with all.
+    /// The `since` of this run's `jobs` (sorted by key): a job keeps its
+    /// time while its status stays. Kept are the jobs a message may name
+    /// (not fine, or last heard bad), so the file grows with the bad only.
     pub(crate) fn advance(&mut self, jobs: &[(String, Status)], now: DateTime<Utc>) {
         let before = std::mem::take(&mut self.since);
-        let was_bad = |key: &str| {
-            self.delivered
-                .as_ref()
-                .is_some_and(|d| d.jobs.iter().any(|(k, s)| k == key && s.is_alert()))
-        };
-        self.since = jobs
-            .iter()
-            .filter(|(key, status)| !status.is_healthy() || was_bad(key))
-            .map(|(key, status)| {
-                let kept = (entry(&before, key).filter(|(_, s, _)| s == status))
-                    .map_or(now.timestamp(), |(_, _, t)| *t);
-                (key.clone(), *status, kept)
-            })
-            .collect();
+        let last = self.delivered.as_ref().map_or(&[][..], |d| &d.jobs);
+        let was_bad = |key: &str| last.iter().any(|(k, s)| k == key && s.is_alert());
+        let kept = (jobs.iter()).filter(|(key, status)| !status.is_healthy() || was_bad(key));
+        let since = kept.map(|(key, status)| {
+            let same = entry(&before, key).filter(|(_, s, _)| s == status);
+            let at = same.map_or(now.timestamp(), |(_, _, t)| *t);
+            (key.clone(), *status, at)
+        });
+        self.since = since.collect();
     }
 
     pub(crate) fn since_of(&self, key: &str) -> Option<DateTime<Utc>> {
@@ -71,15 +59,13 @@ impl DestState {
     }
 }
 
-/// `since`'s entry of `key` (sorted by key).
 fn entry<'a>(since: &'a [(String, Status, i64)], key: &str) -> Option<&'a (String, Status, i64)> {
     let at = since.binary_search_by(|(k, _, _)| k.as_str().cmp(key));
     at.ok().map(|at| &since[at])
 }
 
-/// The state file of the destination `given` (as the user wrote it): the
-/// lock's path with `.notify-HASH.state` appended, HASH the first 32 hex
-/// digits of the SHA-256 of `given`.
+/// The state file of the destination `given`: the lock's path and
+/// `.notify-HASH.state`, HASH the first 32 hex digits of `given`'s SHA-256.
 pub(crate) fn path(lock: &Path, given: &str) -> PathBuf {
     let digest = ring::digest::digest(&ring::digest::SHA256, given.as_bytes());
     let first = u128::from_be_bytes(digest.as_ref()[..16].try_into().expect("16 bytes"));

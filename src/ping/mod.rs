@@ -20,35 +20,30 @@ mod protocol;
 pub use protocol::Style;
 pub(crate) use protocol::{request, Ping};
 
-/// The most time one ping may take, retries included: the end ping's and a
-/// plain heartbeat's budget.
+/// The most time one ping may take, retries included.
 pub(crate) const BUDGET: Duration = Duration::from_secs(10);
 
-/// The most time the start ping may take. The command runs meanwhile, but
-/// its end waits for the start (so that they arrive in order): a slow
-/// server may hold a short run back by this much, and no more.
+/// The start ping's. The command runs meanwhile, but its end waits for
+/// the start (so that they arrive in order): a slow server may hold a
+/// short run back by this much, and no more.
 pub(crate) const START_BUDGET: Duration = Duration::from_millis(1500);
 
 /// Parses a ping URL: `http` or `https`, with a host and no user name or
-/// password. A refusal names the URL by its scheme and host only.
+/// password.
 pub(crate) fn parse_url(text: &str) -> Result<Url, Error> {
     let refuse = |why: &str| format!("invalid ping URL {}: {why}", http::shown(text));
     let url = Url::parse(text).map_err(|e| Error::rule_from(refuse(&e.to_string()), e))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(Error::rule(refuse(
-            // Said without `://`: a usage error hides every URL it holds.
-            "it must be an HTTP or HTTPS URL with a host",
-        )));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::rule(refuse(
-            "it must not carry a user name or password",
-        )));
-    }
-    Ok(url)
+    let why = if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        // Said without `://`: a usage error hides every URL it holds.
+        "it must be an HTTP or HTTPS URL with a host"
+    } else if !url.username().is_empty() || url.password().is_some() {
+        "it must not carry a user name or password"
+    } else {
+        return Ok(url);
+    };
+    Err(Error::rule(refuse(why)))
 }
 
-/// The value parser of hb-check's `--ping` and `HB_CHECK_PING_URL`.
 pub(crate) const URL_PARSER: SecretParser<Url, Error> = SecretParser {
     what: "ping URL",
     parse: parse_url,
@@ -70,20 +65,15 @@ impl Pinger {
 
     /// Sends `ping` within `budget`, once ([`Http::send_once`]): after a
     /// timeout the first may yet arrive, and a second would count twice.
-    /// The answer's body is never read.
     pub(crate) fn send(&self, ping: &Ping, budget: Duration) -> Result<(), Error> {
         let Some(request) = request(&self.url, self.style, ping) else {
             return Ok(());
         };
-        let sent = self
-            .http
-            .send_once(&request, &Budget::new(budget), |left| left);
+        let sent = (self.http).send_once(&request, &Budget::new(budget), |left| left);
         sent.map(drop).map_err(|why| {
             let (reason, source) = match why {
                 NotTaken::NoTime => ("no time was left to send it".to_owned(), None),
-                NotTaken::Refused(answer) => {
-                    (format!("the server answered {}", answer.status), None)
-                }
+                NotTaken::Refused(a) => (format!("the server answered {}", a.status), None),
                 NotTaken::Failed(e) => (e.message.clone(), Some(Box::new(e) as _)),
             };
             Error::Ping { reason, source }
@@ -103,9 +93,8 @@ impl Pinger {
     }
 }
 
-/// hb-check's ping after its run: that it ran, whether it could check
-/// (judged every job, every channel worked), and its exit code. A failed
-/// ping is one warning line.
+/// hb-check's ping after its run: whether it could check (judged every
+/// job, every channel worked), and its exit code.
 pub(crate) fn after_check(url: &Url, style: Style, checked: bool, code: u8, took: Duration) {
     let ping = Ping::Beat {
         ok: checked,

@@ -27,14 +27,12 @@ pub enum Style {
 pub(crate) enum Ping {
     /// A wrapped run starts; `rid` (a UUID) pairs it with its end.
     Start { rid: String },
-    /// A wrapped run ended with `exit_code` after `duration`; `body` is its
-    /// output tail.
+    /// A wrapped run ended; `body` is its output tail.
     End {
         rid: String,
         exit_code: i32,
         duration: Duration,
-        /// What the wrapper saw besides the output (it ended the run past
-        /// its maximum runtime, a signal ended it), said first.
+        /// What the wrapper saw (it ended the run, a signal did), said first.
         note: Option<String>,
         body: String,
     },
@@ -50,7 +48,7 @@ pub(crate) enum Ping {
 }
 
 /// The request `ping` becomes in `style`, or `None` when the style has no
-/// such ping (Uptime Kuma knows no start). No answer's body is read.
+/// such ping (Uptime Kuma knows no start).
 pub(crate) fn request(url: &Url, style: Style, ping: &Ping) -> Option<Request> {
     let (method, url, body) = match style {
         Style::Healthchecks => healthchecks(url, ping),
@@ -59,10 +57,8 @@ pub(crate) fn request(url: &Url, style: Style, ping: &Ping) -> Option<Request> {
     Some(Request {
         method,
         url: url.into(),
-        headers: Vec::new(),
         body: body.map(|b| ("text/plain; charset=utf-8", b.into_bytes())),
-        limit: None,
-        error_limit: None,
+        ..Request::default()
     })
 }
 
@@ -118,42 +114,35 @@ fn kuma(base: &Url, ping: &Ping) -> Option<(Method, Url, Option<String>)> {
             body,
             ..
         } => {
-            let msg = if *exit_code == 0 {
-                "OK".to_owned()
-            } else {
-                let said = note.as_deref().and_then(|n| n.lines().next());
-                match said.or_else(|| last_line(body)) {
-                    Some(line) => format!("exit code {exit_code}: {line}"),
-                    None => format!("exit code {exit_code}"),
-                }
+            let said = note.as_deref().and_then(|n| n.lines().next());
+            let msg = match (exit_code, said.or_else(|| last_line(body))) {
+                (0, _) => "OK".to_owned(),
+                (code, Some(line)) => format!("exit code {code}: {line}"),
+                (code, None) => format!("exit code {code}"),
             };
             (*exit_code == 0, msg, Some(*duration))
         }
         Ping::Beat {
             ok, body, duration, ..
         } => {
-            let msg = body.as_deref().and_then(last_line).map_or_else(
-                || if *ok { "OK" } else { "failed" }.to_owned(),
-                str::to_owned,
-            );
+            let fallback = if *ok { "OK" } else { "failed" };
+            let said = body.as_deref().and_then(last_line);
+            let msg = said.unwrap_or(fallback).to_owned();
             (*ok, msg, *duration)
         }
     };
     let mut url = base.clone();
     // The push URL Kuma shows already holds `status`, `msg` and `ping`:
     // replace those, keep anything else.
+    let kept = base.query_pairs();
+    let kept = kept.filter(|(k, _)| !matches!(k.as_ref(), "status" | "msg" | "ping"));
+    let ms = duration.map_or(String::new(), |d| d.as_millis().to_string());
     url.query_pairs_mut()
         .clear()
-        .extend_pairs(
-            base.query_pairs()
-                .filter(|(k, _)| !matches!(k.as_ref(), "status" | "msg" | "ping")),
-        )
+        .extend_pairs(kept)
         .append_pair("status", if ok { "up" } else { "down" })
         .append_pair("msg", cut(&msg, KUMA_MSG_MAX))
-        .append_pair(
-            "ping",
-            &duration.map_or(String::new(), |d| d.as_millis().to_string()),
-        );
+        .append_pair("ping", &ms);
     Some((Method::GET, url, None))
 }
 

@@ -3,6 +3,7 @@ use crate::alert::Jobs;
 use crate::changes;
 use crate::judge::Judgement;
 use crate::notify::compose::{changes, Facts};
+use crate::notify::post::Post;
 use chrono::TimeZone;
 use std::collections::BTreeMap;
 
@@ -176,4 +177,24 @@ fn long_messages_are_cut_and_chat_stays_within_its_limit() {
         };
         assert!(chat.ends_with(end), "{chat}");
     }
+}
+
+#[test]
+fn discord_mentions_no_one_and_keeps_to_its_limit() {
+    let message = sample(&format!("@everyone {}", "z".repeat(5_000)));
+    let post = Post::json(
+        "https://discord.example/api/webhooks/1/t",
+        &message.chat_body(true),
+    );
+    assert_eq!(post.body.0, "application/json");
+    let body: serde_json::Value = serde_json::from_slice(&post.body.1).unwrap();
+    assert_eq!(body["allowed_mentions"]["parse"], serde_json::json!([]));
+    let content = body["content"].as_str().unwrap();
+    assert!(content.chars().count() <= DISCORD_MAX, "{}", content.len());
+    assert!(content.contains("`\u{ff20}everyone"), "{content}");
+    let slack = message.chat_body(false);
+    assert!(slack["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("[`web1`] 1 job needs attention: `backup` stale"));
 }
