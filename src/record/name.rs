@@ -50,11 +50,8 @@ pub(crate) fn user_job(user: Option<&str>, job: &str) -> String {
     }
 }
 
-/// Checks a job name against `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`.
-///
 /// Whether `text` is non-empty and made of letters, digits, `.`, `_` and
-/// `-` only: safe in a file name, a URL path, a label and an HTML comment
-/// as it is.
+/// `-` only: safe in a file name, a URL path, a label and an HTML comment.
 pub(crate) fn is_plain(text: &str) -> bool {
     !text.is_empty()
         && text
@@ -62,8 +59,8 @@ pub(crate) fn is_plain(text: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
-/// The rule keeps a job name safe as a file name: no path separators, no
-/// leading dot, no spaces or control characters.
+/// Checks a job name against `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`, which
+/// keeps it safe as a file name (no separator, leading dot or space).
 pub(crate) fn validate_job(job: &str) -> Result<(), Error> {
     let reason = if job.is_empty() {
         "it is empty"

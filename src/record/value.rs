@@ -141,26 +141,17 @@ fn parse_duration(text: &str) -> Result<u64, String> {
         }
         return Ok(seconds);
     }
-    let mut total: u64 = 0;
-    let mut next_unit = 0;
-    let mut rest = text;
+    // Each unit at most once, largest first: one found uses up those before.
+    let mut units = UNITS.iter();
+    let (mut total, mut rest) = (0u64, text);
     while !rest.is_empty() {
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return Err(EXPECTED.to_owned());
-        }
-        let number: u64 = rest[..digits]
-            .parse()
-            .map_err(|_| "it is too large".to_owned())?;
+        let number: u64 = (rest[..digits].parse())
+            .map_err(|_| if digits == 0 { EXPECTED } else { "it is too large" })?;
         let unit = rest[digits..].chars().next().ok_or(EXPECTED)?;
-        let position = UNITS[next_unit..]
-            .iter()
-            .position(|(u, _)| *u == unit)
-            .ok_or(EXPECTED)?;
-        let scale = UNITS[next_unit + position].1;
-        next_unit += position + 1;
+        let (_, scale) = units.find(|(u, _)| *u == unit).ok_or(EXPECTED)?;
         total = number
-            .checked_mul(scale)
+            .checked_mul(*scale)
             .and_then(|n| total.checked_add(n))
             .ok_or("it is too large")?;
         rest = &rest[digits + unit.len_utf8()..];

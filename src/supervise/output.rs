@@ -62,11 +62,8 @@ impl Tail {
 
 /// The end of `text` in at most `limit` bytes, cut on a character boundary.
 pub(crate) fn last_bytes(text: &str, limit: usize) -> &str {
-    let mut from = text.len().saturating_sub(limit);
-    while !text.is_char_boundary(from) {
-        from += 1;
-    }
-    &text[from..]
+    let from = (text.len().saturating_sub(limit)..text.len()).find(|&i| text.is_char_boundary(i));
+    &text[from.unwrap_or(text.len())..]
 }
 
 /// The whole output of one run in `<dir>/<job>.log`, cut at a maximum size,
@@ -107,10 +104,6 @@ impl Log {
         })
     }
 
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Appends what fits under the maximum; the rest is counted. A write
     /// error stops the log (the run goes on) and is kept for [`Log::finish`].
     pub(crate) fn push(&mut self, bytes: &[u8]) {
@@ -126,20 +119,18 @@ impl Log {
         }
     }
 
-    /// Notes at the end of the log how much was not kept; `Err` is the
-    /// write error that stopped the log.
-    pub(crate) fn finish(mut self) -> io::Result<()> {
-        if let Some(err) = self.failed.take() {
-            return Err(err);
-        }
-        if self.dropped > 0 {
-            let note = format!(
-                "\n[hb-write: the log stops at {} bytes; {} more bytes were not kept]\n",
-                self.max, self.dropped
-            );
-            self.file.write_all(note.as_bytes())?;
-        }
-        Ok(())
+    /// Notes at the end of the log how much was not kept; or says, naming
+    /// the log, the write error that stopped it.
+    pub(crate) fn finish(mut self) -> Option<String> {
+        let note = format!(
+            "\n[hb-write: the log stops at {} bytes; {} more bytes were not kept]\n",
+            self.max, self.dropped
+        );
+        let failed = match self.failed.take() {
+            None if self.dropped > 0 => self.file.write_all(note.as_bytes()).err(),
+            failed => failed,
+        };
+        failed.map(|err| format!("{}: {err}", self.path.display()))
     }
 }
 
@@ -188,11 +179,11 @@ mod tests {
         let path = dir.path().join("job.log");
         let mut log = Log::create(&path, 10).unwrap();
         log.push(b"first run\n");
-        log.finish().unwrap();
+        assert_eq!(log.finish(), None);
         let mut log = Log::create(&path, 10).unwrap();
         log.push(b"0123456");
         log.push(b"789abcdef");
-        log.finish().unwrap();
+        assert_eq!(log.finish(), None);
         let text = fs::read_to_string(&path).unwrap();
         assert!(text.starts_with("0123456789\n[hb-write: the log stops at 10 bytes; 6 more"));
         assert_eq!(

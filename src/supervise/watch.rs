@@ -94,9 +94,7 @@ impl Watch {
 /// character boundary, without its carriage return.
 fn shown(line: &[u8]) -> String {
     let text = String::from_utf8_lossy(&line[..line.len().min(SHOWN_MAX)]);
-    let text = text.trim_end_matches('\r');
-    let text = text.trim_end_matches('\u{fffd}');
-    text.to_owned()
+    text.trim_end_matches('\r').trim_end_matches('\u{fffd}').to_owned()
 }
 
 #[cfg(test)]
