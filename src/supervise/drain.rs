@@ -83,7 +83,7 @@ fn copy(polled: &mut [libc::pollfd], targets: &mut [RawFd]) -> ! {
 
 /// Writes every byte, retrying short writes; `false` once the target is
 /// gone (EPIPE: SIGPIPE is ignored in the wrapper and its copier).
-fn write_all(fd: RawFd, mut bytes: &[u8]) -> bool {
+pub(super) fn write_all(fd: RawFd, mut bytes: &[u8]) -> bool {
     while !bytes.is_empty() {
         // SAFETY: writes from a buffer of its stated length.
         let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };

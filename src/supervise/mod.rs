@@ -61,7 +61,7 @@ pub(crate) struct Options {
 }
 
 /// How a supervised run ended.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Outcome {
     pub duration: Duration,
     /// As a shell gives it: 128 plus the signal that ended it, 127 when not
@@ -136,11 +136,9 @@ pub(crate) fn run_command(
             return Outcome {
                 duration: started.elapsed(),
                 exit_code: 126 + i32::from(err.kind() == io::ErrorKind::NotFound),
-                tail: String::new(),
                 note: Some(format!("hb-write: cannot run `{name}`: {err}")),
-                // A log nothing was written to has nothing to report.
-                log_error: None,
                 seen: options.watch.map(Watch::finish),
+                ..Outcome::default()
             };
         }
     };
@@ -163,8 +161,13 @@ pub(crate) fn run_command(
     ];
     let pumps: Vec<_> = (pipes.into_iter().enumerate())
         .filter_map(|(stream, pipe)| {
-            let pipe = pump(pipe?, stream, Arc::clone(&sink), events.clone(), stop_fd);
-            Some((pipe, [libc::STDOUT_FILENO, libc::STDERR_FILENO][stream]))
+            Some(pump(
+                pipe?,
+                stream,
+                Arc::clone(&sink),
+                events.clone(),
+                stop_fd,
+            ))
         })
         .collect();
     // A signal is passed on the moment it comes, while the command may
@@ -172,23 +175,21 @@ pub(crate) fn run_command(
     // lose one that came just before the command exited.
     let exited = Arc::new(AtomicBool::new(false));
     let forwarded = Arc::new(AtomicI32::new(0));
-    let forwarder = {
-        let (exited, forwarded) = (Arc::clone(&exited), Arc::clone(&forwarded));
-        thread::spawn(move || {
-            while !exited.load(Ordering::SeqCst) {
-                let Some(sig) = signal::wait_signal(FORWARD_EVERY) else {
-                    continue;
-                };
-                if exited.load(Ordering::SeqCst) {
-                    // Too late for the command: left for the wrapper.
-                    signal::resend_to_self(sig);
-                } else {
-                    forwarded.store(sig, Ordering::SeqCst);
-                    let _ = signal::kill_group(pid, sig);
-                }
+    let (done, passed) = (Arc::clone(&exited), Arc::clone(&forwarded));
+    thread::spawn(move || {
+        while !done.load(Ordering::SeqCst) {
+            let Some(sig) = signal::wait_signal(FORWARD_EVERY) else {
+                continue;
+            };
+            if done.load(Ordering::SeqCst) {
+                // Too late for the command: left for the wrapper.
+                signal::resend_to_self(sig);
+            } else {
+                passed.store(sig, Ordering::SeqCst);
+                let _ = signal::kill_group(pid, sig);
             }
-        })
-    };
+        }
+    });
     let waiter_exited = Arc::clone(&exited);
     thread::spawn(move || {
         let status = child.wait();
@@ -227,7 +228,6 @@ pub(crate) fn run_command(
     // stops within one wait and sends back what it catches meanwhile. It is
     // not joined, which would hold every run for up to 250 ms.
     exited.store(true, Ordering::SeqCst);
-    drop(forwarder);
     let forwarded = forwarded.load(Ordering::SeqCst);
     let drain_until = Instant::now() + DRAIN_GRACE;
     while eofs < pumps.len() {
@@ -241,9 +241,7 @@ pub(crate) fn run_command(
     // to a detached copier rather than closing under it.
     let hand_over_error = stop.and_then(|(reader, writer)| {
         drop(writer);
-        let leftovers: Vec<_> = (pumps.into_iter())
-            .filter_map(|(pump, to)| Some((pump.join().ok().flatten()?, to)))
-            .collect();
+        let leftovers = pumps.into_iter().filter_map(|p| p.join().ok()?).collect();
         drop(reader);
         drain::hand_over(leftovers).err()
     });

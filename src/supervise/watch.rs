@@ -94,7 +94,9 @@ impl Watch {
 /// character boundary, without its carriage return.
 fn shown(line: &[u8]) -> String {
     let text = String::from_utf8_lossy(&line[..line.len().min(SHOWN_MAX)]);
-    text.trim_end_matches('\r').trim_end_matches('\u{fffd}').to_owned()
+    text.trim_end_matches('\r')
+        .trim_end_matches('\u{fffd}')
+        .to_owned()
 }
 
 #[cfg(test)]

@@ -21,7 +21,8 @@ const WAIT_CAP: Duration = Duration::from_secs(3600);
 /// The wait before attempt `next` (2 and up): `delay` seconds doubled for
 /// every attempt before, at most [`WAIT_CAP`], jittered.
 fn wait(delay: u64, next: u32, unit: f64) -> Duration {
-    jittered(Duration::from_secs(delay), next.saturating_sub(2), WAIT_CAP, unit)
+    let first = Duration::from_secs(delay);
+    jittered(first, next.saturating_sub(2), WAIT_CAP, unit)
 }
 
 /// The attempts of one run, the last one's result being the run's.
