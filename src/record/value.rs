@@ -68,12 +68,11 @@ impl Span {
 
 /// A limit in words: `400 days`, `1 second`, `2 minutes`.
 pub(crate) fn say(seconds: u64) -> String {
-    let (count, unit) = match seconds {
-        s if s >= 86_400 && s % 86_400 == 0 => (s / 86_400, "day"),
-        s if s >= 3_600 && s % 3_600 == 0 => (s / 3_600, "hour"),
-        s if s >= 60 && s % 60 == 0 => (s / 60, "minute"),
-        s => (s, "second"),
-    };
+    let units = [(86_400, "day"), (3_600, "hour"), (60, "minute")];
+    let (size, unit) = (units.into_iter())
+        .find(|(size, _)| seconds >= *size && seconds % size == 0)
+        .unwrap_or((1, "second"));
+    let count = seconds / size;
     let plural = if count == 1 { "" } else { "s" };
     format!("{count} {unit}{plural}")
 }

@@ -97,14 +97,9 @@ pub(super) fn attempts(
 fn log(wrap: &Wrap, dir: &Path) -> Option<Log> {
     let max = wrap.args.log.then_some(wrap.args.log_max)?;
     let path = dir.join(format!("{}.log", wrap.job));
-    Log::create(&path, max)
-        .map_err(|e| {
-            eprintln!(
-                "{PROGRAM}: warning: cannot keep the log {}: {e}",
-                path.display()
-            );
-        })
-        .ok()
+    let shown = path.display();
+    let warn = |e: &_| eprintln!("{PROGRAM}: warning: cannot keep the log {shown}: {e}");
+    Log::create(&path, max).inspect_err(warn).ok()
 }
 
 #[cfg(test)]
