@@ -52,8 +52,7 @@ pub(crate) fn hand_over(pipes: Vec<(OwnedFd, RawFd)>) -> io::Result<()> {
 fn copy(polled: &mut [libc::pollfd], targets: &mut [RawFd]) -> ! {
     let mut buf = [0u8; 8192];
     loop {
-        let open = polled.iter().filter(|p| p.fd >= 0).count();
-        if open == 0 {
+        if polled.iter().all(|p| p.fd < 0) {
             // SAFETY: ends the child without running the parent's exit code.
             unsafe { libc::_exit(0) };
         }

@@ -21,12 +21,9 @@ use crate::supervise::singleton::{self, Acquired};
 use crate::supervise::{lines, signal, Outcome};
 
 mod retry;
-mod rules;
+pub(super) mod rules;
 
 use retry::RETRY_MAX;
-pub(crate) use rules::{
-    parse_keep, parse_log_max, parse_max_runtime, parse_retry, parse_stall, rules,
-};
 use rules::{Rules, Verdict};
 
 /// A wrapped run: the command line, and what was drawn from it.
@@ -122,10 +119,8 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
         .flatten()
         .and_then(|runs| rules::fast(outcome.duration, &runs));
     if let (Some(fast), true) = (&fast, args.alert_fast) {
-        verdict = Verdict {
-            ok: false,
-            reason: Some(format!("finished in {fast} (--alert-fast)")),
-        };
+        verdict.ok = false;
+        verdict.reason = Some(format!("finished in {fast} (--alert-fast)"));
     }
     if let Some(err) = &outcome.log_error {
         eprintln!("{PROGRAM}: warning: the log stopped: {err}");
