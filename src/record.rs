@@ -34,7 +34,9 @@ pub(crate) const FORMAT_VERSION: u32 = 1;
 /// character boundary.
 pub(crate) const MESSAGE_MAX_BYTES: usize = 1024;
 
-/// The most bytes of a wrapped job's output tail stored as `message`.
+/// The most bytes of a wrapped job's output tail stored as `message`: a
+/// record must stay well below the 64 KiB a reader accepts even when JSON
+/// escaping makes every byte six.
 pub(crate) const OUTPUT_MESSAGE_MAX_BYTES: usize = 8 * 1024;
 
 /// The longest a wrapped run may take when no `--max-runtime` was given:

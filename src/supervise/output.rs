@@ -7,11 +7,6 @@ use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-/// The most output bytes the tail may keep: the tail becomes the record's
-/// message, and a record must stay well below the 64 KiB a reader accepts
-/// even when JSON escaping makes every byte six.
-pub(crate) const KEEP_OUTPUT_MAX: usize = crate::record::OUTPUT_MESSAGE_MAX_BYTES;
-
 /// The last bytes of a stream, in a ring buffer allocated once: however much
 /// passes through, no more than the capacity is ever held.
 #[derive(Debug)]

@@ -10,7 +10,7 @@
 use regex::bytes::Regex;
 
 /// The most bytes of one line a pattern is matched against at a time.
-pub(crate) const LINE_WINDOW: usize = 4096;
+const LINE_WINDOW: usize = 4096;
 
 /// The most bytes of a matching line kept to name it in the reason.
 const SHOWN_MAX: usize = 200;
