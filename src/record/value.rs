@@ -70,7 +70,7 @@ impl Span {
 pub(crate) fn say(seconds: u64) -> String {
     let units = [(86_400, "day"), (3_600, "hour"), (60, "minute")];
     let (size, unit) = (units.into_iter())
-        .find(|(size, _)| seconds >= *size && seconds % size == 0)
+        .find(|(size, _)| seconds >= *size && seconds.is_multiple_of(*size))
         .unwrap_or((1, "second"));
     let count = seconds / size;
     let plural = if count == 1 { "" } else { "s" };

@@ -100,7 +100,7 @@ pub(crate) fn uuid_v4() -> String {
     });
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let mut text: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let mut text = format!("{:032x}", u128::from_be_bytes(bytes));
     for at in [20, 16, 12, 8] {
         text.insert(at, '-');
     }
