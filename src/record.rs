@@ -34,7 +34,9 @@ pub(crate) const FORMAT_VERSION: u32 = 1;
 /// character boundary.
 pub(crate) const MESSAGE_MAX_BYTES: usize = 1024;
 
-/// The most bytes of a wrapped job's output tail stored as `message`.
+/// The most bytes of a wrapped job's output tail stored as `message`: a
+/// record must stay well below the 64 KiB a reader accepts even when JSON
+/// escaping makes every byte six.
 pub(crate) const OUTPUT_MESSAGE_MAX_BYTES: usize = 8 * 1024;
 
 /// The longest a wrapped run may take when no `--max-runtime` was given:
@@ -204,8 +206,7 @@ impl Heartbeat {
             .map_err(|rule| Error::Record { rule, source: None })
     }
 
-    /// The record, if it keeps the rules serde alone cannot check; else
-    /// the rule it breaks.
+    /// The record, or the rule serde alone cannot check that it breaks.
     fn checked(self) -> Result<Heartbeat, String> {
         if self.version != FORMAT_VERSION {
             return Err(format!(
@@ -246,9 +247,8 @@ impl Heartbeat {
 }
 
 /// What is wrong with a record that serde refused, in words a person can
-/// act on: `not JSON (line 1, column 2)` rather than `expected ident`, and
-/// `field `timestamp` missing`.
-pub(crate) fn json_reason(err: &serde_json::Error) -> String {
+/// act on: `not JSON (line 1, column 2)` rather than `expected ident`.
+fn json_reason(err: &serde_json::Error) -> String {
     use serde_json::error::Category;
     let (line, column) = (err.line(), err.column());
     match err.classify() {
@@ -322,14 +322,10 @@ pub(crate) fn truncate_message(message: &str) -> &str {
 
 /// Cuts `text` to at most `max` bytes without splitting a UTF-8 character.
 pub(crate) fn cut(text: &str, max: usize) -> &str {
-    if text.len() <= max {
-        return text;
-    }
-    let mut end = max;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
+    let end = (0..=max.min(text.len()))
+        .rev()
+        .find(|&i| text.is_char_boundary(i));
+    &text[..end.unwrap_or(0)]
 }
 /// What a heartbeat file held.
 #[allow(clippy::large_enum_variant)] // Boxing: one allocation per record.

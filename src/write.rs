@@ -24,7 +24,7 @@ mod wrap;
 use beat::beat;
 use settings::Settings;
 pub(crate) use wrap::keep_alive;
-use wrap::{parse_keep, parse_log_max, parse_max_runtime, parse_retry, parse_stall, rules};
+use wrap::rules::{parse_keep, parse_log_max, parse_max_runtime, parse_retry, parse_stall, rules};
 
 /// The program name messages start with.
 pub const PROGRAM: &str = "hb-write";

@@ -4,9 +4,9 @@
 use crate::error::Error;
 
 /// The longest job name, in bytes (all of them ASCII).
-pub(crate) const JOB_NAME_MAX: usize = 128;
+const JOB_NAME_MAX: usize = 128;
 
-pub(crate) const HOST_NAME_MAX: usize = 253;
+const HOST_NAME_MAX: usize = 253;
 
 /// Checks a host name: 1 to 253 bytes of dot-separated labels, each 1 to 63
 /// letters, digits, `-` or `_`, not starting with `-`. Returns which part
@@ -20,24 +20,17 @@ pub(crate) fn validate_host(host: &str) -> Result<(), &'static str> {
     if host.len() > HOST_NAME_MAX {
         return Err("it is longer than 253 characters");
     }
-    for label in host.split('.') {
-        if label.is_empty() {
-            return Err("it has an empty label (two dots, or a dot at an end)");
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_');
+    let broken = host.split('.').find_map(|label| match label {
+        "" => Some("it has an empty label (two dots, or a dot at an end)"),
+        _ if label.len() > 63 => Some("a label is longer than 63 characters"),
+        _ if label.starts_with('-') => Some("a label starts with `-`"),
+        _ if !label.bytes().all(allowed) => {
+            Some("only letters, digits, `-`, `_` and `.` are allowed")
         }
-        if label.len() > 63 {
-            return Err("a label is longer than 63 characters");
-        }
-        if label.starts_with('-') {
-            return Err("a label starts with `-`");
-        }
-        if !label
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
-        {
-            return Err("only letters, digits, `-`, `_` and `.` are allowed");
-        }
-    }
-    Ok(())
+        _ => None,
+    });
+    broken.map_or(Ok(()), Err)
 }
 
 /// The name a job of `user`'s crontab is judged by: `USER/JOB`, as its
@@ -50,11 +43,8 @@ pub(crate) fn user_job(user: Option<&str>, job: &str) -> String {
     }
 }
 
-/// Checks a job name against `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`.
-///
 /// Whether `text` is non-empty and made of letters, digits, `.`, `_` and
-/// `-` only: safe in a file name, a URL path, a label and an HTML comment
-/// as it is.
+/// `-` only: safe in a file name, a URL path, a label and an HTML comment.
 pub(crate) fn is_plain(text: &str) -> bool {
     !text.is_empty()
         && text
@@ -62,8 +52,8 @@ pub(crate) fn is_plain(text: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
-/// The rule keeps a job name safe as a file name: no path separators, no
-/// leading dot, no spaces or control characters.
+/// Checks a job name against `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`, which
+/// keeps it safe as a file name (no separator, leading dot or space).
 pub(crate) fn validate_job(job: &str) -> Result<(), Error> {
     let reason = if job.is_empty() {
         "it is empty"

@@ -68,12 +68,11 @@ impl Span {
 
 /// A limit in words: `400 days`, `1 second`, `2 minutes`.
 pub(crate) fn say(seconds: u64) -> String {
-    let (count, unit) = match seconds {
-        s if s >= 86_400 && s % 86_400 == 0 => (s / 86_400, "day"),
-        s if s >= 3_600 && s % 3_600 == 0 => (s / 3_600, "hour"),
-        s if s >= 60 && s % 60 == 0 => (s / 60, "minute"),
-        s => (s, "second"),
-    };
+    let units = [(86_400, "day"), (3_600, "hour"), (60, "minute")];
+    let (size, unit) = (units.into_iter())
+        .find(|(size, _)| seconds >= *size && seconds.is_multiple_of(*size))
+        .unwrap_or((1, "second"));
+    let count = seconds / size;
     let plural = if count == 1 { "" } else { "s" };
     format!("{count} {unit}{plural}")
 }
@@ -141,26 +140,21 @@ fn parse_duration(text: &str) -> Result<u64, String> {
         }
         return Ok(seconds);
     }
-    let mut total: u64 = 0;
-    let mut next_unit = 0;
-    let mut rest = text;
+    // Each unit at most once, largest first: one found uses up those before.
+    let mut units = UNITS.iter();
+    let (mut total, mut rest) = (0u64, text);
     while !rest.is_empty() {
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return Err(EXPECTED.to_owned());
-        }
-        let number: u64 = rest[..digits]
-            .parse()
-            .map_err(|_| "it is too large".to_owned())?;
+        let why = if digits == 0 {
+            EXPECTED
+        } else {
+            "it is too large"
+        };
+        let number: u64 = rest[..digits].parse().map_err(|_| why)?;
         let unit = rest[digits..].chars().next().ok_or(EXPECTED)?;
-        let position = UNITS[next_unit..]
-            .iter()
-            .position(|(u, _)| *u == unit)
-            .ok_or(EXPECTED)?;
-        let scale = UNITS[next_unit + position].1;
-        next_unit += position + 1;
+        let (_, scale) = units.find(|(u, _)| *u == unit).ok_or(EXPECTED)?;
         total = number
-            .checked_mul(scale)
+            .checked_mul(*scale)
             .and_then(|n| total.checked_add(n))
             .ok_or("it is too large")?;
         rest = &rest[digits + unit.len_utf8()..];

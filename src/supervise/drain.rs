@@ -6,8 +6,8 @@
 //! writer closes them. Closing them instead, as the wrapper's exit would,
 //! kills such a process with SIGPIPE at its next write.
 
-use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::{fs, io};
 
 /// Starts the detached copier for `pipes` (each with the wrapper's
 /// descriptor, 1 or 2, its bytes go to) and closes them in this process.
@@ -24,8 +24,11 @@ pub(crate) fn hand_over(pipes: Vec<(OwnedFd, RawFd)>) -> io::Result<()> {
         })
         .collect();
     // Listed before the fork: the child may not allocate.
-    let close: Vec<RawFd> = open_descriptors()
+    let open = fs::read_dir("/proc/self/fd")
         .into_iter()
+        .flatten()
+        .flatten();
+    let close: Vec<RawFd> = (open.filter_map(|e| e.file_name().to_str()?.parse().ok()))
         .filter(|fd| *fd > 2 && !polled.iter().any(|p| p.fd == *fd))
         .collect();
     // A target that is gone becomes -1.
@@ -52,8 +55,7 @@ pub(crate) fn hand_over(pipes: Vec<(OwnedFd, RawFd)>) -> io::Result<()> {
 fn copy(polled: &mut [libc::pollfd], targets: &mut [RawFd]) -> ! {
     let mut buf = [0u8; 8192];
     loop {
-        let open = polled.iter().filter(|p| p.fd >= 0).count();
-        if open == 0 {
+        if polled.iter().all(|p| p.fd < 0) {
             // SAFETY: ends the child without running the parent's exit code.
             unsafe { libc::_exit(0) };
         }
@@ -83,7 +85,7 @@ fn copy(polled: &mut [libc::pollfd], targets: &mut [RawFd]) -> ! {
 
 /// Writes every byte, retrying short writes; `false` once the target is
 /// gone (EPIPE: SIGPIPE is ignored in the wrapper and its copier).
-fn write_all(fd: RawFd, mut bytes: &[u8]) -> bool {
+pub(super) fn write_all(fd: RawFd, mut bytes: &[u8]) -> bool {
     while !bytes.is_empty() {
         // SAFETY: writes from a buffer of its stated length.
         let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
@@ -94,15 +96,4 @@ fn write_all(fd: RawFd, mut bytes: &[u8]) -> bool {
         bytes = &bytes[usize::try_from(n).unwrap_or(0)..];
     }
     true
-}
-
-/// The descriptors this process has open, from `/proc/self/fd`.
-fn open_descriptors() -> Vec<RawFd> {
-    std::fs::read_dir("/proc/self/fd")
-        .map(|dir| {
-            dir.flatten()
-                .filter_map(|e| e.file_name().to_str()?.parse().ok())
-                .collect()
-        })
-        .unwrap_or_default()
 }

@@ -1,11 +1,8 @@
-//! Running a cron job under supervision: the command in its own process
-//! group, its output passed through with a bounded tail kept, signals
-//! forwarded to the group, and a maximum runtime the wrapper may enforce.
-//!
-//! The command runs directly (no shell) with stdin inherited; its stdout and
-//! stderr go through pipes to the wrapper, which copies every byte to its
-//! own stdout and stderr (so cron still mails what the job prints) and keeps
-//! the last bytes in a ring buffer of a fixed size.
+//! Running a cron job under supervision: the command directly (no shell),
+//! in its own process group, stdin inherited; its stdout and stderr copied
+//! through pipes to the wrapper's own (so cron still mails what the job
+//! prints) with a bounded tail kept; signals forwarded to the group; and a
+//! maximum runtime the wrapper may enforce.
 
 pub(crate) mod drain;
 pub(crate) mod output;
@@ -32,15 +29,15 @@ use pump::{pump, Event, Progress, Sink};
 use watch::{Seen, Watch};
 
 /// How long a process group has between SIGTERM and SIGKILL, when the
-/// wrapper ends a run (past its maximum, or replaced by a new one).
+/// wrapper ends a run (past its maximum, or replaced).
 pub(crate) const KILL_GRACE: Duration = Duration::from_secs(10);
 
 /// How long the wrapper keeps reading output after the command exited, when
-/// something the command started in the background still holds the pipes.
-pub(crate) const DRAIN_GRACE: Duration = Duration::from_secs(2);
+/// something it started in the background still holds the pipes.
+const DRAIN_GRACE: Duration = Duration::from_secs(2);
 
-/// How often the forwarder, waiting for a signal, looks whether the
-/// command has exited (a signal itself is passed on as it comes).
+/// How often the forwarder looks whether the command has exited (a signal
+/// itself is passed on as it comes).
 const FORWARD_EVERY: Duration = Duration::from_millis(250);
 
 /// How long the wrapper waits for a group to die after SIGKILL before it
@@ -53,40 +50,36 @@ pub(crate) struct Options {
     /// The most bytes of combined output kept as the tail.
     pub keep_output: usize,
     pub log: Option<Log>,
-    pub max_runtime: Duration,
-    /// End the run (SIGTERM, SIGKILL after [`KILL_GRACE`]) when it passes
-    /// `max_runtime`.
-    pub kill_after: bool,
-    /// A descriptor the command inherits (the singleton lock), which the
-    /// wrapper opened close-on-exec.
+    /// The run's maximum, when the wrapper ends it past it (SIGTERM, SIGKILL
+    /// after [`KILL_GRACE`]).
+    pub kill_after: Option<Duration>,
+    /// A descriptor the command inherits (the singleton lock).
     pub keep_open: Option<std::os::unix::io::RawFd>,
     pub watch: Option<Watch>,
-    /// A file whose modification time output marks as progress
-    /// (`--stall-after`): touched at most once every [`PROGRESS_EVERY`].
+    /// A file whose modification time output marks as progress.
     pub progress: Option<std::path::PathBuf>,
 }
 
 /// How a supervised run ended.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Outcome {
     pub duration: Duration,
-    /// As a shell gives it: the command's own, 128 plus the signal that
-    /// ended it, 127 when not found, 126 when it could not be run.
+    /// As a shell gives it: 128 plus the signal that ended it, 127 when not
+    /// found, 126 when it could not be run.
     pub exit_code: i32,
     /// The last bytes of the combined output.
     pub tail: String,
-    /// What the wrapper saw besides the output: the signal that ended the
-    /// command, a forwarded signal, the maximum runtime, a start failure.
+    /// What the wrapper saw besides the output (signals, the maximum
+    /// runtime, a start failure).
     pub note: Option<String>,
     /// A problem with the log file, which never stops the run.
     pub log_error: Option<String>,
-    /// What the watch found in the output, when there was one.
     pub seen: Option<Seen>,
 }
 
 impl Outcome {
-    /// The tail followed by the note, as the record's message: at most
-    /// `limit` bytes, the end kept.
+    /// The tail then the note, as the record's message: the last `limit`
+    /// bytes.
     pub(crate) fn message(&self, limit: usize) -> String {
         let mut text = self.tail.clone();
         if let Some(note) = &self.note {
@@ -109,10 +102,9 @@ pub(crate) fn lines(lines: impl IntoIterator<Item = Option<String>>) -> Option<S
     (lines.into_iter().flatten()).reduce(|all, line| format!("{all}\n{line}"))
 }
 
-/// Runs `program` with `args` and waits for it. `on_start` gets the child's
-/// pid (also its process group id) as soon as it runs. The caller must have
-/// blocked the forwarded signals ([`signal::mask_forwarded`]) before
-/// starting any thread.
+/// Runs `program` with `args` and waits for it; `on_start` gets its pid
+/// (also its group id). The caller must have blocked the forwarded signals
+/// ([`signal::mask_forwarded`]) before starting any thread.
 pub(crate) fn run_command(
     program: &OsString,
     args: &[OsString],
@@ -140,16 +132,13 @@ pub(crate) fn run_command(
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(err) => {
-            let lossy = program.to_string_lossy();
-            let name = crate::escape::terminal(&lossy);
+            let name = crate::escape::terminal(&program.to_string_lossy()).into_owned();
             return Outcome {
                 duration: started.elapsed(),
                 exit_code: 126 + i32::from(err.kind() == io::ErrorKind::NotFound),
-                tail: String::new(),
                 note: Some(format!("hb-write: cannot run `{name}`: {err}")),
-                // A log nothing was written to has nothing to report.
-                log_error: None,
                 seen: options.watch.map(Watch::finish),
+                ..Outcome::default()
             };
         }
     };
@@ -172,8 +161,13 @@ pub(crate) fn run_command(
     ];
     let pumps: Vec<_> = (pipes.into_iter().enumerate())
         .filter_map(|(stream, pipe)| {
-            let pipe = pump(pipe?, stream, Arc::clone(&sink), events.clone(), stop_fd);
-            Some((pipe, [libc::STDOUT_FILENO, libc::STDERR_FILENO][stream]))
+            Some(pump(
+                pipe?,
+                stream,
+                Arc::clone(&sink),
+                events.clone(),
+                stop_fd,
+            ))
         })
         .collect();
     // A signal is passed on the moment it comes, while the command may
@@ -181,23 +175,21 @@ pub(crate) fn run_command(
     // lose one that came just before the command exited.
     let exited = Arc::new(AtomicBool::new(false));
     let forwarded = Arc::new(AtomicI32::new(0));
-    let forwarder = {
-        let (exited, forwarded) = (Arc::clone(&exited), Arc::clone(&forwarded));
-        thread::spawn(move || {
-            while !exited.load(Ordering::SeqCst) {
-                let Some(sig) = signal::wait_signal(FORWARD_EVERY) else {
-                    continue;
-                };
-                if exited.load(Ordering::SeqCst) {
-                    // Too late for the command: left for the wrapper.
-                    signal::resend_to_self(sig);
-                } else {
-                    forwarded.store(sig, Ordering::SeqCst);
-                    let _ = signal::kill_group(pid, sig);
-                }
+    let (done, passed) = (Arc::clone(&exited), Arc::clone(&forwarded));
+    thread::spawn(move || {
+        while !done.load(Ordering::SeqCst) {
+            let Some(sig) = signal::wait_signal(FORWARD_EVERY) else {
+                continue;
+            };
+            if done.load(Ordering::SeqCst) {
+                // Too late for the command: left for the wrapper.
+                signal::resend_to_self(sig);
+            } else {
+                passed.store(sig, Ordering::SeqCst);
+                let _ = signal::kill_group(pid, sig);
             }
-        })
-    };
+        }
+    });
     let waiter_exited = Arc::clone(&exited);
     thread::spawn(move || {
         let status = child.wait();
@@ -208,9 +200,7 @@ pub(crate) fn run_command(
     // `--max-runtime` comes from a crontab line: a value past what an
     // `Instant` can hold means "never", not a panic. Past it: SIGTERM,
     // SIGKILL [`KILL_GRACE`] later, then [`KILL_WAIT`] more at most.
-    let mut next = started
-        .checked_add(options.max_runtime)
-        .filter(|_| options.kill_after);
+    let mut next = options.kill_after.and_then(|max| started.checked_add(max));
     let mut sent = 0;
     let mut eofs = 0;
     let status = loop {
@@ -238,7 +228,6 @@ pub(crate) fn run_command(
     // stops within one wait and sends back what it catches meanwhile. It is
     // not joined, which would hold every run for up to 250 ms.
     exited.store(true, Ordering::SeqCst);
-    drop(forwarder);
     let forwarded = forwarded.load(Ordering::SeqCst);
     let drain_until = Instant::now() + DRAIN_GRACE;
     while eofs < pumps.len() {
@@ -252,17 +241,12 @@ pub(crate) fn run_command(
     // to a detached copier rather than closing under it.
     let hand_over_error = stop.and_then(|(reader, writer)| {
         drop(writer);
-        let leftovers: Vec<_> = (pumps.into_iter())
-            .filter_map(|(pump, to)| Some((pump.join().ok().flatten()?, to)))
-            .collect();
+        let leftovers = pumps.into_iter().filter_map(|p| p.join().ok()?).collect();
         drop(reader);
         drain::hand_over(leftovers).err()
     });
     let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
-    let log_error = sink.log.take().and_then(|l| {
-        let path = l.path().display().to_string();
-        l.finish().err().map(|e| format!("{path}: {e}"))
-    });
+    let log_error = sink.log.take().and_then(Log::finish);
 
     let exit_code = status.map_or(128 + libc::SIGKILL, |s| {
         (s.code().or_else(|| s.signal().map(|sig| 128 + sig))).unwrap_or(1)
@@ -276,7 +260,7 @@ pub(crate) fn run_command(
             format!(
                 "hb-write: ended the run after {}, past its maximum runtime of {} ({how})",
                 format_duration(duration.as_secs()),
-                format_duration(options.max_runtime.as_secs())
+                format_duration(options.kill_after.unwrap_or_default().as_secs())
             )
         }),
         (sent > 0 && status.is_none())
@@ -310,8 +294,7 @@ mod tests {
         let options = Options {
             keep_output: 64,
             log: None,
-            max_runtime: Duration::from_secs(u64::MAX),
-            kill_after: true,
+            kill_after: Some(Duration::from_secs(u64::MAX)),
             keep_open: None,
             watch: None,
             progress: None,

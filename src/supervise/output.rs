@@ -7,11 +7,6 @@ use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-/// The most output bytes the tail may keep: the tail becomes the record's
-/// message, and a record must stay well below the 64 KiB a reader accepts
-/// even when JSON escaping makes every byte six.
-pub(crate) const KEEP_OUTPUT_MAX: usize = crate::record::OUTPUT_MESSAGE_MAX_BYTES;
-
 /// The last bytes of a stream, in a ring buffer allocated once: however much
 /// passes through, no more than the capacity is ever held.
 #[derive(Debug)]
@@ -62,11 +57,8 @@ impl Tail {
 
 /// The end of `text` in at most `limit` bytes, cut on a character boundary.
 pub(crate) fn last_bytes(text: &str, limit: usize) -> &str {
-    let mut from = text.len().saturating_sub(limit);
-    while !text.is_char_boundary(from) {
-        from += 1;
-    }
-    &text[from..]
+    let from = (text.len().saturating_sub(limit)..text.len()).find(|&i| text.is_char_boundary(i));
+    &text[from.unwrap_or(text.len())..]
 }
 
 /// The whole output of one run in `<dir>/<job>.log`, cut at a maximum size,
@@ -107,10 +99,6 @@ impl Log {
         })
     }
 
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Appends what fits under the maximum; the rest is counted. A write
     /// error stops the log (the run goes on) and is kept for [`Log::finish`].
     pub(crate) fn push(&mut self, bytes: &[u8]) {
@@ -126,20 +114,18 @@ impl Log {
         }
     }
 
-    /// Notes at the end of the log how much was not kept; `Err` is the
-    /// write error that stopped the log.
-    pub(crate) fn finish(mut self) -> io::Result<()> {
-        if let Some(err) = self.failed.take() {
-            return Err(err);
-        }
-        if self.dropped > 0 {
-            let note = format!(
-                "\n[hb-write: the log stops at {} bytes; {} more bytes were not kept]\n",
-                self.max, self.dropped
-            );
-            self.file.write_all(note.as_bytes())?;
-        }
-        Ok(())
+    /// Notes at the end of the log how much was not kept; or says, naming
+    /// the log, the write error that stopped it.
+    pub(crate) fn finish(mut self) -> Option<String> {
+        let note = format!(
+            "\n[hb-write: the log stops at {} bytes; {} more bytes were not kept]\n",
+            self.max, self.dropped
+        );
+        let failed = match self.failed.take() {
+            None if self.dropped > 0 => self.file.write_all(note.as_bytes()).err(),
+            failed => failed,
+        };
+        failed.map(|err| format!("{}: {err}", self.path.display()))
     }
 }
 
@@ -188,11 +174,11 @@ mod tests {
         let path = dir.path().join("job.log");
         let mut log = Log::create(&path, 10).unwrap();
         log.push(b"first run\n");
-        log.finish().unwrap();
+        assert_eq!(log.finish(), None);
         let mut log = Log::create(&path, 10).unwrap();
         log.push(b"0123456");
         log.push(b"789abcdef");
-        log.finish().unwrap();
+        assert_eq!(log.finish(), None);
         let text = fs::read_to_string(&path).unwrap();
         assert!(text.starts_with("0123456789\n[hb-write: the log stops at 10 bytes; 6 more"));
         assert_eq!(

@@ -2,7 +2,7 @@
 //! to the wrapper's own stream and into the sink (the tail and the log),
 //! until the pipe ends or the wrapper asks for the pipe back.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 use std::process::ExitStatus;
@@ -90,19 +90,20 @@ impl Progress {
 }
 
 /// Copies `from` to the wrapper's own stream and into the sink, until end of
-/// file, or, when `stop` ends, hands the pipe back. A closed stream of the
-/// wrapper stops the copy to it, not the read.
+/// file, or, when `stop` ends, hands the pipe back with the wrapper's
+/// descriptor it goes to. A closed stream of the wrapper stops the copy to
+/// it, not the read.
 pub(super) fn pump(
     from: OwnedFd,
     stream: usize,
     sink: Arc<Mutex<Sink>>,
     events: mpsc::Sender<Event>,
     stop: RawFd,
-) -> thread::JoinHandle<Option<OwnedFd>> {
+) -> thread::JoinHandle<Option<(OwnedFd, RawFd)>> {
     thread::spawn(move || {
         let mut from = std::fs::File::from(from);
         let mut buf = [0u8; 8192];
-        let mut passing = true;
+        let (mut passing, to) = (true, stream as RawFd + 1);
         loop {
             let mut locked = sink.lock().unwrap_or_else(PoisonError::into_inner);
             let due = locked.progress.as_mut().and_then(|p| p.mark(false));
@@ -122,7 +123,7 @@ pub(super) fn pump(
             }
             if watched[1].revents != 0 {
                 // What is still unread stays in the pipe for the copier.
-                return Some(OwnedFd::from(from));
+                return Some((OwnedFd::from(from), to));
             }
             if watched[0].revents == 0 {
                 continue;
@@ -133,9 +134,8 @@ pub(super) fn pump(
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => break,
             };
-            if passing {
-                passing = pass(stream, &buf[..n]).is_ok();
-            }
+            // Unbuffered, as the command's own output would be.
+            passing = passing && super::drain::write_all(to, &buf[..n]);
             sink.lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(stream, &buf[..n]);
@@ -146,14 +146,4 @@ pub(super) fn pump(
         let _ = events.send(Event::Eof);
         None
     })
-}
-
-/// Writes `bytes` on the wrapper's own stdout (`stream` 0) or stderr.
-fn pass(stream: usize, bytes: &[u8]) -> io::Result<()> {
-    if stream == 0 {
-        let mut out = io::stdout().lock();
-        out.write_all(bytes).and_then(|()| out.flush())
-    } else {
-        io::stderr().lock().write_all(bytes)
-    }
 }

@@ -1,7 +1,5 @@
-//! The few POSIX calls supervision needs that std does not offer: blocking
-//! signals and taking them synchronously, signalling a process group, and
-//! asking about a process. Each `unsafe` block is one libc call on values
-//! this module owns.
+//! The few POSIX calls supervision needs that std does not offer. Each
+//! `unsafe` block is one libc call on values this module owns.
 
 use std::io;
 use std::time::Duration;
@@ -19,11 +17,18 @@ fn forwarded_set() -> libc::sigset_t {
     }
 }
 
+/// `Err` with errno when a libc call returned less than 0.
+fn os(rc: libc::c_int) -> io::Result<libc::c_int> {
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(rc)
+}
+
 /// Blocks (`SIG_BLOCK`, before any thread starts) the forwarded signals in
-/// the calling thread and the threads it starts, to wait for [`wait_signal`]
-/// instead of killing the process. A child unblocks them (`SIG_UNBLOCK`)
-/// before `exec` (std does not reset the mask): hence only
-/// async-signal-safe calls.
+/// this thread and those it starts, for [`wait_signal`]. A child unblocks
+/// them (`SIG_UNBLOCK`) before `exec`, as std does not reset the mask:
+/// hence only async-signal-safe calls.
 pub(crate) fn mask_forwarded(how: libc::c_int) -> io::Result<()> {
     let set = forwarded_set();
     // SAFETY: a valid set and a null old-set pointer.
@@ -33,16 +38,12 @@ pub(crate) fn mask_forwarded(how: libc::c_int) -> io::Result<()> {
     }
 }
 
-/// Lets `fd` pass through `exec` (clears its close-on-exec flag). Only
-/// async-signal-safe calls: it runs in a forked child before `exec`.
+/// Lets `fd` pass through `exec`; async-signal-safe (it runs before `exec`).
 pub(crate) fn inherit_fd(fd: i32) -> io::Result<()> {
     // SAFETY: fcntl on a descriptor number; a bad one gives EBADF.
-    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+    let flags = os(unsafe { libc::fcntl(fd, libc::F_GETFD) })?;
     // SAFETY: as above.
-    if flags < 0 || unsafe { libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+    os(unsafe { libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) }).map(drop)
 }
 
 /// Waits up to `timeout` for one of the blocked forwarded signals.
@@ -65,20 +66,14 @@ pub(crate) fn kill_group(pgid: u32, sig: i32) -> io::Result<()> {
         .filter(|p| *p > 1)
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a process group id"))?;
     // SAFETY: killpg takes plain integers.
-    if unsafe { libc::killpg(pgid, sig) } == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    os(unsafe { libc::killpg(pgid, sig) }).map(drop)
 }
 
 /// Sends `sig` to this process again, to wait, blocked, for the wrapper's
 /// own next look (a signal that came after the command exited).
 pub(crate) fn resend_to_self(sig: i32) {
     // SAFETY: kill and getpid take and give plain integers.
-    unsafe {
-        libc::kill(libc::getpid(), sig);
-    }
+    unsafe { libc::kill(libc::getpid(), sig) };
 }
 
 /// The name of a signal, such as `SIGTERM`, or `signal N`.
@@ -100,24 +95,16 @@ pub(crate) fn name(sig: i32) -> String {
 pub(crate) fn uuid_v4() -> String {
     let mut bytes = crate::http::retry::random::<16>().unwrap_or_else(|| {
         // Practically never; still unique enough to pair two pings.
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
-            ^ (u128::from(std::process::id()) << 64);
-        seed.to_le_bytes()
+        let now = std::time::UNIX_EPOCH.elapsed().map_or(0, |d| d.as_nanos());
+        (now ^ (u128::from(std::process::id()) << 64)).to_le_bytes()
     });
     bytes[6] = (bytes[6] & 0x0f) | 0x40;
     bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let n = u128::from_be_bytes(bytes);
-    let field = |shift: u32, width: u32| (n >> shift) & ((1 << width) - 1);
-    format!(
-        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-        field(96, 32),
-        field(80, 16),
-        field(64, 16),
-        field(48, 16),
-        field(0, 48)
-    )
+    let mut text = format!("{:032x}", u128::from_be_bytes(bytes));
+    for at in [20, 16, 12, 8] {
+        text.insert(at, '-');
+    }
+    text
 }
 
 #[cfg(test)]

@@ -38,8 +38,7 @@ pub(crate) struct JobLock {
 }
 
 impl JobLock {
-    /// Notes in the lock file which process group the run's command is, for
-    /// a later `replace`.
+    /// Notes the run's command's process group, for a later `replace`.
     pub(crate) fn record_group(&self, pgid: u32) {
         let text = format!("{} {pgid}\n", std::process::id());
         let _ = self.file.set_len(0);
@@ -53,8 +52,8 @@ impl JobLock {
         self.file.as_raw_fd()
     }
 
-    /// Releases the lock for every process that shares it, the command's
-    /// leftover background processes included.
+    /// Releases the lock for every process that shares it (the command's
+    /// leftovers in the background too).
     pub(crate) fn release(self) {
         let _ = self.file.unlock();
     }
@@ -69,6 +68,8 @@ pub(crate) enum Acquired {
     Signalled(i32),
 }
 
+type Pause<'a> = &'a mut dyn FnMut(Duration) -> Option<i32>;
+
 /// Takes the lock of `job` in `dir` the way `mode` says; `wait` waits up to
 /// `patience`. Every pause of a wait (`wait`, and `replace` while the old
 /// run ends) goes through `pause`, which may end it with a signal.
@@ -80,14 +81,17 @@ pub(crate) fn acquire(
     mut pause: impl FnMut(Duration) -> Option<i32>,
 ) -> Result<Acquired, Error> {
     let path = dir.join(format!(".{job}.lock"));
-    let take = |pause: &mut dyn FnMut(Duration) -> Option<i32>| -> io::Result<Acquired> {
+    let take = |pause: Pause| -> io::Result<Acquired> {
         let lock = JobLock {
             file: open_lock_file(&path)?,
         };
         let waited = match mode {
             Mode::Skip => wait_lock(&lock.file, Duration::ZERO, pause)?,
             Mode::Wait => wait_lock(&lock.file, patience, pause)?,
-            Mode::Replace => return replace(lock, pause),
+            Mode::Replace => match replace(&lock.file, pause)? {
+                Ok(waited) => waited,
+                Err(why) => return Ok(Acquired::Busy(why)),
+            },
         };
         Ok(match waited {
             LockWait::Locked => Acquired::Held(lock),
@@ -104,26 +108,25 @@ pub(crate) fn acquire(
     take(&mut pause).map_err(|source| Error::Lock { path, source })
 }
 
-fn replace(lock: JobLock, pause: &mut dyn FnMut(Duration) -> Option<i32>) -> io::Result<Acquired> {
+/// Ends the verified holder of `file`'s lock and waits for the lock;
+/// `Err` says why the holder was not replaced.
+fn replace(file: &File, pause: Pause) -> io::Result<Result<LockWait<i32>, String>> {
     // The holder writes its group right after starting the command: give a
     // run that is just starting a moment to do so.
     let until = Instant::now() + Duration::from_secs(2);
     let group = loop {
-        match wait_lock(&lock.file, Duration::ZERO, &mut *pause)? {
-            LockWait::Locked => return Ok(Acquired::Held(lock)),
-            LockWait::Stopped(sig) => return Ok(Acquired::Signalled(sig)),
+        match wait_lock(file, Duration::ZERO, &mut *pause)? {
             LockWait::TimedOut => {}
+            waited => return Ok(Ok(waited)),
         }
-        if let Some(group) = verified_holder(&lock.file) {
+        if let Some(group) = verified_holder(file) {
             break group;
         }
         if Instant::now() >= until {
-            return Ok(Acquired::Busy(
-                "another process holds the job's lock, but it is not a wrapper running the job that could be checked; not replacing it, skipped this run".to_owned(),
-            ));
+            return Ok(Err("another process holds the job's lock, but it is not a wrapper running the job that could be checked; not replacing it, skipped this run".to_owned()));
         }
         if let Some(sig) = pause(Duration::from_millis(100)) {
-            return Ok(Acquired::Signalled(sig));
+            return Ok(Ok(LockWait::Stopped(sig)));
         }
     };
     for (sig, grace) in [
@@ -131,13 +134,12 @@ fn replace(lock: JobLock, pause: &mut dyn FnMut(Duration) -> Option<i32>) -> io:
         (libc::SIGKILL, Duration::from_secs(5)),
     ] {
         let _ = signal::kill_group(group, sig);
-        match wait_lock(&lock.file, grace, &mut *pause)? {
-            LockWait::Locked => return Ok(Acquired::Held(lock)),
-            LockWait::Stopped(sig) => return Ok(Acquired::Signalled(sig)),
+        match wait_lock(file, grace, &mut *pause)? {
             LockWait::TimedOut => {}
+            waited => return Ok(Ok(waited)),
         }
     }
-    Ok(Acquired::Busy(format!(
+    Ok(Err(format!(
         "the previous run (process group {group}) kept the job's lock after SIGTERM and SIGKILL; skipped this run"
     )))
 }

@@ -10,7 +10,7 @@
 use regex::bytes::Regex;
 
 /// The most bytes of one line a pattern is matched against at a time.
-pub(crate) const LINE_WINDOW: usize = 4096;
+const LINE_WINDOW: usize = 4096;
 
 /// The most bytes of a matching line kept to name it in the reason.
 const SHOWN_MAX: usize = 200;
@@ -94,9 +94,9 @@ impl Watch {
 /// character boundary, without its carriage return.
 fn shown(line: &[u8]) -> String {
     let text = String::from_utf8_lossy(&line[..line.len().min(SHOWN_MAX)]);
-    let text = text.trim_end_matches('\r');
-    let text = text.trim_end_matches('\u{fffd}');
-    text.to_owned()
+    text.trim_end_matches('\r')
+        .trim_end_matches('\u{fffd}')
+        .to_owned()
 }
 
 #[cfg(test)]

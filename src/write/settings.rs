@@ -1,12 +1,9 @@
-//! hb-write's monitoring settings: the stale factor, the ping URL and style
-//! and the schedule, each from its flag or else its `HB_*` variable.
-//!
-//! Monitoring never takes the job down. A bad flag is a usage error (the
-//! person typing it is there to read it), but a bad variable sits in a
-//! crontab's environment for every job of the file: it gets one warning
-//! line, naming the variable and the rule, and the default applies, so the
-//! job still runs and its heartbeat is still written. A ping URL is shown
-//! by its scheme and host only: its path is the check's secret.
+//! hb-write's monitoring settings, each from its flag or else its `HB_*`
+//! variable. Monitoring never takes the job down: a bad flag is a usage
+//! error (its typist is there to read it), but a bad variable, set in a
+//! crontab for every job of the file, gets one warning line naming it and
+//! the rule, and the default applies. A ping URL is shown by its scheme and
+//! host only: its path is the check's secret.
 
 use clap::ValueEnum;
 use url::Url;
@@ -28,8 +25,7 @@ pub(crate) struct Settings {
 }
 
 impl Settings {
-    /// The settings from the flags, else the environment. `Err` is a usage
-    /// error in a flag, one line.
+    /// `Err` is a usage error in a flag.
     pub(crate) fn resolve(args: &Args) -> Result<Settings, Error> {
         let ping = match &args.ping {
             Some(text) => Some(parse_ping(text).map_err(|rule| {
@@ -37,36 +33,23 @@ impl Settings {
             })?),
             None => from_env("HB_PING_URL", parse_ping, url_shown, "no ping is sent"),
         };
-        let style = args.ping_style.or_else(|| {
-            from_env(
-                "HB_PING_STYLE",
-                parse_style,
-                quoted,
-                "the default, healthchecks, applies",
-            )
-        });
-        let factor = args
-            .factor
+        let healthchecks = "the default, healthchecks, applies";
+        let style = (args.ping_style)
+            .or_else(|| from_env("HB_PING_STYLE", parse_style, quoted, healthchecks));
+        let factor = (args.factor)
             .or_else(|| from_env("HB_FACTOR", parse_factor, quoted, "the default, 2, applies"));
-        let schedule = args.schedule.clone().or_else(|| {
-            from_env(
-                "HB_SCHEDULE",
-                parse_schedule,
-                quoted,
-                "the record holds no schedule",
-            )
-        });
+        let none = "the record holds no schedule";
         Ok(Settings {
             factor: factor.unwrap_or(FACTOR_DEFAULT),
             ping: ping.map(|url| (url, style.unwrap_or(Style::Healthchecks))),
-            schedule,
+            schedule: (args.schedule.clone())
+                .or_else(|| from_env("HB_SCHEDULE", parse_schedule, quoted, none)),
         })
     }
 }
 
-/// The value of `name`, parsed; a value that does not parse is reported on
-/// one line (the variable, its value as `show` shows it, the rule and
-/// `fallback`) and gives `None`.
+/// The value of `name`, parsed; one that does not parse is said on one line
+/// (the variable, its value as `show` shows it, the rule, `fallback`).
 fn from_env<T, E: std::fmt::Display>(
     name: &str,
     parse: impl FnOnce(&str) -> Result<T, E>,

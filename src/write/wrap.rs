@@ -1,13 +1,8 @@
 //! The wrapper run, `hb-write [OPTIONS] JOB INTERVAL -- CMD [ARGS...]`: take
 //! the job's lock, write a `running` record, run and supervise CMD, write
-//! the final record, then ping. The exit code is CMD's.
-//!
-//! Monitoring never takes the job down: a heartbeat that cannot be written
-//! or a ping that fails is reported on stderr, and CMD runs all the same.
-//!
-//! With `--stall-after`, the wrapper marks output as progress (see
-//! [`crate::supervise`]); a command that prints nothing, or a daemon, says
-//! it is alive by [`keep_alive`].
+//! the final record, then ping. The exit code is CMD's. Monitoring never
+//! takes the job down: a heartbeat that cannot be written or a ping that
+//! fails is said on stderr, and CMD runs all the same.
 
 use std::path::{Path, PathBuf};
 use std::thread;
@@ -26,12 +21,9 @@ use crate::supervise::singleton::{self, Acquired};
 use crate::supervise::{lines, signal, Outcome};
 
 mod retry;
-mod rules;
+pub(super) mod rules;
 
 use retry::RETRY_MAX;
-pub(crate) use rules::{
-    parse_keep, parse_log_max, parse_max_runtime, parse_retry, parse_stall, rules,
-};
 use rules::{Rules, Verdict};
 
 /// A wrapped run: the command line, and what was drawn from it.
@@ -127,10 +119,8 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
         .flatten()
         .and_then(|runs| rules::fast(outcome.duration, &runs));
     if let (Some(fast), true) = (&fast, args.alert_fast) {
-        verdict = Verdict {
-            ok: false,
-            reason: Some(format!("finished in {fast} (--alert-fast)")),
-        };
+        verdict.ok = false;
+        verdict.reason = Some(format!("finished in {fast} (--alert-fast)"));
     }
     if let Some(err) = &outcome.log_error {
         eprintln!("{PROGRAM}: warning: the log stopped: {err}");
@@ -150,18 +140,18 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
     });
     let note = outcome.note.as_ref().map_or(0, |n| n.len() + 1);
     let message = outcome.message((args.keep_output + note).min(OUTPUT_MESSAGE_MAX_BYTES));
-    let failures = base.consecutive_failures.unwrap_or(0).saturating_add(1);
+    let (status, failures) = if verdict.ok {
+        (RunStatus::Ok, 0)
+    } else {
+        (RunStatus::Fail, previous_failures.saturating_add(1))
+    };
     let last = Heartbeat {
         timestamp: Utc::now(),
-        status: if verdict.ok {
-            RunStatus::Ok
-        } else {
-            RunStatus::Fail
-        },
+        status,
         exit_code: Some(outcome.exit_code),
         duration_seconds: Some(outcome.seconds()),
         message: (!message.is_empty()).then_some(message),
-        consecutive_failures: Some(if verdict.ok { 0 } else { failures }),
+        consecutive_failures: Some(failures),
         reason: verdict.reason.clone(),
         fast: fast.filter(|_| verdict.ok),
         attempt,
@@ -262,17 +252,12 @@ fn write(dir: &Path, record: &Heartbeat) -> Option<PathBuf> {
 /// The directory the wrapper writes to: the one given, else the system
 /// directory when this process may write there, else the user's.
 fn resolve_dir(given: Option<&Path>) -> Result<PathBuf, Error> {
-    let create = |dir: &Path| store::create_dir(dir).map(|()| dir.to_owned());
-    if let Some(dir) = given {
-        return create(dir);
-    }
-    let system = Path::new(store::SYSTEM_DIR);
-    if create(system).is_ok() && writable(system) {
-        return Ok(system.to_owned());
-    }
-    match store::user_dir() {
-        Some(user) => create(&user),
-        None => create(system),
+    let create = |dir: PathBuf| store::create_dir(&dir).map(|()| dir);
+    let system = PathBuf::from(store::SYSTEM_DIR);
+    match given {
+        Some(dir) => create(dir.to_owned()),
+        None if create(system.clone()).is_ok_and(|dir| writable(&dir)) => Ok(system),
+        None => create(store::user_dir().unwrap_or(system)),
     }
 }
 

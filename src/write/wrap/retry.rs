@@ -18,25 +18,11 @@ pub(crate) const RETRY_MAX: u32 = 10;
 /// The longest wait between two attempts, however many doublings.
 const WAIT_CAP: Duration = Duration::from_secs(3600);
 
-/// How often to retry a failed run, and the wait before the second
-/// attempt, in seconds.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Retry {
-    pub(crate) retries: u32,
-    pub(crate) delay: u64,
-}
-
-impl Retry {
-    pub(crate) fn attempts(self) -> u32 {
-        self.retries.min(RETRY_MAX) + 1
-    }
-
-    /// The wait before attempt `next` (2 and up): the delay doubled for
-    /// every attempt before, at most [`WAIT_CAP`], jittered.
-    pub(crate) fn wait(self, next: u32, unit: f64) -> Duration {
-        let delay = Duration::from_secs(self.delay);
-        jittered(delay, next.saturating_sub(2), WAIT_CAP, unit)
-    }
+/// The wait before attempt `next` (2 and up): `delay` seconds doubled for
+/// every attempt before, at most [`WAIT_CAP`], jittered.
+fn wait(delay: u64, next: u32, unit: f64) -> Duration {
+    let first = Duration::from_secs(delay);
+    jittered(first, next.saturating_sub(2), WAIT_CAP, unit)
 }
 
 /// The attempts of one run, the last one's result being the run's.
@@ -46,7 +32,7 @@ pub(super) struct Tries {
     /// Every attempt, when the run may take more than one (`of`).
     pub(super) attempts: Vec<Tried>,
     pub(super) of: u32,
-    /// A signal that came while waiting to retry, which ends the run.
+    /// A signal that came while waiting to retry: it ends the run.
     pub(super) signalled: Option<i32>,
 }
 
@@ -60,11 +46,7 @@ pub(super) fn attempts(
     progress: Option<PathBuf>,
 ) -> Tries {
     let (program, args) = (wrap.args.command.split_first()).expect("a command is required");
-    let retry = Retry {
-        retries: wrap.args.retry,
-        delay: wrap.args.retry_delay,
-    };
-    let of = retry.attempts();
+    let of = wrap.args.retry.min(RETRY_MAX) + 1;
     let budget = Duration::from_secs(max_runtime);
     let first = Instant::now();
     let mut attempts = Vec::new();
@@ -74,12 +56,10 @@ pub(super) fn attempts(
             log: log(wrap, dir),
             // The first attempt has the whole maximum (its note names it);
             // a later one what is left of it, in whole seconds.
-            max_runtime: if number == 1 {
-                budget
-            } else {
-                Duration::from_secs(budget.saturating_sub(first.elapsed()).as_secs().max(1))
-            },
-            kill_after: wrap.args.kill_after,
+            kill_after: wrap.args.kill_after.then(|| match number {
+                1 => budget,
+                _ => Duration::from_secs(budget.saturating_sub(first.elapsed()).as_secs().max(1)),
+            }),
             keep_open: lock.map(JobLock::fd),
             watch: wrap.rules.watch(),
             progress: progress.clone(),
@@ -97,7 +77,7 @@ pub(super) fn attempts(
                 duration_seconds: outcome.seconds(),
             });
         }
-        let wait = retry.wait(number + 1, unit_random());
+        let wait = wait(wrap.args.retry_delay, number + 1, unit_random());
         let last = verdict.ok || number >= of || first.elapsed() + wait >= budget;
         let signalled = (!last).then(|| signal::wait_signal(wait)).flatten();
         if last || signalled.is_some() {
@@ -117,14 +97,9 @@ pub(super) fn attempts(
 fn log(wrap: &Wrap, dir: &Path) -> Option<Log> {
     let max = wrap.args.log.then_some(wrap.args.log_max)?;
     let path = dir.join(format!("{}.log", wrap.job));
-    Log::create(&path, max)
-        .map_err(|e| {
-            eprintln!(
-                "{PROGRAM}: warning: cannot keep the log {}: {e}",
-                path.display()
-            );
-        })
-        .ok()
+    let shown = path.display();
+    let warn = |e: &_| eprintln!("{PROGRAM}: warning: cannot keep the log {shown}: {e}");
+    Log::create(&path, max).inspect_err(warn).ok()
 }
 
 #[cfg(test)]
@@ -133,21 +108,11 @@ mod tests {
 
     #[test]
     fn waits_double_with_jitter_and_stop_at_the_cap() {
-        let retry = Retry {
-            retries: 3,
-            delay: 10,
-        };
-        assert_eq!(retry.attempts(), 4);
-        assert_eq!(retry.wait(2, 1.0), Duration::from_secs(10));
-        assert_eq!(retry.wait(3, 1.0), Duration::from_secs(20));
-        assert_eq!(retry.wait(4, 0.0), Duration::from_secs(20));
-        assert_eq!(retry.wait(40, 1.0), WAIT_CAP);
-        let many = Retry {
-            retries: 1_000_000,
-            delay: u64::MAX,
-        };
-        assert_eq!(many.attempts(), RETRY_MAX + 1);
-        assert_eq!(many.wait(11, 1.0), WAIT_CAP);
+        assert_eq!(wait(10, 2, 1.0), Duration::from_secs(10));
+        assert_eq!(wait(10, 3, 1.0), Duration::from_secs(20));
+        assert_eq!(wait(10, 4, 0.0), Duration::from_secs(20));
+        assert_eq!(wait(10, 40, 1.0), WAIT_CAP);
+        assert_eq!(wait(u64::MAX, 11, 1.0), WAIT_CAP);
         let unit = unit_random();
         assert!((0.0..1.0).contains(&unit), "{unit}");
     }

@@ -11,8 +11,7 @@ use regex::bytes::{Regex, RegexBuilder};
 
 use super::Args;
 use crate::history::Run;
-use crate::record::{format_duration, parse_size, RunStatus, WAIT};
-use crate::supervise::output::KEEP_OUTPUT_MAX;
+use crate::record::{format_duration, parse_size, RunStatus, OUTPUT_MESSAGE_MAX_BYTES, WAIT};
 use crate::supervise::watch::Watch;
 use crate::supervise::Outcome;
 use crate::Error;
@@ -20,7 +19,7 @@ use crate::Error;
 /// The most memory a compiled `--fail-on` or `--ok-on` pattern may take:
 /// the regex crate matches in linear time, and this bounds the program
 /// that time is linear in.
-pub(crate) const PATTERN_SIZE_MAX: usize = 1 << 20;
+const PATTERN_SIZE_MAX: usize = 1 << 20;
 
 /// The rules a wrapped run is judged by; the default judges by exit code 0.
 #[derive(Debug, Default)]
@@ -96,8 +95,9 @@ impl Rules {
 }
 
 pub(crate) fn parse_keep(text: &str) -> Result<usize, Error> {
-    let why = format!(" ({}KiB); use --log for more", KEEP_OUTPUT_MAX / 1024);
-    parse_size(text, KEEP_OUTPUT_MAX as u64, &why).map(|n| n as usize)
+    let max = OUTPUT_MESSAGE_MAX_BYTES;
+    let why = format!(" ({}KiB); use --log for more", max / 1024);
+    parse_size(text, max as u64, &why).map(|n| n as usize)
 }
 
 pub(crate) fn parse_log_max(text: &str) -> Result<u64, Error> {
