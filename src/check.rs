@@ -233,7 +233,7 @@ fn judge_locked(
     // are an hour old, the run that holds the lock tidies them away. It
     // changes no verdict, so a failure is told and does not move the code.
     let cleanup = store::clean_temporaries(&judged.dirs, SystemTime::now(), store::TEMP_MAX_AGE);
-    for (path, err) in &cleanup.failed {
+    for (path, err) in &cleanup {
         eprintln!(
             "{PROGRAM}: cannot remove the stale temporary file {}: {err}",
             terminal_path(path)

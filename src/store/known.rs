@@ -9,15 +9,13 @@ use super::{history_path, HISTORY_EXTENSION};
 use crate::record::validate_job;
 use crate::Error;
 
-/// The most names read from one directory to find those closest to an
-/// unknown job: a listing of junk stays bounded.
+/// The most names read from one directory to find the closest.
 const KNOWN_NAMES_MAX: usize = 10_000;
 
-/// Whether `job` is known where [`super::write_pause`] would put its pause (`dir`,
-/// default the system directory, and this user's area below it; without
-/// `dir` also the user's state directory): it has a heartbeat or a history
-/// there. When it has neither, the message says where it looked and the
-/// known names closest to it, so a typo does not pause nothing for days.
+/// Whether `job` has a heartbeat or a history where its pause would go
+/// (`dir` or the default locations, and this user's area below each); else
+/// the message says where it looked and the known names closest to it, so
+/// a typo does not pause nothing for days.
 pub(crate) fn check_known(dir: Option<&Path>, job: &str) -> Result<(), Error> {
     let dirs = dir.map_or_else(super::default_locations, |dir| vec![dir.to_owned()]);
     let places = with_own_areas(&dirs);

@@ -6,10 +6,9 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use chrono::DateTime;
-
 use walkdir::WalkDir;
 
-use super::open::{open_regular, read_capped, Links, Refused};
+use super::open::{open_regular, Links, Refused};
 use super::users::USERS_DIR;
 use super::{areas, EXTENSION, MAX_FILE_BYTES};
 use crate::error::Error;
@@ -69,15 +68,13 @@ fn unwalked(err: walkdir::Error) -> Option<Entry> {
         // A link that leads nowhere (or in a loop): only a heartbeat's name
         // makes it worth a row.
         let job = name.strip_suffix(".last")?.to_owned();
-        (job, heartbeat_reason(Refused::Link))
+        (job, Refused::Link.record_reason(HEARTBEAT, MAX_FILE_BYTES))
     } else {
         let cause = err
             .into_io_error()
             .map_or_else(|| "a symlink loop".to_owned(), |io| io.to_string());
-        (
-            format!("{name}/"),
-            format!("cannot list directory: {cause}"),
-        )
+        let reason = format!("cannot list directory: {cause}");
+        (format!("{name}/"), reason)
     };
     Some(invalid(path, job, reason))
 }
@@ -115,7 +112,7 @@ fn read_entry(found: &walkdir::DirEntry) -> Option<Entry> {
             terminal(subdir.as_deref().unwrap_or_default())
         ))
     } else {
-        read_content(path, &job)
+        read_heartbeat(open_regular(path, Links::Refuse), &job)
     };
     Some(Entry {
         path: path.to_owned(),
@@ -128,19 +125,14 @@ fn read_entry(found: &walkdir::DirEntry) -> Option<Entry> {
 /// Why a file named as a job's is not read when the name is no valid job's.
 pub(super) const BAD_NAME: &str = "the file name is not a valid job name";
 
-/// Why a heartbeat file was not read, in the words of a heartbeat.
-pub(super) fn heartbeat_reason(refused: Refused) -> String {
-    refused.record_reason("heartbeat", MAX_FILE_BYTES)
-}
+const HEARTBEAT: &str = "heartbeat";
 
-fn read_content(path: &Path, job: &str) -> Result<Content, String> {
-    let (file, meta) = open_regular(path, Links::Refuse).map_err(heartbeat_reason)?;
-    read_opened(file, meta, job)
-}
-
-/// Reads the heartbeat of `job` from `file`, whose handle said `meta`.
-pub(super) fn read_opened(file: File, meta: Metadata, job: &str) -> Result<Content, String> {
-    let bytes = read_capped(file, &meta, MAX_FILE_BYTES).map_err(heartbeat_reason)?;
+/// Reads the heartbeat of `job` from what an open gave.
+pub(super) fn read_heartbeat(
+    opened: Result<(File, Metadata), Refused>,
+    job: &str,
+) -> Result<Content, String> {
+    let (bytes, meta) = super::open::read_record(opened, HEARTBEAT, MAX_FILE_BYTES)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         // The modification time is whatever the filesystem holds (tmpfs
         // stores any time): one out of range makes the file invalid.
@@ -176,6 +168,10 @@ mod tests {
     use super::*;
     use crate::store::open::mkfifo;
 
+    fn read_content(path: &Path, job: &str) -> Result<Content, String> {
+        read_heartbeat(open_regular(path, Links::Refuse), job)
+    }
+
     #[test]
     fn what_is_not_a_heartbeat_file_is_said_in_a_heartbeat_s_words() {
         let dir = tempfile::tempdir().unwrap();
@@ -198,12 +194,12 @@ mod tests {
             "a symbolic link; a heartbeat must be a regular file"
         );
         assert_eq!(
-            heartbeat_reason(Refused::Grew),
+            Refused::Grew.record_reason(HEARTBEAT, MAX_FILE_BYTES),
             "the file grew past a heartbeat's 65536 bytes"
         );
         // A pause is refused in the same words.
         assert_eq!(
-            super::super::pause_file::pause_reason(Refused::Kind("a FIFO")),
+            Refused::Kind("a FIFO").record_reason("pause", MAX_FILE_BYTES),
             "a FIFO; a pause must be a regular file"
         );
     }
