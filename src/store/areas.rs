@@ -152,12 +152,11 @@ pub(super) fn area_pauses(dir: &Path) -> Vec<PauseEntry> {
         else {
             return;
         };
-        let is_pause = |n: &str| pause_job(OsStr::new(n)).is_some();
-        let Ok((files, total)) = first_names(&handle, is_pause) else {
+        let Ok((files, total)) = first_names(&handle, |n| pause_job(n).is_some()) else {
             return;
         };
         for file in files {
-            let job = pause_job(OsStr::new(&file)).flatten();
+            let job = pause_job(&file).flatten();
             let content = match &job {
                 Some(job) if validate_job(job).is_err() => Err(BAD_NAME.to_owned()),
                 _ => match open_regular_at(&handle, OsStr::new(&file)) {

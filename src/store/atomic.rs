@@ -79,12 +79,10 @@ fn publish(
     let mut attempt = 0;
     let (temp, mut file) = loop {
         attempt += 1;
-        // The keys std seeds hash maps with are random per thread and new
-        // for every `RandomState`: a fresh nonce each time.
+        // Every `RandomState` has new random keys: a fresh nonce each time.
         let nonce = RandomState::new().hash_one(attempt);
         let temp = dir.join(temporary_name(name, pid, nonce));
-        // O_EXCL also refuses a symlink planted at the name; O_NOFOLLOW says
-        // so twice. std opens with O_CLOEXEC.
+        // O_EXCL refuses a symlink planted at the name (so does O_NOFOLLOW).
         match OpenOptions::new()
             .write(true)
             .create_new(true)

@@ -13,19 +13,16 @@ use std::time::{Duration, SystemTime};
 use super::atomic::is_temporary_name;
 use super::users::effective_uid;
 
-/// How old a temporary must be before it is removed. No write takes more
-/// than a moment; an hour leaves a slow disk every chance.
+/// No write takes more than a moment; an hour leaves a slow disk every chance.
 pub(crate) const TEMP_MAX_AGE: Duration = Duration::from_secs(3600);
 
-/// The temporaries that could not be removed, and why. A file that vanished
-/// meanwhile, or one in a directory this user may not change, is not
-/// listed: it is not this run's to remove.
+/// The temporaries that could not be removed, and why; but those vanished
+/// or in a directory this user may not change: not this run's to remove.
 type Failed = Vec<(PathBuf, io::Error)>;
 
-/// Removes, in each of `dirs` and its subdirectories one level down (real
-/// directories, not symlinks, not dotted), every temporary of ours last
-/// modified more than `max_age` before `now`: the real clock, never a
-/// `--now` (one in the future must not remove a live writer's file).
+/// Removes, in each of `dirs` and its real, undotted subdirectories, every
+/// temporary of ours modified more than `max_age` before `now`: the real
+/// clock, never a `--now` (a future one would remove a live writer's file).
 pub(crate) fn clean_temporaries(dirs: &[PathBuf], now: SystemTime, max_age: Duration) -> Failed {
     let mut cleanup = Failed::new();
     if let Some(before) = now.checked_sub(max_age) {

@@ -52,11 +52,10 @@ fn proc_text(path: &Path, cap: u64) -> Option<String> {
     Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// Whether process `pid` is a cron daemon, by its name (and, for busybox,
-/// the applet it runs), and not a zombie that is gone but not yet reaped.
-/// Only root's processes count (any user can start a program named
-/// `cron`), and only those of this PID namespace (a container's cron runs
-/// the container's crontabs, not this host's).
+/// Whether process `pid` is a cron daemon by its name, and not a zombie.
+/// Only root's processes count (anyone can start a program named `cron`),
+/// and only those of this PID namespace (a container's cron runs the
+/// container's crontabs).
 fn is_cron(pid: u32) -> bool {
     let base = PathBuf::from(format!("/proc/{pid}"));
     let root_owned = std::fs::metadata(&base).is_ok_and(|m| m.uid() == 0);
@@ -102,9 +101,8 @@ pub(crate) fn process_start(pid: u32) -> Option<DateTime<Utc>> {
     boot_time()?.checked_add_signed(chrono::Duration::try_seconds(after_boot)?)
 }
 
-/// Whether this process sees the host's processes: `/proc` mounted with
-/// `hidepid` hides other users' (pid 1's among them) from a user who is
-/// not root, and then a cron daemon that runs cannot be told from none.
+/// Whether this process sees the host's processes: `hidepid` hides other
+/// users' (pid 1's too), and then a running cron cannot be told from none.
 pub(crate) fn processes_visible() -> bool {
     proc_text(Path::new("/proc/1/comm"), MAX_FILE_BYTES).is_some()
 }

@@ -54,13 +54,11 @@ fn default_lock(host: &str) -> Result<PathBuf, Error> {
             reason: "no home directory to keep the lock in; give --lock-file".to_owned(),
         })?
     };
-    if !dir.is_dir() {
-        let made = DirBuilder::new().recursive(true).mode(0o700).create(&dir);
-        made.map_err(|source| Error::Lock {
-            path: dir.clone(),
-            source,
-        })?;
-    }
+    let made = DirBuilder::new().recursive(true).mode(0o700).create(&dir);
+    made.map_err(|source| Error::Lock {
+        path: dir.clone(),
+        source,
+    })?;
     Ok(dir.join(name))
 }
 
@@ -147,9 +145,8 @@ fn open_lock(path: &Path) -> Result<File, Error> {
         Err(Error::LockUnsafe { path, reason })
     };
     let euid = effective_uid();
-    // The directory must belong to this user or root, and no one else may
-    // write to it unless it is sticky (then no one else can remove or
-    // replace this user's file).
+    // The directory must be this user's or root's, and writable by no one
+    // else unless sticky (then no one else can remove this user's file).
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
     let dir = fs::metadata(dir.unwrap_or(Path::new("."))).map_err(failed)?;
     if dir.uid() != euid && dir.uid() != 0 {

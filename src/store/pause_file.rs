@@ -2,7 +2,6 @@
 //! where the scan looks; a heartbeat does not touch them, and removing one
 //! (`hb-write --resume`) ends the pause early.
 
-use std::ffi::OsStr;
 use std::fs::{self, File, Metadata};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -14,14 +13,12 @@ use super::users::{effective_uid, user_name, USERS_DIR};
 use super::write::{put, remove_existing, write_where};
 use super::{user_dir, MAX_FILE_BYTES, SYSTEM_DIR};
 use crate::error::Error;
-use crate::pause::{Pause, HOST_PAUSE_FILE, PAUSE_EXTENSION};
+use crate::pause::{Pause, HOST_PAUSE_FILE};
 use crate::record::validate_job;
 
 /// The pause file of `job` in `dir`, or the host pause file for `None`.
 pub(crate) fn pause_path(dir: &Path, job: Option<&str>) -> PathBuf {
-    dir.join(job.map_or(HOST_PAUSE_FILE.to_owned(), |job| {
-        format!("{job}.{PAUSE_EXTENSION}")
-    }))
+    dir.join(job.map_or(HOST_PAUSE_FILE.to_owned(), |job| format!("{job}.pause")))
 }
 
 /// Writes `pause` where the job's heartbeat would be written (see
@@ -39,9 +36,8 @@ pub(crate) fn write_pause(dir: Option<&Path>, pause: &Pause) -> Result<PathBuf, 
     write_where(dir, &|dir| put(dir, pause_path(dir, job), &bytes))
 }
 
-/// Removes the pause of `job` (`None`: the host pause) from each of `dirs`
-/// and this user's area below each, and returns the files removed; none
-/// found is an error.
+/// Removes the pause of `job` (`None`: the host's) from each of `dirs` and
+/// this user's area below each, and returns the files removed.
 pub(crate) fn remove_pause(dirs: &[PathBuf], job: Option<&str>) -> Result<Vec<PathBuf>, Error> {
     if let Some(job) = job {
         validate_job(job)?;
@@ -93,7 +89,7 @@ pub(crate) fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
         let start = found.len();
         let trusted = fs::metadata(dir).map_or(0, |m| m.uid());
         for item in walk(dir).flatten() {
-            let Some(job) = pause_job(item.file_name()) else {
+            let Some(job) = item.file_name().to_str().and_then(pause_job) else {
                 continue;
             };
             let path = item.path();
@@ -118,8 +114,7 @@ pub(crate) fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
 /// What a file named `name` pauses: `Some(None)` for the host pause,
 /// `Some(Some(job))` for a job's, `None` for a file that is no pause.
 #[allow(clippy::option_option, reason = "the three answers the doc names")]
-pub(super) fn pause_job(name: &OsStr) -> Option<Option<String>> {
-    let name = name.to_str()?;
+pub(super) fn pause_job(name: &str) -> Option<Option<String>> {
     if name == HOST_PAUSE_FILE {
         return Some(None);
     }
@@ -185,7 +180,7 @@ mod tests {
             .sort_by_file_name()
             .into_iter()
             .flatten()
-            .filter(|e| pause_job(e.file_name()).is_some())
+            .filter(|e| e.file_name().to_str().and_then(pause_job).is_some())
             .map(|e| e.path().to_owned())
             .collect();
         assert_eq!(sorted.len(), 12, "{sorted:?}");

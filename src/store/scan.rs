@@ -29,11 +29,10 @@ pub(super) fn walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::
         })
 }
 
-/// Hands `each` every `*.last` file read, in directory order: directly in
-/// each of `dirs` and one level below (dotfiles skipped), then in the
-/// users' areas by their own rule. A caller keeping less than the entry
-/// never holds every record at once. A directory of `dirs` that cannot be
-/// listed is an error; a bad file or subdirectory is an entry saying why.
+/// Hands `each` every `*.last` file read, in directory order: in each of
+/// `dirs` and one level below (dotfiles skipped), then in the users' areas;
+/// no caller need hold every record at once. A directory of `dirs` that
+/// cannot be listed is an error; a bad file or subdirectory an entry.
 pub(crate) fn scan_each(dirs: &[PathBuf], each: &mut dyn FnMut(Entry)) -> Result<(), Error> {
     for dir in dirs {
         let unlisted = |source| Error::ReadDir {
@@ -148,9 +147,8 @@ pub(super) fn read_heartbeat(
     let mut record =
         Heartbeat::from_json(&bytes).map_err(|e| format!("not a heartbeat record: {e}"))?;
     if record.status == crate::record::RunStatus::Running {
-        // Output and a keepalive touch the running record (`store::touch`):
-        // its modification time is progress, in whole seconds as records
-        // keep time (the record's own write then counts as its start).
+        // Output and a keepalive touch the running record: its modification
+        // time (in whole seconds, as records keep time) is progress.
         let touched = DateTime::from_timestamp(meta.mtime(), 0);
         record.progress_at = record.progress_at.max(touched);
     }

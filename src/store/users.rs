@@ -25,8 +25,7 @@ pub(crate) const USERS_DIR: &str = "users";
 /// The largest lookup buffer for a passwd entry; a larger one is unknown.
 const PASSWD_BUFFER_MAX: usize = 1 << 20;
 
-/// The login name of `uid`, from the system's user database (NSS, so LDAP
-/// and the like count too), or `None` when it has none.
+/// The login name of `uid` from the user database (NSS: LDAP counts too).
 pub(crate) fn user_name(uid: u32) -> Option<String> {
     let mut buffer = vec![0u8; 1024];
     loop {
@@ -70,9 +69,8 @@ pub(crate) fn effective_uid() -> u32 {
 }
 
 /// The area this process writes to, `<root>/users/<login>/`, made `0755`
-/// when missing; `None` without `<root>/users/` (the package was not
-/// installed) or a user name. One that is not a directory of this user
-/// (another made it first, or put a symlink there) is refused.
+/// when missing; `None` without `<root>/users/` or a user name. One that is
+/// not a directory of this user (another made it first) is refused.
 pub(crate) fn own_area(root: &Path) -> Result<Option<PathBuf>, Error> {
     let users = root.join(USERS_DIR);
     if !fs::symlink_metadata(&users).is_ok_and(|m| m.is_dir()) {
