@@ -13,14 +13,12 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
-/// Whether a symbolic link at the path itself is followed.
+/// Whether a symbolic link at the path itself is followed: never in a
+/// heartbeat directory (it could point a reader anywhere), but a path the
+/// user named (a crontab, a token file) may be a link to the real file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Links {
-    /// A link is refused, never followed: files in a heartbeat directory,
-    /// where a link could point a reader at anything on the system.
     Refuse,
-    /// A link is followed: a path the user named (a crontab, a token file)
-    /// may be a link to the real file.
     Follow,
 }
 
