@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use super::atomic::{replace_as, MODE};
 use super::lock::{sleep_pause, wait_lock, LockWait};
-use super::open::{open_handle, Links, Refused};
+use super::open::{open_handle, Links};
 use crate::error::Error;
 use crate::history::{looks_whole, parse, Run, HISTORY_MAX};
 
@@ -141,10 +141,8 @@ pub(crate) fn read_history(dir: &Path, job: &str) -> io::Result<Vec<Run>> {
     // No look at the name, which would cost night-watch a system call per
     // job: O_NOFOLLOW refuses a link, the handle a FIFO.
     let (file, meta) = match open_handle(&path, Links::Refuse) {
-        Ok(opened) => opened,
         Err(refused) if refused.is_missing() => return Ok(Vec::new()),
-        Err(Refused::Io(err)) => return Err(err),
-        Err(_) => return Err(io::Error::other("not a regular file")),
+        opened => opened?,
     };
     Ok(parse(&read_tail(&file, meta.len())?))
 }

@@ -44,14 +44,12 @@ pub(crate) const EXTENSION: &str = "last";
 /// A heartbeat is a few hundred bytes; a larger file than this is garbage.
 pub(crate) const MAX_FILE_BYTES: u64 = 64 * 1024;
 
-/// The per-user fallback directory: `$XDG_STATE_HOME/cron-heartbeat`, by
-/// default `~/.local/state/cron-heartbeat`.
+/// The per-user fallback directory, `$XDG_STATE_HOME/cron-heartbeat`.
 pub(crate) fn user_dir() -> Option<PathBuf> {
     dirs::state_dir().map(|d| d.join("cron-heartbeat"))
 }
 
-/// The default locations readers look in: the system directory, then the
-/// user's state directory.
+/// Where readers look by default: the system directory, then the user's.
 pub(crate) fn default_locations() -> Vec<PathBuf> {
     std::iter::once(PathBuf::from(SYSTEM_DIR))
         .chain(user_dir())
@@ -104,11 +102,7 @@ pub(crate) fn create_dir(dir: &Path) -> Result<(), Error> {
 /// a link) to now: a keepalive, which never overwrites a record written
 /// meanwhile.
 pub(crate) fn touch(path: &Path) -> std::io::Result<()> {
-    let (file, _) =
-        open::open_regular(path, open::Links::Refuse).map_err(|refused| match refused {
-            open::Refused::Io(err) => err,
-            _ => std::io::Error::other("not a regular file"),
-        })?;
+    let (file, _) = open::open_regular(path, open::Links::Refuse)?;
     file.set_modified(std::time::SystemTime::now())
 }
 

@@ -54,6 +54,15 @@ impl Refused {
     }
 }
 
+impl From<Refused> for io::Error {
+    fn from(refused: Refused) -> io::Error {
+        match refused {
+            Refused::Io(err) => err,
+            _ => io::Error::other("not a regular file"),
+        }
+    }
+}
+
 fn kind(t: fs::FileType) -> &'static str {
     [
         (t.is_symlink(), "a symbolic link"),
@@ -139,12 +148,10 @@ pub(crate) fn read_record(
     what: &str,
     cap: u64,
 ) -> Result<(Vec<u8>, Metadata), String> {
-    let (file, meta) = opened.map_err(|r| r.record_reason(what, cap))?;
-    let bytes = read_capped(file, &meta, cap).map_err(|r| r.record_reason(what, cap))?;
-    Ok((bytes, meta))
+    let read = opened.and_then(|(file, meta)| Ok((read_capped(file, &meta, cap)?, meta)));
+    read.map_err(|r| r.record_reason(what, cap))
 }
 
-/// The flags of every open by handle.
 const AT_FLAGS: libc::c_int =
     libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY;
 
