@@ -10,7 +10,6 @@ use crate::record::{rfc3339_any, rfc3339_seconds, Heartbeat, RunStatus};
 /// The most runs a history keeps: the newest ones.
 pub(crate) const HISTORY_MAX: usize = 200;
 
-/// How many runs the strip shows.
 pub(crate) const STRIP_LEN: usize = 14;
 
 /// One finished run: one line of `<job>.history`.

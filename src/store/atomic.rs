@@ -20,7 +20,6 @@ use regex::Regex;
 /// metrics are read by other users (the checker, node_exporter).
 pub(crate) const MODE: u32 = 0o644;
 
-/// How many temporary names are tried.
 const ATTEMPTS: u32 = 8;
 
 pub(crate) fn temporary_name(target: &str, pid: u32, nonce: u64) -> String {

@@ -33,7 +33,6 @@ const LINES_BEFORE_REWRITE: usize = HISTORY_MAX + 50;
 /// shorter than [`LINES_BEFORE_REWRITE`] of them is not read to compact.
 const SHORTEST_LINE: u64 = 50;
 
-/// How long a writer waits for the lock before giving up on the line.
 const LOCK_WAIT: Duration = Duration::from_secs(2);
 
 const REOPEN_TRIES: u32 = 16;

@@ -14,7 +14,6 @@ use super::MAX_FILE_BYTES;
 /// every other file here is read within a heartbeat's cap.
 const STAT_MAX_BYTES: u64 = 1024 * 1024;
 
-/// The most entries of a directory looked at for a cron daemon.
 const PROC_ENTRIES_MAX: usize = 200_000;
 
 /// The pid files of Debian's cron and cronie.
@@ -46,7 +45,6 @@ pub(crate) fn boot_time() -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(seconds, 0)
 }
 
-/// A file of `/proc` (or a pid file) as text; `None` when it cannot be read.
 fn proc_text(path: &Path, cap: u64) -> Option<String> {
     let (bytes, _) = read_regular(path, Links::Refuse, cap).ok()?;
     Some(String::from_utf8_lossy(&bytes).into_owned())
@@ -86,13 +84,12 @@ fn stat_fields(pid: u32) -> Option<Vec<String>> {
     Some(rest.split_ascii_whitespace().map(str::to_owned).collect())
 }
 
-/// The parent pid and process group of `pid`.
 pub(crate) fn parent_and_group(pid: u32) -> Option<(u32, u32)> {
     let fields = stat_fields(pid)?;
     Some((fields.get(1)?.parse().ok()?, fields.get(2)?.parse().ok()?))
 }
 
-/// When process `pid` started: its start in clock ticks after boot.
+/// When process `pid` started, from its start in clock ticks after boot.
 pub(crate) fn process_start(pid: u32) -> Option<DateTime<Utc>> {
     let ticks: u64 = stat_fields(pid)?.get(19)?.parse().ok()?;
     // SAFETY: sysconf only reads a constant of the system.

@@ -9,7 +9,6 @@ use super::{history_path, HISTORY_EXTENSION};
 use crate::record::validate_job;
 use crate::Error;
 
-/// The most names read from one directory to find the closest.
 const KNOWN_NAMES_MAX: usize = 10_000;
 
 /// Whether `job` has a heartbeat or a history where its pause would go
@@ -32,9 +31,9 @@ pub(crate) fn check_known(dir: Option<&Path>, job: &str) -> Result<(), Error> {
     let names: Vec<String> = listings
         .filter_map(|item| {
             let name = item.file_name().into_string().ok()?;
-            let stem = name.strip_suffix(&format!(".{}", super::EXTENSION));
-            let stem = stem.or_else(|| name.strip_suffix(&format!(".{HISTORY_EXTENSION}")))?;
-            validate_job(stem).is_ok().then(|| stem.to_owned())
+            let (stem, ext) = name.rsplit_once('.')?;
+            let known = [super::EXTENSION, HISTORY_EXTENSION].contains(&ext);
+            (known && validate_job(stem).is_ok()).then(|| stem.to_owned())
         })
         .collect();
     let near = crate::pause::closest(job, names.iter().map(String::as_str));

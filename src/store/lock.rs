@@ -77,7 +77,6 @@ pub(crate) fn lock(path: Option<&Path>, host: &str, timeout: Duration) -> Result
     }
 }
 
-/// How a wait for a lock ended.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum LockWait<T> {
     Locked,
@@ -116,7 +115,6 @@ pub(crate) fn wait_lock<T>(
     }
 }
 
-/// A `pause` for [`wait_lock`] that only sleeps.
 pub(crate) fn sleep_pause<T>(gap: Duration) -> Option<T> {
     thread::sleep(gap);
     None

@@ -67,7 +67,6 @@ pub(super) fn with_own_areas(dirs: &[PathBuf]) -> Vec<PathBuf> {
     dirs.iter().cloned().chain(areas).collect()
 }
 
-/// One pause file found by [`scan_pauses`].
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct PauseEntry {
     pub path: PathBuf,

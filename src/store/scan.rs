@@ -121,12 +121,10 @@ fn read_entry(found: &walkdir::DirEntry) -> Option<Entry> {
     })
 }
 
-/// Why a file named as a job's is not read when the name is no valid job's.
 pub(super) const BAD_NAME: &str = "the file name is not a valid job name";
 
 const HEARTBEAT: &str = "heartbeat";
 
-/// Reads the heartbeat of `job` from what an open gave.
 pub(super) fn read_heartbeat(
     opened: Result<(File, Metadata), Refused>,
     job: &str,

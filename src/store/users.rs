@@ -99,8 +99,7 @@ pub(crate) fn own_area(root: &Path) -> Result<Option<PathBuf>, Error> {
     Ok(Some(area))
 }
 
-/// Why an area named `name` cannot be trusted as that user's (`uid`), if
-/// it cannot.
+/// Why an area named `name` cannot be trusted as user `uid`'s, if it cannot.
 pub(super) fn area_fault(meta: &Metadata, uid: u32, name: &str) -> Option<String> {
     let owner = meta.uid();
     if meta.file_type().is_symlink() {

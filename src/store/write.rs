@@ -74,7 +74,6 @@ pub(super) fn put(dir: &Path, path: PathBuf, bytes: &[u8]) -> Result<PathBuf, Er
     write_file(&path, bytes).map(|()| path)
 }
 
-/// Replaces `path` with `bytes` atomically, as heartbeats are written.
 pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     write_file_with(path, &mut |out| out.write_all(bytes))
 }
