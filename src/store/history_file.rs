@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use super::atomic::{replace_as, MODE};
 use super::lock::{sleep_pause, wait_lock, LockWait};
-use super::open::{open_handle, Links};
+use super::open::{open_handle, regular, Links};
 use crate::error::Error;
 use crate::history::{looks_whole, parse, Run, HISTORY_MAX};
 
@@ -48,17 +48,15 @@ pub(crate) fn append_history(dir: &Path, job: &str, run: &Run) -> Result<(), Err
 
 fn append(path: &Path, line: &[u8]) -> io::Result<()> {
     for _ in 0..REOPEN_TRIES {
-        let file = OpenOptions::new()
+        let opened = OpenOptions::new()
             .read(true)
             .append(true)
             .create(true)
             .mode(0o644)
             .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
-            .open(path)?;
-        let opened = file.metadata()?;
-        if !opened.is_file() {
-            return Err(io::Error::other("not a regular file"));
-        }
+            .open(path);
+        // A link is refused by O_NOFOLLOW, in the OS's words.
+        let (file, opened) = regular(opened, Links::Follow)?;
         if wait_lock(&file, LOCK_WAIT, sleep_pause::<()>)? != LockWait::Locked {
             let held = format!("another writer held its lock for more than {LOCK_WAIT:?}");
             return Err(io::Error::new(io::ErrorKind::TimedOut, held));

@@ -104,7 +104,8 @@ pub(crate) fn open_handle(path: &Path, links: Links) -> Result<(File, Metadata),
     regular(opened, links)
 }
 
-fn regular(opened: io::Result<File>, links: Links) -> Result<(File, Metadata), Refused> {
+/// The file opened, if its handle says it is a regular one.
+pub(super) fn regular(opened: io::Result<File>, links: Links) -> Result<(File, Metadata), Refused> {
     let file = opened.map_err(|e| match e.raw_os_error() {
         Some(libc::ELOOP) if links == Links::Refuse => Refused::Link,
         _ => Refused::Io(e),
