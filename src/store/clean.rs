@@ -14,18 +14,18 @@ use super::atomic::is_temporary_name;
 use super::users::effective_uid;
 
 /// No write takes more than a moment; an hour leaves a slow disk every chance.
-pub(crate) const TEMP_MAX_AGE: Duration = Duration::from_secs(3600);
+const TEMP_MAX_AGE: Duration = Duration::from_secs(3600);
 
 /// The temporaries that could not be removed, and why; but those vanished
 /// or in a directory this user may not change: not this run's to remove.
 type Failed = Vec<(PathBuf, io::Error)>;
 
 /// Removes, in each of `dirs` and its real, undotted subdirectories, every
-/// temporary of ours modified more than `max_age` before `now`: the real
-/// clock, never a `--now` (a future one would remove a live writer's file).
-pub(crate) fn clean_temporaries(dirs: &[PathBuf], now: SystemTime, max_age: Duration) -> Failed {
+/// temporary of ours older than [`TEMP_MAX_AGE`] by the real clock, never
+/// a `--now` (a future one would remove a live writer's file).
+pub(crate) fn clean_temporaries(dirs: &[PathBuf]) -> Failed {
     let mut cleanup = Failed::new();
-    if let Some(before) = now.checked_sub(max_age) {
+    if let Some(before) = SystemTime::now().checked_sub(TEMP_MAX_AGE) {
         for dir in dirs {
             clean_dir(dir, true, before, &mut cleanup);
         }
@@ -126,7 +126,7 @@ mod tests {
         fs::write(host.join(&nested), "x").unwrap();
         aged(&host.join(&nested), HOUR_AND_A_BIT);
 
-        let cleanup = clean_temporaries(&[dir.to_owned()], SystemTime::now(), TEMP_MAX_AGE);
+        let cleanup = clean_temporaries(&[dir.to_owned()]);
 
         assert!(cleanup.is_empty(), "{cleanup:?}");
         assert!(!dir.join(&old_temp).exists() && !host.join(&nested).exists());
@@ -161,12 +161,12 @@ mod tests {
         fs::write(&theirs, "x").unwrap();
         aged(&theirs, HOUR_AND_A_BIT);
         std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
-        let cleanup = clean_temporaries(&[dir.to_owned()], SystemTime::now(), TEMP_MAX_AGE);
+        let cleanup = clean_temporaries(&[dir.to_owned()]);
         assert!(cleanup.is_empty(), "{cleanup:?}");
         assert!(theirs.exists());
         // The same file owned by the directory's owner is removed.
         std::os::unix::fs::chown(dir, Some(65534), Some(65534)).unwrap();
-        let cleanup = clean_temporaries(&[dir.to_owned()], SystemTime::now(), TEMP_MAX_AGE);
+        let cleanup = clean_temporaries(&[dir.to_owned()]);
         assert!(cleanup.is_empty(), "{cleanup:?}");
         assert!(!theirs.exists());
     }

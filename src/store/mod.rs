@@ -25,7 +25,7 @@ use crate::error::Error;
 
 pub use atomic::is_temporary_name;
 pub(crate) use atomic::{create_as, replace_as};
-pub(crate) use clean::{clean_temporaries, TEMP_MAX_AGE};
+pub(crate) use clean::clean_temporaries;
 pub(crate) use history_file::{append_history, history_path, read_history, HISTORY_EXTENSION};
 pub(crate) use known::check_known;
 pub(crate) use lock::{lock, open_lock_file, wait_lock, LockWait, RunLock};
