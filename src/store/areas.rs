@@ -146,28 +146,25 @@ fn scan_area(area: &Area, entries: &mut Vec<Entry>) {
 pub(super) fn area_pauses(dir: &Path) -> Vec<PauseEntry> {
     let mut found = Vec::new();
     each_area(dir, false, &mut |area| {
-        let Ok(Area {
-            handle, path, uid, ..
-        }) = area
-        else {
+        let Ok(area) = area else {
             return;
         };
-        let Ok((files, total)) = first_names(&handle, |n| pause_job(n).is_some()) else {
+        let Ok((files, total)) = first_names(&area.handle, |n| pause_job(n).is_some()) else {
             return;
         };
         for file in files {
             let job = pause_job(&file).flatten();
             let content = match &job {
                 Some(job) if validate_job(job).is_err() => Err(BAD_NAME.to_owned()),
-                _ => match open_regular_at(&handle, OsStr::new(&file)) {
+                _ => match open_regular_at(&area.handle, OsStr::new(&file)) {
                     // Another user's file in the area pauses nothing.
-                    Ok((_, meta)) if meta.uid() != uid => continue,
+                    Ok((_, meta)) if meta.uid() != area.uid => continue,
                     opened => read_pause(opened, job.as_deref()),
                 },
             };
             found.push(PauseEntry {
-                path: path.join(&file),
-                dir: path.clone(),
+                path: area.path.join(&file),
+                dir: area.path.clone(),
                 job,
                 content,
             });
@@ -175,8 +172,8 @@ pub(super) fn area_pauses(dir: &Path) -> Vec<PauseEntry> {
         if total > AREA_ENTRIES_MAX {
             let then = "the pauses past the first do not apply";
             found.push(PauseEntry {
-                path: path.clone(),
-                dir: path,
+                path: area.path.clone(),
+                dir: area.path,
                 job: None,
                 content: Err(cut(total, "pause files", then)),
             });

@@ -127,8 +127,7 @@ pub(crate) fn cron_daemon() -> Option<CronDaemon> {
         .take(PROC_ENTRIES_MAX)
         .flatten()
         .any(|e| {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
+            let name = e.file_name().to_string_lossy().into_owned();
             name.starts_with("cron-") && name.ends_with(".timer")
         });
     (timers && Path::new("/run/systemd/system").is_dir()).then(|| CronDaemon {
