@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
@@ -224,8 +224,8 @@ fn judge_locked(
     // Temporaries left by killed writers: readers skip them; once they
     // are an hour old, the run that holds the lock tidies them away. It
     // changes no verdict, so a failure is told and does not move the code.
-    let cleanup = store::clean_temporaries(&judged.dirs, SystemTime::now(), store::TEMP_MAX_AGE);
-    for (path, err) in &cleanup.failed {
+    let cleanup = store::clean_temporaries(&judged.dirs);
+    for (path, err) in &cleanup {
         eprintln!(
             "{PROGRAM}: cannot remove the stale temporary file {}: {err}",
             terminal_path(path)

@@ -258,15 +258,7 @@ impl std::error::Error for Error {
                 .map(|e| e as &(dyn std::error::Error + 'static)),
             Error::Record { source, .. } => source.as_ref().map(|e| e as _),
             Error::Tracker(err) => Some(err.as_ref()),
-            Error::InvalidJob { .. }
-            | Error::InvalidInterval { .. }
-            | Error::NotFound { .. }
-            | Error::NotPaused { .. }
-            | Error::NoLocation { .. }
-            | Error::LockTimeout { .. }
-            | Error::LockUnsafe { .. }
-            | Error::TokenFileMode { .. }
-            | Error::Invalid { .. } => None,
+            _ => None,
         }
     }
 }

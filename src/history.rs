@@ -10,11 +10,9 @@ use crate::record::{rfc3339_any, rfc3339_seconds, Heartbeat, RunStatus};
 /// The most runs a history keeps: the newest ones.
 pub(crate) const HISTORY_MAX: usize = 200;
 
-/// How many runs the strip shows.
 pub(crate) const STRIP_LEN: usize = 14;
 
-/// One finished run: one line of `<job>.history`, with the fields of its
-/// heartbeat.
+/// One finished run: one line of `<job>.history`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Run {
     #[serde(serialize_with = "rfc3339_seconds", deserialize_with = "rfc3339_any")]
@@ -30,8 +28,7 @@ pub(crate) struct Run {
     pub attempts: Vec<Tried>,
 }
 
-/// One attempt of a retried run (`hb-write --retry`): whether it succeeded
-/// by the wrapper's rules, the command's exit code, and how long it took.
+/// One attempt of a retried run (`hb-write --retry`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Tried {
     pub ok: bool,
@@ -64,8 +61,8 @@ impl Run {
     }
 }
 
-/// Parses a history file's bytes: every line that is a run, oldest first,
-/// at most the newest [`HISTORY_MAX`]. Corrupt lines are skipped.
+/// The runs of a history file, oldest first, at most the newest
+/// [`HISTORY_MAX`]; corrupt lines are skipped.
 pub(crate) fn parse(bytes: &[u8]) -> Vec<Run> {
     let mut runs: Vec<Run> = bytes
         .split(|b| *b == b'\n')
@@ -75,17 +72,15 @@ pub(crate) fn parse(bytes: &[u8]) -> Vec<Run> {
     runs
 }
 
-/// Whether a line looks like a whole record, cheaply: it starts with `{`
-/// and ends with `}`. Compaction keeps such lines and drops the rest
-/// (a torn line from a writer that died mid-write).
+/// Whether a line looks like a whole record, cheaply; compaction drops the
+/// rest (a line torn by a writer that died).
 pub(crate) fn looks_whole(line: &[u8]) -> bool {
     line.first() == Some(&b'{') && line.last() == Some(&b'}')
 }
 
-/// The consecutive failures behind the latest heartbeat, written at
-/// `timestamp` with `status`: the failures in a row at the end of `runs`,
-/// and the heartbeat's own run on top when it is not the newest of `runs`
-/// (its history line was not written).
+/// The consecutive failures behind the latest heartbeat (`timestamp`,
+/// `status`): those at the end of `runs`, and the heartbeat's own when it is
+/// not the newest of `runs` (its history line was not written).
 pub(crate) fn consecutive_failures_with(
     timestamp: DateTime<Utc>,
     status: RunStatus,
@@ -151,11 +146,9 @@ impl Recent {
 }
 
 /// How many runs were due and never came in a silence of `gap` seconds
-/// after a run of a job that runs every `interval` seconds: the due times
-/// `k x interval` (k = 1, 2, ...) that passed by more than half an interval
-/// before the silence ended. Between two runs, the later run answers the
-/// last due time, so a daily job that skipped one night (a gap of two days)
-/// missed one run, and a run half an interval late missed none.
+/// after a run every `interval`: the due times passed by more than half an
+/// interval, but the last, which the later run answers (a daily job that
+/// skipped one night missed one run; one half a day late missed none).
 fn missed_in(gap: i64, interval: u64) -> usize {
     let interval = interval.max(1) as f64;
     let open = gap.max(0) as f64 / interval - 0.5;
@@ -169,8 +162,7 @@ pub(crate) fn recent(runs: &[Run], interval: Option<u64>, now: DateTime<Utc>) ->
     let mut marks = Vec::with_capacity(STRIP_LEN);
     let mut durations = Vec::new();
     let mut later = now;
-    // A run still in progress is no finished run (its line should never
-    // have been written).
+    // A run in progress is no finished run (its line was never due).
     for run in runs.iter().rev().filter(|r| r.status != RunStatus::Running) {
         if let Some(interval) = interval {
             let missed = missed_in((later - run.timestamp).num_seconds(), interval);

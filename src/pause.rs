@@ -17,12 +17,9 @@ pub(crate) const PAUSE_VERSION: u32 = 1;
 /// digit, so no job's pause can have this name.
 pub(crate) const HOST_PAUSE_FILE: &str = "_host.pause";
 
-pub(crate) const PAUSE_EXTENSION: &str = "pause";
-
 pub(crate) const PAUSE_MAX: u64 = crate::record::INTERVAL_MAX;
 
-/// The one check of a pause's length in seconds, for the writer and the
-/// reader alike: 1 second to [`PAUSE_MAX`].
+/// The one check of a pause's length, for the writer and the reader alike.
 fn check_length(seconds: i64) -> Result<(), String> {
     if u64::try_from(seconds).is_ok_and(|s| (1..=PAUSE_MAX).contains(&s)) {
         return Ok(());
@@ -92,8 +89,7 @@ impl Pause {
             .map_err(|rule| Error::Record { rule, source: None })
     }
 
-    /// The pause, if it keeps the format's rules for the file of `job`;
-    /// else the rule it breaks.
+    /// The pause, if it keeps the rules for the file of `job`; else why not.
     fn checked(self, job: Option<&str>) -> Result<Pause, String> {
         if self.version != PAUSE_VERSION {
             return Err(format!(
@@ -120,9 +116,8 @@ impl Pause {
         }
     }
 
-    /// Whether the pause holds at `now`: from its start (a start in the
-    /// future by more than the clock tolerance has not begun) until its end
-    /// time, which is not itself paused.
+    /// Whether the pause holds at `now`: from its start (give or take the
+    /// clock tolerance) until, not at, its end.
     pub fn is_active(&self, now: DateTime<Utc>) -> bool {
         self.since <= now + chrono::Duration::seconds(FUTURE_TOLERANCE_SECONDS) && now < self.until
     }
@@ -136,10 +131,9 @@ impl Pause {
     }
 }
 
-/// The names of `known` closest to `name`, at most three, nearest first: a
-/// name counts when it is at most a third of `name`'s length of edits (a
-/// character added, removed or replaced) away (at least 1, at most 3), so
-/// `sync-mirorr` finds `sync-mirror`.
+/// The names of `known` closest to `name`, at most three, nearest first: at
+/// most a third of `name`'s length of edits away (1 to 3), so `sync-mirorr`
+/// finds `sync-mirror`.
 pub(crate) fn closest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
     let limit = (name.chars().count() / 3).clamp(1, 3);
     let mut near: Vec<(usize, &str)> = known

@@ -12,20 +12,16 @@ use crate::http::retry::Failed;
 /// never holds the token.
 #[derive(Debug)]
 pub struct TrackerError {
-    /// The server, as configured.
     pub(crate) server: String,
     /// The repo, `OWNER/NAME`.
     pub(crate) repo: String,
     pub(crate) method: String,
-    /// The request path, without the query.
+    /// Without the query.
     pub(crate) path: String,
     /// The server's message, or what went wrong on the way.
     pub(crate) message: String,
     pub(crate) attempts: u32,
-    /// What the failure shows for retrying: the HTTP status when an answer
-    /// came, the wait asked for, a rate limit (a 429, or GitHub's 403 with
-    /// `Retry-After` or `x-ratelimit-remaining: 0`), no connection made, or
-    /// an answer that cannot be used (sending again would not help).
+    /// What the failure shows for retrying (see `http::retry`).
     pub(crate) failed: Failed,
     /// What failed underneath: the HTTP client's failure, or the JSON
     /// error of an answer that could not be read.
@@ -35,9 +31,8 @@ pub struct TrackerError {
 impl super::Error {
     /// Tracker settings refused for `reason`, which says what to do.
     pub(crate) fn tracker_config(reason: impl Into<String>) -> super::Error {
-        let reason = reason.into();
         super::Error::TrackerConfig {
-            reason,
+            reason: reason.into(),
             source: None,
         }
     }

@@ -1,10 +1,8 @@
-//! The scan of the users' areas below `users/` (see `users` for whose is
-//! what). `users/` and each area are opened as directories without
-//! following a link; the owner is taken from the handle, the area listed
-//! from it and each file opened relative to it: an area swapped for a link
-//! after it was judged leads nowhere but into the directory judged. At most
-//! [`AREA_ENTRIES_MAX`] entries are read from one place, the first by name;
-//! past them one `invalid` row says what was left out.
+//! The scan of the users' areas below `users/` (see `users`). Each is
+//! opened as a directory without following a link, judged, listed and read
+//! by its handle: an area swapped for a link after it was judged leads only
+//! into the directory judged. At most [`AREA_ENTRIES_MAX`] entries are read
+//! from one place, the first by name; one row says what was left out.
 
 use std::collections::BinaryHeap;
 use std::ffi::OsStr;
@@ -14,14 +12,13 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::open::{list_dir, open_dir, open_regular_at, Refused};
-use super::pause_file::{pause_job, pause_reason, read_opened as read_pause, PauseEntry};
-use super::scan::{heartbeat_reason, invalid, read_opened as read_heartbeat, BAD_NAME};
+use super::pause_file::{pause_job, read_pause, PauseEntry};
+use super::scan::{invalid, read_heartbeat, BAD_NAME};
 use super::users::{area_fault, user_name, users_dir_fault, USERS_DIR};
 use crate::record::{user_job, validate_job, Entry};
 
-/// The most heartbeats read from one user's area, and the most areas read
-/// from `users/`: one user's junk cannot grow the rows, the metrics and the
-/// memory of a run without end.
+/// The most entries read from one area or `users/`: one user's junk cannot
+/// grow a run's rows, metrics and memory without end.
 pub(crate) const AREA_ENTRIES_MAX: usize = 1000;
 
 /// An area below `users/` that its handle says is its user's.
@@ -32,9 +29,8 @@ struct Area {
     uid: u32,
 }
 
-/// Hands `each` every area below `<dir>/users/` (if any), the first
-/// [`AREA_ENTRIES_MAX`] by name: an area that is its user's, or the invalid
-/// entry saying why not, or what was left out. With `judge_users`, a
+/// Hands `each` every area below `<dir>/users/` that is its user's, or the
+/// entry saying why not or what was left out. With `judge_users`, a
 /// `users/` that cannot be trusted is one invalid entry and no area.
 fn each_area(dir: &Path, judge_users: bool, each: &mut dyn FnMut(Result<Area, Entry>)) {
     let users_path = dir.join(USERS_DIR);
@@ -86,9 +82,8 @@ fn each_area(dir: &Path, judge_users: bool, each: &mut dyn FnMut(Result<Area, En
     }
 }
 
-/// Scans the areas below `<dir>/users/`: each `users/<name>/*.last` is an
-/// entry for job `<name>/<job>`, read when the area and the file belong to
-/// `<name>`, else saying whose they are. Dotfiles are skipped.
+/// Scans the areas: each `users/<name>/*.last` is job `<name>/<job>`, read
+/// when the area and the file are `<name>`'s, else saying whose they are.
 pub(super) fn scan_areas(dir: &Path) -> Vec<Entry> {
     let mut entries = Vec::new();
     each_area(dir, true, &mut |area| match area {
@@ -98,8 +93,6 @@ pub(super) fn scan_areas(dir: &Path) -> Vec<Entry> {
     entries
 }
 
-/// The reason of the row that stands for what was left out: how many
-/// `what` there are, how many were left out, and `then` (what that means).
 fn cut(total: usize, what: &str, then: &str) -> String {
     format!(
         "{total} {what}, more than the {AREA_ENTRIES_MAX} read from one place: \
@@ -124,18 +117,15 @@ fn scan_area(area: &Area, entries: &mut Vec<Entry>) {
             Err(_) => Err(BAD_NAME.to_owned()),
             Ok(()) => match open_regular_at(&area.handle, OsStr::new(&file)) {
                 Err(Refused::Link) => Err("a symlink in a user's area is not followed".to_owned()),
-                Err(refused) => Err(heartbeat_reason(refused)),
                 // The file must belong to the area's user or to root.
-                Ok((file, meta)) if [area.uid, 0].contains(&meta.uid()) => {
-                    read_heartbeat(file, meta, job)
-                }
-                Ok((_, meta)) => {
+                Ok((_, meta)) if ![area.uid, 0].contains(&meta.uid()) => {
                     let owner =
                         user_name(meta.uid()).unwrap_or_else(|| format!("uid {}", meta.uid()));
                     Err(format!(
                         "the file belongs to {owner}, not to {name} whose area it is in"
                     ))
                 }
+                opened => read_heartbeat(opened, job),
             },
         };
         entries.push(Entry {
@@ -151,36 +141,30 @@ fn scan_area(area: &Area, entries: &mut Vec<Entry>) {
     }
 }
 
-/// Every pause file in the users' areas below `dir`, read as heartbeats
-/// are. Only the area's user's files in their own area count; others
-/// pause nothing and are left out (the heartbeat scan reports the area).
+/// Every pause file of an area's user in their own area below `dir`
+/// (others pause nothing; the heartbeat scan reports the area).
 pub(super) fn area_pauses(dir: &Path) -> Vec<PauseEntry> {
     let mut found = Vec::new();
     each_area(dir, false, &mut |area| {
-        let Ok(Area {
-            handle, path, uid, ..
-        }) = area
-        else {
+        let Ok(area) = area else {
             return;
         };
-        let is_pause = |n: &str| pause_job(OsStr::new(n)).is_some();
-        let Ok((files, total)) = first_names(&handle, is_pause) else {
+        let Ok((files, total)) = first_names(&area.handle, |n| pause_job(n).is_some()) else {
             return;
         };
         for file in files {
-            let job = pause_job(OsStr::new(&file)).flatten();
+            let job = pause_job(&file).flatten();
             let content = match &job {
                 Some(job) if validate_job(job).is_err() => Err(BAD_NAME.to_owned()),
-                _ => match open_regular_at(&handle, OsStr::new(&file)) {
-                    Err(refused) => Err(pause_reason(refused)),
+                _ => match open_regular_at(&area.handle, OsStr::new(&file)) {
                     // Another user's file in the area pauses nothing.
-                    Ok((_, meta)) if meta.uid() != uid => continue,
-                    Ok((file, meta)) => read_pause(file, meta, job.as_deref()),
+                    Ok((_, meta)) if meta.uid() != area.uid => continue,
+                    opened => read_pause(opened, job.as_deref()),
                 },
             };
             found.push(PauseEntry {
-                path: path.join(&file),
-                dir: path.clone(),
+                path: area.path.join(&file),
+                dir: area.path.clone(),
                 job,
                 content,
             });
@@ -188,8 +172,8 @@ pub(super) fn area_pauses(dir: &Path) -> Vec<PauseEntry> {
         if total > AREA_ENTRIES_MAX {
             let then = "the pauses past the first do not apply";
             found.push(PauseEntry {
-                path: path.clone(),
-                dir: path,
+                path: area.path.clone(),
+                dir: area.path,
                 job: None,
                 content: Err(cut(total, "pause files", then)),
             });
@@ -198,9 +182,8 @@ pub(super) fn area_pauses(dir: &Path) -> Vec<PauseEntry> {
     found
 }
 
-/// The UTF-8 names in the directory handle `dir` that `keep` accepts, but
-/// dotfiles (temporaries among them): the first [`AREA_ENTRIES_MAX`] by
-/// name, sorted, and how many there are in all, in memory within the cap.
+/// The first [`AREA_ENTRIES_MAX`] UTF-8 names (sorted) in the directory
+/// handle `dir` that `keep` accepts, but dotfiles, and how many in all.
 fn first_names(dir: &File, keep: impl Fn(&str) -> bool) -> io::Result<(Vec<String>, usize)> {
     let mut first = BinaryHeap::new();
     let mut total = 0;

@@ -1,11 +1,10 @@
-//! The durable atomic replacement of one small file, as every heartbeat is
-//! written: the bytes go to a temporary file beside the target (the same
-//! filesystem), flushed to disk and renamed over the target; then the
+//! The durable atomic replacement of one small file: the bytes go to a
+//! temporary beside the target, flushed and renamed over it; then the
 //! directory is flushed, so that the rename survives a crash. A reader sees
-//! the old file or the new one, never a part. The temporary,
-//! `.<target>.<pid>.<16 hex digits>.hbtmp`, is a dotfile (readers skip
-//! it) of a shape [`is_temporary_name`] recognises exactly, so cleanup
-//! never mistakes someone else's file for one of ours.
+//! the old file or the new one. The temporary,
+//! `.<target>.<pid>.<16 hex digits>.hbtmp`, is a dotfile (readers skip it)
+//! of a shape [`is_temporary_name`] recognises exactly, so cleanup never
+//! takes someone else's file for one of ours.
 
 use std::collections::hash_map::RandomState;
 use std::fs::{self, OpenOptions, Permissions};
@@ -21,7 +20,6 @@ use regex::Regex;
 /// metrics are read by other users (the checker, node_exporter).
 pub(crate) const MODE: u32 = 0o644;
 
-/// How many names are tried when a temporary's name is taken.
 const ATTEMPTS: u32 = 8;
 
 pub(crate) fn temporary_name(target: &str, pid: u32, nonce: u64) -> String {
@@ -38,10 +36,10 @@ pub fn is_temporary_name(name: &str) -> bool {
     SHAPE.is_match(name)
 }
 
-/// Replaces `path` with what `fill` streams (buffered) into the temporary,
-/// with `mode` and, when given, owner and group (a crontab keeps its own).
-/// On any failure (of `fill` too) the old file is untouched and no
-/// temporary is left (unless the process is killed: see `clean`).
+/// Replaces `path` with what `fill` streams into the temporary, with
+/// `mode` and, when given, owner and group (a crontab keeps its own). On any
+/// failure the old file is untouched and no temporary is left (unless the
+/// process is killed: see `clean`).
 pub(crate) fn replace_as(
     path: &Path,
     mode: u32,
@@ -51,9 +49,8 @@ pub(crate) fn replace_as(
     publish(path, mode, owner, fill, false)
 }
 
-/// Creates `path`, which must not exist (`AlreadyExists` otherwise, a link
-/// at the name included), as [`replace_as`] writes it: complete or not at
-/// all, so a second writer racing the first never overwrites its file.
+/// Creates `path`, which must not exist (`AlreadyExists`, a link included),
+/// as [`replace_as`] writes it: a racing second writer never overwrites it.
 pub(crate) fn create_as(
     path: &Path,
     mode: u32,
@@ -81,12 +78,10 @@ fn publish(
     let mut attempt = 0;
     let (temp, mut file) = loop {
         attempt += 1;
-        // The keys std seeds hash maps with are random per thread and new
-        // for every `RandomState`: a fresh nonce each time.
+        // Every `RandomState` has new random keys: a fresh nonce each time.
         let nonce = RandomState::new().hash_one(attempt);
         let temp = dir.join(temporary_name(name, pid, nonce));
-        // O_EXCL also refuses a symlink planted at the name; O_NOFOLLOW says
-        // so twice. std opens with O_CLOEXEC.
+        // O_EXCL refuses a symlink planted at the name (so does O_NOFOLLOW).
         match OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -125,8 +120,7 @@ fn publish(
     sync_dir(dir)
 }
 
-/// Flushes a directory's entries to disk. A filesystem that cannot flush a
-/// directory (`EINVAL`) has nothing more to flush.
+/// Flushes a directory's entries; one that cannot (`EINVAL`) need not.
 fn sync_dir(dir: &Path) -> io::Result<()> {
     let handle = OpenOptions::new()
         .read(true)

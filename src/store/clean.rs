@@ -1,8 +1,7 @@
-//! Removing the temporaries of writers killed before their rename: readers
-//! skip them (dotfiles), and the check run removes one once it is older
-//! than [`TEMP_MAX_AGE`], but only a file certainly ours: the exact name
-//! shape ([`is_temporary_name`]), a regular file by `lstat` (a symlink is
-//! never followed), owned by the user running the check or by the
+//! Removing the temporaries of writers killed before their rename (readers
+//! skip them, as dotfiles) once older than [`TEMP_MAX_AGE`], but only a file
+//! certainly ours: the exact name shape ([`is_temporary_name`]), a regular
+//! file by `lstat`, owned by the user running the check or by the
 //! directory's owner.
 
 use std::fs;
@@ -14,25 +13,19 @@ use std::time::{Duration, SystemTime};
 use super::atomic::is_temporary_name;
 use super::users::effective_uid;
 
-/// How old a temporary must be before it is removed. No write takes more
-/// than a moment; an hour leaves a slow disk every chance.
-pub(crate) const TEMP_MAX_AGE: Duration = Duration::from_secs(3600);
+/// No write takes more than a moment; an hour leaves a slow disk every chance.
+const TEMP_MAX_AGE: Duration = Duration::from_secs(3600);
 
-#[derive(Debug, Default)]
-pub(crate) struct Cleanup {
-    /// The temporaries that could not be removed, and why. A file that
-    /// vanished meanwhile, or one in a directory this user may not change,
-    /// is not listed: it is not this run's to remove.
-    pub failed: Vec<(PathBuf, io::Error)>,
-}
+/// The temporaries that could not be removed, and why; but those vanished
+/// or in a directory this user may not change: not this run's to remove.
+type Failed = Vec<(PathBuf, io::Error)>;
 
-/// Removes, in each of `dirs` and its subdirectories one level down (real
-/// directories, not symlinks, not dotted), every temporary of ours last
-/// modified more than `max_age` before `now`: the real clock, never a
-/// `--now` (one in the future must not remove a live writer's file).
-pub(crate) fn clean_temporaries(dirs: &[PathBuf], now: SystemTime, max_age: Duration) -> Cleanup {
-    let mut cleanup = Cleanup::default();
-    if let Some(before) = now.checked_sub(max_age) {
+/// Removes, in each of `dirs` and its real, undotted subdirectories, every
+/// temporary of ours older than [`TEMP_MAX_AGE`] by the real clock, never
+/// a `--now` (a future one would remove a live writer's file).
+pub(crate) fn clean_temporaries(dirs: &[PathBuf]) -> Failed {
+    let mut cleanup = Failed::new();
+    if let Some(before) = SystemTime::now().checked_sub(TEMP_MAX_AGE) {
         for dir in dirs {
             clean_dir(dir, true, before, &mut cleanup);
         }
@@ -40,7 +33,7 @@ pub(crate) fn clean_temporaries(dirs: &[PathBuf], now: SystemTime, max_age: Dura
     cleanup
 }
 
-fn clean_dir(dir: &Path, descend: bool, before: SystemTime, cleanup: &mut Cleanup) {
+fn clean_dir(dir: &Path, descend: bool, before: SystemTime, cleanup: &mut Failed) {
     let Ok(owner) = fs::symlink_metadata(dir).map(|m| m.uid()) else {
         return;
     };
@@ -70,7 +63,7 @@ fn clean_dir(dir: &Path, descend: bool, before: SystemTime, cleanup: &mut Cleanu
         if let Err(err) = fs::remove_file(&path) {
             use io::ErrorKind::{NotFound, PermissionDenied, ReadOnlyFilesystem};
             if !matches!(err.kind(), NotFound | PermissionDenied | ReadOnlyFilesystem) {
-                cleanup.failed.push((path, err));
+                cleanup.push((path, err));
             }
         }
     }
@@ -133,9 +126,9 @@ mod tests {
         fs::write(host.join(&nested), "x").unwrap();
         aged(&host.join(&nested), HOUR_AND_A_BIT);
 
-        let cleanup = clean_temporaries(&[dir.to_owned()], SystemTime::now(), TEMP_MAX_AGE);
+        let cleanup = clean_temporaries(&[dir.to_owned()]);
 
-        assert!(cleanup.failed.is_empty(), "{:?}", cleanup.failed);
+        assert!(cleanup.is_empty(), "{cleanup:?}");
         assert!(!dir.join(&old_temp).exists() && !host.join(&nested).exists());
         let mut left = vec![
             fresh_temp,
@@ -168,13 +161,13 @@ mod tests {
         fs::write(&theirs, "x").unwrap();
         aged(&theirs, HOUR_AND_A_BIT);
         std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
-        let cleanup = clean_temporaries(&[dir.to_owned()], SystemTime::now(), TEMP_MAX_AGE);
-        assert!(cleanup.failed.is_empty(), "{:?}", cleanup.failed);
+        let cleanup = clean_temporaries(&[dir.to_owned()]);
+        assert!(cleanup.is_empty(), "{cleanup:?}");
         assert!(theirs.exists());
         // The same file owned by the directory's owner is removed.
         std::os::unix::fs::chown(dir, Some(65534), Some(65534)).unwrap();
-        let cleanup = clean_temporaries(&[dir.to_owned()], SystemTime::now(), TEMP_MAX_AGE);
-        assert!(cleanup.failed.is_empty(), "{:?}", cleanup.failed);
+        let cleanup = clean_temporaries(&[dir.to_owned()]);
+        assert!(cleanup.is_empty(), "{cleanup:?}");
         assert!(!theirs.exists());
     }
 }

@@ -1,15 +1,11 @@
-//! `<dir>/<job>.history`: one JSON line per finished run, the newest
-//! [`HISTORY_MAX`] kept.
-//!
-//! A writer opens the file for appending, takes a short exclusive `flock`
-//! on it, checks that the path still names the file it opened (else a
-//! compaction replaced it: it opens again), appends its line in one
-//! `write`, and once the file holds more than [`LINES_BEFORE_REWRITE`]
-//! lines, rewrites it with the newest to a temporary renamed over it, still
-//! under the lock. So concurrent writers neither lose nor tear a line, and
-//! a reader (who takes the newest [`HISTORY_MAX`]) sees the old file or the
-//! new one. An append is not flushed to disk (the heartbeat is): after a
-//! power cut the newest lines may be missing, never garbled.
+//! `<dir>/<job>.history`: one JSON line per finished run. A writer takes a
+//! short exclusive `flock` on the file it opened for appending, checks that
+//! the path still names it (else a compaction replaced it: it opens again),
+//! appends its line in one `write`, and past [`LINES_BEFORE_REWRITE`] lines
+//! rewrites the newest [`HISTORY_MAX`] atomically, still under the lock: no
+//! line is lost or torn, and a reader sees the old file or the new one. An
+//! append is not flushed to disk (the heartbeat is): after a power cut the
+//! newest lines may be missing, never garbled.
 
 use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -19,36 +15,32 @@ use std::time::Duration;
 
 use super::atomic::{replace_as, MODE};
 use super::lock::{sleep_pause, wait_lock, LockWait};
-use super::open::{open_handle, Links, Refused};
+use super::open::{open_handle, regular, Links};
 use crate::error::Error;
 use crate::history::{looks_whole, parse, Run, HISTORY_MAX};
 
 pub(crate) const HISTORY_EXTENSION: &str = "history";
 
-/// At most this many bytes from the end of a history are read; a history of
-/// 200 runs is about 20 KiB, and anything before this is garbage.
+/// At most this many bytes from a history's end are read; 200 runs are
+/// about 20 KiB.
 pub(crate) const HISTORY_READ_MAX: u64 = 256 * 1024;
 
-/// The most whole lines a history holds before it is rewritten: one
-/// rewrite every 50 runs instead of one on every run.
+/// The most lines a history holds before it is rewritten: one rewrite every
+/// 50 runs, not on every run.
 const LINES_BEFORE_REWRITE: usize = HISTORY_MAX + 50;
 
 /// The shortest line of a run (`{"timestamp":"…Z","status":"ok"}`): a history
 /// shorter than [`LINES_BEFORE_REWRITE`] of them is not read to compact.
 const SHORTEST_LINE: u64 = 50;
 
-/// How long a writer waits for the history lock before giving up on the
-/// line (the heartbeat itself is already written).
 const LOCK_WAIT: Duration = Duration::from_secs(2);
 
-/// How often a writer opens the file again after finding it replaced.
 const REOPEN_TRIES: u32 = 16;
 
 pub(crate) fn history_path(dir: &Path, job: &str) -> PathBuf {
     dir.join(format!("{job}.{HISTORY_EXTENSION}"))
 }
 
-/// Appends `run` to the history of `job` in `dir`, compacting it when due.
 pub(crate) fn append_history(dir: &Path, job: &str, run: &Run) -> Result<(), Error> {
     let path = history_path(dir, job);
     append(&path, &run.to_json_line()).map_err(|source| Error::WriteFile { path, source })
@@ -56,24 +48,21 @@ pub(crate) fn append_history(dir: &Path, job: &str, run: &Run) -> Result<(), Err
 
 fn append(path: &Path, line: &[u8]) -> io::Result<()> {
     for _ in 0..REOPEN_TRIES {
-        let file = OpenOptions::new()
+        let opened = OpenOptions::new()
             .read(true)
             .append(true)
             .create(true)
             .mode(0o644)
             .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
-            .open(path)?;
-        let opened = file.metadata()?;
-        if !opened.is_file() {
-            return Err(io::Error::other("not a regular file"));
-        }
+            .open(path);
+        // A link is refused by O_NOFOLLOW, in the OS's words.
+        let (file, opened) = regular(opened, Links::Follow)?;
         if wait_lock(&file, LOCK_WAIT, sleep_pause::<()>)? != LockWait::Locked {
             let held = format!("another writer held its lock for more than {LOCK_WAIT:?}");
             return Err(io::Error::new(io::ErrorKind::TimedOut, held));
         }
-        // Held now; the lock is released when `file` is closed. Replaced (or
-        // removed) by another writer's compaction or a retire between open
-        // and lock: start over on the new file.
+        // Held until `file` is closed. Replaced (or removed) by a compaction
+        // or a retire between open and lock: start over on the new file.
         if fs::symlink_metadata(path)
             .is_ok_and(|now| (now.dev(), now.ino()) == (opened.dev(), opened.ino()))
         {
@@ -89,14 +78,12 @@ fn append_locked(mut file: &File, path: &Path, line: &[u8]) -> io::Result<()> {
     let len = file.metadata()?.len();
     let mut last = [b'\n'];
     if len == 0 {
-        // New (or empty): readable by other users' checkers whatever the
-        // umask, as heartbeats are.
+        // New: readable by other users' checkers whatever the umask.
         file.set_permissions(Permissions::from_mode(MODE))?;
     } else {
         file.read_exact_at(&mut last, len - 1)?;
     }
-    // A line torn by a writer that died mid-write is ended first, so that
-    // it does not swallow this one.
+    // A line torn by a writer that died is ended, not to swallow this one.
     let newline = if last == [b'\n'] { "" } else { "\n" };
     let bytes = [newline.as_bytes(), line].concat();
     file.write_all(&bytes)?;
@@ -121,23 +108,20 @@ fn compact(file: &File, path: &Path, len: u64) -> io::Result<()> {
         return Ok(());
     }
     let keep = &lines[lines.len().saturating_sub(HISTORY_MAX)..];
-    // Through a temporary named as every one is, so that hb-check's cleanup
-    // removes one a killed writer left.
     replace_as(path, MODE, None, &mut |out| {
         keep.iter()
             .try_for_each(|line| out.write_all(line).and_then(|()| out.write_all(b"\n")))
     })
 }
 
-/// The last [`HISTORY_READ_MAX`] bytes of `file`, which is `len` bytes long,
-/// starting at a line's beginning.
+/// The last [`HISTORY_READ_MAX`] bytes of `file` (`len` bytes long), from a
+/// line's start.
 fn read_tail(mut file: &File, len: u64) -> io::Result<Vec<u8>> {
     let start = len.saturating_sub(HISTORY_READ_MAX);
     file.seek(SeekFrom::Start(start))?;
     let mut bytes = Vec::with_capacity((len - start) as usize);
     file.take(HISTORY_READ_MAX).read_to_end(&mut bytes)?;
     if start > 0 {
-        // The first line is cut; it begins after the first newline.
         let first = bytes
             .iter()
             .position(|b| *b == b'\n')
@@ -148,18 +132,14 @@ fn read_tail(mut file: &File, len: u64) -> io::Result<Vec<u8>> {
 }
 
 /// The runs in the history of `job` in `dir` as [`parse`] keeps them; no
-/// history is an empty one. Reads at most [`HISTORY_READ_MAX`] bytes, and
-/// refuses a FIFO or a link in its place, as the writer does.
+/// history is an empty one. A FIFO or a link in its place is refused.
 pub(crate) fn read_history(dir: &Path, job: &str) -> io::Result<Vec<Run>> {
     let path = history_path(dir, job);
-    // Straight to the open without a look at the name, which would cost
-    // night-watch a system call per job for nothing: O_NOFOLLOW refuses a
-    // link, a FIFO opens without blocking and the handle refuses it.
+    // No look at the name, which would cost night-watch a system call per
+    // job: O_NOFOLLOW refuses a link, the handle a FIFO.
     let (file, meta) = match open_handle(&path, Links::Refuse) {
-        Ok(opened) => opened,
         Err(refused) if refused.is_missing() => return Ok(Vec::new()),
-        Err(Refused::Io(err)) => return Err(err),
-        Err(_) => return Err(io::Error::other("not a regular file")),
+        opened => opened?,
     };
     Ok(parse(&read_tail(&file, meta.len())?))
 }

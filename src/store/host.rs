@@ -8,23 +8,19 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use super::open::{read_regular, Links};
+use super::MAX_FILE_BYTES;
 
-/// `/proc/stat` is one line per CPU and interrupt source: large on a big
-/// machine, never a megabyte. Every other file read here is small and
-/// read within a heartbeat's cap.
+/// `/proc/stat` (a line per CPU and interrupt source) is never a megabyte;
+/// every other file here is read within a heartbeat's cap.
 const STAT_MAX_BYTES: u64 = 1024 * 1024;
 
-/// The most entries of a directory looked at for a cron daemon: far more
-/// processes than a host runs.
 const PROC_ENTRIES_MAX: usize = 200_000;
 
-/// The pid files the cron daemons write: Debian's cron and cronie
-/// (`/run/crond.pid`, also reached as `/var/run/crond.pid`).
+/// The pid files of Debian's cron and cronie.
 const PID_FILES: [&str; 2] = ["/run/crond.pid", "/var/run/crond.pid"];
 
-/// The process names of cron daemons: Debian's and Vixie's `cron`,
-/// cronie's `crond`, busybox's `crond` applet (by its link, or run as
-/// `busybox crond`).
+/// Debian's and Vixie's `cron`, cronie's and busybox's `crond` (by its
+/// link; `busybox crond` is told by its arguments).
 const DAEMON_NAMES: [&str; 2] = ["cron", "crond"];
 
 /// Where systemd's generators put their units: systemd-cron, which has no
@@ -33,16 +29,14 @@ const GENERATED_UNITS: &str = "/run/systemd/generator";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct CronDaemon {
-    /// What was found: `cron (pid 412)`, or `systemd-cron (timers)`.
+    /// `cron (pid 412)`, or `systemd-cron (timers)`.
     pub found: String,
-    /// When it started, when the kernel says.
     pub since: Option<DateTime<Utc>>,
 }
 
-/// The boot time the kernel gives (`btime` in `/proc/stat`); `None` where
-/// there is no such file or line.
+/// The boot time the kernel gives (`btime` in `/proc/stat`).
 pub(crate) fn boot_time() -> Option<DateTime<Utc>> {
-    let seconds = proc_text_within(Path::new("/proc/stat"), STAT_MAX_BYTES)?
+    let seconds = proc_text(Path::new("/proc/stat"), STAT_MAX_BYTES)?
         .lines()
         .find_map(|line| line.strip_prefix("btime "))?
         .trim()
@@ -51,21 +45,15 @@ pub(crate) fn boot_time() -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(seconds, 0)
 }
 
-/// A file of `/proc` (or a pid file) as text; `None` when it cannot be read.
-fn proc_text(path: &Path) -> Option<String> {
-    proc_text_within(path, super::MAX_FILE_BYTES)
-}
-
-fn proc_text_within(path: &Path, cap: u64) -> Option<String> {
+fn proc_text(path: &Path, cap: u64) -> Option<String> {
     let (bytes, _) = read_regular(path, Links::Refuse, cap).ok()?;
     Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// Whether process `pid` is a cron daemon, by its name (and, for busybox,
-/// the applet it runs), and not a zombie that is gone but not yet reaped.
-/// Only root's processes count (any user can start a program named
-/// `cron`), and only those of this PID namespace (a container's cron runs
-/// the container's crontabs, not this host's).
+/// Whether process `pid` is a cron daemon by its name, and not a zombie.
+/// Only root's processes count (anyone can start a program named `cron`),
+/// and only those of this PID namespace (a container's cron runs the
+/// container's crontabs).
 fn is_cron(pid: u32) -> bool {
     let base = PathBuf::from(format!("/proc/{pid}"));
     let root_owned = std::fs::metadata(&base).is_ok_and(|m| m.uid() == 0);
@@ -80,30 +68,28 @@ fn is_cron(pid: u32) -> bool {
     if !root_owned || !same_namespace || !alive() {
         return false;
     }
-    let comm = proc_text(&base.join("comm")).unwrap_or_default();
+    let comm = proc_text(&base.join("comm"), MAX_FILE_BYTES).unwrap_or_default();
     let comm = comm.trim_end();
     DAEMON_NAMES.contains(&comm)
         || comm == "busybox"
-            && proc_text(&base.join("cmdline"))
+            && proc_text(&base.join("cmdline"), MAX_FILE_BYTES)
                 .is_some_and(|args| args.split('\0').nth(1) == Some("crond"))
 }
 
 /// The fields of `/proc/PID/stat` after the name (field 2, in parentheses
 /// and free to hold spaces): the first is field 3, the state.
 fn stat_fields(pid: u32) -> Option<Vec<String>> {
-    let stat = proc_text(&PathBuf::from(format!("/proc/{pid}/stat")))?;
+    let stat = proc_text(&PathBuf::from(format!("/proc/{pid}/stat")), MAX_FILE_BYTES)?;
     let rest = &stat[stat.rfind(')')? + 1..];
     Some(rest.split_ascii_whitespace().map(str::to_owned).collect())
 }
 
-/// The parent pid and process group of `pid` (fields 4 and 5).
 pub(crate) fn parent_and_group(pid: u32) -> Option<(u32, u32)> {
     let fields = stat_fields(pid)?;
     Some((fields.get(1)?.parse().ok()?, fields.get(2)?.parse().ok()?))
 }
 
-/// When process `pid` started: its start in clock ticks after boot
-/// (`/proc/PID/stat`, field 22) from the kernel's boot time.
+/// When process `pid` started, from its start in clock ticks after boot.
 pub(crate) fn process_start(pid: u32) -> Option<DateTime<Utc>> {
     let ticks: u64 = stat_fields(pid)?.get(19)?.parse().ok()?;
     // SAFETY: sysconf only reads a constant of the system.
@@ -112,19 +98,21 @@ pub(crate) fn process_start(pid: u32) -> Option<DateTime<Utc>> {
     boot_time()?.checked_add_signed(chrono::Duration::try_seconds(after_boot)?)
 }
 
-/// Whether this process sees the host's processes: `/proc` mounted with
-/// `hidepid` hides other users' (pid 1's among them) from a user who is
-/// not root, and then a cron daemon that runs cannot be told from none.
+/// Whether this process sees the host's processes: `hidepid` hides other
+/// users' (pid 1's too), and then a running cron cannot be told from none.
 pub(crate) fn processes_visible() -> bool {
-    proc_text(Path::new("/proc/1/comm")).is_some()
+    proc_text(Path::new("/proc/1/comm"), MAX_FILE_BYTES).is_some()
 }
 
-/// The cron daemon running on this host, looked for in the pid files, every
-/// process's name in `/proc`, then systemd-cron's timers.
+/// The cron daemon running on this host, from the pid files, `/proc`, then
+/// systemd-cron's timers.
 pub(crate) fn cron_daemon() -> Option<CronDaemon> {
-    let from_files = PID_FILES
-        .iter()
-        .filter_map(|file| proc_text(Path::new(file))?.trim().parse::<u32>().ok());
+    let from_files = PID_FILES.iter().filter_map(|file| {
+        proc_text(Path::new(file), MAX_FILE_BYTES)?
+            .trim()
+            .parse()
+            .ok()
+    });
     let listed = std::fs::read_dir("/proc").into_iter().flatten();
     let from_proc = listed
         .take(PROC_ENTRIES_MAX)
@@ -139,8 +127,7 @@ pub(crate) fn cron_daemon() -> Option<CronDaemon> {
         .take(PROC_ENTRIES_MAX)
         .flatten()
         .any(|e| {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
+            let name = e.file_name().to_string_lossy().into_owned();
             name.starts_with("cron-") && name.ends_with(".timer")
         });
     (timers && Path::new("/run/systemd/system").is_dir()).then(|| CronDaemon {

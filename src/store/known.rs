@@ -9,15 +9,12 @@ use super::{history_path, HISTORY_EXTENSION};
 use crate::record::validate_job;
 use crate::Error;
 
-/// The most names read from one directory to find those closest to an
-/// unknown job: a listing of junk stays bounded.
 const KNOWN_NAMES_MAX: usize = 10_000;
 
-/// Whether `job` is known where [`super::write_pause`] would put its pause (`dir`,
-/// default the system directory, and this user's area below it; without
-/// `dir` also the user's state directory): it has a heartbeat or a history
-/// there. When it has neither, the message says where it looked and the
-/// known names closest to it, so a typo does not pause nothing for days.
+/// Whether `job` has a heartbeat or a history where its pause would go
+/// (`dir` or the default locations, and this user's area below each); else
+/// the message says where it looked and the known names closest to it, so
+/// a typo does not pause nothing for days.
 pub(crate) fn check_known(dir: Option<&Path>, job: &str) -> Result<(), Error> {
     let dirs = dir.map_or_else(super::default_locations, |dir| vec![dir.to_owned()]);
     let places = with_own_areas(&dirs);
@@ -34,9 +31,9 @@ pub(crate) fn check_known(dir: Option<&Path>, job: &str) -> Result<(), Error> {
     let names: Vec<String> = listings
         .filter_map(|item| {
             let name = item.file_name().into_string().ok()?;
-            let stem = name.strip_suffix(&format!(".{}", super::EXTENSION));
-            let stem = stem.or_else(|| name.strip_suffix(&format!(".{HISTORY_EXTENSION}")))?;
-            validate_job(stem).is_ok().then(|| stem.to_owned())
+            let (stem, ext) = name.rsplit_once('.')?;
+            let known = [super::EXTENSION, HISTORY_EXTENSION].contains(&ext);
+            (known && validate_job(stem).is_ok()).then(|| stem.to_owned())
         })
         .collect();
     let near = crate::pause::closest(job, names.iter().map(String::as_str));

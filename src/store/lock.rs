@@ -1,16 +1,12 @@
-//! The run lock that keeps hb-check runs from overlapping.
-//!
-//! The host's alert issue and metrics file belong to the host checked, so
-//! there is one lock per host (`hb-check.<host>.lock`) in one private
-//! directory per user, whatever heartbeat directories a run reads: the
-//! first entry of `$RUNTIME_DIRECTORY`, else of `$STATE_DIRECTORY` (the
-//! unit's, made by systemd); for root `/run/cron-heartbeat` (the shipped
-//! unit's `RuntimeDirectory=`, so cron and the timer share it); for anyone
-//! else the user's state directory.
-//!
-//! The file is opened without following a link, created `0600`, must be a
-//! regular file of this user's, in a directory no other user may write to
-//! (or a sticky one): no other user can redirect, pre-create or take it.
+//! The run lock that keeps hb-check runs from overlapping: one per host
+//! checked (`hb-check.<host>.lock`, as the host's alert issue and metrics
+//! file are), whatever directories a run reads, in the first entry of
+//! `$RUNTIME_DIRECTORY`, else of `$STATE_DIRECTORY` (made by systemd); for
+//! root `/run/cron-heartbeat` (the shipped unit's `RuntimeDirectory=`, so
+//! cron and the timer share it); else the user's state directory. The file
+//! is opened without following a link, created `0600`, must be a regular
+//! file of this user's, in a directory no other user may write to (or a
+//! sticky one): no other user can redirect, pre-create or take it.
 
 use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
 use std::io;
@@ -36,16 +32,15 @@ impl RunLock {
     }
 }
 
-/// The first entry of a `:`-separated list in the environment variable
-/// `name`, as systemd sets `RUNTIME_DIRECTORY`; an empty one is unset.
+/// The first entry of the `:`-separated list systemd sets in `name`; an
+/// empty one is unset.
 fn first_entry(name: &str) -> Option<PathBuf> {
-    let value = std::env::var_os(name)?;
-    let value = value.to_str()?.split(':').next()?.trim().to_owned();
-    (!value.is_empty()).then(|| PathBuf::from(value))
+    let value = std::env::var(name).ok()?;
+    let first = value.split(':').next()?.trim();
+    (!first.is_empty()).then(|| PathBuf::from(first))
 }
 
-/// The default lock of `host` (see the module documentation); its
-/// directory is made when missing, unless systemd makes it.
+/// The default lock of `host`; its directory is made when missing.
 fn default_lock(host: &str) -> Result<PathBuf, Error> {
     let name = format!("hb-check.{host}.lock");
     if let Some(dir) = first_entry("RUNTIME_DIRECTORY").or_else(|| first_entry("STATE_DIRECTORY")) {
@@ -59,18 +54,16 @@ fn default_lock(host: &str) -> Result<PathBuf, Error> {
             reason: "no home directory to keep the lock in; give --lock-file".to_owned(),
         })?
     };
-    if !dir.is_dir() {
-        let made = DirBuilder::new().recursive(true).mode(0o700).create(&dir);
-        made.map_err(|source| Error::Lock {
-            path: dir.clone(),
-            source,
-        })?;
-    }
+    let made = DirBuilder::new().recursive(true).mode(0o700).create(&dir);
+    made.map_err(|source| Error::Lock {
+        path: dir.clone(),
+        source,
+    })?;
     Ok(dir.join(name))
 }
 
 /// Takes the exclusive run lock at `path` (default: `host`'s), waiting up
-/// to `timeout` for another run to release it.
+/// to `timeout` for another run.
 pub(crate) fn lock(path: Option<&Path>, host: &str, timeout: Duration) -> Result<RunLock, Error> {
     let path = path.map_or_else(|| default_lock(host), |path| Ok(path.to_owned()))?;
     let file = open_lock(&path)?;
@@ -84,7 +77,6 @@ pub(crate) fn lock(path: Option<&Path>, host: &str, timeout: Duration) -> Result
     }
 }
 
-/// How a wait for a lock ended.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum LockWait<T> {
     Locked,
@@ -95,10 +87,9 @@ pub(crate) enum LockWait<T> {
 }
 
 /// The one wait for a `flock`: tries to take `file`'s exclusive lock until
-/// `patience` has passed (at least once, even with no patience), pausing
-/// between tries with `pause` (1 ms at first, doubling up to 50 ms). A
-/// `pause` that returns a value ends the wait with it: a waiting wrapper
-/// pauses by waiting for a signal, and stops on one.
+/// `patience` has passed (at least once), pausing between tries with
+/// `pause` (1 ms, doubling up to 50 ms), which may end the wait with a
+/// value: a waiting wrapper pauses by waiting for a signal, and stops on one.
 pub(crate) fn wait_lock<T>(
     file: &File,
     patience: Duration,
@@ -124,14 +115,13 @@ pub(crate) fn wait_lock<T>(
     }
 }
 
-/// A `pause` for [`wait_lock`] that only sleeps.
 pub(crate) fn sleep_pause<T>(gap: Duration) -> Option<T> {
     thread::sleep(gap);
     None
 }
 
-/// Opens the lock file at `path` for reading and writing, creating it
-/// owner-only and never through a symbolic link; its contents are kept.
+/// Opens (or creates, owner-only) the lock file at `path`, never through a
+/// link; its contents are kept.
 pub(crate) fn open_lock_file(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .read(true)
@@ -153,9 +143,8 @@ fn open_lock(path: &Path) -> Result<File, Error> {
         Err(Error::LockUnsafe { path, reason })
     };
     let euid = effective_uid();
-    // The directory must belong to this user or root, and no one else may
-    // write to it unless it is sticky (then no one else can remove or
-    // replace this user's file).
+    // The directory must be this user's or root's, and writable by no one
+    // else unless sticky (then no one else can remove this user's file).
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
     let dir = fs::metadata(dir.unwrap_or(Path::new("."))).map_err(failed)?;
     if dir.uid() != euid && dir.uid() != 0 {

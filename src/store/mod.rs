@@ -25,7 +25,7 @@ use crate::error::Error;
 
 pub use atomic::is_temporary_name;
 pub(crate) use atomic::{create_as, replace_as};
-pub(crate) use clean::{clean_temporaries, TEMP_MAX_AGE};
+pub(crate) use clean::clean_temporaries;
 pub(crate) use history_file::{append_history, history_path, read_history, HISTORY_EXTENSION};
 pub(crate) use known::check_known;
 pub(crate) use lock::{lock, open_lock_file, wait_lock, LockWait, RunLock};
@@ -35,40 +35,36 @@ pub(crate) use users::{dir_owner, effective_uid, own_area, user_name};
 pub use write::write;
 pub(crate) use write::{retire, write_file, write_file_with};
 
-/// The system-wide heartbeat directory. It is persistent, so a reboot does
-/// not erase the evidence that a job stopped running.
+/// The system-wide heartbeat directory: persistent, so a reboot does not
+/// erase the evidence that a job stopped running.
 pub(crate) const SYSTEM_DIR: &str = "/var/lib/cron-heartbeat";
 
 pub(crate) const EXTENSION: &str = "last";
 
-/// Heartbeat files larger than this are not read: a heartbeat is a few
-/// hundred bytes, and a huge file is garbage.
+/// A heartbeat is a few hundred bytes; a larger file than this is garbage.
 pub(crate) const MAX_FILE_BYTES: u64 = 64 * 1024;
 
-/// The per-user fallback directory: `$XDG_STATE_HOME/cron-heartbeat`, by
-/// default `~/.local/state/cron-heartbeat`.
+/// The per-user fallback directory, `$XDG_STATE_HOME/cron-heartbeat`.
 pub(crate) fn user_dir() -> Option<PathBuf> {
     dirs::state_dir().map(|d| d.join("cron-heartbeat"))
 }
 
-/// The default locations readers look in, in order: the system directory,
-/// then the user's state directory.
+/// Where readers look by default: the system directory, then the user's.
 pub(crate) fn default_locations() -> Vec<PathBuf> {
     std::iter::once(PathBuf::from(SYSTEM_DIR))
         .chain(user_dir())
         .collect()
 }
 
-/// `path` with `suffix` added to its file name: the files a run keeps
-/// beside its lock (`.state`, `.remind`, ...), a log's previous copy.
+/// `path` with `suffix` added to its file name (`.state` beside a lock).
 pub(crate) fn beside(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
 }
 
-/// The directories a reader scans: the ones given, each of which must be a
-/// directory that can be listed, else every default location that exists.
+/// The directories a reader scans: the ones given, each listable, else
+/// every default location that exists.
 pub(crate) fn read_locations(given: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     if !given.is_empty() {
         for dir in given {
@@ -102,28 +98,24 @@ pub(crate) fn create_dir(dir: &Path) -> Result<(), Error> {
         })
 }
 
-/// Sets the modification time of the regular file at `path` (never
-/// through a link) to now: a run's keepalive, which can never overwrite a
-/// record written meanwhile.
+/// Sets the modification time of the regular file at `path` (never through
+/// a link) to now: a keepalive, which never overwrites a record written
+/// meanwhile.
 pub(crate) fn touch(path: &Path) -> std::io::Result<()> {
-    let (file, _) =
-        open::open_regular(path, open::Links::Refuse).map_err(|refused| match refused {
-            open::Refused::Io(err) => err,
-            _ => std::io::Error::other("not a regular file"),
-        })?;
+    let (file, _) = open::open_regular(path, open::Links::Refuse)?;
     file.set_modified(std::time::SystemTime::now())
 }
 
-/// Reads a small state file (at most [`MAX_FILE_BYTES`]) without blocking
-/// or following a link; `None` when it is missing or cannot be used.
+/// Reads a small state file (at most [`MAX_FILE_BYTES`]) as `open` does;
+/// `None` when it is missing or cannot be used.
 pub(crate) fn read_small(path: &Path) -> Option<Vec<u8>> {
     open::read_regular(path, open::Links::Refuse, MAX_FILE_BYTES)
         .ok()
         .map(|(bytes, _)| bytes)
 }
 
-/// The jobs that have a history file in `dir`, from one listing; `None`
-/// when the listing fails (then a reader tries each job's file).
+/// The jobs that have a history file in `dir`; `None` when the listing
+/// fails (then a reader tries each job's file).
 pub(crate) fn history_jobs(dir: &Path) -> Option<std::collections::HashSet<String>> {
     let suffix = format!(".{HISTORY_EXTENSION}");
     let mut jobs = std::collections::HashSet::new();

@@ -1,13 +1,9 @@
 //! Opening and reading a small file that anyone may have put anything in
-//! place of: a heartbeat, a pause, a history, a crontab, a token file.
-//!
-//! Nothing here blocks or reads without bound. The name is looked at first
-//! (without following it, for [`Links::Refuse`]), so that a FIFO, a device
-//! or a socket is refused unopened; then the file is opened with
-//! `O_NONBLOCK | O_NOCTTY` (and `O_NOFOLLOW` for [`Links::Refuse`]) and the
-//! handle must be a regular file too, since the name may have been swapped
-//! in between. At most a cap is read, whatever the size said at the open.
-//! Each caller words the [`Refused`] reason its own way.
+//! place of (a heartbeat, a pause, a crontab, a token file), never blocking
+//! nor reading without bound: the name is looked at first, so that a FIFO or
+//! a device is refused unopened; the open is `O_NONBLOCK | O_NOCTTY` (and
+//! `O_NOFOLLOW` for [`Links::Refuse`]) and the handle must be a regular file
+//! too (the name may have been swapped in between); at most a cap is read.
 
 use std::ffi::OsStr;
 use std::fs::{self, File, Metadata, OpenOptions};
@@ -17,21 +13,18 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
-/// Whether a symbolic link at the path itself is followed.
+/// Whether a symbolic link at the path itself is followed: never in a
+/// heartbeat directory (it could point a reader anywhere), but a path the
+/// user named (a crontab, a token file) may be a link to the real file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Links {
-    /// A link is refused, never followed: files in a heartbeat directory,
-    /// where a link could point a reader at anything on the system.
     Refuse,
-    /// A link is followed: a path the user named (a crontab, a token file)
-    /// may be a link to the real file.
     Follow,
 }
 
-/// Why a file was not read.
+/// Why a file was not read; each caller words it its own way.
 #[derive(Debug)]
 pub(crate) enum Refused {
-    /// Looking at, opening or reading it failed (missing, no permission).
     Io(io::Error),
     /// A symbolic link, with [`Links::Refuse`].
     Link,
@@ -44,8 +37,6 @@ pub(crate) enum Refused {
 }
 
 impl Refused {
-    /// The reason a record file of the heartbeat directory (a heartbeat, a
-    /// pause: `what`) was not read, the same words for each.
     pub(crate) fn record_reason(self, what: &str, cap: u64) -> String {
         match self {
             Refused::Io(e) => format!("cannot read: {e}"),
@@ -63,7 +54,15 @@ impl Refused {
     }
 }
 
-/// What kind of file a non-regular file is, in words.
+impl From<Refused> for io::Error {
+    fn from(refused: Refused) -> io::Error {
+        match refused {
+            Refused::Io(err) => err,
+            _ => io::Error::other("not a regular file"),
+        }
+    }
+}
+
 fn kind(t: fs::FileType) -> &'static str {
     [
         (t.is_symlink(), "a symbolic link"),
@@ -79,7 +78,7 @@ fn kind(t: fs::FileType) -> &'static str {
 }
 
 /// Opens `path` for reading if it is a regular file, by its name and by
-/// the handle, without ever blocking.
+/// the handle.
 pub(crate) fn open_regular(path: &Path, links: Links) -> Result<(File, Metadata), Refused> {
     let named = match links {
         Links::Refuse => fs::symlink_metadata(path),
@@ -95,7 +94,7 @@ pub(crate) fn open_regular(path: &Path, links: Links) -> Result<(File, Metadata)
     open_handle(path, links)
 }
 
-/// The open and the check of the handle, without the look at the name.
+/// [`open_regular`] without the look at the name.
 pub(crate) fn open_handle(path: &Path, links: Links) -> Result<(File, Metadata), Refused> {
     let mut flags = libc::O_NONBLOCK | libc::O_NOCTTY;
     if links == Links::Refuse {
@@ -105,8 +104,8 @@ pub(crate) fn open_handle(path: &Path, links: Links) -> Result<(File, Metadata),
     regular(opened, links)
 }
 
-/// The `opened` file with its metadata, if it is a regular file.
-fn regular(opened: io::Result<File>, links: Links) -> Result<(File, Metadata), Refused> {
+/// The file opened, if its handle says it is a regular one.
+pub(super) fn regular(opened: io::Result<File>, links: Links) -> Result<(File, Metadata), Refused> {
     let file = opened.map_err(|e| match e.raw_os_error() {
         Some(libc::ELOOP) if links == Links::Refuse => Refused::Link,
         _ => Refused::Io(e),
@@ -118,9 +117,7 @@ fn regular(opened: io::Result<File>, links: Links) -> Result<(File, Metadata), R
     Ok((file, meta))
 }
 
-/// Reads the opened `file`, whose handle said `meta`, whole: a file larger
-/// than `cap` bytes is [`Refused::TooLarge`] unread, and one that grows past
-/// it while read is [`Refused::Grew`].
+/// Reads the opened `file`, whose handle said `meta`, whole, within `cap`.
 pub(crate) fn read_capped(file: File, meta: &Metadata, cap: u64) -> Result<Vec<u8>, Refused> {
     if meta.len() > cap {
         return Err(Refused::TooLarge(meta.len()));
@@ -135,7 +132,7 @@ pub(crate) fn read_capped(file: File, meta: &Metadata, cap: u64) -> Result<Vec<u
     Ok(bytes)
 }
 
-/// [`open_regular`], then [`read_capped`]; with what the handle said.
+/// [`open_regular`], then [`read_capped`].
 pub(crate) fn read_regular(
     path: &Path,
     links: Links,
@@ -145,14 +142,23 @@ pub(crate) fn read_regular(
     Ok((read_capped(file, &meta, cap)?, meta))
 }
 
-/// The flags of every open by handle: read only, never through a link at
-/// the name, never blocking, never a controlling terminal.
+/// Reads a record file (a heartbeat, a pause: `what`) from what an open
+/// gave, within `cap`; else why not, in the same words for each.
+pub(crate) fn read_record(
+    opened: Result<(File, Metadata), Refused>,
+    what: &str,
+    cap: u64,
+) -> Result<(Vec<u8>, Metadata), String> {
+    let read = opened.and_then(|(file, meta)| Ok((read_capped(file, &meta, cap)?, meta)));
+    read.map_err(|r| r.record_reason(what, cap))
+}
+
 const AT_FLAGS: libc::c_int =
     libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY;
 
 /// Opens `path` inside the directory handle `parent` (or itself without
-/// one) as a directory, never through a link: the handle is the directory
-/// there at the open, whatever the name says later. `openat(2)` needs no
+/// one) as a directory, never through a link: the handle stays the
+/// directory opened, whatever the name says later. `openat(2)` needs no
 /// `/proc` (a chroot or a container may have none).
 pub(crate) fn open_dir(parent: Option<&File>, path: &Path) -> io::Result<File> {
     let flags = AT_FLAGS | libc::O_DIRECTORY;
@@ -181,15 +187,15 @@ fn open_at(dir: &File, name: &OsStr, flags: libc::c_int) -> io::Result<File> {
     Ok(unsafe { File::from_raw_fd(fd) })
 }
 
-/// Opens the file `name` inside the directory handle `dir` if it is a
-/// regular file, judged on the handle; a link is never followed.
+/// Opens the regular file `name` inside the directory handle `dir`, never
+/// through a link.
 pub(crate) fn open_regular_at(dir: &File, name: &OsStr) -> Result<(File, Metadata), Refused> {
     regular(open_at(dir, name, AT_FLAGS), Links::Refuse)
 }
 
 /// Hands each name in the directory handle `dir` (but `.` and `..`) to
-/// `each`: the listing of the directory that was opened, not of whatever
-/// its path names now (`fdopendir(3)` on a copy of the handle, no `/proc`).
+/// `each`: the directory opened, not whatever its path names now
+/// (`fdopendir(3)` on a copy of the handle, no `/proc`).
 pub(crate) fn list_dir(dir: &File, each: &mut dyn FnMut(&OsStr)) -> io::Result<()> {
     let copy = dir.try_clone()?;
     // SAFETY: `copy` is an open directory descriptor of our own; from a

@@ -2,31 +2,28 @@
 //! where the scan looks; a heartbeat does not touch them, and removing one
 //! (`hb-write --resume`) ends the pause early.
 
-use std::ffi::OsStr;
 use std::fs::{self, File, Metadata};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use super::areas;
-use super::open::{open_regular, read_capped, Links, Refused};
+use super::open::{open_regular, read_record, Links, Refused};
 use super::scan::{walk, BAD_NAME};
 use super::users::{effective_uid, user_name, USERS_DIR};
 use super::write::{put, remove_existing, write_where};
 use super::{user_dir, MAX_FILE_BYTES, SYSTEM_DIR};
 use crate::error::Error;
-use crate::pause::{Pause, HOST_PAUSE_FILE, PAUSE_EXTENSION};
+use crate::pause::{Pause, HOST_PAUSE_FILE};
 use crate::record::validate_job;
 
 /// The pause file of `job` in `dir`, or the host pause file for `None`.
 pub(crate) fn pause_path(dir: &Path, job: Option<&str>) -> PathBuf {
-    dir.join(job.map_or(HOST_PAUSE_FILE.to_owned(), |job| {
-        format!("{job}.{PAUSE_EXTENSION}")
-    }))
+    dir.join(job.map_or(HOST_PAUSE_FILE.to_owned(), |job| format!("{job}.pause")))
 }
 
-/// Writes `pause` atomically where the job's heartbeat would be written
-/// (see [`super::write()`]) and returns its path; without `dir`, a job
-/// whose heartbeat is in the state directory gets its pause there.
+/// Writes `pause` where the job's heartbeat would be written (see
+/// [`super::write()`]) and returns its path; without `dir`, a job whose
+/// heartbeat is in the state directory gets its pause there.
 pub(crate) fn write_pause(dir: Option<&Path>, pause: &Pause) -> Result<PathBuf, Error> {
     let bytes = pause.to_json_line();
     let job = pause.job.as_deref();
@@ -39,9 +36,8 @@ pub(crate) fn write_pause(dir: Option<&Path>, pause: &Pause) -> Result<PathBuf, 
     write_where(dir, &|dir| put(dir, pause_path(dir, job), &bytes))
 }
 
-/// Removes the pause of `job` (`None`: the host pause) from each of `dirs`
-/// and this user's area below each, and returns the files removed; none
-/// found is an error.
+/// Removes the pause of `job` (`None`: the host's) from each of `dirs` and
+/// this user's area below each, and returns the files removed.
 pub(crate) fn remove_pause(dirs: &[PathBuf], job: Option<&str>) -> Result<Vec<PathBuf>, Error> {
     if let Some(job) = job {
         validate_job(job)?;
@@ -71,39 +67,35 @@ pub(super) fn with_own_areas(dirs: &[PathBuf]) -> Vec<PathBuf> {
     dirs.iter().cloned().chain(areas).collect()
 }
 
-/// One pause file found by [`scan_pauses`].
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct PauseEntry {
     pub path: PathBuf,
     /// The directory it sits in, which it applies to.
     pub dir: PathBuf,
-    /// The job it pauses; `None` for a host pause.
+    /// `None` for a host pause.
     pub job: Option<String>,
-    /// The pause, or why the file cannot be used.
     pub content: Result<Pause, String>,
 }
 
-/// Reads every pause file where the heartbeat scan looks. In a user's area
-/// a pause counts when that user owns the area and the file; elsewhere
-/// only root's (or the heartbeat directory owner's). Unlistable places are
-/// skipped: the heartbeat scan reports them.
+/// Reads every pause file where the heartbeat scan looks (which reports
+/// unlistable places). In a user's area a pause counts when that user owns
+/// the area and the file; elsewhere only root's (or the directory owner's).
 pub(crate) fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
     let mut found = Vec::new();
     for dir in dirs {
-        // Only the pauses found are sorted (by path, the order of a walk
-        // sorted by name): sorting every heartbeat's name to find a few
-        // pauses cost more than the rest of a scan of 10,000 heartbeats.
+        // Only the pauses found are sorted (by path: a walk's order by name);
+        // sorting the walk cost more than a scan of 10,000 heartbeats.
         let start = found.len();
         let trusted = fs::metadata(dir).map_or(0, |m| m.uid());
         for item in walk(dir).flatten() {
-            let Some(job) = pause_job(item.file_name()) else {
+            let Some(job) = item.file_name().to_str().and_then(pause_job) else {
                 continue;
             };
             let path = item.path();
             let content = match (untrusted_owner(path, trusted), &job) {
                 (Some(reason), _) => Err(reason),
                 (None, Some(job)) if validate_job(job).is_err() => Err(BAD_NAME.to_owned()),
-                (None, _) => read_pause(path, job.as_deref()),
+                (None, _) => read_pause(open_regular(path, Links::Refuse), job.as_deref()),
             };
             found.push(PauseEntry {
                 dir: path.parent().unwrap_or(dir).to_owned(),
@@ -121,8 +113,7 @@ pub(crate) fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
 /// What a file named `name` pauses: `Some(None)` for the host pause,
 /// `Some(Some(job))` for a job's, `None` for a file that is no pause.
 #[allow(clippy::option_option, reason = "the three answers the doc names")]
-pub(super) fn pause_job(name: &OsStr) -> Option<Option<String>> {
-    let name = name.to_str()?;
+pub(super) fn pause_job(name: &str) -> Option<Option<String>> {
     if name == HOST_PAUSE_FILE {
         return Some(None);
     }
@@ -130,8 +121,7 @@ pub(super) fn pause_job(name: &OsStr) -> Option<Option<String>> {
 }
 
 /// Why a pause file outside the users' areas cannot be used, if it cannot:
-/// it must belong to root or to `trusted`, the owner of the heartbeat
-/// directory (who could rewrite every heartbeat anyway).
+/// it must belong to root or `trusted` (see [`scan_pauses`]).
 fn untrusted_owner(path: &Path, trusted: u32) -> Option<String> {
     let owner = fs::symlink_metadata(path).ok()?.uid();
     (owner != 0 && owner != trusted).then(|| {
@@ -140,20 +130,13 @@ fn untrusted_owner(path: &Path, trusted: u32) -> Option<String> {
     })
 }
 
-/// Reads one pause file as a heartbeat is read.
-fn read_pause(path: &Path, job: Option<&str>) -> Result<Pause, String> {
-    let (file, meta) = open_regular(path, Links::Refuse).map_err(pause_reason)?;
-    read_opened(file, meta, job)
-}
-
-pub(super) fn read_opened(file: File, meta: Metadata, job: Option<&str>) -> Result<Pause, String> {
-    let bytes = read_capped(file, &meta, MAX_FILE_BYTES).map_err(pause_reason)?;
+/// Reads one pause file, from what an open gave, as a heartbeat is read.
+pub(super) fn read_pause(
+    opened: Result<(File, Metadata), Refused>,
+    job: Option<&str>,
+) -> Result<Pause, String> {
+    let (bytes, _) = read_record(opened, "pause", MAX_FILE_BYTES)?;
     Pause::from_json(&bytes, job).map_err(|e| format!("not a pause record: {e}"))
-}
-
-/// Why a pause file was not read, in the words of a pause.
-pub(super) fn pause_reason(refused: Refused) -> String {
-    refused.record_reason("pause", MAX_FILE_BYTES)
 }
 
 #[cfg(test)]
@@ -196,7 +179,7 @@ mod tests {
             .sort_by_file_name()
             .into_iter()
             .flatten()
-            .filter(|e| pause_job(e.file_name()).is_some())
+            .filter(|e| e.file_name().to_str().and_then(pause_job).is_some())
             .map(|e| e.path().to_owned())
             .collect();
         assert_eq!(sorted.len(), 12, "{sorted:?}");
@@ -265,19 +248,19 @@ mod tests {
         let link = dir.path().join("backup.pause");
         std::os::unix::fs::symlink(&real, &link).unwrap();
         assert_eq!(
-            read_pause(&link, Some("backup")).unwrap_err(),
+            read_pause(open_regular(&link, Links::Refuse), Some("backup")).unwrap_err(),
             "a symbolic link; a pause must be a regular file"
         );
         let fifo = dir.path().join("pipe.pause");
         crate::store::open::mkfifo(&fifo);
         assert_eq!(
-            read_pause(&fifo, Some("pipe")).unwrap_err(),
+            read_pause(open_regular(&fifo, Links::Refuse), Some("pipe")).unwrap_err(),
             "a FIFO; a pause must be a regular file"
         );
         let big = dir.path().join("big.pause");
         fs::write(&big, vec![b' '; MAX_FILE_BYTES as usize + 1]).unwrap();
         assert_eq!(
-            read_pause(&big, Some("big")).unwrap_err(),
+            read_pause(open_regular(&big, Links::Refuse), Some("big")).unwrap_err(),
             "the file is 65537 bytes, more than a pause's 65536"
         );
     }

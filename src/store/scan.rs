@@ -6,10 +6,9 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use chrono::DateTime;
-
 use walkdir::WalkDir;
 
-use super::open::{open_regular, read_capped, Links, Refused};
+use super::open::{open_regular, Links, Refused};
 use super::users::USERS_DIR;
 use super::{areas, EXTENSION, MAX_FILE_BYTES};
 use crate::error::Error;
@@ -30,11 +29,10 @@ pub(super) fn walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::
         })
 }
 
-/// Hands `each` every `*.last` file read, in directory order: directly in
-/// each of `dirs` and one level below (dotfiles skipped), then in the
-/// users' areas by their own rule. A caller keeping less than the entry
-/// never holds every record at once. A directory of `dirs` that cannot be
-/// listed is an error; a bad file or subdirectory is an entry saying why.
+/// Hands `each` every `*.last` file read, in directory order: in each of
+/// `dirs` and one level below (dotfiles skipped), then in the users' areas;
+/// no caller need hold every record at once. A directory of `dirs` that
+/// cannot be listed is an error; a bad file or subdirectory an entry.
 pub(crate) fn scan_each(dirs: &[PathBuf], each: &mut dyn FnMut(Entry)) -> Result<(), Error> {
     for dir in dirs {
         let unlisted = |source| Error::ReadDir {
@@ -69,15 +67,13 @@ fn unwalked(err: walkdir::Error) -> Option<Entry> {
         // A link that leads nowhere (or in a loop): only a heartbeat's name
         // makes it worth a row.
         let job = name.strip_suffix(".last")?.to_owned();
-        (job, heartbeat_reason(Refused::Link))
+        (job, Refused::Link.record_reason(HEARTBEAT, MAX_FILE_BYTES))
     } else {
         let cause = err
             .into_io_error()
             .map_or_else(|| "a symlink loop".to_owned(), |io| io.to_string());
-        (
-            format!("{name}/"),
-            format!("cannot list directory: {cause}"),
-        )
+        let reason = format!("cannot list directory: {cause}");
+        (format!("{name}/"), reason)
     };
     Some(invalid(path, job, reason))
 }
@@ -115,7 +111,7 @@ fn read_entry(found: &walkdir::DirEntry) -> Option<Entry> {
             terminal(subdir.as_deref().unwrap_or_default())
         ))
     } else {
-        read_content(path, &job)
+        read_heartbeat(open_regular(path, Links::Refuse), &job)
     };
     Some(Entry {
         path: path.to_owned(),
@@ -125,22 +121,15 @@ fn read_entry(found: &walkdir::DirEntry) -> Option<Entry> {
     })
 }
 
-/// Why a file named as a job's is not read when the name is no valid job's.
 pub(super) const BAD_NAME: &str = "the file name is not a valid job name";
 
-/// Why a heartbeat file was not read, in the words of a heartbeat.
-pub(super) fn heartbeat_reason(refused: Refused) -> String {
-    refused.record_reason("heartbeat", MAX_FILE_BYTES)
-}
+const HEARTBEAT: &str = "heartbeat";
 
-fn read_content(path: &Path, job: &str) -> Result<Content, String> {
-    let (file, meta) = open_regular(path, Links::Refuse).map_err(heartbeat_reason)?;
-    read_opened(file, meta, job)
-}
-
-/// Reads the heartbeat of `job` from `file`, whose handle said `meta`.
-pub(super) fn read_opened(file: File, meta: Metadata, job: &str) -> Result<Content, String> {
-    let bytes = read_capped(file, &meta, MAX_FILE_BYTES).map_err(heartbeat_reason)?;
+pub(super) fn read_heartbeat(
+    opened: Result<(File, Metadata), Refused>,
+    job: &str,
+) -> Result<Content, String> {
+    let (bytes, meta) = super::open::read_record(opened, HEARTBEAT, MAX_FILE_BYTES)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         // The modification time is whatever the filesystem holds (tmpfs
         // stores any time): one out of range makes the file invalid.
@@ -156,9 +145,8 @@ pub(super) fn read_opened(file: File, meta: Metadata, job: &str) -> Result<Conte
     let mut record =
         Heartbeat::from_json(&bytes).map_err(|e| format!("not a heartbeat record: {e}"))?;
     if record.status == crate::record::RunStatus::Running {
-        // Output and a keepalive touch the running record (`store::touch`):
-        // its modification time is progress, in whole seconds as records
-        // keep time (the record's own write then counts as its start).
+        // Output and a keepalive touch the running record: its modification
+        // time (in whole seconds, as records keep time) is progress.
         let touched = DateTime::from_timestamp(meta.mtime(), 0);
         record.progress_at = record.progress_at.max(touched);
     }
@@ -175,6 +163,10 @@ pub(super) fn read_opened(file: File, meta: Metadata, job: &str) -> Result<Conte
 mod tests {
     use super::*;
     use crate::store::open::mkfifo;
+
+    fn read_content(path: &Path, job: &str) -> Result<Content, String> {
+        read_heartbeat(open_regular(path, Links::Refuse), job)
+    }
 
     #[test]
     fn what_is_not_a_heartbeat_file_is_said_in_a_heartbeat_s_words() {
@@ -198,12 +190,12 @@ mod tests {
             "a symbolic link; a heartbeat must be a regular file"
         );
         assert_eq!(
-            heartbeat_reason(Refused::Grew),
+            Refused::Grew.record_reason(HEARTBEAT, MAX_FILE_BYTES),
             "the file grew past a heartbeat's 65536 bytes"
         );
         // A pause is refused in the same words.
         assert_eq!(
-            super::super::pause_file::pause_reason(Refused::Kind("a FIFO")),
+            Refused::Kind("a FIFO").record_reason("pause", MAX_FILE_BYTES),
             "a FIFO; a pause must be a regular file"
         );
     }

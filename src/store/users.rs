@@ -7,11 +7,10 @@
 //! ```
 //!
 //! hb-write run by a user who cannot write the system directory writes to
-//! their own area, which it makes when missing. The scan trusts an area only
-//! when the directory belongs to the user it is named after, and a file in
-//! it only when that user (or root) owns it, so no user can forge, replace
-//! or delete another's heartbeats. Jobs from an area are named
-//! `<user>/<job>`.
+//! their own area (made when missing). The scan trusts an area only when it
+//! belongs to the user it is named after, and a file in it only when that
+//! user (or root) owns it: no user can forge, replace or delete another's
+//! heartbeats. Jobs from an area are named `<user>/<job>`.
 
 use std::ffi::CStr;
 use std::fs::{self, DirBuilder, Metadata};
@@ -21,15 +20,12 @@ use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 
-/// The directory below a heartbeat directory that holds one area per user.
 pub(crate) const USERS_DIR: &str = "users";
 
-/// The most bytes a passwd entry may take in the lookup buffer; an entry
-/// larger than this is treated as unknown.
+/// The largest lookup buffer for a passwd entry; a larger one is unknown.
 const PASSWD_BUFFER_MAX: usize = 1 << 20;
 
-/// The login name of `uid`, from the system's user database (NSS, so LDAP
-/// and the like count too), or `None` when it has none.
+/// The login name of `uid` from the user database (NSS: LDAP counts too).
 pub(crate) fn user_name(uid: u32) -> Option<String> {
     let mut buffer = vec![0u8; 1024];
     loop {
@@ -67,16 +63,14 @@ pub(crate) fn dir_owner(path: &Path) -> Option<(u32, u32)> {
     meta.is_dir().then(|| (meta.uid(), meta.gid()))
 }
 
-/// This process's effective user id; the one place the store asks.
 pub(crate) fn effective_uid() -> u32 {
     // SAFETY: geteuid has no preconditions and cannot fail.
     unsafe { libc::geteuid() }
 }
 
-/// The area this process writes to below `root`, `<root>/users/<login>/`,
-/// made `0755` when missing; `None` without `<root>/users/` (the package was
-/// not installed) or a user name. An area that is not a directory of this
-/// user (another made it first, or put a symlink there) is refused.
+/// The area this process writes to, `<root>/users/<login>/`, made `0755`
+/// when missing; `None` without `<root>/users/` or a user name. One that is
+/// not a directory of this user (another made it first) is refused.
 pub(crate) fn own_area(root: &Path) -> Result<Option<PathBuf>, Error> {
     let users = root.join(USERS_DIR);
     if !fs::symlink_metadata(&users).is_ok_and(|m| m.is_dir()) {
@@ -91,8 +85,7 @@ pub(crate) fn own_area(root: &Path) -> Result<Option<PathBuf>, Error> {
         path: area.clone(),
         source,
     };
-    // Made when missing; it may exist already, or another run of the same
-    // user may make it meanwhile.
+    // Another run of the same user may make it meanwhile.
     match DirBuilder::new().mode(0o755).create(&area) {
         Err(err) if err.kind() != io::ErrorKind::AlreadyExists => return Err(failed(err)),
         _ => {}
@@ -106,8 +99,7 @@ pub(crate) fn own_area(root: &Path) -> Result<Option<PathBuf>, Error> {
     Ok(Some(area))
 }
 
-/// Why an area directory named `name` cannot be trusted as that user's, if
-/// it cannot: it must be a real directory (not a symlink) owned by `uid`.
+/// Why an area named `name` cannot be trusted as user `uid`'s, if it cannot.
 pub(super) fn area_fault(meta: &Metadata, uid: u32, name: &str) -> Option<String> {
     let owner = meta.uid();
     if meta.file_type().is_symlink() {
@@ -119,10 +111,10 @@ pub(super) fn area_fault(meta: &Metadata, uid: u32, name: &str) -> Option<String
     }
 }
 
-/// Why the `users/` directory itself cannot be trusted, if it cannot: it
-/// must belong to root (or to whoever owns the heartbeat directory, who
-/// could rewrite everything anyway), and be sticky if others may write to
-/// it, or one user could remove another's area.
+/// Why `users/` cannot be trusted, if it cannot: it must belong to root (or
+/// to `trusted`, the heartbeat directory's owner, who could rewrite all
+/// anyway), and be sticky if others may write to it (else one user could
+/// remove another's area).
 pub(super) fn users_dir_fault(meta: &Metadata, trusted: u32) -> Option<String> {
     if meta.uid() != 0 && meta.uid() != trusted {
         return Some(format!("belongs to uid {}, not to root", meta.uid()));

@@ -1,5 +1,4 @@
 //! Writing heartbeats and other files atomically, and retiring a job.
-
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -68,7 +67,6 @@ fn is_not_permitted(err: &Error) -> bool {
         if matches!(source.kind(), PermissionDenied | ReadOnlyFilesystem))
 }
 
-/// Writes `bytes` to `path` in `dir`, which is made when missing.
 pub(super) fn put(dir: &Path, path: PathBuf, bytes: &[u8]) -> Result<PathBuf, Error> {
     if !dir.is_dir() {
         create_dir(dir)?;
@@ -76,7 +74,6 @@ pub(super) fn put(dir: &Path, path: PathBuf, bytes: &[u8]) -> Result<PathBuf, Er
     write_file(&path, bytes).map(|()| path)
 }
 
-/// Replaces `path` with `bytes` atomically, as heartbeats are written.
 pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     write_file_with(path, &mut |out| out.write_all(bytes))
 }
@@ -93,9 +90,8 @@ pub(crate) fn write_file_with(
     })
 }
 
-/// Retires `job`: removes its heartbeat, run history, pause and output logs
-/// from each of `dirs` where they exist, so that readers stop judging it
-/// and nothing of it is left. Returns the files removed.
+/// Retires `job`: removes its heartbeat, history, pause and output logs
+/// from each of `dirs`, and returns the files removed.
 pub(crate) fn retire(dirs: &[PathBuf], job: &str) -> Result<Vec<PathBuf>, Error> {
     validate_job(job)?;
     let files = |dir: &PathBuf| {
@@ -119,7 +115,7 @@ pub(crate) fn retire(dirs: &[PathBuf], job: &str) -> Result<Vec<PathBuf>, Error>
 }
 
 /// Removes each of `paths` that exists and returns those removed; `failed`
-/// words the error that stops it, and `none` the error of none found.
+/// and `none` (none found) word the errors.
 pub(super) fn remove_existing(
     paths: impl IntoIterator<Item = PathBuf>,
     failed: impl Fn(PathBuf, io::Error) -> Error,
