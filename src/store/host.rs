@@ -127,7 +127,8 @@ pub(crate) fn cron_daemon() -> Option<CronDaemon> {
         .take(PROC_ENTRIES_MAX)
         .flatten()
         .any(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
+            let name = e.file_name();
+            let name = name.to_string_lossy();
             name.starts_with("cron-") && name.ends_with(".timer")
         });
     (timers && Path::new("/run/systemd/system").is_dir()).then(|| CronDaemon {
