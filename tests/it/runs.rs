@@ -6,6 +6,7 @@
 use crate::harness;
 
 use std::fs;
+use std::os::unix::fs::MetadataExt;
 
 use harness::pings::{Answer, PingServer};
 use harness::Scratch;
@@ -359,7 +360,12 @@ fn a_silent_run_past_stall_after_is_stale_and_alerts() {
     let (child, shown) = start_running(&s, &["--stall-after", "10s"], "quiet", "sleep 30");
     let r = record(&s, "quiet");
     assert_eq!(r["stall_after_seconds"], 10, "{r}");
-    let at = |secs: i64| (instant(&r, "started_at") + chrono::Duration::seconds(secs)).to_rfc3339();
+    // Silence counts from the later of the start and the record's last
+    // write, in whole seconds: under load that write may land a second on.
+    let written = fs::metadata(s.hb().join("quiet.last")).unwrap().mtime();
+    let heard =
+        instant(&r, "started_at").max(chrono::DateTime::from_timestamp(written, 0).unwrap());
+    let at = |secs: i64| (heard + chrono::Duration::seconds(secs)).to_rfc3339();
     s.hb_check()
         .args(["--verbose", "--now", &at(9)])
         .run()
