@@ -28,15 +28,17 @@ pub(crate) fn split(line: &str, system: bool) -> Split<'_> {
         at += blanks(&line[at..]);
     }
     let rest = &line[at..];
-    // The first unescaped `%`, by cron's rule (`\%` is a plain `%`).
-    let cut = (rest.match_indices('%').map(|(i, _)| i))
-        .find(|&i| !rest[..i].ends_with('\\'))
-        .unwrap_or(rest.len());
+    let cut = percent(rest).unwrap_or(rest.len());
     Split {
         head: &line[..at],
         command: &rest[..cut],
         input: &rest[cut..],
     }
+}
+
+/// Where the first unescaped `%` is, by cron's rule (`\%` is a plain `%`).
+fn percent(text: &str) -> Option<usize> {
+    (text.match_indices('%').map(|(i, _)| i)).find(|&i| !text[..i].ends_with('\\'))
 }
 
 /// Shell words that cannot start a command hb-write runs: keywords and

@@ -5,7 +5,7 @@
 use super::line::is_assignment;
 use crate::record::validate_job;
 
-/// The longest name derived.
+/// The longest name derived; a longer stem is cut.
 const STEM_MAX: usize = 48;
 
 /// Commands that only prepare the run: the name comes from the next one.
@@ -49,7 +49,8 @@ fn derive_in(command: &str, depth: usize) -> Option<String> {
     })
 }
 
-/// The name from one simple command's words; `None` for plumbing.
+/// The name from one simple command's words, or `None` when it is
+/// plumbing.
 fn from_words(words: &[&str], depth: usize) -> Option<String> {
     let mut at = words.iter().take_while(|w| is_assignment(w)).count();
     loop {
@@ -111,8 +112,8 @@ fn skip_options(words: &[&str], mut at: usize, flock: bool) -> usize {
     at
 }
 
-/// A path made into a name: its last component without a script extension,
-/// each run of characters the rule refuses turned into one `-`.
+/// A program or script path made into a name: its last component without
+/// a script extension, every character the rule refuses turned into `-`.
 fn stem(path: &str) -> String {
     let base = path.trim_end_matches('/');
     let base = base.rsplit('/').next().unwrap_or(base);

@@ -30,8 +30,11 @@ pub(crate) fn shown(text: &str) -> String {
 /// quote what a user typed.
 pub(crate) fn hide_urls(text: &str) -> String {
     // The scheme's characters are those of `scheme_char`.
-    let urls = regex::Regex::new(r#"[A-Za-z0-9+.-]+://[^\s'"`]*"#).expect("a valid pattern");
-    (urls.replace_all(text, |url: &regex::Captures| shown(&url[0]))).into_owned()
+    // Compiled once: the adopt diff and each message call this per line.
+    static URLS: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r#"[A-Za-z0-9+.-]+://[^\s'"`]*"#).expect("a valid pattern")
+    });
+    (URLS.replace_all(text, |url: &regex::Captures| shown(&url[0]))).into_owned()
 }
 
 /// The clap value parser of a secret (a ping URL, a notify destination):
