@@ -5,7 +5,7 @@
 use std::io::{self, Read, Write};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -27,22 +27,24 @@ pub(crate) struct Limits {
     pub drain: Option<Duration>,
 }
 
-/// An output stream's first bytes, and whether it carried more.
+/// An output stream's first bytes, whether it carried more, and whether it
+/// was still held open after the drain (by a leftover in the background):
+/// then `bytes` is what came before.
 #[derive(Debug, Default)]
 pub(crate) struct Kept {
     pub bytes: Vec<u8>,
     pub over: bool,
+    pub open: bool,
 }
 
 /// A command that exited: its process group (where leftovers holding its
-/// pipes may still run), and its output, `None` while held open after the
-/// drain.
+/// pipes may still run), and its output.
 #[derive(Debug)]
 pub(crate) struct Exited {
     pub status: ExitStatus,
     pub group: u32,
-    pub out: Option<Kept>,
-    pub err: Option<Kept>,
+    pub out: Kept,
+    pub err: Kept,
 }
 
 /// Why a command did not exit in time (after `Wait` and `Timeout`, its
@@ -93,30 +95,43 @@ pub(crate) fn run(
     let drained = (limits.drain).and_then(|drain| Instant::now().checked_add(drain));
     let until = drained.map_or(last, |until| until.min(last));
     let left = || until.saturating_duration_since(Instant::now());
+    let taken = |(done, kept): Reading| {
+        let open = done.recv_timeout(left()).is_err();
+        let mut kept = kept.lock().unwrap_or_else(PoisonError::into_inner);
+        Kept {
+            open,
+            ..std::mem::take(&mut *kept)
+        }
+    };
     Ok(Exited {
         status,
         group: child.id(),
-        out: out.recv_timeout(left()).ok(),
-        err: err.recv_timeout(left()).ok(),
+        out: taken(out),
+        err: taken(err),
     })
 }
 
-fn keep(mut stream: impl Read + Send + 'static, cap: usize, past: bool) -> mpsc::Receiver<Kept> {
-    let (send, receive) = mpsc::channel();
+/// A stream being read: a message when it ends, and what it gave so far.
+type Reading = (mpsc::Receiver<()>, Arc<Mutex<Kept>>);
+
+fn keep(mut stream: impl Read + Send + 'static, cap: usize, past: bool) -> Reading {
+    let (send, done) = mpsc::channel();
+    let kept = Arc::new(Mutex::new(Kept::default()));
+    let shared = Arc::clone(&kept);
     thread::spawn(move || {
-        let mut kept = Kept::default();
         let mut buf = [0u8; 8192];
         while let Ok(n @ 1..) = stream.read(&mut buf) {
-            let room = cap - kept.bytes.len();
+            let mut kept = shared.lock().unwrap_or_else(PoisonError::into_inner);
+            let room = cap.saturating_sub(kept.bytes.len());
             kept.bytes.extend_from_slice(&buf[..n.min(room)]);
             kept.over |= n > room;
             if kept.over && !past {
                 break;
             }
         }
-        let _ = send.send(kept);
+        let _ = send.send(());
     });
-    receive
+    (done, kept)
 }
 
 fn kill(child: &mut Child) {

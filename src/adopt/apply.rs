@@ -216,7 +216,7 @@ fn feed(command: &mut Command, user: &str, text: &str, timeout: Duration) -> Res
         )),
     })?;
     if !exited.status.success() {
-        let said = exited.err.map(|kept| process::first_line(&kept.bytes));
+        let said = Some(process::first_line(&exited.err.bytes));
         let said = said.filter(|l| !l.is_empty());
         let said = crate::http::hide_urls(said.as_deref().unwrap_or("no message"));
         let (status, said) = (exited.status, crate::escape::terminal(&said));
