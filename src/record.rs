@@ -30,6 +30,11 @@ pub(crate) const FUTURE_TOLERANCE_SECONDS: i64 = 300;
 
 pub(crate) const FORMAT_VERSION: u32 = 1;
 
+/// The most jobs one job may name with `--needs`: its record stays far
+/// below a heartbeat's size limit, and a reader's walk of the needs stays
+/// short whatever a planted record lists.
+pub(crate) const MAX_NEEDS: usize = 32;
+
 /// The most bytes of `message` that are stored; longer text is cut on a UTF-8
 /// character boundary.
 pub(crate) const MESSAGE_MAX_BYTES: usize = 1024;
@@ -236,6 +241,16 @@ impl Heartbeat {
                 "max_runtime_seconds {max} is outside 1 second to {}",
                 say(INTERVAL_MAX)
             ));
+        }
+        // As hb-write --needs takes them.
+        if self.needs.len() > MAX_NEEDS {
+            let count = self.needs.len();
+            return Err(format!(
+                "`needs` names {count} jobs; a job may need at most {MAX_NEEDS}"
+            ));
+        }
+        for need in &self.needs {
+            validate_job(need).map_err(|e| format!("`needs`: {e}"))?;
         }
         match &self.last {
             Some(last) if last.status == RunStatus::Running => {
