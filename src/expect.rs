@@ -3,6 +3,7 @@
 //! finds the hb-write lines and lints them.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -13,11 +14,7 @@ use crate::judge::schedule::Rules;
 use crate::record::GRACE;
 use crate::schedule::{self, files, Expectation, Flavour, Lint, Source};
 
-mod linted;
 mod parts;
-
-pub(crate) use linted::LintWhen;
-use linted::{fingerprint, lint_now};
 
 /// The options that tell the checker the jobs' schedules.
 #[derive(Debug, Clone, Args)]
@@ -83,6 +80,30 @@ impl ScheduleArgs {
     }
 }
 
+/// When a run lints the crontabs it reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LintWhen {
+    /// `--lint`, night-watch's morning report.
+    Always,
+    /// A run that prints no warnings (`--quiet`).
+    Never,
+    /// When the crontabs read (files, sizes, modification times, and those
+    /// that could not be read) differ from those this state file recorded:
+    /// a check every 15 minutes warns once per change, not every run.
+    Changed(PathBuf),
+}
+
+impl LintWhen {
+    /// When a check holding the run lock at `lock` lints: once per change
+    /// (recorded beside the lock, `.crontabs` appended), never when `quiet`.
+    pub(crate) fn for_check(quiet: bool, lock: &Path) -> LintWhen {
+        if quiet {
+            return LintWhen::Never;
+        }
+        LintWhen::Changed(crate::store::beside(lock, ".crontabs"))
+    }
+}
+
 /// What the crontabs say: the jobs they expect and the warnings about them.
 #[derive(Debug, Clone)]
 pub(crate) struct Expected {
@@ -105,6 +126,21 @@ impl Expected {
     /// `job`: a line only ever describes its own user's job.
     pub(crate) fn line_for(&self, job: &str) -> Option<&Expectation> {
         self.index.get(job).map(|&i| &self.jobs[i])
+    }
+
+    /// Records, beside the run lock, the crontabs just linted, so that
+    /// checks stay quiet until they change; to be called once the run is
+    /// sure to tell the warnings. A failure to record is one more warning.
+    pub(crate) fn record_linted(&mut self) {
+        let Some((path, seen)) = self.linted.take() else {
+            return;
+        };
+        if let Err(err) = crate::store::write_file(&path, seen.as_bytes()) {
+            let why = format!(
+                "cannot record the crontabs linted, so they are linted again next run: {err}"
+            );
+            self.lint.push(Lint::new(Source::new(&path, 0), why));
+        }
     }
 }
 
@@ -137,7 +173,16 @@ pub(crate) fn load(
     let (run_parts, warnings) = parts::read(&args.cron_root, args.discover, zone, times, &tabs);
     lint.extend(warnings);
     let seen = fingerprint(&tabs, &lint, &run_parts, zone);
-    let (linting, record) = lint_now(when, &seen);
+    // Whether to lint now, and the state file to record `seen` in.
+    let (linting, record) = match when {
+        LintWhen::Always => (true, None),
+        LintWhen::Never => (false, None),
+        LintWhen::Changed(path) => {
+            let last = crate::store::read_small(path);
+            let changed = last.is_none_or(|last| last != seen.as_bytes());
+            (changed, changed.then(|| path.clone()))
+        }
+    };
     let (mut jobs, max) = (Vec::new(), schedule::MAX_JOBS_PER_USER);
     // Per user, the jobs found, and the file of the first left out.
     let mut per_user: HashMap<Option<String>, (usize, Option<&Path>)> = HashMap::new();
@@ -183,6 +228,28 @@ pub(crate) fn load(
             zone,
         },
     })
+}
+
+/// What the lint of `tabs` (and of those that could not be read) depends
+/// on, as one line for the state file.
+fn fingerprint(
+    tabs: &[files::Loaded],
+    unread: &[Lint],
+    run_parts: &[Expectation],
+    zone: chrono_tz::Tz,
+) -> String {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    zone.name().hash(&mut hasher);
+    for tab in tabs {
+        (&tab.path, tab.identity).hash(&mut hasher);
+    }
+    for problem in unread {
+        (&problem.source.file, &problem.message).hash(&mut hasher);
+    }
+    for e in run_parts {
+        (&e.job, e.interval, e.source.to_string(), e.timing.delay).hash(&mut hasher);
+    }
+    format!("crontabs {} {:016x}\n", tabs.len(), hasher.finish())
 }
 
 /// How many closed crontabs the note names; the rest are counted.

@@ -16,7 +16,7 @@ use chrono_tz::Tz;
 use crate::schedule::runparts::{self, Run};
 use crate::schedule::timing::{CatchUp, Timing};
 use crate::schedule::{
-    anacrontab, crontab, files, scripts, Expectation, Lint, Schedule, Source, MAX_JOBS_PER_USER,
+    anacrontab, crontab, files, Expectation, Lint, Schedule, Source, MAX_JOBS_PER_USER,
 };
 
 const ANACRON: &str = "/usr/sbin/anacron";
@@ -33,7 +33,7 @@ struct Host<'a> {
     /// Not after the instant judged.
     booted: Option<DateTime<Utc>>,
     /// Each directory, read once however many lines run it.
-    seen: HashMap<PathBuf, Vec<scripts::Script>>,
+    seen: HashMap<PathBuf, Vec<runparts::Script>>,
     /// The bytes left to read from scripts.
     budget: u64,
     jobs: Vec<Expectation>,
@@ -55,7 +55,7 @@ pub(super) fn read(
         zone,
         booted: booted.filter(|b| *b <= now),
         seen: HashMap::new(),
-        budget: scripts::MAX_SCRIPTS_BYTES,
+        budget: runparts::MAX_SCRIPTS_BYTES,
         jobs: Vec::new(),
         lint: Vec::new(),
     };
@@ -80,7 +80,7 @@ impl Host<'_> {
                 let dirs = runparts::directories(&entry.command);
                 let guard = runparts::skipped_when_present(&entry.command);
                 if dirs.is_empty()
-                    || guard.is_some_and(|p| scripts::executable(&files::under(self.root, p)))
+                    || guard.is_some_and(|p| runparts::executable(&files::under(self.root, p)))
                 {
                     continue;
                 }
@@ -106,7 +106,7 @@ impl Host<'_> {
             Ok(tab) => tab,
             Err(refused) => return self.lint.push(Lint::new(at(0), files::reason(&refused))),
         };
-        if !scripts::executable(&files::under(self.root, ANACRON)) {
+        if !runparts::executable(&files::under(self.root, ANACRON)) {
             let why = format!("{ANACRON} is not installed, so nothing runs the jobs of this file");
             return self.lint.push(Lint::new(at(0), why));
         }
@@ -159,7 +159,7 @@ impl Host<'_> {
     fn directory(&mut self, dir: &str, run: &Run) {
         let (seen, budget, lint) = (&mut self.seen, &mut self.budget, &mut self.lint);
         let listing = seen.entry(files::under(self.root, dir));
-        let listing = listing.or_insert_with_key(|path| scripts::read_dir(path, budget, lint));
+        let listing = listing.or_insert_with_key(|path| runparts::read_dir(path, budget, lint));
         for script in listing.iter() {
             let (found, warnings) =
                 runparts::jobs_in(&script.path, &script.text, 1, run, script.modified);

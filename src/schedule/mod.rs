@@ -11,9 +11,7 @@ mod fields;
 pub(crate) mod files;
 pub(crate) mod fire;
 pub(crate) mod lint;
-pub(crate) mod needs;
 pub(crate) mod runparts;
-pub(crate) mod scripts;
 mod search;
 pub(crate) mod timing;
 
