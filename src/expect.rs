@@ -12,7 +12,7 @@ use clap::Args;
 use crate::error::Error;
 use crate::judge::schedule::Rules;
 use crate::record::GRACE;
-use crate::schedule::{self, files, Expectation, Flavour, Lint, Source};
+use crate::schedule::{self, files, Expectation, Flavour, Lint};
 
 mod parts;
 
@@ -139,7 +139,7 @@ impl Expected {
             let why = format!(
                 "cannot record the crontabs linted, so they are linted again next run: {err}"
             );
-            self.lint.push(Lint::new(Source::new(&path, 0), why));
+            self.lint.push(Lint::file(&path, why));
         }
     }
 }
@@ -204,7 +204,7 @@ pub(crate) fn load(
         let Some(file) = cut_at else { continue };
         let who = user.map_or_else(|| "a crontab's".to_owned(), |u| format!("user `{u}`'s"));
         let why = format!("only the first {max} hb-write jobs of a user are read; {} more of {who} jobs are left out from here on", count - max);
-        lint.push(Lint::new(Source::new(file, 0), why));
+        lint.push(Lint::file(file, why));
     }
     if linting {
         lint.extend(schedule::lint(&jobs, factor, now));

@@ -66,8 +66,7 @@ pub(super) fn read(
     if let Some(first) = host.jobs.get(MAX_JOBS_PER_USER) {
         let more = host.jobs.len() - MAX_JOBS_PER_USER;
         let why = format!("only the first {MAX_JOBS_PER_USER} hb-write jobs of run-parts scripts and anacron are read; {more} more are left out from here on");
-        host.lint
-            .push(Lint::new(Source::new(&first.source.file, 0), why));
+        host.lint.push(Lint::file(&first.source.file, why));
         host.jobs.truncate(MAX_JOBS_PER_USER);
     }
     (host.jobs, host.lint)

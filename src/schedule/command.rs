@@ -8,7 +8,6 @@ pub(crate) const VALUE_OPTIONS: &str = "--dir --status --exit-code --message --s
     --retry --retry-delay --stall-after --factor --singleton --ping --ping-style --pause \
     --reason --needs";
 
-/// One `hb-write` found in a command.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Invocation {
     pub job: Option<Word>,
@@ -89,8 +88,8 @@ fn is_hb_write(word: &Word) -> bool {
     !word.expands && word.text.rsplit('/').next() == Some("hb-write")
 }
 
-/// The words of `command` that look like a misspelt `hb-write` (`hb-wrte`,
-/// `hbwrite`, by path too), which leave the job unmonitored without a sound.
+/// The words of `command` that look like a misspelt `hb-write`, by path
+/// too: they leave the job unmonitored without a sound.
 pub(crate) fn near_misses(command: &str) -> Vec<String> {
     (simple_commands(command).into_iter().flatten())
         .filter(|w| !w.expands && !is_hb_write(w))
@@ -123,7 +122,6 @@ pub(crate) fn find_hb_writes(command: &str) -> Vec<Invocation> {
         .collect()
 }
 
-/// hb-write's arguments, read as its parser does.
 fn arguments(words: &[Word]) -> Invocation {
     let mut call = Invocation::default();
     let mut positional = Vec::new();
@@ -155,9 +153,7 @@ fn arguments(words: &[Word]) -> Invocation {
             _ => {}
         }
     }
-    let mut positional = positional.into_iter();
-    call.job = positional.next();
-    call.interval = positional.next();
+    (call.job, call.interval) = (positional.first().cloned(), positional.get(1).cloned());
     call
 }
 

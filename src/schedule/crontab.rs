@@ -10,7 +10,6 @@ pub(crate) enum Flavour {
     System,
 }
 
-/// An entry of a crontab.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Entry {
     /// From 1.
@@ -37,7 +36,6 @@ pub(crate) struct BadLine {
     pub text: String,
 }
 
-/// Reads a crontab's lines as cron does.
 pub(crate) fn parse(text: &str, flavour: Flavour) -> (Vec<Entry>, Vec<BadLine>) {
     let (mut entries, mut bad) = (Vec::new(), Vec::new());
     let (mut cron_tz, mut tz, mut random_delay) = (None, None, None);
@@ -107,7 +105,7 @@ fn setting(line: &str) -> Option<(String, String)> {
     Some((name.to_owned(), unquoted.to_owned()))
 }
 
-/// An entry's schedule, user (system crontabs) and command.
+/// An entry's schedule, user (system crontabs only) and command.
 fn entry(line: &str, flavour: Flavour) -> Result<(String, Option<String>, &str), String> {
     let mut rest = line;
     let mut when = Vec::with_capacity(5);

@@ -2,7 +2,8 @@
 //! or never report, and `--needs` that name no job or go round in a cycle.
 
 use std::collections::HashMap;
-use std::fmt::{self, Write};
+use std::fmt;
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
@@ -23,6 +24,11 @@ pub(crate) struct Lint {
 impl Lint {
     pub(crate) fn new(source: Source, message: String) -> Lint {
         Lint { source, message }
+    }
+
+    /// A warning about `file` as a whole.
+    pub(crate) fn file(file: &Path, message: String) -> Lint {
+        Lint::new(Source::new(file, 0), message)
     }
 }
 
@@ -86,9 +92,9 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
     }
     if let Some((source, count)) = unmeasured {
         let why = format!("the intervals of {count} hb-write lines from here on were not checked against their schedules: a lint walks at most {LINT_FIRES_MAX} fires");
-        warnings.push(Lint::new(Source::new(&source.file, 0), why));
+        warnings.push(Lint::file(&source.file, why));
     }
-    warnings.extend(needs_lint(found));
+    warnings.extend(needs_lint(found, &first));
     warnings
 }
 
@@ -121,20 +127,16 @@ pub(crate) fn exact(seconds: u64) -> String {
         (seconds % 3_600 / 60, 'm'),
         (seconds % 60, 's'),
     ];
-    (parts.iter().filter(|(n, _)| *n > 0)).fold(String::new(), |mut out, (n, unit)| {
-        let _ = write!(out, "{n}{unit}");
-        out
-    })
+    (parts.iter().filter(|(n, _)| *n > 0))
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect()
 }
 
 /// Warnings about the `--needs` of the lines `found`: each unknown job
 /// needed (among the same user's jobs), at the line that names it, and
 /// each cycle once, at the line that closes it. Each job is walked once.
-fn needs_lint(found: &[Expectation]) -> Vec<Lint> {
+fn needs_lint(found: &[Expectation], first: &HashMap<String, usize>) -> Vec<Lint> {
     let mut warnings = Vec::new();
-    let lines: HashMap<String, &Expectation> = (super::first_lines(found).into_iter())
-        .map(|(name, i)| (name, &found[i]))
-        .collect();
     let needs_of = |e: &Expectation| -> Vec<String> {
         (e.needs.iter())
             .map(|n| user_job(e.user.as_deref(), n))
@@ -142,7 +144,7 @@ fn needs_lint(found: &[Expectation]) -> Vec<Lint> {
     };
     for e in found {
         for (name, key) in e.needs.iter().zip(needs_of(e)) {
-            if !lines.contains_key(&key) {
+            if !first.contains_key(&key) {
                 let job = &e.job;
                 let why = format!("job `{job}` needs `{name}`, which no crontab read runs with hb-write; name a job that writes heartbeats, or drop --needs");
                 warnings.push(Lint::new(e.source.clone(), why));
@@ -151,14 +153,14 @@ fn needs_lint(found: &[Expectation]) -> Vec<Lint> {
     }
     // Depth-first by name: absent, on the path (false) or done (true).
     let mut state: HashMap<&str, bool> = HashMap::new();
-    let mut names: Vec<&String> = lines.keys().collect();
+    let mut names: Vec<&String> = first.keys().collect();
     names.sort();
     for start in names {
         if state.contains_key(start.as_str()) {
             continue;
         }
         // The path walked, each with the needs still to visit.
-        let mut path: Vec<(&str, Vec<String>)> = vec![(start, needs_of(lines[start]))];
+        let mut path: Vec<(&str, Vec<String>)> = vec![(start, needs_of(&found[first[start]]))];
         state.insert(start, false);
         while let Some((name, todo)) = path.last_mut() {
             let name: &str = name;
@@ -167,7 +169,7 @@ fn needs_lint(found: &[Expectation]) -> Vec<Lint> {
                 path.pop();
                 continue;
             };
-            let Some((key, line)) = lines.get_key_value(&next) else {
+            let Some((key, &line)) = first.get_key_value(&next) else {
                 continue;
             };
             match state.get(key.as_str()) {
@@ -179,11 +181,11 @@ fn needs_lint(found: &[Expectation]) -> Vec<Lint> {
                     circle.push(key);
                     let circle = circle.join(" -> ");
                     let why = format!("the --needs of these jobs go round in a cycle ({circle}): a job in it can never be told apart from its cause; drop one --needs");
-                    warnings.push(Lint::new(lines[name].source.clone(), why));
+                    warnings.push(Lint::new(found[first[name]].source.clone(), why));
                 }
                 None => {
                     state.insert(key, false);
-                    path.push((key, needs_of(line)));
+                    path.push((key, needs_of(&found[line])));
                 }
             }
         }
@@ -317,7 +319,7 @@ mod tests {
             needing("c", &["a"], 3),
             needing("d", &["a"], 4),
         ];
-        let warnings = needs_lint(&found);
+        let warnings = lint(&found, 2.0, at());
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         let text = warnings[0].to_string();
         assert!(text.starts_with("/etc/cron.d/jobs:3: "), "{text}");
@@ -326,7 +328,11 @@ mod tests {
 
     #[test]
     fn a_job_that_needs_itself_or_an_unknown_job_is_told_with_its_line() {
-        let warnings = needs_lint(&[needing("a", &["a"], 7), needing("b", &["nfs"], 9)]);
+        let warnings = lint(
+            &[needing("a", &["a"], 7), needing("b", &["nfs"], 9)],
+            2.0,
+            at(),
+        );
         let texts: Vec<String> = warnings.iter().map(ToString::to_string).collect();
         assert_eq!(texts.len(), 2, "{texts:?}");
         assert!(texts
@@ -339,6 +345,11 @@ mod tests {
 
     #[test]
     fn a_chain_without_a_cycle_is_quiet() {
-        assert!(needs_lint(&[needing("a", &["b"], 1), needing("b", &["c"], 2), needing("c", &[], 3)]).is_empty());
+        let found = [
+            needing("a", &["b"], 1),
+            needing("b", &["c"], 2),
+            needing("c", &[], 3),
+        ];
+        assert!(lint(&found, 2.0, at()).is_empty());
     }
 }

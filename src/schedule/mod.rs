@@ -1,8 +1,6 @@
 //! What the crontabs expect: every `hb-write` line, with its job, interval
-//! and schedule, and the lint of those lines.
-//!
-//! Pure over file contents but [`files`] and [`scripts`], which read
-//! crontabs and run-parts directories with the heartbeat scan's bounds.
+//! and schedule, and the lint of those lines. Pure over file contents but
+//! [`files`] and [`runparts`], which read crontabs and scripts.
 
 pub(crate) mod anacrontab;
 pub(crate) mod command;

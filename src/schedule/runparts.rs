@@ -160,9 +160,8 @@ pub(crate) fn read_dir(dir: &Path, budget: &mut u64, problems: &mut Vec<Lint>) -
         };
         // A script past the one-script cap costs the budget only the cap.
         if meta.len().min(MAX_SCRIPT_BYTES) > *budget {
-            problems.push(Lint::new(Source::new(&path, 0), format!(
-                "the scripts read for run-parts reach the {MAX_SCRIPTS_BYTES} bytes read in one run; this one and those after it are not read"
-            )));
+            let why = format!("the scripts read for run-parts reach the {MAX_SCRIPTS_BYTES} bytes read in one run; this one and those after it are not read");
+            problems.push(Lint::file(&path, why));
             *budget = 0;
             break;
         }
@@ -187,7 +186,7 @@ pub(crate) fn read_dir(dir: &Path, budget: &mut u64, problems: &mut Vec<Lint>) -
                 let io = "cannot read this script run-parts runs";
                 let limit = " read for hb-write lines; its jobs are not expected";
                 let why = refusal(&refused, io, "script", MAX_SCRIPT_BYTES, limit);
-                problems.push(Lint::new(Source::new(&path, 0), why));
+                problems.push(Lint::file(&path, why));
             }
             Err(_) => {}
         }
