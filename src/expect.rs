@@ -16,7 +16,6 @@ use crate::schedule::{self, files, Expectation, Flavour, Lint};
 
 mod parts;
 
-/// The options that tell the checker the jobs' schedules.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ScheduleArgs {
     /// A crontab to read the jobs' schedules from, with the user field
@@ -80,7 +79,6 @@ impl ScheduleArgs {
     }
 }
 
-/// When a run lints the crontabs it reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum LintWhen {
     /// `--lint`, night-watch's morning report.
@@ -104,7 +102,6 @@ impl LintWhen {
     }
 }
 
-/// What the crontabs say: the jobs they expect and the warnings about them.
 #[derive(Debug, Clone)]
 pub(crate) struct Expected {
     /// Every hb-write line found, in the order read; a job on two lines
@@ -113,7 +110,6 @@ pub(crate) struct Expected {
     /// By file in the order read, by line within each.
     pub lint: Vec<Lint>,
     pub rules: Rules,
-    /// The first line in `jobs` of each judged name.
     index: HashMap<String, usize>,
     /// The users' crontabs discovery found closed to the checker.
     pub unread: Vec<PathBuf>,
@@ -144,10 +140,9 @@ impl Expected {
     }
 }
 
-/// Reads the crontabs `args` name, as of `now`, with the stale `factor`
-/// for the lint, linting them as `when` says. A crontab named with
-/// `--crontab` that cannot be read is an error; a discovered one that
-/// cannot be read is a warning.
+/// Reads the crontabs `args` name, linting them as `when` says (as of
+/// `now`, with the stale `factor`). A crontab named with `--crontab` that
+/// cannot be read is an error; a discovered one is a warning.
 pub(crate) fn load(
     args: &ScheduleArgs,
     factor: f64,
@@ -169,8 +164,7 @@ pub(crate) fn load(
             }
         }
     }
-    let times = (now, args.booted());
-    let (run_parts, warnings) = parts::read(&args.cron_root, args.discover, zone, times, &tabs);
+    let (run_parts, warnings) = parts::read(args, zone, now, &tabs);
     lint.extend(warnings);
     let seen = fingerprint(&tabs, &lint, &run_parts, zone);
     // Whether to lint now, and the state file to record `seen` in.
@@ -230,8 +224,7 @@ pub(crate) fn load(
     })
 }
 
-/// What the lint of `tabs` (and of those that could not be read) depends
-/// on, as one line for the state file.
+/// What the lint of `tabs` (and of those unread) depends on, as one line.
 fn fingerprint(
     tabs: &[files::Loaded],
     unread: &[Lint],

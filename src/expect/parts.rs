@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+use super::ScheduleArgs;
 use crate::schedule::runparts::{self, Run};
 use crate::schedule::timing::{CatchUp, Timing};
 use crate::schedule::{
@@ -34,33 +35,31 @@ struct Host<'a> {
     booted: Option<DateTime<Utc>>,
     /// Each directory, read once however many lines run it.
     seen: HashMap<PathBuf, Vec<runparts::Script>>,
-    /// The bytes left to read from scripts.
     budget: u64,
     jobs: Vec<Expectation>,
     lint: Vec<Lint>,
 }
 
-/// The jobs run through run-parts and anacron below `root`: the scripts
-/// of the run-parts lines of `tabs`, and with `discover`, the anacrontab's
-/// jobs; at most [`MAX_JOBS_PER_USER`] in all, and their lint.
+/// The jobs run through run-parts and anacron below `--cron-root`: the
+/// scripts of the run-parts lines of `tabs`, and with `--discover`, the
+/// anacrontab's jobs; at most [`MAX_JOBS_PER_USER`] in all, and their lint.
 pub(super) fn read(
-    root: &Path,
-    discover: bool,
+    args: &ScheduleArgs,
     zone: Tz,
-    (now, booted): (DateTime<Utc>, Option<DateTime<Utc>>),
+    now: DateTime<Utc>,
     tabs: &[files::Loaded],
 ) -> (Vec<Expectation>, Vec<Lint>) {
     let mut host = Host {
-        root,
+        root: &args.cron_root,
         zone,
-        booted: booted.filter(|b| *b <= now),
+        booted: args.booted().filter(|b| *b <= now),
         seen: HashMap::new(),
         budget: runparts::MAX_SCRIPTS_BYTES,
         jobs: Vec::new(),
         lint: Vec::new(),
     };
     host.read_crontabs(tabs);
-    if discover {
+    if args.discover {
         host.read_anacrontab();
     }
     if let Some(first) = host.jobs.get(MAX_JOBS_PER_USER) {

@@ -18,7 +18,6 @@ pub(crate) struct Invocation {
     pub needs: Vec<Word>,
 }
 
-/// A shell word after quote removal.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Word {
     pub text: String,

@@ -12,10 +12,8 @@ pub(crate) enum Flavour {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Entry {
-    /// From 1.
     pub line: usize,
-    /// The time fields as written (`0 3 * * *`) or the macro (`@daily`,
-    /// `@reboot`).
+    /// The time fields as written (`0 3 * * *`) or the macro (`@daily`).
     pub when: String,
     pub user: Option<String>,
     /// The text before the first unescaped `%`, `\%` read as `%`.
@@ -131,7 +129,6 @@ fn entry(line: &str, flavour: Flavour) -> Result<(String, Option<String>, &str),
     Ok((when.join(" "), user, rest))
 }
 
-/// The first blank-separated word and the text after its blanks.
 pub(super) fn split_word(text: &str) -> (&str, &str) {
     let text = text.trim_start_matches([' ', '\t']);
     let end = text.find([' ', '\t']).unwrap_or(text.len());

@@ -13,7 +13,6 @@ const SEARCH_SPAN_DAYS: i64 = 5 * 366;
 
 const GAP_WALK_MAX: usize = 4000;
 
-/// When cron starts the job, in the zone the crontab names.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Schedule {
     text: String,
@@ -69,7 +68,7 @@ impl Schedule {
         self.zone
     }
 
-    /// The first fire strictly after `t`, within five years.
+    /// The first fire after `t`, within five years.
     pub(crate) fn next_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.nearest(t, Direction::Forward)
     }

@@ -24,9 +24,8 @@ pub(crate) struct Run {
     pub timing: Timing,
 }
 
-/// The jobs `text` (at `path` from line `first`) runs with hb-write, line
-/// by line, as `run` runs them, at most [`MAX_JOBS_PER_CRONTAB`]; and the
-/// warnings about calls that cannot be used.
+/// The jobs `text` (at `path` from line `first`) runs with hb-write as
+/// `run` runs them, at most [`MAX_JOBS_PER_CRONTAB`], and their warnings.
 pub(crate) fn jobs_in(
     path: &Path,
     text: &str,
@@ -66,11 +65,7 @@ pub(crate) fn joined_lines(text: &str, crlf: bool) -> impl Iterator<Item = (usiz
         let mut first = None;
         for (index, line) in lines.by_ref() {
             first.get_or_insert(index + 1);
-            let line = if crlf {
-                line.strip_suffix('\r').unwrap_or(line)
-            } else {
-                line
-            };
+            let line = line.strip_suffix('\r').filter(|_| crlf).unwrap_or(line);
             if let Some(head) = line.strip_suffix('\\') {
                 joined.push_str(head);
             } else {
@@ -131,7 +126,6 @@ pub(crate) const MAX_SCRIPT_BYTES: u64 = 1024 * 1024;
 /// The most bytes read from scripts in one run, over every directory.
 pub(crate) const MAX_SCRIPTS_BYTES: u64 = 64 * MAX_SCRIPT_BYTES;
 
-/// A regular file of a run-parts directory.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Script {
     pub path: PathBuf,
@@ -143,10 +137,8 @@ pub(crate) struct Script {
 }
 
 /// The regular files of `dir`, sorted, each marked as `run-parts --test`
-/// chooses (names of letters, digits, `_` and `-`, executable). Skipped
-/// ones are read too, to warn about an hb-write in them; problems reading
-/// the others are told. The bytes read come from `budget` (start it at
-/// [`MAX_SCRIPTS_BYTES`]); the script where it runs out is named.
+/// chooses; skipped ones are read too, to warn about an hb-write in them.
+/// The bytes read come from `budget`; the script where it runs out is named.
 pub(crate) fn read_dir(dir: &Path, budget: &mut u64, problems: &mut Vec<Lint>) -> Vec<Script> {
     let mut scripts = Vec::new();
     if *budget == 0 {

@@ -59,7 +59,9 @@ pub(super) fn wall_fire(
     // time on the near side of `t`'s, by at most the size of the change.
     let margin = direction.signed(Duration::seconds(change_near(zone, t, direction).into()));
     let local = |u: DateTime<Utc>| u.with_timezone(&zone).naive_local();
-    let mut minute = floor_minute(local(t).checked_sub_signed(margin)?);
+    let mut minute = (local(t).checked_sub_signed(margin)?)
+        .with_second(0)?
+        .with_nanosecond(0)?;
     let local_limit = local(limit).checked_add_signed(margin)?;
     // The nearest instant yet, and the minute of the first find.
     let mut best: Option<(DateTime<Utc>, NaiveDateTime)> = None;
@@ -124,12 +126,6 @@ fn change_near(zone: Tz, t: DateTime<Utc>, direction: Direction) -> i32 {
             Direction::Backward => offset(zone, u) - here,
         })
         .fold(0, i32::max)
-}
-
-fn floor_minute(t: NaiveDateTime) -> NaiveDateTime {
-    t.with_second(0)
-        .and_then(|t| t.with_nanosecond(0))
-        .unwrap_or(t)
 }
 
 /// The first minute from `t` on (or back), `t` included, that the fields

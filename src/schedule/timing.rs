@@ -23,7 +23,6 @@ pub(crate) struct Timing {
     pub catch_up: Option<CatchUp>,
 }
 
-/// Anacron's period of a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Period {
     /// A number of days (`1`, `7`, `@daily`, `@weekly`).
@@ -68,7 +67,6 @@ pub(crate) struct CatchUp {
 /// The most minutes cronie takes from `RANDOM_DELAY`: a day.
 const CRONIE_DELAY_MAX_MINUTES: u64 = 24 * 60;
 
-/// A whole number of minutes up to `max`.
 pub(crate) fn minutes(text: &str, max: u64) -> Option<u64> {
     text.trim().parse::<u64>().ok().filter(|m| *m <= max)
 }
