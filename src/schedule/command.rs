@@ -26,11 +26,9 @@ pub(crate) struct Word {
     pub expands: bool,
 }
 
-/// The words of each simple command in `command` (each part between `;`,
-/// `&`, `|`, `(`, `)` and newlines, empty ones kept), with the shell's
-/// quoting: `'...'` is literal, `"..."` keeps its text (and may expand),
-/// `\` escapes one character, and `#` at the start of a word starts a
-/// comment.
+/// The words of each simple command in `command` (split at `;`, `&`, `|`,
+/// `(`, `)` and newlines, empty ones kept), unquoted as the shell does; `#`
+/// at the start of a word starts a comment.
 pub(super) fn simple_commands(command: &str) -> Vec<Vec<Word>> {
     let (mut parts, mut part) = (Vec::new(), Vec::new());
     let mut word: Option<Word> = None;
@@ -74,10 +72,9 @@ pub(super) fn simple_commands(command: &str) -> Vec<Vec<Word>> {
     parts
 }
 
-/// The words of a command run without a shell (`hb-check --notify
-/// exec:...`), split and unquoted as the shell would; `None` when it holds
-/// an operator (`;`, `&`, `|`, `(`, `)`, a newline) that only a shell
-/// could carry out. `$VAR` and globs are kept as written.
+/// The words of a command run without a shell (`--notify exec:...`), split
+/// and unquoted as the shell would, `$VAR` and globs kept as written; `None`
+/// when it holds an operator (`;`, `&`, `|`, ...) that only a shell runs.
 pub(crate) fn words(command: &str) -> Option<Vec<String>> {
     let [words] = <[Vec<Word>; 1]>::try_from(simple_commands(command)).ok()?;
     Some(words.into_iter().map(|w| w.text).collect())
@@ -98,8 +95,7 @@ pub(crate) fn near_misses(command: &str) -> Vec<String> {
 }
 
 /// Whether `name` is one slip away from `hb-write`: another separator or
-/// none, other letter case, or one letter missing, added, changed or two
-/// swapped (`osa_distance` counts exactly these edits).
+/// case, or one letter missing, added, changed or swapped (`osa_distance`).
 fn looks_like_hb_write(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     let bare: String = lower

@@ -156,9 +156,8 @@ fn bytewise_range(start: u32, stop: u32) -> u64 {
     }
 }
 
-/// A number or a name at `at`, as cron's `get_number`: a name from
-/// `names` (any case) or digits read as C's `atoi` (saturating, then cut
-/// to an `int`).
+/// A number or a name at `at`, as cron's `get_number`: a name from `names`
+/// (any case) or digits read as C's `atoi` (saturating, cut to an `int`).
 fn number(field: &str, at: usize, names: &[&str]) -> Result<(i32, usize), String> {
     let rest = field.get(at..).unwrap_or_default();
     let word = rest

@@ -99,9 +99,8 @@ pub(crate) struct Discovered {
     pub closed: Vec<PathBuf>,
 }
 
-/// Reads the system crontab, `/etc/cron.d/*` and every user crontab in the
-/// spool this user may read, under `root` (`/` on a live system). What is
-/// missing or cannot be listed (a spool closed to all but root) holds none.
+/// Reads `/etc/crontab`, `/etc/cron.d/*` and the spool's user crontabs under
+/// `root`; what is missing or cannot be listed (a closed spool) holds none.
 pub(crate) fn discover(root: &Path) -> Discovered {
     let mut found = Discovered::default();
     let system = Some(under(root, SYSTEM_CRONTAB)).filter(|p| p.exists());

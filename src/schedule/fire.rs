@@ -28,9 +28,8 @@ impl Schedule {
             .ok_or_else(|| Error::rule(format!("`{}` never fires", text.trim())))
     }
 
-    /// Parses five fields (`0 3 * * 1-5`) or a macro (`@daily`) as cron
-    /// does, for fires in `zone`: an error in cron's terms for what cron
-    /// refuses; `None` for what it accepts but never runs.
+    /// Parses five fields or a macro as cron does, for fires in `zone`: an
+    /// error in cron's terms for what it refuses, `None` if it never runs.
     pub(crate) fn parse_as_cron(text: &str, zone: Tz) -> Result<Option<Schedule>, Error> {
         let trimmed = text.trim();
         // The five-field form of each macro cron knows, `@reboot` aside.
@@ -135,9 +134,8 @@ impl Schedule {
         real.min(wall).max(0).unsigned_abs()
     }
 
-    /// Seconds from one fire to the next in real time, which grace is taken
-    /// from (by wall-clock time, a fire in the repeated hour would be 0
-    /// seconds after the one before it).
+    /// Seconds between two fires in real time, which grace is taken from (by
+    /// the wall clock, a fire in a repeated hour may be 0 seconds after).
     pub(crate) fn gap(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
         (to - from).num_seconds().max(0).unsigned_abs()
     }

@@ -43,9 +43,8 @@ impl fmt::Display for Lint {
 /// whatever the crontabs hold.
 const LINT_FIRES_MAX: usize = 200_000;
 
-/// Warnings across all the hb-write lines found: the same job on two
-/// lines, and intervals that do not fit the schedule (over the year from
-/// `at`, with the stale `factor`). Each distinct schedule is walked once.
+/// Warnings across the hb-write lines `found`: a job on two lines, intervals
+/// that do not fit the schedule over the year from `at` (stale at `factor`).
 pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec<Lint> {
     let mut warnings = Vec::new();
     let first = super::first_lines(found);

@@ -91,13 +91,9 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
     let (entries, bad) = crontab::parse(&tab.text, tab.flavour);
     let lines: Vec<&str> = tab.text.split('\n').collect();
     let source = |line| Source::new(&tab.path, line);
+    let unread = |b: &crontab::BadLine| format!("cron cannot read this line: {}", b.reason);
     let mut warnings: Vec<Lint> = (bad.iter().filter(|b| b.text.contains("hb-write")))
-        .map(|b| {
-            Lint::new(
-                source(b.line),
-                format!("cron cannot read this line: {}", b.reason),
-            )
-        })
+        .map(|b| Lint::new(source(b.line), unread(b)))
         .collect();
     let mut found = Vec::new();
     // Past the bound, calls are only counted, for the line that says so.
