@@ -58,7 +58,25 @@ pub(super) fn read(
         jobs: Vec::new(),
         lint: Vec::new(),
     };
-    host.read_crontabs(tabs);
+    for tab in tabs {
+        for entry in crontab::parse(&tab.text, tab.flavour).0 {
+            let dirs = runparts::directories(&entry.command);
+            let guard = runparts::skipped_when_present(&entry.command);
+            if dirs.is_empty()
+                || guard.is_some_and(|p| runparts::executable(&files::under(host.root, p)))
+            {
+                continue;
+            }
+            // Only hb-write lines are linted: a run-parts line is not.
+            let run = Run::of(tab, &entry, zone, &mut Vec::new());
+            let Some(run) = run.filter(|r| r.schedule.is_some()) else {
+                continue;
+            };
+            for dir in dirs {
+                host.directory(&dir, &run);
+            }
+        }
+    }
     if args.discover {
         host.read_anacrontab();
     }
@@ -72,28 +90,6 @@ pub(super) fn read(
 }
 
 impl Host<'_> {
-    fn read_crontabs(&mut self, tabs: &[files::Loaded]) {
-        for tab in tabs {
-            for entry in crontab::parse(&tab.text, tab.flavour).0 {
-                let dirs = runparts::directories(&entry.command);
-                let guard = runparts::skipped_when_present(&entry.command);
-                if dirs.is_empty()
-                    || guard.is_some_and(|p| runparts::executable(&files::under(self.root, p)))
-                {
-                    continue;
-                }
-                // Only hb-write lines are linted: a run-parts line is not.
-                let run = Run::of(tab, &entry, self.zone, &mut Vec::new());
-                let Some(run) = run.filter(|r| r.schedule.is_some()) else {
-                    continue;
-                };
-                for dir in dirs {
-                    self.directory(&dir, &run);
-                }
-            }
-        }
-    }
-
     fn read_anacrontab(&mut self) {
         let path = files::under(self.root, ANACRONTAB);
         if !path.exists() {

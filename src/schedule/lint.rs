@@ -84,7 +84,7 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
         };
         // A delay widens the gap a run may take; an interval short of
         // that is the delay's warning, not the plain one.
-        match super::timing::delay_lint(e, gap) {
+        match delay_lint(e, gap) {
             Some(warning) => warnings.push(warning),
             None => warnings.extend(interval_lint(e, gap.saturating_add(e.timing.delay), factor)),
         }
@@ -113,6 +113,23 @@ fn interval_lint(e: &Expectation, gap: u64, factor: f64) -> Option<Lint> {
         return None;
     };
     Some(Lint::new(e.source.clone(), message))
+}
+
+/// The warning about a delay that widens the deadline of `e` (runs `gap`
+/// seconds apart) past what its interval suggests.
+fn delay_lint(e: &Expectation, gap: u64) -> Option<Lint> {
+    let timing = &e.timing;
+    let (at, what) = timing.delay_from.as_ref().filter(|_| timing.delay > 0)?;
+    let widest = gap.saturating_add(timing.delay);
+    (widest > e.interval).then(|| {
+        let (delay, declare) = (format_duration(timing.delay), exact(widest));
+        let why = format!(
+            "job `{}` may start up to {delay} after its fire ({what}, set at {at}), so a missed run is told only {declare} after the fire before it, plus grace: later than its interval {} suggests; declare {declare}",
+            e.job,
+            format_duration(e.interval),
+        );
+        Lint::new(e.source.clone(), why)
+    })
 }
 
 /// A duration exactly, in the form hb-write takes: `1d`, `2d5m`, `1h30m`.

@@ -4,9 +4,7 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
-use super::lint::exact;
-use super::{Expectation, Lint, Schedule, Source};
-use crate::record::format_duration;
+use super::{Schedule, Source};
 
 /// How a job's runs follow its fires; the default, a plain cron line's,
 /// starts a run at each fire.
@@ -85,26 +83,10 @@ pub(crate) fn cronie_delay(value: &str, at: &Source) -> Result<Timing, crate::Er
     })
 }
 
-/// The warning about a delay that widens the deadline of `e` (runs `gap`
-/// seconds apart) past what its interval suggests.
-pub(crate) fn delay_lint(e: &Expectation, gap: u64) -> Option<Lint> {
-    let timing = &e.timing;
-    let (at, what) = timing.delay_from.as_ref().filter(|_| timing.delay > 0)?;
-    let widest = gap.saturating_add(timing.delay);
-    (widest > e.interval).then(|| {
-        let (delay, declare) = (format_duration(timing.delay), exact(widest));
-        let why = format!(
-            "job `{}` may start up to {delay} after its fire ({what}, set at {at}), so a missed run is told only {declare} after the fire before it, plus grace: later than its interval {} suggests; declare {declare}",
-            e.job,
-            format_duration(e.interval),
-        );
-        Lint::new(e.source.clone(), why)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schedule::Expectation;
 
     #[test]
     fn a_delay_is_one_warning_until_the_interval_allows_for_it() {
