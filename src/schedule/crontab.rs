@@ -142,10 +142,7 @@ fn cut_at_percent(command: &str) -> (String, bool) {
     let mut chars = command.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\\' if chars.peek() == Some(&'%') => {
-                out.push('%');
-                chars.next();
-            }
+            '\\' if chars.next_if_eq(&'%').is_some() => out.push('%'),
             '%' => return (out, true),
             _ => out.push(c),
         }

@@ -61,15 +61,13 @@ pub(crate) fn jobs_in(
 pub(crate) fn joined_lines(text: &str, crlf: bool) -> impl Iterator<Item = (usize, String)> + '_ {
     let mut lines = text.split('\n').enumerate();
     std::iter::from_fn(move || {
-        let mut joined = String::new();
-        let mut first = None;
+        let (mut joined, mut first) = (String::new(), None);
         for (index, line) in lines.by_ref() {
             first.get_or_insert(index + 1);
             let line = line.strip_suffix('\r').filter(|_| crlf).unwrap_or(line);
-            if let Some(head) = line.strip_suffix('\\') {
-                joined.push_str(head);
-            } else {
-                joined.push_str(line);
+            let head = line.strip_suffix('\\');
+            joined.push_str(head.unwrap_or(line));
+            if head.is_none() {
                 return Some((first?, joined));
             }
         }
