@@ -47,8 +47,7 @@ impl Schedule {
         };
         let words: Vec<&str> = expanded.split_ascii_whitespace().collect();
         let five = <[&str; 5]>::try_from(words.as_slice()).map_err(|_| {
-            let n = words.len();
-            Error::rule(format!("`{trimmed}` has {n} fields; cron wants five: minute hour day-of-month month day-of-week"))
+            Error::rule(format!("`{trimmed}` has {} fields; cron wants five: minute hour day-of-month month day-of-week", words.len()))
         })?;
         let fields = Fields::parse(&five)
             .map_err(|why| Error::rule(format!("cron refuses `{trimmed}`: {why}")))?;
