@@ -22,9 +22,7 @@ use crate::schedule::{
 
 const ANACRON: &str = "/usr/sbin/anacron";
 const ANACRONTAB: &str = "/etc/anacrontab";
-/// The hours anacron is started in, at minute 30: `07..23`.
 const ANACRON_HOURS: (u32, u32) = (7, 24);
-/// The minutes `anacron.timer`'s `RandomizedDelaySec=5m` may add.
 const TIMER_DELAY_MINUTES: u64 = 5;
 
 /// What is read below a root (`/` on a live system), and what was found.
