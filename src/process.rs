@@ -4,15 +4,13 @@
 
 use std::io::{self, Read, Write};
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 /// The most kept of standard error: its first line is all anyone shows.
 const STDERR_MAX: usize = 8 * 1024;
-
-const POLL: Duration = Duration::from_millis(5);
 
 /// How long a command may take, and what is kept: `max_bytes` of standard
 /// output. Past its cap, a stream is read on and dropped (`read_past_cap`:
@@ -82,9 +80,13 @@ pub(crate) fn run(
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() < limits.timeout => thread::sleep(POLL),
+            Ok(None) if started.elapsed() < limits.timeout => {
+                thread::sleep(Duration::from_millis(5))
+            }
             waited => {
-                kill(&mut child);
+                let _ = crate::supervise::signal::kill_group(child.id(), libc::SIGKILL);
+                let _ = child.kill();
+                let _ = child.wait();
                 return Err(waited.err().map_or(Failure::Timeout, Failure::Wait));
             }
         }
@@ -117,12 +119,6 @@ fn keep(mut stream: impl Read + Send + 'static, cap: usize, past: bool) -> mpsc:
         let _ = send.send(kept);
     });
     receive
-}
-
-fn kill(child: &mut Child) {
-    let _ = crate::supervise::signal::kill_group(child.id(), libc::SIGKILL);
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 pub(crate) fn first_line(bytes: &[u8]) -> String {

@@ -86,6 +86,17 @@ impl std::fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
+/// Why [`Http::send_once`] brought no success.
+#[derive(Debug)]
+pub(crate) enum NotTaken {
+    /// Less than [`MIN_ATTEMPT`] was left of the budget.
+    NoTime,
+    Refused(Box<Answer>),
+    Failed(Failure),
+}
+
+const MIN_ATTEMPT: Duration = Duration::from_millis(200);
+
 /// The client; cheap to clone.
 #[derive(Debug, Clone)]
 pub(crate) struct Http {
@@ -157,20 +168,7 @@ impl Http {
             body,
         })
     }
-}
 
-/// Why [`Http::send_once`] brought no success.
-#[derive(Debug)]
-pub(crate) enum NotTaken {
-    /// Less than [`MIN_ATTEMPT`] was left of the budget.
-    NoTime,
-    Refused(Box<Answer>),
-    Failed(Failure),
-}
-
-const MIN_ATTEMPT: Duration = Duration::from_millis(200);
-
-impl Http {
     /// Sends `request`, which the server must take once only (a ping, a
     /// notification): again only when it certainly did not take it; an
     /// attempt may take `deadline(left)` of what is left of `budget`.

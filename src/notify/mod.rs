@@ -36,14 +36,14 @@ use dest::Kind;
 
 /// What `dest` answered to `message`, or why it did not take it.
 fn deliver(http: &Http, dest: &Dest, message: &Message, budget: &Budget) -> Result<String, Error> {
-    let post = match &dest.kind {
+    let (request, redactor) = match &dest.kind {
         Kind::Exec(words) => return exec::run(words, message, budget.left()),
-        Kind::Webhook(url) => post::Post::json(url, message),
-        Kind::Ntfy(url) => ntfy::post(url, message, ntfy::token()?.as_ref()),
-        Kind::Slack(url) => post::Post::json(url, &message.chat_body(false)),
-        Kind::Discord(url) => post::Post::json(url, &message.chat_body(true)),
+        Kind::Ntfy(url) => ntfy::request(url, message)?,
+        Kind::Webhook(url) => (post::json(url, message), None),
+        Kind::Slack(url) => (post::json(url, &message.chat_body(false)), None),
+        Kind::Discord(url) => (post::json(url, &message.chat_body(true)), None),
     };
-    post::send(http, post, budget)
+    post::send(http, request, redactor.as_ref(), budget)
 }
 
 /// Runs `each` for every destination at once, each in a thread; their
@@ -54,7 +54,7 @@ fn fan_out(
     each: &(dyn Fn(&Http, &Dest, &Budget) -> Result<(), Error> + Sync),
 ) -> Result<(), Error> {
     let (http, budget) = (Http::default(), Budget::new(budget));
-    let mut failed: Vec<(String, Option<Error>)> = std::thread::scope(|scope| {
+    let (said, why): (Vec<String>, Vec<Option<Error>>) = std::thread::scope(|scope| {
         let running: Vec<_> = (dests.iter())
             .map(|dest| (dest, scope.spawn(|| each(&http, dest, &budget))))
             .collect();
@@ -64,17 +64,14 @@ fn fan_out(
                 Ok(Err(why)) => Some((format!("{}: {why}", dest.shown()), Some(why))),
                 Err(_) => Some(("a destination's sender failed".to_owned(), None)),
             })
-            .collect()
+            .unzip()
     });
-    if failed.is_empty() {
+    let Some(first) = why.into_iter().next() else {
         return Ok(());
-    }
-    let (n, of) = (failed.len(), dests.len());
+    };
+    let (n, of, said) = (said.len(), dests.len(), said.join("; "));
     let s = if of == 1 { "" } else { "s" };
-    let said: Vec<&str> = failed.iter().map(|(line, _)| line.as_str()).collect();
-    let said = said.join("; ");
     let reason = format!("notify: {n} of {of} destination{s} did not take the message: {said}");
-    let first = failed.swap_remove(0).1;
     Err(refused(reason, first.map(|why| Box::new(why) as _)))
 }
 

@@ -7,11 +7,10 @@
 use std::path::Path;
 
 use super::message::{Message, Severity};
-use super::post::Post;
 use crate::error::Error;
 use crate::http::header::{HeaderName, AUTHORIZATION};
 use crate::http::redact::Redactor;
-use crate::http::HeaderValue;
+use crate::http::{HeaderValue, Request};
 use crate::tracker::token::Token;
 
 pub(crate) const TOKEN_ENV: &str = "HB_NTFY_TOKEN";
@@ -24,14 +23,16 @@ const BODY_MAX: usize = 4096;
 
 /// The token, from the file `HB_NTFY_TOKEN_FILE` names, else from
 /// `HB_NTFY_TOKEN`.
-pub(super) fn token() -> Result<Option<Token>, Error> {
+fn token() -> Result<Option<Token>, Error> {
     match std::env::var_os(TOKEN_FILE_ENV).filter(|v| !v.is_empty()) {
         Some(path) => Token::from_file(Path::new(&path), "ntfy").map(Some),
         None => Token::from_env(TOKEN_ENV, "ntfy"),
     }
 }
 
-pub(super) fn post<'a>(url: &'a str, message: &Message, token: Option<&Token>) -> Post<'a> {
+/// The request of `message` to the topic `url`, and what masks the token
+/// in what the server says.
+pub(super) fn request(url: &str, message: &Message) -> Result<(Request, Option<Redactor>), Error> {
     let (priority, tags) = match message.severity {
         Severity::Critical => ("5", "rotating_light"),
         Severity::Warning => ("3", "warning"),
@@ -43,19 +44,21 @@ pub(super) fn post<'a>(url: &'a str, message: &Message, token: Option<&Token>) -
         (header("x-priority"), HeaderValue::from_static(priority)),
         (header("x-tags"), HeaderValue::from_static(tags)),
     ];
+    let token = token()?;
     // A token with a character no header may carry is sent as none: the
     // server's refusal then says what is wrong without quoting it.
-    let bearer = token.map(|t| HeaderValue::from_str(&format!("Bearer {}", t.secret())));
+    let bearer = (token.as_ref()).map(|t| HeaderValue::from_str(&format!("Bearer {}", t.secret())));
     if let Some(Ok(mut value)) = bearer {
         value.set_sensitive(true);
         headers.push((AUTHORIZATION, value));
     }
-    Post {
-        url,
+    let request = Request {
+        url: url.to_owned(),
         headers,
-        body: ("text/plain; charset=utf-8", body(&message.text)),
-        redactor: token.map(|t| Redactor::new(t.secret())),
-    }
+        body: Some(("text/plain; charset=utf-8", body(&message.text))),
+        ..Request::default()
+    };
+    Ok((request, token.map(|t| Redactor::new(t.secret()))))
 }
 
 fn body(text: &str) -> Vec<u8> {

@@ -8,7 +8,7 @@ use super::refused;
 use crate::error::Error;
 use crate::http::redact::Redactor;
 use crate::http::retry::Budget;
-use crate::http::{self, header, HeaderValue, Http, Kind, Method, NotTaken, Request};
+use crate::http::{self, Http, Kind, Method, NotTaken, Request};
 
 /// The longest one attempt may take; the most read of an answer (a
 /// destination says "ok" in a few bytes); the most characters quoted of
@@ -17,23 +17,13 @@ const ATTEMPT_MAX: Duration = Duration::from_secs(10);
 const ANSWER_MAX: u64 = 64 * 1024;
 const QUOTED_MAX: usize = 200;
 
-/// A POST of `body` (content type and bytes) with `headers` to `url`.
-pub(super) struct Post<'a> {
-    pub url: &'a str,
-    pub headers: Vec<(header::HeaderName, HeaderValue)>,
-    pub body: (&'static str, Vec<u8>),
-    /// Masks a secret the server may echo back (the ntfy token).
-    pub redactor: Option<Redactor>,
-}
-
-impl<'a> Post<'a> {
-    pub(super) fn json(url: &'a str, body: &impl serde::Serialize) -> Post<'a> {
-        Post {
-            url,
-            headers: Vec::new(),
-            body: ("application/json", super::message::json(body)),
-            redactor: None,
-        }
+/// A POST of `body` as JSON to `url`.
+pub(super) fn json(url: &str, body: &impl serde::Serialize) -> Request {
+    let body = ("application/json", super::message::json(body));
+    Request {
+        url: url.to_owned(),
+        body: Some(body),
+        ..Request::default()
     }
 }
 
@@ -49,19 +39,22 @@ pub(super) fn quoted(bytes: &[u8], redactor: Option<&Redactor>) -> String {
     }
 }
 
-/// Sends `post` within `budget`. `Ok` says what the server answered to a
-/// message it took (any 2xx); `Err` why it was not taken. Neither holds
-/// the URL's path, the token, or a raw control character.
-pub(super) fn send(http: &Http, post: Post, budget: &Budget) -> Result<String, Error> {
+/// POSTs `request` within `budget`. `Ok` says what the server answered to
+/// a message it took (any 2xx); `Err` why it was not taken. Neither holds
+/// the URL's path, the secret `redactor` masks, or a raw control character.
+pub(super) fn send(
+    http: &Http,
+    request: Request,
+    redactor: Option<&Redactor>,
+    budget: &Budget,
+) -> Result<String, Error> {
     let request = Request {
         method: Method::POST,
-        url: post.url.to_owned(),
-        headers: post.headers,
-        body: Some(post.body),
         limit: Some(ANSWER_MAX),
         error_limit: Some(ANSWER_MAX),
+        ..request
     };
-    let quote = |bytes: &[u8]| quoted(bytes, post.redactor.as_ref());
+    let quote = |bytes: &[u8]| quoted(bytes, redactor);
     let reason = match http.send_once(&request, budget, attempt_deadline) {
         Ok(answer) => {
             let answered = format!("the server answered {}", answer.status);

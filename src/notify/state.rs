@@ -69,10 +69,7 @@ fn entry<'a>(since: &'a [(String, Status, i64)], key: &str) -> Option<&'a (Strin
 pub(crate) fn path(lock: &Path, given: &str) -> PathBuf {
     let digest = ring::digest::digest(&ring::digest::SHA256, given.as_bytes());
     let first = u128::from_be_bytes(digest.as_ref()[..16].try_into().expect("16 bytes"));
-    let hex = format!("{first:032x}");
-    let mut name = lock.as_os_str().to_owned();
-    name.push(format!(".notify-{hex}.state"));
-    PathBuf::from(name)
+    crate::store::beside(lock, &format!(".notify-{first:032x}.state"))
 }
 
 #[cfg(test)]
