@@ -7,12 +7,10 @@
 //! what the destination last accepted (`state`): a destination that was
 //! down hears of the change when it is back, once.
 
-pub(crate) mod args;
 mod compose;
 mod dest;
 mod exec;
 pub(crate) mod message;
-mod ntfy;
 mod post;
 mod state;
 
@@ -30,15 +28,14 @@ use compose::Facts;
 use message::Message;
 use state::DestState;
 
-pub(crate) use args::{Destinations, NotifyArgs};
-pub(crate) use dest::Dest;
 use dest::Kind;
+pub(crate) use dest::{Dest, Destinations, NotifyArgs};
 
 /// What `dest` answered to `message`, or why it did not take it.
 fn deliver(http: &Http, dest: &Dest, message: &Message, budget: &Budget) -> Result<String, Error> {
     let (request, redactor) = match &dest.kind {
         Kind::Exec(words) => return exec::run(words, message, budget.left()),
-        Kind::Ntfy(url) => ntfy::request(url, message)?,
+        Kind::Ntfy(url) => post::ntfy(url, message)?,
         Kind::Webhook(url) => (post::json(url, message), None),
         Kind::Slack(url) => (post::json(url, &message.chat_body(false)), None),
         Kind::Discord(url) => (post::json(url, &message.chat_body(true)), None),
