@@ -138,8 +138,7 @@ pub(crate) fn after_check(
     })
 }
 
-/// Calls `f` with the facts of `checker`'s run on `host` that judged
-/// `judged`.
+/// Calls `f` with the facts of `checker`'s run on `host`.
 fn with_facts<R>(
     judged: &crate::survey::Judged,
     host: &str,

@@ -116,8 +116,6 @@ const TOKEN_FILE_ENV: &str = "HB_NTFY_TOKEN_FILE";
 /// becomes an attachment.
 const BODY_MAX: usize = 4096;
 
-/// The token, from the file `HB_NTFY_TOKEN_FILE` names, else from
-/// `HB_NTFY_TOKEN`.
 fn token() -> Result<Option<Token>, Error> {
     match std::env::var_os(TOKEN_FILE_ENV).filter(|v| !v.is_empty()) {
         Some(path) => Token::from_file(Path::new(&path), "ntfy").map(Some),
