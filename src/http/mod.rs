@@ -15,9 +15,7 @@ pub(crate) use ureq::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, RequestExt};
 
-use chrono::Utc;
 use retry::{Backoff, Budget, Failed, Repeat};
-use wait::RateLimit;
 
 pub(crate) use redact::{hide_urls, shown};
 
@@ -190,7 +188,7 @@ impl Http {
             NotTaken::NoTime => Failed::default(),
             NotTaken::Refused(answer) => Failed {
                 status: Some(answer.status.as_u16()),
-                retry_after: RateLimit::read(&answer.headers, Utc::now()).retry_after,
+                retry_after: wait::RateLimit::read(&answer.headers, chrono::Utc::now()).retry_after,
                 ..Failed::default()
             },
             NotTaken::Failed(e) => Failed {

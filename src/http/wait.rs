@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use ureq::http::header::RETRY_AFTER;
 
 use super::retry::MAX_SERVER_WAIT;
 use super::HeaderMap;
@@ -25,7 +24,7 @@ impl RateLimit {
         let header = |name: &str| Some(headers.get(name)?.to_str().ok()?.trim());
         let until = |at: DateTime<Utc>| (at - now).to_std().unwrap_or(Duration::ZERO);
         let exhausted = header("x-ratelimit-remaining") == Some("0");
-        let retry_after = header(RETRY_AFTER.as_str())
+        let retry_after = header("retry-after")
             .and_then(|v| {
                 if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
                     // Any run of digits, however long, clamps; none overflows.

@@ -25,11 +25,9 @@ use crate::error::Error;
 use crate::http::retry::Budget;
 use crate::http::Http;
 use compose::Facts;
-use message::Message;
-use state::DestState;
-
 use dest::Kind;
 pub(crate) use dest::{Dest, Destinations, NotifyArgs};
+use message::Message;
 
 /// What `dest` answered to `message`, or why it did not take it.
 fn deliver(http: &Http, dest: &Dest, message: &Message, budget: &Budget) -> Result<String, Error> {
@@ -120,7 +118,7 @@ pub(crate) fn after_check(
     with_facts(judged, host, "hb-check", |run| {
         fan_out(&dests, args.dests.notify_timeout, &|http, dest, budget| {
             let path = state::path(lock.path(), &dest.given);
-            let mut state = DestState::read(&path);
+            let mut state = state::DestState::read(&path);
             state.advance(&pairs, run.now);
             let since = |key: &str| state.since_of(key);
             let facts = Facts {

@@ -6,7 +6,6 @@
 //! the token from `HB_NTFY_TOKEN` or a file only its owner may read
 //! (`HB_NTFY_TOKEN_FILE`), never from the command line.
 
-use std::path::Path;
 use std::time::Duration;
 
 use super::message::{Message, Severity};
@@ -118,7 +117,7 @@ const BODY_MAX: usize = 4096;
 
 fn token() -> Result<Option<Token>, Error> {
     match std::env::var_os(TOKEN_FILE_ENV).filter(|v| !v.is_empty()) {
-        Some(path) => Token::from_file(Path::new(&path), "ntfy").map(Some),
+        Some(path) => Token::from_file(std::path::Path::new(&path), "ntfy").map(Some),
         None => Token::from_env(TOKEN_ENV, "ntfy"),
     }
 }

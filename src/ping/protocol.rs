@@ -6,8 +6,6 @@ use std::time::Duration;
 use url::Url;
 
 use crate::http::{Method, Request};
-use crate::record::cut;
-use crate::supervise::lines;
 
 /// The longest `msg` sent to Uptime Kuma, in bytes.
 const KUMA_MSG_MAX: usize = 200;
@@ -77,7 +75,7 @@ fn healthchecks(base: &Url, ping: &Ping) -> (Method, Url, Option<String>) {
         } => (
             Some(exit_code.to_string()),
             Some(rid),
-            lines([note.clone(), Some(body.clone())]).unwrap_or_default(),
+            crate::supervise::lines([note.clone(), Some(body.clone())]).unwrap_or_default(),
         ),
         Ping::Beat {
             ok,
@@ -141,7 +139,7 @@ fn kuma(base: &Url, ping: &Ping) -> Option<(Method, Url, Option<String>)> {
         .clear()
         .extend_pairs(kept)
         .append_pair("status", if ok { "up" } else { "down" })
-        .append_pair("msg", cut(&msg, KUMA_MSG_MAX))
+        .append_pair("msg", crate::record::cut(&msg, KUMA_MSG_MAX))
         .append_pair("ping", &ms);
     Some((Method::GET, url, None))
 }
@@ -153,6 +151,7 @@ fn last_line(text: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::cut;
 
     fn url(text: &str) -> Url {
         super::super::parse_url(text).unwrap()
