@@ -6,7 +6,6 @@
 
 pub(crate) mod redact;
 pub(crate) mod retry;
-pub(crate) mod wait;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -188,7 +187,8 @@ impl Http {
             NotTaken::NoTime => Failed::default(),
             NotTaken::Refused(answer) => Failed {
                 status: Some(answer.status.as_u16()),
-                retry_after: wait::RateLimit::read(&answer.headers, chrono::Utc::now()).retry_after,
+                retry_after: retry::RateLimit::read(&answer.headers, chrono::Utc::now())
+                    .retry_after,
                 ..Failed::default()
             },
             NotTaken::Failed(e) => Failed {
