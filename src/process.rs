@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 /// The most kept of standard error: its first line is all anyone shows.
 const STDERR_MAX: usize = 8 * 1024;
 
+const POLL: Duration = Duration::from_millis(5);
+
 /// How long a command may take, and what is kept: `max_bytes` of standard
 /// output. Past its cap, a stream is read on and dropped (`read_past_cap`:
 /// the command must not die of a closed pipe), or else closed. After the
@@ -80,9 +82,7 @@ pub(crate) fn run(
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() < limits.timeout => {
-                thread::sleep(Duration::from_millis(5))
-            }
+            Ok(None) if started.elapsed() < limits.timeout => thread::sleep(POLL),
             waited => {
                 let _ = crate::supervise::signal::kill_group(child.id(), libc::SIGKILL);
                 let _ = child.kill();

@@ -14,7 +14,7 @@ pub(crate) use ureq::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, RequestExt};
 
-use retry::{Backoff, Budget, Failed, Repeat};
+use retry::{Backoff, Budget, Failed, RateLimit, Repeat};
 
 pub(crate) use redact::{hide_urls, shown};
 
@@ -187,8 +187,7 @@ impl Http {
             NotTaken::NoTime => Failed::default(),
             NotTaken::Refused(answer) => Failed {
                 status: Some(answer.status.as_u16()),
-                retry_after: retry::RateLimit::read(&answer.headers, chrono::Utc::now())
-                    .retry_after,
+                retry_after: RateLimit::read(&answer.headers, chrono::Utc::now()).retry_after,
                 ..Failed::default()
             },
             NotTaken::Failed(e) => Failed {
