@@ -65,11 +65,10 @@ impl Dest {
             return Ok(Dest { given, kind });
         }
         let rule = |why: &str| format!("invalid notify destination {}: {why}", http::shown(&given));
-        let refuse = |why: &str| Error::rule(rule(why));
         let lower = given.to_ascii_lowercase();
         let found = (SCHEMES.iter()).find(|(prefix, _, _)| lower.starts_with(prefix));
         let (prefix, scheme, kind) = found.ok_or_else(|| {
-            refuse("give a URL of one of the schemes http, https, ntfy, ntfys, slack+http, slack+https, discord+https, or exec:COMMAND")
+            Error::rule(rule("give a URL of one of the schemes http, https, ntfy, ntfys, slack+http, slack+https, discord+https, or exec:COMMAND"))
         })?;
         let target = format!("{scheme}{}", &given[prefix.len()..]);
         let url =
@@ -87,7 +86,7 @@ impl Dest {
             let kind = kind(url.into());
             return Ok(Dest { given, kind });
         };
-        Err(refuse(why))
+        Err(Error::rule(rule(why)))
     }
 
     /// The destination as output may show it: a URL's scheme and host, a
