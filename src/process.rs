@@ -34,9 +34,8 @@ pub(crate) struct Kept {
     pub over: bool,
 }
 
-/// A command that exited: its process group (where leftovers holding its
-/// pipes may still run), and its output, `None` while held open after the
-/// drain.
+/// A command that exited: its process group (where leftovers may hold its
+/// pipes) and its output, `None` while held open past the drain.
 #[derive(Debug)]
 pub(crate) struct Exited {
     pub status: ExitStatus,
@@ -54,8 +53,7 @@ pub(crate) enum Failure {
     Timeout,
 }
 
-/// Runs `command` in a process group of its own, with `input` (if any) on
-/// its standard input, within `limits`.
+/// Runs `command` with `input` (if any) on its standard input, within `limits`.
 pub(crate) fn run(
     command: &mut Command,
     input: Option<Vec<u8>>,

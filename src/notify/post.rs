@@ -1,10 +1,9 @@
-//! HTTP destinations: one POST, sent once ([`Http::send_once`]), each
-//! attempt bounded by what is left of the run's budget, the answer read up
-//! to a cap, no redirect followed. A webhook or a chat gets JSON; ntfy
-//! (`ntfy://HOST/TOPIC`, `ntfys://`) its publish API, the text with the
-//! title, priority and tags in headers (<https://docs.ntfy.sh/publish/>),
-//! the token from `HB_NTFY_TOKEN` or a file only its owner may read
-//! (`HB_NTFY_TOKEN_FILE`), never from the command line.
+//! HTTP destinations: one POST sent once ([`Http::send_once`]) within the
+//! run's budget, the answer read up to a cap, no redirect followed. A
+//! webhook or a chat gets JSON; ntfy its publish API (the text, with title,
+//! priority and tags in headers: <https://docs.ntfy.sh/publish/>) and the
+//! token of `HB_NTFY_TOKEN` or an owner-only file (`HB_NTFY_TOKEN_FILE`),
+//! never of the command line.
 
 use std::time::Duration;
 
