@@ -4,7 +4,7 @@
 
 use std::io::{self, Read, Write};
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -37,8 +37,8 @@ pub(crate) struct Kept {
     pub open: bool,
 }
 
-/// A command that exited: its process group (where leftovers holding its
-/// pipes may still run), and its output.
+/// A command that exited: its process group (where leftovers may hold its
+/// pipes) and its output.
 #[derive(Debug)]
 pub(crate) struct Exited {
     pub status: ExitStatus,
@@ -56,8 +56,7 @@ pub(crate) enum Failure {
     Timeout,
 }
 
-/// Runs `command` in a process group of its own, with `input` (if any) on
-/// its standard input, within `limits`.
+/// Runs `command` with `input` (if any) on its standard input, within `limits`.
 pub(crate) fn run(
     command: &mut Command,
     input: Option<Vec<u8>>,
@@ -86,7 +85,9 @@ pub(crate) fn run(
             Ok(Some(status)) => break status,
             Ok(None) if started.elapsed() < limits.timeout => thread::sleep(POLL),
             waited => {
-                kill(&mut child);
+                let _ = crate::supervise::signal::kill_group(child.id(), libc::SIGKILL);
+                let _ = child.kill();
+                let _ = child.wait();
                 return Err(waited.err().map_or(Failure::Timeout, Failure::Wait));
             }
         }
@@ -132,12 +133,6 @@ fn keep(mut stream: impl Read + Send + 'static, cap: usize, past: bool) -> Readi
         let _ = send.send(());
     });
     (done, kept)
-}
-
-fn kill(child: &mut Child) {
-    let _ = crate::supervise::signal::kill_group(child.id(), libc::SIGKILL);
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 pub(crate) fn first_line(bytes: &[u8]) -> String {

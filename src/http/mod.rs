@@ -6,7 +6,6 @@
 
 pub(crate) mod redact;
 pub(crate) mod retry;
-pub(crate) mod wait;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -15,9 +14,7 @@ pub(crate) use ureq::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, RequestExt};
 
-use chrono::Utc;
-use retry::{Backoff, Budget, Failed, Repeat};
-use wait::RateLimit;
+use retry::{Backoff, Budget, Failed, RateLimit, Repeat};
 
 pub(crate) use redact::{hide_urls, shown};
 
@@ -85,6 +82,17 @@ impl std::fmt::Display for Failure {
 }
 
 impl std::error::Error for Failure {}
+
+/// Why [`Http::send_once`] brought no success.
+#[derive(Debug)]
+pub(crate) enum NotTaken {
+    /// Less than [`MIN_ATTEMPT`] was left of the budget.
+    NoTime,
+    Refused(Box<Answer>),
+    Failed(Failure),
+}
+
+const MIN_ATTEMPT: Duration = Duration::from_millis(200);
 
 /// The client; cheap to clone.
 #[derive(Debug, Clone)]
@@ -157,20 +165,7 @@ impl Http {
             body,
         })
     }
-}
 
-/// Why [`Http::send_once`] brought no success.
-#[derive(Debug)]
-pub(crate) enum NotTaken {
-    /// Less than [`MIN_ATTEMPT`] was left of the budget.
-    NoTime,
-    Refused(Box<Answer>),
-    Failed(Failure),
-}
-
-const MIN_ATTEMPT: Duration = Duration::from_millis(200);
-
-impl Http {
     /// Sends `request`, which the server must take once only (a ping, a
     /// notification): again only when it certainly did not take it; an
     /// attempt may take `deadline(left)` of what is left of `budget`.
@@ -192,7 +187,7 @@ impl Http {
             NotTaken::NoTime => Failed::default(),
             NotTaken::Refused(answer) => Failed {
                 status: Some(answer.status.as_u16()),
-                retry_after: RateLimit::read(&answer.headers, Utc::now()).retry_after,
+                retry_after: RateLimit::read(&answer.headers, chrono::Utc::now()).retry_after,
                 ..Failed::default()
             },
             NotTaken::Failed(e) => Failed {

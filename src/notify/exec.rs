@@ -48,7 +48,7 @@ pub(super) fn run(words: &[String], message: &Message, budget: Duration) -> Resu
         // Our secrets are not the command's: tokens, and the URLs that are
         // secrets in themselves (webhooks, ping URLs).
         .env_remove("HB_TRACKER_TOKEN")
-        .env_remove(super::ntfy::TOKEN_ENV)
+        .env_remove(super::post::TOKEN_ENV)
         .env_remove("HB_NOTIFY")
         .env_remove("HB_CHECK_PING_URL")
         .env_remove("HB_PING_URL");

@@ -9,8 +9,7 @@ use ureq::http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION};
 use super::{Config, Kind};
 use crate::error::{Error, TrackerError};
 use crate::http::redact::Redactor;
-use crate::http::retry::{self, Backoff, Budget, Failed, Repeat, Stop};
-use crate::http::wait::RateLimit;
+use crate::http::retry::{self, Backoff, Budget, Failed, RateLimit, Repeat, Stop};
 use crate::http::{self, Answer, HeaderMap, Http, Method, StatusCode};
 
 /// The most of a successful answer read; a page of issues is far below.
