@@ -12,16 +12,14 @@ use clap::{Parser, ValueEnum};
 
 use crate::exit_code::Write;
 use crate::pause::Pause;
-use crate::ping;
-use crate::record::{parse_factor, parse_interval, validate_job, PAUSE};
+use crate::ping::{self, Ping, Pinger};
+use crate::record::{parse_factor, parse_interval, truncate_message, validate_job, PAUSE};
 use crate::supervise::singleton::Mode;
-use crate::{cli, store, Error};
+use crate::{cli, store, Error, Heartbeat, RunStatus};
 
-mod beat;
 mod settings;
 mod wrap;
 
-use beat::beat;
 use settings::Settings;
 pub(crate) use wrap::keep_alive;
 use wrap::rules::{parse_keep, parse_log_max, parse_max_runtime, parse_retry, parse_stall, rules};
@@ -330,6 +328,46 @@ fn done<T>(result: Result<T, Error>) -> ExitCode {
             Write::Failed.into()
         }
     }
+}
+
+/// The plain form, `hb-write JOB INTERVAL`: one heartbeat, its history
+/// line, then the ping.
+fn beat(args: &Args, job: &str, interval_seconds: u64, settings: Settings) -> ExitCode {
+    let status = match (args.status, args.exit_code) {
+        (Some(StatusArg::Fail), _) => RunStatus::Fail,
+        (None, Some(code)) if code != 0 => RunStatus::Fail,
+        (Some(StatusArg::Ok) | None, _) => RunStatus::Ok,
+    };
+    let record = Heartbeat {
+        exit_code: args.exit_code,
+        message: (args.message.as_ref()).map(|m| truncate_message(&m.to_string_lossy()).to_owned()),
+        schedule: settings.schedule,
+        needs: args.needs.clone(),
+        ..Heartbeat::new(job, interval_seconds, status)
+    };
+    let code = done(store::write(args.dir().as_deref(), &record).map(|path| {
+        // The heartbeat is what counts; a history line that cannot be
+        // written is said, but does not fail the run.
+        let dir = path.parent().unwrap_or(std::path::Path::new("."));
+        if let Err(err) = store::append_history(dir, &record.job, &crate::history::Run::of(&record))
+        {
+            cli::report_error(PROGRAM, &format!("{err} (the heartbeat itself is written)"));
+        }
+    }));
+    // The heartbeat first: local truth never waits on the network.
+    if let Some((url, style)) = settings.ping {
+        Pinger::new(url, style).send_or_warn(
+            PROGRAM,
+            &Ping::Beat {
+                ok: status == RunStatus::Ok,
+                exit_code: record.exit_code,
+                body: record.message,
+                duration: None,
+            },
+            ping::BUDGET,
+        );
+    }
+    code
 }
 
 /// `--pause` and `--resume`, for one job or (`--all`) the whole host; `Err`
