@@ -219,21 +219,17 @@ impl Heartbeat {
                 crate::escape::terminal(&self.host)
             )
         })?;
-        if !(INTERVAL_MIN..=INTERVAL_MAX).contains(&self.interval_seconds) {
-            return Err(format!(
-                "interval_seconds {} is outside 1 second to {}",
-                self.interval_seconds,
-                say(INTERVAL_MAX)
-            ));
-        }
-        // The bound hb-write's --max-runtime has: a longer one would let a
-        // hung run stay `running` for ever.
-        let runtime = self.max_runtime_seconds;
-        if let Some(max) = runtime.filter(|max| !(1..=INTERVAL_MAX).contains(max)) {
-            return Err(format!(
-                "max_runtime_seconds {max} is outside 1 second to {}",
-                say(INTERVAL_MAX)
-            ));
+        // The runtime has the bound hb-write's --max-runtime has: a longer
+        // one would let a hung run stay `running` for ever.
+        let seconds = [
+            ("interval_seconds", Some(self.interval_seconds)),
+            ("max_runtime_seconds", self.max_runtime_seconds),
+        ];
+        for (field, value) in seconds {
+            if let Some(value) = value.filter(|v| !(INTERVAL_MIN..=INTERVAL_MAX).contains(v)) {
+                let max = say(INTERVAL_MAX);
+                return Err(format!("{field} {value} is outside 1 second to {max}"));
+            }
         }
         match &self.last {
             Some(last) if last.status == RunStatus::Running => {

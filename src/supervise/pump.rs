@@ -57,7 +57,7 @@ pub(super) struct Progress {
 }
 
 impl Progress {
-    /// Progress marked on `path`, which was written just now.
+    /// `path` was written just now.
     pub(super) fn new(path: PathBuf) -> Progress {
         Progress {
             path,
@@ -79,13 +79,6 @@ impl Progress {
             let _ = crate::store::touch(&self.path);
         }
         self.pending.then_some(self.next)
-    }
-
-    /// Marks what is pending now: a stream that ends leaves no pump to
-    /// wait for its time, and the command may go on silent.
-    fn settle(&mut self) {
-        self.next = Instant::now();
-        self.mark(false);
     }
 }
 
@@ -140,8 +133,11 @@ pub(super) fn pump(
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(stream, &buf[..n]);
         }
+        // What is pending is marked now: a stream that ends leaves no pump
+        // to wait for its time, and the command may go on silent.
         if let Some(progress) = &mut sink.lock().unwrap_or_else(PoisonError::into_inner).progress {
-            progress.settle();
+            progress.next = Instant::now();
+            progress.mark(false);
         }
         let _ = events.send(Event::Eof);
         None

@@ -23,7 +23,6 @@ use crate::supervise::{lines, signal, Outcome};
 mod retry;
 pub(super) mod rules;
 
-use retry::RETRY_MAX;
 use rules::{Rules, Verdict};
 
 /// A wrapped run: the command line, and what was drawn from it.
@@ -130,8 +129,8 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
     {
         eprintln!("{note}");
     }
-    let of = tried.of;
-    let attempt = (of > 1).then(|| {
+    let attempt = (!tried.attempts.is_empty()).then(|| {
+        let of = args.retry + 1;
         let number = u32::try_from(tried.attempts.len()).unwrap_or(u32::MAX);
         let how = if verdict.ok { "succeeded" } else { "failed" };
         let said = format!("{PROGRAM}: {how} on attempt {number} of {of}");

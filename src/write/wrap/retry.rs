@@ -29,9 +29,8 @@ fn wait(delay: u64, next: u32, unit: f64) -> Duration {
 pub(super) struct Tries {
     pub(super) outcome: Outcome,
     pub(super) verdict: Verdict,
-    /// Every attempt, when the run may take more than one (`of`).
+    /// Every attempt, when the run may take more than one.
     pub(super) attempts: Vec<Tried>,
-    pub(super) of: u32,
     /// A signal that came while waiting to retry: it ends the run.
     pub(super) signalled: Option<i32>,
 }
@@ -85,7 +84,6 @@ pub(super) fn attempts(
                 outcome,
                 verdict,
                 attempts,
-                of,
                 signalled,
             };
         }
