@@ -4,7 +4,7 @@
 //! prints) with a bounded tail kept; signals forwarded to the group; and a
 //! maximum runtime the wrapper may enforce.
 
-pub(crate) mod drain;
+mod drain;
 pub(crate) mod output;
 mod pump;
 pub(crate) mod signal;
@@ -155,20 +155,13 @@ pub(crate) fn run_command(
     // it (out of descriptors) the pumps read to the end.
     let stop = io::pipe().ok();
     let stop_fd = stop.as_ref().map_or(-1, |(reader, _)| reader.as_raw_fd());
+    let (out, err) = (child.stdout.take(), child.stderr.take());
     let pipes = [
-        child.stdout.take().map(OwnedFd::from),
-        child.stderr.take().map(OwnedFd::from),
+        OwnedFd::from(out.expect("piped")),
+        OwnedFd::from(err.expect("piped")),
     ];
     let pumps: Vec<_> = (pipes.into_iter().enumerate())
-        .filter_map(|(stream, pipe)| {
-            Some(pump(
-                pipe?,
-                stream,
-                Arc::clone(&sink),
-                events.clone(),
-                stop_fd,
-            ))
-        })
+        .map(|(stream, pipe)| pump(pipe, stream, Arc::clone(&sink), events.clone(), stop_fd))
         .collect();
     // A signal is passed on the moment it comes, while the command may
     // still act on it: a waiting loop that looked only now and then would
