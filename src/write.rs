@@ -292,21 +292,32 @@ fn checked_run(args: &Args) -> Result<ExitCode, Error> {
             crate::cause::MAX_NEEDS
         )));
     }
-    args.job.as_deref().map(validate_job).transpose()?;
-    if args.pause.is_some() || args.resume {
-        return pause_or_resume(args);
+    let job = args.job.as_deref();
+    job.map(validate_job).transpose()?;
+    // --pause and --resume: for one job, or (`--all`) the whole host.
+    if args.resume {
+        return Ok(done(store::remove_pause(&args.dirs(), job)));
     }
-    let job = args.job.clone().unwrap_or_default();
+    if let Some(length) = &args.pause {
+        let seconds = PAUSE.parse(length)?;
+        let pause = Pause::new(job, Utc::now(), seconds, args.reason.as_deref())
+            .map_err(|reason| Error::invalid("pause", length, reason.to_string()))?;
+        if let (Some(job), false) = (job, args.force) {
+            store::check_known(args.dir().as_deref(), job)?;
+        }
+        return Ok(done(store::write_pause(args.dir().as_deref(), &pause)));
+    }
+    let job = job.unwrap_or_default();
     if args.keepalive {
-        return Ok(done(wrap::keep_alive(&args.dirs(), &job)));
+        return Ok(done(wrap::keep_alive(&args.dirs(), job)));
     }
     if args.retire {
-        return Ok(done(store::retire(&args.dirs(), &job)));
+        return Ok(done(store::retire(&args.dirs(), job)));
     }
     let settings = Settings::resolve(args)?;
     let interval_seconds = parse_interval(args.interval.as_deref().unwrap_or_default())?;
     if args.command.is_empty() {
-        return Ok(beat(args, &job, interval_seconds, settings));
+        return Ok(beat(args, job, interval_seconds, settings));
     }
     let rules = rules(args)?;
     let wrap = wrap::Wrap {
@@ -368,22 +379,6 @@ fn beat(args: &Args, job: &str, interval_seconds: u64, settings: Settings) -> Ex
         );
     }
     code
-}
-
-/// `--pause` and `--resume`, for one job or (`--all`) the whole host; `Err`
-/// is a usage error.
-fn pause_or_resume(args: &Args) -> Result<ExitCode, Error> {
-    let job = args.job.as_deref();
-    let Some(length) = &args.pause else {
-        return Ok(done(store::remove_pause(&args.dirs(), job)));
-    };
-    let seconds = PAUSE.parse(length)?;
-    let pause = Pause::new(job, Utc::now(), seconds, args.reason.as_deref())
-        .map_err(|reason| Error::invalid("pause", length, reason.to_string()))?;
-    if let (Some(job), false) = (job, args.force) {
-        store::check_known(args.dir().as_deref(), job)?;
-    }
-    Ok(done(store::write_pause(args.dir().as_deref(), &pause)))
 }
 
 #[cfg(test)]

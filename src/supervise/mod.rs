@@ -26,6 +26,7 @@ use crate::record::format_duration;
 use output::{Log, Tail};
 pub(crate) use pump::PROGRESS_EVERY;
 use pump::{pump, Event, Progress, Sink};
+use singleton::JobLock;
 use watch::{Seen, Watch};
 
 /// How long a process group has between SIGTERM and SIGKILL, when the
@@ -53,8 +54,6 @@ pub(crate) struct Options {
     /// The run's maximum, when the wrapper ends it past it (SIGTERM, SIGKILL
     /// after [`KILL_GRACE`]).
     pub kill_after: Option<Duration>,
-    /// A descriptor the command inherits (the singleton lock).
-    pub keep_open: Option<std::os::unix::io::RawFd>,
     pub watch: Option<Watch>,
     /// A file whose modification time output marks as progress.
     pub progress: Option<std::path::PathBuf>,
@@ -102,14 +101,15 @@ pub(crate) fn lines(lines: impl IntoIterator<Item = Option<String>>) -> Option<S
     (lines.into_iter().flatten()).reduce(|all, line| format!("{all}\n{line}"))
 }
 
-/// Runs `program` with `args` and waits for it; `on_start` gets its pid
-/// (also its group id). The caller must have blocked the forwarded signals
-/// ([`signal::mask_forwarded`]) before starting any thread.
+/// Runs `program` with `args` and waits for it; the job's `lock` (the
+/// command inherits it) notes its process group. The caller must have
+/// blocked the forwarded signals ([`signal::mask_forwarded`]) before
+/// starting any thread.
 pub(crate) fn run_command(
     program: &OsString,
     args: &[OsString],
     options: Options,
-    on_start: impl FnOnce(u32),
+    lock: Option<&JobLock>,
 ) -> Outcome {
     let started = Instant::now();
     let mut command = Command::new(program);
@@ -118,7 +118,7 @@ pub(crate) fn run_command(
         .process_group(0)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let keep_open = options.keep_open;
+    let keep_open = lock.map(JobLock::fd);
     // SAFETY: the hook only calls sigemptyset, sigaddset, pthread_sigmask
     // and fcntl, all async-signal-safe, and allocates nothing.
     unsafe {
@@ -143,7 +143,9 @@ pub(crate) fn run_command(
         }
     };
     let pid = child.id();
-    on_start(pid);
+    if let Some(lock) = lock {
+        lock.record_group(pid);
+    }
     let sink = Arc::new(Mutex::new(Sink {
         tail: Tail::new(options.keep_output),
         log: options.log,
@@ -288,11 +290,10 @@ mod tests {
             keep_output: 64,
             log: None,
             kill_after: Some(Duration::from_secs(u64::MAX)),
-            keep_open: None,
             watch: None,
             progress: None,
         };
-        let outcome = run_command(&OsString::from("true"), &[], options, |_| {});
+        let outcome = run_command(&OsString::from("true"), &[], options, None);
         assert_eq!(outcome.exit_code, 0, "{outcome:?}");
         assert_eq!(outcome.note, None);
     }

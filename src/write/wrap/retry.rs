@@ -59,15 +59,10 @@ pub(super) fn attempts(
                 1 => budget,
                 _ => Duration::from_secs(budget.saturating_sub(first.elapsed()).as_secs().max(1)),
             }),
-            keep_open: lock.map(JobLock::fd),
             watch: wrap.rules.watch(),
             progress: progress.clone(),
         };
-        let outcome = supervise::run_command(program, args, options, |pid| {
-            if let Some(lock) = lock {
-                lock.record_group(pid);
-            }
-        });
+        let outcome = supervise::run_command(program, args, options, lock);
         let verdict = wrap.rules.verdict(&outcome);
         if of > 1 {
             attempts.push(Tried {
