@@ -23,9 +23,9 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::record::format_duration;
-use output::{Log, Tail};
-pub(crate) use pump::PROGRESS_EVERY;
-use pump::{pump, Event, Progress, Sink};
+use output::Log;
+use pump::{pump, Event};
+pub(crate) use pump::{Progress, Sink, PROGRESS_EVERY};
 use singleton::JobLock;
 use watch::{Seen, Watch};
 
@@ -44,20 +44,6 @@ const FORWARD_EVERY: Duration = Duration::from_millis(250);
 /// How long the wrapper waits for a group to die after SIGKILL before it
 /// gives up waiting (a process stuck in the kernel ignores even SIGKILL).
 const KILL_WAIT: Duration = Duration::from_secs(30);
-
-/// How the supervised run is to go.
-#[derive(Debug)]
-pub(crate) struct Options {
-    /// The most bytes of combined output kept as the tail.
-    pub keep_output: usize,
-    pub log: Option<Log>,
-    /// The run's maximum, when the wrapper ends it past it (SIGTERM, SIGKILL
-    /// after [`KILL_GRACE`]).
-    pub kill_after: Option<Duration>,
-    pub watch: Option<Watch>,
-    /// A file whose modification time output marks as progress.
-    pub progress: Option<std::path::PathBuf>,
-}
 
 /// How a supervised run ended.
 #[derive(Debug, Default)]
@@ -101,14 +87,16 @@ pub(crate) fn lines(lines: impl IntoIterator<Item = Option<String>>) -> Option<S
     (lines.into_iter().flatten()).reduce(|all, line| format!("{all}\n{line}"))
 }
 
-/// Runs `program` with `args` and waits for it; the job's `lock` (the
-/// command inherits it) notes its process group. The caller must have
-/// blocked the forwarded signals ([`signal::mask_forwarded`]) before
-/// starting any thread.
+/// Runs `program` with `args`, its output into `sink`, and waits for it,
+/// ending it past `kill_after` (SIGTERM, SIGKILL after [`KILL_GRACE`]);
+/// the job's `lock` (the command inherits it) notes its process group. The
+/// caller must have blocked the forwarded signals
+/// ([`signal::mask_forwarded`]) before starting any thread.
 pub(crate) fn run_command(
     program: &OsString,
     args: &[OsString],
-    options: Options,
+    sink: Sink,
+    kill_after: Option<Duration>,
     lock: Option<&JobLock>,
 ) -> Outcome {
     let started = Instant::now();
@@ -137,7 +125,7 @@ pub(crate) fn run_command(
                 duration: started.elapsed(),
                 exit_code: 126 + i32::from(err.kind() == io::ErrorKind::NotFound),
                 note: Some(format!("hb-write: cannot run `{name}`: {err}")),
-                seen: options.watch.map(Watch::finish),
+                seen: sink.watch.map(Watch::finish),
                 ..Outcome::default()
             };
         }
@@ -146,12 +134,7 @@ pub(crate) fn run_command(
     if let Some(lock) = lock {
         lock.record_group(pid);
     }
-    let sink = Arc::new(Mutex::new(Sink {
-        tail: Tail::new(options.keep_output),
-        log: options.log,
-        watch: options.watch,
-        progress: options.progress.map(Progress::new),
-    }));
+    let sink = Arc::new(Mutex::new(sink));
     let (events, inbox) = mpsc::channel();
     // Dropping the write end wakes every pump to hand its pipe back. Without
     // it (out of descriptors) the pumps read to the end.
@@ -195,7 +178,7 @@ pub(crate) fn run_command(
     // `--max-runtime` comes from a crontab line: a value past what an
     // `Instant` can hold means "never", not a panic. Past it: SIGTERM,
     // SIGKILL [`KILL_GRACE`] later, then [`KILL_WAIT`] more at most.
-    let mut next = options.kill_after.and_then(|max| started.checked_add(max));
+    let mut next = kill_after.and_then(|max| started.checked_add(max));
     let mut sent = 0;
     let mut eofs = 0;
     let status = loop {
@@ -255,7 +238,7 @@ pub(crate) fn run_command(
             format!(
                 "hb-write: ended the run after {}, past its maximum runtime of {} ({how})",
                 format_duration(duration.as_secs()),
-                format_duration(options.kill_after.unwrap_or_default().as_secs())
+                format_duration(kill_after.unwrap_or_default().as_secs())
             )
         }),
         (sent > 0 && status.is_none())
@@ -286,14 +269,14 @@ mod tests {
 
     #[test]
     fn a_maximum_runtime_past_what_an_instant_holds_runs_the_command() {
-        let options = Options {
-            keep_output: 64,
+        let sink = Sink {
+            tail: output::Tail::new(64),
             log: None,
-            kill_after: Some(Duration::from_secs(u64::MAX)),
             watch: None,
             progress: None,
         };
-        let outcome = run_command(&OsString::from("true"), &[], options, None);
+        let max = Some(Duration::from_secs(u64::MAX));
+        let outcome = run_command(&OsString::from("true"), &[], sink, max, None);
         assert_eq!(outcome.exit_code, 0, "{outcome:?}");
         assert_eq!(outcome.note, None);
     }

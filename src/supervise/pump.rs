@@ -19,11 +19,12 @@ pub(super) enum Event {
     Eof,
 }
 
-pub(super) struct Sink {
-    pub(super) tail: Tail,
-    pub(super) log: Option<Log>,
-    pub(super) watch: Option<Watch>,
-    pub(super) progress: Option<Progress>,
+/// Where the command's output goes besides the wrapper's own streams.
+pub(crate) struct Sink {
+    pub(crate) tail: Tail,
+    pub(crate) log: Option<Log>,
+    pub(crate) watch: Option<Watch>,
+    pub(crate) progress: Option<Progress>,
 }
 
 impl Sink {
@@ -50,7 +51,7 @@ pub(crate) const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 /// `running` record to now, at most once every [`PROGRESS_EVERY`]; output
 /// sooner is marked when that time is up, by the pump's own wait. A silent
 /// command costs nothing, a chatty one a touch a period.
-pub(super) struct Progress {
+pub(crate) struct Progress {
     path: PathBuf,
     next: Instant,
     pending: bool,
@@ -58,7 +59,7 @@ pub(super) struct Progress {
 
 impl Progress {
     /// `path` was written just now.
-    pub(super) fn new(path: PathBuf) -> Progress {
+    pub(crate) fn new(path: PathBuf) -> Progress {
         Progress {
             path,
             next: Instant::now() + PROGRESS_EVERY,
