@@ -4,7 +4,6 @@
 //! prints) with a bounded tail kept; signals forwarded to the group; and a
 //! maximum runtime the wrapper may enforce.
 
-mod drain;
 pub(crate) mod output;
 mod pump;
 pub(crate) mod signal;
@@ -221,7 +220,7 @@ pub(crate) fn run_command(
         drop(writer);
         let leftovers = pumps.into_iter().filter_map(|p| p.join().ok()?).collect();
         drop(reader);
-        drain::hand_over(leftovers).err()
+        pump::hand_over(leftovers).err()
     });
     let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
     let log_error = sink.log.take().and_then(Log::finish);
