@@ -115,11 +115,7 @@ pub(super) fn pump(
                 let ms = at.saturating_duration_since(Instant::now()).as_millis();
                 i32::try_from(ms + 1).unwrap_or(i32::MAX)
             });
-            let mut watched = [from.as_raw_fd(), stop].map(|fd| libc::pollfd {
-                fd,
-                events: libc::POLLIN,
-                revents: 0,
-            });
+            let mut watched = [from.as_raw_fd(), stop].map(readable);
             // SAFETY: a valid array of two entries.
             if unsafe { libc::poll(watched.as_mut_ptr(), 2, wait) } < 0 {
                 continue;
@@ -154,6 +150,15 @@ pub(super) fn pump(
     })
 }
 
+/// `fd` polled for input.
+fn readable(fd: RawFd) -> libc::pollfd {
+    libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    }
+}
+
 /// Starts the detached copier for `pipes` (each with the wrapper's
 /// descriptor, 1 or 2, its bytes go to) and closes them in this process.
 /// The copier keeps every other descriptor of the wrapper closed.
@@ -161,12 +166,8 @@ pub(crate) fn hand_over(pipes: Vec<(OwnedFd, RawFd)>) -> io::Result<()> {
     if pipes.is_empty() {
         return Ok(());
     }
-    let mut polled: Vec<libc::pollfd> = (pipes.iter())
-        .map(|(pipe, _)| libc::pollfd {
-            fd: pipe.as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        })
+    let mut polled: Vec<_> = (pipes.iter())
+        .map(|(pipe, _)| readable(pipe.as_raw_fd()))
         .collect();
     // Listed before the fork: the child may not allocate.
     let open = fs::read_dir("/proc/self/fd")
