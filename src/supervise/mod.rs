@@ -58,7 +58,8 @@ pub(crate) struct Outcome {
     pub note: Option<String>,
     /// A problem with the log file, which never stops the run.
     pub log_error: Option<String>,
-    pub seen: Option<Seen>,
+    /// What the rules' watch found (nothing, without one).
+    pub seen: Seen,
 }
 
 impl Outcome {
@@ -124,7 +125,7 @@ pub(crate) fn run_command(
                 duration: started.elapsed(),
                 exit_code: 126 + i32::from(err.kind() == io::ErrorKind::NotFound),
                 note: Some(format!("hb-write: cannot run `{name}`: {err}")),
-                seen: sink.watch.map(Watch::finish),
+                seen: sink.watch.map(Watch::finish).unwrap_or_default(),
                 ..Outcome::default()
             };
         }
@@ -258,7 +259,7 @@ pub(crate) fn run_command(
         tail: sink.tail.text(),
         note: lines(notes),
         log_error,
-        seen: sink.watch.take().map(Watch::finish),
+        seen: sink.watch.take().map(Watch::finish).unwrap_or_default(),
     }
 }
 
