@@ -69,7 +69,7 @@ pub struct Args {
     /// A short note for the report; at most 1 KiB is kept. Bytes that are
     /// not UTF-8 (`--message "$(tail -1 log)"`) are kept as U+FFFD.
     #[arg(long, value_name = "TEXT")]
-    message: Option<std::ffi::OsString>,
+    message: Option<OsString>,
 
     /// When the job is scheduled to run: five cron fields (`0 3 * * *`) or
     /// a macro (`@daily`), stored in the record so that hb-check judges the

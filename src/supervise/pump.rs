@@ -162,7 +162,7 @@ fn readable(fd: RawFd) -> libc::pollfd {
 /// Starts the detached copier for `pipes` (each with the wrapper's
 /// descriptor, 1 or 2, its bytes go to) and closes them in this process.
 /// The copier keeps every other descriptor of the wrapper closed.
-pub(crate) fn hand_over(pipes: Vec<(OwnedFd, RawFd)>) -> io::Result<()> {
+pub(super) fn hand_over(pipes: Vec<(OwnedFd, RawFd)>) -> io::Result<()> {
     if pipes.is_empty() {
         return Ok(());
     }
