@@ -7,8 +7,7 @@ use std::time::{Duration, Instant};
 use super::{Verdict, Wrap, PROGRAM};
 use crate::history::Tried;
 use crate::http::retry::{jittered, unit_random};
-use crate::supervise::output::Log;
-use crate::supervise::output::Tail;
+use crate::supervise::output::{Log, Tail};
 use crate::supervise::singleton::JobLock;
 use crate::supervise::{self, signal, Outcome, Progress, Sink};
 
