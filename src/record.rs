@@ -9,11 +9,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::Error;
 
-mod last;
 mod name;
 mod value;
 
-pub(crate) use last::LastRun;
 pub(crate) use name::{is_plain, user_job, validate_host, validate_job};
 pub use value::format_duration;
 #[cfg(test)]
@@ -226,21 +224,17 @@ impl Heartbeat {
                 crate::escape::terminal(&self.host)
             )
         })?;
-        if !(INTERVAL_MIN..=INTERVAL_MAX).contains(&self.interval_seconds) {
-            return Err(format!(
-                "interval_seconds {} is outside 1 second to {}",
-                self.interval_seconds,
-                say(INTERVAL_MAX)
-            ));
-        }
-        // The bound hb-write's --max-runtime has: a longer one would let a
-        // hung run stay `running` for ever.
-        let runtime = self.max_runtime_seconds;
-        if let Some(max) = runtime.filter(|max| !(1..=INTERVAL_MAX).contains(max)) {
-            return Err(format!(
-                "max_runtime_seconds {max} is outside 1 second to {}",
-                say(INTERVAL_MAX)
-            ));
+        // The runtime has the bound hb-write's --max-runtime has: a longer
+        // one would let a hung run stay `running` for ever.
+        let seconds = [
+            ("interval_seconds", Some(self.interval_seconds)),
+            ("max_runtime_seconds", self.max_runtime_seconds),
+        ];
+        for (field, value) in seconds {
+            if let Some(value) = value.filter(|v| !(INTERVAL_MIN..=INTERVAL_MAX).contains(v)) {
+                let max = say(INTERVAL_MAX);
+                return Err(format!("{field} {value} is outside 1 second to {max}"));
+            }
         }
         // As hb-write --needs takes them.
         if self.needs.len() > MAX_NEEDS {
@@ -342,6 +336,49 @@ pub(crate) fn cut(text: &str, max: usize) -> &str {
         .find(|&i| text.is_char_boundary(i));
     &text[..end.unwrap_or(0)]
 }
+/// How the last finished run before a wrapped run in progress ended: a
+/// `running` record carries it, so that a run in progress never hides a
+/// failure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastRun {
+    /// `ok` or `fail`; never `running`.
+    pub status: RunStatus,
+    /// When that run reported, RFC 3339, stored in UTC.
+    #[serde(serialize_with = "rfc3339_seconds", deserialize_with = "rfc3339_any")]
+    pub timestamp: DateTime<Utc>,
+    /// Its exit code, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// How long it took, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<f64>,
+    /// The message it left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// How many runs in a row had failed, that one included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consecutive_failures: Option<u32>,
+}
+
+impl LastRun {
+    /// The last finished run `previous` (the job's record before a new run
+    /// starts) tells of: the run it reports, or, for a `running` record
+    /// left by a run that never ended, the run that one carried.
+    pub fn of(previous: &Heartbeat) -> Option<Box<LastRun>> {
+        if previous.status == RunStatus::Running {
+            return previous.last.clone();
+        }
+        Some(Box::new(LastRun {
+            status: previous.status,
+            timestamp: previous.timestamp,
+            exit_code: previous.exit_code,
+            duration_seconds: previous.duration_seconds,
+            message: previous.message.clone(),
+            consecutive_failures: previous.consecutive_failures,
+        }))
+    }
+}
+
 /// What a heartbeat file held.
 #[allow(clippy::large_enum_variant)] // Boxing: one allocation per record.
 #[derive(Debug, Clone, PartialEq)]
