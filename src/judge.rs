@@ -270,7 +270,7 @@ pub(crate) fn judge(job: &Job, policy: &Policy) -> Judgement {
         j.consecutive_failures = j
             .timestamp
             .filter(|_| !job.recent.is_empty())
-            .map(|newest| consecutive_failures_with(newest, RunStatus::Fail, job.recent));
+            .map(|newest| consecutive_failures_with(newest, job.recent));
     }
     overrides::apply(&mut j, job.pause, policy.alert_after);
     j

@@ -17,7 +17,7 @@ use super::atomic::{replace_as, MODE};
 use super::lock::{sleep_pause, wait_lock, LockWait};
 use super::open::{open_handle, regular, Links};
 use crate::error::Error;
-use crate::history::{looks_whole, parse, Run, HISTORY_MAX};
+use crate::history::{parse, Run, HISTORY_MAX};
 
 pub(crate) const HISTORY_EXTENSION: &str = "history";
 
@@ -43,7 +43,8 @@ pub(crate) fn history_path(dir: &Path, job: &str) -> PathBuf {
 
 pub(crate) fn append_history(dir: &Path, job: &str, run: &Run) -> Result<(), Error> {
     let path = history_path(dir, job);
-    append(&path, &run.to_json_line()).map_err(|source| Error::WriteFile { path, source })
+    append(&path, &crate::record::json_line(run))
+        .map_err(|source| Error::WriteFile { path, source })
 }
 
 fn append(path: &Path, line: &[u8]) -> io::Result<()> {
@@ -103,7 +104,8 @@ fn compact(file: &File, path: &Path, len: u64) -> io::Result<()> {
         .filter(|l| !l.is_empty())
         .collect();
     let all = lines.len();
-    lines.retain(|l| looks_whole(l));
+    // A line torn by a writer that died is no whole record: it goes.
+    lines.retain(|l| l.first() == Some(&b'{') && l.last() == Some(&b'}'));
     if len <= HISTORY_READ_MAX && lines.len() == all && all <= LINES_BEFORE_REWRITE {
         return Ok(());
     }
@@ -261,6 +263,16 @@ mod tests {
         let text = fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 2, "{text}");
         assert_eq!(read_history(dir.path(), "job").unwrap(), [run(1)]);
+        // A compaction keeps the whole lines only.
+        let mut lines: Vec<u8> = (0..180)
+            .flat_map(|i| crate::record::json_line(&run(i)))
+            .collect();
+        lines.extend_from_slice(b"{\"timestamp\":\"2027-01\n}\n");
+        fs::write(&path, lines).unwrap();
+        append_history(dir.path(), "job", &run(180)).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 181, "{text}");
+        assert!(text.lines().all(|l| Run::from_line(l.as_bytes()).is_some()));
     }
 
     #[test]
@@ -277,7 +289,7 @@ mod tests {
     fn a_link_in_place_of_a_history_is_refused_by_readers_as_by_writers() {
         let dir = tempfile::tempdir().unwrap();
         let elsewhere = dir.path().join("elsewhere");
-        fs::write(&elsewhere, run(1).to_json_line()).unwrap();
+        fs::write(&elsewhere, crate::record::json_line(&run(1))).unwrap();
         std::os::unix::fs::symlink(&elsewhere, history_path(dir.path(), "job")).unwrap();
         assert!(append_history(dir.path(), "job", &run(2)).is_err());
         let err = read_history(dir.path(), "job").unwrap_err();
@@ -291,7 +303,7 @@ mod tests {
         let mut junk = vec![b'x'; 3 * HISTORY_READ_MAX as usize];
         junk.push(b'\n');
         for i in 0..10 {
-            junk.extend(run(i).to_json_line());
+            junk.extend(crate::record::json_line(&run(i)));
         }
         fs::write(&path, &junk).unwrap();
         assert_eq!(read_history(dir.path(), "job").unwrap().len(), 10);
