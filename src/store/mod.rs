@@ -9,7 +9,6 @@ mod atomic;
 mod clean;
 mod history_file;
 pub(crate) mod host;
-mod known;
 pub(crate) mod lock;
 pub(crate) mod open;
 mod pause_file;
@@ -27,9 +26,10 @@ pub use atomic::is_temporary_name;
 pub(crate) use atomic::{create_as, replace_as};
 pub(crate) use clean::clean_temporaries;
 pub(crate) use history_file::{append_history, history_path, read_history, HISTORY_EXTENSION};
-pub(crate) use known::check_known;
 pub(crate) use lock::{lock, open_lock_file, wait_lock, LockWait, RunLock};
-pub(crate) use pause_file::{pause_path, remove_pause, scan_pauses, write_pause, PauseEntry};
+pub(crate) use pause_file::{
+    check_known, pause_path, remove_pause, scan_pauses, write_pause, PauseEntry,
+};
 pub(crate) use scan::scan_each;
 pub(crate) use users::{dir_owner, effective_uid, own_area, user_name};
 pub use write::write;

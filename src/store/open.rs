@@ -13,6 +13,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
+use super::MAX_FILE_BYTES;
+
 /// Whether a symbolic link at the path itself is followed: never in a
 /// heartbeat directory (it could point a reader anywhere), but a path the
 /// user named (a crontab, a token file) may be a link to the real file.
@@ -37,15 +39,15 @@ pub(crate) enum Refused {
 }
 
 impl Refused {
-    pub(crate) fn record_reason(self, what: &str, cap: u64) -> String {
+    pub(crate) fn record_reason(self, what: &str) -> String {
         match self {
             Refused::Io(e) => format!("cannot read: {e}"),
             Refused::Link => format!("a symbolic link; a {what} must be a regular file"),
             Refused::Kind(kind) => format!("{kind}; a {what} must be a regular file"),
             Refused::TooLarge(len) => {
-                format!("the file is {len} bytes, more than a {what}'s {cap}")
+                format!("the file is {len} bytes, more than a {what}'s {MAX_FILE_BYTES}")
             }
-            Refused::Grew => format!("the file grew past a {what}'s {cap} bytes"),
+            Refused::Grew => format!("the file grew past a {what}'s {MAX_FILE_BYTES} bytes"),
         }
     }
 
@@ -142,15 +144,15 @@ pub(crate) fn read_regular(
     Ok((read_capped(file, &meta, cap)?, meta))
 }
 
-/// Reads a record file (a heartbeat, a pause: `what`) from what an open
-/// gave, within `cap`; else why not, in the same words for each.
+/// Reads a record file (`what`) from what an open gave, within
+/// [`MAX_FILE_BYTES`]; else why not.
 pub(crate) fn read_record(
     opened: Result<(File, Metadata), Refused>,
     what: &str,
-    cap: u64,
 ) -> Result<(Vec<u8>, Metadata), String> {
-    let read = opened.and_then(|(file, meta)| Ok((read_capped(file, &meta, cap)?, meta)));
-    read.map_err(|r| r.record_reason(what, cap))
+    let read =
+        opened.and_then(|(file, meta)| Ok((read_capped(file, &meta, MAX_FILE_BYTES)?, meta)));
+    read.map_err(|r| r.record_reason(what))
 }
 
 const AT_FLAGS: libc::c_int =

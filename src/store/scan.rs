@@ -10,7 +10,7 @@ use walkdir::WalkDir;
 
 use super::open::{open_regular, Links, Refused};
 use super::users::USERS_DIR;
-use super::{areas, EXTENSION, MAX_FILE_BYTES};
+use super::{areas, EXTENSION};
 use crate::error::Error;
 use crate::escape::terminal;
 use crate::record::{validate_host, validate_job, Content, Entry, Heartbeat};
@@ -67,7 +67,7 @@ fn unwalked(err: walkdir::Error) -> Option<Entry> {
         // A link that leads nowhere (or in a loop): only a heartbeat's name
         // makes it worth a row.
         let job = name.strip_suffix(".last")?.to_owned();
-        (job, Refused::Link.record_reason(HEARTBEAT, MAX_FILE_BYTES))
+        (job, Refused::Link.record_reason(HEARTBEAT))
     } else {
         let cause = err
             .into_io_error()
@@ -129,7 +129,7 @@ pub(super) fn read_heartbeat(
     opened: Result<(File, Metadata), Refused>,
     job: &str,
 ) -> Result<Content, String> {
-    let (bytes, meta) = super::open::read_record(opened, HEARTBEAT, MAX_FILE_BYTES)?;
+    let (bytes, meta) = super::open::read_record(opened, HEARTBEAT)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         // The modification time is whatever the filesystem holds (tmpfs
         // stores any time): one out of range makes the file invalid.
@@ -163,6 +163,7 @@ pub(super) fn read_heartbeat(
 mod tests {
     use super::*;
     use crate::store::open::mkfifo;
+    use crate::store::MAX_FILE_BYTES;
 
     fn read_content(path: &Path, job: &str) -> Result<Content, String> {
         read_heartbeat(open_regular(path, Links::Refuse), job)
@@ -190,12 +191,12 @@ mod tests {
             "a symbolic link; a heartbeat must be a regular file"
         );
         assert_eq!(
-            Refused::Grew.record_reason(HEARTBEAT, MAX_FILE_BYTES),
+            Refused::Grew.record_reason(HEARTBEAT),
             "the file grew past a heartbeat's 65536 bytes"
         );
         // A pause is refused in the same words.
         assert_eq!(
-            Refused::Kind("a FIFO").record_reason("pause", MAX_FILE_BYTES),
+            Refused::Kind("a FIFO").record_reason("pause"),
             "a FIFO; a pause must be a regular file"
         );
     }
