@@ -4,7 +4,6 @@
 //! area below `users/`. Every small file is read by one bounded,
 //! non-blocking reader, `open`.
 
-mod areas;
 mod atomic;
 mod clean;
 mod history_file;

@@ -6,7 +6,6 @@ use std::fs::{self, File, Metadata};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use super::areas;
 use super::open::{open_regular, read_record, Links, Refused};
 use super::scan::{walk, BAD_NAME};
 use super::users::{effective_uid, user_name, USERS_DIR};
@@ -142,7 +141,7 @@ pub(crate) fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
             });
         }
         found[start..].sort_by(|a, b| a.path.cmp(&b.path));
-        found.extend(areas::area_pauses(dir));
+        found.extend(super::users::area_pauses(dir));
     }
     found
 }

@@ -10,13 +10,13 @@ use walkdir::WalkDir;
 
 use super::open::{open_regular, Links, Refused};
 use super::users::USERS_DIR;
-use super::{areas, EXTENSION};
+use super::EXTENSION;
 use crate::error::Error;
 use crate::escape::terminal;
 use crate::record::{validate_host, validate_job, Content, Entry, Heartbeat};
 
 /// What a scan of `dir` walks: its files and its (host) subdirectories',
-/// links followed, without hidden names and `users/` (read by `areas`).
+/// links followed, without hidden names and `users/` (read by `users`).
 pub(super) fn walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
     WalkDir::new(dir)
         .min_depth(1)
@@ -50,7 +50,9 @@ pub(crate) fn scan_each(dirs: &[PathBuf], each: &mut dyn FnMut(Entry)) -> Result
             };
             entry.into_iter().for_each(&mut *each);
         }
-        areas::scan_areas(dir).into_iter().for_each(&mut *each);
+        super::users::scan_areas(dir)
+            .into_iter()
+            .for_each(&mut *each);
     }
     Ok(())
 }
