@@ -13,7 +13,7 @@ use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::atomic::{replace_as, MODE};
+use super::atomic::{write_as, MODE};
 use super::lock::{sleep_pause, wait_lock, LockWait};
 use super::open::{open_handle, regular, Links};
 use crate::error::Error;
@@ -110,7 +110,7 @@ fn compact(file: &File, path: &Path, len: u64) -> io::Result<()> {
         return Ok(());
     }
     let keep = &lines[lines.len().saturating_sub(HISTORY_MAX)..];
-    replace_as(path, MODE, None, &mut |out| {
+    write_as(path, MODE, None, false, &mut |out| {
         keep.iter()
             .try_for_each(|line| out.write_all(line).and_then(|()| out.write_all(b"\n")))
     })

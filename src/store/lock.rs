@@ -12,7 +12,6 @@ use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
 use std::io;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use super::user_dir;
@@ -32,15 +31,14 @@ impl RunLock {
     }
 }
 
-/// The first entry of the `:`-separated list systemd sets in `name`; an
-/// empty one is unset.
+/// The first entry of the `:`-separated list systemd sets in `name`.
 fn first_entry(name: &str) -> Option<PathBuf> {
     let value = std::env::var(name).ok()?;
     let first = value.split(':').next()?.trim();
     (!first.is_empty()).then(|| PathBuf::from(first))
 }
 
-/// The default lock of `host`; its directory is made when missing.
+/// The default lock of `host`, in a directory made when missing.
 fn default_lock(host: &str) -> Result<PathBuf, Error> {
     let name = format!("hb-check.{host}.lock");
     if let Some(dir) = first_entry("RUNTIME_DIRECTORY").or_else(|| first_entry("STATE_DIRECTORY")) {
@@ -116,7 +114,7 @@ pub(crate) fn wait_lock<T>(
 }
 
 pub(crate) fn sleep_pause<T>(gap: Duration) -> Option<T> {
-    thread::sleep(gap);
+    std::thread::sleep(gap);
     None
 }
 

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use crate::error::Error;
 
 pub use atomic::is_temporary_name;
-pub(crate) use atomic::{create_as, replace_as};
+pub(crate) use atomic::write_as;
 pub(crate) use clean::clean_temporaries;
 pub(crate) use history_file::{append_history, history_path, read_history, HISTORY_EXTENSION};
 pub(crate) use lock::{lock, open_lock_file, wait_lock, LockWait, RunLock};

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use super::open::{open_regular, read_record, Links, Refused};
 use super::scan::{walk, BAD_NAME};
-use super::users::{effective_uid, user_name, USERS_DIR};
+use super::users::{area_pauses, effective_uid, user_name, USERS_DIR};
 use super::write::{put, remove_existing, write_where};
 use super::{history_path, user_dir, HISTORY_EXTENSION, SYSTEM_DIR};
 use crate::error::Error;
@@ -141,7 +141,7 @@ pub(crate) fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
             });
         }
         found[start..].sort_by(|a, b| a.path.cmp(&b.path));
-        found.extend(super::users::area_pauses(dir));
+        found.extend(area_pauses(dir));
     }
     found
 }

@@ -9,7 +9,7 @@ use chrono::DateTime;
 use walkdir::WalkDir;
 
 use super::open::{open_regular, Links, Refused};
-use super::users::USERS_DIR;
+use super::users::{scan_areas, USERS_DIR};
 use super::EXTENSION;
 use crate::error::Error;
 use crate::escape::terminal;
@@ -50,9 +50,7 @@ pub(crate) fn scan_each(dirs: &[PathBuf], each: &mut dyn FnMut(Entry)) -> Result
             };
             entry.into_iter().for_each(&mut *each);
         }
-        super::users::scan_areas(dir)
-            .into_iter()
-            .for_each(&mut *each);
+        scan_areas(dir).into_iter().for_each(&mut *each);
     }
     Ok(())
 }

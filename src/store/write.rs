@@ -3,7 +3,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::atomic::{replace_as, MODE};
+use super::atomic::{write_as, MODE};
 use super::{create_dir, heartbeat_path, own_area, user_dir, SYSTEM_DIR};
 use crate::error::Error;
 use crate::record::{validate_job, Heartbeat};
@@ -84,7 +84,7 @@ pub(crate) fn write_file_with(
     path: &Path,
     fill: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
 ) -> Result<(), Error> {
-    replace_as(path, MODE, None, fill).map_err(|source| Error::WriteFile {
+    write_as(path, MODE, None, false, fill).map_err(|source| Error::WriteFile {
         path: path.to_owned(),
         source,
     })
