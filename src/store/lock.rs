@@ -22,13 +22,7 @@ use crate::error::Error;
 #[derive(Debug)]
 pub(crate) struct RunLock {
     _file: File,
-    path: PathBuf,
-}
-
-impl RunLock {
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
+    pub(crate) path: PathBuf,
 }
 
 /// The first entry of the `:`-separated list systemd sets in `name`.

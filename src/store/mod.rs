@@ -26,9 +26,7 @@ pub(crate) use atomic::write_as;
 pub(crate) use clean::clean_temporaries;
 pub(crate) use history_file::{append_history, history_path, read_history, HISTORY_EXTENSION};
 pub(crate) use lock::{lock, open_lock_file, wait_lock, LockWait, RunLock};
-pub(crate) use pause_file::{
-    check_known, pause_path, remove_pause, scan_pauses, write_pause, PauseEntry,
-};
+pub(crate) use pause_file::{check_known, remove_pause, scan_pauses, write_pause, PauseEntry};
 pub(crate) use scan::scan_each;
 pub(crate) use users::{dir_owner, effective_uid, own_area, user_name};
 pub use write::write;

@@ -98,7 +98,7 @@ pub(crate) fn retire(dirs: &[PathBuf], job: &str) -> Result<Vec<PathBuf>, Error>
         [
             heartbeat_path(dir, job),
             super::history_path(dir, job),
-            super::pause_path(dir, Some(job)),
+            super::pause_file::pause_path(dir, Some(job)),
             dir.join(format!("{job}.log")),
             dir.join(format!("{job}.log.1")),
         ]
