@@ -16,8 +16,8 @@ use super::users::effective_uid;
 /// No write takes more than a moment; an hour leaves a slow disk every chance.
 const TEMP_MAX_AGE: Duration = Duration::from_secs(3600);
 
-/// The temporaries that could not be removed, and why; but those vanished
-/// or in a directory this user may not change: not this run's to remove.
+/// The temporaries that could not be removed, and why (but those gone or
+/// where this user may not remove: not this run's to remove).
 type Failed = Vec<(PathBuf, io::Error)>;
 
 /// Removes, in each of `dirs` and its real, undotted subdirectories, every

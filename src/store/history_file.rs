@@ -21,12 +21,10 @@ use crate::history::{parse, Run, HISTORY_MAX};
 
 pub(crate) const HISTORY_EXTENSION: &str = "history";
 
-/// At most this many bytes from a history's end are read; 200 runs are
-/// about 20 KiB.
+/// The most bytes read from a history's end; 200 runs are about 20 KiB.
 pub(crate) const HISTORY_READ_MAX: u64 = 256 * 1024;
 
-/// The most lines a history holds before it is rewritten: one rewrite every
-/// 50 runs, not on every run.
+/// One rewrite every 50 runs, not on every run.
 const LINES_BEFORE_REWRITE: usize = HISTORY_MAX + 50;
 
 /// The shortest line of a run (`{"timestamp":"…Z","status":"ok"}`): a history
@@ -116,8 +114,7 @@ fn compact(file: &File, path: &Path, len: u64) -> io::Result<()> {
     })
 }
 
-/// The last [`HISTORY_READ_MAX`] bytes of `file` (`len` bytes long), from a
-/// line's start.
+/// The last [`HISTORY_READ_MAX`] bytes of `file`, from a line's start.
 fn read_tail(mut file: &File, len: u64) -> io::Result<Vec<u8>> {
     let start = len.saturating_sub(HISTORY_READ_MAX);
     file.seek(SeekFrom::Start(start))?;

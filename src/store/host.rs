@@ -34,7 +34,6 @@ pub(crate) struct CronDaemon {
     pub since: Option<DateTime<Utc>>,
 }
 
-/// The boot time the kernel gives (`btime` in `/proc/stat`).
 pub(crate) fn boot_time() -> Option<DateTime<Utc>> {
     let seconds = proc_text(Path::new("/proc/stat"), STAT_MAX_BYTES)?
         .lines()
@@ -89,7 +88,7 @@ pub(crate) fn parent_and_group(pid: u32) -> Option<(u32, u32)> {
     Some((fields.get(1)?.parse().ok()?, fields.get(2)?.parse().ok()?))
 }
 
-/// When process `pid` started, from its start in clock ticks after boot.
+/// When process `pid` started.
 pub(crate) fn process_start(pid: u32) -> Option<DateTime<Utc>> {
     let ticks: u64 = stat_fields(pid)?.get(19)?.parse().ok()?;
     // SAFETY: sysconf only reads a constant of the system.
@@ -104,7 +103,7 @@ pub(crate) fn processes_visible() -> bool {
     proc_text(Path::new("/proc/1/comm"), MAX_FILE_BYTES).is_some()
 }
 
-/// The cron daemon running on this host, from the pid files, `/proc`, then
+/// The cron daemon running here, from the pid files, `/proc`, then
 /// systemd-cron's timers.
 pub(crate) fn cron_daemon() -> Option<CronDaemon> {
     let from_files = PID_FILES.iter().filter_map(|file| {

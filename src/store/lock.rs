@@ -113,7 +113,7 @@ pub(crate) fn sleep_pause<T>(gap: Duration) -> Option<T> {
 }
 
 /// Opens (or creates, owner-only) the lock file at `path`, never through a
-/// link; its contents are kept.
+/// link.
 pub(crate) fn open_lock_file(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .read(true)

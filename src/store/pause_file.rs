@@ -20,9 +20,8 @@ pub(crate) fn pause_path(dir: &Path, job: Option<&str>) -> PathBuf {
     dir.join(job.map_or(HOST_PAUSE_FILE.to_owned(), |job| format!("{job}.pause")))
 }
 
-/// Writes `pause` where the job's heartbeat would be written (see
-/// [`super::write()`]) and returns its path; without `dir`, a job whose
-/// heartbeat is in the state directory gets its pause there.
+/// Writes `pause` where the job's heartbeat goes (see [`super::write()`]):
+/// without `dir`, beside a heartbeat found only in the state directory.
 pub(crate) fn write_pause(dir: Option<&Path>, pause: &Pause) -> Result<PathBuf, Error> {
     let bytes = pause.to_json_line();
     let job = pause.job.as_deref();
@@ -36,7 +35,7 @@ pub(crate) fn write_pause(dir: Option<&Path>, pause: &Pause) -> Result<PathBuf, 
 }
 
 /// Removes the pause of `job` (`None`: the host's) from each of `dirs` and
-/// this user's area below each, and returns the files removed.
+/// this user's area below each.
 pub(crate) fn remove_pause(dirs: &[PathBuf], job: Option<&str>) -> Result<Vec<PathBuf>, Error> {
     if let Some(job) = job {
         validate_job(job)?;
@@ -156,8 +155,8 @@ pub(super) fn pause_job(name: &str) -> Option<Option<String>> {
     name.strip_suffix(".pause").map(|job| Some(job.to_owned()))
 }
 
-/// Why a pause file outside the users' areas cannot be used, if it cannot:
-/// it must belong to root or `trusted` (see [`scan_pauses`]).
+/// Why a pause file outside the users' areas, not root's or `trusted`'s,
+/// cannot be used.
 fn untrusted_owner(path: &Path, trusted: u32) -> Option<String> {
     let owner = fs::symlink_metadata(path).ok()?.uid();
     (owner != 0 && owner != trusted).then(|| {
@@ -166,7 +165,6 @@ fn untrusted_owner(path: &Path, trusted: u32) -> Option<String> {
     })
 }
 
-/// Reads one pause file, from what an open gave, as a heartbeat is read.
 pub(super) fn read_pause(
     opened: Result<(File, Metadata), Refused>,
     job: Option<&str>,

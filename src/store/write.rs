@@ -90,8 +90,7 @@ pub(crate) fn write_file_with(
     })
 }
 
-/// Retires `job`: removes its heartbeat, history, pause and output logs
-/// from each of `dirs`, and returns the files removed.
+/// Removes `job`'s heartbeat, history, pause and output logs from `dirs`.
 pub(crate) fn retire(dirs: &[PathBuf], job: &str) -> Result<Vec<PathBuf>, Error> {
     validate_job(job)?;
     let files = |dir: &PathBuf| {
@@ -114,8 +113,8 @@ pub(crate) fn retire(dirs: &[PathBuf], job: &str) -> Result<Vec<PathBuf>, Error>
     })
 }
 
-/// Removes each of `paths` that exists and returns those removed; `failed`
-/// and `none` (none found) word the errors.
+/// Removes each of `paths` that exists and returns those removed; `none`
+/// words finding none.
 pub(super) fn remove_existing(
     paths: impl IntoIterator<Item = PathBuf>,
     failed: impl Fn(PathBuf, io::Error) -> Error,
