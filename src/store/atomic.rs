@@ -1,8 +1,7 @@
 //! The durable atomic replacement of one small file: the bytes go to a
 //! temporary beside the target, flushed and renamed over it; then the
 //! directory is flushed, so that the rename survives a crash. A reader sees
-//! the old file or the new one. The temporary,
-//! `.<target>.<pid>.<16 hex digits>.hbtmp`, is a dotfile (readers skip it)
+//! the old file or the new one. The temporary is a dotfile (readers skip it)
 //! of a shape [`is_temporary_name`] recognises exactly, so cleanup never
 //! takes someone else's file for one of ours.
 
@@ -36,12 +35,11 @@ pub fn is_temporary_name(name: &str) -> bool {
     SHAPE.is_match(name)
 }
 
-/// Replaces `path` with what `fill` streams into the temporary, with `mode`
-/// and, when given, owner and group (a crontab keeps its own); with
-/// `create`, a `path` that exists (a link included) is kept and the write
-/// fails `AlreadyExists`: a racing second writer never overwrites it. On any
-/// failure the old file is untouched and no temporary is left (unless the
-/// process is killed: see `clean`).
+/// Replaces `path` with what `fill` streams, with `mode` and, when given,
+/// owner and group (a crontab keeps its own); with `create`, a `path` that
+/// exists (a link included) is kept and the write fails `AlreadyExists`, so
+/// a racing second writer never overwrites it. On any failure the old file
+/// stays and no temporary is left (unless the process is killed: `clean`).
 pub(crate) fn write_as(
     path: &Path,
     mode: u32,

@@ -93,8 +93,8 @@ fn append_locked(mut file: &File, path: &Path, line: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// Rewrites the history atomically with its newest [`HISTORY_MAX`] whole
-/// lines when it holds too many, a torn one, or too many bytes.
+/// The rewrite, when the history holds too many lines, a torn one, or too
+/// many bytes.
 fn compact(file: &File, path: &Path, len: u64) -> io::Result<()> {
     let tail = read_tail(file, len)?;
     let mut lines: Vec<&[u8]> = tail

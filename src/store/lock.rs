@@ -32,7 +32,6 @@ fn first_entry(name: &str) -> Option<PathBuf> {
     (!first.is_empty()).then(|| PathBuf::from(first))
 }
 
-/// The default lock of `host`, in a directory made when missing.
 fn default_lock(host: &str) -> Result<PathBuf, Error> {
     let name = format!("hb-check.{host}.lock");
     if let Some(dir) = first_entry("RUNTIME_DIRECTORY").or_else(|| first_entry("STATE_DIRECTORY")) {
@@ -46,12 +45,10 @@ fn default_lock(host: &str) -> Result<PathBuf, Error> {
             reason: "no home directory to keep the lock in; give --lock-file".to_owned(),
         })?
     };
-    let made = DirBuilder::new().recursive(true).mode(0o700).create(&dir);
-    made.map_err(|source| Error::Lock {
-        path: dir.clone(),
-        source,
-    })?;
-    Ok(dir.join(name))
+    match DirBuilder::new().recursive(true).mode(0o700).create(&dir) {
+        Err(source) => Err(Error::Lock { path: dir, source }),
+        Ok(()) => Ok(dir.join(name)),
+    }
 }
 
 /// Takes the exclusive run lock at `path` (default: `host`'s), waiting up

@@ -64,11 +64,10 @@ pub(crate) fn beside(path: &Path, suffix: &str) -> PathBuf {
 /// every default location that exists.
 pub(crate) fn read_locations(given: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     if !given.is_empty() {
-        for dir in given {
-            fs::read_dir(dir).map_err(|source| Error::ReadDir {
-                path: dir.clone(),
-                source,
-            })?;
+        for path in given.iter().cloned() {
+            if let Err(source) = fs::read_dir(&path) {
+                return Err(Error::ReadDir { path, source });
+            }
         }
         return Ok(given.to_vec());
     }
@@ -85,14 +84,11 @@ pub(crate) fn heartbeat_path(dir: &Path, job: &str) -> PathBuf {
 }
 
 pub(crate) fn create_dir(dir: &Path) -> Result<(), Error> {
-    DirBuilder::new()
-        .recursive(true)
-        .mode(0o755)
-        .create(dir)
-        .map_err(|source| Error::CreateDir {
-            path: dir.to_owned(),
-            source,
-        })
+    let made = DirBuilder::new().recursive(true).mode(0o755).create(dir);
+    made.map_err(|source| Error::CreateDir {
+        path: dir.to_owned(),
+        source,
+    })
 }
 
 /// Sets the modification time of the regular file at `path` (never through

@@ -45,15 +45,8 @@ pub(crate) fn user_name(uid: u32) -> Option<String> {
         // is told, and `result` points at `entry` or is null on return.
         let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
         let mut result: *mut libc::passwd = std::ptr::null_mut();
-        let code = unsafe {
-            libc::getpwuid_r(
-                uid,
-                &raw mut entry,
-                buffer.as_mut_ptr().cast(),
-                buffer.len(),
-                &raw mut result,
-            )
-        };
+        let (buf, len) = (buffer.as_mut_ptr().cast(), buffer.len());
+        let code = unsafe { libc::getpwuid_r(uid, &raw mut entry, buf, len, &raw mut result) };
         if code != libc::ERANGE || buffer.len() >= PASSWD_BUFFER_MAX {
             if code != 0 || result.is_null() || entry.pw_name.is_null() {
                 return None;
