@@ -4,7 +4,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::atomic::{write_as, MODE};
-use super::{create_dir, heartbeat_path, own_area, user_dir, SYSTEM_DIR};
+use super::{create_dir, heartbeat_path, own_area, user_dir, EXTENSION, HISTORY_EXTENSION};
 use crate::error::Error;
 use crate::record::{validate_job, Heartbeat};
 
@@ -50,7 +50,7 @@ pub(super) fn write_where(
     dir: Option<&Path>,
     write_in: &dyn Fn(&Path) -> Result<PathBuf, Error>,
 ) -> Result<PathBuf, Error> {
-    let root = dir.unwrap_or(Path::new(SYSTEM_DIR));
+    let root = dir.unwrap_or(Path::new(super::SYSTEM_DIR));
     match write_in(root) {
         Err(err) if is_not_permitted(&err) => match (own_area(root)?, dir, user_dir()) {
             (Some(area), _, _) => write_in(&area),
@@ -82,7 +82,7 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 /// (the metrics of a whole fleet are never built in memory).
 pub(crate) fn write_file_with(
     path: &Path,
-    fill: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
+    fill: &mut dyn FnMut(&mut dyn io::Write) -> io::Result<()>,
 ) -> Result<(), Error> {
     write_as(path, MODE, None, false, fill).map_err(|source| Error::WriteFile {
         path: path.to_owned(),
@@ -93,15 +93,8 @@ pub(crate) fn write_file_with(
 /// Removes `job`'s heartbeat, history, pause and output logs from `dirs`.
 pub(crate) fn retire(dirs: &[PathBuf], job: &str) -> Result<Vec<PathBuf>, Error> {
     validate_job(job)?;
-    let files = |dir: &PathBuf| {
-        [
-            heartbeat_path(dir, job),
-            super::history_path(dir, job),
-            super::pause_file::pause_path(dir, Some(job)),
-            dir.join(format!("{job}.log")),
-            dir.join(format!("{job}.log.1")),
-        ]
-    };
+    let kinds = [EXTENSION, HISTORY_EXTENSION, "pause", "log", "log.1"];
+    let files = |dir: &PathBuf| kinds.map(|kind| dir.join(format!("{job}.{kind}")));
     let failed = |path, source| Error::Retire {
         job: job.to_owned(),
         path,
