@@ -15,9 +15,9 @@ use crate::error::Error;
 use crate::pause::{Pause, HOST_PAUSE_FILE};
 use crate::record::validate_job;
 
-/// The pause file of `job` in `dir`, or the host pause file for `None`.
-pub(crate) fn pause_path(dir: &Path, job: Option<&str>) -> PathBuf {
-    dir.join(job.map_or(HOST_PAUSE_FILE.to_owned(), |job| format!("{job}.pause")))
+/// The name of `job`'s pause file, or the host pause file's for `None`.
+fn pause_name(job: Option<&str>) -> String {
+    job.map_or(HOST_PAUSE_FILE.to_owned(), |job| format!("{job}.pause"))
 }
 
 /// Writes `pause` where the job's heartbeat goes (see [`super::write()`]):
@@ -28,10 +28,10 @@ pub(crate) fn write_pause(dir: Option<&Path>, pause: &Pause) -> Result<PathBuf, 
     if let (None, Some(job), Some(user)) = (dir, job, user_dir()) {
         let in_root = super::heartbeat_path(Path::new(SYSTEM_DIR), job).exists();
         if !in_root && super::heartbeat_path(&user, job).exists() {
-            return put(&user, pause_path(&user, Some(job)), &bytes);
+            return put(&user, user.join(pause_name(Some(job))), &bytes);
         }
     }
-    write_where(dir, &|dir| put(dir, pause_path(dir, job), &bytes))
+    write_where(dir, &|dir| put(dir, dir.join(pause_name(job)), &bytes))
 }
 
 /// Removes the pause of `job` (`None`: the host's) from each of `dirs` and
@@ -40,15 +40,12 @@ pub(crate) fn remove_pause(dirs: &[PathBuf], job: Option<&str>) -> Result<Vec<Pa
     if let Some(job) = job {
         validate_job(job)?;
     }
-    let paths = with_own_areas(dirs)
-        .into_iter()
-        .map(|dir| pause_path(&dir, job));
+    let name = pause_name(job);
+    let paths = with_own_areas(dirs).into_iter().map(|dir| dir.join(&name));
     let resume = |path, source| Error::Resume { path, source };
     remove_existing(paths, resume, || Error::NotPaused {
         job: job.map(str::to_owned),
-        file: pause_path(Path::new(""), job)
-            .to_string_lossy()
-            .into_owned(),
+        file: pause_name(job),
         looked: dirs.to_vec(),
     })
 }
