@@ -72,9 +72,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Vec<Run> {
 /// `timestamp`: those at the end of `runs`, and the heartbeat's own when it
 /// is not the newest of `runs` (its history line was not written).
 pub(crate) fn consecutive_failures_with(timestamp: DateTime<Utc>, runs: &[Run]) -> u32 {
-    let own = runs
-        .last()
-        .is_none_or(|newest| newest.timestamp != timestamp);
+    let own = runs.last().is_none_or(|r| r.timestamp != timestamp);
     let failed = runs
         .iter()
         .rev()

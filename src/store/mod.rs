@@ -92,15 +92,13 @@ pub(crate) fn create_dir(dir: &Path) -> Result<(), Error> {
 }
 
 /// Sets the modification time of the regular file at `path` (never through
-/// a link) to now: a keepalive, which never overwrites a record written
-/// meanwhile.
+/// a link) to now: a keepalive that never overwrites a record.
 pub(crate) fn touch(path: &Path) -> std::io::Result<()> {
     let (file, _) = open::open_regular(path, open::Links::Refuse)?;
     file.set_modified(std::time::SystemTime::now())
 }
 
-/// Reads a small state file (at most [`MAX_FILE_BYTES`]) as `open` does;
-/// `None` when it is missing or cannot be used.
+/// Reads a small state file as `open` does; `None` when unusable.
 pub(crate) fn read_small(path: &Path) -> Option<Vec<u8>> {
     open::read_regular(path, open::Links::Refuse, MAX_FILE_BYTES)
         .ok()

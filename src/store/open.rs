@@ -79,8 +79,7 @@ fn kind(t: fs::FileType) -> &'static str {
     .unwrap_or("not a regular file")
 }
 
-/// Opens `path` for reading if it is a regular file, by its name and by
-/// the handle.
+/// Opens `path` if its name and its handle say it is a regular file.
 pub(crate) fn open_regular(path: &Path, links: Links) -> Result<(File, Metadata), Refused> {
     let named = match links {
         Links::Refuse => fs::symlink_metadata(path),
@@ -144,8 +143,7 @@ pub(crate) fn read_regular(
     Ok((read_capped(file, &meta, cap)?, meta))
 }
 
-/// Reads a record file (`what`) from what an open gave, within
-/// [`MAX_FILE_BYTES`]; else why not.
+/// Reads a record file (`what`) from what an open gave; else why not.
 pub(crate) fn read_record(
     opened: Result<(File, Metadata), Refused>,
     what: &str,
@@ -189,8 +187,7 @@ fn open_at(dir: &File, name: &OsStr, flags: libc::c_int) -> io::Result<File> {
     Ok(unsafe { File::from_raw_fd(fd) })
 }
 
-/// Opens the regular file `name` inside the directory handle `dir`, never
-/// through a link.
+/// [`open_regular`] of `name` inside the directory handle `dir`.
 pub(crate) fn open_regular_at(dir: &File, name: &OsStr) -> Result<(File, Metadata), Refused> {
     regular(open_at(dir, name, AT_FLAGS), Links::Refuse)
 }

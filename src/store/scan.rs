@@ -72,8 +72,10 @@ fn unwalked(err: walkdir::Error) -> Option<Entry> {
         let cause = err
             .into_io_error()
             .map_or_else(|| "a symlink loop".to_owned(), |io| io.to_string());
-        let reason = format!("cannot list directory: {cause}");
-        (format!("{name}/"), reason)
+        (
+            format!("{name}/"),
+            format!("cannot list directory: {cause}"),
+        )
     };
     Some(invalid(path, job, reason))
 }
