@@ -191,10 +191,9 @@ fn each_area(dir: &Path, judge_users: bool, each: &mut dyn FnMut(Result<Area, En
         });
         each(judged.map_err(|reason| invalid(path, format!("{name}/"), reason)));
     }
-    if total > AREA_ENTRIES_MAX {
-        let then = "the areas past them are not watched until the rest are removed";
-        each(Err(users_row(cut(total, "entries", then))));
-    }
+    let then = "the areas past them are not watched until the rest are removed";
+    let cut = cut(total, "entries", then).map(users_row);
+    cut.map(Err).into_iter().for_each(each);
 }
 
 /// Scans the areas: each `users/<name>/*.last` is job `<name>/<job>`, read
@@ -208,12 +207,15 @@ pub(super) fn scan_areas(dir: &Path) -> Vec<Entry> {
     entries
 }
 
-fn cut(total: usize, what: &str, then: &str) -> String {
-    format!(
+/// What was left out of a place of `total` entries, if anything.
+fn cut(total: usize, what: &str, then: &str) -> Option<String> {
+    let past = total
+        .checked_sub(AREA_ENTRIES_MAX)
+        .filter(|&past| past > 0)?;
+    Some(format!(
         "{total} {what}, more than the {AREA_ENTRIES_MAX} read from one place: \
-         the first {AREA_ENTRIES_MAX} by name are read, {} are not; {then}",
-        total - AREA_ENTRIES_MAX
-    )
+         the first {AREA_ENTRIES_MAX} by name are read, {past} are not; {then}"
+    ))
 }
 
 fn scan_area(area: &Area, entries: &mut Vec<Entry>) {
@@ -250,10 +252,8 @@ fn scan_area(area: &Area, entries: &mut Vec<Entry>) {
             content,
         });
     }
-    if total > AREA_ENTRIES_MAX {
-        let then = "their jobs are not watched until the files past the first are removed";
-        entries.push(row(cut(total, "heartbeat files", then)));
-    }
+    let then = "their jobs are not watched until the files past the first are removed";
+    entries.extend(cut(total, "heartbeat files", then).map(row));
 }
 
 /// Every pause file of an area's user in their own area below `dir`
@@ -284,15 +284,13 @@ pub(super) fn area_pauses(dir: &Path) -> Vec<PauseEntry> {
                 content,
             });
         }
-        if total > AREA_ENTRIES_MAX {
-            let then = "the pauses past the first do not apply";
-            found.push(PauseEntry {
-                path: area.path.clone(),
-                dir: area.path,
-                job: None,
-                content: Err(cut(total, "pause files", then)),
-            });
-        }
+        let then = "the pauses past the first do not apply";
+        found.extend(cut(total, "pause files", then).map(|reason| PauseEntry {
+            path: area.path.clone(),
+            dir: area.path,
+            job: None,
+            content: Err(reason),
+        }));
     });
     found
 }
