@@ -12,11 +12,9 @@
 //! user (or root) owns it: no user can forge, replace or delete another's
 //! heartbeats. Jobs from an area are named `<user>/<job>`.
 //!
-//! The scan opens each area as a directory without following a link, judges
-//! it, and lists and reads it by its handle: an area swapped for a link after
-//! it was judged leads only into the directory judged. At most
-//! [`AREA_ENTRIES_MAX`] entries are read from one place, the first by name;
-//! one row says what was left out.
+//! The scan opens, judges, lists and reads each area by its handle, never
+//! through a link: an area swapped for a link after it was judged leads only
+//! into the directory judged.
 
 use std::collections::BinaryHeap;
 use std::ffi::{CStr, OsStr};
@@ -132,8 +130,8 @@ pub(super) fn users_dir_fault(meta: &Metadata, trusted: u32) -> Option<String> {
     })
 }
 
-/// The most entries read from one area or `users/`: one user's junk cannot
-/// grow a run's rows, metrics and memory without end.
+/// The most entries read from one area or `users/` (the first by name): one
+/// user's junk cannot grow a run's rows, metrics and memory without end.
 pub(crate) const AREA_ENTRIES_MAX: usize = 1000;
 
 /// An area below `users/` that its handle says is its user's.
