@@ -136,16 +136,15 @@ fn open_lock(path: &Path) -> Result<File, Error> {
     // else unless sticky (then no one else can remove this user's file).
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
     let dir = fs::metadata(dir.unwrap_or(Path::new("."))).map_err(failed)?;
-    if dir.uid() != euid && dir.uid() != 0 {
+    let (owner, mode) = (dir.uid(), dir.mode() & 0o7777);
+    if owner != euid && owner != 0 {
         return refuse(format!(
-            "its directory belongs to uid {}, not to this user (uid {euid}) or root",
-            dir.uid()
+            "its directory belongs to uid {owner}, not to this user (uid {euid}) or root"
         ));
     }
-    if dir.mode() & 0o022 != 0 && dir.mode() & 0o1000 == 0 {
+    if mode & 0o022 != 0 && mode & 0o1000 == 0 {
         return refuse(format!(
-            "other users may write to its directory (mode {:04o}); run `chmod go-w` on it or give another --lock-file",
-            dir.mode() & 0o7777
+            "other users may write to its directory (mode {mode:04o}); run `chmod go-w` on it or give another --lock-file"
         ));
     }
     // Said plainly here: the kernel may refuse a link another user planted
@@ -163,9 +162,9 @@ fn open_lock(path: &Path) -> Result<File, Error> {
         return refuse("it is not a regular file".to_owned());
     }
     if meta.uid() != euid {
+        let owner = meta.uid();
         return refuse(format!(
-            "it belongs to uid {}, not to this user (uid {euid}); remove it",
-            meta.uid()
+            "it belongs to uid {owner}, not to this user (uid {euid}); remove it"
         ));
     }
     if meta.mode() & 0o077 != 0 {
