@@ -9,8 +9,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use super::atomic::is_temporary_name;
-use super::users::effective_uid;
+use super::{atomic::is_temporary_name, users::effective_uid};
 
 /// No write takes more than a moment; an hour leaves a slow disk every chance.
 const TEMP_MAX_AGE: Duration = Duration::from_secs(3600);

@@ -11,7 +11,6 @@ use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use super::atomic::{write_as, MODE};
 use super::lock::{sleep_pause, wait_lock, LockWait};
@@ -31,7 +30,7 @@ const LINES_BEFORE_REWRITE: usize = HISTORY_MAX + 50;
 /// shorter than [`LINES_BEFORE_REWRITE`] of them is not read to compact.
 const SHORTEST_LINE: u64 = 50;
 
-const LOCK_WAIT: Duration = Duration::from_secs(2);
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 const REOPEN_TRIES: u32 = 16;
 

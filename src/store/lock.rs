@@ -14,8 +14,7 @@ use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsE
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::user_dir;
-use super::users::effective_uid;
+use super::{user_dir, users::effective_uid};
 use crate::error::Error;
 
 /// An exclusive lock held for the length of a run; released on drop.

@@ -6,7 +6,6 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use chrono::DateTime;
-use walkdir::WalkDir;
 
 use super::open::{open_regular, Links, Refused};
 use super::users::{scan_areas, USERS_DIR};
@@ -18,7 +17,7 @@ use crate::record::{validate_host, validate_job, Content, Entry, Heartbeat};
 /// What a scan of `dir` walks: its files and its (host) subdirectories',
 /// links followed, without hidden names and `users/` (read by `users`).
 pub(super) fn walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
-    WalkDir::new(dir)
+    walkdir::WalkDir::new(dir)
         .min_depth(1)
         .max_depth(2)
         .follow_links(true)

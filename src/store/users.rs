@@ -16,7 +16,6 @@
 //! through a link: an area swapped for a link after it was judged leads only
 //! into the directory judged.
 
-use std::collections::BinaryHeap;
 use std::ffi::{CStr, OsStr};
 use std::fs::{self, DirBuilder, File, Metadata};
 use std::io;
@@ -296,7 +295,7 @@ pub(super) fn area_pauses(dir: &Path) -> Vec<PauseEntry> {
 /// The first [`AREA_ENTRIES_MAX`] UTF-8 names (sorted) in the directory
 /// handle `dir` that `keep` accepts, but dotfiles, and how many in all.
 fn first_names(dir: &File, keep: impl Fn(&str) -> bool) -> io::Result<(Vec<String>, usize)> {
-    let mut first = BinaryHeap::new();
+    let mut first = std::collections::BinaryHeap::new();
     let mut total = 0;
     list_dir(dir, &mut |name| {
         let Some(name) = name.to_str().filter(|n| !n.starts_with('.') && keep(n)) else {

@@ -1,5 +1,4 @@
 //! Writing heartbeats and other files atomically, and retiring a job.
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -115,7 +114,7 @@ pub(super) fn remove_existing(
 ) -> Result<Vec<PathBuf>, Error> {
     let mut removed = Vec::new();
     for path in paths {
-        match fs::remove_file(&path) {
+        match std::fs::remove_file(&path) {
             Ok(()) => removed.push(path),
             Err(err) if err.kind() == io::ErrorKind::NotFound => {}
             Err(source) => return Err(failed(path, source)),
