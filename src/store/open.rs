@@ -67,7 +67,6 @@ impl From<Refused> for io::Error {
 
 fn kind(t: fs::FileType) -> &'static str {
     [
-        (t.is_symlink(), "a symbolic link"),
         (t.is_dir(), "a directory"),
         (t.is_fifo(), "a FIFO"),
         (t.is_char_device(), "a character device"),
