@@ -101,9 +101,8 @@ pub(super) fn with_own_areas(dirs: &[PathBuf]) -> Vec<PathBuf> {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct PauseEntry {
+    /// The file; its directory is where it applies.
     pub path: PathBuf,
-    /// The directory it sits in, which it applies to.
-    pub dir: PathBuf,
     /// `None` for a host pause.
     pub job: Option<String>,
     pub content: Result<Pause, String>,
@@ -130,7 +129,6 @@ pub(crate) fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
                 (None, _) => read_pause(open_regular(path, Links::Refuse), job.as_deref()),
             };
             found.push(PauseEntry {
-                dir: path.parent().unwrap_or(dir).to_owned(),
                 path: path.to_owned(),
                 job,
                 content,
@@ -260,7 +258,7 @@ mod tests {
             ]
         );
         assert_eq!(found[0].content.as_ref().unwrap(), &own);
-        assert_eq!(found[2].dir, dir.join("web2"));
+        assert_eq!(found[2].path.parent(), Some(dir.join("web2").as_path()));
         assert_eq!(
             remove_pause(std::slice::from_ref(&dir), Some("backup"))
                 .unwrap()

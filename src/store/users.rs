@@ -276,15 +276,13 @@ pub(super) fn area_pauses(dir: &Path) -> Vec<PauseEntry> {
             };
             found.push(PauseEntry {
                 path: area.path.join(&file),
-                dir: area.path.clone(),
                 job,
                 content,
             });
         }
         let then = "the pauses past the first do not apply";
         found.extend(cut(total, "pause files", then).map(|reason| PauseEntry {
-            path: area.path.clone(),
-            dir: area.path,
+            path: area.path,
             job: None,
             content: Err(reason),
         }));

@@ -40,9 +40,10 @@ impl<'d> Pauses<'d> {
             Some((dir, name)) => (vec![dir], name),
             None => (self.dirs.iter().map(PathBuf::as_path).collect(), name),
         };
-        let applies = |p: &&PauseEntry| match &p.job {
-            Some(job) => job == name && places.contains(&p.dir.as_path()),
-            None => places.iter().any(|dir| dir.starts_with(&p.dir)),
+        let applies = |p: &&PauseEntry| match (&p.job, p.path.parent()) {
+            (Some(job), Some(at)) => job == name && places.contains(&at),
+            (None, Some(at)) => places.iter().any(|dir| dir.starts_with(at)),
+            (_, None) => false,
         };
         self.found
             .iter()
