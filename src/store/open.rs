@@ -138,18 +138,16 @@ pub(crate) fn read_regular(
     links: Links,
     cap: u64,
 ) -> Result<(Vec<u8>, Metadata), Refused> {
-    let (file, meta) = open_regular(path, links)?;
-    Ok((read_capped(file, &meta, cap)?, meta))
+    read_opened(open_regular(path, links), cap)
 }
 
-/// Reads a record file (`what`) from what an open gave; else why not.
-pub(crate) fn read_record(
+/// Reads what an open gave, whole, within `cap`.
+pub(crate) fn read_opened(
     opened: Result<(File, Metadata), Refused>,
-    what: &str,
-) -> Result<(Vec<u8>, Metadata), String> {
-    let read =
-        opened.and_then(|(file, meta)| Ok((read_capped(file, &meta, MAX_FILE_BYTES)?, meta)));
-    read.map_err(|r| r.record_reason(what))
+    cap: u64,
+) -> Result<(Vec<u8>, Metadata), Refused> {
+    let (file, meta) = opened?;
+    Ok((read_capped(file, &meta, cap)?, meta))
 }
 
 const AT_FLAGS: libc::c_int =

@@ -6,11 +6,11 @@ use std::fs::{self, File, Metadata};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use super::open::{open_regular, read_record, Links, Refused};
+use super::open::{open_regular, read_opened, Links, Refused};
 use super::scan::{walk, BAD_NAME};
 use super::users::{area_pauses, effective_uid, user_name, USERS_DIR};
 use super::write::{put, remove_existing, write_where};
-use super::{history_path, user_dir, HISTORY_EXTENSION, SYSTEM_DIR};
+use super::{history_path, user_dir, HISTORY_EXTENSION, MAX_FILE_BYTES, SYSTEM_DIR};
 use crate::error::Error;
 use crate::pause::{Pause, HOST_PAUSE_FILE};
 use crate::record::validate_job;
@@ -164,14 +164,13 @@ pub(super) fn read_pause(
     opened: Result<(File, Metadata), Refused>,
     job: Option<&str>,
 ) -> Result<Pause, String> {
-    let (bytes, _) = read_record(opened, "pause")?;
+    let (bytes, _) = read_opened(opened, MAX_FILE_BYTES).map_err(|r| r.record_reason("pause"))?;
     Pause::from_json(&bytes, job).map_err(|e| format!("not a pause record: {e}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::MAX_FILE_BYTES;
     use chrono::Utc;
     use walkdir::WalkDir;
 

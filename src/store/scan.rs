@@ -9,7 +9,7 @@ use chrono::DateTime;
 
 use super::open::{open_regular, Links, Refused};
 use super::users::{scan_areas, USERS_DIR};
-use super::EXTENSION;
+use super::{EXTENSION, MAX_FILE_BYTES};
 use crate::error::Error;
 use crate::escape::terminal;
 use crate::record::{validate_host, validate_job, Content, Entry, Heartbeat};
@@ -130,7 +130,8 @@ pub(super) fn read_heartbeat(
     opened: Result<(File, Metadata), Refused>,
     job: &str,
 ) -> Result<Content, String> {
-    let (bytes, meta) = super::open::read_record(opened, HEARTBEAT)?;
+    let read = super::open::read_opened(opened, MAX_FILE_BYTES);
+    let (bytes, meta) = read.map_err(|r| r.record_reason(HEARTBEAT))?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         // The modification time is whatever the filesystem holds (tmpfs
         // stores any time): one out of range makes the file invalid.
@@ -164,7 +165,6 @@ pub(super) fn read_heartbeat(
 mod tests {
     use super::*;
     use crate::store::open::mkfifo;
-    use crate::store::MAX_FILE_BYTES;
 
     fn read_content(path: &Path, job: &str) -> Result<Content, String> {
         read_heartbeat(open_regular(path, Links::Refuse), job)
