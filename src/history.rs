@@ -71,7 +71,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Vec<Run> {
 /// The consecutive failures behind the latest heartbeat, a failure at
 /// `timestamp`: those at the end of `runs`, and the heartbeat's own when it
 /// is not the newest of `runs` (its history line was not written).
-pub(crate) fn consecutive_failures_with(timestamp: DateTime<Utc>, runs: &[Run]) -> u32 {
+pub(crate) fn consecutive_failures(timestamp: DateTime<Utc>, runs: &[Run]) -> u32 {
     let own = runs.last().is_none_or(|r| r.timestamp != timestamp);
     let failed = runs
         .iter()
@@ -251,11 +251,11 @@ mod tests {
             .enumerate()
             .map(|(i, s)| run(i as i64 * 60, *s, None))
             .collect();
-        assert_eq!(consecutive_failures_with(at(180), &runs), 2);
-        assert_eq!(consecutive_failures_with(at(60), &runs[..2]), 0);
-        assert_eq!(consecutive_failures_with(at(0), &[]), 1);
+        assert_eq!(consecutive_failures(at(180), &runs), 2);
+        assert_eq!(consecutive_failures(at(60), &runs[..2]), 0);
+        assert_eq!(consecutive_failures(at(0), &[]), 1);
         assert_eq!(
-            consecutive_failures_with(at(240), &runs),
+            consecutive_failures(at(240), &runs),
             3,
             "a heartbeat newer than the history adds its own failure"
         );
