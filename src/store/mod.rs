@@ -24,7 +24,7 @@ use crate::error::Error;
 pub use atomic::is_temporary_name;
 pub(crate) use atomic::write_as;
 pub(crate) use clean::clean_temporaries;
-pub(crate) use history_file::{append_history, history_path, read_history, HISTORY_EXTENSION};
+pub(crate) use history_file::{append_history, read_history, HISTORY_EXTENSION};
 pub(crate) use lock::{lock, open_lock_file, wait_lock, LockWait, RunLock};
 pub(crate) use pause_file::{check_known, remove_pause, scan_pauses, write_pause, PauseEntry};
 pub(crate) use scan::scan_each;

@@ -10,7 +10,7 @@ use super::open::{open_regular, read_opened, Links, Refused};
 use super::scan::{walk, BAD_NAME};
 use super::users::{area_pauses, effective_uid, user_name, USERS_DIR};
 use super::write::{put, remove_existing, write_where};
-use super::{history_path, user_dir, HISTORY_EXTENSION, MAX_FILE_BYTES, SYSTEM_DIR};
+use super::{user_dir, HISTORY_EXTENSION, MAX_FILE_BYTES, SYSTEM_DIR};
 use crate::error::Error;
 use crate::pause::{Pause, HOST_PAUSE_FILE};
 use crate::record::validate_job;
@@ -59,10 +59,9 @@ const KNOWN_NAMES_MAX: usize = 10_000;
 pub(crate) fn check_known(dir: Option<&Path>, job: &str) -> Result<(), Error> {
     let dirs = dir.map_or_else(super::default_locations, |dir| vec![dir.to_owned()]);
     let places = with_own_areas(&dirs);
-    let known = |place: &Path| {
-        super::heartbeat_path(place, job).exists() || history_path(place, job).exists()
-    };
-    if places.iter().any(|p| known(p)) {
+    let kinds = [super::EXTENSION, HISTORY_EXTENSION];
+    let known = |p: &PathBuf| kinds.iter().any(|k| p.join(format!("{job}.{k}")).exists());
+    if places.iter().any(known) {
         return Ok(());
     }
     let listings = places.iter().flat_map(|place| {
@@ -73,8 +72,7 @@ pub(crate) fn check_known(dir: Option<&Path>, job: &str) -> Result<(), Error> {
         .filter_map(|item| {
             let name = item.file_name().into_string().ok()?;
             let (stem, ext) = name.rsplit_once('.')?;
-            let known = [super::EXTENSION, HISTORY_EXTENSION].contains(&ext);
-            (known && validate_job(stem).is_ok()).then(|| stem.to_owned())
+            (kinds.contains(&ext) && validate_job(stem).is_ok()).then(|| stem.to_owned())
         })
         .collect();
     let near = crate::pause::closest(job, names.iter().map(String::as_str));
