@@ -34,7 +34,7 @@ const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 const REOPEN_TRIES: u32 = 16;
 
-pub(crate) fn history_path(dir: &Path, job: &str) -> PathBuf {
+fn history_path(dir: &Path, job: &str) -> PathBuf {
     dir.join(format!("{job}.{HISTORY_EXTENSION}"))
 }
 
