@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::history::{consecutive_failures_with, Recent, Run};
+use crate::history::{consecutive_failures, Recent, Run};
 use crate::pause::Pause;
 use crate::record::{Content, Entry, Heartbeat, RunStatus};
 use crate::schedule::Expectation;
@@ -270,7 +270,7 @@ pub(crate) fn judge(job: &Job, policy: &Policy) -> Judgement {
         j.consecutive_failures = j
             .timestamp
             .filter(|_| !job.recent.is_empty())
-            .map(|newest| consecutive_failures_with(newest, RunStatus::Fail, job.recent));
+            .map(|newest| consecutive_failures(newest, job.recent));
     }
     overrides::apply(&mut j, job.pause, policy.alert_after);
     j

@@ -31,7 +31,7 @@ pub(super) fn sync(
     let forge = tracker::Client::new(&config)?;
     // The reminder cache beside the run lock (held): lost or unusable, it
     // costs one read of the comments, never a second reminder.
-    let cache_path = store::beside(lock.path(), ".remind");
+    let cache_path = store::beside(&lock.path, ".remind");
     let cached = args
         .tracker_remind
         .and_then(|_| remind::Cache::parse(&store::read_small(&cache_path)?));

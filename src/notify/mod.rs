@@ -119,7 +119,7 @@ pub(crate) fn after_check(
     let pairs = judged.pairs();
     with_facts(judged, host, "hb-check", |run| {
         fan_out(&dests, args.dests.notify_timeout, &|http, dest, budget| {
-            let path = state_path(lock.path(), &dest.given);
+            let path = state_path(&lock.path, &dest.given);
             let mut state = DestState::read(&path);
             state.advance(&pairs, run.now);
             let since = |key: &str| state.since_of(key);
