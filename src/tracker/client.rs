@@ -33,6 +33,9 @@ pub(crate) struct Client {
     /// `Accept` and the token.
     headers: Vec<(HeaderName, HeaderValue)>,
     pub(super) github: bool,
+    /// The API below the configured URL: on GitHub the URL is the API
+    /// base, Gitea and Forgejo serve it under `/api/v1`.
+    api: &'static str,
     pub(super) config: Config,
     redactor: Redactor,
     budget: Budget,
@@ -61,17 +64,11 @@ impl Client {
                 (AUTHORIZATION, auth),
             ],
             github,
+            api: if github { "" } else { "/api/v1" },
             config: config.clone(),
             redactor: Redactor::new(config.token.secret()),
             budget: Budget::new(config.budget()),
         })
-    }
-
-    /// The API path below the configured URL: on GitHub the URL is the API
-    /// base, Gitea and Forgejo serve it under `/api/v1`.
-    fn api_path(&self, path: &str) -> String {
-        let prefix = if self.github { "" } else { "/api/v1" };
-        format!("{prefix}{path}")
     }
 
     /// Sends a request under the retry policy: a `POST` creates something,
@@ -88,8 +85,8 @@ impl Client {
         } else {
             Repeat::Idempotent
         };
-        let attempt = || self.attempt(method, path, query, body);
         let backoff = Backoff::new(repeat, self.config.timeout);
+        let attempt = || self.attempt(method, path, query, body);
         retry::call(backoff, &self.budget, attempt, |e| e.failed).map_err(|gave_up| {
             let mut err = gave_up.error;
             err.attempts = gave_up.attempts;
@@ -122,7 +119,7 @@ impl Client {
             let spent = format!("the {total}s a tracker sync may take are spent");
             return Err(Box::new(self.invalid(method, path, spent)));
         }
-        let mut url = format!("{}{}", self.config.url, self.api_path(path));
+        let mut url = format!("{}{}{path}", self.config.url, self.api);
         if !query.is_empty() {
             let mut pairs = url::form_urlencoded::Serializer::new(String::new());
             url = format!("{url}?{}", pairs.extend_pairs(query).finish());
@@ -240,7 +237,7 @@ impl Client {
             server: self.config.url.clone(),
             repo: self.config.repo.clone(),
             method: method.to_string(),
-            path: self.api_path(path),
+            path: format!("{}{path}", self.api),
             message,
             attempts: 1,
             failed,
@@ -267,19 +264,14 @@ pub(crate) fn error_message(body: &[u8], fallback: &str) -> String {
     let errors = doc["errors"].as_array().into_iter().flatten();
     let details = errors.filter_map(detail).collect::<Vec<_>>().join("; ");
     let message = doc["message"].as_str().filter(|m| !m.trim().is_empty());
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
     match (message, details.is_empty()) {
         (Some(message), true) => message.to_owned(),
         (Some(message), false) => format!("{message} ({details})"),
         (None, false) => details,
-        (None, true) => {
-            let text = String::from_utf8_lossy(body);
-            let text = text.trim();
-            if text.is_empty() || text.starts_with('<') {
-                fallback.to_owned()
-            } else {
-                text.to_owned()
-            }
-        }
+        (None, true) if text.is_empty() || text.starts_with('<') => fallback.to_owned(),
+        (None, true) => text.to_owned(),
     }
 }
 

@@ -16,13 +16,10 @@ use crate::judge::{Judgement, Status};
 pub(crate) enum Decision {
     Nothing,
     Create,
-    /// Edit the open issue and comment on what changed.
+    /// Edit the open issue and comment on what changed: `diff.left`
+    /// recovered, `paused` left the issue because they are paused.
     Update {
-        went_bad: Vec<(String, Status)>,
-        recovered: Vec<(String, Status)>,
-        /// (job, was, now).
-        changed: Vec<(String, Status, Status)>,
-        /// Jobs that left the issue because they are paused.
+        diff: alert::Diff,
         paused: Vec<(String, Status)>,
     },
     Close {
@@ -49,10 +46,10 @@ pub(crate) fn decide(
     acknowledged: Option<&Jobs>,
 ) -> Decision {
     if let Some(posted) = open {
-        let diff = alert::diff(posted, alerts);
+        let mut diff = alert::diff(posted, alerts);
         let (left_paused, recovered): (Vec<_>, Vec<_>) = diff
             .left
-            .into_iter()
+            .drain(..)
             .partition(|(job, _)| paused.contains(job));
         if alerts.is_empty() {
             let paused = paused
@@ -64,10 +61,9 @@ pub(crate) fn decide(
         if alerts == posted {
             return Decision::Nothing;
         }
+        diff.left = recovered;
         return Decision::Update {
-            went_bad: diff.went_bad,
-            recovered,
-            changed: diff.changed,
+            diff,
             paused: left_paused,
         };
     }
@@ -145,9 +141,11 @@ mod tests {
         assert_eq!(
             decide(&now, &calm(), Some(&posted), None),
             Decision::Update {
-                went_bad: vec![("sync".into(), Missing)],
-                recovered: vec![("mail".into(), Failed)],
-                changed: vec![("db".into(), Failed, Stale)],
+                diff: alert::Diff {
+                    went_bad: vec![("sync".into(), Missing)],
+                    changed: vec![("db".into(), Failed, Stale)],
+                    left: vec![("mail".into(), Failed)],
+                },
                 paused: vec![],
             }
         );
@@ -173,9 +171,10 @@ mod tests {
         assert_eq!(
             decide(&now, &paused, Some(&posted), None),
             Decision::Update {
-                went_bad: vec![],
-                recovered: vec![("mail".into(), Failed)],
-                changed: vec![],
+                diff: alert::Diff {
+                    left: vec![("mail".into(), Failed)],
+                    ..alert::Diff::default()
+                },
                 paused: vec![("backup".into(), Stale)],
             }
         );

@@ -135,16 +135,10 @@ impl Marker {
                 .iter()
                 .filter(|(job, _)| last.as_ref() < Some(job))
                 .collect();
-            let same: Vec<bool> = rest(tail.iter().copied())
-                .iter()
-                .zip(&recorded)
-                .map(|(now, then)| now == then)
-                .collect();
-            marker.jobs.extend(
-                tail.into_iter()
-                    .filter(|(job, _)| same.get(bucket(job)) == Some(&true))
-                    .map(|(j, s)| (j.clone(), *s)),
-            );
+            let digests = rest(tail.iter().copied());
+            let same = |job: &String| recorded.get(bucket(job)) == Some(&digests[bucket(job)]);
+            let kept = tail.into_iter().filter(|(job, _)| same(job));
+            marker.jobs.extend(kept.map(|(j, s)| (j.clone(), *s)));
         }
         Some(marker)
     }

@@ -50,14 +50,6 @@ pub(crate) struct Remind<'a> {
     pub remember: &'a dyn Fn(&remind::Cache),
 }
 
-struct Seen {
-    me: String,
-    /// The shared label and the host's, where they exist.
-    labels: [Option<Label>; 2],
-    open: Vec<Issue>,
-    closed: Option<Issue>,
-}
-
 /// Brings the host's issue in line with the judged `jobs`. Notes for a
 /// person (warnings, a dry run's writes) go to `say`, one message a call.
 pub(crate) fn sync(
@@ -70,18 +62,18 @@ pub(crate) fn sync(
         say("the tracker was left as it is: no heartbeat was found to judge".to_owned());
         return Ok(Decision::Nothing);
     }
-    let seen = read(forge, opts)?;
+    let (me, labels, open, closed) = read(forge, opts)?;
     let alerts = alert_set(opts.host, jobs);
-    let kept = seen.open.first();
+    let kept = open.first();
     let recorded = |i: &Issue| Marker::parse_against(&i.body, &alerts).map(|m| m.jobs);
     let posted = kept.map(|i| recorded(i).unwrap_or_default());
-    let acknowledged = seen.closed.as_ref().and_then(recorded);
+    let acknowledged = closed.as_ref().and_then(recorded);
     let paused = paused_set(opts.host, jobs);
     let decision = decide(&alerts, &paused, posted.as_ref(), acknowledged.as_ref());
     let mut w = Writer {
         forge,
         opts,
-        me: &seen.me,
+        me: &me,
         say,
     };
     let title = || text::title(opts.host, alerts.len());
@@ -93,23 +85,17 @@ pub(crate) fn sync(
     };
     match &decision {
         Decision::Nothing | Decision::Acknowledged { shrink_to: None } => {}
-        Decision::Create => w.open(&seen.labels, &title(), &body())?,
-        Decision::Update {
-            went_bad,
-            recovered,
-            changed,
-            paused,
-        } => {
+        Decision::Create => w.open(&labels, &title(), &body())?,
+        Decision::Update { diff, paused } => {
             let issue = kept.expect("an update has an open issue");
-            let comment = text::update_comment(
-                opts.host, jobs, opts.fleet, went_bad, changed, recovered, paused,
-            );
+            let comment = text::update_comment(opts.host, jobs, opts.fleet, diff, paused);
             let mut comment = causes_first(opts.causes, &comment);
             // News on the issue is the period's reminder too.
             if let Some(period) = due(opts, issue, &alerts) {
                 comment.push_str(&format!("\n\n{}", remind::marker(opts.host, period)));
             }
-            w.comment(issue.number, &comment, &tag(opts.host, &alerts))?;
+            let tag = Marker::new(opts.host, alerts.clone()).comment_tag();
+            w.comment(issue.number, &comment, &tag)?;
             let edit = Edit {
                 title: Some(title()),
                 body: Some(body()),
@@ -132,8 +118,7 @@ pub(crate) fn sync(
         Decision::Acknowledged {
             shrink_to: Some(still),
         } => {
-            let issue = seen
-                .closed
+            let issue = closed
                 .as_ref()
                 .expect("an acknowledgement has a closed issue");
             let body = Marker::new(opts.host, still.clone()).replace_in(&issue.body);
@@ -148,8 +133,8 @@ pub(crate) fn sync(
     if let (Decision::Nothing, Some(issue)) = (&decision, kept) {
         w.remind(issue, jobs, &alerts)?;
     }
-    for replica in seen.open.iter().skip(1) {
-        let kept = seen.open[0].number;
+    for replica in open.iter().skip(1) {
+        let kept = open[0].number;
         let comment = text::duplicate_comment(opts.host, kept);
         w.close(replica.number, &comment, jobs, &[], &[])?;
         if !opts.dry_run {
@@ -162,6 +147,10 @@ pub(crate) fn sync(
     }
     Ok(decision)
 }
+
+/// Who we are, the shared label and the host's (where they exist), the
+/// host's open issues and its newest closed one.
+type Seen = (String, [Option<Label>; 2], Vec<Issue>, Option<Issue>);
 
 fn read(forge: &dyn Forge, opts: &Options<'_>) -> Result<Seen, Error> {
     let me = forge.me()?;
@@ -188,12 +177,7 @@ fn read(forge: &dyn Forge, opts: &Options<'_>) -> Result<Seen, Error> {
         }
         _ => None,
     };
-    Ok(Seen {
-        me,
-        labels,
-        open,
-        closed,
-    })
+    Ok((me, labels, open, closed))
 }
 
 /// The issues among `issues` that are `host`'s and were opened by `me`,
@@ -212,11 +196,6 @@ pub(super) fn mine(issues: Vec<Issue>, host: &str, me: &str) -> Vec<Issue> {
 pub(super) fn due(opts: &Options<'_>, issue: &Issue, alerts: &Jobs) -> Option<u64> {
     let remind = opts.remind?;
     alert::reminder_due(alerts, issue.created_at?, opts.checked_at, remind.every)
-}
-
-/// The tag of a comment whose change leaves `jobs` on the issue.
-pub(super) fn tag(host: &str, jobs: &Jobs) -> String {
-    Marker::new(host, jobs.clone()).comment_tag()
 }
 
 /// `text` with the causes in front: `**Cause:** cron is not running (...)`.

@@ -275,7 +275,7 @@ fn a_tag_typed_by_someone_else_does_not_suppress_the_comment() {
     let forge = Memory::default();
     sync(&forge, &opts(), &judged(&[("backup", Stale)]), &mut |_| {}).unwrap();
     let worse = judged(&[("backup", Stale), ("db", Failed)]);
-    let forged = tag("web1", &alert_set("web1", &worse));
+    let forged = Marker::new("web1", alert_set("web1", &worse)).comment_tag();
     forge.by("mallory", 1, &format!("nothing to see\n\n{forged}"));
     sync(&forge, &opts(), &worse, &mut |_| {}).unwrap();
     let comments = forge.comments.borrow();

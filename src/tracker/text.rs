@@ -9,11 +9,11 @@ use chrono::{DateTime, Utc};
 
 use super::decide::{alert_key, alert_set};
 use super::marker::{fnv, Jobs, Marker};
-use crate::escape;
 use crate::fleet::Fleet;
 use crate::judge::{Judgement, Status};
 use crate::record::format_duration;
 use crate::record::is_plain;
+use crate::{alert, escape};
 
 pub(crate) const LABEL_DESCRIPTION: &str =
     "cron jobs that cron-heartbeat found stale, failed, invalid or missing";
@@ -219,31 +219,30 @@ fn list(jobs: &[(String, Status)]) -> String {
     )
 }
 
-/// The comment on an edited issue; a paused job is never called recovered.
+/// The comment on an edited issue (`diff.left`: the jobs that recovered); a
+/// paused job is never called recovered.
 pub(crate) fn update_comment(
     host: &str,
     jobs: &[Judgement],
     fleet: &Fleet,
-    went_bad: &[(String, Status)],
-    changed: &[(String, Status, Status)],
-    recovered: &[(String, Status)],
+    diff: &alert::Diff,
     paused: &[(String, Status)],
 ) -> String {
     let mut lines = Vec::new();
-    if !went_bad.is_empty() {
-        let text = super::grouped::went_bad(host, jobs, fleet, went_bad);
+    if !diff.went_bad.is_empty() {
+        let text = super::grouped::went_bad(host, jobs, fleet, &diff.went_bad);
         lines.push(format!("Went bad: {text}."));
     }
-    if !changed.is_empty() {
+    if !diff.changed.is_empty() {
         let text = named(
-            changed
+            diff.changed
                 .iter()
                 .map(|(job, was, now)| format!("{} ({was} \u{2192} {now})", inert(job))),
         );
         lines.push(format!("Changed: {text}."));
     }
-    if !recovered.is_empty() {
-        lines.push(format!("Recovered: {}.", list(recovered)));
+    if !diff.left.is_empty() {
+        lines.push(format!("Recovered: {}.", list(&diff.left)));
     }
     if !paused.is_empty() {
         lines.push(format!(

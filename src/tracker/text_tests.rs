@@ -116,7 +116,11 @@ fn a_paused_job_is_said_paused_never_recovered() {
     let jobs = [paused_backup()];
     let was = [("backup".to_owned(), Status::Stale)];
     let mail = [("mail".to_owned(), Status::Failed)];
-    let update = update_comment("web1", &jobs, &crate::fleet::NONE, &[], &[], &mail, &was);
+    let diff = crate::alert::Diff {
+        left: mail.to_vec(),
+        ..Default::default()
+    };
+    let update = update_comment("web1", &jobs, &crate::fleet::NONE, &diff, &was);
     assert!(
         update.contains(
             "Paused, not recovered: `backup` paused until 2026-11-22T06:00:00Z (`@ops disk swap`) (was stale)."

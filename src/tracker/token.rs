@@ -45,29 +45,28 @@ impl Token {
 
     /// The token in a file that group and others may not read.
     pub(crate) fn from_file(path: &Path, what: &'static str) -> Result<Token, Error> {
-        let io_err = |refused: Refused, other: &str| Error::TokenFile {
+        let io_err = |source| Error::TokenFile {
             what,
             path: path.to_owned(),
-            source: match refused {
-                Refused::Io(source) => source,
-                _ => io::Error::other(other.to_owned()),
-            },
+            source,
         };
         // Opened without blocking: a FIFO or a device put in the file's
         // place must not hang the run while it holds the lock. The path is
         // the user's, so a link to the real file is followed.
-        let (file, meta) =
-            open_regular(path, Links::Follow).map_err(|r| io_err(r, "not a regular file"))?;
+        let (file, meta) = open_regular(path, Links::Follow).map_err(|r| io_err(r.into()))?;
         let mode = meta.permissions().mode();
         if mode & 0o077 != 0 {
             let path = path.to_owned();
             return Err(Error::TokenFileMode { what, path, mode });
         }
-        let too_large =
-            format!("it is larger than the {TOKEN_FILE_MAX} bytes a token file may have");
-        let bytes = read_capped(file, &meta, TOKEN_FILE_MAX).map_err(|r| io_err(r, &too_large))?;
+        let bytes = read_capped(file, &meta, TOKEN_FILE_MAX).map_err(|r| match r {
+            Refused::Io(e) => io_err(e),
+            _ => io_err(io::Error::other(format!(
+                "it is larger than the {TOKEN_FILE_MAX} bytes a token file may have"
+            ))),
+        })?;
         // std's own error for text that is not UTF-8.
-        let text = io::read_to_string(&bytes[..]).map_err(|e| io_err(Refused::Io(e), ""))?;
+        let text = io::read_to_string(&bytes[..]).map_err(io_err)?;
         let shown = crate::escape::terminal_path(path);
         Token::one_word(&text, what, &shown)?;
         Token::new(&text)

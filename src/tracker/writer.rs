@@ -1,9 +1,9 @@
 //! The writes of a sync, each sent at most once ([`write_once`]); in a dry
 //! run each says what it would send instead.
 
-use super::marker::{comment_tag_in, Jobs};
+use super::marker::{comment_tag_in, Jobs, Marker};
 use super::remind;
-use super::sync::{due, mine, tag, Options};
+use super::sync::{due, mine, Options};
 use super::text;
 use super::{Edit, Forge, Issue, Label, State};
 use crate::error::Error;
@@ -161,7 +161,8 @@ impl Writer<'_, '_> {
         paused: &[(String, Option<Status>)],
     ) -> Result<(), Error> {
         let (host, at) = (self.opts.host, self.opts.checked_at);
-        self.comment(number, comment, &tag(host, &Jobs::new()))?;
+        let tag = Marker::new(host, Jobs::new()).comment_tag();
+        self.comment(number, comment, &tag)?;
         let title = text::closed_title(host, paused.len(), recovered.len());
         if self.dry(|| format!("close issue #{number} as `{title}`")) {
             return Ok(());
