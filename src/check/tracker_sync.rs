@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::escape::terminal;
 use crate::store::{self, RunLock};
 use crate::survey::Judged;
-use crate::tracker::{self, remind};
+use crate::tracker;
 
 /// Brings the host's alert issue in line with the judgement, when a tracker
 /// is configured.
@@ -29,13 +29,12 @@ pub(super) fn sync(
         return Ok(());
     };
     let forge = tracker::Client::new(&config)?;
-    // The reminder cache beside the run lock (held): lost or unusable, it
-    // costs one read of the comments, never a second reminder.
+    // The reminder cache, beside the run lock (held).
     let cache_path = store::beside(lock.path(), ".remind");
     let cached = args
         .tracker_remind
-        .and_then(|_| remind::Cache::parse(&store::read_small(&cache_path)?));
-    let remember = |cache: &remind::Cache| {
+        .and_then(|_| tracker::sync::Cache::parse(&store::read_small(&cache_path)?));
+    let remember = |cache: &tracker::sync::Cache| {
         if let Err(err) = store::write_file(&cache_path, &crate::record::json_line(cache)) {
             crate::cli::report_error(PROGRAM, &err);
         }

@@ -9,10 +9,8 @@
 pub(crate) mod client;
 pub(crate) mod config;
 pub(crate) mod decide;
-mod grouped;
 pub(crate) mod marker;
 pub(crate) mod operations;
-pub(crate) mod remind;
 pub(crate) mod sync;
 pub(crate) mod text;
 pub(crate) mod token;

@@ -14,13 +14,13 @@
 //!   host), the oldest stays and the others are closed pointing to it.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use super::decide::{alert_set, decide, paused_set, Decision};
-use super::marker::{Jobs, Marker};
-use super::remind;
+use super::marker::{host_word, Jobs, Marker};
 use super::text;
 use super::writer::Writer;
-use super::{Edit, Forge, Issue, Label, State};
+use super::{Comment, Edit, Forge, Issue, Label, State};
 use crate::alert;
 use crate::error::Error;
 use crate::judge::Judgement;
@@ -40,14 +40,16 @@ pub(crate) struct Options<'a> {
     pub causes: &'a [String],
 }
 
-/// `--tracker-remind` every `every` seconds. The caller keeps the cache
-/// that spares reading the comments (the tracker knows no files): `cached`
-/// is what it holds, `remember` what to hold once the forge has a reminder.
+/// `--tracker-remind`: a comment every `every` seconds while the issue stays
+/// open, recorded on the forge (the source of truth) by [`remind_marker`].
+/// The caller's cache (the tracker knows no files) only spares reading the
+/// comments: `cached` is what it holds, `remember` is told the new one once
+/// the forge has it, so a lost cache costs a read, never a second reminder.
 #[derive(Clone, Copy)]
 pub(crate) struct Remind<'a> {
     pub every: u64,
-    pub cached: Option<&'a remind::Cache>,
-    pub remember: &'a dyn Fn(&remind::Cache),
+    pub cached: Option<&'a Cache>,
+    pub remember: &'a dyn Fn(&Cache),
 }
 
 /// Brings the host's issue in line with the judged `jobs`. Notes for a
@@ -92,7 +94,7 @@ pub(crate) fn sync(
             let mut comment = causes_first(opts.causes, &comment);
             // News on the issue is the period's reminder too.
             if let Some(period) = due(opts, issue, &alerts) {
-                comment.push_str(&format!("\n\n{}", remind::marker(opts.host, period)));
+                comment.push_str(&format!("\n\n{}", remind_marker(opts.host, period)));
             }
             let tag = Marker::new(opts.host, alerts.clone()).comment_tag();
             w.comment(issue.number, &comment, &tag)?;
@@ -204,6 +206,56 @@ fn causes_first(causes: &[String], text: &str) -> String {
         .iter()
         .map(|c| format!("**Cause:** {}\n\n", text::inert(c)));
     causes.collect::<String>() + text
+}
+
+const CACHE_VERSION: u32 = 1;
+
+/// The hidden marker of the reminder for `period` on `host`'s issue:
+/// `<!-- heartbeat:remind HOST N -->`.
+pub(crate) fn remind_marker(host: &str, period: u64) -> String {
+    format!("<!-- heartbeat:remind {} {period} -->", host_word(host))
+}
+
+/// Whether `period` was reminded on `host`'s issue by the account `me`. A
+/// marker for another period counts for nothing: one from a period not yet
+/// begun (a clock that ran ahead) must not silence every period before it.
+pub(crate) fn reminded(comments: &[Comment], me: &str, host: &str, period: u64) -> bool {
+    let marker = remind_marker(host, period);
+    comments
+        .iter()
+        .any(|c| c.author == me && c.body.contains(&marker))
+}
+
+/// The newest period known reminded on one issue of `host`. Only a cache
+/// equal to the one a run would write spares reading the comments (one of
+/// a later period, after the clock went back, is not taken at its word).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Cache {
+    pub version: u32,
+    pub host: String,
+    pub issue: u64,
+    /// When the issue was opened (epoch seconds): with the number, which
+    /// issue it is (another repository may bear the same number).
+    pub opened: i64,
+    pub period: u64,
+}
+
+impl Cache {
+    pub(crate) fn new(host: &str, issue: u64, opened: DateTime<Utc>, period: u64) -> Cache {
+        Cache {
+            version: CACHE_VERSION,
+            host: host.to_owned(),
+            issue,
+            opened: opened.timestamp(),
+            period,
+        }
+    }
+
+    /// Parses a cache file; `None` for anything unusable.
+    pub(crate) fn parse(bytes: &[u8]) -> Option<Cache> {
+        let cache: Cache = serde_json::from_slice(bytes).ok()?;
+        (cache.version == CACHE_VERSION).then_some(cache)
+    }
 }
 
 #[cfg(test)]

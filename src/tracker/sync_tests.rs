@@ -6,7 +6,6 @@ use super::*;
 use crate::error::TrackerError;
 use crate::judge::Status::{self, Failed, Ok as Fine, Stale};
 use crate::tracker::marker::comment_tag_in;
-use crate::tracker::Comment;
 
 /// An in-memory forge: the sync through the trait, without HTTP.
 #[derive(Default)]
@@ -185,7 +184,7 @@ fn a_reminder_is_posted_once_per_period_even_when_its_answer_is_lost() {
     sync(&forge, &later(23), &bad, &mut |_| {}).unwrap();
     assert_eq!(forge.writes.get(), 1, "no reminder within the first day");
     // Someone else's marker for period 1 counts for nothing.
-    forge.by("mallory", 1, &crate::tracker::remind::marker("web1", 1));
+    forge.by("mallory", 1, &remind_marker("web1", 1));
     forge.lose_answers.set(1);
     sync(&forge, &later(25), &bad, &mut |_| {}).unwrap();
     sync(&forge, &later(26), &bad, &mut |_| {}).unwrap();
@@ -365,7 +364,7 @@ fn the_cache_spares_the_read_and_is_told_only_what_the_forge_holds() {
     let bad = judged(&[("backup", Stale)]);
     sync(&forge, &later(0), &bad, &mut |_| {}).unwrap();
     let kept = RefCell::new(None);
-    let remember = |c: &crate::tracker::remind::Cache| *kept.borrow_mut() = Some(c.clone());
+    let remember = |c: &super::Cache| *kept.borrow_mut() = Some(c.clone());
     let with = |hours, cached| Options {
         remind: Some(super::Remind {
             every: 86_400,
@@ -388,4 +387,58 @@ fn the_cache_spares_the_read_and_is_told_only_what_the_forge_holds() {
     sync(&forge, &with(49, Some(&cache)), &bad, &mut |_| {}).unwrap();
     assert_eq!(kept.borrow().as_ref().unwrap().period, 2);
     assert_eq!(forge.comments.borrow().len(), 2);
+}
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap()
+}
+
+fn by(author: &str, body: &str) -> Comment {
+    Comment {
+        id: 0,
+        author: author.into(),
+        body: body.into(),
+    }
+}
+
+#[test]
+fn only_our_own_markers_for_this_host_count() {
+    let ours = format!("Reminder.\n\n{}\n", remind_marker("web1", 2));
+    let comments = [
+        by("hb-bot", &ours),
+        by("mallory", &remind_marker("web1", 99)),
+        by("hb-bot", &remind_marker("web10", 7)),
+        by("hb-bot", "<!-- heartbeat:remind web1 x -->"),
+        by("hb-bot", "<!-- heartbeat:remind web1 5"),
+    ];
+    assert!(reminded(&comments, "hb-bot", "web1", 2));
+    assert!(!reminded(&comments, "hb-bot", "web1", 1));
+    assert!(!reminded(&comments, "hb-bot", "web1", 3));
+    assert!(!reminded(&comments[1..], "hb-bot", "web1", 2));
+    assert!(!reminded(&comments[1..], "hb-bot", "web1", 99));
+    assert!(!reminded(&[], "hb-bot", "web1", 2));
+}
+
+#[test]
+fn odd_hosts_cannot_end_the_comment() {
+    let m = remind_marker("a -->b", 1);
+    assert_eq!(m.matches("-->").count(), 1, "{m}");
+    let comments = [by("me", &m)];
+    assert!(reminded(&comments, "me", "a -->b", 1));
+    assert!(!reminded(&comments, "me", "a -->c", 1));
+}
+
+#[test]
+fn the_cache_round_trips_and_covers_only_its_issue() {
+    let cache = Cache::new("web1", 4, at(0), 2);
+    let line = crate::record::json_line(&cache);
+    assert_eq!(Cache::parse(&line), Some(cache.clone()));
+    assert_eq!(Cache::parse(b"garbage"), None);
+    let covers = |host, issue, opened, period| Cache::new(host, issue, opened, period) == cache;
+    assert!(covers("web1", 4, at(0), 2));
+    assert!(!covers("web1", 4, at(0), 3));
+    assert!(!covers("web1", 4, at(0), 1), "it says more than can be");
+    assert!(!covers("web1", 4, at(1), 2), "another issue #4");
+    assert!(!covers("web1", 5, at(0), 2));
+    assert!(!covers("web2", 4, at(0), 2));
 }

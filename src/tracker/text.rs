@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::decide::{alert_key, alert_set};
 use super::marker::{fnv, Jobs, Marker};
-use crate::fleet::Fleet;
+use crate::fleet::{compact, Fleet, Group, QuorumVerdict};
 use crate::judge::{Judgement, Status};
 use crate::record::format_duration;
 use crate::record::is_plain;
@@ -121,7 +121,7 @@ pub(crate) fn body(host: &str, jobs: &[Judgement], fleet: &Fleet, at: DateTime<U
          | job | status | age | interval | ratio | reason |\n\
          |---|---|---|---|---|---|\n",
         bad.len(),
-        super::grouped::summary(fleet)
+        summary(fleet)
     );
     let rows = bad.iter().map(|j| {
         format!(
@@ -230,7 +230,7 @@ pub(crate) fn update_comment(
 ) -> String {
     let mut lines = Vec::new();
     if !diff.went_bad.is_empty() {
-        let text = super::grouped::went_bad(host, jobs, fleet, &diff.went_bad);
+        let text = went_bad(host, jobs, fleet, &diff.went_bad);
         lines.push(format!("Went bad: {text}."));
     }
     if !diff.changed.is_empty() {
@@ -318,6 +318,49 @@ pub(crate) fn duplicate_comment(host: &str, kept: u64) -> String {
         "Another open issue, #{kept}, is about {} too; hb-check keeps the oldest and closes this one. \
          If two machines report as this host, give each its own `--host` (`HB_HOST`).",
         inert(host)
+    )
+}
+
+/// A fleet group said once: `` `backup` stale on 40 of 42 hosts: `web01..web40` ``.
+fn group(g: &Group) -> String {
+    let (job, count, hosts) = (inert(&g.job), g.hosts.len(), inert(&compact(&g.hosts)));
+    format!("{job} {} on {count} of {} hosts: {hosts}", g.status, g.of)
+}
+
+/// The paragraph atop the issue body: unmet quorum rules and alerting
+/// fleet groups; empty without them.
+fn summary(fleet: &Fleet) -> String {
+    let below = fleet.below().map(|q: &QuorumVerdict| {
+        let (job, not_ok) = (inert(&q.job), inert(&compact(&q.not_ok)));
+        let (ok, of, min) = (q.ok, q.of, q.min);
+        format!("{job} is below its quorum: ok on {ok} of {of} hosts, at least {min} needed (not ok: {not_ok})")
+    });
+    let alerting = |g: &&Group| g.status.is_alert();
+    let groups = fleet.groups.iter().filter(alerting).map(group);
+    let lines: Vec<String> = below.chain(groups).collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    format!("Across hosts:\n\n- {}\n\n", lines.join("\n- "))
+}
+
+/// The jobs that went bad: those of a group of `fleet` said once for all
+/// their hosts, any other by its key and status.
+fn went_bad(host: &str, jobs: &[Judgement], fleet: &Fleet, items: &[(String, Status)]) -> String {
+    let groups: HashMap<String, usize> = jobs
+        .iter()
+        .filter_map(|j| Some((alert_key(host, j), fleet.group_of(j)?)))
+        .collect();
+    let mut told = vec![false; fleet.groups.len()];
+    named(
+        items
+            .iter()
+            .filter_map(|(key, status)| match groups.get(key).copied() {
+                Some(g) if fleet.groups[g].status == *status => {
+                    (!std::mem::replace(&mut told[g], true)).then(|| group(&fleet.groups[g]))
+                }
+                _ => Some(format!("{} ({status})", inert(key))),
+            }),
     )
 }
 

@@ -2,8 +2,7 @@
 //! run each says what it would send instead.
 
 use super::marker::{comment_tag_in, Jobs, Marker};
-use super::remind;
-use super::sync::{due, mine, Options};
+use super::sync::{due, mine, remind_marker, reminded, Cache, Options};
 use super::text;
 use super::{Edit, Forge, Issue, Label, State};
 use crate::error::Error;
@@ -92,10 +91,7 @@ impl Writer<'_, '_> {
         write_once(|| self.forge.comment(number, &body), &posted)
     }
 
-    /// `--tracker-remind` on an unchanged open issue: the due period's
-    /// reminder, unless the cache or one of our comments has it. The cache
-    /// is written only once the forge has it, so a lost one costs a read,
-    /// never a second reminder.
+    /// `--tracker-remind` ([`super::sync::Remind`]) on an unchanged open issue.
     pub(super) fn remind(
         &mut self,
         issue: &Issue,
@@ -116,20 +112,20 @@ impl Writer<'_, '_> {
         let Some(period) = due(opts, issue, alerts) else {
             return Ok(());
         };
-        let cache = remind::Cache::new(opts.host, number, opened, period);
+        let cache = Cache::new(opts.host, number, opened, period);
         if remind.cached == Some(&cache) {
             return Ok(());
         }
         let posted = || -> Result<Option<()>, Error> {
             let comments = self.forge.comments(number)?;
-            Ok(remind::reminded(&comments, self.me, opts.host, period).then_some(()))
+            Ok(reminded(&comments, self.me, opts.host, period).then_some(()))
         };
         if posted()?.is_none() {
             let open_for = u64::try_from((opts.checked_at - opened).num_seconds()).unwrap_or(0);
             let comment = format!(
                 "{}\n{}",
                 text::reminder(opts.host, jobs, open_for, remind.every),
-                remind::marker(opts.host, period)
+                remind_marker(opts.host, period)
             );
             if self.dry(|| format!("remind on issue #{number}:\n{comment}")) {
                 return Ok(());
