@@ -10,8 +10,6 @@ use crate::store::{self, RunLock};
 use crate::survey::Judged;
 use crate::tracker;
 
-/// Brings the host's alert issue in line with the judgement, when a tracker
-/// is configured.
 pub(super) fn sync(
     args: &TrackerArgs,
     host: &str,

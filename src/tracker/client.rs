@@ -33,9 +33,10 @@ pub(crate) struct Client {
     /// `Accept` and the token.
     headers: Vec<(HeaderName, HeaderValue)>,
     pub(super) github: bool,
-    /// The API below the configured URL: on GitHub the URL is the API
-    /// base, Gitea and Forgejo serve it under `/api/v1`.
+    /// The API's path below the configured URL.
     api: &'static str,
+    /// The listing parameter of a page's size, and the size asked for.
+    page_size: (&'static str, usize),
     pub(super) config: Config,
     redactor: Redactor,
     budget: Budget,
@@ -44,7 +45,12 @@ pub(crate) struct Client {
 impl Client {
     /// A client for the repo in `config`; the sync's budget starts now.
     pub(crate) fn new(config: &Config) -> Result<Client, Error> {
-        let github = config.kind == Kind::Github;
+        // On GitHub the URL is the API base; Gitea and Forgejo serve it
+        // under `/api/v1`.
+        let (github, api, media_type, page_size) = match config.kind {
+            Kind::Github => (true, "", "application/vnd.github+json", ("per_page", 100)),
+            Kind::Gitea | Kind::Forgejo => (false, "/api/v1", "application/json", ("limit", 50)),
+        };
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.token.secret()))
             .map_err(|e| Error::TrackerConfig {
                 reason: "the tracker token contains characters an HTTP header cannot carry"
@@ -52,11 +58,6 @@ impl Client {
                 source: Some(Box::new(e)),
             })?;
         auth.set_sensitive(true);
-        let media_type = if github {
-            "application/vnd.github+json"
-        } else {
-            "application/json"
-        };
         Ok(Client {
             http: Http::new(USER_AGENT),
             headers: vec![
@@ -64,7 +65,8 @@ impl Client {
                 (AUTHORIZATION, auth),
             ],
             github,
-            api: if github { "" } else { "/api/v1" },
+            api,
+            page_size,
             config: config.clone(),
             redactor: Redactor::new(config.token.secret()),
             budget: Budget::new(config.budget()),
@@ -195,11 +197,7 @@ impl Client {
         newest: bool,
         number: fn(&T) -> u64,
     ) -> Result<Vec<T>, Error> {
-        let (size_key, size) = if self.github {
-            ("per_page", 100)
-        } else {
-            ("limit", 50)
-        };
+        let (size_key, size) = self.page_size;
         let mut all: Vec<T> = Vec::new();
         let mut first = None;
         let mut previous: Vec<u64> = Vec::new();

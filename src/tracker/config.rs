@@ -34,7 +34,6 @@ pub(crate) struct Config {
 
 const MAX_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// The least budget of a whole sync.
 const MIN_BUDGET: Duration = Duration::from_secs(60);
 
 /// Checks a per-request timeout: 1 second to [`MAX_TIMEOUT`]. More could

@@ -136,8 +136,9 @@ impl Marker {
                 .filter(|(job, _)| last.as_ref() < Some(job))
                 .collect();
             let digests = rest(tail.iter().copied());
-            let same = |job: &String| recorded.get(bucket(job)) == Some(&digests[bucket(job)]);
-            let kept = tail.into_iter().filter(|(job, _)| same(job));
+            // 8 hex digits per bucket; anything else matches no bucket.
+            let same = |b: usize| recorded.get(b * 8..b * 8 + 8) == Some(&digests[b]);
+            let kept = tail.into_iter().filter(|(job, _)| same(bucket(job)));
             marker.jobs.extend(kept.map(|(j, s)| (j.clone(), *s)));
         }
         Some(marker)
@@ -180,7 +181,7 @@ fn safe(json: &str) -> String {
 }
 
 /// The last marker in `body`, with the digests of the jobs it does not name.
-fn read(body: &str) -> Option<(Marker, Option<Vec<String>>)> {
+fn read(body: &str) -> Option<(Marker, Option<String>)> {
     let (start, end) = last(body, OPEN)?;
     let wire: Wire = serde_json::from_str(&body[start + OPEN.len()..end - CLOSE.len()]).ok()?;
     let known = |word: &str| Status::ALL.into_iter().find(|s| s.as_str() == word);
@@ -189,15 +190,7 @@ fn read(body: &str) -> Option<(Marker, Option<Vec<String>>)> {
         .into_iter()
         .filter_map(|(job, word)| Some((job, known(&word)?)))
         .collect();
-    // 8 hex digits per bucket; anything else matches no bucket.
-    let rest = wire.more.and(wire.rest).map(|digests| {
-        digests
-            .as_bytes()
-            .chunks(8)
-            .map(|c| String::from_utf8_lossy(c).into_owned())
-            .collect()
-    });
-    Some((Marker::new(&wire.host, jobs), rest))
+    Some((Marker::new(&wire.host, jobs), wire.more.and(wire.rest)))
 }
 
 /// The last tag in `comment`, if it carries one.

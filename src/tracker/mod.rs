@@ -112,8 +112,7 @@ fn instant<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::
         .map(|t| t.with_timezone(&Utc)))
 }
 
-/// What the sync needs from a forge. Every implementation keeps these
-/// invariants, and the sync relies on them:
+/// What the sync needs from a forge, with the invariants it relies on:
 ///
 /// - **Bounded**: a bounded number of requests a call (listings stop at
 ///   [`client::MAX_PAGES`]), at most [`client::MAX_BODY`] read of each
@@ -134,9 +133,7 @@ pub(crate) trait Forge {
     fn find_labels(&self, names: &[&str]) -> Result<Vec<Label>, Error>;
     fn create_label(&self, name: &str, description: &str) -> Result<Label, Error>;
     /// The issues in `state` that carry every one of `labels`, newest
-    /// first: of open issues every page (a longer listing than
-    /// [`client::MAX_PAGES`] is an error, never acted on in part), of
-    /// closed ones the first page only, the newest.
+    /// first: of closed ones the first page only.
     fn list_issues(&self, labels: &[&Label], state: State) -> Result<Vec<Issue>, Error>;
     fn create_issue(&self, title: &str, body: &str, labels: &[&Label]) -> Result<Issue, Error>;
     fn edit_issue(&self, number: u64, edit: &Edit) -> Result<(), Error>;
