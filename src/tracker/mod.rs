@@ -123,8 +123,7 @@ fn instant<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::
 ///   certainly did not act, so the caller *looks before it writes again*.
 /// - **Listings return issues only** (never pull requests) that carry every
 ///   label asked for and are in the state asked for.
-/// - **Authors are reported**, so that the sync trusts issues, markers and
-///   tags only where its own account ([`Forge::me`]) wrote them.
+/// - **Authors are reported**: the sync trusts only what [`Forge::me`] wrote.
 pub(crate) trait Forge {
     /// The login of the account the token belongs to.
     fn me(&self) -> Result<String, Error>;

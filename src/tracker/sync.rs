@@ -8,8 +8,6 @@
 //!   issues (by the host label), whatever the repo's history.
 //! - **Only our own words count**: issues, markers and comment tags are
 //!   trusted only where the checker's own account wrote them.
-//! - **Look before writing again**: a create or comment whose answer was
-//!   lost is looked for before it is sent again, in this run and the next.
 //! - **One open issue per host**: of several (two checkers set up as one
 //!   host), the oldest stays and the others are closed pointing to it.
 

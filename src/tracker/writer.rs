@@ -1,5 +1,6 @@
-//! The writes of a sync, each sent at most once ([`write_once`]); in a dry
-//! run each says what it would send instead.
+//! The writes of a sync, each sent at most once ([`write_once`]), looked for
+//! before it is sent again, in this run and the next; in a dry run each
+//! says what it would send instead.
 
 use super::marker::{comment_tag_in, Jobs, Marker};
 use super::sync::{due, mine, remind_marker, reminded, Cache, Options};
