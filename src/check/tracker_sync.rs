@@ -26,7 +26,7 @@ pub(super) fn sync(
     else {
         return Ok(());
     };
-    let forge = tracker::Client::new(&config)?;
+    let forge = tracker::client::Client::new(&config)?;
     // The reminder cache, beside the run lock (held).
     let cache_path = store::beside(lock.path(), ".remind");
     let cached = args
@@ -37,9 +37,8 @@ pub(super) fn sync(
             crate::cli::report_error(PROGRAM, &err);
         }
     };
-    let causes: Vec<String> = judged.causes.list.iter().map(|c| c.text.clone()).collect();
-    let opts = tracker::Options {
-        causes: &causes,
+    let opts = tracker::sync::Options {
+        causes: &judged.causes.list,
         host,
         label: &args.tracker_label,
         dry_run: args.dry_run,
@@ -51,7 +50,7 @@ pub(super) fn sync(
             remember: &remember,
         }),
     };
-    tracker::sync(&forge, &opts, &judged.jobs, &mut |note| {
+    tracker::sync::sync(&forge, &opts, &judged.jobs, &mut |note| {
         // A dry run shows issue text built from heartbeat files: each line
         // is escaped like every other line for a terminal.
         for line in note.lines() {

@@ -2,9 +2,9 @@
 //! repo, opened when jobs go bad, edited when the set of bad jobs changes,
 //! closed when all recover. [`mod@sync`] reads, [`mod@decide`]s (purely)
 //! and writes (through `writer`) over the [`Forge`] trait, which
-//! [`Client`] implements over the crate's one HTTP client; [`text`] words
-//! the issue and [`marker`] records in it what was last posted, so no state
-//! file is needed.
+//! [`client::Client`] implements over the crate's one HTTP client; [`text`]
+//! words the issue and [`marker`] records in it what was last posted, so no
+//! state file is needed.
 
 pub(crate) mod client;
 pub(crate) mod config;
@@ -22,9 +22,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::Error;
 
-pub(crate) use client::Client;
 pub(crate) use config::{check_timeout, Config, Kind};
-pub(crate) use sync::{sync, Options};
 
 /// An issue's state: `closed`, else open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

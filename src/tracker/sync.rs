@@ -15,11 +15,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::decide::{alert_set, decide, paused_set, Decision};
-use super::marker::{host_word, Jobs, Marker};
+use super::marker::{host_word, Marker};
 use super::text;
 use super::writer::Writer;
 use super::{Comment, Edit, Forge, Issue, Label, State};
-use crate::alert;
+use crate::alert::reminder_due;
 use crate::error::Error;
 use crate::judge::Judgement;
 
@@ -35,7 +35,7 @@ pub(crate) struct Options<'a> {
     /// The same jobs across hosts, said once in the issue.
     pub fleet: &'a crate::fleet::Fleet,
     /// What explains many jobs at once (cron not running), named first.
-    pub causes: &'a [String],
+    pub causes: &'a [crate::cause::Cause],
 }
 
 /// `--tracker-remind`: a comment every `every` seconds while the issue stays
@@ -91,7 +91,9 @@ pub(crate) fn sync(
             let comment = text::update_comment(opts.host, jobs, opts.fleet, diff, paused);
             let mut comment = causes_first(opts.causes, &comment);
             // News on the issue is the period's reminder too.
-            if let Some(period) = due(opts, issue, &alerts) {
+            let due =
+                |r: Remind| reminder_due(&alerts, issue.created_at?, opts.checked_at, r.every);
+            if let Some(period) = opts.remind.and_then(due) {
                 comment.push_str(&format!("\n\n{}", remind_marker(opts.host, period)));
             }
             let tag = Marker::new(opts.host, alerts.clone()).comment_tag();
@@ -192,17 +194,11 @@ pub(super) fn mine(issues: Vec<Issue>, host: &str, me: &str) -> Vec<Issue> {
     mine
 }
 
-/// The reminder period due on the open `issue`, if `--tracker-remind` is on.
-pub(super) fn due(opts: &Options<'_>, issue: &Issue, alerts: &Jobs) -> Option<u64> {
-    let remind = opts.remind?;
-    alert::reminder_due(alerts, issue.created_at?, opts.checked_at, remind.every)
-}
-
 /// `text` with the causes in front: `**Cause:** cron is not running (...)`.
-fn causes_first(causes: &[String], text: &str) -> String {
+fn causes_first(causes: &[crate::cause::Cause], text: &str) -> String {
     let causes = causes
         .iter()
-        .map(|c| format!("**Cause:** {}\n\n", text::inert(c)));
+        .map(|c| format!("**Cause:** {}\n\n", text::inert(&c.text)));
     causes.collect::<String>() + text
 }
 

@@ -11,8 +11,7 @@ use super::decide::{alert_key, alert_set};
 use super::marker::{fnv, Jobs, Marker};
 use crate::fleet::{compact, Fleet, Group, QuorumVerdict};
 use crate::judge::{Judgement, Status};
-use crate::record::format_duration;
-use crate::record::is_plain;
+use crate::record::{format_duration, is_plain};
 use crate::{alert, escape};
 
 pub(crate) const LABEL_DESCRIPTION: &str =

@@ -3,9 +3,10 @@
 //! says what it would send instead.
 
 use super::marker::{comment_tag_in, Jobs, Marker};
-use super::sync::{due, mine, remind_marker, reminded, Cache, Options};
+use super::sync::{mine, remind_marker, reminded, Cache, Options};
 use super::text;
 use super::{Edit, Forge, Issue, Label, State};
+use crate::alert::reminder_due;
 use crate::error::Error;
 use crate::http::retry::{classify, Class};
 use crate::judge::{Judgement, Status};
@@ -110,7 +111,7 @@ impl Writer<'_, '_> {
             ));
             return Ok(());
         };
-        let Some(period) = due(opts, issue, alerts) else {
+        let Some(period) = reminder_due(alerts, opened, opts.checked_at, remind.every) else {
             return Ok(());
         };
         let cache = Cache::new(opts.host, number, opened, period);
