@@ -276,20 +276,12 @@ pub(crate) fn error_message(body: &[u8], fallback: &str) -> String {
 /// One of GitHub's `errors`: a text, or what (`resource`, `field`) was
 /// refused and why (`message`, else `code`).
 fn detail(e: &serde_json::Value) -> Option<String> {
-    if let Some(text) = e.as_str() {
-        return Some(text.to_owned());
-    }
     let field = |k: &str| e.get(k)?.as_str();
-    let why = field("message").or(field("code"))?;
-    let what: Vec<&str> = [field("resource"), field("field")]
-        .into_iter()
-        .flatten()
-        .collect();
-    Some(if what.is_empty() {
-        why.to_owned()
-    } else {
-        format!("{}: {why}", what.join(" "))
-    })
+    let why = e.as_str().or(field("message")).or(field("code"))?;
+    let what = [field("resource"), field("field")].into_iter().flatten();
+    let what = what.collect::<Vec<_>>().join(" ");
+    let sep = if what.is_empty() { "" } else { ": " };
+    Some(format!("{what}{sep}{why}"))
 }
 
 #[cfg(test)]
