@@ -104,10 +104,8 @@ where
 
 /// An instant in RFC 3339; anything else reads as unknown.
 fn instant<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
-    let text = Option::<String>::deserialize(d)?;
-    Ok(text
-        .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-        .map(|t| t.with_timezone(&Utc)))
+    let text: String = or_default(d)?;
+    Ok(DateTime::parse_from_rfc3339(&text).ok().map(Into::into))
 }
 
 /// What the sync needs from a forge, with the invariants it relies on:

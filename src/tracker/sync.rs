@@ -62,13 +62,14 @@ pub(crate) fn sync(
         say("the tracker was left as it is: no heartbeat was found to judge".to_owned());
         return Ok(Decision::Nothing);
     }
+    let (host, at) = (opts.host, opts.checked_at);
     let (me, labels, open, closed) = read(forge, opts)?;
-    let alerts = alert_set(opts.host, jobs);
+    let alerts = alert_set(host, jobs);
     let kept = open.first();
     let recorded = |i: &Issue| Marker::parse_against(&i.body, &alerts).map(|m| m.jobs);
     let posted = kept.map(|i| recorded(i).unwrap_or_default());
     let acknowledged = closed.as_ref().and_then(recorded);
-    let paused = paused_set(opts.host, jobs);
+    let paused = paused_set(host, jobs);
     let decision = decide(&alerts, &paused, posted.as_ref(), acknowledged.as_ref());
     let mut w = Writer {
         forge,
@@ -76,27 +77,21 @@ pub(crate) fn sync(
         me: &me,
         say,
     };
-    let title = || text::title(opts.host, alerts.len());
-    let body = || {
-        causes_first(
-            opts.causes,
-            &text::body(opts.host, jobs, opts.fleet, opts.checked_at),
-        )
-    };
+    let title = || text::title(host, alerts.len());
+    let body = || causes_first(opts.causes, &text::body(host, jobs, opts.fleet, at));
     match &decision {
         Decision::Nothing | Decision::Acknowledged { shrink_to: None } => {}
         Decision::Create => w.open(&labels, &title(), &body())?,
         Decision::Update { diff, paused } => {
             let issue = kept.expect("an update has an open issue");
-            let comment = text::update_comment(opts.host, jobs, opts.fleet, diff, paused);
+            let comment = text::update_comment(host, jobs, opts.fleet, diff, paused);
             let mut comment = causes_first(opts.causes, &comment);
             // News on the issue is the period's reminder too.
-            let due =
-                |r: Remind| reminder_due(&alerts, issue.created_at?, opts.checked_at, r.every);
+            let due = |r: Remind| reminder_due(&alerts, issue.created_at?, at, r.every);
             if let Some(period) = opts.remind.and_then(due) {
-                comment.push_str(&format!("\n\n{}", remind_marker(opts.host, period)));
+                comment.push_str(&format!("\n\n{}", remind_marker(host, period)));
             }
-            let tag = Marker::new(opts.host, alerts.clone()).comment_tag();
+            let tag = Marker::new(host, alerts.clone()).comment_tag();
             w.comment(issue.number, &comment, &tag)?;
             let edit = Edit {
                 title: Some(title()),
@@ -107,14 +102,7 @@ pub(crate) fn sync(
         }
         Decision::Close { recovered, paused } => {
             let issue = kept.expect("a close has an open issue");
-            let comment = text::close_comment(
-                opts.host,
-                jobs,
-                recovered,
-                paused,
-                issue.created_at,
-                opts.checked_at,
-            );
+            let comment = text::close_comment(host, jobs, recovered, paused, issue.created_at, at);
             w.close(issue.number, &comment, jobs, recovered, paused)?;
         }
         Decision::Acknowledged {
@@ -123,7 +111,7 @@ pub(crate) fn sync(
             let issue = closed
                 .as_ref()
                 .expect("an acknowledgement has a closed issue");
-            let body = Marker::new(opts.host, still.clone()).replace_in(&issue.body);
+            let body = Marker::new(host, still.clone()).replace_in(&issue.body);
             let edit = Edit {
                 body: Some(body),
                 ..Edit::default()
@@ -137,13 +125,13 @@ pub(crate) fn sync(
     }
     for replica in open.iter().skip(1) {
         let kept = open[0].number;
-        let comment = text::duplicate_comment(opts.host, kept);
+        let comment = text::duplicate_comment(host, kept);
         w.close(replica.number, &comment, jobs, &[], &[])?;
         if !opts.dry_run {
             (w.say)(format!(
                 "warning: closed issue #{}, a second open issue for host `{}`; #{kept} stays open (do two machines report as this host?)",
                 replica.number,
-                crate::escape::terminal(opts.host),
+                crate::escape::terminal(host),
             ));
         }
     }

@@ -212,10 +212,8 @@ fn stamp(at: DateTime<Utc>) -> String {
 }
 
 fn list(jobs: &[(String, Status)]) -> String {
-    named(
-        jobs.iter()
-            .map(|(job, was)| format!("{} (was {was})", inert(job))),
-    )
+    let one = |(job, was): &(String, Status)| format!("{} (was {was})", inert(job));
+    named(jobs.iter().map(one))
 }
 
 /// The comment on an edited issue (`diff.left`: the jobs that recovered); a
@@ -233,11 +231,10 @@ pub(crate) fn update_comment(
         lines.push(format!("Went bad: {text}."));
     }
     if !diff.changed.is_empty() {
-        let text = named(
-            diff.changed
-                .iter()
-                .map(|(job, was, now)| format!("{} ({was} \u{2192} {now})", inert(job))),
-        );
+        let one = |(job, was, now): &(String, Status, Status)| {
+            format!("{} ({was} \u{2192} {now})", inert(job))
+        };
+        let text = named(diff.changed.iter().map(one));
         lines.push(format!("Changed: {text}."));
     }
     if !diff.left.is_empty() {
@@ -351,16 +348,13 @@ fn went_bad(host: &str, jobs: &[Judgement], fleet: &Fleet, items: &[(String, Sta
         .filter_map(|j| Some((alert_key(host, j), fleet.group_of(j)?)))
         .collect();
     let mut told = vec![false; fleet.groups.len()];
-    named(
-        items
-            .iter()
-            .filter_map(|(key, status)| match groups.get(key).copied() {
-                Some(g) if fleet.groups[g].status == *status => {
-                    (!std::mem::replace(&mut told[g], true)).then(|| group(&fleet.groups[g]))
-                }
-                _ => Some(format!("{} ({status})", inert(key))),
-            }),
-    )
+    let one = |(key, status): &(String, Status)| match groups.get(key).copied() {
+        Some(g) if fleet.groups[g].status == *status => {
+            (!std::mem::replace(&mut told[g], true)).then(|| group(&fleet.groups[g]))
+        }
+        _ => Some(format!("{} ({status})", inert(key))),
+    };
+    named(items.iter().filter_map(one))
 }
 
 #[cfg(test)]
