@@ -16,8 +16,8 @@ use crate::judge::{Judgement, Status};
 pub(crate) enum Decision {
     Nothing,
     Create,
-    /// Edit the open issue and comment on what changed: `diff.left`
-    /// recovered, `paused` left the issue because they are paused.
+    /// Edit the open issue and comment on what changed (`diff.left`:
+    /// recovered; `paused`: left the issue because they are paused).
     Update {
         diff: alert::Diff,
         paused: Vec<(String, Status)>,
@@ -29,11 +29,9 @@ pub(crate) enum Decision {
         paused: Vec<(String, Option<Status>)>,
     },
     /// A person closed the issue while these jobs were bad: post nothing,
-    /// but record the smaller acknowledged set on the closed issue when
-    /// some acknowledged jobs recovered.
-    Acknowledged {
-        shrink_to: Option<Jobs>,
-    },
+    /// but record the smaller acknowledged set (`Some`) on the closed issue
+    /// when some acknowledged jobs recovered.
+    Acknowledged(Option<Jobs>),
 }
 
 /// `alerts` and `paused` are the jobs now (by [`alert_key`]); `open` what
@@ -71,9 +69,7 @@ pub(crate) fn decide(
         Some(acked) if alerts.keys().all(|job| acked.contains_key(job)) => {
             let mut still = acked.clone();
             still.retain(|job, _| alerts.contains_key(job));
-            Decision::Acknowledged {
-                shrink_to: (still.len() < acked.len()).then_some(still),
-            }
+            Decision::Acknowledged((still.len() < acked.len()).then_some(still))
         }
         _ if alerts.is_empty() => Decision::Nothing,
         _ => Decision::Create,
@@ -205,20 +201,16 @@ mod tests {
         let same_names = jobs(&[("backup", Stale), ("db", Stale)]);
         assert_eq!(
             decide(&same_names, &calm(), None, Some(&acked)),
-            Decision::Acknowledged { shrink_to: None }
+            Decision::Acknowledged(None)
         );
         let fewer = jobs(&[("db", Failed)]);
         assert_eq!(
             decide(&fewer, &calm(), None, Some(&acked)),
-            Decision::Acknowledged {
-                shrink_to: Some(jobs(&[("db", Failed)]))
-            }
+            Decision::Acknowledged(Some(jobs(&[("db", Failed)])))
         );
         assert_eq!(
             decide(&Jobs::new(), &calm(), None, Some(&acked)),
-            Decision::Acknowledged {
-                shrink_to: Some(Jobs::new())
-            }
+            Decision::Acknowledged(Some(Jobs::new()))
         );
     }
 

@@ -80,7 +80,7 @@ pub(crate) fn sync(
     let title = || text::title(host, alerts.len());
     let body = || causes_first(opts.causes, &text::body(host, jobs, opts.fleet, at));
     match &decision {
-        Decision::Nothing | Decision::Acknowledged { shrink_to: None } => {}
+        Decision::Nothing | Decision::Acknowledged(None) => {}
         Decision::Create => w.open(&labels, &title(), &body())?,
         Decision::Update { diff, paused } => {
             let issue = kept.expect("an update has an open issue");
@@ -105,9 +105,7 @@ pub(crate) fn sync(
             let comment = text::close_comment(host, jobs, recovered, paused, issue.created_at, at);
             w.close(issue.number, &comment, jobs, recovered, paused)?;
         }
-        Decision::Acknowledged {
-            shrink_to: Some(still),
-        } => {
+        Decision::Acknowledged(Some(still)) => {
             let issue = closed
                 .as_ref()
                 .expect("an acknowledgement has a closed issue");

@@ -149,7 +149,6 @@ impl Writer<'_, '_> {
         self.forge.edit_issue(number, edit)
     }
 
-    /// Comments on issue `number` and closes it.
     pub(super) fn close(
         &mut self,
         number: u64,
