@@ -50,10 +50,8 @@ pub(crate) fn decide(
             .drain(..)
             .partition(|(job, _)| paused.contains(job));
         if alerts.is_empty() {
-            let paused = paused
-                .iter()
-                .map(|job| (job.clone(), posted.get(job).copied()))
-                .collect();
+            let was = |job: &String| (job.clone(), posted.get(job).copied());
+            let paused = paused.iter().map(was).collect();
             return Decision::Close { recovered, paused };
         }
         if alerts == posted {
@@ -78,19 +76,15 @@ pub(crate) fn decide(
 
 /// The bad jobs among `jobs` on the issue of `host`, by [`alert_key`].
 pub(crate) fn alert_set(host: &str, jobs: &[Judgement]) -> Jobs {
-    let keyed: Vec<(String, Status)> = jobs
-        .iter()
-        .map(|j| (alert_key(host, j), j.status))
-        .collect();
+    let key = |j: &Judgement| (alert_key(host, j), j.status);
+    let keyed: Vec<(String, Status)> = jobs.iter().map(key).collect();
     alert::alerting(keyed.iter().map(|(k, s)| (k, s)))
 }
 
 /// The paused jobs among `jobs` on the issue of `host`, by [`alert_key`].
 pub(crate) fn paused_set(host: &str, jobs: &[Judgement]) -> BTreeSet<String> {
-    jobs.iter()
-        .filter(|j| j.status == Status::Paused)
-        .map(|j| alert_key(host, j))
-        .collect()
+    let paused = jobs.iter().filter(|j| j.status == Status::Paused);
+    paused.map(|j| alert_key(host, j)).collect()
 }
 
 /// How a job is named on the issue of `host`: `HOST/JOB` when its heartbeat

@@ -75,10 +75,8 @@ fn rest<'a>(jobs: impl IntoIterator<Item = (&'a String, &'a Status)>) -> Vec<Str
         entry.extend(job.bytes().chain([0]).chain(status.as_str().bytes()));
         entry.push(b'\n');
     }
-    buckets
-        .into_iter()
-        .map(|bytes| format!("{:08x}", fnv(bytes) & 0xffff_ffff))
-        .collect()
+    let digest = |bytes| format!("{:08x}", fnv(bytes) & 0xffff_ffff);
+    buckets.into_iter().map(digest).collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,10 +129,8 @@ impl Marker {
         let (mut marker, recorded) = read(body)?;
         if let Some(recorded) = recorded {
             let last = marker.jobs.keys().next_back().cloned();
-            let tail: Vec<(&String, &Status)> = now
-                .iter()
-                .filter(|(job, _)| last.as_ref() < Some(job))
-                .collect();
+            let past = |(job, _): &(&String, &Status)| last.as_ref() < Some(job);
+            let tail: Vec<_> = now.iter().filter(past).collect();
             let digests = rest(tail.iter().copied());
             // 8 hex digits per bucket; anything else matches no bucket.
             let same = |b: usize| recorded.get(b * 8..b * 8 + 8) == Some(&digests[b]);

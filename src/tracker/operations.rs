@@ -20,10 +20,8 @@ impl Forge for Client {
     fn find_labels(&self, names: &[&str]) -> Result<Vec<Label>, Error> {
         let path = format!("/repos/{}/labels", self.config.repo);
         let labels = self.pages(&path, &[], false, |l: &Label| l.id as u64)?;
-        Ok(labels
-            .into_iter()
-            .filter(|l| names.iter().any(|n| same_label(self.github, &l.name, n)))
-            .collect())
+        let wanted = |l: &Label| names.iter().any(|n| same_label(self.github, &l.name, n));
+        Ok(labels.into_iter().filter(wanted).collect())
     }
 
     fn create_label(&self, name: &str, description: &str) -> Result<Label, Error> {

@@ -291,11 +291,8 @@ pub(crate) fn reminder(host: &str, jobs: &[Judgement], open_for: u64, every: u64
     let lines = jobs.iter().filter(|j| j.status.is_alert()).map(|j| {
         let how_long = match (j.status, j.age_seconds) {
             (Status::Failed, Some(age)) => {
-                let runs = j
-                    .consecutive_failures
-                    .filter(|n| *n > 1)
-                    .map(|n| format!(", {n} runs in a row"))
-                    .unwrap_or_default();
+                let runs = j.consecutive_failures.filter(|n| *n > 1);
+                let runs = runs.map_or(String::new(), |n| format!(", {n} runs in a row"));
                 let age = format_duration(age);
                 format!("failed since its last run {age} ago{runs}")
             }
