@@ -3,19 +3,15 @@
 //! two issues.
 
 use super::PROGRAM;
-use crate::cli::TrackerArgs;
-use crate::error::Error;
-use crate::escape::terminal;
 use crate::store::{self, RunLock};
-use crate::survey::Judged;
 use crate::tracker;
 
 pub(super) fn sync(
-    args: &TrackerArgs,
+    args: &crate::cli::TrackerArgs,
     host: &str,
-    judged: &Judged,
+    judged: &crate::survey::Judged,
     lock: &RunLock,
-) -> Result<(), Error> {
+) -> Result<(), crate::error::Error> {
     let Some(config) = tracker::Config::load(
         args.tracker_kind,
         args.tracker_url.as_deref(),
@@ -54,7 +50,7 @@ pub(super) fn sync(
         // A dry run shows issue text built from heartbeat files: each line
         // is escaped like every other line for a terminal.
         for line in note.lines() {
-            eprintln!("{PROGRAM}: {}", terminal(line));
+            eprintln!("{PROGRAM}: {}", crate::escape::terminal(line));
         }
     })?;
     Ok(())

@@ -2,7 +2,6 @@
 //! the retry policy, paging and error answers ([`super::operations`] has
 //! its [`Forge`](super::Forge) operations).
 
-use chrono::Utc;
 use serde::de::DeserializeOwned;
 use ureq::http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION};
 
@@ -10,7 +9,6 @@ use super::{Config, Kind};
 use crate::error::{Error, TrackerError};
 use crate::http::redact::Redactor;
 use crate::http::retry::{self, Backoff, Budget, Failed, Repeat, Stop};
-use crate::http::wait::RateLimit;
 use crate::http::{self, Answer, HeaderMap, Http, Method, StatusCode};
 
 /// The most of a successful answer read; a page of issues is far below.
@@ -150,7 +148,7 @@ impl Client {
         }
         // An error answer's body is read only for its message; one that
         // cannot be read whole still says its status.
-        let limit = RateLimit::read(&answer.headers, Utc::now());
+        let limit = crate::http::wait::RateLimit::read(&answer.headers, chrono::Utc::now());
         let fallback = status.canonical_reason().unwrap_or("no message");
         // Cleaned of the token and cut short.
         let mut message = self.redactor.clean(&error_message(&answer.body, fallback));

@@ -1,6 +1,5 @@
 //! Where the tracker is and how to reach it, checked, with the token read.
 
-use std::path::Path;
 use std::time::Duration;
 
 use super::token::{Token, TOKEN_ENV};
@@ -58,7 +57,7 @@ impl Config {
         kind: Kind,
         url: Option<&str>,
         repo: Option<&str>,
-        token_file: Option<&Path>,
+        token_file: Option<&std::path::Path>,
         timeout: Duration,
     ) -> Result<Option<Config>, Error> {
         let Some(url) = url else {

@@ -11,15 +11,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use crate::judge::Status;
 use crate::record::is_plain;
 
 pub(crate) use crate::alert::Jobs;
 
 /// Statuses as words: one this version does not know drops that job only.
-#[derive(Serialize, Deserialize)]
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Wire {
     host: String,
     jobs: BTreeMap<String, String>,

@@ -17,7 +17,6 @@ pub(crate) mod token;
 mod writer;
 
 use chrono::{DateTime, Utc};
-use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::Error;
@@ -57,7 +56,7 @@ pub(crate) struct Issue {
     pub closed_at: Option<DateTime<Utc>>,
     /// Set on pull requests.
     #[serde(default)]
-    pub pull_request: Option<IgnoredAny>,
+    pub pull_request: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

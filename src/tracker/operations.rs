@@ -3,8 +3,6 @@
 //! with `type=issues` and list comments whole; GitHub names labels by name,
 //! ignores their case, mixes pull requests in and pages comments.
 
-use std::collections::HashSet;
-
 use serde_json::json;
 
 use super::client::Client;
@@ -94,7 +92,7 @@ fn label_value(github: bool, label: &Label) -> serde_json::Value {
 /// unknown label silently), and an issue opened while the pages are read can
 /// push another onto the next page.
 fn keep_issues(github: bool, items: Vec<Issue>, labels: &[&Label], state: State) -> Vec<Issue> {
-    let mut seen = HashSet::new();
+    let mut seen = std::collections::HashSet::new();
     let labelled = |i: &Issue| {
         let has = |want: &&Label| {
             i.labels

@@ -12,16 +12,13 @@
 //!   host), the oldest stays and the others are closed pointing to it.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use super::decide::{alert_set, decide, paused_set, Decision};
 use super::marker::{host_word, Marker};
 use super::text;
-use super::writer::Writer;
 use super::{Comment, Edit, Forge, Issue, Label, State};
 use crate::alert::reminder_due;
 use crate::error::Error;
-use crate::judge::Judgement;
 
 #[derive(Clone, Copy)]
 pub(crate) struct Options<'a> {
@@ -55,7 +52,7 @@ pub(crate) struct Remind<'a> {
 pub(crate) fn sync(
     forge: &dyn Forge,
     opts: &Options<'_>,
-    jobs: &[Judgement],
+    jobs: &[crate::judge::Judgement],
     say: &mut dyn FnMut(String),
 ) -> Result<Decision, Error> {
     if jobs.is_empty() {
@@ -71,7 +68,7 @@ pub(crate) fn sync(
     let acknowledged = closed.as_ref().and_then(recorded);
     let paused = paused_set(host, jobs);
     let decision = decide(&alerts, &paused, posted.as_ref(), acknowledged.as_ref());
-    let mut w = Writer {
+    let mut w = super::writer::Writer {
         forge,
         opts,
         me: &me,
@@ -209,7 +206,7 @@ pub(crate) fn reminded(comments: &[Comment], me: &str, host: &str, period: u64) 
 /// The newest period known reminded on one issue of `host`. Only a cache
 /// equal to the one a run would write spares reading the comments (one of
 /// a later period, after the clock went back, is not taken at its word).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Cache {
     pub version: u32,
     pub host: String,

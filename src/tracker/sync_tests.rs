@@ -4,6 +4,7 @@ use std::cell::{Cell, RefCell};
 
 use super::*;
 use crate::error::TrackerError;
+use crate::judge::Judgement;
 use crate::judge::Status::{self, Failed, Ok as Fine, Stale};
 use crate::tracker::marker::comment_tag_in;
 
