@@ -92,11 +92,8 @@ impl Client {
             err.attempts = gave_up.attempts;
             if let Stop::OutOfBudget { asked } = gave_up.stop {
                 let total = self.budget.total().as_secs();
-                err.message.push_str(&match asked {
-                    Some(wait) => format!(
-                        " (the server asked to wait {}s before trying again, more than is left of the {total}s a tracker sync may take)",
-                        wait.as_secs()
-                    ),
+                err.message.push_str(&match asked.map(|w| w.as_secs()) {
+                    Some(wait) => format!(" (the server asked to wait {wait}s before trying again, more than is left of the {total}s a tracker sync may take)"),
                     None => format!(" (no time left of the {total}s a tracker sync may take to try again)"),
                 });
             }

@@ -123,10 +123,9 @@ pub(crate) fn sync(
         let comment = text::duplicate_comment(host, kept);
         w.close(replica.number, &comment, jobs, &[], &[])?;
         if !opts.dry_run {
+            let (number, shown) = (replica.number, crate::escape::terminal(host));
             (w.say)(format!(
-                "warning: closed issue #{}, a second open issue for host `{}`; #{kept} stays open (do two machines report as this host?)",
-                replica.number,
-                crate::escape::terminal(host),
+                "warning: closed issue #{number}, a second open issue for host `{shown}`; #{kept} stays open (do two machines report as this host?)"
             ));
         }
     }
