@@ -145,7 +145,7 @@ impl Client {
         }
         // An error answer's body is read only for its message; one that
         // cannot be read whole still says its status.
-        let limit = crate::http::wait::RateLimit::read(&answer.headers, chrono::Utc::now());
+        let limit = http::wait::RateLimit::read(&answer.headers, chrono::Utc::now());
         let fallback = status.canonical_reason().unwrap_or("no message");
         // Cleaned of the token and cut short.
         let mut message = self.redactor.clean(&error_message(&answer.body, fallback));
