@@ -69,9 +69,8 @@ fn bucket(job: &str) -> usize {
 fn rest<'a>(jobs: impl IntoIterator<Item = (&'a String, &'a Status)>) -> Vec<String> {
     let mut buckets = vec![Vec::new(); REST_BUCKETS];
     for (job, status) in jobs {
-        let entry = &mut buckets[bucket(job)];
-        entry.extend(job.bytes().chain([0]).chain(status.as_str().bytes()));
-        entry.push(b'\n');
+        let bytes = job.bytes().chain([0]).chain(status.as_str().bytes());
+        buckets[bucket(job)].extend(bytes.chain([b'\n']));
     }
     let digest = |bytes| format!("{:08x}", fnv(bytes) & 0xffff_ffff);
     buckets.into_iter().map(digest).collect()
@@ -93,16 +92,13 @@ impl Marker {
     /// fit in [`MARKER_JOBS_MAX_CHARS`].
     pub(crate) fn render(&self) -> String {
         let mut spent = 0;
-        let jobs: BTreeMap<String, String> = self
-            .jobs
-            .iter()
-            .map_while(|(job, status)| {
-                // What the entry costs in the rendering, escapes included.
-                let name = serde_json::to_string(job).unwrap_or_default();
-                spent += safe(&name).len() + status.as_str().len() + 4;
-                (spent <= MARKER_JOBS_MAX_CHARS).then(|| (job.clone(), status.as_str().to_owned()))
-            })
-            .collect();
+        let fits = |(job, status): (&String, &Status)| {
+            // What the entry costs in the rendering, escapes included.
+            let name = serde_json::to_string(job).unwrap_or_default();
+            spent += safe(&name).len() + status.as_str().len() + 4;
+            (spent <= MARKER_JOBS_MAX_CHARS).then(|| (job.clone(), status.as_str().to_owned()))
+        };
+        let jobs: BTreeMap<String, String> = self.jobs.iter().map_while(fits).collect();
         let (named, more) = (jobs.len(), self.jobs.len() - jobs.len());
         let wire = Wire {
             host: self.host.clone(),
