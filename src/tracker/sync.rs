@@ -168,20 +168,16 @@ fn read(forge: &dyn Forge, opts: &Options<'_>) -> Result<Seen, Error> {
 /// oldest first.
 pub(super) fn mine(issues: Vec<Issue>, host: &str, me: &str) -> Vec<Issue> {
     let prefix = text::title_prefix(host);
-    let mut mine: Vec<Issue> = issues
-        .into_iter()
-        .filter(|i| i.title.starts_with(&prefix) && i.author == me)
-        .collect();
+    let ours = |i: &Issue| i.title.starts_with(&prefix) && i.author == me;
+    let mut mine: Vec<Issue> = issues.into_iter().filter(ours).collect();
     mine.sort_by_key(|i| (i.created_at, i.number));
     mine
 }
 
 /// `text` with the causes in front: `**Cause:** cron is not running (...)`.
 fn causes_first(causes: &[crate::cause::Cause], text: &str) -> String {
-    let causes = causes
-        .iter()
-        .map(|c| format!("**Cause:** {}\n\n", text::inert(&c.text)));
-    causes.collect::<String>() + text
+    let cause = |c: &crate::cause::Cause| format!("**Cause:** {}\n\n", text::inert(&c.text));
+    causes.iter().map(cause).collect::<String>() + text
 }
 
 const CACHE_VERSION: u32 = 1;

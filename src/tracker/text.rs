@@ -340,10 +340,8 @@ fn summary(fleet: &Fleet) -> String {
 /// The jobs that went bad: those of a group of `fleet` said once for all
 /// their hosts, any other by its key and status.
 fn went_bad(host: &str, jobs: &[Judgement], fleet: &Fleet, items: &[(String, Status)]) -> String {
-    let groups: HashMap<String, usize> = jobs
-        .iter()
-        .filter_map(|j| Some((alert_key(host, j), fleet.group_of(j)?)))
-        .collect();
+    let group_of = |j: &Judgement| Some((alert_key(host, j), fleet.group_of(j)?));
+    let groups: HashMap<String, usize> = jobs.iter().filter_map(group_of).collect();
     let mut told = vec![false; fleet.groups.len()];
     let one = |(key, status): &(String, Status)| match groups.get(key).copied() {
         Some(g) if fleet.groups[g].status == *status => {

@@ -79,11 +79,8 @@ impl Writer<'_, '_> {
         }
         let posted = || -> Result<Option<()>, Error> {
             let comments = self.forge.comments(number)?;
-            let last = comments
-                .iter()
-                .rev()
-                .filter(|c| c.author == self.me)
-                .find_map(|c| comment_tag_in(&c.body));
+            let mut ours = comments.iter().rev().filter(|c| c.author == self.me);
+            let last = ours.find_map(|c| comment_tag_in(&c.body));
             Ok((last == Some(tag)).then_some(()))
         };
         if posted()?.is_some() {
