@@ -45,10 +45,8 @@ pub(crate) fn decide(
 ) -> Decision {
     if let Some(posted) = open {
         let mut diff = alert::diff(posted, alerts);
-        let (left_paused, recovered): (Vec<_>, Vec<_>) = diff
-            .left
-            .drain(..)
-            .partition(|(job, _)| paused.contains(job));
+        let is_paused = |(job, _): &(String, Status)| paused.contains(job);
+        let (left_paused, recovered): (Vec<_>, Vec<_>) = diff.left.drain(..).partition(is_paused);
         if alerts.is_empty() {
             let was = |job: &String| (job.clone(), posted.get(job).copied());
             let paused = paused.iter().map(was).collect();

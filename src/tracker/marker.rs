@@ -174,12 +174,9 @@ fn safe(json: &str) -> String {
 fn read(body: &str) -> Option<(Marker, Option<String>)> {
     let (start, end) = last(body, OPEN)?;
     let wire: Wire = serde_json::from_str(&body[start + OPEN.len()..end - CLOSE.len()]).ok()?;
-    let known = |word: &str| Status::ALL.into_iter().find(|s| s.as_str() == word);
-    let jobs = wire
-        .jobs
-        .into_iter()
-        .filter_map(|(job, word)| Some((job, known(&word)?)))
-        .collect();
+    let status = |word: &str| Status::ALL.into_iter().find(|s| s.as_str() == word);
+    let known = |(job, word): (String, String)| Some((job, status(&word)?));
+    let jobs = wire.jobs.into_iter().filter_map(known).collect();
     Some((Marker::new(&wire.host, jobs), wire.more.and(wire.rest)))
 }
 

@@ -155,9 +155,8 @@ fn read(forge: &dyn Forge, opts: &Options<'_>) -> Result<Seen, Error> {
     let closed = match (&labels, open.is_empty()) {
         ([Some(label), Some(host_label)], true) => {
             let newest = forge.list_issues(&[label, host_label], State::Closed)?;
-            mine(newest, opts.host, &me)
-                .into_iter()
-                .max_by_key(|i| (i.closed_at, i.number))
+            let latest = |i: &Issue| (i.closed_at, i.number);
+            mine(newest, opts.host, &me).into_iter().max_by_key(latest)
         }
         _ => None,
     };
