@@ -42,8 +42,7 @@ impl Writer<'_, '_> {
         }
     }
 
-    /// Opens the host's issue, creating the `labels` (shared, host's) that
-    /// are `None`.
+    /// Opens the host's issue, creating the missing `labels` (shared, host's).
     pub(super) fn open(
         &mut self,
         labels: &[Option<Label>; 2],
