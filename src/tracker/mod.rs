@@ -93,11 +93,9 @@ fn login<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 }
 
 /// A value a forge may send as `null` (GitHub's empty body), as its default.
-fn or_default<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de> + Default,
-{
+fn or_default<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
+    d: D,
+) -> Result<T, D::Error> {
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 

@@ -101,11 +101,10 @@ fn keep_issues(github: bool, items: Vec<Issue>, labels: &[&Label], state: State)
         };
         labels.iter().all(has)
     };
-    items
-        .into_iter()
-        .filter(|i| i.pull_request.is_none() && labelled(i) && seen.insert(i.number))
-        .filter(|i| i.state == state)
-        .collect()
+    let keep = |i: &Issue| {
+        i.pull_request.is_none() && labelled(i) && seen.insert(i.number) && i.state == state
+    };
+    items.into_iter().filter(keep).collect()
 }
 
 #[cfg(test)]

@@ -104,7 +104,7 @@ fn within(
 
 /// `items` joined by `, ` within [`LIST_MAX_CHARS`], the rest counted:
 /// `` `a` (stale), `b` (failed) and 9,998 more ``.
-pub(super) fn named(items: impl Iterator<Item = String>) -> String {
+fn named(items: impl Iterator<Item = String>) -> String {
     within(items, ", ", LIST_MAX_CHARS, |n| format!(" and {n} more"))
 }
 
