@@ -100,7 +100,9 @@ pub(crate) fn sync(
         Decision::Close { recovered, paused } => {
             let issue = kept.expect("a close has an open issue");
             let comment = text::close_comment(host, jobs, recovered, paused, issue.created_at, at);
-            w.close(issue.number, &comment, jobs, recovered, paused)?;
+            let title = text::closed_title(host, paused.len(), recovered.len());
+            let body = text::closed_body(host, jobs, recovered, paused, at);
+            w.close(issue.number, &comment, (title, body))?;
         }
         Decision::Acknowledged(Some(still)) => {
             let issue = closed
@@ -121,7 +123,7 @@ pub(crate) fn sync(
     for replica in open.iter().skip(1) {
         let kept = open[0].number;
         let comment = text::duplicate_comment(host, kept);
-        w.close(replica.number, &comment, jobs, &[], &[])?;
+        w.close(replica.number, &comment, text::duplicate_closed(host, kept))?;
         if !opts.dry_run {
             let (number, shown) = (replica.number, crate::escape::terminal(host));
             (w.say)(format!(

@@ -314,6 +314,18 @@ pub(crate) fn duplicate_comment(host: &str, kept: u64) -> String {
     )
 }
 
+/// The title and body a second open issue of the host is closed with:
+/// a duplicate of the one kept, which goes on alerting (never "recovered").
+pub(crate) fn duplicate_closed(host: &str, kept: u64) -> (String, String) {
+    let title = format!("{} duplicate of #{kept}", title_prefix(host));
+    let body = format!(
+        "A second open issue for {}: #{kept} stays open and carries the alerts; hb-check closed this one.\n\n{}\n",
+        inert(host),
+        Marker::new(host, Jobs::new()).render()
+    );
+    (title, body)
+}
+
 /// A fleet group said once: `` `backup` stale on 40 of 42 hosts: `web01..web40` ``.
 fn group(g: &Group) -> String {
     let (job, count, hosts) = (inert(&g.job), g.hosts.len(), inert(&compact(&g.hosts)));

@@ -9,7 +9,7 @@ use super::{Edit, Forge, Issue, Label, State};
 use crate::alert::reminder_due;
 use crate::error::Error;
 use crate::http::retry::{classify, Class};
-use crate::judge::{Judgement, Status};
+use crate::judge::Judgement;
 
 pub(super) struct Writer<'a, 'b> {
     pub(super) forge: &'a dyn Forge,
@@ -145,24 +145,21 @@ impl Writer<'_, '_> {
         self.forge.edit_issue(number, edit)
     }
 
+    /// Comments on issue `number` and closes it with `title` and `body`.
     pub(super) fn close(
         &mut self,
         number: u64,
         comment: &str,
-        jobs: &[Judgement],
-        recovered: &[(String, Status)],
-        paused: &[(String, Option<Status>)],
+        (title, body): (String, String),
     ) -> Result<(), Error> {
-        let (host, at) = (self.opts.host, self.opts.checked_at);
-        let tag = Marker::new(host, Jobs::new()).comment_tag();
+        let tag = Marker::new(self.opts.host, Jobs::new()).comment_tag();
         self.comment(number, comment, &tag)?;
-        let title = text::closed_title(host, paused.len(), recovered.len());
         if self.dry(|| format!("close issue #{number} as `{title}`")) {
             return Ok(());
         }
         let edit = Edit {
             title: Some(title),
-            body: Some(text::closed_body(host, jobs, recovered, paused, at)),
+            body: Some(body),
             state: Some(State::Closed),
         };
         self.forge.edit_issue(number, &edit)
