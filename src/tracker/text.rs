@@ -72,7 +72,8 @@ pub(crate) fn host_label(label: &str, host: &str) -> String {
     format!("{short}:host-{:016x}", fnv(host.bytes()))
 }
 
-/// The most characters of the body's table (besides the marker's
+/// The most bytes (so at most as many characters, which is what GitHub
+/// limits) of the body's table (besides the marker's
 /// [`super::marker::MARKER_JOBS_MAX_CHARS`]) and of a reminder's list.
 const TABLE_MAX_CHARS: usize = 24_000;
 
