@@ -1,7 +1,7 @@
 //! One cause, one alert: which judged jobs share a cause (cron is not
 //! running, the host was down, a job they need is bad) and which gaps the
 //! checker itself left. Pure: the rows come judged (the judge alone decides
-//! a status), the facts come read (`store::host`, [`state`]); this only
+//! a status), the facts come read (`store::host`, [`run`]); this only
 //! groups them, so that a cause is told once with its jobs under it.
 
 use std::collections::HashMap;
@@ -10,19 +10,17 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::judge::Judgement;
+use crate::record::{Content, Entry};
+use crate::schedule::Expectation;
 use crate::store::host::CronDaemon;
 
 mod down;
-mod needs;
 pub(crate) mod render;
 pub(crate) mod run;
-pub(crate) mod state;
-
-pub(crate) use needs::note_needs;
 
 /// What a run knows of the host and the checker besides the heartbeats;
 /// `cron_down_since`, `cron_was_down` and `runs` (oldest first) come from
-/// the checker's own record ([`state`]).
+/// the checker's own record ([`run`]).
 #[derive(Debug, Clone)]
 pub(crate) struct Facts<'a> {
     pub now: DateTime<Utc>,
@@ -137,7 +135,7 @@ pub(crate) fn explain(jobs: &[Judgement], facts: &Facts) -> Causes {
     down::host_down(jobs, facts, &mut causes);
     down::cron_was_down(jobs, facts, &mut causes);
     checker_gap(facts, &mut causes);
-    needs::blocked(jobs, facts, &mut causes);
+    blocked(jobs, facts, &mut causes);
     causes
 }
 
@@ -185,6 +183,78 @@ fn checker_gap(facts: &Facts, causes: &mut Causes) {
     );
     let gap = add(causes, Kind::CheckerGap, text, Vec::new());
     (gap.from, gap.to) = (Some(*last), Some(facts.now));
+}
+
+/// Keeps the jobs row `j` needs, from its record and its crontab line, by
+/// the row's key.
+pub(crate) fn note_needs(
+    needs: &mut HashMap<String, Vec<String>>,
+    j: &Judgement,
+    entry: &Entry,
+    line: Option<&Expectation>,
+) {
+    let mut all = match &entry.content {
+        Ok(Content::Record(r)) => r.needs.clone(),
+        _ => Vec::new(),
+    };
+    for n in line.map_or(&[][..], |l| &l.needs[..]) {
+        if !all.contains(n) {
+            all.push(n.clone());
+        }
+    }
+    if !all.is_empty() {
+        needs.insert(key(j.host.as_deref(), &j.job), all);
+    }
+}
+
+/// Jobs blocked by a bad job they need: each bad job that needs a bad job
+/// (of its host) goes under the bad job at the root of its chain.
+fn blocked(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
+    if facts.needs.is_empty() {
+        return;
+    }
+    // Only a bad row can block, so only bad rows are looked up: a map of
+    // every row would cost a key per heartbeat on a fleet's scan.
+    let rows: HashMap<String, usize> = (jobs.iter().enumerate())
+        .filter(|(_, j)| j.status.is_alert())
+        .map(|(i, j)| (key(j.host.as_deref(), &j.job), i))
+        .collect();
+    // The bad job a bad row needs, if any.
+    let bad_parent = |i: usize| -> Option<usize> {
+        let j = Some(&jobs[i]).filter(|j| j.status.is_alert())?;
+        let needs = facts.needs.get(&key(j.host.as_deref(), &j.job))?;
+        needs
+            .iter()
+            .filter_map(|n| rows.get(&key(j.host.as_deref(), n)).copied())
+            .find(|&p| p != i && jobs[p].status.is_alert())
+    };
+    let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
+    'rows: for i in 0..jobs.len() {
+        let Some(parent) = bad_parent(i).filter(|_| causes.of_job[i].is_none()) else {
+            continue;
+        };
+        // Up the chain to its root; a chain that goes round (a lint
+        // error) blocks nothing.
+        let (mut chain, mut root) = (vec![i, parent], parent);
+        while let Some(up) = bad_parent(root) {
+            if chain.contains(&up) {
+                continue 'rows;
+            }
+            chain.push(up);
+            root = up;
+        }
+        causes.blocked_by[i] = Some(parent);
+        match groups.iter_mut().find(|(r, _)| *r == root) {
+            Some((_, rows)) => rows.push(i),
+            None => groups.push((root, vec![i])),
+        }
+    }
+    for (root, rows) in groups {
+        let name = key(jobs[root].host.as_deref(), &jobs[root].job);
+        let (status, count) = (jobs[root].status, rows.len());
+        let text = format!("{name} {status}: {count} job(s) need it");
+        add(causes, Kind::Blocked, text, rows).by = Some(root);
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use super::state::Stamp;
+use super::run::Stamp;
 use super::{key, Cause, Causes, Kind};
 use crate::escape::terminal;
 use crate::fleet::Fleet;

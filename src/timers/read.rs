@@ -1,11 +1,11 @@
 //! Reading the timers of one systemd manager, and their services, with
-//! `systemctl show`, each call bounded (see [`command`]).
+//! `systemctl show`, each call bounded.
 
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 
-use super::command::failed;
+use super::manager::failed;
 use super::manager::{calendar_after, Manager};
 use super::props::{self, Props};
 use crate::error::Error;
@@ -222,11 +222,11 @@ fn monotonic_now_us() -> Option<u64> {
     // for the call.
     let code = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &raw mut now) };
     (code == 0).then_some(())?;
-    let (secs, nanos) = (
-        u64::try_from(now.tv_sec).ok()?,
-        u64::try_from(now.tv_nsec).ok()?,
-    );
-    secs.checked_mul(1_000_000)?.checked_add(nanos / 1000)
+    let micros = u64::try_from(now.tv_nsec).ok()? / 1000;
+    u64::try_from(now.tv_sec)
+        .ok()?
+        .checked_mul(1_000_000)?
+        .checked_add(micros)
 }
 
 #[cfg(test)]
