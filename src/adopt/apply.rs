@@ -63,11 +63,8 @@ pub(crate) fn load(
     })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
-        let line = good.split(|&b| b == b'\n').count();
-        (
-            line,
-            "is not UTF-8 text; adoption rewrites text only".to_owned(),
-        )
+        let reason = "is not UTF-8 text; adoption rewrites text only".to_owned();
+        (good.split(|&b| b == b'\n').count(), reason)
     })?;
     let (uid, mode) = (meta.uid(), meta.mode() & 0o7777);
     let refusal = match user {

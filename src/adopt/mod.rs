@@ -72,9 +72,10 @@ fn hb_write_program() -> String {
         .unwrap_or_else(|| "hb-write".to_owned())
 }
 
-/// The crontabs to adopt (`--crontab`, `--discover`), read, or why one
-/// cannot be: its path, the line (0: the whole file) and the reason.
-fn crontabs(args: &ScheduleArgs) -> Vec<Result<apply::Tab, (PathBuf, usize, String)>> {
+/// The crontabs to adopt (`--crontab`, `--discover`), read; each that
+/// cannot be goes to `refuse` with its path, the line (0: the whole file)
+/// and the reason.
+fn crontabs(args: &ScheduleArgs, refuse: &mut dyn FnMut(&Path, usize, &str)) -> Vec<apply::Tab> {
     let spool = files::under(&args.cron_root, SPOOL);
     let user_of = |p: &Path| {
         (p.parent() == Some(spool.as_path()))
@@ -86,11 +87,11 @@ fn crontabs(args: &ScheduleArgs) -> Vec<Result<apply::Tab, (PathBuf, usize, Stri
         .iter()
         .map(|p| (p.clone(), flavour_of(p), user_of(p)))
         .collect();
-    let mut all = Vec::new();
     if args.discover {
         let found = files::discover(&args.cron_root);
-        let unread = found.problems.into_iter();
-        all.extend(unread.map(|u| Err((u.source.file, 0, u.message))));
+        for unread in found.problems {
+            refuse(&unread.source.file, 0, &unread.message);
+        }
         for tab in found.tabs {
             if !named.iter().any(|t| t.0 == tab.path) {
                 named.push((tab.path, tab.flavour, tab.owner));
@@ -100,10 +101,13 @@ fn crontabs(args: &ScheduleArgs) -> Vec<Result<apply::Tab, (PathBuf, usize, Stri
     // Under another root, a user's crontab is a file of that system: the
     // `crontab` program here installs into this system's spool.
     let live = args.cron_root == Path::new("/");
-    all.extend(named.into_iter().map(|(path, flavour, user)| {
-        apply::load(&path, flavour, user.as_deref(), live).map_err(|(line, r)| (path, line, r))
-    }));
-    all
+    (named.into_iter())
+        .filter_map(|(path, flavour, user)| {
+            let tab = apply::load(&path, flavour, user.as_deref(), live);
+            tab.map_err(|(line, reason)| refuse(&path, line, &reason))
+                .ok()
+        })
+        .collect()
 }
 
 /// Runs `hb-check --adopt`: the notes and diffs to `out`, each refusal to
@@ -125,20 +129,13 @@ pub(crate) fn run(
     // change above it): a person must look.
     let (mut refused, mut pending) = (false, false);
     let refuse = |path: &Path, line: usize, reason: &dyn std::fmt::Display| {
-        let at = match line {
-            0 => String::new(),
-            line => format!(":{line}"),
-        };
+        let at = (line > 0).then(|| format!(":{line}")).unwrap_or_default();
         eprintln!("{program}: {}{at}: {reason}", terminal_path(path));
         true
     };
-    let mut tabs = Vec::new();
-    for tab in crontabs(schedule) {
-        match tab {
-            Ok(tab) => tabs.push(tab),
-            Err((path, line, reason)) => refused |= refuse(&path, line, &reason),
-        }
-    }
+    let tabs = crontabs(schedule, &mut |path, line, reason| {
+        refused |= refuse(path, line, &reason);
+    });
     if args.undo {
         let mut any = false;
         for tab in &tabs {

@@ -36,13 +36,9 @@ const INTERPRETERS: &[&str] = &[
 /// Extensions dropped from a script's name.
 const EXTENSIONS: &[&str] = &[".sh", ".bash", ".py", ".pl", ".rb", ".php", ".js"];
 
-/// The name for a command (as cron hands it to the shell), or `job` when
-/// nothing in it can give one.
-pub(crate) fn derive(command: &str) -> String {
-    derive_in(command, 0).unwrap_or_else(|| "job".to_owned())
-}
-
-fn derive_in(command: &str, depth: usize) -> Option<String> {
+/// The name for a command (as cron hands it to the shell), if anything in
+/// it can give one; `depth` counts the `-c` commands it is inside.
+pub(crate) fn derive(command: &str, depth: usize) -> Option<String> {
     simple_commands(command).iter().find_map(|simple| {
         let words: Vec<&str> = simple.iter().map(String::as_str).collect();
         from_words(&words, depth)
@@ -63,7 +59,7 @@ fn from_words(words: &[&str], depth: usize) -> Option<String> {
             if base == "flock" && depth < 3 {
                 let rest = &words[at + 1..];
                 if let Some(c) = rest.iter().position(|w| matches!(*w, "-c" | "--command")) {
-                    return rest.get(c + 1).and_then(|c| derive_in(c, depth + 1));
+                    return rest.get(c + 1).and_then(|c| derive(c, depth + 1));
                 }
             }
             at = skip_options(words, at + 1, base == "flock");
@@ -79,7 +75,7 @@ fn from_words(words: &[&str], depth: usize) -> Option<String> {
             let mut next = at + 1;
             while let Some(word) = words.get(next).filter(|w| w.starts_with('-')) {
                 if *word == "-c" && depth < 3 {
-                    return words.get(next + 1).and_then(|c| derive_in(c, depth + 1));
+                    return words.get(next + 1).and_then(|c| derive(c, depth + 1));
                 }
                 next += 1;
             }

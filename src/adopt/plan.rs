@@ -61,10 +61,13 @@ impl Host {
     /// Records the jobs a crontab's hb-write lines already report.
     pub(crate) fn note_existing(&mut self, path: &Path, text: &str, flavour: Flavour) {
         for entry in crontab::parse(text, flavour).0 {
-            let jobs = find_hb_writes(&entry.command).into_iter();
-            for job in jobs.filter_map(|c| c.job) {
-                let at = Source::new(path, entry.line);
-                self.taken.entry(job.text).or_insert(at);
+            for job in find_hb_writes(&entry.command)
+                .into_iter()
+                .filter_map(|c| c.job)
+            {
+                self.taken
+                    .entry(job.text)
+                    .or_insert(Source::new(path, entry.line));
             }
         }
     }
@@ -157,13 +160,12 @@ pub(crate) fn plan(
             plan.notes.push((entry.line, format!("left alone: {left}")));
             continue;
         }
-        let base = name::derive(&entry.command);
+        let base = name::derive(&entry.command, 0).unwrap_or_else(|| "job".to_owned());
         let chosen = choice.only.is_empty() || choice.only.contains(&base);
         if !chosen || choice.exclude.iter().any(|p| matches(p, &base)) {
             continue;
         }
-        let zone =
-            (entry.zone.as_deref()).map_or(choice.zone, |z| parse_zone(z).unwrap_or(choice.zone));
+        let zone = (entry.zone.as_deref().and_then(|z| parse_zone(z).ok())).unwrap_or(choice.zone);
         let interval = match host.interval(&entry.when, zone, choice.now) {
             Ok(gap) => gap.saturating_add(choice.slack).min(INTERVAL_MAX),
             Err(reason) => {
