@@ -72,9 +72,8 @@ fn hb_write_program() -> String {
         .unwrap_or_else(|| "hb-write".to_owned())
 }
 
-/// The crontabs to adopt (`--crontab`, `--discover`), read; each that
-/// cannot be goes to `refuse` with its path, the line (0: the whole file)
-/// and the reason.
+/// The crontabs to adopt, read; each that cannot be goes to `refuse` with
+/// the line (0: the whole file).
 fn crontabs(args: &ScheduleArgs, refuse: &mut dyn FnMut(&Path, usize, &str)) -> Vec<apply::Tab> {
     let spool = files::under(&args.cron_root, SPOOL);
     let user_of = |p: &Path| {
@@ -171,7 +170,11 @@ pub(crate) fn run(
         for (line, reason) in &planned.refused {
             refused |= refuse(&tab.path, *line, reason);
         }
-        let new = plan::apply_to(&tab.text, &planned);
+        let mut lines: Vec<&str> = tab.text.split('\n').collect();
+        for a in &planned.adopted {
+            lines[a.line - 1] = &a.text;
+        }
+        let new = lines.join("\n");
         let mut text = String::new();
         for (line, note) in &planned.notes {
             text += &format!("# {shown}:{line}: {note}\n");

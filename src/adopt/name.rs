@@ -45,8 +45,7 @@ pub(crate) fn derive(command: &str, depth: usize) -> Option<String> {
     })
 }
 
-/// The name from one simple command's words, or `None` when it is
-/// plumbing.
+/// `None` when the command is plumbing.
 fn from_words(words: &[&str], depth: usize) -> Option<String> {
     let mut at = words.iter().take_while(|w| is_assignment(w)).count();
     loop {
@@ -89,7 +88,6 @@ fn from_words(words: &[&str], depth: usize) -> Option<String> {
     }
 }
 
-/// The index of the first word after a wrapper's options.
 fn skip_options(words: &[&str], mut at: usize, flock: bool) -> usize {
     while let Some(word) = words.get(at).filter(|w| w.starts_with('-') && w.len() > 1) {
         at += 1;

@@ -17,9 +17,8 @@ use crate::schedule::{parse_zone, Schedule, Source};
 /// The most job lines adopted from one crontab; a longer one is refused.
 pub(crate) const MAX_ENTRIES: usize = 5000;
 
-/// What to adopt and how (`--only`, `--exclude`, `--interval-slack`), the
-/// hb-write the lines call, the zone of the lines that set no `CRON_TZ`
-/// (the system's), and the instant the schedules' gaps are measured from.
+/// What to adopt and how: `zone` is for the lines that set no `CRON_TZ`,
+/// `now` the instant the schedules' gaps are measured from.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Choice {
     pub(crate) only: Vec<String>,
@@ -39,9 +38,8 @@ pub(crate) struct Adopted {
     pub(crate) text: String,
 }
 
-/// What adoption would do to one crontab: the lines changed, the notes a
-/// person should read (a renamed job, a command run through the shell, a
-/// line left alone) and the lines refused, by line.
+/// What adoption would do to one crontab, by line: the notes are for a
+/// person (a renamed job, a command run through the shell, a line left alone).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Plan {
     pub(crate) adopted: Vec<Adopted>,
@@ -49,8 +47,7 @@ pub(crate) struct Plan {
     pub(crate) refused: Vec<(usize, String)>,
 }
 
-/// The names taken on this host (by hb-write lines and by adoption so far)
-/// and where, and the interval of each schedule.
+/// The names taken on this host (by hb-write lines and by adoption so far).
 #[derive(Debug, Default)]
 pub(crate) struct Host {
     taken: HashMap<String, Source>,
@@ -61,13 +58,10 @@ impl Host {
     /// Records the jobs a crontab's hb-write lines already report.
     pub(crate) fn note_existing(&mut self, path: &Path, text: &str, flavour: Flavour) {
         for entry in crontab::parse(text, flavour).0 {
-            for job in find_hb_writes(&entry.command)
-                .into_iter()
-                .filter_map(|c| c.job)
-            {
-                self.taken
-                    .entry(job.text)
-                    .or_insert(Source::new(path, entry.line));
+            let jobs = find_hb_writes(&entry.command).into_iter();
+            for job in jobs.filter_map(|c| c.job) {
+                let at = || Source::new(path, entry.line);
+                self.taken.entry(job.text).or_insert_with(at);
             }
         }
     }
@@ -210,13 +204,4 @@ fn sets_shell(line: &str) -> bool {
     line.trim_start_matches([' ', '\t'])
         .strip_prefix("SHELL")
         .is_some_and(|r| r.trim_start_matches([' ', '\t']).starts_with('='))
-}
-
-/// The text with the plan's lines put in.
-pub(crate) fn apply_to(text: &str, plan: &Plan) -> String {
-    let mut lines: Vec<&str> = text.split('\n').collect();
-    for a in &plan.adopted {
-        lines[a.line - 1] = &a.text;
-    }
-    lines.join("\n")
 }
