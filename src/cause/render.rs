@@ -114,12 +114,10 @@ pub(crate) fn write_metrics(
         }
         Ok(())
     };
-    let (cron, boot) = (
-        causes.cron_runs.map(i64::from),
-        causes.boot.map(|b| b.timestamp()),
-    );
+    let cron = causes.cron_runs.map(i64::from);
     let help = "1 when a cron daemon runs on the host, 0 when none does.";
     gauge("cron_heartbeat_cron_running", help, cron)?;
+    let boot = causes.boot.map(|b| b.timestamp());
     let help = "Unix time the host booted.";
     gauge("cron_heartbeat_boot_time_seconds", help, boot)?;
     let name = "cron_heartbeat_job_blocked";

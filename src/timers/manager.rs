@@ -93,8 +93,7 @@ fn runtime_dir(uid: u32) -> String {
 }
 
 /// The running user managers this process may ask (root: every one; a
-/// user: their own), each with its login name and group (its runtime
-/// directory's).
+/// user: their own), with the group of each one's runtime directory.
 pub(crate) fn users() -> Result<Vec<Manager>, Error> {
     let show = ["show", "-p", "Id,ActiveState", "user@*.service"];
     let out = run(tool("systemctl", &show), SHOW, "the user managers")?;
@@ -146,7 +145,6 @@ fn tool<S: AsRef<std::ffi::OsStr>>(program: &str, args: &[S]) -> Command {
     command
 }
 
-/// The bounds of a tool that prints up to `max_bytes` within `timeout`.
 const fn limits(timeout: Duration, max_bytes: usize) -> Limits {
     Limits {
         timeout,

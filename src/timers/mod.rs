@@ -116,8 +116,7 @@ pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) 
     read
 }
 
-/// The timers not judged, named (the first 20), and the odd names left
-/// out, counted.
+/// The timers not judged (the first 20 named), and the odd names counted.
 fn note(skipped: &[String], odd: usize) -> Option<String> {
     let mut parts = Vec::new();
     if !skipped.is_empty() {

@@ -69,7 +69,6 @@ pub(crate) fn timers(
         .collect())
 }
 
-/// `systemctl show` of the properties `props` of each of `names`.
 fn show_each(manager: &Manager, props: &str, names: BTreeSet<&str>) -> Result<Vec<Props>, Error> {
     let names: Vec<&str> = names.into_iter().collect();
     let mut all = Vec::new();
