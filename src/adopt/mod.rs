@@ -201,11 +201,9 @@ pub(crate) fn run(
 /// ping URL's path is its secret), escaped for the terminal but its tabs
 /// (crontabs are aligned with them, and a tab is harmless).
 fn shown(line: &str) -> String {
-    crate::http::hide_urls(line)
-        .split('\t')
-        .map(|part| terminal(part).into_owned())
-        .collect::<Vec<_>>()
-        .join("\t")
+    let line = crate::http::hide_urls(line);
+    let parts: Vec<_> = line.split('\t').map(terminal).collect();
+    parts.join("\t")
 }
 
 const CONTEXT: usize = 3;

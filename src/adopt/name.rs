@@ -62,9 +62,7 @@ fn from_words(words: &[&str], depth: usize) -> Option<String> {
                 }
             }
             at = skip_options(words, at + 1, base == "flock");
-            if ONE_ARGUMENT.contains(&base) {
-                at += 1;
-            }
+            at += usize::from(ONE_ARGUMENT.contains(&base));
             while base == "env" && words.get(at).is_some_and(|w| is_assignment(w)) {
                 at += 1;
             }
@@ -99,9 +97,7 @@ fn skip_options(words: &[&str], mut at: usize, flock: bool) -> usize {
         } else {
             VALUE_OPTIONS.split_whitespace().any(|o| o == *word)
         };
-        if takes_value {
-            at += 1;
-        }
+        at += usize::from(takes_value);
     }
     at
 }

@@ -174,10 +174,8 @@ fn checker_gap(facts: &Facts, causes: &mut Causes) {
     if spacing.len() < 2 || before > last || period <= 0 || gap <= 2 * period || booted {
         return;
     }
-    let (from, to) = (
-        when(*last, facts.now, facts.zone),
-        when(facts.now, facts.now, facts.zone),
-    );
+    let from = when(*last, facts.now, facts.zone);
+    let to = when(facts.now, facts.now, facts.zone);
     let text = format!(
         "hb-check did not run from {from} to {to}: judgements in that window were not made"
     );

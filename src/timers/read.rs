@@ -58,8 +58,7 @@ pub(crate) fn timers(
     *odd += loaded - all.len();
     let names = all.iter().map(|t| t.text("Unit")).collect();
     let services = show_each(manager, SERVICE_PROPS, names)?;
-    let now = Utc::now();
-    let mono = monotonic_now_us();
+    let (now, mono) = (Utc::now(), monotonic_now_us());
     Ok(all
         .iter()
         .map(|t| {
