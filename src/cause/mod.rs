@@ -139,8 +139,7 @@ pub(crate) fn explain(jobs: &[Judgement], facts: &Facts) -> Causes {
     causes
 }
 
-/// Adds a cause that explains the rows `jobs`; the caller fills in the
-/// rest.
+/// Adds a cause over the rows `jobs`; the caller fills in the rest.
 fn add(causes: &mut Causes, kind: Kind, text: String, jobs: Vec<usize>) -> &mut Cause {
     let at = causes.list.len();
     for &row in &jobs {
@@ -183,8 +182,7 @@ fn checker_gap(facts: &Facts, causes: &mut Causes) {
     (gap.from, gap.to) = (Some(*last), Some(facts.now));
 }
 
-/// Keeps the jobs row `j` needs, from its record and its crontab line, by
-/// the row's key.
+/// Keeps the jobs row `j` needs (its record's and its crontab line's).
 pub(crate) fn note_needs(
     needs: &mut HashMap<String, Vec<String>>,
     j: &Judgement,

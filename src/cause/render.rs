@@ -6,26 +6,12 @@ use std::io::{self, Write};
 use serde_json::{json, Value};
 
 use super::run::Stamp;
-use super::{key, Cause, Causes, Kind};
+use super::{key, Causes, Kind};
 use crate::escape::terminal;
 use crate::fleet::Fleet;
 use crate::judge::Judgement;
 use crate::metrics::{header, label_value};
 use crate::report::{write_line, write_lines, CauseFields};
-
-/// The words a row under `cause` gets after its status: `(cron down)`,
-/// `(host down)`, or `, blocked (by nfs-mount)`.
-fn tag(cause: &Cause, jobs: &[Judgement], blocked_by: Option<usize>) -> String {
-    match cause.kind {
-        Kind::CronDown => " (cron down)".to_owned(),
-        Kind::HostDown => " (host down)".to_owned(),
-        Kind::CheckerGap => String::new(),
-        Kind::Blocked => {
-            let by = blocked_by.map_or("", |p| jobs[p].job.as_str());
-            format!(", blocked (by {})", terminal(by))
-        }
-    }
-}
 
 /// Writes each cause once with the jobs it explains indented under it
 /// (`backup stale (cron down): age 1d, ...`), then the other rows as
@@ -47,7 +33,16 @@ pub(crate) fn write_text(
             None => writeln!(out, "{}", terminal(&cause.text))?,
         }
         for &row in &cause.jobs {
-            let tag = tag(cause, jobs, causes.blocked_by[row]);
+            // A checker gap has no rows: a row is under cron, the host or
+            // the job it needs.
+            let tag = match cause.kind {
+                Kind::CronDown => " (cron down)".to_owned(),
+                Kind::HostDown => " (host down)".to_owned(),
+                Kind::CheckerGap | Kind::Blocked => {
+                    let by = causes.blocked_by[row].map_or("", |p| jobs[p].job.as_str());
+                    format!(", blocked (by {})", terminal(by))
+                }
+            };
             write!(out, "  ")?;
             write_line(out, &jobs[row], &jobs[row].job, &tag)?;
             shown[row] = true;

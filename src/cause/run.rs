@@ -20,12 +20,10 @@ use crate::{store, Error};
 /// change engine weighs: a job name holds no space, so no job has it.
 pub(crate) const CRON_KEY: &str = "cron daemon";
 
-/// Groups the rows of `run` by cause, as of its policy's instant, and
-/// records this run (and whether cron ran) beside the lock `lock_path`. A
-/// record that cannot be read counts as none; one that cannot be written
-/// is the error beside the grouping. A run judged as of a given instant
-/// (`--now`) is not one of the checker's runs: its record is neither read
-/// nor kept.
+/// Groups the rows of `run` by cause and records this run beside the lock
+/// `lock_path`. A record that cannot be read counts as none; one that
+/// cannot be written is the error beside the grouping. A run judged as of
+/// `--now` is not one of the checker's runs: no record is read or kept.
 pub(crate) fn assess(run: &Judged, host: &str, lock_path: &Path) -> (Causes, Result<(), Error>) {
     if run.forensic {
         return (alone(run, host), Ok(()));
@@ -74,9 +72,7 @@ fn with_record(run: &Judged, host: &str, before: &Runs) -> Causes {
 /// that `--changes-only` tells cron stopping and coming back.
 pub(crate) fn pairs(causes: &Causes) -> Option<(String, Status)> {
     let status = |runs| if runs { Status::Ok } else { Status::Stale };
-    causes
-        .cron_runs
-        .map(|runs| (CRON_KEY.to_owned(), status(runs)))
+    Some((CRON_KEY.to_owned(), status(causes.cron_runs?)))
 }
 
 /// Whether the run has news that no job's status carries: a gap of the
@@ -90,7 +86,6 @@ const VERSION: u32 = 1;
 /// How many runs are kept: enough for a median period.
 pub(crate) const RUNS_KEPT: usize = 8;
 
-/// The checker's record of its runs.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Runs {
     pub version: u32,
@@ -109,7 +104,6 @@ pub(crate) struct Runs {
     pub cron_was_down: Option<(Stamp, Stamp)>,
 }
 
-/// One instant, in RFC 3339.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub(crate) struct Stamp(
     #[serde(serialize_with = "rfc3339_seconds", deserialize_with = "rfc3339_any")] pub DateTime<Utc>,
