@@ -125,8 +125,8 @@ fn stem(path: &str) -> String {
     validate_job(name).map_or_else(|_| "job".to_owned(), |()| name.to_owned())
 }
 
-/// The simple commands of a command line, each as its words after quote
-/// removal: enough of the shell to find the program each one runs.
+/// The simple commands of a command line (some empty), each as its words
+/// after quote removal: enough of the shell to find the program each runs.
 fn simple_commands(command: &str) -> Vec<Vec<String>> {
     let (mut all, mut words) = (Vec::new(), Vec::new());
     let mut word: Option<String> = None;
@@ -136,9 +136,7 @@ fn simple_commands(command: &str) -> Vec<Vec<String>> {
             ' ' | '\t' => words.extend(word.take()),
             ';' | '&' | '|' | '(' | ')' | '{' | '}' | '\n' if word.is_none() || c != '{' => {
                 words.extend(word.take());
-                if !words.is_empty() {
-                    all.push(std::mem::take(&mut words));
-                }
+                all.push(std::mem::take(&mut words));
             }
             '<' | '>' => {
                 // A redirection: neither its number (`2>`) nor its target
@@ -163,9 +161,7 @@ fn simple_commands(command: &str) -> Vec<Vec<String>> {
         }
     }
     words.extend(word);
-    if !words.is_empty() {
-        all.push(words);
-    }
+    all.push(words);
     all
 }
 
