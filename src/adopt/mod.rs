@@ -13,9 +13,6 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use chrono::Utc;
-use clap::Args;
-
 use crate::escape::{terminal, terminal_path};
 use crate::exit_code::Check;
 use crate::expect::{flavour_of, ScheduleArgs};
@@ -23,7 +20,7 @@ use crate::schedule::crontab::Flavour;
 use crate::schedule::files::{self, SPOOL};
 
 /// The options of `hb-check --adopt`.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct AdoptArgs {
     /// Propose the wrapper form (`hb-write NAME INTERVAL -- COMMAND`) of
     /// every job line of the crontabs read (--crontab, --discover) that
@@ -161,7 +158,7 @@ pub(crate) fn run(
         slack: args.interval_slack.unwrap_or(0),
         program: hb_write_program(),
         zone: files::system_zone(),
-        now: Utc::now(),
+        now: chrono::Utc::now(),
     };
     let mut host = plan::Host::default();
     for tab in &tabs {

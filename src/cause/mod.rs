@@ -10,9 +10,6 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::judge::Judgement;
-use crate::record::{Content, Entry};
-use crate::schedule::Expectation;
-use crate::store::host::CronDaemon;
 
 mod down;
 pub(crate) mod render;
@@ -46,7 +43,7 @@ pub(crate) struct Facts<'a> {
 pub(crate) enum Cron {
     Unknown,
     Down,
-    Running(CronDaemon),
+    Running(crate::store::host::CronDaemon),
 }
 
 /// The kinds of cause: no cron daemon runs, the host was off when runs fell
@@ -186,11 +183,11 @@ fn checker_gap(facts: &Facts, causes: &mut Causes) {
 pub(crate) fn note_needs(
     needs: &mut HashMap<String, Vec<String>>,
     j: &Judgement,
-    entry: &Entry,
-    line: Option<&Expectation>,
+    entry: &crate::record::Entry,
+    line: Option<&crate::schedule::Expectation>,
 ) {
     let mut all = match &entry.content {
-        Ok(Content::Record(r)) => r.needs.clone(),
+        Ok(crate::record::Content::Record(r)) => r.needs.clone(),
         _ => Vec::new(),
     };
     for n in line.map_or(&[][..], |l| &l.needs[..]) {

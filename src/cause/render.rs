@@ -8,7 +8,6 @@ use serde_json::{json, Value};
 use super::run::Stamp;
 use super::{key, Causes, Kind};
 use crate::escape::terminal;
-use crate::fleet::Fleet;
 use crate::judge::Judgement;
 use crate::metrics::{header, label_value};
 use crate::report::{write_line, write_lines, CauseFields};
@@ -19,7 +18,7 @@ use crate::report::{write_line, write_lines, CauseFields};
 pub(crate) fn write_text(
     out: &mut Vec<u8>,
     jobs: &[Judgement],
-    fleet: &Fleet,
+    fleet: &crate::fleet::Fleet,
     causes: &Causes,
     all: bool,
 ) -> io::Result<()> {

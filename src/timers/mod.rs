@@ -7,8 +7,6 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use clap::Args;
-
 use crate::expect::ScheduleArgs;
 use crate::judge::{timer, Judgement, Policy};
 
@@ -17,7 +15,7 @@ mod props;
 mod read;
 
 /// The options that bring systemd's timers in.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub(crate) struct TimerArgs {
     /// Judge every systemd timer of the system manager as a job named
     /// `timer:NAME` (its service's last run, its schedule with
