@@ -12,7 +12,6 @@ use std::time::Duration;
 use crate::schedule::crontab::Flavour;
 use crate::schedule::files::MAX_CRONTAB_BYTES;
 use crate::store::open::{read_regular, Links, Refused};
-use crate::store::{create_as, replace_as, user_name};
 use crate::{process, Error};
 
 /// The suffix of a backup: `FILE.hb-adopt.bak`, a name cron never reads.
@@ -64,7 +63,7 @@ pub(crate) fn load(
     })?;
     let (uid, mode) = (meta.uid(), meta.mode() & 0o7777);
     let refusal = match user {
-        Some(user) if user_name(uid).as_deref() != Some(user) => Some(format!(
+        Some(user) if crate::store::user_name(uid).as_deref() != Some(user) => Some(format!(
             "is owned by uid {uid}, not by `{user}` whose crontab it names; cron would not run it, so it is not adopted"
         )),
         None if uid != 0 && uid != crate::store::effective_uid() => {
@@ -149,7 +148,7 @@ pub(crate) fn write(tab: &Tab, new: &str) -> Result<(), Error> {
     let original = if tab.spool { user_text(text) } else { text };
     // Readable by its owner only: a crontab may hold secrets. Never over
     // a backup another adoption wrote meanwhile.
-    create_as(&backup, 0o600, &mut |out| {
+    crate::store::create_as(&backup, 0o600, &mut |out| {
         out.write_all(original.as_bytes())
     })
     .map_err(|e| match e.kind() {
@@ -180,7 +179,7 @@ pub(crate) fn undo(tab: &Tab) -> Result<bool, Error> {
 /// tells cron.
 fn install(tab: &Tab, text: &str) -> Result<(), Error> {
     let Some(user) = tab.spool_user() else {
-        return replace_as(&tab.path, tab.mode, Some(tab.owner), &mut |out| {
+        return crate::store::replace_as(&tab.path, tab.mode, Some(tab.owner), &mut |out| {
             out.write_all(text.as_bytes())
         })
         .map_err(|e| failed_by(format!("cannot replace: {e}"), e));
