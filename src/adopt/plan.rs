@@ -66,12 +66,12 @@ impl Host {
         }
     }
 
-    fn interval(&mut self, when: &str, zone: Tz, now: DateTime<Utc>) -> Result<u64, String> {
-        let gap = self
+    /// The longest gap between the fires of `when`; `None` if it never fires.
+    fn interval(&mut self, when: &str, zone: Tz, now: DateTime<Utc>) -> Option<u64> {
+        *self
             .gaps
             .entry((when.to_owned(), zone))
-            .or_insert_with(|| Schedule::parse(when, zone).ok()?.longest_gap(now));
-        gap.ok_or_else(|| format!("cron never runs `{when}`, so it has no interval"))
+            .or_insert_with(|| Schedule::parse(when, zone).ok()?.longest_gap(now))
     }
 
     /// A free name from `base` (`base`, `base-2`, ...), taken for `at`;
@@ -160,13 +160,12 @@ pub(crate) fn plan(
             continue;
         }
         let zone = (entry.zone.as_deref().and_then(|z| parse_zone(z).ok())).unwrap_or(choice.zone);
-        let interval = match host.interval(&entry.when, zone, choice.now) {
-            Ok(gap) => gap.saturating_add(choice.slack).min(INTERVAL_MAX),
-            Err(reason) => {
-                plan.refused.push((entry.line, reason));
-                continue;
-            }
+        let Some(gap) = host.interval(&entry.when, zone, choice.now) else {
+            let reason = format!("cron never runs `{}`, so it has no interval", entry.when);
+            plan.refused.push((entry.line, reason));
+            continue;
         };
+        let interval = gap.saturating_add(choice.slack).min(INTERVAL_MAX);
         let set = first_shell.is_some_and(|s| s < entry.line);
         let shell = if set { "\"$SHELL\"" } else { "sh" };
         let (job, renamed) = host.claim(&base, Source::new(path, entry.line));

@@ -88,8 +88,7 @@ fn timer(
     mono_now: Option<u64>,
     budget: &mut dyn FnMut() -> bool,
 ) -> Timer {
-    let unit = t.text("Id").to_owned();
-    let stem = unit.strip_suffix(".timer").unwrap_or(&unit).to_owned();
+    let stem = t.text("Id").strip_suffix(".timer").unwrap_or(t.text("Id"));
     let user = manager.user();
     let triggers: Vec<(&str, &str)> = (t.all("TimersCalendar").chain(t.all("TimersMonotonic")))
         .filter_map(props::trigger)
@@ -150,7 +149,7 @@ fn timer(
     let calls = (execs.flat_map(props::exec_argvs))
         .flat_map(crate::schedule::command::find_hb_writes)
         .filter_map(|call| call.job.filter(|w| !w.expands));
-    let mut aliases = vec![user_job(user, &stem)];
+    let mut aliases = vec![user_job(user, stem)];
     aliases.extend(calls.map(|w| user_job(user, &w.text)));
     let settings: Vec<&str> = triggers.iter().map(|t| t.0).collect();
     Timer {
@@ -168,7 +167,7 @@ fn timer(
         run,
         journal,
         aliases,
-        unit,
+        unit: t.text("Id").to_owned(),
     }
 }
 
@@ -180,10 +179,8 @@ fn run_of(s: &Props) -> Run {
     let exited = matches!((started, ended), (Some(s), Some(e)) if e >= s);
     let running = matches!(state, "activating" | "deactivating" | "reloading")
         || (state == "active" && !exited);
-    let exit = match (
-        s.text("ExecMainCode"),
-        s.text("ExecMainStatus").parse().ok(),
-    ) {
+    let code = s.text("ExecMainCode");
+    let exit = match (code, s.text("ExecMainStatus").parse().ok()) {
         ("1", Some(code)) => Some(Exit::Status(code)),
         ("2" | "3", Some(signal)) => Some(Exit::Signal(signal)),
         _ => None,
