@@ -81,8 +81,7 @@ pub(crate) fn form(command: &str) -> Option<usize> {
     }
     words.extend(start.map(|s| (s, bytes.len().min(i))));
     let word = |(s, e): (usize, usize)| &command[s..e.min(command.len())];
-    let assignments = words
-        .iter()
+    let assignments = (words.iter())
         .take_while(|w| is_assignment(word(**w)))
         .count();
     // Only variables set, or a shell keyword or builtin first.

@@ -78,11 +78,8 @@ fn crontabs(args: &ScheduleArgs, refuse: &mut dyn FnMut(&Path, usize, &str)) -> 
             .then(|| p.file_name()?.to_str().map(str::to_owned))
             .flatten()
     };
-    let mut named: Vec<(PathBuf, Flavour, Option<String>)> = args
-        .crontab
-        .iter()
-        .map(|p| (p.clone(), flavour_of(p), user_of(p)))
-        .collect();
+    let given = (args.crontab.iter()).map(|p| (p.clone(), flavour_of(p), user_of(p)));
+    let mut named: Vec<(PathBuf, Flavour, Option<String>)> = given.collect();
     if args.discover {
         let found = files::discover(&args.cron_root);
         for unread in found.problems {

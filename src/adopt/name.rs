@@ -107,8 +107,7 @@ fn skip_options(words: &[&str], mut at: usize, flock: bool) -> usize {
 fn stem(path: &str) -> String {
     let base = path.trim_end_matches('/');
     let base = base.rsplit('/').next().unwrap_or(base);
-    let base = EXTENSIONS
-        .iter()
+    let base = (EXTENSIONS.iter())
         .find_map(|ext| base.strip_suffix(ext).filter(|s| !s.is_empty()))
         .unwrap_or(base);
     let mut out = String::with_capacity(base.len());

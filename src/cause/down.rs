@@ -14,9 +14,7 @@ fn local(j: &Judgement, host: &str) -> bool {
 
 /// Whether a row is a crontab line's: what cron's downtime can explain.
 fn from_crontab(j: &Judgement) -> bool {
-    j.expected
-        .as_ref()
-        .is_some_and(|e| e.source.starts_with("crontab "))
+    (j.expected.as_ref()).is_some_and(|e| e.source.starts_with("crontab "))
 }
 
 /// Whether the job did not run: what a downtime can explain (a failed run

@@ -216,8 +216,7 @@ fn blocked(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
     let bad_parent = |i: usize| -> Option<usize> {
         let j = Some(&jobs[i]).filter(|j| j.status.is_alert())?;
         let needs = facts.needs.get(&key(j.host.as_deref(), &j.job))?;
-        needs
-            .iter()
+        (needs.iter())
             .filter_map(|n| rows.get(&key(j.host.as_deref(), n)).copied())
             .find(|&p| p != i && jobs[p].status.is_alert())
     };

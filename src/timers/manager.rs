@@ -102,11 +102,8 @@ pub(crate) fn users() -> Result<Vec<Manager>, Error> {
         .iter()
         .filter(|p| p.text("ActiveState") == "active")
         .filter_map(|p| {
-            let id = p
-                .text("Id")
-                .strip_prefix("user@")?
-                .strip_suffix(".service")?;
-            let uid: u32 = id.parse().ok()?;
+            let id = p.text("Id").strip_prefix("user@")?;
+            let uid: u32 = id.strip_suffix(".service")?.parse().ok()?;
             let (owner, gid) = crate::store::dir_owner(runtime_dir(uid).as_ref())?;
             (owner == uid && (me == 0 || me == uid)).then_some(())?;
             Some(Manager::User(uid, gid, crate::store::user_name(uid)?))

@@ -59,8 +59,7 @@ pub(crate) fn timers(
     let names = all.iter().map(|t| t.text("Unit")).collect();
     let services = show_each(manager, SERVICE_PROPS, names)?;
     let (now, mono) = (Utc::now(), monotonic_now_us());
-    Ok(all
-        .iter()
+    Ok((all.iter())
         .map(|t| {
             let service = services.iter().find(|s| s.text("Id") == t.text("Unit"));
             timer(manager, t, service, now, mono, budget)
