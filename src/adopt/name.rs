@@ -142,14 +142,10 @@ fn simple_commands(command: &str) -> Vec<Vec<String>> {
                 // is an argument.
                 word = word.filter(|w| !w.bytes().all(|b| b.is_ascii_digit()));
                 words.extend(word.take());
-                while chars
-                    .next_if(|n| matches!(n, '>' | '&' | ' ' | '\t'))
-                    .is_some()
-                {}
-                while chars
-                    .next_if(|n| !matches!(n, ' ' | '\t' | ';' | '&' | '|'))
-                    .is_some()
-                {}
+                let operator = |n: &char| matches!(n, '>' | '&' | ' ' | '\t');
+                while chars.next_if(operator).is_some() {}
+                let target = |n: &char| !matches!(n, ' ' | '\t' | ';' | '&' | '|');
+                while chars.next_if(target).is_some() {}
             }
             '\'' | '"' => {
                 let quoted = chars.by_ref().take_while(|&q| q != c);

@@ -32,12 +32,11 @@ pub(crate) fn write_text(
             None => writeln!(out, "{}", terminal(&cause.text))?,
         }
         for &row in &cause.jobs {
-            // A checker gap has no rows: a row is under cron, the host or
-            // the job it needs.
             let tag = match cause.kind {
                 Kind::CronDown => " (cron down)".to_owned(),
                 Kind::HostDown => " (host down)".to_owned(),
-                Kind::CheckerGap | Kind::Blocked => {
+                Kind::CheckerGap => String::new(),
+                Kind::Blocked => {
                     let by = causes.blocked_by[row].map_or("", |p| jobs[p].job.as_str());
                     format!(", blocked (by {})", terminal(by))
                 }
