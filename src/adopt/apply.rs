@@ -49,12 +49,9 @@ pub(crate) fn load(
     user: Option<&str>,
     live: bool,
 ) -> Result<Tab, (usize, String)> {
-    let whole = |reason: String| (0, reason);
-    let (bytes, meta) = read_regular(path, Links::Refuse, MAX_CRONTAB_BYTES).map_err(|r| {
-        whole(match r {
-            Refused::Link => "is a symbolic link; adopt the file it points to, so that the write cannot be sent elsewhere".to_owned(),
-            r => refused(r),
-        })
+    let (bytes, meta) = read_regular(path, Links::Refuse, MAX_CRONTAB_BYTES).map_err(|r| match r {
+        Refused::Link => (0, "is a symbolic link; adopt the file it points to, so that the write cannot be sent elsewhere".to_owned()),
+        r => (0, refused(r)),
     })?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
@@ -75,7 +72,7 @@ pub(crate) fn load(
         _ => None,
     };
     if let Some(reason) = refusal {
-        return Err(whole(reason));
+        return Err((0, reason));
     }
     Ok(Tab {
         path: path.to_owned(),
