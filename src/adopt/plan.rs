@@ -77,8 +77,7 @@ impl Host {
     /// A free name from `base` (`base`, `base-2`, ...), taken for `at`;
     /// the note says when it is not `base`.
     fn claim(&mut self, base: &str, at: Source) -> (String, Option<String>) {
-        let mut job = base.to_owned();
-        let mut n = 1;
+        let (mut job, mut n) = (base.to_owned(), 1);
         while self.taken.contains_key(&job) && n < MAX_ENTRIES * 4 {
             n += 1;
             job = format!("{base}-{n}");
