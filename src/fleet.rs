@@ -37,10 +37,8 @@ impl Group {
     /// renderer escapes the names (from heartbeat files) for its medium.
     pub(crate) fn line(&self) -> String {
         let (job, status, n, of) = (&self.job, self.status, self.hosts.len(), self.of);
-        format!(
-            "{job} {status} on {n} of {of} hosts: {}",
-            compact(&self.hosts)
-        )
+        let hosts = compact(&self.hosts);
+        format!("{job} {status} on {n} of {of} hosts: {hosts}")
     }
 }
 
