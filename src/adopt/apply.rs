@@ -207,9 +207,8 @@ fn feed(command: &mut Command, user: &str, text: &str, timeout: Duration) -> Res
         let said = said.filter(|l| !l.is_empty());
         let said = crate::http::hide_urls(said.as_deref().unwrap_or("no message"));
         let (status, said) = (exited.status, crate::escape::terminal(&said));
-        return Err(failed(format!(
-            "`crontab -u {user}` refused it ({status}): {said}"
-        )));
+        let reason = format!("`crontab -u {user}` refused it ({status}): {said}");
+        return Err(failed(reason));
     }
     Ok(())
 }

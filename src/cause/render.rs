@@ -120,10 +120,8 @@ pub(crate) fn write_metrics(
         let Some(by) = by else { continue };
         let job_host = j.host.as_deref().map_or(host.clone(), label_value);
         let (job, by) = (label_value(&j.job), label_value(&jobs[*by].job));
-        writeln!(
-            out,
-            "{name}{{cron_job=\"{job}\",host=\"{job_host}\",by=\"{by}\"}} 1"
-        )?;
+        let labels = format!("cron_job=\"{job}\",host=\"{job_host}\",by=\"{by}\"");
+        writeln!(out, "{name}{{{labels}}} 1")?;
     }
     Ok(())
 }
