@@ -70,6 +70,20 @@ impl Judged {
             code
         }
     }
+
+    /// What the causes of this judgement are drawn from, for the checking
+    /// `host`: a judgement as of a given instant (`--now`) is forensic.
+    pub(crate) fn cause_run<'a>(&'a self, host: &'a str) -> crate::cause::run::Run<'a> {
+        crate::cause::run::Run {
+            booted: self.booted,
+            jobs: &self.jobs,
+            policy: &self.policy,
+            needs: &self.needs,
+            live_crontabs: self.live_crontabs,
+            host,
+            forensic: self.forensic,
+        }
+    }
 }
 
 /// The directories to read: the ones given, else the default ones that

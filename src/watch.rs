@@ -124,7 +124,7 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Cod
             if !args.subject {
                 survey::add_recent(&mut judged.jobs, judged.policy.now);
             }
-            judged.causes = crate::cause::run::alone(&judged, &host);
+            judged.causes = crate::cause::run::alone(&judged.cause_run(&host));
             for warning in &judged.lint {
                 eprintln!("{PROGRAM}: warning: {warning}");
             }

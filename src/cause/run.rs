@@ -5,34 +5,49 @@
 //! period, the last sign of life before a boot, and since when cron has
 //! been seen down.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{explain, Causes, Cron, Facts, Kind};
-use crate::judge::Status;
+use crate::judge::{Judgement, Policy, Status};
 use crate::record::{rfc3339_any, rfc3339_seconds};
-use crate::survey::Judged;
-use crate::{store, Error};
+use crate::store;
 
 /// The key that stands for cron itself among the (job, status) pairs the
 /// change engine weighs: a job name holds no space, so no job has it.
 pub(crate) const CRON_KEY: &str = "cron daemon";
 
-/// Groups the rows of `run` by cause and records this run beside the lock
-/// `lock_path`. A record that cannot be read counts as none; one that
-/// cannot be written is the error beside the grouping. A run judged as of
-/// `--now` is not one of the checker's runs: no record is read or kept.
-pub(crate) fn assess(run: &Judged, host: &str, lock_path: &Path) -> (Causes, Result<(), Error>) {
+/// What a check run knows that the causes are drawn from (a judged run's
+/// fields, see `survey::Judged`).
+pub(crate) struct Run<'a> {
+    pub booted: Option<DateTime<Utc>>,
+    pub jobs: &'a [Judgement],
+    pub policy: &'a Policy,
+    pub needs: &'a HashMap<String, Vec<String>>,
+    /// Whether the jobs come from this host's own crontabs.
+    pub live_crontabs: bool,
+    pub host: &'a str,
+    /// Judged as of a given instant (`--now`): not one of the checker's
+    /// runs, so its record is neither read nor kept.
+    pub forensic: bool,
+}
+
+/// Groups the rows of `run` by cause, as of its policy's instant, and
+/// records this run (and whether cron ran) beside the lock `lock_path`. A
+/// record that cannot be read counts as none; one that cannot be written
+/// is the error beside the grouping.
+pub(crate) fn assess(run: &Run, lock_path: &Path) -> (Causes, Result<(), crate::Error>) {
     if run.forensic {
-        return (alone(run, host), Ok(()));
+        return (alone(run), Ok(()));
     }
     let path = store::beside(lock_path, ".runs");
     let before = store::read_small(&path)
         .and_then(|b| Runs::parse(&b))
         .unwrap_or_default();
-    let causes = with_record(run, host, &before);
+    let causes = with_record(run, &before);
     let next = before.after(run.policy.now, causes.cron_runs);
     let kept = store::write_file(&path, &crate::record::json_line(&next));
     (causes, kept)
@@ -40,11 +55,11 @@ pub(crate) fn assess(run: &Judged, host: &str, lock_path: &Path) -> (Causes, Res
 
 /// Groups the rows of `run` by cause with no record of the checker's runs:
 /// night-watch's report, which is no check.
-pub(crate) fn alone(run: &Judged, host: &str) -> Causes {
-    with_record(run, host, &Runs::default())
+pub(crate) fn alone(run: &Run) -> Causes {
+    with_record(run, &Runs::default())
 }
 
-fn with_record(run: &Judged, host: &str, before: &Runs) -> Causes {
+fn with_record(run: &Run, before: &Runs) -> Causes {
     let look = run.live_crontabs && store::host::processes_visible();
     let cron = match look.then(store::host::cron_daemon) {
         None => Cron::Unknown,
@@ -56,15 +71,15 @@ fn with_record(run: &Judged, host: &str, before: &Runs) -> Causes {
         now: run.policy.now,
         zone: run.policy.rules.zone,
         factor: run.policy.factor,
-        host,
+        host: run.host,
         cron,
         cron_down_since: before.cron_down_since.map(|s| s.0),
         cron_was_down: before.cron_was_down.map(|(from, to)| (from.0, to.0)),
         boot: run.booted,
         runs: &runs,
-        needs: &run.needs,
+        needs: run.needs,
     };
-    explain(&run.jobs, &facts)
+    explain(run.jobs, &facts)
 }
 
 /// The (job, status) pair the causes add to a run's for the change engine:
