@@ -37,10 +37,8 @@ impl Group {
     /// renderer escapes the names (from heartbeat files) for its medium.
     pub(crate) fn line(&self) -> String {
         let (job, status, n, of) = (&self.job, self.status, self.hosts.len(), self.of);
-        format!(
-            "{job} {status} on {n} of {of} hosts: {}",
-            compact(&self.hosts)
-        )
+        let hosts = compact(&self.hosts);
+        format!("{job} {status} on {n} of {of} hosts: {hosts}")
     }
 }
 
@@ -68,15 +66,6 @@ pub(crate) fn parse_quorum(text: &str) -> Result<Quorum, Error> {
     Ok(Quorum { job, min })
 }
 
-/// Whether a quorum rule is met (`ok`) or not (`below`: one CRITICAL alert
-/// for the job).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub(crate) enum QuorumStatus {
-    Ok,
-    Below,
-}
-
 /// The verdict on one quorum rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct QuorumVerdict {
@@ -86,28 +75,32 @@ pub(crate) struct QuorumVerdict {
     pub ok: usize,
     /// The hosts that have a row for the job.
     pub of: usize,
-    pub status: QuorumStatus,
+    /// Not met: one CRITICAL alert for the job (`"status": "below"`, else
+    /// `"ok"`).
+    #[serde(rename = "status", serialize_with = "status_word")]
+    pub below: bool,
     /// Why it is below, or how it is met.
     pub reason: String,
     /// The hosts where the job is not ok, in natural order.
     pub not_ok: Vec<String>,
 }
 
-impl QuorumVerdict {
-    pub(crate) fn is_below(&self) -> bool {
-        self.status == QuorumStatus::Below
-    }
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's signature
+fn status_word<S: serde::Serializer>(below: &bool, out: S) -> Result<S::Ok, S::Error> {
+    out.serialize_str(if *below { "below" } else { "ok" })
+}
 
+impl QuorumVerdict {
     /// Whether a report says the verdict: when it is below, or met while
     /// some hosts are not ok (it explains why their alerts only warn).
     pub(crate) fn worth_saying(&self) -> bool {
-        self.is_below() || !self.not_ok.is_empty()
+        self.below || !self.not_ok.is_empty()
     }
 
     /// `backup below quorum: ok on 2 of 42 hosts, at least 40 needed (not
     /// ok: web03..web42)` or `backup quorum met: ...`, unescaped.
     pub(crate) fn line(&self) -> String {
-        let word = if self.is_below() {
+        let word = if self.below {
             "below quorum"
         } else {
             "quorum met"
@@ -194,18 +187,12 @@ impl Fleet {
                 ),
                 _ => format!("ok on {ok} of {of} hosts, at least {min} needed"),
             };
-            let status = if below {
-                QuorumStatus::Below
-            } else {
-                QuorumStatus::Ok
-            };
-            let (job, min) = (job.clone(), *min);
             let verdict = QuorumVerdict {
-                job,
-                min,
+                job: job.clone(),
+                min: *min,
                 ok,
                 of,
-                status,
+                below,
                 reason,
                 not_ok,
             };
@@ -247,18 +234,13 @@ impl Fleet {
     /// is news like a job's change.
     pub(crate) fn pairs(&self) -> impl Iterator<Item = (String, Status)> + '_ {
         self.quorum.iter().map(|q| {
-            let status = if q.is_below() {
-                Status::Stale
-            } else {
-                Status::Ok
-            };
+            let status = if q.below { Status::Stale } else { Status::Ok };
             (format!("{} quorum", q.job), status)
         })
     }
 
-    /// The quorum rules that are not met.
     pub(crate) fn below(&self) -> impl Iterator<Item = &QuorumVerdict> {
-        self.quorum.iter().filter(|q| q.is_below())
+        self.quorum.iter().filter(|q| q.below)
     }
 
     /// The exit code of `jobs` under the quorum rules: a job whose quorum
@@ -266,7 +248,7 @@ impl Fleet {
     /// is CRITICAL, once for the job; other jobs count by their status.
     pub(crate) fn code(&self, jobs: &[Judgement]) -> Check {
         let met: BTreeSet<&str> = (self.quorum.iter())
-            .filter(|q| !q.is_below())
+            .filter(|q| !q.below)
             .map(|q| q.job.as_str())
             .collect();
         let rows = jobs.iter().map(|j| match Check::of(j.status) {
@@ -281,14 +263,12 @@ impl Fleet {
     }
 }
 
-/// The run of `sorted` whose `key` is `job`.
 fn span<'s, T>(sorted: &'s [T], job: &str, key: impl Fn(&T) -> &str) -> &'s [T] {
     let from = sorted.partition_point(|t| key(t) < job);
     let to = sorted.partition_point(|t| key(t) <= job);
     &sorted[from..to]
 }
 
-/// `hosts` in natural order.
 fn natural<'a>(hosts: impl Iterator<Item = &'a str>) -> Vec<String> {
     hosts::sorted(hosts)
         .into_iter()

@@ -6,7 +6,6 @@
 /// fields and the user field), in bytes; `crontab -n` refuses longer.
 pub(crate) const COMMAND_MAX: usize = 998;
 
-/// A crontab line split where the command starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Split<'a> {
     /// The time fields, the user field and the blanks after them.
@@ -17,7 +16,6 @@ pub(crate) struct Split<'a> {
     pub(crate) input: &'a str,
 }
 
-/// Splits a line that cron reads as an entry.
 pub(crate) fn split(line: &str, system: bool) -> Split<'_> {
     let blanks = |s: &str| s.len() - s.trim_start_matches([' ', '\t']).len();
     let mut at = blanks(line);
@@ -83,8 +81,7 @@ pub(crate) fn form(command: &str) -> Option<usize> {
     }
     words.extend(start.map(|s| (s, bytes.len().min(i))));
     let word = |(s, e): (usize, usize)| &command[s..e.min(command.len())];
-    let assignments = words
-        .iter()
+    let assignments = (words.iter())
         .take_while(|w| is_assignment(word(**w)))
         .count();
     // Only variables set, or a shell keyword or builtin first.
@@ -92,7 +89,6 @@ pub(crate) fn form(command: &str) -> Option<usize> {
     (!SHELL_ONLY.contains(&word(program))).then_some(program.0)
 }
 
-/// Whether a word is a `NAME=value` assignment.
 pub(crate) fn is_assignment(word: &str) -> bool {
     let name = word.split_once('=').map_or("", |(name, _)| name);
     let ok =
@@ -132,7 +128,6 @@ pub(crate) fn rewrite(
     (format!("{}{command}{}", parts.head, parts.input), wrapped)
 }
 
-/// `text` in single quotes, whatever it holds.
 fn quote_always(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }

@@ -5,25 +5,22 @@
 //! them after a backup of each crontab, and `--undo` puts the backups back.
 
 mod apply;
-mod diff;
 mod line;
 mod name;
 mod plan;
 
+use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use chrono::Utc;
-use clap::Args;
-
-use crate::escape::terminal_path;
+use crate::escape::{terminal, terminal_path};
 use crate::exit_code::Check;
 use crate::expect::{flavour_of, ScheduleArgs};
 use crate::schedule::crontab::Flavour;
 use crate::schedule::files::{self, SPOOL};
 
 /// The options of `hb-check --adopt`.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct AdoptArgs {
     /// Propose the wrapper form (`hb-write NAME INTERVAL -- COMMAND`) of
     /// every job line of the crontabs read (--crontab, --discover) that
@@ -72,25 +69,22 @@ fn hb_write_program() -> String {
         .unwrap_or_else(|| "hb-write".to_owned())
 }
 
-/// The crontabs to adopt (`--crontab`, `--discover`), read, or why one
-/// cannot be: its path, the line (0: the whole file) and the reason.
-fn crontabs(args: &ScheduleArgs) -> Vec<Result<apply::Tab, (PathBuf, usize, String)>> {
+/// The crontabs to adopt, read; each that cannot be goes to `refuse` with
+/// the line (0: the whole file).
+fn crontabs(args: &ScheduleArgs, refuse: &mut dyn FnMut(&Path, usize, &str)) -> Vec<apply::Tab> {
     let spool = files::under(&args.cron_root, SPOOL);
     let user_of = |p: &Path| {
         (p.parent() == Some(spool.as_path()))
             .then(|| p.file_name()?.to_str().map(str::to_owned))
             .flatten()
     };
-    let mut named: Vec<(PathBuf, Flavour, Option<String>)> = args
-        .crontab
-        .iter()
-        .map(|p| (p.clone(), flavour_of(p), user_of(p)))
-        .collect();
-    let mut all = Vec::new();
+    let given = (args.crontab.iter()).map(|p| (p.clone(), flavour_of(p), user_of(p)));
+    let mut named: Vec<(PathBuf, Flavour, Option<String>)> = given.collect();
     if args.discover {
         let found = files::discover(&args.cron_root);
-        let unread = found.problems.into_iter();
-        all.extend(unread.map(|u| Err((u.source.file, 0, u.message))));
+        for unread in found.problems {
+            refuse(&unread.source.file, 0, &unread.message);
+        }
         for tab in found.tabs {
             if !named.iter().any(|t| t.0 == tab.path) {
                 named.push((tab.path, tab.flavour, tab.owner));
@@ -100,10 +94,13 @@ fn crontabs(args: &ScheduleArgs) -> Vec<Result<apply::Tab, (PathBuf, usize, Stri
     // Under another root, a user's crontab is a file of that system: the
     // `crontab` program here installs into this system's spool.
     let live = args.cron_root == Path::new("/");
-    all.extend(named.into_iter().map(|(path, flavour, user)| {
-        apply::load(&path, flavour, user.as_deref(), live).map_err(|(line, r)| (path, line, r))
-    }));
-    all
+    (named.into_iter())
+        .filter_map(|(path, flavour, user)| {
+            let tab = apply::load(&path, flavour, user.as_deref(), live);
+            tab.map_err(|(line, reason)| refuse(&path, line, &reason))
+                .ok()
+        })
+        .collect()
 }
 
 /// Runs `hb-check --adopt`: the notes and diffs to `out`, each refusal to
@@ -132,13 +129,9 @@ pub(crate) fn run(
         eprintln!("{program}: {}{at}: {reason}", terminal_path(path));
         true
     };
-    let mut tabs = Vec::new();
-    for tab in crontabs(schedule) {
-        match tab {
-            Ok(tab) => tabs.push(tab),
-            Err((path, line, reason)) => refused |= refuse(&path, line, &reason),
-        }
-    }
+    let tabs = crontabs(schedule, &mut |path, line, reason| {
+        refused |= refuse(path, line, &reason);
+    });
     if args.undo {
         let mut any = false;
         for tab in &tabs {
@@ -162,7 +155,7 @@ pub(crate) fn run(
         slack: args.interval_slack.unwrap_or(0),
         program: hb_write_program(),
         zone: files::system_zone(),
-        now: Utc::now(),
+        now: chrono::Utc::now(),
     };
     let mut host = plan::Host::default();
     for tab in &tabs {
@@ -174,12 +167,16 @@ pub(crate) fn run(
         for (line, reason) in &planned.refused {
             refused |= refuse(&tab.path, *line, reason);
         }
-        let new = plan::apply_to(&tab.text, &planned);
+        let mut lines: Vec<&str> = tab.text.split('\n').collect();
+        for a in &planned.adopted {
+            lines[a.line - 1] = &a.text;
+        }
+        let new = lines.join("\n");
         let mut text = String::new();
         for (line, note) in &planned.notes {
             text += &format!("# {shown}:{line}: {note}\n");
         }
-        text += &diff::unified(&shown, &tab.text, &new);
+        text += &unified(&shown, &tab.text, &new);
         refused |= out.write_all(text.as_bytes()).is_err();
         let changes = !planned.adopted.is_empty();
         pending |= changes && !args.apply;
@@ -194,5 +191,94 @@ pub(crate) fn run(
     }
 }
 
+/// A line as the diff shows it: each URL by its scheme and host only (a
+/// ping URL's path is its secret), escaped for the terminal but its tabs
+/// (crontabs are aligned with them, and a tab is harmless).
+fn shown(line: &str) -> String {
+    let line = crate::http::hide_urls(line);
+    let parts: Vec<_> = line.split('\t').map(terminal).collect();
+    parts.join("\t")
+}
+
+const CONTEXT: usize = 3;
+const NO_NEWLINE: &str = "\n\\ No newline at end of file";
+
+/// The unified diff of `old` and `new`, with `name` in both headers; empty
+/// when they are equal. Adoption replaces lines one for one (the same
+/// number of lines), so the hunks need no alignment: each changed line with
+/// up to three lines of context either side, overlapping hunks merged.
+fn unified(name: &str, old: &str, new: &str) -> String {
+    let a: Vec<&str> = old.split('\n').collect();
+    let b: Vec<&str> = new.split('\n').collect();
+    // A final newline leaves an empty last piece, which is no line.
+    let count = a.len() - usize::from(old.ends_with('\n'));
+    let changed: Vec<usize> = (0..count.min(b.len())).filter(|&i| a[i] != b[i]).collect();
+    if changed.is_empty() {
+        return String::new();
+    }
+    let name = terminal(name);
+    let mut out = format!("--- {name}\n+++ {name}\n");
+    // Changes whose contexts touch or overlap are one hunk.
+    for hunk in changed.chunk_by(|a, b| *b <= a + 2 * CONTEXT + 1) {
+        let start = hunk[0].saturating_sub(CONTEXT);
+        let end = (hunk[hunk.len() - 1] + CONTEXT + 1).min(count);
+        let span = end - start;
+        let _ = writeln!(out, "@@ -{},{span} +{},{span} @@", start + 1, start + 1);
+        for i in start..end {
+            let eof = i + 1 == count && !old.ends_with('\n');
+            let marker = if eof { NO_NEWLINE } else { "" };
+            if a[i] == b[i] {
+                let _ = writeln!(out, " {}{marker}", shown(a[i]));
+            } else {
+                let _ = writeln!(out, "-{}{marker}", shown(a[i]));
+                let _ = writeln!(out, "+{}{marker}", shown(b[i]));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod corpus;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hunks_carry_context_and_merge_when_close() {
+        let old: String = (1..=20)
+            .flat_map(|i| ["l".to_owned(), i.to_string(), "\n".to_owned()])
+            .collect();
+        let new = old
+            .replace("l2\n", "L2\n")
+            .replace("l5\n", "L5\n")
+            .replace("l18\n", "L18\n");
+        let diff = unified("tab", &old, &new);
+        let heads: Vec<&str> = diff.lines().filter(|l| l.starts_with("@@")).collect();
+        assert_eq!(heads, ["@@ -1,8 +1,8 @@", "@@ -15,6 +15,6 @@"]);
+        assert!(diff.starts_with("--- tab\n+++ tab\n"));
+        assert!(diff.contains("-l5\n+L5\n"));
+        assert_eq!(unified("tab", &old, &old), "");
+        let tail = unified("t", "a\nb", "a\nB");
+        assert!(
+            tail.ends_with("-b\n\\ No newline at end of file\n+B\n\\ No newline at end of file\n"),
+            "{tail}"
+        );
+    }
+
+    #[test]
+    fn tabs_stay_and_control_characters_are_escaped() {
+        let tabs = unified("t", "0 3\t* * *\x1b[2Jx\n", "0 3\t* * *\x1b[2Jy\n");
+        assert!(tabs.contains("-0 3\t* * *\\u{1b}[2Jx\n"), "{tabs}");
+    }
+
+    #[test]
+    fn ping_urls_show_their_host_only() {
+        let old = "0 3 * * * backup && curl -fsS https://hc-ping.com/8c1f-secret\n";
+        let new = "0 3 * * * hb-write backup 1d -- sh -c 'backup && curl -fsS https://hc-ping.com/8c1f-secret'\n";
+        let diff = unified("t", old, new);
+        assert!(!diff.contains("8c1f"), "{diff}");
+        assert!(diff.contains("+0 3 * * * hb-write backup 1d -- sh -c 'backup && curl -fsS https://hc-ping.com'\n"), "{diff}");
+    }
+}

@@ -36,21 +36,16 @@ const INTERPRETERS: &[&str] = &[
 /// Extensions dropped from a script's name.
 const EXTENSIONS: &[&str] = &[".sh", ".bash", ".py", ".pl", ".rb", ".php", ".js"];
 
-/// The name for a command (as cron hands it to the shell), or `job` when
-/// nothing in it can give one.
-pub(crate) fn derive(command: &str) -> String {
-    derive_in(command, 0).unwrap_or_else(|| "job".to_owned())
-}
-
-fn derive_in(command: &str, depth: usize) -> Option<String> {
+/// The name for a command (as cron hands it to the shell), if anything in
+/// it can give one; `depth` counts the `-c` commands it is inside.
+pub(crate) fn derive(command: &str, depth: usize) -> Option<String> {
     simple_commands(command).iter().find_map(|simple| {
         let words: Vec<&str> = simple.iter().map(String::as_str).collect();
         from_words(&words, depth)
     })
 }
 
-/// The name from one simple command's words, or `None` when it is
-/// plumbing.
+/// `None` when the command is plumbing.
 fn from_words(words: &[&str], depth: usize) -> Option<String> {
     let mut at = words.iter().take_while(|w| is_assignment(w)).count();
     loop {
@@ -63,13 +58,11 @@ fn from_words(words: &[&str], depth: usize) -> Option<String> {
             if base == "flock" && depth < 3 {
                 let rest = &words[at + 1..];
                 if let Some(c) = rest.iter().position(|w| matches!(*w, "-c" | "--command")) {
-                    return rest.get(c + 1).and_then(|c| derive_in(c, depth + 1));
+                    return rest.get(c + 1).and_then(|c| derive(c, depth + 1));
                 }
             }
             at = skip_options(words, at + 1, base == "flock");
-            if ONE_ARGUMENT.contains(&base) {
-                at += 1;
-            }
+            at += usize::from(ONE_ARGUMENT.contains(&base));
             while base == "env" && words.get(at).is_some_and(|w| is_assignment(w)) {
                 at += 1;
             }
@@ -79,7 +72,7 @@ fn from_words(words: &[&str], depth: usize) -> Option<String> {
             let mut next = at + 1;
             while let Some(word) = words.get(next).filter(|w| w.starts_with('-')) {
                 if *word == "-c" && depth < 3 {
-                    return words.get(next + 1).and_then(|c| derive_in(c, depth + 1));
+                    return words.get(next + 1).and_then(|c| derive(c, depth + 1));
                 }
                 next += 1;
             }
@@ -93,7 +86,6 @@ fn from_words(words: &[&str], depth: usize) -> Option<String> {
     }
 }
 
-/// The index of the first word after a wrapper's options.
 fn skip_options(words: &[&str], mut at: usize, flock: bool) -> usize {
     while let Some(word) = words.get(at).filter(|w| w.starts_with('-') && w.len() > 1) {
         at += 1;
@@ -105,9 +97,7 @@ fn skip_options(words: &[&str], mut at: usize, flock: bool) -> usize {
         } else {
             VALUE_OPTIONS.split_whitespace().any(|o| o == *word)
         };
-        if takes_value {
-            at += 1;
-        }
+        at += usize::from(takes_value);
     }
     at
 }
@@ -117,8 +107,7 @@ fn skip_options(words: &[&str], mut at: usize, flock: bool) -> usize {
 fn stem(path: &str) -> String {
     let base = path.trim_end_matches('/');
     let base = base.rsplit('/').next().unwrap_or(base);
-    let base = EXTENSIONS
-        .iter()
+    let base = (EXTENSIONS.iter())
         .find_map(|ext| base.strip_suffix(ext).filter(|s| !s.is_empty()))
         .unwrap_or(base);
     let mut out = String::with_capacity(base.len());
@@ -135,8 +124,8 @@ fn stem(path: &str) -> String {
     validate_job(name).map_or_else(|_| "job".to_owned(), |()| name.to_owned())
 }
 
-/// The simple commands of a command line, each as its words after quote
-/// removal: enough of the shell to find the program each one runs.
+/// The simple commands of a command line (some empty), each as its words
+/// after quote removal: enough of the shell to find the program each runs.
 fn simple_commands(command: &str) -> Vec<Vec<String>> {
     let (mut all, mut words) = (Vec::new(), Vec::new());
     let mut word: Option<String> = None;
@@ -146,23 +135,17 @@ fn simple_commands(command: &str) -> Vec<Vec<String>> {
             ' ' | '\t' => words.extend(word.take()),
             ';' | '&' | '|' | '(' | ')' | '{' | '}' | '\n' if word.is_none() || c != '{' => {
                 words.extend(word.take());
-                if !words.is_empty() {
-                    all.push(std::mem::take(&mut words));
-                }
+                all.push(std::mem::take(&mut words));
             }
             '<' | '>' => {
                 // A redirection: neither its number (`2>`) nor its target
                 // is an argument.
                 word = word.filter(|w| !w.bytes().all(|b| b.is_ascii_digit()));
                 words.extend(word.take());
-                while chars
-                    .next_if(|n| matches!(n, '>' | '&' | ' ' | '\t'))
-                    .is_some()
-                {}
-                while chars
-                    .next_if(|n| !matches!(n, ' ' | '\t' | ';' | '&' | '|'))
-                    .is_some()
-                {}
+                let operator = |n: &char| matches!(n, '>' | '&' | ' ' | '\t');
+                while chars.next_if(operator).is_some() {}
+                let target = |n: &char| !matches!(n, ' ' | '\t' | ';' | '&' | '|');
+                while chars.next_if(target).is_some() {}
             }
             '\'' | '"' => {
                 let quoted = chars.by_ref().take_while(|&q| q != c);
@@ -173,9 +156,7 @@ fn simple_commands(command: &str) -> Vec<Vec<String>> {
         }
     }
     words.extend(word);
-    if !words.is_empty() {
-        all.push(words);
-    }
+    all.push(words);
     all
 }
 

@@ -17,9 +17,8 @@ use crate::schedule::{parse_zone, Schedule, Source};
 /// The most job lines adopted from one crontab; a longer one is refused.
 pub(crate) const MAX_ENTRIES: usize = 5000;
 
-/// What to adopt and how (`--only`, `--exclude`, `--interval-slack`), the
-/// hb-write the lines call, the zone of the lines that set no `CRON_TZ`
-/// (the system's), and the instant the schedules' gaps are measured from.
+/// What to adopt and how: `zone` is for the lines that set no `CRON_TZ`,
+/// `now` the instant the schedules' gaps are measured from.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Choice {
     pub(crate) only: Vec<String>,
@@ -39,9 +38,8 @@ pub(crate) struct Adopted {
     pub(crate) text: String,
 }
 
-/// What adoption would do to one crontab: the lines changed, the notes a
-/// person should read (a renamed job, a command run through the shell, a
-/// line left alone) and the lines refused, by line.
+/// What adoption would do to one crontab, by line: the notes are for a
+/// person (a renamed job, a command run through the shell, a line left alone).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Plan {
     pub(crate) adopted: Vec<Adopted>,
@@ -49,8 +47,7 @@ pub(crate) struct Plan {
     pub(crate) refused: Vec<(usize, String)>,
 }
 
-/// The names taken on this host (by hb-write lines and by adoption so far)
-/// and where, and the interval of each schedule.
+/// The names taken on this host (by hb-write lines and by adoption so far).
 #[derive(Debug, Default)]
 pub(crate) struct Host {
     taken: HashMap<String, Source>,
@@ -63,25 +60,24 @@ impl Host {
         for entry in crontab::parse(text, flavour).0 {
             let jobs = find_hb_writes(&entry.command).into_iter();
             for job in jobs.filter_map(|c| c.job) {
-                let at = Source::new(path, entry.line);
-                self.taken.entry(job.text).or_insert(at);
+                let at = || Source::new(path, entry.line);
+                self.taken.entry(job.text).or_insert_with(at);
             }
         }
     }
 
-    fn interval(&mut self, when: &str, zone: Tz, now: DateTime<Utc>) -> Result<u64, String> {
-        let gap = self
+    /// The longest gap between the fires of `when`; `None` if it never fires.
+    fn interval(&mut self, when: &str, zone: Tz, now: DateTime<Utc>) -> Option<u64> {
+        *self
             .gaps
             .entry((when.to_owned(), zone))
-            .or_insert_with(|| Schedule::parse(when, zone).ok()?.longest_gap(now));
-        gap.ok_or_else(|| format!("cron never runs `{when}`, so it has no interval"))
+            .or_insert_with(|| Schedule::parse(when, zone).ok()?.longest_gap(now))
     }
 
     /// A free name from `base` (`base`, `base-2`, ...), taken for `at`;
     /// the note says when it is not `base`.
     fn claim(&mut self, base: &str, at: Source) -> (String, Option<String>) {
-        let mut job = base.to_owned();
-        let mut n = 1;
+        let (mut job, mut n) = (base.to_owned(), 1);
         while self.taken.contains_key(&job) && n < MAX_ENTRIES * 4 {
             n += 1;
             job = format!("{base}-{n}");
@@ -157,20 +153,18 @@ pub(crate) fn plan(
             plan.notes.push((entry.line, format!("left alone: {left}")));
             continue;
         }
-        let base = name::derive(&entry.command);
+        let base = name::derive(&entry.command, 0).unwrap_or_else(|| "job".to_owned());
         let chosen = choice.only.is_empty() || choice.only.contains(&base);
         if !chosen || choice.exclude.iter().any(|p| matches(p, &base)) {
             continue;
         }
-        let zone =
-            (entry.zone.as_deref()).map_or(choice.zone, |z| parse_zone(z).unwrap_or(choice.zone));
-        let interval = match host.interval(&entry.when, zone, choice.now) {
-            Ok(gap) => gap.saturating_add(choice.slack).min(INTERVAL_MAX),
-            Err(reason) => {
-                plan.refused.push((entry.line, reason));
-                continue;
-            }
+        let zone = (entry.zone.as_deref().and_then(|z| parse_zone(z).ok())).unwrap_or(choice.zone);
+        let Some(gap) = host.interval(&entry.when, zone, choice.now) else {
+            let reason = format!("cron never runs `{}`, so it has no interval", entry.when);
+            plan.refused.push((entry.line, reason));
+            continue;
         };
+        let interval = gap.saturating_add(choice.slack).min(INTERVAL_MAX);
         let set = first_shell.is_some_and(|s| s < entry.line);
         let shell = if set { "\"$SHELL\"" } else { "sh" };
         let (job, renamed) = host.claim(&base, Source::new(path, entry.line));
@@ -208,13 +202,4 @@ fn sets_shell(line: &str) -> bool {
     line.trim_start_matches([' ', '\t'])
         .strip_prefix("SHELL")
         .is_some_and(|r| r.trim_start_matches([' ', '\t']).starts_with('='))
-}
-
-/// The text with the plan's lines put in.
-pub(crate) fn apply_to(text: &str, plan: &Plan) -> String {
-    let mut lines: Vec<&str> = text.split('\n').collect();
-    for a in &plan.adopted {
-        lines[a.line - 1] = &a.text;
-    }
-    lines.join("\n")
 }

@@ -14,9 +14,7 @@ fn local(j: &Judgement, host: &str) -> bool {
 
 /// Whether a row is a crontab line's: what cron's downtime can explain.
 fn from_crontab(j: &Judgement) -> bool {
-    j.expected
-        .as_ref()
-        .is_some_and(|e| e.source.starts_with("crontab "))
+    (j.expected.as_ref()).is_some_and(|e| e.source.starts_with("crontab "))
 }
 
 /// Whether the job did not run: what a downtime can explain (a failed run
@@ -56,12 +54,8 @@ pub(super) fn cron_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) 
         .collect();
     let since = facts.cron_down_since.unwrap_or(facts.now);
     let (at, count) = (when(since, facts.now, facts.zone), depend.len());
-    let (s, verb) = if count == 1 {
-        ("", "depends")
-    } else {
-        ("s", "depend")
-    };
-    let text = format!("cron is not running (since {at}, {count} job{s} {verb} on it)");
+    let (s, v) = if count == 1 { ("", "s") } else { ("s", "") };
+    let text = format!("cron is not running (since {at}, {count} job{s} depend{v} on it)");
     depend.retain(|&i| silent(jobs[i].status));
     add(causes, Kind::CronDown, text, depend).from = Some(since);
 }
@@ -139,10 +133,7 @@ fn window(facts: &Facts, from: Option<DateTime<Utc>>, to: DateTime<Utc>) -> Stri
 /// it was down go under one line until they have had their chance since.
 pub(super) fn cron_was_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
     // The run that first finds cron back closes the stretch itself.
-    let stretch = match facts.cron_down_since {
-        Some(from) => Some((from, facts.now)),
-        None => facts.cron_was_down,
-    };
+    let stretch = (facts.cron_down_since.map(|from| (from, facts.now))).or(facts.cron_was_down);
     let (Cron::Running(daemon), Some((from, seen_up))) = (&facts.cron, stretch) else {
         return;
     };

@@ -5,27 +5,12 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use super::state::Stamp;
-use super::{key, Cause, Causes, Kind};
+use super::run::Stamp;
+use super::{key, Causes, Kind};
 use crate::escape::terminal;
-use crate::fleet::Fleet;
 use crate::judge::Judgement;
 use crate::metrics::{header, label_value};
 use crate::report::{write_line, write_lines, CauseFields};
-
-/// The words a row under `cause` gets after its status: `(cron down)`,
-/// `(host down)`, or `, blocked (by nfs-mount)`.
-fn tag(cause: &Cause, jobs: &[Judgement], blocked_by: Option<usize>) -> String {
-    match cause.kind {
-        Kind::CronDown => " (cron down)".to_owned(),
-        Kind::HostDown => " (host down)".to_owned(),
-        Kind::CheckerGap => String::new(),
-        Kind::Blocked => {
-            let by = blocked_by.map_or("", |p| jobs[p].job.as_str());
-            format!(", blocked (by {})", terminal(by))
-        }
-    }
-}
 
 /// Writes each cause once with the jobs it explains indented under it
 /// (`backup stale (cron down): age 1d, ...`), then the other rows as
@@ -33,7 +18,7 @@ fn tag(cause: &Cause, jobs: &[Judgement], blocked_by: Option<usize>) -> String {
 pub(crate) fn write_text(
     out: &mut Vec<u8>,
     jobs: &[Judgement],
-    fleet: &Fleet,
+    fleet: &crate::fleet::Fleet,
     causes: &Causes,
     all: bool,
 ) -> io::Result<()> {
@@ -47,7 +32,15 @@ pub(crate) fn write_text(
             None => writeln!(out, "{}", terminal(&cause.text))?,
         }
         for &row in &cause.jobs {
-            let tag = tag(cause, jobs, causes.blocked_by[row]);
+            let tag = match cause.kind {
+                Kind::CronDown => " (cron down)".to_owned(),
+                Kind::HostDown => " (host down)".to_owned(),
+                Kind::CheckerGap => String::new(),
+                Kind::Blocked => {
+                    let by = causes.blocked_by[row].map_or("", |p| jobs[p].job.as_str());
+                    format!(", blocked (by {})", terminal(by))
+                }
+            };
             write!(out, "  ")?;
             write_line(out, &jobs[row], &jobs[row].job, &tag)?;
             shown[row] = true;
@@ -114,12 +107,10 @@ pub(crate) fn write_metrics(
         }
         Ok(())
     };
-    let (cron, boot) = (
-        causes.cron_runs.map(i64::from),
-        causes.boot.map(|b| b.timestamp()),
-    );
+    let cron = causes.cron_runs.map(i64::from);
     let help = "1 when a cron daemon runs on the host, 0 when none does.";
     gauge("cron_heartbeat_cron_running", help, cron)?;
+    let boot = causes.boot.map(|b| b.timestamp());
     let help = "Unix time the host booted.";
     gauge("cron_heartbeat_boot_time_seconds", help, boot)?;
     let name = "cron_heartbeat_job_blocked";
@@ -129,10 +120,8 @@ pub(crate) fn write_metrics(
         let Some(by) = by else { continue };
         let job_host = j.host.as_deref().map_or(host.clone(), label_value);
         let (job, by) = (label_value(&j.job), label_value(&jobs[*by].job));
-        writeln!(
-            out,
-            "{name}{{cron_job=\"{job}\",host=\"{job_host}\",by=\"{by}\"}} 1"
-        )?;
+        let labels = format!("cron_job=\"{job}\",host=\"{job_host}\",by=\"{by}\"");
+        writeln!(out, "{name}{{{labels}}} 1")?;
     }
     Ok(())
 }

@@ -1,15 +1,19 @@
 //! What a run does about causes once its jobs are judged: gather the facts
 //! (cron, boot time, its own last runs), group the rows, keep its record.
+//! The record of its last runs is a small JSON file beside the run lock
+//! (`<lock>.runs`), replaced while the lock is held: it gives the checker's
+//! period, the last sign of life before a boot, and since when cron has
+//! been seen down.
 
 use std::collections::HashMap;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
-use super::state::Runs;
 use super::{explain, Causes, Cron, Facts, Kind};
-
 use crate::judge::{Judgement, Policy, Status};
+use crate::record::{rfc3339_any, rfc3339_seconds};
 use crate::store;
 
 /// The key that stands for cron itself among the (job, status) pairs the
@@ -83,13 +87,113 @@ fn with_record(run: &Run, before: &Runs) -> Causes {
 /// that `--changes-only` tells cron stopping and coming back.
 pub(crate) fn pairs(causes: &Causes) -> Option<(String, Status)> {
     let status = |runs| if runs { Status::Ok } else { Status::Stale };
-    causes
-        .cron_runs
-        .map(|runs| (CRON_KEY.to_owned(), status(runs)))
+    Some((CRON_KEY.to_owned(), status(causes.cron_runs?)))
 }
 
 /// Whether the run has news that no job's status carries: a gap of the
 /// checker's, told once.
 pub(crate) fn news(causes: &Causes) -> bool {
     causes.list.iter().any(|c| c.kind == Kind::CheckerGap)
+}
+
+const VERSION: u32 = 1;
+
+/// How many runs are kept: enough for a median period.
+pub(crate) const RUNS_KEPT: usize = 8;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Runs {
+    pub version: u32,
+    /// The instants of its last runs, oldest first.
+    pub runs: Vec<Stamp>,
+    /// The last run that found a cron daemon running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cron_up_at: Option<Stamp>,
+    /// While no cron daemon runs: since when, as far as the runs can tell
+    /// (the last run that found one, else the first that found none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cron_down_since: Option<Stamp>,
+    /// The last stretch cron was seen down: from its first run that found
+    /// none to the run that found it back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cron_was_down: Option<(Stamp, Stamp)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub(crate) struct Stamp(
+    #[serde(serialize_with = "rfc3339_seconds", deserialize_with = "rfc3339_any")] pub DateTime<Utc>,
+);
+
+impl Runs {
+    /// Parses a state file; `None` for anything unusable (then the run
+    /// starts a new record, as a first run would).
+    pub(crate) fn parse(bytes: &[u8]) -> Option<Runs> {
+        let runs: Runs = serde_json::from_slice(bytes).ok()?;
+        (runs.version == VERSION).then_some(runs)
+    }
+
+    /// The record after a run at `now` that found cron running or not
+    /// (`None`: cron not looked at). A run dated at or before the last one
+    /// (a clock set back, or `--now` in the past) changes nothing.
+    pub(crate) fn after(&self, now: DateTime<Utc>, cron_runs: Option<bool>) -> Runs {
+        if self.runs.last().is_some_and(|last| last.0 >= now) {
+            return self.clone();
+        }
+        let mut runs = self.runs.clone();
+        runs.push(Stamp(now));
+        let drop = runs.len().saturating_sub(RUNS_KEPT);
+        runs.drain(..drop);
+        let cron_down_since = (cron_runs == Some(false))
+            .then(|| (self.cron_down_since.or(self.cron_up_at)).unwrap_or(Stamp(now)));
+        let up = cron_runs == Some(true);
+        let cron_up_at = up.then_some(Stamp(now)).or(self.cron_up_at);
+        let cron_was_down = (self.cron_down_since.filter(|_| up))
+            .map(|from| (from, Stamp(now)))
+            .or(self.cron_was_down);
+        Runs {
+            version: VERSION,
+            runs,
+            cron_up_at,
+            cron_down_since,
+            cron_was_down,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(minutes: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_800_000_000 + minutes * 60, 0).unwrap()
+    }
+
+    #[test]
+    fn runs_are_kept_in_order_and_bounded_and_cron_down_keeps_its_start() {
+        let mut runs = Runs::default();
+        for m in 0..20 {
+            runs = runs.after(at(m * 15), Some(m < 10));
+        }
+        assert_eq!(runs.runs.len(), RUNS_KEPT);
+        assert_eq!(runs.runs.last(), Some(&Stamp(at(19 * 15))));
+        assert_eq!(
+            runs.cron_down_since,
+            Some(Stamp(at(9 * 15))),
+            "last seen up"
+        );
+        assert_eq!(
+            runs.after(at(0), Some(true)),
+            runs,
+            "a run in the past is none"
+        );
+        let back = runs.after(at(20 * 15), Some(true));
+        assert_eq!(back.cron_down_since, None);
+        let down = Some((Stamp(at(9 * 15)), Stamp(at(20 * 15))));
+        assert_eq!(back.cron_was_down, down);
+        assert_eq!(back.after(at(21 * 15), Some(true)).cron_was_down, down);
+        let line = crate::record::json_line(&runs);
+        assert_eq!(Runs::parse(&line), Some(runs));
+        assert_eq!(Runs::parse(b"{\"version\":9,\"runs\":[]}"), None);
+    }
 }

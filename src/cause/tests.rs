@@ -6,6 +6,7 @@ use chrono_tz::Tz;
 use super::*;
 use crate::judge::{judge_record, schedule::Timetable, Policy};
 use crate::record::{Heartbeat, RunStatus};
+use crate::store::host::CronDaemon;
 
 fn at(minutes: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2027, 1, 4, 6, 0, 0).unwrap() + Duration::minutes(minutes)

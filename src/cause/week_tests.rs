@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use super::state::Runs;
+use super::run::Runs;
 use super::{explain, Cron, Facts, Kind};
 use crate::alert::{alerting, diff, Jobs};
 use crate::judge::{self, Job, Policy, Status};

@@ -37,15 +37,13 @@ fn parts(name: &str) -> Parts<'_> {
 fn follows(last: &Parts<'_>, next: &Parts<'_>) -> bool {
     let padded =
         |(n, width): (u128, usize)| width > n.checked_ilog10().map_or(1, |l| l as usize + 1);
-    match (last.number, next.number) {
-        (Some(a), Some(b)) => {
-            last.head == next.head
-                && last.tail == next.tail
-                && a.0.checked_add(1) == Some(b.0)
-                && (a.1 == b.1 || !(padded(a) || padded(b)))
-        }
-        _ => false,
-    }
+    let (Some(a), Some(b)) = (last.number, next.number) else {
+        return false;
+    };
+    last.head == next.head
+        && last.tail == next.tail
+        && a.0.checked_add(1) == Some(b.0)
+        && (a.1 == b.1 || !(padded(a) || padded(b)))
 }
 
 /// `hosts` in natural order (`web2` before `web10`), each once.
@@ -57,22 +55,19 @@ pub(crate) fn sorted<'a>(hosts: impl IntoIterator<Item = &'a str>) -> Vec<&'a st
     all.into_iter().map(|p| p.name).collect()
 }
 
-/// The items of the list, each with how many hosts it stands for: a range
-/// of three or more names as `first..last`, any other name alone.
-fn items<'a>(hosts: impl IntoIterator<Item = &'a str>) -> Vec<(String, usize)> {
-    let sorted: Vec<Parts<'_>> = sorted(hosts).into_iter().map(parts).collect();
-    let runs = sorted.chunk_by(|a, b| follows(a, b));
-    (runs.flat_map(|run| match run {
-        [first, _, .., last] => vec![(format!("{}..{}", first.name, last.name), run.len())],
-        _ => run.iter().map(|p| (p.name.to_owned(), 1)).collect(),
-    }))
-    .collect()
-}
-
-/// The compact list of `hosts`, at most [`ITEMS_MAX`] items, the hosts
+/// The compact list of `hosts`, at most [`ITEMS_MAX`] items (a range of
+/// three or more names as `first..last`, any other name alone), the hosts
 /// of the rest counted: `web01..web40, db1 and 3 more hosts`. Unescaped.
 pub(crate) fn compact<S: AsRef<str>>(hosts: &[S]) -> String {
-    let items = items(hosts.iter().map(AsRef::as_ref));
+    let names = sorted(hosts.iter().map(AsRef::as_ref));
+    let sorted: Vec<Parts<'_>> = names.into_iter().map(parts).collect();
+    // Each item with how many hosts it stands for.
+    let items: Vec<(String, usize)> = (sorted.chunk_by(|a, b| follows(a, b)))
+        .flat_map(|run| match run {
+            [first, _, .., last] => vec![(format!("{}..{}", first.name, last.name), run.len())],
+            _ => run.iter().map(|p| (p.name.to_owned(), 1)).collect(),
+        })
+        .collect();
     let shown = items.len().min(ITEMS_MAX);
     let names: Vec<&str> = items[..shown].iter().map(|(n, _)| n.as_str()).collect();
     match items[shown..].iter().map(|(_, count)| count).sum::<usize>() {

@@ -78,7 +78,7 @@ fn a_quorum_below_is_one_critical_alert_and_a_met_one_tolerates_hosts() {
     let rules = [parse_quorum("backup=40").unwrap()];
     let below = Fleet::of(&fleet_rows(), "central", &rules);
     let verdict = &below.quorum[0];
-    assert!(verdict.is_below());
+    assert!(verdict.below);
     assert_eq!((verdict.ok, verdict.of), (2, 42));
     assert_eq!(
         verdict.line(),
@@ -95,8 +95,7 @@ fn a_quorum_below_is_one_critical_alert_and_a_met_one_tolerates_hosts() {
         })
         .collect();
     let met = Fleet::of(&jobs, "central", &rules);
-    assert!(!met.quorum[0].is_below());
-    assert_eq!(met.quorum[0].status, QuorumStatus::Ok);
+    assert!(!met.quorum[0].below);
     assert_eq!(met.code(&jobs), Check::Warning);
     // Another job's alert is its own.
     jobs.push(row("web01", "rotate", Status::Failed));
@@ -107,7 +106,7 @@ fn a_quorum_below_is_one_critical_alert_and_a_met_one_tolerates_hosts() {
 fn a_quorum_for_a_job_no_host_has_is_below() {
     let rules = [parse_quorum("backup=1").unwrap()];
     let fleet = Fleet::of(&[], "central", &rules);
-    assert!(fleet.quorum[0].is_below());
+    assert!(fleet.quorum[0].below);
     assert_eq!(
         fleet.quorum[0].reason,
         "no host has a heartbeat for it, at least 1 needed"
@@ -124,7 +123,7 @@ fn too_few_hosts_all_ok_name_no_bad_host() {
         .map(|n| row(&format!("h{n}"), "sync", Status::Ok))
         .collect();
     let fleet = Fleet::of(&jobs, "central", &rules);
-    assert!(fleet.quorum[0].is_below());
+    assert!(fleet.quorum[0].below);
     assert_eq!(
         fleet.quorum[0].reason,
         "ok on 3 of 3 hosts, at least 6 needed"
@@ -140,7 +139,7 @@ fn a_job_named_twice_takes_the_last_number() {
     let fleet = Fleet::of(&fleet_rows(), "central", &rules);
     assert_eq!(fleet.quorum.len(), 1);
     assert_eq!(fleet.quorum[0].min, 2);
-    assert!(!fleet.quorum[0].is_below());
+    assert!(!fleet.quorum[0].below);
 }
 
 #[test]

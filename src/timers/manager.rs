@@ -1,5 +1,7 @@
 //! The systemd managers whose timers are read (the system's, the running
-//! users'), and how `systemctl` and `journalctl` reach each.
+//! users'), and running their tools (`systemctl`, `journalctl`,
+//! `systemd-analyze`) bounded: a deadline, a cap on what they print, no
+//! input, their process group killed past either.
 
 use std::os::unix::process::CommandExt;
 use std::process::Command;
@@ -7,15 +9,14 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::command;
 use super::props;
 use crate::error::Error;
-use crate::process::Limits;
+use crate::process::{self, Failure, Limits};
 
 /// The bounds of a `systemctl show` (a manager's every timer), and of a
 /// `journalctl` or `systemd-analyze` call.
-pub(crate) const SHOW: Limits = command::limits(Duration::from_secs(10), 32 << 20);
-pub(crate) const SMALL: Limits = command::limits(Duration::from_secs(3), 64 << 10);
+const SHOW: Limits = limits(Duration::from_secs(10), 32 << 20);
+const SMALL: Limits = limits(Duration::from_secs(3), 64 << 10);
 
 /// The most lines of a failed service's journal kept, and of each line.
 const JOURNAL_LINES: usize = 5;
@@ -48,7 +49,7 @@ impl Manager {
     /// that user (uid, gid, no other groups) over the manager's private
     /// socket in the user's runtime directory, with no user bus needed.
     pub(crate) fn systemctl(&self, args: &[&str]) -> Result<String, Error> {
-        let mut systemctl = command::tool::<&str>("systemctl", &[]);
+        let mut systemctl = tool::<&str>("systemctl", &[]);
         if let Manager::User(uid, gid, _) = self {
             systemctl.arg("--user");
             systemctl.env("XDG_RUNTIME_DIR", runtime_dir(*uid));
@@ -58,7 +59,7 @@ impl Manager {
             }
         }
         systemctl.args(args);
-        command::run(systemctl, SHOW, &self.describe())
+        run(systemctl, SHOW, &self.describe())
     }
 
     /// The last lines a failed service left in the journal since `since`
@@ -77,7 +78,7 @@ impl Manager {
             "--output=cat".into(),
             "--quiet".into(),
         ]);
-        let out = command::run(command::tool("journalctl", &args), SMALL, &self.describe()).ok()?;
+        let out = run(tool("journalctl", &args), SMALL, &self.describe()).ok()?;
         let kept: Vec<String> = (out.lines())
             .filter(|l| !l.trim().is_empty())
             .map(|l| l.chars().take(JOURNAL_LINE_CHARS).collect())
@@ -92,21 +93,17 @@ fn runtime_dir(uid: u32) -> String {
 }
 
 /// The running user managers this process may ask (root: every one; a
-/// user: their own), each with its login name and group (its runtime
-/// directory's).
+/// user: their own), with the group of each one's runtime directory.
 pub(crate) fn users() -> Result<Vec<Manager>, Error> {
     let show = ["show", "-p", "Id,ActiveState", "user@*.service"];
-    let out = command::run(command::tool("systemctl", &show), SHOW, "the user managers")?;
+    let out = run(tool("systemctl", &show), SHOW, "the user managers")?;
     let me = crate::store::effective_uid();
     Ok(props::blocks(&out)
         .iter()
         .filter(|p| p.text("ActiveState") == "active")
         .filter_map(|p| {
-            let id = p
-                .text("Id")
-                .strip_prefix("user@")?
-                .strip_suffix(".service")?;
-            let uid: u32 = id.parse().ok()?;
+            let id = p.text("Id").strip_prefix("user@")?;
+            let uid: u32 = id.strip_suffix(".service")?.parse().ok()?;
             let (owner, gid) = crate::store::dir_owner(runtime_dir(uid).as_ref())?;
             (owner == uid && (me == 0 || me == uid)).then_some(())?;
             Some(Manager::User(uid, gid, crate::store::user_name(uid)?))
@@ -122,11 +119,135 @@ pub(crate) fn calendar_after(
 ) -> Option<(DateTime<Utc>, Option<u64>)> {
     let base = format!("--base-time=@{}", base.timestamp());
     let args = ["calendar", &base, "--iterations=2", "--", spec];
-    let mut analyze: Command = command::tool("systemd-analyze", &args);
+    let mut analyze: Command = tool("systemd-analyze", &args);
     analyze.env_remove("TZ");
-    let out = command::run(analyze, SMALL, "the system manager").ok()?;
+    let out = run(analyze, SMALL, "the system manager").ok()?;
     let elapses = props::calendar_elapses(&out);
     let first = *elapses.first()?;
     let gap = elapses.get(1).map(|&second| (second - first).num_seconds());
     Some((first, gap.and_then(|gap| u64::try_from(gap).ok())))
+}
+
+/// A command for the systemd tool `program` with `args`, under `TZ=UTC`
+/// (the instants it prints for people are then in UTC) and `LC_ALL=C`,
+/// without pager or colours. Of this process's environment only `PATH`
+/// passes: no secret (a tracker token) reaches a tool, which may run as
+/// another user.
+fn tool<S: AsRef<std::ffi::OsStr>>(program: &str, args: &[S]) -> Command {
+    let path = std::env::var_os("PATH").map(|path| ("PATH", path));
+    let mut command = Command::new(program);
+    command.env_clear().envs(path).args(args);
+    command.env("TZ", "UTC").env("LC_ALL", "C");
+    command.env("SYSTEMD_PAGER", "").env("SYSTEMD_COLORS", "0");
+    command
+}
+
+const fn limits(timeout: Duration, max_bytes: usize) -> Limits {
+    Limits {
+        timeout,
+        max_bytes,
+        read_past_cap: false,
+        drain: None,
+    }
+}
+
+/// Runs `command` and returns its standard output; an exit status other
+/// than 0, a deadline passed or output past the cap is an [`Error::Systemd`]
+/// of `manager` (in words), with the first line the tool wrote to stderr.
+fn run(mut command: Command, limits: Limits, manager: &str) -> Result<String, Error> {
+    let program = command.get_program().to_string_lossy().into_owned();
+    let (seconds, max) = (limits.timeout.as_secs_f64(), limits.max_bytes);
+    let exited = process::run(&mut command, None, limits).map_err(|failure| {
+        let (reason, source) = match failure {
+            Failure::Spawn(e) => (format!("cannot run `{program}`: {e}"), Some(e)),
+            Failure::Wait(e) => (format!("cannot wait for `{program}`: {e}"), Some(e)),
+            Failure::Timeout => (
+                format!("`{program}` did not finish within {seconds} s"),
+                None,
+            ),
+        };
+        failed(manager, reason, source)
+    })?;
+    // The pipes close when the tool exits, unless a child of its own
+    // holds them: the rest of the deadline bounds that too.
+    let refused = match &exited.out {
+        out if out.open => Some(format!("`{program}` left its output open past {seconds} s")),
+        out if out.over => Some(format!("`{program}` printed more than {max} bytes")),
+        _ => None,
+    };
+    if let Some(reason) = refused {
+        let _ = crate::supervise::signal::kill_group(exited.group, libc::SIGKILL);
+        return Err(failed(manager, reason, None));
+    }
+    if !exited.status.success() {
+        let said = process::first_line(&exited.err.bytes);
+        let said = if said.is_empty() { "no message" } else { &said };
+        let (status, said) = (exited.status, crate::escape::terminal(said));
+        let reason = format!("`{program}` failed ({status}): {said}");
+        return Err(failed(manager, reason, None));
+    }
+    Ok(String::from_utf8_lossy(&exited.out.bytes).into_owned())
+}
+
+pub(super) fn failed(manager: &str, reason: String, source: Option<std::io::Error>) -> Error {
+    Error::Systemd {
+        manager: manager.to_owned(),
+        reason,
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(err: Error) -> String {
+        match err {
+            Error::Systemd { reason, .. } => reason,
+            other => panic!("{other}"),
+        }
+    }
+
+    fn sh(script: &str, timeout_ms: u64, max_bytes: usize) -> Result<String, String> {
+        let limits = limits(Duration::from_millis(timeout_ms), max_bytes);
+        run(tool("sh", &["-c", script]), limits, "m").map_err(reason)
+    }
+
+    #[test]
+    fn output_comes_back_with_the_zone_pinned() {
+        assert_eq!(sh("echo $TZ", 5000, 100).unwrap(), "UTC\n");
+    }
+
+    #[test]
+    fn a_hang_is_cut_at_the_deadline() {
+        let started = std::time::Instant::now();
+        let err = sh("sleep 30 & sleep 30", 300, 100).unwrap_err();
+        assert!(err.contains("did not finish within 0.3 s"), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(3));
+    }
+
+    #[test]
+    fn output_past_the_cap_is_refused() {
+        let err = sh("yes", 5000, 1000).unwrap_err();
+        assert_eq!(err, "`sh` printed more than 1000 bytes");
+    }
+
+    #[test]
+    fn a_failure_names_the_status_and_the_first_line_said() {
+        let err = sh("echo 'no \u{1b}[31mbus' >&2; exit 4", 5000, 100).unwrap_err();
+        assert!(
+            err.starts_with("`sh` failed (exit status: 4): no "),
+            "{err}"
+        );
+        assert!(!err.contains('\u{1b}'));
+        let missing = run(
+            tool::<&str>("/nonexistent/systemctl", &[]),
+            limits(Duration::from_secs(1), 10),
+            "m",
+        )
+        .unwrap_err();
+        let cause = std::error::Error::source(&missing).expect("the OS error");
+        assert!(cause.downcast_ref::<std::io::Error>().is_some(), "{cause}");
+        assert!(reason(missing).starts_with("cannot run `/nonexistent/systemctl`"));
+    }
 }

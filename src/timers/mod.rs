@@ -7,21 +7,15 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use clap::Args;
-
 use crate::expect::ScheduleArgs;
-use crate::judge::timer;
-use crate::judge::{Judgement, Policy};
+use crate::judge::{timer, Judgement, Policy};
 
-mod command;
 mod manager;
 mod props;
 mod read;
 
-use manager::Manager;
-
 /// The options that bring systemd's timers in.
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub(crate) struct TimerArgs {
     /// Judge every systemd timer of the system manager as a job named
     /// `timer:NAME` (its service's last run, its schedule with
@@ -92,15 +86,14 @@ pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) 
         calls -= usize::from(ok);
         ok
     };
-    let mut managers = vec![Manager::System];
+    let mut managers = vec![manager::Manager::System];
     if args.user_timers {
         match manager::users() {
             Ok(users) => managers.extend(users),
             Err(err) => read.errors.push(err),
         }
     }
-    let mut skipped = Vec::new();
-    let mut odd = 0;
+    let (mut skipped, mut odd) = (Vec::new(), 0);
     for manager in &managers {
         match read::timers(manager, &mut budget, &mut odd) {
             Ok(timers) => {
@@ -121,17 +114,16 @@ pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) 
     read
 }
 
-/// The timers not judged, named (the first 20), and the odd names left
-/// out, counted.
+/// The timers not judged (the first 20 named), and the odd names counted.
 fn note(skipped: &[String], odd: usize) -> Option<String> {
     let mut parts = Vec::new();
     if !skipped.is_empty() {
-        let shown = &skipped[..skipped.len().min(20)];
-        let mut text = format!("timers not judged: {}", shown.join(", "));
-        if skipped.len() > shown.len() {
-            text += &format!(" and {} more", skipped.len() - shown.len());
-        }
-        parts.push(text);
+        let shown = skipped[..skipped.len().min(20)].join(", ");
+        let more = match skipped.len().saturating_sub(20) {
+            0 => String::new(),
+            more => format!(" and {more} more"),
+        };
+        parts.push(format!("timers not judged: {shown}{more}"));
     }
     if odd > 0 {
         let s = if odd == 1 { "" } else { "s" };

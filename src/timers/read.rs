@@ -1,11 +1,11 @@
 //! Reading the timers of one systemd manager, and their services, with
-//! `systemctl show`, each call bounded (see [`command`]).
+//! `systemctl show`, each call bounded.
 
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 
-use super::command::failed;
+use super::manager::failed;
 use super::manager::{calendar_after, Manager};
 use super::props::{self, Props};
 use crate::error::Error;
@@ -58,10 +58,8 @@ pub(crate) fn timers(
     *odd += loaded - all.len();
     let names = all.iter().map(|t| t.text("Unit")).collect();
     let services = show_each(manager, SERVICE_PROPS, names)?;
-    let now = Utc::now();
-    let mono = monotonic_now_us();
-    Ok(all
-        .iter()
+    let (now, mono) = (Utc::now(), monotonic_now_us());
+    Ok((all.iter())
         .map(|t| {
             let service = services.iter().find(|s| s.text("Id") == t.text("Unit"));
             timer(manager, t, service, now, mono, budget)
@@ -69,7 +67,6 @@ pub(crate) fn timers(
         .collect())
 }
 
-/// `systemctl show` of the properties `props` of each of `names`.
 fn show_each(manager: &Manager, props: &str, names: BTreeSet<&str>) -> Result<Vec<Props>, Error> {
     let names: Vec<&str> = names.into_iter().collect();
     let mut all = Vec::new();
@@ -90,8 +87,7 @@ fn timer(
     mono_now: Option<u64>,
     budget: &mut dyn FnMut() -> bool,
 ) -> Timer {
-    let unit = t.text("Id").to_owned();
-    let stem = unit.strip_suffix(".timer").unwrap_or(&unit).to_owned();
+    let stem = t.text("Id").strip_suffix(".timer").unwrap_or(t.text("Id"));
     let user = manager.user();
     let triggers: Vec<(&str, &str)> = (t.all("TimersCalendar").chain(t.all("TimersMonotonic")))
         .filter_map(props::trigger)
@@ -152,7 +148,7 @@ fn timer(
     let calls = (execs.flat_map(props::exec_argvs))
         .flat_map(crate::schedule::command::find_hb_writes)
         .filter_map(|call| call.job.filter(|w| !w.expands));
-    let mut aliases = vec![user_job(user, &stem)];
+    let mut aliases = vec![user_job(user, stem)];
     aliases.extend(calls.map(|w| user_job(user, &w.text)));
     let settings: Vec<&str> = triggers.iter().map(|t| t.0).collect();
     Timer {
@@ -170,7 +166,7 @@ fn timer(
         run,
         journal,
         aliases,
-        unit,
+        unit: t.text("Id").to_owned(),
     }
 }
 
@@ -182,10 +178,8 @@ fn run_of(s: &Props) -> Run {
     let exited = matches!((started, ended), (Some(s), Some(e)) if e >= s);
     let running = matches!(state, "activating" | "deactivating" | "reloading")
         || (state == "active" && !exited);
-    let exit = match (
-        s.text("ExecMainCode"),
-        s.text("ExecMainStatus").parse().ok(),
-    ) {
+    let code = s.text("ExecMainCode");
+    let exit = match (code, s.text("ExecMainStatus").parse().ok()) {
         ("1", Some(code)) => Some(Exit::Status(code)),
         ("2" | "3", Some(signal)) => Some(Exit::Signal(signal)),
         _ => None,
@@ -222,11 +216,11 @@ fn monotonic_now_us() -> Option<u64> {
     // for the call.
     let code = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &raw mut now) };
     (code == 0).then_some(())?;
-    let (secs, nanos) = (
-        u64::try_from(now.tv_sec).ok()?,
-        u64::try_from(now.tv_nsec).ok()?,
-    );
-    secs.checked_mul(1_000_000)?.checked_add(nanos / 1000)
+    let micros = u64::try_from(now.tv_nsec).ok()? / 1000;
+    u64::try_from(now.tv_sec)
+        .ok()?
+        .checked_mul(1_000_000)?
+        .checked_add(micros)
 }
 
 #[cfg(test)]
