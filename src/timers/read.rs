@@ -1,7 +1,7 @@
 //! Reading the timers of one systemd manager, and their services, with
 //! `systemctl show`, each call bounded.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
@@ -41,11 +41,14 @@ pub(crate) fn timers(
         return Err(failed(&manager.describe(), reason.to_owned(), None));
     }
     let files = manager.systemctl(&["list-unit-files", "--type=timer", "--no-legend"])?;
+    // Looked up in sets, not by scanning: a manager may list thousands.
+    let listed: HashSet<&str> = all.iter().map(|p| p.text("Id")).collect();
     let unloaded: BTreeSet<&str> = (files.lines())
         .filter_map(|line| line.split_whitespace().next())
         .filter(|name| is_unit_name(name, ".timer") && !name.ends_with("@.timer"))
-        .filter(|name| !all.iter().any(|p| p.text("Id") == *name))
+        .filter(|name| !listed.contains(name))
         .collect();
+    drop(listed);
     let count = all.len() + unloaded.len();
     if count > TIMERS_MAX {
         let reason = format!("it lists {count} timers, more than the {TIMERS_MAX} judged");
@@ -58,10 +61,13 @@ pub(crate) fn timers(
     *odd += loaded - all.len();
     let names = all.iter().map(|t| t.text("Unit")).collect();
     let services = show_each(manager, SERVICE_PROPS, names)?;
+    // Reversed, so that of two with one name the first wins, as a search would.
+    let services: HashMap<&str, &Props> =
+        (services.iter().rev()).map(|s| (s.text("Id"), s)).collect();
     let (now, mono) = (Utc::now(), monotonic_now_us());
     Ok((all.iter())
         .map(|t| {
-            let service = services.iter().find(|s| s.text("Id") == t.text("Unit"));
+            let service = services.get(t.text("Unit")).copied();
             timer(manager, t, service, now, mono, budget)
         })
         .collect())
