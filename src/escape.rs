@@ -73,62 +73,38 @@ pub(crate) fn terminal_path(path: &Path) -> String {
     terminal(&path.to_string_lossy()).into_owned()
 }
 
-/// serde_json's pretty formatter, with every character of [`is_unsafe`]
-/// in a string as a `\uXXXX` escape: the document means the same to a
-/// parser, and no such character is in it raw.
-#[derive(Debug, Default)]
-struct JsonFormatter {
-    pretty: serde_json::ser::PrettyFormatter<'static>,
-}
+/// serde_json's output passed on with every character of [`is_unsafe`]
+/// but the line feeds of its layout as a `\uXXXX` escape: serde_json
+/// escapes the other controls in strings itself, and only strings hold
+/// anything but ASCII, so the document means the same to a parser and no
+/// such character is in it raw. serde_json writes whole `str` pieces.
+struct Inert<W>(W);
 
-/// Forwards the layout methods to the pretty formatter.
-macro_rules! pretty {
-    ($($name:ident($($arg:ident: $ty:ty)?);)*) => {$(
-        fn $name<W: ?Sized + io::Write>(&mut self, w: &mut W $(, $arg: $ty)?) -> io::Result<()> {
-            self.pretty.$name(w $(, $arg)?)
-        }
-    )*};
-}
-
-impl serde_json::ser::Formatter for JsonFormatter {
-    fn write_string_fragment<W: ?Sized + io::Write>(
-        &mut self,
-        writer: &mut W,
-        fragment: &str,
-    ) -> io::Result<()> {
-        let mut rest = fragment;
-        while let Some((at, c)) = rest.char_indices().find(|(_, c)| is_unsafe(*c)) {
-            writer.write_all(&rest.as_bytes()[..at])?;
-            let mut units = [0u16; 2];
-            for unit in c.encode_utf16(&mut units) {
-                write!(writer, "\\u{unit:04x}")?;
+impl<W: io::Write> io::Write for Inert<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let mut rest = std::str::from_utf8(buf).map_err(io::Error::other)?;
+        while let Some((at, c)) = (rest.char_indices()).find(|&(_, c)| c != '\n' && is_unsafe(c)) {
+            self.0.write_all(&rest.as_bytes()[..at])?;
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                write!(self.0, "\\u{unit:04x}")?;
             }
             rest = &rest[at + c.len_utf8()..];
         }
-        writer.write_all(rest.as_bytes())
+        self.0.write_all(rest.as_bytes())?;
+        Ok(buf.len())
     }
 
-    pretty! {
-        begin_array();
-        end_array();
-        begin_array_value(first: bool);
-        end_array_value();
-        begin_object();
-        end_object();
-        begin_object_key(first: bool);
-        begin_object_value();
-        end_object_value();
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
     }
 }
 
-/// Writes `value` as pretty-printed JSON through [`JsonFormatter`], piece
-/// by piece.
+/// Writes `value` as pretty-printed JSON through [`Inert`], piece by piece.
 pub(crate) fn write_json<W: io::Write, T: serde::Serialize + ?Sized>(
     out: W,
     value: &T,
 ) -> serde_json::Result<()> {
-    let mut ser = serde_json::Serializer::with_formatter(out, JsonFormatter::default());
-    value.serialize(&mut ser)
+    serde_json::to_writer_pretty(Inert(out), value)
 }
 
 /// Escapes text for a GitHub-flavoured Markdown table cell or list item:

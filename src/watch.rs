@@ -7,12 +7,10 @@ use std::io::{self, IsTerminal, Write};
 use clap::{Parser, ValueEnum};
 use lettre::message::Mailbox;
 
-use crate::cause;
 use crate::cli::{self, JudgeArgs};
 use crate::error::Error;
 use crate::escape;
 use crate::exit_code::Watch as Code;
-use crate::metrics;
 use crate::report::{self, content, Html, Markdown, Markup, Recipient, Report, Text, TextPage};
 use crate::survey;
 
@@ -175,10 +173,10 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
         Format::Html => page(&mut Html(&mut out)),
         Format::Json => {
             let causes = (!judged.causes.list.is_empty())
-                .then(|| cause::render::json_fields(&judged.jobs, &judged.causes));
+                .then(|| crate::cause::render::json_fields(&judged.jobs, &judged.causes));
             report::write_json(&mut out, &report, &[], &[], causes.as_ref())
         }
-        Format::Prometheus => metrics::write_prometheus(&mut out, &report),
+        Format::Prometheus => crate::metrics::write_prometheus(&mut out, &report),
         Format::Mail => {
             let (mut text, mut html) = (Vec::new(), Vec::new());
             let _ = page(&mut TextPage(&mut text, Text::default()));
@@ -210,22 +208,28 @@ pub(crate) fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>)
 /// format gets nothing, so a textfile collector keeps no half-truth.
 fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
     let line = format!("{PROGRAM} {host}: CANNOT CHECK: {err}");
+    let text = format!("{}\n", escape::terminal(&line));
+    let html = |title: &str| {
+        format!(
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">{title}</head>\n\
+             <body><h1>{}</h1></body></html>\n",
+            escape::html(&line)
+        )
+    };
     let mut out = Vec::new();
     let _ = match args.format {
         _ if args.subject => writeln!(out, "{}", content::subject_line(&line)),
-        Format::Text => writeln!(out, "{}", escape::terminal(&line)),
+        Format::Text => out.write_all(text.as_bytes()),
         Format::Markdown => writeln!(
             out,
             "# {PROGRAM} {}: CANNOT CHECK\n\n{}",
             escape::markdown(host),
             escape::markdown(&err.to_string())
         ),
-        Format::Html => writeln!(
-            out,
-            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{0}</title></head>\n\
-             <body><h1>{0}</h1></body></html>",
-            escape::html(&line)
-        ),
+        Format::Html => {
+            let title = format!("<title>{}</title>", escape::html(&line));
+            out.write_all(html(&title).as_bytes())
+        }
         Format::Json => {
             let now = args.judge.now.unwrap_or_else(chrono::Utc::now);
             let report = Report::new(now, args.judge.factor, &[]);
@@ -233,15 +237,9 @@ fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
         }
         Format::Prometheus => Ok(()),
         Format::Mail => {
-            let text = format!("{}\n", escape::terminal(&line)).into_bytes();
-            let html = format!(
-                "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head>\n\
-                 <body><h1>{}</h1></body></html>\n",
-                escape::html(&line)
-            )
-            .into_bytes();
             let (subject, from) = (content::subject_line(&line), args.from.as_ref());
-            report::write_mail(&mut out, from, &args.to, host, &subject, &text, &html)
+            let (text, html) = (text.as_bytes(), html("").into_bytes());
+            report::write_mail(&mut out, from, &args.to, host, &subject, text, &html)
         }
     };
     out

@@ -13,12 +13,6 @@ use crate::history::Mark;
 use crate::judge::{summary, Judgement, Status};
 use crate::record::format_duration;
 
-/// The panel's columns after the optional `host` column.
-const COLUMNS: [&str; 5] = ["job", "status", "age", "interval", "ratio"];
-
-/// The columns the panel adds when some job has a history.
-const RUN_COLUMNS: [&str; 3] = ["last runs", "success", "median"];
-
 /// What stands where a value does not exist.
 pub(crate) const NONE: &str = "-";
 
@@ -42,9 +36,11 @@ pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'_>>
     let with_due = jobs.iter().any(|j| due(j).is_some());
     let with_runs = jobs.iter().any(|j| j.recent.is_some());
     let mut headings = if hosts { vec!["host"] } else { vec![] };
-    headings.extend(COLUMNS);
+    headings.extend(["job", "status", "age", "interval", "ratio"]);
     headings.extend(with_due.then_some("due"));
-    headings.extend(RUN_COLUMNS.iter().filter(|_| with_runs));
+    if with_runs {
+        headings.extend(["last runs", "success", "median"]);
+    }
     let rows = jobs
         .iter()
         .map(|j| {
@@ -204,12 +200,6 @@ pub(crate) fn subject(host: &str, jobs: &[Judgement]) -> String {
         n if all_ok => format!("night-watch {host}: all {n} jobs ok"),
         _ => format!("night-watch {host}: {}", counts(jobs)),
     })
-}
-
-/// Every job that is not ok, late ones too although they do not alert:
-/// the morning reader wants to see a job slipping before it goes stale.
-pub(crate) fn needs_attention(jobs: &[Judgement]) -> impl Iterator<Item = &Judgement> {
-    jobs.iter().filter(|j| !j.status.is_healthy())
 }
 
 /// A job's message without the trailing newline (shown as `\u{a}`

@@ -4,8 +4,8 @@
 
 use std::io;
 
-use super::content;
-use super::page::{Cell, Markup};
+use super::content::{self, Cell};
+use super::Markup;
 use crate::escape::html;
 use crate::history::Mark;
 use crate::judge::Status;

@@ -40,11 +40,26 @@ impl Header for To {
     }
 
     fn display(&self) -> HeaderValue {
+        use std::fmt::Write as _;
         let mut encoded = String::new();
         let mut w = EmailWriter::new(&mut encoded, "To: ".len(), 0, false);
         for (i, recipient) in self.0.iter().enumerate() {
-            // Writing to a String cannot fail.
-            let _ = encode_recipient(&mut w, i == 0, recipient);
+            if i > 0 {
+                let _ = w.write_char(',');
+                w.space();
+            }
+            // Writing to a String cannot fail. A display name is quoted or
+            // encoded (RFC 2047) as it needs.
+            let _ = match recipient {
+                Recipient::Local(name) => w.write_str(name),
+                Recipient::Mailbox(m) => match &m.name {
+                    Some(name) => quoted_string::encode(name, &mut w).and_then(|()| {
+                        w.space();
+                        write!(w, "<{}>", m.email)
+                    }),
+                    None => w.write_str(m.email.as_ref()),
+                },
+            };
         }
         drop(w);
         let raw: Vec<String> = (self.0.iter())
@@ -54,31 +69,6 @@ impl Header for To {
             })
             .collect();
         HeaderValue::dangerous_new_pre_encoded(Self::name(), raw.join(", "), encoded)
-    }
-}
-
-/// One recipient of a `To:` header; a display name is quoted or encoded
-/// (RFC 2047) as it needs.
-fn encode_recipient(
-    w: &mut EmailWriter<'_>,
-    first: bool,
-    recipient: &Recipient,
-) -> std::fmt::Result {
-    use std::fmt::Write as _;
-    if !first {
-        w.write_char(',')?;
-        w.space();
-    }
-    match recipient {
-        Recipient::Local(name) => w.write_str(name),
-        Recipient::Mailbox(m) => match &m.name {
-            Some(name) => {
-                quoted_string::encode(name, w)?;
-                w.space();
-                write!(w, "<{}>", m.email)
-            }
-            None => w.write_str(m.email.as_ref()),
-        },
     }
 }
 

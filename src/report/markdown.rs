@@ -3,8 +3,8 @@
 use std::borrow::Cow;
 use std::io;
 
-use super::content::{self, NONE};
-use super::page::{Cell, Markup};
+use super::content::{self, Cell, NONE};
+use super::Markup;
 use crate::escape::markdown;
 use crate::judge::Status;
 
@@ -89,7 +89,7 @@ fn list(out: &mut dyn io::Write, items: &[(&str, String)]) -> io::Result<()> {
 mod tests {
     use super::*;
     use crate::judge::Judgement;
-    use crate::report::{page, Report};
+    use crate::report::{write_page, Report};
     use chrono::{TimeZone, Utc};
 
     #[test]
@@ -106,7 +106,7 @@ mod tests {
             &jobs,
         );
         let mut out = Vec::new();
-        page::write_page(&mut Markdown(&mut out), host, &report, true).unwrap();
+        write_page(&mut Markdown(&mut out), host, &report, true).unwrap();
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "| job | status | age | interval | ratio |");
