@@ -3,15 +3,8 @@
 //! something alerts, as [`crate::alert`] says. The state is a small JSON
 //! file beside the run lock; a lost or corrupt state means "print".
 
-use std::path::{Path, PathBuf};
-
 use crate::alert::Assessment;
 use crate::judge::{Judgement, Status};
-
-/// `LOCK.state`.
-pub(crate) fn state_path(lock: &Path) -> PathBuf {
-    crate::store::beside(lock, ".state")
-}
 
 /// A job's key in the change engine's state: `host/job`, or the job.
 pub(crate) fn key(j: &Judgement) -> String {
@@ -165,10 +158,6 @@ mod tests {
         assert_eq!(
             State::parse(b"{\"version\":2,\"printed_at\":\"2027-01-15T08:00:00Z\",\"jobs\":[]}"),
             None
-        );
-        assert_eq!(
-            state_path(Path::new("/run/hb/hb-check.web1.lock")),
-            Path::new("/run/hb/hb-check.web1.lock.state")
         );
     }
 }

@@ -69,7 +69,6 @@ pub struct Args {
     pub(crate) from: Option<Mailbox>,
 }
 
-/// night-watch's output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Format {
     /// A table for a terminal or a plain-text mail.
@@ -110,9 +109,7 @@ pub fn run(args: &Args) -> Code {
     run_to(args, &mut stdout.lock(), terminal)
 }
 
-/// [`run`] to `stdout`, which is a `terminal` or not. When nothing can be
-/// read the output says so in the format asked for (`night-watch web1:
-/// CANNOT CHECK: ...`), so a morning mail never goes out blank.
+/// [`run`] to `stdout`, which is a `terminal` or not.
 pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Code {
     let host = args.judge.host();
     let (code, out) = match survey::locate(&args.judge)
@@ -204,8 +201,10 @@ pub(crate) fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>)
     Text { unicode, colour }
 }
 
-/// What night-watch prints when nothing could be read. The Prometheus
-/// format gets nothing, so a textfile collector keeps no half-truth.
+/// What night-watch prints when nothing could be read (`night-watch web1:
+/// CANNOT CHECK: ...` in the format asked for), so a morning mail never
+/// goes out blank. The Prometheus format gets nothing, so a textfile
+/// collector keeps no half-truth.
 fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
     let line = format!("{PROGRAM} {host}: CANNOT CHECK: {err}");
     let text = format!("{}\n", escape::terminal(&line));

@@ -13,7 +13,6 @@ use crate::history::Mark;
 use crate::judge::{summary, Judgement, Status};
 use crate::record::format_duration;
 
-/// What stands where a value does not exist.
 pub(crate) const NONE: &str = "-";
 
 /// One cell of the panel, formatted but not escaped.
@@ -85,7 +84,6 @@ pub(crate) fn due(j: &Judgement) -> Option<String> {
     Some(format!("{when}{}", if missed { ", missed" } else { "" }))
 }
 
-/// Whether a column of the panel is aligned right.
 pub(crate) fn is_numeric(heading: &str) -> bool {
     matches!(heading, "age" | "interval" | "ratio" | "success" | "median")
 }

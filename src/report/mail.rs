@@ -3,7 +3,6 @@
 //! headers (RFC 2047) and bodies as each needs.
 
 use std::io::{self, Write};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::Error;
 use email_encoding::headers::{quoted_string, writer::EmailWriter};
@@ -97,9 +96,7 @@ pub(crate) fn write_mail(
             .or_else(|_| parse_mailbox("night-watch@localhost"))
             .expect("a valid address")
     });
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
+    let nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
     // sendmail -t routes by the headers; lettre still wants an envelope of
     // addresses, which a local name is not, so it gets the sender's.
     let route = Route::new(Some(from.email.clone()), vec![from.email.clone()])
