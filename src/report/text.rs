@@ -32,14 +32,10 @@ pub(crate) fn write_lines(
     let quiet = |s: Status| s.is_healthy() || s == Status::Paused;
     let shown = jobs.iter().filter(|j| all || !quiet(j.status));
     for (j, group) in entries(shown, fleet) {
+        let name = job_name(j.host.as_deref(), &j.job, several_hosts);
         match group {
             Some(group) => writeln!(out, "{}", terminal(&group.line()))?,
-            None => write_line(
-                out,
-                j,
-                &job_name(j.host.as_deref(), &j.job, several_hosts),
-                "",
-            )?,
+            None => write_line(out, j, &name, "")?,
         }
     }
     Ok(())
