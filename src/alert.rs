@@ -81,12 +81,9 @@ pub(crate) fn reminder_due(
     now: DateTime<Utc>,
     every: u64,
 ) -> Option<u64> {
-    if still_bad.is_empty() {
-        return None;
-    }
     let age = u64::try_from((now - anchor).num_seconds()).ok()?;
     let period = age.checked_div(every).unwrap_or(age.max(1));
-    (period >= 1).then_some(period)
+    (period >= 1 && !still_bad.is_empty()).then_some(period)
 }
 
 /// What this run means for delivery.

@@ -4,6 +4,13 @@
 use std::borrow::Cow;
 use std::io;
 use std::path::Path;
+use std::sync::LazyLock;
+
+use regex::{Captures, Regex};
+
+/// The characters of [`is_unsafe`], by the Unicode database regex carries.
+static UNSAFE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]").expect("a valid pattern"));
 
 /// Whether `c` must never reach an output raw: a control character, a line
 /// or paragraph separator, or an invisible format character (Unicode
@@ -11,48 +18,16 @@ use std::path::Path;
 /// the byte-order mark, tags). Such characters can rewrite a terminal,
 /// break a line, or make one text look like another.
 pub fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{ad}'
-                | '\u{600}'..='\u{605}'
-                | '\u{61c}'
-                | '\u{6dd}'
-                | '\u{70f}'
-                | '\u{890}'..='\u{891}'
-                | '\u{8e2}'
-                | '\u{180e}'
-                | '\u{200b}'..='\u{200f}'
-                | '\u{2028}'..='\u{202e}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{2066}'..='\u{206f}'
-                | '\u{feff}'
-                | '\u{fff9}'..='\u{fffb}'
-                | '\u{110bd}'
-                | '\u{110cd}'
-                | '\u{13430}'..='\u{1343f}'
-                | '\u{1bca0}'..='\u{1bca3}'
-                | '\u{1d173}'..='\u{1d17a}'
-                | '\u{e0001}'
-                | '\u{e0020}'..='\u{e007f}'
-        )
+    c.is_control() || (!c.is_ascii() && UNSAFE.is_match(c.encode_utf8(&mut [0; 4])))
 }
 
 /// Every character of [`is_unsafe`] as a visible `\u{..}` escape.
 pub(crate) fn terminal(text: &str) -> Cow<'_, str> {
     // Printable ASCII, the usual job name, holds nothing unsafe.
-    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) || !text.chars().any(is_unsafe) {
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
         return Cow::Borrowed(text);
     }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if is_unsafe(c) {
-            out.extend(c.escape_unicode());
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
+    UNSAFE.replace_all(text, |c: &Captures| c[0].escape_unicode().to_string())
 }
 
 const VALUE_SHOWN: usize = 80;
@@ -82,15 +57,16 @@ struct Inert<W>(W);
 
 impl<W: io::Write> io::Write for Inert<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let mut rest = std::str::from_utf8(buf).map_err(io::Error::other)?;
-        while let Some((at, c)) = (rest.char_indices()).find(|&(_, c)| c != '\n' && is_unsafe(c)) {
-            self.0.write_all(&rest.as_bytes()[..at])?;
-            for unit in c.encode_utf16(&mut [0; 2]) {
+        let text = std::str::from_utf8(buf).map_err(io::Error::other)?;
+        let mut from = 0;
+        for found in UNSAFE.find_iter(text).filter(|m| m.as_str() != "\n") {
+            self.0.write_all(&buf[from..found.start()])?;
+            for unit in found.as_str().encode_utf16() {
                 write!(self.0, "\\u{unit:04x}")?;
             }
-            rest = &rest[at + c.len_utf8()..];
+            from = found.end();
         }
-        self.0.write_all(rest.as_bytes())?;
+        self.0.write_all(&buf[from..])?;
         Ok(buf.len())
     }
 
