@@ -1,6 +1,5 @@
 //! night-watch's Markdown format: GitHub-flavoured, for Gitea and GitHub.
 
-use std::borrow::Cow;
 use std::io;
 
 use super::content::{self, Cell, NONE};
@@ -24,26 +23,20 @@ impl Markup for Markdown<'_> {
     }
 
     fn table(&mut self, headings: &[&str], rows: &[Vec<Cell>]) -> io::Result<()> {
-        let rule = headings
-            .iter()
-            .map(|h| if content::is_numeric(h) { "--:" } else { ":--" });
-        let rule: Vec<&str> = rule.collect();
-        writeln!(
-            self.0,
-            "| {} |\n| {} |",
-            headings.join(" | "),
-            rule.join(" | ")
-        )?;
+        let rule: Vec<&str> = (headings.iter())
+            .map(|h| if content::is_numeric(h) { "--:" } else { ":--" })
+            .collect();
+        let (headings, rule) = (headings.join(" | "), rule.join(" | "));
+        writeln!(self.0, "| {headings} |\n| {rule} |")?;
         for row in rows {
-            let cells: Vec<Cow<str>> = row
-                .iter()
+            let cells: Vec<String> = (row.iter())
                 .map(|cell| match cell {
-                    Cell::Text(text) => Cow::Owned(markdown(text)),
-                    Cell::Status(status) => Cow::Borrowed(status.as_str()),
-                    Cell::Number(number) => Cow::Borrowed(number.as_str()),
+                    Cell::Text(text) => markdown(text),
+                    Cell::Status(status) => status.to_string(),
+                    Cell::Number(number) => number.clone(),
                     // ASCII in a code span: `+`, `x` and `?` mean nothing there.
-                    Cell::Strip([]) => Cow::Borrowed(NONE),
-                    Cell::Strip(marks) => Cow::Owned(format!("`{}`", content::strip(marks, false))),
+                    Cell::Strip([]) => NONE.to_owned(),
+                    Cell::Strip(marks) => format!("`{}`", content::strip(marks, false)),
                 })
                 .collect();
             writeln!(self.0, "| {} |", cells.join(" | "))?;
