@@ -13,13 +13,9 @@ pub(crate) fn key(j: &Judgement) -> String {
 
 /// The name [`crate::report::content::job_name`] gives the job with `key`.
 pub(crate) fn name_of<'a>(key: &'a str, jobs: &[Judgement]) -> &'a str {
-    if crate::report::content::several_hosts(jobs) {
-        return key;
-    }
-    jobs.iter()
-        .find_map(|j| j.host.as_deref())
-        .and_then(|host| key.strip_prefix(host))
-        .and_then(|rest| rest.strip_prefix('/'))
+    let first_host = jobs.iter().find_map(|j| j.host.as_deref());
+    let host = first_host.filter(|_| !crate::report::content::several_hosts(jobs));
+    host.and_then(|host| key.strip_prefix(host)?.strip_prefix('/'))
         .unwrap_or(key)
 }
 

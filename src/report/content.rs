@@ -90,10 +90,8 @@ pub(crate) fn is_numeric(heading: &str) -> bool {
 
 /// The strip of recent runs (`++x?` or `✓✓✗·`); `-` when empty.
 pub(crate) fn strip(marks: &[Mark], unicode: bool) -> String {
-    if marks.is_empty() {
-        return NONE.to_owned();
-    }
-    marks.iter().map(|m| m.symbol(unicode)).collect()
+    let strip: String = marks.iter().map(|m| m.symbol(unicode)).collect();
+    or_none((!strip.is_empty()).then_some(strip))
 }
 
 fn format_rate(rate: f64) -> String {

@@ -134,9 +134,7 @@ impl Markup for Html<'_> {
 
     fn causes(&mut self, texts: &[String]) -> io::Result<()> {
         writeln!(self.0, "<h2 style=\"{H2}\">Causes</h2>\n<ul>")?;
-        for text in texts {
-            writeln!(self.0, "<li>{text}</li>")?;
-        }
+        (texts.iter()).try_for_each(|text| writeln!(self.0, "<li>{text}</li>"))?;
         writeln!(self.0, "</ul>")
     }
 

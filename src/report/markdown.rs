@@ -72,10 +72,7 @@ impl Markup for Markdown<'_> {
 }
 
 fn list(out: &mut dyn io::Write, items: &[(&str, String)]) -> io::Result<()> {
-    for (label, value) in items {
-        writeln!(out, "- {label}: {value}")?;
-    }
-    Ok(())
+    (items.iter()).try_for_each(|(label, value)| writeln!(out, "- {label}: {value}"))
 }
 
 #[cfg(test)]

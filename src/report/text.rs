@@ -158,18 +158,12 @@ impl Markup for TextPage<'_> {
     fn job(&mut self, status: Status, title: &str, details: &[(&str, String)]) -> io::Result<()> {
         let (on, off) = [("", ""), (sgr_of(status), RESET)][usize::from(self.1.colour)];
         writeln!(self.0, "\n{on}{status}{off}  {title}")?;
-        for (label, value) in details {
-            writeln!(self.0, "  {label:<10} {value}")?;
-        }
-        Ok(())
+        (details.iter()).try_for_each(|(label, value)| writeln!(self.0, "  {label:<10} {value}"))
     }
 
     fn footer(&mut self, items: &[(&str, String)]) -> io::Result<()> {
         writeln!(self.0)?;
-        for (label, value) in items {
-            writeln!(self.0, "{label}: {value}")?;
-        }
-        Ok(())
+        (items.iter()).try_for_each(|(label, value)| writeln!(self.0, "{label}: {value}"))
     }
 
     fn causes(&mut self, texts: &[String]) -> io::Result<()> {
