@@ -6,7 +6,6 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 
-use super::Report;
 use crate::escape::terminal;
 use crate::fleet::{Fleet, Group};
 use crate::history::Mark;
@@ -223,15 +222,6 @@ pub(crate) fn details(job: &Judgement, now: DateTime<Utc>) -> [(&'static str, St
             "file",
             or_none(job.path.as_ref().map(|p| p.to_string_lossy().into_owned())),
         ),
-    ]
-}
-
-pub(crate) fn footer(report: &Report) -> [(&'static str, String); 3] {
-    let dirs: Vec<_> = report.dirs.iter().map(|d| d.to_string_lossy()).collect();
-    [
-        ("directories read", dirs.join(", ")),
-        ("stale after", format!("{}x the interval", report.factor)),
-        ("judged at", format_time(report.checked_at)),
     ]
 }
 

@@ -123,8 +123,13 @@ pub(crate) fn write_page(
                 .map(|(label, value)| (label, markup.escape(&value)));
             markup.job(job.status, &markup.escape(&title), &details)?;
         }
-        let footer = content::footer(report).map(|(label, value)| (label, markup.escape(&value)));
-        markup.footer(&footer)?;
+        let dirs: Vec<_> = report.dirs.iter().map(|d| d.to_string_lossy()).collect();
+        let footer = [
+            ("directories read", dirs.join(", ")),
+            ("stale after", format!("{}x the interval", report.factor)),
+            ("judged at", at),
+        ];
+        markup.footer(&footer.map(|(label, value)| (label, markup.escape(&value))))?;
     }
     if !report.causes.is_empty() {
         let texts: Vec<String> = report.causes.iter().map(|t| markup.escape(t)).collect();
