@@ -97,17 +97,6 @@ const RESET: &str = "\x1b[0m";
 const COLOUR_START: char = '\u{200b}';
 const COLOUR_END: char = '\u{200c}';
 
-/// The colour marks around each status of a laid-out panel made its colour.
-fn paint(table: String) -> String {
-    let paint = |table: String, s: Status| {
-        table.replace(&format!("{COLOUR_START}{s}"), &format!("{}{s}", sgr_of(s)))
-    };
-    Status::ALL
-        .into_iter()
-        .fold(table, paint)
-        .replace(COLOUR_END, RESET)
-}
-
 pub(crate) struct TextPage<'w>(pub(crate) &'w mut dyn io::Write, pub(crate) Text);
 
 impl Markup for TextPage<'_> {
@@ -144,8 +133,15 @@ impl Markup for TextPage<'_> {
                 c.set_cell_alignment(CellAlignment::Right);
             }
         }
-        let table = table.to_string();
-        writeln!(self.0, "{}", if colour { paint(table) } else { table })
+        let mut table = table.to_string();
+        if colour {
+            // The colour marks around each status made its colour.
+            for s in Status::ALL {
+                table = table.replace(&format!("{COLOUR_START}{s}"), &format!("{}{s}", sgr_of(s)));
+            }
+            table = table.replace(COLOUR_END, RESET);
+        }
+        writeln!(self.0, "{table}")
     }
 
     fn attention(&mut self, count: usize) -> io::Result<()> {
