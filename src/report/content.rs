@@ -57,9 +57,8 @@ pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'_>>
                 let recent = j.recent.as_deref();
                 cells.push(Cell::Strip(recent.map_or(&[], |r| &r.marks)));
                 let rate = recent.and_then(|r| r.success_rate).map(format_rate);
-                let median = recent.and_then(|r| r.median_duration);
-                cells
-                    .extend([or_none(rate), or_none(median.map(format_seconds))].map(Cell::Number));
+                let median = recent.and_then(|r| r.median_duration).map(format_seconds);
+                cells.extend([or_none(rate), or_none(median)].map(Cell::Number));
             }
             cells
         })

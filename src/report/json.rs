@@ -99,10 +99,7 @@ pub(crate) fn write_json(
     let doc = Document {
         checked_at: secs(report.checked_at),
         factor: report.factor,
-        jobs: report
-            .jobs
-            .iter()
-            .enumerate()
+        jobs: (report.jobs.iter().enumerate())
             .map(|(row, j)| Job {
                 cause: causes.and_then(|c| c.of_job.get(row)?.as_ref()),
                 job: &j.job,
@@ -133,8 +130,7 @@ pub(crate) fn write_json(
                 duplicates: j.duplicates.iter().map(|p| p.to_string_lossy()).collect(),
             })
             .collect(),
-        summary: summary(report.jobs)
-            .into_iter()
+        summary: (summary(report.jobs).into_iter())
             .map(|(status, count)| (status.as_str(), count))
             .collect(),
         errors,
