@@ -4,8 +4,6 @@
 //! caller reads the previous state, delivers, then commits the state this
 //! returns.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -13,7 +11,7 @@ use crate::judge::Status;
 use crate::record::{rfc3339_any, rfc3339_seconds};
 
 /// Jobs by key (`host/job` or `job`) and their status.
-pub(crate) type Jobs = BTreeMap<String, Status>;
+pub(crate) type Jobs = std::collections::BTreeMap<String, Status>;
 
 pub(crate) const STATE_VERSION: u32 = 1;
 

@@ -13,7 +13,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
@@ -142,7 +141,7 @@ impl Daemon {
             };
             let error = Arc::clone(&self.ping_error);
             // A thread that cannot start drops its reference with the closure.
-            let _ = thread::Builder::new()
+            let _ = std::thread::Builder::new()
                 .name("hb-ping".to_owned())
                 .spawn(move || {
                     let result = pinger

@@ -5,10 +5,8 @@
 use std::io::{self, IsTerminal, Write};
 
 use clap::{Parser, ValueEnum};
-use lettre::message::Mailbox;
 
 use crate::cli::{self, JudgeArgs};
-use crate::error::Error;
 use crate::escape;
 use crate::exit_code::Watch as Code;
 use crate::report::{self, content, Html, Markdown, Markup, Recipient, Report, Text, TextPage};
@@ -66,7 +64,7 @@ pub struct Args {
 
     /// With --format mail: the sender; `night-watch@HOST` when not given.
     #[arg(long, value_name = "ADDR", env = "HB_MAIL_FROM", value_parser = report::parse_mailbox)]
-    pub(crate) from: Option<Mailbox>,
+    pub(crate) from: Option<lettre::message::Mailbox>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -205,7 +203,7 @@ pub(crate) fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>)
 /// CANNOT CHECK: ...` in the format asked for), so a morning mail never
 /// goes out blank. The Prometheus format gets nothing, so a textfile
 /// collector keeps no half-truth.
-fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
+fn render_broken(args: &Args, host: &str, err: &crate::Error) -> Vec<u8> {
     let line = format!("{PROGRAM} {host}: CANNOT CHECK: {err}");
     let text = format!("{}\n", escape::terminal(&line));
     let html = |title: &str| {

@@ -2,8 +2,6 @@
 //! unescaped text: each renderer escapes for its medium. The one exception
 //! is [`subject`], which is printed as it is.
 
-use std::borrow::Cow;
-
 use chrono::{DateTime, Utc};
 
 use crate::escape::terminal;
@@ -18,7 +16,7 @@ pub(crate) const NONE: &str = "-";
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Cell<'a> {
     /// Text from heartbeat files, or made of it: escaped by the renderer.
-    Text(Cow<'a, str>),
+    Text(std::borrow::Cow<'a, str>),
     Status(Status),
     /// Nothing in it needs escaping.
     Number(String),

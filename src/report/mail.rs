@@ -6,10 +6,8 @@ use std::io::{self, Write};
 
 use crate::Error;
 use email_encoding::headers::{quoted_string, writer::EmailWriter};
-use lettre::address::Envelope as Route;
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
-use lettre::Message;
 
 /// One recipient, as cron's `MAILTO` takes them: a mail address, with or
 /// without a display name, or the name of a local user (`root`, `ops`),
@@ -99,10 +97,10 @@ pub(crate) fn write_mail(
     let nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
     // sendmail -t routes by the headers; lettre still wants an envelope of
     // addresses, which a local name is not, so it gets the sender's.
-    let route = Route::new(Some(from.email.clone()), vec![from.email.clone()])
+    let route = lettre::address::Envelope::new(Some(from.email.clone()), vec![from.email.clone()])
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let body = |bytes| crlf(&String::from_utf8_lossy(bytes));
-    let message = Message::builder()
+    let message = lettre::Message::builder()
         .from(from)
         .header(To(to.to_vec()))
         .envelope(route)

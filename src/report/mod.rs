@@ -15,7 +15,6 @@ mod markdown;
 mod text;
 
 use std::io;
-use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
@@ -35,7 +34,7 @@ pub(crate) struct Report<'a> {
     pub checked_at: DateTime<Utc>,
     pub factor: f64,
     pub jobs: &'a [Judgement],
-    pub dirs: &'a [PathBuf],
+    pub dirs: &'a [std::path::PathBuf],
     pub fleet: &'a crate::fleet::Fleet,
     /// What caused the run's bad jobs, a line each (night-watch's pages).
     pub causes: &'a [String],

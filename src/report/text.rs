@@ -11,7 +11,6 @@ use comfy_table::{presets, Cell as Comfy, CellAlignment, Table};
 use super::content::{self, due, entries, format_ratio, job_name, several_hosts, Cell};
 use super::Markup;
 use crate::escape::terminal;
-use crate::fleet::Fleet;
 use crate::judge::{Judgement, Status};
 use crate::record::format_duration;
 
@@ -22,7 +21,7 @@ use crate::record::format_duration;
 pub(crate) fn write_lines(
     out: &mut impl io::Write,
     jobs: &[Judgement],
-    fleet: &Fleet,
+    fleet: &crate::fleet::Fleet,
     all: bool,
 ) -> io::Result<()> {
     for verdict in fleet.quorum.iter().filter(|q| q.worth_saying()) {
