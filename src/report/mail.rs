@@ -132,9 +132,7 @@ pub(crate) fn parse_recipient(text: &str) -> Result<Recipient, Error> {
     let text = text.trim();
     // A local user name as `useradd` allows it: letters, digits, `.`, `_`
     // and `-`, not first `-` or `.`, at most 32 characters.
-    let first = text.chars().next();
-    if text.len() <= 32 && crate::record::is_plain(text) && first.is_some_and(|c| !"-.".contains(c))
-    {
+    if text.len() <= 32 && crate::record::is_plain(text) && !text.starts_with(['-', '.']) {
         return Ok(Recipient::Local(text.to_owned()));
     }
     let rule = format!("is neither {ADDRESS} nor a local user name such as root");
