@@ -84,9 +84,7 @@ impl Markup for Html<'_> {
             for cell in row {
                 let (style, text) = match cell {
                     Cell::Text(text) => (TD.into(), html(text)),
-                    Cell::Status(status) => {
-                        (format!("{TD};{}", badge(*status)), status.to_string())
-                    }
+                    Cell::Status(s) => (format!("{TD};{}", badge(*s)), s.to_string()),
                     Cell::Number(number) => (TD_NUMBER.into(), number.clone()),
                     Cell::Strip([]) => (format!("{TD};{STRIP}"), content::NONE.into()),
                     Cell::Strip(marks) => (
