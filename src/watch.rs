@@ -188,14 +188,13 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
 /// locale (the first set of `LC_ALL`, `LC_CTYPE`, `LANG`) is UTF-8.
 pub(crate) fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>) -> Text {
     let set = |name: &str| env(name).filter(|v| !v.is_empty());
-    let term = set("TERM");
-    let colour = terminal && set("NO_COLOR").is_none() && term.is_some_and(|t| t != "dumb");
+    let colour = terminal && set("NO_COLOR").is_none() && set("TERM").is_some_and(|t| t != "dumb");
     let locale = ["LC_ALL", "LC_CTYPE", "LANG"].into_iter().find_map(set);
-    let utf8 = locale.is_some_and(|l| {
-        let l = l.to_ascii_lowercase();
-        l.contains("utf-8") || l.contains("utf8")
-    });
-    let unicode = terminal && utf8;
+    let unicode = terminal
+        && locale.is_some_and(|l| {
+            let l = l.to_ascii_lowercase();
+            l.contains("utf-8") || l.contains("utf8")
+        });
     Text { unicode, colour }
 }
 
