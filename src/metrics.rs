@@ -61,12 +61,9 @@ pub(crate) fn write_prometheus(out: &mut impl io::Write, report: &Report) -> io:
     }
     // The `--quorum` rules, for `CronJobBelowQuorum` in contrib/prometheus.
     let name = "cron_heartbeat_quorum_hosts";
+    let help = "The least number of hosts the job must be ok on (--quorum).";
     if !report.fleet.quorum.is_empty() {
-        header(
-            out,
-            name,
-            "The least number of hosts the job must be ok on (--quorum).",
-        )?;
+        header(out, name, help)?;
     }
     for q in &report.fleet.quorum {
         let job = label_value(&q.job);
