@@ -1,14 +1,8 @@
 //! What changed since the last delivered run, and whether a reminder is
 //! due: the one engine behind `--changes-only`, `--notify` and the alert
-//! issue. Pure: the caller reads the previous state, delivers, then commits
-//! the state this returns.
-//!
-//! A job is bad when its status alerts ([`Status::is_alert`]); it went bad
-//! when it alerts now and did not before, and recovered (or is paused) when
-//! it alerted before and does not now. While something alerts, one
-//! reminder is due per whole period since an anchor ([`reminder_due`]).
-
-use std::collections::BTreeMap;
+//! issue, with one definition of bad ([`Status::is_alert`]). Pure: the
+//! caller reads the previous state, delivers, then commits the state this
+//! returns.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -17,7 +11,7 @@ use crate::judge::Status;
 use crate::record::{rfc3339_any, rfc3339_seconds};
 
 /// Jobs by key (`host/job` or `job`) and their status.
-pub(crate) type Jobs = BTreeMap<String, Status>;
+pub(crate) type Jobs = std::collections::BTreeMap<String, Status>;
 
 pub(crate) const STATE_VERSION: u32 = 1;
 
@@ -85,12 +79,9 @@ pub(crate) fn reminder_due(
     now: DateTime<Utc>,
     every: u64,
 ) -> Option<u64> {
-    if still_bad.is_empty() {
-        return None;
-    }
     let age = u64::try_from((now - anchor).num_seconds()).ok()?;
     let period = age.checked_div(every).unwrap_or(age.max(1));
-    (period >= 1).then_some(period)
+    (period >= 1 && !still_bad.is_empty()).then_some(period)
 }
 
 /// What this run means for delivery.
@@ -121,19 +112,15 @@ pub(crate) fn assess(
         printed_at: now,
         jobs,
     };
-    let (deliver, diff, remind_due) = match previous {
-        None => (true, Diff::default(), false),
-        Some(previous) => {
-            let clock_back = (now - previous.printed_at).num_seconds() < 0;
-            let remind_due = reminder_due(&still_bad, previous.printed_at, now, remind).is_some();
-            let before = alerting(previous.jobs.iter().map(|(k, s)| (k, s)));
-            let deliver = previous.jobs != next.jobs || clock_back || remind_due;
-            (deliver, diff(&before, &still_bad), remind_due)
-        }
-    };
+    let remind_due = previous
+        .and_then(|p| reminder_due(&still_bad, p.printed_at, now, remind))
+        .is_some();
+    let clock_back = |p: &State| (now - p.printed_at).num_seconds() < 0;
+    let changed = |p: &State| p.jobs != next.jobs || clock_back(p) || remind_due;
+    let before = |p: &State| alerting(p.jobs.iter().map(|(k, s)| (k, s)));
     Assessment {
-        deliver,
-        diff,
+        deliver: previous.is_none_or(changed),
+        diff: previous.map_or_else(Diff::default, |p| diff(&before(p), &still_bad)),
         still_bad,
         remind_due,
         next,

@@ -3,15 +3,8 @@
 //! something alerts, as [`crate::alert`] says. The state is a small JSON
 //! file beside the run lock; a lost or corrupt state means "print".
 
-use std::path::{Path, PathBuf};
-
 use crate::alert::Assessment;
 use crate::judge::{Judgement, Status};
-
-/// `LOCK.state`.
-pub(crate) fn state_path(lock: &Path) -> PathBuf {
-    crate::store::beside(lock, ".state")
-}
 
 /// A job's key in the change engine's state: `host/job`, or the job.
 pub(crate) fn key(j: &Judgement) -> String {
@@ -20,13 +13,9 @@ pub(crate) fn key(j: &Judgement) -> String {
 
 /// The name [`crate::report::content::job_name`] gives the job with `key`.
 pub(crate) fn name_of<'a>(key: &'a str, jobs: &[Judgement]) -> &'a str {
-    if crate::report::content::several_hosts(jobs) {
-        return key;
-    }
-    jobs.iter()
-        .find_map(|j| j.host.as_deref())
-        .and_then(|host| key.strip_prefix(host))
-        .and_then(|rest| rest.strip_prefix('/'))
+    let first_host = jobs.iter().find_map(|j| j.host.as_deref());
+    let host = first_host.filter(|_| !crate::report::content::several_hosts(jobs));
+    host.and_then(|host| key.strip_prefix(host)?.strip_prefix('/'))
         .unwrap_or(key)
 }
 
@@ -165,10 +154,6 @@ mod tests {
         assert_eq!(
             State::parse(b"{\"version\":2,\"printed_at\":\"2027-01-15T08:00:00Z\",\"jobs\":[]}"),
             None
-        );
-        assert_eq!(
-            state_path(Path::new("/run/hb/hb-check.web1.lock")),
-            Path::new("/run/hb/hb-check.web1.lock.state")
         );
     }
 }

@@ -247,7 +247,7 @@ fn judge_locked(
 /// (held), and records this run when it prints. A state that cannot be
 /// written is told; the run prints as if it had none.
 fn changes_since(lock: &store::RunLock, judged: &Judged, remind: Duration) -> alert::Assessment {
-    let path = changes::state_path(&lock.path);
+    let path = store::beside(&lock.path, ".state");
     let last = store::read_small(&path).and_then(|b| alert::State::parse(&b));
     let (now, remind) = (judged.policy.now, remind.as_secs());
     let decision = alert::assess(last.as_ref(), judged.pairs(), now, remind);

@@ -13,7 +13,6 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
@@ -131,33 +130,28 @@ impl Daemon {
             Err(err) => return Beat::NotWritten(err),
         };
         self.last_write = Some(Instant::now());
-        self.send_ping(&record);
+        // Pings from a background thread, unless the previous ping is still
+        // under way: a slow server costs skipped pings, never a stall.
+        if let (Some(pinger), 1) = (self.pinger.clone(), Arc::strong_count(&self.ping_error)) {
+            let ping = Ping::Beat {
+                ok: status == RunStatus::Ok,
+                exit_code: record.exit_code,
+                body: record.message,
+                duration: None,
+            };
+            let error = Arc::clone(&self.ping_error);
+            // A thread that cannot start drops its reference with the closure.
+            let _ = std::thread::Builder::new()
+                .name("hb-ping".to_owned())
+                .spawn(move || {
+                    let result = pinger
+                        .send(&ping, ping::BUDGET)
+                        .err()
+                        .map(|e| e.to_string());
+                    *error.lock().unwrap_or_else(PoisonError::into_inner) = result;
+                });
+        }
         Beat::Written(written)
-    }
-
-    /// Pings from a background thread, unless the previous ping is still
-    /// under way: a slow server costs skipped pings, never a stall.
-    fn send_ping(&self, record: &Heartbeat) {
-        let (Some(pinger), 1) = (self.pinger.clone(), Arc::strong_count(&self.ping_error)) else {
-            return;
-        };
-        let ping = Ping::Beat {
-            ok: record.status == RunStatus::Ok,
-            exit_code: record.exit_code,
-            body: record.message.clone(),
-            duration: None,
-        };
-        let error = Arc::clone(&self.ping_error);
-        // A thread that cannot start drops its reference with the closure.
-        let _ = thread::Builder::new()
-            .name("hb-ping".to_owned())
-            .spawn(move || {
-                let result = pinger
-                    .send(&ping, ping::BUDGET)
-                    .err()
-                    .map(|e| e.to_string());
-                *error.lock().unwrap_or_else(PoisonError::into_inner) = result;
-            });
     }
 }
 

@@ -4,6 +4,13 @@
 use std::borrow::Cow;
 use std::io;
 use std::path::Path;
+use std::sync::LazyLock;
+
+use regex::{Captures, Regex};
+
+/// The characters of [`is_unsafe`], by the Unicode database regex carries.
+static UNSAFE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]").expect("a valid pattern"));
 
 /// Whether `c` must never reach an output raw: a control character, a line
 /// or paragraph separator, or an invisible format character (Unicode
@@ -11,48 +18,16 @@ use std::path::Path;
 /// the byte-order mark, tags). Such characters can rewrite a terminal,
 /// break a line, or make one text look like another.
 pub fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{ad}'
-                | '\u{600}'..='\u{605}'
-                | '\u{61c}'
-                | '\u{6dd}'
-                | '\u{70f}'
-                | '\u{890}'..='\u{891}'
-                | '\u{8e2}'
-                | '\u{180e}'
-                | '\u{200b}'..='\u{200f}'
-                | '\u{2028}'..='\u{202e}'
-                | '\u{2060}'..='\u{2064}'
-                | '\u{2066}'..='\u{206f}'
-                | '\u{feff}'
-                | '\u{fff9}'..='\u{fffb}'
-                | '\u{110bd}'
-                | '\u{110cd}'
-                | '\u{13430}'..='\u{1343f}'
-                | '\u{1bca0}'..='\u{1bca3}'
-                | '\u{1d173}'..='\u{1d17a}'
-                | '\u{e0001}'
-                | '\u{e0020}'..='\u{e007f}'
-        )
+    c.is_control() || (!c.is_ascii() && UNSAFE.is_match(c.encode_utf8(&mut [0; 4])))
 }
 
 /// Every character of [`is_unsafe`] as a visible `\u{..}` escape.
 pub(crate) fn terminal(text: &str) -> Cow<'_, str> {
     // Printable ASCII, the usual job name, holds nothing unsafe.
-    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) || !text.chars().any(is_unsafe) {
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
         return Cow::Borrowed(text);
     }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if is_unsafe(c) {
-            out.extend(c.escape_unicode());
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
+    UNSAFE.replace_all(text, |c: &Captures| c[0].escape_unicode().to_string())
 }
 
 const VALUE_SHOWN: usize = 80;
@@ -73,62 +48,39 @@ pub(crate) fn terminal_path(path: &Path) -> String {
     terminal(&path.to_string_lossy()).into_owned()
 }
 
-/// serde_json's pretty formatter, with every character of [`is_unsafe`]
-/// in a string as a `\uXXXX` escape: the document means the same to a
-/// parser, and no such character is in it raw.
-#[derive(Debug, Default)]
-struct JsonFormatter {
-    pretty: serde_json::ser::PrettyFormatter<'static>,
-}
+/// serde_json's output passed on with every character of [`is_unsafe`]
+/// but the line feeds of its layout as a `\uXXXX` escape: serde_json
+/// escapes the other controls in strings itself, and only strings hold
+/// anything but ASCII, so the document means the same to a parser and no
+/// such character is in it raw. serde_json writes whole `str` pieces.
+struct Inert<W>(W);
 
-/// Forwards the layout methods to the pretty formatter.
-macro_rules! pretty {
-    ($($name:ident($($arg:ident: $ty:ty)?);)*) => {$(
-        fn $name<W: ?Sized + io::Write>(&mut self, w: &mut W $(, $arg: $ty)?) -> io::Result<()> {
-            self.pretty.$name(w $(, $arg)?)
-        }
-    )*};
-}
-
-impl serde_json::ser::Formatter for JsonFormatter {
-    fn write_string_fragment<W: ?Sized + io::Write>(
-        &mut self,
-        writer: &mut W,
-        fragment: &str,
-    ) -> io::Result<()> {
-        let mut rest = fragment;
-        while let Some((at, c)) = rest.char_indices().find(|(_, c)| is_unsafe(*c)) {
-            writer.write_all(&rest.as_bytes()[..at])?;
-            let mut units = [0u16; 2];
-            for unit in c.encode_utf16(&mut units) {
-                write!(writer, "\\u{unit:04x}")?;
+impl<W: io::Write> io::Write for Inert<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let text = std::str::from_utf8(buf).map_err(io::Error::other)?;
+        let mut from = 0;
+        for found in UNSAFE.find_iter(text).filter(|m| m.as_str() != "\n") {
+            self.0.write_all(&buf[from..found.start()])?;
+            for unit in found.as_str().encode_utf16() {
+                write!(self.0, "\\u{unit:04x}")?;
             }
-            rest = &rest[at + c.len_utf8()..];
+            from = found.end();
         }
-        writer.write_all(rest.as_bytes())
+        self.0.write_all(&buf[from..])?;
+        Ok(buf.len())
     }
 
-    pretty! {
-        begin_array();
-        end_array();
-        begin_array_value(first: bool);
-        end_array_value();
-        begin_object();
-        end_object();
-        begin_object_key(first: bool);
-        begin_object_value();
-        end_object_value();
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
     }
 }
 
-/// Writes `value` as pretty-printed JSON through [`JsonFormatter`], piece
-/// by piece.
+/// Writes `value` as pretty-printed JSON through [`Inert`], piece by piece.
 pub(crate) fn write_json<W: io::Write, T: serde::Serialize + ?Sized>(
     out: W,
     value: &T,
 ) -> serde_json::Result<()> {
-    let mut ser = serde_json::Serializer::with_formatter(out, JsonFormatter::default());
-    value.serialize(&mut ser)
+    serde_json::to_writer_pretty(Inert(out), value)
 }
 
 /// Escapes text for a GitHub-flavoured Markdown table cell or list item:

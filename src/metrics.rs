@@ -6,9 +6,6 @@ use std::io;
 use crate::judge::{summary, Judgement, Status};
 use crate::report::Report;
 
-/// A gauge of every job that has a value: name, help, value.
-type Gauge = (&'static str, &'static str, fn(&Judgement) -> Option<f64>);
-
 /// Writes every job's metrics in the Prometheus text format (0.0.4).
 ///
 /// Jobs are labelled `cron_job` (Prometheus keeps `job` for the scrape
@@ -32,51 +29,41 @@ pub(crate) fn write_prometheus(out: &mut impl io::Write, report: &Report) -> io:
             writeln!(out, "{name}{{{labels},status=\"{status}\"}} {value}")?;
         }
     }
-    let gauges: [Gauge; 5] = [
-        (
-            "cron_heartbeat_last_seen_timestamp_seconds",
-            "Unix time of the job's last heartbeat.",
-            |j| j.timestamp.map(|t| t.timestamp() as f64),
-        ),
-        (
-            "cron_heartbeat_age_seconds",
-            "Seconds from the job's last heartbeat to the check.",
-            |j| j.age_seconds.map(|a| a as f64),
-        ),
-        (
-            "cron_heartbeat_interval_seconds",
-            "How often the job is expected to write a heartbeat.",
-            |j| j.interval_seconds.map(|i| i as f64),
-        ),
-        (
-            "cron_heartbeat_ratio",
-            "Age divided by interval; stale above the factor.",
-            |j| j.ratio,
-        ),
-        (
-            "cron_heartbeat_last_exit_code",
-            "The exit code the job's last run reported.",
-            |j| j.exit_code.map(f64::from),
-        ),
-    ];
-    for (name, help, value) in gauges {
+    // A gauge of every job that has a value.
+    let mut gauge = |name: &str, help: &str, value: fn(&Judgement) -> Option<f64>| {
         header(out, name, help)?;
         for (j, v) in jobs.iter().filter_map(|j| Some((j, value(j)?))) {
             writeln!(out, "{name}{{{}}} {v}", labels(j))?;
         }
-    }
+        io::Result::Ok(())
+    };
+    let help = "Unix time of the job's last heartbeat.";
+    gauge("cron_heartbeat_last_seen_timestamp_seconds", help, |j| {
+        j.timestamp.map(|t| t.timestamp() as f64)
+    })?;
+    let help = "Seconds from the job's last heartbeat to the check.";
+    gauge("cron_heartbeat_age_seconds", help, |j| {
+        j.age_seconds.map(|a| a as f64)
+    })?;
+    let help = "How often the job is expected to write a heartbeat.";
+    gauge("cron_heartbeat_interval_seconds", help, |j| {
+        j.interval_seconds.map(|i| i as f64)
+    })?;
+    let help = "Age divided by interval; stale above the factor.";
+    gauge("cron_heartbeat_ratio", help, |j| j.ratio)?;
+    let help = "The exit code the job's last run reported.";
+    gauge("cron_heartbeat_last_exit_code", help, |j| {
+        j.exit_code.map(f64::from)
+    })?;
     header(out, "cron_heartbeat_jobs", "Jobs per status.")?;
     for (status, count) in summary(jobs) {
         writeln!(out, "cron_heartbeat_jobs{{status=\"{status}\"}} {count}")?;
     }
     // The `--quorum` rules, for `CronJobBelowQuorum` in contrib/prometheus.
     let name = "cron_heartbeat_quorum_hosts";
+    let help = "The least number of hosts the job must be ok on (--quorum).";
     if !report.fleet.quorum.is_empty() {
-        header(
-            out,
-            name,
-            "The least number of hosts the job must be ok on (--quorum).",
-        )?;
+        header(out, name, help)?;
     }
     for q in &report.fleet.quorum {
         let job = label_value(&q.job);

@@ -5,14 +5,10 @@
 use std::io::{self, IsTerminal, Write};
 
 use clap::{Parser, ValueEnum};
-use lettre::message::Mailbox;
 
-use crate::cause;
 use crate::cli::{self, JudgeArgs};
-use crate::error::Error;
 use crate::escape;
 use crate::exit_code::Watch as Code;
-use crate::metrics;
 use crate::report::{self, content, Html, Markdown, Markup, Recipient, Report, Text, TextPage};
 use crate::survey;
 
@@ -68,10 +64,9 @@ pub struct Args {
 
     /// With --format mail: the sender; `night-watch@HOST` when not given.
     #[arg(long, value_name = "ADDR", env = "HB_MAIL_FROM", value_parser = report::parse_mailbox)]
-    pub(crate) from: Option<Mailbox>,
+    pub(crate) from: Option<lettre::message::Mailbox>,
 }
 
-/// night-watch's output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Format {
     /// A table for a terminal or a plain-text mail.
@@ -112,9 +107,7 @@ pub fn run(args: &Args) -> Code {
     run_to(args, &mut stdout.lock(), terminal)
 }
 
-/// [`run`] to `stdout`, which is a `terminal` or not. When nothing can be
-/// read the output says so in the format asked for (`night-watch web1:
-/// CANNOT CHECK: ...`), so a morning mail never goes out blank.
+/// [`run`] to `stdout`, which is a `terminal` or not.
 pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Code {
     let host = args.judge.host();
     let (code, out) = match survey::locate(&args.judge)
@@ -175,10 +168,10 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
         Format::Html => page(&mut Html(&mut out)),
         Format::Json => {
             let causes = (!judged.causes.list.is_empty())
-                .then(|| cause::render::json_fields(&judged.jobs, &judged.causes));
+                .then(|| crate::cause::render::json_fields(&judged.jobs, &judged.causes));
             report::write_json(&mut out, &report, &[], &[], causes.as_ref())
         }
-        Format::Prometheus => metrics::write_prometheus(&mut out, &report),
+        Format::Prometheus => crate::metrics::write_prometheus(&mut out, &report),
         Format::Mail => {
             let (mut text, mut html) = (Vec::new(), Vec::new());
             let _ = page(&mut TextPage(&mut text, Text::default()));
@@ -195,37 +188,44 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
 /// locale (the first set of `LC_ALL`, `LC_CTYPE`, `LANG`) is UTF-8.
 pub(crate) fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>) -> Text {
     let set = |name: &str| env(name).filter(|v| !v.is_empty());
-    let term = set("TERM");
-    let colour = terminal && set("NO_COLOR").is_none() && term.is_some_and(|t| t != "dumb");
+    let colour = terminal && set("NO_COLOR").is_none() && set("TERM").is_some_and(|t| t != "dumb");
     let locale = ["LC_ALL", "LC_CTYPE", "LANG"].into_iter().find_map(set);
-    let utf8 = locale.is_some_and(|l| {
-        let l = l.to_ascii_lowercase();
-        l.contains("utf-8") || l.contains("utf8")
-    });
-    let unicode = terminal && utf8;
+    let unicode = terminal
+        && locale.is_some_and(|l| {
+            let l = l.to_ascii_lowercase();
+            l.contains("utf-8") || l.contains("utf8")
+        });
     Text { unicode, colour }
 }
 
-/// What night-watch prints when nothing could be read. The Prometheus
-/// format gets nothing, so a textfile collector keeps no half-truth.
-fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
+/// What night-watch prints when nothing could be read (`night-watch web1:
+/// CANNOT CHECK: ...` in the format asked for), so a morning mail never
+/// goes out blank. The Prometheus format gets nothing, so a textfile
+/// collector keeps no half-truth.
+fn render_broken(args: &Args, host: &str, err: &crate::Error) -> Vec<u8> {
     let line = format!("{PROGRAM} {host}: CANNOT CHECK: {err}");
+    let text = format!("{}\n", escape::terminal(&line));
+    let html = |title: &str| {
+        format!(
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">{title}</head>\n\
+             <body><h1>{}</h1></body></html>\n",
+            escape::html(&line)
+        )
+    };
     let mut out = Vec::new();
     let _ = match args.format {
         _ if args.subject => writeln!(out, "{}", content::subject_line(&line)),
-        Format::Text => writeln!(out, "{}", escape::terminal(&line)),
+        Format::Text => out.write_all(text.as_bytes()),
         Format::Markdown => writeln!(
             out,
             "# {PROGRAM} {}: CANNOT CHECK\n\n{}",
             escape::markdown(host),
             escape::markdown(&err.to_string())
         ),
-        Format::Html => writeln!(
-            out,
-            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{0}</title></head>\n\
-             <body><h1>{0}</h1></body></html>",
-            escape::html(&line)
-        ),
+        Format::Html => {
+            let title = format!("<title>{}</title>", escape::html(&line));
+            out.write_all(html(&title).as_bytes())
+        }
         Format::Json => {
             let now = args.judge.now.unwrap_or_else(chrono::Utc::now);
             let report = Report::new(now, args.judge.factor, &[]);
@@ -233,15 +233,9 @@ fn render_broken(args: &Args, host: &str, err: &Error) -> Vec<u8> {
         }
         Format::Prometheus => Ok(()),
         Format::Mail => {
-            let text = format!("{}\n", escape::terminal(&line)).into_bytes();
-            let html = format!(
-                "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"></head>\n\
-                 <body><h1>{}</h1></body></html>\n",
-                escape::html(&line)
-            )
-            .into_bytes();
             let (subject, from) = (content::subject_line(&line), args.from.as_ref());
-            report::write_mail(&mut out, from, &args.to, host, &subject, &text, &html)
+            let (text, html) = (text.as_bytes(), html("").into_bytes());
+            report::write_mail(&mut out, from, &args.to, host, &subject, text, &html)
         }
     };
     out

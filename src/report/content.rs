@@ -2,31 +2,21 @@
 //! unescaped text: each renderer escapes for its medium. The one exception
 //! is [`subject`], which is printed as it is.
 
-use std::borrow::Cow;
-
 use chrono::{DateTime, Utc};
 
-use super::Report;
 use crate::escape::terminal;
 use crate::fleet::{Fleet, Group};
 use crate::history::Mark;
 use crate::judge::{summary, Judgement, Status};
 use crate::record::format_duration;
 
-/// The panel's columns after the optional `host` column.
-const COLUMNS: [&str; 5] = ["job", "status", "age", "interval", "ratio"];
-
-/// The columns the panel adds when some job has a history.
-const RUN_COLUMNS: [&str; 3] = ["last runs", "success", "median"];
-
-/// What stands where a value does not exist.
 pub(crate) const NONE: &str = "-";
 
 /// One cell of the panel, formatted but not escaped.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Cell<'a> {
     /// Text from heartbeat files, or made of it: escaped by the renderer.
-    Text(Cow<'a, str>),
+    Text(std::borrow::Cow<'a, str>),
     Status(Status),
     /// Nothing in it needs escaping.
     Number(String),
@@ -42,9 +32,11 @@ pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'_>>
     let with_due = jobs.iter().any(|j| due(j).is_some());
     let with_runs = jobs.iter().any(|j| j.recent.is_some());
     let mut headings = if hosts { vec!["host"] } else { vec![] };
-    headings.extend(COLUMNS);
+    headings.extend(["job", "status", "age", "interval", "ratio"]);
     headings.extend(with_due.then_some("due"));
-    headings.extend(RUN_COLUMNS.iter().filter(|_| with_runs));
+    if with_runs {
+        headings.extend(["last runs", "success", "median"]);
+    }
     let rows = jobs
         .iter()
         .map(|j| {
@@ -63,9 +55,8 @@ pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'_>>
                 let recent = j.recent.as_deref();
                 cells.push(Cell::Strip(recent.map_or(&[], |r| &r.marks)));
                 let rate = recent.and_then(|r| r.success_rate).map(format_rate);
-                let median = recent.and_then(|r| r.median_duration);
-                cells
-                    .extend([or_none(rate), or_none(median.map(format_seconds))].map(Cell::Number));
+                let median = recent.and_then(|r| r.median_duration).map(format_seconds);
+                cells.extend([or_none(rate), or_none(median)].map(Cell::Number));
             }
             cells
         })
@@ -89,17 +80,14 @@ pub(crate) fn due(j: &Judgement) -> Option<String> {
     Some(format!("{when}{}", if missed { ", missed" } else { "" }))
 }
 
-/// Whether a column of the panel is aligned right.
 pub(crate) fn is_numeric(heading: &str) -> bool {
     matches!(heading, "age" | "interval" | "ratio" | "success" | "median")
 }
 
 /// The strip of recent runs (`++x?` or `✓✓✗·`); `-` when empty.
 pub(crate) fn strip(marks: &[Mark], unicode: bool) -> String {
-    if marks.is_empty() {
-        return NONE.to_owned();
-    }
-    marks.iter().map(|m| m.symbol(unicode)).collect()
+    let strip: String = marks.iter().map(|m| m.symbol(unicode)).collect();
+    or_none((!strip.is_empty()).then_some(strip))
 }
 
 fn format_rate(rate: f64) -> String {
@@ -206,12 +194,6 @@ pub(crate) fn subject(host: &str, jobs: &[Judgement]) -> String {
     })
 }
 
-/// Every job that is not ok, late ones too although they do not alert:
-/// the morning reader wants to see a job slipping before it goes stale.
-pub(crate) fn needs_attention(jobs: &[Judgement]) -> impl Iterator<Item = &Judgement> {
-    jobs.iter().filter(|j| !j.status.is_healthy())
-}
-
 /// A job's message without the trailing newline (shown as `\u{a}`
 /// otherwise) of a script's output; `None` when nothing is left.
 pub(crate) fn message(job: &Judgement) -> Option<&str> {
@@ -237,15 +219,6 @@ pub(crate) fn details(job: &Judgement, now: DateTime<Utc>) -> [(&'static str, St
             "file",
             or_none(job.path.as_ref().map(|p| p.to_string_lossy().into_owned())),
         ),
-    ]
-}
-
-pub(crate) fn footer(report: &Report) -> [(&'static str, String); 3] {
-    let dirs: Vec<_> = report.dirs.iter().map(|d| d.to_string_lossy()).collect();
-    [
-        ("directories read", dirs.join(", ")),
-        ("stale after", format!("{}x the interval", report.factor)),
-        ("judged at", format_time(report.checked_at)),
     ]
 }
 

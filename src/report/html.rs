@@ -4,8 +4,8 @@
 
 use std::io;
 
-use super::content;
-use super::page::{Cell, Markup};
+use super::content::{self, Cell};
+use super::Markup;
 use crate::escape::html;
 use crate::history::Mark;
 use crate::judge::Status;
@@ -74,20 +74,17 @@ impl Markup for Html<'_> {
     }
 
     fn table(&mut self, headings: &[&str], rows: &[Vec<Cell>]) -> io::Result<()> {
-        let out = &mut *self.0;
-        write!(out, "<table style=\"{TABLE}\">\n<tr>")?;
+        write!(self.0, "<table style=\"{TABLE}\">\n<tr>")?;
         for heading in headings {
-            write!(out, "<th style=\"{TH}\">{heading}</th>")?;
+            write!(self.0, "<th style=\"{TH}\">{heading}</th>")?;
         }
-        writeln!(out, "</tr>")?;
+        writeln!(self.0, "</tr>")?;
         for row in rows {
-            write!(out, "<tr>")?;
+            write!(self.0, "<tr>")?;
             for cell in row {
                 let (style, text) = match cell {
                     Cell::Text(text) => (TD.into(), html(text)),
-                    Cell::Status(status) => {
-                        (format!("{TD};{}", badge(*status)), status.to_string())
-                    }
+                    Cell::Status(s) => (format!("{TD};{}", badge(*s)), s.to_string()),
                     Cell::Number(number) => (TD_NUMBER.into(), number.clone()),
                     Cell::Strip([]) => (format!("{TD};{STRIP}"), content::NONE.into()),
                     Cell::Strip(marks) => (
@@ -95,11 +92,11 @@ impl Markup for Html<'_> {
                         marks.iter().map(|&m| mark(m)).collect(),
                     ),
                 };
-                write!(out, "<td style=\"{style}\">{text}</td>")?;
+                write!(self.0, "<td style=\"{style}\">{text}</td>")?;
             }
-            writeln!(out, "</tr>")?;
+            writeln!(self.0, "</tr>")?;
         }
-        writeln!(out, "</table>")
+        writeln!(self.0, "</table>")
     }
 
     fn attention(&mut self, count: usize) -> io::Result<()> {
@@ -111,20 +108,19 @@ impl Markup for Html<'_> {
     }
 
     fn job(&mut self, status: Status, title: &str, details: &[(&str, String)]) -> io::Result<()> {
-        let out = &mut *self.0;
         writeln!(
-            out,
+            self.0,
             "<h3 style=\"{H3}\"><span style=\"padding:0 4px;{}\">{status}</span> {title}</h3>",
             badge(status),
         )?;
-        writeln!(out, "<table style=\"{TABLE}\">")?;
+        writeln!(self.0, "<table style=\"{TABLE}\">")?;
         for (label, value) in details {
             writeln!(
-                out,
+                self.0,
                 "<tr><td style=\"{LABEL}\">{label}</td><td style=\"{VALUE}\">{value}</td></tr>"
             )?;
         }
-        writeln!(out, "</table>")
+        writeln!(self.0, "</table>")
     }
 
     fn footer(&mut self, items: &[(&str, String)]) -> io::Result<()> {
@@ -134,9 +130,7 @@ impl Markup for Html<'_> {
 
     fn causes(&mut self, texts: &[String]) -> io::Result<()> {
         writeln!(self.0, "<h2 style=\"{H2}\">Causes</h2>\n<ul>")?;
-        for text in texts {
-            writeln!(self.0, "<li>{text}</li>")?;
-        }
+        (texts.iter()).try_for_each(|text| writeln!(self.0, "<li>{text}</li>"))?;
         writeln!(self.0, "</ul>")
     }
 

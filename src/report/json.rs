@@ -1,9 +1,7 @@
 //! The JSON document shared by `hb-check --format json` and
 //! `night-watch --format json`.
 
-use std::collections::BTreeMap;
 use std::io;
-use std::path::Path;
 
 use chrono::SecondsFormat;
 use serde::Serialize;
@@ -17,7 +15,7 @@ struct Document<'a> {
     checked_at: String,
     factor: f64,
     jobs: Vec<Job<'a>>,
-    summary: BTreeMap<&'static str, usize>,
+    summary: std::collections::BTreeMap<&'static str, usize>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
     errors: &'a [String],
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -99,10 +97,7 @@ pub(crate) fn write_json(
     let doc = Document {
         checked_at: secs(report.checked_at),
         factor: report.factor,
-        jobs: report
-            .jobs
-            .iter()
-            .enumerate()
+        jobs: (report.jobs.iter().enumerate())
             .map(|(row, j)| Job {
                 cause: causes.and_then(|c| c.of_job.get(row)?.as_ref()),
                 job: &j.job,
@@ -113,7 +108,7 @@ pub(crate) fn write_json(
                 interval_seconds: j.interval_seconds,
                 ratio: j.ratio.map(|r| round_ratio(r, 2)),
                 reason: j.reason.as_deref(),
-                path: j.path.as_deref().map(Path::to_string_lossy),
+                path: j.path.as_deref().map(std::path::Path::to_string_lossy),
                 exit_code: j.exit_code,
                 message: j.message.as_deref(),
                 paused_until: j.pause.as_ref().map(|p| secs(p.until)),
@@ -133,8 +128,7 @@ pub(crate) fn write_json(
                 duplicates: j.duplicates.iter().map(|p| p.to_string_lossy()).collect(),
             })
             .collect(),
-        summary: summary(report.jobs)
-            .into_iter()
+        summary: (summary(report.jobs).into_iter())
             .map(|(status, count)| (status.as_str(), count))
             .collect(),
         errors,

@@ -3,14 +3,11 @@
 //! headers (RFC 2047) and bodies as each needs.
 
 use std::io::{self, Write};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::Error;
 use email_encoding::headers::{quoted_string, writer::EmailWriter};
-use lettre::address::Envelope as Route;
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
-use lettre::Message;
 
 /// One recipient, as cron's `MAILTO` takes them: a mail address, with or
 /// without a display name, or the name of a local user (`root`, `ops`),
@@ -40,11 +37,26 @@ impl Header for To {
     }
 
     fn display(&self) -> HeaderValue {
+        use std::fmt::Write as _;
         let mut encoded = String::new();
         let mut w = EmailWriter::new(&mut encoded, "To: ".len(), 0, false);
         for (i, recipient) in self.0.iter().enumerate() {
-            // Writing to a String cannot fail.
-            let _ = encode_recipient(&mut w, i == 0, recipient);
+            if i > 0 {
+                let _ = w.write_char(',');
+                w.space();
+            }
+            // Writing to a String cannot fail. A display name is quoted or
+            // encoded (RFC 2047) as it needs.
+            let _ = match recipient {
+                Recipient::Local(name) => w.write_str(name),
+                Recipient::Mailbox(m) => match &m.name {
+                    Some(name) => quoted_string::encode(name, &mut w).and_then(|()| {
+                        w.space();
+                        write!(w, "<{}>", m.email)
+                    }),
+                    None => w.write_str(m.email.as_ref()),
+                },
+            };
         }
         drop(w);
         let raw: Vec<String> = (self.0.iter())
@@ -54,31 +66,6 @@ impl Header for To {
             })
             .collect();
         HeaderValue::dangerous_new_pre_encoded(Self::name(), raw.join(", "), encoded)
-    }
-}
-
-/// One recipient of a `To:` header; a display name is quoted or encoded
-/// (RFC 2047) as it needs.
-fn encode_recipient(
-    w: &mut EmailWriter<'_>,
-    first: bool,
-    recipient: &Recipient,
-) -> std::fmt::Result {
-    use std::fmt::Write as _;
-    if !first {
-        w.write_char(',')?;
-        w.space();
-    }
-    match recipient {
-        Recipient::Local(name) => w.write_str(name),
-        Recipient::Mailbox(m) => match &m.name {
-            Some(name) => {
-                quoted_string::encode(name, w)?;
-                w.space();
-                write!(w, "<{}>", m.email)
-            }
-            None => w.write_str(m.email.as_ref()),
-        },
     }
 }
 
@@ -107,15 +94,13 @@ pub(crate) fn write_mail(
             .or_else(|_| parse_mailbox("night-watch@localhost"))
             .expect("a valid address")
     });
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
+    let nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
     // sendmail -t routes by the headers; lettre still wants an envelope of
     // addresses, which a local name is not, so it gets the sender's.
-    let route = Route::new(Some(from.email.clone()), vec![from.email.clone()])
+    let route = lettre::address::Envelope::new(Some(from.email.clone()), vec![from.email.clone()])
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let body = |bytes| crlf(&String::from_utf8_lossy(bytes));
-    let message = Message::builder()
+    let message = lettre::Message::builder()
         .from(from)
         .header(To(to.to_vec()))
         .envelope(route)
@@ -147,9 +132,7 @@ pub(crate) fn parse_recipient(text: &str) -> Result<Recipient, Error> {
     let text = text.trim();
     // A local user name as `useradd` allows it: letters, digits, `.`, `_`
     // and `-`, not first `-` or `.`, at most 32 characters.
-    let first = text.chars().next();
-    if text.len() <= 32 && crate::record::is_plain(text) && first.is_some_and(|c| !"-.".contains(c))
-    {
+    if text.len() <= 32 && crate::record::is_plain(text) && !text.starts_with(['-', '.']) {
         return Ok(Recipient::Local(text.to_owned()));
     }
     let rule = format!("is neither {ADDRESS} nor a local user name such as root");

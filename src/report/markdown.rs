@@ -1,10 +1,9 @@
 //! night-watch's Markdown format: GitHub-flavoured, for Gitea and GitHub.
 
-use std::borrow::Cow;
 use std::io;
 
-use super::content::{self, NONE};
-use super::page::{Cell, Markup};
+use super::content::{self, Cell, NONE};
+use super::Markup;
 use crate::escape::markdown;
 use crate::judge::Status;
 
@@ -24,26 +23,20 @@ impl Markup for Markdown<'_> {
     }
 
     fn table(&mut self, headings: &[&str], rows: &[Vec<Cell>]) -> io::Result<()> {
-        let rule = headings
-            .iter()
-            .map(|h| if content::is_numeric(h) { "--:" } else { ":--" });
-        let rule: Vec<&str> = rule.collect();
-        writeln!(
-            self.0,
-            "| {} |\n| {} |",
-            headings.join(" | "),
-            rule.join(" | ")
-        )?;
+        let rule: Vec<&str> = (headings.iter())
+            .map(|h| if content::is_numeric(h) { "--:" } else { ":--" })
+            .collect();
+        let (headings, rule) = (headings.join(" | "), rule.join(" | "));
+        writeln!(self.0, "| {headings} |\n| {rule} |")?;
         for row in rows {
-            let cells: Vec<Cow<str>> = row
-                .iter()
+            let cells: Vec<String> = (row.iter())
                 .map(|cell| match cell {
-                    Cell::Text(text) => Cow::Owned(markdown(text)),
-                    Cell::Status(status) => Cow::Borrowed(status.as_str()),
-                    Cell::Number(number) => Cow::Borrowed(number.as_str()),
+                    Cell::Text(text) => markdown(text),
+                    Cell::Status(status) => status.to_string(),
+                    Cell::Number(number) => number.clone(),
                     // ASCII in a code span: `+`, `x` and `?` mean nothing there.
-                    Cell::Strip([]) => Cow::Borrowed(NONE),
-                    Cell::Strip(marks) => Cow::Owned(format!("`{}`", content::strip(marks, false))),
+                    Cell::Strip([]) => NONE.to_owned(),
+                    Cell::Strip(marks) => format!("`{}`", content::strip(marks, false)),
                 })
                 .collect();
             writeln!(self.0, "| {} |", cells.join(" | "))?;
@@ -79,17 +72,14 @@ impl Markup for Markdown<'_> {
 }
 
 fn list(out: &mut dyn io::Write, items: &[(&str, String)]) -> io::Result<()> {
-    for (label, value) in items {
-        writeln!(out, "- {label}: {value}")?;
-    }
-    Ok(())
+    (items.iter()).try_for_each(|(label, value)| writeln!(out, "- {label}: {value}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::judge::Judgement;
-    use crate::report::{page, Report};
+    use crate::report::{write_page, Report};
     use chrono::{TimeZone, Utc};
 
     #[test]
@@ -106,7 +96,7 @@ mod tests {
             &jobs,
         );
         let mut out = Vec::new();
-        page::write_page(&mut Markdown(&mut out), host, &report, true).unwrap();
+        write_page(&mut Markdown(&mut out), host, &report, true).unwrap();
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0], "| job | status | age | interval | ratio |");

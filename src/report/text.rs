@@ -1,15 +1,73 @@
-//! night-watch's text format: a bordered panel, with UTF-8 borders and
-//! status colours on a terminal and plain ASCII without a single escape
-//! sequence anywhere else (a pipe into `mail`).
+//! The text formats: hb-check's lines, one per job and one for the same job
+//! in the same bad status on several hosts; and night-watch's bordered
+//! panel, with UTF-8 borders and status colours on a terminal and plain
+//! ASCII without a single escape sequence anywhere else (a pipe into
+//! `mail`).
 
 use std::io;
 
 use comfy_table::{presets, Cell as Comfy, CellAlignment, Table};
 
-use super::content;
-use super::page::{Cell, Markup};
+use super::content::{self, due, entries, format_ratio, job_name, several_hosts, Cell};
+use super::Markup;
 use crate::escape::terminal;
-use crate::judge::Status;
+use crate::judge::{Judgement, Status};
+use crate::record::format_duration;
+
+/// Writes the quorum rules that need saying, then a [`write_line`] per job,
+/// a group of `fleet` one line (`backup stale on 40 of 42 hosts:
+/// web01..web40`). Without `all`, ok and paused jobs are left out: a run
+/// whose exit code is 0 prints nothing, so cron mails nothing.
+pub(crate) fn write_lines(
+    out: &mut impl io::Write,
+    jobs: &[Judgement],
+    fleet: &crate::fleet::Fleet,
+    all: bool,
+) -> io::Result<()> {
+    for verdict in fleet.quorum.iter().filter(|q| q.worth_saying()) {
+        writeln!(out, "{}", terminal(&verdict.line()))?;
+    }
+    let several_hosts = several_hosts(jobs);
+    let quiet = |s: Status| s.is_healthy() || s == Status::Paused;
+    let shown = jobs.iter().filter(|j| all || !quiet(j.status));
+    for (j, group) in entries(shown, fleet) {
+        let name = job_name(j.host.as_deref(), &j.job, several_hosts);
+        match group {
+            Some(group) => writeln!(out, "{}", terminal(&group.line()))?,
+            None => write_line(out, j, &name, "")?,
+        }
+    }
+    Ok(())
+}
+
+/// One job's line, `name status: age, interval, ratio: reason` (or `age,
+/// due 03:10, missed` by a schedule), with `tag` (escaped) after the status.
+pub(crate) fn write_line(
+    out: &mut impl io::Write,
+    j: &Judgement,
+    name: &str,
+    tag: &str,
+) -> io::Result<()> {
+    write!(out, "{} {}{tag}", terminal(name), j.status)?;
+    if let Some(due) = due(j) {
+        match j.age_seconds {
+            Some(age) => write!(out, ": age {}, due {due}", format_duration(age))?,
+            None => write!(out, ": due {due}")?,
+        }
+    } else if let (Some(age), Some(interval)) = (j.age_seconds, j.interval_seconds) {
+        write!(
+            out,
+            ": age {}, interval {}, ratio {}",
+            format_duration(age),
+            format_duration(interval),
+            format_ratio(j.ratio)
+        )?;
+    }
+    match &j.reason {
+        Some(reason) => writeln!(out, ": {}", terminal(reason)),
+        None => writeln!(out),
+    }
+}
 
 /// How the text format may draw: both are for a terminal only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -37,17 +95,6 @@ const RESET: &str = "\x1b[0m";
 /// (text cells are escaped by [`terminal`]).
 const COLOUR_START: char = '\u{200b}';
 const COLOUR_END: char = '\u{200c}';
-
-/// The colour marks around each status of a laid-out panel made its colour.
-fn paint(table: String) -> String {
-    let paint = |table: String, s: Status| {
-        table.replace(&format!("{COLOUR_START}{s}"), &format!("{}{s}", sgr_of(s)))
-    };
-    Status::ALL
-        .into_iter()
-        .fold(table, paint)
-        .replace(COLOUR_END, RESET)
-}
 
 pub(crate) struct TextPage<'w>(pub(crate) &'w mut dyn io::Write, pub(crate) Text);
 
@@ -85,8 +132,15 @@ impl Markup for TextPage<'_> {
                 c.set_cell_alignment(CellAlignment::Right);
             }
         }
-        let table = table.to_string();
-        writeln!(self.0, "{}", if colour { paint(table) } else { table })
+        let mut table = table.to_string();
+        if colour {
+            // The colour marks around each status made its colour.
+            for s in Status::ALL {
+                table = table.replace(&format!("{COLOUR_START}{s}"), &format!("{}{s}", sgr_of(s)));
+            }
+            table = table.replace(COLOUR_END, RESET);
+        }
+        writeln!(self.0, "{table}")
     }
 
     fn attention(&mut self, count: usize) -> io::Result<()> {
@@ -99,18 +153,12 @@ impl Markup for TextPage<'_> {
     fn job(&mut self, status: Status, title: &str, details: &[(&str, String)]) -> io::Result<()> {
         let (on, off) = [("", ""), (sgr_of(status), RESET)][usize::from(self.1.colour)];
         writeln!(self.0, "\n{on}{status}{off}  {title}")?;
-        for (label, value) in details {
-            writeln!(self.0, "  {label:<10} {value}")?;
-        }
-        Ok(())
+        (details.iter()).try_for_each(|(label, value)| writeln!(self.0, "  {label:<10} {value}"))
     }
 
     fn footer(&mut self, items: &[(&str, String)]) -> io::Result<()> {
         writeln!(self.0)?;
-        for (label, value) in items {
-            writeln!(self.0, "{label}: {value}")?;
-        }
-        Ok(())
+        (items.iter()).try_for_each(|(label, value)| writeln!(self.0, "{label}: {value}"))
     }
 
     fn causes(&mut self, texts: &[String]) -> io::Result<()> {
@@ -125,7 +173,7 @@ impl Markup for TextPage<'_> {
 mod tests {
     use super::*;
     use crate::judge::Judgement;
-    use crate::report::{page, Report};
+    use crate::report::{write_page, Report};
     use chrono::{TimeZone, Utc};
 
     fn jobs() -> Vec<Judgement> {
@@ -157,7 +205,7 @@ mod tests {
             jobs,
         );
         let mut out = Vec::new();
-        page::write_page(&mut TextPage(&mut out, options), host, &report, panel).unwrap();
+        write_page(&mut TextPage(&mut out, options), host, &report, panel).unwrap();
         String::from_utf8(out).unwrap()
     }
 
