@@ -1,23 +1,28 @@
 //! What the check run ([`crate::check`]) and the report run
 //! ([`crate::watch`]) share: finding the heartbeat directories, scanning and
-//! judging them, and writing to standard output.
+//! judging them with what the judge weighs besides the heartbeats (pauses,
+//! histories, whether a wrapper still runs), and writing to standard output.
 
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::cli::JudgeArgs;
 use crate::error::Error;
+use crate::exit_code::Check;
 use crate::expect;
 use crate::fleet::Fleet;
-use crate::judge::{self, Job, Judgement, Policy};
+use crate::history::{recent, Run};
+use crate::judge::{self, Job, Judgement, Policy, Status};
+use crate::pause::Pause;
+use crate::record::{Content, Entry, RunStatus, FUTURE_TOLERANCE_SECONDS};
 use crate::schedule::Lint;
-use crate::store::{read_locations, scan_each};
-
-mod context;
-
-pub(crate) use context::add_recent;
+use crate::store::{
+    history_jobs, read_history, read_locations, scan_each, scan_pauses, PauseEntry,
+};
 
 /// What a scan found and how it was judged.
 #[derive(Debug)]
@@ -35,7 +40,7 @@ pub(crate) struct Judged {
     /// The same jobs across hosts: groups and quorum verdicts.
     pub fleet: Fleet,
     /// The jobs each job needs (record or crontab line), by `host/job`.
-    pub needs: std::collections::HashMap<String, Vec<String>>,
+    pub needs: HashMap<String, Vec<String>>,
     /// Whether jobs were judged from this host's own crontabs (`--discover`
     /// at the root `/`), so that cron itself must run.
     pub live_crontabs: bool,
@@ -44,7 +49,7 @@ pub(crate) struct Judged {
     /// Whether the instant judged at was given (`--now`).
     pub forensic: bool,
     /// When the host booted (`--boot-time`, else the kernel's).
-    pub booted: Option<chrono::DateTime<Utc>>,
+    pub booted: Option<DateTime<Utc>>,
 }
 
 impl Judged {
@@ -62,13 +67,13 @@ impl Judged {
 
     /// The run's verdict as an exit code: the jobs under the fleet's quorum
     /// rules, raised to CRITICAL by a critical cause (cron not running).
-    pub(crate) fn code(&self) -> crate::exit_code::Check {
-        let code = self.fleet.code(&self.jobs);
-        if self.causes.critical() {
-            code.merge(crate::exit_code::Check::Critical)
+    pub(crate) fn code(&self) -> Check {
+        let cause = if self.causes.critical() {
+            Check::Critical
         } else {
-            code
-        }
+            Check::Ok
+        };
+        self.fleet.code(&self.jobs).merge(cause)
     }
 
     /// What the causes of this judgement are drawn from, for the checking
@@ -100,7 +105,7 @@ pub(crate) fn locate(args: &JudgeArgs) -> Result<Vec<PathBuf>, Error> {
     if args.expect.is_empty() && !args.timers.systemd {
         return read_locations(&args.dirs);
     }
-    let absent = |d: &&PathBuf| matches!(std::fs::metadata(d), Err(e) if e.kind() == io::ErrorKind::NotFound);
+    let absent = |d: &&PathBuf| matches!(d.try_exists(), Ok(false));
     let present: Vec<PathBuf> = args.dirs.iter().filter(|d| !absent(d)).cloned().collect();
     if present.is_empty() && !args.dirs.is_empty() {
         return Ok(Vec::new());
@@ -127,18 +132,23 @@ pub(crate) fn judge(
         alert_after: args.alert_after,
         rules: expected.rules,
     };
-    let pauses = context::Pauses::scan(&dirs, now);
+    let found = scan_pauses(&dirs);
+    let pauses = Pauses {
+        dirs: &dirs,
+        found,
+        now,
+    };
     let this_host = crate::hostname();
     // Each file is judged as it is read and only the judgement is kept, so
     // a scan of a whole fleet's heartbeats never holds every record.
     let mut jobs = Vec::new();
-    let mut needs = std::collections::HashMap::new();
+    let mut needs = HashMap::new();
     scan_each(&dirs, &mut |entry| {
         let crontab = expected.line_for(&entry.job);
         // A history that cannot be read leaves the lag to the last
         // heartbeat and the count to the last run.
         let recent = (judge::needs_history(&entry, crontab, &policy))
-            .then(|| context::history_beside(&entry.path, now))
+            .then(|| history_beside(&entry.path, now))
             .flatten()
             .unwrap_or_default();
         let job = Job {
@@ -147,7 +157,7 @@ pub(crate) fn judge(
             crontab,
             recent: &recent,
             pause: pauses.of(Some(&entry.path), &entry.job),
-            wrapper_alive: context::wrapper_alive(&entry, &this_host),
+            wrapper_alive: wrapper_alive(&entry, &this_host),
         };
         let judged = judge::judge(&job, &policy);
         crate::cause::note_needs(&mut needs, &judged, &entry, crontab);
@@ -176,8 +186,7 @@ pub(crate) fn judge(
         lint: expected.lint,
         unread_crontabs: expected.unread,
         needs,
-        live_crontabs: args.schedule.discover
-            && args.schedule.cron_root == std::path::Path::new("/"),
+        live_crontabs: args.schedule.discover && args.schedule.cron_root == Path::new("/"),
         causes: crate::cause::Causes::default(),
         forensic: args.now.is_some(),
         booted: args.schedule.booted(),
@@ -191,5 +200,150 @@ pub(crate) fn print(out: &mut dyn Write, bytes: &[u8]) -> io::Result<()> {
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
+    }
+}
+
+/// The pause files found in the directories read, as of one instant.
+struct Pauses<'d> {
+    dirs: &'d [PathBuf],
+    found: Vec<PauseEntry>,
+    now: DateTime<Utc>,
+}
+
+impl Pauses<'_> {
+    /// The pause in force for the job `name` whose heartbeat is at `path`:
+    /// the job's own pause beside its heartbeat, or a host pause in its
+    /// directory or the directory above. A job without a heartbeat
+    /// (`path` is `None`) takes the pauses of the directories read.
+    fn of(&self, path: Option<&Path>, name: &str) -> Option<&Pause> {
+        let (places, name): (Vec<&Path>, &str) = match path.and_then(home) {
+            Some((dir, name)) => (vec![dir], name),
+            None => (self.dirs.iter().map(PathBuf::as_path).collect(), name),
+        };
+        let applies = |p: &&PauseEntry| match &p.job {
+            Some(job) => job == name && places.contains(&p.dir.as_path()),
+            None => places.iter().any(|dir| dir.starts_with(&p.dir)),
+        };
+        self.found
+            .iter()
+            .filter(applies)
+            .filter_map(|p| p.content.as_ref().ok())
+            .filter(|p| p.is_active(self.now))
+            .max_by_key(|p| p.until)
+    }
+
+    /// An `invalid` row for each pause file that cannot be used: a broken
+    /// pause must not silence anything quietly.
+    fn unusable(&self) -> impl Iterator<Item = Judgement> + '_ {
+        self.found.iter().filter_map(|bad| {
+            let reason = bad.content.as_ref().err()?;
+            let name = bad.path.file_name().unwrap_or_default().to_string_lossy();
+            Some(Judgement {
+                status: Status::Invalid,
+                reason: Some(format!("the pause file cannot be used: {reason}")),
+                path: Some(bad.path.clone()),
+                ..Judgement::missing(&name)
+            })
+        })
+    }
+}
+
+/// The directory of a heartbeat file and the job's name in it (a job in a
+/// user's area is judged as `<user>/<job>`, its files are `<job>.*`).
+fn home(path: &Path) -> Option<(&Path, &str)> {
+    let name = path.file_name()?.to_str()?.strip_suffix(".last")?;
+    Some((path.parent()?, name))
+}
+
+/// The runs in the history beside the heartbeat at `path`, as known at
+/// `now`: a run recorded after it (a history judged with `--now` in the
+/// past) is left out. `None` when the history cannot be read.
+fn history_beside(path: &Path, now: DateTime<Utc>) -> Option<Vec<Run>> {
+    let (dir, job) = home(path)?;
+    let mut runs = read_history(dir, job).ok()?;
+    let horizon = now + chrono::Duration::seconds(FUTURE_TOLERANCE_SECONDS);
+    runs.retain(|r| r.timestamp <= horizon);
+    Some(runs)
+}
+
+/// Reads each job's history beside its heartbeat and sets its recent runs:
+/// the strip, the success rate and the median duration. A history that
+/// cannot be read shows as none.
+///
+/// Only the histories that exist are opened: each heartbeat directory is
+/// listed once, so a panel of thousands of jobs, most of them without a
+/// history, does not try (and fail) to open one file per job.
+pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
+    // Keyed by the directory's bytes: hashing a `Path` walks its
+    // components, which costs more than the lookup saves.
+    let mut listed: HashMap<OsString, Option<HashSet<String>>> = HashMap::new();
+    for judgement in jobs.iter_mut() {
+        let Some(path) = judgement.path.as_deref() else {
+            continue;
+        };
+        let Some((dir, job)) = home(path) else {
+            continue;
+        };
+        if !listed.contains_key(dir.as_os_str()) {
+            listed.insert(dir.as_os_str().to_owned(), history_jobs(dir));
+        }
+        // A directory that could not be listed: try the file itself.
+        if matches!(&listed[dir.as_os_str()], Some(h) if !h.contains(job)) {
+            continue;
+        }
+        if let Some(runs) = history_beside(path, now).filter(|r| !r.is_empty()) {
+            judgement.recent = Some(Box::new(recent(&runs, judgement.interval_seconds, now)));
+        }
+    }
+}
+
+/// For a run in progress on this host (`this_host`): whether its wrapper
+/// still runs. Read-only: the process is asked whether it exists, never
+/// signalled.
+fn wrapper_alive(entry: &Entry, this_host: &str) -> Option<bool> {
+    match &entry.content {
+        Ok(Content::Record(r)) if r.status == RunStatus::Running && r.host == this_host => {
+            alive(r.pid, r.started_at.unwrap_or(r.timestamp))
+        }
+        _ => None,
+    }
+}
+
+/// How much later than its run's start a process may have started and
+/// still be the wrapper: the start time in `/proc` is read to the second.
+const START_SLACK_SECONDS: i64 = 2;
+
+/// Whether the wrapper with `pid`, whose run started at `started`, still
+/// runs: the pid exists and its process did not start after the run did
+/// (a pid handed to a new process is not the wrapper). `None` for a pid no
+/// process can have.
+fn alive(pid: u32, started: DateTime<Utc>) -> Option<bool> {
+    let id = libc::pid_t::try_from(pid).ok().filter(|p| *p > 0)?;
+    // SAFETY: signal 0 sends nothing; kill only says whether the process
+    // exists (EPERM: it does, and belongs to another user).
+    let gone = unsafe { libc::kill(id, 0) } != 0
+        && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+    if gone {
+        return Some(false);
+    }
+    let reused = crate::store::host::process_start(pid)
+        .is_some_and(|t| t > started + chrono::Duration::seconds(START_SLACK_SECONDS));
+    Some(!reused)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrapper_is_alive_only_while_its_pid_is_the_process_that_started_the_run() {
+        let me = std::process::id();
+        assert_eq!(alive(me, Utc::now()), Some(true));
+        // The pid now belongs to a process that started after the run: the
+        // wrapper is gone and its pid was handed on.
+        let long_ago = Utc::now() - chrono::Duration::days(30);
+        assert_eq!(alive(me, long_ago), Some(false));
+        assert_eq!(alive(0, Utc::now()), None, "0 is no process");
+        assert_eq!(alive(u32::MAX, Utc::now()), None);
     }
 }

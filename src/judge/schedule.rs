@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::{delay, runs, usual};
+use super::runs;
 use super::{Judgement, Policy, Status};
 use crate::history::Run;
 use crate::record::user_job;
@@ -58,26 +58,10 @@ pub(crate) struct Due {
     pub grace_seconds: u64,
 }
 
-/// The fire a run belongs to: the latest at or before it started (else at
-/// or before it reported), by the job's `timing`.
-pub(crate) fn fire_of(
-    schedule: &Schedule,
-    timing: &Timing,
-    reported: DateTime<Utc>,
-    started: Option<DateTime<Utc>>,
-) -> Option<DateTime<Utc>> {
-    let at = started.unwrap_or(reported);
-    // Without anacron's period, the fire alone (the next one is not needed).
-    match timing.period {
-        None => schedule.latest_at_or_before(at),
-        Some(_) => delay::fires(schedule, timing, at).map(|(fire, _)| fire),
-    }
-}
-
 /// The due time after a heartbeat written at `reported` for a run that
 /// started at `started` (when known). The job's usual lag (seconds from
 /// fire to report) is the percentile of the lags of its `recent` runs and
-/// of this one (`usual::lags`), not the last run's alone. The `timing`
+/// of this one (`runs::lags`), not the last run's alone. The `timing`
 /// places the next run: anacron's period and catch-up, and a delay the due
 /// time allows for in full.
 pub(crate) fn due(
@@ -88,15 +72,15 @@ pub(crate) fn due(
     grace: Option<u64>,
     timing: &Timing,
 ) -> Option<Due> {
-    let (fire, next) = delay::fires(schedule, timing, started.unwrap_or(reported))?;
+    let (fire, next) = runs::fires(schedule, timing, started.unwrap_or(reported))?;
     let gap = Schedule::gap(fire, next);
     // A catch-up run after a boot lags from anacron's start, not the fire.
-    let from = delay::started_for(fire, reported, timing);
+    let from = runs::started_for(fire, reported, timing);
     let last_lag = (reported - from).num_seconds().max(0).unsigned_abs();
     // A lag is never taken to be a whole gap or more: a run that reports
     // that late belongs to the next fire.
-    let mut lags = usual::lags(schedule, timing, recent, reported, last_lag);
-    let lag = usual::percentile(&mut lags)
+    let mut lags = runs::lags(schedule, timing, recent, reported, last_lag);
+    let lag = runs::percentile(&mut lags)
         .unwrap_or(last_lag)
         .min(gap.saturating_sub(1));
     let grace = grace.unwrap_or_else(|| default_grace(gap));
@@ -104,7 +88,7 @@ pub(crate) fn due(
     Some(Due {
         due_at: next
             .checked_add_signed(lag)?
-            .max(delay::latest_start(next, timing)?),
+            .max(runs::latest_start(next, timing)?),
         grace_seconds: grace,
     })
 }
@@ -270,7 +254,7 @@ pub(super) fn never_run(e: &Expectation, policy: &Policy) -> Judgement {
     let (first, grace) = if let Some(s) = schedule {
         let fire = s.next_after(since);
         let gap = fire.and_then(|f| s.next_after(f).map(|n| Schedule::gap(f, n)));
-        let first = fire.and_then(|f| delay::latest_start(f, &e.timing));
+        let first = fire.and_then(|f| runs::latest_start(f, &e.timing));
         let grace = rules
             .grace
             .unwrap_or_else(|| default_grace(gap.unwrap_or(0)));
