@@ -252,10 +252,7 @@ pub fn judge_record(record: &Heartbeat, policy: &Policy) -> Judgement {
 pub(crate) fn judge(job: &Job, policy: &Policy) -> Judgement {
     let mut j = match (job.entry, job.crontab) {
         (Some(entry), crontab) => {
-            let mut j = heartbeat::by_record(entry, job.wrapper_alive, policy);
-            if let Ok(Content::Record(r)) = &entry.content {
-                runs::running_long(&mut j, r, job.recent, policy.now);
-            }
+            let mut j = heartbeat::by_record(entry, job.wrapper_alive, job.recent, policy);
             schedule::refine(&mut j, entry, crontab, job.recent, policy);
             j
         }

@@ -1,14 +1,20 @@
 //! What a heartbeat alone says: the interval rule for a finished run, and
-//! the rule for a run in progress (hung, wrapper gone, or as bad as the run
-//! before it). Pure.
+//! the rule for a run in progress (hung, wrapper gone, stalled, as bad as
+//! the run before it, or running long). Pure.
 
-use super::{Judgement, Policy, Status};
+use super::{runs, Judgement, Policy, Status};
+use crate::history::Run;
 use crate::record::FUTURE_TOLERANCE_SECONDS;
 use crate::record::{default_max_runtime, format_duration, Content, Entry, Heartbeat, RunStatus};
 
-/// What the heartbeat alone says, before its schedule, threshold and
-/// pause are weighed: the interval rule, or the rule for a run in progress.
-pub(super) fn by_record(entry: &Entry, wrapper_alive: Option<bool>, policy: &Policy) -> Judgement {
+/// The verdict before the schedule, threshold and pause are weighed;
+/// `recent` runs give a run in progress its usual duration.
+pub(super) fn by_record(
+    entry: &Entry,
+    wrapper_alive: Option<bool>,
+    recent: &[Run],
+    policy: &Policy,
+) -> Judgement {
     let (timestamp, interval, record) = match &entry.content {
         Err(reason) => return Judgement::invalid(entry, reason.clone()),
         Ok(Content::Record(r)) => (r.timestamp, r.interval_seconds, Some(r)),
@@ -38,7 +44,7 @@ pub(super) fn by_record(entry: &Entry, wrapper_alive: Option<bool>, policy: &Pol
     }
     let elapsed = seconds.max(0) as u64;
     let j = if let Some(r) = running {
-        judge_running(r, elapsed, wrapper_alive, policy)
+        judge_running(r, elapsed, wrapper_alive, recent, policy)
     } else {
         let run = record.map_or(RunStatus::Ok, |r| r.status);
         let (status, reason) = interval_rule(elapsed, interval, policy.factor, run);
@@ -75,12 +81,14 @@ pub(super) fn by_record(entry: &Entry, wrapper_alive: Option<bool>, policy: &Pol
 /// `stale` when the run is hung (past its maximum runtime, recorded, else
 /// factor x interval), its wrapper is gone or it stalled (silent past its
 /// `--stall-after`); else as bad as the last finished run it carries
-/// (`failed` while that failed), and `running` only when that run was ok
-/// or there is none.
+/// (`failed` while that failed); else `late` past
+/// [`runs::RUNNING_LONG_MARGIN`] x its usual duration (by its `recent`
+/// runs), and `running` only within it.
 fn judge_running(
     r: &Heartbeat,
     elapsed: u64,
     wrapper_alive: Option<bool>,
+    recent: &[Run],
     policy: &Policy,
 ) -> Judgement {
     let since = r.started_at.unwrap_or(r.timestamp);
@@ -123,6 +131,17 @@ fn judge_running(
         let since = super::schedule::local(since, chrono_tz::Tz::UTC);
         let reason = format!("the last run reported failure{code}; running again since {since}");
         (Status::Failed, reason)
+    } else if let Some((usual, limit)) = runs::duration(recent)
+        .map(|usual| (usual, usual.saturating_mul(runs::RUNNING_LONG_MARGIN)))
+        .filter(|(_, limit)| elapsed > *limit)
+    {
+        let reason = format!(
+            "running long: running for {running}, usually {} ({}x that is {})",
+            format_duration(usual),
+            runs::RUNNING_LONG_MARGIN,
+            format_duration(limit)
+        );
+        (Status::Late, reason)
     } else {
         let reason = format!("running for {running}, within its maximum of {max_text}");
         (Status::Running, reason)

@@ -4,18 +4,15 @@
 //! reports, how long a run takes) is a high percentile of its newest runs,
 //! so that one slow night moves neither: it does not push the next deadline
 //! out (hiding a death) and the next normal run is not measured against it.
-//! A wrapped job writes a `running` record when it starts, so its start is
-//! judged against the fire plus a short start grace (`stale`, did not
-//! start), and a run in progress against its usual duration (`late`,
-//! running long). A run missed between two checks, which leaves only a gap
-//! in the history, is told once as `late`. Pure, like the rest of the judge.
+//! A wrapped job's start is judged against the fire plus a short start
+//! grace (`stale`, did not start). A run missed between two checks, which
+//! leaves only a gap in the history, is told once as `late`. Pure.
 
 use chrono::{DateTime, Timelike, Utc};
 
 use super::schedule::{local, span, started, Due};
-use super::{Judgement, Status};
 use crate::history::Run;
-use crate::record::{format_duration, Heartbeat, RunStatus};
+use crate::record::{format_duration, RunStatus};
 use crate::schedule::timing::CatchUp;
 use crate::schedule::{Schedule, Timing};
 
@@ -190,32 +187,6 @@ pub(crate) fn did_not_start(due: &Due, zone: chrono_tz::Tz) -> String {
         local(due.due_at, zone),
         format_duration(due.grace_seconds)
     )
-}
-
-/// Re-judges a run in progress by its usual duration: past
-/// [`RUNNING_LONG_MARGIN`] x the percentile of its recent
-/// successful durations (and below its maximum, which the record's rule
-/// already weighed), `late`, running long.
-pub(crate) fn running_long(j: &mut Judgement, r: &Heartbeat, recent: &[Run], now: DateTime<Utc>) {
-    if j.status != Status::Running {
-        return;
-    }
-    let Some(usual) = duration(recent) else {
-        return;
-    };
-    let since = r.started_at.unwrap_or(r.timestamp);
-    let elapsed = (now - since).num_seconds().max(0).unsigned_abs();
-    let limit = usual.saturating_mul(RUNNING_LONG_MARGIN);
-    if elapsed > limit {
-        j.status = Status::Late;
-        j.reason = Some(format!(
-            "running long: running for {}, usually {} ({}x that is {})",
-            format_duration(elapsed),
-            format_duration(usual),
-            RUNNING_LONG_MARGIN,
-            format_duration(limit)
-        ));
-    }
 }
 
 /// The first fire with no run of the newest gap between two runs of the last

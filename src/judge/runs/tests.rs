@@ -1,8 +1,8 @@
 //! Each rule of the start and the run, by the instant.
 
 use super::*;
-use crate::judge::{judge, Job, Policy};
-use crate::record::{Content, Entry, RunStatus};
+use crate::judge::{judge, Job, Judgement, Policy, Status};
+use crate::record::{Content, Entry, Heartbeat, RunStatus};
 use crate::schedule::{parse_zone, Expectation, Source};
 use std::path::PathBuf;
 
