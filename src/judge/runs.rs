@@ -10,9 +10,9 @@
 
 use chrono::{DateTime, Timelike, Utc};
 
-use super::schedule::{local, span, started, Due};
+use super::schedule::{span, started, Due};
 use crate::history::Run;
-use crate::record::{format_duration, RunStatus};
+use crate::record::RunStatus;
 use crate::schedule::timing::CatchUp;
 use crate::schedule::{Schedule, Timing};
 
@@ -180,15 +180,6 @@ pub(crate) fn start_due(
     })
 }
 
-/// The reason a wrapped job is `stale` once its start grace has passed.
-pub(crate) fn did_not_start(due: &Due, zone: chrono_tz::Tz) -> String {
-    format!(
-        "did not start: the run due at {} had not started {} later (start grace)",
-        local(due.due_at, zone),
-        format_duration(due.grace_seconds)
-    )
-}
-
 /// The first fire with no run of the newest gap between two runs of the last
 /// [`SKIP_SHOWN_SECONDS`] before `now`: a run missed and followed by
 /// another. `newest` is the heartbeat's own run, which the history may
@@ -218,16 +209,6 @@ pub(crate) fn skipped(
             (fire > expected).then_some(expected)
         })
         .next_back()
-}
-
-/// The reason for a skipped run: `missed the 03:00 run (2026-11-24 CET)`.
-pub(crate) fn missed(fire: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
-    let at = fire.with_timezone(&zone);
-    format!(
-        "missed the {} run ({}), then ran again",
-        at.format("%H:%M"),
-        at.format("%Y-%m-%d %Z")
-    )
 }
 
 #[cfg(test)]

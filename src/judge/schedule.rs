@@ -220,16 +220,24 @@ pub(super) fn refine(
     let (status, reason) = due_rule(&due, policy.now, run, zone);
     j.status = status;
     j.reason = match (status, reason, j.exit_code) {
-        (Status::Stale, _, _) if wrapped => Some(runs::did_not_start(&due, zone)),
+        (Status::Stale, _, _) if wrapped => Some(format!(
+            "did not start: the run due at {} had not started {} later (start grace)",
+            local(due.due_at, zone),
+            format_duration(due.grace_seconds)
+        )),
         (Status::Failed, Some(r), Some(code)) => Some(format!("{r} (exit code {code})")),
         (_, r, _) => r,
     };
     let skip = (status == Status::Ok)
         .then(|| runs::skipped(&schedule, &timing, recent, &newest, policy.now))
         .flatten();
-    if let Some(fire) = skip {
+    if let Some(fire) = skip.map(|fire| fire.with_timezone(&zone)) {
         j.status = Status::Late;
-        j.reason = Some(runs::missed(fire, zone));
+        j.reason = Some(format!(
+            "missed the {} run ({}), then ran again",
+            fire.format("%H:%M"),
+            fire.format("%Y-%m-%d %Z")
+        ));
     }
 }
 
