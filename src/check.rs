@@ -165,10 +165,9 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
         }
     };
     let mut out = render(args, judged.as_ref(), &errors);
-    if let Some(decision) = changes {
-        if decision.deliver || judged.as_ref().is_some_and(|j| cause::run::news(&j.causes)) {
-            let jobs = judged.as_ref().map_or(&[][..], |j| &j.jobs[..]);
-            out.extend_from_slice(changes::recovered_lines(&decision, jobs).as_bytes());
+    if let Some((decision, j)) = changes.zip(judged.as_ref()) {
+        if decision.deliver || cause::run::news(&j.causes) {
+            out.extend_from_slice(changes::recovered_lines(&decision, &j.jobs).as_bytes());
         } else {
             out.clear();
         }
@@ -201,10 +200,8 @@ fn judge_locked(
     let (causes, kept) = cause::run::assess(&judged.cause_run(&host), lock.path());
     judged.causes = causes;
     kept.unwrap_or_else(|err| fail(&err));
-    if !args.quiet {
-        for warning in &judged.lint {
-            eprintln!("{PROGRAM}: warning: {warning}");
-        }
+    for warning in judged.lint.iter().filter(|_| !args.quiet) {
+        eprintln!("{PROGRAM}: warning: {warning}");
     }
     let mut code = judged.code();
     let mut failed = |err: &Error| {
@@ -224,8 +221,7 @@ fn judge_locked(
     // Temporaries left by killed writers: readers skip them; once they
     // are an hour old, the run that holds the lock tidies them away. It
     // changes no verdict, so a failure is told and does not move the code.
-    let cleanup = store::clean_temporaries(&judged.dirs);
-    for (path, err) in &cleanup {
+    for (path, err) in &store::clean_temporaries(&judged.dirs) {
         eprintln!(
             "{PROGRAM}: cannot remove the stale temporary file {}: {err}",
             terminal_path(path)

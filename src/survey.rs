@@ -94,19 +94,17 @@ impl Judged {
 /// The directories to read: the ones given, else the default ones that
 /// exist.
 ///
-/// With jobs expected (`--expect`), a directory that does not exist yet is
-/// a fresh install before any job ran, not a broken check: it is left out,
-/// and with none left the expected jobs are judged `missing`, which is
-/// exactly what must alert. A directory that exists but cannot be read is
-/// still an error.
+/// With jobs expected (`--expect`, or timers, which are jobs of their own),
+/// a directory that does not exist yet is a fresh install before any job
+/// ran, not a broken check: it is left out, and with none left the
+/// expected jobs are judged `missing`, which is exactly what must alert. A
+/// directory that exists but cannot be read is still an error.
 pub(crate) fn locate(args: &JudgeArgs) -> Result<Vec<PathBuf>, Error> {
-    // Timers asked for by name are jobs of their own: a host with no
-    // heartbeat directory yet still has its timers judged.
     if args.expect.is_empty() && !args.timers.systemd {
         return read_locations(&args.dirs);
     }
-    let absent = |d: &&PathBuf| matches!(d.try_exists(), Ok(false));
-    let present: Vec<PathBuf> = args.dirs.iter().filter(|d| !absent(d)).cloned().collect();
+    let exists = |d: &&PathBuf| !matches!(d.try_exists(), Ok(false));
+    let present: Vec<PathBuf> = args.dirs.iter().filter(exists).cloned().collect();
     if present.is_empty() && !args.dirs.is_empty() {
         return Ok(Vec::new());
     }
@@ -266,13 +264,10 @@ fn history_beside(path: &Path, now: DateTime<Utc>) -> Option<Vec<Run>> {
     Some(runs)
 }
 
-/// Reads each job's history beside its heartbeat and sets its recent runs:
-/// the strip, the success rate and the median duration. A history that
-/// cannot be read shows as none.
-///
-/// Only the histories that exist are opened: each heartbeat directory is
-/// listed once, so a panel of thousands of jobs, most of them without a
-/// history, does not try (and fail) to open one file per job.
+/// Sets each job's recent runs from the history beside its heartbeat (none
+/// when it cannot be read). Each directory is listed once and only the
+/// histories in it are opened: a panel of thousands of jobs, most without
+/// one, does not try (and fail) to open a file per job.
 pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
     // Keyed by the directory's bytes: hashing a `Path` walks its
     // components, which costs more than the lookup saves.
@@ -298,8 +293,7 @@ pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
 }
 
 /// For a run in progress on this host (`this_host`): whether its wrapper
-/// still runs. Read-only: the process is asked whether it exists, never
-/// signalled.
+/// still runs (asked, never signalled).
 fn wrapper_alive(entry: &Entry, this_host: &str) -> Option<bool> {
     match &entry.content {
         Ok(Content::Record(r)) if r.status == RunStatus::Running && r.host == this_host => {
