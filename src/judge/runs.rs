@@ -1,12 +1,9 @@
-//! A job's runs against its schedule's fires. Anacron counts days from the
-//! last run and catches up after the host was down; random delays push each
-//! start past its fire. What a job usually does (how long after its fire it
-//! reports, how long a run takes) is a high percentile of its newest runs,
-//! so that one slow night moves neither: it does not push the next deadline
-//! out (hiding a death) and the next normal run is not measured against it.
-//! A wrapped job's start is judged against the fire plus a short start
-//! grace (`stale`, did not start). A run missed between two checks, which
-//! leaves only a gap in the history, is told once as `late`. Pure.
+//! A job's runs against its schedule's fires: anacron's days and catch-up,
+//! delays, a wrapped job's start, runs skipped between two checks, and what
+//! a job usually does (its lag after the fire, its duration). The usual is a
+//! high percentile of the newest runs, so that one slow night neither
+//! pushes the next deadline out (hiding a death) nor becomes the measure of
+//! the next run. Pure.
 
 use chrono::{DateTime, Timelike, Utc};
 
@@ -38,16 +35,16 @@ pub(crate) fn percentile(values: &mut [u64]) -> Option<u64> {
     values.get(rank.checked_sub(1)?).copied()
 }
 
-/// The lags (seconds from fire to report) of the newest [`USUAL_RUNS`]
-/// runs, the heartbeat written at `reported` included when the history
-/// does not hold it yet, with the lag of that heartbeat's own run.
-pub(crate) fn lags(
+/// The usual lag (seconds from fire to report): the percentile of the lags
+/// of the newest [`USUAL_RUNS`] runs, the heartbeat written at `reported`
+/// counted by its own `last_lag` whether the history holds it yet or not.
+pub(crate) fn usual_lag(
     schedule: &Schedule,
     timing: &Timing,
     runs: &[Run],
     reported: DateTime<Utc>,
     last_lag: u64,
-) -> Vec<u64> {
+) -> u64 {
     let in_history = runs.last().is_some_and(|r| r.timestamp == reported);
     let older = runs.iter().rev().skip(usize::from(in_history));
     let mut lags: Vec<u64> = older
@@ -61,9 +58,9 @@ pub(crate) fn lags(
             };
             Some((r.timestamp - fire).num_seconds().max(0).unsigned_abs())
         })
+        .chain([last_lag])
         .collect();
-    lags.push(last_lag);
-    lags
+    percentile(&mut lags).unwrap_or(last_lag)
 }
 
 /// The usual duration of a successful run: the percentile of the newest

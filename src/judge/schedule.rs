@@ -61,7 +61,7 @@ pub(crate) struct Due {
 /// The due time after a heartbeat written at `reported` for a run that
 /// started at `started` (when known). The job's usual lag (seconds from
 /// fire to report) is the percentile of the lags of its `recent` runs and
-/// of this one (`runs::lags`), not the last run's alone. The `timing`
+/// of this one (`runs::usual_lag`), not the last run's alone. The `timing`
 /// places the next run: anacron's period and catch-up, and a delay the due
 /// time allows for in full.
 pub(crate) fn due(
@@ -79,17 +79,12 @@ pub(crate) fn due(
     let last_lag = (reported - from).num_seconds().max(0).unsigned_abs();
     // A lag is never taken to be a whole gap or more: a run that reports
     // that late belongs to the next fire.
-    let mut lags = runs::lags(schedule, timing, recent, reported, last_lag);
-    let lag = runs::percentile(&mut lags)
-        .unwrap_or(last_lag)
-        .min(gap.saturating_sub(1));
-    let grace = grace.unwrap_or_else(|| default_grace(gap));
-    let lag = span(lag)?;
+    let lag = runs::usual_lag(schedule, timing, recent, reported, last_lag);
+    let lag = span(lag.min(gap.saturating_sub(1)))?;
+    let due_at = next.checked_add_signed(lag)?;
     Some(Due {
-        due_at: next
-            .checked_add_signed(lag)?
-            .max(runs::latest_start(next, timing)?),
-        grace_seconds: grace,
+        due_at: due_at.max(runs::latest_start(next, timing)?),
+        grace_seconds: grace.unwrap_or_else(|| default_grace(gap)),
     })
 }
 

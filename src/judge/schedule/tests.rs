@@ -310,9 +310,9 @@ fn a_run_belongs_to_the_fire_before_it_started() {
         attempts: Vec::new(),
     };
     let later = utc("2026-11-24T06:00:00Z");
-    let lags = |d| runs::lags(&s, &Timing::default(), &[ran(d)], later, 0);
-    assert_eq!(lags(Some(4200.0)), vec![4200, 0]);
-    assert_eq!(lags(None), vec![600, 0]);
+    let lag = |d| runs::usual_lag(&s, &Timing::default(), &[ran(d)], later, 0);
+    assert_eq!(lag(Some(4200.0)), 4200);
+    assert_eq!(lag(None), 600);
     assert_eq!(started(reported, Some(f64::NAN)), None);
     assert_eq!(started(reported, Some(-1.0)), None);
 }
