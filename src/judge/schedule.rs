@@ -99,29 +99,6 @@ pub(crate) fn default_grace(gap: u64) -> u64 {
     GRACE_MAX_SECONDS.min(gap / 2)
 }
 
-/// The status rule of a job with a due time, at `now`.
-pub(crate) fn due_rule(
-    due: &Due,
-    now: DateTime<Utc>,
-    run: RunStatus,
-    zone: Tz,
-) -> (Status, Option<String>) {
-    let deadline = span(due.grace_seconds).and_then(|g| due.due_at.checked_add_signed(g));
-    if deadline.is_some_and(|d| now > d) {
-        let reason = format!(
-            "the run due at {} was missed (grace {})",
-            local(due.due_at, zone),
-            format_duration(due.grace_seconds)
-        );
-        (Status::Stale, Some(reason))
-    } else if run == RunStatus::Fail {
-        let reason = "the last run reported failure".to_owned();
-        (Status::Failed, Some(reason))
-    } else {
-        (Status::Ok, None)
-    }
-}
-
 /// `2026-11-22 03:10 CET`: a time in the schedule's zone.
 pub(crate) fn local(t: DateTime<Utc>, zone: Tz) -> String {
     t.with_timezone(&zone)
@@ -212,18 +189,29 @@ pub(super) fn refine(
     }));
     let Some(due) = due else { return };
     let zone = schedule.zone();
-    let (status, reason) = due_rule(&due, policy.now, run, zone);
-    j.status = status;
-    j.reason = match (status, reason, j.exit_code) {
-        (Status::Stale, _, _) if wrapped => Some(format!(
-            "did not start: the run due at {} had not started {} later (start grace)",
-            local(due.due_at, zone),
-            format_duration(due.grace_seconds)
-        )),
-        (Status::Failed, Some(r), Some(code)) => Some(format!("{r} (exit code {code})")),
-        (_, r, _) => r,
+    let deadline = span(due.grace_seconds).and_then(|g| due.due_at.checked_add_signed(g));
+    (j.status, j.reason) = if deadline.is_some_and(|d| policy.now > d) {
+        let (at, grace) = (local(due.due_at, zone), format_duration(due.grace_seconds));
+        let reason = if wrapped {
+            format!(
+                "did not start: the run due at {at} had not started {grace} later (start grace)"
+            )
+        } else {
+            format!("the run due at {at} was missed (grace {grace})")
+        };
+        (Status::Stale, Some(reason))
+    } else if run == RunStatus::Fail {
+        let code = j
+            .exit_code
+            .map_or(String::new(), |code| format!(" (exit code {code})"));
+        (
+            Status::Failed,
+            Some(format!("the last run reported failure{code}")),
+        )
+    } else {
+        (Status::Ok, None)
     };
-    let skip = (status == Status::Ok)
+    let skip = (j.status == Status::Ok)
         .then(|| runs::skipped(&schedule, &timing, recent, &newest, policy.now))
         .flatten();
     if let Some(fire) = skip.map(|fire| fire.with_timezone(&zone)) {
