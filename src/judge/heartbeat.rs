@@ -43,26 +43,9 @@ pub(super) fn by_record(
         return Judgement::invalid(entry, reason);
     }
     let elapsed = seconds.max(0) as u64;
-    let j = if let Some(r) = running {
-        judge_running(r, elapsed, wrapper_alive, recent, policy)
-    } else {
-        let run = record.map_or(RunStatus::Ok, |r| r.status);
-        let (status, reason) = interval_rule(elapsed, interval, policy.factor, run);
-        Judgement {
-            status,
-            reason: match record {
-                Some(r) => wrapper_said(r, status, reason),
-                None => reason,
-            },
-            exit_code: record.and_then(|r| r.exit_code),
-            message: record.and_then(|r| r.message.clone()),
-            // Where the writer counted them (the wrapper does), the
-            // record says how many runs in a row failed.
-            consecutive_failures: record
-                .filter(|r| r.status == RunStatus::Fail)
-                .and_then(|r| r.consecutive_failures),
-            ..Judgement::default()
-        }
+    let j = match running {
+        Some(r) => judge_running(r, elapsed, wrapper_alive, recent, policy),
+        None => judge_finished(record, elapsed, interval, policy.factor),
     };
     let age = (policy.now - timestamp).num_seconds().max(0) as u64;
     Judgement {
@@ -162,51 +145,51 @@ fn judge_running(
     }
 }
 
-/// The reason for a finished run, with what the wrapper knew: the rule that
-/// failed a run (`--fail-on`, `--min-runtime`, ...) or its exit code, and
-/// the attempt it ended on when it was retried.
-fn wrapper_said(r: &Heartbeat, status: Status, reason: Option<String>) -> Option<String> {
-    let attempt = r.attempt.filter(|a| a.of > 1).map(|a| (a.number, a.of));
-    match (status, reason) {
-        (Status::Failed, Some(reason)) => {
-            let mut text = match (&r.reason, r.exit_code) {
-                (Some(rule), _) => format!("the last run failed: {rule}"),
-                (None, Some(code)) => format!("{reason} (exit code {code})"),
-                (None, None) => reason,
-            };
-            if let Some((number, of)) = attempt {
-                text.push_str(&format!("; failed on attempt {number} of {of}"));
-            }
-            Some(text)
-        }
-        (Status::Ok, None) => {
-            let fast = r.fast.as_ref().map(|f| format!("fast: {f}"));
-            let retried = attempt
-                .filter(|(number, _)| *number > 1)
-                .map(|(number, of)| format!("succeeded on attempt {number} of {of}"));
-            let said: Vec<String> = fast.into_iter().chain(retried).collect();
-            (!said.is_empty()).then(|| said.join("; "))
-        }
-        (_, reason) => reason,
-    }
-}
-
-/// The status rule for a readable heartbeat, with its reason (formatted
-/// only for a job that is not ok: this runs for every heartbeat).
-fn interval_rule(age: u64, interval: u64, factor: f64, run: RunStatus) -> (Status, Option<String>) {
+/// The interval rule for a finished run (`record` is `None` for an empty
+/// file), with what the wrapper knew: the rule that failed a run
+/// (`--fail-on`, `--min-runtime`, ...) or its exit code, the attempt it
+/// ended on when it was retried, a success far faster than usual. Reasons
+/// are formatted only where there is one: this runs for every heartbeat.
+fn judge_finished(record: Option<&Heartbeat>, age: u64, interval: u64, factor: f64) -> Judgement {
     let stale = age as f64 > factor * interval as f64;
-    if !stale && run == RunStatus::Fail {
-        let reason = "the last run reported failure".to_owned();
-        return (Status::Failed, Some(reason));
+    let failed = record.filter(|r| r.status == RunStatus::Fail);
+    let attempt = record.and_then(|r| r.attempt).filter(|a| a.of > 1);
+    let (status, reason) = if let Some(r) = failed.filter(|_| !stale) {
+        let mut text = match (&r.reason, r.exit_code) {
+            (Some(rule), _) => format!("the last run failed: {rule}"),
+            (None, Some(code)) => format!("the last run reported failure (exit code {code})"),
+            (None, None) => "the last run reported failure".to_owned(),
+        };
+        if let Some(a) = attempt {
+            text.push_str(&format!("; failed on attempt {} of {}", a.number, a.of));
+        }
+        (Status::Failed, Some(text))
     } else if !stale && age <= interval {
-        return (Status::Ok, None);
-    }
-    let (silent, every) = (format_duration(age), format_duration(interval));
-    let reason = if stale {
-        format!("silent for {silent}, more than {factor}x its interval of {every}")
+        let fast = record
+            .and_then(|r| r.fast.as_ref())
+            .map(|f| format!("fast: {f}"));
+        let retried = (attempt.filter(|a| a.number > 1))
+            .map(|a| format!("succeeded on attempt {} of {}", a.number, a.of));
+        let said: Vec<String> = fast.into_iter().chain(retried).collect();
+        (Status::Ok, (!said.is_empty()).then(|| said.join("; ")))
     } else {
-        format!("last seen {silent} ago, past its interval of {every}")
+        let (silent, every) = (format_duration(age), format_duration(interval));
+        let reason = if stale {
+            format!("silent for {silent}, more than {factor}x its interval of {every}")
+        } else {
+            format!("last seen {silent} ago, past its interval of {every}")
+        };
+        let status = if stale { Status::Stale } else { Status::Late };
+        (status, Some(reason))
     };
-    let status = if stale { Status::Stale } else { Status::Late };
-    (status, Some(reason))
+    Judgement {
+        status,
+        reason,
+        exit_code: record.and_then(|r| r.exit_code),
+        message: record.and_then(|r| r.message.clone()),
+        // Where the writer counted them (the wrapper does), the record says
+        // how many runs in a row failed.
+        consecutive_failures: failed.and_then(|r| r.consecutive_failures),
+        ..Judgement::default()
+    }
 }
