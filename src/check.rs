@@ -130,14 +130,11 @@ pub fn run(args: &Args) -> Check {
 }
 
 /// Runs hb-check with `args`, printing the verdict to `stdout`, and returns
-/// the exit code. Errors go to standard error, one line each.
-///
-/// Every channel is tried whatever happened on the others: a metrics file
-/// that cannot be written does not keep the alert issue from being kept, and
-/// a standard output that cannot be written (a full disk) skips neither.
-/// The verdict is printed last, after the lock is released, so that a
-/// reader that does not read cannot hold the lock; with `--format json` it
-/// is one document whatever happened, carrying the errors.
+/// the exit code. Errors go to standard error, one line each. Every channel
+/// is tried whatever happened on the others (a metrics file, the alert
+/// issue, a full standard output); the verdict is printed last, after the
+/// lock is released, so that a reader that does not read cannot hold the
+/// lock; `--format json` is one document whatever happened, with the errors.
 pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
     if args.adopt.adopt {
         return crate::adopt::run(&args.adopt, &args.judge.schedule, PROGRAM, stdout);

@@ -302,10 +302,9 @@ fn apply_overrides(j: &mut Judgement, pause: Option<&Pause>, alert_after: u32, r
     }
 }
 
-/// Whether judging `entry` takes its recent runs: a run in progress is
-/// weighed against its usual duration, a scheduled job's usual lag comes
-/// from them, and so does the failure count of a failed run whose record
-/// keeps none, when a threshold asks for it.
+/// Whether judging `entry` takes its recent runs: for a run in progress's
+/// usual duration, a scheduled job's usual lag, or the failure count a
+/// threshold asks for when the record keeps none.
 pub(crate) fn needs_history(entry: &Entry, crontab: Option<&Expectation>, policy: &Policy) -> bool {
     let Ok(Content::Record(r)) = &entry.content else {
         return false;

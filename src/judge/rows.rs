@@ -55,9 +55,8 @@ pub(crate) fn rows<'p>(
     all
 }
 
-/// The host a judgement belongs to: its own (the record's, or the
-/// subdirectory it was found in), else the checking host `local` (an empty
-/// `touch` file, a missing job).
+/// The host a judgement belongs to: its own (the record's, or its
+/// subdirectory's), else the checking host `local`.
 pub(crate) fn host_of<'a>(j: &'a Judgement, local: &'a str) -> &'a str {
     j.host.as_deref().unwrap_or(local)
 }
@@ -126,12 +125,9 @@ pub(crate) fn is_expected(j: &Judgement, job: &str, local: &str) -> bool {
     }
 }
 
-/// Sorts worst first, then by ratio descending, then by job, host and path.
-///
-/// The order is total (two rows never compare equal unless they are the
-/// same row), so an in-place unstable sort gives the same result as a
-/// stable one without the stable sort's scratch buffer of half the rows
-/// (14 MiB over 100,000 heartbeats).
+/// Sorts worst first, then by ratio descending, then by job, host and path:
+/// a total order, so the unstable sort gives the stable sort's result
+/// without its scratch buffer of half the rows (14 MiB over 100,000).
 pub(crate) fn sort(all: &mut [Judgement]) {
     all.sort_unstable_by(|a, b| {
         a.status

@@ -59,11 +59,9 @@ pub(crate) struct Due {
 }
 
 /// The due time after a heartbeat written at `reported` for a run that
-/// started at `started` (when known). The job's usual lag (seconds from
-/// fire to report) is the percentile of the lags of its `recent` runs and
-/// of this one (`runs::usual_lag`), not the last run's alone. The `timing`
-/// places the next run: anacron's period and catch-up, and a delay the due
-/// time allows for in full.
+/// started at `started` (when known): the next fire (placed by the
+/// `timing`: anacron's period and catch-up, a delay allowed in full) plus
+/// the job's usual lag by its `recent` runs and this one.
 pub(crate) fn due(
     schedule: &Schedule,
     reported: DateTime<Utc>,
@@ -225,9 +223,8 @@ pub(super) fn refine(
 }
 
 /// The name a crontab line's job is judged by, and the only heartbeat that
-/// answers it: `USER/JOB` for a user's line, whose heartbeat lands in the
-/// user's area. A user's line never describes a job of root's (or another
-/// user's) of the same name.
+/// answers it: `USER/JOB` for a user's line (its heartbeat lands in the
+/// user's area), never root's or another user's job of the same name.
 pub(crate) fn judged_name(e: &Expectation) -> String {
     user_job(e.user.as_deref(), &e.job)
 }

@@ -188,8 +188,7 @@ fn verdict(
 
 /// Puts each timer's judgement among the heartbeats' rows: a timer whose
 /// service writes a heartbeat of this host (a job in its aliases) is that
-/// job's row, with the worse of the two verdicts; any other timer is a row
-/// of its own.
+/// job's row, with the worse verdict; any other is a row of its own.
 pub(crate) fn merge(rows: &mut Vec<Judgement>, timers: Vec<(Judgement, Vec<String>)>, local: &str) {
     for (timer, aliases) in timers {
         let mut matched = false;
