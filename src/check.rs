@@ -253,14 +253,11 @@ fn changes_since(lock: &store::RunLock, judged: &Judged, remind: Duration) -> al
 }
 
 fn report_of(judged: &Judged) -> Report<'_> {
+    // No causes: hb-check names them in its own lines.
     Report {
-        checked_at: judged.policy.now,
-        factor: judged.policy.factor,
-        jobs: &judged.jobs,
         dirs: &judged.dirs,
         fleet: &judged.fleet,
-        // hb-check names the causes in its own lines.
-        causes: &[],
+        ..Report::new(judged.policy.now, judged.policy.factor, &judged.jobs)
     }
 }
 
