@@ -144,10 +144,10 @@ pub(crate) fn sort(all: &mut [Judgement]) {
     });
 }
 
-/// How many jobs have each status, worst first, zero counts included.
+/// How many jobs have each status, worst first, zero counts included, in
+/// one pass.
 pub(crate) fn summary(all: &[Judgement]) -> Vec<(Status, usize)> {
-    Status::ALL
-        .iter()
-        .map(|s| (*s, all.iter().filter(|j| j.status == *s).count()))
-        .collect()
+    let mut counts = [0; Status::ALL.len()];
+    all.iter().for_each(|j| counts[j.status as usize] += 1);
+    Status::ALL.into_iter().zip(counts).collect()
 }

@@ -263,24 +263,20 @@ pub(super) fn never_run(e: &Expectation, policy: &Policy) -> Judgement {
             .max(first),
         None => first,
     };
+    j.reason = missed.then(|| format!("{source} runs it, but no heartbeat has ever been written"));
+    if !missed {
+        j.status = Status::Ok;
+    }
     j.expected = e.schedule.as_ref().map(|s| {
         Box::new(Timetable {
             schedule: s.text().to_owned(),
             zone: s.zone(),
-            source: source.clone(),
-            due_at: first.filter(|_| !rules.by_interval),
-            grace_seconds: (!rules.by_interval).then_some(grace),
+            source,
+            due_at: schedule.and(first),
+            grace_seconds: schedule.map(|_| grace),
             judged_at: policy.now,
         })
     });
-    if missed {
-        j.reason = Some(format!(
-            "{source} runs it, but no heartbeat has ever been written"
-        ));
-    } else {
-        j.status = Status::Ok;
-        j.reason = None;
-    }
     j
 }
 
