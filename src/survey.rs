@@ -18,7 +18,7 @@ use crate::fleet::Fleet;
 use crate::history::{recent, Run};
 use crate::judge::{self, Job, Judgement, Policy, Status};
 use crate::pause::Pause;
-use crate::record::{Content, Entry, RunStatus, FUTURE_TOLERANCE_SECONDS};
+use crate::record::{Content, RunStatus, FUTURE_TOLERANCE_SECONDS};
 use crate::schedule::Lint;
 use crate::store::{
     history_jobs, read_history, read_locations, scan_each, scan_pauses, PauseEntry,
@@ -155,7 +155,13 @@ pub(crate) fn judge(
             crontab,
             recent: &recent,
             pause: pauses.of(Some(&entry.path), &entry.job),
-            wrapper_alive: wrapper_alive(&entry, &this_host),
+            // A run in progress on this host: does its wrapper still run?
+            wrapper_alive: match &entry.content {
+                Ok(Content::Record(r)) if r.status == RunStatus::Running && r.host == this_host => {
+                    alive(r.pid, r.started_at.unwrap_or(r.timestamp))
+                }
+                _ => None,
+            },
         };
         let judged = judge::judge(&job, &policy);
         crate::cause::note_needs(&mut needs, &judged, &entry, crontab);
@@ -289,17 +295,6 @@ pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
         if let Some(runs) = history_beside(path, now).filter(|r| !r.is_empty()) {
             judgement.recent = Some(Box::new(recent(&runs, judgement.interval_seconds, now)));
         }
-    }
-}
-
-/// For a run in progress on this host (`this_host`): whether its wrapper
-/// still runs (asked, never signalled).
-fn wrapper_alive(entry: &Entry, this_host: &str) -> Option<bool> {
-    match &entry.content {
-        Ok(Content::Record(r)) if r.status == RunStatus::Running && r.host == this_host => {
-            alive(r.pid, r.started_at.unwrap_or(r.timestamp))
-        }
-        _ => None,
     }
 }
 

@@ -4,8 +4,8 @@
 
 use super::{runs, Judgement, Policy, Status};
 use crate::history::Run;
-use crate::record::FUTURE_TOLERANCE_SECONDS;
-use crate::record::{default_max_runtime, format_duration, Content, Entry, Heartbeat, RunStatus};
+use crate::record::{default_max_runtime, format_duration, Content, Entry, Heartbeat};
+use crate::record::{RunStatus, FUTURE_TOLERANCE_SECONDS};
 
 /// The verdict before the schedule, threshold and pause are weighed;
 /// `recent` runs give a run in progress its usual duration.
