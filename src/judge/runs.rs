@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Timelike, Utc};
 
-use super::schedule::{span, started, Due};
+use super::schedule::{span, started};
 use crate::history::Run;
 use crate::record::RunStatus;
 use crate::schedule::timing::CatchUp;
@@ -158,23 +158,6 @@ const SKIP_SHOWN_SECONDS: i64 = 3600;
 /// [`START_GRACE_MAX_SECONDS`] and half the gap.
 pub(crate) fn default_start_grace(gap: u64) -> u64 {
     START_GRACE_MAX_SECONDS.min(gap / 2)
-}
-
-/// When the run after a wrapped run that started at `began` must have
-/// started: the next fire (after anacron's catch-up and a delay, when the
-/// timing has them), with the start grace after it.
-pub(crate) fn start_due(
-    schedule: &Schedule,
-    timing: &Timing,
-    began: DateTime<Utc>,
-    start_grace: Option<u64>,
-) -> Option<Due> {
-    let (fire, next) = fires(schedule, timing, began)?;
-    let gap = Schedule::gap(fire, next);
-    Some(Due {
-        due_at: latest_start(next, timing)?,
-        grace_seconds: start_grace.unwrap_or_else(|| default_start_grace(gap)),
-    })
 }
 
 /// The first fire with no run of the newest gap between two runs of the last

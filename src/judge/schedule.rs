@@ -59,19 +59,30 @@ pub(crate) struct Due {
 }
 
 /// The due time after a heartbeat written at `reported` for a run that
-/// started at `started` (when known): the next fire (placed by the
-/// `timing`: anacron's period and catch-up, a delay allowed in full) plus
-/// the job's usual lag by its `recent` runs and this one.
+/// started at `started` (when known), by the next fire (placed by the
+/// `timing`: anacron's period and catch-up, a delay allowed in full): a
+/// `wrapped` job must have started by then, with the start grace after
+/// it; a plain one must have reported by then plus its usual lag (by its
+/// `recent` runs and this one), with the grace after that.
 pub(crate) fn due(
     schedule: &Schedule,
     reported: DateTime<Utc>,
     started: Option<DateTime<Utc>>,
     recent: &[Run],
-    grace: Option<u64>,
+    rules: &Rules,
     timing: &Timing,
+    wrapped: bool,
 ) -> Option<Due> {
     let (fire, next) = runs::fires(schedule, timing, started.unwrap_or(reported))?;
     let gap = Schedule::gap(fire, next);
+    let start = runs::latest_start(next, timing)?;
+    if wrapped {
+        let grace_seconds = (rules.start_grace).unwrap_or_else(|| runs::default_start_grace(gap));
+        return Some(Due {
+            due_at: start,
+            grace_seconds,
+        });
+    }
     // A catch-up run after a boot lags from anacron's start, not the fire.
     let from = runs::started_for(fire, reported, timing);
     let last_lag = (reported - from).num_seconds().max(0).unsigned_abs();
@@ -81,8 +92,8 @@ pub(crate) fn due(
     let lag = span(lag.min(gap.saturating_sub(1)))?;
     let due_at = next.checked_add_signed(lag)?;
     Some(Due {
-        due_at: due_at.max(runs::latest_start(next, timing)?),
-        grace_seconds: grace.unwrap_or_else(|| default_grace(gap)),
+        due_at: due_at.max(start),
+        grace_seconds: rules.grace.unwrap_or_else(|| default_grace(gap)),
     })
 }
 
@@ -163,20 +174,11 @@ pub(super) fn refine(
         j.status,
         Status::Ok | Status::Late | Status::Stale | Status::Failed
     );
-    let run = newest.status;
-    // A wrapped job is due to start; a plain one, to report.
-    let due = match began.filter(|_| wrapped) {
-        _ if rules.by_interval || run == RunStatus::Running || !by_rule => None,
-        Some(began) => runs::start_due(&schedule, &timing, began, rules.start_grace),
-        None => due(
-            &schedule,
-            newest.timestamp,
-            began,
-            recent,
-            rules.grace,
-            &timing,
-        ),
-    };
+    let (run, at) = (newest.status, newest.timestamp);
+    let judged = by_rule && !rules.by_interval && run != RunStatus::Running;
+    let due = judged
+        .then(|| due(&schedule, at, began, recent, rules, &timing, wrapped))
+        .flatten();
     j.expected = Some(Box::new(Timetable {
         schedule: schedule.text().to_owned(),
         zone: schedule.zone(),
