@@ -16,7 +16,6 @@ use crate::error::Error;
 use crate::escape::{terminal, terminal_path};
 use crate::exit_code::Check;
 use crate::expect;
-use crate::metrics::write_prometheus;
 use crate::report::{self, Report};
 use crate::store;
 use crate::survey::{self, Judged};
@@ -210,7 +209,7 @@ fn judge_locked(
         // Streamed into the file: a fleet's metrics are never one string.
         let report = report_of(&judged);
         let written = store::write_file_with(path, &mut |mut out| {
-            write_prometheus(&mut out, &report)?;
+            crate::metrics::write_prometheus(&mut out, &report)?;
             cause::render::write_metrics(&mut out, &host, &judged.jobs, &judged.causes)
         });
         written.unwrap_or_else(|err| failed(&err));

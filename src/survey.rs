@@ -4,7 +4,6 @@
 //! histories, whether a wrapper still runs), and writing to standard output.
 
 use std::collections::{HashMap, HashSet};
-use std::ffi::OsString;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -17,9 +16,7 @@ use crate::expect;
 use crate::fleet::Fleet;
 use crate::history::{recent, Run};
 use crate::judge::{self, Job, Judgement, Policy, Status};
-use crate::pause::Pause;
 use crate::record::{Content, RunStatus, FUTURE_TOLERANCE_SECONDS};
-use crate::schedule::Lint;
 use crate::store::{
     history_jobs, read_history, read_locations, scan_each, scan_pauses, PauseEntry,
 };
@@ -32,7 +29,7 @@ pub(crate) struct Judged {
     /// The judged jobs, worst first.
     pub jobs: Vec<Judgement>,
     /// The warnings about the crontabs read, for standard error.
-    pub lint: Vec<Lint>,
+    pub lint: Vec<crate::schedule::Lint>,
     /// The users' crontabs discovery could not read.
     pub unread_crontabs: Vec<PathBuf>,
     /// A note for `--verbose` and the systemd managers that could not be read.
@@ -219,7 +216,7 @@ impl Pauses<'_> {
     /// the job's own pause beside its heartbeat, or a host pause in its
     /// directory or the directory above. A job without a heartbeat
     /// (`path` is `None`) takes the pauses of the directories read.
-    fn of(&self, path: Option<&Path>, name: &str) -> Option<&Pause> {
+    fn of(&self, path: Option<&Path>, name: &str) -> Option<&crate::pause::Pause> {
         let (places, name): (Vec<&Path>, &str) = match path.and_then(home) {
             Some((dir, name)) => (vec![dir], name),
             None => (self.dirs.iter().map(PathBuf::as_path).collect(), name),
@@ -277,7 +274,7 @@ fn history_beside(path: &Path, now: DateTime<Utc>) -> Option<Vec<Run>> {
 pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
     // Keyed by the directory's bytes: hashing a `Path` walks its
     // components, which costs more than the lookup saves.
-    let mut listed: HashMap<OsString, Option<HashSet<String>>> = HashMap::new();
+    let mut listed: HashMap<std::ffi::OsString, Option<HashSet<String>>> = HashMap::new();
     for judgement in jobs.iter_mut() {
         let Some(path) = judgement.path.as_deref() else {
             continue;

@@ -4,8 +4,7 @@
 
 use super::{runs, Judgement, Policy, Status};
 use crate::history::Run;
-use crate::record::{default_max_runtime, format_duration, Content, Entry, Heartbeat};
-use crate::record::{RunStatus, FUTURE_TOLERANCE_SECONDS};
+use crate::record::{default_max_runtime, format_duration, Content, Entry, Heartbeat, RunStatus};
 
 /// The verdict before the schedule, threshold and pause are weighed;
 /// `recent` runs give a run in progress its usual duration.
@@ -30,7 +29,7 @@ pub(super) fn by_record(
     let running = record.filter(|r| r.status == RunStatus::Running);
     let since = running.and_then(|r| r.started_at).unwrap_or(timestamp);
     let seconds = (policy.now - since).num_seconds();
-    if seconds < -FUTURE_TOLERANCE_SECONDS {
+    if seconds < -crate::record::FUTURE_TOLERANCE_SECONDS {
         let what = if running.is_some() {
             "the run started".to_owned()
         } else {

@@ -3,10 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::schedule::judged_name;
 use super::{judge, Job, Judgement, Policy, Status};
-use crate::pause::Pause;
-use crate::schedule::Expectation;
 
 /// The set of rows, in one pass from the scanned heartbeats' judgements:
 /// one per (host, job) ([`dedup`]), then a row judged by [`judge`], with
@@ -14,11 +11,11 @@ use crate::schedule::Expectation;
 /// `expect` ([`is_expected`]) that no row answers; sorted once ([`sort`]).
 pub(crate) fn rows<'p>(
     judged: Vec<Judgement>,
-    crontab: &[Expectation],
+    crontab: &[crate::schedule::Expectation],
     expect: &[String],
     local: &str,
     policy: &Policy,
-    pause_of: impl Fn(&str) -> Option<&'p Pause>,
+    pause_of: impl Fn(&str) -> Option<&'p crate::pause::Pause>,
 ) -> Vec<Judgement> {
     let mut all = dedup(judged, local);
     let mut unseen = Vec::new();
@@ -28,7 +25,7 @@ pub(crate) fn rows<'p>(
         let judged: HashSet<&str> = all.iter().map(|j| j.job.as_str()).collect();
         let mut added = HashSet::new();
         for line in crontab {
-            let name = judged_name(line);
+            let name = super::schedule::judged_name(line);
             if !judged.contains(name.as_str()) && added.insert(name.clone()) {
                 let job = Job {
                     name: &name,

@@ -8,7 +8,6 @@ use chrono_tz::Tz;
 use super::runs;
 use super::{Judgement, Policy, Status};
 use crate::history::Run;
-use crate::record::user_job;
 use crate::record::{format_duration, Content, Entry, RunStatus, INTERVAL_MAX};
 use crate::schedule::{Expectation, Schedule, Timing};
 
@@ -228,7 +227,7 @@ pub(super) fn refine(
 /// answers it: `USER/JOB` for a user's line (its heartbeat lands in the
 /// user's area), never root's or another user's job of the same name.
 pub(crate) fn judged_name(e: &Expectation) -> String {
-    user_job(e.user.as_deref(), &e.job)
+    crate::record::user_job(e.user.as_deref(), &e.job)
 }
 
 /// The row of a job a crontab runs that has never written a heartbeat.

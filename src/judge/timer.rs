@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::rows::host_of;
 use super::schedule::{Timetable, GRACE_MAX_SECONDS};
 use super::{Judgement, Policy, Status};
 use crate::record::format_duration;
@@ -193,7 +192,7 @@ pub(crate) fn merge(rows: &mut Vec<Judgement>, timers: Vec<(Judgement, Vec<Strin
     for (timer, aliases) in timers {
         let mut matched = false;
         for row in rows.iter_mut() {
-            if aliases.contains(&row.job) && host_of(row, local) == local {
+            if aliases.contains(&row.job) && super::rows::host_of(row, local) == local {
                 matched = true;
                 if timer.status < row.status {
                     row.status = timer.status;
