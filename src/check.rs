@@ -168,14 +168,13 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
             out.clear();
         }
     }
-    let mut printed = true;
-    if let Err(err) = survey::print(stdout, &out) {
+    let printed = survey::print(stdout, &out);
+    if let Err(err) = &printed {
         eprintln!("{PROGRAM}: cannot write the report to standard output: {err}");
         code = code.merge(Check::Unknown);
-        printed = false;
     }
     if let Some(url) = &args.ping {
-        let checked = judged.is_some() && errors.is_empty() && printed;
+        let checked = judged.is_some() && errors.is_empty() && printed.is_ok();
         crate::ping::after_check(url, args.ping_style, checked, code as u8, started.elapsed());
     }
     code
