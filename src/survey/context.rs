@@ -1,0 +1,236 @@
+//! What the runs read besides the heartbeats, for the judge to weigh: the
+//! pause files, the histories, whether a wrapper still runs; and the recent
+//! runs for the report.
+
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use crate::history::{recent, Run};
+use crate::judge::{Judgement, Status};
+use crate::pause::Pause;
+use crate::record::{Content, Entry, RunStatus, FUTURE_TOLERANCE_SECONDS};
+use crate::store::{history_jobs, read_history, scan_pauses, PauseEntry};
+
+/// The pause files found in the directories read, as of one instant,
+/// indexed so that looking a job's pause up costs the same with one pause
+/// file or 50,000 (a scan over them all, per heartbeat, took minutes).
+#[derive(Debug)]
+pub(crate) struct Pauses<'d> {
+    dirs: &'d [PathBuf],
+    found: Vec<PauseEntry>,
+    now: DateTime<Utc>,
+    /// A job's pauses by its name, then by their directory.
+    jobs: HashMap<String, HashMap<PathBuf, Vec<usize>>>,
+    /// Host pauses by their directory.
+    hosts: HashMap<PathBuf, Vec<usize>>,
+}
+
+impl<'d> Pauses<'d> {
+    /// Reads the pause files of `dirs`.
+    pub(crate) fn scan(dirs: &'d [PathBuf], now: DateTime<Utc>) -> Pauses<'d> {
+        Pauses::index(dirs, scan_pauses(dirs), now)
+    }
+
+    fn index(dirs: &'d [PathBuf], found: Vec<PauseEntry>, now: DateTime<Utc>) -> Pauses<'d> {
+        let (mut jobs, mut hosts) = (HashMap::new(), HashMap::new());
+        for (i, p) in found.iter().enumerate() {
+            let by_dir = match &p.job {
+                Some(job) => jobs.entry(job.clone()).or_insert_with(HashMap::new),
+                None => &mut hosts,
+            };
+            by_dir.entry(p.dir.clone()).or_insert_with(Vec::new).push(i);
+        }
+        Pauses {
+            dirs,
+            found,
+            now,
+            jobs,
+            hosts,
+        }
+    }
+
+    /// The pause in force for the job `name` whose heartbeat is at `path`:
+    /// the job's own pause beside its heartbeat, or a host pause in its
+    /// directory or one above. A job without a heartbeat (`path` is
+    /// `None`) takes the pauses of the directories read.
+    pub(crate) fn of(&self, path: Option<&Path>, name: &str) -> Option<&Pause> {
+        if self.found.is_empty() {
+            return None;
+        }
+        let (own, name) = match path.and_then(home) {
+            Some((dir, name)) => (Some(dir), name),
+            None => (None, name),
+        };
+        let read = self.dirs.iter().map(PathBuf::as_path);
+        let places = || {
+            own.into_iter()
+                .chain(read.clone().filter(|_| own.is_none()))
+        };
+        let jobs = (self.jobs.get(name).into_iter())
+            .flat_map(|by_dir| places().filter_map(|dir| by_dir.get(dir)));
+        let hosts = (places().flat_map(Path::ancestors)).filter_map(|dir| self.hosts.get(dir));
+        // Of equal ends, the last found wins, as a scan in order gave.
+        (jobs.chain(hosts).flatten())
+            .filter_map(|&i| Some((i, self.found[i].content.as_ref().ok()?)))
+            .filter(|(_, p)| p.is_active(self.now))
+            .max_by_key(|(i, p)| (p.until, *i))
+            .map(|(_, p)| p)
+    }
+
+    /// An `invalid` row for each pause file that cannot be used: a broken
+    /// pause must not silence anything quietly.
+    pub(crate) fn unusable(&self) -> impl Iterator<Item = Judgement> + '_ {
+        self.found.iter().filter_map(|bad| {
+            let reason = bad.content.as_ref().err()?;
+            let name = bad.path.file_name().unwrap_or_default().to_string_lossy();
+            Some(Judgement {
+                status: Status::Invalid,
+                reason: Some(format!("the pause file cannot be used: {reason}")),
+                path: Some(bad.path.clone()),
+                ..Judgement::missing(&name)
+            })
+        })
+    }
+}
+
+/// The directory of a heartbeat file and the job's name in it (a job in a
+/// user's area is judged as `<user>/<job>`, its files are `<job>.*`).
+fn home(path: &Path) -> Option<(&Path, &str)> {
+    let name = path.file_name()?.to_str()?.strip_suffix(".last")?;
+    Some((path.parent()?, name))
+}
+
+/// The runs in the history beside the heartbeat at `path`, as known at
+/// `now`: a run recorded after it (a history judged with `--now` in the
+/// past) is left out. `None` when the history cannot be read.
+pub(super) fn history_beside(path: &Path, now: DateTime<Utc>) -> Option<Vec<Run>> {
+    let (dir, job) = home(path)?;
+    let mut runs = read_history(dir, job).ok()?;
+    let horizon = now + chrono::Duration::seconds(FUTURE_TOLERANCE_SECONDS);
+    runs.retain(|r| r.timestamp <= horizon);
+    Some(runs)
+}
+
+/// Reads each job's history beside its heartbeat and sets its recent runs:
+/// the strip, the success rate and the median duration. A history that
+/// cannot be read shows as none.
+///
+/// Only the histories that exist are opened: each heartbeat directory is
+/// listed once, so a panel of thousands of jobs, most of them without a
+/// history, does not try (and fail) to open one file per job.
+pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
+    // Keyed by the directory's bytes: hashing a `Path` walks its
+    // components, which costs more than the lookup saves.
+    let mut listed: HashMap<OsString, Option<HashSet<String>>> = HashMap::new();
+    for judgement in jobs.iter_mut() {
+        let Some(path) = judgement.path.as_deref() else {
+            continue;
+        };
+        let Some((dir, job)) = home(path) else {
+            continue;
+        };
+        if !listed.contains_key(dir.as_os_str()) {
+            listed.insert(dir.as_os_str().to_owned(), history_jobs(dir));
+        }
+        // A directory that could not be listed: try the file itself.
+        if matches!(&listed[dir.as_os_str()], Some(h) if !h.contains(job)) {
+            continue;
+        }
+        if let Some(runs) = history_beside(path, now).filter(|r| !r.is_empty()) {
+            judgement.recent = Some(Box::new(recent(&runs, judgement.interval_seconds, now)));
+        }
+    }
+}
+
+/// For a run in progress on this host (`this_host`): whether its wrapper
+/// still runs. Read-only: the process is asked whether it exists, never
+/// signalled.
+pub(crate) fn wrapper_alive(entry: &Entry, this_host: &str) -> Option<bool> {
+    match &entry.content {
+        Ok(Content::Record(r)) if r.status == RunStatus::Running && r.host == this_host => {
+            alive(r.pid, r.started_at.unwrap_or(r.timestamp))
+        }
+        _ => None,
+    }
+}
+
+/// How much later than its run's start a process may have started and
+/// still be the wrapper: the start time in `/proc` is read to the second.
+const START_SLACK_SECONDS: i64 = 2;
+
+/// Whether the wrapper with `pid`, whose run started at `started`, still
+/// runs: the pid exists and its process did not start after the run did
+/// (a pid handed to a new process is not the wrapper). `None` for a pid no
+/// process can have.
+fn alive(pid: u32, started: DateTime<Utc>) -> Option<bool> {
+    let id = libc::pid_t::try_from(pid).ok().filter(|p| *p > 0)?;
+    // SAFETY: signal 0 sends nothing; kill only says whether the process
+    // exists (EPERM: it does, and belongs to another user).
+    let gone = unsafe { libc::kill(id, 0) } != 0
+        && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
+    if gone {
+        return Some(false);
+    }
+    let reused = crate::store::host::process_start(pid)
+        .is_some_and(|t| t > started + chrono::Duration::seconds(START_SLACK_SECONDS));
+    Some(!reused)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrapper_is_alive_only_while_its_pid_is_the_process_that_started_the_run() {
+        let me = std::process::id();
+        assert_eq!(alive(me, Utc::now()), Some(true));
+        // The pid now belongs to a process that started after the run: the
+        // wrapper is gone and its pid was handed on.
+        let long_ago = Utc::now() - chrono::Duration::days(30);
+        assert_eq!(alive(me, long_ago), Some(false));
+        assert_eq!(alive(0, Utc::now()), None, "0 is no process");
+        assert_eq!(alive(u32::MAX, Utc::now()), None);
+    }
+
+    #[test]
+    fn a_pause_applies_beside_its_job_or_from_a_directory_above() {
+        let now = Utc::now();
+        let entry = |dir: &str, job: Option<&str>, hours: i64| PauseEntry {
+            path: PathBuf::from(dir).join(job.unwrap_or("host").to_owned() + ".pause"),
+            dir: PathBuf::from(dir),
+            job: job.map(str::to_owned),
+            content: Ok(Pause {
+                version: 1,
+                job: job.map(str::to_owned),
+                since: now - chrono::Duration::hours(1),
+                until: now + chrono::Duration::hours(hours),
+                reason: Some(format!("{dir} {job:?} {hours}")),
+            }),
+        };
+        let dirs = [PathBuf::from("/hb"), PathBuf::from("/other")];
+        let found = vec![
+            entry("/hb/web1", Some("backup"), 2),
+            entry("/other", Some("backup"), 9),
+            entry("/hb", None, 1),
+            entry("/hb/web2", None, 5),
+        ];
+        let pauses = Pauses::index(&dirs, found, now);
+        let reason = |path: Option<&str>, job: &str| {
+            let pause = pauses.of(path.map(Path::new), job)?;
+            pause.reason.clone()
+        };
+        let own = reason(Some("/hb/web1/backup.last"), "backup");
+        assert_eq!(own.as_deref(), Some("/hb/web1 Some(\"backup\") 2"));
+        let above = reason(Some("/hb/web1/rotate.last"), "rotate");
+        assert_eq!(above.as_deref(), Some("/hb None 1"), "the host pause above");
+        let longest = reason(Some("/hb/web2/backup.last"), "backup");
+        assert_eq!(longest.as_deref(), Some("/hb/web2 None 5"));
+        assert_eq!(reason(Some("/elsewhere/backup.last"), "backup"), None);
+        // Without a heartbeat: the pauses of the directories read.
+        let missing = reason(None, "backup");
+        assert_eq!(missing.as_deref(), Some("/other Some(\"backup\") 9"));
+    }
+}
