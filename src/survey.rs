@@ -14,6 +14,7 @@ use crate::exit_code::Check;
 use crate::expect;
 use crate::fleet::Fleet;
 use crate::judge::{self, Job, Judgement, Policy};
+use crate::record::{Content, RunStatus};
 use crate::store::{read_locations, scan_each};
 
 mod context;
@@ -146,7 +147,13 @@ pub(crate) fn judge(
             crontab,
             recent: &recent,
             pause: pauses.of(Some(&entry.path), &entry.job),
-            wrapper_alive: context::wrapper_alive(&entry, &this_host),
+            // A run in progress on this host: does its wrapper still run?
+            wrapper_alive: match &entry.content {
+                Ok(Content::Record(r)) if r.status == RunStatus::Running && r.host == this_host => {
+                    context::alive(r.pid, r.started_at.unwrap_or(r.timestamp))
+                }
+                _ => None,
+            },
         };
         let judged = judge::judge(&job, &policy);
         crate::cause::note_needs(&mut needs, &judged, &entry, crontab);
