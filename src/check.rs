@@ -314,8 +314,11 @@ fn lint(args: &Args, stdout: &mut dyn Write) -> Result<Check, Error> {
     }
     let now = args.judge.now.unwrap_or_else(chrono::Utc::now);
     let expected = expect::load(schedule, args.judge.factor, now, &expect::LintWhen::Always)?;
-    let out: String = expected.lint.iter().map(|w| format!("{w}\n")).collect();
-    if let Err(err) = survey::print(stdout, out.as_bytes()) {
+    let mut out = Vec::new();
+    for warning in &expected.lint {
+        writeln!(out, "{warning}").expect("writing to memory");
+    }
+    if let Err(err) = survey::print(stdout, &out) {
         eprintln!("{PROGRAM}: cannot write the lint: {err}");
         return Ok(Check::Unknown);
     }

@@ -145,6 +145,8 @@ pub(crate) fn sort(all: &mut [Judgement]) {
 /// one pass.
 pub(crate) fn summary(all: &[Judgement]) -> Vec<(Status, usize)> {
     let mut counts = [0; Status::ALL.len()];
-    all.iter().for_each(|j| counts[j.status as usize] += 1);
+    for j in all {
+        counts[j.status as usize] += 1;
+    }
     Status::ALL.into_iter().zip(counts).collect()
 }
