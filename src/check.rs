@@ -190,9 +190,9 @@ fn judge_locked(
     let dirs = survey::locate(&args.judge)?;
     let host = args.judge.host();
     let lock = store::lock(args.lock_file.as_deref(), &host, args.lock_timeout)?;
-    let when = expect::LintWhen::for_check(args.quiet, lock.path());
+    let when = expect::LintWhen::for_check(args.quiet, &lock.path);
     let mut judged = survey::judge(&args.judge, dirs, &when)?;
-    let (causes, kept) = cause::run::assess(&judged.cause_run(&host), lock.path());
+    let (causes, kept) = cause::run::assess(&judged.cause_run(&host), &lock.path);
     judged.causes = causes;
     kept.unwrap_or_else(|err| fail(&err));
     for warning in judged.lint.iter().filter(|_| !args.quiet) {
@@ -238,7 +238,7 @@ fn judge_locked(
 /// (held), and records this run when it prints. A state that cannot be
 /// written is told; the run prints as if it had none.
 fn changes_since(lock: &store::RunLock, judged: &Judged, remind: Duration) -> alert::Assessment {
-    let path = changes::state_path(lock.path());
+    let path = changes::state_path(&lock.path);
     let last = store::read_small(&path).and_then(|b| alert::State::parse(&b));
     let (now, remind) = (judged.policy.now, remind.as_secs());
     let decision = alert::assess(last.as_ref(), judged.pairs(), now, remind);

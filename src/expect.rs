@@ -3,6 +3,7 @@
 //! finds the hb-write lines and lints them.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -11,15 +12,10 @@ use clap::Args;
 use crate::error::Error;
 use crate::judge::schedule::Rules;
 use crate::record::GRACE;
-use crate::schedule::{self, files, Expectation, Flavour, Lint, Source};
+use crate::schedule::{self, files, Expectation, Flavour, Lint};
 
-mod linted;
 mod parts;
 
-pub(crate) use linted::LintWhen;
-use linted::{fingerprint, lint_now};
-
-/// The options that tell the checker the jobs' schedules.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ScheduleArgs {
     /// A crontab to read the jobs' schedules from, with the user field
@@ -83,7 +79,29 @@ impl ScheduleArgs {
     }
 }
 
-/// What the crontabs say: the jobs they expect and the warnings about them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LintWhen {
+    /// `--lint`, night-watch's morning report.
+    Always,
+    /// A run that prints no warnings (`--quiet`).
+    Never,
+    /// When the crontabs read (files, sizes, modification times, and those
+    /// that could not be read) differ from those this state file recorded:
+    /// a check every 15 minutes warns once per change, not every run.
+    Changed(PathBuf),
+}
+
+impl LintWhen {
+    /// When a check holding the run lock at `lock` lints: once per change
+    /// (recorded beside the lock, `.crontabs` appended), never when `quiet`.
+    pub(crate) fn for_check(quiet: bool, lock: &Path) -> LintWhen {
+        if quiet {
+            return LintWhen::Never;
+        }
+        LintWhen::Changed(crate::store::beside(lock, ".crontabs"))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Expected {
     /// Every hb-write line found, in the order read; a job on two lines
@@ -92,7 +110,6 @@ pub(crate) struct Expected {
     /// By file in the order read, by line within each.
     pub lint: Vec<Lint>,
     pub rules: Rules,
-    /// The first line in `jobs` of each judged name.
     index: HashMap<String, usize>,
     /// The users' crontabs discovery found closed to the checker.
     pub unread: Vec<PathBuf>,
@@ -106,12 +123,26 @@ impl Expected {
     pub(crate) fn line_for(&self, job: &str) -> Option<&Expectation> {
         self.index.get(job).map(|&i| &self.jobs[i])
     }
+
+    /// Records, beside the run lock, the crontabs just linted, so that
+    /// checks stay quiet until they change; to be called once the run is
+    /// sure to tell the warnings. A failure to record is one more warning.
+    pub(crate) fn record_linted(&mut self) {
+        let Some((path, seen)) = self.linted.take() else {
+            return;
+        };
+        if let Err(err) = crate::store::write_file(&path, seen.as_bytes()) {
+            let why = format!(
+                "cannot record the crontabs linted, so they are linted again next run: {err}"
+            );
+            self.lint.push(Lint::file(&path, why));
+        }
+    }
 }
 
-/// Reads the crontabs `args` name, as of `now`, with the stale `factor`
-/// for the lint, linting them as `when` says. A crontab named with
-/// `--crontab` that cannot be read is an error; a discovered one that
-/// cannot be read is a warning.
+/// Reads the crontabs `args` name, linting them as `when` says (as of
+/// `now`, with the stale `factor`). A crontab named with `--crontab` that
+/// cannot be read is an error; a discovered one is a warning.
 pub(crate) fn load(
     args: &ScheduleArgs,
     factor: f64,
@@ -133,11 +164,19 @@ pub(crate) fn load(
             }
         }
     }
-    let times = (now, args.booted());
-    let (run_parts, warnings) = parts::read(&args.cron_root, args.discover, zone, times, &tabs);
+    let (run_parts, warnings) = parts::read(args, zone, now, &tabs);
     lint.extend(warnings);
     let seen = fingerprint(&tabs, &lint, &run_parts, zone);
-    let (linting, record) = lint_now(when, &seen);
+    // Whether to lint now, and the state file to record `seen` in.
+    let (linting, record) = match when {
+        LintWhen::Always => (true, None),
+        LintWhen::Never => (false, None),
+        LintWhen::Changed(path) => {
+            let last = crate::store::read_small(path);
+            let changed = last.is_none_or(|last| last != seen.as_bytes());
+            (changed, changed.then(|| path.clone()))
+        }
+    };
     let (mut jobs, max) = (Vec::new(), schedule::MAX_JOBS_PER_USER);
     // Per user, the jobs found, and the file of the first left out.
     let mut per_user: HashMap<Option<String>, (usize, Option<&Path>)> = HashMap::new();
@@ -159,7 +198,7 @@ pub(crate) fn load(
         let Some(file) = cut_at else { continue };
         let who = user.map_or_else(|| "a crontab's".to_owned(), |u| format!("user `{u}`'s"));
         let why = format!("only the first {max} hb-write jobs of a user are read; {} more of {who} jobs are left out from here on", count - max);
-        lint.push(Lint::new(Source::new(file, 0), why));
+        lint.push(Lint::file(file, why));
     }
     if linting {
         lint.extend(schedule::lint(&jobs, factor, now));
@@ -183,6 +222,27 @@ pub(crate) fn load(
             zone,
         },
     })
+}
+
+/// What the lint of `tabs` (and of those unread) depends on, as one line.
+fn fingerprint(
+    tabs: &[files::Loaded],
+    unread: &[Lint],
+    run_parts: &[Expectation],
+    zone: chrono_tz::Tz,
+) -> String {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    zone.name().hash(&mut hasher);
+    for tab in tabs {
+        (&tab.path, tab.identity).hash(&mut hasher);
+    }
+    for problem in unread {
+        (&problem.source.file, &problem.message).hash(&mut hasher);
+    }
+    for e in run_parts {
+        (&e.job, e.interval, e.source.to_string(), e.timing.delay).hash(&mut hasher);
+    }
+    format!("crontabs {} {:016x}\n", tabs.len(), hasher.finish())
 }
 
 /// How many closed crontabs the note names; the rest are counted.

@@ -47,10 +47,6 @@ impl Run {
         }
     }
 
-    pub(crate) fn to_json_line(&self) -> Vec<u8> {
-        crate::record::json_line(self)
-    }
-
     /// Parses one line; `None` when it is not a run (a torn or foreign
     /// line), which readers skip.
     pub(crate) fn from_line(line: &[u8]) -> Option<Run> {
@@ -72,26 +68,11 @@ pub(crate) fn parse(bytes: &[u8]) -> Vec<Run> {
     runs
 }
 
-/// Whether a line looks like a whole record, cheaply; compaction drops the
-/// rest (a line torn by a writer that died).
-pub(crate) fn looks_whole(line: &[u8]) -> bool {
-    line.first() == Some(&b'{') && line.last() == Some(&b'}')
-}
-
-/// The consecutive failures behind the latest heartbeat (`timestamp`,
-/// `status`): those at the end of `runs`, and the heartbeat's own when it is
-/// not the newest of `runs` (its history line was not written).
-pub(crate) fn consecutive_failures_with(
-    timestamp: DateTime<Utc>,
-    status: RunStatus,
-    runs: &[Run],
-) -> u32 {
-    if status != RunStatus::Fail {
-        return 0;
-    }
-    let own = runs
-        .last()
-        .is_none_or(|newest| newest.timestamp != timestamp);
+/// The consecutive failures behind the latest heartbeat, a failure at
+/// `timestamp`: those at the end of `runs`, and the heartbeat's own when it
+/// is not the newest of `runs` (its history line was not written).
+pub(crate) fn consecutive_failures(timestamp: DateTime<Utc>, runs: &[Run]) -> u32 {
+    let own = runs.last().is_none_or(|r| r.timestamp != timestamp);
     let failed = runs
         .iter()
         .rev()
@@ -228,7 +209,7 @@ mod tests {
             exit_code: Some(3),
             ..run(0, RunStatus::Fail, Some(1.5))
         };
-        let line = r.to_json_line();
+        let line = crate::record::json_line(&r);
         assert_eq!(
             String::from_utf8(line.clone()).unwrap(),
             "{\"timestamp\":\"2027-01-15T08:00:00Z\",\"status\":\"fail\",\"exit_code\":3,\"duration_seconds\":1.5}\n"
@@ -254,19 +235,12 @@ mod tests {
     fn parse_keeps_the_newest_two_hundred() {
         let mut file = Vec::new();
         for i in 0..250 {
-            file.extend(run(i, RunStatus::Ok, None).to_json_line());
+            file.extend(crate::record::json_line(&run(i, RunStatus::Ok, None)));
         }
         let runs = parse(&file);
         assert_eq!(runs.len(), HISTORY_MAX);
         assert_eq!(runs[0].timestamp, at(50));
         assert_eq!(runs[199].timestamp, at(249));
-    }
-
-    #[test]
-    fn whole_lines_are_told_from_torn_ones() {
-        assert!(looks_whole(b"{\"a\":1}"));
-        assert!(!looks_whole(b"{\"a\":"));
-        assert!(!looks_whole(b""));
     }
 
     #[test]
@@ -277,15 +251,14 @@ mod tests {
             .enumerate()
             .map(|(i, s)| run(i as i64 * 60, *s, None))
             .collect();
-        assert_eq!(consecutive_failures_with(at(180), Fail, &runs), 2);
-        assert_eq!(consecutive_failures_with(at(60), Fail, &runs[..2]), 0);
-        assert_eq!(consecutive_failures_with(at(0), Fail, &[]), 1);
+        assert_eq!(consecutive_failures(at(180), &runs), 2);
+        assert_eq!(consecutive_failures(at(60), &runs[..2]), 0);
+        assert_eq!(consecutive_failures(at(0), &[]), 1);
         assert_eq!(
-            consecutive_failures_with(at(240), Fail, &runs),
+            consecutive_failures(at(240), &runs),
             3,
             "a heartbeat newer than the history adds its own failure"
         );
-        assert_eq!(consecutive_failures_with(at(240), Ok, &runs), 0);
     }
 
     #[test]

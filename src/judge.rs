@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::history::{consecutive_failures_with, Recent, Run};
+use crate::history::{consecutive_failures, Recent, Run};
 use crate::pause::Pause;
 use crate::record::{Content, Entry, Heartbeat, RunStatus};
 use crate::schedule::Expectation;
@@ -276,7 +276,7 @@ fn apply_overrides(j: &mut Judgement, pause: Option<&Pause>, alert_after: u32, r
     if j.status == Status::Failed && alert_after > 1 {
         let newest = j.timestamp.filter(|_| !recent.is_empty());
         let known = (j.consecutive_failures)
-            .or_else(|| newest.map(|t| consecutive_failures_with(t, RunStatus::Fail, recent)))
+            .or_else(|| newest.map(|t| consecutive_failures(t, recent)))
             .map(|n| n.max(1));
         j.consecutive_failures = known;
         let failures = known.unwrap_or(1);

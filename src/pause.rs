@@ -21,10 +21,10 @@ pub(crate) const PAUSE_MAX: u64 = crate::record::INTERVAL_MAX;
 
 /// The one check of a pause's length, for the writer and the reader alike.
 fn check_length(seconds: i64) -> Result<(), String> {
-    if u64::try_from(seconds).is_ok_and(|s| (1..=PAUSE_MAX).contains(&s)) {
-        return Ok(());
-    }
-    Err(format!("a pause lasts from 1 second to {}", say(PAUSE_MAX)))
+    let within = u64::try_from(seconds).is_ok_and(|s| (1..=PAUSE_MAX).contains(&s));
+    within
+        .then_some(())
+        .ok_or_else(|| format!("a pause lasts from 1 second to {}", say(PAUSE_MAX)))
 }
 
 /// One pause: until when alerts stay quiet, and why.

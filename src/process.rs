@@ -4,8 +4,8 @@
 
 use std::io::{self, Read, Write};
 use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::{mpsc, Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -27,22 +27,24 @@ pub(crate) struct Limits {
     pub drain: Option<Duration>,
 }
 
-/// An output stream's first bytes, and whether it carried more.
+/// An output stream's first bytes, whether it carried more, and whether it
+/// was still held open after the drain (by a leftover in the background):
+/// then `bytes` is what came before.
 #[derive(Debug, Default)]
 pub(crate) struct Kept {
     pub bytes: Vec<u8>,
     pub over: bool,
+    pub open: bool,
 }
 
-/// A command that exited: its process group (where leftovers holding its
-/// pipes may still run), and its output, `None` while held open after the
-/// drain.
+/// A command that exited: its process group (where leftovers may hold its
+/// pipes) and its output.
 #[derive(Debug)]
 pub(crate) struct Exited {
     pub status: ExitStatus,
     pub group: u32,
-    pub out: Option<Kept>,
-    pub err: Option<Kept>,
+    pub out: Kept,
+    pub err: Kept,
 }
 
 /// Why a command did not exit in time (after `Wait` and `Timeout`, its
@@ -54,8 +56,7 @@ pub(crate) enum Failure {
     Timeout,
 }
 
-/// Runs `command` in a process group of its own, with `input` (if any) on
-/// its standard input, within `limits`.
+/// Runs `command` with `input` (if any) on its standard input, within `limits`.
 pub(crate) fn run(
     command: &mut Command,
     input: Option<Vec<u8>>,
@@ -84,7 +85,9 @@ pub(crate) fn run(
             Ok(Some(status)) => break status,
             Ok(None) if started.elapsed() < limits.timeout => thread::sleep(POLL),
             waited => {
-                kill(&mut child);
+                let _ = crate::supervise::signal::kill_group(child.id(), libc::SIGKILL);
+                let _ = child.kill();
+                let _ = child.wait();
                 return Err(waited.err().map_or(Failure::Timeout, Failure::Wait));
             }
         }
@@ -93,36 +96,43 @@ pub(crate) fn run(
     let drained = (limits.drain).and_then(|drain| Instant::now().checked_add(drain));
     let until = drained.map_or(last, |until| until.min(last));
     let left = || until.saturating_duration_since(Instant::now());
+    let taken = |(done, kept): Reading| {
+        let open = done.recv_timeout(left()).is_err();
+        let mut kept = kept.lock().unwrap_or_else(PoisonError::into_inner);
+        Kept {
+            open,
+            ..std::mem::take(&mut *kept)
+        }
+    };
     Ok(Exited {
         status,
         group: child.id(),
-        out: out.recv_timeout(left()).ok(),
-        err: err.recv_timeout(left()).ok(),
+        out: taken(out),
+        err: taken(err),
     })
 }
 
-fn keep(mut stream: impl Read + Send + 'static, cap: usize, past: bool) -> mpsc::Receiver<Kept> {
-    let (send, receive) = mpsc::channel();
+/// A stream being read: a message when it ends, and what it gave so far.
+type Reading = (mpsc::Receiver<()>, Arc<Mutex<Kept>>);
+
+fn keep(mut stream: impl Read + Send + 'static, cap: usize, past: bool) -> Reading {
+    let (send, done) = mpsc::channel();
+    let kept = Arc::new(Mutex::new(Kept::default()));
+    let shared = Arc::clone(&kept);
     thread::spawn(move || {
-        let mut kept = Kept::default();
         let mut buf = [0u8; 8192];
         while let Ok(n @ 1..) = stream.read(&mut buf) {
-            let room = cap - kept.bytes.len();
+            let mut kept = shared.lock().unwrap_or_else(PoisonError::into_inner);
+            let room = cap.saturating_sub(kept.bytes.len());
             kept.bytes.extend_from_slice(&buf[..n.min(room)]);
             kept.over |= n > room;
             if kept.over && !past {
                 break;
             }
         }
-        let _ = send.send(kept);
+        let _ = send.send(());
     });
-    receive
-}
-
-fn kill(child: &mut Child) {
-    let _ = crate::supervise::signal::kill_group(child.id(), libc::SIGKILL);
-    let _ = child.kill();
-    let _ = child.wait();
+    (done, kept)
 }
 
 pub(crate) fn first_line(bytes: &[u8]) -> String {

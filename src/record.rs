@@ -4,17 +4,17 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::Error;
 
-mod last;
 mod name;
+mod time;
 mod value;
 
-pub(crate) use last::LastRun;
 pub(crate) use name::{is_plain, user_job, validate_host, validate_job};
+pub(crate) use time::{rfc3339_any, rfc3339_opt, rfc3339_seconds};
 pub use value::format_duration;
 #[cfg(test)]
 pub(crate) use value::BARE_SECONDS_MIN;
@@ -29,6 +29,11 @@ pub(crate) use value::{
 pub(crate) const FUTURE_TOLERANCE_SECONDS: i64 = 300;
 
 pub(crate) const FORMAT_VERSION: u32 = 1;
+
+/// The most jobs one job may name with `--needs`: its record stays far
+/// below a heartbeat's size limit, and a reader's walk of the needs stays
+/// short whatever a planted record lists.
+pub(crate) const MAX_NEEDS: usize = 32;
 
 /// The most bytes of `message` that are stored; longer text is cut on a UTF-8
 /// character boundary.
@@ -221,21 +226,27 @@ impl Heartbeat {
                 crate::escape::terminal(&self.host)
             )
         })?;
-        if !(INTERVAL_MIN..=INTERVAL_MAX).contains(&self.interval_seconds) {
+        // The runtime has the bound hb-write's --max-runtime has: a longer
+        // one would let a hung run stay `running` for ever.
+        let seconds = [
+            ("interval_seconds", Some(self.interval_seconds)),
+            ("max_runtime_seconds", self.max_runtime_seconds),
+        ];
+        for (field, value) in seconds {
+            if let Some(value) = value.filter(|v| !(INTERVAL_MIN..=INTERVAL_MAX).contains(v)) {
+                let max = say(INTERVAL_MAX);
+                return Err(format!("{field} {value} is outside 1 second to {max}"));
+            }
+        }
+        // As hb-write --needs takes them.
+        if self.needs.len() > MAX_NEEDS {
+            let count = self.needs.len();
             return Err(format!(
-                "interval_seconds {} is outside 1 second to {}",
-                self.interval_seconds,
-                say(INTERVAL_MAX)
+                "`needs` names {count} jobs; a job may need at most {MAX_NEEDS}"
             ));
         }
-        // The bound hb-write's --max-runtime has: a longer one would let a
-        // hung run stay `running` for ever.
-        let runtime = self.max_runtime_seconds;
-        if let Some(max) = runtime.filter(|max| !(1..=INTERVAL_MAX).contains(max)) {
-            return Err(format!(
-                "max_runtime_seconds {max} is outside 1 second to {}",
-                say(INTERVAL_MAX)
-            ));
+        for need in &self.needs {
+            validate_job(need).map_err(|e| format!("`needs`: {e}"))?;
         }
         match &self.last {
             Some(last) if last.status == RunStatus::Running => {
@@ -280,40 +291,6 @@ pub(crate) fn json_line(value: &impl Serialize) -> Vec<u8> {
     line
 }
 
-pub(crate) fn rfc3339_seconds<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Secs, true))
-}
-
-pub(crate) fn rfc3339_any<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {
-    let text = String::deserialize(d)?;
-    DateTime::parse_from_rfc3339(&text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| serde::de::Error::custom(format!("timestamp `{text}` is not RFC 3339: {e}")))
-}
-
-/// Optional timestamps, written as [`rfc3339_seconds`] and read as
-/// [`rfc3339_any`].
-pub(crate) mod rfc3339_opt {
-    use super::{rfc3339_any, rfc3339_seconds, DateTime, Deserializer, Serializer, Utc};
-
-    #[allow(clippy::ref_option, reason = "the signature serde's `with` calls")]
-    pub(crate) fn serialize<S: Serializer>(
-        t: &Option<DateTime<Utc>>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
-        match t {
-            Some(t) => rfc3339_seconds(t, s),
-            None => s.serialize_none(),
-        }
-    }
-
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<DateTime<Utc>>, D::Error> {
-        rfc3339_any(d).map(Some)
-    }
-}
-
 /// Cuts `message` to at most [`MESSAGE_MAX_BYTES`] bytes without splitting a
 /// UTF-8 character.
 pub(crate) fn truncate_message(message: &str) -> &str {
@@ -327,6 +304,49 @@ pub(crate) fn cut(text: &str, max: usize) -> &str {
         .find(|&i| text.is_char_boundary(i));
     &text[..end.unwrap_or(0)]
 }
+/// How the last finished run before a wrapped run in progress ended: a
+/// `running` record carries it, so that a run in progress never hides a
+/// failure.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LastRun {
+    /// `ok` or `fail`; never `running`.
+    pub status: RunStatus,
+    /// When that run reported, RFC 3339, stored in UTC.
+    #[serde(serialize_with = "rfc3339_seconds", deserialize_with = "rfc3339_any")]
+    pub timestamp: DateTime<Utc>,
+    /// Its exit code, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    /// How long it took, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_seconds: Option<f64>,
+    /// The message it left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// How many runs in a row had failed, that one included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consecutive_failures: Option<u32>,
+}
+
+impl LastRun {
+    /// The last finished run `previous` (the job's record before a new run
+    /// starts) tells of: the run it reports, or, for a `running` record
+    /// left by a run that never ended, the run that one carried.
+    pub fn of(previous: &Heartbeat) -> Option<Box<LastRun>> {
+        if previous.status == RunStatus::Running {
+            return previous.last.clone();
+        }
+        Some(Box::new(LastRun {
+            status: previous.status,
+            timestamp: previous.timestamp,
+            exit_code: previous.exit_code,
+            duration_seconds: previous.duration_seconds,
+            message: previous.message.clone(),
+            consecutive_failures: previous.consecutive_failures,
+        }))
+    }
+}
+
 /// What a heartbeat file held.
 #[allow(clippy::large_enum_variant)] // Boxing: one allocation per record.
 #[derive(Debug, Clone, PartialEq)]

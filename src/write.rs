@@ -12,16 +12,14 @@ use clap::{Parser, ValueEnum};
 
 use crate::exit_code::Write;
 use crate::pause::Pause;
-use crate::ping;
-use crate::record::{parse_factor, parse_interval, validate_job, PAUSE};
+use crate::ping::{self, Ping, Pinger};
+use crate::record::{parse_factor, parse_interval, truncate_message, validate_job, PAUSE};
 use crate::supervise::singleton::Mode;
-use crate::{cli, store, Error};
+use crate::{cli, store, Error, Heartbeat, RunStatus};
 
-mod beat;
 mod settings;
 mod wrap;
 
-use beat::beat;
 use settings::Settings;
 pub(crate) use wrap::keep_alive;
 use wrap::rules::{parse_keep, parse_log_max, parse_max_runtime, parse_retry, parse_stall, rules};
@@ -71,7 +69,7 @@ pub struct Args {
     /// A short note for the report; at most 1 KiB is kept. Bytes that are
     /// not UTF-8 (`--message "$(tail -1 log)"`) are kept as U+FFFD.
     #[arg(long, value_name = "TEXT")]
-    message: Option<std::ffi::OsString>,
+    message: Option<OsString>,
 
     /// When the job is scheduled to run: five cron fields (`0 3 * * *`) or
     /// a macro (`@daily`), stored in the record so that hb-check judges the
@@ -294,21 +292,32 @@ fn checked_run(args: &Args) -> Result<ExitCode, Error> {
             crate::cause::MAX_NEEDS
         )));
     }
-    args.job.as_deref().map(validate_job).transpose()?;
-    if args.pause.is_some() || args.resume {
-        return pause_or_resume(args);
+    let job = args.job.as_deref();
+    job.map(validate_job).transpose()?;
+    // --pause and --resume: for one job, or (`--all`) the whole host.
+    if args.resume {
+        return Ok(done(store::remove_pause(&args.dirs(), job)));
     }
-    let job = args.job.clone().unwrap_or_default();
+    if let Some(length) = &args.pause {
+        let seconds = PAUSE.parse(length)?;
+        let pause = Pause::new(job, Utc::now(), seconds, args.reason.as_deref())
+            .map_err(|reason| Error::invalid("pause", length, reason.to_string()))?;
+        if let (Some(job), false) = (job, args.force) {
+            store::check_known(args.dir().as_deref(), job)?;
+        }
+        return Ok(done(store::write_pause(args.dir().as_deref(), &pause)));
+    }
+    let job = job.unwrap_or_default();
     if args.keepalive {
-        return Ok(done(wrap::keep_alive(&args.dirs(), &job)));
+        return Ok(done(wrap::keep_alive(&args.dirs(), job)));
     }
     if args.retire {
-        return Ok(done(store::retire(&args.dirs(), &job)));
+        return Ok(done(store::retire(&args.dirs(), job)));
     }
     let settings = Settings::resolve(args)?;
     let interval_seconds = parse_interval(args.interval.as_deref().unwrap_or_default())?;
     if args.command.is_empty() {
-        return Ok(beat(args, &job, interval_seconds, settings));
+        return Ok(beat(args, job, interval_seconds, settings));
     }
     let rules = rules(args)?;
     let wrap = wrap::Wrap {
@@ -332,20 +341,44 @@ fn done<T>(result: Result<T, Error>) -> ExitCode {
     }
 }
 
-/// `--pause` and `--resume`, for one job or (`--all`) the whole host; `Err`
-/// is a usage error.
-fn pause_or_resume(args: &Args) -> Result<ExitCode, Error> {
-    let job = args.job.as_deref();
-    let Some(length) = &args.pause else {
-        return Ok(done(store::remove_pause(&args.dirs(), job)));
+/// The plain form, `hb-write JOB INTERVAL`: one heartbeat, its history
+/// line, then the ping.
+fn beat(args: &Args, job: &str, interval_seconds: u64, settings: Settings) -> ExitCode {
+    let status = match (args.status, args.exit_code) {
+        (Some(StatusArg::Fail), _) => RunStatus::Fail,
+        (None, Some(code)) if code != 0 => RunStatus::Fail,
+        (Some(StatusArg::Ok) | None, _) => RunStatus::Ok,
     };
-    let seconds = PAUSE.parse(length)?;
-    let pause = Pause::new(job, Utc::now(), seconds, args.reason.as_deref())
-        .map_err(|reason| Error::invalid("pause", length, reason.to_string()))?;
-    if let (Some(job), false) = (job, args.force) {
-        store::check_known(args.dir().as_deref(), job)?;
+    let record = Heartbeat {
+        exit_code: args.exit_code,
+        message: (args.message.as_ref()).map(|m| truncate_message(&m.to_string_lossy()).to_owned()),
+        schedule: settings.schedule,
+        needs: args.needs.clone(),
+        ..Heartbeat::new(job, interval_seconds, status)
+    };
+    let code = done(store::write(args.dir().as_deref(), &record).map(|path| {
+        // The heartbeat is what counts; a history line that cannot be
+        // written is said, but does not fail the run.
+        let dir = path.parent().unwrap_or(std::path::Path::new("."));
+        if let Err(err) = store::append_history(dir, &record.job, &crate::history::Run::of(&record))
+        {
+            cli::report_error(PROGRAM, &format!("{err} (the heartbeat itself is written)"));
+        }
+    }));
+    // The heartbeat first: local truth never waits on the network.
+    if let Some((url, style)) = settings.ping {
+        Pinger::new(url, style).send_or_warn(
+            PROGRAM,
+            &Ping::Beat {
+                ok: status == RunStatus::Ok,
+                exit_code: record.exit_code,
+                body: record.message,
+                duration: None,
+            },
+            ping::BUDGET,
+        );
     }
-    Ok(done(store::write_pause(args.dir().as_deref(), &pause)))
+    code
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::schedule::crontab::Flavour;
 use crate::schedule::files::MAX_CRONTAB_BYTES;
 use crate::store::open::{read_regular, Links, Refused};
-use crate::store::{create_as, replace_as, user_name};
+use crate::store::{user_name, write_as};
 use crate::{process, Error};
 
 /// The suffix of a backup: `FILE.hb-adopt.bak`, a name cron never reads.
@@ -157,7 +157,7 @@ pub(crate) fn write(tab: &Tab, new: &str) -> Result<(), Error> {
     let original = if tab.spool { user_text(text) } else { text };
     // Readable by its owner only: a crontab may hold secrets. Never over
     // a backup another adoption wrote meanwhile.
-    create_as(&backup, 0o600, &mut |out| {
+    write_as(&backup, 0o600, None, true, &mut |out| {
         out.write_all(original.as_bytes())
     })
     .map_err(|e| match e.kind() {
@@ -188,7 +188,7 @@ pub(crate) fn undo(tab: &Tab) -> Result<bool, Error> {
 /// checks it and tells cron.
 fn install(tab: &Tab, text: &str) -> Result<(), Error> {
     let Some(user) = tab.spool_user() else {
-        return replace_as(&tab.path, tab.mode, Some(tab.owner), &mut |out| {
+        return write_as(&tab.path, tab.mode, Some(tab.owner), false, &mut |out| {
             out.write_all(text.as_bytes())
         })
         .map_err(|e| failed_by(format!("cannot replace: {e}"), e));
@@ -216,7 +216,7 @@ fn feed(command: &mut Command, user: &str, text: &str, timeout: Duration) -> Res
         )),
     })?;
     if !exited.status.success() {
-        let said = exited.err.map(|kept| process::first_line(&kept.bytes));
+        let said = Some(process::first_line(&exited.err.bytes));
         let said = said.filter(|l| !l.is_empty());
         let said = crate::http::hide_urls(said.as_deref().unwrap_or("no message"));
         let (status, said) = (exited.status, crate::escape::terminal(&said));

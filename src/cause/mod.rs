@@ -99,9 +99,7 @@ impl Causes {
     }
 }
 
-/// The most jobs one job may name with `--needs`: its record stays far
-/// below a heartbeat's size limit.
-pub(crate) const MAX_NEEDS: usize = 32;
+pub(crate) use crate::record::MAX_NEEDS;
 
 /// The `--needs` name of a job given to hb-write: a job name.
 pub(crate) fn parse_need(text: &str) -> Result<String, crate::Error> {

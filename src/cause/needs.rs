@@ -51,26 +51,26 @@ pub(super) fn blocked(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
             .filter_map(|n| rows.get(&key(j.host.as_deref(), n)).copied())
             .find(|&p| p != i && jobs[p].status.is_alert())
     };
+    // Each bad row's parent, looked up once, and the root of its chain,
+    // found once per row however long the chains: a chain that goes round
+    // (a lint error), or leads into one, blocks nothing.
+    let parents: Vec<Option<usize>> = (0..jobs.len()).map(bad_parent).collect();
+    let mut roots: Vec<Root> = vec![Root::Unknown; jobs.len()];
     let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
-    'rows: for i in 0..jobs.len() {
-        let Some(parent) = bad_parent(i).filter(|_| causes.of_job[i].is_none()) else {
+    let mut group_of: HashMap<usize, usize> = HashMap::new();
+    for i in 0..jobs.len() {
+        let Some(parent) = parents[i].filter(|_| causes.of_job[i].is_none()) else {
             continue;
         };
-        // Up the chain to its root; a chain that goes round (a lint
-        // error) blocks nothing.
-        let (mut chain, mut root) = (vec![i, parent], parent);
-        while let Some(up) = bad_parent(root) {
-            if chain.contains(&up) {
-                continue 'rows;
-            }
-            chain.push(up);
-            root = up;
-        }
+        let Some(root) = root_of(i, &parents, &mut roots) else {
+            continue;
+        };
         causes.blocked_by[i] = Some(parent);
-        match groups.iter_mut().find(|(r, _)| *r == root) {
-            Some((_, rows)) => rows.push(i),
-            None => groups.push((root, vec![i])),
-        }
+        let group = *group_of.entry(root).or_insert_with(|| {
+            groups.push((root, Vec::new()));
+            groups.len() - 1
+        });
+        groups[group].1.push(i);
     }
     for (root, rows) in groups {
         let name = key(jobs[root].host.as_deref(), &jobs[root].job);
@@ -78,4 +78,38 @@ pub(super) fn blocked(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
         let text = format!("{name} {status}: {count} job(s) need it");
         add(causes, Kind::Blocked, text, rows).by = Some(root);
     }
+}
+
+/// Where a row's chain of bad parents ends, as far as known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Root {
+    Unknown,
+    /// On the chain being walked now: meeting it again closes a circle.
+    Walking,
+    /// The chain ends at this row; `None`: it goes round.
+    Known(Option<usize>),
+}
+
+/// The row at the top of `i`'s chain, walking each row once in all: every
+/// row on the way learns the answer.
+fn root_of(i: usize, parents: &[Option<usize>], roots: &mut [Root]) -> Option<usize> {
+    let (mut path, mut at) = (Vec::new(), i);
+    let root = loop {
+        match roots[at] {
+            Root::Known(root) => break root,
+            Root::Walking => break None,
+            Root::Unknown => {
+                roots[at] = Root::Walking;
+                path.push(at);
+                match parents[at] {
+                    Some(up) => at = up,
+                    None => break Some(at),
+                }
+            }
+        }
+    };
+    for row in path {
+        roots[row] = Root::Known(root);
+    }
+    root
 }

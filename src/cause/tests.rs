@@ -188,6 +188,30 @@ fn a_cycle_of_bad_jobs_ends_and_blocks_none_of_them() {
 }
 
 #[test]
+fn a_chain_goes_under_its_top_and_a_chain_into_a_cycle_under_nothing() {
+    // j0 <- j1 <- ... <- j1999, each failing and needing the one before:
+    // every row's chain is walked once, not once per row below it.
+    let n = 2000;
+    let mut jobs: Vec<_> = (0..n)
+        .map(|i| row(&format!("j{i}"), 3600, 300, RunStatus::Ok))
+        .collect();
+    let mut needs: HashMap<String, Vec<String>> = (1..n)
+        .map(|i| (format!("web1/j{i}"), vec![format!("j{}", i - 1)]))
+        .collect();
+    // x and y need each other; e needs x: none of the three is blocked.
+    for (job, need) in [("x", "y"), ("y", "x"), ("e", "x")] {
+        jobs.push(row(job, 3600, 300, RunStatus::Ok));
+        needs.insert(format!("web1/{job}"), vec![need.to_owned()]);
+    }
+    let causes = explain(&jobs, &facts(&[], &needs));
+    assert_eq!(causes.list.len(), 1, "{:?}", causes.list);
+    assert_eq!(causes.list[0].by, Some(0));
+    assert_eq!(causes.list[0].jobs, (1..n).collect::<Vec<_>>());
+    assert_eq!(causes.blocked_by[n - 1], Some(n - 2), "by the job it needs");
+    assert_eq!(causes.blocked_by[n..], [None, None, None]);
+}
+
+#[test]
 fn a_checker_gap_is_told_unless_a_boot_explains_it() {
     let none = HashMap::new();
     let runs = [at(-150), at(-135), at(-120)];

@@ -3,21 +3,15 @@
 //! two issues.
 
 use super::PROGRAM;
-use crate::cli::TrackerArgs;
-use crate::error::Error;
-use crate::escape::terminal;
 use crate::store::{self, RunLock};
-use crate::survey::Judged;
-use crate::tracker::{self, remind};
+use crate::tracker;
 
-/// Brings the host's alert issue in line with the judgement, when a tracker
-/// is configured.
 pub(super) fn sync(
-    args: &TrackerArgs,
+    args: &crate::cli::TrackerArgs,
     host: &str,
-    judged: &Judged,
+    judged: &crate::survey::Judged,
     lock: &RunLock,
-) -> Result<(), Error> {
+) -> Result<(), crate::error::Error> {
     let Some(config) = tracker::Config::load(
         args.tracker_kind,
         args.tracker_url.as_deref(),
@@ -28,21 +22,19 @@ pub(super) fn sync(
     else {
         return Ok(());
     };
-    let forge = tracker::Client::new(&config)?;
-    // The reminder cache beside the run lock (held): lost or unusable, it
-    // costs one read of the comments, never a second reminder.
-    let cache_path = store::beside(lock.path(), ".remind");
+    let forge = tracker::client::Client::new(&config)?;
+    // The reminder cache, beside the run lock (held).
+    let cache_path = store::beside(&lock.path, ".remind");
     let cached = args
         .tracker_remind
-        .and_then(|_| remind::Cache::parse(&store::read_small(&cache_path)?));
-    let remember = |cache: &remind::Cache| {
+        .and_then(|_| tracker::sync::Cache::parse(&store::read_small(&cache_path)?));
+    let remember = |cache: &tracker::sync::Cache| {
         if let Err(err) = store::write_file(&cache_path, &crate::record::json_line(cache)) {
             crate::cli::report_error(PROGRAM, &err);
         }
     };
-    let causes: Vec<String> = judged.causes.list.iter().map(|c| c.text.clone()).collect();
-    let opts = tracker::Options {
-        causes: &causes,
+    let opts = tracker::sync::Options {
+        causes: &judged.causes.list,
         host,
         label: &args.tracker_label,
         dry_run: args.dry_run,
@@ -54,11 +46,11 @@ pub(super) fn sync(
             remember: &remember,
         }),
     };
-    tracker::sync(&forge, &opts, &judged.jobs, &mut |note| {
+    tracker::sync::sync(&forge, &opts, &judged.jobs, &mut |note| {
         // A dry run shows issue text built from heartbeat files: each line
         // is escaped like every other line for a terminal.
         for line in note.lines() {
-            eprintln!("{PROGRAM}: {}", terminal(line));
+            eprintln!("{PROGRAM}: {}", crate::escape::terminal(line));
         }
     })?;
     Ok(())

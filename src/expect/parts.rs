@@ -13,17 +13,16 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+use super::ScheduleArgs;
 use crate::schedule::runparts::{self, Run};
 use crate::schedule::timing::{CatchUp, Timing};
 use crate::schedule::{
-    anacrontab, crontab, files, scripts, Expectation, Lint, Schedule, Source, MAX_JOBS_PER_USER,
+    anacrontab, crontab, files, Expectation, Lint, Schedule, Source, MAX_JOBS_PER_USER,
 };
 
 const ANACRON: &str = "/usr/sbin/anacron";
 const ANACRONTAB: &str = "/etc/anacrontab";
-/// The hours anacron is started in, at minute 30: `07..23`.
 const ANACRON_HOURS: (u32, u32) = (7, 24);
-/// The minutes `anacron.timer`'s `RandomizedDelaySec=5m` may add.
 const TIMER_DELAY_MINUTES: u64 = 5;
 
 /// What is read below a root (`/` on a live system), and what was found.
@@ -33,69 +32,62 @@ struct Host<'a> {
     /// Not after the instant judged.
     booted: Option<DateTime<Utc>>,
     /// Each directory, read once however many lines run it.
-    seen: HashMap<PathBuf, Vec<scripts::Script>>,
-    /// The bytes left to read from scripts.
+    seen: HashMap<PathBuf, Vec<runparts::Script>>,
     budget: u64,
     jobs: Vec<Expectation>,
     lint: Vec<Lint>,
 }
 
-/// The jobs run through run-parts and anacron below `root`: the scripts
-/// of the run-parts lines of `tabs`, and with `discover`, the anacrontab's
-/// jobs; at most [`MAX_JOBS_PER_USER`] in all, and their lint.
+/// The jobs run through run-parts and anacron below `--cron-root`: the
+/// scripts of the run-parts lines of `tabs`, and with `--discover`, the
+/// anacrontab's jobs; at most [`MAX_JOBS_PER_USER`] in all, and their lint.
 pub(super) fn read(
-    root: &Path,
-    discover: bool,
+    args: &ScheduleArgs,
     zone: Tz,
-    (now, booted): (DateTime<Utc>, Option<DateTime<Utc>>),
+    now: DateTime<Utc>,
     tabs: &[files::Loaded],
 ) -> (Vec<Expectation>, Vec<Lint>) {
     let mut host = Host {
-        root,
+        root: &args.cron_root,
         zone,
-        booted: booted.filter(|b| *b <= now),
+        booted: args.booted().filter(|b| *b <= now),
         seen: HashMap::new(),
-        budget: scripts::MAX_SCRIPTS_BYTES,
+        budget: runparts::MAX_SCRIPTS_BYTES,
         jobs: Vec::new(),
         lint: Vec::new(),
     };
-    host.read_crontabs(tabs);
-    if discover {
+    for tab in tabs {
+        for entry in crontab::parse(&tab.text, tab.flavour).0 {
+            let dirs = runparts::directories(&entry.command);
+            let guard = runparts::skipped_when_present(&entry.command);
+            if dirs.is_empty()
+                || guard.is_some_and(|p| runparts::executable(&files::under(host.root, p)))
+            {
+                continue;
+            }
+            // Only hb-write lines are linted: a run-parts line is not.
+            let run = Run::of(tab, &entry, zone, &mut Vec::new());
+            let Some(run) = run.filter(|r| r.schedule.is_some()) else {
+                continue;
+            };
+            for dir in dirs {
+                host.directory(&dir, &run);
+            }
+        }
+    }
+    if args.discover {
         host.read_anacrontab();
     }
     if let Some(first) = host.jobs.get(MAX_JOBS_PER_USER) {
         let more = host.jobs.len() - MAX_JOBS_PER_USER;
         let why = format!("only the first {MAX_JOBS_PER_USER} hb-write jobs of run-parts scripts and anacron are read; {more} more are left out from here on");
-        host.lint
-            .push(Lint::new(Source::new(&first.source.file, 0), why));
+        host.lint.push(Lint::file(&first.source.file, why));
         host.jobs.truncate(MAX_JOBS_PER_USER);
     }
     (host.jobs, host.lint)
 }
 
 impl Host<'_> {
-    fn read_crontabs(&mut self, tabs: &[files::Loaded]) {
-        for tab in tabs {
-            for entry in crontab::parse(&tab.text, tab.flavour).0 {
-                let dirs = runparts::directories(&entry.command);
-                let guard = runparts::skipped_when_present(&entry.command);
-                if dirs.is_empty()
-                    || guard.is_some_and(|p| scripts::executable(&files::under(self.root, p)))
-                {
-                    continue;
-                }
-                // Only hb-write lines are linted: a run-parts line is not.
-                let run = Run::of(tab, &entry, self.zone, &mut Vec::new());
-                let Some(run) = run.filter(|r| r.schedule.is_some()) else {
-                    continue;
-                };
-                for dir in dirs {
-                    self.directory(&dir, &run);
-                }
-            }
-        }
-    }
-
     fn read_anacrontab(&mut self) {
         let path = files::under(self.root, ANACRONTAB);
         if !path.exists() {
@@ -106,7 +98,7 @@ impl Host<'_> {
             Ok(tab) => tab,
             Err(refused) => return self.lint.push(Lint::new(at(0), files::reason(&refused))),
         };
-        if !scripts::executable(&files::under(self.root, ANACRON)) {
+        if !runparts::executable(&files::under(self.root, ANACRON)) {
             let why = format!("{ANACRON} is not installed, so nothing runs the jobs of this file");
             return self.lint.push(Lint::new(at(0), why));
         }
@@ -159,7 +151,7 @@ impl Host<'_> {
     fn directory(&mut self, dir: &str, run: &Run) {
         let (seen, budget, lint) = (&mut self.seen, &mut self.budget, &mut self.lint);
         let listing = seen.entry(files::under(self.root, dir));
-        let listing = listing.or_insert_with_key(|path| scripts::read_dir(path, budget, lint));
+        let listing = listing.or_insert_with_key(|path| runparts::read_dir(path, budget, lint));
         for script in listing.iter() {
             let (found, warnings) =
                 runparts::jobs_in(&script.path, &script.text, 1, run, script.modified);

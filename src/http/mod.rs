@@ -6,7 +6,6 @@
 
 pub(crate) mod redact;
 pub(crate) mod retry;
-pub(crate) mod wait;
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -15,9 +14,7 @@ pub(crate) use ureq::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, RequestExt};
 
-use chrono::Utc;
-use retry::{Backoff, Budget, Failed, Repeat};
-use wait::RateLimit;
+use retry::{Backoff, Budget, Failed, RateLimit, Repeat};
 
 pub(crate) use redact::{hide_urls, shown};
 
@@ -85,6 +82,17 @@ impl std::fmt::Display for Failure {
 }
 
 impl std::error::Error for Failure {}
+
+/// Why [`Http::send_once`] brought no success.
+#[derive(Debug)]
+pub(crate) enum NotTaken {
+    /// Less than [`MIN_ATTEMPT`] was left of the budget.
+    NoTime,
+    Refused(Box<Answer>),
+    Failed(Failure),
+}
+
+const MIN_ATTEMPT: Duration = Duration::from_millis(200);
 
 /// The client; cheap to clone.
 #[derive(Debug, Clone)]
@@ -157,20 +165,7 @@ impl Http {
             body,
         })
     }
-}
 
-/// Why [`Http::send_once`] brought no success.
-#[derive(Debug)]
-pub(crate) enum NotTaken {
-    /// Less than [`MIN_ATTEMPT`] was left of the budget.
-    NoTime,
-    Refused(Box<Answer>),
-    Failed(Failure),
-}
-
-const MIN_ATTEMPT: Duration = Duration::from_millis(200);
-
-impl Http {
     /// Sends `request`, which the server must take once only (a ping, a
     /// notification): again only when it certainly did not take it; an
     /// attempt may take `deadline(left)` of what is left of `budget`.
@@ -192,7 +187,7 @@ impl Http {
             NotTaken::NoTime => Failed::default(),
             NotTaken::Refused(answer) => Failed {
                 status: Some(answer.status.as_u16()),
-                retry_after: RateLimit::read(&answer.headers, Utc::now()).retry_after,
+                retry_after: RateLimit::read(&answer.headers, chrono::Utc::now()).retry_after,
                 ..Failed::default()
             },
             NotTaken::Failed(e) => Failed {
@@ -242,7 +237,7 @@ fn tls_agent(user_agent: &str) -> Result<Agent, String> {
 /// answer with that status was read.
 fn failure(err: ureq::Error, deadline: Duration, answered: Option<u16>) -> Failure {
     let reading = answered.is_some();
-    let within = format!("within {}s", deadline.as_secs_f64());
+    let within = format!("within {}", seconds(deadline));
     let (kind, message) = match err {
         ureq::Error::Timeout(_) if reading => (
             Kind::Slow,
@@ -299,6 +294,19 @@ fn connecting(e: &std::io::Error) -> bool {
         e.kind(),
         ConnectionRefused | HostUnreachable | NetworkUnreachable | AddrNotAvailable
     )
+}
+
+/// A deadline as a message says it, never longer than it was: `250ms`
+/// below a second, else seconds cut to tenths (`1.4s`, `10s`). A retry's
+/// deadline is what is left of the budget, a fraction the float's own
+/// digits (`1.4999998620000001s`) would make unreadable.
+fn seconds(deadline: Duration) -> String {
+    let (millis, tenths) = (deadline.as_millis(), deadline.as_millis() / 100);
+    match tenths % 10 {
+        _ if millis < 1000 => format!("{millis}ms"),
+        0 => format!("{}s", tenths / 10),
+        tenth => format!("{}.{tenth}s", tenths / 10),
+    }
 }
 
 /// `4 MiB`, `64 KiB`, `200 bytes`.
@@ -360,6 +368,17 @@ mod tests {
             long.message,
             "the answer is longer than the 16 bytes the client reads"
         );
+    }
+
+    #[test]
+    fn a_deadline_is_said_in_readable_units_and_never_overstated() {
+        let said = |nanos: u64| seconds(Duration::from_nanos(nanos));
+        assert_eq!(said(1_499_999_862), "1.4s");
+        assert_eq!(said(10_000_000_000), "10s");
+        assert_eq!(said(9_999_999_999), "9.9s");
+        assert_eq!(said(1_000_000_000), "1s");
+        assert_eq!(said(250_000_000), "250ms");
+        assert_eq!(said(99_999_999), "99ms");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 /// else; text that is no URL, as `a SCHEME URL`, or `the URL` without even
 /// a scheme.
 pub(crate) fn shown(text: &str) -> String {
+    let scheme_char = |c: char| c.is_ascii_alphanumeric() || "+-.".contains(c);
     let url = text.split_once("://");
     let Some((scheme, rest)) = url.filter(|(s, _)| !s.is_empty() && s.chars().all(scheme_char))
     else {
@@ -29,7 +30,7 @@ pub(crate) fn shown(text: &str) -> String {
 /// white space or a quote) as [`shown`] puts it: for messages that may
 /// quote what a user typed.
 pub(crate) fn hide_urls(text: &str) -> String {
-    // The scheme's characters are those of `scheme_char`.
+    // The scheme's characters are those `shown` accepts.
     // Compiled once: the adopt diff and each message call this per line.
     static URLS: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(r#"[A-Za-z0-9+.-]+://[^\s'"`]*"#).expect("a valid pattern")
@@ -84,10 +85,6 @@ where
         let message = format!("{why} (given to {flag})\n");
         Err(clap::Error::raw(clap::error::ErrorKind::ValueValidation, message).with_cmd(cmd))
     }
-}
-
-fn scheme_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')
 }
 
 /// Tokens shorter than this are not searched for as substrings (a

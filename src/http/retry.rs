@@ -1,10 +1,15 @@
 //! The one retry policy: which failures are worth another attempt (above
 //! all, whether the server may already have acted), how long to wait
-//! (backoff with jitter, or `Retry-After`, clamped), and one budget for
-//! the whole. Callers loop in one place, [`call`].
+//! (backoff with jitter, or `Retry-After` and GitHub's rate-limit headers,
+//! clamped to [`MAX_SERVER_WAIT`] before any arithmetic), and one budget
+//! for the whole. Callers loop in one place, [`call`].
 
 use std::thread;
 use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+use super::HeaderMap;
 
 /// At most this many attempts per request; the first backoff, doubled
 /// after each further attempt up to the longest the policy chooses.
@@ -15,6 +20,48 @@ const MAX_BACKOFF: Duration = Duration::from_secs(8);
 /// The longest wait a server may ask for (`Retry-After`, GitHub's rate-limit
 /// reset), clamped before any arithmetic: no server value can overflow.
 pub(crate) const MAX_SERVER_WAIT: Duration = Duration::from_secs(3600);
+
+/// What an answer's headers say about waiting before another try.
+#[derive(Debug, Default, PartialEq)]
+pub(crate) struct RateLimit {
+    /// `Retry-After`; else, when GitHub's `x-ratelimit-remaining` is 0, the
+    /// time until `x-ratelimit-reset`.
+    pub(crate) retry_after: Option<Duration>,
+    /// `x-ratelimit-remaining: 0`.
+    pub(crate) exhausted: bool,
+}
+
+impl RateLimit {
+    /// The headers of an answer that came at `now`.
+    pub(crate) fn read(headers: &HeaderMap, now: DateTime<Utc>) -> RateLimit {
+        let header = |name: &str| Some(headers.get(name)?.to_str().ok()?.trim());
+        let until = |at: DateTime<Utc>| (at - now).to_std().unwrap_or(Duration::ZERO);
+        let exhausted = header("x-ratelimit-remaining") == Some("0");
+        let retry_after = header("retry-after")
+            .and_then(|v| {
+                if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+                    // Any run of digits, however long, clamps; none overflows.
+                    Some(Duration::from_secs(v.parse().unwrap_or(u64::MAX)))
+                } else {
+                    let at = DateTime::parse_from_rfc2822(v).ok()?;
+                    Some(until(at.with_timezone(&Utc)))
+                }
+            })
+            .or_else(|| {
+                let reset = header("x-ratelimit-reset")?.parse::<i64>().ok()?;
+                exhausted.then(|| DateTime::from_timestamp(reset, 0).map(until))?
+            })
+            .map(|wait| wait.min(MAX_SERVER_WAIT));
+        RateLimit {
+            retry_after,
+            exhausted,
+        }
+    }
+
+    pub(crate) fn is_limit(&self) -> bool {
+        self.exhausted || self.retry_after.is_some()
+    }
+}
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Failed {
@@ -192,137 +239,4 @@ pub(crate) fn unit_random() -> f64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn failure(status: Option<u16>) -> Failed {
-        Failed {
-            status,
-            ..Failed::default()
-        }
-    }
-
-    const ROOM: Duration = Duration::from_secs(600);
-    const SECOND: Duration = Duration::from_secs(1);
-
-    #[test]
-    fn failures_are_classified_by_whether_the_server_may_have_acted() {
-        assert_eq!(classify(&failure(Some(404))), Class::Fatal);
-        assert_eq!(classify(&failure(Some(422))), Class::Fatal);
-        assert_eq!(classify(&failure(Some(429))), Class::NotDone);
-        assert_eq!(classify(&failure(Some(502))), Class::MaybeDone);
-        assert_eq!(classify(&failure(Some(503))), Class::MaybeDone);
-        let busy = Failed {
-            retry_after: Some(SECOND),
-            ..failure(Some(503))
-        };
-        assert_eq!(classify(&busy), Class::NotDone, "503 with Retry-After");
-        assert_eq!(classify(&failure(None)), Class::MaybeDone, "a timeout");
-        let refused = Failed {
-            unsent: true,
-            ..failure(None)
-        };
-        assert_eq!(classify(&refused), Class::NotDone);
-        let limited = Failed {
-            rate_limited: true,
-            ..failure(Some(403))
-        };
-        assert_eq!(classify(&limited), Class::NotDone);
-        let garbled = Failed {
-            invalid: true,
-            ..failure(None)
-        };
-        assert_eq!(classify(&garbled), Class::Fatal);
-    }
-
-    #[test]
-    fn backoff_doubles_with_jitter_within_bounds() {
-        for _ in 0..4 {
-            let mut s = Backoff::new(Repeat::Idempotent, SECOND);
-            let first = s.next(&failure(Some(502)), ROOM).unwrap();
-            assert!(first >= Duration::from_millis(250) && first <= Duration::from_millis(500));
-            let second = s.next(&failure(Some(502)), ROOM).unwrap();
-            assert!(second >= Duration::from_millis(500) && second <= SECOND);
-            assert_eq!(s.next(&failure(Some(502)), ROOM), Err(Stop::GiveUp));
-            assert_eq!(s.attempt, MAX_ATTEMPTS);
-        }
-        let waits: Vec<Duration> = (1..20)
-            .map(|_| {
-                Backoff::new(Repeat::Idempotent, SECOND)
-                    .next(&failure(None), ROOM)
-                    .unwrap()
-            })
-            .collect();
-        assert!(waits.iter().any(|w| *w != waits[0]), "jitter spreads");
-    }
-
-    #[test]
-    fn writes_and_pings_are_repeated_only_when_certainly_not_done() {
-        let mut s = Backoff::new(Repeat::Once, SECOND);
-        assert_eq!(s.next(&failure(Some(502)), ROOM), Err(Stop::GiveUp));
-        assert_eq!(s.next(&failure(None), ROOM), Err(Stop::GiveUp), "timeout");
-        assert!(s.next(&failure(Some(429)), ROOM).is_ok());
-        assert_eq!(s.next(&failure(Some(400)), ROOM), Err(Stop::GiveUp));
-        let refused = Failed {
-            unsent: true,
-            ..failure(None)
-        };
-        assert!(s.next(&refused, ROOM).is_ok());
-        assert_eq!(s.next(&refused, ROOM), Err(Stop::GiveUp), "attempts used");
-    }
-
-    #[test]
-    fn retry_after_is_honoured_and_clamped() {
-        let mut asked = failure(Some(429));
-        asked.retry_after = Some(Duration::from_secs(5));
-        let mut s = Backoff::new(Repeat::Idempotent, SECOND);
-        assert_eq!(s.next(&asked, ROOM), Ok(Duration::from_secs(5)));
-
-        // u64::MAX seconds: clamped, then refused by the budget; no overflow.
-        asked.retry_after = Some(Duration::from_secs(u64::MAX));
-        let mut s = Backoff::new(Repeat::Idempotent, Duration::MAX);
-        assert_eq!(
-            s.next(&asked, ROOM),
-            Err(Stop::OutOfBudget {
-                asked: Some(MAX_SERVER_WAIT)
-            })
-        );
-        let mut s = Backoff::new(Repeat::Idempotent, SECOND);
-        assert_eq!(s.next(&asked, Duration::MAX), Ok(MAX_SERVER_WAIT));
-    }
-
-    #[test]
-    fn no_wait_is_chosen_that_overruns_the_budget() {
-        let mut s = Backoff::new(Repeat::Idempotent, Duration::from_secs(10));
-        assert_eq!(
-            s.next(&failure(Some(503)), Duration::from_secs(10)),
-            Err(Stop::OutOfBudget { asked: None })
-        );
-        let budget = Budget::new(Duration::from_secs(30));
-        assert!(budget.left() <= budget.total());
-        assert_eq!(Budget::new(Duration::ZERO).left(), Duration::ZERO);
-    }
-
-    #[test]
-    fn the_loop_stops_where_the_schedule_says() {
-        let budget = Budget::new(ROOM);
-        let mut calls = 0;
-        let refused = Failed {
-            unsent: true,
-            ..failure(None)
-        };
-        let backoff = Backoff::new(Repeat::Once, Duration::ZERO);
-        let out: Result<(), _> = call(
-            backoff,
-            &budget,
-            || {
-                calls += 1;
-                Err(calls)
-            },
-            |&n| if n == 1 { refused } else { failure(None) },
-        );
-        let gave_up = out.unwrap_err();
-        assert_eq!((calls, gave_up.error, gave_up.attempts), (2, 2, 2));
-        assert_eq!(gave_up.stop, Stop::GiveUp);
-    }
-}
+mod tests;

@@ -40,10 +40,6 @@ pub(crate) struct Facts<'a> {
     pub since: &'a (dyn Fn(&str) -> Option<DateTime<Utc>> + Sync),
 }
 
-fn unknown(_: &str) -> Option<DateTime<Utc>> {
-    None
-}
-
 impl<'a> Facts<'a> {
     pub(crate) fn new(
         host: &'a str,
@@ -61,7 +57,7 @@ impl<'a> Facts<'a> {
             causes,
             grouped,
             code: Check::of_all(jobs.iter().map(|j| j.status)),
-            since: &unknown,
+            since: &|_| None,
         }
     }
 
@@ -110,14 +106,12 @@ impl<'a> Facts<'a> {
     }
 
     fn bad(&self, still_bad: &Jobs) -> (Vec<Bad>, usize) {
-        let listed = still_bad.iter().take(LISTED_MAX);
-        let listed = listed.map(|(key, status)| Bad {
+        let listed = still_bad.iter().take(LISTED_MAX).map(|(key, status)| Bad {
             job: self.name(key),
             status: *status,
             details: self.details(key),
         });
-        let listed = listed.collect();
-        (listed, still_bad.len().saturating_sub(LISTED_MAX))
+        (listed.collect(), still_bad.len().saturating_sub(LISTED_MAX))
     }
 }
 

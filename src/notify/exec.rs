@@ -48,7 +48,7 @@ pub(super) fn run(words: &[String], message: &Message, budget: Duration) -> Resu
         // Our secrets are not the command's: tokens, and the URLs that are
         // secrets in themselves (webhooks, ping URLs).
         .env_remove("HB_TRACKER_TOKEN")
-        .env_remove(super::ntfy::TOKEN_ENV)
+        .env_remove(super::post::TOKEN_ENV)
         .env_remove("HB_NOTIFY")
         .env_remove("HB_CHECK_PING_URL")
         .env_remove("HB_PING_URL");
@@ -70,7 +70,7 @@ pub(super) fn run(words: &[String], message: &Message, budget: Duration) -> Resu
             return Err(refused(reason, None));
         }
     };
-    let said = [exited.out, exited.err].into_iter().flatten();
+    let said = [exited.out, exited.err].into_iter();
     let mut said = said.map(|kept| super::post::quoted(&kept.bytes, None));
     let said = said.find(|said| !said.is_empty()).unwrap_or_default();
     let reason = match (exited.status.code(), exited.status.signal()) {
@@ -140,6 +140,14 @@ mod tests {
             "{:?}",
             started.elapsed()
         );
+        // A leftover in the background holds the pipe past the drain:
+        // what came before it is still said.
+        let held = run(
+            &script("echo first; sleep 3 &"),
+            &message,
+            Duration::from_secs(5),
+        );
+        assert_eq!(held.unwrap(), "`sh` exited 0: first");
         let missing = run(
             &words("/nonexistent/notifier"),
             &message,

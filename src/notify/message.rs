@@ -124,8 +124,7 @@ pub(crate) struct Message {
     pub lines: Vec<Line>,
 }
 
-/// `value` as JSON (pretty-printed, every unsafe character escaped: see
-/// [`escape::write_json`]).
+/// `value` as pretty JSON, every unsafe character escaped.
 pub(crate) fn json(value: &impl Serialize) -> Vec<u8> {
     let mut out = Vec::new();
     // Plain structs and JSON values with string keys always serialise.
@@ -189,8 +188,7 @@ impl Message {
         out
     }
 
-    /// The changes, one per line: `JOB FROM TO`, a status `-` when there
-    /// is none: for `HB_CHANGES`.
+    /// `HB_CHANGES`: a change a line, `JOB FROM TO`, `-` for no status.
     pub(crate) fn change_list(&self) -> String {
         let word = |s: Option<Status>| s.map_or("-", Status::as_str);
         // A job's name has no space; the checker's own entries (`cron

@@ -4,46 +4,43 @@
 //! --notify`); every destination in its own thread, within one budget.
 //!
 //! What changed is the change engine's word ([`crate::alert`]), against
-//! what the destination last accepted (`state`): a destination that was
-//! down hears of the change when it is back, once.
+//! what the destination last accepted (its [`DestState`]): a destination
+//! that was down hears of the change when it is back, once.
 
-pub(crate) mod args;
 mod compose;
 mod dest;
 mod exec;
 pub(crate) mod message;
-mod ntfy;
 mod post;
-mod state;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::alert::{self, Diff, Jobs};
 use crate::changes;
 use crate::error::Error;
 use crate::http::retry::Budget;
 use crate::http::Http;
+use crate::judge::Status;
 use compose::Facts;
-use message::Message;
-use state::DestState;
-
-pub(crate) use args::{Destinations, NotifyArgs};
-pub(crate) use dest::Dest;
 use dest::Kind;
+pub(crate) use dest::{Dest, Destinations, NotifyArgs};
+use message::Message;
 
 /// What `dest` answered to `message`, or why it did not take it.
 fn deliver(http: &Http, dest: &Dest, message: &Message, budget: &Budget) -> Result<String, Error> {
-    let post = match &dest.kind {
+    let (request, redactor) = match &dest.kind {
         Kind::Exec(words) => return exec::run(words, message, budget.left()),
-        Kind::Webhook(url) => post::Post::json(url, message),
-        Kind::Ntfy(url) => ntfy::post(url, message, ntfy::token()?.as_ref()),
-        Kind::Slack(url) => post::Post::json(url, &message.chat_body(false)),
-        Kind::Discord(url) => post::Post::json(url, &message.chat_body(true)),
+        Kind::Ntfy(url) => post::ntfy(url, message)?,
+        Kind::Webhook(url) => (post::json(url, message), None),
+        Kind::Slack(url) => (post::json(url, &message.chat_body(false)), None),
+        Kind::Discord(url) => (post::json(url, &message.chat_body(true)), None),
     };
-    post::send(http, post, budget)
+    post::send(http, request, redactor.as_ref(), budget)
 }
 
 /// Runs `each` for every destination at once, each in a thread; their
@@ -54,7 +51,7 @@ fn fan_out(
     each: &(dyn Fn(&Http, &Dest, &Budget) -> Result<(), Error> + Sync),
 ) -> Result<(), Error> {
     let (http, budget) = (Http::default(), Budget::new(budget));
-    let mut failed: Vec<(String, Option<Error>)> = std::thread::scope(|scope| {
+    let (said, why): (Vec<String>, Vec<Option<Error>>) = std::thread::scope(|scope| {
         let running: Vec<_> = (dests.iter())
             .map(|dest| (dest, scope.spawn(|| each(&http, dest, &budget))))
             .collect();
@@ -64,17 +61,14 @@ fn fan_out(
                 Ok(Err(why)) => Some((format!("{}: {why}", dest.shown()), Some(why))),
                 Err(_) => Some(("a destination's sender failed".to_owned(), None)),
             })
-            .collect()
+            .unzip()
     });
-    if failed.is_empty() {
+    let Some(first) = why.into_iter().next() else {
         return Ok(());
-    }
-    let (n, of) = (failed.len(), dests.len());
+    };
+    let (n, of, said) = (said.len(), dests.len(), said.join("; "));
     let s = if of == 1 { "" } else { "s" };
-    let said: Vec<&str> = failed.iter().map(|(line, _)| line.as_str()).collect();
-    let said = said.join("; ");
     let reason = format!("notify: {n} of {of} destination{s} did not take the message: {said}");
-    let first = failed.swap_remove(0).1;
     Err(refused(reason, first.map(|why| Box::new(why) as _)))
 }
 
@@ -86,7 +80,7 @@ fn refused(reason: String, source: Option<Box<dyn std::error::Error + Send + Syn
 /// commit once it took it; `None` when there is nothing to say.
 fn plan(
     last: Option<&alert::State>,
-    pairs: &[(String, crate::judge::Status)],
+    pairs: &[(String, Status)],
     facts: &Facts,
     remind: u64,
 ) -> Option<(Message, alert::State)> {
@@ -125,7 +119,7 @@ pub(crate) fn after_check(
     let pairs = judged.pairs();
     with_facts(judged, host, "hb-check", |run| {
         fan_out(&dests, args.dests.notify_timeout, &|http, dest, budget| {
-            let path = state::path(lock.path(), &dest.given);
+            let path = state_path(&lock.path, &dest.given);
             let mut state = DestState::read(&path);
             state.advance(&pairs, run.now);
             let since = |key: &str| state.since_of(key);
@@ -144,8 +138,7 @@ pub(crate) fn after_check(
     })
 }
 
-/// Calls `f` with the facts of `checker`'s run on `host` that judged
-/// `judged`.
+/// Calls `f` with the facts of `checker`'s run on `host`.
 fn with_facts<R>(
     judged: &crate::survey::Judged,
     host: &str,
@@ -207,9 +200,75 @@ pub(crate) fn test_run(
     }
 }
 
+const VERSION: u32 = 1;
+
+/// A destination's state, a small JSON file beside the run lock named by a
+/// hash of the destination (a webhook URL is a secret): what it last
+/// accepted (the change engine's state, written only once it did), and
+/// since when each job has had its status (kept on every run).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+struct DestState {
+    version: u32,
+    /// What the destination last accepted; `None` before its first message.
+    delivered: Option<alert::State>,
+    /// The jobs of the last run a message may name (by key), their status,
+    /// and since when (Unix seconds) the runs have seen it with that status.
+    since: Vec<(String, Status, i64)>,
+}
+
+impl DestState {
+    /// Empty when missing or unusable (which costs at most one message
+    /// sent again).
+    fn read(path: &Path) -> DestState {
+        crate::store::read_small(path)
+            .and_then(|bytes| serde_json::from_slice::<DestState>(&bytes).ok())
+            .filter(|s| s.version == VERSION)
+            .unwrap_or_default()
+    }
+
+    fn write(&mut self, path: &Path) -> Result<(), crate::Error> {
+        self.version = VERSION;
+        crate::store::write_file(path, &crate::record::json_line(self))
+    }
+
+    /// The `since` of this run's `jobs` (sorted by key): a job keeps its
+    /// time while its status stays. Kept are the jobs a message may name
+    /// (not fine, or last heard bad), so the file grows with the bad only.
+    fn advance(&mut self, jobs: &[(String, Status)], now: DateTime<Utc>) {
+        let before = std::mem::take(&mut self.since);
+        let last = self.delivered.as_ref().map_or(&[][..], |d| &d.jobs);
+        let was_bad = |key: &str| last.iter().any(|(k, s)| k == key && s.is_alert());
+        let kept = (jobs.iter()).filter(|(key, status)| !status.is_healthy() || was_bad(key));
+        let since = kept.map(|(key, status)| {
+            let same = entry(&before, key).filter(|(_, s, _)| s == status);
+            let at = same.map_or(now.timestamp(), |(_, _, t)| *t);
+            (key.clone(), *status, at)
+        });
+        self.since = since.collect();
+    }
+
+    fn since_of(&self, key: &str) -> Option<DateTime<Utc>> {
+        entry(&self.since, key).and_then(|(_, _, t)| DateTime::from_timestamp(*t, 0))
+    }
+}
+
+fn entry<'a>(since: &'a [(String, Status, i64)], key: &str) -> Option<&'a (String, Status, i64)> {
+    let at = since.binary_search_by(|(k, _, _)| k.as_str().cmp(key));
+    at.ok().map(|at| &since[at])
+}
+
+/// The state file of the destination `given`: the lock's path and
+/// `.notify-HASH.state`, HASH the first 32 hex digits of `given`'s SHA-256.
+fn state_path(lock: &Path, given: &str) -> PathBuf {
+    let digest = ring::digest::digest(&ring::digest::SHA256, given.as_bytes());
+    let first = u128::from_be_bytes(digest.as_ref()[..16].try_into().expect("16 bytes"));
+    crate::store::beside(lock, &format!(".notify-{first:032x}.state"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     #[test]
     fn a_refusal_leads_to_its_cause() {
@@ -235,5 +294,49 @@ mod tests {
         }
         let cause = chain.expect("a cause");
         assert!(cause.downcast_ref::<std::io::Error>().is_some(), "{cause}");
+    }
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(1_800_000_000 + seconds, 0).unwrap()
+    }
+
+    #[test]
+    fn since_stays_while_the_status_stays() {
+        let mut state = DestState::default();
+        let stale = vec![
+            ("a".to_owned(), Status::Stale),
+            ("b".to_owned(), Status::Ok),
+        ];
+        state.advance(&stale, at(0));
+        state.advance(&stale, at(60));
+        assert_eq!(state.since_of("a"), Some(at(0)));
+        let failed = vec![
+            ("a".to_owned(), Status::Failed),
+            ("b".to_owned(), Status::Ok),
+        ];
+        state.advance(&failed, at(120));
+        assert_eq!(state.since_of("a"), Some(at(120)));
+        assert_eq!(state.since_of("b"), None, "fine, and never said bad");
+        assert_eq!(state.since_of("c"), None);
+    }
+
+    #[test]
+    fn the_file_is_named_by_a_hash_and_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = dir.path().join("hb-check.web1.lock");
+        let secret = "https://hooks.example/services/T000/B000/XXXX";
+        let p = state_path(&lock, secret);
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with("hb-check.web1.lock.notify-"), "{name}");
+        assert!(!name.contains("hooks") && !name.contains("XXXX"), "{name}");
+        assert_ne!(p, state_path(&lock, "ntfy://h/t"));
+        assert_eq!(DestState::read(&p), DestState::default(), "missing");
+        let mut state = DestState::default();
+        state.advance(&[("a".to_owned(), Status::Stale)], at(0));
+        state.write(&p).unwrap();
+        let back = DestState::read(&p);
+        assert_eq!(back.since_of("a"), Some(at(0)));
+        std::fs::write(&p, "{").unwrap();
+        assert_eq!(DestState::read(&p), DestState::default(), "garbage");
     }
 }

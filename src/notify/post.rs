@@ -1,14 +1,20 @@
-//! One POST to an HTTP destination, sent once ([`Http::send_once`]), each
-//! attempt bounded by what is left of the run's budget, the answer read up
-//! to a cap, no redirect followed.
+//! HTTP destinations: one POST sent once ([`Http::send_once`]) within the
+//! run's budget, the answer read up to a cap, no redirect followed. A
+//! webhook or a chat gets JSON; ntfy its publish API (the text, with title,
+//! priority and tags in headers: <https://docs.ntfy.sh/publish/>) and the
+//! token of `HB_NTFY_TOKEN` or an owner-only file (`HB_NTFY_TOKEN_FILE`),
+//! never of the command line.
 
 use std::time::Duration;
 
+use super::message::{Message, Severity};
 use super::refused;
 use crate::error::Error;
+use crate::http::header::{HeaderName, AUTHORIZATION};
 use crate::http::redact::Redactor;
 use crate::http::retry::Budget;
-use crate::http::{self, header, HeaderValue, Http, Kind, Method, NotTaken, Request};
+use crate::http::{self, HeaderValue, Http, Kind, Method, NotTaken, Request};
+use crate::tracker::token::Token;
 
 /// The longest one attempt may take; the most read of an answer (a
 /// destination says "ok" in a few bytes); the most characters quoted of
@@ -17,23 +23,13 @@ const ATTEMPT_MAX: Duration = Duration::from_secs(10);
 const ANSWER_MAX: u64 = 64 * 1024;
 const QUOTED_MAX: usize = 200;
 
-/// A POST of `body` (content type and bytes) with `headers` to `url`.
-pub(super) struct Post<'a> {
-    pub url: &'a str,
-    pub headers: Vec<(header::HeaderName, HeaderValue)>,
-    pub body: (&'static str, Vec<u8>),
-    /// Masks a secret the server may echo back (the ntfy token).
-    pub redactor: Option<Redactor>,
-}
-
-impl<'a> Post<'a> {
-    pub(super) fn json(url: &'a str, body: &impl serde::Serialize) -> Post<'a> {
-        Post {
-            url,
-            headers: Vec::new(),
-            body: ("application/json", super::message::json(body)),
-            redactor: None,
-        }
+/// A POST of `body` as JSON to `url`.
+pub(super) fn json(url: &str, body: &impl serde::Serialize) -> Request {
+    let body = ("application/json", super::message::json(body));
+    Request {
+        url: url.to_owned(),
+        body: Some(body),
+        ..Request::default()
     }
 }
 
@@ -49,19 +45,22 @@ pub(super) fn quoted(bytes: &[u8], redactor: Option<&Redactor>) -> String {
     }
 }
 
-/// Sends `post` within `budget`. `Ok` says what the server answered to a
-/// message it took (any 2xx); `Err` why it was not taken. Neither holds
-/// the URL's path, the token, or a raw control character.
-pub(super) fn send(http: &Http, post: Post, budget: &Budget) -> Result<String, Error> {
+/// POSTs `request` within `budget`. `Ok` says what the server answered to
+/// a message it took (any 2xx); `Err` why it was not taken. Neither holds
+/// the URL's path, the secret `redactor` masks, or a raw control character.
+pub(super) fn send(
+    http: &Http,
+    request: Request,
+    redactor: Option<&Redactor>,
+    budget: &Budget,
+) -> Result<String, Error> {
     let request = Request {
         method: Method::POST,
-        url: post.url.to_owned(),
-        headers: post.headers,
-        body: Some(post.body),
         limit: Some(ANSWER_MAX),
         error_limit: Some(ANSWER_MAX),
+        ..request
     };
-    let quote = |bytes: &[u8]| quoted(bytes, post.redactor.as_ref());
+    let quote = |bytes: &[u8]| quoted(bytes, redactor);
     let reason = match http.send_once(&request, budget, attempt_deadline) {
         Ok(answer) => {
             let answered = format!("the server answered {}", answer.status);
@@ -105,4 +104,96 @@ pub(super) fn send(http: &Http, post: Post, budget: &Budget) -> Result<String, E
 fn attempt_deadline(left: Duration) -> Duration {
     let tenths = left.min(ATTEMPT_MAX).as_millis() / 100;
     Duration::from_millis(tenths as u64 * 100)
+}
+
+pub(crate) const TOKEN_ENV: &str = "HB_NTFY_TOKEN";
+
+const TOKEN_FILE_ENV: &str = "HB_NTFY_TOKEN_FILE";
+
+/// ntfy keeps a message body up to 4,096 bytes as text; a longer one
+/// becomes an attachment.
+const BODY_MAX: usize = 4096;
+
+fn token() -> Result<Option<Token>, Error> {
+    match std::env::var_os(TOKEN_FILE_ENV).filter(|v| !v.is_empty()) {
+        Some(path) => Token::from_file(std::path::Path::new(&path), "ntfy").map(Some),
+        None => Token::from_env(TOKEN_ENV, "ntfy"),
+    }
+}
+
+/// The ntfy request of `message` to the topic `url`, and what masks the token
+/// in what the server says.
+pub(super) fn ntfy(url: &str, message: &Message) -> Result<(Request, Option<Redactor>), Error> {
+    let (priority, tags) = match message.severity {
+        Severity::Critical => ("5", "rotating_light"),
+        Severity::Warning => ("3", "warning"),
+        Severity::Ok => ("2", "white_check_mark"),
+    };
+    let header = HeaderName::from_static;
+    let mut headers = vec![
+        (header("x-title"), header_text(&message.title)),
+        (header("x-priority"), HeaderValue::from_static(priority)),
+        (header("x-tags"), HeaderValue::from_static(tags)),
+    ];
+    let token = token()?;
+    // A token with a character no header may carry is sent as none: the
+    // server's refusal then says what is wrong without quoting it.
+    let bearer = (token.as_ref()).map(|t| HeaderValue::from_str(&format!("Bearer {}", t.secret())));
+    if let Some(Ok(mut value)) = bearer {
+        value.set_sensitive(true);
+        headers.push((AUTHORIZATION, value));
+    }
+    let request = Request {
+        url: url.to_owned(),
+        headers,
+        body: Some(("text/plain; charset=utf-8", body(&message.text))),
+        ..Request::default()
+    };
+    Ok((request, token.map(|t| Redactor::new(t.secret()))))
+}
+
+fn body(text: &str) -> Vec<u8> {
+    if text.len() <= BODY_MAX {
+        return text.as_bytes().to_vec();
+    }
+    let mark = "\n...";
+    let kept = crate::record::cut(text, BODY_MAX - mark.len());
+    format!("{kept}{mark}").into_bytes()
+}
+
+/// A header value for `text` (a title, one line without control
+/// characters): as it is when it is ASCII, else RFC 2047 encoded words,
+/// which ntfy decodes.
+fn header_text(text: &str) -> HeaderValue {
+    let ascii = text.bytes().all(|b| (0x20..0x7f).contains(&b));
+    let value = if ascii {
+        text.to_owned()
+    } else {
+        use email_encoding::headers::{rfc2047, writer::EmailWriter};
+        let mut out = String::new();
+        // Writing to a String cannot fail.
+        let _ = rfc2047::encode(text, &mut EmailWriter::new(&mut out, 0, 0, false));
+        // Folding is for mail; in HTTP, encoded words follow each other on
+        // one line, separated by a space.
+        out.replace("\r\n", "")
+    };
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("cron-heartbeat"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_are_one_header_line_and_bodies_capped() {
+        assert_eq!(header_text("[web1] backup stale"), "[web1] backup stale");
+        let encoded = header_text(&"Sicherung fällig ".repeat(12));
+        let encoded = encoded.to_str().unwrap();
+        assert!(encoded.starts_with("=?utf-8?b?"), "{encoded}");
+        assert!(!encoded.contains(['\r', '\n']), "{encoded}");
+        assert_eq!(body("short"), b"short");
+        let long = body(&"é".repeat(4000));
+        assert!(long.len() <= BODY_MAX, "{}", long.len());
+        assert!(String::from_utf8(long).unwrap().ends_with("\n..."));
+    }
 }

@@ -4,7 +4,9 @@
 //!
 //! The heartbeat file is always written before a ping is sent, so local
 //! truth never depends on the network. A ping URL carries the check's
-//! secret, so messages name only its host.
+//! secret, so messages name only its host. What a ping becomes in each
+//! protocol (the URL, method and body of its one request) is [`request`],
+//! which does no I/O.
 
 use std::io::Write as _;
 use std::time::Duration;
@@ -13,12 +15,8 @@ use url::Url;
 
 use crate::http::redact::SecretParser;
 use crate::http::retry::Budget;
-use crate::http::{self, Http, NotTaken};
+use crate::http::{self, Http, Method, NotTaken, Request};
 use crate::Error;
-
-mod protocol;
-pub use protocol::Style;
-pub(crate) use protocol::{request, Ping};
 
 /// The most time one ping may take, retries included.
 pub(crate) const BUDGET: Duration = Duration::from_secs(10);
@@ -105,39 +103,146 @@ pub(crate) fn after_check(url: &Url, style: Style, checked: bool, code: u8, took
     Pinger::new(url.clone(), style).send_or_warn("hb-check", &ping, BUDGET);
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The longest `msg` sent to Uptime Kuma, in bytes.
+const KUMA_MSG_MAX: usize = 200;
 
-    #[test]
-    fn a_secret_parser_names_the_flag_and_never_the_value() {
-        let parser = URL_PARSER;
-        let refusal = |arg: clap::Arg, value: &str| {
-            let cmd = clap::Command::new("hb-check").arg(arg.value_parser(parser.clone()));
-            let err = cmd.try_get_matches_from(["hb-check", "--ping", value]);
-            err.unwrap_err().render().to_string()
-        };
-        let ping = clap::Arg::new("ping").long("ping");
-        let given = "https://u:s3cret@hc.example/SECRET";
-        assert_eq!(
-            refusal(ping.clone().env("HB_CHECK_PING_URL"), given),
-            "error: invalid ping URL https://hc.example: it must not carry a user name or password (given to `--ping` or `HB_CHECK_PING_URL`)\n"
-        );
-        let hidden = ping.clone().env("HB_PING").hide(true);
-        assert!(refusal(hidden, "ftp://h/SECRET").ends_with("(given to HB_PING)\n"));
-        assert!(refusal(ping, "x").ends_with("(given to `--ping`)\n"));
-    }
-
-    #[test]
-    fn ping_urls_must_be_http_without_credentials() {
-        assert!(parse_url("https://hc-ping.com/uuid").is_ok());
-        for bad in ["ftp://x/y", "hc-ping.com/x", "https://u:p@hc/x", "http://"] {
-            assert!(parse_url(bad).is_err(), "{bad}");
-        }
-        let why = parse_url("https://ops:s3cret@hc.example/SECRET-UUID")
-            .unwrap_err()
-            .to_string();
-        assert!(!why.contains("s3cret") && !why.contains("SECRET"), "{why}");
-        assert!(why.contains("https://hc.example"), "{why}");
-    }
+/// Which protocol the ping URL speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Style {
+    /// Healthchecks.io and compatible: `URL/start`, `URL/<exit code>`,
+    /// `URL/fail`, with a `rid` pairing start and end.
+    Healthchecks,
+    /// Uptime Kuma push monitors: `URL?status=up|down&msg=..&ping=<ms>`.
+    UptimeKuma,
 }
+
+/// What a ping reports.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Ping {
+    /// A wrapped run starts; `rid` (a UUID) pairs it with its end.
+    Start { rid: String },
+    /// A wrapped run ended; `body` is its output tail.
+    End {
+        rid: String,
+        exit_code: i32,
+        duration: Duration,
+        /// What the wrapper saw (it ended the run, a signal did), said first.
+        note: Option<String>,
+        body: String,
+    },
+    /// A plain heartbeat (no wrapped run), with the job's message if any.
+    Beat {
+        ok: bool,
+        /// The exit status to report, when known (0 to 255); a failure
+        /// without one is reported as `fail`.
+        exit_code: Option<i32>,
+        body: Option<String>,
+        duration: Option<Duration>,
+    },
+}
+
+/// The request `ping` becomes in `style`, or `None` when the style has no
+/// such ping (Uptime Kuma knows no start).
+pub(crate) fn request(url: &Url, style: Style, ping: &Ping) -> Option<Request> {
+    let (method, url, body) = match style {
+        Style::Healthchecks => healthchecks(url, ping),
+        Style::UptimeKuma => kuma(url, ping)?,
+    };
+    Some(Request {
+        method,
+        url: url.into(),
+        body: body.map(|b| ("text/plain; charset=utf-8", b.into_bytes())),
+        ..Request::default()
+    })
+}
+
+fn healthchecks(base: &Url, ping: &Ping) -> (Method, Url, Option<String>) {
+    let mut url = base.clone();
+    let (suffix, rid, body) = match ping {
+        // A POST even without a body: a check set to accept POST only
+        // ignores a GET.
+        Ping::Start { rid } => (Some("start".to_owned()), Some(rid), String::new()),
+        Ping::End {
+            rid,
+            exit_code,
+            note,
+            body,
+            ..
+        } => (
+            Some(exit_code.to_string()),
+            Some(rid),
+            crate::supervise::lines([note.clone(), Some(body.clone())]).unwrap_or_default(),
+        ),
+        Ping::Beat {
+            ok,
+            exit_code,
+            body,
+            ..
+        } => {
+            // None for success; for a failure its exit status, which
+            // Healthchecks records (`/<0-255>`), else `fail`.
+            let suffix = match exit_code {
+                _ if *ok => None,
+                Some(code @ 1..=255) => Some(code.to_string()),
+                _ => Some("fail".to_owned()),
+            };
+            (suffix, None, body.clone().unwrap_or_default())
+        }
+    };
+    if let (Some(suffix), Ok(mut path)) = (suffix, url.path_segments_mut()) {
+        path.pop_if_empty().push(&suffix);
+    }
+    if let Some(rid) = rid {
+        url.query_pairs_mut().append_pair("rid", rid);
+    }
+    (Method::POST, url, Some(body))
+}
+
+fn kuma(base: &Url, ping: &Ping) -> Option<(Method, Url, Option<String>)> {
+    let (ok, msg, duration) = match ping {
+        Ping::Start { .. } => return None,
+        Ping::End {
+            exit_code,
+            duration,
+            note,
+            body,
+            ..
+        } => {
+            let said = note.as_deref().and_then(|n| n.lines().next());
+            let msg = match (exit_code, said.or_else(|| last_line(body))) {
+                (0, _) => "OK".to_owned(),
+                (code, Some(line)) => format!("exit code {code}: {line}"),
+                (code, None) => format!("exit code {code}"),
+            };
+            (*exit_code == 0, msg, Some(*duration))
+        }
+        Ping::Beat {
+            ok, body, duration, ..
+        } => {
+            let fallback = if *ok { "OK" } else { "failed" };
+            let said = body.as_deref().and_then(last_line);
+            let msg = said.unwrap_or(fallback).to_owned();
+            (*ok, msg, *duration)
+        }
+    };
+    let mut url = base.clone();
+    // The push URL Kuma shows already holds `status`, `msg` and `ping`:
+    // replace those, keep anything else.
+    let kept = base.query_pairs();
+    let kept = kept.filter(|(k, _)| !matches!(k.as_ref(), "status" | "msg" | "ping"));
+    let ms = duration.map_or(String::new(), |d| d.as_millis().to_string());
+    url.query_pairs_mut()
+        .clear()
+        .extend_pairs(kept)
+        .append_pair("status", if ok { "up" } else { "down" })
+        .append_pair("msg", crate::record::cut(&msg, KUMA_MSG_MAX))
+        .append_pair("ping", &ms);
+    Some((Method::GET, url, None))
+}
+
+fn last_line(text: &str) -> Option<&str> {
+    text.lines().map(str::trim).rfind(|l| !l.is_empty())
+}
+
+#[cfg(test)]
+mod tests;

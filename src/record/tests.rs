@@ -130,6 +130,27 @@ fn a_record_with_a_bad_host_is_refused() {
 }
 
 #[test]
+fn a_record_needs_at_most_32_jobs_each_by_the_naming_rule() {
+    let record = |needs: &str| {
+        let text = format!(
+            r#"{{"version":1,"job":"b","timestamp":"2026-11-22T03:00:05Z","interval_seconds":60,"host":"h","pid":1,"status":"fail","needs":[{needs}]}}"#
+        );
+        Heartbeat::from_json(text.as_bytes()).map_err(|e| e.to_string())
+    };
+    let names = |n: usize| vec!["\"nfs\""; n].join(",");
+    assert_eq!(record(&names(32)).unwrap().needs.len(), 32);
+    assert_eq!(
+        record(&names(33)).unwrap_err(),
+        "`needs` names 33 jobs; a job may need at most 32"
+    );
+    let bad = record("\"../etc\"").unwrap_err();
+    assert!(
+        bad.starts_with("`needs`: invalid job name `../etc`"),
+        "{bad}"
+    );
+}
+
+#[test]
 fn serde_errors_are_said_in_words() {
     assert_eq!(
         Heartbeat::from_json(b"not json").unwrap_err().to_string(),

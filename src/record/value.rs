@@ -66,6 +66,15 @@ impl Span {
     }
 }
 
+/// The units of a duration, largest first, with their seconds.
+const UNITS: [(char, u64); 5] = [
+    ('w', 604_800),
+    ('d', 86_400),
+    ('h', 3_600),
+    ('m', 60),
+    ('s', 1),
+];
+
 /// A limit in words: `400 days`, `1 second`, `2 minutes`.
 pub(crate) fn say(seconds: u64) -> String {
     let units = [(86_400, "day"), (3_600, "hour"), (60, "minute")];
@@ -82,18 +91,17 @@ pub(crate) fn say(seconds: u64) -> String {
 /// `1d 10m`. A whole number of weeks is said in weeks (`1w`, `2w`), the way
 /// such an interval is given; anything else in days at most (`8d 2h`).
 pub fn format_duration(seconds: u64) -> String {
-    const WEEK: u64 = 7 * 86_400;
-    const UNITS: [(char, u64); 4] = [('d', 86_400), ('h', 3_600), ('m', 60), ('s', 1)];
+    let week = UNITS[0].1;
     if seconds == 0 {
         return "0s".to_owned();
     }
-    if seconds.is_multiple_of(WEEK) {
-        return format!("{}w", seconds / WEEK);
+    if seconds.is_multiple_of(week) {
+        return format!("{}w", seconds / week);
     }
     let mut rest = seconds;
-    let parts: Vec<String> = UNITS
-        .into_iter()
-        .filter_map(|(name, size)| {
+    let parts: Vec<String> = UNITS[1..]
+        .iter()
+        .filter_map(|&(name, size)| {
             let count = rest / size;
             rest %= size;
             (count > 0).then(|| format!("{count}{name}"))
@@ -119,13 +127,6 @@ pub(crate) fn parse_interval(text: &str) -> Result<u64, Error> {
 /// number without a unit below 60 is refused (`24` reads as 24 hours to a
 /// person and as 24 seconds here); `0` is the same in any unit.
 fn parse_duration(text: &str) -> Result<u64, String> {
-    const UNITS: [(char, u64); 5] = [
-        ('w', 7 * 86_400),
-        ('d', 86_400),
-        ('h', 3_600),
-        ('m', 60),
-        ('s', 1),
-    ];
     const EXPECTED: &str =
         "expected whole seconds or a duration such as `90s`, `5m`, `1h30m`, `1d`, `1w`";
     if text.is_empty() {

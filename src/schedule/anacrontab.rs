@@ -10,7 +10,6 @@ const MAX_DELAY_MINUTES: u64 = 7 * 24 * 60;
 /// The longest period taken, in days: ten years.
 const MAX_PERIOD_DAYS: u32 = 3660;
 
-/// A job line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Job {
     /// The line number, from 1 (the first of a joined line).

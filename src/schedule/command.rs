@@ -8,7 +8,6 @@ pub(crate) const VALUE_OPTIONS: &str = "--dir --status --exit-code --message --s
     --retry --retry-delay --stall-after --factor --singleton --ping --ping-style --pause \
     --reason --needs";
 
-/// One `hb-write` found in a command.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Invocation {
     pub job: Option<Word>,
@@ -19,7 +18,6 @@ pub(crate) struct Invocation {
     pub needs: Vec<Word>,
 }
 
-/// A shell word after quote removal.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Word {
     pub text: String,
@@ -28,11 +26,9 @@ pub(crate) struct Word {
     pub expands: bool,
 }
 
-/// The words of each simple command in `command` (each part between `;`,
-/// `&`, `|`, `(`, `)` and newlines, empty ones kept), with the shell's
-/// quoting: `'...'` is literal, `"..."` keeps its text (and may expand),
-/// `\` escapes one character, and `#` at the start of a word starts a
-/// comment.
+/// The words of each simple command in `command` (split at `;`, `&`, `|`,
+/// `(`, `)` and newlines, empty ones kept), unquoted as the shell does; `#`
+/// at the start of a word starts a comment.
 pub(super) fn simple_commands(command: &str) -> Vec<Vec<Word>> {
     let (mut parts, mut part) = (Vec::new(), Vec::new());
     let mut word: Option<Word> = None;
@@ -76,10 +72,9 @@ pub(super) fn simple_commands(command: &str) -> Vec<Vec<Word>> {
     parts
 }
 
-/// The words of a command run without a shell (`hb-check --notify
-/// exec:...`), split and unquoted as the shell would; `None` when it holds
-/// an operator (`;`, `&`, `|`, `(`, `)`, a newline) that only a shell
-/// could carry out. `$VAR` and globs are kept as written.
+/// The words of a command run without a shell (`--notify exec:...`), split
+/// and unquoted as the shell would, `$VAR` and globs kept as written; `None`
+/// when it holds an operator (`;`, `&`, `|`, ...) that only a shell runs.
 pub(crate) fn words(command: &str) -> Option<Vec<String>> {
     let [words] = <[Vec<Word>; 1]>::try_from(simple_commands(command)).ok()?;
     Some(words.into_iter().map(|w| w.text).collect())
@@ -89,8 +84,8 @@ fn is_hb_write(word: &Word) -> bool {
     !word.expands && word.text.rsplit('/').next() == Some("hb-write")
 }
 
-/// The words of `command` that look like a misspelt `hb-write` (`hb-wrte`,
-/// `hbwrite`, by path too), which leave the job unmonitored without a sound.
+/// The words of `command` that look like a misspelt `hb-write`, by path
+/// too: they leave the job unmonitored without a sound.
 pub(crate) fn near_misses(command: &str) -> Vec<String> {
     (simple_commands(command).into_iter().flatten())
         .filter(|w| !w.expands && !is_hb_write(w))
@@ -100,8 +95,7 @@ pub(crate) fn near_misses(command: &str) -> Vec<String> {
 }
 
 /// Whether `name` is one slip away from `hb-write`: another separator or
-/// none, other letter case, or one letter missing, added, changed or two
-/// swapped (`osa_distance` counts exactly these edits).
+/// case, or one letter missing, added, changed or swapped (`osa_distance`).
 fn looks_like_hb_write(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     let bare: String = lower
@@ -123,7 +117,6 @@ pub(crate) fn find_hb_writes(command: &str) -> Vec<Invocation> {
         .collect()
 }
 
-/// hb-write's arguments, read as its parser does.
 fn arguments(words: &[Word]) -> Invocation {
     let mut call = Invocation::default();
     let mut positional = Vec::new();
@@ -155,9 +148,7 @@ fn arguments(words: &[Word]) -> Invocation {
             _ => {}
         }
     }
-    let mut positional = positional.into_iter();
-    call.job = positional.next();
-    call.interval = positional.next();
+    (call.job, call.interval) = (positional.first().cloned(), positional.get(1).cloned());
     call
 }
 

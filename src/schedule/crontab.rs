@@ -10,13 +10,10 @@ pub(crate) enum Flavour {
     System,
 }
 
-/// An entry of a crontab.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Entry {
-    /// From 1.
     pub line: usize,
-    /// The time fields as written (`0 3 * * *`) or the macro (`@daily`,
-    /// `@reboot`).
+    /// The time fields as written (`0 3 * * *`) or the macro (`@daily`).
     pub when: String,
     pub user: Option<String>,
     /// The text before the first unescaped `%`, `\%` read as `%`.
@@ -37,7 +34,6 @@ pub(crate) struct BadLine {
     pub text: String,
 }
 
-/// Reads a crontab's lines as cron does.
 pub(crate) fn parse(text: &str, flavour: Flavour) -> (Vec<Entry>, Vec<BadLine>) {
     let (mut entries, mut bad) = (Vec::new(), Vec::new());
     let (mut cron_tz, mut tz, mut random_delay) = (None, None, None);
@@ -107,7 +103,7 @@ fn setting(line: &str) -> Option<(String, String)> {
     Some((name.to_owned(), unquoted.to_owned()))
 }
 
-/// An entry's schedule, user (system crontabs) and command.
+/// An entry's schedule, user (system crontabs only) and command.
 fn entry(line: &str, flavour: Flavour) -> Result<(String, Option<String>, &str), String> {
     let mut rest = line;
     let mut when = Vec::with_capacity(5);
@@ -133,7 +129,6 @@ fn entry(line: &str, flavour: Flavour) -> Result<(String, Option<String>, &str),
     Ok((when.join(" "), user, rest))
 }
 
-/// The first blank-separated word and the text after its blanks.
 pub(super) fn split_word(text: &str) -> (&str, &str) {
     let text = text.trim_start_matches([' ', '\t']);
     let end = text.find([' ', '\t']).unwrap_or(text.len());
@@ -147,10 +142,7 @@ fn cut_at_percent(command: &str) -> (String, bool) {
     let mut chars = command.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
-            '\\' if chars.peek() == Some(&'%') => {
-                out.push('%');
-                chars.next();
-            }
+            '\\' if chars.next_if_eq(&'%').is_some() => out.push('%'),
             '%' => return (out, true),
             _ => out.push(c),
         }

@@ -17,10 +17,8 @@ const MONTHS: [&str; 12] = [
     "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
 ];
 const DAYS: [&str; 8] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-/// The names each field takes.
 const NAMED: [&[&str]; 5] = [&[], &[], &[], &MONTHS, &DAYS];
 
-/// What the five fields of a line select.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Fields {
     /// One bit per value of each field, bit 0 for its lowest value; day of
@@ -35,13 +33,12 @@ pub(super) struct Fields {
 }
 
 impl Fields {
-    /// Reads five fields as cron does, or says which is wrong and why, as
-    /// cron would (`minute 60 outside 0-59`).
+    /// Reads five fields, or says which is wrong and why, as cron would
+    /// (`minute 60 outside 0-59`).
     pub(super) fn parse(fields: &[&str; 5]) -> Result<Fields, String> {
         let mut bits = [0; 5];
         for (i, field) in fields.iter().enumerate() {
-            bits[i] =
-                list(field, BOUNDS[i], NAMED[i]).map_err(|why| format!("{} {why}", NAMES[i]))?;
+            bits[i] = list(field, i).map_err(|why| format!("{} {why}", NAMES[i]))?;
         }
         // Sunday is 0 and 7.
         bits[4] = (bits[4] | bits[4] >> 7) & 0x7f;
@@ -59,8 +56,7 @@ impl Fields {
             && [0, 1, 3].iter().all(|&i| self.bits[i] != 0)
     }
 
-    /// cron's rule for the day fields: both must match, or either when
-    /// neither starts with `*`.
+    /// cron's rule for the day fields (see `and_days`).
     fn days(&self, dom: bool, dow: bool) -> bool {
         if self.and_days {
             dom && dow
@@ -93,27 +89,21 @@ impl Fields {
     }
 }
 
-/// A field: ranges separated by `,`, as cron's `get_list` reads them.
-fn list(field: &str, (low, high): (i32, i32), names: &[&str]) -> Result<u64, String> {
+/// Field `i`: ranges separated by `,`, as cron's `get_list` reads them.
+fn list(field: &str, i: usize) -> Result<u64, String> {
     let mut bits = 0u64;
-    let mut at = range(field, 0, (low, high), names, &mut bits)?;
+    let mut at = range(field, 0, i, &mut bits)?;
     while field.as_bytes().get(at) == Some(&b',') {
-        at = range(field, at + 1, (low, high), names, &mut bits)?;
+        at = range(field, at + 1, i, &mut bits)?;
     }
     // A downward range may set values past the top of its last byte.
-    Ok(bits & u64::MAX >> (63 - (high - low)))
+    Ok(bits & u64::MAX >> (63 - (BOUNDS[i].1 - BOUNDS[i].0)))
 }
 
 /// One range at `at`, as cron's `get_range` (`*`, `N`, `N-M`, then an
 /// optional `/step`); returns where it ends.
-fn range(
-    field: &str,
-    at: usize,
-    (low, high): (i32, i32),
-    names: &[&str],
-    bits: &mut u64,
-) -> Result<usize, String> {
-    let bytes = field.as_bytes();
+fn range(field: &str, at: usize, i: usize, bits: &mut u64) -> Result<usize, String> {
+    let ((low, high), names, bytes) = (BOUNDS[i], NAMED[i], field.as_bytes());
     let outside = |n: i32| format!("{n} outside {low}-{high}");
     let (first, last, mut at) = if bytes.get(at) == Some(&b'*') {
         (low, high, at + 1)
@@ -166,13 +156,14 @@ fn bytewise_range(start: u32, stop: u32) -> u64 {
     }
 }
 
-/// A number or a name at `at`, as cron's `get_number`: a name from
-/// `names` (any case) or digits read as C's `atoi` (saturating, then cut
-/// to an `int`).
+/// A number or a name at `at`, as cron's `get_number`: a name from `names`
+/// (any case) or digits read as C's `atoi` (saturating, cut to an `int`).
 fn number(field: &str, at: usize, names: &[&str]) -> Result<(i32, usize), String> {
     let rest = field.get(at..).unwrap_or_default();
-    let word = rest.split(|c: char| !c.is_ascii_alphanumeric()).next();
-    let word = word.unwrap_or_default();
+    let word = rest
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .next()
+        .unwrap_or_default();
     let end = at + word.len();
     if word.is_empty() {
         return Err(format!(

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::{parse_zone, Flavour, Lint, Source};
+use super::{parse_zone, Flavour, Lint};
 use crate::store::open::{read_regular, Links, Refused};
 use crate::Error;
 
@@ -22,7 +22,6 @@ pub(crate) const SPOOL: &str = "/var/spool/cron/crontabs";
 pub(crate) const MAX_CRONTAB_BYTES: u64 = 1024 * 1024;
 pub(crate) const MAX_CRONTABS: usize = 1000;
 
-/// A crontab read from disk.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Loaded {
     pub path: PathBuf,
@@ -37,9 +36,7 @@ pub(crate) struct Loaded {
     pub identity: (u64, u64, u64, i128),
 }
 
-/// Reads one crontab: a regular file, opened without blocking (a FIFO
-/// cannot hang the run), at most [`MAX_CRONTAB_BYTES`]; links are followed,
-/// as cron follows them.
+/// Reads one crontab, following links as cron does.
 pub(crate) fn read(path: &Path, flavour: Flavour, owner: Option<String>) -> Result<Loaded, Error> {
     read_tab(path, flavour, owner).map_err(|refused| Error::Crontab {
         path: path.to_owned(),
@@ -102,9 +99,8 @@ pub(crate) struct Discovered {
     pub closed: Vec<PathBuf>,
 }
 
-/// Reads the system crontab, `/etc/cron.d/*` and every user crontab in the
-/// spool this user may read, under `root` (`/` on a live system). What is
-/// missing or cannot be listed (a spool closed to all but root) holds none.
+/// Reads `/etc/crontab`, `/etc/cron.d/*` and the spool's user crontabs under
+/// `root`; what is missing or cannot be listed (a closed spool) holds none.
 pub(crate) fn discover(root: &Path) -> Discovered {
     let mut found = Discovered::default();
     let system = Some(under(root, SYSTEM_CRONTAB)).filter(|p| p.exists());
@@ -124,11 +120,7 @@ pub(crate) fn discover(root: &Path) -> Discovered {
             {
                 found.closed.push(path);
             }
-            Err(refused) => {
-                found
-                    .problems
-                    .push(Lint::new(Source::new(&path, 0), reason(&refused)));
-            }
+            Err(refused) => found.problems.push(Lint::file(&path, reason(&refused))),
         }
     }
     found
@@ -139,8 +131,7 @@ pub(crate) fn under(root: &Path, path: &str) -> PathBuf {
     root.join(path.trim_start_matches('/'))
 }
 
-/// The files of a directory whose names cron reads, sorted, at most
-/// [`MAX_CRONTABS`].
+/// The files of `dir` whose names cron reads, sorted, at most [`MAX_CRONTABS`].
 fn listing(dir: &Path) -> Vec<(PathBuf, String)> {
     (sorted_entries(dir).into_iter())
         .filter_map(|(name, path)| {
@@ -151,8 +142,7 @@ fn listing(dir: &Path) -> Vec<(PathBuf, String)> {
         .collect()
 }
 
-/// The entries of `dir` (of the first `4 * MAX_CRONTABS` listed), sorted
-/// by name.
+/// The entries of `dir` (of the first `4 * MAX_CRONTABS` listed), by name.
 pub(super) fn sorted_entries(dir: &Path) -> Vec<(OsString, PathBuf)> {
     let mut entries: Vec<_> = (fs::read_dir(dir).into_iter().flatten())
         .take(MAX_CRONTABS * 4)
@@ -175,6 +165,7 @@ pub(crate) fn system_zone() -> Tz {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schedule::Source;
 
     #[test]
     fn names_follow_debian_cron() {

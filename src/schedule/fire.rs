@@ -13,7 +13,6 @@ const SEARCH_SPAN_DAYS: i64 = 5 * 366;
 
 const GAP_WALK_MAX: usize = 4000;
 
-/// When cron starts the job, in the zone the crontab names.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Schedule {
     text: String,
@@ -29,9 +28,8 @@ impl Schedule {
             .ok_or_else(|| Error::rule(format!("`{}` never fires", text.trim())))
     }
 
-    /// Parses five fields (`0 3 * * 1-5`) or a macro (`@daily`) as cron
-    /// does, for fires in `zone`: an error in cron's terms for what cron
-    /// refuses; `None` for what it accepts but never runs.
+    /// Parses five fields or a macro as cron does, for fires in `zone`: an
+    /// error in cron's terms for what it refuses, `None` if it never runs.
     pub(crate) fn parse_as_cron(text: &str, zone: Tz) -> Result<Option<Schedule>, Error> {
         let trimmed = text.trim();
         // The five-field form of each macro cron knows, `@reboot` aside.
@@ -49,8 +47,7 @@ impl Schedule {
         };
         let words: Vec<&str> = expanded.split_ascii_whitespace().collect();
         let five = <[&str; 5]>::try_from(words.as_slice()).map_err(|_| {
-            let n = words.len();
-            Error::rule(format!("`{trimmed}` has {n} fields; cron wants five: minute hour day-of-month month day-of-week"))
+            Error::rule(format!("`{trimmed}` has {} fields; cron wants five: minute hour day-of-month month day-of-week", words.len()))
         })?;
         let fields = Fields::parse(&five)
             .map_err(|why| Error::rule(format!("cron refuses `{trimmed}`: {why}")))?;
@@ -69,7 +66,7 @@ impl Schedule {
         self.zone
     }
 
-    /// The first fire strictly after `t`, within five years.
+    /// The first fire after `t`, within five years.
     pub(crate) fn next_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
         self.nearest(t, Direction::Forward)
     }
@@ -136,9 +133,8 @@ impl Schedule {
         real.min(wall).max(0).unsigned_abs()
     }
 
-    /// Seconds from one fire to the next in real time, which grace is taken
-    /// from (by wall-clock time, a fire in the repeated hour would be 0
-    /// seconds after the one before it).
+    /// Seconds between two fires in real time, which grace is taken from (by
+    /// the wall clock, a fire in a repeated hour may be 0 seconds after).
     pub(crate) fn gap(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
         (to - from).num_seconds().max(0).unsigned_abs()
     }

@@ -1,8 +1,9 @@
 //! Lint of the hb-write lines: what will make a job look late, alert late,
-//! or never report.
+//! or never report, and `--needs` that name no job or go round in a cycle.
 
 use std::collections::HashMap;
 use std::fmt::{self, Write};
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
@@ -24,6 +25,11 @@ impl Lint {
     pub(crate) fn new(source: Source, message: String) -> Lint {
         Lint { source, message }
     }
+
+    /// A warning about `file` as a whole.
+    pub(crate) fn file(file: &Path, message: String) -> Lint {
+        Lint::new(Source::new(file, 0), message)
+    }
 }
 
 impl fmt::Display for Lint {
@@ -37,9 +43,8 @@ impl fmt::Display for Lint {
 /// whatever the crontabs hold.
 const LINT_FIRES_MAX: usize = 200_000;
 
-/// Warnings across all the hb-write lines found: the same job on two
-/// lines, and intervals that do not fit the schedule (over the year from
-/// `at`, with the stale `factor`). Each distinct schedule is walked once.
+/// Warnings across the hb-write lines `found`: a job on two lines, intervals
+/// that do not fit the schedule over the year from `at` (stale at `factor`).
 pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec<Lint> {
     let mut warnings = Vec::new();
     let first = super::first_lines(found);
@@ -79,16 +84,16 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
         };
         // A delay widens the gap a run may take; an interval short of
         // that is the delay's warning, not the plain one.
-        match super::timing::delay_lint(e, gap) {
+        match delay_lint(e, gap) {
             Some(warning) => warnings.push(warning),
             None => warnings.extend(interval_lint(e, gap.saturating_add(e.timing.delay), factor)),
         }
     }
     if let Some((source, count)) = unmeasured {
         let why = format!("the intervals of {count} hb-write lines from here on were not checked against their schedules: a lint walks at most {LINT_FIRES_MAX} fires");
-        warnings.push(Lint::new(Source::new(&source.file, 0), why));
+        warnings.push(Lint::file(&source.file, why));
     }
-    warnings.extend(super::needs::lint(found));
+    warnings.extend(needs_lint(found, &first));
     warnings
 }
 
@@ -110,6 +115,23 @@ fn interval_lint(e: &Expectation, gap: u64, factor: f64) -> Option<Lint> {
     Some(Lint::new(e.source.clone(), message))
 }
 
+/// The warning about a delay that widens the deadline of `e` (runs `gap`
+/// seconds apart) past what its interval suggests.
+fn delay_lint(e: &Expectation, gap: u64) -> Option<Lint> {
+    let timing = &e.timing;
+    let (at, what) = timing.delay_from.as_ref().filter(|_| timing.delay > 0)?;
+    let widest = gap.saturating_add(timing.delay);
+    (widest > e.interval).then(|| {
+        let (delay, declare) = (format_duration(timing.delay), exact(widest));
+        let why = format!(
+            "job `{}` may start up to {delay} after its fire ({what}, set at {at}), so a missed run is told only {declare} after the fire before it, plus grace: later than its interval {} suggests; declare {declare}",
+            e.job,
+            format_duration(e.interval),
+        );
+        Lint::new(e.source.clone(), why)
+    })
+}
+
 /// A duration exactly, in the form hb-write takes: `1d`, `2d5m`, `1h30m`.
 pub(crate) fn exact(seconds: u64) -> String {
     if seconds == 0 {
@@ -125,6 +147,67 @@ pub(crate) fn exact(seconds: u64) -> String {
         let _ = write!(out, "{n}{unit}");
         out
     })
+}
+
+/// Warnings about the `--needs` of the lines `found`: each unknown job
+/// needed (among the same user's jobs), at the line that names it, and
+/// each cycle once, at the line that closes it. Each job is walked once.
+fn needs_lint(found: &[Expectation], first: &HashMap<String, usize>) -> Vec<Lint> {
+    let mut warnings = Vec::new();
+    let needs_of = |e: &Expectation| -> Vec<String> {
+        (e.needs.iter())
+            .map(|n| user_job(e.user.as_deref(), n))
+            .collect()
+    };
+    for e in found {
+        for (name, key) in e.needs.iter().zip(needs_of(e)) {
+            if !first.contains_key(&key) {
+                let job = &e.job;
+                let why = format!("job `{job}` needs `{name}`, which no crontab read runs with hb-write; name a job that writes heartbeats, or drop --needs");
+                warnings.push(Lint::new(e.source.clone(), why));
+            }
+        }
+    }
+    // Depth-first by name: absent, on the path (false) or done (true).
+    let mut state: HashMap<&str, bool> = HashMap::new();
+    let mut names: Vec<&String> = first.keys().collect();
+    names.sort();
+    for start in names {
+        if state.contains_key(start.as_str()) {
+            continue;
+        }
+        // The path walked, each with the needs still to visit.
+        let mut path: Vec<(&str, Vec<String>)> = vec![(start, needs_of(&found[first[start]]))];
+        state.insert(start, false);
+        while let Some((name, todo)) = path.last_mut() {
+            let name: &str = name;
+            let Some(next) = todo.pop() else {
+                state.insert(name, true);
+                path.pop();
+                continue;
+            };
+            let Some((key, &line)) = first.get_key_value(&next) else {
+                continue;
+            };
+            match state.get(key.as_str()) {
+                Some(true) => {}
+                Some(false) => {
+                    let from = path.iter().position(|(n, _)| *n == key.as_str());
+                    let mut circle: Vec<&str> =
+                        path[from.unwrap_or(0)..].iter().map(|(n, _)| *n).collect();
+                    circle.push(key);
+                    let circle = circle.join(" -> ");
+                    let why = format!("the --needs of these jobs go round in a cycle ({circle}): a job in it can never be told apart from its cause; drop one --needs");
+                    warnings.push(Lint::new(found[first[name]].source.clone(), why));
+                }
+                None => {
+                    state.insert(key, false);
+                    path.push((key, needs_of(&found[line])));
+                }
+            }
+        }
+    }
+    warnings
 }
 
 #[cfg(test)]
@@ -227,5 +310,63 @@ mod tests {
         assert_eq!(warnings.len(), 1);
         assert_eq!(warnings[0].source.line, 5);
         assert!(warnings[0].message.contains("tab:1"));
+    }
+
+    fn needing(name: &str, needs: &[&str], line: usize) -> Expectation {
+        Expectation {
+            job: name.to_owned(),
+            interval: 3600,
+            schedule: None,
+            source: Source {
+                file: PathBuf::from("/etc/cron.d/jobs"),
+                line,
+            },
+            user: None,
+            since: None,
+            needs: needs.iter().map(|n| (*n).to_owned()).collect(),
+            timing: crate::schedule::Timing::default(),
+        }
+    }
+
+    #[test]
+    fn a_cycle_is_told_once_at_the_line_that_closes_it() {
+        let found = [
+            needing("a", &["b"], 1),
+            needing("b", &["c"], 2),
+            needing("c", &["a"], 3),
+            needing("d", &["a"], 4),
+        ];
+        let warnings = lint(&found, 2.0, at());
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        let text = warnings[0].to_string();
+        assert!(text.starts_with("/etc/cron.d/jobs:3: "), "{text}");
+        assert!(text.contains("(a -> b -> c -> a)"), "{text}");
+    }
+
+    #[test]
+    fn a_job_that_needs_itself_or_an_unknown_job_is_told_with_its_line() {
+        let warnings = lint(
+            &[needing("a", &["a"], 7), needing("b", &["nfs"], 9)],
+            2.0,
+            at(),
+        );
+        let texts: Vec<String> = warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(texts.len(), 2, "{texts:?}");
+        assert!(texts
+            .iter()
+            .any(|t| t.starts_with("/etc/cron.d/jobs:9: job `b` needs `nfs`")));
+        assert!(texts
+            .iter()
+            .any(|t| t.starts_with("/etc/cron.d/jobs:7: ") && t.contains("(a -> a)")));
+    }
+
+    #[test]
+    fn a_chain_without_a_cycle_is_quiet() {
+        let found = [
+            needing("a", &["b"], 1),
+            needing("b", &["c"], 2),
+            needing("c", &[], 3),
+        ];
+        assert!(lint(&found, 2.0, at()).is_empty());
     }
 }

@@ -1,8 +1,6 @@
 //! What the crontabs expect: every `hb-write` line, with its job, interval
-//! and schedule, and the lint of those lines.
-//!
-//! Pure over file contents but [`files`] and [`scripts`], which read
-//! crontabs and run-parts directories with the heartbeat scan's bounds.
+//! and schedule, and the lint of those lines. Pure over file contents but
+//! [`files`] and [`runparts`], which read crontabs and scripts.
 
 pub(crate) mod anacrontab;
 pub(crate) mod command;
@@ -11,9 +9,7 @@ mod fields;
 pub(crate) mod files;
 pub(crate) mod fire;
 pub(crate) mod lint;
-pub(crate) mod needs;
 pub(crate) mod runparts;
-pub(crate) mod scripts;
 mod search;
 pub(crate) mod timing;
 
@@ -38,8 +34,7 @@ pub(crate) const MAX_JOBS_PER_CRONTAB: usize = 1000;
 pub(crate) const MAX_JOBS_PER_USER: usize = 2000;
 const MAX_WARNINGS_PER_CRONTAB: usize = 100;
 
-/// A crontab line: the file and the line number (from 1; 0 for the file
-/// as a whole).
+/// A crontab line: the file and the line from 1 (0: the whole file).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Source {
     pub file: PathBuf,
@@ -90,9 +85,8 @@ pub(crate) fn first_lines(found: &[Expectation]) -> HashMap<String, usize> {
         .collect()
 }
 
-/// The jobs a crontab expects, its entries without `CRON_TZ` or `TZ`
-/// computed in `zone` (the system's), and the warnings about its hb-write
-/// lines that need only the line itself.
+/// The jobs a crontab expects (fires in `zone` where it sets no `CRON_TZ`
+/// or `TZ`), and the warnings that need only their own line.
 pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, Vec<Lint>) {
     let (entries, bad) = crontab::parse(&tab.text, tab.flavour);
     let lines: Vec<&str> = tab.text.split('\n').collect();
@@ -113,9 +107,7 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
             warnings.push(here("an unescaped `%` ends the command there (cron sends the rest to its input), so hb-write may never run; write `\\%`".to_owned()));
         }
         let calls = command::find_hb_writes(&entry.command);
-        let mentions_hb =
-            || (entry.command.as_bytes().windows(2)).any(|w| w.eq_ignore_ascii_case(b"hb"));
-        if calls.is_empty() && mentions_hb() {
+        if calls.is_empty() && entry.command.to_ascii_lowercase().contains("hb") {
             let misses = command::near_misses(&entry.command).into_iter();
             warnings.extend(misses.map(|word| here(format!("`{word}` looks like a misspelt `hb-write`: this line writes no heartbeat, so its job is not monitored"))));
         }
@@ -216,8 +208,7 @@ impl Run {
         })
     }
 
-    /// The job `call` at `at` reports, or why its name or interval cannot
-    /// be used.
+    /// The job `call` at `at` reports, or why it cannot be used.
     fn expectation(&self, call: &command::Invocation, at: &Source) -> Result<Expectation, String> {
         let job = call.job.as_ref().ok_or("hb-write has no job name here")?;
         let name = &job.text;

@@ -5,8 +5,8 @@
 //! under three hours, and only the other lines again in a repeated hour.
 
 use chrono::{
-    DateTime, Datelike, Duration, LocalResult, Months, NaiveDateTime, Offset, TimeZone, Timelike,
-    Utc,
+    DateTime, Datelike, Days, Duration, LocalResult, Months, NaiveDateTime, NaiveTime, Offset,
+    TimeZone, Timelike, Utc,
 };
 use chrono_tz::Tz;
 
@@ -59,7 +59,9 @@ pub(super) fn wall_fire(
     // time on the near side of `t`'s, by at most the size of the change.
     let margin = direction.signed(Duration::seconds(change_near(zone, t, direction).into()));
     let local = |u: DateTime<Utc>| u.with_timezone(&zone).naive_local();
-    let mut minute = floor_minute(local(t).checked_sub_signed(margin)?);
+    let mut minute = (local(t).checked_sub_signed(margin)?)
+        .with_second(0)?
+        .with_nanosecond(0)?;
     let local_limit = local(limit).checked_add_signed(margin)?;
     // The nearest instant yet, and the minute of the first find.
     let mut best: Option<(DateTime<Utc>, NaiveDateTime)> = None;
@@ -126,12 +128,6 @@ fn change_near(zone: Tz, t: DateTime<Utc>, direction: Direction) -> i32 {
         .fold(0, i32::max)
 }
 
-fn floor_minute(t: NaiveDateTime) -> NaiveDateTime {
-    t.with_second(0)
-        .and_then(|t| t.with_nanosecond(0))
-        .unwrap_or(t)
-}
-
 /// The first minute from `t` on (or back), `t` included, that the fields
 /// select before `limit`. Each turn passes over a month, a day or an hour,
 /// or finds the minute: five years take a few thousand turns at most.
@@ -142,25 +138,23 @@ pub(super) fn matching_minute(
     limit: NaiveDateTime,
 ) -> Option<NaiveDateTime> {
     let forward = direction == Direction::Forward;
-    // The first minute of the next day, or the last of the day before.
-    let day_edge = |t: NaiveDateTime| match direction {
-        Direction::Forward => t.date().succ_opt()?.and_hms_opt(0, 0, 0),
-        Direction::Backward => t.date().pred_opt()?.and_hms_opt(23, 59, 0),
+    // Out of a month, day or hour from `start` to `end`: to `end`, or back
+    // to the minute before `start`.
+    let out = |start: NaiveDateTime, end: Option<NaiveDateTime>| match direction {
+        Direction::Forward => end,
+        Direction::Backward => start.checked_sub_signed(Duration::minutes(1)),
     };
     while !direction.beyond(t, limit) {
         let date = t.date();
         if !fields.has(3, date.month0()) {
-            let month = date.with_day(1)?.and_hms_opt(0, 0, 0)?;
-            t = if forward {
-                month.checked_add_months(Months::new(1))?
-            } else {
-                month - Duration::minutes(1)
-            };
+            let month = date.with_day(1)?.and_time(NaiveTime::MIN);
+            t = out(month, month.checked_add_months(Months::new(1)))?;
             continue;
         }
         let hour = fields.nearest(1, t.hour(), forward);
         let Some(hour) = hour.filter(|_| fields.day_matches(date)) else {
-            t = day_edge(t)?;
+            let day = date.and_time(NaiveTime::MIN);
+            t = out(day, day.checked_add_days(Days::new(1)))?;
             continue;
         };
         let from = match (hour == t.hour(), forward) {
@@ -169,12 +163,8 @@ pub(super) fn matching_minute(
             (false, false) => 59,
         };
         let Some(minute) = fields.nearest(0, from, forward) else {
-            let hour_start = date.and_hms_opt(hour, 0, 0)?;
-            t = if forward {
-                hour_start + Duration::hours(1)
-            } else {
-                hour_start - Duration::minutes(1)
-            };
+            let start = date.and_hms_opt(hour, 0, 0)?;
+            t = out(start, start.checked_add_signed(Duration::hours(1)))?;
             continue;
         };
         return date.and_hms_opt(hour, minute, 0);

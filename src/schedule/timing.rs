@@ -4,9 +4,7 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
-use super::lint::exact;
-use super::{Expectation, Lint, Schedule, Source};
-use crate::record::format_duration;
+use super::{Schedule, Source};
 
 /// How a job's runs follow its fires; the default, a plain cron line's,
 /// starts a run at each fire.
@@ -23,7 +21,6 @@ pub(crate) struct Timing {
     pub catch_up: Option<CatchUp>,
 }
 
-/// Anacron's period of a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Period {
     /// A number of days (`1`, `7`, `@daily`, `@weekly`).
@@ -68,7 +65,6 @@ pub(crate) struct CatchUp {
 /// The most minutes cronie takes from `RANDOM_DELAY`: a day.
 const CRONIE_DELAY_MAX_MINUTES: u64 = 24 * 60;
 
-/// A whole number of minutes up to `max`.
 pub(crate) fn minutes(text: &str, max: u64) -> Option<u64> {
     text.trim().parse::<u64>().ok().filter(|m| *m <= max)
 }
@@ -87,26 +83,10 @@ pub(crate) fn cronie_delay(value: &str, at: &Source) -> Result<Timing, crate::Er
     })
 }
 
-/// The warning about a delay that widens the deadline of `e` (runs `gap`
-/// seconds apart) past what its interval suggests.
-pub(crate) fn delay_lint(e: &Expectation, gap: u64) -> Option<Lint> {
-    let timing = &e.timing;
-    let (at, what) = timing.delay_from.as_ref().filter(|_| timing.delay > 0)?;
-    let widest = gap.saturating_add(timing.delay);
-    (widest > e.interval).then(|| {
-        let (delay, declare) = (format_duration(timing.delay), exact(widest));
-        let why = format!(
-            "job `{}` may start up to {delay} after its fire ({what}, set at {at}), so a missed run is told only {declare} after the fire before it, plus grace: later than its interval {} suggests; declare {declare}",
-            e.job,
-            format_duration(e.interval),
-        );
-        Lint::new(e.source.clone(), why)
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schedule::Expectation;
 
     #[test]
     fn a_delay_is_one_warning_until_the_interval_allows_for_it() {

@@ -1,8 +1,7 @@
 //! The durable atomic replacement of one small file: the bytes go to a
 //! temporary beside the target, flushed and renamed over it; then the
 //! directory is flushed, so that the rename survives a crash. A reader sees
-//! the old file or the new one. The temporary,
-//! `.<target>.<pid>.<16 hex digits>.hbtmp`, is a dotfile (readers skip it)
+//! the old file or the new one. The temporary is a dotfile (readers skip it)
 //! of a shape [`is_temporary_name`] recognises exactly, so cleanup never
 //! takes someone else's file for one of ours.
 
@@ -36,37 +35,17 @@ pub fn is_temporary_name(name: &str) -> bool {
     SHAPE.is_match(name)
 }
 
-/// Replaces `path` with what `fill` streams into the temporary, with
-/// `mode` and, when given, owner and group (a crontab keeps its own). On any
-/// failure the old file is untouched and no temporary is left (unless the
-/// process is killed: see `clean`).
-pub(crate) fn replace_as(
+/// Replaces `path` with what `fill` streams, with `mode` and, when given,
+/// owner and group (a crontab keeps its own); with `create`, a `path` that
+/// exists (a link included) is kept and the write fails `AlreadyExists`, so
+/// a racing second writer never overwrites it. On any failure the old file
+/// stays and no temporary is left (unless the process is killed: `clean`).
+pub(crate) fn write_as(
     path: &Path,
     mode: u32,
     owner: Option<(u32, u32)>,
+    create: bool,
     fill: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
-) -> io::Result<()> {
-    publish(path, mode, owner, fill, false)
-}
-
-/// Creates `path`, which must not exist (`AlreadyExists`, a link included),
-/// as [`replace_as`] writes it: a racing second writer never overwrites it.
-pub(crate) fn create_as(
-    path: &Path,
-    mode: u32,
-    fill: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
-) -> io::Result<()> {
-    publish(path, mode, None, fill, true)
-}
-
-/// The temporary, filled and flushed, renamed over `path` or, to keep
-/// what is there, linked to it (a link never replaces a name).
-fn publish(
-    path: &Path,
-    mode: u32,
-    owner: Option<(u32, u32)>,
-    fill: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
-    keep_existing: bool,
 ) -> io::Result<()> {
     let name = path
         .file_name()
@@ -106,7 +85,8 @@ fn publish(
         .and_then(|()| file.sync_all())
         .and_then(|()| {
             drop(file);
-            if keep_existing {
+            if create {
+                // A link never replaces a name.
                 fs::hard_link(&temp, path)?;
                 fs::remove_file(&temp)
             } else {
@@ -167,7 +147,7 @@ mod tests {
         let path = dir.path().join("job.last");
         fs::write(&path, "old").unwrap();
         fs::set_permissions(&path, Permissions::from_mode(0o600)).unwrap();
-        replace_as(&path, MODE, None, &mut |out| out.write_all(b"new")).unwrap();
+        write_as(&path, MODE, None, false, &mut |out| out.write_all(b"new")).unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"new");
         assert_eq!(fs::metadata(&path).unwrap().mode() & 0o7777, MODE);
         let names: Vec<_> = fs::read_dir(dir.path())
@@ -182,14 +162,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("metrics.prom");
         fs::write(&path, "old").unwrap();
-        let err = replace_as(&path, MODE, None, &mut |out| {
+        let err = write_as(&path, MODE, None, false, &mut |out| {
             out.write_all(&vec![b'x'; 100_000])?;
             Err(io::Error::other("the renderer gave up"))
         })
         .unwrap_err();
         assert_eq!(err.to_string(), "the renderer gave up");
         assert_eq!(fs::read(&path).unwrap(), b"old");
-        replace_as(&path, MODE, None, &mut |out| out.write_all(b"new")).unwrap();
+        write_as(&path, MODE, None, false, &mut |out| out.write_all(b"new")).unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"new");
         let names: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
@@ -205,7 +185,7 @@ mod tests {
         fs::write(&victim, "keep").unwrap();
         let path = dir.path().join("job.last");
         std::os::unix::fs::symlink(&victim, &path).unwrap();
-        replace_as(&path, MODE, None, &mut |out| out.write_all(b"new")).unwrap();
+        write_as(&path, MODE, None, false, &mut |out| out.write_all(b"new")).unwrap();
         assert_eq!(fs::read(&victim).unwrap(), b"keep");
         assert!(fs::symlink_metadata(&path).unwrap().is_file());
     }
@@ -217,7 +197,7 @@ mod tests {
         let path = dir.path().join("job.last");
         fs::create_dir(&path).unwrap();
         fs::write(path.join("inside"), "x").unwrap();
-        assert!(replace_as(&path, MODE, None, &mut |out| out.write_all(b"new")).is_err());
+        assert!(write_as(&path, MODE, None, false, &mut |out| out.write_all(b"new")).is_err());
         let names: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())
@@ -226,7 +206,7 @@ mod tests {
     }
 
     #[test]
-    fn create_as_never_replaces_a_file_or_a_link_and_leaves_no_temporary() {
+    fn creating_never_replaces_a_file_or_a_link_and_leaves_no_temporary() {
         let dir = tempfile::tempdir().unwrap();
         let names = || {
             let mut n: Vec<_> = (fs::read_dir(dir.path()).unwrap())
@@ -236,14 +216,16 @@ mod tests {
             n
         };
         let path = dir.path().join("tab.bak");
-        create_as(&path, 0o600, &mut |out| out.write_all(b"first")).unwrap();
+        write_as(&path, 0o600, None, true, &mut |out| out.write_all(b"first")).unwrap();
         assert_eq!(fs::metadata(&path).unwrap().mode() & 0o777, 0o600);
-        let again = create_as(&path, 0o600, &mut |out| out.write_all(b"second"));
+        let again = write_as(&path, 0o600, None, true, &mut |out| {
+            out.write_all(b"second")
+        });
         assert_eq!(again.unwrap_err().kind(), io::ErrorKind::AlreadyExists);
         assert_eq!(fs::read(&path).unwrap(), b"first");
         let link = dir.path().join("link.bak");
         std::os::unix::fs::symlink(dir.path().join("nowhere"), &link).unwrap();
-        assert!(create_as(&link, 0o600, &mut |out| out.write_all(b"x")).is_err());
+        assert!(write_as(&link, 0o600, None, true, &mut |out| out.write_all(b"x")).is_err());
         assert!(!dir.path().join("nowhere").exists());
         assert_eq!(names(), ["link.bak", "tab.bak"]);
     }

@@ -1,8 +1,7 @@
 //! Removing the temporaries of writers killed before their rename (readers
-//! skip them, as dotfiles) once older than [`TEMP_MAX_AGE`], but only a file
-//! certainly ours: the exact name shape ([`is_temporary_name`]), a regular
-//! file by `lstat`, owned by the user running the check or by the
-//! directory's owner.
+//! skip them, as dotfiles), but only a file certainly ours: the exact name
+//! shape ([`is_temporary_name`]), a regular file by `lstat`, owned by the
+//! user running the check or by the directory's owner.
 
 use std::fs;
 use std::io;
@@ -10,19 +9,18 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use super::atomic::is_temporary_name;
-use super::users::effective_uid;
+use super::{atomic::is_temporary_name, users::effective_uid};
 
 /// No write takes more than a moment; an hour leaves a slow disk every chance.
 const TEMP_MAX_AGE: Duration = Duration::from_secs(3600);
 
-/// The temporaries that could not be removed, and why; but those vanished
-/// or in a directory this user may not change: not this run's to remove.
+/// The temporaries that could not be removed, and why (but those gone or
+/// where this user may not remove: not this run's to remove).
 type Failed = Vec<(PathBuf, io::Error)>;
 
-/// Removes, in each of `dirs` and its real, undotted subdirectories, every
-/// temporary of ours older than [`TEMP_MAX_AGE`] by the real clock, never
-/// a `--now` (a future one would remove a live writer's file).
+/// Removes, in `dirs` and their real, undotted subdirectories, the
+/// temporaries older than [`TEMP_MAX_AGE`] by the real clock, never a
+/// `--now` (a future one would remove a live writer's file).
 pub(crate) fn clean_temporaries(dirs: &[PathBuf]) -> Failed {
     let mut cleanup = Failed::new();
     if let Some(before) = SystemTime::now().checked_sub(TEMP_MAX_AGE) {

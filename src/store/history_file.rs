@@ -11,39 +11,37 @@ use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use super::atomic::{replace_as, MODE};
+use super::atomic::{write_as, MODE};
 use super::lock::{sleep_pause, wait_lock, LockWait};
 use super::open::{open_handle, regular, Links};
 use crate::error::Error;
-use crate::history::{looks_whole, parse, Run, HISTORY_MAX};
+use crate::history::{parse, Run, HISTORY_MAX};
 
 pub(crate) const HISTORY_EXTENSION: &str = "history";
 
-/// At most this many bytes from a history's end are read; 200 runs are
-/// about 20 KiB.
+/// The most bytes read from a history's end; 200 runs are about 20 KiB.
 pub(crate) const HISTORY_READ_MAX: u64 = 256 * 1024;
 
-/// The most lines a history holds before it is rewritten: one rewrite every
-/// 50 runs, not on every run.
+/// One rewrite every 50 runs, not on every run.
 const LINES_BEFORE_REWRITE: usize = HISTORY_MAX + 50;
 
 /// The shortest line of a run (`{"timestamp":"…Z","status":"ok"}`): a history
 /// shorter than [`LINES_BEFORE_REWRITE`] of them is not read to compact.
 const SHORTEST_LINE: u64 = 50;
 
-const LOCK_WAIT: Duration = Duration::from_secs(2);
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 const REOPEN_TRIES: u32 = 16;
 
-pub(crate) fn history_path(dir: &Path, job: &str) -> PathBuf {
+fn history_path(dir: &Path, job: &str) -> PathBuf {
     dir.join(format!("{job}.{HISTORY_EXTENSION}"))
 }
 
 pub(crate) fn append_history(dir: &Path, job: &str, run: &Run) -> Result<(), Error> {
     let path = history_path(dir, job);
-    append(&path, &run.to_json_line()).map_err(|source| Error::WriteFile { path, source })
+    append(&path, &crate::record::json_line(run))
+        .map_err(|source| Error::WriteFile { path, source })
 }
 
 fn append(path: &Path, line: &[u8]) -> io::Result<()> {
@@ -94,8 +92,8 @@ fn append_locked(mut file: &File, path: &Path, line: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// Rewrites the history atomically with its newest [`HISTORY_MAX`] whole
-/// lines when it holds too many, a torn one, or too many bytes.
+/// The rewrite, when the history holds too many lines, a torn one, or too
+/// many bytes.
 fn compact(file: &File, path: &Path, len: u64) -> io::Result<()> {
     let tail = read_tail(file, len)?;
     let mut lines: Vec<&[u8]> = tail
@@ -103,19 +101,19 @@ fn compact(file: &File, path: &Path, len: u64) -> io::Result<()> {
         .filter(|l| !l.is_empty())
         .collect();
     let all = lines.len();
-    lines.retain(|l| looks_whole(l));
+    // A line torn by a writer that died is no whole record: it goes.
+    lines.retain(|l| l.first() == Some(&b'{') && l.last() == Some(&b'}'));
     if len <= HISTORY_READ_MAX && lines.len() == all && all <= LINES_BEFORE_REWRITE {
         return Ok(());
     }
     let keep = &lines[lines.len().saturating_sub(HISTORY_MAX)..];
-    replace_as(path, MODE, None, &mut |out| {
+    write_as(path, MODE, None, false, &mut |out| {
         keep.iter()
             .try_for_each(|line| out.write_all(line).and_then(|()| out.write_all(b"\n")))
     })
 }
 
-/// The last [`HISTORY_READ_MAX`] bytes of `file` (`len` bytes long), from a
-/// line's start.
+/// The last [`HISTORY_READ_MAX`] bytes of `file`, from a line's start.
 fn read_tail(mut file: &File, len: u64) -> io::Result<Vec<u8>> {
     let start = len.saturating_sub(HISTORY_READ_MAX);
     file.seek(SeekFrom::Start(start))?;
@@ -261,6 +259,16 @@ mod tests {
         let text = fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 2, "{text}");
         assert_eq!(read_history(dir.path(), "job").unwrap(), [run(1)]);
+        // A compaction keeps the whole lines only.
+        let mut lines: Vec<u8> = (0..180)
+            .flat_map(|i| crate::record::json_line(&run(i)))
+            .collect();
+        lines.extend_from_slice(b"{\"timestamp\":\"2027-01\n}\n");
+        fs::write(&path, lines).unwrap();
+        append_history(dir.path(), "job", &run(180)).unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().count(), 181, "{text}");
+        assert!(text.lines().all(|l| Run::from_line(l.as_bytes()).is_some()));
     }
 
     #[test]
@@ -277,7 +285,7 @@ mod tests {
     fn a_link_in_place_of_a_history_is_refused_by_readers_as_by_writers() {
         let dir = tempfile::tempdir().unwrap();
         let elsewhere = dir.path().join("elsewhere");
-        fs::write(&elsewhere, run(1).to_json_line()).unwrap();
+        fs::write(&elsewhere, crate::record::json_line(&run(1))).unwrap();
         std::os::unix::fs::symlink(&elsewhere, history_path(dir.path(), "job")).unwrap();
         assert!(append_history(dir.path(), "job", &run(2)).is_err());
         let err = read_history(dir.path(), "job").unwrap_err();
@@ -291,7 +299,7 @@ mod tests {
         let mut junk = vec![b'x'; 3 * HISTORY_READ_MAX as usize];
         junk.push(b'\n');
         for i in 0..10 {
-            junk.extend(run(i).to_json_line());
+            junk.extend(crate::record::json_line(&run(i)));
         }
         fs::write(&path, &junk).unwrap();
         assert_eq!(read_history(dir.path(), "job").unwrap().len(), 10);

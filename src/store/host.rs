@@ -34,9 +34,8 @@ pub(crate) struct CronDaemon {
     pub since: Option<DateTime<Utc>>,
 }
 
-/// The boot time the kernel gives (`btime` in `/proc/stat`).
 pub(crate) fn boot_time() -> Option<DateTime<Utc>> {
-    let seconds = proc_text(Path::new("/proc/stat"), STAT_MAX_BYTES)?
+    let seconds = proc_text("/proc/stat", STAT_MAX_BYTES)?
         .lines()
         .find_map(|line| line.strip_prefix("btime "))?
         .trim()
@@ -45,8 +44,8 @@ pub(crate) fn boot_time() -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(seconds, 0)
 }
 
-fn proc_text(path: &Path, cap: u64) -> Option<String> {
-    let (bytes, _) = read_regular(path, Links::Refuse, cap).ok()?;
+fn proc_text(path: impl AsRef<Path>, cap: u64) -> Option<String> {
+    let (bytes, _) = read_regular(path.as_ref(), Links::Refuse, cap).ok()?;
     Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
@@ -68,18 +67,18 @@ fn is_cron(pid: u32) -> bool {
     if !root_owned || !same_namespace || !alive() {
         return false;
     }
-    let comm = proc_text(&base.join("comm"), MAX_FILE_BYTES).unwrap_or_default();
+    let comm = proc_text(base.join("comm"), MAX_FILE_BYTES).unwrap_or_default();
     let comm = comm.trim_end();
     DAEMON_NAMES.contains(&comm)
         || comm == "busybox"
-            && proc_text(&base.join("cmdline"), MAX_FILE_BYTES)
+            && proc_text(base.join("cmdline"), MAX_FILE_BYTES)
                 .is_some_and(|args| args.split('\0').nth(1) == Some("crond"))
 }
 
 /// The fields of `/proc/PID/stat` after the name (field 2, in parentheses
 /// and free to hold spaces): the first is field 3, the state.
 fn stat_fields(pid: u32) -> Option<Vec<String>> {
-    let stat = proc_text(&PathBuf::from(format!("/proc/{pid}/stat")), MAX_FILE_BYTES)?;
+    let stat = proc_text(format!("/proc/{pid}/stat"), MAX_FILE_BYTES)?;
     let rest = &stat[stat.rfind(')')? + 1..];
     Some(rest.split_ascii_whitespace().map(str::to_owned).collect())
 }
@@ -89,7 +88,7 @@ pub(crate) fn parent_and_group(pid: u32) -> Option<(u32, u32)> {
     Some((fields.get(1)?.parse().ok()?, fields.get(2)?.parse().ok()?))
 }
 
-/// When process `pid` started, from its start in clock ticks after boot.
+/// When process `pid` started.
 pub(crate) fn process_start(pid: u32) -> Option<DateTime<Utc>> {
     let ticks: u64 = stat_fields(pid)?.get(19)?.parse().ok()?;
     // SAFETY: sysconf only reads a constant of the system.
@@ -101,18 +100,15 @@ pub(crate) fn process_start(pid: u32) -> Option<DateTime<Utc>> {
 /// Whether this process sees the host's processes: `hidepid` hides other
 /// users' (pid 1's too), and then a running cron cannot be told from none.
 pub(crate) fn processes_visible() -> bool {
-    proc_text(Path::new("/proc/1/comm"), MAX_FILE_BYTES).is_some()
+    proc_text("/proc/1/comm", MAX_FILE_BYTES).is_some()
 }
 
-/// The cron daemon running on this host, from the pid files, `/proc`, then
+/// The cron daemon running here, from the pid files, `/proc`, then
 /// systemd-cron's timers.
 pub(crate) fn cron_daemon() -> Option<CronDaemon> {
-    let from_files = PID_FILES.iter().filter_map(|file| {
-        proc_text(Path::new(file), MAX_FILE_BYTES)?
-            .trim()
-            .parse()
-            .ok()
-    });
+    let from_files = PID_FILES
+        .iter()
+        .filter_map(|file| proc_text(file, MAX_FILE_BYTES)?.trim().parse().ok());
     let listed = std::fs::read_dir("/proc").into_iter().flatten();
     let from_proc = listed
         .take(PROC_ENTRIES_MAX)

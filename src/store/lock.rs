@@ -12,35 +12,25 @@ use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
 use std::io;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::thread;
 use std::time::{Duration, Instant};
 
-use super::user_dir;
-use super::users::effective_uid;
+use super::{user_dir, users::effective_uid};
 use crate::error::Error;
 
 /// An exclusive lock held for the length of a run; released on drop.
 #[derive(Debug)]
 pub(crate) struct RunLock {
     _file: File,
-    path: PathBuf,
+    pub(crate) path: PathBuf,
 }
 
-impl RunLock {
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-/// The first entry of the `:`-separated list systemd sets in `name`; an
-/// empty one is unset.
+/// The first entry of the `:`-separated list systemd sets in `name`.
 fn first_entry(name: &str) -> Option<PathBuf> {
     let value = std::env::var(name).ok()?;
     let first = value.split(':').next()?.trim();
     (!first.is_empty()).then(|| PathBuf::from(first))
 }
 
-/// The default lock of `host`; its directory is made when missing.
 fn default_lock(host: &str) -> Result<PathBuf, Error> {
     let name = format!("hb-check.{host}.lock");
     if let Some(dir) = first_entry("RUNTIME_DIRECTORY").or_else(|| first_entry("STATE_DIRECTORY")) {
@@ -54,12 +44,10 @@ fn default_lock(host: &str) -> Result<PathBuf, Error> {
             reason: "no home directory to keep the lock in; give --lock-file".to_owned(),
         })?
     };
-    let made = DirBuilder::new().recursive(true).mode(0o700).create(&dir);
-    made.map_err(|source| Error::Lock {
-        path: dir.clone(),
-        source,
-    })?;
-    Ok(dir.join(name))
+    match DirBuilder::new().recursive(true).mode(0o700).create(&dir) {
+        Err(source) => Err(Error::Lock { path: dir, source }),
+        Ok(()) => Ok(dir.join(name)),
+    }
 }
 
 /// Takes the exclusive run lock at `path` (default: `host`'s), waiting up
@@ -116,12 +104,12 @@ pub(crate) fn wait_lock<T>(
 }
 
 pub(crate) fn sleep_pause<T>(gap: Duration) -> Option<T> {
-    thread::sleep(gap);
+    std::thread::sleep(gap);
     None
 }
 
 /// Opens (or creates, owner-only) the lock file at `path`, never through a
-/// link; its contents are kept.
+/// link.
 pub(crate) fn open_lock_file(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .read(true)
@@ -147,16 +135,15 @@ fn open_lock(path: &Path) -> Result<File, Error> {
     // else unless sticky (then no one else can remove this user's file).
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
     let dir = fs::metadata(dir.unwrap_or(Path::new("."))).map_err(failed)?;
-    if dir.uid() != euid && dir.uid() != 0 {
+    let (owner, mode) = (dir.uid(), dir.mode() & 0o7777);
+    if owner != euid && owner != 0 {
         return refuse(format!(
-            "its directory belongs to uid {}, not to this user (uid {euid}) or root",
-            dir.uid()
+            "its directory belongs to uid {owner}, not to this user (uid {euid}) or root"
         ));
     }
-    if dir.mode() & 0o022 != 0 && dir.mode() & 0o1000 == 0 {
+    if mode & 0o022 != 0 && mode & 0o1000 == 0 {
         return refuse(format!(
-            "other users may write to its directory (mode {:04o}); run `chmod go-w` on it or give another --lock-file",
-            dir.mode() & 0o7777
+            "other users may write to its directory (mode {mode:04o}); run `chmod go-w` on it or give another --lock-file"
         ));
     }
     // Said plainly here: the kernel may refuse a link another user planted
@@ -174,9 +161,9 @@ fn open_lock(path: &Path) -> Result<File, Error> {
         return refuse("it is not a regular file".to_owned());
     }
     if meta.uid() != euid {
+        let owner = meta.uid();
         return refuse(format!(
-            "it belongs to uid {}, not to this user (uid {euid}); remove it",
-            meta.uid()
+            "it belongs to uid {owner}, not to this user (uid {euid}); remove it"
         ));
     }
     if meta.mode() & 0o077 != 0 {

@@ -4,12 +4,10 @@
 //! area below `users/`. Every small file is read by one bounded,
 //! non-blocking reader, `open`.
 
-mod areas;
 mod atomic;
 mod clean;
 mod history_file;
 pub(crate) mod host;
-mod known;
 pub(crate) mod lock;
 pub(crate) mod open;
 mod pause_file;
@@ -24,12 +22,11 @@ use std::path::{Path, PathBuf};
 use crate::error::Error;
 
 pub use atomic::is_temporary_name;
-pub(crate) use atomic::{create_as, replace_as};
+pub(crate) use atomic::write_as;
 pub(crate) use clean::clean_temporaries;
-pub(crate) use history_file::{append_history, history_path, read_history, HISTORY_EXTENSION};
-pub(crate) use known::check_known;
+pub(crate) use history_file::{append_history, read_history, HISTORY_EXTENSION};
 pub(crate) use lock::{lock, open_lock_file, wait_lock, LockWait, RunLock};
-pub(crate) use pause_file::{pause_path, remove_pause, scan_pauses, write_pause, PauseEntry};
+pub(crate) use pause_file::{check_known, remove_pause, scan_pauses, write_pause, PauseEntry};
 pub(crate) use scan::scan_each;
 pub(crate) use users::{dir_owner, effective_uid, own_area, user_name};
 pub use write::write;
@@ -67,11 +64,10 @@ pub(crate) fn beside(path: &Path, suffix: &str) -> PathBuf {
 /// every default location that exists.
 pub(crate) fn read_locations(given: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     if !given.is_empty() {
-        for dir in given {
-            fs::read_dir(dir).map_err(|source| Error::ReadDir {
-                path: dir.clone(),
-                source,
-            })?;
+        for path in given.iter().cloned() {
+            if let Err(source) = fs::read_dir(&path) {
+                return Err(Error::ReadDir { path, source });
+            }
         }
         return Ok(given.to_vec());
     }
@@ -88,26 +84,21 @@ pub(crate) fn heartbeat_path(dir: &Path, job: &str) -> PathBuf {
 }
 
 pub(crate) fn create_dir(dir: &Path) -> Result<(), Error> {
-    DirBuilder::new()
-        .recursive(true)
-        .mode(0o755)
-        .create(dir)
-        .map_err(|source| Error::CreateDir {
-            path: dir.to_owned(),
-            source,
-        })
+    let made = DirBuilder::new().recursive(true).mode(0o755).create(dir);
+    made.map_err(|source| Error::CreateDir {
+        path: dir.to_owned(),
+        source,
+    })
 }
 
 /// Sets the modification time of the regular file at `path` (never through
-/// a link) to now: a keepalive, which never overwrites a record written
-/// meanwhile.
+/// a link) to now: a keepalive that never overwrites a record.
 pub(crate) fn touch(path: &Path) -> std::io::Result<()> {
     let (file, _) = open::open_regular(path, open::Links::Refuse)?;
     file.set_modified(std::time::SystemTime::now())
 }
 
-/// Reads a small state file (at most [`MAX_FILE_BYTES`]) as `open` does;
-/// `None` when it is missing or cannot be used.
+/// Reads a small state file as `open` does; `None` when unusable.
 pub(crate) fn read_small(path: &Path) -> Option<Vec<u8>> {
     open::read_regular(path, open::Links::Refuse, MAX_FILE_BYTES)
         .ok()

@@ -13,6 +13,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
+use super::MAX_FILE_BYTES;
+
 /// Whether a symbolic link at the path itself is followed: never in a
 /// heartbeat directory (it could point a reader anywhere), but a path the
 /// user named (a crontab, a token file) may be a link to the real file.
@@ -37,15 +39,15 @@ pub(crate) enum Refused {
 }
 
 impl Refused {
-    pub(crate) fn record_reason(self, what: &str, cap: u64) -> String {
+    pub(crate) fn record_reason(self, what: &str) -> String {
         match self {
             Refused::Io(e) => format!("cannot read: {e}"),
             Refused::Link => format!("a symbolic link; a {what} must be a regular file"),
             Refused::Kind(kind) => format!("{kind}; a {what} must be a regular file"),
             Refused::TooLarge(len) => {
-                format!("the file is {len} bytes, more than a {what}'s {cap}")
+                format!("the file is {len} bytes, more than a {what}'s {MAX_FILE_BYTES}")
             }
-            Refused::Grew => format!("the file grew past a {what}'s {cap} bytes"),
+            Refused::Grew => format!("the file grew past a {what}'s {MAX_FILE_BYTES} bytes"),
         }
     }
 
@@ -65,7 +67,6 @@ impl From<Refused> for io::Error {
 
 fn kind(t: fs::FileType) -> &'static str {
     [
-        (t.is_symlink(), "a symbolic link"),
         (t.is_dir(), "a directory"),
         (t.is_fifo(), "a FIFO"),
         (t.is_char_device(), "a character device"),
@@ -77,8 +78,7 @@ fn kind(t: fs::FileType) -> &'static str {
     .unwrap_or("not a regular file")
 }
 
-/// Opens `path` for reading if it is a regular file, by its name and by
-/// the handle.
+/// Opens `path` if its name and its handle say it is a regular file.
 pub(crate) fn open_regular(path: &Path, links: Links) -> Result<(File, Metadata), Refused> {
     let named = match links {
         Links::Refuse => fs::symlink_metadata(path),
@@ -138,19 +138,16 @@ pub(crate) fn read_regular(
     links: Links,
     cap: u64,
 ) -> Result<(Vec<u8>, Metadata), Refused> {
-    let (file, meta) = open_regular(path, links)?;
-    Ok((read_capped(file, &meta, cap)?, meta))
+    read_opened(open_regular(path, links), cap)
 }
 
-/// Reads a record file (a heartbeat, a pause: `what`) from what an open
-/// gave, within `cap`; else why not, in the same words for each.
-pub(crate) fn read_record(
+/// Reads what an open gave, whole, within `cap`.
+pub(crate) fn read_opened(
     opened: Result<(File, Metadata), Refused>,
-    what: &str,
     cap: u64,
-) -> Result<(Vec<u8>, Metadata), String> {
-    let read = opened.and_then(|(file, meta)| Ok((read_capped(file, &meta, cap)?, meta)));
-    read.map_err(|r| r.record_reason(what, cap))
+) -> Result<(Vec<u8>, Metadata), Refused> {
+    let (file, meta) = opened?;
+    Ok((read_capped(file, &meta, cap)?, meta))
 }
 
 const AT_FLAGS: libc::c_int =
@@ -187,8 +184,7 @@ fn open_at(dir: &File, name: &OsStr, flags: libc::c_int) -> io::Result<File> {
     Ok(unsafe { File::from_raw_fd(fd) })
 }
 
-/// Opens the regular file `name` inside the directory handle `dir`, never
-/// through a link.
+/// [`open_regular`] of `name` inside the directory handle `dir`.
 pub(crate) fn open_regular_at(dir: &File, name: &OsStr) -> Result<(File, Metadata), Refused> {
     regular(open_at(dir, name, AT_FLAGS), Links::Refuse)
 }

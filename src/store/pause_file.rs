@@ -6,53 +6,83 @@ use std::fs::{self, File, Metadata};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use super::areas;
-use super::open::{open_regular, read_record, Links, Refused};
+use super::open::{open_regular, read_opened, Links, Refused};
 use super::scan::{walk, BAD_NAME};
-use super::users::{effective_uid, user_name, USERS_DIR};
+use super::users::{area_pauses, effective_uid, user_name, USERS_DIR};
 use super::write::{put, remove_existing, write_where};
-use super::{user_dir, MAX_FILE_BYTES, SYSTEM_DIR};
+use super::{user_dir, HISTORY_EXTENSION, MAX_FILE_BYTES, SYSTEM_DIR};
 use crate::error::Error;
 use crate::pause::{Pause, HOST_PAUSE_FILE};
 use crate::record::validate_job;
 
-/// The pause file of `job` in `dir`, or the host pause file for `None`.
-pub(crate) fn pause_path(dir: &Path, job: Option<&str>) -> PathBuf {
-    dir.join(job.map_or(HOST_PAUSE_FILE.to_owned(), |job| format!("{job}.pause")))
+/// The name of `job`'s pause file, or the host pause file's for `None`.
+fn pause_name(job: Option<&str>) -> String {
+    job.map_or(HOST_PAUSE_FILE.to_owned(), |job| format!("{job}.pause"))
 }
 
-/// Writes `pause` where the job's heartbeat would be written (see
-/// [`super::write()`]) and returns its path; without `dir`, a job whose
-/// heartbeat is in the state directory gets its pause there.
+/// Writes `pause` where the job's heartbeat goes (see [`super::write()`]):
+/// without `dir`, beside a heartbeat found only in the state directory.
 pub(crate) fn write_pause(dir: Option<&Path>, pause: &Pause) -> Result<PathBuf, Error> {
     let bytes = pause.to_json_line();
     let job = pause.job.as_deref();
     if let (None, Some(job), Some(user)) = (dir, job, user_dir()) {
         let in_root = super::heartbeat_path(Path::new(SYSTEM_DIR), job).exists();
         if !in_root && super::heartbeat_path(&user, job).exists() {
-            return put(&user, pause_path(&user, Some(job)), &bytes);
+            return put(&user, user.join(pause_name(Some(job))), &bytes);
         }
     }
-    write_where(dir, &|dir| put(dir, pause_path(dir, job), &bytes))
+    write_where(dir, &|dir| put(dir, dir.join(pause_name(job)), &bytes))
 }
 
 /// Removes the pause of `job` (`None`: the host's) from each of `dirs` and
-/// this user's area below each, and returns the files removed.
+/// this user's area below each.
 pub(crate) fn remove_pause(dirs: &[PathBuf], job: Option<&str>) -> Result<Vec<PathBuf>, Error> {
     if let Some(job) = job {
         validate_job(job)?;
     }
-    let paths = with_own_areas(dirs)
-        .into_iter()
-        .map(|dir| pause_path(&dir, job));
+    let name = pause_name(job);
+    let paths = with_own_areas(dirs).into_iter().map(|dir| dir.join(&name));
     let resume = |path, source| Error::Resume { path, source };
     remove_existing(paths, resume, || Error::NotPaused {
         job: job.map(str::to_owned),
-        file: pause_path(Path::new(""), job)
-            .to_string_lossy()
-            .into_owned(),
+        file: pause_name(job),
         looked: dirs.to_vec(),
     })
+}
+
+const KNOWN_NAMES_MAX: usize = 10_000;
+
+/// Whether `job` has a heartbeat or a history where its pause would go
+/// (`dir` or the default locations, and this user's area below each); else
+/// the message says where it looked and the known names closest to it, so
+/// a typo does not pause nothing for days.
+pub(crate) fn check_known(dir: Option<&Path>, job: &str) -> Result<(), Error> {
+    let dirs = dir.map_or_else(super::default_locations, |dir| vec![dir.to_owned()]);
+    let places = with_own_areas(&dirs);
+    let kinds = [super::EXTENSION, HISTORY_EXTENSION];
+    let known = |p: &PathBuf| kinds.iter().any(|k| p.join(format!("{job}.{k}")).exists());
+    if places.iter().any(known) {
+        return Ok(());
+    }
+    let listings = places.iter().flat_map(|place| {
+        let listing = fs::read_dir(place).into_iter().flatten().flatten();
+        listing.take(KNOWN_NAMES_MAX)
+    });
+    let names: Vec<String> = listings
+        .filter_map(|item| {
+            let name = item.file_name().into_string().ok()?;
+            let (stem, ext) = name.rsplit_once('.')?;
+            (kinds.contains(&ext) && validate_job(stem).is_ok()).then(|| stem.to_owned())
+        })
+        .collect();
+    let near = crate::pause::closest(job, names.iter().map(String::as_str));
+    let near: Vec<String> = near.iter().map(|n| format!("`{n}`")).collect();
+    let mean = (!near.is_empty()).then(|| format!("; did you mean {}?", near.join(" or ")));
+    Err(Error::rule(format!(
+        "no job `{job}` to pause: no heartbeat or history in {}{}; --force pauses it anyway",
+        crate::error::join_paths(&places),
+        mean.unwrap_or_default()
+    )))
 }
 
 /// `dirs`, then this user's own area below each where there is one.
@@ -69,9 +99,8 @@ pub(super) fn with_own_areas(dirs: &[PathBuf]) -> Vec<PathBuf> {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct PauseEntry {
+    /// The file; its directory is where it applies.
     pub path: PathBuf,
-    /// The directory it sits in, which it applies to.
-    pub dir: PathBuf,
     /// `None` for a host pause.
     pub job: Option<String>,
     pub content: Result<Pause, String>,
@@ -98,14 +127,13 @@ pub(crate) fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
                 (None, _) => read_pause(open_regular(path, Links::Refuse), job.as_deref()),
             };
             found.push(PauseEntry {
-                dir: path.parent().unwrap_or(dir).to_owned(),
                 path: path.to_owned(),
                 job,
                 content,
             });
         }
         found[start..].sort_by(|a, b| a.path.cmp(&b.path));
-        found.extend(areas::area_pauses(dir));
+        found.extend(area_pauses(dir));
     }
     found
 }
@@ -120,8 +148,8 @@ pub(super) fn pause_job(name: &str) -> Option<Option<String>> {
     name.strip_suffix(".pause").map(|job| Some(job.to_owned()))
 }
 
-/// Why a pause file outside the users' areas cannot be used, if it cannot:
-/// it must belong to root or `trusted` (see [`scan_pauses`]).
+/// Why a pause file outside the users' areas, not root's or `trusted`'s,
+/// cannot be used.
 fn untrusted_owner(path: &Path, trusted: u32) -> Option<String> {
     let owner = fs::symlink_metadata(path).ok()?.uid();
     (owner != 0 && owner != trusted).then(|| {
@@ -130,12 +158,11 @@ fn untrusted_owner(path: &Path, trusted: u32) -> Option<String> {
     })
 }
 
-/// Reads one pause file, from what an open gave, as a heartbeat is read.
 pub(super) fn read_pause(
     opened: Result<(File, Metadata), Refused>,
     job: Option<&str>,
 ) -> Result<Pause, String> {
-    let (bytes, _) = read_record(opened, "pause", MAX_FILE_BYTES)?;
+    let (bytes, _) = read_opened(opened, MAX_FILE_BYTES).map_err(|r| r.record_reason("pause"))?;
     Pause::from_json(&bytes, job).map_err(|e| format!("not a pause record: {e}"))
 }
 
@@ -228,7 +255,7 @@ mod tests {
             ]
         );
         assert_eq!(found[0].content.as_ref().unwrap(), &own);
-        assert_eq!(found[2].dir, dir.join("web2"));
+        assert_eq!(found[2].path.parent(), Some(dir.join("web2").as_path()));
         assert_eq!(
             remove_pause(std::slice::from_ref(&dir), Some("backup"))
                 .unwrap()

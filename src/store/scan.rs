@@ -6,19 +6,18 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use chrono::DateTime;
-use walkdir::WalkDir;
 
 use super::open::{open_regular, Links, Refused};
-use super::users::USERS_DIR;
-use super::{areas, EXTENSION, MAX_FILE_BYTES};
+use super::users::{scan_areas, USERS_DIR};
+use super::{EXTENSION, MAX_FILE_BYTES};
 use crate::error::Error;
 use crate::escape::terminal;
 use crate::record::{validate_host, validate_job, Content, Entry, Heartbeat};
 
 /// What a scan of `dir` walks: its files and its (host) subdirectories',
-/// links followed, without hidden names and `users/` (read by `areas`).
+/// links followed, without hidden names and `users/` (read by `users`).
 pub(super) fn walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
-    WalkDir::new(dir)
+    walkdir::WalkDir::new(dir)
         .min_depth(1)
         .max_depth(2)
         .follow_links(true)
@@ -50,7 +49,7 @@ pub(crate) fn scan_each(dirs: &[PathBuf], each: &mut dyn FnMut(Entry)) -> Result
             };
             entry.into_iter().for_each(&mut *each);
         }
-        areas::scan_areas(dir).into_iter().for_each(&mut *each);
+        scan_areas(dir).into_iter().for_each(&mut *each);
     }
     Ok(())
 }
@@ -67,13 +66,15 @@ fn unwalked(err: walkdir::Error) -> Option<Entry> {
         // A link that leads nowhere (or in a loop): only a heartbeat's name
         // makes it worth a row.
         let job = name.strip_suffix(".last")?.to_owned();
-        (job, Refused::Link.record_reason(HEARTBEAT, MAX_FILE_BYTES))
+        (job, Refused::Link.record_reason(HEARTBEAT))
     } else {
         let cause = err
             .into_io_error()
             .map_or_else(|| "a symlink loop".to_owned(), |io| io.to_string());
-        let reason = format!("cannot list directory: {cause}");
-        (format!("{name}/"), reason)
+        (
+            format!("{name}/"),
+            format!("cannot list directory: {cause}"),
+        )
     };
     Some(invalid(path, job, reason))
 }
@@ -129,7 +130,8 @@ pub(super) fn read_heartbeat(
     opened: Result<(File, Metadata), Refused>,
     job: &str,
 ) -> Result<Content, String> {
-    let (bytes, meta) = super::open::read_record(opened, HEARTBEAT, MAX_FILE_BYTES)?;
+    let read = super::open::read_opened(opened, MAX_FILE_BYTES);
+    let (bytes, meta) = read.map_err(|r| r.record_reason(HEARTBEAT))?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         // The modification time is whatever the filesystem holds (tmpfs
         // stores any time): one out of range makes the file invalid.
@@ -190,12 +192,12 @@ mod tests {
             "a symbolic link; a heartbeat must be a regular file"
         );
         assert_eq!(
-            Refused::Grew.record_reason(HEARTBEAT, MAX_FILE_BYTES),
+            Refused::Grew.record_reason(HEARTBEAT),
             "the file grew past a heartbeat's 65536 bytes"
         );
         // A pause is refused in the same words.
         assert_eq!(
-            Refused::Kind("a FIFO").record_reason("pause", MAX_FILE_BYTES),
+            Refused::Kind("a FIFO").record_reason("pause"),
             "a FIFO; a pause must be a regular file"
         );
     }

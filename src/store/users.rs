@@ -11,14 +11,22 @@
 //! belongs to the user it is named after, and a file in it only when that
 //! user (or root) owns it: no user can forge, replace or delete another's
 //! heartbeats. Jobs from an area are named `<user>/<job>`.
+//!
+//! The scan opens, judges, lists and reads each area by its handle, never
+//! through a link: an area swapped for a link after it was judged leads only
+//! into the directory judged.
 
-use std::ffi::CStr;
-use std::fs::{self, DirBuilder, Metadata};
+use std::ffi::{CStr, OsStr};
+use std::fs::{self, DirBuilder, File, Metadata};
 use std::io;
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use super::open::{list_dir, open_dir, open_regular_at, Refused};
+use super::pause_file::{pause_job, read_pause, PauseEntry};
+use super::scan::{invalid, read_heartbeat, BAD_NAME};
 use crate::error::Error;
+use crate::record::{user_job, validate_job, Entry};
 
 pub(crate) const USERS_DIR: &str = "users";
 
@@ -34,15 +42,8 @@ pub(crate) fn user_name(uid: u32) -> Option<String> {
         // is told, and `result` points at `entry` or is null on return.
         let mut entry: libc::passwd = unsafe { std::mem::zeroed() };
         let mut result: *mut libc::passwd = std::ptr::null_mut();
-        let code = unsafe {
-            libc::getpwuid_r(
-                uid,
-                &raw mut entry,
-                buffer.as_mut_ptr().cast(),
-                buffer.len(),
-                &raw mut result,
-            )
-        };
+        let (buf, len) = (buffer.as_mut_ptr().cast(), buffer.len());
+        let code = unsafe { libc::getpwuid_r(uid, &raw mut entry, buf, len, &raw mut result) };
         if code != libc::ERANGE || buffer.len() >= PASSWD_BUFFER_MAX {
             if code != 0 || result.is_null() || entry.pw_name.is_null() {
                 return None;
@@ -128,29 +129,185 @@ pub(super) fn users_dir_fault(meta: &Metadata, trusted: u32) -> Option<String> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The most entries read from one area or `users/` (the first by name): one
+/// user's junk cannot grow a run's rows, metrics and memory without end.
+pub(crate) const AREA_ENTRIES_MAX: usize = 1000;
 
-    #[test]
-    fn root_has_a_name() {
-        assert_eq!(user_name(0).as_deref(), Some("root"));
-        // A uid no system hands out has none.
-        assert_eq!(user_name(4_000_000_000), None);
-    }
-
-    #[test]
-    fn an_area_must_be_a_directory_of_its_user() {
-        let dir = tempfile::tempdir().unwrap();
-        let meta = fs::symlink_metadata(dir.path()).unwrap();
-        assert_eq!(area_fault(&meta, meta.uid(), "me"), None);
-        let fault = area_fault(&meta, meta.uid() + 1, "bob").unwrap();
-        assert!(fault.contains("not to bob"), "{fault}");
-        let link = dir.path().join("link");
-        std::os::unix::fs::symlink(dir.path(), &link).unwrap();
-        let meta = fs::symlink_metadata(&link).unwrap();
-        assert!(area_fault(&meta, meta.uid(), "me")
-            .unwrap()
-            .contains("symlink"));
-    }
+/// An area below `users/` that its handle says is its user's.
+struct Area {
+    handle: File,
+    path: PathBuf,
+    name: String,
+    uid: u32,
 }
+
+/// Hands `each` every area below `<dir>/users/` that is its user's, or the
+/// entry saying why not or what was left out. With `judge_users`, a
+/// `users/` that cannot be trusted is one invalid entry and no area.
+fn each_area(dir: &Path, judge_users: bool, each: &mut dyn FnMut(Result<Area, Entry>)) {
+    let users_path = dir.join(USERS_DIR);
+    let Ok(users) = open_dir(None, &users_path) else {
+        return;
+    };
+    let Ok(meta) = users.metadata() else {
+        return;
+    };
+    let users_row = |reason| invalid(users_path.clone(), format!("{USERS_DIR}/"), reason);
+    let trusted = fs::metadata(dir).map_or(0, |m| m.uid());
+    if let Some(reason) = users_dir_fault(&meta, trusted).filter(|_| judge_users) {
+        return each(Err(users_row(format!("the per-user directory {reason}"))));
+    }
+    let (names, total) = match first_names(&users, |_| true) {
+        Ok(found) => found,
+        Err(err) => return each(Err(users_row(format!("cannot list directory: {err}")))),
+    };
+    for name in names {
+        let path = users_path.join(&name);
+        let judged = open_dir(Some(&users), Path::new(&name)).map_err(|err| {
+            // Worded from a look at the name; only the handle is trusted.
+            let look = fs::symlink_metadata(&path).ok();
+            look.and_then(|m| area_fault(&m, m.uid(), &name))
+                .unwrap_or_else(|| format!("cannot read: {err}"))
+        });
+        let judged = judged.and_then(|handle| {
+            let uid = handle.metadata().map_err(|e| format!("cannot read: {e}"))?.uid();
+            match user_name(uid) {
+                Some(owner) if owner == name => Ok(Area {
+                    handle,
+                    path: path.clone(),
+                    name: name.clone(),
+                    uid,
+                }),
+                Some(owner) => Err(format!(
+                    "the area `{name}` belongs to {owner} (uid {uid}), so its heartbeats cannot be {name}'s"
+                )),
+                None => Err(format!(
+                    "the area `{name}` belongs to uid {uid}, which has no user name"
+                )),
+            }
+        });
+        each(judged.map_err(|reason| invalid(path, format!("{name}/"), reason)));
+    }
+    let then = "the areas past them are not watched until the rest are removed";
+    let cut = cut(total, "entries", then).map(users_row);
+    cut.map(Err).into_iter().for_each(each);
+}
+
+/// Scans the areas: each `users/<name>/*.last` is job `<name>/<job>`, read
+/// when the area and the file are `<name>`'s, else saying whose they are.
+pub(super) fn scan_areas(dir: &Path) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    each_area(dir, true, &mut |area| match area {
+        Ok(area) => scan_area(&area, &mut entries),
+        Err(entry) => entries.push(entry),
+    });
+    entries
+}
+
+/// What was left out of a place of `total` entries, if anything.
+fn cut(total: usize, what: &str, then: &str) -> Option<String> {
+    let past = total
+        .checked_sub(AREA_ENTRIES_MAX)
+        .filter(|&past| past > 0)?;
+    Some(format!(
+        "{total} {what}, more than the {AREA_ENTRIES_MAX} read from one place: \
+         the first {AREA_ENTRIES_MAX} by name are read, {past} are not; {then}"
+    ))
+}
+
+fn scan_area(area: &Area, entries: &mut Vec<Entry>) {
+    let (path, name) = (&area.path, area.name.as_str());
+    #[cfg(test)]
+    tests::SWAP.with(|swap| swap.borrow().as_ref().map(|swap| swap(path)));
+    let listed = first_names(&area.handle, |n| n.strip_suffix(".last").is_some());
+    let row = |reason| invalid(path.clone(), format!("{name}/"), reason);
+    let (files, total) = match listed {
+        Ok(found) => found,
+        Err(err) => return entries.push(row(format!("cannot list directory: {err}"))),
+    };
+    for file in files {
+        let job = file.strip_suffix(".last").unwrap_or(&file);
+        let content = match validate_job(job) {
+            Err(_) => Err(BAD_NAME.to_owned()),
+            Ok(()) => match open_regular_at(&area.handle, OsStr::new(&file)) {
+                Err(Refused::Link) => Err("a symlink in a user's area is not followed".to_owned()),
+                // The file must belong to the area's user or to root.
+                Ok((_, meta)) if ![area.uid, 0].contains(&meta.uid()) => {
+                    let owner =
+                        user_name(meta.uid()).unwrap_or_else(|| format!("uid {}", meta.uid()));
+                    Err(format!(
+                        "the file belongs to {owner}, not to {name} whose area it is in"
+                    ))
+                }
+                opened => read_heartbeat(opened, job),
+            },
+        };
+        entries.push(Entry {
+            path: path.join(&file),
+            job: user_job(Some(name), job),
+            subdir: None,
+            content,
+        });
+    }
+    let then = "their jobs are not watched until the files past the first are removed";
+    entries.extend(cut(total, "heartbeat files", then).map(row));
+}
+
+/// Every pause file of an area's user in their own area below `dir`
+/// (others pause nothing; the heartbeat scan reports the area).
+pub(super) fn area_pauses(dir: &Path) -> Vec<PauseEntry> {
+    let mut found = Vec::new();
+    each_area(dir, false, &mut |area| {
+        let Ok(area) = area else {
+            return;
+        };
+        let Ok((files, total)) = first_names(&area.handle, |n| pause_job(n).is_some()) else {
+            return;
+        };
+        for file in files {
+            let job = pause_job(&file).flatten();
+            let content = match &job {
+                Some(job) if validate_job(job).is_err() => Err(BAD_NAME.to_owned()),
+                _ => match open_regular_at(&area.handle, OsStr::new(&file)) {
+                    // Another user's file in the area pauses nothing.
+                    Ok((_, meta)) if meta.uid() != area.uid => continue,
+                    opened => read_pause(opened, job.as_deref()),
+                },
+            };
+            found.push(PauseEntry {
+                path: area.path.join(&file),
+                job,
+                content,
+            });
+        }
+        let then = "the pauses past the first do not apply";
+        found.extend(cut(total, "pause files", then).map(|reason| PauseEntry {
+            path: area.path,
+            job: None,
+            content: Err(reason),
+        }));
+    });
+    found
+}
+
+/// The first [`AREA_ENTRIES_MAX`] UTF-8 names (sorted) in the directory
+/// handle `dir` that `keep` accepts, but dotfiles, and how many in all.
+fn first_names(dir: &File, keep: impl Fn(&str) -> bool) -> io::Result<(Vec<String>, usize)> {
+    let mut first = std::collections::BinaryHeap::new();
+    let mut total = 0;
+    list_dir(dir, &mut |name| {
+        let Some(name) = name.to_str().filter(|n| !n.starts_with('.') && keep(n)) else {
+            return;
+        };
+        total += 1;
+        first.push(name.to_owned());
+        if first.len() > AREA_ENTRIES_MAX {
+            first.pop();
+        }
+    })?;
+    Ok((first.into_sorted_vec(), total))
+}
+
+#[cfg(test)]
+#[path = "users_tests.rs"]
+mod tests;

@@ -1,10 +1,9 @@
 //! Writing heartbeats and other files atomically, and retiring a job.
-use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::atomic::{replace_as, MODE};
-use super::{create_dir, heartbeat_path, own_area, user_dir, SYSTEM_DIR};
+use super::atomic::{write_as, MODE};
+use super::{create_dir, heartbeat_path, own_area, user_dir, EXTENSION, HISTORY_EXTENSION};
 use crate::error::Error;
 use crate::record::{validate_job, Heartbeat};
 
@@ -50,7 +49,7 @@ pub(super) fn write_where(
     dir: Option<&Path>,
     write_in: &dyn Fn(&Path) -> Result<PathBuf, Error>,
 ) -> Result<PathBuf, Error> {
-    let root = dir.unwrap_or(Path::new(SYSTEM_DIR));
+    let root = dir.unwrap_or(Path::new(super::SYSTEM_DIR));
     match write_in(root) {
         Err(err) if is_not_permitted(&err) => match (own_area(root)?, dir, user_dir()) {
             (Some(area), _, _) => write_in(&area),
@@ -82,27 +81,19 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 /// (the metrics of a whole fleet are never built in memory).
 pub(crate) fn write_file_with(
     path: &Path,
-    fill: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
+    fill: &mut dyn FnMut(&mut dyn io::Write) -> io::Result<()>,
 ) -> Result<(), Error> {
-    replace_as(path, MODE, None, fill).map_err(|source| Error::WriteFile {
+    write_as(path, MODE, None, false, fill).map_err(|source| Error::WriteFile {
         path: path.to_owned(),
         source,
     })
 }
 
-/// Retires `job`: removes its heartbeat, history, pause and output logs
-/// from each of `dirs`, and returns the files removed.
+/// Removes `job`'s heartbeat, history, pause and output logs from `dirs`.
 pub(crate) fn retire(dirs: &[PathBuf], job: &str) -> Result<Vec<PathBuf>, Error> {
     validate_job(job)?;
-    let files = |dir: &PathBuf| {
-        [
-            heartbeat_path(dir, job),
-            super::history_path(dir, job),
-            super::pause_path(dir, Some(job)),
-            dir.join(format!("{job}.log")),
-            dir.join(format!("{job}.log.1")),
-        ]
-    };
+    let kinds = [EXTENSION, HISTORY_EXTENSION, "pause", "log", "log.1"];
+    let files = |dir: &PathBuf| kinds.map(|kind| dir.join(format!("{job}.{kind}")));
     let failed = |path, source| Error::Retire {
         job: job.to_owned(),
         path,
@@ -114,8 +105,8 @@ pub(crate) fn retire(dirs: &[PathBuf], job: &str) -> Result<Vec<PathBuf>, Error>
     })
 }
 
-/// Removes each of `paths` that exists and returns those removed; `failed`
-/// and `none` (none found) word the errors.
+/// Removes each of `paths` that exists and returns those removed; `none`
+/// words finding none.
 pub(super) fn remove_existing(
     paths: impl IntoIterator<Item = PathBuf>,
     failed: impl Fn(PathBuf, io::Error) -> Error,
@@ -123,7 +114,7 @@ pub(super) fn remove_existing(
 ) -> Result<Vec<PathBuf>, Error> {
     let mut removed = Vec::new();
     for path in paths {
-        match fs::remove_file(&path) {
+        match std::fs::remove_file(&path) {
             Ok(()) => removed.push(path),
             Err(err) if err.kind() == io::ErrorKind::NotFound => {}
             Err(source) => return Err(failed(path, source)),

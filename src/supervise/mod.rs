@@ -4,7 +4,6 @@
 //! prints) with a bounded tail kept; signals forwarded to the group; and a
 //! maximum runtime the wrapper may enforce.
 
-pub(crate) mod drain;
 pub(crate) mod output;
 mod pump;
 pub(crate) mod signal;
@@ -23,9 +22,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::record::format_duration;
-use output::{Log, Tail};
-pub(crate) use pump::PROGRESS_EVERY;
-use pump::{pump, Event, Progress, Sink};
+use output::Log;
+use pump::{pump, Event};
+pub(crate) use pump::{Progress, Sink, PROGRESS_EVERY};
+use singleton::JobLock;
 use watch::{Seen, Watch};
 
 /// How long a process group has between SIGTERM and SIGKILL, when the
@@ -44,22 +44,6 @@ const FORWARD_EVERY: Duration = Duration::from_millis(250);
 /// gives up waiting (a process stuck in the kernel ignores even SIGKILL).
 const KILL_WAIT: Duration = Duration::from_secs(30);
 
-/// How the supervised run is to go.
-#[derive(Debug)]
-pub(crate) struct Options {
-    /// The most bytes of combined output kept as the tail.
-    pub keep_output: usize,
-    pub log: Option<Log>,
-    /// The run's maximum, when the wrapper ends it past it (SIGTERM, SIGKILL
-    /// after [`KILL_GRACE`]).
-    pub kill_after: Option<Duration>,
-    /// A descriptor the command inherits (the singleton lock).
-    pub keep_open: Option<std::os::unix::io::RawFd>,
-    pub watch: Option<Watch>,
-    /// A file whose modification time output marks as progress.
-    pub progress: Option<std::path::PathBuf>,
-}
-
 /// How a supervised run ended.
 #[derive(Debug, Default)]
 pub(crate) struct Outcome {
@@ -74,7 +58,8 @@ pub(crate) struct Outcome {
     pub note: Option<String>,
     /// A problem with the log file, which never stops the run.
     pub log_error: Option<String>,
-    pub seen: Option<Seen>,
+    /// What the rules' watch found (nothing, without one).
+    pub seen: Seen,
 }
 
 impl Outcome {
@@ -102,14 +87,17 @@ pub(crate) fn lines(lines: impl IntoIterator<Item = Option<String>>) -> Option<S
     (lines.into_iter().flatten()).reduce(|all, line| format!("{all}\n{line}"))
 }
 
-/// Runs `program` with `args` and waits for it; `on_start` gets its pid
-/// (also its group id). The caller must have blocked the forwarded signals
+/// Runs `program` with `args`, its output into `sink`, and waits for it,
+/// ending it past `kill_after` (SIGTERM, SIGKILL after [`KILL_GRACE`]);
+/// the job's `lock` (the command inherits it) notes its process group. The
+/// caller must have blocked the forwarded signals
 /// ([`signal::mask_forwarded`]) before starting any thread.
 pub(crate) fn run_command(
     program: &OsString,
     args: &[OsString],
-    options: Options,
-    on_start: impl FnOnce(u32),
+    sink: Sink,
+    kill_after: Option<Duration>,
+    lock: Option<&JobLock>,
 ) -> Outcome {
     let started = Instant::now();
     let mut command = Command::new(program);
@@ -118,7 +106,7 @@ pub(crate) fn run_command(
         .process_group(0)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let keep_open = options.keep_open;
+    let keep_open = lock.map(JobLock::fd);
     // SAFETY: the hook only calls sigemptyset, sigaddset, pthread_sigmask
     // and fcntl, all async-signal-safe, and allocates nothing.
     unsafe {
@@ -137,38 +125,28 @@ pub(crate) fn run_command(
                 duration: started.elapsed(),
                 exit_code: 126 + i32::from(err.kind() == io::ErrorKind::NotFound),
                 note: Some(format!("hb-write: cannot run `{name}`: {err}")),
-                seen: options.watch.map(Watch::finish),
+                seen: sink.watch.map(Watch::finish).unwrap_or_default(),
                 ..Outcome::default()
             };
         }
     };
     let pid = child.id();
-    on_start(pid);
-    let sink = Arc::new(Mutex::new(Sink {
-        tail: Tail::new(options.keep_output),
-        log: options.log,
-        watch: options.watch,
-        progress: options.progress.map(Progress::new),
-    }));
+    if let Some(lock) = lock {
+        lock.record_group(pid);
+    }
+    let sink = Arc::new(Mutex::new(sink));
     let (events, inbox) = mpsc::channel();
     // Dropping the write end wakes every pump to hand its pipe back. Without
     // it (out of descriptors) the pumps read to the end.
     let stop = io::pipe().ok();
     let stop_fd = stop.as_ref().map_or(-1, |(reader, _)| reader.as_raw_fd());
+    let (out, err) = (child.stdout.take(), child.stderr.take());
     let pipes = [
-        child.stdout.take().map(OwnedFd::from),
-        child.stderr.take().map(OwnedFd::from),
+        OwnedFd::from(out.expect("piped")),
+        OwnedFd::from(err.expect("piped")),
     ];
     let pumps: Vec<_> = (pipes.into_iter().enumerate())
-        .filter_map(|(stream, pipe)| {
-            Some(pump(
-                pipe?,
-                stream,
-                Arc::clone(&sink),
-                events.clone(),
-                stop_fd,
-            ))
-        })
+        .map(|(stream, pipe)| pump(pipe, stream, Arc::clone(&sink), events.clone(), stop_fd))
         .collect();
     // A signal is passed on the moment it comes, while the command may
     // still act on it: a waiting loop that looked only now and then would
@@ -200,7 +178,7 @@ pub(crate) fn run_command(
     // `--max-runtime` comes from a crontab line: a value past what an
     // `Instant` can hold means "never", not a panic. Past it: SIGTERM,
     // SIGKILL [`KILL_GRACE`] later, then [`KILL_WAIT`] more at most.
-    let mut next = options.kill_after.and_then(|max| started.checked_add(max));
+    let mut next = kill_after.and_then(|max| started.checked_add(max));
     let mut sent = 0;
     let mut eofs = 0;
     let status = loop {
@@ -243,7 +221,7 @@ pub(crate) fn run_command(
         drop(writer);
         let leftovers = pumps.into_iter().filter_map(|p| p.join().ok()?).collect();
         drop(reader);
-        drain::hand_over(leftovers).err()
+        pump::hand_over(leftovers).err()
     });
     let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
     let log_error = sink.log.take().and_then(Log::finish);
@@ -260,7 +238,7 @@ pub(crate) fn run_command(
             format!(
                 "hb-write: ended the run after {}, past its maximum runtime of {} ({how})",
                 format_duration(duration.as_secs()),
-                format_duration(options.kill_after.unwrap_or_default().as_secs())
+                format_duration(kill_after.unwrap_or_default().as_secs())
             )
         }),
         (sent > 0 && status.is_none())
@@ -281,7 +259,7 @@ pub(crate) fn run_command(
         tail: sink.tail.text(),
         note: lines(notes),
         log_error,
-        seen: sink.watch.take().map(Watch::finish),
+        seen: sink.watch.take().map(Watch::finish).unwrap_or_default(),
     }
 }
 
@@ -291,15 +269,14 @@ mod tests {
 
     #[test]
     fn a_maximum_runtime_past_what_an_instant_holds_runs_the_command() {
-        let options = Options {
-            keep_output: 64,
+        let sink = Sink {
+            tail: output::Tail::new(64),
             log: None,
-            kill_after: Some(Duration::from_secs(u64::MAX)),
-            keep_open: None,
             watch: None,
             progress: None,
         };
-        let outcome = run_command(&OsString::from("true"), &[], options, |_| {});
+        let max = Some(Duration::from_secs(u64::MAX));
+        let outcome = run_command(&OsString::from("true"), &[], sink, max, None);
         assert_eq!(outcome.exit_code, 0, "{outcome:?}");
         assert_eq!(outcome.note, None);
     }

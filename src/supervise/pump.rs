@@ -1,7 +1,16 @@
 //! Passing the command's output on: one thread per pipe copies every byte
 //! to the wrapper's own stream and into the sink (the tail and the log),
 //! until the pipe ends or the wrapper asks for the pipe back.
+//!
+//! When something the command started in the background (`nohup worker &`)
+//! still holds the pipes after it exited, after [`super::DRAIN_GRACE`] a
+//! small detached process takes them over and copies what comes to the
+//! wrapper's stdout and stderr, where that output went without the wrapper
+//! (so cron mails it the same), until the last writer closes them. Closing
+//! them instead, as the wrapper's exit would, kills such a process with
+//! SIGPIPE at its next write.
 
+use std::fs;
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
@@ -19,11 +28,12 @@ pub(super) enum Event {
     Eof,
 }
 
-pub(super) struct Sink {
-    pub(super) tail: Tail,
-    pub(super) log: Option<Log>,
-    pub(super) watch: Option<Watch>,
-    pub(super) progress: Option<Progress>,
+/// Where the command's output goes besides the wrapper's own streams.
+pub(crate) struct Sink {
+    pub(crate) tail: Tail,
+    pub(crate) log: Option<Log>,
+    pub(crate) watch: Option<Watch>,
+    pub(crate) progress: Option<Progress>,
 }
 
 impl Sink {
@@ -50,15 +60,15 @@ pub(crate) const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 /// `running` record to now, at most once every [`PROGRESS_EVERY`]; output
 /// sooner is marked when that time is up, by the pump's own wait. A silent
 /// command costs nothing, a chatty one a touch a period.
-pub(super) struct Progress {
+pub(crate) struct Progress {
     path: PathBuf,
     next: Instant,
     pending: bool,
 }
 
 impl Progress {
-    /// Progress marked on `path`, which was written just now.
-    pub(super) fn new(path: PathBuf) -> Progress {
+    /// `path` was written just now.
+    pub(crate) fn new(path: PathBuf) -> Progress {
         Progress {
             path,
             next: Instant::now() + PROGRESS_EVERY,
@@ -79,13 +89,6 @@ impl Progress {
             let _ = crate::store::touch(&self.path);
         }
         self.pending.then_some(self.next)
-    }
-
-    /// Marks what is pending now: a stream that ends leaves no pump to
-    /// wait for its time, and the command may go on silent.
-    fn settle(&mut self) {
-        self.next = Instant::now();
-        self.mark(false);
     }
 }
 
@@ -112,11 +115,7 @@ pub(super) fn pump(
                 let ms = at.saturating_duration_since(Instant::now()).as_millis();
                 i32::try_from(ms + 1).unwrap_or(i32::MAX)
             });
-            let mut watched = [from.as_raw_fd(), stop].map(|fd| libc::pollfd {
-                fd,
-                events: libc::POLLIN,
-                revents: 0,
-            });
+            let mut watched = [from.as_raw_fd(), stop].map(readable);
             // SAFETY: a valid array of two entries.
             if unsafe { libc::poll(watched.as_mut_ptr(), 2, wait) } < 0 {
                 continue;
@@ -135,15 +134,112 @@ pub(super) fn pump(
                 Err(_) => break,
             };
             // Unbuffered, as the command's own output would be.
-            passing = passing && super::drain::write_all(to, &buf[..n]);
+            passing = passing && write_all(to, &buf[..n]);
             sink.lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(stream, &buf[..n]);
         }
+        // What is pending is marked now: a stream that ends leaves no pump
+        // to wait for its time, and the command may go on silent.
         if let Some(progress) = &mut sink.lock().unwrap_or_else(PoisonError::into_inner).progress {
-            progress.settle();
+            progress.next = Instant::now();
+            progress.mark(false);
         }
         let _ = events.send(Event::Eof);
         None
     })
+}
+
+/// `fd` polled for input.
+fn readable(fd: RawFd) -> libc::pollfd {
+    libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    }
+}
+
+/// Starts the detached copier for `pipes` (each with the wrapper's
+/// descriptor, 1 or 2, its bytes go to) and closes them in this process.
+/// The copier keeps every other descriptor of the wrapper closed.
+pub(super) fn hand_over(pipes: Vec<(OwnedFd, RawFd)>) -> io::Result<()> {
+    if pipes.is_empty() {
+        return Ok(());
+    }
+    let mut polled: Vec<_> = (pipes.iter())
+        .map(|(pipe, _)| readable(pipe.as_raw_fd()))
+        .collect();
+    // Listed before the fork: the child may not allocate.
+    let open = fs::read_dir("/proc/self/fd")
+        .into_iter()
+        .flatten()
+        .flatten();
+    let close: Vec<RawFd> = (open.filter_map(|e| e.file_name().to_str()?.parse().ok()))
+        .filter(|fd| *fd > 2 && !polled.iter().any(|p| p.fd == *fd))
+        .collect();
+    // A target that is gone becomes -1.
+    let mut targets: Vec<RawFd> = pipes.iter().map(|(_, to)| *to).collect();
+    // SAFETY: the child runs `copy`, which calls only async-signal-safe
+    // functions (close, poll, read, write, _exit) on memory allocated
+    // before the fork, and never returns.
+    match unsafe { libc::fork() } {
+        -1 => Err(io::Error::last_os_error()),
+        0 => {
+            for fd in &close {
+                // SAFETY: closing a descriptor number.
+                unsafe { libc::close(*fd) };
+            }
+            copy(&mut polled, &mut targets)
+        }
+        // The parent's copies close as `pipes` drops.
+        _ => Ok(()),
+    }
+}
+
+/// The copier: reads each pipe until its end, writes what it reads to its
+/// target (and, once a target is closed, drops it), then exits.
+fn copy(polled: &mut [libc::pollfd], targets: &mut [RawFd]) -> ! {
+    let mut buf = [0u8; 8192];
+    loop {
+        if polled.iter().all(|p| p.fd < 0) {
+            // SAFETY: ends the child without running the parent's exit code.
+            unsafe { libc::_exit(0) };
+        }
+        // SAFETY: a valid array of `polled.len()` entries.
+        let ready = unsafe { libc::poll(polled.as_mut_ptr(), polled.len() as libc::nfds_t, -1) };
+        if ready < 0 {
+            continue;
+        }
+        for (i, p) in polled.iter_mut().enumerate() {
+            if p.fd < 0 || p.revents == 0 {
+                continue;
+            }
+            // SAFETY: reads into a buffer of its stated length.
+            let n = unsafe { libc::read(p.fd, buf.as_mut_ptr().cast(), buf.len()) };
+            if n == 0 || (n < 0 && p.revents & (libc::POLLHUP | libc::POLLERR) != 0) {
+                // SAFETY: closing our own descriptor.
+                unsafe { libc::close(p.fd) };
+                p.fd = -1;
+                continue;
+            }
+            if n > 0 && targets[i] >= 0 && !write_all(targets[i], &buf[..n as usize]) {
+                targets[i] = -1;
+            }
+        }
+    }
+}
+
+/// Writes every byte, retrying short writes; `false` once the target is
+/// gone (EPIPE: SIGPIPE is ignored in the wrapper and its copier).
+fn write_all(fd: RawFd, mut bytes: &[u8]) -> bool {
+    while !bytes.is_empty() {
+        // SAFETY: writes from a buffer of its stated length.
+        let n = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+        // SAFETY: reads errno, this thread's own.
+        if n < 0 && unsafe { *libc::__errno_location() } != libc::EINTR {
+            return false;
+        }
+        bytes = &bytes[usize::try_from(n).unwrap_or(0)..];
+    }
+    true
 }

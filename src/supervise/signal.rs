@@ -19,10 +19,7 @@ fn forwarded_set() -> libc::sigset_t {
 
 /// `Err` with errno when a libc call returned less than 0.
 fn os(rc: libc::c_int) -> io::Result<libc::c_int> {
-    if rc < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(rc)
+    (rc >= 0).then_some(rc).ok_or_else(io::Error::last_os_error)
 }
 
 /// Blocks (`SIG_BLOCK`, before any thread starts) the forwarded signals in

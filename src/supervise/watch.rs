@@ -3,14 +3,19 @@
 //! pattern matched a line, and the first line printed on stderr.
 //!
 //! Bounded: each stream keeps one partial line of at most [`LINE_WINDOW`]
-//! bytes. A longer line is matched in pieces of that size, so output
-//! without newlines costs no more memory than a short line, and a match
-//! that straddles two pieces of one overlong line can be missed.
+//! bytes. A longer line is matched in windows of that size, each starting
+//! with the last [`OVERLAP`] bytes of the one before, so output without
+//! newlines costs no more memory than a short line and a match of up to
+//! `OVERLAP` bytes is found wherever it falls.
 
 use regex::bytes::Regex;
 
 /// The most bytes of one line a pattern is matched against at a time.
 const LINE_WINDOW: usize = 4096;
+
+/// The bytes a full window hands on to the next, so that a match across
+/// the cut is not missed.
+const OVERLAP: usize = 1024;
 
 /// The most bytes of a matching line kept to name it in the reason.
 const SHOWN_MAX: usize = 200;
@@ -56,8 +61,11 @@ impl Watch {
             let take = newline.unwrap_or(chunk.len());
             self.partial[stream].extend_from_slice(&chunk[..take]);
             bytes = &bytes[take + usize::from(newline.is_some())..];
-            if newline.is_some() || self.partial[stream].len() == LINE_WINDOW {
+            if newline.is_some() {
                 self.end_line(stream);
+            } else if self.partial[stream].len() == LINE_WINDOW {
+                self.look(stream);
+                self.partial[stream].drain(..LINE_WINDOW - OVERLAP);
             }
         }
     }
@@ -73,29 +81,35 @@ impl Watch {
     }
 
     fn end_line(&mut self, stream: usize) {
+        self.look(stream);
         self.lines += 1;
+        // The buffer is reused: its capacity stays at most the window.
+        self.partial[stream].clear();
+    }
+
+    /// Matches the patterns against the line, or the window of it, held.
+    fn look(&mut self, stream: usize) {
         let line = &self.partial[stream];
         if stream == 1 && self.seen.stderr_line.is_none() {
             self.seen.stderr_line = Some(shown(line));
         }
         if self.seen.failed_at.is_none() && self.fail_on.as_ref().is_some_and(|r| r.is_match(line))
         {
-            self.seen.failed_at = Some((self.lines, shown(line)));
+            self.seen.failed_at = Some((self.lines + 1, shown(line)));
         }
         if !self.seen.ok_matched && self.ok_on.as_ref().is_some_and(|r| r.is_match(line)) {
             self.seen.ok_matched = true;
         }
-        // The buffer is reused: its capacity stays at most the window.
-        self.partial[stream].clear();
     }
 }
 
 /// A line as a reason shows it: at most [`SHOWN_MAX`] bytes, cut on a
-/// character boundary, without its carriage return.
+/// character boundary (a window of a long line may start inside one),
+/// without its carriage return.
 fn shown(line: &[u8]) -> String {
     let text = String::from_utf8_lossy(&line[..line.len().min(SHOWN_MAX)]);
     text.trim_end_matches('\r')
-        .trim_end_matches('\u{fffd}')
+        .trim_matches('\u{fffd}')
         .to_owned()
 }
 
@@ -126,9 +140,36 @@ mod tests {
             watch.push(0, &[b'x'; 1000]);
         }
         assert!(watch.partial[0].capacity() <= LINE_WINDOW * 2);
-        watch.push(0, b"needle");
+        watch.push(0, b"needle\nnext");
         let seen = watch.finish();
-        assert_eq!(seen.failed_at.map(|(n, _)| n), Some(245));
+        assert_eq!(
+            seen.failed_at.map(|(n, _)| n),
+            Some(1),
+            "one line, however long"
+        );
         assert_eq!(seen.stderr_line, None);
+    }
+
+    #[test]
+    fn a_match_across_the_cut_of_a_long_line_is_found() {
+        for at in [
+            LINE_WINDOW - 3,
+            LINE_WINDOW * 2 - OVERLAP - 3,
+            10 * LINE_WINDOW,
+        ] {
+            let mut watch = Watch::new(Some(re("ERROR")), None);
+            let mut line = vec![b'x'; at];
+            line.extend_from_slice(b"ERROR");
+            line.extend_from_slice(&[b'y'; 5000]);
+            for piece in line.chunks(777) {
+                watch.push(1, piece);
+            }
+            let seen = watch.finish();
+            assert_eq!(
+                seen.failed_at.map(|(n, _)| n),
+                Some(1),
+                "ERROR at byte {at}"
+            );
+        }
     }
 }

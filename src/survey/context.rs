@@ -37,11 +37,17 @@ impl<'d> Pauses<'d> {
     fn index(dirs: &'d [PathBuf], found: Vec<PauseEntry>, now: DateTime<Utc>) -> Pauses<'d> {
         let (mut jobs, mut hosts) = (HashMap::new(), HashMap::new());
         for (i, p) in found.iter().enumerate() {
+            let Some(dir) = p.path.parent() else {
+                continue;
+            };
             let by_dir = match &p.job {
                 Some(job) => jobs.entry(job.clone()).or_insert_with(HashMap::new),
                 None => &mut hosts,
             };
-            by_dir.entry(p.dir.clone()).or_insert_with(Vec::new).push(i);
+            by_dir
+                .entry(dir.to_owned())
+                .or_insert_with(Vec::new)
+                .push(i);
         }
         Pauses {
             dirs,
@@ -185,7 +191,6 @@ mod tests {
         let now = Utc::now();
         let entry = |dir: &str, job: Option<&str>, hours: i64| PauseEntry {
             path: PathBuf::from(dir).join(job.unwrap_or("host").to_owned() + ".pause"),
-            dir: PathBuf::from(dir),
             job: job.map(str::to_owned),
             content: Ok(Pause {
                 version: 1,

@@ -51,22 +51,22 @@ pub(crate) fn run(mut command: Command, limits: Limits, manager: &str) -> Result
     // The pipes close when the tool exits, unless a child of its own
     // holds them: the rest of the deadline bounds that too.
     let refused = match &exited.out {
-        None => Some(format!("`{program}` left its output open past {seconds} s")),
-        Some(out) if out.over => Some(format!("`{program}` printed more than {max} bytes")),
-        Some(_) => None,
+        out if out.open => Some(format!("`{program}` left its output open past {seconds} s")),
+        out if out.over => Some(format!("`{program}` printed more than {max} bytes")),
+        _ => None,
     };
     if let Some(reason) = refused {
         let _ = crate::supervise::signal::kill_group(exited.group, libc::SIGKILL);
         return Err(failed(manager, reason, None));
     }
     if !exited.status.success() {
-        let said = process::first_line(&exited.err.unwrap_or_default().bytes);
+        let said = process::first_line(&exited.err.bytes);
         let said = if said.is_empty() { "no message" } else { &said };
         let (status, said) = (exited.status, crate::escape::terminal(said));
         let reason = format!("`{program}` failed ({status}): {said}");
         return Err(failed(manager, reason, None));
     }
-    Ok(String::from_utf8_lossy(&exited.out.unwrap_or_default().bytes).into_owned())
+    Ok(String::from_utf8_lossy(&exited.out.bytes).into_owned())
 }
 
 pub(super) fn failed(manager: &str, reason: String, source: Option<std::io::Error>) -> Error {

@@ -2,15 +2,13 @@
 //! the retry policy, paging and error answers ([`super::operations`] has
 //! its [`Forge`](super::Forge) operations).
 
-use chrono::Utc;
 use serde::de::DeserializeOwned;
 use ureq::http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION};
 
 use super::{Config, Kind};
 use crate::error::{Error, TrackerError};
 use crate::http::redact::Redactor;
-use crate::http::retry::{self, Backoff, Budget, Failed, Repeat, Stop};
-use crate::http::wait::RateLimit;
+use crate::http::retry::{self, Backoff, Budget, Failed, RateLimit, Repeat, Stop};
 use crate::http::{self, Answer, HeaderMap, Http, Method, StatusCode};
 
 /// The most of a successful answer read; a page of issues is far below.
@@ -33,6 +31,10 @@ pub(crate) struct Client {
     /// `Accept` and the token.
     headers: Vec<(HeaderName, HeaderValue)>,
     pub(super) github: bool,
+    /// The API's path below the configured URL.
+    api: &'static str,
+    /// The listing parameter of a page's size, and the size asked for.
+    page_size: (&'static str, usize),
     pub(super) config: Config,
     redactor: Redactor,
     budget: Budget,
@@ -41,7 +43,12 @@ pub(crate) struct Client {
 impl Client {
     /// A client for the repo in `config`; the sync's budget starts now.
     pub(crate) fn new(config: &Config) -> Result<Client, Error> {
-        let github = config.kind == Kind::Github;
+        // On GitHub the URL is the API base; Gitea and Forgejo serve it
+        // under `/api/v1`.
+        let (github, api, media_type, page_size) = match config.kind {
+            Kind::Github => (true, "", "application/vnd.github+json", ("per_page", 100)),
+            Kind::Gitea | Kind::Forgejo => (false, "/api/v1", "application/json", ("limit", 50)),
+        };
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.token.secret()))
             .map_err(|e| Error::TrackerConfig {
                 reason: "the tracker token contains characters an HTTP header cannot carry"
@@ -49,11 +56,6 @@ impl Client {
                 source: Some(Box::new(e)),
             })?;
         auth.set_sensitive(true);
-        let media_type = if github {
-            "application/vnd.github+json"
-        } else {
-            "application/json"
-        };
         Ok(Client {
             http: Http::new(USER_AGENT),
             headers: vec![
@@ -61,17 +63,12 @@ impl Client {
                 (AUTHORIZATION, auth),
             ],
             github,
+            api,
+            page_size,
             config: config.clone(),
             redactor: Redactor::new(config.token.secret()),
             budget: Budget::new(config.budget()),
         })
-    }
-
-    /// The API path below the configured URL: on GitHub the URL is the API
-    /// base, Gitea and Forgejo serve it under `/api/v1`.
-    fn api_path(&self, path: &str) -> String {
-        let prefix = if self.github { "" } else { "/api/v1" };
-        format!("{prefix}{path}")
     }
 
     /// Sends a request under the retry policy: a `POST` creates something,
@@ -88,18 +85,15 @@ impl Client {
         } else {
             Repeat::Idempotent
         };
-        let attempt = || self.attempt(method, path, query, body);
         let backoff = Backoff::new(repeat, self.config.timeout);
+        let attempt = || self.attempt(method, path, query, body);
         retry::call(backoff, &self.budget, attempt, |e| e.failed).map_err(|gave_up| {
             let mut err = gave_up.error;
             err.attempts = gave_up.attempts;
             if let Stop::OutOfBudget { asked } = gave_up.stop {
                 let total = self.budget.total().as_secs();
-                err.message.push_str(&match asked {
-                    Some(wait) => format!(
-                        " (the server asked to wait {}s before trying again, more than is left of the {total}s a tracker sync may take)",
-                        wait.as_secs()
-                    ),
+                err.message.push_str(&match asked.map(|w| w.as_secs()) {
+                    Some(wait) => format!(" (the server asked to wait {wait}s before trying again, more than is left of the {total}s a tracker sync may take)"),
                     None => format!(" (no time left of the {total}s a tracker sync may take to try again)"),
                 });
             }
@@ -122,7 +116,7 @@ impl Client {
             let spent = format!("the {total}s a tracker sync may take are spent");
             return Err(Box::new(self.invalid(method, path, spent)));
         }
-        let mut url = format!("{}{}", self.config.url, self.api_path(path));
+        let mut url = format!("{}{}{path}", self.config.url, self.api);
         if !query.is_empty() {
             let mut pairs = url::form_urlencoded::Serializer::new(String::new());
             url = format!("{url}?{}", pairs.extend_pairs(query).finish());
@@ -151,7 +145,7 @@ impl Client {
         }
         // An error answer's body is read only for its message; one that
         // cannot be read whole still says its status.
-        let limit = RateLimit::read(&answer.headers, Utc::now());
+        let limit = RateLimit::read(&answer.headers, chrono::Utc::now());
         let fallback = status.canonical_reason().unwrap_or("no message");
         // Cleaned of the token and cut short.
         let mut message = self.redactor.clean(&error_message(&answer.body, fallback));
@@ -198,11 +192,7 @@ impl Client {
         newest: bool,
         number: fn(&T) -> u64,
     ) -> Result<Vec<T>, Error> {
-        let (size_key, size) = if self.github {
-            ("per_page", 100)
-        } else {
-            ("limit", 50)
-        };
+        let (size_key, size) = self.page_size;
         let mut all: Vec<T> = Vec::new();
         let mut first = None;
         let mut previous: Vec<u64> = Vec::new();
@@ -240,7 +230,7 @@ impl Client {
             server: self.config.url.clone(),
             repo: self.config.repo.clone(),
             method: method.to_string(),
-            path: self.api_path(path),
+            path: format!("{}{path}", self.api),
             message,
             attempts: 1,
             failed,
@@ -267,39 +257,26 @@ pub(crate) fn error_message(body: &[u8], fallback: &str) -> String {
     let errors = doc["errors"].as_array().into_iter().flatten();
     let details = errors.filter_map(detail).collect::<Vec<_>>().join("; ");
     let message = doc["message"].as_str().filter(|m| !m.trim().is_empty());
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
     match (message, details.is_empty()) {
         (Some(message), true) => message.to_owned(),
         (Some(message), false) => format!("{message} ({details})"),
         (None, false) => details,
-        (None, true) => {
-            let text = String::from_utf8_lossy(body);
-            let text = text.trim();
-            if text.is_empty() || text.starts_with('<') {
-                fallback.to_owned()
-            } else {
-                text.to_owned()
-            }
-        }
+        (None, true) if text.is_empty() || text.starts_with('<') => fallback.to_owned(),
+        (None, true) => text.to_owned(),
     }
 }
 
 /// One of GitHub's `errors`: a text, or what (`resource`, `field`) was
 /// refused and why (`message`, else `code`).
 fn detail(e: &serde_json::Value) -> Option<String> {
-    if let Some(text) = e.as_str() {
-        return Some(text.to_owned());
-    }
     let field = |k: &str| e.get(k)?.as_str();
-    let why = field("message").or(field("code"))?;
-    let what: Vec<&str> = [field("resource"), field("field")]
-        .into_iter()
-        .flatten()
-        .collect();
-    Some(if what.is_empty() {
-        why.to_owned()
-    } else {
-        format!("{}: {why}", what.join(" "))
-    })
+    let why = e.as_str().or(field("message")).or(field("code"))?;
+    let what = [field("resource"), field("field")].into_iter().flatten();
+    let what = what.collect::<Vec<_>>().join(" ");
+    let sep = if what.is_empty() { "" } else { ": " };
+    Some(format!("{what}{sep}{why}"))
 }
 
 #[cfg(test)]

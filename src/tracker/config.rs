@@ -1,6 +1,5 @@
 //! Where the tracker is and how to reach it, checked, with the token read.
 
-use std::path::Path;
 use std::time::Duration;
 
 use super::token::{Token, TOKEN_ENV};
@@ -34,7 +33,6 @@ pub(crate) struct Config {
 
 const MAX_TIMEOUT: Duration = Duration::from_secs(120);
 
-/// The least budget of a whole sync.
 const MIN_BUDGET: Duration = Duration::from_secs(60);
 
 /// Checks a per-request timeout: 1 second to [`MAX_TIMEOUT`]. More could
@@ -59,7 +57,7 @@ impl Config {
         kind: Kind,
         url: Option<&str>,
         repo: Option<&str>,
-        token_file: Option<&Path>,
+        token_file: Option<&std::path::Path>,
         timeout: Duration,
     ) -> Result<Option<Config>, Error> {
         let Some(url) = url else {

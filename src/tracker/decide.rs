@@ -16,13 +16,10 @@ use crate::judge::{Judgement, Status};
 pub(crate) enum Decision {
     Nothing,
     Create,
-    /// Edit the open issue and comment on what changed.
+    /// Edit the open issue and comment on what changed (`diff.left`:
+    /// recovered; `paused`: left the issue because they are paused).
     Update {
-        went_bad: Vec<(String, Status)>,
-        recovered: Vec<(String, Status)>,
-        /// (job, was, now).
-        changed: Vec<(String, Status, Status)>,
-        /// Jobs that left the issue because they are paused.
+        diff: alert::Diff,
         paused: Vec<(String, Status)>,
     },
     Close {
@@ -32,11 +29,9 @@ pub(crate) enum Decision {
         paused: Vec<(String, Option<Status>)>,
     },
     /// A person closed the issue while these jobs were bad: post nothing,
-    /// but record the smaller acknowledged set on the closed issue when
-    /// some acknowledged jobs recovered.
-    Acknowledged {
-        shrink_to: Option<Jobs>,
-    },
+    /// but record the smaller acknowledged set (`Some`) on the closed issue
+    /// when some acknowledged jobs recovered.
+    Acknowledged(Option<Jobs>),
 }
 
 /// `alerts` and `paused` are the jobs now (by [`alert_key`]); `open` what
@@ -49,25 +44,20 @@ pub(crate) fn decide(
     acknowledged: Option<&Jobs>,
 ) -> Decision {
     if let Some(posted) = open {
-        let diff = alert::diff(posted, alerts);
-        let (left_paused, recovered): (Vec<_>, Vec<_>) = diff
-            .left
-            .into_iter()
-            .partition(|(job, _)| paused.contains(job));
+        let mut diff = alert::diff(posted, alerts);
+        let is_paused = |(job, _): &(String, Status)| paused.contains(job);
+        let (left_paused, recovered): (Vec<_>, Vec<_>) = diff.left.drain(..).partition(is_paused);
         if alerts.is_empty() {
-            let paused = paused
-                .iter()
-                .map(|job| (job.clone(), posted.get(job).copied()))
-                .collect();
+            let was = |job: &String| (job.clone(), posted.get(job).copied());
+            let paused = paused.iter().map(was).collect();
             return Decision::Close { recovered, paused };
         }
         if alerts == posted {
             return Decision::Nothing;
         }
+        diff.left = recovered;
         return Decision::Update {
-            went_bad: diff.went_bad,
-            recovered,
-            changed: diff.changed,
+            diff,
             paused: left_paused,
         };
     }
@@ -75,9 +65,7 @@ pub(crate) fn decide(
         Some(acked) if alerts.keys().all(|job| acked.contains_key(job)) => {
             let mut still = acked.clone();
             still.retain(|job, _| alerts.contains_key(job));
-            Decision::Acknowledged {
-                shrink_to: (still.len() < acked.len()).then_some(still),
-            }
+            Decision::Acknowledged((still.len() < acked.len()).then_some(still))
         }
         _ if alerts.is_empty() => Decision::Nothing,
         _ => Decision::Create,
@@ -86,19 +74,15 @@ pub(crate) fn decide(
 
 /// The bad jobs among `jobs` on the issue of `host`, by [`alert_key`].
 pub(crate) fn alert_set(host: &str, jobs: &[Judgement]) -> Jobs {
-    let keyed: Vec<(String, Status)> = jobs
-        .iter()
-        .map(|j| (alert_key(host, j), j.status))
-        .collect();
+    let key = |j: &Judgement| (alert_key(host, j), j.status);
+    let keyed: Vec<(String, Status)> = jobs.iter().map(key).collect();
     alert::alerting(keyed.iter().map(|(k, s)| (k, s)))
 }
 
 /// The paused jobs among `jobs` on the issue of `host`, by [`alert_key`].
 pub(crate) fn paused_set(host: &str, jobs: &[Judgement]) -> BTreeSet<String> {
-    jobs.iter()
-        .filter(|j| j.status == Status::Paused)
-        .map(|j| alert_key(host, j))
-        .collect()
+    let paused = jobs.iter().filter(|j| j.status == Status::Paused);
+    paused.map(|j| alert_key(host, j)).collect()
 }
 
 /// How a job is named on the issue of `host`: `HOST/JOB` when its heartbeat
@@ -145,9 +129,11 @@ mod tests {
         assert_eq!(
             decide(&now, &calm(), Some(&posted), None),
             Decision::Update {
-                went_bad: vec![("sync".into(), Missing)],
-                recovered: vec![("mail".into(), Failed)],
-                changed: vec![("db".into(), Failed, Stale)],
+                diff: alert::Diff {
+                    went_bad: vec![("sync".into(), Missing)],
+                    changed: vec![("db".into(), Failed, Stale)],
+                    left: vec![("mail".into(), Failed)],
+                },
                 paused: vec![],
             }
         );
@@ -173,9 +159,10 @@ mod tests {
         assert_eq!(
             decide(&now, &paused, Some(&posted), None),
             Decision::Update {
-                went_bad: vec![],
-                recovered: vec![("mail".into(), Failed)],
-                changed: vec![],
+                diff: alert::Diff {
+                    left: vec![("mail".into(), Failed)],
+                    ..alert::Diff::default()
+                },
                 paused: vec![("backup".into(), Stale)],
             }
         );
@@ -206,20 +193,16 @@ mod tests {
         let same_names = jobs(&[("backup", Stale), ("db", Stale)]);
         assert_eq!(
             decide(&same_names, &calm(), None, Some(&acked)),
-            Decision::Acknowledged { shrink_to: None }
+            Decision::Acknowledged(None)
         );
         let fewer = jobs(&[("db", Failed)]);
         assert_eq!(
             decide(&fewer, &calm(), None, Some(&acked)),
-            Decision::Acknowledged {
-                shrink_to: Some(jobs(&[("db", Failed)]))
-            }
+            Decision::Acknowledged(Some(jobs(&[("db", Failed)])))
         );
         assert_eq!(
             decide(&Jobs::new(), &calm(), None, Some(&acked)),
-            Decision::Acknowledged {
-                shrink_to: Some(Jobs::new())
-            }
+            Decision::Acknowledged(Some(Jobs::new()))
         );
     }
 

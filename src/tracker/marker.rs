@@ -11,15 +11,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::{Deserialize, Serialize};
-
 use crate::judge::Status;
 use crate::record::is_plain;
 
 pub(crate) use crate::alert::Jobs;
 
 /// Statuses as words: one this version does not know drops that job only.
-#[derive(Serialize, Deserialize)]
+#[derive(serde::Serialize, serde::Deserialize)]
 struct Wire {
     host: String,
     jobs: BTreeMap<String, String>,
@@ -71,14 +69,11 @@ fn bucket(job: &str) -> usize {
 fn rest<'a>(jobs: impl IntoIterator<Item = (&'a String, &'a Status)>) -> Vec<String> {
     let mut buckets = vec![Vec::new(); REST_BUCKETS];
     for (job, status) in jobs {
-        let entry = &mut buckets[bucket(job)];
-        entry.extend(job.bytes().chain([0]).chain(status.as_str().bytes()));
-        entry.push(b'\n');
+        let bytes = job.bytes().chain([0]).chain(status.as_str().bytes());
+        buckets[bucket(job)].extend(bytes.chain([b'\n']));
     }
-    buckets
-        .into_iter()
-        .map(|bytes| format!("{:08x}", fnv(bytes) & 0xffff_ffff))
-        .collect()
+    let digest = |bytes| format!("{:08x}", fnv(bytes) & 0xffff_ffff);
+    buckets.into_iter().map(digest).collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,16 +92,13 @@ impl Marker {
     /// fit in [`MARKER_JOBS_MAX_CHARS`].
     pub(crate) fn render(&self) -> String {
         let mut spent = 0;
-        let jobs: BTreeMap<String, String> = self
-            .jobs
-            .iter()
-            .map_while(|(job, status)| {
-                // What the entry costs in the rendering, escapes included.
-                let name = serde_json::to_string(job).unwrap_or_default();
-                spent += safe(&name).len() + status.as_str().len() + 4;
-                (spent <= MARKER_JOBS_MAX_CHARS).then(|| (job.clone(), status.as_str().to_owned()))
-            })
-            .collect();
+        let fits = |(job, status): (&String, &Status)| {
+            // What the entry costs in the rendering, escapes included.
+            let name = serde_json::to_string(job).unwrap_or_default();
+            spent += safe(&name).len() + status.as_str().len() + 4;
+            (spent <= MARKER_JOBS_MAX_CHARS).then(|| (job.clone(), status.as_str().to_owned()))
+        };
+        let jobs: BTreeMap<String, String> = self.jobs.iter().map_while(fits).collect();
         let (named, more) = (jobs.len(), self.jobs.len() - jobs.len());
         let wire = Wire {
             host: self.host.clone(),
@@ -131,20 +123,13 @@ impl Marker {
         let (mut marker, recorded) = read(body)?;
         if let Some(recorded) = recorded {
             let last = marker.jobs.keys().next_back().cloned();
-            let tail: Vec<(&String, &Status)> = now
-                .iter()
-                .filter(|(job, _)| last.as_ref() < Some(job))
-                .collect();
-            let same: Vec<bool> = rest(tail.iter().copied())
-                .iter()
-                .zip(&recorded)
-                .map(|(now, then)| now == then)
-                .collect();
-            marker.jobs.extend(
-                tail.into_iter()
-                    .filter(|(job, _)| same.get(bucket(job)) == Some(&true))
-                    .map(|(j, s)| (j.clone(), *s)),
-            );
+            let past = |(job, _): &(&String, &Status)| last.as_ref() < Some(job);
+            let tail: Vec<_> = now.iter().filter(past).collect();
+            let digests = rest(tail.iter().copied());
+            // 8 hex digits per bucket; anything else matches no bucket.
+            let same = |b: usize| recorded.get(b * 8..b * 8 + 8) == Some(&digests[b]);
+            let kept = tail.into_iter().filter(|(job, _)| same(bucket(job)));
+            marker.jobs.extend(kept.map(|(j, s)| (j.clone(), *s)));
         }
         Some(marker)
     }
@@ -186,24 +171,13 @@ fn safe(json: &str) -> String {
 }
 
 /// The last marker in `body`, with the digests of the jobs it does not name.
-fn read(body: &str) -> Option<(Marker, Option<Vec<String>>)> {
+fn read(body: &str) -> Option<(Marker, Option<String>)> {
     let (start, end) = last(body, OPEN)?;
     let wire: Wire = serde_json::from_str(&body[start + OPEN.len()..end - CLOSE.len()]).ok()?;
-    let known = |word: &str| Status::ALL.into_iter().find(|s| s.as_str() == word);
-    let jobs = wire
-        .jobs
-        .into_iter()
-        .filter_map(|(job, word)| Some((job, known(&word)?)))
-        .collect();
-    // 8 hex digits per bucket; anything else matches no bucket.
-    let rest = wire.more.and(wire.rest).map(|digests| {
-        digests
-            .as_bytes()
-            .chunks(8)
-            .map(|c| String::from_utf8_lossy(c).into_owned())
-            .collect()
-    });
-    Some((Marker::new(&wire.host, jobs), rest))
+    let status = |word: &str| Status::ALL.into_iter().find(|s| s.as_str() == word);
+    let known = |(job, word): (String, String)| Some((job, status(&word)?));
+    let jobs = wire.jobs.into_iter().filter_map(known).collect();
+    Some((Marker::new(&wire.host, jobs), wire.more.and(wire.rest)))
 }
 
 /// The last tag in `comment`, if it carries one.

@@ -2,31 +2,26 @@
 //! repo, opened when jobs go bad, edited when the set of bad jobs changes,
 //! closed when all recover. [`mod@sync`] reads, [`mod@decide`]s (purely)
 //! and writes (through `writer`) over the [`Forge`] trait, which
-//! [`Client`] implements over the crate's one HTTP client; [`text`] words
-//! the issue and [`marker`] records in it what was last posted, so no state
-//! file is needed.
+//! [`client::Client`] implements over the crate's one HTTP client; [`text`]
+//! words the issue and [`marker`] records in it what was last posted, so no
+//! state file is needed.
 
 pub(crate) mod client;
 pub(crate) mod config;
 pub(crate) mod decide;
-mod grouped;
 pub(crate) mod marker;
 pub(crate) mod operations;
-pub(crate) mod remind;
 pub(crate) mod sync;
 pub(crate) mod text;
 pub(crate) mod token;
 mod writer;
 
 use chrono::{DateTime, Utc};
-use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::Error;
 
-pub(crate) use client::Client;
 pub(crate) use config::{check_timeout, Config, Kind};
-pub(crate) use sync::{sync, Options};
 
 /// An issue's state: `closed`, else open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,7 +56,7 @@ pub(crate) struct Issue {
     pub closed_at: Option<DateTime<Utc>>,
     /// Set on pull requests.
     #[serde(default)]
-    pub pull_request: Option<IgnoredAny>,
+    pub pull_request: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -98,24 +93,19 @@ fn login<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 }
 
 /// A value a forge may send as `null` (GitHub's empty body), as its default.
-fn or_default<'de, D, T>(d: D) -> Result<T, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de> + Default,
-{
+fn or_default<'de, D: Deserializer<'de>, T: Deserialize<'de> + Default>(
+    d: D,
+) -> Result<T, D::Error> {
     Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 /// An instant in RFC 3339; anything else reads as unknown.
 fn instant<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
-    let text = Option::<String>::deserialize(d)?;
-    Ok(text
-        .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-        .map(|t| t.with_timezone(&Utc)))
+    let text: String = or_default(d)?;
+    Ok(DateTime::parse_from_rfc3339(&text).ok().map(Into::into))
 }
 
-/// What the sync needs from a forge. Every implementation keeps these
-/// invariants, and the sync relies on them:
+/// What the sync needs from a forge, with the invariants it relies on:
 ///
 /// - **Bounded**: a bounded number of requests a call (listings stop at
 ///   [`client::MAX_PAGES`]), at most [`client::MAX_BODY`] read of each
@@ -126,8 +116,7 @@ fn instant<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::
 ///   certainly did not act, so the caller *looks before it writes again*.
 /// - **Listings return issues only** (never pull requests) that carry every
 ///   label asked for and are in the state asked for.
-/// - **Authors are reported**, so that the sync trusts issues, markers and
-///   tags only where its own account ([`Forge::me`]) wrote them.
+/// - **Authors are reported**: the sync trusts only what [`Forge::me`] wrote.
 pub(crate) trait Forge {
     /// The login of the account the token belongs to.
     fn me(&self) -> Result<String, Error>;
@@ -136,9 +125,7 @@ pub(crate) trait Forge {
     fn find_labels(&self, names: &[&str]) -> Result<Vec<Label>, Error>;
     fn create_label(&self, name: &str, description: &str) -> Result<Label, Error>;
     /// The issues in `state` that carry every one of `labels`, newest
-    /// first: of open issues every page (a longer listing than
-    /// [`client::MAX_PAGES`] is an error, never acted on in part), of
-    /// closed ones the first page only, the newest.
+    /// first: of closed ones the first page only.
     fn list_issues(&self, labels: &[&Label], state: State) -> Result<Vec<Issue>, Error>;
     fn create_issue(&self, title: &str, body: &str, labels: &[&Label]) -> Result<Issue, Error>;
     fn edit_issue(&self, number: u64, edit: &Edit) -> Result<(), Error>;

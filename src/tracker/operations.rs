@@ -3,8 +3,6 @@
 //! with `type=issues` and list comments whole; GitHub names labels by name,
 //! ignores their case, mixes pull requests in and pages comments.
 
-use std::collections::HashSet;
-
 use serde_json::json;
 
 use super::client::Client;
@@ -20,10 +18,8 @@ impl Forge for Client {
     fn find_labels(&self, names: &[&str]) -> Result<Vec<Label>, Error> {
         let path = format!("/repos/{}/labels", self.config.repo);
         let labels = self.pages(&path, &[], false, |l: &Label| l.id as u64)?;
-        Ok(labels
-            .into_iter()
-            .filter(|l| names.iter().any(|n| same_label(self.github, &l.name, n)))
-            .collect())
+        let wanted = |l: &Label| names.iter().any(|n| same_label(self.github, &l.name, n));
+        Ok(labels.into_iter().filter(wanted).collect())
     }
 
     fn create_label(&self, name: &str, description: &str) -> Result<Label, Error> {
@@ -96,7 +92,7 @@ fn label_value(github: bool, label: &Label) -> serde_json::Value {
 /// unknown label silently), and an issue opened while the pages are read can
 /// push another onto the next page.
 fn keep_issues(github: bool, items: Vec<Issue>, labels: &[&Label], state: State) -> Vec<Issue> {
-    let mut seen = HashSet::new();
+    let mut seen = std::collections::HashSet::new();
     let labelled = |i: &Issue| {
         let has = |want: &&Label| {
             i.labels
@@ -105,11 +101,10 @@ fn keep_issues(github: bool, items: Vec<Issue>, labels: &[&Label], state: State)
         };
         labels.iter().all(has)
     };
-    items
-        .into_iter()
-        .filter(|i| i.pull_request.is_none() && labelled(i) && seen.insert(i.number))
-        .filter(|i| i.state == state)
-        .collect()
+    let keep = |i: &Issue| {
+        i.pull_request.is_none() && labelled(i) && seen.insert(i.number) && i.state == state
+    };
+    items.into_iter().filter(keep).collect()
 }
 
 #[cfg(test)]

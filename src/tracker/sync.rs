@@ -8,22 +8,17 @@
 //!   issues (by the host label), whatever the repo's history.
 //! - **Only our own words count**: issues, markers and comment tags are
 //!   trusted only where the checker's own account wrote them.
-//! - **Look before writing again**: a create or comment whose answer was
-//!   lost is looked for before it is sent again, in this run and the next.
 //! - **One open issue per host**: of several (two checkers set up as one
 //!   host), the oldest stays and the others are closed pointing to it.
 
 use chrono::{DateTime, Utc};
 
 use super::decide::{alert_set, decide, paused_set, Decision};
-use super::marker::{Jobs, Marker};
-use super::remind;
+use super::marker::{host_word, Marker};
 use super::text;
-use super::writer::Writer;
-use super::{Edit, Forge, Issue, Label, State};
-use crate::alert;
+use super::{Comment, Edit, Forge, Issue, Label, State};
+use crate::alert::reminder_due;
 use crate::error::Error;
-use crate::judge::Judgement;
 
 #[derive(Clone, Copy)]
 pub(crate) struct Options<'a> {
@@ -37,25 +32,19 @@ pub(crate) struct Options<'a> {
     /// The same jobs across hosts, said once in the issue.
     pub fleet: &'a crate::fleet::Fleet,
     /// What explains many jobs at once (cron not running), named first.
-    pub causes: &'a [String],
+    pub causes: &'a [crate::cause::Cause],
 }
 
-/// `--tracker-remind` every `every` seconds. The caller keeps the cache
-/// that spares reading the comments (the tracker knows no files): `cached`
-/// is what it holds, `remember` what to hold once the forge has a reminder.
+/// `--tracker-remind`: a comment every `every` seconds while the issue stays
+/// open, recorded on the forge (the source of truth) by [`remind_marker`].
+/// The caller's cache (the tracker knows no files) only spares reading the
+/// comments: `cached` is what it holds, `remember` is told the new one once
+/// the forge has it, so a lost cache costs a read, never a second reminder.
 #[derive(Clone, Copy)]
 pub(crate) struct Remind<'a> {
     pub every: u64,
-    pub cached: Option<&'a remind::Cache>,
-    pub remember: &'a dyn Fn(&remind::Cache),
-}
-
-struct Seen {
-    me: String,
-    /// The shared label and the host's, where they exist.
-    labels: [Option<Label>; 2],
-    open: Vec<Issue>,
-    closed: Option<Issue>,
+    pub cached: Option<&'a Cache>,
+    pub remember: &'a dyn Fn(&Cache),
 }
 
 /// Brings the host's issue in line with the judged `jobs`. Notes for a
@@ -63,53 +52,44 @@ struct Seen {
 pub(crate) fn sync(
     forge: &dyn Forge,
     opts: &Options<'_>,
-    jobs: &[Judgement],
+    jobs: &[crate::judge::Judgement],
     say: &mut dyn FnMut(String),
 ) -> Result<Decision, Error> {
     if jobs.is_empty() {
         say("the tracker was left as it is: no heartbeat was found to judge".to_owned());
         return Ok(Decision::Nothing);
     }
-    let seen = read(forge, opts)?;
-    let alerts = alert_set(opts.host, jobs);
-    let kept = seen.open.first();
+    let (host, at) = (opts.host, opts.checked_at);
+    let (me, labels, open, closed) = read(forge, opts)?;
+    let alerts = alert_set(host, jobs);
+    let kept = open.first();
     let recorded = |i: &Issue| Marker::parse_against(&i.body, &alerts).map(|m| m.jobs);
     let posted = kept.map(|i| recorded(i).unwrap_or_default());
-    let acknowledged = seen.closed.as_ref().and_then(recorded);
-    let paused = paused_set(opts.host, jobs);
+    let acknowledged = closed.as_ref().and_then(recorded);
+    let paused = paused_set(host, jobs);
     let decision = decide(&alerts, &paused, posted.as_ref(), acknowledged.as_ref());
-    let mut w = Writer {
+    let mut w = super::writer::Writer {
         forge,
         opts,
-        me: &seen.me,
+        me: &me,
         say,
     };
-    let title = || text::title(opts.host, alerts.len());
-    let body = || {
-        causes_first(
-            opts.causes,
-            &text::body(opts.host, jobs, opts.fleet, opts.checked_at),
-        )
-    };
+    let title = || text::title(host, alerts.len());
+    let body = || causes_first(opts.causes, &text::body(host, jobs, opts.fleet, at));
     match &decision {
-        Decision::Nothing | Decision::Acknowledged { shrink_to: None } => {}
-        Decision::Create => w.open(&seen.labels, &title(), &body())?,
-        Decision::Update {
-            went_bad,
-            recovered,
-            changed,
-            paused,
-        } => {
+        Decision::Nothing | Decision::Acknowledged(None) => {}
+        Decision::Create => w.open(&labels, &title(), &body())?,
+        Decision::Update { diff, paused } => {
             let issue = kept.expect("an update has an open issue");
-            let comment = text::update_comment(
-                opts.host, jobs, opts.fleet, went_bad, changed, recovered, paused,
-            );
+            let comment = text::update_comment(host, jobs, opts.fleet, diff, paused);
             let mut comment = causes_first(opts.causes, &comment);
             // News on the issue is the period's reminder too.
-            if let Some(period) = due(opts, issue, &alerts) {
-                comment.push_str(&format!("\n\n{}", remind::marker(opts.host, period)));
+            let due = |r: Remind| reminder_due(&alerts, issue.created_at?, at, r.every);
+            if let Some(period) = opts.remind.and_then(due) {
+                comment.push_str(&format!("\n\n{}", remind_marker(host, period)));
             }
-            w.comment(issue.number, &comment, &tag(opts.host, &alerts))?;
+            let tag = Marker::new(host, alerts.clone()).comment_tag();
+            w.comment(issue.number, &comment, &tag)?;
             let edit = Edit {
                 title: Some(title()),
                 body: Some(body()),
@@ -119,24 +99,16 @@ pub(crate) fn sync(
         }
         Decision::Close { recovered, paused } => {
             let issue = kept.expect("a close has an open issue");
-            let comment = text::close_comment(
-                opts.host,
-                jobs,
-                recovered,
-                paused,
-                issue.created_at,
-                opts.checked_at,
-            );
-            w.close(issue.number, &comment, jobs, recovered, paused)?;
+            let comment = text::close_comment(host, jobs, recovered, paused, issue.created_at, at);
+            let title = text::closed_title(host, paused.len(), recovered.len());
+            let body = text::closed_body(host, jobs, recovered, paused, at);
+            w.close(issue.number, &comment, (title, body))?;
         }
-        Decision::Acknowledged {
-            shrink_to: Some(still),
-        } => {
-            let issue = seen
-                .closed
+        Decision::Acknowledged(Some(still)) => {
+            let issue = closed
                 .as_ref()
                 .expect("an acknowledgement has a closed issue");
-            let body = Marker::new(opts.host, still.clone()).replace_in(&issue.body);
+            let body = Marker::new(host, still.clone()).replace_in(&issue.body);
             let edit = Edit {
                 body: Some(body),
                 ..Edit::default()
@@ -148,20 +120,23 @@ pub(crate) fn sync(
     if let (Decision::Nothing, Some(issue)) = (&decision, kept) {
         w.remind(issue, jobs, &alerts)?;
     }
-    for replica in seen.open.iter().skip(1) {
-        let kept = seen.open[0].number;
-        let comment = text::duplicate_comment(opts.host, kept);
-        w.close(replica.number, &comment, jobs, &[], &[])?;
+    for replica in open.iter().skip(1) {
+        let kept = open[0].number;
+        let comment = text::duplicate_comment(host, kept);
+        w.close(replica.number, &comment, text::duplicate_closed(host, kept))?;
         if !opts.dry_run {
+            let (number, shown) = (replica.number, crate::escape::terminal(host));
             (w.say)(format!(
-                "warning: closed issue #{}, a second open issue for host `{}`; #{kept} stays open (do two machines report as this host?)",
-                replica.number,
-                crate::escape::terminal(opts.host),
+                "warning: closed issue #{number}, a second open issue for host `{shown}`; #{kept} stays open (do two machines report as this host?)"
             ));
         }
     }
     Ok(decision)
 }
+
+/// Who we are, the shared label and the host's (where they exist), the
+/// host's open issues and its newest closed one.
+type Seen = (String, [Option<Label>; 2], Vec<Issue>, Option<Issue>);
 
 fn read(forge: &dyn Forge, opts: &Options<'_>) -> Result<Seen, Error> {
     let me = forge.me()?;
@@ -182,51 +157,139 @@ fn read(forge: &dyn Forge, opts: &Options<'_>) -> Result<Seen, Error> {
     let closed = match (&labels, open.is_empty()) {
         ([Some(label), Some(host_label)], true) => {
             let newest = forge.list_issues(&[label, host_label], State::Closed)?;
-            mine(newest, opts.host, &me)
-                .into_iter()
-                .max_by_key(|i| (i.closed_at, i.number))
+            let latest = |i: &Issue| (i.closed_at, i.number);
+            mine(newest, opts.host, &me).into_iter().max_by_key(latest)
         }
         _ => None,
     };
-    Ok(Seen {
-        me,
-        labels,
-        open,
-        closed,
-    })
+    Ok((me, labels, open, closed))
 }
 
 /// The issues among `issues` that are `host`'s and were opened by `me`,
 /// oldest first.
 pub(super) fn mine(issues: Vec<Issue>, host: &str, me: &str) -> Vec<Issue> {
     let prefix = text::title_prefix(host);
-    let mut mine: Vec<Issue> = issues
-        .into_iter()
-        .filter(|i| i.title.starts_with(&prefix) && i.author == me)
-        .collect();
+    let ours = |i: &Issue| i.title.starts_with(&prefix) && i.author == me;
+    let mut mine: Vec<Issue> = issues.into_iter().filter(ours).collect();
     mine.sort_by_key(|i| (i.created_at, i.number));
     mine
 }
 
-/// The reminder period due on the open `issue`, if `--tracker-remind` is on.
-pub(super) fn due(opts: &Options<'_>, issue: &Issue, alerts: &Jobs) -> Option<u64> {
-    let remind = opts.remind?;
-    alert::reminder_due(alerts, issue.created_at?, opts.checked_at, remind.every)
-}
-
-/// The tag of a comment whose change leaves `jobs` on the issue.
-pub(super) fn tag(host: &str, jobs: &Jobs) -> String {
-    Marker::new(host, jobs.clone()).comment_tag()
-}
-
 /// `text` with the causes in front: `**Cause:** cron is not running (...)`.
-fn causes_first(causes: &[String], text: &str) -> String {
-    let causes = causes
+fn causes_first(causes: &[crate::cause::Cause], text: &str) -> String {
+    let cause = |c: &crate::cause::Cause| format!("**Cause:** {}\n\n", text::inert(&c.text));
+    causes.iter().map(cause).collect::<String>() + text
+}
+
+const CACHE_VERSION: u32 = 1;
+
+/// The hidden marker of the reminder for `period` on `host`'s issue:
+/// `<!-- heartbeat:remind HOST N -->`.
+pub(crate) fn remind_marker(host: &str, period: u64) -> String {
+    format!("<!-- heartbeat:remind {} {period} -->", host_word(host))
+}
+
+/// Whether `period` was reminded on `host`'s issue by the account `me`. A
+/// marker for another period counts for nothing: one from a period not yet
+/// begun (a clock that ran ahead) must not silence every period before it.
+pub(crate) fn reminded(comments: &[Comment], me: &str, host: &str, period: u64) -> bool {
+    let marker = remind_marker(host, period);
+    comments
         .iter()
-        .map(|c| format!("**Cause:** {}\n\n", text::inert(c)));
-    causes.collect::<String>() + text
+        .any(|c| c.author == me && c.body.contains(&marker))
+}
+
+/// The newest period known reminded on one issue of `host`. Only a cache
+/// equal to the one a run would write spares reading the comments (one of
+/// a later period, after the clock went back, is not taken at its word).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct Cache {
+    pub version: u32,
+    pub host: String,
+    pub issue: u64,
+    /// When the issue was opened (epoch seconds): with the number, which
+    /// issue it is (another repository may bear the same number).
+    pub opened: i64,
+    pub period: u64,
+}
+
+impl Cache {
+    pub(crate) fn new(host: &str, issue: u64, opened: DateTime<Utc>, period: u64) -> Cache {
+        Cache {
+            version: CACHE_VERSION,
+            host: host.to_owned(),
+            issue,
+            opened: opened.timestamp(),
+            period,
+        }
+    }
+
+    /// Parses a cache file; `None` for anything unusable.
+    pub(crate) fn parse(bytes: &[u8]) -> Option<Cache> {
+        let cache: Cache = serde_json::from_slice(bytes).ok()?;
+        (cache.version == CACHE_VERSION).then_some(cache)
+    }
 }
 
 #[cfg(test)]
 #[path = "sync_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+mod remind_tests {
+    use super::*;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap()
+    }
+
+    fn by(author: &str, body: &str) -> Comment {
+        Comment {
+            id: 0,
+            author: author.into(),
+            body: body.into(),
+        }
+    }
+
+    #[test]
+    fn only_our_own_markers_for_this_host_count() {
+        let ours = format!("Reminder.\n\n{}\n", remind_marker("web1", 2));
+        let comments = [
+            by("hb-bot", &ours),
+            by("mallory", &remind_marker("web1", 99)),
+            by("hb-bot", &remind_marker("web10", 7)),
+            by("hb-bot", "<!-- heartbeat:remind web1 x -->"),
+            by("hb-bot", "<!-- heartbeat:remind web1 5"),
+        ];
+        assert!(reminded(&comments, "hb-bot", "web1", 2));
+        assert!(!reminded(&comments, "hb-bot", "web1", 1));
+        assert!(!reminded(&comments, "hb-bot", "web1", 3));
+        assert!(!reminded(&comments[1..], "hb-bot", "web1", 2));
+        assert!(!reminded(&comments[1..], "hb-bot", "web1", 99));
+        assert!(!reminded(&[], "hb-bot", "web1", 2));
+    }
+
+    #[test]
+    fn odd_hosts_cannot_end_the_comment() {
+        let m = remind_marker("a -->b", 1);
+        assert_eq!(m.matches("-->").count(), 1, "{m}");
+        let comments = [by("me", &m)];
+        assert!(reminded(&comments, "me", "a -->b", 1));
+        assert!(!reminded(&comments, "me", "a -->c", 1));
+    }
+
+    #[test]
+    fn the_cache_round_trips_and_covers_only_its_issue() {
+        let cache = Cache::new("web1", 4, at(0), 2);
+        let line = crate::record::json_line(&cache);
+        assert_eq!(Cache::parse(&line), Some(cache.clone()));
+        assert_eq!(Cache::parse(b"garbage"), None);
+        let covers = |host, issue, opened, period| Cache::new(host, issue, opened, period) == cache;
+        assert!(covers("web1", 4, at(0), 2));
+        assert!(!covers("web1", 4, at(0), 3));
+        assert!(!covers("web1", 4, at(0), 1), "it says more than can be");
+        assert!(!covers("web1", 4, at(1), 2), "another issue #4");
+        assert!(!covers("web1", 5, at(0), 2));
+        assert!(!covers("web2", 4, at(0), 2));
+    }
+}

@@ -4,9 +4,9 @@ use std::cell::{Cell, RefCell};
 
 use super::*;
 use crate::error::TrackerError;
+use crate::judge::Judgement;
 use crate::judge::Status::{self, Failed, Ok as Fine, Stale};
 use crate::tracker::marker::comment_tag_in;
-use crate::tracker::Comment;
 
 /// An in-memory forge: the sync through the trait, without HTTP.
 #[derive(Default)]
@@ -185,7 +185,7 @@ fn a_reminder_is_posted_once_per_period_even_when_its_answer_is_lost() {
     sync(&forge, &later(23), &bad, &mut |_| {}).unwrap();
     assert_eq!(forge.writes.get(), 1, "no reminder within the first day");
     // Someone else's marker for period 1 counts for nothing.
-    forge.by("mallory", 1, &crate::tracker::remind::marker("web1", 1));
+    forge.by("mallory", 1, &remind_marker("web1", 1));
     forge.lose_answers.set(1);
     sync(&forge, &later(25), &bad, &mut |_| {}).unwrap();
     sync(&forge, &later(26), &bad, &mut |_| {}).unwrap();
@@ -275,7 +275,7 @@ fn a_tag_typed_by_someone_else_does_not_suppress_the_comment() {
     let forge = Memory::default();
     sync(&forge, &opts(), &judged(&[("backup", Stale)]), &mut |_| {}).unwrap();
     let worse = judged(&[("backup", Stale), ("db", Failed)]);
-    let forged = tag("web1", &alert_set("web1", &worse));
+    let forged = Marker::new("web1", alert_set("web1", &worse)).comment_tag();
     forge.by("mallory", 1, &format!("nothing to see\n\n{forged}"));
     sync(&forge, &opts(), &worse, &mut |_| {}).unwrap();
     let comments = forge.comments.borrow();
@@ -365,7 +365,7 @@ fn the_cache_spares_the_read_and_is_told_only_what_the_forge_holds() {
     let bad = judged(&[("backup", Stale)]);
     sync(&forge, &later(0), &bad, &mut |_| {}).unwrap();
     let kept = RefCell::new(None);
-    let remember = |c: &crate::tracker::remind::Cache| *kept.borrow_mut() = Some(c.clone());
+    let remember = |c: &super::Cache| *kept.borrow_mut() = Some(c.clone());
     let with = |hours, cached| Options {
         remind: Some(super::Remind {
             every: 86_400,

@@ -9,11 +9,10 @@ use chrono::{DateTime, Utc};
 
 use super::decide::{alert_key, alert_set};
 use super::marker::{fnv, Jobs, Marker};
-use crate::escape;
-use crate::fleet::Fleet;
+use crate::fleet::{compact, Fleet, Group, QuorumVerdict};
 use crate::judge::{Judgement, Status};
-use crate::record::format_duration;
-use crate::record::is_plain;
+use crate::record::{format_duration, is_plain};
+use crate::{alert, escape};
 
 pub(crate) const LABEL_DESCRIPTION: &str =
     "cron jobs that cron-heartbeat found stale, failed, invalid or missing";
@@ -73,7 +72,8 @@ pub(crate) fn host_label(label: &str, host: &str) -> String {
     format!("{short}:host-{:016x}", fnv(host.bytes()))
 }
 
-/// The most characters of the body's table (besides the marker's
+/// The most bytes (so at most as many characters, which is what GitHub
+/// limits) of the body's table (besides the marker's
 /// [`super::marker::MARKER_JOBS_MAX_CHARS`]) and of a reminder's list.
 const TABLE_MAX_CHARS: usize = 24_000;
 
@@ -105,7 +105,7 @@ fn within(
 
 /// `items` joined by `, ` within [`LIST_MAX_CHARS`], the rest counted:
 /// `` `a` (stale), `b` (failed) and 9,998 more ``.
-pub(super) fn named(items: impl Iterator<Item = String>) -> String {
+fn named(items: impl Iterator<Item = String>) -> String {
     within(items, ", ", LIST_MAX_CHARS, |n| format!(" and {n} more"))
 }
 
@@ -121,7 +121,7 @@ pub(crate) fn body(host: &str, jobs: &[Judgement], fleet: &Fleet, at: DateTime<U
          | job | status | age | interval | ratio | reason |\n\
          |---|---|---|---|---|---|\n",
         bad.len(),
-        super::grouped::summary(fleet)
+        summary(fleet)
     );
     let rows = bad.iter().map(|j| {
         format!(
@@ -213,37 +213,33 @@ fn stamp(at: DateTime<Utc>) -> String {
 }
 
 fn list(jobs: &[(String, Status)]) -> String {
-    named(
-        jobs.iter()
-            .map(|(job, was)| format!("{} (was {was})", inert(job))),
-    )
+    let one = |(job, was): &(String, Status)| format!("{} (was {was})", inert(job));
+    named(jobs.iter().map(one))
 }
 
-/// The comment on an edited issue; a paused job is never called recovered.
+/// The comment on an edited issue (`diff.left`: the jobs that recovered); a
+/// paused job is never called recovered.
 pub(crate) fn update_comment(
     host: &str,
     jobs: &[Judgement],
     fleet: &Fleet,
-    went_bad: &[(String, Status)],
-    changed: &[(String, Status, Status)],
-    recovered: &[(String, Status)],
+    diff: &alert::Diff,
     paused: &[(String, Status)],
 ) -> String {
     let mut lines = Vec::new();
-    if !went_bad.is_empty() {
-        let text = super::grouped::went_bad(host, jobs, fleet, went_bad);
+    if !diff.went_bad.is_empty() {
+        let text = went_bad(host, jobs, fleet, &diff.went_bad);
         lines.push(format!("Went bad: {text}."));
     }
-    if !changed.is_empty() {
-        let text = named(
-            changed
-                .iter()
-                .map(|(job, was, now)| format!("{} ({was} \u{2192} {now})", inert(job))),
-        );
+    if !diff.changed.is_empty() {
+        let one = |(job, was, now): &(String, Status, Status)| {
+            format!("{} ({was} \u{2192} {now})", inert(job))
+        };
+        let text = named(diff.changed.iter().map(one));
         lines.push(format!("Changed: {text}."));
     }
-    if !recovered.is_empty() {
-        lines.push(format!("Recovered: {}.", list(recovered)));
+    if !diff.left.is_empty() {
+        lines.push(format!("Recovered: {}.", list(&diff.left)));
     }
     if !paused.is_empty() {
         lines.push(format!(
@@ -296,11 +292,8 @@ pub(crate) fn reminder(host: &str, jobs: &[Judgement], open_for: u64, every: u64
     let lines = jobs.iter().filter(|j| j.status.is_alert()).map(|j| {
         let how_long = match (j.status, j.age_seconds) {
             (Status::Failed, Some(age)) => {
-                let runs = j
-                    .consecutive_failures
-                    .filter(|n| *n > 1)
-                    .map(|n| format!(", {n} runs in a row"))
-                    .unwrap_or_default();
+                let runs = j.consecutive_failures.filter(|n| *n > 1);
+                let runs = runs.map_or(String::new(), |n| format!(", {n} runs in a row"));
                 let age = format_duration(age);
                 format!("failed since its last run {age} ago{runs}")
             }
@@ -320,6 +313,56 @@ pub(crate) fn duplicate_comment(host: &str, kept: u64) -> String {
          If two machines report as this host, give each its own `--host` (`HB_HOST`).",
         inert(host)
     )
+}
+
+/// The title and body a second open issue of the host is closed with:
+/// a duplicate of the one kept, which goes on alerting (never "recovered").
+pub(crate) fn duplicate_closed(host: &str, kept: u64) -> (String, String) {
+    let title = format!("{} duplicate of #{kept}", title_prefix(host));
+    let body = format!(
+        "A second open issue for {}: #{kept} stays open and carries the alerts; hb-check closed this one.\n\n{}\n",
+        inert(host),
+        Marker::new(host, Jobs::new()).render()
+    );
+    (title, body)
+}
+
+/// A fleet group said once: `` `backup` stale on 40 of 42 hosts: `web01..web40` ``.
+fn group(g: &Group) -> String {
+    let (job, count, hosts) = (inert(&g.job), g.hosts.len(), inert(&compact(&g.hosts)));
+    format!("{job} {} on {count} of {} hosts: {hosts}", g.status, g.of)
+}
+
+/// The paragraph atop the issue body: unmet quorum rules and alerting
+/// fleet groups; empty without them.
+fn summary(fleet: &Fleet) -> String {
+    let below = fleet.below().map(|q: &QuorumVerdict| {
+        let (job, not_ok) = (inert(&q.job), inert(&compact(&q.not_ok)));
+        let (ok, of, min) = (q.ok, q.of, q.min);
+        format!("{job} is below its quorum: ok on {ok} of {of} hosts, at least {min} needed (not ok: {not_ok})")
+    });
+    let alerting = |g: &&Group| g.status.is_alert();
+    let groups = fleet.groups.iter().filter(alerting).map(group);
+    let lines: Vec<String> = below.chain(groups).collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    format!("Across hosts:\n\n- {}\n\n", lines.join("\n- "))
+}
+
+/// The jobs that went bad: those of a group of `fleet` said once for all
+/// their hosts, any other by its key and status.
+fn went_bad(host: &str, jobs: &[Judgement], fleet: &Fleet, items: &[(String, Status)]) -> String {
+    let group_of = |j: &Judgement| Some((alert_key(host, j), fleet.group_of(j)?));
+    let groups: HashMap<String, usize> = jobs.iter().filter_map(group_of).collect();
+    let mut told = vec![false; fleet.groups.len()];
+    let one = |(key, status): &(String, Status)| match groups.get(key).copied() {
+        Some(g) if fleet.groups[g].status == *status => {
+            (!std::mem::replace(&mut told[g], true)).then(|| group(&fleet.groups[g]))
+        }
+        _ => Some(format!("{} ({status})", inert(key))),
+    };
+    named(items.iter().filter_map(one))
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! The words of the alert issue, tested.
 
 use super::*;
+use crate::fleet::parse_quorum;
+use crate::fleet::tests::row;
 
 #[test]
 fn untrusted_text_is_an_inert_code_span() {
@@ -116,7 +118,11 @@ fn a_paused_job_is_said_paused_never_recovered() {
     let jobs = [paused_backup()];
     let was = [("backup".to_owned(), Status::Stale)];
     let mail = [("mail".to_owned(), Status::Failed)];
-    let update = update_comment("web1", &jobs, &crate::fleet::NONE, &[], &[], &mail, &was);
+    let diff = crate::alert::Diff {
+        left: mail.to_vec(),
+        ..Default::default()
+    };
+    let update = update_comment("web1", &jobs, &crate::fleet::NONE, &diff, &was);
     assert!(
         update.contains(
             "Paused, not recovered: `backup` paused until 2026-11-22T06:00:00Z (`@ops disk swap`) (was stale)."
@@ -209,4 +215,48 @@ fn lists_of_thousands_of_jobs_are_named_within_a_bound_and_counted_past_it() {
     let more = |left| format!(" +{left}");
     assert_eq!(within(two(), ", ", 6, more), "ab, cd");
     assert_eq!(within(two(), ", ", 5, more), "ab +1");
+}
+
+#[test]
+fn went_bad_names_a_group_once_and_other_jobs_by_their_key() {
+    let jobs = vec![
+        row("web1", "backup", Status::Stale),
+        row("web2", "backup", Status::Stale),
+        row("web3", "backup", Status::Stale),
+        row("web4", "backup", Status::Failed),
+        row("web5", "backup", Status::Ok),
+    ];
+    let fleet = Fleet::of(&jobs, "central", &[]);
+    let items: Vec<(String, Status)> = jobs[..4]
+        .iter()
+        .map(|j| (alert_key("central", j), j.status))
+        .collect();
+    assert_eq!(
+        went_bad("central", &jobs, &fleet, &items),
+        "`backup` stale on 3 of 5 hosts: `web1..web3`, `web4/backup` (failed)"
+    );
+    // Without groups, every job by its key, as before.
+    assert_eq!(
+        went_bad("central", &jobs, &crate::fleet::NONE, &items[3..]),
+        "`web4/backup` (failed)"
+    );
+}
+
+#[test]
+fn the_summary_says_unmet_quorum_rules_and_alerting_groups() {
+    let jobs = vec![
+        row("web1", "backup", Status::Stale),
+        row("web2", "backup", Status::Stale),
+        row("web1", "sync", Status::Late),
+        row("web2", "sync", Status::Late),
+    ];
+    assert_eq!(summary(&Fleet::of(&jobs[2..], "c", &[])), "");
+    let rules = [parse_quorum("backup=2").unwrap()];
+    let text = summary(&Fleet::of(&jobs, "c", &rules));
+    assert_eq!(
+        text,
+        "Across hosts:\n\n\
+         - `backup` is below its quorum: ok on 0 of 2 hosts, at least 2 needed (not ok: `web1, web2`)\n\
+         - `backup` stale on 2 of 2 hosts: `web1, web2`\n\n"
+    );
 }

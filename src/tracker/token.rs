@@ -18,59 +18,56 @@ const TOKEN_FILE_MAX: u64 = 64 * 1024;
 pub(crate) struct Token(String);
 
 impl Token {
-    /// Trims white space (a token file ends with a newline); `None` if blank.
-    pub(crate) fn new(text: &str) -> Option<Token> {
+    /// The token in `text` from `origin`, trimmed (a token file ends with a
+    /// newline); `None` if blank. A space, a line break or a control
+    /// character inside is refused: no header can carry it, and a request
+    /// without it would fail as if the server refused the token.
+    fn parse(text: &str, what: &str, origin: &str) -> Result<Option<Token>, Error> {
         let text = text.trim();
-        (!text.is_empty()).then(|| Token(text.to_owned()))
-    }
-
-    /// The token in `var`, if not blank; `what` says whose it is in errors.
-    pub(crate) fn from_env(var: &str, what: &'static str) -> Result<Option<Token>, Error> {
-        let text = std::env::var(var).unwrap_or_default();
-        Token::one_word(&text, what, var).map(|()| Token::new(&text))
-    }
-
-    /// Refuses a space, a line break or a control character inside: no
-    /// header can carry it, and a request without it would fail as if the
-    /// server refused the token.
-    fn one_word(text: &str, what: &str, origin: &str) -> Result<(), Error> {
-        let bad = |c: char| c.is_whitespace() || c.is_control();
-        if text.trim().chars().any(bad) {
+        if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(Error::tracker_config(format!(
                 "the {what} token in {origin} holds a space, a line break or a control character; a token is one word on one line"
             )));
         }
-        Ok(())
+        Ok((!text.is_empty()).then(|| Token(text.to_owned())))
+    }
+
+    #[cfg(test)]
+    pub(crate) fn new(text: &str) -> Option<Token> {
+        Token::parse(text, "test", "test").unwrap()
+    }
+
+    /// The token in `var`, if not blank; `what` says whose it is in errors.
+    pub(crate) fn from_env(var: &str, what: &'static str) -> Result<Option<Token>, Error> {
+        Token::parse(&std::env::var(var).unwrap_or_default(), what, var)
     }
 
     /// The token in a file that group and others may not read.
     pub(crate) fn from_file(path: &Path, what: &'static str) -> Result<Token, Error> {
-        let io_err = |refused: Refused, other: &str| Error::TokenFile {
+        let io_err = |source| Error::TokenFile {
             what,
             path: path.to_owned(),
-            source: match refused {
-                Refused::Io(source) => source,
-                _ => io::Error::other(other.to_owned()),
-            },
+            source,
         };
         // Opened without blocking: a FIFO or a device put in the file's
         // place must not hang the run while it holds the lock. The path is
         // the user's, so a link to the real file is followed.
-        let (file, meta) =
-            open_regular(path, Links::Follow).map_err(|r| io_err(r, "not a regular file"))?;
+        let (file, meta) = open_regular(path, Links::Follow).map_err(|r| io_err(r.into()))?;
         let mode = meta.permissions().mode();
         if mode & 0o077 != 0 {
             let path = path.to_owned();
             return Err(Error::TokenFileMode { what, path, mode });
         }
-        let too_large =
-            format!("it is larger than the {TOKEN_FILE_MAX} bytes a token file may have");
-        let bytes = read_capped(file, &meta, TOKEN_FILE_MAX).map_err(|r| io_err(r, &too_large))?;
+        let bytes = read_capped(file, &meta, TOKEN_FILE_MAX).map_err(|r| match r {
+            Refused::Io(e) => io_err(e),
+            _ => io_err(io::Error::other(format!(
+                "it is larger than the {TOKEN_FILE_MAX} bytes a token file may have"
+            ))),
+        })?;
         // std's own error for text that is not UTF-8.
-        let text = io::read_to_string(&bytes[..]).map_err(|e| io_err(Refused::Io(e), ""))?;
+        let text = io::read_to_string(&bytes[..]).map_err(io_err)?;
         let shown = crate::escape::terminal_path(path);
-        Token::one_word(&text, what, &shown)?;
-        Token::new(&text)
+        Token::parse(&text, what, &shown)?
             .ok_or_else(|| Error::tracker_config(format!("the {what} token file {shown} is empty")))
     }
 

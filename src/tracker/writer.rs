@@ -1,14 +1,15 @@
-//! The writes of a sync, each sent at most once ([`write_once`]); in a dry
-//! run each says what it would send instead.
+//! The writes of a sync, each sent at most once ([`write_once`]), looked for
+//! before it is sent again, in this run and the next; in a dry run each
+//! says what it would send instead.
 
-use super::marker::{comment_tag_in, Jobs};
-use super::remind;
-use super::sync::{due, mine, tag, Options};
+use super::marker::{comment_tag_in, Jobs, Marker};
+use super::sync::{mine, remind_marker, reminded, Cache, Options};
 use super::text;
 use super::{Edit, Forge, Issue, Label, State};
+use crate::alert::reminder_due;
 use crate::error::Error;
 use crate::http::retry::{classify, Class};
-use crate::judge::{Judgement, Status};
+use crate::judge::Judgement;
 
 pub(super) struct Writer<'a, 'b> {
     pub(super) forge: &'a dyn Forge,
@@ -41,8 +42,7 @@ impl Writer<'_, '_> {
         }
     }
 
-    /// Opens the host's issue, creating the `labels` (shared, host's) that
-    /// are `None`.
+    /// Opens the host's issue, creating the missing `labels` (shared, host's).
     pub(super) fn open(
         &mut self,
         labels: &[Option<Label>; 2],
@@ -78,11 +78,8 @@ impl Writer<'_, '_> {
         }
         let posted = || -> Result<Option<()>, Error> {
             let comments = self.forge.comments(number)?;
-            let last = comments
-                .iter()
-                .rev()
-                .filter(|c| c.author == self.me)
-                .find_map(|c| comment_tag_in(&c.body));
+            let mut ours = comments.iter().rev().filter(|c| c.author == self.me);
+            let last = ours.find_map(|c| comment_tag_in(&c.body));
             Ok((last == Some(tag)).then_some(()))
         };
         if posted()?.is_some() {
@@ -92,10 +89,7 @@ impl Writer<'_, '_> {
         write_once(|| self.forge.comment(number, &body), &posted)
     }
 
-    /// `--tracker-remind` on an unchanged open issue: the due period's
-    /// reminder, unless the cache or one of our comments has it. The cache
-    /// is written only once the forge has it, so a lost one costs a read,
-    /// never a second reminder.
+    /// `--tracker-remind` ([`super::sync::Remind`]) on an unchanged open issue.
     pub(super) fn remind(
         &mut self,
         issue: &Issue,
@@ -113,23 +107,23 @@ impl Writer<'_, '_> {
             ));
             return Ok(());
         };
-        let Some(period) = due(opts, issue, alerts) else {
+        let Some(period) = reminder_due(alerts, opened, opts.checked_at, remind.every) else {
             return Ok(());
         };
-        let cache = remind::Cache::new(opts.host, number, opened, period);
+        let cache = Cache::new(opts.host, number, opened, period);
         if remind.cached == Some(&cache) {
             return Ok(());
         }
         let posted = || -> Result<Option<()>, Error> {
             let comments = self.forge.comments(number)?;
-            Ok(remind::reminded(&comments, self.me, opts.host, period).then_some(()))
+            Ok(reminded(&comments, self.me, opts.host, period).then_some(()))
         };
         if posted()?.is_none() {
             let open_for = u64::try_from((opts.checked_at - opened).num_seconds()).unwrap_or(0);
             let comment = format!(
                 "{}\n{}",
                 text::reminder(opts.host, jobs, open_for, remind.every),
-                remind::marker(opts.host, period)
+                remind_marker(opts.host, period)
             );
             if self.dry(|| format!("remind on issue #{number}:\n{comment}")) {
                 return Ok(());
@@ -151,24 +145,21 @@ impl Writer<'_, '_> {
         self.forge.edit_issue(number, edit)
     }
 
-    /// Comments on issue `number` and closes it.
+    /// Comments on issue `number` and closes it with `title` and `body`.
     pub(super) fn close(
         &mut self,
         number: u64,
         comment: &str,
-        jobs: &[Judgement],
-        recovered: &[(String, Status)],
-        paused: &[(String, Option<Status>)],
+        (title, body): (String, String),
     ) -> Result<(), Error> {
-        let (host, at) = (self.opts.host, self.opts.checked_at);
-        self.comment(number, comment, &tag(host, &Jobs::new()))?;
-        let title = text::closed_title(host, paused.len(), recovered.len());
+        let tag = Marker::new(self.opts.host, Jobs::new()).comment_tag();
+        self.comment(number, comment, &tag)?;
         if self.dry(|| format!("close issue #{number} as `{title}`")) {
             return Ok(());
         }
         let edit = Edit {
             title: Some(title),
-            body: Some(text::closed_body(host, jobs, recovered, paused, at)),
+            body: Some(body),
             state: Some(State::Closed),
         };
         self.forge.edit_issue(number, &edit)

@@ -23,14 +23,13 @@ use crate::supervise::{lines, signal, Outcome};
 mod retry;
 pub(super) mod rules;
 
-use retry::RETRY_MAX;
 use rules::{Rules, Verdict};
 
 /// A wrapped run: the command line, and what was drawn from it.
 #[derive(Debug)]
 pub(crate) struct Wrap<'a> {
     pub(crate) args: &'a Args,
-    pub(crate) job: String,
+    pub(crate) job: &'a str,
     pub(crate) interval_seconds: u64,
     pub(crate) settings: Settings,
     pub(crate) rules: Rules,
@@ -57,7 +56,7 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
     // that would start once the lock came.
     let patience = Duration::from_secs(wrap.interval_seconds);
     let acquired = (args.singleton)
-        .map(|mode| singleton::acquire(&dir, &wrap.job, mode, patience, signal::wait_signal));
+        .map(|mode| singleton::acquire(&dir, wrap.job, mode, patience, signal::wait_signal));
     let lock = match acquired {
         None => None,
         Some(Ok(Acquired::Held(lock))) => Some(lock),
@@ -80,7 +79,7 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
     };
     // The previous run's result stays in the record while this one runs, so
     // that a run in progress never hides a failure.
-    let previous = previous(&dir, &wrap.job);
+    let previous = previous(&dir, wrap.job);
     let last = previous.as_ref().and_then(LastRun::of);
     let previous_failures = previous.map_or(0, |r| {
         (r.consecutive_failures).unwrap_or(u32::from(r.status == RunStatus::Fail))
@@ -95,7 +94,7 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
         needs: args.needs.clone(),
         stall_after_seconds: args.stall_after,
         last,
-        ..Heartbeat::new(&wrap.job, wrap.interval_seconds, RunStatus::Running)
+        ..Heartbeat::new(wrap.job, wrap.interval_seconds, RunStatus::Running)
     };
     // Where the record went: `dir`, or this user's area below it.
     let running_at = write(&dir, &base);
@@ -115,7 +114,7 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
     // Without a minimum, a success far faster than the job's usual runs is
     // flagged, or with --alert-fast failed.
     let fast = (verdict.ok && wrap.rules.min_runtime.is_none())
-        .then(|| store::read_history(&dir, &wrap.job).ok())
+        .then(|| store::read_history(&dir, wrap.job).ok())
         .flatten()
         .and_then(|runs| rules::fast(outcome.duration, &runs));
     if let (Some(fast), true) = (&fast, args.alert_fast) {
@@ -130,8 +129,8 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
     {
         eprintln!("{note}");
     }
-    let of = tried.of;
-    let attempt = (of > 1).then(|| {
+    let attempt = (!tried.attempts.is_empty()).then(|| {
+        let of = args.retry + 1;
         let number = u32::try_from(tried.attempts.len()).unwrap_or(u32::MAX);
         let how = if verdict.ok { "succeeded" } else { "failed" };
         let said = format!("{PROGRAM}: {how} on attempt {number} of {of}");

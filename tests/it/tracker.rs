@@ -557,6 +557,15 @@ fn several_open_issues_keep_the_oldest_and_close_the_others() {
         "closed without an acknowledgement: {}",
         other.body
     );
+    // backup is still stale: the replica says it is a duplicate, never
+    // that anything recovered.
+    assert!(
+        other.title.ends_with(&format!("duplicate of #{oldest}")),
+        "{}",
+        other.title
+    );
+    assert!(!other.body.contains("recovered"), "{}", other.body);
+    assert!(other.body.contains(&format!("#{oldest}")), "{}", other.body);
     assert_eq!(forge.issues_titled(PREFIX).len(), 2, "no third issue");
 
     // The next run has one open issue and nothing to say.

@@ -3,7 +3,6 @@ use crate::alert::Jobs;
 use crate::changes;
 use crate::judge::Judgement;
 use crate::notify::compose::{changes, Facts};
-use crate::notify::post::Post;
 use chrono::TimeZone;
 use std::collections::BTreeMap;
 
@@ -182,12 +181,13 @@ fn long_messages_are_cut_and_chat_stays_within_its_limit() {
 #[test]
 fn discord_mentions_no_one_and_keeps_to_its_limit() {
     let message = sample(&format!("@everyone {}", "z".repeat(5_000)));
-    let post = Post::json(
+    let post = crate::notify::post::json(
         "https://discord.example/api/webhooks/1/t",
         &message.chat_body(true),
     );
-    assert_eq!(post.body.0, "application/json");
-    let body: serde_json::Value = serde_json::from_slice(&post.body.1).unwrap();
+    let (kind, bytes) = post.body.unwrap();
+    assert_eq!(kind, "application/json");
+    let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
     assert_eq!(body["allowed_mentions"]["parse"], serde_json::json!([]));
     let content = body["content"].as_str().unwrap();
     assert!(content.chars().count() <= DISCORD_MAX, "{}", content.len());

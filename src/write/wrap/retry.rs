@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use super::{Verdict, Wrap, PROGRAM};
 use crate::history::Tried;
 use crate::http::retry::{jittered, unit_random};
-use crate::supervise::output::Log;
+use crate::supervise::output::{Log, Tail};
 use crate::supervise::singleton::JobLock;
-use crate::supervise::{self, signal, Options, Outcome};
+use crate::supervise::{self, signal, Outcome, Progress, Sink};
 
 /// The most retries `--retry` allows: a job that fails eleven times in a
 /// row is failing, and more attempts only delay the alert.
@@ -29,9 +29,8 @@ fn wait(delay: u64, next: u32, unit: f64) -> Duration {
 pub(super) struct Tries {
     pub(super) outcome: Outcome,
     pub(super) verdict: Verdict,
-    /// Every attempt, when the run may take more than one (`of`).
+    /// Every attempt, when the run may take more than one.
     pub(super) attempts: Vec<Tried>,
-    pub(super) of: u32,
     /// A signal that came while waiting to retry: it ends the run.
     pub(super) signalled: Option<i32>,
 }
@@ -51,24 +50,19 @@ pub(super) fn attempts(
     let first = Instant::now();
     let mut attempts = Vec::new();
     for number in 1.. {
-        let options = Options {
-            keep_output: wrap.args.keep_output,
+        let sink = Sink {
+            tail: Tail::new(wrap.args.keep_output),
             log: log(wrap, dir),
-            // The first attempt has the whole maximum (its note names it);
-            // a later one what is left of it, in whole seconds.
-            kill_after: wrap.args.kill_after.then(|| match number {
-                1 => budget,
-                _ => Duration::from_secs(budget.saturating_sub(first.elapsed()).as_secs().max(1)),
-            }),
-            keep_open: lock.map(JobLock::fd),
             watch: wrap.rules.watch(),
-            progress: progress.clone(),
+            progress: progress.clone().map(Progress::new),
         };
-        let outcome = supervise::run_command(program, args, options, |pid| {
-            if let Some(lock) = lock {
-                lock.record_group(pid);
-            }
+        // The first attempt has the whole maximum (its note names it); a
+        // later one what is left of it, in whole seconds.
+        let kill_after = wrap.args.kill_after.then(|| match number {
+            1 => budget,
+            _ => Duration::from_secs(budget.saturating_sub(first.elapsed()).as_secs().max(1)),
         });
+        let outcome = supervise::run_command(program, args, sink, kill_after, lock);
         let verdict = wrap.rules.verdict(&outcome);
         if of > 1 {
             attempts.push(Tried {
@@ -85,7 +79,6 @@ pub(super) fn attempts(
                 outcome,
                 verdict,
                 attempts,
-                of,
                 signalled,
             };
         }

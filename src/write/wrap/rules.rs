@@ -21,10 +21,10 @@ use crate::Error;
 /// that time is linear in.
 const PATTERN_SIZE_MAX: usize = 1 << 20;
 
-/// The rules a wrapped run is judged by; the default judges by exit code 0.
-#[derive(Debug, Default)]
+/// The rules a wrapped run is judged by.
+#[derive(Debug)]
 pub(crate) struct Rules {
-    /// The exit codes that mean success; empty means `0` alone.
+    /// The exit codes that mean success: `0` alone unless given.
     pub(crate) ok_exit_codes: Vec<i32>,
     pub(crate) fail_on_stderr: bool,
     pub(crate) fail_on: Option<Regex>,
@@ -52,8 +52,7 @@ impl Rules {
     /// `--ok-exit-codes`, else 0 alone), then the output rules, then the
     /// minimum runtime.
     pub(crate) fn verdict(&self, outcome: &Outcome) -> Verdict {
-        let (codes, code) = (&self.ok_exit_codes, outcome.exit_code);
-        let ok_code = codes.contains(&code) || (codes.is_empty() && code == 0);
+        let ok_code = self.ok_exit_codes.contains(&outcome.exit_code);
         let reason = ok_code.then(|| self.broken(outcome)).flatten();
         Verdict {
             ok: ok_code && reason.is_none(),
@@ -63,7 +62,7 @@ impl Rules {
 
     /// The first rule a run with a good exit code broke, as its reason.
     fn broken(&self, outcome: &Outcome) -> Option<String> {
-        let seen = outcome.seen.clone().unwrap_or_default();
+        let seen = &outcome.seen;
         if let (true, Some(line)) = (self.fail_on_stderr, &seen.stderr_line) {
             return Some(format!(
                 "it printed on stderr (--fail-on-stderr): `{}`",
@@ -111,7 +110,7 @@ pub(crate) fn parse_max_runtime(text: &str) -> Result<u64, Error> {
 }
 
 pub(crate) fn parse_retry(text: &str) -> Result<u32, Error> {
-    crate::record::parse_count(text, 0, super::RETRY_MAX)
+    crate::record::parse_count(text, 0, super::retry::RETRY_MAX)
         .map_err(|rule| Error::invalid("retry count", text, rule.to_string()))
 }
 
@@ -130,7 +129,7 @@ pub(crate) fn rules(args: &Args) -> Result<Rules, Error> {
         ok_exit_codes: (args.ok_exit_codes.as_deref())
             .map(crate::record::parse_exit_codes)
             .transpose()?
-            .unwrap_or_default(),
+            .unwrap_or_else(|| vec![0]),
         fail_on_stderr: args.fail_on_stderr,
         fail_on: compile("--fail-on", &args.fail_on)?,
         ok_on: compile("--ok-on", &args.ok_on)?,
@@ -222,7 +221,7 @@ mod tests {
             tail: String::new(),
             note: None,
             log_error: None,
-            seen: Some(seen),
+            seen,
         }
     }
 

@@ -1,9 +1,8 @@
-//! The scan of the users' areas, tested.
+//! The users' areas, tested.
 
 use super::*;
 use crate::pause::Pause;
 use crate::record::{Content, Heartbeat, RunStatus};
-use crate::store::users::effective_uid;
 use std::cell::RefCell;
 use std::fs;
 
@@ -110,4 +109,26 @@ fn the_pauses_of_an_area_are_read_by_handle_and_capped() {
         reason.starts_with("1003 pause files, more than the 1000"),
         "{reason}"
     );
+}
+
+#[test]
+fn root_has_a_name() {
+    assert_eq!(user_name(0).as_deref(), Some("root"));
+    // A uid no system hands out has none.
+    assert_eq!(user_name(4_000_000_000), None);
+}
+
+#[test]
+fn an_area_must_be_a_directory_of_its_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let meta = fs::symlink_metadata(dir.path()).unwrap();
+    assert_eq!(area_fault(&meta, meta.uid(), "me"), None);
+    let fault = area_fault(&meta, meta.uid() + 1, "bob").unwrap();
+    assert!(fault.contains("not to bob"), "{fault}");
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(dir.path(), &link).unwrap();
+    let meta = fs::symlink_metadata(&link).unwrap();
+    assert!(area_fault(&meta, meta.uid(), "me")
+        .unwrap()
+        .contains("symlink"));
 }
