@@ -16,7 +16,6 @@ use crate::error::Error;
 use crate::escape::{terminal, terminal_path};
 use crate::exit_code::Check;
 use crate::expect;
-use crate::metrics::write_prometheus;
 use crate::report::{self, Report};
 use crate::store;
 use crate::survey::{self, Judged};
@@ -130,14 +129,11 @@ pub fn run(args: &Args) -> Check {
 }
 
 /// Runs hb-check with `args`, printing the verdict to `stdout`, and returns
-/// the exit code. Errors go to standard error, one line each.
-///
-/// Every channel is tried whatever happened on the others: a metrics file
-/// that cannot be written does not keep the alert issue from being kept, and
-/// a standard output that cannot be written (a full disk) skips neither.
-/// The verdict is printed last, after the lock is released, so that a
-/// reader that does not read cannot hold the lock; with `--format json` it
-/// is one document whatever happened, carrying the errors.
+/// the exit code. Errors go to standard error, one line each. Every channel
+/// is tried whatever happened on the others (a metrics file, the alert
+/// issue, a full standard output); the verdict is printed last, after the
+/// lock is released, so that a reader that does not read cannot hold the
+/// lock; `--format json` is one document whatever happened, with the errors.
 pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
     if args.adopt.adopt {
         return crate::adopt::run(&args.adopt, &args.judge.schedule, PROGRAM, stdout);
@@ -165,22 +161,20 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
         }
     };
     let mut out = render(args, judged.as_ref(), &errors);
-    if let Some(decision) = changes {
-        if decision.deliver || judged.as_ref().is_some_and(|j| cause::run::news(&j.causes)) {
-            let jobs = judged.as_ref().map_or(&[][..], |j| &j.jobs[..]);
-            out.extend_from_slice(changes::recovered_lines(&decision, jobs).as_bytes());
+    if let Some((decision, j)) = changes.zip(judged.as_ref()) {
+        if decision.deliver || cause::run::news(&j.causes) {
+            out.extend_from_slice(changes::recovered_lines(&decision, &j.jobs).as_bytes());
         } else {
             out.clear();
         }
     }
-    let mut printed = true;
-    if let Err(err) = survey::print(stdout, &out) {
+    let printed = survey::print(stdout, &out);
+    if let Err(err) = &printed {
         eprintln!("{PROGRAM}: cannot write the report to standard output: {err}");
         code = code.merge(Check::Unknown);
-        printed = false;
     }
     if let Some(url) = &args.ping {
-        let checked = judged.is_some() && errors.is_empty() && printed;
+        let checked = judged.is_some() && errors.is_empty() && printed.is_ok();
         crate::ping::after_check(url, args.ping_style, checked, code as u8, started.elapsed());
     }
     code
@@ -201,10 +195,8 @@ fn judge_locked(
     let (causes, kept) = cause::run::assess(&judged.cause_run(&host), &lock.path);
     judged.causes = causes;
     kept.unwrap_or_else(|err| fail(&err));
-    if !args.quiet {
-        for warning in &judged.lint {
-            eprintln!("{PROGRAM}: warning: {warning}");
-        }
+    for warning in judged.lint.iter().filter(|_| !args.quiet) {
+        eprintln!("{PROGRAM}: warning: {warning}");
     }
     let mut code = judged.code();
     let mut failed = |err: &Error| {
@@ -216,7 +208,7 @@ fn judge_locked(
         // Streamed into the file: a fleet's metrics are never one string.
         let report = report_of(&judged);
         let written = store::write_file_with(path, &mut |mut out| {
-            write_prometheus(&mut out, &report)?;
+            crate::metrics::write_prometheus(&mut out, &report)?;
             cause::render::write_metrics(&mut out, &host, &judged.jobs, &judged.causes)
         });
         written.unwrap_or_else(|err| failed(&err));
@@ -224,8 +216,7 @@ fn judge_locked(
     // Temporaries left by killed writers: readers skip them; once they
     // are an hour old, the run that holds the lock tidies them away. It
     // changes no verdict, so a failure is told and does not move the code.
-    let cleanup = store::clean_temporaries(&judged.dirs);
-    for (path, err) in &cleanup {
+    for (path, err) in &store::clean_temporaries(&judged.dirs) {
         eprintln!(
             "{PROGRAM}: cannot remove the stale temporary file {}: {err}",
             terminal_path(path)
@@ -260,14 +251,11 @@ fn changes_since(lock: &store::RunLock, judged: &Judged, remind: Duration) -> al
 }
 
 fn report_of(judged: &Judged) -> Report<'_> {
+    // No causes: hb-check names them in its own lines.
     Report {
-        checked_at: judged.policy.now,
-        factor: judged.policy.factor,
-        jobs: &judged.jobs,
         dirs: &judged.dirs,
         fleet: &judged.fleet,
-        // hb-check names the causes in its own lines.
-        causes: &[],
+        ..Report::new(judged.policy.now, judged.policy.factor, &judged.jobs)
     }
 }
 

@@ -30,17 +30,11 @@ impl Check {
         }
     }
 
-    /// How much the code says is wrong: OK, then UNKNOWN, then WARNING,
-    /// then CRITICAL.
-    fn severity(self) -> u8 {
-        // Indexed by the code: OK, WARNING, CRITICAL, UNKNOWN.
-        [0, 2, 3, 1][self as usize]
-    }
-
     /// The more severe of two codes (monitoring-plugins' `max_state_alt`).
     #[must_use]
     pub fn merge(self, other: Check) -> Check {
-        std::cmp::max_by_key(self, other, |c| c.severity())
+        // The severity, indexed by the code: OK, WARNING, CRITICAL, UNKNOWN.
+        std::cmp::max_by_key(self, other, |c| [0, 2, 3, 1][*c as usize])
     }
 
     /// The code for a whole run's statuses; no status at all is a warning.

@@ -15,14 +15,11 @@ use crate::pause::Pause;
 use crate::record::{Content, Entry, Heartbeat, RunStatus};
 use crate::schedule::Expectation;
 
-mod delay;
 mod heartbeat;
-mod overrides;
 pub(crate) mod rows;
 mod runs;
 pub(crate) mod schedule;
 pub(crate) mod timer;
-mod usual;
 
 pub(crate) use rows::{rows, summary};
 
@@ -255,31 +252,59 @@ pub fn judge_record(record: &Heartbeat, policy: &Policy) -> Judgement {
 pub(crate) fn judge(job: &Job, policy: &Policy) -> Judgement {
     let mut j = match (job.entry, job.crontab) {
         (Some(entry), crontab) => {
-            let mut j = heartbeat::by_record(entry, job.wrapper_alive, policy);
-            if let Ok(Content::Record(r)) = &entry.content {
-                runs::running_long(&mut j, r, job.recent, policy.now);
-            }
+            let mut j = heartbeat::by_record(entry, job.wrapper_alive, job.recent, policy);
             schedule::refine(&mut j, entry, crontab, job.recent, policy);
             j
         }
         (None, Some(line)) => schedule::never_run(line, policy),
         (None, None) => Judgement::missing(job.name),
     };
-    // The record's count where the writer kept one, else the history's.
-    if j.status == Status::Failed && policy.alert_after > 1 && j.consecutive_failures.is_none() {
-        j.consecutive_failures = j
-            .timestamp
-            .filter(|_| !job.recent.is_empty())
-            .map(|newest| consecutive_failures(newest, job.recent));
-    }
-    overrides::apply(&mut j, job.pause, policy.alert_after);
+    apply_overrides(&mut j, job.pause, policy.alert_after, job.recent);
     j
 }
 
-/// Whether judging `entry` takes its recent runs: a run in progress is
-/// weighed against its usual duration, a scheduled job's usual lag comes
-/// from them, and so does the failure count of a failed run whose record
-/// keeps none, when a threshold asks for it.
+/// Applies the failure threshold (`--alert-after`), then the `pause` in
+/// force (the job's own or the host's).
+///
+/// A `failed` job whose last `alert_after` runs did not all fail becomes
+/// `failing`; the count is the record's where the writer kept one, else
+/// the `recent` runs', else the latest run alone. A job that stopped
+/// reporting stays `stale` whatever its failures. Any job with a pause in
+/// force is `paused`, whatever it would be otherwise; the reason says until
+/// when, why, and what it would be.
+fn apply_overrides(j: &mut Judgement, pause: Option<&Pause>, alert_after: u32, recent: &[Run]) {
+    if j.status == Status::Failed && alert_after > 1 {
+        let newest = j.timestamp.filter(|_| !recent.is_empty());
+        let known = (j.consecutive_failures)
+            .or_else(|| newest.map(|t| consecutive_failures(t, recent)))
+            .map(|n| n.max(1));
+        j.consecutive_failures = known;
+        let failures = known.unwrap_or(1);
+        let reason = j.reason.get_or_insert_with(String::new);
+        if failures < alert_after {
+            j.status = Status::Failing;
+            let s = if failures == 1 { "" } else { "s" };
+            reason.push_str(&format!(
+                "; {failures} failed run{s} in a row, alerting after {alert_after}"
+            ));
+        } else {
+            reason.push_str(&format!("; {failures} failed runs in a row"));
+        }
+    }
+    if let Some(pause) = pause {
+        let otherwise = match (&j.status, &j.reason) {
+            (Status::Ok, _) | (_, None) => format!("otherwise {}", j.status),
+            (status, Some(reason)) => format!("otherwise {status}: {reason}"),
+        };
+        j.reason = Some(format!("{} ({otherwise})", pause.describe()));
+        j.status = Status::Paused;
+        j.pause = Some(Box::new(pause.clone()));
+    }
+}
+
+/// Whether judging `entry` takes its recent runs: for a run in progress's
+/// usual duration, a scheduled job's usual lag, or the failure count a
+/// threshold asks for when the record keeps none.
 pub(crate) fn needs_history(entry: &Entry, crontab: Option<&Expectation>, policy: &Policy) -> bool {
     let Ok(Content::Record(r)) = &entry.content else {
         return false;

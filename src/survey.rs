@@ -2,17 +2,19 @@
 //! ([`crate::watch`]) share: finding the heartbeat directories, scanning and
 //! judging them, and writing to standard output.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::cli::JudgeArgs;
 use crate::error::Error;
+use crate::exit_code::Check;
 use crate::expect;
 use crate::fleet::Fleet;
 use crate::judge::{self, Job, Judgement, Policy};
-use crate::schedule::Lint;
+use crate::record::{Content, RunStatus};
 use crate::store::{read_locations, scan_each};
 
 mod context;
@@ -27,7 +29,7 @@ pub(crate) struct Judged {
     /// The judged jobs, worst first.
     pub jobs: Vec<Judgement>,
     /// The warnings about the crontabs read, for standard error.
-    pub lint: Vec<Lint>,
+    pub lint: Vec<crate::schedule::Lint>,
     /// The users' crontabs discovery could not read.
     pub unread_crontabs: Vec<PathBuf>,
     /// A note for `--verbose` and the systemd managers that could not be read.
@@ -35,7 +37,7 @@ pub(crate) struct Judged {
     /// The same jobs across hosts: groups and quorum verdicts.
     pub fleet: Fleet,
     /// The jobs each job needs (record or crontab line), by `host/job`.
-    pub needs: std::collections::HashMap<String, Vec<String>>,
+    pub needs: HashMap<String, Vec<String>>,
     /// Whether jobs were judged from this host's own crontabs (`--discover`
     /// at the root `/`), so that cron itself must run.
     pub live_crontabs: bool,
@@ -44,7 +46,7 @@ pub(crate) struct Judged {
     /// Whether the instant judged at was given (`--now`).
     pub forensic: bool,
     /// When the host booted (`--boot-time`, else the kernel's).
-    pub booted: Option<chrono::DateTime<Utc>>,
+    pub booted: Option<DateTime<Utc>>,
 }
 
 impl Judged {
@@ -62,13 +64,13 @@ impl Judged {
 
     /// The run's verdict as an exit code: the jobs under the fleet's quorum
     /// rules, raised to CRITICAL by a critical cause (cron not running).
-    pub(crate) fn code(&self) -> crate::exit_code::Check {
-        let code = self.fleet.code(&self.jobs);
-        if self.causes.critical() {
-            code.merge(crate::exit_code::Check::Critical)
+    pub(crate) fn code(&self) -> Check {
+        let cause = if self.causes.critical() {
+            Check::Critical
         } else {
-            code
-        }
+            Check::Ok
+        };
+        self.fleet.code(&self.jobs).merge(cause)
     }
 
     /// What the causes of this judgement are drawn from, for the checking
@@ -89,19 +91,17 @@ impl Judged {
 /// The directories to read: the ones given, else the default ones that
 /// exist.
 ///
-/// With jobs expected (`--expect`), a directory that does not exist yet is
-/// a fresh install before any job ran, not a broken check: it is left out,
-/// and with none left the expected jobs are judged `missing`, which is
-/// exactly what must alert. A directory that exists but cannot be read is
-/// still an error.
+/// With jobs expected (`--expect`, or timers, which are jobs of their own),
+/// a directory that does not exist yet is a fresh install before any job
+/// ran, not a broken check: it is left out, and with none left the
+/// expected jobs are judged `missing`, which is exactly what must alert. A
+/// directory that exists but cannot be read is still an error.
 pub(crate) fn locate(args: &JudgeArgs) -> Result<Vec<PathBuf>, Error> {
-    // Timers asked for by name are jobs of their own: a host with no
-    // heartbeat directory yet still has its timers judged.
     if args.expect.is_empty() && !args.timers.systemd {
         return read_locations(&args.dirs);
     }
-    let absent = |d: &&PathBuf| matches!(std::fs::metadata(d), Err(e) if e.kind() == io::ErrorKind::NotFound);
-    let present: Vec<PathBuf> = args.dirs.iter().filter(|d| !absent(d)).cloned().collect();
+    let exists = |d: &&PathBuf| !matches!(d.try_exists(), Ok(false));
+    let present: Vec<PathBuf> = args.dirs.iter().filter(exists).cloned().collect();
     if present.is_empty() && !args.dirs.is_empty() {
         return Ok(Vec::new());
     }
@@ -132,7 +132,7 @@ pub(crate) fn judge(
     // Each file is judged as it is read and only the judgement is kept, so
     // a scan of a whole fleet's heartbeats never holds every record.
     let mut jobs = Vec::new();
-    let mut needs = std::collections::HashMap::new();
+    let mut needs = HashMap::new();
     scan_each(&dirs, &mut |entry| {
         let crontab = expected.line_for(&entry.job);
         // A history that cannot be read leaves the lag to the last
@@ -147,7 +147,13 @@ pub(crate) fn judge(
             crontab,
             recent: &recent,
             pause: pauses.of(Some(&entry.path), &entry.job),
-            wrapper_alive: context::wrapper_alive(&entry, &this_host),
+            // A run in progress on this host: does its wrapper still run?
+            wrapper_alive: match &entry.content {
+                Ok(Content::Record(r)) if r.status == RunStatus::Running && r.host == this_host => {
+                    context::alive(r.pid, r.started_at.unwrap_or(r.timestamp))
+                }
+                _ => None,
+            },
         };
         let judged = judge::judge(&job, &policy);
         crate::cause::note_needs(&mut needs, &judged, &entry, crontab);
@@ -176,8 +182,7 @@ pub(crate) fn judge(
         lint: expected.lint,
         unread_crontabs: expected.unread,
         needs,
-        live_crontabs: args.schedule.discover
-            && args.schedule.cron_root == std::path::Path::new("/"),
+        live_crontabs: args.schedule.discover && args.schedule.cron_root == Path::new("/"),
         causes: crate::cause::Causes::default(),
         forensic: args.now.is_some(),
         booted: args.schedule.booted(),

@@ -1,14 +1,19 @@
 //! What a heartbeat alone says: the interval rule for a finished run, and
-//! the rule for a run in progress (hung, wrapper gone, or as bad as the run
-//! before it). Pure.
+//! the rule for a run in progress (hung, wrapper gone, stalled, as bad as
+//! the run before it, or running long). Pure.
 
-use super::{Judgement, Policy, Status};
-use crate::record::FUTURE_TOLERANCE_SECONDS;
+use super::{runs, Judgement, Policy, Status};
+use crate::history::Run;
 use crate::record::{default_max_runtime, format_duration, Content, Entry, Heartbeat, RunStatus};
 
-/// What the heartbeat alone says, before its schedule, threshold and
-/// pause are weighed: the interval rule, or the rule for a run in progress.
-pub(super) fn by_record(entry: &Entry, wrapper_alive: Option<bool>, policy: &Policy) -> Judgement {
+/// The verdict before the schedule, threshold and pause are weighed;
+/// `recent` runs give a run in progress its usual duration.
+pub(super) fn by_record(
+    entry: &Entry,
+    wrapper_alive: Option<bool>,
+    recent: &[Run],
+    policy: &Policy,
+) -> Judgement {
     let (timestamp, interval, record) = match &entry.content {
         Err(reason) => return Judgement::invalid(entry, reason.clone()),
         Ok(Content::Record(r)) => (r.timestamp, r.interval_seconds, Some(r)),
@@ -24,7 +29,7 @@ pub(super) fn by_record(entry: &Entry, wrapper_alive: Option<bool>, policy: &Pol
     let running = record.filter(|r| r.status == RunStatus::Running);
     let since = running.and_then(|r| r.started_at).unwrap_or(timestamp);
     let seconds = (policy.now - since).num_seconds();
-    if seconds < -FUTURE_TOLERANCE_SECONDS {
+    if seconds < -crate::record::FUTURE_TOLERANCE_SECONDS {
         let what = if running.is_some() {
             "the run started".to_owned()
         } else {
@@ -37,26 +42,9 @@ pub(super) fn by_record(entry: &Entry, wrapper_alive: Option<bool>, policy: &Pol
         return Judgement::invalid(entry, reason);
     }
     let elapsed = seconds.max(0) as u64;
-    let j = if let Some(r) = running {
-        judge_running(r, elapsed, wrapper_alive, policy)
-    } else {
-        let run = record.map_or(RunStatus::Ok, |r| r.status);
-        let (status, reason) = interval_rule(elapsed, interval, policy.factor, run);
-        Judgement {
-            status,
-            reason: match record {
-                Some(r) => wrapper_said(r, status, reason),
-                None => reason,
-            },
-            exit_code: record.and_then(|r| r.exit_code),
-            message: record.and_then(|r| r.message.clone()),
-            // Where the writer counted them (the wrapper does), the
-            // record says how many runs in a row failed.
-            consecutive_failures: record
-                .filter(|r| r.status == RunStatus::Fail)
-                .and_then(|r| r.consecutive_failures),
-            ..Judgement::default()
-        }
+    let j = match running {
+        Some(r) => judge_running(r, elapsed, wrapper_alive, recent, policy),
+        None => judge_finished(record, elapsed, interval, policy.factor),
     };
     let age = (policy.now - timestamp).num_seconds().max(0) as u64;
     Judgement {
@@ -75,12 +63,14 @@ pub(super) fn by_record(entry: &Entry, wrapper_alive: Option<bool>, policy: &Pol
 /// `stale` when the run is hung (past its maximum runtime, recorded, else
 /// factor x interval), its wrapper is gone or it stalled (silent past its
 /// `--stall-after`); else as bad as the last finished run it carries
-/// (`failed` while that failed), and `running` only when that run was ok
-/// or there is none.
+/// (`failed` while that failed); else `late` past
+/// [`runs::RUNNING_LONG_MARGIN`] x its usual duration (by its `recent`
+/// runs), and `running` only within it.
 fn judge_running(
     r: &Heartbeat,
     elapsed: u64,
     wrapper_alive: Option<bool>,
+    recent: &[Run],
     policy: &Policy,
 ) -> Judgement {
     let since = r.started_at.unwrap_or(r.timestamp);
@@ -123,6 +113,17 @@ fn judge_running(
         let since = super::schedule::local(since, chrono_tz::Tz::UTC);
         let reason = format!("the last run reported failure{code}; running again since {since}");
         (Status::Failed, reason)
+    } else if let Some((usual, limit)) = runs::duration(recent)
+        .map(|usual| (usual, usual.saturating_mul(runs::RUNNING_LONG_MARGIN)))
+        .filter(|(_, limit)| elapsed > *limit)
+    {
+        let reason = format!(
+            "running long: running for {running}, usually {} ({}x that is {})",
+            format_duration(usual),
+            runs::RUNNING_LONG_MARGIN,
+            format_duration(limit)
+        );
+        (Status::Late, reason)
     } else {
         let reason = format!("running for {running}, within its maximum of {max_text}");
         (Status::Running, reason)
@@ -143,51 +144,51 @@ fn judge_running(
     }
 }
 
-/// The reason for a finished run, with what the wrapper knew: the rule that
-/// failed a run (`--fail-on`, `--min-runtime`, ...) or its exit code, and
-/// the attempt it ended on when it was retried.
-fn wrapper_said(r: &Heartbeat, status: Status, reason: Option<String>) -> Option<String> {
-    let attempt = r.attempt.filter(|a| a.of > 1).map(|a| (a.number, a.of));
-    match (status, reason) {
-        (Status::Failed, Some(reason)) => {
-            let mut text = match (&r.reason, r.exit_code) {
-                (Some(rule), _) => format!("the last run failed: {rule}"),
-                (None, Some(code)) => format!("{reason} (exit code {code})"),
-                (None, None) => reason,
-            };
-            if let Some((number, of)) = attempt {
-                text.push_str(&format!("; failed on attempt {number} of {of}"));
-            }
-            Some(text)
-        }
-        (Status::Ok, None) => {
-            let fast = r.fast.as_ref().map(|f| format!("fast: {f}"));
-            let retried = attempt
-                .filter(|(number, _)| *number > 1)
-                .map(|(number, of)| format!("succeeded on attempt {number} of {of}"));
-            let said: Vec<String> = fast.into_iter().chain(retried).collect();
-            (!said.is_empty()).then(|| said.join("; "))
-        }
-        (_, reason) => reason,
-    }
-}
-
-/// The status rule for a readable heartbeat, with its reason (formatted
-/// only for a job that is not ok: this runs for every heartbeat).
-fn interval_rule(age: u64, interval: u64, factor: f64, run: RunStatus) -> (Status, Option<String>) {
+/// The interval rule for a finished run (`record` is `None` for an empty
+/// file), with what the wrapper knew: the rule that failed a run
+/// (`--fail-on`, `--min-runtime`, ...) or its exit code, the attempt it
+/// ended on when it was retried, a success far faster than usual. Reasons
+/// are formatted only where there is one: this runs for every heartbeat.
+fn judge_finished(record: Option<&Heartbeat>, age: u64, interval: u64, factor: f64) -> Judgement {
     let stale = age as f64 > factor * interval as f64;
-    if !stale && run == RunStatus::Fail {
-        let reason = "the last run reported failure".to_owned();
-        return (Status::Failed, Some(reason));
+    let failed = record.filter(|r| r.status == RunStatus::Fail);
+    let attempt = record.and_then(|r| r.attempt).filter(|a| a.of > 1);
+    let (status, reason) = if let Some(r) = failed.filter(|_| !stale) {
+        let mut text = match (&r.reason, r.exit_code) {
+            (Some(rule), _) => format!("the last run failed: {rule}"),
+            (None, Some(code)) => format!("the last run reported failure (exit code {code})"),
+            (None, None) => "the last run reported failure".to_owned(),
+        };
+        if let Some(a) = attempt {
+            text.push_str(&format!("; failed on attempt {} of {}", a.number, a.of));
+        }
+        (Status::Failed, Some(text))
     } else if !stale && age <= interval {
-        return (Status::Ok, None);
-    }
-    let (silent, every) = (format_duration(age), format_duration(interval));
-    let reason = if stale {
-        format!("silent for {silent}, more than {factor}x its interval of {every}")
+        let fast = record
+            .and_then(|r| r.fast.as_ref())
+            .map(|f| format!("fast: {f}"));
+        let retried = (attempt.filter(|a| a.number > 1))
+            .map(|a| format!("succeeded on attempt {} of {}", a.number, a.of));
+        let said: Vec<String> = fast.into_iter().chain(retried).collect();
+        (Status::Ok, (!said.is_empty()).then(|| said.join("; ")))
     } else {
-        format!("last seen {silent} ago, past its interval of {every}")
+        let (silent, every) = (format_duration(age), format_duration(interval));
+        let reason = if stale {
+            format!("silent for {silent}, more than {factor}x its interval of {every}")
+        } else {
+            format!("last seen {silent} ago, past its interval of {every}")
+        };
+        let status = if stale { Status::Stale } else { Status::Late };
+        (status, Some(reason))
     };
-    let status = if stale { Status::Stale } else { Status::Late };
-    (status, Some(reason))
+    Judgement {
+        status,
+        reason,
+        exit_code: record.and_then(|r| r.exit_code),
+        message: record.and_then(|r| r.message.clone()),
+        // Where the writer counted them (the wrapper does), the record says
+        // how many runs in a row failed.
+        consecutive_failures: failed.and_then(|r| r.consecutive_failures),
+        ..Judgement::default()
+    }
 }

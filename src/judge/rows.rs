@@ -3,10 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::schedule::judged_name;
 use super::{judge, Job, Judgement, Policy, Status};
-use crate::pause::Pause;
-use crate::schedule::Expectation;
 
 /// The set of rows, in one pass from the scanned heartbeats' judgements:
 /// one per (host, job) ([`dedup`]), then a row judged by [`judge`], with
@@ -14,11 +11,11 @@ use crate::schedule::Expectation;
 /// `expect` ([`is_expected`]) that no row answers; sorted once ([`sort`]).
 pub(crate) fn rows<'p>(
     judged: Vec<Judgement>,
-    crontab: &[Expectation],
+    crontab: &[crate::schedule::Expectation],
     expect: &[String],
     local: &str,
     policy: &Policy,
-    pause_of: impl Fn(&str) -> Option<&'p Pause>,
+    pause_of: impl Fn(&str) -> Option<&'p crate::pause::Pause>,
 ) -> Vec<Judgement> {
     let mut all = dedup(judged, local);
     let mut unseen = Vec::new();
@@ -28,7 +25,7 @@ pub(crate) fn rows<'p>(
         let judged: HashSet<&str> = all.iter().map(|j| j.job.as_str()).collect();
         let mut added = HashSet::new();
         for line in crontab {
-            let name = judged_name(line);
+            let name = super::schedule::judged_name(line);
             if !judged.contains(name.as_str()) && added.insert(name.clone()) {
                 let job = Job {
                     name: &name,
@@ -55,9 +52,8 @@ pub(crate) fn rows<'p>(
     all
 }
 
-/// The host a judgement belongs to: its own (the record's, or the
-/// subdirectory it was found in), else the checking host `local` (an empty
-/// `touch` file, a missing job).
+/// The host a judgement belongs to: its own (the record's, or its
+/// subdirectory's), else the checking host `local`.
 pub(crate) fn host_of<'a>(j: &'a Judgement, local: &'a str) -> &'a str {
     j.host.as_deref().unwrap_or(local)
 }
@@ -126,12 +122,9 @@ pub(crate) fn is_expected(j: &Judgement, job: &str, local: &str) -> bool {
     }
 }
 
-/// Sorts worst first, then by ratio descending, then by job, host and path.
-///
-/// The order is total (two rows never compare equal unless they are the
-/// same row), so an in-place unstable sort gives the same result as a
-/// stable one without the stable sort's scratch buffer of half the rows
-/// (14 MiB over 100,000 heartbeats).
+/// Sorts worst first, then by ratio descending, then by job, host and path:
+/// a total order, so the unstable sort gives the stable sort's result
+/// without its scratch buffer of half the rows (14 MiB over 100,000).
 pub(crate) fn sort(all: &mut [Judgement]) {
     all.sort_unstable_by(|a, b| {
         a.status
@@ -148,10 +141,12 @@ pub(crate) fn sort(all: &mut [Judgement]) {
     });
 }
 
-/// How many jobs have each status, worst first, zero counts included.
+/// How many jobs have each status, worst first, zero counts included, in
+/// one pass.
 pub(crate) fn summary(all: &[Judgement]) -> Vec<(Status, usize)> {
-    Status::ALL
-        .iter()
-        .map(|s| (*s, all.iter().filter(|j| j.status == *s).count()))
-        .collect()
+    let mut counts = [0; Status::ALL.len()];
+    for j in all {
+        counts[j.status as usize] += 1;
+    }
+    Status::ALL.into_iter().zip(counts).collect()
 }

@@ -1,17 +1,150 @@
-//! The start and the run judged apart. A wrapped job writes a `running`
-//! record when it starts, so its start is judged against the fire plus a
-//! short start grace (`stale`, did not start), and a run in progress
-//! against its usual duration (`late`, running long). And a run missed
-//! between two checks, which leaves only a gap in the history, is told
-//! once as `late`. Pure, like the rest of the judge.
+//! A job's runs against its schedule's fires: anacron's days and catch-up,
+//! delays, a wrapped job's start, runs skipped between two checks, and what
+//! a job usually does (its lag after the fire, its duration). The usual is a
+//! high percentile of the newest runs, so that one slow night neither
+//! pushes the next deadline out (hiding a death) nor becomes the measure of
+//! the next run. Pure.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 
-use super::schedule::{local, started, Due};
-use super::{delay, usual, Judgement, Status};
+use super::schedule::{span, started};
 use crate::history::Run;
-use crate::record::{format_duration, Heartbeat};
+use crate::record::RunStatus;
+use crate::schedule::timing::CatchUp;
 use crate::schedule::{Schedule, Timing};
+
+/// How many of the newest runs the usual lag and duration are taken from.
+pub(crate) const USUAL_RUNS: usize = 20;
+
+/// The percentile taken of them: the 90th, so that up to two slow runs of
+/// twenty stay outliers.
+pub(crate) const USUAL_PERCENTILE: usize = 90;
+
+/// How much longer than its usual duration a run may take before it is
+/// `late (running long)`.
+pub(crate) const RUNNING_LONG_MARGIN: u64 = 2;
+
+/// The fewest finished runs with a duration the running-long rule needs.
+pub(crate) const RUNNING_LONG_MIN_RUNS: usize = 5;
+
+/// The nearest-rank [`USUAL_PERCENTILE`] of `values` (which it sorts);
+/// `None` when there are none.
+pub(crate) fn percentile(values: &mut [u64]) -> Option<u64> {
+    values.sort_unstable();
+    let rank = (values.len() * USUAL_PERCENTILE).div_ceil(100);
+    values.get(rank.checked_sub(1)?).copied()
+}
+
+/// The usual lag (seconds from fire to report): the percentile of the lags
+/// of the newest [`USUAL_RUNS`] runs, the heartbeat written at `reported`
+/// counted by its own `last_lag` whether the history holds it yet or not.
+pub(crate) fn usual_lag(
+    schedule: &Schedule,
+    timing: &Timing,
+    runs: &[Run],
+    reported: DateTime<Utc>,
+    last_lag: u64,
+) -> u64 {
+    let in_history = runs.last().is_some_and(|r| r.timestamp == reported);
+    let older = runs.iter().rev().skip(usize::from(in_history));
+    let mut lags: Vec<u64> = older
+        .take(USUAL_RUNS - 1)
+        .filter_map(|r| {
+            let at = started(r.timestamp, r.duration_seconds).unwrap_or(r.timestamp);
+            // Without anacron's period, the fire alone (not the next one).
+            let fire = match timing.period {
+                None => schedule.latest_at_or_before(at)?,
+                Some(_) => fires(schedule, timing, at)?.0,
+            };
+            Some((r.timestamp - fire).num_seconds().max(0).unsigned_abs())
+        })
+        .chain([last_lag])
+        .collect();
+    percentile(&mut lags).unwrap_or(last_lag)
+}
+
+/// The usual duration of a successful run: the percentile of the newest
+/// [`USUAL_RUNS`] successful durations, when at least
+/// [`RUNNING_LONG_MIN_RUNS`] are known, in whole seconds (at least 1).
+pub(crate) fn duration(runs: &[Run]) -> Option<u64> {
+    let mut durations: Vec<u64> = runs
+        .iter()
+        .rev()
+        .filter(|r| r.status == RunStatus::Ok)
+        .filter_map(|r| r.duration_seconds)
+        .filter(|d| d.is_finite() && *d >= 0.0)
+        .take(USUAL_RUNS)
+        .map(|d| (d.ceil() as u64).max(1))
+        .collect();
+    if durations.len() < RUNNING_LONG_MIN_RUNS {
+        return None;
+    }
+    percentile(&mut durations)
+}
+
+/// The fire a run that started at `at` belongs to, and the fire of the run
+/// after it. Anacron counts days: a run belongs to its own day's fire
+/// (even one it came before, catching up at boot), and the next one comes
+/// the period's days later.
+pub(crate) fn fires(
+    schedule: &Schedule,
+    timing: &Timing,
+    at: DateTime<Utc>,
+) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    let Some(period) = timing.period else {
+        let fire = schedule.latest_at_or_before(at)?;
+        return Some((fire, schedule.next_after(fire)?));
+    };
+    let zone = schedule.zone();
+    let day = at.with_timezone(&zone).date_naive();
+    let fire = match schedule.latest_at_or_before(at) {
+        Some(f) if f.with_timezone(&zone).date_naive() == day => f,
+        _ => schedule.next_after(at)?,
+    };
+    let mut next = fire;
+    for _ in 0..period.days_after(day) {
+        next = schedule.next_after(next)?;
+    }
+    Some((fire, next))
+}
+
+/// The latest a run due at the fire `next` may start: at the fire, or,
+/// when anacron catches up and the host booted after the fire, at
+/// anacron's first start after the boot; then the delay in full.
+pub(crate) fn latest_start(next: DateTime<Utc>, timing: &Timing) -> Option<DateTime<Utc>> {
+    let start = match timing.catch_up.as_ref().filter(|c| c.booted > next) {
+        Some(c) => start_after_boot(c)?,
+        None => next,
+    };
+    start.checked_add_signed(span(timing.delay)?)
+}
+
+/// When a run that reported at `reported` for the fire `fire` was started
+/// by anacron, before its delay: at anacron's first start after the boot
+/// when the host booted between the two (a catch-up), else at the fire.
+pub(crate) fn started_for(
+    fire: DateTime<Utc>,
+    reported: DateTime<Utc>,
+    timing: &Timing,
+) -> DateTime<Utc> {
+    timing
+        .catch_up
+        .as_ref()
+        .filter(|c| c.booted > fire && c.booted <= reported)
+        .and_then(start_after_boot)
+        .map_or(fire, |start| start.min(reported))
+}
+
+/// anacron's first start after the boot: the boot itself within its start
+/// hours, else its next hourly start.
+fn start_after_boot(c: &CatchUp) -> Option<DateTime<Utc>> {
+    let hour = c.booted.with_timezone(&c.starts.zone()).hour();
+    if (c.hours.0..c.hours.1).contains(&hour) {
+        Some(c.booted)
+    } else {
+        c.starts.next_after(c.booted)
+    }
+}
 
 /// The longest default start grace, in seconds.
 const START_GRACE_MAX_SECONDS: u64 = 15 * 60;
@@ -25,58 +158,6 @@ const SKIP_SHOWN_SECONDS: i64 = 3600;
 /// [`START_GRACE_MAX_SECONDS`] and half the gap.
 pub(crate) fn default_start_grace(gap: u64) -> u64 {
     START_GRACE_MAX_SECONDS.min(gap / 2)
-}
-
-/// When the run after a wrapped run that started at `began` must have
-/// started: the next fire (after anacron's catch-up and a delay, when the
-/// timing has them), with the start grace after it.
-pub(crate) fn start_due(
-    schedule: &Schedule,
-    timing: &Timing,
-    began: DateTime<Utc>,
-    start_grace: Option<u64>,
-) -> Option<Due> {
-    let (fire, next) = delay::fires(schedule, timing, began)?;
-    let gap = Schedule::gap(fire, next);
-    Some(Due {
-        due_at: delay::latest_start(next, timing)?,
-        grace_seconds: start_grace.unwrap_or_else(|| default_start_grace(gap)),
-    })
-}
-
-/// The reason a wrapped job is `stale` once its start grace has passed.
-pub(crate) fn did_not_start(due: &Due, zone: chrono_tz::Tz) -> String {
-    format!(
-        "did not start: the run due at {} had not started {} later (start grace)",
-        local(due.due_at, zone),
-        format_duration(due.grace_seconds)
-    )
-}
-
-/// Re-judges a run in progress by its usual duration: past
-/// [`usual::RUNNING_LONG_MARGIN`] x the percentile of its recent
-/// successful durations (and below its maximum, which the record's rule
-/// already weighed), `late`, running long.
-pub(crate) fn running_long(j: &mut Judgement, r: &Heartbeat, recent: &[Run], now: DateTime<Utc>) {
-    if j.status != Status::Running {
-        return;
-    }
-    let Some(usual) = usual::duration(recent) else {
-        return;
-    };
-    let since = r.started_at.unwrap_or(r.timestamp);
-    let elapsed = (now - since).num_seconds().max(0).unsigned_abs();
-    let limit = usual.saturating_mul(usual::RUNNING_LONG_MARGIN);
-    if elapsed > limit {
-        j.status = Status::Late;
-        j.reason = Some(format!(
-            "running long: running for {}, usually {} ({}x that is {})",
-            format_duration(elapsed),
-            format_duration(usual),
-            usual::RUNNING_LONG_MARGIN,
-            format_duration(limit)
-        ));
-    }
 }
 
 /// The first fire with no run of the newest gap between two runs of the last
@@ -99,7 +180,7 @@ pub(crate) fn skipped(
     let runs: Vec<&Run> = recent[from..].iter().chain(extra).collect();
     let fire = |r: &Run| {
         let began = started(r.timestamp, r.duration_seconds);
-        delay::fires(schedule, timing, began.unwrap_or(r.timestamp))
+        fires(schedule, timing, began.unwrap_or(r.timestamp))
     };
     runs.windows(2)
         .filter(|pair| pair[1].timestamp >= window)
@@ -108,16 +189,6 @@ pub(crate) fn skipped(
             (fire > expected).then_some(expected)
         })
         .next_back()
-}
-
-/// The reason for a skipped run: `missed the 03:00 run (2026-11-24 CET)`.
-pub(crate) fn missed(fire: DateTime<Utc>, zone: chrono_tz::Tz) -> String {
-    let at = fire.with_timezone(&zone);
-    format!(
-        "missed the {} run ({}), then ran again",
-        at.format("%H:%M"),
-        at.format("%Y-%m-%d %Z")
-    )
 }
 
 #[cfg(test)]

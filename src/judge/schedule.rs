@@ -5,10 +5,9 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::{delay, runs, usual};
+use super::runs;
 use super::{Judgement, Policy, Status};
 use crate::history::Run;
-use crate::record::user_job;
 use crate::record::{format_duration, Content, Entry, RunStatus, INTERVAL_MAX};
 use crate::schedule::{Expectation, Schedule, Timing};
 
@@ -58,54 +57,42 @@ pub(crate) struct Due {
     pub grace_seconds: u64,
 }
 
-/// The fire a run belongs to: the latest at or before it started (else at
-/// or before it reported), by the job's `timing`.
-pub(crate) fn fire_of(
-    schedule: &Schedule,
-    timing: &Timing,
-    reported: DateTime<Utc>,
-    started: Option<DateTime<Utc>>,
-) -> Option<DateTime<Utc>> {
-    let at = started.unwrap_or(reported);
-    // Without anacron's period, the fire alone (the next one is not needed).
-    match timing.period {
-        None => schedule.latest_at_or_before(at),
-        Some(_) => delay::fires(schedule, timing, at).map(|(fire, _)| fire),
-    }
-}
-
 /// The due time after a heartbeat written at `reported` for a run that
-/// started at `started` (when known). The job's usual lag (seconds from
-/// fire to report) is the percentile of the lags of its `recent` runs and
-/// of this one (`usual::lags`), not the last run's alone. The `timing`
-/// places the next run: anacron's period and catch-up, and a delay the due
-/// time allows for in full.
+/// started at `started` (when known), by the next fire (placed by the
+/// `timing`: anacron's period and catch-up, a delay allowed in full): a
+/// `wrapped` job must have started by then, with the start grace after
+/// it; a plain one must have reported by then plus its usual lag (by its
+/// `recent` runs and this one), with the grace after that.
 pub(crate) fn due(
     schedule: &Schedule,
     reported: DateTime<Utc>,
     started: Option<DateTime<Utc>>,
     recent: &[Run],
-    grace: Option<u64>,
+    rules: &Rules,
     timing: &Timing,
+    wrapped: bool,
 ) -> Option<Due> {
-    let (fire, next) = delay::fires(schedule, timing, started.unwrap_or(reported))?;
+    let (fire, next) = runs::fires(schedule, timing, started.unwrap_or(reported))?;
     let gap = Schedule::gap(fire, next);
+    let start = runs::latest_start(next, timing)?;
+    if wrapped {
+        let grace_seconds = (rules.start_grace).unwrap_or_else(|| runs::default_start_grace(gap));
+        return Some(Due {
+            due_at: start,
+            grace_seconds,
+        });
+    }
     // A catch-up run after a boot lags from anacron's start, not the fire.
-    let from = delay::started_for(fire, reported, timing);
+    let from = runs::started_for(fire, reported, timing);
     let last_lag = (reported - from).num_seconds().max(0).unsigned_abs();
     // A lag is never taken to be a whole gap or more: a run that reports
     // that late belongs to the next fire.
-    let mut lags = usual::lags(schedule, timing, recent, reported, last_lag);
-    let lag = usual::percentile(&mut lags)
-        .unwrap_or(last_lag)
-        .min(gap.saturating_sub(1));
-    let grace = grace.unwrap_or_else(|| default_grace(gap));
-    let lag = span(lag)?;
+    let lag = runs::usual_lag(schedule, timing, recent, reported, last_lag);
+    let lag = span(lag.min(gap.saturating_sub(1)))?;
+    let due_at = next.checked_add_signed(lag)?;
     Some(Due {
-        due_at: next
-            .checked_add_signed(lag)?
-            .max(delay::latest_start(next, timing)?),
-        grace_seconds: grace,
+        due_at: due_at.max(start),
+        grace_seconds: rules.grace.unwrap_or_else(|| default_grace(gap)),
     })
 }
 
@@ -118,29 +105,6 @@ pub(super) fn span(seconds: u64) -> Option<chrono::Duration> {
 /// and half the gap.
 pub(crate) fn default_grace(gap: u64) -> u64 {
     GRACE_MAX_SECONDS.min(gap / 2)
-}
-
-/// The status rule of a job with a due time, at `now`.
-pub(crate) fn due_rule(
-    due: &Due,
-    now: DateTime<Utc>,
-    run: RunStatus,
-    zone: Tz,
-) -> (Status, Option<String>) {
-    let deadline = span(due.grace_seconds).and_then(|g| due.due_at.checked_add_signed(g));
-    if deadline.is_some_and(|d| now > d) {
-        let reason = format!(
-            "the run due at {} was missed (grace {})",
-            local(due.due_at, zone),
-            format_duration(due.grace_seconds)
-        );
-        (Status::Stale, Some(reason))
-    } else if run == RunStatus::Fail {
-        let reason = "the last run reported failure".to_owned();
-        (Status::Failed, Some(reason))
-    } else {
-        (Status::Ok, None)
-    }
 }
 
 /// `2026-11-22 03:10 CET`: a time in the schedule's zone.
@@ -209,20 +173,11 @@ pub(super) fn refine(
         j.status,
         Status::Ok | Status::Late | Status::Stale | Status::Failed
     );
-    let run = newest.status;
-    // A wrapped job is due to start; a plain one, to report.
-    let due = match began.filter(|_| wrapped) {
-        _ if rules.by_interval || run == RunStatus::Running || !by_rule => None,
-        Some(began) => runs::start_due(&schedule, &timing, began, rules.start_grace),
-        None => due(
-            &schedule,
-            newest.timestamp,
-            began,
-            recent,
-            rules.grace,
-            &timing,
-        ),
-    };
+    let (run, at) = (newest.status, newest.timestamp);
+    let judged = by_rule && !rules.by_interval && run != RunStatus::Running;
+    let due = judged
+        .then(|| due(&schedule, at, began, recent, rules, &timing, wrapped))
+        .flatten();
     j.expected = Some(Box::new(Timetable {
         schedule: schedule.text().to_owned(),
         zone: schedule.zone(),
@@ -233,28 +188,46 @@ pub(super) fn refine(
     }));
     let Some(due) = due else { return };
     let zone = schedule.zone();
-    let (status, reason) = due_rule(&due, policy.now, run, zone);
-    j.status = status;
-    j.reason = match (status, reason, j.exit_code) {
-        (Status::Stale, _, _) if wrapped => Some(runs::did_not_start(&due, zone)),
-        (Status::Failed, Some(r), Some(code)) => Some(format!("{r} (exit code {code})")),
-        (_, r, _) => r,
+    let deadline = span(due.grace_seconds).and_then(|g| due.due_at.checked_add_signed(g));
+    (j.status, j.reason) = if deadline.is_some_and(|d| policy.now > d) {
+        let (at, grace) = (local(due.due_at, zone), format_duration(due.grace_seconds));
+        let reason = if wrapped {
+            format!(
+                "did not start: the run due at {at} had not started {grace} later (start grace)"
+            )
+        } else {
+            format!("the run due at {at} was missed (grace {grace})")
+        };
+        (Status::Stale, Some(reason))
+    } else if run == RunStatus::Fail {
+        let code = j
+            .exit_code
+            .map_or(String::new(), |code| format!(" (exit code {code})"));
+        (
+            Status::Failed,
+            Some(format!("the last run reported failure{code}")),
+        )
+    } else {
+        (Status::Ok, None)
     };
-    let skip = (status == Status::Ok)
+    let skip = (j.status == Status::Ok)
         .then(|| runs::skipped(&schedule, &timing, recent, &newest, policy.now))
         .flatten();
-    if let Some(fire) = skip {
+    if let Some(fire) = skip.map(|fire| fire.with_timezone(&zone)) {
         j.status = Status::Late;
-        j.reason = Some(runs::missed(fire, zone));
+        j.reason = Some(format!(
+            "missed the {} run ({}), then ran again",
+            fire.format("%H:%M"),
+            fire.format("%Y-%m-%d %Z")
+        ));
     }
 }
 
 /// The name a crontab line's job is judged by, and the only heartbeat that
-/// answers it: `USER/JOB` for a user's line, whose heartbeat lands in the
-/// user's area. A user's line never describes a job of root's (or another
-/// user's) of the same name.
+/// answers it: `USER/JOB` for a user's line (its heartbeat lands in the
+/// user's area), never root's or another user's job of the same name.
 pub(crate) fn judged_name(e: &Expectation) -> String {
-    user_job(e.user.as_deref(), &e.job)
+    crate::record::user_job(e.user.as_deref(), &e.job)
 }
 
 /// The row of a job a crontab runs that has never written a heartbeat.
@@ -270,7 +243,7 @@ pub(super) fn never_run(e: &Expectation, policy: &Policy) -> Judgement {
     let (first, grace) = if let Some(s) = schedule {
         let fire = s.next_after(since);
         let gap = fire.and_then(|f| s.next_after(f).map(|n| Schedule::gap(f, n)));
-        let first = fire.and_then(|f| delay::latest_start(f, &e.timing));
+        let first = fire.and_then(|f| runs::latest_start(f, &e.timing));
         let grace = rules
             .grace
             .unwrap_or_else(|| default_grace(gap.unwrap_or(0)));
@@ -291,24 +264,20 @@ pub(super) fn never_run(e: &Expectation, policy: &Policy) -> Judgement {
             .max(first),
         None => first,
     };
+    j.reason = missed.then(|| format!("{source} runs it, but no heartbeat has ever been written"));
+    if !missed {
+        j.status = Status::Ok;
+    }
     j.expected = e.schedule.as_ref().map(|s| {
         Box::new(Timetable {
             schedule: s.text().to_owned(),
             zone: s.zone(),
-            source: source.clone(),
-            due_at: first.filter(|_| !rules.by_interval),
-            grace_seconds: (!rules.by_interval).then_some(grace),
+            source,
+            due_at: schedule.and(first),
+            grace_seconds: schedule.map(|_| grace),
             judged_at: policy.now,
         })
     });
-    if missed {
-        j.reason = Some(format!(
-            "{source} runs it, but no heartbeat has ever been written"
-        ));
-    } else {
-        j.status = Status::Ok;
-        j.reason = None;
-    }
     j
 }
 

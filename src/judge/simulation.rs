@@ -84,7 +84,7 @@ fn run(start: DateTime<Utc>, end: DateTime<Utc>) -> Run {
 /// The nearest-rank 90th percentile, in whole minutes.
 fn p90(values: &[i64]) -> Option<i64> {
     let mut v: Vec<u64> = values.iter().map(|m| m.max(&0).unsigned_abs()).collect();
-    super::usual::percentile(&mut v).map(|m| m as i64)
+    super::runs::percentile(&mut v).map(|m| m as i64)
 }
 
 /// What the simulation gathers: each rule's tally, the incidents and

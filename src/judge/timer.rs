@@ -4,7 +4,6 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::rows::host_of;
 use super::schedule::{Timetable, GRACE_MAX_SECONDS};
 use super::{Judgement, Policy, Status};
 use crate::record::format_duration;
@@ -188,13 +187,12 @@ fn verdict(
 
 /// Puts each timer's judgement among the heartbeats' rows: a timer whose
 /// service writes a heartbeat of this host (a job in its aliases) is that
-/// job's row, with the worse of the two verdicts; any other timer is a row
-/// of its own.
+/// job's row, with the worse verdict; any other is a row of its own.
 pub(crate) fn merge(rows: &mut Vec<Judgement>, timers: Vec<(Judgement, Vec<String>)>, local: &str) {
     for (timer, aliases) in timers {
         let mut matched = false;
         for row in rows.iter_mut() {
-            if aliases.contains(&row.job) && host_of(row, local) == local {
+            if aliases.contains(&row.job) && super::rows::host_of(row, local) == local {
                 matched = true;
                 if timer.status < row.status {
                     row.status = timer.status;

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use crate::history::{recent, Run};
 use crate::judge::{Judgement, Status};
 use crate::pause::Pause;
-use crate::record::{Content, Entry, RunStatus, FUTURE_TOLERANCE_SECONDS};
+use crate::record::FUTURE_TOLERANCE_SECONDS;
 use crate::store::{history_jobs, read_history, scan_pauses, PauseEntry};
 
 /// The pause files found in the directories read, as of one instant,
@@ -120,13 +120,10 @@ pub(super) fn history_beside(path: &Path, now: DateTime<Utc>) -> Option<Vec<Run>
     Some(runs)
 }
 
-/// Reads each job's history beside its heartbeat and sets its recent runs:
-/// the strip, the success rate and the median duration. A history that
-/// cannot be read shows as none.
-///
-/// Only the histories that exist are opened: each heartbeat directory is
-/// listed once, so a panel of thousands of jobs, most of them without a
-/// history, does not try (and fail) to open one file per job.
+/// Sets each job's recent runs from the history beside its heartbeat (none
+/// when it cannot be read). Each directory is listed once and only the
+/// histories in it are opened: a panel of thousands of jobs, most without
+/// one, does not try (and fail) to open a file per job.
 pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
     // Keyed by the directory's bytes: hashing a `Path` walks its
     // components, which costs more than the lookup saves.
@@ -151,18 +148,6 @@ pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
     }
 }
 
-/// For a run in progress on this host (`this_host`): whether its wrapper
-/// still runs. Read-only: the process is asked whether it exists, never
-/// signalled.
-pub(crate) fn wrapper_alive(entry: &Entry, this_host: &str) -> Option<bool> {
-    match &entry.content {
-        Ok(Content::Record(r)) if r.status == RunStatus::Running && r.host == this_host => {
-            alive(r.pid, r.started_at.unwrap_or(r.timestamp))
-        }
-        _ => None,
-    }
-}
-
 /// How much later than its run's start a process may have started and
 /// still be the wrapper: the start time in `/proc` is read to the second.
 const START_SLACK_SECONDS: i64 = 2;
@@ -171,7 +156,7 @@ const START_SLACK_SECONDS: i64 = 2;
 /// runs: the pid exists and its process did not start after the run did
 /// (a pid handed to a new process is not the wrapper). `None` for a pid no
 /// process can have.
-fn alive(pid: u32, started: DateTime<Utc>) -> Option<bool> {
+pub(super) fn alive(pid: u32, started: DateTime<Utc>) -> Option<bool> {
     let id = libc::pid_t::try_from(pid).ok().filter(|p| *p > 0)?;
     // SAFETY: signal 0 sends nothing; kill only says whether the process
     // exists (EPERM: it does, and belongs to another user).

@@ -1,8 +1,8 @@
 //! Each rule of the start and the run, by the instant.
 
 use super::*;
-use crate::judge::{judge, Job, Policy};
-use crate::record::{Content, Entry, RunStatus};
+use crate::judge::{judge, Job, Judgement, Policy, Status};
+use crate::record::{Content, Entry, Heartbeat, RunStatus};
 use crate::schedule::{parse_zone, Expectation, Source};
 use std::path::PathBuf;
 
@@ -214,4 +214,125 @@ fn a_run_skipped_between_two_checks_is_told_once_as_late() {
         .collect();
     let fine = judged(&newest, every, &whole, "2026-11-24T04:22:00Z", None);
     assert_eq!(fine.status, Status::Ok);
+}
+
+mod delay {
+    use super::*;
+    use crate::schedule::timing::Period;
+    use chrono_tz::Tz;
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    fn anacron(period: Period, booted: &str) -> (Schedule, Timing) {
+        let timing = Timing {
+            delay: 55 * 60,
+            period: Some(period),
+            catch_up: Some(CatchUp {
+                booted: utc(booted),
+                starts: Schedule::parse("30 7-21 * * *", Tz::UTC).unwrap(),
+                hours: (3, 22),
+            }),
+            ..Timing::default()
+        };
+        (Schedule::parse("30 7 * * *", Tz::UTC).unwrap(), timing)
+    }
+
+    #[test]
+    fn a_weekly_job_comes_seven_days_after_its_day_whenever_it_ran() {
+        let (s, t) = anacron(Period::Days(7), "2026-01-01T00:00:00Z");
+        for ran in ["2026-03-02T08:10:00Z", "2026-03-02T04:00:00Z"] {
+            let (fire, next) = fires(&s, &t, utc(ran)).unwrap();
+            assert_eq!(fire, utc("2026-03-02T07:30:00Z"), "{ran}");
+            assert_eq!(next, utc("2026-03-09T07:30:00Z"), "{ran}");
+        }
+        let (s, t) = anacron(Period::Monthly, "2026-01-01T00:00:00Z");
+        let (_, next) = fires(&s, &t, utc("2026-02-10T08:00:00Z")).unwrap();
+        assert_eq!(next, utc("2026-03-10T07:30:00Z"));
+    }
+
+    #[test]
+    fn a_host_down_at_the_fire_moves_the_start_to_anacron_s_start_after_boot() {
+        let next = utc("2026-03-09T07:30:00Z");
+        // Up all along: the fire plus the delay.
+        let (_, t) = anacron(Period::Days(1), "2026-01-01T00:00:00Z");
+        assert_eq!(latest_start(next, &t), Some(utc("2026-03-09T08:25:00Z")));
+        // Booted at 10:00, inside the start hours: anacron runs at boot.
+        let (_, t) = anacron(Period::Days(1), "2026-03-09T10:00:00Z");
+        assert_eq!(latest_start(next, &t), Some(utc("2026-03-09T10:55:00Z")));
+        // Booted at 22:10, past START_HOURS_RANGE: the next morning's start.
+        let (_, t) = anacron(Period::Days(1), "2026-03-09T22:10:00Z");
+        assert_eq!(latest_start(next, &t), Some(utc("2026-03-10T08:25:00Z")));
+    }
+
+    #[test]
+    fn a_run_missed_while_the_host_was_down_is_due_after_the_boot() {
+        use crate::judge::schedule::{due, Rules};
+        let hour = Rules {
+            grace: Some(3600),
+            ..Rules::default()
+        };
+        let ran = utc("2026-03-08T08:00:00Z");
+        // Down from 07:00 to 11:00 on the 9th: due at 11:00 + 55 min.
+        let (s, t) = anacron(Period::Days(1), "2026-03-09T11:00:00Z");
+        let d = due(&s, ran, None, &[], &hour, &t, false).unwrap();
+        assert_eq!(d.due_at, utc("2026-03-09T11:55:00Z"));
+        // Stale past 12:55, its grace of an hour later.
+        assert_eq!(d.grace_seconds, 3600);
+        // Up all along, the same run is stale an hour after 08:25.
+        let (s, t) = anacron(Period::Days(1), "2026-01-01T00:00:00Z");
+        let d = due(&s, ran, None, &[], &hour, &t, false).unwrap();
+        assert_eq!(d.due_at, utc("2026-03-09T08:25:00Z"));
+        // The catch-up run that reported at 11:56 after that boot lags 56
+        // minutes from anacron's start at the boot, not 4h26m from the fire.
+        let (s, t) = anacron(Period::Days(1), "2026-03-09T11:00:00Z");
+        let d = due(
+            &s,
+            utc("2026-03-09T11:56:00Z"),
+            None,
+            &[],
+            &Rules::default(),
+            &t,
+            false,
+        )
+        .unwrap();
+        assert_eq!(d.due_at, utc("2026-03-10T08:26:00Z"));
+    }
+}
+
+mod usual {
+    use super::*;
+
+    #[test]
+    fn the_percentile_leaves_the_slowest_tenth_out() {
+        assert_eq!(percentile(&mut []), None);
+        assert_eq!(percentile(&mut [7]), Some(7));
+        // Twenty runs, two of them slow: the 18th value.
+        let mut twenty: Vec<u64> = (1..=18).chain([500, 900]).collect();
+        assert_eq!(percentile(&mut twenty), Some(18));
+        // Ten runs, one slow: the 9th.
+        let mut ten: Vec<u64> = (1..=9).chain([10_000]).collect();
+        assert_eq!(percentile(&mut ten), Some(9));
+    }
+
+    fn run(at: i64, status: RunStatus, duration: f64) -> Run {
+        Run {
+            timestamp: DateTime::from_timestamp(1_800_000_000 + at, 0).unwrap(),
+            status,
+            exit_code: None,
+            duration_seconds: Some(duration),
+            attempts: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_usual_duration_needs_five_successes_and_ignores_failures() {
+        let four: Vec<Run> = (0..4).map(|i| run(i, RunStatus::Ok, 60.0)).collect();
+        assert_eq!(duration(&four), None);
+        let mut runs: Vec<Run> = (0..9).map(|i| run(i, RunStatus::Ok, 60.0)).collect();
+        runs.push(run(9, RunStatus::Ok, 7200.0));
+        runs.push(run(10, RunStatus::Fail, 90_000.0));
+        assert_eq!(duration(&runs), Some(60));
+    }
 }

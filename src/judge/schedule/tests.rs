@@ -300,14 +300,19 @@ fn a_run_belongs_to_the_fire_before_it_started() {
     let reported = utc("2026-11-24T05:10:00Z");
     let began = started(reported, Some(4200.0));
     assert_eq!(began, Some(utc("2026-11-24T04:00:00Z")));
-    assert_eq!(
-        fire_of(&s, &Timing::default(), reported, began),
-        Some(utc("2026-11-24T04:00:00Z"))
-    );
-    assert_eq!(
-        fire_of(&s, &Timing::default(), reported, None),
-        Some(utc("2026-11-24T05:00:00Z"))
-    );
+    // Its lag runs from the fire before it started (04:00), else from the
+    // fire before it reported (05:00).
+    let ran = |duration_seconds| Run {
+        timestamp: reported,
+        status: RunStatus::Ok,
+        exit_code: None,
+        duration_seconds,
+        attempts: Vec::new(),
+    };
+    let later = utc("2026-11-24T06:00:00Z");
+    let lag = |d| runs::usual_lag(&s, &Timing::default(), &[ran(d)], later, 0);
+    assert_eq!(lag(Some(4200.0)), 4200);
+    assert_eq!(lag(None), 600);
     assert_eq!(started(reported, Some(f64::NAN)), None);
     assert_eq!(started(reported, Some(-1.0)), None);
 }

@@ -112,7 +112,7 @@ fn after(count: Option<u32>, alert_after: u32) -> Judgement {
         consecutive_failures: count,
         ..failed()
     };
-    crate::judge::overrides::apply(&mut judged, None, alert_after);
+    crate::judge::apply_overrides(&mut judged, None, alert_after, &[]);
     judged
 }
 
@@ -149,7 +149,7 @@ fn only_failed_jobs_are_held_back() {
             consecutive_failures: Some(1),
             ..failed()
         };
-        crate::judge::overrides::apply(&mut judged, None, 5);
+        crate::judge::apply_overrides(&mut judged, None, 5, &[]);
         assert_eq!(judged.status, status);
     }
 }
@@ -161,7 +161,7 @@ fn a_pause_overrides_every_status_and_says_what_it_hides() {
         status: Status::Stale,
         ..failed()
     };
-    crate::judge::overrides::apply(&mut stale, Some(&pause), 1);
+    crate::judge::apply_overrides(&mut stale, Some(&pause), 1, &[]);
     assert_eq!(stale.status, Status::Paused);
     assert_eq!(
         stale.reason.as_deref(),
@@ -172,7 +172,7 @@ fn a_pause_overrides_every_status_and_says_what_it_hides() {
         status: Status::Ok,
         ..failed()
     };
-    crate::judge::overrides::apply(&mut ok, Some(&pause), 1);
+    crate::judge::apply_overrides(&mut ok, Some(&pause), 1, &[]);
     assert_eq!(ok.status, Status::Paused);
     assert!(ok.reason.unwrap().ends_with("(otherwise ok)"));
 }

@@ -78,7 +78,7 @@ fn a_run_after_a_failure_shows_that_failure() {
     assert_eq!(j.consecutive_failures, Some(12));
     // The threshold holds it back as it does a finished failed run.
     let mut held = j.clone();
-    crate::judge::overrides::apply(&mut held, None, 13);
+    crate::judge::apply_overrides(&mut held, None, 13, &[]);
     assert_eq!(held.status, Status::Failing);
     // After an ok run there is no failure to count.
     let ok = judged(&running(Some(RunStatus::Ok), Some(0)), None, &policy(60));
