@@ -243,7 +243,7 @@ fn hostile_crontabs_are_refused_one_line_each_and_never_written() {
         std::os::unix::fs::chown(&alice, Some(NOBODY), Some(NOBODY)).unwrap();
         users.push(alice);
     } else {
-        skip::not_here("only root can give a crontab to another user");
+        skip::skip("only root can give a crontab to another user");
     }
     let before = |p: &Path| fs::read(p).unwrap_or_default();
     let watched: Vec<PathBuf> = ["link", "latin1", "long", "open"]
@@ -353,7 +353,7 @@ fn a_user_crontab_is_installed_run_by_cron_and_undone() {
     const SPOOL_FILE: &str = "/var/spool/cron/crontabs/nobody";
     const CRON: &str = "/usr/sbin/cron";
     if !is_root() {
-        skip::not_here("installing another user's crontab needs root");
+        skip::skip("installing another user's crontab needs root");
         return;
     }
     if !skip::peer("crontab", &["-n", "/dev/null"], "cron") {
@@ -364,7 +364,7 @@ fn a_user_crontab_is_installed_run_by_cron_and_undone() {
         return;
     }
     if Path::new(SPOOL_FILE).exists() {
-        skip::not_here("`nobody` already has a crontab, which this test would replace");
+        skip::skip("`nobody` already has a crontab, which this test would replace");
         return;
     }
     let dir = Scratch::new();
@@ -416,7 +416,7 @@ fn a_user_crontab_is_installed_run_by_cron_and_undone() {
     while !beat.exists() && std::time::Instant::now() < deadline {
         if let Some(status) = live.daemon.as_mut().unwrap().try_wait().unwrap() {
             started = false;
-            skip::not_here(&format!(
+            skip::skip(&format!(
                 "the cron daemon stopped at once ({status}): another one runs"
             ));
             break;

@@ -341,7 +341,7 @@ fn without_a_dir_an_unprivileged_user_falls_back_to_the_state_directory() {
         fs::set_permissions(s.state(), fs::Permissions::from_mode(0o777)).unwrap();
         run = run.run_as_nobody();
     } else if system_writable {
-        skip::not_here(&format!(
+        skip::skip(&format!(
             "{SYSTEM_DIR} is writable for this user, so no fallback happens"
         ));
         return;

@@ -20,7 +20,7 @@ const DAEMON: u32 = 1;
 /// root's, 0755, with a sticky world-writable `users/`.
 fn system_like() -> Option<Scratch> {
     if !is_root() {
-        skip::not_here("acting as several users needs root");
+        skip::skip("acting as several users needs root");
         return None;
     }
     let s = Scratch::new();
@@ -404,7 +404,7 @@ fn the_areas_are_read_where_no_proc_is_mounted() {
     let private = ["--mount", "--propagation", "private"];
     let probe = s.cmd("unshare").args(private).args(["true"]).run();
     if probe.status != Some(0) {
-        skip::not_here("no mount namespace can be made here (`unshare --mount`)");
+        skip::skip("no mount namespace can be made here (`unshare --mount`)");
         return;
     }
     write_as(&s, NOBODY, &s.hb(), &["report", "1h"])

@@ -95,14 +95,3 @@ pub fn file(path: &Path, what: &str, variable: &str) -> bool {
     }
     found
 }
-
-/// Skips the calling test because this machine cannot show what it checks
-/// (a system directory exists, the user is privileged): prints
-/// `SKIPPED <test>: <why>` like [`skip`], but does not fail under `CI`,
-/// where the same machine state may hold.
-pub fn not_here(why: &str) {
-    let thread = std::thread::current();
-    let name = thread.name().unwrap_or("a test");
-    remember(name, why);
-    let _ = writeln!(std::io::stderr(), "SKIPPED {name}: {why}");
-}
