@@ -5,10 +5,13 @@
 //! Bounded: each stream keeps one partial line of at most [`LINE_WINDOW`]
 //! bytes. A longer line is matched in windows of that size, each starting
 //! with the last [`OVERLAP`] bytes of the one before, so output without
-//! newlines costs no more memory than a short line and a match of up to
-//! `OVERLAP` bytes is found wherever it falls.
+//! newlines costs no more memory than a short line and a match shorter
+//! than `OVERLAP` is found wherever it falls. A window is searched as a
+//! span of the bytes it holds: its own edges are not the line's, so `^`,
+//! `$` and `\b` see them as the middle of the line, and a match that
+//! touches an edge is left to the window that holds it with room around.
 
-use regex::bytes::Regex;
+use regex_automata::{meta::Regex, Input};
 
 /// The most bytes of one line a pattern is matched against at a time.
 const LINE_WINDOW: usize = 4096;
@@ -27,6 +30,11 @@ pub(crate) struct Watch {
     ok_on: Option<Regex>,
     /// The partial line of stdout (0) and stderr (1).
     partial: [Vec<u8>; 2],
+    /// Whether the partial line is a window after the first of its line.
+    continued: [bool; 2],
+    /// A `--fail-on` match in a window of a line not yet ended: it takes
+    /// its number when the line ends, as lines are counted.
+    pending: [Option<String>; 2],
     lines: u64,
     seen: Seen,
 }
@@ -64,8 +72,9 @@ impl Watch {
             if newline.is_some() {
                 self.end_line(stream);
             } else if self.partial[stream].len() == LINE_WINDOW {
-                self.look(stream);
+                self.look(stream, false);
                 self.partial[stream].drain(..LINE_WINDOW - OVERLAP);
+                self.continued[stream] = true;
             }
         }
     }
@@ -81,35 +90,47 @@ impl Watch {
     }
 
     fn end_line(&mut self, stream: usize) {
-        self.look(stream);
+        self.look(stream, true);
         self.lines += 1;
+        if let Some(text) = self.pending[stream].take() {
+            self.seen.failed_at.get_or_insert((self.lines, text));
+        }
         // The buffer is reused: its capacity stays at most the window.
         self.partial[stream].clear();
+        self.continued[stream] = false;
     }
 
-    /// Matches the patterns against the line, or the window of it, held.
-    fn look(&mut self, stream: usize) {
-        let line = &self.partial[stream];
+    /// Matches the patterns against the line, or the window of it (`ends`:
+    /// the last one), held.
+    fn look(&mut self, stream: usize, ends: bool) {
+        let (line, continued) = (&self.partial[stream], self.continued[stream]);
         if stream == 1 && self.seen.stderr_line.is_none() {
             self.seen.stderr_line = Some(shown(line));
         }
-        if self.seen.failed_at.is_none() && self.fail_on.as_ref().is_some_and(|r| r.is_match(line))
-        {
-            self.seen.failed_at = Some((self.lines + 1, shown(line)));
+        let span = usize::from(continued)..if ends { line.len() } else { line.len() - 1 };
+        let input = || Input::new(line).range(span.clone());
+        let found = self.fail_on.as_ref().and_then(|r| r.find(input()));
+        if let (Some(m), None, None) = (found, &self.seen.failed_at, &self.pending[stream]) {
+            // A window shows from the match: its start is no line's.
+            let text = shown(if continued || !ends {
+                &line[m.start()..]
+            } else {
+                line
+            });
+            self.pending[stream] = Some(text);
         }
-        if !self.seen.ok_matched && self.ok_on.as_ref().is_some_and(|r| r.is_match(line)) {
+        if !self.seen.ok_matched && self.ok_on.as_ref().is_some_and(|r| r.is_match(input())) {
             self.seen.ok_matched = true;
         }
     }
 }
 
 /// A line as a reason shows it: at most [`SHOWN_MAX`] bytes, cut on a
-/// character boundary (a window of a long line may start inside one),
-/// without its carriage return.
+/// character boundary, without its carriage return.
 fn shown(line: &[u8]) -> String {
     let text = String::from_utf8_lossy(&line[..line.len().min(SHOWN_MAX)]);
     text.trim_end_matches('\r')
-        .trim_matches('\u{fffd}')
+        .trim_end_matches('\u{fffd}')
         .to_owned()
 }
 
@@ -148,6 +169,55 @@ mod tests {
             "one line, however long"
         );
         assert_eq!(seen.stderr_line, None);
+    }
+
+    #[test]
+    fn the_edges_of_a_window_are_not_the_lines() {
+        // Every place a window of a long line starts or ends.
+        let cuts = [
+            LINE_WINDOW - OVERLAP,
+            LINE_WINDOW,
+            2 * (LINE_WINDOW - OVERLAP),
+        ];
+        for at in cuts {
+            let mut line = vec![b'x'; at];
+            line.extend_from_slice(b"OK");
+            let mut watch = Watch::new(Some(re("^OK|OK$")), Some(re("^OK|xOK$")));
+            watch.push(0, &line);
+            watch.push(0, &[b'y'; 5000]);
+            watch.push(0, b"\n");
+            let seen = watch.finish();
+            assert_eq!(
+                seen.failed_at, None,
+                "OK at byte {at} neither starts nor ends the line"
+            );
+            assert!(!seen.ok_matched, "OK at byte {at}");
+        }
+        let mut watch = Watch::new(Some(re("ERROR$")), Some(re(r"\bdone$")));
+        watch.push(0, &[b'x'; 3 * LINE_WINDOW]);
+        watch.push(0, b" done ERROR\n");
+        let seen = watch.finish();
+        assert_eq!(
+            seen.failed_at,
+            Some((1, "ERROR".to_owned())),
+            "shown from the match"
+        );
+        assert!(!seen.ok_matched);
+    }
+
+    #[test]
+    fn a_long_line_is_numbered_when_it_ends() {
+        let mut watch = Watch::new(Some(re("ERROR")), None);
+        watch.push(0, b"ERROR");
+        watch.push(0, &[b'x'; 3 * LINE_WINDOW]);
+        watch.push(1, b"e1\ne2\n");
+        watch.push(0, b"\n");
+        let seen = watch.finish();
+        assert_eq!(
+            seen.failed_at.map(|(n, _)| n),
+            Some(3),
+            "after the two lines that ended first"
+        );
     }
 
     #[test]

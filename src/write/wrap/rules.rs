@@ -7,7 +7,8 @@
 
 use std::time::Duration;
 
-use regex::bytes::{Regex, RegexBuilder};
+use regex::bytes::RegexBuilder;
+use regex_automata::{meta, util::syntax};
 
 use super::Args;
 use crate::history::Run;
@@ -27,10 +28,17 @@ pub(crate) struct Rules {
     /// The exit codes that mean success: `0` alone unless given.
     pub(crate) ok_exit_codes: Vec<i32>,
     pub(crate) fail_on_stderr: bool,
-    pub(crate) fail_on: Option<Regex>,
-    pub(crate) ok_on: Option<Regex>,
+    pub(crate) fail_on: Option<Pattern>,
+    pub(crate) ok_on: Option<Pattern>,
     /// In seconds.
     pub(crate) min_runtime: Option<u64>,
+}
+
+/// A pattern as given, and compiled.
+#[derive(Debug, Clone)]
+pub(crate) struct Pattern {
+    pub(crate) text: String,
+    pub(crate) regex: meta::Regex,
 }
 
 /// How a run ended by the rules.
@@ -44,8 +52,10 @@ pub(crate) struct Verdict {
 impl Rules {
     /// What to watch for in the output, when a rule looks at it.
     pub(crate) fn watch(&self) -> Option<Watch> {
-        (self.fail_on_stderr || self.fail_on.is_some() || self.ok_on.is_some())
-            .then(|| Watch::new(self.fail_on.clone(), self.ok_on.clone()))
+        (self.fail_on_stderr || self.fail_on.is_some() || self.ok_on.is_some()).then(|| {
+            let regex = |p: &Option<Pattern>| p.as_ref().map(|p| p.regex.clone());
+            Watch::new(regex(&self.fail_on), regex(&self.ok_on))
+        })
     }
 
     /// How the run `outcome` tells of ended: a failing exit code first (by
@@ -72,14 +82,14 @@ impl Rules {
         if let (Some(pattern), Some((number, line))) = (&self.fail_on, &seen.failed_at) {
             return Some(format!(
                 "line {number} matched --fail-on `{}`: `{}`",
-                shown(pattern.as_str()),
+                shown(&pattern.text),
                 shown(line)
             ));
         }
         if let (Some(pattern), false) = (&self.ok_on, seen.ok_matched) {
             return Some(format!(
                 "no line matched --ok-on `{}`",
-                shown(pattern.as_str())
+                shown(&pattern.text)
             ));
         }
         let min = self.min_runtime?;
@@ -166,7 +176,7 @@ pub(crate) fn fast(duration: Duration, runs: &[Run]) -> Option<String> {
 
 /// Compiles `--fail-on` or `--ok-on` (named by `flag`) with the size limit;
 /// the error is one line naming the pattern and what is wrong with it.
-pub(crate) fn compile(flag: &str, pattern: &str) -> Result<Regex, Error> {
+pub(crate) fn compile(flag: &str, pattern: &str) -> Result<Pattern, Error> {
     RegexBuilder::new(pattern)
         .size_limit(PATTERN_SIZE_MAX)
         .dfa_size_limit(PATTERN_SIZE_MAX)
@@ -191,7 +201,24 @@ pub(crate) fn compile(flag: &str, pattern: &str) -> Result<Regex, Error> {
                 rule,
                 source: err,
             }
-        })
+        })?;
+    // The program the regex crate built, as its engine, which searches a
+    // span of a haystack (see `supervise::watch`); the same settings, so it
+    // builds where the check above did.
+    let regex = meta::Regex::builder()
+        .syntax(syntax::Config::new().utf8(false))
+        .configure(
+            meta::Config::new()
+                .utf8_empty(false)
+                .nfa_size_limit(Some(PATTERN_SIZE_MAX))
+                .hybrid_cache_capacity(PATTERN_SIZE_MAX),
+        )
+        .build(pattern)
+        .map_err(|err| Error::rule_from(format!("invalid {flag} `{}`", shown(pattern)), err))?;
+    Ok(Pattern {
+        text: pattern.to_owned(),
+        regex,
+    })
 }
 
 /// Untrusted text on one line of a reason.
