@@ -109,8 +109,10 @@ impl Watch {
         }
         let span = usize::from(continued)..if ends { line.len() } else { line.len() - 1 };
         let input = || Input::new(line).range(span.clone());
-        let found = self.fail_on.as_ref().and_then(|r| r.find(input()));
-        if let (Some(m), None, None) = (found, &self.seen.failed_at, &self.pending[stream]) {
+        // Searched only until the first match: later lines cost nothing.
+        let looking = self.seen.failed_at.is_none() && self.pending[stream].is_none();
+        let found = (self.fail_on.as_ref().filter(|_| looking)).and_then(|r| r.find(input()));
+        if let Some(m) = found {
             // A window shows from the match: its start is no line's.
             let text = shown(if continued || !ends {
                 &line[m.start()..]
