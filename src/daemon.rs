@@ -19,7 +19,7 @@ use crate::error::Error;
 use crate::ping::{self, Ping, Pinger};
 
 pub use crate::ping::Style;
-use crate::record::{say, truncate_message, validate_job, Heartbeat, RunStatus};
+use crate::record::{cut, say, validate_job, Heartbeat, RunStatus, MESSAGE_MAX_BYTES};
 use crate::record::{INTERVAL_MAX, INTERVAL_MIN};
 use crate::store;
 
@@ -109,7 +109,7 @@ impl Daemon {
     /// Records a failure at once (`fail` with `message`, at most 1 KiB):
     /// hb-check reports the daemon as failed until the next good tick.
     pub fn fail(&mut self, message: &str) -> Beat {
-        self.beat(RunStatus::Fail, Some(truncate_message(message).to_owned()))
+        self.beat(RunStatus::Fail, Some(cut(message, MESSAGE_MAX_BYTES).to_owned()))
     }
 
     /// Why the last ping failed, if it did.

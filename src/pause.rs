@@ -6,7 +6,7 @@ use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::record::{
-    rfc3339_any, rfc3339_seconds, say, truncate_message, validate_job, FUTURE_TOLERANCE_SECONDS,
+    cut, rfc3339_any, rfc3339_seconds, say, validate_job, FUTURE_TOLERANCE_SECONDS,
     MESSAGE_MAX_BYTES,
 };
 use crate::Error;
@@ -67,7 +67,7 @@ impl Pause {
             since: now,
             until,
             reason: reason
-                .map(|r| truncate_message(r).to_owned())
+                .map(|r| cut(r, MESSAGE_MAX_BYTES).to_owned())
                 .filter(|r| !r.trim().is_empty()),
         })
     }

@@ -30,13 +30,10 @@ pub(crate) const FUTURE_TOLERANCE_SECONDS: i64 = 300;
 
 pub(crate) const FORMAT_VERSION: u32 = 1;
 
-/// The most jobs one job may name with `--needs`: its record stays far
-/// below a heartbeat's size limit, and a reader's walk of the needs stays
-/// short whatever a planted record lists.
+/// The most jobs one job may `--needs`: the record stays small, and a
+/// reader's walk of the needs short whatever a planted record lists.
 pub(crate) const MAX_NEEDS: usize = 32;
 
-/// The most bytes of `message` that are stored; longer text is cut on a UTF-8
-/// character boundary.
 pub(crate) const MESSAGE_MAX_BYTES: usize = 1024;
 
 /// The most bytes of a wrapped job's output tail stored as `message`: a
@@ -44,19 +41,19 @@ pub(crate) const MESSAGE_MAX_BYTES: usize = 1024;
 /// escaping makes every byte six.
 pub(crate) const OUTPUT_MESSAGE_MAX_BYTES: usize = 8 * 1024;
 
-/// The longest a wrapped run may take when no `--max-runtime` was given:
-/// `factor` x the interval, bounded as a given maximum is (400 days). The
-/// wrapper ends a run past it (`--kill-after`) and the checker calls a
-/// `running` record past it hung, so both take it from here.
+/// The longest a wrapped run may take without `--max-runtime` (`factor` x
+/// the interval, at most 400 days): the wrapper's `--kill-after` and the
+/// checker's "hung" both take it from here.
 pub(crate) fn default_max_runtime(factor: f64, interval_seconds: u64) -> u64 {
     (factor * interval_seconds as f64).min(INTERVAL_MAX as f64) as u64
 }
 
 /// How the run that wrote the heartbeat ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunStatus {
     /// The job finished and reported success.
+    #[default]
     Ok,
     /// The job finished and reported failure.
     Fail,
@@ -81,6 +78,27 @@ impl fmt::Display for RunStatus {
     }
 }
 
+/// Declares a record struct: the fields after `optional:` are left out of
+/// the JSON while empty (`None`, no items) and empty when missing.
+macro_rules! record {
+    ($(#[$meta:meta])* pub struct $name:ident {
+        $($(#[$fixed_meta:meta])* pub $fixed:ident: $fixed_type:ty,)*
+        optional: $($(#[$opt_meta:meta])* pub $opt:ident: $opt_type:ty,)*
+    }) => {
+        $(#[$meta])*
+        pub struct $name {
+            $($(#[$fixed_meta])* pub $fixed: $fixed_type,)*
+            $($(#[$opt_meta])*
+            #[serde(default, skip_serializing_if = "is_empty")]
+            pub $opt: $opt_type,)*
+        }
+    };
+}
+
+fn is_empty<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
 /// The attempt a retried run's record reports (`hb-write --retry`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attempt {
@@ -90,11 +108,12 @@ pub struct Attempt {
     pub of: u32,
 }
 
+record! {
 /// One heartbeat: the content of `<dir>/<job>.last`.
 ///
 /// Readers ignore fields they do not know, so later versions of the format
 /// can add fields without breaking older readers.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Heartbeat {
     /// Format version; always `FORMAT_VERSION` when written by this crate.
     pub version: u32,
@@ -111,57 +130,47 @@ pub struct Heartbeat {
     pub pid: u32,
     /// How the run ended.
     pub status: RunStatus,
+    optional:
     /// The job's exit code, when the writer knew it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
     /// How long the run took, in seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_seconds: Option<f64>,
     /// A short note from the job, at most `MESSAGE_MAX_BYTES` bytes; from
     /// the wrapper, the tail of the job's output (at most
     /// `OUTPUT_MESSAGE_MAX_BYTES`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// When the wrapped run started, RFC 3339 in UTC.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "rfc3339_opt")]
+    #[serde(with = "rfc3339_opt")]
     pub started_at: Option<DateTime<Utc>>,
     /// How many runs in a row failed, counting this one: 0 after a success.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consecutive_failures: Option<u32>,
     /// The longest a wrapped run may take before a `running` record counts
     /// as hung, in seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_runtime_seconds: Option<u64>,
     /// When the job is scheduled to run (`hb-write --schedule`): a
     /// five-field cron expression or a macro such as `@daily`, for jobs
     /// whose crontab the checker does not read.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<String>,
     /// The wrapper's rule that failed a run its exit code calls a success.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// A success far faster than usual (wrapper): "0.9s, usually 14m".
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fast: Option<String>,
     /// Which attempt of how many this record reports (`--retry`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attempt: Option<Attempt>,
     /// Running: the seconds without output before a stall (`--stall-after`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stall_after_seconds: Option<u64>,
     /// Running: when it last printed or was kept alive, RFC 3339 in UTC:
     /// the record file's modification time, which the wrapper's output and
     /// a keepalive set, as a scan reads it (never written to the file).
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "rfc3339_opt")]
+    #[serde(with = "rfc3339_opt")]
     pub progress_at: Option<DateTime<Utc>>,
     /// In a `running` record: how the job's previous finished run ended
     /// (boxed: most records have none).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last: Option<Box<LastRun>>,
     /// The jobs this one needs (`hb-write --needs`): while one of them is
     /// bad, this job's own trouble is shown as blocked under it.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub needs: Vec<String>,
+}
 }
 
 impl Heartbeat {
@@ -177,20 +186,7 @@ impl Heartbeat {
             host: crate::hostname(),
             pid: std::process::id(),
             status,
-            exit_code: None,
-            duration_seconds: None,
-            message: None,
-            started_at: None,
-            consecutive_failures: None,
-            max_runtime_seconds: None,
-            schedule: None,
-            reason: None,
-            fast: None,
-            attempt: None,
-            stall_after_seconds: None,
-            progress_at: None,
-            last: None,
-            needs: Vec::new(),
+            ..Heartbeat::default()
         }
     }
 
@@ -291,12 +287,6 @@ pub(crate) fn json_line(value: &impl Serialize) -> Vec<u8> {
     line
 }
 
-/// Cuts `message` to at most [`MESSAGE_MAX_BYTES`] bytes without splitting a
-/// UTF-8 character.
-pub(crate) fn truncate_message(message: &str) -> &str {
-    cut(message, MESSAGE_MAX_BYTES)
-}
-
 /// Cuts `text` to at most `max` bytes without splitting a UTF-8 character.
 pub(crate) fn cut(text: &str, max: usize) -> &str {
     let end = (0..=max.min(text.len()))
@@ -304,6 +294,8 @@ pub(crate) fn cut(text: &str, max: usize) -> &str {
         .find(|&i| text.is_char_boundary(i));
     &text[..end.unwrap_or(0)]
 }
+
+record! {
 /// How the last finished run before a wrapped run in progress ended: a
 /// `running` record carries it, so that a run in progress never hides a
 /// failure.
@@ -314,18 +306,16 @@ pub struct LastRun {
     /// When that run reported, RFC 3339, stored in UTC.
     #[serde(serialize_with = "rfc3339_seconds", deserialize_with = "rfc3339_any")]
     pub timestamp: DateTime<Utc>,
+    optional:
     /// Its exit code, when known.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
     /// How long it took, in seconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_seconds: Option<f64>,
     /// The message it left.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// How many runs in a row had failed, that one included.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consecutive_failures: Option<u32>,
+}
 }
 
 impl LastRun {
@@ -347,7 +337,6 @@ impl LastRun {
     }
 }
 
-/// What a heartbeat file held.
 #[allow(clippy::large_enum_variant)] // Boxing: one allocation per record.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Content {
@@ -365,10 +354,8 @@ pub(crate) struct Entry {
     pub path: PathBuf,
     /// The job, from the file name.
     pub job: String,
-    /// The subdirectory the file sits in, below the heartbeat directory
-    /// (`hosts/<host>/` gathered from several machines), if any.
+    /// Below the heartbeat directory (`hosts/<host>/`), if any.
     pub subdir: Option<String>,
-    /// The content, or why it could not be used.
     pub content: Result<Content, String>,
 }
 

@@ -13,7 +13,7 @@ use clap::{Parser, ValueEnum};
 use crate::exit_code::Write;
 use crate::pause::Pause;
 use crate::ping::{self, Ping, Pinger};
-use crate::record::{parse_factor, parse_interval, truncate_message, validate_job, PAUSE};
+use crate::record::{cut, parse_factor, parse_interval, validate_job, MESSAGE_MAX_BYTES, PAUSE};
 use crate::supervise::singleton::Mode;
 use crate::{cli, store, Error, Heartbeat, RunStatus};
 
@@ -351,7 +351,7 @@ fn beat(args: &Args, job: &str, interval_seconds: u64, settings: Settings) -> Ex
     };
     let record = Heartbeat {
         exit_code: args.exit_code,
-        message: (args.message.as_ref()).map(|m| truncate_message(&m.to_string_lossy()).to_owned()),
+        message: (args.message.as_ref()).map(|m| cut(&m.to_string_lossy(), MESSAGE_MAX_BYTES).to_owned()),
         schedule: settings.schedule,
         needs: args.needs.clone(),
         ..Heartbeat::new(job, interval_seconds, status)

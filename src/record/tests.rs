@@ -89,11 +89,11 @@ fn durations_use_the_two_largest_units() {
 #[test]
 fn messages_are_cut_on_a_character_boundary() {
     let ascii = "a".repeat(2000);
-    assert_eq!(truncate_message(&ascii).len(), MESSAGE_MAX_BYTES);
+    assert_eq!(cut(&ascii, MESSAGE_MAX_BYTES).len(), MESSAGE_MAX_BYTES);
     // 'é' is two bytes: 1023 'a' then 'é' would end at byte 1025.
     let mixed = format!("{}é", "a".repeat(1023));
-    assert_eq!(truncate_message(&mixed), "a".repeat(1023));
-    assert_eq!(truncate_message("short"), "short");
+    assert_eq!(cut(&mixed, MESSAGE_MAX_BYTES), "a".repeat(1023));
+    assert_eq!(cut("short", MESSAGE_MAX_BYTES), "short");
 }
 
 #[test]
