@@ -15,15 +15,14 @@ const STDERR_MAX: usize = 8 * 1024;
 const POLL: Duration = Duration::from_millis(5);
 
 /// How long a command may take, and what is kept: `max_bytes` of standard
-/// output. Past its cap, a stream is read on and dropped (`read_past_cap`:
-/// the command must not die of a closed pipe), or else closed. After the
-/// exit, output is read for `drain` more (leftovers in the background may
-/// hold the pipes; `None`: up to the deadline), at most 100 ms past it.
+/// output. With a `drain`, a stream past its cap is read on and dropped (the
+/// command must not die of a closed pipe) and, after the exit, for `drain`
+/// more (leftovers may hold the pipes), at most 100 ms past the deadline;
+/// without, it is closed at its cap and read up to the deadline.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
     pub timeout: Duration,
     pub max_bytes: usize,
-    pub read_past_cap: bool,
     pub drain: Option<Duration>,
 }
 
@@ -78,8 +77,8 @@ pub(crate) fn run(
         });
     }
     let (out, err) = (child.stdout.take(), child.stderr.take());
-    let out = keep(out.expect("piped"), limits.max_bytes, limits.read_past_cap);
-    let err = keep(err.expect("piped"), STDERR_MAX, limits.read_past_cap);
+    let out = keep(out.expect("piped"), limits.max_bytes, limits.drain.is_some());
+    let err = keep(err.expect("piped"), STDERR_MAX, limits.drain.is_some());
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,

@@ -1,6 +1,5 @@
-//! The hb-write run: parse nothing, do everything. The binary parses the
-//! command line into [`Args`] and calls [`run`]; the man page and shell
-//! completions are generated from the same [`Args`].
+//! The hb-write run: the binary parses the command line into [`Args`] (as
+//! the man page and completions are made from) and calls [`run`].
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -238,14 +237,12 @@ fn parse_schedule(text: &str) -> Result<String, Error> {
 }
 
 impl Args {
-    /// The directory to write to: the first non-empty entry of
-    /// `--dir`/HB_DIR, the way `XDG_DATA_DIRS`-style lists are read.
+    /// The first non-empty entry of `--dir`/HB_DIR, as `XDG_DATA_DIRS` is read.
     fn dir(&self) -> Option<PathBuf> {
         self.dir.iter().find(|d| !d.as_os_str().is_empty()).cloned()
     }
 
-    /// Where a job's files are looked for: [`Args::dir`], else the default
-    /// locations.
+    /// [`Args::dir`], else the default locations.
     fn dirs(&self) -> Vec<PathBuf> {
         self.dir()
             .map_or_else(store::default_locations, |dir| vec![dir])
@@ -330,7 +327,7 @@ fn checked_run(args: &Args) -> Result<ExitCode, Error> {
     Ok(ExitCode::from(wrap::run_job(&wrap)))
 }
 
-/// Exit 0 when `result` is done, else its error on one line and exit 1.
+/// Exit 0 when done, else the error on one line and exit 1.
 fn done<T>(result: Result<T, Error>) -> ExitCode {
     match result {
         Ok(_) => Write::Written.into(),
@@ -341,8 +338,7 @@ fn done<T>(result: Result<T, Error>) -> ExitCode {
     }
 }
 
-/// The plain form, `hb-write JOB INTERVAL`: one heartbeat, its history
-/// line, then the ping.
+/// `hb-write JOB INTERVAL`: the heartbeat, its history line, the ping.
 fn beat(args: &Args, job: &str, interval_seconds: u64, settings: Settings) -> ExitCode {
     let status = match (args.status, args.exit_code) {
         (Some(StatusArg::Fail), _) => RunStatus::Fail,

@@ -192,7 +192,6 @@ fn feed(command: &mut Command, user: &str, text: &str, timeout: Duration) -> Res
     let limits = process::Limits {
         timeout,
         max_bytes: 0,
-        read_past_cap: true,
         drain: Some(Duration::from_millis(100)),
     };
     let (input, secs) = (Some(text.as_bytes().to_vec()), timeout.as_secs());

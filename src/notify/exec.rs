@@ -55,7 +55,6 @@ pub(super) fn run(words: &[String], message: &Message, budget: Duration) -> Resu
     let limits = Limits {
         timeout: budget,
         max_bytes: OUTPUT_MAX,
-        read_past_cap: true,
         drain: Some(DRAIN),
     };
     let exited = match process::run(&mut command, Some(super::message::json(message)), limits) {

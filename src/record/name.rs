@@ -3,16 +3,13 @@
 
 use crate::error::Error;
 
-/// The longest job name, in bytes (all of them ASCII).
 const JOB_NAME_MAX: usize = 128;
 
 const HOST_NAME_MAX: usize = 253;
 
-/// Checks a host name: 1 to 253 bytes of dot-separated labels, each 1 to 63
-/// letters, digits, `-` or `_`, not starting with `-`. Returns which part
-/// of the rule is broken. The rule keeps a host name safe as a label, a
-/// file name and a line of text: no control, space, slash or invisible
-/// character.
+/// The part of the host name rule `host` breaks. The rule (dot-separated
+/// labels of letters, digits, `-`, `_`) keeps it safe as a label, a file
+/// name and a line of text.
 pub(crate) fn validate_host(host: &str) -> Result<(), &'static str> {
     if host.is_empty() {
         return Err("it is empty");
@@ -43,8 +40,8 @@ pub(crate) fn user_job(user: Option<&str>, job: &str) -> String {
     }
 }
 
-/// Whether `text` is non-empty and made of letters, digits, `.`, `_` and
-/// `-` only: safe in a file name, a URL path, a label and an HTML comment.
+/// Letters, digits, `.`, `_`, `-` only: safe in a file name, a URL path, a
+/// label and an HTML comment.
 pub(crate) fn is_plain(text: &str) -> bool {
     !text.is_empty()
         && text
@@ -52,8 +49,7 @@ pub(crate) fn is_plain(text: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
-/// Checks a job name against `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`, which
-/// keeps it safe as a file name (no separator, leading dot or space).
+/// `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`: safe as a file name.
 pub(crate) fn validate_job(job: &str) -> Result<(), Error> {
     let reason = if job.is_empty() {
         "it is empty"

@@ -6,18 +6,15 @@ use crate::error::Error;
 
 pub(crate) const INTERVAL_MIN: u64 = 1;
 
-/// The longest duration anything takes, in seconds: 400 days. An interval,
-/// a pause, a grace, a reminder period, a runtime or a wait are all bounded
-/// by it (a wait longer than any job's period waits on nothing).
+/// The longest duration anything takes (interval, pause, grace, reminder,
+/// runtime, wait), in seconds: a wait longer than any period waits on nothing.
 pub(crate) const INTERVAL_MAX: u64 = 400 * 86_400;
 
-/// The smallest number without a unit that is taken as seconds: below it,
-/// `24` more likely means 24 hours than 24 seconds (cron's own step is a
-/// minute).
+/// The smallest number without a unit taken as seconds: below it, `24` more
+/// likely means 24 hours (cron's own step is a minute).
 pub(crate) const BARE_SECONDS_MIN: u64 = 60;
 
-/// A kind of duration: its name in messages (`interval`, `pause`) and its
-/// range, in seconds.
+/// A kind of duration: its name in messages and its range, in seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Span {
     pub noun: &'static str,
@@ -25,14 +22,10 @@ pub(crate) struct Span {
     pub max: u64,
 }
 
-/// How often a job runs.
 pub(crate) const INTERVAL: Span = Span::new("interval", INTERVAL_MIN);
-/// How long a pause lasts.
 pub(crate) const PAUSE: Span = Span::new("pause", 1);
-/// How late a job may be before it counts as late.
 pub(crate) const GRACE: Span = Span::new("grace", 0);
-/// How long something may take or be waited for (`--max-runtime`,
-/// `--lock-timeout`, `--remind`); 0 is "not at all".
+/// What may take or be waited for (`--lock-timeout`, `--remind`); 0 is none.
 pub(crate) const WAIT: Span = Span::new("duration", 0);
 
 impl Span {
@@ -41,19 +34,16 @@ impl Span {
         Span { noun, min, max }
     }
 
-    /// The same kind with another shortest value.
     pub(crate) const fn at_least(self, min: u64) -> Span {
         Span { min, ..self }
     }
 
-    /// Parses `text` into seconds within this span; the error is one line,
-    /// ``invalid <noun> `<text>`: <rule>``.
+    /// ``invalid <noun> `<text>`: <rule>`` when out of range.
     pub(crate) fn parse(self, text: &str) -> Result<u64, Error> {
         self.seconds(text)
             .map_err(|reason| Error::invalid(self.noun, text, reason))
     }
 
-    /// Like [`Span::parse`], with the rule alone as the error.
     fn seconds(self, text: &str) -> Result<u64, String> {
         let seconds = parse_duration(text)?;
         if seconds < self.min {
@@ -66,7 +56,6 @@ impl Span {
     }
 }
 
-/// The units of a duration, largest first, with their seconds.
 const UNITS: [(char, u64); 5] = [
     ('w', 604_800),
     ('d', 86_400),
@@ -111,8 +100,6 @@ pub fn format_duration(seconds: u64) -> String {
     parts.join(" ")
 }
 
-/// Parses an interval: whole seconds (`300`) or a duration with units
-/// (`90s`, `5m`, `1h30m`, `1d`, `1w`), from 1 second to 400 days.
 pub(crate) fn parse_interval(text: &str) -> Result<u64, Error> {
     INTERVAL
         .seconds(text)
@@ -122,10 +109,9 @@ pub(crate) fn parse_interval(text: &str) -> Result<u64, Error> {
         })
 }
 
-/// Parses a duration without range limits: whole seconds, or numbers with
-/// the units `w`, `d`, `h`, `m`, `s`, largest first, each at most once. A
-/// number without a unit below 60 is refused (`24` reads as 24 hours to a
-/// person and as 24 seconds here); `0` is the same in any unit.
+/// Whole seconds, or numbers with the units `w`, `d`, `h`, `m`, `s`, largest
+/// first, each at most once; a bare number below [`BARE_SECONDS_MIN`] but 0
+/// is refused.
 fn parse_duration(text: &str) -> Result<u64, String> {
     const EXPECTED: &str =
         "expected whole seconds or a duration such as `90s`, `5m`, `1h30m`, `1d`, `1w`";
@@ -163,9 +149,8 @@ fn parse_duration(text: &str) -> Result<u64, String> {
     Ok(total)
 }
 
-/// Parses a size: whole bytes (`4096`) or with a unit `K`/`KiB`, `M`/`MiB`
-/// (powers of 1024), at most `max` bytes; `what` names the limit's reason
-/// in the error.
+/// Whole bytes or `K`/`KiB`, `M`/`MiB` (powers of 1024), at most `max`;
+/// `what` names the limit's reason in the error.
 pub(crate) fn parse_size(text: &str, max: u64, what: &str) -> Result<u64, Error> {
     let invalid = |rule: &str| Error::invalid("size", text, rule);
     let digits = text.bytes().take_while(u8::is_ascii_digit).count();
@@ -188,7 +173,6 @@ pub(crate) fn parse_size(text: &str, max: u64, what: &str) -> Result<u64, Error>
     }
 }
 
-/// Parses a stale factor: a number greater than 1.
 pub(crate) fn parse_factor(text: &str) -> Result<f64, Error> {
     match text.parse::<f64>() {
         Ok(f) if f.is_finite() && f > 1.0 => Ok(f),
@@ -198,8 +182,7 @@ pub(crate) fn parse_factor(text: &str) -> Result<f64, Error> {
     }
 }
 
-/// Parses an on/off setting as `HB_QUIET=yes` gives it: `1`, `true`,
-/// `yes`, `on` or `0`, `false`, `no`, `off`, in any case.
+/// An on/off setting as `HB_QUIET=yes` gives it.
 pub(crate) fn parse_switch(text: &str) -> Result<bool, Error> {
     match text.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "t" | "yes" | "y" | "on" => Ok(true),
@@ -210,7 +193,6 @@ pub(crate) fn parse_switch(text: &str) -> Result<bool, Error> {
     }
 }
 
-/// Parses a count from `min` to `max`, as `--alert-after 3` gives it.
 pub(crate) fn parse_count(text: &str, min: u32, max: u32) -> Result<u32, Error> {
     match text.trim().parse::<u32>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
@@ -220,16 +202,13 @@ pub(crate) fn parse_count(text: &str, min: u32, max: u32) -> Result<u32, Error> 
     }
 }
 
-/// Parses an exit code as a shell reports it (`$?`), or a negative one a
-/// program may have returned.
 pub(crate) fn parse_exit_code(text: &str) -> Result<i32, Error> {
     text.trim().parse::<i32>().map_err(|_| {
         Error::rule("an exit code is a whole number, such as 0 or 3 (`--exit-code $?`)")
     })
 }
 
-/// Parses a list of exit codes, as `--ok-exit-codes 0,24` gives it: codes
-/// from 0 to 255, separated by commas, at most 256 of them.
+/// As `--ok-exit-codes 0,24` gives them: at most 256 codes from 0 to 255.
 pub(crate) fn parse_exit_codes(text: &str) -> Result<Vec<i32>, Error> {
     let codes: Option<Vec<i32>> = text
         .split(',')

@@ -28,20 +28,16 @@ pub(crate) use pump::{Progress, Sink, PROGRESS_EVERY};
 use singleton::JobLock;
 use watch::{Seen, Watch};
 
-/// How long a process group has between SIGTERM and SIGKILL, when the
-/// wrapper ends a run (past its maximum, or replaced).
+/// Between SIGTERM and SIGKILL, when the wrapper ends a run.
 pub(crate) const KILL_GRACE: Duration = Duration::from_secs(10);
 
-/// How long the wrapper keeps reading output after the command exited, when
-/// something it started in the background still holds the pipes.
+/// How long output is read after the exit, while leftovers hold the pipes.
 const DRAIN_GRACE: Duration = Duration::from_secs(2);
 
-/// How often the forwarder looks whether the command has exited (a signal
-/// itself is passed on as it comes).
+/// How often the forwarder looks whether the command has exited.
 const FORWARD_EVERY: Duration = Duration::from_millis(250);
 
-/// How long the wrapper waits for a group to die after SIGKILL before it
-/// gives up waiting (a process stuck in the kernel ignores even SIGKILL).
+/// The wait after SIGKILL: a process stuck in the kernel ignores even it.
 const KILL_WAIT: Duration = Duration::from_secs(30);
 
 /// How a supervised run ended.
@@ -53,18 +49,15 @@ pub(crate) struct Outcome {
     pub exit_code: i32,
     /// The last bytes of the combined output.
     pub tail: String,
-    /// What the wrapper saw besides the output (signals, the maximum
-    /// runtime, a start failure).
+    /// What the wrapper saw: signals, the maximum runtime, a start failure.
     pub note: Option<String>,
     /// A problem with the log file, which never stops the run.
     pub log_error: Option<String>,
-    /// What the rules' watch found (nothing, without one).
     pub seen: Seen,
 }
 
 impl Outcome {
-    /// The tail then the note, as the record's message: the last `limit`
-    /// bytes.
+    /// The last `limit` bytes of the tail then the note: the record's message.
     pub(crate) fn message(&self, limit: usize) -> String {
         let mut text = self.tail.clone();
         if let Some(note) = &self.note {
@@ -82,16 +75,14 @@ impl Outcome {
     }
 }
 
-/// The lines given that are present, one after another.
+/// The lines that are present, joined.
 pub(crate) fn lines(lines: impl IntoIterator<Item = Option<String>>) -> Option<String> {
     (lines.into_iter().flatten()).reduce(|all, line| format!("{all}\n{line}"))
 }
 
-/// Runs `program` with `args`, its output into `sink`, and waits for it,
-/// ending it past `kill_after` (SIGTERM, SIGKILL after [`KILL_GRACE`]);
-/// the job's `lock` (the command inherits it) notes its process group. The
-/// caller must have blocked the forwarded signals
-/// ([`signal::mask_forwarded`]) before starting any thread.
+/// Runs `program`, its output into `sink`, ending it past `kill_after`;
+/// `lock` (which the command inherits) notes its group. The caller must
+/// have called [`signal::mask_forwarded`] before starting any thread.
 pub(crate) fn run_command(
     program: &OsString,
     args: &[OsString],

@@ -26,7 +26,6 @@ impl Tail {
         }
     }
 
-    /// Adds bytes, dropping the oldest when the tail is full.
     pub(crate) fn push(&mut self, bytes: &[u8]) {
         self.total = self.total.saturating_add(bytes.len() as u64);
         let bytes = &bytes[bytes.len().saturating_sub(self.capacity)..];
@@ -40,9 +39,8 @@ impl Tail {
         self.total
     }
 
-    /// The kept bytes as text: a character cut in two at the front is
-    /// dropped, invalid UTF-8 becomes U+FFFD, and the result is at most the
-    /// capacity in bytes, cut on a character boundary.
+    /// A character cut in two at the front is dropped, invalid UTF-8 becomes
+    /// U+FFFD, and the result is at most the capacity.
     pub(crate) fn text(&self) -> String {
         let (front, back) = self.buf.as_slices();
         let bytes = [front, back].concat();
@@ -74,9 +72,8 @@ pub(crate) struct Log {
 }
 
 impl Log {
-    /// Moves the previous log to `<path>.1` and starts a new one, readable
-    /// by its owner only (a job's whole output may hold what it prints about
-    /// itself). A symlink at `path` is not followed.
+    /// Moves the previous log to `<path>.1` and starts one, owner-only (the
+    /// output may say what the job prints about itself), not through a link.
     pub(crate) fn create(path: &Path, max: u64) -> io::Result<Log> {
         match fs::rename(path, crate::store::beside(path, ".1")) {
             Err(err) if err.kind() != io::ErrorKind::NotFound => return Err(err),
@@ -114,8 +111,7 @@ impl Log {
         }
     }
 
-    /// Notes at the end of the log how much was not kept; or says, naming
-    /// the log, the write error that stopped it.
+    /// Notes at the end how much was not kept; or the error that stopped it.
     pub(crate) fn finish(mut self) -> Option<String> {
         let note = format!(
             "\n[hb-write: the log stops at {} bytes; {} more bytes were not kept]\n",

@@ -1,14 +1,12 @@
 //! Passing the command's output on: one thread per pipe copies every byte
-//! to the wrapper's own stream and into the sink (the tail and the log),
-//! until the pipe ends or the wrapper asks for the pipe back.
+//! to the wrapper's own stream and into the sink, until the pipe ends or
+//! the wrapper asks for it back.
 //!
-//! When something the command started in the background (`nohup worker &`)
-//! still holds the pipes after it exited, after [`super::DRAIN_GRACE`] a
-//! small detached process takes them over and copies what comes to the
-//! wrapper's stdout and stderr, where that output went without the wrapper
-//! (so cron mails it the same), until the last writer closes them. Closing
-//! them instead, as the wrapper's exit would, kills such a process with
-//! SIGPIPE at its next write.
+//! When a leftover in the background (`nohup worker &`) still holds the
+//! pipes after [`super::DRAIN_GRACE`], a detached copier takes them over
+//! and copies on to the wrapper's stdout and stderr (so cron mails it the
+//! same) until the last writer closes them: closing them, as the wrapper's
+//! exit would, kills such a process with SIGPIPE at its next write.
 
 use std::fs;
 use std::io::{self, Read};
@@ -37,7 +35,6 @@ pub(crate) struct Sink {
 }
 
 impl Sink {
-    /// Takes bytes the command wrote to `stream` (0 stdout, 1 stderr).
     pub(super) fn push(&mut self, stream: usize, bytes: &[u8]) {
         self.tail.push(bytes);
         if let Some(progress) = &mut self.progress {
@@ -56,10 +53,9 @@ impl Sink {
 /// twice it, so a mark a period late never reads as a stall.
 pub(crate) const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
-/// Output as progress: output sets the modification time of the wrapper's
-/// `running` record to now, at most once every [`PROGRESS_EVERY`]; output
-/// sooner is marked when that time is up, by the pump's own wait. A silent
-/// command costs nothing, a chatty one a touch a period.
+/// Output as progress: it touches the `running` record at most once every
+/// [`PROGRESS_EVERY`] (output sooner is marked when that time is up, by the
+/// pump's own wait), so a chatty command costs a touch a period.
 pub(crate) struct Progress {
     path: PathBuf,
     next: Instant,
@@ -67,7 +63,6 @@ pub(crate) struct Progress {
 }
 
 impl Progress {
-    /// `path` was written just now.
     pub(crate) fn new(path: PathBuf) -> Progress {
         Progress {
             path,
@@ -92,10 +87,9 @@ impl Progress {
     }
 }
 
-/// Copies `from` to the wrapper's own stream and into the sink, until end of
-/// file, or, when `stop` ends, hands the pipe back with the wrapper's
-/// descriptor it goes to. A closed stream of the wrapper stops the copy to
-/// it, not the read.
+/// Copies `from` to the wrapper's own stream (while that is open) and into
+/// the sink until end of file; when `stop` ends, hands the pipe back with
+/// the wrapper's descriptor it goes to.
 pub(super) fn pump(
     from: OwnedFd,
     stream: usize,
@@ -150,7 +144,6 @@ pub(super) fn pump(
     })
 }
 
-/// `fd` polled for input.
 fn readable(fd: RawFd) -> libc::pollfd {
     libc::pollfd {
         fd,
@@ -160,8 +153,7 @@ fn readable(fd: RawFd) -> libc::pollfd {
 }
 
 /// Starts the detached copier for `pipes` (each with the wrapper's
-/// descriptor, 1 or 2, its bytes go to) and closes them in this process.
-/// The copier keeps every other descriptor of the wrapper closed.
+/// descriptor it goes to), which closes every other descriptor.
 pub(super) fn hand_over(pipes: Vec<(OwnedFd, RawFd)>) -> io::Result<()> {
     if pipes.is_empty() {
         return Ok(());
@@ -196,8 +188,7 @@ pub(super) fn hand_over(pipes: Vec<(OwnedFd, RawFd)>) -> io::Result<()> {
     }
 }
 
-/// The copier: reads each pipe until its end, writes what it reads to its
-/// target (and, once a target is closed, drops it), then exits.
+/// The copier: each pipe to its target (dropped once closed), then exits.
 fn copy(polled: &mut [libc::pollfd], targets: &mut [RawFd]) -> ! {
     let mut buf = [0u8; 8192];
     loop {

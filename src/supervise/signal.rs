@@ -4,7 +4,6 @@
 use std::io;
 use std::time::Duration;
 
-/// The signals the wrapper passes on to the command's process group.
 fn forwarded_set() -> libc::sigset_t {
     // SAFETY: sigemptyset initialises the set; sigaddset only writes to it.
     unsafe {
@@ -22,10 +21,9 @@ fn os(rc: libc::c_int) -> io::Result<libc::c_int> {
     (rc >= 0).then_some(rc).ok_or_else(io::Error::last_os_error)
 }
 
-/// Blocks (`SIG_BLOCK`, before any thread starts) the forwarded signals in
-/// this thread and those it starts, for [`wait_signal`]. A child unblocks
-/// them (`SIG_UNBLOCK`) before `exec`, as std does not reset the mask:
-/// hence only async-signal-safe calls.
+/// Blocks (before any thread starts) the forwarded signals, for
+/// [`wait_signal`]; a child unblocks them before `exec`, as std does not
+/// reset the mask: hence only async-signal-safe calls.
 pub(crate) fn mask_forwarded(how: libc::c_int) -> io::Result<()> {
     let set = forwarded_set();
     // SAFETY: a valid set and a null old-set pointer.
@@ -43,7 +41,6 @@ pub(crate) fn inherit_fd(fd: i32) -> io::Result<()> {
     os(unsafe { libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) }).map(drop)
 }
 
-/// Waits up to `timeout` for one of the blocked forwarded signals.
 pub(crate) fn wait_signal(timeout: Duration) -> Option<i32> {
     let set = forwarded_set();
     let spec = libc::timespec {
@@ -55,8 +52,7 @@ pub(crate) fn wait_signal(timeout: Duration) -> Option<i32> {
     (sig > 0).then_some(sig)
 }
 
-/// Sends `sig` to every process in group `pgid`. A group id of 0 or 1
-/// would mean "my own group" or "every process", so it is refused.
+/// A group of 0 or 1 ("my own group", "every process") is refused.
 pub(crate) fn kill_group(pgid: u32, sig: i32) -> io::Result<()> {
     let pgid = libc::pid_t::try_from(pgid)
         .ok()
@@ -66,14 +62,14 @@ pub(crate) fn kill_group(pgid: u32, sig: i32) -> io::Result<()> {
     os(unsafe { libc::killpg(pgid, sig) }).map(drop)
 }
 
-/// Sends `sig` to this process again, to wait, blocked, for the wrapper's
-/// own next look (a signal that came after the command exited).
+/// A signal that came after the command exited waits, blocked, for the
+/// wrapper's own next look.
 pub(crate) fn resend_to_self(sig: i32) {
     // SAFETY: kill and getpid take and give plain integers.
     unsafe { libc::kill(libc::getpid(), sig) };
 }
 
-/// The name of a signal, such as `SIGTERM`, or `signal N`.
+/// `SIGTERM`, or `signal N`.
 pub(crate) fn name(sig: i32) -> String {
     macro_rules! named {
         ($($sig:ident),*) => { [$((libc::$sig, stringify!($sig))),*] };

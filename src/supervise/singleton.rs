@@ -31,14 +31,13 @@ pub(crate) enum Mode {
     Replace,
 }
 
-/// The per-job lock, held until dropped.
 #[derive(Debug)]
 pub(crate) struct JobLock {
     file: File,
 }
 
 impl JobLock {
-    /// Notes the run's command's process group, for a later `replace`.
+    /// Notes the command's process group, for a later `replace`.
     pub(crate) fn record_group(&self, pgid: u32) {
         let text = format!("{} {pgid}\n", std::process::id());
         let _ = self.file.set_len(0);
@@ -52,8 +51,7 @@ impl JobLock {
         self.file.as_raw_fd()
     }
 
-    /// Releases the lock for every process that shares it (the command's
-    /// leftovers in the background too).
+    /// Releases the lock for every process that shares it (leftovers too).
     pub(crate) fn release(self) {
         let _ = self.file.unlock();
     }
@@ -70,9 +68,8 @@ pub(crate) enum Acquired {
 
 type Pause<'a> = &'a mut dyn FnMut(Duration) -> Option<i32>;
 
-/// Takes the lock of `job` in `dir` the way `mode` says; `wait` waits up to
-/// `patience`. Every pause of a wait (`wait`, and `replace` while the old
-/// run ends) goes through `pause`, which may end it with a signal.
+/// Takes the lock of `job` in `dir` as `mode` says (`wait` up to
+/// `patience`); every pause goes through `pause`, which a signal may end.
 pub(crate) fn acquire(
     dir: &Path,
     job: &str,
@@ -144,9 +141,8 @@ fn replace(file: &File, pause: Pause) -> io::Result<Result<LockWait<i32>, String
     )))
 }
 
-/// The process group named in the lock file (the holder's note, a short
-/// line), if the wrapper named there holds the lock (by `/proc/locks`) and
-/// is that group leader's parent.
+/// The process group the lock file names, if the wrapper it names holds
+/// the lock (by `/proc/locks`) and is that group leader's parent.
 fn verified_holder(file: &File) -> Option<u32> {
     let mut note = [0u8; 64];
     let n = file.read_at(&mut note, 0).ok()?;
@@ -160,8 +156,7 @@ fn verified_holder(file: &File) -> Option<u32> {
     (holder == wrapper && parent == wrapper && pgrp == group).then_some(group)
 }
 
-/// The pid holding an exclusive `flock` on the file with `dev` and `ino`,
-/// from the text of `/proc/locks`
+/// The pid holding a `flock` on `dev`/`ino` in `/proc/locks`
 /// (`1: FLOCK  ADVISORY  WRITE 4242 08:01:1234 0 EOF`).
 fn flock_holder(locks: &str, dev: u64, ino: u64) -> Option<u32> {
     let id = format!("{:02x}:{:02x}:{ino}", libc::major(dev), libc::minor(dev));

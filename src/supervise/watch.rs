@@ -59,7 +59,6 @@ impl Watch {
         }
     }
 
-    /// Takes bytes the command wrote to `stream` (0 stdout, 1 stderr).
     pub(crate) fn push(&mut self, stream: usize, mut bytes: &[u8]) {
         let stream = stream.min(1);
         while !bytes.is_empty() {
@@ -100,8 +99,7 @@ impl Watch {
         self.continued[stream] = false;
     }
 
-    /// Matches the patterns against the line, or the window of it (`ends`:
-    /// the last one), held.
+    /// Matches the line, or its window held (`ends`: the last one).
     fn look(&mut self, stream: usize, ends: bool) {
         let (line, continued) = (&self.partial[stream], self.continued[stream]);
         if stream == 1 && self.seen.stderr_line.is_none() {
@@ -127,8 +125,7 @@ impl Watch {
     }
 }
 
-/// A line as a reason shows it: at most [`SHOWN_MAX`] bytes, cut on a
-/// character boundary, without its carriage return.
+/// At most [`SHOWN_MAX`] bytes, without a carriage return.
 fn shown(line: &[u8]) -> String {
     let text = String::from_utf8_lossy(&line[..line.len().min(SHOWN_MAX)]);
     text.trim_end_matches('\r')

@@ -146,7 +146,6 @@ const fn limits(timeout: Duration, max_bytes: usize) -> Limits {
     Limits {
         timeout,
         max_bytes,
-        read_past_cap: false,
         drain: None,
     }
 }

@@ -25,7 +25,6 @@ pub(super) mod rules;
 
 use rules::{Rules, Verdict};
 
-/// A wrapped run: the command line, and what was drawn from it.
 #[derive(Debug)]
 pub(crate) struct Wrap<'a> {
     pub(crate) args: &'a Args,
@@ -51,9 +50,8 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
             given.unwrap_or_else(|| PathBuf::from(store::SYSTEM_DIR))
         }
     };
-    // A wait of up to the interval ends at once on SIGTERM, SIGINT or
-    // SIGHUP: the signal is taken here, not left pending for the command
-    // that would start once the lock came.
+    // A signal ends the wait for the lock at once: left pending, it would
+    // go to the command that starts once the lock came.
     let patience = Duration::from_secs(wrap.interval_seconds);
     let acquired = (args.singleton)
         .map(|mode| singleton::acquire(&dir, wrap.job, mode, patience, signal::wait_signal));
@@ -77,8 +75,6 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
             return 1;
         }
     };
-    // The previous run's result stays in the record while this one runs, so
-    // that a run in progress never hides a failure.
     let previous = previous(&dir, wrap.job);
     let last = previous.as_ref().and_then(LastRun::of);
     let previous_failures = previous.map_or(0, |r| {
@@ -96,7 +92,6 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
         last,
         ..Heartbeat::new(wrap.job, wrap.interval_seconds, RunStatus::Running)
     };
-    // Where the record went: `dir`, or this user's area below it.
     let running_at = write(&dir, &base);
 
     let pings = (wrap.settings.ping.as_ref()).map(|(url, style)| {
@@ -159,9 +154,7 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
         ..base
     };
     write(&dir, &last);
-    // The finished run joins the job's history, with its attempts when it
-    // took more than one (a first success says all there is); the running
-    // record never does.
+    // With its attempts when it took more than one.
     let run = crate::history::Run {
         attempts: Some(tried.attempts)
             .filter(|a| a.len() > 1)
@@ -207,9 +200,6 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
     }
 }
 
-/// The end ping: success for a run the rules call a success (whatever its
-/// exit code), the exit code of a failing one, and `fail` for a run a rule
-/// failed although it exited 0.
 fn end_ping(rid: String, outcome: &Outcome, verdict: &Verdict) -> Ping {
     // What failed the run (a rule) and what the wrapper saw (it ended the
     // run, a signal did) come first, before the output tail.
@@ -234,8 +224,7 @@ fn end_ping(rid: String, outcome: &Outcome, verdict: &Verdict) -> Ping {
     }
 }
 
-/// The exit code of a wrapper a signal ended: 128 plus its number, as a
-/// shell says it.
+/// 128 plus the signal's number, as a shell says it.
 fn exit_code_of(sig: i32) -> u8 {
     u8::try_from(128 + sig).unwrap_or(1)
 }
@@ -248,8 +237,7 @@ fn write(dir: &Path, record: &Heartbeat) -> Option<PathBuf> {
         .ok()
 }
 
-/// The directory the wrapper writes to: the one given, else the system
-/// directory when this process may write there, else the user's.
+/// The one given, else the system directory when writable, else the user's.
 fn resolve_dir(given: Option<&Path>) -> Result<PathBuf, Error> {
     let create = |dir: PathBuf| store::create_dir(&dir).map(|()| dir);
     let system = PathBuf::from(store::SYSTEM_DIR);
@@ -269,16 +257,14 @@ fn writable(dir: &Path) -> bool {
     unsafe { libc::access(path.as_ptr(), libc::W_OK) == 0 }
 }
 
-/// The job's previous record in `dir`, read as hb-check reads it: never
-/// waiting on a FIFO, never through a symbolic link (the write replaces
-/// one, never follows it), never more than a heartbeat's size.
+/// The job's previous record in `dir`, read as hb-check reads it (no FIFO,
+/// no symbolic link, no more than a heartbeat's size).
 fn previous(dir: &Path, job: &str) -> Option<Heartbeat> {
     Heartbeat::from_json(&store::read_small(&heartbeat_path(dir, job))?).ok()
 }
 
-/// Keeps the run of `job` in progress alive (`hb-write --keepalive`,
-/// [`crate::daemon::Daemon::keepalive`]) by touching its `running` record
-/// in the first of `dirs` that holds one; never rewriting it, so that a
+/// Keeps the run of `job` in progress alive by touching its `running`
+/// record in the first of `dirs` that holds one: never rewriting it, so a
 /// keepalive racing the final record cannot undo it.
 pub(crate) fn keep_alive(dirs: &[PathBuf], job: &str) -> Result<PathBuf, Error> {
     let found = dirs.iter().find_map(|dir| Some((dir, previous(dir, job)?)));

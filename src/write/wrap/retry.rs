@@ -11,32 +11,29 @@ use crate::supervise::output::{Log, Tail};
 use crate::supervise::singleton::JobLock;
 use crate::supervise::{self, signal, Outcome, Progress, Sink};
 
-/// The most retries `--retry` allows: a job that fails eleven times in a
-/// row is failing, and more attempts only delay the alert.
+/// A job that fails eleven times in a row is failing: more attempts only
+/// delay the alert.
 pub(crate) const RETRY_MAX: u32 = 10;
 
-/// The longest wait between two attempts, however many doublings.
 const WAIT_CAP: Duration = Duration::from_secs(3600);
 
-/// The wait before attempt `next` (2 and up): `delay` seconds doubled for
-/// every attempt before, at most [`WAIT_CAP`], jittered.
+/// The wait before attempt `next` (2 and up).
 fn wait(delay: u64, next: u32, unit: f64) -> Duration {
     let first = Duration::from_secs(delay);
     jittered(first, next.saturating_sub(2), WAIT_CAP, unit)
 }
 
-/// The attempts of one run, the last one's result being the run's.
 pub(super) struct Tries {
     pub(super) outcome: Outcome,
     pub(super) verdict: Verdict,
-    /// Every attempt, when the run may take more than one.
+    /// Every attempt, when there may be more than one.
     pub(super) attempts: Vec<Tried>,
     /// A signal that came while waiting to retry: it ends the run.
     pub(super) signalled: Option<i32>,
 }
 
-/// Runs the command until an attempt succeeds, the attempts run out, or
-/// the next attempt would start past the maximum runtime.
+/// Runs the command until an attempt succeeds, none is left, or the next
+/// would start past the maximum runtime.
 pub(super) fn attempts(
     wrap: &Wrap,
     lock: Option<&JobLock>,

@@ -1,9 +1,7 @@
-//! The wrapper's rules for a run that exit codes alone misjudge: which
-//! codes are success (`--ok-exit-codes`), output that fails a run
-//! (`--fail-on-stderr`, `--fail-on`) or that a good run always prints
-//! (`--ok-on`), and the shortest a real run takes (`--min-runtime`).
-//! [`Rules::verdict`] is the one place that decides how a run ended. The
-//! wrapper's flags are parsed here too.
+//! The wrapper's rules for a run that exit codes alone misjudge
+//! (`--ok-exit-codes`, `--fail-on-stderr`, `--fail-on`, `--ok-on`,
+//! `--min-runtime`), and its flags' parsers. [`Rules::verdict`] is the one
+//! place that decides how a run ended.
 
 use std::time::Duration;
 
@@ -17,15 +15,11 @@ use crate::supervise::watch::Watch;
 use crate::supervise::Outcome;
 use crate::Error;
 
-/// The most memory a compiled `--fail-on` or `--ok-on` pattern may take:
-/// the regex crate matches in linear time, and this bounds the program
-/// that time is linear in.
+/// The most memory a compiled pattern may take: matching is linear in it.
 const PATTERN_SIZE_MAX: usize = 1 << 20;
 
-/// The rules a wrapped run is judged by.
 #[derive(Debug)]
 pub(crate) struct Rules {
-    /// The exit codes that mean success: `0` alone unless given.
     pub(crate) ok_exit_codes: Vec<i32>,
     pub(crate) fail_on_stderr: bool,
     pub(crate) fail_on: Option<Pattern>,
@@ -34,14 +28,12 @@ pub(crate) struct Rules {
     pub(crate) min_runtime: Option<u64>,
 }
 
-/// A pattern as given, and compiled.
 #[derive(Debug, Clone)]
 pub(crate) struct Pattern {
     pub(crate) text: String,
     pub(crate) regex: meta::Regex,
 }
 
-/// How a run ended by the rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Verdict {
     pub(crate) ok: bool,
@@ -50,7 +42,6 @@ pub(crate) struct Verdict {
 }
 
 impl Rules {
-    /// What to watch for in the output, when a rule looks at it.
     pub(crate) fn watch(&self) -> Option<Watch> {
         (self.fail_on_stderr || self.fail_on.is_some() || self.ok_on.is_some()).then(|| {
             let regex = |p: &Option<Pattern>| p.as_ref().map(|p| p.regex.clone());
@@ -58,9 +49,7 @@ impl Rules {
         })
     }
 
-    /// How the run `outcome` tells of ended: a failing exit code first (by
-    /// `--ok-exit-codes`, else 0 alone), then the output rules, then the
-    /// minimum runtime.
+    /// The exit code first, then the output rules, then the minimum runtime.
     pub(crate) fn verdict(&self, outcome: &Outcome) -> Verdict {
         let ok_code = self.ok_exit_codes.contains(&outcome.exit_code);
         let reason = ok_code.then(|| self.broken(outcome)).flatten();
@@ -113,8 +102,7 @@ pub(crate) fn parse_log_max(text: &str) -> Result<u64, Error> {
     parse_size(text, u64::MAX, "")
 }
 
-/// Parses `--max-runtime`: from 1 second to the longest interval (a run
-/// that may take longer than any job's period is no bound).
+/// From 1 second to the longest interval (longer than any period is no bound).
 pub(crate) fn parse_max_runtime(text: &str) -> Result<u64, Error> {
     WAIT.at_least(1).parse(text)
 }
@@ -124,14 +112,12 @@ pub(crate) fn parse_retry(text: &str) -> Result<u32, Error> {
         .map_err(|rule| Error::invalid("retry count", text, rule.to_string()))
 }
 
-/// Parses `--stall-after`: at least twice the time between progress
-/// writes, at most 400 days.
+/// At least twice the time between progress marks.
 pub(crate) fn parse_stall(text: &str) -> Result<u64, Error> {
     WAIT.at_least(2 * crate::supervise::PROGRESS_EVERY.as_secs())
         .parse(text)
 }
 
-/// The wrapper's rules from the flags; `Err` is a usage error, one line.
 pub(crate) fn rules(args: &Args) -> Result<Rules, Error> {
     let compile =
         |flag: &str, text: &Option<String>| text.as_deref().map(|t| compile(flag, t)).transpose();
@@ -147,12 +133,11 @@ pub(crate) fn rules(args: &Args) -> Result<Rules, Error> {
     })
 }
 
-/// How many successful runs the learned check needs and looks at.
+/// How many successful runs the learned check of [`fast`] takes.
 const USUAL_RUNS: usize = 10;
 
-/// The learned check of a run that succeeded without `--min-runtime`: fast
-/// ("0.9s, usually 14m") in less than a tenth of the median of the job's
-/// last [`USUAL_RUNS`] successful runs (`runs`, oldest first).
+/// "0.9s, usually 14m": a success in less than a tenth of the median of the
+/// last [`USUAL_RUNS`] successful `runs` (oldest first).
 pub(crate) fn fast(duration: Duration, runs: &[Run]) -> Option<String> {
     let mut usual: Vec<f64> = runs
         .iter()
@@ -174,8 +159,7 @@ pub(crate) fn fast(duration: Duration, runs: &[Run]) -> Option<String> {
     })
 }
 
-/// Compiles `--fail-on` or `--ok-on` (named by `flag`) with the size limit;
-/// the error is one line naming the pattern and what is wrong with it.
+/// Compiles `--fail-on` or `--ok-on` (`flag`) within the size limit.
 pub(crate) fn compile(flag: &str, pattern: &str) -> Result<Pattern, Error> {
     RegexBuilder::new(pattern)
         .size_limit(PATTERN_SIZE_MAX)
@@ -227,8 +211,7 @@ fn shown(text: &str) -> String {
     crate::escape::terminal(text).replace('`', "'")
 }
 
-/// A short duration with a tenth of a second (`0.8s`), else as
-/// [`format_duration`] says it.
+/// `0.8s` below a minute, else as [`format_duration`] says it.
 fn seconds(duration: Duration) -> String {
     if duration < Duration::from_secs(60) {
         format!("{:.1}s", duration.as_secs_f64())
