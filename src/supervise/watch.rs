@@ -141,6 +141,11 @@ mod tests {
         Regex::new(text).unwrap()
     }
 
+    /// The number of the line `--fail-on` matched.
+    fn matched(seen: &Seen) -> Option<u64> {
+        seen.failed_at.as_ref().map(|(n, _)| *n)
+    }
+
     #[test]
     fn the_first_matching_line_is_named_by_its_number() {
         let mut watch = Watch::new(Some(re("ERROR")), Some(re("^done$")));
@@ -162,11 +167,7 @@ mod tests {
         assert!(watch.partial[0].capacity() <= LINE_WINDOW * 2);
         watch.push(0, b"needle\nnext");
         let seen = watch.finish();
-        assert_eq!(
-            seen.failed_at.map(|(n, _)| n),
-            Some(1),
-            "one line, however long"
-        );
+        assert_eq!(matched(&seen), Some(1), "one line, however long");
         assert_eq!(seen.stderr_line, None);
     }
 
@@ -212,11 +213,7 @@ mod tests {
         watch.push(1, b"e1\ne2\n");
         watch.push(0, b"\n");
         let seen = watch.finish();
-        assert_eq!(
-            seen.failed_at.map(|(n, _)| n),
-            Some(3),
-            "after the two lines that ended first"
-        );
+        assert_eq!(matched(&seen), Some(3), "after the lines that ended first");
     }
 
     #[test]
@@ -233,12 +230,7 @@ mod tests {
             for piece in line.chunks(777) {
                 watch.push(1, piece);
             }
-            let seen = watch.finish();
-            assert_eq!(
-                seen.failed_at.map(|(n, _)| n),
-                Some(1),
-                "ERROR at byte {at}"
-            );
+            assert_eq!(matched(&watch.finish()), Some(1), "ERROR at byte {at}");
         }
     }
 }
