@@ -12,7 +12,7 @@ use clap::{Parser, ValueEnum};
 use crate::exit_code::Write;
 use crate::pause::Pause;
 use crate::ping::{self, Ping, Pinger};
-use crate::record::{cut, parse_factor, parse_interval, validate_job, MESSAGE_MAX_BYTES, PAUSE};
+use crate::record::{cut, parse_factor, parse_interval, validate_job, MAX_NEEDS, MESSAGE_MAX_BYTES, PAUSE};
 use crate::supervise::singleton::Mode;
 use crate::{cli, store, Error, Heartbeat, RunStatus};
 
@@ -282,11 +282,10 @@ fn checked_run(args: &Args) -> Result<ExitCode, Error> {
     if args.reason.is_some() && args.pause.is_none() {
         return Err(Error::rule("--reason goes with --pause"));
     }
-    if args.needs.len() > crate::cause::MAX_NEEDS {
+    let needs = args.needs.len();
+    if needs > MAX_NEEDS {
         return Err(Error::rule(format!(
-            "--needs is given {} times; a job may need at most {} others",
-            args.needs.len(),
-            crate::cause::MAX_NEEDS
+            "--needs is given {needs} times; a job may need at most {MAX_NEEDS} others"
         )));
     }
     let job = args.job.as_deref();

@@ -94,8 +94,6 @@ impl Causes {
     }
 }
 
-pub(crate) use crate::record::MAX_NEEDS;
-
 /// The `--needs` name of a job given to hb-write: a job name.
 pub(crate) fn parse_need(text: &str) -> Result<String, crate::Error> {
     crate::record::validate_job(text).map(|()| text.to_owned())

@@ -41,15 +41,7 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
     if let Err(err) = signal::mask_forwarded(libc::SIG_BLOCK) {
         eprintln!("{PROGRAM}: warning: cannot take over SIGINT, SIGTERM and SIGHUP: {err}");
     }
-    let given = args.dir();
-    let dir = match resolve_dir(given.as_deref()) {
-        Ok(dir) => dir,
-        Err(err) => {
-            // Nowhere to write: still run the job, as if unmonitored.
-            crate::cli::report_error(PROGRAM, &err);
-            given.unwrap_or_else(|| PathBuf::from(store::SYSTEM_DIR))
-        }
-    };
+    let dir = resolve_dir(args.dir());
     // A signal ends the wait for the lock at once: left pending, it would
     // go to the command that starts once the lock came.
     let patience = Duration::from_secs(wrap.interval_seconds);
@@ -237,15 +229,20 @@ fn write(dir: &Path, record: &Heartbeat) -> Option<PathBuf> {
         .ok()
 }
 
-/// The one given, else the system directory when writable, else the user's.
-fn resolve_dir(given: Option<&Path>) -> Result<PathBuf, Error> {
-    let create = |dir: PathBuf| store::create_dir(&dir).map(|()| dir);
+/// The one given, else the system directory when writable, else the user's;
+/// with nowhere to write, the job still runs, as if unmonitored.
+fn resolve_dir(given: Option<PathBuf>) -> PathBuf {
+    let create = |dir: &Path| store::create_dir(dir).map(|()| dir.to_owned());
     let system = PathBuf::from(store::SYSTEM_DIR);
-    match given {
-        Some(dir) => create(dir.to_owned()),
-        None if create(system.clone()).is_ok_and(|dir| writable(&dir)) => Ok(system),
-        None => create(store::user_dir().unwrap_or(system)),
-    }
+    let made = match &given {
+        Some(dir) => create(dir),
+        None if create(&system).is_ok_and(|dir| writable(&dir)) => Ok(system.clone()),
+        None => create(&store::user_dir().unwrap_or(system.clone())),
+    };
+    made.unwrap_or_else(|err| {
+        crate::cli::report_error(PROGRAM, &err);
+        given.unwrap_or(system)
+    })
 }
 
 fn writable(dir: &Path) -> bool {
