@@ -220,8 +220,7 @@ impl Heartbeat {
                 crate::escape::terminal(&self.host)
             )
         })?;
-        // The runtime has the bound hb-write's --max-runtime has: a longer
-        // one would let a hung run stay `running` for ever.
+        // As --max-runtime: a longer one would keep a hung run `running`.
         let seconds = [
             ("interval_seconds", Some(self.interval_seconds)),
             ("max_runtime_seconds", self.max_runtime_seconds),
@@ -278,8 +277,7 @@ fn json_reason(err: &serde_json::Error) -> String {
 /// `value` as one line of JSON followed by a newline: the form of every
 /// file the toolkit writes (heartbeat, run, pause, state, cache).
 pub(crate) fn json_line(value: &impl Serialize) -> Vec<u8> {
-    // Only plain structs with string keys go through here, which always
-    // serialise.
+    // Only plain structs with string keys go through here.
     let mut line = serde_json::to_vec(value).expect("a record always serialises");
     line.push(b'\n');
     line

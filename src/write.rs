@@ -362,16 +362,13 @@ fn beat(args: &Args, job: &str, interval_seconds: u64, settings: Settings) -> Ex
     }));
     // The heartbeat first: local truth never waits on the network.
     if let Some((url, style)) = settings.ping {
-        Pinger::new(url, style).send_or_warn(
-            PROGRAM,
-            &Ping::Beat {
-                ok: status == RunStatus::Ok,
-                exit_code: record.exit_code,
-                body: record.message,
-                duration: None,
-            },
-            ping::BUDGET,
-        );
+        let beat = Ping::Beat {
+            ok: status == RunStatus::Ok,
+            exit_code: record.exit_code,
+            body: record.message,
+            duration: None,
+        };
+        Pinger::new(url, style).send_or_warn(PROGRAM, &beat, ping::BUDGET);
     }
     code
 }

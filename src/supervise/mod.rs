@@ -139,9 +139,8 @@ pub(crate) fn run_command(
     let pumps: Vec<_> = (pipes.into_iter().enumerate())
         .map(|(stream, pipe)| pump(pipe, stream, Arc::clone(&sink), events.clone(), stop_fd))
         .collect();
-    // A signal is passed on the moment it comes, while the command may
-    // still act on it: a waiting loop that looked only now and then would
-    // lose one that came just before the command exited.
+    // A signal is passed on the moment it comes: a loop that looked now and
+    // then would lose one that came just before the command exited.
     let exited = Arc::new(AtomicBool::new(false));
     let forwarded = Arc::new(AtomicI32::new(0));
     let (done, passed) = (Arc::clone(&exited), Arc::clone(&forwarded));
@@ -166,9 +165,8 @@ pub(crate) fn run_command(
         let _ = events.send(Event::Exited(status));
     });
 
-    // `--max-runtime` comes from a crontab line: a value past what an
-    // `Instant` can hold means "never", not a panic. Past it: SIGTERM,
-    // SIGKILL [`KILL_GRACE`] later, then [`KILL_WAIT`] more at most.
+    // A maximum past what an `Instant` holds means "never", not a panic.
+    // Past it: SIGTERM, SIGKILL [`KILL_GRACE`] later, then [`KILL_WAIT`].
     let mut next = kill_after.and_then(|max| started.checked_add(max));
     let mut sent = 0;
     let mut eofs = 0;
@@ -193,9 +191,8 @@ pub(crate) fn run_command(
         }
     };
     let duration = started.elapsed();
-    // Once the command has exited, a signal is the caller's: the forwarder
-    // stops within one wait and sends back what it catches meanwhile. It is
-    // not joined, which would hold every run for up to 250 ms.
+    // From now a signal is the caller's: the forwarder stops within one wait
+    // (not joined, which would hold every run up to 250 ms).
     exited.store(true, Ordering::SeqCst);
     let forwarded = forwarded.load(Ordering::SeqCst);
     let drain_until = Instant::now() + DRAIN_GRACE;

@@ -79,8 +79,7 @@ impl Progress {
         if self.pending && now >= self.next {
             self.next = now + PROGRESS_EVERY;
             self.pending = false;
-            // A mark that fails costs at most a stall reported early; the
-            // run itself goes on.
+            // A failed mark costs at most a stall reported early.
             let _ = crate::store::touch(&self.path);
         }
         self.pending.then_some(self.next)

@@ -55,12 +55,7 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
             return 0;
         }
         Some(Ok(Acquired::Signalled(sig))) => {
-            eprintln!(
-                "{PROGRAM}: job `{}`: received {} while waiting for the job's lock; did not run the job",
-                wrap.job,
-                signal::name(sig)
-            );
-            return exit_code_of(sig);
+            return ended_by(sig, wrap.job, "waiting for the job's lock; did not run the job");
         }
         Some(Err(err)) => {
             eprintln!("{PROGRAM}: {err}; cannot keep to one run at a time, not running the job");
@@ -98,8 +93,8 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
     let progress = args.stall_after.and(running_at);
     let tried = retry::attempts(wrap, lock.as_ref(), &dir, max_runtime, progress);
     let (mut outcome, mut verdict) = (tried.outcome, tried.verdict);
-    // Without a minimum, a success far faster than the job's usual runs is
-    // flagged, or with --alert-fast failed.
+    // Without a minimum, a success far faster than usual is flagged (failed
+    // with --alert-fast).
     let fast = (verdict.ok && wrap.rules.min_runtime.is_none())
         .then(|| store::read_history(&dir, wrap.job).ok())
         .flatten()
@@ -169,16 +164,11 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
             // The end ping, the one that matters, has a budget of its own.
             pinger.send_or_warn(PROGRAM, &end, ping::BUDGET);
         });
-        // The pings take up to their budget; a signal meanwhile ends the
-        // wrapper at once, as it would have ended the command.
+        // A signal meanwhile ends the wrapper at once, as it would the command.
         while !pings.is_finished() {
             if let Some(sig) = signal::wait_signal(Duration::from_millis(50)) {
-                eprintln!(
-                    "{PROGRAM}: job `{}`: received {} while pinging; stopped without waiting for the ping",
-                    wrap.job,
-                    signal::name(sig)
-                );
-                return exit_code_of(sig);
+                let doing = "pinging; stopped without waiting for the ping";
+                return ended_by(sig, wrap.job, doing);
             }
         }
     }
@@ -193,13 +183,11 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
 }
 
 fn end_ping(rid: String, outcome: &Outcome, verdict: &Verdict) -> Ping {
-    // What failed the run (a rule) and what the wrapper saw (it ended the
-    // run, a signal did) come first, before the output tail.
+    // The rule that failed the run and what the wrapper saw come first.
     let reason = verdict.reason.as_ref().map(|r| format!("{PROGRAM}: {r}"));
     let note = lines([reason, outcome.note.clone()]);
     match (verdict.ok, outcome.exit_code) {
-        // A command that exited 0 but broke a rule: a failure without an
-        // exit status of its own, never a success.
+        // Exited 0 but broke a rule: a failure without an exit status.
         (false, 0) => Ping::Beat {
             ok: false,
             exit_code: None,
@@ -219,6 +207,12 @@ fn end_ping(rid: String, outcome: &Outcome, verdict: &Verdict) -> Ping {
 /// 128 plus the signal's number, as a shell says it.
 fn exit_code_of(sig: i32) -> u8 {
     u8::try_from(128 + sig).unwrap_or(1)
+}
+
+/// Says that `sig` ended the wrapper while `doing`; its exit code.
+fn ended_by(sig: i32, job: &str, doing: &str) -> u8 {
+    eprintln!("{PROGRAM}: job `{job}`: received {} while {doing}", signal::name(sig));
+    exit_code_of(sig)
 }
 
 /// Writes `record` in `dir` (or this user's area below it); a failure is

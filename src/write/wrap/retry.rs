@@ -53,8 +53,7 @@ pub(super) fn attempts(
             watch: wrap.rules.watch(),
             progress: progress.clone().map(Progress::new),
         };
-        // The first attempt has the whole maximum (its note names it); a
-        // later one what is left of it, in whole seconds.
+        // The first attempt has the whole maximum, a later one what is left.
         let kill_after = wrap.args.kill_after.then(|| match number {
             1 => budget,
             _ => Duration::from_secs(budget.saturating_sub(first.elapsed()).as_secs().max(1)),

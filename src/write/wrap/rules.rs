@@ -186,11 +186,10 @@ pub(crate) fn compile(flag: &str, pattern: &str) -> Result<Pattern, Error> {
                 source: err,
             }
         })?;
-    // The program the regex crate built, as its engine, which searches a
-    // span of a haystack (see `supervise::watch`): the same syntax and
-    // program bound, so it builds where the check above did. Its lazy DFA
-    // keeps the engine's own bound (2 MiB): set to the check's, building
-    // cost a wrapped run 17% more (hyperfine, `-- true`).
+    // The same program as its engine, which searches a span of a haystack
+    // (see `supervise::watch`), so it builds where the check above did. Its
+    // lazy DFA keeps the engine's own bound (2 MiB): set to the check's,
+    // building cost a wrapped run 17% more (hyperfine, `-- true`).
     let regex = meta::Regex::builder()
         .syntax(syntax::Config::new().utf8(false))
         .configure(
