@@ -1,25 +1,23 @@
 use super::*;
 
+/// Every `good` name passes `rule`, and every `bad` one is refused.
+fn names_follow(rule: impl Fn(&str) -> bool, good: &[&str], bad: &[&str]) {
+    for name in good {
+        assert!(rule(name), "{name:?} should be accepted");
+    }
+    for name in bad {
+        assert!(!rule(name), "{name:?} should be refused");
+    }
+}
+
 #[test]
 fn job_names_follow_the_rule() {
-    for good in ["backup", "a", "A9", "db.dump_daily-2", &"x".repeat(128)] {
-        assert!(validate_job(good).is_ok(), "{good:?} should be accepted");
-    }
-    for bad in [
-        "",
-        "../x",
-        "a/b",
-        ".hidden",
-        "-x",
-        "_x",
-        "a b",
-        "tab\tx",
-        "nl\n",
-        "é",
-        &"x".repeat(129),
-    ] {
-        assert!(validate_job(bad).is_err(), "{bad:?} should be refused");
-    }
+    let (longest, too_long) = ("x".repeat(128), "x".repeat(129));
+    let good = ["backup", "a", "A9", "db.dump_daily-2", &longest];
+    let bad = [
+        "", "../x", "a/b", ".hidden", "-x", "_x", "a b", "tab\tx", "nl\n", "é", &too_long,
+    ];
+    names_follow(|n| validate_job(n).is_ok(), &good, &bad);
 }
 
 #[test]
@@ -98,10 +96,8 @@ fn messages_are_cut_on_a_character_boundary() {
 
 #[test]
 fn host_names_follow_the_rule() {
-    for good in ["web1", "web-1.example.com", "db_2", "A", &"a".repeat(63)] {
-        assert!(validate_host(good).is_ok(), "{good:?}");
-    }
-    for bad in [
+    let good = ["web1", "web-1.example.com", "db_2", "A", &"a".repeat(63)];
+    let bad = [
         "",
         "web\x1b[2J",
         "web\u{202e}1",
@@ -114,9 +110,8 @@ fn host_names_follow_the_rule() {
         "é",
         &"a".repeat(64),
         &["a"; 130].join("."),
-    ] {
-        assert!(validate_host(bad).is_err(), "{bad:?}");
-    }
+    ];
+    names_follow(|n| validate_host(n).is_ok(), &good, &bad);
 }
 
 #[test]
