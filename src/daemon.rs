@@ -109,7 +109,8 @@ impl Daemon {
     /// Records a failure at once (`fail` with `message`, at most 1 KiB):
     /// hb-check reports the daemon as failed until the next good tick.
     pub fn fail(&mut self, message: &str) -> Beat {
-        self.beat(RunStatus::Fail, Some(cut(message, MESSAGE_MAX_BYTES).to_owned()))
+        let message = cut(message, MESSAGE_MAX_BYTES).to_owned();
+        self.beat(RunStatus::Fail, Some(message))
     }
 
     /// Why the last ping failed, if it did.

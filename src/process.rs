@@ -77,8 +77,9 @@ pub(crate) fn run(
         });
     }
     let (out, err) = (child.stdout.take(), child.stderr.take());
-    let out = keep(out.expect("piped"), limits.max_bytes, limits.drain.is_some());
-    let err = keep(err.expect("piped"), STDERR_MAX, limits.drain.is_some());
+    let past = limits.drain.is_some();
+    let out = keep(out.expect("piped"), limits.max_bytes, past);
+    let err = keep(err.expect("piped"), STDERR_MAX, past);
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,

@@ -133,21 +133,18 @@ pub struct Heartbeat {
     pub exit_code: Option<i32>,
     /// How long the run took, in seconds.
     pub duration_seconds: Option<f64>,
-    /// A short note from the job, at most `MESSAGE_MAX_BYTES` bytes; from
-    /// the wrapper, the tail of the job's output (at most
-    /// `OUTPUT_MESSAGE_MAX_BYTES`).
+    /// A short note from the job (at most 1 KiB) or, from the wrapper, the
+    /// tail of the job's output (at most 8 KiB).
     pub message: Option<String>,
     /// When the wrapped run started, RFC 3339 in UTC.
     #[serde(with = "rfc3339_opt")]
     pub started_at: Option<DateTime<Utc>>,
     /// How many runs in a row failed, counting this one: 0 after a success.
     pub consecutive_failures: Option<u32>,
-    /// The longest a wrapped run may take before a `running` record counts
-    /// as hung, in seconds.
+    /// The longest a wrapped run may take before it counts as hung, in seconds.
     pub max_runtime_seconds: Option<u64>,
-    /// When the job is scheduled to run (`hb-write --schedule`): a
-    /// five-field cron expression or a macro such as `@daily`, for jobs
-    /// whose crontab the checker does not read.
+    /// When the job is scheduled (`hb-write --schedule`): cron's five fields
+    /// or a macro such as `@daily`, for jobs whose crontab no checker reads.
     pub schedule: Option<String>,
     /// The wrapper's rule that failed a run its exit code calls a success.
     pub reason: Option<String>,
@@ -157,9 +154,8 @@ pub struct Heartbeat {
     pub attempt: Option<Attempt>,
     /// Running: the seconds without output before a stall (`--stall-after`).
     pub stall_after_seconds: Option<u64>,
-    /// Running: when it last printed or was kept alive, RFC 3339 in UTC:
-    /// the record file's modification time, which the wrapper's output and
-    /// a keepalive set, as a scan reads it (never written to the file).
+    /// Running: when it last printed or was kept alive, as a scan reads it
+    /// from the file's modification time (never written to the file).
     #[serde(with = "rfc3339_opt")]
     pub progress_at: Option<DateTime<Utc>>,
     /// In a `running` record: how the job's previous finished run ended
@@ -292,9 +288,8 @@ pub(crate) fn cut(text: &str, max: usize) -> &str {
 }
 
 record! {
-/// How the last finished run before a wrapped run in progress ended: a
-/// `running` record carries it, so that a run in progress never hides a
-/// failure.
+/// How the last finished run ended, in a `running` record: a run in progress
+/// never hides a failure.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LastRun {
     /// `ok` or `fail`; never `running`.

@@ -12,7 +12,9 @@ use clap::{Parser, ValueEnum};
 use crate::exit_code::Write;
 use crate::pause::Pause;
 use crate::ping::{self, Ping, Pinger};
-use crate::record::{cut, parse_factor, parse_interval, validate_job, MAX_NEEDS, MESSAGE_MAX_BYTES, PAUSE};
+use crate::record::{
+    cut, parse_factor, parse_interval, validate_job, MAX_NEEDS, MESSAGE_MAX_BYTES, PAUSE,
+};
 use crate::supervise::singleton::Mode;
 use crate::{cli, store, Error, Heartbeat, RunStatus};
 
@@ -346,7 +348,8 @@ fn beat(args: &Args, job: &str, interval_seconds: u64, settings: Settings) -> Ex
     };
     let record = Heartbeat {
         exit_code: args.exit_code,
-        message: (args.message.as_ref()).map(|m| cut(&m.to_string_lossy(), MESSAGE_MAX_BYTES).to_owned()),
+        message: (args.message.as_ref())
+            .map(|m| cut(&m.to_string_lossy(), MESSAGE_MAX_BYTES).to_owned()),
         schedule: settings.schedule,
         needs: args.needs.clone(),
         ..Heartbeat::new(job, interval_seconds, status)

@@ -55,7 +55,8 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
             return 0;
         }
         Some(Ok(Acquired::Signalled(sig))) => {
-            return ended_by(sig, wrap.job, "waiting for the job's lock; did not run the job");
+            let doing = "waiting for the job's lock; did not run the job";
+            return ended_by(sig, wrap.job, doing);
         }
         Some(Err(err)) => {
             eprintln!("{PROGRAM}: {err}; cannot keep to one run at a time, not running the job");
@@ -211,7 +212,8 @@ fn exit_code_of(sig: i32) -> u8 {
 
 /// Says that `sig` ended the wrapper while `doing`; its exit code.
 fn ended_by(sig: i32, job: &str, doing: &str) -> u8 {
-    eprintln!("{PROGRAM}: job `{job}`: received {} while {doing}", signal::name(sig));
+    let name = signal::name(sig);
+    eprintln!("{PROGRAM}: job `{job}`: received {name} while {doing}");
     exit_code_of(sig)
 }
 
