@@ -1,6 +1,5 @@
 //! Running a command bounded: no wait past a deadline, no more kept of its
-//! output than a cap, and its whole process group (it leads one of its own)
-//! killed when the deadline passes.
+//! output than a cap, its own process group killed when the deadline passes.
 
 use std::io::{self, Read, Write};
 use std::os::unix::process::CommandExt;
@@ -14,11 +13,10 @@ const STDERR_MAX: usize = 8 * 1024;
 
 const POLL: Duration = Duration::from_millis(5);
 
-/// How long a command may take, and what is kept: `max_bytes` of standard
-/// output. Past its cap, a stream is read on and dropped (`read_past_cap`:
-/// the command must not die of a closed pipe), or else closed. After the
-/// exit, output is read for `drain` more (leftovers in the background may
-/// hold the pipes; `None`: up to the deadline), at most 100 ms past it.
+/// Past its cap, a stream is read on and dropped (`read_past_cap`: the
+/// command must not die of a closed pipe), or else closed. After the exit,
+/// output is read for `drain` more (leftovers in the background may hold
+/// the pipes; `None`: up to the deadline), at most 100 ms past it.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
     pub timeout: Duration,
@@ -28,8 +26,7 @@ pub(crate) struct Limits {
 }
 
 /// An output stream's first bytes, whether it carried more, and whether it
-/// was still held open after the drain (by a leftover in the background):
-/// then `bytes` is what came before.
+/// was still held open after the drain (by a leftover in the background).
 #[derive(Debug, Default)]
 pub(crate) struct Kept {
     pub bytes: Vec<u8>,
@@ -37,8 +34,6 @@ pub(crate) struct Kept {
     pub open: bool,
 }
 
-/// A command that exited: its process group (where leftovers may hold its
-/// pipes) and its output.
 #[derive(Debug)]
 pub(crate) struct Exited {
     pub status: ExitStatus,
@@ -47,8 +42,7 @@ pub(crate) struct Exited {
     pub err: Kept,
 }
 
-/// Why a command did not exit in time (after `Wait` and `Timeout`, its
-/// process group was killed).
+/// After `Wait` and `Timeout`, the process group was killed.
 #[derive(Debug)]
 pub(crate) enum Failure {
     Spawn(io::Error),
@@ -56,7 +50,6 @@ pub(crate) enum Failure {
     Timeout,
 }
 
-/// Runs `command` with `input` (if any) on its standard input, within `limits`.
 pub(crate) fn run(
     command: &mut Command,
     input: Option<Vec<u8>>,
@@ -112,7 +105,7 @@ pub(crate) fn run(
     })
 }
 
-/// A stream being read: a message when it ends, and what it gave so far.
+/// A message when the stream ends, and what it gave so far.
 type Reading = (mpsc::Receiver<()>, Arc<Mutex<Kept>>);
 
 fn keep(mut stream: impl Read + Send + 'static, cap: usize, past: bool) -> Reading {

@@ -1,8 +1,6 @@
-//! The one HTTP client, for pings, notifications and the tracker: ureq
-//! (blocking) over rustls, trusting the system's certificates, with one
-//! deadline for the whole exchange, one limit on what is read of an answer,
-//! no redirects followed. [`redact`] keeps secrets out of output; [`retry`]
-//! is the policy every caller loops under.
+//! The one HTTP client (pings, notifications, the tracker): ureq over
+//! rustls with the system's certificates, one deadline for the whole
+//! exchange, a limit on what is read of an answer, no redirects followed.
 
 pub(crate) mod redact;
 pub(crate) mod retry;
@@ -18,7 +16,6 @@ use retry::{Backoff, Budget, Failed, RateLimit, Repeat};
 
 pub(crate) use redact::{hide_urls, shown};
 
-/// One request: what to send and how much of an answer to read.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Request {
     pub(crate) method: Method,
@@ -27,13 +24,12 @@ pub(crate) struct Request {
     pub(crate) headers: Vec<(header::HeaderName, HeaderValue)>,
     /// The content type and the body.
     pub(crate) body: Option<(&'static str, Vec<u8>)>,
-    /// The most read of a successful answer's body; `None` reads none.
+    /// The most read of a successful answer's body (`None`: none), and of an
+    /// error answer's, which is empty when longer.
     pub(crate) limit: Option<u64>,
-    /// The same for an error answer, of which one not read whole is empty.
     pub(crate) error_limit: Option<u64>,
 }
 
-/// An answer that came whole, whatever its status.
 #[derive(Debug)]
 pub(crate) struct Answer {
     pub(crate) status: StatusCode,
@@ -41,37 +37,31 @@ pub(crate) struct Answer {
     pub(crate) body: Vec<u8>,
 }
 
-/// What went wrong with an attempt that brought no usable answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
-    /// No connection was made (refused, no such host, TLS refused): the
-    /// server cannot have seen the request.
+    /// No connection was made: the server cannot have seen the request.
     Unsent,
     /// The answer began but did not arrive whole within the deadline.
     Slow,
     TooLong,
-    /// Anything else (no answer within the deadline, the connection broke,
-    /// the answer was not HTTP): the request may have been acted on.
+    /// Anything else: the request may have been acted on.
     Broken,
 }
 
-/// A failed attempt: its kind and a one-line message that holds no URL.
+/// A failed attempt; its message holds no URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Failure {
     pub(crate) kind: Kind,
     pub(crate) message: String,
-    /// The status of an answer whose body failed: the server took the
-    /// request whatever became of the body.
+    /// The status of an answer whose body failed: the server took the request.
     pub(crate) answered: Option<u16>,
 }
 
-impl Failure {
-    fn new(kind: Kind, message: String) -> Failure {
-        Failure {
-            kind,
-            message,
-            answered: None,
-        }
+fn unsent(message: String) -> Failure {
+    Failure {
+        kind: Kind::Unsent,
+        message,
+        answered: None,
     }
 }
 
@@ -86,7 +76,7 @@ impl std::error::Error for Failure {}
 /// Why [`Http::send_once`] brought no success.
 #[derive(Debug)]
 pub(crate) enum NotTaken {
-    /// Less than [`MIN_ATTEMPT`] was left of the budget.
+    /// Less than [`MIN_ATTEMPT`] was left.
     NoTime,
     Refused(Box<Answer>),
     Failed(Failure),
@@ -94,7 +84,6 @@ pub(crate) enum NotTaken {
 
 const MIN_ATTEMPT: Duration = Duration::from_millis(200);
 
-/// The client; cheap to clone.
 #[derive(Debug, Clone)]
 pub(crate) struct Http {
     agent: Agent,
@@ -122,7 +111,7 @@ impl Http {
     pub(crate) fn send(&self, request: &Request, deadline: Duration) -> Result<Answer, Failure> {
         let agent = if request.url.starts_with("https:") {
             let tls = self.tls.get_or_init(|| tls_agent(&self.user_agent));
-            (tls.as_ref()).map_err(|why| Failure::new(Kind::Unsent, why.clone()))?
+            (tls.as_ref()).map_err(|why| unsent(why.clone()))?
         } else {
             &self.agent
         };
@@ -134,8 +123,8 @@ impl Http {
         for (name, value) in request.headers.iter().cloned().chain(content) {
             builder = builder.header(name, value);
         }
-        let built = (builder.body(body.unwrap_or_default()))
-            .map_err(|e| Failure::new(Kind::Unsent, cannot_make(&e)))?;
+        let built =
+            (builder.body(body.unwrap_or_default())).map_err(|e| unsent(cannot_make(&e)))?;
         let mut response = built
             .with_agent(agent)
             .configure()
@@ -215,8 +204,7 @@ fn agent(user_agent: &str, tls: TlsConfig) -> Agent {
         .new_agent()
 }
 
-/// The agent for `https`: the system's certificates (Debian's
-/// `ca-certificates`), checked by rustls with the ring provider.
+/// The agent for `https`: the system's certificates (Debian's `ca-certificates`).
 fn tls_agent(user_agent: &str) -> Result<Agent, String> {
     let found = rustls_native_certs::load_native_certs();
     let certs = (found.certs.iter()).map(|der| Certificate::from_der(der).to_owned());
@@ -233,8 +221,7 @@ fn tls_agent(user_agent: &str) -> Result<Agent, String> {
     Ok(agent(user_agent, tls))
 }
 
-/// A ureq error as a [`Failure`]; `answered`: it came while the body of an
-/// answer with that status was read.
+/// `answered`: the error came while the body of an answer with that status was read.
 fn failure(err: ureq::Error, deadline: Duration, answered: Option<u16>) -> Failure {
     let reading = answered.is_some();
     let within = format!("within {}", seconds(deadline));
@@ -267,8 +254,9 @@ fn failure(err: ureq::Error, deadline: Duration, answered: Option<u16>) -> Failu
     };
     let message = crate::escape::terminal(&message).into_owned();
     Failure {
+        kind,
+        message,
         answered,
-        ..Failure::new(kind, message)
     }
 }
 
@@ -285,7 +273,6 @@ fn cannot_make(e: &ureq::http::Error) -> String {
     format!("cannot make the request: {why}")
 }
 
-/// Whether an I/O error came before the request was sent.
 fn connecting(e: &std::io::Error) -> bool {
     use std::io::ErrorKind::{
         AddrNotAvailable, ConnectionRefused, HostUnreachable, NetworkUnreachable,
@@ -296,10 +283,8 @@ fn connecting(e: &std::io::Error) -> bool {
     )
 }
 
-/// A deadline as a message says it, never longer than it was: `250ms`
-/// below a second, else seconds cut to tenths (`1.4s`, `10s`). A retry's
-/// deadline is what is left of the budget, a fraction the float's own
-/// digits (`1.4999998620000001s`) would make unreadable.
+/// A deadline as a message says it, never longer than it was: `250ms`,
+/// else seconds cut to tenths (`1.4s`, not a retry's `1.4999998620000001s`).
 fn seconds(deadline: Duration) -> String {
     let (millis, tenths) = (deadline.as_millis(), deadline.as_millis() / 100);
     match tenths % 10 {
@@ -372,13 +357,16 @@ mod tests {
 
     #[test]
     fn a_deadline_is_said_in_readable_units_and_never_overstated() {
-        let said = |nanos: u64| seconds(Duration::from_nanos(nanos));
-        assert_eq!(said(1_499_999_862), "1.4s");
-        assert_eq!(said(10_000_000_000), "10s");
-        assert_eq!(said(9_999_999_999), "9.9s");
-        assert_eq!(said(1_000_000_000), "1s");
-        assert_eq!(said(250_000_000), "250ms");
-        assert_eq!(said(99_999_999), "99ms");
+        for (nanos, said) in [
+            (1_499_999_862, "1.4s"),
+            (10_000_000_000, "10s"),
+            (9_999_999_999, "9.9s"),
+            (1_000_000_000, "1s"),
+            (250_000_000, "250ms"),
+            (99_999_999, "99ms"),
+        ] {
+            assert_eq!(seconds(Duration::from_nanos(nanos)), said);
+        }
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! `exec:COMMAND ARGS...`: a command run without a shell, the way to any
-//! service this crate does not speak (Apprise's CLI, `mail`), with the
-//! message as the README says; in its own process group, killed whole when
-//! the budget runs out. Exit status 0 says delivered.
+//! service this crate does not speak (Apprise's CLI, `mail`). Exit status 0
+//! says delivered.
 
 use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
@@ -13,13 +12,12 @@ use crate::error::Error;
 use crate::process::{self, Failure, Limits};
 use crate::report::content::cut;
 
-/// The most kept of the command's output (its first line is all it says),
-/// and how long it is read after the exit (a leftover may hold the pipes).
+/// Its first line is all the command's output says; a leftover may hold
+/// the pipes past the exit.
 const OUTPUT_MAX: usize = 8 * 1024;
 const DRAIN: Duration = Duration::from_millis(500);
 
-/// The arguments with `$TITLE`, `$TEXT`, `$SEVERITY` and `$HOST` replaced,
-/// in one pass: a value that holds `$TEXT` is not replaced again.
+/// In one pass: a value that holds `$TEXT` is not replaced again.
 fn substitute(words: &[String], message: &Message) -> Vec<String> {
     let names = regex::Regex::new(r"\$(TITLE|TEXT|SEVERITY|HOST)").expect("a valid pattern");
     let value = |name: &regex::Captures| match &name[1] {
@@ -32,8 +30,7 @@ fn substitute(words: &[String], message: &Message) -> Vec<String> {
     words.iter().map(each).collect()
 }
 
-/// Runs `words` for `message`: `Ok` with what it printed first when it
-/// exits 0, else why not.
+/// `Ok` with what it printed first when it exits 0, else why not.
 pub(super) fn run(words: &[String], message: &Message, budget: Duration) -> Result<String, Error> {
     let args = substitute(words, message);
     let program = cut(&args[0], 100);

@@ -31,7 +31,6 @@ use dest::Kind;
 pub(crate) use dest::{Dest, Destinations, NotifyArgs};
 use message::Message;
 
-/// What `dest` answered to `message`, or why it did not take it.
 fn deliver(http: &Http, dest: &Dest, message: &Message, budget: &Budget) -> Result<String, Error> {
     let (request, redactor) = match &dest.kind {
         Kind::Exec(words) => return exec::run(words, message, budget.left()),
@@ -43,8 +42,8 @@ fn deliver(http: &Http, dest: &Dest, message: &Message, budget: &Budget) -> Resu
     post::send(http, request, redactor.as_ref(), budget)
 }
 
-/// Runs `each` for every destination at once, each in a thread; their
-/// failures make one error, whose source is the first one's.
+/// `each` for every destination, each in a thread; their failures make one
+/// error, whose source is the first one's.
 fn fan_out(
     dests: &[Dest],
     budget: Duration,
@@ -77,7 +76,7 @@ fn refused(reason: String, source: Option<Box<dyn std::error::Error + Send + Syn
 }
 
 /// What to send a destination that last accepted `last`, and the state to
-/// commit once it took it; `None` when there is nothing to say.
+/// commit once it took it.
 fn plan(
     last: Option<&alert::State>,
     pairs: &[(String, Status)],
@@ -96,16 +95,13 @@ fn plan(
     let before: BTreeMap<_, _> = last.iter().flat_map(|s| s.jobs.iter().cloned()).collect();
     let bad = &assessed.still_bad;
     let message = compose::changes(facts, &before, &diff, bad, assessed.remind_due);
-    // The engine's state, of the jobs that are not fine: a job absent from
-    // it was fine (or unknown), and the file grows with the bad jobs only.
+    // A job absent was fine: the file grows with the bad jobs only.
     let mut next = assessed.next;
     next.jobs.retain(|(_, status)| !status.is_healthy());
     Some((message, next))
 }
 
-/// hb-check's step after judging, with the run lock held: to each
-/// destination, the changes since what it last accepted, or a reminder;
-/// its state beside the lock committed once it took the message.
+/// hb-check's step after judging, with the run lock held.
 pub(crate) fn after_check(
     args: &NotifyArgs,
     host: &str,
@@ -138,7 +134,6 @@ pub(crate) fn after_check(
     })
 }
 
-/// Calls `f` with the facts of `checker`'s run on `host`.
 fn with_facts<R>(
     judged: &crate::survey::Judged,
     host: &str,
@@ -159,7 +154,6 @@ fn with_facts<R>(
     })
 }
 
-/// night-watch's step after the report: the summary to every destination.
 pub(crate) fn after_report(
     args: &Destinations,
     host: &str,
@@ -175,8 +169,7 @@ pub(crate) fn after_report(
     })
 }
 
-/// `hb-check --notify-test DEST`: sends the test message, prints what the
-/// destination answered, and says by the exit code whether it took it.
+/// `hb-check --notify-test DEST`.
 pub(crate) fn test_run(
     dest: &Dest,
     args: &NotifyArgs,
@@ -202,23 +195,20 @@ pub(crate) fn test_run(
 
 const VERSION: u32 = 1;
 
-/// A destination's state, a small JSON file beside the run lock named by a
-/// hash of the destination (a webhook URL is a secret): what it last
-/// accepted (the change engine's state, written only once it did), and
-/// since when each job has had its status (kept on every run).
+/// A destination's state, in a file beside the run lock: what it last
+/// accepted (written only once it did), and since when each job has had
+/// its status (kept on every run).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct DestState {
     version: u32,
-    /// What the destination last accepted; `None` before its first message.
     delivered: Option<alert::State>,
-    /// The jobs of the last run a message may name (by key), their status,
-    /// and since when (Unix seconds) the runs have seen it with that status.
+    /// The jobs a message may name (by key), their status, since when (Unix
+    /// seconds).
     since: Vec<(String, Status, i64)>,
 }
 
 impl DestState {
-    /// Empty when missing or unusable (which costs at most one message
-    /// sent again).
+    /// Empty when missing or unusable (which costs at most one message again).
     fn read(path: &Path) -> DestState {
         crate::store::read_small(path)
             .and_then(|bytes| serde_json::from_slice::<DestState>(&bytes).ok())
@@ -231,9 +221,9 @@ impl DestState {
         crate::store::write_file(path, &crate::record::json_line(self))
     }
 
-    /// The `since` of this run's `jobs` (sorted by key): a job keeps its
-    /// time while its status stays. Kept are the jobs a message may name
-    /// (not fine, or last heard bad), so the file grows with the bad only.
+    /// `jobs` sorted by key; a job keeps its time while its status stays.
+    /// Kept are those not fine or last heard bad: the file grows with the
+    /// bad only.
     fn advance(&mut self, jobs: &[(String, Status)], now: DateTime<Utc>) {
         let before = std::mem::take(&mut self.since);
         let last = self.delivered.as_ref().map_or(&[][..], |d| &d.jobs);
@@ -257,8 +247,8 @@ fn entry<'a>(since: &'a [(String, Status, i64)], key: &str) -> Option<&'a (Strin
     at.ok().map(|at| &since[at])
 }
 
-/// The state file of the destination `given`: the lock's path and
-/// `.notify-HASH.state`, HASH the first 32 hex digits of `given`'s SHA-256.
+/// The lock's path and `.notify-HASH.state`, HASH the first 32 hex digits
+/// of `given`'s SHA-256: a webhook URL is a secret.
 fn state_path(lock: &Path, given: &str) -> PathBuf {
     let digest = ring::digest::digest(&ring::digest::SHA256, given.as_bytes());
     let first = u128::from_be_bytes(digest.as_ref()[..16].try_into().expect("16 bytes"));

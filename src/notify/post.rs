@@ -1,9 +1,7 @@
-//! HTTP destinations: one POST sent once ([`Http::send_once`]) within the
-//! run's budget, the answer read up to a cap, no redirect followed. A
-//! webhook or a chat gets JSON; ntfy its publish API (the text, with title,
-//! priority and tags in headers: <https://docs.ntfy.sh/publish/>) and the
-//! token of `HB_NTFY_TOKEN` or an owner-only file (`HB_NTFY_TOKEN_FILE`),
-//! never of the command line.
+//! HTTP destinations: one POST sent once ([`Http::send_once`]). A webhook
+//! or a chat gets JSON; ntfy its publish API (the text, with title, priority
+//! and tags in headers: <https://docs.ntfy.sh/publish/>) and the token of
+//! `HB_NTFY_TOKEN` or an owner-only file, never of the command line.
 
 use std::time::Duration;
 
@@ -16,14 +14,11 @@ use crate::http::retry::Budget;
 use crate::http::{self, HeaderValue, Http, Kind, Method, NotTaken, Request};
 use crate::tracker::token::Token;
 
-/// The longest one attempt may take; the most read of an answer (a
-/// destination says "ok" in a few bytes); the most characters quoted of
-/// an answer or a command's output.
-const ATTEMPT_MAX: Duration = Duration::from_secs(10);
+/// The most read of an answer: a destination says "ok" in a few bytes.
 const ANSWER_MAX: u64 = 64 * 1024;
 const QUOTED_MAX: usize = 200;
+const ATTEMPT_MAX: Duration = Duration::from_secs(10);
 
-/// A POST of `body` as JSON to `url`.
 pub(super) fn json(url: &str, body: &impl serde::Serialize) -> Request {
     let body = ("application/json", super::message::json(body));
     Request {
@@ -34,8 +29,7 @@ pub(super) fn json(url: &str, body: &impl serde::Serialize) -> Request {
 }
 
 /// `: LINE`, the first line of `bytes` as a message may quote it (no URL,
-/// no secret `redactor` masks, at most 200 characters); empty when there
-/// is none.
+/// no secret `redactor` masks), or empty.
 pub(super) fn quoted(bytes: &[u8], redactor: Option<&Redactor>) -> String {
     let first = http::hide_urls(&crate::process::first_line(bytes));
     let first = redactor.map_or_else(|| first.clone(), |r| r.clean(&first));
@@ -45,9 +39,8 @@ pub(super) fn quoted(bytes: &[u8], redactor: Option<&Redactor>) -> String {
     }
 }
 
-/// POSTs `request` within `budget`. `Ok` says what the server answered to
-/// a message it took (any 2xx); `Err` why it was not taken. Neither holds
-/// the URL's path, the secret `redactor` masks, or a raw control character.
+/// `Ok` says what the server answered to a message it took; `Err` why it
+/// was not taken.
 pub(super) fn send(
     http: &Http,
     request: Request,
@@ -99,8 +92,7 @@ pub(super) fn send(
     Err(refused(reason, None))
 }
 
-/// An attempt's deadline: what is left, at most [`ATTEMPT_MAX`], in tenths
-/// of a second, as the messages say it.
+/// In tenths of a second, as the messages say it.
 fn attempt_deadline(left: Duration) -> Duration {
     let tenths = left.min(ATTEMPT_MAX).as_millis() / 100;
     Duration::from_millis(tenths as u64 * 100)
@@ -110,8 +102,7 @@ pub(crate) const TOKEN_ENV: &str = "HB_NTFY_TOKEN";
 
 const TOKEN_FILE_ENV: &str = "HB_NTFY_TOKEN_FILE";
 
-/// ntfy keeps a message body up to 4,096 bytes as text; a longer one
-/// becomes an attachment.
+/// ntfy makes a longer body an attachment.
 const BODY_MAX: usize = 4096;
 
 fn token() -> Result<Option<Token>, Error> {
@@ -121,8 +112,7 @@ fn token() -> Result<Option<Token>, Error> {
     }
 }
 
-/// The ntfy request of `message` to the topic `url`, and what masks the token
-/// in what the server says.
+/// The request, and what masks the token in what the server says.
 pub(super) fn ntfy(url: &str, message: &Message) -> Result<(Request, Option<Redactor>), Error> {
     let (priority, tags) = match message.severity {
         Severity::Critical => ("5", "rotating_light"),
@@ -161,9 +151,8 @@ fn body(text: &str) -> Vec<u8> {
     format!("{kept}{mark}").into_bytes()
 }
 
-/// A header value for `text` (a title, one line without control
-/// characters): as it is when it is ASCII, else RFC 2047 encoded words,
-/// which ntfy decodes.
+/// `text` (one line without control characters) as it is when it is ASCII,
+/// else RFC 2047 encoded words, which ntfy decodes.
 fn header_text(text: &str) -> HeaderValue {
     let ascii = text.bytes().all(|b| (0x20..0x7f).contains(&b));
     let value = if ascii {
