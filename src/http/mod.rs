@@ -5,7 +5,7 @@
 pub(crate) mod redact;
 pub(crate) mod retry;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 use std::time::Duration;
 
 pub(crate) use ureq::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -84,12 +84,14 @@ pub(crate) enum NotTaken {
 
 const MIN_ATTEMPT: Duration = Duration::from_millis(200);
 
-#[derive(Debug, Clone)]
+/// The agents, shared by every client: the one for `https` made on first
+/// use, for only then are the system's certificates read.
+static PLAIN: LazyLock<Agent> = LazyLock::new(|| agent(TlsConfig::default()));
+static TLS: OnceLock<Result<Agent, String>> = OnceLock::new();
+
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Http {
-    agent: Agent,
-    /// Made on first use: only then are the system's certificates read.
-    tls: Arc<OnceLock<Result<Agent, String>>>,
-    user_agent: String,
+    user_agent: &'static str,
 }
 
 impl Default for Http {
@@ -99,21 +101,16 @@ impl Default for Http {
 }
 
 impl Http {
-    pub(crate) fn new(user_agent: &str) -> Http {
-        Http {
-            agent: agent(user_agent, TlsConfig::default()),
-            tls: Arc::new(OnceLock::new()),
-            user_agent: user_agent.to_owned(),
-        }
+    pub(crate) fn new(user_agent: &'static str) -> Http {
+        Http { user_agent }
     }
 
     /// One attempt, all of it within `deadline`; an answer of any status is `Ok`.
     pub(crate) fn send(&self, request: &Request, deadline: Duration) -> Result<Answer, Failure> {
         let agent = if request.url.starts_with("https:") {
-            let tls = self.tls.get_or_init(|| tls_agent(&self.user_agent));
-            (tls.as_ref()).map_err(|why| unsent(why.clone()))?
+            (TLS.get_or_init(tls_agent).as_ref()).map_err(|why| unsent(why.clone()))?
         } else {
-            &self.agent
+            &PLAIN
         };
         let mut builder = ureq::http::Request::builder()
             .method(request.method.clone())
@@ -128,6 +125,7 @@ impl Http {
         let mut response = built
             .with_agent(agent)
             .configure()
+            .user_agent(self.user_agent)
             .timeout_global(Some(deadline))
             .build()
             .run()
@@ -189,9 +187,8 @@ impl Http {
     }
 }
 
-fn agent(user_agent: &str, tls: TlsConfig) -> Agent {
+fn agent(tls: TlsConfig) -> Agent {
     Agent::config_builder()
-        .user_agent(user_agent)
         // Answers are judged by their status, not turned into errors.
         .http_status_as_error(false)
         // A redirect could carry the token or the ping elsewhere.
@@ -205,7 +202,7 @@ fn agent(user_agent: &str, tls: TlsConfig) -> Agent {
 }
 
 /// The agent for `https`: the system's certificates (Debian's `ca-certificates`).
-fn tls_agent(user_agent: &str) -> Result<Agent, String> {
+fn tls_agent() -> Result<Agent, String> {
     let found = rustls_native_certs::load_native_certs();
     let certs = (found.certs.iter()).map(|der| Certificate::from_der(der).to_owned());
     let certs: Vec<Certificate<'static>> = certs.collect();
@@ -218,12 +215,20 @@ fn tls_agent(user_agent: &str) -> Result<Agent, String> {
         .root_certs(RootCerts::Specific(Arc::new(certs)))
         .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .build();
-    Ok(agent(user_agent, tls))
+    Ok(agent(tls))
 }
 
 /// `answered`: the error came while the body of an answer with that status was read.
 fn failure(err: ureq::Error, deadline: Duration, answered: Option<u16>) -> Failure {
+    use std::io::ErrorKind as K;
     let reading = answered.is_some();
+    // Before the request is sent.
+    let unsent = [
+        K::ConnectionRefused,
+        K::HostUnreachable,
+        K::NetworkUnreachable,
+        K::AddrNotAvailable,
+    ];
     let within = format!("within {}", seconds(deadline));
     let (kind, message) = match err {
         ureq::Error::Timeout(_) if reading => (
@@ -237,7 +242,9 @@ fn failure(err: ureq::Error, deadline: Duration, answered: Option<u16>) -> Failu
             (Kind::TooLong, why)
         }
         ureq::Error::Io(e) if reading => (Kind::Broken, format!("the answer broke off: {e}")),
-        ureq::Error::Io(e) if connecting(&e) => (Kind::Unsent, format!("cannot connect: {e}")),
+        ureq::Error::Io(e) if unsent.contains(&e.kind()) => {
+            (Kind::Unsent, format!("cannot connect: {e}"))
+        }
         // A TLS handshake refused lands here too: it cannot be told from
         // a connection that broke after the request went out.
         ureq::Error::Io(e) => (Kind::Broken, format!("the connection failed: {e}")),
@@ -271,16 +278,6 @@ fn cannot_make(e: &ureq::http::Error) -> String {
         e.to_string()
     };
     format!("cannot make the request: {why}")
-}
-
-fn connecting(e: &std::io::Error) -> bool {
-    use std::io::ErrorKind::{
-        AddrNotAvailable, ConnectionRefused, HostUnreachable, NetworkUnreachable,
-    };
-    matches!(
-        e.kind(),
-        ConnectionRefused | HostUnreachable | NetworkUnreachable | AddrNotAvailable
-    )
 }
 
 /// A deadline as a message says it, never longer than it was: `250ms`,

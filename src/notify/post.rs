@@ -105,13 +105,6 @@ const TOKEN_FILE_ENV: &str = "HB_NTFY_TOKEN_FILE";
 /// ntfy makes a longer body an attachment.
 const BODY_MAX: usize = 4096;
 
-fn token() -> Result<Option<Token>, Error> {
-    match std::env::var_os(TOKEN_FILE_ENV).filter(|v| !v.is_empty()) {
-        Some(path) => Token::from_file(std::path::Path::new(&path), "ntfy").map(Some),
-        None => Token::from_env(TOKEN_ENV, "ntfy"),
-    }
-}
-
 /// The request, and what masks the token in what the server says.
 pub(super) fn ntfy(url: &str, message: &Message) -> Result<(Request, Option<Redactor>), Error> {
     let (priority, tags) = match message.severity {
@@ -125,7 +118,10 @@ pub(super) fn ntfy(url: &str, message: &Message) -> Result<(Request, Option<Reda
         (header("x-priority"), HeaderValue::from_static(priority)),
         (header("x-tags"), HeaderValue::from_static(tags)),
     ];
-    let token = token()?;
+    let token = match std::env::var_os(TOKEN_FILE_ENV).filter(|v| !v.is_empty()) {
+        Some(path) => Token::from_file(std::path::Path::new(&path), "ntfy").map(Some),
+        None => Token::from_env(TOKEN_ENV, "ntfy"),
+    }?;
     // A token with a character no header may carry is sent as none: the
     // server's refusal then says what is wrong without quoting it.
     let bearer = (token.as_ref()).map(|t| HeaderValue::from_str(&format!("Bearer {}", t.secret())));
