@@ -25,8 +25,7 @@ pub(crate) struct Limits {
     pub drain: Option<Duration>,
 }
 
-/// An output stream's first bytes, whether it carried more, and whether it
-/// was still held open after the drain (by a leftover in the background).
+/// `open`: still held open after the drain (by a leftover in the background).
 #[derive(Debug, Default)]
 pub(crate) struct Kept {
     pub bytes: Vec<u8>,

@@ -1,6 +1,5 @@
-//! The one HTTP client (pings, notifications, the tracker): ureq over
-//! rustls with the system's certificates, one deadline for the whole
-//! exchange, a limit on what is read of an answer, no redirects followed.
+//! The one HTTP client: one deadline for the whole exchange, a limit on what
+//! is read of an answer, no redirects followed.
 
 pub(crate) mod redact;
 pub(crate) mod retry;
@@ -267,8 +266,7 @@ fn failure(err: ureq::Error, deadline: Duration, answered: Option<u16>) -> Failu
     }
 }
 
-/// An `http` crate error without the value it refused (a header value may be
-/// the token).
+/// Without the value it refused: a header value may be the token.
 fn cannot_make(e: &ureq::http::Error) -> String {
     let why = if e.is::<ureq::http::header::InvalidHeaderValue>() {
         "a header value holds characters HTTP cannot carry".to_owned()
@@ -280,8 +278,7 @@ fn cannot_make(e: &ureq::http::Error) -> String {
     format!("cannot make the request: {why}")
 }
 
-/// A deadline as a message says it, never longer than it was: `250ms`,
-/// else seconds cut to tenths (`1.4s`, not a retry's `1.4999998620000001s`).
+/// `250ms`, else seconds cut to tenths (`1.4s`, not `1.4999998620000001s`).
 fn seconds(deadline: Duration) -> String {
     let (millis, tenths) = (deadline.as_millis(), deadline.as_millis() / 100);
     match tenths % 10 {

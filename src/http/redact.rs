@@ -1,10 +1,8 @@
-//! Keeping secrets out of output. A URL is only shown by its scheme and
-//! host: its path, query and user part hold a check's UUID, a token or a
-//! password. A token a server echoes back, in any case or broken over
-//! lines, is masked ([`Redactor`]); our own messages never hold it.
+//! Keeping secrets out of output: a URL is shown by its scheme and host (the
+//! rest holds a check's UUID, a token or a password); a token a server echoes
+//! back is masked ([`Redactor`]); our own messages never hold it.
 
-/// A URL as output may show it: its scheme and host (and port), else `a
-/// SCHEME URL`, or `the URL` without even a scheme.
+/// Its scheme and host (and port), else `a SCHEME URL`, else `the URL`.
 pub(crate) fn shown(text: &str) -> String {
     let scheme_char = |c: char| c.is_ascii_alphanumeric() || "+-.".contains(c);
     let url = text.split_once("://");
@@ -25,8 +23,7 @@ pub(crate) fn shown(text: &str) -> String {
     }
 }
 
-/// `text` with every URL in it as [`shown`] puts it: for messages that may
-/// quote what a user typed.
+/// For messages that may quote what a user typed.
 pub(crate) fn hide_urls(text: &str) -> String {
     // Compiled once: the adopt diff and each message call this per line.
     static URLS: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
@@ -35,17 +32,16 @@ pub(crate) fn hide_urls(text: &str) -> String {
     (URLS.replace_all(text, |url: &regex::Captures| shown(&url[0]))).into_owned()
 }
 
-/// The clap value parser of a secret (a ping URL, a notify destination):
-/// clap's own refusal would quote it whole; this one says `parse`'s error
-/// (which names it by scheme and host) and where it was given.
+/// The clap value parser of a secret: clap's own refusal would quote it
+/// whole; this one says `parse`'s error and where it was given.
 pub(crate) struct SecretParser<T, E> {
     /// `ping URL`, for the refusal of one not UTF-8.
     pub(crate) what: &'static str,
     pub(crate) parse: fn(&str) -> Result<T, E>,
 }
 
-// By hand: a derive would ask `T` and `E` to be `Clone` too. Generic in
-// `E`: `http` sits below `error`, which imports it.
+// By hand: a derive would ask `T` and `E` to be `Clone` (`E` is generic:
+// `http` sits below `error`).
 impl<T, E> Clone for SecretParser<T, E> {
     fn clone(&self) -> Self {
         SecretParser { ..*self }
@@ -84,8 +80,7 @@ where
     }
 }
 
-/// Tokens shorter than this are not searched for (a one-letter token is in
-/// almost every word): a message that could hold one is withheld whole.
+/// Shorter tokens are in almost every word: a message that could hold one is withheld.
 const SHORT: usize = 8;
 const MASK: &str = "<redacted>";
 const WITHHELD: &str = "(the server's message is withheld: it may repeat the token)";

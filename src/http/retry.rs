@@ -1,6 +1,5 @@
-//! The one retry policy: which failures are worth another attempt (above
-//! all, whether the server may already have acted), how long to wait, and
-//! one budget for the whole. Callers loop in one place, [`call`].
+//! The one retry policy: which failures are worth another attempt, how long
+//! to wait, one budget for the whole; callers loop in one place, [`call`].
 
 use std::thread;
 use std::time::{Duration, Instant};
@@ -14,8 +13,7 @@ const MAX_ATTEMPTS: u32 = 3;
 const BASE_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
 
-/// The longest wait a server may ask for, clamped before any arithmetic:
-/// no server value can overflow.
+/// The longest wait a server may ask for, clamped before any arithmetic.
 pub(crate) const MAX_SERVER_WAIT: Duration = Duration::from_secs(3600);
 
 #[derive(Debug, Default, PartialEq)]
@@ -93,8 +91,7 @@ pub(crate) fn classify(failed: &Failed) -> Class {
     }
 }
 
-/// Whether a request may be sent twice with the same effect as once (a
-/// read, an edit), or not (creating an issue, a ping).
+/// Whether sending twice does as once (a read, an edit) or not (a ping, a new issue).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Repeat {
     Idempotent,
@@ -172,8 +169,7 @@ impl Backoff {
     }
 }
 
-/// Exponential backoff with "equal jitter" (half of it, plus a random
-/// share `unit` of the other half): clients failing at once come back apart.
+/// "Equal jitter" (half, plus a share `unit` of the other half): clients come back apart.
 pub(crate) fn jittered(base: Duration, doublings: u32, cap: Duration, unit: f64) -> Duration {
     let full = base.saturating_mul(1 << doublings.min(20)).min(cap);
     full.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
@@ -186,8 +182,7 @@ pub(crate) struct GaveUp<E> {
     pub(crate) stop: Stop,
 }
 
-/// `attempt` until it succeeds or `backoff` says stop (`failed`: what an
-/// error showed).
+/// `attempt` until it succeeds or `backoff` says stop.
 pub(crate) fn call<T, E>(
     mut backoff: Backoff,
     budget: &Budget,

@@ -13,8 +13,7 @@ use crate::judge::{Judgement, Status};
 use crate::record::format_duration;
 use crate::report::content;
 
-/// The most jobs a list names, characters of a name, reason or message,
-/// jobs the title names.
+/// Caps: jobs a list names, characters of a name, reason or message, names in a title.
 const LISTED_MAX: usize = 100;
 const PIECE_MAX: usize = 300;
 const TITLE_NAMES: usize = 10;

@@ -1,6 +1,5 @@
-//! The notify options (parsing only), and a destination: checked where it
-//! is parsed, and shown (a refusal too) only by its scheme and host: the
-//! rest of a webhook URL is its secret.
+//! The notify options (parsing only) and a destination, shown (a refusal
+//! too) only by its scheme and host: the rest of a webhook URL is its secret.
 
 use std::time::Duration;
 
@@ -51,15 +50,19 @@ impl Dest {
     pub(crate) fn parse(text: &str) -> Result<Dest, Error> {
         let given = text.trim().to_owned();
         if let Some(command) = given.strip_prefix("exec:") {
-            let words = crate::schedule::command::words(command).ok_or_else(|| Error::rule(
-                "invalid notify destination `exec:`: no shell runs it, so `;`, `&`, `|`, `(`, `)` and line breaks cannot be used",
-            ))?;
-            let none = "invalid notify destination `exec:`: it names no command";
-            if words.is_empty() {
-                return Err(Error::rule(none));
-            }
-            let kind = Kind::Exec(words);
-            return Ok(Dest { given, kind });
+            let why = match crate::schedule::command::words(command) {
+                None => {
+                    "no shell runs it, so `;`, `&`, `|`, `(`, `)` and line breaks cannot be used"
+                }
+                Some(words) if words.is_empty() => "it names no command",
+                Some(words) => {
+                    let kind = Kind::Exec(words);
+                    return Ok(Dest { given, kind });
+                }
+            };
+            return Err(Error::rule(format!(
+                "invalid notify destination `exec:`: {why}"
+            )));
         }
         let rule = |why: &str| format!("invalid notify destination {}: {why}", http::shown(&given));
         let lower = given.to_ascii_lowercase();
@@ -161,8 +164,7 @@ fn parse_budget(text: &str) -> Result<Duration, Error> {
         .ok_or_else(|| Error::invalid("duration", text, rule))
 }
 
-/// Destinations separated by white space, an `exec:` one running to the end
-/// of its line.
+/// White space parts destinations; an `exec:` one runs to its line's end.
 fn split_list(text: &str) -> Vec<&str> {
     let words = regex::Regex::new(r"exec:[^\n]*|\S+").expect("a valid pattern");
     let found = words.find_iter(text);

@@ -1,6 +1,5 @@
-//! `exec:COMMAND ARGS...`: a command run without a shell, the way to any
-//! service this crate does not speak (Apprise's CLI, `mail`). Exit status 0
-//! says delivered.
+//! `exec:COMMAND ARGS...`, run without a shell: the way to any service this
+//! crate does not speak (Apprise's CLI, `mail`). Exit status 0 says delivered.
 
 use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
@@ -12,8 +11,7 @@ use crate::error::Error;
 use crate::process::{self, Failure, Limits};
 use crate::report::content::cut;
 
-/// Its first line is all the command's output says; a leftover may hold
-/// the pipes past the exit.
+/// Its first line is all the output says; a leftover may hold the pipes past the exit.
 const OUTPUT_MAX: usize = 8 * 1024;
 const DRAIN: Duration = Duration::from_millis(500);
 

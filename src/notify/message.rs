@@ -1,7 +1,5 @@
-//! The message one run sends to every destination: a versioned JSON
-//! document (the README's), kept as lines of fixed words and untrusted
-//! pieces, so that each medium renders the pieces inert its own way:
-//! escaped for a terminal in the plain text, code spans in chat.
+//! The message of a run (the README's JSON document), kept as lines of fixed
+//! words and untrusted pieces, which each medium renders inert its own way.
 
 use std::collections::BTreeMap;
 
@@ -50,8 +48,7 @@ impl Severity {
     }
 }
 
-/// Fixed words, or text from outside (a job's name, reason or message, the
-/// host), which each medium renders inert.
+/// Fixed words, or text from outside (a job's name, reason or message, the host).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Part {
     Fixed(String),

@@ -1,11 +1,7 @@
-//! Notify destinations: a message to a webhook, ntfy, a chat or a command
-//! when jobs go bad, change, recover, and as a reminder while they stay
-//! bad (`hb-check --notify`), or the morning summary (`night-watch
-//! --notify`); every destination in its own thread, within one budget.
-//!
-//! What changed is the change engine's word ([`crate::alert`]), against
-//! what the destination last accepted (its [`DestState`]): a destination
-//! that was down hears of the change when it is back, once.
+//! Notify destinations: what changed (the change engine's word), or a
+//! reminder, or the morning summary, to a webhook, ntfy, a chat or a command,
+//! each in its own thread within one budget. Changes are against what the
+//! destination last accepted: one that was down hears of them when it is back.
 
 mod compose;
 mod dest;
@@ -42,8 +38,7 @@ fn deliver(http: &Http, dest: &Dest, message: &Message, budget: &Budget) -> Resu
     post::send(http, request, redactor.as_ref(), budget)
 }
 
-/// `each` for every destination, each in a thread; their failures make one
-/// error, whose source is the first one's.
+/// The destinations' failures make one error, whose source is the first one's.
 fn fan_out(
     dests: &[Dest],
     budget: Duration,
@@ -75,8 +70,7 @@ fn refused(reason: String, source: Option<Box<dyn std::error::Error + Send + Syn
     Error::Notify { reason, source }
 }
 
-/// What to send a destination that last accepted `last`, and the state to
-/// commit once it took it.
+/// What to send a destination that last accepted `last`, and its state once it took it.
 fn plan(
     last: Option<&alert::State>,
     pairs: &[(String, Status)],
@@ -195,9 +189,8 @@ pub(crate) fn test_run(
 
 const VERSION: u32 = 1;
 
-/// A destination's state, in a file beside the run lock: what it last
-/// accepted (written only once it did), and since when each job has had
-/// its status (kept on every run).
+/// What a destination last accepted (written only once it did), and since
+/// when each job has had its status (kept on every run).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct DestState {
     version: u32,
@@ -247,8 +240,7 @@ fn entry<'a>(since: &'a [(String, Status, i64)], key: &str) -> Option<&'a (Strin
     at.ok().map(|at| &since[at])
 }
 
-/// The lock's path and `.notify-HASH.state`, HASH the first 32 hex digits
-/// of `given`'s SHA-256: a webhook URL is a secret.
+/// `LOCK.notify-HASH.state`, HASH of `given`'s SHA-256: a webhook URL is a secret.
 fn state_path(lock: &Path, given: &str) -> PathBuf {
     let digest = ring::digest::digest(&ring::digest::SHA256, given.as_bytes());
     let first = u128::from_be_bytes(digest.as_ref()[..16].try_into().expect("16 bytes"));

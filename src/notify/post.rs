@@ -1,7 +1,6 @@
-//! HTTP destinations: one POST sent once ([`Http::send_once`]). A webhook
-//! or a chat gets JSON; ntfy its publish API (the text, with title, priority
-//! and tags in headers: <https://docs.ntfy.sh/publish/>) and the token of
-//! `HB_NTFY_TOKEN` or an owner-only file, never of the command line.
+//! HTTP destinations, one POST sent once: JSON, or ntfy's publish API
+//! (<https://docs.ntfy.sh/publish/>) with a token from the environment or an
+//! owner-only file, never from the command line.
 
 use std::time::Duration;
 
@@ -28,8 +27,7 @@ pub(super) fn json(url: &str, body: &impl serde::Serialize) -> Request {
     }
 }
 
-/// `: LINE`, the first line of `bytes` as a message may quote it (no URL,
-/// no secret `redactor` masks), or empty.
+/// `: LINE`, the first line of `bytes` without URL or secret, or empty.
 pub(super) fn quoted(bytes: &[u8], redactor: Option<&Redactor>) -> String {
     let first = http::hide_urls(&crate::process::first_line(bytes));
     let first = redactor.map_or_else(|| first.clone(), |r| r.clean(&first));
@@ -39,8 +37,7 @@ pub(super) fn quoted(bytes: &[u8], redactor: Option<&Redactor>) -> String {
     }
 }
 
-/// `Ok` says what the server answered to a message it took; `Err` why it
-/// was not taken.
+/// `Ok` says what the server answered to a message it took; `Err` why not.
 pub(super) fn send(
     http: &Http,
     request: Request,
@@ -147,8 +144,7 @@ fn body(text: &str) -> Vec<u8> {
     format!("{kept}{mark}").into_bytes()
 }
 
-/// `text` (one line without control characters) as it is when it is ASCII,
-/// else RFC 2047 encoded words, which ntfy decodes.
+/// ASCII as it is, else RFC 2047 encoded words, which ntfy decodes.
 fn header_text(text: &str) -> HeaderValue {
     let ascii = text.bytes().all(|b| (0x20..0x7f).contains(&b));
     let value = if ascii {

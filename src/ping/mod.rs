@@ -1,8 +1,6 @@
-//! Push pings to a dead man's switch (Healthchecks, Uptime Kuma), best
-//! effort: bounded in time, never able to change what the caller does. The
-//! heartbeat file is always written first, so local truth never depends on
-//! the network. A ping URL carries the check's secret: messages name only
-//! its host.
+//! Push pings to a dead man's switch (Healthchecks, Uptime Kuma), best effort,
+//! after the heartbeat file is written: local truth never depends on the
+//! network. A ping URL carries the check's secret: messages name its host.
 
 use std::io::Write as _;
 use std::time::Duration;
@@ -17,8 +15,7 @@ use crate::Error;
 /// The most time one ping may take, retries included.
 pub(crate) const BUDGET: Duration = Duration::from_secs(10);
 
-/// The start ping's: a short run's end waits for its start (so that they
-/// arrive in order), by this much at most.
+/// The start ping's: a run's end waits for its start (to keep their order).
 pub(crate) const START_BUDGET: Duration = Duration::from_millis(1500);
 
 pub(crate) fn parse_url(text: &str) -> Result<Url, Error> {
