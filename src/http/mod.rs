@@ -72,7 +72,7 @@ impl std::fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
-/// Why [`Http::send_once`] brought no success.
+/// Why [`send_once`] brought no success.
 #[derive(Debug)]
 pub(crate) enum NotTaken {
     /// Less than [`MIN_ATTEMPT`] was left.
@@ -88,106 +88,87 @@ const MIN_ATTEMPT: Duration = Duration::from_millis(200);
 static PLAIN: LazyLock<Agent> = LazyLock::new(|| agent(TlsConfig::default()));
 static TLS: OnceLock<Result<Agent, String>> = OnceLock::new();
 
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Http {
-    user_agent: &'static str,
+/// One attempt, all of it within `deadline`; an answer of any status is `Ok`.
+pub(crate) fn send(request: &Request, deadline: Duration) -> Result<Answer, Failure> {
+    let agent = if request.url.starts_with("https:") {
+        (TLS.get_or_init(tls_agent).as_ref()).map_err(|why| unsent(why.clone()))?
+    } else {
+        &PLAIN
+    };
+    let mut builder = ureq::http::Request::builder()
+        .method(request.method.clone())
+        .uri(&request.url);
+    let (kind, body) = request.body.clone().unzip();
+    let content = kind.map(|kind| (header::CONTENT_TYPE, HeaderValue::from_static(kind)));
+    for (name, value) in request.headers.iter().cloned().chain(content) {
+        builder = builder.header(name, value);
+    }
+    let built = (builder.body(body.unwrap_or_default())).map_err(|e| unsent(cannot_make(&e)))?;
+    let mut response = built
+        .with_agent(agent)
+        .configure()
+        .timeout_global(Some(deadline))
+        .build()
+        .run()
+        .map_err(|e| failure(e, deadline, None))?;
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let ok = status.is_success();
+    let limit = if ok {
+        request.limit
+    } else {
+        request.error_limit
+    };
+    let body = match limit {
+        None => Vec::new(),
+        Some(limit) => match response.body_mut().with_config().limit(limit).read_to_vec() {
+            Ok(body) => body,
+            Err(_) if !ok => Vec::new(),
+            Err(e) => return Err(failure(e, deadline, Some(status.as_u16()))),
+        },
+    };
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
 }
 
-impl Default for Http {
-    fn default() -> Http {
-        Http::new(concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION")))
-    }
-}
-
-impl Http {
-    pub(crate) fn new(user_agent: &'static str) -> Http {
-        Http { user_agent }
-    }
-
-    /// One attempt, all of it within `deadline`; an answer of any status is `Ok`.
-    pub(crate) fn send(&self, request: &Request, deadline: Duration) -> Result<Answer, Failure> {
-        let agent = if request.url.starts_with("https:") {
-            (TLS.get_or_init(tls_agent).as_ref()).map_err(|why| unsent(why.clone()))?
-        } else {
-            &PLAIN
-        };
-        let mut builder = ureq::http::Request::builder()
-            .method(request.method.clone())
-            .uri(&request.url);
-        let (kind, body) = request.body.clone().unzip();
-        let content = kind.map(|kind| (header::CONTENT_TYPE, HeaderValue::from_static(kind)));
-        for (name, value) in request.headers.iter().cloned().chain(content) {
-            builder = builder.header(name, value);
-        }
-        let built =
-            (builder.body(body.unwrap_or_default())).map_err(|e| unsent(cannot_make(&e)))?;
-        let mut response = built
-            .with_agent(agent)
-            .configure()
-            .user_agent(self.user_agent)
-            .timeout_global(Some(deadline))
-            .build()
-            .run()
-            .map_err(|e| failure(e, deadline, None))?;
-        let status = response.status();
-        let headers = std::mem::take(response.headers_mut());
-        let ok = status.is_success();
-        let limit = if ok {
-            request.limit
-        } else {
-            request.error_limit
-        };
-        let body = match limit {
-            None => Vec::new(),
-            Some(limit) => match response.body_mut().with_config().limit(limit).read_to_vec() {
-                Ok(body) => body,
-                Err(_) if !ok => Vec::new(),
-                Err(e) => return Err(failure(e, deadline, Some(status.as_u16()))),
-            },
-        };
-        Ok(Answer {
-            status,
-            headers,
-            body,
-        })
-    }
-
-    /// Sends `request`, which the server must take once only (a ping, a
-    /// notification): again only when it certainly did not take it; an
-    /// attempt may take `deadline(left)` of what is left of `budget`.
-    pub(crate) fn send_once(
-        &self,
-        request: &Request,
-        budget: &Budget,
-        deadline: fn(Duration) -> Duration,
-    ) -> Result<Answer, NotTaken> {
-        let attempt = || match budget.left() {
-            left if left < MIN_ATTEMPT => Err(NotTaken::NoTime),
-            left => match self.send(request, deadline(left)) {
-                Ok(answer) if answer.status.is_success() => Ok(answer),
-                Ok(answer) => Err(NotTaken::Refused(Box::new(answer))),
-                Err(e) => Err(NotTaken::Failed(e)),
-            },
-        };
-        let failed = |e: &NotTaken| match e {
-            NotTaken::NoTime => Failed::default(),
-            NotTaken::Refused(answer) => Failed {
-                status: Some(answer.status.as_u16()),
-                retry_after: RateLimit::read(&answer.headers, chrono::Utc::now()).retry_after,
-                ..Failed::default()
-            },
-            NotTaken::Failed(e) => Failed {
-                unsent: e.kind == Kind::Unsent,
-                ..Failed::default()
-            },
-        };
-        let backoff = Backoff::new(Repeat::Once, MIN_ATTEMPT);
-        retry::call(backoff, budget, attempt, failed).map_err(|gave_up| gave_up.error)
-    }
+/// Sends `request`, which the server must take once only (a ping, a
+/// notification): again only when it certainly did not take it; an
+/// attempt may take `deadline(left)` of what is left of `budget`.
+pub(crate) fn send_once(
+    request: &Request,
+    budget: &Budget,
+    deadline: fn(Duration) -> Duration,
+) -> Result<Answer, NotTaken> {
+    let attempt = || match budget.left() {
+        left if left < MIN_ATTEMPT => Err(NotTaken::NoTime),
+        left => match send(request, deadline(left)) {
+            Ok(answer) if answer.status.is_success() => Ok(answer),
+            Ok(answer) => Err(NotTaken::Refused(Box::new(answer))),
+            Err(e) => Err(NotTaken::Failed(e)),
+        },
+    };
+    let failed = |e: &NotTaken| match e {
+        NotTaken::NoTime => Failed::default(),
+        NotTaken::Refused(answer) => Failed {
+            status: Some(answer.status.as_u16()),
+            retry_after: RateLimit::read(&answer.headers, chrono::Utc::now()).retry_after,
+            ..Failed::default()
+        },
+        NotTaken::Failed(e) => Failed {
+            unsent: e.kind == Kind::Unsent,
+            ..Failed::default()
+        },
+    };
+    let backoff = Backoff::new(Repeat::Once, MIN_ATTEMPT);
+    retry::call(backoff, budget, attempt, failed).map_err(|gave_up| gave_up.error)
 }
 
 fn agent(tls: TlsConfig) -> Agent {
     Agent::config_builder()
+        .user_agent(concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION")))
         // Answers are judged by their status, not turned into errors.
         .http_status_as_error(false)
         // A redirect could carry the token or the ping elsewhere.
@@ -301,6 +282,8 @@ fn size(bytes: u64) -> String {
 mod tests {
     use super::*;
 
+    const FIVE: Duration = Duration::from_secs(5);
+
     fn get(url: String) -> Request {
         Request {
             url,
@@ -314,13 +297,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         drop(listener);
-        let http = Http::new("test");
-        let refused = http
-            .send(
-                &get(format!("http://127.0.0.1:{port}/x")),
-                Duration::from_secs(5),
-            )
-            .unwrap_err();
+        let refused = send(&get(format!("http://127.0.0.1:{port}/x")), FIVE).unwrap_err();
         assert_eq!(refused.kind, Kind::Unsent, "{refused:?}");
         assert!(refused.message.starts_with("cannot connect"), "{refused:?}");
 
@@ -335,12 +312,7 @@ mod tests {
             let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
             let _ = stream.write_all(format!("{head}{body}").as_bytes());
         });
-        let long = http
-            .send(
-                &get(format!("http://127.0.0.1:{port}/x")),
-                Duration::from_secs(5),
-            )
-            .unwrap_err();
+        let long = send(&get(format!("http://127.0.0.1:{port}/x")), FIVE).unwrap_err();
         server.join().unwrap();
         assert_eq!(long.kind, Kind::TooLong, "{long:?}");
         assert_eq!(

@@ -50,19 +50,15 @@ impl Dest {
     pub(crate) fn parse(text: &str) -> Result<Dest, Error> {
         let given = text.trim().to_owned();
         if let Some(command) = given.strip_prefix("exec:") {
-            let why = match crate::schedule::command::words(command) {
-                None => {
-                    "no shell runs it, so `;`, `&`, `|`, `(`, `)` and line breaks cannot be used"
-                }
-                Some(words) if words.is_empty() => "it names no command",
-                Some(words) => {
-                    let kind = Kind::Exec(words);
-                    return Ok(Dest { given, kind });
-                }
-            };
-            return Err(Error::rule(format!(
-                "invalid notify destination `exec:`: {why}"
-            )));
+            let words = crate::schedule::command::words(command).ok_or_else(|| Error::rule(
+                "invalid notify destination `exec:`: no shell runs it, so `;`, `&`, `|`, `(`, `)` and line breaks cannot be used",
+            ))?;
+            let none = "invalid notify destination `exec:`: it names no command";
+            if words.is_empty() {
+                return Err(Error::rule(none));
+            }
+            let kind = Kind::Exec(words);
+            return Ok(Dest { given, kind });
         }
         let rule = |why: &str| format!("invalid notify destination {}: {why}", http::shown(&given));
         let lower = given.to_ascii_lowercase();

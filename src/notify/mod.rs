@@ -20,14 +20,13 @@ use crate::alert::{self, Diff, Jobs};
 use crate::changes;
 use crate::error::Error;
 use crate::http::retry::Budget;
-use crate::http::Http;
 use crate::judge::Status;
 use compose::Facts;
 use dest::Kind;
 pub(crate) use dest::{Dest, Destinations, NotifyArgs};
 use message::Message;
 
-fn deliver(http: &Http, dest: &Dest, message: &Message, budget: &Budget) -> Result<String, Error> {
+fn deliver(dest: &Dest, message: &Message, budget: &Budget) -> Result<String, Error> {
     let (request, redactor) = match &dest.kind {
         Kind::Exec(words) => return exec::run(words, message, budget.left()),
         Kind::Ntfy(url) => post::ntfy(url, message)?,
@@ -35,19 +34,19 @@ fn deliver(http: &Http, dest: &Dest, message: &Message, budget: &Budget) -> Resu
         Kind::Slack(url) => (post::json(url, &message.chat_body(false)), None),
         Kind::Discord(url) => (post::json(url, &message.chat_body(true)), None),
     };
-    post::send(http, request, redactor.as_ref(), budget)
+    post::send(request, redactor.as_ref(), budget)
 }
 
 /// The destinations' failures make one error, whose source is the first one's.
 fn fan_out(
     dests: &[Dest],
     budget: Duration,
-    each: &(dyn Fn(&Http, &Dest, &Budget) -> Result<(), Error> + Sync),
+    each: &(dyn Fn(&Dest, &Budget) -> Result<(), Error> + Sync),
 ) -> Result<(), Error> {
-    let (http, budget) = (Http::default(), Budget::new(budget));
+    let budget = Budget::new(budget);
     let (said, why): (Vec<String>, Vec<Option<Error>>) = std::thread::scope(|scope| {
         let running: Vec<_> = (dests.iter())
-            .map(|dest| (dest, scope.spawn(|| each(&http, dest, &budget))))
+            .map(|dest| (dest, scope.spawn(|| each(dest, &budget))))
             .collect();
         (running.into_iter())
             .filter_map(|(dest, t)| match t.join() {
@@ -108,7 +107,7 @@ pub(crate) fn after_check(
     }
     let pairs = judged.pairs();
     with_facts(judged, host, "hb-check", |run| {
-        fan_out(&dests, args.dests.notify_timeout, &|http, dest, budget| {
+        fan_out(&dests, args.dests.notify_timeout, &|dest, budget| {
             let path = state_path(&lock.path, &dest.given);
             let mut state = DestState::read(&path);
             state.advance(&pairs, run.now);
@@ -120,7 +119,7 @@ pub(crate) fn after_check(
             let remind = args.notify_remind.as_secs();
             let planned = plan(state.delivered.as_ref(), &pairs, &facts, remind);
             let outcome = planned.map_or(Ok(()), |(message, next)| {
-                deliver(http, dest, &message, budget).map(|_| state.delivered = Some(next))
+                deliver(dest, &message, budget).map(|_| state.delivered = Some(next))
             });
             // The times are kept either way; what was accepted, only when it was.
             outcome.and(state.write(&path))
@@ -158,8 +157,8 @@ pub(crate) fn after_report(
         return Ok(());
     }
     let message = with_facts(judged, host, "night-watch", compose::summary);
-    fan_out(&dests, args.notify_timeout, &|http, dest, budget| {
-        deliver(http, dest, &message, budget).map(|_| ())
+    fan_out(&dests, args.notify_timeout, &|dest, budget| {
+        deliver(dest, &message, budget).map(|_| ())
     })
 }
 
@@ -174,7 +173,7 @@ pub(crate) fn test_run(
     let none = BTreeSet::new();
     let message = compose::test(&Facts::new(host, "hb-check", &[], &[], &none, Utc::now()));
     let budget = Budget::new(args.dests.notify_timeout);
-    match deliver(&Http::default(), dest, &message, &budget) {
+    match deliver(dest, &message, &budget) {
         Ok(answer) => {
             let line = format!("{} took the test message: {answer}\n", dest.shown());
             (stdout.write_all(line.as_bytes())).map_or(Check::Unknown, |()| Check::Ok)
@@ -255,7 +254,7 @@ mod tests {
     #[test]
     fn a_refusal_leads_to_its_cause() {
         let dests = [Dest::parse("exec:/nonexistent/notifier").unwrap()];
-        let err = fan_out(&dests, Duration::from_secs(1), &|http, dest, budget| {
+        let err = fan_out(&dests, Duration::from_secs(1), &|dest, budget| {
             let message = compose::test(&Facts::new(
                 "h",
                 "hb-check",
@@ -264,7 +263,7 @@ mod tests {
                 &BTreeSet::new(),
                 Utc::now(),
             ));
-            deliver(http, dest, &message, budget).map(|_| ())
+            deliver(dest, &message, budget).map(|_| ())
         })
         .unwrap_err();
         assert!(err.to_string().starts_with(

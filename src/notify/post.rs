@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::http::header::{HeaderName, AUTHORIZATION};
 use crate::http::redact::Redactor;
 use crate::http::retry::Budget;
-use crate::http::{self, HeaderValue, Http, Kind, Method, NotTaken, Request};
+use crate::http::{self, HeaderValue, Kind, Method, NotTaken, Request};
 use crate::tracker::token::Token;
 
 /// The most read of an answer: a destination says "ok" in a few bytes.
@@ -39,7 +39,6 @@ pub(super) fn quoted(bytes: &[u8], redactor: Option<&Redactor>) -> String {
 
 /// `Ok` says what the server answered to a message it took; `Err` why not.
 pub(super) fn send(
-    http: &Http,
     request: Request,
     redactor: Option<&Redactor>,
     budget: &Budget,
@@ -51,7 +50,7 @@ pub(super) fn send(
         ..request
     };
     let quote = |bytes: &[u8]| quoted(bytes, redactor);
-    let reason = match http.send_once(&request, budget, attempt_deadline) {
+    let reason = match http::send_once(&request, budget, attempt_deadline) {
         Ok(answer) => {
             let answered = format!("the server answered {}", answer.status);
             return Ok(answered + &quote(&answer.body));

@@ -9,7 +9,7 @@ use url::Url;
 
 use crate::http::redact::SecretParser;
 use crate::http::retry::Budget;
-use crate::http::{self, Http, Method, NotTaken, Request};
+use crate::http::{self, Method, NotTaken, Request};
 use crate::Error;
 
 /// The most time one ping may take, retries included.
@@ -40,23 +40,21 @@ pub(crate) const URL_PARSER: SecretParser<Url, Error> = SecretParser {
 /// Cheap to clone, so a ping can go from another thread.
 #[derive(Debug, Clone)]
 pub(crate) struct Pinger {
-    http: Http,
     url: Url,
     style: Style,
 }
 
 impl Pinger {
     pub(crate) fn new(url: Url, style: Style) -> Pinger {
-        let http = Http::default();
-        Pinger { http, url, style }
+        Pinger { url, style }
     }
 
-    /// Sends `ping` once ([`Http::send_once`]): a second would count twice.
+    /// Sends `ping` once ([`http::send_once`]): a second would count twice.
     pub(crate) fn send(&self, ping: &Ping, budget: Duration) -> Result<(), Error> {
         let Some(request) = request(&self.url, self.style, ping) else {
             return Ok(());
         };
-        let sent = (self.http).send_once(&request, &Budget::new(budget), |left| left);
+        let sent = http::send_once(&request, &Budget::new(budget), |left| left);
         sent.map(drop).map_err(|why| {
             let (reason, source) = match why {
                 NotTaken::NoTime => ("no time was left to send it".to_owned(), None),
