@@ -102,7 +102,7 @@ pub(crate) enum Repeat {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Budget {
     started: Instant,
-    total: Duration,
+    pub(crate) total: Duration,
 }
 
 impl Budget {
@@ -111,10 +111,6 @@ impl Budget {
             started: Instant::now(),
             total,
         }
-    }
-
-    pub(crate) fn total(&self) -> Duration {
-        self.total
     }
 
     pub(crate) fn left(&self) -> Duration {

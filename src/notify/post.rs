@@ -56,7 +56,7 @@ pub(super) fn send(
             return Ok(answered + &quote(&answer.body));
         }
         Err(NotTaken::NoTime) => {
-            let total = budget.total().as_secs();
+            let total = budget.total.as_secs();
             format!("no time was left of the {total}s budget")
         }
         Err(NotTaken::Refused(answer)) => {

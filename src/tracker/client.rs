@@ -91,7 +91,7 @@ impl Client {
             let mut err = gave_up.error;
             err.attempts = gave_up.attempts;
             if let Stop::OutOfBudget { asked } = gave_up.stop {
-                let total = self.budget.total().as_secs();
+                let total = self.budget.total.as_secs();
                 err.message.push_str(&match asked.map(|w| w.as_secs()) {
                     Some(wait) => format!(" (the server asked to wait {wait}s before trying again, more than is left of the {total}s a tracker sync may take)"),
                     None => format!(" (no time left of the {total}s a tracker sync may take to try again)"),
@@ -112,7 +112,7 @@ impl Client {
     ) -> Result<Answer, Box<TrackerError>> {
         let allowed = self.config.timeout.min(self.budget.left());
         if allowed.is_zero() {
-            let total = self.budget.total().as_secs();
+            let total = self.budget.total.as_secs();
             let spent = format!("the {total}s a tracker sync may take are spent");
             return Err(Box::new(self.invalid(method, path, spent)));
         }
