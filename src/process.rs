@@ -63,8 +63,7 @@ pub(crate) fn run(
         .map_err(Failure::Spawn)?;
     let started = Instant::now();
     if let (Some(mut stdin), Some(input)) = (child.stdin.take(), input) {
-        // From a thread: a command that reads nothing must not block us; a
-        // command that exits early closes the pipe, which is no error.
+        // A thread: a command that reads nothing must not block us; a closed pipe is no error.
         thread::spawn(move || {
             let _ = stdin.write_all(&input);
         });

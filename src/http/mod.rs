@@ -225,8 +225,7 @@ fn failure(err: ureq::Error, deadline: Duration, answered: Option<u16>) -> Failu
         ureq::Error::Io(e) if unsent.contains(&e.kind()) => {
             (Kind::Unsent, format!("cannot connect: {e}"))
         }
-        // A TLS handshake refused lands here too: it cannot be told from
-        // a connection that broke after the request went out.
+        // A refused TLS handshake too: it cannot be told from a break after the request.
         ureq::Error::Io(e) => (Kind::Broken, format!("the connection failed: {e}")),
         ureq::Error::HostNotFound => (Kind::Unsent, "cannot connect: host not found".to_owned()),
         ureq::Error::ConnectionFailed => (Kind::Unsent, "cannot connect".to_owned()),

@@ -119,8 +119,7 @@ impl Redactor {
         while let Some(start) = found(from) {
             let end = start + n - 1;
             let (first, last) = (squeezed[start].0, squeezed[end].0);
-            // The token is ASCII, so its first and last bytes are whole
-            // characters: slicing there keeps the text valid UTF-8.
+            // The token is ASCII: slicing at its first and last bytes keeps valid UTF-8.
             out.push_str(&text[copied..first]);
             out.push_str(MASK);
             copied = last + 1;

@@ -1,12 +1,9 @@
 //! The one retry policy: which failures are worth another attempt, how long
 //! to wait, one budget for the whole; callers loop in one place, [`call`].
 
-use std::thread;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-
-use super::HeaderMap;
 
 /// Attempts per request; the first backoff, doubled after each attempt, and its cap.
 const MAX_ATTEMPTS: u32 = 3;
@@ -25,7 +22,7 @@ pub(crate) struct RateLimit {
 }
 
 impl RateLimit {
-    pub(crate) fn read(headers: &HeaderMap, now: DateTime<Utc>) -> RateLimit {
+    pub(crate) fn read(headers: &super::HeaderMap, now: DateTime<Utc>) -> RateLimit {
         let header = |name: &str| Some(headers.get(name)?.to_str().ok()?.trim());
         let until = |at: DateTime<Utc>| (at - now).to_std().unwrap_or(Duration::ZERO);
         let exhausted = header("x-ratelimit-remaining") == Some("0");
@@ -192,7 +189,7 @@ pub(crate) fn call<T, E>(
         };
         let attempts = backoff.attempt;
         match backoff.next(&failed(&error), budget.left()) {
-            Ok(wait) => thread::sleep(wait),
+            Ok(wait) => std::thread::sleep(wait),
             Err(stop) => {
                 return Err(GaveUp {
                     error,

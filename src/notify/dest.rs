@@ -33,10 +33,8 @@ impl std::fmt::Debug for Dest {
     }
 }
 
-/// A scheme a destination may have, the one it is sent with.
-type Scheme = (&'static str, &'static str, fn(String) -> Kind);
-
-const SCHEMES: &[Scheme] = &[
+/// A scheme a destination may have, the one it is sent with, its kind.
+const SCHEMES: &[(&str, &str, fn(String) -> Kind)] = &[
     ("https://", "https://", Kind::Webhook),
     ("http://", "http://", Kind::Webhook),
     ("ntfys://", "https://", Kind::Ntfy),

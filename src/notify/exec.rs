@@ -2,14 +2,12 @@
 //! crate does not speak (Apprise's CLI, `mail`). Exit status 0 says delivered.
 
 use std::os::unix::process::ExitStatusExt;
-use std::process::Command;
 use std::time::Duration;
 
 use super::message::Message;
 use super::refused;
 use crate::error::Error;
 use crate::process::{self, Failure, Limits};
-use crate::report::content::cut;
 
 /// Its first line is all the output says; a leftover may hold the pipes past the exit.
 const OUTPUT_MAX: usize = 8 * 1024;
@@ -31,8 +29,8 @@ fn substitute(words: &[String], message: &Message) -> Vec<String> {
 /// `Ok` with what it printed first when it exits 0, else why not.
 pub(super) fn run(words: &[String], message: &Message, budget: Duration) -> Result<String, Error> {
     let args = substitute(words, message);
-    let program = cut(&args[0], 100);
-    let mut command = Command::new(&args[0]);
+    let program = crate::report::content::cut(&args[0], 100);
+    let mut command = std::process::Command::new(&args[0]);
     command
         .args(&args[1..])
         .env("HB_TITLE", &message.title)
@@ -40,8 +38,7 @@ pub(super) fn run(words: &[String], message: &Message, budget: Duration) -> Resu
         .env("HB_SEVERITY", message.severity.as_str())
         .env("HB_HOST", &message.host)
         .env("HB_CHANGES", message.change_list())
-        // Our secrets are not the command's: tokens, and the URLs that are
-        // secrets in themselves (webhooks, ping URLs).
+        // Our secrets (tokens, webhook and ping URLs) are not the command's.
         .env_remove("HB_TRACKER_TOKEN")
         .env_remove(super::post::TOKEN_ENV)
         .env_remove("HB_NOTIFY")

@@ -175,9 +175,7 @@ impl Message {
     /// `HB_CHANGES`: `JOB FROM TO` a line, `-` for no status.
     pub(crate) fn change_list(&self) -> String {
         let word = |s: Option<Status>| s.map_or("-", Status::as_str);
-        // A job's name has no space; the checker's own entries (`cron
-        // daemon`, `backup quorum`) have one, joined so that a line stays
-        // three words.
+        // The checker's own entries (`cron daemon`) have a space: joined, a line stays 3 words.
         let line = |c: &Change| {
             let job = plain(&c.job).replace(' ', "-");
             format!("{job} {} {}\n", word(c.from), word(c.to))

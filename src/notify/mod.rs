@@ -133,8 +133,7 @@ fn with_facts<R>(
     checker: &'static str,
     f: impl FnOnce(&Facts) -> R,
 ) -> R {
-    // The run's causes (cron down, the host down, a needed job bad), then
-    // the fleet's lines, as the text output and the tracker say them.
+    // The run's causes, then the fleet's lines, as the text output says them.
     let causes = judged.causes.list.iter().map(|c| c.text.clone());
     let causes: Vec<String> = causes.chain(judged.fleet.lines()).collect();
     let grouped = (judged.jobs.iter()).filter(|j| judged.fleet.group_of(j).is_some());

@@ -9,7 +9,6 @@ use super::refused;
 use crate::error::Error;
 use crate::http::header::{HeaderName, AUTHORIZATION};
 use crate::http::redact::Redactor;
-use crate::http::retry::Budget;
 use crate::http::{self, HeaderValue, Kind, Method, NotTaken, Request};
 use crate::tracker::token::Token;
 
@@ -41,7 +40,7 @@ pub(super) fn quoted(bytes: &[u8], redactor: Option<&Redactor>) -> String {
 pub(super) fn send(
     request: Request,
     redactor: Option<&Redactor>,
-    budget: &Budget,
+    budget: &crate::http::retry::Budget,
 ) -> Result<String, Error> {
     let request = Request {
         method: Method::POST,
@@ -65,14 +64,12 @@ pub(super) fn send(
             let said = redirect.unwrap_or_default().to_owned() + &quote(&answer.body);
             format!("the server answered {status}{said}")
         }
-        // Only a successful answer is read to its end: the server took the
-        // message and said more than anyone needs.
+        // Only a success is read to its end: the server took the message.
         Err(NotTaken::Failed(e)) if e.kind == Kind::TooLong => {
             let took = "the server took it; its answer, longer than";
             return Ok(format!("{took} {} KiB, was not read", ANSWER_MAX / 1024));
         }
-        // A success whose body stalled or broke off: the message was taken,
-        // and sending it again would say it twice.
+        // A success whose body stalled or broke off: sending again would say it twice.
         Err(NotTaken::Failed(e)) if e.answered.is_some() => {
             let how = if e.kind == Kind::Slow {
                 "did not arrive whole"
@@ -118,8 +115,7 @@ pub(super) fn ntfy(url: &str, message: &Message) -> Result<(Request, Option<Reda
         Some(path) => Token::from_file(std::path::Path::new(&path), "ntfy").map(Some),
         None => Token::from_env(TOKEN_ENV, "ntfy"),
     }?;
-    // A token with a character no header may carry is sent as none: the
-    // server's refusal then says what is wrong without quoting it.
+    // A token no header may carry is sent as none: the refusal says why, unquoted.
     let bearer = (token.as_ref()).map(|t| HeaderValue::from_str(&format!("Bearer {}", t.secret())));
     if let Some(Ok(mut value)) = bearer {
         value.set_sensitive(true);
@@ -153,8 +149,7 @@ fn header_text(text: &str) -> HeaderValue {
         let mut out = String::new();
         // Writing to a String cannot fail.
         let _ = rfc2047::encode(text, &mut EmailWriter::new(&mut out, 0, 0, false));
-        // Folding is for mail; in HTTP, encoded words follow each other on
-        // one line, separated by a space.
+        // Folding is for mail: in HTTP, encoded words follow on one line.
         out.replace("\r\n", "")
     };
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("cron-heartbeat"))

@@ -8,7 +8,6 @@ use std::time::Duration;
 use url::Url;
 
 use crate::http::redact::SecretParser;
-use crate::http::retry::Budget;
 use crate::http::{self, Method, NotTaken, Request};
 use crate::Error;
 
@@ -54,7 +53,7 @@ impl Pinger {
         let Some(request) = request(&self.url, self.style, ping) else {
             return Ok(());
         };
-        let sent = http::send_once(&request, &Budget::new(budget), |left| left);
+        let sent = http::send_once(&request, &http::retry::Budget::new(budget), |left| left);
         sent.map(drop).map_err(|why| {
             let (reason, source) = match why {
                 NotTaken::NoTime => ("no time was left to send it".to_owned(), None),
@@ -141,8 +140,7 @@ pub(crate) fn request(url: &Url, style: Style, ping: &Ping) -> Option<Request> {
 fn healthchecks(base: &Url, ping: &Ping) -> (Method, Url, Option<String>) {
     let mut url = base.clone();
     let (suffix, rid, body) = match ping {
-        // A POST even without a body: a check set to accept POST only
-        // ignores a GET.
+        // A POST even without a body: a check that accepts POST only ignores a GET.
         Ping::Start { rid } => (Some("start".to_owned()), Some(rid), String::new()),
         Ping::End {
             rid,
@@ -161,8 +159,7 @@ fn healthchecks(base: &Url, ping: &Ping) -> (Method, Url, Option<String>) {
             body,
             ..
         } => {
-            // None for success; for a failure its exit status, which
-            // Healthchecks records (`/<0-255>`), else `fail`.
+            // For a failure, its exit status (Healthchecks records `/<0-255>`), else `fail`.
             let suffix = match exit_code {
                 _ if *ok => None,
                 Some(code @ 1..=255) => Some(code.to_string()),
@@ -208,8 +205,7 @@ fn kuma(base: &Url, ping: &Ping) -> Option<(Method, Url, Option<String>)> {
         }
     };
     let mut url = base.clone();
-    // The push URL Kuma shows already holds `status`, `msg` and `ping`:
-    // replace those, keep anything else.
+    // Kuma's push URL holds `status`, `msg` and `ping`: replace those, keep the rest.
     let kept = base.query_pairs();
     let kept = kept.filter(|(k, _)| !matches!(k.as_ref(), "status" | "msg" | "ping"));
     let ms = duration.map_or(String::new(), |d| d.as_millis().to_string());

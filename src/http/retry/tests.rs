@@ -1,5 +1,5 @@
 use super::*;
-use ureq::http::HeaderValue;
+use crate::http::{HeaderMap, HeaderValue};
 
 fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
     let mut map = HeaderMap::new();
