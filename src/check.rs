@@ -138,7 +138,7 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
     if args.adopt.adopt {
         return crate::adopt::run(&args.adopt, &args.judge.schedule, PROGRAM, stdout);
     }
-    if let Some(dest) = args.notify.notify_test.as_ref().and_then(|d| d.0.first()) {
+    if let Some(dest) = &args.notify.notify_test {
         return crate::notify::test_run(dest, &args.notify, &args.judge.host(), stdout);
     }
     if args.lint {

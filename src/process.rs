@@ -1,6 +1,5 @@
 //! Running a command bounded: no wait past a deadline, no more kept of its
-//! output than a cap, and its whole process group (it leads one of its own)
-//! killed when the deadline passes.
+//! output than a cap, its own process group killed when the deadline passes.
 
 use std::io::{self, Read, Write};
 use std::os::unix::process::CommandExt;
@@ -26,9 +25,7 @@ pub(crate) struct Limits {
     pub drain: Option<Duration>,
 }
 
-/// An output stream's first bytes, whether it carried more, and whether it
-/// was still held open after the drain (by a leftover in the background):
-/// then `bytes` is what came before.
+/// `open`: still held open after the drain (by a leftover in the background).
 #[derive(Debug, Default)]
 pub(crate) struct Kept {
     pub bytes: Vec<u8>,
@@ -36,8 +33,6 @@ pub(crate) struct Kept {
     pub open: bool,
 }
 
-/// A command that exited: its process group (where leftovers may hold its
-/// pipes) and its output.
 #[derive(Debug)]
 pub(crate) struct Exited {
     pub status: ExitStatus,
@@ -46,8 +41,7 @@ pub(crate) struct Exited {
     pub err: Kept,
 }
 
-/// Why a command did not exit in time (after `Wait` and `Timeout`, its
-/// process group was killed).
+/// After `Wait` and `Timeout`, the process group was killed.
 #[derive(Debug)]
 pub(crate) enum Failure {
     Spawn(io::Error),
@@ -55,7 +49,6 @@ pub(crate) enum Failure {
     Timeout,
 }
 
-/// Runs `command` with `input` (if any) on its standard input, within `limits`.
 pub(crate) fn run(
     command: &mut Command,
     input: Option<Vec<u8>>,
@@ -70,8 +63,7 @@ pub(crate) fn run(
         .map_err(Failure::Spawn)?;
     let started = Instant::now();
     if let (Some(mut stdin), Some(input)) = (child.stdin.take(), input) {
-        // From a thread: a command that reads nothing must not block us; a
-        // command that exits early closes the pipe, which is no error.
+        // A thread: a command that reads nothing must not block us; a closed pipe is no error.
         thread::spawn(move || {
             let _ = stdin.write_all(&input);
         });
@@ -112,7 +104,7 @@ pub(crate) fn run(
     })
 }
 
-/// A stream being read: a message when it ends, and what it gave so far.
+/// A message when the stream ends, and what it gave so far.
 type Reading = (mpsc::Receiver<()>, Arc<Mutex<Kept>>);
 
 fn keep(mut stream: impl Read + Send + 'static, cap: usize, past: bool) -> Reading {

@@ -1,13 +1,10 @@
-//! The one HTTP client, for pings, notifications and the tracker: ureq
-//! (blocking) over rustls, trusting the system's certificates, with one
-//! deadline for the whole exchange, one limit on what is read of an answer,
-//! no redirects followed. [`redact`] keeps secrets out of output; [`retry`]
-//! is the policy every caller loops under.
+//! The one HTTP client: one deadline for the whole exchange, a limit on what
+//! is read of an answer, no redirects followed.
 
 pub(crate) mod redact;
 pub(crate) mod retry;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 use std::time::Duration;
 
 pub(crate) use ureq::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -18,7 +15,6 @@ use retry::{Backoff, Budget, Failed, RateLimit, Repeat};
 
 pub(crate) use redact::{hide_urls, shown};
 
-/// One request: what to send and how much of an answer to read.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Request {
     pub(crate) method: Method,
@@ -27,13 +23,12 @@ pub(crate) struct Request {
     pub(crate) headers: Vec<(header::HeaderName, HeaderValue)>,
     /// The content type and the body.
     pub(crate) body: Option<(&'static str, Vec<u8>)>,
-    /// The most read of a successful answer's body; `None` reads none.
+    /// The most read of a successful answer's body (`None`: none), and of an
+    /// error answer's, which is empty when longer.
     pub(crate) limit: Option<u64>,
-    /// The same for an error answer, of which one not read whole is empty.
     pub(crate) error_limit: Option<u64>,
 }
 
-/// An answer that came whole, whatever its status.
 #[derive(Debug)]
 pub(crate) struct Answer {
     pub(crate) status: StatusCode,
@@ -41,37 +36,31 @@ pub(crate) struct Answer {
     pub(crate) body: Vec<u8>,
 }
 
-/// What went wrong with an attempt that brought no usable answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
-    /// No connection was made (refused, no such host, TLS refused): the
-    /// server cannot have seen the request.
+    /// No connection was made: the server cannot have seen the request.
     Unsent,
     /// The answer began but did not arrive whole within the deadline.
     Slow,
     TooLong,
-    /// Anything else (no answer within the deadline, the connection broke,
-    /// the answer was not HTTP): the request may have been acted on.
+    /// Anything else: the request may have been acted on.
     Broken,
 }
 
-/// A failed attempt: its kind and a one-line message that holds no URL.
+/// A failed attempt; its message holds no URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Failure {
     pub(crate) kind: Kind,
     pub(crate) message: String,
-    /// The status of an answer whose body failed: the server took the
-    /// request whatever became of the body.
+    /// The status of an answer whose body failed: the server took the request.
     pub(crate) answered: Option<u16>,
 }
 
-impl Failure {
-    fn new(kind: Kind, message: String) -> Failure {
-        Failure {
-            kind,
-            message,
-            answered: None,
-        }
+fn unsent(message: String) -> Failure {
+    Failure {
+        kind: Kind::Unsent,
+        message,
+        answered: None,
     }
 }
 
@@ -83,10 +72,10 @@ impl std::fmt::Display for Failure {
 
 impl std::error::Error for Failure {}
 
-/// Why [`Http::send_once`] brought no success.
+/// Why [`send_once`] brought no success.
 #[derive(Debug)]
 pub(crate) enum NotTaken {
-    /// Less than [`MIN_ATTEMPT`] was left of the budget.
+    /// Less than [`MIN_ATTEMPT`] was left.
     NoTime,
     Refused(Box<Answer>),
     Failed(Failure),
@@ -94,115 +83,92 @@ pub(crate) enum NotTaken {
 
 const MIN_ATTEMPT: Duration = Duration::from_millis(200);
 
-/// The client; cheap to clone.
-#[derive(Debug, Clone)]
-pub(crate) struct Http {
-    agent: Agent,
-    /// Made on first use: only then are the system's certificates read.
-    tls: Arc<OnceLock<Result<Agent, String>>>,
-    user_agent: String,
+/// The agents, shared by every client: the one for `https` made on first
+/// use, for only then are the system's certificates read.
+static PLAIN: LazyLock<Agent> = LazyLock::new(|| agent(TlsConfig::default()));
+static TLS: OnceLock<Result<Agent, String>> = OnceLock::new();
+
+/// One attempt, all of it within `deadline`; an answer of any status is `Ok`.
+pub(crate) fn send(request: &Request, deadline: Duration) -> Result<Answer, Failure> {
+    let agent = if request.url.starts_with("https:") {
+        (TLS.get_or_init(tls_agent).as_ref()).map_err(|why| unsent(why.clone()))?
+    } else {
+        &PLAIN
+    };
+    let mut builder = ureq::http::Request::builder()
+        .method(request.method.clone())
+        .uri(&request.url);
+    let (kind, body) = request.body.clone().unzip();
+    let content = kind.map(|kind| (header::CONTENT_TYPE, HeaderValue::from_static(kind)));
+    for (name, value) in request.headers.iter().cloned().chain(content) {
+        builder = builder.header(name, value);
+    }
+    let built = (builder.body(body.unwrap_or_default())).map_err(|e| unsent(cannot_make(&e)))?;
+    let mut response = built
+        .with_agent(agent)
+        .configure()
+        .timeout_global(Some(deadline))
+        .build()
+        .run()
+        .map_err(|e| failure(e, deadline, None))?;
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let ok = status.is_success();
+    let limit = if ok {
+        request.limit
+    } else {
+        request.error_limit
+    };
+    let body = match limit {
+        None => Vec::new(),
+        Some(limit) => match response.body_mut().with_config().limit(limit).read_to_vec() {
+            Ok(body) => body,
+            Err(_) if !ok => Vec::new(),
+            Err(e) => return Err(failure(e, deadline, Some(status.as_u16()))),
+        },
+    };
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
 }
 
-impl Default for Http {
-    fn default() -> Http {
-        Http::new(concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION")))
-    }
+/// Sends `request`, which the server must take once only (a ping, a
+/// notification): again only when it certainly did not take it; an
+/// attempt may take `deadline(left)` of what is left of `budget`.
+pub(crate) fn send_once(
+    request: &Request,
+    budget: &Budget,
+    deadline: fn(Duration) -> Duration,
+) -> Result<Answer, NotTaken> {
+    let attempt = || match budget.left() {
+        left if left < MIN_ATTEMPT => Err(NotTaken::NoTime),
+        left => match send(request, deadline(left)) {
+            Ok(answer) if answer.status.is_success() => Ok(answer),
+            Ok(answer) => Err(NotTaken::Refused(Box::new(answer))),
+            Err(e) => Err(NotTaken::Failed(e)),
+        },
+    };
+    let failed = |e: &NotTaken| match e {
+        NotTaken::NoTime => Failed::default(),
+        NotTaken::Refused(answer) => Failed {
+            status: Some(answer.status.as_u16()),
+            retry_after: RateLimit::read(&answer.headers, chrono::Utc::now()).retry_after,
+            ..Failed::default()
+        },
+        NotTaken::Failed(e) => Failed {
+            unsent: e.kind == Kind::Unsent,
+            ..Failed::default()
+        },
+    };
+    let backoff = Backoff::new(Repeat::Once, MIN_ATTEMPT);
+    retry::call(backoff, budget, attempt, failed).map_err(|gave_up| gave_up.error)
 }
 
-impl Http {
-    pub(crate) fn new(user_agent: &str) -> Http {
-        Http {
-            agent: agent(user_agent, TlsConfig::default()),
-            tls: Arc::new(OnceLock::new()),
-            user_agent: user_agent.to_owned(),
-        }
-    }
-
-    /// One attempt, all of it within `deadline`; an answer of any status is `Ok`.
-    pub(crate) fn send(&self, request: &Request, deadline: Duration) -> Result<Answer, Failure> {
-        let agent = if request.url.starts_with("https:") {
-            let tls = self.tls.get_or_init(|| tls_agent(&self.user_agent));
-            (tls.as_ref()).map_err(|why| Failure::new(Kind::Unsent, why.clone()))?
-        } else {
-            &self.agent
-        };
-        let mut builder = ureq::http::Request::builder()
-            .method(request.method.clone())
-            .uri(&request.url);
-        let (kind, body) = request.body.clone().unzip();
-        let content = kind.map(|kind| (header::CONTENT_TYPE, HeaderValue::from_static(kind)));
-        for (name, value) in request.headers.iter().cloned().chain(content) {
-            builder = builder.header(name, value);
-        }
-        let built = (builder.body(body.unwrap_or_default()))
-            .map_err(|e| Failure::new(Kind::Unsent, cannot_make(&e)))?;
-        let mut response = built
-            .with_agent(agent)
-            .configure()
-            .timeout_global(Some(deadline))
-            .build()
-            .run()
-            .map_err(|e| failure(e, deadline, None))?;
-        let status = response.status();
-        let headers = std::mem::take(response.headers_mut());
-        let ok = status.is_success();
-        let limit = if ok {
-            request.limit
-        } else {
-            request.error_limit
-        };
-        let body = match limit {
-            None => Vec::new(),
-            Some(limit) => match response.body_mut().with_config().limit(limit).read_to_vec() {
-                Ok(body) => body,
-                Err(_) if !ok => Vec::new(),
-                Err(e) => return Err(failure(e, deadline, Some(status.as_u16()))),
-            },
-        };
-        Ok(Answer {
-            status,
-            headers,
-            body,
-        })
-    }
-
-    /// Sends `request`, which the server must take once only (a ping, a
-    /// notification): again only when it certainly did not take it; an
-    /// attempt may take `deadline(left)` of what is left of `budget`.
-    pub(crate) fn send_once(
-        &self,
-        request: &Request,
-        budget: &Budget,
-        deadline: fn(Duration) -> Duration,
-    ) -> Result<Answer, NotTaken> {
-        let attempt = || match budget.left() {
-            left if left < MIN_ATTEMPT => Err(NotTaken::NoTime),
-            left => match self.send(request, deadline(left)) {
-                Ok(answer) if answer.status.is_success() => Ok(answer),
-                Ok(answer) => Err(NotTaken::Refused(Box::new(answer))),
-                Err(e) => Err(NotTaken::Failed(e)),
-            },
-        };
-        let failed = |e: &NotTaken| match e {
-            NotTaken::NoTime => Failed::default(),
-            NotTaken::Refused(answer) => Failed {
-                status: Some(answer.status.as_u16()),
-                retry_after: RateLimit::read(&answer.headers, chrono::Utc::now()).retry_after,
-                ..Failed::default()
-            },
-            NotTaken::Failed(e) => Failed {
-                unsent: e.kind == Kind::Unsent,
-                ..Failed::default()
-            },
-        };
-        let backoff = Backoff::new(Repeat::Once, MIN_ATTEMPT);
-        retry::call(backoff, budget, attempt, failed).map_err(|gave_up| gave_up.error)
-    }
-}
-
-fn agent(user_agent: &str, tls: TlsConfig) -> Agent {
+fn agent(tls: TlsConfig) -> Agent {
     Agent::config_builder()
-        .user_agent(user_agent)
+        .user_agent(concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION")))
         // Answers are judged by their status, not turned into errors.
         .http_status_as_error(false)
         // A redirect could carry the token or the ping elsewhere.
@@ -215,9 +181,8 @@ fn agent(user_agent: &str, tls: TlsConfig) -> Agent {
         .new_agent()
 }
 
-/// The agent for `https`: the system's certificates (Debian's
-/// `ca-certificates`), checked by rustls with the ring provider.
-fn tls_agent(user_agent: &str) -> Result<Agent, String> {
+/// The agent for `https`: the system's certificates (Debian's `ca-certificates`).
+fn tls_agent() -> Result<Agent, String> {
     let found = rustls_native_certs::load_native_certs();
     let certs = (found.certs.iter()).map(|der| Certificate::from_der(der).to_owned());
     let certs: Vec<Certificate<'static>> = certs.collect();
@@ -230,13 +195,20 @@ fn tls_agent(user_agent: &str) -> Result<Agent, String> {
         .root_certs(RootCerts::Specific(Arc::new(certs)))
         .unversioned_rustls_crypto_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .build();
-    Ok(agent(user_agent, tls))
+    Ok(agent(tls))
 }
 
-/// A ureq error as a [`Failure`]; `answered`: it came while the body of an
-/// answer with that status was read.
+/// `answered`: the error came while the body of an answer with that status was read.
 fn failure(err: ureq::Error, deadline: Duration, answered: Option<u16>) -> Failure {
+    use std::io::ErrorKind as K;
     let reading = answered.is_some();
+    // Before the request is sent.
+    let unsent = [
+        K::ConnectionRefused,
+        K::HostUnreachable,
+        K::NetworkUnreachable,
+        K::AddrNotAvailable,
+    ];
     let within = format!("within {}", seconds(deadline));
     let (kind, message) = match err {
         ureq::Error::Timeout(_) if reading => (
@@ -250,9 +222,10 @@ fn failure(err: ureq::Error, deadline: Duration, answered: Option<u16>) -> Failu
             (Kind::TooLong, why)
         }
         ureq::Error::Io(e) if reading => (Kind::Broken, format!("the answer broke off: {e}")),
-        ureq::Error::Io(e) if connecting(&e) => (Kind::Unsent, format!("cannot connect: {e}")),
-        // A TLS handshake refused lands here too: it cannot be told from
-        // a connection that broke after the request went out.
+        ureq::Error::Io(e) if unsent.contains(&e.kind()) => {
+            (Kind::Unsent, format!("cannot connect: {e}"))
+        }
+        // A refused TLS handshake too: it cannot be told from a break after the request.
         ureq::Error::Io(e) => (Kind::Broken, format!("the connection failed: {e}")),
         ureq::Error::HostNotFound => (Kind::Unsent, "cannot connect: host not found".to_owned()),
         ureq::Error::ConnectionFailed => (Kind::Unsent, "cannot connect".to_owned()),
@@ -267,13 +240,13 @@ fn failure(err: ureq::Error, deadline: Duration, answered: Option<u16>) -> Failu
     };
     let message = crate::escape::terminal(&message).into_owned();
     Failure {
+        kind,
+        message,
         answered,
-        ..Failure::new(kind, message)
     }
 }
 
-/// An `http` crate error without the value it refused (a header value may be
-/// the token).
+/// Without the value it refused: a header value may be the token.
 fn cannot_make(e: &ureq::http::Error) -> String {
     let why = if e.is::<ureq::http::header::InvalidHeaderValue>() {
         "a header value holds characters HTTP cannot carry".to_owned()
@@ -285,21 +258,7 @@ fn cannot_make(e: &ureq::http::Error) -> String {
     format!("cannot make the request: {why}")
 }
 
-/// Whether an I/O error came before the request was sent.
-fn connecting(e: &std::io::Error) -> bool {
-    use std::io::ErrorKind::{
-        AddrNotAvailable, ConnectionRefused, HostUnreachable, NetworkUnreachable,
-    };
-    matches!(
-        e.kind(),
-        ConnectionRefused | HostUnreachable | NetworkUnreachable | AddrNotAvailable
-    )
-}
-
-/// A deadline as a message says it, never longer than it was: `250ms`
-/// below a second, else seconds cut to tenths (`1.4s`, `10s`). A retry's
-/// deadline is what is left of the budget, a fraction the float's own
-/// digits (`1.4999998620000001s`) would make unreadable.
+/// `250ms`, else seconds cut to tenths (`1.4s`, not `1.4999998620000001s`).
 fn seconds(deadline: Duration) -> String {
     let (millis, tenths) = (deadline.as_millis(), deadline.as_millis() / 100);
     match tenths % 10 {
@@ -322,6 +281,8 @@ fn size(bytes: u64) -> String {
 mod tests {
     use super::*;
 
+    const FIVE: Duration = Duration::from_secs(5);
+
     fn get(url: String) -> Request {
         Request {
             url,
@@ -335,13 +296,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
         drop(listener);
-        let http = Http::new("test");
-        let refused = http
-            .send(
-                &get(format!("http://127.0.0.1:{port}/x")),
-                Duration::from_secs(5),
-            )
-            .unwrap_err();
+        let refused = send(&get(format!("http://127.0.0.1:{port}/x")), FIVE).unwrap_err();
         assert_eq!(refused.kind, Kind::Unsent, "{refused:?}");
         assert!(refused.message.starts_with("cannot connect"), "{refused:?}");
 
@@ -356,12 +311,7 @@ mod tests {
             let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", body.len());
             let _ = stream.write_all(format!("{head}{body}").as_bytes());
         });
-        let long = http
-            .send(
-                &get(format!("http://127.0.0.1:{port}/x")),
-                Duration::from_secs(5),
-            )
-            .unwrap_err();
+        let long = send(&get(format!("http://127.0.0.1:{port}/x")), FIVE).unwrap_err();
         server.join().unwrap();
         assert_eq!(long.kind, Kind::TooLong, "{long:?}");
         assert_eq!(
@@ -372,13 +322,16 @@ mod tests {
 
     #[test]
     fn a_deadline_is_said_in_readable_units_and_never_overstated() {
-        let said = |nanos: u64| seconds(Duration::from_nanos(nanos));
-        assert_eq!(said(1_499_999_862), "1.4s");
-        assert_eq!(said(10_000_000_000), "10s");
-        assert_eq!(said(9_999_999_999), "9.9s");
-        assert_eq!(said(1_000_000_000), "1s");
-        assert_eq!(said(250_000_000), "250ms");
-        assert_eq!(said(99_999_999), "99ms");
+        for (nanos, said) in [
+            (1_499_999_862, "1.4s"),
+            (10_000_000_000, "10s"),
+            (9_999_999_999, "9.9s"),
+            (1_000_000_000, "1s"),
+            (250_000_000, "250ms"),
+            (99_999_999, "99ms"),
+        ] {
+            assert_eq!(seconds(Duration::from_nanos(nanos)), said);
+        }
     }
 
     #[test]

@@ -1,11 +1,8 @@
-//! Keeping secrets out of output. A URL is only shown by its scheme and
-//! host: its path, query and user part hold a check's UUID, a token or a
-//! password. A token a server echoes back, in any case or broken over
-//! lines, is masked ([`Redactor`]); our own messages never hold it.
+//! Keeping secrets out of output: a URL is shown by its scheme and host (the
+//! rest holds a check's UUID, a token or a password); a token a server echoes
+//! back is masked ([`Redactor`]); our own messages never hold it.
 
-/// A URL as output may show it: its scheme and host (and port), nothing
-/// else; text that is no URL, as `a SCHEME URL`, or `the URL` without even
-/// a scheme.
+/// Its scheme and host (and port), else `a SCHEME URL`, else `the URL`.
 pub(crate) fn shown(text: &str) -> String {
     let scheme_char = |c: char| c.is_ascii_alphanumeric() || "+-.".contains(c);
     let url = text.split_once("://");
@@ -26,11 +23,8 @@ pub(crate) fn shown(text: &str) -> String {
     }
 }
 
-/// `text` with every URL in it (a scheme, `://`, and what follows up to
-/// white space or a quote) as [`shown`] puts it: for messages that may
-/// quote what a user typed.
+/// For messages that may quote what a user typed.
 pub(crate) fn hide_urls(text: &str) -> String {
-    // The scheme's characters are those `shown` accepts.
     // Compiled once: the adopt diff and each message call this per line.
     static URLS: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
         regex::Regex::new(r#"[A-Za-z0-9+.-]+://[^\s'"`]*"#).expect("a valid pattern")
@@ -38,17 +32,16 @@ pub(crate) fn hide_urls(text: &str) -> String {
     (URLS.replace_all(text, |url: &regex::Captures| shown(&url[0]))).into_owned()
 }
 
-/// The clap value parser of a secret (a ping URL, a notify destination):
-/// clap's own refusal would quote it whole; this one says `parse`'s error
-/// (which names it by scheme and host) and where it was given.
+/// The clap value parser of a secret: clap's own refusal would quote it
+/// whole; this one says `parse`'s error and where it was given.
 pub(crate) struct SecretParser<T, E> {
-    /// What the value is (`ping URL`), for the refusal of one not UTF-8.
+    /// `ping URL`, for the refusal of one not UTF-8.
     pub(crate) what: &'static str,
     pub(crate) parse: fn(&str) -> Result<T, E>,
 }
 
-// By hand: a derive would ask `T` and `E` to be `Clone` too. Generic in
-// `E`: `http` sits below `error`, which imports it.
+// By hand: a derive would ask `T` and `E` to be `Clone` (`E` is generic:
+// `http` sits below `error`).
 impl<T, E> Clone for SecretParser<T, E> {
     fn clone(&self) -> Self {
         SecretParser { ..*self }
@@ -87,9 +80,7 @@ where
     }
 }
 
-/// Tokens shorter than this are not searched for as substrings (a
-/// one-letter token is in almost every word); a server message that could
-/// hold one is withheld whole instead.
+/// Shorter tokens are in almost every word: a message that could hold one is withheld.
 const SHORT: usize = 8;
 const MASK: &str = "<redacted>";
 const WITHHELD: &str = "(the server's message is withheld: it may repeat the token)";
@@ -106,9 +97,8 @@ impl Redactor {
         Redactor { needle }
     }
 
-    /// `text` with each echo of the token, in any letter case and with any
-    /// white space inside it, replaced by `<redacted>`; for a short token,
-    /// the whole text withheld when the token could be in it.
+    /// `text` with each echo of the token, in any case and with any white
+    /// space inside, replaced by `<redacted>`.
     pub(crate) fn clean(&self, text: &str) -> String {
         if self.needle.is_empty() {
             return text.to_owned();
@@ -129,8 +119,7 @@ impl Redactor {
         while let Some(start) = found(from) {
             let end = start + n - 1;
             let (first, last) = (squeezed[start].0, squeezed[end].0);
-            // The token is ASCII, so its first and last bytes are whole
-            // characters: slicing there keeps the text valid UTF-8.
+            // The token is ASCII: slicing at its first and last bytes keeps valid UTF-8.
             out.push_str(&text[copied..first]);
             out.push_str(MASK);
             copied = last + 1;
@@ -152,71 +141,76 @@ fn squeeze(text: &str) -> impl Iterator<Item = (usize, u8)> + '_ {
 mod tests {
     use super::*;
 
-    fn redactor(token: &str) -> Redactor {
-        Redactor::new(token)
-    }
-
     #[test]
     fn urls_are_shown_by_scheme_and_host_only() {
-        assert_eq!(
-            shown("https://ops:s3cret@HC.example/SECRET-UUID"),
-            "https://hc.example"
-        );
-        assert_eq!(
-            shown("http://127.0.0.1:8000/ping/abc?rid=1"),
-            "http://127.0.0.1:8000"
-        );
-        assert_eq!(shown("https://a@b@hc.example#frag"), "https://hc.example");
-        assert_eq!(
-            shown("https://hc.example:99999999/S"),
-            "https://hc.example:99999999"
-        );
-        assert_eq!(shown("https://bad host/x"), "a https URL");
-        assert_eq!(shown("hc.example/SECRET"), "the URL");
-        assert_eq!(shown("s3cret stuff://x"), "the URL");
+        for (url, seen) in [
+            (
+                "https://ops:s3cret@HC.example/SECRET-UUID",
+                "https://hc.example",
+            ),
+            (
+                "http://127.0.0.1:8000/ping/abc?rid=1",
+                "http://127.0.0.1:8000",
+            ),
+            ("https://a@b@hc.example#frag", "https://hc.example"),
+            (
+                "https://hc.example:99999999/S",
+                "https://hc.example:99999999",
+            ),
+            ("https://bad host/x", "a https URL"),
+            ("hc.example/SECRET", "the URL"),
+            ("s3cret stuff://x", "the URL"),
+        ] {
+            assert_eq!(shown(url), seen, "{url}");
+        }
     }
 
     #[test]
     fn urls_in_a_message_are_hidden_but_the_message_kept() {
-        assert_eq!(
-            hide_urls("unexpected argument 'https://ops:s3cret@hc.example/UUID' found"),
-            "unexpected argument 'https://hc.example' found"
-        );
-        assert_eq!(
-            hide_urls("a http://h/x and é:https://u@h2:8/y?z end"),
-            "a http://h and é:https://h2:8 end"
-        );
-        assert_eq!(hide_urls("no url :// here"), "no url :// here");
-        assert_eq!(hide_urls("plain"), "plain");
+        for (text, seen) in [
+            (
+                "unexpected argument 'https://ops:s3cret@hc.example/UUID' found",
+                "unexpected argument 'https://hc.example' found",
+            ),
+            (
+                "a http://h/x and é:https://u@h2:8/y?z end",
+                "a http://h and é:https://h2:8 end",
+            ),
+            ("no url :// here", "no url :// here"),
+            ("plain", "plain"),
+        ] {
+            assert_eq!(hide_urls(text), seen, "{text}");
+        }
     }
 
     #[test]
     fn echoes_in_any_case_or_split_are_masked_and_nothing_else() {
-        let r = redactor("hbtok-Zq7XW3vKp9");
-        assert_eq!(
-            r.clean("bad credentials: Bearer hbtok-Zq7XW3vKp9"),
-            "bad credentials: Bearer <redacted>"
-        );
-        assert_eq!(r.clean("HBTOK-ZQ7XW3VKP9 x"), "<redacted> x");
-        assert_eq!(r.clean("a hbtok-Zq7\nXW3v Kp9 b"), "a <redacted> b");
-        assert_eq!(
-            r.clean("hbtok-zq7xw3vkp9hbtok-zq7xw3vkp9"),
-            "<redacted><redacted>"
-        );
-        assert_eq!(
-            r.clean("cannot connect: connection refused"),
-            "cannot connect: connection refused"
-        );
-        assert_eq!(r.clean("é hbtok-Zq7XW3vKp9 ü"), "é <redacted> ü");
-        assert_eq!(r.clean(""), "");
+        let r = Redactor::new("hbtok-Zq7XW3vKp9");
+        for (text, seen) in [
+            (
+                "bad credentials: Bearer hbtok-Zq7XW3vKp9",
+                "bad credentials: Bearer <redacted>",
+            ),
+            ("HBTOK-ZQ7XW3VKP9 x", "<redacted> x"),
+            ("a hbtok-Zq7\nXW3v Kp9 b", "a <redacted> b"),
+            ("hbtok-zq7xw3vkp9hbtok-zq7xw3vkp9", "<redacted><redacted>"),
+            (
+                "cannot connect: connection refused",
+                "cannot connect: connection refused",
+            ),
+            ("é hbtok-Zq7XW3vKp9 ü", "é <redacted> ü"),
+            ("", ""),
+        ] {
+            assert_eq!(r.clean(text), seen, "{text}");
+        }
     }
 
     #[test]
     fn a_short_token_withholds_rather_than_mangles() {
-        let r = redactor("t");
+        let r = Redactor::new("t");
         assert_eq!(r.clean("bad credentials: T"), WITHHELD);
         assert_eq!(r.clean("no such repo"), "no such repo");
-        let r = redactor("s3cr3t");
+        let r = Redactor::new("s3cr3t");
         assert_eq!(r.clean("echo: S3C\nR3T"), WITHHELD);
         assert_eq!(r.clean("cannot connect"), "cannot connect");
     }

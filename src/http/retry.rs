@@ -1,39 +1,28 @@
-//! The one retry policy: which failures are worth another attempt (above
-//! all, whether the server may already have acted), how long to wait
-//! (backoff with jitter, or `Retry-After` and GitHub's rate-limit headers,
-//! clamped to [`MAX_SERVER_WAIT`] before any arithmetic), and one budget
-//! for the whole. Callers loop in one place, [`call`].
+//! The one retry policy: which failures are worth another attempt, how long
+//! to wait, one budget for the whole; callers loop in one place, [`call`].
 
-use std::thread;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use super::HeaderMap;
-
-/// At most this many attempts per request; the first backoff, doubled
-/// after each further attempt up to the longest the policy chooses.
+/// Attempts per request; the first backoff, doubled after each attempt, and its cap.
 const MAX_ATTEMPTS: u32 = 3;
 const BASE_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
 
-/// The longest wait a server may ask for (`Retry-After`, GitHub's rate-limit
-/// reset), clamped before any arithmetic: no server value can overflow.
+/// The longest wait a server may ask for, clamped before any arithmetic.
 pub(crate) const MAX_SERVER_WAIT: Duration = Duration::from_secs(3600);
 
-/// What an answer's headers say about waiting before another try.
 #[derive(Debug, Default, PartialEq)]
 pub(crate) struct RateLimit {
     /// `Retry-After`; else, when GitHub's `x-ratelimit-remaining` is 0, the
     /// time until `x-ratelimit-reset`.
     pub(crate) retry_after: Option<Duration>,
-    /// `x-ratelimit-remaining: 0`.
     pub(crate) exhausted: bool,
 }
 
 impl RateLimit {
-    /// The headers of an answer that came at `now`.
-    pub(crate) fn read(headers: &HeaderMap, now: DateTime<Utc>) -> RateLimit {
+    pub(crate) fn read(headers: &super::HeaderMap, now: DateTime<Utc>) -> RateLimit {
         let header = |name: &str| Some(headers.get(name)?.to_str().ok()?.trim());
         let until = |at: DateTime<Utc>| (at - now).to_std().unwrap_or(Duration::ZERO);
         let exhausted = header("x-ratelimit-remaining") == Some("0");
@@ -63,8 +52,10 @@ impl RateLimit {
     }
 }
 
+/// What a failed attempt showed, for [`classify`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Failed {
+    /// The answer's status, when one came.
     pub(crate) status: Option<u16>,
     pub(crate) retry_after: Option<Duration>,
     pub(crate) rate_limited: bool,
@@ -78,11 +69,9 @@ pub(crate) struct Failed {
 pub(crate) enum Class {
     /// Trying again cannot help (a 4xx refusal, a bad answer).
     Fatal,
-    /// Certainly not acted on (no connection, a rate limit, a 503 with
-    /// `Retry-After`): safe to send again, even a write or a ping.
+    /// Certainly not acted on: safe to send again, even a write or a ping.
     NotDone,
-    /// Maybe done, its answer lost (a timeout, a 5xx): an idempotent request
-    /// may be sent again; a write must look first.
+    /// Maybe done, its answer lost: an idempotent request may be sent again.
     MaybeDone,
 }
 
@@ -99,21 +88,18 @@ pub(crate) fn classify(failed: &Failed) -> Class {
     }
 }
 
-/// Whether a request may be sent twice with the same effect as once (a
-/// read, an edit), or not (creating an issue or a comment, a ping): then
-/// it is sent again only when the server certainly did not act.
+/// Whether sending twice does as once (a read, an edit) or not (a ping, a new issue).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Repeat {
     Idempotent,
     Once,
 }
 
-/// A deadline for a whole run of requests: no attempt or wait is chosen
-/// that would end past it.
+/// A deadline for a whole run of requests.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Budget {
     started: Instant,
-    total: Duration,
+    pub(crate) total: Duration,
 }
 
 impl Budget {
@@ -124,16 +110,11 @@ impl Budget {
         }
     }
 
-    pub(crate) fn total(&self) -> Duration {
-        self.total
-    }
-
     pub(crate) fn left(&self) -> Duration {
         self.total.saturating_sub(self.started.elapsed())
     }
 }
 
-/// The backoff of one request: how long to wait after each failed attempt.
 #[derive(Debug)]
 pub(crate) struct Backoff {
     repeat: Repeat,
@@ -141,19 +122,18 @@ pub(crate) struct Backoff {
     timeout: Duration,
 }
 
-/// Why a backoff stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Stop {
     GiveUp,
-    /// The wait (and a further attempt of `timeout`) would overrun the
-    /// budget; when the server asked for the wait, by how much it asked.
+    /// The wait and a further attempt would overrun the budget; `asked`:
+    /// the wait the server asked for.
     OutOfBudget {
         asked: Option<Duration>,
     },
 }
 
 impl Backoff {
-    /// For attempts that need `timeout` each.
+    /// For attempts of `timeout` each.
     pub(crate) fn new(repeat: Repeat, timeout: Duration) -> Backoff {
         Backoff {
             repeat,
@@ -182,14 +162,12 @@ impl Backoff {
     }
 }
 
-/// Exponential backoff with "equal jitter" (half of it, plus a random
-/// share `unit` of the other half): clients failing at once come back apart.
+/// "Equal jitter" (half, plus a share `unit` of the other half): clients come back apart.
 pub(crate) fn jittered(base: Duration, doublings: u32, cap: Duration, unit: f64) -> Duration {
     let full = base.saturating_mul(1 << doublings.min(20)).min(cap);
     full.mul_f64(0.5 + 0.5 * unit.clamp(0.0, 1.0))
 }
 
-/// How one request gave up.
 #[derive(Debug)]
 pub(crate) struct GaveUp<E> {
     pub(crate) error: E,
@@ -197,8 +175,7 @@ pub(crate) struct GaveUp<E> {
     pub(crate) stop: Stop,
 }
 
-/// The request loop every caller shares: `attempt` until it succeeds or
-/// `backoff` says stop (`failed` says what an error showed).
+/// `attempt` until it succeeds or `backoff` says stop.
 pub(crate) fn call<T, E>(
     mut backoff: Backoff,
     budget: &Budget,
@@ -212,7 +189,7 @@ pub(crate) fn call<T, E>(
         };
         let attempts = backoff.attempt;
         match backoff.next(&failed(&error), budget.left()) {
-            Ok(wait) => thread::sleep(wait),
+            Ok(wait) => std::thread::sleep(wait),
             Err(stop) => {
                 return Err(GaveUp {
                     error,
@@ -224,7 +201,7 @@ pub(crate) fn call<T, E>(
     }
 }
 
-/// `N` random bytes from the kernel; `None` when it gave fewer.
+/// `N` random bytes from the kernel.
 pub(crate) fn random<const N: usize>() -> Option<[u8; N]> {
     let mut bytes = [0u8; N];
     // SAFETY: getrandom writes at most `len` bytes into the buffer.

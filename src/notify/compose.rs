@@ -1,7 +1,5 @@
-//! Composing the message of a run: which jobs it lists, its title and
-//! its lines, from the change engine's word (what changed since the
-//! destination's last message, what is still bad) or from the whole run
-//! (night-watch's summary).
+//! Composing the message of a run: which jobs it lists, its title and its
+//! lines, from the change engine's word or the whole run (the summary).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -15,8 +13,7 @@ use crate::judge::{Judgement, Status};
 use crate::record::format_duration;
 use crate::report::content;
 
-/// The most jobs each list names (JSON and text), the most characters of
-/// a job's name, reason or message, the most jobs the title names.
+/// Caps: jobs a list names, characters of a name, reason or message, names in a title.
 const LISTED_MAX: usize = 100;
 const PIECE_MAX: usize = 300;
 const TITLE_NAMES: usize = 10;
@@ -27,11 +24,9 @@ pub(crate) struct Facts<'a> {
     pub checker: &'static str,
     pub now: DateTime<Utc>,
     pub jobs: &'a [Judgement],
-    /// The lines that explain many jobs at once (causes, then the fleet's
-    /// groups and quorums).
+    /// The lines that explain many jobs at once (causes, the fleet's).
     pub causes: &'a [String],
-    /// The jobs (as named) a line of `causes` speaks for: the text names
-    /// them there only.
+    /// The jobs (as named) a line of `causes` speaks for: named there only.
     pub grouped: &'a BTreeSet<String>,
     /// The run's verdict, the message's severity (a quorum met makes its
     /// hosts' alerts warnings; cron down is critical whatever the jobs say).
@@ -132,8 +127,7 @@ fn need(n: usize, still: &str) -> String {
     format!("{} {still}need{s} attention:", jobs(n))
 }
 
-/// The message of a run in which `diff` changed (as against the last
-/// message, whose jobs were `before`) or a reminder is due.
+/// `before`: the jobs of the last message.
 pub(crate) fn changes(
     facts: &Facts,
     before: &BTreeMap<String, Status>,
@@ -214,7 +208,6 @@ pub(crate) fn changes(
     m.finish()
 }
 
-/// night-watch's morning summary of every job of the run.
 pub(crate) fn summary(facts: &Facts) -> Message {
     let severity = match facts.code {
         Check::Critical => Severity::Critical,
@@ -243,7 +236,6 @@ pub(crate) fn test(facts: &Facts) -> Message {
     m.finish()
 }
 
-/// Appends `lines`, and `... and N more`.
 fn listed(out: &mut Vec<Line>, lines: impl Iterator<Item = Line>, omitted: usize) {
     out.extend(lines);
     if omitted > 0 {

@@ -1,8 +1,5 @@
-//! The notify options of hb-check and night-watch (parsing only), and a
-//! destination: what the user wrote (`https://...`, `ntfy://`, `ntfys://`,
-//! `slack+https://`, `discord+https://`, `exec:...`), checked where it is
-//! parsed, and shown (a refusal too) only by its scheme and host: the rest
-//! of a webhook URL is its secret.
+//! The notify options (parsing only) and a destination, shown (a refusal
+//! too) only by its scheme and host: the rest of a webhook URL is its secret.
 
 use std::time::Duration;
 
@@ -13,7 +10,7 @@ use crate::error::Error;
 use crate::http;
 use crate::http::redact::SecretParser;
 
-/// What kind of destination, and the URL it is sent to or a command's words.
+/// The URL it is sent to, or a command's words.
 #[derive(Clone, PartialEq, Eq)]
 pub(super) enum Kind {
     Webhook(String),
@@ -23,8 +20,7 @@ pub(super) enum Kind {
     Exec(Vec<String>),
 }
 
-/// A destination as the user gave it. Its `Debug` shows only what output
-/// may: see [`Dest::shown`].
+/// Its `Debug` shows only what output may: see [`Dest::shown`].
 #[derive(Clone, PartialEq, Eq)]
 pub(crate) struct Dest {
     pub(super) given: String,
@@ -89,8 +85,7 @@ impl Dest {
         Err(Error::rule(rule(why)))
     }
 
-    /// The destination as output may show it: a URL's scheme and host, a
-    /// command's name.
+    /// A URL's scheme and host, a command's name.
     pub(crate) fn shown(&self) -> String {
         match &self.kind {
             Kind::Exec(words) => format!("exec:{}", crate::report::content::cut(&words[0], 100)),
@@ -99,7 +94,6 @@ impl Dest {
     }
 }
 
-/// The destinations, shared by hb-check and night-watch.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct Destinations {
     /// Send a message to DEST when jobs go bad, change, recover, and as a
@@ -112,7 +106,7 @@ pub(crate) struct Destinations {
     /// `exec:` one takes the rest of its line. See "Where alerts go" in the
     /// README.
     #[arg(long = "notify", value_name = "DEST", value_parser = ONE)]
-    pub notify: Vec<DestList>,
+    pub notify: Vec<Dest>,
 
     /// HB_NOTIFY, read when no --notify is given.
     #[arg(long = "notify-list", env = "HB_NOTIFY", hide = true, value_parser = LIST, hide_env_values = true)]
@@ -125,11 +119,11 @@ pub(crate) struct Destinations {
 }
 
 impl Destinations {
-    /// The destinations of this run: --notify's, else HB_NOTIFY's.
+    /// --notify's, else HB_NOTIFY's.
     pub(crate) fn all(&self) -> Vec<Dest> {
         let env = self.notify_env.iter().filter(|_| self.notify.is_empty());
         let mut all: Vec<Dest> = Vec::new();
-        for dest in self.notify.iter().chain(env).flat_map(|list| &list.0) {
+        for dest in self.notify.iter().chain(env.flat_map(|list| &list.0)) {
             // One state file per destination: a repeated one is sent once.
             if !all.contains(dest) {
                 all.push(dest.clone());
@@ -139,7 +133,6 @@ impl Destinations {
     }
 }
 
-/// hb-check's notify options.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct NotifyArgs {
     #[command(flatten)]
@@ -153,10 +146,9 @@ pub(crate) struct NotifyArgs {
     /// Send one test message to DEST, print what it answered, and exit: 0
     /// when it took the message, 3 when not. Reads no heartbeat.
     #[arg(long, value_name = "DEST", value_parser = ONE)]
-    pub notify_test: Option<DestList>,
+    pub notify_test: Option<Dest>,
 }
 
-/// Several destinations, from `HB_NOTIFY`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DestList(pub Vec<Dest>);
 
@@ -168,21 +160,18 @@ fn parse_budget(text: &str) -> Result<Duration, Error> {
         .ok_or_else(|| Error::invalid("duration", text, rule))
 }
 
-/// Splits `HB_NOTIFY`: destinations separated by white space, an `exec:`
-/// one running to the end of its line.
+/// White space parts destinations; an `exec:` one runs to its line's end.
 fn split_list(text: &str) -> Vec<&str> {
     let words = regex::Regex::new(r"exec:[^\n]*|\S+").expect("a valid pattern");
     let found = words.find_iter(text);
     found.map(|m| m.as_str().trim_end()).collect()
 }
 
-/// The value parser of `--notify DEST` and `--notify-test DEST`.
-const ONE: SecretParser<DestList, Error> = SecretParser {
+const ONE: SecretParser<Dest, Error> = SecretParser {
     what: "notify destination",
-    parse: |text| Dest::parse(text).map(|dest| DestList(vec![dest])),
+    parse: Dest::parse,
 };
 
-/// The value parser of `HB_NOTIFY` (see [`split_list`]).
 const LIST: SecretParser<DestList, Error> = SecretParser {
     what: "notify destination",
     parse: |text| {

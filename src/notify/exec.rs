@@ -1,25 +1,19 @@
-//! `exec:COMMAND ARGS...`: a command run without a shell, the way to any
-//! service this crate does not speak (Apprise's CLI, `mail`), with the
-//! message as the README says; in its own process group, killed whole when
-//! the budget runs out. Exit status 0 says delivered.
+//! `exec:COMMAND ARGS...`, run without a shell: the way to any service this
+//! crate does not speak (Apprise's CLI, `mail`). Exit status 0 says delivered.
 
 use std::os::unix::process::ExitStatusExt;
-use std::process::Command;
 use std::time::Duration;
 
 use super::message::Message;
 use super::refused;
 use crate::error::Error;
 use crate::process::{self, Failure, Limits};
-use crate::report::content::cut;
 
-/// The most kept of the command's output (its first line is all it says),
-/// and how long it is read after the exit (a leftover may hold the pipes).
+/// Its first line is all the output says; a leftover may hold the pipes past the exit.
 const OUTPUT_MAX: usize = 8 * 1024;
 const DRAIN: Duration = Duration::from_millis(500);
 
-/// The arguments with `$TITLE`, `$TEXT`, `$SEVERITY` and `$HOST` replaced,
-/// in one pass: a value that holds `$TEXT` is not replaced again.
+/// In one pass: a value that holds `$TEXT` is not replaced again.
 fn substitute(words: &[String], message: &Message) -> Vec<String> {
     let names = regex::Regex::new(r"\$(TITLE|TEXT|SEVERITY|HOST)").expect("a valid pattern");
     let value = |name: &regex::Captures| match &name[1] {
@@ -32,12 +26,11 @@ fn substitute(words: &[String], message: &Message) -> Vec<String> {
     words.iter().map(each).collect()
 }
 
-/// Runs `words` for `message`: `Ok` with what it printed first when it
-/// exits 0, else why not.
+/// `Ok` with what it printed first when it exits 0, else why not.
 pub(super) fn run(words: &[String], message: &Message, budget: Duration) -> Result<String, Error> {
     let args = substitute(words, message);
-    let program = cut(&args[0], 100);
-    let mut command = Command::new(&args[0]);
+    let program = crate::report::content::cut(&args[0], 100);
+    let mut command = std::process::Command::new(&args[0]);
     command
         .args(&args[1..])
         .env("HB_TITLE", &message.title)
@@ -45,8 +38,7 @@ pub(super) fn run(words: &[String], message: &Message, budget: Duration) -> Resu
         .env("HB_SEVERITY", message.severity.as_str())
         .env("HB_HOST", &message.host)
         .env("HB_CHANGES", message.change_list())
-        // Our secrets are not the command's: tokens, and the URLs that are
-        // secrets in themselves (webhooks, ping URLs).
+        // Our secrets (tokens, webhook and ping URLs) are not the command's.
         .env_remove("HB_TRACKER_TOKEN")
         .env_remove(super::post::TOKEN_ENV)
         .env_remove("HB_NOTIFY")

@@ -1,8 +1,5 @@
-//! The message one run sends to every destination: a versioned JSON
-//! document with a one-line `title` and a plain `text`, kept as lines of
-//! fixed words and untrusted pieces (job names, reasons, messages), so that
-//! each medium renders the pieces inert its own way: escaped for a terminal
-//! in the plain text, code spans in chat.
+//! The message of a run (the README's JSON document), kept as lines of fixed
+//! words and untrusted pieces, which each medium renders inert its own way.
 
 use std::collections::BTreeMap;
 
@@ -21,8 +18,6 @@ const TITLE_MAX: usize = 200;
 const SLACK_MAX: usize = 40_000;
 const DISCORD_MAX: usize = 2000;
 
-/// Why the message is sent: `event` in the README's JSON document, whose
-/// fields these types are.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Event {
@@ -34,8 +29,6 @@ pub(crate) enum Event {
     Test,
 }
 
-/// How urgent the message is: a job stale, failed, invalid or missing is
-/// critical, one only late or failing a warning.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Severity {
@@ -46,7 +39,6 @@ pub(crate) enum Severity {
 }
 
 impl Severity {
-    /// The word, as `HB_SEVERITY` carries it.
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             Severity::Critical => "critical",
@@ -56,8 +48,7 @@ impl Severity {
     }
 }
 
-/// A piece of a line: fixed words, or text from outside (a job's name,
-/// reason or message, the host), which each medium renders inert.
+/// Fixed words, or text from outside (a job's name, reason or message, the host).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Part {
     Fixed(String),
@@ -96,7 +87,6 @@ pub(crate) struct Bad {
     pub details: Details,
 }
 
-/// The message, as the generic webhook and `exec:` receive it.
 #[derive(Debug, Clone, Default, Serialize)]
 pub(crate) struct Message {
     pub version: u32,
@@ -106,9 +96,7 @@ pub(crate) struct Message {
     pub checker: &'static str,
     #[serde(serialize_with = "crate::record::rfc3339_seconds")]
     pub checked_at: DateTime<Utc>,
-    /// One line without control characters, at most 200 characters.
     pub title: String,
-    /// Plain text, one line per job.
     pub text: String,
     pub counts: BTreeMap<Status, usize>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -117,14 +105,12 @@ pub(crate) struct Message {
     pub changes_omitted: usize,
     pub still_bad: Vec<Bad>,
     pub still_bad_omitted: usize,
-    /// The title and the text, in pieces.
     #[serde(skip)]
     pub title_line: Line,
     #[serde(skip)]
     pub lines: Vec<Line>,
 }
 
-/// `value` as pretty JSON, every unsafe character escaped.
 pub(crate) fn json(value: &impl Serialize) -> Vec<u8> {
     let mut out = Vec::new();
     // Plain structs and JSON values with string keys always serialise.
@@ -132,7 +118,6 @@ pub(crate) fn json(value: &impl Serialize) -> Vec<u8> {
     out
 }
 
-/// Renders a line, each untrusted piece through `quote`.
 fn render(line: &Line, quote: &dyn Fn(&str) -> String) -> String {
     line.iter()
         .map(|part| match part {
@@ -154,8 +139,8 @@ impl Message {
         self
     }
 
-    /// The body of a chat's incoming webhook: `{"text": ...}`, which Slack,
-    /// Mattermost and Rocket.Chat accept, or Discord's, which mentions no one.
+    /// `{"text": ...}`, which Slack, Mattermost and Rocket.Chat accept, or
+    /// Discord's, which mentions no one.
     pub(crate) fn chat_body(&self, discord: bool) -> serde_json::Value {
         if discord {
             let content = self.chat(false, DISCORD_MAX);
@@ -165,9 +150,8 @@ impl Message {
         }
     }
 
-    /// The title and the text for a chat, each untrusted piece a code span
-    /// ([`escape::chat`]: no mention, link or formatting comes from a job),
-    /// cut to at most `max` characters at a line's end.
+    /// Each untrusted piece a code span (no mention, link or formatting
+    /// comes from a job), cut to at most `max` characters at a line's end.
     fn chat(&self, entities: bool, max: usize) -> String {
         let quote = |text: &str| escape::chat(text, entities);
         let mut out = render(&self.title_line, &quote);
@@ -188,12 +172,10 @@ impl Message {
         out
     }
 
-    /// `HB_CHANGES`: a change a line, `JOB FROM TO`, `-` for no status.
+    /// `HB_CHANGES`: `JOB FROM TO` a line, `-` for no status.
     pub(crate) fn change_list(&self) -> String {
         let word = |s: Option<Status>| s.map_or("-", Status::as_str);
-        // A job's name has no space; the checker's own entries (`cron
-        // daemon`, `backup quorum`) have one, joined so that a line stays
-        // three words.
+        // The checker's own entries (`cron daemon`) have a space: joined, a line stays 3 words.
         let line = |c: &Change| {
             let job = plain(&c.job).replace(' ', "-");
             format!("{job} {} {}\n", word(c.from), word(c.to))

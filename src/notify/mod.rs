@@ -1,11 +1,7 @@
-//! Notify destinations: a message to a webhook, ntfy, a chat or a command
-//! when jobs go bad, change, recover, and as a reminder while they stay
-//! bad (`hb-check --notify`), or the morning summary (`night-watch
-//! --notify`); every destination in its own thread, within one budget.
-//!
-//! What changed is the change engine's word ([`crate::alert`]), against
-//! what the destination last accepted (its [`DestState`]): a destination
-//! that was down hears of the change when it is back, once.
+//! Notify destinations: what changed (the change engine's word), or a
+//! reminder, or the morning summary, to a webhook, ntfy, a chat or a command,
+//! each in its own thread within one budget. Changes are against what the
+//! destination last accepted: one that was down hears of them when it is back.
 
 mod compose;
 mod dest;
@@ -24,15 +20,13 @@ use crate::alert::{self, Diff, Jobs};
 use crate::changes;
 use crate::error::Error;
 use crate::http::retry::Budget;
-use crate::http::Http;
 use crate::judge::Status;
 use compose::Facts;
 use dest::Kind;
 pub(crate) use dest::{Dest, Destinations, NotifyArgs};
 use message::Message;
 
-/// What `dest` answered to `message`, or why it did not take it.
-fn deliver(http: &Http, dest: &Dest, message: &Message, budget: &Budget) -> Result<String, Error> {
+fn deliver(dest: &Dest, message: &Message, budget: &Budget) -> Result<String, Error> {
     let (request, redactor) = match &dest.kind {
         Kind::Exec(words) => return exec::run(words, message, budget.left()),
         Kind::Ntfy(url) => post::ntfy(url, message)?,
@@ -40,20 +34,19 @@ fn deliver(http: &Http, dest: &Dest, message: &Message, budget: &Budget) -> Resu
         Kind::Slack(url) => (post::json(url, &message.chat_body(false)), None),
         Kind::Discord(url) => (post::json(url, &message.chat_body(true)), None),
     };
-    post::send(http, request, redactor.as_ref(), budget)
+    post::send(request, redactor.as_ref(), budget)
 }
 
-/// Runs `each` for every destination at once, each in a thread; their
-/// failures make one error, whose source is the first one's.
+/// The destinations' failures make one error, whose source is the first one's.
 fn fan_out(
     dests: &[Dest],
     budget: Duration,
-    each: &(dyn Fn(&Http, &Dest, &Budget) -> Result<(), Error> + Sync),
+    each: &(dyn Fn(&Dest, &Budget) -> Result<(), Error> + Sync),
 ) -> Result<(), Error> {
-    let (http, budget) = (Http::default(), Budget::new(budget));
+    let budget = Budget::new(budget);
     let (said, why): (Vec<String>, Vec<Option<Error>>) = std::thread::scope(|scope| {
         let running: Vec<_> = (dests.iter())
-            .map(|dest| (dest, scope.spawn(|| each(&http, dest, &budget))))
+            .map(|dest| (dest, scope.spawn(|| each(dest, &budget))))
             .collect();
         (running.into_iter())
             .filter_map(|(dest, t)| match t.join() {
@@ -76,8 +69,7 @@ fn refused(reason: String, source: Option<Box<dyn std::error::Error + Send + Syn
     Error::Notify { reason, source }
 }
 
-/// What to send a destination that last accepted `last`, and the state to
-/// commit once it took it; `None` when there is nothing to say.
+/// What to send a destination that last accepted `last`, and its state once it took it.
 fn plan(
     last: Option<&alert::State>,
     pairs: &[(String, Status)],
@@ -96,16 +88,13 @@ fn plan(
     let before: BTreeMap<_, _> = last.iter().flat_map(|s| s.jobs.iter().cloned()).collect();
     let bad = &assessed.still_bad;
     let message = compose::changes(facts, &before, &diff, bad, assessed.remind_due);
-    // The engine's state, of the jobs that are not fine: a job absent from
-    // it was fine (or unknown), and the file grows with the bad jobs only.
+    // A job absent was fine: the file grows with the bad jobs only.
     let mut next = assessed.next;
     next.jobs.retain(|(_, status)| !status.is_healthy());
     Some((message, next))
 }
 
-/// hb-check's step after judging, with the run lock held: to each
-/// destination, the changes since what it last accepted, or a reminder;
-/// its state beside the lock committed once it took the message.
+/// hb-check's step after judging, with the run lock held.
 pub(crate) fn after_check(
     args: &NotifyArgs,
     host: &str,
@@ -118,7 +107,7 @@ pub(crate) fn after_check(
     }
     let pairs = judged.pairs();
     with_facts(judged, host, "hb-check", |run| {
-        fan_out(&dests, args.dests.notify_timeout, &|http, dest, budget| {
+        fan_out(&dests, args.dests.notify_timeout, &|dest, budget| {
             let path = state_path(&lock.path, &dest.given);
             let mut state = DestState::read(&path);
             state.advance(&pairs, run.now);
@@ -130,7 +119,7 @@ pub(crate) fn after_check(
             let remind = args.notify_remind.as_secs();
             let planned = plan(state.delivered.as_ref(), &pairs, &facts, remind);
             let outcome = planned.map_or(Ok(()), |(message, next)| {
-                deliver(http, dest, &message, budget).map(|_| state.delivered = Some(next))
+                deliver(dest, &message, budget).map(|_| state.delivered = Some(next))
             });
             // The times are kept either way; what was accepted, only when it was.
             outcome.and(state.write(&path))
@@ -138,15 +127,13 @@ pub(crate) fn after_check(
     })
 }
 
-/// Calls `f` with the facts of `checker`'s run on `host`.
 fn with_facts<R>(
     judged: &crate::survey::Judged,
     host: &str,
     checker: &'static str,
     f: impl FnOnce(&Facts) -> R,
 ) -> R {
-    // The run's causes (cron down, the host down, a needed job bad), then
-    // the fleet's lines, as the text output and the tracker say them.
+    // The run's causes, then the fleet's lines, as the text output says them.
     let causes = judged.causes.list.iter().map(|c| c.text.clone());
     let causes: Vec<String> = causes.chain(judged.fleet.lines()).collect();
     let grouped = (judged.jobs.iter()).filter(|j| judged.fleet.group_of(j).is_some());
@@ -159,7 +146,6 @@ fn with_facts<R>(
     })
 }
 
-/// night-watch's step after the report: the summary to every destination.
 pub(crate) fn after_report(
     args: &Destinations,
     host: &str,
@@ -170,13 +156,12 @@ pub(crate) fn after_report(
         return Ok(());
     }
     let message = with_facts(judged, host, "night-watch", compose::summary);
-    fan_out(&dests, args.notify_timeout, &|http, dest, budget| {
-        deliver(http, dest, &message, budget).map(|_| ())
+    fan_out(&dests, args.notify_timeout, &|dest, budget| {
+        deliver(dest, &message, budget).map(|_| ())
     })
 }
 
-/// `hb-check --notify-test DEST`: sends the test message, prints what the
-/// destination answered, and says by the exit code whether it took it.
+/// `hb-check --notify-test DEST`.
 pub(crate) fn test_run(
     dest: &Dest,
     args: &NotifyArgs,
@@ -187,7 +172,7 @@ pub(crate) fn test_run(
     let none = BTreeSet::new();
     let message = compose::test(&Facts::new(host, "hb-check", &[], &[], &none, Utc::now()));
     let budget = Budget::new(args.dests.notify_timeout);
-    match deliver(&Http::default(), dest, &message, &budget) {
+    match deliver(dest, &message, &budget) {
         Ok(answer) => {
             let line = format!("{} took the test message: {answer}\n", dest.shown());
             (stdout.write_all(line.as_bytes())).map_or(Check::Unknown, |()| Check::Ok)
@@ -202,23 +187,19 @@ pub(crate) fn test_run(
 
 const VERSION: u32 = 1;
 
-/// A destination's state, a small JSON file beside the run lock named by a
-/// hash of the destination (a webhook URL is a secret): what it last
-/// accepted (the change engine's state, written only once it did), and
-/// since when each job has had its status (kept on every run).
+/// What a destination last accepted (written only once it did), and since
+/// when each job has had its status (kept on every run).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct DestState {
     version: u32,
-    /// What the destination last accepted; `None` before its first message.
     delivered: Option<alert::State>,
-    /// The jobs of the last run a message may name (by key), their status,
-    /// and since when (Unix seconds) the runs have seen it with that status.
+    /// The jobs a message may name (by key), their status, since when (Unix
+    /// seconds).
     since: Vec<(String, Status, i64)>,
 }
 
 impl DestState {
-    /// Empty when missing or unusable (which costs at most one message
-    /// sent again).
+    /// Empty when missing or unusable (which costs at most one message again).
     fn read(path: &Path) -> DestState {
         crate::store::read_small(path)
             .and_then(|bytes| serde_json::from_slice::<DestState>(&bytes).ok())
@@ -231,9 +212,9 @@ impl DestState {
         crate::store::write_file(path, &crate::record::json_line(self))
     }
 
-    /// The `since` of this run's `jobs` (sorted by key): a job keeps its
-    /// time while its status stays. Kept are the jobs a message may name
-    /// (not fine, or last heard bad), so the file grows with the bad only.
+    /// `jobs` sorted by key; a job keeps its time while its status stays.
+    /// Kept are those not fine or last heard bad: the file grows with the
+    /// bad only.
     fn advance(&mut self, jobs: &[(String, Status)], now: DateTime<Utc>) {
         let before = std::mem::take(&mut self.since);
         let last = self.delivered.as_ref().map_or(&[][..], |d| &d.jobs);
@@ -257,8 +238,7 @@ fn entry<'a>(since: &'a [(String, Status, i64)], key: &str) -> Option<&'a (Strin
     at.ok().map(|at| &since[at])
 }
 
-/// The state file of the destination `given`: the lock's path and
-/// `.notify-HASH.state`, HASH the first 32 hex digits of `given`'s SHA-256.
+/// `LOCK.notify-HASH.state`, HASH of `given`'s SHA-256: a webhook URL is a secret.
 fn state_path(lock: &Path, given: &str) -> PathBuf {
     let digest = ring::digest::digest(&ring::digest::SHA256, given.as_bytes());
     let first = u128::from_be_bytes(digest.as_ref()[..16].try_into().expect("16 bytes"));
@@ -273,7 +253,7 @@ mod tests {
     #[test]
     fn a_refusal_leads_to_its_cause() {
         let dests = [Dest::parse("exec:/nonexistent/notifier").unwrap()];
-        let err = fan_out(&dests, Duration::from_secs(1), &|http, dest, budget| {
+        let err = fan_out(&dests, Duration::from_secs(1), &|dest, budget| {
             let message = compose::test(&Facts::new(
                 "h",
                 "hb-check",
@@ -282,7 +262,7 @@ mod tests {
                 &BTreeSet::new(),
                 Utc::now(),
             ));
-            deliver(http, dest, &message, budget).map(|_| ())
+            deliver(dest, &message, budget).map(|_| ())
         })
         .unwrap_err();
         assert!(err.to_string().starts_with(

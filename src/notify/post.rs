@@ -1,9 +1,6 @@
-//! HTTP destinations: one POST sent once ([`Http::send_once`]) within the
-//! run's budget, the answer read up to a cap, no redirect followed. A
-//! webhook or a chat gets JSON; ntfy its publish API (the text, with title,
-//! priority and tags in headers: <https://docs.ntfy.sh/publish/>) and the
-//! token of `HB_NTFY_TOKEN` or an owner-only file (`HB_NTFY_TOKEN_FILE`),
-//! never of the command line.
+//! HTTP destinations, one POST sent once: JSON, or ntfy's publish API
+//! (<https://docs.ntfy.sh/publish/>) with a token from the environment or an
+//! owner-only file, never from the command line.
 
 use std::time::Duration;
 
@@ -12,18 +9,14 @@ use super::refused;
 use crate::error::Error;
 use crate::http::header::{HeaderName, AUTHORIZATION};
 use crate::http::redact::Redactor;
-use crate::http::retry::Budget;
-use crate::http::{self, HeaderValue, Http, Kind, Method, NotTaken, Request};
+use crate::http::{self, HeaderValue, Kind, Method, NotTaken, Request};
 use crate::tracker::token::Token;
 
-/// The longest one attempt may take; the most read of an answer (a
-/// destination says "ok" in a few bytes); the most characters quoted of
-/// an answer or a command's output.
-const ATTEMPT_MAX: Duration = Duration::from_secs(10);
+/// The most read of an answer: a destination says "ok" in a few bytes.
 const ANSWER_MAX: u64 = 64 * 1024;
 const QUOTED_MAX: usize = 200;
+const ATTEMPT_MAX: Duration = Duration::from_secs(10);
 
-/// A POST of `body` as JSON to `url`.
 pub(super) fn json(url: &str, body: &impl serde::Serialize) -> Request {
     let body = ("application/json", super::message::json(body));
     Request {
@@ -33,9 +26,7 @@ pub(super) fn json(url: &str, body: &impl serde::Serialize) -> Request {
     }
 }
 
-/// `: LINE`, the first line of `bytes` as a message may quote it (no URL,
-/// no secret `redactor` masks, at most 200 characters); empty when there
-/// is none.
+/// `: LINE`, the first line of `bytes` without URL or secret, or empty.
 pub(super) fn quoted(bytes: &[u8], redactor: Option<&Redactor>) -> String {
     let first = http::hide_urls(&crate::process::first_line(bytes));
     let first = redactor.map_or_else(|| first.clone(), |r| r.clean(&first));
@@ -45,14 +36,11 @@ pub(super) fn quoted(bytes: &[u8], redactor: Option<&Redactor>) -> String {
     }
 }
 
-/// POSTs `request` within `budget`. `Ok` says what the server answered to
-/// a message it took (any 2xx); `Err` why it was not taken. Neither holds
-/// the URL's path, the secret `redactor` masks, or a raw control character.
+/// `Ok` says what the server answered to a message it took; `Err` why not.
 pub(super) fn send(
-    http: &Http,
     request: Request,
     redactor: Option<&Redactor>,
-    budget: &Budget,
+    budget: &crate::http::retry::Budget,
 ) -> Result<String, Error> {
     let request = Request {
         method: Method::POST,
@@ -61,13 +49,13 @@ pub(super) fn send(
         ..request
     };
     let quote = |bytes: &[u8]| quoted(bytes, redactor);
-    let reason = match http.send_once(&request, budget, attempt_deadline) {
+    let reason = match http::send_once(&request, budget, attempt_deadline) {
         Ok(answer) => {
             let answered = format!("the server answered {}", answer.status);
             return Ok(answered + &quote(&answer.body));
         }
         Err(NotTaken::NoTime) => {
-            let total = budget.total().as_secs();
+            let total = budget.total.as_secs();
             format!("no time was left of the {total}s budget")
         }
         Err(NotTaken::Refused(answer)) => {
@@ -76,14 +64,12 @@ pub(super) fn send(
             let said = redirect.unwrap_or_default().to_owned() + &quote(&answer.body);
             format!("the server answered {status}{said}")
         }
-        // Only a successful answer is read to its end: the server took the
-        // message and said more than anyone needs.
+        // Only a success is read to its end: the server took the message.
         Err(NotTaken::Failed(e)) if e.kind == Kind::TooLong => {
             let took = "the server took it; its answer, longer than";
             return Ok(format!("{took} {} KiB, was not read", ANSWER_MAX / 1024));
         }
-        // A success whose body stalled or broke off: the message was taken,
-        // and sending it again would say it twice.
+        // A success whose body stalled or broke off: sending again would say it twice.
         Err(NotTaken::Failed(e)) if e.answered.is_some() => {
             let how = if e.kind == Kind::Slow {
                 "did not arrive whole"
@@ -99,8 +85,7 @@ pub(super) fn send(
     Err(refused(reason, None))
 }
 
-/// An attempt's deadline: what is left, at most [`ATTEMPT_MAX`], in tenths
-/// of a second, as the messages say it.
+/// In tenths of a second, as the messages say it.
 fn attempt_deadline(left: Duration) -> Duration {
     let tenths = left.min(ATTEMPT_MAX).as_millis() / 100;
     Duration::from_millis(tenths as u64 * 100)
@@ -110,19 +95,10 @@ pub(crate) const TOKEN_ENV: &str = "HB_NTFY_TOKEN";
 
 const TOKEN_FILE_ENV: &str = "HB_NTFY_TOKEN_FILE";
 
-/// ntfy keeps a message body up to 4,096 bytes as text; a longer one
-/// becomes an attachment.
+/// ntfy makes a longer body an attachment.
 const BODY_MAX: usize = 4096;
 
-fn token() -> Result<Option<Token>, Error> {
-    match std::env::var_os(TOKEN_FILE_ENV).filter(|v| !v.is_empty()) {
-        Some(path) => Token::from_file(std::path::Path::new(&path), "ntfy").map(Some),
-        None => Token::from_env(TOKEN_ENV, "ntfy"),
-    }
-}
-
-/// The ntfy request of `message` to the topic `url`, and what masks the token
-/// in what the server says.
+/// The request, and what masks the token in what the server says.
 pub(super) fn ntfy(url: &str, message: &Message) -> Result<(Request, Option<Redactor>), Error> {
     let (priority, tags) = match message.severity {
         Severity::Critical => ("5", "rotating_light"),
@@ -135,9 +111,11 @@ pub(super) fn ntfy(url: &str, message: &Message) -> Result<(Request, Option<Reda
         (header("x-priority"), HeaderValue::from_static(priority)),
         (header("x-tags"), HeaderValue::from_static(tags)),
     ];
-    let token = token()?;
-    // A token with a character no header may carry is sent as none: the
-    // server's refusal then says what is wrong without quoting it.
+    let token = match std::env::var_os(TOKEN_FILE_ENV).filter(|v| !v.is_empty()) {
+        Some(path) => Token::from_file(std::path::Path::new(&path), "ntfy").map(Some),
+        None => Token::from_env(TOKEN_ENV, "ntfy"),
+    }?;
+    // A token no header may carry is sent as none: the refusal says why, unquoted.
     let bearer = (token.as_ref()).map(|t| HeaderValue::from_str(&format!("Bearer {}", t.secret())));
     if let Some(Ok(mut value)) = bearer {
         value.set_sensitive(true);
@@ -161,9 +139,7 @@ fn body(text: &str) -> Vec<u8> {
     format!("{kept}{mark}").into_bytes()
 }
 
-/// A header value for `text` (a title, one line without control
-/// characters): as it is when it is ASCII, else RFC 2047 encoded words,
-/// which ntfy decodes.
+/// ASCII as it is, else RFC 2047 encoded words, which ntfy decodes.
 fn header_text(text: &str) -> HeaderValue {
     let ascii = text.bytes().all(|b| (0x20..0x7f).contains(&b));
     let value = if ascii {
@@ -173,8 +149,7 @@ fn header_text(text: &str) -> HeaderValue {
         let mut out = String::new();
         // Writing to a String cannot fail.
         let _ = rfc2047::encode(text, &mut EmailWriter::new(&mut out, 0, 0, false));
-        // Folding is for mail; in HTTP, encoded words follow each other on
-        // one line, separated by a space.
+        // Folding is for mail: in HTTP, encoded words follow on one line.
         out.replace("\r\n", "")
     };
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("cron-heartbeat"))

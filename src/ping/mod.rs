@@ -1,12 +1,6 @@
-//! Push pings to a dead man's switch (Healthchecks, Uptime Kuma), best
-//! effort: bounded in time, retried a little, never able to change what the
-//! caller does.
-//!
-//! The heartbeat file is always written before a ping is sent, so local
-//! truth never depends on the network. A ping URL carries the check's
-//! secret, so messages name only its host. What a ping becomes in each
-//! protocol (the URL, method and body of its one request) is [`request`],
-//! which does no I/O.
+//! Push pings to a dead man's switch (Healthchecks, Uptime Kuma), best effort,
+//! after the heartbeat file is written: local truth never depends on the
+//! network. A ping URL carries the check's secret: messages name its host.
 
 use std::io::Write as _;
 use std::time::Duration;
@@ -14,20 +8,15 @@ use std::time::Duration;
 use url::Url;
 
 use crate::http::redact::SecretParser;
-use crate::http::retry::Budget;
-use crate::http::{self, Http, Method, NotTaken, Request};
+use crate::http::{self, Method, NotTaken, Request};
 use crate::Error;
 
 /// The most time one ping may take, retries included.
 pub(crate) const BUDGET: Duration = Duration::from_secs(10);
 
-/// The start ping's. The command runs meanwhile, but its end waits for
-/// the start (so that they arrive in order): a slow server may hold a
-/// short run back by this much, and no more.
+/// The start ping's: a run's end waits for its start (to keep their order).
 pub(crate) const START_BUDGET: Duration = Duration::from_millis(1500);
 
-/// Parses a ping URL: `http` or `https`, with a host and no user name or
-/// password.
 pub(crate) fn parse_url(text: &str) -> Result<Url, Error> {
     let refuse = |why: &str| format!("invalid ping URL {}: {why}", http::shown(text));
     let url = Url::parse(text).map_err(|e| Error::rule_from(refuse(&e.to_string()), e))?;
@@ -47,27 +36,24 @@ pub(crate) const URL_PARSER: SecretParser<Url, Error> = SecretParser {
     parse: parse_url,
 };
 
-/// Sends pings; cheap to clone, so a ping can go from another thread.
+/// Cheap to clone, so a ping can go from another thread.
 #[derive(Debug, Clone)]
 pub(crate) struct Pinger {
-    http: Http,
     url: Url,
     style: Style,
 }
 
 impl Pinger {
     pub(crate) fn new(url: Url, style: Style) -> Pinger {
-        let http = Http::default();
-        Pinger { http, url, style }
+        Pinger { url, style }
     }
 
-    /// Sends `ping` within `budget`, once ([`Http::send_once`]): after a
-    /// timeout the first may yet arrive, and a second would count twice.
+    /// Sends `ping` once ([`http::send_once`]): a second would count twice.
     pub(crate) fn send(&self, ping: &Ping, budget: Duration) -> Result<(), Error> {
         let Some(request) = request(&self.url, self.style, ping) else {
             return Ok(());
         };
-        let sent = (self.http).send_once(&request, &Budget::new(budget), |left| left);
+        let sent = http::send_once(&request, &http::retry::Budget::new(budget), |left| left);
         sent.map(drop).map_err(|why| {
             let (reason, source) = match why {
                 NotTaken::NoTime => ("no time was left to send it".to_owned(), None),
@@ -78,8 +64,8 @@ impl Pinger {
         })
     }
 
-    /// Sends `ping` and, if it fails, writes one warning line on stderr in
-    /// one `write`, so that the job's own output cannot split it.
+    /// A failure is one warning line, in one `write` so that the job's own
+    /// output cannot split it.
     pub(crate) fn send_or_warn(&self, program: &str, ping: &Ping, budget: Duration) {
         if let Err(why) = self.send(ping, budget) {
             let line = format!(
@@ -91,8 +77,7 @@ impl Pinger {
     }
 }
 
-/// hb-check's ping after its run: whether it could check (judged every
-/// job, every channel worked), and its exit code.
+/// hb-check's ping: whether it could check, and its exit code.
 pub(crate) fn after_check(url: &Url, style: Style, checked: bool, code: u8, took: Duration) {
     let ping = Ping::Beat {
         ok: checked,
@@ -103,7 +88,6 @@ pub(crate) fn after_check(url: &Url, style: Style, checked: bool, code: u8, took
     Pinger::new(url.clone(), style).send_or_warn("hb-check", &ping, BUDGET);
 }
 
-/// The longest `msg` sent to Uptime Kuma, in bytes.
 const KUMA_MSG_MAX: usize = 200;
 
 /// Which protocol the ping URL speaks.
@@ -116,7 +100,6 @@ pub enum Style {
     UptimeKuma,
 }
 
-/// What a ping reports.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Ping {
     /// A wrapped run starts; `rid` (a UUID) pairs it with its end.
@@ -133,16 +116,14 @@ pub(crate) enum Ping {
     /// A plain heartbeat (no wrapped run), with the job's message if any.
     Beat {
         ok: bool,
-        /// The exit status to report, when known (0 to 255); a failure
-        /// without one is reported as `fail`.
+        /// The exit status (0 to 255), when known.
         exit_code: Option<i32>,
         body: Option<String>,
         duration: Option<Duration>,
     },
 }
 
-/// The request `ping` becomes in `style`, or `None` when the style has no
-/// such ping (Uptime Kuma knows no start).
+/// `None` when the style has no such ping (Uptime Kuma knows no start).
 pub(crate) fn request(url: &Url, style: Style, ping: &Ping) -> Option<Request> {
     let (method, url, body) = match style {
         Style::Healthchecks => healthchecks(url, ping),
@@ -159,8 +140,7 @@ pub(crate) fn request(url: &Url, style: Style, ping: &Ping) -> Option<Request> {
 fn healthchecks(base: &Url, ping: &Ping) -> (Method, Url, Option<String>) {
     let mut url = base.clone();
     let (suffix, rid, body) = match ping {
-        // A POST even without a body: a check set to accept POST only
-        // ignores a GET.
+        // A POST even without a body: a check that accepts POST only ignores a GET.
         Ping::Start { rid } => (Some("start".to_owned()), Some(rid), String::new()),
         Ping::End {
             rid,
@@ -179,8 +159,7 @@ fn healthchecks(base: &Url, ping: &Ping) -> (Method, Url, Option<String>) {
             body,
             ..
         } => {
-            // None for success; for a failure its exit status, which
-            // Healthchecks records (`/<0-255>`), else `fail`.
+            // For a failure, its exit status (Healthchecks records `/<0-255>`), else `fail`.
             let suffix = match exit_code {
                 _ if *ok => None,
                 Some(code @ 1..=255) => Some(code.to_string()),
@@ -226,8 +205,7 @@ fn kuma(base: &Url, ping: &Ping) -> Option<(Method, Url, Option<String>)> {
         }
     };
     let mut url = base.clone();
-    // The push URL Kuma shows already holds `status`, `msg` and `ping`:
-    // replace those, keep anything else.
+    // Kuma's push URL holds `status`, `msg` and `ping`: replace those, keep the rest.
     let kept = base.query_pairs();
     let kept = kept.filter(|(k, _)| !matches!(k.as_ref(), "status" | "msg" | "ping"));
     let ms = duration.map_or(String::new(), |d| d.as_millis().to_string());

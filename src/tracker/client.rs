@@ -9,7 +9,7 @@ use super::{Config, Kind};
 use crate::error::{Error, TrackerError};
 use crate::http::redact::Redactor;
 use crate::http::retry::{self, Backoff, Budget, Failed, RateLimit, Repeat, Stop};
-use crate::http::{self, Answer, HeaderMap, Http, Method, StatusCode};
+use crate::http::{self, Answer, HeaderMap, Method, StatusCode};
 
 /// The most of a successful answer read; a page of issues is far below.
 pub(crate) const MAX_BODY: u64 = 4 << 20;
@@ -27,8 +27,7 @@ pub(crate) const MAX_PAGES: usize = 20;
 const USER_AGENT: &str = concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION"), " (hb-check)");
 
 pub(crate) struct Client {
-    http: Http,
-    /// `Accept` and the token.
+    /// `Accept`, the token and the user agent.
     headers: Vec<(HeaderName, HeaderValue)>,
     pub(super) github: bool,
     /// The API's path below the configured URL.
@@ -56,11 +55,12 @@ impl Client {
                 source: Some(Box::new(e)),
             })?;
         auth.set_sensitive(true);
+        let agent = HeaderValue::from_static(USER_AGENT);
         Ok(Client {
-            http: Http::new(USER_AGENT),
             headers: vec![
                 (ACCEPT, HeaderValue::from_static(media_type)),
                 (AUTHORIZATION, auth),
+                (ureq::http::header::USER_AGENT, agent),
             ],
             github,
             api,
@@ -91,7 +91,7 @@ impl Client {
             let mut err = gave_up.error;
             err.attempts = gave_up.attempts;
             if let Stop::OutOfBudget { asked } = gave_up.stop {
-                let total = self.budget.total().as_secs();
+                let total = self.budget.total.as_secs();
                 err.message.push_str(&match asked.map(|w| w.as_secs()) {
                     Some(wait) => format!(" (the server asked to wait {wait}s before trying again, more than is left of the {total}s a tracker sync may take)"),
                     None => format!(" (no time left of the {total}s a tracker sync may take to try again)"),
@@ -112,7 +112,7 @@ impl Client {
     ) -> Result<Answer, Box<TrackerError>> {
         let allowed = self.config.timeout.min(self.budget.left());
         if allowed.is_zero() {
-            let total = self.budget.total().as_secs();
+            let total = self.budget.total.as_secs();
             let spent = format!("the {total}s a tracker sync may take are spent");
             return Err(Box::new(self.invalid(method, path, spent)));
         }
@@ -129,7 +129,7 @@ impl Client {
             limit: Some(MAX_BODY),
             error_limit: Some(MAX_ERROR_BODY),
         };
-        let answer = self.http.send(&request, allowed).map_err(|e| {
+        let answer = http::send(&request, allowed).map_err(|e| {
             let failed = Failed {
                 unsent: e.kind == http::Kind::Unsent,
                 invalid: e.kind == http::Kind::TooLong,
