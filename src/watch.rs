@@ -183,9 +183,8 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
     out
 }
 
-/// How text may look on a `terminal` or not, by `env`: colour where `TERM`
-/// is set and not `dumb`, without `NO_COLOR`; Unicode borders where the
-/// locale (the first set of `LC_ALL`, `LC_CTYPE`, `LANG`) is UTF-8.
+/// How text may look on a `terminal` or not, by `env` (`NO_COLOR`, `TERM`,
+/// the locale).
 pub(crate) fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>) -> Text {
     let set = |name: &str| env(name).filter(|v| !v.is_empty());
     let colour = terminal && set("NO_COLOR").is_none() && set("TERM").is_some_and(|t| t != "dumb");
@@ -198,12 +197,12 @@ pub(crate) fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>)
     Text { unicode, colour }
 }
 
-/// What night-watch prints when nothing could be read (`night-watch web1:
-/// CANNOT CHECK: ...` in the format asked for), so a morning mail never
-/// goes out blank. The Prometheus format gets nothing, so a textfile
-/// collector keeps no half-truth.
+/// What night-watch prints when nothing could be read, so a morning mail
+/// never goes out blank; nothing in Prometheus, so a textfile collector
+/// keeps no half-truth.
 fn render_broken(args: &Args, host: &str, err: &crate::Error) -> Vec<u8> {
     let line = format!("{PROGRAM} {host}: CANNOT CHECK: {err}");
+    let subject = content::cut(&line, content::SUBJECT_MAX);
     let text = format!("{}\n", escape::terminal(&line));
     let html = |title: &str| {
         format!(
@@ -214,7 +213,7 @@ fn render_broken(args: &Args, host: &str, err: &crate::Error) -> Vec<u8> {
     };
     let mut out = Vec::new();
     let _ = match args.format {
-        _ if args.subject => writeln!(out, "{}", content::subject_line(&line)),
+        _ if args.subject => writeln!(out, "{subject}"),
         Format::Text => out.write_all(text.as_bytes()),
         Format::Markdown => writeln!(
             out,
@@ -233,8 +232,7 @@ fn render_broken(args: &Args, host: &str, err: &crate::Error) -> Vec<u8> {
         }
         Format::Prometheus => Ok(()),
         Format::Mail => {
-            let (subject, from) = (content::subject_line(&line), args.from.as_ref());
-            let (text, html) = (text.as_bytes(), html("").into_bytes());
+            let (text, html, from) = (text.as_bytes(), html("").into_bytes(), args.from.as_ref());
             report::write_mail(&mut out, from, &args.to, host, &subject, text, &html)
         }
     };

@@ -1,6 +1,5 @@
-//! The words and numbers every night-watch format shares, as plain,
-//! unescaped text: each renderer escapes for its medium. The one exception
-//! is [`subject`], which is printed as it is.
+//! The words and numbers every format shares, unescaped (each renderer
+//! escapes for its medium) but for [`subject`], which is printed as it is.
 
 use chrono::{DateTime, Utc};
 
@@ -24,9 +23,8 @@ pub(crate) enum Cell<'a> {
     Strip(&'a [Mark]),
 }
 
-/// The panel's headings and a row per job: `host` first with several
-/// hosts, `due` when some job has a schedule, and the recent runs' columns
-/// last when some job has a history.
+/// The panel's headings and a row per job; a column only some jobs fill
+/// shows where any does.
 pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'_>>>) {
     let hosts = several_hosts(jobs);
     let with_due = jobs.iter().any(|j| due(j).is_some());
@@ -64,9 +62,7 @@ pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'_>>
     (headings, rows)
 }
 
-/// When a job judged by its schedule is due, in the schedule's zone:
-/// `03:10`, `Tue 03:10` on another day, with the date a week or more away;
-/// `, missed` once it is stale or missing.
+/// When a job is due by its schedule, in the schedule's zone.
 pub(crate) fn due(j: &Judgement) -> Option<String> {
     let expected = j.expected.as_ref()?;
     let due = expected.due_at?.with_timezone(&expected.zone);
@@ -78,6 +74,18 @@ pub(crate) fn due(j: &Judgement) -> Option<String> {
     };
     let missed = matches!(j.status, Status::Stale | Status::Missing);
     Some(format!("{when}{}", if missed { ", missed" } else { "" }))
+}
+
+/// A status's colour, as an index into each format's palette: alerting,
+/// warning, running, paused, ok.
+pub(crate) fn tone(status: Status) -> usize {
+    match status {
+        Status::Invalid | Status::Stale | Status::Missing | Status::Failed => 0,
+        Status::Failing | Status::Late => 1,
+        Status::Running => 2,
+        Status::Paused => 3,
+        Status::Ok => 4,
+    }
 }
 
 pub(crate) fn is_numeric(heading: &str) -> bool {
@@ -122,8 +130,7 @@ pub(crate) fn entries<'a>(
         })
 }
 
-/// The one name of a job in everything a run prints: `host/job` with
-/// [`several_hosts`], else the job alone.
+/// A job's one name in all a run prints: `host/job` with [`several_hosts`].
 pub(crate) fn job_name(host: Option<&str>, job: &str, several_hosts: bool) -> String {
     match (host, several_hosts) {
         (Some(host), true) => format!("{host}/{job}"),
@@ -166,14 +173,9 @@ pub(crate) fn summary_line(jobs: &[Judgement]) -> String {
 
 /// A header line may not pass 998 characters (RFC 5322), and a path in
 /// the subject has no space to fold at; the body says it all anyway.
-const SUBJECT_MAX: usize = 200;
+pub(crate) const SUBJECT_MAX: usize = 200;
 
-pub(crate) fn subject_line(line: &str) -> String {
-    cut(line, SUBJECT_MAX)
-}
-
-/// `text` made [`terminal`]-safe and cut to at most `max` characters (at
-/// least 4), with `...` at the end when it was longer.
+/// `text` made [`terminal`]-safe, cut to `max` characters (at least 4) with `...`.
 pub(crate) fn cut(text: &str, max: usize) -> String {
     let line = terminal(text);
     match line.char_indices().nth(max.max(4) - 3) {
@@ -182,20 +184,19 @@ pub(crate) fn cut(text: &str, max: usize) -> String {
     }
 }
 
-/// The mail subject: `night-watch web1: 1 stale, 1 late, 10 ok`, or
-/// `night-watch web1: all 12 jobs ok`, [`cut`] safe and short.
+/// The mail subject, such as `night-watch web1: 1 stale, 10 ok`, [`cut`].
 pub(crate) fn subject(host: &str, jobs: &[Judgement]) -> String {
     let all_ok = jobs.iter().all(|j| j.status.is_healthy());
-    subject_line(&match jobs.len() {
+    let line = match jobs.len() {
         0 => format!("night-watch {host}: no heartbeats found"),
         1 if all_ok => format!("night-watch {host}: the 1 job is ok"),
         n if all_ok => format!("night-watch {host}: all {n} jobs ok"),
         _ => format!("night-watch {host}: {}", counts(jobs)),
-    })
+    };
+    cut(&line, SUBJECT_MAX)
 }
 
-/// A job's message without the trailing newline (shown as `\u{a}`
-/// otherwise) of a script's output; `None` when nothing is left.
+/// A job's message without a script's trailing newline (else shown as `\u{a}`).
 pub(crate) fn message(job: &Judgement) -> Option<&str> {
     let text = job.message.as_deref()?.trim_end();
     (!text.is_empty()).then_some(text)

@@ -1,5 +1,4 @@
-//! The JSON document shared by `hb-check --format json` and
-//! `night-watch --format json`.
+//! The JSON document of `hb-check` and `night-watch` (`--format json`).
 
 use std::io;
 
@@ -65,12 +64,10 @@ struct Job<'a> {
     cause: Option<&'a serde_json::Value>,
 }
 
-/// A job's recent runs, as night-watch reads them from its history.
+/// A job's recent runs, from its history.
 #[derive(Serialize)]
 struct Recent<'a> {
-    /// `ok`, `fail` or `missed` per run, oldest first.
     runs: &'a [crate::history::Mark],
-    /// The same as the text panel's ASCII strip.
     strip: String,
     success_rate: Option<f64>,
     median_duration_seconds: Option<f64>,
@@ -83,9 +80,7 @@ pub(crate) struct CauseFields {
     pub of_job: Vec<Option<serde_json::Value>>,
 }
 
-/// Writes one JSON document: `checked_at`, `factor`, `jobs` and `summary`
-/// (a count for every status); `errors` and `unread_crontabs` when there
-/// are some; with `causes`, the run's `causes` and each job's `cause`.
+/// `report` as one JSON document; `errors`, `unread_crontabs`, `causes` if any.
 pub(crate) fn write_json(
     out: &mut impl io::Write,
     report: &Report,

@@ -81,6 +81,7 @@ fn the_subject_is_one_line_without_control_characters() {
 
 #[test]
 fn a_subject_is_cut_to_its_maximum() {
+    let subject_line = |line: &str| super::cut(line, SUBJECT_MAX);
     let short = "night-watch web1: CANNOT CHECK: /srv/hb";
     assert_eq!(subject_line(short), short);
     let exact = "é".repeat(SUBJECT_MAX);
