@@ -6,11 +6,9 @@ use std::io;
 use crate::judge::{summary, Judgement, Status};
 use crate::report::Report;
 
-/// Writes every job's metrics in the Prometheus text format (0.0.4).
-///
-/// Jobs are labelled `cron_job` (Prometheus keeps `job` for the scrape
-/// target) and `host`. Values that do not exist for a job (the age of a
-/// missing job) are left out rather than faked.
+/// Every job's metrics in the Prometheus text format (0.0.4), labelled
+/// `cron_job` (Prometheus keeps `job` for the scrape target) and `host`. A
+/// value a job lacks (a missing job's age) is left out, not faked.
 pub(crate) fn write_prometheus(out: &mut impl io::Write, report: &Report) -> io::Result<()> {
     let jobs = report.jobs;
     let labels = |j: &Judgement| {
@@ -81,9 +79,8 @@ pub(crate) fn header(out: &mut dyn io::Write, name: &str, help: &str) -> io::Res
     writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge")
 }
 
-/// A label value: unsafe characters (a line feed among them) as
-/// [`crate::escape::terminal`] does, since the format has no escape for
-/// them, then backslash and double quote.
+/// A label value: unsafe characters (a line feed too: the format has no
+/// escape for them) as [`crate::escape::terminal`] says them, then `\` and `"`.
 pub(crate) fn label_value(text: &str) -> String {
     crate::escape::rewrite(text, |out, c| {
         if matches!(c, '\\' | '"') {
