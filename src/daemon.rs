@@ -26,8 +26,7 @@ pub enum Beat {
     NotWritten(Error),
 }
 
-/// A daemon's heartbeat: its job name, interval, directory and optional
-/// ping.
+/// A daemon's heartbeat: its job name, interval, directory and optional ping.
 #[derive(Debug)]
 pub struct Daemon {
     job: String,
@@ -136,11 +135,8 @@ impl Daemon {
             let _ = std::thread::Builder::new()
                 .name("hb-ping".to_owned())
                 .spawn(move || {
-                    let result = pinger
-                        .send(&ping, ping::BUDGET)
-                        .err()
-                        .map(|e| e.to_string());
-                    *error.lock().unwrap_or_else(PoisonError::into_inner) = result;
+                    let result = pinger.send(&ping, ping::BUDGET).map_err(|e| e.to_string());
+                    *error.lock().unwrap_or_else(PoisonError::into_inner) = result.err();
                 });
         }
         Beat::Written(written)

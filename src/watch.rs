@@ -110,7 +110,7 @@ pub fn run(args: &Args) -> Code {
 /// [`run`] to `stdout`, which is a `terminal` or not.
 pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Code {
     let host = args.judge.host();
-    let (code, out) = match survey::locate(&args.judge)
+    let (out, failed) = match survey::locate(&args.judge)
         .and_then(|dirs| survey::judge(&args.judge, dirs, &crate::expect::LintWhen::Always))
     {
         Ok(mut judged) => {
@@ -125,24 +125,19 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Cod
                 cli::report_error(PROGRAM, err);
             }
             let out = render(args, &host, &judged, terminal);
-            match crate::notify::after_report(&args.notify, &host, &judged) {
-                Ok(()) => (Code::Rendered, out),
-                Err(err) => {
-                    cli::report_error(PROGRAM, &err);
-                    (Code::Unreadable, out)
-                }
-            }
+            let failed = crate::notify::after_report(&args.notify, &host, &judged).err();
+            (out, failed)
         }
-        Err(err) => {
-            cli::report_error(PROGRAM, &err);
-            (Code::Unreadable, render_broken(args, &host, &err))
-        }
+        Err(err) => (render_broken(args, &host, &err), Some(err)),
     };
+    if let Some(err) = &failed {
+        cli::report_error(PROGRAM, err);
+    }
     if let Err(err) = survey::print(stdout, &out) {
         eprintln!("{PROGRAM}: cannot write the report to standard output: {err}");
         return Code::Unreadable;
     }
-    code
+    failed.map_or(Code::Rendered, |_| Code::Unreadable)
 }
 
 fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> Vec<u8> {

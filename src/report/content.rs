@@ -154,12 +154,9 @@ pub(crate) fn format_time(t: DateTime<Utc>) -> String {
 
 /// The nonzero counts, worst first: `1 stale, 1 late, 10 ok`.
 fn counts(jobs: &[Judgement]) -> String {
-    summary(jobs)
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(status, n)| format!("{n} {status}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    let nonzero = summary(jobs).into_iter().filter(|(_, n)| *n > 0);
+    let counts: Vec<String> = nonzero.map(|(status, n)| format!("{n} {status}")).collect();
+    counts.join(", ")
 }
 
 /// `12 jobs: 1 stale, 1 late, 10 ok`, or `no heartbeats found`.
@@ -211,15 +208,13 @@ pub(crate) fn details(job: &Judgement, now: DateTime<Utc>) -> [(&'static str, St
         None if job.status == Status::Missing => "never".to_owned(),
         None => NONE.to_owned(),
     };
+    let file = job.path.as_ref().map(|p| p.to_string_lossy().into_owned());
     [
         ("last seen", last_seen),
         ("reason", or_none(job.reason.clone())),
         ("message", or_none(message(job).map(str::to_owned))),
         ("exit code", or_none(job.exit_code.map(|c| c.to_string()))),
-        (
-            "file",
-            or_none(job.path.as_ref().map(|p| p.to_string_lossy().into_owned())),
-        ),
+        ("file", or_none(file)),
     ]
 }
 

@@ -34,8 +34,10 @@ fn mark(mark: Mark) -> String {
         Mark::Fail => (badge(Status::Failed), "failed"),
         Mark::Missed => ("color:#000000;background:#dddddd", "expected, never came"),
     };
-    let c = mark.symbol(false);
-    format!("<span style=\"{MARK};{colours}\" title=\"{title}\">{c}</span>")
+    format!(
+        "<span style=\"{MARK};{colours}\" title=\"{title}\">{}</span>",
+        mark.symbol(false)
+    )
 }
 
 fn badge(status: Status) -> &'static str {

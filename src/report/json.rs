@@ -89,6 +89,8 @@ pub(crate) fn write_json(
     causes: Option<&CauseFields>,
 ) -> io::Result<()> {
     let secs = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let counts = summary(report.jobs).into_iter();
+    let unread = unread_crontabs.iter().map(|p| p.to_string_lossy());
     let doc = Document {
         checked_at: secs(report.checked_at),
         factor: report.factor,
@@ -123,15 +125,10 @@ pub(crate) fn write_json(
                 duplicates: j.duplicates.iter().map(|p| p.to_string_lossy()).collect(),
             })
             .collect(),
-        summary: (summary(report.jobs).into_iter())
-            .map(|(status, count)| (status.as_str(), count))
-            .collect(),
+        summary: counts.map(|(status, n)| (status.as_str(), n)).collect(),
         errors,
         causes: causes.map(|c| &c.causes[..]),
-        unread_crontabs: unread_crontabs
-            .iter()
-            .map(|p| p.to_string_lossy())
-            .collect(),
+        unread_crontabs: unread.collect(),
         groups: &report.fleet.groups,
         quorum: &report.fleet.quorum,
     };

@@ -83,6 +83,7 @@ pub(crate) fn write_mail(
             .expect("a valid address")
     });
     let nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
+    let id = format!("<night-watch.{nanos}.{}@{host}>", std::process::id());
     // sendmail -t routes by the headers; lettre still wants an envelope of
     // addresses, which a local name is not, so it gets the sender's.
     let route = lettre::address::Envelope::new(Some(from.email.clone()), vec![from.email.clone()])
@@ -93,10 +94,7 @@ pub(crate) fn write_mail(
         .header(To(to.to_vec()))
         .envelope(route)
         .subject(subject)
-        .message_id(Some(format!(
-            "<night-watch.{nanos}.{}@{host}>",
-            std::process::id()
-        )))
+        .message_id(Some(id))
         .user_agent(format!("night-watch {}", env!("CARGO_PKG_VERSION")))
         .multipart(MultiPart::alternative_plain_html(body(text), body(html)))
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;

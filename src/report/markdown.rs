@@ -66,9 +66,7 @@ impl Markup for Markdown<'_> {
 
     fn causes(&mut self, texts: &[String]) -> io::Result<()> {
         writeln!(self.0, "\n## Causes\n")?;
-        texts
-            .iter()
-            .try_for_each(|text| writeln!(self.0, "- {text}"))
+        (texts.iter()).try_for_each(|text| writeln!(self.0, "- {text}"))
     }
 }
 

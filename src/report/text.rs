@@ -150,9 +150,7 @@ impl Markup for TextPage<'_> {
 
     fn causes(&mut self, texts: &[String]) -> io::Result<()> {
         writeln!(self.0, "\nCauses:")?;
-        texts
-            .iter()
-            .try_for_each(|text| writeln!(self.0, "  {text}"))
+        (texts.iter()).try_for_each(|text| writeln!(self.0, "  {text}"))
     }
 }
 
