@@ -184,11 +184,8 @@ pub(crate) fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>)
     let set = |name: &str| env(name).filter(|v| !v.is_empty());
     let colour = terminal && set("NO_COLOR").is_none() && set("TERM").is_some_and(|t| t != "dumb");
     let locale = ["LC_ALL", "LC_CTYPE", "LANG"].into_iter().find_map(set);
-    let unicode = terminal
-        && locale.is_some_and(|l| {
-            let l = l.to_ascii_lowercase();
-            l.contains("utf-8") || l.contains("utf8")
-        });
+    let locale = locale.unwrap_or_default().to_ascii_lowercase();
+    let unicode = terminal && (locale.contains("utf-8") || locale.contains("utf8"));
     Text { unicode, colour }
 }
 
@@ -210,12 +207,10 @@ fn render_broken(args: &Args, host: &str, err: &crate::Error) -> Vec<u8> {
     let _ = match args.format {
         _ if args.subject => writeln!(out, "{subject}"),
         Format::Text => out.write_all(text.as_bytes()),
-        Format::Markdown => writeln!(
-            out,
-            "# {PROGRAM} {}: CANNOT CHECK\n\n{}",
-            escape::markdown(host),
-            escape::markdown(&err.to_string())
-        ),
+        Format::Markdown => {
+            let (host, err) = (escape::markdown(host), escape::markdown(&err.to_string()));
+            writeln!(out, "# {PROGRAM} {host}: CANNOT CHECK\n\n{err}")
+        }
         Format::Html => {
             let title = format!("<title>{}</title>", escape::html(&line));
             out.write_all(html(&title).as_bytes())

@@ -34,10 +34,8 @@ fn mark(mark: Mark) -> String {
         Mark::Fail => (badge(Status::Failed), "failed"),
         Mark::Missed => ("color:#000000;background:#dddddd", "expected, never came"),
     };
-    format!(
-        "<span style=\"{MARK};{colours}\" title=\"{title}\">{}</span>",
-        mark.symbol(false)
-    )
+    let c = mark.symbol(false);
+    format!("<span style=\"{MARK};{colours}\" title=\"{title}\">{c}</span>")
 }
 
 fn badge(status: Status) -> &'static str {

@@ -52,13 +52,9 @@ pub(crate) fn write_line(
             None => write!(out, ": due {due}")?,
         }
     } else if let (Some(age), Some(interval)) = (j.age_seconds, j.interval_seconds) {
-        write!(
-            out,
-            ": age {}, interval {}, ratio {}",
-            format_duration(age),
-            format_duration(interval),
-            format_ratio(j.ratio)
-        )?;
+        let (age, interval) = (format_duration(age), format_duration(interval));
+        let ratio = format_ratio(j.ratio);
+        write!(out, ": age {age}, interval {interval}, ratio {ratio}")?;
     }
     match &j.reason {
         Some(reason) => writeln!(out, ": {}", terminal(reason)),
