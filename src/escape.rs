@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 use std::io;
-use std::path::Path;
+
 use std::sync::LazyLock;
 
 use regex::{Captures, Regex};
@@ -43,7 +43,7 @@ pub(crate) fn value(text: &str) -> String {
     format!("{}... ({count} characters)", terminal(&head))
 }
 
-pub(crate) fn terminal_path(path: &Path) -> String {
+pub(crate) fn terminal_path(path: &std::path::Path) -> String {
     terminal(&path.to_string_lossy()).into_owned()
 }
 

@@ -3,8 +3,6 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::escape::terminal;
-use crate::fleet::{Fleet, Group};
 use crate::history::Mark;
 use crate::judge::{summary, Judgement, Status};
 use crate::record::format_duration;
@@ -25,7 +23,7 @@ pub(crate) enum Cell<'a> {
 
 /// The panel's headings and a row per job; a column only some jobs fill
 /// shows where any does.
-pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'_>>>) {
+pub(crate) fn panel<'a>(jobs: &'a [Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'a>>>) {
     let hosts = several_hosts(jobs);
     let with_due = jobs.iter().any(|j| due(j).is_some());
     let with_runs = jobs.iter().any(|j| j.recent.is_some());
@@ -35,31 +33,29 @@ pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'_>>
     if with_runs {
         headings.extend(["last runs", "success", "median"]);
     }
-    let rows = jobs
-        .iter()
-        .map(|j| {
-            let mut cells = Vec::with_capacity(headings.len());
-            if hosts {
-                cells.push(Cell::Text(j.host.as_deref().unwrap_or(NONE).into()));
-            }
-            cells.extend([Cell::Text(j.job.as_str().into()), Cell::Status(j.status)]);
-            let age = or_none(j.age_seconds.map(format_duration));
-            let interval = or_none(j.interval_seconds.map(format_duration));
-            cells.extend([age, interval, format_ratio(j.ratio)].map(Cell::Number));
-            if with_due {
-                cells.push(Cell::Text(or_none(due(j)).into()));
-            }
-            if with_runs {
-                let recent = j.recent.as_deref();
-                cells.push(Cell::Strip(recent.map_or(&[], |r| &r.marks)));
-                let rate = recent.and_then(|r| r.success_rate).map(format_rate);
-                let median = recent.and_then(|r| r.median_duration).map(format_seconds);
-                cells.extend([or_none(rate), or_none(median)].map(Cell::Number));
-            }
-            cells
-        })
-        .collect();
-    (headings, rows)
+    let columns = headings.len();
+    let row = |j: &'a Judgement| {
+        let mut cells = Vec::with_capacity(columns);
+        if hosts {
+            cells.push(Cell::Text(j.host.as_deref().unwrap_or(NONE).into()));
+        }
+        cells.extend([Cell::Text(j.job.as_str().into()), Cell::Status(j.status)]);
+        let age = or_none(j.age_seconds.map(format_duration));
+        let interval = or_none(j.interval_seconds.map(format_duration));
+        cells.extend([age, interval, format_ratio(j.ratio)].map(Cell::Number));
+        if with_due {
+            cells.push(Cell::Text(or_none(due(j)).into()));
+        }
+        if with_runs {
+            let recent = j.recent.as_deref();
+            cells.push(Cell::Strip(recent.map_or(&[], |r| &r.marks)));
+            let rate = recent.and_then(|r| r.success_rate).map(format_rate);
+            let median = recent.and_then(|r| r.median_duration).map(format_seconds);
+            cells.extend([or_none(rate), or_none(median)].map(Cell::Number));
+        }
+        cells
+    };
+    (headings, jobs.iter().map(row).collect())
 }
 
 /// When a job is due by its schedule, in the schedule's zone.
@@ -120,8 +116,8 @@ pub(crate) fn several_hosts(jobs: &[Judgement]) -> bool {
 /// `jobs` in order, each group of `fleet` one entry where its first row stands.
 pub(crate) fn entries<'a>(
     jobs: impl IntoIterator<Item = &'a Judgement>,
-    fleet: &'a Fleet,
-) -> impl Iterator<Item = (&'a Judgement, Option<&'a Group>)> {
+    fleet: &'a crate::fleet::Fleet,
+) -> impl Iterator<Item = (&'a Judgement, Option<&'a crate::fleet::Group>)> {
     let mut told = vec![false; fleet.groups.len()];
     jobs.into_iter()
         .filter_map(move |j| match fleet.group_of(j) {
@@ -172,9 +168,9 @@ pub(crate) fn summary_line(jobs: &[Judgement]) -> String {
 /// the subject has no space to fold at; the body says it all anyway.
 pub(crate) const SUBJECT_MAX: usize = 200;
 
-/// `text` made [`terminal`]-safe, cut to `max` characters (at least 4) with `...`.
+/// `text` made safe ([`crate::escape::terminal`]), cut to `max` (at least 4) with `...`.
 pub(crate) fn cut(text: &str, max: usize) -> String {
-    let line = terminal(text);
+    let line = crate::escape::terminal(text);
     match line.char_indices().nth(max.max(4) - 3) {
         Some((at, _)) if line.chars().count() > max.max(4) => format!("{}...", &line[..at]),
         _ => line.into_owned(),
