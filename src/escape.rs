@@ -106,9 +106,9 @@ pub(crate) fn rewrite(text: &str, put: impl Fn(&mut String, char)) -> String {
 }
 
 /// Text inert in a chat message: one code span (no Markdown, link or mention
-/// is read there) without `` ` `` (it would end it) or `@` (`@channel` in any
-/// client), and with `entities` (Slack's rule, Mattermost's and Rocket.Chat's
-/// too) `&<>` as entities, so no `<!here>` or `<URL|text>` is read.
+/// is read there), `` ` `` as `'` (it would end it), `@` as `＠` (no `@channel`
+/// in any client), and with `entities` (Slack's rule, Mattermost's and
+/// Rocket.Chat's too) `&<>` as entities, so no `<!here>` or `<URL|text>`.
 pub(crate) fn chat(text: &str, entities: bool) -> String {
     let inert = rewrite(text, |out, c| match c {
         '`' => out.push('\''),

@@ -21,8 +21,8 @@ pub(crate) enum Cell<'a> {
     Strip(&'a [Mark]),
 }
 
-/// The panel's headings and a row per job; a column only some jobs fill
-/// shows where any does.
+/// The panel's headings and a row per job; the `host`, `due` and recent runs'
+/// columns only where some job has one.
 pub(crate) fn panel<'a>(jobs: &'a [Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'a>>>) {
     let hosts = several_hosts(jobs);
     let with_due = jobs.iter().any(|j| due(j).is_some());
