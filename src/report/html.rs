@@ -28,7 +28,7 @@ const STRIP: &str = "font-family:monospace;white-space:nowrap";
 const MARK: &str = "display:inline-block;width:1.2em;text-align:center";
 
 /// One mark of the strip, coloured, with its meaning as the tooltip.
-fn mark(mark: &Mark) -> String {
+fn mark(mark: Mark) -> String {
     let (colours, title) = match mark {
         Mark::Ok => (badge(Status::Ok), "ok"),
         Mark::Fail => (badge(Status::Failed), "failed"),
@@ -86,9 +86,10 @@ impl Markup for Html<'_> {
                     Cell::Status(s) => (format!("{TD};{}", badge(*s)), s.to_string()),
                     Cell::Number(number) => (TD_NUMBER.into(), number.clone()),
                     Cell::Strip([]) => (format!("{TD};{STRIP}"), content::NONE.into()),
-                    Cell::Strip(marks) => {
-                        (format!("{TD};{STRIP}"), marks.iter().map(mark).collect())
-                    }
+                    Cell::Strip(marks) => (
+                        format!("{TD};{STRIP}"),
+                        marks.iter().map(|&m| mark(m)).collect(),
+                    ),
                 };
                 write!(self.0, "<td style=\"{style}\">{text}</td>")?;
             }
