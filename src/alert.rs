@@ -15,8 +15,7 @@ pub(crate) type Jobs = std::collections::BTreeMap<String, Status>;
 
 pub(crate) const STATE_VERSION: u32 = 1;
 
-/// What the last delivered run saw; the on-disk form of `--changes-only`'s
-/// state, unchanged since its first version.
+/// What the last delivered run saw: `--changes-only`'s state file, as in version 1.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct State {
     pub version: u32,
@@ -37,7 +36,6 @@ impl State {
 /// How the alerting jobs of two runs differ.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Diff {
-    /// Jobs that alert now and did not before, with their status.
     pub went_bad: Vec<(String, Status)>,
     /// Jobs that alert in both, with another status: (job, was, now).
     pub changed: Vec<(String, Status, Status)>,
@@ -54,7 +52,6 @@ pub(crate) fn alerting<'a>(jobs: impl IntoIterator<Item = (&'a String, &'a Statu
     bad
 }
 
-/// How the alerting jobs `now` differ from those `before`.
 pub(crate) fn diff(before: &Jobs, now: &Jobs) -> Diff {
     let mut d = Diff::default();
     for (job, &status) in now {
@@ -70,9 +67,8 @@ pub(crate) fn diff(before: &Jobs, now: &Jobs) -> Diff {
 }
 
 /// The reminder period due `now` while `still_bad` alert: period `n` starts
-/// at `anchor + n x every`, so nothing is due before one whole period
-/// passed, nor when the clock reads before `anchor`. A period of 0 reminds
-/// on every run (numbered by the seconds since `anchor`, at least 1).
+/// at `anchor + n x every`, so none is due before a whole period nor with the
+/// clock before `anchor`. `every` 0 reminds each run (numbered by seconds).
 pub(crate) fn reminder_due(
     still_bad: &Jobs,
     anchor: DateTime<Utc>,
@@ -97,8 +93,7 @@ pub(crate) struct Assessment {
     pub next: State,
 }
 
-/// Weighs this run's `jobs` (key and status, as judged at `now`) against
-/// the `previous` state, with a reminder every `remind` seconds.
+/// This run's `jobs` against the `previous` state, reminding every `remind` seconds.
 pub(crate) fn assess(
     previous: Option<&State>,
     mut jobs: Vec<(String, Status)>,

@@ -3,7 +3,6 @@
 //! something alerts, as [`crate::alert`] says. The state is a small JSON
 //! file beside the run lock; a lost or corrupt state means "print".
 
-use crate::alert::Assessment;
 use crate::judge::{Judgement, Status};
 
 /// A job's key in the change engine's state: `host/job`, or the job.
@@ -21,7 +20,7 @@ pub(crate) fn name_of<'a>(key: &'a str, jobs: &[Judgement]) -> &'a str {
 
 /// A line per job that alerted at the last printed run and does not now,
 /// in a run that prints: `backup ok: recovered (was stale)`.
-pub(crate) fn recovered_lines(assessed: &Assessment, jobs: &[Judgement]) -> String {
+pub(crate) fn recovered_lines(assessed: &crate::alert::Assessment, jobs: &[Judgement]) -> String {
     let now = &assessed.next.jobs;
     let line = |(key, was): &(String, Status)| {
         // The state's jobs are sorted.
@@ -40,7 +39,7 @@ pub(crate) fn recovered_lines(assessed: &Assessment, jobs: &[Judgement]) -> Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alert::State;
+    use crate::alert::{Assessment, State};
     use chrono::{DateTime, TimeZone, Utc};
 
     fn decide(

@@ -1,15 +1,7 @@
-//! Heartbeats for a long-running process: a worker loop calls
-//! [`Daemon::tick`] each time round, and hb-check judges the daemon like any
-//! cron job.
-//!
-//! A daemon is not a cron job: a worker thread that wedges keeps the process
-//! alive and silent, so "the process runs" proves nothing. Ticking from the
-//! loop that does the work makes the heartbeat stop when the work stops.
-//!
-//! Nothing here can fail the caller: a tick never panics, never blocks on
-//! the network (pings go from a background thread, one at a time, bounded
-//! like every ping), and reports a heartbeat it could not write as a value
-//! the caller may log or ignore.
+//! Heartbeats for a long-running process: its work loop calls
+//! [`Daemon::tick`], and hb-check judges it like any cron job (see the crate
+//! docs). A tick never panics nor blocks on the network, and returns a
+//! heartbeat it could not write as a value the caller may log or ignore.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -34,8 +26,7 @@ pub enum Beat {
     NotWritten(Error),
 }
 
-/// A daemon's heartbeat: its job name, interval, directory and optional
-/// ping.
+/// A daemon's heartbeat: its job name, interval, directory and optional ping.
 #[derive(Debug)]
 pub struct Daemon {
     job: String,
@@ -145,11 +136,8 @@ impl Daemon {
             let _ = std::thread::Builder::new()
                 .name("hb-ping".to_owned())
                 .spawn(move || {
-                    let result = pinger
-                        .send(&ping, ping::BUDGET)
-                        .err()
-                        .map(|e| e.to_string());
-                    *error.lock().unwrap_or_else(PoisonError::into_inner) = result;
+                    let result = pinger.send(&ping, ping::BUDGET).map_err(|e| e.to_string());
+                    *error.lock().unwrap_or_else(PoisonError::into_inner) = result.err();
                 });
         }
         Beat::Written(written)

@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 use std::io;
-use std::path::Path;
+
 use std::sync::LazyLock;
 
 use regex::{Captures, Regex};
@@ -32,9 +32,8 @@ pub(crate) fn terminal(text: &str) -> Cow<'_, str> {
 
 const VALUE_SHOWN: usize = 80;
 
-/// A value as a one-line error quotes it: [`terminal`]-safe, and cut after
-/// [`VALUE_SHOWN`] characters with its length, so a 300 KB setting makes a
-/// short line.
+/// A value as a one-line error quotes it: [`terminal`]-safe, cut after
+/// [`VALUE_SHOWN`] characters with its length (a 300 KB setting, a short line).
 pub(crate) fn value(text: &str) -> String {
     let count = text.chars().count();
     if count <= VALUE_SHOWN {
@@ -44,15 +43,13 @@ pub(crate) fn value(text: &str) -> String {
     format!("{}... ({count} characters)", terminal(&head))
 }
 
-pub(crate) fn terminal_path(path: &Path) -> String {
+pub(crate) fn terminal_path(path: &std::path::Path) -> String {
     terminal(&path.to_string_lossy()).into_owned()
 }
 
-/// serde_json's output passed on with every character of [`is_unsafe`]
-/// but the line feeds of its layout as a `\uXXXX` escape: serde_json
-/// escapes the other controls in strings itself, and only strings hold
-/// anything but ASCII, so the document means the same to a parser and no
-/// such character is in it raw. serde_json writes whole `str` pieces.
+/// serde_json's output with every [`is_unsafe`] character but its layout's
+/// line feeds as `\uXXXX`: only strings hold them (serde_json escapes other
+/// controls), so the document means the same; it writes whole `str` pieces.
 struct Inert<W>(W);
 
 impl<W: io::Write> io::Write for Inert<W> {
@@ -75,7 +72,7 @@ impl<W: io::Write> io::Write for Inert<W> {
     }
 }
 
-/// Writes `value` as pretty-printed JSON through [`Inert`], piece by piece.
+/// `value` as pretty-printed JSON through [`Inert`], piece by piece.
 pub(crate) fn write_json<W: io::Write, T: serde::Serialize + ?Sized>(
     out: W,
     value: &T,
@@ -108,11 +105,10 @@ pub(crate) fn rewrite(text: &str, put: impl Fn(&mut String, char)) -> String {
     out
 }
 
-/// Text made inert for a chat message: one inline code span (no Markdown,
-/// link or mention is read in it), with backticks (which would end it) as
-/// `'`, `@` as `＠` (no `@channel` whatever a client makes of code), and,
-/// where `entities` (Slack's rule, which Mattermost and Rocket.Chat share),
-/// `&`, `<` and `>` as entities, so no `<!here>` or `<URL|text>` is read.
+/// Text inert in a chat message: one code span (no Markdown, link or mention
+/// is read there), `` ` `` as `'` (it would end it), `@` as `＠` (no `@channel`
+/// in any client), and with `entities` (Slack's rule, Mattermost's and
+/// Rocket.Chat's too) `&<>` as entities, so no `<!here>` or `<URL|text>`.
 pub(crate) fn chat(text: &str, entities: bool) -> String {
     let inert = rewrite(text, |out, c| match c {
         '`' => out.push('\''),
@@ -144,8 +140,9 @@ mod tests {
 
     #[test]
     fn a_long_value_is_quoted_short_and_says_its_length() {
-        assert_eq!(value("45"), "45");
-        assert_eq!(value("a\nb"), "a\\u{a}b");
+        for (text, want) in [("45", "45"), ("a\nb", "a\\u{a}b")] {
+            assert_eq!(value(text), want);
+        }
         let long = "9".repeat(300_000);
         let shown = value(&long);
         assert!(shown.ends_with("... (300000 characters)"), "{shown}");
@@ -225,28 +222,26 @@ mod tests {
     }
 
     #[test]
-    fn terminal_makes_escape_sequences_visible() {
-        assert_eq!(terminal("plain"), "plain");
-        assert_eq!(terminal("\x1b[31mred"), "\\u{1b}[31mred");
-        assert_eq!(terminal("a\nb\rc\u{9b}d"), "a\\u{a}b\\u{d}c\\u{9b}d");
-        assert_eq!(terminal("evil\u{202e}txt"), "evil\\u{202e}txt");
-    }
-
-    #[test]
-    fn markdown_escapes_table_and_inline_syntax() {
-        assert_eq!(markdown("a|b"), "a\\|b");
-        assert_eq!(markdown("<script>"), "&lt;script\\>");
-        assert_eq!(markdown("*bold* [x](y)"), "\\*bold\\* \\[x\\](y)");
-        assert_eq!(markdown("db-dump 2026-11-22."), "db-dump 2026-11-22.");
-        assert_eq!(markdown("\x1b[31m"), "\\\\u{1b}\\[31m");
-    }
-
-    #[test]
-    fn html_escapes_markup() {
-        assert_eq!(
-            html("<script>alert('x')</script> & \"q\""),
-            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;"
-        );
-        assert_eq!(html("\x1b[31m"), "\\u{1b}[31m");
+    fn each_medium_gets_its_escapes_after_the_terminal_ones() {
+        let term = |text: &str| terminal(text).into_owned();
+        for (escape, text, want) in [
+            (term as fn(&str) -> String, "plain", "plain"),
+            (term, "\x1b[31mred", "\\u{1b}[31mred"),
+            (term, "a\nb\rc\u{9b}d", "a\\u{a}b\\u{d}c\\u{9b}d"),
+            (term, "evil\u{202e}txt", "evil\\u{202e}txt"),
+            (markdown, "a|b", "a\\|b"),
+            (markdown, "<script>", "&lt;script\\>"),
+            (markdown, "*bold* [x](y)", "\\*bold\\* \\[x\\](y)"),
+            (markdown, "db-dump 2026-11-22.", "db-dump 2026-11-22."),
+            (markdown, "\x1b[31m", "\\\\u{1b}\\[31m"),
+            (
+                html,
+                "<script>alert('x')</script> & \"q\"",
+                "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot;",
+            ),
+            (html, "\x1b[31m", "\\u{1b}[31m"),
+        ] {
+            assert_eq!(escape(text), want, "{text:?}");
+        }
     }
 }

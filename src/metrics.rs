@@ -6,19 +6,14 @@ use std::io;
 use crate::judge::{summary, Judgement, Status};
 use crate::report::Report;
 
-/// Writes every job's metrics in the Prometheus text format (0.0.4).
-///
-/// Jobs are labelled `cron_job` (Prometheus keeps `job` for the scrape
-/// target) and `host`. Values that do not exist for a job (the age of a
-/// missing job) are left out rather than faked.
+/// Every job's metrics in the Prometheus text format (0.0.4), labelled
+/// `cron_job` (Prometheus keeps `job` for the scrape target) and `host`. A
+/// value a job lacks (a missing job's age) is left out, not faked.
 pub(crate) fn write_prometheus(out: &mut impl io::Write, report: &Report) -> io::Result<()> {
     let jobs = report.jobs;
     let labels = |j: &Judgement| {
-        format!(
-            "cron_job=\"{}\",host=\"{}\"",
-            label_value(&j.job),
-            label_value(j.host.as_deref().unwrap_or_default())
-        )
+        let host = label_value(j.host.as_deref().unwrap_or_default());
+        format!("cron_job=\"{}\",host=\"{host}\"", label_value(&j.job))
     };
     let name = "cron_heartbeat_status";
     header(out, name, "1 for the job's current status (ok, late, stale, failed, invalid, missing), 0 for the others.")?;
@@ -29,32 +24,29 @@ pub(crate) fn write_prometheus(out: &mut impl io::Write, report: &Report) -> io:
             writeln!(out, "{name}{{{labels},status=\"{status}\"}} {value}")?;
         }
     }
-    // A gauge of every job that has a value.
+    // A gauge `cron_heartbeat_{name}` of every job that has a value.
     let mut gauge = |name: &str, help: &str, value: fn(&Judgement) -> Option<f64>| {
-        header(out, name, help)?;
+        let name = format!("cron_heartbeat_{name}");
+        header(out, &name, help)?;
         for (j, v) in jobs.iter().filter_map(|j| Some((j, value(j)?))) {
             writeln!(out, "{name}{{{}}} {v}", labels(j))?;
         }
         io::Result::Ok(())
     };
     let help = "Unix time of the job's last heartbeat.";
-    gauge("cron_heartbeat_last_seen_timestamp_seconds", help, |j| {
-        j.timestamp.map(|t| t.timestamp() as f64)
+    gauge("last_seen_timestamp_seconds", help, |j| {
+        Some(j.timestamp?.timestamp() as f64)
     })?;
     let help = "Seconds from the job's last heartbeat to the check.";
-    gauge("cron_heartbeat_age_seconds", help, |j| {
-        j.age_seconds.map(|a| a as f64)
-    })?;
+    gauge("age_seconds", help, |j| Some(j.age_seconds? as f64))?;
     let help = "How often the job is expected to write a heartbeat.";
-    gauge("cron_heartbeat_interval_seconds", help, |j| {
-        j.interval_seconds.map(|i| i as f64)
+    gauge("interval_seconds", help, |j| {
+        Some(j.interval_seconds? as f64)
     })?;
     let help = "Age divided by interval; stale above the factor.";
-    gauge("cron_heartbeat_ratio", help, |j| j.ratio)?;
+    gauge("ratio", help, |j| j.ratio)?;
     let help = "The exit code the job's last run reported.";
-    gauge("cron_heartbeat_last_exit_code", help, |j| {
-        j.exit_code.map(f64::from)
-    })?;
+    gauge("last_exit_code", help, |j| j.exit_code.map(f64::from))?;
     header(out, "cron_heartbeat_jobs", "Jobs per status.")?;
     for (status, count) in summary(jobs) {
         writeln!(out, "cron_heartbeat_jobs{{status=\"{status}\"}} {count}")?;
@@ -81,9 +73,8 @@ pub(crate) fn header(out: &mut dyn io::Write, name: &str, help: &str) -> io::Res
     writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge")
 }
 
-/// A label value: unsafe characters (a line feed among them) as
-/// [`crate::escape::terminal`] does, since the format has no escape for
-/// them, then backslash and double quote.
+/// A label value: unsafe characters (a line feed too: the format has no
+/// escape for them) as [`crate::escape::terminal`] says them, then `\` and `"`.
 pub(crate) fn label_value(text: &str) -> String {
     crate::escape::rewrite(text, |out, c| {
         if matches!(c, '\\' | '"') {

@@ -15,6 +15,8 @@ use crate::survey;
 /// The program's name, first on every line it writes to standard error.
 pub const PROGRAM: &str = "night-watch";
 
+const AFTER_HELP: &str = "Formats:\n  text      a table; UTF-8 borders and colours on a terminal (not with NO_COLOR),\n            plain ASCII without escape sequences anywhere else\n  markdown  GitHub-flavoured Markdown (Gitea, GitHub)\n  html      one self-contained HTML document with inline styles, for a mail body\n  json      the document of `hb-check --format json`\n  prometheus  the Prometheus text format, for node_exporter's textfile collector\n  mail      one MIME message for `sendmail -t` (needs --to): the text and the HTML\n            report as alternatives, the --subject line as its subject\n\nExample, from cron:\n  night-watch --format mail --to ops@example.com | /usr/sbin/sendmail -t\n\nExit codes:\n  0  the report was rendered, whatever it says\n  3  nothing could be read (no heartbeat directory, unreadable directory),\n     bad usage, or a --notify destination did not take the summary";
+
 /// Show the state of every cron job: the heartbeat panel and the nightly
 /// report.
 ///
@@ -29,11 +31,7 @@ pub const PROGRAM: &str = "night-watch";
 /// A report of stale jobs is still a good report: the exit code says only
 /// whether one could be made.
 #[derive(Debug, Parser)]
-#[command(
-    name = PROGRAM,
-    version,
-    after_help = "Formats:\n  text      a table; UTF-8 borders and colours on a terminal (not with NO_COLOR),\n            plain ASCII without escape sequences anywhere else\n  markdown  GitHub-flavoured Markdown (Gitea, GitHub)\n  html      one self-contained HTML document with inline styles, for a mail body\n  json      the document of `hb-check --format json`\n  prometheus  the Prometheus text format, for node_exporter's textfile collector\n  mail      one MIME message for `sendmail -t` (needs --to): the text and the HTML\n            report as alternatives, the --subject line as its subject\n\nExample, from cron:\n  night-watch --format mail --to ops@example.com | /usr/sbin/sendmail -t\n\nExit codes:\n  0  the report was rendered, whatever it says\n  3  nothing could be read (no heartbeat directory, unreadable directory),\n     bad usage, or a --notify destination did not take the summary"
-)]
+#[command(name = PROGRAM, version, after_help = AFTER_HELP)]
 pub struct Args {
     #[command(flatten)]
     pub(crate) judge: JudgeArgs,
@@ -110,7 +108,7 @@ pub fn run(args: &Args) -> Code {
 /// [`run`] to `stdout`, which is a `terminal` or not.
 pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Code {
     let host = args.judge.host();
-    let (code, out) = match survey::locate(&args.judge)
+    let (out, failed) = match survey::locate(&args.judge)
         .and_then(|dirs| survey::judge(&args.judge, dirs, &crate::expect::LintWhen::Always))
     {
         Ok(mut judged) => {
@@ -125,35 +123,28 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Cod
                 cli::report_error(PROGRAM, err);
             }
             let out = render(args, &host, &judged, terminal);
-            match crate::notify::after_report(&args.notify, &host, &judged) {
-                Ok(()) => (Code::Rendered, out),
-                Err(err) => {
-                    cli::report_error(PROGRAM, &err);
-                    (Code::Unreadable, out)
-                }
-            }
+            let failed = crate::notify::after_report(&args.notify, &host, &judged).err();
+            (out, failed)
         }
-        Err(err) => {
-            cli::report_error(PROGRAM, &err);
-            (Code::Unreadable, render_broken(args, &host, &err))
-        }
+        Err(err) => (render_broken(args, &host, &err), Some(err)),
     };
+    if let Some(err) = &failed {
+        cli::report_error(PROGRAM, err);
+    }
     if let Err(err) = survey::print(stdout, &out) {
         eprintln!("{PROGRAM}: cannot write the report to standard output: {err}");
         return Code::Unreadable;
     }
-    code
+    failed.map_or(Code::Rendered, |_| Code::Unreadable)
 }
 
 fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> Vec<u8> {
     let causes: Vec<String> = judged.causes.list.iter().map(|c| c.text.clone()).collect();
     let report = Report {
-        checked_at: judged.policy.now,
-        factor: judged.policy.factor,
-        jobs: &judged.jobs,
         dirs: &judged.dirs,
         fleet: &judged.fleet,
         causes: &causes,
+        ..Report::new(judged.policy.now, judged.policy.factor, &judged.jobs)
     };
     let page = |markup: &mut dyn Markup| report::write_page(markup, host, &report, args.panel);
     let mut out = Vec::new();
@@ -183,27 +174,23 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
     out
 }
 
-/// How text may look on a `terminal` or not, by `env`: colour where `TERM`
-/// is set and not `dumb`, without `NO_COLOR`; Unicode borders where the
-/// locale (the first set of `LC_ALL`, `LC_CTYPE`, `LANG`) is UTF-8.
+/// How text may look on a `terminal` or not, by `env` (`NO_COLOR`, `TERM`,
+/// the locale).
 pub(crate) fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>) -> Text {
     let set = |name: &str| env(name).filter(|v| !v.is_empty());
     let colour = terminal && set("NO_COLOR").is_none() && set("TERM").is_some_and(|t| t != "dumb");
     let locale = ["LC_ALL", "LC_CTYPE", "LANG"].into_iter().find_map(set);
-    let unicode = terminal
-        && locale.is_some_and(|l| {
-            let l = l.to_ascii_lowercase();
-            l.contains("utf-8") || l.contains("utf8")
-        });
+    let locale = locale.unwrap_or_default().to_ascii_lowercase();
+    let unicode = terminal && (locale.contains("utf-8") || locale.contains("utf8"));
     Text { unicode, colour }
 }
 
-/// What night-watch prints when nothing could be read (`night-watch web1:
-/// CANNOT CHECK: ...` in the format asked for), so a morning mail never
-/// goes out blank. The Prometheus format gets nothing, so a textfile
-/// collector keeps no half-truth.
+/// What night-watch prints when nothing could be read, so a morning mail
+/// never goes out blank; nothing in Prometheus, so a textfile collector
+/// keeps no half-truth.
 fn render_broken(args: &Args, host: &str, err: &crate::Error) -> Vec<u8> {
     let line = format!("{PROGRAM} {host}: CANNOT CHECK: {err}");
+    let subject = content::cut(&line, content::SUBJECT_MAX);
     let text = format!("{}\n", escape::terminal(&line));
     let html = |title: &str| {
         format!(
@@ -214,14 +201,12 @@ fn render_broken(args: &Args, host: &str, err: &crate::Error) -> Vec<u8> {
     };
     let mut out = Vec::new();
     let _ = match args.format {
-        _ if args.subject => writeln!(out, "{}", content::subject_line(&line)),
+        _ if args.subject => writeln!(out, "{subject}"),
         Format::Text => out.write_all(text.as_bytes()),
-        Format::Markdown => writeln!(
-            out,
-            "# {PROGRAM} {}: CANNOT CHECK\n\n{}",
-            escape::markdown(host),
-            escape::markdown(&err.to_string())
-        ),
+        Format::Markdown => {
+            let (host, err) = (escape::markdown(host), escape::markdown(&err.to_string()));
+            writeln!(out, "# {PROGRAM} {host}: CANNOT CHECK\n\n{err}")
+        }
         Format::Html => {
             let title = format!("<title>{}</title>", escape::html(&line));
             out.write_all(html(&title).as_bytes())
@@ -233,8 +218,7 @@ fn render_broken(args: &Args, host: &str, err: &crate::Error) -> Vec<u8> {
         }
         Format::Prometheus => Ok(()),
         Format::Mail => {
-            let (subject, from) = (content::subject_line(&line), args.from.as_ref());
-            let (text, html) = (text.as_bytes(), html("").into_bytes());
+            let (text, html, from) = (text.as_bytes(), html("").into_bytes(), args.from.as_ref());
             report::write_mail(&mut out, from, &args.to, host, &subject, text, &html)
         }
     };

@@ -1,11 +1,8 @@
-//! The words and numbers every night-watch format shares, as plain,
-//! unescaped text: each renderer escapes for its medium. The one exception
-//! is [`subject`], which is printed as it is.
+//! The words and numbers every format shares, unescaped (each renderer
+//! escapes for its medium) but for [`subject`], which is printed as it is.
 
 use chrono::{DateTime, Utc};
 
-use crate::escape::terminal;
-use crate::fleet::{Fleet, Group};
 use crate::history::Mark;
 use crate::judge::{summary, Judgement, Status};
 use crate::record::format_duration;
@@ -24,10 +21,9 @@ pub(crate) enum Cell<'a> {
     Strip(&'a [Mark]),
 }
 
-/// The panel's headings and a row per job: `host` first with several
-/// hosts, `due` when some job has a schedule, and the recent runs' columns
-/// last when some job has a history.
-pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'_>>>) {
+/// The panel's headings and a row per job; the `host`, `due` and recent runs'
+/// columns only where some job has one.
+pub(crate) fn panel<'a>(jobs: &'a [Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'a>>>) {
     let hosts = several_hosts(jobs);
     let with_due = jobs.iter().any(|j| due(j).is_some());
     let with_runs = jobs.iter().any(|j| j.recent.is_some());
@@ -37,36 +33,32 @@ pub(crate) fn panel(jobs: &[Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'_>>
     if with_runs {
         headings.extend(["last runs", "success", "median"]);
     }
-    let rows = jobs
-        .iter()
-        .map(|j| {
-            let mut cells = Vec::with_capacity(headings.len());
-            if hosts {
-                cells.push(Cell::Text(j.host.as_deref().unwrap_or(NONE).into()));
-            }
-            cells.extend([Cell::Text(j.job.as_str().into()), Cell::Status(j.status)]);
-            let age = or_none(j.age_seconds.map(format_duration));
-            let interval = or_none(j.interval_seconds.map(format_duration));
-            cells.extend([age, interval, format_ratio(j.ratio)].map(Cell::Number));
-            if with_due {
-                cells.push(Cell::Text(or_none(due(j)).into()));
-            }
-            if with_runs {
-                let recent = j.recent.as_deref();
-                cells.push(Cell::Strip(recent.map_or(&[], |r| &r.marks)));
-                let rate = recent.and_then(|r| r.success_rate).map(format_rate);
-                let median = recent.and_then(|r| r.median_duration).map(format_seconds);
-                cells.extend([or_none(rate), or_none(median)].map(Cell::Number));
-            }
-            cells
-        })
-        .collect();
-    (headings, rows)
+    let columns = headings.len();
+    let row = |j: &'a Judgement| {
+        let mut cells = Vec::with_capacity(columns);
+        if hosts {
+            cells.push(Cell::Text(j.host.as_deref().unwrap_or(NONE).into()));
+        }
+        cells.extend([Cell::Text(j.job.as_str().into()), Cell::Status(j.status)]);
+        let age = or_none(j.age_seconds.map(format_duration));
+        let interval = or_none(j.interval_seconds.map(format_duration));
+        cells.extend([age, interval, format_ratio(j.ratio)].map(Cell::Number));
+        if with_due {
+            cells.push(Cell::Text(or_none(due(j)).into()));
+        }
+        if with_runs {
+            let recent = j.recent.as_deref();
+            cells.push(Cell::Strip(recent.map_or(&[], |r| &r.marks)));
+            let rate = recent.and_then(|r| r.success_rate).map(format_rate);
+            let median = recent.and_then(|r| r.median_duration).map(format_seconds);
+            cells.extend([or_none(rate), or_none(median)].map(Cell::Number));
+        }
+        cells
+    };
+    (headings, jobs.iter().map(row).collect())
 }
 
-/// When a job judged by its schedule is due, in the schedule's zone:
-/// `03:10`, `Tue 03:10` on another day, with the date a week or more away;
-/// `, missed` once it is stale or missing.
+/// When a job is due by its schedule, in the schedule's zone.
 pub(crate) fn due(j: &Judgement) -> Option<String> {
     let expected = j.expected.as_ref()?;
     let due = expected.due_at?.with_timezone(&expected.zone);
@@ -78,6 +70,18 @@ pub(crate) fn due(j: &Judgement) -> Option<String> {
     };
     let missed = matches!(j.status, Status::Stale | Status::Missing);
     Some(format!("{when}{}", if missed { ", missed" } else { "" }))
+}
+
+/// A status's colour, as an index into each format's palette: alerting,
+/// warning, running, paused, ok.
+pub(crate) fn tone(status: Status) -> usize {
+    match status {
+        Status::Invalid | Status::Stale | Status::Missing | Status::Failed => 0,
+        Status::Failing | Status::Late => 1,
+        Status::Running => 2,
+        Status::Paused => 3,
+        Status::Ok => 4,
+    }
 }
 
 pub(crate) fn is_numeric(heading: &str) -> bool {
@@ -112,8 +116,8 @@ pub(crate) fn several_hosts(jobs: &[Judgement]) -> bool {
 /// `jobs` in order, each group of `fleet` one entry where its first row stands.
 pub(crate) fn entries<'a>(
     jobs: impl IntoIterator<Item = &'a Judgement>,
-    fleet: &'a Fleet,
-) -> impl Iterator<Item = (&'a Judgement, Option<&'a Group>)> {
+    fleet: &'a crate::fleet::Fleet,
+) -> impl Iterator<Item = (&'a Judgement, Option<&'a crate::fleet::Group>)> {
     let mut told = vec![false; fleet.groups.len()];
     jobs.into_iter()
         .filter_map(move |j| match fleet.group_of(j) {
@@ -122,8 +126,7 @@ pub(crate) fn entries<'a>(
         })
 }
 
-/// The one name of a job in everything a run prints: `host/job` with
-/// [`several_hosts`], else the job alone.
+/// A job's one name in all a run prints: `host/job` with [`several_hosts`].
 pub(crate) fn job_name(host: Option<&str>, job: &str, several_hosts: bool) -> String {
     match (host, several_hosts) {
         (Some(host), true) => format!("{host}/{job}"),
@@ -147,12 +150,9 @@ pub(crate) fn format_time(t: DateTime<Utc>) -> String {
 
 /// The nonzero counts, worst first: `1 stale, 1 late, 10 ok`.
 fn counts(jobs: &[Judgement]) -> String {
-    summary(jobs)
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(status, n)| format!("{n} {status}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    let nonzero = summary(jobs).into_iter().filter(|(_, n)| *n > 0);
+    let counts: Vec<String> = nonzero.map(|(status, n)| format!("{n} {status}")).collect();
+    counts.join(", ")
 }
 
 /// `12 jobs: 1 stale, 1 late, 10 ok`, or `no heartbeats found`.
@@ -166,36 +166,30 @@ pub(crate) fn summary_line(jobs: &[Judgement]) -> String {
 
 /// A header line may not pass 998 characters (RFC 5322), and a path in
 /// the subject has no space to fold at; the body says it all anyway.
-const SUBJECT_MAX: usize = 200;
+pub(crate) const SUBJECT_MAX: usize = 200;
 
-pub(crate) fn subject_line(line: &str) -> String {
-    cut(line, SUBJECT_MAX)
-}
-
-/// `text` made [`terminal`]-safe and cut to at most `max` characters (at
-/// least 4), with `...` at the end when it was longer.
+/// `text` made safe ([`crate::escape::terminal`]), cut to `max` (at least 4) with `...`.
 pub(crate) fn cut(text: &str, max: usize) -> String {
-    let line = terminal(text);
+    let line = crate::escape::terminal(text);
     match line.char_indices().nth(max.max(4) - 3) {
         Some((at, _)) if line.chars().count() > max.max(4) => format!("{}...", &line[..at]),
         _ => line.into_owned(),
     }
 }
 
-/// The mail subject: `night-watch web1: 1 stale, 1 late, 10 ok`, or
-/// `night-watch web1: all 12 jobs ok`, [`cut`] safe and short.
+/// The mail subject, such as `night-watch web1: 1 stale, 10 ok`, [`cut`].
 pub(crate) fn subject(host: &str, jobs: &[Judgement]) -> String {
     let all_ok = jobs.iter().all(|j| j.status.is_healthy());
-    subject_line(&match jobs.len() {
+    let line = match jobs.len() {
         0 => format!("night-watch {host}: no heartbeats found"),
         1 if all_ok => format!("night-watch {host}: the 1 job is ok"),
         n if all_ok => format!("night-watch {host}: all {n} jobs ok"),
         _ => format!("night-watch {host}: {}", counts(jobs)),
-    })
+    };
+    cut(&line, SUBJECT_MAX)
 }
 
-/// A job's message without the trailing newline (shown as `\u{a}`
-/// otherwise) of a script's output; `None` when nothing is left.
+/// A job's message without a script's trailing newline (else shown as `\u{a}`).
 pub(crate) fn message(job: &Judgement) -> Option<&str> {
     let text = job.message.as_deref()?.trim_end();
     (!text.is_empty()).then_some(text)
@@ -210,15 +204,13 @@ pub(crate) fn details(job: &Judgement, now: DateTime<Utc>) -> [(&'static str, St
         None if job.status == Status::Missing => "never".to_owned(),
         None => NONE.to_owned(),
     };
+    let file = job.path.as_ref().map(|p| p.to_string_lossy().into_owned());
     [
         ("last seen", last_seen),
         ("reason", or_none(job.reason.clone())),
         ("message", or_none(message(job).map(str::to_owned))),
         ("exit code", or_none(job.exit_code.map(|c| c.to_string()))),
-        (
-            "file",
-            or_none(job.path.as_ref().map(|p| p.to_string_lossy().into_owned())),
-        ),
+        ("file", or_none(file)),
     ]
 }
 

@@ -39,15 +39,14 @@ fn mark(mark: Mark) -> String {
 }
 
 fn badge(status: Status) -> &'static str {
-    match status {
-        Status::Invalid | Status::Stale | Status::Missing | Status::Failed => {
-            "color:#ffffff;background:#b00020;font-weight:bold"
-        }
-        Status::Failing | Status::Late => "color:#000000;background:#f5c400;font-weight:bold",
-        Status::Running => "color:#ffffff;background:#1f5fa8",
-        Status::Paused => "color:#ffffff;background:#5a6270",
-        Status::Ok => "color:#ffffff;background:#1e7e34",
-    }
+    let palette = [
+        "color:#ffffff;background:#b00020;font-weight:bold",
+        "color:#000000;background:#f5c400;font-weight:bold",
+        "color:#ffffff;background:#1f5fa8",
+        "color:#ffffff;background:#5a6270",
+        "color:#ffffff;background:#1e7e34",
+    ];
+    palette[content::tone(status)]
 }
 
 pub(crate) struct Html<'w>(pub(crate) &'w mut dyn io::Write);
@@ -101,10 +100,10 @@ impl Markup for Html<'_> {
 
     fn attention(&mut self, count: usize) -> io::Result<()> {
         writeln!(self.0, "<h2 style=\"{H2}\">Needs attention</h2>")?;
-        if count == 0 {
-            writeln!(self.0, "<p style=\"{P}\">Nothing needs attention.</p>")?;
+        match count {
+            0 => self.summary("Nothing needs attention."),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     fn job(&mut self, status: Status, title: &str, details: &[(&str, String)]) -> io::Result<()> {

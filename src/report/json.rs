@@ -1,5 +1,4 @@
-//! The JSON document shared by `hb-check --format json` and
-//! `night-watch --format json`.
+//! The JSON document of `hb-check` and `night-watch` (`--format json`).
 
 use std::io;
 
@@ -65,12 +64,10 @@ struct Job<'a> {
     cause: Option<&'a serde_json::Value>,
 }
 
-/// A job's recent runs, as night-watch reads them from its history.
+/// A job's recent runs, from its history.
 #[derive(Serialize)]
 struct Recent<'a> {
-    /// `ok`, `fail` or `missed` per run, oldest first.
     runs: &'a [crate::history::Mark],
-    /// The same as the text panel's ASCII strip.
     strip: String,
     success_rate: Option<f64>,
     median_duration_seconds: Option<f64>,
@@ -83,9 +80,7 @@ pub(crate) struct CauseFields {
     pub of_job: Vec<Option<serde_json::Value>>,
 }
 
-/// Writes one JSON document: `checked_at`, `factor`, `jobs` and `summary`
-/// (a count for every status); `errors` and `unread_crontabs` when there
-/// are some; with `causes`, the run's `causes` and each job's `cause`.
+/// `report` as one JSON document; `errors`, `unread_crontabs`, `causes` if any.
 pub(crate) fn write_json(
     out: &mut impl io::Write,
     report: &Report,
@@ -94,6 +89,8 @@ pub(crate) fn write_json(
     causes: Option<&CauseFields>,
 ) -> io::Result<()> {
     let secs = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let counts = summary(report.jobs).into_iter();
+    let unread = unread_crontabs.iter().map(|p| p.to_string_lossy());
     let doc = Document {
         checked_at: secs(report.checked_at),
         factor: report.factor,
@@ -128,15 +125,10 @@ pub(crate) fn write_json(
                 duplicates: j.duplicates.iter().map(|p| p.to_string_lossy()).collect(),
             })
             .collect(),
-        summary: (summary(report.jobs).into_iter())
-            .map(|(status, count)| (status.as_str(), count))
-            .collect(),
+        summary: counts.map(|(status, n)| (status.as_str(), n)).collect(),
         errors,
         causes: causes.map(|c| &c.causes[..]),
-        unread_crontabs: unread_crontabs
-            .iter()
-            .map(|p| p.to_string_lossy())
-            .collect(),
+        unread_crontabs: unread.collect(),
         groups: &report.fleet.groups,
         quorum: &report.fleet.quorum,
     };

@@ -45,11 +45,12 @@ impl Markup for Markdown<'_> {
     }
 
     fn attention(&mut self, count: usize) -> io::Result<()> {
-        writeln!(self.0, "\n## Needs attention\n")?;
-        if count == 0 {
-            writeln!(self.0, "Nothing needs attention.\n")?;
-        }
-        Ok(())
+        let none = if count == 0 {
+            "Nothing needs attention.\n\n"
+        } else {
+            ""
+        };
+        write!(self.0, "\n## Needs attention\n\n{none}")
     }
 
     fn job(&mut self, status: Status, title: &str, details: &[(&str, String)]) -> io::Result<()> {
@@ -65,9 +66,7 @@ impl Markup for Markdown<'_> {
 
     fn causes(&mut self, texts: &[String]) -> io::Result<()> {
         writeln!(self.0, "\n## Causes\n")?;
-        texts
-            .iter()
-            .try_for_each(|text| writeln!(self.0, "- {text}"))
+        (texts.iter()).try_for_each(|text| writeln!(self.0, "- {text}"))
     }
 }
 

@@ -1,11 +1,8 @@
-//! Renderers from judged jobs to bytes. Each writes to `impl io::Write`, so
-//! every format is tested without a process.
+//! Renderers from judged jobs to bytes, each to an `io::Write`.
 //!
-//! night-watch's page is written once ([`write_page`]): the heading, the
-//! summary, the panel, the jobs that need attention and the footer, in that
-//! order. Each markup format supplies the primitives over [`Markup`]. Every
-//! `title`, `text` and `value` handed to them is escaped already; a row's
-//! [`Cell::Text`] is not, and each format escapes it as its cells need.
+//! night-watch's page is written once ([`write_page`]) over each format's
+//! [`Markup`] primitives. Every `title`, `text` and `value` handed to them is
+//! escaped already; a row's [`Cell::Text`] is not.
 
 pub(crate) mod content;
 mod html;
@@ -27,8 +24,7 @@ pub(crate) use mail::{parse_mailbox, parse_recipient, write_mail, Recipient};
 pub(crate) use markdown::Markdown;
 pub(crate) use text::{write_line, write_lines, Text, TextPage};
 
-/// Everything a renderer needs: the judged jobs (worst first) and how they
-/// were judged.
+/// The judged jobs (worst first) and how they were judged.
 #[derive(Debug, Clone)]
 pub(crate) struct Report<'a> {
     pub checked_at: DateTime<Utc>,
@@ -41,7 +37,6 @@ pub(crate) struct Report<'a> {
 }
 
 impl<'a> Report<'a> {
-    /// A report of `jobs` alone: no directory, no fleet, no cause.
     pub(crate) fn new(checked_at: DateTime<Utc>, factor: f64, jobs: &'a [Judgement]) -> Self {
         Report {
             checked_at,
@@ -56,7 +51,6 @@ impl<'a> Report<'a> {
 
 /// The primitives of one markup format.
 pub(crate) trait Markup {
-    /// `text` made inert for the medium.
     fn escape(&self, text: &str) -> String;
 
     fn start(&mut self, _title: &str) -> io::Result<()> {
@@ -70,7 +64,7 @@ pub(crate) trait Markup {
 
     fn table(&mut self, headings: &[&str], rows: &[Vec<Cell>]) -> io::Result<()>;
 
-    /// The needs-attention heading, for `count` jobs (maybe none).
+    /// The needs-attention heading, for `count` jobs (maybe 0).
     fn attention(&mut self, count: usize) -> io::Result<()>;
 
     fn job(&mut self, status: Status, title: &str, details: &[(&str, String)]) -> io::Result<()>;
@@ -85,7 +79,7 @@ pub(crate) trait Markup {
     }
 }
 
-/// Writes the page of `report` for `host`: the `panel` alone, or all of it.
+/// The page of `report` for `host`: the `panel` alone, or all of it.
 pub(crate) fn write_page(
     markup: &mut dyn Markup,
     host: &str,

@@ -1,8 +1,6 @@
-//! The text formats: hb-check's lines, one per job and one for the same job
-//! in the same bad status on several hosts; and night-watch's bordered
-//! panel, with UTF-8 borders and status colours on a terminal and plain
-//! ASCII without a single escape sequence anywhere else (a pipe into
-//! `mail`).
+//! The text formats: hb-check's lines, and night-watch's panel, with UTF-8
+//! borders and colours on a terminal and plain ASCII without a single escape
+//! sequence anywhere else (a pipe into `mail`).
 
 use std::io;
 
@@ -14,10 +12,9 @@ use crate::escape::terminal;
 use crate::judge::{Judgement, Status};
 use crate::record::format_duration;
 
-/// Writes the quorum rules that need saying, then a [`write_line`] per job,
-/// a group of `fleet` one line (`backup stale on 40 of 42 hosts:
-/// web01..web40`). Without `all`, ok and paused jobs are left out: a run
-/// whose exit code is 0 prints nothing, so cron mails nothing.
+/// The quorum rules worth saying, then a line per job or group of `fleet`.
+/// Without `all`, ok and paused jobs are left out: a run whose exit code is
+/// 0 prints nothing, so cron mails nothing.
 pub(crate) fn write_lines(
     out: &mut impl io::Write,
     jobs: &[Judgement],
@@ -40,8 +37,8 @@ pub(crate) fn write_lines(
     Ok(())
 }
 
-/// One job's line, `name status: age, interval, ratio: reason` (or `age,
-/// due 03:10, missed` by a schedule), with `tag` (escaped) after the status.
+/// One job's line, `name status: age, interval, ratio: reason`, with `tag`
+/// (escaped) after the status.
 pub(crate) fn write_line(
     out: &mut impl io::Write,
     j: &Judgement,
@@ -55,13 +52,9 @@ pub(crate) fn write_line(
             None => write!(out, ": due {due}")?,
         }
     } else if let (Some(age), Some(interval)) = (j.age_seconds, j.interval_seconds) {
-        write!(
-            out,
-            ": age {}, interval {}, ratio {}",
-            format_duration(age),
-            format_duration(interval),
-            format_ratio(j.ratio)
-        )?;
+        let (age, interval) = (format_duration(age), format_duration(interval));
+        let ratio = format_ratio(j.ratio);
+        write!(out, ": age {age}, interval {interval}, ratio {ratio}")?;
     }
     match &j.reason {
         Some(reason) => writeln!(out, ": {}", terminal(reason)),
@@ -72,27 +65,17 @@ pub(crate) fn write_line(
 /// How the text format may draw: both are for a terminal only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Text {
-    /// UTF-8 box-drawing borders instead of ASCII.
     pub unicode: bool,
-    /// ANSI colours on the statuses.
     pub colour: bool,
 }
 
 fn sgr_of(status: Status) -> &'static str {
-    match status {
-        Status::Invalid | Status::Stale | Status::Missing | Status::Failed => "\x1b[31m",
-        Status::Failing | Status::Late => "\x1b[33m",
-        Status::Running => "\x1b[36m",
-        Status::Paused => "\x1b[34m",
-        Status::Ok => "\x1b[32m",
-    }
+    ["\x1b[31m", "\x1b[33m", "\x1b[36m", "\x1b[34m", "\x1b[32m"][content::tone(status)]
 }
-
 const RESET: &str = "\x1b[0m";
 
-/// Where a status colour starts and ends in a laid-out panel: zero-width
-/// characters the table measures as nothing and no other cell holds raw
-/// (text cells are escaped by [`terminal`]).
+/// Where a status colour starts and ends in a laid-out panel: zero-width,
+/// so the table measures nothing, and in no other cell raw ([`terminal`]).
 const COLOUR_START: char = '\u{200b}';
 const COLOUR_END: char = '\u{200c}';
 
@@ -163,9 +146,7 @@ impl Markup for TextPage<'_> {
 
     fn causes(&mut self, texts: &[String]) -> io::Result<()> {
         writeln!(self.0, "\nCauses:")?;
-        texts
-            .iter()
-            .try_for_each(|text| writeln!(self.0, "  {text}"))
+        (texts.iter()).try_for_each(|text| writeln!(self.0, "  {text}"))
     }
 }
 
@@ -197,6 +178,11 @@ mod tests {
         render_jobs(&jobs(), panel, options)
     }
 
+    const UTF8: Text = Text {
+        unicode: true,
+        colour: false,
+    };
+
     fn render_jobs(jobs: &[Judgement], panel: bool, options: Text) -> String {
         let host = "web1";
         let report = Report::new(
@@ -211,12 +197,14 @@ mod tests {
 
     #[test]
     fn a_terminal_gets_utf8_borders_and_colour() {
-        let options = Text {
-            unicode: true,
-            colour: true,
-        };
         for panel in [true, false] {
-            let text = render(panel, options);
+            let text = render(
+                panel,
+                Text {
+                    colour: true,
+                    ..UTF8
+                },
+            );
             assert!(text.contains('┌') && text.contains('│'), "{text}");
             assert!(text.contains("\x1b["), "colour expected: {text:?}");
             // Only the statuses are coloured; the job's own escape is inert.
@@ -227,14 +215,13 @@ mod tests {
 
     #[test]
     fn colour_leaves_the_layout_as_it_is() {
-        let plain = Text {
-            unicode: true,
-            colour: false,
-        };
-        let colour = Text {
-            colour: true,
-            ..plain
-        };
+        let (plain, colour) = (
+            UTF8,
+            Text {
+                colour: true,
+                ..UTF8
+            },
+        );
         // Wide, zero-width and combining characters, and the marks
         // themselves, in the cells before the status.
         let mut jobs = jobs();
@@ -257,12 +244,8 @@ mod tests {
 
     #[test]
     fn without_colour_there_is_no_escape_at_all() {
-        let options = Text {
-            unicode: true,
-            colour: false,
-        };
         for panel in [true, false] {
-            let text = render(panel, options);
+            let text = render(panel, UTF8);
             assert!(text.contains('┌'), "{text}");
             assert!(!text.contains('\x1b'), "{text:?}");
         }

@@ -81,6 +81,7 @@ fn the_subject_is_one_line_without_control_characters() {
 
 #[test]
 fn a_subject_is_cut_to_its_maximum() {
+    let subject_line = |line: &str| super::cut(line, SUBJECT_MAX);
     let short = "night-watch web1: CANNOT CHECK: /srv/hb";
     assert_eq!(subject_line(short), short);
     let exact = "é".repeat(SUBJECT_MAX);
@@ -177,13 +178,18 @@ fn a_job_has_one_name_whatever_prints_it() {
 
 #[test]
 fn rates_and_durations_read_well() {
-    assert_eq!(format_rate(6.0 / 7.0), "86%");
-    assert_eq!(format_rate(1.0), "100%");
-    assert_eq!(format_rate(0.0), "0%");
-    assert_eq!(format_seconds(0.04), "0.0s");
-    assert_eq!(format_seconds(2.46), "2.5s");
-    assert_eq!(format_seconds(9.96), "10s");
-    assert_eq!(format_seconds(90.0), "1m 30s");
+    for (rate, want) in [(6.0 / 7.0, "86%"), (1.0, "100%"), (0.0, "0%")] {
+        assert_eq!(format_rate(rate), want);
+    }
+    let seconds = [
+        (0.04, "0.0s"),
+        (2.46, "2.5s"),
+        (9.96, "10s"),
+        (90.0, "1m 30s"),
+    ];
+    for (seconds, want) in seconds {
+        assert_eq!(format_seconds(seconds), want);
+    }
     assert_eq!(format_seconds(1e300), format_duration(u64::MAX));
 }
 
