@@ -129,6 +129,19 @@ fn read_tail(mut file: &File, len: u64) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// The jobs that have a history file in `dir`; `None` when the listing
+/// fails (then a reader tries each job's file).
+pub(crate) fn history_jobs(dir: &Path) -> Option<std::collections::HashSet<String>> {
+    let suffix = format!(".{HISTORY_EXTENSION}");
+    let mut jobs = std::collections::HashSet::new();
+    for entry in fs::read_dir(dir).ok()? {
+        let name = entry.ok()?.file_name();
+        let job = name.to_str().and_then(|n| n.strip_suffix(suffix.as_str()));
+        jobs.extend(job.map(str::to_owned));
+    }
+    Some(jobs)
+}
+
 /// The runs in the history of `job` in `dir` as [`parse`] keeps them; no
 /// history is an empty one. A FIFO or a link in its place is refused.
 pub(crate) fn read_history(dir: &Path, job: &str) -> io::Result<Vec<Run>> {

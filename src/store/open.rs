@@ -65,8 +65,19 @@ impl From<Refused> for io::Error {
     }
 }
 
-fn kind(t: fs::FileType) -> &'static str {
-    [
+/// A regular file opened, with what its handle says; else why not.
+pub(crate) type Opened = Result<(File, Metadata), Refused>;
+
+/// Refuses what `meta` says is not a regular file.
+fn check_regular(meta: &Metadata) -> Result<(), Refused> {
+    let t = meta.file_type();
+    if t.is_file() {
+        return Ok(());
+    }
+    if t.is_symlink() {
+        return Err(Refused::Link);
+    }
+    let kind = [
         (t.is_dir(), "a directory"),
         (t.is_fifo(), "a FIFO"),
         (t.is_char_device(), "a character device"),
@@ -74,28 +85,22 @@ fn kind(t: fs::FileType) -> &'static str {
         (t.is_socket(), "a socket"),
     ]
     .into_iter()
-    .find_map(|(is, words)| is.then_some(words))
-    .unwrap_or("not a regular file")
+    .find_map(|(is, words)| is.then_some(words));
+    Err(Refused::Kind(kind.unwrap_or("not a regular file")))
 }
 
 /// Opens `path` if its name and its handle say it is a regular file.
-pub(crate) fn open_regular(path: &Path, links: Links) -> Result<(File, Metadata), Refused> {
+pub(crate) fn open_regular(path: &Path, links: Links) -> Opened {
     let named = match links {
         Links::Refuse => fs::symlink_metadata(path),
         Links::Follow => fs::metadata(path),
-    }
-    .map_err(Refused::Io)?;
-    if named.file_type().is_symlink() {
-        return Err(Refused::Link);
-    }
-    if !named.is_file() {
-        return Err(Refused::Kind(kind(named.file_type())));
-    }
+    };
+    check_regular(&named.map_err(Refused::Io)?)?;
     open_handle(path, links)
 }
 
 /// [`open_regular`] without the look at the name.
-pub(crate) fn open_handle(path: &Path, links: Links) -> Result<(File, Metadata), Refused> {
+pub(crate) fn open_handle(path: &Path, links: Links) -> Opened {
     let mut flags = libc::O_NONBLOCK | libc::O_NOCTTY;
     if links == Links::Refuse {
         flags |= libc::O_NOFOLLOW;
@@ -105,15 +110,13 @@ pub(crate) fn open_handle(path: &Path, links: Links) -> Result<(File, Metadata),
 }
 
 /// The file opened, if its handle says it is a regular one.
-pub(super) fn regular(opened: io::Result<File>, links: Links) -> Result<(File, Metadata), Refused> {
+pub(super) fn regular(opened: io::Result<File>, links: Links) -> Opened {
     let file = opened.map_err(|e| match e.raw_os_error() {
         Some(libc::ELOOP) if links == Links::Refuse => Refused::Link,
         _ => Refused::Io(e),
     })?;
     let meta = file.metadata().map_err(Refused::Io)?;
-    if !meta.is_file() {
-        return Err(Refused::Kind(kind(meta.file_type())));
-    }
+    check_regular(&meta)?;
     Ok((file, meta))
 }
 
@@ -138,16 +141,16 @@ pub(crate) fn read_regular(
     links: Links,
     cap: u64,
 ) -> Result<(Vec<u8>, Metadata), Refused> {
-    read_opened(open_regular(path, links), cap)
+    let (file, meta) = open_regular(path, links)?;
+    Ok((read_capped(file, &meta, cap)?, meta))
 }
 
-/// Reads what an open gave, whole, within `cap`.
-pub(crate) fn read_opened(
-    opened: Result<(File, Metadata), Refused>,
-    cap: u64,
-) -> Result<(Vec<u8>, Metadata), Refused> {
-    let (file, meta) = opened?;
-    Ok((read_capped(file, &meta, cap)?, meta))
+/// Reads what an open gave within a heartbeat's cap; a refusal is worded
+/// for a `what` (`pause`).
+pub(super) fn read_record(opened: Opened, what: &str) -> Result<(Vec<u8>, Metadata), String> {
+    let read =
+        |(file, meta): (File, Metadata)| Ok((read_capped(file, &meta, MAX_FILE_BYTES)?, meta));
+    opened.and_then(read).map_err(|r| r.record_reason(what))
 }
 
 const AT_FLAGS: libc::c_int =
@@ -185,7 +188,7 @@ fn open_at(dir: &File, name: &OsStr, flags: libc::c_int) -> io::Result<File> {
 }
 
 /// [`open_regular`] of `name` inside the directory handle `dir`.
-pub(crate) fn open_regular_at(dir: &File, name: &OsStr) -> Result<(File, Metadata), Refused> {
+pub(crate) fn open_regular_at(dir: &File, name: &OsStr) -> Opened {
     regular(open_at(dir, name, AT_FLAGS), Links::Refuse)
 }
 
@@ -237,6 +240,17 @@ pub(crate) fn mkfifo(path: &Path) {
     let name = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
     // SAFETY: `name` is a valid NUL-terminated path; mkfifo only makes a node.
     assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0, "mkfifo");
+}
+
+/// The names in `dir`, sorted, for the tests of the writers.
+#[cfg(test)]
+pub(crate) fn names(dir: &Path) -> Vec<String> {
+    let mut all: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    all.sort();
+    all
 }
 
 #[cfg(test)]

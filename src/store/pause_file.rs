@@ -2,15 +2,15 @@
 //! where the scan looks; a heartbeat does not touch them, and removing one
 //! (`hb-write --resume`) ends the pause early.
 
-use std::fs::{self, File, Metadata};
+use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use super::open::{open_regular, read_opened, Links, Refused};
+use super::open::{open_regular, read_record, Links, Opened};
 use super::scan::{walk, BAD_NAME};
 use super::users::{area_pauses, effective_uid, user_name, USERS_DIR};
-use super::write::{put, remove_existing, write_where};
-use super::{user_dir, HISTORY_EXTENSION, MAX_FILE_BYTES, SYSTEM_DIR};
+use super::{put, remove_existing, write_where};
+use super::{user_dir, HISTORY_EXTENSION, SYSTEM_DIR};
 use crate::error::Error;
 use crate::pause::{Pause, HOST_PAUSE_FILE};
 use crate::record::validate_job;
@@ -158,17 +158,15 @@ fn untrusted_owner(path: &Path, trusted: u32) -> Option<String> {
     })
 }
 
-pub(super) fn read_pause(
-    opened: Result<(File, Metadata), Refused>,
-    job: Option<&str>,
-) -> Result<Pause, String> {
-    let (bytes, _) = read_opened(opened, MAX_FILE_BYTES).map_err(|r| r.record_reason("pause"))?;
+pub(super) fn read_pause(opened: Opened, job: Option<&str>) -> Result<Pause, String> {
+    let (bytes, _) = read_record(opened, "pause")?;
     Pause::from_json(&bytes, job).map_err(|e| format!("not a pause record: {e}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::MAX_FILE_BYTES;
     use chrono::Utc;
     use walkdir::WalkDir;
 
