@@ -40,12 +40,10 @@ pub fn is_temporary_name(name: &str) -> bool {
     SHAPE.is_match(name)
 }
 
-/// Replaces `path` with what `fill` streams, with `mode` and, when given,
-/// owner and group (a crontab keeps its own); with `create`, a `path` that
-/// exists (a link included) is kept and the write fails `AlreadyExists`, so
-/// a racing second writer never overwrites it. On any failure the old file
-/// stays and no temporary is left (unless the process is killed: then
-/// [`clean_temporaries`]).
+/// Replaces `path` with what `fill` streams, with `mode` and, if given,
+/// owner and group (a crontab keeps its own). With `create`, an existing
+/// `path` (a link too) is kept, failing `AlreadyExists`: a racing writer
+/// never overwrites it. On failure the old file stays, without temporary.
 pub(crate) fn write_as(
     path: &Path,
     mode: u32,
@@ -122,7 +120,7 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 const TEMP_MAX_AGE: Duration = Duration::from_secs(3600);
 
 /// The temporaries that could not be removed, and why (but those gone or
-/// where this user may not remove: not this run's to remove).
+/// this user's to leave).
 type Failed = Vec<(PathBuf, io::Error)>;
 
 /// Removes, in `dirs` and their real, undotted subdirectories, the

@@ -92,8 +92,7 @@ fn append_locked(mut file: &File, path: &Path, line: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// The rewrite, when the history holds too many lines, a torn one, or too
-/// many bytes.
+/// Rewrites the history when it holds too many lines or bytes, or a torn line.
 fn compact(file: &File, path: &Path, len: u64) -> io::Result<()> {
     let tail = read_tail(file, len)?;
     let mut lines: Vec<&[u8]> = tail

@@ -50,8 +50,7 @@ fn default_lock(host: &str) -> Result<PathBuf, Error> {
     }
 }
 
-/// Takes the exclusive run lock at `path` (default: `host`'s), waiting up
-/// to `timeout` for another run.
+/// Takes the run lock at `path` (default: `host`'s), waiting up to `timeout`.
 pub(crate) fn lock(path: Option<&Path>, host: &str, timeout: Duration) -> Result<RunLock, Error> {
     let path = path.map_or_else(|| default_lock(host), |path| Ok(path.to_owned()))?;
     let file = open_lock(&path)?;
@@ -74,10 +73,9 @@ pub(crate) enum LockWait<T> {
     Stopped(T),
 }
 
-/// The one wait for a `flock`: tries to take `file`'s exclusive lock until
-/// `patience` has passed (at least once), pausing between tries with
-/// `pause` (1 ms, doubling up to 50 ms), which may end the wait with a
-/// value: a waiting wrapper pauses by waiting for a signal, and stops on one.
+/// The one wait for a `flock`: tries `file`'s exclusive lock until
+/// `patience` has passed (at least once), pausing 1 ms, doubling up to
+/// 50 ms, by `pause`, which may stop the wait (a wrapper stops on a signal).
 pub(crate) fn wait_lock<T>(
     file: &File,
     patience: Duration,
@@ -108,8 +106,7 @@ pub(crate) fn sleep_pause<T>(gap: Duration) -> Option<T> {
     None
 }
 
-/// Opens (or creates, owner-only) the lock file at `path`, never through a
-/// link.
+/// Opens (or creates, owner-only) the lock file at `path`, never through a link.
 pub(crate) fn open_lock_file(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .read(true)

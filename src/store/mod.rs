@@ -56,8 +56,8 @@ pub(crate) fn beside(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// The directories a reader scans: the ones given, each listable, else
-/// every default location that exists.
+/// The directories a reader scans: those given (each listable), else the
+/// default ones that exist.
 pub(crate) fn read_locations(given: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     if !given.is_empty() {
         for path in given.iter().cloned() {
@@ -199,8 +199,7 @@ pub(crate) fn retire(dirs: &[PathBuf], job: &str) -> Result<Vec<PathBuf>, Error>
     })
 }
 
-/// Removes each of `paths` that exists and returns those removed; `none`
-/// words finding none.
+/// Removes those of `paths` that exist and returns them; `none` words none.
 fn remove_existing(
     paths: impl IntoIterator<Item = PathBuf>,
     failed: impl Fn(PathBuf, io::Error) -> Error,

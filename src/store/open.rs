@@ -65,7 +65,7 @@ impl From<Refused> for io::Error {
     }
 }
 
-/// A regular file opened, with what its handle says; else why not.
+/// A regular file opened and its handle's metadata, or why not.
 pub(crate) type Opened = Result<(File, Metadata), Refused>;
 
 /// Refuses what `meta` says is not a regular file.
@@ -156,10 +156,9 @@ pub(super) fn read_record(opened: Opened, what: &str) -> Result<(Vec<u8>, Metada
 const AT_FLAGS: libc::c_int =
     libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY;
 
-/// Opens `path` inside the directory handle `parent` (or itself without
-/// one) as a directory, never through a link: the handle stays the
-/// directory opened, whatever the name says later. `openat(2)` needs no
-/// `/proc` (a chroot or a container may have none).
+/// Opens the directory `path` (inside the handle `parent`, if any), never
+/// through a link: the handle stays the directory opened, whatever the name
+/// says later. `openat(2)` needs no `/proc` (a chroot may have none).
 pub(crate) fn open_dir(parent: Option<&File>, path: &Path) -> io::Result<File> {
     let flags = AT_FLAGS | libc::O_DIRECTORY;
     match parent {
@@ -171,10 +170,8 @@ pub(crate) fn open_dir(parent: Option<&File>, path: &Path) -> io::Result<File> {
 fn open_at(dir: &File, name: &OsStr, flags: libc::c_int) -> io::Result<File> {
     use std::os::fd::FromRawFd;
     if name.as_bytes().contains(&b'/') {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "a name inside a directory has no slash",
-        ));
+        let slash = "a name inside a directory has no slash";
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, slash));
     }
     let name = std::ffi::CString::new(name.as_bytes())?;
     // SAFETY: `dir` is an open directory handle and `name` a NUL-terminated
@@ -193,8 +190,7 @@ pub(crate) fn open_regular_at(dir: &File, name: &OsStr) -> Opened {
 }
 
 /// Hands each name in the directory handle `dir` (but `.` and `..`) to
-/// `each`: the directory opened, not whatever its path names now
-/// (`fdopendir(3)` on a copy of the handle, no `/proc`).
+/// `each`, by `fdopendir(3)` on a copy of the handle (no `/proc`).
 pub(crate) fn list_dir(dir: &File, each: &mut dyn FnMut(&OsStr)) -> io::Result<()> {
     let copy = dir.try_clone()?;
     // SAFETY: `copy` is an open directory descriptor of our own; from a

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::pause::Pause;
-use crate::record::{Content, Heartbeat, RunStatus};
+use crate::record::{json_line, Content, Heartbeat, RunStatus};
 use std::cell::RefCell;
 use std::fs;
 
@@ -94,8 +94,8 @@ fn the_pauses_of_an_area_are_read_by_handle_and_capped() {
     let now = chrono::Utc::now();
     let host = Pause::new(None, now, 60, None).unwrap();
     let job = Pause::new(Some("job00000"), now, 60, None).unwrap();
-    fs::write(area.join("_host.pause"), host.to_json_line()).unwrap();
-    fs::write(area.join("job00000.pause"), job.to_json_line()).unwrap();
+    fs::write(area.join("_host.pause"), json_line(&host)).unwrap();
+    fs::write(area.join("job00000.pause"), json_line(&job)).unwrap();
     fs::write(area.join("job00000.last"), "").unwrap();
     let found = area_pauses(root.path());
     assert_eq!(found.len(), AREA_ENTRIES_MAX + 1);
