@@ -14,6 +14,7 @@ use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsE
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::open::{regular, Links, Refused};
 use super::{user_dir, users::effective_uid};
 use crate::error::Error;
 
@@ -149,14 +150,12 @@ fn open_lock(path: &Path) -> Result<File, Error> {
     if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
         return link();
     }
-    let file = match open_lock_file(path) {
-        Err(err) if err.raw_os_error() == Some(libc::ELOOP) => return link(),
-        opened => opened.map_err(failed)?,
+    let (file, meta) = match regular(open_lock_file(path), Links::Refuse) {
+        Ok(opened) => opened,
+        Err(Refused::Io(source)) => return Err(failed(source)),
+        Err(Refused::Link) => return link(),
+        Err(_) => return refuse("it is not a regular file".to_owned()),
     };
-    let meta = file.metadata().map_err(failed)?;
-    if !meta.is_file() {
-        return refuse("it is not a regular file".to_owned());
-    }
     if meta.uid() != euid {
         let owner = meta.uid();
         return refuse(format!(

@@ -48,7 +48,7 @@ pub(crate) fn scan_each(dirs: &[PathBuf], each: &mut dyn FnMut(Entry)) -> Result
             };
             entry.into_iter().for_each(&mut *each);
         }
-        scan_areas(dir).into_iter().for_each(&mut *each);
+        scan_areas(dir, each);
     }
     Ok(())
 }

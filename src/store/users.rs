@@ -190,13 +190,11 @@ fn each_area(dir: &Path, judge_users: bool, each: &mut dyn FnMut(Result<Area, En
 
 /// Each `users/<name>/*.last` as job `<name>/<job>`, read when the area
 /// and the file are `<name>`'s, else saying whose they are.
-pub(super) fn scan_areas(dir: &Path) -> Vec<Entry> {
-    let mut entries = Vec::new();
+pub(super) fn scan_areas(dir: &Path, each: &mut dyn FnMut(Entry)) {
     each_area(dir, true, &mut |area| match area {
-        Ok(area) => scan_area(&area, &mut entries),
-        Err(entry) => entries.push(entry),
+        Ok(area) => scan_area(&area, each),
+        Err(entry) => each(entry),
     });
-    entries
 }
 
 /// What was left out of a place of `total` entries, if anything.
@@ -210,7 +208,7 @@ fn cut(total: usize, what: &str, then: &str) -> Option<String> {
     ))
 }
 
-fn scan_area(area: &Area, entries: &mut Vec<Entry>) {
+fn scan_area(area: &Area, each: &mut dyn FnMut(Entry)) {
     let (path, name) = (&area.path, area.name.as_str());
     #[cfg(test)]
     tests::SWAP.with(|swap| swap.borrow().as_ref().map(|swap| swap(path)));
@@ -218,7 +216,7 @@ fn scan_area(area: &Area, entries: &mut Vec<Entry>) {
     let row = |reason| invalid(path.clone(), format!("{name}/"), reason);
     let (files, total) = match listed {
         Ok(found) => found,
-        Err(err) => return entries.push(row(format!("cannot list directory: {err}"))),
+        Err(err) => return each(row(format!("cannot list directory: {err}"))),
     };
     for file in files {
         let job = file.strip_suffix(".last").unwrap_or(&file);
@@ -237,7 +235,7 @@ fn scan_area(area: &Area, entries: &mut Vec<Entry>) {
                 opened => read_heartbeat(opened, job),
             },
         };
-        entries.push(Entry {
+        each(Entry {
             path: path.join(&file),
             job: user_job(Some(name), job),
             subdir: None,
@@ -245,7 +243,9 @@ fn scan_area(area: &Area, entries: &mut Vec<Entry>) {
         });
     }
     let then = "their jobs are not watched until the files past the first are removed";
-    entries.extend(cut(total, "heartbeat files", then).map(row));
+    if let Some(reason) = cut(total, "heartbeat files", then) {
+        each(row(reason));
+    }
 }
 
 /// The pause files of each area's user in that area (another's file pauses

@@ -14,6 +14,12 @@ thread_local! {
     pub(super) static SWAP: RefCell<Option<Swap>> = const { RefCell::new(None) };
 }
 
+fn scan_areas(dir: &Path) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    super::scan_areas(dir, &mut |entry| entries.push(entry));
+    entries
+}
+
 fn jobs(entries: &[Entry]) -> Vec<(String, String)> {
     entries
         .iter()
