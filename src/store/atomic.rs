@@ -173,7 +173,7 @@ fn clean_dir(dir: &Path, descend: bool, before: SystemTime, cleanup: &mut Failed
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::open::names;
+    use crate::store::open::{dir_with, names};
     use std::fs::{File, FileTimes};
 
     fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
@@ -206,10 +206,7 @@ mod tests {
 
     #[test]
     fn a_replace_leaves_the_new_bytes_mode_0644_and_no_temporary() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("job.last");
-        fs::write(&path, "old").unwrap();
-        fs::set_permissions(&path, Permissions::from_mode(0o600)).unwrap();
+        let (dir, path) = dir_with("job.last", "old", 0o600);
         replace(&path, b"new").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"new");
         assert_eq!(fs::metadata(&path).unwrap().mode() & 0o7777, MODE);
@@ -218,9 +215,7 @@ mod tests {
 
     #[test]
     fn a_fill_that_fails_leaves_the_old_file_and_no_temporary() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("metrics.prom");
-        fs::write(&path, "old").unwrap();
+        let (dir, path) = dir_with("metrics.prom", "old", 0o644);
         let err = write_as(&path, MODE, None, false, &mut |out| {
             out.write_all(&vec![b'x'; 100_000])?;
             Err(io::Error::other("the renderer gave up"))
@@ -235,9 +230,7 @@ mod tests {
 
     #[test]
     fn a_symlink_at_the_target_is_replaced_not_followed() {
-        let dir = tempfile::tempdir().unwrap();
-        let victim = dir.path().join("victim");
-        fs::write(&victim, "keep").unwrap();
+        let (dir, victim) = dir_with("victim", "keep", 0o644);
         let path = dir.path().join("job.last");
         std::os::unix::fs::symlink(&victim, &path).unwrap();
         replace(&path, b"new").unwrap();

@@ -209,10 +209,7 @@ mod tests {
 
     #[test]
     fn an_existing_lock_is_tightened_to_owner_only() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("x.lock");
-        fs::write(&path, "").unwrap();
-        fs::set_permissions(&path, Permissions::from_mode(0o666)).unwrap();
+        let (_dir, path) = crate::store::open::dir_with("x.lock", "", 0o666);
         lock(Some(&path), "web1", Duration::ZERO).unwrap();
         assert_eq!(fs::metadata(&path).unwrap().mode() & 0o7777, 0o600);
     }

@@ -238,6 +238,22 @@ pub(crate) fn mkfifo(path: &Path) {
     assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0, "mkfifo");
 }
 
+/// A new temporary directory holding `name` with `text` and `mode`, for the
+/// tests of readers and writers.
+#[cfg(test)]
+pub(crate) fn dir_with(
+    name: &str,
+    text: &str,
+    mode: u32,
+) -> (tempfile::TempDir, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    fs::write(&path, text).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+    (dir, path)
+}
+
 /// The names in `dir`, sorted, for the tests of the writers.
 #[cfg(test)]
 pub(crate) fn names(dir: &Path) -> Vec<String> {
@@ -280,9 +296,7 @@ mod tests {
 
     #[test]
     fn a_link_is_followed_only_when_asked() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("real");
-        fs::write(&target, "text").unwrap();
+        let (dir, target) = dir_with("real", "text", 0o644);
         let link = dir.path().join("link");
         symlink(&target, &link).unwrap();
         assert!(matches!(

@@ -20,6 +20,19 @@ fn scan_areas(dir: &Path) -> Vec<Entry> {
     entries
 }
 
+/// This user's area in a new heartbeat directory, holding `n` empty files
+/// `job00000.<ext>`, `job00001.<ext>`...; `None` for a user without a name.
+fn area_with(n: usize, ext: &str) -> Option<(String, tempfile::TempDir, PathBuf)> {
+    let me = user_name(effective_uid())?;
+    let root = tempfile::tempdir().unwrap();
+    let area = root.path().join(USERS_DIR).join(&me);
+    fs::create_dir_all(&area).unwrap();
+    for i in 0..n {
+        fs::write(area.join(format!("job{i:05}.{ext}")), "").unwrap();
+    }
+    Some((me, root, area))
+}
+
 fn jobs(entries: &[Entry]) -> Vec<(String, String)> {
     entries
         .iter()
@@ -29,12 +42,9 @@ fn jobs(entries: &[Entry]) -> Vec<(String, String)> {
 
 #[test]
 fn an_area_swapped_for_a_link_after_it_was_judged_is_read_as_judged() {
-    let Some(me) = user_name(effective_uid()) else {
+    let Some((me, root, area)) = area_with(0, "last") else {
         return;
     };
-    let root = tempfile::tempdir().unwrap();
-    let area = root.path().join(USERS_DIR).join(&me);
-    fs::create_dir_all(&area).unwrap();
     let mine = Heartbeat::new("mine", 60, RunStatus::Ok).to_json_line();
     fs::write(area.join("mine.last"), mine).unwrap();
     let secret = root.path().join("secret");
@@ -58,15 +68,9 @@ fn an_area_swapped_for_a_link_after_it_was_judged_is_read_as_judged() {
 
 #[test]
 fn an_area_past_the_cap_is_cut_to_the_first_names_and_one_row() {
-    let Some(me) = user_name(effective_uid()) else {
+    let Some((me, root, area)) = area_with(AREA_ENTRIES_MAX + 5, "last") else {
         return;
     };
-    let root = tempfile::tempdir().unwrap();
-    let area = root.path().join(USERS_DIR).join(&me);
-    fs::create_dir_all(&area).unwrap();
-    for i in 0..AREA_ENTRIES_MAX + 5 {
-        fs::write(area.join(format!("job{i:05}.last")), "").unwrap();
-    }
     fs::write(area.join("job00000.history"), "").unwrap();
     let entries = scan_areas(root.path());
     assert_eq!(entries.len(), AREA_ENTRIES_MAX + 1);
@@ -87,15 +91,9 @@ fn an_area_past_the_cap_is_cut_to_the_first_names_and_one_row() {
 
 #[test]
 fn the_pauses_of_an_area_are_read_by_handle_and_capped() {
-    let Some(me) = user_name(effective_uid()) else {
+    let Some((_, root, area)) = area_with(AREA_ENTRIES_MAX + 2, "pause") else {
         return;
     };
-    let root = tempfile::tempdir().unwrap();
-    let area = root.path().join(USERS_DIR).join(&me);
-    fs::create_dir_all(&area).unwrap();
-    for i in 0..AREA_ENTRIES_MAX + 2 {
-        fs::write(area.join(format!("job{i:05}.pause")), "").unwrap();
-    }
     // Each pause is read for the job its file names, which it must name too.
     let now = chrono::Utc::now();
     let host = Pause::new(None, now, 60, None).unwrap();
