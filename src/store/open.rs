@@ -228,9 +228,9 @@ pub(crate) fn list_dir(dir: &File, each: &mut dyn FnMut(&OsStr)) -> io::Result<(
     result
 }
 
+#[cfg(test)]
 /// Makes a FIFO at `path`, for the tests of the readers: one without a
 /// writer blocks a plain open forever.
-#[cfg(test)]
 pub(crate) fn mkfifo(path: &Path) {
     use std::os::unix::ffi::OsStrExt;
     let name = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
@@ -238,9 +238,9 @@ pub(crate) fn mkfifo(path: &Path) {
     assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0, "mkfifo");
 }
 
+#[cfg(test)]
 /// A new temporary directory holding `name` with `text` and `mode`, for the
 /// tests of readers and writers.
-#[cfg(test)]
 pub(crate) fn dir_with(
     name: &str,
     text: &str,
@@ -254,8 +254,8 @@ pub(crate) fn dir_with(
     (dir, path)
 }
 
-/// The names in `dir`, sorted, for the tests of the writers.
 #[cfg(test)]
+/// The names in `dir`, sorted, for the tests of the writers.
 pub(crate) fn names(dir: &Path) -> Vec<String> {
     let mut all: Vec<String> = fs::read_dir(dir)
         .unwrap()
