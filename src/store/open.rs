@@ -145,8 +145,7 @@ pub(crate) fn read_regular(
     Ok((read_capped(file, &meta, cap)?, meta))
 }
 
-/// Reads what an open gave within a heartbeat's cap; a refusal is worded
-/// for a `what` (`pause`).
+/// Reads what an open gave within a heartbeat's cap, refusals worded for a `what`.
 pub(super) fn read_record(opened: Opened, what: &str) -> Result<(Vec<u8>, Metadata), String> {
     let read =
         |(file, meta): (File, Metadata)| Ok((read_capped(file, &meta, MAX_FILE_BYTES)?, meta));

@@ -188,8 +188,7 @@ fn each_area(dir: &Path, judge_users: bool, each: &mut dyn FnMut(Result<Area, En
     cut.map(Err).into_iter().for_each(each);
 }
 
-/// Each `users/<name>/*.last` as job `<name>/<job>`, read when the area
-/// and the file are `<name>`'s, else saying whose they are.
+/// Each `users/<name>/*.last` as job `<name>/<job>`, read if the area and file are `<name>`'s.
 pub(super) fn scan_areas(dir: &Path, each: &mut dyn FnMut(Entry)) {
     each_area(dir, true, &mut |area| match area {
         Ok(area) => scan_area(&area, each),
@@ -248,8 +247,7 @@ fn scan_area(area: &Area, each: &mut dyn FnMut(Entry)) {
     }
 }
 
-/// The pause files of each area's user in that area (another's file pauses
-/// nothing; the heartbeat scan reports the area).
+/// The pause files of each area's user in that area (the scan reports the area).
 pub(super) fn area_pauses(dir: &Path) -> Vec<PauseEntry> {
     let mut found = Vec::new();
     each_area(dir, false, &mut |area| {
@@ -285,8 +283,7 @@ pub(super) fn area_pauses(dir: &Path) -> Vec<PauseEntry> {
     found
 }
 
-/// The first [`AREA_ENTRIES_MAX`] undotted UTF-8 names `keep` accepts in
-/// `dir`, sorted, and how many in all.
+/// The first [`AREA_ENTRIES_MAX`] undotted UTF-8 names `keep` accepts, sorted, and the count.
 fn first_names(dir: &File, keep: impl Fn(&str) -> bool) -> io::Result<(Vec<String>, usize)> {
     let mut first = std::collections::BinaryHeap::new();
     let mut total = 0;
