@@ -26,7 +26,7 @@ pub(crate) const MODE: u32 = 0o644;
 
 const ATTEMPTS: u32 = 8;
 
-pub(crate) fn temporary_name(target: &str, pid: u32, nonce: u64) -> String {
+fn temporary_name(target: &str, pid: u32, nonce: u64) -> String {
     format!(".{target}.{pid}.{nonce:016x}.hbtmp")
 }
 

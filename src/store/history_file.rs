@@ -21,7 +21,7 @@ use crate::history::{parse, Run, HISTORY_MAX};
 pub(crate) const HISTORY_EXTENSION: &str = "history";
 
 /// The most bytes read from a history's end; 200 runs are about 20 KiB.
-pub(crate) const HISTORY_READ_MAX: u64 = 256 * 1024;
+const HISTORY_READ_MAX: u64 = 256 * 1024;
 
 /// One rewrite every 50 runs, not on every run.
 const LINES_BEFORE_REWRITE: usize = HISTORY_MAX + 50;

@@ -129,7 +129,7 @@ pub(super) fn users_dir_fault(meta: &Metadata, trusted: u32) -> Option<String> {
 
 /// The most entries read from one area or `users/` (the first by name): one
 /// user's junk cannot grow a run's rows, metrics and memory without end.
-pub(crate) const AREA_ENTRIES_MAX: usize = 1000;
+const AREA_ENTRIES_MAX: usize = 1000;
 
 struct Area {
     handle: File,
