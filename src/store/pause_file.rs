@@ -63,11 +63,9 @@ pub(crate) fn check_known(dir: Option<&Path>, job: &str) -> Result<(), Error> {
     if places.iter().any(known) {
         return Ok(());
     }
-    let listings = places.iter().flat_map(|place| {
-        let listing = fs::read_dir(place).into_iter().flatten().flatten();
-        listing.take(KNOWN_NAMES_MAX)
-    });
-    let names: Vec<String> = listings
+    let listing = |place: &PathBuf| fs::read_dir(place).into_iter().flatten().flatten();
+    let names: Vec<String> = (places.iter())
+        .flat_map(|place| listing(place).take(KNOWN_NAMES_MAX))
         .filter_map(|item| {
             let name = item.file_name().into_string().ok()?;
             let (stem, ext) = name.rsplit_once('.')?;
