@@ -1,6 +1,6 @@
-//! Run history: the line format of `<job>.history` and what is computed from
-//! it (consecutive failures, the strip of recent runs, the success rate and
-//! the median duration). Pure: the file lives in [`crate::store`].
+//! Run history: the line format of `<job>.history` and what is computed
+//! from it (failures in a row, the strip of recent runs). Pure: the file
+//! lives in [`crate::store`].
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -22,8 +22,7 @@ pub(crate) struct Run {
     pub exit_code: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_seconds: Option<f64>,
-    /// A retried run's attempts, oldest first, the last being the run's
-    /// result; empty for a run tried once.
+    /// A retried run's attempts, oldest first (the last is the run's).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attempts: Vec<Tried>,
 }
@@ -47,8 +46,7 @@ impl Run {
         }
     }
 
-    /// Parses one line; `None` when it is not a run (a torn or foreign
-    /// line), which readers skip.
+    /// One line's run; `None` for a torn or foreign line, which readers skip.
     pub(crate) fn from_line(line: &[u8]) -> Option<Run> {
         let mut run: Run = serde_json::from_slice(line).ok()?;
         // A duration that no run can have is dropped, not trusted.
@@ -57,8 +55,7 @@ impl Run {
     }
 }
 
-/// The runs of a history file, oldest first, at most the newest
-/// [`HISTORY_MAX`]; corrupt lines are skipped.
+/// The newest [`HISTORY_MAX`] runs of a history file, oldest first.
 pub(crate) fn parse(bytes: &[u8]) -> Vec<Run> {
     let mut runs: Vec<Run> = bytes
         .split(|b| *b == b'\n')
@@ -68,9 +65,8 @@ pub(crate) fn parse(bytes: &[u8]) -> Vec<Run> {
     runs
 }
 
-/// The consecutive failures behind the latest heartbeat, a failure at
-/// `timestamp`: those at the end of `runs`, and the heartbeat's own when it
-/// is not the newest of `runs` (its history line was not written).
+/// The failures in a row behind a failed heartbeat of `timestamp`: those
+/// ending `runs`, and its own when not their newest (its line was not written).
 pub(crate) fn consecutive_failures(timestamp: DateTime<Utc>, runs: &[Run]) -> u32 {
     let own = runs.last().is_none_or(|r| r.timestamp != timestamp);
     let failed = runs
@@ -137,8 +133,7 @@ fn missed_in(gap: i64, interval: u64) -> usize {
     (open.ceil() - 1.0).clamp(0.0, STRIP_LEN as f64) as usize
 }
 
-/// The strip of the last [`STRIP_LEN`] runs (oldest first) as of `now`,
-/// with runs due that never came when the interval is known.
+/// The strip as of `now`, with the runs that never came if the interval is known.
 pub(crate) fn recent(runs: &[Run], interval: Option<u64>, now: DateTime<Utc>) -> Recent {
     let mut marks = Vec::with_capacity(STRIP_LEN);
     let mut durations = Vec::new();

@@ -19,7 +19,7 @@ pub(crate) const HOST_PAUSE_FILE: &str = "_host.pause";
 
 pub(crate) const PAUSE_MAX: u64 = crate::record::INTERVAL_MAX;
 
-/// The one check of a pause's length, for the writer and the reader alike.
+/// The one check of a pause's length, for the writer and the reader.
 fn check_length(seconds: i64) -> Result<(), String> {
     let within = u64::try_from(seconds).is_ok_and(|s| (1..=PAUSE_MAX).contains(&s));
     within
@@ -70,11 +70,6 @@ impl Pause {
                 .map(|r| cut(r, MESSAGE_MAX_BYTES).to_owned())
                 .filter(|r| !r.trim().is_empty()),
         })
-    }
-
-    /// The record as one line of JSON, newline included.
-    pub fn to_json_line(&self) -> Vec<u8> {
-        crate::record::json_line(self)
     }
 
     /// Parses a pause file for `job` (`None`: the host pause file). A pause
@@ -150,6 +145,7 @@ pub(crate) fn closest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::json_line;
     use chrono::TimeZone;
 
     fn at(seconds: i64) -> DateTime<Utc> {
@@ -159,7 +155,7 @@ mod tests {
     #[test]
     fn a_pause_round_trips_and_ends_by_itself() {
         let pause = Pause::new(Some("backup"), at(0), 7200, Some("disk swap")).unwrap();
-        let line = pause.to_json_line();
+        let line = json_line(&pause);
         assert_eq!(
             String::from_utf8(line.clone()).unwrap(),
             "{\"version\":1,\"job\":\"backup\",\"since\":\"2027-01-15T08:00:00Z\",\"until\":\"2027-01-15T10:00:00Z\",\"reason\":\"disk swap\"}\n"
@@ -179,12 +175,10 @@ mod tests {
         assert!(Pause::new(None, at(0), PAUSE_MAX + 1, None).is_err());
         let host = Pause::new(None, at(0), 60, Some("  ")).unwrap();
         assert_eq!(host.reason, None, "a blank reason is no reason");
-        let line = host.to_json_line();
+        let line = json_line(&host);
         assert!(Pause::from_json(&line, None).is_ok());
         assert!(Pause::from_json(&line, Some("backup")).is_err());
-        let own = Pause::new(Some("a"), at(0), 60, None)
-            .unwrap()
-            .to_json_line();
+        let own = json_line(&Pause::new(Some("a"), at(0), 60, None).unwrap());
         assert!(Pause::from_json(&own, Some("b")).is_err());
         assert!(Pause::from_json(&own, None).is_err());
         assert!(Pause::from_json(b"{\"version\":2}", None).is_err());

@@ -2,18 +2,23 @@
 //! temporary beside the target, flushed and renamed over it; then the
 //! directory is flushed, so that the rename survives a crash. A reader sees
 //! the old file or the new one. The temporary is a dotfile (readers skip it)
-//! of a shape [`is_temporary_name`] recognises exactly, so cleanup never
-//! takes someone else's file for one of ours.
+//! of a shape [`is_temporary_name`] recognises exactly, so that the cleanup
+//! of those a killed writer left removes only a file certainly ours: that
+//! shape, a regular file by `lstat`, owned by the user running the check or
+//! by the directory's owner.
 
 use std::collections::hash_map::RandomState;
 use std::fs::{self, OpenOptions, Permissions};
 use std::hash::BuildHasher;
 use std::io::{self, Write};
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
+use std::time::{Duration, SystemTime};
 
 use regex::Regex;
+
+use super::users::effective_uid;
 
 /// The mode of every file written, whatever the umask: heartbeats and
 /// metrics are read by other users (the checker, node_exporter).
@@ -21,7 +26,7 @@ pub(crate) const MODE: u32 = 0o644;
 
 const ATTEMPTS: u32 = 8;
 
-pub(crate) fn temporary_name(target: &str, pid: u32, nonce: u64) -> String {
+fn temporary_name(target: &str, pid: u32, nonce: u64) -> String {
     format!(".{target}.{pid}.{nonce:016x}.hbtmp")
 }
 
@@ -35,11 +40,10 @@ pub fn is_temporary_name(name: &str) -> bool {
     SHAPE.is_match(name)
 }
 
-/// Replaces `path` with what `fill` streams, with `mode` and, when given,
-/// owner and group (a crontab keeps its own); with `create`, a `path` that
-/// exists (a link included) is kept and the write fails `AlreadyExists`, so
-/// a racing second writer never overwrites it. On any failure the old file
-/// stays and no temporary is left (unless the process is killed: `clean`).
+/// Replaces `path` with what `fill` streams, with `mode` and, if given,
+/// owner and group (a crontab keeps its own). With `create`, an existing
+/// `path` (a link too) is kept, failing `AlreadyExists`: a racing writer
+/// never overwrites it. On failure the old file stays, without temporary.
 pub(crate) fn write_as(
     path: &Path,
     mode: u32,
@@ -112,10 +116,69 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     }
 }
 
+/// No write takes more than a moment; an hour leaves a slow disk every chance.
+const TEMP_MAX_AGE: Duration = Duration::from_secs(3600);
+
+/// The temporaries that could not be removed, and why (but those gone or
+/// this user's to leave).
+type Failed = Vec<(PathBuf, io::Error)>;
+
+/// Removes, in `dirs` and their real, undotted subdirectories, the
+/// temporaries older than [`TEMP_MAX_AGE`] by the real clock, never a
+/// `--now` (a future one would remove a live writer's file).
+pub(crate) fn clean_temporaries(dirs: &[PathBuf]) -> Failed {
+    let mut cleanup = Failed::new();
+    if let Some(before) = SystemTime::now().checked_sub(TEMP_MAX_AGE) {
+        for dir in dirs {
+            clean_dir(dir, true, before, &mut cleanup);
+        }
+    }
+    cleanup
+}
+
+fn clean_dir(dir: &Path, descend: bool, before: SystemTime, cleanup: &mut Failed) {
+    let Ok(owner) = fs::symlink_metadata(dir).map(|m| m.uid()) else {
+        return;
+    };
+    let euid = effective_uid();
+    let listing = fs::read_dir(dir).into_iter().flatten();
+    for item in listing.map_while(Result::ok) {
+        let name = item.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !is_temporary_name(name) {
+            if descend && !name.starts_with('.') && item.file_type().is_ok_and(|t| t.is_dir()) {
+                clean_dir(&item.path(), false, before, cleanup);
+            }
+            continue;
+        }
+        // `DirEntry::metadata` is an lstat: a symlink is judged as itself.
+        let old_and_ours = item.metadata().is_ok_and(|meta| {
+            meta.file_type().is_file()
+                && [euid, owner].contains(&meta.uid())
+                && meta.modified().is_ok_and(|m| m < before)
+        });
+        if !old_and_ours {
+            continue;
+        }
+        let path = item.path();
+        if let Err(err) = fs::remove_file(&path) {
+            use io::ErrorKind::{NotFound, PermissionDenied, ReadOnlyFilesystem};
+            if !matches!(err.kind(), NotFound | PermissionDenied | ReadOnlyFilesystem) {
+                cleanup.push((path, err));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::MetadataExt;
+    use crate::store::open::{dir_with, names};
+    use std::fs::{File, FileTimes};
+
+    fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
+        write_as(path, MODE, None, false, &mut |out| out.write_all(bytes))
+    }
 
     #[test]
     fn temporary_names_are_recognised_exactly() {
@@ -143,25 +206,16 @@ mod tests {
 
     #[test]
     fn a_replace_leaves_the_new_bytes_mode_0644_and_no_temporary() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("job.last");
-        fs::write(&path, "old").unwrap();
-        fs::set_permissions(&path, Permissions::from_mode(0o600)).unwrap();
-        write_as(&path, MODE, None, false, &mut |out| out.write_all(b"new")).unwrap();
+        let (dir, path) = dir_with("job.last", "old", 0o600);
+        replace(&path, b"new").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"new");
         assert_eq!(fs::metadata(&path).unwrap().mode() & 0o7777, MODE);
-        let names: Vec<_> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, ["job.last"]);
+        assert_eq!(names(dir.path()), ["job.last"]);
     }
 
     #[test]
     fn a_fill_that_fails_leaves_the_old_file_and_no_temporary() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("metrics.prom");
-        fs::write(&path, "old").unwrap();
+        let (dir, path) = dir_with("metrics.prom", "old", 0o644);
         let err = write_as(&path, MODE, None, false, &mut |out| {
             out.write_all(&vec![b'x'; 100_000])?;
             Err(io::Error::other("the renderer gave up"))
@@ -169,23 +223,17 @@ mod tests {
         .unwrap_err();
         assert_eq!(err.to_string(), "the renderer gave up");
         assert_eq!(fs::read(&path).unwrap(), b"old");
-        write_as(&path, MODE, None, false, &mut |out| out.write_all(b"new")).unwrap();
+        replace(&path, b"new").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"new");
-        let names: Vec<_> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, ["metrics.prom"]);
+        assert_eq!(names(dir.path()), ["metrics.prom"]);
     }
 
     #[test]
     fn a_symlink_at_the_target_is_replaced_not_followed() {
-        let dir = tempfile::tempdir().unwrap();
-        let victim = dir.path().join("victim");
-        fs::write(&victim, "keep").unwrap();
+        let (dir, victim) = dir_with("victim", "keep", 0o644);
         let path = dir.path().join("job.last");
         std::os::unix::fs::symlink(&victim, &path).unwrap();
-        write_as(&path, MODE, None, false, &mut |out| out.write_all(b"new")).unwrap();
+        replace(&path, b"new").unwrap();
         assert_eq!(fs::read(&victim).unwrap(), b"keep");
         assert!(fs::symlink_metadata(&path).unwrap().is_file());
     }
@@ -197,24 +245,13 @@ mod tests {
         let path = dir.path().join("job.last");
         fs::create_dir(&path).unwrap();
         fs::write(path.join("inside"), "x").unwrap();
-        assert!(write_as(&path, MODE, None, false, &mut |out| out.write_all(b"new")).is_err());
-        let names: Vec<_> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
-        assert_eq!(names, ["job.last"]);
+        assert!(replace(&path, b"new").is_err());
+        assert_eq!(names(dir.path()), ["job.last"]);
     }
 
     #[test]
     fn creating_never_replaces_a_file_or_a_link_and_leaves_no_temporary() {
         let dir = tempfile::tempdir().unwrap();
-        let names = || {
-            let mut n: Vec<_> = (fs::read_dir(dir.path()).unwrap())
-                .map(|e| e.unwrap().file_name().into_string().unwrap())
-                .collect();
-            n.sort();
-            n
-        };
         let path = dir.path().join("tab.bak");
         write_as(&path, 0o600, None, true, &mut |out| out.write_all(b"first")).unwrap();
         assert_eq!(fs::metadata(&path).unwrap().mode() & 0o777, 0o600);
@@ -227,6 +264,93 @@ mod tests {
         std::os::unix::fs::symlink(dir.path().join("nowhere"), &link).unwrap();
         assert!(write_as(&link, 0o600, None, true, &mut |out| out.write_all(b"x")).is_err());
         assert!(!dir.path().join("nowhere").exists());
-        assert_eq!(names(), ["link.bak", "tab.bak"]);
+        assert_eq!(names(dir.path()), ["link.bak", "tab.bak"]);
+    }
+
+    fn aged(path: &Path, age: Duration) {
+        let when = SystemTime::now() - age;
+        File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_times(FileTimes::new().set_modified(when).set_accessed(when))
+            .unwrap();
+    }
+
+    const HOUR_AND_A_BIT: Duration = Duration::from_secs(3601 + 60);
+
+    #[test]
+    fn removes_old_temporaries_of_ours_and_nothing_else() {
+        let area = tempfile::tempdir().unwrap();
+        let dir = area.path();
+        let old_temp = temporary_name("backup.last", 77, 0xfeed);
+        let fresh_temp = temporary_name("fresh.last", 78, 0xbeef);
+        let lookalike = ".backup.last.77.000000000000feed.tmp";
+        let heartbeat = "backup.last";
+        for name in [&old_temp, &fresh_temp, lookalike, heartbeat] {
+            fs::write(dir.join(name), "x").unwrap();
+        }
+        for name in [&old_temp, lookalike, heartbeat] {
+            aged(&dir.join(name), HOUR_AND_A_BIT);
+        }
+        // A symlink and a directory with a temporary's name are not files
+        // of ours, however old.
+        let victim = dir.join("victim");
+        fs::write(&victim, "keep").unwrap();
+        aged(&victim, HOUR_AND_A_BIT);
+        let link = temporary_name("link.last", 79, 1);
+        std::os::unix::fs::symlink(&victim, dir.join(&link)).unwrap();
+        let subdir_named_like_one = temporary_name("dir.last", 80, 2);
+        fs::create_dir(dir.join(&subdir_named_like_one)).unwrap();
+        // One level down, in a host subdirectory, old temporaries go too.
+        let host = dir.join("web1");
+        fs::create_dir(&host).unwrap();
+        let nested = temporary_name("nightly.last", 81, 3);
+        fs::write(host.join(&nested), "x").unwrap();
+        aged(&host.join(&nested), HOUR_AND_A_BIT);
+
+        let cleanup = clean_temporaries(&[dir.to_owned()]);
+
+        assert!(cleanup.is_empty(), "{cleanup:?}");
+        assert!(!dir.join(&old_temp).exists() && !host.join(&nested).exists());
+        let mut left = vec![
+            fresh_temp,
+            lookalike.to_owned(),
+            heartbeat.to_owned(),
+            "victim".to_owned(),
+            link,
+            subdir_named_like_one,
+            "web1".to_owned(),
+        ];
+        left.sort();
+        assert_eq!(names(dir), left);
+        assert!(names(&host).is_empty());
+        assert_eq!(fs::read(&victim).unwrap(), b"keep");
+    }
+
+    #[test]
+    fn a_temporary_of_another_user_is_left_alone() {
+        if effective_uid() != 0 {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI must run the suite as root to chown a file to another user"
+            );
+            eprintln!("SKIP a_temporary_of_another_user_is_left_alone: needs root to chown");
+            return;
+        }
+        let area = tempfile::tempdir().unwrap();
+        let dir = area.path();
+        let theirs = dir.join(temporary_name("theirs.last", 90, 9));
+        fs::write(&theirs, "x").unwrap();
+        aged(&theirs, HOUR_AND_A_BIT);
+        std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+        let cleanup = clean_temporaries(&[dir.to_owned()]);
+        assert!(cleanup.is_empty(), "{cleanup:?}");
+        assert!(theirs.exists());
+        // The same file owned by the directory's owner is removed.
+        std::os::unix::fs::chown(dir, Some(65534), Some(65534)).unwrap();
+        let cleanup = clean_temporaries(&[dir.to_owned()]);
+        assert!(cleanup.is_empty(), "{cleanup:?}");
+        assert!(!theirs.exists());
     }
 }

@@ -21,7 +21,7 @@ use crate::history::{parse, Run, HISTORY_MAX};
 pub(crate) const HISTORY_EXTENSION: &str = "history";
 
 /// The most bytes read from a history's end; 200 runs are about 20 KiB.
-pub(crate) const HISTORY_READ_MAX: u64 = 256 * 1024;
+const HISTORY_READ_MAX: u64 = 256 * 1024;
 
 /// One rewrite every 50 runs, not on every run.
 const LINES_BEFORE_REWRITE: usize = HISTORY_MAX + 50;
@@ -92,8 +92,7 @@ fn append_locked(mut file: &File, path: &Path, line: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// The rewrite, when the history holds too many lines, a torn one, or too
-/// many bytes.
+/// Rewrites the history when it holds too many lines or bytes, or a torn line.
 fn compact(file: &File, path: &Path, len: u64) -> io::Result<()> {
     let tail = read_tail(file, len)?;
     let mut lines: Vec<&[u8]> = tail
@@ -127,6 +126,19 @@ fn read_tail(mut file: &File, len: u64) -> io::Result<Vec<u8>> {
         bytes.drain(..first);
     }
     Ok(bytes)
+}
+
+/// The jobs that have a history file in `dir`; `None` when the listing
+/// fails (then a reader tries each job's file).
+pub(crate) fn history_jobs(dir: &Path) -> Option<std::collections::HashSet<String>> {
+    let suffix = format!(".{HISTORY_EXTENSION}");
+    let mut jobs = std::collections::HashSet::new();
+    for entry in fs::read_dir(dir).ok()? {
+        let name = entry.ok()?.file_name();
+        let job = name.to_str().and_then(|n| n.strip_suffix(suffix.as_str()));
+        jobs.extend(job.map(str::to_owned));
+    }
+    Some(jobs)
 }
 
 /// The runs in the history of `job` in `dir` as [`parse`] keeps them; no

@@ -10,8 +10,7 @@ use chrono::{DateTime, Utc};
 use super::open::{read_regular, Links};
 use super::MAX_FILE_BYTES;
 
-/// `/proc/stat` (a line per CPU and interrupt source) is never a megabyte;
-/// every other file here is read within a heartbeat's cap.
+/// `/proc/stat` (a line per CPU and interrupt source) is never a megabyte.
 const STAT_MAX_BYTES: u64 = 1024 * 1024;
 
 const PROC_ENTRIES_MAX: usize = 200_000;
@@ -49,10 +48,9 @@ fn proc_text(path: impl AsRef<Path>, cap: u64) -> Option<String> {
     Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// Whether process `pid` is a cron daemon by its name, and not a zombie.
-/// Only root's processes count (anyone can start a program named `cron`),
-/// and only those of this PID namespace (a container's cron runs the
-/// container's crontabs).
+/// Whether process `pid` is a live cron daemon by its name: root's only
+/// (anyone can start a program named `cron`), of this PID namespace (a
+/// container's cron runs the container's crontabs).
 fn is_cron(pid: u32) -> bool {
     let base = PathBuf::from(format!("/proc/{pid}"));
     let root_owned = std::fs::metadata(&base).is_ok_and(|m| m.uid() == 0);
@@ -103,8 +101,7 @@ pub(crate) fn processes_visible() -> bool {
     proc_text("/proc/1/comm", MAX_FILE_BYTES).is_some()
 }
 
-/// The cron daemon running here, from the pid files, `/proc`, then
-/// systemd-cron's timers.
+/// The cron daemon running here: by pid file, in `/proc`, or systemd-cron's.
 pub(crate) fn cron_daemon() -> Option<CronDaemon> {
     let from_files = PID_FILES
         .iter()

@@ -14,6 +14,7 @@ use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsE
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use super::open::{regular, Links, Refused};
 use super::{user_dir, users::effective_uid};
 use crate::error::Error;
 
@@ -50,8 +51,7 @@ fn default_lock(host: &str) -> Result<PathBuf, Error> {
     }
 }
 
-/// Takes the exclusive run lock at `path` (default: `host`'s), waiting up
-/// to `timeout` for another run.
+/// Takes the run lock at `path` (default: `host`'s), waiting up to `timeout`.
 pub(crate) fn lock(path: Option<&Path>, host: &str, timeout: Duration) -> Result<RunLock, Error> {
     let path = path.map_or_else(|| default_lock(host), |path| Ok(path.to_owned()))?;
     let file = open_lock(&path)?;
@@ -74,10 +74,9 @@ pub(crate) enum LockWait<T> {
     Stopped(T),
 }
 
-/// The one wait for a `flock`: tries to take `file`'s exclusive lock until
-/// `patience` has passed (at least once), pausing between tries with
-/// `pause` (1 ms, doubling up to 50 ms), which may end the wait with a
-/// value: a waiting wrapper pauses by waiting for a signal, and stops on one.
+/// The one wait for a `flock`: tries `file`'s exclusive lock until
+/// `patience` has passed (at least once), pausing 1 ms, doubling up to
+/// 50 ms, by `pause`, which may stop the wait (a wrapper stops on a signal).
 pub(crate) fn wait_lock<T>(
     file: &File,
     patience: Duration,
@@ -108,8 +107,7 @@ pub(crate) fn sleep_pause<T>(gap: Duration) -> Option<T> {
     None
 }
 
-/// Opens (or creates, owner-only) the lock file at `path`, never through a
-/// link.
+/// Opens (or creates, owner-only) the lock file at `path`, never through a link.
 pub(crate) fn open_lock_file(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .read(true)
@@ -152,14 +150,12 @@ fn open_lock(path: &Path) -> Result<File, Error> {
     if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
         return link();
     }
-    let file = match open_lock_file(path) {
-        Err(err) if err.raw_os_error() == Some(libc::ELOOP) => return link(),
-        opened => opened.map_err(failed)?,
+    let (file, meta) = match regular(open_lock_file(path), Links::Refuse) {
+        Ok(opened) => opened,
+        Err(Refused::Io(source)) => return Err(failed(source)),
+        Err(Refused::Link) => return link(),
+        Err(_) => return refuse("it is not a regular file".to_owned()),
     };
-    let meta = file.metadata().map_err(failed)?;
-    if !meta.is_file() {
-        return refuse("it is not a regular file".to_owned());
-    }
     if meta.uid() != euid {
         let owner = meta.uid();
         return refuse(format!(
@@ -213,10 +209,7 @@ mod tests {
 
     #[test]
     fn an_existing_lock_is_tightened_to_owner_only() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("x.lock");
-        fs::write(&path, "").unwrap();
-        fs::set_permissions(&path, Permissions::from_mode(0o666)).unwrap();
+        let (_dir, path) = crate::store::open::dir_with("x.lock", "", 0o666);
         lock(Some(&path), "web1", Duration::ZERO).unwrap();
         assert_eq!(fs::metadata(&path).unwrap().mode() & 0o7777, 0o600);
     }

@@ -65,8 +65,19 @@ impl From<Refused> for io::Error {
     }
 }
 
-fn kind(t: fs::FileType) -> &'static str {
-    [
+/// A regular file opened and its handle's metadata, or why not.
+pub(crate) type Opened = Result<(File, Metadata), Refused>;
+
+/// Refuses what `meta` says is not a regular file.
+fn check_regular(meta: &Metadata) -> Result<(), Refused> {
+    let t = meta.file_type();
+    if t.is_file() {
+        return Ok(());
+    }
+    if t.is_symlink() {
+        return Err(Refused::Link);
+    }
+    let kind = [
         (t.is_dir(), "a directory"),
         (t.is_fifo(), "a FIFO"),
         (t.is_char_device(), "a character device"),
@@ -74,28 +85,22 @@ fn kind(t: fs::FileType) -> &'static str {
         (t.is_socket(), "a socket"),
     ]
     .into_iter()
-    .find_map(|(is, words)| is.then_some(words))
-    .unwrap_or("not a regular file")
+    .find_map(|(is, words)| is.then_some(words));
+    Err(Refused::Kind(kind.unwrap_or("not a regular file")))
 }
 
 /// Opens `path` if its name and its handle say it is a regular file.
-pub(crate) fn open_regular(path: &Path, links: Links) -> Result<(File, Metadata), Refused> {
+pub(crate) fn open_regular(path: &Path, links: Links) -> Opened {
     let named = match links {
         Links::Refuse => fs::symlink_metadata(path),
         Links::Follow => fs::metadata(path),
-    }
-    .map_err(Refused::Io)?;
-    if named.file_type().is_symlink() {
-        return Err(Refused::Link);
-    }
-    if !named.is_file() {
-        return Err(Refused::Kind(kind(named.file_type())));
-    }
+    };
+    check_regular(&named.map_err(Refused::Io)?)?;
     open_handle(path, links)
 }
 
 /// [`open_regular`] without the look at the name.
-pub(crate) fn open_handle(path: &Path, links: Links) -> Result<(File, Metadata), Refused> {
+pub(crate) fn open_handle(path: &Path, links: Links) -> Opened {
     let mut flags = libc::O_NONBLOCK | libc::O_NOCTTY;
     if links == Links::Refuse {
         flags |= libc::O_NOFOLLOW;
@@ -105,15 +110,13 @@ pub(crate) fn open_handle(path: &Path, links: Links) -> Result<(File, Metadata),
 }
 
 /// The file opened, if its handle says it is a regular one.
-pub(super) fn regular(opened: io::Result<File>, links: Links) -> Result<(File, Metadata), Refused> {
+pub(super) fn regular(opened: io::Result<File>, links: Links) -> Opened {
     let file = opened.map_err(|e| match e.raw_os_error() {
         Some(libc::ELOOP) if links == Links::Refuse => Refused::Link,
         _ => Refused::Io(e),
     })?;
     let meta = file.metadata().map_err(Refused::Io)?;
-    if !meta.is_file() {
-        return Err(Refused::Kind(kind(meta.file_type())));
-    }
+    check_regular(&meta)?;
     Ok((file, meta))
 }
 
@@ -138,25 +141,23 @@ pub(crate) fn read_regular(
     links: Links,
     cap: u64,
 ) -> Result<(Vec<u8>, Metadata), Refused> {
-    read_opened(open_regular(path, links), cap)
+    let (file, meta) = open_regular(path, links)?;
+    Ok((read_capped(file, &meta, cap)?, meta))
 }
 
-/// Reads what an open gave, whole, within `cap`.
-pub(crate) fn read_opened(
-    opened: Result<(File, Metadata), Refused>,
-    cap: u64,
-) -> Result<(Vec<u8>, Metadata), Refused> {
-    let (file, meta) = opened?;
-    Ok((read_capped(file, &meta, cap)?, meta))
+/// Reads what an open gave within a heartbeat's cap, refusals worded for a `what`.
+pub(super) fn read_record(opened: Opened, what: &str) -> Result<(Vec<u8>, Metadata), String> {
+    let read =
+        |(file, meta): (File, Metadata)| Ok((read_capped(file, &meta, MAX_FILE_BYTES)?, meta));
+    opened.and_then(read).map_err(|r| r.record_reason(what))
 }
 
 const AT_FLAGS: libc::c_int =
     libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY;
 
-/// Opens `path` inside the directory handle `parent` (or itself without
-/// one) as a directory, never through a link: the handle stays the
-/// directory opened, whatever the name says later. `openat(2)` needs no
-/// `/proc` (a chroot or a container may have none).
+/// Opens the directory `path` (inside the handle `parent`, if any), never
+/// through a link: the handle stays the directory opened, whatever the name
+/// says later. `openat(2)` needs no `/proc` (a chroot may have none).
 pub(crate) fn open_dir(parent: Option<&File>, path: &Path) -> io::Result<File> {
     let flags = AT_FLAGS | libc::O_DIRECTORY;
     match parent {
@@ -168,10 +169,8 @@ pub(crate) fn open_dir(parent: Option<&File>, path: &Path) -> io::Result<File> {
 fn open_at(dir: &File, name: &OsStr, flags: libc::c_int) -> io::Result<File> {
     use std::os::fd::FromRawFd;
     if name.as_bytes().contains(&b'/') {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "a name inside a directory has no slash",
-        ));
+        let slash = "a name inside a directory has no slash";
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, slash));
     }
     let name = std::ffi::CString::new(name.as_bytes())?;
     // SAFETY: `dir` is an open directory handle and `name` a NUL-terminated
@@ -185,13 +184,12 @@ fn open_at(dir: &File, name: &OsStr, flags: libc::c_int) -> io::Result<File> {
 }
 
 /// [`open_regular`] of `name` inside the directory handle `dir`.
-pub(crate) fn open_regular_at(dir: &File, name: &OsStr) -> Result<(File, Metadata), Refused> {
+pub(crate) fn open_regular_at(dir: &File, name: &OsStr) -> Opened {
     regular(open_at(dir, name, AT_FLAGS), Links::Refuse)
 }
 
 /// Hands each name in the directory handle `dir` (but `.` and `..`) to
-/// `each`: the directory opened, not whatever its path names now
-/// (`fdopendir(3)` on a copy of the handle, no `/proc`).
+/// `each`, by `fdopendir(3)` on a copy of the handle (no `/proc`).
 pub(crate) fn list_dir(dir: &File, each: &mut dyn FnMut(&OsStr)) -> io::Result<()> {
     let copy = dir.try_clone()?;
     // SAFETY: `copy` is an open directory descriptor of our own; from a
@@ -229,14 +227,41 @@ pub(crate) fn list_dir(dir: &File, each: &mut dyn FnMut(&OsStr)) -> io::Result<(
     result
 }
 
+#[cfg(test)]
 /// Makes a FIFO at `path`, for the tests of the readers: one without a
 /// writer blocks a plain open forever.
-#[cfg(test)]
 pub(crate) fn mkfifo(path: &Path) {
     use std::os::unix::ffi::OsStrExt;
     let name = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
     // SAFETY: `name` is a valid NUL-terminated path; mkfifo only makes a node.
     assert_eq!(unsafe { libc::mkfifo(name.as_ptr(), 0o600) }, 0, "mkfifo");
+}
+
+#[cfg(test)]
+/// A new temporary directory holding `name` with `text` and `mode`, for the
+/// tests of readers and writers.
+pub(crate) fn dir_with(
+    name: &str,
+    text: &str,
+    mode: u32,
+) -> (tempfile::TempDir, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    fs::write(&path, text).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+    (dir, path)
+}
+
+#[cfg(test)]
+/// The names in `dir`, sorted, for the tests of the writers.
+pub(crate) fn names(dir: &Path) -> Vec<String> {
+    let mut all: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    all.sort();
+    all
 }
 
 #[cfg(test)]
@@ -270,9 +295,7 @@ mod tests {
 
     #[test]
     fn a_link_is_followed_only_when_asked() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("real");
-        fs::write(&target, "text").unwrap();
+        let (dir, target) = dir_with("real", "text", 0o644);
         let link = dir.path().join("link");
         symlink(&target, &link).unwrap();
         assert!(matches!(

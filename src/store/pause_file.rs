@@ -2,15 +2,15 @@
 //! where the scan looks; a heartbeat does not touch them, and removing one
 //! (`hb-write --resume`) ends the pause early.
 
-use std::fs::{self, File, Metadata};
+use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use super::open::{open_regular, read_opened, Links, Refused};
+use super::open::{open_regular, read_record, Links, Opened};
 use super::scan::{walk, BAD_NAME};
 use super::users::{area_pauses, effective_uid, user_name, USERS_DIR};
-use super::write::{put, remove_existing, write_where};
-use super::{user_dir, HISTORY_EXTENSION, MAX_FILE_BYTES, SYSTEM_DIR};
+use super::{put, remove_existing, write_where};
+use super::{user_dir, HISTORY_EXTENSION, SYSTEM_DIR};
 use crate::error::Error;
 use crate::pause::{Pause, HOST_PAUSE_FILE};
 use crate::record::validate_job;
@@ -23,7 +23,7 @@ fn pause_name(job: Option<&str>) -> String {
 /// Writes `pause` where the job's heartbeat goes (see [`super::write()`]):
 /// without `dir`, beside a heartbeat found only in the state directory.
 pub(crate) fn write_pause(dir: Option<&Path>, pause: &Pause) -> Result<PathBuf, Error> {
-    let bytes = pause.to_json_line();
+    let bytes = crate::record::json_line(pause);
     let job = pause.job.as_deref();
     if let (None, Some(job), Some(user)) = (dir, job, user_dir()) {
         let in_root = super::heartbeat_path(Path::new(SYSTEM_DIR), job).exists();
@@ -34,8 +34,8 @@ pub(crate) fn write_pause(dir: Option<&Path>, pause: &Pause) -> Result<PathBuf, 
     write_where(dir, &|dir| put(dir, dir.join(pause_name(job)), &bytes))
 }
 
-/// Removes the pause of `job` (`None`: the host's) from each of `dirs` and
-/// this user's area below each.
+/// Removes the pause of `job` (`None`: the host's) from `dirs` and this
+/// user's areas below them.
 pub(crate) fn remove_pause(dirs: &[PathBuf], job: Option<&str>) -> Result<Vec<PathBuf>, Error> {
     if let Some(job) = job {
         validate_job(job)?;
@@ -52,10 +52,9 @@ pub(crate) fn remove_pause(dirs: &[PathBuf], job: Option<&str>) -> Result<Vec<Pa
 
 const KNOWN_NAMES_MAX: usize = 10_000;
 
-/// Whether `job` has a heartbeat or a history where its pause would go
-/// (`dir` or the default locations, and this user's area below each); else
-/// the message says where it looked and the known names closest to it, so
-/// a typo does not pause nothing for days.
+/// Whether `job` has a heartbeat or a history where its pause would go;
+/// else the error names where it looked and the closest known names, so a
+/// typo does not pause nothing for days.
 pub(crate) fn check_known(dir: Option<&Path>, job: &str) -> Result<(), Error> {
     let dirs = dir.map_or_else(super::default_locations, |dir| vec![dir.to_owned()]);
     let places = with_own_areas(&dirs);
@@ -64,11 +63,9 @@ pub(crate) fn check_known(dir: Option<&Path>, job: &str) -> Result<(), Error> {
     if places.iter().any(known) {
         return Ok(());
     }
-    let listings = places.iter().flat_map(|place| {
-        let listing = fs::read_dir(place).into_iter().flatten().flatten();
-        listing.take(KNOWN_NAMES_MAX)
-    });
-    let names: Vec<String> = listings
+    let listing = |place: &PathBuf| fs::read_dir(place).into_iter().flatten().flatten();
+    let names: Vec<String> = (places.iter())
+        .flat_map(|place| listing(place).take(KNOWN_NAMES_MAX))
         .filter_map(|item| {
             let name = item.file_name().into_string().ok()?;
             let (stem, ext) = name.rsplit_once('.')?;
@@ -148,8 +145,7 @@ pub(super) fn pause_job(name: &str) -> Option<Option<String>> {
     name.strip_suffix(".pause").map(|job| Some(job.to_owned()))
 }
 
-/// Why a pause file outside the users' areas, not root's or `trusted`'s,
-/// cannot be used.
+/// Why a pause file outside the areas, neither root's nor `trusted`'s, is void.
 fn untrusted_owner(path: &Path, trusted: u32) -> Option<String> {
     let owner = fs::symlink_metadata(path).ok()?.uid();
     (owner != 0 && owner != trusted).then(|| {
@@ -158,17 +154,15 @@ fn untrusted_owner(path: &Path, trusted: u32) -> Option<String> {
     })
 }
 
-pub(super) fn read_pause(
-    opened: Result<(File, Metadata), Refused>,
-    job: Option<&str>,
-) -> Result<Pause, String> {
-    let (bytes, _) = read_opened(opened, MAX_FILE_BYTES).map_err(|r| r.record_reason("pause"))?;
+pub(super) fn read_pause(opened: Opened, job: Option<&str>) -> Result<Pause, String> {
+    let (bytes, _) = read_record(opened, "pause")?;
     Pause::from_json(&bytes, job).map_err(|e| format!("not a pause record: {e}"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::MAX_FILE_BYTES;
     use chrono::Utc;
     use walkdir::WalkDir;
 
@@ -271,7 +265,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let real = dir.path().join("real.pause");
         let pause = Pause::new(Some("backup"), Utc::now(), 60, None).unwrap();
-        fs::write(&real, pause.to_json_line()).unwrap();
+        fs::write(&real, crate::record::json_line(&pause)).unwrap();
         let link = dir.path().join("backup.pause");
         std::os::unix::fs::symlink(&real, &link).unwrap();
         assert_eq!(

@@ -1,15 +1,15 @@
 //! The scan: every heartbeat file in the heartbeat directories, read into a
 //! record or the reason it cannot be used.
 
-use std::fs::{self, File, Metadata};
+use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use chrono::DateTime;
 
-use super::open::{open_regular, Links, Refused};
+use super::open::{open_regular, Links, Opened, Refused};
 use super::users::{scan_areas, USERS_DIR};
-use super::{EXTENSION, MAX_FILE_BYTES};
+use super::EXTENSION;
 use crate::error::Error;
 use crate::escape::terminal;
 use crate::record::{validate_host, validate_job, Content, Entry, Heartbeat};
@@ -28,10 +28,9 @@ pub(super) fn walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::
         })
 }
 
-/// Hands `each` every `*.last` file read, in directory order: in each of
-/// `dirs` and one level below (dotfiles skipped), then in the users' areas;
-/// no caller need hold every record at once. A directory of `dirs` that
-/// cannot be listed is an error; a bad file or subdirectory an entry.
+/// Hands `each` every `*.last` file read, in [`walk`]'s order, then the
+/// users' areas': no caller holds every record at once. A directory of
+/// `dirs` that cannot be listed is an error; a bad file or subdirectory an entry.
 pub(crate) fn scan_each(dirs: &[PathBuf], each: &mut dyn FnMut(Entry)) -> Result<(), Error> {
     for dir in dirs {
         let unlisted = |source| Error::ReadDir {
@@ -49,7 +48,7 @@ pub(crate) fn scan_each(dirs: &[PathBuf], each: &mut dyn FnMut(Entry)) -> Result
             };
             entry.into_iter().for_each(&mut *each);
         }
-        scan_areas(dir).into_iter().for_each(&mut *each);
+        scan_areas(dir, each);
     }
     Ok(())
 }
@@ -126,12 +125,8 @@ pub(super) const BAD_NAME: &str = "the file name is not a valid job name";
 
 const HEARTBEAT: &str = "heartbeat";
 
-pub(super) fn read_heartbeat(
-    opened: Result<(File, Metadata), Refused>,
-    job: &str,
-) -> Result<Content, String> {
-    let read = super::open::read_opened(opened, MAX_FILE_BYTES);
-    let (bytes, meta) = read.map_err(|r| r.record_reason(HEARTBEAT))?;
+pub(super) fn read_heartbeat(opened: Opened, job: &str) -> Result<Content, String> {
+    let (bytes, meta) = super::open::read_record(opened, HEARTBEAT)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         // The modification time is whatever the filesystem holds (tmpfs
         // stores any time): one out of range makes the file invalid.
@@ -165,6 +160,7 @@ pub(super) fn read_heartbeat(
 mod tests {
     use super::*;
     use crate::store::open::mkfifo;
+    use crate::store::MAX_FILE_BYTES;
 
     fn read_content(path: &Path, job: &str) -> Result<Content, String> {
         read_heartbeat(open_regular(path, Links::Refuse), job)

@@ -70,8 +70,8 @@ pub(crate) fn effective_uid() -> u32 {
 }
 
 /// The area this process writes to, `<root>/users/<login>/`, made `0755`
-/// when missing; `None` without `<root>/users/` or a user name. One that is
-/// not a directory of this user (another made it first) is refused.
+/// when missing; `None` without `<root>/users/` or a user name. One not
+/// this user's directory (another made it first) is refused.
 pub(crate) fn own_area(root: &Path) -> Result<Option<PathBuf>, Error> {
     let users = root.join(USERS_DIR);
     if !fs::symlink_metadata(&users).is_ok_and(|m| m.is_dir()) {
@@ -100,7 +100,7 @@ pub(crate) fn own_area(root: &Path) -> Result<Option<PathBuf>, Error> {
     Ok(Some(area))
 }
 
-/// Why an area named `name` cannot be trusted as user `uid`'s, if it cannot.
+/// Why an area named `name` cannot be trusted as user `uid`'s.
 pub(super) fn area_fault(meta: &Metadata, uid: u32, name: &str) -> Option<String> {
     let owner = meta.uid();
     if meta.file_type().is_symlink() {
@@ -112,17 +112,15 @@ pub(super) fn area_fault(meta: &Metadata, uid: u32, name: &str) -> Option<String
     }
 }
 
-/// Why `users/` cannot be trusted, if it cannot: it must belong to root (or
-/// to `trusted`, the heartbeat directory's owner, who could rewrite all
-/// anyway), and be sticky if others may write to it (else one user could
-/// remove another's area).
+/// Why `users/` cannot be trusted: it must be root's (or `trusted`'s, the
+/// heartbeat directory's owner, who could rewrite all anyway), and sticky
+/// if others may write to it (else one user could remove another's area).
 pub(super) fn users_dir_fault(meta: &Metadata, trusted: u32) -> Option<String> {
     if meta.uid() != 0 && meta.uid() != trusted {
         return Some(format!("belongs to uid {}, not to root", meta.uid()));
     }
-    let mode = meta.permissions().mode();
+    let mode = meta.permissions().mode() & 0o7777;
     (mode & 0o022 != 0 && mode & 0o1000 == 0).then(|| {
-        let mode = mode & 0o7777;
         format!(
             "is writable by others without the sticky bit (mode {mode:o}); run `chmod 1777` on it"
         )
@@ -131,9 +129,8 @@ pub(super) fn users_dir_fault(meta: &Metadata, trusted: u32) -> Option<String> {
 
 /// The most entries read from one area or `users/` (the first by name): one
 /// user's junk cannot grow a run's rows, metrics and memory without end.
-pub(crate) const AREA_ENTRIES_MAX: usize = 1000;
+const AREA_ENTRIES_MAX: usize = 1000;
 
-/// An area below `users/` that its handle says is its user's.
 struct Area {
     handle: File,
     path: PathBuf,
@@ -141,15 +138,13 @@ struct Area {
     uid: u32,
 }
 
-/// Hands `each` every area below `<dir>/users/` that is its user's, or the
-/// entry saying why not or what was left out. With `judge_users`, a
-/// `users/` that cannot be trusted is one invalid entry and no area.
+/// Hands `each` every area below `<dir>/users/` that its handle says is
+/// its user's, or the entry saying why not or what was left out. With
+/// `judge_users`, an untrusted `users/` is one invalid entry and no area.
 fn each_area(dir: &Path, judge_users: bool, each: &mut dyn FnMut(Result<Area, Entry>)) {
     let users_path = dir.join(USERS_DIR);
-    let Ok(users) = open_dir(None, &users_path) else {
-        return;
-    };
-    let Ok(meta) = users.metadata() else {
+    let opened = open_dir(None, &users_path).and_then(|users| Ok((users.metadata()?, users)));
+    let Ok((meta, users)) = opened else {
         return;
     };
     let users_row = |reason| invalid(users_path.clone(), format!("{USERS_DIR}/"), reason);
@@ -193,15 +188,12 @@ fn each_area(dir: &Path, judge_users: bool, each: &mut dyn FnMut(Result<Area, En
     cut.map(Err).into_iter().for_each(each);
 }
 
-/// Scans the areas: each `users/<name>/*.last` is job `<name>/<job>`, read
-/// when the area and the file are `<name>`'s, else saying whose they are.
-pub(super) fn scan_areas(dir: &Path) -> Vec<Entry> {
-    let mut entries = Vec::new();
+/// Each `users/<name>/*.last` as job `<name>/<job>`, read if the area and file are `<name>`'s.
+pub(super) fn scan_areas(dir: &Path, each: &mut dyn FnMut(Entry)) {
     each_area(dir, true, &mut |area| match area {
-        Ok(area) => scan_area(&area, &mut entries),
-        Err(entry) => entries.push(entry),
+        Ok(area) => scan_area(&area, each),
+        Err(entry) => each(entry),
     });
-    entries
 }
 
 /// What was left out of a place of `total` entries, if anything.
@@ -215,7 +207,7 @@ fn cut(total: usize, what: &str, then: &str) -> Option<String> {
     ))
 }
 
-fn scan_area(area: &Area, entries: &mut Vec<Entry>) {
+fn scan_area(area: &Area, each: &mut dyn FnMut(Entry)) {
     let (path, name) = (&area.path, area.name.as_str());
     #[cfg(test)]
     tests::SWAP.with(|swap| swap.borrow().as_ref().map(|swap| swap(path)));
@@ -223,7 +215,7 @@ fn scan_area(area: &Area, entries: &mut Vec<Entry>) {
     let row = |reason| invalid(path.clone(), format!("{name}/"), reason);
     let (files, total) = match listed {
         Ok(found) => found,
-        Err(err) => return entries.push(row(format!("cannot list directory: {err}"))),
+        Err(err) => return each(row(format!("cannot list directory: {err}"))),
     };
     for file in files {
         let job = file.strip_suffix(".last").unwrap_or(&file);
@@ -242,7 +234,7 @@ fn scan_area(area: &Area, entries: &mut Vec<Entry>) {
                 opened => read_heartbeat(opened, job),
             },
         };
-        entries.push(Entry {
+        each(Entry {
             path: path.join(&file),
             job: user_job(Some(name), job),
             subdir: None,
@@ -250,11 +242,12 @@ fn scan_area(area: &Area, entries: &mut Vec<Entry>) {
         });
     }
     let then = "their jobs are not watched until the files past the first are removed";
-    entries.extend(cut(total, "heartbeat files", then).map(row));
+    if let Some(reason) = cut(total, "heartbeat files", then) {
+        each(row(reason));
+    }
 }
 
-/// Every pause file of an area's user in their own area below `dir`
-/// (others pause nothing; the heartbeat scan reports the area).
+/// The pause files of each area's user in that area (the scan reports the area).
 pub(super) fn area_pauses(dir: &Path) -> Vec<PauseEntry> {
     let mut found = Vec::new();
     each_area(dir, false, &mut |area| {
@@ -290,8 +283,7 @@ pub(super) fn area_pauses(dir: &Path) -> Vec<PauseEntry> {
     found
 }
 
-/// The first [`AREA_ENTRIES_MAX`] UTF-8 names (sorted) in the directory
-/// handle `dir` that `keep` accepts, but dotfiles, and how many in all.
+/// The first [`AREA_ENTRIES_MAX`] undotted UTF-8 names `keep` accepts, sorted, and the count.
 fn first_names(dir: &File, keep: impl Fn(&str) -> bool) -> io::Result<(Vec<String>, usize)> {
     let mut first = std::collections::BinaryHeap::new();
     let mut total = 0;

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::pause::Pause;
-use crate::record::{Content, Heartbeat, RunStatus};
+use crate::record::{json_line, Content, Heartbeat, RunStatus};
 use std::cell::RefCell;
 use std::fs;
 
@@ -14,6 +14,25 @@ thread_local! {
     pub(super) static SWAP: RefCell<Option<Swap>> = const { RefCell::new(None) };
 }
 
+fn scan_areas(dir: &Path) -> Vec<Entry> {
+    let mut entries = Vec::new();
+    super::scan_areas(dir, &mut |entry| entries.push(entry));
+    entries
+}
+
+/// This user's area in a new heartbeat directory, holding `n` empty files
+/// `job00000.<ext>`, `job00001.<ext>`...; `None` for a user without a name.
+fn area_with(n: usize, ext: &str) -> Option<(String, tempfile::TempDir, PathBuf)> {
+    let me = user_name(effective_uid())?;
+    let root = tempfile::tempdir().unwrap();
+    let area = root.path().join(USERS_DIR).join(&me);
+    fs::create_dir_all(&area).unwrap();
+    for i in 0..n {
+        fs::write(area.join(format!("job{i:05}.{ext}")), "").unwrap();
+    }
+    Some((me, root, area))
+}
+
 fn jobs(entries: &[Entry]) -> Vec<(String, String)> {
     entries
         .iter()
@@ -23,12 +42,9 @@ fn jobs(entries: &[Entry]) -> Vec<(String, String)> {
 
 #[test]
 fn an_area_swapped_for_a_link_after_it_was_judged_is_read_as_judged() {
-    let Some(me) = user_name(effective_uid()) else {
+    let Some((me, root, area)) = area_with(0, "last") else {
         return;
     };
-    let root = tempfile::tempdir().unwrap();
-    let area = root.path().join(USERS_DIR).join(&me);
-    fs::create_dir_all(&area).unwrap();
     let mine = Heartbeat::new("mine", 60, RunStatus::Ok).to_json_line();
     fs::write(area.join("mine.last"), mine).unwrap();
     let secret = root.path().join("secret");
@@ -52,15 +68,9 @@ fn an_area_swapped_for_a_link_after_it_was_judged_is_read_as_judged() {
 
 #[test]
 fn an_area_past_the_cap_is_cut_to_the_first_names_and_one_row() {
-    let Some(me) = user_name(effective_uid()) else {
+    let Some((me, root, area)) = area_with(AREA_ENTRIES_MAX + 5, "last") else {
         return;
     };
-    let root = tempfile::tempdir().unwrap();
-    let area = root.path().join(USERS_DIR).join(&me);
-    fs::create_dir_all(&area).unwrap();
-    for i in 0..AREA_ENTRIES_MAX + 5 {
-        fs::write(area.join(format!("job{i:05}.last")), "").unwrap();
-    }
     fs::write(area.join("job00000.history"), "").unwrap();
     let entries = scan_areas(root.path());
     assert_eq!(entries.len(), AREA_ENTRIES_MAX + 1);
@@ -81,21 +91,15 @@ fn an_area_past_the_cap_is_cut_to_the_first_names_and_one_row() {
 
 #[test]
 fn the_pauses_of_an_area_are_read_by_handle_and_capped() {
-    let Some(me) = user_name(effective_uid()) else {
+    let Some((_, root, area)) = area_with(AREA_ENTRIES_MAX + 2, "pause") else {
         return;
     };
-    let root = tempfile::tempdir().unwrap();
-    let area = root.path().join(USERS_DIR).join(&me);
-    fs::create_dir_all(&area).unwrap();
-    for i in 0..AREA_ENTRIES_MAX + 2 {
-        fs::write(area.join(format!("job{i:05}.pause")), "").unwrap();
-    }
     // Each pause is read for the job its file names, which it must name too.
     let now = chrono::Utc::now();
     let host = Pause::new(None, now, 60, None).unwrap();
     let job = Pause::new(Some("job00000"), now, 60, None).unwrap();
-    fs::write(area.join("_host.pause"), host.to_json_line()).unwrap();
-    fs::write(area.join("job00000.pause"), job.to_json_line()).unwrap();
+    fs::write(area.join("_host.pause"), json_line(&host)).unwrap();
+    fs::write(area.join("job00000.pause"), json_line(&job)).unwrap();
     fs::write(area.join("job00000.last"), "").unwrap();
     let found = area_pauses(root.path());
     assert_eq!(found.len(), AREA_ENTRIES_MAX + 1);
