@@ -99,10 +99,8 @@ pub(crate) fn sync(
         }
         Decision::Close { recovered, paused } => {
             let issue = kept.expect("a close has an open issue");
-            let comment = text::close_comment(host, jobs, recovered, paused, issue.created_at, at);
-            let title = text::closed_title(host, paused.len(), recovered.len());
-            let body = text::closed_body(host, jobs, recovered, paused, at);
-            w.close(issue.number, &comment, (title, body))?;
+            let words = text::closing(host, jobs, recovered, paused, issue.created_at, at);
+            w.close(issue.number, words)?;
         }
         Decision::Acknowledged(Some(still)) => {
             let issue = closed
@@ -122,8 +120,7 @@ pub(crate) fn sync(
     }
     for replica in open.iter().skip(1) {
         let kept = open[0].number;
-        let comment = text::duplicate_comment(host, kept);
-        w.close(replica.number, &comment, text::duplicate_closed(host, kept))?;
+        w.close(replica.number, text::duplicate(host, kept))?;
         if !opts.dry_run {
             let (number, shown) = (replica.number, crate::escape::terminal(host));
             (w.say)(format!(

@@ -145,15 +145,14 @@ impl Writer<'_, '_> {
         self.forge.edit_issue(number, edit)
     }
 
-    /// Comments on issue `number` and closes it with `title` and `body`.
+    /// Posts `comment` on issue `number` and closes it with `title` and `body`.
     pub(super) fn close(
         &mut self,
         number: u64,
-        comment: &str,
-        (title, body): (String, String),
+        (comment, title, body): (String, String, String),
     ) -> Result<(), Error> {
         let tag = Marker::new(self.opts.host, Jobs::new()).comment_tag();
-        self.comment(number, comment, &tag)?;
+        self.comment(number, &comment, &tag)?;
         if self.dry(|| format!("close issue #{number} as `{title}`")) {
             return Ok(());
         }
