@@ -74,15 +74,11 @@ pub(crate) fn decide(
 
 /// The bad jobs among `jobs` on the issue of `host`, by [`alert_key`].
 pub(crate) fn alert_set(host: &str, jobs: &[Judgement]) -> Jobs {
-    let key = |j: &Judgement| (alert_key(host, j), j.status);
-    let keyed: Vec<(String, Status)> = jobs.iter().map(key).collect();
+    let keyed: Vec<_> = jobs
+        .iter()
+        .map(|j| (alert_key(host, j), j.status))
+        .collect();
     alert::alerting(keyed.iter().map(|(k, s)| (k, s)))
-}
-
-/// The paused jobs among `jobs` on the issue of `host`, by [`alert_key`].
-pub(crate) fn paused_set(host: &str, jobs: &[Judgement]) -> BTreeSet<String> {
-    let paused = jobs.iter().filter(|j| j.status == Status::Paused);
-    paused.map(|j| alert_key(host, j)).collect()
 }
 
 /// How a job is named on the issue of `host`: `HOST/JOB` when its heartbeat

@@ -31,7 +31,7 @@ struct Wire {
 
 /// The most characters the marker spends naming jobs, so that the body stays
 /// far under every forge's limit; the rest are recorded by digests.
-pub(crate) const MARKER_JOBS_MAX_CHARS: usize = 16_000;
+const MARKER_JOBS_MAX_CHARS: usize = 16_000;
 
 /// The buckets of the jobs a marker does not name, a digest (8 characters)
 /// each: a change among them costs only its bucket being read as changed.
@@ -151,11 +151,10 @@ impl Marker {
     }
 }
 
-/// `json` made safe inside the HTML comment: `<` and `>` (which could end
-/// it), `@` and `#` (mentions, references) and what no output may carry raw
-/// ([`crate::escape::is_unsafe`], which JSON leaves alone) as JSON escapes.
-/// serde_json writes them only inside strings, where an escape reads back
-/// as the same character.
+/// `json` with `<` and `>` (which could end the HTML comment), `@` and `#`
+/// (mentions, references) and [`crate::escape::is_unsafe`] characters as JSON
+/// escapes: serde_json writes them only inside strings, where an escape reads
+/// back as the same character.
 fn safe(json: &str) -> String {
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {

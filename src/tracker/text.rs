@@ -141,10 +141,9 @@ pub(crate) fn body(host: &str, jobs: &[Judgement], fleet: &Fleet, at: DateTime<U
     out + &Marker::new(host, alert_set(host, jobs)).render() + "\n"
 }
 
-/// The comment, title and body of the issue hb-check closes at `at`, when
-/// the jobs were judged (`opened`: when the issue was). Every paused job is
-/// named, so all are never called recovered while some are paused; the
-/// body's empty marker says the close is no acknowledgement.
+/// The comment, title and body of the issue hb-check closes at `at`, when the
+/// jobs were judged (`opened`: when the issue was); the body's empty marker
+/// says the close is no acknowledgement.
 pub(crate) fn closing(
     host: &str,
     jobs: &[Judgement],

@@ -68,10 +68,9 @@ impl Writer<'_, '_> {
         write_once(create, &look).map(drop)
     }
 
-    /// Posts `comment` with `tag` unless the last tagged comment of our
-    /// account already carries `tag` (a run whose answer was lost or whose
-    /// edit failed announced it). Only the last counts, so a set of bad jobs
-    /// that comes back later is announced again.
+    /// Posts `comment` with `tag` unless our last tagged comment carries it (a
+    /// run whose answer was lost or whose edit failed announced it). Only the
+    /// last counts, so a set of bad jobs that comes back is announced again.
     pub(super) fn comment(&mut self, number: u64, comment: &str, tag: &str) -> Result<(), Error> {
         if self.dry(|| format!("comment on issue #{number}:\n{comment}")) {
             return Ok(());
@@ -137,9 +136,8 @@ impl Writer<'_, '_> {
     }
 
     pub(super) fn edit(&mut self, number: u64, edit: &Edit, what: &str) -> Result<(), Error> {
-        let shown = edit.body.as_deref().map(|b| format!(":\n{b}"));
-        let shown = shown.unwrap_or_default();
-        if self.dry(|| format!("edit issue #{number} to {what}{shown}")) {
+        let body = edit.body.as_deref().unwrap_or_default();
+        if self.dry(|| format!("edit issue #{number} to {what}:\n{body}")) {
             return Ok(());
         }
         self.forge.edit_issue(number, edit)
