@@ -19,6 +19,7 @@ use super::text;
 use super::{Comment, Edit, Forge, Issue, Label, State};
 use crate::alert::reminder_due;
 use crate::error::Error;
+use crate::judge::{Judgement, Status};
 
 #[derive(Clone, Copy)]
 pub(crate) struct Options<'a> {
@@ -51,7 +52,7 @@ pub(crate) struct Remind<'a> {
 pub(crate) fn sync(
     forge: &dyn Forge,
     opts: &Options<'_>,
-    jobs: &[crate::judge::Judgement],
+    jobs: &[Judgement],
     say: &mut dyn FnMut(String),
 ) -> Result<Decision, Error> {
     if jobs.is_empty() {
@@ -65,9 +66,7 @@ pub(crate) fn sync(
     let recorded = |i: &Issue| Marker::parse_against(&i.body, &alerts).map(|m| m.jobs);
     let posted = kept.map(|i| recorded(i).unwrap_or_default());
     let acknowledged = closed.as_ref().and_then(recorded);
-    let paused_jobs = jobs
-        .iter()
-        .filter(|j| j.status == crate::judge::Status::Paused);
+    let paused_jobs = jobs.iter().filter(|j| j.status == Status::Paused);
     let paused = paused_jobs.map(|j| alert_key(host, j)).collect();
     let decision = decide(&alerts, &paused, posted.as_ref(), acknowledged.as_ref());
     let mut w = super::writer::Writer {

@@ -155,11 +155,7 @@ pub(crate) fn closing(
     let paused_text = paused_list(host, paused.iter().map(|(j, s)| (j, *s)), jobs);
     let recovered_text =
         (!recovered.is_empty()).then(|| format!("Recovered: {}.", list(recovered)));
-    let others = if recovered.is_empty() {
-        ""
-    } else {
-        ", others recovered"
-    };
+    let others = recovered_text.as_ref().map_or("", |_| ", others recovered");
     let mut comment = Vec::new();
     if !paused.is_empty() {
         comment.push(format!("Paused, not recovered: {paused_text}."));
@@ -190,12 +186,9 @@ pub(crate) fn closing(
     if let Some(text) = recovered_text {
         body += &format!("{text}\n\n");
     }
-    body += &Marker::new(host, Jobs::new()).render();
-    (
-        comment.join(" "),
-        format!("{} {title}", title_prefix(host)),
-        body + "\n",
-    )
+    let marker = Marker::new(host, Jobs::new()).render();
+    let title = format!("{} {title}", title_prefix(host));
+    (comment.join(" "), title, body + &marker + "\n")
 }
 
 /// `` `backup` paused until 2026-11-22T06:00:00Z (`disk swap`) (was stale) ``
