@@ -97,8 +97,7 @@ impl Client {
         })
     }
 
-    /// One attempt, bounded as a whole by the timeout or what is left of
-    /// the budget.
+    /// One attempt, within the timeout or what is left of the budget.
     fn attempt(
         &self,
         method: &Method,
@@ -175,11 +174,10 @@ impl Client {
         Ok((value, answer.headers))
     }
 
-    /// Reads the pages of a listing (`newest`: the first only). It ends at
-    /// the count `X-Total-Count` (Gitea) announces, at an empty page, or
-    /// without that count at a page shorter than the first (a server may
-    /// give fewer than asked). A page that repeats the one before (by
-    /// `number`), or more than [`MAX_PAGES`], is an error.
+    /// A listing's pages (`newest`: the first only), up to the count Gitea
+    /// announces (`X-Total-Count`), an empty page, or without that count a page
+    /// shorter than the first (a server may give fewer than asked). A page
+    /// repeating the one before (by `number`), or past [`MAX_PAGES`], fails.
     pub(super) fn pages<T: DeserializeOwned>(
         &self,
         path: &str,

@@ -28,9 +28,8 @@ pub(crate) enum Decision {
         /// so the close never calls all jobs recovered while some are paused.
         paused: Vec<(String, Option<Status>)>,
     },
-    /// A person closed the issue while these jobs were bad: post nothing,
-    /// but record the smaller acknowledged set (`Some`) on the closed issue
-    /// when some acknowledged jobs recovered.
+    /// A person closed the issue while these jobs were bad: post nothing, but
+    /// record on it the smaller set (`Some`) when acknowledged jobs recovered.
     Acknowledged(Option<Jobs>),
 }
 

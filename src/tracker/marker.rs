@@ -134,8 +134,7 @@ impl Marker {
         Some(marker)
     }
 
-    /// The tag of a comment announcing the change that leaves this marker:
-    /// the [`fnv`] digest of its rendering.
+    /// The tag of a comment announcing this marker: its rendering's [`fnv`].
     pub(crate) fn comment_tag(&self) -> String {
         let digest = fnv(self.render().bytes());
         format!("{COMMENT_OPEN}{digest:016x}{CLOSE}")

@@ -1,6 +1,5 @@
-//! The writes of a sync, each sent at most once ([`write_once`]), looked for
-//! before it is sent again, in this run and the next; in a dry run each
-//! says what it would send instead.
+//! The writes of a sync, each sent at most once ([`write_once`]); in a dry
+//! run each says what it would send instead.
 
 use super::marker::{comment_tag_in, Jobs, Marker};
 use super::sync::{mine, remind_marker, reminded, Cache, Options};
@@ -165,7 +164,7 @@ impl Writer<'_, '_> {
 
 /// Sends a write that must not be done twice. After a failure that may hide
 /// a success (a timeout, a 5xx), `look` once and take what it finds, else
-/// give up for this run rather than risk doing it twice.
+/// give up rather than risk doing it twice: the next run looks first.
 pub(super) fn write_once<T>(
     write: impl FnOnce() -> Result<T, Error>,
     look: &dyn Fn() -> Result<Option<T>, Error>,
