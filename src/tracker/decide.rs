@@ -1,9 +1,8 @@
 //! The pure decision: from the bad jobs now and what the host's issues last
-//! recorded ([`super::marker`]), what the sync does. What changed is the
-//! change engine's word ([`crate::alert`]). An acknowledgement covers job
-//! names: a job stays acknowledged while it is bad in any way, and leaves
-//! the set once it recovers. A job that left the issue because it is paused
-//! has not recovered: it is named apart.
+//! recorded ([`super::marker`]), what the sync does; what changed is
+//! [`crate::alert`]'s word. An acknowledgement covers job names: a job stays
+//! acknowledged while bad in any way and leaves the set once it recovers. A
+//! job that left the issue because it is paused has not recovered.
 
 use std::collections::BTreeSet;
 

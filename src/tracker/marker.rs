@@ -5,9 +5,8 @@
 //! closed one, the set a person acknowledged by closing it (empty when
 //! hb-check closed it). Every comment hb-check posts ends with a tag naming
 //! the marker its change leaves, `<!-- heartbeat-checker-comment 5f0c... -->`.
-//!
-//! A body shows text from heartbeat files, so the *last* marker of a body
-//! counts (hb-check puts its own at the end).
+//! A body shows text from heartbeat files, so its *last* marker counts
+//! (hb-check puts its own at the end).
 
 use std::collections::BTreeMap;
 

@@ -289,8 +289,7 @@ pub(crate) fn reminder(host: &str, jobs: &[Judgement], open_for: u64, every: u64
 }
 
 /// The comment, title and body a second open issue of the host is closed
-/// with: a duplicate of the one kept, which goes on alerting (never
-/// "recovered").
+/// with: the one kept goes on alerting (never "recovered").
 pub(crate) fn duplicate(host: &str, kept: u64) -> (String, String, String) {
     let host_md = inert(host);
     let comment = format!(
