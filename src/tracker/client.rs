@@ -6,9 +6,8 @@ use ureq::http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION};
 
 use super::{Config, Kind};
 use crate::error::{Error, TrackerError};
-use crate::http::redact::Redactor;
 use crate::http::retry::{self, Backoff, Budget, Failed, RateLimit, Repeat, Stop};
-use crate::http::{self, Answer, HeaderMap, Http, Method, StatusCode};
+use crate::http::{self, redact::Redactor, Answer, HeaderMap, Http, Method, StatusCode};
 
 /// The most of a successful answer read; a page of issues is far below.
 pub(crate) const MAX_BODY: u64 = 4 << 20;

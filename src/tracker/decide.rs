@@ -6,8 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use super::marker::Jobs;
-use crate::alert;
+use crate::alert::{self, Jobs};
 use crate::judge::{Judgement, Status};
 
 /// What the sync does. Jobs that left come with the status they had.

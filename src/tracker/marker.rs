@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use crate::judge::Status;
 use crate::record::is_plain;
 
-pub(crate) use crate::alert::Jobs;
+use crate::alert::Jobs;
 
 /// Statuses as words: one this version does not know drops that job only.
 #[derive(serde::Serialize, serde::Deserialize)]

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::decide::{alert_key, alert_set};
-use super::marker::{fnv, Jobs, Marker};
+use super::marker::{fnv, Marker};
 use crate::fleet::{compact, Fleet, Group, QuorumVerdict};
 use crate::judge::{Judgement, Status};
 use crate::record::{format_duration, is_plain};
@@ -186,7 +186,7 @@ pub(crate) fn closing(
     if let Some(text) = recovered_text {
         body += &format!("{text}\n\n");
     }
-    let marker = Marker::new(host, Jobs::new()).render();
+    let marker = Marker::new(host, alert::Jobs::new()).render();
     let title = format!("{} {title}", title_prefix(host));
     (comment.join(" "), title, body + &marker + "\n")
 }
@@ -298,7 +298,7 @@ pub(crate) fn duplicate(host: &str, kept: u64) -> (String, String, String) {
     );
     let body = format!(
         "A second open issue for {host_md}: #{kept} stays open and carries the alerts; hb-check closed this one.\n\n{}\n",
-        Marker::new(host, Jobs::new()).render()
+        Marker::new(host, alert::Jobs::new()).render()
     );
     let title = format!("{} duplicate of #{kept}", title_prefix(host));
     (comment, title, body)

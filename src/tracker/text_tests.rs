@@ -1,6 +1,7 @@
 //! The words of the alert issue, tested.
 
 use super::*;
+use crate::alert::Jobs;
 use crate::fleet::parse_quorum;
 use crate::fleet::tests::row;
 

@@ -1,10 +1,9 @@
 //! The tracker's (and ntfy's) token: a secret that never shows, from the
 //! environment or a file only its owner may read.
 
-use std::fmt;
-use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::{fmt, io};
 
 use crate::error::Error;
 use crate::store::open::{open_regular, read_capped, Links, Refused};

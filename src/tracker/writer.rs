@@ -1,14 +1,13 @@
 //! The writes of a sync, each sent at most once ([`write_once`]); in a dry
 //! run each says what it would send instead.
 
-use super::marker::{comment_tag_in, Jobs, Marker};
+use super::marker::{comment_tag_in, Marker};
 use super::sync::{mine, remind_marker, reminded, Cache, Options};
 use super::text;
 use super::{Edit, Forge, Issue, Label, State};
-use crate::alert::reminder_due;
+use crate::alert::{reminder_due, Jobs};
 use crate::error::Error;
 use crate::http::retry::{classify, Class};
-use crate::judge::Judgement;
 
 pub(super) struct Writer<'a, 'b> {
     pub(super) forge: &'a dyn Forge,
@@ -91,7 +90,7 @@ impl Writer<'_, '_> {
     pub(super) fn remind(
         &mut self,
         issue: &Issue,
-        jobs: &[Judgement],
+        jobs: &[crate::judge::Judgement],
         alerts: &Jobs,
     ) -> Result<(), Error> {
         let (opts, number) = (self.opts, issue.number);
