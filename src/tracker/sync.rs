@@ -26,7 +26,6 @@ pub(crate) struct Options<'a> {
     pub host: &'a str,
     /// On every alert issue.
     pub label: &'a str,
-    /// Say what would be sent instead of sending a write.
     pub dry_run: bool,
     pub checked_at: DateTime<Utc>,
     pub remind: Option<Remind<'a>>,
