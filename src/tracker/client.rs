@@ -1,15 +1,13 @@
 //! The client for every forge over the crate's one HTTP client: the token,
-//! the retry policy, paging and error answers ([`super::operations`] has
-//! its [`Forge`](super::Forge) operations).
+//! retries, paging and error answers ([`super::operations`]: its operations).
 
 use serde::de::DeserializeOwned;
 use ureq::http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION};
 
 use super::{Config, Kind};
 use crate::error::{Error, TrackerError};
-use crate::http::redact::Redactor;
 use crate::http::retry::{self, Backoff, Budget, Failed, RateLimit, Repeat, Stop};
-use crate::http::{self, Answer, HeaderMap, Method, StatusCode};
+use crate::http::{self, redact::Redactor, Answer, HeaderMap, Method, StatusCode};
 
 /// The most of a successful answer read; a page of issues is far below.
 pub(crate) const MAX_BODY: u64 = 4 << 20;
@@ -17,7 +15,6 @@ pub(crate) const MAX_BODY: u64 = 4 << 20;
 /// The most of an error answer read; only its message is wanted.
 const MAX_ERROR_BODY: u64 = 64 << 10;
 
-/// The longest server message kept in an error.
 const MAX_MESSAGE: usize = 300;
 
 /// More pages than this are not read: a listing that long is a loop or a
@@ -42,8 +39,6 @@ pub(crate) struct Client {
 impl Client {
     /// A client for the repo in `config`; the sync's budget starts now.
     pub(crate) fn new(config: &Config) -> Result<Client, Error> {
-        // On GitHub the URL is the API base; Gitea and Forgejo serve it
-        // under `/api/v1`.
         let (github, api, media_type, page_size) = match config.kind {
             Kind::Github => (true, "", "application/vnd.github+json", ("per_page", 100)),
             Kind::Gitea | Kind::Forgejo => (false, "/api/v1", "application/json", ("limit", 50)),
@@ -101,8 +96,7 @@ impl Client {
         })
     }
 
-    /// One attempt, bounded as a whole by the timeout or what is left of
-    /// the budget.
+    /// One attempt, within the timeout or what is left of the budget.
     fn attempt(
         &self,
         method: &Method,
@@ -147,7 +141,6 @@ impl Client {
         // cannot be read whole still says its status.
         let limit = RateLimit::read(&answer.headers, chrono::Utc::now());
         let fallback = status.canonical_reason().unwrap_or("no message");
-        // Cleaned of the token and cut short.
         let mut message = self.redactor.clean(&error_message(&answer.body, fallback));
         if let Some((end, _)) = message.char_indices().nth(MAX_MESSAGE) {
             message = format!("{}...", &message[..end]);
@@ -180,11 +173,10 @@ impl Client {
         Ok((value, answer.headers))
     }
 
-    /// Reads the pages of a listing (`newest`: the first only). It ends at
-    /// the count `X-Total-Count` (Gitea) announces, at an empty page, or
-    /// without that count at a page shorter than the first (a server may
-    /// give fewer than asked). A page that repeats the one before (by
-    /// `number`), or more than [`MAX_PAGES`], is an error.
+    /// A listing's pages (`newest`: the first only), up to the count Gitea
+    /// announces (`X-Total-Count`), an empty page, or without that count a page
+    /// shorter than the first (a server may give fewer than asked). A page
+    /// repeating the one before (by `number`), or past [`MAX_PAGES`], fails.
     pub(super) fn pages<T: DeserializeOwned>(
         &self,
         path: &str,
@@ -248,10 +240,9 @@ impl Client {
     }
 }
 
-/// The message of an error answer: the JSON `message` both APIs answer
-/// with, and GitHub's `errors`, which say what a 422 refused (`Validation
-/// Failed (Issue title: too long)`); else the text itself unless it is HTML,
-/// else `fallback`.
+/// An error answer's JSON `message` (both APIs), with GitHub's `errors`, which
+/// say what a 422 refused (`Validation Failed (Issue title: too long)`); else
+/// the text itself unless it is HTML, else `fallback`.
 pub(crate) fn error_message(body: &[u8], fallback: &str) -> String {
     let doc: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
     let errors = doc["errors"].as_array().into_iter().flatten();
@@ -268,8 +259,8 @@ pub(crate) fn error_message(body: &[u8], fallback: &str) -> String {
     }
 }
 
-/// One of GitHub's `errors`: a text, or what (`resource`, `field`) was
-/// refused and why (`message`, else `code`).
+/// One of GitHub's `errors`: a text, or what (`resource`, `field`) was refused
+/// and why (`message`, else `code`).
 fn detail(e: &serde_json::Value) -> Option<String> {
     let field = |k: &str| e.get(k)?.as_str();
     let why = e.as_str().or(field("message")).or(field("code"))?;

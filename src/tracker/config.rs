@@ -20,9 +20,8 @@ pub(crate) enum Kind {
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
     pub kind: Kind,
-    /// The server URL (Gitea, Forgejo) or API base (GitHub:
-    /// `https://api.github.com`, `https://HOST/api/v3`), without a trailing
-    /// slash.
+    /// The server URL (Gitea, Forgejo: the API is under `/api/v1`) or API
+    /// base (GitHub: `https://api.github.com`, `https://HOST/api/v3`).
     pub url: String,
     /// `OWNER/NAME`.
     pub repo: String,
@@ -35,8 +34,8 @@ const MAX_TIMEOUT: Duration = Duration::from_secs(120);
 
 const MIN_BUDGET: Duration = Duration::from_secs(60);
 
-/// Checks a per-request timeout: 1 second to [`MAX_TIMEOUT`]. More could
-/// only hold the run lock past the next cron run (or overflow a clock).
+/// A per-request timeout of 1 second to [`MAX_TIMEOUT`]: more could only hold
+/// the run lock past the next cron run (or overflow a clock).
 pub(crate) fn check_timeout(timeout: Duration) -> Result<Duration, Error> {
     if timeout < Duration::from_secs(1) {
         Err(Error::rule("it must be at least 1 second"))
@@ -51,8 +50,7 @@ pub(crate) fn check_timeout(timeout: Duration) -> Result<Duration, Error> {
 }
 
 impl Config {
-    /// The command line's configuration, with the token from `token_file`,
-    /// else `HB_TRACKER_TOKEN`; `None` without a `url`.
+    /// The token from `token_file`, else `HB_TRACKER_TOKEN`; `None` without a `url`.
     pub(crate) fn load(
         kind: Kind,
         url: Option<&str>,

@@ -1,14 +1,12 @@
 //! The pure decision: from the bad jobs now and what the host's issues last
-//! recorded ([`super::marker`]), what the sync does. What changed is the
-//! change engine's word ([`crate::alert`]). An acknowledgement covers job
-//! names: a job stays acknowledged while it is bad in any way, and leaves
-//! the set once it recovers. A job that left the issue because it is paused
-//! has not recovered: it is named apart.
+//! recorded ([`super::marker`]), what the sync does; what changed is
+//! [`crate::alert`]'s word. An acknowledgement covers job names: a job stays
+//! acknowledged while bad in any way and leaves the set once it recovers. A
+//! job that left the issue because it is paused has not recovered.
 
 use std::collections::BTreeSet;
 
-use super::marker::Jobs;
-use crate::alert;
+use crate::alert::{self, Jobs};
 use crate::judge::{Judgement, Status};
 
 /// What the sync does. Jobs that left come with the status they had.
@@ -28,9 +26,8 @@ pub(crate) enum Decision {
         /// so the close never calls all jobs recovered while some are paused.
         paused: Vec<(String, Option<Status>)>,
     },
-    /// A person closed the issue while these jobs were bad: post nothing,
-    /// but record the smaller acknowledged set (`Some`) on the closed issue
-    /// when some acknowledged jobs recovered.
+    /// A person closed the issue while these jobs were bad: post nothing, but
+    /// record on it the smaller set (`Some`) when acknowledged jobs recovered.
     Acknowledged(Option<Jobs>),
 }
 
@@ -74,15 +71,11 @@ pub(crate) fn decide(
 
 /// The bad jobs among `jobs` on the issue of `host`, by [`alert_key`].
 pub(crate) fn alert_set(host: &str, jobs: &[Judgement]) -> Jobs {
-    let key = |j: &Judgement| (alert_key(host, j), j.status);
-    let keyed: Vec<(String, Status)> = jobs.iter().map(key).collect();
+    let keyed: Vec<_> = jobs
+        .iter()
+        .map(|j| (alert_key(host, j), j.status))
+        .collect();
     alert::alerting(keyed.iter().map(|(k, s)| (k, s)))
-}
-
-/// The paused jobs among `jobs` on the issue of `host`, by [`alert_key`].
-pub(crate) fn paused_set(host: &str, jobs: &[Judgement]) -> BTreeSet<String> {
-    let paused = jobs.iter().filter(|j| j.status == Status::Paused);
-    paused.map(|j| alert_key(host, j)).collect()
 }
 
 /// How a job is named on the issue of `host`: `HOST/JOB` when its heartbeat

@@ -5,16 +5,15 @@
 //! closed one, the set a person acknowledged by closing it (empty when
 //! hb-check closed it). Every comment hb-check posts ends with a tag naming
 //! the marker its change leaves, `<!-- heartbeat-checker-comment 5f0c... -->`.
-//!
-//! A body shows text from heartbeat files, so the *last* marker of a body
-//! counts (hb-check puts its own at the end).
+//! A body shows text from heartbeat files, so its *last* marker counts
+//! (hb-check puts its own at the end).
 
 use std::collections::BTreeMap;
 
 use crate::judge::Status;
 use crate::record::is_plain;
 
-pub(crate) use crate::alert::Jobs;
+use crate::alert::Jobs;
 
 /// Statuses as words: one this version does not know drops that job only.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -31,7 +30,7 @@ struct Wire {
 
 /// The most characters the marker spends naming jobs, so that the body stays
 /// far under every forge's limit; the rest are recorded by digests.
-pub(crate) const MARKER_JOBS_MAX_CHARS: usize = 16_000;
+const MARKER_JOBS_MAX_CHARS: usize = 16_000;
 
 /// The buckets of the jobs a marker does not name, a digest (8 characters)
 /// each: a change among them costs only its bucket being read as changed.
@@ -134,8 +133,7 @@ impl Marker {
         Some(marker)
     }
 
-    /// The tag of a comment announcing the change that leaves this marker:
-    /// the [`fnv`] digest of its rendering.
+    /// The tag of a comment announcing this marker: its rendering's [`fnv`].
     pub(crate) fn comment_tag(&self) -> String {
         let digest = fnv(self.render().bytes());
         format!("{COMMENT_OPEN}{digest:016x}{CLOSE}")
@@ -151,11 +149,10 @@ impl Marker {
     }
 }
 
-/// `json` made safe inside the HTML comment: `<` and `>` (which could end
-/// it), `@` and `#` (mentions, references) and what no output may carry raw
-/// ([`crate::escape::is_unsafe`], which JSON leaves alone) as JSON escapes.
-/// serde_json writes them only inside strings, where an escape reads back
-/// as the same character.
+/// `json` with `<` and `>` (which could end the HTML comment), `@` and `#`
+/// (mentions, references) and [`crate::escape::is_unsafe`] characters as JSON
+/// escapes: serde_json writes them only inside strings, where an escape reads
+/// back as the same character.
 fn safe(json: &str) -> String {
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {

@@ -1,10 +1,8 @@
 //! The issue tracker: one alert issue per host in a Gitea, Forgejo or GitHub
 //! repo, opened when jobs go bad, edited when the set of bad jobs changes,
-//! closed when all recover. [`mod@sync`] reads, [`mod@decide`]s (purely)
-//! and writes (through `writer`) over the [`Forge`] trait, which
-//! [`client::Client`] implements over the crate's one HTTP client; [`text`]
-//! words the issue and [`marker`] records in it what was last posted, so no
-//! state file is needed.
+//! closed when all recover. [`mod@sync`] reads, [`mod@decide`]s and writes
+//! over the [`Forge`] trait ([`client::Client`]); [`marker`] records in the
+//! issue what was last posted, so no state file is needed.
 
 pub(crate) mod client;
 pub(crate) mod config;
@@ -87,7 +85,6 @@ pub(crate) struct User {
     pub login: String,
 }
 
-/// The login a `user` field names; empty when there is none.
 fn login<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     Ok(or_default::<D, User>(d)?.login)
 }
@@ -106,26 +103,22 @@ fn instant<'de, D: Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::
 }
 
 /// What the sync needs from a forge, with the invariants it relies on:
-///
-/// - **Bounded**: a bounded number of requests a call (listings stop at
-///   [`client::MAX_PAGES`]), at most [`client::MAX_BODY`] read of each
-///   answer, never past the sync's budget; nothing a server sends can make
-///   it panic, hang, or print the token.
+/// - **Bounded**: listings stop at [`client::MAX_PAGES`], at most
+///   [`client::MAX_BODY`] is read of an answer, nothing passes the sync's
+///   budget; nothing a server sends can make it panic, hang, or print the token.
 /// - **Reads and edits are retried** on transient faults (no answer, 5xx,
 ///   429); **creates and comments are tried once** unless the server
 ///   certainly did not act, so the caller *looks before it writes again*.
-/// - **Listings return issues only** (never pull requests) that carry every
-///   label asked for and are in the state asked for.
+/// - **Listings return issues only**, with every label and the state asked for.
 /// - **Authors are reported**: the sync trusts only what [`Forge::me`] wrote.
 pub(crate) trait Forge {
     /// The login of the account the token belongs to.
     fn me(&self) -> Result<String, Error>;
-    /// The repo's labels whose names are in `names` (compared as the forge
-    /// compares label names).
+    /// The repo's labels named in `names` (compared as the forge compares).
     fn find_labels(&self, names: &[&str]) -> Result<Vec<Label>, Error>;
     fn create_label(&self, name: &str, description: &str) -> Result<Label, Error>;
-    /// The issues in `state` that carry every one of `labels`, newest
-    /// first: of closed ones the first page only.
+    /// The issues in `state` with every one of `labels`, newest first: of
+    /// closed ones the first page only.
     fn list_issues(&self, labels: &[&Label], state: State) -> Result<Vec<Issue>, Error>;
     fn create_issue(&self, title: &str, body: &str, labels: &[&Label]) -> Result<Issue, Error>;
     fn edit_issue(&self, number: u64, edit: &Edit) -> Result<(), Error>;

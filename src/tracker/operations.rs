@@ -93,14 +93,8 @@ fn label_value(github: bool, label: &Label) -> serde_json::Value {
 /// push another onto the next page.
 fn keep_issues(github: bool, items: Vec<Issue>, labels: &[&Label], state: State) -> Vec<Issue> {
     let mut seen = std::collections::HashSet::new();
-    let labelled = |i: &Issue| {
-        let has = |want: &&Label| {
-            i.labels
-                .iter()
-                .any(|l| same_label(github, &l.name, &want.name))
-        };
-        labels.iter().all(has)
-    };
+    let has = |i: &Issue, name: &str| i.labels.iter().any(|l| same_label(github, &l.name, name));
+    let labelled = |i: &Issue| labels.iter().all(|want| has(i, &want.name));
     let keep = |i: &Issue| {
         i.pull_request.is_none() && labelled(i) && seen.insert(i.number) && i.state == state
     };

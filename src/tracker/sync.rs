@@ -13,19 +13,19 @@
 
 use chrono::{DateTime, Utc};
 
-use super::decide::{alert_set, decide, paused_set, Decision};
+use super::decide::{alert_key, alert_set, decide, Decision};
 use super::marker::{host_word, Marker};
 use super::text;
 use super::{Comment, Edit, Forge, Issue, Label, State};
 use crate::alert::reminder_due;
 use crate::error::Error;
+use crate::judge::{Judgement, Status};
 
 #[derive(Clone, Copy)]
 pub(crate) struct Options<'a> {
     pub host: &'a str,
     /// On every alert issue.
     pub label: &'a str,
-    /// Say what would be sent instead of sending a write.
     pub dry_run: bool,
     pub checked_at: DateTime<Utc>,
     pub remind: Option<Remind<'a>>,
@@ -36,10 +36,9 @@ pub(crate) struct Options<'a> {
 }
 
 /// `--tracker-remind`: a comment every `every` seconds while the issue stays
-/// open, recorded on the forge (the source of truth) by [`remind_marker`].
-/// The caller's cache (the tracker knows no files) only spares reading the
-/// comments: `cached` is what it holds, `remember` is told the new one once
-/// the forge has it, so a lost cache costs a read, never a second reminder.
+/// open, recorded on the forge by [`remind_marker`]. The caller's cache
+/// (`cached`; `remember` is told the new one once the forge has it) only
+/// spares reading the comments: a lost cache costs a read, never a reminder.
 #[derive(Clone, Copy)]
 pub(crate) struct Remind<'a> {
     pub every: u64,
@@ -52,7 +51,7 @@ pub(crate) struct Remind<'a> {
 pub(crate) fn sync(
     forge: &dyn Forge,
     opts: &Options<'_>,
-    jobs: &[crate::judge::Judgement],
+    jobs: &[Judgement],
     say: &mut dyn FnMut(String),
 ) -> Result<Decision, Error> {
     if jobs.is_empty() {
@@ -66,7 +65,8 @@ pub(crate) fn sync(
     let recorded = |i: &Issue| Marker::parse_against(&i.body, &alerts).map(|m| m.jobs);
     let posted = kept.map(|i| recorded(i).unwrap_or_default());
     let acknowledged = closed.as_ref().and_then(recorded);
-    let paused = paused_set(host, jobs);
+    let paused_jobs = jobs.iter().filter(|j| j.status == Status::Paused);
+    let paused = paused_jobs.map(|j| alert_key(host, j)).collect();
     let decision = decide(&alerts, &paused, posted.as_ref(), acknowledged.as_ref());
     let mut w = super::writer::Writer {
         forge,
@@ -99,10 +99,8 @@ pub(crate) fn sync(
         }
         Decision::Close { recovered, paused } => {
             let issue = kept.expect("a close has an open issue");
-            let comment = text::close_comment(host, jobs, recovered, paused, issue.created_at, at);
-            let title = text::closed_title(host, paused.len(), recovered.len());
-            let body = text::closed_body(host, jobs, recovered, paused, at);
-            w.close(issue.number, &comment, (title, body))?;
+            let words = text::closing(host, jobs, recovered, paused, issue.created_at, at);
+            w.close(issue.number, words)?;
         }
         Decision::Acknowledged(Some(still)) => {
             let issue = closed
@@ -122,8 +120,7 @@ pub(crate) fn sync(
     }
     for replica in open.iter().skip(1) {
         let kept = open[0].number;
-        let comment = text::duplicate_comment(host, kept);
-        w.close(replica.number, &comment, text::duplicate_closed(host, kept))?;
+        w.close(replica.number, text::duplicate(host, kept))?;
         if !opts.dry_run {
             let (number, shown) = (replica.number, crate::escape::terminal(host));
             (w.say)(format!(
@@ -165,8 +162,7 @@ fn read(forge: &dyn Forge, opts: &Options<'_>) -> Result<Seen, Error> {
     Ok((me, labels, open, closed))
 }
 
-/// The issues among `issues` that are `host`'s and were opened by `me`,
-/// oldest first.
+/// `host`'s issues among `issues` that `me` opened, oldest first.
 pub(super) fn mine(issues: Vec<Issue>, host: &str, me: &str) -> Vec<Issue> {
     let prefix = text::title_prefix(host);
     let ours = |i: &Issue| i.title.starts_with(&prefix) && i.author == me;
@@ -183,8 +179,7 @@ fn causes_first(causes: &[crate::cause::Cause], text: &str) -> String {
 
 const CACHE_VERSION: u32 = 1;
 
-/// The hidden marker of the reminder for `period` on `host`'s issue:
-/// `<!-- heartbeat:remind HOST N -->`.
+/// `<!-- heartbeat:remind HOST N -->`: `host`'s reminder for `period`.
 pub(crate) fn remind_marker(host: &str, period: u64) -> String {
     format!("<!-- heartbeat:remind {} {period} -->", host_word(host))
 }
@@ -224,7 +219,6 @@ impl Cache {
         }
     }
 
-    /// Parses a cache file; `None` for anything unusable.
     pub(crate) fn parse(bytes: &[u8]) -> Option<Cache> {
         let cache: Cache = serde_json::from_slice(bytes).ok()?;
         (cache.version == CACHE_VERSION).then_some(cache)

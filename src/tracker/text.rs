@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::decide::{alert_key, alert_set};
-use super::marker::{fnv, Jobs, Marker};
+use super::marker::{fnv, Marker};
 use crate::fleet::{compact, Fleet, Group, QuorumVerdict};
 use crate::judge::{Judgement, Status};
 use crate::record::{format_duration, is_plain};
@@ -40,23 +40,13 @@ pub(crate) fn inert_cell(text: &str) -> String {
     inert(text).replace('|', "\\|")
 }
 
-/// The title prefix that marks a host's issues: the colon keeps host `web1`
-/// from claiming `web10`'s issue.
+/// The colon keeps host `web1` from claiming `web10`'s issue.
 pub(crate) fn title_prefix(host: &str) -> String {
     format!("[heartbeat-checker] {host}:")
 }
 
 pub(crate) fn title(host: &str, count: usize) -> String {
     format!("{} {count} job(s) need attention", title_prefix(host))
-}
-
-pub(crate) fn closed_title(host: &str, paused: usize, recovered: usize) -> String {
-    let what = match (paused, recovered) {
-        (0, _) => "all jobs recovered".to_owned(),
-        (n, 0) => format!("{n} job(s) paused"),
-        (n, _) => format!("{n} job(s) paused, others recovered"),
-    };
-    format!("{} {what}", title_prefix(host))
 }
 
 /// The label of one host's issues besides the shared one (`heartbeat:web1`),
@@ -72,15 +62,14 @@ pub(crate) fn host_label(label: &str, host: &str) -> String {
     format!("{short}:host-{:016x}", fnv(host.bytes()))
 }
 
-/// The most bytes (so at most as many characters, which is what GitHub
-/// limits) of the body's table (besides the marker's
-/// [`super::marker::MARKER_JOBS_MAX_CHARS`]) and of a reminder's list.
+/// Bytes, so at most as many characters (what GitHub limits), of the body's
+/// table besides the marker's, and of a reminder's list.
 const TABLE_MAX_CHARS: usize = 24_000;
 
 const LIST_MAX_CHARS: usize = 6_000;
 
-/// `items` joined by `sep` while within `budget` bytes, then `more` of how
-/// many were left out, if any.
+/// `items` joined by `sep` within `budget` bytes, then `more` of how many
+/// were left out, if any.
 fn within(
     items: impl Iterator<Item = String>,
     sep: &str,
@@ -103,7 +92,6 @@ fn within(
     out
 }
 
-/// `items` joined by `, ` within [`LIST_MAX_CHARS`], the rest counted:
 /// `` `a` (stale), `b` (failed) and 9,998 more ``.
 fn named(items: impl Iterator<Item = String>) -> String {
     within(items, ", ", LIST_MAX_CHARS, |n| format!(" and {n} more"))
@@ -153,31 +141,54 @@ pub(crate) fn body(host: &str, jobs: &[Judgement], fleet: &Fleet, at: DateTime<U
     out + &Marker::new(host, alert_set(host, jobs)).render() + "\n"
 }
 
-/// The body of an issue hb-check closes: its empty marker says the close is
-/// no acknowledgement.
-pub(crate) fn closed_body(
+/// The comment, title and body of the issue hb-check closes at `at`, when the
+/// jobs were judged (`opened`: when the issue was); the body's empty marker
+/// says the close is no acknowledgement.
+pub(crate) fn closing(
     host: &str,
     jobs: &[Judgement],
     recovered: &[(String, Status)],
     paused: &[(String, Option<Status>)],
-    checked_at: DateTime<Utc>,
-) -> String {
-    let (host_md, at) = (inert(host), stamp(checked_at));
-    let mut out = if paused.is_empty() {
-        format!("All jobs on {host_md} recovered by {at}; hb-check closed this issue.\n\n")
-    } else {
-        let paused = paused_list(host, paused.iter().map(|(j, s)| (j, *s)), jobs);
-        let others = (!recovered.is_empty()).then_some(", others recovered");
-        format!(
-            "No job on {host_md} needs attention by {at}: {paused}{}. hb-check closed this issue; \
-             a paused job that is still bad when its pause ends alerts again.\n\n",
-            others.unwrap_or_default()
-        )
-    };
-    if !recovered.is_empty() {
-        out += &format!("Recovered: {}.\n\n", list(recovered));
+    opened: Option<DateTime<Utc>>,
+    at: DateTime<Utc>,
+) -> (String, String, String) {
+    let paused_text = paused_list(host, paused.iter().map(|(j, s)| (j, *s)), jobs);
+    let recovered_text =
+        (!recovered.is_empty()).then(|| format!("Recovered: {}.", list(recovered)));
+    let others = recovered_text.as_ref().map_or("", |_| ", others recovered");
+    let mut comment = Vec::new();
+    if !paused.is_empty() {
+        comment.push(format!("Paused, not recovered: {paused_text}."));
     }
-    out + &Marker::new(host, Jobs::new()).render() + "\n"
+    comment.extend(recovered_text.clone());
+    if recovered.is_empty() && paused.is_empty() {
+        comment.push("Every job recovered.".to_owned());
+    }
+    if let Some(opened) = opened {
+        let open_for = format_duration(u64::try_from((at - opened).num_seconds()).unwrap_or(0));
+        comment.push(format!("This issue was open for {open_for}."));
+    }
+    comment.push("Closing it.".to_owned());
+    let (host_md, at) = (inert(host), stamp(at));
+    let (title, mut body) = match paused.len() {
+        0 => (
+            "all jobs recovered".to_owned(),
+            format!("All jobs on {host_md} recovered by {at}; hb-check closed this issue.\n\n"),
+        ),
+        n => (
+            format!("{n} job(s) paused{others}"),
+            format!(
+                "No job on {host_md} needs attention by {at}: {paused_text}{others}. hb-check closed this issue; \
+                 a paused job that is still bad when its pause ends alerts again.\n\n"
+            ),
+        ),
+    };
+    if let Some(text) = recovered_text {
+        body += &format!("{text}\n\n");
+    }
+    let marker = Marker::new(host, alert::Jobs::new()).render();
+    let title = format!("{} {title}", title_prefix(host));
+    (comment.join(" "), title, body + &marker + "\n")
 }
 
 /// `` `backup` paused until 2026-11-22T06:00:00Z (`disk swap`) (was stale) ``
@@ -252,36 +263,6 @@ pub(crate) fn update_comment(
     lines.join("\n\n")
 }
 
-/// The comment before closing, with how long the issue was open by `now`,
-/// the instant the jobs were judged at.
-pub(crate) fn close_comment(
-    host: &str,
-    jobs: &[Judgement],
-    recovered: &[(String, Status)],
-    paused: &[(String, Option<Status>)],
-    opened: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> String {
-    let mut parts = Vec::new();
-    if !paused.is_empty() {
-        parts.push(format!(
-            "Paused, not recovered: {}.",
-            paused_list(host, paused.iter().map(|(j, s)| (j, *s)), jobs)
-        ));
-    }
-    if !recovered.is_empty() {
-        parts.push(format!("Recovered: {}.", list(recovered)));
-    } else if paused.is_empty() {
-        parts.push("Every job recovered.".to_owned());
-    }
-    if let Some(opened) = opened {
-        let open_for = format_duration(u64::try_from((now - opened).num_seconds()).unwrap_or(0));
-        parts.push(format!("This issue was open for {open_for}."));
-    }
-    parts.push("Closing it.".to_owned());
-    parts.join(" ")
-}
-
 /// The reminder on an issue open for `open_for` seconds: how long each bad
 /// job has been bad, as far as its heartbeat tells.
 pub(crate) fn reminder(host: &str, jobs: &[Judgement], open_for: u64, every: u64) -> String {
@@ -307,27 +288,23 @@ pub(crate) fn reminder(host: &str, jobs: &[Judgement], open_for: u64, every: u64
     out + &within(lines, "", TABLE_MAX_CHARS, |n| format!("- and {n} more\n"))
 }
 
-pub(crate) fn duplicate_comment(host: &str, kept: u64) -> String {
-    format!(
-        "Another open issue, #{kept}, is about {} too; hb-check keeps the oldest and closes this one. \
-         If two machines report as this host, give each its own `--host` (`HB_HOST`).",
-        inert(host)
-    )
-}
-
-/// The title and body a second open issue of the host is closed with:
-/// a duplicate of the one kept, which goes on alerting (never "recovered").
-pub(crate) fn duplicate_closed(host: &str, kept: u64) -> (String, String) {
-    let title = format!("{} duplicate of #{kept}", title_prefix(host));
-    let body = format!(
-        "A second open issue for {}: #{kept} stays open and carries the alerts; hb-check closed this one.\n\n{}\n",
-        inert(host),
-        Marker::new(host, Jobs::new()).render()
+/// The comment, title and body a second open issue of the host is closed
+/// with: the one kept goes on alerting (never "recovered").
+pub(crate) fn duplicate(host: &str, kept: u64) -> (String, String, String) {
+    let host_md = inert(host);
+    let comment = format!(
+        "Another open issue, #{kept}, is about {host_md} too; hb-check keeps the oldest and closes this one. \
+         If two machines report as this host, give each its own `--host` (`HB_HOST`)."
     );
-    (title, body)
+    let body = format!(
+        "A second open issue for {host_md}: #{kept} stays open and carries the alerts; hb-check closed this one.\n\n{}\n",
+        Marker::new(host, alert::Jobs::new()).render()
+    );
+    let title = format!("{} duplicate of #{kept}", title_prefix(host));
+    (comment, title, body)
 }
 
-/// A fleet group said once: `` `backup` stale on 40 of 42 hosts: `web01..web40` ``.
+/// `` `backup` stale on 40 of 42 hosts: `web01..web40` ``.
 fn group(g: &Group) -> String {
     let (job, count, hosts) = (inert(&g.job), g.hosts.len(), inert(&compact(&g.hosts)));
     format!("{job} {} on {count} of {} hosts: {hosts}", g.status, g.of)

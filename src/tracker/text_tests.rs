@@ -1,6 +1,7 @@
 //! The words of the alert issue, tested.
 
 use super::*;
+use crate::alert::Jobs;
 use crate::fleet::parse_quorum;
 use crate::fleet::tests::row;
 
@@ -22,6 +23,11 @@ fn titles_end_the_host_with_a_colon() {
         "[heartbeat-checker] web1: 2 job(s) need attention"
     );
     assert!(!title("web10", 1).starts_with(&title_prefix("web1")));
+    let closed_title = |_: &str, paused: usize, recovered: usize| {
+        let recovered = vec![("r".to_owned(), Status::Stale); recovered];
+        let paused = vec![("p".to_owned(), None); paused];
+        closing("web1", &[], &recovered, &paused, None, Utc::now()).1
+    };
     assert!(closed_title("web1", 0, 1).starts_with(&title_prefix("web1")));
     assert_eq!(
         closed_title("web1", 0, 3),
@@ -77,13 +83,8 @@ fn bodies_render_heartbeat_text_inert_and_carry_the_marker() {
 
 #[test]
 fn a_closed_body_says_all_recovered() {
-    let text = closed_body(
-        "web1",
-        &[],
-        &[("backup".into(), Status::Stale)],
-        &[],
-        Utc::now(),
-    );
+    let recovered = [("backup".into(), Status::Stale)];
+    let (_, _, text) = closing("web1", &[], &recovered, &[], None, Utc::now());
     assert!(text.starts_with("All jobs on `web1` recovered"), "{text}");
     assert!(!text.contains("need attention"), "{text}");
     assert_eq!(Marker::parse(&text).unwrap().jobs, Jobs::new());
@@ -95,9 +96,11 @@ fn open_for_counts_to_the_judging_instant() {
         .unwrap()
         .with_timezone(&Utc);
     let now = opened + chrono::Duration::minutes(150);
-    let text = close_comment("web1", &[], &[], &[], Some(opened), now);
+    let (text, _, _) = closing("web1", &[], &[], &[], Some(opened), now);
     assert!(text.contains("open for 2h 30m"), "{text}");
-    assert!(close_comment("web1", &[], &[], &[], Some(now), opened).contains("open for 0s"));
+    assert!(closing("web1", &[], &[], &[], Some(now), opened)
+        .0
+        .contains("open for 0s"));
 }
 
 fn paused_backup() -> Judgement {
@@ -134,14 +137,14 @@ fn a_paused_job_is_said_paused_never_recovered() {
         "{update}"
     );
     let was_closing = [("backup".to_owned(), Some(Status::Stale))];
-    let close = close_comment("web1", &jobs, &[], &was_closing, None, Utc::now());
+    let (close, _, _) = closing("web1", &jobs, &[], &was_closing, None, Utc::now());
     assert!(
         close.starts_with("Paused, not recovered: `backup` paused until"),
         "{close}"
     );
     assert!(!close.contains("recovered."), "{close}");
     assert!(!close.contains("Every job recovered"), "{close}");
-    let body = closed_body("web1", &jobs, &mail, &was_closing, Utc::now());
+    let (_, _, body) = closing("web1", &jobs, &mail, &was_closing, None, Utc::now());
     assert!(
         body.starts_with("No job on `web1` needs attention by "),
         "{body}"
@@ -155,7 +158,7 @@ fn a_paused_job_is_said_paused_never_recovered() {
     let mut host_wide = paused_backup();
     host_wide.pause.as_mut().unwrap().job = None;
     let earlier = [("backup".to_owned(), None)];
-    let body = closed_body("web1", &[host_wide], &[], &earlier, Utc::now());
+    let (_, _, body) = closing("web1", &[host_wide], &[], &earlier, None, Utc::now());
     assert!(
         body.contains("2026-11-22T06:00:00Z (host-wide) (`@ops disk swap`)."),
         "{body}"

@@ -1,10 +1,9 @@
 //! The tracker's (and ntfy's) token: a secret that never shows, from the
 //! environment or a file only its owner may read.
 
-use std::fmt;
-use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::{fmt, io};
 
 use crate::error::Error;
 use crate::store::open::{open_regular, read_capped, Links, Refused};
@@ -18,10 +17,9 @@ const TOKEN_FILE_MAX: u64 = 64 * 1024;
 pub(crate) struct Token(String);
 
 impl Token {
-    /// The token in `text` from `origin`, trimmed (a token file ends with a
-    /// newline); `None` if blank. A space, a line break or a control
-    /// character inside is refused: no header can carry it, and a request
-    /// without it would fail as if the server refused the token.
+    /// `text` trimmed (a file ends with a newline); `None` if blank. A space,
+    /// line break or control character inside is refused: no header carries
+    /// it, and the request would fail as if the server refused the token.
     fn parse(text: &str, what: &str, origin: &str) -> Result<Option<Token>, Error> {
         let text = text.trim();
         if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -86,7 +84,17 @@ impl fmt::Debug for Token {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs::{self, Permissions};
+    use std::path::PathBuf;
     use std::time::Duration;
+
+    /// A token file of `bytes` at `name` in `dir`, readable by its owner only.
+    fn owners(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let path = dir.join(name);
+        fs::write(&path, bytes).unwrap();
+        fs::set_permissions(&path, Permissions::from_mode(0o600)).unwrap();
+        path
+    }
 
     #[test]
     fn tokens_never_show() {
@@ -118,11 +126,8 @@ mod tests {
 
     #[test]
     fn a_token_file_is_followed_through_a_link_checked_for_mode_and_capped() {
-        use std::fs::{self, Permissions};
         let dir = tempfile::tempdir().unwrap();
-        let real = dir.path().join("real");
-        fs::write(&real, "s3cr3t\n").unwrap();
-        fs::set_permissions(&real, Permissions::from_mode(0o600)).unwrap();
+        let real = owners(dir.path(), "real", "s3cr3t\n");
         let link = dir.path().join("token");
         std::os::unix::fs::symlink(&real, &link).unwrap();
         // The mode that counts is the file's, not the link's (0777).
@@ -133,9 +138,7 @@ mod tests {
         fs::set_permissions(&real, Permissions::from_mode(0o644)).unwrap();
         let err = Token::from_file(&link, "tracker").unwrap_err();
         assert!(matches!(err, Error::TokenFileMode { mode, .. } if mode & 0o777 == 0o644));
-        let big = dir.path().join("big");
-        fs::write(&big, vec![b'x'; TOKEN_FILE_MAX as usize + 1]).unwrap();
-        fs::set_permissions(&big, Permissions::from_mode(0o600)).unwrap();
+        let big = owners(dir.path(), "big", vec![b'x'; TOKEN_FILE_MAX as usize + 1]);
         let err = Token::from_file(&big, "tracker").unwrap_err().to_string();
         assert!(err.contains("larger than the 65536 bytes"), "{err}");
         assert!(!err.contains("xxx"), "{err}");
@@ -143,11 +146,8 @@ mod tests {
 
     #[test]
     fn a_token_file_that_is_not_utf8_says_so() {
-        use std::fs::{self, Permissions};
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("token");
-        fs::write(&path, b"tk_\xff").unwrap();
-        fs::set_permissions(&path, Permissions::from_mode(0o600)).unwrap();
+        let path = owners(dir.path(), "token", b"tk_\xff");
         let err = Token::from_file(&path, "ntfy").unwrap_err().to_string();
         assert!(
             err.ends_with(": stream did not contain valid UTF-8"),
@@ -157,12 +157,9 @@ mod tests {
 
     #[test]
     fn a_token_of_two_lines_or_words_is_refused_without_showing_it() {
-        use std::fs::{self, Permissions};
         let dir = tempfile::tempdir().unwrap();
         for text in ["tk_A\ntk_B\n", "tk_A tk_B", "tk_A\u{7}"] {
-            let path = dir.path().join("token");
-            fs::write(&path, text).unwrap();
-            fs::set_permissions(&path, Permissions::from_mode(0o600)).unwrap();
+            let path = owners(dir.path(), "token", text);
             let err = Token::from_file(&path, "ntfy").unwrap_err().to_string();
             assert!(err.contains("a token is one word on one line"), "{err}");
             assert!(!err.contains("tk_"), "{err}");

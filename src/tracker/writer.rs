@@ -1,15 +1,13 @@
-//! The writes of a sync, each sent at most once ([`write_once`]), looked for
-//! before it is sent again, in this run and the next; in a dry run each
-//! says what it would send instead.
+//! The writes of a sync, each sent at most once ([`write_once`]); in a dry
+//! run each says what it would send instead.
 
-use super::marker::{comment_tag_in, Jobs, Marker};
+use super::marker::{comment_tag_in, Marker};
 use super::sync::{mine, remind_marker, reminded, Cache, Options};
 use super::text;
 use super::{Edit, Forge, Issue, Label, State};
-use crate::alert::reminder_due;
+use crate::alert::{reminder_due, Jobs};
 use crate::error::Error;
 use crate::http::retry::{classify, Class};
-use crate::judge::Judgement;
 
 pub(super) struct Writer<'a, 'b> {
     pub(super) forge: &'a dyn Forge,
@@ -68,10 +66,9 @@ impl Writer<'_, '_> {
         write_once(create, &look).map(drop)
     }
 
-    /// Posts `comment` with `tag` unless the last tagged comment of our
-    /// account already carries `tag` (a run whose answer was lost or whose
-    /// edit failed announced it). Only the last counts, so a set of bad jobs
-    /// that comes back later is announced again.
+    /// Posts `comment` with `tag` unless our last tagged comment carries it (a
+    /// run whose answer was lost or whose edit failed announced it). Only the
+    /// last counts, so a set of bad jobs that comes back is announced again.
     pub(super) fn comment(&mut self, number: u64, comment: &str, tag: &str) -> Result<(), Error> {
         if self.dry(|| format!("comment on issue #{number}:\n{comment}")) {
             return Ok(());
@@ -93,7 +90,7 @@ impl Writer<'_, '_> {
     pub(super) fn remind(
         &mut self,
         issue: &Issue,
-        jobs: &[Judgement],
+        jobs: &[crate::judge::Judgement],
         alerts: &Jobs,
     ) -> Result<(), Error> {
         let (opts, number) = (self.opts, issue.number);
@@ -137,23 +134,21 @@ impl Writer<'_, '_> {
     }
 
     pub(super) fn edit(&mut self, number: u64, edit: &Edit, what: &str) -> Result<(), Error> {
-        let shown = edit.body.as_deref().map(|b| format!(":\n{b}"));
-        let shown = shown.unwrap_or_default();
-        if self.dry(|| format!("edit issue #{number} to {what}{shown}")) {
+        let body = edit.body.as_deref().unwrap_or_default();
+        if self.dry(|| format!("edit issue #{number} to {what}:\n{body}")) {
             return Ok(());
         }
         self.forge.edit_issue(number, edit)
     }
 
-    /// Comments on issue `number` and closes it with `title` and `body`.
+    /// Posts `comment` on issue `number` and closes it with `title` and `body`.
     pub(super) fn close(
         &mut self,
         number: u64,
-        comment: &str,
-        (title, body): (String, String),
+        (comment, title, body): (String, String, String),
     ) -> Result<(), Error> {
         let tag = Marker::new(self.opts.host, Jobs::new()).comment_tag();
-        self.comment(number, comment, &tag)?;
+        self.comment(number, &comment, &tag)?;
         if self.dry(|| format!("close issue #{number} as `{title}`")) {
             return Ok(());
         }
@@ -168,7 +163,7 @@ impl Writer<'_, '_> {
 
 /// Sends a write that must not be done twice. After a failure that may hide
 /// a success (a timeout, a 5xx), `look` once and take what it finds, else
-/// give up for this run rather than risk doing it twice.
+/// give up rather than risk doing it twice: the next run looks first.
 pub(super) fn write_once<T>(
     write: impl FnOnce() -> Result<T, Error>,
     look: &dyn Fn() -> Result<Option<T>, Error>,
