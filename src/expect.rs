@@ -34,13 +34,8 @@ pub(crate) struct ScheduleArgs {
 
     /// Where --discover looks for /etc and /var, for checking a container
     /// or a chroot.
-    #[arg(
-        long,
-        value_name = "DIR",
-        env = "HB_CRON_ROOT",
-        default_value = "/",
-        hide_short_help = true
-    )]
+    #[arg(long, value_name = "DIR", env = "HB_CRON_ROOT", default_value = "/")]
+    #[arg(hide_short_help = true)]
     pub cron_root: PathBuf,
 
     /// How long after its due time a scheduled job may report before it is
@@ -68,8 +63,7 @@ pub(crate) struct ScheduleArgs {
 }
 
 impl ScheduleArgs {
-    /// When this host booted: `--boot-time`, else the kernel's boot time;
-    /// the one boot time every judgement of a run uses.
+    /// `--boot-time`, else the kernel's: the one boot time a run judges by.
     pub(crate) fn booted(&self) -> Option<DateTime<Utc>> {
         self.boot_time.or_else(crate::store::host::boot_time)
     }
@@ -85,15 +79,13 @@ pub(crate) enum LintWhen {
     Always,
     /// A run that prints no warnings (`--quiet`).
     Never,
-    /// When the crontabs read (files, sizes, modification times, and those
-    /// that could not be read) differ from those this state file recorded:
-    /// a check every 15 minutes warns once per change, not every run.
+    /// When the crontabs read (files, sizes, times, those unread) differ
+    /// from this state file's: a check every 15 minutes warns once a change.
     Changed(PathBuf),
 }
 
 impl LintWhen {
-    /// When a check holding the run lock at `lock` lints: once per change
-    /// (recorded beside the lock, `.crontabs` appended), never when `quiet`.
+    /// A check's: once per change (recorded beside its run `lock`), never when `quiet`.
     pub(crate) fn for_check(quiet: bool, lock: &Path) -> LintWhen {
         if quiet {
             return LintWhen::Never;
@@ -124,9 +116,8 @@ impl Expected {
         self.index.get(job).map(|&i| &self.jobs[i])
     }
 
-    /// Records, beside the run lock, the crontabs just linted, so that
-    /// checks stay quiet until they change; to be called once the run is
-    /// sure to tell the warnings. A failure to record is one more warning.
+    /// Records the crontabs just linted, once the run is sure to tell the
+    /// warnings; a failure to record is one more warning.
     pub(crate) fn record_linted(&mut self) {
         let Some((path, seen)) = self.linted.take() else {
             return;
@@ -153,17 +144,15 @@ pub(crate) fn load(
     let mut tabs = (args.crontab.iter())
         .map(|path| files::read(path, flavour_of(path), None))
         .collect::<Result<Vec<_>, _>>()?;
-    let (mut lint, mut unread) = (Vec::new(), Vec::new());
-    if args.discover {
-        let found = files::discover(&args.cron_root);
-        (lint, unread) = (found.problems, found.closed);
-        // A file named and also discovered is read once.
-        for tab in found.tabs {
-            if !tabs.iter().any(|t| t.path == tab.path) {
-                tabs.push(tab);
-            }
-        }
-    }
+    let mut found = (args.discover)
+        .then(|| files::discover(&args.cron_root))
+        .unwrap_or_default();
+    // A file named and also discovered is read once.
+    found
+        .tabs
+        .retain(|tab| !tabs.iter().any(|t| t.path == tab.path));
+    tabs.append(&mut found.tabs);
+    let (mut lint, unread) = (found.problems, found.closed);
     let (run_parts, warnings) = parts::read(args, zone, now, &tabs);
     lint.extend(warnings);
     let seen = fingerprint(&tabs, &lint, &run_parts, zone);

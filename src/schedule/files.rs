@@ -14,8 +14,6 @@ use super::{parse_zone, Flavour, Lint};
 use crate::store::open::{read_regular, Links, Refused};
 use crate::Error;
 
-const SYSTEM_CRONTAB: &str = "/etc/crontab";
-const CRON_D: &str = "/etc/cron.d";
 /// The spool of user crontabs (Debian's cron).
 pub(crate) const SPOOL: &str = "/var/spool/cron/crontabs";
 
@@ -31,8 +29,7 @@ pub(crate) struct Loaded {
     /// The owner of a spool crontab: its file name.
     pub owner: Option<String>,
     pub modified: Option<DateTime<Utc>>,
-    /// Device, inode, size and modification time in nanoseconds: tells
-    /// this version of the file from another without reading it.
+    /// Device, inode, size and mtime in ns: tells versions apart unread.
     pub identity: (u64, u64, u64, i128),
 }
 
@@ -84,10 +81,8 @@ pub(crate) fn read_tab(
 /// Whether Debian's cron reads a file of this name from `/etc/cron.d` or
 /// the spool: letters, digits, `_` and `-` only (not `*.dpkg-old`).
 pub(crate) fn cron_reads_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-');
+    !name.is_empty() && name.bytes().all(allowed)
 }
 
 /// What discovery found: the crontabs read, a warning about each one that
@@ -103,14 +98,12 @@ pub(crate) struct Discovered {
 /// `root`; what is missing or cannot be listed (a closed spool) holds none.
 pub(crate) fn discover(root: &Path) -> Discovered {
     let mut found = Discovered::default();
-    let system = Some(under(root, SYSTEM_CRONTAB)).filter(|p| p.exists());
-    let cron_d = listing(&under(root, CRON_D)).into_iter().map(|(p, _)| p);
+    let system = Some(under(root, "/etc/crontab")).filter(|p| p.exists());
+    let cron_d = listing(&under(root, "/etc/cron.d")).into_iter();
+    let system = system.into_iter().chain(cron_d.map(|(p, _)| p));
     let spool = listing(&under(root, SPOOL)).into_iter();
-    let tabs = (system
-        .into_iter()
-        .chain(cron_d)
-        .map(|p| (p, Flavour::System, None)))
-    .chain(spool.map(|(p, name)| (p, Flavour::User, Some(name))));
+    let tabs = (system.map(|p| (p, Flavour::System, None)))
+        .chain(spool.map(|(p, name)| (p, Flavour::User, Some(name))));
     for (path, flavour, owner) in tabs {
         match read_tab(&path, flavour, owner) {
             Ok(tab) => found.tabs.push(tab),

@@ -39,8 +39,7 @@ impl fmt::Display for Lint {
     }
 }
 
-/// The most fires one lint walks to measure gaps: this bounds its time
-/// whatever the crontabs hold.
+/// The most fires one lint walks to measure gaps, bounding its time.
 const LINT_FIRES_MAX: usize = 200_000;
 
 /// Warnings across the hb-write lines `found`: a job on two lines, intervals
@@ -97,8 +96,7 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
     warnings
 }
 
-/// The warning about an interval that does not fit fires `gap` seconds
-/// apart.
+/// The warning about an interval that does not fit fires `gap` seconds apart.
 fn interval_lint(e: &Expectation, gap: u64, factor: f64) -> Option<Lint> {
     let interval_alert = (factor * e.interval as f64) as u64;
     let late = interval_alert.saturating_sub(gap) >= LATE_ALERT_WARNING_SECONDS;
@@ -115,8 +113,7 @@ fn interval_lint(e: &Expectation, gap: u64, factor: f64) -> Option<Lint> {
     Some(Lint::new(e.source.clone(), message))
 }
 
-/// The warning about a delay that widens the deadline of `e` (runs `gap`
-/// seconds apart) past what its interval suggests.
+/// The warning about a delay that widens the deadline of `e` past its interval.
 fn delay_lint(e: &Expectation, gap: u64) -> Option<Lint> {
     let timing = &e.timing;
     let (at, what) = timing.delay_from.as_ref().filter(|_| timing.delay > 0)?;
@@ -149,9 +146,8 @@ pub(crate) fn exact(seconds: u64) -> String {
     })
 }
 
-/// Warnings about the `--needs` of the lines `found`: each unknown job
-/// needed (among the same user's jobs), at the line that names it, and
-/// each cycle once, at the line that closes it. Each job is walked once.
+/// Warnings about `--needs`: each unknown job (among the same user's) at
+/// the line naming it, each cycle once at the line closing it.
 fn needs_lint(found: &[Expectation], first: &HashMap<String, usize>) -> Vec<Lint> {
     let mut warnings = Vec::new();
     let needs_of = |e: &Expectation| -> Vec<String> {
@@ -313,19 +309,11 @@ mod tests {
     }
 
     fn needing(name: &str, needs: &[&str], line: usize) -> Expectation {
-        Expectation {
-            job: name.to_owned(),
-            interval: 3600,
-            schedule: None,
-            source: Source {
-                file: PathBuf::from("/etc/cron.d/jobs"),
-                line,
-            },
-            user: None,
-            since: None,
-            needs: needs.iter().map(|n| (*n).to_owned()).collect(),
-            timing: crate::schedule::Timing::default(),
-        }
+        let mut e = job(name, "0 * * * *", 3600, line);
+        e.schedule = None;
+        e.source.file = PathBuf::from("/etc/cron.d/jobs");
+        e.needs = needs.iter().map(|n| (*n).to_owned()).collect();
+        e
     }
 
     #[test]

@@ -43,8 +43,10 @@ pub(crate) struct Source {
 
 impl Source {
     pub(crate) fn new(file: &Path, line: usize) -> Source {
-        let file = file.to_owned();
-        Source { file, line }
+        Source {
+            file: file.to_owned(),
+            line,
+        }
     }
 }
 
@@ -96,6 +98,7 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
         .map(|b| Lint::new(source(b.line), unread(b)))
         .collect();
     let mut found = Vec::new();
+    let words = str::split_ascii_whitespace;
     // Past the bound, calls are only counted, for the line that says so.
     let mut left_out = 0;
     for entry in entries {
@@ -131,10 +134,7 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
                 Ok(expected) => {
                     if let (Some(given), Some(line)) = (&call.schedule, &run.schedule) {
                         let (given, line) = (&given.text, line.text());
-                        if given
-                            .split_ascii_whitespace()
-                            .ne(line.split_ascii_whitespace())
-                        {
+                        if words(given).ne(words(line)) {
                             warnings.push(here(format!("hb-write says --schedule `{given}` but the line runs at `{line}`; the line's schedule is used")));
                         }
                     }
@@ -158,9 +158,8 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
 }
 
 impl Run {
-    /// How cron runs `entry` of `tab`: in its `CRON_TZ` (else `zone`), on
-    /// its schedule (`None` for `@reboot` and one never run), after its
-    /// `RANDOM_DELAY`; `None` when cron refuses it, told in `warnings`.
+    /// How cron runs `entry` of `tab` (in `zone` unless it sets one); `None`
+    /// when cron refuses it, told in `warnings`.
     pub(crate) fn of(
         tab: &files::Loaded,
         entry: &crontab::Entry,

@@ -1,8 +1,6 @@
 //! `run-parts` in a cron or anacron command: the directories it runs, the
-//! `test -x /usr/sbin/anacron ||` guard, and the scripts' hb-write calls.
-//! The scripts are read with the crontabs' bounds: at most
-//! [`MAX_CRONTABS`] names, regular files only (a FIFO is never opened), at
-//! most [`MAX_SCRIPT_BYTES`] each.
+//! `test -x /usr/sbin/anacron ||` guard, and the scripts' hb-write calls,
+//! read as crontabs are: regular files only, [`MAX_SCRIPT_BYTES`] each.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -31,12 +29,7 @@ pub(crate) fn jobs_in(
     text: &str,
     first: usize,
     run: &Run,
-    modified: Option<DateTime<Utc>>,
 ) -> (Vec<Expectation>, Vec<Lint>) {
-    let run = Run {
-        since: run.since.max(modified),
-        ..run.clone()
-    };
     let (mut found, mut warnings) = (Vec::new(), Vec::new());
     for (line, text) in joined_lines(text, false) {
         if !text.contains("hb-write") {
@@ -83,10 +76,9 @@ const VALUE_OPTIONS: &[&str] = &["-a", "--arg", "-u", "--umask", "--regex"];
 pub(crate) fn directories(command: &str) -> Vec<String> {
     let directory = |words: &Vec<Word>| {
         let mut words = words.iter().skip_while(|w| w.text == "{" || w.text == "}");
-        let program = &words.next()?.text;
-        if program != "run-parts" && !program.ends_with("/run-parts") {
-            return None;
-        }
+        words
+            .next()
+            .filter(|w| w.text.rsplit('/').next() == Some("run-parts"))?;
         let mut options = true;
         while let Some(word) = words.next() {
             let text = word.text.as_str();
@@ -222,7 +214,7 @@ mod tests {
             timing: Timing::default(),
         };
         let text = "#!/bin/sh\n# hb-write old 1d\nset -e\n/usr/local/bin/backup \\\n  && hb-write backup 1d\nhb-write \"$X\" 1d\n";
-        let (found, warnings) = jobs_in(Path::new("/etc/cron.daily/backup"), text, 1, &run, None);
+        let (found, warnings) = jobs_in(Path::new("/etc/cron.daily/backup"), text, 1, &run);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].job, "backup");
         assert_eq!(found[0].source.to_string(), "/etc/cron.daily/backup:4");
