@@ -96,8 +96,7 @@ impl LintWhen {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Expected {
-    /// Every hb-write line found, in the order read; a job on two lines
-    /// counts by its first.
+    /// Every hb-write line found, in the order read (a job on two lines counts by its first).
     pub jobs: Vec<Expectation>,
     /// By file in the order read, by line within each.
     pub lint: Vec<Lint>,
@@ -110,8 +109,7 @@ pub(crate) struct Expected {
 }
 
 impl Expected {
-    /// The first line whose judged name (`USER/JOB` for a user's line) is
-    /// `job`: a line only ever describes its own user's job.
+    /// The first line of the judged name `job` (`USER/JOB` for a user's line).
     pub(crate) fn line_for(&self, job: &str) -> Option<&Expectation> {
         self.index.get(job).map(|&i| &self.jobs[i])
     }
@@ -131,9 +129,8 @@ impl Expected {
     }
 }
 
-/// Reads the crontabs `args` name, linting them as `when` says (as of
-/// `now`, with the stale `factor`). A crontab named with `--crontab` that
-/// cannot be read is an error; a discovered one is a warning.
+/// Reads the crontabs `args` name, linting them as `when` says; one named with
+/// `--crontab` that cannot be read is an error, a discovered one a warning.
 pub(crate) fn load(
     args: &ScheduleArgs,
     factor: f64,

@@ -1,9 +1,7 @@
-//! A crontab as cron reads it: comments, `NAME=value` settings, entries
-//! (time fields or a macro, the system crontabs' user, the command up to
-//! `%`).
+//! A crontab as cron reads it: comments, `NAME=value` settings, entries (time
+//! fields or a macro, the system crontabs' user, the command up to `%`).
 
-/// The system crontabs (`/etc/crontab`, `/etc/cron.d/*`) name a user on
-/// each entry; a user's (`crontab -e`, the spool) does not.
+/// Whether entries name a user: `/etc/crontab`'s and `/etc/cron.d/*`'s do, the spool's not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Flavour {
     User,
@@ -79,9 +77,8 @@ pub(crate) fn parse(text: &str, flavour: Flavour) -> (Vec<Entry>, Vec<BadLine>) 
     (entries, bad)
 }
 
-/// A `NAME = value` line, as cron's `load_env` reads it: the name is quoted
-/// or runs to a blank or `=`; blanks around `=` are dropped; a value in
-/// matching quotes loses them, an unquoted one its trailing blanks.
+/// A `NAME = value` line as cron's `load_env` reads it: the name quoted or up to a blank
+/// or `=`; blanks around `=` dropped; a quoted value unquoted, else right-trimmed.
 fn setting(line: &str) -> Option<(String, String)> {
     let (name, rest) = if let q @ ('"' | '\'') = line.chars().next()? {
         let end = line[1..].find(q)? + 1;
@@ -135,8 +132,7 @@ pub(super) fn split_word(text: &str) -> (&str, &str) {
     (&text[..end], text[end..].trim_start_matches([' ', '\t']))
 }
 
-/// cron's `%` rule: the first unescaped `%` ends the command (the rest is
-/// its standard input); `\%` is a plain `%`.
+/// cron's `%` rule: the first unescaped `%` ends the command (the rest is its input).
 fn cut_at_percent(command: &str) -> (String, bool) {
     let mut out = String::with_capacity(command.len());
     let mut chars = command.chars().peekable();

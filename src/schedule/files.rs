@@ -50,8 +50,7 @@ pub(crate) fn reason(refused: &Refused) -> String {
     refusal(refused, "cannot read", "file", MAX_CRONTAB_BYTES, limit)
 }
 
-/// Why a file of `what` kind was not read: `io` leads an I/O error,
-/// `limit` follows the bound of `max` bytes.
+/// Why a file was not read: `io` leads an I/O error, `limit` follows the `max` bytes.
 pub(super) fn refusal(refused: &Refused, io: &str, what: &str, max: u64, limit: &str) -> String {
     match refused {
         Refused::Io(e) => format!("{io}: {e}"),
@@ -85,8 +84,7 @@ pub(crate) fn cron_reads_name(name: &str) -> bool {
     !name.is_empty() && name.bytes().all(allowed)
 }
 
-/// What discovery found: the crontabs read, a warning about each one that
-/// could not be, and the users' crontabs closed to the checker.
+/// The crontabs read, a warning for each unreadable one, the users' crontabs closed to us.
 #[derive(Debug, Default)]
 pub(crate) struct Discovered {
     pub tabs: Vec<Loaded>,

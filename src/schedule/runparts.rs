@@ -71,8 +71,7 @@ pub(crate) fn joined_lines(text: &str, crlf: bool) -> impl Iterator<Item = (usiz
 /// run-parts's options that take a value as the next word.
 const VALUE_OPTIONS: &[&str] = &["-a", "--arg", "-u", "--umask", "--regex"];
 
-/// The directories `command` runs with run-parts, as written (not with
-/// `--list`, `--test` or `--help`, which run nothing).
+/// The directories `command` runs with run-parts, as written (none with `--list`, `--test`).
 pub(crate) fn directories(command: &str) -> Vec<String> {
     let directory = |words: &Vec<Word>| {
         let mut words = words.iter().skip_while(|w| w.text == "{" || w.text == "}");
@@ -126,9 +125,8 @@ pub(crate) struct Script {
     pub skipped: Option<&'static str>,
 }
 
-/// The regular files of `dir`, sorted, each marked as `run-parts --test`
-/// chooses; skipped ones are read too, to warn about an hb-write in them.
-/// The bytes read come from `budget`; the script where it runs out is named.
+/// The regular files of `dir`, sorted, marked as `run-parts --test` chooses (skipped ones
+/// read too, to warn of their hb-write), from `budget` bytes; where it runs out is named.
 pub(crate) fn read_dir(dir: &Path, budget: &mut u64, problems: &mut Vec<Lint>) -> Vec<Script> {
     let mut scripts = Vec::new();
     if *budget == 0 {

@@ -12,12 +12,10 @@ use chrono_tz::Tz;
 
 use super::fields::Fields;
 
-/// The largest jump forward after which cron runs the skipped fixed-time
-/// lines; after a larger one it runs only what is due at the new time.
+/// The largest jump forward after which cron still runs skipped fixed-time lines.
 const CATCH_UP_MAX_SECONDS: i32 = 3 * 3600;
 
-/// How far around an instant a clock change is looked for: longer than
-/// any change in the tz database lasts.
+/// How far around an instant a clock change is looked for: longer than any lasts.
 const CHANGE_HOURS: i64 = 6;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
