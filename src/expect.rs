@@ -145,9 +145,7 @@ pub(crate) fn load(
         .then(|| files::discover(&args.cron_root))
         .unwrap_or_default();
     // A file named and also discovered is read once.
-    found
-        .tabs
-        .retain(|tab| !tabs.iter().any(|t| t.path == tab.path));
+    (found.tabs).retain(|tab| !tabs.iter().any(|t| t.path == tab.path));
     tabs.append(&mut found.tabs);
     let (mut lint, unread) = (found.problems, found.closed);
     let (run_parts, warnings) = parts::read(args, zone, now, &tabs);
@@ -217,18 +215,14 @@ fn fingerprint(
     run_parts: &[Expectation],
     zone: chrono_tz::Tz,
 ) -> String {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    zone.name().hash(&mut hasher);
-    for tab in tabs {
-        (&tab.path, tab.identity).hash(&mut hasher);
-    }
-    for problem in unread {
-        (&problem.source.file, &problem.message).hash(&mut hasher);
-    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    zone.name().hash(&mut h);
+    (tabs.iter()).for_each(|t| (&t.path, t.identity).hash(&mut h));
+    (unread.iter()).for_each(|p| (&p.source.file, &p.message).hash(&mut h));
     for e in run_parts {
-        (&e.job, e.interval, e.source.to_string(), e.timing.delay).hash(&mut hasher);
+        (&e.job, e.interval, e.source.to_string(), e.timing.delay).hash(&mut h);
     }
-    format!("crontabs {} {:016x}\n", tabs.len(), hasher.finish())
+    format!("crontabs {} {:016x}\n", tabs.len(), h.finish())
 }
 
 /// How many closed crontabs the note names; the rest are counted.
@@ -260,11 +254,8 @@ pub(crate) fn write_unread_note(out: &mut Vec<u8>, unread: &[PathBuf], verbose: 
 /// `/etc/crontab` and the files of a directory named `cron.d` have a user
 /// field; any other crontab is a user's.
 pub(crate) fn flavour_of(path: &Path) -> Flavour {
-    let in_cron_d = path
-        .parent()
-        .and_then(Path::file_name)
-        .is_some_and(|d| d == "cron.d");
-    if in_cron_d || path.file_name().is_some_and(|n| n == "crontab") && path.starts_with("/etc") {
+    let in_cron_d = path.parent().is_some_and(|d| d.ends_with("cron.d"));
+    if in_cron_d || path.starts_with("/etc") && path.ends_with("crontab") {
         Flavour::System
     } else {
         Flavour::User

@@ -92,11 +92,8 @@ pub(crate) fn near_misses(command: &str) -> Vec<String> {
 /// Whether `name` is one slip (separator, case, a letter: `osa_distance`) from `hb-write`.
 fn looks_like_hb_write(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    let bare: String = lower
-        .chars()
-        .filter(|c| !matches!(c, '-' | '_' | '.'))
-        .collect();
-    bare == "hbwrite" || (lower.is_ascii() && strsim::osa_distance(&lower, "hb-write") <= 1)
+    lower.replace(['-', '_', '.'], "") == "hbwrite"
+        || (lower.is_ascii() && strsim::osa_distance(&lower, "hb-write") <= 1)
 }
 
 /// Every `hb-write` call in `command`, bare or by path, behind `&&`, `;`, `env`, `nice`...

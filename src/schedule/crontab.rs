@@ -87,17 +87,14 @@ fn setting(line: &str) -> Option<(String, String)> {
         let end = line.find([' ', '\t', '=']).unwrap_or(line.len());
         (&line[..end], &line[end..])
     };
-    if name.is_empty() {
-        return None;
-    }
-    let rest = rest.trim_start_matches([' ', '\t']);
-    let value = rest.strip_prefix('=')?.trim_start_matches([' ', '\t']);
+    let value = rest.trim_start_matches([' ', '\t']).strip_prefix('=')?;
+    let value = value.trim_start_matches([' ', '\t']);
     let value = value.trim_end_matches([' ', '\t', '\r']);
     let unquoted = match value.as_bytes() {
         [q @ (b'"' | b'\''), .., last] if last == q => &value[1..value.len() - 1],
         _ => value,
     };
-    Some((name.to_owned(), unquoted.to_owned()))
+    (!name.is_empty()).then(|| (name.to_owned(), unquoted.to_owned()))
 }
 
 /// An entry's schedule, user (system crontabs only) and command.
