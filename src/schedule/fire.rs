@@ -124,9 +124,8 @@ impl Schedule {
 
     fn wall_gap(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
         let real = (to - from).num_seconds();
-        let wall = (to.with_timezone(&self.zone).naive_local()
-            - from.with_timezone(&self.zone).naive_local())
-        .num_seconds();
+        let local = |t: DateTime<Utc>| t.with_timezone(&self.zone).naive_local();
+        let wall = (local(to) - local(from)).num_seconds();
         real.min(wall).max(0).unsigned_abs()
     }
 

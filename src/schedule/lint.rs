@@ -166,40 +166,35 @@ fn needs_lint(found: &[Expectation], first: &HashMap<String, usize>) -> Vec<Lint
     }
     // Depth-first by name: absent, on the path (false) or done (true).
     let mut state: HashMap<&str, bool> = HashMap::new();
-    let mut names: Vec<&String> = first.keys().collect();
-    names.sort();
-    for start in names {
-        if state.contains_key(start.as_str()) {
+    // The path walked, each with the needs still to visit, from a root
+    // that needs every job (sorted so that the first is popped first).
+    let mut names: Vec<String> = first.keys().cloned().collect();
+    names.sort_by(|a, b| b.cmp(a));
+    let mut path: Vec<(&str, Vec<String>)> = vec![("", names)];
+    while let Some((name, todo)) = path.last_mut() {
+        let name: &str = name;
+        let Some(next) = todo.pop() else {
+            state.insert(name, true);
+            path.pop();
             continue;
-        }
-        // The path walked, each with the needs still to visit.
-        let mut path: Vec<(&str, Vec<String>)> = vec![(start, needs_of(&found[first[start]]))];
-        state.insert(start, false);
-        while let Some((name, todo)) = path.last_mut() {
-            let name: &str = name;
-            let Some(next) = todo.pop() else {
-                state.insert(name, true);
-                path.pop();
-                continue;
-            };
-            let Some((key, &line)) = first.get_key_value(&next) else {
-                continue;
-            };
-            match state.get(key.as_str()) {
-                Some(true) => {}
-                Some(false) => {
-                    let from = path.iter().position(|(n, _)| *n == key.as_str());
-                    let mut circle: Vec<&str> =
-                        path[from.unwrap_or(0)..].iter().map(|(n, _)| *n).collect();
-                    circle.push(key);
-                    let circle = circle.join(" -> ");
-                    let why = format!("the --needs of these jobs go round in a cycle ({circle}): a job in it can never be told apart from its cause; drop one --needs");
-                    warnings.push(Lint::new(found[first[name]].source.clone(), why));
-                }
-                None => {
-                    state.insert(key, false);
-                    path.push((key, needs_of(&found[line])));
-                }
+        };
+        let Some((key, &line)) = first.get_key_value(&next) else {
+            continue;
+        };
+        match state.get(key.as_str()) {
+            Some(true) => {}
+            Some(false) => {
+                let from = path.iter().position(|(n, _)| *n == key.as_str());
+                let mut circle: Vec<&str> =
+                    path[from.unwrap_or(0)..].iter().map(|(n, _)| *n).collect();
+                circle.push(key);
+                let circle = circle.join(" -> ");
+                let why = format!("the --needs of these jobs go round in a cycle ({circle}): a job in it can never be told apart from its cause; drop one --needs");
+                warnings.push(Lint::new(found[first[name]].source.clone(), why));
+            }
+            None => {
+                state.insert(key, false);
+                path.push((key, needs_of(&found[line])));
             }
         }
     }
