@@ -1,6 +1,5 @@
-//! Which jobs the crontabs expect: the schedule options that hb-check and
-//! night-watch share, and the run step that reads the crontabs they name,
-//! finds the hb-write lines and lints them.
+//! Which jobs the crontabs expect: the schedule options hb-check and night-watch share,
+//! and the step that reads the crontabs they name, finds the hb-write lines and lints them.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -228,8 +227,7 @@ fn fingerprint(
 /// How many closed crontabs the note names; the rest are counted.
 const UNREAD_NAMED_MAX: usize = 10;
 
-/// Appends, when `verbose`, the line that names the users' crontabs the
-/// checker could not read (only root reads them all).
+/// Appends, when `verbose`, the line naming the users' crontabs we cannot read (root can).
 pub(crate) fn write_unread_note(out: &mut Vec<u8>, unread: &[PathBuf], verbose: bool) {
     let Some(first) = unread.first().filter(|_| verbose) else {
         return;
@@ -251,8 +249,7 @@ pub(crate) fn write_unread_note(out: &mut Vec<u8>, unread: &[PathBuf], verbose: 
     out.push(b'\n');
 }
 
-/// `/etc/crontab` and the files of a directory named `cron.d` have a user
-/// field; any other crontab is a user's.
+/// `/etc/crontab` and the files of a `cron.d` directory have a user field; others are a user's.
 pub(crate) fn flavour_of(path: &Path) -> Flavour {
     let in_cron_d = path.parent().is_some_and(|d| d.ends_with("cron.d"));
     if in_cron_d || path.starts_with("/etc") && path.ends_with("crontab") {

@@ -1,6 +1,5 @@
-//! Reading crontabs from disk, with the heartbeat scan's bounds: regular
-//! files only, opened without blocking, at most [`MAX_CRONTAB_BYTES`] each
-//! and [`MAX_CRONTABS`] per directory. Also the system's time zone.
+//! Reading crontabs with the heartbeat scan's bounds (regular files only, opened without
+//! blocking, [`MAX_CRONTAB_BYTES`] each, [`MAX_CRONTABS`] a directory); the system's zone.
 
 use std::ffi::OsString;
 use std::fs;
@@ -92,8 +91,7 @@ pub(crate) struct Discovered {
     pub closed: Vec<PathBuf>,
 }
 
-/// Reads `/etc/crontab`, `/etc/cron.d/*` and the spool's user crontabs under
-/// `root`; what is missing or cannot be listed (a closed spool) holds none.
+/// Reads `/etc/crontab`, `/etc/cron.d/*` and the spool under `root`; an unlisted place holds none.
 pub(crate) fn discover(root: &Path) -> Discovered {
     let mut found = Discovered::default();
     let system = Some(under(root, "/etc/crontab")).filter(|p| p.exists());
@@ -144,8 +142,7 @@ pub(super) fn sorted_entries(dir: &Path) -> Vec<(OsString, PathBuf)> {
     entries
 }
 
-/// The zone cron computes fires in when a crontab names none: `TZ` of the
-/// environment, else the system's (`/etc/localtime`), else UTC.
+/// The zone cron fires in where a crontab names none: `TZ`, else `/etc/localtime`'s, else UTC.
 pub(crate) fn system_zone() -> Tz {
     let zone = |name: String| parse_zone(&name).ok();
     (std::env::var("TZ").ok().and_then(zone))

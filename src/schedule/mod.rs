@@ -1,6 +1,5 @@
-//! What the crontabs expect: every `hb-write` line, with its job, interval
-//! and schedule, and the lint of those lines. Pure over file contents but
-//! [`files`] and [`runparts`], which read crontabs and scripts.
+//! What the crontabs expect: every `hb-write` line with its job, interval and schedule, and
+//! their lint; pure over file contents but [`files`] and [`runparts`], which read them.
 
 pub(crate) mod anacrontab;
 pub(crate) mod command;
@@ -87,8 +86,7 @@ pub(crate) fn first_lines(found: &[Expectation]) -> HashMap<String, usize> {
         .collect()
 }
 
-/// The jobs a crontab expects (fires in `zone` where it sets no `CRON_TZ`
-/// or `TZ`), and the warnings that need only their own line.
+/// The jobs a crontab expects (firing in `zone` unless it sets one), and their own lines' warnings.
 pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, Vec<Lint>) {
     let (entries, bad) = crontab::parse(&tab.text, tab.flavour);
     let lines: Vec<&str> = tab.text.split('\n').collect();

@@ -22,8 +22,7 @@ pub(crate) struct Run {
     pub timing: Timing,
 }
 
-/// The jobs `text` (at `path` from line `first`) runs with hb-write as
-/// `run` runs them, at most [`MAX_JOBS_PER_CRONTAB`], and their warnings.
+/// The jobs `text` (`path` from line `first`) runs with hb-write, at most [`MAX_JOBS_PER_CRONTAB`].
 pub(crate) fn jobs_in(
     path: &Path,
     text: &str,

@@ -41,9 +41,8 @@ impl Direction {
     }
 }
 
-/// The first instant after (or before) `t`, or `t` itself when
-/// `inclusive`, at which cron runs a line with `fields` (as a `fixed`-time
-/// line) by the wall clock of `zone`, up to `limit`.
+/// The first instant after (or before) `t`, or `t` itself when `inclusive`, up to `limit`, at
+/// which cron runs a line with `fields` (as a `fixed`-time line) by the wall clock of `zone`.
 pub(super) fn wall_fire(
     fields: &Fields,
     zone: Tz,
@@ -82,9 +81,8 @@ pub(super) fn wall_fire(
     best.map(|(u, _)| u)
 }
 
-/// The instants cron runs a line at the wall-clock `minute` of `zone`:
-/// one; in a repeated hour two, or the first for a `fixed`-time line; none
-/// when skipped, but a short jump's own instant for a fixed-time line.
+/// The instants cron runs a line at the wall-clock `minute`: one; in a repeated hour two (a
+/// `fixed`-time line the first); skipped, none (a fixed-time line the short jump's instant).
 fn instants(zone: Tz, minute: NaiveDateTime, fixed: bool) -> [Option<DateTime<Utc>>; 2] {
     match zone.from_local_datetime(&minute) {
         LocalResult::Single(u) => [Some(u.to_utc()), None],
@@ -126,9 +124,8 @@ fn change_near(zone: Tz, t: DateTime<Utc>, direction: Direction) -> i32 {
         .fold(0, i32::max)
 }
 
-/// The first minute from `t` on (or back), `t` included, that the fields
-/// select before `limit`. Each turn passes over a month, a day or an hour,
-/// or finds the minute: five years take a few thousand turns at most.
+/// The first minute from `t` on (or back), included, that the fields select before `limit`:
+/// each turn passes a month, a day or an hour, so five years take a few thousand at most.
 pub(super) fn matching_minute(
     fields: &Fields,
     mut t: NaiveDateTime,

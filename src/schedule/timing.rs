@@ -1,6 +1,5 @@
-//! What moves a job's runs past its schedule's fires: a random delay
-//! (cronie's `RANDOM_DELAY`, anacron's delays) and anacron's period and
-//! catch-up after the host was down; the judge computes due times from it.
+//! What moves a job's runs past its schedule's fires: a random delay (cronie's `RANDOM_DELAY`,
+//! anacron's delays), anacron's period and its catch-up after the host was down.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
