@@ -140,9 +140,8 @@ pub(crate) fn load(
     let mut tabs = (args.crontab.iter())
         .map(|path| files::read(path, flavour_of(path), None))
         .collect::<Result<Vec<_>, _>>()?;
-    let mut found = (args.discover)
-        .then(|| files::discover(&args.cron_root))
-        .unwrap_or_default();
+    let discovered = args.discover.then(|| files::discover(&args.cron_root));
+    let mut found = discovered.unwrap_or_default();
     // A file named and also discovered is read once.
     (found.tabs).retain(|tab| !tabs.iter().any(|t| t.path == tab.path));
     tabs.append(&mut found.tabs);
@@ -216,8 +215,12 @@ fn fingerprint(
 ) -> String {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     zone.name().hash(&mut h);
-    (tabs.iter()).for_each(|t| (&t.path, t.identity).hash(&mut h));
-    (unread.iter()).for_each(|p| (&p.source.file, &p.message).hash(&mut h));
+    for tab in tabs {
+        (&tab.path, tab.identity).hash(&mut h);
+    }
+    for problem in unread {
+        (&problem.source.file, &problem.message).hash(&mut h);
+    }
     for e in run_parts {
         (&e.job, e.interval, e.source.to_string(), e.timing.delay).hash(&mut h);
     }

@@ -98,19 +98,15 @@ fn looks_like_hb_write(name: &str) -> bool {
 
 /// Every `hb-write` call in `command`, bare or by path, behind `&&`, `;`, `env`, `nice`...
 pub(crate) fn find_hb_writes(command: &str) -> Vec<Invocation> {
-    simple_commands(command)
-        .iter()
-        .filter_map(|words| {
-            let at = words.iter().position(is_hb_write)?;
-            Some(arguments(&words[at + 1..]))
-        })
-        .collect()
+    let commands = simple_commands(command);
+    commands.iter().filter_map(|words| call_in(words)).collect()
 }
 
-fn arguments(words: &[Word]) -> Invocation {
+/// The arguments of the `hb-write` that `words` run, if they run it.
+fn call_in(words: &[Word]) -> Option<Invocation> {
     let mut call = Invocation::default();
     let mut positional = Vec::new();
-    let mut rest = words.iter();
+    let mut rest = words[words.iter().position(is_hb_write)? + 1..].iter();
     while let Some(word) = rest.next() {
         let Some(long) = word.text.strip_prefix("--") else {
             positional.push(word.clone());
@@ -119,9 +115,8 @@ fn arguments(words: &[Word]) -> Invocation {
         if long.is_empty() {
             break;
         }
-        let (name, inline) = long
-            .split_once('=')
-            .map_or((long, None), |(n, v)| (n, Some(v)));
+        let mut split = long.splitn(2, '=');
+        let (name, inline) = (split.next().unwrap_or(long), split.next());
         let takes_value = VALUE_OPTIONS.split_whitespace().any(|o| o[2..] == *name);
         let value = match inline {
             _ if !takes_value => None,
@@ -139,7 +134,7 @@ fn arguments(words: &[Word]) -> Invocation {
         }
     }
     (call.job, call.interval) = (positional.first().cloned(), positional.get(1).cloned());
-    call
+    Some(call)
 }
 
 #[cfg(test)]

@@ -151,11 +151,8 @@ fn bytewise_range(start: u32, stop: u32) -> u64 {
 /// (any case) or digits read as C's `atoi` (saturating, cut to an `int`).
 fn number(field: &str, at: usize, names: &[&str]) -> Result<(i32, usize), String> {
     let rest = field.get(at..).unwrap_or_default();
-    let word = rest
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .next()
-        .unwrap_or_default();
-    let end = at + word.len();
+    let len = rest.bytes().take_while(u8::is_ascii_alphanumeric).count();
+    let (word, end) = (&rest[..len], at + len);
     if word.is_empty() {
         return Err(format!(
             "`{field}` has a part that is no number, name or `*`"

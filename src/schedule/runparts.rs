@@ -95,9 +95,8 @@ pub(crate) fn directories(command: &str) -> Vec<String> {
         }
         None
     };
-    (simple_commands(command).iter())
-        .filter_map(directory)
-        .collect()
+    let commands = simple_commands(command);
+    commands.iter().filter_map(directory).collect()
 }
 
 /// `P` of a command that begins `test -x P ||` or `[ -x P ] ||`, as

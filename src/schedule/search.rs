@@ -106,9 +106,7 @@ fn jump_after(zone: Tz, minute: NaiveDateTime) -> Option<DateTime<Utc>> {
 }
 
 fn offset(zone: Tz, t: DateTime<Utc>) -> i32 {
-    zone.offset_from_utc_datetime(&t.naive_utc())
-        .fix()
-        .local_minus_utc()
+    t.with_timezone(&zone).offset().fix().local_minus_utc()
 }
 
 /// The seconds a clock change within a few hours of `t` in `direction`
