@@ -149,16 +149,14 @@ pub(crate) fn load(
     let (run_parts, warnings) = parts::read(args, zone, now, &tabs);
     lint.extend(warnings);
     let seen = fingerprint(&tabs, &lint, &run_parts, zone);
-    // Whether to lint now, and the state file to record `seen` in.
-    let (linting, record) = match when {
-        LintWhen::Always => (true, None),
-        LintWhen::Never => (false, None),
-        LintWhen::Changed(path) => {
-            let last = crate::store::read_small(path);
-            let changed = last.is_none_or(|last| last != seen.as_bytes());
-            (changed, changed.then(|| path.clone()))
-        }
+    // The state file to record `seen` in, when it changed.
+    let stale =
+        |path: &&PathBuf| crate::store::read_small(path).is_none_or(|l| l != seen.as_bytes());
+    let record = match when {
+        LintWhen::Changed(path) => Some(path).filter(stale).cloned(),
+        _ => None,
     };
+    let linting = *when == LintWhen::Always || record.is_some();
     let (mut jobs, max) = (Vec::new(), schedule::MAX_JOBS_PER_USER);
     // Per user, the jobs found, and the file of the first left out.
     let mut per_user: HashMap<Option<String>, (usize, Option<&Path>)> = HashMap::new();
