@@ -14,10 +14,10 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::ScheduleArgs;
-use crate::schedule::runparts::{self, Run};
+use crate::schedule::runparts;
 use crate::schedule::timing::{CatchUp, Timing};
 use crate::schedule::{
-    anacrontab, crontab, files, Expectation, Lint, Schedule, Source, MAX_JOBS_PER_USER,
+    anacrontab, crontab, files, Expectation, Lint, Run, Schedule, Source, MAX_JOBS_PER_USER,
 };
 
 const ANACRON: &str = "/usr/sbin/anacron";

@@ -81,8 +81,7 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
         let Some(gap) = period.or(gap) else {
             continue;
         };
-        // A delay widens the gap a run may take; an interval short of
-        // that is the delay's warning, not the plain one.
+        // A delay widens the gap; an interval short of that gets the delay's warning only.
         match delay_lint(e, gap) {
             Some(warning) => warnings.push(warning),
             None => warnings.extend(interval_lint(e, gap.saturating_add(e.timing.delay), factor)),

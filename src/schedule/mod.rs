@@ -23,7 +23,6 @@ use crate::record::{parse_interval, user_job, validate_job};
 pub(crate) use crontab::Flavour;
 pub(crate) use fire::{parse_zone, Schedule};
 pub(crate) use lint::{lint, Lint};
-use runparts::Run;
 pub(crate) use timing::Timing;
 
 /// The most hb-write jobs read from one crontab (cron accepts a million
@@ -153,6 +152,16 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
         warnings.push(Lint::new(source(0), why));
     }
     (found, warnings)
+}
+
+/// How a crontab line, a script or an anacrontab's command is run.
+#[derive(Debug, Clone)]
+pub(crate) struct Run {
+    pub schedule: Option<Schedule>,
+    pub user: Option<String>,
+    /// When the run's line appeared: the crontab's modification time.
+    pub since: Option<DateTime<Utc>>,
+    pub timing: Timing,
 }
 
 impl Run {

@@ -9,18 +9,8 @@ use chrono::{DateTime, Utc};
 
 use super::command::{find_hb_writes, simple_commands, Word};
 use super::files::{cron_reads_name, refusal, sorted_entries, MAX_CRONTABS};
-use super::{Expectation, Lint, Schedule, Source, Timing, MAX_JOBS_PER_CRONTAB};
+use super::{Expectation, Lint, Run, Source, MAX_JOBS_PER_CRONTAB};
 use crate::store::open::{read_regular, Links};
-
-/// How a crontab line, a script or an anacrontab's command is run.
-#[derive(Debug, Clone)]
-pub(crate) struct Run {
-    pub schedule: Option<Schedule>,
-    pub user: Option<String>,
-    /// When the run's line appeared: the crontab's modification time.
-    pub since: Option<DateTime<Utc>>,
-    pub timing: Timing,
-}
 
 /// The jobs `text` (`path` from line `first`) runs with hb-write, at most [`MAX_JOBS_PER_CRONTAB`].
 pub(crate) fn jobs_in(
@@ -185,6 +175,7 @@ pub(crate) fn executable(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schedule::{Schedule, Timing};
     use std::os::unix::fs::PermissionsExt;
 
     #[test]

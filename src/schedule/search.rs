@@ -92,8 +92,7 @@ fn instants(zone: Tz, minute: NaiveDateTime, fixed: bool) -> [Option<DateTime<Ut
     }
 }
 
-/// The instant the clocks jump forward past the skipped `minute`, when
-/// the jump is shorter than [`CATCH_UP_MAX_SECONDS`].
+/// The instant the clocks jump past the skipped `minute`, by less than [`CATCH_UP_MAX_SECONDS`].
 fn jump_after(zone: Tz, minute: NaiveDateTime) -> Option<DateTime<Utc>> {
     let at = (1..i64::from(CATCH_UP_MAX_SECONDS / 60))
         .find_map(|m| {
@@ -131,8 +130,7 @@ pub(super) fn matching_minute(
     limit: NaiveDateTime,
 ) -> Option<NaiveDateTime> {
     let forward = direction == Direction::Forward;
-    // Out of a month, day or hour from `start` to `end`: to `end`, or back
-    // to the minute before `start`.
+    // Out of the month, day or hour `start..end`: to `end`, or back before `start`.
     let out = |start: NaiveDateTime, end: Option<NaiveDateTime>| match direction {
         Direction::Forward => end,
         Direction::Backward => start.checked_sub_signed(Duration::minutes(1)),
