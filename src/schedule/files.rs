@@ -228,12 +228,10 @@ mod tests {
     #[test]
     fn a_crontab_is_read_through_a_link_but_never_from_a_fifo_behind_one() {
         let dir = tempfile::tempdir().unwrap();
-        let real = dir.path().join("real");
-        fs::write(&real, "0 3 * * * hb-write a 1d\n").unwrap();
-        let link = dir.path().join("jobs");
-        std::os::unix::fs::symlink(&real, &link).unwrap();
-        let tab = read(&link, Flavour::User, None).unwrap();
-        assert_eq!(tab.text, "0 3 * * * hb-write a 1d\n");
+        let (line, link) = ("0 3 * * * hb-write a 1d\n", dir.path().join("jobs"));
+        fs::write(dir.path().join("real"), line).unwrap();
+        std::os::unix::fs::symlink("real", &link).unwrap();
+        assert_eq!(read(&link, Flavour::User, None).unwrap().text, line);
         let fifo = dir.path().join("fifo");
         crate::store::open::mkfifo(&fifo);
         let to_fifo = dir.path().join("to-fifo");
