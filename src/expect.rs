@@ -240,14 +240,10 @@ pub(crate) fn write_unread_note(out: &mut Vec<u8>, unread: &[PathBuf], verbose: 
         0 => String::new(),
         n => format!(" and {n} more"),
     };
-    let note = format!(
-        "cannot read the crontabs of {} users in {} ({}{more}): their jobs are not expected; run as root to read them",
-        unread.len(),
-        first.parent().unwrap_or(first).display(),
-        names.join(", ")
-    );
-    out.extend_from_slice(crate::escape::terminal(&note).as_bytes());
-    out.push(b'\n');
+    let (count, names) = (unread.len(), names.join(", "));
+    let dir = first.parent().unwrap_or(first).display();
+    let note = format!("cannot read the crontabs of {count} users in {dir} ({names}{more}): their jobs are not expected; run as root to read them");
+    out.extend_from_slice(format!("{}\n", crate::escape::terminal(&note)).as_bytes());
 }
 
 /// `/etc/crontab` and the files of a `cron.d` directory have a user field; others are a user's.
