@@ -101,21 +101,17 @@ impl Schedule {
         let Some(mut previous) = self.next_after(from) else {
             return (None, 1);
         };
-        let (mut longest, mut walked) = (0, 1);
-        let complete = loop {
-            if walked >= fires.min(GAP_WALK_MAX) {
-                break false;
-            }
+        let (mut longest, mut walked, mut complete) = (0, 1, false);
+        while !complete && walked < fires.min(GAP_WALK_MAX) {
             walked += 1;
-            let Some(next) = self.next_after(previous) else {
-                break true;
-            };
-            longest = longest.max(self.wall_gap(previous, next));
-            if next > end {
-                break true;
+            match self.next_after(previous) {
+                Some(next) => {
+                    longest = longest.max(self.wall_gap(previous, next));
+                    (complete, previous) = (next > end, next);
+                }
+                None => complete = true,
             }
-            previous = next;
-        };
+        }
         // The walk's own bound ends a dense schedule's walk early; only the
         // caller's smaller budget leaves it unmeasured.
         let measured = complete || fires >= GAP_WALK_MAX;
