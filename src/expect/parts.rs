@@ -1,11 +1,9 @@
-//! The jobs run through run-parts and anacron, with the schedule and
-//! delays of a Debian host. Its `/etc/crontab` runs cron.daily, weekly and
-//! monthly with `test -x /usr/sbin/anacron || run-parts ...`: with anacron
-//! installed, those do nothing and anacron runs the directories. anacron
-//! starts at boot and at :30 from 07:30 to 23:30 (`anacron.timer`, up to
-//! 5 minutes late, or `/etc/cron.d/anacron`); a job whose period has
-//! passed starts at the first start within `START_HOURS_RANGE`, after its
-//! delay and up to `RANDOM_DELAY` minutes.
+//! The jobs run through run-parts and anacron, with the schedule and delays of a Debian host. Its
+//! `/etc/crontab` runs cron.daily, weekly and monthly with `test -x /usr/sbin/anacron || run-parts
+//! ...`: with anacron installed, those do nothing and anacron runs the directories. anacron starts
+//! at boot and at :30 from 07:30 to 23:30 (`anacron.timer`, up to 5 minutes late, or
+//! `/etc/cron.d/anacron`); a job whose period has passed starts at the first start within
+//! `START_HOURS_RANGE`, after its delay and up to `RANDOM_DELAY` minutes.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

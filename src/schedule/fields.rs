@@ -1,10 +1,8 @@
-//! The five time fields as Debian's cron reads them (`entry.c`), where
-//! other parsers differ: a range or `*` takes a step of any size (`*/100`
-//! is the first value only), a number alone none (`5/10` is refused);
-//! names (`jan`, `mon`) only for month and day of week; day of week 7 is
-//! Sunday; what follows a complete list is ignored (`*/5/2` is `*/5`); a
-//! downward range is set as cron's `bit_nset` sets it (`22-2` is 22, 23,
-//! 0, 1, 2; `5-1` nothing), with a step it selects nothing.
+//! The five time fields as Debian's cron reads them (`entry.c`), where other parsers differ: a
+//! range or `*` takes a step of any size (`*/100` is the first value only), a number alone none
+//! (`5/10` is refused); names (`jan`, `mon`) only for month and day of week; day of week 7 is
+//! Sunday; what follows a complete list is ignored (`*/5/2` is `*/5`); a downward range is set as
+//! cron's `bit_nset` sets it (`22-2` is 22, 23, 0, 1, 2; `5-1` nothing), none with a step.
 
 use chrono::{Datelike, NaiveDate};
 

@@ -1,7 +1,6 @@
-//! The fires of a line: the local minutes its fields select, found field
-//! by field, and the instants cron runs them at in a zone. When the clocks
-//! change, cron (Debian's `cron.c`, its `timeDiff` cases) runs skipped
-//! fixed-time lines ([`Fields::fixed_time`]) right after a jump forward of
+//! The fires of a line: the local minutes its fields select, found field by field, and the instants
+//! cron runs them at in a zone. When the clocks change, cron (Debian's `cron.c`, its `timeDiff`
+//! cases) runs skipped fixed-time lines ([`Fields::fixed_time`]) right after a jump forward of
 //! under three hours, and only the other lines again in a repeated hour.
 
 use chrono::{
