@@ -17,29 +17,25 @@ mod parts;
 
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ScheduleArgs {
-    /// A crontab to read the jobs' schedules from, with the user field
-    /// when it is `/etc/crontab` or lies in `/etc/cron.d`; repeat for
-    /// several (in HB_CRONTAB, separate them with `:`). Each job it runs
-    /// with hb-write is expected, and judged by its schedule.
+    /// A crontab to read the jobs' schedules from, with the user field when it is `/etc/crontab` or
+    /// lies in `/etc/cron.d`; repeat for several (in HB_CRONTAB, separate them with `:`). Each job
+    /// it runs with hb-write is expected, and judged by its schedule.
     #[arg(long, value_name = "FILE", env = "HB_CRONTAB", value_delimiter = ':')]
     pub crontab: Vec<PathBuf>,
 
-    /// Read the schedules from the crontabs cron reads: /etc/crontab,
-    /// /etc/cron.d/* and each user crontab in /var/spool/cron/crontabs
-    /// that this user may read; and /etc/anacrontab, with the scripts it
-    /// and the crontabs run with run-parts.
+    /// Read the schedules from the crontabs cron reads: /etc/crontab, /etc/cron.d/* and each user
+    /// crontab in /var/spool/cron/crontabs that this user may read; and /etc/anacrontab, with the
+    /// scripts it and the crontabs run with run-parts.
     #[arg(long, env = "HB_DISCOVER", value_parser = crate::record::parse_switch)]
     pub discover: bool,
 
-    /// Where --discover looks for /etc and /var, for checking a container
-    /// or a chroot.
+    /// Where --discover looks for /etc and /var, for checking a container or a chroot.
     #[arg(long, value_name = "DIR", env = "HB_CRON_ROOT", default_value = "/")]
     #[arg(hide_short_help = true)]
     pub cron_root: PathBuf,
 
-    /// How long after its due time a scheduled job may report before it is
-    /// stale. [default: the smaller of 1h and half the gap between two
-    /// fires]
+    /// How long after its due time a scheduled job may report before it is stale. [default: the
+    /// smaller of 1h and half the gap between two fires]
     #[arg(long, value_name = "DURATION", env = "HB_GRACE", value_parser = |t: &str| GRACE.parse(t))]
     pub grace: Option<u64>,
 
@@ -54,9 +50,8 @@ pub(crate) struct ScheduleArgs {
     #[arg(long, env = "HB_BY_INTERVAL", value_parser = crate::record::parse_switch)]
     pub by_interval: bool,
 
-    /// Take the host's boot time to be this instant (RFC 3339) instead of
-    /// the kernel's: for tests and forensics, like --now. It dates a
-    /// downtime and anacron's catch-up after a boot.
+    /// Take the host's boot time to be this instant (RFC 3339) instead of the kernel's: for tests
+    /// and forensics, like --now. It dates a downtime and anacron's catch-up after a boot.
     #[arg(long, value_name = "RFC3339", env = "HB_BOOT_TIME", value_parser = crate::record::parse_now)]
     pub boot_time: Option<DateTime<Utc>>,
 }
