@@ -41,10 +41,8 @@ pub(crate) struct Source {
 
 impl Source {
     pub(crate) fn new(file: &Path, line: usize) -> Source {
-        Source {
-            file: file.to_owned(),
-            line,
-        }
+        let file = file.to_owned();
+        Source { file, line }
     }
 }
 
