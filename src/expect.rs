@@ -206,18 +206,18 @@ fn fingerprint(
     run_parts: &[Expectation],
     zone: chrono_tz::Tz,
 ) -> String {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    zone.name().hash(&mut h);
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    zone.name().hash(&mut hasher);
     for tab in tabs {
-        (&tab.path, tab.identity).hash(&mut h);
+        (&tab.path, tab.identity).hash(&mut hasher);
     }
     for problem in unread {
-        (&problem.source.file, &problem.message).hash(&mut h);
+        (&problem.source.file, &problem.message).hash(&mut hasher);
     }
     for e in run_parts {
-        (&e.job, e.interval, e.source.to_string(), e.timing.delay).hash(&mut h);
+        (&e.job, e.interval, e.source.to_string(), e.timing.delay).hash(&mut hasher);
     }
-    format!("crontabs {} {:016x}\n", tabs.len(), h.finish())
+    format!("crontabs {} {:016x}\n", tabs.len(), hasher.finish())
 }
 
 /// How many closed crontabs the note names; the rest are counted.
