@@ -119,11 +119,8 @@ fn delay_lint(e: &Expectation, gap: u64) -> Option<Lint> {
     let widest = gap.saturating_add(timing.delay);
     (widest > e.interval).then(|| {
         let (delay, declare) = (format_duration(timing.delay), exact(widest));
-        let why = format!(
-            "job `{}` may start up to {delay} after its fire ({what}, set at {at}), so a missed run is told only {declare} after the fire before it, plus grace: later than its interval {} suggests; declare {declare}",
-            e.job,
-            format_duration(e.interval),
-        );
+        let (job, interval) = (&e.job, format_duration(e.interval));
+        let why = format!("job `{job}` may start up to {delay} after its fire ({what}, set at {at}), so a missed run is told only {declare} after the fire before it, plus grace: later than its interval {interval} suggests; declare {declare}");
         Lint::new(e.source.clone(), why)
     })
 }
