@@ -108,8 +108,7 @@ impl Expected {
         self.index.get(job).map(|&i| &self.jobs[i])
     }
 
-    /// Records the crontabs just linted, once the run is sure to tell the
-    /// warnings; a failure to record is one more warning.
+    /// Records the crontabs linted, once the run surely tells the warnings (a failure: one more).
     pub(crate) fn record_linted(&mut self) {
         let Some((path, seen)) = self.linted.take() else {
             return;
@@ -123,8 +122,7 @@ impl Expected {
     }
 }
 
-/// Reads the crontabs `args` name, linting them as `when` says; one named with
-/// `--crontab` that cannot be read is an error, a discovered one a warning.
+/// Reads the crontabs `args` name, linting as `when` says; an unread one is an error if named.
 pub(crate) fn load(
     args: &ScheduleArgs,
     factor: f64,

@@ -21,8 +21,7 @@ const NAMED: [&[&str]; 5] = [&[], &[], &[], &MONTHS, &DAYS];
 pub(super) struct Fields {
     /// One bit per value, bit 0 for the field's lowest; day of week 0 (Sunday) to 6.
     pub bits: [u64; 5],
-    /// Whether cron calls the line fixed-time (neither minute nor hour
-    /// starts with `*`), which decides how it runs when the clocks change.
+    /// Fixed-time to cron (neither minute nor hour starts with `*`): how clock changes treat it.
     pub fixed_time: bool,
     /// Whether both day fields must match (either starts with `*`), not either.
     and_days: bool,

@@ -76,8 +76,7 @@ pub(crate) fn read_tab(
     })
 }
 
-/// Whether Debian's cron reads a file of this name from `/etc/cron.d` or
-/// the spool: letters, digits, `_` and `-` only (not `*.dpkg-old`).
+/// Whether Debian's cron reads a file so named in `/etc/cron.d` or the spool (not `*.dpkg-old`).
 pub(crate) fn cron_reads_name(name: &str) -> bool {
     let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-');
     !name.is_empty() && name.bytes().all(allowed)

@@ -88,8 +88,7 @@ impl Schedule {
         self.longest_gap_within(from, GAP_WALK_MAX).0
     }
 
-    /// [`Schedule::longest_gap`], walking at most `fires` fires, and how
-    /// many it walked. A walk cut short by `fires` measures nothing.
+    /// [`Schedule::longest_gap`] walking at most `fires` (none if cut short), and the fires walked.
     pub(crate) fn longest_gap_within(
         &self,
         from: DateTime<Utc>,

@@ -142,8 +142,7 @@ pub(crate) fn exact(seconds: u64) -> String {
     })
 }
 
-/// Warnings about `--needs`: each unknown job (among the same user's) at
-/// the line naming it, each cycle once at the line closing it.
+/// `--needs` warnings: each unknown job (of the same user) where named, a cycle once where closed.
 fn needs_lint(found: &[Expectation], first: &HashMap<String, usize>) -> Vec<Lint> {
     let mut warnings = Vec::new();
     let needs_of = |e: &Expectation| -> Vec<String> {

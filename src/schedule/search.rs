@@ -107,8 +107,7 @@ fn offset(zone: Tz, t: DateTime<Utc>) -> i32 {
     t.with_timezone(&zone).offset().fix().local_minus_utc()
 }
 
-/// The seconds a clock change within a few hours of `t` in `direction`
-/// moves the wall clock back towards `t`'s; 0 on an ordinary day.
+/// How far a clock change within hours of `t` (`direction`) moves the wall clock back to `t`'s.
 fn change_near(zone: Tz, t: DateTime<Utc>, direction: Direction) -> i32 {
     let here = offset(zone, t);
     (1..=CHANGE_HOURS)

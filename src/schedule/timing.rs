@@ -12,8 +12,7 @@ pub(crate) struct Timing {
     pub delay: u64,
     /// What sets the delay and where, for the lint (`RANDOM_DELAY=45`).
     pub delay_from: Option<(Source, String)>,
-    /// Anacron's period: the run after one on day D comes on day D +
-    /// the period, at the schedule's fire of that day.
+    /// Anacron's period: the run after one on day D comes on day D + period, at that day's fire.
     pub period: Option<Period>,
     /// Anacron's run at boot, when the host was down at a fire.
     pub catch_up: Option<CatchUp>,
