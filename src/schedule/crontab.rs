@@ -55,15 +55,14 @@ pub(crate) fn parse(text: &str, flavour: Flavour) -> (Vec<Entry>, Vec<BadLine>) 
         match entry(trimmed, flavour) {
             Ok((when, user, rest)) => {
                 let (command, cut) = cut_at_percent(rest);
+                let zone = cron_tz.as_ref().or(tz.as_ref());
                 entries.push(Entry {
                     line,
                     when,
                     user,
                     command,
                     cut,
-                    zone: (cron_tz.as_ref().or(tz.as_ref()))
-                        .filter(|z| !z.is_empty())
-                        .cloned(),
+                    zone: zone.filter(|z| !z.is_empty()).cloned(),
                     random_delay: random_delay.clone(),
                 });
             }

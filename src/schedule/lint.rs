@@ -146,9 +146,8 @@ pub(crate) fn exact(seconds: u64) -> String {
 fn needs_lint(found: &[Expectation], first: &HashMap<String, usize>) -> Vec<Lint> {
     let mut warnings = Vec::new();
     let needs_of = |e: &Expectation| -> Vec<String> {
-        (e.needs.iter())
-            .map(|n| user_job(e.user.as_deref(), n))
-            .collect()
+        let user = e.user.as_deref();
+        e.needs.iter().map(|n| user_job(user, n)).collect()
     };
     for e in found {
         for (name, key) in e.needs.iter().zip(needs_of(e)) {
