@@ -11,7 +11,7 @@ use clap::Args;
 use crate::error::Error;
 use crate::judge::schedule::Rules;
 use crate::record::GRACE;
-use crate::schedule::{self, files, Expectation, Flavour, Lint};
+use crate::schedule::{self, crontab::Flavour, files, Expectation, Lint};
 
 mod parts;
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::{parse_zone, Flavour, Lint};
+use super::{crontab::Flavour, parse_zone, Lint};
 use crate::store::open::{read_regular, Links, Refused};
 use crate::Error;
 

@@ -20,7 +20,6 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::record::{parse_interval, user_job, validate_job};
-pub(crate) use crontab::Flavour;
 pub(crate) use fire::{parse_zone, Schedule};
 pub(crate) use lint::{lint, Lint};
 pub(crate) use timing::Timing;
@@ -248,7 +247,7 @@ mod tests {
         let tab = files::Loaded {
             path: PathBuf::from("/etc/cron.d/jobs"),
             text: text.to_owned(),
-            flavour: Flavour::System,
+            flavour: crontab::Flavour::System,
             owner: None,
             modified: None,
             identity: (0, 0, 0, 0),
