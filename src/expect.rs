@@ -1,6 +1,5 @@
-//! Which jobs the crontabs expect: the schedule options that hb-check and
-//! night-watch share, and the run step that reads the crontabs they name,
-//! finds the hb-write lines and lints them.
+//! Which jobs the crontabs expect: the schedule options hb-check and night-watch share,
+//! and the step that reads the crontabs they name, finds the hb-write lines and lints them.
 
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
@@ -12,40 +11,31 @@ use clap::Args;
 use crate::error::Error;
 use crate::judge::schedule::Rules;
 use crate::record::GRACE;
-use crate::schedule::{self, files, Expectation, Flavour, Lint};
+use crate::schedule::{self, crontab::Flavour, files, Expectation, Lint};
 
 mod parts;
 
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ScheduleArgs {
-    /// A crontab to read the jobs' schedules from, with the user field
-    /// when it is `/etc/crontab` or lies in `/etc/cron.d`; repeat for
-    /// several (in HB_CRONTAB, separate them with `:`). Each job it runs
-    /// with hb-write is expected, and judged by its schedule.
+    /// A crontab to read the jobs' schedules from, with the user field when it is `/etc/crontab` or
+    /// lies in `/etc/cron.d`; repeat for several (in HB_CRONTAB, separate them with `:`). Each job
+    /// it runs with hb-write is expected, and judged by its schedule.
     #[arg(long, value_name = "FILE", env = "HB_CRONTAB", value_delimiter = ':')]
     pub crontab: Vec<PathBuf>,
 
-    /// Read the schedules from the crontabs cron reads: /etc/crontab,
-    /// /etc/cron.d/* and each user crontab in /var/spool/cron/crontabs
-    /// that this user may read; and /etc/anacrontab, with the scripts it
-    /// and the crontabs run with run-parts.
+    /// Read the schedules from the crontabs cron reads: /etc/crontab, /etc/cron.d/* and each user
+    /// crontab in /var/spool/cron/crontabs that this user may read; and /etc/anacrontab, with the
+    /// scripts it and the crontabs run with run-parts.
     #[arg(long, env = "HB_DISCOVER", value_parser = crate::record::parse_switch)]
     pub discover: bool,
 
-    /// Where --discover looks for /etc and /var, for checking a container
-    /// or a chroot.
-    #[arg(
-        long,
-        value_name = "DIR",
-        env = "HB_CRON_ROOT",
-        default_value = "/",
-        hide_short_help = true
-    )]
+    /// Where --discover looks for /etc and /var, for checking a container or a chroot.
+    #[arg(long, value_name = "DIR", env = "HB_CRON_ROOT", default_value = "/")]
+    #[arg(hide_short_help = true)]
     pub cron_root: PathBuf,
 
-    /// How long after its due time a scheduled job may report before it is
-    /// stale. [default: the smaller of 1h and half the gap between two
-    /// fires]
+    /// How long after its due time a scheduled job may report before it is stale. [default: the
+    /// smaller of 1h and half the gap between two fires]
     #[arg(long, value_name = "DURATION", env = "HB_GRACE", value_parser = |t: &str| GRACE.parse(t))]
     pub grace: Option<u64>,
 
@@ -60,16 +50,14 @@ pub(crate) struct ScheduleArgs {
     #[arg(long, env = "HB_BY_INTERVAL", value_parser = crate::record::parse_switch)]
     pub by_interval: bool,
 
-    /// Take the host's boot time to be this instant (RFC 3339) instead of
-    /// the kernel's: for tests and forensics, like --now. It dates a
-    /// downtime and anacron's catch-up after a boot.
+    /// Take the host's boot time to be this instant (RFC 3339) instead of the kernel's: for tests
+    /// and forensics, like --now. It dates a downtime and anacron's catch-up after a boot.
     #[arg(long, value_name = "RFC3339", env = "HB_BOOT_TIME", value_parser = crate::record::parse_now)]
     pub boot_time: Option<DateTime<Utc>>,
 }
 
 impl ScheduleArgs {
-    /// When this host booted: `--boot-time`, else the kernel's boot time;
-    /// the one boot time every judgement of a run uses.
+    /// `--boot-time`, else the kernel's: the one boot time a run judges by.
     pub(crate) fn booted(&self) -> Option<DateTime<Utc>> {
         self.boot_time.or_else(crate::store::host::boot_time)
     }
@@ -85,15 +73,13 @@ pub(crate) enum LintWhen {
     Always,
     /// A run that prints no warnings (`--quiet`).
     Never,
-    /// When the crontabs read (files, sizes, modification times, and those
-    /// that could not be read) differ from those this state file recorded:
-    /// a check every 15 minutes warns once per change, not every run.
+    /// When the crontabs read (files, sizes, times, those unread) differ
+    /// from this state file's: a check every 15 minutes warns once a change.
     Changed(PathBuf),
 }
 
 impl LintWhen {
-    /// When a check holding the run lock at `lock` lints: once per change
-    /// (recorded beside the lock, `.crontabs` appended), never when `quiet`.
+    /// A check's: once per change (recorded beside its run `lock`), never when `quiet`.
     pub(crate) fn for_check(quiet: bool, lock: &Path) -> LintWhen {
         if quiet {
             return LintWhen::Never;
@@ -104,8 +90,7 @@ impl LintWhen {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Expected {
-    /// Every hb-write line found, in the order read; a job on two lines
-    /// counts by its first.
+    /// Every hb-write line found, in the order read (a job on two lines counts by its first).
     pub jobs: Vec<Expectation>,
     /// By file in the order read, by line within each.
     pub lint: Vec<Lint>,
@@ -118,15 +103,12 @@ pub(crate) struct Expected {
 }
 
 impl Expected {
-    /// The first line whose judged name (`USER/JOB` for a user's line) is
-    /// `job`: a line only ever describes its own user's job.
+    /// The first line of the judged name `job` (`USER/JOB` for a user's line).
     pub(crate) fn line_for(&self, job: &str) -> Option<&Expectation> {
         self.index.get(job).map(|&i| &self.jobs[i])
     }
 
-    /// Records, beside the run lock, the crontabs just linted, so that
-    /// checks stay quiet until they change; to be called once the run is
-    /// sure to tell the warnings. A failure to record is one more warning.
+    /// Records the crontabs linted, once the run surely tells the warnings (a failure: one more).
     pub(crate) fn record_linted(&mut self) {
         let Some((path, seen)) = self.linted.take() else {
             return;
@@ -140,9 +122,7 @@ impl Expected {
     }
 }
 
-/// Reads the crontabs `args` name, linting them as `when` says (as of
-/// `now`, with the stale `factor`). A crontab named with `--crontab` that
-/// cannot be read is an error; a discovered one is a warning.
+/// Reads the crontabs `args` name, linting as `when` says; an unread one is an error if named.
 pub(crate) fn load(
     args: &ScheduleArgs,
     factor: f64,
@@ -153,30 +133,23 @@ pub(crate) fn load(
     let mut tabs = (args.crontab.iter())
         .map(|path| files::read(path, flavour_of(path), None))
         .collect::<Result<Vec<_>, _>>()?;
-    let (mut lint, mut unread) = (Vec::new(), Vec::new());
-    if args.discover {
-        let found = files::discover(&args.cron_root);
-        (lint, unread) = (found.problems, found.closed);
-        // A file named and also discovered is read once.
-        for tab in found.tabs {
-            if !tabs.iter().any(|t| t.path == tab.path) {
-                tabs.push(tab);
-            }
-        }
-    }
+    let discovered = args.discover.then(|| files::discover(&args.cron_root));
+    let mut found = discovered.unwrap_or_default();
+    // A file named and also discovered is read once.
+    (found.tabs).retain(|tab| !tabs.iter().any(|t| t.path == tab.path));
+    tabs.append(&mut found.tabs);
+    let (mut lint, unread) = (found.problems, found.closed);
     let (run_parts, warnings) = parts::read(args, zone, now, &tabs);
     lint.extend(warnings);
     let seen = fingerprint(&tabs, &lint, &run_parts, zone);
-    // Whether to lint now, and the state file to record `seen` in.
-    let (linting, record) = match when {
-        LintWhen::Always => (true, None),
-        LintWhen::Never => (false, None),
-        LintWhen::Changed(path) => {
-            let last = crate::store::read_small(path);
-            let changed = last.is_none_or(|last| last != seen.as_bytes());
-            (changed, changed.then(|| path.clone()))
-        }
+    // The state file to record `seen` in, when it changed.
+    let stale =
+        |path: &&PathBuf| crate::store::read_small(path).is_none_or(|l| l != seen.as_bytes());
+    let record = match when {
+        LintWhen::Changed(path) => Some(path).filter(stale).cloned(),
+        _ => None,
     };
+    let linting = *when == LintWhen::Always || record.is_some();
     let (mut jobs, max) = (Vec::new(), schedule::MAX_JOBS_PER_USER);
     // Per user, the jobs found, and the file of the first left out.
     let mut per_user: HashMap<Option<String>, (usize, Option<&Path>)> = HashMap::new();
@@ -248,8 +221,7 @@ fn fingerprint(
 /// How many closed crontabs the note names; the rest are counted.
 const UNREAD_NAMED_MAX: usize = 10;
 
-/// Appends, when `verbose`, the line that names the users' crontabs the
-/// checker could not read (only root reads them all).
+/// Appends, when `verbose`, the line naming the users' crontabs we cannot read (root can).
 pub(crate) fn write_unread_note(out: &mut Vec<u8>, unread: &[PathBuf], verbose: bool) {
     let Some(first) = unread.first().filter(|_| verbose) else {
         return;
@@ -261,24 +233,16 @@ pub(crate) fn write_unread_note(out: &mut Vec<u8>, unread: &[PathBuf], verbose: 
         0 => String::new(),
         n => format!(" and {n} more"),
     };
-    let note = format!(
-        "cannot read the crontabs of {} users in {} ({}{more}): their jobs are not expected; run as root to read them",
-        unread.len(),
-        first.parent().unwrap_or(first).display(),
-        names.join(", ")
-    );
-    out.extend_from_slice(crate::escape::terminal(&note).as_bytes());
-    out.push(b'\n');
+    let (count, names) = (unread.len(), names.join(", "));
+    let dir = first.parent().unwrap_or(first).display();
+    let note = format!("cannot read the crontabs of {count} users in {dir} ({names}{more}): their jobs are not expected; run as root to read them");
+    out.extend_from_slice(format!("{}\n", crate::escape::terminal(&note)).as_bytes());
 }
 
-/// `/etc/crontab` and the files of a directory named `cron.d` have a user
-/// field; any other crontab is a user's.
+/// `/etc/crontab` and the files of a `cron.d` directory have a user field; others are a user's.
 pub(crate) fn flavour_of(path: &Path) -> Flavour {
-    let in_cron_d = path
-        .parent()
-        .and_then(Path::file_name)
-        .is_some_and(|d| d == "cron.d");
-    if in_cron_d || path.file_name().is_some_and(|n| n == "crontab") && path.starts_with("/etc") {
+    let in_cron_d = path.parent().is_some_and(|d| d.ends_with("cron.d"));
+    if in_cron_d || path.starts_with("/etc") && path.ends_with("crontab") {
         Flavour::System
     } else {
         Flavour::User

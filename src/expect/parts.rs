@@ -1,11 +1,9 @@
-//! The jobs run through run-parts and anacron, with the schedule and
-//! delays of a Debian host. Its `/etc/crontab` runs cron.daily, weekly and
-//! monthly with `test -x /usr/sbin/anacron || run-parts ...`: with anacron
-//! installed, those do nothing and anacron runs the directories. anacron
-//! starts at boot and at :30 from 07:30 to 23:30 (`anacron.timer`, up to
-//! 5 minutes late, or `/etc/cron.d/anacron`); a job whose period has
-//! passed starts at the first start within `START_HOURS_RANGE`, after its
-//! delay and up to `RANDOM_DELAY` minutes.
+//! The jobs run through run-parts and anacron, with the schedule and delays of a Debian host. Its
+//! `/etc/crontab` runs cron.daily, weekly and monthly with `test -x /usr/sbin/anacron || run-parts
+//! ...`: with anacron installed, those do nothing and anacron runs the directories. anacron starts
+//! at boot and at :30 from 07:30 to 23:30 (`anacron.timer`, up to 5 minutes late, or
+//! `/etc/cron.d/anacron`); a job whose period has passed starts at the first start within
+//! `START_HOURS_RANGE`, after its delay and up to `RANDOM_DELAY` minutes.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -14,10 +12,10 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::ScheduleArgs;
-use crate::schedule::runparts::{self, Run};
+use crate::schedule::runparts;
 use crate::schedule::timing::{CatchUp, Timing};
 use crate::schedule::{
-    anacrontab, crontab, files, Expectation, Lint, Schedule, Source, MAX_JOBS_PER_USER,
+    anacrontab, crontab, files, Expectation, Lint, Run, Schedule, Source, MAX_JOBS_PER_USER,
 };
 
 const ANACRON: &str = "/usr/sbin/anacron";
@@ -28,9 +26,6 @@ const TIMER_DELAY_MINUTES: u64 = 5;
 /// What is read below a root (`/` on a live system), and what was found.
 struct Host<'a> {
     root: &'a Path,
-    zone: Tz,
-    /// Not after the instant judged.
-    booted: Option<DateTime<Utc>>,
     /// Each directory, read once however many lines run it.
     seen: HashMap<PathBuf, Vec<runparts::Script>>,
     budget: u64,
@@ -38,9 +33,8 @@ struct Host<'a> {
     lint: Vec<Lint>,
 }
 
-/// The jobs run through run-parts and anacron below `--cron-root`: the
-/// scripts of the run-parts lines of `tabs`, and with `--discover`, the
-/// anacrontab's jobs; at most [`MAX_JOBS_PER_USER`] in all, and their lint.
+/// The jobs of the scripts `tabs` run with run-parts and, with `--discover`,
+/// of the anacrontab; at most [`MAX_JOBS_PER_USER`] in all, and their lint.
 pub(super) fn read(
     args: &ScheduleArgs,
     zone: Tz,
@@ -49,8 +43,6 @@ pub(super) fn read(
 ) -> (Vec<Expectation>, Vec<Lint>) {
     let mut host = Host {
         root: &args.cron_root,
-        zone,
-        booted: args.booted().filter(|b| *b <= now),
         seen: HashMap::new(),
         budget: runparts::MAX_SCRIPTS_BYTES,
         jobs: Vec::new(),
@@ -76,7 +68,7 @@ pub(super) fn read(
         }
     }
     if args.discover {
-        host.read_anacrontab();
+        host.read_anacrontab(zone, args.booted().filter(|b| *b <= now));
     }
     if let Some(first) = host.jobs.get(MAX_JOBS_PER_USER) {
         let more = host.jobs.len() - MAX_JOBS_PER_USER;
@@ -88,7 +80,7 @@ pub(super) fn read(
 }
 
 impl Host<'_> {
-    fn read_anacrontab(&mut self) {
+    fn read_anacrontab(&mut self, zone: Tz, booted: Option<DateTime<Utc>>) {
         let path = files::under(self.root, ANACRONTAB);
         if !path.exists() {
             return;
@@ -111,7 +103,7 @@ impl Host<'_> {
         let (start, end) = read.hours.unwrap_or((0, 24));
         let (from, to) = (start.max(ANACRON_HOURS.0), end.min(ANACRON_HOURS.1));
         // anacron's first start of a day, and all of them.
-        let hourly = |hours: String| Schedule::parse(&format!("30 {hours} * * *"), self.zone).ok();
+        let hourly = |hours: String| Schedule::parse(&format!("30 {hours} * * *"), zone).ok();
         let hourly =
             (from < to).then(|| hourly(from.to_string()).zip(hourly(format!("{from}-{}", to - 1))));
         for job in &read.jobs {
@@ -130,14 +122,14 @@ impl Host<'_> {
                     delay: (own + random + TIMER_DELAY_MINUTES) * 60,
                     delay_from: Some((at(job.line), what)),
                     period: Some(job.period),
-                    catch_up: (self.booted).map(|booted| CatchUp {
+                    catch_up: booted.map(|booted| CatchUp {
                         booted,
                         starts,
                         hours: (start, end),
                     }),
                 },
             };
-            let (found, warnings) = runparts::jobs_in(&path, &job.command, job.line, &run, None);
+            let (found, warnings) = runparts::jobs_in(&path, &job.command, job.line, &run);
             self.jobs.extend(found);
             self.lint.extend(warnings);
             for dir in runparts::directories(&job.command) {
@@ -146,15 +138,15 @@ impl Host<'_> {
         }
     }
 
-    /// The jobs of the scripts run-parts runs from `dir` (under the root),
-    /// and the warnings about scripts it skips that call hb-write.
+    /// The jobs of the scripts run-parts runs from `dir`, and the skipped ones that call hb-write.
     fn directory(&mut self, dir: &str, run: &Run) {
         let (seen, budget, lint) = (&mut self.seen, &mut self.budget, &mut self.lint);
         let listing = seen.entry(files::under(self.root, dir));
         let listing = listing.or_insert_with_key(|path| runparts::read_dir(path, budget, lint));
         for script in listing.iter() {
-            let (found, warnings) =
-                runparts::jobs_in(&script.path, &script.text, 1, run, script.modified);
+            let mut run = run.clone();
+            run.since = run.since.max(script.modified);
+            let (found, warnings) = runparts::jobs_in(&script.path, &script.text, 1, &run);
             match (script.skipped, found.first()) {
                 (None, _) => {
                     self.jobs.extend(found);

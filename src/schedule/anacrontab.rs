@@ -60,8 +60,7 @@ pub(crate) fn parse(text: &str) -> Anacrontab {
     tab
 }
 
-/// A `NAME=value` line: the name runs to a blank or `=`, blanks before
-/// `=` are dropped, the value is the rest of the line as written.
+/// `NAME=value`: the name runs to a blank or `=`, the value is the rest as written.
 fn setting(line: &str) -> Option<(&str, &str)> {
     let end = line.find([' ', '\t', '='])?;
     let (name, rest) = line.split_at(end);

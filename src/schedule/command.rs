@@ -1,8 +1,7 @@
 //! Finding `hb-write` in a cron command: just enough of the shell's words
 //! and separators to see each simple command, and hb-write's arguments.
 
-/// hb-write's options that take a value (`--dir DIR`), the others being
-/// flags; a test of hb-write checks that none is missing.
+/// hb-write's options that take a value; a test of hb-write checks that none is missing.
 pub(crate) const VALUE_OPTIONS: &str = "--dir --status --exit-code --message --schedule \
     --keep-output --log-max --max-runtime --ok-exit-codes --fail-on --ok-on --min-runtime \
     --retry --retry-delay --stall-after --factor --singleton --ping --ping-style --pause \
@@ -21,14 +20,12 @@ pub(crate) struct Invocation {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Word {
     pub text: String,
-    /// Whether the shell would expand part of it (`$VAR`, `` `cmd` ``), so
-    /// its value cannot be known from the crontab.
+    /// Whether the shell expands part of it (`$VAR`), so the crontab cannot tell its value.
     pub expands: bool,
 }
 
-/// The words of each simple command in `command` (split at `;`, `&`, `|`,
-/// `(`, `)` and newlines, empty ones kept), unquoted as the shell does; `#`
-/// at the start of a word starts a comment.
+/// The words of each simple command in `command` (split at `;&|()` and newlines,
+/// empty ones kept), unquoted as the shell does; `#` starting a word, a comment.
 pub(super) fn simple_commands(command: &str) -> Vec<Vec<Word>> {
     let (mut parts, mut part) = (Vec::new(), Vec::new());
     let mut word: Option<Word> = None;
@@ -72,9 +69,8 @@ pub(super) fn simple_commands(command: &str) -> Vec<Vec<Word>> {
     parts
 }
 
-/// The words of a command run without a shell (`--notify exec:...`), split
-/// and unquoted as the shell would, `$VAR` and globs kept as written; `None`
-/// when it holds an operator (`;`, `&`, `|`, ...) that only a shell runs.
+/// The words of a command run without a shell (`--notify exec:...`), unquoted as the
+/// shell would, `$VAR` and globs kept; `None` with an operator only a shell runs.
 pub(crate) fn words(command: &str) -> Option<Vec<String>> {
     let [words] = <[Vec<Word>; 1]>::try_from(simple_commands(command)).ok()?;
     Some(words.into_iter().map(|w| w.text).collect())
@@ -84,8 +80,7 @@ fn is_hb_write(word: &Word) -> bool {
     !word.expands && word.text.rsplit('/').next() == Some("hb-write")
 }
 
-/// The words of `command` that look like a misspelt `hb-write`, by path
-/// too: they leave the job unmonitored without a sound.
+/// The words of `command` that look like a misspelt `hb-write`: silently unmonitored jobs.
 pub(crate) fn near_misses(command: &str) -> Vec<String> {
     (simple_commands(command).into_iter().flatten())
         .filter(|w| !w.expands && !is_hb_write(w))
@@ -94,33 +89,24 @@ pub(crate) fn near_misses(command: &str) -> Vec<String> {
         .collect()
 }
 
-/// Whether `name` is one slip away from `hb-write`: another separator or
-/// case, or one letter missing, added, changed or swapped (`osa_distance`).
+/// Whether `name` is one slip (separator, case, a letter: `osa_distance`) from `hb-write`.
 fn looks_like_hb_write(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    let bare: String = lower
-        .chars()
-        .filter(|c| !matches!(c, '-' | '_' | '.'))
-        .collect();
-    bare == "hbwrite" || (lower.is_ascii() && strsim::osa_distance(&lower, "hb-write") <= 1)
+    lower.replace(['-', '_', '.'], "") == "hbwrite"
+        || (lower.is_ascii() && strsim::osa_distance(&lower, "hb-write") <= 1)
 }
 
-/// Every `hb-write` invocation in `command`: one per simple command that
-/// runs it (bare or by path, behind `&&`, `;`, `env`, `nice` and the like).
+/// Every `hb-write` call in `command`, bare or by path, behind `&&`, `;`, `env`, `nice`...
 pub(crate) fn find_hb_writes(command: &str) -> Vec<Invocation> {
-    simple_commands(command)
-        .iter()
-        .filter_map(|words| {
-            let at = words.iter().position(is_hb_write)?;
-            Some(arguments(&words[at + 1..]))
-        })
-        .collect()
+    let commands = simple_commands(command);
+    commands.iter().filter_map(|words| call_in(words)).collect()
 }
 
-fn arguments(words: &[Word]) -> Invocation {
+/// The arguments of the `hb-write` that `words` run, if they run it.
+fn call_in(words: &[Word]) -> Option<Invocation> {
     let mut call = Invocation::default();
     let mut positional = Vec::new();
-    let mut rest = words.iter();
+    let mut rest = words[words.iter().position(is_hb_write)? + 1..].iter();
     while let Some(word) = rest.next() {
         let Some(long) = word.text.strip_prefix("--") else {
             positional.push(word.clone());
@@ -129,9 +115,8 @@ fn arguments(words: &[Word]) -> Invocation {
         if long.is_empty() {
             break;
         }
-        let (name, inline) = long
-            .split_once('=')
-            .map_or((long, None), |(n, v)| (n, Some(v)));
+        let mut split = long.splitn(2, '=');
+        let (name, inline) = (split.next().unwrap_or(long), split.next());
         let takes_value = VALUE_OPTIONS.split_whitespace().any(|o| o[2..] == *name);
         let value = match inline {
             _ if !takes_value => None,
@@ -149,7 +134,7 @@ fn arguments(words: &[Word]) -> Invocation {
         }
     }
     (call.job, call.interval) = (positional.first().cloned(), positional.get(1).cloned());
-    call
+    Some(call)
 }
 
 #[cfg(test)]

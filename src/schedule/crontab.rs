@@ -1,9 +1,7 @@
-//! A crontab as cron reads it: comments, `NAME=value` settings, entries
-//! (time fields or a macro, the system crontabs' user, the command up to
-//! `%`).
+//! A crontab as cron reads it: comments, `NAME=value` settings, entries (time
+//! fields or a macro, the system crontabs' user, the command up to `%`).
 
-/// The system crontabs (`/etc/crontab`, `/etc/cron.d/*`) name a user on
-/// each entry; a user's (`crontab -e`, the spool) does not.
+/// Whether entries name a user: `/etc/crontab`'s and `/etc/cron.d/*`'s do, the spool's not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Flavour {
     User,
@@ -57,15 +55,14 @@ pub(crate) fn parse(text: &str, flavour: Flavour) -> (Vec<Entry>, Vec<BadLine>) 
         match entry(trimmed, flavour) {
             Ok((when, user, rest)) => {
                 let (command, cut) = cut_at_percent(rest);
+                let zone = cron_tz.as_ref().or(tz.as_ref());
                 entries.push(Entry {
                     line,
                     when,
                     user,
                     command,
                     cut,
-                    zone: (cron_tz.as_ref().or(tz.as_ref()))
-                        .filter(|z| !z.is_empty())
-                        .cloned(),
+                    zone: zone.filter(|z| !z.is_empty()).cloned(),
                     random_delay: random_delay.clone(),
                 });
             }
@@ -79,9 +76,8 @@ pub(crate) fn parse(text: &str, flavour: Flavour) -> (Vec<Entry>, Vec<BadLine>) 
     (entries, bad)
 }
 
-/// A `NAME = value` line, as cron's `load_env` reads it: the name is quoted
-/// or runs to a blank or `=`; blanks around `=` are dropped; a value in
-/// matching quotes loses them, an unquoted one its trailing blanks.
+/// A `NAME = value` line as cron's `load_env` reads it: the name quoted or up to a blank
+/// or `=`; blanks around `=` dropped; a quoted value unquoted, else right-trimmed.
 fn setting(line: &str) -> Option<(String, String)> {
     let (name, rest) = if let q @ ('"' | '\'') = line.chars().next()? {
         let end = line[1..].find(q)? + 1;
@@ -90,17 +86,14 @@ fn setting(line: &str) -> Option<(String, String)> {
         let end = line.find([' ', '\t', '=']).unwrap_or(line.len());
         (&line[..end], &line[end..])
     };
-    if name.is_empty() {
-        return None;
-    }
-    let rest = rest.trim_start_matches([' ', '\t']);
-    let value = rest.strip_prefix('=')?.trim_start_matches([' ', '\t']);
+    let value = rest.trim_start_matches([' ', '\t']).strip_prefix('=')?;
+    let value = value.trim_start_matches([' ', '\t']);
     let value = value.trim_end_matches([' ', '\t', '\r']);
     let unquoted = match value.as_bytes() {
         [q @ (b'"' | b'\''), .., last] if last == q => &value[1..value.len() - 1],
         _ => value,
     };
-    Some((name.to_owned(), unquoted.to_owned()))
+    (!name.is_empty()).then(|| (name.to_owned(), unquoted.to_owned()))
 }
 
 /// An entry's schedule, user (system crontabs only) and command.
@@ -135,8 +128,7 @@ pub(super) fn split_word(text: &str) -> (&str, &str) {
     (&text[..end], text[end..].trim_start_matches([' ', '\t']))
 }
 
-/// cron's `%` rule: the first unescaped `%` ends the command (the rest is
-/// its standard input); `\%` is a plain `%`.
+/// cron's `%` rule: the first unescaped `%` ends the command (the rest is its input).
 fn cut_at_percent(command: &str) -> (String, bool) {
     let mut out = String::with_capacity(command.len());
     let mut chars = command.chars().peekable();

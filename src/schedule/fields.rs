@@ -1,10 +1,8 @@
-//! The five time fields as Debian's cron reads them (`entry.c`), where
-//! other parsers differ: a range or `*` takes a step of any size (`*/100`
-//! is the first value only), a number alone none (`5/10` is refused);
-//! names (`jan`, `mon`) only for month and day of week; day of week 7 is
-//! Sunday; what follows a complete list is ignored (`*/5/2` is `*/5`); a
-//! downward range is set as cron's `bit_nset` sets it (`22-2` is 22, 23,
-//! 0, 1, 2; `5-1` nothing), with a step it selects nothing.
+//! The five time fields as Debian's cron reads them (`entry.c`), where other parsers differ: a
+//! range or `*` takes a step of any size (`*/100` is the first value only), a number alone none
+//! (`5/10` is refused); names (`jan`, `mon`) only for month and day of week; day of week 7 is
+//! Sunday; what follows a complete list is ignored (`*/5/2` is `*/5`); a downward range is set as
+//! cron's `bit_nset` sets it (`22-2` is 22, 23, 0, 1, 2; `5-1` nothing), none with a step.
 
 use chrono::{Datelike, NaiveDate};
 
@@ -21,20 +19,16 @@ const NAMED: [&[&str]; 5] = [&[], &[], &[], &MONTHS, &DAYS];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Fields {
-    /// One bit per value of each field, bit 0 for its lowest value; day of
-    /// week in bits 0 (Sunday) to 6.
+    /// One bit per value, bit 0 for the field's lowest; day of week 0 (Sunday) to 6.
     pub bits: [u64; 5],
-    /// Whether cron calls the line fixed-time (neither minute nor hour
-    /// starts with `*`), which decides how it runs when the clocks change.
+    /// Fixed-time to cron (neither minute nor hour starts with `*`): how clock changes treat it.
     pub fixed_time: bool,
-    /// Whether the two day fields must both match (either starts with
-    /// `*`), rather than either.
+    /// Whether both day fields must match (either starts with `*`), not either.
     and_days: bool,
 }
 
 impl Fields {
-    /// Reads five fields, or says which is wrong and why, as cron would
-    /// (`minute 60 outside 0-59`).
+    /// Reads five fields, or says which is wrong as cron would (`minute 60 outside 0-59`).
     pub(super) fn parse(fields: &[&str; 5]) -> Result<Fields, String> {
         let mut bits = [0; 5];
         for (i, field) in fields.iter().enumerate() {
@@ -58,11 +52,7 @@ impl Fields {
 
     /// cron's rule for the day fields (see `and_days`).
     fn days(&self, dom: bool, dow: bool) -> bool {
-        if self.and_days {
-            dom && dow
-        } else {
-            dom || dow
-        }
+        (dom && dow) || (!self.and_days && (dom || dow))
     }
 
     /// Whether field `i` selects `value`, counted from its lowest (0).
@@ -75,8 +65,7 @@ impl Fields {
         self.days(self.has(2, date.day0()), self.has(4, dow))
     }
 
-    /// The value field `i` selects nearest `from`, `from` included: the
-    /// first at or above it (`up`) or the last at or below it.
+    /// The value field `i` selects nearest `from` (included), above it if `up`, else below.
     pub(super) fn nearest(&self, i: usize, from: u32, up: bool) -> Option<u32> {
         let bits = self.bits[i];
         if up {
@@ -100,8 +89,7 @@ fn list(field: &str, i: usize) -> Result<u64, String> {
     Ok(bits & u64::MAX >> (63 - (BOUNDS[i].1 - BOUNDS[i].0)))
 }
 
-/// One range at `at`, as cron's `get_range` (`*`, `N`, `N-M`, then an
-/// optional `/step`); returns where it ends.
+/// One range at `at`, as cron's `get_range` (`*`, `N`, `N-M`, then `/step`); returns its end.
 fn range(field: &str, at: usize, i: usize, bits: &mut u64) -> Result<usize, String> {
     let ((low, high), names, bytes) = (BOUNDS[i], NAMED[i], field.as_bytes());
     let outside = |n: i32| format!("{n} outside {low}-{high}");
@@ -160,11 +148,8 @@ fn bytewise_range(start: u32, stop: u32) -> u64 {
 /// (any case) or digits read as C's `atoi` (saturating, cut to an `int`).
 fn number(field: &str, at: usize, names: &[&str]) -> Result<(i32, usize), String> {
     let rest = field.get(at..).unwrap_or_default();
-    let word = rest
-        .split(|c: char| !c.is_ascii_alphanumeric())
-        .next()
-        .unwrap_or_default();
-    let end = at + word.len();
+    let len = rest.bytes().take_while(u8::is_ascii_alphanumeric).count();
+    let (word, end) = (&rest[..len], at + len);
     if word.is_empty() {
         return Err(format!(
             "`{field}` has a part that is no number, name or `*`"

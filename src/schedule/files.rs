@@ -1,6 +1,5 @@
-//! Reading crontabs from disk, with the heartbeat scan's bounds: regular
-//! files only, opened without blocking, at most [`MAX_CRONTAB_BYTES`] each
-//! and [`MAX_CRONTABS`] per directory. Also the system's time zone.
+//! Reading crontabs with the heartbeat scan's bounds (regular files only, opened without
+//! blocking, [`MAX_CRONTAB_BYTES`] each, [`MAX_CRONTABS`] a directory); the system's zone.
 
 use std::ffi::OsString;
 use std::fs;
@@ -10,12 +9,10 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::{parse_zone, Flavour, Lint};
+use super::{crontab::Flavour, parse_zone, Lint};
 use crate::store::open::{read_regular, Links, Refused};
 use crate::Error;
 
-const SYSTEM_CRONTAB: &str = "/etc/crontab";
-const CRON_D: &str = "/etc/cron.d";
 /// The spool of user crontabs (Debian's cron).
 pub(crate) const SPOOL: &str = "/var/spool/cron/crontabs";
 
@@ -31,8 +28,7 @@ pub(crate) struct Loaded {
     /// The owner of a spool crontab: its file name.
     pub owner: Option<String>,
     pub modified: Option<DateTime<Utc>>,
-    /// Device, inode, size and modification time in nanoseconds: tells
-    /// this version of the file from another without reading it.
+    /// Device, inode, size and mtime in ns: tells versions apart unread.
     pub identity: (u64, u64, u64, i128),
 }
 
@@ -53,8 +49,7 @@ pub(crate) fn reason(refused: &Refused) -> String {
     refusal(refused, "cannot read", "file", MAX_CRONTAB_BYTES, limit)
 }
 
-/// Why a file of `what` kind was not read: `io` leads an I/O error,
-/// `limit` follows the bound of `max` bytes.
+/// Why a file was not read: `io` leads an I/O error, `limit` follows the `max` bytes.
 pub(super) fn refusal(refused: &Refused, io: &str, what: &str, max: u64, limit: &str) -> String {
     match refused {
         Refused::Io(e) => format!("{io}: {e}"),
@@ -81,17 +76,13 @@ pub(crate) fn read_tab(
     })
 }
 
-/// Whether Debian's cron reads a file of this name from `/etc/cron.d` or
-/// the spool: letters, digits, `_` and `-` only (not `*.dpkg-old`).
+/// Whether Debian's cron reads a file so named in `/etc/cron.d` or the spool (not `*.dpkg-old`).
 pub(crate) fn cron_reads_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-');
+    !name.is_empty() && name.bytes().all(allowed)
 }
 
-/// What discovery found: the crontabs read, a warning about each one that
-/// could not be, and the users' crontabs closed to the checker.
+/// The crontabs read, a warning for each unreadable one, the users' crontabs closed to us.
 #[derive(Debug, Default)]
 pub(crate) struct Discovered {
     pub tabs: Vec<Loaded>,
@@ -99,18 +90,15 @@ pub(crate) struct Discovered {
     pub closed: Vec<PathBuf>,
 }
 
-/// Reads `/etc/crontab`, `/etc/cron.d/*` and the spool's user crontabs under
-/// `root`; what is missing or cannot be listed (a closed spool) holds none.
+/// Reads `/etc/crontab`, `/etc/cron.d/*` and the spool under `root`; an unlisted place holds none.
 pub(crate) fn discover(root: &Path) -> Discovered {
     let mut found = Discovered::default();
-    let system = Some(under(root, SYSTEM_CRONTAB)).filter(|p| p.exists());
-    let cron_d = listing(&under(root, CRON_D)).into_iter().map(|(p, _)| p);
+    let system = Some(under(root, "/etc/crontab")).filter(|p| p.exists());
+    let cron_d = listing(&under(root, "/etc/cron.d")).into_iter();
+    let system = system.into_iter().chain(cron_d.map(|(p, _)| p));
     let spool = listing(&under(root, SPOOL)).into_iter();
-    let tabs = (system
-        .into_iter()
-        .chain(cron_d)
-        .map(|p| (p, Flavour::System, None)))
-    .chain(spool.map(|(p, name)| (p, Flavour::User, Some(name))));
+    let tabs = (system.map(|p| (p, Flavour::System, None)))
+        .chain(spool.map(|(p, name)| (p, Flavour::User, Some(name))));
     for (path, flavour, owner) in tabs {
         match read_tab(&path, flavour, owner) {
             Ok(tab) => found.tabs.push(tab),
@@ -153,8 +141,7 @@ pub(super) fn sorted_entries(dir: &Path) -> Vec<(OsString, PathBuf)> {
     entries
 }
 
-/// The zone cron computes fires in when a crontab names none: `TZ` of the
-/// environment, else the system's (`/etc/localtime`), else UTC.
+/// The zone cron fires in where a crontab names none: `TZ`, else `/etc/localtime`'s, else UTC.
 pub(crate) fn system_zone() -> Tz {
     let zone = |name: String| parse_zone(&name).ok();
     (std::env::var("TZ").ok().and_then(zone))
@@ -240,12 +227,10 @@ mod tests {
     #[test]
     fn a_crontab_is_read_through_a_link_but_never_from_a_fifo_behind_one() {
         let dir = tempfile::tempdir().unwrap();
-        let real = dir.path().join("real");
-        fs::write(&real, "0 3 * * * hb-write a 1d\n").unwrap();
-        let link = dir.path().join("jobs");
-        std::os::unix::fs::symlink(&real, &link).unwrap();
-        let tab = read(&link, Flavour::User, None).unwrap();
-        assert_eq!(tab.text, "0 3 * * * hb-write a 1d\n");
+        let (line, link) = ("0 3 * * * hb-write a 1d\n", dir.path().join("jobs"));
+        fs::write(dir.path().join("real"), line).unwrap();
+        std::os::unix::fs::symlink("real", &link).unwrap();
+        assert_eq!(read(&link, Flavour::User, None).unwrap().text, line);
         let fifo = dir.path().join("fifo");
         crate::store::open::mkfifo(&fifo);
         let to_fifo = dir.path().join("to-fifo");

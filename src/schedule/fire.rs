@@ -7,8 +7,7 @@ use crate::Error;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
 
-/// How far fires are looked for: a schedule that fires less often is
-/// treated as never firing again.
+/// How far fires are looked for: a rarer schedule is treated as never firing again.
 const SEARCH_SPAN_DAYS: i64 = 5 * 366;
 
 const GAP_WALK_MAX: usize = 4000;
@@ -21,8 +20,7 @@ pub(crate) struct Schedule {
 }
 
 impl Schedule {
-    /// [`Schedule::parse_as_cron`], refusing too a schedule that never
-    /// fires (`0 0 30 2 *`, `5-1 * * * *`).
+    /// [`Schedule::parse_as_cron`], refusing too one that never fires (`0 0 30 2 *`).
     pub(crate) fn parse(text: &str, zone: Tz) -> Result<Schedule, Error> {
         Schedule::parse_as_cron(text, zone)?
             .ok_or_else(|| Error::rule(format!("`{}` never fires", text.trim())))
@@ -84,15 +82,13 @@ impl Schedule {
             .filter(|f| !way.beyond(*f, limit))
     }
 
-    /// The longest gap between two fires in the year from `from` (or in the
-    /// first few thousand fires), in seconds: the shorter of real and
-    /// wall-clock time, so a daily job is 24 hours apart when clocks change.
+    /// The longest gap between fires in the year from `from` (or the first few thousand), in
+    /// seconds: the shorter of real and wall-clock time, so a daily job is 24 hours apart.
     pub(crate) fn longest_gap(&self, from: DateTime<Utc>) -> Option<u64> {
         self.longest_gap_within(from, GAP_WALK_MAX).0
     }
 
-    /// [`Schedule::longest_gap`], walking at most `fires` fires, and how
-    /// many it walked. A walk cut short by `fires` measures nothing.
+    /// [`Schedule::longest_gap`] walking at most `fires` (none if cut short), and the fires walked.
     pub(crate) fn longest_gap_within(
         &self,
         from: DateTime<Utc>,
@@ -104,21 +100,17 @@ impl Schedule {
         let Some(mut previous) = self.next_after(from) else {
             return (None, 1);
         };
-        let (mut longest, mut walked) = (0, 1);
-        let complete = loop {
-            if walked >= fires.min(GAP_WALK_MAX) {
-                break false;
-            }
+        let (mut longest, mut walked, mut complete) = (0, 1, false);
+        while !complete && walked < fires.min(GAP_WALK_MAX) {
             walked += 1;
-            let Some(next) = self.next_after(previous) else {
-                break true;
-            };
-            longest = longest.max(self.wall_gap(previous, next));
-            if next > end {
-                break true;
+            match self.next_after(previous) {
+                Some(next) => {
+                    longest = longest.max(self.wall_gap(previous, next));
+                    (complete, previous) = (next > end, next);
+                }
+                None => complete = true,
             }
-            previous = next;
-        };
+        }
         // The walk's own bound ends a dense schedule's walk early; only the
         // caller's smaller budget leaves it unmeasured.
         let measured = complete || fires >= GAP_WALK_MAX;
@@ -127,9 +119,8 @@ impl Schedule {
 
     fn wall_gap(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
         let real = (to - from).num_seconds();
-        let wall = (to.with_timezone(&self.zone).naive_local()
-            - from.with_timezone(&self.zone).naive_local())
-        .num_seconds();
+        let local = |t: DateTime<Utc>| t.with_timezone(&self.zone).naive_local();
+        let wall = (local(to) - local(from)).num_seconds();
         real.min(wall).max(0).unsigned_abs()
     }
 
@@ -140,8 +131,7 @@ impl Schedule {
     }
 }
 
-/// Parses a time zone name from the tz database (`Europe/Berlin`, `UTC`);
-/// a leading `:` (as POSIX allows in `TZ`) is ignored.
+/// A zone of the tz database (`Europe/Berlin`); a leading `:`, as POSIX allows in `TZ`, is ignored.
 pub(crate) fn parse_zone(name: &str) -> Result<Tz, Error> {
     let name = name.trim();
     let name = name.strip_prefix(':').unwrap_or(name);

@@ -39,8 +39,7 @@ impl fmt::Display for Lint {
     }
 }
 
-/// The most fires one lint walks to measure gaps: this bounds its time
-/// whatever the crontabs hold.
+/// The most fires one lint walks to measure gaps, bounding its time.
 const LINT_FIRES_MAX: usize = 200_000;
 
 /// Warnings across the hb-write lines `found`: a job on two lines, intervals
@@ -82,8 +81,7 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
         let Some(gap) = period.or(gap) else {
             continue;
         };
-        // A delay widens the gap a run may take; an interval short of
-        // that is the delay's warning, not the plain one.
+        // A delay widens the gap; an interval short of that gets the delay's warning only.
         match delay_lint(e, gap) {
             Some(warning) => warnings.push(warning),
             None => warnings.extend(interval_lint(e, gap.saturating_add(e.timing.delay), factor)),
@@ -97,8 +95,7 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
     warnings
 }
 
-/// The warning about an interval that does not fit fires `gap` seconds
-/// apart.
+/// The warning about an interval that does not fit fires `gap` seconds apart.
 fn interval_lint(e: &Expectation, gap: u64, factor: f64) -> Option<Lint> {
     let interval_alert = (factor * e.interval as f64) as u64;
     let late = interval_alert.saturating_sub(gap) >= LATE_ALERT_WARNING_SECONDS;
@@ -115,19 +112,15 @@ fn interval_lint(e: &Expectation, gap: u64, factor: f64) -> Option<Lint> {
     Some(Lint::new(e.source.clone(), message))
 }
 
-/// The warning about a delay that widens the deadline of `e` (runs `gap`
-/// seconds apart) past what its interval suggests.
+/// The warning about a delay that widens the deadline of `e` past its interval.
 fn delay_lint(e: &Expectation, gap: u64) -> Option<Lint> {
     let timing = &e.timing;
     let (at, what) = timing.delay_from.as_ref().filter(|_| timing.delay > 0)?;
     let widest = gap.saturating_add(timing.delay);
     (widest > e.interval).then(|| {
         let (delay, declare) = (format_duration(timing.delay), exact(widest));
-        let why = format!(
-            "job `{}` may start up to {delay} after its fire ({what}, set at {at}), so a missed run is told only {declare} after the fire before it, plus grace: later than its interval {} suggests; declare {declare}",
-            e.job,
-            format_duration(e.interval),
-        );
+        let (job, interval) = (&e.job, format_duration(e.interval));
+        let why = format!("job `{job}` may start up to {delay} after its fire ({what}, set at {at}), so a missed run is told only {declare} after the fire before it, plus grace: later than its interval {interval} suggests; declare {declare}");
         Lint::new(e.source.clone(), why)
     })
 }
@@ -149,15 +142,12 @@ pub(crate) fn exact(seconds: u64) -> String {
     })
 }
 
-/// Warnings about the `--needs` of the lines `found`: each unknown job
-/// needed (among the same user's jobs), at the line that names it, and
-/// each cycle once, at the line that closes it. Each job is walked once.
+/// `--needs` warnings: each unknown job (of the same user) where named, a cycle once where closed.
 fn needs_lint(found: &[Expectation], first: &HashMap<String, usize>) -> Vec<Lint> {
     let mut warnings = Vec::new();
     let needs_of = |e: &Expectation| -> Vec<String> {
-        (e.needs.iter())
-            .map(|n| user_job(e.user.as_deref(), n))
-            .collect()
+        let user = e.user.as_deref();
+        e.needs.iter().map(|n| user_job(user, n)).collect()
     };
     for e in found {
         for (name, key) in e.needs.iter().zip(needs_of(e)) {
@@ -170,40 +160,35 @@ fn needs_lint(found: &[Expectation], first: &HashMap<String, usize>) -> Vec<Lint
     }
     // Depth-first by name: absent, on the path (false) or done (true).
     let mut state: HashMap<&str, bool> = HashMap::new();
-    let mut names: Vec<&String> = first.keys().collect();
-    names.sort();
-    for start in names {
-        if state.contains_key(start.as_str()) {
+    // The path walked, each with the needs still to visit, from a root
+    // that needs every job (sorted so that the first is popped first).
+    let mut names: Vec<String> = first.keys().cloned().collect();
+    names.sort_by(|a, b| b.cmp(a));
+    let mut path: Vec<(&str, Vec<String>)> = vec![("", names)];
+    while let Some((name, todo)) = path.last_mut() {
+        let name: &str = name;
+        let Some(next) = todo.pop() else {
+            state.insert(name, true);
+            path.pop();
             continue;
-        }
-        // The path walked, each with the needs still to visit.
-        let mut path: Vec<(&str, Vec<String>)> = vec![(start, needs_of(&found[first[start]]))];
-        state.insert(start, false);
-        while let Some((name, todo)) = path.last_mut() {
-            let name: &str = name;
-            let Some(next) = todo.pop() else {
-                state.insert(name, true);
-                path.pop();
-                continue;
-            };
-            let Some((key, &line)) = first.get_key_value(&next) else {
-                continue;
-            };
-            match state.get(key.as_str()) {
-                Some(true) => {}
-                Some(false) => {
-                    let from = path.iter().position(|(n, _)| *n == key.as_str());
-                    let mut circle: Vec<&str> =
-                        path[from.unwrap_or(0)..].iter().map(|(n, _)| *n).collect();
-                    circle.push(key);
-                    let circle = circle.join(" -> ");
-                    let why = format!("the --needs of these jobs go round in a cycle ({circle}): a job in it can never be told apart from its cause; drop one --needs");
-                    warnings.push(Lint::new(found[first[name]].source.clone(), why));
-                }
-                None => {
-                    state.insert(key, false);
-                    path.push((key, needs_of(&found[line])));
-                }
+        };
+        let Some((key, &line)) = first.get_key_value(&next) else {
+            continue;
+        };
+        match state.get(key.as_str()) {
+            Some(true) => {}
+            Some(false) => {
+                let from = path.iter().position(|(n, _)| *n == key.as_str());
+                let mut circle: Vec<&str> =
+                    path[from.unwrap_or(0)..].iter().map(|(n, _)| *n).collect();
+                circle.push(key);
+                let circle = circle.join(" -> ");
+                let why = format!("the --needs of these jobs go round in a cycle ({circle}): a job in it can never be told apart from its cause; drop one --needs");
+                warnings.push(Lint::new(found[first[name]].source.clone(), why));
+            }
+            None => {
+                state.insert(key, false);
+                path.push((key, needs_of(&found[line])));
             }
         }
     }
@@ -313,19 +298,11 @@ mod tests {
     }
 
     fn needing(name: &str, needs: &[&str], line: usize) -> Expectation {
-        Expectation {
-            job: name.to_owned(),
-            interval: 3600,
-            schedule: None,
-            source: Source {
-                file: PathBuf::from("/etc/cron.d/jobs"),
-                line,
-            },
-            user: None,
-            since: None,
-            needs: needs.iter().map(|n| (*n).to_owned()).collect(),
-            timing: crate::schedule::Timing::default(),
-        }
+        let mut e = job(name, "0 * * * *", 3600, line);
+        e.schedule = None;
+        e.source.file = PathBuf::from("/etc/cron.d/jobs");
+        e.needs = needs.iter().map(|n| (*n).to_owned()).collect();
+        e
     }
 
     #[test]

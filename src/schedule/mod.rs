@@ -1,6 +1,5 @@
-//! What the crontabs expect: every `hb-write` line, with its job, interval
-//! and schedule, and the lint of those lines. Pure over file contents but
-//! [`files`] and [`runparts`], which read crontabs and scripts.
+//! What the crontabs expect: every `hb-write` line with its job, interval and schedule, and
+//! their lint; pure over file contents but [`files`] and [`runparts`], which read them.
 
 pub(crate) mod anacrontab;
 pub(crate) mod command;
@@ -21,10 +20,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::record::{parse_interval, user_job, validate_job};
-pub(crate) use crontab::Flavour;
 pub(crate) use fire::{parse_zone, Schedule};
 pub(crate) use lint::{lint, Lint};
-use runparts::Run;
 pub(crate) use timing::Timing;
 
 /// The most hb-write jobs read from one crontab (cron accepts a million
@@ -85,8 +82,7 @@ pub(crate) fn first_lines(found: &[Expectation]) -> HashMap<String, usize> {
         .collect()
 }
 
-/// The jobs a crontab expects (fires in `zone` where it sets no `CRON_TZ`
-/// or `TZ`), and the warnings that need only their own line.
+/// The jobs a crontab expects (firing in `zone` unless it sets one), and their own lines' warnings.
 pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, Vec<Lint>) {
     let (entries, bad) = crontab::parse(&tab.text, tab.flavour);
     let lines: Vec<&str> = tab.text.split('\n').collect();
@@ -96,6 +92,7 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
         .map(|b| Lint::new(source(b.line), unread(b)))
         .collect();
     let mut found = Vec::new();
+    let words = str::split_ascii_whitespace;
     // Past the bound, calls are only counted, for the line that says so.
     let mut left_out = 0;
     for entry in entries {
@@ -131,10 +128,7 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
                 Ok(expected) => {
                     if let (Some(given), Some(line)) = (&call.schedule, &run.schedule) {
                         let (given, line) = (&given.text, line.text());
-                        if given
-                            .split_ascii_whitespace()
-                            .ne(line.split_ascii_whitespace())
-                        {
+                        if words(given).ne(words(line)) {
                             warnings.push(here(format!("hb-write says --schedule `{given}` but the line runs at `{line}`; the line's schedule is used")));
                         }
                     }
@@ -157,10 +151,19 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
     (found, warnings)
 }
 
+/// How a crontab line, a script or an anacrontab's command is run.
+#[derive(Debug, Clone)]
+pub(crate) struct Run {
+    pub schedule: Option<Schedule>,
+    pub user: Option<String>,
+    /// When the run's line appeared: the crontab's modification time.
+    pub since: Option<DateTime<Utc>>,
+    pub timing: Timing,
+}
+
 impl Run {
-    /// How cron runs `entry` of `tab`: in its `CRON_TZ` (else `zone`), on
-    /// its schedule (`None` for `@reboot` and one never run), after its
-    /// `RANDOM_DELAY`; `None` when cron refuses it, told in `warnings`.
+    /// How cron runs `entry` of `tab` (in `zone` unless it sets one); `None`
+    /// when cron refuses it, told in `warnings`.
     pub(crate) fn of(
         tab: &files::Loaded,
         entry: &crontab::Entry,
@@ -244,7 +247,7 @@ mod tests {
         let tab = files::Loaded {
             path: PathBuf::from("/etc/cron.d/jobs"),
             text: text.to_owned(),
-            flavour: Flavour::System,
+            flavour: crontab::Flavour::System,
             owner: None,
             modified: None,
             identity: (0, 0, 0, 0),

@@ -1,8 +1,6 @@
 //! `run-parts` in a cron or anacron command: the directories it runs, the
-//! `test -x /usr/sbin/anacron ||` guard, and the scripts' hb-write calls.
-//! The scripts are read with the crontabs' bounds: at most
-//! [`MAX_CRONTABS`] names, regular files only (a FIFO is never opened), at
-//! most [`MAX_SCRIPT_BYTES`] each.
+//! `test -x /usr/sbin/anacron ||` guard, and the scripts' hb-write calls,
+//! read as crontabs are: regular files only, [`MAX_SCRIPT_BYTES`] each.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -11,32 +9,16 @@ use chrono::{DateTime, Utc};
 
 use super::command::{find_hb_writes, simple_commands, Word};
 use super::files::{cron_reads_name, refusal, sorted_entries, MAX_CRONTABS};
-use super::{Expectation, Lint, Schedule, Source, Timing, MAX_JOBS_PER_CRONTAB};
+use super::{Expectation, Lint, Run, Source, MAX_JOBS_PER_CRONTAB};
 use crate::store::open::{read_regular, Links};
 
-/// How a crontab line, a script or an anacrontab's command is run.
-#[derive(Debug, Clone)]
-pub(crate) struct Run {
-    pub schedule: Option<Schedule>,
-    pub user: Option<String>,
-    /// When the run's line appeared: the crontab's modification time.
-    pub since: Option<DateTime<Utc>>,
-    pub timing: Timing,
-}
-
-/// The jobs `text` (at `path` from line `first`) runs with hb-write as
-/// `run` runs them, at most [`MAX_JOBS_PER_CRONTAB`], and their warnings.
+/// The jobs `text` (`path` from line `first`) runs with hb-write, at most [`MAX_JOBS_PER_CRONTAB`].
 pub(crate) fn jobs_in(
     path: &Path,
     text: &str,
     first: usize,
     run: &Run,
-    modified: Option<DateTime<Utc>>,
 ) -> (Vec<Expectation>, Vec<Lint>) {
-    let run = Run {
-        since: run.since.max(modified),
-        ..run.clone()
-    };
     let (mut found, mut warnings) = (Vec::new(), Vec::new());
     for (line, text) in joined_lines(text, false) {
         if !text.contains("hb-write") {
@@ -78,15 +60,13 @@ pub(crate) fn joined_lines(text: &str, crlf: bool) -> impl Iterator<Item = (usiz
 /// run-parts's options that take a value as the next word.
 const VALUE_OPTIONS: &[&str] = &["-a", "--arg", "-u", "--umask", "--regex"];
 
-/// The directories `command` runs with run-parts, as written (not with
-/// `--list`, `--test` or `--help`, which run nothing).
+/// The directories `command` runs with run-parts, as written (none with `--list`, `--test`).
 pub(crate) fn directories(command: &str) -> Vec<String> {
     let directory = |words: &Vec<Word>| {
         let mut words = words.iter().skip_while(|w| w.text == "{" || w.text == "}");
-        let program = &words.next()?.text;
-        if program != "run-parts" && !program.ends_with("/run-parts") {
-            return None;
-        }
+        words
+            .next()
+            .filter(|w| w.text.rsplit('/').next() == Some("run-parts"))?;
         let mut options = true;
         while let Some(word) = words.next() {
             let text = word.text.as_str();
@@ -105,9 +85,8 @@ pub(crate) fn directories(command: &str) -> Vec<String> {
         }
         None
     };
-    (simple_commands(command).iter())
-        .filter_map(directory)
-        .collect()
+    let commands = simple_commands(command);
+    commands.iter().filter_map(directory).collect()
 }
 
 /// `P` of a command that begins `test -x P ||` or `[ -x P ] ||`, as
@@ -134,9 +113,8 @@ pub(crate) struct Script {
     pub skipped: Option<&'static str>,
 }
 
-/// The regular files of `dir`, sorted, each marked as `run-parts --test`
-/// chooses; skipped ones are read too, to warn about an hb-write in them.
-/// The bytes read come from `budget`; the script where it runs out is named.
+/// The regular files of `dir`, sorted, marked as `run-parts --test` chooses (skipped ones
+/// read too, to warn of their hb-write), from `budget` bytes; where it runs out is named.
 pub(crate) fn read_dir(dir: &Path, budget: &mut u64, problems: &mut Vec<Lint>) -> Vec<Script> {
     let mut scripts = Vec::new();
     if *budget == 0 {
@@ -197,6 +175,7 @@ pub(crate) fn executable(path: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schedule::{Schedule, Timing};
     use std::os::unix::fs::PermissionsExt;
 
     #[test]
@@ -222,7 +201,7 @@ mod tests {
             timing: Timing::default(),
         };
         let text = "#!/bin/sh\n# hb-write old 1d\nset -e\n/usr/local/bin/backup \\\n  && hb-write backup 1d\nhb-write \"$X\" 1d\n";
-        let (found, warnings) = jobs_in(Path::new("/etc/cron.daily/backup"), text, 1, &run, None);
+        let (found, warnings) = jobs_in(Path::new("/etc/cron.daily/backup"), text, 1, &run);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].job, "backup");
         assert_eq!(found[0].source.to_string(), "/etc/cron.daily/backup:4");

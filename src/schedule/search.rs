@@ -1,7 +1,6 @@
-//! The fires of a line: the local minutes its fields select, found field
-//! by field, and the instants cron runs them at in a zone. When the clocks
-//! change, cron (Debian's `cron.c`, its `timeDiff` cases) runs skipped
-//! fixed-time lines ([`Fields::fixed_time`]) right after a jump forward of
+//! The fires of a line: the local minutes its fields select, found field by field, and the instants
+//! cron runs them at in a zone. When the clocks change, cron (Debian's `cron.c`, its `timeDiff`
+//! cases) runs skipped fixed-time lines ([`Fields::fixed_time`]) right after a jump forward of
 //! under three hours, and only the other lines again in a repeated hour.
 
 use chrono::{
@@ -12,12 +11,10 @@ use chrono_tz::Tz;
 
 use super::fields::Fields;
 
-/// The largest jump forward after which cron runs the skipped fixed-time
-/// lines; after a larger one it runs only what is due at the new time.
+/// The largest jump forward after which cron still runs skipped fixed-time lines.
 const CATCH_UP_MAX_SECONDS: i32 = 3 * 3600;
 
-/// How far around an instant a clock change is looked for: longer than
-/// any change in the tz database lasts.
+/// How far around an instant a clock change is looked for: longer than any lasts.
 const CHANGE_HOURS: i64 = 6;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -43,9 +40,8 @@ impl Direction {
     }
 }
 
-/// The first instant after (or before) `t`, or `t` itself when
-/// `inclusive`, at which cron runs a line with `fields` (as a `fixed`-time
-/// line) by the wall clock of `zone`, up to `limit`.
+/// The first instant after (or before) `t`, or `t` itself when `inclusive`, up to `limit`, at
+/// which cron runs a line with `fields` (as a `fixed`-time line) by the wall clock of `zone`.
 pub(super) fn wall_fire(
     fields: &Fields,
     zone: Tz,
@@ -84,9 +80,8 @@ pub(super) fn wall_fire(
     best.map(|(u, _)| u)
 }
 
-/// The instants cron runs a line at the wall-clock `minute` of `zone`:
-/// one; in a repeated hour two, or the first for a `fixed`-time line; none
-/// when skipped, but a short jump's own instant for a fixed-time line.
+/// The instants cron runs a line at the wall-clock `minute`: one; in a repeated hour two (a
+/// `fixed`-time line the first); skipped, none (a fixed-time line the short jump's instant).
 fn instants(zone: Tz, minute: NaiveDateTime, fixed: bool) -> [Option<DateTime<Utc>>; 2] {
     match zone.from_local_datetime(&minute) {
         LocalResult::Single(u) => [Some(u.to_utc()), None],
@@ -96,8 +91,7 @@ fn instants(zone: Tz, minute: NaiveDateTime, fixed: bool) -> [Option<DateTime<Ut
     }
 }
 
-/// The instant the clocks jump forward past the skipped `minute`, when
-/// the jump is shorter than [`CATCH_UP_MAX_SECONDS`].
+/// The instant the clocks jump past the skipped `minute`, by less than [`CATCH_UP_MAX_SECONDS`].
 fn jump_after(zone: Tz, minute: NaiveDateTime) -> Option<DateTime<Utc>> {
     let at = (1..i64::from(CATCH_UP_MAX_SECONDS / 60))
         .find_map(|m| {
@@ -110,13 +104,10 @@ fn jump_after(zone: Tz, minute: NaiveDateTime) -> Option<DateTime<Utc>> {
 }
 
 fn offset(zone: Tz, t: DateTime<Utc>) -> i32 {
-    zone.offset_from_utc_datetime(&t.naive_utc())
-        .fix()
-        .local_minus_utc()
+    t.with_timezone(&zone).offset().fix().local_minus_utc()
 }
 
-/// The seconds a clock change within a few hours of `t` in `direction`
-/// moves the wall clock back towards `t`'s; 0 on an ordinary day.
+/// How far a clock change within hours of `t` (`direction`) moves the wall clock back to `t`'s.
 fn change_near(zone: Tz, t: DateTime<Utc>, direction: Direction) -> i32 {
     let here = offset(zone, t);
     (1..=CHANGE_HOURS)
@@ -128,9 +119,8 @@ fn change_near(zone: Tz, t: DateTime<Utc>, direction: Direction) -> i32 {
         .fold(0, i32::max)
 }
 
-/// The first minute from `t` on (or back), `t` included, that the fields
-/// select before `limit`. Each turn passes over a month, a day or an hour,
-/// or finds the minute: five years take a few thousand turns at most.
+/// The first minute from `t` on (or back), included, that the fields select before `limit`:
+/// each turn passes a month, a day or an hour, so five years take a few thousand at most.
 pub(super) fn matching_minute(
     fields: &Fields,
     mut t: NaiveDateTime,
@@ -138,8 +128,7 @@ pub(super) fn matching_minute(
     limit: NaiveDateTime,
 ) -> Option<NaiveDateTime> {
     let forward = direction == Direction::Forward;
-    // Out of a month, day or hour from `start` to `end`: to `end`, or back
-    // to the minute before `start`.
+    // Out of the month, day or hour `start..end`: to `end`, or back before `start`.
     let out = |start: NaiveDateTime, end: Option<NaiveDateTime>| match direction {
         Direction::Forward => end,
         Direction::Backward => start.checked_sub_signed(Duration::minutes(1)),

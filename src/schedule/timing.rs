@@ -1,21 +1,18 @@
-//! What moves a job's runs past its schedule's fires: a random delay
-//! (cronie's `RANDOM_DELAY`, anacron's delays) and anacron's period and
-//! catch-up after the host was down; the judge computes due times from it.
+//! What moves a job's runs past its schedule's fires: a random delay (cronie's `RANDOM_DELAY`,
+//! anacron's delays), anacron's period and its catch-up after the host was down.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use super::{Schedule, Source};
 
-/// How a job's runs follow its fires; the default, a plain cron line's,
-/// starts a run at each fire.
+/// How a job's runs follow its fires; the default (a plain cron line's) starts one at each.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Timing {
     /// The most seconds after its fire a run may start.
     pub delay: u64,
     /// What sets the delay and where, for the lint (`RANDOM_DELAY=45`).
     pub delay_from: Option<(Source, String)>,
-    /// Anacron's period: the run after one on day D comes on day D +
-    /// the period, at the schedule's fire of that day.
+    /// Anacron's period: the run after one on day D comes on day D + period, at that day's fire.
     pub period: Option<Period>,
     /// Anacron's run at boot, when the host was down at a fire.
     pub catch_up: Option<CatchUp>,
@@ -32,8 +29,7 @@ pub(crate) enum Period {
 }
 
 impl Period {
-    /// The days after a run on `day` that the next one comes (a month or
-    /// a year, the one the run fell in).
+    /// The days from a run on `day` to the next (the length of its month or year).
     pub(crate) fn days_after(self, day: NaiveDate) -> u32 {
         match self {
             Period::Days(n) => n,
@@ -51,8 +47,7 @@ impl Period {
     }
 }
 
-/// When anacron catches up: at boot, within its start hours, else at its
-/// next hourly start.
+/// When anacron catches up: at boot within its start hours, else at its next hourly start.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CatchUp {
     pub booted: DateTime<Utc>,
@@ -69,8 +64,7 @@ pub(crate) fn minutes(text: &str, max: u64) -> Option<u64> {
     text.trim().parse::<u64>().ok().filter(|m| *m <= max)
 }
 
-/// The timing of a crontab entry below cronie's `RANDOM_DELAY=value`
-/// (set at `at`): each run starts up to that many minutes after its fire.
+/// The timing below cronie's `RANDOM_DELAY=value` (set at `at`): runs start up to that late.
 pub(crate) fn cronie_delay(value: &str, at: &Source) -> Result<Timing, crate::Error> {
     let minutes = minutes(value, CRONIE_DELAY_MAX_MINUTES).ok_or_else(|| {
         let shown = crate::escape::value(value);
