@@ -59,8 +59,8 @@ pub enum Error {
         pattern: String,
         /// What is wrong with it, in one line.
         rule: String,
-        /// The regex crate's error.
-        source: regex::Error,
+        /// The regex engine's error.
+        source: regex_automata::meta::BuildError,
     },
     /// A heartbeat or pause record that is not the format's JSON or breaks
     /// one of its rules.

@@ -86,10 +86,10 @@ fn a_tracker_failure_leads_to_its_cause() {
     );
 }
 
-/// The regex crate's error for `ERROR(`, a pattern given at run time.
-fn unclosed_group() -> regex::Error {
+/// The regex engine's error for `ERROR(`, a pattern given at run time.
+fn unclosed_group() -> regex_automata::meta::BuildError {
     let given = String::from("ERROR(");
-    regex::Regex::new(&given).unwrap_err()
+    regex_automata::meta::Regex::new(&given).unwrap_err()
 }
 
 #[test]
