@@ -40,14 +40,15 @@ pub enum Error {
         /// The rule it breaks.
         rule: String,
     },
-    /// A value refused by its rule, in a message that names the value
-    /// where whoever shows it does not (clap's "invalid value 'x' for
-    /// '--flag'" does).
-    Rule {
-        /// The rule, and the value where the message names it.
-        rule: String,
-        /// The parser's own error, where one refused the value (an URL's,
-        /// a mail address's, a time's).
+    /// A refused value or a failed step, in one line that says everything:
+    /// the value where whoever shows it does not (clap's "invalid value 'x'
+    /// for '--flag'" does), the file, the destination by scheme and host,
+    /// never a URL's secret. Tracker settings, pings, `--adopt`, `--notify`.
+    Failed {
+        /// The message.
+        reason: String,
+        /// What failed underneath: a parser's, the OS's or the HTTP client's
+        /// error, or the first refusing destination's own.
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// A pattern (`--fail-on`, `--ok-on`) that does not compile within the
@@ -176,38 +177,8 @@ pub enum Error {
         /// Its permission bits.
         mode: u32,
     },
-    /// Tracker settings that cannot work, such as a repo without an owner.
-    TrackerConfig {
-        /// What is wrong and what to do.
-        reason: String,
-        /// The parser's error, where one refused a setting (the URL's).
-        source: Option<Box<dyn std::error::Error + Send + Sync>>,
-    },
     /// A request to the issue tracker failed.
     Tracker(Box<TrackerError>),
-    /// A ping that failed: the server refused it or could not be reached.
-    Ping {
-        /// What happened, in one line that never holds the URL.
-        reason: String,
-        /// The HTTP client's failure, when no answer came.
-        source: Option<Box<dyn std::error::Error + Send + Sync>>,
-    },
-    /// A crontab that `hb-check --adopt` could not rewrite or restore.
-    Adopt {
-        /// What failed, naming the file.
-        reason: String,
-        /// The OS's or a parser's error, when one stopped it.
-        source: Option<Box<dyn std::error::Error + Send + Sync>>,
-    },
-    /// A notify destination that cannot be used or did not take a
-    /// message.
-    Notify {
-        /// What is wrong, naming each destination by its scheme and host.
-        reason: String,
-        /// What failed underneath: the HTTP client's failure, the OS's
-        /// error, or the first refusing destination's own error.
-        source: Option<Box<dyn std::error::Error + Send + Sync>>,
-    },
     /// A crontab could not be read.
     Crontab {
         /// The crontab.
@@ -249,11 +220,7 @@ impl std::error::Error for Error {
                 source.as_ref().map(|e| e as _)
             }
             Error::Pattern { source, .. } => Some(source),
-            Error::Rule { source, .. }
-            | Error::TrackerConfig { source, .. }
-            | Error::Ping { source, .. }
-            | Error::Adopt { source, .. }
-            | Error::Notify { source, .. } => source
+            Error::Failed { source, .. } => source
                 .as_deref()
                 .map(|e| e as &(dyn std::error::Error + 'static)),
             Error::Record { source, .. } => source.as_ref().map(|e| e as _),
@@ -266,8 +233,8 @@ impl std::error::Error for Error {
 impl Error {
     /// A value refused by `rule`, in a message that says everything.
     pub(crate) fn rule(rule: impl Into<String>) -> Error {
-        Error::Rule {
-            rule: rule.into(),
+        Error::Failed {
+            reason: rule.into(),
             source: None,
         }
     }
@@ -277,8 +244,8 @@ impl Error {
         rule: impl Into<String>,
         cause: impl std::error::Error + Send + Sync + 'static,
     ) -> Error {
-        Error::Rule {
-            rule: rule.into(),
+        Error::Failed {
+            reason: rule.into(),
             source: Some(Box::new(cause)),
         }
     }

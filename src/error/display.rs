@@ -42,7 +42,8 @@ impl fmt::Display for Error {
             Error::Invalid { what, value, rule } => {
                 return write!(f, "invalid {what} `{}`: {rule}", crate::escape::value(value))
             }
-            Error::Rule { rule, .. } | Error::Record { rule, .. } => return write!(f, "{rule}"),
+            Error::Failed { reason, .. } => return write!(f, "{reason}"),
+            Error::Record { rule, .. } => return write!(f, "{rule}"),
             Error::Pattern {
                 flag,
                 pattern,
@@ -102,10 +103,6 @@ impl fmt::Display for Error {
                 f,
                 "cannot read the timers of {manager}: {reason}; the other jobs were judged"
             ),
-            Error::TrackerConfig { reason, .. }
-            | Error::Ping { reason, .. }
-            | Error::Adopt { reason, .. }
-            | Error::Notify { reason, .. } => return write!(f, "{reason}"),
         };
         write!(f, "{doing} {}: {why}", terminal_path(path))
     }

@@ -43,7 +43,7 @@ fn every_variant_with_an_os_error_leads_to_it() {
             source: Some(denied()),
         },
         Error::rule_from("the rule", denied()),
-        Error::Adopt {
+        Error::Failed {
             reason: "cannot replace".into(),
             source: Some(Box::new(denied())),
         },

@@ -28,16 +28,6 @@ pub struct TrackerError {
     pub(crate) source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
-impl super::Error {
-    /// Tracker settings refused for `reason`, which says what to do.
-    pub(crate) fn tracker_config(reason: impl Into<String>) -> super::Error {
-        super::Error::TrackerConfig {
-            reason: reason.into(),
-            source: None,
-        }
-    }
-}
-
 impl TrackerError {
     /// The HTTP status of the answer, when one came.
     pub fn status(&self) -> Option<u16> {

@@ -73,7 +73,7 @@ fn fan_out(
 }
 
 fn refused(reason: String, source: Option<Box<dyn std::error::Error + Send + Sync>>) -> Error {
-    Error::Notify { reason, source }
+    Error::Failed { reason, source }
 }
 
 /// What to send a destination that last accepted `last`, and the state to
