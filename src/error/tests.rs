@@ -131,6 +131,14 @@ fn every_message_is_one_line_naming_the_value_and_the_rule() {
             },
             "cannot read crontab /etc/cron.d/x\\u{9}y: not a regular file",
         ),
+        (
+            Error::NotPaused {
+                job: Some("backup".into()),
+                file: "backup.pause".into(),
+                looked: vec!["/a".into(), "/b".into()],
+            },
+            "cannot resume job `backup`: it is not paused (no pause file in /a and /b)",
+        ),
     ];
     for (err, line) in cases {
         assert_eq!(err.to_string(), line);
