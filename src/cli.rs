@@ -55,19 +55,12 @@ pub(crate) fn one_line(rendered: &str) -> String {
 /// Names the first argument that is not UTF-8, shown with the bad bytes
 /// replaced, for the usage error clap leaves vague.
 fn not_utf8(args: impl IntoIterator<Item = std::ffi::OsString>) -> String {
-    args.into_iter()
-        .enumerate()
-        .skip(1)
-        .find(|(_, a)| a.to_str().is_none())
-        .map_or_else(
-            || "an argument is not valid UTF-8".to_owned(),
-            |(n, a)| {
-                format!(
-                    "argument {n} `{}` is not valid UTF-8 (shown with the bad bytes replaced)",
-                    crate::escape::terminal(&a.to_string_lossy())
-                )
-            },
-        )
+    let mut args = args.into_iter().enumerate().skip(1);
+    let Some((n, arg)) = args.find(|(_, a)| a.to_str().is_none()) else {
+        return "an argument is not valid UTF-8".to_owned();
+    };
+    let shown = crate::escape::terminal(&arg.to_string_lossy()).into_owned();
+    format!("argument {n} `{shown}` is not valid UTF-8 (shown with the bad bytes replaced)")
 }
 
 /// Treats every empty `HB_*` variable as unset, as cron and systemd's
@@ -234,14 +227,10 @@ pub(crate) fn parse_job(text: &str) -> Result<String, Error> {
 
 /// Parses a host name by the host-name rule.
 pub(crate) fn parse_host(text: &str) -> Result<String, Error> {
+    let shown = crate::escape::terminal(text);
     crate::record::validate_host(text)
-        .map(|()| text.to_owned())
-        .map_err(|reason| {
-            Error::rule(format!(
-                "`{}` is not a host name: {reason}",
-                crate::escape::terminal(text)
-            ))
-        })
+        .map_err(|reason| Error::rule(format!("`{shown}` is not a host name: {reason}")))?;
+    Ok(text.to_owned())
 }
 
 /// A timeout (`--lock-timeout`, `--remind`): seconds or units, `0` to 400 days.
