@@ -1,9 +1,7 @@
-//! The library's one error type: struct variants, each with the value and
-//! the rule it broke or the typed cause (`io::Error`, `serde_json::Error`,
-//! the HTTP client's failure) that [`std::error::Error::source`] leads to.
-//! `Display` is one line a person can act on, with untrusted text made
-//! inert; it already says the cause, so a program that prints the chain
-//! prints it twice.
+//! The library's one error type: struct variants with the value and the rule
+//! it broke, or the typed cause that [`std::error::Error::source`] leads to.
+//! `Display` is one line a person can act on, untrusted text made inert; it
+//! already says the cause, so a program that prints the chain says it twice.
 
 mod tracker;
 
@@ -14,8 +12,7 @@ use std::{io, time::Duration};
 use crate::escape::{terminal, terminal_path};
 pub use tracker::TrackerError;
 
-/// Everything that can go wrong in the library, with the context a person
-/// needs to act on it.
+/// Everything that can go wrong in the library, with the context to act on it.
 #[derive(Debug)]
 pub enum Error {
     /// A job name that breaks the naming rule.
