@@ -185,11 +185,7 @@ pub use record::{Heartbeat, RunStatus};
 /// of the kernel's host name, `/etc/hostname` and `$HOSTNAME` that is a
 /// host name by `record::validate_host`, else `localhost`.
 pub fn hostname() -> String {
-    let read = |path: &str| {
-        std::fs::read(path)
-            .ok()
-            .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
-    };
+    let read = |path| Some(std::fs::read_to_string(path).ok()?.trim().to_owned());
     [
         read("/proc/sys/kernel/hostname"),
         read("/etc/hostname"),
