@@ -57,7 +57,7 @@ pub enum Error {
         /// What is wrong with it, in one line.
         rule: String,
         /// The regex engine's error.
-        source: regex_automata::meta::BuildError,
+        source: Box<regex_automata::meta::BuildError>,
     },
     /// A heartbeat or pause record: not the format's JSON, or against its rules.
     Record {
@@ -214,7 +214,7 @@ impl std::error::Error for Error {
             Error::Crontab { source, .. } | Error::Systemd { source, .. } => {
                 source.as_ref().map(|e| e as _)
             }
-            Error::Pattern { source, .. } => Some(source),
+            Error::Pattern { source, .. } => Some(&**source),
             Error::Failed { source, .. } => source.as_deref().map(|e| e as _),
             Error::Record { source, .. } => source.as_ref().map(|e| e as _),
             Error::Tracker(err) => Some(err.as_ref()),

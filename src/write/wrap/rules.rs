@@ -190,7 +190,7 @@ pub(crate) fn compile(flag: &str, pattern: &str) -> Result<Pattern, Error> {
                 flag: flag.to_owned(),
                 pattern: pattern.to_owned(),
                 rule,
-                source: err,
+                source: Box::new(err),
             }
         })?;
     Ok(Pattern {
