@@ -39,7 +39,7 @@ pub fn parse<T: Parser>(program: &str, usage_code: u8) -> Result<T, ExitCode> {
 
 /// Clap's message on one line: the error and its tips (`a similar argument
 /// exists: '--verbose'`), without the usage block clap repeats below.
-pub(crate) fn one_line(rendered: &str) -> String {
+fn one_line(rendered: &str) -> String {
     let parts: Vec<String> = rendered
         .split("\n\n")
         .map(str::trim)
