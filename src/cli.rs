@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use clap::error::ErrorKind;
 use clap::{Args, Parser};
 
-pub(crate) use crate::record::{parse_factor, parse_switch};
-use crate::record::{parse_interval, validate_job, WAIT};
+pub(crate) use crate::record::parse_switch;
+use crate::record::{parse_factor, parse_interval, parse_now, validate_job, WAIT};
 use crate::tracker;
 use crate::Error;
 
@@ -19,30 +19,27 @@ use crate::Error;
 /// `usage_code`.
 pub fn parse<T: Parser>(program: &str, usage_code: u8) -> Result<T, ExitCode> {
     forget_empty_settings();
-    T::try_parse().map_err(|err| match err.kind() {
-        ErrorKind::DisplayHelp
-        | ErrorKind::DisplayVersion
-        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            let _ = err.print();
-            ExitCode::SUCCESS
-        }
-        ErrorKind::InvalidUtf8 => {
-            // What the user typed may hold a ping URL's secret.
-            let text = crate::http::hide_urls(&not_utf8(std::env::args_os()));
-            eprintln!("{program}: {text} (see `{program} --help`)");
-            ExitCode::from(usage_code)
-        }
-        _ => {
-            let text = crate::http::hide_urls(&one_line(&err.render().to_string()));
-            eprintln!("{program}: {text} (see `{program} --help`)");
-            ExitCode::from(usage_code)
-        }
+    T::try_parse().map_err(|err| {
+        let text = match err.kind() {
+            ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                let _ = err.print();
+                return ExitCode::SUCCESS;
+            }
+            ErrorKind::InvalidUtf8 => not_utf8(std::env::args_os()),
+            _ => one_line(&err.render().to_string()),
+        };
+        // What the user typed may hold a ping URL's secret.
+        let text = crate::http::hide_urls(&text);
+        eprintln!("{program}: {text} (see `{program} --help`)");
+        ExitCode::from(usage_code)
     })
 }
 
 /// Clap's message on one line: the error and its tips (`a similar argument
 /// exists: '--verbose'`), without the usage block clap repeats below.
-pub(crate) fn one_line(rendered: &str) -> String {
+fn one_line(rendered: &str) -> String {
     let parts: Vec<String> = rendered
         .split("\n\n")
         .map(str::trim)
@@ -58,19 +55,12 @@ pub(crate) fn one_line(rendered: &str) -> String {
 /// Names the first argument that is not UTF-8, shown with the bad bytes
 /// replaced, for the usage error clap leaves vague.
 fn not_utf8(args: impl IntoIterator<Item = std::ffi::OsString>) -> String {
-    args.into_iter()
-        .enumerate()
-        .skip(1)
-        .find(|(_, a)| a.to_str().is_none())
-        .map_or_else(
-            || "an argument is not valid UTF-8".to_owned(),
-            |(n, a)| {
-                format!(
-                    "argument {n} `{}` is not valid UTF-8 (shown with the bad bytes replaced)",
-                    crate::escape::terminal(&a.to_string_lossy())
-                )
-            },
-        )
+    let mut args = args.into_iter().enumerate().skip(1);
+    let Some((n, arg)) = args.find(|(_, a)| a.to_str().is_none()) else {
+        return "an argument is not valid UTF-8".to_owned();
+    };
+    let shown = crate::escape::terminal(&arg.to_string_lossy()).into_owned();
+    format!("argument {n} `{shown}` is not valid UTF-8 (shown with the bad bytes replaced)")
 }
 
 /// Treats every empty `HB_*` variable as unset, as cron and systemd's
@@ -78,15 +68,13 @@ fn not_utf8(args: impl IntoIterator<Item = std::ffi::OsString>) -> String {
 /// applies instead of a usage error. Called before anything reads the
 /// environment, while the process has one thread.
 fn forget_empty_settings() {
-    let empty: Vec<std::ffi::OsString> = std::env::vars_os()
-        .filter(|(key, value)| {
-            key.to_str().is_some_and(|k| k.starts_with("HB_"))
-                && value.to_str().is_some_and(|v| v.trim().is_empty())
-        })
-        .map(|(key, _)| key)
-        .collect();
-    for key in empty {
-        std::env::remove_var(key);
+    // `vars_os` is a snapshot: removing while iterating is sound.
+    for (key, value) in std::env::vars_os() {
+        if key.to_str().is_some_and(|k| k.starts_with("HB_"))
+            && value.to_str().is_some_and(|v| v.trim().is_empty())
+        {
+            std::env::remove_var(key);
+        }
     }
 }
 
@@ -223,17 +211,12 @@ pub(crate) struct TrackerArgs {
     pub dry_run: bool,
 }
 
-/// Parses an expected job (`--expect`) by the naming rule,
-/// trimmed (`HB_EXPECT="backup, billing"`); another host's job or a user's
-/// (`HOST/JOB`, `USER/JOB`) has each part by the same rule. `timer:NAME`
-/// (a user's: `USER/timer:NAME`) names a systemd timer, NAME by systemd's
-/// rule for unit names.
+/// An expected job (`--expect`), trimmed (`HB_EXPECT="backup, billing"`):
+/// `JOB`, or `HOST/JOB`, `USER/JOB`, each part by the naming rule; `timer:NAME`
+/// (a user's: `USER/timer:NAME`) is a systemd timer, NAME by systemd's rule.
 pub(crate) fn parse_job(text: &str) -> Result<String, Error> {
     let text = text.trim();
-    let (user, job) = match text.split_once('/') {
-        Some((user, job)) => (Some(user), job),
-        None => (None, text),
-    };
+    let (user, job) = (text.split_once('/')).map_or((None, text), |(u, j)| (Some(u), j));
     user.map_or(Ok(()), validate_job)?;
     match job.strip_prefix("timer:") {
         Some(unit) => crate::timers::check_timer_name(unit)?,
@@ -244,24 +227,18 @@ pub(crate) fn parse_job(text: &str) -> Result<String, Error> {
 
 /// Parses a host name by the host-name rule.
 pub(crate) fn parse_host(text: &str) -> Result<String, Error> {
+    let shown = crate::escape::terminal(text);
     crate::record::validate_host(text)
-        .map(|()| text.to_owned())
-        .map_err(|reason| {
-            Error::rule(format!(
-                "`{}` is not a host name: {reason}",
-                crate::escape::terminal(text)
-            ))
-        })
+        .map_err(|reason| Error::rule(format!("`{shown}` is not a host name: {reason}")))?;
+    Ok(text.to_owned())
 }
 
-/// Parses a timeout (`--lock-timeout`, `--remind`): whole seconds or a
-/// duration with units, from `0` to 400 days, the longest interval.
+/// A timeout (`--lock-timeout`, `--remind`): seconds or units, `0` to 400 days.
 pub(crate) fn parse_timeout(text: &str) -> Result<std::time::Duration, Error> {
     WAIT.parse(text).map(std::time::Duration::from_secs)
 }
 
-/// Parses a per-request tracker timeout, within the bounds of
-/// [`tracker::check_timeout`] (1 second to 2 minutes).
+/// A per-request tracker timeout, within [`tracker::check_timeout`] (1s to 2m).
 pub(crate) fn parse_request_timeout(text: &str) -> Result<std::time::Duration, Error> {
     let any = crate::record::Span {
         max: u64::MAX,
@@ -271,14 +248,11 @@ pub(crate) fn parse_request_timeout(text: &str) -> Result<std::time::Duration, E
         .map_err(|reason| Error::invalid("duration", text, reason.to_string()))
 }
 
-/// Parses `--alert-after`: how many failed runs in a row alert, from 1 to
-/// the runs a history keeps.
+/// `--alert-after`: from 1 to the runs a history keeps.
 pub(crate) fn parse_alert_after(text: &str) -> Result<u32, Error> {
     let most = u32::try_from(crate::history::HISTORY_MAX).unwrap_or(u32::MAX);
     crate::record::parse_count(text, 1, most)
 }
-
-pub(crate) use crate::record::parse_now;
 
 #[cfg(test)]
 mod tests {

@@ -1,19 +1,18 @@
-//! The library's one error type: struct variants, each with the value and
-//! the rule it broke or the typed cause (`io::Error`, `serde_json::Error`,
-//! the HTTP client's failure) that [`std::error::Error::source`] leads to.
-//! `Display` is one line a person can act on; it already says the cause, so
-//! a program that prints the chain prints it twice.
+//! The library's one error type: struct variants with the value and the rule
+//! it broke, or the typed cause that [`std::error::Error::source`] leads to.
+//! `Display` is one line a person can act on, untrusted text made inert; it
+//! already says the cause, so a program that prints the chain says it twice.
 
-mod display;
 mod tracker;
 
-use std::{io, path::PathBuf, time::Duration};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::{io, time::Duration};
 
-pub(crate) use display::join_paths;
+use crate::escape::{terminal, terminal_path};
 pub use tracker::TrackerError;
 
-/// Everything that can go wrong in the library, with the context a person
-/// needs to act on it.
+/// Everything that can go wrong in the library, with the context to act on it.
 #[derive(Debug)]
 pub enum Error {
     /// A job name that breaks the naming rule.
@@ -30,8 +29,7 @@ pub enum Error {
         /// Why it was refused.
         reason: String,
     },
-    /// A value that breaks the rule for its kind: an argument, a setting,
-    /// a field of a file.
+    /// A value that breaks its kind's rule: an argument, a setting, a field.
     Invalid {
         /// What kind of value: `size`, `duration`, `exit codes`.
         what: &'static str,
@@ -40,18 +38,17 @@ pub enum Error {
         /// The rule it breaks.
         rule: String,
     },
-    /// A value refused by its rule, in a message that names the value
-    /// where whoever shows it does not (clap's "invalid value 'x' for
-    /// '--flag'" does).
-    Rule {
-        /// The rule, and the value where the message names it.
-        rule: String,
-        /// The parser's own error, where one refused the value (an URL's,
-        /// a mail address's, a time's).
+    /// A refused value or a failed step, in one line that says everything:
+    /// the value where whoever shows it does not (clap's "invalid value 'x'
+    /// for '--flag'" does), the file, the destination by scheme and host,
+    /// never a URL's secret. Tracker settings, pings, `--adopt`, `--notify`.
+    Failed {
+        /// The message.
+        reason: String,
+        /// The cause: a parser's, the OS's, the HTTP client's, a destination's.
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
-    /// A pattern (`--fail-on`, `--ok-on`) that does not compile within the
-    /// size limit.
+    /// A `--fail-on` or `--ok-on` pattern that does not compile within its size limit.
     Pattern {
         /// The option that gave it.
         flag: String,
@@ -59,11 +56,10 @@ pub enum Error {
         pattern: String,
         /// What is wrong with it, in one line.
         rule: String,
-        /// The regex crate's error.
-        source: regex::Error,
+        /// The regex engine's error.
+        source: Box<regex_automata::meta::BuildError>,
     },
-    /// A heartbeat or pause record that is not the format's JSON or breaks
-    /// one of its rules.
+    /// A heartbeat or pause record: not the format's JSON, or against its rules.
     Record {
         /// What is wrong.
         rule: String,
@@ -176,38 +172,8 @@ pub enum Error {
         /// Its permission bits.
         mode: u32,
     },
-    /// Tracker settings that cannot work, such as a repo without an owner.
-    TrackerConfig {
-        /// What is wrong and what to do.
-        reason: String,
-        /// The parser's error, where one refused a setting (the URL's).
-        source: Option<Box<dyn std::error::Error + Send + Sync>>,
-    },
     /// A request to the issue tracker failed.
     Tracker(Box<TrackerError>),
-    /// A ping that failed: the server refused it or could not be reached.
-    Ping {
-        /// What happened, in one line that never holds the URL.
-        reason: String,
-        /// The HTTP client's failure, when no answer came.
-        source: Option<Box<dyn std::error::Error + Send + Sync>>,
-    },
-    /// A crontab that `hb-check --adopt` could not rewrite or restore.
-    Adopt {
-        /// What failed, naming the file.
-        reason: String,
-        /// The OS's or a parser's error, when one stopped it.
-        source: Option<Box<dyn std::error::Error + Send + Sync>>,
-    },
-    /// A notify destination that cannot be used or did not take a
-    /// message.
-    Notify {
-        /// What is wrong, naming each destination by its scheme and host.
-        reason: String,
-        /// What failed underneath: the HTTP client's failure, the OS's
-        /// error, or the first refusing destination's own error.
-        source: Option<Box<dyn std::error::Error + Send + Sync>>,
-    },
     /// A crontab could not be read.
     Crontab {
         /// The crontab.
@@ -248,14 +214,8 @@ impl std::error::Error for Error {
             Error::Crontab { source, .. } | Error::Systemd { source, .. } => {
                 source.as_ref().map(|e| e as _)
             }
-            Error::Pattern { source, .. } => Some(source),
-            Error::Rule { source, .. }
-            | Error::TrackerConfig { source, .. }
-            | Error::Ping { source, .. }
-            | Error::Adopt { source, .. }
-            | Error::Notify { source, .. } => source
-                .as_deref()
-                .map(|e| e as &(dyn std::error::Error + 'static)),
+            Error::Pattern { source, .. } => Some(&**source),
+            Error::Failed { source, .. } => source.as_deref().map(|e| e as _),
             Error::Record { source, .. } => source.as_ref().map(|e| e as _),
             Error::Tracker(err) => Some(err.as_ref()),
             _ => None,
@@ -266,8 +226,8 @@ impl std::error::Error for Error {
 impl Error {
     /// A value refused by `rule`, in a message that says everything.
     pub(crate) fn rule(rule: impl Into<String>) -> Error {
-        Error::Rule {
-            rule: rule.into(),
+        Error::Failed {
+            reason: rule.into(),
             source: None,
         }
     }
@@ -277,8 +237,8 @@ impl Error {
         rule: impl Into<String>,
         cause: impl std::error::Error + Send + Sync + 'static,
     ) -> Error {
-        Error::Rule {
-            rule: rule.into(),
+        Error::Failed {
+            reason: rule.into(),
             source: Some(Box::new(cause)),
         }
     }
@@ -291,6 +251,103 @@ impl Error {
             rule: rule.into(),
         }
     }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Every failure on one file: `<doing> <path>: <why>`.
+        let (doing, path, why): (&dyn fmt::Display, &Path, &dyn fmt::Display) = match self {
+            Error::CreateDir { path, source } => (&"cannot create heartbeat directory", path, source),
+            Error::Write { job, path, source } => {
+                (&format!("cannot write heartbeat for job `{job}` to"), path, source)
+            }
+            Error::WriteFile { path, source } => (&"cannot write", path, source),
+            Error::Retire { job, path, source } => {
+                (&format!("cannot retire job `{job}`: cannot remove"), path, source)
+            }
+            Error::Resume { path, source } => (&"cannot resume: cannot remove", path, source),
+            Error::ReadDir { path, source } => (
+                &"cannot read heartbeat directory",
+                path,
+                &format!("{source}; point to the right one with --dir or HB_DIR"),
+            ),
+            Error::Lock { path, source } => (&"cannot lock", path, source),
+            Error::LockUnsafe { path, reason } => (&"refusing the lock file", path, reason),
+            Error::TokenFile { what, path, source } => {
+                (&format!("cannot read the {what} token file"), path, source)
+            }
+            Error::Crontab { path, reason, .. } => (&"cannot read crontab", path, reason),
+            Error::InvalidJob { job, reason } => return write!(
+                f,
+                "invalid job name `{}`: {reason} (a job name matches [A-Za-z0-9][A-Za-z0-9._-]{{0,127}})",
+                terminal(job)
+            ),
+            Error::InvalidInterval { value, reason } => {
+                return write!(f, "invalid interval `{}`: {reason}", terminal(value))
+            }
+            Error::Invalid { what, value, rule } => {
+                return write!(f, "invalid {what} `{}`: {rule}", crate::escape::value(value))
+            }
+            Error::Failed { reason, .. } => return write!(f, "{reason}"),
+            Error::Record { rule, .. } => return write!(f, "{rule}"),
+            Error::Pattern {
+                flag,
+                pattern,
+                rule,
+                ..
+            } => return write!(
+                f,
+                "invalid {flag} `{}`: {rule}",
+                // Backticks in the pattern would end the quote early.
+                terminal(pattern).replace('`', "'")
+            ),
+            Error::NotFound { job, looked } => return write!(
+                f,
+                "cannot retire job `{job}`: it has no heartbeat in {}",
+                join_paths(looked)
+            ),
+            Error::NotPaused { job, file, looked } => {
+                let (who, file) = match job {
+                    Some(job) => (format!("job `{job}`"), "pause file"),
+                    None => ("the host".to_owned(), file.as_str()),
+                };
+                let looked = join_paths(looked);
+                return write!(f, "cannot resume {who}: it is not paused (no {file} in {looked})");
+            }
+            Error::NoLocation { looked } => return write!(
+                f,
+                "no heartbeat directory found (looked in {}); point to one with --dir or HB_DIR",
+                join_paths(looked)
+            ),
+            Error::LockTimeout { path, waited } => return write!(
+                f,
+                "another run holds the lock {} (waited {}s); raise --lock-timeout if runs take that long",
+                terminal_path(path),
+                waited.as_secs()
+            ),
+            Error::TokenFileMode { what, path, mode } => return write!(
+                f,
+                "refusing the {what} token file {}: group or others may read it (mode {:04o}); run `chmod 600 {}`",
+                terminal_path(path),
+                mode & 0o7777,
+                terminal_path(path)
+            ),
+            Error::Tracker(err) => return fmt::Display::fmt(err, f),
+            Error::Systemd {
+                manager, reason, ..
+            } => return write!(
+                f,
+                "cannot read the timers of {manager}: {reason}; the other jobs were judged"
+            ),
+        };
+        write!(f, "{doing} {}: {why}", terminal_path(path))
+    }
+}
+
+/// Paths as a message lists them: `a and b`.
+pub(crate) fn join_paths(paths: &[PathBuf]) -> String {
+    let shown: Vec<String> = paths.iter().map(|p| terminal_path(p)).collect();
+    shown.join(" and ")
 }
 
 #[cfg(test)]

@@ -47,12 +47,14 @@
 //!   each told what changed since the message it last accepted, by the
 //!   same change engine; its HTTP over `http`, its state through `store`.
 //! - `report` and `metrics`: renderers from judged jobs to bytes.
-//! - [`check`], [`watch`] and [`mod@write`] (with `write::wrap` over `supervise`,
-//!   pings by `ping`): the run of each binary, arguments to exit code
-//!   ([`exit_code`]); `survey` is what they share (find the
-//!   directories, scan, judge), [`cli`] the options they
-//!   share (parsing only, no I/O). The binaries in `src/bin/` only parse
-//!   and call them. [`daemon`] is the heartbeat of a long-running worker.
+//! - [`check`], [`watch`] and [`mod@write`]: the run of each binary,
+//!   arguments to exit code ([`exit_code`]); `survey` is what they share
+//!   (find the directories, scan, judge), [`cli`] the options they share
+//!   (parsing only, no I/O). The binaries in `src/bin/` only parse and call
+//!   them. `hb-write JOB INTERVAL -- CMD` runs the job itself (`write::wrap`,
+//!   over `supervise`): a `running` record first, then exit code, duration
+//!   and the tail of the output, with optional pings (`ping`). [`daemon`] is
+//!   the heartbeat of a long-running worker.
 //! - `timers`: systemd's timers and their services, read with bounded
 //!   runs of `systemctl` and judged by `judge::timer` as jobs named
 //!   `timer:NAME` (`--systemd`, `--user-timers`).
@@ -65,19 +67,15 @@
 //! - `adopt`: `hb-check --adopt`, which rewrites unmonitored crontab
 //!   lines into hb-write's wrapper form (over `schedule` and [`store`]).
 //! - `error` is the library's one error type and [`escape`] renders
-//!   untrusted text inert; both sit at the bottom and import nothing above.
+//!   untrusted text inert.
 //!
 //! Imports point one way: the runs and [`cli`] -> (notify | tracker |
 //! changes | metrics | report | expect | ping | timers) -> fleet -> alert ->
 //! judge -> schedule -> store -> (pause | history) -> record -> error ->
-//! escape; the tracker and metrics borrow report's helpers, and nothing below imports anything
-//! above it. No module imports a module that imports it back: the
+//! escape; the tracker and metrics borrow report's helpers, and nothing
+//! below imports anything above it, nor a module that imports it back: the
 //! integration test `tests/it/layers.rs` reads every `crate::` path in
 //! `src/` and fails naming any circle.
-//!
-//! `hb-write JOB INTERVAL -- CMD` runs the job itself (`write::wrap`, over
-//! `supervise`): a `running` record first, then exit code, duration and
-//! the tail of the output, with optional pings (`ping`).
 //!
 //! # The library
 //!
@@ -96,8 +94,7 @@
 //!   (`Args`, `PROGRAM`, `run`), [`cli::parse`] and the [`exit_code`]s;
 //! - [`escape`]'s checks of untrusted text, which the tests share.
 //!
-//! A binary is [`cli::parse`] and its run; the run can be called with
-//! arguments of one's own:
+//! A run can be called with arguments of one's own:
 //!
 //! ```
 //! use clap::Parser;
@@ -188,11 +185,7 @@ pub use record::{Heartbeat, RunStatus};
 /// of the kernel's host name, `/etc/hostname` and `$HOSTNAME` that is a
 /// host name by `record::validate_host`, else `localhost`.
 pub fn hostname() -> String {
-    let read = |path: &str| {
-        std::fs::read(path)
-            .ok()
-            .map(|bytes| String::from_utf8_lossy(&bytes).trim().to_owned())
-    };
+    let read = |path| Some(std::fs::read_to_string(path).ok()?.trim().to_owned());
     [
         read("/proc/sys/kernel/hostname"),
         read("/etc/hostname"),

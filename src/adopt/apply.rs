@@ -215,12 +215,12 @@ fn feed(command: &mut Command, user: &str, text: &str, timeout: Duration) -> Res
 
 fn failed(reason: impl Into<String>) -> Error {
     let (reason, source) = (reason.into(), None);
-    Error::Adopt { reason, source }
+    Error::Failed { reason, source }
 }
 
 fn failed_by(reason: String, cause: impl std::error::Error + Send + Sync + 'static) -> Error {
     let source = Some(Box::new(cause) as _);
-    Error::Adopt { reason, source }
+    Error::Failed { reason, source }
 }
 
 #[cfg(test)]

@@ -1,14 +1,8 @@
 //! night-watch: the heartbeat panel and the nightly report.
 
-use std::process::ExitCode;
+use cron_heartbeat::{cli, exit_code::Watch, watch};
 
-use cron_heartbeat::cli;
-use cron_heartbeat::exit_code::Watch;
-use cron_heartbeat::watch::{self, Args, PROGRAM};
-
-fn main() -> ExitCode {
-    match cli::parse::<Args>(PROGRAM, Watch::Unreadable as u8) {
-        Ok(args) => watch::run(&args).into(),
-        Err(code) => code,
-    }
+fn main() -> std::process::ExitCode {
+    cli::parse(watch::PROGRAM, Watch::Unreadable as u8)
+        .map_or_else(|usage| usage, |args| watch::run(&args).into())
 }

@@ -43,7 +43,7 @@ fn every_variant_with_an_os_error_leads_to_it() {
             source: Some(denied()),
         },
         Error::rule_from("the rule", denied()),
-        Error::Adopt {
+        Error::Failed {
             reason: "cannot replace".into(),
             source: Some(Box::new(denied())),
         },
@@ -86,10 +86,10 @@ fn a_tracker_failure_leads_to_its_cause() {
     );
 }
 
-/// The regex crate's error for `ERROR(`, a pattern given at run time.
-fn unclosed_group() -> regex::Error {
+/// The regex engine's error for `ERROR(`, a pattern given at run time.
+fn unclosed_group() -> Box<regex_automata::meta::BuildError> {
     let given = String::from("ERROR(");
-    regex::Regex::new(&given).unwrap_err()
+    Box::new(regex_automata::meta::Regex::new(&given).unwrap_err())
 }
 
 #[test]
@@ -130,6 +130,14 @@ fn every_message_is_one_line_naming_the_value_and_the_rule() {
                 source: None,
             },
             "cannot read crontab /etc/cron.d/x\\u{9}y: not a regular file",
+        ),
+        (
+            Error::NotPaused {
+                job: Some("backup".into()),
+                file: "backup.pause".into(),
+                looked: vec!["/a".into(), "/b".into()],
+            },
+            "cannot resume job `backup`: it is not paused (no pause file in /a and /b)",
         ),
     ];
     for (err, line) in cases {

@@ -1,6 +1,5 @@
-//! A failed request to the issue tracker, the one error of the library
-//! with many details: programs read them through accessors, people through
-//! its one-line `Display`.
+//! The one error with many details: programs read them through accessors,
+//! people through its one-line `Display`.
 
 use std::fmt;
 
@@ -23,19 +22,8 @@ pub struct TrackerError {
     pub(crate) attempts: u32,
     /// What the failure shows for retrying (see `http::retry`).
     pub(crate) failed: Failed,
-    /// What failed underneath: the HTTP client's failure, or the JSON
-    /// error of an answer that could not be read.
+    /// The cause: the HTTP client's failure, or the answer's JSON error.
     pub(crate) source: Option<Box<dyn std::error::Error + Send + Sync>>,
-}
-
-impl super::Error {
-    /// Tracker settings refused for `reason`, which says what to do.
-    pub(crate) fn tracker_config(reason: impl Into<String>) -> super::Error {
-        super::Error::TrackerConfig {
-            reason: reason.into(),
-            source: None,
-        }
-    }
 }
 
 impl TrackerError {
@@ -103,8 +91,6 @@ impl fmt::Display for TrackerError {
 
 impl std::error::Error for TrackerError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
-            .as_deref()
-            .map(|e| e as &(dyn std::error::Error + 'static))
+        self.source.as_deref().map(|e| e as _)
     }
 }

@@ -66,7 +66,7 @@ fn fan_out(
 }
 
 fn refused(reason: String, source: Option<Box<dyn std::error::Error + Send + Sync>>) -> Error {
-    Error::Notify { reason, source }
+    Error::Failed { reason, source }
 }
 
 /// What to send a destination that last accepted `last`, and its state once it took it.

@@ -60,7 +60,7 @@ impl Pinger {
                 NotTaken::Refused(a) => (format!("the server answered {}", a.status), None),
                 NotTaken::Failed(e) => (e.message.clone(), Some(Box::new(e) as _)),
             };
-            Error::Ping { reason, source }
+            Error::Failed { reason, source }
         })
     }
 

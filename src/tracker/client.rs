@@ -44,7 +44,7 @@ impl Client {
             Kind::Gitea | Kind::Forgejo => (false, "/api/v1", "application/json", ("limit", 50)),
         };
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.token.secret()))
-            .map_err(|e| Error::TrackerConfig {
+            .map_err(|e| Error::Failed {
                 reason: "the tracker token contains characters an HTTP header cannot carry"
                     .to_owned(),
                 source: Some(Box::new(e)),

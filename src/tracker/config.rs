@@ -62,14 +62,14 @@ impl Config {
             return Ok(None);
         };
         let repo = repo.ok_or_else(|| {
-            Error::tracker_config(
+            Error::rule(
                 "the tracker needs a repo: give --tracker-repo OWNER/NAME or set HB_TRACKER_REPO",
             )
         })?;
         let token = match token_file {
             Some(path) => Token::from_file(path, "tracker")?,
             None => Token::from_env(TOKEN_ENV, "tracker")?.ok_or_else(|| {
-                Error::tracker_config(format!(
+                Error::rule(format!(
                     "the tracker needs a token: set {TOKEN_ENV} or give --tracker-token-file (HB_TRACKER_TOKEN_FILE)"
                 ))
             })?,
@@ -87,7 +87,7 @@ impl Config {
         let url = url.trim_end_matches('/');
         // The URL shows in every error line, so a password in it would too.
         if let Some(bare) = without_userinfo(url) {
-            return Err(Error::tracker_config(format!(
+            return Err(Error::rule(format!(
                 "refusing the tracker URL `{}`: it carries a user name or password; \
                  give the URL without them and the token in {TOKEN_ENV} or --tracker-token-file",
                 terminal(&bare)
@@ -95,28 +95,28 @@ impl Config {
         }
         let shown = terminal(url);
         if !url.contains("://") {
-            return Err(Error::tracker_config(format!(
+            return Err(Error::rule(format!(
                 "invalid tracker URL `{shown}`: it has no scheme; write it as https://{shown}"
             )));
         }
-        let parsed = url::Url::parse(url).map_err(|e| Error::TrackerConfig {
+        let parsed = url::Url::parse(url).map_err(|e| Error::Failed {
             reason: format!("invalid tracker URL `{shown}`: {e}"),
             source: Some(Box::new(e)),
         })?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-            return Err(Error::tracker_config(format!(
+            return Err(Error::rule(format!(
                 "invalid tracker URL `{shown}`: it must start with https:// (or http://) and name a host"
             )));
         }
         if !is_repo(repo) {
-            return Err(Error::tracker_config(format!(
+            return Err(Error::rule(format!(
                 "invalid tracker repo `{}`: give it as OWNER/NAME with --tracker-repo or HB_TRACKER_REPO",
                 terminal(repo)
             )));
         }
         let timeout = check_timeout(timeout).map_err(|reason| {
             let secs = timeout.as_secs();
-            Error::tracker_config(format!("invalid tracker timeout of {secs}s: {reason}"))
+            Error::rule(format!("invalid tracker timeout of {secs}s: {reason}"))
         })?;
         Ok(Config {
             kind,

@@ -23,7 +23,7 @@ impl Token {
     fn parse(text: &str, what: &str, origin: &str) -> Result<Option<Token>, Error> {
         let text = text.trim();
         if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(Error::tracker_config(format!(
+            return Err(Error::rule(format!(
                 "the {what} token in {origin} holds a space, a line break or a control character; a token is one word on one line"
             )));
         }
@@ -66,7 +66,7 @@ impl Token {
         let text = io::read_to_string(&bytes[..]).map_err(io_err)?;
         let shown = crate::escape::terminal_path(path);
         Token::parse(&text, what, &shown)?
-            .ok_or_else(|| Error::tracker_config(format!("the {what} token file {shown} is empty")))
+            .ok_or_else(|| Error::rule(format!("the {what} token file {shown} is empty")))
     }
 
     /// For the `Authorization` header and for redacting what servers send.
