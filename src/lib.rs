@@ -185,7 +185,12 @@ pub use record::{Heartbeat, RunStatus};
 /// of the kernel's host name, `/etc/hostname` and `$HOSTNAME` that is a
 /// host name by `record::validate_host`, else `localhost`.
 pub fn hostname() -> String {
-    let read = |path| Some(std::fs::read_to_string(path).ok()?.trim().to_owned());
+    // Bounded and non-blocking: a FIFO or a huge file there stops no run.
+    let read = |path: &str| {
+        let (bytes, _) =
+            store::open::read_regular(path.as_ref(), store::open::Links::Follow, 4096).ok()?;
+        Some(String::from_utf8(bytes).ok()?.trim().to_owned())
+    };
     [
         read("/proc/sys/kernel/hostname"),
         read("/etc/hostname"),

@@ -1,8 +1,6 @@
 //! Reading crontabs with the heartbeat scan's bounds (regular files only, opened without
 //! blocking, [`MAX_CRONTAB_BYTES`] each, [`MAX_CRONTABS`] a directory); the system's zone.
 
-use std::ffi::OsString;
-use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -10,6 +8,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::{crontab::Flavour, parse_zone, Lint};
+use crate::store::open::sorted_entries;
 use crate::store::open::{read_regular, Links, Refused};
 use crate::Error;
 
@@ -121,24 +120,13 @@ pub(crate) fn under(root: &Path, path: &str) -> PathBuf {
 
 /// The files of `dir` whose names cron reads, sorted, at most [`MAX_CRONTABS`].
 fn listing(dir: &Path) -> Vec<(PathBuf, String)> {
-    (sorted_entries(dir).into_iter())
+    (sorted_entries(dir, MAX_CRONTABS * 4).into_iter())
         .filter_map(|(name, path)| {
             let name = name.into_string().ok()?;
             cron_reads_name(&name).then_some((path, name))
         })
         .take(MAX_CRONTABS)
         .collect()
-}
-
-/// The entries of `dir` (of the first `4 * MAX_CRONTABS` listed), by name.
-pub(super) fn sorted_entries(dir: &Path) -> Vec<(OsString, PathBuf)> {
-    let mut entries: Vec<_> = (fs::read_dir(dir).into_iter().flatten())
-        .take(MAX_CRONTABS * 4)
-        .filter_map(Result::ok)
-        .map(|e| (e.file_name(), e.path()))
-        .collect();
-    entries.sort();
-    entries
 }
 
 /// The zone cron fires in where a crontab names none: `TZ`, else `/etc/localtime`'s, else UTC.
@@ -153,6 +141,7 @@ pub(crate) fn system_zone() -> Tz {
 mod tests {
     use super::*;
     use crate::schedule::Source;
+    use std::fs;
 
     #[test]
     fn names_follow_debian_cron() {

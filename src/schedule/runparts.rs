@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use super::command::{find_hb_writes, simple_commands, Word};
-use super::files::{cron_reads_name, refusal, sorted_entries, MAX_CRONTABS};
+use super::files::{cron_reads_name, refusal, MAX_CRONTABS};
 use super::{Expectation, Lint, Run, Source, MAX_JOBS_PER_CRONTAB};
+use crate::store::open::sorted_entries;
 use crate::store::open::{read_regular, Links};
 
 /// The jobs `text` (`path` from line `first`) runs with hb-write, at most [`MAX_JOBS_PER_CRONTAB`].
@@ -120,7 +121,10 @@ pub(crate) fn read_dir(dir: &Path, budget: &mut u64, problems: &mut Vec<Lint>) -
     if *budget == 0 {
         return scripts;
     }
-    for (name, path) in sorted_entries(dir).into_iter().take(MAX_CRONTABS) {
+    for (name, path) in sorted_entries(dir, MAX_CRONTABS * 4)
+        .into_iter()
+        .take(MAX_CRONTABS)
+    {
         // stat, as run-parts does: a link counts as what it points at, and
         // looking at a FIFO never blocks.
         let Some(meta) = fs::metadata(&path).ok().filter(fs::Metadata::is_file) else {

@@ -5,13 +5,13 @@
 //! `O_NOFOLLOW` for [`Links::Refuse`]) and the handle must be a regular file
 //! too (the name may have been swapped in between); at most a cap is read.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, Metadata, OpenOptions};
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, IntoRawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::MAX_FILE_BYTES;
 
@@ -186,6 +186,17 @@ fn open_at(dir: &File, name: &OsStr, flags: libc::c_int) -> io::Result<File> {
 /// [`open_regular`] of `name` inside the directory handle `dir`.
 pub(crate) fn open_regular_at(dir: &File, name: &OsStr) -> Opened {
     regular(open_at(dir, name, AT_FLAGS), Links::Refuse)
+}
+
+/// The entries of `dir`, of the first `max` listed, by name: a planted
+/// directory of millions of names costs one bounded listing.
+pub(crate) fn sorted_entries(dir: &Path, max: usize) -> Vec<(OsString, PathBuf)> {
+    let listed = fs::read_dir(dir).into_iter().flatten().take(max);
+    let mut entries: Vec<_> = (listed.filter_map(Result::ok))
+        .map(|e| (e.file_name(), e.path()))
+        .collect();
+    entries.sort();
+    entries
 }
 
 /// Hands each name in the directory handle `dir` (but `.` and `..`) to
