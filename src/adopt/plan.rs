@@ -91,7 +91,7 @@ impl Host {
 
 /// The interval as hb-write reads it: the compact duration when it says
 /// the seconds exactly, else the seconds.
-pub(crate) fn interval_word(seconds: u64) -> String {
+fn interval_word(seconds: u64) -> String {
     let word = format_duration(seconds).replace(' ', "");
     match parse_interval(&word) {
         Ok(back) if back == seconds => word,
@@ -100,27 +100,11 @@ pub(crate) fn interval_word(seconds: u64) -> String {
 }
 
 /// Whether `name` matches a pattern of `*` (any text) and `?` (a character).
-pub(crate) fn matches(pattern: &str, name: &str) -> bool {
-    let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
-    // The classic two-pointer walk: linear in practice, no recursion.
-    let (mut pi, mut ni, mut star, mut mark) = (0, 0, None, 0);
-    while ni < n.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
-            pi += 1;
-            ni += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ni;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ni = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
+fn matches(pattern: &str, name: &str) -> bool {
+    let any_one = |part: &str| part.split('?').map(regex::escape).collect::<Vec<_>>().join(".");
+    let glob: Vec<String> = pattern.split('*').map(any_one).collect();
+    let glob = regex::Regex::new(&format!("^(?s:{})$", glob.join(".*")));
+    glob.is_ok_and(|glob| glob.is_match(name))
 }
 
 pub(crate) fn plan(
@@ -139,7 +123,11 @@ pub(crate) fn plan(
     }
     let lines: Vec<&str> = text.split('\n').collect();
     let system = flavour == Flavour::System;
-    let first_shell = lines.iter().position(|l| sets_shell(l)).map(|i| i + 1);
+    // cron runs the lines below a `SHELL=` with that shell.
+    let sets_shell = |l: &&str| {
+        crontab::setting(l.trim_start_matches([' ', '\t'])).is_some_and(|(n, _)| n == "SHELL")
+    };
+    let first_shell = lines.iter().position(sets_shell).map(|i| i + 1);
     for entry in entries {
         let raw = lines[entry.line - 1];
         let left = if entry.when.eq_ignore_ascii_case("@reboot") {
@@ -170,10 +158,9 @@ pub(crate) fn plan(
         let (job, renamed) = host.claim(&base, Source::new(path, entry.line));
         let (program, every) = (quote(&choice.program), interval_word(interval));
         let call = format!("{program} {job} {every} --");
-        let parts = line::split(raw, system);
-        let (text, wrapped) = line::rewrite(&parts, &entry.command, &call, shell);
+        let (text, wrapped) = line::rewrite((raw, system), &entry.command, &call, shell);
         // What cron counts: all after the time fields and the user field.
-        let len = text.len() - parts.head.len();
+        let len = text.len() - line::split(raw, system).0.len();
         if len > COMMAND_MAX {
             host.taken.remove(&job);
             let reason = format!("in wrapper form its command would be {len} bytes, more than the {COMMAND_MAX} cron reads; shorten it (a script) and adopt again");
@@ -195,11 +182,4 @@ pub(crate) fn plan(
         });
     }
     plan
-}
-
-/// Whether a line sets `SHELL`, which cron then runs the later lines with.
-fn sets_shell(line: &str) -> bool {
-    line.trim_start_matches([' ', '\t'])
-        .strip_prefix("SHELL")
-        .is_some_and(|r| r.trim_start_matches([' ', '\t']).starts_with('='))
 }
