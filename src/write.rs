@@ -285,11 +285,11 @@ fn checked_run(args: &Args) -> Result<ExitCode, Error> {
     if args.reason.is_some() && args.pause.is_none() {
         return Err(Error::rule("--reason goes with --pause"));
     }
-    if args.needs.len() > crate::cause::MAX_NEEDS {
+    if args.needs.len() > crate::record::MAX_NEEDS {
         return Err(Error::rule(format!(
             "--needs is given {} times; a job may need at most {} others",
             args.needs.len(),
-            crate::cause::MAX_NEEDS
+            crate::record::MAX_NEEDS
         )));
     }
     let job = args.job.as_deref();
