@@ -122,10 +122,7 @@ pub(crate) fn run(
     // change above it): a person must look.
     let (mut refused, mut pending) = (false, false);
     let refuse = |path: &Path, line: usize, reason: &dyn std::fmt::Display| {
-        let at = match line {
-            0 => String::new(),
-            line => format!(":{line}"),
-        };
+        let at = (line > 0).then(|| format!(":{line}")).unwrap_or_default();
         eprintln!("{program}: {}{at}: {reason}", terminal_path(path));
         true
     };
@@ -168,15 +165,13 @@ pub(crate) fn run(
             refused |= refuse(&tab.path, *line, reason);
         }
         let mut lines: Vec<&str> = tab.text.split('\n').collect();
-        for a in &planned.adopted {
-            lines[a.line - 1] = &a.text;
+        for (line, text) in &planned.adopted {
+            lines[line - 1] = text;
         }
         let new = lines.join("\n");
-        let mut text = String::new();
-        for (line, note) in &planned.notes {
-            text += &format!("# {shown}:{line}: {note}\n");
-        }
-        text += &unified(&shown, &tab.text, &new);
+        let notes =
+            (planned.notes.iter()).map(|(line, note)| format!("# {shown}:{line}: {note}\n"));
+        let text: String = notes.chain([unified(&shown, &tab.text, &new)]).collect();
         refused |= out.write_all(text.as_bytes()).is_err();
         let changes = !planned.adopted.is_empty();
         pending |= changes && !args.apply;
@@ -203,10 +198,9 @@ fn shown(line: &str) -> String {
 const CONTEXT: usize = 3;
 const NO_NEWLINE: &str = "\n\\ No newline at end of file";
 
-/// The unified diff of `old` and `new`, with `name` in both headers; empty
-/// when they are equal. Adoption replaces lines one for one (the same
-/// number of lines), so the hunks need no alignment: each changed line with
-/// up to three lines of context either side, overlapping hunks merged.
+/// The unified diff of `old` and `new` (empty when equal), `name` in both
+/// headers. Adoption replaces lines one for one, so hunks need no
+/// alignment: each change with its context, overlapping hunks merged.
 fn unified(name: &str, old: &str, new: &str) -> String {
     let a: Vec<&str> = old.split('\n').collect();
     let b: Vec<&str> = new.split('\n').collect();

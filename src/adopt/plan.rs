@@ -29,20 +29,12 @@ pub(crate) struct Choice {
     pub(crate) now: DateTime<Utc>,
 }
 
-/// One line adoption changes (numbered from 1), with its job and interval.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Adopted {
-    pub(crate) line: usize,
-    pub(crate) job: String,
-    pub(crate) interval: u64,
-    pub(crate) text: String,
-}
-
-/// What adoption would do to one crontab, by line: the notes are for a
-/// person (a renamed job, a command run through the shell, a line left alone).
+/// What adoption would do to one crontab, by line (numbered from 1): the
+/// new text of each line adopted; notes for a person (a renamed job, a
+/// command run through the shell, a line left alone); the refusals.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Plan {
-    pub(crate) adopted: Vec<Adopted>,
+    pub(crate) adopted: Vec<(usize, String)>,
     pub(crate) notes: Vec<(usize, String)>,
     pub(crate) refused: Vec<(usize, String)>,
 }
@@ -91,7 +83,7 @@ impl Host {
 
 /// The interval as hb-write reads it: the compact duration when it says
 /// the seconds exactly, else the seconds.
-fn interval_word(seconds: u64) -> String {
+pub(super) fn interval_word(seconds: u64) -> String {
     let word = format_duration(seconds).replace(' ', "");
     match parse_interval(&word) {
         Ok(back) if back == seconds => word,
@@ -101,7 +93,12 @@ fn interval_word(seconds: u64) -> String {
 
 /// Whether `name` matches a pattern of `*` (any text) and `?` (a character).
 fn matches(pattern: &str, name: &str) -> bool {
-    let any_one = |part: &str| part.split('?').map(regex::escape).collect::<Vec<_>>().join(".");
+    let any_one = |part: &str| {
+        part.split('?')
+            .map(regex::escape)
+            .collect::<Vec<_>>()
+            .join(".")
+    };
     let glob: Vec<String> = pattern.split('*').map(any_one).collect();
     let glob = regex::Regex::new(&format!("^(?s:{})$", glob.join(".*")));
     glob.is_ok_and(|glob| glob.is_match(name))
@@ -174,12 +171,7 @@ pub(crate) fn plan(
             );
             plan.notes.push((entry.line, note));
         }
-        plan.adopted.push(Adopted {
-            line: entry.line,
-            job,
-            interval,
-            text,
-        });
+        plan.adopted.push((entry.line, text));
     }
     plan
 }

@@ -115,7 +115,8 @@ fn window(facts: &Facts, from: Option<DateTime<Utc>>, to: DateTime<Utc>) -> Stri
         // when the window spans days: `2026-12-06 23:10-2026-12-07 06:02`.
         Some(from) => {
             let day = |t: DateTime<Utc>| t.with_timezone(&facts.zone).date_naive();
-            let to_day = if day(from) == day(to) { facts.now } else { from };
+            let same = day(from) == day(to);
+            let to_day = if same { facts.now } else { from };
             let (zone, now) = (facts.zone, facts.now);
             format!("{}-{}", when(from, now, zone), when(to, to_day, zone))
         }
