@@ -36,7 +36,7 @@ pub(crate) fn timers(
     // that systemd has not loaded (a stopped timer may be unloaded).
     let out = manager.systemctl(&["show", "--timestamp=unix", "-p", TIMER_PROPS, "*.timer"])?;
     let mut all = props::blocks(&out);
-    if all.iter().all(|p| p.get("Id").is_none()) && !out.trim().is_empty() {
+    if all.iter().all(|p| p.all("Id").next().is_none()) && !out.trim().is_empty() {
         let reason = "`systemctl show` printed no unit's properties";
         return Err(failed(&manager.describe(), reason.to_owned(), None));
     }
