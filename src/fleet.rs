@@ -222,8 +222,7 @@ impl Fleet {
     }
 
     /// Each quorum rule for the change engine: the pseudo-job `JOB quorum`,
-    /// `stale` while below and `ok` while met, so a quorum lost or regained
-    /// is news like a job's change.
+    /// `stale` while below, `ok` while met: a quorum lost or regained is news.
     pub(crate) fn pairs(&self) -> impl Iterator<Item = (String, Status)> + '_ {
         self.quorum.iter().map(|q| {
             let status = if q.below { Status::Stale } else { Status::Ok };
@@ -265,12 +264,10 @@ fn natural<'a>(hosts: impl Iterator<Item = &'a str>) -> Vec<String> {
     sorted(hosts).iter().map(|p| p.name.to_owned()).collect()
 }
 
-/// How many items (a range or a single name) a list shows before it counts
-/// the hosts of the rest: `web01..web40, db1, ... and 12 more hosts`.
+/// The items (ranges or names) a list shows before it counts the rest's hosts.
 const ITEMS_MAX: usize = 8;
 
-/// A host name cut around its last run of digits, for natural order and
-/// for ranges. A name without digits has no number.
+/// A host name cut around its last run of digits (if any), for order and ranges.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Parts<'a> {
     name: &'a str,

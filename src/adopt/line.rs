@@ -8,9 +8,8 @@ use crate::schedule::crontab::split_word;
 /// fields and the user field), in bytes; `crontab -n` refuses longer.
 pub(crate) const COMMAND_MAX: usize = 998;
 
-/// The line cut where cron cuts it: the time fields, the user field and
-/// the blanks after them; the command as written, up to the first
-/// unescaped `%`; the rest from that `%` on (the job's input), or empty.
+/// The line cut where cron cuts it: time and user fields with their blanks;
+/// the command as written, up to the first unescaped `%`; the job's input.
 pub(crate) fn split(line: &str, system: bool) -> (&str, &str, &str) {
     let at_macro = line.trim_start_matches([' ', '\t']).starts_with('@');
     let words = if at_macro { 1 } else { 5 } + usize::from(system);
@@ -29,10 +28,9 @@ const SHELL_ONLY: &[&str] = &[
     "shift", "exit", "readonly", "local", "type", "hash", "builtin", ":", "time",
 ];
 
-/// Reads a raw command (cron's escapes still in) as the shell would, far
-/// enough to tell how it can be wrapped: as it stands after hb-write's
-/// `--`, after its `NAME=value` words (the raw text up to the returned
-/// index), or, `None`, only as one shell argument (shell syntax).
+/// How a raw command (cron's escapes in) can be wrapped: after hb-write's
+/// `--` past its `NAME=value` words (the raw text up to the index), or,
+/// `None`, only as one shell argument (shell syntax).
 pub(crate) fn form(command: &str) -> Option<usize> {
     let bytes = command.as_bytes();
     let mut words: Vec<(usize, usize)> = Vec::new();
@@ -87,10 +85,9 @@ pub(crate) fn quote(word: &str) -> String {
     quote_always(word)
 }
 
-/// The line `raw` in wrapper form, and whether the command became one
-/// shell argument. `call` is `hb-write JOB INTERVAL --`, `unescaped` the
-/// command as cron hands it to the shell, and `shell` what runs one that
-/// needs it (`sh`, or `"$SHELL"` when the crontab sets `SHELL`).
+/// The line `raw` with `call` (`hb-write JOB INTERVAL --`), and whether the
+/// command (`unescaped`: as cron hands it over) became one argument of
+/// `shell` (`sh`, or `"$SHELL"` when the crontab sets `SHELL`).
 pub(crate) fn rewrite(
     (raw, system): (&str, bool),
     unescaped: &str,

@@ -69,8 +69,7 @@ fn hb_write_program() -> String {
         .unwrap_or_else(|| "hb-write".to_owned())
 }
 
-/// The crontabs to adopt, read; each that cannot be goes to `refuse` with
-/// the line (0: the whole file).
+/// The crontabs to adopt, read; an unreadable one goes to `refuse` (line 0).
 fn crontabs(args: &ScheduleArgs, refuse: &mut dyn FnMut(&Path, usize, &str)) -> Vec<apply::Tab> {
     let spool = files::under(&args.cron_root, SPOOL);
     let user_of = |p: &Path| {
@@ -103,9 +102,8 @@ fn crontabs(args: &ScheduleArgs, refuse: &mut dyn FnMut(&Path, usize, &str)) -> 
         .collect()
 }
 
-/// Runs `hb-check --adopt`: the notes and diffs to `out`, each refusal to
-/// standard error as one line naming the file and line, and the exit code
-/// (3 when anything was refused, else 1 when a dry run found changes).
+/// Runs `hb-check --adopt`: notes and diffs to `out`, each refusal to stderr
+/// naming file and line; 3 when any was refused, 1 when a dry run changes.
 pub(crate) fn run(
     args: &AdoptArgs,
     schedule: &ScheduleArgs,
@@ -186,9 +184,8 @@ pub(crate) fn run(
     }
 }
 
-/// A line as the diff shows it: each URL by its scheme and host only (a
-/// ping URL's path is its secret), escaped for the terminal but its tabs
-/// (crontabs are aligned with them, and a tab is harmless).
+/// A line as the diff shows it: URLs by scheme and host only (a ping URL's
+/// path is its secret), escaped for the terminal but its tabs (aligning).
 fn shown(line: &str) -> String {
     let line = crate::http::hide_urls(line);
     let parts: Vec<_> = line.split('\t').map(terminal).collect();

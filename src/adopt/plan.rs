@@ -29,9 +29,8 @@ pub(crate) struct Choice {
     pub(crate) now: DateTime<Utc>,
 }
 
-/// What adoption would do to one crontab, by line (numbered from 1): the
-/// new text of each line adopted; notes for a person (a renamed job, a
-/// command run through the shell, a line left alone); the refusals.
+/// By line (from 1): each adopted line's new text; notes for a person (a
+/// renamed job, a command run through the shell, a line left alone).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Plan {
     pub(crate) adopted: Vec<(usize, String)>,
@@ -66,8 +65,7 @@ impl Host {
             .or_insert_with(|| Schedule::parse(when, zone).ok()?.longest_gap(now))
     }
 
-    /// A free name from `base` (`base`, `base-2`, ...), taken for `at`;
-    /// the note says when it is not `base`.
+    /// A free name from `base` (`base`, `base-2`, ...) for `at`; a note if renamed.
     fn claim(&mut self, base: &str, at: Source) -> (String, Option<String>) {
         let (mut job, mut n) = (base.to_owned(), 1);
         while self.taken.contains_key(&job) && n < MAX_ENTRIES * 4 {
@@ -81,8 +79,7 @@ impl Host {
     }
 }
 
-/// The interval as hb-write reads it: the compact duration when it says
-/// the seconds exactly, else the seconds.
+/// The interval as hb-write reads it: compact when exact, else in seconds.
 pub(super) fn interval_word(seconds: u64) -> String {
     let word = format_duration(seconds).replace(' ', "");
     match parse_interval(&word) {

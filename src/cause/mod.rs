@@ -100,8 +100,7 @@ pub(crate) fn key(host: Option<&str>, job: &str) -> String {
     crate::report::content::job_name(host, job, true)
 }
 
-/// `t` as a person reads it in `zone`: `02:13` on the day of `now`, else
-/// with its date.
+/// `t` in `zone`: `02:13` on the day of `now`, else with its date.
 pub(crate) fn when(t: DateTime<Utc>, now: DateTime<Utc>, zone: Tz) -> String {
     let (t, now) = (t.with_timezone(&zone), now.with_timezone(&zone));
     let today = t.date_naive() == now.date_naive();

@@ -45,8 +45,7 @@ pub(crate) fn check_timer_name(name: &str) -> Result<(), crate::Error> {
 }
 
 /// Each judged timer with the heartbeat jobs its service writes; a note for
-/// `--verbose` (why no timer was read, or which were not judged); each
-/// manager that could not be read.
+/// `--verbose` (why none or which not judged); each manager not read.
 #[derive(Debug, Default)]
 pub(crate) struct Read {
     pub rows: Vec<(Judgement, Vec<String>)>,

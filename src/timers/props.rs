@@ -22,8 +22,7 @@ impl Props {
     }
 }
 
-/// One [`Props`] per unit (blocks end at an empty line); lines without `=`
-/// are skipped.
+/// One [`Props`] per unit (blocks end at an empty line); no-`=` lines skipped.
 pub(crate) fn blocks(text: &str) -> Vec<Props> {
     let mut all = vec![Props::default()];
     for line in text.lines() {

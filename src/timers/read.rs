@@ -200,8 +200,7 @@ fn run_of(s: &Props) -> Run {
     }
 }
 
-/// Whether `name` is a systemd unit name (letters, digits, `:_.\@-`, at
-/// most 255 bytes) ending in `suffix`.
+/// A systemd unit name (letters, digits, `:_.\@-`, 255 bytes) ending in `suffix`.
 pub(crate) fn is_unit_name(name: &str, suffix: &str) -> bool {
     name.len() <= 255
         && name.len() > suffix.len()
