@@ -61,29 +61,22 @@ pub(crate) fn load(
     })?;
     let (uid, mode) = (meta.uid(), meta.mode() & 0o7777);
     let refusal = match user {
-        Some(user) if crate::store::user_name(uid).as_deref() != Some(user) => Some(format!(
+        Some(user) if crate::store::user_name(uid).as_deref() != Some(user) => format!(
             "is owned by uid {uid}, not by `{user}` whose crontab it names; cron would not run it, so it is not adopted"
-        )),
+        ),
         None if uid != 0 && uid != crate::store::effective_uid() => {
-            Some(format!("is owned by uid {uid}, neither root nor this user"))
+            format!("is owned by uid {uid}, neither root nor this user")
         }
-        _ if mode & 0o022 != 0 => Some(format!(
+        _ if mode & 0o022 != 0 => format!(
             "is writable by other users (mode {mode:o}), so what is read may not be what is replaced"
-        )),
-        _ => None,
+        ),
+        _ => {
+            let (user, spool) = (user.map(str::to_owned), live && user.is_some());
+            let (path, owner) = (path.to_owned(), (uid, meta.gid()));
+            return Ok(Tab { path, text, flavour, user, spool, mode, owner });
+        }
     };
-    if let Some(reason) = refusal {
-        return Err((0, reason));
-    }
-    Ok(Tab {
-        path: path.to_owned(),
-        text,
-        flavour,
-        user: user.map(str::to_owned),
-        spool: live && user.is_some(),
-        mode,
-        owner: (uid, meta.gid()),
-    })
+    Err((0, refusal))
 }
 
 fn refused(refused: Refused) -> String {

@@ -110,14 +110,10 @@ fn stem(path: &str) -> String {
     let base = (EXTENSIONS.iter())
         .find_map(|ext| base.strip_suffix(ext).filter(|s| !s.is_empty()))
         .unwrap_or(base);
-    let mut out = String::with_capacity(base.len());
-    for c in base.chars() {
-        let keep = c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
-        let c = if keep { c } else { '-' };
-        if !(c == '-' && out.ends_with('-')) {
-            out.push(c);
-        }
-    }
+    // Each run of refused characters (and of `-`) is one `-`.
+    let dash = |c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_'));
+    let out = base.split(dash).filter(|p| !p.is_empty());
+    let out = out.collect::<Vec<_>>().join("-");
     let trimmed = out.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
     let name: String = trimmed.chars().take(STEM_MAX).collect();
     let name = name.trim_end_matches(['-', '.']);
