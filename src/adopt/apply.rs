@@ -71,9 +71,15 @@ pub(crate) fn load(
             "is writable by other users (mode {mode:o}), so what is read may not be what is replaced"
         ),
         _ => {
-            let (user, spool) = (user.map(str::to_owned), live && user.is_some());
-            let (path, owner) = (path.to_owned(), (uid, meta.gid()));
-            return Ok(Tab { path, text, flavour, user, spool, mode, owner });
+            return Ok(Tab {
+                path: path.to_owned(),
+                text,
+                flavour,
+                user: user.map(str::to_owned),
+                spool: live && user.is_some(),
+                mode,
+                owner: (uid, meta.gid()),
+            });
         }
     };
     Err((0, refusal))
