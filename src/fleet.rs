@@ -94,12 +94,11 @@ impl QuorumVerdict {
     /// `backup below quorum: ok on 2 of 42 hosts, at least 40 needed (not
     /// ok: web03..web42)` or `backup quorum met: ...`, unescaped.
     pub(crate) fn line(&self) -> String {
-        let word = if self.below {
-            "below quorum"
+        if self.below {
+            format!("{} below quorum: {}", self.job, self.reason)
         } else {
-            "quorum met"
-        };
-        format!("{} {word}: {}", self.job, self.reason)
+            format!("{} quorum met: {}", self.job, self.reason)
+        }
     }
 }
 
