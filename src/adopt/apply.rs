@@ -202,9 +202,8 @@ fn feed(command: &mut Command, user: &str, text: &str, timeout: Duration) -> Res
         )),
     })?;
     if !exited.status.success() {
-        let said = Some(process::first_line(&exited.err.bytes));
-        let said = said.filter(|l| !l.is_empty());
-        let said = crate::http::hide_urls(said.as_deref().unwrap_or("no message"));
+        let said = process::first_line(&exited.err.bytes);
+        let said = crate::http::hide_urls(if said.is_empty() { "no message" } else { &said });
         let (status, said) = (exited.status, crate::escape::terminal(&said));
         let reason = format!("`crontab -u {user}` refused it ({status}): {said}");
         return Err(failed(reason));

@@ -71,11 +71,8 @@ impl Manager {
             ],
         };
         args.extend(since.map(|t| format!("--since=@{}", t.timestamp())));
-        args.extend([
-            format!("--lines={JOURNAL_LINES}"),
-            "--output=cat".into(),
-            "--quiet".into(),
-        ]);
+        let lines = format!("--lines={JOURNAL_LINES}");
+        args.extend([lines, "--output=cat".into(), "--quiet".into()]);
         let out = run(tool("journalctl", &args), SMALL, &self.describe()).ok()?;
         let kept: Vec<String> = (out.lines())
             .filter(|l| !l.trim().is_empty())
