@@ -120,7 +120,10 @@ pub(crate) fn run(
     // change above it): a person must look.
     let (mut refused, mut pending) = (false, false);
     let refuse = |path: &Path, line: usize, reason: &dyn std::fmt::Display| {
-        let at = (line > 0).then(|| format!(":{line}")).unwrap_or_default();
+        let at = match line {
+            0 => String::new(),
+            line => format!(":{line}"),
+        };
         eprintln!("{program}: {}{at}: {reason}", terminal_path(path));
         true
     };

@@ -117,10 +117,10 @@ fn note(skipped: &[String], odd: usize) -> Option<String> {
     let mut parts = Vec::new();
     if !skipped.is_empty() {
         let shown = skipped[..skipped.len().min(20)].join(", ");
-        let more = skipped.len().saturating_sub(20);
-        let more = (more > 0)
-            .then(|| format!(" and {more} more"))
-            .unwrap_or_default();
+        let more = match skipped.len().saturating_sub(20) {
+            0 => String::new(),
+            more => format!(" and {more} more"),
+        };
         parts.push(format!("timers not judged: {shown}{more}"));
     }
     if odd > 0 {
