@@ -172,7 +172,6 @@ pub(crate) fn undo(tab: &Tab) -> Result<bool, Error> {
     Ok(true)
 }
 
-/// A user's crontab goes through `crontab -u USER -`, which checks it and tells cron.
 fn install(tab: &Tab, text: &str) -> Result<(), Error> {
     let Some(user) = tab.spool_user() else {
         return write_as(&tab.path, tab.mode, Some(tab.owner), false, &mut |out| {

@@ -1,8 +1,7 @@
-//! `hb-check --adopt`: every job line that does not call hb-write yet is
-//! proposed in wrapper form (`hb-write NAME INTERVAL -- COMMAND`), named
-//! from its command ([`name`]), with an interval from its schedule (the
-//! largest gap between fires). A dry run prints the diffs, `--apply` writes
-//! them after a backup of each crontab, and `--undo` puts the backups back.
+//! `hb-check --adopt`: every job line not calling hb-write yet is proposed
+//! in wrapper form, named from its command ([`name`]), its interval the
+//! largest gap between its schedule's fires. A dry run prints the diffs,
+//! `--apply` writes them after a backup, `--undo` puts the backups back.
 
 mod apply;
 mod line;

@@ -1,9 +1,8 @@
-//! What a run does about causes once its jobs are judged: gather the facts
-//! (cron, boot time, its own last runs), group the rows, keep its record.
-//! The record of its last runs is a small JSON file beside the run lock
-//! (`<lock>.runs`), replaced while the lock is held: it gives the checker's
-//! period, the last sign of life before a boot, and since when cron has
-//! been seen down.
+//! A run's causes once its jobs are judged: the facts gathered (cron, boot,
+//! its own last runs), the rows grouped, and its record kept: a small JSON
+//! file beside the run lock (`<lock>.runs`), replaced under the lock, that
+//! gives the checker's period, its last sign of life before a boot and
+//! since when cron is down.
 
 use std::collections::HashMap;
 use std::path::Path;
