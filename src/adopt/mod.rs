@@ -146,20 +146,20 @@ pub(crate) fn run(
         }
         return if refused { Check::Unknown } else { Check::Ok };
     }
-    let choice = plan::Choice {
+    let mut adoption = plan::Adoption {
         only: args.only.clone(),
         exclude: args.exclude.clone(),
         slack: args.interval_slack.unwrap_or(0),
         program: hb_write_program(),
         zone: files::system_zone(),
         now: chrono::Utc::now(),
+        ..plan::Adoption::default()
     };
-    let mut host = plan::Host::default();
     for tab in &tabs {
-        host.note_existing(&tab.path, &tab.text, tab.flavour);
+        adoption.note_existing(&tab.path, &tab.text, tab.flavour);
     }
     for tab in &tabs {
-        let planned = plan::plan(&tab.path, &tab.text, tab.flavour, &choice, &mut host);
+        let planned = adoption.plan(&tab.path, &tab.text, tab.flavour);
         let shown = terminal_path(&tab.path);
         for (line, reason) in &planned.refused {
             refused |= refuse(&tab.path, *line, reason);
