@@ -9,8 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::exit_code::Check;
-use crate::judge::rows::host_of;
-use crate::judge::{Judgement, Status};
+use crate::judge::{rows::host_of, Judgement, Status};
 use crate::Error;
 
 /// The fewest hosts that make a group: two hosts with the same failure are

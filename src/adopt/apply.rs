@@ -9,8 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::schedule::crontab::Flavour;
-use crate::schedule::files::MAX_CRONTAB_BYTES;
+use crate::schedule::{crontab::Flavour, files::MAX_CRONTAB_BYTES};
 use crate::store::open::{read_regular, Links, Refused};
 use crate::store::write_as;
 use crate::{process, Error};

@@ -10,12 +10,11 @@ mod plan;
 
 use std::fmt::Write as _;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::escape::{terminal, terminal_path};
 use crate::exit_code::Check;
 use crate::expect::{flavour_of, ScheduleArgs};
-use crate::schedule::crontab::Flavour;
 use crate::schedule::files::{self, SPOOL};
 
 /// The options of `hb-check --adopt`.
@@ -77,7 +76,7 @@ fn crontabs(args: &ScheduleArgs, refuse: &mut dyn FnMut(&Path, usize, &str)) -> 
             .flatten()
     };
     let given = (args.crontab.iter()).map(|p| (p.clone(), flavour_of(p), user_of(p)));
-    let mut named: Vec<(PathBuf, Flavour, Option<String>)> = given.collect();
+    let mut named: Vec<_> = given.collect();
     if args.discover {
         let found = files::discover(&args.cron_root);
         for unread in found.problems {

@@ -5,8 +5,7 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use super::run::Stamp;
-use super::{key, Causes, Kind};
+use super::{key, run::Stamp, Causes, Kind};
 use crate::escape::terminal;
 use crate::judge::Judgement;
 use crate::metrics::{header, label_value};

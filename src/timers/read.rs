@@ -5,8 +5,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use super::manager::failed;
-use super::manager::{calendar_after, Manager};
+use super::manager::{calendar_after, failed, Manager};
 use super::props::{self, Props};
 use crate::error::Error;
 use crate::judge::timer::{plus, Exit, Run, Timer};
