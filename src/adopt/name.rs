@@ -165,10 +165,15 @@ mod tests {
 
     #[test]
     fn stems_fit_the_rule() {
-        assert_eq!(stem("/usr/local/bin/backup.sh"), "backup");
-        assert_eq!(stem("/etc/cron.daily"), "cron.daily");
-        assert_eq!(stem("./My Script!.py"), "My-Script");
-        assert_eq!(stem("..."), "job");
+        let cases = [
+            ("/usr/local/bin/backup.sh", "backup"),
+            ("/etc/cron.daily", "cron.daily"),
+            ("./My Script!.py", "My-Script"),
+            ("...", "job"),
+        ];
+        for (path, name) in cases {
+            assert_eq!(stem(path), name, "{path}");
+        }
         assert!(stem(&"x".repeat(300)).len() <= STEM_MAX);
     }
 }
