@@ -84,6 +84,7 @@ impl Adoption {
             return plan;
         }
         let lines: Vec<&str> = text.split('\n').collect();
+        let exclude: Vec<regex::Regex> = self.exclude.iter().filter_map(|p| glob(p)).collect();
         let system = flavour == Flavour::System;
         // cron runs the lines below a `SHELL=` with that shell.
         let sets_shell = |l: &&str| {
@@ -105,7 +106,7 @@ impl Adoption {
             }
             let base = name::derive(&entry.command, 0).unwrap_or_else(|| "job".to_owned());
             let chosen = self.only.is_empty() || self.only.contains(&base);
-            if !chosen || self.exclude.iter().any(|p| matches(p, &base)) {
+            if !chosen || exclude.iter().any(|glob| glob.is_match(&base)) {
                 continue;
             }
             let zone =
@@ -152,10 +153,22 @@ pub(super) fn interval_word(seconds: u64) -> String {
     }
 }
 
-/// Whether `name` matches a pattern of `*` (any text) and `?` (a character).
-fn matches(pattern: &str, name: &str) -> bool {
+/// A pattern of `*` (any text) and `?` (a character) as a regex; `None`
+/// for one too large to build, which matches nothing.
+fn glob(pattern: &str) -> Option<regex::Regex> {
     let glob = regex::escape(pattern)
         .replace(r"\*", ".*")
         .replace(r"\?", ".");
-    regex::Regex::new(&format!("^(?s:{glob})$")).is_ok_and(|glob| glob.is_match(name))
+    regex::Regex::new(&format!("^(?s:{glob})$")).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn globs_match_whole_names_and_nothing_else_is_special() {
+        let matches = |pattern: &str, name: &str| super::glob(pattern).unwrap().is_match(name);
+        assert!(matches("a*", "artisan") && matches("b?ck*", "backup") && matches("", ""));
+        assert!(!matches("a*", "backup") && !matches("cron.*", "cronXdaily"));
+        assert!(matches(r"a\*", r"a\xyz") && !matches("a?", "a") && !matches("", "x"));
+    }
 }
