@@ -93,19 +93,16 @@ fn downtime(
     if explained.is_empty() {
         return;
     }
-    let (window, names) = (window(facts, from, to), some_names(jobs, &explained));
-    let s = if missed == 1 { "" } else { "s" };
-    let text = format!("{what} {window}: {missed} run{s} missed ({names})");
-    let cause = add(causes, kind, text, explained);
-    (cause.from, cause.to, cause.missed) = (from, Some(to), missed);
-}
-
-fn some_names(jobs: &[Judgement], rows: &[usize]) -> String {
-    let mut names: Vec<&str> = rows.iter().map(|&i| jobs[i].job.as_str()).collect();
+    // The first five names, and `...`.
+    let mut names: Vec<&str> = explained.iter().map(|&i| jobs[i].job.as_str()).collect();
     names.dedup();
     let more = if names.len() > 5 { ", ..." } else { "" };
     names.truncate(5);
-    format!("{}{more}", names.join(", "))
+    let (window, names) = (window(facts, from, to), names.join(", "));
+    let s = if missed == 1 { "" } else { "s" };
+    let text = format!("{what} {window}: {missed} run{s} missed ({names}{more})");
+    let cause = add(causes, kind, text, explained);
+    (cause.from, cause.to, cause.missed) = (from, Some(to), missed);
 }
 
 /// A window as a line tells it: `01:10-06:02`, or `until 06:02`.
