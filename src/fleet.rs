@@ -214,9 +214,8 @@ impl Fleet {
     /// each met while some hosts are bad, then each group.
     pub(crate) fn lines(&self) -> impl Iterator<Item = String> + '_ {
         let quorum = self.quorum.iter().filter(|q| q.worth_saying());
-        quorum
-            .map(QuorumVerdict::line)
-            .chain(self.groups.iter().map(Group::line))
+        let groups = self.groups.iter().map(Group::line);
+        quorum.map(QuorumVerdict::line).chain(groups)
     }
 
     /// Each quorum rule for the change engine: the pseudo-job `JOB quorum`,
