@@ -9,13 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use crate::exit_code::Check;
-use crate::judge::rows::host_of;
-use crate::judge::{Judgement, Status};
+use crate::judge::{rows::host_of, Judgement, Status};
 use crate::Error;
-
-mod hosts;
-
-pub(crate) use hosts::compact;
 
 /// The fewest hosts that make a group: two hosts with the same failure are
 /// already one cause worth naming once.
@@ -75,11 +70,9 @@ pub(crate) struct QuorumVerdict {
     pub ok: usize,
     /// The hosts that have a row for the job.
     pub of: usize,
-    /// Not met: one CRITICAL alert for the job (`"status": "below"`, else
-    /// `"ok"`).
+    /// Not met: one CRITICAL alert for the job (`"status": "below"`).
     #[serde(rename = "status", serialize_with = "status_word")]
     pub below: bool,
-    /// Why it is below, or how it is met.
     pub reason: String,
     /// The hosts where the job is not ok, in natural order.
     pub not_ok: Vec<String>,
@@ -100,12 +93,11 @@ impl QuorumVerdict {
     /// `backup below quorum: ok on 2 of 42 hosts, at least 40 needed (not
     /// ok: web03..web42)` or `backup quorum met: ...`, unescaped.
     pub(crate) fn line(&self) -> String {
-        let word = if self.below {
-            "below quorum"
+        if self.below {
+            format!("{} below quorum: {}", self.job, self.reason)
         } else {
-            "quorum met"
-        };
-        format!("{} {word}: {}", self.job, self.reason)
+            format!("{} quorum met: {}", self.job, self.reason)
+        }
     }
 }
 
@@ -120,7 +112,6 @@ pub(crate) struct Fleet {
     index: BTreeMap<String, Vec<(Status, usize)>>,
 }
 
-/// The fleet of a run that has none.
 pub(crate) static NONE: Fleet = Fleet {
     groups: Vec::new(),
     quorum: Vec::new(),
@@ -214,7 +205,6 @@ impl Fleet {
         }
     }
 
-    /// The place in `groups` of the group `j` belongs to, if any.
     pub(crate) fn group_of(&self, j: &Judgement) -> Option<usize> {
         let statuses = self.index.get(j.job.as_str())?;
         (statuses.iter().find(|(s, _)| *s == j.status)).map(|(_, i)| *i)
@@ -224,14 +214,12 @@ impl Fleet {
     /// each met while some hosts are bad, then each group.
     pub(crate) fn lines(&self) -> impl Iterator<Item = String> + '_ {
         let quorum = self.quorum.iter().filter(|q| q.worth_saying());
-        quorum
-            .map(QuorumVerdict::line)
-            .chain(self.groups.iter().map(Group::line))
+        let groups = self.groups.iter().map(Group::line);
+        quorum.map(QuorumVerdict::line).chain(groups)
     }
 
     /// Each quorum rule for the change engine: the pseudo-job `JOB quorum`,
-    /// `stale` while below and `ok` while met, so a quorum lost or regained
-    /// is news like a job's change.
+    /// `stale` while below, `ok` while met: a quorum lost or regained is news.
     pub(crate) fn pairs(&self) -> impl Iterator<Item = (String, Status)> + '_ {
         self.quorum.iter().map(|q| {
             let status = if q.below { Status::Stale } else { Status::Ok };
@@ -270,10 +258,78 @@ fn span<'s, T>(sorted: &'s [T], job: &str, key: impl Fn(&T) -> &str) -> &'s [T] 
 }
 
 fn natural<'a>(hosts: impl Iterator<Item = &'a str>) -> Vec<String> {
-    hosts::sorted(hosts)
-        .into_iter()
-        .map(str::to_owned)
-        .collect()
+    sorted(hosts).iter().map(|p| p.name.to_owned()).collect()
+}
+
+/// The items (ranges or names) a list shows before it counts the rest's hosts.
+const ITEMS_MAX: usize = 8;
+
+/// A host name cut around its last run of digits (if any), for order and ranges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Parts<'a> {
+    name: &'a str,
+    head: &'a str,
+    number: Option<(u128, usize)>,
+    tail: &'a str,
+}
+
+fn parts(name: &str) -> Parts<'_> {
+    let bytes = name.as_bytes();
+    // Without a digit, the number is empty: no number, all head.
+    let end = (bytes.iter().rposition(u8::is_ascii_digit)).map_or(name.len(), |i| i + 1);
+    let start = (bytes[..end].iter().rposition(|b| !b.is_ascii_digit())).map_or(0, |i| i + 1);
+    // A number too long for u128 is compared as text: no range.
+    let number = name[start..end].parse().ok().map(|n| (n, end - start));
+    Parts {
+        name,
+        head: &name[..start],
+        number,
+        tail: &name[end..],
+    }
+}
+
+/// Whether `next` follows `last` in a range: the same text around a
+/// number one greater, of the same width when either is zero-padded
+/// (`web09`, `web10`; `web9`, `web10`; not `web9`, `web010`).
+fn follows(last: &Parts<'_>, next: &Parts<'_>) -> bool {
+    let padded =
+        |(n, width): (u128, usize)| width > n.checked_ilog10().map_or(1, |l| l as usize + 1);
+    let (Some(a), Some(b)) = (last.number, next.number) else {
+        return false;
+    };
+    last.head == next.head
+        && last.tail == next.tail
+        && a.0.checked_add(1) == Some(b.0)
+        && (a.1 == b.1 || !(padded(a) || padded(b)))
+}
+
+/// `hosts` in natural order (`web2` before `web10`), each once.
+fn sorted<'a>(hosts: impl IntoIterator<Item = &'a str>) -> Vec<Parts<'a>> {
+    let mut all: Vec<Parts<'a>> = hosts.into_iter().map(parts).collect();
+    let key = |p: &Parts<'a>| (p.head, p.tail, p.number.map_or(u128::MAX, |n| n.0), p.name);
+    all.sort_by(|a, b| key(a).cmp(&key(b)));
+    all.dedup_by(|a, b| a.name == b.name);
+    all
+}
+
+/// The compact list of `hosts`, at most [`ITEMS_MAX`] items (a range of
+/// three or more names as `first..last`, any other name alone), the hosts
+/// of the rest counted: `web01..web40, db1 and 3 more hosts`. Unescaped.
+pub(crate) fn compact<S: AsRef<str>>(hosts: &[S]) -> String {
+    let sorted = sorted(hosts.iter().map(AsRef::as_ref));
+    // Each item with how many hosts it stands for.
+    let items: Vec<(String, usize)> = (sorted.chunk_by(|a, b| follows(a, b)))
+        .flat_map(|run| match run {
+            [first, _, .., last] => vec![(format!("{}..{}", first.name, last.name), run.len())],
+            _ => run.iter().map(|p| (p.name.to_owned(), 1)).collect(),
+        })
+        .collect();
+    let shown = items.len().min(ITEMS_MAX);
+    let names: Vec<&str> = items[..shown].iter().map(|(n, _)| n.as_str()).collect();
+    match items[shown..].iter().map(|(_, count)| count).sum::<usize>() {
+        0 => names.join(", "),
+        left => format!("{} and {left} more hosts", names.join(", ")),
+    }
 }
 
 #[cfg(test)]

@@ -9,8 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::schedule::crontab::Flavour;
-use crate::schedule::files::MAX_CRONTAB_BYTES;
+use crate::schedule::{crontab::Flavour, files::MAX_CRONTAB_BYTES};
 use crate::store::open::{read_regular, Links, Refused};
 use crate::store::write_as;
 use crate::{process, Error};
@@ -61,29 +60,28 @@ pub(crate) fn load(
     })?;
     let (uid, mode) = (meta.uid(), meta.mode() & 0o7777);
     let refusal = match user {
-        Some(user) if crate::store::user_name(uid).as_deref() != Some(user) => Some(format!(
+        Some(user) if crate::store::user_name(uid).as_deref() != Some(user) => format!(
             "is owned by uid {uid}, not by `{user}` whose crontab it names; cron would not run it, so it is not adopted"
-        )),
+        ),
         None if uid != 0 && uid != crate::store::effective_uid() => {
-            Some(format!("is owned by uid {uid}, neither root nor this user"))
+            format!("is owned by uid {uid}, neither root nor this user")
         }
-        _ if mode & 0o022 != 0 => Some(format!(
+        _ if mode & 0o022 != 0 => format!(
             "is writable by other users (mode {mode:o}), so what is read may not be what is replaced"
-        )),
-        _ => None,
+        ),
+        _ => {
+            return Ok(Tab {
+                path: path.to_owned(),
+                text,
+                flavour,
+                user: user.map(str::to_owned),
+                spool: live && user.is_some(),
+                mode,
+                owner: (uid, meta.gid()),
+            });
+        }
     };
-    if let Some(reason) = refusal {
-        return Err((0, reason));
-    }
-    Ok(Tab {
-        path: path.to_owned(),
-        text,
-        flavour,
-        user: user.map(str::to_owned),
-        spool: live && user.is_some(),
-        mode,
-        owner: (uid, meta.gid()),
-    })
+    Err((0, refusal))
 }
 
 fn refused(refused: Refused) -> String {
@@ -173,8 +171,6 @@ pub(crate) fn undo(tab: &Tab) -> Result<bool, Error> {
     Ok(true)
 }
 
-/// A user's crontab goes through `crontab -u USER -`, which checks it and
-/// tells cron.
 fn install(tab: &Tab, text: &str) -> Result<(), Error> {
     let Some(user) = tab.spool_user() else {
         return write_as(&tab.path, tab.mode, Some(tab.owner), false, &mut |out| {
@@ -203,9 +199,8 @@ fn feed(command: &mut Command, user: &str, text: &str, timeout: Duration) -> Res
         )),
     })?;
     if !exited.status.success() {
-        let said = Some(process::first_line(&exited.err.bytes));
-        let said = said.filter(|l| !l.is_empty());
-        let said = crate::http::hide_urls(said.as_deref().unwrap_or("no message"));
+        let said = process::first_line(&exited.err.bytes);
+        let said = crate::http::hide_urls(if said.is_empty() { "no message" } else { &said });
         let (status, said) = (exited.status, crate::escape::terminal(&said));
         let reason = format!("`crontab -u {user}` refused it ({status}): {said}");
         return Err(failed(reason));

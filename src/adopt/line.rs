@@ -2,41 +2,22 @@
 //! reads: the time and user fields as written, the `\%` escapes, and the
 //! text after the first unescaped `%` (the job's input).
 
+use crate::schedule::crontab::split_word;
+
 /// The longest command Debian's cron reads (the text after the time
 /// fields and the user field), in bytes; `crontab -n` refuses longer.
 pub(crate) const COMMAND_MAX: usize = 998;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Split<'a> {
-    /// The time fields, the user field and the blanks after them.
-    pub(crate) head: &'a str,
-    /// The command as written, up to the first unescaped `%`.
-    pub(crate) command: &'a str,
-    /// The rest, from that `%` on (the job's input), or empty.
-    pub(crate) input: &'a str,
-}
-
-pub(crate) fn split(line: &str, system: bool) -> Split<'_> {
-    let blanks = |s: &str| s.len() - s.trim_start_matches([' ', '\t']).len();
-    let mut at = blanks(line);
-    let words = if line[at..].starts_with('@') { 1 } else { 5 } + usize::from(system);
-    for _ in 0..words {
-        let rest = &line[at..];
-        at += rest.find([' ', '\t']).unwrap_or(rest.len());
-        at += blanks(&line[at..]);
-    }
-    let rest = &line[at..];
-    let cut = percent(rest).unwrap_or(rest.len());
-    Split {
-        head: &line[..at],
-        command: &rest[..cut],
-        input: &rest[cut..],
-    }
-}
-
-/// Where the first unescaped `%` is, by cron's rule (`\%` is a plain `%`).
-fn percent(text: &str) -> Option<usize> {
-    (text.match_indices('%').map(|(i, _)| i)).find(|&i| !text[..i].ends_with('\\'))
+/// The line cut where cron cuts it: time and user fields with their blanks;
+/// the command as written, up to the first unescaped `%`; the job's input.
+pub(crate) fn split(line: &str, system: bool) -> (&str, &str, &str) {
+    let at_macro = line.trim_start_matches([' ', '\t']).starts_with('@');
+    let words = if at_macro { 1 } else { 5 } + usize::from(system);
+    let rest = (0..words).fold(line, |rest, _| split_word(rest).1);
+    // cron's rule: `\%` is a plain `%`.
+    let mut percent = rest.match_indices('%').map(|(i, _)| i);
+    let cut = (percent.find(|&i| !rest[..i].ends_with('\\'))).unwrap_or(rest.len());
+    (&line[..line.len() - rest.len()], &rest[..cut], &rest[cut..])
 }
 
 /// Shell words that cannot start a command hb-write runs: keywords and
@@ -47,10 +28,9 @@ const SHELL_ONLY: &[&str] = &[
     "shift", "exit", "readonly", "local", "type", "hash", "builtin", ":", "time",
 ];
 
-/// Reads a raw command (cron's escapes still in) as the shell would, far
-/// enough to tell how it can be wrapped: as it stands after hb-write's
-/// `--`, after its `NAME=value` words (the raw text up to the returned
-/// index), or, `None`, only as one shell argument (shell syntax).
+/// How a raw command (cron's escapes in) can be wrapped: after hb-write's
+/// `--` past its `NAME=value` words (the raw text up to the index), or,
+/// `None`, only as one shell argument (shell syntax).
 pub(crate) fn form(command: &str) -> Option<usize> {
     let bytes = command.as_bytes();
     let mut words: Vec<(usize, usize)> = Vec::new();
@@ -105,19 +85,19 @@ pub(crate) fn quote(word: &str) -> String {
     quote_always(word)
 }
 
-/// The line in wrapper form, and whether the command became one shell
-/// argument. `call` is `hb-write JOB INTERVAL --`, `unescaped` the command
-/// as cron hands it to the shell, and `shell` what runs one that needs it
-/// (`sh`, or `"$SHELL"` when the crontab sets `SHELL`).
+/// The line `raw` with `call` (`hb-write JOB INTERVAL --`), and whether the
+/// command (`unescaped`: as cron hands it over) became one argument of
+/// `shell` (`sh`, or `"$SHELL"` when the crontab sets `SHELL`).
 pub(crate) fn rewrite(
-    parts: &Split<'_>,
+    (raw, system): (&str, bool),
     unescaped: &str,
     call: &str,
     shell: &str,
 ) -> (String, bool) {
+    let (head, raw_command, input) = split(raw, system);
     let call = call.replace('%', "\\%");
-    let (command, wrapped) = if let Some(assignments) = form(parts.command) {
-        let (set, run) = parts.command.split_at(assignments);
+    let (command, wrapped) = if let Some(assignments) = form(raw_command) {
+        let (set, run) = raw_command.split_at(assignments);
         (format!("{set}{call} {run}"), false)
     } else {
         let body = unescaped.trim_end_matches([' ', '\t']);
@@ -125,7 +105,7 @@ pub(crate) fn rewrite(
         let argument = format!("{shell} -c {}", quote_always(body)).replace('%', "\\%");
         (format!("{call} {argument}{trailing}"), true)
     };
-    (format!("{}{command}{}", parts.head, parts.input), wrapped)
+    (format!("{head}{command}{input}"), wrapped)
 }
 
 fn quote_always(text: &str) -> String {
@@ -139,11 +119,8 @@ mod tests {
     #[test]
     fn lines_split_where_cron_splits_them() {
         let s = split("0 3 * * *  root  a \\% b % in%put", true);
-        assert_eq!(s.head, "0 3 * * *  root  ");
-        assert_eq!(s.command, "a \\% b ");
-        assert_eq!(s.input, "% in%put");
-        let s = split("\t@daily run", false);
-        assert_eq!((s.head, s.command, s.input), ("\t@daily ", "run", ""));
+        assert_eq!(s, ("0 3 * * *  root  ", "a \\% b ", "% in%put"));
+        assert_eq!(split("\t@daily run", false), ("\t@daily ", "run", ""));
     }
 
     #[test]

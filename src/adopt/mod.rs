@@ -1,8 +1,7 @@
-//! `hb-check --adopt`: every job line that does not call hb-write yet is
-//! proposed in wrapper form (`hb-write NAME INTERVAL -- COMMAND`), named
-//! from its command ([`name`]), with an interval from its schedule (the
-//! largest gap between fires). A dry run prints the diffs, `--apply` writes
-//! them after a backup of each crontab, and `--undo` puts the backups back.
+//! `hb-check --adopt`: every job line not calling hb-write yet is proposed
+//! in wrapper form, named from its command ([`name`]), its interval the
+//! largest gap between its schedule's fires. A dry run prints the diffs,
+//! `--apply` writes them after a backup, `--undo` puts the backups back.
 
 mod apply;
 mod line;
@@ -11,12 +10,11 @@ mod plan;
 
 use std::fmt::Write as _;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::escape::{terminal, terminal_path};
 use crate::exit_code::Check;
 use crate::expect::{flavour_of, ScheduleArgs};
-use crate::schedule::crontab::Flavour;
 use crate::schedule::files::{self, SPOOL};
 
 /// The options of `hb-check --adopt`.
@@ -69,8 +67,7 @@ fn hb_write_program() -> String {
         .unwrap_or_else(|| "hb-write".to_owned())
 }
 
-/// The crontabs to adopt, read; each that cannot be goes to `refuse` with
-/// the line (0: the whole file).
+/// The crontabs to adopt, read; an unreadable one goes to `refuse` (line 0).
 fn crontabs(args: &ScheduleArgs, refuse: &mut dyn FnMut(&Path, usize, &str)) -> Vec<apply::Tab> {
     let spool = files::under(&args.cron_root, SPOOL);
     let user_of = |p: &Path| {
@@ -79,7 +76,7 @@ fn crontabs(args: &ScheduleArgs, refuse: &mut dyn FnMut(&Path, usize, &str)) -> 
             .flatten()
     };
     let given = (args.crontab.iter()).map(|p| (p.clone(), flavour_of(p), user_of(p)));
-    let mut named: Vec<(PathBuf, Flavour, Option<String>)> = given.collect();
+    let mut named: Vec<_> = given.collect();
     if args.discover {
         let found = files::discover(&args.cron_root);
         for unread in found.problems {
@@ -103,9 +100,8 @@ fn crontabs(args: &ScheduleArgs, refuse: &mut dyn FnMut(&Path, usize, &str)) -> 
         .collect()
 }
 
-/// Runs `hb-check --adopt`: the notes and diffs to `out`, each refusal to
-/// standard error as one line naming the file and line, and the exit code
-/// (3 when anything was refused, else 1 when a dry run found changes).
+/// Runs `hb-check --adopt`: notes and diffs to `out`, each refusal to stderr
+/// naming file and line; 3 when any was refused, 1 when a dry run changes.
 pub(crate) fn run(
     args: &AdoptArgs,
     schedule: &ScheduleArgs,
@@ -149,34 +145,32 @@ pub(crate) fn run(
         }
         return if refused { Check::Unknown } else { Check::Ok };
     }
-    let choice = plan::Choice {
+    let mut adoption = plan::Adoption {
         only: args.only.clone(),
         exclude: args.exclude.clone(),
         slack: args.interval_slack.unwrap_or(0),
         program: hb_write_program(),
         zone: files::system_zone(),
         now: chrono::Utc::now(),
+        ..plan::Adoption::default()
     };
-    let mut host = plan::Host::default();
     for tab in &tabs {
-        host.note_existing(&tab.path, &tab.text, tab.flavour);
+        adoption.note_existing(&tab.path, &tab.text, tab.flavour);
     }
     for tab in &tabs {
-        let planned = plan::plan(&tab.path, &tab.text, tab.flavour, &choice, &mut host);
+        let planned = adoption.plan(&tab.path, &tab.text, tab.flavour);
         let shown = terminal_path(&tab.path);
         for (line, reason) in &planned.refused {
             refused |= refuse(&tab.path, *line, reason);
         }
         let mut lines: Vec<&str> = tab.text.split('\n').collect();
-        for a in &planned.adopted {
-            lines[a.line - 1] = &a.text;
+        for (line, text) in &planned.adopted {
+            lines[line - 1] = text;
         }
         let new = lines.join("\n");
-        let mut text = String::new();
-        for (line, note) in &planned.notes {
-            text += &format!("# {shown}:{line}: {note}\n");
-        }
-        text += &unified(&shown, &tab.text, &new);
+        let notes =
+            (planned.notes.iter()).map(|(line, note)| format!("# {shown}:{line}: {note}\n"));
+        let text: String = notes.chain([unified(&shown, &tab.text, &new)]).collect();
         refused |= out.write_all(text.as_bytes()).is_err();
         let changes = !planned.adopted.is_empty();
         pending |= changes && !args.apply;
@@ -191,9 +185,8 @@ pub(crate) fn run(
     }
 }
 
-/// A line as the diff shows it: each URL by its scheme and host only (a
-/// ping URL's path is its secret), escaped for the terminal but its tabs
-/// (crontabs are aligned with them, and a tab is harmless).
+/// A line as the diff shows it: URLs by scheme and host only (a ping URL's
+/// path is its secret), escaped for the terminal but its tabs (aligning).
 fn shown(line: &str) -> String {
     let line = crate::http::hide_urls(line);
     let parts: Vec<_> = line.split('\t').map(terminal).collect();
@@ -203,10 +196,9 @@ fn shown(line: &str) -> String {
 const CONTEXT: usize = 3;
 const NO_NEWLINE: &str = "\n\\ No newline at end of file";
 
-/// The unified diff of `old` and `new`, with `name` in both headers; empty
-/// when they are equal. Adoption replaces lines one for one (the same
-/// number of lines), so the hunks need no alignment: each changed line with
-/// up to three lines of context either side, overlapping hunks merged.
+/// The unified diff of `old` and `new` (empty when equal), `name` in both
+/// headers. Adoption replaces lines one for one, so hunks need no
+/// alignment: each change with its context, overlapping hunks merged.
 fn unified(name: &str, old: &str, new: &str) -> String {
     let a: Vec<&str> = old.split('\n').collect();
     let b: Vec<&str> = new.split('\n').collect();

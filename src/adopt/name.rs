@@ -39,17 +39,14 @@ const EXTENSIONS: &[&str] = &[".sh", ".bash", ".py", ".pl", ".rb", ".php", ".js"
 /// The name for a command (as cron hands it to the shell), if anything in
 /// it can give one; `depth` counts the `-c` commands it is inside.
 pub(crate) fn derive(command: &str, depth: usize) -> Option<String> {
-    simple_commands(command).iter().find_map(|simple| {
-        let words: Vec<&str> = simple.iter().map(String::as_str).collect();
-        from_words(&words, depth)
-    })
+    (simple_commands(command).iter()).find_map(|words| from_words(words, depth))
 }
 
 /// `None` when the command is plumbing.
-fn from_words(words: &[&str], depth: usize) -> Option<String> {
+fn from_words(words: &[String], depth: usize) -> Option<String> {
     let mut at = words.iter().take_while(|w| is_assignment(w)).count();
     loop {
-        let program = *words.get(at)?;
+        let program = words.get(at)?.as_str();
         let base = program.rsplit('/').next().unwrap_or(program);
         if PLUMBING.contains(&base) {
             return None;
@@ -57,7 +54,10 @@ fn from_words(words: &[&str], depth: usize) -> Option<String> {
         if WRAPPERS.contains(&base) {
             if base == "flock" && depth < 3 {
                 let rest = &words[at + 1..];
-                if let Some(c) = rest.iter().position(|w| matches!(*w, "-c" | "--command")) {
+                if let Some(c) = rest
+                    .iter()
+                    .position(|w| matches!(w.as_str(), "-c" | "--command"))
+                {
                     return rest.get(c + 1).and_then(|c| derive(c, depth + 1));
                 }
             }
@@ -80,20 +80,23 @@ fn from_words(words: &[&str], depth: usize) -> Option<String> {
         }
         if base == "run-parts" {
             let dir = words[at + 1..].iter().rev().find(|w| !w.starts_with('-'));
-            return Some(stem(dir.unwrap_or(&base)));
+            return Some(stem(dir.map_or(base, String::as_str)));
         }
         return Some(stem(program));
     }
 }
 
-fn skip_options(words: &[&str], mut at: usize, flock: bool) -> usize {
+fn skip_options(words: &[String], mut at: usize, flock: bool) -> usize {
     while let Some(word) = words.get(at).filter(|w| w.starts_with('-') && w.len() > 1) {
         at += 1;
         if *word == "--" {
             break;
         }
         let takes_value = if flock {
-            matches!(*word, "-w" | "--timeout" | "-E" | "--conflict-exit-code")
+            matches!(
+                word.as_str(),
+                "-w" | "--timeout" | "-E" | "--conflict-exit-code"
+            )
         } else {
             VALUE_OPTIONS.split_whitespace().any(|o| o == *word)
         };
@@ -110,14 +113,10 @@ fn stem(path: &str) -> String {
     let base = (EXTENSIONS.iter())
         .find_map(|ext| base.strip_suffix(ext).filter(|s| !s.is_empty()))
         .unwrap_or(base);
-    let mut out = String::with_capacity(base.len());
-    for c in base.chars() {
-        let keep = c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
-        let c = if keep { c } else { '-' };
-        if !(c == '-' && out.ends_with('-')) {
-            out.push(c);
-        }
-    }
+    // Each run of refused characters (and of `-`) is one `-`.
+    let dash = |c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_'));
+    let out = base.split(dash).filter(|p| !p.is_empty());
+    let out = out.collect::<Vec<_>>().join("-");
     let trimmed = out.trim_start_matches(|c: char| !c.is_ascii_alphanumeric());
     let name: String = trimmed.chars().take(STEM_MAX).collect();
     let name = name.trim_end_matches(['-', '.']);
@@ -166,10 +165,15 @@ mod tests {
 
     #[test]
     fn stems_fit_the_rule() {
-        assert_eq!(stem("/usr/local/bin/backup.sh"), "backup");
-        assert_eq!(stem("/etc/cron.daily"), "cron.daily");
-        assert_eq!(stem("./My Script!.py"), "My-Script");
-        assert_eq!(stem("..."), "job");
+        let cases = [
+            ("/usr/local/bin/backup.sh", "backup"),
+            ("/etc/cron.daily", "cron.daily"),
+            ("./My Script!.py", "My-Script"),
+            ("...", "job"),
+        ];
+        for (path, name) in cases {
+            assert_eq!(stem(path), name, "{path}");
+        }
         assert!(stem(&"x".repeat(300)).len() <= STEM_MAX);
     }
 }

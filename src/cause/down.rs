@@ -6,25 +6,24 @@ use chrono::{DateTime, Utc};
 use super::{add, when, Causes, Cron, Facts, Kind};
 use crate::judge::{Judgement, Status};
 
-/// Whether a row is this host's: its own heartbeat, or a job with none (a
+/// Whether a row is this host's: its heartbeat's, or one with no host (a
 /// crontab's or `--expect`'s, judged here).
 fn local(j: &Judgement, host: &str) -> bool {
     j.host.as_deref().is_none_or(|h| h == host)
 }
 
-/// Whether a row is a crontab line's: what cron's downtime can explain.
+/// What cron's downtime can explain: a crontab line's row.
 fn from_crontab(j: &Judgement) -> bool {
     (j.expected.as_ref()).is_some_and(|e| e.source.starts_with("crontab "))
 }
 
-/// Whether the job did not run: what a downtime can explain (a failed run
-/// did run).
+/// What a downtime can explain: the job did not run (a failed run did).
 fn silent(status: Status) -> bool {
     matches!(status, Status::Stale | Status::Missing)
 }
 
 /// The grace after a job's due time: its schedule's, else (factor - 1) x
-/// its interval.
+/// its interval (the stale factor's).
 fn grace(j: &Judgement, factor: f64) -> u64 {
     let by_interval = || ((factor - 1.0).max(0.0) * j.interval_seconds.unwrap_or(0) as f64) as u64;
     (j.expected.as_ref())
@@ -61,9 +60,9 @@ pub(super) fn cron_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) 
 }
 
 /// A downtime of cron or the host from `from` (when known) to `to`: the
-/// cause of the silent rows (of this host, not yet explained, of a crontab
-/// for cron) whose run fell due in it, until they have been up past their
-/// interval and grace since; with the runs they missed.
+/// cause of this host's silent rows not yet explained (a crontab's, for
+/// cron) whose run fell due in it, until they have had their interval and
+/// grace since; with the runs they missed.
 fn downtime(
     jobs: &[Judgement],
     facts: &Facts,
@@ -94,20 +93,16 @@ fn downtime(
     if explained.is_empty() {
         return;
     }
-    let (window, names) = (window(facts, from, to), some_names(jobs, &explained));
-    let s = if missed == 1 { "" } else { "s" };
-    let text = format!("{what} {window}: {missed} run{s} missed ({names})");
-    let cause = add(causes, kind, text, explained);
-    (cause.from, cause.to, cause.missed) = (from, Some(to), missed);
-}
-
-/// The rows' names, the first five and `...`.
-fn some_names(jobs: &[Judgement], rows: &[usize]) -> String {
-    let mut names: Vec<&str> = rows.iter().map(|&i| jobs[i].job.as_str()).collect();
+    // The first five names, and `...`.
+    let mut names: Vec<&str> = explained.iter().map(|&i| jobs[i].job.as_str()).collect();
     names.dedup();
     let more = if names.len() > 5 { ", ..." } else { "" };
     names.truncate(5);
-    format!("{}{more}", names.join(", "))
+    let (window, names) = (window(facts, from, to), names.join(", "));
+    let s = if missed == 1 { "" } else { "s" };
+    let text = format!("{what} {window}: {missed} run{s} missed ({names}{more})");
+    let cause = add(causes, kind, text, explained);
+    (cause.from, cause.to, cause.missed) = (from, Some(to), missed);
 }
 
 /// A window as a line tells it: `01:10-06:02`, or `until 06:02`.
@@ -119,18 +114,15 @@ fn window(facts: &Facts, from: Option<DateTime<Utc>>, to: DateTime<Utc>) -> Stri
             let day = |t: DateTime<Utc>| t.with_timezone(&facts.zone).date_naive();
             let same = day(from) == day(to);
             let to_day = if same { facts.now } else { from };
-            let (from, to) = (
-                when(from, facts.now, facts.zone),
-                when(to, to_day, facts.zone),
-            );
-            format!("{from}-{to}")
+            let (zone, now) = (facts.zone, facts.now);
+            format!("{}-{}", when(from, now, zone), when(to, to_day, zone))
         }
         None => format!("until {}", when(to, facts.now, facts.zone)),
     }
 }
 
 /// Cron was down and runs again: the crontab jobs whose run fell due while
-/// it was down go under one line until they have had their chance since.
+/// it was down, until they have had their chance since.
 pub(super) fn cron_was_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
     // The run that first finds cron back closes the stretch itself.
     let stretch = (facts.cron_down_since.map(|from| (from, facts.now))).or(facts.cron_was_down);

@@ -15,14 +15,12 @@ mod down;
 pub(crate) mod render;
 pub(crate) mod run;
 
-/// What a run knows of the host and the checker besides the heartbeats;
-/// `cron_down_since`, `cron_was_down` and `runs` (oldest first) come from
-/// the checker's own record ([`run`]).
+/// What a run knows besides the heartbeats; the cron stretches and `runs`
+/// (oldest first) come from the checker's own record ([`run`]).
 #[derive(Debug, Clone)]
 pub(crate) struct Facts<'a> {
     pub now: DateTime<Utc>,
     pub zone: Tz,
-    /// The stale factor: an interval job's grace is (factor - 1) x interval.
     pub factor: f64,
     /// The checking host: its boot and its cron explain its own jobs (and
     /// those of no known host).
@@ -37,8 +35,8 @@ pub(crate) struct Facts<'a> {
     pub needs: &'a HashMap<String, Vec<String>>,
 }
 
-/// What is known of the cron daemon (`Unknown`: not looked at, no crontab
-/// of this host's is judged).
+/// The cron daemon (`Unknown`: not looked at, no crontab of this host's is
+/// judged).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Cron {
     Unknown,
@@ -46,8 +44,6 @@ pub(crate) enum Cron {
     Running(crate::store::host::CronDaemon),
 }
 
-/// The kinds of cause: no cron daemon runs, the host was off when runs fell
-/// due, a job needed is bad, the checker itself did not run for a while.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Kind {
@@ -77,7 +73,7 @@ pub(crate) struct Cause {
 pub(crate) struct Causes {
     /// Cron first, then the host, the checker, and each bad job needed.
     pub list: Vec<Cause>,
-    /// For each row: the index in `list` of its cause, if any.
+    /// For each row: its cause's index in `list`.
     pub of_job: Vec<Option<usize>>,
     /// For each blocked row: the row of the job it needs that is bad.
     pub blocked_by: Vec<Option<usize>>,
@@ -99,14 +95,12 @@ pub(crate) fn parse_need(text: &str) -> Result<String, crate::Error> {
     crate::record::validate_job(text).map(|()| text.to_owned())
 }
 
-/// The key a job's needs are kept by: `host/job`, or `job` when no host is
-/// known (as the change engine keys them).
+/// The key a job's needs are kept by, as the change engine keys them.
 pub(crate) fn key(host: Option<&str>, job: &str) -> String {
-    host.map_or_else(|| job.to_owned(), |host| format!("{host}/{job}"))
+    crate::report::content::job_name(host, job, true)
 }
 
-/// `t` as a person reads it in `zone`: `02:13` on the day of `now`, else
-/// with its date.
+/// `t` in `zone`: `02:13` on the day of `now`, else with its date.
 pub(crate) fn when(t: DateTime<Utc>, now: DateTime<Utc>, zone: Tz) -> String {
     let (t, now) = (t.with_timezone(&zone), now.with_timezone(&zone));
     let today = t.date_naive() == now.date_naive();
@@ -132,7 +126,7 @@ pub(crate) fn explain(jobs: &[Judgement], facts: &Facts) -> Causes {
     causes
 }
 
-/// Adds a cause over the rows `jobs`; the caller fills in the rest.
+/// Adds a cause over the rows `jobs`; the caller sets its other fields.
 fn add(causes: &mut Causes, kind: Kind, text: String, jobs: Vec<usize>) -> &mut Cause {
     let at = causes.list.len();
     for &row in &jobs {
@@ -196,8 +190,8 @@ pub(crate) fn note_needs(
     }
 }
 
-/// Jobs blocked by a bad job they need: each bad job that needs a bad job
-/// (of its host) goes under the bad job at the root of its chain.
+/// Each bad job that needs a bad job (of its host) goes under the bad job
+/// at the root of its chain.
 fn blocked(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
     if facts.needs.is_empty() {
         return;
@@ -221,8 +215,7 @@ fn blocked(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
     // (a lint error), or leads into one, blocks nothing.
     let parents: Vec<Option<usize>> = (0..jobs.len()).map(bad_parent).collect();
     let mut roots: Vec<Root> = vec![Root::Unknown; jobs.len()];
-    let mut groups: Vec<(usize, Vec<usize>)> = Vec::new();
-    let mut group_of: HashMap<usize, usize> = HashMap::new();
+    let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
     for i in 0..jobs.len() {
         let Some(parent) = parents[i].filter(|_| causes.of_job[i].is_none()) else {
             continue;
@@ -231,12 +224,11 @@ fn blocked(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
             continue;
         };
         causes.blocked_by[i] = Some(parent);
-        let group = *group_of.entry(root).or_insert_with(|| {
-            groups.push((root, Vec::new()));
-            groups.len() - 1
-        });
-        groups[group].1.push(i);
+        groups.entry(root).or_default().push(i);
     }
+    // In the order of each group's first row.
+    let mut groups: Vec<_> = groups.into_iter().collect();
+    groups.sort_unstable_by_key(|(_, rows)| rows[0]);
     for (root, rows) in groups {
         let name = key(jobs[root].host.as_deref(), &jobs[root].job);
         let (status, count) = (jobs[root].status, rows.len());

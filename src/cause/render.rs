@@ -5,16 +5,14 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use super::run::Stamp;
-use super::{key, Causes, Kind};
+use super::{key, run::Stamp, Causes, Kind};
 use crate::escape::terminal;
 use crate::judge::Judgement;
 use crate::metrics::{header, label_value};
 use crate::report::{write_line, write_lines, CauseFields};
 
-/// Writes each cause once with the jobs it explains indented under it
-/// (`backup stale (cron down): age 1d, ...`), then the other rows as
-/// hb-check lists them.
+/// Each cause once with its jobs indented under it (`backup stale (cron
+/// down): age 1d, ...`), then the other rows as hb-check lists them.
 pub(crate) fn write_text(
     out: &mut Vec<u8>,
     jobs: &[Judgement],
@@ -53,10 +51,9 @@ pub(crate) fn write_text(
     write_lines(out, &rest, fleet, all)
 }
 
-/// The fields hb-check's JSON document takes from the causes: the run's
-/// `causes`, each with its `kind`, `text`, the `jobs` it explains
-/// (`host/job` where the host is known) and what its kind knows; and each
-/// row's `cause` (`{"kind": "blocked", "by": "nfs-mount"}`).
+/// hb-check's JSON `causes` (each its `kind`, `text`, `jobs` as `host/job`
+/// and what its kind knows) and each row's `cause` (`{"kind": "blocked",
+/// "by": "nfs-mount"}`).
 pub(crate) fn json_fields(jobs: &[Judgement], causes: &Causes) -> CauseFields {
     let name = |row: usize| key(jobs[row].host.as_deref(), &jobs[row].job);
     let list = (causes.list.iter()).map(|c| {

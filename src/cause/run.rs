@@ -1,9 +1,8 @@
-//! What a run does about causes once its jobs are judged: gather the facts
-//! (cron, boot time, its own last runs), group the rows, keep its record.
-//! The record of its last runs is a small JSON file beside the run lock
-//! (`<lock>.runs`), replaced while the lock is held: it gives the checker's
-//! period, the last sign of life before a boot, and since when cron has
-//! been seen down.
+//! A run's causes once its jobs are judged: the facts gathered (cron, boot,
+//! its own last runs), the rows grouped, and its record kept: a small JSON
+//! file beside the run lock (`<lock>.runs`), replaced under the lock, that
+//! gives the checker's period, its last sign of life before a boot and
+//! since when cron is down.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -20,8 +19,7 @@ use crate::store;
 /// change engine weighs: a job name holds no space, so no job has it.
 pub(crate) const CRON_KEY: &str = "cron daemon";
 
-/// What a check run knows that the causes are drawn from (a judged run's
-/// fields, see `survey::Judged`).
+/// The fields of a judged run (`survey::Judged`) the causes are drawn from.
 pub(crate) struct Run<'a> {
     pub booted: Option<DateTime<Utc>>,
     pub jobs: &'a [Judgement],
@@ -35,10 +33,9 @@ pub(crate) struct Run<'a> {
     pub forensic: bool,
 }
 
-/// Groups the rows of `run` by cause, as of its policy's instant, and
-/// records this run (and whether cron ran) beside the lock `lock_path`. A
-/// record that cannot be read counts as none; one that cannot be written
-/// is the error beside the grouping.
+/// Groups the rows of `run` by cause and records this run beside the lock
+/// `lock_path`: an unreadable record counts as none, an unwritable one is
+/// the error beside the grouping.
 pub(crate) fn assess(run: &Run, lock_path: &Path) -> (Causes, Result<(), crate::Error>) {
     if run.forensic {
         return (alone(run), Ok(()));
@@ -90,8 +87,7 @@ pub(crate) fn pairs(causes: &Causes) -> Option<(String, Status)> {
     Some((CRON_KEY.to_owned(), status(causes.cron_runs?)))
 }
 
-/// Whether the run has news that no job's status carries: a gap of the
-/// checker's, told once.
+/// Whether the run has news no job's status carries: a gap of the checker's.
 pub(crate) fn news(causes: &Causes) -> bool {
     causes.list.iter().any(|c| c.kind == Kind::CheckerGap)
 }
@@ -125,8 +121,7 @@ pub(crate) struct Stamp(
 );
 
 impl Runs {
-    /// Parses a state file; `None` for anything unusable (then the run
-    /// starts a new record, as a first run would).
+    /// `None` for anything unusable: the run starts anew, as a first would.
     pub(crate) fn parse(bytes: &[u8]) -> Option<Runs> {
         let runs: Runs = serde_json::from_slice(bytes).ok()?;
         (runs.version == VERSION).then_some(runs)

@@ -161,3 +161,68 @@ fn quorum_rules_are_parsed_with_their_rule_named() {
     assert!(parse_quorum("../x=3").is_err());
     assert!(parse_quorum("backup=lots").is_err());
 }
+
+fn names(prefix: &str, range: std::ops::RangeInclusive<u32>, width: usize) -> Vec<String> {
+    range.map(|n| format!("{prefix}{n:0width$}")).collect()
+}
+
+fn compact_of(hosts: &[String]) -> String {
+    compact(hosts)
+}
+
+#[test]
+fn consecutive_numbers_are_one_range() {
+    let mut hosts = names("web", 1..=40, 2);
+    hosts.reverse();
+    assert_eq!(compact_of(&hosts), "web01..web40");
+    assert_eq!(compact_of(&names("web", 1..=2, 1)), "web1, web2");
+    assert_eq!(compact_of(&names("web", 8..=11, 1)), "web8..web11");
+}
+
+#[test]
+fn gaps_prefixes_widths_and_domains_break_ranges() {
+    let hosts: Vec<String> = [
+        "web01",
+        "web02",
+        "web03",
+        "web05",
+        "db1",
+        "db2",
+        "db3",
+        "web004",
+        "mail",
+        "web06.example.com",
+        "web07.example.com",
+        "web08.example.com",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    assert_eq!(
+        compact_of(&hosts),
+        "db1..db3, mail, web01..web03, web004, web05, web06.example.com..web08.example.com"
+    );
+}
+
+#[test]
+fn a_long_list_counts_what_it_leaves_out() {
+    let hosts: Vec<String> = (0..20).map(|n| format!("h{}", n * 2)).collect();
+    let text = compact_of(&hosts);
+    assert!(text.ends_with(" and 12 more hosts"), "{text}");
+    // What is left out is counted in hosts, ranges too.
+    let mut ranges: Vec<String> = Vec::new();
+    for block in 0..10 {
+        ranges.extend((0..5).map(|n| format!("r{block}x{n}")));
+    }
+    assert!(compact_of(&ranges).ends_with("r7x0..r7x4 and 10 more hosts"));
+    assert!(text.starts_with("h0, h2, h4"), "{text}");
+    let dup = ["a".to_owned(), "a".to_owned()];
+    assert_eq!(compact_of(&dup), "a");
+    let huge = [
+        "n99999999999999999999999999999999999999999".to_owned(),
+        "n1".to_owned(),
+    ];
+    assert_eq!(
+        compact_of(&huge),
+        "n1, n99999999999999999999999999999999999999999"
+    );
+}

@@ -78,7 +78,7 @@ pub(crate) fn parse(text: &str, flavour: Flavour) -> (Vec<Entry>, Vec<BadLine>) 
 
 /// A `NAME = value` line as cron's `load_env` reads it: the name quoted or up to a blank
 /// or `=`; blanks around `=` dropped; a quoted value unquoted, else right-trimmed.
-fn setting(line: &str) -> Option<(String, String)> {
+pub(crate) fn setting(line: &str) -> Option<(String, String)> {
     let (name, rest) = if let q @ ('"' | '\'') = line.chars().next()? {
         let end = line[1..].find(q)? + 1;
         (&line[1..end], &line[end + 1..])
@@ -122,7 +122,7 @@ fn entry(line: &str, flavour: Flavour) -> Result<(String, Option<String>, &str),
     Ok((when.join(" "), user, rest))
 }
 
-pub(super) fn split_word(text: &str) -> (&str, &str) {
+pub(crate) fn split_word(text: &str) -> (&str, &str) {
     let text = text.trim_start_matches([' ', '\t']);
     let end = text.find([' ', '\t']).unwrap_or(text.len());
     (&text[..end], text[end..].trim_start_matches([' ', '\t']))

@@ -13,8 +13,7 @@ use super::props;
 use crate::error::Error;
 use crate::process::{self, Failure, Limits};
 
-/// The bounds of a `systemctl show` (a manager's every timer), and of a
-/// `journalctl` or `systemd-analyze` call.
+/// The bounds of a `systemctl show` (all timers), and of any smaller call.
 const SHOW: Limits = limits(Duration::from_secs(10), 32 << 20);
 const SMALL: Limits = limits(Duration::from_secs(3), 64 << 10);
 
@@ -62,8 +61,7 @@ impl Manager {
         run(systemctl, SHOW, &self.describe())
     }
 
-    /// The last lines a failed service left in the journal since `since`
-    /// (its last run's start), when they can be read.
+    /// A failed service's last journal lines since `since` (its run's start).
     pub(crate) fn journal(&self, service: &str, since: Option<DateTime<Utc>>) -> Option<String> {
         let mut args = match self {
             Manager::System => vec![format!("--unit={service}")],
@@ -73,11 +71,8 @@ impl Manager {
             ],
         };
         args.extend(since.map(|t| format!("--since=@{}", t.timestamp())));
-        args.extend([
-            format!("--lines={JOURNAL_LINES}"),
-            "--output=cat".into(),
-            "--quiet".into(),
-        ]);
+        let lines = format!("--lines={JOURNAL_LINES}");
+        args.extend([lines, "--output=cat".into(), "--quiet".into()]);
         let out = run(tool("journalctl", &args), SMALL, &self.describe()).ok()?;
         let kept: Vec<String> = (out.lines())
             .filter(|l| !l.trim().is_empty())
@@ -128,11 +123,9 @@ pub(crate) fn calendar_after(
     Some((first, gap.and_then(|gap| u64::try_from(gap).ok())))
 }
 
-/// A command for the systemd tool `program` with `args`, under `TZ=UTC`
-/// (the instants it prints for people are then in UTC) and `LC_ALL=C`,
-/// without pager or colours. Of this process's environment only `PATH`
-/// passes: no secret (a tracker token) reaches a tool, which may run as
-/// another user.
+/// A systemd tool under `TZ=UTC` (the instants it prints for people are
+/// then in UTC), `LC_ALL=C`, no pager or colours. Only `PATH` passes of
+/// this environment: no secret (a token) reaches a tool (maybe another user's).
 fn tool<S: AsRef<std::ffi::OsStr>>(program: &str, args: &[S]) -> Command {
     let path = std::env::var_os("PATH").map(|path| ("PATH", path));
     let mut command = Command::new(program);
@@ -150,9 +143,8 @@ const fn limits(timeout: Duration, max_bytes: usize) -> Limits {
     }
 }
 
-/// Runs `command` and returns its standard output; an exit status other
-/// than 0, a deadline passed or output past the cap is an [`Error::Systemd`]
-/// of `manager` (in words), with the first line the tool wrote to stderr.
+/// `command`'s standard output; a failure, deadline or output past the cap
+/// is an [`Error::Systemd`] of `manager`, with the tool's first stderr line.
 fn run(mut command: Command, limits: Limits, manager: &str) -> Result<String, Error> {
     let program = command.get_program().to_string_lossy().into_owned();
     let (seconds, max) = (limits.timeout.as_secs_f64(), limits.max_bytes);

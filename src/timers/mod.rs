@@ -36,18 +36,16 @@ pub(crate) struct TimerArgs {
     pub max_runtime: Option<u64>,
 }
 
-/// Checks the NAME of `--expect timer:NAME`: `NAME.timer` must be a unit
-/// name by systemd's rule.
+/// Checks `--expect timer:NAME`: `NAME.timer` must be a systemd unit name.
 pub(crate) fn check_timer_name(name: &str) -> Result<(), crate::Error> {
     let rule = "`NAME.timer` must be a systemd unit name (letters, digits, `:_.\\@-`, at most 249 characters)";
-    let ok = read::is_unit_name(&format!("{name}.timer"), ".timer");
-    ok.then_some(())
+    (read::is_unit_name(&format!("{name}.timer"), ".timer"))
+        .then_some(())
         .ok_or_else(|| crate::Error::invalid("timer", name, rule))
 }
 
-/// What reading the timers gave: each judged timer with the heartbeat
-/// jobs its service writes; a note for `--verbose` (why the timers were not
-/// read, or which were not judged); each manager that could not be read.
+/// Each judged timer with the heartbeat jobs its service writes; a note for
+/// `--verbose` (why none or which not judged); each manager not read.
 #[derive(Debug, Default)]
 pub(crate) struct Read {
     pub rows: Vec<(Judgement, Vec<String>)>,

@@ -10,13 +10,9 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 pub(crate) struct Props(Vec<(String, String)>);
 
 impl Props {
-    pub(crate) fn get<'a>(&'a self, key: &'a str) -> Option<&'a str> {
-        self.all(key).next()
-    }
-
-    /// The value of `key`, empty when not printed.
+    /// The (first) value of `key`, empty when not printed.
     pub(crate) fn text<'a>(&'a self, key: &'a str) -> &'a str {
-        self.get(key).unwrap_or("")
+        self.all(key).next().unwrap_or("")
     }
 
     pub(crate) fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
@@ -26,8 +22,7 @@ impl Props {
     }
 }
 
-/// Splits `systemctl show` output into one [`Props`] per unit (blocks
-/// end at an empty line); lines without `=` are skipped.
+/// One [`Props`] per unit (blocks end at an empty line); no-`=` lines skipped.
 pub(crate) fn blocks(text: &str) -> Vec<Props> {
     let mut all = vec![Props::default()];
     for line in text.lines() {
@@ -103,10 +98,9 @@ pub(crate) fn timestamp(text: &str) -> Option<DateTime<Utc>> {
     Some(t.and_utc())
 }
 
-/// One entry of `TimersCalendar=` or `TimersMonotonic=`
-/// (`{ OnCalendar=*-*-* 06,18:00:00 ; next_elapse=@1796536800 }`): the
-/// setting (`OnUnitActiveUSec=5s`) and its next elapse as printed (`@UNIX`
-/// for a calendar, a monotonic span for the others, or `(null)`).
+/// An entry of `TimersCalendar=` or `TimersMonotonic=` (`{ OnCalendar=...
+/// ; next_elapse=@1796536800 }`): the setting and its next elapse as
+/// printed (`@UNIX` for a calendar, else a monotonic span, or `(null)`).
 pub(crate) fn trigger(text: &str) -> Option<(&str, &str)> {
     let inner = text.trim().strip_prefix('{')?.strip_suffix('}')?.trim();
     let (setting, next) = inner.rsplit_once(" ; ")?;
@@ -166,9 +160,9 @@ Id=hbfail.timer\n";
     fn blocks_are_split_by_empty_lines_and_keep_repeated_keys() {
         let all = blocks(SHOWN);
         assert_eq!(all.len(), 2);
-        assert_eq!(all[0].get("Id"), Some("hbok.timer"));
+        assert_eq!(all[0].text("Id"), "hbok.timer");
         assert_eq!(all[1].all("TimersMonotonic").count(), 2);
-        assert_eq!(all[1].get("LastTriggerUSec"), Some(""));
+        assert_eq!(all[1].all("LastTriggerUSec").next(), Some(""));
         assert_eq!(all[1].text("Nope"), "");
     }
 

@@ -5,8 +5,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use super::manager::failed;
-use super::manager::{calendar_after, Manager};
+use super::manager::{calendar_after, failed, Manager};
 use super::props::{self, Props};
 use crate::error::Error;
 use crate::judge::timer::{plus, Exit, Run, Timer};
@@ -36,7 +35,7 @@ pub(crate) fn timers(
     // that systemd has not loaded (a stopped timer may be unloaded).
     let out = manager.systemctl(&["show", "--timestamp=unix", "-p", TIMER_PROPS, "*.timer"])?;
     let mut all = props::blocks(&out);
-    if all.iter().all(|p| p.get("Id").is_none()) && !out.trim().is_empty() {
+    if all.iter().all(|p| p.all("Id").next().is_none()) && !out.trim().is_empty() {
         let reason = "`systemctl show` printed no unit's properties";
         return Err(failed(&manager.describe(), reason.to_owned(), None));
     }
@@ -200,8 +199,7 @@ fn run_of(s: &Props) -> Run {
     }
 }
 
-/// Whether `name` is a systemd unit name (letters, digits, `:_.\@-`, at
-/// most 255 bytes) ending in `suffix`.
+/// A systemd unit name (letters, digits, `:_.\@-`, 255 bytes) ending in `suffix`.
 pub(crate) fn is_unit_name(name: &str, suffix: &str) -> bool {
     name.len() <= 255
         && name.len() > suffix.len()
