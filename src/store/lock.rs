@@ -162,6 +162,14 @@ fn open_lock(path: &Path) -> Result<File, Error> {
             "it belongs to uid {owner}, not to this user (uid {euid}); remove it"
         ));
     }
+    // A lock file is empty: a file with content (`--lock-file /etc/passwd`
+    // by a slip) is someone's data, so it is neither locked nor tightened.
+    if meta.len() != 0 {
+        return refuse(format!(
+            "it holds {} bytes and a lock file is empty; give another --lock-file",
+            meta.len()
+        ));
+    }
     if meta.mode() & 0o077 != 0 {
         file.set_permissions(Permissions::from_mode(0o600))
             .map_err(failed)?;
@@ -212,5 +220,18 @@ mod tests {
         let (_dir, path) = crate::store::open::dir_with("x.lock", "", 0o666);
         lock(Some(&path), "web1", Duration::ZERO).unwrap();
         assert_eq!(fs::metadata(&path).unwrap().mode() & 0o7777, 0o600);
+    }
+
+    #[test]
+    fn a_file_with_content_is_refused_and_left_as_it_was() {
+        let (_dir, path) = crate::store::open::dir_with("passwd", "root:x:0:0\n", 0o644);
+        let err = lock(Some(&path), "web1", Duration::ZERO).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("holds 11 bytes and a lock file is empty"),
+            "{text}"
+        );
+        assert_eq!(fs::metadata(&path).unwrap().mode() & 0o7777, 0o644);
+        assert_eq!(fs::read(&path).unwrap(), b"root:x:0:0\n");
     }
 }
