@@ -42,13 +42,13 @@ pub(super) fn by_record(
         return Judgement::invalid(entry, reason);
     }
     let elapsed = seconds.max(0) as u64;
+    let job = &entry.job;
     let j = match running {
-        Some(r) => judge_running(r, elapsed, wrapper_alive, recent, policy),
-        None => judge_finished(record, elapsed, interval, policy.factor),
+        Some(r) => judge_running(job, r, elapsed, wrapper_alive, recent, policy),
+        None => judge_finished(job, record, elapsed, interval, policy.factor),
     };
     let age = (policy.now - timestamp).num_seconds().max(0) as u64;
     Judgement {
-        job: entry.job.clone(),
         host: entry.subdir.clone().or(record.map(|r| r.host.clone())),
         timestamp: Some(timestamp),
         age_seconds: Some(age),
@@ -59,14 +59,11 @@ pub(super) fn by_record(
     }
 }
 
-/// The rule for a `running` record, `elapsed` seconds after it started:
-/// `stale` when the run is hung (past its maximum runtime, recorded, else
-/// factor x interval), its wrapper is gone or it stalled (silent past its
-/// `--stall-after`); else as bad as the last finished run it carries
-/// (`failed` while that failed); else `late` past
-/// [`runs::RUNNING_LONG_MARGIN`] x its usual duration (by its `recent`
-/// runs), and `running` only within it.
+/// The rule for a `running` record, `elapsed` seconds after it started,
+/// worst first: hung, wrapper gone, stalled, the last run failed, running
+/// long (by its `recent` runs), running.
 fn judge_running(
+    job: &str,
     r: &Heartbeat,
     elapsed: u64,
     wrapper_alive: Option<bool>,
@@ -100,18 +97,15 @@ fn judge_running(
         );
         (Status::Stale, reason)
     } else if let Some((quiet, limit)) = quiet {
+        let (quiet, limit) = (format_duration(quiet), format_duration(limit));
         let reason = format!(
-            "stalled: no output or keepalive for {}, more than its --stall-after of {}",
-            format_duration(quiet),
-            format_duration(limit)
+            "stalled: no output or keepalive for {quiet}, more than its --stall-after of {limit}"
         );
         (Status::Stale, reason)
     } else if last_failed {
-        let code = last
-            .and_then(|l| l.exit_code)
-            .map_or(String::new(), |code| format!(" (exit code {code})"));
+        let failure = super::failure(last.and_then(|l| l.exit_code));
         let since = super::schedule::local(since, chrono_tz::Tz::UTC);
-        let reason = format!("the last run reported failure{code}; running again since {since}");
+        let reason = format!("{failure}; running again since {since}");
         (Status::Failed, reason)
     } else if let Some((usual, limit)) = runs::duration(recent)
         .map(|usual| (usual, usual.saturating_mul(runs::RUNNING_LONG_MARGIN)))
@@ -129,8 +123,6 @@ fn judge_running(
         (Status::Running, reason)
     };
     Judgement {
-        status,
-        reason: Some(reason),
         exit_code: last.and_then(|l| l.exit_code),
         message: last.and_then(|l| l.message.clone()).or(r.message.clone()),
         // Unknown counts one, as for a finished failed run.
@@ -140,24 +132,28 @@ fn judge_running(
                 .unwrap_or(1)
                 .max(1)
         }),
-        ..Judgement::default()
+        ..Judgement::bare(job, status, Some(reason))
     }
 }
 
 /// The interval rule for a finished run (`record` is `None` for an empty
-/// file), with what the wrapper knew: the rule that failed a run
-/// (`--fail-on`, `--min-runtime`, ...) or its exit code, the attempt it
-/// ended on when it was retried, a success far faster than usual. Reasons
-/// are formatted only where there is one: this runs for every heartbeat.
-fn judge_finished(record: Option<&Heartbeat>, age: u64, interval: u64, factor: f64) -> Judgement {
+/// file), with what the wrapper knew (the rule that failed it, its attempt,
+/// a fast success). Reasons are formatted only where there is one: this
+/// runs for every heartbeat.
+fn judge_finished(
+    job: &str,
+    record: Option<&Heartbeat>,
+    age: u64,
+    interval: u64,
+    factor: f64,
+) -> Judgement {
     let stale = age as f64 > factor * interval as f64;
     let failed = record.filter(|r| r.status == RunStatus::Fail);
     let attempt = record.and_then(|r| r.attempt).filter(|a| a.of > 1);
     let (status, reason) = if let Some(r) = failed.filter(|_| !stale) {
         let mut text = match (&r.reason, r.exit_code) {
             (Some(rule), _) => format!("the last run failed: {rule}"),
-            (None, Some(code)) => format!("the last run reported failure (exit code {code})"),
-            (None, None) => "the last run reported failure".to_owned(),
+            (None, code) => super::failure(code),
         };
         if let Some(a) = attempt {
             text.push_str(&format!("; failed on attempt {} of {}", a.number, a.of));
@@ -182,13 +178,11 @@ fn judge_finished(record: Option<&Heartbeat>, age: u64, interval: u64, factor: f
         (status, Some(reason))
     };
     Judgement {
-        status,
-        reason,
         exit_code: record.and_then(|r| r.exit_code),
         message: record.and_then(|r| r.message.clone()),
         // Where the writer counted them (the wrapper does), the record says
         // how many runs in a row failed.
         consecutive_failures: failed.and_then(|r| r.consecutive_failures),
-        ..Judgement::default()
+        ..Judgement::bare(job, status, reason)
     }
 }

@@ -20,8 +20,7 @@ pub(crate) const USUAL_RUNS: usize = 20;
 /// twenty stay outliers.
 pub(crate) const USUAL_PERCENTILE: usize = 90;
 
-/// How much longer than its usual duration a run may take before it is
-/// `late (running long)`.
+/// A run is `late (running long)` past this many times its usual duration.
 pub(crate) const RUNNING_LONG_MARGIN: u64 = 2;
 
 /// The fewest finished runs with a duration the running-long rule needs.
@@ -63,9 +62,8 @@ pub(crate) fn usual_lag(
     percentile(&mut lags).unwrap_or(last_lag)
 }
 
-/// The usual duration of a successful run: the percentile of the newest
-/// [`USUAL_RUNS`] successful durations, when at least
-/// [`RUNNING_LONG_MIN_RUNS`] are known, in whole seconds (at least 1).
+/// The usual duration of a successful run, in whole seconds (at least 1),
+/// once [`RUNNING_LONG_MIN_RUNS`] are known.
 pub(crate) fn duration(runs: &[Run]) -> Option<u64> {
     let mut durations: Vec<u64> = runs
         .iter()
@@ -146,18 +144,15 @@ fn start_after_boot(c: &CatchUp) -> Option<DateTime<Utc>> {
     }
 }
 
-/// The longest default start grace, in seconds.
-const START_GRACE_MAX_SECONDS: u64 = 15 * 60;
-
 /// How long a skipped run is told after the run that followed it, in
 /// seconds: longer than any checker's period, so that a checker running
 /// every 5 to 15 minutes sees it once.
 const SKIP_SHOWN_SECONDS: i64 = 3600;
 
 /// The default start grace for fires `gap` seconds apart: the smaller of
-/// [`START_GRACE_MAX_SECONDS`] and half the gap.
+/// 15 minutes and half the gap.
 pub(crate) fn default_start_grace(gap: u64) -> u64 {
-    START_GRACE_MAX_SECONDS.min(gap / 2)
+    (15 * 60).min(gap / 2)
 }
 
 /// The first fire with no run of the newest gap between two runs of the last

@@ -11,9 +11,6 @@ use crate::history::Run;
 use crate::record::{format_duration, Content, Entry, RunStatus, INTERVAL_MAX};
 use crate::schedule::{Expectation, Schedule, Timing};
 
-/// The longest default grace, in seconds: one hour.
-pub(crate) const GRACE_MAX_SECONDS: u64 = 3600;
-
 /// The schedule side of the policy; by default each schedule's own grace,
 /// a record's schedule in UTC.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -104,7 +101,7 @@ pub(super) fn span(seconds: u64) -> Option<chrono::Duration> {
 /// The default grace for fires `gap` seconds apart: the smaller of an hour
 /// and half the gap.
 pub(crate) fn default_grace(gap: u64) -> u64 {
-    GRACE_MAX_SECONDS.min(gap / 2)
+    3600.min(gap / 2)
 }
 
 /// `2026-11-22 03:10 CET`: a time in the schedule's zone.
@@ -200,13 +197,7 @@ pub(super) fn refine(
         };
         (Status::Stale, Some(reason))
     } else if run == RunStatus::Fail {
-        let code = j
-            .exit_code
-            .map_or(String::new(), |code| format!(" (exit code {code})"));
-        (
-            Status::Failed,
-            Some(format!("the last run reported failure{code}")),
-        )
+        (Status::Failed, Some(super::failure(j.exit_code)))
     } else {
         (Status::Ok, None)
     };

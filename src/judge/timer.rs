@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::schedule::{Timetable, GRACE_MAX_SECONDS};
+use super::schedule::{default_grace, Timetable};
 use super::{Judgement, Policy, Status};
 use crate::record::format_duration;
 
@@ -13,9 +13,8 @@ use crate::record::format_duration;
 pub(crate) struct Timer {
     /// The job name: `timer:NAME`, or `USER/timer:NAME` for a user's timer.
     pub job: String,
-    /// The timer unit (`certbot.timer`).
+    /// `certbot.timer`, and the unit it triggers, `certbot.service`.
     pub unit: String,
-    /// The unit it triggers (`certbot.service`).
     pub service: String,
     /// systemd's `UnitFileState` (`enabled`, `disabled`, `masked`, ...).
     pub file_state: String,
@@ -25,18 +24,15 @@ pub(crate) struct Timer {
     pub condition_met: bool,
     /// The schedule as systemd normalised it (`OnCalendar=...; ...`).
     pub schedule: String,
-    /// When the timer last triggered its service.
     pub last_trigger: Option<DateTime<Utc>>,
     /// The next trigger before the randomized delay (computed from the last
     /// trigger for a stopped timer).
     pub next_fire: Option<DateTime<Utc>>,
     /// The usual time between two triggers, in seconds, when known.
     pub period: Option<u64>,
-    /// `RandomizedDelaySec=`, in seconds.
+    /// `RandomizedDelaySec=` and `AccuracySec=`, in seconds.
     pub randomized_delay: u64,
-    /// `AccuracySec=`, in seconds.
     pub accuracy: u64,
-    /// The service's last or current run.
     pub run: Run,
     /// The service's last journal lines, when it failed.
     pub journal: Option<String>,
@@ -51,20 +47,18 @@ pub(crate) struct Run {
     pub running: bool,
     /// systemd's `Result` of its last run (`success`, `exit-code`, ...).
     pub result: String,
-    /// How the main process ended, when it did.
     pub exit: Option<Exit>,
-    pub started: Option<DateTime<Utc>>,
-    pub ended: Option<DateTime<Utc>>,
     /// `RuntimeMaxSec=`, in seconds, when finite.
     pub runtime_max: Option<u64>,
+    pub started: Option<DateTime<Utc>>,
+    pub ended: Option<DateTime<Utc>>,
 }
 
-/// How a service's main process ended.
+/// How a service's main process ended: its exit status, or the signal
+/// that killed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Exit {
-    /// It exited with this status.
     Status(i32),
-    /// A signal killed it.
     Signal(i32),
 }
 
@@ -88,11 +82,8 @@ pub(crate) fn not_judged(timer: &Timer) -> Option<String> {
 /// `--max-runtime`, for a service that runs too long.
 pub(crate) fn judge(timer: &Timer, policy: &Policy, max_runtime: Option<u64>) -> Judgement {
     let now = policy.now;
-    let grace = policy.rules.grace.unwrap_or_else(|| {
-        timer
-            .period
-            .map_or(GRACE_MAX_SECONDS, |p| (p / 2).clamp(1, GRACE_MAX_SECONDS))
-    });
+    let grace = (policy.rules.grace)
+        .unwrap_or_else(|| default_grace(timer.period.unwrap_or(u64::MAX)).max(1));
     let slack = timer.randomized_delay.saturating_add(timer.accuracy);
     let due_at = timer.next_fire.map(|fire| plus(fire, slack));
     let (status, reason) = verdict(timer, now, grace, due_at, max_runtime, policy.factor);
