@@ -313,7 +313,7 @@ fn lint(args: &Args, stdout: &mut dyn Write) -> Result<Check, Error> {
     }
     let now = args.judge.now.unwrap_or_else(chrono::Utc::now);
     let expected = expect::load(schedule, args.judge.factor, now, &expect::LintWhen::Always)?;
-    let out: String = expected.lint.iter().map(|w| format!("{w}\n")).collect();
+    let out: String = expected.lint.iter().map(|w| w.to_string() + "\n").collect();
     if let Err(err) = survey::print(stdout, out.as_bytes()) {
         eprintln!("{PROGRAM}: cannot write the lint: {err}");
         return Ok(Check::Unknown);

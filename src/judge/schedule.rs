@@ -164,14 +164,9 @@ pub(super) fn refine(
         (None, None) => return,
     };
     // A run in progress is judged by its maximum runtime, not by the
-    // schedule: it is neither missed nor due while it runs. Only the
-    // verdicts of the interval rule are the schedule's to replace.
-    let by_rule = matches!(
-        j.status,
-        Status::Ok | Status::Late | Status::Stale | Status::Failed
-    );
+    // schedule: it is neither missed nor due while it runs.
     let (run, at) = (newest.status, newest.timestamp);
-    let judged = by_rule && !rules.by_interval && run != RunStatus::Running;
+    let judged = !rules.by_interval && run != RunStatus::Running;
     let due = judged
         .then(|| due(&schedule, at, began, recent, rules, &timing, wrapped))
         .flatten();
@@ -185,8 +180,7 @@ pub(super) fn refine(
     }));
     let Some(due) = due else { return };
     let zone = schedule.zone();
-    let deadline = span(due.grace_seconds).and_then(|g| due.due_at.checked_add_signed(g));
-    (j.status, j.reason) = if deadline.is_some_and(|d| policy.now > d) {
+    (j.status, j.reason) = if policy.now > super::timer::plus(due.due_at, due.grace_seconds) {
         let (at, grace) = (local(due.due_at, zone), format_duration(due.grace_seconds));
         let reason = if wrapped {
             format!(
@@ -198,20 +192,14 @@ pub(super) fn refine(
         (Status::Stale, Some(reason))
     } else if run == RunStatus::Fail {
         (Status::Failed, Some(super::failure(j.exit_code)))
+    } else if let Some(fire) = runs::skipped(&schedule, &timing, recent, &newest, policy.now) {
+        let fire = fire.with_timezone(&zone);
+        let (time, day) = (fire.format("%H:%M"), fire.format("%Y-%m-%d %Z"));
+        let reason = format!("missed the {time} run ({day}), then ran again");
+        (Status::Late, Some(reason))
     } else {
         (Status::Ok, None)
     };
-    let skip = (j.status == Status::Ok)
-        .then(|| runs::skipped(&schedule, &timing, recent, &newest, policy.now))
-        .flatten();
-    if let Some(fire) = skip.map(|fire| fire.with_timezone(&zone)) {
-        j.status = Status::Late;
-        j.reason = Some(format!(
-            "missed the {} run ({}), then ran again",
-            fire.format("%H:%M"),
-            fire.format("%Y-%m-%d %Z")
-        ));
-    }
 }
 
 /// The name a crontab line's job is judged by, and the only heartbeat that
@@ -235,18 +223,17 @@ pub(super) fn never_run(e: &Expectation, policy: &Policy) -> Judgement {
         let fire = s.next_after(since);
         let gap = fire.and_then(|f| s.next_after(f).map(|n| Schedule::gap(f, n)));
         let first = fire.and_then(|f| runs::latest_start(f, &e.timing));
-        let grace = rules
-            .grace
-            .unwrap_or_else(|| default_grace(gap.unwrap_or(0)));
-        (first, grace)
+        (
+            first,
+            rules.grace.unwrap_or(default_grace(gap.unwrap_or(0))),
+        )
     } else {
         // @reboot, or judged by interval: due one factor x interval after
         // the line appeared.
         let wait = span((policy.factor * e.interval as f64) as u64);
         (wait.and_then(|w| since.checked_add_signed(w)), 0)
     };
-    let deadline = first.and_then(|f| f.checked_add_signed(span(grace)?));
-    let missed = deadline.is_some_and(|d| policy.now > d);
+    let missed = first.is_some_and(|f| policy.now > super::timer::plus(f, grace));
     // A job that never ran shows its latest missed run, not its first.
     let first = match schedule.filter(|_| missed) {
         Some(s) => span(grace)
