@@ -254,9 +254,9 @@ pub fn judge_record(record: &Heartbeat, policy: &Policy) -> Judgement {
 /// schedule, the failure threshold and its pause, in that order.
 pub(crate) fn judge(job: &Job, policy: &Policy) -> Judgement {
     let mut j = match (job.entry, job.crontab) {
-        (Some(entry), crontab) => {
-            let mut j = heartbeat::by_record(entry, job.wrapper_alive, job.recent, policy);
-            schedule::refine(&mut j, entry, crontab, job.recent, policy);
+        (Some(entry), _) => {
+            let mut j = heartbeat::by_record(job, entry, policy);
+            schedule::refine(&mut j, job, entry, policy);
             j
         }
         (None, Some(line)) => schedule::never_run(line, policy),

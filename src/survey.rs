@@ -26,7 +26,7 @@ pub(crate) use context::add_recent;
 pub(crate) struct Judged {
     pub dirs: Vec<PathBuf>,
     pub policy: Policy,
-    /// The judged jobs, worst first.
+    /// Worst first.
     pub jobs: Vec<Judgement>,
     /// The warnings about the crontabs read, for standard error.
     pub lint: Vec<crate::schedule::Lint>,
@@ -43,7 +43,7 @@ pub(crate) struct Judged {
     pub live_crontabs: bool,
     /// The rows grouped by cause, once the run weighed them.
     pub causes: crate::cause::Causes,
-    /// Whether the instant judged at was given (`--now`).
+    /// `--now` was given.
     pub forensic: bool,
     /// When the host booted (`--boot-time`, else the kernel's).
     pub booted: Option<DateTime<Utc>>,
@@ -89,13 +89,10 @@ impl Judged {
 }
 
 /// The directories to read: the ones given, else the default ones that
-/// exist.
-///
-/// With jobs expected (`--expect`, or timers, which are jobs of their own),
-/// a directory that does not exist yet is a fresh install before any job
-/// ran, not a broken check: it is left out, and with none left the
-/// expected jobs are judged `missing`, which is exactly what must alert. A
-/// directory that exists but cannot be read is still an error.
+/// exist. With jobs expected (`--expect`, timers), a missing directory is a
+/// fresh install, not a broken check: it is left out, and with none left
+/// the expected jobs are judged `missing`, which is what must alert (an
+/// unreadable one is still an error).
 pub(crate) fn locate(args: &JudgeArgs) -> Result<Vec<PathBuf>, Error> {
     if args.expect.is_empty() && !args.timers.systemd {
         return read_locations(&args.dirs);

@@ -2,18 +2,11 @@
 //! the rule for a run in progress (hung, wrapper gone, stalled, as bad as
 //! the run before it, or running long). Pure.
 
-use super::{runs, Judgement, Policy, Status};
-use crate::history::Run;
+use super::{runs, Job, Judgement, Policy, Status};
 use crate::record::{default_max_runtime, format_duration, Content, Entry, Heartbeat, RunStatus};
 
-/// The verdict before the schedule, threshold and pause are weighed;
-/// `recent` runs give a run in progress its usual duration.
-pub(super) fn by_record(
-    entry: &Entry,
-    wrapper_alive: Option<bool>,
-    recent: &[Run],
-    policy: &Policy,
-) -> Judgement {
+/// The verdict before the schedule, threshold and pause are weighed.
+pub(super) fn by_record(job: &Job, entry: &Entry, policy: &Policy) -> Judgement {
     let (timestamp, interval, record) = match &entry.content {
         Err(reason) => return Judgement::invalid(entry, reason.clone()),
         Ok(Content::Record(r)) => (r.timestamp, r.interval_seconds, Some(r)),
@@ -42,10 +35,9 @@ pub(super) fn by_record(
         return Judgement::invalid(entry, reason);
     }
     let elapsed = seconds.max(0) as u64;
-    let job = &entry.job;
     let j = match running {
-        Some(r) => judge_running(job, r, elapsed, wrapper_alive, recent, policy),
-        None => judge_finished(job, record, elapsed, interval, policy.factor),
+        Some(r) => judge_running(job, r, elapsed, policy),
+        None => judge_finished(job.name, record, elapsed, interval, policy.factor),
     };
     let age = (policy.now - timestamp).num_seconds().max(0) as u64;
     Judgement {
@@ -62,14 +54,7 @@ pub(super) fn by_record(
 /// The rule for a `running` record, `elapsed` seconds after it started,
 /// worst first: hung, wrapper gone, stalled, the last run failed, running
 /// long (by its `recent` runs), running.
-fn judge_running(
-    job: &str,
-    r: &Heartbeat,
-    elapsed: u64,
-    wrapper_alive: Option<bool>,
-    recent: &[Run],
-    policy: &Policy,
-) -> Judgement {
+fn judge_running(job: &Job, r: &Heartbeat, elapsed: u64, policy: &Policy) -> Judgement {
     let since = r.started_at.unwrap_or(r.timestamp);
     let max = r
         .max_runtime_seconds
@@ -91,7 +76,7 @@ fn judge_running(
     let (status, reason) = if elapsed > max {
         let reason = format!("running for {running}, longer than its maximum of {max_text}: hung?");
         (Status::Stale, reason)
-    } else if wrapper_alive == Some(false) {
+    } else if job.wrapper_alive == Some(false) {
         let reason = format!(
             "wrapper gone: the run started {running} ago and its wrapper no longer runs on this host"
         );
@@ -107,7 +92,7 @@ fn judge_running(
         let since = super::schedule::local(since, chrono_tz::Tz::UTC);
         let reason = format!("{failure}; running again since {since}");
         (Status::Failed, reason)
-    } else if let Some((usual, limit)) = runs::duration(recent)
+    } else if let Some((usual, limit)) = runs::duration(job.recent)
         .map(|usual| (usual, usual.saturating_mul(runs::RUNNING_LONG_MARGIN)))
         .filter(|(_, limit)| elapsed > *limit)
     {
@@ -132,7 +117,7 @@ fn judge_running(
                 .unwrap_or(1)
                 .max(1)
         }),
-        ..Judgement::bare(job, status, Some(reason))
+        ..Judgement::bare(job.name, status, Some(reason))
     }
 }
 

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::runs;
-use super::{Judgement, Policy, Status};
+use super::{Job, Judgement, Policy, Status};
 use crate::history::Run;
 use crate::record::{format_duration, Content, Entry, RunStatus, INTERVAL_MAX};
 use crate::schedule::{Expectation, Schedule, Timing};
@@ -119,14 +119,8 @@ pub(crate) fn started(reported: DateTime<Utc>, duration: Option<f64>) -> Option<
 }
 
 /// Re-judges a readable heartbeat by its schedule, when one is known.
-pub(super) fn refine(
-    j: &mut Judgement,
-    entry: &Entry,
-    crontab: Option<&Expectation>,
-    recent: &[Run],
-    policy: &Policy,
-) {
-    let rules = &policy.rules;
+pub(super) fn refine(j: &mut Judgement, job: &Job, entry: &Entry, policy: &Policy) {
+    let (rules, recent) = (&policy.rules, job.recent);
     let (Ok(content), false) = (&entry.content, j.status == Status::Invalid) else {
         return;
     };
@@ -150,7 +144,7 @@ pub(super) fn refine(
             (run, None, None, false)
         }
     };
-    let line = crontab.and_then(|c| Some((c.schedule.clone()?, c)));
+    let line = job.crontab.and_then(|c| Some((c.schedule.clone()?, c)));
     let (schedule, source, timing) = match (line, record_schedule) {
         (Some((s, c)), _) => (s, format!("crontab {}", c.source), c.timing.clone()),
         (None, Some(text)) => match Schedule::parse(text, rules.zone) {

@@ -2,11 +2,12 @@
 //! `timer:NAME`. Pure like the rest of the judge: the caller (`timers`)
 //! reads systemd and passes what it found as a [`Timer`].
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
 use super::schedule::{default_grace, Timetable};
 use super::{Judgement, Policy, Status};
 use crate::record::format_duration;
+use crate::schedule::Schedule;
 
 /// Everything read about one timer and its service.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -86,9 +87,9 @@ pub(crate) fn judge(timer: &Timer, policy: &Policy, max_runtime: Option<u64>) ->
         .unwrap_or_else(|| default_grace(timer.period.unwrap_or(u64::MAX)).max(1));
     let slack = timer.randomized_delay.saturating_add(timer.accuracy);
     let due_at = timer.next_fire.map(|fire| plus(fire, slack));
-    let (status, reason) = verdict(timer, now, grace, due_at, max_runtime, policy.factor);
+    let (status, reason) = verdict(timer, policy, grace, due_at, max_runtime);
     let timestamp = timer.run.ended.or(timer.last_trigger);
-    let age_seconds = timestamp.map(|t| seconds(now - t));
+    let age_seconds = timestamp.map(|t| Schedule::gap(t, now));
     Judgement {
         timestamp,
         age_seconds,
@@ -114,24 +115,23 @@ pub(crate) fn judge(timer: &Timer, policy: &Policy, max_runtime: Option<u64>) ->
 
 fn verdict(
     timer: &Timer,
-    now: DateTime<Utc>,
+    policy: &Policy,
     grace: u64,
     due_at: Option<DateTime<Utc>>,
     max_runtime: Option<u64>,
-    factor: f64,
 ) -> (Status, Option<String>) {
-    let run = &timer.run;
+    let (run, now) = (&timer.run, policy.now);
     let service = &timer.service;
     if run.running {
         // The shortest of RuntimeMaxSec=, --max-runtime, and factor x the
         // timer's period (a run that outlasts it keeps the next from
         // starting).
-        let by_period = timer.period.map(|p| (p as f64 * factor) as u64);
+        let by_period = timer.period.map(|p| (p as f64 * policy.factor) as u64);
         let max = [run.runtime_max, max_runtime, by_period]
             .into_iter()
             .flatten()
             .min();
-        let ran = run.started.map(|s| seconds(now - s));
+        let ran = run.started.map(|s| Schedule::gap(s, now));
         if let Some((ran, max)) = ran.zip(max).filter(|(ran, max)| ran > max) {
             let why = format!(
                 "{service} has run for {}, past its maximum runtime of {}",
@@ -205,10 +205,6 @@ pub(crate) fn plus(t: DateTime<Utc>, secs: u64) -> DateTime<Utc> {
     super::schedule::span(secs)
         .and_then(|d| t.checked_add_signed(d))
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
-}
-
-fn seconds(d: Duration) -> u64 {
-    u64::try_from(d.num_seconds()).unwrap_or(0)
 }
 
 fn stamp(t: DateTime<Utc>) -> String {

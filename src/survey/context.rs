@@ -35,19 +35,16 @@ impl<'d> Pauses<'d> {
     }
 
     fn index(dirs: &'d [PathBuf], found: Vec<PauseEntry>, now: DateTime<Utc>) -> Pauses<'d> {
-        let (mut jobs, mut hosts) = (HashMap::new(), HashMap::new());
+        let (mut jobs, mut hosts) = (HashMap::new(), HashMap::<_, Vec<_>>::new());
         for (i, p) in found.iter().enumerate() {
             let Some(dir) = p.path.parent() else {
                 continue;
             };
             let by_dir = match &p.job {
-                Some(job) => jobs.entry(job.clone()).or_insert_with(HashMap::new),
+                Some(job) => jobs.entry(job.clone()).or_default(),
                 None => &mut hosts,
             };
-            by_dir
-                .entry(dir.to_owned())
-                .or_insert_with(Vec::new)
-                .push(i);
+            by_dir.entry(dir.to_owned()).or_default().push(i);
         }
         Pauses {
             dirs,
