@@ -127,12 +127,10 @@ pub fn run(args: &Args) -> Check {
     run_to(args, &mut io::stdout().lock())
 }
 
-/// Runs hb-check with `args`, printing the verdict to `stdout`, and returns
-/// the exit code. Errors go to standard error, one line each. Every channel
-/// is tried whatever happened on the others (a metrics file, the alert
-/// issue, a full standard output); the verdict is printed last, after the
-/// lock is released, so that a reader that does not read cannot hold the
-/// lock; `--format json` is one document whatever happened, with the errors.
+/// [`run`], printing to `stdout`. Every channel is tried whatever happened
+/// on the others (metrics file, alert issue, standard output); the verdict
+/// is printed after the lock is released, so that a reader that does not
+/// read cannot hold it; `--format json` is one document, errors included.
 pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
     if args.adopt.adopt {
         return crate::adopt::run(&args.adopt, &args.judge.schedule, PROGRAM, stdout);

@@ -117,25 +117,9 @@ pub(crate) fn latest_start(next: DateTime<Utc>, timing: &Timing) -> Option<DateT
     start.checked_add_signed(span(timing.delay)?)
 }
 
-/// When a run that reported at `reported` for the fire `fire` was started
-/// by anacron, before its delay: at anacron's first start after the boot
-/// when the host booted between the two (a catch-up), else at the fire.
-pub(crate) fn started_for(
-    fire: DateTime<Utc>,
-    reported: DateTime<Utc>,
-    timing: &Timing,
-) -> DateTime<Utc> {
-    timing
-        .catch_up
-        .as_ref()
-        .filter(|c| c.booted > fire && c.booted <= reported)
-        .and_then(start_after_boot)
-        .map_or(fire, |start| start.min(reported))
-}
-
 /// anacron's first start after the boot: the boot itself within its start
 /// hours, else its next hourly start.
-fn start_after_boot(c: &CatchUp) -> Option<DateTime<Utc>> {
+pub(super) fn start_after_boot(c: &CatchUp) -> Option<DateTime<Utc>> {
     let hour = c.booted.with_timezone(&c.starts.zone()).hour();
     if (c.hours.0..c.hours.1).contains(&hour) {
         Some(c.booted)

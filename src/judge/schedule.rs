@@ -79,8 +79,12 @@ pub(crate) fn due(
             grace_seconds,
         });
     }
-    // A catch-up run after a boot lags from anacron's start, not the fire.
-    let from = runs::started_for(fire, reported, timing);
+    // A catch-up run (the host booted between fire and report) lags from
+    // anacron's start after the boot, not from the fire.
+    let from = (timing.catch_up.as_ref())
+        .filter(|c| c.booted > fire && c.booted <= reported)
+        .and_then(runs::start_after_boot)
+        .map_or(fire, |start| start.min(reported));
     let last_lag = (reported - from).num_seconds().max(0).unsigned_abs();
     // A lag is never taken to be a whole gap or more: a run that reports
     // that late belongs to the next fire.

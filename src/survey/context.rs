@@ -29,7 +29,6 @@ pub(crate) struct Pauses<'d> {
 }
 
 impl<'d> Pauses<'d> {
-    /// Reads the pause files of `dirs`.
     pub(crate) fn scan(dirs: &'d [PathBuf], now: DateTime<Utc>) -> Pauses<'d> {
         Pauses::index(dirs, scan_pauses(dirs), now)
     }
