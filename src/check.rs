@@ -223,8 +223,8 @@ fn judge_locked(
     // beside it).
     let synced = tracker_sync(&args.tracker, &host, &judged, &lock);
     let notified = crate::notify::after_check(&args.notify, &host, &judged, &lock);
-    for err in [synced.err(), notified.err()].into_iter().flatten() {
-        failed(&err);
+    for err in [synced.err(), notified.err()].iter().flatten() {
+        failed(err);
     }
     let text = args.format == Format::Text && !args.quiet;
     let decision = (args.changes_only && text).then(|| changes_since(&lock, &judged, args.remind));
@@ -342,7 +342,6 @@ fn tracker_sync(
         return Ok(());
     };
     let forge = tracker::client::Client::new(&config)?;
-    // The reminder cache, beside the run lock (held).
     let cache_path = store::beside(&lock.path, ".remind");
     let cached = args
         .tracker_remind

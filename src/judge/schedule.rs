@@ -45,21 +45,17 @@ pub struct Timetable {
     pub judged_at: DateTime<Utc>,
 }
 
-/// The due time of the run after a heartbeat.
+/// The due time of the run after a heartbeat, and the grace after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Due {
-    /// When the next run must have reported: the next fire plus the lag.
     pub due_at: DateTime<Utc>,
-    /// The grace after `due_at`, in seconds.
     pub grace_seconds: u64,
 }
 
-/// The due time after a heartbeat written at `reported` for a run that
-/// started at `started` (when known), by the next fire (placed by the
-/// `timing`: anacron's period and catch-up, a delay allowed in full): a
-/// `wrapped` job must have started by then, with the start grace after
-/// it; a plain one must have reported by then plus its usual lag (by its
-/// `recent` runs and this one), with the grace after that.
+/// The due time after a heartbeat written at `reported` (its run started at
+/// `started`, when known), by the next fire as the `timing` places it: a
+/// `wrapped` job must have started by then, a plain one reported by then
+/// plus its usual lag (by its `recent` runs and this one).
 pub(crate) fn due(
     schedule: &Schedule,
     reported: DateTime<Utc>,
@@ -110,9 +106,7 @@ pub(crate) fn default_grace(gap: u64) -> u64 {
 
 /// `2026-11-22 03:10 CET`: a time in the schedule's zone.
 pub(crate) fn local(t: DateTime<Utc>, zone: Tz) -> String {
-    t.with_timezone(&zone)
-        .format("%Y-%m-%d %H:%M %Z")
-        .to_string()
+    format!("{}", t.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z"))
 }
 
 /// When a run started: `duration` seconds before it reported, when that is

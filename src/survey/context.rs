@@ -62,10 +62,8 @@ impl<'d> Pauses<'d> {
         if self.found.is_empty() {
             return None;
         }
-        let (own, name) = match path.and_then(home) {
-            Some((dir, name)) => (Some(dir), name),
-            None => (None, name),
-        };
+        let home = path.and_then(home);
+        let (own, name) = (home.map(|h| h.0), home.map_or(name, |h| h.1));
         let read = self.dirs.iter().map(PathBuf::as_path);
         let places = || {
             own.into_iter()
