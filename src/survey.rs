@@ -128,8 +128,7 @@ pub(crate) fn judge(
     let this_host = crate::hostname();
     // Each file is judged as it is read and only the judgement is kept, so
     // a scan of a whole fleet's heartbeats never holds every record.
-    let mut jobs = Vec::new();
-    let mut needs = HashMap::new();
+    let (mut jobs, mut needs) = (Vec::new(), HashMap::new());
     scan_each(&dirs, &mut |entry| {
         let crontab = expected.line_for(&entry.job);
         // A history that cannot be read leaves the lag to the last
@@ -144,7 +143,6 @@ pub(crate) fn judge(
             crontab,
             recent: &recent,
             pause: pauses.of(Some(&entry.path), &entry.job),
-            // A run in progress on this host: does its wrapper still run?
             wrapper_alive: match &entry.content {
                 Ok(Content::Record(r)) if r.status == RunStatus::Running && r.host == this_host => {
                     context::alive(r.pid, r.started_at.unwrap_or(r.timestamp))

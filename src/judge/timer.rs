@@ -82,14 +82,13 @@ pub(crate) fn not_judged(timer: &Timer) -> Option<String> {
 /// Judges one timer at `policy.now`; `max_runtime` is hb-check's
 /// `--max-runtime`, for a service that runs too long.
 pub(crate) fn judge(timer: &Timer, policy: &Policy, max_runtime: Option<u64>) -> Judgement {
-    let now = policy.now;
     let grace = (policy.rules.grace)
         .unwrap_or_else(|| default_grace(timer.period.unwrap_or(u64::MAX)).max(1));
     let slack = timer.randomized_delay.saturating_add(timer.accuracy);
     let due_at = timer.next_fire.map(|fire| plus(fire, slack));
     let (status, reason) = verdict(timer, policy, grace, due_at, max_runtime);
     let timestamp = timer.run.ended.or(timer.last_trigger);
-    let age_seconds = timestamp.map(|t| Schedule::gap(t, now));
+    let age_seconds = timestamp.map(|t| Schedule::gap(t, policy.now));
     Judgement {
         timestamp,
         age_seconds,
@@ -107,7 +106,7 @@ pub(crate) fn judge(timer: &Timer, policy: &Policy, max_runtime: Option<u64>) ->
             source: format!("systemd {}", timer.unit),
             due_at,
             grace_seconds: Some(grace),
-            judged_at: now,
+            judged_at: policy.now,
         })),
         ..Judgement::bare(&timer.job, status, reason)
     }
