@@ -122,9 +122,8 @@ fn judge_running(job: &Job, r: &Heartbeat, elapsed: u64, policy: &Policy) -> Jud
 }
 
 /// The interval rule for a finished run (`record` is `None` for an empty
-/// file), with what the wrapper knew (the rule that failed it, its attempt,
-/// a fast success). Reasons are formatted only where there is one: this
-/// runs for every heartbeat.
+/// file). Reasons are formatted only where there is one: this runs for
+/// every heartbeat.
 fn judge_finished(
     job: &str,
     record: Option<&Heartbeat>,
@@ -165,8 +164,7 @@ fn judge_finished(
     Judgement {
         exit_code: record.and_then(|r| r.exit_code),
         message: record.and_then(|r| r.message.clone()),
-        // Where the writer counted them (the wrapper does), the record says
-        // how many runs in a row failed.
+        // The wrapper counts them; other writers may not.
         consecutive_failures: failed.and_then(|r| r.consecutive_failures),
         ..Judgement::bare(job, status, reason)
     }

@@ -1,9 +1,8 @@
-//! A job's runs against its schedule's fires: anacron's days and catch-up,
-//! delays, a wrapped job's start, runs skipped between two checks, and what
-//! a job usually does (its lag after the fire, its duration). The usual is a
-//! high percentile of the newest runs, so that one slow night neither
-//! pushes the next deadline out (hiding a death) nor becomes the measure of
-//! the next run. Pure.
+//! A job's runs against its schedule's fires (anacron's days and catch-up,
+//! delays, a wrapped job's start, skipped runs) and what it usually does
+//! (its lag after the fire, its duration): a high percentile of the newest
+//! runs, so that one slow night neither pushes the next deadline out
+//! (hiding a death) nor becomes the measure of the next run. Pure.
 
 use chrono::{DateTime, Timelike, Utc};
 
@@ -139,10 +138,9 @@ pub(crate) fn default_start_grace(gap: u64) -> u64 {
     (15 * 60).min(gap / 2)
 }
 
-/// The first fire with no run of the newest gap between two runs of the last
-/// [`SKIP_SHOWN_SECONDS`] before `now`: a run missed and followed by
-/// another. `newest` is the heartbeat's own run, which the history may
-/// not hold yet. A run's fire comes from its start where known.
+/// The first fire missed in the newest gap between two runs of the last
+/// [`SKIP_SHOWN_SECONDS`] (a run's fire by its start where known); `newest`
+/// is the heartbeat's own run, which the history may not hold yet.
 pub(crate) fn skipped(
     schedule: &Schedule,
     timing: &Timing,
