@@ -10,7 +10,6 @@ use clap::{Parser, ValueEnum};
 
 use crate::alert;
 use crate::cause;
-use crate::changes;
 use crate::cli::{self, parse_timeout, JudgeArgs, TrackerArgs};
 use crate::error::Error;
 use crate::escape::{terminal, terminal_path};
@@ -160,7 +159,7 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
     let mut out = render(args, judged.as_ref(), &errors);
     if let Some((decision, j)) = changes.zip(judged.as_ref()) {
         if decision.deliver || cause::run::news(&j.causes) {
-            out.extend_from_slice(changes::recovered_lines(&decision, &j.jobs).as_bytes());
+            out.extend_from_slice(crate::changes::recovered_lines(&decision, &j.jobs).as_bytes());
         } else {
             out.clear();
         }

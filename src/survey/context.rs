@@ -3,7 +3,6 @@
 //! runs for the report.
 
 use std::collections::{HashMap, HashSet};
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -11,7 +10,6 @@ use chrono::{DateTime, Utc};
 use crate::history::{recent, Run};
 use crate::judge::{Judgement, Status};
 use crate::pause::Pause;
-use crate::record::FUTURE_TOLERANCE_SECONDS;
 use crate::store::{history_jobs, read_history, scan_pauses, PauseEntry};
 
 /// The pause files found in the directories read, as of one instant,
@@ -109,7 +107,7 @@ fn home(path: &Path) -> Option<(&Path, &str)> {
 pub(super) fn history_beside(path: &Path, now: DateTime<Utc>) -> Option<Vec<Run>> {
     let (dir, job) = home(path)?;
     let mut runs = read_history(dir, job).ok()?;
-    let horizon = now + chrono::Duration::seconds(FUTURE_TOLERANCE_SECONDS);
+    let horizon = now + chrono::Duration::seconds(crate::record::FUTURE_TOLERANCE_SECONDS);
     runs.retain(|r| r.timestamp <= horizon);
     Some(runs)
 }
@@ -121,7 +119,7 @@ pub(super) fn history_beside(path: &Path, now: DateTime<Utc>) -> Option<Vec<Run>
 pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
     // Keyed by the directory's bytes: hashing a `Path` walks its
     // components, which costs more than the lookup saves.
-    let mut listed: HashMap<OsString, Option<HashSet<String>>> = HashMap::new();
+    let mut listed: HashMap<std::ffi::OsString, Option<HashSet<String>>> = HashMap::new();
     for judgement in jobs.iter_mut() {
         let Some(path) = judgement.path.as_deref() else {
             continue;
