@@ -1,6 +1,5 @@
 //! What a heartbeat alone says: the interval rule for a finished run, and
-//! the rule for a run in progress (hung, wrapper gone, stalled, as bad as
-//! the run before it, or running long). Pure.
+//! the rules for a run in progress. Pure.
 
 use super::{runs, Job, Judgement, Policy, Status};
 use crate::record::{default_max_runtime, format_duration, Content, Entry, Heartbeat, RunStatus};

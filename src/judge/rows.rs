@@ -5,10 +5,9 @@ use std::collections::HashSet;
 
 use super::{judge, Job, Judgement, Policy, Status};
 
-/// The set of rows, in one pass from the scanned heartbeats' judgements:
-/// one per (host, job) ([`dedup`]), then a row judged by [`judge`], with
-/// the pause `pause_of` finds, for each crontab line and each job of
-/// `expect` ([`is_expected`]) that no row answers; sorted once ([`sort`]).
+/// The rows: one per (host, job) ([`dedup`]), plus one judged (with the
+/// pause `pause_of` finds) for each crontab line and `expect` job
+/// ([`is_expected`]) that no row answers; sorted once ([`sort`]).
 pub(crate) fn rows<'p>(
     judged: Vec<Judgement>,
     crontab: &[crate::schedule::Expectation],
@@ -138,8 +137,7 @@ pub(crate) fn sort(all: &mut [Judgement]) {
     });
 }
 
-/// How many jobs have each status, worst first, zero counts included, in
-/// one pass.
+/// How many jobs have each status, worst first, zero counts included.
 pub(crate) fn summary(all: &[Judgement]) -> Vec<(Status, usize)> {
     let mut counts = [0; Status::ALL.len()];
     for j in all {

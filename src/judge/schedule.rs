@@ -98,8 +98,7 @@ pub(super) fn span(seconds: u64) -> Option<chrono::Duration> {
     chrono::Duration::try_seconds(i64::try_from(seconds).ok()?)
 }
 
-/// The default grace for fires `gap` seconds apart: the smaller of an hour
-/// and half the gap.
+/// The default grace: the smaller of an hour and half the `gap` between fires.
 pub(crate) fn default_grace(gap: u64) -> u64 {
     3600.min(gap / 2)
 }
@@ -109,8 +108,7 @@ pub(crate) fn local(t: DateTime<Utc>, zone: Tz) -> String {
     format!("{}", t.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z"))
 }
 
-/// When a run started: `duration` seconds before it reported, when that is
-/// a plausible duration.
+/// When a run started: `duration` seconds before it reported, if plausible.
 pub(crate) fn started(reported: DateTime<Utc>, duration: Option<f64>) -> Option<DateTime<Utc>> {
     let seconds = duration.filter(|d| d.is_finite() && *d >= 0.0 && *d < f64::from(i32::MAX))?;
     reported.checked_sub_signed(chrono::Duration::milliseconds((seconds * 1000.0) as i64))

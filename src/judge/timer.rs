@@ -79,8 +79,7 @@ pub(crate) fn not_judged(timer: &Timer) -> Option<String> {
     None
 }
 
-/// Judges one timer at `policy.now`; `max_runtime` is hb-check's
-/// `--max-runtime`, for a service that runs too long.
+/// Judges one timer; `max_runtime` is hb-check's `--max-runtime`.
 pub(crate) fn judge(timer: &Timer, policy: &Policy, max_runtime: Option<u64>) -> Judgement {
     let grace = (policy.rules.grace)
         .unwrap_or_else(|| default_grace(timer.period.unwrap_or(u64::MAX)).max(1));
