@@ -19,8 +19,7 @@ use crate::store::{history_jobs, read_history, scan_pauses, PauseEntry};
 pub(crate) struct Pauses<'d> {
     dirs: &'d [PathBuf],
     found: Vec<PauseEntry>,
-    now: DateTime<Utc>,
-    /// A job's pauses by its name, then by their directory.
+    /// The pauses in force: a job's by its name, then by their directory.
     jobs: HashMap<String, HashMap<PathBuf, Vec<usize>>>,
     /// Host pauses by their directory.
     hosts: HashMap<PathBuf, Vec<usize>>,
@@ -34,7 +33,8 @@ impl<'d> Pauses<'d> {
     fn index(dirs: &'d [PathBuf], found: Vec<PauseEntry>, now: DateTime<Utc>) -> Pauses<'d> {
         let (mut jobs, mut hosts) = (HashMap::new(), HashMap::<_, Vec<_>>::new());
         for (i, p) in found.iter().enumerate() {
-            let Some(dir) = p.path.parent() else {
+            let active = p.content.as_ref().is_ok_and(|p| p.is_active(now));
+            let Some(dir) = p.path.parent().filter(|_| active) else {
                 continue;
             };
             let by_dir = match &p.job {
@@ -46,7 +46,6 @@ impl<'d> Pauses<'d> {
         Pauses {
             dirs,
             found,
-            now,
             jobs,
             hosts,
         }
@@ -57,7 +56,7 @@ impl<'d> Pauses<'d> {
     /// directory or one above. A job without a heartbeat (`path` is
     /// `None`) takes the pauses of the directories read.
     pub(crate) fn of(&self, path: Option<&Path>, name: &str) -> Option<&Pause> {
-        if self.found.is_empty() {
+        if self.jobs.is_empty() && self.hosts.is_empty() {
             return None;
         }
         let home = path.and_then(home);
@@ -73,7 +72,6 @@ impl<'d> Pauses<'d> {
         // Of equal ends, the last found wins, as a scan in order gave.
         (jobs.chain(hosts).flatten())
             .filter_map(|&i| Some((i, self.found[i].content.as_ref().ok()?)))
-            .filter(|(_, p)| p.is_active(self.now))
             .max_by_key(|(i, p)| (p.until, *i))
             .map(|(_, p)| p)
     }
