@@ -9,6 +9,7 @@ use chrono::{DateTime, Timelike, Utc};
 use super::schedule::{span, started};
 use crate::history::Run;
 use crate::record::RunStatus;
+use crate::schedule::timing::CatchUp;
 use crate::schedule::{Schedule, Timing};
 
 /// How many of the newest runs the usual lag and duration are taken from.
@@ -117,7 +118,7 @@ pub(crate) fn latest_start(next: DateTime<Utc>, timing: &Timing) -> Option<DateT
 
 /// anacron's first start after the boot: the boot itself within its start
 /// hours, else its next hourly start.
-pub(super) fn start_after_boot(c: &crate::schedule::timing::CatchUp) -> Option<DateTime<Utc>> {
+pub(super) fn start_after_boot(c: &CatchUp) -> Option<DateTime<Utc>> {
     let hour = c.booted.with_timezone(&c.starts.zone()).hour();
     if (c.hours.0..c.hours.1).contains(&hour) {
         Some(c.booted)
