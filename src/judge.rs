@@ -176,7 +176,7 @@ impl Judgement {
     }
 
     /// The one full literal: no status is a default one.
-    fn bare(job: &str, status: Status, reason: Option<String>) -> Judgement {
+    pub(crate) fn bare(job: &str, status: Status, reason: Option<String>) -> Judgement {
         Judgement {
             job: job.to_owned(),
             host: None,

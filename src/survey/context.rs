@@ -82,11 +82,10 @@ impl<'d> Pauses<'d> {
         self.found.iter().filter_map(|bad| {
             let reason = bad.content.as_ref().err()?;
             let name = bad.path.file_name().unwrap_or_default().to_string_lossy();
+            let reason = format!("the pause file cannot be used: {reason}");
             Some(Judgement {
-                status: Status::Invalid,
-                reason: Some(format!("the pause file cannot be used: {reason}")),
                 path: Some(bad.path.clone()),
-                ..Judgement::missing(&name)
+                ..Judgement::bare(&name, Status::Invalid, Some(reason))
             })
         })
     }
