@@ -64,8 +64,7 @@ fn judge_running(job: &Job, r: &Heartbeat, elapsed: u64, policy: &Policy) -> Jud
         Some(last) => last.status == RunStatus::Fail,
         None => r.consecutive_failures.is_some_and(|n| n > 0),
     };
-    let running = format_duration(elapsed);
-    let max_text = format_duration(max);
+    let (running, max_text) = (format_duration(elapsed), format_duration(max));
     // Quiet for longer than `--stall-after`: no output, no keepalive.
     let quiet = r.stall_after_seconds.and_then(|limit| {
         let heard = r.progress_at.map_or(since, |at| at.max(since));
