@@ -255,9 +255,7 @@ pub fn judge_record(record: &Heartbeat, policy: &Policy) -> Judgement {
 pub(crate) fn judge(job: &Job, policy: &Policy) -> Judgement {
     let mut j = match (job.entry, job.crontab) {
         (Some(entry), _) => {
-            let mut j = heartbeat::by_record(job, entry, policy);
-            schedule::refine(&mut j, job, entry, policy);
-            j
+            schedule::refine(heartbeat::by_record(job, entry, policy), job, entry, policy)
         }
         (None, Some(line)) => schedule::never_run(line, policy),
         (None, None) => Judgement::missing(job.name),

@@ -115,10 +115,10 @@ pub(crate) fn started(reported: DateTime<Utc>, duration: Option<f64>) -> Option<
 }
 
 /// Re-judges a readable heartbeat by its schedule, when one is known.
-pub(super) fn refine(j: &mut Judgement, job: &Job, entry: &Entry, policy: &Policy) {
+pub(super) fn refine(mut j: Judgement, job: &Job, entry: &Entry, policy: &Policy) -> Judgement {
     let (rules, recent) = (&policy.rules, job.recent);
     let (Ok(content), false) = (&entry.content, j.status == Status::Invalid) else {
-        return;
+        return j;
     };
     let (newest, began, record_schedule, wrapped) = match content {
         Content::Record(r) => (
@@ -148,10 +148,10 @@ pub(super) fn refine(j: &mut Judgement, job: &Job, entry: &Entry, policy: &Polic
             Err(reason) => {
                 j.status = Status::Invalid;
                 j.reason = Some(format!("the record's schedule is unusable: {reason}"));
-                return;
+                return j;
             }
         },
-        (None, None) => return,
+        (None, None) => return j,
     };
     // A run in progress is judged by its maximum runtime, not by the
     // schedule: it is neither missed nor due while it runs.
@@ -168,7 +168,7 @@ pub(super) fn refine(j: &mut Judgement, job: &Job, entry: &Entry, policy: &Polic
         grace_seconds: due.map(|d| d.grace_seconds),
         judged_at: policy.now,
     }));
-    let Some(due) = due else { return };
+    let Some(due) = due else { return j };
     let zone = schedule.zone();
     (j.status, j.reason) = if policy.now > super::timer::plus(due.due_at, due.grace_seconds) {
         let (at, grace) = (local(due.due_at, zone), format_duration(due.grace_seconds));
@@ -190,6 +190,7 @@ pub(super) fn refine(j: &mut Judgement, job: &Job, entry: &Entry, policy: &Polic
     } else {
         (Status::Ok, None)
     };
+    j
 }
 
 /// The name a crontab line's job is judged by, and the only heartbeat that

@@ -151,12 +151,8 @@ pub(super) fn alive(pid: u32, started: DateTime<Utc>) -> Option<bool> {
     // exists (EPERM: it does, and belongs to another user).
     let gone = unsafe { libc::kill(id, 0) } != 0
         && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
-    if gone {
-        return Some(false);
-    }
-    let reused = crate::store::host::process_start(pid)
-        .is_some_and(|t| t > started + chrono::Duration::seconds(START_SLACK_SECONDS));
-    Some(!reused)
+    let latest = started + chrono::Duration::seconds(START_SLACK_SECONDS);
+    Some(!gone && crate::store::host::process_start(pid).is_none_or(|t| t <= latest))
 }
 
 #[cfg(test)]
