@@ -10,7 +10,6 @@ use clap::{Parser, ValueEnum};
 
 use crate::alert;
 use crate::cause;
-use crate::changes;
 use crate::cli::{self, parse_timeout, JudgeArgs, TrackerArgs};
 use crate::error::Error;
 use crate::escape::{terminal, terminal_path};
@@ -19,9 +18,12 @@ use crate::expect;
 use crate::report::{self, Report};
 use crate::store;
 use crate::survey::{self, Judged};
+use crate::tracker;
 
 /// The program's name, first on every line it writes to standard error.
 pub const PROGRAM: &str = "hb-check";
+
+const AFTER_HELP: &str = "Statuses:\n  ok       last run ok, age <= interval; for a job whose schedule is known\n           (--crontab, --discover, hb-write --schedule): not past due + grace\n  late     last run ok, interval < age <= factor x interval (interval only)\n  running  a wrapped run within its maximum runtime, after an ok run or\n           none (healthy)\n  stale    age > factor x interval, or a scheduled run was missed: past\n           due + grace (overrides failed), or a\n           wrapped run past its maximum runtime (hung) or whose wrapper\n           is gone\n  failed   the last run reported failure (also while the next one runs)\n  invalid  the heartbeat cannot be read or used, or is dated in the future\n  missing  a job named with --expect, or run by hb-write in a crontab read\n           (once its first run + grace has passed), has no heartbeat\n  failing  failed, fewer runs in a row than --alert-after (a warning)\n  paused   hb-write --pause holds (never alerts)\n\nExit codes:\n  0  every job is ok (--lint: no warning; --adopt: nothing to change)\n  1  something is late or failing and nothing worse, or no heartbeat was found\n     (--lint: warnings; --adopt: something would change)\n  2  something is stale, failed, invalid or missing, or cron is not running\n  3  could not check: no heartbeat directory, unreadable directory,\n     lock timeout, tracker failure, bad usage, a crontab --adopt refused\n\nTracker: with --tracker-url, hb-check keeps one issue per host, titled\n`[heartbeat-checker] HOST: N job(s) need attention`, for the jobs that are\nstale, failed, invalid or missing: it opens it, edits it and comments when\nthe set changes, and closes it when every job recovers; a paused job leaves\nit as paused, never as recovered. --tracker-remind DURATION adds one reminder\ncomment per DURATION while it stays open. The token comes from\nHB_TRACKER_TOKEN or --tracker-token-file, never from a flag.";
 
 /// Judge every cron heartbeat and say which jobs need attention.
 ///
@@ -30,11 +32,7 @@ pub const PROGRAM: &str = "hb-check";
 /// that are not ok, and exits with the monitoring-plugin convention. Prints
 /// nothing when every job is ok, so cron mails nothing.
 #[derive(Debug, Parser)]
-#[command(
-    name = PROGRAM,
-    version,
-    after_help = "Statuses:\n  ok       last run ok, age <= interval; for a job whose schedule is known\n           (--crontab, --discover, hb-write --schedule): not past due + grace\n  late     last run ok, interval < age <= factor x interval (interval only)\n  running  a wrapped run within its maximum runtime, after an ok run or\n           none (healthy)\n  stale    age > factor x interval, or a scheduled run was missed: past\n           due + grace (overrides failed), or a\n           wrapped run past its maximum runtime (hung) or whose wrapper\n           is gone\n  failed   the last run reported failure (also while the next one runs)\n  invalid  the heartbeat cannot be read or used, or is dated in the future\n  missing  a job named with --expect, or run by hb-write in a crontab read\n           (once its first run + grace has passed), has no heartbeat\n  failing  failed, fewer runs in a row than --alert-after (a warning)\n  paused   hb-write --pause holds (never alerts)\n\nExit codes:\n  0  every job is ok (--lint: no warning; --adopt: nothing to change)\n  1  something is late or failing and nothing worse, or no heartbeat was found\n     (--lint: warnings; --adopt: something would change)\n  2  something is stale, failed, invalid or missing, or cron is not running\n  3  could not check: no heartbeat directory, unreadable directory,\n     lock timeout, tracker failure, bad usage, a crontab --adopt refused\n\nTracker: with --tracker-url, hb-check keeps one issue per host, titled\n`[heartbeat-checker] HOST: N job(s) need attention`, for the jobs that are\nstale, failed, invalid or missing: it opens it, edits it and comments when\nthe set changes, and closes it when every job recovers; a paused job leaves\nit as paused, never as recovered. --tracker-remind DURATION adds one reminder\ncomment per DURATION while it stays open. The token comes from\nHB_TRACKER_TOKEN or --tracker-token-file, never from a flag."
-)]
+#[command(name = PROGRAM, version, after_help = AFTER_HELP)]
 pub struct Args {
     #[command(flatten)]
     pub(crate) judge: JudgeArgs,
@@ -128,12 +126,10 @@ pub fn run(args: &Args) -> Check {
     run_to(args, &mut io::stdout().lock())
 }
 
-/// Runs hb-check with `args`, printing the verdict to `stdout`, and returns
-/// the exit code. Errors go to standard error, one line each. Every channel
-/// is tried whatever happened on the others (a metrics file, the alert
-/// issue, a full standard output); the verdict is printed last, after the
-/// lock is released, so that a reader that does not read cannot hold the
-/// lock; `--format json` is one document whatever happened, with the errors.
+/// [`run`], printing to `stdout`. Every channel is tried whatever happened
+/// on the others (metrics file, alert issue, standard output); the verdict
+/// is printed after the lock is released, so that a reader that does not
+/// read cannot hold it; `--format json` is one document, errors included.
 pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
     if args.adopt.adopt {
         return crate::adopt::run(&args.adopt, &args.judge.schedule, PROGRAM, stdout);
@@ -163,7 +159,7 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
     let mut out = render(args, judged.as_ref(), &errors);
     if let Some((decision, j)) = changes.zip(judged.as_ref()) {
         if decision.deliver || cause::run::news(&j.causes) {
-            out.extend_from_slice(changes::recovered_lines(&decision, &j.jobs).as_bytes());
+            out.extend_from_slice(crate::changes::recovered_lines(&decision, &j.jobs).as_bytes());
         } else {
             out.clear();
         }
@@ -222,12 +218,12 @@ fn judge_locked(
             terminal_path(path)
         );
     }
-    // The run lock stays held through the sync (so two runs never open two
-    // issues) and the notifying (whose states are beside it).
-    let synced = tracker_sync::sync(&args.tracker, &host, &judged, &lock);
+    // The run lock stays held through the notifying too (its states are
+    // beside it).
+    let synced = tracker_sync(&args.tracker, &host, &judged, &lock);
     let notified = crate::notify::after_check(&args.notify, &host, &judged, &lock);
-    for err in [synced.err(), notified.err()].into_iter().flatten() {
-        failed(&err);
+    for err in [synced.err(), notified.err()].iter().flatten() {
+        failed(err);
     }
     let text = args.format == Format::Text && !args.quiet;
     let decision = (args.changes_only && text).then(|| changes_since(&lock, &judged, args.remind));
@@ -314,11 +310,8 @@ fn lint(args: &Args, stdout: &mut dyn Write) -> Result<Check, Error> {
     }
     let now = args.judge.now.unwrap_or_else(chrono::Utc::now);
     let expected = expect::load(schedule, args.judge.factor, now, &expect::LintWhen::Always)?;
-    let mut out = Vec::new();
-    for warning in &expected.lint {
-        writeln!(out, "{warning}").expect("writing to memory");
-    }
-    if let Err(err) = survey::print(stdout, &out) {
+    let out: String = expected.lint.iter().map(|w| w.to_string() + "\n").collect();
+    if let Err(err) = survey::print(stdout, out.as_bytes()) {
         eprintln!("{PROGRAM}: cannot write the lint: {err}");
         return Ok(Check::Unknown);
     }
@@ -329,7 +322,56 @@ fn lint(args: &Args, stdout: &mut dyn Write) -> Result<Check, Error> {
     })
 }
 
-mod tracker_sync;
+/// Brings the host's alert issue in line with the judgement, under the run
+/// lock (held), so that two runs never open two issues.
+fn tracker_sync(
+    args: &TrackerArgs,
+    host: &str,
+    judged: &Judged,
+    lock: &store::RunLock,
+) -> Result<(), Error> {
+    let Some(config) = tracker::Config::load(
+        args.tracker_kind,
+        args.tracker_url.as_deref(),
+        args.tracker_repo.as_deref(),
+        args.tracker_token_file.as_deref(),
+        args.tracker_timeout,
+    )?
+    else {
+        return Ok(());
+    };
+    let forge = tracker::client::Client::new(&config)?;
+    let cache_path = store::beside(&lock.path, ".remind");
+    let cached = args
+        .tracker_remind
+        .and_then(|_| tracker::sync::Cache::parse(&store::read_small(&cache_path)?));
+    let remember = |cache: &tracker::sync::Cache| {
+        if let Err(err) = store::write_file(&cache_path, &crate::record::json_line(cache)) {
+            cli::report_error(PROGRAM, &err);
+        }
+    };
+    let opts = tracker::sync::Options {
+        causes: &judged.causes.list,
+        host,
+        label: &args.tracker_label,
+        dry_run: args.dry_run,
+        checked_at: judged.policy.now,
+        fleet: &judged.fleet,
+        remind: args.tracker_remind.map(|every| tracker::sync::Remind {
+            every,
+            cached: cached.as_ref(),
+            remember: &remember,
+        }),
+    };
+    tracker::sync::sync(&forge, &opts, &judged.jobs, &mut |note| {
+        // A dry run shows issue text built from heartbeat files: each line
+        // is escaped like every other line for a terminal.
+        for line in note.lines() {
+            eprintln!("{PROGRAM}: {}", terminal(line));
+        }
+    })?;
+    Ok(())
+}
 
 #[cfg(test)]
 mod tests;

@@ -25,9 +25,7 @@ pub(crate) use rows::{rows, summary};
 
 /// The verdict on one job. Declared worst first, so the derived order sorts
 /// the worst to the top.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// The heartbeat cannot be read or used.
@@ -48,7 +46,6 @@ pub enum Status {
     /// alerts, whatever the heartbeat says.
     Paused,
     /// On schedule.
-    #[default]
     Ok,
 }
 
@@ -125,7 +122,7 @@ impl Policy {
 }
 
 /// The judgement of one job.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Judgement {
     /// The job.
     pub job: String,
@@ -155,8 +152,8 @@ pub struct Judgement {
     pub consecutive_failures: Option<u32>,
     /// The recent runs from the job's history, when the report read it.
     pub recent: Option<Box<Recent>>,
-    /// What the job's schedule expects, when one is known. Boxed: most
-    /// jobs have none, and a row per heartbeat is kept for a whole scan.
+    /// What the job's schedule expects, when one is known (boxed: most
+    /// jobs have none, and a scan keeps a row per heartbeat).
     pub expected: Option<Box<schedule::Timetable>>,
     /// Other heartbeat files of the same host and job, in other directories,
     /// which lost to this one (see `dedup`).
@@ -178,40 +175,46 @@ impl Judgement {
         Judgement::bare(job, Status::Missing, Some(reason.to_owned()))
     }
 
-    fn bare(job: &str, status: Status, reason: Option<String>) -> Judgement {
+    /// The one full literal: no status is a default one.
+    pub(crate) fn bare(job: &str, status: Status, reason: Option<String>) -> Judgement {
         Judgement {
             job: job.to_owned(),
+            host: None,
             status,
+            timestamp: None,
+            age_seconds: None,
+            interval_seconds: None,
+            ratio: None,
             reason,
-            ..Judgement::default()
+            path: None,
+            exit_code: None,
+            message: None,
+            pause: None,
+            consecutive_failures: None,
+            recent: None,
+            expected: None,
+            duplicates: Vec::new(),
         }
     }
 }
 
-/// One job to judge, with everything known about it: the one input of
-/// [`judge`]. The judge itself looks at no process and no file.
+/// One job to judge, with everything known about it: the judge itself
+/// looks at no process and no file.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Job<'a> {
-    /// The name the job is judged by.
     pub name: &'a str,
-    /// Its heartbeat as scanned; `None` for a job a crontab line or
-    /// `--expect` names that has none.
+    /// `None` for a job a crontab line or `--expect` names that has none.
     pub entry: Option<&'a Entry>,
-    /// The crontab line that runs it, if any: for a job in a user's area,
-    /// only a line of that user's.
+    /// For a job in a user's area, only a line of that user's.
     pub crontab: Option<&'a Expectation>,
-    /// Its recent finished runs, oldest first, where [`needs_history`]
-    /// asks for them.
+    /// Oldest first, where [`needs_history`] asks for them.
     pub recent: &'a [Run],
-    /// The pause in force for it, if any.
     pub pause: Option<&'a Pause>,
-    /// For a `running` record written on this host: whether the wrapper
-    /// that wrote it still runs (`None`: cannot be known).
+    /// For a `running` record of this host: whether its wrapper still runs.
     pub wrapper_alive: Option<bool>,
 }
 
 impl<'a> Job<'a> {
-    /// A heartbeat with nothing else known about it.
     pub(crate) fn of(entry: &'a Entry) -> Job<'a> {
         Job {
             name: &entry.job,
@@ -251,10 +254,8 @@ pub fn judge_record(record: &Heartbeat, policy: &Policy) -> Judgement {
 /// schedule, the failure threshold and its pause, in that order.
 pub(crate) fn judge(job: &Job, policy: &Policy) -> Judgement {
     let mut j = match (job.entry, job.crontab) {
-        (Some(entry), crontab) => {
-            let mut j = heartbeat::by_record(entry, job.wrapper_alive, job.recent, policy);
-            schedule::refine(&mut j, entry, crontab, job.recent, policy);
-            j
+        (Some(entry), _) => {
+            schedule::refine(heartbeat::by_record(job, entry, policy), job, entry, policy)
         }
         (None, Some(line)) => schedule::never_run(line, policy),
         (None, None) => Judgement::missing(job.name),
@@ -263,15 +264,9 @@ pub(crate) fn judge(job: &Job, policy: &Policy) -> Judgement {
     j
 }
 
-/// Applies the failure threshold (`--alert-after`), then the `pause` in
-/// force (the job's own or the host's).
-///
-/// A `failed` job whose last `alert_after` runs did not all fail becomes
-/// `failing`; the count is the record's where the writer kept one, else
-/// the `recent` runs', else the latest run alone. A job that stopped
-/// reporting stays `stale` whatever its failures. Any job with a pause in
-/// force is `paused`, whatever it would be otherwise; the reason says until
-/// when, why, and what it would be.
+/// Applies `--alert-after` to a `failed` job (its failures counted by the
+/// record, else by the `recent` runs, else one), then the `pause` in force
+/// (the job's own or the host's), whatever the status, saying what it hides.
 fn apply_overrides(j: &mut Judgement, pause: Option<&Pause>, alert_after: u32, recent: &[Run]) {
     if j.status == Status::Failed && alert_after > 1 {
         let newest = j.timestamp.filter(|_| !recent.is_empty());
@@ -280,15 +275,12 @@ fn apply_overrides(j: &mut Judgement, pause: Option<&Pause>, alert_after: u32, r
             .map(|n| n.max(1));
         j.consecutive_failures = known;
         let failures = known.unwrap_or(1);
+        let s = if failures == 1 { "" } else { "s" };
         let reason = j.reason.get_or_insert_with(String::new);
+        reason.push_str(&format!("; {failures} failed run{s} in a row"));
         if failures < alert_after {
             j.status = Status::Failing;
-            let s = if failures == 1 { "" } else { "s" };
-            reason.push_str(&format!(
-                "; {failures} failed run{s} in a row, alerting after {alert_after}"
-            ));
-        } else {
-            reason.push_str(&format!("; {failures} failed runs in a row"));
+            reason.push_str(&format!(", alerting after {alert_after}"));
         }
     }
     if let Some(pause) = pause {
@@ -299,6 +291,14 @@ fn apply_overrides(j: &mut Judgement, pause: Option<&Pause>, alert_after: u32, r
         j.reason = Some(format!("{} ({otherwise})", pause.describe()));
         j.status = Status::Paused;
         j.pause = Some(Box::new(pause.clone()));
+    }
+}
+
+/// `the last run reported failure`, with its exit code where known.
+fn failure(code: Option<i32>) -> String {
+    match code {
+        Some(code) => format!("the last run reported failure (exit code {code})"),
+        None => "the last run reported failure".to_owned(),
     }
 }
 

@@ -26,7 +26,7 @@ pub(crate) use context::add_recent;
 pub(crate) struct Judged {
     pub dirs: Vec<PathBuf>,
     pub policy: Policy,
-    /// The judged jobs, worst first.
+    /// Worst first.
     pub jobs: Vec<Judgement>,
     /// The warnings about the crontabs read, for standard error.
     pub lint: Vec<crate::schedule::Lint>,
@@ -43,7 +43,7 @@ pub(crate) struct Judged {
     pub live_crontabs: bool,
     /// The rows grouped by cause, once the run weighed them.
     pub causes: crate::cause::Causes,
-    /// Whether the instant judged at was given (`--now`).
+    /// `--now` was given.
     pub forensic: bool,
     /// When the host booted (`--boot-time`, else the kernel's).
     pub booted: Option<DateTime<Utc>>,
@@ -89,13 +89,10 @@ impl Judged {
 }
 
 /// The directories to read: the ones given, else the default ones that
-/// exist.
-///
-/// With jobs expected (`--expect`, or timers, which are jobs of their own),
-/// a directory that does not exist yet is a fresh install before any job
-/// ran, not a broken check: it is left out, and with none left the
-/// expected jobs are judged `missing`, which is exactly what must alert. A
-/// directory that exists but cannot be read is still an error.
+/// exist. With jobs expected (`--expect`, timers), a missing directory is a
+/// fresh install, not a broken check: it is left out, and with none left
+/// the expected jobs are judged `missing`, which is what must alert (an
+/// unreadable one is still an error).
 pub(crate) fn locate(args: &JudgeArgs) -> Result<Vec<PathBuf>, Error> {
     if args.expect.is_empty() && !args.timers.systemd {
         return read_locations(&args.dirs);
@@ -131,8 +128,7 @@ pub(crate) fn judge(
     let this_host = crate::hostname();
     // Each file is judged as it is read and only the judgement is kept, so
     // a scan of a whole fleet's heartbeats never holds every record.
-    let mut jobs = Vec::new();
-    let mut needs = HashMap::new();
+    let (mut jobs, mut needs) = (Vec::new(), HashMap::new());
     scan_each(&dirs, &mut |entry| {
         let crontab = expected.line_for(&entry.job);
         // A history that cannot be read leaves the lag to the last
@@ -147,7 +143,6 @@ pub(crate) fn judge(
             crontab,
             recent: &recent,
             pause: pauses.of(Some(&entry.path), &entry.job),
-            // A run in progress on this host: does its wrapper still run?
             wrapper_alive: match &entry.content {
                 Ok(Content::Record(r)) if r.status == RunStatus::Running && r.host == this_host => {
                     context::alive(r.pid, r.started_at.unwrap_or(r.timestamp))

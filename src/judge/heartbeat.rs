@@ -1,19 +1,11 @@
 //! What a heartbeat alone says: the interval rule for a finished run, and
-//! the rule for a run in progress (hung, wrapper gone, stalled, as bad as
-//! the run before it, or running long). Pure.
+//! the rules for a run in progress. Pure.
 
-use super::{runs, Judgement, Policy, Status};
-use crate::history::Run;
+use super::{runs, Job, Judgement, Policy, Status};
 use crate::record::{default_max_runtime, format_duration, Content, Entry, Heartbeat, RunStatus};
 
-/// The verdict before the schedule, threshold and pause are weighed;
-/// `recent` runs give a run in progress its usual duration.
-pub(super) fn by_record(
-    entry: &Entry,
-    wrapper_alive: Option<bool>,
-    recent: &[Run],
-    policy: &Policy,
-) -> Judgement {
+/// The verdict before the schedule, threshold and pause are weighed.
+pub(super) fn by_record(job: &Job, entry: &Entry, policy: &Policy) -> Judgement {
     let (timestamp, interval, record) = match &entry.content {
         Err(reason) => return Judgement::invalid(entry, reason.clone()),
         Ok(Content::Record(r)) => (r.timestamp, r.interval_seconds, Some(r)),
@@ -43,12 +35,11 @@ pub(super) fn by_record(
     }
     let elapsed = seconds.max(0) as u64;
     let j = match running {
-        Some(r) => judge_running(r, elapsed, wrapper_alive, recent, policy),
-        None => judge_finished(record, elapsed, interval, policy.factor),
+        Some(r) => judge_running(job, r, elapsed, policy),
+        None => judge_finished(job.name, record, elapsed, interval, policy.factor),
     };
     let age = (policy.now - timestamp).num_seconds().max(0) as u64;
     Judgement {
-        job: entry.job.clone(),
         host: entry.subdir.clone().or(record.map(|r| r.host.clone())),
         timestamp: Some(timestamp),
         age_seconds: Some(age),
@@ -59,20 +50,10 @@ pub(super) fn by_record(
     }
 }
 
-/// The rule for a `running` record, `elapsed` seconds after it started:
-/// `stale` when the run is hung (past its maximum runtime, recorded, else
-/// factor x interval), its wrapper is gone or it stalled (silent past its
-/// `--stall-after`); else as bad as the last finished run it carries
-/// (`failed` while that failed); else `late` past
-/// [`runs::RUNNING_LONG_MARGIN`] x its usual duration (by its `recent`
-/// runs), and `running` only within it.
-fn judge_running(
-    r: &Heartbeat,
-    elapsed: u64,
-    wrapper_alive: Option<bool>,
-    recent: &[Run],
-    policy: &Policy,
-) -> Judgement {
+/// The rule for a `running` record, `elapsed` seconds after it started,
+/// worst first: hung, wrapper gone, stalled, the last run failed, running
+/// long (by its `recent` runs), running.
+fn judge_running(job: &Job, r: &Heartbeat, elapsed: u64, policy: &Policy) -> Judgement {
     let since = r.started_at.unwrap_or(r.timestamp);
     let max = r
         .max_runtime_seconds
@@ -83,8 +64,7 @@ fn judge_running(
         Some(last) => last.status == RunStatus::Fail,
         None => r.consecutive_failures.is_some_and(|n| n > 0),
     };
-    let running = format_duration(elapsed);
-    let max_text = format_duration(max);
+    let (running, max_text) = (format_duration(elapsed), format_duration(max));
     // Quiet for longer than `--stall-after`: no output, no keepalive.
     let quiet = r.stall_after_seconds.and_then(|limit| {
         let heard = r.progress_at.map_or(since, |at| at.max(since));
@@ -94,26 +74,23 @@ fn judge_running(
     let (status, reason) = if elapsed > max {
         let reason = format!("running for {running}, longer than its maximum of {max_text}: hung?");
         (Status::Stale, reason)
-    } else if wrapper_alive == Some(false) {
+    } else if job.wrapper_alive == Some(false) {
         let reason = format!(
             "wrapper gone: the run started {running} ago and its wrapper no longer runs on this host"
         );
         (Status::Stale, reason)
     } else if let Some((quiet, limit)) = quiet {
+        let (quiet, limit) = (format_duration(quiet), format_duration(limit));
         let reason = format!(
-            "stalled: no output or keepalive for {}, more than its --stall-after of {}",
-            format_duration(quiet),
-            format_duration(limit)
+            "stalled: no output or keepalive for {quiet}, more than its --stall-after of {limit}"
         );
         (Status::Stale, reason)
     } else if last_failed {
-        let code = last
-            .and_then(|l| l.exit_code)
-            .map_or(String::new(), |code| format!(" (exit code {code})"));
+        let failure = super::failure(last.and_then(|l| l.exit_code));
         let since = super::schedule::local(since, chrono_tz::Tz::UTC);
-        let reason = format!("the last run reported failure{code}; running again since {since}");
+        let reason = format!("{failure}; running again since {since}");
         (Status::Failed, reason)
-    } else if let Some((usual, limit)) = runs::duration(recent)
+    } else if let Some((usual, limit)) = runs::duration(job.recent)
         .map(|usual| (usual, usual.saturating_mul(runs::RUNNING_LONG_MARGIN)))
         .filter(|(_, limit)| elapsed > *limit)
     {
@@ -129,8 +106,6 @@ fn judge_running(
         (Status::Running, reason)
     };
     Judgement {
-        status,
-        reason: Some(reason),
         exit_code: last.and_then(|l| l.exit_code),
         message: last.and_then(|l| l.message.clone()).or(r.message.clone()),
         // Unknown counts one, as for a finished failed run.
@@ -140,24 +115,27 @@ fn judge_running(
                 .unwrap_or(1)
                 .max(1)
         }),
-        ..Judgement::default()
+        ..Judgement::bare(job.name, status, Some(reason))
     }
 }
 
 /// The interval rule for a finished run (`record` is `None` for an empty
-/// file), with what the wrapper knew: the rule that failed a run
-/// (`--fail-on`, `--min-runtime`, ...) or its exit code, the attempt it
-/// ended on when it was retried, a success far faster than usual. Reasons
-/// are formatted only where there is one: this runs for every heartbeat.
-fn judge_finished(record: Option<&Heartbeat>, age: u64, interval: u64, factor: f64) -> Judgement {
+/// file). Reasons are formatted only where there is one: this runs for
+/// every heartbeat.
+fn judge_finished(
+    job: &str,
+    record: Option<&Heartbeat>,
+    age: u64,
+    interval: u64,
+    factor: f64,
+) -> Judgement {
     let stale = age as f64 > factor * interval as f64;
     let failed = record.filter(|r| r.status == RunStatus::Fail);
     let attempt = record.and_then(|r| r.attempt).filter(|a| a.of > 1);
     let (status, reason) = if let Some(r) = failed.filter(|_| !stale) {
         let mut text = match (&r.reason, r.exit_code) {
             (Some(rule), _) => format!("the last run failed: {rule}"),
-            (None, Some(code)) => format!("the last run reported failure (exit code {code})"),
-            (None, None) => "the last run reported failure".to_owned(),
+            (None, code) => super::failure(code),
         };
         if let Some(a) = attempt {
             text.push_str(&format!("; failed on attempt {} of {}", a.number, a.of));
@@ -182,13 +160,10 @@ fn judge_finished(record: Option<&Heartbeat>, age: u64, interval: u64, factor: f
         (status, Some(reason))
     };
     Judgement {
-        status,
-        reason,
         exit_code: record.and_then(|r| r.exit_code),
         message: record.and_then(|r| r.message.clone()),
-        // Where the writer counted them (the wrapper does), the record says
-        // how many runs in a row failed.
+        // The wrapper counts them; other writers may not.
         consecutive_failures: failed.and_then(|r| r.consecutive_failures),
-        ..Judgement::default()
+        ..Judgement::bare(job, status, reason)
     }
 }

@@ -5,10 +5,9 @@ use std::collections::HashSet;
 
 use super::{judge, Job, Judgement, Policy, Status};
 
-/// The set of rows, in one pass from the scanned heartbeats' judgements:
-/// one per (host, job) ([`dedup`]), then a row judged by [`judge`], with
-/// the pause `pause_of` finds, for each crontab line and each job of
-/// `expect` ([`is_expected`]) that no row answers; sorted once ([`sort`]).
+/// The rows: one per (host, job) ([`dedup`]), plus one judged (with the
+/// pause `pause_of` finds) for each crontab line and `expect` job
+/// ([`is_expected`]) that no row answers; sorted once ([`sort`]).
 pub(crate) fn rows<'p>(
     judged: Vec<Judgement>,
     crontab: &[crate::schedule::Expectation],
@@ -58,17 +57,14 @@ pub(crate) fn host_of<'a>(j: &'a Judgement, local: &'a str) -> &'a str {
     j.host.as_deref().unwrap_or(local)
 }
 
-/// Keeps one judgement per (host, job) when the same job of the same host
-/// has heartbeats in several directories (readers scan two by default):
-/// the newest heartbeat wins, one that could be read wins over one that
-/// could not, and a tie goes to the one found first (the first directory).
-/// The files that lost are listed in the winner's `duplicates`. The order
-/// of the rest is kept.
+/// Keeps one judgement per (host, job) with heartbeats in several
+/// directories (readers scan two by default): the newest wins (a readable
+/// one over an unreadable one), a tie goes to the first found; the losers'
+/// files go to the winner's `duplicates`. The order of the rest is kept.
 pub(crate) fn dedup(mut all: Vec<Judgement>, local: &str) -> Vec<Judgement> {
-    // Rows sorted by (job, host), then by position: a group of duplicates
-    // is a run of equal keys, in the order they were found. Sorting indices
-    // takes n log n and a word per row, where comparing every pair took 5
-    // billion comparisons over 100,000 heartbeats.
+    // Row indices sorted by (job, host, position): a group of duplicates is
+    // a run of equal keys, in the order found. A word per row, where
+    // comparing every pair took 5 billion comparisons over 100,000 rows.
     let mut order: Vec<usize> = (0..all.len()).collect();
     let key = |i: usize| (all[i].job.as_str(), host_of(&all[i], local));
     order.sort_unstable_by(|&a, &b| key(a).cmp(&key(b)).then(a.cmp(&b)));
@@ -141,8 +137,7 @@ pub(crate) fn sort(all: &mut [Judgement]) {
     });
 }
 
-/// How many jobs have each status, worst first, zero counts included, in
-/// one pass.
+/// How many jobs have each status, worst first, zero counts included.
 pub(crate) fn summary(all: &[Judgement]) -> Vec<(Status, usize)> {
     let mut counts = [0; Status::ALL.len()];
     for j in all {

@@ -1,9 +1,8 @@
-//! A job's runs against its schedule's fires: anacron's days and catch-up,
-//! delays, a wrapped job's start, runs skipped between two checks, and what
-//! a job usually does (its lag after the fire, its duration). The usual is a
-//! high percentile of the newest runs, so that one slow night neither
-//! pushes the next deadline out (hiding a death) nor becomes the measure of
-//! the next run. Pure.
+//! A job's runs against its schedule's fires (anacron's days and catch-up,
+//! delays, a wrapped job's start, skipped runs) and what it usually does
+//! (its lag after the fire, its duration): a high percentile of the newest
+//! runs, so that one slow night neither pushes the next deadline out
+//! (hiding a death) nor becomes the measure of the next run. Pure.
 
 use chrono::{DateTime, Timelike, Utc};
 
@@ -20,8 +19,7 @@ pub(crate) const USUAL_RUNS: usize = 20;
 /// twenty stay outliers.
 pub(crate) const USUAL_PERCENTILE: usize = 90;
 
-/// How much longer than its usual duration a run may take before it is
-/// `late (running long)`.
+/// A run is `late (running long)` past this many times its usual duration.
 pub(crate) const RUNNING_LONG_MARGIN: u64 = 2;
 
 /// The fewest finished runs with a duration the running-long rule needs.
@@ -63,9 +61,8 @@ pub(crate) fn usual_lag(
     percentile(&mut lags).unwrap_or(last_lag)
 }
 
-/// The usual duration of a successful run: the percentile of the newest
-/// [`USUAL_RUNS`] successful durations, when at least
-/// [`RUNNING_LONG_MIN_RUNS`] are known, in whole seconds (at least 1).
+/// The usual duration of a successful run, in whole seconds (at least 1),
+/// once [`RUNNING_LONG_MIN_RUNS`] are known.
 pub(crate) fn duration(runs: &[Run]) -> Option<u64> {
     let mut durations: Vec<u64> = runs
         .iter()
@@ -119,25 +116,9 @@ pub(crate) fn latest_start(next: DateTime<Utc>, timing: &Timing) -> Option<DateT
     start.checked_add_signed(span(timing.delay)?)
 }
 
-/// When a run that reported at `reported` for the fire `fire` was started
-/// by anacron, before its delay: at anacron's first start after the boot
-/// when the host booted between the two (a catch-up), else at the fire.
-pub(crate) fn started_for(
-    fire: DateTime<Utc>,
-    reported: DateTime<Utc>,
-    timing: &Timing,
-) -> DateTime<Utc> {
-    timing
-        .catch_up
-        .as_ref()
-        .filter(|c| c.booted > fire && c.booted <= reported)
-        .and_then(start_after_boot)
-        .map_or(fire, |start| start.min(reported))
-}
-
 /// anacron's first start after the boot: the boot itself within its start
 /// hours, else its next hourly start.
-fn start_after_boot(c: &CatchUp) -> Option<DateTime<Utc>> {
+pub(super) fn start_after_boot(c: &CatchUp) -> Option<DateTime<Utc>> {
     let hour = c.booted.with_timezone(&c.starts.zone()).hour();
     if (c.hours.0..c.hours.1).contains(&hour) {
         Some(c.booted)
@@ -146,24 +127,20 @@ fn start_after_boot(c: &CatchUp) -> Option<DateTime<Utc>> {
     }
 }
 
-/// The longest default start grace, in seconds.
-const START_GRACE_MAX_SECONDS: u64 = 15 * 60;
-
 /// How long a skipped run is told after the run that followed it, in
 /// seconds: longer than any checker's period, so that a checker running
 /// every 5 to 15 minutes sees it once.
 const SKIP_SHOWN_SECONDS: i64 = 3600;
 
 /// The default start grace for fires `gap` seconds apart: the smaller of
-/// [`START_GRACE_MAX_SECONDS`] and half the gap.
+/// 15 minutes and half the gap.
 pub(crate) fn default_start_grace(gap: u64) -> u64 {
-    START_GRACE_MAX_SECONDS.min(gap / 2)
+    (15 * 60).min(gap / 2)
 }
 
-/// The first fire with no run of the newest gap between two runs of the last
-/// [`SKIP_SHOWN_SECONDS`] before `now`: a run missed and followed by
-/// another. `newest` is the heartbeat's own run, which the history may
-/// not hold yet. A run's fire comes from its start where known.
+/// The first fire missed in the newest gap between two runs of the last
+/// [`SKIP_SHOWN_SECONDS`] (a run's fire by its start where known); `newest`
+/// is the heartbeat's own run, which the history may not hold yet.
 pub(crate) fn skipped(
     schedule: &Schedule,
     timing: &Timing,

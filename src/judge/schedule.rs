@@ -6,13 +6,10 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::runs;
-use super::{Judgement, Policy, Status};
+use super::{Job, Judgement, Policy, Status};
 use crate::history::Run;
 use crate::record::{format_duration, Content, Entry, RunStatus, INTERVAL_MAX};
 use crate::schedule::{Expectation, Schedule, Timing};
-
-/// The longest default grace, in seconds: one hour.
-pub(crate) const GRACE_MAX_SECONDS: u64 = 3600;
 
 /// The schedule side of the policy; by default each schedule's own grace,
 /// a record's schedule in UTC.
@@ -48,21 +45,17 @@ pub struct Timetable {
     pub judged_at: DateTime<Utc>,
 }
 
-/// The due time of the run after a heartbeat.
+/// The due time of the run after a heartbeat, and the grace after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Due {
-    /// When the next run must have reported: the next fire plus the lag.
     pub due_at: DateTime<Utc>,
-    /// The grace after `due_at`, in seconds.
     pub grace_seconds: u64,
 }
 
-/// The due time after a heartbeat written at `reported` for a run that
-/// started at `started` (when known), by the next fire (placed by the
-/// `timing`: anacron's period and catch-up, a delay allowed in full): a
-/// `wrapped` job must have started by then, with the start grace after
-/// it; a plain one must have reported by then plus its usual lag (by its
-/// `recent` runs and this one), with the grace after that.
+/// The due time after a heartbeat written at `reported` (its run started at
+/// `started`, when known), by the next fire as the `timing` places it: a
+/// `wrapped` job must have started by then, a plain one reported by then
+/// plus its usual lag (by its `recent` runs and this one).
 pub(crate) fn due(
     schedule: &Schedule,
     reported: DateTime<Utc>,
@@ -82,8 +75,12 @@ pub(crate) fn due(
             grace_seconds,
         });
     }
-    // A catch-up run after a boot lags from anacron's start, not the fire.
-    let from = runs::started_for(fire, reported, timing);
+    // A catch-up run (the host booted between fire and report) lags from
+    // anacron's start after the boot, not from the fire.
+    let from = (timing.catch_up.as_ref())
+        .filter(|c| c.booted > fire && c.booted <= reported)
+        .and_then(runs::start_after_boot)
+        .map_or(fire, |start| start.min(reported));
     let last_lag = (reported - from).num_seconds().max(0).unsigned_abs();
     // A lag is never taken to be a whole gap or more: a run that reports
     // that late belongs to the next fire.
@@ -101,37 +98,27 @@ pub(super) fn span(seconds: u64) -> Option<chrono::Duration> {
     chrono::Duration::try_seconds(i64::try_from(seconds).ok()?)
 }
 
-/// The default grace for fires `gap` seconds apart: the smaller of an hour
-/// and half the gap.
+/// The default grace: the smaller of an hour and half the `gap` between fires.
 pub(crate) fn default_grace(gap: u64) -> u64 {
-    GRACE_MAX_SECONDS.min(gap / 2)
+    3600.min(gap / 2)
 }
 
 /// `2026-11-22 03:10 CET`: a time in the schedule's zone.
 pub(crate) fn local(t: DateTime<Utc>, zone: Tz) -> String {
-    t.with_timezone(&zone)
-        .format("%Y-%m-%d %H:%M %Z")
-        .to_string()
+    format!("{}", t.with_timezone(&zone).format("%Y-%m-%d %H:%M %Z"))
 }
 
-/// When a run started: `duration` seconds before it reported, when that is
-/// a plausible duration.
+/// When a run started: `duration` seconds before it reported, if plausible.
 pub(crate) fn started(reported: DateTime<Utc>, duration: Option<f64>) -> Option<DateTime<Utc>> {
     let seconds = duration.filter(|d| d.is_finite() && *d >= 0.0 && *d < f64::from(i32::MAX))?;
     reported.checked_sub_signed(chrono::Duration::milliseconds((seconds * 1000.0) as i64))
 }
 
 /// Re-judges a readable heartbeat by its schedule, when one is known.
-pub(super) fn refine(
-    j: &mut Judgement,
-    entry: &Entry,
-    crontab: Option<&Expectation>,
-    recent: &[Run],
-    policy: &Policy,
-) {
-    let rules = &policy.rules;
+pub(super) fn refine(mut j: Judgement, job: &Job, entry: &Entry, policy: &Policy) -> Judgement {
+    let (rules, recent) = (&policy.rules, job.recent);
     let (Ok(content), false) = (&entry.content, j.status == Status::Invalid) else {
-        return;
+        return j;
     };
     let (newest, began, record_schedule, wrapped) = match content {
         Content::Record(r) => (
@@ -153,7 +140,7 @@ pub(super) fn refine(
             (run, None, None, false)
         }
     };
-    let line = crontab.and_then(|c| Some((c.schedule.clone()?, c)));
+    let line = job.crontab.and_then(|c| Some((c.schedule.clone()?, c)));
     let (schedule, source, timing) = match (line, record_schedule) {
         (Some((s, c)), _) => (s, format!("crontab {}", c.source), c.timing.clone()),
         (None, Some(text)) => match Schedule::parse(text, rules.zone) {
@@ -161,20 +148,15 @@ pub(super) fn refine(
             Err(reason) => {
                 j.status = Status::Invalid;
                 j.reason = Some(format!("the record's schedule is unusable: {reason}"));
-                return;
+                return j;
             }
         },
-        (None, None) => return,
+        (None, None) => return j,
     };
     // A run in progress is judged by its maximum runtime, not by the
-    // schedule: it is neither missed nor due while it runs. Only the
-    // verdicts of the interval rule are the schedule's to replace.
-    let by_rule = matches!(
-        j.status,
-        Status::Ok | Status::Late | Status::Stale | Status::Failed
-    );
+    // schedule: it is neither missed nor due while it runs.
     let (run, at) = (newest.status, newest.timestamp);
-    let judged = by_rule && !rules.by_interval && run != RunStatus::Running;
+    let judged = !rules.by_interval && run != RunStatus::Running;
     let due = judged
         .then(|| due(&schedule, at, began, recent, rules, &timing, wrapped))
         .flatten();
@@ -186,10 +168,9 @@ pub(super) fn refine(
         grace_seconds: due.map(|d| d.grace_seconds),
         judged_at: policy.now,
     }));
-    let Some(due) = due else { return };
+    let Some(due) = due else { return j };
     let zone = schedule.zone();
-    let deadline = span(due.grace_seconds).and_then(|g| due.due_at.checked_add_signed(g));
-    (j.status, j.reason) = if deadline.is_some_and(|d| policy.now > d) {
+    (j.status, j.reason) = if policy.now > super::timer::plus(due.due_at, due.grace_seconds) {
         let (at, grace) = (local(due.due_at, zone), format_duration(due.grace_seconds));
         let reason = if wrapped {
             format!(
@@ -200,27 +181,16 @@ pub(super) fn refine(
         };
         (Status::Stale, Some(reason))
     } else if run == RunStatus::Fail {
-        let code = j
-            .exit_code
-            .map_or(String::new(), |code| format!(" (exit code {code})"));
-        (
-            Status::Failed,
-            Some(format!("the last run reported failure{code}")),
-        )
+        (Status::Failed, Some(super::failure(j.exit_code)))
+    } else if let Some(fire) = runs::skipped(&schedule, &timing, recent, &newest, policy.now) {
+        let fire = fire.with_timezone(&zone);
+        let (time, day) = (fire.format("%H:%M"), fire.format("%Y-%m-%d %Z"));
+        let reason = format!("missed the {time} run ({day}), then ran again");
+        (Status::Late, Some(reason))
     } else {
         (Status::Ok, None)
     };
-    let skip = (j.status == Status::Ok)
-        .then(|| runs::skipped(&schedule, &timing, recent, &newest, policy.now))
-        .flatten();
-    if let Some(fire) = skip.map(|fire| fire.with_timezone(&zone)) {
-        j.status = Status::Late;
-        j.reason = Some(format!(
-            "missed the {} run ({}), then ran again",
-            fire.format("%H:%M"),
-            fire.format("%Y-%m-%d %Z")
-        ));
-    }
+    j
 }
 
 /// The name a crontab line's job is judged by, and the only heartbeat that
@@ -244,18 +214,17 @@ pub(super) fn never_run(e: &Expectation, policy: &Policy) -> Judgement {
         let fire = s.next_after(since);
         let gap = fire.and_then(|f| s.next_after(f).map(|n| Schedule::gap(f, n)));
         let first = fire.and_then(|f| runs::latest_start(f, &e.timing));
-        let grace = rules
-            .grace
-            .unwrap_or_else(|| default_grace(gap.unwrap_or(0)));
-        (first, grace)
+        (
+            first,
+            rules.grace.unwrap_or(default_grace(gap.unwrap_or(0))),
+        )
     } else {
         // @reboot, or judged by interval: due one factor x interval after
         // the line appeared.
         let wait = span((policy.factor * e.interval as f64) as u64);
         (wait.and_then(|w| since.checked_add_signed(w)), 0)
     };
-    let deadline = first.and_then(|f| f.checked_add_signed(span(grace)?));
-    let missed = deadline.is_some_and(|d| policy.now > d);
+    let missed = first.is_some_and(|f| policy.now > super::timer::plus(f, grace));
     // A job that never ran shows its latest missed run, not its first.
     let first = match schedule.filter(|_| missed) {
         Some(s) => span(grace)

@@ -2,20 +2,20 @@
 //! `timer:NAME`. Pure like the rest of the judge: the caller (`timers`)
 //! reads systemd and passes what it found as a [`Timer`].
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 
-use super::schedule::{Timetable, GRACE_MAX_SECONDS};
+use super::schedule::{default_grace, Timetable};
 use super::{Judgement, Policy, Status};
 use crate::record::format_duration;
+use crate::schedule::Schedule;
 
 /// Everything read about one timer and its service.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Timer {
     /// The job name: `timer:NAME`, or `USER/timer:NAME` for a user's timer.
     pub job: String,
-    /// The timer unit (`certbot.timer`).
+    /// `certbot.timer`, and the unit it triggers, `certbot.service`.
     pub unit: String,
-    /// The unit it triggers (`certbot.service`).
     pub service: String,
     /// systemd's `UnitFileState` (`enabled`, `disabled`, `masked`, ...).
     pub file_state: String,
@@ -25,18 +25,15 @@ pub(crate) struct Timer {
     pub condition_met: bool,
     /// The schedule as systemd normalised it (`OnCalendar=...; ...`).
     pub schedule: String,
-    /// When the timer last triggered its service.
     pub last_trigger: Option<DateTime<Utc>>,
     /// The next trigger before the randomized delay (computed from the last
     /// trigger for a stopped timer).
     pub next_fire: Option<DateTime<Utc>>,
     /// The usual time between two triggers, in seconds, when known.
     pub period: Option<u64>,
-    /// `RandomizedDelaySec=`, in seconds.
+    /// `RandomizedDelaySec=` and `AccuracySec=`, in seconds.
     pub randomized_delay: u64,
-    /// `AccuracySec=`, in seconds.
     pub accuracy: u64,
-    /// The service's last or current run.
     pub run: Run,
     /// The service's last journal lines, when it failed.
     pub journal: Option<String>,
@@ -51,20 +48,18 @@ pub(crate) struct Run {
     pub running: bool,
     /// systemd's `Result` of its last run (`success`, `exit-code`, ...).
     pub result: String,
-    /// How the main process ended, when it did.
     pub exit: Option<Exit>,
-    pub started: Option<DateTime<Utc>>,
-    pub ended: Option<DateTime<Utc>>,
     /// `RuntimeMaxSec=`, in seconds, when finite.
     pub runtime_max: Option<u64>,
+    pub started: Option<DateTime<Utc>>,
+    pub ended: Option<DateTime<Utc>>,
 }
 
-/// How a service's main process ended.
+/// How a service's main process ended: its exit status, or the signal
+/// that killed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Exit {
-    /// It exited with this status.
     Status(i32),
-    /// A signal killed it.
     Signal(i32),
 }
 
@@ -84,20 +79,15 @@ pub(crate) fn not_judged(timer: &Timer) -> Option<String> {
     None
 }
 
-/// Judges one timer at `policy.now`; `max_runtime` is hb-check's
-/// `--max-runtime`, for a service that runs too long.
+/// Judges one timer; `max_runtime` is hb-check's `--max-runtime`.
 pub(crate) fn judge(timer: &Timer, policy: &Policy, max_runtime: Option<u64>) -> Judgement {
-    let now = policy.now;
-    let grace = policy.rules.grace.unwrap_or_else(|| {
-        timer
-            .period
-            .map_or(GRACE_MAX_SECONDS, |p| (p / 2).clamp(1, GRACE_MAX_SECONDS))
-    });
+    let grace = (policy.rules.grace)
+        .unwrap_or_else(|| default_grace(timer.period.unwrap_or(u64::MAX)).max(1));
     let slack = timer.randomized_delay.saturating_add(timer.accuracy);
     let due_at = timer.next_fire.map(|fire| plus(fire, slack));
-    let (status, reason) = verdict(timer, now, grace, due_at, max_runtime, policy.factor);
+    let (status, reason) = verdict(timer, policy, grace, due_at, max_runtime);
     let timestamp = timer.run.ended.or(timer.last_trigger);
-    let age_seconds = timestamp.map(|t| seconds(now - t));
+    let age_seconds = timestamp.map(|t| Schedule::gap(t, policy.now));
     Judgement {
         timestamp,
         age_seconds,
@@ -115,7 +105,7 @@ pub(crate) fn judge(timer: &Timer, policy: &Policy, max_runtime: Option<u64>) ->
             source: format!("systemd {}", timer.unit),
             due_at,
             grace_seconds: Some(grace),
-            judged_at: now,
+            judged_at: policy.now,
         })),
         ..Judgement::bare(&timer.job, status, reason)
     }
@@ -123,24 +113,23 @@ pub(crate) fn judge(timer: &Timer, policy: &Policy, max_runtime: Option<u64>) ->
 
 fn verdict(
     timer: &Timer,
-    now: DateTime<Utc>,
+    policy: &Policy,
     grace: u64,
     due_at: Option<DateTime<Utc>>,
     max_runtime: Option<u64>,
-    factor: f64,
 ) -> (Status, Option<String>) {
-    let run = &timer.run;
+    let (run, now) = (&timer.run, policy.now);
     let service = &timer.service;
     if run.running {
         // The shortest of RuntimeMaxSec=, --max-runtime, and factor x the
         // timer's period (a run that outlasts it keeps the next from
         // starting).
-        let by_period = timer.period.map(|p| (p as f64 * factor) as u64);
+        let by_period = timer.period.map(|p| (p as f64 * policy.factor) as u64);
         let max = [run.runtime_max, max_runtime, by_period]
             .into_iter()
             .flatten()
             .min();
-        let ran = run.started.map(|s| seconds(now - s));
+        let ran = run.started.map(|s| Schedule::gap(s, now));
         if let Some((ran, max)) = ran.zip(max).filter(|(ran, max)| ran > max) {
             let why = format!(
                 "{service} has run for {}, past its maximum runtime of {}",
@@ -214,10 +203,6 @@ pub(crate) fn plus(t: DateTime<Utc>, secs: u64) -> DateTime<Utc> {
     super::schedule::span(secs)
         .and_then(|d| t.checked_add_signed(d))
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
-}
-
-fn seconds(d: Duration) -> u64 {
-    u64::try_from(d.num_seconds()).unwrap_or(0)
 }
 
 fn stamp(t: DateTime<Utc>) -> String {

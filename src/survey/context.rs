@@ -3,7 +3,6 @@
 //! runs for the report.
 
 use std::collections::{HashMap, HashSet};
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -11,7 +10,6 @@ use chrono::{DateTime, Utc};
 use crate::history::{recent, Run};
 use crate::judge::{Judgement, Status};
 use crate::pause::Pause;
-use crate::record::FUTURE_TOLERANCE_SECONDS;
 use crate::store::{history_jobs, read_history, scan_pauses, PauseEntry};
 
 /// The pause files found in the directories read, as of one instant,
@@ -21,38 +19,33 @@ use crate::store::{history_jobs, read_history, scan_pauses, PauseEntry};
 pub(crate) struct Pauses<'d> {
     dirs: &'d [PathBuf],
     found: Vec<PauseEntry>,
-    now: DateTime<Utc>,
-    /// A job's pauses by its name, then by their directory.
+    /// The pauses in force: a job's by its name, then by their directory.
     jobs: HashMap<String, HashMap<PathBuf, Vec<usize>>>,
     /// Host pauses by their directory.
     hosts: HashMap<PathBuf, Vec<usize>>,
 }
 
 impl<'d> Pauses<'d> {
-    /// Reads the pause files of `dirs`.
     pub(crate) fn scan(dirs: &'d [PathBuf], now: DateTime<Utc>) -> Pauses<'d> {
         Pauses::index(dirs, scan_pauses(dirs), now)
     }
 
     fn index(dirs: &'d [PathBuf], found: Vec<PauseEntry>, now: DateTime<Utc>) -> Pauses<'d> {
-        let (mut jobs, mut hosts) = (HashMap::new(), HashMap::new());
+        let (mut jobs, mut hosts) = (HashMap::new(), HashMap::<_, Vec<_>>::new());
         for (i, p) in found.iter().enumerate() {
-            let Some(dir) = p.path.parent() else {
+            let active = p.content.as_ref().is_ok_and(|p| p.is_active(now));
+            let Some(dir) = p.path.parent().filter(|_| active) else {
                 continue;
             };
             let by_dir = match &p.job {
-                Some(job) => jobs.entry(job.clone()).or_insert_with(HashMap::new),
+                Some(job) => jobs.entry(job.clone()).or_default(),
                 None => &mut hosts,
             };
-            by_dir
-                .entry(dir.to_owned())
-                .or_insert_with(Vec::new)
-                .push(i);
+            by_dir.entry(dir.to_owned()).or_default().push(i);
         }
         Pauses {
             dirs,
             found,
-            now,
             jobs,
             hosts,
         }
@@ -63,13 +56,11 @@ impl<'d> Pauses<'d> {
     /// directory or one above. A job without a heartbeat (`path` is
     /// `None`) takes the pauses of the directories read.
     pub(crate) fn of(&self, path: Option<&Path>, name: &str) -> Option<&Pause> {
-        if self.found.is_empty() {
+        if self.jobs.is_empty() && self.hosts.is_empty() {
             return None;
         }
-        let (own, name) = match path.and_then(home) {
-            Some((dir, name)) => (Some(dir), name),
-            None => (None, name),
-        };
+        let home = path.and_then(home);
+        let (own, name) = (home.map(|h| h.0), home.map_or(name, |h| h.1));
         let read = self.dirs.iter().map(PathBuf::as_path);
         let places = || {
             own.into_iter()
@@ -81,7 +72,6 @@ impl<'d> Pauses<'d> {
         // Of equal ends, the last found wins, as a scan in order gave.
         (jobs.chain(hosts).flatten())
             .filter_map(|&i| Some((i, self.found[i].content.as_ref().ok()?)))
-            .filter(|(_, p)| p.is_active(self.now))
             .max_by_key(|(i, p)| (p.until, *i))
             .map(|(_, p)| p)
     }
@@ -92,11 +82,10 @@ impl<'d> Pauses<'d> {
         self.found.iter().filter_map(|bad| {
             let reason = bad.content.as_ref().err()?;
             let name = bad.path.file_name().unwrap_or_default().to_string_lossy();
+            let reason = format!("the pause file cannot be used: {reason}");
             Some(Judgement {
-                status: Status::Invalid,
-                reason: Some(format!("the pause file cannot be used: {reason}")),
                 path: Some(bad.path.clone()),
-                ..Judgement::missing(&name)
+                ..Judgement::bare(&name, Status::Invalid, Some(reason))
             })
         })
     }
@@ -115,7 +104,7 @@ fn home(path: &Path) -> Option<(&Path, &str)> {
 pub(super) fn history_beside(path: &Path, now: DateTime<Utc>) -> Option<Vec<Run>> {
     let (dir, job) = home(path)?;
     let mut runs = read_history(dir, job).ok()?;
-    let horizon = now + chrono::Duration::seconds(FUTURE_TOLERANCE_SECONDS);
+    let horizon = now + chrono::Duration::seconds(crate::record::FUTURE_TOLERANCE_SECONDS);
     runs.retain(|r| r.timestamp <= horizon);
     Some(runs)
 }
@@ -127,7 +116,7 @@ pub(super) fn history_beside(path: &Path, now: DateTime<Utc>) -> Option<Vec<Run>
 pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
     // Keyed by the directory's bytes: hashing a `Path` walks its
     // components, which costs more than the lookup saves.
-    let mut listed: HashMap<OsString, Option<HashSet<String>>> = HashMap::new();
+    let mut listed: HashMap<std::ffi::OsString, Option<HashSet<String>>> = HashMap::new();
     for judgement in jobs.iter_mut() {
         let Some(path) = judgement.path.as_deref() else {
             continue;
@@ -162,12 +151,8 @@ pub(super) fn alive(pid: u32, started: DateTime<Utc>) -> Option<bool> {
     // exists (EPERM: it does, and belongs to another user).
     let gone = unsafe { libc::kill(id, 0) } != 0
         && std::io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH);
-    if gone {
-        return Some(false);
-    }
-    let reused = crate::store::host::process_start(pid)
-        .is_some_and(|t| t > started + chrono::Duration::seconds(START_SLACK_SECONDS));
-    Some(!reused)
+    let latest = started + chrono::Duration::seconds(START_SLACK_SECONDS);
+    Some(!gone && crate::store::host::process_start(pid).is_none_or(|t| t <= latest))
 }
 
 #[cfg(test)]
