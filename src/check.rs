@@ -126,10 +126,9 @@ pub fn run(args: &Args) -> Check {
     run_to(args, &mut io::stdout().lock())
 }
 
-/// [`run`], printing to `stdout`. Every channel is tried whatever happened
-/// on the others (metrics file, alert issue, standard output); the verdict
-/// is printed after the lock is released, so that a reader that does not
-/// read cannot hold it; `--format json` is one document, errors included.
+/// [`run`], printing to `stdout`. Each channel (metrics, issue, output) is
+/// tried whatever the others did; the verdict is printed after the lock is
+/// released, so a reader that does not read cannot hold it.
 pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
     if args.adopt.adopt {
         return crate::adopt::run(&args.adopt, &args.judge.schedule, PROGRAM, stdout);
@@ -209,17 +208,15 @@ fn judge_locked(
         });
         written.unwrap_or_else(|err| failed(&err));
     }
-    // Temporaries left by killed writers: readers skip them; once they
-    // are an hour old, the run that holds the lock tidies them away. It
-    // changes no verdict, so a failure is told and does not move the code.
+    // The lock's holder tidies killed writers' temporaries: that changes no
+    // verdict, so a failure is told and does not move the code.
     for (path, err) in &store::clean_temporaries(&judged.dirs) {
         eprintln!(
             "{PROGRAM}: cannot remove the stale temporary file {}: {err}",
             terminal_path(path)
         );
     }
-    // The run lock stays held through the notifying too (its states are
-    // beside it).
+    // The lock stays held through the notifying (its states are beside it).
     let synced = tracker_sync(&args.tracker, &host, &judged, &lock);
     let notified = crate::notify::after_check(&args.notify, &host, &judged, &lock);
     for err in [synced.err(), notified.err()].iter().flatten() {
@@ -230,9 +227,8 @@ fn judge_locked(
     Ok((code, judged, decision))
 }
 
-/// `--changes-only`: compares this run with the state beside the lock
-/// (held), and records this run when it prints. A state that cannot be
-/// written is told; the run prints as if it had none.
+/// `--changes-only`: this run against the state beside the (held) lock,
+/// recorded when it prints; one that cannot be written is told.
 fn changes_since(lock: &store::RunLock, judged: &Judged, remind: Duration) -> alert::Assessment {
     let path = store::beside(&lock.path, ".state");
     let last = store::read_small(&path).and_then(|b| alert::State::parse(&b));
@@ -255,9 +251,8 @@ fn report_of(judged: &Judged) -> Report<'_> {
     }
 }
 
-/// The bytes for standard output: the verdict in the format asked for, or,
-/// when the jobs could not be judged, nothing in text (the error is on
-/// standard error) and a document carrying the errors in JSON.
+/// The bytes for standard output; unjudged, nothing in text (the error is
+/// on standard error) and a document carrying the errors in JSON.
 fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
     let mut out = Vec::new();
     if args.quiet {
@@ -266,8 +261,7 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
     let now = args.judge.now.unwrap_or_else(chrono::Utc::now);
     let report = judged.map_or(Report::new(now, args.judge.factor, &[]), report_of);
     let unread = judged.map_or(&[][..], |j| &j.unread_crontabs[..]);
-    // Writing to memory fails only when out of memory, which aborts anyway;
-    // an error here would leave the output short, never wrong.
+    // Writing to memory fails only when out of memory, which aborts anyway.
     let _ = match (args.format, judged) {
         (Format::Json, _) => {
             let causes = judged.map(|j| cause::render::json_fields(&j.jobs, &j.causes));
@@ -300,8 +294,7 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
     out
 }
 
-/// `--lint`: reads the crontabs, prints their lint and nothing else, and
-/// says by the exit code whether there was any.
+/// `--lint`: the crontabs' lint alone, its presence told by the exit code.
 fn lint(args: &Args, stdout: &mut dyn Write) -> Result<Check, Error> {
     let schedule = &args.judge.schedule;
     if !schedule.reads_crontabs() {

@@ -61,7 +61,6 @@ pub(crate) fn parse_quorum(text: &str) -> Result<Quorum, Error> {
     Ok(Quorum { job, min })
 }
 
-/// The verdict on one quorum rule.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub(crate) struct QuorumVerdict {
     pub job: String,
@@ -90,8 +89,7 @@ impl QuorumVerdict {
         self.below || !self.not_ok.is_empty()
     }
 
-    /// `backup below quorum: ok on 2 of 42 hosts, at least 40 needed (not
-    /// ok: web03..web42)` or `backup quorum met: ...`, unescaped.
+    /// `backup below quorum: ok on 2 of 42 hosts, ...` or `backup quorum met: ...`, unescaped.
     pub(crate) fn line(&self) -> String {
         if self.below {
             format!("{} below quorum: {}", self.job, self.reason)
@@ -187,8 +185,7 @@ impl Fleet {
                 reason,
                 not_ok,
             };
-            // A job named twice: its place is the first rule's, its number
-            // the last one's.
+            // A job named twice: the first rule's place, the last one's number.
             match quorum.iter_mut().find(|q| q.job == verdict.job) {
                 Some(first) => *first = verdict,
                 None => quorum.push(verdict),
@@ -231,9 +228,8 @@ impl Fleet {
         self.quorum.iter().filter(|q| q.below)
     }
 
-    /// The exit code of `jobs` under the quorum rules: a job whose quorum
-    /// is met has its hosts' alerts counted as warnings; a quorum not met
-    /// is CRITICAL, once for the job; other jobs count by their status.
+    /// The exit code of `jobs` under the quorum rules: a met quorum makes its
+    /// hosts' alerts warnings; one not met is CRITICAL, once for the job.
     pub(crate) fn code(&self, jobs: &[Judgement]) -> Check {
         let met: BTreeSet<&str> = (self.quorum.iter())
             .filter(|q| !q.below)

@@ -1,8 +1,7 @@
 //! Judging jobs: status, age, ratio and reason for each. One function,
-//! [`judge`], decides a job's status from everything known about it (its
-//! heartbeat or read error, its crontab line, its recent runs, its pause,
-//! whether its wrapper still runs, the policy and the instant); [`rows`]
-//! builds the set of rows in one pass. Pure: the caller passes what it read.
+//! [`judge`], decides a job's status from everything known about it (a
+//! [`Job`], the policy, the instant); [`rows`] builds the set of rows in one
+//! pass. Pure: the caller passes what it read.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -198,8 +197,7 @@ impl Judgement {
     }
 }
 
-/// One job to judge, with everything known about it: the judge itself
-/// looks at no process and no file.
+/// One job to judge, with everything known about it.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Job<'a> {
     pub name: &'a str,
@@ -250,8 +248,7 @@ pub fn judge_record(record: &Heartbeat, policy: &Policy) -> Judgement {
     judge(&Job::of(&entry), policy)
 }
 
-/// Judges one job: what its heartbeat says (or that it has none), then its
-/// schedule, the failure threshold and its pause, in that order.
+/// Judges one job: its heartbeat (or none), schedule, threshold, pause, in that order.
 pub(crate) fn judge(job: &Job, policy: &Policy) -> Judgement {
     let mut j = match (job.entry, job.crontab) {
         (Some(entry), _) => {
@@ -264,9 +261,8 @@ pub(crate) fn judge(job: &Job, policy: &Policy) -> Judgement {
     j
 }
 
-/// Applies `--alert-after` to a `failed` job (its failures counted by the
-/// record, else by the `recent` runs, else one), then the `pause` in force
-/// (the job's own or the host's), whatever the status, saying what it hides.
+/// `--alert-after` on a `failed` job, then the `pause` in force (the job's
+/// or the host's) over any status, saying what it hides.
 fn apply_overrides(j: &mut Judgement, pause: Option<&Pause>, alert_after: u32, recent: &[Run]) {
     if j.status == Status::Failed && alert_after > 1 {
         let newest = j.timestamp.filter(|_| !recent.is_empty());
@@ -294,7 +290,6 @@ fn apply_overrides(j: &mut Judgement, pause: Option<&Pause>, alert_after: u32, r
     }
 }
 
-/// `the last run reported failure`, with its exit code where known.
 fn failure(code: Option<i32>) -> String {
     match code {
         Some(code) => format!("the last run reported failure (exit code {code})"),
@@ -302,9 +297,8 @@ fn failure(code: Option<i32>) -> String {
     }
 }
 
-/// Whether judging `entry` takes its recent runs: for a run in progress's
-/// usual duration, a scheduled job's usual lag, or the failure count a
-/// threshold asks for when the record keeps none.
+/// Whether judging `entry` takes its recent runs: for a running job's usual
+/// duration, a scheduled one's usual lag, or a failure count the record lacks.
 pub(crate) fn needs_history(entry: &Entry, crontab: Option<&Expectation>, policy: &Policy) -> bool {
     let Ok(Content::Record(r)) = &entry.content else {
         return false;

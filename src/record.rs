@@ -363,8 +363,7 @@ pub(crate) fn rfc3339_any<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Ut
         .map_err(|e| serde::de::Error::custom(format!("timestamp `{text}` is not RFC 3339: {e}")))
 }
 
-/// Optional timestamps, written as [`rfc3339_seconds`] and read as
-/// [`rfc3339_any`].
+/// Optional timestamps, written as [`rfc3339_seconds`], read as [`rfc3339_any`].
 pub(crate) mod rfc3339_opt {
     use super::{rfc3339_any, rfc3339_seconds, DateTime, Deserializer, Serializer, Utc};
 

@@ -50,9 +50,8 @@ pub(crate) struct Judged {
 }
 
 impl Judged {
-    /// What the change engine compares from run to run, sorted: each job's
-    /// status, cron's (a pseudo-job) and each quorum rule's; the one list
-    /// `--changes-only` and every notify destination compare.
+    /// The sorted list the change engine compares from run to run (for
+    /// `--changes-only`, every notify destination): jobs, cron, quorum rules.
     pub(crate) fn pairs(&self) -> Vec<(String, judge::Status)> {
         let jobs = self.jobs.iter().map(|j| (crate::changes::key(j), j.status));
         let mut all: Vec<_> = (jobs.chain(crate::cause::run::pairs(&self.causes)))
@@ -73,8 +72,7 @@ impl Judged {
         self.fleet.code(&self.jobs).merge(cause)
     }
 
-    /// What the causes of this judgement are drawn from, for the checking
-    /// `host`: a judgement as of a given instant (`--now`) is forensic.
+    /// What the causes are drawn from; a judgement at `--now` is forensic.
     pub(crate) fn cause_run<'a>(&'a self, host: &'a str) -> crate::cause::run::Run<'a> {
         crate::cause::run::Run {
             booted: self.booted,
@@ -88,10 +86,9 @@ impl Judged {
     }
 }
 
-/// The directories to read: the ones given, else the default ones that
-/// exist. With jobs expected (`--expect`, timers), a missing directory is a
-/// fresh install, not a broken check: it is left out, and with none left
-/// the expected jobs are judged `missing`, which is what must alert (an
+/// The directories given, else the default ones that exist. With jobs
+/// expected (`--expect`, timers), a missing one is a fresh install: left out,
+/// and with none left the expected jobs are `missing`, which must alert (an
 /// unreadable one is still an error).
 pub(crate) fn locate(args: &JudgeArgs) -> Result<Vec<PathBuf>, Error> {
     if args.expect.is_empty() && !args.timers.systemd {
@@ -108,8 +105,7 @@ pub(crate) fn locate(args: &JudgeArgs) -> Result<Vec<PathBuf>, Error> {
     }
 }
 
-/// Scans `dirs` and judges every heartbeat by the options in `args`,
-/// linting the crontabs read as `lint` says.
+/// Scans `dirs` and judges every heartbeat, linting the crontabs as `lint` says.
 pub(crate) fn judge(
     args: &JudgeArgs,
     dirs: Vec<PathBuf>,
@@ -185,8 +181,7 @@ pub(crate) fn judge(
     })
 }
 
-/// Writes `bytes` to `out` and flushes. A closed pipe (`| head`) is not an
-/// error: the reader has all it wants.
+/// Writes and flushes; a closed pipe (`| head`) is no error: the reader has all.
 pub(crate) fn print(out: &mut dyn Write, bytes: &[u8]) -> io::Result<()> {
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),

@@ -6,8 +6,7 @@ use chrono::{DateTime, Utc};
 use super::{add, when, Causes, Cron, Facts, Kind};
 use crate::judge::{Judgement, Status};
 
-/// Whether a row is this host's: its heartbeat's, or one with no host (a
-/// crontab's or `--expect`'s, judged here).
+/// Whether a row is this host's, or hostless (a crontab's or `--expect`'s).
 fn local(j: &Judgement, host: &str) -> bool {
     j.host.as_deref().is_none_or(|h| h == host)
 }
@@ -22,8 +21,7 @@ fn silent(status: Status) -> bool {
     matches!(status, Status::Stale | Status::Missing)
 }
 
-/// The grace after a job's due time: its schedule's, else (factor - 1) x
-/// its interval (the stale factor's).
+/// The grace after a job's due time: its schedule's, else the stale factor's.
 fn grace(j: &Judgement, factor: f64) -> u64 {
     let by_interval = || ((factor - 1.0).max(0.0) * j.interval_seconds.unwrap_or(0) as f64) as u64;
     (j.expected.as_ref())
@@ -31,8 +29,7 @@ fn grace(j: &Judgement, factor: f64) -> u64 {
         .unwrap_or_else(by_interval)
 }
 
-/// When the run the job missed fell due: its schedule's due time, else its
-/// last heartbeat plus its interval.
+/// When the missed run fell due: by schedule, else last heartbeat + interval.
 fn missed_at(j: &Judgement) -> Option<DateTime<Utc>> {
     let by_interval = || {
         let interval = chrono::Duration::try_seconds(j.interval_seconds?.try_into().ok()?)?;
@@ -59,10 +56,9 @@ pub(super) fn cron_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) 
     add(causes, Kind::CronDown, text, depend).from = Some(since);
 }
 
-/// A downtime of cron or the host from `from` (when known) to `to`: the
-/// cause of this host's silent rows not yet explained (a crontab's, for
-/// cron) whose run fell due in it, until they have had their interval and
-/// grace since; with the runs they missed.
+/// A downtime of cron or the host from `from` (when known) to `to`: the cause
+/// of this host's unexplained silent rows (a crontab's, for cron) due in it,
+/// until they have had their interval and grace since; with the runs missed.
 fn downtime(
     jobs: &[Judgement],
     facts: &Facts,
@@ -93,7 +89,6 @@ fn downtime(
     if explained.is_empty() {
         return;
     }
-    // The first five names, and `...`.
     let mut names: Vec<&str> = explained.iter().map(|&i| jobs[i].job.as_str()).collect();
     names.dedup();
     let more = if names.len() > 5 { ", ..." } else { "" };
@@ -133,16 +128,14 @@ pub(super) fn cron_was_down(jobs: &[Judgement], facts: &Facts, causes: &mut Caus
     downtime(jobs, facts, causes, Kind::CronDown, (Some(from), to));
 }
 
-/// The host was down: the silent jobs whose run fell due between the last
-/// sign of life before the boot and the boot.
+/// The host was down: the silent jobs due between the last sign of life and the boot.
 pub(super) fn host_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
     // A boot after the instant judged at (`--now` in the past) says
     // nothing of that instant.
     let Some(boot) = facts.boot.filter(|&b| b <= facts.now) else {
         return;
     };
-    // The last sign of life before the boot: the checker's last run, or a
-    // heartbeat of this host.
+    // The last sign of life: the checker's last run, or a heartbeat of this host.
     let heartbeats = (jobs.iter().filter(|j| local(j, facts.host))).filter_map(|j| j.timestamp);
     let down_from = (facts.runs.iter().copied().chain(heartbeats))
         .filter(|&t| t < boot)

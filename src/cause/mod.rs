@@ -22,8 +22,7 @@ pub(crate) struct Facts<'a> {
     pub now: DateTime<Utc>,
     pub zone: Tz,
     pub factor: f64,
-    /// The checking host: its boot and its cron explain its own jobs (and
-    /// those of no known host).
+    /// The checking host: its boot and cron explain its own and hostless jobs.
     pub host: &'a str,
     pub cron: Cron,
     pub cron_down_since: Option<DateTime<Utc>>,
@@ -35,8 +34,7 @@ pub(crate) struct Facts<'a> {
     pub needs: &'a HashMap<String, Vec<String>>,
 }
 
-/// The cron daemon (`Unknown`: not looked at, no crontab of this host's is
-/// judged).
+/// The cron daemon (`Unknown`: not looked at, no crontab of this host's judged).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Cron {
     Unknown,
@@ -202,7 +200,6 @@ fn blocked(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
         .filter(|(_, j)| j.status.is_alert())
         .map(|(i, j)| (key(j.host.as_deref(), &j.job), i))
         .collect();
-    // The bad job a bad row needs, if any.
     let bad_parent = |i: usize| -> Option<usize> {
         let j = Some(&jobs[i]).filter(|j| j.status.is_alert())?;
         let needs = facts.needs.get(&key(j.host.as_deref(), &j.job))?;
@@ -210,9 +207,8 @@ fn blocked(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
             .filter_map(|n| rows.get(&key(j.host.as_deref(), n)).copied())
             .find(|&p| p != i && jobs[p].status.is_alert())
     };
-    // Each bad row's parent, looked up once, and the root of its chain,
-    // found once per row however long the chains: a chain that goes round
-    // (a lint error), or leads into one, blocks nothing.
+    // Each parent and chain root found once per row however long the chains:
+    // a chain that goes round (a lint error), or leads into one, blocks nothing.
     let parents: Vec<Option<usize>> = (0..jobs.len()).map(bad_parent).collect();
     let mut roots: Vec<Root> = vec![Root::Unknown; jobs.len()];
     let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();

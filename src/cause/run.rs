@@ -33,9 +33,8 @@ pub(crate) struct Run<'a> {
     pub forensic: bool,
 }
 
-/// Groups the rows of `run` by cause and records this run beside the lock
-/// `lock_path`: an unreadable record counts as none, an unwritable one is
-/// the error beside the grouping.
+/// Groups `run`'s rows by cause and records the run beside `lock_path`: an
+/// unreadable record counts as none, an unwritable one is the error returned.
 pub(crate) fn assess(run: &Run, lock_path: &Path) -> (Causes, Result<(), crate::Error>) {
     if run.forensic {
         return (alone(run), Ok(()));
@@ -79,9 +78,8 @@ fn with_record(run: &Run, before: &Runs) -> Causes {
     explain(run.jobs, &facts)
 }
 
-/// The (job, status) pair the causes add to a run's for the change engine:
-/// cron itself, `stale` while it does not run and `ok` while it does, so
-/// that `--changes-only` tells cron stopping and coming back.
+/// Cron's (job, status) pair for the change engine: `stale` while it does not
+/// run, `ok` while it does, so `--changes-only` tells it stopping and back.
 pub(crate) fn pairs(causes: &Causes) -> Option<(String, Status)> {
     let status = |runs| if runs { Status::Ok } else { Status::Stale };
     Some((CRON_KEY.to_owned(), status(causes.cron_runs?)))

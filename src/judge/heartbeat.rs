@@ -1,5 +1,4 @@
-//! What a heartbeat alone says: the interval rule for a finished run, and
-//! the rules for a run in progress. Pure.
+//! What a heartbeat alone says: the rules for a finished run and a running one.
 
 use super::{runs, Job, Judgement, Policy, Status};
 use crate::record::{default_max_runtime, format_duration, Content, Entry, Heartbeat, RunStatus};
@@ -50,9 +49,7 @@ pub(super) fn by_record(job: &Job, entry: &Entry, policy: &Policy) -> Judgement 
     }
 }
 
-/// The rule for a `running` record, `elapsed` seconds after it started,
-/// worst first: hung, wrapper gone, stalled, the last run failed, running
-/// long (by its `recent` runs), running.
+/// The rule for a `running` record `elapsed` seconds after its start, worst first.
 fn judge_running(job: &Job, r: &Heartbeat, elapsed: u64, policy: &Policy) -> Judgement {
     let since = r.started_at.unwrap_or(r.timestamp);
     let max = r
@@ -119,9 +116,8 @@ fn judge_running(job: &Job, r: &Heartbeat, elapsed: u64, policy: &Policy) -> Jud
     }
 }
 
-/// The interval rule for a finished run (`record` is `None` for an empty
-/// file). Reasons are formatted only where there is one: this runs for
-/// every heartbeat.
+/// The interval rule for a finished run (`record` `None`: an empty file).
+/// Reasons are formatted only where there is one: this runs per heartbeat.
 fn judge_finished(
     job: &str,
     record: Option<&Heartbeat>,

@@ -1,13 +1,11 @@
-//! The set of judgements: one row per (host, job), the expected jobs
-//! added, the order rows are shown in, and the count per status.
+//! The set of rows: one per (host, job), expected jobs added, their order, counts.
 
 use std::collections::HashSet;
 
 use super::{judge, Job, Judgement, Policy, Status};
 
-/// The rows: one per (host, job) ([`dedup`]), plus one judged (with the
-/// pause `pause_of` finds) for each crontab line and `expect` job
-/// ([`is_expected`]) that no row answers; sorted once ([`sort`]).
+/// The rows: one per (host, job) ([`dedup`]), plus one for each crontab line
+/// and `expect` job ([`is_expected`]) no row answers; sorted once ([`sort`]).
 pub(crate) fn rows<'p>(
     judged: Vec<Judgement>,
     crontab: &[crate::schedule::Expectation],
@@ -19,8 +17,7 @@ pub(crate) fn rows<'p>(
     let mut all = dedup(judged, local);
     let mut unseen = Vec::new();
     if !crontab.is_empty() {
-        // The names judged, borrowed, so that many lines cost a look-up
-        // each and a scan without a crontab builds no set at all.
+        // Borrowed names: a look-up per line, and no set without a crontab.
         let judged: HashSet<&str> = all.iter().map(|j| j.job.as_str()).collect();
         let mut added = HashSet::new();
         for line in crontab {
@@ -51,20 +48,17 @@ pub(crate) fn rows<'p>(
     all
 }
 
-/// The host a judgement belongs to: its own (the record's, or its
-/// subdirectory's), else the checking host `local`.
+/// A judgement's own host (record's or subdirectory's), else the checking host.
 pub(crate) fn host_of<'a>(j: &'a Judgement, local: &'a str) -> &'a str {
     j.host.as_deref().unwrap_or(local)
 }
 
-/// Keeps one judgement per (host, job) with heartbeats in several
-/// directories (readers scan two by default): the newest wins (a readable
-/// one over an unreadable one), a tie goes to the first found; the losers'
-/// files go to the winner's `duplicates`. The order of the rest is kept.
+/// One judgement per (host, job) of several directories (readers scan two by
+/// default): the newest wins (readable over unreadable), a tie the first
+/// found; the losers' files go to its `duplicates`; the rest keep their order.
 pub(crate) fn dedup(mut all: Vec<Judgement>, local: &str) -> Vec<Judgement> {
-    // Row indices sorted by (job, host, position): a group of duplicates is
-    // a run of equal keys, in the order found. A word per row, where
-    // comparing every pair took 5 billion comparisons over 100,000 rows.
+    // Row indices sorted by (job, host, position): duplicates are runs of equal
+    // keys, in the order found; comparing all pairs took 5 billion over 100,000.
     let mut order: Vec<usize> = (0..all.len()).collect();
     let key = |i: usize| (all[i].job.as_str(), host_of(&all[i], local));
     order.sort_unstable_by(|&a, &b| key(a).cmp(&key(b)).then(a.cmp(&b)));
@@ -75,9 +69,7 @@ pub(crate) fn dedup(mut all: Vec<Judgement>, local: &str) -> Vec<Judgement> {
     if runs.is_empty() {
         return all;
     }
-    // The same rule as one row at a time: a newer heartbeat takes the
-    // winner's place (where its group was first found) and inherits its
-    // losers.
+    // As one row at a time: a newer one takes the winner's first place and losers.
     let mut lost = vec![false; all.len()];
     let mut moves = Vec::with_capacity(runs.len());
     for run in runs.drain(..) {
@@ -118,9 +110,8 @@ pub(crate) fn is_expected(j: &Judgement, job: &str, local: &str) -> bool {
     }
 }
 
-/// Sorts worst first, then by ratio descending, then by job, host and path:
-/// a total order, so the unstable sort gives the stable sort's result
-/// without its scratch buffer of half the rows (14 MiB over 100,000).
+/// Worst first, then ratio descending, job, host and path: a total order, so the
+/// unstable sort gives the stable one's without its scratch (14 MiB per 100,000).
 pub(crate) fn sort(all: &mut [Judgement]) {
     all.sort_unstable_by(|a, b| {
         a.status
@@ -131,8 +122,7 @@ pub(crate) fn sort(all: &mut [Judgement]) {
             })
             .then_with(|| a.job.cmp(&b.job))
             .then_with(|| a.host.cmp(&b.host))
-            // The scan reads in directory order: the path makes the order
-            // of two heartbeats of one job and host the same every run.
+            // The scan reads in directory order: the path keeps ties stable.
             .then_with(|| a.path.cmp(&b.path))
     });
 }

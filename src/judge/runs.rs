@@ -1,8 +1,7 @@
 //! A job's runs against its schedule's fires (anacron's days and catch-up,
-//! delays, a wrapped job's start, skipped runs) and what it usually does
-//! (its lag after the fire, its duration): a high percentile of the newest
-//! runs, so that one slow night neither pushes the next deadline out
-//! (hiding a death) nor becomes the measure of the next run. Pure.
+//! delays, a wrapped job's start, skipped runs) and what it usually does (its
+//! lag, its duration): a high percentile of the newest runs, so one slow night
+//! neither pushes the next deadline out (hiding a death) nor sets the measure.
 
 use chrono::{DateTime, Timelike, Utc};
 
@@ -15,8 +14,7 @@ use crate::schedule::{Schedule, Timing};
 /// How many of the newest runs the usual lag and duration are taken from.
 pub(crate) const USUAL_RUNS: usize = 20;
 
-/// The percentile taken of them: the 90th, so that up to two slow runs of
-/// twenty stay outliers.
+/// The 90th percentile of them: up to two slow runs of twenty stay outliers.
 pub(crate) const USUAL_PERCENTILE: usize = 90;
 
 /// A run is `late (running long)` past this many times its usual duration.
@@ -25,17 +23,15 @@ pub(crate) const RUNNING_LONG_MARGIN: u64 = 2;
 /// The fewest finished runs with a duration the running-long rule needs.
 pub(crate) const RUNNING_LONG_MIN_RUNS: usize = 5;
 
-/// The nearest-rank [`USUAL_PERCENTILE`] of `values` (which it sorts);
-/// `None` when there are none.
+/// The nearest-rank [`USUAL_PERCENTILE`] of `values` (which it sorts).
 pub(crate) fn percentile(values: &mut [u64]) -> Option<u64> {
     values.sort_unstable();
     let rank = (values.len() * USUAL_PERCENTILE).div_ceil(100);
     values.get(rank.checked_sub(1)?).copied()
 }
 
-/// The usual lag (seconds from fire to report): the percentile of the lags
-/// of the newest [`USUAL_RUNS`] runs, the heartbeat written at `reported`
-/// counted by its own `last_lag` whether the history holds it yet or not.
+/// The usual lag (fire to report) of the newest [`USUAL_RUNS`] runs, the one
+/// at `reported` counted by its `last_lag` whether the history holds it or not.
 pub(crate) fn usual_lag(
     schedule: &Schedule,
     timing: &Timing,
@@ -61,8 +57,7 @@ pub(crate) fn usual_lag(
     percentile(&mut lags).unwrap_or(last_lag)
 }
 
-/// The usual duration of a successful run, in whole seconds (at least 1),
-/// once [`RUNNING_LONG_MIN_RUNS`] are known.
+/// The usual duration of a success (whole seconds, at least 1), from [`RUNNING_LONG_MIN_RUNS`].
 pub(crate) fn duration(runs: &[Run]) -> Option<u64> {
     let mut durations: Vec<u64> = runs
         .iter()
@@ -79,10 +74,9 @@ pub(crate) fn duration(runs: &[Run]) -> Option<u64> {
     percentile(&mut durations)
 }
 
-/// The fire a run that started at `at` belongs to, and the fire of the run
-/// after it. Anacron counts days: a run belongs to its own day's fire
-/// (even one it came before, catching up at boot), and the next one comes
-/// the period's days later.
+/// The fire a run started at `at` belongs to, and the next run's. Anacron
+/// counts days: a run belongs to its own day's fire (even one it came
+/// before, catching up at boot), the next one the period's days later.
 pub(crate) fn fires(
     schedule: &Schedule,
     timing: &Timing,
@@ -105,9 +99,8 @@ pub(crate) fn fires(
     Some((fire, next))
 }
 
-/// The latest a run due at the fire `next` may start: at the fire, or,
-/// when anacron catches up and the host booted after the fire, at
-/// anacron's first start after the boot; then the delay in full.
+/// The latest a run due at the fire `next` may start: the fire, or anacron's
+/// first start after a boot past it (catching up); plus the delay in full.
 pub(crate) fn latest_start(next: DateTime<Utc>, timing: &Timing) -> Option<DateTime<Utc>> {
     let start = match timing.catch_up.as_ref().filter(|c| c.booted > next) {
         Some(c) => start_after_boot(c)?,
@@ -116,8 +109,7 @@ pub(crate) fn latest_start(next: DateTime<Utc>, timing: &Timing) -> Option<DateT
     start.checked_add_signed(span(timing.delay)?)
 }
 
-/// anacron's first start after the boot: the boot itself within its start
-/// hours, else its next hourly start.
+/// anacron's first start after the boot: the boot within its hours, else its next hourly start.
 pub(super) fn start_after_boot(c: &CatchUp) -> Option<DateTime<Utc>> {
     let hour = c.booted.with_timezone(&c.starts.zone()).hour();
     if (c.hours.0..c.hours.1).contains(&hour) {
@@ -127,13 +119,11 @@ pub(super) fn start_after_boot(c: &CatchUp) -> Option<DateTime<Utc>> {
     }
 }
 
-/// How long a skipped run is told after the run that followed it, in
-/// seconds: longer than any checker's period, so that a checker running
-/// every 5 to 15 minutes sees it once.
+/// How long a skipped run is told after the next run: longer than any checker's
+/// period, so that one running every 5 to 15 minutes sees it once.
 const SKIP_SHOWN_SECONDS: i64 = 3600;
 
-/// The default start grace for fires `gap` seconds apart: the smaller of
-/// 15 minutes and half the gap.
+/// The default start grace for fires `gap` seconds apart.
 pub(crate) fn default_start_grace(gap: u64) -> u64 {
     (15 * 60).min(gap / 2)
 }

@@ -1,6 +1,5 @@
-//! Judging by the schedule: a job is due at the first fire after the fire
-//! its last heartbeat belongs to, plus its usual lag, and `stale` once that
-//! and a grace have passed. Pure, like the rest of the judge.
+//! Judging by the schedule: a job is due at the fire after its last heartbeat's,
+//! plus its usual lag, and `stale` once that and a grace have passed.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -52,10 +51,9 @@ pub(crate) struct Due {
     pub grace_seconds: u64,
 }
 
-/// The due time after a heartbeat written at `reported` (its run started at
-/// `started`, when known), by the next fire as the `timing` places it: a
-/// `wrapped` job must have started by then, a plain one reported by then
-/// plus its usual lag (by its `recent` runs and this one).
+/// The due time after a heartbeat written at `reported` (started at
+/// `started`), by the next fire as `timing` places it: a `wrapped` job must
+/// have started by then, a plain one reported by then plus its usual lag.
 pub(crate) fn due(
     schedule: &Schedule,
     reported: DateTime<Utc>,
@@ -75,15 +73,13 @@ pub(crate) fn due(
             grace_seconds,
         });
     }
-    // A catch-up run (the host booted between fire and report) lags from
-    // anacron's start after the boot, not from the fire.
+    // A catch-up run (booted between fire and report) lags from anacron's start.
     let from = (timing.catch_up.as_ref())
         .filter(|c| c.booted > fire && c.booted <= reported)
         .and_then(runs::start_after_boot)
         .map_or(fire, |start| start.min(reported));
     let last_lag = (reported - from).num_seconds().max(0).unsigned_abs();
-    // A lag is never taken to be a whole gap or more: a run that reports
-    // that late belongs to the next fire.
+    // A lag is never a whole gap or more: a run that late belongs to the next fire.
     let lag = runs::usual_lag(schedule, timing, recent, reported, last_lag);
     let lag = span(lag.min(gap.saturating_sub(1)))?;
     let due_at = next.checked_add_signed(lag)?;
@@ -98,7 +94,6 @@ pub(super) fn span(seconds: u64) -> Option<chrono::Duration> {
     chrono::Duration::try_seconds(i64::try_from(seconds).ok()?)
 }
 
-/// The default grace: the smaller of an hour and half the `gap` between fires.
 pub(crate) fn default_grace(gap: u64) -> u64 {
     3600.min(gap / 2)
 }
@@ -153,8 +148,7 @@ pub(super) fn refine(mut j: Judgement, job: &Job, entry: &Entry, policy: &Policy
         },
         (None, None) => return j,
     };
-    // A run in progress is judged by its maximum runtime, not by the
-    // schedule: it is neither missed nor due while it runs.
+    // A running job is judged by its maximum runtime: neither missed nor due.
     let (run, at) = (newest.status, newest.timestamp);
     let judged = !rules.by_interval && run != RunStatus::Running;
     let due = judged
@@ -193,9 +187,8 @@ pub(super) fn refine(mut j: Judgement, job: &Job, entry: &Entry, policy: &Policy
     j
 }
 
-/// The name a crontab line's job is judged by, and the only heartbeat that
-/// answers it: `USER/JOB` for a user's line (its heartbeat lands in the
-/// user's area), never root's or another user's job of the same name.
+/// The name a crontab line's job is judged by ([`crate::record::user_job`]),
+/// the only heartbeat that answers it: never another user's or root's job.
 pub(crate) fn judged_name(e: &Expectation) -> String {
     crate::record::user_job(e.user.as_deref(), &e.job)
 }
@@ -219,8 +212,7 @@ pub(super) fn never_run(e: &Expectation, policy: &Policy) -> Judgement {
             rules.grace.unwrap_or(default_grace(gap.unwrap_or(0))),
         )
     } else {
-        // @reboot, or judged by interval: due one factor x interval after
-        // the line appeared.
+        // @reboot, or by interval: due factor x interval after the line appeared.
         let wait = span((policy.factor * e.interval as f64) as u64);
         (wait.and_then(|w| since.checked_add_signed(w)), 0)
     };

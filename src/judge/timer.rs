@@ -1,6 +1,5 @@
-//! Judging a systemd timer and the service it starts, as a job named
-//! `timer:NAME`. Pure like the rest of the judge: the caller (`timers`)
-//! reads systemd and passes what it found as a [`Timer`].
+//! Judging a systemd timer and its service as a job named `timer:NAME`; the
+//! caller (`timers`) reads systemd and passes what it found as a [`Timer`].
 
 use chrono::{DateTime, Utc};
 
@@ -55,8 +54,7 @@ pub(crate) struct Run {
     pub ended: Option<DateTime<Utc>>,
 }
 
-/// How a service's main process ended: its exit status, or the signal
-/// that killed it.
+/// How a service's main process ended: its exit status, or the killing signal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Exit {
     Status(i32),
@@ -122,8 +120,7 @@ fn verdict(
     let service = &timer.service;
     if run.running {
         // The shortest of RuntimeMaxSec=, --max-runtime, and factor x the
-        // timer's period (a run that outlasts it keeps the next from
-        // starting).
+        // period (a run that outlasts it keeps the next from starting).
         let by_period = timer.period.map(|p| (p as f64 * policy.factor) as u64);
         let max = [run.runtime_max, max_runtime, by_period]
             .into_iter()
@@ -174,9 +171,8 @@ fn verdict(
     (status, Some(why))
 }
 
-/// Puts each timer's judgement among the heartbeats' rows: a timer whose
-/// service writes a heartbeat of this host (a job in its aliases) is that
-/// job's row, with the worse verdict; any other is a row of its own.
+/// Puts timers among the rows: one whose service writes a heartbeat of this
+/// host (in its aliases) is that job's row, with the worse verdict, else its own.
 pub(crate) fn merge(rows: &mut Vec<Judgement>, timers: Vec<(Judgement, Vec<String>)>, local: &str) {
     for (timer, aliases) in timers {
         let mut matched = false;

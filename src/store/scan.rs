@@ -91,9 +91,8 @@ pub(super) fn invalid(path: PathBuf, job: String, reason: String) -> Entry {
 fn read_entry(found: &walkdir::DirEntry) -> Option<Entry> {
     let path = found.path();
     let name = path.file_name()?;
-    // A directory named `*.last` is not a heartbeat file, but it is where
-    // one was expected: it is reported, not skipped; so is a non-UTF-8 name,
-    // which cannot be a job's.
+    // A directory named `*.last`, or a non-UTF-8 name (no job's), is where a
+    // heartbeat was expected: it is reported, not skipped.
     let job = match name.to_str() {
         Some(name) => name.strip_suffix(".last")?.to_owned(),
         None if path.extension().is_some_and(|e| e == EXTENSION) => {

@@ -51,10 +51,9 @@ impl<'d> Pauses<'d> {
         }
     }
 
-    /// The pause in force for the job `name` whose heartbeat is at `path`:
-    /// the job's own pause beside its heartbeat, or a host pause in its
-    /// directory or one above. A job without a heartbeat (`path` is
-    /// `None`) takes the pauses of the directories read.
+    /// The pause in force for job `name` with its heartbeat at `path`: its own
+    /// beside it, or a host pause in its directory or one above; without a
+    /// heartbeat, the pauses of the directories read.
     pub(crate) fn of(&self, path: Option<&Path>, name: &str) -> Option<&Pause> {
         if self.jobs.is_empty() && self.hosts.is_empty() {
             return None;
@@ -98,9 +97,8 @@ fn home(path: &Path) -> Option<(&Path, &str)> {
     Some((path.parent()?, name))
 }
 
-/// The runs in the history beside the heartbeat at `path`, as known at
-/// `now`: a run recorded after it (a history judged with `--now` in the
-/// past) is left out. `None` when the history cannot be read.
+/// The runs in the history beside the heartbeat at `path` as known at `now`
+/// (one recorded after it, with `--now` in the past, is left out).
 pub(super) fn history_beside(path: &Path, now: DateTime<Utc>) -> Option<Vec<Run>> {
     let (dir, job) = home(path)?;
     let mut runs = read_history(dir, job).ok()?;
@@ -109,10 +107,9 @@ pub(super) fn history_beside(path: &Path, now: DateTime<Utc>) -> Option<Vec<Run>
     Some(runs)
 }
 
-/// Sets each job's recent runs from the history beside its heartbeat (none
-/// when it cannot be read). Each directory is listed once and only the
-/// histories in it are opened: a panel of thousands of jobs, most without
-/// one, does not try (and fail) to open a file per job.
+/// Sets each job's recent runs from the history beside its heartbeat. Each
+/// directory is listed once and only its histories opened: a panel of
+/// thousands of jobs, most without one, does not fail to open a file per job.
 pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
     // Keyed by the directory's bytes: hashing a `Path` walks its
     // components, which costs more than the lookup saves.
@@ -142,9 +139,8 @@ pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
 const START_SLACK_SECONDS: i64 = 2;
 
 /// Whether the wrapper with `pid`, whose run started at `started`, still
-/// runs: the pid exists and its process did not start after the run did
-/// (a pid handed to a new process is not the wrapper). `None` for a pid no
-/// process can have.
+/// runs: a pid handed on to a process started after the run is not it.
+/// `None` for a pid no process can have.
 pub(super) fn alive(pid: u32, started: DateTime<Utc>) -> Option<bool> {
     let id = libc::pid_t::try_from(pid).ok().filter(|p| *p > 0)?;
     // SAFETY: signal 0 sends nothing; kill only says whether the process
