@@ -175,9 +175,8 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
     code
 }
 
-/// Takes the lock, judges, and keeps the metrics file and the tracker in
-/// line. An error that keeps the jobs from being judged is returned; later
-/// ones go to `fail` and make the code UNKNOWN, ranked below the verdict.
+/// Locks, judges, and keeps the metrics file and the tracker in line. An error that stops
+/// the judging is returned; later ones go to `fail`: UNKNOWN, ranked below the verdict.
 fn judge_locked(
     args: &Args,
     fail: &mut dyn FnMut(&Error),
@@ -315,8 +314,7 @@ fn lint(args: &Args, stdout: &mut dyn Write) -> Result<Check, Error> {
     })
 }
 
-/// Brings the host's alert issue in line with the judgement, under the run
-/// lock (held), so that two runs never open two issues.
+/// Syncs the host's alert issue under the (held) run lock, so two runs never open two.
 fn tracker_sync(
     args: &TrackerArgs,
     host: &str,
@@ -357,8 +355,7 @@ fn tracker_sync(
         }),
     };
     tracker::sync::sync(&forge, &opts, &judged.jobs, &mut |note| {
-        // A dry run shows issue text built from heartbeat files: each line
-        // is escaped like every other line for a terminal.
+        // A dry run's issue text comes from heartbeat files: escaped for a terminal.
         for line in note.lines() {
             eprintln!("{PROGRAM}: {}", terminal(line));
         }

@@ -1,8 +1,7 @@
-//! The same job across many hosts, where one checker judges many hosts'
-//! heartbeats (`hosts/<host>/*.last`): groups of hosts whose same job is in
-//! the same bad status ("backup stale on 40 of 42 hosts: web01..web40") and
-//! the `--quorum JOB=N` rules. Computed once per run ([`Fleet::of`]) from
-//! the judged rows, read by every renderer. Pure: no files, no output.
+//! The same job across many hosts' heartbeats (`hosts/<host>/*.last`): groups
+//! of hosts whose job is in the same bad status ("backup stale on 40 of 42
+//! hosts: web01..web40") and the `--quorum JOB=N` rules. Computed once per run
+//! ([`Fleet::of`]) from the judged rows for every renderer. Pure.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -12,8 +11,7 @@ use crate::exit_code::Check;
 use crate::judge::{rows::host_of, Judgement, Status};
 use crate::Error;
 
-/// The fewest hosts that make a group: two hosts with the same failure are
-/// already one cause worth naming once.
+/// The fewest hosts that make a group: two with one failure are one cause to name once.
 const GROUP_MIN_HOSTS: usize = 2;
 
 /// One job in one bad status on several hosts.
@@ -83,8 +81,7 @@ fn status_word<S: serde::Serializer>(below: &bool, out: S) -> Result<S::Ok, S::E
 }
 
 impl QuorumVerdict {
-    /// Whether a report says the verdict: when it is below, or met while
-    /// some hosts are not ok (it explains why their alerts only warn).
+    /// Whether a report says it: below, or met with hosts not ok (why their alerts only warn).
     pub(crate) fn worth_saying(&self) -> bool {
         self.below || !self.not_ok.is_empty()
     }
@@ -122,9 +119,8 @@ impl Fleet {
     pub(crate) fn of(jobs: &[Judgement], local: &str, rules: &[Quorum]) -> Fleet {
         let ruled: BTreeSet<&str> = rules.iter().map(|r| r.job.as_str()).collect();
         let groupable = |s: Status| !s.is_healthy() && s != Status::Paused;
-        // (job, status, host) of the rows that can matter, sorted: a bad one
-        // (it may group) or one of a job a rule counts. A sorted list, not a
-        // map of maps: 10,000 bad rows of one host took 5.6 MB as maps.
+        // Sorted (job, status, host) of bad rows (they may group) and ruled jobs'
+        // rows: a list, where 10,000 bad rows of one host took 5.6 MB as maps.
         let mut rows: Vec<(&str, Status, &str)> = (jobs.iter())
             .filter(|j| groupable(j.status) || ruled.contains(j.job.as_str()))
             .map(|j| (j.job.as_str(), j.status, host_of(j, local)))
@@ -207,8 +203,7 @@ impl Fleet {
         (statuses.iter().find(|(s, _)| *s == j.status)).map(|(_, i)| *i)
     }
 
-    /// The lines that speak for the fleet, unescaped: each quorum not met,
-    /// each met while some hosts are bad, then each group.
+    /// The fleet's lines, unescaped: each quorum worth saying, then each group.
     pub(crate) fn lines(&self) -> impl Iterator<Item = String> + '_ {
         let quorum = self.quorum.iter().filter(|q| q.worth_saying());
         let groups = self.groups.iter().map(Group::line);

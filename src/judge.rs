@@ -261,8 +261,7 @@ pub(crate) fn judge(job: &Job, policy: &Policy) -> Judgement {
     j
 }
 
-/// `--alert-after` on a `failed` job, then the `pause` in force (the job's
-/// or the host's) over any status, saying what it hides.
+/// `--alert-after` on a `failed` job, then the `pause` over any status, saying what it hides.
 fn apply_overrides(j: &mut Judgement, pause: Option<&Pause>, alert_after: u32, recent: &[Run]) {
     if j.status == Status::Failed && alert_after > 1 {
         let newest = j.timestamp.filter(|_| !recent.is_empty());
@@ -297,8 +296,7 @@ fn failure(code: Option<i32>) -> String {
     }
 }
 
-/// Whether judging `entry` takes its recent runs: for a running job's usual
-/// duration, a scheduled one's usual lag, or a failure count the record lacks.
+/// Whether `entry` is judged with its recent runs: usual duration, usual lag or failure count.
 pub(crate) fn needs_history(entry: &Entry, crontab: Option<&Expectation>, policy: &Policy) -> bool {
     let Ok(Content::Record(r)) = &entry.content else {
         return false;

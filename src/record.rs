@@ -270,8 +270,7 @@ fn json_reason(err: &serde_json::Error) -> String {
     }
 }
 
-/// `value` as one line of JSON followed by a newline: the form of every
-/// file the toolkit writes (heartbeat, run, pause, state, cache).
+/// `value` as a JSON line: the form of every file written (heartbeat, run, pause, state, cache).
 pub(crate) fn json_line(value: &impl Serialize) -> Vec<u8> {
     // Only plain structs with string keys go through here.
     let mut line = serde_json::to_vec(value).expect("a record always serialises");
@@ -350,8 +349,7 @@ pub(crate) struct Entry {
     pub content: Result<Content, String>,
 }
 
-/// Timestamps are written in RFC 3339 to the second in UTC, and read in
-/// RFC 3339 with any offset.
+/// Timestamps are written in RFC 3339 to the second in UTC, read with any offset.
 pub(crate) fn rfc3339_seconds<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Secs, true))
 }

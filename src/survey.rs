@@ -1,6 +1,5 @@
-//! What the check run ([`crate::check`]) and the report run
-//! ([`crate::watch`]) share: finding the heartbeat directories, scanning and
-//! judging them, and writing to standard output.
+//! What [`crate::check`] and [`crate::watch`] share: finding the heartbeat
+//! directories, scanning and judging them, and writing to standard output.
 
 use std::collections::HashMap;
 use std::io::{self, Write};
@@ -38,8 +37,7 @@ pub(crate) struct Judged {
     pub fleet: Fleet,
     /// The jobs each job needs (record or crontab line), by `host/job`.
     pub needs: HashMap<String, Vec<String>>,
-    /// Whether jobs were judged from this host's own crontabs (`--discover`
-    /// at the root `/`), so that cron itself must run.
+    /// Judged from this host's own crontabs (`--discover` at `/`), so cron itself must run.
     pub live_crontabs: bool,
     /// The rows grouped by cause, once the run weighed them.
     pub causes: crate::cause::Causes,
@@ -61,8 +59,7 @@ impl Judged {
         all
     }
 
-    /// The run's verdict as an exit code: the jobs under the fleet's quorum
-    /// rules, raised to CRITICAL by a critical cause (cron not running).
+    /// The exit code: the jobs under the quorum rules, CRITICAL on a critical cause (cron down).
     pub(crate) fn code(&self) -> Check {
         let cause = if self.causes.critical() {
             Check::Critical
@@ -86,10 +83,9 @@ impl Judged {
     }
 }
 
-/// The directories given, else the default ones that exist. With jobs
-/// expected (`--expect`, timers), a missing one is a fresh install: left out,
-/// and with none left the expected jobs are `missing`, which must alert (an
-/// unreadable one is still an error).
+/// The directories given, else the default ones that exist. With jobs expected (`--expect`,
+/// timers), a missing one is a fresh install: left out; with none left the expected jobs are
+/// `missing`, which must alert (an unreadable one is still an error).
 pub(crate) fn locate(args: &JudgeArgs) -> Result<Vec<PathBuf>, Error> {
     if args.expect.is_empty() && !args.timers.systemd {
         return read_locations(&args.dirs);
@@ -122,13 +118,11 @@ pub(crate) fn judge(
     };
     let pauses = context::Pauses::scan(&dirs, now);
     let this_host = crate::hostname();
-    // Each file is judged as it is read and only the judgement is kept, so
-    // a scan of a whole fleet's heartbeats never holds every record.
+    // Judged as read, only the judgement kept: a fleet's scan never holds every record.
     let (mut jobs, mut needs) = (Vec::new(), HashMap::new());
     scan_each(&dirs, &mut |entry| {
         let crontab = expected.line_for(&entry.job);
-        // A history that cannot be read leaves the lag to the last
-        // heartbeat and the count to the last run.
+        // An unreadable history leaves the lag to the last heartbeat, the count to the last run.
         let recent = (judge::needs_history(&entry, crontab, &policy))
             .then(|| context::history_beside(&entry.path, now))
             .flatten()

@@ -116,8 +116,7 @@ fn window(facts: &Facts, from: Option<DateTime<Utc>>, to: DateTime<Utc>) -> Stri
     }
 }
 
-/// Cron was down and runs again: the crontab jobs whose run fell due while
-/// it was down, until they have had their chance since.
+/// Cron down, then back: the crontab jobs due meanwhile, until they have had their chance since.
 pub(super) fn cron_was_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
     // The run that first finds cron back closes the stretch itself.
     let stretch = (facts.cron_down_since.map(|from| (from, facts.now))).or(facts.cron_was_down);
@@ -130,8 +129,7 @@ pub(super) fn cron_was_down(jobs: &[Judgement], facts: &Facts, causes: &mut Caus
 
 /// The host was down: the silent jobs due between the last sign of life and the boot.
 pub(super) fn host_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
-    // A boot after the instant judged at (`--now` in the past) says
-    // nothing of that instant.
+    // A boot after the instant judged at (`--now` in the past) says nothing of it.
     let Some(boot) = facts.boot.filter(|&b| b <= facts.now) else {
         return;
     };

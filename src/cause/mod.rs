@@ -1,7 +1,6 @@
-//! One cause, one alert: which judged jobs share a cause (cron is not
-//! running, the host was down, a job they need is bad) and which gaps the
-//! checker itself left. Pure: the rows come judged (the judge alone decides
-//! a status), the facts come read (`store::host`, [`run`]); this only
+//! One cause, one alert: which judged jobs share a cause (cron not running,
+//! the host down, a bad job they need) and which gaps the checker left. Pure:
+//! rows come judged, facts come read (`store::host`, [`run`]); this only
 //! groups them, so that a cause is told once with its jobs under it.
 
 use std::collections::HashMap;
@@ -81,8 +80,7 @@ pub(crate) struct Causes {
 }
 
 impl Causes {
-    /// Whether a cause alerts on its own, with no job under it yet: cron
-    /// down is CRITICAL from the first run that sees it.
+    /// Whether a cause alerts with no job under it: cron down, CRITICAL from the first run.
     pub(crate) fn critical(&self) -> bool {
         self.list.iter().any(|c| c.kind == Kind::CronDown)
     }
@@ -188,14 +186,12 @@ pub(crate) fn note_needs(
     }
 }
 
-/// Each bad job that needs a bad job (of its host) goes under the bad job
-/// at the root of its chain.
+/// Each bad job that needs a bad job of its host goes under its chain's root.
 fn blocked(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
     if facts.needs.is_empty() {
         return;
     }
-    // Only a bad row can block, so only bad rows are looked up: a map of
-    // every row would cost a key per heartbeat on a fleet's scan.
+    // Only a bad row can block: a map of every row costs a key per heartbeat.
     let rows: HashMap<String, usize> = (jobs.iter().enumerate())
         .filter(|(_, j)| j.status.is_alert())
         .map(|(i, j)| (key(j.host.as_deref(), &j.job), i))
@@ -243,8 +239,7 @@ enum Root {
     Known(Option<usize>),
 }
 
-/// The row at the top of `i`'s chain, walking each row once in all: every
-/// row on the way learns the answer.
+/// The row atop `i`'s chain; each row is walked once, all on the way learn it.
 fn root_of(i: usize, parents: &[Option<usize>], roots: &mut [Root]) -> Option<usize> {
     let (mut path, mut at) = (Vec::new(), i);
     let root = loop {

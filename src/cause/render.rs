@@ -1,5 +1,4 @@
-//! Causes as people and programs read them: text, JSON, and the host's
-//! gauges for Prometheus.
+//! Causes as people and programs read them: text, JSON, the host's Prometheus gauges.
 
 use std::io::{self, Write};
 
@@ -51,9 +50,8 @@ pub(crate) fn write_text(
     write_lines(out, &rest, fleet, all)
 }
 
-/// hb-check's JSON `causes` (each its `kind`, `text`, `jobs` as `host/job`
-/// and what its kind knows) and each row's `cause` (`{"kind": "blocked",
-/// "by": "nfs-mount"}`).
+/// hb-check's JSON `causes` (`kind`, `text`, `jobs` as `host/job`, what its kind knows)
+/// and each row's `cause` (`{"kind": "blocked", "by": "nfs-mount"}`).
 pub(crate) fn json_fields(jobs: &[Judgement], causes: &Causes) -> CauseFields {
     let name = |row: usize| key(jobs[row].host.as_deref(), &jobs[row].job);
     let list = (causes.list.iter()).map(|c| {

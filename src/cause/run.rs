@@ -1,8 +1,7 @@
-//! A run's causes once its jobs are judged: the facts gathered (cron, boot,
-//! its own last runs), the rows grouped, and its record kept: a small JSON
-//! file beside the run lock (`<lock>.runs`), replaced under the lock, that
-//! gives the checker's period, its last sign of life before a boot and
-//! since when cron is down.
+//! A run's causes once its jobs are judged: the facts (cron, boot, its own
+//! last runs), the rows grouped, and its record kept in `<lock>.runs` (JSON,
+//! replaced under the lock): the checker's period, its last sign of life
+//! before a boot and since when cron is down.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -28,8 +27,7 @@ pub(crate) struct Run<'a> {
     /// Whether the jobs come from this host's own crontabs.
     pub live_crontabs: bool,
     pub host: &'a str,
-    /// Judged as of a given instant (`--now`): not one of the checker's
-    /// runs, so its record is neither read nor kept.
+    /// Judged at `--now`: not one of the checker's runs, its record neither read nor kept.
     pub forensic: bool,
 }
 
@@ -49,8 +47,7 @@ pub(crate) fn assess(run: &Run, lock_path: &Path) -> (Causes, Result<(), crate::
     (causes, kept)
 }
 
-/// Groups the rows of `run` by cause with no record of the checker's runs:
-/// night-watch's report, which is no check.
+/// The causes without the checker's record: night-watch's report, which is no check.
 pub(crate) fn alone(run: &Run) -> Causes {
     with_record(run, &Runs::default())
 }
@@ -125,9 +122,8 @@ impl Runs {
         (runs.version == VERSION).then_some(runs)
     }
 
-    /// The record after a run at `now` that found cron running or not
-    /// (`None`: cron not looked at). A run dated at or before the last one
-    /// (a clock set back, or `--now` in the past) changes nothing.
+    /// The record after a run at `now` that found cron running or not (`None`: not looked
+    /// at); a run at or before the last (a clock set back, `--now` past) changes nothing.
     pub(crate) fn after(&self, now: DateTime<Utc>, cron_runs: Option<bool>) -> Runs {
         if self.runs.last().is_some_and(|last| last.0 >= now) {
             return self.clone();

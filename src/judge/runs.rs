@@ -74,9 +74,8 @@ pub(crate) fn duration(runs: &[Run]) -> Option<u64> {
     percentile(&mut durations)
 }
 
-/// The fire a run started at `at` belongs to, and the next run's. Anacron
-/// counts days: a run belongs to its own day's fire (even one it came
-/// before, catching up at boot), the next one the period's days later.
+/// The fire a run started at `at` belongs to, and the next. Anacron counts days: its own
+/// day's fire (even one it came before, catching up at boot), the next the period's days on.
 pub(crate) fn fires(
     schedule: &Schedule,
     timing: &Timing,
@@ -128,9 +127,8 @@ pub(crate) fn default_start_grace(gap: u64) -> u64 {
     (15 * 60).min(gap / 2)
 }
 
-/// The first fire missed in the newest gap between two runs of the last
-/// [`SKIP_SHOWN_SECONDS`] (a run's fire by its start where known); `newest`
-/// is the heartbeat's own run, which the history may not hold yet.
+/// The first fire missed between two runs of the last [`SKIP_SHOWN_SECONDS`] (the newest gap,
+/// fires by start where known); `newest`, the heartbeat's own run, may not be in the history.
 pub(crate) fn skipped(
     schedule: &Schedule,
     timing: &Timing,

@@ -7,9 +7,8 @@ const JOB_NAME_MAX: usize = 128;
 
 const HOST_NAME_MAX: usize = 253;
 
-/// The part of the host name rule `host` breaks. The rule (dot-separated
-/// labels of letters, digits, `-`, `_`) keeps it safe as a label, a file
-/// name and a line of text.
+/// The part of the host name rule `host` breaks; the rule (dot-separated labels of
+/// letters, digits, `-`, `_`) keeps it safe as a label, a file name and a line.
 pub(crate) fn validate_host(host: &str) -> Result<(), &'static str> {
     if host.is_empty() {
         return Err("it is empty");

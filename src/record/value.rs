@@ -109,9 +109,8 @@ pub(crate) fn parse_interval(text: &str) -> Result<u64, Error> {
         })
 }
 
-/// Whole seconds, or numbers with the units `w`, `d`, `h`, `m`, `s`, largest
-/// first, each at most once; a bare number below [`BARE_SECONDS_MIN`] but 0
-/// is refused.
+/// Whole seconds, or numbers with the units `w`, `d`, `h`, `m`, `s`, largest first,
+/// each at most once; a bare number below [`BARE_SECONDS_MIN`] but 0 is refused.
 fn parse_duration(text: &str) -> Result<u64, String> {
     const EXPECTED: &str =
         "expected whole seconds or a duration such as `90s`, `5m`, `1h30m`, `1d`, `1w`";

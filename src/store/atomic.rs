@@ -39,10 +39,9 @@ pub fn is_temporary_name(name: &str) -> bool {
     SHAPE.is_match(name)
 }
 
-/// Replaces `path` with what `fill` streams, with `mode` and, if given,
-/// owner and group (a crontab keeps its own). With `create`, an existing
-/// `path` (a link too) is kept, failing `AlreadyExists`: a racing writer
-/// never overwrites it. On failure the old file stays, without temporary.
+/// Replaces `path` with what `fill` streams, with `mode` and, if given, owner and group (a
+/// crontab keeps its own). With `create`, an existing `path` (a link too) fails `AlreadyExists`:
+/// a racing writer never overwrites it. On failure the old file stays, without temporary.
 pub(crate) fn write_as(
     path: &Path,
     mode: u32,
@@ -118,8 +117,7 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 /// No write takes more than a moment; an hour leaves a slow disk every chance.
 const TEMP_MAX_AGE: Duration = Duration::from_secs(3600);
 
-/// The temporaries that could not be removed, and why (but those gone or
-/// this user's to leave).
+/// The temporaries that could not be removed, and why (but those gone or not ours to remove).
 type Failed = Vec<(PathBuf, io::Error)>;
 
 /// Removes, in `dirs` and their real, undotted subdirectories, the

@@ -1,5 +1,4 @@
-//! The scan: every heartbeat file in the heartbeat directories, read into a
-//! record or the reason it cannot be used.
+//! The scan: every heartbeat file of the directories, read into a record or why not.
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -62,8 +61,7 @@ fn unwalked(err: walkdir::Error) -> Option<Entry> {
         return None;
     }
     let (job, reason) = if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-        // A link that leads nowhere (or in a loop): only a heartbeat's name
-        // makes it worth a row.
+        // A link leading nowhere (or in a loop) is worth a row by a heartbeat's name only.
         let job = name.strip_suffix(".last")?.to_owned();
         (job, Refused::Link.record_reason(HEARTBEAT))
     } else {
@@ -127,8 +125,7 @@ const HEARTBEAT: &str = "heartbeat";
 pub(super) fn read_heartbeat(opened: Opened, job: &str) -> Result<Content, String> {
     let (bytes, meta) = super::open::read_record(opened, HEARTBEAT)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        // The modification time is whatever the filesystem holds (tmpfs
-        // stores any time): one out of range makes the file invalid.
+        // The filesystem may hold any mtime (tmpfs does): one out of range is invalid.
         let mtime = meta.mtime();
         let nanos = u32::try_from(meta.mtime_nsec()).ok();
         let modified = nanos
@@ -141,8 +138,7 @@ pub(super) fn read_heartbeat(opened: Opened, job: &str) -> Result<Content, Strin
     let mut record =
         Heartbeat::from_json(&bytes).map_err(|e| format!("not a heartbeat record: {e}"))?;
     if record.status == crate::record::RunStatus::Running {
-        // Output and a keepalive touch the running record: its modification
-        // time (in whole seconds, as records keep time) is progress.
+        // Output and keepalives touch a running record: its mtime (whole seconds) is progress.
         let touched = DateTime::from_timestamp(meta.mtime(), 0);
         record.progress_at = record.progress_at.max(touched);
     }

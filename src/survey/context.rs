@@ -1,6 +1,5 @@
-//! What the runs read besides the heartbeats, for the judge to weigh: the
-//! pause files, the histories, whether a wrapper still runs; and the recent
-//! runs for the report.
+//! What the runs read besides the heartbeats for the judge (pauses, histories,
+//! whether a wrapper still runs), and the recent runs for the report.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -75,8 +74,7 @@ impl<'d> Pauses<'d> {
             .map(|(_, p)| p)
     }
 
-    /// An `invalid` row for each pause file that cannot be used: a broken
-    /// pause must not silence anything quietly.
+    /// An `invalid` row per unusable pause file: a broken pause must silence nothing quietly.
     pub(crate) fn unusable(&self) -> impl Iterator<Item = Judgement> + '_ {
         self.found.iter().filter_map(|bad| {
             let reason = bad.content.as_ref().err()?;
@@ -111,8 +109,7 @@ pub(super) fn history_beside(path: &Path, now: DateTime<Utc>) -> Option<Vec<Run>
 /// directory is listed once and only its histories opened: a panel of
 /// thousands of jobs, most without one, does not fail to open a file per job.
 pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
-    // Keyed by the directory's bytes: hashing a `Path` walks its
-    // components, which costs more than the lookup saves.
+    // By the directory's bytes: hashing a `Path` walks its components, costing more.
     let mut listed: HashMap<std::ffi::OsString, Option<HashSet<String>>> = HashMap::new();
     for judgement in jobs.iter_mut() {
         let Some(path) = judgement.path.as_deref() else {
@@ -138,9 +135,8 @@ pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
 /// still be the wrapper: the start time in `/proc` is read to the second.
 const START_SLACK_SECONDS: i64 = 2;
 
-/// Whether the wrapper with `pid`, whose run started at `started`, still
-/// runs: a pid handed on to a process started after the run is not it.
-/// `None` for a pid no process can have.
+/// Whether the wrapper `pid` of a run started at `started` still runs (a pid handed
+/// on to a later process is not it); `None` for a pid no process can have.
 pub(super) fn alive(pid: u32, started: DateTime<Utc>) -> Option<bool> {
     let id = libc::pid_t::try_from(pid).ok().filter(|p| *p > 0)?;
     // SAFETY: signal 0 sends nothing; kill only says whether the process
