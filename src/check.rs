@@ -111,7 +111,6 @@ pub struct Args {
     pub(crate) ping_style: crate::ping::Style,
 }
 
-/// hb-check's output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Format {
     /// One line per job that is not ok.

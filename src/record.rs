@@ -21,9 +21,8 @@ pub(crate) use value::{
     parse_size, parse_switch, say, Span, GRACE, INTERVAL_MAX, INTERVAL_MIN, PAUSE, WAIT,
 };
 
-/// A timestamp further ahead of the reader's clock than this is invalid (a
-/// clock-skewed heartbeat would otherwise hide a dead job), and a pause
-/// that starts further ahead has not begun.
+/// A timestamp further ahead of the reader's clock is invalid (a skewed clock would otherwise
+/// hide a dead job); a pause that starts further ahead has not begun.
 pub(crate) const FUTURE_TOLERANCE_SECONDS: i64 = 300;
 
 pub(crate) const FORMAT_VERSION: u32 = 1;
@@ -34,14 +33,12 @@ pub(crate) const MAX_NEEDS: usize = 32;
 
 pub(crate) const MESSAGE_MAX_BYTES: usize = 1024;
 
-/// The most bytes of a wrapped job's output tail stored as `message`: a
-/// record must stay well below the 64 KiB a reader accepts even when JSON
-/// escaping makes every byte six.
+/// The most bytes of a wrapped job's output tail kept as `message`: a record stays well below
+/// the 64 KiB a reader accepts even when JSON escaping makes every byte six.
 pub(crate) const OUTPUT_MESSAGE_MAX_BYTES: usize = 8 * 1024;
 
-/// The longest a wrapped run may take without `--max-runtime` (`factor` x
-/// the interval, at most 400 days): the wrapper's `--kill-after` and the
-/// checker's "hung" both take it from here.
+/// The longest a wrapped run may take without `--max-runtime` (factor x interval, at most 400
+/// days): the wrapper's `--kill-after` and the checker's "hung" both take it from here.
 pub(crate) fn default_max_runtime(factor: f64, interval_seconds: u64) -> u64 {
     (factor * interval_seconds as f64).min(INTERVAL_MAX as f64) as u64
 }

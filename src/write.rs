@@ -328,7 +328,6 @@ fn checked_run(args: &Args) -> Result<ExitCode, Error> {
     Ok(ExitCode::from(wrap::run_job(&wrap)))
 }
 
-/// Exit 0 when done, else the error on one line and exit 1.
 fn done<T>(result: Result<T, Error>) -> ExitCode {
     match result {
         Ok(_) => Write::Written.into(),

@@ -1,5 +1,4 @@
-//! Downtime as a cause (cron not running now or before, the host off):
-//! each takes the silent jobs of this host whose runs fell due in it.
+//! Downtime as a cause (cron down now or before, the host off): this host's silent jobs due in it.
 
 use chrono::{DateTime, Utc};
 

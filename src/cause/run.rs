@@ -104,8 +104,7 @@ pub(crate) struct Runs {
     /// (the last run that found one, else the first that found none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cron_down_since: Option<Stamp>,
-    /// The last stretch cron was seen down: from its first run that found
-    /// none to the run that found it back.
+    /// The last stretch cron was seen down: first run that found none, run that saw it back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cron_was_down: Option<(Stamp, Stamp)>,
 }

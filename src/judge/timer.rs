@@ -25,8 +25,7 @@ pub(crate) struct Timer {
     /// The schedule as systemd normalised it (`OnCalendar=...; ...`).
     pub schedule: String,
     pub last_trigger: Option<DateTime<Utc>>,
-    /// The next trigger before the randomized delay (computed from the last
-    /// trigger for a stopped timer).
+    /// The next trigger before the randomized delay (from the last one, if stopped).
     pub next_fire: Option<DateTime<Utc>>,
     /// The usual time between two triggers, in seconds, when known.
     pub period: Option<u64>,

@@ -1,5 +1,4 @@
-//! The names a record carries: a job's and a host's, and the name a
-//! user's job is judged by. Pure.
+//! The names a record carries: a job's, a host's, and a user's job's judged name. Pure.
 
 use crate::error::Error;
 
@@ -29,9 +28,8 @@ pub(crate) fn validate_host(host: &str) -> Result<(), &'static str> {
     broken.map_or(Ok(()), Err)
 }
 
-/// The name a job of `user`'s crontab is judged by: `USER/JOB`, as its
-/// heartbeat lands in the user's area (`users/USER/JOB.last`); root's jobs,
-/// and jobs of no known user, keep their plain name.
+/// The name a job of `user`'s crontab is judged by: `USER/JOB`, as its heartbeat lands in
+/// `users/USER/JOB.last`; root's jobs, and jobs of no known user, keep their plain name.
 pub(crate) fn user_job(user: Option<&str>, job: &str) -> String {
     match user {
         Some(user) if user != "root" && !user.is_empty() => format!("{user}/{job}"),
@@ -39,8 +37,7 @@ pub(crate) fn user_job(user: Option<&str>, job: &str) -> String {
     }
 }
 
-/// Letters, digits, `.`, `_`, `-` only: safe in a file name, a URL path, a
-/// label and an HTML comment.
+/// Letters, digits, `.`, `_`, `-` only: safe in a file name, URL path, label, HTML comment.
 pub(crate) fn is_plain(text: &str) -> bool {
     !text.is_empty()
         && text

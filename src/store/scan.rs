@@ -76,7 +76,6 @@ fn unwalked(err: walkdir::Error) -> Option<Entry> {
     Some(invalid(path, job, reason))
 }
 
-/// An entry that stands for a file or a place that cannot be used.
 pub(super) fn invalid(path: PathBuf, job: String, reason: String) -> Entry {
     Entry {
         path,

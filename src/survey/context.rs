@@ -11,9 +11,8 @@ use crate::judge::{Judgement, Status};
 use crate::pause::Pause;
 use crate::store::{history_jobs, read_history, scan_pauses, PauseEntry};
 
-/// The pause files found in the directories read, as of one instant,
-/// indexed so that looking a job's pause up costs the same with one pause
-/// file or 50,000 (a scan over them all, per heartbeat, took minutes).
+/// The pause files of the directories read as of one instant, indexed so a job's look-up
+/// costs the same with one or 50,000 (scanning them all per heartbeat took minutes).
 #[derive(Debug)]
 pub(crate) struct Pauses<'d> {
     dirs: &'d [PathBuf],
@@ -105,9 +104,8 @@ pub(super) fn history_beside(path: &Path, now: DateTime<Utc>) -> Option<Vec<Run>
     Some(runs)
 }
 
-/// Sets each job's recent runs from the history beside its heartbeat. Each
-/// directory is listed once and only its histories opened: a panel of
-/// thousands of jobs, most without one, does not fail to open a file per job.
+/// Sets each job's recent runs from its history, listing each directory once and opening only
+/// the histories in it: a panel of thousands of jobs, most without one, opens no file per job.
 pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
     // By the directory's bytes: hashing a `Path` walks its components, costing more.
     let mut listed: HashMap<std::ffi::OsString, Option<HashSet<String>>> = HashMap::new();
