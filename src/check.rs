@@ -249,8 +249,8 @@ fn report_of(judged: &Judged) -> Report<'_> {
     }
 }
 
-/// The bytes for standard output; unjudged, nothing in text (the error is
-/// on standard error) and a document carrying the errors in JSON.
+/// The bytes for standard output; when unjudged, nothing in text (the error
+/// is on standard error) and a document carrying the errors in JSON.
 fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
     let mut out = Vec::new();
     if args.quiet {

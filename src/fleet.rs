@@ -11,7 +11,7 @@ use crate::exit_code::Check;
 use crate::judge::{rows::host_of, Judgement, Status};
 use crate::Error;
 
-/// The fewest hosts that make a group: two with one failure are one cause to name once.
+/// The fewest hosts that make a group: two with the same failure are one cause to name once.
 const GROUP_MIN_HOSTS: usize = 2;
 
 /// One job in one bad status on several hosts.

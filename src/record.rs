@@ -21,8 +21,8 @@ pub(crate) use value::{
     parse_size, parse_switch, say, Span, GRACE, INTERVAL_MAX, INTERVAL_MIN, PAUSE, WAIT,
 };
 
-/// A timestamp further ahead of the reader's clock is invalid (a skewed clock would otherwise
-/// hide a dead job); a pause that starts further ahead has not begun.
+/// A timestamp further ahead of the reader's clock than this is invalid (a skewed clock would
+/// otherwise hide a dead job); a pause that starts further ahead has not begun.
 pub(crate) const FUTURE_TOLERANCE_SECONDS: i64 = 300;
 
 pub(crate) const FORMAT_VERSION: u32 = 1;

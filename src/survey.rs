@@ -175,7 +175,7 @@ pub(crate) fn judge(
     })
 }
 
-/// Writes and flushes; a closed pipe (`| head`) is no error: the reader has all.
+/// Writes and flushes; a closed pipe (`| head`) is no error: the reader has all it wants.
 pub(crate) fn print(out: &mut dyn Write, bytes: &[u8]) -> io::Result<()> {
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Err(err) if err.kind() == io::ErrorKind::BrokenPipe => Ok(()),

@@ -354,7 +354,7 @@ fn beat(args: &Args, job: &str, interval_seconds: u64, settings: Settings) -> Ex
         ..Heartbeat::new(job, interval_seconds, status)
     };
     let code = done(store::write(args.dir().as_deref(), &record).map(|path| {
-        // The heartbeat is what counts: a history line's failure fails no run.
+        // The heartbeat is what counts: a history line not written is told, fails no run.
         let dir = path.parent().unwrap_or(std::path::Path::new("."));
         if let Err(err) = store::append_history(dir, &record.job, &crate::history::Run::of(&record))
         {

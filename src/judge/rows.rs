@@ -58,7 +58,7 @@ pub(crate) fn host_of<'a>(j: &'a Judgement, local: &'a str) -> &'a str {
 /// found; the losers' files go to its `duplicates`; the rest keep their order.
 pub(crate) fn dedup(mut all: Vec<Judgement>, local: &str) -> Vec<Judgement> {
     // Row indices sorted by (job, host, position): duplicates are runs of equal
-    // keys, in the order found; comparing all pairs took 5 billion over 100,000.
+    // keys, in the order found; comparing all pairs took 5 billion steps for 100,000 rows.
     let mut order: Vec<usize> = (0..all.len()).collect();
     let key = |i: usize| (all[i].job.as_str(), host_of(&all[i], local));
     order.sort_unstable_by(|&a, &b| key(a).cmp(&key(b)).then(a.cmp(&b)));
@@ -69,7 +69,7 @@ pub(crate) fn dedup(mut all: Vec<Judgement>, local: &str) -> Vec<Judgement> {
     if runs.is_empty() {
         return all;
     }
-    // As one row at a time: a newer one takes the winner's first place and losers.
+    // As one row at a time: a newer heartbeat takes the winner's (first) place and losers.
     let mut lost = vec![false; all.len()];
     let mut moves = Vec::with_capacity(runs.len());
     for run in runs.drain(..) {
@@ -111,7 +111,7 @@ pub(crate) fn is_expected(j: &Judgement, job: &str, local: &str) -> bool {
 }
 
 /// Worst first, then ratio descending, job, host and path: a total order, so the
-/// unstable sort gives the stable one's without its scratch (14 MiB per 100,000).
+/// unstable sort gives the stable one's result without its scratch (14 MiB per 100,000 rows).
 pub(crate) fn sort(all: &mut [Judgement]) {
     all.sort_unstable_by(|a, b| {
         a.status

@@ -120,7 +120,7 @@ const TEMP_MAX_AGE: Duration = Duration::from_secs(3600);
 type Failed = Vec<(PathBuf, io::Error)>;
 
 /// Removes, in `dirs` and their real, undotted subdirectories, the temporaries older than
-/// [`TEMP_MAX_AGE`] by the real clock, never `--now` (a future one would remove a live one).
+/// [`TEMP_MAX_AGE`] by the real clock, never `--now` (a future one would remove a live writer's).
 pub(crate) fn clean_temporaries(dirs: &[PathBuf]) -> Failed {
     let mut cleanup = Failed::new();
     if let Some(before) = SystemTime::now().checked_sub(TEMP_MAX_AGE) {

@@ -107,7 +107,7 @@ pub(super) fn history_beside(path: &Path, now: DateTime<Utc>) -> Option<Vec<Run>
 /// Sets each job's recent runs from its history, listing each directory once and opening only
 /// the histories in it: a panel of thousands of jobs, most without one, opens no file per job.
 pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
-    // By the directory's bytes: hashing a `Path` walks its components, costing more.
+    // By the directory's bytes: hashing a `Path` walks its components (more than it saves).
     let mut listed: HashMap<std::ffi::OsString, Option<HashSet<String>>> = HashMap::new();
     for judgement in jobs.iter_mut() {
         let Some(path) = judgement.path.as_deref() else {
