@@ -303,9 +303,8 @@ fn sorted<'a>(hosts: impl IntoIterator<Item = &'a str>) -> Vec<Parts<'a>> {
     all
 }
 
-/// The compact list of `hosts`, at most [`ITEMS_MAX`] items (a range of
-/// three or more names as `first..last`, any other name alone), the hosts
-/// of the rest counted: `web01..web40, db1 and 3 more hosts`. Unescaped.
+/// `hosts` in at most [`ITEMS_MAX`] items (three or more in a range as `first..last`, any other
+/// alone), the rest's hosts counted: `web01..web40, db1 and 3 more hosts`. Unescaped.
 pub(crate) fn compact<S: AsRef<str>>(hosts: &[S]) -> String {
     let sorted = sorted(hosts.iter().map(AsRef::as_ref));
     // Each item with how many hosts it stands for.

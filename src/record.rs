@@ -243,8 +243,7 @@ impl Heartbeat {
     }
 }
 
-/// What is wrong with a record that serde refused, in words a person can
-/// act on: `not JSON (line 1, column 2)` rather than `expected ident`.
+/// A refusal in words one can act on: `not JSON (line 1, column 2)`, not `expected ident`.
 fn json_reason(err: &serde_json::Error) -> String {
     use serde_json::error::Category;
     let (line, column) = (err.line(), err.column());

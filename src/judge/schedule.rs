@@ -51,9 +51,8 @@ pub(crate) struct Due {
     pub grace_seconds: u64,
 }
 
-/// The due time after a heartbeat written at `reported` (started at
-/// `started`), by the next fire as `timing` places it: a `wrapped` job must
-/// have started by then, a plain one reported by then plus its usual lag.
+/// The due time after a heartbeat at `reported` (started at `started`), by the next fire as
+/// `timing` places it: a `wrapped` job started by then, a plain one reported, plus its usual lag.
 pub(crate) fn due(
     schedule: &Schedule,
     reported: DateTime<Utc>,

@@ -1,6 +1,5 @@
-//! One parser per kind of value a person types: durations (intervals,
-//! pauses, graces, timeouts, runtimes), sizes and factors, each with its
-//! range and its one-line error; and durations as reports show them. Pure.
+//! One parser per kind of value a person types (durations of every [`Span`], sizes, factors),
+//! each with its range and its one-line error; and durations as reports show them. Pure.
 
 use crate::error::Error;
 

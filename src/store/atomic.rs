@@ -18,8 +18,7 @@ use regex::Regex;
 
 use super::users::effective_uid;
 
-/// The mode of every file written, whatever the umask: heartbeats and
-/// metrics are read by other users (the checker, node_exporter).
+/// The mode of every file written, whatever the umask: others read them (checker, node_exporter).
 pub(crate) const MODE: u32 = 0o644;
 
 const ATTEMPTS: u32 = 8;

@@ -27,9 +27,8 @@ pub(super) fn walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::
         })
 }
 
-/// Hands `each` every `*.last` file read, in [`walk`]'s order, then the
-/// users' areas': no caller holds every record at once. A directory of
-/// `dirs` that cannot be listed is an error; a bad file or subdirectory an entry.
+/// Hands `each` every `*.last` file in [`walk`]'s order, then the users' areas' (no caller holds
+/// every record); an unlistable dir of `dirs` is an error, a bad file or subdirectory an entry.
 pub(crate) fn scan_each(dirs: &[PathBuf], each: &mut dyn FnMut(Entry)) -> Result<(), Error> {
     for dir in dirs {
         let unlisted = |source| Error::ReadDir {

@@ -129,8 +129,7 @@ pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
     }
 }
 
-/// How much later than its run's start a process may have started and
-/// still be the wrapper: the start time in `/proc` is read to the second.
+/// How much later than its run the wrapper may have started: `/proc` times are to the second.
 const START_SLACK_SECONDS: i64 = 2;
 
 /// Whether the wrapper `pid` of a run started at `started` still runs (a pid handed
