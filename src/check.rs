@@ -125,9 +125,9 @@ pub fn run(args: &Args) -> Check {
     run_to(args, &mut io::stdout().lock())
 }
 
-/// [`run`], printing to `stdout`. Each channel (metrics, issue, output) is
-/// tried whatever the others did; the verdict is printed after the lock is
-/// released, so a reader that does not read cannot hold it.
+/// [`run`], printing to `stdout`. Each channel (metrics, issue, output) is tried whatever the
+/// others did; the verdict is printed after the lock is released, so a reader that does not
+/// read cannot hold it; `--format json` is one document, errors included.
 pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
     if args.adopt.adopt {
         return crate::adopt::run(&args.adopt, &args.judge.schedule, PROGRAM, stdout);
