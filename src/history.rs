@@ -122,10 +122,9 @@ impl Recent {
     }
 }
 
-/// How many runs were due and never came in a silence of `gap` seconds
-/// after a run every `interval`: the due times passed by more than half an
-/// interval, but the last, which the later run answers (a daily job that
-/// skipped one night missed one run; one half a day late missed none).
+/// The runs missed in a silence of `gap` seconds: due times passed by more than half an
+/// `interval`, but the last, which the later run answers (a daily job that skipped one night
+/// missed one run; one half a day late missed none).
 fn missed_in(gap: i64, interval: u64) -> usize {
     let interval = interval.max(1) as f64;
     let open = gap.max(0) as f64 / interval - 0.5;
