@@ -1,11 +1,10 @@
-//! The durable atomic replacement of one small file: the bytes go to a
-//! temporary beside the target, flushed and renamed over it; then the
-//! directory is flushed, so that the rename survives a crash. A reader sees
-//! the old file or the new one. The temporary is a dotfile (readers skip it)
-//! of a shape [`is_temporary_name`] recognises exactly, so that the cleanup
-//! of those a killed writer left removes only a file certainly ours: that
-//! shape, a regular file by `lstat`, owned by the user running the check or
-//! by the directory's owner.
+//! The durable atomic replacement of a small file: the bytes go to a
+//! temporary beside it, flushed and renamed over it, then the directory is
+//! flushed (the rename survives a crash); a reader sees the old file or the
+//! new. The temporary is a dotfile (readers skip it) of the exact shape
+//! [`is_temporary_name`] knows: the cleanup of those a killed writer left
+//! removes only such a regular file (by `lstat`) of the checker's or the
+//! directory's owner.
 
 use std::collections::hash_map::RandomState;
 use std::fs::{self, OpenOptions, Permissions};

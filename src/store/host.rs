@@ -57,10 +57,8 @@ fn is_cron(pid: u32) -> bool {
     let namespace = |dir: &Path| std::fs::read_link(dir.join("ns/pid")).ok();
     // A user who is not root cannot read root's namespace links: then the
     // owner alone decides.
-    let same_namespace = match (namespace(&base), namespace(Path::new("/proc/self"))) {
-        (Some(theirs), Some(ours)) => theirs == ours,
-        _ => true,
-    };
+    let both = namespace(&base).zip(namespace(Path::new("/proc/self")));
+    let same_namespace = both.is_none_or(|(theirs, ours)| theirs == ours);
     let alive = || stat_fields(pid).is_some_and(|f| f.first().is_none_or(|s| !s.starts_with('Z')));
     if !root_owned || !same_namespace || !alive() {
         return false;
