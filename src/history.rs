@@ -89,8 +89,7 @@ pub enum Mark {
 }
 
 impl Mark {
-    /// The character: `+`, `x` or `?`, or for a UTF-8 terminal (`unicode`)
-    /// `✓`, `✗` or `·`.
+    /// `+`, `x` or `?`, or for a UTF-8 terminal (`unicode`) `✓`, `✗` or `·`.
     pub fn symbol(self, unicode: bool) -> char {
         let ascii_and_utf8 = match self {
             Mark::Ok => ['+', '✓'],
@@ -104,14 +103,11 @@ impl Mark {
 /// The recent runs of one job, as the report shows them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recent {
-    /// The last [`STRIP_LEN`] runs, oldest first, expected runs that never
-    /// came included.
+    /// The last [`STRIP_LEN`] runs, oldest first, runs due that never came included.
     pub marks: Vec<Mark>,
-    /// The share of the marks that are successful runs, from 0 to 1; `None`
-    /// without any mark.
+    /// The share of the marks that are successful runs, from 0 to 1; `None` without marks.
     pub success_rate: Option<f64>,
-    /// The median duration of the strip's runs that recorded one, in
-    /// seconds.
+    /// The median duration in seconds of the strip's runs that recorded one.
     pub median_duration: Option<f64>,
 }
 
@@ -122,10 +118,9 @@ impl Recent {
     }
 }
 
-/// How many runs were due and never came in a silence of `gap` seconds
-/// after a run every `interval`: the due times passed by more than half an
-/// interval, but the last, which the later run answers (a daily job that
-/// skipped one night missed one run; one half a day late missed none).
+/// The runs missed in a silence of `gap` seconds: due times passed by more than half an
+/// `interval`, but the last, which the later run answers (a daily job that skipped one night
+/// missed one run; one half a day late missed none).
 fn missed_in(gap: i64, interval: u64) -> usize {
     let interval = interval.max(1) as f64;
     let open = gap.max(0) as f64 / interval - 0.5;

@@ -21,10 +21,10 @@ pub(crate) const PAUSE_MAX: u64 = crate::record::INTERVAL_MAX;
 
 /// The one check of a pause's length, for the writer and the reader.
 fn check_length(seconds: i64) -> Result<(), String> {
-    let within = u64::try_from(seconds).is_ok_and(|s| (1..=PAUSE_MAX).contains(&s));
-    within
-        .then_some(())
-        .ok_or_else(|| format!("a pause lasts from 1 second to {}", say(PAUSE_MAX)))
+    if u64::try_from(seconds).is_ok_and(|s| (1..=PAUSE_MAX).contains(&s)) {
+        return Ok(());
+    }
+    Err(format!("a pause lasts from 1 second to {}", say(PAUSE_MAX)))
 }
 
 /// One pause: until when alerts stay quiet, and why.
@@ -126,9 +126,8 @@ impl Pause {
     }
 }
 
-/// The names of `known` closest to `name`, at most three, nearest first: at
-/// most a third of `name`'s length of edits away (1 to 3), so `sync-mirorr`
-/// finds `sync-mirror`.
+/// The three names of `known` nearest `name`, at most a third of its length of edits away
+/// (1 to 3), nearest first: `sync-mirorr` finds `sync-mirror`.
 pub(crate) fn closest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
     let limit = (name.chars().count() / 3).clamp(1, 3);
     let mut near: Vec<(usize, &str)> = known

@@ -59,8 +59,7 @@ fn append(path: &Path, line: &[u8]) -> io::Result<()> {
             let held = format!("another writer held its lock for more than {LOCK_WAIT:?}");
             return Err(io::Error::new(io::ErrorKind::TimedOut, held));
         }
-        // Held until `file` is closed. Replaced (or removed) by a compaction
-        // or a retire between open and lock: start over on the new file.
+        // Held until `file` is closed. Replaced or removed since the open: start over.
         if fs::symlink_metadata(path)
             .is_ok_and(|now| (now.dev(), now.ino()) == (opened.dev(), opened.ino()))
         {
@@ -141,8 +140,7 @@ pub(crate) fn history_jobs(dir: &Path) -> Option<std::collections::HashSet<Strin
     Some(jobs)
 }
 
-/// The runs in the history of `job` in `dir` as [`parse`] keeps them; no
-/// history is an empty one. A FIFO or a link in its place is refused.
+/// `job`'s runs in `dir` as [`parse`] keeps them (none without a file); a FIFO or link is refused.
 pub(crate) fn read_history(dir: &Path, job: &str) -> io::Result<Vec<Run>> {
     let path = history_path(dir, job);
     // No look at the name, which would cost night-watch a system call per

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use super::open::{read_regular, Links};
+use super::open::{read_regular, sorted_entries, Links};
 use super::MAX_FILE_BYTES;
 
 /// `/proc/stat` (a line per CPU and interrupt source) is never a megabyte.
@@ -57,10 +57,8 @@ fn is_cron(pid: u32) -> bool {
     let namespace = |dir: &Path| std::fs::read_link(dir.join("ns/pid")).ok();
     // A user who is not root cannot read root's namespace links: then the
     // owner alone decides.
-    let same_namespace = match (namespace(&base), namespace(Path::new("/proc/self"))) {
-        (Some(theirs), Some(ours)) => theirs == ours,
-        _ => true,
-    };
+    let both = namespace(&base).zip(namespace(Path::new("/proc/self")));
+    let same_namespace = both.is_none_or(|(theirs, ours)| theirs == ours);
     let alive = || stat_fields(pid).is_some_and(|f| f.first().is_none_or(|s| !s.starts_with('Z')));
     if !root_owned || !same_namespace || !alive() {
         return false;
@@ -86,7 +84,6 @@ pub(crate) fn parent_and_group(pid: u32) -> Option<(u32, u32)> {
     Some((fields.get(1)?.parse().ok()?, fields.get(2)?.parse().ok()?))
 }
 
-/// When process `pid` started.
 pub(crate) fn process_start(pid: u32) -> Option<DateTime<Utc>> {
     let ticks: u64 = stat_fields(pid)?.get(19)?.parse().ok()?;
     // SAFETY: sysconf only reads a constant of the system.
@@ -115,15 +112,11 @@ pub(crate) fn cron_daemon() -> Option<CronDaemon> {
         let found = format!("cron (pid {pid})");
         return Some(CronDaemon { found, since });
     }
-    let timers = std::fs::read_dir(GENERATED_UNITS)
-        .ok()?
-        .take(PROC_ENTRIES_MAX)
-        .flatten()
-        .any(|e| {
-            let name = e.file_name();
-            let name = name.to_string_lossy();
-            name.starts_with("cron-") && name.ends_with(".timer")
-        });
+    let units = sorted_entries(Path::new(GENERATED_UNITS), PROC_ENTRIES_MAX);
+    let timers = units.iter().any(|(name, _)| {
+        let name = name.to_string_lossy();
+        name.starts_with("cron-") && name.ends_with(".timer")
+    });
     (timers && Path::new("/run/systemd/system").is_dir()).then(|| CronDaemon {
         found: "systemd-cron (timers)".to_owned(),
         since: None,

@@ -1,12 +1,11 @@
 //! The run lock that keeps hb-check runs from overlapping: one per host
-//! checked (`hb-check.<host>.lock`, as the host's alert issue and metrics
-//! file are), whatever directories a run reads, in the first entry of
-//! `$RUNTIME_DIRECTORY`, else of `$STATE_DIRECTORY` (made by systemd); for
+//! checked (`hb-check.<host>.lock`, as its alert issue and metrics file),
+//! in the first entry of `$RUNTIME_DIRECTORY`, else `$STATE_DIRECTORY`; for
 //! root `/run/cron-heartbeat` (the shipped unit's `RuntimeDirectory=`, so
-//! cron and the timer share it); else the user's state directory. The file
-//! is opened without following a link, created `0600`, must be a regular
-//! file of this user's, in a directory no other user may write to (or a
-//! sticky one): no other user can redirect, pre-create or take it.
+//! cron and the timer share it); else the user's state directory. It is an
+//! empty regular file of this user's, `0600`, not a link, in a directory no
+//! other user may write to (or a sticky one): nobody else can redirect,
+//! pre-create or take it.
 
 use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
 use std::io;
@@ -18,7 +17,7 @@ use super::open::{regular, Links, Refused};
 use super::{user_dir, users::effective_uid};
 use crate::error::Error;
 
-/// An exclusive lock held for the length of a run; released on drop.
+/// Released on drop.
 #[derive(Debug)]
 pub(crate) struct RunLock {
     _file: File,
@@ -68,15 +67,13 @@ pub(crate) fn lock(path: Option<&Path>, host: &str, timeout: Duration) -> Result
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum LockWait<T> {
     Locked,
-    /// Another holder kept it for the whole wait.
     TimedOut,
-    /// `pause` asked to stop waiting, with this reason.
+    /// `pause` stopped the wait, for this reason.
     Stopped(T),
 }
 
-/// The one wait for a `flock`: tries `file`'s exclusive lock until
-/// `patience` has passed (at least once), pausing 1 ms, doubling up to
-/// 50 ms, by `pause`, which may stop the wait (a wrapper stops on a signal).
+/// The one wait for a `flock`: tries until `patience` has passed (at least once), pausing by
+/// `pause` 1 ms doubling up to 50 ms; `pause` may stop the wait (a wrapper's on a signal).
 pub(crate) fn wait_lock<T>(
     file: &File,
     patience: Duration,
@@ -107,7 +104,7 @@ pub(crate) fn sleep_pause<T>(gap: Duration) -> Option<T> {
     None
 }
 
-/// Opens (or creates, owner-only) the lock file at `path`, never through a link.
+/// Opens or creates (owner-only) the lock file, never through a link.
 pub(crate) fn open_lock_file(path: &Path) -> io::Result<File> {
     OpenOptions::new()
         .read(true)
@@ -129,8 +126,6 @@ fn open_lock(path: &Path) -> Result<File, Error> {
         Err(Error::LockUnsafe { path, reason })
     };
     let euid = effective_uid();
-    // The directory must be this user's or root's, and writable by no one
-    // else unless sticky (then no one else can remove this user's file).
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
     let dir = fs::metadata(dir.unwrap_or(Path::new("."))).map_err(failed)?;
     let (owner, mode) = (dir.uid(), dir.mode() & 0o7777);

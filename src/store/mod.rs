@@ -28,8 +28,7 @@ pub(crate) use pause_file::{check_known, remove_pause, scan_pauses, write_pause,
 pub(crate) use scan::scan_each;
 pub(crate) use users::{dir_owner, effective_uid, own_area, user_name};
 
-/// The system-wide heartbeat directory: persistent, so a reboot does not
-/// erase the evidence that a job stopped running.
+/// Persistent, so a reboot does not erase the evidence that a job stopped.
 pub(crate) const SYSTEM_DIR: &str = "/var/lib/cron-heartbeat";
 
 pub(crate) const EXTENSION: &str = "last";
@@ -37,12 +36,10 @@ pub(crate) const EXTENSION: &str = "last";
 /// A heartbeat is a few hundred bytes; a larger file than this is garbage.
 pub(crate) const MAX_FILE_BYTES: u64 = 64 * 1024;
 
-/// The per-user fallback directory, `$XDG_STATE_HOME/cron-heartbeat`.
 pub(crate) fn user_dir() -> Option<PathBuf> {
     dirs::state_dir().map(|d| d.join("cron-heartbeat"))
 }
 
-/// Where readers look by default: the system directory, then the user's.
 pub(crate) fn default_locations() -> Vec<PathBuf> {
     std::iter::once(PathBuf::from(SYSTEM_DIR))
         .chain(user_dir())
@@ -56,15 +53,15 @@ pub(crate) fn beside(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// The directories a reader scans: those given (each listable), else the
-/// default ones that exist.
+/// The directories to scan: those given (each listable), else the default ones that exist.
 pub(crate) fn read_locations(given: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
+    for path in given {
+        fs::read_dir(path).map_err(|source| Error::ReadDir {
+            path: path.clone(),
+            source,
+        })?;
+    }
     if !given.is_empty() {
-        for path in given.iter().cloned() {
-            if let Err(source) = fs::read_dir(&path) {
-                return Err(Error::ReadDir { path, source });
-            }
-        }
         return Ok(given.to_vec());
     }
     let looked = default_locations();
@@ -87,8 +84,7 @@ pub(crate) fn create_dir(dir: &Path) -> Result<(), Error> {
     })
 }
 
-/// Sets the modification time of the regular file at `path` (never through
-/// a link) to now: a keepalive that never overwrites a record.
+/// Sets a regular file's mtime to now, not through a link: a keepalive that keeps the record.
 pub(crate) fn touch(path: &Path) -> io::Result<()> {
     let (file, _) = open::open_regular(path, open::Links::Refuse)?;
     file.set_modified(std::time::SystemTime::now())

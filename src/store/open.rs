@@ -28,13 +28,13 @@ pub(crate) enum Links {
 #[derive(Debug)]
 pub(crate) enum Refused {
     Io(io::Error),
-    /// A symbolic link, with [`Links::Refuse`].
+    /// With [`Links::Refuse`].
     Link,
-    /// Not a regular file: what it is instead (`a FIFO`).
+    /// What it is instead of a regular file (`a FIFO`).
     Kind(&'static str),
-    /// Larger than the cap when opened: its size in bytes.
+    /// Its size in bytes when opened, past the cap.
     TooLarge(u64),
-    /// It grew past the cap while it was read.
+    /// Past the cap while it was read.
     Grew,
 }
 
@@ -68,7 +68,6 @@ impl From<Refused> for io::Error {
 /// A regular file opened and its handle's metadata, or why not.
 pub(crate) type Opened = Result<(File, Metadata), Refused>;
 
-/// Refuses what `meta` says is not a regular file.
 fn check_regular(meta: &Metadata) -> Result<(), Refused> {
     let t = meta.file_type();
     if t.is_file() {
@@ -109,7 +108,7 @@ pub(crate) fn open_handle(path: &Path, links: Links) -> Opened {
     regular(opened, links)
 }
 
-/// The file opened, if its handle says it is a regular one.
+/// The file opened, if its handle says it is regular.
 pub(super) fn regular(opened: io::Result<File>, links: Links) -> Opened {
     let file = opened.map_err(|e| match e.raw_os_error() {
         Some(libc::ELOOP) if links == Links::Refuse => Refused::Link,

@@ -6,7 +6,7 @@ use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use super::open::{open_regular, read_record, Links, Opened};
+use super::open::{open_regular, read_record, sorted_entries, Links, Opened};
 use super::scan::{walk, BAD_NAME};
 use super::users::{area_pauses, effective_uid, user_name, USERS_DIR};
 use super::{put, remove_existing, write_where};
@@ -15,7 +15,6 @@ use crate::error::Error;
 use crate::pause::{Pause, HOST_PAUSE_FILE};
 use crate::record::validate_job;
 
-/// The name of `job`'s pause file, or the host pause file's for `None`.
 fn pause_name(job: Option<&str>) -> String {
     job.map_or(HOST_PAUSE_FILE.to_owned(), |job| format!("{job}.pause"))
 }
@@ -63,11 +62,10 @@ pub(crate) fn check_known(dir: Option<&Path>, job: &str) -> Result<(), Error> {
     if places.iter().any(known) {
         return Ok(());
     }
-    let listing = |place: &PathBuf| fs::read_dir(place).into_iter().flatten().flatten();
     let names: Vec<String> = (places.iter())
-        .flat_map(|place| listing(place).take(KNOWN_NAMES_MAX))
-        .filter_map(|item| {
-            let name = item.file_name().into_string().ok()?;
+        .flat_map(|place| sorted_entries(place, KNOWN_NAMES_MAX))
+        .filter_map(|(name, _)| {
+            let name = name.into_string().ok()?;
             let (stem, ext) = name.rsplit_once('.')?;
             (kinds.contains(&ext) && validate_job(stem).is_ok()).then(|| stem.to_owned())
         })
@@ -83,7 +81,7 @@ pub(crate) fn check_known(dir: Option<&Path>, job: &str) -> Result<(), Error> {
 }
 
 /// `dirs`, then this user's own area below each where there is one.
-pub(super) fn with_own_areas(dirs: &[PathBuf]) -> Vec<PathBuf> {
+fn with_own_areas(dirs: &[PathBuf]) -> Vec<PathBuf> {
     let me = user_name(effective_uid());
     let areas = dirs.iter().filter_map(|dir| {
         let area = dir.join(USERS_DIR).join(me.as_deref()?);
@@ -103,9 +101,8 @@ pub(crate) struct PauseEntry {
     pub content: Result<Pause, String>,
 }
 
-/// Reads every pause file where the heartbeat scan looks (which reports
-/// unlistable places). In a user's area a pause counts when that user owns
-/// the area and the file; elsewhere only root's (or the directory owner's).
+/// Every pause file where the scan looks (which reports unlistable places): in a user's area
+/// one that user owns; elsewhere root's (or the directory owner's).
 pub(crate) fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
     let mut found = Vec::new();
     for dir in dirs {

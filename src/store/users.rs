@@ -10,11 +10,9 @@
 //! their own area (made when missing). The scan trusts an area only when it
 //! belongs to the user it is named after, and a file in it only when that
 //! user (or root) owns it: no user can forge, replace or delete another's
-//! heartbeats. Jobs from an area are named `<user>/<job>`.
-//!
-//! The scan opens, judges, lists and reads each area by its handle, never
-//! through a link: an area swapped for a link after it was judged leads only
-//! into the directory judged.
+//! heartbeats. Jobs from an area are named `<user>/<job>`. The scan opens,
+//! judges, lists and reads each area by its handle, never through a link: an
+//! area swapped for a link after it was judged leads only into the one judged.
 
 use std::ffi::{CStr, OsStr};
 use std::fs::{self, DirBuilder, File, Metadata};
@@ -57,8 +55,7 @@ pub(crate) fn user_name(uid: u32) -> Option<String> {
     }
 }
 
-/// The owner (uid, gid) of the directory `path`, not through a symlink: a
-/// user's runtime directory's (`/run/user/UID`) group is the user's own.
+/// The (uid, gid) of the directory `path`, not through a link (`/run/user/UID`'s is its user's).
 pub(crate) fn dir_owner(path: &Path) -> Option<(u32, u32)> {
     let meta = fs::symlink_metadata(path).ok()?;
     meta.is_dir().then(|| (meta.uid(), meta.gid()))
@@ -69,9 +66,8 @@ pub(crate) fn effective_uid() -> u32 {
     unsafe { libc::geteuid() }
 }
 
-/// The area this process writes to, `<root>/users/<login>/`, made `0755`
-/// when missing; `None` without `<root>/users/` or a user name. One not
-/// this user's directory (another made it first) is refused.
+/// This process's area `<root>/users/<login>/`, made `0755` when missing; `None` without
+/// `<root>/users/` or a user name. One not this user's (another made it first) is refused.
 pub(crate) fn own_area(root: &Path) -> Result<Option<PathBuf>, Error> {
     let users = root.join(USERS_DIR);
     if !fs::symlink_metadata(&users).is_ok_and(|m| m.is_dir()) {
@@ -138,9 +134,8 @@ struct Area {
     uid: u32,
 }
 
-/// Hands `each` every area below `<dir>/users/` that its handle says is
-/// its user's, or the entry saying why not or what was left out. With
-/// `judge_users`, an untrusted `users/` is one invalid entry and no area.
+/// Hands `each` every area of `<dir>/users/` its handle says is its user's, or the entry saying
+/// why not or what was left out; with `judge_users`, an untrusted `users/` is one entry.
 fn each_area(dir: &Path, judge_users: bool, each: &mut dyn FnMut(Result<Area, Entry>)) {
     let users_path = dir.join(USERS_DIR);
     let opened = open_dir(None, &users_path).and_then(|users| Ok((users.metadata()?, users)));
