@@ -38,10 +38,9 @@ pub enum Error {
         /// The rule it breaks.
         rule: String,
     },
-    /// A refused value or a failed step, in one line that says everything:
-    /// the value where whoever shows it does not (clap's "invalid value 'x'
-    /// for '--flag'" does), the file, the destination by scheme and host,
-    /// never a URL's secret. Tracker settings, pings, `--adopt`, `--notify`.
+    /// A refused value or a failed step, in one line that says everything
+    /// (the value unless clap shows it, the file, the destination by scheme
+    /// and host, never a URL's secret).
     Failed {
         /// The message.
         reason: String,

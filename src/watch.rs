@@ -6,7 +6,7 @@ use std::io::{self, IsTerminal, Write};
 
 use clap::{Parser, ValueEnum};
 
-use crate::cli::{self, JudgeArgs};
+use crate::cli::JudgeArgs;
 use crate::escape;
 use crate::exit_code::Watch as Code;
 use crate::report::{self, content, Html, Markdown, Markup, Recipient, Report, Text, TextPage};
@@ -120,7 +120,7 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Cod
                 eprintln!("{PROGRAM}: warning: {warning}");
             }
             for err in &judged.timers.errors {
-                cli::report_error(PROGRAM, err);
+                eprintln!("{PROGRAM}: {err}");
             }
             let out = render(args, &host, &judged, terminal);
             let failed = crate::notify::after_report(&args.notify, &host, &judged).err();
@@ -129,7 +129,7 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Cod
         Err(err) => (render_broken(args, &host, &err), Some(err)),
     };
     if let Some(err) = &failed {
-        cli::report_error(PROGRAM, err);
+        eprintln!("{PROGRAM}: {err}");
     }
     if let Err(err) = survey::print(stdout, &out) {
         eprintln!("{PROGRAM}: cannot write the report to standard output: {err}");
@@ -174,8 +174,7 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
     out
 }
 
-/// How text may look on a `terminal` or not, by `env` (`NO_COLOR`, `TERM`,
-/// the locale).
+/// How text may look on a `terminal` or not, by `env` (`NO_COLOR`, `TERM`, the locale).
 pub(crate) fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>) -> Text {
     let set = |name: &str| env(name).filter(|v| !v.is_empty());
     let colour = terminal && set("NO_COLOR").is_none() && set("TERM").is_some_and(|t| t != "dumb");
