@@ -101,8 +101,7 @@ pub(crate) enum Format {
 /// ```
 pub fn run(args: &Args) -> Code {
     let stdout = io::stdout();
-    let terminal = stdout.is_terminal();
-    run_to(args, &mut stdout.lock(), terminal)
+    run_to(args, &mut stdout.lock(), stdout.is_terminal())
 }
 
 /// [`run`] to `stdout`, which is a `terminal` or not.
