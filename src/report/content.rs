@@ -49,8 +49,7 @@ pub(crate) fn panel<'a>(jobs: &'a [Judgement]) -> (Vec<&'static str>, Vec<Vec<Ce
         if with_runs {
             let recent = j.recent.as_deref();
             cells.push(Cell::Strip(recent.map_or(&[], |r| &r.marks)));
-            let rate = recent.and_then(|r| r.success_rate);
-            let rate = rate.map(|r| format!("{:.0}%", (r * 100.0).clamp(0.0, 100.0)));
+            let rate = recent.and_then(|r| r.success_rate).map(format_rate);
             let median = recent.and_then(|r| r.median_duration).map(format_seconds);
             cells.extend([or_none(rate), or_none(median)].map(Cell::Number));
         }
@@ -93,6 +92,10 @@ pub(crate) fn is_numeric(heading: &str) -> bool {
 pub(crate) fn strip(marks: &[Mark], unicode: bool) -> String {
     let strip: String = marks.iter().map(|m| m.symbol(unicode)).collect();
     or_none((!strip.is_empty()).then_some(strip))
+}
+
+fn format_rate(rate: f64) -> String {
+    format!("{:.0}%", (rate * 100.0).clamp(0.0, 100.0))
 }
 
 /// `2.5s` under ten seconds, else as [`format_duration`].
