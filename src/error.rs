@@ -300,11 +300,10 @@ impl fmt::Display for Error {
                 // Backticks in the pattern would end the quote early.
                 terminal(pattern).replace('`', "'")
             ),
-            Error::NotFound { job, looked } => return write!(
-                f,
-                "cannot retire job `{job}`: it has no heartbeat in {}",
-                join_paths(looked)
-            ),
+            Error::NotFound { job, looked } => {
+                let looked = join_paths(looked);
+                return write!(f, "cannot retire job `{job}`: it has no heartbeat in {looked}");
+            }
             Error::NotPaused { job, file, looked } => {
                 let (who, file) = match job {
                     Some(job) => (format!("job `{job}`"), "pause file"),

@@ -1,6 +1,5 @@
-//! The report run, the library side of night-watch: locate the heartbeat
-//! directories, scan and judge, and render the panel, the report or the
-//! subject line in the format asked for.
+//! night-watch's run: locate, scan and judge the heartbeats, and render the
+//! panel, the report or the subject line in the format asked for.
 
 use std::io::{self, IsTerminal, Write};
 
