@@ -44,10 +44,10 @@ pub(crate) struct Diff {
 }
 
 /// The alerting jobs among `jobs`; of two with one key, the first counts.
-pub(crate) fn alerting<'a>(jobs: impl IntoIterator<Item = (&'a String, &'a Status)>) -> Jobs {
+pub(crate) fn alerting<K: Into<String>>(jobs: impl IntoIterator<Item = (K, Status)>) -> Jobs {
     let mut bad = Jobs::new();
     for (key, status) in jobs.into_iter().filter(|(_, s)| s.is_alert()) {
-        bad.entry(key.clone()).or_insert(*status);
+        bad.entry(key.into()).or_insert(status);
     }
     bad
 }
@@ -101,7 +101,7 @@ pub(crate) fn assess(
     remind: u64,
 ) -> Assessment {
     jobs.sort();
-    let still_bad = alerting(jobs.iter().map(|(k, s)| (k, s)));
+    let still_bad = alerting(jobs.iter().map(|(k, s)| (k, *s)));
     let next = State {
         version: STATE_VERSION,
         printed_at: now,
@@ -112,7 +112,7 @@ pub(crate) fn assess(
         .is_some();
     let clock_back = |p: &State| (now - p.printed_at).num_seconds() < 0;
     let changed = |p: &State| p.jobs != next.jobs || clock_back(p) || remind_due;
-    let before = |p: &State| alerting(p.jobs.iter().map(|(k, s)| (k, s)));
+    let before = |p: &State| alerting(p.jobs.iter().map(|(k, s)| (k, *s)));
     Assessment {
         deliver: previous.is_none_or(changed),
         diff: previous.map_or_else(Diff::default, |p| diff(&before(p), &still_bad)),

@@ -10,7 +10,7 @@ use clap::{Parser, ValueEnum};
 
 use crate::alert;
 use crate::cause;
-use crate::cli::{self, parse_timeout, JudgeArgs, TrackerArgs};
+use crate::cli::{parse_timeout, JudgeArgs, TrackerArgs};
 use crate::error::Error;
 use crate::escape::{terminal, terminal_path};
 use crate::exit_code::Check;
@@ -137,14 +137,14 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write) -> Check {
     }
     if args.lint {
         return lint(args, stdout).unwrap_or_else(|err| {
-            cli::report_error(PROGRAM, &err);
+            eprintln!("{PROGRAM}: {err}");
             Check::Unknown
         });
     }
     let started = std::time::Instant::now();
     let mut errors = Vec::new();
     let mut fail = |err: &Error| {
-        cli::report_error(PROGRAM, err);
+        eprintln!("{PROGRAM}: {err}");
         errors.push(err.to_string());
     };
     let (mut code, judged, changes) = match judge_locked(args, &mut fail) {
@@ -234,7 +234,7 @@ fn changes_since(lock: &store::RunLock, judged: &Judged, remind: Duration) -> al
     let decision = alert::assess(last.as_ref(), judged.pairs(), now, remind);
     if decision.deliver {
         if let Err(err) = store::write_file(&path, &crate::record::json_line(&decision.next)) {
-            cli::report_error(PROGRAM, &err);
+            eprintln!("{PROGRAM}: {err}");
         }
     }
     decision
@@ -337,7 +337,7 @@ fn tracker_sync(
         .and_then(|_| tracker::sync::Cache::parse(&store::read_small(&cache_path)?));
     let remember = |cache: &tracker::sync::Cache| {
         if let Err(err) = store::write_file(&cache_path, &crate::record::json_line(cache)) {
-            cli::report_error(PROGRAM, &err);
+            eprintln!("{PROGRAM}: {err}");
         }
     };
     let opts = tracker::sync::Options {

@@ -52,8 +52,7 @@ fn one_line(rendered: &str) -> String {
     text.strip_prefix("error: ").unwrap_or(&text).to_owned()
 }
 
-/// Names the first argument that is not UTF-8, shown with the bad bytes
-/// replaced, for the usage error clap leaves vague.
+/// Names the first argument that is not UTF-8, for the usage error clap leaves vague.
 fn not_utf8(args: impl IntoIterator<Item = std::ffi::OsString>) -> String {
     let mut args = args.into_iter().enumerate().skip(1);
     let Some((n, arg)) = args.find(|(_, a)| a.to_str().is_none()) else {
@@ -63,10 +62,9 @@ fn not_utf8(args: impl IntoIterator<Item = std::ffi::OsString>) -> String {
     format!("argument {n} `{shown}` is not valid UTF-8 (shown with the bad bytes replaced)")
 }
 
-/// Treats every empty `HB_*` variable as unset, as cron and systemd's
-/// `EnvironmentFile=` users mean it (`HB_DIR=` in a crontab): the default
-/// applies instead of a usage error. Called before anything reads the
-/// environment, while the process has one thread.
+/// Unsets every empty `HB_*` variable (`HB_DIR=` in a crontab or an
+/// `EnvironmentFile=` means the default, not a usage error). Called while
+/// the process has one thread, before anything reads the environment.
 fn forget_empty_settings() {
     // `vars_os` is a snapshot: removing while iterating is sound.
     for (key, value) in std::env::vars_os() {
@@ -76,11 +74,6 @@ fn forget_empty_settings() {
             std::env::remove_var(key);
         }
     }
-}
-
-/// Prints `<program>: <error>` on one line to standard error.
-pub(crate) fn report_error(program: &str, err: &dyn std::fmt::Display) {
-    eprintln!("{program}: {err}");
 }
 
 /// The options that choose and judge heartbeats, shared by hb-check and
@@ -225,7 +218,6 @@ pub(crate) fn parse_job(text: &str) -> Result<String, Error> {
     Ok(text.to_owned())
 }
 
-/// Parses a host name by the host-name rule.
 pub(crate) fn parse_host(text: &str) -> Result<String, Error> {
     let shown = crate::escape::terminal(text);
     crate::record::validate_host(text)

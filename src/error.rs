@@ -38,10 +38,9 @@ pub enum Error {
         /// The rule it breaks.
         rule: String,
     },
-    /// A refused value or a failed step, in one line that says everything:
-    /// the value where whoever shows it does not (clap's "invalid value 'x'
-    /// for '--flag'" does), the file, the destination by scheme and host,
-    /// never a URL's secret. Tracker settings, pings, `--adopt`, `--notify`.
+    /// A refused value or a failed step, in one line that says everything
+    /// (the value unless clap shows it, the file, the destination by scheme
+    /// and host, never a URL's secret).
     Failed {
         /// The message.
         reason: String,
@@ -301,11 +300,10 @@ impl fmt::Display for Error {
                 // Backticks in the pattern would end the quote early.
                 terminal(pattern).replace('`', "'")
             ),
-            Error::NotFound { job, looked } => return write!(
-                f,
-                "cannot retire job `{job}`: it has no heartbeat in {}",
-                join_paths(looked)
-            ),
+            Error::NotFound { job, looked } => {
+                let looked = join_paths(looked);
+                return write!(f, "cannot retire job `{job}`: it has no heartbeat in {looked}");
+            }
             Error::NotPaused { job, file, looked } => {
                 let (who, file) = match job {
                     Some(job) => (format!("job `{job}`"), "pause file"),

@@ -1,12 +1,11 @@
-//! The report run, the library side of night-watch: locate the heartbeat
-//! directories, scan and judge, and render the panel, the report or the
-//! subject line in the format asked for.
+//! night-watch's run: locate, scan and judge the heartbeats, and render the
+//! panel, the report or the subject line in the format asked for.
 
 use std::io::{self, IsTerminal, Write};
 
 use clap::{Parser, ValueEnum};
 
-use crate::cli::{self, JudgeArgs};
+use crate::cli::JudgeArgs;
 use crate::escape;
 use crate::exit_code::Watch as Code;
 use crate::report::{self, content, Html, Markdown, Markup, Recipient, Report, Text, TextPage};
@@ -101,8 +100,7 @@ pub(crate) enum Format {
 /// ```
 pub fn run(args: &Args) -> Code {
     let stdout = io::stdout();
-    let terminal = stdout.is_terminal();
-    run_to(args, &mut stdout.lock(), terminal)
+    run_to(args, &mut stdout.lock(), stdout.is_terminal())
 }
 
 /// [`run`] to `stdout`, which is a `terminal` or not.
@@ -120,7 +118,7 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Cod
                 eprintln!("{PROGRAM}: warning: {warning}");
             }
             for err in &judged.timers.errors {
-                cli::report_error(PROGRAM, err);
+                eprintln!("{PROGRAM}: {err}");
             }
             let out = render(args, &host, &judged, terminal);
             let failed = crate::notify::after_report(&args.notify, &host, &judged).err();
@@ -129,7 +127,7 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Cod
         Err(err) => (render_broken(args, &host, &err), Some(err)),
     };
     if let Some(err) = &failed {
-        cli::report_error(PROGRAM, err);
+        eprintln!("{PROGRAM}: {err}");
     }
     if let Err(err) = survey::print(stdout, &out) {
         eprintln!("{PROGRAM}: cannot write the report to standard output: {err}");
@@ -174,8 +172,7 @@ fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> V
     out
 }
 
-/// How text may look on a `terminal` or not, by `env` (`NO_COLOR`, `TERM`,
-/// the locale).
+/// How text may look on a `terminal` or not, by `env` (`NO_COLOR`, `TERM`, the locale).
 pub(crate) fn text_options(terminal: bool, env: impl Fn(&str) -> Option<String>) -> Text {
     let set = |name: &str| env(name).filter(|v| !v.is_empty());
     let colour = terminal && set("NO_COLOR").is_none() && set("TERM").is_some_and(|t| t != "dumb");

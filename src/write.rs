@@ -16,7 +16,7 @@ use crate::record::{
     cut, parse_factor, parse_interval, validate_job, MAX_NEEDS, MESSAGE_MAX_BYTES, PAUSE,
 };
 use crate::supervise::singleton::Mode;
-use crate::{cli, store, Error, Heartbeat, RunStatus};
+use crate::{store, Error, Heartbeat, RunStatus};
 
 mod settings;
 mod wrap;
@@ -271,7 +271,7 @@ impl Args {
 /// ```
 pub fn run(args: Args) -> ExitCode {
     checked_run(&args).unwrap_or_else(|err| {
-        cli::report_error(PROGRAM, &err);
+        eprintln!("{PROGRAM}: {err}");
         Write::Usage.into()
     })
 }
@@ -332,7 +332,7 @@ fn done<T>(result: Result<T, Error>) -> ExitCode {
     match result {
         Ok(_) => Write::Written.into(),
         Err(err) => {
-            cli::report_error(PROGRAM, &err);
+            eprintln!("{PROGRAM}: {err}");
             Write::Failed.into()
         }
     }
@@ -358,7 +358,7 @@ fn beat(args: &Args, job: &str, interval_seconds: u64, settings: Settings) -> Ex
         let dir = path.parent().unwrap_or(std::path::Path::new("."));
         if let Err(err) = store::append_history(dir, &record.job, &crate::history::Run::of(&record))
         {
-            cli::report_error(PROGRAM, &format!("{err} (the heartbeat itself is written)"));
+            eprintln!("{PROGRAM}: {err} (the heartbeat itself is written)");
         }
     }));
     // The heartbeat first: local truth never waits on the network.

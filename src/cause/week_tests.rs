@@ -148,9 +148,9 @@ fn simulate(off: (i64, i64), cron_dead: (i64, i64)) -> (Vec<(String, DateTime<Ut
                 now_bad.insert(format!("job {}", j.job), j.status);
             }
         }
-        let now_bad = alerting(now_bad.iter());
+        let now_bad = alerting(now_bad);
         let keyed: Vec<(String, Status)> = rows.iter().map(|j| (j.job.clone(), j.status)).collect();
-        let jobs_now = alerting(keyed.iter().map(|(k, s)| (k, s)));
+        let jobs_now = alerting(keyed.iter().map(|(k, s)| (k, *s)));
         jobs_alone += diff(&jobs_before, &jobs_now).went_bad.len();
         jobs_before = jobs_now;
         for (key, _) in diff(&before, &now_bad).went_bad {

@@ -22,9 +22,7 @@ const TD_NUMBER: &str = "border:1px solid #999999;padding:4px 8px;text-align:rig
 const LABEL: &str = "padding:2px 12px 2px 0;color:#555555;vertical-align:top;white-space:nowrap";
 const VALUE: &str = "padding:2px 0;vertical-align:top;word-break:break-all";
 const FOOTER: &str = "margin:24px 0 0 0;font-size:12px;color:#555555";
-
 const STRIP: &str = "font-family:monospace;white-space:nowrap";
-
 const MARK: &str = "display:inline-block;width:1.2em;text-align:center";
 
 /// One mark of the strip, coloured, with its meaning as the tooltip.

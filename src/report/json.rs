@@ -64,7 +64,6 @@ struct Job<'a> {
     cause: Option<&'a serde_json::Value>,
 }
 
-/// A job's recent runs, from its history.
 #[derive(Serialize)]
 struct Recent<'a> {
     runs: &'a [crate::history::Mark],

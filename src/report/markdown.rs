@@ -45,11 +45,7 @@ impl Markup for Markdown<'_> {
     }
 
     fn attention(&mut self, count: usize) -> io::Result<()> {
-        let none = if count == 0 {
-            "Nothing needs attention.\n\n"
-        } else {
-            ""
-        };
+        let none = ["", "Nothing needs attention.\n\n"][usize::from(count == 0)];
         write!(self.0, "\n## Needs attention\n\n{none}")
     }
 

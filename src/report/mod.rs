@@ -1,8 +1,6 @@
-//! Renderers from judged jobs to bytes, each to an `io::Write`.
-//!
-//! night-watch's page is written once ([`write_page`]) over each format's
-//! [`Markup`] primitives. Every `title`, `text` and `value` handed to them is
-//! escaped already; a row's [`Cell::Text`] is not.
+//! Renderers of judged jobs to an `io::Write`. night-watch's page is written
+//! once ([`write_page`]) over each format's [`Markup`]: every `title`, `text`
+//! and `value` handed to it is escaped already, a row's [`Cell::Text`] is not.
 
 pub(crate) mod content;
 mod html;

@@ -24,14 +24,13 @@ pub(crate) fn write_lines(
     for verdict in fleet.quorum.iter().filter(|q| q.worth_saying()) {
         writeln!(out, "{}", terminal(&verdict.line()))?;
     }
-    let several_hosts = several_hosts(jobs);
+    let several = several_hosts(jobs);
     let quiet = |s: Status| s.is_healthy() || s == Status::Paused;
     let shown = jobs.iter().filter(|j| all || !quiet(j.status));
     for (j, group) in entries(shown, fleet) {
-        let name = job_name(j.host.as_deref(), &j.job, several_hosts);
         match group {
             Some(group) => writeln!(out, "{}", terminal(&group.line()))?,
-            None => write_line(out, j, &name, "")?,
+            None => write_line(out, j, &job_name(j.host.as_deref(), &j.job, several), "")?,
         }
     }
     Ok(())

@@ -71,11 +71,7 @@ pub(crate) fn decide(
 
 /// The bad jobs among `jobs` on the issue of `host`, by [`alert_key`].
 pub(crate) fn alert_set(host: &str, jobs: &[Judgement]) -> Jobs {
-    let keyed: Vec<_> = jobs
-        .iter()
-        .map(|j| (alert_key(host, j), j.status))
-        .collect();
-    alert::alerting(keyed.iter().map(|(k, s)| (k, s)))
+    alert::alerting(jobs.iter().map(|j| (alert_key(host, j), j.status)))
 }
 
 /// How a job is named on the issue of `host`: `HOST/JOB` when its heartbeat

@@ -150,7 +150,7 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
         ..crate::history::Run::of(&last)
     };
     if let Err(err) = store::append_history(&dir, &last.job, &run) {
-        crate::cli::report_error(PROGRAM, &err);
+        eprintln!("{PROGRAM}: {err}");
     }
     // The command's group shares the lock (it inherited it); what it left
     // running in the background must not keep the job locked.
@@ -221,7 +221,7 @@ fn ended_by(sig: i32, job: &str, doing: &str) -> u8 {
 /// said, and the run goes on.
 fn write(dir: &Path, record: &Heartbeat) -> Option<PathBuf> {
     store::write(Some(dir), record)
-        .map_err(|err| crate::cli::report_error(PROGRAM, &err))
+        .map_err(|err| eprintln!("{PROGRAM}: {err}"))
         .ok()
 }
 
@@ -236,7 +236,7 @@ fn resolve_dir(given: Option<PathBuf>) -> PathBuf {
         None => create(&store::user_dir().unwrap_or(system.clone())),
     };
     made.unwrap_or_else(|err| {
-        crate::cli::report_error(PROGRAM, &err);
+        eprintln!("{PROGRAM}: {err}");
         given.unwrap_or(system)
     })
 }
