@@ -31,9 +31,8 @@ pub(crate) enum Decision {
     Acknowledged(Option<Jobs>),
 }
 
-/// `alerts` and `paused` are the jobs now (by [`alert_key`]); `open` what
-/// the host's open issue recorded; `acknowledged` the set on its most
-/// recent closed issue (`None` or empty: no acknowledgement holds).
+/// `alerts`, `paused`: the jobs now (by [`alert_key`]); `open`: what the open
+/// issue recorded; `acknowledged`: the set on the newest closed one.
 pub(crate) fn decide(
     alerts: &Jobs,
     paused: &BTreeSet<String>,
@@ -71,17 +70,15 @@ pub(crate) fn decide(
 
 /// The bad jobs among `jobs` on the issue of `host`, by [`alert_key`].
 pub(crate) fn alert_set(host: &str, jobs: &[Judgement]) -> Jobs {
-    let keyed: Vec<_> = jobs
-        .iter()
-        .map(|j| (alert_key(host, j), j.status))
-        .collect();
+    let key = |j: &Judgement| (alert_key(host, j), j.status);
+    let keyed: Vec<_> = jobs.iter().map(key).collect();
     alert::alerting(keyed.iter().map(|(k, s)| (k, s)))
 }
 
-/// How a job is named on the issue of `host`: `HOST/JOB` when its heartbeat
-/// comes from another host, else `JOB`. It depends on the job alone, so the
-/// posted set stays valid as other jobs come and go, and a job of this host
-/// keeps its key when it turns `missing` (which has no host).
+/// A job's name on `host`'s issue: `HOST/JOB` when its heartbeat comes from
+/// another host, else `JOB`. It depends on the job alone, so the posted set
+/// stays valid as other jobs come and go, and a job of this host keeps its
+/// key when it turns `missing` (which has no host).
 pub(crate) fn alert_key(host: &str, j: &Judgement) -> String {
     match &j.host {
         Some(h) if h != host => format!("{h}/{}", j.job),
