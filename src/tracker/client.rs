@@ -26,9 +26,9 @@ const USER_AGENT: &str = concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION"), "
 pub(crate) struct Client {
     headers: Vec<(HeaderName, HeaderValue)>,
     pub(super) github: bool,
-    /// The API's path below the configured URL.
+    /// Below the configured URL.
     api: &'static str,
-    /// The listing parameter of a page's size, and the size asked for.
+    /// The listing's parameter and value.
     page_size: (&'static str, usize),
     pub(super) config: Config,
     redactor: Redactor,
@@ -132,8 +132,7 @@ impl Client {
         if status.is_success() {
             return Ok(answer);
         }
-        // An error answer's body is read only for its message; one that
-        // cannot be read whole still says its status.
+        // One too long to read whole still says its status.
         let limit = RateLimit::read(&answer.headers, chrono::Utc::now());
         let fallback = status.canonical_reason().unwrap_or("no message");
         let mut message = self.redactor.clean(&error_message(&answer.body, fallback));

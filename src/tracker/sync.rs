@@ -68,9 +68,8 @@ pub(crate) fn sync(
         Some(label) => mine(forge.list_issues(&[label], State::Open)?, host, &me),
         None => Vec::new(),
     };
-    // An acknowledgement, which holds only without an open issue, is on the
-    // host's most recently closed issue (by number without a closing time),
-    // whoever closed it: the newest page holds it.
+    // An acknowledgement is on the most recently closed issue (by number
+    // without a closing time), whoever closed it.
     let closed = match (&labels, open.is_empty()) {
         ([Some(label), Some(host_label)], true) => {
             let newest = forge.list_issues(&[label, host_label], State::Closed)?;
@@ -177,21 +176,20 @@ pub(crate) fn remind_marker(host: &str, period: u64) -> String {
 /// begun (a clock that ran ahead) must not silence every period before it.
 pub(crate) fn reminded(comments: &[Comment], me: &str, host: &str, period: u64) -> bool {
     let marker = remind_marker(host, period);
-    comments
-        .iter()
-        .any(|c| c.author == me && c.body.contains(&marker))
+    let ours = |c: &Comment| c.author == me && c.body.contains(&marker);
+    comments.iter().any(ours)
 }
 
 /// The newest period known reminded on one issue of `host`. Only a cache
-/// equal to the one a run would write spares reading the comments (one of
-/// a later period, after the clock went back, is not taken at its word).
+/// equal to the one a run would write spares reading the comments (one of a
+/// later period, after the clock went back, is not taken at its word).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Cache {
     pub version: u32,
     pub host: String,
     pub issue: u64,
-    /// When the issue was opened (epoch seconds): with the number, which
-    /// issue it is (another repository may bear the same number).
+    /// Epoch seconds: with the number, which issue it is (another
+    /// repository may bear the same number).
     pub opened: i64,
     pub period: u64,
 }

@@ -165,7 +165,7 @@ pub(crate) fn closing(
     }
     comment.push("Closing it.".to_owned());
     let (host_md, at) = (inert(host), stamp(at));
-    let (title, mut body) = match paused.len() {
+    let (title, body) = match paused.len() {
         0 => (
             "all jobs recovered".to_owned(),
             format!("All jobs on {host_md} recovered by {at}; hb-check closed this issue.\n\n"),
@@ -178,9 +178,7 @@ pub(crate) fn closing(
             ),
         ),
     };
-    if let Some(text) = recovered_text {
-        body += &format!("{text}\n\n");
-    }
+    let body = body + &recovered_text.map(|text| text + "\n\n").unwrap_or_default();
     let marker = Marker::new(host, alert::Jobs::new()).render();
     let title = format!("{} {title}", title_prefix(host));
     (comment.join(" "), title, body + &marker + "\n")

@@ -17,7 +17,7 @@ pub(super) struct Writer<'a, 'b> {
 }
 
 impl Writer<'_, '_> {
-    /// In a dry run, says what would be sent (`would ...`) and is true.
+    /// In a dry run, says what would be sent and is true.
     fn dry(&mut self, what: impl FnOnce() -> String) -> bool {
         if self.opts.dry_run {
             (self.say)(format!("dry run: would {}", what()));
@@ -40,7 +40,7 @@ impl Writer<'_, '_> {
         }
     }
 
-    /// Opens the host's issue, creating the missing `labels` (shared, host's).
+    /// Opens the host's issue, creating the missing `labels`.
     pub(super) fn open(
         &mut self,
         labels: &[Option<Label>; 2],
@@ -141,7 +141,6 @@ impl Writer<'_, '_> {
         self.forge.edit_issue(number, edit)
     }
 
-    /// Posts `comment` on issue `number` and closes it with `title` and `body`.
     pub(super) fn close(
         &mut self,
         number: u64,
