@@ -2,7 +2,7 @@
 //! retries, paging and error answers ([`super::operations`]: its operations).
 
 use serde::de::DeserializeOwned;
-use ureq::http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION};
+use ureq::http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, USER_AGENT};
 
 use super::{Config, Kind};
 use crate::error::{Error, TrackerError};
@@ -21,7 +21,7 @@ const MAX_MESSAGE: usize = 300;
 /// misuse, and reaching it is an error rather than acting on part of it.
 pub(crate) const MAX_PAGES: usize = 20;
 
-const USER_AGENT: &str = concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION"), " (hb-check)");
+const AGENT: &str = concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION"), " (hb-check)");
 
 pub(crate) struct Client {
     headers: Vec<(HeaderName, HeaderValue)>,
@@ -45,12 +45,11 @@ impl Client {
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.token.secret()))
             .expect("a token holds no control character, the only thing a header refuses");
         auth.set_sensitive(true);
-        let agent = HeaderValue::from_static(USER_AGENT);
         Client {
             headers: vec![
                 (ACCEPT, HeaderValue::from_static(media_type)),
                 (AUTHORIZATION, auth),
-                (ureq::http::header::USER_AGENT, agent),
+                (USER_AGENT, HeaderValue::from_static(AGENT)),
             ],
             github,
             api,

@@ -121,9 +121,7 @@ pub(crate) fn sync(
             w.close(issue.number, words)?;
         }
         Decision::Acknowledged(Some(still)) => {
-            let issue = closed
-                .as_ref()
-                .expect("an acknowledgement has a closed issue");
+            let issue = closed.as_ref().expect("acknowledged on a closed issue");
             let body = Marker::new(host, still.clone()).replace_in(&issue.body);
             let edit = Edit {
                 body: Some(body),
