@@ -17,8 +17,7 @@ use crate::record::is_plain;
 struct Wire {
     host: String,
     jobs: BTreeMap<String, String>,
-    /// How many jobs past those in `jobs` the set holds, and their digests
-    /// by bucket ([`rest`]).
+    /// How many jobs past `jobs` the set holds; `rest` has their digests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     more: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
