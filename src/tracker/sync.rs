@@ -131,8 +131,8 @@ pub(crate) fn sync(
             w.edit(issue.number, &edit, &what)?;
         }
     }
-    if let (Decision::Nothing, Some(issue)) = (&decision, kept) {
-        w.remind(issue, jobs, &alerts)?;
+    if let (Decision::Nothing, Some(issue), Some(r)) = (&decision, kept, opts.remind) {
+        w.remind(issue, jobs, &alerts, r)?;
     }
     for replica in open.iter().skip(1) {
         let kept = open[0].number;

@@ -2,7 +2,7 @@
 //! run each says what it would send instead.
 
 use super::marker::{comment_tag_in, Marker};
-use super::sync::{mine, remind_marker, reminded, Cache, Options};
+use super::sync::{mine, remind_marker, reminded, Cache, Options, Remind};
 use super::text;
 use super::{Edit, Forge, Issue, Label, State};
 use crate::alert::{reminder_due, Jobs};
@@ -86,17 +86,15 @@ impl Writer<'_, '_> {
         write_once(|| self.forge.comment(number, &body), &posted)
     }
 
-    /// `--tracker-remind` ([`super::sync::Remind`]) on an unchanged open issue.
+    /// `--tracker-remind` on an unchanged open issue.
     pub(super) fn remind(
         &mut self,
         issue: &Issue,
         jobs: &[crate::judge::Judgement],
         alerts: &Jobs,
+        remind: Remind<'_>,
     ) -> Result<(), Error> {
         let (opts, number) = (self.opts, issue.number);
-        let Some(remind) = opts.remind else {
-            return Ok(());
-        };
         let Some(opened) = issue.created_at else {
             // Said, not skipped in silence: reminders were asked for.
             (self.say)(format!(
