@@ -238,8 +238,7 @@ pub(crate) fn update_comment(
         let one = |(job, was, now): &(String, Status, Status)| {
             format!("{} ({was} \u{2192} {now})", inert(job))
         };
-        let text = named(diff.changed.iter().map(one));
-        lines.push(format!("Changed: {text}."));
+        lines.push(format!("Changed: {}.", named(diff.changed.iter().map(one))));
     }
     if !diff.left.is_empty() {
         lines.push(format!("Recovered: {}.", list(&diff.left)));

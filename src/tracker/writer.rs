@@ -115,11 +115,8 @@ impl Writer<'_, '_> {
         };
         if posted()?.is_none() {
             let open_for = u64::try_from((opts.checked_at - opened).num_seconds()).unwrap_or(0);
-            let comment = format!(
-                "{}\n{}",
-                text::reminder(opts.host, jobs, open_for, remind.every),
-                remind_marker(opts.host, period)
-            );
+            let words = text::reminder(opts.host, jobs, open_for, remind.every);
+            let comment = format!("{words}\n{}", remind_marker(opts.host, period));
             if self.dry(|| format!("remind on issue #{number}:\n{comment}")) {
                 return Ok(());
             }
