@@ -330,7 +330,7 @@ fn tracker_sync(
     else {
         return Ok(());
     };
-    let forge = tracker::client::Client::new(&config)?;
+    let forge = tracker::client::Client::new(&config);
     let cache_path = store::beside(&lock.path, ".remind");
     let cached = args
         .tracker_remind

@@ -2,7 +2,7 @@
 //! retries, paging and error answers ([`super::operations`]: its operations).
 
 use serde::de::DeserializeOwned;
-use ureq::http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION};
+use ureq::http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, USER_AGENT};
 
 use super::{Config, Kind};
 use crate::error::{Error, TrackerError};
@@ -12,7 +12,7 @@ use crate::http::{self, redact::Redactor, Answer, HeaderMap, Method, StatusCode}
 /// The most of a successful answer read; a page of issues is far below.
 pub(crate) const MAX_BODY: u64 = 4 << 20;
 
-/// The most of an error answer read; only its message is wanted.
+/// Of an error answer only its message is wanted.
 const MAX_ERROR_BODY: u64 = 64 << 10;
 
 const MAX_MESSAGE: usize = 300;
@@ -21,15 +21,14 @@ const MAX_MESSAGE: usize = 300;
 /// misuse, and reaching it is an error rather than acting on part of it.
 pub(crate) const MAX_PAGES: usize = 20;
 
-const USER_AGENT: &str = concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION"), " (hb-check)");
+const AGENT: &str = concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION"), " (hb-check)");
 
 pub(crate) struct Client {
-    /// `Accept`, the token and the user agent.
     headers: Vec<(HeaderName, HeaderValue)>,
     pub(super) github: bool,
-    /// The API's path below the configured URL.
+    /// Below the configured URL.
     api: &'static str,
-    /// The listing parameter of a page's size, and the size asked for.
+    /// The listing's parameter and value.
     page_size: (&'static str, usize),
     pub(super) config: Config,
     redactor: Redactor,
@@ -37,25 +36,20 @@ pub(crate) struct Client {
 }
 
 impl Client {
-    /// A client for the repo in `config`; the sync's budget starts now.
-    pub(crate) fn new(config: &Config) -> Result<Client, Error> {
+    /// The sync's budget starts now.
+    pub(crate) fn new(config: &Config) -> Client {
         let (github, api, media_type, page_size) = match config.kind {
             Kind::Github => (true, "", "application/vnd.github+json", ("per_page", 100)),
             Kind::Gitea | Kind::Forgejo => (false, "/api/v1", "application/json", ("limit", 50)),
         };
         let mut auth = HeaderValue::from_str(&format!("Bearer {}", config.token.secret()))
-            .map_err(|e| Error::Failed {
-                reason: "the tracker token contains characters an HTTP header cannot carry"
-                    .to_owned(),
-                source: Some(Box::new(e)),
-            })?;
+            .expect("a token holds no control character, the only thing a header refuses");
         auth.set_sensitive(true);
-        let agent = HeaderValue::from_static(USER_AGENT);
-        Ok(Client {
+        Client {
             headers: vec![
                 (ACCEPT, HeaderValue::from_static(media_type)),
                 (AUTHORIZATION, auth),
-                (ureq::http::header::USER_AGENT, agent),
+                (USER_AGENT, HeaderValue::from_static(AGENT)),
             ],
             github,
             api,
@@ -63,7 +57,7 @@ impl Client {
             config: config.clone(),
             redactor: Redactor::new(config.token.secret()),
             budget: Budget::new(config.budget()),
-        })
+        }
     }
 
     /// Sends a request under the retry policy: a `POST` creates something,
@@ -137,8 +131,7 @@ impl Client {
         if status.is_success() {
             return Ok(answer);
         }
-        // An error answer's body is read only for its message; one that
-        // cannot be read whole still says its status.
+        // One too long to read whole still says its status.
         let limit = RateLimit::read(&answer.headers, chrono::Utc::now());
         let fallback = status.canonical_reason().unwrap_or("no message");
         let mut message = self.redactor.clean(&error_message(&answer.body, fallback));
@@ -173,10 +166,10 @@ impl Client {
         Ok((value, answer.headers))
     }
 
-    /// A listing's pages (`newest`: the first only), up to the count Gitea
-    /// announces (`X-Total-Count`), an empty page, or without that count a page
-    /// shorter than the first (a server may give fewer than asked). A page
-    /// repeating the one before (by `number`), or past [`MAX_PAGES`], fails.
+    /// A listing's pages (`newest`: the first only), up to Gitea's
+    /// `X-Total-Count`, an empty page, or without it a page shorter than the
+    /// first (a server may give fewer than asked). A page repeating the one
+    /// before (by `number`), or past [`MAX_PAGES`], fails.
     pub(super) fn pages<T: DeserializeOwned>(
         &self,
         path: &str,
@@ -259,8 +252,8 @@ pub(crate) fn error_message(body: &[u8], fallback: &str) -> String {
     }
 }
 
-/// One of GitHub's `errors`: a text, or what (`resource`, `field`) was refused
-/// and why (`message`, else `code`).
+/// One of GitHub's `errors`: a text, or what (`resource`, `field`) was
+/// refused and why (`message`, else `code`).
 fn detail(e: &serde_json::Value) -> Option<String> {
     let field = |k: &str| e.get(k)?.as_str();
     let why = e.as_str().or(field("message")).or(field("code"))?;

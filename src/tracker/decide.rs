@@ -31,32 +31,28 @@ pub(crate) enum Decision {
     Acknowledged(Option<Jobs>),
 }
 
-/// `alerts` and `paused` are the jobs now (by [`alert_key`]); `open` what
-/// the host's open issue recorded; `acknowledged` the set on its most
-/// recent closed issue (`None` or empty: no acknowledgement holds).
+/// `alerts`, `now_paused`: the jobs now (by [`alert_key`]); `open`: what the
+/// open issue recorded; `acknowledged`: the set on the newest closed one.
 pub(crate) fn decide(
     alerts: &Jobs,
-    paused: &BTreeSet<String>,
+    now_paused: &BTreeSet<String>,
     open: Option<&Jobs>,
     acknowledged: Option<&Jobs>,
 ) -> Decision {
     if let Some(posted) = open {
         let mut diff = alert::diff(posted, alerts);
-        let is_paused = |(job, _): &(String, Status)| paused.contains(job);
-        let (left_paused, recovered): (Vec<_>, Vec<_>) = diff.left.drain(..).partition(is_paused);
+        let is_paused = |(job, _): &(String, Status)| now_paused.contains(job);
+        let (paused, recovered): (Vec<_>, Vec<_>) = diff.left.drain(..).partition(is_paused);
         if alerts.is_empty() {
             let was = |job: &String| (job.clone(), posted.get(job).copied());
-            let paused = paused.iter().map(was).collect();
+            let paused = now_paused.iter().map(was).collect();
             return Decision::Close { recovered, paused };
         }
         if alerts == posted {
             return Decision::Nothing;
         }
         diff.left = recovered;
-        return Decision::Update {
-            diff,
-            paused: left_paused,
-        };
+        return Decision::Update { diff, paused };
     }
     match acknowledged.filter(|acked| !acked.is_empty()) {
         Some(acked) if alerts.keys().all(|job| acked.contains_key(job)) => {
@@ -74,10 +70,10 @@ pub(crate) fn alert_set(host: &str, jobs: &[Judgement]) -> Jobs {
     alert::alerting(jobs.iter().map(|j| (alert_key(host, j), j.status)))
 }
 
-/// How a job is named on the issue of `host`: `HOST/JOB` when its heartbeat
-/// comes from another host, else `JOB`. It depends on the job alone, so the
-/// posted set stays valid as other jobs come and go, and a job of this host
-/// keeps its key when it turns `missing` (which has no host).
+/// A job's name on `host`'s issue: `HOST/JOB` when its heartbeat comes from
+/// another host, else `JOB`. It depends on the job alone, so the posted set
+/// stays valid as other jobs come and go, and a job of this host keeps its
+/// key when it turns `missing` (which has no host).
 pub(crate) fn alert_key(host: &str, j: &Judgement) -> String {
     match &j.host {
         Some(h) if h != host => format!("{h}/{}", j.job),

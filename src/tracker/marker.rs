@@ -1,35 +1,31 @@
-//! The marker that records in an issue body what hb-check last posted, an
-//! HTML comment invisible when rendered:
-//! `<!-- heartbeat-checker {"host":"web1","jobs":{"backup":"stale"}} -->`.
-//! On an open issue it is the set of bad jobs the issue describes; on a
-//! closed one, the set a person acknowledged by closing it (empty when
-//! hb-check closed it). Every comment hb-check posts ends with a tag naming
-//! the marker its change leaves, `<!-- heartbeat-checker-comment 5f0c... -->`.
-//! A body shows text from heartbeat files, so its *last* marker counts
-//! (hb-check puts its own at the end).
+//! The marker, an HTML comment at the end of an issue body, records what
+//! hb-check last posted: `<!-- heartbeat-checker {"host":"web1","jobs":{"backup":"stale"}} -->`.
+//! On an open issue it is the bad jobs the issue describes; on a closed one,
+//! the set a person acknowledged by closing it (empty when hb-check closed
+//! it). Each comment hb-check posts ends with a tag naming the marker its
+//! change leaves, `<!-- heartbeat-checker-comment 5f0c... -->`. A body shows
+//! text from heartbeat files, so its *last* marker counts.
 
 use std::collections::BTreeMap;
 
+use crate::alert::Jobs;
 use crate::judge::Status;
 use crate::record::is_plain;
-
-use crate::alert::Jobs;
 
 /// Statuses as words: one this version does not know drops that job only.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Wire {
     host: String,
     jobs: BTreeMap<String, String>,
-    /// How many jobs past those in `jobs` the set holds.
+    /// How many jobs past `jobs` the set holds; `rest` has their digests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     more: Option<usize>,
-    /// Their digests by bucket ([`rest`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     rest: Option<String>,
 }
 
-/// The most characters the marker spends naming jobs, so that the body stays
-/// far under every forge's limit; the rest are recorded by digests.
+/// The most characters the marker spends naming jobs (far under every
+/// forge's limit); the rest are recorded by digests.
 const MARKER_JOBS_MAX_CHARS: usize = 16_000;
 
 /// The buckets of the jobs a marker does not name, a digest (8 characters)
@@ -87,8 +83,7 @@ impl Marker {
         Marker { host, jobs }
     }
 
-    /// The marker as an HTML comment ([`safe`]), naming the jobs while they
-    /// fit in [`MARKER_JOBS_MAX_CHARS`].
+    /// The marker as an HTML comment ([`safe`]), naming the jobs that fit.
     pub(crate) fn render(&self) -> String {
         let mut spent = 0;
         let fits = |(job, status): (&String, &Status)| {
@@ -133,7 +128,7 @@ impl Marker {
         Some(marker)
     }
 
-    /// The tag of a comment announcing this marker: its rendering's [`fnv`].
+    /// The tag of a comment announcing this marker.
     pub(crate) fn comment_tag(&self) -> String {
         let digest = fnv(self.render().bytes());
         format!("{COMMENT_OPEN}{digest:016x}{CLOSE}")
@@ -149,10 +144,9 @@ impl Marker {
     }
 }
 
-/// `json` with `<` and `>` (which could end the HTML comment), `@` and `#`
-/// (mentions, references) and [`crate::escape::is_unsafe`] characters as JSON
-/// escapes: serde_json writes them only inside strings, where an escape reads
-/// back as the same character.
+/// `json` with `<`, `>` (which could end the comment), `@`, `#` (mentions,
+/// references) and [`crate::escape::is_unsafe`] characters as JSON escapes,
+/// which read back the same (serde_json writes them only inside strings).
 fn safe(json: &str) -> String {
     let mut out = String::with_capacity(json.len());
     for c in json.chars() {
@@ -177,7 +171,6 @@ fn read(body: &str) -> Option<(Marker, Option<String>)> {
     Some((Marker::new(&wire.host, jobs), wire.more.and(wire.rest)))
 }
 
-/// The last tag in `comment`, if it carries one.
 pub(crate) fn comment_tag_in(comment: &str) -> Option<&str> {
     let (start, end) = last(comment, COMMENT_OPEN)?;
     Some(&comment[start..end])

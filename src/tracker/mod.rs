@@ -36,7 +36,7 @@ pub(crate) struct Label {
     pub name: String,
 }
 
-/// An issue (or a pull request, which GitHub's listings mix in).
+/// An issue, or a pull request (GitHub's listings mix them in).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 pub(crate) struct Issue {
     pub number: u64,
@@ -52,7 +52,6 @@ pub(crate) struct Issue {
     pub created_at: Option<DateTime<Utc>>,
     #[serde(default, deserialize_with = "instant")]
     pub closed_at: Option<DateTime<Utc>>,
-    /// Set on pull requests.
     #[serde(default)]
     pub pull_request: Option<serde::de::IgnoredAny>,
 }

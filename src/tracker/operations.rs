@@ -87,10 +87,9 @@ fn label_value(github: bool, label: &Label) -> serde_json::Value {
     }
 }
 
-/// The issues of a listing that carry every one of `labels` and are in
-/// `state`, each once: no forge's filter is trusted alone (Gitea drops an
-/// unknown label silently), and an issue opened while the pages are read can
-/// push another onto the next page.
+/// The issues with every one of `labels`, in `state`, each once: no forge's
+/// filter is trusted alone (Gitea drops an unknown label silently), and an
+/// issue opened while pages are read pushes another onto the next page.
 fn keep_issues(github: bool, items: Vec<Issue>, labels: &[&Label], state: State) -> Vec<Issue> {
     let mut seen = std::collections::HashSet::new();
     let has = |i: &Issue, name: &str| i.labels.iter().any(|l| same_label(github, &l.name, name));

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use super::decide::{alert_key, alert_set, decide, Decision};
 use super::marker::{host_word, Marker};
 use super::text;
-use super::{Comment, Edit, Forge, Issue, Label, State};
+use super::{Comment, Edit, Forge, Issue, State};
 use crate::alert::reminder_due;
 use crate::error::Error;
 use crate::judge::{Judgement, Status};
@@ -37,8 +37,8 @@ pub(crate) struct Options<'a> {
 
 /// `--tracker-remind`: a comment every `every` seconds while the issue stays
 /// open, recorded on the forge by [`remind_marker`]. The caller's cache
-/// (`cached`; `remember` is told the new one once the forge has it) only
-/// spares reading the comments: a lost cache costs a read, never a reminder.
+/// (`remember` is told the new one once the forge has it) only spares
+/// reading the comments: a lost cache costs a read, never a reminder.
 #[derive(Clone, Copy)]
 pub(crate) struct Remind<'a> {
     pub every: u64,
@@ -46,8 +46,8 @@ pub(crate) struct Remind<'a> {
     pub remember: &'a dyn Fn(&Cache),
 }
 
-/// Brings the host's issue in line with the judged `jobs`. Notes for a
-/// person (warnings, a dry run's writes) go to `say`, one message a call.
+/// Brings the host's issue in line with the judged `jobs`; notes for a
+/// person (warnings, a dry run's writes) go to `say`, one a call.
 pub(crate) fn sync(
     forge: &dyn Forge,
     opts: &Options<'_>,
@@ -59,7 +59,25 @@ pub(crate) fn sync(
         return Ok(Decision::Nothing);
     }
     let (host, at) = (opts.host, opts.checked_at);
-    let (me, labels, open, closed) = read(forge, opts)?;
+    let me = forge.me()?;
+    let names = [opts.label.to_owned(), text::host_label(opts.label, host)];
+    let found = forge.find_labels(&[&names[0], &names[1]])?;
+    let named = |name: String| found.iter().find(|l| l.name.eq_ignore_ascii_case(&name));
+    let labels = names.map(|name| named(name).cloned());
+    let open = match &labels[0] {
+        Some(label) => mine(forge.list_issues(&[label], State::Open)?, host, &me),
+        None => Vec::new(),
+    };
+    // An acknowledgement is on the most recently closed issue (by number
+    // without a closing time), whoever closed it.
+    let closed = match (&labels, open.is_empty()) {
+        ([Some(label), Some(host_label)], true) => {
+            let newest = forge.list_issues(&[label, host_label], State::Closed)?;
+            let latest = |i: &Issue| (i.closed_at, i.number);
+            mine(newest, host, &me).into_iter().max_by_key(latest)
+        }
+        _ => None,
+    };
     let alerts = alert_set(host, jobs);
     let kept = open.first();
     let recorded = |i: &Issue| Marker::parse_against(&i.body, &alerts).map(|m| m.jobs);
@@ -93,7 +111,7 @@ pub(crate) fn sync(
             let edit = Edit {
                 title: Some(title()),
                 body: Some(body()),
-                state: None,
+                ..Edit::default()
             };
             w.edit(issue.number, &edit, "retitle it and replace its body")?;
         }
@@ -103,9 +121,7 @@ pub(crate) fn sync(
             w.close(issue.number, words)?;
         }
         Decision::Acknowledged(Some(still)) => {
-            let issue = closed
-                .as_ref()
-                .expect("an acknowledgement has a closed issue");
+            let issue = closed.as_ref().expect("acknowledged on a closed issue");
             let body = Marker::new(host, still.clone()).replace_in(&issue.body);
             let edit = Edit {
                 body: Some(body),
@@ -115,8 +131,8 @@ pub(crate) fn sync(
             w.edit(issue.number, &edit, &what)?;
         }
     }
-    if let (Decision::Nothing, Some(issue)) = (&decision, kept) {
-        w.remind(issue, jobs, &alerts)?;
+    if let (Decision::Nothing, Some(issue), Some(r)) = (&decision, kept, opts.remind) {
+        w.remind(issue, jobs, &alerts, r)?;
     }
     for replica in open.iter().skip(1) {
         let kept = open[0].number;
@@ -129,37 +145,6 @@ pub(crate) fn sync(
         }
     }
     Ok(decision)
-}
-
-/// Who we are, the shared label and the host's (where they exist), the
-/// host's open issues and its newest closed one.
-type Seen = (String, [Option<Label>; 2], Vec<Issue>, Option<Issue>);
-
-fn read(forge: &dyn Forge, opts: &Options<'_>) -> Result<Seen, Error> {
-    let me = forge.me()?;
-    let names = [
-        opts.label.to_owned(),
-        text::host_label(opts.label, opts.host),
-    ];
-    let found = forge.find_labels(&[&names[0], &names[1]])?;
-    let named = |name: String| found.iter().find(|l| l.name.eq_ignore_ascii_case(&name));
-    let labels = names.map(|name| named(name).cloned());
-    let open = match &labels[0] {
-        Some(label) => mine(forge.list_issues(&[label], State::Open)?, opts.host, &me),
-        None => Vec::new(),
-    };
-    // An acknowledgement, which holds only without an open issue, is on the
-    // host's most recently closed issue (by number without a closing time),
-    // whoever closed it: the newest page holds it.
-    let closed = match (&labels, open.is_empty()) {
-        ([Some(label), Some(host_label)], true) => {
-            let newest = forge.list_issues(&[label, host_label], State::Closed)?;
-            let latest = |i: &Issue| (i.closed_at, i.number);
-            mine(newest, opts.host, &me).into_iter().max_by_key(latest)
-        }
-        _ => None,
-    };
-    Ok((me, labels, open, closed))
 }
 
 /// `host`'s issues among `issues` that `me` opened, oldest first.
@@ -189,21 +174,20 @@ pub(crate) fn remind_marker(host: &str, period: u64) -> String {
 /// begun (a clock that ran ahead) must not silence every period before it.
 pub(crate) fn reminded(comments: &[Comment], me: &str, host: &str, period: u64) -> bool {
     let marker = remind_marker(host, period);
-    comments
-        .iter()
-        .any(|c| c.author == me && c.body.contains(&marker))
+    let ours = |c: &Comment| c.author == me && c.body.contains(&marker);
+    comments.iter().any(ours)
 }
 
 /// The newest period known reminded on one issue of `host`. Only a cache
-/// equal to the one a run would write spares reading the comments (one of
-/// a later period, after the clock went back, is not taken at its word).
+/// equal to the one a run would write spares reading the comments (one of a
+/// later period, after the clock went back, is not taken at its word).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Cache {
     pub version: u32,
     pub host: String,
     pub issue: u64,
-    /// When the issue was opened (epoch seconds): with the number, which
-    /// issue it is (another repository may bear the same number).
+    /// Epoch seconds: with the number, which issue it is (another
+    /// repository may bear the same number).
     pub opened: i64,
     pub period: u64,
 }

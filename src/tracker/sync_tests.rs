@@ -7,6 +7,7 @@ use crate::error::TrackerError;
 use crate::judge::Judgement;
 use crate::judge::Status::{self, Failed, Ok as Fine, Stale};
 use crate::tracker::marker::comment_tag_in;
+use crate::tracker::Label;
 
 /// An in-memory forge: the sync through the trait, without HTTP.
 #[derive(Default)]

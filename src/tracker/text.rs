@@ -18,9 +18,7 @@ pub(crate) const LABEL_DESCRIPTION: &str =
     "cron jobs that cron-heartbeat found stale, failed, invalid or missing";
 
 /// `text` as an inline code span, so that `@admin` mentions nobody, `#1`
-/// links no issue and a URL is no link (nor emphasis, nor HTML). Control
-/// characters show as `\u{..}`; the fence is longer than any run of
-/// backticks inside.
+/// links no issue and a URL is no link; control characters show as `\u{..}`.
 pub(crate) fn inert(text: &str) -> String {
     let plain = escape::terminal(text);
     if plain.is_empty() {
@@ -49,10 +47,9 @@ pub(crate) fn title(host: &str, count: usize) -> String {
     format!("{} {count} job(s) need attention", title_prefix(host))
 }
 
-/// The label of one host's issues besides the shared one (`heartbeat:web1`),
-/// so that its closed issues are found in one request. A long or not
-/// [`is_plain`] host gets a digest: labels are short, and a comma would
-/// split the listing's label filter.
+/// The host's own label (`heartbeat:web1`), to find its closed issues in one
+/// request; a long or not [`is_plain`] host gets a digest (labels are short,
+/// and a comma would split the listing's label filter).
 pub(crate) fn host_label(label: &str, host: &str) -> String {
     let name = format!("{label}:{host}");
     if is_plain(host) && name.len() <= 50 {
@@ -68,8 +65,7 @@ const TABLE_MAX_CHARS: usize = 24_000;
 
 const LIST_MAX_CHARS: usize = 6_000;
 
-/// `items` joined by `sep` within `budget` bytes, then `more` of how many
-/// were left out, if any.
+/// `items` joined by `sep` within `budget` bytes, then `more(left out)`.
 fn within(
     items: impl Iterator<Item = String>,
     sep: &str,
@@ -141,9 +137,8 @@ pub(crate) fn body(host: &str, jobs: &[Judgement], fleet: &Fleet, at: DateTime<U
     out + &Marker::new(host, alert_set(host, jobs)).render() + "\n"
 }
 
-/// The comment, title and body of the issue hb-check closes at `at`, when the
-/// jobs were judged (`opened`: when the issue was); the body's empty marker
-/// says the close is no acknowledgement.
+/// The comment, title and body of the issue hb-check closes (`at`: when the
+/// jobs were judged); the body's empty marker says it is no acknowledgement.
 pub(crate) fn closing(
     host: &str,
     jobs: &[Judgement],
@@ -161,7 +156,7 @@ pub(crate) fn closing(
         comment.push(format!("Paused, not recovered: {paused_text}."));
     }
     comment.extend(recovered_text.clone());
-    if recovered.is_empty() && paused.is_empty() {
+    if comment.is_empty() {
         comment.push("Every job recovered.".to_owned());
     }
     if let Some(opened) = opened {
@@ -170,7 +165,7 @@ pub(crate) fn closing(
     }
     comment.push("Closing it.".to_owned());
     let (host_md, at) = (inert(host), stamp(at));
-    let (title, mut body) = match paused.len() {
+    let (title, body) = match paused.len() {
         0 => (
             "all jobs recovered".to_owned(),
             format!("All jobs on {host_md} recovered by {at}; hb-check closed this issue.\n\n"),
@@ -183,16 +178,13 @@ pub(crate) fn closing(
             ),
         ),
     };
-    if let Some(text) = recovered_text {
-        body += &format!("{text}\n\n");
-    }
+    let body = body + &recovered_text.map(|text| text + "\n\n").unwrap_or_default();
     let marker = Marker::new(host, alert::Jobs::new()).render();
     let title = format!("{} {title}", title_prefix(host));
     (comment.join(" "), title, body + &marker + "\n")
 }
 
-/// `` `backup` paused until 2026-11-22T06:00:00Z (`disk swap`) (was stale) ``
-/// for each of `paused`, with the pause of its judgement in `jobs`.
+/// `` `backup` paused until 2026-11-22T06:00:00Z (`disk swap`) (was stale) ``.
 fn paused_list<'a>(
     host: &str,
     paused: impl IntoIterator<Item = (&'a String, Option<Status>)>,
@@ -246,8 +238,7 @@ pub(crate) fn update_comment(
         let one = |(job, was, now): &(String, Status, Status)| {
             format!("{} ({was} \u{2192} {now})", inert(job))
         };
-        let text = named(diff.changed.iter().map(one));
-        lines.push(format!("Changed: {text}."));
+        lines.push(format!("Changed: {}.", named(diff.changed.iter().map(one))));
     }
     if !diff.left.is_empty() {
         lines.push(format!("Recovered: {}.", list(&diff.left)));
@@ -288,8 +279,8 @@ pub(crate) fn reminder(host: &str, jobs: &[Judgement], open_for: u64, every: u64
     out + &within(lines, "", TABLE_MAX_CHARS, |n| format!("- and {n} more\n"))
 }
 
-/// The comment, title and body a second open issue of the host is closed
-/// with: the one kept goes on alerting (never "recovered").
+/// The comment, title and body that close a second open issue of the host
+/// (never "recovered": the one kept goes on alerting).
 pub(crate) fn duplicate(host: &str, kept: u64) -> (String, String, String) {
     let host_md = inert(host);
     let comment = format!(
@@ -310,8 +301,7 @@ fn group(g: &Group) -> String {
     format!("{job} {} on {count} of {} hosts: {hosts}", g.status, g.of)
 }
 
-/// The paragraph atop the issue body: unmet quorum rules and alerting
-/// fleet groups; empty without them.
+/// The paragraph atop the issue body: unmet quorums and alerting fleet groups.
 fn summary(fleet: &Fleet) -> String {
     let below = fleet.below().map(|q: &QuorumVerdict| {
         let (job, not_ok) = (inert(&q.job), inert(&compact(&q.not_ok)));
@@ -327,8 +317,7 @@ fn summary(fleet: &Fleet) -> String {
     format!("Across hosts:\n\n- {}\n\n", lines.join("\n- "))
 }
 
-/// The jobs that went bad: those of a group of `fleet` said once for all
-/// their hosts, any other by its key and status.
+/// The jobs that went bad, those of a `fleet` group said once for its hosts.
 fn went_bad(host: &str, jobs: &[Judgement], fleet: &Fleet, items: &[(String, Status)]) -> String {
     let group_of = |j: &Judgement| Some((alert_key(host, j), fleet.group_of(j)?));
     let groups: HashMap<String, usize> = jobs.iter().filter_map(group_of).collect();

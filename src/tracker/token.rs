@@ -47,9 +47,8 @@ impl Token {
             path: path.to_owned(),
             source,
         };
-        // Opened without blocking: a FIFO or a device put in the file's
-        // place must not hang the run while it holds the lock. The path is
-        // the user's, so a link to the real file is followed.
+        // Opened without blocking: a FIFO or a device in its place must not
+        // hang the run holding the lock. The user's path: links are followed.
         let (file, meta) = open_regular(path, Links::Follow).map_err(|r| io_err(r.into()))?;
         let mode = meta.permissions().mode();
         if mode & 0o077 != 0 {

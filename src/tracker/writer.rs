@@ -2,7 +2,7 @@
 //! run each says what it would send instead.
 
 use super::marker::{comment_tag_in, Marker};
-use super::sync::{mine, remind_marker, reminded, Cache, Options};
+use super::sync::{mine, remind_marker, reminded, Cache, Options, Remind};
 use super::text;
 use super::{Edit, Forge, Issue, Label, State};
 use crate::alert::{reminder_due, Jobs};
@@ -17,7 +17,7 @@ pub(super) struct Writer<'a, 'b> {
 }
 
 impl Writer<'_, '_> {
-    /// In a dry run, says what would be sent (`would ...`) and is true.
+    /// In a dry run, says what would be sent and is true.
     fn dry(&mut self, what: impl FnOnce() -> String) -> bool {
         if self.opts.dry_run {
             (self.say)(format!("dry run: would {}", what()));
@@ -40,7 +40,7 @@ impl Writer<'_, '_> {
         }
     }
 
-    /// Opens the host's issue, creating the missing `labels` (shared, host's).
+    /// Opens the host's issue, creating the missing `labels`.
     pub(super) fn open(
         &mut self,
         labels: &[Option<Label>; 2],
@@ -86,17 +86,15 @@ impl Writer<'_, '_> {
         write_once(|| self.forge.comment(number, &body), &posted)
     }
 
-    /// `--tracker-remind` ([`super::sync::Remind`]) on an unchanged open issue.
+    /// `--tracker-remind` on an unchanged open issue.
     pub(super) fn remind(
         &mut self,
         issue: &Issue,
         jobs: &[crate::judge::Judgement],
         alerts: &Jobs,
+        remind: Remind<'_>,
     ) -> Result<(), Error> {
         let (opts, number) = (self.opts, issue.number);
-        let Some(remind) = opts.remind else {
-            return Ok(());
-        };
         let Some(opened) = issue.created_at else {
             // Said, not skipped in silence: reminders were asked for.
             (self.say)(format!(
@@ -117,11 +115,8 @@ impl Writer<'_, '_> {
         };
         if posted()?.is_none() {
             let open_for = u64::try_from((opts.checked_at - opened).num_seconds()).unwrap_or(0);
-            let comment = format!(
-                "{}\n{}",
-                text::reminder(opts.host, jobs, open_for, remind.every),
-                remind_marker(opts.host, period)
-            );
+            let words = text::reminder(opts.host, jobs, open_for, remind.every);
+            let comment = format!("{words}\n{}", remind_marker(opts.host, period));
             if self.dry(|| format!("remind on issue #{number}:\n{comment}")) {
                 return Ok(());
             }
@@ -141,7 +136,6 @@ impl Writer<'_, '_> {
         self.forge.edit_issue(number, edit)
     }
 
-    /// Posts `comment` on issue `number` and closes it with `title` and `body`.
     pub(super) fn close(
         &mut self,
         number: u64,
