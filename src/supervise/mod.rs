@@ -22,7 +22,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::record::format_duration;
-use output::Log;
 use pump::{pump, Event};
 pub(crate) use pump::{Progress, Sink, PROGRESS_EVERY};
 use singleton::JobLock;
@@ -168,8 +167,7 @@ pub(crate) fn run_command(
     // A maximum past what an `Instant` holds means "never", not a panic.
     // Past it: SIGTERM, SIGKILL [`KILL_GRACE`] later, then [`KILL_WAIT`].
     let mut next = kill_after.and_then(|max| started.checked_add(max));
-    let mut sent = 0;
-    let mut eofs = 0;
+    let (mut sent, mut eofs) = (0, 0);
     let status = loop {
         let wait = next.map_or(Duration::from_secs(3600), |at| {
             at.saturating_duration_since(Instant::now())
@@ -197,11 +195,11 @@ pub(crate) fn run_command(
     let forwarded = forwarded.load(Ordering::SeqCst);
     let drain_until = Instant::now() + DRAIN_GRACE;
     while eofs < pumps.len() {
-        match inbox.recv_timeout(drain_until.saturating_duration_since(Instant::now())) {
-            Ok(Event::Eof) => eofs += 1,
-            Ok(Event::Exited(_)) => {}
-            Err(_) => break,
-        }
+        let Ok(event) = inbox.recv_timeout(drain_until.saturating_duration_since(Instant::now()))
+        else {
+            break;
+        };
+        eofs += usize::from(matches!(event, Event::Eof));
     }
     // What the command left in the background still writes: its pipes go
     // to a detached copier rather than closing under it.
@@ -212,7 +210,7 @@ pub(crate) fn run_command(
         pump::hand_over(leftovers).err()
     });
     let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
-    let log_error = sink.log.take().and_then(Log::finish);
+    let log_error = sink.log.take().and_then(output::Log::finish);
 
     let exit_code = status.map_or(128 + libc::SIGKILL, |s| {
         (s.code().or_else(|| s.signal().map(|sig| 128 + sig))).unwrap_or(1)

@@ -75,10 +75,8 @@ impl Log {
     /// Moves the previous log to `<path>.1` and starts one, owner-only (the
     /// output may say what the job prints about itself), not through a link.
     pub(crate) fn create(path: &Path, max: u64) -> io::Result<Log> {
-        match fs::rename(path, crate::store::beside(path, ".1")) {
-            Err(err) if err.kind() != io::ErrorKind::NotFound => return Err(err),
-            _ => {}
-        }
+        let moved = fs::rename(path, crate::store::beside(path, ".1"));
+        moved.or_else(|e| (e.kind() == io::ErrorKind::NotFound).then_some(()).ok_or(e))?;
         let file = OpenOptions::new()
             .write(true)
             .create(true)

@@ -53,9 +53,8 @@ impl Sink {
 /// twice it, so a mark a period late never reads as a stall.
 pub(crate) const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
-/// Output as progress: it touches the `running` record at most once every
-/// [`PROGRESS_EVERY`] (output sooner is marked when that time is up, by the
-/// pump's own wait), so a chatty command costs a touch a period.
+/// Output as progress: a touch of the `running` record at most once every
+/// [`PROGRESS_EVERY`] (output sooner is marked when that time is up).
 pub(crate) struct Progress {
     path: PathBuf,
     next: Instant,
@@ -86,9 +85,8 @@ impl Progress {
     }
 }
 
-/// Copies `from` to the wrapper's own stream (while that is open) and into
-/// the sink until end of file; when `stop` ends, hands the pipe back with
-/// the wrapper's descriptor it goes to.
+/// Copies `from` to the wrapper's own stream and the sink until end of
+/// file; when `stop` ends, hands the pipe back with its target descriptor.
 pub(super) fn pump(
     from: OwnedFd,
     stream: usize,
@@ -151,8 +149,7 @@ fn readable(fd: RawFd) -> libc::pollfd {
     }
 }
 
-/// Starts the detached copier for `pipes` (each with the wrapper's
-/// descriptor it goes to), which closes every other descriptor.
+/// Starts the detached copier of `pipes`; it closes every other descriptor.
 pub(super) fn hand_over(pipes: Vec<(OwnedFd, RawFd)>) -> io::Result<()> {
     if pipes.is_empty() {
         return Ok(());
@@ -219,8 +216,8 @@ fn copy(polled: &mut [libc::pollfd], targets: &mut [RawFd]) -> ! {
     }
 }
 
-/// Writes every byte, retrying short writes; `false` once the target is
-/// gone (EPIPE: SIGPIPE is ignored in the wrapper and its copier).
+/// Writes every byte; `false` once the target is gone (EPIPE: SIGPIPE is
+/// ignored in the wrapper and its copier).
 fn write_all(fd: RawFd, mut bytes: &[u8]) -> bool {
     while !bytes.is_empty() {
         // SAFETY: writes from a buffer of its stated length.

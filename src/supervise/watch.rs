@@ -1,6 +1,4 @@
-//! What the wrapper looks for in a command's output while it passes through:
-//! the first line a `--fail-on` pattern matches, whether an `--ok-on`
-//! pattern matched a line, and the first line printed on stderr.
+//! What the wrapper looks for in a command's output as it passes ([`Seen`]).
 //!
 //! Bounded: each stream keeps one partial line of at most [`LINE_WINDOW`]
 //! bytes. A longer line is matched in windows of that size, each starting
@@ -16,8 +14,7 @@ use regex_automata::{meta::Regex, Input};
 /// The most bytes of one line a pattern is matched against at a time.
 const LINE_WINDOW: usize = 4096;
 
-/// The bytes a full window hands on to the next, so that a match across
-/// the cut is not missed.
+/// The bytes a full window hands on to the next.
 const OVERLAP: usize = 1024;
 
 /// The most bytes of a matching line kept to name it in the reason.

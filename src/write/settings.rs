@@ -48,8 +48,7 @@ impl Settings {
     }
 }
 
-/// The value of `name`, parsed; one that does not parse is said on one line
-/// (the variable, its value as `show` shows it, the rule, `fallback`).
+/// The value of `name`, parsed; a bad one is a warning line and `None`.
 fn from_env<T, E: std::fmt::Display>(
     name: &str,
     parse: impl FnOnce(&str) -> Result<T, E>,

@@ -14,8 +14,8 @@ use crate::supervise::watch::Watch;
 use crate::supervise::Outcome;
 use crate::Error;
 
-/// The most memory a compiled pattern may take: matching is linear in it.
-const PATTERN_SIZE_MAX: usize = 1 << 20;
+/// The most memory a compiled pattern may take, in KiB: matching is linear in it.
+const PATTERN_KIB_MAX: usize = 1024;
 
 #[derive(Debug)]
 pub(crate) struct Rules {
@@ -168,15 +168,12 @@ pub(crate) fn compile(flag: &str, pattern: &str) -> Result<Pattern, Error> {
         .configure(
             meta::Config::new()
                 .utf8_empty(false)
-                .nfa_size_limit(Some(PATTERN_SIZE_MAX)),
+                .nfa_size_limit(Some(PATTERN_KIB_MAX << 10)),
         )
         .build(pattern)
         .map_err(|err| {
             let rule = if err.size_limit().is_some() {
-                format!(
-                    "the compiled pattern would take more than {} KiB",
-                    PATTERN_SIZE_MAX / 1024
-                )
+                format!("the compiled pattern would take more than {PATTERN_KIB_MAX} KiB")
             } else {
                 // The syntax error ends with its one-line cause.
                 (err.syntax_error())
