@@ -217,14 +217,12 @@ pub(crate) fn run_command(
     });
     let notes = [
         (sent > 0).then(|| {
-            let how = match sent {
-                1 => "SIGTERM".to_owned(),
-                _ => format!("SIGTERM, then SIGKILL {}s later", KILL_GRACE.as_secs()),
-            };
+            let then = (sent > 1).then(|| format!(", then SIGKILL {}s later", KILL_GRACE.as_secs()));
             format!(
-                "hb-write: ended the run after {}, past its maximum runtime of {} ({how})",
+                "hb-write: ended the run after {}, past its maximum runtime of {} (SIGTERM{})",
                 format_duration(duration.as_secs()),
-                format_duration(kill_after.unwrap_or_default().as_secs())
+                format_duration(kill_after.unwrap_or_default().as_secs()),
+                then.unwrap_or_default()
             )
         }),
         (sent > 0 && status.is_none())

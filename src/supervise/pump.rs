@@ -158,11 +158,9 @@ pub(super) fn hand_over(pipes: Vec<(OwnedFd, RawFd)>) -> io::Result<()> {
         .map(|(pipe, _)| readable(pipe.as_raw_fd()))
         .collect();
     // Listed before the fork: the child may not allocate.
-    let open = fs::read_dir("/proc/self/fd")
-        .into_iter()
-        .flatten()
-        .flatten();
-    let close: Vec<RawFd> = (open.filter_map(|e| e.file_name().to_str()?.parse().ok()))
+    let open = fs::read_dir("/proc/self/fd").into_iter().flatten();
+    let close: Vec<RawFd> = (open.flatten())
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
         .filter(|fd| *fd > 2 && !polled.iter().any(|p| p.fd == *fd))
         .collect();
     // A target that is gone becomes -1.

@@ -33,12 +33,11 @@ pub(crate) fn mask_forwarded(how: libc::c_int) -> io::Result<()> {
     }
 }
 
-/// Lets `fd` pass through `exec`; async-signal-safe (it runs before `exec`).
+/// Lets `fd` pass through `exec` (clearing `FD_CLOEXEC`, the one descriptor
+/// flag); async-signal-safe (it runs before `exec`).
 pub(crate) fn inherit_fd(fd: i32) -> io::Result<()> {
     // SAFETY: fcntl on a descriptor number; a bad one gives EBADF.
-    let flags = os(unsafe { libc::fcntl(fd, libc::F_GETFD) })?;
-    // SAFETY: as above.
-    os(unsafe { libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) }).map(drop)
+    os(unsafe { libc::fcntl(fd, libc::F_SETFD, 0) }).map(drop)
 }
 
 pub(crate) fn wait_signal(timeout: Duration) -> Option<i32> {

@@ -141,8 +141,7 @@ fn replace(file: &File, pause: Pause) -> io::Result<Result<LockWait<i32>, String
     )))
 }
 
-/// The process group the lock file names, if the wrapper it names holds
-/// the lock (by `/proc/locks`) and is that group leader's parent.
+/// The process group the lock file names, once verified (see the module).
 fn verified_holder(file: &File) -> Option<u32> {
     let mut note = [0u8; 64];
     let n = file.read_at(&mut note, 0).ok()?;
