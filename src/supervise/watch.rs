@@ -109,12 +109,8 @@ impl Watch {
         let found = (self.fail_on.as_ref().filter(|_| looking)).and_then(|r| r.find(input()));
         if let Some(m) = found {
             // A window shows from the match: its start is no line's.
-            let text = shown(if continued || !ends {
-                &line[m.start()..]
-            } else {
-                line
-            });
-            self.pending[stream] = Some(text);
+            let from = if continued || !ends { m.start() } else { 0 };
+            self.pending[stream] = Some(shown(&line[from..]));
         }
         if !self.seen.ok_matched && self.ok_on.as_ref().is_some_and(|r| r.is_match(input())) {
             self.seen.ok_matched = true;

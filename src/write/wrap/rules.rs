@@ -61,33 +61,20 @@ impl Rules {
     /// The first rule a run with a good exit code broke, as its reason.
     fn broken(&self, outcome: &Outcome) -> Option<String> {
         let seen = &outcome.seen;
-        if let (true, Some(line)) = (self.fail_on_stderr, &seen.stderr_line) {
-            return Some(format!(
-                "it printed on stderr (--fail-on-stderr): `{}`",
-                shown(line)
-            ));
-        }
-        if let (Some(pattern), Some((number, line))) = (&self.fail_on, &seen.failed_at) {
-            return Some(format!(
-                "line {number} matched --fail-on `{}`: `{}`",
-                shown(&pattern.text),
-                shown(line)
-            ));
-        }
-        if let (Some(pattern), false) = (&self.ok_on, seen.ok_matched) {
-            return Some(format!(
-                "no line matched --ok-on `{}`",
-                shown(&pattern.text)
-            ));
-        }
-        let min = self.min_runtime?;
-        (outcome.duration < Duration::from_secs(min)).then(|| {
-            format!(
-                "finished in {}, faster than its minimum of {}",
-                seconds(outcome.duration),
-                format_duration(min)
-            )
-        })
+        let reason = if let (true, Some(line)) = (self.fail_on_stderr, &seen.stderr_line) {
+            let line = shown(line);
+            format!("it printed on stderr (--fail-on-stderr): `{line}`")
+        } else if let (Some(pattern), Some((number, line))) = (&self.fail_on, &seen.failed_at) {
+            let (pattern, line) = (shown(&pattern.text), shown(line));
+            format!("line {number} matched --fail-on `{pattern}`: `{line}`")
+        } else if let (Some(pattern), false) = (&self.ok_on, seen.ok_matched) {
+            format!("no line matched --ok-on `{}`", shown(&pattern.text))
+        } else {
+            let min = (self.min_runtime).filter(|m| outcome.duration < Duration::from_secs(*m))?;
+            let (took, min) = (seconds(outcome.duration), format_duration(min));
+            format!("finished in {took}, faster than its minimum of {min}")
+        };
+        Some(reason)
     }
 }
 
