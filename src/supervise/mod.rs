@@ -115,7 +115,6 @@ pub(crate) fn run_command(
                 duration: started.elapsed(),
                 exit_code: 126 + i32::from(err.kind() == io::ErrorKind::NotFound),
                 note: Some(format!("hb-write: cannot run `{name}`: {err}")),
-                seen: sink.watch.map(Watch::finish).unwrap_or_default(),
                 ..Outcome::default()
             };
         }
@@ -201,8 +200,6 @@ pub(crate) fn run_command(
         };
         eofs += usize::from(matches!(event, Event::Eof));
     }
-    // What the command left in the background still writes: its pipes go
-    // to a detached copier rather than closing under it.
     let hand_over_error = stop.and_then(|(reader, writer)| {
         drop(writer);
         let leftovers = pumps.into_iter().filter_map(|p| p.join().ok()?).collect();

@@ -142,7 +142,6 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
         ..base
     };
     write(&dir, &last);
-    // With its attempts when it took more than one.
     let run = crate::history::Run {
         attempts: Some(tried.attempts)
             .filter(|a| a.len() > 1)
