@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 
 /// The last bytes of a stream, in a ring buffer allocated once: however much
 /// passes through, no more than the capacity is ever held.
-#[derive(Debug)]
 pub(crate) struct Tail {
     buf: VecDeque<u8>,
     capacity: usize,
@@ -61,7 +60,6 @@ pub(crate) fn last_bytes(text: &str, limit: usize) -> &str {
 
 /// The whole output of one run in `<dir>/<job>.log`, cut at a maximum size,
 /// with the previous run's log kept as `<job>.log.1`.
-#[derive(Debug)]
 pub(crate) struct Log {
     file: File,
     path: PathBuf,

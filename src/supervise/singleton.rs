@@ -31,7 +31,6 @@ pub(crate) enum Mode {
     Replace,
 }
 
-#[derive(Debug)]
 pub(crate) struct JobLock {
     file: File,
 }
@@ -57,7 +56,6 @@ impl JobLock {
     }
 }
 
-#[derive(Debug)]
 pub(crate) enum Acquired {
     Held(JobLock),
     /// Another run holds it and keeps it; the reason says what was done.

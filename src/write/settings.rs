@@ -17,7 +17,6 @@ use super::{parse_schedule, Args, PROGRAM};
 /// The factor hb-check uses when none is given.
 const FACTOR_DEFAULT: f64 = 2.0;
 
-#[derive(Debug)]
 pub(crate) struct Settings {
     pub(crate) factor: f64,
     pub(crate) ping: Option<(Url, Style)>,

@@ -25,7 +25,6 @@ pub(super) mod rules;
 
 use rules::{Rules, Verdict};
 
-#[derive(Debug)]
 pub(crate) struct Wrap<'a> {
     pub(crate) args: &'a Args,
     pub(crate) job: &'a str,

@@ -17,7 +17,6 @@ use crate::Error;
 /// The most memory a compiled pattern may take, in KiB: matching is linear in it.
 const PATTERN_KIB_MAX: usize = 1024;
 
-#[derive(Debug)]
 pub(crate) struct Rules {
     pub(crate) ok_exit_codes: Vec<i32>,
     pub(crate) fail_on_stderr: bool,
@@ -27,13 +26,12 @@ pub(crate) struct Rules {
     pub(crate) min_runtime: Option<u64>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Pattern {
     pub(crate) text: String,
     pub(crate) regex: meta::Regex,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Verdict {
     pub(crate) ok: bool,
     /// The rule that failed a run whose exit code alone was success.
