@@ -7,8 +7,7 @@ use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-/// The last bytes of a stream, in a ring buffer allocated once: however much
-/// passes through, no more than the capacity is ever held.
+/// The last bytes of a stream, in a ring buffer allocated once.
 pub(crate) struct Tail {
     buf: VecDeque<u8>,
     capacity: usize,
@@ -58,8 +57,7 @@ pub(crate) fn last_bytes(text: &str, limit: usize) -> &str {
     &text[from.unwrap_or(text.len())..]
 }
 
-/// The whole output of one run in `<dir>/<job>.log`, cut at a maximum size,
-/// with the previous run's log kept as `<job>.log.1`.
+/// The whole output of one run in `<dir>/<job>.log`, cut at a maximum size.
 pub(crate) struct Log {
     file: File,
     path: PathBuf,

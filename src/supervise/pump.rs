@@ -1,12 +1,8 @@
-//! Passing the command's output on: one thread per pipe copies every byte
-//! to the wrapper's own stream and into the sink, until the pipe ends or
-//! the wrapper asks for it back.
-//!
-//! When a leftover in the background (`nohup worker &`) still holds the
-//! pipes after [`super::DRAIN_GRACE`], a detached copier takes them over
-//! and copies on to the wrapper's stdout and stderr (so cron mails it the
-//! same) until the last writer closes them: closing them, as the wrapper's
-//! exit would, kills such a process with SIGPIPE at its next write.
+//! Passing the command's output on, one thread per pipe. When a leftover
+//! (`nohup worker &`) still holds the pipes after [`super::DRAIN_GRACE`], a
+//! detached copier takes them over until the last writer closes them (so
+//! cron mails its output the same): closing them, as the wrapper's exit
+//! would, kills such a process with SIGPIPE at its next write.
 
 use std::fs;
 use std::io::{self, Read};
