@@ -89,10 +89,8 @@ fn parse_ping(text: &str) -> Result<Url, String> {
 
 fn parse_style(text: &str) -> Result<Style, String> {
     Style::from_str(text, true).map_err(|_| {
-        let names: Vec<String> = Style::value_variants()
-            .iter()
-            .filter_map(|s| s.to_possible_value().map(|v| v.get_name().to_owned()))
-            .collect();
+        let values = (Style::value_variants().iter()).filter_map(ValueEnum::to_possible_value);
+        let names: Vec<_> = values.map(|v| v.get_name().to_owned()).collect();
         format!("the ping style is one of {}", names.join(", "))
     })
 }
