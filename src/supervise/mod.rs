@@ -144,15 +144,14 @@ pub(crate) fn run_command(
     let (done, passed) = (Arc::clone(&exited), Arc::clone(&forwarded));
     thread::spawn(move || {
         while !done.load(Ordering::SeqCst) {
-            let Some(sig) = signal::wait_signal(FORWARD_EVERY) else {
-                continue;
-            };
-            if done.load(Ordering::SeqCst) {
+            match signal::wait_signal(FORWARD_EVERY) {
                 // Too late for the command: left for the wrapper.
-                signal::resend_to_self(sig);
-            } else {
-                passed.store(sig, Ordering::SeqCst);
-                let _ = signal::kill_group(pid, sig);
+                Some(sig) if done.load(Ordering::SeqCst) => signal::resend_to_self(sig),
+                Some(sig) => {
+                    passed.store(sig, Ordering::SeqCst);
+                    let _ = signal::kill_group(pid, sig);
+                }
+                None => {}
             }
         }
     });

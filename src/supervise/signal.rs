@@ -21,9 +21,8 @@ fn os(rc: libc::c_int) -> io::Result<libc::c_int> {
     (rc >= 0).then_some(rc).ok_or_else(io::Error::last_os_error)
 }
 
-/// Blocks (before any thread starts) the forwarded signals, for
-/// [`wait_signal`]; a child unblocks them before `exec`, as std does not
-/// reset the mask: hence only async-signal-safe calls.
+/// Blocks the forwarded signals (before any thread starts) for [`wait_signal`];
+/// a child unblocks them before `exec` (std keeps the mask): signal-safe only.
 pub(crate) fn mask_forwarded(how: libc::c_int) -> io::Result<()> {
     let set = forwarded_set();
     // SAFETY: a valid set and a null old-set pointer.

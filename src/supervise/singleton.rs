@@ -43,9 +43,8 @@ impl JobLock {
         let _ = self.file.write_all_at(text.as_bytes(), 0);
     }
 
-    /// The locked file's descriptor, for the command to inherit: a `flock`
-    /// belongs to the open file, so the command's process group holds the
-    /// lock with the wrapper, and still holds it when the wrapper is killed.
+    /// For the command to inherit: a `flock` belongs to the open file, so the
+    /// command's group holds the lock with the wrapper, even once it is killed.
     pub(crate) fn fd(&self) -> RawFd {
         self.file.as_raw_fd()
     }

@@ -143,8 +143,7 @@ pub(crate) fn fast(duration: Duration, runs: &[Run]) -> Option<String> {
     })
 }
 
-/// Compiles `--fail-on` or `--ok-on` (`flag`) within the size limit. The
-/// engine searches a span of a haystack (see `supervise::watch`). Its lazy
+/// Compiles `--fail-on` or `--ok-on` (`flag`) within the size limit. The lazy
 /// DFA keeps its own bound (2 MiB): set to the pattern's, building cost a
 /// wrapped run 17% more (hyperfine, `-- true`).
 pub(crate) fn compile(flag: &str, pattern: &str) -> Result<Pattern, Error> {
