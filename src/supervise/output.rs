@@ -40,8 +40,7 @@ impl Tail {
     /// A character cut in two at the front is dropped, invalid UTF-8 becomes
     /// U+FFFD, and the result is at most the capacity.
     pub(crate) fn text(&self) -> String {
-        let (front, back) = self.buf.as_slices();
-        let bytes = [front, back].concat();
+        let bytes: Vec<u8> = self.buf.iter().copied().collect();
         let cut = self.total > self.buf.len() as u64;
         let skip = (bytes.iter().take(3))
             .take_while(|b| cut && **b & 0xC0 == 0x80)
