@@ -22,7 +22,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::record::format_duration;
-use output::Log;
 use pump::{pump, Event};
 pub(crate) use pump::{Progress, Sink, PROGRESS_EVERY};
 use singleton::JobLock;
@@ -116,7 +115,6 @@ pub(crate) fn run_command(
                 duration: started.elapsed(),
                 exit_code: 126 + i32::from(err.kind() == io::ErrorKind::NotFound),
                 note: Some(format!("hb-write: cannot run `{name}`: {err}")),
-                seen: sink.watch.map(Watch::finish).unwrap_or_default(),
                 ..Outcome::default()
             };
         }
@@ -146,15 +144,14 @@ pub(crate) fn run_command(
     let (done, passed) = (Arc::clone(&exited), Arc::clone(&forwarded));
     thread::spawn(move || {
         while !done.load(Ordering::SeqCst) {
-            let Some(sig) = signal::wait_signal(FORWARD_EVERY) else {
-                continue;
-            };
-            if done.load(Ordering::SeqCst) {
+            match signal::wait_signal(FORWARD_EVERY) {
                 // Too late for the command: left for the wrapper.
-                signal::resend_to_self(sig);
-            } else {
-                passed.store(sig, Ordering::SeqCst);
-                let _ = signal::kill_group(pid, sig);
+                Some(sig) if done.load(Ordering::SeqCst) => signal::resend_to_self(sig),
+                Some(sig) => {
+                    passed.store(sig, Ordering::SeqCst);
+                    let _ = signal::kill_group(pid, sig);
+                }
+                None => {}
             }
         }
     });
@@ -168,8 +165,7 @@ pub(crate) fn run_command(
     // A maximum past what an `Instant` holds means "never", not a panic.
     // Past it: SIGTERM, SIGKILL [`KILL_GRACE`] later, then [`KILL_WAIT`].
     let mut next = kill_after.and_then(|max| started.checked_add(max));
-    let mut sent = 0;
-    let mut eofs = 0;
+    let (mut sent, mut eofs) = (0, 0);
     let status = loop {
         let wait = next.map_or(Duration::from_secs(3600), |at| {
             at.saturating_duration_since(Instant::now())
@@ -197,14 +193,12 @@ pub(crate) fn run_command(
     let forwarded = forwarded.load(Ordering::SeqCst);
     let drain_until = Instant::now() + DRAIN_GRACE;
     while eofs < pumps.len() {
-        match inbox.recv_timeout(drain_until.saturating_duration_since(Instant::now())) {
-            Ok(Event::Eof) => eofs += 1,
-            Ok(Event::Exited(_)) => {}
-            Err(_) => break,
-        }
+        let Ok(event) = inbox.recv_timeout(drain_until.saturating_duration_since(Instant::now()))
+        else {
+            break;
+        };
+        eofs += usize::from(matches!(event, Event::Eof));
     }
-    // What the command left in the background still writes: its pipes go
-    // to a detached copier rather than closing under it.
     let hand_over_error = stop.and_then(|(reader, writer)| {
         drop(writer);
         let leftovers = pumps.into_iter().filter_map(|p| p.join().ok()?).collect();
@@ -212,21 +206,19 @@ pub(crate) fn run_command(
         pump::hand_over(leftovers).err()
     });
     let mut sink = sink.lock().unwrap_or_else(PoisonError::into_inner);
-    let log_error = sink.log.take().and_then(Log::finish);
+    let log_error = sink.log.take().and_then(output::Log::finish);
 
     let exit_code = status.map_or(128 + libc::SIGKILL, |s| {
         (s.code().or_else(|| s.signal().map(|sig| 128 + sig))).unwrap_or(1)
     });
     let notes = [
         (sent > 0).then(|| {
-            let how = match sent {
-                1 => "SIGTERM".to_owned(),
-                _ => format!("SIGTERM, then SIGKILL {}s later", KILL_GRACE.as_secs()),
-            };
+            let then = (sent > 1).then(|| format!(", then SIGKILL {}s later", KILL_GRACE.as_secs()));
             format!(
-                "hb-write: ended the run after {}, past its maximum runtime of {} ({how})",
+                "hb-write: ended the run after {}, past its maximum runtime of {} (SIGTERM{})",
                 format_duration(duration.as_secs()),
-                format_duration(kill_after.unwrap_or_default().as_secs())
+                format_duration(kill_after.unwrap_or_default().as_secs()),
+                then.unwrap_or_default()
             )
         }),
         (sent > 0 && status.is_none())

@@ -7,9 +7,7 @@ use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-/// The last bytes of a stream, in a ring buffer allocated once: however much
-/// passes through, no more than the capacity is ever held.
-#[derive(Debug)]
+/// The last bytes of a stream, in a ring buffer allocated once.
 pub(crate) struct Tail {
     buf: VecDeque<u8>,
     capacity: usize,
@@ -42,8 +40,7 @@ impl Tail {
     /// A character cut in two at the front is dropped, invalid UTF-8 becomes
     /// U+FFFD, and the result is at most the capacity.
     pub(crate) fn text(&self) -> String {
-        let (front, back) = self.buf.as_slices();
-        let bytes = [front, back].concat();
+        let bytes: Vec<u8> = self.buf.iter().copied().collect();
         let cut = self.total > self.buf.len() as u64;
         let skip = (bytes.iter().take(3))
             .take_while(|b| cut && **b & 0xC0 == 0x80)
@@ -59,9 +56,7 @@ pub(crate) fn last_bytes(text: &str, limit: usize) -> &str {
     &text[from.unwrap_or(text.len())..]
 }
 
-/// The whole output of one run in `<dir>/<job>.log`, cut at a maximum size,
-/// with the previous run's log kept as `<job>.log.1`.
-#[derive(Debug)]
+/// The whole output of one run in `<dir>/<job>.log`, cut at a maximum size.
 pub(crate) struct Log {
     file: File,
     path: PathBuf,
@@ -75,10 +70,8 @@ impl Log {
     /// Moves the previous log to `<path>.1` and starts one, owner-only (the
     /// output may say what the job prints about itself), not through a link.
     pub(crate) fn create(path: &Path, max: u64) -> io::Result<Log> {
-        match fs::rename(path, crate::store::beside(path, ".1")) {
-            Err(err) if err.kind() != io::ErrorKind::NotFound => return Err(err),
-            _ => {}
-        }
+        let moved = fs::rename(path, crate::store::beside(path, ".1"));
+        moved.or_else(|e| (e.kind() == io::ErrorKind::NotFound).then_some(()).ok_or(e))?;
         let file = OpenOptions::new()
             .write(true)
             .create(true)

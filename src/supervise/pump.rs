@@ -1,12 +1,8 @@
-//! Passing the command's output on: one thread per pipe copies every byte
-//! to the wrapper's own stream and into the sink, until the pipe ends or
-//! the wrapper asks for it back.
-//!
-//! When a leftover in the background (`nohup worker &`) still holds the
-//! pipes after [`super::DRAIN_GRACE`], a detached copier takes them over
-//! and copies on to the wrapper's stdout and stderr (so cron mails it the
-//! same) until the last writer closes them: closing them, as the wrapper's
-//! exit would, kills such a process with SIGPIPE at its next write.
+//! Passing the command's output on, one thread per pipe. When a leftover
+//! (`nohup worker &`) still holds the pipes after [`super::DRAIN_GRACE`], a
+//! detached copier takes them over until the last writer closes them (so
+//! cron mails its output the same): closing them, as the wrapper's exit
+//! would, kills such a process with SIGPIPE at its next write.
 
 use std::fs;
 use std::io::{self, Read};
@@ -53,9 +49,8 @@ impl Sink {
 /// twice it, so a mark a period late never reads as a stall.
 pub(crate) const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
-/// Output as progress: it touches the `running` record at most once every
-/// [`PROGRESS_EVERY`] (output sooner is marked when that time is up, by the
-/// pump's own wait), so a chatty command costs a touch a period.
+/// Output as progress: a touch of the `running` record at most once every
+/// [`PROGRESS_EVERY`] (output sooner is marked when that time is up).
 pub(crate) struct Progress {
     path: PathBuf,
     next: Instant,
@@ -86,9 +81,8 @@ impl Progress {
     }
 }
 
-/// Copies `from` to the wrapper's own stream (while that is open) and into
-/// the sink until end of file; when `stop` ends, hands the pipe back with
-/// the wrapper's descriptor it goes to.
+/// Copies `from` to the wrapper's own stream and the sink until end of
+/// file; when `stop` ends, hands the pipe back with its target descriptor.
 pub(super) fn pump(
     from: OwnedFd,
     stream: usize,
@@ -151,8 +145,7 @@ fn readable(fd: RawFd) -> libc::pollfd {
     }
 }
 
-/// Starts the detached copier for `pipes` (each with the wrapper's
-/// descriptor it goes to), which closes every other descriptor.
+/// Starts the detached copier of `pipes`; it closes every other descriptor.
 pub(super) fn hand_over(pipes: Vec<(OwnedFd, RawFd)>) -> io::Result<()> {
     if pipes.is_empty() {
         return Ok(());
@@ -161,11 +154,9 @@ pub(super) fn hand_over(pipes: Vec<(OwnedFd, RawFd)>) -> io::Result<()> {
         .map(|(pipe, _)| readable(pipe.as_raw_fd()))
         .collect();
     // Listed before the fork: the child may not allocate.
-    let open = fs::read_dir("/proc/self/fd")
-        .into_iter()
-        .flatten()
-        .flatten();
-    let close: Vec<RawFd> = (open.filter_map(|e| e.file_name().to_str()?.parse().ok()))
+    let open = fs::read_dir("/proc/self/fd").into_iter().flatten();
+    let close: Vec<RawFd> = (open.flatten())
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
         .filter(|fd| *fd > 2 && !polled.iter().any(|p| p.fd == *fd))
         .collect();
     // A target that is gone becomes -1.
@@ -219,8 +210,8 @@ fn copy(polled: &mut [libc::pollfd], targets: &mut [RawFd]) -> ! {
     }
 }
 
-/// Writes every byte, retrying short writes; `false` once the target is
-/// gone (EPIPE: SIGPIPE is ignored in the wrapper and its copier).
+/// Writes every byte; `false` once the target is gone (EPIPE: SIGPIPE is
+/// ignored in the wrapper and its copier).
 fn write_all(fd: RawFd, mut bytes: &[u8]) -> bool {
     while !bytes.is_empty() {
         // SAFETY: writes from a buffer of its stated length.

@@ -21,9 +21,8 @@ fn os(rc: libc::c_int) -> io::Result<libc::c_int> {
     (rc >= 0).then_some(rc).ok_or_else(io::Error::last_os_error)
 }
 
-/// Blocks (before any thread starts) the forwarded signals, for
-/// [`wait_signal`]; a child unblocks them before `exec`, as std does not
-/// reset the mask: hence only async-signal-safe calls.
+/// Blocks the forwarded signals (before any thread starts) for [`wait_signal`];
+/// a child unblocks them before `exec` (std keeps the mask): signal-safe only.
 pub(crate) fn mask_forwarded(how: libc::c_int) -> io::Result<()> {
     let set = forwarded_set();
     // SAFETY: a valid set and a null old-set pointer.
@@ -33,12 +32,11 @@ pub(crate) fn mask_forwarded(how: libc::c_int) -> io::Result<()> {
     }
 }
 
-/// Lets `fd` pass through `exec`; async-signal-safe (it runs before `exec`).
+/// Lets `fd` pass through `exec` (clearing `FD_CLOEXEC`, the one descriptor
+/// flag); async-signal-safe (it runs before `exec`).
 pub(crate) fn inherit_fd(fd: i32) -> io::Result<()> {
     // SAFETY: fcntl on a descriptor number; a bad one gives EBADF.
-    let flags = os(unsafe { libc::fcntl(fd, libc::F_GETFD) })?;
-    // SAFETY: as above.
-    os(unsafe { libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) }).map(drop)
+    os(unsafe { libc::fcntl(fd, libc::F_SETFD, 0) }).map(drop)
 }
 
 pub(crate) fn wait_signal(timeout: Duration) -> Option<i32> {

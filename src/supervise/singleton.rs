@@ -31,7 +31,6 @@ pub(crate) enum Mode {
     Replace,
 }
 
-#[derive(Debug)]
 pub(crate) struct JobLock {
     file: File,
 }
@@ -44,9 +43,8 @@ impl JobLock {
         let _ = self.file.write_all_at(text.as_bytes(), 0);
     }
 
-    /// The locked file's descriptor, for the command to inherit: a `flock`
-    /// belongs to the open file, so the command's process group holds the
-    /// lock with the wrapper, and still holds it when the wrapper is killed.
+    /// For the command to inherit: a `flock` belongs to the open file, so the
+    /// command's group holds the lock with the wrapper, even once it is killed.
     pub(crate) fn fd(&self) -> RawFd {
         self.file.as_raw_fd()
     }
@@ -57,7 +55,6 @@ impl JobLock {
     }
 }
 
-#[derive(Debug)]
 pub(crate) enum Acquired {
     Held(JobLock),
     /// Another run holds it and keeps it; the reason says what was done.
@@ -141,8 +138,7 @@ fn replace(file: &File, pause: Pause) -> io::Result<Result<LockWait<i32>, String
     )))
 }
 
-/// The process group the lock file names, if the wrapper it names holds
-/// the lock (by `/proc/locks`) and is that group leader's parent.
+/// The process group the lock file names, once verified (see the module).
 fn verified_holder(file: &File) -> Option<u32> {
     let mut note = [0u8; 64];
     let n = file.read_at(&mut note, 0).ok()?;

@@ -1,6 +1,4 @@
-//! What the wrapper looks for in a command's output while it passes through:
-//! the first line a `--fail-on` pattern matches, whether an `--ok-on`
-//! pattern matched a line, and the first line printed on stderr.
+//! What the wrapper looks for in a command's output as it passes ([`Seen`]).
 //!
 //! Bounded: each stream keeps one partial line of at most [`LINE_WINDOW`]
 //! bytes. A longer line is matched in windows of that size, each starting
@@ -16,8 +14,7 @@ use regex_automata::{meta::Regex, Input};
 /// The most bytes of one line a pattern is matched against at a time.
 const LINE_WINDOW: usize = 4096;
 
-/// The bytes a full window hands on to the next, so that a match across
-/// the cut is not missed.
+/// The bytes a full window hands on to the next.
 const OVERLAP: usize = 1024;
 
 /// The most bytes of a matching line kept to name it in the reason.
@@ -112,12 +109,8 @@ impl Watch {
         let found = (self.fail_on.as_ref().filter(|_| looking)).and_then(|r| r.find(input()));
         if let Some(m) = found {
             // A window shows from the match: its start is no line's.
-            let text = shown(if continued || !ends {
-                &line[m.start()..]
-            } else {
-                line
-            });
-            self.pending[stream] = Some(text);
+            let from = if continued || !ends { m.start() } else { 0 };
+            self.pending[stream] = Some(shown(&line[from..]));
         }
         if !self.seen.ok_matched && self.ok_on.as_ref().is_some_and(|r| r.is_match(input())) {
             self.seen.ok_matched = true;

@@ -17,7 +17,6 @@ use super::{parse_schedule, Args, PROGRAM};
 /// The factor hb-check uses when none is given.
 const FACTOR_DEFAULT: f64 = 2.0;
 
-#[derive(Debug)]
 pub(crate) struct Settings {
     pub(crate) factor: f64,
     pub(crate) ping: Option<(Url, Style)>,
@@ -48,8 +47,7 @@ impl Settings {
     }
 }
 
-/// The value of `name`, parsed; one that does not parse is said on one line
-/// (the variable, its value as `show` shows it, the rule, `fallback`).
+/// The value of `name`, parsed; a bad one is a warning line and `None`.
 fn from_env<T, E: std::fmt::Display>(
     name: &str,
     parse: impl FnOnce(&str) -> Result<T, E>,
@@ -91,10 +89,8 @@ fn parse_ping(text: &str) -> Result<Url, String> {
 
 fn parse_style(text: &str) -> Result<Style, String> {
     Style::from_str(text, true).map_err(|_| {
-        let names: Vec<String> = Style::value_variants()
-            .iter()
-            .filter_map(|s| s.to_possible_value().map(|v| v.get_name().to_owned()))
-            .collect();
+        let values = (Style::value_variants().iter()).filter_map(ValueEnum::to_possible_value);
+        let names: Vec<_> = values.map(|v| v.get_name().to_owned()).collect();
         format!("the ping style is one of {}", names.join(", "))
     })
 }

@@ -25,7 +25,6 @@ pub(super) mod rules;
 
 use rules::{Rules, Verdict};
 
-#[derive(Debug)]
 pub(crate) struct Wrap<'a> {
     pub(crate) args: &'a Args,
     pub(crate) job: &'a str,
@@ -142,7 +141,6 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
         ..base
     };
     write(&dir, &last);
-    // With its attempts when it took more than one.
     let run = crate::history::Run {
         attempts: Some(tried.attempts)
             .filter(|a| a.len() > 1)
@@ -217,8 +215,7 @@ fn ended_by(sig: i32, job: &str, doing: &str) -> u8 {
     exit_code_of(sig)
 }
 
-/// Writes `record` in `dir` (or this user's area below it); a failure is
-/// said, and the run goes on.
+/// Writes `record`; a failure is said, and the run goes on.
 fn write(dir: &Path, record: &Heartbeat) -> Option<PathBuf> {
     store::write(Some(dir), record)
         .map_err(|err| eprintln!("{PROGRAM}: {err}"))
@@ -256,9 +253,8 @@ fn previous(dir: &Path, job: &str) -> Option<Heartbeat> {
     Heartbeat::from_json(&store::read_small(&heartbeat_path(dir, job))?).ok()
 }
 
-/// Keeps the run of `job` in progress alive by touching its `running`
-/// record in the first of `dirs` that holds one: never rewriting it, so a
-/// keepalive racing the final record cannot undo it.
+/// Touches the `running` record of `job` in the first of `dirs` holding one:
+/// never rewriting it, so a keepalive racing the final record cannot undo it.
 pub(crate) fn keep_alive(dirs: &[PathBuf], job: &str) -> Result<PathBuf, Error> {
     let found = dirs.iter().find_map(|dir| Some((dir, previous(dir, job)?)));
     let (dir, record) =

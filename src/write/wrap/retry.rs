@@ -82,7 +82,7 @@ pub(super) fn attempts(
     unreachable!("the attempts end at the latest after `of` of them")
 }
 
-/// A new log for an attempt (`--log`), the previous one kept as `.1`.
+/// A new log for an attempt (`--log`).
 fn log(wrap: &Wrap, dir: &Path) -> Option<Log> {
     let max = wrap.args.log.then_some(wrap.args.log_max)?;
     let path = dir.join(format!("{}.log", wrap.job));

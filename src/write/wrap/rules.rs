@@ -14,10 +14,9 @@ use crate::supervise::watch::Watch;
 use crate::supervise::Outcome;
 use crate::Error;
 
-/// The most memory a compiled pattern may take: matching is linear in it.
-const PATTERN_SIZE_MAX: usize = 1 << 20;
+/// The most memory a compiled pattern may take, in KiB: matching is linear in it.
+const PATTERN_KIB_MAX: usize = 1024;
 
-#[derive(Debug)]
 pub(crate) struct Rules {
     pub(crate) ok_exit_codes: Vec<i32>,
     pub(crate) fail_on_stderr: bool,
@@ -27,13 +26,12 @@ pub(crate) struct Rules {
     pub(crate) min_runtime: Option<u64>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Pattern {
     pub(crate) text: String,
     pub(crate) regex: meta::Regex,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Verdict {
     pub(crate) ok: bool,
     /// The rule that failed a run whose exit code alone was success.
@@ -61,33 +59,20 @@ impl Rules {
     /// The first rule a run with a good exit code broke, as its reason.
     fn broken(&self, outcome: &Outcome) -> Option<String> {
         let seen = &outcome.seen;
-        if let (true, Some(line)) = (self.fail_on_stderr, &seen.stderr_line) {
-            return Some(format!(
-                "it printed on stderr (--fail-on-stderr): `{}`",
-                shown(line)
-            ));
-        }
-        if let (Some(pattern), Some((number, line))) = (&self.fail_on, &seen.failed_at) {
-            return Some(format!(
-                "line {number} matched --fail-on `{}`: `{}`",
-                shown(&pattern.text),
-                shown(line)
-            ));
-        }
-        if let (Some(pattern), false) = (&self.ok_on, seen.ok_matched) {
-            return Some(format!(
-                "no line matched --ok-on `{}`",
-                shown(&pattern.text)
-            ));
-        }
-        let min = self.min_runtime?;
-        (outcome.duration < Duration::from_secs(min)).then(|| {
-            format!(
-                "finished in {}, faster than its minimum of {}",
-                seconds(outcome.duration),
-                format_duration(min)
-            )
-        })
+        let reason = if let (true, Some(line)) = (self.fail_on_stderr, &seen.stderr_line) {
+            let line = shown(line);
+            format!("it printed on stderr (--fail-on-stderr): `{line}`")
+        } else if let (Some(pattern), Some((number, line))) = (&self.fail_on, &seen.failed_at) {
+            let (pattern, line) = (shown(&pattern.text), shown(line));
+            format!("line {number} matched --fail-on `{pattern}`: `{line}`")
+        } else if let (Some(pattern), false) = (&self.ok_on, seen.ok_matched) {
+            format!("no line matched --ok-on `{}`", shown(&pattern.text))
+        } else {
+            let min = (self.min_runtime).filter(|m| outcome.duration < Duration::from_secs(*m))?;
+            let (took, min) = (seconds(outcome.duration), format_duration(min));
+            format!("finished in {took}, faster than its minimum of {min}")
+        };
+        Some(reason)
     }
 }
 
@@ -158,8 +143,7 @@ pub(crate) fn fast(duration: Duration, runs: &[Run]) -> Option<String> {
     })
 }
 
-/// Compiles `--fail-on` or `--ok-on` (`flag`) within the size limit. The
-/// engine searches a span of a haystack (see `supervise::watch`). Its lazy
+/// Compiles `--fail-on` or `--ok-on` (`flag`) within the size limit. The lazy
 /// DFA keeps its own bound (2 MiB): set to the pattern's, building cost a
 /// wrapped run 17% more (hyperfine, `-- true`).
 pub(crate) fn compile(flag: &str, pattern: &str) -> Result<Pattern, Error> {
@@ -168,15 +152,12 @@ pub(crate) fn compile(flag: &str, pattern: &str) -> Result<Pattern, Error> {
         .configure(
             meta::Config::new()
                 .utf8_empty(false)
-                .nfa_size_limit(Some(PATTERN_SIZE_MAX)),
+                .nfa_size_limit(Some(PATTERN_KIB_MAX << 10)),
         )
         .build(pattern)
         .map_err(|err| {
             let rule = if err.size_limit().is_some() {
-                format!(
-                    "the compiled pattern would take more than {} KiB",
-                    PATTERN_SIZE_MAX / 1024
-                )
+                format!("the compiled pattern would take more than {PATTERN_KIB_MAX} KiB")
             } else {
                 // The syntax error ends with its one-line cause.
                 (err.syntax_error())
