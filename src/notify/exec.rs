@@ -5,7 +5,6 @@ use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
 use super::message::Message;
-use super::refused;
 use crate::error::Error;
 use crate::process::{self, Failure, Limits};
 
@@ -52,13 +51,12 @@ pub(super) fn run(words: &[String], message: &Message, budget: Duration) -> Resu
     let exited = match process::run(&mut command, Some(super::message::json(message)), limits) {
         Ok(exited) => exited,
         Err(Failure::Spawn(e)) => {
-            let reason = format!("cannot run `{program}`: {e}");
-            return Err(refused(reason, Some(Box::new(e))));
+            return Err(Error::rule_from(format!("cannot run `{program}`: {e}"), e))
         }
         Err(Failure::Timeout | Failure::Wait(_)) => {
             let secs = budget.as_secs_f64();
             let reason = format!("`{program}` did not finish within {secs:.1}s and was killed");
-            return Err(refused(reason, None));
+            return Err(Error::rule(reason));
         }
     };
     let said = [exited.out, exited.err].into_iter();
@@ -72,7 +70,7 @@ pub(super) fn run(words: &[String], message: &Message, budget: Duration) -> Resu
             format!("`{program}` was killed by signal {signal}{said}")
         }
     };
-    Err(refused(reason, None))
+    Err(Error::rule(reason))
 }
 
 #[cfg(test)]

@@ -62,11 +62,8 @@ fn fan_out(
     let (n, of, said) = (said.len(), dests.len(), said.join("; "));
     let s = if of == 1 { "" } else { "s" };
     let reason = format!("notify: {n} of {of} destination{s} did not take the message: {said}");
-    Err(refused(reason, first.map(|why| Box::new(why) as _)))
-}
-
-fn refused(reason: String, source: Option<Box<dyn std::error::Error + Send + Sync>>) -> Error {
-    Error::Failed { reason, source }
+    let source = first.map(|why| Box::new(why) as _);
+    Err(Error::Failed { reason, source })
 }
 
 /// What to send a destination that last accepted `last`, and its state once it took it.
@@ -111,9 +108,8 @@ pub(crate) fn after_check(
             let path = state_path(&lock.path, &dest.given);
             let mut state = DestState::read(&path);
             state.advance(&pairs, run.now);
-            let since = |key: &str| state.since_of(key);
             let facts = Facts {
-                since: &since,
+                since: &|key: &str| state.since_of(key),
                 ..*run
             };
             let remind = args.notify_remind.as_secs();
@@ -193,8 +189,7 @@ const VERSION: u32 = 1;
 struct DestState {
     version: u32,
     delivered: Option<alert::State>,
-    /// The jobs a message may name (by key), their status, since when (Unix
-    /// seconds).
+    /// The jobs a message may name (by key), their status, since when (Unix seconds).
     since: Vec<(String, Status, i64)>,
 }
 
@@ -212,9 +207,8 @@ impl DestState {
         crate::store::write_file(path, &crate::record::json_line(self))
     }
 
-    /// `jobs` sorted by key; a job keeps its time while its status stays.
-    /// Kept are those not fine or last heard bad: the file grows with the
-    /// bad only.
+    /// `jobs` sorted by key; a job keeps its time while its status stays. Kept
+    /// are those not fine or last heard bad: the file grows with the bad only.
     fn advance(&mut self, jobs: &[(String, Status)], now: DateTime<Utc>) {
         let before = std::mem::take(&mut self.since);
         let last = self.delivered.as_ref().map_or(&[][..], |d| &d.jobs);

@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use super::message::{Message, Severity};
-use super::refused;
 use crate::error::Error;
 use crate::http::header::{HeaderName, AUTHORIZATION};
 use crate::http::redact::Redactor;
@@ -80,9 +79,9 @@ pub(super) fn send(
             let took = format!("the server took it (status {status}); its answer {how}");
             return Ok(took);
         }
-        Err(NotTaken::Failed(e)) => return Err(refused(e.message.clone(), Some(Box::new(e)))),
+        Err(NotTaken::Failed(e)) => return Err(Error::rule_from(e.message.clone(), e)),
     };
-    Err(refused(reason, None))
+    Err(Error::rule(reason))
 }
 
 /// In tenths of a second, as the messages say it.
