@@ -122,14 +122,12 @@ impl Destinations {
     /// --notify's, else HB_NOTIFY's.
     pub(crate) fn all(&self) -> Vec<Dest> {
         let env = self.notify_env.iter().filter(|_| self.notify.is_empty());
-        let mut all: Vec<Dest> = Vec::new();
-        for dest in self.notify.iter().chain(env.flat_map(|list| &list.0)) {
-            // One state file per destination: a repeated one is sent once.
-            if !all.contains(dest) {
-                all.push(dest.clone());
-            }
-        }
-        all
+        let mut seen = std::collections::HashSet::new();
+        // One state file per destination: a repeated one is sent once.
+        let all = self.notify.iter().chain(env.flat_map(|list| &list.0));
+        all.filter(|dest| seen.insert(&dest.given))
+            .cloned()
+            .collect()
     }
 }
 
