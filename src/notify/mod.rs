@@ -71,8 +71,7 @@ fn plan(
         return None;
     }
     let before: BTreeMap<_, _> = last.iter().flat_map(|s| s.jobs.iter().cloned()).collect();
-    let bad = &assessed.still_bad;
-    let message = compose::changes(facts, &before, &diff, bad);
+    let message = compose::changes(facts, &before, &diff, &assessed.still_bad);
     // A job absent was fine: the file grows with the bad jobs only.
     let mut next = assessed.next;
     next.jobs.retain(|(_, status)| !status.is_healthy());
@@ -156,8 +155,7 @@ pub(crate) fn test_run(
     use crate::exit_code::Check;
     let none = BTreeSet::new();
     let message = compose::test(&Facts::new(host, "hb-check", &[], &[], &none, Utc::now()));
-    let budget = Budget::new(args.dests.notify_timeout);
-    match deliver(dest, &message, &budget) {
+    match deliver(dest, &message, &Budget::new(args.dests.notify_timeout)) {
         Ok(answer) => {
             let line = format!("{} took the test message: {answer}\n", dest.shown());
             (stdout.write_all(line.as_bytes())).map_or(Check::Unknown, |()| Check::Ok)
