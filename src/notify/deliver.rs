@@ -66,8 +66,7 @@ fn send(request: Request, redactor: Option<&Redactor>, budget: &Budget) -> Resul
             return Ok(answered + &quote(&answer.body));
         }
         Err(NotTaken::NoTime) => {
-            let total = budget.total.as_secs();
-            format!("no time was left of the {total}s budget")
+            format!("no time was left of the {}s budget", budget.total.as_secs())
         }
         Err(NotTaken::Refused(answer)) => {
             let status = answer.status;
@@ -220,13 +219,11 @@ fn run(words: &[String], message: &Message, budget: Duration) -> Result<String, 
     let said = [exited.out, exited.err].into_iter();
     let mut said = said.map(|kept| quoted(&kept.bytes, None));
     let said = said.find(|said| !said.is_empty()).unwrap_or_default();
-    let reason = match (exited.status.code(), exited.status.signal()) {
+    let signal = exited.status.signal().unwrap_or_default();
+    let reason = match (exited.status.code(), signal) {
         (Some(0), _) => return Ok(format!("`{program}` exited 0{said}")),
         (Some(code), _) => format!("`{program}` exited {code}{said}"),
-        (None, signal) => {
-            let signal = signal.unwrap_or_default();
-            format!("`{program}` was killed by signal {signal}{said}")
-        }
+        (None, signal) => format!("`{program}` was killed by signal {signal}{said}"),
     };
     Err(Error::rule(reason))
 }
