@@ -34,10 +34,9 @@ const QUOTED_MAX: usize = 200;
 const ATTEMPT_MAX: Duration = Duration::from_secs(10);
 
 pub(super) fn json(url: &str, body: &impl serde::Serialize) -> Request {
-    let body = ("application/json", super::message::json(body));
     Request {
         url: url.to_owned(),
-        body: Some(body),
+        body: Some(("application/json", super::message::json(body))),
         ..Request::default()
     }
 }
