@@ -34,7 +34,9 @@ impl std::fmt::Debug for Dest {
 }
 
 /// A scheme a destination may have, the one it is sent with, its kind.
-const SCHEMES: &[(&str, &str, fn(String) -> Kind)] = &[
+type Scheme = (&'static str, &'static str, fn(String) -> Kind);
+
+const SCHEMES: &[Scheme] = &[
     ("https://", "https://", Kind::Webhook),
     ("http://", "http://", Kind::Webhook),
     ("ntfys://", "https://", Kind::Ntfy),
@@ -64,9 +66,8 @@ impl Dest {
         let (prefix, scheme, kind) = found.ok_or_else(|| {
             Error::rule(rule("give a URL of one of the schemes http, https, ntfy, ntfys, slack+http, slack+https, discord+https, or exec:COMMAND"))
         })?;
-        let target = format!("{scheme}{}", &given[prefix.len()..]);
-        let url =
-            url::Url::parse(&target).map_err(|e| Error::rule_from(rule(&e.to_string()), e))?;
+        let url = format!("{scheme}{}", &given[prefix.len()..]);
+        let url = url::Url::parse(&url).map_err(|e| Error::rule_from(rule(&e.to_string()), e))?;
         let topic = url.path().trim_start_matches('/');
         let topic_char = |b: u8| b.is_ascii_alphanumeric() || b"-_".contains(&b);
         let topic_ok = (1..=64).contains(&topic.len()) && topic.bytes().all(topic_char);
