@@ -68,10 +68,9 @@ pub(crate) fn run(
             let _ = stdin.write_all(&input);
         });
     }
-    let (out, err) = (child.stdout.take(), child.stderr.take());
     let past = limits.drain.is_some();
-    let out = keep(out.expect("piped"), limits.max_bytes, past);
-    let err = keep(err.expect("piped"), STDERR_MAX, past);
+    let out = keep(child.stdout.take().expect("piped"), limits.max_bytes, past);
+    let err = keep(child.stderr.take().expect("piped"), STDERR_MAX, past);
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,

@@ -21,7 +21,6 @@ pub(crate) struct Request {
     pub(crate) url: String,
     /// A value marked sensitive is never shown.
     pub(crate) headers: Vec<(header::HeaderName, HeaderValue)>,
-    /// The content type and the body.
     pub(crate) body: Option<(&'static str, Vec<u8>)>,
     /// The most read of a successful answer's body (`None`: none), and of an
     /// error answer's, which is empty when longer.
@@ -95,14 +94,11 @@ pub(crate) fn send(request: &Request, deadline: Duration) -> Result<Answer, Fail
     } else {
         &PLAIN
     };
-    let mut builder = ureq::http::Request::builder()
-        .method(request.method.clone())
-        .uri(&request.url);
+    let builder = ureq::http::Request::builder().method(request.method.clone());
     let (kind, body) = request.body.clone().unzip();
     let content = kind.map(|kind| (header::CONTENT_TYPE, HeaderValue::from_static(kind)));
-    for (name, value) in request.headers.iter().cloned().chain(content) {
-        builder = builder.header(name, value);
-    }
+    let headers = request.headers.iter().cloned().chain(content);
+    let builder = headers.fold(builder.uri(&request.url), |b, (k, v)| b.header(k, v));
     let built = (builder.body(body.unwrap_or_default())).map_err(|e| unsent(cannot_make(&e)))?;
     let mut response = built
         .with_agent(agent)

@@ -114,14 +114,12 @@ impl Redactor {
             return if found(0).is_some() { WITHHELD } else { text }.to_owned();
         }
         let mut out = String::with_capacity(text.len());
-        let mut copied = 0;
-        let mut from = 0;
+        let (mut copied, mut from) = (0, 0);
         while let Some(start) = found(from) {
             let end = start + n - 1;
             let (first, last) = (squeezed[start].0, squeezed[end].0);
             // The token is ASCII: slicing at its first and last bytes keeps valid UTF-8.
-            out.push_str(&text[copied..first]);
-            out.push_str(MASK);
+            out.extend([&text[copied..first], MASK]);
             copied = last + 1;
             from = end + 1;
         }

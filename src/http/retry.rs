@@ -55,7 +55,6 @@ impl RateLimit {
 /// What a failed attempt showed, for [`classify`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Failed {
-    /// The answer's status, when one came.
     pub(crate) status: Option<u16>,
     pub(crate) retry_after: Option<Duration>,
     pub(crate) rate_limited: bool,
@@ -142,7 +141,6 @@ impl Backoff {
         }
     }
 
-    /// The wait before the next attempt, or why there is none.
     pub(crate) fn next(&mut self, failed: &Failed, left: Duration) -> Result<Duration, Stop> {
         let worth = matches!(
             (classify(failed), self.repeat),

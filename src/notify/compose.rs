@@ -133,16 +133,15 @@ pub(crate) fn changes(
     before: &BTreeMap<String, Status>,
     diff: &Diff,
     still_bad: &Jobs,
-    reminder: bool,
 ) -> Message {
     let worse = diff.went_bad.len() + diff.changed.len();
     let bad = match facts.code {
         Check::Warning => Severity::Warning,
         _ => Severity::Critical,
     };
-    let (event, severity) = match (worse, diff.left.is_empty(), reminder) {
-        (1.., _, _) => (Event::Alert, bad),
-        (0, false, _) => (Event::Recovery, Severity::Ok),
+    let (event, severity) = match (worse, diff.left.is_empty()) {
+        (1.., _) => (Event::Alert, bad),
+        (0, false) => (Event::Recovery, Severity::Ok),
         _ => (Event::Reminder, bad),
     };
     let mut m = facts.empty(event, severity);

@@ -66,9 +66,8 @@ impl Dest {
         let (prefix, scheme, kind) = found.ok_or_else(|| {
             Error::rule(rule("give a URL of one of the schemes http, https, ntfy, ntfys, slack+http, slack+https, discord+https, or exec:COMMAND"))
         })?;
-        let target = format!("{scheme}{}", &given[prefix.len()..]);
-        let url =
-            url::Url::parse(&target).map_err(|e| Error::rule_from(rule(&e.to_string()), e))?;
+        let url = format!("{scheme}{}", &given[prefix.len()..]);
+        let url = url::Url::parse(&url).map_err(|e| Error::rule_from(rule(&e.to_string()), e))?;
         let topic = url.path().trim_start_matches('/');
         let topic_char = |b: u8| b.is_ascii_alphanumeric() || b"-_".contains(&b);
         let topic_ok = (1..=64).contains(&topic.len()) && topic.bytes().all(topic_char);
@@ -122,14 +121,12 @@ impl Destinations {
     /// --notify's, else HB_NOTIFY's.
     pub(crate) fn all(&self) -> Vec<Dest> {
         let env = self.notify_env.iter().filter(|_| self.notify.is_empty());
-        let mut all: Vec<Dest> = Vec::new();
-        for dest in self.notify.iter().chain(env.flat_map(|list| &list.0)) {
-            // One state file per destination: a repeated one is sent once.
-            if !all.contains(dest) {
-                all.push(dest.clone());
-            }
-        }
-        all
+        let mut seen = std::collections::HashSet::new();
+        // One state file per destination: a repeated one is sent once.
+        let all = self.notify.iter().chain(env.flat_map(|list| &list.0));
+        all.filter(|dest| seen.insert(&dest.given))
+            .cloned()
+            .collect()
     }
 }
 

@@ -4,10 +4,9 @@
 //! destination last accepted: one that was down hears of them when it is back.
 
 mod compose;
+mod deliver;
 mod dest;
-mod exec;
 pub(crate) mod message;
-mod post;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -22,20 +21,9 @@ use crate::error::Error;
 use crate::http::retry::Budget;
 use crate::judge::Status;
 use compose::Facts;
-use dest::Kind;
+use deliver::deliver;
 pub(crate) use dest::{Dest, Destinations, NotifyArgs};
 use message::Message;
-
-fn deliver(dest: &Dest, message: &Message, budget: &Budget) -> Result<String, Error> {
-    let (request, redactor) = match &dest.kind {
-        Kind::Exec(words) => return exec::run(words, message, budget.left()),
-        Kind::Ntfy(url) => post::ntfy(url, message)?,
-        Kind::Webhook(url) => (post::json(url, message), None),
-        Kind::Slack(url) => (post::json(url, &message.chat_body(false)), None),
-        Kind::Discord(url) => (post::json(url, &message.chat_body(true)), None),
-    };
-    post::send(request, redactor.as_ref(), budget)
-}
 
 /// The destinations' failures make one error, whose source is the first one's.
 fn fan_out(
@@ -62,11 +50,8 @@ fn fan_out(
     let (n, of, said) = (said.len(), dests.len(), said.join("; "));
     let s = if of == 1 { "" } else { "s" };
     let reason = format!("notify: {n} of {of} destination{s} did not take the message: {said}");
-    Err(refused(reason, first.map(|why| Box::new(why) as _)))
-}
-
-fn refused(reason: String, source: Option<Box<dyn std::error::Error + Send + Sync>>) -> Error {
-    Error::Failed { reason, source }
+    let source = first.map(|why| Box::new(why) as _);
+    Err(Error::Failed { reason, source })
 }
 
 /// What to send a destination that last accepted `last`, and its state once it took it.
@@ -86,8 +71,7 @@ fn plan(
         return None;
     }
     let before: BTreeMap<_, _> = last.iter().flat_map(|s| s.jobs.iter().cloned()).collect();
-    let bad = &assessed.still_bad;
-    let message = compose::changes(facts, &before, &diff, bad, assessed.remind_due);
+    let message = compose::changes(facts, &before, &diff, &assessed.still_bad);
     // A job absent was fine: the file grows with the bad jobs only.
     let mut next = assessed.next;
     next.jobs.retain(|(_, status)| !status.is_healthy());
@@ -101,19 +85,14 @@ pub(crate) fn after_check(
     judged: &crate::survey::Judged,
     lock: &crate::store::RunLock,
 ) -> Result<(), Error> {
-    let dests = args.dests.all();
-    if dests.is_empty() {
-        return Ok(());
-    }
-    let pairs = judged.pairs();
-    with_facts(judged, host, "hb-check", |run| {
-        fan_out(&dests, args.dests.notify_timeout, &|dest, budget| {
+    with_facts(&args.dests, judged, host, "hb-check", |dests, run| {
+        let pairs = judged.pairs();
+        fan_out(dests, args.dests.notify_timeout, &|dest, budget| {
             let path = state_path(&lock.path, &dest.given);
             let mut state = DestState::read(&path);
             state.advance(&pairs, run.now);
-            let since = |key: &str| state.since_of(key);
             let facts = Facts {
-                since: &since,
+                since: &|key: &str| state.since_of(key),
                 ..*run
             };
             let remind = args.notify_remind.as_secs();
@@ -127,12 +106,18 @@ pub(crate) fn after_check(
     })
 }
 
-fn with_facts<R>(
+/// `f` of `args`' destinations and the run's facts; without a destination, nothing is computed.
+fn with_facts(
+    args: &Destinations,
     judged: &crate::survey::Judged,
     host: &str,
     checker: &'static str,
-    f: impl FnOnce(&Facts) -> R,
-) -> R {
+    f: impl FnOnce(&[Dest], &Facts) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let dests = args.all();
+    if dests.is_empty() {
+        return Ok(());
+    }
     // The run's causes, then the fleet's lines, as the text output says them.
     let causes = judged.causes.list.iter().map(|c| c.text.clone());
     let causes: Vec<String> = causes.chain(judged.fleet.lines()).collect();
@@ -140,10 +125,11 @@ fn with_facts<R>(
     let grouped = grouped.map(|j| changes::name_of(&changes::key(j), &judged.jobs).to_owned());
     let grouped: BTreeSet<String> = grouped.collect();
     let now = judged.policy.now;
-    f(&Facts {
+    let facts = Facts {
         code: judged.code(),
         ..Facts::new(host, checker, &judged.jobs, &causes, &grouped, now)
-    })
+    };
+    f(&dests, &facts)
 }
 
 pub(crate) fn after_report(
@@ -151,13 +137,11 @@ pub(crate) fn after_report(
     host: &str,
     judged: &crate::survey::Judged,
 ) -> Result<(), Error> {
-    let dests = args.all();
-    if dests.is_empty() {
-        return Ok(());
-    }
-    let message = with_facts(judged, host, "night-watch", compose::summary);
-    fan_out(&dests, args.notify_timeout, &|dest, budget| {
-        deliver(dest, &message, budget).map(|_| ())
+    with_facts(args, judged, host, "night-watch", |dests, facts| {
+        let message = compose::summary(facts);
+        fan_out(dests, args.notify_timeout, &|dest, budget| {
+            deliver(dest, &message, budget).map(|_| ())
+        })
     })
 }
 
@@ -171,8 +155,7 @@ pub(crate) fn test_run(
     use crate::exit_code::Check;
     let none = BTreeSet::new();
     let message = compose::test(&Facts::new(host, "hb-check", &[], &[], &none, Utc::now()));
-    let budget = Budget::new(args.dests.notify_timeout);
-    match deliver(dest, &message, &budget) {
+    match deliver(dest, &message, &Budget::new(args.dests.notify_timeout)) {
         Ok(answer) => {
             let line = format!("{} took the test message: {answer}\n", dest.shown());
             (stdout.write_all(line.as_bytes())).map_or(Check::Unknown, |()| Check::Ok)
@@ -193,8 +176,7 @@ const VERSION: u32 = 1;
 struct DestState {
     version: u32,
     delivered: Option<alert::State>,
-    /// The jobs a message may name (by key), their status, since when (Unix
-    /// seconds).
+    /// The jobs a message may name (by key), their status, since when (Unix seconds).
     since: Vec<(String, Status, i64)>,
 }
 
@@ -212,9 +194,8 @@ impl DestState {
         crate::store::write_file(path, &crate::record::json_line(self))
     }
 
-    /// `jobs` sorted by key; a job keeps its time while its status stays.
-    /// Kept are those not fine or last heard bad: the file grows with the
-    /// bad only.
+    /// `jobs` sorted by key; a job keeps its time while its status stays. Kept
+    /// are those not fine or last heard bad: the file grows with the bad only.
     fn advance(&mut self, jobs: &[(String, Status)], now: DateTime<Utc>) {
         let before = std::mem::take(&mut self.since);
         let last = self.delivered.as_ref().map_or(&[][..], |d| &d.jobs);

@@ -54,13 +54,10 @@ impl Pinger {
             return Ok(());
         };
         let sent = http::send_once(&request, &http::retry::Budget::new(budget), |left| left);
-        sent.map(drop).map_err(|why| {
-            let (reason, source) = match why {
-                NotTaken::NoTime => ("no time was left to send it".to_owned(), None),
-                NotTaken::Refused(a) => (format!("the server answered {}", a.status), None),
-                NotTaken::Failed(e) => (e.message.clone(), Some(Box::new(e) as _)),
-            };
-            Error::Failed { reason, source }
+        sent.map(drop).map_err(|why| match why {
+            NotTaken::NoTime => Error::rule("no time was left to send it"),
+            NotTaken::Refused(a) => Error::rule(format!("the server answered {}", a.status)),
+            NotTaken::Failed(e) => Error::rule_from(e.message.clone(), e),
         })
     }
 

@@ -29,7 +29,7 @@ pub(crate) fn sample(text: &str) -> Message {
     let facts = Facts::new("web1", "hb-check", &jobs, &[], &NONE, at(0));
     let bad: Jobs = [("web1/backup".to_owned(), Status::Stale)].into();
     let diff = crate::alert::diff(&Jobs::new(), &bad);
-    changes(&facts, &BTreeMap::new(), &diff, &bad, false)
+    changes(&facts, &BTreeMap::new(), &diff, &bad)
 }
 
 /// Jobs of host web1, by name and status.
@@ -73,7 +73,7 @@ fn a_change_names_every_job_once_with_what_it_was_and_since_when() {
     ]);
     let now = web1(&[("a", Status::Stale), ("b", Status::Failed)]);
     let diff = crate::alert::diff(&was, &now);
-    let m = changes(&facts_of(&jobs, &since), &before, &diff, &now, false);
+    let m = changes(&facts_of(&jobs, &since), &before, &diff, &now);
     assert_eq!((m.event, m.severity), (Event::Alert, Severity::Critical));
     assert_eq!(m.title, "[web1] 2 jobs need attention: a stale, b failed");
     assert_eq!(
@@ -102,7 +102,7 @@ fn recoveries_and_reminders_say_so_and_chat_text_is_inert() {
     let was = web1(&[("a", Status::Failed), ("b", Status::Stale)]);
     let now = web1(&[("b", Status::Stale)]);
     let diff = crate::alert::diff(&was, &now);
-    let m = changes(&facts, &BTreeMap::new(), &diff, &now, false);
+    let m = changes(&facts, &BTreeMap::new(), &diff, &now);
     assert_eq!((m.event, m.severity), (Event::Recovery, Severity::Ok));
     assert_eq!(m.title, "[web1] recovered: a; 1 job still bad");
     assert!(
@@ -115,7 +115,6 @@ fn recoveries_and_reminders_say_so_and_chat_text_is_inert() {
         &BTreeMap::new(),
         &crate::alert::Diff::default(),
         &now,
-        true,
     );
     assert_eq!(m.event, Event::Reminder);
     assert_eq!(
@@ -124,10 +123,10 @@ fn recoveries_and_reminders_say_so_and_chat_text_is_inert() {
     );
     let paused = [job("a", Status::Paused, None), job("b", Status::Ok, None)];
     let facts = Facts::new("web1", "hb-check", &paused, &[], &NONE, at(0));
-    let m = changes(&facts, &BTreeMap::new(), &diff, &Jobs::new(), false);
+    let m = changes(&facts, &BTreeMap::new(), &diff, &Jobs::new());
     assert_eq!(m.title, "[web1] paused: a", "never recovered");
     let gone = crate::alert::diff(&was, &Jobs::new());
-    let m = changes(&facts, &BTreeMap::new(), &gone, &Jobs::new(), false);
+    let m = changes(&facts, &BTreeMap::new(), &gone, &Jobs::new());
     assert_eq!(m.title, "[web1] recovered: a (paused), b");
 
     let m = sample("@channel <!here> `rm` \u{202e}\r\n");
@@ -154,7 +153,7 @@ fn long_messages_are_cut_and_chat_stays_within_its_limit() {
     let facts = Facts::new("web1", "hb-check", &many, &[], &NONE, at(0));
     let now: Jobs = many.iter().map(|j| (changes::key(j), j.status)).collect();
     let diff = crate::alert::diff(&Jobs::new(), &now);
-    let m = changes(&facts, &BTreeMap::new(), &diff, &now, false);
+    let m = changes(&facts, &BTreeMap::new(), &diff, &now);
     assert_eq!((m.changes.len(), m.changes_omitted), (100, 400));
     assert!(
         m.title.chars().count() <= 200 && m.title.ends_with(", ..."),
@@ -181,7 +180,7 @@ fn long_messages_are_cut_and_chat_stays_within_its_limit() {
 #[test]
 fn discord_mentions_no_one_and_keeps_to_its_limit() {
     let message = sample(&format!("@everyone {}", "z".repeat(5_000)));
-    let post = crate::notify::post::json(
+    let post = crate::notify::deliver::json(
         "https://discord.example/api/webhooks/1/t",
         &message.chat_body(true),
     );
