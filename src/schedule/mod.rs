@@ -83,8 +83,12 @@ pub(crate) fn first_lines(found: &[Expectation]) -> HashMap<String, usize> {
 }
 
 /// The jobs a crontab expects (firing in `zone` unless it sets one), and their own lines' warnings.
-pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, Vec<Lint>) {
-    let (entries, bad) = crontab::parse(&tab.text, tab.flavour);
+pub(crate) fn expectations(
+    tab: &files::Loaded,
+    entries: &[crontab::Entry],
+    bad: &[crontab::BadLine],
+    zone: Tz,
+) -> (Vec<Expectation>, Vec<Lint>) {
     let lines: Vec<&str> = tab.text.split('\n').collect();
     let source = |line| Source::new(&tab.path, line);
     let unread = |b: &crontab::BadLine| format!("cron cannot read this line: {}", b.reason);
@@ -116,7 +120,7 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
             left_out += calls.count();
             continue;
         }
-        let Some(run) = Run::of(tab, &entry, zone, &mut warnings) else {
+        let Some(run) = Run::of(tab, entry, zone, &mut warnings) else {
             continue;
         };
         for call in calls {
@@ -252,7 +256,8 @@ mod tests {
             modified: None,
             identity: (0, 0, 0, 0),
         };
-        expectations(&tab, Tz::UTC)
+        let (entries, bad) = crontab::parse(text, tab.flavour);
+        expectations(&tab, &entries, &bad, Tz::UTC)
     }
 
     #[test]
