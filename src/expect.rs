@@ -74,8 +74,7 @@ pub(crate) enum LintWhen {
     Always,
     /// A run that prints no warnings (`--quiet`).
     Never,
-    /// When the crontabs read (files, sizes, times, those unread) differ
-    /// from this state file's: a check every 15 minutes warns once a change.
+    /// When the crontabs read differ from this state file's: a check every 15m warns once a change.
     Changed(PathBuf),
 }
 

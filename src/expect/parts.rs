@@ -32,8 +32,7 @@ struct Host<'a> {
     lint: Vec<Lint>,
 }
 
-/// The jobs of the scripts `tabs` run with run-parts and, with `--discover`,
-/// of the anacrontab; at most [`MAX_JOBS_PER_USER`] in all, and their lint.
+/// The jobs run-parts and anacron run, at most [`MAX_JOBS_PER_USER`] in all, and their lint.
 pub(super) fn read<'a>(
     args: &ScheduleArgs,
     zone: Tz,
@@ -103,11 +102,10 @@ impl Host<'_> {
         let (from, to) = (start.max(ANACRON_HOURS.0), end.min(ANACRON_HOURS.1));
         // anacron's first start of a day, and all of them.
         let hourly = |hours: String| Schedule::parse(&format!("30 {hours} * * *"), zone).ok();
-        let hourly =
-            (from < to).then(|| hourly(from.to_string()).zip(hourly(format!("{from}-{}", to - 1))));
+        let hourly = hourly(from.to_string()).zip(hourly(format!("{from}-{}", to - 1)));
         for job in &read.jobs {
             let (id, own) = (&job.identifier, job.delay_minutes);
-            let Some((schedule, starts)) = hourly.clone().flatten() else {
+            let Some((schedule, starts)) = hourly.clone().filter(|_| from < to) else {
                 let why = format!("START_HOURS_RANGE={start}-{end} leaves none of anacron's hourly starts (07:30 to 23:30), so job `{id}` starts only at a boot in those hours");
                 self.lint.push(Lint::new(at(job.line), why));
                 continue;

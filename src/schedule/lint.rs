@@ -2,7 +2,7 @@
 //! or never report, and `--needs` that name no job or go round in a cycle.
 
 use std::collections::HashMap;
-use std::fmt::{self, Write};
+use std::fmt;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -42,8 +42,7 @@ impl fmt::Display for Lint {
 /// The most fires one lint walks to measure gaps, bounding its time.
 const LINT_FIRES_MAX: usize = 200_000;
 
-/// Warnings across the hb-write lines `found`: a job on two lines, intervals
-/// that do not fit the schedule over the year from `at` (stale at `factor`).
+/// Warnings across `found`: a job on two lines, intervals unfit for a year of fires from `at`.
 pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec<Lint> {
     let mut warnings = Vec::new();
     let first = super::first_lines(found);
@@ -136,10 +135,9 @@ pub(crate) fn exact(seconds: u64) -> String {
         (seconds % 3_600 / 60, 'm'),
         (seconds % 60, 's'),
     ];
-    (parts.iter().filter(|(n, _)| *n > 0)).fold(String::new(), |mut out, (n, unit)| {
-        let _ = write!(out, "{n}{unit}");
-        out
-    })
+    (parts.iter().filter(|(n, _)| *n > 0))
+        .map(|(n, unit)| format!("{n}{unit}"))
+        .collect()
 }
 
 /// `--needs` warnings: each unknown job (of the same user) where named, a cycle once where closed.

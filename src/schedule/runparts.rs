@@ -101,9 +101,8 @@ pub(crate) fn skipped_when_present(command: &str) -> Option<&str> {
 /// The most bytes read from scripts in one run, over every directory.
 pub(crate) const MAX_SCRIPTS_BYTES: u64 = 64 * MAX_CRONTAB_BYTES;
 
-/// The regular files of `dir`, sorted, each read as a crontab is, with why `run-parts --test`
-/// skips it (skipped ones read too, to warn of their hb-write); from `budget` bytes, where it
-/// runs out named.
+/// The regular files of `dir`, sorted, read as crontabs, with why `run-parts --test` skips any
+/// (read too, to warn of their hb-write); from `budget` bytes, where it runs out named.
 pub(crate) fn read_dir(
     dir: &Path,
     budget: &mut u64,
