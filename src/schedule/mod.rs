@@ -9,7 +9,6 @@ pub(crate) mod files;
 pub(crate) mod fire;
 pub(crate) mod lint;
 pub(crate) mod runparts;
-mod search;
 pub(crate) mod timing;
 
 use std::collections::HashMap;
