@@ -65,7 +65,6 @@ pub(crate) struct Expectation {
     pub user: Option<String>,
     /// When the line appeared, at the latest: the crontab's modification time.
     pub since: Option<DateTime<Utc>>,
-    /// What moves its runs past the schedule's fires.
     pub timing: Timing,
     /// The jobs its hb-write call names with `--needs`.
     pub needs: Vec<String>,
@@ -158,7 +157,6 @@ pub(crate) fn expectations(
 pub(crate) struct Run {
     pub schedule: Option<Schedule>,
     pub user: Option<String>,
-    /// When the run's line appeared: the crontab's modification time.
     pub since: Option<DateTime<Utc>>,
     pub timing: Timing,
 }
