@@ -208,8 +208,12 @@ fn fingerprint(
 ) -> String {
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     zone.name().hash(&mut hasher);
-    (tabs.iter()).for_each(|t| (&t.path, t.identity).hash(&mut hasher));
-    (unread.iter()).for_each(|l| (&l.source.file, &l.message).hash(&mut hasher));
+    for tab in tabs {
+        (&tab.path, tab.identity).hash(&mut hasher);
+    }
+    for problem in unread {
+        (&problem.source.file, &problem.message).hash(&mut hasher);
+    }
     for e in run_parts {
         (&e.job, e.interval, e.source.to_string(), e.timing.delay).hash(&mut hasher);
     }

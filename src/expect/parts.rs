@@ -58,7 +58,9 @@ pub(super) fn read<'a>(
             // Only hb-write lines are linted: a run-parts line is not.
             let run = Run::of(tab, entry, zone, &mut Vec::new());
             if let Some(run) = run.filter(|r| r.schedule.is_some()) {
-                dirs.iter().for_each(|dir| host.directory(dir, &run));
+                for dir in dirs {
+                    host.directory(&dir, &run);
+                }
             }
         }
     }
@@ -126,7 +128,9 @@ impl Host<'_> {
             let (found, warnings) = runparts::jobs_in(&path, &job.command, job.line, &run);
             self.jobs.extend(found);
             self.lint.extend(warnings);
-            (runparts::directories(&job.command).iter()).for_each(|dir| self.directory(dir, &run));
+            for dir in runparts::directories(&job.command) {
+                self.directory(&dir, &run);
+            }
         }
     }
 
