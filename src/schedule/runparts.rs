@@ -144,7 +144,7 @@ pub(crate) fn read_dir(
             Err(refused) if skipped.is_none() => {
                 let io = "cannot read this script run-parts runs";
                 let limit = " read for hb-write lines; its jobs are not expected";
-                let why = refusal(&refused, io, "script", MAX_CRONTAB_BYTES, limit);
+                let why = refusal(&refused, io, "script", limit);
                 problems.push(Lint::file(&path, why));
             }
             Err(_) => {}
