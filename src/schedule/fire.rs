@@ -1,6 +1,6 @@
-//! When a schedule fires: a cron expression in a time zone, read as cron reads it (`fields`), its
-//! fires the local minutes its fields select, found field by field, and the instants cron runs them
-//! at in the zone. When the clocks change, cron (Debian's `cron.c`, its `timeDiff` cases) runs
+//! When a schedule fires: a cron expression in a time zone, read as cron reads it (`fields`). Its
+//! fires are the local minutes its fields select, found field by field, and the instants cron runs
+//! them at in the zone. When the clocks change, cron (Debian's `cron.c`, its `timeDiff` cases) runs
 //! skipped fixed-time lines ([`Fields::fixed_time`]) right after a jump forward of under three
 //! hours, and only the other lines again in a repeated hour.
 
