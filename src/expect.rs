@@ -11,7 +11,8 @@ use clap::Args;
 use crate::error::Error;
 use crate::judge::schedule::Rules;
 use crate::record::GRACE;
-use crate::schedule::{self, crontab::Flavour, files, Expectation, Lint};
+use crate::schedule::crontab::{self, Flavour};
+use crate::schedule::{self, files, Expectation, Lint};
 
 mod parts;
 
@@ -73,8 +74,7 @@ pub(crate) enum LintWhen {
     Always,
     /// A run that prints no warnings (`--quiet`).
     Never,
-    /// When the crontabs read (files, sizes, times, those unread) differ
-    /// from this state file's: a check every 15 minutes warns once a change.
+    /// When the crontabs read differ from this state file's: a check every 15m warns once a change.
     Changed(PathBuf),
 }
 
@@ -110,14 +110,13 @@ impl Expected {
 
     /// Records the crontabs linted, once the run surely tells the warnings (a failure: one more).
     pub(crate) fn record_linted(&mut self) {
-        let Some((path, seen)) = self.linted.take() else {
-            return;
-        };
-        if let Err(err) = crate::store::write_file(&path, seen.as_bytes()) {
-            let why = format!(
-                "cannot record the crontabs linted, so they are linted again next run: {err}"
-            );
-            self.lint.push(Lint::file(&path, why));
+        if let Some((path, seen)) = self.linted.take() {
+            if let Err(err) = crate::store::write_file(&path, seen.as_bytes()) {
+                let why = format!(
+                    "cannot record the crontabs linted, so they are linted again next run: {err}"
+                );
+                self.lint.push(Lint::file(&path, why));
+            }
         }
     }
 }
@@ -139,7 +138,10 @@ pub(crate) fn load(
     (found.tabs).retain(|tab| !tabs.iter().any(|t| t.path == tab.path));
     tabs.append(&mut found.tabs);
     let (mut lint, unread) = (found.problems, found.closed);
-    let (run_parts, warnings) = parts::read(args, zone, now, &tabs);
+    let parsed: Vec<_> = (tabs.iter())
+        .map(|t| crontab::parse(&t.text, t.flavour))
+        .collect();
+    let (run_parts, warnings) = parts::read(args, zone, now, tabs.iter().zip(&parsed));
     lint.extend(warnings);
     let seen = fingerprint(&tabs, &lint, &run_parts, zone);
     // The state file to record `seen` in, when it changed.
@@ -153,8 +155,8 @@ pub(crate) fn load(
     let (mut jobs, max) = (Vec::new(), schedule::MAX_JOBS_PER_USER);
     // Per user, the jobs found, and the file of the first left out.
     let mut per_user: HashMap<Option<String>, (usize, Option<&Path>)> = HashMap::new();
-    for tab in &tabs {
-        let (found, warnings) = schedule::expectations(tab, zone);
+    for (tab, (entries, bad)) in tabs.iter().zip(&parsed) {
+        let (found, warnings) = schedule::expectations(tab, entries, bad, zone);
         for job in found {
             let (count, cut_at) = per_user.entry(job.user.clone()).or_default();
             *count += 1;

@@ -12,11 +12,10 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::ScheduleArgs;
-use crate::schedule::runparts;
+use crate::schedule::crontab::{BadLine, Entry, Flavour};
 use crate::schedule::timing::{CatchUp, Timing};
-use crate::schedule::{
-    anacrontab, crontab, files, Expectation, Lint, Run, Schedule, Source, MAX_JOBS_PER_USER,
-};
+use crate::schedule::{anacrontab, files, runparts, MAX_JOBS_PER_USER};
+use crate::schedule::{Expectation, Lint, Run, Schedule, Source};
 
 const ANACRON: &str = "/usr/sbin/anacron";
 const ANACRONTAB: &str = "/etc/anacrontab";
@@ -27,19 +26,18 @@ const TIMER_DELAY_MINUTES: u64 = 5;
 struct Host<'a> {
     root: &'a Path,
     /// Each directory, read once however many lines run it.
-    seen: HashMap<PathBuf, Vec<runparts::Script>>,
+    seen: HashMap<PathBuf, Vec<(files::Loaded, Option<&'static str>)>>,
     budget: u64,
     jobs: Vec<Expectation>,
     lint: Vec<Lint>,
 }
 
-/// The jobs of the scripts `tabs` run with run-parts and, with `--discover`,
-/// of the anacrontab; at most [`MAX_JOBS_PER_USER`] in all, and their lint.
-pub(super) fn read(
+/// The jobs run-parts and anacron run, at most [`MAX_JOBS_PER_USER`] in all, and their lint.
+pub(super) fn read<'a>(
     args: &ScheduleArgs,
     zone: Tz,
     now: DateTime<Utc>,
-    tabs: &[files::Loaded],
+    tabs: impl Iterator<Item = (&'a files::Loaded, &'a (Vec<Entry>, Vec<BadLine>))>,
 ) -> (Vec<Expectation>, Vec<Lint>) {
     let mut host = Host {
         root: &args.cron_root,
@@ -48,8 +46,8 @@ pub(super) fn read(
         jobs: Vec::new(),
         lint: Vec::new(),
     };
-    for tab in tabs {
-        for entry in crontab::parse(&tab.text, tab.flavour).0 {
+    for (tab, (entries, _)) in tabs {
+        for entry in entries {
             let dirs = runparts::directories(&entry.command);
             let guard = runparts::skipped_when_present(&entry.command);
             if dirs.is_empty()
@@ -58,12 +56,11 @@ pub(super) fn read(
                 continue;
             }
             // Only hb-write lines are linted: a run-parts line is not.
-            let run = Run::of(tab, &entry, zone, &mut Vec::new());
-            let Some(run) = run.filter(|r| r.schedule.is_some()) else {
-                continue;
-            };
-            for dir in dirs {
-                host.directory(&dir, &run);
+            let run = Run::of(tab, entry, zone, &mut Vec::new());
+            if let Some(run) = run.filter(|r| r.schedule.is_some()) {
+                for dir in dirs {
+                    host.directory(&dir, &run);
+                }
             }
         }
     }
@@ -86,7 +83,7 @@ impl Host<'_> {
             return;
         }
         let at = |line| Source::new(&path, line);
-        let tab = match files::read_tab(&path, crontab::Flavour::System, None) {
+        let tab = match files::read_tab(&path, Flavour::System, None) {
             Ok(tab) => tab,
             Err(refused) => return self.lint.push(Lint::new(at(0), files::reason(&refused))),
         };
@@ -104,11 +101,10 @@ impl Host<'_> {
         let (from, to) = (start.max(ANACRON_HOURS.0), end.min(ANACRON_HOURS.1));
         // anacron's first start of a day, and all of them.
         let hourly = |hours: String| Schedule::parse(&format!("30 {hours} * * *"), zone).ok();
-        let hourly =
-            (from < to).then(|| hourly(from.to_string()).zip(hourly(format!("{from}-{}", to - 1))));
+        let hourly = hourly(from.to_string()).zip(hourly(format!("{from}-{}", to - 1)));
         for job in &read.jobs {
             let (id, own) = (&job.identifier, job.delay_minutes);
-            let Some((schedule, starts)) = hourly.clone().flatten() else {
+            let Some((schedule, starts)) = hourly.clone().filter(|_| from < to) else {
                 let why = format!("START_HOURS_RANGE={start}-{end} leaves none of anacron's hourly starts (07:30 to 23:30), so job `{id}` starts only at a boot in those hours");
                 self.lint.push(Lint::new(at(job.line), why));
                 continue;
@@ -143,11 +139,11 @@ impl Host<'_> {
         let (seen, budget, lint) = (&mut self.seen, &mut self.budget, &mut self.lint);
         let listing = seen.entry(files::under(self.root, dir));
         let listing = listing.or_insert_with_key(|path| runparts::read_dir(path, budget, lint));
-        for script in listing.iter() {
+        for (script, skipped) in listing.iter() {
             let mut run = run.clone();
             run.since = run.since.max(script.modified);
             let (found, warnings) = runparts::jobs_in(&script.path, &script.text, 1, &run);
-            match (script.skipped, found.first()) {
+            match (skipped, found.first()) {
                 (None, _) => {
                     self.jobs.extend(found);
                     lint.extend(warnings);

@@ -54,7 +54,7 @@ pub(crate) fn parse(text: &str) -> Anacrontab {
             None => job(trimmed, line).map(|job| tab.jobs.push(job)),
         };
         if let Err(reason) = read {
-            tab.bad.push(BadLine { line, reason, text });
+            tab.bad.push(BadLine { line, reason });
         }
     }
     tab

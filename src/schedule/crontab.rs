@@ -29,7 +29,6 @@ pub(crate) struct Entry {
 pub(crate) struct BadLine {
     pub line: usize,
     pub reason: String,
-    pub text: String,
 }
 
 pub(crate) fn parse(text: &str, flavour: Flavour) -> (Vec<Entry>, Vec<BadLine>) {
@@ -66,11 +65,7 @@ pub(crate) fn parse(text: &str, flavour: Flavour) -> (Vec<Entry>, Vec<BadLine>) 
                     random_delay: random_delay.clone(),
                 });
             }
-            Err(reason) => bad.push(BadLine {
-                line,
-                reason,
-                text: raw.to_owned(),
-            }),
+            Err(reason) => bad.push(BadLine { line, reason }),
         }
     }
     (entries, bad)

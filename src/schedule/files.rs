@@ -45,11 +45,12 @@ pub(crate) fn read(path: &Path, flavour: Flavour, owner: Option<String>) -> Resu
 
 pub(crate) fn reason(refused: &Refused) -> String {
     let limit = " a crontab may have here";
-    refusal(refused, "cannot read", "file", MAX_CRONTAB_BYTES, limit)
+    refusal(refused, "cannot read", "file", limit)
 }
 
-/// Why a file was not read: `io` leads an I/O error, `limit` follows the `max` bytes.
-pub(super) fn refusal(refused: &Refused, io: &str, what: &str, max: u64, limit: &str) -> String {
+/// Why a file was not read: `io` leads an I/O error, `limit` follows the cap's bytes.
+pub(super) fn refusal(refused: &Refused, io: &str, what: &str, limit: &str) -> String {
+    let max = MAX_CRONTAB_BYTES;
     match refused {
         Refused::Io(e) => format!("{io}: {e}"),
         Refused::Link | Refused::Kind(_) => "not a regular file".to_owned(),

@@ -42,8 +42,7 @@ impl fmt::Display for Lint {
 /// The most fires one lint walks to measure gaps, bounding its time.
 const LINT_FIRES_MAX: usize = 200_000;
 
-/// Warnings across the hb-write lines `found`: a job on two lines, intervals
-/// that do not fit the schedule over the year from `at` (stale at `factor`).
+/// Warnings across `found`: a job on two lines, intervals unfit for a year of fires from `at`.
 pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec<Lint> {
     let mut warnings = Vec::new();
     let first = super::first_lines(found);

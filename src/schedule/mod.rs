@@ -9,7 +9,6 @@ pub(crate) mod files;
 pub(crate) mod fire;
 pub(crate) mod lint;
 pub(crate) mod runparts;
-mod search;
 pub(crate) mod timing;
 
 use std::collections::HashMap;
@@ -24,8 +23,7 @@ pub(crate) use fire::{parse_zone, Schedule};
 pub(crate) use lint::{lint, Lint};
 pub(crate) use timing::Timing;
 
-/// The most hb-write jobs read from one crontab (cron accepts a million
-/// bytes of them): the checker's work stays bounded whatever users write.
+/// The most hb-write jobs read from one crontab: the work stays bounded whatever users write.
 pub(crate) const MAX_JOBS_PER_CRONTAB: usize = 1000;
 /// The most hb-write jobs read for one user, over every crontab.
 pub(crate) const MAX_JOBS_PER_USER: usize = 2000;
@@ -67,14 +65,12 @@ pub(crate) struct Expectation {
     pub user: Option<String>,
     /// When the line appeared, at the latest: the crontab's modification time.
     pub since: Option<DateTime<Utc>>,
-    /// What moves its runs past the schedule's fires.
     pub timing: Timing,
     /// The jobs its hb-write call names with `--needs`.
     pub needs: Vec<String>,
 }
 
-/// Where in `found` the first line of each judged name is (`USER/JOB` for
-/// a user's line: `backup` in alice's crontab and in bob's are two jobs).
+/// Where in `found` the first line of each judged name (`USER/JOB` for a user's line) is.
 pub(crate) fn first_lines(found: &[Expectation]) -> HashMap<String, usize> {
     // Reversed, so that the first line of a name is the one kept.
     (found.iter().enumerate().rev())
@@ -83,12 +79,18 @@ pub(crate) fn first_lines(found: &[Expectation]) -> HashMap<String, usize> {
 }
 
 /// The jobs a crontab expects (firing in `zone` unless it sets one), and their own lines' warnings.
-pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, Vec<Lint>) {
-    let (entries, bad) = crontab::parse(&tab.text, tab.flavour);
+pub(crate) fn expectations(
+    tab: &files::Loaded,
+    entries: &[crontab::Entry],
+    bad: &[crontab::BadLine],
+    zone: Tz,
+) -> (Vec<Expectation>, Vec<Lint>) {
     let lines: Vec<&str> = tab.text.split('\n').collect();
     let source = |line| Source::new(&tab.path, line);
     let unread = |b: &crontab::BadLine| format!("cron cannot read this line: {}", b.reason);
-    let mut warnings: Vec<Lint> = (bad.iter().filter(|b| b.text.contains("hb-write")))
+    // The same split as the parser's: each line it names is there.
+    let written = |line: usize| lines[line - 1].contains("hb-write");
+    let mut warnings: Vec<Lint> = (bad.iter().filter(|b| written(b.line)))
         .map(|b| Lint::new(source(b.line), unread(b)))
         .collect();
     let mut found = Vec::new();
@@ -98,8 +100,7 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
     for entry in entries {
         let at = source(entry.line);
         let here = |message| Lint::new(at.clone(), message);
-        // The same split as the parser's: the line is there.
-        let written = lines[entry.line - 1].contains("hb-write");
+        let written = written(entry.line);
         if entry.cut && written {
             warnings.push(here("an unescaped `%` ends the command there (cron sends the rest to its input), so hb-write may never run; write `\\%`".to_owned()));
         }
@@ -116,7 +117,7 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
             left_out += calls.count();
             continue;
         }
-        let Some(run) = Run::of(tab, &entry, zone, &mut warnings) else {
+        let Some(run) = Run::of(tab, entry, zone, &mut warnings) else {
             continue;
         };
         for call in calls {
@@ -156,14 +157,12 @@ pub(crate) fn expectations(tab: &files::Loaded, zone: Tz) -> (Vec<Expectation>, 
 pub(crate) struct Run {
     pub schedule: Option<Schedule>,
     pub user: Option<String>,
-    /// When the run's line appeared: the crontab's modification time.
     pub since: Option<DateTime<Utc>>,
     pub timing: Timing,
 }
 
 impl Run {
-    /// How cron runs `entry` of `tab` (in `zone` unless it sets one); `None`
-    /// when cron refuses it, told in `warnings`.
+    /// How cron runs `entry` of `tab` (in `zone` unless set); `None` if cron refuses it, warned.
     pub(crate) fn of(
         tab: &files::Loaded,
         entry: &crontab::Entry,
@@ -252,7 +251,8 @@ mod tests {
             modified: None,
             identity: (0, 0, 0, 0),
         };
-        expectations(&tab, Tz::UTC)
+        let (entries, bad) = crontab::parse(text, tab.flavour);
+        expectations(&tab, &entries, &bad, Tz::UTC)
     }
 
     #[test]

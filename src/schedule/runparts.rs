@@ -1,17 +1,15 @@
 //! `run-parts` in a cron or anacron command: the directories it runs, the
 //! `test -x /usr/sbin/anacron ||` guard, and the scripts' hb-write calls,
-//! read as crontabs are: regular files only, [`MAX_SCRIPT_BYTES`] each.
+//! read as crontabs are.
 
 use std::fs;
-use std::path::{Path, PathBuf};
-
-use chrono::{DateTime, Utc};
+use std::path::Path;
 
 use super::command::{find_hb_writes, simple_commands, Word};
-use super::files::{cron_reads_name, refusal, MAX_CRONTABS};
+use super::crontab::Flavour;
+use super::files::{cron_reads_name, read_tab, refusal, Loaded, MAX_CRONTABS, MAX_CRONTAB_BYTES};
 use super::{Expectation, Lint, Run, Source, MAX_JOBS_PER_CRONTAB};
 use crate::store::open::sorted_entries;
-use crate::store::open::{read_regular, Links};
 
 /// The jobs `text` (`path` from line `first`) runs with hb-write, at most [`MAX_JOBS_PER_CRONTAB`].
 pub(crate) fn jobs_in(
@@ -100,23 +98,16 @@ pub(crate) fn skipped_when_present(command: &str) -> Option<&str> {
     }
 }
 
-pub(crate) const MAX_SCRIPT_BYTES: u64 = 1024 * 1024;
 /// The most bytes read from scripts in one run, over every directory.
-pub(crate) const MAX_SCRIPTS_BYTES: u64 = 64 * MAX_SCRIPT_BYTES;
+pub(crate) const MAX_SCRIPTS_BYTES: u64 = 64 * MAX_CRONTAB_BYTES;
 
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Script {
-    pub path: PathBuf,
-    /// Invalid UTF-8 replaced.
-    pub text: String,
-    pub modified: Option<DateTime<Utc>>,
-    /// Why run-parts skips it; `None` when it runs it.
-    pub skipped: Option<&'static str>,
-}
-
-/// The regular files of `dir`, sorted, marked as `run-parts --test` chooses (skipped ones
-/// read too, to warn of their hb-write), from `budget` bytes; where it runs out is named.
-pub(crate) fn read_dir(dir: &Path, budget: &mut u64, problems: &mut Vec<Lint>) -> Vec<Script> {
+/// The regular files of `dir`, sorted, read as crontabs, with why `run-parts --test` skips any
+/// (read too, to warn of their hb-write); from `budget` bytes, where it runs out named.
+pub(crate) fn read_dir(
+    dir: &Path,
+    budget: &mut u64,
+    problems: &mut Vec<Lint>,
+) -> Vec<(Loaded, Option<&'static str>)> {
     let mut scripts = Vec::new();
     if *budget == 0 {
         return scripts;
@@ -131,7 +122,7 @@ pub(crate) fn read_dir(dir: &Path, budget: &mut u64, problems: &mut Vec<Lint>) -
             continue;
         };
         // A script past the one-script cap costs the budget only the cap.
-        if meta.len().min(MAX_SCRIPT_BYTES) > *budget {
+        if meta.len().min(MAX_CRONTAB_BYTES) > *budget {
             let why = format!("the scripts read for run-parts reach the {MAX_SCRIPTS_BYTES} bytes read in one run; this one and those after it are not read");
             problems.push(Lint::file(&path, why));
             *budget = 0;
@@ -144,20 +135,16 @@ pub(crate) fn read_dir(dir: &Path, budget: &mut u64, problems: &mut Vec<Lint>) -
         } else {
             None
         };
-        match read_regular(&path, Links::Follow, MAX_SCRIPT_BYTES) {
-            Ok((bytes, meta)) => {
-                *budget -= (bytes.len() as u64).min(*budget);
-                scripts.push(Script {
-                    path,
-                    text: String::from_utf8_lossy(&bytes).into_owned(),
-                    modified: meta.modified().ok().map(DateTime::<Utc>::from),
-                    skipped,
-                });
+        match read_tab(&path, Flavour::User, None) {
+            Ok(script) => {
+                // The text held, which invalid UTF-8 only makes longer than the bytes read.
+                *budget -= (script.text.len() as u64).min(*budget);
+                scripts.push((script, skipped));
             }
             Err(refused) if skipped.is_none() => {
                 let io = "cannot read this script run-parts runs";
                 let limit = " read for hb-write lines; its jobs are not expected";
-                let why = refusal(&refused, io, "script", MAX_SCRIPT_BYTES, limit);
+                let why = refusal(&refused, io, "script", limit);
                 problems.push(Lint::file(&path, why));
             }
             Err(_) => {}
@@ -226,7 +213,7 @@ mod tests {
         assert_eq!(directories("{ run-parts /a; run-parts /b; }"), ["/a", "/b"]);
     }
 
-    fn listing(dir: &Path, budget: &mut u64) -> (Vec<Script>, Vec<Lint>) {
+    fn listing(dir: &Path, budget: &mut u64) -> (Vec<(Loaded, Option<&'static str>)>, Vec<Lint>) {
         let mut problems = Vec::new();
         (read_dir(dir, budget, &mut problems), problems)
     }
@@ -246,14 +233,14 @@ mod tests {
         file(d, "plain", 0o644, "hb-write plain 1d\n");
         crate::store::open::mkfifo(&d.join("fifo"));
         fs::create_dir(d.join("sub")).unwrap();
-        let big = "#".repeat(MAX_SCRIPT_BYTES as usize + 1);
+        let big = "#".repeat(MAX_CRONTAB_BYTES as usize + 1);
         file(d, "huge", 0o755, &big);
         let (scripts, problems) = listing(d, &mut MAX_SCRIPTS_BYTES.clone());
         let names: Vec<(String, bool)> = scripts
             .iter()
-            .map(|s| {
+            .map(|(s, skipped)| {
                 let name = s.path.file_name().unwrap().to_string_lossy().into_owned();
-                (name, s.skipped.is_none())
+                (name, skipped.is_none())
             })
             .collect();
         let plain_runs = executable(&d.join("plain"));
@@ -273,11 +260,11 @@ mod tests {
     #[test]
     fn reading_stops_where_the_byte_budget_runs_out() {
         let dir = tempfile::tempdir().unwrap();
-        let body = "#".repeat(MAX_SCRIPT_BYTES as usize - 100);
+        let body = "#".repeat(MAX_CRONTAB_BYTES as usize - 100);
         for i in 0..5 {
             file(dir.path(), &format!("s{i}"), 0o755, &body);
         }
-        let mut budget = 3 * MAX_SCRIPT_BYTES;
+        let mut budget = 3 * MAX_CRONTAB_BYTES;
         let (scripts, problems) = listing(dir.path(), &mut budget);
         assert_eq!(scripts.len(), 3);
         assert_eq!(problems.len(), 1);
@@ -293,7 +280,7 @@ mod tests {
         huge.set_len(MAX_SCRIPTS_BYTES + 1).unwrap();
         file(dir.path(), "backup", 0o755, "hb-write backup 1d\n");
         let (scripts, _) = listing(dir.path(), &mut MAX_SCRIPTS_BYTES.clone());
-        let names: Vec<_> = scripts.iter().map(|s| s.path.clone()).collect();
+        let names: Vec<_> = scripts.iter().map(|(s, _)| s.path.clone()).collect();
         assert_eq!(names, [dir.path().join("backup")]);
     }
 }
