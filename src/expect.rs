@@ -1,7 +1,7 @@
 //! Which jobs the crontabs expect: the schedule options hb-check and night-watch share,
 //! and the step that reads the crontabs they name, finds the hb-write lines and lints them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
@@ -153,8 +153,9 @@ pub(crate) fn load(
     };
     let linting = *when == LintWhen::Always || record.is_some();
     let (mut jobs, max) = (Vec::new(), schedule::MAX_JOBS_PER_USER);
-    // Per user, the jobs found, and the file of the first left out.
-    let mut per_user: HashMap<Option<String>, (usize, Option<&Path>)> = HashMap::new();
+    // Per user (in name order, so the warnings' order is fixed), the jobs
+    // found, and the file of the first left out.
+    let mut per_user: BTreeMap<Option<String>, (usize, Option<&Path>)> = BTreeMap::new();
     for (tab, (entries, bad)) in tabs.iter().zip(&parsed) {
         let (found, warnings) = schedule::expectations(tab, entries, bad, zone);
         for job in found {
