@@ -114,22 +114,22 @@ fn backup_path(tab: &Tab) -> Result<PathBuf, Error> {
         None => Ok(crate::store::beside(&tab.path, BACKUP_SUFFIX)),
         Some(user) => crate::store::user_dir()
             .map(|d| d.join("adopt").join(format!("{user}{BACKUP_SUFFIX}")))
-            .ok_or_else(|| failed("there is no state directory for the backup (set HOME)")),
+            .ok_or_else(|| Error::rule("there is no state directory for the backup (set HOME)")),
     }
 }
 
 /// Writes `new` in place of the crontab, after a backup of its text as
 /// read; refused when the file changed since, or a backup is there.
 pub(crate) fn write(tab: &Tab, new: &str) -> Result<(), Error> {
-    let again =
-        load(&tab.path, tab.flavour, tab.user.as_deref(), tab.spool).map_err(|(_, r)| failed(r))?;
+    let again = load(&tab.path, tab.flavour, tab.user.as_deref(), tab.spool)
+        .map_err(|(_, r)| Error::rule(r))?;
     if again.text != tab.text {
-        return Err(failed("changed while it was being adopted; run again"));
+        return Err(Error::rule("changed while it was being adopted; run again"));
     }
     let backup = backup_path(tab)?;
     let shown = backup.display();
     let earlier = || {
-        failed(format!(
+        Error::rule(format!(
             "a backup of an earlier adoption is at {shown}; run --undo or remove it first"
         ))
     };
@@ -138,7 +138,7 @@ pub(crate) fn write(tab: &Tab, new: &str) -> Result<(), Error> {
     }
     if let Some(dir) = backup.parent() {
         fs::create_dir_all(dir)
-            .map_err(|e| failed_by(format!("cannot create {}: {e}", dir.display()), e))?;
+            .map_err(|e| Error::rule_from(format!("cannot create {}: {e}", dir.display()), e))?;
     }
     let text = tab.text.as_str();
     let original = if tab.spool { user_text(text) } else { text };
@@ -149,7 +149,7 @@ pub(crate) fn write(tab: &Tab, new: &str) -> Result<(), Error> {
     })
     .map_err(|e| match e.kind() {
         std::io::ErrorKind::AlreadyExists => earlier(),
-        _ => failed_by(format!("cannot write the backup {shown}: {e}"), e),
+        _ => Error::rule_from(format!("cannot write the backup {shown}: {e}"), e),
     })?;
     install(tab, new)
 }
@@ -161,13 +161,13 @@ pub(crate) fn undo(tab: &Tab) -> Result<bool, Error> {
     let bytes = match read_regular(&backup, Links::Refuse, MAX_CRONTAB_BYTES) {
         Ok((bytes, _)) => bytes,
         Err(r) if r.is_missing() => return Ok(false),
-        Err(r) => return Err(failed(format!("the backup {shown} {}", refused(r)))),
+        Err(r) => return Err(Error::rule(format!("the backup {shown} {}", refused(r)))),
     };
     let text = String::from_utf8(bytes)
-        .map_err(|e| failed_by(format!("the backup {shown} is not UTF-8 text"), e))?;
+        .map_err(|e| Error::rule_from(format!("the backup {shown} is not UTF-8 text"), e))?;
     install(tab, &text)?;
     fs::remove_file(&backup)
-        .map_err(|e| failed_by(format!("restored, but cannot remove {shown}: {e}"), e))?;
+        .map_err(|e| Error::rule_from(format!("restored, but cannot remove {shown}: {e}"), e))?;
     Ok(true)
 }
 
@@ -176,7 +176,7 @@ fn install(tab: &Tab, text: &str) -> Result<(), Error> {
         return write_as(&tab.path, tab.mode, Some(tab.owner), false, &mut |out| {
             out.write_all(text.as_bytes())
         })
-        .map_err(|e| failed_by(format!("cannot replace: {e}"), e));
+        .map_err(|e| Error::rule_from(format!("cannot replace: {e}"), e));
     };
     let mut crontab = Command::new("crontab");
     crontab.args(["-u", user, "-"]);
@@ -192,9 +192,9 @@ fn feed(command: &mut Command, user: &str, text: &str, timeout: Duration) -> Res
     };
     let (input, secs) = (Some(text.as_bytes().to_vec()), timeout.as_secs());
     let exited = process::run(command, input, limits).map_err(|failure| match failure {
-        process::Failure::Spawn(e) => failed_by(format!("cannot run `crontab`: {e}"), e),
-        process::Failure::Wait(e) => failed_by(format!("`crontab` failed: {e}"), e),
-        process::Failure::Timeout => failed(format!(
+        process::Failure::Spawn(e) => Error::rule_from(format!("cannot run `crontab`: {e}"), e),
+        process::Failure::Wait(e) => Error::rule_from(format!("`crontab` failed: {e}"), e),
+        process::Failure::Timeout => Error::rule(format!(
             "`crontab -u {user}` did not finish within {secs}s; stopped it, nothing was changed by hb-check"
         )),
     })?;
@@ -203,19 +203,9 @@ fn feed(command: &mut Command, user: &str, text: &str, timeout: Duration) -> Res
         let said = crate::http::hide_urls(if said.is_empty() { "no message" } else { &said });
         let (status, said) = (exited.status, crate::escape::terminal(&said));
         let reason = format!("`crontab -u {user}` refused it ({status}): {said}");
-        return Err(failed(reason));
+        return Err(Error::rule(reason));
     }
     Ok(())
-}
-
-fn failed(reason: impl Into<String>) -> Error {
-    let (reason, source) = (reason.into(), None);
-    Error::Failed { reason, source }
-}
-
-fn failed_by(reason: String, cause: impl std::error::Error + Send + Sync + 'static) -> Error {
-    let source = Some(Box::new(cause) as _);
-    Error::Failed { reason, source }
 }
 
 #[cfg(test)]
