@@ -4,7 +4,6 @@
 //! `--apply` writes them after a backup, `--undo` puts the backups back.
 
 mod apply;
-mod line;
 mod name;
 mod plan;
 

@@ -2,7 +2,7 @@
 //! plumbing around it (`cd DIR &&`, `nice`, `flock FILE`, `timeout 1h`,
 //! interpreters), made to fit the job-name rule.
 
-use super::line::is_assignment;
+use super::plan::is_assignment;
 use crate::record::validate_job;
 
 /// The longest name derived; a longer stem is cut.
