@@ -117,10 +117,8 @@ pub(crate) fn run(
     // change above it): a person must look.
     let (mut refused, mut pending) = (false, false);
     let refuse = |path: &Path, line: usize, reason: &dyn std::fmt::Display| {
-        let at = match line {
-            0 => String::new(),
-            line => format!(":{line}"),
-        };
+        let at = format!(":{line}");
+        let at = if line > 0 { &at } else { "" };
         eprintln!("{program}: {}{at}: {reason}", terminal_path(path));
         true
     };

@@ -47,7 +47,6 @@ pub(crate) fn timers(
         .filter(|name| is_unit_name(name, ".timer") && !name.ends_with("@.timer"))
         .filter(|name| !listed.contains(name))
         .collect();
-    drop(listed);
     let count = all.len() + unloaded.len();
     if count > TIMERS_MAX {
         let reason = format!("it lists {count} timers, more than the {TIMERS_MAX} judged");
@@ -64,10 +63,16 @@ pub(crate) fn timers(
     let services: HashMap<&str, &Props> =
         (services.iter().rev()).map(|s| (s.text("Id"), s)).collect();
     let (now, mono) = (Utc::now(), monotonic_now_us());
+    // The realtime instant of a monotonic one: as far from now as it is
+    // from the monotonic clock's now.
+    let realtime = |us: u64| {
+        let ahead = i64::try_from(us).ok()? - mono?;
+        now.checked_add_signed(chrono::Duration::microseconds(ahead))
+    };
     Ok((all.iter())
         .map(|t| {
             let service = services.get(t.text("Unit")).copied();
-            timer(manager, t, service, now, mono, budget)
+            timer(manager, t, service, &realtime, budget)
         })
         .collect())
 }
@@ -88,8 +93,7 @@ fn timer(
     manager: &Manager,
     t: &Props,
     service: Option<&Props>,
-    now: DateTime<Utc>,
-    mono_now: Option<u64>,
+    realtime: &dyn Fn(u64) -> Option<DateTime<Utc>>,
     budget: &mut dyn FnMut() -> bool,
 ) -> Timer {
     let stem = t.text("Id").strip_suffix(".timer").unwrap_or(t.text("Id"));
@@ -103,12 +107,6 @@ fn timer(
     };
     let last_trigger = props::timestamp(t.text("LastTriggerUSec"));
     let active = t.text("ActiveState") == "active";
-    // The realtime instant of a monotonic one: as far from now as it is
-    // from the monotonic clock's now.
-    let realtime = |us: u64| -> Option<DateTime<Utc>> {
-        let ahead = i64::try_from(us).ok()? - i64::try_from(mono_now?).ok()?;
-        now.checked_add_signed(chrono::Duration::microseconds(ahead))
-    };
     let mut period = (triggers.iter())
         .filter_map(|(setting, _)| {
             let (kind, value) = setting.split_once('=')?;
@@ -211,20 +209,14 @@ pub(crate) fn is_unit_name(name: &str, suffix: &str) -> bool {
 }
 
 /// The monotonic clock now, in microseconds, as systemd counts.
-fn monotonic_now_us() -> Option<u64> {
+fn monotonic_now_us() -> Option<i64> {
     let mut now = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
-    // SAFETY: clock_gettime writes one timespec into `now`, which is valid
-    // for the call.
+    // SAFETY: clock_gettime writes one timespec into `now`, valid for the call.
     let code = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &raw mut now) };
-    (code == 0).then_some(())?;
-    let micros = u64::try_from(now.tv_nsec).ok()? / 1000;
-    u64::try_from(now.tv_sec)
-        .ok()?
-        .checked_mul(1_000_000)?
-        .checked_add(micros)
+    (code == 0).then(|| now.tv_sec * 1_000_000 + now.tv_nsec / 1000)
 }
 
 #[cfg(test)]
