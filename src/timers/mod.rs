@@ -76,8 +76,7 @@ pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) 
         return not_read(format!("systemd is not running here ({BOOTED} is missing)"));
     }
     let mut read = Read::default();
-    // The extra calls (journal, calendar) of one read: 64, none started
-    // after 20 s.
+    // At most 64 extra calls (journal, calendar) a read, none started after 20 s.
     let (mut calls, until) = (64_usize, Instant::now() + Duration::from_secs(20));
     let mut budget = || {
         let ok = calls > 0 && Instant::now() < until;
@@ -117,10 +116,8 @@ fn note(skipped: &[String], odd: usize) -> Option<String> {
     let mut parts = Vec::new();
     if !skipped.is_empty() {
         let shown = skipped[..skipped.len().min(20)].join(", ");
-        let more = match skipped.len().saturating_sub(20) {
-            0 => String::new(),
-            more => format!(" and {more} more"),
-        };
+        let more = format!(" and {} more", skipped.len().saturating_sub(20));
+        let more = if skipped.len() > 20 { &more } else { "" };
         parts.push(format!("timers not judged: {shown}{more}"));
     }
     if odd > 0 {

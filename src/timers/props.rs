@@ -116,24 +116,19 @@ pub(crate) fn exec_argvs(text: &str) -> Vec<&str> {
         .collect()
 }
 
-/// The elapses `systemd-analyze calendar` prints, in order: the
-/// `(in UTC):` lines, else (the host's zone is UTC) the `Next elapse:` and
-/// `Iter. #N:` lines.
+/// The elapses `systemd-analyze calendar` prints, in order: its `Next
+/// elapse:` and `Iter. #N:` lines, which are in UTC where the host's zone
+/// is, else (not ending in ` UTC`, so absent) their `(in UTC):` lines.
 pub(crate) fn calendar_elapses(text: &str) -> Vec<DateTime<Utc>> {
-    let elapses = |wanted: fn(&str) -> bool| -> Vec<_> {
-        (text.lines())
-            .filter_map(|line| {
-                let (label, rest) = line.split_once(':')?;
-                wanted(label.trim()).then(|| timestamp(rest.trim()))?
-            })
-            .collect()
-    };
-    let in_utc = elapses(|label| label == "(in UTC)");
-    if in_utc.is_empty() {
-        elapses(|label| label == "Next elapse" || label.starts_with("Iter. #"))
-    } else {
-        in_utc
-    }
+    (text.lines())
+        .filter_map(|line| {
+            let (label, rest) = line.split_once(':')?;
+            let label = label.trim();
+            let wanted =
+                matches!(label, "(in UTC)" | "Next elapse") || label.starts_with("Iter. #");
+            wanted.then(|| timestamp(rest.trim()))?
+        })
+        .collect()
 }
 
 #[cfg(test)]
