@@ -39,10 +39,9 @@ impl Tab {
     }
 }
 
-/// Reads a crontab that adoption may rewrite: a regular file (not a link,
-/// which could point the write anywhere), at most a crontab's size, UTF-8,
-/// owned by its user (a spool crontab) or by root or this user, writable
-/// by no one else. A refusal names the line (0: the whole file).
+/// Reads a crontab adoption may rewrite: a regular file (a link could point
+/// the write anywhere) of a crontab's size, UTF-8, owned by its user (spool)
+/// or root or this user, writable by no one else. Refusals name a line (0: all).
 pub(crate) fn load(
     path: &Path,
     flavour: Flavour,

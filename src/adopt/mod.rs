@@ -193,9 +193,8 @@ fn shown(line: &str) -> String {
 const CONTEXT: usize = 3;
 const NO_NEWLINE: &str = "\n\\ No newline at end of file";
 
-/// The unified diff of `old` and `new` (empty when equal), `name` in both
-/// headers. Adoption replaces lines one for one, so hunks need no
-/// alignment: each change with its context, overlapping hunks merged.
+/// The unified diff of `old` and `new` (empty when equal). Adoption replaces
+/// lines one for one, so hunks need no alignment: overlapping ones merge.
 fn unified(name: &str, old: &str, new: &str) -> String {
     let a: Vec<&str> = old.split('\n').collect();
     let b: Vec<&str> = new.split('\n').collect();

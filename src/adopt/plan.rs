@@ -22,9 +22,8 @@ const MAX_ENTRIES: usize = 5000;
 /// fields and the user field), in bytes; `crontab -n` refuses longer.
 const COMMAND_MAX: usize = 998;
 
-/// An adoption of a host's crontabs: what to adopt and how (`zone` for the
-/// lines that set no `CRON_TZ`, `now` the instant gaps are measured from),
-/// and the names taken (by hb-write lines and by adoption so far).
+/// An adoption of a host's crontabs: what to adopt and how (`zone` where no
+/// `CRON_TZ` is set), and the names taken (by hb-write lines and adoption).
 #[derive(Debug, Default)]
 pub(crate) struct Adoption {
     pub(crate) only: Vec<String>,
@@ -189,9 +188,8 @@ const SHELL_ONLY: &[&str] = &[
     "shift", "exit", "readonly", "local", "type", "hash", "builtin", ":", "time",
 ];
 
-/// How a raw command (cron's escapes in) can be wrapped: after hb-write's
-/// `--` past its `NAME=value` words (the raw text up to the index), or,
-/// `None`, only as one shell argument (shell syntax).
+/// Where hb-write's call goes in a raw command (cron's escapes in): past its
+/// `NAME=value` words; `None`: shell syntax, so only as one shell argument.
 fn form(command: &str) -> Option<usize> {
     let bytes = command.as_bytes();
     let mut words: Vec<(usize, usize)> = Vec::new();
@@ -246,10 +244,8 @@ fn quote(word: &str) -> String {
     quote_always(word)
 }
 
-/// The command `raw` (cron's escapes in) with `call` (`hb-write JOB
-/// INTERVAL --`), and whether the command (`unescaped`: as cron hands it
-/// over) became one argument of `shell` (`sh`, or `"$SHELL"` when the
-/// crontab sets `SHELL`).
+/// The command `raw` (cron's escapes in) after `call`, or `true` with the
+/// command as cron hands it over (`unescaped`) made one `shell -c` argument.
 fn rewrite(raw: &str, unescaped: &str, call: &str, shell: &str) -> (String, bool) {
     let call = call.replace('%', "\\%");
     if let Some(assignments) = form(raw) {

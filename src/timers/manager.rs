@@ -43,10 +43,9 @@ impl Manager {
         }
     }
 
-    /// Runs `systemctl` with `args` against this manager. A user's manager
-    /// answers its own user only, root included: `systemctl --user` runs as
-    /// that user (uid, gid, no other groups) over the manager's private
-    /// socket in the user's runtime directory, with no user bus needed.
+    /// Runs `systemctl` against this manager. A user's answers its own user
+    /// only, root included: `--user` runs as that user (uid, gid, no other
+    /// groups) over its private socket in the runtime directory, no bus needed.
     pub(crate) fn systemctl(&self, args: &[&str]) -> Result<String, Error> {
         let mut systemctl = tool::<&str>("systemctl", &[]);
         if let Manager::User(uid, gid, _) = self {

@@ -23,9 +23,8 @@ const TIMERS_MAX: usize = 10_000;
 /// Units asked about per `systemctl show` call.
 const UNITS_PER_CALL: usize = 256;
 
-/// Every loaded timer of `manager` with its service, as of `now`; the
-/// timers whose names are not unit names are counted in `odd`. `budget`
-/// says whether an extra call (journal, calendar) may start, counting it.
+/// Every loaded timer of `manager` with its service; those not named by the
+/// unit rule counted in `odd`. `budget` says if an extra call may start.
 pub(crate) fn timers(
     manager: &Manager,
     budget: &mut dyn FnMut() -> bool,
@@ -63,8 +62,7 @@ pub(crate) fn timers(
     let services: HashMap<&str, &Props> =
         (services.iter().rev()).map(|s| (s.text("Id"), s)).collect();
     let (now, mono) = (Utc::now(), monotonic_now_us());
-    // The realtime instant of a monotonic one: as far from now as it is
-    // from the monotonic clock's now.
+    // A monotonic instant in realtime: as far from now as from monotonic now.
     let realtime = |us: u64| {
         let ahead = i64::try_from(us).ok()? - mono?;
         now.checked_add_signed(chrono::Duration::microseconds(ahead))
