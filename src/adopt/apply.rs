@@ -114,13 +114,9 @@ fn backup_path(tab: &Tab) -> Result<PathBuf, Error> {
 /// Writes `new` in place of the crontab, after a backup of its text as
 /// read; refused when the file changed since, or a backup is there.
 pub(crate) fn write(tab: &Tab, new: &str) -> Result<(), Error> {
-    let again = load(
-        &tab.path,
-        tab.flavour,
-        tab.user.as_deref(),
-        tab.spool.is_some(),
-    )
-    .map_err(|(_, r)| Error::rule(r))?;
+    let (text, live) = (tab.text.as_str(), tab.spool.is_some());
+    let again =
+        load(&tab.path, tab.flavour, tab.user.as_deref(), live).map_err(|(_, r)| Error::rule(r))?;
     if again.text != tab.text {
         return Err(Error::rule("changed while it was being adopted; run again"));
     }
@@ -138,12 +134,7 @@ pub(crate) fn write(tab: &Tab, new: &str) -> Result<(), Error> {
         fs::create_dir_all(dir)
             .map_err(|e| Error::rule_from(format!("cannot create {}: {e}", dir.display()), e))?;
     }
-    let text = tab.text.as_str();
-    let original = if tab.spool.is_some() {
-        user_text(text)
-    } else {
-        text
-    };
+    let original = if live { user_text(text) } else { text };
     // Readable by its owner only: a crontab may hold secrets. Never over
     // a backup another adoption wrote meanwhile.
     write_as(&backup, 0o600, None, true, &mut |out| {
