@@ -92,8 +92,7 @@ pub(crate) fn users() -> Result<Vec<Manager>, Error> {
     let show = ["show", "-p", "Id,ActiveState", "user@*.service"];
     let out = run(tool("systemctl", &show), SHOW, "the user managers")?;
     let me = crate::store::effective_uid();
-    Ok(props::blocks(&out)
-        .iter()
+    Ok((props::blocks(&out).iter())
         .filter(|p| p.text("ActiveState") == "active")
         .filter_map(|p| {
             let id = p.text("Id").strip_prefix("user@")?;

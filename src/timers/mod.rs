@@ -83,28 +83,19 @@ pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) 
         calls -= usize::from(ok);
         ok
     };
-    let mut managers = vec![manager::Manager::System];
-    if args.user_timers {
-        match manager::users() {
-            Ok(users) => managers.extend(users),
-            Err(err) => read.errors.push(err),
-        }
-    }
+    let users = (args.user_timers.then(manager::users)).unwrap_or(Ok(Vec::new()));
+    let users = users.map_err(|e| read.errors.push(e)).unwrap_or_default();
     let (mut skipped, mut odd) = (Vec::new(), 0);
-    for manager in &managers {
-        match read::timers(manager, &mut budget, &mut odd) {
-            Ok(timers) => {
-                for t in timers {
-                    if let Some(why) = timer::not_judged(&t) {
-                        let unit = crate::record::user_job(manager.user(), &t.unit);
-                        skipped.push(format!("{unit} ({why})"));
-                    } else {
-                        let judged = timer::judge(&t, policy, args.max_runtime);
-                        read.rows.push((judged, t.aliases));
-                    }
-                }
+    for manager in std::iter::once(manager::Manager::System).chain(users) {
+        let got = read::timers(&manager, &mut budget, &mut odd);
+        for t in got.map_err(|e| read.errors.push(e)).unwrap_or_default() {
+            if let Some(why) = timer::not_judged(&t) {
+                let unit = crate::record::user_job(manager.user(), &t.unit);
+                skipped.push(format!("{unit} ({why})"));
+            } else {
+                let judged = timer::judge(&t, policy, args.max_runtime);
+                read.rows.push((judged, t.aliases));
             }
-            Err(err) => read.errors.push(err),
         }
     }
     read.note = note(&skipped, odd);

@@ -201,9 +201,7 @@ pub(crate) fn is_unit_name(name: &str, suffix: &str) -> bool {
         && name.len() > suffix.len()
         && name.ends_with(suffix)
         && name.contains('.')
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b":_.\\@-".contains(&b))
+        && (name.bytes()).all(|b| b.is_ascii_alphanumeric() || b":_.\\@-".contains(&b))
 }
 
 /// The monotonic clock now, in microseconds, as systemd counts.
