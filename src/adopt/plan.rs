@@ -220,11 +220,8 @@ fn form(command: &str) -> Option<usize> {
     }
     words.extend(start.map(|s| (s, bytes.len().min(i))));
     let word = |(s, e): (usize, usize)| &command[s..e.min(command.len())];
-    let assignments = (words.iter())
-        .take_while(|w| is_assignment(word(**w)))
-        .count();
     // Only variables set, or a shell keyword or builtin first.
-    let program = *words.get(assignments)?;
+    let program = *words.iter().find(|w| !is_assignment(word(**w)))?;
     (!SHELL_ONLY.contains(&word(program))).then_some(program.0)
 }
 
