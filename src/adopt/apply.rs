@@ -26,8 +26,7 @@ pub(crate) struct Tab {
     pub(crate) text: String,
     pub(crate) flavour: Flavour,
     user: Option<String>,
-    /// The user of a crontab of the live system, written with `crontab -u
-    /// USER`, not replaced as a file (as under `--cron-root`).
+    /// A live user crontab's user: written by `crontab -u USER`, not replaced.
     spool: Option<String>,
     mode: u32,
     owner: (u32, u32),

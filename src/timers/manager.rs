@@ -141,8 +141,7 @@ const fn limits(timeout: Duration, max_bytes: usize) -> Limits {
     }
 }
 
-/// `command`'s standard output; a failure, deadline or output past the cap
-/// is an [`Error::Systemd`] of `manager`, with the tool's first stderr line.
+/// `command`'s standard output, else an [`Error::Systemd`] of `manager`.
 fn run(mut command: Command, limits: Limits, manager: &str) -> Result<String, Error> {
     let program = command.get_program().to_string_lossy().into_owned();
     let (seconds, max) = (limits.timeout.as_secs_f64(), limits.max_bytes);

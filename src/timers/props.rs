@@ -41,9 +41,8 @@ pub(crate) fn blocks(text: &str) -> Vec<Props> {
     all
 }
 
-/// A time span as systemd prints it (`0`, `1min`, `1h 40min`,
-/// `2h 42min 33.932520s`, `500ms`), in microseconds; `None` for
-/// `infinity`, an empty value or anything else.
+/// A time span as systemd prints it (`0`, `1h 40min`, `2h 42min 33.932520s`,
+/// `500ms`) in microseconds; `None` for `infinity` or anything else.
 pub(crate) fn timespan_us(text: &str) -> Option<u64> {
     let text = text.trim();
     if text.is_empty() || text.len() > 200 {
