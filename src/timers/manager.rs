@@ -32,8 +32,7 @@ pub(crate) enum Manager {
 impl Manager {
     pub(crate) fn describe(&self) -> String {
         let user = |name| format!("user {}'s manager", crate::escape::terminal(name));
-        self.user()
-            .map_or_else(|| "the system manager".to_owned(), user)
+        (self.user()).map_or_else(|| "the system manager".to_owned(), user)
     }
 
     pub(crate) fn user(&self) -> Option<&str> {

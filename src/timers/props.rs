@@ -16,9 +16,7 @@ impl Props {
     }
 
     pub(crate) fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        (self.0.iter())
-            .filter(move |(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        (self.0.iter()).filter_map(move |(k, v)| (k == key).then_some(v.as_str()))
     }
 }
 
