@@ -192,9 +192,7 @@ const SHELL_ONLY: &[&str] = &[
 /// `NAME=value` words; `None`: shell syntax, so only as one shell argument.
 fn form(command: &str) -> Option<usize> {
     let bytes = command.as_bytes();
-    let mut words: Vec<(usize, usize)> = Vec::new();
-    let mut start: Option<usize> = None;
-    let mut i = 0;
+    let (mut words, mut start, mut i) = (Vec::new(), None, 0);
     while i < bytes.len() {
         match bytes[i] {
             b' ' | b'\t' => words.extend(start.take().map(|s| (s, i))),
