@@ -51,9 +51,7 @@ pub(crate) fn timespan_us(text: &str) -> Option<u64> {
     }
     let mut total = 0.0_f64;
     for word in text.split_whitespace() {
-        let split = word
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(word.len());
+        let split = (word.find(|c: char| !(c.is_ascii_digit() || c == '.'))).unwrap_or(word.len());
         let (number, unit) = word.split_at(split);
         let number: f64 = number.parse().ok()?;
         let scale = match unit {

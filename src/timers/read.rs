@@ -134,17 +134,13 @@ fn timer(
             by_span.into_iter().chain(by_calendar).min()
         });
     }
-    if period.is_none() {
-        period = last_trigger
-            .zip(next_fire)
-            .and_then(|(last, next)| u64::try_from((next - last).num_seconds()).ok())
-            .filter(|p| *p > 0);
+    if let (None, Some(last), Some(next)) = (period, last_trigger, next_fire) {
+        let gap = u64::try_from((next - last).num_seconds()).ok();
+        period = gap.filter(|p| *p > 0);
     }
     let run = service.map(run_of).unwrap_or_default();
     let failed = !run.running && !run.result.is_empty() && run.result != "success";
-    let journal = (failed && budget())
-        .then(|| manager.journal(t.text("Unit"), run.started))
-        .flatten();
+    let journal = (failed && budget()).then(|| manager.journal(t.text("Unit"), run.started));
     let execs = service.map(|s| s.all("ExecStart")).into_iter().flatten();
     let calls = (execs.flat_map(props::exec_argvs))
         .flat_map(crate::schedule::command::find_hb_writes)
@@ -165,7 +161,7 @@ fn timer(
         randomized_delay: props::timespan_seconds(t.text("RandomizedDelayUSec")).unwrap_or(0),
         accuracy: props::timespan_seconds(t.text("AccuracyUSec")).unwrap_or(0),
         run,
-        journal,
+        journal: journal.flatten(),
         aliases,
         unit: t.text("Id").to_owned(),
     }
