@@ -93,8 +93,7 @@ fn crontabs(args: &ScheduleArgs, refuse: &mut dyn FnMut(&Path, usize, &str)) -> 
     (named.into_iter())
         .filter_map(|(path, flavour, user)| {
             let tab = apply::load(&path, flavour, user.as_deref(), live);
-            tab.map_err(|(line, reason)| refuse(&path, line, &reason))
-                .ok()
+            tab.map_err(|(line, why)| refuse(&path, line, &why)).ok()
         })
         .collect()
 }
