@@ -4,7 +4,6 @@
 //! `--apply` writes them after a backup, `--undo` puts the backups back.
 
 mod apply;
-mod line;
 mod name;
 mod plan;
 
@@ -94,8 +93,7 @@ fn crontabs(args: &ScheduleArgs, refuse: &mut dyn FnMut(&Path, usize, &str)) -> 
     (named.into_iter())
         .filter_map(|(path, flavour, user)| {
             let tab = apply::load(&path, flavour, user.as_deref(), live);
-            tab.map_err(|(line, reason)| refuse(&path, line, &reason))
-                .ok()
+            tab.map_err(|(line, why)| refuse(&path, line, &why)).ok()
         })
         .collect()
 }
@@ -118,10 +116,8 @@ pub(crate) fn run(
     // change above it): a person must look.
     let (mut refused, mut pending) = (false, false);
     let refuse = |path: &Path, line: usize, reason: &dyn std::fmt::Display| {
-        let at = match line {
-            0 => String::new(),
-            line => format!(":{line}"),
-        };
+        let at = format!(":{line}");
+        let at = if line > 0 { &at } else { "" };
         eprintln!("{program}: {}{at}: {reason}", terminal_path(path));
         true
     };
@@ -196,9 +192,8 @@ fn shown(line: &str) -> String {
 const CONTEXT: usize = 3;
 const NO_NEWLINE: &str = "\n\\ No newline at end of file";
 
-/// The unified diff of `old` and `new` (empty when equal), `name` in both
-/// headers. Adoption replaces lines one for one, so hunks need no
-/// alignment: each change with its context, overlapping hunks merged.
+/// The unified diff of `old` and `new` (empty when equal). Adoption replaces
+/// lines one for one, so hunks need no alignment: overlapping ones merge.
 fn unified(name: &str, old: &str, new: &str) -> String {
     let a: Vec<&str> = old.split('\n').collect();
     let b: Vec<&str> = new.split('\n').collect();

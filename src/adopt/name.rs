@@ -2,7 +2,7 @@
 //! plumbing around it (`cd DIR &&`, `nice`, `flock FILE`, `timeout 1h`,
 //! interpreters), made to fit the job-name rule.
 
-use super::line::is_assignment;
+use super::plan::is_assignment;
 use crate::record::validate_job;
 
 /// The longest name derived; a longer stem is cut.
@@ -52,16 +52,22 @@ fn from_words(words: &[String], depth: usize) -> Option<String> {
             return None;
         }
         if WRAPPERS.contains(&base) {
-            if base == "flock" && depth < 3 {
-                let rest = &words[at + 1..];
-                if let Some(c) = rest
-                    .iter()
-                    .position(|w| matches!(w.as_str(), "-c" | "--command"))
-                {
-                    return rest.get(c + 1).and_then(|c| derive(c, depth + 1));
-                }
+            let rest = &words[at + 1..];
+            let c = (rest.iter()).position(|w| matches!(w.as_str(), "-c" | "--command"));
+            if let Some(c) = c.filter(|_| base == "flock" && depth < 3) {
+                return rest.get(c + 1).and_then(|c| derive(c, depth + 1));
             }
-            at = skip_options(words, at + 1, base == "flock");
+            at += 1;
+            while let Some(word) = words.get(at).filter(|w| w.starts_with('-') && w.len() > 1) {
+                at += 1;
+                if *word == "--" {
+                    break;
+                }
+                let flock =
+                    ["-w", "--timeout", "-E", "--conflict-exit-code"].contains(&word.as_str());
+                let other = VALUE_OPTIONS.split_whitespace().any(|o| o == *word);
+                at += usize::from(if base == "flock" { flock } else { other });
+            }
             at += usize::from(ONE_ARGUMENT.contains(&base));
             while base == "env" && words.get(at).is_some_and(|w| is_assignment(w)) {
                 at += 1;
@@ -84,25 +90,6 @@ fn from_words(words: &[String], depth: usize) -> Option<String> {
         }
         return Some(stem(program));
     }
-}
-
-fn skip_options(words: &[String], mut at: usize, flock: bool) -> usize {
-    while let Some(word) = words.get(at).filter(|w| w.starts_with('-') && w.len() > 1) {
-        at += 1;
-        if *word == "--" {
-            break;
-        }
-        let takes_value = if flock {
-            matches!(
-                word.as_str(),
-                "-w" | "--timeout" | "-E" | "--conflict-exit-code"
-            )
-        } else {
-            VALUE_OPTIONS.split_whitespace().any(|o| o == *word)
-        };
-        at += usize::from(takes_value);
-    }
-    at
 }
 
 /// A program or script path made into a name: its last component without

@@ -32,8 +32,7 @@ pub(crate) enum Manager {
 impl Manager {
     pub(crate) fn describe(&self) -> String {
         let user = |name| format!("user {}'s manager", crate::escape::terminal(name));
-        self.user()
-            .map_or_else(|| "the system manager".to_owned(), user)
+        (self.user()).map_or_else(|| "the system manager".to_owned(), user)
     }
 
     pub(crate) fn user(&self) -> Option<&str> {
@@ -43,10 +42,9 @@ impl Manager {
         }
     }
 
-    /// Runs `systemctl` with `args` against this manager. A user's manager
-    /// answers its own user only, root included: `systemctl --user` runs as
-    /// that user (uid, gid, no other groups) over the manager's private
-    /// socket in the user's runtime directory, with no user bus needed.
+    /// Runs `systemctl` against this manager. A user's answers its own user
+    /// only, root included: `--user` runs as that user (uid, gid, no other
+    /// groups) over its private socket in the runtime directory, no bus needed.
     pub(crate) fn systemctl(&self, args: &[&str]) -> Result<String, Error> {
         let mut systemctl = tool::<&str>("systemctl", &[]);
         if let Manager::User(uid, gid, _) = self {
@@ -93,8 +91,7 @@ pub(crate) fn users() -> Result<Vec<Manager>, Error> {
     let show = ["show", "-p", "Id,ActiveState", "user@*.service"];
     let out = run(tool("systemctl", &show), SHOW, "the user managers")?;
     let me = crate::store::effective_uid();
-    Ok(props::blocks(&out)
-        .iter()
+    Ok((props::blocks(&out).iter())
         .filter(|p| p.text("ActiveState") == "active")
         .filter_map(|p| {
             let id = p.text("Id").strip_prefix("user@")?;
@@ -143,8 +140,7 @@ const fn limits(timeout: Duration, max_bytes: usize) -> Limits {
     }
 }
 
-/// `command`'s standard output; a failure, deadline or output past the cap
-/// is an [`Error::Systemd`] of `manager`, with the tool's first stderr line.
+/// `command`'s standard output, else an [`Error::Systemd`] of `manager`.
 fn run(mut command: Command, limits: Limits, manager: &str) -> Result<String, Error> {
     let program = command.get_program().to_string_lossy().into_owned();
     let (seconds, max) = (limits.timeout.as_secs_f64(), limits.max_bytes);

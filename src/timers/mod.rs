@@ -76,36 +76,26 @@ pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) 
         return not_read(format!("systemd is not running here ({BOOTED} is missing)"));
     }
     let mut read = Read::default();
-    // The extra calls (journal, calendar) of one read: 64, none started
-    // after 20 s.
+    // At most 64 extra calls (journal, calendar) a read, none started after 20 s.
     let (mut calls, until) = (64_usize, Instant::now() + Duration::from_secs(20));
     let mut budget = || {
         let ok = calls > 0 && Instant::now() < until;
         calls -= usize::from(ok);
         ok
     };
-    let mut managers = vec![manager::Manager::System];
-    if args.user_timers {
-        match manager::users() {
-            Ok(users) => managers.extend(users),
-            Err(err) => read.errors.push(err),
-        }
-    }
+    let users = (args.user_timers.then(manager::users)).unwrap_or(Ok(Vec::new()));
+    let users = users.map_err(|e| read.errors.push(e)).unwrap_or_default();
     let (mut skipped, mut odd) = (Vec::new(), 0);
-    for manager in &managers {
-        match read::timers(manager, &mut budget, &mut odd) {
-            Ok(timers) => {
-                for t in timers {
-                    if let Some(why) = timer::not_judged(&t) {
-                        let unit = crate::record::user_job(manager.user(), &t.unit);
-                        skipped.push(format!("{unit} ({why})"));
-                    } else {
-                        let judged = timer::judge(&t, policy, args.max_runtime);
-                        read.rows.push((judged, t.aliases));
-                    }
-                }
+    for manager in std::iter::once(manager::Manager::System).chain(users) {
+        let got = read::timers(&manager, &mut budget, &mut odd);
+        for t in got.map_err(|e| read.errors.push(e)).unwrap_or_default() {
+            if let Some(why) = timer::not_judged(&t) {
+                let unit = crate::record::user_job(manager.user(), &t.unit);
+                skipped.push(format!("{unit} ({why})"));
+            } else {
+                let judged = timer::judge(&t, policy, args.max_runtime);
+                read.rows.push((judged, t.aliases));
             }
-            Err(err) => read.errors.push(err),
         }
     }
     read.note = note(&skipped, odd);
@@ -117,10 +107,8 @@ fn note(skipped: &[String], odd: usize) -> Option<String> {
     let mut parts = Vec::new();
     if !skipped.is_empty() {
         let shown = skipped[..skipped.len().min(20)].join(", ");
-        let more = match skipped.len().saturating_sub(20) {
-            0 => String::new(),
-            more => format!(" and {more} more"),
-        };
+        let more = format!(" and {} more", skipped.len().saturating_sub(20));
+        let more = if skipped.len() > 20 { &more } else { "" };
         parts.push(format!("timers not judged: {shown}{more}"));
     }
     if odd > 0 {

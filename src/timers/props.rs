@@ -16,9 +16,7 @@ impl Props {
     }
 
     pub(crate) fn all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        (self.0.iter())
-            .filter(move |(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        (self.0.iter()).filter_map(move |(k, v)| (k == key).then_some(v.as_str()))
     }
 }
 
@@ -41,9 +39,8 @@ pub(crate) fn blocks(text: &str) -> Vec<Props> {
     all
 }
 
-/// A time span as systemd prints it (`0`, `1min`, `1h 40min`,
-/// `2h 42min 33.932520s`, `500ms`), in microseconds; `None` for
-/// `infinity`, an empty value or anything else.
+/// A time span as systemd prints it (`0`, `1h 40min`, `2h 42min 33.932520s`,
+/// `500ms`) in microseconds; `None` for `infinity` or anything else.
 pub(crate) fn timespan_us(text: &str) -> Option<u64> {
     let text = text.trim();
     if text.is_empty() || text.len() > 200 {
@@ -54,9 +51,7 @@ pub(crate) fn timespan_us(text: &str) -> Option<u64> {
     }
     let mut total = 0.0_f64;
     for word in text.split_whitespace() {
-        let split = word
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(word.len());
+        let split = (word.find(|c: char| !(c.is_ascii_digit() || c == '.'))).unwrap_or(word.len());
         let (number, unit) = word.split_at(split);
         let number: f64 = number.parse().ok()?;
         let scale = match unit {
@@ -116,24 +111,19 @@ pub(crate) fn exec_argvs(text: &str) -> Vec<&str> {
         .collect()
 }
 
-/// The elapses `systemd-analyze calendar` prints, in order: the
-/// `(in UTC):` lines, else (the host's zone is UTC) the `Next elapse:` and
-/// `Iter. #N:` lines.
+/// The elapses `systemd-analyze calendar` prints, in order: its `Next
+/// elapse:` and `Iter. #N:` lines, which are in UTC where the host's zone
+/// is, else (not ending in ` UTC`, so absent) their `(in UTC):` lines.
 pub(crate) fn calendar_elapses(text: &str) -> Vec<DateTime<Utc>> {
-    let elapses = |wanted: fn(&str) -> bool| -> Vec<_> {
-        (text.lines())
-            .filter_map(|line| {
-                let (label, rest) = line.split_once(':')?;
-                wanted(label.trim()).then(|| timestamp(rest.trim()))?
-            })
-            .collect()
-    };
-    let in_utc = elapses(|label| label == "(in UTC)");
-    if in_utc.is_empty() {
-        elapses(|label| label == "Next elapse" || label.starts_with("Iter. #"))
-    } else {
-        in_utc
-    }
+    (text.lines())
+        .filter_map(|line| {
+            let (label, rest) = line.split_once(':')?;
+            let label = label.trim();
+            let wanted =
+                matches!(label, "(in UTC)" | "Next elapse") || label.starts_with("Iter. #");
+            wanted.then(|| timestamp(rest.trim()))?
+        })
+        .collect()
 }
 
 #[cfg(test)]

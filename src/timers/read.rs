@@ -23,9 +23,8 @@ const TIMERS_MAX: usize = 10_000;
 /// Units asked about per `systemctl show` call.
 const UNITS_PER_CALL: usize = 256;
 
-/// Every loaded timer of `manager` with its service, as of `now`; the
-/// timers whose names are not unit names are counted in `odd`. `budget`
-/// says whether an extra call (journal, calendar) may start, counting it.
+/// Every loaded timer of `manager` with its service; those not named by the
+/// unit rule counted in `odd`. `budget` says if an extra call may start.
 pub(crate) fn timers(
     manager: &Manager,
     budget: &mut dyn FnMut() -> bool,
@@ -47,7 +46,6 @@ pub(crate) fn timers(
         .filter(|name| is_unit_name(name, ".timer") && !name.ends_with("@.timer"))
         .filter(|name| !listed.contains(name))
         .collect();
-    drop(listed);
     let count = all.len() + unloaded.len();
     if count > TIMERS_MAX {
         let reason = format!("it lists {count} timers, more than the {TIMERS_MAX} judged");
@@ -64,10 +62,15 @@ pub(crate) fn timers(
     let services: HashMap<&str, &Props> =
         (services.iter().rev()).map(|s| (s.text("Id"), s)).collect();
     let (now, mono) = (Utc::now(), monotonic_now_us());
+    // A monotonic instant in realtime: as far from now as from monotonic now.
+    let realtime = |us: u64| {
+        let ahead = i64::try_from(us).ok()? - mono?;
+        now.checked_add_signed(chrono::Duration::microseconds(ahead))
+    };
     Ok((all.iter())
         .map(|t| {
             let service = services.get(t.text("Unit")).copied();
-            timer(manager, t, service, now, mono, budget)
+            timer(manager, t, service, &realtime, budget)
         })
         .collect())
 }
@@ -88,8 +91,7 @@ fn timer(
     manager: &Manager,
     t: &Props,
     service: Option<&Props>,
-    now: DateTime<Utc>,
-    mono_now: Option<u64>,
+    realtime: &dyn Fn(u64) -> Option<DateTime<Utc>>,
     budget: &mut dyn FnMut() -> bool,
 ) -> Timer {
     let stem = t.text("Id").strip_suffix(".timer").unwrap_or(t.text("Id"));
@@ -103,12 +105,6 @@ fn timer(
     };
     let last_trigger = props::timestamp(t.text("LastTriggerUSec"));
     let active = t.text("ActiveState") == "active";
-    // The realtime instant of a monotonic one: as far from now as it is
-    // from the monotonic clock's now.
-    let realtime = |us: u64| -> Option<DateTime<Utc>> {
-        let ahead = i64::try_from(us).ok()? - i64::try_from(mono_now?).ok()?;
-        now.checked_add_signed(chrono::Duration::microseconds(ahead))
-    };
     let mut period = (triggers.iter())
         .filter_map(|(setting, _)| {
             let (kind, value) = setting.split_once('=')?;
@@ -138,17 +134,13 @@ fn timer(
             by_span.into_iter().chain(by_calendar).min()
         });
     }
-    if period.is_none() {
-        period = last_trigger
-            .zip(next_fire)
-            .and_then(|(last, next)| u64::try_from((next - last).num_seconds()).ok())
-            .filter(|p| *p > 0);
+    if let (None, Some(last), Some(next)) = (period, last_trigger, next_fire) {
+        let gap = u64::try_from((next - last).num_seconds()).ok();
+        period = gap.filter(|p| *p > 0);
     }
     let run = service.map(run_of).unwrap_or_default();
     let failed = !run.running && !run.result.is_empty() && run.result != "success";
-    let journal = (failed && budget())
-        .then(|| manager.journal(t.text("Unit"), run.started))
-        .flatten();
+    let journal = (failed && budget()).then(|| manager.journal(t.text("Unit"), run.started));
     let execs = service.map(|s| s.all("ExecStart")).into_iter().flatten();
     let calls = (execs.flat_map(props::exec_argvs))
         .flat_map(crate::schedule::command::find_hb_writes)
@@ -169,7 +161,7 @@ fn timer(
         randomized_delay: props::timespan_seconds(t.text("RandomizedDelayUSec")).unwrap_or(0),
         accuracy: props::timespan_seconds(t.text("AccuracyUSec")).unwrap_or(0),
         run,
-        journal,
+        journal: journal.flatten(),
         aliases,
         unit: t.text("Id").to_owned(),
     }
@@ -205,26 +197,18 @@ pub(crate) fn is_unit_name(name: &str, suffix: &str) -> bool {
         && name.len() > suffix.len()
         && name.ends_with(suffix)
         && name.contains('.')
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b":_.\\@-".contains(&b))
+        && (name.bytes()).all(|b| b.is_ascii_alphanumeric() || b":_.\\@-".contains(&b))
 }
 
 /// The monotonic clock now, in microseconds, as systemd counts.
-fn monotonic_now_us() -> Option<u64> {
+fn monotonic_now_us() -> Option<i64> {
     let mut now = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
-    // SAFETY: clock_gettime writes one timespec into `now`, which is valid
-    // for the call.
+    // SAFETY: clock_gettime writes one timespec into `now`, valid for the call.
     let code = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &raw mut now) };
-    (code == 0).then_some(())?;
-    let micros = u64::try_from(now.tv_nsec).ok()? / 1000;
-    u64::try_from(now.tv_sec)
-        .ok()?
-        .checked_mul(1_000_000)?
-        .checked_add(micros)
+    (code == 0).then(|| now.tv_sec * 1_000_000 + now.tv_nsec / 1000)
 }
 
 #[cfg(test)]
