@@ -44,11 +44,10 @@ pub(crate) fn default_max_runtime(factor: f64, interval_seconds: u64) -> u64 {
 }
 
 /// How the run that wrote the heartbeat ended.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RunStatus {
     /// The job finished and reported success.
-    #[default]
     Ok,
     /// The job finished and reported failure.
     Fail,
@@ -107,8 +106,9 @@ record! {
 /// One heartbeat: the content of `<dir>/<job>.last`.
 ///
 /// Readers ignore fields they do not know, so later versions of the format
-/// can add fields without breaking older readers.
-#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
+/// can add fields without breaking older readers. [`Heartbeat::new`] is
+/// the one way to make one (no `Default`: an empty job name is no record).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Heartbeat {
     /// Format version; always `FORMAT_VERSION` when written by this crate.
     pub version: u32,
@@ -177,7 +177,20 @@ impl Heartbeat {
             host: crate::hostname(),
             pid: std::process::id(),
             status,
-            ..Heartbeat::default()
+            exit_code: None,
+            duration_seconds: None,
+            message: None,
+            started_at: None,
+            consecutive_failures: None,
+            max_runtime_seconds: None,
+            schedule: None,
+            reason: None,
+            fast: None,
+            attempt: None,
+            stall_after_seconds: None,
+            progress_at: None,
+            last: None,
+            needs: Vec::new(),
         }
     }
 
