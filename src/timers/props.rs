@@ -111,19 +111,25 @@ pub(crate) fn exec_argvs(text: &str) -> Vec<&str> {
         .collect()
 }
 
-/// The elapses `systemd-analyze calendar` prints, in order: its `Next
-/// elapse:` and `Iter. #N:` lines, which are in UTC where the host's zone
-/// is, else (not ending in ` UTC`, so absent) their `(in UTC):` lines.
+/// The elapses `systemd-analyze calendar` prints, in order: the
+/// `(in UTC):` lines, else (the host's zone is UTC) the `Next elapse:` and
+/// `Iter. #N:` lines. Those are local times even when they end in ` UTC`:
+/// a zone such as `<UTC>+5` prints that abbreviation five hours off.
 pub(crate) fn calendar_elapses(text: &str) -> Vec<DateTime<Utc>> {
-    (text.lines())
-        .filter_map(|line| {
-            let (label, rest) = line.split_once(':')?;
-            let label = label.trim();
-            let wanted =
-                matches!(label, "(in UTC)" | "Next elapse") || label.starts_with("Iter. #");
-            wanted.then(|| timestamp(rest.trim()))?
-        })
-        .collect()
+    let elapses = |wanted: fn(&str) -> bool| -> Vec<_> {
+        (text.lines())
+            .filter_map(|line| {
+                let (label, rest) = line.split_once(':')?;
+                wanted(label.trim()).then(|| timestamp(rest.trim()))?
+            })
+            .collect()
+    };
+    let in_utc = elapses(|label| label == "(in UTC)");
+    if in_utc.is_empty() {
+        elapses(|label| label == "Next elapse" || label.starts_with("Iter. #"))
+    } else {
+        in_utc
+    }
 }
 
 #[cfg(test)]
@@ -237,6 +243,12 @@ Id=hbfail.timer\n";
         assert_eq!(
             calendar_elapses(berlin),
             [Utc.timestamp_opt(1_796_598_000, 0).unwrap()]
+        );
+        // A zone named UTC five hours off: its local lines end in ` UTC` too.
+        let named_utc = "    Next elapse: Mon 2026-12-07 00:00:00 UTC\n       (in UTC): Mon 2026-12-07 05:00:00 UTC\n";
+        assert_eq!(
+            calendar_elapses(named_utc),
+            [Utc.timestamp_opt(1_796_619_600, 0).unwrap()]
         );
         assert!(calendar_elapses("garbage\n:::\n").is_empty());
     }
