@@ -112,6 +112,15 @@ pub(crate) fn run(
         );
         return Check::Unknown;
     }
+    let mut exclude = Vec::with_capacity(args.exclude.len());
+    for pattern in &args.exclude {
+        let Some(glob) = plan::glob(pattern) else {
+            let shown = crate::escape::value(pattern);
+            eprintln!("{program}: invalid --exclude `{shown}`: the pattern is too large to match; give a shorter one");
+            return Check::Unknown;
+        };
+        exclude.push(glob);
+    }
     // A refusal is 3 whatever else happened (merge would rank a pending
     // change above it): a person must look.
     let (mut refused, mut pending) = (false, false);
@@ -143,7 +152,7 @@ pub(crate) fn run(
     }
     let mut adoption = plan::Adoption {
         only: args.only.clone(),
-        exclude: args.exclude.clone(),
+        exclude,
         slack: args.interval_slack.unwrap_or(0),
         program: hb_write_program(),
         zone: files::system_zone(),

@@ -27,7 +27,8 @@ const COMMAND_MAX: usize = 998;
 #[derive(Debug, Default)]
 pub(crate) struct Adoption {
     pub(crate) only: Vec<String>,
-    pub(crate) exclude: Vec<String>,
+    /// `--exclude`'s patterns, compiled.
+    pub(crate) exclude: Vec<regex::Regex>,
     pub(crate) slack: u64,
     pub(crate) program: String,
     pub(crate) zone: Tz,
@@ -88,7 +89,6 @@ impl Adoption {
             return plan;
         }
         let lines: Vec<&str> = text.split('\n').collect();
-        let exclude: Vec<regex::Regex> = self.exclude.iter().filter_map(|p| glob(p)).collect();
         let system = flavour == Flavour::System;
         // cron runs the lines below a `SHELL=` with that shell.
         let sets_shell = |l: &&str| {
@@ -110,7 +110,7 @@ impl Adoption {
             }
             let base = name::derive(&entry.command, 0).unwrap_or_else(|| "job".to_owned());
             let chosen = self.only.is_empty() || self.only.contains(&base);
-            if !chosen || exclude.iter().any(|glob| glob.is_match(&base)) {
+            if !chosen || self.exclude.iter().any(|glob| glob.is_match(&base)) {
                 continue;
             }
             let zone =
@@ -160,8 +160,8 @@ pub(super) fn interval_word(seconds: u64) -> String {
 }
 
 /// A pattern of `*` (any text) and `?` (a character) as a regex; `None`
-/// for one too large to build, which matches nothing.
-fn glob(pattern: &str) -> Option<regex::Regex> {
+/// for one too large to build (`--adopt` refuses it).
+pub(super) fn glob(pattern: &str) -> Option<regex::Regex> {
     let glob = regex::escape(pattern)
         .replace(r"\*", ".*")
         .replace(r"\?", ".");

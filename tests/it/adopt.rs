@@ -205,6 +205,16 @@ fn only_exclude_and_slack_choose_and_widen() {
         "{}",
         exclude.show()
     );
+    // A pattern too large to build is refused, not dropped: dropping it
+    // would adopt the very jobs it names.
+    let huge = format!("{}backup", "*".repeat(20_000));
+    let refused = adopt(&dir, &root, &["--apply", "--exclude", &huge]);
+    refused.code(3).one_line_error(&[
+        "invalid --exclude `****",
+        "(20006 characters)",
+        "too large to match",
+    ]);
+    assert_eq!(fs::read_to_string(&jobs).unwrap(), JOBS);
     let none = adopt(&dir, &root, &["--only", "nothing-by-this-name"]);
     none.code(0);
     assert_eq!(fs::read_to_string(&jobs).unwrap(), JOBS);
