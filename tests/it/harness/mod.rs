@@ -95,6 +95,7 @@ impl Default for Scratch {
 
 impl Scratch {
     pub fn new() -> Scratch {
+        skip::count_at_exit();
         let root = tempfile::tempdir().expect("temporary directory");
         fs::set_permissions(root.path(), fs::Permissions::from_mode(0o755)).unwrap();
         for sub in ["hb", "home", "state", "run"] {

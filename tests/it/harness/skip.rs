@@ -5,8 +5,8 @@
 //!
 //! cargo counts a skipped test as passed, so every skip is also kept, and
 //! when the test binary exits (after cargo's `test result:` line) it prints
-//! `skipped: N tests` with each test's name and reason, where a reader of
-//! the run sees it.
+//! `skipped: N tests` (0 too) with each test's name and reason, where a
+//! reader of the run sees it.
 
 use std::io::Write;
 use std::path::Path;
@@ -16,14 +16,20 @@ use std::sync::{Mutex, Once};
 /// Every skip of this run: the test's name and why.
 static SKIPS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
 
-/// Keeps a skip for the summary, registering the summary the first time.
-fn remember(name: &str, why: &str) {
+/// Registers the summary, once: every run that makes a scratch area ends
+/// with the count, `skipped: 0 tests` included, so a reader sees it.
+pub fn count_at_exit() {
     static AT_EXIT: Once = Once::new();
     AT_EXIT.call_once(|| {
         // SAFETY: `summary` is an `extern "C" fn()` that never unwinds (it
         // only prints, ignoring errors).
         unsafe { libc::atexit(summary) };
     });
+}
+
+/// Keeps a skip for the summary.
+fn remember(name: &str, why: &str) {
+    count_at_exit();
     if let Ok(mut skips) = SKIPS.lock() {
         skips.push((name.to_owned(), why.to_owned()));
     }
