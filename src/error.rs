@@ -5,17 +5,20 @@
 
 mod tracker;
 
-use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::{io, time::Duration};
 
 use crate::escape::{terminal, terminal_path};
 pub use tracker::TrackerError;
 
 /// Everything that can go wrong in the library, with the context to act on it.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A job name that breaks the naming rule.
+    #[error(
+        "invalid job name `{}`: {reason} (a job name matches [A-Za-z0-9][A-Za-z0-9._-]{{0,127}})",
+        terminal(.job)
+    )]
     InvalidJob {
         /// The name as given.
         job: String,
@@ -23,6 +26,7 @@ pub enum Error {
         reason: &'static str,
     },
     /// An interval or duration that cannot be parsed or is out of range.
+    #[error("invalid interval `{}`: {reason}", terminal(.value))]
     InvalidInterval {
         /// The text as given.
         value: String,
@@ -30,6 +34,7 @@ pub enum Error {
         reason: String,
     },
     /// A value that breaks its kind's rule: an argument, a setting, a field.
+    #[error("invalid {what} `{}`: {rule}", crate::escape::value(.value))]
     Invalid {
         /// What kind of value: `size`, `duration`, `exit codes`.
         what: &'static str,
@@ -41,6 +46,7 @@ pub enum Error {
     /// A refused value or a failed step, in one line that says everything
     /// (the value unless clap shows it, the file, the destination by scheme
     /// and host, never a URL's secret).
+    #[error("{reason}")]
     Failed {
         /// The message.
         reason: String,
@@ -48,6 +54,8 @@ pub enum Error {
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// A `--fail-on` or `--ok-on` pattern that does not compile within its size limit.
+    // Backticks in the pattern would end the quote early.
+    #[error("invalid {flag} `{}`: {rule}", terminal(.pattern).replace('`', "'"))]
     Pattern {
         /// The option that gave it.
         flag: String,
@@ -55,10 +63,12 @@ pub enum Error {
         pattern: String,
         /// What is wrong with it, in one line.
         rule: String,
-        /// The regex engine's error.
-        source: Box<regex_automata::meta::BuildError>,
+        /// The regex engine's error (`regex_automata::meta::BuildError`),
+        /// unnamed here so that the engine's version is not part of the API.
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A heartbeat or pause record: not the format's JSON, or against its rules.
+    #[error("{rule}")]
     Record {
         /// What is wrong.
         rule: String,
@@ -66,6 +76,7 @@ pub enum Error {
         source: Option<serde_json::Error>,
     },
     /// A heartbeat directory could not be created.
+    #[error("cannot create heartbeat directory {}: {source}", terminal_path(.path))]
     CreateDir {
         /// The directory.
         path: PathBuf,
@@ -73,6 +84,7 @@ pub enum Error {
         source: io::Error,
     },
     /// A heartbeat could not be written.
+    #[error("cannot write heartbeat for job `{job}` to {}: {source}", terminal_path(.path))]
     Write {
         /// The job.
         job: String,
@@ -82,6 +94,7 @@ pub enum Error {
         source: io::Error,
     },
     /// A file other than a heartbeat (the metrics file) could not be written.
+    #[error("cannot write {}: {source}", terminal_path(.path))]
     WriteFile {
         /// The file.
         path: PathBuf,
@@ -89,6 +102,7 @@ pub enum Error {
         source: io::Error,
     },
     /// A heartbeat could not be removed when retiring its job.
+    #[error("cannot retire job `{job}`: cannot remove {}: {source}", terminal_path(.path))]
     Retire {
         /// The job.
         job: String,
@@ -98,6 +112,7 @@ pub enum Error {
         source: io::Error,
     },
     /// A job to retire has no heartbeat in any of the directories.
+    #[error("cannot retire job `{job}`: it has no heartbeat in {}", join_paths(.looked))]
     NotFound {
         /// The job.
         job: String,
@@ -105,6 +120,7 @@ pub enum Error {
         looked: Vec<PathBuf>,
     },
     /// A pause file could not be removed.
+    #[error("cannot resume: cannot remove {}: {source}", terminal_path(.path))]
     Resume {
         /// The pause file.
         path: PathBuf,
@@ -112,6 +128,12 @@ pub enum Error {
         source: io::Error,
     },
     /// A job (or the host, `None`) to resume has no pause file.
+    #[error(
+        "cannot resume {}: it is not paused (no {} in {})",
+        .job.as_ref().map_or("the host".to_owned(), |job| format!("job `{job}`")),
+        if .job.is_some() { "pause file" } else { .file.as_str() },
+        join_paths(.looked)
+    )]
     NotPaused {
         /// The job; `None` for the host pause.
         job: Option<String>,
@@ -121,11 +143,19 @@ pub enum Error {
         looked: Vec<PathBuf>,
     },
     /// No heartbeat directory exists where readers look by default.
+    #[error(
+        "no heartbeat directory found (looked in {}); point to one with --dir or HB_DIR",
+        join_paths(.looked)
+    )]
     NoLocation {
         /// Every place looked at.
         looked: Vec<PathBuf>,
     },
     /// A heartbeat directory does not exist or cannot be listed.
+    #[error(
+        "cannot read heartbeat directory {}: {source}; point to the right one with --dir or HB_DIR",
+        terminal_path(.path)
+    )]
     ReadDir {
         /// The directory.
         path: PathBuf,
@@ -133,6 +163,7 @@ pub enum Error {
         source: io::Error,
     },
     /// The lock file could not be opened or locked.
+    #[error("cannot lock {}: {source}", terminal_path(.path))]
     Lock {
         /// The lock file.
         path: PathBuf,
@@ -140,6 +171,7 @@ pub enum Error {
         source: io::Error,
     },
     /// A lock file that another user could redirect, pre-create or take.
+    #[error("refusing the lock file {}: {reason}", terminal_path(.path))]
     LockUnsafe {
         /// The lock file.
         path: PathBuf,
@@ -147,6 +179,11 @@ pub enum Error {
         reason: String,
     },
     /// Another run held the lock for longer than the timeout.
+    #[error(
+        "another run holds the lock {} (waited {}s); raise --lock-timeout if runs take that long",
+        terminal_path(.path),
+        .waited.as_secs()
+    )]
     LockTimeout {
         /// The lock file.
         path: PathBuf,
@@ -154,6 +191,7 @@ pub enum Error {
         waited: Duration,
     },
     /// A token file (the tracker's, ntfy's) that cannot be read.
+    #[error("cannot read the {what} token file {}: {source}", terminal_path(.path))]
     TokenFile {
         /// Whose token it holds: `tracker` or `ntfy`.
         what: &'static str,
@@ -163,6 +201,12 @@ pub enum Error {
         source: io::Error,
     },
     /// A token file that group or others may read.
+    #[error(
+        "refusing the {what} token file {}: group or others may read it (mode {:04o}); run `chmod 600 {}`",
+        terminal_path(.path),
+        .mode & 0o7777,
+        terminal_path(.path)
+    )]
     TokenFileMode {
         /// Whose token it holds: `tracker` or `ntfy`.
         what: &'static str,
@@ -171,9 +215,12 @@ pub enum Error {
         /// Its permission bits.
         mode: u32,
     },
-    /// A request to the issue tracker failed.
+    /// A request to the issue tracker failed: its message and its cause are
+    /// the tracker error's.
+    #[error(transparent)]
     Tracker(Box<TrackerError>),
     /// A crontab could not be read.
+    #[error("cannot read crontab {}: {reason}", terminal_path(.path))]
     Crontab {
         /// The crontab.
         path: PathBuf,
@@ -183,6 +230,7 @@ pub enum Error {
         source: Option<io::Error>,
     },
     /// systemd's timers could not be read (`--systemd`).
+    #[error("cannot read the timers of {manager}: {reason}; the other jobs were judged")]
     Systemd {
         /// Which manager: `the system manager` or a user's.
         manager: String,
@@ -196,29 +244,6 @@ pub enum Error {
 impl From<TrackerError> for Error {
     fn from(err: TrackerError) -> Self {
         Error::Tracker(Box::new(err))
-    }
-}
-
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Error::CreateDir { source, .. }
-            | Error::Write { source, .. }
-            | Error::WriteFile { source, .. }
-            | Error::Retire { source, .. }
-            | Error::Resume { source, .. }
-            | Error::ReadDir { source, .. }
-            | Error::Lock { source, .. }
-            | Error::TokenFile { source, .. } => Some(source),
-            Error::Crontab { source, .. } | Error::Systemd { source, .. } => {
-                source.as_ref().map(|e| e as _)
-            }
-            Error::Pattern { source, .. } => Some(&**source),
-            Error::Failed { source, .. } => source.as_deref().map(|e| e as _),
-            Error::Record { source, .. } => source.as_ref().map(|e| e as _),
-            Error::Tracker(err) => Some(err.as_ref()),
-            _ => None,
-        }
     }
 }
 
@@ -249,96 +274,6 @@ impl Error {
             value: value.to_owned(),
             rule: rule.into(),
         }
-    }
-}
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Every failure on one file: `<doing> <path>: <why>`.
-        let (doing, path, why): (&dyn fmt::Display, &Path, &dyn fmt::Display) = match self {
-            Error::CreateDir { path, source } => (&"cannot create heartbeat directory", path, source),
-            Error::Write { job, path, source } => {
-                (&format!("cannot write heartbeat for job `{job}` to"), path, source)
-            }
-            Error::WriteFile { path, source } => (&"cannot write", path, source),
-            Error::Retire { job, path, source } => {
-                (&format!("cannot retire job `{job}`: cannot remove"), path, source)
-            }
-            Error::Resume { path, source } => (&"cannot resume: cannot remove", path, source),
-            Error::ReadDir { path, source } => (
-                &"cannot read heartbeat directory",
-                path,
-                &format!("{source}; point to the right one with --dir or HB_DIR"),
-            ),
-            Error::Lock { path, source } => (&"cannot lock", path, source),
-            Error::LockUnsafe { path, reason } => (&"refusing the lock file", path, reason),
-            Error::TokenFile { what, path, source } => {
-                (&format!("cannot read the {what} token file"), path, source)
-            }
-            Error::Crontab { path, reason, .. } => (&"cannot read crontab", path, reason),
-            Error::InvalidJob { job, reason } => return write!(
-                f,
-                "invalid job name `{}`: {reason} (a job name matches [A-Za-z0-9][A-Za-z0-9._-]{{0,127}})",
-                terminal(job)
-            ),
-            Error::InvalidInterval { value, reason } => {
-                return write!(f, "invalid interval `{}`: {reason}", terminal(value))
-            }
-            Error::Invalid { what, value, rule } => {
-                return write!(f, "invalid {what} `{}`: {rule}", crate::escape::value(value))
-            }
-            Error::Failed { reason, .. } => return write!(f, "{reason}"),
-            Error::Record { rule, .. } => return write!(f, "{rule}"),
-            Error::Pattern {
-                flag,
-                pattern,
-                rule,
-                ..
-            } => return write!(
-                f,
-                "invalid {flag} `{}`: {rule}",
-                // Backticks in the pattern would end the quote early.
-                terminal(pattern).replace('`', "'")
-            ),
-            Error::NotFound { job, looked } => {
-                let looked = join_paths(looked);
-                return write!(f, "cannot retire job `{job}`: it has no heartbeat in {looked}");
-            }
-            Error::NotPaused { job, file, looked } => {
-                let (who, file) = match job {
-                    Some(job) => (format!("job `{job}`"), "pause file"),
-                    None => ("the host".to_owned(), file.as_str()),
-                };
-                let looked = join_paths(looked);
-                return write!(f, "cannot resume {who}: it is not paused (no {file} in {looked})");
-            }
-            Error::NoLocation { looked } => return write!(
-                f,
-                "no heartbeat directory found (looked in {}); point to one with --dir or HB_DIR",
-                join_paths(looked)
-            ),
-            Error::LockTimeout { path, waited } => return write!(
-                f,
-                "another run holds the lock {} (waited {}s); raise --lock-timeout if runs take that long",
-                terminal_path(path),
-                waited.as_secs()
-            ),
-            Error::TokenFileMode { what, path, mode } => return write!(
-                f,
-                "refusing the {what} token file {}: group or others may read it (mode {:04o}); run `chmod 600 {}`",
-                terminal_path(path),
-                mode & 0o7777,
-                terminal_path(path)
-            ),
-            Error::Tracker(err) => return fmt::Display::fmt(err, f),
-            Error::Systemd {
-                manager, reason, ..
-            } => return write!(
-                f,
-                "cannot read the timers of {manager}: {reason}; the other jobs were judged"
-            ),
-        };
-        write!(f, "{doing} {}: {why}", terminal_path(path))
     }
 }
 
