@@ -14,8 +14,6 @@ use crate::survey;
 /// The program's name, first on every line it writes to standard error.
 pub const PROGRAM: &str = "night-watch";
 
-const AFTER_HELP: &str = "Formats:\n  text      a table; UTF-8 borders and colours on a terminal (not with NO_COLOR),\n            plain ASCII without escape sequences anywhere else\n  markdown  GitHub-flavoured Markdown (Gitea, GitHub)\n  html      one self-contained HTML document with inline styles, for a mail body\n  json      the document of `hb-check --format json`\n  prometheus  the Prometheus text format, for node_exporter's textfile collector\n  mail      one MIME message for `sendmail -t` (needs --to): the text and the HTML\n            report as alternatives, the --subject line as its subject\n\nExample, from cron:\n  night-watch --format mail --to ops@example.com | /usr/sbin/sendmail -t\n\nExit codes:\n  0  the report was rendered, whatever it says\n  3  nothing could be read (no heartbeat directory, unreadable directory),\n     bad usage, or a --notify destination did not take the summary";
-
 /// Show the state of every cron job: the heartbeat panel and the nightly
 /// report.
 ///
@@ -30,7 +28,7 @@ const AFTER_HELP: &str = "Formats:\n  text      a table; UTF-8 borders and colou
 /// A report of stale jobs is still a good report: the exit code says only
 /// whether one could be made.
 #[derive(Debug, Parser)]
-#[command(name = PROGRAM, version, after_help = AFTER_HELP)]
+#[command(name = PROGRAM, version, after_help = "Formats:\n  text      a table; UTF-8 borders and colours on a terminal (not with NO_COLOR),\n            plain ASCII without escape sequences anywhere else\n  markdown  GitHub-flavoured Markdown (Gitea, GitHub)\n  html      one self-contained HTML document with inline styles, for a mail body\n  json      the document of `hb-check --format json`\n  prometheus  the Prometheus text format, for node_exporter's textfile collector\n  mail      one MIME message for `sendmail -t` (needs --to): the text and the HTML\n            report as alternatives, the --subject line as its subject\n\nExample, from cron:\n  night-watch --format mail --to ops@example.com | /usr/sbin/sendmail -t\n\nExit codes:\n  0  the report was rendered, whatever it says\n  3  nothing could be read (no heartbeat directory, unreadable directory),\n     bad usage, or a --notify destination did not take the summary")]
 pub struct Args {
     #[command(flatten)]
     pub(crate) judge: JudgeArgs,
