@@ -186,16 +186,12 @@ pub(crate) fn call<T, E>(
             Err(error) => error,
         };
         let attempts = backoff.attempt;
-        match backoff.next(&failed(&error), budget.left()) {
-            Ok(wait) => std::thread::sleep(wait),
-            Err(stop) => {
-                return Err(GaveUp {
-                    error,
-                    attempts,
-                    stop,
-                })
-            }
-        }
+        let wait = backoff.next(&failed(&error), budget.left());
+        std::thread::sleep(wait.map_err(|stop| GaveUp {
+            error,
+            attempts,
+            stop,
+        })?);
     }
 }
 

@@ -69,13 +69,26 @@ impl Client {
         query: &[(&str, String)],
         body: Option<&serde_json::Value>,
     ) -> Result<Answer, Error> {
+        let mut url = format!("{}{}{path}", self.config.url, self.api);
+        if !query.is_empty() {
+            let mut pairs = url::form_urlencoded::Serializer::new(String::new());
+            url = format!("{url}?{}", pairs.extend_pairs(query).finish());
+        }
+        let request = http::Request {
+            method: method.clone(),
+            url,
+            headers: self.headers.clone(),
+            body: body.map(|b| ("application/json", b.to_string().into_bytes())),
+            limit: Some(MAX_BODY),
+            error_limit: Some(MAX_ERROR_BODY),
+        };
         let repeat = if *method == Method::POST {
             Repeat::Once
         } else {
             Repeat::Idempotent
         };
         let backoff = Backoff::new(repeat, self.config.timeout);
-        let attempt = || self.attempt(method, path, query, body);
+        let attempt = || self.attempt(&request, path);
         retry::call(backoff, &self.budget, attempt, |e| e.failed).map_err(|gave_up| {
             let mut err = gave_up.error;
             err.attempts = gave_up.attempts;
@@ -91,33 +104,15 @@ impl Client {
     }
 
     /// One attempt, within the timeout or what is left of the budget.
-    fn attempt(
-        &self,
-        method: &Method,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<&serde_json::Value>,
-    ) -> Result<Answer, Box<TrackerError>> {
+    fn attempt(&self, request: &http::Request, path: &str) -> Result<Answer, Box<TrackerError>> {
+        let method = &request.method;
         let allowed = self.config.timeout.min(self.budget.left());
         if allowed.is_zero() {
             let total = self.budget.total.as_secs();
             let spent = format!("the {total}s a tracker sync may take are spent");
             return Err(Box::new(self.invalid(method, path, spent)));
         }
-        let mut url = format!("{}{}{path}", self.config.url, self.api);
-        if !query.is_empty() {
-            let mut pairs = url::form_urlencoded::Serializer::new(String::new());
-            url = format!("{url}?{}", pairs.extend_pairs(query).finish());
-        }
-        let request = http::Request {
-            method: method.clone(),
-            url,
-            headers: self.headers.clone(),
-            body: body.map(|b| ("application/json", b.to_string().into_bytes())),
-            limit: Some(MAX_BODY),
-            error_limit: Some(MAX_ERROR_BODY),
-        };
-        let answer = http::send(&request, allowed).map_err(|e| {
+        let answer = http::send(request, allowed).map_err(|e| {
             let failed = Failed {
                 unsent: e.kind == http::Kind::Unsent,
                 invalid: e.kind == http::Kind::TooLong,

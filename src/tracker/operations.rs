@@ -55,14 +55,13 @@ impl Forge for Client {
         // Gitea answers 201 here, GitHub 200; any success will do.
         let path = format!("/repos/{}/issues/{number}", self.config.repo);
         let body = serde_json::to_value(edit).unwrap_or_default();
-        self.send(&Method::PATCH, &path, &[], Some(&body))?;
-        Ok(())
+        self.send(&Method::PATCH, &path, &[], Some(&body)).map(drop)
     }
 
     fn comment(&self, number: u64, body: &str) -> Result<(), Error> {
         let path = format!("/repos/{}/issues/{number}/comments", self.config.repo);
-        self.send(&Method::POST, &path, &[], Some(&json!({ "body": body })))?;
-        Ok(())
+        self.send(&Method::POST, &path, &[], Some(&json!({ "body": body })))
+            .map(drop)
     }
 
     fn comments(&self, number: u64) -> Result<Vec<Comment>, Error> {

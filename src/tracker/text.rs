@@ -12,6 +12,7 @@ use super::marker::{fnv, Marker};
 use crate::fleet::{compact, Fleet, Group, QuorumVerdict};
 use crate::judge::{Judgement, Status};
 use crate::record::{format_duration, is_plain};
+use crate::report::content::{format_ratio, or_none};
 use crate::{alert, escape};
 
 pub(crate) const LABEL_DESCRIPTION: &str =
@@ -93,10 +94,6 @@ fn named(items: impl Iterator<Item = String>) -> String {
     within(items, ", ", LIST_MAX_CHARS, |n| format!(" and {n} more"))
 }
 
-fn or_dash(value: Option<String>) -> String {
-    value.unwrap_or_else(|| "-".to_owned())
-}
-
 pub(crate) fn body(host: &str, jobs: &[Judgement], fleet: &Fleet, at: DateTime<Utc>) -> String {
     let bad: Vec<&Judgement> = jobs.iter().filter(|j| j.status.is_alert()).collect();
     let host_md = inert(host);
@@ -112,10 +109,10 @@ pub(crate) fn body(host: &str, jobs: &[Judgement], fleet: &Fleet, at: DateTime<U
             "| {} | {} | {} | {} | {} | {} |\n",
             inert_cell(&alert_key(host, j)),
             j.status,
-            or_dash(j.age_seconds.map(format_duration)),
-            or_dash(j.interval_seconds.map(format_duration)),
-            crate::report::content::format_ratio(j.ratio),
-            or_dash(j.reason.as_deref().map(inert_cell)),
+            or_none(j.age_seconds.map(format_duration)),
+            or_none(j.interval_seconds.map(format_duration)),
+            format_ratio(j.ratio),
+            or_none(j.reason.as_deref().map(inert_cell)),
         )
     });
     out += &within(rows, "", TABLE_MAX_CHARS, |left| {

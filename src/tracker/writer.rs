@@ -28,9 +28,7 @@ impl Writer<'_, '_> {
     /// A 422 may mean another host's run created the label a moment ago (or
     /// on GitHub that it exists in another case): look once more.
     fn create_label(&self, name: &str) -> Result<Label, Error> {
-        let look = || -> Result<Option<Label>, Error> {
-            Ok(self.forge.find_labels(&[name])?.into_iter().next())
-        };
+        let look = || Ok(self.forge.find_labels(&[name])?.into_iter().next());
         let create = || self.forge.create_label(name, text::LABEL_DESCRIPTION);
         match write_once(create, &look) {
             Err(Error::Tracker(err)) if err.status() == Some(422) => {
