@@ -1,5 +1,5 @@
 //! The client for every forge over the crate's one HTTP client: the token,
-//! retries, paging and error answers ([`super::operations`]: its operations).
+//! retries, paging and error answers; its [`super::Forge`] operations are in `super`.
 
 use serde::de::DeserializeOwned;
 use ureq::http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, USER_AGENT};
