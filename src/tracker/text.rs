@@ -73,20 +73,15 @@ fn within(
     budget: usize,
     more: impl Fn(usize) -> String,
 ) -> String {
-    let mut out = String::new();
-    let mut left = 0;
-    for item in items {
-        let sep = if out.is_empty() { "" } else { sep };
-        if left == 0 && out.len() + sep.len() + item.len() <= budget {
-            out = out + sep + &item;
-        } else {
-            left += 1;
-        }
+    let mut items = items.peekable();
+    let mut out = items.next_if(|i| i.len() <= budget).unwrap_or_default();
+    while let Some(item) = items.next_if(|i| out.len() + sep.len() + i.len() <= budget) {
+        out = out + sep + &item;
     }
-    if left > 0 {
-        out += &more(left);
+    match items.count() {
+        0 => out,
+        left => out + &more(left),
     }
-    out
 }
 
 /// `` `a` (stale), `b` (failed) and 9,998 more ``.
