@@ -11,7 +11,7 @@ pub(crate) use ureq::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, RequestExt};
 
-use retry::{Backoff, Budget, Failed, RateLimit, Repeat};
+use retry::{Backoff, Budget, Failed, Repeat};
 
 pub(crate) use redact::{hide_urls, shown};
 
@@ -150,7 +150,7 @@ pub(crate) fn send_once(
         NotTaken::NoTime => Failed::default(),
         NotTaken::Refused(answer) => Failed {
             status: Some(answer.status.as_u16()),
-            retry_after: RateLimit::read(&answer.headers, chrono::Utc::now()).retry_after,
+            retry_after: retry::rate_limit(&answer.headers, chrono::Utc::now()).0,
             ..Failed::default()
         },
         NotTaken::Failed(e) => Failed {

@@ -195,10 +195,9 @@ fn kuma(base: &Url, ping: &Ping) -> Option<(Method, Url, Option<String>)> {
         Ping::Beat {
             ok, body, duration, ..
         } => {
-            let fallback = if *ok { "OK" } else { "failed" };
             let said = body.as_deref().and_then(last_line);
-            let msg = said.unwrap_or(fallback).to_owned();
-            (*ok, msg, *duration)
+            let msg = said.unwrap_or(if *ok { "OK" } else { "failed" });
+            (*ok, msg.to_owned(), *duration)
         }
     };
     let mut url = base.clone();

@@ -6,7 +6,7 @@ use ureq::http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, USER_AG
 
 use super::{Config, Kind};
 use crate::error::{Error, TrackerError};
-use crate::http::retry::{self, Backoff, Budget, Failed, RateLimit, Repeat, Stop};
+use crate::http::retry::{self, Backoff, Budget, Failed, Repeat, Stop};
 use crate::http::{self, redact::Redactor, Answer, HeaderMap, Method, StatusCode};
 
 /// The most of a successful answer read; a page of issues is far below.
@@ -127,7 +127,7 @@ impl Client {
             return Ok(answer);
         }
         // One too long to read whole still says its status.
-        let limit = RateLimit::read(&answer.headers, chrono::Utc::now());
+        let (retry_after, limited) = retry::rate_limit(&answer.headers, chrono::Utc::now());
         let fallback = status.canonical_reason().unwrap_or("no message");
         let mut message = self.redactor.clean(&error_message(&answer.body, fallback));
         if let Some((end, _)) = message.char_indices().nth(MAX_MESSAGE) {
@@ -135,10 +135,10 @@ impl Client {
         }
         let failed = Failed {
             status: Some(status.as_u16()),
-            retry_after: limit.retry_after,
+            retry_after,
             // GitHub answers 403, not 429, when a rate limit is used up.
             rate_limited: status == StatusCode::TOO_MANY_REQUESTS
-                || (status == StatusCode::FORBIDDEN && limit.is_limit()),
+                || (status == StatusCode::FORBIDDEN && limited),
             ..Failed::default()
         };
         Err(Box::new(self.error(method, path, message, failed)))

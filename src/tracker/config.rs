@@ -61,11 +61,9 @@ impl Config {
         let Some(url) = url else {
             return Ok(None);
         };
-        let repo = repo.ok_or_else(|| {
-            Error::rule(
-                "the tracker needs a repo: give --tracker-repo OWNER/NAME or set HB_TRACKER_REPO",
-            )
-        })?;
+        let no_repo =
+            "the tracker needs a repo: give --tracker-repo OWNER/NAME or set HB_TRACKER_REPO";
+        let repo = repo.ok_or_else(|| Error::rule(no_repo))?;
         let token = match token_file {
             Some(path) => Token::from_file(path, "tracker")?,
             None => Token::from_env(TOKEN_ENV, "tracker")?.ok_or_else(|| {
