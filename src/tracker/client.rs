@@ -17,8 +17,7 @@ const MAX_ERROR_BODY: u64 = 64 << 10;
 
 const MAX_MESSAGE: usize = 300;
 
-/// More pages than this are not read: a listing that long is a loop or a
-/// misuse, and reaching it is an error rather than acting on part of it.
+/// A listing longer is a loop or a misuse: an error, never acted on in part.
 pub(crate) const MAX_PAGES: usize = 20;
 
 const AGENT: &str = concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION"), " (hb-check)");
