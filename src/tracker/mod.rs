@@ -11,7 +11,6 @@ pub(crate) mod marker;
 pub(crate) mod sync;
 pub(crate) mod text;
 pub(crate) mod token;
-mod writer;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -158,9 +157,7 @@ impl Forge for Client {
         let closed = state == State::Closed;
         let word = if closed { "closed" } else { "open" };
         let mut query = vec![("state", word.to_owned()), ("labels", names.join(","))];
-        if !self.github {
-            query.push(("type", "issues".to_owned()));
-        }
+        query.extend((!self.github).then(|| ("type", "issues".to_owned())));
         let path = format!("/repos/{}/issues", self.config.repo);
         let items = self.pages(&path, &query, closed, |i: &Issue| i.number)?;
         Ok(keep_issues(self.github, items, labels, state))
