@@ -130,8 +130,7 @@ impl Marker {
 
     /// The tag of a comment announcing this marker.
     pub(crate) fn comment_tag(&self) -> String {
-        let digest = fnv(self.render().bytes());
-        format!("{COMMENT_OPEN}{digest:016x}{CLOSE}")
+        format!("{COMMENT_OPEN}{:016x}{CLOSE}", fnv(self.render().bytes()))
     }
 
     /// `body` with its marker replaced by this one, or this one added.

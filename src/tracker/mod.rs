@@ -153,7 +153,6 @@ impl Forge for Client {
 
     fn list_issues(&self, labels: &[&Label], state: State) -> Result<Vec<Issue>, Error> {
         let names: Vec<&str> = labels.iter().map(|l| l.name.as_str()).collect();
-        // Of closed issues only the newest page is read.
         let closed = state == State::Closed;
         let word = if closed { "closed" } else { "open" };
         let mut query = vec![("state", word.to_owned()), ("labels", names.join(","))];

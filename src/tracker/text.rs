@@ -139,7 +139,7 @@ pub(crate) fn closing(
     opened: Option<DateTime<Utc>>,
     at: DateTime<Utc>,
 ) -> (String, String, String) {
-    let paused_text = paused_list(host, paused.iter().map(|(j, s)| (j, *s)), jobs);
+    let paused_text = paused_list(host, paused, jobs);
     let recovered_text =
         (!recovered.is_empty()).then(|| format!("Recovered: {}.", list(recovered)));
     let others = recovered_text.as_ref().map_or("", |_| ", others recovered");
@@ -177,18 +177,14 @@ pub(crate) fn closing(
 }
 
 /// `` `backup` paused until 2026-11-22T06:00:00Z (`disk swap`) (was stale) ``.
-fn paused_list<'a>(
-    host: &str,
-    paused: impl IntoIterator<Item = (&'a String, Option<Status>)>,
-    jobs: &[Judgement],
-) -> String {
+fn paused_list(host: &str, paused: &[(String, Option<Status>)], jobs: &[Judgement]) -> String {
     // Looked up by key, not searched for each: a host-wide pause over
     // 10,000 jobs made the search 10^8 keys and seconds per text.
     let mut pauses = HashMap::new();
     for j in jobs.iter().filter(|j| j.status == Status::Paused) {
         pauses.entry(alert_key(host, j)).or_insert(j.pause.as_ref());
     }
-    named(paused.into_iter().map(|(key, was)| {
+    named(paused.iter().map(|(key, was)| {
         let mut text = format!("{} paused", inert(key));
         if let Some(pause) = pauses.get(key).copied().flatten() {
             text += &format!(" until {}", stamp(pause.until));
@@ -236,9 +232,10 @@ pub(crate) fn update_comment(
         lines.push(format!("Recovered: {}.", list(&diff.left)));
     }
     if !paused.is_empty() {
+        let paused: Vec<_> = paused.iter().map(|(j, s)| (j.clone(), Some(*s))).collect();
         lines.push(format!(
             "Paused, not recovered: {}. A paused job never alerts; one still bad when its pause ends alerts again.",
-            paused_list(host, paused.iter().map(|(j, s)| (j, Some(*s))), jobs)
+            paused_list(host, &paused, jobs)
         ));
     }
     let count = alert_set(host, jobs).len();
