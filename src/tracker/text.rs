@@ -243,7 +243,7 @@ pub(crate) fn update_comment(
     lines.join("\n\n")
 }
 
-/// A reminder after `open_for` seconds open: how long each job has been bad, as its heartbeat tells.
+/// A reminder after `open_for` seconds open: how long each job is bad, as its heartbeat tells.
 pub(crate) fn reminder(host: &str, jobs: &[Judgement], open_for: u64, every: u64) -> String {
     let (open_for, every) = (format_duration(open_for), format_duration(every));
     let out = format!(
