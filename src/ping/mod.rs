@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::http::redact::SecretParser;
-use crate::http::{self, Method, NotTaken, Request};
+use crate::http::{self, redact::SecretParser, Method, NotTaken, Request};
 use crate::Error;
 
 /// The most time one ping may take, retries included.
