@@ -14,7 +14,7 @@
 use chrono::{DateTime, Utc};
 
 use super::decide::{alert_key, alert_set, decide, Decision};
-use super::marker::{comment_tag_in, host_word, Marker};
+use super::marker::{self, comment_tag_in, host_word};
 use super::text;
 use super::{Comment, Edit, Forge, Issue, Label, State};
 use crate::alert::{reminder_due, Jobs};
@@ -81,7 +81,7 @@ pub(crate) fn sync(
     };
     let alerts = alert_set(host, jobs);
     let kept = open.first();
-    let recorded = |i: &Issue| Marker::parse_against(&i.body, &alerts).map(|m| m.jobs);
+    let recorded = |i: &Issue| marker::parse_against(&i.body, &alerts);
     let posted = kept.map(|i| recorded(i).unwrap_or_default());
     let acknowledged = closed.as_ref().and_then(recorded);
     let paused_jobs = jobs.iter().filter(|j| j.status == Status::Paused);
@@ -107,7 +107,7 @@ pub(crate) fn sync(
             if let Some(period) = opts.remind.and_then(due) {
                 comment.push_str(&format!("\n\n{}", remind_marker(host, period)));
             }
-            let tag = Marker::new(host, alerts.clone()).comment_tag();
+            let tag = marker::comment_tag(host, &alerts);
             w.comment(issue.number, &comment, &tag)?;
             let edit = Edit {
                 title: Some(title()),
@@ -123,7 +123,7 @@ pub(crate) fn sync(
         }
         Decision::Acknowledged(Some(still)) => {
             let issue = closed.as_ref().expect("acknowledged on a closed issue");
-            let body = Marker::new(host, still.clone()).replace_in(&issue.body);
+            let body = marker::replace_in(host, still, &issue.body);
             let edit = Edit {
                 body: Some(body),
                 ..Edit::default()
@@ -337,7 +337,7 @@ impl Writer<'_, '_> {
         number: u64,
         (comment, title, body): (String, String, String),
     ) -> Result<(), Error> {
-        let tag = Marker::new(self.opts.host, Jobs::new()).comment_tag();
+        let tag = marker::comment_tag(self.opts.host, &Jobs::new());
         self.comment(number, &comment, &tag)?;
         if self.dry(|| format!("close issue #{number} as `{title}`")) {
             return Ok(());

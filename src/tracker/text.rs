@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::decide::{alert_key, alert_set};
-use super::marker::{fnv, Marker};
+use super::marker::{self, fnv};
 use crate::fleet::{compact, Fleet, Group, QuorumVerdict};
 use crate::judge::{Judgement, Status};
 use crate::record::{format_duration, is_plain};
@@ -126,7 +126,7 @@ pub(crate) fn body(host: &str, jobs: &[Judgement], fleet: &Fleet, at: DateTime<U
          the job from `--expect` (`HB_EXPECT`).\n\n",
         stamp(at)
     );
-    out + &Marker::new(host, alert_set(host, jobs)).render() + "\n"
+    out + &marker::render(host, &alert_set(host, jobs)) + "\n"
 }
 
 /// The comment, title and body of the issue hb-check closes (`at`: when the
@@ -171,7 +171,7 @@ pub(crate) fn closing(
         ),
     };
     let body = body + &recovered_text.map(|text| text + "\n\n").unwrap_or_default();
-    let marker = Marker::new(host, alert::Jobs::new()).render();
+    let marker = marker::render(host, &alert::Jobs::new());
     let title = format!("{} {title}", title_prefix(host));
     (comment.join(" "), title, body + &marker + "\n")
 }
@@ -277,7 +277,7 @@ pub(crate) fn duplicate(host: &str, kept: u64) -> (String, String, String) {
     );
     let body = format!(
         "A second open issue for {host_md}: #{kept} stays open and carries the alerts; hb-check closed this one.\n\n{}\n",
-        Marker::new(host, alert::Jobs::new()).render()
+        marker::render(host, &alert::Jobs::new())
     );
     let title = format!("{} duplicate of #{kept}", title_prefix(host));
     (comment, title, body)
