@@ -11,7 +11,7 @@ pub(crate) use ureq::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use ureq::tls::{Certificate, RootCerts, TlsConfig};
 use ureq::{Agent, RequestExt};
 
-use retry::{Backoff, Budget, Failed, RateLimit, Repeat};
+use retry::{Backoff, Budget, Failed, Repeat};
 
 pub(crate) use redact::{hide_urls, shown};
 
@@ -150,7 +150,7 @@ pub(crate) fn send_once(
         NotTaken::NoTime => Failed::default(),
         NotTaken::Refused(answer) => Failed {
             status: Some(answer.status.as_u16()),
-            retry_after: RateLimit::read(&answer.headers, chrono::Utc::now()).retry_after,
+            retry_after: retry::rate_limit(&answer.headers, chrono::Utc::now()).0,
             ..Failed::default()
         },
         NotTaken::Failed(e) => Failed {
@@ -197,6 +197,7 @@ fn tls_agent() -> Result<Agent, String> {
 /// `answered`: the error came while the body of an answer with that status was read.
 fn failure(err: ureq::Error, deadline: Duration, answered: Option<u16>) -> Failure {
     use std::io::ErrorKind as K;
+    use ureq::Error as E;
     let reading = answered.is_some();
     // Before the request is sent.
     let unsent = [
@@ -207,31 +208,29 @@ fn failure(err: ureq::Error, deadline: Duration, answered: Option<u16>) -> Failu
     ];
     let within = format!("within {}", seconds(deadline));
     let (kind, message) = match err {
-        ureq::Error::Timeout(_) if reading => (
+        E::Timeout(_) if reading => (
             Kind::Slow,
             format!("the answer did not arrive whole {within}"),
         ),
-        ureq::Error::Timeout(_) => (Kind::Broken, format!("no answer {within}")),
-        ureq::Error::BodyExceedsLimit(limit) => {
+        E::Timeout(_) => (Kind::Broken, format!("no answer {within}")),
+        E::BodyExceedsLimit(limit) => {
             let limit = size(limit);
             let why = format!("the answer is longer than the {limit} the client reads");
             (Kind::TooLong, why)
         }
-        ureq::Error::Io(e) if reading => (Kind::Broken, format!("the answer broke off: {e}")),
-        ureq::Error::Io(e) if unsent.contains(&e.kind()) => {
-            (Kind::Unsent, format!("cannot connect: {e}"))
-        }
+        E::Io(e) if reading => (Kind::Broken, format!("the answer broke off: {e}")),
+        E::Io(e) if unsent.contains(&e.kind()) => (Kind::Unsent, format!("cannot connect: {e}")),
         // A refused TLS handshake too: it cannot be told from a break after the request.
-        ureq::Error::Io(e) => (Kind::Broken, format!("the connection failed: {e}")),
-        ureq::Error::HostNotFound => (Kind::Unsent, "cannot connect: host not found".to_owned()),
-        ureq::Error::ConnectionFailed => (Kind::Unsent, "cannot connect".to_owned()),
-        ureq::Error::Rustls(e) => (Kind::Unsent, format!("cannot connect: TLS: {e}")),
-        ureq::Error::Tls(e) => (Kind::Unsent, format!("cannot connect: TLS: {e}")),
+        E::Io(e) => (Kind::Broken, format!("the connection failed: {e}")),
+        E::HostNotFound => (Kind::Unsent, "cannot connect: host not found".to_owned()),
+        E::ConnectionFailed => (Kind::Unsent, "cannot connect".to_owned()),
+        E::Rustls(e) => (Kind::Unsent, format!("cannot connect: TLS: {e}")),
+        E::Tls(e) => (Kind::Unsent, format!("cannot connect: TLS: {e}")),
         // These quote the URL: say what they are without it.
-        ureq::Error::BadUri(_) | ureq::Error::RequireHttpsOnly(_) => {
+        E::BadUri(_) | E::RequireHttpsOnly(_) => {
             (Kind::Unsent, "the URL cannot be used".to_owned())
         }
-        ureq::Error::Http(e) => (Kind::Unsent, cannot_make(&e)),
+        E::Http(e) => (Kind::Unsent, cannot_make(&e)),
         other => (Kind::Broken, other.to_string()),
     };
     let message = crate::escape::terminal(&message).into_owned();

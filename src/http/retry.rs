@@ -13,43 +13,32 @@ const MAX_BACKOFF: Duration = Duration::from_secs(8);
 /// The longest wait a server may ask for, clamped before any arithmetic.
 pub(crate) const MAX_SERVER_WAIT: Duration = Duration::from_secs(3600);
 
-#[derive(Debug, Default, PartialEq)]
-pub(crate) struct RateLimit {
-    /// `Retry-After`; else, when GitHub's `x-ratelimit-remaining` is 0, the
-    /// time until `x-ratelimit-reset`.
-    pub(crate) retry_after: Option<Duration>,
-    pub(crate) exhausted: bool,
-}
-
-impl RateLimit {
-    pub(crate) fn read(headers: &super::HeaderMap, now: DateTime<Utc>) -> RateLimit {
-        let header = |name: &str| Some(headers.get(name)?.to_str().ok()?.trim());
-        let until = |at: DateTime<Utc>| (at - now).to_std().unwrap_or(Duration::ZERO);
-        let exhausted = header("x-ratelimit-remaining") == Some("0");
-        let retry_after = header("retry-after")
-            .and_then(|v| {
-                if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
-                    // Any run of digits, however long, clamps; none overflows.
-                    Some(Duration::from_secs(v.parse().unwrap_or(u64::MAX)))
-                } else {
-                    let at = DateTime::parse_from_rfc2822(v).ok()?;
-                    Some(until(at.with_timezone(&Utc)))
-                }
-            })
-            .or_else(|| {
-                let reset = header("x-ratelimit-reset")?.parse::<i64>().ok()?;
-                exhausted.then(|| DateTime::from_timestamp(reset, 0).map(until))?
-            })
-            .map(|wait| wait.min(MAX_SERVER_WAIT));
-        RateLimit {
-            retry_after,
-            exhausted,
-        }
-    }
-
-    pub(crate) fn is_limit(&self) -> bool {
-        self.exhausted || self.retry_after.is_some()
-    }
+/// The wait a server asks for: `Retry-After`, else, when GitHub's
+/// `x-ratelimit-remaining` is 0, the time until `x-ratelimit-reset`; and
+/// whether a rate limit is met (either says so).
+pub(crate) fn rate_limit(
+    headers: &super::HeaderMap,
+    now: DateTime<Utc>,
+) -> (Option<Duration>, bool) {
+    let header = |name: &str| Some(headers.get(name)?.to_str().ok()?.trim());
+    let until = |at: DateTime<Utc>| (at - now).to_std().unwrap_or(Duration::ZERO);
+    let exhausted = header("x-ratelimit-remaining") == Some("0");
+    let retry_after = header("retry-after")
+        .and_then(|v| {
+            if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+                // Any run of digits, however long, clamps; none overflows.
+                Some(Duration::from_secs(v.parse().unwrap_or(u64::MAX)))
+            } else {
+                let at = DateTime::parse_from_rfc2822(v).ok()?;
+                Some(until(at.with_timezone(&Utc)))
+            }
+        })
+        .or_else(|| {
+            let reset = header("x-ratelimit-reset")?.parse::<i64>().ok()?;
+            exhausted.then(|| DateTime::from_timestamp(reset, 0).map(until))?
+        })
+        .map(|wait| wait.min(MAX_SERVER_WAIT));
+    (retry_after, exhausted || retry_after.is_some())
 }
 
 /// What a failed attempt showed, for [`classify`].
@@ -186,16 +175,12 @@ pub(crate) fn call<T, E>(
             Err(error) => error,
         };
         let attempts = backoff.attempt;
-        match backoff.next(&failed(&error), budget.left()) {
-            Ok(wait) => std::thread::sleep(wait),
-            Err(stop) => {
-                return Err(GaveUp {
-                    error,
-                    attempts,
-                    stop,
-                })
-            }
-        }
+        let wait = backoff.next(&failed(&error), budget.left());
+        std::thread::sleep(wait.map_err(|stop| GaveUp {
+            error,
+            attempts,
+            stop,
+        })?);
     }
 }
 

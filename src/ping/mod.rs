@@ -7,8 +7,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::http::redact::SecretParser;
-use crate::http::{self, Method, NotTaken, Request};
+use crate::http::{self, redact::SecretParser, Method, NotTaken, Request};
 use crate::Error;
 
 /// The most time one ping may take, retries included.
@@ -195,10 +194,9 @@ fn kuma(base: &Url, ping: &Ping) -> Option<(Method, Url, Option<String>)> {
         Ping::Beat {
             ok, body, duration, ..
         } => {
-            let fallback = if *ok { "OK" } else { "failed" };
             let said = body.as_deref().and_then(last_line);
-            let msg = said.unwrap_or(fallback).to_owned();
-            (*ok, msg, *duration)
+            let msg = said.unwrap_or(if *ok { "OK" } else { "failed" });
+            (*ok, msg.to_owned(), *duration)
         }
     };
     let mut url = base.clone();

@@ -139,7 +139,7 @@ pub(crate) fn format_ratio(ratio: Option<f64>) -> String {
     or_none(ratio.map(|r| format!("{:.1}x", super::round_ratio(r, 1))))
 }
 
-fn or_none(text: Option<String>) -> String {
+pub(crate) fn or_none(text: Option<String>) -> String {
     text.unwrap_or_else(|| NONE.to_owned())
 }
 

@@ -1,12 +1,12 @@
 //! The client for every forge over the crate's one HTTP client: the token,
-//! retries, paging and error answers ([`super::operations`]: its operations).
+//! retries, paging and error answers; its [`super::Forge`] operations are in `super`.
 
 use serde::de::DeserializeOwned;
 use ureq::http::header::{HeaderName, HeaderValue, ACCEPT, AUTHORIZATION, USER_AGENT};
 
 use super::{Config, Kind};
 use crate::error::{Error, TrackerError};
-use crate::http::retry::{self, Backoff, Budget, Failed, RateLimit, Repeat, Stop};
+use crate::http::retry::{self, Backoff, Budget, Failed, Repeat, Stop};
 use crate::http::{self, redact::Redactor, Answer, HeaderMap, Method, StatusCode};
 
 /// The most of a successful answer read; a page of issues is far below.
@@ -17,8 +17,7 @@ const MAX_ERROR_BODY: u64 = 64 << 10;
 
 const MAX_MESSAGE: usize = 300;
 
-/// More pages than this are not read: a listing that long is a loop or a
-/// misuse, and reaching it is an error rather than acting on part of it.
+/// A listing longer is a loop or a misuse: an error, never acted on in part.
 pub(crate) const MAX_PAGES: usize = 20;
 
 const AGENT: &str = concat!("cron-heartbeat/", env!("CARGO_PKG_VERSION"), " (hb-check)");
@@ -69,13 +68,26 @@ impl Client {
         query: &[(&str, String)],
         body: Option<&serde_json::Value>,
     ) -> Result<Answer, Error> {
+        let mut url = format!("{}{}{path}", self.config.url, self.api);
+        if !query.is_empty() {
+            let mut pairs = url::form_urlencoded::Serializer::new(String::new());
+            url = format!("{url}?{}", pairs.extend_pairs(query).finish());
+        }
+        let request = http::Request {
+            method: method.clone(),
+            url,
+            headers: self.headers.clone(),
+            body: body.map(|b| ("application/json", b.to_string().into_bytes())),
+            limit: Some(MAX_BODY),
+            error_limit: Some(MAX_ERROR_BODY),
+        };
         let repeat = if *method == Method::POST {
             Repeat::Once
         } else {
             Repeat::Idempotent
         };
         let backoff = Backoff::new(repeat, self.config.timeout);
-        let attempt = || self.attempt(method, path, query, body);
+        let attempt = || self.attempt(&request, path);
         retry::call(backoff, &self.budget, attempt, |e| e.failed).map_err(|gave_up| {
             let mut err = gave_up.error;
             err.attempts = gave_up.attempts;
@@ -91,33 +103,15 @@ impl Client {
     }
 
     /// One attempt, within the timeout or what is left of the budget.
-    fn attempt(
-        &self,
-        method: &Method,
-        path: &str,
-        query: &[(&str, String)],
-        body: Option<&serde_json::Value>,
-    ) -> Result<Answer, Box<TrackerError>> {
+    fn attempt(&self, request: &http::Request, path: &str) -> Result<Answer, Box<TrackerError>> {
+        let method = &request.method;
         let allowed = self.config.timeout.min(self.budget.left());
         if allowed.is_zero() {
             let total = self.budget.total.as_secs();
             let spent = format!("the {total}s a tracker sync may take are spent");
             return Err(Box::new(self.invalid(method, path, spent)));
         }
-        let mut url = format!("{}{}{path}", self.config.url, self.api);
-        if !query.is_empty() {
-            let mut pairs = url::form_urlencoded::Serializer::new(String::new());
-            url = format!("{url}?{}", pairs.extend_pairs(query).finish());
-        }
-        let request = http::Request {
-            method: method.clone(),
-            url,
-            headers: self.headers.clone(),
-            body: body.map(|b| ("application/json", b.to_string().into_bytes())),
-            limit: Some(MAX_BODY),
-            error_limit: Some(MAX_ERROR_BODY),
-        };
-        let answer = http::send(&request, allowed).map_err(|e| {
+        let answer = http::send(request, allowed).map_err(|e| {
             let failed = Failed {
                 unsent: e.kind == http::Kind::Unsent,
                 invalid: e.kind == http::Kind::TooLong,
@@ -132,7 +126,7 @@ impl Client {
             return Ok(answer);
         }
         // One too long to read whole still says its status.
-        let limit = RateLimit::read(&answer.headers, chrono::Utc::now());
+        let (retry_after, limited) = retry::rate_limit(&answer.headers, chrono::Utc::now());
         let fallback = status.canonical_reason().unwrap_or("no message");
         let mut message = self.redactor.clean(&error_message(&answer.body, fallback));
         if let Some((end, _)) = message.char_indices().nth(MAX_MESSAGE) {
@@ -140,10 +134,10 @@ impl Client {
         }
         let failed = Failed {
             status: Some(status.as_u16()),
-            retry_after: limit.retry_after,
+            retry_after,
             // GitHub answers 403, not 429, when a rate limit is used up.
             rate_limited: status == StatusCode::TOO_MANY_REQUESTS
-                || (status == StatusCode::FORBIDDEN && limit.is_limit()),
+                || (status == StatusCode::FORBIDDEN && limited),
             ..Failed::default()
         };
         Err(Box::new(self.error(method, path, message, failed)))

@@ -61,11 +61,9 @@ impl Config {
         let Some(url) = url else {
             return Ok(None);
         };
-        let repo = repo.ok_or_else(|| {
-            Error::rule(
-                "the tracker needs a repo: give --tracker-repo OWNER/NAME or set HB_TRACKER_REPO",
-            )
-        })?;
+        let no_repo =
+            "the tracker needs a repo: give --tracker-repo OWNER/NAME or set HB_TRACKER_REPO";
+        let repo = repo.ok_or_else(|| Error::rule(no_repo))?;
         let token = match token_file {
             Some(path) => Token::from_file(path, "tracker")?,
             None => Token::from_env(TOKEN_ENV, "tracker")?.ok_or_else(|| {
@@ -94,19 +92,16 @@ impl Config {
             )));
         }
         let shown = terminal(url);
+        let invalid = |why: &str| format!("invalid tracker URL `{shown}`: {why}");
         if !url.contains("://") {
-            return Err(Error::rule(format!(
-                "invalid tracker URL `{shown}`: it has no scheme; write it as https://{shown}"
-            )));
+            let why = format!("it has no scheme; write it as https://{shown}");
+            return Err(Error::rule(invalid(&why)));
         }
-        let parsed = url::Url::parse(url).map_err(|e| Error::Failed {
-            reason: format!("invalid tracker URL `{shown}`: {e}"),
-            source: Some(Box::new(e)),
-        })?;
+        let parsed =
+            url::Url::parse(url).map_err(|e| Error::rule_from(invalid(&e.to_string()), e))?;
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-            return Err(Error::rule(format!(
-                "invalid tracker URL `{shown}`: it must start with https:// (or http://) and name a host"
-            )));
+            let why = "it must start with https:// (or http://) and name a host";
+            return Err(Error::rule(invalid(why)));
         }
         if !is_repo(repo) {
             return Err(Error::rule(format!(

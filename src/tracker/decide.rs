@@ -31,8 +31,7 @@ pub(crate) enum Decision {
     Acknowledged(Option<Jobs>),
 }
 
-/// `alerts`, `now_paused`: the jobs now (by [`alert_key`]); `open`: what the
-/// open issue recorded; `acknowledged`: the set on the newest closed one.
+/// `open`: what the open issue recorded; `acknowledged`: the newest closed one's.
 pub(crate) fn decide(
     alerts: &Jobs,
     now_paused: &BTreeSet<String>,

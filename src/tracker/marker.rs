@@ -71,76 +71,66 @@ fn rest<'a>(jobs: impl IntoIterator<Item = (&'a String, &'a Status)>) -> Vec<Str
     buckets.into_iter().map(digest).collect()
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Marker {
-    pub host: String,
-    pub jobs: Jobs,
+/// The marker of `host`'s `jobs` as an HTML comment ([`safe`]), naming the jobs that fit.
+pub(crate) fn render(host: &str, jobs: &Jobs) -> String {
+    let mut spent = 0;
+    let fits = |(job, status): (&String, &Status)| {
+        // What the entry costs in the rendering, escapes included.
+        let name = serde_json::to_string(job).unwrap_or_default();
+        spent += safe(&name).len() + status.as_str().len() + 4;
+        (spent <= MARKER_JOBS_MAX_CHARS).then(|| (job.clone(), status.as_str().to_owned()))
+    };
+    let named: BTreeMap<String, String> = jobs.iter().map_while(fits).collect();
+    let (count, more) = (named.len(), jobs.len() - named.len());
+    let wire = Wire {
+        host: host.to_owned(),
+        jobs: named,
+        more: (more > 0).then_some(more),
+        rest: (more > 0).then(|| rest(jobs.iter().skip(count)).concat()),
+    };
+    let json = serde_json::to_string(&wire).unwrap_or_default();
+    format!("{OPEN}{}{CLOSE}", safe(&json))
 }
 
-impl Marker {
-    pub(crate) fn new(host: &str, jobs: Jobs) -> Marker {
-        let host = host.to_owned();
-        Marker { host, jobs }
-    }
+/// The host and the jobs the last marker in `body` names.
+#[cfg(test)]
+pub(crate) fn parse(body: &str) -> Option<(String, Jobs)> {
+    read(body).map(|(host, jobs, _)| (host, jobs))
+}
 
-    /// The marker as an HTML comment ([`safe`]), naming the jobs that fit.
-    pub(crate) fn render(&self) -> String {
-        let mut spent = 0;
-        let fits = |(job, status): (&String, &Status)| {
-            // What the entry costs in the rendering, escapes included.
-            let name = serde_json::to_string(job).unwrap_or_default();
-            spent += safe(&name).len() + status.as_str().len() + 4;
-            (spent <= MARKER_JOBS_MAX_CHARS).then(|| (job.clone(), status.as_str().to_owned()))
-        };
-        let jobs: BTreeMap<String, String> = self.jobs.iter().map_while(fits).collect();
-        let (named, more) = (jobs.len(), self.jobs.len() - jobs.len());
-        let wire = Wire {
-            host: self.host.clone(),
-            jobs,
-            more: (more > 0).then_some(more),
-            rest: (more > 0).then(|| rest(self.jobs.iter().skip(named)).concat()),
-        };
-        let json = serde_json::to_string(&wire).unwrap_or_default();
-        format!("{OPEN}{}{CLOSE}", safe(&json))
+/// The jobs of the last marker in `body`, read against `now`: of the jobs of
+/// `now` past the last one it names, those of every bucket whose digest is
+/// unchanged read back; the others are left out, so count as changed.
+pub(crate) fn parse_against(body: &str, now: &Jobs) -> Option<Jobs> {
+    let (_, mut jobs, recorded) = read(body)?;
+    if let Some(recorded) = recorded {
+        let last = jobs.keys().next_back().cloned();
+        let past = |(job, _): &(&String, &Status)| last.as_ref() < Some(job);
+        let tail: Vec<_> = now.iter().filter(past).collect();
+        let digests = rest(tail.iter().copied());
+        // 8 hex digits per bucket; anything else matches no bucket.
+        let same = |b: usize| recorded.get(b * 8..b * 8 + 8) == Some(&digests[b]);
+        let kept = tail.into_iter().filter(|(job, _)| same(bucket(job)));
+        jobs.extend(kept.map(|(j, s)| (j.clone(), *s)));
     }
+    Some(jobs)
+}
 
-    /// The last marker in `body`, with only the jobs it names.
-    #[cfg(test)]
-    pub(crate) fn parse(body: &str) -> Option<Marker> {
-        read(body).map(|(marker, _)| marker)
-    }
+/// The tag of a comment announcing the marker of `host`'s `jobs`.
+pub(crate) fn comment_tag(host: &str, jobs: &Jobs) -> String {
+    format!(
+        "{COMMENT_OPEN}{:016x}{CLOSE}",
+        fnv(render(host, jobs).bytes())
+    )
+}
 
-    /// The last marker in `body`, read against `now`: of the jobs of `now`
-    /// past the last one it names, those of every bucket whose digest is
-    /// unchanged read back; the others are left out, so count as changed.
-    pub(crate) fn parse_against(body: &str, now: &Jobs) -> Option<Marker> {
-        let (mut marker, recorded) = read(body)?;
-        if let Some(recorded) = recorded {
-            let last = marker.jobs.keys().next_back().cloned();
-            let past = |(job, _): &(&String, &Status)| last.as_ref() < Some(job);
-            let tail: Vec<_> = now.iter().filter(past).collect();
-            let digests = rest(tail.iter().copied());
-            // 8 hex digits per bucket; anything else matches no bucket.
-            let same = |b: usize| recorded.get(b * 8..b * 8 + 8) == Some(&digests[b]);
-            let kept = tail.into_iter().filter(|(job, _)| same(bucket(job)));
-            marker.jobs.extend(kept.map(|(j, s)| (j.clone(), *s)));
-        }
-        Some(marker)
-    }
-
-    /// The tag of a comment announcing this marker.
-    pub(crate) fn comment_tag(&self) -> String {
-        let digest = fnv(self.render().bytes());
-        format!("{COMMENT_OPEN}{digest:016x}{CLOSE}")
-    }
-
-    /// `body` with its marker replaced by this one, or this one added.
-    pub(crate) fn replace_in(&self, body: &str) -> String {
-        match last(body, OPEN) {
-            Some((start, end)) => format!("{}{}{}", &body[..start], self.render(), &body[end..]),
-            None if body.is_empty() => self.render(),
-            None => format!("{}\n\n{}", body.trim_end(), self.render()),
-        }
+/// `body` with its marker replaced by that of `host`'s `jobs`, or that one added.
+pub(crate) fn replace_in(host: &str, jobs: &Jobs, body: &str) -> String {
+    let marker = render(host, jobs);
+    match last(body, OPEN) {
+        Some((start, end)) => format!("{}{marker}{}", &body[..start], &body[end..]),
+        None if body.is_empty() => marker,
+        None => format!("{}\n\n{marker}", body.trim_end()),
     }
 }
 
@@ -161,14 +151,14 @@ fn safe(json: &str) -> String {
     out
 }
 
-/// The last marker in `body`, with the digests of the jobs it does not name.
-fn read(body: &str) -> Option<(Marker, Option<String>)> {
+/// The last marker in `body`: its host, jobs and the digests of those it does not name.
+fn read(body: &str) -> Option<(String, Jobs, Option<String>)> {
     let (start, end) = last(body, OPEN)?;
     let wire: Wire = serde_json::from_str(&body[start + OPEN.len()..end - CLOSE.len()]).ok()?;
     let status = |word: &str| Status::ALL.into_iter().find(|s| s.as_str() == word);
     let known = |(job, word): (String, String)| Some((job, status(&word)?));
     let jobs = wire.jobs.into_iter().filter_map(known).collect();
-    Some((Marker::new(&wire.host, jobs), wire.more.and(wire.rest)))
+    Some((wire.host, jobs, wire.more.and(wire.rest)))
 }
 
 pub(crate) fn comment_tag_in(comment: &str) -> Option<&str> {

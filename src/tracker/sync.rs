@@ -14,11 +14,12 @@
 use chrono::{DateTime, Utc};
 
 use super::decide::{alert_key, alert_set, decide, Decision};
-use super::marker::{host_word, Marker};
+use super::marker::{self, comment_tag_in, host_word};
 use super::text;
-use super::{Comment, Edit, Forge, Issue, State};
-use crate::alert::reminder_due;
+use super::{Comment, Edit, Forge, Issue, Label, State};
+use crate::alert::{reminder_due, Jobs};
 use crate::error::Error;
+use crate::http::retry::{classify, Class};
 use crate::judge::{Judgement, Status};
 
 #[derive(Clone, Copy)]
@@ -80,13 +81,13 @@ pub(crate) fn sync(
     };
     let alerts = alert_set(host, jobs);
     let kept = open.first();
-    let recorded = |i: &Issue| Marker::parse_against(&i.body, &alerts).map(|m| m.jobs);
+    let recorded = |i: &Issue| marker::parse_against(&i.body, &alerts);
     let posted = kept.map(|i| recorded(i).unwrap_or_default());
     let acknowledged = closed.as_ref().and_then(recorded);
     let paused_jobs = jobs.iter().filter(|j| j.status == Status::Paused);
     let paused = paused_jobs.map(|j| alert_key(host, j)).collect();
     let decision = decide(&alerts, &paused, posted.as_ref(), acknowledged.as_ref());
-    let mut w = super::writer::Writer {
+    let mut w = Writer {
         forge,
         opts,
         me: &me,
@@ -106,7 +107,7 @@ pub(crate) fn sync(
             if let Some(period) = opts.remind.and_then(due) {
                 comment.push_str(&format!("\n\n{}", remind_marker(host, period)));
             }
-            let tag = Marker::new(host, alerts.clone()).comment_tag();
+            let tag = marker::comment_tag(host, &alerts);
             w.comment(issue.number, &comment, &tag)?;
             let edit = Edit {
                 title: Some(title()),
@@ -122,7 +123,7 @@ pub(crate) fn sync(
         }
         Decision::Acknowledged(Some(still)) => {
             let issue = closed.as_ref().expect("acknowledged on a closed issue");
-            let body = Marker::new(host, still.clone()).replace_in(&issue.body);
+            let body = marker::replace_in(host, still, &issue.body);
             let edit = Edit {
                 body: Some(body),
                 ..Edit::default()
@@ -148,7 +149,7 @@ pub(crate) fn sync(
 }
 
 /// `host`'s issues among `issues` that `me` opened, oldest first.
-pub(super) fn mine(issues: Vec<Issue>, host: &str, me: &str) -> Vec<Issue> {
+fn mine(issues: Vec<Issue>, host: &str, me: &str) -> Vec<Issue> {
     let prefix = text::title_prefix(host);
     let ours = |i: &Issue| i.title.starts_with(&prefix) && i.author == me;
     let mut mine: Vec<Issue> = issues.into_iter().filter(ours).collect();
@@ -209,65 +210,172 @@ impl Cache {
     }
 }
 
+/// The writes of a sync, each sent at most once ([`write_once`]); in a dry
+/// run each says what it would send instead.
+struct Writer<'a, 'b> {
+    forge: &'a dyn Forge,
+    opts: &'a Options<'a>,
+    me: &'a str,
+    say: &'b mut dyn FnMut(String),
+}
+
+impl Writer<'_, '_> {
+    /// In a dry run, says what would be sent and is true.
+    fn dry(&mut self, what: impl FnOnce() -> String) -> bool {
+        if self.opts.dry_run {
+            (self.say)(format!("dry run: would {}", what()));
+        }
+        self.opts.dry_run
+    }
+
+    /// A 422 may mean another host's run created the label a moment ago (or
+    /// on GitHub that it exists in another case): look once more.
+    fn create_label(&self, name: &str) -> Result<Label, Error> {
+        let look = || Ok(self.forge.find_labels(&[name])?.into_iter().next());
+        let create = || self.forge.create_label(name, text::LABEL_DESCRIPTION);
+        match write_once(create, &look) {
+            Err(Error::Tracker(err)) if err.status() == Some(422) => {
+                look()?.ok_or(Error::Tracker(err))
+            }
+            done => done,
+        }
+    }
+
+    /// Opens the host's issue, creating the missing `labels`.
+    fn open(&mut self, labels: &[Option<Label>; 2], title: &str, body: &str) -> Result<(), Error> {
+        let name = self.opts.label;
+        if labels[0].is_none() {
+            self.dry(|| format!("create label `{name}`"));
+        }
+        if self.dry(|| format!("open an issue titled `{title}` with label `{name}`:\n{body}")) {
+            return Ok(());
+        }
+        let host_name = text::host_label(name, self.opts.host);
+        let or_new =
+            |l: &Option<Label>, name| l.clone().map_or_else(|| self.create_label(name), Ok);
+        let (label, host_label) = (or_new(&labels[0], name)?, or_new(&labels[1], &host_name)?);
+        let look = || -> Result<Option<Issue>, Error> {
+            let open = self.forge.list_issues(&[&label], State::Open)?;
+            Ok(mine(open, self.opts.host, self.me).into_iter().next())
+        };
+        let create = || self.forge.create_issue(title, body, &[&label, &host_label]);
+        write_once(create, &look).map(drop)
+    }
+
+    /// Posts `comment` with `tag` unless our last tagged comment carries it (a
+    /// run whose answer was lost or whose edit failed announced it). Only the
+    /// last counts, so a set of bad jobs that comes back is announced again.
+    fn comment(&mut self, number: u64, comment: &str, tag: &str) -> Result<(), Error> {
+        if self.dry(|| format!("comment on issue #{number}:\n{comment}")) {
+            return Ok(());
+        }
+        let posted = || -> Result<Option<()>, Error> {
+            let comments = self.forge.comments(number)?;
+            let mut ours = comments.iter().rev().filter(|c| c.author == self.me);
+            let last = ours.find_map(|c| comment_tag_in(&c.body));
+            Ok((last == Some(tag)).then_some(()))
+        };
+        if posted()?.is_some() {
+            return Ok(());
+        }
+        let body = format!("{comment}\n\n{tag}");
+        write_once(|| self.forge.comment(number, &body), &posted)
+    }
+
+    /// `--tracker-remind` on an unchanged open issue.
+    fn remind(
+        &mut self,
+        issue: &Issue,
+        jobs: &[crate::judge::Judgement],
+        alerts: &Jobs,
+        remind: Remind<'_>,
+    ) -> Result<(), Error> {
+        let (opts, number) = (self.opts, issue.number);
+        let Some(opened) = issue.created_at else {
+            // Said, not skipped in silence: reminders were asked for.
+            (self.say)(format!(
+                "warning: issue #{number} came without a creation time in RFC 3339 (`created_at`), so --tracker-remind cannot count its periods; no reminder is posted"
+            ));
+            return Ok(());
+        };
+        let Some(period) = reminder_due(alerts, opened, opts.checked_at, remind.every) else {
+            return Ok(());
+        };
+        let cache = Cache::new(opts.host, number, opened, period);
+        if remind.cached == Some(&cache) {
+            return Ok(());
+        }
+        let posted = || -> Result<Option<()>, Error> {
+            let comments = self.forge.comments(number)?;
+            Ok(reminded(&comments, self.me, opts.host, period).then_some(()))
+        };
+        if posted()?.is_none() {
+            let open_for = u64::try_from((opts.checked_at - opened).num_seconds()).unwrap_or(0);
+            let words = text::reminder(opts.host, jobs, open_for, remind.every);
+            let comment = format!("{words}\n{}", remind_marker(opts.host, period));
+            if self.dry(|| format!("remind on issue #{number}:\n{comment}")) {
+                return Ok(());
+            }
+            write_once(|| self.forge.comment(number, &comment), &posted)?;
+        }
+        if !opts.dry_run {
+            (remind.remember)(&cache);
+        }
+        Ok(())
+    }
+
+    fn edit(&mut self, number: u64, edit: &Edit, what: &str) -> Result<(), Error> {
+        let body = edit.body.as_deref().unwrap_or_default();
+        if self.dry(|| format!("edit issue #{number} to {what}:\n{body}")) {
+            return Ok(());
+        }
+        self.forge.edit_issue(number, edit)
+    }
+
+    fn close(
+        &mut self,
+        number: u64,
+        (comment, title, body): (String, String, String),
+    ) -> Result<(), Error> {
+        let tag = marker::comment_tag(self.opts.host, &Jobs::new());
+        self.comment(number, &comment, &tag)?;
+        if self.dry(|| format!("close issue #{number} as `{title}`")) {
+            return Ok(());
+        }
+        let edit = Edit {
+            title: Some(title),
+            body: Some(body),
+            state: Some(State::Closed),
+        };
+        self.forge.edit_issue(number, &edit)
+    }
+}
+
+/// Sends a write that must not be done twice. After a failure that may hide
+/// a success (a timeout, a 5xx), `look` once and take what it finds, else
+/// give up rather than risk doing it twice: the next run looks first.
+fn write_once<T>(
+    write: impl FnOnce() -> Result<T, Error>,
+    look: &dyn Fn() -> Result<Option<T>, Error>,
+) -> Result<T, Error> {
+    match write() {
+        Err(Error::Tracker(mut err)) if classify(&err.failed) == Class::MaybeDone => {
+            if let Some(found) = look()? {
+                return Ok(found);
+            }
+            err.message.push_str(
+                "; it may still have been done, so this run does not repeat it and the next run looks for it first",
+            );
+            Err(Error::Tracker(err))
+        }
+        done => done,
+    }
+}
+
 #[cfg(test)]
 #[path = "sync_tests.rs"]
 mod tests;
 
 #[cfg(test)]
-mod remind_tests {
-    use super::*;
-
-    fn at(seconds: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap()
-    }
-
-    fn by(author: &str, body: &str) -> Comment {
-        Comment {
-            id: 0,
-            author: author.into(),
-            body: body.into(),
-        }
-    }
-
-    #[test]
-    fn only_our_own_markers_for_this_host_count() {
-        let ours = format!("Reminder.\n\n{}\n", remind_marker("web1", 2));
-        let comments = [
-            by("hb-bot", &ours),
-            by("mallory", &remind_marker("web1", 99)),
-            by("hb-bot", &remind_marker("web10", 7)),
-            by("hb-bot", "<!-- heartbeat:remind web1 x -->"),
-            by("hb-bot", "<!-- heartbeat:remind web1 5"),
-        ];
-        assert!(reminded(&comments, "hb-bot", "web1", 2));
-        assert!(!reminded(&comments, "hb-bot", "web1", 1));
-        assert!(!reminded(&comments, "hb-bot", "web1", 3));
-        assert!(!reminded(&comments[1..], "hb-bot", "web1", 2));
-        assert!(!reminded(&comments[1..], "hb-bot", "web1", 99));
-        assert!(!reminded(&[], "hb-bot", "web1", 2));
-    }
-
-    #[test]
-    fn odd_hosts_cannot_end_the_comment() {
-        let m = remind_marker("a -->b", 1);
-        assert_eq!(m.matches("-->").count(), 1, "{m}");
-        let comments = [by("me", &m)];
-        assert!(reminded(&comments, "me", "a -->b", 1));
-        assert!(!reminded(&comments, "me", "a -->c", 1));
-    }
-
-    #[test]
-    fn the_cache_round_trips_and_covers_only_its_issue() {
-        let cache = Cache::new("web1", 4, at(0), 2);
-        let line = crate::record::json_line(&cache);
-        assert_eq!(Cache::parse(&line), Some(cache.clone()));
-        assert_eq!(Cache::parse(b"garbage"), None);
-        let covers = |host, issue, opened, period| Cache::new(host, issue, opened, period) == cache;
-        assert!(covers("web1", 4, at(0), 2));
-        assert!(!covers("web1", 4, at(0), 3));
-        assert!(!covers("web1", 4, at(0), 1), "it says more than can be");
-        assert!(!covers("web1", 4, at(1), 2), "another issue #4");
-        assert!(!covers("web1", 5, at(0), 2));
-        assert!(!covers("web2", 4, at(0), 2));
-    }
-}
+#[path = "remind_tests.rs"]
+mod remind_tests;

@@ -276,7 +276,7 @@ fn a_tag_typed_by_someone_else_does_not_suppress_the_comment() {
     let forge = Memory::default();
     sync(&forge, &opts(), &judged(&[("backup", Stale)]), &mut |_| {}).unwrap();
     let worse = judged(&[("backup", Stale), ("db", Failed)]);
-    let forged = Marker::new("web1", alert_set("web1", &worse)).comment_tag();
+    let forged = marker::comment_tag("web1", &alert_set("web1", &worse));
     forge.by("mallory", 1, &format!("nothing to see\n\n{forged}"));
     sync(&forge, &opts(), &worse, &mut |_| {}).unwrap();
     let comments = forge.comments.borrow();

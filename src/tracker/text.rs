@@ -8,10 +8,11 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use super::decide::{alert_key, alert_set};
-use super::marker::{fnv, Marker};
+use super::marker::{self, fnv};
 use crate::fleet::{compact, Fleet, Group, QuorumVerdict};
 use crate::judge::{Judgement, Status};
 use crate::record::{format_duration, is_plain};
+use crate::report::content::{format_ratio, or_none};
 use crate::{alert, escape};
 
 pub(crate) const LABEL_DESCRIPTION: &str =
@@ -72,29 +73,20 @@ fn within(
     budget: usize,
     more: impl Fn(usize) -> String,
 ) -> String {
-    let mut out = String::new();
-    let mut left = 0;
-    for item in items {
-        let sep = if out.is_empty() { "" } else { sep };
-        if left == 0 && out.len() + sep.len() + item.len() <= budget {
-            out = out + sep + &item;
-        } else {
-            left += 1;
-        }
+    let mut items = items.peekable();
+    let mut out = items.next_if(|i| i.len() <= budget).unwrap_or_default();
+    while let Some(item) = items.next_if(|i| out.len() + sep.len() + i.len() <= budget) {
+        out = out + sep + &item;
     }
-    if left > 0 {
-        out += &more(left);
+    match items.count() {
+        0 => out,
+        left => out + &more(left),
     }
-    out
 }
 
 /// `` `a` (stale), `b` (failed) and 9,998 more ``.
 fn named(items: impl Iterator<Item = String>) -> String {
     within(items, ", ", LIST_MAX_CHARS, |n| format!(" and {n} more"))
-}
-
-fn or_dash(value: Option<String>) -> String {
-    value.unwrap_or_else(|| "-".to_owned())
 }
 
 pub(crate) fn body(host: &str, jobs: &[Judgement], fleet: &Fleet, at: DateTime<Utc>) -> String {
@@ -112,10 +104,10 @@ pub(crate) fn body(host: &str, jobs: &[Judgement], fleet: &Fleet, at: DateTime<U
             "| {} | {} | {} | {} | {} | {} |\n",
             inert_cell(&alert_key(host, j)),
             j.status,
-            or_dash(j.age_seconds.map(format_duration)),
-            or_dash(j.interval_seconds.map(format_duration)),
-            crate::report::content::format_ratio(j.ratio),
-            or_dash(j.reason.as_deref().map(inert_cell)),
+            or_none(j.age_seconds.map(format_duration)),
+            or_none(j.interval_seconds.map(format_duration)),
+            format_ratio(j.ratio),
+            or_none(j.reason.as_deref().map(inert_cell)),
         )
     });
     out += &within(rows, "", TABLE_MAX_CHARS, |left| {
@@ -134,7 +126,7 @@ pub(crate) fn body(host: &str, jobs: &[Judgement], fleet: &Fleet, at: DateTime<U
          the job from `--expect` (`HB_EXPECT`).\n\n",
         stamp(at)
     );
-    out + &Marker::new(host, alert_set(host, jobs)).render() + "\n"
+    out + &marker::render(host, &alert_set(host, jobs)) + "\n"
 }
 
 /// The comment, title and body of the issue hb-check closes (`at`: when the
@@ -147,7 +139,7 @@ pub(crate) fn closing(
     opened: Option<DateTime<Utc>>,
     at: DateTime<Utc>,
 ) -> (String, String, String) {
-    let paused_text = paused_list(host, paused.iter().map(|(j, s)| (j, *s)), jobs);
+    let paused_text = paused_list(host, paused, jobs);
     let recovered_text =
         (!recovered.is_empty()).then(|| format!("Recovered: {}.", list(recovered)));
     let others = recovered_text.as_ref().map_or("", |_| ", others recovered");
@@ -179,24 +171,20 @@ pub(crate) fn closing(
         ),
     };
     let body = body + &recovered_text.map(|text| text + "\n\n").unwrap_or_default();
-    let marker = Marker::new(host, alert::Jobs::new()).render();
+    let marker = marker::render(host, &alert::Jobs::new());
     let title = format!("{} {title}", title_prefix(host));
     (comment.join(" "), title, body + &marker + "\n")
 }
 
 /// `` `backup` paused until 2026-11-22T06:00:00Z (`disk swap`) (was stale) ``.
-fn paused_list<'a>(
-    host: &str,
-    paused: impl IntoIterator<Item = (&'a String, Option<Status>)>,
-    jobs: &[Judgement],
-) -> String {
+fn paused_list(host: &str, paused: &[(String, Option<Status>)], jobs: &[Judgement]) -> String {
     // Looked up by key, not searched for each: a host-wide pause over
     // 10,000 jobs made the search 10^8 keys and seconds per text.
     let mut pauses = HashMap::new();
     for j in jobs.iter().filter(|j| j.status == Status::Paused) {
         pauses.entry(alert_key(host, j)).or_insert(j.pause.as_ref());
     }
-    named(paused.into_iter().map(|(key, was)| {
+    named(paused.iter().map(|(key, was)| {
         let mut text = format!("{} paused", inert(key));
         if let Some(pause) = pauses.get(key).copied().flatten() {
             text += &format!(" until {}", stamp(pause.until));
@@ -244,9 +232,10 @@ pub(crate) fn update_comment(
         lines.push(format!("Recovered: {}.", list(&diff.left)));
     }
     if !paused.is_empty() {
+        let paused: Vec<_> = paused.iter().map(|(j, s)| (j.clone(), Some(*s))).collect();
         lines.push(format!(
             "Paused, not recovered: {}. A paused job never alerts; one still bad when its pause ends alerts again.",
-            paused_list(host, paused.iter().map(|(j, s)| (j, Some(*s))), jobs)
+            paused_list(host, &paused, jobs)
         ));
     }
     let count = alert_set(host, jobs).len();
@@ -254,8 +243,7 @@ pub(crate) fn update_comment(
     lines.join("\n\n")
 }
 
-/// The reminder on an issue open for `open_for` seconds: how long each bad
-/// job has been bad, as far as its heartbeat tells.
+/// A reminder after `open_for` seconds open: how long each job is bad, as its heartbeat tells.
 pub(crate) fn reminder(host: &str, jobs: &[Judgement], open_for: u64, every: u64) -> String {
     let (open_for, every) = (format_duration(open_for), format_duration(every));
     let out = format!(
@@ -289,7 +277,7 @@ pub(crate) fn duplicate(host: &str, kept: u64) -> (String, String, String) {
     );
     let body = format!(
         "A second open issue for {host_md}: #{kept} stays open and carries the alerts; hb-check closed this one.\n\n{}\n",
-        Marker::new(host, alert::Jobs::new()).render()
+        marker::render(host, &alert::Jobs::new())
     );
     let title = format!("{} duplicate of #{kept}", title_prefix(host));
     (comment, title, body)

@@ -77,8 +77,8 @@ fn bodies_render_heartbeat_text_inert_and_carry_the_marker() {
         "{text}"
     );
     assert!(text.contains("hb-write --retire JOB"));
-    let marker = Marker::parse(&text).unwrap();
-    assert_eq!(marker.jobs.len(), 2);
+    let marker = marker::parse(&text).unwrap();
+    assert_eq!(marker.1.len(), 2);
 }
 
 #[test]
@@ -87,7 +87,7 @@ fn a_closed_body_says_all_recovered() {
     let (_, _, text) = closing("web1", &[], &recovered, &[], None, Utc::now());
     assert!(text.starts_with("All jobs on `web1` recovered"), "{text}");
     assert!(!text.contains("need attention"), "{text}");
-    assert_eq!(Marker::parse(&text).unwrap().jobs, Jobs::new());
+    assert_eq!(marker::parse(&text).unwrap().1, Jobs::new());
 }
 
 #[test]
@@ -154,7 +154,7 @@ fn a_paused_job_is_said_paused_never_recovered() {
         "{body}"
     );
     assert!(!body.contains("All jobs"), "{body}");
-    assert_eq!(Marker::parse(&body).unwrap().jobs, Jobs::new());
+    assert_eq!(marker::parse(&body).unwrap().1, Jobs::new());
     let mut host_wide = paused_backup();
     host_wide.pause.as_mut().unwrap().job = None;
     let earlier = [("backup".to_owned(), None)];
