@@ -86,6 +86,13 @@ macro_rules! record {
             #[serde(default, skip_serializing_if = "is_empty")]
             pub $opt: $opt_type,)*
         }
+
+        impl $name {
+            /// The record of the fields before `optional:`, every optional one empty.
+            fn of_fixed($($fixed: $fixed_type),*) -> $name {
+                $name { $($fixed,)* $($opt: Default::default(),)* }
+            }
+        }
     };
 }
 
@@ -169,29 +176,15 @@ impl Heartbeat {
     /// `status` and nothing else said; callers add the rest with struct
     /// update syntax (`Heartbeat { exit_code, ..Heartbeat::new(..) }`).
     pub fn new(job: &str, interval_seconds: u64, status: RunStatus) -> Heartbeat {
-        Heartbeat {
-            version: FORMAT_VERSION,
-            job: job.to_owned(),
-            timestamp: Utc::now(),
+        Heartbeat::of_fixed(
+            FORMAT_VERSION,
+            job.to_owned(),
+            Utc::now(),
             interval_seconds,
-            host: crate::hostname(),
-            pid: std::process::id(),
+            crate::hostname(),
+            std::process::id(),
             status,
-            exit_code: None,
-            duration_seconds: None,
-            message: None,
-            started_at: None,
-            consecutive_failures: None,
-            max_runtime_seconds: None,
-            schedule: None,
-            reason: None,
-            fast: None,
-            attempt: None,
-            stall_after_seconds: None,
-            progress_at: None,
-            last: None,
-            needs: Vec::new(),
-        }
+        )
     }
 
     /// Serialises the record as one line of JSON followed by a newline.
@@ -326,12 +319,11 @@ impl LastRun {
             return previous.last.clone();
         }
         Some(Box::new(LastRun {
-            status: previous.status,
-            timestamp: previous.timestamp,
             exit_code: previous.exit_code,
             duration_seconds: previous.duration_seconds,
             message: previous.message.clone(),
             consecutive_failures: previous.consecutive_failures,
+            ..LastRun::of_fixed(previous.status, previous.timestamp)
         }))
     }
 }
