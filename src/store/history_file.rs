@@ -1,11 +1,9 @@
-//! `<dir>/<job>.history`: one JSON line per finished run. A writer takes a
-//! short exclusive `flock` on the file it opened for appending, checks that
-//! the path still names it (else a compaction replaced it: it opens again),
-//! appends its line in one `write`, and past [`LINES_BEFORE_REWRITE`] lines
-//! rewrites the newest [`HISTORY_MAX`] atomically, still under the lock: no
-//! line is lost or torn, and a reader sees the old file or the new one. An
-//! append is not flushed to disk (the heartbeat is): after a power cut the
-//! newest lines may be missing, never garbled.
+//! `<dir>/<job>.history`: one JSON line per finished run. A writer takes a short exclusive
+//! `flock` on the file it opened for appending, checks that the path still names it (else a
+//! compaction replaced it: it opens again), appends its line in one `write`, and past
+//! [`LINES_BEFORE_REWRITE`] lines rewrites the newest [`HISTORY_MAX`] atomically, still under the
+//! lock: no line is lost or torn. An append is not flushed to disk (the heartbeat is): after a
+//! power cut the newest lines may be missing, never garbled.
 
 use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -66,9 +64,8 @@ fn append(path: &Path, line: &[u8]) -> io::Result<()> {
             return append_locked(&file, path, line);
         }
     }
-    Err(io::Error::other(
-        "the file kept being replaced while appending",
-    ))
+    let replaced = "the file kept being replaced while appending";
+    Err(io::Error::other(replaced))
 }
 
 fn append_locked(mut file: &File, path: &Path, line: &[u8]) -> io::Result<()> {
@@ -127,8 +124,7 @@ fn read_tail(mut file: &File, len: u64) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// The jobs that have a history file in `dir`; `None` when the listing
-/// fails (then a reader tries each job's file).
+/// The jobs that have a history file in `dir`; `None` when unlisted (each job's file is tried).
 pub(crate) fn history_jobs(dir: &Path) -> Option<std::collections::HashSet<String>> {
     let suffix = format!(".{HISTORY_EXTENSION}");
     let mut jobs = std::collections::HashSet::new();
@@ -143,8 +139,7 @@ pub(crate) fn history_jobs(dir: &Path) -> Option<std::collections::HashSet<Strin
 /// `job`'s runs in `dir` as [`parse`] keeps them (none without a file); a FIFO or link is refused.
 pub(crate) fn read_history(dir: &Path, job: &str) -> io::Result<Vec<Run>> {
     let path = history_path(dir, job);
-    // No look at the name, which would cost night-watch a system call per
-    // job: O_NOFOLLOW refuses a link, the handle a FIFO.
+    // No look at the name (a system call per job): O_NOFOLLOW refuses a link, the handle a FIFO.
     let (file, meta) = match open_handle(&path, Links::Refuse) {
         Err(refused) if refused.is_missing() => return Ok(Vec::new()),
         opened => opened?,

@@ -33,8 +33,7 @@ pub(crate) fn write_pause(dir: Option<&Path>, pause: &Pause) -> Result<PathBuf, 
     write_where(dir, &|dir| put(dir, dir.join(pause_name(job)), &bytes))
 }
 
-/// Removes the pause of `job` (`None`: the host's) from `dirs` and this
-/// user's areas below them.
+/// Removes the pause of `job` (`None`: the host's) from `dirs` and this user's areas below them.
 pub(crate) fn remove_pause(dirs: &[PathBuf], job: Option<&str>) -> Result<Vec<PathBuf>, Error> {
     if let Some(job) = job {
         validate_job(job)?;
@@ -51,9 +50,8 @@ pub(crate) fn remove_pause(dirs: &[PathBuf], job: Option<&str>) -> Result<Vec<Pa
 
 const KNOWN_NAMES_MAX: usize = 10_000;
 
-/// Whether `job` has a heartbeat or a history where its pause would go;
-/// else the error names where it looked and the closest known names, so a
-/// typo does not pause nothing for days.
+/// Whether `job` has a heartbeat or a history where its pause would go; else the error names
+/// where it looked and the closest known names, so a typo does not pause nothing for days.
 pub(crate) fn check_known(dir: Option<&Path>, job: &str) -> Result<(), Error> {
     let dirs = dir.map_or_else(super::default_locations, |dir| vec![dir.to_owned()]);
     let places = with_own_areas(&dirs);
@@ -106,8 +104,7 @@ pub(crate) struct PauseEntry {
 pub(crate) fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
     let mut found = Vec::new();
     for dir in dirs {
-        // Only the pauses found are sorted (by path: a walk's order by name);
-        // sorting the walk cost more than a scan of 10,000 heartbeats.
+        // Only the pauses found are sorted (by path: a walk's order by name), not the costly walk.
         let start = found.len();
         let trusted = fs::metadata(dir).map_or(0, |m| m.uid());
         for item in walk(dir).flatten() {

@@ -59,19 +59,15 @@ fn unwalked(err: walkdir::Error) -> Option<Entry> {
     if name.starts_with('.') {
         return None;
     }
-    let (job, reason) = if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+    if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
         // A link leading nowhere (or in a loop) is worth a row by a heartbeat's name only.
         let job = name.strip_suffix(".last")?.to_owned();
-        (job, Refused::Link.record_reason(HEARTBEAT))
-    } else {
-        let cause = err
-            .into_io_error()
-            .map_or_else(|| "a symlink loop".to_owned(), |io| io.to_string());
-        (
-            format!("{name}/"),
-            format!("cannot list directory: {cause}"),
-        )
-    };
+        return Some(invalid(path, job, Refused::Link.record_reason(HEARTBEAT)));
+    }
+    let cause = err.into_io_error().map(|io| io.to_string());
+    let cause = cause.unwrap_or_else(|| "a symlink loop".to_owned());
+    let job = format!("{name}/");
+    let reason = format!("cannot list directory: {cause}");
     Some(invalid(path, job, reason))
 }
 
@@ -87,8 +83,7 @@ pub(super) fn invalid(path: PathBuf, job: String, reason: String) -> Entry {
 fn read_entry(found: &walkdir::DirEntry) -> Option<Entry> {
     let path = found.path();
     let name = path.file_name()?;
-    // A directory named `*.last`, or a non-UTF-8 name (no job's), is where a
-    // heartbeat was expected: it is reported, not skipped.
+    // A directory named `*.last`, or a non-UTF-8 name (no job's), is reported, not skipped.
     let job = match name.to_str() {
         Some(name) => name.strip_suffix(".last")?.to_owned(),
         None if path.extension().is_some_and(|e| e == EXTENSION) => {
