@@ -162,15 +162,13 @@ pub(crate) fn recent(runs: &[Run], interval: Option<u64>, now: DateTime<Utc>) ->
 
 /// The median of `values` (the mean of the middle two for an even count).
 pub(crate) fn median(values: &mut [f64]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
+    let upper = *values.get(mid)?;
     Some(if values.len().is_multiple_of(2) {
-        f64::midpoint(values[mid - 1], values[mid])
+        f64::midpoint(values[mid - 1], upper)
     } else {
-        values[mid]
+        upper
     })
 }
 

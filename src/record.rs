@@ -12,14 +12,9 @@ use crate::Error;
 mod name;
 mod value;
 
-pub(crate) use name::{is_plain, user_job, validate_host, validate_job};
+pub(crate) use name::*;
 pub use value::format_duration;
-#[cfg(test)]
-pub(crate) use value::BARE_SECONDS_MIN;
-pub(crate) use value::{
-    parse_count, parse_exit_code, parse_exit_codes, parse_factor, parse_interval, parse_now,
-    parse_size, parse_switch, say, Span, GRACE, INTERVAL_MAX, INTERVAL_MIN, PAUSE, WAIT,
-};
+pub(crate) use value::*;
 
 /// A timestamp further ahead of the reader's clock than this is invalid (a skewed clock would
 /// otherwise hide a dead job); a pause that starts further ahead has not begun.
@@ -27,18 +22,16 @@ pub(crate) const FUTURE_TOLERANCE_SECONDS: i64 = 300;
 
 pub(crate) const FORMAT_VERSION: u32 = 1;
 
-/// The most jobs one job may `--needs`: the record stays small, and a
-/// reader's walk of the needs short whatever a planted record lists.
+/// The most jobs one job may `--needs`: small records, a short walk whatever a planted one lists.
 pub(crate) const MAX_NEEDS: usize = 32;
 
 pub(crate) const MESSAGE_MAX_BYTES: usize = 1024;
 
-/// The most bytes of a wrapped job's output tail kept as `message`: a record stays well below
-/// the 64 KiB a reader accepts even when JSON escaping makes every byte six.
+/// A wrapped job's output tail kept as `message`: below a reader's 64 KiB even escaped six-fold.
 pub(crate) const OUTPUT_MESSAGE_MAX_BYTES: usize = 8 * 1024;
 
-/// The longest a wrapped run may take without `--max-runtime` (factor x interval, at most 400
-/// days): the wrapper's `--kill-after` and the checker's "hung" both take it from here.
+/// A wrapped run's limit without `--max-runtime` (factor x interval, at most 400 days): the one
+/// the wrapper's `--kill-after` and the checker's "hung" both take.
 pub(crate) fn default_max_runtime(factor: f64, interval_seconds: u64) -> u64 {
     (factor * interval_seconds as f64).min(INTERVAL_MAX as f64) as u64
 }
@@ -204,7 +197,6 @@ impl Heartbeat {
             .map_err(|rule| Error::Record { rule, source: None })
     }
 
-    /// The record, or the rule serde alone cannot check that it breaks.
     fn checked(self) -> Result<Heartbeat, String> {
         if self.version != FORMAT_VERSION {
             return Err(format!(

@@ -130,12 +130,10 @@ fn parse_duration(text: &str) -> Result<u64, String> {
     let (mut total, mut rest) = (0u64, text);
     while !rest.is_empty() {
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        let why = if digits == 0 {
-            EXPECTED
-        } else {
-            "it is too large"
-        };
-        let number: u64 = rest[..digits].parse().map_err(|_| why)?;
+        if digits == 0 {
+            return Err(EXPECTED.to_owned());
+        }
+        let number: u64 = rest[..digits].parse().map_err(|_| "it is too large")?;
         let unit = rest[digits..].chars().next().ok_or(EXPECTED)?;
         let (_, scale) = units.find(|(u, _)| *u == unit).ok_or(EXPECTED)?;
         total = number

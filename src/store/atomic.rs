@@ -93,11 +93,7 @@ pub(crate) fn write_as(
             }
         });
     written.inspect_err(|_| drop(fs::remove_file(&temp)))?;
-    sync_dir(dir)
-}
-
-/// Flushes a directory's entries; one that cannot (`EINVAL`) need not.
-fn sync_dir(dir: &Path) -> io::Result<()> {
+    // The rename is flushed with the directory; one that cannot (`EINVAL`) need not.
     let handle = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_DIRECTORY)

@@ -63,7 +63,6 @@ impl From<Refused> for io::Error {
     }
 }
 
-/// A regular file opened and its handle's metadata, or why not.
 pub(crate) type Opened = Result<(File, Metadata), Refused>;
 
 fn check_regular(meta: &Metadata) -> Result<(), Refused> {
@@ -106,7 +105,6 @@ pub(crate) fn open_handle(path: &Path, links: Links) -> Opened {
     regular(opened, links)
 }
 
-/// The file opened, if its handle says it is regular.
 pub(super) fn regular(opened: io::Result<File>, links: Links) -> Opened {
     let file = opened.map_err(|e| match e.raw_os_error() {
         Some(libc::ELOOP) if links == Links::Refuse => Refused::Link,
@@ -117,7 +115,6 @@ pub(super) fn regular(opened: io::Result<File>, links: Links) -> Opened {
     Ok((file, meta))
 }
 
-/// Reads the opened `file`, whose handle said `meta`, whole, within `cap`.
 pub(crate) fn read_capped(file: File, meta: &Metadata, cap: u64) -> Result<Vec<u8>, Refused> {
     if meta.len() > cap {
         return Err(Refused::TooLarge(meta.len()));
@@ -132,7 +129,6 @@ pub(crate) fn read_capped(file: File, meta: &Metadata, cap: u64) -> Result<Vec<u
     Ok(bytes)
 }
 
-/// [`open_regular`], then [`read_capped`].
 pub(crate) fn read_regular(
     path: &Path,
     links: Links,
@@ -179,7 +175,6 @@ fn open_at(dir: &File, name: &OsStr, flags: libc::c_int) -> io::Result<File> {
     Ok(unsafe { File::from_raw_fd(fd) })
 }
 
-/// [`open_regular`] of `name` inside the directory handle `dir`.
 pub(crate) fn open_regular_at(dir: &File, name: &OsStr) -> Opened {
     regular(open_at(dir, name, AT_FLAGS), Links::Refuse)
 }
