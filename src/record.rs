@@ -206,10 +206,8 @@ impl Heartbeat {
         }
         validate_job(&self.job).map_err(|e| e.to_string())?;
         validate_host(&self.host).map_err(|reason| {
-            format!(
-                "host `{}` is not a host name: {reason}",
-                crate::escape::terminal(&self.host)
-            )
+            let host = crate::escape::terminal(&self.host);
+            format!("host `{host}` is not a host name: {reason}")
         })?;
         // As --max-runtime: a longer one would keep a hung run `running`.
         let seconds = [
@@ -250,13 +248,10 @@ fn json_reason(err: &serde_json::Error) -> String {
         Category::Eof => format!("not JSON: it ends early (line {line}, column {column})"),
         Category::Io | Category::Data => {
             let text = err.to_string();
-            let text = text
-                .strip_suffix(&format!(" at line {line} column {column}"))
-                .unwrap_or(&text);
-            match text
-                .strip_prefix("missing field `")
-                .and_then(|rest| rest.strip_suffix('`'))
-            {
+            let at = format!(" at line {line} column {column}");
+            let text = text.strip_suffix(&at).unwrap_or(&text);
+            let field = text.strip_prefix("missing field `");
+            match field.and_then(|f| f.strip_suffix('`')) {
                 Some(field) => format!("field `{field}` missing"),
                 None => text.to_owned(),
             }

@@ -159,11 +159,8 @@ pub(crate) fn parse_size(text: &str, max: u64, what: &str) -> Result<u64, Error>
     if digits == 0 {
         return Err(invalid("it has no number"));
     }
-    match text[..digits]
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(scale))
-    {
+    let bytes = text[..digits].parse::<u64>().ok();
+    match bytes.and_then(|n| n.checked_mul(scale)) {
         Some(n) if n <= max => Ok(n),
         _ => Err(invalid(&format!("it must be at most {max} bytes{what}"))),
     }

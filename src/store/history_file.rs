@@ -115,11 +115,8 @@ fn read_tail(mut file: &File, len: u64) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::with_capacity((len - start) as usize);
     file.take(HISTORY_READ_MAX).read_to_end(&mut bytes)?;
     if start > 0 {
-        let first = bytes
-            .iter()
-            .position(|b| *b == b'\n')
-            .map_or(bytes.len(), |i| i + 1);
-        bytes.drain(..first);
+        let first = bytes.iter().position(|b| *b == b'\n');
+        bytes.drain(..first.map_or(bytes.len(), |i| i + 1));
     }
     Ok(bytes)
 }

@@ -31,13 +31,9 @@ pub(crate) struct CronDaemon {
 }
 
 pub(crate) fn boot_time() -> Option<DateTime<Utc>> {
-    let seconds = proc_text("/proc/stat", STAT_MAX_BYTES)?
-        .lines()
-        .find_map(|line| line.strip_prefix("btime "))?
-        .trim()
-        .parse::<i64>()
-        .ok()?;
-    DateTime::from_timestamp(seconds, 0)
+    let stat = proc_text("/proc/stat", STAT_MAX_BYTES)?;
+    let btime = stat.lines().find_map(|line| line.strip_prefix("btime "))?;
+    DateTime::from_timestamp(btime.trim().parse().ok()?, 0)
 }
 
 fn proc_text(path: impl AsRef<Path>, cap: u64) -> Option<String> {

@@ -92,9 +92,8 @@ pub(crate) fn touch(path: &Path) -> io::Result<()> {
 
 /// Reads a small state file as `open` does; `None` when unusable.
 pub(crate) fn read_small(path: &Path) -> Option<Vec<u8>> {
-    open::read_regular(path, open::Links::Refuse, MAX_FILE_BYTES)
-        .ok()
-        .map(|(bytes, _)| bytes)
+    let (bytes, _) = open::read_regular(path, open::Links::Refuse, MAX_FILE_BYTES).ok()?;
+    Some(bytes)
 }
 
 /// Writes `record` atomically to `<dir>/<job>.last` and returns the path.

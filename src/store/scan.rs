@@ -119,13 +119,12 @@ pub(super) fn read_heartbeat(opened: Opened, job: &str) -> Result<Content, Strin
     let (bytes, meta) = super::open::read_record(opened, HEARTBEAT)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         // The filesystem may hold any mtime (tmpfs does): one out of range is invalid.
-        let mtime = meta.mtime();
-        let nanos = u32::try_from(meta.mtime_nsec()).ok();
-        let modified = nanos
-            .and_then(|n| DateTime::from_timestamp(mtime, n))
-            .ok_or_else(|| {
-                format!("the modification time ({mtime} seconds from 1970) is out of range")
-            })?;
+        let (mtime, nanos) = (meta.mtime(), u32::try_from(meta.mtime_nsec()).ok());
+        let Some(modified) = nanos.and_then(|n| DateTime::from_timestamp(mtime, n)) else {
+            return Err(format!(
+                "the modification time ({mtime} seconds from 1970) is out of range"
+            ));
+        };
         return Ok(Content::Empty { modified });
     }
     let mut record =
