@@ -1,6 +1,5 @@
-//! Run history: the line format of `<job>.history` and what is computed
-//! from it (failures in a row, the strip of recent runs). Pure: the file
-//! lives in [`crate::store`].
+//! Run history: the line format of `<job>.history` and what is computed from it (failures in a
+//! row, the strip of recent runs). Pure: the file lives in [`crate::store`].
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

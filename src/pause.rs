@@ -1,6 +1,5 @@
-//! Pauses: the record of `<job>.pause` (one job) and `_host.pause` (every
-//! job in a directory), and when one applies. Pure: the files live in
-//! [`crate::store`].
+//! Pauses: the record of `<job>.pause` (one job) and `_host.pause` (every job in a directory),
+//! and when one applies. Pure: the files live in [`crate::store`].
 
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
@@ -13,8 +12,7 @@ use crate::Error;
 
 pub(crate) const PAUSE_VERSION: u32 = 1;
 
-/// The file name of a host-wide pause. A job name starts with a letter or a
-/// digit, so no job's pause can have this name.
+/// A host-wide pause's file name; no job's (a job name starts with a letter or a digit).
 pub(crate) const HOST_PAUSE_FILE: &str = "_host.pause";
 
 pub(crate) const PAUSE_MAX: u64 = crate::record::INTERVAL_MAX;

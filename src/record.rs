@@ -1,5 +1,4 @@
-//! The heartbeat record (format version 1), job-name and interval rules, and
-//! compact duration formatting. Pure: nothing here touches a file.
+//! The heartbeat record (format version 1), the rules and parsers of its values. Pure: no file.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -65,8 +64,7 @@ impl fmt::Display for RunStatus {
     }
 }
 
-/// Declares a record struct: the fields after `optional:` are left out of
-/// the JSON while empty (`None`, no items) and empty when missing.
+/// A record struct whose fields after `optional:` are left out while empty, empty when missing.
 macro_rules! record {
     ($(#[$meta:meta])* pub struct $name:ident {
         $($(#[$fixed_meta:meta])* pub $fixed:ident: $fixed_type:ty,)*

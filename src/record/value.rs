@@ -9,8 +9,7 @@ pub(crate) const INTERVAL_MIN: u64 = 1;
 /// runtime, wait), in seconds: a wait longer than any period waits on nothing.
 pub(crate) const INTERVAL_MAX: u64 = 400 * 86_400;
 
-/// The smallest number without a unit taken as seconds: below it, `24` more
-/// likely means 24 hours (cron's own step is a minute).
+/// The least unitless seconds: below cron's minute, `24` more likely means 24 hours.
 pub(crate) const BARE_SECONDS_MIN: u64 = 60;
 
 /// A kind of duration: its name in messages and its range, in seconds.
@@ -145,8 +144,7 @@ fn parse_duration(text: &str) -> Result<u64, String> {
     Ok(total)
 }
 
-/// Whole bytes or `K`/`KiB`, `M`/`MiB` (powers of 1024), at most `max`;
-/// `what` names the limit's reason in the error.
+/// Bytes or `K`/`KiB`, `M`/`MiB` (of 1024), at most `max`; `what` says the limit's reason.
 pub(crate) fn parse_size(text: &str, max: u64, what: &str) -> Result<u64, Error> {
     let invalid = |rule: &str| Error::invalid("size", text, rule);
     let digits = text.bytes().take_while(u8::is_ascii_digit).count();
@@ -224,8 +222,7 @@ pub(crate) fn parse_now(text: &str) -> Result<chrono::DateTime<chrono::Utc>, Err
         .map(|t| t.with_timezone(&chrono::Utc))
         .map_err(|e| {
             let shown = crate::escape::terminal(text);
-            // A local time without its zone would mean a different instant
-            // on every machine: say so rather than "premature end of input".
+            // A zoneless time is another instant on every machine: say so, not "premature end".
             let local = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
                 .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f"));
             let rule = match local {

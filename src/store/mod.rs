@@ -1,7 +1,6 @@
-//! Where heartbeats live and all file I/O on them: the directory rule and
-//! the heartbeat's write (here, over the atomic replace of `atomic`), the
-//! scan, the run lock, and every user's own area below `users/`. Every
-//! small file is read by one bounded, non-blocking reader, `open`.
+//! Where heartbeats live and all file I/O on them: the directory rule and the heartbeat's write
+//! (here, over the atomic replace of `atomic`), the scan, the run lock, and every user's own area
+//! below `users/`. Every small file is read by one bounded, non-blocking reader, `open`.
 
 mod atomic;
 mod history_file;
@@ -166,8 +165,7 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     write_file_with(path, &mut |out| out.write_all(bytes))
 }
 
-/// Replaces `path` atomically with what `fill` streams into the temporary
-/// (the metrics of a whole fleet are never built in memory).
+/// Replaces `path` atomically with what `fill` streams (a fleet's metrics are never all in memory).
 pub(crate) fn write_file_with(
     path: &Path,
     fill: &mut dyn FnMut(&mut dyn io::Write) -> io::Result<()>,

@@ -1,6 +1,5 @@
-//! Pause files (see `pause`): written where the job's heartbeat goes, found
-//! where the scan looks; a heartbeat does not touch them, and removing one
-//! (`hb-write --resume`) ends the pause early.
+//! Pause files (see `pause`): written where the job's heartbeat goes, found where the scan looks;
+//! a heartbeat does not touch them, and removing one (`hb-write --resume`) ends the pause early.
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;

@@ -13,8 +13,8 @@ use crate::error::Error;
 use crate::escape::terminal;
 use crate::record::{validate_host, validate_job, Content, Entry, Heartbeat};
 
-/// What a scan of `dir` walks: its files and its (host) subdirectories',
-/// links followed, without hidden names and `users/` (read by `users`).
+/// What a scan of `dir` walks: files and (host) subdirectories', links followed, but dotfiles and
+/// `users/` (read by `users`).
 pub(super) fn walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
     walkdir::WalkDir::new(dir)
         .min_depth(1)

@@ -107,9 +107,8 @@ pub(super) fn area_fault(meta: &Metadata, uid: u32, name: &str) -> Option<String
     }
 }
 
-/// Why `users/` cannot be trusted: it must be root's (or `trusted`'s, the
-/// heartbeat directory's owner, who could rewrite all anyway), and sticky
-/// if others may write to it (else one user could remove another's area).
+/// Why `users/` cannot be trusted: it must be root's (or `trusted`'s, the heartbeat directory's
+/// owner, who could rewrite all anyway), and sticky if others may write to it.
 pub(super) fn users_dir_fault(meta: &Metadata, trusted: u32) -> Option<String> {
     if meta.uid() != 0 && meta.uid() != trusted {
         return Some(format!("belongs to uid {}, not to root", meta.uid()));
@@ -122,8 +121,7 @@ pub(super) fn users_dir_fault(meta: &Metadata, trusted: u32) -> Option<String> {
     })
 }
 
-/// The most entries read from one area or `users/` (the first by name): one
-/// user's junk cannot grow a run's rows, metrics and memory without end.
+/// The most entries read from an area or `users/` (first by name): one user's junk stays bounded.
 const AREA_ENTRIES_MAX: usize = 1000;
 
 struct Area {
