@@ -62,21 +62,22 @@ fn unwalked(err: walkdir::Error) -> Option<Entry> {
     if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
         // A link leading nowhere (or in a loop) is worth a row by a heartbeat's name only.
         let job = name.strip_suffix(".last")?.to_owned();
-        return Some(invalid(path, job, Refused::Link.record_reason(HEARTBEAT)));
+        let reason = Refused::Link.record_reason(HEARTBEAT);
+        return Some(entry(path, job, Err(reason)));
     }
     let cause = err.into_io_error().map(|io| io.to_string());
     let cause = cause.unwrap_or_else(|| "a symlink loop".to_owned());
     let job = format!("{name}/");
     let reason = format!("cannot list directory: {cause}");
-    Some(invalid(path, job, reason))
+    Some(entry(path, job, Err(reason)))
 }
 
-pub(super) fn invalid(path: PathBuf, job: String, reason: String) -> Entry {
+pub(super) fn entry(path: PathBuf, job: String, content: Result<Content, String>) -> Entry {
     Entry {
         path,
         job,
         subdir: None,
-        content: Err(reason),
+        content,
     }
 }
 

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use super::open::{list_dir, open_dir, open_regular_at, Refused};
 use super::pause_file::{pause_job, read_pause, PauseEntry};
-use super::scan::{invalid, read_heartbeat, BAD_NAME};
+use super::scan::{entry, read_heartbeat, BAD_NAME};
 use crate::error::Error;
 use crate::record::{user_job, validate_job, Entry};
 
@@ -139,7 +139,7 @@ fn each_area(dir: &Path, judge_users: bool, each: &mut dyn FnMut(Result<Area, En
     let Ok((meta, users)) = opened else {
         return;
     };
-    let users_row = |reason| invalid(users_path.clone(), format!("{USERS_DIR}/"), reason);
+    let users_row = |reason| entry(users_path.clone(), format!("{USERS_DIR}/"), Err(reason));
     let trusted = fs::metadata(dir).map_or(0, |m| m.uid());
     if let Some(reason) = users_dir_fault(&meta, trusted).filter(|_| judge_users) {
         return each(Err(users_row(format!("the per-user directory {reason}"))));
@@ -173,7 +173,7 @@ fn each_area(dir: &Path, judge_users: bool, each: &mut dyn FnMut(Result<Area, En
                 )),
             }
         });
-        each(judged.map_err(|reason| invalid(path, format!("{name}/"), reason)));
+        each(judged.map_err(|reason| entry(path, format!("{name}/"), Err(reason))));
     }
     let then = "the areas past them are not watched until the rest are removed";
     let cut = cut(total, "entries", then).map(users_row);
@@ -204,7 +204,7 @@ fn scan_area(area: &Area, each: &mut dyn FnMut(Entry)) {
     #[cfg(test)]
     tests::SWAP.with(|swap| swap.borrow().as_ref().map(|swap| swap(path)));
     let listed = first_names(&area.handle, |n| n.strip_suffix(".last").is_some());
-    let row = |reason| invalid(path.clone(), format!("{name}/"), reason);
+    let row = |reason| entry(path.clone(), format!("{name}/"), Err(reason));
     let (files, total) = match listed {
         Ok(found) => found,
         Err(err) => return each(row(format!("cannot list directory: {err}"))),
@@ -226,12 +226,7 @@ fn scan_area(area: &Area, each: &mut dyn FnMut(Entry)) {
                 opened => read_heartbeat(opened, job),
             },
         };
-        each(Entry {
-            path: path.join(&file),
-            job: user_job(Some(name), job),
-            subdir: None,
-            content,
-        });
+        each(entry(path.join(&file), user_job(Some(name), job), content));
     }
     let then = "their jobs are not watched until the files past the first are removed";
     if let Some(reason) = cut(total, "heartbeat files", then) {
