@@ -110,17 +110,13 @@ pub(crate) fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
             let Some(job) = item.file_name().to_str().and_then(pause_job) else {
                 continue;
             };
-            let path = item.path();
-            let content = match (untrusted_owner(path, trusted), &job) {
+            let path = item.into_path();
+            let content = match (untrusted_owner(&path, trusted), &job) {
                 (Some(reason), _) => Err(reason),
                 (None, Some(job)) if validate_job(job).is_err() => Err(BAD_NAME.to_owned()),
-                (None, _) => read_pause(open_regular(path, Links::Refuse), job.as_deref()),
+                (None, _) => read_pause(open_regular(&path, Links::Refuse), job.as_deref()),
             };
-            found.push(PauseEntry {
-                path: path.to_owned(),
-                job,
-                content,
-            });
+            found.push(PauseEntry { path, job, content });
         }
         found[start..].sort_by(|a, b| a.path.cmp(&b.path));
         found.extend(area_pauses(dir));

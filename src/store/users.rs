@@ -254,11 +254,8 @@ pub(super) fn area_pauses(dir: &Path) -> Vec<PauseEntry> {
                     opened => read_pause(opened, job.as_deref()),
                 },
             };
-            found.push(PauseEntry {
-                path: area.path.join(&file),
-                job,
-                content,
-            });
+            let path = area.path.join(&file);
+            found.push(PauseEntry { path, job, content });
         }
         let then = "the pauses past the first do not apply";
         found.extend(cut(total, "pause files", then).map(|reason| PauseEntry {
