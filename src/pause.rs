@@ -5,8 +5,7 @@ use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::record::{
-    cut, rfc3339_any, rfc3339_seconds, say, validate_job, FUTURE_TOLERANCE_SECONDS,
-    MESSAGE_MAX_BYTES,
+    rfc3339_any, rfc3339_seconds, say, FUTURE_TOLERANCE_SECONDS, MESSAGE_MAX_BYTES,
 };
 use crate::Error;
 
@@ -65,7 +64,7 @@ impl Pause {
             since: now,
             until,
             reason: reason
-                .map(|r| cut(r, MESSAGE_MAX_BYTES).to_owned())
+                .map(|r| crate::record::cut(r, MESSAGE_MAX_BYTES).to_owned())
                 .filter(|r| !r.trim().is_empty()),
         })
     }
@@ -91,7 +90,7 @@ impl Pause {
             ));
         }
         if let Some(named) = &self.job {
-            validate_job(named).map_err(|e| e.to_string())?;
+            crate::record::validate_job(named).map_err(|e| e.to_string())?;
         }
         if self.job.as_deref() != job {
             return Err(match job {

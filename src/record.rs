@@ -1,7 +1,6 @@
 //! The heartbeat record (format version 1), the rules and parsers of its values. Pure: no file.
 
 use std::fmt;
-use std::path::PathBuf;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -327,7 +326,7 @@ pub(crate) enum Content {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Entry {
     /// The file (or, for an unreadable subdirectory, the directory).
-    pub path: PathBuf,
+    pub path: std::path::PathBuf,
     /// The job, from the file name.
     pub job: String,
     /// Below the heartbeat directory (`hosts/<host>/`), if any.

@@ -4,9 +4,8 @@
 //! cleanup of a killed writer's removes only files certainly ours: that shape, a regular file
 //! by `lstat`, owned by the checker's user or the directory's.
 
-use std::collections::hash_map::RandomState;
 use std::fs::{self, OpenOptions, Permissions};
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, RandomState};
 use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};

@@ -8,8 +8,7 @@ use std::path::{Path, PathBuf};
 use super::open::{open_regular, read_record, sorted_entries, Links, Opened};
 use super::scan::{walk, BAD_NAME};
 use super::users::{area_pauses, effective_uid, user_name, USERS_DIR};
-use super::{put, remove_existing, write_where};
-use super::{user_dir, HISTORY_EXTENSION, SYSTEM_DIR};
+use super::{put, remove_existing, user_dir, write_where, HISTORY_EXTENSION, SYSTEM_DIR};
 use crate::error::Error;
 use crate::pause::{Pause, HOST_PAUSE_FILE};
 use crate::record::validate_job;
@@ -34,9 +33,7 @@ pub(crate) fn write_pause(dir: Option<&Path>, pause: &Pause) -> Result<PathBuf, 
 
 /// Removes the pause of `job` (`None`: the host's) from `dirs` and this user's areas below them.
 pub(crate) fn remove_pause(dirs: &[PathBuf], job: Option<&str>) -> Result<Vec<PathBuf>, Error> {
-    if let Some(job) = job {
-        validate_job(job)?;
-    }
+    job.map(validate_job).transpose()?;
     let name = pause_name(job);
     let paths = with_own_areas(dirs).into_iter().map(|dir| dir.join(&name));
     let resume = |path, source| Error::Resume { path, source };

@@ -8,7 +8,6 @@ use chrono::DateTime;
 
 use super::open::{open_regular, Links, Opened, Refused};
 use super::users::{scan_areas, USERS_DIR};
-use super::EXTENSION;
 use crate::error::Error;
 use crate::escape::terminal;
 use crate::record::{validate_host, validate_job, Content, Entry, Heartbeat};
@@ -87,7 +86,7 @@ fn read_entry(found: &walkdir::DirEntry) -> Option<Entry> {
     // A directory named `*.last`, or a non-UTF-8 name (no job's), is reported, not skipped.
     let job = match name.to_str() {
         Some(name) => name.strip_suffix(".last")?.to_owned(),
-        None if path.extension().is_some_and(|e| e == EXTENSION) => {
+        None if path.extension().is_some_and(|e| e == super::EXTENSION) => {
             name.to_string_lossy().into_owned()
         }
         None => return None,
