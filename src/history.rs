@@ -56,10 +56,8 @@ impl Run {
 
 /// The newest [`HISTORY_MAX`] runs of a history file, oldest first.
 pub(crate) fn parse(bytes: &[u8]) -> Vec<Run> {
-    let mut runs: Vec<Run> = bytes
-        .split(|b| *b == b'\n')
-        .filter_map(Run::from_line)
-        .collect();
+    let lines = bytes.split(|b| *b == b'\n');
+    let mut runs: Vec<Run> = lines.filter_map(Run::from_line).collect();
     runs.drain(..runs.len().saturating_sub(HISTORY_MAX));
     runs
 }
@@ -68,10 +66,8 @@ pub(crate) fn parse(bytes: &[u8]) -> Vec<Run> {
 /// ending `runs`, and its own when not their newest (its line was not written).
 pub(crate) fn consecutive_failures(timestamp: DateTime<Utc>, runs: &[Run]) -> u32 {
     let own = runs.last().is_none_or(|r| r.timestamp != timestamp);
-    let failed = runs
-        .iter()
-        .rev()
-        .take_while(|r| r.status == RunStatus::Fail);
+    let fails = |r: &&Run| r.status == RunStatus::Fail;
+    let failed = runs.iter().rev().take_while(fails);
     u32::try_from(failed.count() + usize::from(own)).unwrap_or(u32::MAX)
 }
 

@@ -83,12 +83,7 @@ impl Pause {
 
     /// The pause, if it keeps the rules for the file of `job`; else why not.
     fn checked(self, job: Option<&str>) -> Result<Pause, String> {
-        if self.version != PAUSE_VERSION {
-            return Err(format!(
-                "pause format version {} is not supported (this reader knows version {PAUSE_VERSION})",
-                self.version
-            ));
-        }
+        crate::record::check_version("pause format", self.version, PAUSE_VERSION)?;
         if let Some(named) = &self.job {
             crate::record::validate_job(named).map_err(|e| e.to_string())?;
         }

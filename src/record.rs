@@ -195,12 +195,7 @@ impl Heartbeat {
     }
 
     fn checked(self) -> Result<Heartbeat, String> {
-        if self.version != FORMAT_VERSION {
-            return Err(format!(
-                "format version {} is not supported (this reader knows version {FORMAT_VERSION})",
-                self.version
-            ));
-        }
+        check_version("format", self.version, FORMAT_VERSION)?;
         validate_job(&self.job).map_err(|e| e.to_string())?;
         validate_host(&self.host).map_err(|reason| {
             let host = crate::escape::terminal(&self.host);
@@ -234,6 +229,16 @@ impl Heartbeat {
             _ => Ok(self),
         }
     }
+}
+
+/// Refuses a record of a `what` version this reader does not know.
+pub(crate) fn check_version(what: &str, version: u32, known: u32) -> Result<(), String> {
+    if version == known {
+        return Ok(());
+    }
+    Err(format!(
+        "{what} version {version} is not supported (this reader knows version {known})"
+    ))
 }
 
 /// A refusal in words one can act on: `not JSON (line 1, column 2)`, not `expected ident`.

@@ -91,10 +91,8 @@ fn append_locked(mut file: &File, path: &Path, line: &[u8]) -> io::Result<()> {
 /// Rewrites the history when it holds too many lines or bytes, or a torn line.
 fn compact(file: &File, path: &Path, len: u64) -> io::Result<()> {
     let tail = read_tail(file, len)?;
-    let mut lines: Vec<&[u8]> = tail
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .collect();
+    let lines = tail.split(|b| *b == b'\n').filter(|l| !l.is_empty());
+    let mut lines: Vec<&[u8]> = lines.collect();
     let all = lines.len();
     // A line torn by a writer that died is no whole record: it goes.
     lines.retain(|l| l.first() == Some(&b'{') && l.last() == Some(&b'}'));
