@@ -206,8 +206,5 @@ fn remove_existing(
             Err(source) => return Err(failed(path, source)),
         }
     }
-    if removed.is_empty() {
-        return Err(none());
-    }
-    Ok(removed)
+    (!removed.is_empty()).then_some(removed).ok_or_else(none)
 }

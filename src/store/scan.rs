@@ -53,11 +53,8 @@ pub(crate) fn scan_each(dirs: &[PathBuf], each: &mut dyn FnMut(Entry)) -> Result
 /// The row of what the walk could not go into, when it is worth one.
 fn unwalked(err: walkdir::Error) -> Option<Entry> {
     let path = err.path()?.to_owned();
-    let name = path.file_name()?.to_string_lossy();
     // A dotfile (a broken link among them) is ignored like every other.
-    if name.starts_with('.') {
-        return None;
-    }
+    let name = Some(path.file_name()?.to_string_lossy()).filter(|n| !n.starts_with('.'))?;
     if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
         // A link leading nowhere (or in a loop) is worth a row by a heartbeat's name only.
         let job = name.strip_suffix(".last")?.to_owned();

@@ -6,12 +6,11 @@
 //! /var/lib/cron-heartbeat/users/alice alice     0755   alice's jobs: alice/<job>
 //! ```
 //!
-//! hb-write run by a user who cannot write the system directory writes to their own area (made
-//! when missing). The scan trusts an area only when it belongs to the user it is named after, and
-//! a file in it only when that user (or root) owns it: no user can forge, replace or delete
-//! another's heartbeats. Jobs from an area are named `<user>/<job>`. The scan opens, judges, lists
-//! and reads each area by its handle, never through a link: an area swapped for a link after it
-//! was judged leads only into the one judged.
+//! A user who cannot write the system directory writes to their own area. The scan trusts an area
+//! only when it belongs to the user it is named after, and a file in it only when that user (or
+//! root) owns it: no user can forge, replace or delete another's heartbeats. It opens, judges,
+//! lists and reads each area by its handle, never through a link: an area swapped for a link
+//! after it was judged leads only into the one judged.
 
 use std::ffi::{CStr, OsStr};
 use std::fs::{self, DirBuilder, File, Metadata};
