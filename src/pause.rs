@@ -76,9 +76,8 @@ impl Pause {
             rule: e.to_string(),
             source: Some(e),
         })?;
-        pause
-            .checked(job)
-            .map_err(|rule| Error::Record { rule, source: None })
+        let broken = |rule| Error::Record { rule, source: None };
+        pause.checked(job).map_err(broken)
     }
 
     /// The pause, if it keeps the rules for the file of `job`; else why not.

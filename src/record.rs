@@ -189,9 +189,8 @@ impl Heartbeat {
             rule: json_reason(&e),
             source: Some(e),
         })?;
-        record
-            .checked()
-            .map_err(|rule| Error::Record { rule, source: None })
+        let broken = |rule| Error::Record { rule, source: None };
+        record.checked().map_err(broken)
     }
 
     fn checked(self) -> Result<Heartbeat, String> {
@@ -355,20 +354,17 @@ pub(crate) fn rfc3339_any<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Ut
 pub(crate) mod rfc3339_opt {
     use super::{rfc3339_any, rfc3339_seconds, DateTime, Deserializer, Serializer, Utc};
 
+    type Time = Option<DateTime<Utc>>;
+
     #[allow(clippy::ref_option, reason = "the signature serde's `with` calls")]
-    pub(crate) fn serialize<S: Serializer>(
-        t: &Option<DateTime<Utc>>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(t: &Time, s: S) -> Result<S::Ok, S::Error> {
         match t {
             Some(t) => rfc3339_seconds(t, s),
             None => s.serialize_none(),
         }
     }
 
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<DateTime<Utc>>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Time, D::Error> {
         rfc3339_any(d).map(Some)
     }
 }
