@@ -5,8 +5,7 @@ use crate::error::Error;
 
 pub(crate) const INTERVAL_MIN: u64 = 1;
 
-/// The longest duration anything takes (interval, pause, grace, reminder,
-/// runtime, wait), in seconds: a wait longer than any period waits on nothing.
+/// The longest duration anything takes, in seconds: a wait longer than any period waits on nothing.
 pub(crate) const INTERVAL_MAX: u64 = 400 * 86_400;
 
 /// The least unitless seconds: below cron's minute, `24` more likely means 24 hours.
@@ -165,22 +164,20 @@ pub(crate) fn parse_size(text: &str, max: u64, what: &str) -> Result<u64, Error>
 }
 
 pub(crate) fn parse_factor(text: &str) -> Result<f64, Error> {
+    let rule = "the factor must be a number greater than 1, such as 2 or 1.5";
     match text.parse::<f64>() {
         Ok(f) if f.is_finite() && f > 1.0 => Ok(f),
-        _ => Err(Error::rule(
-            "the factor must be a number greater than 1, such as 2 or 1.5",
-        )),
+        _ => Err(Error::rule(rule)),
     }
 }
 
 /// An on/off setting as `HB_QUIET=yes` gives it.
 pub(crate) fn parse_switch(text: &str) -> Result<bool, Error> {
+    let rule = "a switch is on (`1`, `true`, `yes`, `on`) or off (`0`, `false`, `no`, `off`)";
     match text.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "t" | "yes" | "y" | "on" => Ok(true),
         "0" | "false" | "f" | "no" | "n" | "off" => Ok(false),
-        _ => Err(Error::rule(
-            "a switch is on (`1`, `true`, `yes`, `on`) or off (`0`, `false`, `no`, `off`)",
-        )),
+        _ => Err(Error::rule(rule)),
     }
 }
 
@@ -194,13 +191,13 @@ pub(crate) fn parse_count(text: &str, min: u32, max: u32) -> Result<u32, Error> 
 }
 
 pub(crate) fn parse_exit_code(text: &str) -> Result<i32, Error> {
-    text.trim().parse::<i32>().map_err(|_| {
-        Error::rule("an exit code is a whole number, such as 0 or 3 (`--exit-code $?`)")
-    })
+    let rule = "an exit code is a whole number, such as 0 or 3 (`--exit-code $?`)";
+    text.trim().parse::<i32>().map_err(|_| Error::rule(rule))
 }
 
 /// As `--ok-exit-codes 0,24` gives them: at most 256 codes from 0 to 255.
 pub(crate) fn parse_exit_codes(text: &str) -> Result<Vec<i32>, Error> {
+    let rule = "a list of codes from 0 to 255 separated by commas, such as `0,24`";
     let codes: Option<Vec<i32>> = text
         .split(',')
         .take(257)
@@ -208,11 +205,7 @@ pub(crate) fn parse_exit_codes(text: &str) -> Result<Vec<i32>, Error> {
         .collect();
     match codes {
         Some(codes) if codes.len() <= 256 => Ok(codes),
-        _ => Err(Error::invalid(
-            "exit codes",
-            text,
-            "a list of codes from 0 to 255 separated by commas, such as `0,24`",
-        )),
+        _ => Err(Error::invalid("exit codes", text, rule)),
     }
 }
 
