@@ -182,11 +182,10 @@ pub(crate) fn parse_switch(text: &str) -> Result<bool, Error> {
 }
 
 pub(crate) fn parse_count(text: &str, min: u32, max: u32) -> Result<u32, Error> {
+    let rule = || format!("it must be a whole number from {min} to {max}");
     match text.trim().parse::<u32>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(Error::rule(format!(
-            "it must be a whole number from {min} to {max}"
-        ))),
+        _ => Err(Error::rule(rule())),
     }
 }
 
