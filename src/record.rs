@@ -270,9 +270,7 @@ pub(crate) fn json_line(value: &impl Serialize) -> Vec<u8> {
 
 /// Cuts `text` to at most `max` bytes without splitting a UTF-8 character.
 pub(crate) fn cut(text: &str, max: usize) -> &str {
-    let end = (0..=max.min(text.len()))
-        .rev()
-        .find(|&i| text.is_char_boundary(i));
+    let end = (0..=max.min(text.len())).rfind(|&i| text.is_char_boundary(i));
     &text[..end.unwrap_or(0)]
 }
 
