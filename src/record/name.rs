@@ -43,16 +43,12 @@ pub(crate) fn is_plain(text: &str) -> bool {
 
 /// `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`: safe as a file name.
 pub(crate) fn validate_job(job: &str) -> Result<(), Error> {
-    let reason = if job.is_empty() {
-        "it is empty"
-    } else if job.len() > JOB_NAME_MAX {
-        "it is longer than 128 characters"
-    } else if !job.as_bytes()[0].is_ascii_alphanumeric() {
-        "it must start with a letter or digit"
-    } else if !is_plain(job) {
-        "only letters, digits, `.`, `_` and `-` are allowed"
-    } else {
-        return Ok(());
+    let reason = match job.as_bytes() {
+        [] => "it is empty",
+        _ if job.len() > JOB_NAME_MAX => "it is longer than 128 characters",
+        [first, ..] if !first.is_ascii_alphanumeric() => "it must start with a letter or digit",
+        _ if !is_plain(job) => "only letters, digits, `.`, `_` and `-` are allowed",
+        _ => return Ok(()),
     };
     Err(Error::InvalidJob {
         job: job.to_owned(),
