@@ -42,14 +42,11 @@ impl Span {
     }
 
     fn seconds(self, text: &str) -> Result<u64, String> {
-        let seconds = parse_duration(text)?;
-        if seconds < self.min {
-            return Err(format!("it must be at least {}", say(self.min)));
+        match parse_duration(text)? {
+            seconds if seconds < self.min => Err(format!("it must be at least {}", say(self.min))),
+            seconds if seconds > self.max => Err(format!("it must be at most {}", say(self.max))),
+            seconds => Ok(seconds),
         }
-        if seconds > self.max {
-            return Err(format!("it must be at most {}", say(self.max)));
-        }
-        Ok(seconds)
     }
 }
 
