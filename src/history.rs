@@ -1,6 +1,5 @@
-//! Run history: the line format of `<job>.history` and what is computed
-//! from it (failures in a row, the strip of recent runs). Pure: the file
-//! lives in [`crate::store`].
+//! Run history: the line format of `<job>.history` and what is computed from it (failures in a
+//! row, the strip of recent runs). Pure: the file lives in [`crate::store`].
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -57,10 +56,8 @@ impl Run {
 
 /// The newest [`HISTORY_MAX`] runs of a history file, oldest first.
 pub(crate) fn parse(bytes: &[u8]) -> Vec<Run> {
-    let mut runs: Vec<Run> = bytes
-        .split(|b| *b == b'\n')
-        .filter_map(Run::from_line)
-        .collect();
+    let lines = bytes.split(|b| *b == b'\n');
+    let mut runs: Vec<Run> = lines.filter_map(Run::from_line).collect();
     runs.drain(..runs.len().saturating_sub(HISTORY_MAX));
     runs
 }
@@ -69,10 +66,8 @@ pub(crate) fn parse(bytes: &[u8]) -> Vec<Run> {
 /// ending `runs`, and its own when not their newest (its line was not written).
 pub(crate) fn consecutive_failures(timestamp: DateTime<Utc>, runs: &[Run]) -> u32 {
     let own = runs.last().is_none_or(|r| r.timestamp != timestamp);
-    let failed = runs
-        .iter()
-        .rev()
-        .take_while(|r| r.status == RunStatus::Fail);
+    let fails = |r: &&Run| r.status == RunStatus::Fail;
+    let failed = runs.iter().rev().take_while(fails);
     u32::try_from(failed.count() + usize::from(own)).unwrap_or(u32::MAX)
 }
 
@@ -162,15 +157,13 @@ pub(crate) fn recent(runs: &[Run], interval: Option<u64>, now: DateTime<Utc>) ->
 
 /// The median of `values` (the mean of the middle two for an even count).
 pub(crate) fn median(values: &mut [f64]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
     values.sort_by(f64::total_cmp);
     let mid = values.len() / 2;
+    let upper = *values.get(mid)?;
     Some(if values.len().is_multiple_of(2) {
-        f64::midpoint(values[mid - 1], values[mid])
+        f64::midpoint(values[mid - 1], upper)
     } else {
-        values[mid]
+        upper
     })
 }
 

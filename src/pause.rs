@@ -1,20 +1,17 @@
-//! Pauses: the record of `<job>.pause` (one job) and `_host.pause` (every
-//! job in a directory), and when one applies. Pure: the files live in
-//! [`crate::store`].
+//! Pauses: the record of `<job>.pause` (one job) and `_host.pause` (every job in a directory),
+//! and when one applies. Pure: the files live in [`crate::store`].
 
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::record::{
-    cut, rfc3339_any, rfc3339_seconds, say, validate_job, FUTURE_TOLERANCE_SECONDS,
-    MESSAGE_MAX_BYTES,
+    rfc3339_any, rfc3339_seconds, say, FUTURE_TOLERANCE_SECONDS, MESSAGE_MAX_BYTES,
 };
 use crate::Error;
 
 pub(crate) const PAUSE_VERSION: u32 = 1;
 
-/// The file name of a host-wide pause. A job name starts with a letter or a
-/// digit, so no job's pause can have this name.
+/// A host-wide pause's file name; no job's (a job name starts with a letter or a digit).
 pub(crate) const HOST_PAUSE_FILE: &str = "_host.pause";
 
 pub(crate) const PAUSE_MAX: u64 = crate::record::INTERVAL_MAX;
@@ -67,7 +64,7 @@ impl Pause {
             since: now,
             until,
             reason: reason
-                .map(|r| cut(r, MESSAGE_MAX_BYTES).to_owned())
+                .map(|r| crate::record::cut(r, MESSAGE_MAX_BYTES).to_owned())
                 .filter(|r| !r.trim().is_empty()),
         })
     }
@@ -79,21 +76,15 @@ impl Pause {
             rule: e.to_string(),
             source: Some(e),
         })?;
-        pause
-            .checked(job)
-            .map_err(|rule| Error::Record { rule, source: None })
+        let broken = |rule| Error::Record { rule, source: None };
+        pause.checked(job).map_err(broken)
     }
 
     /// The pause, if it keeps the rules for the file of `job`; else why not.
     fn checked(self, job: Option<&str>) -> Result<Pause, String> {
-        if self.version != PAUSE_VERSION {
-            return Err(format!(
-                "pause format version {} is not supported (this reader knows version {PAUSE_VERSION})",
-                self.version
-            ));
-        }
+        crate::record::check_version("pause format", self.version, PAUSE_VERSION)?;
         if let Some(named) = &self.job {
-            validate_job(named).map_err(|e| e.to_string())?;
+            crate::record::validate_job(named).map_err(|e| e.to_string())?;
         }
         if self.job.as_deref() != job {
             return Err(match job {

@@ -1,8 +1,6 @@
-//! The heartbeat record (format version 1), job-name and interval rules, and
-//! compact duration formatting. Pure: nothing here touches a file.
+//! The heartbeat record (format version 1), the rules and parsers of its values. Pure: no file.
 
 use std::fmt;
-use std::path::PathBuf;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -12,14 +10,9 @@ use crate::Error;
 mod name;
 mod value;
 
-pub(crate) use name::{is_plain, user_job, validate_host, validate_job};
+pub(crate) use name::*;
 pub use value::format_duration;
-#[cfg(test)]
-pub(crate) use value::BARE_SECONDS_MIN;
-pub(crate) use value::{
-    parse_count, parse_exit_code, parse_exit_codes, parse_factor, parse_interval, parse_now,
-    parse_size, parse_switch, say, Span, GRACE, INTERVAL_MAX, INTERVAL_MIN, PAUSE, WAIT,
-};
+pub(crate) use value::*;
 
 /// A timestamp further ahead of the reader's clock than this is invalid (a skewed clock would
 /// otherwise hide a dead job); a pause that starts further ahead has not begun.
@@ -27,18 +20,16 @@ pub(crate) const FUTURE_TOLERANCE_SECONDS: i64 = 300;
 
 pub(crate) const FORMAT_VERSION: u32 = 1;
 
-/// The most jobs one job may `--needs`: the record stays small, and a
-/// reader's walk of the needs short whatever a planted record lists.
+/// The most jobs one job may `--needs`: small records, a short walk whatever a planted one lists.
 pub(crate) const MAX_NEEDS: usize = 32;
 
 pub(crate) const MESSAGE_MAX_BYTES: usize = 1024;
 
-/// The most bytes of a wrapped job's output tail kept as `message`: a record stays well below
-/// the 64 KiB a reader accepts even when JSON escaping makes every byte six.
+/// A wrapped job's output tail kept as `message`: below a reader's 64 KiB even escaped six-fold.
 pub(crate) const OUTPUT_MESSAGE_MAX_BYTES: usize = 8 * 1024;
 
-/// The longest a wrapped run may take without `--max-runtime` (factor x interval, at most 400
-/// days): the wrapper's `--kill-after` and the checker's "hung" both take it from here.
+/// A wrapped run's limit without `--max-runtime` (factor x interval, at most 400 days): the one
+/// the wrapper's `--kill-after` and the checker's "hung" both take.
 pub(crate) fn default_max_runtime(factor: f64, interval_seconds: u64) -> u64 {
     (factor * interval_seconds as f64).min(INTERVAL_MAX as f64) as u64
 }
@@ -72,8 +63,7 @@ impl fmt::Display for RunStatus {
     }
 }
 
-/// Declares a record struct: the fields after `optional:` are left out of
-/// the JSON while empty (`None`, no items) and empty when missing.
+/// A record struct whose fields after `optional:` are left out while empty, empty when missing.
 macro_rules! record {
     ($(#[$meta:meta])* pub struct $name:ident {
         $($(#[$fixed_meta:meta])* pub $fixed:ident: $fixed_type:ty,)*
@@ -85,6 +75,13 @@ macro_rules! record {
             $($(#[$opt_meta])*
             #[serde(default, skip_serializing_if = "is_empty")]
             pub $opt: $opt_type,)*
+        }
+
+        impl $name {
+            /// The record of the fields before `optional:`, every optional one empty.
+            fn of_fixed($($fixed: $fixed_type),*) -> $name {
+                $name { $($fixed,)* $($opt: Default::default(),)* }
+            }
         }
     };
 }
@@ -169,29 +166,15 @@ impl Heartbeat {
     /// `status` and nothing else said; callers add the rest with struct
     /// update syntax (`Heartbeat { exit_code, ..Heartbeat::new(..) }`).
     pub fn new(job: &str, interval_seconds: u64, status: RunStatus) -> Heartbeat {
-        Heartbeat {
-            version: FORMAT_VERSION,
-            job: job.to_owned(),
-            timestamp: Utc::now(),
+        Heartbeat::of_fixed(
+            FORMAT_VERSION,
+            job.to_owned(),
+            Utc::now(),
             interval_seconds,
-            host: crate::hostname(),
-            pid: std::process::id(),
+            crate::hostname(),
+            std::process::id(),
             status,
-            exit_code: None,
-            duration_seconds: None,
-            message: None,
-            started_at: None,
-            consecutive_failures: None,
-            max_runtime_seconds: None,
-            schedule: None,
-            reason: None,
-            fast: None,
-            attempt: None,
-            stall_after_seconds: None,
-            progress_at: None,
-            last: None,
-            needs: Vec::new(),
-        }
+        )
     }
 
     /// Serialises the record as one line of JSON followed by a newline.
@@ -206,25 +189,16 @@ impl Heartbeat {
             rule: json_reason(&e),
             source: Some(e),
         })?;
-        record
-            .checked()
-            .map_err(|rule| Error::Record { rule, source: None })
+        let broken = |rule| Error::Record { rule, source: None };
+        record.checked().map_err(broken)
     }
 
-    /// The record, or the rule serde alone cannot check that it breaks.
     fn checked(self) -> Result<Heartbeat, String> {
-        if self.version != FORMAT_VERSION {
-            return Err(format!(
-                "format version {} is not supported (this reader knows version {FORMAT_VERSION})",
-                self.version
-            ));
-        }
+        check_version("format", self.version, FORMAT_VERSION)?;
         validate_job(&self.job).map_err(|e| e.to_string())?;
         validate_host(&self.host).map_err(|reason| {
-            format!(
-                "host `{}` is not a host name: {reason}",
-                crate::escape::terminal(&self.host)
-            )
+            let host = crate::escape::terminal(&self.host);
+            format!("host `{host}` is not a host name: {reason}")
         })?;
         // As --max-runtime: a longer one would keep a hung run `running`.
         let seconds = [
@@ -256,6 +230,16 @@ impl Heartbeat {
     }
 }
 
+/// Refuses a record of a `what` version this reader does not know.
+pub(crate) fn check_version(what: &str, version: u32, known: u32) -> Result<(), String> {
+    if version == known {
+        return Ok(());
+    }
+    Err(format!(
+        "{what} version {version} is not supported (this reader knows version {known})"
+    ))
+}
+
 /// A refusal in words one can act on: `not JSON (line 1, column 2)`, not `expected ident`.
 fn json_reason(err: &serde_json::Error) -> String {
     use serde_json::error::Category;
@@ -265,13 +249,10 @@ fn json_reason(err: &serde_json::Error) -> String {
         Category::Eof => format!("not JSON: it ends early (line {line}, column {column})"),
         Category::Io | Category::Data => {
             let text = err.to_string();
-            let text = text
-                .strip_suffix(&format!(" at line {line} column {column}"))
-                .unwrap_or(&text);
-            match text
-                .strip_prefix("missing field `")
-                .and_then(|rest| rest.strip_suffix('`'))
-            {
+            let at = format!(" at line {line} column {column}");
+            let text = text.strip_suffix(&at).unwrap_or(&text);
+            let field = text.strip_prefix("missing field `");
+            match field.and_then(|f| f.strip_suffix('`')) {
                 Some(field) => format!("field `{field}` missing"),
                 None => text.to_owned(),
             }
@@ -289,9 +270,7 @@ pub(crate) fn json_line(value: &impl Serialize) -> Vec<u8> {
 
 /// Cuts `text` to at most `max` bytes without splitting a UTF-8 character.
 pub(crate) fn cut(text: &str, max: usize) -> &str {
-    let end = (0..=max.min(text.len()))
-        .rev()
-        .find(|&i| text.is_char_boundary(i));
+    let end = (0..=max.min(text.len())).rfind(|&i| text.is_char_boundary(i));
     &text[..end.unwrap_or(0)]
 }
 
@@ -326,12 +305,11 @@ impl LastRun {
             return previous.last.clone();
         }
         Some(Box::new(LastRun {
-            status: previous.status,
-            timestamp: previous.timestamp,
             exit_code: previous.exit_code,
             duration_seconds: previous.duration_seconds,
             message: previous.message.clone(),
             consecutive_failures: previous.consecutive_failures,
+            ..LastRun::of_fixed(previous.status, previous.timestamp)
         }))
     }
 }
@@ -350,7 +328,7 @@ pub(crate) enum Content {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Entry {
     /// The file (or, for an unreadable subdirectory, the directory).
-    pub path: PathBuf,
+    pub path: std::path::PathBuf,
     /// The job, from the file name.
     pub job: String,
     /// Below the heartbeat directory (`hosts/<host>/`), if any.
@@ -374,20 +352,17 @@ pub(crate) fn rfc3339_any<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Ut
 pub(crate) mod rfc3339_opt {
     use super::{rfc3339_any, rfc3339_seconds, DateTime, Deserializer, Serializer, Utc};
 
+    type Time = Option<DateTime<Utc>>;
+
     #[allow(clippy::ref_option, reason = "the signature serde's `with` calls")]
-    pub(crate) fn serialize<S: Serializer>(
-        t: &Option<DateTime<Utc>>,
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(t: &Time, s: S) -> Result<S::Ok, S::Error> {
         match t {
             Some(t) => rfc3339_seconds(t, s),
             None => s.serialize_none(),
         }
     }
 
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<DateTime<Utc>>, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Time, D::Error> {
         rfc3339_any(d).map(Some)
     }
 }

@@ -9,22 +9,20 @@ const HOST_NAME_MAX: usize = 253;
 /// The part of the host name rule `host` breaks; the rule (dot-separated labels of
 /// letters, digits, `-`, `_`) keeps it safe as a label, a file name and a line.
 pub(crate) fn validate_host(host: &str) -> Result<(), &'static str> {
-    if host.is_empty() {
-        return Err("it is empty");
-    }
-    if host.len() > HOST_NAME_MAX {
-        return Err("it is longer than 253 characters");
-    }
     let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_');
-    let broken = host.split('.').find_map(|label| match label {
-        "" => Some("it has an empty label (two dots, or a dot at an end)"),
-        _ if label.len() > 63 => Some("a label is longer than 63 characters"),
-        _ if label.starts_with('-') => Some("a label starts with `-`"),
-        _ if !label.bytes().all(allowed) => {
-            Some("only letters, digits, `-`, `_` and `.` are allowed")
-        }
-        _ => None,
-    });
+    let broken = match host {
+        "" => Some("it is empty"),
+        _ if host.len() > HOST_NAME_MAX => Some("it is longer than 253 characters"),
+        _ => host.split('.').find_map(|label| match label {
+            "" => Some("it has an empty label (two dots, or a dot at an end)"),
+            _ if label.len() > 63 => Some("a label is longer than 63 characters"),
+            _ if label.starts_with('-') => Some("a label starts with `-`"),
+            _ if !label.bytes().all(allowed) => {
+                Some("only letters, digits, `-`, `_` and `.` are allowed")
+            }
+            _ => None,
+        }),
+    };
     broken.map_or(Ok(()), Err)
 }
 
@@ -39,24 +37,18 @@ pub(crate) fn user_job(user: Option<&str>, job: &str) -> String {
 
 /// Letters, digits, `.`, `_`, `-` only: safe in a file name, URL path, label, HTML comment.
 pub(crate) fn is_plain(text: &str) -> bool {
-    !text.is_empty()
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+    let plain = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-');
+    !text.is_empty() && text.bytes().all(plain)
 }
 
 /// `[A-Za-z0-9][A-Za-z0-9._-]{0,127}`: safe as a file name.
 pub(crate) fn validate_job(job: &str) -> Result<(), Error> {
-    let reason = if job.is_empty() {
-        "it is empty"
-    } else if job.len() > JOB_NAME_MAX {
-        "it is longer than 128 characters"
-    } else if !job.as_bytes()[0].is_ascii_alphanumeric() {
-        "it must start with a letter or digit"
-    } else if !is_plain(job) {
-        "only letters, digits, `.`, `_` and `-` are allowed"
-    } else {
-        return Ok(());
+    let reason = match job.as_bytes() {
+        [] => "it is empty",
+        _ if job.len() > JOB_NAME_MAX => "it is longer than 128 characters",
+        [first, ..] if !first.is_ascii_alphanumeric() => "it must start with a letter or digit",
+        _ if !is_plain(job) => "only letters, digits, `.`, `_` and `-` are allowed",
+        _ => return Ok(()),
     };
     Err(Error::InvalidJob {
         job: job.to_owned(),

@@ -5,12 +5,10 @@ use crate::error::Error;
 
 pub(crate) const INTERVAL_MIN: u64 = 1;
 
-/// The longest duration anything takes (interval, pause, grace, reminder,
-/// runtime, wait), in seconds: a wait longer than any period waits on nothing.
+/// The longest duration anything takes, in seconds: a wait longer than any period waits on nothing.
 pub(crate) const INTERVAL_MAX: u64 = 400 * 86_400;
 
-/// The smallest number without a unit taken as seconds: below it, `24` more
-/// likely means 24 hours (cron's own step is a minute).
+/// The least unitless seconds: below cron's minute, `24` more likely means 24 hours.
 pub(crate) const BARE_SECONDS_MIN: u64 = 60;
 
 /// A kind of duration: its name in messages and its range, in seconds.
@@ -44,14 +42,11 @@ impl Span {
     }
 
     fn seconds(self, text: &str) -> Result<u64, String> {
-        let seconds = parse_duration(text)?;
-        if seconds < self.min {
-            return Err(format!("it must be at least {}", say(self.min)));
+        match parse_duration(text)? {
+            seconds if seconds < self.min => Err(format!("it must be at least {}", say(self.min))),
+            seconds if seconds > self.max => Err(format!("it must be at most {}", say(self.max))),
+            seconds => Ok(seconds),
         }
-        if seconds > self.max {
-            return Err(format!("it must be at most {}", say(self.max)));
-        }
-        Ok(seconds)
     }
 }
 
@@ -130,12 +125,10 @@ fn parse_duration(text: &str) -> Result<u64, String> {
     let (mut total, mut rest) = (0u64, text);
     while !rest.is_empty() {
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-        let why = if digits == 0 {
-            EXPECTED
-        } else {
-            "it is too large"
-        };
-        let number: u64 = rest[..digits].parse().map_err(|_| why)?;
+        if digits == 0 {
+            return Err(EXPECTED.to_owned());
+        }
+        let number: u64 = rest[..digits].parse().map_err(|_| "it is too large")?;
         let unit = rest[digits..].chars().next().ok_or(EXPECTED)?;
         let (_, scale) = units.find(|(u, _)| *u == unit).ok_or(EXPECTED)?;
         total = number
@@ -147,8 +140,7 @@ fn parse_duration(text: &str) -> Result<u64, String> {
     Ok(total)
 }
 
-/// Whole bytes or `K`/`KiB`, `M`/`MiB` (powers of 1024), at most `max`;
-/// `what` names the limit's reason in the error.
+/// Bytes or `K`/`KiB`, `M`/`MiB` (of 1024), at most `max`; `what` says the limit's reason.
 pub(crate) fn parse_size(text: &str, max: u64, what: &str) -> Result<u64, Error> {
     let invalid = |rule: &str| Error::invalid("size", text, rule);
     let digits = text.bytes().take_while(u8::is_ascii_digit).count();
@@ -161,53 +153,47 @@ pub(crate) fn parse_size(text: &str, max: u64, what: &str) -> Result<u64, Error>
     if digits == 0 {
         return Err(invalid("it has no number"));
     }
-    match text[..digits]
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(scale))
-    {
+    let bytes = text[..digits].parse::<u64>().ok();
+    match bytes.and_then(|n| n.checked_mul(scale)) {
         Some(n) if n <= max => Ok(n),
         _ => Err(invalid(&format!("it must be at most {max} bytes{what}"))),
     }
 }
 
 pub(crate) fn parse_factor(text: &str) -> Result<f64, Error> {
+    let rule = "the factor must be a number greater than 1, such as 2 or 1.5";
     match text.parse::<f64>() {
         Ok(f) if f.is_finite() && f > 1.0 => Ok(f),
-        _ => Err(Error::rule(
-            "the factor must be a number greater than 1, such as 2 or 1.5",
-        )),
+        _ => Err(Error::rule(rule)),
     }
 }
 
 /// An on/off setting as `HB_QUIET=yes` gives it.
 pub(crate) fn parse_switch(text: &str) -> Result<bool, Error> {
+    let rule = "a switch is on (`1`, `true`, `yes`, `on`) or off (`0`, `false`, `no`, `off`)";
     match text.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "t" | "yes" | "y" | "on" => Ok(true),
         "0" | "false" | "f" | "no" | "n" | "off" => Ok(false),
-        _ => Err(Error::rule(
-            "a switch is on (`1`, `true`, `yes`, `on`) or off (`0`, `false`, `no`, `off`)",
-        )),
+        _ => Err(Error::rule(rule)),
     }
 }
 
 pub(crate) fn parse_count(text: &str, min: u32, max: u32) -> Result<u32, Error> {
+    let rule = || format!("it must be a whole number from {min} to {max}");
     match text.trim().parse::<u32>() {
         Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(Error::rule(format!(
-            "it must be a whole number from {min} to {max}"
-        ))),
+        _ => Err(Error::rule(rule())),
     }
 }
 
 pub(crate) fn parse_exit_code(text: &str) -> Result<i32, Error> {
-    text.trim().parse::<i32>().map_err(|_| {
-        Error::rule("an exit code is a whole number, such as 0 or 3 (`--exit-code $?`)")
-    })
+    let rule = "an exit code is a whole number, such as 0 or 3 (`--exit-code $?`)";
+    text.trim().parse::<i32>().map_err(|_| Error::rule(rule))
 }
 
 /// As `--ok-exit-codes 0,24` gives them: at most 256 codes from 0 to 255.
 pub(crate) fn parse_exit_codes(text: &str) -> Result<Vec<i32>, Error> {
+    let rule = "a list of codes from 0 to 255 separated by commas, such as `0,24`";
     let codes: Option<Vec<i32>> = text
         .split(',')
         .take(257)
@@ -215,11 +201,7 @@ pub(crate) fn parse_exit_codes(text: &str) -> Result<Vec<i32>, Error> {
         .collect();
     match codes {
         Some(codes) if codes.len() <= 256 => Ok(codes),
-        _ => Err(Error::invalid(
-            "exit codes",
-            text,
-            "a list of codes from 0 to 255 separated by commas, such as `0,24`",
-        )),
+        _ => Err(Error::invalid("exit codes", text, rule)),
     }
 }
 
@@ -229,8 +211,7 @@ pub(crate) fn parse_now(text: &str) -> Result<chrono::DateTime<chrono::Utc>, Err
         .map(|t| t.with_timezone(&chrono::Utc))
         .map_err(|e| {
             let shown = crate::escape::terminal(text);
-            // A local time without its zone would mean a different instant
-            // on every machine: say so rather than "premature end of input".
+            // A zoneless time is another instant on every machine: say so, not "premature end".
             let local = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
                 .or_else(|_| chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f"));
             let rule = match local {

@@ -1,13 +1,11 @@
-//! The durable atomic replacement of one small file: the bytes go to a temporary beside
-//! the target, flushed and renamed over it, then the directory is flushed so the rename
-//! survives a crash; a reader sees the old file or the new one. The temporary is a dotfile
-//! (readers skip it) of a shape [`is_temporary_name`] recognises exactly, so that cleaning
-//! up a killed writer's removes only a file certainly ours: that shape, a regular file by
-//! `lstat`, owned by the checker's user or the directory's.
+//! The durable atomic replacement of one small file: a temporary beside the target, flushed,
+//! renamed over it, then the directory flushed so the rename survives a crash. The temporary
+//! is a dotfile (readers skip it) of a shape [`is_temporary_name`] recognises exactly, so the
+//! cleanup of a killed writer's removes only files certainly ours: that shape, a regular file
+//! by `lstat`, owned by the checker's user or the directory's.
 
-use std::collections::hash_map::RandomState;
 use std::fs::{self, OpenOptions, Permissions};
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, RandomState};
 use std::io::{self, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -47,10 +45,9 @@ pub(crate) fn write_as(
     create: bool,
     fill: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
+    let name = path.file_name().and_then(|n| n.to_str());
+    let name =
+        name.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
     let dir = dir.unwrap_or(Path::new("."));
     let pid = std::process::id();
@@ -93,15 +90,8 @@ pub(crate) fn write_as(
                 fs::rename(&temp, path)
             }
         });
-    if let Err(err) = written {
-        let _ = fs::remove_file(&temp);
-        return Err(err);
-    }
-    sync_dir(dir)
-}
-
-/// Flushes a directory's entries; one that cannot (`EINVAL`) need not.
-fn sync_dir(dir: &Path) -> io::Result<()> {
+    written.inspect_err(|_| drop(fs::remove_file(&temp)))?;
+    // The rename is flushed with the directory; one that cannot (`EINVAL`) need not.
     let handle = OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_DIRECTORY)
@@ -115,11 +105,11 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 /// No write takes more than a moment; an hour leaves a slow disk every chance.
 const TEMP_MAX_AGE: Duration = Duration::from_secs(3600);
 
-/// The temporaries that could not be removed, and why (but those gone or not ours to remove).
 type Failed = Vec<(PathBuf, io::Error)>;
 
 /// Removes, in `dirs` and their real, undotted subdirectories, the temporaries older than
-/// [`TEMP_MAX_AGE`] by the real clock, never `--now` (a future one would remove a live writer's).
+/// [`TEMP_MAX_AGE`] by the real clock, never `--now` (a future one would remove a live writer's);
+/// returns those that could not be removed, and why (but those gone or not ours to remove).
 pub(crate) fn clean_temporaries(dirs: &[PathBuf]) -> Failed {
     let mut cleanup = Failed::new();
     if let Some(before) = SystemTime::now().checked_sub(TEMP_MAX_AGE) {

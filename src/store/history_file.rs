@@ -1,11 +1,9 @@
-//! `<dir>/<job>.history`: one JSON line per finished run. A writer takes a
-//! short exclusive `flock` on the file it opened for appending, checks that
-//! the path still names it (else a compaction replaced it: it opens again),
-//! appends its line in one `write`, and past [`LINES_BEFORE_REWRITE`] lines
-//! rewrites the newest [`HISTORY_MAX`] atomically, still under the lock: no
-//! line is lost or torn, and a reader sees the old file or the new one. An
-//! append is not flushed to disk (the heartbeat is): after a power cut the
-//! newest lines may be missing, never garbled.
+//! `<dir>/<job>.history`: one JSON line per finished run. A writer takes a short exclusive
+//! `flock` on the file it opened for appending, checks that the path still names it (else a
+//! compaction replaced it: it opens again), appends its line in one `write`, and past
+//! [`LINES_BEFORE_REWRITE`] lines rewrites the newest [`HISTORY_MAX`] atomically, still under the
+//! lock: no line is lost or torn. An append is not flushed to disk (the heartbeat is): after a
+//! power cut the newest lines may be missing, never garbled.
 
 use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -66,9 +64,8 @@ fn append(path: &Path, line: &[u8]) -> io::Result<()> {
             return append_locked(&file, path, line);
         }
     }
-    Err(io::Error::other(
-        "the file kept being replaced while appending",
-    ))
+    let replaced = "the file kept being replaced while appending";
+    Err(io::Error::other(replaced))
 }
 
 fn append_locked(mut file: &File, path: &Path, line: &[u8]) -> io::Result<()> {
@@ -94,10 +91,8 @@ fn append_locked(mut file: &File, path: &Path, line: &[u8]) -> io::Result<()> {
 /// Rewrites the history when it holds too many lines or bytes, or a torn line.
 fn compact(file: &File, path: &Path, len: u64) -> io::Result<()> {
     let tail = read_tail(file, len)?;
-    let mut lines: Vec<&[u8]> = tail
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .collect();
+    let lines = tail.split(|b| *b == b'\n').filter(|l| !l.is_empty());
+    let mut lines: Vec<&[u8]> = lines.collect();
     let all = lines.len();
     // A line torn by a writer that died is no whole record: it goes.
     lines.retain(|l| l.first() == Some(&b'{') && l.last() == Some(&b'}'));
@@ -118,17 +113,13 @@ fn read_tail(mut file: &File, len: u64) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::with_capacity((len - start) as usize);
     file.take(HISTORY_READ_MAX).read_to_end(&mut bytes)?;
     if start > 0 {
-        let first = bytes
-            .iter()
-            .position(|b| *b == b'\n')
-            .map_or(bytes.len(), |i| i + 1);
-        bytes.drain(..first);
+        let first = bytes.iter().position(|b| *b == b'\n');
+        bytes.drain(..first.map_or(bytes.len(), |i| i + 1));
     }
     Ok(bytes)
 }
 
-/// The jobs that have a history file in `dir`; `None` when the listing
-/// fails (then a reader tries each job's file).
+/// The jobs that have a history file in `dir`; `None` when unlisted (each job's file is tried).
 pub(crate) fn history_jobs(dir: &Path) -> Option<std::collections::HashSet<String>> {
     let suffix = format!(".{HISTORY_EXTENSION}");
     let mut jobs = std::collections::HashSet::new();
@@ -143,8 +134,7 @@ pub(crate) fn history_jobs(dir: &Path) -> Option<std::collections::HashSet<Strin
 /// `job`'s runs in `dir` as [`parse`] keeps them (none without a file); a FIFO or link is refused.
 pub(crate) fn read_history(dir: &Path, job: &str) -> io::Result<Vec<Run>> {
     let path = history_path(dir, job);
-    // No look at the name, which would cost night-watch a system call per
-    // job: O_NOFOLLOW refuses a link, the handle a FIFO.
+    // No look at the name (a system call per job): O_NOFOLLOW refuses a link, the handle a FIFO.
     let (file, meta) = match open_handle(&path, Links::Refuse) {
         Err(refused) if refused.is_missing() => return Ok(Vec::new()),
         opened => opened?,

@@ -1,6 +1,5 @@
-//! What the host itself says, read from `/proc` and pid files by the same
-//! bounded, non-blocking reader as every other small file: when it booted,
-//! and whether a cron daemon runs (and since when).
+//! What the host says in `/proc` and pid files, read by the bounded, non-blocking reader of every
+//! small file: when it booted, and whether a cron daemon runs (and since when).
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -18,12 +17,10 @@ const PROC_ENTRIES_MAX: usize = 200_000;
 /// The pid files of Debian's cron and cronie.
 const PID_FILES: [&str; 2] = ["/run/crond.pid", "/var/run/crond.pid"];
 
-/// Debian's and Vixie's `cron`, cronie's and busybox's `crond` (by its
-/// link; `busybox crond` is told by its arguments).
+/// Debian's and Vixie's `cron`, cronie's and busybox's `crond` (`busybox crond` by its arguments).
 const DAEMON_NAMES: [&str; 2] = ["cron", "crond"];
 
-/// Where systemd's generators put their units: systemd-cron, which has no
-/// daemon, turns the crontabs into timer units named `cron-*.timer` here.
+/// Where systemd-cron, which has no daemon, generates a `cron-*.timer` unit per crontab line.
 const GENERATED_UNITS: &str = "/run/systemd/generator";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,13 +31,9 @@ pub(crate) struct CronDaemon {
 }
 
 pub(crate) fn boot_time() -> Option<DateTime<Utc>> {
-    let seconds = proc_text("/proc/stat", STAT_MAX_BYTES)?
-        .lines()
-        .find_map(|line| line.strip_prefix("btime "))?
-        .trim()
-        .parse::<i64>()
-        .ok()?;
-    DateTime::from_timestamp(seconds, 0)
+    let stat = proc_text("/proc/stat", STAT_MAX_BYTES)?;
+    let btime = stat.lines().find_map(|line| line.strip_prefix("btime "))?;
+    DateTime::from_timestamp(btime.trim().parse().ok()?, 0)
 }
 
 fn proc_text(path: impl AsRef<Path>, cap: u64) -> Option<String> {
@@ -48,15 +41,13 @@ fn proc_text(path: impl AsRef<Path>, cap: u64) -> Option<String> {
     Some(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-/// Whether process `pid` is a live cron daemon by its name: root's only
-/// (anyone can start a program named `cron`), of this PID namespace (a
-/// container's cron runs the container's crontabs).
+/// Whether process `pid` is a live cron daemon by its name: root's only (anyone can start a
+/// `cron`), of this PID namespace (a container's cron runs the container's crontabs).
 fn is_cron(pid: u32) -> bool {
     let base = PathBuf::from(format!("/proc/{pid}"));
     let root_owned = std::fs::metadata(&base).is_ok_and(|m| m.uid() == 0);
     let namespace = |dir: &Path| std::fs::read_link(dir.join("ns/pid")).ok();
-    // A user who is not root cannot read root's namespace links: then the
-    // owner alone decides.
+    // A user who is not root cannot read root's namespace links: then the owner alone decides.
     let both = namespace(&base).zip(namespace(Path::new("/proc/self")));
     let same_namespace = both.is_none_or(|(theirs, ours)| theirs == ours);
     let alive = || stat_fields(pid).is_some_and(|f| f.first().is_none_or(|s| !s.starts_with('Z')));
@@ -71,8 +62,7 @@ fn is_cron(pid: u32) -> bool {
                 .is_some_and(|args| args.split('\0').nth(1) == Some("crond"))
 }
 
-/// The fields of `/proc/PID/stat` after the name (field 2, in parentheses
-/// and free to hold spaces): the first is field 3, the state.
+/// The fields of `/proc/PID/stat` after the name (field 2, which may hold spaces): field 3 first.
 fn stat_fields(pid: u32) -> Option<Vec<String>> {
     let stat = proc_text(format!("/proc/{pid}/stat"), MAX_FILE_BYTES)?;
     let rest = &stat[stat.rfind(')')? + 1..];
@@ -92,8 +82,7 @@ pub(crate) fn process_start(pid: u32) -> Option<DateTime<Utc>> {
     boot_time()?.checked_add_signed(chrono::Duration::try_seconds(after_boot)?)
 }
 
-/// Whether this process sees the host's processes: `hidepid` hides other
-/// users' (pid 1's too), and then a running cron cannot be told from none.
+/// Whether this process sees the host's processes: with `hidepid`, a running cron looks like none.
 pub(crate) fn processes_visible() -> bool {
     proc_text("/proc/1/comm", MAX_FILE_BYTES).is_some()
 }

@@ -1,11 +1,9 @@
-//! The run lock that keeps hb-check runs from overlapping: one per host
-//! checked (`hb-check.<host>.lock`, as its alert issue and metrics file),
-//! in the first entry of `$RUNTIME_DIRECTORY`, else `$STATE_DIRECTORY`; for
-//! root `/run/cron-heartbeat` (the shipped unit's `RuntimeDirectory=`, so
-//! cron and the timer share it); else the user's state directory. It is an
-//! empty regular file of this user's, `0600`, not a link, in a directory no
-//! other user may write to (or a sticky one): nobody else can redirect,
-//! pre-create or take it.
+//! The run lock that keeps hb-check runs from overlapping: one per host checked
+//! (`hb-check.<host>.lock`, as its alert issue and metrics file), in the first entry of
+//! `$RUNTIME_DIRECTORY`, else `$STATE_DIRECTORY`; for root `/run/cron-heartbeat` (the shipped
+//! unit's `RuntimeDirectory=`, so cron and the timer share it); else the user's state directory.
+//! It is an empty regular file of this user's, `0600`, not a link, in a directory no other user
+//! may write to (or a sticky one): nobody else can redirect, pre-create or take it.
 
 use std::fs::{self, DirBuilder, File, OpenOptions, Permissions};
 use std::io;
@@ -139,8 +137,7 @@ fn open_lock(path: &Path) -> Result<File, Error> {
             "other users may write to its directory (mode {mode:04o}); run `chmod go-w` on it or give another --lock-file"
         ));
     }
-    // Said plainly here: the kernel may refuse a link another user planted
-    // in a sticky directory before O_NOFOLLOW below can.
+    // Said plainly here: the kernel may refuse a link planted in a sticky directory first.
     let link = || refuse("it is a symbolic link".to_owned());
     if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
         return link();
@@ -157,8 +154,7 @@ fn open_lock(path: &Path) -> Result<File, Error> {
             "it belongs to uid {owner}, not to this user (uid {euid}); remove it"
         ));
     }
-    // A lock file is empty: a file with content (`--lock-file /etc/passwd`
-    // by a slip) is someone's data, so it is neither locked nor tightened.
+    // Content (`--lock-file /etc/passwd` by a slip) is data: it is neither locked nor tightened.
     if meta.len() != 0 {
         return refuse(format!(
             "it holds {} bytes and a lock file is empty; give another --lock-file",

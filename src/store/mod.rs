@@ -1,7 +1,6 @@
-//! Where heartbeats live and all file I/O on them: the directory rule and
-//! the heartbeat's write (here, over the atomic replace of `atomic`), the
-//! scan, the run lock, and every user's own area below `users/`. Every
-//! small file is read by one bounded, non-blocking reader, `open`.
+//! Where heartbeats live and all file I/O on them: the directory rule and the heartbeat's write
+//! (here, over the atomic replace of `atomic`), the scan, the run lock, and every user's own area
+//! below `users/`. Every small file is read by one bounded, non-blocking reader, `open`.
 
 mod atomic;
 mod history_file;
@@ -92,9 +91,8 @@ pub(crate) fn touch(path: &Path) -> io::Result<()> {
 
 /// Reads a small state file as `open` does; `None` when unusable.
 pub(crate) fn read_small(path: &Path) -> Option<Vec<u8>> {
-    open::read_regular(path, open::Links::Refuse, MAX_FILE_BYTES)
-        .ok()
-        .map(|(bytes, _)| bytes)
+    let (bytes, _) = open::read_regular(path, open::Links::Refuse, MAX_FILE_BYTES).ok()?;
+    Some(bytes)
 }
 
 /// Writes `record` atomically to `<dir>/<job>.last` and returns the path.
@@ -167,8 +165,7 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     write_file_with(path, &mut |out| out.write_all(bytes))
 }
 
-/// Replaces `path` atomically with what `fill` streams into the temporary
-/// (the metrics of a whole fleet are never built in memory).
+/// Replaces `path` atomically with what `fill` streams (a fleet's metrics are never all in memory).
 pub(crate) fn write_file_with(
     path: &Path,
     fill: &mut dyn FnMut(&mut dyn io::Write) -> io::Result<()>,
@@ -209,8 +206,5 @@ fn remove_existing(
             Err(source) => return Err(failed(path, source)),
         }
     }
-    if removed.is_empty() {
-        return Err(none());
-    }
-    Ok(removed)
+    (!removed.is_empty()).then_some(removed).ok_or_else(none)
 }

@@ -1,9 +1,8 @@
-//! Opening and reading a small file that anyone may have put anything in
-//! place of (a heartbeat, a pause, a crontab, a token file), never blocking
-//! nor reading without bound: the name is looked at first, so that a FIFO or
-//! a device is refused unopened; the open is `O_NONBLOCK | O_NOCTTY` (and
-//! `O_NOFOLLOW` for [`Links::Refuse`]) and the handle must be a regular file
-//! too (the name may have been swapped in between); at most a cap is read.
+//! Opening and reading a small file anyone may have put anything in place of (a heartbeat, a
+//! pause, a crontab, a token file), never blocking nor reading without bound: a FIFO or device is
+//! refused by its name unopened; the open is `O_NONBLOCK | O_NOCTTY` (`O_NOFOLLOW` for
+//! [`Links::Refuse`]); the handle must be a regular file too (the name may have been swapped in
+//! between); at most a cap is read.
 
 use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, Metadata, OpenOptions};
@@ -15,9 +14,8 @@ use std::path::{Path, PathBuf};
 
 use super::MAX_FILE_BYTES;
 
-/// Whether a symbolic link at the path itself is followed: never in a
-/// heartbeat directory (it could point a reader anywhere), but a path the
-/// user named (a crontab, a token file) may be a link to the real file.
+/// Whether a link at the path itself is followed: never in a heartbeat directory (it could point
+/// a reader anywhere), but a path the user named (a crontab, a token file) may be a link.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Links {
     Refuse,
@@ -65,7 +63,6 @@ impl From<Refused> for io::Error {
     }
 }
 
-/// A regular file opened and its handle's metadata, or why not.
 pub(crate) type Opened = Result<(File, Metadata), Refused>;
 
 fn check_regular(meta: &Metadata) -> Result<(), Refused> {
@@ -108,7 +105,6 @@ pub(crate) fn open_handle(path: &Path, links: Links) -> Opened {
     regular(opened, links)
 }
 
-/// The file opened, if its handle says it is regular.
 pub(super) fn regular(opened: io::Result<File>, links: Links) -> Opened {
     let file = opened.map_err(|e| match e.raw_os_error() {
         Some(libc::ELOOP) if links == Links::Refuse => Refused::Link,
@@ -119,7 +115,6 @@ pub(super) fn regular(opened: io::Result<File>, links: Links) -> Opened {
     Ok((file, meta))
 }
 
-/// Reads the opened `file`, whose handle said `meta`, whole, within `cap`.
 pub(crate) fn read_capped(file: File, meta: &Metadata, cap: u64) -> Result<Vec<u8>, Refused> {
     if meta.len() > cap {
         return Err(Refused::TooLarge(meta.len()));
@@ -134,7 +129,6 @@ pub(crate) fn read_capped(file: File, meta: &Metadata, cap: u64) -> Result<Vec<u
     Ok(bytes)
 }
 
-/// [`open_regular`], then [`read_capped`].
 pub(crate) fn read_regular(
     path: &Path,
     links: Links,
@@ -154,9 +148,8 @@ pub(super) fn read_record(opened: Opened, what: &str) -> Result<(Vec<u8>, Metada
 const AT_FLAGS: libc::c_int =
     libc::O_RDONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY;
 
-/// Opens the directory `path` (inside the handle `parent`, if any), never
-/// through a link: the handle stays the directory opened, whatever the name
-/// says later. `openat(2)` needs no `/proc` (a chroot may have none).
+/// Opens the directory `path` (inside the handle `parent`, if any), never through a link: the
+/// handle stays the directory opened, whatever the name says later. `openat(2)` needs no `/proc`.
 pub(crate) fn open_dir(parent: Option<&File>, path: &Path) -> io::Result<File> {
     let flags = AT_FLAGS | libc::O_DIRECTORY;
     match parent {
@@ -182,24 +175,20 @@ fn open_at(dir: &File, name: &OsStr, flags: libc::c_int) -> io::Result<File> {
     Ok(unsafe { File::from_raw_fd(fd) })
 }
 
-/// [`open_regular`] of `name` inside the directory handle `dir`.
 pub(crate) fn open_regular_at(dir: &File, name: &OsStr) -> Opened {
     regular(open_at(dir, name, AT_FLAGS), Links::Refuse)
 }
 
-/// The entries of `dir`, of the first `max` listed, by name: a planted
-/// directory of millions of names costs one bounded listing.
+/// The entries of `dir`, of the first `max` listed, by name: a planted million costs no more.
 pub(crate) fn sorted_entries(dir: &Path, max: usize) -> Vec<(OsString, PathBuf)> {
     let listed = fs::read_dir(dir).into_iter().flatten().take(max);
-    let mut entries: Vec<_> = (listed.filter_map(Result::ok))
-        .map(|e| (e.file_name(), e.path()))
-        .collect();
+    let listed = listed.filter_map(Result::ok);
+    let mut entries: Vec<_> = listed.map(|e| (e.file_name(), e.path())).collect();
     entries.sort();
     entries
 }
 
-/// Hands each name in the directory handle `dir` (but `.` and `..`) to
-/// `each`, by `fdopendir(3)` on a copy of the handle (no `/proc`).
+/// Hands each name in the handle `dir` but `.` and `..` to `each`, by `fdopendir(3)` (no `/proc`).
 pub(crate) fn list_dir(dir: &File, each: &mut dyn FnMut(&OsStr)) -> io::Result<()> {
     let copy = dir.try_clone()?;
     // SAFETY: `copy` is an open directory descriptor of our own; from a

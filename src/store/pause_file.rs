@@ -1,6 +1,5 @@
-//! Pause files (see `pause`): written where the job's heartbeat goes, found
-//! where the scan looks; a heartbeat does not touch them, and removing one
-//! (`hb-write --resume`) ends the pause early.
+//! Pause files (see `pause`): written where the job's heartbeat goes, found where the scan looks;
+//! a heartbeat does not touch them, and removing one (`hb-write --resume`) ends the pause early.
 
 use std::fs;
 use std::os::unix::fs::MetadataExt;
@@ -9,8 +8,7 @@ use std::path::{Path, PathBuf};
 use super::open::{open_regular, read_record, sorted_entries, Links, Opened};
 use super::scan::{walk, BAD_NAME};
 use super::users::{area_pauses, effective_uid, user_name, USERS_DIR};
-use super::{put, remove_existing, write_where};
-use super::{user_dir, HISTORY_EXTENSION, SYSTEM_DIR};
+use super::{put, remove_existing, user_dir, write_where, HISTORY_EXTENSION, SYSTEM_DIR};
 use crate::error::Error;
 use crate::pause::{Pause, HOST_PAUSE_FILE};
 use crate::record::validate_job;
@@ -33,12 +31,9 @@ pub(crate) fn write_pause(dir: Option<&Path>, pause: &Pause) -> Result<PathBuf, 
     write_where(dir, &|dir| put(dir, dir.join(pause_name(job)), &bytes))
 }
 
-/// Removes the pause of `job` (`None`: the host's) from `dirs` and this
-/// user's areas below them.
+/// Removes the pause of `job` (`None`: the host's) from `dirs` and this user's areas below them.
 pub(crate) fn remove_pause(dirs: &[PathBuf], job: Option<&str>) -> Result<Vec<PathBuf>, Error> {
-    if let Some(job) = job {
-        validate_job(job)?;
-    }
+    job.map(validate_job).transpose()?;
     let name = pause_name(job);
     let paths = with_own_areas(dirs).into_iter().map(|dir| dir.join(&name));
     let resume = |path, source| Error::Resume { path, source };
@@ -51,9 +46,8 @@ pub(crate) fn remove_pause(dirs: &[PathBuf], job: Option<&str>) -> Result<Vec<Pa
 
 const KNOWN_NAMES_MAX: usize = 10_000;
 
-/// Whether `job` has a heartbeat or a history where its pause would go;
-/// else the error names where it looked and the closest known names, so a
-/// typo does not pause nothing for days.
+/// Whether `job` has a heartbeat or a history where its pause would go; else the error names
+/// where it looked and the closest known names, so a typo does not pause nothing for days.
 pub(crate) fn check_known(dir: Option<&Path>, job: &str) -> Result<(), Error> {
     let dirs = dir.map_or_else(super::default_locations, |dir| vec![dir.to_owned()]);
     let places = with_own_areas(&dirs);
@@ -106,25 +100,20 @@ pub(crate) struct PauseEntry {
 pub(crate) fn scan_pauses(dirs: &[PathBuf]) -> Vec<PauseEntry> {
     let mut found = Vec::new();
     for dir in dirs {
-        // Only the pauses found are sorted (by path: a walk's order by name);
-        // sorting the walk cost more than a scan of 10,000 heartbeats.
+        // Only the pauses found are sorted (by path: a walk's order by name), not the costly walk.
         let start = found.len();
         let trusted = fs::metadata(dir).map_or(0, |m| m.uid());
         for item in walk(dir).flatten() {
             let Some(job) = item.file_name().to_str().and_then(pause_job) else {
                 continue;
             };
-            let path = item.path();
-            let content = match (untrusted_owner(path, trusted), &job) {
+            let path = item.into_path();
+            let content = match (untrusted_owner(&path, trusted), &job) {
                 (Some(reason), _) => Err(reason),
                 (None, Some(job)) if validate_job(job).is_err() => Err(BAD_NAME.to_owned()),
-                (None, _) => read_pause(open_regular(path, Links::Refuse), job.as_deref()),
+                (None, _) => read_pause(open_regular(&path, Links::Refuse), job.as_deref()),
             };
-            found.push(PauseEntry {
-                path: path.to_owned(),
-                job,
-                content,
-            });
+            found.push(PauseEntry { path, job, content });
         }
         found[start..].sort_by(|a, b| a.path.cmp(&b.path));
         found.extend(area_pauses(dir));

@@ -8,13 +8,12 @@ use chrono::DateTime;
 
 use super::open::{open_regular, Links, Opened, Refused};
 use super::users::{scan_areas, USERS_DIR};
-use super::EXTENSION;
 use crate::error::Error;
 use crate::escape::terminal;
 use crate::record::{validate_host, validate_job, Content, Entry, Heartbeat};
 
-/// What a scan of `dir` walks: its files and its (host) subdirectories',
-/// links followed, without hidden names and `users/` (read by `users`).
+/// What a scan of `dir` walks: files and (host) subdirectories', links followed, but dotfiles and
+/// `users/` (read by `users`).
 pub(super) fn walk(dir: &Path) -> impl Iterator<Item = walkdir::Result<walkdir::DirEntry>> {
     walkdir::WalkDir::new(dir)
         .min_depth(1)
@@ -54,44 +53,37 @@ pub(crate) fn scan_each(dirs: &[PathBuf], each: &mut dyn FnMut(Entry)) -> Result
 /// The row of what the walk could not go into, when it is worth one.
 fn unwalked(err: walkdir::Error) -> Option<Entry> {
     let path = err.path()?.to_owned();
-    let name = path.file_name()?.to_string_lossy();
     // A dotfile (a broken link among them) is ignored like every other.
-    if name.starts_with('.') {
-        return None;
-    }
-    let (job, reason) = if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+    let name = Some(path.file_name()?.to_string_lossy()).filter(|n| !n.starts_with('.'))?;
+    if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
         // A link leading nowhere (or in a loop) is worth a row by a heartbeat's name only.
         let job = name.strip_suffix(".last")?.to_owned();
-        (job, Refused::Link.record_reason(HEARTBEAT))
-    } else {
-        let cause = err
-            .into_io_error()
-            .map_or_else(|| "a symlink loop".to_owned(), |io| io.to_string());
-        (
-            format!("{name}/"),
-            format!("cannot list directory: {cause}"),
-        )
-    };
-    Some(invalid(path, job, reason))
+        let reason = Refused::Link.record_reason(HEARTBEAT);
+        return Some(entry(path, job, Err(reason)));
+    }
+    let cause = err.into_io_error().map(|io| io.to_string());
+    let cause = cause.unwrap_or_else(|| "a symlink loop".to_owned());
+    let job = format!("{name}/");
+    let reason = format!("cannot list directory: {cause}");
+    Some(entry(path, job, Err(reason)))
 }
 
-pub(super) fn invalid(path: PathBuf, job: String, reason: String) -> Entry {
+pub(super) fn entry(path: PathBuf, job: String, content: Result<Content, String>) -> Entry {
     Entry {
         path,
         job,
         subdir: None,
-        content: Err(reason),
+        content,
     }
 }
 
 fn read_entry(found: &walkdir::DirEntry) -> Option<Entry> {
     let path = found.path();
     let name = path.file_name()?;
-    // A directory named `*.last`, or a non-UTF-8 name (no job's), is where a
-    // heartbeat was expected: it is reported, not skipped.
+    // A directory named `*.last`, or a non-UTF-8 name (no job's), is reported, not skipped.
     let job = match name.to_str() {
         Some(name) => name.strip_suffix(".last")?.to_owned(),
-        None if path.extension().is_some_and(|e| e == EXTENSION) => {
+        None if path.extension().is_some_and(|e| e == super::EXTENSION) => {
             name.to_string_lossy().into_owned()
         }
         None => return None,
@@ -124,13 +116,12 @@ pub(super) fn read_heartbeat(opened: Opened, job: &str) -> Result<Content, Strin
     let (bytes, meta) = super::open::read_record(opened, HEARTBEAT)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         // The filesystem may hold any mtime (tmpfs does): one out of range is invalid.
-        let mtime = meta.mtime();
-        let nanos = u32::try_from(meta.mtime_nsec()).ok();
-        let modified = nanos
-            .and_then(|n| DateTime::from_timestamp(mtime, n))
-            .ok_or_else(|| {
-                format!("the modification time ({mtime} seconds from 1970) is out of range")
-            })?;
+        let (mtime, nanos) = (meta.mtime(), u32::try_from(meta.mtime_nsec()).ok());
+        let Some(modified) = nanos.and_then(|n| DateTime::from_timestamp(mtime, n)) else {
+            return Err(format!(
+                "the modification time ({mtime} seconds from 1970) is out of range"
+            ));
+        };
         return Ok(Content::Empty { modified });
     }
     let mut record =

@@ -6,13 +6,11 @@
 //! /var/lib/cron-heartbeat/users/alice alice     0755   alice's jobs: alice/<job>
 //! ```
 //!
-//! hb-write run by a user who cannot write the system directory writes to
-//! their own area (made when missing). The scan trusts an area only when it
-//! belongs to the user it is named after, and a file in it only when that
-//! user (or root) owns it: no user can forge, replace or delete another's
-//! heartbeats. Jobs from an area are named `<user>/<job>`. The scan opens,
-//! judges, lists and reads each area by its handle, never through a link: an
-//! area swapped for a link after it was judged leads only into the one judged.
+//! A user who cannot write the system directory writes to their own area. The scan trusts an area
+//! only when it belongs to the user it is named after, and a file in it only when that user (or
+//! root) owns it: no user can forge, replace or delete another's heartbeats. It opens, judges,
+//! lists and reads each area by its handle, never through a link: an area swapped for a link
+//! after it was judged leads only into the one judged.
 
 use std::ffi::{CStr, OsStr};
 use std::fs::{self, DirBuilder, File, Metadata};
@@ -22,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use super::open::{list_dir, open_dir, open_regular_at, Refused};
 use super::pause_file::{pause_job, read_pause, PauseEntry};
-use super::scan::{invalid, read_heartbeat, BAD_NAME};
+use super::scan::{entry, read_heartbeat, BAD_NAME};
 use crate::error::Error;
 use crate::record::{user_job, validate_job, Entry};
 
@@ -108,9 +106,8 @@ pub(super) fn area_fault(meta: &Metadata, uid: u32, name: &str) -> Option<String
     }
 }
 
-/// Why `users/` cannot be trusted: it must be root's (or `trusted`'s, the
-/// heartbeat directory's owner, who could rewrite all anyway), and sticky
-/// if others may write to it (else one user could remove another's area).
+/// Why `users/` cannot be trusted: it must be root's (or `trusted`'s, the heartbeat directory's
+/// owner, who could rewrite all anyway), and sticky if others may write to it.
 pub(super) fn users_dir_fault(meta: &Metadata, trusted: u32) -> Option<String> {
     if meta.uid() != 0 && meta.uid() != trusted {
         return Some(format!("belongs to uid {}, not to root", meta.uid()));
@@ -123,8 +120,7 @@ pub(super) fn users_dir_fault(meta: &Metadata, trusted: u32) -> Option<String> {
     })
 }
 
-/// The most entries read from one area or `users/` (the first by name): one
-/// user's junk cannot grow a run's rows, metrics and memory without end.
+/// The most entries read from an area or `users/` (first by name): one user's junk stays bounded.
 const AREA_ENTRIES_MAX: usize = 1000;
 
 struct Area {
@@ -142,7 +138,7 @@ fn each_area(dir: &Path, judge_users: bool, each: &mut dyn FnMut(Result<Area, En
     let Ok((meta, users)) = opened else {
         return;
     };
-    let users_row = |reason| invalid(users_path.clone(), format!("{USERS_DIR}/"), reason);
+    let users_row = |reason| entry(users_path.clone(), format!("{USERS_DIR}/"), Err(reason));
     let trusted = fs::metadata(dir).map_or(0, |m| m.uid());
     if let Some(reason) = users_dir_fault(&meta, trusted).filter(|_| judge_users) {
         return each(Err(users_row(format!("the per-user directory {reason}"))));
@@ -176,7 +172,7 @@ fn each_area(dir: &Path, judge_users: bool, each: &mut dyn FnMut(Result<Area, En
                 )),
             }
         });
-        each(judged.map_err(|reason| invalid(path, format!("{name}/"), reason)));
+        each(judged.map_err(|reason| entry(path, format!("{name}/"), Err(reason))));
     }
     let then = "the areas past them are not watched until the rest are removed";
     let cut = cut(total, "entries", then).map(users_row);
@@ -207,7 +203,7 @@ fn scan_area(area: &Area, each: &mut dyn FnMut(Entry)) {
     #[cfg(test)]
     tests::SWAP.with(|swap| swap.borrow().as_ref().map(|swap| swap(path)));
     let listed = first_names(&area.handle, |n| n.strip_suffix(".last").is_some());
-    let row = |reason| invalid(path.clone(), format!("{name}/"), reason);
+    let row = |reason| entry(path.clone(), format!("{name}/"), Err(reason));
     let (files, total) = match listed {
         Ok(found) => found,
         Err(err) => return each(row(format!("cannot list directory: {err}"))),
@@ -229,12 +225,7 @@ fn scan_area(area: &Area, each: &mut dyn FnMut(Entry)) {
                 opened => read_heartbeat(opened, job),
             },
         };
-        each(Entry {
-            path: path.join(&file),
-            job: user_job(Some(name), job),
-            subdir: None,
-            content,
-        });
+        each(entry(path.join(&file), user_job(Some(name), job), content));
     }
     let then = "their jobs are not watched until the files past the first are removed";
     if let Some(reason) = cut(total, "heartbeat files", then) {
@@ -262,11 +253,8 @@ pub(super) fn area_pauses(dir: &Path) -> Vec<PauseEntry> {
                     opened => read_pause(opened, job.as_deref()),
                 },
             };
-            found.push(PauseEntry {
-                path: area.path.join(&file),
-                job,
-                content,
-            });
+            let path = area.path.join(&file);
+            found.push(PauseEntry { path, job, content });
         }
         let then = "the pauses past the first do not apply";
         found.extend(cut(total, "pause files", then).map(|reason| PauseEntry {
