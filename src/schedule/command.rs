@@ -26,7 +26,8 @@ pub(crate) struct Word {
 
 /// The words of each simple command in `command` (split at `;&|()` and newlines,
 /// empty ones kept), unquoted as the shell does; `#` starting a word, a comment.
-pub(super) fn simple_commands(command: &str) -> Vec<Vec<Word>> {
+/// With `groups`, `{`/`}` split too and redirections (`2>&1`, `>FILE`) are no words.
+pub(crate) fn simple_commands(command: &str, groups: bool) -> Vec<Vec<Word>> {
     let (mut parts, mut part) = (Vec::new(), Vec::new());
     let mut word: Option<Word> = None;
     let mut chars = command.chars().peekable();
@@ -36,6 +37,25 @@ pub(super) fn simple_commands(command: &str) -> Vec<Vec<Word>> {
             '\n' | ';' | '&' | '|' | '(' | ')' => {
                 part.extend(word.take());
                 parts.push(std::mem::take(&mut part));
+            }
+            '{' | '}' if groups && (word.is_none() || c == '}') => {
+                part.extend(word.take());
+                parts.push(std::mem::take(&mut part));
+            }
+            '<' | '>' if groups => {
+                // Neither the redirection's number (`2>`) nor its target is an argument.
+                part.extend(
+                    word.take()
+                        .filter(|w| !w.text.bytes().all(|b| b.is_ascii_digit())),
+                );
+                while chars
+                    .next_if(|n| matches!(n, '>' | '&' | ' ' | '\t'))
+                    .is_some()
+                {}
+                while chars
+                    .next_if(|n| !matches!(n, ' ' | '\t' | ';' | '&' | '|'))
+                    .is_some()
+                {}
             }
             '#' if word.is_none() => break,
             _ => {
@@ -72,7 +92,7 @@ pub(super) fn simple_commands(command: &str) -> Vec<Vec<Word>> {
 /// The words of a command run without a shell (`--notify exec:...`), unquoted as the
 /// shell would, `$VAR` and globs kept; `None` with an operator only a shell runs.
 pub(crate) fn words(command: &str) -> Option<Vec<String>> {
-    let [words] = <[Vec<Word>; 1]>::try_from(simple_commands(command)).ok()?;
+    let [words] = <[Vec<Word>; 1]>::try_from(simple_commands(command, false)).ok()?;
     Some(words.into_iter().map(|w| w.text).collect())
 }
 
@@ -82,7 +102,7 @@ fn is_hb_write(word: &Word) -> bool {
 
 /// The words of `command` that look like a misspelt `hb-write`: silently unmonitored jobs.
 pub(crate) fn near_misses(command: &str) -> Vec<String> {
-    (simple_commands(command).into_iter().flatten())
+    (simple_commands(command, false).into_iter().flatten())
         .filter(|w| !w.expands && !is_hb_write(w))
         .map(|w| w.text)
         .filter(|w| looks_like_hb_write(w.rsplit('/').next().unwrap_or_default()))
@@ -98,7 +118,7 @@ fn looks_like_hb_write(name: &str) -> bool {
 
 /// Every `hb-write` call in `command`, bare or by path, behind `&&`, `;`, `env`, `nice`...
 pub(crate) fn find_hb_writes(command: &str) -> Vec<Invocation> {
-    let commands = simple_commands(command);
+    let commands = simple_commands(command, false);
     commands.iter().filter_map(|words| call_in(words)).collect()
 }
 

@@ -224,31 +224,31 @@ mod tests {
     }
 
     #[test]
-    fn matching_intervals_give_no_warning() {
-        let found = [
-            job("a", "0 3 * * *", 86_400, 1),
-            job("b", "0 3 * * 1-5", 3 * 86_400, 2),
-            job("c", "*/5 * * * *", 300, 3),
-            job("d", "0 * * * *", 7200, 4),
+    fn only_unfit_intervals_are_named_with_file_and_line() {
+        // The job, its schedule and interval, and what its warning says ("": none).
+        let cases = [
+            ("a", "0 3 * * *", 86_400, ""),
+            ("b", "0 3 * * 1-5", 3 * 86_400, ""),
+            ("c", "*/5 * * * *", 300, ""),
+            ("d", "0 * * * *", 7200, ""),
+            (
+                "x",
+                "0 3 * * *",
+                300,
+                "tab:5: the interval 5m of job `x` is shorter",
+            ),
+            ("y", "0 3 * * *", 3 * 86_400, "only after 6d"),
+            ("w", "0 3 * * 1-5", 86_400, "3d"),
         ];
-        assert_eq!(lint(&found, 2.0, at()), []);
-    }
-
-    #[test]
-    fn short_and_long_intervals_are_named_with_file_and_line() {
-        let found = [
-            job("x", "0 3 * * *", 300, 7),
-            job("y", "0 3 * * *", 3 * 86_400, 8),
-            job("w", "0 3 * * 1-5", 86_400, 9),
-        ];
+        let found: Vec<Expectation> = (cases.iter().zip(1..))
+            .map(|(&(name, when, interval, _), line)| job(name, when, interval, line))
+            .collect();
         let warnings = lint(&found, 2.0, at());
-        assert_eq!(warnings.len(), 3, "{warnings:#?}");
-        assert!(warnings[0]
-            .to_string()
-            .starts_with("tab:7: the interval 5m"));
-        assert!(warnings[0].message.contains("shorter"));
-        assert!(warnings[1].message.contains("only after 6d"));
-        assert!(warnings[2].message.contains("3d"));
+        let lines: Vec<usize> = warnings.iter().map(|w| w.source.line).collect();
+        assert_eq!(lines, [5, 6, 7], "{warnings:#?}");
+        for (warning, (.., said)) in warnings.iter().zip(&cases[4..]) {
+            assert!(warning.to_string().contains(said), "{warning}");
+        }
     }
 
     #[test]

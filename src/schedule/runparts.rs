@@ -84,7 +84,7 @@ pub(crate) fn directories(command: &str) -> Vec<String> {
         }
         None
     };
-    let commands = simple_commands(command);
+    let commands = simple_commands(command, false);
     commands.iter().filter_map(directory).collect()
 }
 
