@@ -32,30 +32,20 @@ pub(crate) fn simple_commands(command: &str, groups: bool) -> Vec<Vec<Word>> {
     let mut word: Option<Word> = None;
     let mut chars = command.chars().peekable();
     while let Some(c) = chars.next() {
+        let group = groups && (c == '}' || c == '{' && word.is_none());
         match c {
             ' ' | '\t' => part.extend(word.take()),
-            '\n' | ';' | '&' | '|' | '(' | ')' => {
-                part.extend(word.take());
-                parts.push(std::mem::take(&mut part));
-            }
-            '{' | '}' if groups && (word.is_none() || c == '}') => {
+            _ if group || "\n;&|()".contains(c) => {
                 part.extend(word.take());
                 parts.push(std::mem::take(&mut part));
             }
             '<' | '>' if groups => {
                 // Neither the redirection's number (`2>`) nor its target is an argument.
-                part.extend(
-                    word.take()
-                        .filter(|w| !w.text.bytes().all(|b| b.is_ascii_digit())),
-                );
-                while chars
-                    .next_if(|n| matches!(n, '>' | '&' | ' ' | '\t'))
-                    .is_some()
-                {}
-                while chars
-                    .next_if(|n| !matches!(n, ' ' | '\t' | ';' | '&' | '|'))
-                    .is_some()
-                {}
+                let fd = |w: &Word| w.text.bytes().all(|b| b.is_ascii_digit());
+                part.extend(word.take().filter(|w| !fd(w)));
+                let operator = |n: &char| matches!(n, '>' | '&' | ' ' | '\t');
+                while chars.next_if(operator).is_some() {}
+                while chars.next_if(|n| !" \t;&|".contains(*n)).is_some() {}
             }
             '#' if word.is_none() => break,
             _ => {
