@@ -100,9 +100,8 @@ fn range(field: &str, at: usize, i: usize, bits: &mut u64) -> Result<usize, Stri
         match bytes.get(at) {
             Some(b'-') => number(field, at + 1, names).map(|(last, at)| (first, last, at))?,
             Some(b'/') => {
-                return Err(format!(
-                    "`{field}`: a step needs a range or `*` before it, as in `{first}-{high}/N`"
-                ));
+                let why = "a step needs a range or `*` before it, as in";
+                return Err(format!("`{field}`: {why} `{first}-{high}/N`"));
             }
             _ if (low..=high).contains(&first) => {
                 *bits |= 1 << (first - low);

@@ -2,7 +2,7 @@
 //! or never report, and `--needs` that name no job or go round in a cycle.
 
 use std::collections::HashMap;
-use std::fmt::{self, Write};
+use std::fmt;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -135,10 +135,8 @@ pub(crate) fn exact(seconds: u64) -> String {
         (seconds % 3_600 / 60, 'm'),
         (seconds % 60, 's'),
     ];
-    (parts.iter().filter(|(n, _)| *n > 0)).fold(String::new(), |mut out, (n, unit)| {
-        let _ = write!(out, "{n}{unit}");
-        out
-    })
+    let parts = parts.iter().filter(|(n, _)| *n > 0);
+    parts.map(|(n, unit)| format!("{n}{unit}")).collect()
 }
 
 /// `--needs` warnings: each unknown job (of the same user) where named, a cycle once where closed.

@@ -78,9 +78,8 @@ pub(crate) fn timespan_seconds(text: &str) -> Option<u64> {
     timespan_us(text).map(|us| us.div_ceil(1_000_000))
 }
 
-/// A timestamp as `systemctl show --timestamp=unix` prints it (`@SECONDS`),
-/// or its `*USec` instants under `TZ=UTC` (`Sun 2026-12-06 04:31:10 UTC`);
-/// `None` for anything else (empty, `n/a`).
+/// A timestamp as `systemctl show --timestamp=unix` prints it (`@SECONDS`), or its `*USec` instants
+/// under `TZ=UTC` (`Sun 2026-12-06 04:31:10 UTC`); `None` for anything else (empty, `n/a`).
 pub(crate) fn timestamp(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
     if let Some(unix) = text.strip_prefix('@') {
@@ -111,10 +110,9 @@ pub(crate) fn exec_argvs(text: &str) -> Vec<&str> {
         .collect()
 }
 
-/// The elapses `systemd-analyze calendar` prints, in order: the
-/// `(in UTC):` lines, else (the host's zone is UTC) the `Next elapse:` and
-/// `Iter. #N:` lines. Those are local times even when they end in ` UTC`:
-/// a zone such as `<UTC>+5` prints that abbreviation five hours off.
+/// The elapses `systemd-analyze calendar` prints, in order: the `(in UTC):` lines, else (the host's
+/// zone is UTC) the `Next elapse:` and `Iter. #N:` lines. Those are local times even when they end
+/// in ` UTC`: a zone such as `<UTC>+5` prints that abbreviation five hours off.
 pub(crate) fn calendar_elapses(text: &str) -> Vec<DateTime<Utc>> {
     let elapses = |wanted: fn(&str) -> bool| -> Vec<_> {
         (text.lines())
