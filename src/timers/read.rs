@@ -5,8 +5,8 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use super::manager::{calendar_after, failed, Manager};
 use super::props::{self, Props};
+use super::{calendar_after, failed, Manager};
 use crate::error::Error;
 use crate::judge::timer::{plus, Exit, Run, Timer};
 use crate::record::user_job;
