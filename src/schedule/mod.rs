@@ -93,10 +93,9 @@ pub(crate) fn expectations(
     let mut warnings: Vec<Lint> = (bad.iter().filter(|b| written(b.line)))
         .map(|b| Lint::new(source(b.line), unread(b)))
         .collect();
-    let mut found = Vec::new();
     let words = str::split_ascii_whitespace;
     // Past the bound, calls are only counted, for the line that says so.
-    let mut left_out = 0;
+    let (mut found, mut left_out) = (Vec::new(), 0);
     for entry in entries {
         let at = source(entry.line);
         let here = |message| Lint::new(at.clone(), message);

@@ -112,10 +112,8 @@ pub(crate) fn read_dir(
     if *budget == 0 {
         return scripts;
     }
-    for (name, path) in sorted_entries(dir, MAX_CRONTABS * 4)
-        .into_iter()
-        .take(MAX_CRONTABS)
-    {
+    let entries = sorted_entries(dir, MAX_CRONTABS * 4);
+    for (name, path) in entries.into_iter().take(MAX_CRONTABS) {
         // stat, as run-parts does: a link counts as what it points at, and
         // looking at a FIFO never blocks.
         let Some(meta) = fs::metadata(&path).ok().filter(fs::Metadata::is_file) else {
