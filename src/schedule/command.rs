@@ -24,9 +24,8 @@ pub(crate) struct Word {
     pub expands: bool,
 }
 
-/// The words of each simple command in `command` (split at `;&|()` and newlines,
-/// empty ones kept), unquoted as the shell does; `#` starting a word, a comment.
-/// With `groups`, `{`/`}` split too and redirections (`2>&1`, `>FILE`) are no words.
+/// Each simple command's words (split at `;&|()`, newlines, `#` comments), unquoted as the shell
+/// does; with `groups`, `{`/`}` split too and redirections (`2>&1`, `>FILE`) are no words.
 pub(crate) fn simple_commands(command: &str, groups: bool) -> Vec<Vec<Word>> {
     let (mut parts, mut part) = (Vec::new(), Vec::new());
     let mut word: Option<Word> = None;
@@ -79,8 +78,8 @@ pub(crate) fn simple_commands(command: &str, groups: bool) -> Vec<Vec<Word>> {
     parts
 }
 
-/// The words of a command run without a shell (`--notify exec:...`), unquoted as the
-/// shell would, `$VAR` and globs kept; `None` with an operator only a shell runs.
+/// The words of a command run without a shell (`--notify exec:...`), `$VAR` and globs kept;
+/// `None` with an operator only a shell runs.
 pub(crate) fn words(command: &str) -> Option<Vec<String>> {
     let [words] = <[Vec<Word>; 1]>::try_from(simple_commands(command, false)).ok()?;
     Some(words.into_iter().map(|w| w.text).collect())

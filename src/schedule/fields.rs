@@ -131,8 +131,7 @@ fn range(field: &str, at: usize, i: usize, bits: &mut u64) -> Result<usize, Stri
     Ok(at)
 }
 
-/// cron's `bit_nset(start, stop)`: a downward range sets the top of the
-/// start's byte and the bottom of the stop's, or nothing within one byte.
+/// cron's `bit_nset`: a downward range sets the top of start's byte, the bottom of stop's (if two).
 fn bytewise_range(start: u32, stop: u32) -> u64 {
     // The values `from..=to`, none when `from` is above `to`.
     let bits = |from: u32, to: u32| (u64::MAX >> (63 - to)) & (u64::MAX << from);
@@ -143,8 +142,7 @@ fn bytewise_range(start: u32, stop: u32) -> u64 {
     }
 }
 
-/// A number or a name at `at`, as cron's `get_number`: a name from `names`
-/// (any case) or digits read as C's `atoi` (saturating, cut to an `int`).
+/// cron's `get_number` at `at`: a name of `names` (any case) or C's `atoi` (saturating, to `int`).
 fn number(field: &str, at: usize, names: &[&str]) -> Result<(i32, usize), String> {
     let rest = field.get(at..).unwrap_or_default();
     let len = rest.bytes().take_while(u8::is_ascii_alphanumeric).count();

@@ -32,8 +32,7 @@ impl Schedule {
             .ok_or_else(|| Error::rule(format!("`{}` never fires", text.trim())))
     }
 
-    /// Parses five fields or a macro as cron does, for fires in `zone`: an
-    /// error in cron's terms for what it refuses, `None` if it never runs.
+    /// Five fields or a macro as cron reads them, firing in `zone`; `None` if it never runs.
     pub(crate) fn parse_as_cron(text: &str, zone: Tz) -> Result<Option<Schedule>, Error> {
         let trimmed = text.trim();
         // The five-field form of each macro cron knows, `@reboot` aside.
@@ -117,8 +116,7 @@ impl Schedule {
                 None => complete = true,
             }
         }
-        // The walk's own bound ends a dense schedule's walk early; only the
-        // caller's smaller budget leaves it unmeasured.
+        // A dense schedule's walk stops at its own bound; a smaller budget leaves it unmeasured.
         let measured = complete || fires >= GAP_WALK_MAX;
         ((measured && longest > 0).then_some(longest), walked)
     }
@@ -130,8 +128,7 @@ impl Schedule {
         real.min(wall).max(0).unsigned_abs()
     }
 
-    /// Seconds between two fires in real time, which grace is taken from (by
-    /// the wall clock, a fire in a repeated hour may be 0 seconds after).
+    /// Seconds between fires in real time (by the wall clock, a repeated hour's may be 0).
     pub(crate) fn gap(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
         (to - from).num_seconds().max(0).unsigned_abs()
     }

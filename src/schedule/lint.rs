@@ -157,8 +157,7 @@ fn needs_lint(found: &[Expectation], first: &HashMap<String, usize>) -> Vec<Lint
     }
     // Depth-first by name: absent, on the path (false) or done (true).
     let mut state: HashMap<&str, bool> = HashMap::new();
-    // The path walked, each with the needs still to visit, from a root
-    // that needs every job (sorted so that the first is popped first).
+    // The path walked with the needs left, from a root needing all (sorted: first pops first).
     let mut names: Vec<String> = first.keys().cloned().collect();
     names.sort_by(|a, b| b.cmp(a));
     let mut path: Vec<(&str, Vec<String>)> = vec![("", names)];

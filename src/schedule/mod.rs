@@ -179,8 +179,7 @@ impl Run {
         };
         let schedule = match Schedule::parse_as_cron(&entry.when, zone) {
             _ if entry.when.eq_ignore_ascii_case("@reboot") => None,
-            // cron takes the line and never runs it: the job is still
-            // expected, judged by its interval, so that it goes missing.
+            // cron never runs it: still expected, by its interval, so that it goes missing.
             Ok(None) => {
                 warn(format!("cron accepts `{}` but never runs it (a range that runs downward selects nothing, or the day never comes), so the job is judged by its interval", entry.when));
                 None

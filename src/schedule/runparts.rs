@@ -37,8 +37,7 @@ pub(crate) fn jobs_in(
     (found, warnings)
 }
 
-/// The lines of `text` with the number of the first, one ending in `\`
-/// joined to the next (`crlf`: once a `\r` at its end is dropped).
+/// The lines of `text` numbered from the first, `\` joining the next (`crlf`: `\r` dropped).
 pub(crate) fn joined_lines(text: &str, crlf: bool) -> impl Iterator<Item = (usize, String)> + '_ {
     let mut lines = text.split('\n').enumerate();
     std::iter::from_fn(move || {
@@ -88,8 +87,7 @@ pub(crate) fn directories(command: &str) -> Vec<String> {
     commands.iter().filter_map(directory).collect()
 }
 
-/// `P` of a command that begins `test -x P ||` or `[ -x P ] ||`, as
-/// Debian's `/etc/crontab` hands cron.daily to anacron when installed.
+/// `P` of `test -x P ||` or `[ -x P ] ||`: Debian's `/etc/crontab` leaving cron.daily to anacron.
 pub(crate) fn skipped_when_present(command: &str) -> Option<&str> {
     let words: Vec<&str> = command.split_ascii_whitespace().take(5).collect();
     match words.as_slice() {
@@ -114,8 +112,7 @@ pub(crate) fn read_dir(
     }
     let entries = sorted_entries(dir, MAX_CRONTABS * 4);
     for (name, path) in entries.into_iter().take(MAX_CRONTABS) {
-        // stat, as run-parts does: a link counts as what it points at, and
-        // looking at a FIFO never blocks.
+        // stat, as run-parts does: a link counts as its target; a FIFO never blocks.
         let Some(meta) = fs::metadata(&path).ok().filter(fs::Metadata::is_file) else {
             continue;
         };
