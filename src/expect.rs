@@ -153,8 +153,7 @@ pub(crate) fn load(
     };
     let linting = *when == LintWhen::Always || record.is_some();
     let (mut jobs, max) = (Vec::new(), schedule::MAX_JOBS_PER_USER);
-    // Per user (in name order, so the warnings' order is fixed), the jobs
-    // found, and the file of the first left out.
+    // Per user (in name order, for a fixed warnings' order), jobs found and the first cut's file.
     let mut per_user: BTreeMap<Option<String>, (usize, Option<&Path>)> = BTreeMap::new();
     for (tab, (entries, bad)) in tabs.iter().zip(&parsed) {
         let (found, warnings) = schedule::expectations(tab, entries, bad, zone);

@@ -71,8 +71,8 @@ pub(crate) fn parse(text: &str, flavour: Flavour) -> (Vec<Entry>, Vec<BadLine>) 
     (entries, bad)
 }
 
-/// A `NAME = value` line as cron's `load_env` reads it: the name quoted or up to a blank
-/// or `=`; blanks around `=` dropped; a quoted value unquoted, else right-trimmed.
+/// cron's `load_env`: a name quoted or to a blank or `=`, blanks around `=` dropped, a quoted
+/// value unquoted, else right-trimmed.
 pub(crate) fn setting(line: &str) -> Option<(String, String)> {
     let (name, rest) = if let q @ ('"' | '\'') = line.chars().next()? {
         let end = line[1..].find(q)? + 1;

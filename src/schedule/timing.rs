@@ -24,7 +24,6 @@ pub(crate) enum Period {
     Days(u32),
     /// `@monthly`: once a month, whatever its length.
     Monthly,
-    /// `@yearly` or `@annually`.
     Yearly,
 }
 

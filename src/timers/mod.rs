@@ -50,8 +50,7 @@ pub(crate) fn check_timer_name(name: &str) -> Result<(), Error> {
         .ok_or_else(|| Error::invalid("timer", name, rule))
 }
 
-/// Each judged timer with the heartbeat jobs its service writes; a note for
-/// `--verbose` (why none or which not judged); each manager not read.
+/// Each judged timer with its service's heartbeat jobs; a `--verbose` note; managers not read.
 #[derive(Debug, Default)]
 pub(crate) struct Read {
     pub rows: Vec<(Judgement, Vec<String>)>,
@@ -62,9 +61,8 @@ pub(crate) struct Read {
 /// It exists while systemd is the init system (`sd_booted(3)`).
 const BOOTED: &str = "/run/systemd/system";
 
-/// Reads and judges the timers `args` ask for: `--discover` implies
-/// `--systemd` where systemd runs, unless `--cron-root` names another root
-/// (a chroot's or a container's, whose timers are not this systemd's).
+/// The timers `args` ask for, judged: `--discover` implies `--systemd` where systemd runs, unless
+/// `--cron-root` names another root (a chroot's or a container's, not this systemd's).
 pub(crate) fn judge(args: &TimerArgs, schedule: &ScheduleArgs, policy: &Policy) -> Read {
     let not_read = |why: String| Read {
         note: Some(format!("systemd timers were not read: {why}")),
@@ -132,8 +130,7 @@ const SMALL: Limits = limits(Duration::from_secs(3), 64 << 10);
 const JOURNAL_LINES: usize = 5;
 const JOURNAL_LINE_CHARS: usize = 300;
 
-/// A systemd manager: the system's (PID 1), or a user's
-/// (`user@UID.service`: uid, primary gid, login name).
+/// The system's manager (PID 1), or a user's (`user@UID.service`: uid, primary gid, login name).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Manager {
     System,
@@ -153,9 +150,8 @@ impl Manager {
         }
     }
 
-    /// Runs `systemctl` against this manager. A user's answers its own user
-    /// only, root included: `--user` runs as that user (uid, gid, no other
-    /// groups) over its private socket in the runtime directory, no bus needed.
+    /// `systemctl` of this manager. A user's answers that user only, root included: `--user` runs
+    /// as them (uid, gid, no other groups) over the private socket in their runtime directory.
     pub(crate) fn systemctl(&self, args: &[&str]) -> Result<String, Error> {
         let mut systemctl = tool::<&str>("systemctl", &[]);
         if let Manager::User(uid, gid, _) = self {
@@ -196,8 +192,7 @@ fn runtime_dir(uid: u32) -> String {
     format!("/run/user/{uid}")
 }
 
-/// The running user managers this process may ask (root: every one; a
-/// user: their own), with the group of each one's runtime directory.
+/// The running user managers we may ask (root: all; a user: their own), with their runtime gid.
 pub(crate) fn users() -> Result<Vec<Manager>, Error> {
     let show = ["show", "-p", "Id,ActiveState", "user@*.service"];
     let out = run(tool("systemctl", &show), SHOW, "the user managers")?;
@@ -214,8 +209,7 @@ pub(crate) fn users() -> Result<Vec<Manager>, Error> {
         .collect())
 }
 
-/// The first trigger of the calendar `spec` after `base` and the gap to the
-/// next, by `systemd-analyze calendar` in the host's zone (the timer's).
+/// The first trigger of calendar `spec` after `base` and the gap to the next, in the host's zone.
 pub(crate) fn calendar_after(
     spec: &str,
     base: DateTime<Utc>,
@@ -231,9 +225,8 @@ pub(crate) fn calendar_after(
     Some((first, gap.and_then(|gap| u64::try_from(gap).ok())))
 }
 
-/// A systemd tool under `TZ=UTC` (the instants it prints for people are
-/// then in UTC), `LC_ALL=C`, no pager or colours. Only `PATH` passes of
-/// this environment: no secret (a token) reaches a tool (maybe another user's).
+/// A systemd tool under `TZ=UTC` (so it prints instants in UTC), `LC_ALL=C`, no pager or colours;
+/// only `PATH` passes of our environment: no secret reaches a tool (maybe another user's).
 fn tool<S: AsRef<std::ffi::OsStr>>(program: &str, args: &[S]) -> Command {
     let path = std::env::var_os("PATH").map(|path| ("PATH", path));
     let mut command = Command::new(program);
@@ -266,8 +259,7 @@ fn run(mut command: Command, limits: Limits, manager: &str) -> Result<String, Er
         };
         failed(manager, reason, source)
     })?;
-    // The pipes close when the tool exits, unless a child of its own
-    // holds them: the rest of the deadline bounds that too.
+    // A child of the tool may hold the pipes open past its exit: the deadline bounds that too.
     let refused = match &exited.out {
         out if out.open => Some(format!("`{program}` left its output open past {seconds} s")),
         out if out.over => Some(format!("`{program}` printed more than {max} bytes")),

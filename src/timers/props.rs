@@ -1,11 +1,9 @@
-//! Reading what `systemctl show` prints: blocks of `Key=Value` lines, one
-//! per unit, with systemd's time spans, timestamps and timer lists. Pure;
-//! anything it does not recognise reads as absent, never as a panic.
+//! What `systemctl show` prints: a block of `Key=Value` lines per unit, with systemd's spans,
+//! timestamps and timer lists. Pure; anything not recognised reads as absent, never a panic.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-/// The properties of one unit, in the order printed. A key may repeat
-/// (`TimersMonotonic=` once per monotonic setting).
+/// One unit's properties, in order; a key may repeat (`TimersMonotonic=` once per setting).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Props(Vec<(String, String)>);
 
@@ -39,8 +37,7 @@ pub(crate) fn blocks(text: &str) -> Vec<Props> {
     all
 }
 
-/// A time span as systemd prints it (`0`, `1h 40min`, `2h 42min 33.932520s`,
-/// `500ms`) in microseconds; `None` for `infinity` or anything else.
+/// A systemd span (`0`, `1h 40min`, `33.932520s`, `500ms`) in µs; `None` for `infinity` or else.
 pub(crate) fn timespan_us(text: &str) -> Option<u64> {
     let text = text.trim();
     if text.is_empty() || text.len() > 200 {
@@ -92,17 +89,15 @@ pub(crate) fn timestamp(text: &str) -> Option<DateTime<Utc>> {
     Some(t.and_utc())
 }
 
-/// An entry of `TimersCalendar=` or `TimersMonotonic=` (`{ OnCalendar=...
-/// ; next_elapse=@1796536800 }`): the setting and its next elapse as
-/// printed (`@UNIX` for a calendar, else a monotonic span, or `(null)`).
+/// A `TimersCalendar=`/`TimersMonotonic=` entry (`{ OnCalendar=... ; next_elapse=@1796536800 }`):
+/// the setting and its next elapse as printed (`@UNIX`, a monotonic span, or `(null)`).
 pub(crate) fn trigger(text: &str) -> Option<(&str, &str)> {
     let inner = text.trim().strip_prefix('{')?.strip_suffix('}')?.trim();
     let (setting, next) = inner.rsplit_once(" ; ")?;
     Some((setting.trim(), next.trim().strip_prefix("next_elapse=")?))
 }
 
-/// The command lines of an `ExecStart=` value, one per entry
-/// (`{ path=/bin/sh ; argv[]=/bin/sh -c ... ; ignore_errors=no ; ... }`).
+/// The command lines of `ExecStart=` (`{ path=/bin/sh ; argv[]=/bin/sh -c ... ; ... }`).
 pub(crate) fn exec_argvs(text: &str) -> Vec<&str> {
     text.split("argv[]=")
         .skip(1)

@@ -23,15 +23,14 @@ const TIMERS_MAX: usize = 10_000;
 /// Units asked about per `systemctl show` call.
 const UNITS_PER_CALL: usize = 256;
 
-/// Every loaded timer of `manager` with its service; those not named by the
-/// unit rule counted in `odd`. `budget` says if an extra call may start.
+/// Every loaded timer of `manager` with its service (odd names counted in `odd`); `budget` says
+/// if an extra call may start.
 pub(crate) fn timers(
     manager: &Manager,
     budget: &mut dyn FnMut() -> bool,
     odd: &mut usize,
 ) -> Result<Vec<Timer>, Error> {
-    // The loaded timers (transient ones too), then those with a unit file
-    // that systemd has not loaded (a stopped timer may be unloaded).
+    // The loaded timers (transient too), then unloaded ones with a unit file (a stopped timer).
     let out = manager.systemctl(&["show", "--timestamp=unix", "-p", TIMER_PROPS, "*.timer"])?;
     let mut all = props::blocks(&out);
     if all.iter().all(|p| p.all("Id").next().is_none()) && !out.trim().is_empty() {
@@ -112,16 +111,14 @@ fn timer(
                 .then(|| props::timespan_seconds(value))?
         })
         .min();
-    // A monotonic setting that elapsed for good (`OnBootSec=`) keeps its
-    // old next elapse: systemd's own next is the one that counts.
+    // A monotonic setting elapsed for good (`OnBootSec=`) keeps its old next: systemd's counts.
     let monotonic = props::timespan_us(t.text("NextElapseUSecMonotonic")).filter(|us| *us > 0);
     let fires = calendars().filter_map(|(_, next)| props::timestamp(next));
     let mut next_fire = fires.chain(monotonic.and_then(realtime)).min();
     if active {
         next_fire = next_fire.or_else(|| props::timestamp(t.text("NextElapseUSecRealtime")));
     } else {
-        // systemd computes nothing for a stopped timer: the next trigger
-        // after the last run, by the schedule.
+        // systemd computes nothing for a stopped timer: the schedule's next after the last run.
         next_fire = last_trigger.and_then(|last| {
             let by_span = period.map(|p| plus(last, p));
             let by_calendar = calendars()
