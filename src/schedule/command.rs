@@ -111,7 +111,6 @@ pub(crate) fn find_hb_writes(command: &str) -> Vec<Invocation> {
     commands.iter().filter_map(|words| call_in(words)).collect()
 }
 
-/// The arguments of the `hb-write` that `words` run, if they run it.
 fn call_in(words: &[Word]) -> Option<Invocation> {
     let mut call = Invocation::default();
     let mut positional = Vec::new();

@@ -162,7 +162,6 @@ impl Direction {
         }
     }
 
-    /// Whether `a` lies beyond `b` this way.
     fn beyond<T: PartialOrd>(self, a: T, b: T) -> bool {
         match self {
             Direction::Forward => a > b,

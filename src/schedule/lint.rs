@@ -13,7 +13,6 @@ use crate::record::{format_duration, user_job};
 /// How much later than by schedule an alert by interval is worth a warning.
 const LATE_ALERT_WARNING_SECONDS: u64 = 86_400;
 
-/// A warning about a crontab line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Lint {
     pub source: Source,
@@ -26,7 +25,6 @@ impl Lint {
         Lint { source, message }
     }
 
-    /// A warning about `file` as a whole.
     pub(crate) fn file(file: &Path, message: String) -> Lint {
         Lint::new(Source::new(file, 0), message)
     }

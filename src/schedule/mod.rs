@@ -66,7 +66,6 @@ pub(crate) struct Expectation {
     /// When the line appeared, at the latest: the crontab's modification time.
     pub since: Option<DateTime<Utc>>,
     pub timing: Timing,
-    /// The jobs its hb-write call names with `--needs`.
     pub needs: Vec<String>,
 }
 
