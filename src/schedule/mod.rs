@@ -28,6 +28,8 @@ pub(crate) const MAX_JOBS_PER_CRONTAB: usize = 1000;
 /// The most hb-write jobs read for one user, over every crontab.
 pub(crate) const MAX_JOBS_PER_USER: usize = 2000;
 const MAX_WARNINGS_PER_CRONTAB: usize = 100;
+/// The most minutes cronie takes from `RANDOM_DELAY`: a day.
+const CRONIE_DELAY_MAX_MINUTES: u64 = 24 * 60;
 
 /// A crontab line: the file and the line from 1 (0: the whole file).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -189,15 +191,22 @@ impl Run {
                 return None;
             }
         };
-        // The delay is told where it is set, once for all the lines below.
+        // cronie's `RANDOM_DELAY`: runs start up to that late. Told where set, once for all below.
         let timing = entry.random_delay.as_ref().map(|(value, set)| {
-            timing::cronie_delay(value, &source(*set)).unwrap_or_else(|reason| {
-                let lint = Lint::new(source(*set), reason.to_string());
+            let Some(minutes) = timing::minutes(value, CRONIE_DELAY_MAX_MINUTES) else {
+                let shown = crate::escape::value(value);
+                let lint = Lint::new(source(*set), format!("RANDOM_DELAY=`{shown}` is not a number of minutes from 0 to {CRONIE_DELAY_MAX_MINUTES}, so cronie ignores it"));
                 if !warnings.contains(&lint) {
                     warnings.push(lint);
                 }
-                Timing::default()
-            })
+                return Timing::default();
+            };
+            let from = format!("RANDOM_DELAY={minutes}");
+            Timing {
+                delay: minutes * 60,
+                delay_from: (minutes > 0).then(|| (source(*set), from)),
+                ..Timing::default()
+            }
         });
         Some(Run {
             schedule,

@@ -61,10 +61,8 @@ const VALUE_OPTIONS: &[&str] = &["-a", "--arg", "-u", "--umask", "--regex"];
 /// The directories `command` runs with run-parts, as written (none with `--list`, `--test`).
 pub(crate) fn directories(command: &str) -> Vec<String> {
     let directory = |words: &Vec<Word>| {
-        let mut words = words.iter().skip_while(|w| w.text == "{" || w.text == "}");
-        words
-            .next()
-            .filter(|w| w.text.rsplit('/').next() == Some("run-parts"))?;
+        let mut words = words.iter();
+        (words.next()?.text.rsplit('/').next() == Some("run-parts")).then_some(())?;
         let mut options = true;
         while let Some(word) = words.next() {
             let text = word.text.as_str();
@@ -78,12 +76,12 @@ pub(crate) fn directories(command: &str) -> Vec<String> {
                     words.next();
                 }
             } else {
-                return (!word.expands && text != "}").then(|| text.to_owned());
+                return (!word.expands).then(|| text.to_owned());
             }
         }
         None
     };
-    let commands = simple_commands(command, false);
+    let commands = simple_commands(command, true);
     commands.iter().filter_map(directory).collect()
 }
 
