@@ -110,13 +110,12 @@ impl Expected {
 
     /// Records the crontabs linted, once the run surely tells the warnings (a failure: one more).
     pub(crate) fn record_linted(&mut self) {
-        if let Some((path, seen)) = self.linted.take() {
-            if let Err(err) = crate::store::write_file(&path, seen.as_bytes()) {
-                let why = format!(
-                    "cannot record the crontabs linted, so they are linted again next run: {err}"
-                );
-                self.lint.push(Lint::file(&path, why));
-            }
+        let Some((path, seen)) = self.linted.take() else {
+            return;
+        };
+        if let Err(err) = crate::store::write_file(&path, seen.as_bytes()) {
+            let why = "cannot record the crontabs linted, so they are linted again next run";
+            self.lint.push(Lint::file(&path, format!("{why}: {err}")));
         }
     }
 }

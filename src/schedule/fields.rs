@@ -148,18 +148,16 @@ fn number(field: &str, at: usize, names: &[&str]) -> Result<(i32, usize), String
     let len = rest.bytes().take_while(u8::is_ascii_alphanumeric).count();
     let (word, end) = (&rest[..len], at + len);
     if word.is_empty() {
-        return Err(format!(
-            "`{field}` has a part that is no number, name or `*`"
-        ));
+        let why = format!("`{field}` has a part that is no number, name or `*`");
+        return Err(why);
     }
     if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(word)) {
         let low = i32::from(names.len() == MONTHS.len());
         return Ok((i as i32 + low, end));
     }
     if !word.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "`{word}` is neither a number nor a name cron knows"
-        ));
+        let why = format!("`{word}` is neither a number nor a name cron knows");
+        return Err(why);
     }
     let long = word.bytes().fold(0i64, |n, d| {
         n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
