@@ -108,13 +108,9 @@ impl Schedule {
         let (mut longest, mut walked, mut complete) = (0, 1, false);
         while !complete && walked < fires.min(GAP_WALK_MAX) {
             walked += 1;
-            match self.next_after(previous) {
-                Some(next) => {
-                    longest = longest.max(self.wall_gap(previous, next));
-                    (complete, previous) = (next > end, next);
-                }
-                None => complete = true,
-            }
+            let next = self.next_after(previous);
+            longest = longest.max(next.map_or(0, |next| self.wall_gap(previous, next)));
+            (complete, previous) = (next.is_none_or(|n| n > end), next.unwrap_or(previous));
         }
         // A dense schedule's walk stops at its own bound; a smaller budget leaves it unmeasured.
         let measured = complete || fires >= GAP_WALK_MAX;
