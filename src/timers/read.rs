@@ -66,12 +66,8 @@ pub(crate) fn timers(
         let ahead = i64::try_from(us).ok()? - mono?;
         now.checked_add_signed(chrono::Duration::microseconds(ahead))
     };
-    Ok((all.iter())
-        .map(|t| {
-            let service = services.get(t.text("Unit")).copied();
-            timer(manager, t, service, &realtime, budget)
-        })
-        .collect())
+    let timer = |t| timer(manager, t, &services, &realtime, budget);
+    Ok(all.iter().map(timer).collect())
 }
 
 fn show_each(manager: &Manager, props: &str, names: BTreeSet<&str>) -> Result<Vec<Props>, Error> {
@@ -89,7 +85,7 @@ fn show_each(manager: &Manager, props: &str, names: BTreeSet<&str>) -> Result<Ve
 fn timer(
     manager: &Manager,
     t: &Props,
-    service: Option<&Props>,
+    services: &HashMap<&str, &Props>,
     realtime: &dyn Fn(u64) -> Option<DateTime<Utc>>,
     budget: &mut dyn FnMut() -> bool,
 ) -> Timer {
@@ -135,6 +131,7 @@ fn timer(
         let gap = u64::try_from((next - last).num_seconds()).ok();
         period = gap.filter(|p| *p > 0);
     }
+    let service = services.get(t.text("Unit")).copied();
     let run = service.map(run_of).unwrap_or_default();
     let failed = !run.running && !run.result.is_empty() && run.result != "success";
     let journal = (failed && budget()).then(|| manager.journal(t.text("Unit"), run.started));
