@@ -6,17 +6,15 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use clap::Args;
 
 use crate::error::Error;
-use crate::judge::schedule::Rules;
 use crate::record::GRACE;
 use crate::schedule::crontab::{self, Flavour};
 use crate::schedule::{self, files, Expectation, Lint};
 
 mod parts;
 
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub(crate) struct ScheduleArgs {
     /// A crontab to read the jobs' schedules from, with the user field when it is `/etc/crontab` or
     /// lies in `/etc/cron.d`; repeat for several (in HB_CRONTAB, separate them with `:`). Each job
@@ -94,7 +92,7 @@ pub(crate) struct Expected {
     pub jobs: Vec<Expectation>,
     /// By file in the order read, by line within each.
     pub lint: Vec<Lint>,
-    pub rules: Rules,
+    pub rules: crate::judge::schedule::Rules,
     index: HashMap<String, usize>,
     /// The users' crontabs discovery found closed to the checker.
     pub unread: Vec<PathBuf>,
@@ -189,7 +187,7 @@ pub(crate) fn load(
         unread,
         jobs,
         lint,
-        rules: Rules {
+        rules: crate::judge::schedule::Rules {
             grace: args.grace,
             start_grace: args.start_grace,
             by_interval: args.by_interval,

@@ -2,7 +2,6 @@
 //! job lines `PERIOD DELAY IDENTIFIER COMMAND`, `\` joining lines.
 
 use super::crontab::{split_word, BadLine};
-use super::runparts::joined_lines;
 use super::timing::{minutes, Period};
 
 /// The longest delay taken, in minutes: a week.
@@ -34,7 +33,7 @@ pub(crate) struct Anacrontab {
 
 pub(crate) fn parse(text: &str) -> Anacrontab {
     let mut tab = Anacrontab::default();
-    for (line, text) in joined_lines(text, true) {
+    for (line, text) in super::runparts::joined_lines(text, true) {
         let trimmed = text.trim_start_matches([' ', '\t']);
         if trimmed.trim().is_empty() || trimmed.starts_with('#') {
             continue;

@@ -89,20 +89,18 @@ fn is_hb_write(word: &Word) -> bool {
     !word.expands && word.text.rsplit('/').next() == Some("hb-write")
 }
 
-/// The words of `command` that look like a misspelt `hb-write`: silently unmonitored jobs.
+/// The words of `command` one slip (separator, case, a letter: `osa_distance`) from `hb-write`:
+/// silently unmonitored jobs.
 pub(crate) fn near_misses(command: &str) -> Vec<String> {
-    (simple_commands(command, false).into_iter().flatten())
-        .filter(|w| !w.expands && !is_hb_write(w))
-        .map(|w| w.text)
-        .filter(|w| looks_like_hb_write(w.rsplit('/').next().unwrap_or_default()))
-        .collect()
-}
-
-/// Whether `name` is one slip (separator, case, a letter: `osa_distance`) from `hb-write`.
-fn looks_like_hb_write(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower.replace(['-', '_', '.'], "") == "hbwrite"
-        || (lower.is_ascii() && strsim::osa_distance(&lower, "hb-write") <= 1)
+    let slip = |w: &Word| {
+        let lower = w.text.rsplit('/').next().unwrap_or_default();
+        let lower = lower.to_ascii_lowercase();
+        lower.replace(['-', '_', '.'], "") == "hbwrite"
+            || (lower.is_ascii() && strsim::osa_distance(&lower, "hb-write") <= 1)
+    };
+    let words = simple_commands(command, false).into_iter().flatten();
+    let misses = words.filter(|w| !w.expands && !is_hb_write(w) && slip(w));
+    misses.map(|w| w.text).collect()
 }
 
 /// Every `hb-write` call in `command`, bare or by path, behind `&&`, `;`, `env`, `nice`...

@@ -8,8 +8,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::{crontab::Flavour, parse_zone, Lint};
-use crate::store::open::sorted_entries;
-use crate::store::open::{read_regular, Links, Refused};
+use crate::store::open::{read_regular, sorted_entries, Links, Refused};
 use crate::Error;
 
 /// The spool of user crontabs (Debian's cron).

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
@@ -25,7 +24,7 @@ impl Lint {
         Lint { source, message }
     }
 
-    pub(crate) fn file(file: &Path, message: String) -> Lint {
+    pub(crate) fn file(file: &std::path::Path, message: String) -> Lint {
         Lint::new(Source::new(file, 0), message)
     }
 }

@@ -9,7 +9,6 @@ use super::command::{find_hb_writes, simple_commands, Word};
 use super::crontab::Flavour;
 use super::files::{cron_reads_name, read_tab, refusal, Loaded, MAX_CRONTABS, MAX_CRONTAB_BYTES};
 use super::{Expectation, Lint, Run, Source, MAX_JOBS_PER_CRONTAB};
-use crate::store::open::sorted_entries;
 
 /// The jobs `text` (`path` from line `first`) runs with hb-write, at most [`MAX_JOBS_PER_CRONTAB`].
 pub(crate) fn jobs_in(
@@ -108,7 +107,7 @@ pub(crate) fn read_dir(
     if *budget == 0 {
         return scripts;
     }
-    let entries = sorted_entries(dir, MAX_CRONTABS * 4);
+    let entries = crate::store::open::sorted_entries(dir, MAX_CRONTABS * 4);
     for (name, path) in entries.into_iter().take(MAX_CRONTABS) {
         // stat, as run-parts does: a link counts as its target; a FIFO never blocks.
         let Some(meta) = fs::metadata(&path).ok().filter(fs::Metadata::is_file) else {
