@@ -141,7 +141,6 @@ pub(crate) fn load(
     let (run_parts, warnings) = parts::read(args, zone, now, tabs.iter().zip(&parsed));
     lint.extend(warnings);
     let seen = fingerprint(&tabs, &lint, &run_parts, zone);
-    // The state file to record `seen` in, when it changed.
     let stale =
         |path: &&PathBuf| crate::store::read_small(path).is_none_or(|l| l != seen.as_bytes());
     let record = match when {

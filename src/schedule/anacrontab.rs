@@ -4,7 +4,6 @@
 use super::crontab::{split_word, BadLine};
 use super::timing::{minutes, Period};
 
-/// The longest delay taken, in minutes: a week.
 const MAX_DELAY_MINUTES: u64 = 7 * 24 * 60;
 /// The longest period taken, in days: ten years.
 const MAX_PERIOD_DAYS: u32 = 3660;

@@ -15,7 +15,6 @@ const LATE_ALERT_WARNING_SECONDS: u64 = 86_400;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Lint {
     pub source: Source,
-    /// What is wrong and what to do.
     pub message: String,
 }
 

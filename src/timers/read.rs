@@ -20,7 +20,6 @@ ExecMainStartTimestamp,ExecMainExitTimestamp,RuntimeMaxUSec,ExecStart";
 /// The most timers of one manager judged; more is a broken manager.
 const TIMERS_MAX: usize = 10_000;
 
-/// Units asked about per `systemctl show` call.
 const UNITS_PER_CALL: usize = 256;
 
 /// Every loaded timer of `manager` with its service (odd names counted in `odd`); `budget` says
