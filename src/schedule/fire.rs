@@ -177,7 +177,7 @@ fn wall_fire(
     inclusive: bool,
     limit: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
-    // Across a clock change, an instant beyond `t` may show a wall clock short of t's by the change.
+    // Across a clock change an instant past `t` may show a wall clock short of t's, by the change.
     let margin = direction.signed(Duration::seconds(change_near(zone, t, direction).into()));
     let local = |u: DateTime<Utc>| u.with_timezone(&zone).naive_local();
     let mut minute = (local(t).checked_sub_signed(margin)?)
