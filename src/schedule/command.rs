@@ -27,8 +27,7 @@ pub(crate) struct Word {
 /// Each simple command's words (split at `;&|()`, newlines, `#` comments), unquoted as the shell
 /// does; with `groups`, `{`/`}` split too and redirections (`2>&1`, `>FILE`) are no words.
 pub(crate) fn simple_commands(command: &str, groups: bool) -> Vec<Vec<Word>> {
-    let (mut parts, mut part) = (Vec::new(), Vec::new());
-    let mut word: Option<Word> = None;
+    let (mut parts, mut part, mut word) = (Vec::new(), Vec::new(), None::<Word>);
     let mut chars = command.chars().peekable();
     while let Some(c) = chars.next() {
         let group = groups && (c == '}' || c == '{' && word.is_none());
@@ -110,8 +109,7 @@ pub(crate) fn find_hb_writes(command: &str) -> Vec<Invocation> {
 }
 
 fn call_in(words: &[Word]) -> Option<Invocation> {
-    let mut call = Invocation::default();
-    let mut positional = Vec::new();
+    let (mut call, mut positional) = (Invocation::default(), Vec::new());
     let mut rest = words[words.iter().position(is_hb_write)? + 1..].iter();
     while let Some(word) = rest.next() {
         let Some(long) = word.text.strip_prefix("--") else {

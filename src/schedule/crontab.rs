@@ -93,8 +93,7 @@ pub(crate) fn setting(line: &str) -> Option<(String, String)> {
 
 /// An entry's schedule, user (system crontabs only) and command.
 fn entry(line: &str, flavour: Flavour) -> Result<(String, Option<String>, &str), String> {
-    let mut rest = line;
-    let mut when = Vec::with_capacity(5);
+    let (mut rest, mut when) = (line, Vec::with_capacity(5));
     for _ in 0..if line.starts_with('@') { 1 } else { 5 } {
         let (word, after) = split_word(rest);
         if word.is_empty() {

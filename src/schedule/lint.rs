@@ -40,10 +40,8 @@ const LINT_FIRES_MAX: usize = 200_000;
 
 /// Warnings across `found`: a job on two lines, intervals unfit for a year of fires from `at`.
 pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec<Lint> {
-    let mut warnings = Vec::new();
     let first = super::first_lines(found);
-    let mut gaps = HashMap::new();
-    let mut budget = LINT_FIRES_MAX;
+    let (mut warnings, mut gaps, mut budget) = (Vec::new(), HashMap::new(), LINT_FIRES_MAX);
     let mut unmeasured: Option<(&Source, usize)> = None;
     for (i, e) in found.iter().enumerate() {
         let first_i = first[&user_job(e.user.as_deref(), &e.job)];
@@ -94,9 +92,8 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
 fn interval_lint(e: &Expectation, gap: u64, factor: f64) -> Option<Lint> {
     let interval_alert = (factor * e.interval as f64) as u64;
     let late = interval_alert.saturating_sub(gap) >= LATE_ALERT_WARNING_SECONDS;
-    let (interval, job) = (format_duration(e.interval), &e.job);
+    let (interval, job, declare) = (format_duration(e.interval), &e.job, exact(gap));
     let head = format!("the interval {interval} of job `{job}`");
-    let declare = exact(gap);
     let message = if e.interval < gap {
         format!("{head} is shorter than the longest gap between its fires ({declare}), so judged by interval it looks late or stale between runs; declare {declare}")
     } else if e.interval > gap && late {
