@@ -123,13 +123,13 @@ pub(crate) fn exact(seconds: u64) -> String {
         return "0s".to_owned();
     }
     let parts = [
-        (seconds / 86_400, 'd'),
-        (seconds % 86_400 / 3_600, 'h'),
-        (seconds % 3_600 / 60, 'm'),
-        (seconds % 60, 's'),
+        (seconds / 86_400, "d"),
+        (seconds % 86_400 / 3_600, "h"),
+        (seconds % 3_600 / 60, "m"),
+        (seconds % 60, "s"),
     ];
     let parts = parts.iter().filter(|(n, _)| *n > 0);
-    parts.map(|(n, unit)| format!("{n}{unit}")).collect()
+    parts.map(|(n, unit)| n.to_string() + unit).collect()
 }
 
 /// `--needs` warnings: each unknown job (of the same user) where named, a cycle once where closed.
