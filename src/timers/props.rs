@@ -83,8 +83,7 @@ pub(crate) fn timestamp(text: &str) -> Option<DateTime<Utc>> {
         let seconds: i64 = unix.split('.').next()?.parse().ok()?;
         return DateTime::from_timestamp(seconds, 0).filter(|_| seconds > 0);
     }
-    let (_, rest) = text.split_once(' ')?;
-    let rest = rest.strip_suffix(" UTC")?;
+    let rest = text.split_once(' ')?.1.strip_suffix(" UTC")?;
     let t = NaiveDateTime::parse_from_str(rest, "%Y-%m-%d %H:%M:%S").ok()?;
     Some(t.and_utc())
 }
