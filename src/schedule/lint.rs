@@ -142,8 +142,7 @@ fn needs_lint(found: &[Expectation], first: &HashMap<String, usize>) -> Vec<Lint
     for e in found {
         for (name, key) in e.needs.iter().zip(needs_of(e)) {
             if !first.contains_key(&key) {
-                let job = &e.job;
-                let why = format!("job `{job}` needs `{name}`, which no crontab read runs with hb-write; name a job that writes heartbeats, or drop --needs");
+                let why = format!("job `{}` needs `{name}`, which no crontab read runs with hb-write; name a job that writes heartbeats, or drop --needs", e.job);
                 warnings.push(Lint::new(e.source.clone(), why));
             }
         }
