@@ -6,17 +6,15 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use clap::Args;
 
 use crate::error::Error;
-use crate::judge::schedule::Rules;
 use crate::record::GRACE;
 use crate::schedule::crontab::{self, Flavour};
 use crate::schedule::{self, files, Expectation, Lint};
 
 mod parts;
 
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, clap::Args)]
 pub(crate) struct ScheduleArgs {
     /// A crontab to read the jobs' schedules from, with the user field when it is `/etc/crontab` or
     /// lies in `/etc/cron.d`; repeat for several (in HB_CRONTAB, separate them with `:`). Each job
@@ -94,7 +92,7 @@ pub(crate) struct Expected {
     pub jobs: Vec<Expectation>,
     /// By file in the order read, by line within each.
     pub lint: Vec<Lint>,
-    pub rules: Rules,
+    pub rules: crate::judge::schedule::Rules,
     index: HashMap<String, usize>,
     /// The users' crontabs discovery found closed to the checker.
     pub unread: Vec<PathBuf>,
@@ -110,13 +108,12 @@ impl Expected {
 
     /// Records the crontabs linted, once the run surely tells the warnings (a failure: one more).
     pub(crate) fn record_linted(&mut self) {
-        if let Some((path, seen)) = self.linted.take() {
-            if let Err(err) = crate::store::write_file(&path, seen.as_bytes()) {
-                let why = format!(
-                    "cannot record the crontabs linted, so they are linted again next run: {err}"
-                );
-                self.lint.push(Lint::file(&path, why));
-            }
+        let Some((path, seen)) = self.linted.take() else {
+            return;
+        };
+        if let Err(err) = crate::store::write_file(&path, seen.as_bytes()) {
+            let why = "cannot record the crontabs linted, so they are linted again next run";
+            self.lint.push(Lint::file(&path, format!("{why}: {err}")));
         }
     }
 }
@@ -144,7 +141,6 @@ pub(crate) fn load(
     let (run_parts, warnings) = parts::read(args, zone, now, tabs.iter().zip(&parsed));
     lint.extend(warnings);
     let seen = fingerprint(&tabs, &lint, &run_parts, zone);
-    // The state file to record `seen` in, when it changed.
     let stale =
         |path: &&PathBuf| crate::store::read_small(path).is_none_or(|l| l != seen.as_bytes());
     let record = match when {
@@ -153,8 +149,7 @@ pub(crate) fn load(
     };
     let linting = *when == LintWhen::Always || record.is_some();
     let (mut jobs, max) = (Vec::new(), schedule::MAX_JOBS_PER_USER);
-    // Per user (in name order, so the warnings' order is fixed), the jobs
-    // found, and the file of the first left out.
+    // Per user (in name order, for a fixed warnings' order), jobs found and the first cut's file.
     let mut per_user: BTreeMap<Option<String>, (usize, Option<&Path>)> = BTreeMap::new();
     for (tab, (entries, bad)) in tabs.iter().zip(&parsed) {
         let (found, warnings) = schedule::expectations(tab, entries, bad, zone);
@@ -191,7 +186,7 @@ pub(crate) fn load(
         unread,
         jobs,
         lint,
-        rules: Rules {
+        rules: crate::judge::schedule::Rules {
             grace: args.grace,
             start_grace: args.start_grace,
             by_interval: args.by_interval,

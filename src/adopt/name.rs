@@ -113,37 +113,9 @@ fn stem(path: &str) -> String {
 /// The simple commands of a command line (some empty), each as its words
 /// after quote removal: enough of the shell to find the program each runs.
 fn simple_commands(command: &str) -> Vec<Vec<String>> {
-    let (mut all, mut words) = (Vec::new(), Vec::new());
-    let mut word: Option<String> = None;
-    let mut chars = command.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            ' ' | '\t' => words.extend(word.take()),
-            ';' | '&' | '|' | '(' | ')' | '{' | '}' | '\n' if word.is_none() || c != '{' => {
-                words.extend(word.take());
-                all.push(std::mem::take(&mut words));
-            }
-            '<' | '>' => {
-                // A redirection: neither its number (`2>`) nor its target
-                // is an argument.
-                word = word.filter(|w| !w.bytes().all(|b| b.is_ascii_digit()));
-                words.extend(word.take());
-                let operator = |n: &char| matches!(n, '>' | '&' | ' ' | '\t');
-                while chars.next_if(operator).is_some() {}
-                let target = |n: &char| !matches!(n, ' ' | '\t' | ';' | '&' | '|');
-                while chars.next_if(target).is_some() {}
-            }
-            '\'' | '"' => {
-                let quoted = chars.by_ref().take_while(|&q| q != c);
-                word.get_or_insert_default().extend(quoted);
-            }
-            '\\' => word.get_or_insert_default().extend(chars.next()),
-            _ => word.get_or_insert_default().push(c),
-        }
-    }
-    words.extend(word);
-    all.push(words);
-    all
+    let all = crate::schedule::command::simple_commands(command, true).into_iter();
+    all.map(|words| words.into_iter().map(|w| w.text).collect())
+        .collect()
 }
 
 #[cfg(test)]

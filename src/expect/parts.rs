@@ -22,7 +22,6 @@ const ANACRONTAB: &str = "/etc/anacrontab";
 const ANACRON_HOURS: (u32, u32) = (7, 24);
 const TIMER_DELAY_MINUTES: u64 = 5;
 
-/// What is read below a root (`/` on a live system), and what was found.
 struct Host<'a> {
     root: &'a Path,
     /// Each directory, read once however many lines run it.

@@ -2,10 +2,8 @@
 //! job lines `PERIOD DELAY IDENTIFIER COMMAND`, `\` joining lines.
 
 use super::crontab::{split_word, BadLine};
-use super::runparts::joined_lines;
 use super::timing::{minutes, Period};
 
-/// The longest delay taken, in minutes: a week.
 const MAX_DELAY_MINUTES: u64 = 7 * 24 * 60;
 /// The longest period taken, in days: ten years.
 const MAX_PERIOD_DAYS: u32 = 3660;
@@ -34,7 +32,7 @@ pub(crate) struct Anacrontab {
 
 pub(crate) fn parse(text: &str) -> Anacrontab {
     let mut tab = Anacrontab::default();
-    for (line, text) in joined_lines(text, true) {
+    for (line, text) in super::runparts::joined_lines(text, true) {
         let trimmed = text.trim_start_matches([' ', '\t']);
         if trimmed.trim().is_empty() || trimmed.starts_with('#') {
             continue;
@@ -85,27 +83,18 @@ fn job(line: &str, number: usize) -> Result<Job, String> {
         "@weekly" => Period::Days(7),
         "@monthly" => Period::Monthly,
         "@yearly" | "@annually" => Period::Yearly,
-        named if named.starts_with('@') => {
-            return Err(format!(
-                "`{period}` is not a period anacron knows (a number of days, @daily, @weekly, @monthly, @yearly)"
-            ))
-        }
+        named if named.starts_with('@') => Err(format!("`{period}` is not a period anacron knows (a number of days, @daily, @weekly, @monthly, @yearly)"))?,
         _ => match period.parse::<u32>() {
             Ok(days) if days <= MAX_PERIOD_DAYS => Period::Days(days.max(1)),
-            _ => {
-                return Err(format!(
-                    "the period `{period}` is not a number of days from 0 to {MAX_PERIOD_DAYS} or a name like @monthly"
-                ))
-            }
+            _ => Err(format!("the period `{period}` is not a number of days from 0 to {MAX_PERIOD_DAYS} or a name like @monthly"))?,
         },
     };
     let delay_minutes = minutes(delay, MAX_DELAY_MINUTES).ok_or_else(|| {
         format!("the delay `{delay}` is not a number of minutes from 0 to {MAX_DELAY_MINUTES}")
     })?;
     if identifier.is_empty() || identifier.contains('/') {
-        return Err(format!(
-            "the job identifier `{identifier}` is empty or has a `/`, which anacron refuses"
-        ));
+        let why = "is empty or has a `/`, which anacron refuses";
+        return Err(format!("the job identifier `{identifier}` {why}"));
     }
     if command.is_empty() {
         return Err("it has no command".to_owned());

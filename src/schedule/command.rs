@@ -24,18 +24,26 @@ pub(crate) struct Word {
     pub expands: bool,
 }
 
-/// The words of each simple command in `command` (split at `;&|()` and newlines,
-/// empty ones kept), unquoted as the shell does; `#` starting a word, a comment.
-pub(super) fn simple_commands(command: &str) -> Vec<Vec<Word>> {
-    let (mut parts, mut part) = (Vec::new(), Vec::new());
-    let mut word: Option<Word> = None;
+/// Each simple command's words (split at `;&|()`, newlines, `#` comments), unquoted as the shell
+/// does; with `groups`, `{`/`}` split too and redirections (`2>&1`, `>FILE`) are no words.
+pub(crate) fn simple_commands(command: &str, groups: bool) -> Vec<Vec<Word>> {
+    let (mut parts, mut part, mut word) = (Vec::new(), Vec::new(), None::<Word>);
     let mut chars = command.chars().peekable();
     while let Some(c) = chars.next() {
+        let group = groups && (c == '}' || c == '{' && word.is_none());
         match c {
             ' ' | '\t' => part.extend(word.take()),
-            '\n' | ';' | '&' | '|' | '(' | ')' => {
+            _ if group || "\n;&|()".contains(c) => {
                 part.extend(word.take());
                 parts.push(std::mem::take(&mut part));
+            }
+            '<' | '>' if groups => {
+                // Neither the redirection's number (`2>`) nor its target is an argument.
+                let fd = |w: &Word| w.text.bytes().all(|b| b.is_ascii_digit());
+                part.extend(word.take().filter(|w| !fd(w)));
+                let operator = |n: &char| matches!(n, '>' | '&' | ' ' | '\t');
+                while chars.next_if(operator).is_some() {}
+                while chars.next_if(|n| !" \t;&|".contains(*n)).is_some() {}
             }
             '#' if word.is_none() => break,
             _ => {
@@ -69,10 +77,10 @@ pub(super) fn simple_commands(command: &str) -> Vec<Vec<Word>> {
     parts
 }
 
-/// The words of a command run without a shell (`--notify exec:...`), unquoted as the
-/// shell would, `$VAR` and globs kept; `None` with an operator only a shell runs.
+/// The words of a command run without a shell (`--notify exec:...`), `$VAR` and globs kept;
+/// `None` with an operator only a shell runs.
 pub(crate) fn words(command: &str) -> Option<Vec<String>> {
-    let [words] = <[Vec<Word>; 1]>::try_from(simple_commands(command)).ok()?;
+    let [words] = <[Vec<Word>; 1]>::try_from(simple_commands(command, false)).ok()?;
     Some(words.into_iter().map(|w| w.text).collect())
 }
 
@@ -80,32 +88,28 @@ fn is_hb_write(word: &Word) -> bool {
     !word.expands && word.text.rsplit('/').next() == Some("hb-write")
 }
 
-/// The words of `command` that look like a misspelt `hb-write`: silently unmonitored jobs.
+/// The words of `command` one slip (separator, case, a letter: `osa_distance`) from `hb-write`:
+/// silently unmonitored jobs.
 pub(crate) fn near_misses(command: &str) -> Vec<String> {
-    (simple_commands(command).into_iter().flatten())
-        .filter(|w| !w.expands && !is_hb_write(w))
-        .map(|w| w.text)
-        .filter(|w| looks_like_hb_write(w.rsplit('/').next().unwrap_or_default()))
-        .collect()
-}
-
-/// Whether `name` is one slip (separator, case, a letter: `osa_distance`) from `hb-write`.
-fn looks_like_hb_write(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower.replace(['-', '_', '.'], "") == "hbwrite"
-        || (lower.is_ascii() && strsim::osa_distance(&lower, "hb-write") <= 1)
+    let slip = |w: &Word| {
+        let lower = w.text.rsplit('/').next().unwrap_or_default();
+        let lower = lower.to_ascii_lowercase();
+        lower.replace(['-', '_', '.'], "") == "hbwrite"
+            || (lower.is_ascii() && strsim::osa_distance(&lower, "hb-write") <= 1)
+    };
+    let words = simple_commands(command, false).into_iter().flatten();
+    let misses = words.filter(|w| !w.expands && !is_hb_write(w) && slip(w));
+    misses.map(|w| w.text).collect()
 }
 
 /// Every `hb-write` call in `command`, bare or by path, behind `&&`, `;`, `env`, `nice`...
 pub(crate) fn find_hb_writes(command: &str) -> Vec<Invocation> {
-    let commands = simple_commands(command);
+    let commands = simple_commands(command, false);
     commands.iter().filter_map(|words| call_in(words)).collect()
 }
 
-/// The arguments of the `hb-write` that `words` run, if they run it.
 fn call_in(words: &[Word]) -> Option<Invocation> {
-    let mut call = Invocation::default();
-    let mut positional = Vec::new();
+    let (mut call, mut positional) = (Invocation::default(), Vec::new());
     let mut rest = words[words.iter().position(is_hb_write)? + 1..].iter();
     while let Some(word) = rest.next() {
         let Some(long) = word.text.strip_prefix("--") else {

@@ -71,8 +71,8 @@ pub(crate) fn parse(text: &str, flavour: Flavour) -> (Vec<Entry>, Vec<BadLine>) 
     (entries, bad)
 }
 
-/// A `NAME = value` line as cron's `load_env` reads it: the name quoted or up to a blank
-/// or `=`; blanks around `=` dropped; a quoted value unquoted, else right-trimmed.
+/// cron's `load_env`: a name quoted or to a blank or `=`, blanks around `=` dropped, a quoted
+/// value unquoted, else right-trimmed.
 pub(crate) fn setting(line: &str) -> Option<(String, String)> {
     let (name, rest) = if let q @ ('"' | '\'') = line.chars().next()? {
         let end = line[1..].find(q)? + 1;
@@ -93,8 +93,7 @@ pub(crate) fn setting(line: &str) -> Option<(String, String)> {
 
 /// An entry's schedule, user (system crontabs only) and command.
 fn entry(line: &str, flavour: Flavour) -> Result<(String, Option<String>, &str), String> {
-    let mut rest = line;
-    let mut when = Vec::with_capacity(5);
+    let (mut rest, mut when) = (line, Vec::with_capacity(5));
     for _ in 0..if line.starts_with('@') { 1 } else { 5 } {
         let (word, after) = split_word(rest);
         if word.is_empty() {

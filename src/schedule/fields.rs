@@ -100,9 +100,8 @@ fn range(field: &str, at: usize, i: usize, bits: &mut u64) -> Result<usize, Stri
         match bytes.get(at) {
             Some(b'-') => number(field, at + 1, names).map(|(last, at)| (first, last, at))?,
             Some(b'/') => {
-                return Err(format!(
-                    "`{field}`: a step needs a range or `*` before it, as in `{first}-{high}/N`"
-                ));
+                let why = "a step needs a range or `*` before it, as in";
+                return Err(format!("`{field}`: {why} `{first}-{high}/N`"));
             }
             _ if (low..=high).contains(&first) => {
                 *bits |= 1 << (first - low);
@@ -132,8 +131,7 @@ fn range(field: &str, at: usize, i: usize, bits: &mut u64) -> Result<usize, Stri
     Ok(at)
 }
 
-/// cron's `bit_nset(start, stop)`: a downward range sets the top of the
-/// start's byte and the bottom of the stop's, or nothing within one byte.
+/// cron's `bit_nset`: a downward range sets the top of start's byte, the bottom of stop's (if two).
 fn bytewise_range(start: u32, stop: u32) -> u64 {
     // The values `from..=to`, none when `from` is above `to`.
     let bits = |from: u32, to: u32| (u64::MAX >> (63 - to)) & (u64::MAX << from);
@@ -144,25 +142,22 @@ fn bytewise_range(start: u32, stop: u32) -> u64 {
     }
 }
 
-/// A number or a name at `at`, as cron's `get_number`: a name from `names`
-/// (any case) or digits read as C's `atoi` (saturating, cut to an `int`).
+/// cron's `get_number` at `at`: a name of `names` (any case) or C's `atoi` (saturating, to `int`).
 fn number(field: &str, at: usize, names: &[&str]) -> Result<(i32, usize), String> {
     let rest = field.get(at..).unwrap_or_default();
     let len = rest.bytes().take_while(u8::is_ascii_alphanumeric).count();
     let (word, end) = (&rest[..len], at + len);
     if word.is_empty() {
-        return Err(format!(
-            "`{field}` has a part that is no number, name or `*`"
-        ));
+        let why = format!("`{field}` has a part that is no number, name or `*`");
+        return Err(why);
     }
     if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(word)) {
         let low = i32::from(names.len() == MONTHS.len());
         return Ok((i as i32 + low, end));
     }
     if !word.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "`{word}` is neither a number nor a name cron knows"
-        ));
+        let why = format!("`{word}` is neither a number nor a name cron knows");
+        return Err(why);
     }
     let long = word.bytes().fold(0i64, |n, d| {
         n.saturating_mul(10).saturating_add(i64::from(d - b'0'))

@@ -8,8 +8,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::{crontab::Flavour, parse_zone, Lint};
-use crate::store::open::sorted_entries;
-use crate::store::open::{read_regular, Links, Refused};
+use crate::store::open::{read_regular, sorted_entries, Links, Refused};
 use crate::Error;
 
 /// The spool of user crontabs (Debian's cron).
@@ -44,8 +43,7 @@ pub(crate) fn read(path: &Path, flavour: Flavour, owner: Option<String>) -> Resu
 }
 
 pub(crate) fn reason(refused: &Refused) -> String {
-    let limit = " a crontab may have here";
-    refusal(refused, "cannot read", "file", limit)
+    refusal(refused, "cannot read", "file", " a crontab may have here")
 }
 
 /// Why a file was not read: `io` leads an I/O error, `limit` follows the cap's bytes.
@@ -114,7 +112,6 @@ pub(crate) fn discover(root: &Path) -> Discovered {
     found
 }
 
-/// `path` (absolute) below `root`.
 pub(crate) fn under(root: &Path, path: &str) -> PathBuf {
     root.join(path.trim_start_matches('/'))
 }

@@ -32,8 +32,7 @@ impl Schedule {
             .ok_or_else(|| Error::rule(format!("`{}` never fires", text.trim())))
     }
 
-    /// Parses five fields or a macro as cron does, for fires in `zone`: an
-    /// error in cron's terms for what it refuses, `None` if it never runs.
+    /// Five fields or a macro as cron reads them, firing in `zone`; `None` if it never runs.
     pub(crate) fn parse_as_cron(text: &str, zone: Tz) -> Result<Option<Schedule>, Error> {
         let trimmed = text.trim();
         // The five-field form of each macro cron knows, `@reboot` aside.
@@ -109,16 +108,11 @@ impl Schedule {
         let (mut longest, mut walked, mut complete) = (0, 1, false);
         while !complete && walked < fires.min(GAP_WALK_MAX) {
             walked += 1;
-            match self.next_after(previous) {
-                Some(next) => {
-                    longest = longest.max(self.wall_gap(previous, next));
-                    (complete, previous) = (next > end, next);
-                }
-                None => complete = true,
-            }
+            let next = self.next_after(previous);
+            longest = longest.max(next.map_or(0, |next| self.wall_gap(previous, next)));
+            (complete, previous) = (next.is_none_or(|n| n > end), next.unwrap_or(previous));
         }
-        // The walk's own bound ends a dense schedule's walk early; only the
-        // caller's smaller budget leaves it unmeasured.
+        // A dense schedule's walk stops at its own bound; a smaller budget leaves it unmeasured.
         let measured = complete || fires >= GAP_WALK_MAX;
         ((measured && longest > 0).then_some(longest), walked)
     }
@@ -130,8 +124,7 @@ impl Schedule {
         real.min(wall).max(0).unsigned_abs()
     }
 
-    /// Seconds between two fires in real time, which grace is taken from (by
-    /// the wall clock, a fire in a repeated hour may be 0 seconds after).
+    /// Seconds between fires in real time (by the wall clock, a repeated hour's may be 0).
     pub(crate) fn gap(from: DateTime<Utc>, to: DateTime<Utc>) -> u64 {
         (to - from).num_seconds().max(0).unsigned_abs()
     }
@@ -165,7 +158,6 @@ impl Direction {
         }
     }
 
-    /// Whether `a` lies beyond `b` this way.
     fn beyond<T: PartialOrd>(self, a: T, b: T) -> bool {
         match self {
             Direction::Forward => a > b,
@@ -185,8 +177,7 @@ fn wall_fire(
     inclusive: bool,
     limit: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
-    // Across a clock change an instant beyond `t` may show a wall-clock
-    // time on the near side of `t`'s, by at most the size of the change.
+    // Across a clock change an instant past `t` may show a wall clock short of t's, by the change.
     let margin = direction.signed(Duration::seconds(change_near(zone, t, direction).into()));
     let local = |u: DateTime<Utc>| u.with_timezone(&zone).naive_local();
     let mut minute = (local(t).checked_sub_signed(margin)?)

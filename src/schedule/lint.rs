@@ -2,8 +2,7 @@
 //! or never report, and `--needs` that name no job or go round in a cycle.
 
 use std::collections::HashMap;
-use std::fmt::{self, Write};
-use std::path::Path;
+use std::fmt;
 
 use chrono::{DateTime, Utc};
 
@@ -13,11 +12,9 @@ use crate::record::{format_duration, user_job};
 /// How much later than by schedule an alert by interval is worth a warning.
 const LATE_ALERT_WARNING_SECONDS: u64 = 86_400;
 
-/// A warning about a crontab line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Lint {
     pub source: Source,
-    /// What is wrong and what to do.
     pub message: String,
 }
 
@@ -26,8 +23,7 @@ impl Lint {
         Lint { source, message }
     }
 
-    /// A warning about `file` as a whole.
-    pub(crate) fn file(file: &Path, message: String) -> Lint {
+    pub(crate) fn file(file: &std::path::Path, message: String) -> Lint {
         Lint::new(Source::new(file, 0), message)
     }
 }
@@ -44,10 +40,8 @@ const LINT_FIRES_MAX: usize = 200_000;
 
 /// Warnings across `found`: a job on two lines, intervals unfit for a year of fires from `at`.
 pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec<Lint> {
-    let mut warnings = Vec::new();
     let first = super::first_lines(found);
-    let mut gaps = HashMap::new();
-    let mut budget = LINT_FIRES_MAX;
+    let (mut warnings, mut gaps, mut budget) = (Vec::new(), HashMap::new(), LINT_FIRES_MAX);
     let mut unmeasured: Option<(&Source, usize)> = None;
     for (i, e) in found.iter().enumerate() {
         let first_i = first[&user_job(e.user.as_deref(), &e.job)];
@@ -98,9 +92,8 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
 fn interval_lint(e: &Expectation, gap: u64, factor: f64) -> Option<Lint> {
     let interval_alert = (factor * e.interval as f64) as u64;
     let late = interval_alert.saturating_sub(gap) >= LATE_ALERT_WARNING_SECONDS;
-    let (interval, job) = (format_duration(e.interval), &e.job);
+    let (interval, job, declare) = (format_duration(e.interval), &e.job, exact(gap));
     let head = format!("the interval {interval} of job `{job}`");
-    let declare = exact(gap);
     let message = if e.interval < gap {
         format!("{head} is shorter than the longest gap between its fires ({declare}), so judged by interval it looks late or stale between runs; declare {declare}")
     } else if e.interval > gap && late {
@@ -130,15 +123,13 @@ pub(crate) fn exact(seconds: u64) -> String {
         return "0s".to_owned();
     }
     let parts = [
-        (seconds / 86_400, 'd'),
-        (seconds % 86_400 / 3_600, 'h'),
-        (seconds % 3_600 / 60, 'm'),
-        (seconds % 60, 's'),
+        (seconds / 86_400, "d"),
+        (seconds % 86_400 / 3_600, "h"),
+        (seconds % 3_600 / 60, "m"),
+        (seconds % 60, "s"),
     ];
-    (parts.iter().filter(|(n, _)| *n > 0)).fold(String::new(), |mut out, (n, unit)| {
-        let _ = write!(out, "{n}{unit}");
-        out
-    })
+    let parts = parts.iter().filter(|(n, _)| *n > 0);
+    parts.map(|(n, unit)| n.to_string() + unit).collect()
 }
 
 /// `--needs` warnings: each unknown job (of the same user) where named, a cycle once where closed.
@@ -151,16 +142,14 @@ fn needs_lint(found: &[Expectation], first: &HashMap<String, usize>) -> Vec<Lint
     for e in found {
         for (name, key) in e.needs.iter().zip(needs_of(e)) {
             if !first.contains_key(&key) {
-                let job = &e.job;
-                let why = format!("job `{job}` needs `{name}`, which no crontab read runs with hb-write; name a job that writes heartbeats, or drop --needs");
+                let why = format!("job `{}` needs `{name}`, which no crontab read runs with hb-write; name a job that writes heartbeats, or drop --needs", e.job);
                 warnings.push(Lint::new(e.source.clone(), why));
             }
         }
     }
     // Depth-first by name: absent, on the path (false) or done (true).
     let mut state: HashMap<&str, bool> = HashMap::new();
-    // The path walked, each with the needs still to visit, from a root
-    // that needs every job (sorted so that the first is popped first).
+    // The path walked with the needs left, from a root needing all (sorted: first pops first).
     let mut names: Vec<String> = first.keys().cloned().collect();
     names.sort_by(|a, b| b.cmp(a));
     let mut path: Vec<(&str, Vec<String>)> = vec![("", names)];
@@ -224,31 +213,31 @@ mod tests {
     }
 
     #[test]
-    fn matching_intervals_give_no_warning() {
-        let found = [
-            job("a", "0 3 * * *", 86_400, 1),
-            job("b", "0 3 * * 1-5", 3 * 86_400, 2),
-            job("c", "*/5 * * * *", 300, 3),
-            job("d", "0 * * * *", 7200, 4),
+    fn only_unfit_intervals_are_named_with_file_and_line() {
+        // The job, its schedule and interval, and what its warning says ("": none).
+        let cases = [
+            ("a", "0 3 * * *", 86_400, ""),
+            ("b", "0 3 * * 1-5", 3 * 86_400, ""),
+            ("c", "*/5 * * * *", 300, ""),
+            ("d", "0 * * * *", 7200, ""),
+            (
+                "x",
+                "0 3 * * *",
+                300,
+                "tab:5: the interval 5m of job `x` is shorter",
+            ),
+            ("y", "0 3 * * *", 3 * 86_400, "only after 6d"),
+            ("w", "0 3 * * 1-5", 86_400, "3d"),
         ];
-        assert_eq!(lint(&found, 2.0, at()), []);
-    }
-
-    #[test]
-    fn short_and_long_intervals_are_named_with_file_and_line() {
-        let found = [
-            job("x", "0 3 * * *", 300, 7),
-            job("y", "0 3 * * *", 3 * 86_400, 8),
-            job("w", "0 3 * * 1-5", 86_400, 9),
-        ];
+        let found: Vec<Expectation> = (cases.iter().zip(1..))
+            .map(|(&(name, when, interval, _), line)| job(name, when, interval, line))
+            .collect();
         let warnings = lint(&found, 2.0, at());
-        assert_eq!(warnings.len(), 3, "{warnings:#?}");
-        assert!(warnings[0]
-            .to_string()
-            .starts_with("tab:7: the interval 5m"));
-        assert!(warnings[0].message.contains("shorter"));
-        assert!(warnings[1].message.contains("only after 6d"));
-        assert!(warnings[2].message.contains("3d"));
+        let lines: Vec<usize> = warnings.iter().map(|w| w.source.line).collect();
+        assert_eq!(lines, [5, 6, 7], "{warnings:#?}");
+        for (warning, (.., said)) in warnings.iter().zip(&cases[4..]) {
+            assert!(warning.to_string().contains(said), "{warning}");
+        }
     }
 
     #[test]

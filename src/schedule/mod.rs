@@ -28,6 +28,8 @@ pub(crate) const MAX_JOBS_PER_CRONTAB: usize = 1000;
 /// The most hb-write jobs read for one user, over every crontab.
 pub(crate) const MAX_JOBS_PER_USER: usize = 2000;
 const MAX_WARNINGS_PER_CRONTAB: usize = 100;
+/// The most minutes cronie takes from `RANDOM_DELAY`: a day.
+const CRONIE_DELAY_MAX_MINUTES: u64 = 24 * 60;
 
 /// A crontab line: the file and the line from 1 (0: the whole file).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,7 +68,6 @@ pub(crate) struct Expectation {
     /// When the line appeared, at the latest: the crontab's modification time.
     pub since: Option<DateTime<Utc>>,
     pub timing: Timing,
-    /// The jobs its hb-write call names with `--needs`.
     pub needs: Vec<String>,
 }
 
@@ -93,10 +94,9 @@ pub(crate) fn expectations(
     let mut warnings: Vec<Lint> = (bad.iter().filter(|b| written(b.line)))
         .map(|b| Lint::new(source(b.line), unread(b)))
         .collect();
-    let mut found = Vec::new();
     let words = str::split_ascii_whitespace;
     // Past the bound, calls are only counted, for the line that says so.
-    let mut left_out = 0;
+    let (mut found, mut left_out) = (Vec::new(), 0);
     for entry in entries {
         let at = source(entry.line);
         let here = |message| Lint::new(at.clone(), message);
@@ -180,8 +180,7 @@ impl Run {
         };
         let schedule = match Schedule::parse_as_cron(&entry.when, zone) {
             _ if entry.when.eq_ignore_ascii_case("@reboot") => None,
-            // cron takes the line and never runs it: the job is still
-            // expected, judged by its interval, so that it goes missing.
+            // cron never runs it: still expected, by its interval, so that it goes missing.
             Ok(None) => {
                 warn(format!("cron accepts `{}` but never runs it (a range that runs downward selects nothing, or the day never comes), so the job is judged by its interval", entry.when));
                 None
@@ -192,15 +191,22 @@ impl Run {
                 return None;
             }
         };
-        // The delay is told where it is set, once for all the lines below.
+        // cronie's `RANDOM_DELAY`: runs start up to that late. Told where set, once for all below.
         let timing = entry.random_delay.as_ref().map(|(value, set)| {
-            timing::cronie_delay(value, &source(*set)).unwrap_or_else(|reason| {
-                let lint = Lint::new(source(*set), reason.to_string());
+            let Some(minutes) = timing::minutes(value, CRONIE_DELAY_MAX_MINUTES) else {
+                let shown = crate::escape::value(value);
+                let lint = Lint::new(source(*set), format!("RANDOM_DELAY=`{shown}` is not a number of minutes from 0 to {CRONIE_DELAY_MAX_MINUTES}, so cronie ignores it"));
                 if !warnings.contains(&lint) {
                     warnings.push(lint);
                 }
-                Timing::default()
-            })
+                return Timing::default();
+            };
+            let from = format!("RANDOM_DELAY={minutes}");
+            Timing {
+                delay: minutes * 60,
+                delay_from: (minutes > 0).then(|| (source(*set), from)),
+                ..Timing::default()
+            }
         });
         Some(Run {
             schedule,

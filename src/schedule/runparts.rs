@@ -9,7 +9,6 @@ use super::command::{find_hb_writes, simple_commands, Word};
 use super::crontab::Flavour;
 use super::files::{cron_reads_name, read_tab, refusal, Loaded, MAX_CRONTABS, MAX_CRONTAB_BYTES};
 use super::{Expectation, Lint, Run, Source, MAX_JOBS_PER_CRONTAB};
-use crate::store::open::sorted_entries;
 
 /// The jobs `text` (`path` from line `first`) runs with hb-write, at most [`MAX_JOBS_PER_CRONTAB`].
 pub(crate) fn jobs_in(
@@ -37,8 +36,7 @@ pub(crate) fn jobs_in(
     (found, warnings)
 }
 
-/// The lines of `text` with the number of the first, one ending in `\`
-/// joined to the next (`crlf`: once a `\r` at its end is dropped).
+/// The lines of `text` numbered from the first, `\` joining the next (`crlf`: `\r` dropped).
 pub(crate) fn joined_lines(text: &str, crlf: bool) -> impl Iterator<Item = (usize, String)> + '_ {
     let mut lines = text.split('\n').enumerate();
     std::iter::from_fn(move || {
@@ -62,10 +60,8 @@ const VALUE_OPTIONS: &[&str] = &["-a", "--arg", "-u", "--umask", "--regex"];
 /// The directories `command` runs with run-parts, as written (none with `--list`, `--test`).
 pub(crate) fn directories(command: &str) -> Vec<String> {
     let directory = |words: &Vec<Word>| {
-        let mut words = words.iter().skip_while(|w| w.text == "{" || w.text == "}");
-        words
-            .next()
-            .filter(|w| w.text.rsplit('/').next() == Some("run-parts"))?;
+        let mut words = words.iter();
+        (words.next()?.text.rsplit('/').next() == Some("run-parts")).then_some(())?;
         let mut options = true;
         while let Some(word) = words.next() {
             let text = word.text.as_str();
@@ -79,17 +75,16 @@ pub(crate) fn directories(command: &str) -> Vec<String> {
                     words.next();
                 }
             } else {
-                return (!word.expands && text != "}").then(|| text.to_owned());
+                return (!word.expands).then(|| text.to_owned());
             }
         }
         None
     };
-    let commands = simple_commands(command);
+    let commands = simple_commands(command, true);
     commands.iter().filter_map(directory).collect()
 }
 
-/// `P` of a command that begins `test -x P ||` or `[ -x P ] ||`, as
-/// Debian's `/etc/crontab` hands cron.daily to anacron when installed.
+/// `P` of `test -x P ||` or `[ -x P ] ||`: Debian's `/etc/crontab` leaving cron.daily to anacron.
 pub(crate) fn skipped_when_present(command: &str) -> Option<&str> {
     let words: Vec<&str> = command.split_ascii_whitespace().take(5).collect();
     match words.as_slice() {
@@ -112,12 +107,9 @@ pub(crate) fn read_dir(
     if *budget == 0 {
         return scripts;
     }
-    for (name, path) in sorted_entries(dir, MAX_CRONTABS * 4)
-        .into_iter()
-        .take(MAX_CRONTABS)
-    {
-        // stat, as run-parts does: a link counts as what it points at, and
-        // looking at a FIFO never blocks.
+    let entries = crate::store::open::sorted_entries(dir, MAX_CRONTABS * 4);
+    for (name, path) in entries.into_iter().take(MAX_CRONTABS) {
+        // stat, as run-parts does: a link counts as its target; a FIFO never blocks.
         let Some(meta) = fs::metadata(&path).ok().filter(fs::Metadata::is_file) else {
             continue;
         };

@@ -24,7 +24,6 @@ pub(crate) enum Period {
     Days(u32),
     /// `@monthly`: once a month, whatever its length.
     Monthly,
-    /// `@yearly` or `@annually`.
     Yearly,
 }
 
@@ -57,24 +56,8 @@ pub(crate) struct CatchUp {
     pub hours: (u32, u32),
 }
 
-/// The most minutes cronie takes from `RANDOM_DELAY`: a day.
-const CRONIE_DELAY_MAX_MINUTES: u64 = 24 * 60;
-
 pub(crate) fn minutes(text: &str, max: u64) -> Option<u64> {
     text.trim().parse::<u64>().ok().filter(|m| *m <= max)
-}
-
-/// The timing below cronie's `RANDOM_DELAY=value` (set at `at`): runs start up to that late.
-pub(crate) fn cronie_delay(value: &str, at: &Source) -> Result<Timing, crate::Error> {
-    let minutes = minutes(value, CRONIE_DELAY_MAX_MINUTES).ok_or_else(|| {
-        let shown = crate::escape::value(value);
-        crate::Error::rule(format!("RANDOM_DELAY=`{shown}` is not a number of minutes from 0 to {CRONIE_DELAY_MAX_MINUTES}, so cronie ignores it"))
-    })?;
-    Ok(Timing {
-        delay: minutes * 60,
-        delay_from: (minutes > 0).then(|| (at.clone(), format!("RANDOM_DELAY={minutes}"))),
-        ..Timing::default()
-    })
 }
 
 #[cfg(test)]

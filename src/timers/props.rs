@@ -1,11 +1,9 @@
-//! Reading what `systemctl show` prints: blocks of `Key=Value` lines, one
-//! per unit, with systemd's time spans, timestamps and timer lists. Pure;
-//! anything it does not recognise reads as absent, never as a panic.
+//! What `systemctl show` prints: a block of `Key=Value` lines per unit, with systemd's spans,
+//! timestamps and timer lists. Pure; anything not recognised reads as absent, never a panic.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-/// The properties of one unit, in the order printed. A key may repeat
-/// (`TimersMonotonic=` once per monotonic setting).
+/// One unit's properties, in order; a key may repeat (`TimersMonotonic=` once per setting).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Props(Vec<(String, String)>);
 
@@ -39,8 +37,7 @@ pub(crate) fn blocks(text: &str) -> Vec<Props> {
     all
 }
 
-/// A time span as systemd prints it (`0`, `1h 40min`, `2h 42min 33.932520s`,
-/// `500ms`) in microseconds; `None` for `infinity` or anything else.
+/// A systemd span (`0`, `1h 40min`, `33.932520s`, `500ms`) in µs; `None` for `infinity` or else.
 pub(crate) fn timespan_us(text: &str) -> Option<u64> {
     let text = text.trim();
     if text.is_empty() || text.len() > 200 {
@@ -78,32 +75,28 @@ pub(crate) fn timespan_seconds(text: &str) -> Option<u64> {
     timespan_us(text).map(|us| us.div_ceil(1_000_000))
 }
 
-/// A timestamp as `systemctl show --timestamp=unix` prints it (`@SECONDS`),
-/// or its `*USec` instants under `TZ=UTC` (`Sun 2026-12-06 04:31:10 UTC`);
-/// `None` for anything else (empty, `n/a`).
+/// A timestamp as `systemctl show --timestamp=unix` prints it (`@SECONDS`), or its `*USec` instants
+/// under `TZ=UTC` (`Sun 2026-12-06 04:31:10 UTC`); `None` for anything else (empty, `n/a`).
 pub(crate) fn timestamp(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
     if let Some(unix) = text.strip_prefix('@') {
         let seconds: i64 = unix.split('.').next()?.parse().ok()?;
         return DateTime::from_timestamp(seconds, 0).filter(|_| seconds > 0);
     }
-    let (_, rest) = text.split_once(' ')?;
-    let rest = rest.strip_suffix(" UTC")?;
+    let rest = text.split_once(' ')?.1.strip_suffix(" UTC")?;
     let t = NaiveDateTime::parse_from_str(rest, "%Y-%m-%d %H:%M:%S").ok()?;
     Some(t.and_utc())
 }
 
-/// An entry of `TimersCalendar=` or `TimersMonotonic=` (`{ OnCalendar=...
-/// ; next_elapse=@1796536800 }`): the setting and its next elapse as
-/// printed (`@UNIX` for a calendar, else a monotonic span, or `(null)`).
+/// A `TimersCalendar=`/`TimersMonotonic=` entry (`{ OnCalendar=... ; next_elapse=@1796536800 }`):
+/// the setting and its next elapse as printed (`@UNIX`, a monotonic span, or `(null)`).
 pub(crate) fn trigger(text: &str) -> Option<(&str, &str)> {
     let inner = text.trim().strip_prefix('{')?.strip_suffix('}')?.trim();
     let (setting, next) = inner.rsplit_once(" ; ")?;
     Some((setting.trim(), next.trim().strip_prefix("next_elapse=")?))
 }
 
-/// The command lines of an `ExecStart=` value, one per entry
-/// (`{ path=/bin/sh ; argv[]=/bin/sh -c ... ; ignore_errors=no ; ... }`).
+/// The command lines of `ExecStart=` (`{ path=/bin/sh ; argv[]=/bin/sh -c ... ; ... }`).
 pub(crate) fn exec_argvs(text: &str) -> Vec<&str> {
     text.split("argv[]=")
         .skip(1)
@@ -111,10 +104,9 @@ pub(crate) fn exec_argvs(text: &str) -> Vec<&str> {
         .collect()
 }
 
-/// The elapses `systemd-analyze calendar` prints, in order: the
-/// `(in UTC):` lines, else (the host's zone is UTC) the `Next elapse:` and
-/// `Iter. #N:` lines. Those are local times even when they end in ` UTC`:
-/// a zone such as `<UTC>+5` prints that abbreviation five hours off.
+/// The elapses `systemd-analyze calendar` prints, in order: the `(in UTC):` lines, else (the host's
+/// zone is UTC) the `Next elapse:` and `Iter. #N:` lines. Those are local times even when they end
+/// in ` UTC`: a zone such as `<UTC>+5` prints that abbreviation five hours off.
 pub(crate) fn calendar_elapses(text: &str) -> Vec<DateTime<Utc>> {
     let elapses = |wanted: fn(&str) -> bool| -> Vec<_> {
         (text.lines())

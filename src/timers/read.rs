@@ -5,8 +5,8 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use super::manager::{calendar_after, failed, Manager};
 use super::props::{self, Props};
+use super::{calendar_after, failed, Manager};
 use crate::error::Error;
 use crate::judge::timer::{plus, Exit, Run, Timer};
 use crate::record::user_job;
@@ -20,18 +20,16 @@ ExecMainStartTimestamp,ExecMainExitTimestamp,RuntimeMaxUSec,ExecStart";
 /// The most timers of one manager judged; more is a broken manager.
 const TIMERS_MAX: usize = 10_000;
 
-/// Units asked about per `systemctl show` call.
 const UNITS_PER_CALL: usize = 256;
 
-/// Every loaded timer of `manager` with its service; those not named by the
-/// unit rule counted in `odd`. `budget` says if an extra call may start.
+/// Every loaded timer of `manager` with its service (odd names counted in `odd`); `budget` says
+/// if an extra call may start.
 pub(crate) fn timers(
     manager: &Manager,
     budget: &mut dyn FnMut() -> bool,
     odd: &mut usize,
 ) -> Result<Vec<Timer>, Error> {
-    // The loaded timers (transient ones too), then those with a unit file
-    // that systemd has not loaded (a stopped timer may be unloaded).
+    // The loaded timers (transient too), then unloaded ones with a unit file (a stopped timer).
     let out = manager.systemctl(&["show", "--timestamp=unix", "-p", TIMER_PROPS, "*.timer"])?;
     let mut all = props::blocks(&out);
     if all.iter().all(|p| p.all("Id").next().is_none()) && !out.trim().is_empty() {
@@ -67,12 +65,8 @@ pub(crate) fn timers(
         let ahead = i64::try_from(us).ok()? - mono?;
         now.checked_add_signed(chrono::Duration::microseconds(ahead))
     };
-    Ok((all.iter())
-        .map(|t| {
-            let service = services.get(t.text("Unit")).copied();
-            timer(manager, t, service, &realtime, budget)
-        })
-        .collect())
+    let timer = |t| timer(manager, t, &services, &realtime, budget);
+    Ok(all.iter().map(timer).collect())
 }
 
 fn show_each(manager: &Manager, props: &str, names: BTreeSet<&str>) -> Result<Vec<Props>, Error> {
@@ -90,7 +84,7 @@ fn show_each(manager: &Manager, props: &str, names: BTreeSet<&str>) -> Result<Ve
 fn timer(
     manager: &Manager,
     t: &Props,
-    service: Option<&Props>,
+    services: &HashMap<&str, &Props>,
     realtime: &dyn Fn(u64) -> Option<DateTime<Utc>>,
     budget: &mut dyn FnMut() -> bool,
 ) -> Timer {
@@ -112,16 +106,14 @@ fn timer(
                 .then(|| props::timespan_seconds(value))?
         })
         .min();
-    // A monotonic setting that elapsed for good (`OnBootSec=`) keeps its
-    // old next elapse: systemd's own next is the one that counts.
+    // A monotonic setting elapsed for good (`OnBootSec=`) keeps its old next: systemd's counts.
     let monotonic = props::timespan_us(t.text("NextElapseUSecMonotonic")).filter(|us| *us > 0);
     let fires = calendars().filter_map(|(_, next)| props::timestamp(next));
     let mut next_fire = fires.chain(monotonic.and_then(realtime)).min();
     if active {
         next_fire = next_fire.or_else(|| props::timestamp(t.text("NextElapseUSecRealtime")));
     } else {
-        // systemd computes nothing for a stopped timer: the next trigger
-        // after the last run, by the schedule.
+        // systemd computes nothing for a stopped timer: the schedule's next after the last run.
         next_fire = last_trigger.and_then(|last| {
             let by_span = period.map(|p| plus(last, p));
             let by_calendar = calendars()
@@ -138,6 +130,7 @@ fn timer(
         let gap = u64::try_from((next - last).num_seconds()).ok();
         period = gap.filter(|p| *p > 0);
     }
+    let service = services.get(t.text("Unit")).copied();
     let run = service.map(run_of).unwrap_or_default();
     let failed = !run.running && !run.result.is_empty() && run.result != "success";
     let journal = (failed && budget()).then(|| manager.journal(t.text("Unit"), run.started));
