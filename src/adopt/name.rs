@@ -135,4 +135,20 @@ mod tests {
         }
         assert!(stem(&"x".repeat(300)).len() <= STEM_MAX);
     }
+
+    #[test]
+    fn commands_are_read_as_the_shell_reads_them() {
+        let cases = [
+            // Inside double quotes a backslash escapes a quote, as in sh.
+            (r#"sh -c "/opt/sync.sh \"a b\"""#, Some("sync")),
+            (r#""/opt/My \"App\"/run.sh""#, Some("run")),
+            // A word that begins with `#` starts a comment.
+            ("cd / # /opt/backup.sh", None),
+            ("/opt/report.sh 2>&1 >/var/log/report", Some("report")),
+            ("{ /opt/rotate.sh; } >/dev/null", Some("rotate")),
+        ];
+        for (command, name) in cases {
+            assert_eq!(derive(command, 0).as_deref(), name, "{command}");
+        }
+    }
 }

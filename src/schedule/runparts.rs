@@ -203,6 +203,9 @@ mod tests {
         assert!(directories("run-parts \"$DIR\"").is_empty());
         assert!(directories("echo run-parts /x").is_empty());
         assert_eq!(directories("{ run-parts /a; run-parts /b; }"), ["/a", "/b"]);
+        // A redirection and its target are no directory, wherever they stand.
+        assert_eq!(directories("run-parts >/dev/null 2>&1 /x"), ["/x"]);
+        assert_eq!(directories("run-parts --report /x > /var/log/x"), ["/x"]);
     }
 
     fn listing(dir: &Path, budget: &mut u64) -> (Vec<(Loaded, Option<&'static str>)>, Vec<Lint>) {
