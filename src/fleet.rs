@@ -3,7 +3,7 @@
 //! hosts: web01..web40") and the `--quorum JOB=N` rules. Computed once per run
 //! ([`Fleet::of`]) from the judged rows for every renderer. Pure.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde::Serialize;
 
@@ -88,11 +88,8 @@ impl QuorumVerdict {
 
     /// `backup below quorum: ok on 2 of 42 hosts, ...` or `backup quorum met: ...`, unescaped.
     pub(crate) fn line(&self) -> String {
-        if self.below {
-            format!("{} below quorum: {}", self.job, self.reason)
-        } else {
-            format!("{} quorum met: {}", self.job, self.reason)
-        }
+        let said = if self.below { "below quorum" } else { "quorum met" };
+        format!("{} {said}: {}", self.job, self.reason)
     }
 }
 
@@ -103,14 +100,14 @@ pub(crate) struct Fleet {
     pub groups: Vec<Group>,
     /// One verdict per quorum rule, in the order the rules were given.
     pub quorum: Vec<QuorumVerdict>,
-    /// Each group's place in `groups`, by job and status.
-    index: BTreeMap<String, Vec<(Status, usize)>>,
+    /// The places in `groups`, sorted by job and status.
+    by_job: Vec<usize>,
 }
 
 pub(crate) static NONE: Fleet = Fleet {
     groups: Vec::new(),
     quorum: Vec::new(),
-    index: BTreeMap::new(),
+    by_job: Vec::new(),
 };
 
 impl Fleet {
@@ -187,20 +184,19 @@ impl Fleet {
                 None => quorum.push(verdict),
             }
         }
-        let mut index: BTreeMap<String, Vec<(Status, usize)>> = BTreeMap::new();
-        for (i, g) in groups.iter().enumerate() {
-            index.entry(g.job.clone()).or_default().push((g.status, i));
-        }
+        let mut by_job: Vec<usize> = (0..groups.len()).collect();
+        by_job.sort_unstable_by_key(|&g| (&groups[g].job, groups[g].status));
         Fleet {
             groups,
             quorum,
-            index,
+            by_job,
         }
     }
 
     pub(crate) fn group_of(&self, j: &Judgement) -> Option<usize> {
-        let statuses = self.index.get(j.job.as_str())?;
-        (statuses.iter().find(|(s, _)| *s == j.status)).map(|(_, i)| *i)
+        let key = |&g: &usize| (self.groups[g].job.as_str(), self.groups[g].status);
+        let at = (self.by_job).binary_search_by(|g| key(g).cmp(&(&j.job, j.status)));
+        at.ok().map(|at| self.by_job[at])
     }
 
     /// The fleet's lines, unescaped: each quorum worth saying, then each group.

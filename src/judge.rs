@@ -290,10 +290,8 @@ fn apply_overrides(j: &mut Judgement, pause: Option<&Pause>, alert_after: u32, r
 }
 
 fn failure(code: Option<i32>) -> String {
-    match code {
-        Some(code) => format!("the last run reported failure (exit code {code})"),
-        None => "the last run reported failure".to_owned(),
-    }
+    let code = code.map_or(String::new(), |c| format!(" (exit code {c})"));
+    format!("the last run reported failure{code}")
 }
 
 /// Whether `entry` is judged with its recent runs: usual duration, usual lag or failure count.

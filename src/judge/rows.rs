@@ -14,34 +14,31 @@ pub(crate) fn rows<'p>(
     policy: &Policy,
     pause_of: impl Fn(&str) -> Option<&'p crate::pause::Pause>,
 ) -> Vec<Judgement> {
+    // A job with no heartbeat: missing, or judged by the crontab line that runs it.
+    let absent = |name: &str, crontab| {
+        let job = Job {
+            name,
+            crontab,
+            pause: pause_of(name),
+            ..Job::default()
+        };
+        judge(&job, policy)
+    };
     let mut all = dedup(judged, local);
-    let mut unseen = Vec::new();
     if !crontab.is_empty() {
         // Borrowed names: a look-up per line, and no set without a crontab.
         let judged: HashSet<&str> = all.iter().map(|j| j.job.as_str()).collect();
         let mut added = HashSet::new();
-        for line in crontab {
-            let name = super::schedule::judged_name(line);
-            if !judged.contains(name.as_str()) && added.insert(name.clone()) {
-                let job = Job {
-                    name: &name,
-                    crontab: Some(line),
-                    pause: pause_of(&name),
-                    ..Job::default()
-                };
-                unseen.push(judge(&job, policy));
-            }
-        }
+        let unseen: Vec<Judgement> = (crontab.iter())
+            .map(|line| (super::schedule::judged_name(line), line))
+            .filter(|(name, _)| !judged.contains(name.as_str()) && added.insert(name.clone()))
+            .map(|(name, line)| absent(&name, Some(line)))
+            .collect();
+        all.extend(unseen);
     }
-    all.append(&mut unseen);
     for name in expect {
         if !all.iter().any(|j| is_expected(j, name, local)) {
-            let job = Job {
-                name,
-                pause: pause_of(name),
-                ..Job::default()
-            };
-            all.push(judge(&job, policy));
+            all.push(absent(name, None));
         }
     }
     sort(&mut all);
@@ -95,7 +92,6 @@ pub(crate) fn dedup(mut all: Vec<Judgement>, local: &str) -> Vec<Judgement> {
             lost.swap(from, to);
         }
     }
-    // `retain` visits each row once, in order.
     let mut lost = lost.into_iter();
     all.retain(|_| lost.next() == Some(false));
     all

@@ -44,15 +44,9 @@ pub struct Timetable {
     pub judged_at: DateTime<Utc>,
 }
 
-/// The due time of the run after a heartbeat, and the grace after it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Due {
-    pub due_at: DateTime<Utc>,
-    pub grace_seconds: u64,
-}
-
-/// The due time after a heartbeat at `reported` (started at `started`), by the next fire as
-/// `timing` places it: a `wrapped` job started by then, a plain one reported, plus its usual lag.
+/// The due time after a heartbeat at `reported` (started at `started`), and the grace after it,
+/// by the next fire as `timing` places it: a `wrapped` job started by then, a plain one
+/// reported, plus its usual lag.
 pub(crate) fn due(
     schedule: &Schedule,
     reported: DateTime<Utc>,
@@ -61,16 +55,15 @@ pub(crate) fn due(
     rules: &Rules,
     timing: &Timing,
     wrapped: bool,
-) -> Option<Due> {
+) -> Option<(DateTime<Utc>, u64)> {
     let (fire, next) = runs::fires(schedule, timing, started.unwrap_or(reported))?;
     let gap = Schedule::gap(fire, next);
     let start = runs::latest_start(next, timing)?;
     if wrapped {
-        let grace_seconds = (rules.start_grace).unwrap_or_else(|| runs::default_start_grace(gap));
-        return Some(Due {
-            due_at: start,
-            grace_seconds,
-        });
+        return Some((
+            start,
+            (rules.start_grace).unwrap_or_else(|| runs::default_start_grace(gap)),
+        ));
     }
     // A catch-up run (booted between fire and report) lags from anacron's start.
     let from = (timing.catch_up.as_ref())
@@ -81,11 +74,8 @@ pub(crate) fn due(
     // A lag is never a whole gap or more: a run that late belongs to the next fire.
     let lag = runs::usual_lag(schedule, timing, recent, reported, last_lag);
     let lag = span(lag.min(gap.saturating_sub(1)))?;
-    let due_at = next.checked_add_signed(lag)?;
-    Some(Due {
-        due_at: due_at.max(start),
-        grace_seconds: rules.grace.unwrap_or_else(|| default_grace(gap)),
-    })
+    let due_at = next.checked_add_signed(lag)?.max(start);
+    Some((due_at, rules.grace.unwrap_or_else(|| default_grace(gap))))
 }
 
 /// `seconds` as a signed span, when it is one chrono can hold.
@@ -157,14 +147,14 @@ pub(super) fn refine(mut j: Judgement, job: &Job, entry: &Entry, policy: &Policy
         schedule: schedule.text().to_owned(),
         zone: schedule.zone(),
         source,
-        due_at: due.map(|d| d.due_at),
-        grace_seconds: due.map(|d| d.grace_seconds),
+        due_at: due.map(|d| d.0),
+        grace_seconds: due.map(|d| d.1),
         judged_at: policy.now,
     }));
-    let Some(due) = due else { return j };
+    let Some((due_at, grace)) = due else { return j };
     let zone = schedule.zone();
-    (j.status, j.reason) = if policy.now > super::timer::plus(due.due_at, due.grace_seconds) {
-        let (at, grace) = (local(due.due_at, zone), format_duration(due.grace_seconds));
+    (j.status, j.reason) = if policy.now > super::timer::plus(due_at, grace) {
+        let (at, grace) = (local(due_at, zone), format_duration(grace));
         let reason = if wrapped {
             format!(
                 "did not start: the run due at {at} had not started {grace} later (start grace)"
