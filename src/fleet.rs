@@ -88,7 +88,11 @@ impl QuorumVerdict {
 
     /// `backup below quorum: ok on 2 of 42 hosts, ...` or `backup quorum met: ...`, unescaped.
     pub(crate) fn line(&self) -> String {
-        let said = if self.below { "below quorum" } else { "quorum met" };
+        let said = if self.below {
+            "below quorum"
+        } else {
+            "quorum met"
+        };
         format!("{} {said}: {}", self.job, self.reason)
     }
 }

@@ -30,10 +30,7 @@ fn grace(j: &Judgement, factor: f64) -> u64 {
 
 /// When the missed run fell due: by schedule, else last heartbeat + interval.
 fn missed_at(j: &Judgement) -> Option<DateTime<Utc>> {
-    let by_interval = || {
-        let interval = chrono::Duration::try_seconds(j.interval_seconds?.try_into().ok()?)?;
-        j.timestamp?.checked_add_signed(interval)
-    };
+    let by_interval = || Some(crate::judge::timer::plus(j.timestamp?, j.interval_seconds?));
     (j.expected.as_ref())
         .and_then(|e| e.due_at)
         .or_else(by_interval)
@@ -55,9 +52,8 @@ pub(super) fn cron_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) 
     add(causes, Kind::CronDown, text, depend).from = Some(since);
 }
 
-/// A downtime of cron or the host from `from` (when known) to `to`: the cause
-/// of this host's unexplained silent rows (a crontab's, for cron) due in it,
-/// until they have had their interval and grace since; with the runs missed.
+/// A downtime of cron or the host from `from` (when known) to `to`: the cause of this host's
+/// unexplained silent rows (a crontab's, for cron) due in it, until their interval and grace.
 fn downtime(
     jobs: &[Judgement],
     facts: &Facts,
@@ -105,10 +101,9 @@ fn window(facts: &Facts, from: Option<DateTime<Utc>>, to: DateTime<Utc>) -> Stri
         // Each end is dated unless it is today, and the end is dated too
         // when the window spans days: `2026-12-06 23:10-2026-12-07 06:02`.
         Some(from) => {
-            let day = |t: DateTime<Utc>| t.with_timezone(&facts.zone).date_naive();
-            let same = day(from) == day(to);
-            let to_day = if same { facts.now } else { from };
             let (zone, now) = (facts.zone, facts.now);
+            let day = |t: DateTime<Utc>| t.with_timezone(&zone).date_naive();
+            let to_day = if day(from) == day(to) { now } else { from };
             format!("{}-{}", when(from, now, zone), when(to, to_day, zone))
         }
         None => format!("until {}", when(to, facts.now, facts.zone)),

@@ -140,8 +140,7 @@ fn add(causes: &mut Causes, kind: Kind, text: String, jobs: Vec<usize>) -> &mut 
     &mut causes.list[at]
 }
 
-/// The checker's own gap: its last run is longer ago than twice its usual
-/// period (the median of its recorded runs' spacing, from three runs on).
+/// The checker's own gap: its last run over twice its usual period ago (median spacing, 3+ runs).
 fn checker_gap(facts: &Facts, causes: &mut Causes) {
     let [.., before, last] = facts.runs else {
         return;

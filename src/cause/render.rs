@@ -86,8 +86,7 @@ pub(crate) fn json_fields(jobs: &[Judgement], causes: &Causes) -> CauseFields {
     }
 }
 
-/// The host's gauges: whether cron runs (when crontabs are judged), when
-/// the host booted, and one `cron_heartbeat_job_blocked` per blocked job.
+/// The host's gauges: cron running (crontabs judged), boot time, and each blocked job.
 pub(crate) fn write_metrics(
     out: &mut dyn io::Write,
     host: &str,

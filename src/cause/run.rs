@@ -38,9 +38,7 @@ pub(crate) fn assess(run: &Run, lock_path: &Path) -> (Causes, Result<(), crate::
         return (alone(run), Ok(()));
     }
     let path = store::beside(lock_path, ".runs");
-    let before = store::read_small(&path)
-        .and_then(|b| Runs::parse(&b))
-        .unwrap_or_default();
+    let before = (store::read_small(&path).and_then(|b| Runs::parse(&b))).unwrap_or_default();
     let causes = with_record(run, &before);
     let next = before.after(run.policy.now, causes.cron_runs);
     let kept = store::write_file(&path, &crate::record::json_line(&next));
@@ -100,8 +98,7 @@ pub(crate) struct Runs {
     /// The last run that found a cron daemon running.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cron_up_at: Option<Stamp>,
-    /// While no cron daemon runs: since when, as far as the runs can tell
-    /// (the last run that found one, else the first that found none).
+    /// While no cron daemon runs: the last run that found one, else the first that found none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cron_down_since: Option<Stamp>,
     /// The last stretch cron was seen down: first run that found none, run that saw it back.

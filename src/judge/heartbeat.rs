@@ -116,8 +116,7 @@ fn judge_running(job: &Job, r: &Heartbeat, elapsed: u64, policy: &Policy) -> Jud
     }
 }
 
-/// The interval rule for a finished run (`record` `None`: an empty file).
-/// Reasons are formatted only where there is one: this runs per heartbeat.
+/// The interval rule for a finished run (`record` `None`: an empty file); runs per heartbeat.
 fn judge_finished(
     job: &str,
     record: Option<&Heartbeat>,
@@ -138,9 +137,7 @@ fn judge_finished(
         }
         (Status::Failed, Some(text))
     } else if !stale && age <= interval {
-        let fast = record
-            .and_then(|r| r.fast.as_ref())
-            .map(|f| format!("fast: {f}"));
+        let fast = (record.and_then(|r| r.fast.as_ref())).map(|f| format!("fast: {f}"));
         let retried = (attempt.filter(|a| a.number > 1))
             .map(|a| format!("succeeded on attempt {} of {}", a.number, a.of));
         let said: Vec<String> = fast.into_iter().chain(retried).collect();

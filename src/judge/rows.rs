@@ -50,9 +50,8 @@ pub(crate) fn host_of<'a>(j: &'a Judgement, local: &'a str) -> &'a str {
     j.host.as_deref().unwrap_or(local)
 }
 
-/// One judgement per (host, job) of several directories (readers scan two by
-/// default): the newest wins (readable over unreadable), a tie the first
-/// found; the losers' files go to its `duplicates`; the rest keep their order.
+/// One judgement per (host, job) of several directories (two by default): the newest wins, a tie
+/// the first found; the losers' files go to its `duplicates`; the rest keep their order.
 pub(crate) fn dedup(mut all: Vec<Judgement>, local: &str) -> Vec<Judgement> {
     // Row indices sorted by (job, host, position): duplicates are runs of equal
     // keys, in the order found; comparing all pairs took 5 billion steps for 100,000 rows.

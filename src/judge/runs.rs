@@ -30,8 +30,7 @@ pub(crate) fn percentile(values: &mut [u64]) -> Option<u64> {
     values.get(rank.checked_sub(1)?).copied()
 }
 
-/// The usual lag (fire to report) of the newest [`USUAL_RUNS`] runs, the one
-/// at `reported` counted by its `last_lag` whether the history holds it or not.
+/// The usual lag (fire to report) of the newest [`USUAL_RUNS`] runs, `reported`'s as `last_lag`.
 pub(crate) fn usual_lag(
     schedule: &Schedule,
     timing: &Timing,
@@ -98,8 +97,7 @@ pub(crate) fn fires(
     Some((fire, next))
 }
 
-/// The latest a run due at the fire `next` may start: the fire, or anacron's
-/// first start after a boot past it (catching up); plus the delay in full.
+/// The latest start of the run due at `next`: it, or anacron's catch-up after a boot, plus the delay.
 pub(crate) fn latest_start(next: DateTime<Utc>, timing: &Timing) -> Option<DateTime<Utc>> {
     let start = match timing.catch_up.as_ref().filter(|c| c.booted > next) {
         Some(c) => start_after_boot(c)?,
@@ -118,8 +116,7 @@ pub(super) fn start_after_boot(c: &CatchUp) -> Option<DateTime<Utc>> {
     }
 }
 
-/// How long a skipped run is told after the next run: longer than any checker's
-/// period, so that one running every 5 to 15 minutes sees it once.
+/// How long a skipped run is told: longer than a checker's period (5 to 15 minutes), seen once.
 const SKIP_SHOWN_SECONDS: i64 = 3600;
 
 /// The default start grace for fires `gap` seconds apart.

@@ -107,8 +107,7 @@ pub(super) fn refine(mut j: Judgement, job: &Job, entry: &Entry, policy: &Policy
     let (newest, began, record_schedule, wrapped) = match content {
         Content::Record(r) => (
             Run::of(r),
-            r.started_at
-                .or_else(|| started(r.timestamp, r.duration_seconds)),
+            (r.started_at).or_else(|| started(r.timestamp, r.duration_seconds)),
             r.schedule.as_deref(),
             // The wrapper says when the run started.
             r.started_at.is_some(),
@@ -202,8 +201,8 @@ pub(super) fn never_run(e: &Expectation, policy: &Policy) -> Judgement {
         )
     } else {
         // @reboot, or by interval: due factor x interval after the line appeared.
-        let wait = span((policy.factor * e.interval as f64) as u64);
-        (wait.and_then(|w| since.checked_add_signed(w)), 0)
+        let wait = (policy.factor * e.interval as f64) as u64;
+        (Some(super::timer::plus(since, wait)), 0)
     };
     let missed = first.is_some_and(|f| policy.now > super::timer::plus(f, grace));
     // A job that never ran shows its latest missed run, not its first.

@@ -60,8 +60,7 @@ pub(crate) enum Exit {
     Signal(i32),
 }
 
-/// Why a timer is not judged (told with `--verbose` only): disabled,
-/// masked, or stopped with conditions that do not hold here.
+/// Why a timer is not judged (told with `--verbose`): disabled, masked, or stopped and not due here.
 pub(crate) fn not_judged(timer: &Timer) -> Option<String> {
     let state = timer.file_state.as_str();
     if state.starts_with("masked") || state == "disabled" {
@@ -142,9 +141,7 @@ fn verdict(
             Some(Exit::Signal(signal)) => format!(", killed by signal {signal}"),
             None => String::new(),
         };
-        let when = run
-            .ended
-            .map_or(String::new(), |t| format!(" at {}", stamp(t)));
+        let when = (run.ended).map_or(String::new(), |t| format!(" at {}", stamp(t)));
         let why = format!("{service} failed ({}{how}){when}", run.result);
         return (Status::Failed, Some(why));
     }
@@ -195,9 +192,8 @@ pub(crate) fn merge(rows: &mut Vec<Judgement>, timers: Vec<(Judgement, Vec<Strin
 
 /// `t` plus `secs` seconds, at most the latest instant.
 pub(crate) fn plus(t: DateTime<Utc>, secs: u64) -> DateTime<Utc> {
-    super::schedule::span(secs)
-        .and_then(|d| t.checked_add_signed(d))
-        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    let later = super::schedule::span(secs).and_then(|d| t.checked_add_signed(d));
+    later.unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 fn stamp(t: DateTime<Utc>) -> String {
