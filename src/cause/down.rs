@@ -20,22 +20,6 @@ fn silent(status: Status) -> bool {
     matches!(status, Status::Stale | Status::Missing)
 }
 
-/// The grace after a job's due time: its schedule's, else the stale factor's.
-fn grace(j: &Judgement, factor: f64) -> u64 {
-    let by_interval = || ((factor - 1.0).max(0.0) * j.interval_seconds.unwrap_or(0) as f64) as u64;
-    (j.expected.as_ref())
-        .and_then(|e| e.grace_seconds)
-        .unwrap_or_else(by_interval)
-}
-
-/// When the missed run fell due: by schedule, else last heartbeat + interval.
-fn missed_at(j: &Judgement) -> Option<DateTime<Utc>> {
-    let by_interval = || Some(crate::judge::timer::plus(j.timestamp?, j.interval_seconds?));
-    (j.expected.as_ref())
-        .and_then(|e| e.due_at)
-        .or_else(by_interval)
-}
-
 /// Cron not running: its own cause, with the silent crontab jobs under it.
 pub(super) fn cron_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
     if facts.cron != Cron::Down {
@@ -72,10 +56,16 @@ fn downtime(
         if causes.of_job[i].is_some() || !silent(j.status) || !local(j, facts.host) || !take(j) {
             continue;
         }
-        let Some(due) = missed_at(j) else { continue };
-        let interval = j.interval_seconds.unwrap_or(0);
+        // Due by schedule, else last heartbeat + interval; its grace, the schedule's or the factor's.
+        let (expected, interval) = (j.expected.as_ref(), j.interval_seconds.unwrap_or(0));
+        let by_interval = || Some(crate::judge::timer::plus(j.timestamp?, j.interval_seconds?));
+        let Some(due) = expected.and_then(|e| e.due_at).or_else(by_interval) else {
+            continue;
+        };
+        let by_factor = || ((facts.factor - 1.0).max(0.0) * interval as f64) as u64;
+        let grace = (expected.and_then(|e| e.grace_seconds)).unwrap_or_else(by_factor);
         let in_window = from.is_none_or(|from| due >= from) && due <= to;
-        if in_window && up_for <= interval.saturating_add(grace(j, facts.factor)) {
+        if in_window && up_for <= interval.saturating_add(grace) {
             let gone = u64::try_from((to - due).num_seconds()).unwrap_or(0);
             missed += 1 + gone.checked_div(interval).unwrap_or(0);
             explained.push(i);

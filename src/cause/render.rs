@@ -19,6 +19,9 @@ pub(crate) fn write_text(
     causes: &Causes,
     all: bool,
 ) -> io::Result<()> {
+    if causes.list.is_empty() {
+        return write_lines(out, jobs, fleet, all);
+    }
     let mut shown = vec![false; jobs.len()];
     for cause in &causes.list {
         match cause.by {

@@ -58,7 +58,7 @@ pub(crate) fn dedup(mut all: Vec<Judgement>, local: &str) -> Vec<Judgement> {
     let mut order: Vec<usize> = (0..all.len()).collect();
     let key = |i: usize| (all[i].job.as_str(), host_of(&all[i], local));
     order.sort_unstable_by(|&a, &b| key(a).cmp(&key(b)).then(a.cmp(&b)));
-    let mut runs: Vec<&[usize]> = order
+    let runs: Vec<&[usize]> = order
         .chunk_by(|&a, &b| key(a) == key(b))
         .filter(|run| run.len() > 1)
         .collect();
@@ -67,29 +67,20 @@ pub(crate) fn dedup(mut all: Vec<Judgement>, local: &str) -> Vec<Judgement> {
     }
     // As one row at a time: a newer heartbeat takes the winner's (first) place and losers.
     let mut lost = vec![false; all.len()];
-    let mut moves = Vec::with_capacity(runs.len());
-    for run in runs.drain(..) {
+    for run in runs {
         let mut w = run[0];
         for &i in &run[1..] {
             let newer = all[i].timestamp > all[w].timestamp;
             let (loser, keep) = if newer { (w, i) } else { (i, w) };
-            moves.push((loser, keep));
+            let path = all[loser].path.take();
+            let more = std::mem::take(&mut all[loser].duplicates);
+            all[keep].duplicates.extend(path);
+            all[keep].duplicates.extend(more);
             lost[loser] = true;
             w = keep;
         }
-        moves.push((w, run[0]));
-    }
-    drop(order);
-    for (from, to) in moves {
-        if lost[from] {
-            let path = all[from].path.take();
-            let more = std::mem::take(&mut all[from].duplicates);
-            all[to].duplicates.extend(path);
-            all[to].duplicates.extend(more);
-        } else if from != to {
-            all.swap(from, to);
-            lost.swap(from, to);
-        }
+        all.swap(w, run[0]);
+        lost.swap(w, run[0]);
     }
     let mut lost = lost.into_iter();
     all.retain(|_| lost.next() == Some(false));

@@ -178,9 +178,7 @@ pub(crate) fn merge(rows: &mut Vec<Judgement>, timers: Vec<(Judgement, Vec<Strin
                 if timer.status < row.status {
                     row.status = timer.status;
                     row.reason.clone_from(&timer.reason);
-                    if timer.message.is_some() {
-                        row.message.clone_from(&timer.message);
-                    }
+                    row.message = timer.message.clone().or(row.message.take());
                 }
             }
         }
