@@ -124,10 +124,8 @@ impl Runs {
         if self.runs.last().is_some_and(|last| last.0 >= now) {
             return self.clone();
         }
-        let mut runs = self.runs.clone();
-        runs.push(Stamp(now));
-        let drop = runs.len().saturating_sub(RUNS_KEPT);
-        runs.drain(..drop);
+        let kept = &self.runs[self.runs.len().saturating_sub(RUNS_KEPT - 1)..];
+        let runs = kept.iter().copied().chain([Stamp(now)]).collect();
         let cron_down_since = (cron_runs == Some(false))
             .then(|| (self.cron_down_since.or(self.cron_up_at)).unwrap_or(Stamp(now)));
         let up = cron_runs == Some(true);

@@ -35,7 +35,7 @@ pub(super) fn by_record(job: &Job, entry: &Entry, policy: &Policy) -> Judgement 
     let elapsed = seconds.max(0) as u64;
     let j = match running {
         Some(r) => judge_running(job, r, elapsed, policy),
-        None => judge_finished(job.name, record, elapsed, interval, policy.factor),
+        None => finished(job.name, record, elapsed, interval, policy.factor),
     };
     let age = (policy.now - timestamp).num_seconds().max(0) as u64;
     Judgement {
@@ -117,14 +117,8 @@ fn judge_running(job: &Job, r: &Heartbeat, elapsed: u64, policy: &Policy) -> Jud
 }
 
 /// The interval rule for a finished run (`record` `None`: an empty file); runs per heartbeat.
-fn judge_finished(
-    job: &str,
-    record: Option<&Heartbeat>,
-    age: u64,
-    interval: u64,
-    factor: f64,
-) -> Judgement {
-    let stale = age as f64 > factor * interval as f64;
+fn finished(job: &str, record: Option<&Heartbeat>, age: u64, every: u64, factor: f64) -> Judgement {
+    let stale = age as f64 > factor * every as f64;
     let failed = record.filter(|r| r.status == RunStatus::Fail);
     let attempt = record.and_then(|r| r.attempt).filter(|a| a.of > 1);
     let (status, reason) = if let Some(r) = failed.filter(|_| !stale) {
@@ -136,14 +130,14 @@ fn judge_finished(
             text.push_str(&format!("; failed on attempt {} of {}", a.number, a.of));
         }
         (Status::Failed, Some(text))
-    } else if !stale && age <= interval {
+    } else if !stale && age <= every {
         let fast = (record.and_then(|r| r.fast.as_ref())).map(|f| format!("fast: {f}"));
         let retried = (attempt.filter(|a| a.number > 1))
             .map(|a| format!("succeeded on attempt {} of {}", a.number, a.of));
         let said: Vec<String> = fast.into_iter().chain(retried).collect();
         (Status::Ok, (!said.is_empty()).then(|| said.join("; ")))
     } else {
-        let (silent, every) = (format_duration(age), format_duration(interval));
+        let (silent, every) = (format_duration(age), format_duration(every));
         let reason = if stale {
             format!("silent for {silent}, more than {factor}x its interval of {every}")
         } else {

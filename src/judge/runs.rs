@@ -67,10 +67,7 @@ pub(crate) fn duration(runs: &[Run]) -> Option<u64> {
         .take(USUAL_RUNS)
         .map(|d| (d.ceil() as u64).max(1))
         .collect();
-    if durations.len() < RUNNING_LONG_MIN_RUNS {
-        return None;
-    }
-    percentile(&mut durations)
+    (durations.len() >= RUNNING_LONG_MIN_RUNS).then(|| percentile(&mut durations))?
 }
 
 /// The fire a run started at `at` belongs to, and the next. Anacron counts days: its own

@@ -139,9 +139,8 @@ pub(super) fn refine(mut j: Judgement, job: &Job, entry: &Entry, policy: &Policy
     // A running job is judged by its maximum runtime: neither missed nor due.
     let (run, at) = (newest.status, newest.timestamp);
     let judged = !rules.by_interval && run != RunStatus::Running;
-    let due = judged
-        .then(|| due(&schedule, at, began, recent, rules, &timing, wrapped))
-        .flatten();
+    let due =
+        (judged.then(|| due(&schedule, at, began, recent, rules, &timing, wrapped))).flatten();
     j.expected = Some(Box::new(Timetable {
         schedule: schedule.text().to_owned(),
         zone: schedule.zone(),
