@@ -236,9 +236,7 @@ impl Fleet {
         });
         let below = self.below().map(|_| Check::Critical);
         // No row and no rule: as without a fleet (no heartbeat found).
-        rows.chain(below)
-            .reduce(Check::merge)
-            .unwrap_or_else(|| Check::of_all([]))
+        (rows.chain(below).reduce(Check::merge)).unwrap_or_else(|| Check::of_all([]))
     }
 }
 

@@ -106,12 +106,11 @@ pub(crate) fn when(t: DateTime<Utc>, now: DateTime<Utc>, zone: Tz) -> String {
 
 /// Groups the judged `jobs` (rows as the judge gave them) by cause.
 pub(crate) fn explain(jobs: &[Judgement], facts: &Facts) -> Causes {
-    let looked = facts.cron != Cron::Unknown;
     let mut causes = Causes {
         list: Vec::new(),
         of_job: vec![None; jobs.len()],
         blocked_by: vec![None; jobs.len()],
-        cron_runs: looked.then_some(matches!(facts.cron, Cron::Running(_))),
+        cron_runs: (facts.cron != Cron::Unknown).then_some(matches!(facts.cron, Cron::Running(_))),
         boot: facts.boot,
     };
     down::cron_down(jobs, facts, &mut causes);

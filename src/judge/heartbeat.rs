@@ -107,10 +107,10 @@ fn judge_running(job: &Job, r: &Heartbeat, elapsed: u64, policy: &Policy) -> Jud
         message: last.and_then(|l| l.message.clone()).or(r.message.clone()),
         // Unknown counts one, as for a finished failed run.
         consecutive_failures: last_failed.then(|| {
-            last.and_then(|l| l.consecutive_failures)
-                .or(r.consecutive_failures)
-                .unwrap_or(1)
-                .max(1)
+            let counted = last
+                .and_then(|l| l.consecutive_failures)
+                .or(r.consecutive_failures);
+            counted.map_or(1, |n| n.max(1))
         }),
         ..Judgement::bare(job.name, status, Some(reason))
     }

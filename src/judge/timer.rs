@@ -120,10 +120,8 @@ fn verdict(
         // The shortest of RuntimeMaxSec=, --max-runtime, and factor x the
         // period (a run that outlasts it keeps the next from starting).
         let by_period = timer.period.map(|p| (p as f64 * policy.factor) as u64);
-        let max = [run.runtime_max, max_runtime, by_period]
-            .into_iter()
-            .flatten()
-            .min();
+        let limits = [run.runtime_max, max_runtime, by_period];
+        let max = limits.into_iter().flatten().min();
         let ran = run.started.map(|s| Schedule::gap(s, now));
         if let Some((ran, max)) = ran.zip(max).filter(|(ran, max)| ran > max) {
             let why = format!(
