@@ -52,15 +52,12 @@ pub(super) fn by_record(job: &Job, entry: &Entry, policy: &Policy) -> Judgement 
 /// The rule for a `running` record `elapsed` seconds after its start, worst first.
 fn judge_running(job: &Job, r: &Heartbeat, elapsed: u64, policy: &Policy) -> Judgement {
     let since = r.started_at.unwrap_or(r.timestamp);
-    let max = r
-        .max_runtime_seconds
-        .unwrap_or_else(|| default_max_runtime(policy.factor, r.interval_seconds));
+    let by_factor = || default_max_runtime(policy.factor, r.interval_seconds);
+    let max = r.max_runtime_seconds.unwrap_or_else(by_factor);
     // A record from before `last` was kept says a failure by its count.
     let last = r.last.as_ref();
-    let last_failed = match last {
-        Some(last) => last.status == RunStatus::Fail,
-        None => r.consecutive_failures.is_some_and(|n| n > 0),
-    };
+    let by_count = r.consecutive_failures.is_some_and(|n| n > 0);
+    let last_failed = last.map_or(by_count, |l| l.status == RunStatus::Fail);
     let (running, max_text) = (format_duration(elapsed), format_duration(max));
     // Quiet for longer than `--stall-after`: no output, no keepalive.
     let quiet = r.stall_after_seconds.and_then(|limit| {
@@ -107,9 +104,7 @@ fn judge_running(job: &Job, r: &Heartbeat, elapsed: u64, policy: &Policy) -> Jud
         message: last.and_then(|l| l.message.clone()).or(r.message.clone()),
         // Unknown counts one, as for a finished failed run.
         consecutive_failures: last_failed.then(|| {
-            let counted = last
-                .and_then(|l| l.consecutive_failures)
-                .or(r.consecutive_failures);
+            let counted = (last.and_then(|l| l.consecutive_failures)).or(r.consecutive_failures);
             counted.map_or(1, |n| n.max(1))
         }),
         ..Judgement::bare(job.name, status, Some(reason))

@@ -193,11 +193,8 @@ pub(super) fn never_run(e: &Expectation, policy: &Policy) -> Judgement {
     let (first, grace) = if let Some(s) = schedule {
         let fire = s.next_after(since);
         let gap = fire.and_then(|f| s.next_after(f).map(|n| Schedule::gap(f, n)));
-        let first = fire.and_then(|f| runs::latest_start(f, &e.timing));
-        (
-            first,
-            rules.grace.unwrap_or(default_grace(gap.unwrap_or(0))),
-        )
+        let grace = rules.grace.unwrap_or(default_grace(gap.unwrap_or(0)));
+        (fire.and_then(|f| runs::latest_start(f, &e.timing)), grace)
     } else {
         // @reboot, or by interval: due factor x interval after the line appeared.
         let wait = (policy.factor * e.interval as f64) as u64;
@@ -213,9 +210,7 @@ pub(super) fn never_run(e: &Expectation, policy: &Policy) -> Judgement {
         None => first,
     };
     j.reason = missed.then(|| format!("{source} runs it, but no heartbeat has ever been written"));
-    if !missed {
-        j.status = Status::Ok;
-    }
+    j.status = if missed { Status::Missing } else { Status::Ok };
     j.expected = e.schedule.as_ref().map(|s| {
         Box::new(Timetable {
             schedule: s.text().to_owned(),
