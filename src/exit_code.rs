@@ -39,11 +39,7 @@ impl Check {
 
     /// The code for a whole run's statuses; no status at all is a warning.
     pub fn of_all(statuses: impl IntoIterator<Item = Status>) -> Check {
-        statuses
-            .into_iter()
-            .map(Check::of)
-            .reduce(Check::merge)
-            .unwrap_or(Check::Warning)
+        (statuses.into_iter().map(Check::of).reduce(Check::merge)).unwrap_or(Check::Warning)
     }
 }
 

@@ -207,13 +207,11 @@ fn blocked(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
     let mut roots: Vec<Root> = vec![Root::Unknown; jobs.len()];
     let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
     for i in 0..jobs.len() {
-        let Some(parent) = parents[i].filter(|_| causes.of_job[i].is_none()) else {
+        let parent = parents[i].filter(|_| causes.of_job[i].is_none());
+        let Some(root) = parent.and_then(|_| root_of(i, &parents, &mut roots)) else {
             continue;
         };
-        let Some(root) = root_of(i, &parents, &mut roots) else {
-            continue;
-        };
-        causes.blocked_by[i] = Some(parent);
+        causes.blocked_by[i] = parent;
         groups.entry(root).or_default().push(i);
     }
     // In the order of each group's first row.

@@ -99,13 +99,10 @@ pub(crate) fn is_expected(j: &Judgement, job: &str, local: &str) -> bool {
 /// Worst first, then ratio descending, job, host and path: a total order, so the
 /// unstable sort gives the stable one's result without its scratch (14 MiB per 100,000 rows).
 pub(crate) fn sort(all: &mut [Judgement]) {
+    let ratio = |j: &Judgement| j.ratio.unwrap_or(f64::INFINITY);
     all.sort_unstable_by(|a, b| {
-        a.status
-            .cmp(&b.status)
-            .then_with(|| {
-                let ratio = |j: &Judgement| j.ratio.unwrap_or(f64::INFINITY);
-                ratio(b).total_cmp(&ratio(a))
-            })
+        (a.status.cmp(&b.status))
+            .then_with(|| ratio(b).total_cmp(&ratio(a)))
             .then_with(|| a.job.cmp(&b.job))
             .then_with(|| a.host.cmp(&b.host))
             // The scan reads in directory order: the path keeps ties stable.

@@ -87,10 +87,7 @@ pub(crate) fn fires(
         Some(f) if f.with_timezone(&zone).date_naive() == day => f,
         _ => schedule.next_after(at)?,
     };
-    let mut next = fire;
-    for _ in 0..period.days_after(day) {
-        next = schedule.next_after(next)?;
-    }
+    let next = (0..period.days_after(day)).try_fold(fire, |t, _| schedule.next_after(t))?;
     Some((fire, next))
 }
 
