@@ -1,8 +1,7 @@
-//! What changed since the last delivered run, and whether a reminder is
-//! due: the one engine behind `--changes-only`, `--notify` and the alert
-//! issue, with one definition of bad ([`Status::is_alert`]). Pure: the
-//! caller reads the previous state, delivers, then commits the state this
-//! returns.
+//! What changed since the last delivered run, and whether a reminder is due: the one engine behind
+//! `--changes-only`, `--notify` and the alert issue, with one definition of bad
+//! ([`Status::is_alert`]). Pure: the caller reads the previous state, delivers, then commits the
+//! state this returns.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

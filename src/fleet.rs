@@ -1,7 +1,6 @@
-//! The same job across many hosts' heartbeats (`hosts/<host>/*.last`): groups
-//! of hosts whose job is in the same bad status ("backup stale on 40 of 42
-//! hosts: web01..web40") and the `--quorum JOB=N` rules. Computed once per run
-//! ([`Fleet::of`]) from the judged rows for every renderer. Pure.
+//! The same job across many hosts' heartbeats (`hosts/<host>/*.last`): groups of hosts whose job is
+//! in the same bad status ("backup stale on 40 of 42 hosts: web01..web40") and the `--quorum JOB=N`
+//! rules. Computed once per run ([`Fleet::of`]) from the judged rows for every renderer. Pure.
 
 use std::collections::BTreeSet;
 
@@ -277,9 +276,8 @@ fn parts(name: &str) -> Parts<'_> {
     }
 }
 
-/// Whether `next` follows `last` in a range: the same text around a
-/// number one greater, of the same width when either is zero-padded
-/// (`web09`, `web10`; `web9`, `web10`; not `web9`, `web010`).
+/// Whether `next` follows `last` in a range: the same text around a number one greater, of the same
+/// width when either is zero-padded (`web09`, `web10`; `web9`, `web10`; not `web9`, `web010`).
 fn follows(last: &Parts<'_>, next: &Parts<'_>) -> bool {
     let padded =
         |(n, width): (u128, usize)| width > n.checked_ilog10().map_or(1, |l| l as usize + 1);

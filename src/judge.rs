@@ -1,7 +1,6 @@
-//! Judging jobs: status, age, ratio and reason for each. One function,
-//! [`judge`], decides a job's status from everything known about it (a
-//! [`Job`], the policy, the instant); [`rows`] builds the set of rows in one
-//! pass. Pure: the caller passes what it read.
+//! Judging jobs: status, age, ratio and reason for each. One function, [`judge`], decides a job's
+//! status from everything known about it (a [`Job`], the policy, the instant); [`rows`] builds the
+//! set of rows in one pass. Pure: the caller passes what it read.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -22,8 +21,7 @@ pub(crate) mod timer;
 
 pub(crate) use rows::{rows, summary};
 
-/// The verdict on one job. Declared worst first, so the derived order sorts
-/// the worst to the top.
+/// The verdict on one job. Declared worst first, so the derived order sorts the worst to the top.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -70,8 +68,7 @@ impl Status {
         WORDS[self as usize]
     }
 
-    /// Whether the status raises an alert (`late` and `failing` only warn,
-    /// `paused` is quiet).
+    /// Whether the status raises an alert (`late` and `failing` only warn, `paused` is quiet).
     pub fn is_alert(self) -> bool {
         self <= Status::Failed
     }
@@ -106,9 +103,8 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// hb-check's policy without options, at `now`: stale past twice the
-    /// interval, `failed` from the first failed run, a schedule in a record
-    /// judged with its default grace in UTC.
+    /// hb-check's policy without options, at `now`: stale past twice the interval, `failed` from
+    /// the first failed run, a schedule in a record judged with its default grace in UTC.
     pub fn at(now: DateTime<Utc>) -> Policy {
         Policy {
             now,

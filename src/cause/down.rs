@@ -78,26 +78,21 @@ fn downtime(
     names.dedup();
     let more = if names.len() > 5 { ", ..." } else { "" };
     names.truncate(5);
-    let (window, names) = (window(facts, from, to), names.join(", "));
-    let s = if missed == 1 { "" } else { "s" };
-    let text = format!("{what} {window}: {missed} run{s} missed ({names}{more})");
-    let cause = add(causes, kind, text, explained);
-    (cause.from, cause.to, cause.missed) = (from, Some(to), missed);
-}
-
-/// A window as a line tells it: `01:10-06:02`, or `until 06:02`.
-fn window(facts: &Facts, from: Option<DateTime<Utc>>, to: DateTime<Utc>) -> String {
-    match from {
-        // Each end is dated unless it is today, and the end is dated too
-        // when the window spans days: `2026-12-06 23:10-2026-12-07 06:02`.
+    // `01:10-06:02` or `until 06:02`, each end dated unless today, the end too when the window
+    // spans days: `2026-12-06 23:10-2026-12-07 06:02`.
+    let (zone, now) = (facts.zone, facts.now);
+    let day = |t: DateTime<Utc>| t.with_timezone(&zone).date_naive();
+    let window = match from {
         Some(from) => {
-            let (zone, now) = (facts.zone, facts.now);
-            let day = |t: DateTime<Utc>| t.with_timezone(&zone).date_naive();
             let to_day = if day(from) == day(to) { now } else { from };
             format!("{}-{}", when(from, now, zone), when(to, to_day, zone))
         }
-        None => format!("until {}", when(to, facts.now, facts.zone)),
-    }
+        None => format!("until {}", when(to, now, zone)),
+    };
+    let (names, s) = (names.join(", "), if missed == 1 { "" } else { "s" });
+    let text = format!("{what} {window}: {missed} run{s} missed ({names}{more})");
+    let cause = add(causes, kind, text, explained);
+    (cause.from, cause.to, cause.missed) = (from, Some(to), missed);
 }
 
 /// Cron down, then back: the crontab jobs due meanwhile, until they have had their chance since.

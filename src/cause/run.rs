@@ -1,7 +1,6 @@
-//! A run's causes once its jobs are judged: the facts (cron, boot, its own
-//! last runs), the rows grouped, and its record kept in `<lock>.runs` (JSON,
-//! replaced under the lock): the checker's period, its last sign of life
-//! before a boot and since when cron is down.
+//! A run's causes once its jobs are judged: the facts (cron, boot, its own last runs), the rows
+//! grouped, and its record kept in `<lock>.runs` (JSON, replaced under the lock): the checker's
+//! period, its last sign of life before a boot and since when cron is down.
 
 use std::collections::HashMap;
 use std::path::Path;
