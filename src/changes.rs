@@ -16,8 +16,7 @@ pub(crate) fn name_of<'a>(key: &'a str, jobs: &[Judgement]) -> &'a str {
     (host.and_then(|host| key.strip_prefix(host)?.strip_prefix('/'))).unwrap_or(key)
 }
 
-/// A line per job that alerted at the last printed run and does not now,
-/// in a run that prints: `backup ok: recovered (was stale)`.
+/// In a run that prints, each job alerting no more: `backup ok: recovered (was stale)`.
 pub(crate) fn recovered_lines(assessed: &crate::alert::Assessment, jobs: &[Judgement]) -> String {
     let now = &assessed.next.jobs;
     let line = |(key, was): &(String, Status)| {

@@ -56,7 +56,7 @@ fn downtime(
         if causes.of_job[i].is_some() || !silent(j.status) || !local(j, facts.host) || !take(j) {
             continue;
         }
-        // Due by schedule, else last heartbeat + interval; its grace, the schedule's or the factor's.
+        // Due by schedule, else last heartbeat + interval; grace by schedule, else by the factor.
         let (expected, interval) = (j.expected.as_ref(), j.interval_seconds.unwrap_or(0));
         let by_interval = || Some(crate::judge::timer::plus(j.timestamp?, j.interval_seconds?));
         let Some(due) = expected.and_then(|e| e.due_at).or_else(by_interval) else {

@@ -14,8 +14,7 @@ mod down;
 pub(crate) mod render;
 pub(crate) mod run;
 
-/// What a run knows besides the heartbeats; the cron stretches and `runs`
-/// (oldest first) come from the checker's own record ([`run`]).
+/// What a run knows besides heartbeats; cron's stretches and `runs` (oldest first) from [`run`].
 #[derive(Debug, Clone)]
 pub(crate) struct Facts<'a> {
     pub now: DateTime<Utc>,

@@ -10,8 +10,7 @@ use crate::judge::Judgement;
 use crate::metrics::{header, label_value};
 use crate::report::{write_line, write_lines, CauseFields};
 
-/// Each cause once with its jobs indented under it (`backup stale (cron
-/// down): age 1d, ...`), then the other rows as hb-check lists them.
+/// Each cause once with its jobs indented under it, then the other rows as hb-check lists them.
 pub(crate) fn write_text(
     out: &mut Vec<u8>,
     jobs: &[Judgement],

@@ -13,8 +13,7 @@ use crate::judge::{Judgement, Policy, Status};
 use crate::record::{rfc3339_any, rfc3339_seconds};
 use crate::store;
 
-/// The key that stands for cron itself among the (job, status) pairs the
-/// change engine weighs: a job name holds no space, so no job has it.
+/// Cron's key among the change engine's (job, status) pairs: no job name holds a space.
 pub(crate) const CRON_KEY: &str = "cron daemon";
 
 /// The fields of a judged run (`survey::Judged`) the causes are drawn from.
@@ -72,8 +71,7 @@ fn with_record(run: &Run, before: &Runs) -> Causes {
     explain(run.jobs, &facts)
 }
 
-/// Cron's (job, status) pair for the change engine: `stale` while it does not
-/// run, `ok` while it does, so `--changes-only` tells it stopping and back.
+/// Cron's (job, status) pair: `stale` while it does not run, `ok` while it does (news both ways).
 pub(crate) fn pairs(causes: &Causes) -> Option<(String, Status)> {
     let status = |runs| if runs { Status::Ok } else { Status::Stale };
     Some((CRON_KEY.to_owned(), status(causes.cron_runs?)))

@@ -87,8 +87,7 @@ pub(crate) fn dedup(mut all: Vec<Judgement>, local: &str) -> Vec<Judgement> {
     all
 }
 
-/// Whether `job` (from `--expect`) names `j`: `JOB` is a job of the host
-/// `local`; `X/JOB` is host X's job, or the job `X/JOB` of user X's area.
+/// Whether `--expect` `job` names `j`: `JOB` a local job; `X/JOB` host X's JOB or user X's `X/JOB`.
 pub(crate) fn is_expected(j: &Judgement, job: &str, local: &str) -> bool {
     match job.split_once('/') {
         None => j.job == job && host_of(j, local) == local,

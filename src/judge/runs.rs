@@ -91,7 +91,7 @@ pub(crate) fn fires(
     Some((fire, next))
 }
 
-/// The latest start of the run due at `next`: it, or anacron's catch-up after a boot, plus the delay.
+/// The latest start of a run due at `next` (or anacron's catch-up after a boot), plus the delay.
 pub(crate) fn latest_start(next: DateTime<Utc>, timing: &Timing) -> Option<DateTime<Utc>> {
     let start = match timing.catch_up.as_ref().filter(|c| c.booted > next) {
         Some(c) => start_after_boot(c)?,

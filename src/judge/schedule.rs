@@ -174,8 +174,7 @@ pub(super) fn refine(mut j: Judgement, job: &Job, entry: &Entry, policy: &Policy
     j
 }
 
-/// The name a crontab line's job is judged by ([`crate::record::user_job`]),
-/// the only heartbeat that answers it: never another user's or root's job.
+/// The one job name a crontab line answers to ([`crate::record::user_job`]): no other user's.
 pub(crate) fn judged_name(e: &Expectation) -> String {
     crate::record::user_job(e.user.as_deref(), &e.job)
 }

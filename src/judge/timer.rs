@@ -60,7 +60,7 @@ pub(crate) enum Exit {
     Signal(i32),
 }
 
-/// Why a timer is not judged (told with `--verbose`): disabled, masked, or stopped and not due here.
+/// Why a timer is not judged (told with `--verbose`): disabled, masked, or stopped, not due here.
 pub(crate) fn not_judged(timer: &Timer) -> Option<String> {
     let state = timer.file_state.as_str();
     if state.starts_with("masked") || state == "disabled" {
@@ -165,8 +165,7 @@ fn verdict(
     (status, Some(why))
 }
 
-/// Puts timers among the rows: one whose service writes a heartbeat of this
-/// host (in its aliases) is that job's row, with the worse verdict, else its own.
+/// Adds timers: each joins its service's job row of this host (worse verdict wins), else a row.
 pub(crate) fn merge(rows: &mut Vec<Judgement>, timers: Vec<(Judgement, Vec<String>)>, local: &str) {
     for (timer, aliases) in timers {
         let mut matched = false;
