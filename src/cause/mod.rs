@@ -79,9 +79,10 @@ pub(crate) struct Causes {
 }
 
 impl Causes {
-    /// Whether a cause alerts with no job under it: cron down, CRITICAL from the first run.
-    pub(crate) fn critical(&self) -> bool {
-        self.list.iter().any(|c| c.kind == Kind::CronDown)
+    /// Whether a cause of `kind` is found: cron down alerts with no job under it (CRITICAL from
+    /// the first run); a checker's gap is news no job's status carries.
+    pub(crate) fn has(&self, kind: Kind) -> bool {
+        self.list.iter().any(|c| c.kind == kind)
     }
 }
 

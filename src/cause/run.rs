@@ -8,7 +8,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{explain, Causes, Cron, Facts, Kind};
+use super::{explain, Causes, Cron, Facts};
 use crate::judge::{Judgement, Policy, Status};
 use crate::record::{rfc3339_any, rfc3339_seconds};
 use crate::store;
@@ -75,11 +75,6 @@ fn with_record(run: &Run, before: &Runs) -> Causes {
 pub(crate) fn pairs(causes: &Causes) -> Option<(String, Status)> {
     let status = |runs| if runs { Status::Ok } else { Status::Stale };
     Some((CRON_KEY.to_owned(), status(causes.cron_runs?)))
-}
-
-/// Whether the run has news no job's status carries: a gap of the checker's.
-pub(crate) fn news(causes: &Causes) -> bool {
-    causes.list.iter().any(|c| c.kind == Kind::CheckerGap)
 }
 
 const VERSION: u32 = 1;

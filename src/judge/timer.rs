@@ -114,8 +114,7 @@ fn verdict(
     due_at: Option<DateTime<Utc>>,
     max_runtime: Option<u64>,
 ) -> (Status, Option<String>) {
-    let (run, now) = (&timer.run, policy.now);
-    let service = &timer.service;
+    let (run, now, service) = (&timer.run, policy.now, &timer.service);
     if run.running {
         // The shortest of RuntimeMaxSec=, --max-runtime, and factor x the
         // period (a run that outlasts it keeps the next from starting).
