@@ -247,9 +247,7 @@ pub fn judge_record(record: &Heartbeat, policy: &Policy) -> Judgement {
 /// Judges one job: its heartbeat (or none), schedule, threshold, pause, in that order.
 pub(crate) fn judge(job: &Job, policy: &Policy) -> Judgement {
     let mut j = match (job.entry, job.crontab) {
-        (Some(entry), _) => {
-            schedule::refine(heartbeat::by_record(job, entry, policy), job, entry, policy)
-        }
+        (Some(entry), _) => heartbeat::by_record(job, entry, policy),
         (None, Some(line)) => schedule::never_run(line, policy),
         (None, None) => Judgement::missing(job.name),
     };

@@ -3,7 +3,7 @@
 use super::{runs, Job, Judgement, Policy, Status};
 use crate::record::{default_max_runtime, format_duration, Content, Entry, Heartbeat, RunStatus};
 
-/// The verdict before the schedule, threshold and pause are weighed.
+/// The verdict by the record, then by its schedule ([`super::schedule::refine`]).
 pub(super) fn by_record(job: &Job, entry: &Entry, policy: &Policy) -> Judgement {
     let (timestamp, interval, record) = match &entry.content {
         Err(reason) => return Judgement::invalid(entry, reason.clone()),
@@ -38,7 +38,7 @@ pub(super) fn by_record(job: &Job, entry: &Entry, policy: &Policy) -> Judgement 
         None => finished(job.name, record, elapsed, interval, policy.factor),
     };
     let age = (policy.now - timestamp).num_seconds().max(0) as u64;
-    Judgement {
+    let j = Judgement {
         host: entry.subdir.clone().or(record.map(|r| r.host.clone())),
         timestamp: Some(timestamp),
         age_seconds: Some(age),
@@ -46,7 +46,8 @@ pub(super) fn by_record(job: &Job, entry: &Entry, policy: &Policy) -> Judgement 
         ratio: Some(age as f64 / interval as f64),
         path: Some(entry.path.clone()),
         ..j
-    }
+    };
+    super::schedule::refine(j, job, entry, policy)
 }
 
 /// The rule for a `running` record `elapsed` seconds after its start, worst first.

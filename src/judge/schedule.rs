@@ -98,21 +98,19 @@ pub(crate) fn started(reported: DateTime<Utc>, duration: Option<f64>) -> Option<
     reported.checked_sub_signed(chrono::Duration::milliseconds((seconds * 1000.0) as i64))
 }
 
-/// Re-judges a readable heartbeat by its schedule, when one is known.
+/// Re-judges a readable heartbeat (the record's verdict `j`) by its schedule, when one is known.
 pub(super) fn refine(mut j: Judgement, job: &Job, entry: &Entry, policy: &Policy) -> Judgement {
     let (rules, recent) = (&policy.rules, job.recent);
-    let (Ok(content), false) = (&entry.content, j.status == Status::Invalid) else {
-        return j;
-    };
-    let (newest, began, record_schedule, wrapped) = match content {
-        Content::Record(r) => (
+    let (newest, began, record_schedule, wrapped) = match &entry.content {
+        Err(_) => return j,
+        Ok(Content::Record(r)) => (
             Run::of(r),
             (r.started_at).or_else(|| started(r.timestamp, r.duration_seconds)),
             r.schedule.as_deref(),
             // The wrapper says when the run started.
             r.started_at.is_some(),
         ),
-        Content::Empty { modified } => {
+        Ok(Content::Empty { modified }) => {
             let run = Run {
                 timestamp: *modified,
                 status: RunStatus::Ok,

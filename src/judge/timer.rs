@@ -123,11 +123,8 @@ fn verdict(
         let max = limits.into_iter().flatten().min();
         let ran = run.started.map(|s| Schedule::gap(s, now));
         if let Some((ran, max)) = ran.zip(max).filter(|(ran, max)| ran > max) {
-            let why = format!(
-                "{service} has run for {}, past its maximum runtime of {}",
-                format_duration(ran),
-                format_duration(max)
-            );
+            let (ran, max) = (format_duration(ran), format_duration(max));
+            let why = format!("{service} has run for {ran}, past its maximum runtime of {max}");
             return (Status::Stale, Some(why));
         }
         return (Status::Running, None);
