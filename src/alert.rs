@@ -4,7 +4,6 @@
 //! state this returns.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use crate::judge::Status;
 use crate::record::{rfc3339_any, rfc3339_seconds};
@@ -15,7 +14,7 @@ pub(crate) type Jobs = std::collections::BTreeMap<String, Status>;
 pub(crate) const STATE_VERSION: u32 = 1;
 
 /// What the last delivered run saw: `--changes-only`'s state file, as in version 1.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct State {
     pub version: u32,
     #[serde(serialize_with = "rfc3339_seconds", deserialize_with = "rfc3339_any")]

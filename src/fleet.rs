@@ -4,8 +4,6 @@
 
 use std::collections::BTreeSet;
 
-use serde::Serialize;
-
 use crate::exit_code::Check;
 use crate::judge::{rows::host_of, Judgement, Status};
 use crate::Error;
@@ -14,7 +12,7 @@ use crate::Error;
 const GROUP_MIN_HOSTS: usize = 2;
 
 /// One job in one bad status on several hosts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub(crate) struct Group {
     pub job: String,
     pub status: Status,
@@ -58,7 +56,7 @@ pub(crate) fn parse_quorum(text: &str) -> Result<Quorum, Error> {
     Ok(Quorum { job, min })
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub(crate) struct QuorumVerdict {
     pub job: String,
     pub min: u32,

@@ -2,11 +2,7 @@
 //! grouped, and its record kept in `<lock>.runs` (JSON, replaced under the lock): the checker's
 //! period, its last sign of life before a boot and since when cron is down.
 
-use std::collections::HashMap;
-use std::path::Path;
-
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use super::{explain, Causes, Cron, Facts};
 use crate::judge::{Judgement, Policy, Status};
@@ -21,7 +17,7 @@ pub(crate) struct Run<'a> {
     pub booted: Option<DateTime<Utc>>,
     pub jobs: &'a [Judgement],
     pub policy: &'a Policy,
-    pub needs: &'a HashMap<String, Vec<String>>,
+    pub needs: &'a std::collections::HashMap<String, Vec<String>>,
     /// Whether the jobs come from this host's own crontabs.
     pub live_crontabs: bool,
     pub host: &'a str,
@@ -29,13 +25,13 @@ pub(crate) struct Run<'a> {
     pub forensic: bool,
 }
 
-/// Groups `run`'s rows by cause and records the run beside `lock_path`: an
+/// Groups `run`'s rows by cause and records the run beside `lock`: an
 /// unreadable record counts as none, an unwritable one is the error returned.
-pub(crate) fn assess(run: &Run, lock_path: &Path) -> (Causes, Result<(), crate::Error>) {
+pub(crate) fn assess(run: &Run, lock: &std::path::Path) -> (Causes, Result<(), crate::Error>) {
     if run.forensic {
         return (alone(run), Ok(()));
     }
-    let path = store::beside(lock_path, ".runs");
+    let path = store::beside(lock, ".runs");
     let before = (store::read_small(&path).and_then(|b| Runs::parse(&b))).unwrap_or_default();
     let causes = with_record(run, &before);
     let next = before.after(run.policy.now, causes.cron_runs);
@@ -82,7 +78,7 @@ const VERSION: u32 = 1;
 /// How many runs are kept: enough for a median period.
 pub(crate) const RUNS_KEPT: usize = 8;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Runs {
     pub version: u32,
     /// The instants of its last runs, oldest first.
@@ -98,7 +94,9 @@ pub(crate) struct Runs {
     pub cron_was_down: Option<(Stamp, Stamp)>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub(crate) struct Stamp(
     #[serde(serialize_with = "rfc3339_seconds", deserialize_with = "rfc3339_any")] pub DateTime<Utc>,
 );

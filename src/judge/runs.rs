@@ -8,8 +8,7 @@ use chrono::{DateTime, Timelike, Utc};
 use super::schedule::{span, started};
 use crate::history::Run;
 use crate::record::RunStatus;
-use crate::schedule::timing::CatchUp;
-use crate::schedule::{Schedule, Timing};
+use crate::schedule::{timing::CatchUp, Schedule, Timing};
 
 /// How many of the newest runs the usual lag and duration are taken from.
 pub(crate) const USUAL_RUNS: usize = 20;

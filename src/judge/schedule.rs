@@ -4,8 +4,7 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::runs;
-use super::{Job, Judgement, Policy, Status};
+use super::{runs, Job, Judgement, Policy, Status};
 use crate::history::Run;
 use crate::record::{format_duration, Content, Entry, RunStatus, INTERVAL_MAX};
 use crate::schedule::{Expectation, Schedule, Timing};

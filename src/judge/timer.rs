@@ -3,8 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::schedule::{default_grace, Timetable};
-use super::{Judgement, Policy, Status};
+use super::{schedule, Judgement, Policy, Status};
 use crate::record::format_duration;
 use crate::schedule::Schedule;
 
@@ -78,7 +77,7 @@ pub(crate) fn not_judged(timer: &Timer) -> Option<String> {
 /// Judges one timer; `max_runtime` is hb-check's `--max-runtime`.
 pub(crate) fn judge(timer: &Timer, policy: &Policy, max_runtime: Option<u64>) -> Judgement {
     let grace = (policy.rules.grace)
-        .unwrap_or_else(|| default_grace(timer.period.unwrap_or(u64::MAX)).max(1));
+        .unwrap_or_else(|| schedule::default_grace(timer.period.unwrap_or(u64::MAX)).max(1));
     let slack = timer.randomized_delay.saturating_add(timer.accuracy);
     let due_at = timer.next_fire.map(|fire| plus(fire, slack));
     let (status, reason) = verdict(timer, policy, grace, due_at, max_runtime);
@@ -95,7 +94,7 @@ pub(crate) fn judge(timer: &Timer, policy: &Policy, max_runtime: Option<u64>) ->
             _ => None,
         },
         message: timer.journal.clone().filter(|_| status == Status::Failed),
-        expected: Some(Box::new(Timetable {
+        expected: Some(Box::new(schedule::Timetable {
             schedule: timer.schedule.clone(),
             zone: chrono_tz::Tz::UTC,
             source: format!("systemd {}", timer.unit),
@@ -183,7 +182,7 @@ pub(crate) fn merge(rows: &mut Vec<Judgement>, timers: Vec<(Judgement, Vec<Strin
 
 /// `t` plus `secs` seconds, at most the latest instant.
 pub(crate) fn plus(t: DateTime<Utc>, secs: u64) -> DateTime<Utc> {
-    let later = super::schedule::span(secs).and_then(|d| t.checked_add_signed(d));
+    let later = schedule::span(secs).and_then(|d| t.checked_add_signed(d));
     later.unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
