@@ -7,7 +7,6 @@ use chrono::{DateTime, Timelike, Utc};
 
 use super::schedule::{span, started};
 use crate::history::Run;
-use crate::record::RunStatus;
 use crate::schedule::{timing::CatchUp, Schedule, Timing};
 
 /// How many of the newest runs the usual lag and duration are taken from.
@@ -60,7 +59,7 @@ pub(crate) fn duration(runs: &[Run]) -> Option<u64> {
     let mut durations: Vec<u64> = runs
         .iter()
         .rev()
-        .filter(|r| r.status == RunStatus::Ok)
+        .filter(|r| r.status == crate::record::RunStatus::Ok)
         .filter_map(|r| r.duration_seconds)
         .filter(|d| d.is_finite() && *d >= 0.0)
         .take(USUAL_RUNS)
@@ -102,11 +101,8 @@ pub(crate) fn latest_start(next: DateTime<Utc>, timing: &Timing) -> Option<DateT
 /// anacron's first start after the boot: the boot within its hours, else its next hourly start.
 pub(super) fn start_after_boot(c: &CatchUp) -> Option<DateTime<Utc>> {
     let hour = c.booted.with_timezone(&c.starts.zone()).hour();
-    if (c.hours.0..c.hours.1).contains(&hour) {
-        Some(c.booted)
-    } else {
-        c.starts.next_after(c.booted)
-    }
+    let at_boot = (c.hours.0..c.hours.1).contains(&hour).then_some(c.booted);
+    at_boot.or_else(|| c.starts.next_after(c.booted))
 }
 
 /// How long a skipped run is told: longer than a checker's period (5 to 15 minutes), seen once.

@@ -68,10 +68,8 @@ pub(crate) fn not_judged(timer: &Timer) -> Option<String> {
     if !timer.active && !timer.condition_met {
         return Some("its conditions do not hold on this host".to_owned());
     }
-    if !timer.active && !state.starts_with("enabled") && timer.last_trigger.is_none() {
-        return Some(format!("{state}, not started"));
-    }
-    None
+    let unstarted = !timer.active && !state.starts_with("enabled") && timer.last_trigger.is_none();
+    unstarted.then(|| format!("{state}, not started"))
 }
 
 /// Judges one timer; `max_runtime` is hb-check's `--max-runtime`.
