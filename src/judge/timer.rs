@@ -151,10 +151,7 @@ fn verdict(
         }
     };
     // A timer that never triggered its service is missing; one that did, stale.
-    let status = match timer.last_trigger {
-        Some(_) => Status::Stale,
-        None => Status::Missing,
-    };
+    let status = (timer.last_trigger).map_or(Status::Missing, |_| Status::Stale);
     (status, Some(why))
 }
 
