@@ -223,8 +223,7 @@ impl Fleet {
     /// The exit code of `jobs` under the quorum rules: a met quorum makes its
     /// hosts' alerts warnings; one not met is CRITICAL, once for the job.
     pub(crate) fn code(&self, jobs: &[Judgement]) -> Check {
-        let met: BTreeSet<&str> = (self.quorum.iter())
-            .filter(|q| !q.below)
+        let met: BTreeSet<&str> = (self.quorum.iter().filter(|q| !q.below))
             .map(|q| q.job.as_str())
             .collect();
         let rows = jobs.iter().map(|j| match Check::of(j.status) {
