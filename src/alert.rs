@@ -105,9 +105,8 @@ pub(crate) fn assess(
         printed_at: now,
         jobs,
     };
-    let remind_due = previous
-        .and_then(|p| reminder_due(&still_bad, p.printed_at, now, remind))
-        .is_some();
+    let due = |p: &State| reminder_due(&still_bad, p.printed_at, now, remind).is_some();
+    let remind_due = previous.is_some_and(due);
     let clock_back = |p: &State| (now - p.printed_at).num_seconds() < 0;
     let changed = |p: &State| p.jobs != next.jobs || clock_back(p) || remind_due;
     let before = |p: &State| alerting(p.jobs.iter().map(|(k, s)| (k, *s)));

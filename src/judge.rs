@@ -156,14 +156,6 @@ pub struct Judgement {
 }
 
 impl Judgement {
-    pub(crate) fn invalid(entry: &Entry, reason: String) -> Judgement {
-        Judgement {
-            host: entry.subdir.clone(),
-            path: Some(entry.path.clone()),
-            ..Judgement::bare(&entry.job, Status::Invalid, Some(reason))
-        }
-    }
-
     /// A job named with `--expect` that has no heartbeat.
     pub fn missing(job: &str) -> Judgement {
         let reason = "expected, but no heartbeat has ever been written";

@@ -5,13 +5,17 @@ use crate::record::{default_max_runtime, format_duration, Content, Entry, Heartb
 
 /// The verdict by the record, then by its schedule ([`super::schedule::refine`]).
 pub(super) fn by_record(job: &Job, entry: &Entry, policy: &Policy) -> Judgement {
+    let invalid = |reason: String| Judgement {
+        host: entry.subdir.clone(),
+        path: Some(entry.path.clone()),
+        ..Judgement::bare(&entry.job, Status::Invalid, Some(reason))
+    };
     let (timestamp, interval, record) = match &entry.content {
-        Err(reason) => return Judgement::invalid(entry, reason.clone()),
+        Err(reason) => return invalid(reason.clone()),
         Ok(Content::Record(r)) => (r.timestamp, r.interval_seconds, Some(r)),
         Ok(Content::Empty { modified }) => match policy.default_interval {
             Some(interval) => (*modified, interval, None),
-            None => return Judgement::invalid(
-                entry,
+            None => return invalid(
                 "the file is empty; give --default-interval to judge empty files by their modification time".to_owned(),
             ),
         },
@@ -30,7 +34,7 @@ pub(super) fn by_record(job: &Job, entry: &Entry, policy: &Policy) -> Judgement 
         let ahead = format_duration(seconds.unsigned_abs());
         let reason =
             format!("{what} {ahead} in the future; check the clock of the host that wrote it");
-        return Judgement::invalid(entry, reason);
+        return invalid(reason);
     }
     let elapsed = seconds.max(0) as u64;
     let j = match running {
