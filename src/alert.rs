@@ -1,11 +1,9 @@
-//! What changed since the last delivered run, and whether a reminder is
-//! due: the one engine behind `--changes-only`, `--notify` and the alert
-//! issue, with one definition of bad ([`Status::is_alert`]). Pure: the
-//! caller reads the previous state, delivers, then commits the state this
-//! returns.
+//! What changed since the last delivered run, and whether a reminder is due: the one engine behind
+//! `--changes-only`, `--notify` and the alert issue, with one definition of bad
+//! ([`Status::is_alert`]). Pure: the caller reads the previous state, delivers, then commits the
+//! state this returns.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use crate::judge::Status;
 use crate::record::{rfc3339_any, rfc3339_seconds};
@@ -16,7 +14,7 @@ pub(crate) type Jobs = std::collections::BTreeMap<String, Status>;
 pub(crate) const STATE_VERSION: u32 = 1;
 
 /// What the last delivered run saw: `--changes-only`'s state file, as in version 1.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct State {
     pub version: u32,
     #[serde(serialize_with = "rfc3339_seconds", deserialize_with = "rfc3339_any")]
@@ -107,9 +105,8 @@ pub(crate) fn assess(
         printed_at: now,
         jobs,
     };
-    let remind_due = previous
-        .and_then(|p| reminder_due(&still_bad, p.printed_at, now, remind))
-        .is_some();
+    let due = |p: &State| reminder_due(&still_bad, p.printed_at, now, remind).is_some();
+    let remind_due = previous.is_some_and(due);
     let clock_back = |p: &State| (now - p.printed_at).num_seconds() < 0;
     let changed = |p: &State| p.jobs != next.jobs || clock_back(p) || remind_due;
     let before = |p: &State| alerting(p.jobs.iter().map(|(k, s)| (k, *s)));

@@ -1,7 +1,6 @@
-//! `hb-check --changes-only`: print the verdict only when some job's status
-//! changed since the last printed run, and again every remind period while
-//! something alerts, as [`crate::alert`] says. The state is a small JSON
-//! file beside the run lock; a lost or corrupt state means "print".
+//! `hb-check --changes-only`: print the verdict only when some job's status changed since the last
+//! printed run, and again every remind period while something alerts, as [`crate::alert`] says. The
+//! state is a small JSON file beside the run lock; a lost or corrupt state means "print".
 
 use crate::judge::{Judgement, Status};
 
@@ -14,12 +13,10 @@ pub(crate) fn key(j: &Judgement) -> String {
 pub(crate) fn name_of<'a>(key: &'a str, jobs: &[Judgement]) -> &'a str {
     let first_host = jobs.iter().find_map(|j| j.host.as_deref());
     let host = first_host.filter(|_| !crate::report::content::several_hosts(jobs));
-    host.and_then(|host| key.strip_prefix(host)?.strip_prefix('/'))
-        .unwrap_or(key)
+    (host.and_then(|host| key.strip_prefix(host)?.strip_prefix('/'))).unwrap_or(key)
 }
 
-/// A line per job that alerted at the last printed run and does not now,
-/// in a run that prints: `backup ok: recovered (was stale)`.
+/// In a run that prints, each job alerting no more: `backup ok: recovered (was stale)`.
 pub(crate) fn recovered_lines(assessed: &crate::alert::Assessment, jobs: &[Judgement]) -> String {
     let now = &assessed.next.jobs;
     let line = |(key, was): &(String, Status)| {

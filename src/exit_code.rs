@@ -2,10 +2,9 @@
 
 use crate::judge::Status;
 
-/// hb-check's exit codes, the monitoring-plugin convention (Nagios, Icinga,
-/// Sensu). Results merge by severity, not by number: CRITICAL over WARNING
-/// over UNKNOWN over OK, as monitoring-plugins' `max_state_alt` ranks them,
-/// so a tracker outage (UNKNOWN) never hides a stale job (CRITICAL).
+/// hb-check's exit codes, the monitoring-plugin convention (Nagios, Icinga, Sensu). Results merge
+/// by severity, not by number: CRITICAL over WARNING over UNKNOWN over OK, as monitoring-plugins'
+/// `max_state_alt` ranks them, so a tracker outage (UNKNOWN) never hides a stale job (CRITICAL).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Check {
     /// 0: every job is ok.
@@ -39,11 +38,7 @@ impl Check {
 
     /// The code for a whole run's statuses; no status at all is a warning.
     pub fn of_all(statuses: impl IntoIterator<Item = Status>) -> Check {
-        statuses
-            .into_iter()
-            .map(Check::of)
-            .reduce(Check::merge)
-            .unwrap_or(Check::Warning)
+        (statuses.into_iter().map(Check::of).reduce(Check::merge)).unwrap_or(Check::Warning)
     }
 }
 

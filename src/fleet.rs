@@ -1,11 +1,8 @@
-//! The same job across many hosts' heartbeats (`hosts/<host>/*.last`): groups
-//! of hosts whose job is in the same bad status ("backup stale on 40 of 42
-//! hosts: web01..web40") and the `--quorum JOB=N` rules. Computed once per run
-//! ([`Fleet::of`]) from the judged rows for every renderer. Pure.
+//! The same job across many hosts' heartbeats (`hosts/<host>/*.last`): groups of hosts whose job is
+//! in the same bad status ("backup stale on 40 of 42 hosts: web01..web40") and the `--quorum JOB=N`
+//! rules. Computed once per run ([`Fleet::of`]) from the judged rows for every renderer. Pure.
 
-use std::collections::{BTreeMap, BTreeSet};
-
-use serde::Serialize;
+use std::collections::BTreeSet;
 
 use crate::exit_code::Check;
 use crate::judge::{rows::host_of, Judgement, Status};
@@ -15,7 +12,7 @@ use crate::Error;
 const GROUP_MIN_HOSTS: usize = 2;
 
 /// One job in one bad status on several hosts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub(crate) struct Group {
     pub job: String,
     pub status: Status,
@@ -59,7 +56,7 @@ pub(crate) fn parse_quorum(text: &str) -> Result<Quorum, Error> {
     Ok(Quorum { job, min })
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub(crate) struct QuorumVerdict {
     pub job: String,
     pub min: u32,
@@ -88,11 +85,12 @@ impl QuorumVerdict {
 
     /// `backup below quorum: ok on 2 of 42 hosts, ...` or `backup quorum met: ...`, unescaped.
     pub(crate) fn line(&self) -> String {
-        if self.below {
-            format!("{} below quorum: {}", self.job, self.reason)
+        let said = if self.below {
+            "below quorum"
         } else {
-            format!("{} quorum met: {}", self.job, self.reason)
-        }
+            "quorum met"
+        };
+        format!("{} {said}: {}", self.job, self.reason)
     }
 }
 
@@ -103,14 +101,14 @@ pub(crate) struct Fleet {
     pub groups: Vec<Group>,
     /// One verdict per quorum rule, in the order the rules were given.
     pub quorum: Vec<QuorumVerdict>,
-    /// Each group's place in `groups`, by job and status.
-    index: BTreeMap<String, Vec<(Status, usize)>>,
+    /// The places in `groups`, sorted by job and status.
+    by_job: Vec<usize>,
 }
 
 pub(crate) static NONE: Fleet = Fleet {
     groups: Vec::new(),
     quorum: Vec::new(),
-    index: BTreeMap::new(),
+    by_job: Vec::new(),
 };
 
 impl Fleet {
@@ -187,20 +185,19 @@ impl Fleet {
                 None => quorum.push(verdict),
             }
         }
-        let mut index: BTreeMap<String, Vec<(Status, usize)>> = BTreeMap::new();
-        for (i, g) in groups.iter().enumerate() {
-            index.entry(g.job.clone()).or_default().push((g.status, i));
-        }
+        let mut by_job: Vec<usize> = (0..groups.len()).collect();
+        by_job.sort_unstable_by_key(|&g| (&groups[g].job, groups[g].status));
         Fleet {
             groups,
             quorum,
-            index,
+            by_job,
         }
     }
 
     pub(crate) fn group_of(&self, j: &Judgement) -> Option<usize> {
-        let statuses = self.index.get(j.job.as_str())?;
-        (statuses.iter().find(|(s, _)| *s == j.status)).map(|(_, i)| *i)
+        let key = |&g: &usize| (self.groups[g].job.as_str(), self.groups[g].status);
+        let at = (self.by_job).binary_search_by(|g| key(g).cmp(&(&j.job, j.status)));
+        at.ok().map(|at| self.by_job[at])
     }
 
     /// The fleet's lines, unescaped: each quorum worth saying, then each group.
@@ -226,8 +223,7 @@ impl Fleet {
     /// The exit code of `jobs` under the quorum rules: a met quorum makes its
     /// hosts' alerts warnings; one not met is CRITICAL, once for the job.
     pub(crate) fn code(&self, jobs: &[Judgement]) -> Check {
-        let met: BTreeSet<&str> = (self.quorum.iter())
-            .filter(|q| !q.below)
+        let met: BTreeSet<&str> = (self.quorum.iter().filter(|q| !q.below))
             .map(|q| q.job.as_str())
             .collect();
         let rows = jobs.iter().map(|j| match Check::of(j.status) {
@@ -236,9 +232,7 @@ impl Fleet {
         });
         let below = self.below().map(|_| Check::Critical);
         // No row and no rule: as without a fleet (no heartbeat found).
-        rows.chain(below)
-            .reduce(Check::merge)
-            .unwrap_or_else(|| Check::of_all([]))
+        (rows.chain(below).reduce(Check::merge)).unwrap_or_else(|| Check::of_all([]))
     }
 }
 
@@ -279,9 +273,8 @@ fn parts(name: &str) -> Parts<'_> {
     }
 }
 
-/// Whether `next` follows `last` in a range: the same text around a
-/// number one greater, of the same width when either is zero-padded
-/// (`web09`, `web10`; `web9`, `web10`; not `web9`, `web010`).
+/// Whether `next` follows `last` in a range: the same text around a number one greater, of the same
+/// width when either is zero-padded (`web09`, `web10`; `web9`, `web10`; not `web9`, `web010`).
 fn follows(last: &Parts<'_>, next: &Parts<'_>) -> bool {
     let padded =
         |(n, width): (u128, usize)| width > n.checked_ilog10().map_or(1, |l| l as usize + 1);

@@ -1,7 +1,6 @@
-//! Judging jobs: status, age, ratio and reason for each. One function,
-//! [`judge`], decides a job's status from everything known about it (a
-//! [`Job`], the policy, the instant); [`rows`] builds the set of rows in one
-//! pass. Pure: the caller passes what it read.
+//! Judging jobs: status, age, ratio and reason for each. One function, [`judge`], decides a job's
+//! status from everything known about it (a [`Job`], the policy, the instant); [`rows`] builds the
+//! set of rows in one pass. Pure: the caller passes what it read.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -22,8 +21,7 @@ pub(crate) mod timer;
 
 pub(crate) use rows::{rows, summary};
 
-/// The verdict on one job. Declared worst first, so the derived order sorts
-/// the worst to the top.
+/// The verdict on one job. Declared worst first, so the derived order sorts the worst to the top.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
@@ -70,8 +68,7 @@ impl Status {
         WORDS[self as usize]
     }
 
-    /// Whether the status raises an alert (`late` and `failing` only warn,
-    /// `paused` is quiet).
+    /// Whether the status raises an alert (`late` and `failing` only warn, `paused` is quiet).
     pub fn is_alert(self) -> bool {
         self <= Status::Failed
     }
@@ -106,9 +103,8 @@ pub struct Policy {
 }
 
 impl Policy {
-    /// hb-check's policy without options, at `now`: stale past twice the
-    /// interval, `failed` from the first failed run, a schedule in a record
-    /// judged with its default grace in UTC.
+    /// hb-check's policy without options, at `now`: stale past twice the interval, `failed` from
+    /// the first failed run, a schedule in a record judged with its default grace in UTC.
     pub fn at(now: DateTime<Utc>) -> Policy {
         Policy {
             now,
@@ -160,14 +156,6 @@ pub struct Judgement {
 }
 
 impl Judgement {
-    pub(crate) fn invalid(entry: &Entry, reason: String) -> Judgement {
-        Judgement {
-            host: entry.subdir.clone(),
-            path: Some(entry.path.clone()),
-            ..Judgement::bare(&entry.job, Status::Invalid, Some(reason))
-        }
-    }
-
     /// A job named with `--expect` that has no heartbeat.
     pub fn missing(job: &str) -> Judgement {
         let reason = "expected, but no heartbeat has ever been written";
@@ -251,9 +239,7 @@ pub fn judge_record(record: &Heartbeat, policy: &Policy) -> Judgement {
 /// Judges one job: its heartbeat (or none), schedule, threshold, pause, in that order.
 pub(crate) fn judge(job: &Job, policy: &Policy) -> Judgement {
     let mut j = match (job.entry, job.crontab) {
-        (Some(entry), _) => {
-            schedule::refine(heartbeat::by_record(job, entry, policy), job, entry, policy)
-        }
+        (Some(entry), _) => heartbeat::by_record(job, entry, policy),
         (None, Some(line)) => schedule::never_run(line, policy),
         (None, None) => Judgement::missing(job.name),
     };
@@ -290,10 +276,8 @@ fn apply_overrides(j: &mut Judgement, pause: Option<&Pause>, alert_after: u32, r
 }
 
 fn failure(code: Option<i32>) -> String {
-    match code {
-        Some(code) => format!("the last run reported failure (exit code {code})"),
-        None => "the last run reported failure".to_owned(),
-    }
+    let code = code.map_or(String::new(), |c| format!(" (exit code {c})"));
+    format!("the last run reported failure{code}")
 }
 
 /// Whether `entry` is judged with its recent runs: usual duration, usual lag or failure count.

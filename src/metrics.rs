@@ -34,15 +34,13 @@ pub(crate) fn write_prometheus(out: &mut impl io::Write, report: &Report) -> io:
         io::Result::Ok(())
     };
     let help = "Unix time of the job's last heartbeat.";
-    gauge("last_seen_timestamp_seconds", help, |j| {
-        Some(j.timestamp?.timestamp() as f64)
-    })?;
+    let seen = |j: &Judgement| Some(j.timestamp?.timestamp() as f64);
+    gauge("last_seen_timestamp_seconds", help, seen)?;
     let help = "Seconds from the job's last heartbeat to the check.";
     gauge("age_seconds", help, |j| Some(j.age_seconds? as f64))?;
     let help = "How often the job is expected to write a heartbeat.";
-    gauge("interval_seconds", help, |j| {
-        Some(j.interval_seconds? as f64)
-    })?;
+    let every = |j: &Judgement| Some(j.interval_seconds? as f64);
+    gauge("interval_seconds", help, every)?;
     let help = "Age divided by interval; stale above the factor.";
     gauge("ratio", help, |j| j.ratio)?;
     let help = "The exit code the job's last run reported.";

@@ -61,7 +61,7 @@ impl Judged {
 
     /// The exit code: the jobs under the quorum rules, CRITICAL on a critical cause (cron down).
     pub(crate) fn code(&self) -> Check {
-        let cause = if self.causes.critical() {
+        let cause = if self.causes.has(crate::cause::Kind::CronDown) {
             Check::Critical
         } else {
             Check::Ok

@@ -20,25 +20,6 @@ fn silent(status: Status) -> bool {
     matches!(status, Status::Stale | Status::Missing)
 }
 
-/// The grace after a job's due time: its schedule's, else the stale factor's.
-fn grace(j: &Judgement, factor: f64) -> u64 {
-    let by_interval = || ((factor - 1.0).max(0.0) * j.interval_seconds.unwrap_or(0) as f64) as u64;
-    (j.expected.as_ref())
-        .and_then(|e| e.grace_seconds)
-        .unwrap_or_else(by_interval)
-}
-
-/// When the missed run fell due: by schedule, else last heartbeat + interval.
-fn missed_at(j: &Judgement) -> Option<DateTime<Utc>> {
-    let by_interval = || {
-        let interval = chrono::Duration::try_seconds(j.interval_seconds?.try_into().ok()?)?;
-        j.timestamp?.checked_add_signed(interval)
-    };
-    (j.expected.as_ref())
-        .and_then(|e| e.due_at)
-        .or_else(by_interval)
-}
-
 /// Cron not running: its own cause, with the silent crontab jobs under it.
 pub(super) fn cron_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
     if facts.cron != Cron::Down {
@@ -55,9 +36,8 @@ pub(super) fn cron_down(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) 
     add(causes, Kind::CronDown, text, depend).from = Some(since);
 }
 
-/// A downtime of cron or the host from `from` (when known) to `to`: the cause
-/// of this host's unexplained silent rows (a crontab's, for cron) due in it,
-/// until they have had their interval and grace since; with the runs missed.
+/// A downtime of cron or the host from `from` (when known) to `to`: the cause of this host's
+/// unexplained silent rows (a crontab's, for cron) due in it, until their interval and grace.
 fn downtime(
     jobs: &[Judgement],
     facts: &Facts,
@@ -76,10 +56,16 @@ fn downtime(
         if causes.of_job[i].is_some() || !silent(j.status) || !local(j, facts.host) || !take(j) {
             continue;
         }
-        let Some(due) = missed_at(j) else { continue };
-        let interval = j.interval_seconds.unwrap_or(0);
+        // Due by schedule, else last heartbeat + interval; grace by schedule, else by the factor.
+        let (expected, interval) = (j.expected.as_ref(), j.interval_seconds.unwrap_or(0));
+        let by_interval = || Some(crate::judge::timer::plus(j.timestamp?, j.interval_seconds?));
+        let Some(due) = expected.and_then(|e| e.due_at).or_else(by_interval) else {
+            continue;
+        };
+        let by_factor = || ((facts.factor - 1.0).max(0.0) * interval as f64) as u64;
+        let grace = (expected.and_then(|e| e.grace_seconds)).unwrap_or_else(by_factor);
         let in_window = from.is_none_or(|from| due >= from) && due <= to;
-        if in_window && up_for <= interval.saturating_add(grace(j, facts.factor)) {
+        if in_window && up_for <= interval.saturating_add(grace) {
             let gone = u64::try_from((to - due).num_seconds()).unwrap_or(0);
             missed += 1 + gone.checked_div(interval).unwrap_or(0);
             explained.push(i);
@@ -92,27 +78,21 @@ fn downtime(
     names.dedup();
     let more = if names.len() > 5 { ", ..." } else { "" };
     names.truncate(5);
-    let (window, names) = (window(facts, from, to), names.join(", "));
-    let s = if missed == 1 { "" } else { "s" };
+    // `01:10-06:02` or `until 06:02`, each end dated unless today, the end too when the window
+    // spans days: `2026-12-06 23:10-2026-12-07 06:02`.
+    let (zone, now) = (facts.zone, facts.now);
+    let day = |t: DateTime<Utc>| t.with_timezone(&zone).date_naive();
+    let window = match from {
+        Some(from) => {
+            let to_day = if day(from) == day(to) { now } else { from };
+            format!("{}-{}", when(from, now, zone), when(to, to_day, zone))
+        }
+        None => format!("until {}", when(to, now, zone)),
+    };
+    let (names, s) = (names.join(", "), if missed == 1 { "" } else { "s" });
     let text = format!("{what} {window}: {missed} run{s} missed ({names}{more})");
     let cause = add(causes, kind, text, explained);
     (cause.from, cause.to, cause.missed) = (from, Some(to), missed);
-}
-
-/// A window as a line tells it: `01:10-06:02`, or `until 06:02`.
-fn window(facts: &Facts, from: Option<DateTime<Utc>>, to: DateTime<Utc>) -> String {
-    match from {
-        // Each end is dated unless it is today, and the end is dated too
-        // when the window spans days: `2026-12-06 23:10-2026-12-07 06:02`.
-        Some(from) => {
-            let day = |t: DateTime<Utc>| t.with_timezone(&facts.zone).date_naive();
-            let same = day(from) == day(to);
-            let to_day = if same { facts.now } else { from };
-            let (zone, now) = (facts.zone, facts.now);
-            format!("{}-{}", when(from, now, zone), when(to, to_day, zone))
-        }
-        None => format!("until {}", when(to, facts.now, facts.zone)),
-    }
 }
 
 /// Cron down, then back: the crontab jobs due meanwhile, until they have had their chance since.

@@ -14,8 +14,7 @@ mod down;
 pub(crate) mod render;
 pub(crate) mod run;
 
-/// What a run knows besides the heartbeats; the cron stretches and `runs`
-/// (oldest first) come from the checker's own record ([`run`]).
+/// What a run knows besides heartbeats; cron's stretches and `runs` (oldest first) from [`run`].
 #[derive(Debug, Clone)]
 pub(crate) struct Facts<'a> {
     pub now: DateTime<Utc>,
@@ -80,9 +79,10 @@ pub(crate) struct Causes {
 }
 
 impl Causes {
-    /// Whether a cause alerts with no job under it: cron down, CRITICAL from the first run.
-    pub(crate) fn critical(&self) -> bool {
-        self.list.iter().any(|c| c.kind == Kind::CronDown)
+    /// Whether a cause of `kind` is found: cron down alerts with no job under it (CRITICAL from
+    /// the first run); a checker's gap is news no job's status carries.
+    pub(crate) fn has(&self, kind: Kind) -> bool {
+        self.list.iter().any(|c| c.kind == kind)
     }
 }
 
@@ -106,12 +106,11 @@ pub(crate) fn when(t: DateTime<Utc>, now: DateTime<Utc>, zone: Tz) -> String {
 
 /// Groups the judged `jobs` (rows as the judge gave them) by cause.
 pub(crate) fn explain(jobs: &[Judgement], facts: &Facts) -> Causes {
-    let looked = facts.cron != Cron::Unknown;
     let mut causes = Causes {
         list: Vec::new(),
         of_job: vec![None; jobs.len()],
         blocked_by: vec![None; jobs.len()],
-        cron_runs: looked.then_some(matches!(facts.cron, Cron::Running(_))),
+        cron_runs: (facts.cron != Cron::Unknown).then_some(matches!(facts.cron, Cron::Running(_))),
         boot: facts.boot,
     };
     down::cron_down(jobs, facts, &mut causes);
@@ -140,8 +139,7 @@ fn add(causes: &mut Causes, kind: Kind, text: String, jobs: Vec<usize>) -> &mut 
     &mut causes.list[at]
 }
 
-/// The checker's own gap: its last run is longer ago than twice its usual
-/// period (the median of its recorded runs' spacing, from three runs on).
+/// The checker's own gap: its last run over twice its usual period ago (median spacing, 3+ runs).
 fn checker_gap(facts: &Facts, causes: &mut Causes) {
     let [.., before, last] = facts.runs else {
         return;
@@ -209,13 +207,11 @@ fn blocked(jobs: &[Judgement], facts: &Facts, causes: &mut Causes) {
     let mut roots: Vec<Root> = vec![Root::Unknown; jobs.len()];
     let mut groups: HashMap<usize, Vec<usize>> = HashMap::new();
     for i in 0..jobs.len() {
-        let Some(parent) = parents[i].filter(|_| causes.of_job[i].is_none()) else {
+        let parent = parents[i].filter(|_| causes.of_job[i].is_none());
+        let Some(root) = parent.and_then(|_| root_of(i, &parents, &mut roots)) else {
             continue;
         };
-        let Some(root) = root_of(i, &parents, &mut roots) else {
-            continue;
-        };
-        causes.blocked_by[i] = Some(parent);
+        causes.blocked_by[i] = parent;
         groups.entry(root).or_default().push(i);
     }
     // In the order of each group's first row.

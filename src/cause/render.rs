@@ -10,8 +10,7 @@ use crate::judge::Judgement;
 use crate::metrics::{header, label_value};
 use crate::report::{write_line, write_lines, CauseFields};
 
-/// Each cause once with its jobs indented under it (`backup stale (cron
-/// down): age 1d, ...`), then the other rows as hb-check lists them.
+/// Each cause once with its jobs indented under it, then the other rows as hb-check lists them.
 pub(crate) fn write_text(
     out: &mut Vec<u8>,
     jobs: &[Judgement],
@@ -19,6 +18,9 @@ pub(crate) fn write_text(
     causes: &Causes,
     all: bool,
 ) -> io::Result<()> {
+    if causes.list.is_empty() {
+        return write_lines(out, jobs, fleet, all);
+    }
     let mut shown = vec![false; jobs.len()];
     for cause in &causes.list {
         match cause.by {
@@ -86,8 +88,7 @@ pub(crate) fn json_fields(jobs: &[Judgement], causes: &Causes) -> CauseFields {
     }
 }
 
-/// The host's gauges: whether cron runs (when crontabs are judged), when
-/// the host booted, and one `cron_heartbeat_job_blocked` per blocked job.
+/// The host's gauges: cron running (crontabs judged), boot time, and each blocked job.
 pub(crate) fn write_metrics(
     out: &mut dyn io::Write,
     host: &str,

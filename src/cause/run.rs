@@ -1,21 +1,15 @@
-//! A run's causes once its jobs are judged: the facts (cron, boot, its own
-//! last runs), the rows grouped, and its record kept in `<lock>.runs` (JSON,
-//! replaced under the lock): the checker's period, its last sign of life
-//! before a boot and since when cron is down.
-
-use std::collections::HashMap;
-use std::path::Path;
+//! A run's causes once its jobs are judged: the facts (cron, boot, its own last runs), the rows
+//! grouped, and its record kept in `<lock>.runs` (JSON, replaced under the lock): the checker's
+//! period, its last sign of life before a boot and since when cron is down.
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
-use super::{explain, Causes, Cron, Facts, Kind};
+use super::{explain, Causes, Cron, Facts};
 use crate::judge::{Judgement, Policy, Status};
 use crate::record::{rfc3339_any, rfc3339_seconds};
 use crate::store;
 
-/// The key that stands for cron itself among the (job, status) pairs the
-/// change engine weighs: a job name holds no space, so no job has it.
+/// Cron's key among the change engine's (job, status) pairs: no job name holds a space.
 pub(crate) const CRON_KEY: &str = "cron daemon";
 
 /// The fields of a judged run (`survey::Judged`) the causes are drawn from.
@@ -23,7 +17,7 @@ pub(crate) struct Run<'a> {
     pub booted: Option<DateTime<Utc>>,
     pub jobs: &'a [Judgement],
     pub policy: &'a Policy,
-    pub needs: &'a HashMap<String, Vec<String>>,
+    pub needs: &'a std::collections::HashMap<String, Vec<String>>,
     /// Whether the jobs come from this host's own crontabs.
     pub live_crontabs: bool,
     pub host: &'a str,
@@ -31,16 +25,14 @@ pub(crate) struct Run<'a> {
     pub forensic: bool,
 }
 
-/// Groups `run`'s rows by cause and records the run beside `lock_path`: an
+/// Groups `run`'s rows by cause and records the run beside `lock`: an
 /// unreadable record counts as none, an unwritable one is the error returned.
-pub(crate) fn assess(run: &Run, lock_path: &Path) -> (Causes, Result<(), crate::Error>) {
+pub(crate) fn assess(run: &Run, lock: &std::path::Path) -> (Causes, Result<(), crate::Error>) {
     if run.forensic {
         return (alone(run), Ok(()));
     }
-    let path = store::beside(lock_path, ".runs");
-    let before = store::read_small(&path)
-        .and_then(|b| Runs::parse(&b))
-        .unwrap_or_default();
+    let path = store::beside(lock, ".runs");
+    let before = (store::read_small(&path).and_then(|b| Runs::parse(&b))).unwrap_or_default();
     let causes = with_record(run, &before);
     let next = before.after(run.policy.now, causes.cron_runs);
     let kept = store::write_file(&path, &crate::record::json_line(&next));
@@ -75,16 +67,10 @@ fn with_record(run: &Run, before: &Runs) -> Causes {
     explain(run.jobs, &facts)
 }
 
-/// Cron's (job, status) pair for the change engine: `stale` while it does not
-/// run, `ok` while it does, so `--changes-only` tells it stopping and back.
+/// Cron's (job, status) pair: `stale` while it does not run, `ok` while it does (news both ways).
 pub(crate) fn pairs(causes: &Causes) -> Option<(String, Status)> {
     let status = |runs| if runs { Status::Ok } else { Status::Stale };
     Some((CRON_KEY.to_owned(), status(causes.cron_runs?)))
-}
-
-/// Whether the run has news no job's status carries: a gap of the checker's.
-pub(crate) fn news(causes: &Causes) -> bool {
-    causes.list.iter().any(|c| c.kind == Kind::CheckerGap)
 }
 
 const VERSION: u32 = 1;
@@ -92,7 +78,7 @@ const VERSION: u32 = 1;
 /// How many runs are kept: enough for a median period.
 pub(crate) const RUNS_KEPT: usize = 8;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Runs {
     pub version: u32,
     /// The instants of its last runs, oldest first.
@@ -100,8 +86,7 @@ pub(crate) struct Runs {
     /// The last run that found a cron daemon running.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cron_up_at: Option<Stamp>,
-    /// While no cron daemon runs: since when, as far as the runs can tell
-    /// (the last run that found one, else the first that found none).
+    /// While no cron daemon runs: the last run that found one, else the first that found none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cron_down_since: Option<Stamp>,
     /// The last stretch cron was seen down: first run that found none, run that saw it back.
@@ -109,7 +94,9 @@ pub(crate) struct Runs {
     pub cron_was_down: Option<(Stamp, Stamp)>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub(crate) struct Stamp(
     #[serde(serialize_with = "rfc3339_seconds", deserialize_with = "rfc3339_any")] pub DateTime<Utc>,
 );
@@ -127,10 +114,8 @@ impl Runs {
         if self.runs.last().is_some_and(|last| last.0 >= now) {
             return self.clone();
         }
-        let mut runs = self.runs.clone();
-        runs.push(Stamp(now));
-        let drop = runs.len().saturating_sub(RUNS_KEPT);
-        runs.drain(..drop);
+        let kept = &self.runs[self.runs.len().saturating_sub(RUNS_KEPT - 1)..];
+        let runs = kept.iter().copied().chain([Stamp(now)]).collect();
         let cron_down_since = (cron_runs == Some(false))
             .then(|| (self.cron_down_since.or(self.cron_up_at)).unwrap_or(Stamp(now)));
         let up = cron_runs == Some(true);

@@ -71,7 +71,7 @@ fn cron_down_is_named_first_with_the_crontab_jobs_it_stopped() {
     );
     assert_eq!(causes.list[0].jobs, [0], "the stale one; rotate is fine");
     assert_eq!(causes.of_job, [Some(0), None, None], "queue is no cron job");
-    assert!(causes.critical());
+    assert!(causes.has(Kind::CronDown));
     let running = Facts {
         cron: Cron::Running(CronDaemon {
             found: "cron (pid 9)".to_owned(),

@@ -3,15 +3,19 @@
 use super::{runs, Job, Judgement, Policy, Status};
 use crate::record::{default_max_runtime, format_duration, Content, Entry, Heartbeat, RunStatus};
 
-/// The verdict before the schedule, threshold and pause are weighed.
+/// The verdict by the record, then by its schedule ([`super::schedule::refine`]).
 pub(super) fn by_record(job: &Job, entry: &Entry, policy: &Policy) -> Judgement {
+    let invalid = |reason: String| Judgement {
+        host: entry.subdir.clone(),
+        path: Some(entry.path.clone()),
+        ..Judgement::bare(&entry.job, Status::Invalid, Some(reason))
+    };
     let (timestamp, interval, record) = match &entry.content {
-        Err(reason) => return Judgement::invalid(entry, reason.clone()),
+        Err(reason) => return invalid(reason.clone()),
         Ok(Content::Record(r)) => (r.timestamp, r.interval_seconds, Some(r)),
         Ok(Content::Empty { modified }) => match policy.default_interval {
             Some(interval) => (*modified, interval, None),
-            None => return Judgement::invalid(
-                entry,
+            None => return invalid(
                 "the file is empty; give --default-interval to judge empty files by their modification time".to_owned(),
             ),
         },
@@ -30,15 +34,15 @@ pub(super) fn by_record(job: &Job, entry: &Entry, policy: &Policy) -> Judgement 
         let ahead = format_duration(seconds.unsigned_abs());
         let reason =
             format!("{what} {ahead} in the future; check the clock of the host that wrote it");
-        return Judgement::invalid(entry, reason);
+        return invalid(reason);
     }
     let elapsed = seconds.max(0) as u64;
     let j = match running {
         Some(r) => judge_running(job, r, elapsed, policy),
-        None => judge_finished(job.name, record, elapsed, interval, policy.factor),
+        None => finished(job.name, record, elapsed, interval, policy.factor),
     };
     let age = (policy.now - timestamp).num_seconds().max(0) as u64;
-    Judgement {
+    let j = Judgement {
         host: entry.subdir.clone().or(record.map(|r| r.host.clone())),
         timestamp: Some(timestamp),
         age_seconds: Some(age),
@@ -46,21 +50,19 @@ pub(super) fn by_record(job: &Job, entry: &Entry, policy: &Policy) -> Judgement 
         ratio: Some(age as f64 / interval as f64),
         path: Some(entry.path.clone()),
         ..j
-    }
+    };
+    super::schedule::refine(j, job, entry, policy)
 }
 
 /// The rule for a `running` record `elapsed` seconds after its start, worst first.
 fn judge_running(job: &Job, r: &Heartbeat, elapsed: u64, policy: &Policy) -> Judgement {
     let since = r.started_at.unwrap_or(r.timestamp);
-    let max = r
-        .max_runtime_seconds
-        .unwrap_or_else(|| default_max_runtime(policy.factor, r.interval_seconds));
+    let by_factor = || default_max_runtime(policy.factor, r.interval_seconds);
+    let max = r.max_runtime_seconds.unwrap_or_else(by_factor);
     // A record from before `last` was kept says a failure by its count.
     let last = r.last.as_ref();
-    let last_failed = match last {
-        Some(last) => last.status == RunStatus::Fail,
-        None => r.consecutive_failures.is_some_and(|n| n > 0),
-    };
+    let by_count = r.consecutive_failures.is_some_and(|n| n > 0);
+    let last_failed = last.map_or(by_count, |l| l.status == RunStatus::Fail);
     let (running, max_text) = (format_duration(elapsed), format_duration(max));
     // Quiet for longer than `--stall-after`: no output, no keepalive.
     let quiet = r.stall_after_seconds.and_then(|limit| {
@@ -107,25 +109,16 @@ fn judge_running(job: &Job, r: &Heartbeat, elapsed: u64, policy: &Policy) -> Jud
         message: last.and_then(|l| l.message.clone()).or(r.message.clone()),
         // Unknown counts one, as for a finished failed run.
         consecutive_failures: last_failed.then(|| {
-            last.and_then(|l| l.consecutive_failures)
-                .or(r.consecutive_failures)
-                .unwrap_or(1)
-                .max(1)
+            let counted = (last.and_then(|l| l.consecutive_failures)).or(r.consecutive_failures);
+            counted.map_or(1, |n| n.max(1))
         }),
         ..Judgement::bare(job.name, status, Some(reason))
     }
 }
 
-/// The interval rule for a finished run (`record` `None`: an empty file).
-/// Reasons are formatted only where there is one: this runs per heartbeat.
-fn judge_finished(
-    job: &str,
-    record: Option<&Heartbeat>,
-    age: u64,
-    interval: u64,
-    factor: f64,
-) -> Judgement {
-    let stale = age as f64 > factor * interval as f64;
+/// The interval rule for a finished run (`record` `None`: an empty file); runs per heartbeat.
+fn finished(job: &str, record: Option<&Heartbeat>, age: u64, every: u64, factor: f64) -> Judgement {
+    let stale = age as f64 > factor * every as f64;
     let failed = record.filter(|r| r.status == RunStatus::Fail);
     let attempt = record.and_then(|r| r.attempt).filter(|a| a.of > 1);
     let (status, reason) = if let Some(r) = failed.filter(|_| !stale) {
@@ -137,16 +130,14 @@ fn judge_finished(
             text.push_str(&format!("; failed on attempt {} of {}", a.number, a.of));
         }
         (Status::Failed, Some(text))
-    } else if !stale && age <= interval {
-        let fast = record
-            .and_then(|r| r.fast.as_ref())
-            .map(|f| format!("fast: {f}"));
+    } else if !stale && age <= every {
+        let fast = (record.and_then(|r| r.fast.as_ref())).map(|f| format!("fast: {f}"));
         let retried = (attempt.filter(|a| a.number > 1))
             .map(|a| format!("succeeded on attempt {} of {}", a.number, a.of));
         let said: Vec<String> = fast.into_iter().chain(retried).collect();
         (Status::Ok, (!said.is_empty()).then(|| said.join("; ")))
     } else {
-        let (silent, every) = (format_duration(age), format_duration(interval));
+        let (silent, every) = (format_duration(age), format_duration(every));
         let reason = if stale {
             format!("silent for {silent}, more than {factor}x its interval of {every}")
         } else {

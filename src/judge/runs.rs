@@ -7,9 +7,7 @@ use chrono::{DateTime, Timelike, Utc};
 
 use super::schedule::{span, started};
 use crate::history::Run;
-use crate::record::RunStatus;
-use crate::schedule::timing::CatchUp;
-use crate::schedule::{Schedule, Timing};
+use crate::schedule::{timing::CatchUp, Schedule, Timing};
 
 /// How many of the newest runs the usual lag and duration are taken from.
 pub(crate) const USUAL_RUNS: usize = 20;
@@ -30,8 +28,7 @@ pub(crate) fn percentile(values: &mut [u64]) -> Option<u64> {
     values.get(rank.checked_sub(1)?).copied()
 }
 
-/// The usual lag (fire to report) of the newest [`USUAL_RUNS`] runs, the one
-/// at `reported` counted by its `last_lag` whether the history holds it or not.
+/// The usual lag (fire to report) of the newest [`USUAL_RUNS`] runs, `reported`'s as `last_lag`.
 pub(crate) fn usual_lag(
     schedule: &Schedule,
     timing: &Timing,
@@ -62,16 +59,13 @@ pub(crate) fn duration(runs: &[Run]) -> Option<u64> {
     let mut durations: Vec<u64> = runs
         .iter()
         .rev()
-        .filter(|r| r.status == RunStatus::Ok)
+        .filter(|r| r.status == crate::record::RunStatus::Ok)
         .filter_map(|r| r.duration_seconds)
         .filter(|d| d.is_finite() && *d >= 0.0)
         .take(USUAL_RUNS)
         .map(|d| (d.ceil() as u64).max(1))
         .collect();
-    if durations.len() < RUNNING_LONG_MIN_RUNS {
-        return None;
-    }
-    percentile(&mut durations)
+    (durations.len() >= RUNNING_LONG_MIN_RUNS).then(|| percentile(&mut durations))?
 }
 
 /// The fire a run started at `at` belongs to, and the next. Anacron counts days: its own
@@ -91,15 +85,11 @@ pub(crate) fn fires(
         Some(f) if f.with_timezone(&zone).date_naive() == day => f,
         _ => schedule.next_after(at)?,
     };
-    let mut next = fire;
-    for _ in 0..period.days_after(day) {
-        next = schedule.next_after(next)?;
-    }
+    let next = (0..period.days_after(day)).try_fold(fire, |t, _| schedule.next_after(t))?;
     Some((fire, next))
 }
 
-/// The latest a run due at the fire `next` may start: the fire, or anacron's
-/// first start after a boot past it (catching up); plus the delay in full.
+/// The latest start of a run due at `next` (or anacron's catch-up after a boot), plus the delay.
 pub(crate) fn latest_start(next: DateTime<Utc>, timing: &Timing) -> Option<DateTime<Utc>> {
     let start = match timing.catch_up.as_ref().filter(|c| c.booted > next) {
         Some(c) => start_after_boot(c)?,
@@ -111,15 +101,11 @@ pub(crate) fn latest_start(next: DateTime<Utc>, timing: &Timing) -> Option<DateT
 /// anacron's first start after the boot: the boot within its hours, else its next hourly start.
 pub(super) fn start_after_boot(c: &CatchUp) -> Option<DateTime<Utc>> {
     let hour = c.booted.with_timezone(&c.starts.zone()).hour();
-    if (c.hours.0..c.hours.1).contains(&hour) {
-        Some(c.booted)
-    } else {
-        c.starts.next_after(c.booted)
-    }
+    let at_boot = (c.hours.0..c.hours.1).contains(&hour).then_some(c.booted);
+    at_boot.or_else(|| c.starts.next_after(c.booted))
 }
 
-/// How long a skipped run is told after the next run: longer than any checker's
-/// period, so that one running every 5 to 15 minutes sees it once.
+/// How long a skipped run is told: longer than a checker's period (5 to 15 minutes), seen once.
 const SKIP_SHOWN_SECONDS: i64 = 3600;
 
 /// The default start grace for fires `gap` seconds apart.

@@ -4,8 +4,7 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::runs;
-use super::{Job, Judgement, Policy, Status};
+use super::{runs, Job, Judgement, Policy, Status};
 use crate::history::Run;
 use crate::record::{format_duration, Content, Entry, RunStatus, INTERVAL_MAX};
 use crate::schedule::{Expectation, Schedule, Timing};
@@ -44,15 +43,9 @@ pub struct Timetable {
     pub judged_at: DateTime<Utc>,
 }
 
-/// The due time of the run after a heartbeat, and the grace after it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Due {
-    pub due_at: DateTime<Utc>,
-    pub grace_seconds: u64,
-}
-
-/// The due time after a heartbeat at `reported` (started at `started`), by the next fire as
-/// `timing` places it: a `wrapped` job started by then, a plain one reported, plus its usual lag.
+/// The due time after a heartbeat at `reported` (started at `started`), and the grace after it,
+/// by the next fire as `timing` places it: a `wrapped` job started by then, a plain one
+/// reported, plus its usual lag.
 pub(crate) fn due(
     schedule: &Schedule,
     reported: DateTime<Utc>,
@@ -61,16 +54,15 @@ pub(crate) fn due(
     rules: &Rules,
     timing: &Timing,
     wrapped: bool,
-) -> Option<Due> {
+) -> Option<(DateTime<Utc>, u64)> {
     let (fire, next) = runs::fires(schedule, timing, started.unwrap_or(reported))?;
     let gap = Schedule::gap(fire, next);
     let start = runs::latest_start(next, timing)?;
     if wrapped {
-        let grace_seconds = (rules.start_grace).unwrap_or_else(|| runs::default_start_grace(gap));
-        return Some(Due {
-            due_at: start,
-            grace_seconds,
-        });
+        return Some((
+            start,
+            (rules.start_grace).unwrap_or_else(|| runs::default_start_grace(gap)),
+        ));
     }
     // A catch-up run (booted between fire and report) lags from anacron's start.
     let from = (timing.catch_up.as_ref())
@@ -81,11 +73,8 @@ pub(crate) fn due(
     // A lag is never a whole gap or more: a run that late belongs to the next fire.
     let lag = runs::usual_lag(schedule, timing, recent, reported, last_lag);
     let lag = span(lag.min(gap.saturating_sub(1)))?;
-    let due_at = next.checked_add_signed(lag)?;
-    Some(Due {
-        due_at: due_at.max(start),
-        grace_seconds: rules.grace.unwrap_or_else(|| default_grace(gap)),
-    })
+    let due_at = next.checked_add_signed(lag)?.max(start);
+    Some((due_at, rules.grace.unwrap_or_else(|| default_grace(gap))))
 }
 
 /// `seconds` as a signed span, when it is one chrono can hold.
@@ -108,22 +97,19 @@ pub(crate) fn started(reported: DateTime<Utc>, duration: Option<f64>) -> Option<
     reported.checked_sub_signed(chrono::Duration::milliseconds((seconds * 1000.0) as i64))
 }
 
-/// Re-judges a readable heartbeat by its schedule, when one is known.
+/// Re-judges a readable heartbeat (the record's verdict `j`) by its schedule, when one is known.
 pub(super) fn refine(mut j: Judgement, job: &Job, entry: &Entry, policy: &Policy) -> Judgement {
     let (rules, recent) = (&policy.rules, job.recent);
-    let (Ok(content), false) = (&entry.content, j.status == Status::Invalid) else {
-        return j;
-    };
-    let (newest, began, record_schedule, wrapped) = match content {
-        Content::Record(r) => (
+    let (newest, began, record_schedule, wrapped) = match &entry.content {
+        Err(_) => return j,
+        Ok(Content::Record(r)) => (
             Run::of(r),
-            r.started_at
-                .or_else(|| started(r.timestamp, r.duration_seconds)),
+            (r.started_at).or_else(|| started(r.timestamp, r.duration_seconds)),
             r.schedule.as_deref(),
             // The wrapper says when the run started.
             r.started_at.is_some(),
         ),
-        Content::Empty { modified } => {
+        Ok(Content::Empty { modified }) => {
             let run = Run {
                 timestamp: *modified,
                 status: RunStatus::Ok,
@@ -150,21 +136,20 @@ pub(super) fn refine(mut j: Judgement, job: &Job, entry: &Entry, policy: &Policy
     // A running job is judged by its maximum runtime: neither missed nor due.
     let (run, at) = (newest.status, newest.timestamp);
     let judged = !rules.by_interval && run != RunStatus::Running;
-    let due = judged
-        .then(|| due(&schedule, at, began, recent, rules, &timing, wrapped))
-        .flatten();
+    let due =
+        (judged.then(|| due(&schedule, at, began, recent, rules, &timing, wrapped))).flatten();
     j.expected = Some(Box::new(Timetable {
         schedule: schedule.text().to_owned(),
         zone: schedule.zone(),
         source,
-        due_at: due.map(|d| d.due_at),
-        grace_seconds: due.map(|d| d.grace_seconds),
+        due_at: due.map(|d| d.0),
+        grace_seconds: due.map(|d| d.1),
         judged_at: policy.now,
     }));
-    let Some(due) = due else { return j };
+    let Some((due_at, grace)) = due else { return j };
     let zone = schedule.zone();
-    (j.status, j.reason) = if policy.now > super::timer::plus(due.due_at, due.grace_seconds) {
-        let (at, grace) = (local(due.due_at, zone), format_duration(due.grace_seconds));
+    (j.status, j.reason) = if policy.now > super::timer::plus(due_at, grace) {
+        let (at, grace) = (local(due_at, zone), format_duration(grace));
         let reason = if wrapped {
             format!(
                 "did not start: the run due at {at} had not started {grace} later (start grace)"
@@ -186,8 +171,7 @@ pub(super) fn refine(mut j: Judgement, job: &Job, entry: &Entry, policy: &Policy
     j
 }
 
-/// The name a crontab line's job is judged by ([`crate::record::user_job`]),
-/// the only heartbeat that answers it: never another user's or root's job.
+/// The one job name a crontab line answers to ([`crate::record::user_job`]): no other user's.
 pub(crate) fn judged_name(e: &Expectation) -> String {
     crate::record::user_job(e.user.as_deref(), &e.job)
 }
@@ -205,15 +189,12 @@ pub(super) fn never_run(e: &Expectation, policy: &Policy) -> Judgement {
     let (first, grace) = if let Some(s) = schedule {
         let fire = s.next_after(since);
         let gap = fire.and_then(|f| s.next_after(f).map(|n| Schedule::gap(f, n)));
-        let first = fire.and_then(|f| runs::latest_start(f, &e.timing));
-        (
-            first,
-            rules.grace.unwrap_or(default_grace(gap.unwrap_or(0))),
-        )
+        let grace = rules.grace.unwrap_or(default_grace(gap.unwrap_or(0)));
+        (fire.and_then(|f| runs::latest_start(f, &e.timing)), grace)
     } else {
         // @reboot, or by interval: due factor x interval after the line appeared.
-        let wait = span((policy.factor * e.interval as f64) as u64);
-        (wait.and_then(|w| since.checked_add_signed(w)), 0)
+        let wait = (policy.factor * e.interval as f64) as u64;
+        (Some(super::timer::plus(since, wait)), 0)
     };
     let missed = first.is_some_and(|f| policy.now > super::timer::plus(f, grace));
     // A job that never ran shows its latest missed run, not its first.
@@ -225,9 +206,7 @@ pub(super) fn never_run(e: &Expectation, policy: &Policy) -> Judgement {
         None => first,
     };
     j.reason = missed.then(|| format!("{source} runs it, but no heartbeat has ever been written"));
-    if !missed {
-        j.status = Status::Ok;
-    }
+    j.status = if missed { Status::Missing } else { Status::Ok };
     j.expected = e.schedule.as_ref().map(|s| {
         Box::new(Timetable {
             schedule: s.text().to_owned(),

@@ -3,8 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::schedule::{default_grace, Timetable};
-use super::{Judgement, Policy, Status};
+use super::{schedule, Judgement, Policy, Status};
 use crate::record::format_duration;
 use crate::schedule::Schedule;
 
@@ -60,8 +59,7 @@ pub(crate) enum Exit {
     Signal(i32),
 }
 
-/// Why a timer is not judged (told with `--verbose` only): disabled,
-/// masked, or stopped with conditions that do not hold here.
+/// Why a timer is not judged (told with `--verbose`): disabled, masked, or stopped, not due here.
 pub(crate) fn not_judged(timer: &Timer) -> Option<String> {
     let state = timer.file_state.as_str();
     if state.starts_with("masked") || state == "disabled" {
@@ -70,16 +68,14 @@ pub(crate) fn not_judged(timer: &Timer) -> Option<String> {
     if !timer.active && !timer.condition_met {
         return Some("its conditions do not hold on this host".to_owned());
     }
-    if !timer.active && !state.starts_with("enabled") && timer.last_trigger.is_none() {
-        return Some(format!("{state}, not started"));
-    }
-    None
+    let unstarted = !timer.active && !state.starts_with("enabled") && timer.last_trigger.is_none();
+    unstarted.then(|| format!("{state}, not started"))
 }
 
 /// Judges one timer; `max_runtime` is hb-check's `--max-runtime`.
 pub(crate) fn judge(timer: &Timer, policy: &Policy, max_runtime: Option<u64>) -> Judgement {
     let grace = (policy.rules.grace)
-        .unwrap_or_else(|| default_grace(timer.period.unwrap_or(u64::MAX)).max(1));
+        .unwrap_or_else(|| schedule::default_grace(timer.period.unwrap_or(u64::MAX)).max(1));
     let slack = timer.randomized_delay.saturating_add(timer.accuracy);
     let due_at = timer.next_fire.map(|fire| plus(fire, slack));
     let (status, reason) = verdict(timer, policy, grace, due_at, max_runtime);
@@ -96,7 +92,7 @@ pub(crate) fn judge(timer: &Timer, policy: &Policy, max_runtime: Option<u64>) ->
             _ => None,
         },
         message: timer.journal.clone().filter(|_| status == Status::Failed),
-        expected: Some(Box::new(Timetable {
+        expected: Some(Box::new(schedule::Timetable {
             schedule: timer.schedule.clone(),
             zone: chrono_tz::Tz::UTC,
             source: format!("systemd {}", timer.unit),
@@ -115,23 +111,17 @@ fn verdict(
     due_at: Option<DateTime<Utc>>,
     max_runtime: Option<u64>,
 ) -> (Status, Option<String>) {
-    let (run, now) = (&timer.run, policy.now);
-    let service = &timer.service;
+    let (run, now, service) = (&timer.run, policy.now, &timer.service);
     if run.running {
         // The shortest of RuntimeMaxSec=, --max-runtime, and factor x the
         // period (a run that outlasts it keeps the next from starting).
         let by_period = timer.period.map(|p| (p as f64 * policy.factor) as u64);
-        let max = [run.runtime_max, max_runtime, by_period]
-            .into_iter()
-            .flatten()
-            .min();
+        let limits = [run.runtime_max, max_runtime, by_period];
+        let max = limits.into_iter().flatten().min();
         let ran = run.started.map(|s| Schedule::gap(s, now));
         if let Some((ran, max)) = ran.zip(max).filter(|(ran, max)| ran > max) {
-            let why = format!(
-                "{service} has run for {}, past its maximum runtime of {}",
-                format_duration(ran),
-                format_duration(max)
-            );
+            let (ran, max) = (format_duration(ran), format_duration(max));
+            let why = format!("{service} has run for {ran}, past its maximum runtime of {max}");
             return (Status::Stale, Some(why));
         }
         return (Status::Running, None);
@@ -142,9 +132,7 @@ fn verdict(
             Some(Exit::Signal(signal)) => format!(", killed by signal {signal}"),
             None => String::new(),
         };
-        let when = run
-            .ended
-            .map_or(String::new(), |t| format!(" at {}", stamp(t)));
+        let when = (run.ended).map_or(String::new(), |t| format!(" at {}", stamp(t)));
         let why = format!("{service} failed ({}{how}){when}", run.result);
         return (Status::Failed, Some(why));
     }
@@ -163,15 +151,11 @@ fn verdict(
         }
     };
     // A timer that never triggered its service is missing; one that did, stale.
-    let status = match timer.last_trigger {
-        Some(_) => Status::Stale,
-        None => Status::Missing,
-    };
+    let status = (timer.last_trigger).map_or(Status::Missing, |_| Status::Stale);
     (status, Some(why))
 }
 
-/// Puts timers among the rows: one whose service writes a heartbeat of this
-/// host (in its aliases) is that job's row, with the worse verdict, else its own.
+/// Adds timers: each joins its service's job row of this host (worse verdict wins), else a row.
 pub(crate) fn merge(rows: &mut Vec<Judgement>, timers: Vec<(Judgement, Vec<String>)>, local: &str) {
     for (timer, aliases) in timers {
         let mut matched = false;
@@ -181,9 +165,7 @@ pub(crate) fn merge(rows: &mut Vec<Judgement>, timers: Vec<(Judgement, Vec<Strin
                 if timer.status < row.status {
                     row.status = timer.status;
                     row.reason.clone_from(&timer.reason);
-                    if timer.message.is_some() {
-                        row.message.clone_from(&timer.message);
-                    }
+                    row.message = timer.message.clone().or(row.message.take());
                 }
             }
         }
@@ -195,9 +177,8 @@ pub(crate) fn merge(rows: &mut Vec<Judgement>, timers: Vec<(Judgement, Vec<Strin
 
 /// `t` plus `secs` seconds, at most the latest instant.
 pub(crate) fn plus(t: DateTime<Utc>, secs: u64) -> DateTime<Utc> {
-    super::schedule::span(secs)
-        .and_then(|d| t.checked_add_signed(d))
-        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    let later = schedule::span(secs).and_then(|d| t.checked_add_signed(d));
+    later.unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
 fn stamp(t: DateTime<Utc>) -> String {

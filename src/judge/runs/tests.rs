@@ -276,14 +276,14 @@ mod delay {
         let ran = utc("2026-03-08T08:00:00Z");
         // Down from 07:00 to 11:00 on the 9th: due at 11:00 + 55 min.
         let (s, t) = anacron(Period::Days(1), "2026-03-09T11:00:00Z");
-        let d = due(&s, ran, None, &[], &hour, &t, false).unwrap();
-        assert_eq!(d.due_at, utc("2026-03-09T11:55:00Z"));
+        let (due_at, grace) = due(&s, ran, None, &[], &hour, &t, false).unwrap();
+        assert_eq!(due_at, utc("2026-03-09T11:55:00Z"));
         // Stale past 12:55, its grace of an hour later.
-        assert_eq!(d.grace_seconds, 3600);
+        assert_eq!(grace, 3600);
         // Up all along, the same run is stale an hour after 08:25.
         let (s, t) = anacron(Period::Days(1), "2026-01-01T00:00:00Z");
         let d = due(&s, ran, None, &[], &hour, &t, false).unwrap();
-        assert_eq!(d.due_at, utc("2026-03-09T08:25:00Z"));
+        assert_eq!(d.0, utc("2026-03-09T08:25:00Z"));
         // The catch-up run that reported at 11:56 after that boot lags 56
         // minutes from anacron's start at the boot, not 4h26m from the fire.
         let (s, t) = anacron(Period::Days(1), "2026-03-09T11:00:00Z");
@@ -297,7 +297,7 @@ mod delay {
             false,
         )
         .unwrap();
-        assert_eq!(d.due_at, utc("2026-03-10T08:26:00Z"));
+        assert_eq!(d.0, utc("2026-03-10T08:26:00Z"));
     }
 }
 
