@@ -116,20 +116,26 @@ fn judge_running(job: &Job, r: &Heartbeat, elapsed: u64, policy: &Policy) -> Jud
     }
 }
 
+/// Why a failed run failed: the wrapper's rule or the exit code, and the
+/// attempt it failed on; said alike by the interval and the schedule rule.
+pub(super) fn failed_reason(r: &Heartbeat) -> String {
+    let mut text = match (&r.reason, r.exit_code) {
+        (Some(rule), _) => format!("the last run failed: {rule}"),
+        (None, code) => super::failure(code),
+    };
+    if let Some(a) = r.attempt.filter(|a| a.of > 1) {
+        text.push_str(&format!("; failed on attempt {} of {}", a.number, a.of));
+    }
+    text
+}
+
 /// The interval rule for a finished run (`record` `None`: an empty file); runs per heartbeat.
 fn finished(job: &str, record: Option<&Heartbeat>, age: u64, every: u64, factor: f64) -> Judgement {
     let stale = age as f64 > factor * every as f64;
     let failed = record.filter(|r| r.status == RunStatus::Fail);
     let attempt = record.and_then(|r| r.attempt).filter(|a| a.of > 1);
     let (status, reason) = if let Some(r) = failed.filter(|_| !stale) {
-        let mut text = match (&r.reason, r.exit_code) {
-            (Some(rule), _) => format!("the last run failed: {rule}"),
-            (None, code) => super::failure(code),
-        };
-        if let Some(a) = attempt {
-            text.push_str(&format!("; failed on attempt {} of {}", a.number, a.of));
-        }
-        (Status::Failed, Some(text))
+        (Status::Failed, Some(failed_reason(r)))
     } else if !stale && age <= every {
         let fast = (record.and_then(|r| r.fast.as_ref())).map(|f| format!("fast: {f}"));
         let retried = (attempt.filter(|a| a.number > 1))

@@ -147,6 +147,10 @@ pub(super) fn refine(mut j: Judgement, job: &Job, entry: &Entry, policy: &Policy
         judged_at: policy.now,
     }));
     let Some((due_at, grace)) = due else { return j };
+    let failed = match &entry.content {
+        Ok(Content::Record(r)) if run == RunStatus::Fail => Some(r),
+        _ => None,
+    };
     let zone = schedule.zone();
     (j.status, j.reason) = if policy.now > super::timer::plus(due_at, grace) {
         let (at, grace) = (local(due_at, zone), format_duration(grace));
@@ -158,8 +162,8 @@ pub(super) fn refine(mut j: Judgement, job: &Job, entry: &Entry, policy: &Policy
             format!("the run due at {at} was missed (grace {grace})")
         };
         (Status::Stale, Some(reason))
-    } else if run == RunStatus::Fail {
-        (Status::Failed, Some(super::failure(j.exit_code)))
+    } else if let Some(r) = failed {
+        (Status::Failed, Some(super::heartbeat::failed_reason(r)))
     } else if let Some(fire) = runs::skipped(&schedule, &timing, recent, &newest, policy.now) {
         let fire = fire.with_timezone(&zone);
         let (time, day) = (fire.format("%H:%M"), fire.format("%Y-%m-%d %Z"));

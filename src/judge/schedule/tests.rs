@@ -352,3 +352,28 @@ fn the_start_of_the_run_says_which_fire_it_belongs_to() {
     let by_start = status_at(&e, Some(&beat), "2026-11-24T06:35:00Z");
     assert_eq!(by_start.status, Status::Stale, "{by_start:?}");
 }
+
+#[test]
+fn a_scheduled_failure_keeps_the_rule_and_the_attempt_that_failed_it() {
+    // Weekly by the crontab, daily by the record's interval.
+    let e = expectation("sync", "0 3 * * 1", "UTC", 604_800);
+    let mut beat = entry("sync", "2026-11-23T03:02:00Z", 86_400);
+    if let Ok(Content::Record(r)) = &mut beat.content {
+        r.status = RunStatus::Fail;
+        r.exit_code = Some(0);
+        r.reason = Some("its output matched --fail-on `ERROR`".to_owned());
+        r.attempt = Some(crate::record::Attempt { number: 3, of: 3 });
+    }
+    // Within the interval, and three days on, when the interval rule alone
+    // would say stale but the crontab's next run is not due: the failure
+    // says why either way.
+    for now in ["2026-11-23T09:00:00Z", "2026-11-26T02:00:00Z"] {
+        let j = status_at(&e, Some(&beat), now);
+        assert_eq!(j.status, Status::Failed, "{now}");
+        assert_eq!(
+            j.reason.as_deref(),
+            Some("the last run failed: its output matched --fail-on `ERROR`; failed on attempt 3 of 3"),
+            "{now}"
+        );
+    }
+}
