@@ -318,14 +318,7 @@ fn checked_run(args: &Args) -> Result<ExitCode, Error> {
         return Ok(beat(args, job, interval_seconds, settings));
     }
     let rules = rules(args)?;
-    let wrap = wrap::Wrap {
-        args,
-        job,
-        interval_seconds,
-        settings,
-        rules,
-    };
-    Ok(ExitCode::from(wrap::run_job(&wrap)))
+    Ok(wrap::run_job(args, job, interval_seconds, settings, rules).into())
 }
 
 fn done<T>(result: Result<T, Error>) -> ExitCode {

@@ -25,16 +25,7 @@ pub(super) mod rules;
 
 use rules::{Rules, Verdict};
 
-pub(crate) struct Wrap<'a> {
-    pub(crate) args: &'a Args,
-    pub(crate) job: &'a str,
-    pub(crate) interval_seconds: u64,
-    pub(crate) settings: Settings,
-    pub(crate) rules: Rules,
-}
-
-pub(crate) fn run_job(wrap: &Wrap) -> u8 {
-    let args = wrap.args;
+pub(crate) fn run_job(args: &Args, job: &str, interval: u64, settings: Settings, rules: Rules) -> u8 {
     // Before any thread starts (the HTTP client starts one), so that every
     // thread leaves the forwarded signals to the forwarding thread.
     if let Err(err) = signal::mask_forwarded(libc::SIG_BLOCK) {
@@ -43,26 +34,26 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
     let dir = resolve_dir(args.dir());
     // A signal ends the wait for the lock at once: left pending, it would
     // go to the command that starts once the lock came.
-    let patience = Duration::from_secs(wrap.interval_seconds);
+    let patience = Duration::from_secs(interval);
     let acquired = (args.singleton)
-        .map(|mode| singleton::acquire(&dir, wrap.job, mode, patience, signal::wait_signal));
+        .map(|mode| singleton::acquire(&dir, job, mode, patience, signal::wait_signal));
     let lock = match acquired {
         None => None,
         Some(Ok(Acquired::Held(lock))) => Some(lock),
         Some(Ok(Acquired::Busy(why))) => {
-            eprintln!("{PROGRAM}: job `{}`: {why}", wrap.job);
+            eprintln!("{PROGRAM}: job `{}`: {why}", job);
             return 0;
         }
         Some(Ok(Acquired::Signalled(sig))) => {
             let doing = "waiting for the job's lock; did not run the job";
-            return ended_by(sig, wrap.job, doing);
+            return ended_by(sig, job, doing);
         }
         Some(Err(err)) => {
             eprintln!("{PROGRAM}: {err}; cannot keep to one run at a time, not running the job");
             return 1;
         }
     };
-    let previous = previous(&dir, wrap.job);
+    let previous = previous(&dir, job);
     let last = previous.as_ref().and_then(LastRun::of);
     let previous_failures = previous.map_or(0, |r| {
         (r.consecutive_failures).unwrap_or(u32::from(r.status == RunStatus::Fail))
@@ -73,15 +64,15 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
         started_at: Some(started_at),
         consecutive_failures: Some(previous_failures),
         max_runtime_seconds: args.max_runtime,
-        schedule: wrap.settings.schedule.clone(),
+        schedule: settings.schedule.clone(),
         needs: args.needs.clone(),
         stall_after_seconds: args.stall_after,
         last,
-        ..Heartbeat::new(wrap.job, wrap.interval_seconds, RunStatus::Running)
+        ..Heartbeat::new(job, interval, RunStatus::Running)
     };
     let running_at = write(&dir, &base);
 
-    let pings = (wrap.settings.ping.as_ref()).map(|(url, style)| {
+    let pings = (settings.ping.as_ref()).map(|(url, style)| {
         let (pinger, rid) = (Pinger::new(url.clone(), *style), signal::uuid_v4());
         let (start, ping) = (pinger.clone(), Ping::Start { rid: rid.clone() });
         let started = thread::spawn(move || start.send_or_warn(PROGRAM, &ping, ping::START_BUDGET));
@@ -89,14 +80,14 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
     });
 
     let max_runtime = (args.max_runtime)
-        .unwrap_or_else(|| default_max_runtime(wrap.settings.factor, wrap.interval_seconds));
+        .unwrap_or_else(|| default_max_runtime(settings.factor, interval));
     let progress = args.stall_after.and(running_at);
-    let tried = retry::attempts(wrap, lock.as_ref(), &dir, max_runtime, progress);
+    let tried = retry::attempts(args, job, &rules, lock.as_ref(), &dir, max_runtime, progress);
     let (mut outcome, mut verdict) = (tried.outcome, tried.verdict);
     // Without a minimum, a success far faster than usual is flagged (failed
     // with --alert-fast).
-    let fast = (verdict.ok && wrap.rules.min_runtime.is_none())
-        .then(|| store::read_history(&dir, wrap.job).ok())
+    let fast = (verdict.ok && rules.min_runtime.is_none())
+        .then(|| store::read_history(&dir, job).ok())
         .flatten()
         .and_then(|runs| rules::fast(outcome.duration, &runs));
     if let (Some(fast), true) = (&fast, args.alert_fast) {
@@ -167,7 +158,7 @@ pub(crate) fn run_job(wrap: &Wrap) -> u8 {
         while !pings.is_finished() {
             if let Some(sig) = signal::wait_signal(Duration::from_millis(50)) {
                 let doing = "pinging; stopped without waiting for the ping";
-                return ended_by(sig, wrap.job, doing);
+                return ended_by(sig, job, doing);
             }
         }
     }

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::{Verdict, Wrap, PROGRAM};
+use super::{Args, Rules, Verdict, PROGRAM};
 use crate::history::Tried;
 use crate::http::retry::{jittered, unit_random};
 use crate::supervise::output::{Log, Tail};
@@ -35,31 +35,33 @@ pub(super) struct Tries {
 /// Runs the command until an attempt succeeds, none is left, or the next
 /// would start past the maximum runtime.
 pub(super) fn attempts(
-    wrap: &Wrap,
+    args: &Args,
+    job: &str,
+    rules: &Rules,
     lock: Option<&JobLock>,
     dir: &Path,
     max_runtime: u64,
     progress: Option<PathBuf>,
 ) -> Tries {
-    let (program, args) = (wrap.args.command.split_first()).expect("a command is required");
-    let of = wrap.args.retry.min(RETRY_MAX) + 1;
+    let (program, words) = (args.command.split_first()).expect("a command is required");
+    let of = args.retry.min(RETRY_MAX) + 1;
     let budget = Duration::from_secs(max_runtime);
     let first = Instant::now();
     let mut attempts = Vec::new();
     for number in 1.. {
         let sink = Sink {
-            tail: Tail::new(wrap.args.keep_output),
-            log: log(wrap, dir),
-            watch: wrap.rules.watch(),
+            tail: Tail::new(args.keep_output),
+            log: log(args, job, dir),
+            watch: rules.watch(),
             progress: progress.clone().map(Progress::new),
         };
         // The first attempt has the whole maximum, a later one what is left.
-        let kill_after = wrap.args.kill_after.then(|| match number {
+        let kill_after = args.kill_after.then(|| match number {
             1 => budget,
             _ => Duration::from_secs(budget.saturating_sub(first.elapsed()).as_secs().max(1)),
         });
-        let outcome = supervise::run_command(program, args, sink, kill_after, lock);
-        let verdict = wrap.rules.verdict(&outcome);
+        let outcome = supervise::run_command(program, words, sink, kill_after, lock);
+        let verdict = rules.verdict(&outcome);
         if of > 1 {
             attempts.push(Tried {
                 ok: verdict.ok,
@@ -67,7 +69,7 @@ pub(super) fn attempts(
                 duration_seconds: outcome.seconds(),
             });
         }
-        let wait = wait(wrap.args.retry_delay, number + 1, unit_random());
+        let wait = wait(args.retry_delay, number + 1, unit_random());
         let last = verdict.ok || number >= of || first.elapsed() + wait >= budget;
         let signalled = (!last).then(|| signal::wait_signal(wait)).flatten();
         if last || signalled.is_some() {
@@ -83,9 +85,9 @@ pub(super) fn attempts(
 }
 
 /// A new log for an attempt (`--log`).
-fn log(wrap: &Wrap, dir: &Path) -> Option<Log> {
-    let max = wrap.args.log.then_some(wrap.args.log_max)?;
-    let path = dir.join(format!("{}.log", wrap.job));
+fn log(args: &Args, job: &str, dir: &Path) -> Option<Log> {
+    let max = args.log.then_some(args.log_max)?;
+    let path = dir.join(format!("{}.log", job));
     let shown = path.display();
     let warn = |e: &_| eprintln!("{PROGRAM}: warning: cannot keep the log {shown}: {e}");
     Log::create(&path, max).inspect_err(warn).ok()
