@@ -317,8 +317,7 @@ fn checked_run(args: &Args) -> Result<ExitCode, Error> {
     if args.command.is_empty() {
         return Ok(beat(args, job, interval_seconds, settings));
     }
-    let rules = rules(args)?;
-    Ok(wrap::run_job(args, job, interval_seconds, settings, rules).into())
+    Ok(wrap::run(args, job, interval_seconds, settings, rules(args)?).into())
 }
 
 fn done<T>(result: Result<T, Error>) -> ExitCode {

@@ -25,7 +25,7 @@ pub(super) mod rules;
 
 use rules::{Rules, Verdict};
 
-pub(crate) fn run_job(args: &Args, job: &str, interval: u64, settings: Settings, rules: Rules) -> u8 {
+pub(super) fn run(args: &Args, job: &str, interval: u64, settings: Settings, rules: Rules) -> u8 {
     // Before any thread starts (the HTTP client starts one), so that every
     // thread leaves the forwarded signals to the forwarding thread.
     if let Err(err) = signal::mask_forwarded(libc::SIG_BLOCK) {
@@ -79,10 +79,9 @@ pub(crate) fn run_job(args: &Args, job: &str, interval: u64, settings: Settings,
         (pinger, rid, started)
     });
 
-    let max_runtime = (args.max_runtime)
-        .unwrap_or_else(|| default_max_runtime(settings.factor, interval));
+    let max = (args.max_runtime).unwrap_or_else(|| default_max_runtime(settings.factor, interval));
     let progress = args.stall_after.and(running_at);
-    let tried = retry::attempts(args, job, &rules, lock.as_ref(), &dir, max_runtime, progress);
+    let tried = retry::attempts(args, job, &rules, lock.as_ref(), &dir, max, progress);
     let (mut outcome, mut verdict) = (tried.outcome, tried.verdict);
     // Without a minimum, a success far faster than usual is flagged (failed
     // with --alert-fast).
