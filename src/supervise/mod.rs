@@ -129,12 +129,9 @@ pub(crate) fn run_command(
     // it (out of descriptors) the pumps read to the end.
     let stop = io::pipe().ok();
     let stop_fd = stop.as_ref().map_or(-1, |(reader, _)| reader.as_raw_fd());
-    let (out, err) = (child.stdout.take(), child.stderr.take());
-    let pipes = [
-        OwnedFd::from(out.expect("piped")),
-        OwnedFd::from(err.expect("piped")),
-    ];
-    let pumps: Vec<_> = (pipes.into_iter().enumerate())
+    let out = OwnedFd::from(child.stdout.take().expect("piped"));
+    let err = OwnedFd::from(child.stderr.take().expect("piped"));
+    let pumps: Vec<_> = ([out, err].into_iter().enumerate())
         .map(|(stream, pipe)| pump(pipe, stream, Arc::clone(&sink), events.clone(), stop_fd))
         .collect();
     // A signal is passed on the moment it comes: a loop that looked now and
