@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
-use crate::ping::{self, Ping, Pinger};
+use crate::ping::{self, Pinger};
 
 pub use crate::ping::Style;
 use crate::record::{cut, say, validate_job, Heartbeat, RunStatus, MESSAGE_MAX_BYTES};
@@ -125,12 +125,7 @@ impl Daemon {
         // Pings from a background thread, unless the previous ping is still
         // under way: a slow server costs skipped pings, never a stall.
         if let (Some(pinger), 1) = (self.pinger.clone(), Arc::strong_count(&self.ping_error)) {
-            let ping = Ping::Beat {
-                ok: status == RunStatus::Ok,
-                exit_code: record.exit_code,
-                body: record.message,
-                duration: None,
-            };
+            let ping = crate::write::ping_of(record);
             let error = Arc::clone(&self.ping_error);
             // A thread that cannot start drops its reference with the closure.
             let _ = std::thread::Builder::new()

@@ -23,7 +23,7 @@ mod wrap;
 
 use settings::Settings;
 pub(crate) use wrap::keep_alive;
-use wrap::rules::{parse_keep, parse_log_max, parse_max_runtime, parse_retry, parse_stall, rules};
+use wrap::rules::{parse_keep, parse_max_runtime, parse_retry, parse_stall, rules};
 
 /// The program name messages start with.
 pub const PROGRAM: &str = "hb-write";
@@ -124,7 +124,7 @@ pub struct Args {
     log: bool,
 
     /// The most bytes --log keeps of one run (`1MiB`, `65536`).
-    #[arg(long, value_name = "BYTES", default_value = "1MiB", value_parser = parse_log_max, requires = "log")]
+    #[arg(long, value_name = "BYTES", default_value = "1MiB", value_parser = |t: &str| crate::record::parse_size(t, u64::MAX, ""), requires = "log")]
     log_max: u64,
 
     /// The longest the command may run (1 second to 400 days); a `running`
@@ -355,15 +355,19 @@ fn beat(args: &Args, job: &str, interval_seconds: u64, settings: Settings) -> Ex
     }));
     // The heartbeat first: local truth never waits on the network.
     if let Some((url, style)) = settings.ping {
-        let beat = Ping::Beat {
-            ok: status == RunStatus::Ok,
-            exit_code: record.exit_code,
-            body: record.message,
-            duration: None,
-        };
-        Pinger::new(url, style).send_or_warn(PROGRAM, &beat, ping::BUDGET);
+        Pinger::new(url, style).send_or_warn(PROGRAM, &ping_of(record), ping::BUDGET);
     }
     code
+}
+
+/// The ping of a heartbeat written (by hb-write or a daemon's tick).
+pub(crate) fn ping_of(record: Heartbeat) -> Ping {
+    Ping::Beat {
+        ok: record.status == RunStatus::Ok,
+        exit_code: record.exit_code,
+        body: record.message,
+        duration: None,
+    }
 }
 
 #[cfg(test)]

@@ -14,9 +14,6 @@ use crate::Error;
 
 use super::{parse_schedule, Args, PROGRAM};
 
-/// The factor hb-check uses when none is given.
-const FACTOR_DEFAULT: f64 = 2.0;
-
 pub(crate) struct Settings {
     pub(crate) factor: f64,
     pub(crate) ping: Option<(Url, Style)>,
@@ -39,7 +36,7 @@ impl Settings {
             .or_else(|| from_env("HB_FACTOR", parse_factor, quoted, "the default, 2, applies"));
         let none = "the record holds no schedule";
         Ok(Settings {
-            factor: factor.unwrap_or(FACTOR_DEFAULT),
+            factor: factor.unwrap_or(2.0), // hb-check's default
             ping: ping.map(|url| (url, style.unwrap_or(Style::Healthchecks))),
             schedule: (args.schedule.clone())
                 .or_else(|| from_env("HB_SCHEDULE", parse_schedule, quoted, none)),

@@ -81,8 +81,8 @@ pub(super) fn run(args: &Args, job: &str, interval: u64, settings: Settings, rul
 
     let max = (args.max_runtime).unwrap_or_else(|| default_max_runtime(settings.factor, interval));
     let progress = args.stall_after.and(running_at);
-    let tried = retry::attempts(args, job, &rules, lock.as_ref(), &dir, max, progress);
-    let (mut outcome, mut verdict) = (tried.outcome, tried.verdict);
+    let (mut outcome, mut verdict, tried, signalled) =
+        retry::attempts(args, job, &rules, lock.as_ref(), &dir, max, progress);
     // Without a minimum, a success far faster than usual is flagged (failed
     // with --alert-fast).
     let fast = (verdict.ok && rules.min_runtime.is_none())
@@ -101,9 +101,9 @@ pub(super) fn run(args: &Args, job: &str, interval: u64, settings: Settings, rul
     {
         eprintln!("{note}");
     }
-    let attempt = (!tried.attempts.is_empty()).then(|| {
+    let attempt = (!tried.is_empty()).then(|| {
         let of = args.retry + 1;
-        let number = u32::try_from(tried.attempts.len()).unwrap_or(u32::MAX);
+        let number = u32::try_from(tried.len()).unwrap_or(u32::MAX);
         let how = if verdict.ok { "succeeded" } else { "failed" };
         let said = format!("{PROGRAM}: {how} on attempt {number} of {of}");
         outcome.note = lines([outcome.note.take(), Some(said)]);
@@ -132,9 +132,7 @@ pub(super) fn run(args: &Args, job: &str, interval: u64, settings: Settings, rul
     };
     write(&dir, &last);
     let run = crate::history::Run {
-        attempts: Some(tried.attempts)
-            .filter(|a| a.len() > 1)
-            .unwrap_or_default(),
+        attempts: Some(tried).filter(|a| a.len() > 1).unwrap_or_default(),
         ..crate::history::Run::of(&last)
     };
     if let Err(err) = store::append_history(&dir, &last.job, &run) {
@@ -161,7 +159,7 @@ pub(super) fn run(args: &Args, job: &str, interval: u64, settings: Settings, rul
             }
         }
     }
-    if let Some(sig) = tried.signalled {
+    if let Some(sig) = signalled {
         return exit_code_of(sig);
     }
     // The command's exit code, or 1 when a rule failed a run that exited 0.

@@ -19,21 +19,17 @@ const WAIT_CAP: Duration = Duration::from_secs(3600);
 
 /// The wait before attempt `next` (2 and up).
 fn wait(delay: u64, next: u32, unit: f64) -> Duration {
-    let first = Duration::from_secs(delay);
-    jittered(first, next.saturating_sub(2), WAIT_CAP, unit)
-}
-
-pub(super) struct Tries {
-    pub(super) outcome: Outcome,
-    pub(super) verdict: Verdict,
-    /// Every attempt, when there may be more than one.
-    pub(super) attempts: Vec<Tried>,
-    /// A signal that came while waiting to retry: it ends the run.
-    pub(super) signalled: Option<i32>,
+    jittered(
+        Duration::from_secs(delay),
+        next.saturating_sub(2),
+        WAIT_CAP,
+        unit,
+    )
 }
 
 /// Runs the command until an attempt succeeds, none is left, or the next
-/// would start past the maximum runtime.
+/// would start past the maximum runtime. Also every attempt (when there may
+/// be more than one) and a signal that came while waiting to retry (it ends the run).
 pub(super) fn attempts(
     args: &Args,
     job: &str,
@@ -42,7 +38,7 @@ pub(super) fn attempts(
     dir: &Path,
     max_runtime: u64,
     progress: Option<PathBuf>,
-) -> Tries {
+) -> (Outcome, Verdict, Vec<Tried>, Option<i32>) {
     let (program, words) = (args.command.split_first()).expect("a command is required");
     let of = args.retry.min(RETRY_MAX) + 1;
     let budget = Duration::from_secs(max_runtime);
@@ -73,12 +69,7 @@ pub(super) fn attempts(
         let last = verdict.ok || number >= of || first.elapsed() + wait >= budget;
         let signalled = (!last).then(|| signal::wait_signal(wait)).flatten();
         if last || signalled.is_some() {
-            return Tries {
-                outcome,
-                verdict,
-                attempts,
-                signalled,
-            };
+            return (outcome, verdict, attempts, signalled);
         }
     }
     unreachable!("the attempts end at the latest after `of` of them")

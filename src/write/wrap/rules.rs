@@ -82,10 +82,6 @@ pub(crate) fn parse_keep(text: &str) -> Result<usize, Error> {
     parse_size(text, max as u64, &why).map(|n| n as usize)
 }
 
-pub(crate) fn parse_log_max(text: &str) -> Result<u64, Error> {
-    parse_size(text, u64::MAX, "")
-}
-
 /// From 1 second to the longest interval (longer than any period is no bound).
 pub(crate) fn parse_max_runtime(text: &str) -> Result<u64, Error> {
     WAIT.at_least(1).parse(text)
