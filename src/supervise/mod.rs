@@ -43,8 +43,7 @@ const KILL_WAIT: Duration = Duration::from_secs(30);
 #[derive(Debug, Default)]
 pub(crate) struct Outcome {
     pub duration: Duration,
-    /// As a shell gives it: 128 plus the signal that ended it, 127 when not
-    /// found, 126 when it could not be run.
+    /// As a shell gives it: 128+N for signal N, 127 not found, 126 not runnable.
     pub exit_code: i32,
     /// The last bytes of the combined output.
     pub tail: String,
@@ -79,9 +78,8 @@ pub(crate) fn lines(lines: impl IntoIterator<Item = Option<String>>) -> Option<S
     (lines.into_iter().flatten()).reduce(|all, line| format!("{all}\n{line}"))
 }
 
-/// Runs `program`, its output into `sink`, ending it past `kill_after`;
-/// `lock` (which the command inherits) notes its group. The caller must
-/// have called [`signal::mask_forwarded`] before starting any thread.
+/// Runs `program` into `sink`, ended past `kill_after`, its group noted in the inherited `lock`.
+/// The caller must have called [`signal::mask_forwarded`] before starting any thread.
 pub(crate) fn run_command(
     program: &OsString,
     args: &[OsString],

@@ -49,8 +49,7 @@ impl Sink {
 /// twice it, so a mark a period late never reads as a stall.
 pub(crate) const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
-/// Output as progress: a touch of the `running` record at most once every
-/// [`PROGRESS_EVERY`] (output sooner is marked when that time is up).
+/// Output as progress: the `running` record touched at most every [`PROGRESS_EVERY`].
 pub(crate) struct Progress {
     path: PathBuf,
     next: Instant,

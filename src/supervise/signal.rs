@@ -32,8 +32,7 @@ pub(crate) fn mask_forwarded(how: libc::c_int) -> io::Result<()> {
     }
 }
 
-/// Lets `fd` pass through `exec` (clearing `FD_CLOEXEC`, the one descriptor
-/// flag); async-signal-safe (it runs before `exec`).
+/// Lets `fd` pass through `exec` (clears `FD_CLOEXEC`); async-signal-safe.
 pub(crate) fn inherit_fd(fd: i32) -> io::Result<()> {
     // SAFETY: fcntl on a descriptor number; a bad one gives EBADF.
     os(unsafe { libc::fcntl(fd, libc::F_SETFD, 0) }).map(drop)
@@ -60,8 +59,7 @@ pub(crate) fn kill_group(pgid: u32, sig: i32) -> io::Result<()> {
     os(unsafe { libc::killpg(pgid, sig) }).map(drop)
 }
 
-/// A signal that came after the command exited waits, blocked, for the
-/// wrapper's own next look.
+/// A signal that came after the command exited waits, blocked, for the wrapper.
 pub(crate) fn resend_to_self(sig: i32) {
     // SAFETY: kill and getpid take and give plain integers.
     unsafe { libc::kill(libc::getpid(), sig) };

@@ -65,8 +65,7 @@ pub(crate) enum Acquired {
 
 type Pause<'a> = &'a mut dyn FnMut(Duration) -> Option<i32>;
 
-/// Takes the lock of `job` in `dir` as `mode` says (`wait` up to
-/// `patience`); every pause goes through `pause`, which a signal may end.
+/// Takes `job`'s lock in `dir` as `mode` says (`wait`: up to `patience`); a signal may end `pause`.
 pub(crate) fn acquire(
     dir: &Path,
     job: &str,
@@ -102,8 +101,7 @@ pub(crate) fn acquire(
     take(&mut pause).map_err(|source| Error::Lock { path, source })
 }
 
-/// Ends the verified holder of `file`'s lock and waits for the lock;
-/// `Err` says why the holder was not replaced.
+/// Ends the verified holder and waits for the lock; `Err` says why it was not replaced.
 fn replace(file: &File, pause: Pause) -> io::Result<Result<LockWait<i32>, String>> {
     // The holder writes its group right after starting the command: give a
     // run that is just starting a moment to do so.

@@ -159,13 +159,11 @@ pub(super) fn run(args: &Args, job: &str, interval: u64, settings: Settings, rul
             }
         }
     }
-    if let Some(sig) = signalled {
-        return exit_code_of(sig);
-    }
     // The command's exit code, or 1 when a rule failed a run that exited 0.
-    match (verdict.ok, outcome.exit_code) {
-        (false, 0) => 1,
-        (_, code) => u8::try_from(code).unwrap_or(1),
+    match (signalled, verdict.ok, outcome.exit_code) {
+        (Some(sig), ..) => exit_code_of(sig),
+        (None, false, 0) => 1,
+        (None, _, code) => u8::try_from(code).unwrap_or(1),
     }
 }
 
