@@ -86,14 +86,12 @@ pub(crate) fn run(
     let last = started + limits.timeout + Duration::from_millis(100);
     let drained = (limits.drain).and_then(|drain| Instant::now().checked_add(drain));
     let until = drained.map_or(last, |until| until.min(last));
-    let left = || until.saturating_duration_since(Instant::now());
     let taken = |(done, kept): Reading| {
-        let open = done.recv_timeout(left()).is_err();
-        let mut kept = kept.lock().unwrap_or_else(PoisonError::into_inner);
-        Kept {
-            open,
-            ..std::mem::take(&mut *kept)
-        }
+        let open = done
+            .recv_timeout(until.saturating_duration_since(Instant::now()))
+            .is_err();
+        let kept = std::mem::take(&mut *kept.lock().unwrap_or_else(PoisonError::into_inner));
+        Kept { open, ..kept }
     };
     Ok(Exited {
         status,

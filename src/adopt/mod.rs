@@ -55,17 +55,6 @@ pub struct AdoptArgs {
     pub interval_slack: Option<u64>,
 }
 
-/// The hb-write beside this program, by its full path (cron's `PATH` is
-/// short), else `hb-write`.
-fn hb_write_program() -> String {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.join("hb-write")))
-        .filter(|p| p.is_file())
-        .and_then(|p| p.to_str().map(str::to_owned))
-        .unwrap_or_else(|| "hb-write".to_owned())
-}
-
 /// The crontabs to adopt, read; an unreadable one goes to `refuse` (line 0).
 fn crontabs(args: &ScheduleArgs, refuse: &mut dyn FnMut(&Path, usize, &str)) -> Vec<apply::Tab> {
     let spool = files::under(&args.cron_root, SPOOL);
@@ -154,7 +143,12 @@ pub(crate) fn run(
         only: args.only.clone(),
         exclude,
         slack: args.interval_slack.unwrap_or(0),
-        program: hb_write_program(),
+        // The hb-write beside this program by its full path (cron's `PATH` is short).
+        program: (std::env::current_exe().ok())
+            .and_then(|exe| Some(exe.parent()?.join("hb-write")))
+            .filter(|p| p.is_file())
+            .and_then(|p| p.to_str().map(str::to_owned))
+            .unwrap_or_else(|| "hb-write".to_owned()),
         zone: files::system_zone(),
         now: chrono::Utc::now(),
         ..plan::Adoption::default()
