@@ -13,11 +13,10 @@ const STDERR_MAX: usize = 8 * 1024;
 
 const POLL: Duration = Duration::from_millis(5);
 
-/// How long a command may take, and what is kept: `max_bytes` of standard
-/// output. With a `drain`, a stream past its cap is read on and dropped (the
-/// command must not die of a closed pipe) and, after the exit, for `drain`
-/// more (leftovers may hold the pipes), at most 100 ms past the deadline;
-/// without, it is closed at its cap and read up to the deadline.
+/// How long a command may take, and `max_bytes` of stdout kept. With a `drain`, a stream
+/// past its cap is read on and dropped (no death by closed pipe) and, after the exit, for
+/// `drain` more (leftovers may hold the pipes), at most 100 ms past the deadline; without,
+/// it is closed at its cap and read up to the deadline.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
     pub timeout: Duration,

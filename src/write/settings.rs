@@ -1,9 +1,8 @@
 //! hb-write's monitoring settings, each from its flag or else its `HB_*`
-//! variable. Monitoring never takes the job down: a bad flag is a usage
-//! error (its typist is there to read it), but a bad variable, set in a
-//! crontab for every job of the file, gets one warning line naming it and
-//! the rule, and the default applies. A ping URL is shown by its scheme and
-//! host only: its path is the check's secret.
+//! variable. A bad flag is a usage error (its typist reads it); a bad
+//! variable, set in a crontab for every job, is one warning line naming it
+//! and the rule, and the default applies. A ping URL shows only its scheme
+//! and host: its path is the check's secret.
 
 use clap::ValueEnum;
 use url::Url;
@@ -67,8 +66,7 @@ fn quoted(text: &str) -> String {
     format!(" `{}`", crate::escape::terminal(text))
 }
 
-/// A URL's scheme and host in parentheses after a space (never its path,
-/// query or credentials: see [`crate::http::shown`]).
+/// A URL's scheme and host (see [`crate::http::shown`]) in parentheses after a space.
 fn url_shown(text: &str) -> String {
     if !text.contains("://") {
         return String::new();

@@ -2,25 +2,29 @@
 //! the job's lock, write a `running` record, run and supervise CMD, write
 //! the final record, then ping. The exit code is CMD's. Monitoring never
 //! takes the job down: a heartbeat that cannot be written or a ping that
-//! fails is said on stderr, and CMD runs all the same.
+//! fails is said on stderr, and CMD runs all the same. A retry (`--retry`)
+//! waits twice as long as the one before, with jitter, and none starts past
+//! the run's maximum runtime.
 
 use std::path::{Path, PathBuf};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
 use super::{Args, Settings, PROGRAM};
 use crate::error::Error;
+use crate::history::Tried;
+use crate::http::retry::{jittered, unit_random};
 use crate::ping::{self, Ping, Pinger};
 use crate::record::{
     default_max_runtime, Attempt, Heartbeat, LastRun, RunStatus, OUTPUT_MESSAGE_MAX_BYTES,
 };
 use crate::store::{self, heartbeat_path};
-use crate::supervise::singleton::{self, Acquired};
-use crate::supervise::{lines, signal, Outcome};
+use crate::supervise::output::{Log, Tail};
+use crate::supervise::singleton::{self, Acquired, JobLock};
+use crate::supervise::{self, lines, signal, Outcome, Progress, Sink};
 
-mod retry;
 pub(super) mod rules;
 
 use rules::{Rules, Verdict};
@@ -82,7 +86,7 @@ pub(super) fn run(args: &Args, job: &str, interval: u64, settings: Settings, rul
     let max = (args.max_runtime).unwrap_or_else(|| default_max_runtime(settings.factor, interval));
     let progress = args.stall_after.and(running_at);
     let (mut outcome, mut verdict, tried, signalled) =
-        retry::attempts(args, job, &rules, lock.as_ref(), &dir, max, progress);
+        attempts(args, job, &rules, lock.as_ref(), &dir, max, progress);
     // Without a minimum, a success far faster than usual is flagged (failed
     // with --alert-fast).
     let fast = (verdict.ok && rules.min_runtime.is_none())
@@ -189,6 +193,78 @@ fn end_ping(rid: String, outcome: &Outcome, verdict: &Verdict) -> Ping {
     }
 }
 
+/// A job that fails eleven times in a row is failing: more attempts only
+/// delay the alert.
+pub(crate) const RETRY_MAX: u32 = 10;
+
+const WAIT_CAP: Duration = Duration::from_secs(3600);
+
+/// The wait before attempt `next` (2 and up).
+fn wait(delay: u64, next: u32, unit: f64) -> Duration {
+    jittered(
+        Duration::from_secs(delay),
+        next.saturating_sub(2),
+        WAIT_CAP,
+        unit,
+    )
+}
+
+/// Runs the command until an attempt succeeds, none is left, or the next would start past
+/// the maximum runtime; also each attempt (if retried) and a signal that ended the wait.
+fn attempts(
+    args: &Args,
+    job: &str,
+    rules: &Rules,
+    lock: Option<&JobLock>,
+    dir: &Path,
+    max_runtime: u64,
+    progress: Option<PathBuf>,
+) -> (Outcome, Verdict, Vec<Tried>, Option<i32>) {
+    let (program, words) = (args.command.split_first()).expect("a command is required");
+    let of = args.retry.min(RETRY_MAX) + 1;
+    let budget = Duration::from_secs(max_runtime);
+    let first = Instant::now();
+    let mut attempts = Vec::new();
+    for number in 1.. {
+        let sink = Sink {
+            tail: Tail::new(args.keep_output),
+            log: log(args, job, dir),
+            watch: rules.watch(),
+            progress: progress.clone().map(Progress::new),
+        };
+        // The first attempt has the whole maximum, a later one what is left.
+        let kill_after = args.kill_after.then(|| match number {
+            1 => budget,
+            _ => Duration::from_secs(budget.saturating_sub(first.elapsed()).as_secs().max(1)),
+        });
+        let outcome = supervise::run_command(program, words, sink, kill_after, lock);
+        let verdict = rules.verdict(&outcome);
+        if of > 1 {
+            attempts.push(Tried {
+                ok: verdict.ok,
+                exit_code: outcome.exit_code,
+                duration_seconds: outcome.seconds(),
+            });
+        }
+        let wait = wait(args.retry_delay, number + 1, unit_random());
+        let last = verdict.ok || number >= of || first.elapsed() + wait >= budget;
+        let signalled = (!last).then(|| signal::wait_signal(wait)).flatten();
+        if last || signalled.is_some() {
+            return (outcome, verdict, attempts, signalled);
+        }
+    }
+    unreachable!("the attempts end at the latest after `of` of them")
+}
+
+/// A new log for an attempt (`--log`).
+fn log(args: &Args, job: &str, dir: &Path) -> Option<Log> {
+    let max = args.log.then_some(args.log_max)?;
+    let path = dir.join(format!("{}.log", job));
+    let shown = path.display();
+    let warn = |e: &_| eprintln!("{PROGRAM}: warning: cannot keep the log {shown}: {e}");
+    Log::create(&path, max).inspect_err(warn).ok()
+}
+
 /// 128 plus the signal's number, as a shell says it.
 fn exit_code_of(sig: i32) -> u8 {
     u8::try_from(128 + sig).unwrap_or(1)
@@ -233,8 +309,7 @@ fn writable(dir: &Path) -> bool {
     unsafe { libc::access(path.as_ptr(), libc::W_OK) == 0 }
 }
 
-/// The job's previous record in `dir`, read as hb-check reads it (no FIFO,
-/// no symbolic link, no more than a heartbeat's size).
+/// The job's previous record in `dir`, read as hb-check reads it (no FIFO, no link, capped).
 fn previous(dir: &Path, job: &str) -> Option<Heartbeat> {
     Heartbeat::from_json(&store::read_small(&heartbeat_path(dir, job))?).ok()
 }
@@ -283,5 +358,16 @@ mod tests {
         fs::remove_file(&real).unwrap();
         crate::store::open::mkfifo(&real);
         assert!(previous(dir.path(), "backup").is_none());
+    }
+
+    #[test]
+    fn waits_double_with_jitter_and_stop_at_the_cap() {
+        assert_eq!(wait(10, 2, 1.0), Duration::from_secs(10));
+        assert_eq!(wait(10, 3, 1.0), Duration::from_secs(20));
+        assert_eq!(wait(10, 4, 0.0), Duration::from_secs(20));
+        assert_eq!(wait(10, 40, 1.0), WAIT_CAP);
+        assert_eq!(wait(u64::MAX, 11, 1.0), WAIT_CAP);
+        let unit = unit_random();
+        assert!((0.0..1.0).contains(&unit), "{unit}");
     }
 }

@@ -88,7 +88,7 @@ pub(crate) fn parse_max_runtime(text: &str) -> Result<u64, Error> {
 }
 
 pub(crate) fn parse_retry(text: &str) -> Result<u32, Error> {
-    crate::record::parse_count(text, 0, super::retry::RETRY_MAX)
+    crate::record::parse_count(text, 0, super::RETRY_MAX)
         .map_err(|rule| Error::invalid("retry count", text, rule.to_string()))
 }
 
