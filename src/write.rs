@@ -5,8 +5,6 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use chrono::Utc;
-
 use clap::{Parser, ValueEnum};
 
 use crate::exit_code::Write;
@@ -15,7 +13,6 @@ use crate::ping::{self, Ping, Pinger};
 use crate::record::{
     cut, parse_factor, parse_interval, validate_job, MAX_NEEDS, MESSAGE_MAX_BYTES, PAUSE,
 };
-use crate::supervise::singleton::Mode;
 use crate::{store, Error, Heartbeat, RunStatus};
 
 mod settings;
@@ -198,7 +195,7 @@ pub struct Args {
     /// nothing (exit 0), `wait` waits up to INTERVAL, `replace` ends the other
     /// run (SIGTERM, SIGKILL 10 s later) and runs.
     #[arg(long, value_enum, value_name = "MODE", requires = "command")]
-    singleton: Option<Mode>,
+    singleton: Option<crate::supervise::singleton::Mode>,
 
     /// Also ping this URL (Healthchecks or Uptime Kuma), after the heartbeat
     /// is written; best effort, at most 10 s, never changes the exit code.
@@ -298,7 +295,7 @@ fn checked_run(args: &Args) -> Result<ExitCode, Error> {
     }
     if let Some(length) = &args.pause {
         let seconds = PAUSE.parse(length)?;
-        let pause = Pause::new(job, Utc::now(), seconds, args.reason.as_deref())
+        let pause = Pause::new(job, chrono::Utc::now(), seconds, args.reason.as_deref())
             .map_err(|reason| Error::invalid("pause", length, reason.to_string()))?;
         if let (Some(job), false) = (job, args.force) {
             store::check_known(args.dir().as_deref(), job)?;

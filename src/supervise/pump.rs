@@ -8,17 +8,14 @@ use std::fs;
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
-use std::process::ExitStatus;
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use super::output::{Log, Tail};
-use super::watch::Watch;
 
 pub(super) enum Event {
-    Exited(io::Result<ExitStatus>),
+    Exited(io::Result<std::process::ExitStatus>),
     Eof,
 }
 
@@ -26,7 +23,7 @@ pub(super) enum Event {
 pub(crate) struct Sink {
     pub(crate) tail: Tail,
     pub(crate) log: Option<Log>,
-    pub(crate) watch: Option<Watch>,
+    pub(crate) watch: Option<super::watch::Watch>,
     pub(crate) progress: Option<Progress>,
 }
 
@@ -86,7 +83,7 @@ pub(super) fn pump(
     from: OwnedFd,
     stream: usize,
     sink: Arc<Mutex<Sink>>,
-    events: mpsc::Sender<Event>,
+    events: std::sync::mpsc::Sender<Event>,
     stop: RawFd,
 ) -> thread::JoinHandle<Option<(OwnedFd, RawFd)>> {
     thread::spawn(move || {

@@ -2,7 +2,6 @@
 //! `unsafe` block is one libc call on values this module owns.
 
 use std::io;
-use std::time::Duration;
 
 fn forwarded_set() -> libc::sigset_t {
     // SAFETY: sigemptyset initialises the set; sigaddset only writes to it.
@@ -38,7 +37,7 @@ pub(crate) fn inherit_fd(fd: i32) -> io::Result<()> {
     os(unsafe { libc::fcntl(fd, libc::F_SETFD, 0) }).map(drop)
 }
 
-pub(crate) fn wait_signal(timeout: Duration) -> Option<i32> {
+pub(crate) fn wait_signal(timeout: std::time::Duration) -> Option<i32> {
     let set = forwarded_set();
     let spec = libc::timespec {
         tv_sec: timeout.as_secs().min(3600) as libc::time_t,

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use regex_automata::{meta, util::syntax};
 
-use super::Args;
 use crate::history::Run;
 use crate::record::{format_duration, parse_size, RunStatus, OUTPUT_MESSAGE_MAX_BYTES, WAIT};
 use crate::supervise::watch::Watch;
@@ -98,7 +97,7 @@ pub(crate) fn parse_stall(text: &str) -> Result<u64, Error> {
         .parse(text)
 }
 
-pub(crate) fn rules(args: &Args) -> Result<Rules, Error> {
+pub(crate) fn rules(args: &super::Args) -> Result<Rules, Error> {
     let compile =
         |flag: &str, text: &Option<String>| text.as_deref().map(|t| compile(flag, t)).transpose();
     Ok(Rules {
