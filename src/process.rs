@@ -32,7 +32,6 @@ pub(crate) struct Kept {
     pub open: bool,
 }
 
-#[derive(Debug)]
 pub(crate) struct Exited {
     pub status: ExitStatus,
     pub group: u32,
@@ -41,7 +40,6 @@ pub(crate) struct Exited {
 }
 
 /// After `Wait` and `Timeout`, the process group was killed.
-#[derive(Debug)]
 pub(crate) enum Failure {
     Spawn(io::Error),
     Wait(io::Error),
