@@ -106,10 +106,8 @@ impl Daemon {
 
     /// Why the last ping failed, if it did.
     pub fn ping_error(&self) -> Option<String> {
-        self.ping_error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        let error = self.ping_error.lock();
+        error.unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     fn beat(&mut self, status: RunStatus, message: Option<String>) -> Beat {

@@ -73,10 +73,8 @@ pub(crate) fn name(sig: i32) -> String {
         SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGABRT, SIGBUS, SIGFPE, SIGKILL, SIGSEGV, SIGPIPE,
         SIGALRM, SIGTERM, SIGUSR1, SIGUSR2, SIGXCPU
     );
-    known
-        .iter()
-        .find(|(n, _)| *n == sig)
-        .map_or_else(|| format!("signal {sig}"), |(_, name)| (*name).to_owned())
+    let found = known.iter().find(|(n, _)| *n == sig);
+    found.map_or_else(|| format!("signal {sig}"), |(_, name)| (*name).to_owned())
 }
 
 /// A random version-4 UUID from the kernel's generator, in its usual form.

@@ -112,9 +112,8 @@ impl Watch {
             let from = if continued || !ends { m.start() } else { 0 };
             self.pending[stream] = Some(shown(&line[from..]));
         }
-        if !self.seen.ok_matched && self.ok_on.as_ref().is_some_and(|r| r.is_match(input())) {
-            self.seen.ok_matched = true;
-        }
+        let ok = self.seen.ok_matched || self.ok_on.as_ref().is_some_and(|r| r.is_match(input()));
+        self.seen.ok_matched = ok;
     }
 }
 
