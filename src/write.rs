@@ -10,9 +10,7 @@ use clap::{Parser, ValueEnum};
 use crate::exit_code::Write;
 use crate::pause::Pause;
 use crate::ping::{self, Ping, Pinger};
-use crate::record::{
-    cut, parse_factor, parse_interval, validate_job, MAX_NEEDS, MESSAGE_MAX_BYTES, PAUSE,
-};
+use crate::record::{cut, validate_job, MAX_NEEDS, MESSAGE_MAX_BYTES, PAUSE};
 use crate::{store, Error, Heartbeat, RunStatus};
 
 mod settings;
@@ -138,7 +136,7 @@ pub struct Args {
     /// The stale factor, for the default maximum runtime (as hb-check's
     /// --factor). [default: 2] [env: HB_FACTOR; a bad value there warns and
     /// the default applies]
-    #[arg(long, value_name = "F", value_parser = parse_factor, hide = true)]
+    #[arg(long, value_name = "F", value_parser = crate::record::parse_factor, hide = true)]
     factor: Option<f64>,
 
     /// Exit codes that mean success, separated by commas (`0,24` takes
@@ -310,11 +308,11 @@ fn checked_run(args: &Args) -> Result<ExitCode, Error> {
         return Ok(done(store::retire(&args.dirs(), job)));
     }
     let settings = Settings::resolve(args)?;
-    let interval_seconds = parse_interval(args.interval.as_deref().unwrap_or_default())?;
+    let interval = crate::record::parse_interval(args.interval.as_deref().unwrap_or_default())?;
     if args.command.is_empty() {
-        return Ok(beat(args, job, interval_seconds, settings));
+        return Ok(beat(args, job, interval, settings));
     }
-    Ok(wrap::run(args, job, interval_seconds, settings, rules(args)?).into())
+    Ok(wrap::run(args, job, interval, settings, rules(args)?).into())
 }
 
 fn done<T>(result: Result<T, Error>) -> ExitCode {

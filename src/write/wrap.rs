@@ -17,9 +17,7 @@ use crate::error::Error;
 use crate::history::Tried;
 use crate::http::retry::{jittered, unit_random};
 use crate::ping::{self, Ping, Pinger};
-use crate::record::{
-    default_max_runtime, Attempt, Heartbeat, LastRun, RunStatus, OUTPUT_MESSAGE_MAX_BYTES,
-};
+use crate::record::{default_max_runtime, Heartbeat, RunStatus, OUTPUT_MESSAGE_MAX_BYTES};
 use crate::store::{self, heartbeat_path};
 use crate::supervise::output::{Log, Tail};
 use crate::supervise::singleton::{self, Acquired, JobLock};
@@ -58,7 +56,7 @@ pub(super) fn run(args: &Args, job: &str, interval: u64, settings: Settings, rul
         }
     };
     let previous = previous(&dir, job);
-    let last = previous.as_ref().and_then(LastRun::of);
+    let last = previous.as_ref().and_then(crate::record::LastRun::of);
     let previous_failures = previous.map_or(0, |r| {
         (r.consecutive_failures).unwrap_or(u32::from(r.status == RunStatus::Fail))
     });
@@ -111,7 +109,7 @@ pub(super) fn run(args: &Args, job: &str, interval: u64, settings: Settings, rul
         let how = if verdict.ok { "succeeded" } else { "failed" };
         let said = format!("{PROGRAM}: {how} on attempt {number} of {of}");
         outcome.note = lines([outcome.note.take(), Some(said)]);
-        Attempt { number, of }
+        crate::record::Attempt { number, of }
     });
     let note = outcome.note.as_ref().map_or(0, |n| n.len() + 1);
     let message = outcome.message((args.keep_output + note).min(OUTPUT_MESSAGE_MAX_BYTES));
