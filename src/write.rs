@@ -265,10 +265,13 @@ impl Args {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn run(args: Args) -> ExitCode {
-    checked_run(&args).unwrap_or_else(|err| {
-        eprintln!("{PROGRAM}: {err}");
-        Write::Usage.into()
-    })
+    checked_run(&args).unwrap_or_else(|err| said(err, Write::Usage))
+}
+
+/// Says `err` on stderr; exits with `code`.
+fn said(err: Error, code: Write) -> ExitCode {
+    eprintln!("{PROGRAM}: {err}");
+    code.into()
 }
 
 /// The run; `Err` is a usage error (exit 2), found before anything is done.
@@ -316,13 +319,7 @@ fn checked_run(args: &Args) -> Result<ExitCode, Error> {
 }
 
 fn done<T>(result: Result<T, Error>) -> ExitCode {
-    match result {
-        Ok(_) => Write::Written.into(),
-        Err(err) => {
-            eprintln!("{PROGRAM}: {err}");
-            Write::Failed.into()
-        }
-    }
+    result.map_or_else(|err| said(err, Write::Failed), |_| Write::Written.into())
 }
 
 /// `hb-write JOB INTERVAL`: the heartbeat, its history line, the ping.

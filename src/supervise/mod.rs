@@ -188,11 +188,10 @@ pub(crate) fn run_command(
     let forwarded = forwarded.load(Ordering::SeqCst);
     let drain_until = Instant::now() + DRAIN_GRACE;
     while eofs < pumps.len() {
-        let Ok(event) = inbox.recv_timeout(drain_until.saturating_duration_since(Instant::now()))
-        else {
-            break;
-        };
-        eofs += usize::from(matches!(event, Event::Eof));
+        match inbox.recv_timeout(drain_until.saturating_duration_since(Instant::now())) {
+            Ok(event) => eofs += usize::from(matches!(event, Event::Eof)),
+            Err(_) => break,
+        }
     }
     let hand_over_error = stop.and_then(|(reader, writer)| {
         drop(writer);

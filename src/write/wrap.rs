@@ -43,12 +43,11 @@ pub(super) fn run(args: &Args, job: &str, interval: u64, settings: Settings, rul
         None => None,
         Some(Ok(Acquired::Held(lock))) => Some(lock),
         Some(Ok(Acquired::Busy(why))) => {
-            eprintln!("{PROGRAM}: job `{}`: {why}", job);
+            eprintln!("{PROGRAM}: job `{job}`: {why}");
             return 0;
         }
         Some(Ok(Acquired::Signalled(sig))) => {
-            let doing = "waiting for the job's lock; did not run the job";
-            return ended_by(sig, job, doing);
+            return ended_by(sig, job, "waiting for the job's lock; did not run the job")
         }
         Some(Err(err)) => {
             eprintln!("{PROGRAM}: {err}; cannot keep to one run at a time, not running the job");
@@ -156,8 +155,7 @@ pub(super) fn run(args: &Args, job: &str, interval: u64, settings: Settings, rul
         // A signal meanwhile ends the wrapper at once, as it would the command.
         while !pings.is_finished() {
             if let Some(sig) = signal::wait_signal(Duration::from_millis(50)) {
-                let doing = "pinging; stopped without waiting for the ping";
-                return ended_by(sig, job, doing);
+                return ended_by(sig, job, "pinging; stopped without waiting for the ping");
             }
         }
     }
