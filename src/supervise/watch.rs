@@ -36,14 +36,12 @@ pub(crate) struct Watch {
     seen: Seen,
 }
 
-/// What the watch found in the output.
+/// What the watch found in the output: the number and text of the first line
+/// `--fail-on` matched, whether `--ok-on` matched any, the first stderr line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Seen {
-    /// The number and text of the first line `--fail-on` matched.
     pub failed_at: Option<(u64, String)>,
-    /// Whether `--ok-on` matched any line.
     pub ok_matched: bool,
-    /// The first line printed on stderr, if any was.
     pub stderr_line: Option<String>,
 }
 

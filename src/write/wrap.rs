@@ -297,12 +297,9 @@ fn resolve_dir(given: Option<PathBuf>) -> PathBuf {
 }
 
 fn writable(dir: &Path) -> bool {
-    use std::os::unix::ffi::OsStrExt;
-    let Ok(path) = std::ffi::CString::new(dir.as_os_str().as_bytes()) else {
-        return false;
-    };
+    let path = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes());
     // SAFETY: a valid NUL-terminated path.
-    unsafe { libc::access(path.as_ptr(), libc::W_OK) == 0 }
+    path.is_ok_and(|path| unsafe { libc::access(path.as_ptr(), libc::W_OK) == 0 })
 }
 
 /// The job's previous record in `dir`, read as hb-check reads it (no FIFO, no link, capped).
