@@ -310,7 +310,7 @@ fn checked_run(args: &Args) -> Result<ExitCode, Error> {
     if args.retire {
         return Ok(done(store::retire(&args.dirs(), job)));
     }
-    let settings = Settings::resolve(args)?;
+    let settings = settings::resolve(args)?;
     let interval = crate::record::parse_interval(args.interval.as_deref().unwrap_or_default())?;
     if args.command.is_empty() {
         return Ok(beat(args, job, interval, settings));

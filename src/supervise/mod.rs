@@ -208,12 +208,10 @@ pub(crate) fn run_command(
     let notes = [
         (sent > 0).then(|| {
             let then = (sent > 1).then(|| format!(", then SIGKILL {}s later", KILL_GRACE.as_secs()));
-            format!(
-                "hb-write: ended the run after {}, past its maximum runtime of {} (SIGTERM{})",
-                format_duration(duration.as_secs()),
-                format_duration(kill_after.unwrap_or_default().as_secs()),
-                then.unwrap_or_default()
-            )
+            let took = format_duration(duration.as_secs());
+            let max = format_duration(kill_after.unwrap_or_default().as_secs());
+            let then = then.unwrap_or_default();
+            format!("hb-write: ended the run after {took}, past its maximum runtime of {max} (SIGTERM{then})")
         }),
         (sent > 0 && status.is_none())
             .then(|| "hb-write: the command did not end even after SIGKILL".to_owned()),

@@ -19,28 +19,27 @@ pub(crate) struct Settings {
     pub(crate) schedule: Option<String>,
 }
 
-impl Settings {
-    /// `Err` is a usage error in a flag.
-    pub(crate) fn resolve(args: &Args) -> Result<Settings, Error> {
-        let ping = match &args.ping {
-            Some(text) => Some(parse_ping(text).map_err(|rule| {
-                Error::rule(format!("invalid --ping{}: {rule}", url_shown(text)))
-            })?),
-            None => from_env("HB_PING_URL", parse_ping, url_shown, "no ping is sent"),
-        };
-        let healthchecks = "the default, healthchecks, applies";
-        let style = (args.ping_style)
-            .or_else(|| from_env("HB_PING_STYLE", parse_style, quoted, healthchecks));
-        let factor = (args.factor)
-            .or_else(|| from_env("HB_FACTOR", parse_factor, quoted, "the default, 2, applies"));
-        let none = "the record holds no schedule";
-        Ok(Settings {
-            factor: factor.unwrap_or(2.0), // hb-check's default
-            ping: ping.map(|url| (url, style.unwrap_or(Style::Healthchecks))),
-            schedule: (args.schedule.clone())
-                .or_else(|| from_env("HB_SCHEDULE", parse_schedule, quoted, none)),
-        })
-    }
+/// The settings of `args`; `Err` is a usage error in a flag.
+pub(crate) fn resolve(args: &Args) -> Result<Settings, Error> {
+    let ping = match args.ping.as_deref() {
+        Some(text) => {
+            let bad = |rule| Error::rule(format!("invalid --ping{}: {rule}", url_shown(text)));
+            Some(parse_ping(text).map_err(bad)?)
+        }
+        None => from_env("HB_PING_URL", parse_ping, url_shown, "no ping is sent"),
+    };
+    let healthchecks = "the default, healthchecks, applies";
+    let style =
+        (args.ping_style).or_else(|| from_env("HB_PING_STYLE", parse_style, quoted, healthchecks));
+    let factor = (args.factor)
+        .or_else(|| from_env("HB_FACTOR", parse_factor, quoted, "the default, 2, applies"));
+    let none = "the record holds no schedule";
+    Ok(Settings {
+        factor: factor.unwrap_or(2.0), // hb-check's default
+        ping: ping.map(|url| (url, style.unwrap_or(Style::Healthchecks))),
+        schedule: (args.schedule.clone())
+            .or_else(|| from_env("HB_SCHEDULE", parse_schedule, quoted, none)),
+    })
 }
 
 /// The value of `name`, parsed; a bad one is a warning line and `None`.
