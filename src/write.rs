@@ -23,9 +23,8 @@ use wrap::rules::{parse_keep, parse_max_runtime, parse_retry, parse_stall, rules
 /// The program name messages start with.
 pub const PROGRAM: &str = "hb-write";
 
-/// hb-write's command line: `--help`, the man page and the completions all
-/// come from it. The help text is given as attributes, not as this comment,
-/// because its crontab examples are not Rust.
+/// hb-write's command line, whence `--help`, the man page and the completions
+/// (the help text is in attributes: its crontab examples are not Rust).
 #[derive(Debug, Parser)]
 #[command(
     name = PROGRAM,
@@ -133,9 +132,7 @@ pub struct Args {
     #[arg(long, requires = "command")]
     kill_after: bool,
 
-    /// The stale factor, for the default maximum runtime (as hb-check's
-    /// --factor). [default: 2] [env: HB_FACTOR; a bad value there warns and
-    /// the default applies]
+    /// Hidden: hb-check's --factor, for the default maximum runtime (or HB_FACTOR; default 2).
     #[arg(long, value_name = "F", value_parser = crate::record::parse_factor, hide = true)]
     factor: Option<f64>,
 

@@ -27,7 +27,6 @@ const COMMAND_MAX: usize = 998;
 #[derive(Debug, Default)]
 pub(crate) struct Adoption {
     pub(crate) only: Vec<String>,
-    /// `--exclude`'s patterns, compiled.
     pub(crate) exclude: Vec<regex::Regex>,
     pub(crate) slack: u64,
     pub(crate) program: String,

@@ -1,6 +1,5 @@
 //! One run of a job at a time: a per-job lock file, `.<job>.lock` in the
 //! heartbeat directory, locked with `flock(2)` for the life of the command.
-//!
 //! The kernel drops a `flock` when its holder dies, so a wrapper that
 //! crashed or was killed never leaves a lock that blocks the next run. The
 //! holder writes `<wrapper pid> <command's process group>` into the file;

@@ -1,5 +1,4 @@
 //! What the wrapper looks for in a command's output as it passes ([`Seen`]).
-//!
 //! Bounded: each stream keeps one partial line of at most [`LINE_WINDOW`]
 //! bytes. A longer line is matched in windows of that size, each starting
 //! with the last [`OVERLAP`] bytes of the one before, so output without
