@@ -120,8 +120,7 @@ impl Daemon {
             Err(err) => return Beat::NotWritten(err),
         };
         self.last_write = Some(Instant::now());
-        // Pings from a background thread, unless the previous ping is still
-        // under way: a slow server costs skipped pings, never a stall.
+        // In a thread, unless the last is still under way: a slow server skips pings, never stalls.
         if let (Some(pinger), 1) = (self.pinger.clone(), Arc::strong_count(&self.ping_error)) {
             let ping = crate::write::ping_of(record);
             let error = Arc::clone(&self.ping_error);

@@ -134,8 +134,7 @@ pub(crate) fn write(tab: &Tab, new: &str) -> Result<(), Error> {
             .map_err(|e| Error::rule_from(format!("cannot create {}: {e}", dir.display()), e))?;
     }
     let original = if live { user_text(text) } else { text };
-    // Readable by its owner only: a crontab may hold secrets. Never over
-    // a backup another adoption wrote meanwhile.
+    // Owner-only (a crontab may hold secrets), never over a backup written meanwhile.
     write_as(&backup, 0o600, None, true, &mut |out| {
         out.write_all(original.as_bytes())
     })

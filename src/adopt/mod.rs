@@ -76,8 +76,7 @@ fn crontabs(args: &ScheduleArgs, refuse: &mut dyn FnMut(&Path, usize, &str)) -> 
             }
         }
     }
-    // Under another root, a user's crontab is a file of that system: the
-    // `crontab` program here installs into this system's spool.
+    // Under another root a user's crontab is a plain file: `crontab` installs into this system.
     let live = args.cron_root == Path::new("/");
     (named.into_iter())
         .filter_map(|(path, flavour, user)| {
@@ -110,8 +109,7 @@ pub(crate) fn run(
         };
         exclude.push(glob);
     }
-    // A refusal is 3 whatever else happened (merge would rank a pending
-    // change above it): a person must look.
+    // A refusal is 3 whatever else happened (merge would rank a pending change above it).
     let (mut refused, mut pending) = (false, false);
     let refuse = |path: &Path, line: usize, reason: &dyn std::fmt::Display| {
         let at = format!(":{line}");

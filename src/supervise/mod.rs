@@ -123,8 +123,7 @@ pub(crate) fn run_command(
     }
     let sink = Arc::new(Mutex::new(sink));
     let (events, inbox) = mpsc::channel();
-    // Dropping the write end wakes every pump to hand its pipe back. Without
-    // it (out of descriptors) the pumps read to the end.
+    // Dropping its write end makes each pump hand its pipe back; without it, they read to the end.
     let stop = io::pipe().ok();
     let stop_fd = stop.as_ref().map_or(-1, |(reader, _)| reader.as_raw_fd());
     let out = OwnedFd::from(child.stdout.take().expect("piped"));
@@ -132,8 +131,7 @@ pub(crate) fn run_command(
     let pumps: Vec<_> = ([out, err].into_iter().enumerate())
         .map(|(stream, pipe)| pump(pipe, stream, Arc::clone(&sink), events.clone(), stop_fd))
         .collect();
-    // A signal is passed on the moment it comes: a loop that looked now and
-    // then would lose one that came just before the command exited.
+    // Passed on at once: a loop that looked now and then would lose one just before the exit.
     let exited = Arc::new(AtomicBool::new(false));
     let forwarded = Arc::new(AtomicI32::new(0));
     let (done, passed) = (Arc::clone(&exited), Arc::clone(&forwarded));
@@ -182,8 +180,7 @@ pub(crate) fn run_command(
         }
     };
     let duration = started.elapsed();
-    // From now a signal is the caller's: the forwarder stops within one wait
-    // (not joined, which would hold every run up to 250 ms).
+    // A signal is now the caller's: the forwarder stops within one wait (not joined: up to 250 ms).
     exited.store(true, Ordering::SeqCst);
     let forwarded = forwarded.load(Ordering::SeqCst);
     let drain_until = Instant::now() + DRAIN_GRACE;

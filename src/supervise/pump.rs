@@ -122,8 +122,7 @@ pub(super) fn pump(
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(stream, &buf[..n]);
         }
-        // What is pending is marked now: a stream that ends leaves no pump
-        // to wait for its time, and the command may go on silent.
+        // Pending output is marked now: no pump is left to wait, and the command may go on silent.
         if let Some(progress) = &mut sink.lock().unwrap_or_else(PoisonError::into_inner).progress {
             progress.next = Instant::now();
             progress.mark(false);

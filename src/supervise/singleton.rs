@@ -99,8 +99,7 @@ pub(crate) fn acquire(
 
 /// Ends the verified holder and waits for the lock; `Err` says why it was not replaced.
 fn replace(file: &File, pause: Pause) -> io::Result<Result<LockWait<i32>, String>> {
-    // The holder writes its group right after starting the command: give a
-    // run that is just starting a moment to do so.
+    // The holder writes its group right after starting the command: give a new run a moment.
     let until = Instant::now() + Duration::from_secs(2);
     let group = loop {
         match wait_lock(file, Duration::ZERO, &mut *pause)? {

@@ -28,14 +28,12 @@ pub(super) mod rules;
 use rules::{Rules, Verdict};
 
 pub(super) fn run(args: &Args, job: &str, interval: u64, settings: Settings, rules: Rules) -> u8 {
-    // Before any thread starts (the HTTP client starts one), so that every
-    // thread leaves the forwarded signals to the forwarding thread.
+    // Before any thread (the HTTP client starts one), so all leave the signals to the forwarder.
     if let Err(err) = signal::mask_forwarded(libc::SIG_BLOCK) {
         eprintln!("{PROGRAM}: warning: cannot take over SIGINT, SIGTERM and SIGHUP: {err}");
     }
     let dir = resolve_dir(args.dir());
-    // A signal ends the wait for the lock at once: left pending, it would
-    // go to the command that starts once the lock came.
+    // A signal ends the lock wait at once: left pending, it would reach the command run after.
     let patience = Duration::from_secs(interval);
     let acquired = (args.singleton)
         .map(|mode| singleton::acquire(&dir, job, mode, patience, signal::wait_signal));
@@ -84,8 +82,7 @@ pub(super) fn run(args: &Args, job: &str, interval: u64, settings: Settings, rul
     let progress = args.stall_after.and(running_at);
     let (mut outcome, mut verdict, tried, signalled) =
         attempts(args, job, &rules, lock.as_ref(), &dir, max, progress);
-    // Without a minimum, a success far faster than usual is flagged (failed
-    // with --alert-fast).
+    // Without a minimum, a success far faster than usual is flagged (failed with --alert-fast).
     let fast = (verdict.ok && rules.min_runtime.is_none())
         .then(|| store::read_history(&dir, job).ok())
         .flatten()
@@ -139,8 +136,7 @@ pub(super) fn run(args: &Args, job: &str, interval: u64, settings: Settings, rul
     if let Err(err) = store::append_history(&dir, &last.job, &run) {
         eprintln!("{PROGRAM}: {err}");
     }
-    // The command's group shares the lock (it inherited it); what it left
-    // running in the background must not keep the job locked.
+    // The command's group inherited the lock: its leftovers must not keep the job locked.
     if let Some(lock) = lock {
         lock.release();
     }
