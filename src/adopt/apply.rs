@@ -110,8 +110,7 @@ fn backup_path(tab: &Tab) -> Result<PathBuf, Error> {
     }
 }
 
-/// Writes `new` in place of the crontab, after a backup of its text as
-/// read; refused when the file changed since, or a backup is there.
+/// Writes `new` after a backup of the text as read; refused if the file changed or a backup exists.
 pub(crate) fn write(tab: &Tab, new: &str) -> Result<(), Error> {
     let (text, live) = (tab.text.as_str(), tab.spool.is_some());
     let again =

@@ -37,8 +37,7 @@ impl Tail {
         self.total
     }
 
-    /// A character cut in two at the front is dropped, invalid UTF-8 becomes
-    /// U+FFFD, and the result is at most the capacity.
+    /// Without a character cut in two at the front, invalid UTF-8 as U+FFFD, at most the capacity.
     pub(crate) fn text(&self) -> String {
         let bytes: Vec<u8> = self.buf.iter().copied().collect();
         let cut = self.total > self.buf.len() as u64;

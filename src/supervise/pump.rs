@@ -42,8 +42,7 @@ impl Sink {
     }
 }
 
-/// The least time between two progress marks; `--stall-after` is at least
-/// twice it, so a mark a period late never reads as a stall.
+/// The least time between progress marks; `--stall-after` is at least twice it (no false stall).
 pub(crate) const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
 /// Output as progress: the `running` record touched at most every [`PROGRESS_EVERY`].
@@ -62,8 +61,7 @@ impl Progress {
         }
     }
 
-    /// Marks output (`new`) or what is pending, once its time is up;
-    /// returns when output not yet marked is to be, if any is.
+    /// Marks output (`new`) or what is pending once its time is up; returns when the rest is due.
     fn mark(&mut self, new: bool) -> Option<Instant> {
         self.pending |= new;
         let now = Instant::now();
@@ -77,8 +75,7 @@ impl Progress {
     }
 }
 
-/// Copies `from` to the wrapper's own stream and the sink until end of
-/// file; when `stop` ends, hands the pipe back with its target descriptor.
+/// Copies `from` to our stream and the sink until EOF; on `stop`, hands the pipe and target back.
 pub(super) fn pump(
     from: OwnedFd,
     stream: usize,
@@ -205,8 +202,7 @@ fn copy(polled: &mut [libc::pollfd], targets: &mut [RawFd]) -> ! {
     }
 }
 
-/// Writes every byte; `false` once the target is gone (EPIPE: SIGPIPE is
-/// ignored in the wrapper and its copier).
+/// Writes every byte; `false` once the target is gone (EPIPE: SIGPIPE is ignored here).
 fn write_all(fd: RawFd, mut bytes: &[u8]) -> bool {
     while !bytes.is_empty() {
         // SAFETY: writes from a buffer of its stated length.

@@ -185,8 +185,7 @@ fn end_ping(rid: String, outcome: &Outcome, verdict: &Verdict) -> Ping {
     }
 }
 
-/// A job that fails eleven times in a row is failing: more attempts only
-/// delay the alert.
+/// Eleven failures in a row is a failing job: more attempts only delay the alert.
 pub(crate) const RETRY_MAX: u32 = 10;
 
 const WAIT_CAP: Duration = Duration::from_secs(3600);
