@@ -44,13 +44,8 @@ pub struct Args {
     /// readers take HB_DIR), the first entry. [default:
     /// /var/lib/cron-heartbeat when writable, else
     /// $XDG_STATE_HOME/cron-heartbeat]
-    #[arg(
-        long,
-        value_name = "DIR",
-        env = "HB_DIR",
-        value_delimiter = ':',
-        num_args = 1
-    )]
+    #[arg(long, value_name = "DIR", env = "HB_DIR")]
+    #[arg(value_delimiter = ':', num_args = 1)]
     dir: Vec<PathBuf>,
 
     /// How the run ended. [default: fail when --exit-code is not 0, else ok]

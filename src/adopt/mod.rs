@@ -36,12 +36,8 @@ pub struct AdoptArgs {
     pub undo: bool,
 
     /// With --adopt: only the jobs of these names (as adoption names them).
-    #[arg(
-        long,
-        value_name = "JOB,...",
-        value_delimiter = ',',
-        requires = "adopt"
-    )]
+    #[arg(long, value_name = "JOB,...")]
+    #[arg(value_delimiter = ',', requires = "adopt")]
     pub only: Vec<String>,
 
     /// With --adopt: leave the jobs whose names match PATTERN (`*`, `?`);
@@ -59,9 +55,8 @@ pub struct AdoptArgs {
 fn crontabs(args: &ScheduleArgs, refuse: &mut dyn FnMut(&Path, usize, &str)) -> Vec<apply::Tab> {
     let spool = files::under(&args.cron_root, SPOOL);
     let user_of = |p: &Path| {
-        (p.parent() == Some(spool.as_path()))
-            .then(|| p.file_name()?.to_str().map(str::to_owned))
-            .flatten()
+        let name = p.file_name()?.to_str()?.to_owned();
+        (p.parent() == Some(spool.as_path())).then_some(name)
     };
     let given = (args.crontab.iter()).map(|p| (p.clone(), flavour_of(p), user_of(p)));
     let mut named: Vec<_> = given.collect();
