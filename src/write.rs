@@ -16,7 +16,6 @@ use crate::{store, Error, Heartbeat, RunStatus};
 mod settings;
 mod wrap;
 
-use settings::Settings;
 pub(crate) use wrap::keep_alive;
 use wrap::rules::{parse_keep, parse_max_runtime, parse_retry, parse_stall, rules};
 
@@ -315,7 +314,7 @@ fn done<T>(result: Result<T, Error>) -> ExitCode {
 }
 
 /// `hb-write JOB INTERVAL`: the heartbeat, its history line, the ping.
-fn beat(args: &Args, job: &str, interval_seconds: u64, settings: Settings) -> ExitCode {
+fn beat(args: &Args, job: &str, interval_seconds: u64, settings: settings::Settings) -> ExitCode {
     let status = match (args.status, args.exit_code) {
         (Some(StatusArg::Fail), _) => RunStatus::Fail,
         (None, Some(code)) if code != 0 => RunStatus::Fail,

@@ -4,7 +4,6 @@
 //! cron mails its output the same): closing them, as the wrapper's exit
 //! would, kills such a process with SIGPIPE at its next write.
 
-use std::fs;
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
@@ -146,7 +145,7 @@ pub(super) fn hand_over(pipes: Vec<(OwnedFd, RawFd)>) -> io::Result<()> {
         .map(|(pipe, _)| readable(pipe.as_raw_fd()))
         .collect();
     // Listed before the fork: the child may not allocate.
-    let open = fs::read_dir("/proc/self/fd").into_iter().flatten();
+    let open = std::fs::read_dir("/proc/self/fd").into_iter().flatten();
     let close: Vec<RawFd> = (open.flatten())
         .filter_map(|e| e.file_name().to_str()?.parse().ok())
         .filter(|fd| *fd > 2 && !polled.iter().any(|p| p.fd == *fd))

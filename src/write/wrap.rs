@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
-use super::{Args, Settings, PROGRAM};
+use super::{settings::Settings, Args, PROGRAM};
 use crate::error::Error;
 use crate::history::Tried;
 use crate::http::retry::{jittered, unit_random};
