@@ -250,7 +250,7 @@ fn attempts(
 /// A new log for an attempt (`--log`).
 fn log(args: &Args, job: &str, dir: &Path) -> Option<Log> {
     let max = args.log.then_some(args.log_max)?;
-    let path = dir.join(format!("{}.log", job));
+    let path = dir.join(format!("{job}.log"));
     let shown = path.display();
     let warn = |e: &_| eprintln!("{PROGRAM}: warning: cannot keep the log {shown}: {e}");
     Log::create(&path, max).inspect_err(warn).ok()
