@@ -84,9 +84,8 @@ pub(crate) fn run(
     let drained = (limits.drain).and_then(|drain| Instant::now().checked_add(drain));
     let until = drained.map_or(last, |until| until.min(last));
     let taken = |(done, kept): Reading| {
-        let open = done
-            .recv_timeout(until.saturating_duration_since(Instant::now()))
-            .is_err();
+        let left = until.saturating_duration_since(Instant::now());
+        let open = done.recv_timeout(left).is_err();
         let kept = std::mem::take(&mut *kept.lock().unwrap_or_else(PoisonError::into_inner));
         Kept { open, ..kept }
     };

@@ -59,8 +59,7 @@ impl Rules {
     fn broken(&self, outcome: &Outcome) -> Option<String> {
         let seen = &outcome.seen;
         let reason = if let (true, Some(line)) = (self.fail_on_stderr, &seen.stderr_line) {
-            let line = shown(line);
-            format!("it printed on stderr (--fail-on-stderr): `{line}`")
+            format!("it printed on stderr (--fail-on-stderr): `{}`", shown(line))
         } else if let (Some(pattern), Some((number, line))) = (&self.fail_on, &seen.failed_at) {
             let (pattern, line) = (shown(&pattern.text), shown(line));
             format!("line {number} matched --fail-on `{pattern}`: `{line}`")
@@ -130,11 +129,8 @@ pub(crate) fn fast(duration: Duration, runs: &[Run]) -> Option<String> {
     }
     let usual = crate::history::median(&mut usual)?;
     (duration.as_secs_f64() < usual / 10.0).then(|| {
-        format!(
-            "{}, usually {}",
-            seconds(duration),
-            seconds(Duration::from_secs_f64(usual.min(1e9)))
-        )
+        let usual = seconds(Duration::from_secs_f64(usual.min(1e9)));
+        format!("{}, usually {usual}", seconds(duration))
     })
 }
 
