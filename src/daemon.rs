@@ -94,7 +94,7 @@ impl Daemon {
     /// says why there is nothing to keep alive (no run in progress).
     pub fn keepalive(&self) -> Result<PathBuf, Error> {
         let dirs = (self.dir.clone()).map_or_else(store::default_locations, |dir| vec![dir]);
-        crate::write::keep_alive(&dirs, &self.job)
+        crate::write::wrap::keep_alive(&dirs, &self.job)
     }
 
     /// Records a failure at once (`fail` with `message`, at most 1 KiB):

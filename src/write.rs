@@ -14,9 +14,8 @@ use crate::record::{cut, validate_job, MAX_NEEDS, MESSAGE_MAX_BYTES, PAUSE};
 use crate::{store, Error, Heartbeat, RunStatus};
 
 mod settings;
-mod wrap;
+pub(crate) mod wrap;
 
-pub(crate) use wrap::keep_alive;
 use wrap::rules::{parse_keep, parse_max_runtime, parse_retry, parse_stall, rules};
 
 /// The program name messages start with.

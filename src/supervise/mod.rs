@@ -5,7 +5,7 @@
 //! maximum runtime the wrapper may enforce.
 
 pub(crate) mod output;
-mod pump;
+pub(crate) mod pump;
 pub(crate) mod signal;
 pub(crate) mod singleton;
 pub(crate) mod watch;
@@ -22,8 +22,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::record::format_duration;
-use pump::{pump, Event};
-pub(crate) use pump::{Progress, Sink, PROGRESS_EVERY};
+use pump::{pump, Event, Sink};
 use singleton::JobLock;
 use watch::{Seen, Watch};
 

@@ -20,8 +20,9 @@ use crate::ping::{self, Ping, Pinger};
 use crate::record::{default_max_runtime, Heartbeat, RunStatus, OUTPUT_MESSAGE_MAX_BYTES};
 use crate::store::{self, heartbeat_path};
 use crate::supervise::output::{Log, Tail};
+use crate::supervise::pump::{Progress, Sink};
 use crate::supervise::singleton::{self, Acquired, JobLock};
-use crate::supervise::{self, lines, signal, Outcome, Progress, Sink};
+use crate::supervise::{self, lines, signal, Outcome};
 
 pub(super) mod rules;
 

@@ -92,7 +92,7 @@ pub(crate) fn parse_retry(text: &str) -> Result<u32, Error> {
 
 /// At least twice the time between progress marks.
 pub(crate) fn parse_stall(text: &str) -> Result<u64, Error> {
-    WAIT.at_least(2 * crate::supervise::PROGRESS_EVERY.as_secs())
+    WAIT.at_least(2 * crate::supervise::pump::PROGRESS_EVERY.as_secs())
         .parse(text)
 }
 
