@@ -138,25 +138,20 @@ pub(crate) fn fast(duration: Duration, runs: &[Run]) -> Option<String> {
 /// DFA keeps its own bound (2 MiB): set to the pattern's, building cost a
 /// wrapped run 17% more (hyperfine, `-- true`).
 pub(crate) fn compile(flag: &str, pattern: &str) -> Result<Pattern, Error> {
+    let limit = Some(PATTERN_KIB_MAX << 10);
     let regex = meta::Regex::builder()
         .syntax(syntax::Config::new().utf8(false))
-        .configure(
-            meta::Config::new()
-                .utf8_empty(false)
-                .nfa_size_limit(Some(PATTERN_KIB_MAX << 10)),
-        )
+        .configure(meta::Config::new().utf8_empty(false).nfa_size_limit(limit))
         .build(pattern)
         .map_err(|err| {
             let rule = if err.size_limit().is_some() {
                 format!("the compiled pattern would take more than {PATTERN_KIB_MAX} KiB")
             } else {
                 // The syntax error ends with its one-line cause.
-                (err.syntax_error())
-                    .and_then(|e| {
-                        (e.to_string().lines().rev())
-                            .find_map(|l| l.trim().strip_prefix("error: ").map(str::to_owned))
-                    })
-                    .unwrap_or_else(|| "it is not a valid pattern".to_owned())
+                let said = err.syntax_error().map(|e| e.to_string());
+                let mut lines = said.iter().flat_map(|s| s.lines().rev());
+                let cause = lines.find_map(|l| l.trim().strip_prefix("error: "));
+                cause.unwrap_or("it is not a valid pattern").to_owned()
             };
             Error::Pattern {
                 flag: flag.to_owned(),
