@@ -114,9 +114,8 @@ pub(super) fn pump(
             };
             // Unbuffered, as the command's own output would be.
             passing = passing && write_all(to, &buf[..n]);
-            sink.lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(stream, &buf[..n]);
+            let mut locked = sink.lock().unwrap_or_else(PoisonError::into_inner);
+            locked.push(stream, &buf[..n]);
         }
         // Pending output is marked now: no pump is left to wait, and the command may go on silent.
         if let Some(progress) = &mut sink.lock().unwrap_or_else(PoisonError::into_inner).progress {

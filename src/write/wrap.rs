@@ -84,10 +84,9 @@ pub(super) fn run(args: &Args, job: &str, interval: u64, settings: Settings, rul
     let (mut outcome, mut verdict, tried, signalled) =
         attempts(args, job, &rules, lock.as_ref(), &dir, max, progress);
     // Without a minimum, a success far faster than usual is flagged (failed with --alert-fast).
-    let fast = (verdict.ok && rules.min_runtime.is_none())
-        .then(|| store::read_history(&dir, job).ok())
-        .flatten()
-        .and_then(|runs| rules::fast(outcome.duration, &runs));
+    let learn = verdict.ok && rules.min_runtime.is_none();
+    let runs = learn.then(|| store::read_history(&dir, job).ok()).flatten();
+    let fast = runs.and_then(|runs| rules::fast(outcome.duration, &runs));
     if let (Some(fast), true) = (&fast, args.alert_fast) {
         verdict.ok = false;
         verdict.reason = Some(format!("finished in {fast} (--alert-fast)"));
@@ -271,9 +270,8 @@ fn ended_by(sig: i32, job: &str, doing: &str) -> u8 {
 
 /// Writes `record`; a failure is said, and the run goes on.
 fn write(dir: &Path, record: &Heartbeat) -> Option<PathBuf> {
-    store::write(Some(dir), record)
-        .map_err(|err| eprintln!("{PROGRAM}: {err}"))
-        .ok()
+    let written = store::write(Some(dir), record);
+    written.map_err(|err| eprintln!("{PROGRAM}: {err}")).ok()
 }
 
 /// The one given, else the system directory when writable, else the user's;

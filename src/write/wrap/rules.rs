@@ -117,13 +117,9 @@ const USUAL_RUNS: usize = 10;
 /// "0.9s, usually 14m": a success in less than a tenth of the median of the
 /// last [`USUAL_RUNS`] successful `runs` (oldest first).
 pub(crate) fn fast(duration: Duration, runs: &[Run]) -> Option<String> {
-    let mut usual: Vec<f64> = runs
-        .iter()
-        .rev()
-        .filter(|r| r.status == RunStatus::Ok)
-        .filter_map(|r| r.duration_seconds)
-        .take(USUAL_RUNS)
-        .collect();
+    let ok = runs.iter().rev().filter(|r| r.status == RunStatus::Ok);
+    let durations = ok.filter_map(|r| r.duration_seconds);
+    let mut usual: Vec<f64> = durations.take(USUAL_RUNS).collect();
     if usual.len() < USUAL_RUNS {
         return None;
     }
