@@ -94,9 +94,8 @@ pub(super) fn run(args: &Args, job: &str, interval: u64, settings: Settings, rul
     if let Some(err) = &outcome.log_error {
         eprintln!("{PROGRAM}: warning: the log stopped: {err}");
     }
-    if let (126 | 127, Some(note), true) =
-        (outcome.exit_code, &outcome.note, outcome.tail.is_empty())
-    {
+    let unstarted = matches!(outcome.exit_code, 126 | 127) && outcome.tail.is_empty();
+    if let (Some(note), true) = (&outcome.note, unstarted) {
         eprintln!("{note}");
     }
     let attempt = (!tried.is_empty()).then(|| {
@@ -192,12 +191,8 @@ const WAIT_CAP: Duration = Duration::from_secs(3600);
 
 /// The wait before attempt `next` (2 and up).
 fn wait(delay: u64, next: u32, unit: f64) -> Duration {
-    jittered(
-        Duration::from_secs(delay),
-        next.saturating_sub(2),
-        WAIT_CAP,
-        unit,
-    )
+    let first = Duration::from_secs(delay);
+    jittered(first, next.saturating_sub(2), WAIT_CAP, unit)
 }
 
 /// Runs the command until an attempt succeeds, none is left, or the next would start past
