@@ -51,13 +51,10 @@ pub(crate) fn run(
     input: Option<Vec<u8>>,
     limits: Limits,
 ) -> Result<Exited, Failure> {
-    let mut child = command
-        .stdin(input.as_ref().map_or_else(Stdio::null, |_| Stdio::piped()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .map_err(Failure::Spawn)?;
+    let stdin = input.as_ref().map_or_else(Stdio::null, |_| Stdio::piped());
+    command.stdin(stdin).process_group(0);
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = command.spawn().map_err(Failure::Spawn)?;
     let started = Instant::now();
     if let (Some(mut stdin), Some(input)) = (child.stdin.take(), input) {
         // A thread: a command that reads nothing must not block us; a closed pipe is no error.

@@ -88,11 +88,8 @@ pub(crate) fn run_command(
 ) -> Outcome {
     let started = Instant::now();
     let mut command = Command::new(program);
-    command
-        .args(args)
-        .process_group(0)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    command.args(args).process_group(0);
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
     let keep_open = lock.map(JobLock::fd);
     // SAFETY: the hook only calls sigemptyset, sigaddset, pthread_sigmask
     // and fcntl, all async-signal-safe, and allocates nothing.
