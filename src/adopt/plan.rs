@@ -159,9 +159,8 @@ pub(super) fn interval_word(seconds: u64) -> String {
 /// A pattern of `*` (any text) and `?` (a character) as a regex; `None`
 /// for one too large to build (`--adopt` refuses it).
 pub(super) fn glob(pattern: &str) -> Option<regex::Regex> {
-    let glob = regex::escape(pattern)
-        .replace(r"\*", ".*")
-        .replace(r"\?", ".");
+    let glob = regex::escape(pattern).replace(r"\*", ".*");
+    let glob = glob.replace(r"\?", ".");
     regex::Regex::new(&format!("^(?s:{glob})$")).ok()
 }
 

@@ -140,9 +140,8 @@ pub(super) fn hand_over(pipes: Vec<(OwnedFd, RawFd)>) -> io::Result<()> {
     if pipes.is_empty() {
         return Ok(());
     }
-    let mut polled: Vec<_> = (pipes.iter())
-        .map(|(pipe, _)| readable(pipe.as_raw_fd()))
-        .collect();
+    let fds = pipes.iter().map(|(pipe, _)| pipe.as_raw_fd());
+    let mut polled: Vec<_> = fds.map(readable).collect();
     // Listed before the fork: the child may not allocate.
     let open = std::fs::read_dir("/proc/self/fd").into_iter().flatten();
     let close: Vec<RawFd> = (open.flatten())
