@@ -144,7 +144,7 @@ pub(crate) fn compile(flag: &str, pattern: &str) -> Result<Pattern, Error> {
                 format!("the compiled pattern would take more than {PATTERN_KIB_MAX} KiB")
             } else {
                 // The syntax error ends with its one-line cause.
-                let said = err.syntax_error().map(|e| e.to_string());
+                let said = err.syntax_error().map(ToString::to_string);
                 let mut lines = said.iter().flat_map(|s| s.lines().rev());
                 let cause = lines.find_map(|l| l.trim().strip_prefix("error: "));
                 cause.unwrap_or("it is not a valid pattern").to_owned()
