@@ -124,7 +124,8 @@ fn simple_commands(command: &str) -> Vec<Vec<String>> {
                 all.push(std::mem::take(&mut words));
             }
             '<' | '>' => {
-                // A redirection: neither its number (`2>`) nor its target is an argument.
+                // A redirection: neither its number (`2>`) nor its target
+                // is an argument.
                 word = word.filter(|w| !w.bytes().all(|b| b.is_ascii_digit()));
                 words.extend(word.take());
                 let operator = |n: &char| matches!(n, '>' | '&' | ' ' | '\t');
