@@ -125,12 +125,11 @@ impl Daemon {
             let ping = crate::write::ping_of(record);
             let error = Arc::clone(&self.ping_error);
             // A thread that cannot start drops its reference with the closure.
-            let _ = std::thread::Builder::new()
-                .name("hb-ping".to_owned())
-                .spawn(move || {
-                    let result = pinger.send(&ping, ping::BUDGET).map_err(|e| e.to_string());
-                    *error.lock().unwrap_or_else(PoisonError::into_inner) = result.err();
-                });
+            let builder = std::thread::Builder::new().name("hb-ping".to_owned());
+            let _ = builder.spawn(move || {
+                let result = pinger.send(&ping, ping::BUDGET).map_err(|e| e.to_string());
+                *error.lock().unwrap_or_else(PoisonError::into_inner) = result.err();
+            });
         }
         Beat::Written(written)
     }

@@ -117,9 +117,8 @@ impl Watch {
 /// At most [`SHOWN_MAX`] bytes, without a carriage return.
 fn shown(line: &[u8]) -> String {
     let text = String::from_utf8_lossy(&line[..line.len().min(SHOWN_MAX)]);
-    text.trim_end_matches('\r')
-        .trim_end_matches('\u{fffd}')
-        .to_owned()
+    let text = text.trim_end_matches('\r');
+    text.trim_end_matches('\u{fffd}').to_owned()
 }
 
 #[cfg(test)]
