@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
-use crate::ping::{self, Ping, Pinger};
+use crate::ping::{self, Pinger};
 
 pub use crate::ping::Style;
 use crate::record::{cut, say, validate_job, Heartbeat, RunStatus, MESSAGE_MAX_BYTES};
@@ -94,7 +94,7 @@ impl Daemon {
     /// says why there is nothing to keep alive (no run in progress).
     pub fn keepalive(&self) -> Result<PathBuf, Error> {
         let dirs = (self.dir.clone()).map_or_else(store::default_locations, |dir| vec![dir]);
-        crate::write::keep_alive(&dirs, &self.job)
+        crate::write::wrap::keep_alive(&dirs, &self.job)
     }
 
     /// Records a failure at once (`fail` with `message`, at most 1 KiB):
@@ -106,10 +106,8 @@ impl Daemon {
 
     /// Why the last ping failed, if it did.
     pub fn ping_error(&self) -> Option<String> {
-        self.ping_error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        let error = self.ping_error.lock();
+        error.unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     fn beat(&mut self, status: RunStatus, message: Option<String>) -> Beat {
@@ -122,23 +120,16 @@ impl Daemon {
             Err(err) => return Beat::NotWritten(err),
         };
         self.last_write = Some(Instant::now());
-        // Pings from a background thread, unless the previous ping is still
-        // under way: a slow server costs skipped pings, never a stall.
+        // In a thread, unless the last is still under way: a slow server skips pings, never stalls.
         if let (Some(pinger), 1) = (self.pinger.clone(), Arc::strong_count(&self.ping_error)) {
-            let ping = Ping::Beat {
-                ok: status == RunStatus::Ok,
-                exit_code: record.exit_code,
-                body: record.message,
-                duration: None,
-            };
+            let ping = crate::write::ping_of(record);
             let error = Arc::clone(&self.ping_error);
             // A thread that cannot start drops its reference with the closure.
-            let _ = std::thread::Builder::new()
-                .name("hb-ping".to_owned())
-                .spawn(move || {
-                    let result = pinger.send(&ping, ping::BUDGET).map_err(|e| e.to_string());
-                    *error.lock().unwrap_or_else(PoisonError::into_inner) = result.err();
-                });
+            let builder = std::thread::Builder::new().name("hb-ping".to_owned());
+            let _ = builder.spawn(move || {
+                let result = pinger.send(&ping, ping::BUDGET).map_err(|e| e.to_string());
+                *error.lock().unwrap_or_else(PoisonError::into_inner) = result.err();
+            });
         }
         Beat::Written(written)
     }

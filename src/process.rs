@@ -13,11 +13,10 @@ const STDERR_MAX: usize = 8 * 1024;
 
 const POLL: Duration = Duration::from_millis(5);
 
-/// How long a command may take, and what is kept: `max_bytes` of standard
-/// output. With a `drain`, a stream past its cap is read on and dropped (the
-/// command must not die of a closed pipe) and, after the exit, for `drain`
-/// more (leftovers may hold the pipes), at most 100 ms past the deadline;
-/// without, it is closed at its cap and read up to the deadline.
+/// How long a command may take, and `max_bytes` of stdout kept. With a `drain`, a stream
+/// past its cap is read on and dropped (no death by closed pipe) and, after the exit, for
+/// `drain` more (leftovers may hold the pipes), at most 100 ms past the deadline; without,
+/// it is closed at its cap and read up to the deadline.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Limits {
     pub timeout: Duration,
@@ -33,7 +32,6 @@ pub(crate) struct Kept {
     pub open: bool,
 }
 
-#[derive(Debug)]
 pub(crate) struct Exited {
     pub status: ExitStatus,
     pub group: u32,
@@ -42,7 +40,6 @@ pub(crate) struct Exited {
 }
 
 /// After `Wait` and `Timeout`, the process group was killed.
-#[derive(Debug)]
 pub(crate) enum Failure {
     Spawn(io::Error),
     Wait(io::Error),
@@ -54,13 +51,10 @@ pub(crate) fn run(
     input: Option<Vec<u8>>,
     limits: Limits,
 ) -> Result<Exited, Failure> {
-    let mut child = command
-        .stdin(input.as_ref().map_or_else(Stdio::null, |_| Stdio::piped()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()
-        .map_err(Failure::Spawn)?;
+    let stdin = input.as_ref().map_or_else(Stdio::null, |_| Stdio::piped());
+    command.stdin(stdin).process_group(0);
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = command.spawn().map_err(Failure::Spawn)?;
     let started = Instant::now();
     if let (Some(mut stdin), Some(input)) = (child.stdin.take(), input) {
         // A thread: a command that reads nothing must not block us; a closed pipe is no error.
@@ -86,14 +80,11 @@ pub(crate) fn run(
     let last = started + limits.timeout + Duration::from_millis(100);
     let drained = (limits.drain).and_then(|drain| Instant::now().checked_add(drain));
     let until = drained.map_or(last, |until| until.min(last));
-    let left = || until.saturating_duration_since(Instant::now());
     let taken = |(done, kept): Reading| {
-        let open = done.recv_timeout(left()).is_err();
-        let mut kept = kept.lock().unwrap_or_else(PoisonError::into_inner);
-        Kept {
-            open,
-            ..std::mem::take(&mut *kept)
-        }
+        let left = until.saturating_duration_since(Instant::now());
+        let open = done.recv_timeout(left).is_err();
+        let kept = std::mem::take(&mut *kept.lock().unwrap_or_else(PoisonError::into_inner));
+        Kept { open, ..kept }
     };
     Ok(Exited {
         status,

@@ -5,32 +5,24 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use chrono::Utc;
-
 use clap::{Parser, ValueEnum};
 
 use crate::exit_code::Write;
 use crate::pause::Pause;
 use crate::ping::{self, Ping, Pinger};
-use crate::record::{
-    cut, parse_factor, parse_interval, validate_job, MAX_NEEDS, MESSAGE_MAX_BYTES, PAUSE,
-};
-use crate::supervise::singleton::Mode;
+use crate::record::{cut, validate_job, MAX_NEEDS, MESSAGE_MAX_BYTES, PAUSE};
 use crate::{store, Error, Heartbeat, RunStatus};
 
 mod settings;
-mod wrap;
+pub(crate) mod wrap;
 
-use settings::Settings;
-pub(crate) use wrap::keep_alive;
-use wrap::rules::{parse_keep, parse_log_max, parse_max_runtime, parse_retry, parse_stall, rules};
+use wrap::rules::{parse_keep, parse_max_runtime, parse_retry, parse_stall, rules};
 
 /// The program name messages start with.
 pub const PROGRAM: &str = "hb-write";
 
-/// hb-write's command line: `--help`, the man page and the completions all
-/// come from it. The help text is given as attributes, not as this comment,
-/// because its crontab examples are not Rust.
+/// hb-write's command line, whence `--help`, the man page and the completions
+/// (the help text is in attributes: its crontab examples are not Rust).
 #[derive(Debug, Parser)]
 #[command(
     name = PROGRAM,
@@ -50,13 +42,8 @@ pub struct Args {
     /// readers take HB_DIR), the first entry. [default:
     /// /var/lib/cron-heartbeat when writable, else
     /// $XDG_STATE_HOME/cron-heartbeat]
-    #[arg(
-        long,
-        value_name = "DIR",
-        env = "HB_DIR",
-        value_delimiter = ':',
-        num_args = 1
-    )]
+    #[arg(long, value_name = "DIR", env = "HB_DIR")]
+    #[arg(value_delimiter = ':', num_args = 1)]
     dir: Vec<PathBuf>,
 
     /// How the run ended. [default: fail when --exit-code is not 0, else ok]
@@ -124,7 +111,7 @@ pub struct Args {
     log: bool,
 
     /// The most bytes --log keeps of one run (`1MiB`, `65536`).
-    #[arg(long, value_name = "BYTES", default_value = "1MiB", value_parser = parse_log_max, requires = "log")]
+    #[arg(long, value_name = "BYTES", default_value = "1MiB", value_parser = |t: &str| crate::record::parse_size(t, u64::MAX, ""), requires = "log")]
     log_max: u64,
 
     /// The longest the command may run (1 second to 400 days); a `running`
@@ -138,10 +125,8 @@ pub struct Args {
     #[arg(long, requires = "command")]
     kill_after: bool,
 
-    /// The stale factor, for the default maximum runtime (as hb-check's
-    /// --factor). [default: 2] [env: HB_FACTOR; a bad value there warns and
-    /// the default applies]
-    #[arg(long, value_name = "F", value_parser = parse_factor, hide = true)]
+    /// Hidden: hb-check's --factor, for the default maximum runtime (or HB_FACTOR; default 2).
+    #[arg(long, value_name = "F", value_parser = crate::record::parse_factor, hide = true)]
     factor: Option<f64>,
 
     /// Exit codes that mean success, separated by commas (`0,24` takes
@@ -198,7 +183,7 @@ pub struct Args {
     /// nothing (exit 0), `wait` waits up to INTERVAL, `replace` ends the other
     /// run (SIGTERM, SIGKILL 10 s later) and runs.
     #[arg(long, value_enum, value_name = "MODE", requires = "command")]
-    singleton: Option<Mode>,
+    singleton: Option<crate::supervise::singleton::Mode>,
 
     /// Also ping this URL (Healthchecks or Uptime Kuma), after the heartbeat
     /// is written; best effort, at most 10 s, never changes the exit code.
@@ -270,10 +255,13 @@ impl Args {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn run(args: Args) -> ExitCode {
-    checked_run(&args).unwrap_or_else(|err| {
-        eprintln!("{PROGRAM}: {err}");
-        Write::Usage.into()
-    })
+    checked_run(&args).unwrap_or_else(|err| said(err, Write::Usage))
+}
+
+/// Says `err` on stderr; exits with `code`.
+fn said(err: Error, code: Write) -> ExitCode {
+    eprintln!("{PROGRAM}: {err}");
+    code.into()
 }
 
 /// The run; `Err` is a usage error (exit 2), found before anything is done.
@@ -298,7 +286,7 @@ fn checked_run(args: &Args) -> Result<ExitCode, Error> {
     }
     if let Some(length) = &args.pause {
         let seconds = PAUSE.parse(length)?;
-        let pause = Pause::new(job, Utc::now(), seconds, args.reason.as_deref())
+        let pause = Pause::new(job, chrono::Utc::now(), seconds, args.reason.as_deref())
             .map_err(|reason| Error::invalid("pause", length, reason.to_string()))?;
         if let (Some(job), false) = (job, args.force) {
             store::check_known(args.dir().as_deref(), job)?;
@@ -312,34 +300,20 @@ fn checked_run(args: &Args) -> Result<ExitCode, Error> {
     if args.retire {
         return Ok(done(store::retire(&args.dirs(), job)));
     }
-    let settings = Settings::resolve(args)?;
-    let interval_seconds = parse_interval(args.interval.as_deref().unwrap_or_default())?;
+    let settings = settings::resolve(args)?;
+    let interval = crate::record::parse_interval(args.interval.as_deref().unwrap_or_default())?;
     if args.command.is_empty() {
-        return Ok(beat(args, job, interval_seconds, settings));
+        return Ok(beat(args, job, interval, settings));
     }
-    let rules = rules(args)?;
-    let wrap = wrap::Wrap {
-        args,
-        job,
-        interval_seconds,
-        settings,
-        rules,
-    };
-    Ok(ExitCode::from(wrap::run_job(&wrap)))
+    Ok(wrap::run(args, job, interval, settings, rules(args)?).into())
 }
 
 fn done<T>(result: Result<T, Error>) -> ExitCode {
-    match result {
-        Ok(_) => Write::Written.into(),
-        Err(err) => {
-            eprintln!("{PROGRAM}: {err}");
-            Write::Failed.into()
-        }
-    }
+    result.map_or_else(|err| said(err, Write::Failed), |_| Write::Written.into())
 }
 
 /// `hb-write JOB INTERVAL`: the heartbeat, its history line, the ping.
-fn beat(args: &Args, job: &str, interval_seconds: u64, settings: Settings) -> ExitCode {
+fn beat(args: &Args, job: &str, interval_seconds: u64, settings: settings::Settings) -> ExitCode {
     let status = match (args.status, args.exit_code) {
         (Some(StatusArg::Fail), _) => RunStatus::Fail,
         (None, Some(code)) if code != 0 => RunStatus::Fail,
@@ -363,15 +337,19 @@ fn beat(args: &Args, job: &str, interval_seconds: u64, settings: Settings) -> Ex
     }));
     // The heartbeat first: local truth never waits on the network.
     if let Some((url, style)) = settings.ping {
-        let beat = Ping::Beat {
-            ok: status == RunStatus::Ok,
-            exit_code: record.exit_code,
-            body: record.message,
-            duration: None,
-        };
-        Pinger::new(url, style).send_or_warn(PROGRAM, &beat, ping::BUDGET);
+        Pinger::new(url, style).send_or_warn(PROGRAM, &ping_of(record), ping::BUDGET);
     }
     code
+}
+
+/// The ping of a heartbeat written (by hb-write or a daemon's tick).
+pub(crate) fn ping_of(record: Heartbeat) -> Ping {
+    Ping::Beat {
+        ok: record.status == RunStatus::Ok,
+        exit_code: record.exit_code,
+        body: record.message,
+        duration: None,
+    }
 }
 
 #[cfg(test)]

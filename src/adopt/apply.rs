@@ -110,8 +110,7 @@ fn backup_path(tab: &Tab) -> Result<PathBuf, Error> {
     }
 }
 
-/// Writes `new` in place of the crontab, after a backup of its text as
-/// read; refused when the file changed since, or a backup is there.
+/// Writes `new` after a backup of the text as read; refused if the file changed or a backup exists.
 pub(crate) fn write(tab: &Tab, new: &str) -> Result<(), Error> {
     let (text, live) = (tab.text.as_str(), tab.spool.is_some());
     let again =
@@ -134,8 +133,7 @@ pub(crate) fn write(tab: &Tab, new: &str) -> Result<(), Error> {
             .map_err(|e| Error::rule_from(format!("cannot create {}: {e}", dir.display()), e))?;
     }
     let original = if live { user_text(text) } else { text };
-    // Readable by its owner only: a crontab may hold secrets. Never over
-    // a backup another adoption wrote meanwhile.
+    // Owner-only (a crontab may hold secrets), never over a backup written meanwhile.
     write_as(&backup, 0o600, None, true, &mut |out| {
         out.write_all(original.as_bytes())
     })

@@ -36,12 +36,8 @@ pub struct AdoptArgs {
     pub undo: bool,
 
     /// With --adopt: only the jobs of these names (as adoption names them).
-    #[arg(
-        long,
-        value_name = "JOB,...",
-        value_delimiter = ',',
-        requires = "adopt"
-    )]
+    #[arg(long, value_name = "JOB,...")]
+    #[arg(value_delimiter = ',', requires = "adopt")]
     pub only: Vec<String>,
 
     /// With --adopt: leave the jobs whose names match PATTERN (`*`, `?`);
@@ -55,24 +51,12 @@ pub struct AdoptArgs {
     pub interval_slack: Option<u64>,
 }
 
-/// The hb-write beside this program, by its full path (cron's `PATH` is
-/// short), else `hb-write`.
-fn hb_write_program() -> String {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| Some(exe.parent()?.join("hb-write")))
-        .filter(|p| p.is_file())
-        .and_then(|p| p.to_str().map(str::to_owned))
-        .unwrap_or_else(|| "hb-write".to_owned())
-}
-
 /// The crontabs to adopt, read; an unreadable one goes to `refuse` (line 0).
 fn crontabs(args: &ScheduleArgs, refuse: &mut dyn FnMut(&Path, usize, &str)) -> Vec<apply::Tab> {
     let spool = files::under(&args.cron_root, SPOOL);
     let user_of = |p: &Path| {
-        (p.parent() == Some(spool.as_path()))
-            .then(|| p.file_name()?.to_str().map(str::to_owned))
-            .flatten()
+        let name = p.file_name()?.to_str()?.to_owned();
+        (p.parent() == Some(spool.as_path())).then_some(name)
     };
     let given = (args.crontab.iter()).map(|p| (p.clone(), flavour_of(p), user_of(p)));
     let mut named: Vec<_> = given.collect();
@@ -87,8 +71,7 @@ fn crontabs(args: &ScheduleArgs, refuse: &mut dyn FnMut(&Path, usize, &str)) -> 
             }
         }
     }
-    // Under another root, a user's crontab is a file of that system: the
-    // `crontab` program here installs into this system's spool.
+    // Under another root a user's crontab is a plain file: `crontab` installs into this system.
     let live = args.cron_root == Path::new("/");
     (named.into_iter())
         .filter_map(|(path, flavour, user)| {
@@ -121,8 +104,7 @@ pub(crate) fn run(
         };
         exclude.push(glob);
     }
-    // A refusal is 3 whatever else happened (merge would rank a pending
-    // change above it): a person must look.
+    // A refusal is 3 whatever else happened (merge would rank a pending change above it).
     let (mut refused, mut pending) = (false, false);
     let refuse = |path: &Path, line: usize, reason: &dyn std::fmt::Display| {
         let at = format!(":{line}");
@@ -154,7 +136,12 @@ pub(crate) fn run(
         only: args.only.clone(),
         exclude,
         slack: args.interval_slack.unwrap_or(0),
-        program: hb_write_program(),
+        // The hb-write beside this program by its full path (cron's `PATH` is short).
+        program: (std::env::current_exe().ok())
+            .and_then(|exe| Some(exe.parent()?.join("hb-write")))
+            .filter(|p| p.is_file())
+            .and_then(|p| p.to_str().map(str::to_owned))
+            .unwrap_or_else(|| "hb-write".to_owned()),
         zone: files::system_zone(),
         now: chrono::Utc::now(),
         ..plan::Adoption::default()

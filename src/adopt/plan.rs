@@ -27,7 +27,6 @@ const COMMAND_MAX: usize = 998;
 #[derive(Debug, Default)]
 pub(crate) struct Adoption {
     pub(crate) only: Vec<String>,
-    /// `--exclude`'s patterns, compiled.
     pub(crate) exclude: Vec<regex::Regex>,
     pub(crate) slack: u64,
     pub(crate) program: String,
@@ -89,7 +88,6 @@ impl Adoption {
             return plan;
         }
         let lines: Vec<&str> = text.split('\n').collect();
-        let system = flavour == Flavour::System;
         // cron runs the lines below a `SHELL=` with that shell.
         let sets_shell = |l: &&str| {
             crontab::setting(l.trim_start_matches([' ', '\t'])).is_some_and(|(n, _)| n == "SHELL")
@@ -97,14 +95,13 @@ impl Adoption {
         let first_shell = lines.iter().position(sets_shell).map(|i| i + 1);
         for entry in entries {
             let raw = lines[entry.line - 1];
-            let left = if entry.when.eq_ignore_ascii_case("@reboot") {
-                Some("`@reboot` runs once, with no interval to check")
-            } else if !find_hb_writes(&entry.command).is_empty() || raw.contains("hb-write") {
-                Some("it already calls hb-write")
-            } else {
-                None
-            };
-            if let Some(left) = left {
+            let reboot = entry.when.eq_ignore_ascii_case("@reboot");
+            if reboot || !find_hb_writes(&entry.command).is_empty() || raw.contains("hb-write") {
+                let left = if reboot {
+                    "`@reboot` runs once, with no interval to check"
+                } else {
+                    "it already calls hb-write"
+                };
                 plan.notes.push((entry.line, format!("left alone: {left}")));
                 continue;
             }
@@ -126,7 +123,7 @@ impl Adoption {
             let (job, renamed) = self.claim(&base, Source::new(path, entry.line));
             let (program, every) = (quote(&self.program), interval_word(interval));
             let call = format!("{program} {job} {every} --");
-            let (head, command, input) = split(raw, system);
+            let (head, command, input) = split(raw, flavour == Flavour::System);
             let (command, wrapped) = rewrite(command, &entry.command, &call, shell);
             // What cron counts: all after the time fields and the user field.
             let len = command.len() + input.len();
@@ -162,9 +159,8 @@ pub(super) fn interval_word(seconds: u64) -> String {
 /// A pattern of `*` (any text) and `?` (a character) as a regex; `None`
 /// for one too large to build (`--adopt` refuses it).
 pub(super) fn glob(pattern: &str) -> Option<regex::Regex> {
-    let glob = regex::escape(pattern)
-        .replace(r"\*", ".*")
-        .replace(r"\?", ".");
+    let glob = regex::escape(pattern).replace(r"\*", ".*");
+    let glob = glob.replace(r"\?", ".");
     regex::Regex::new(&format!("^(?s:{glob})$")).ok()
 }
 

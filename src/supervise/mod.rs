@@ -5,7 +5,7 @@
 //! maximum runtime the wrapper may enforce.
 
 pub(crate) mod output;
-mod pump;
+pub(crate) mod pump;
 pub(crate) mod signal;
 pub(crate) mod singleton;
 pub(crate) mod watch;
@@ -22,8 +22,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::record::format_duration;
-use pump::{pump, Event};
-pub(crate) use pump::{Progress, Sink, PROGRESS_EVERY};
+use pump::{pump, Event, Sink};
 use singleton::JobLock;
 use watch::{Seen, Watch};
 
@@ -43,8 +42,7 @@ const KILL_WAIT: Duration = Duration::from_secs(30);
 #[derive(Debug, Default)]
 pub(crate) struct Outcome {
     pub duration: Duration,
-    /// As a shell gives it: 128 plus the signal that ended it, 127 when not
-    /// found, 126 when it could not be run.
+    /// As a shell gives it: 128+N for signal N, 127 not found, 126 not runnable.
     pub exit_code: i32,
     /// The last bytes of the combined output.
     pub tail: String,
@@ -79,9 +77,8 @@ pub(crate) fn lines(lines: impl IntoIterator<Item = Option<String>>) -> Option<S
     (lines.into_iter().flatten()).reduce(|all, line| format!("{all}\n{line}"))
 }
 
-/// Runs `program`, its output into `sink`, ending it past `kill_after`;
-/// `lock` (which the command inherits) notes its group. The caller must
-/// have called [`signal::mask_forwarded`] before starting any thread.
+/// Runs `program` into `sink`, ended past `kill_after`, its group noted in the inherited `lock`.
+/// The caller must have called [`signal::mask_forwarded`] before starting any thread.
 pub(crate) fn run_command(
     program: &OsString,
     args: &[OsString],
@@ -91,11 +88,8 @@ pub(crate) fn run_command(
 ) -> Outcome {
     let started = Instant::now();
     let mut command = Command::new(program);
-    command
-        .args(args)
-        .process_group(0)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    command.args(args).process_group(0);
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
     let keep_open = lock.map(JobLock::fd);
     // SAFETY: the hook only calls sigemptyset, sigaddset, pthread_sigmask
     // and fcntl, all async-signal-safe, and allocates nothing.
@@ -125,20 +119,15 @@ pub(crate) fn run_command(
     }
     let sink = Arc::new(Mutex::new(sink));
     let (events, inbox) = mpsc::channel();
-    // Dropping the write end wakes every pump to hand its pipe back. Without
-    // it (out of descriptors) the pumps read to the end.
+    // Dropping its write end makes each pump hand its pipe back; without it, they read to the end.
     let stop = io::pipe().ok();
     let stop_fd = stop.as_ref().map_or(-1, |(reader, _)| reader.as_raw_fd());
-    let (out, err) = (child.stdout.take(), child.stderr.take());
-    let pipes = [
-        OwnedFd::from(out.expect("piped")),
-        OwnedFd::from(err.expect("piped")),
-    ];
-    let pumps: Vec<_> = (pipes.into_iter().enumerate())
+    let out = OwnedFd::from(child.stdout.take().expect("piped"));
+    let err = OwnedFd::from(child.stderr.take().expect("piped"));
+    let pumps: Vec<_> = ([out, err].into_iter().enumerate())
         .map(|(stream, pipe)| pump(pipe, stream, Arc::clone(&sink), events.clone(), stop_fd))
         .collect();
-    // A signal is passed on the moment it comes: a loop that looked now and
-    // then would lose one that came just before the command exited.
+    // Passed on at once: a loop that looked now and then would lose one just before the exit.
     let exited = Arc::new(AtomicBool::new(false));
     let forwarded = Arc::new(AtomicI32::new(0));
     let (done, passed) = (Arc::clone(&exited), Arc::clone(&forwarded));
@@ -187,17 +176,15 @@ pub(crate) fn run_command(
         }
     };
     let duration = started.elapsed();
-    // From now a signal is the caller's: the forwarder stops within one wait
-    // (not joined, which would hold every run up to 250 ms).
+    // A signal is now the caller's: the forwarder stops within one wait (not joined: up to 250 ms).
     exited.store(true, Ordering::SeqCst);
     let forwarded = forwarded.load(Ordering::SeqCst);
     let drain_until = Instant::now() + DRAIN_GRACE;
     while eofs < pumps.len() {
-        let Ok(event) = inbox.recv_timeout(drain_until.saturating_duration_since(Instant::now()))
-        else {
-            break;
-        };
-        eofs += usize::from(matches!(event, Event::Eof));
+        match inbox.recv_timeout(drain_until.saturating_duration_since(Instant::now())) {
+            Ok(event) => eofs += usize::from(matches!(event, Event::Eof)),
+            Err(_) => break,
+        }
     }
     let hand_over_error = stop.and_then(|(reader, writer)| {
         drop(writer);
@@ -214,12 +201,10 @@ pub(crate) fn run_command(
     let notes = [
         (sent > 0).then(|| {
             let then = (sent > 1).then(|| format!(", then SIGKILL {}s later", KILL_GRACE.as_secs()));
-            format!(
-                "hb-write: ended the run after {}, past its maximum runtime of {} (SIGTERM{})",
-                format_duration(duration.as_secs()),
-                format_duration(kill_after.unwrap_or_default().as_secs()),
-                then.unwrap_or_default()
-            )
+            let took = format_duration(duration.as_secs());
+            let max = format_duration(kill_after.unwrap_or_default().as_secs());
+            let then = then.unwrap_or_default();
+            format!("hb-write: ended the run after {took}, past its maximum runtime of {max} (SIGTERM{then})")
         }),
         (sent > 0 && status.is_none())
             .then(|| "hb-write: the command did not end even after SIGKILL".to_owned()),

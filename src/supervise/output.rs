@@ -37,8 +37,7 @@ impl Tail {
         self.total
     }
 
-    /// A character cut in two at the front is dropped, invalid UTF-8 becomes
-    /// U+FFFD, and the result is at most the capacity.
+    /// Without a character cut in two at the front, invalid UTF-8 as U+FFFD, at most the capacity.
     pub(crate) fn text(&self) -> String {
         let bytes: Vec<u8> = self.buf.iter().copied().collect();
         let cut = self.total > self.buf.len() as u64;
@@ -67,8 +66,7 @@ pub(crate) struct Log {
 }
 
 impl Log {
-    /// Moves the previous log to `<path>.1` and starts one, owner-only (the
-    /// output may say what the job prints about itself), not through a link.
+    /// Moves the last log to `<path>.1`; starts one owner-only (output may be private), no link.
     pub(crate) fn create(path: &Path, max: u64) -> io::Result<Log> {
         let moved = fs::rename(path, crate::store::beside(path, ".1"));
         moved.or_else(|e| (e.kind() == io::ErrorKind::NotFound).then_some(()).ok_or(e))?;
@@ -89,8 +87,7 @@ impl Log {
         })
     }
 
-    /// Appends what fits under the maximum; the rest is counted. A write
-    /// error stops the log (the run goes on) and is kept for [`Log::finish`].
+    /// Appends what fits, counting the rest; a write error stops the log, kept for [`Log::finish`].
     pub(crate) fn push(&mut self, bytes: &[u8]) {
         let room = self.max.saturating_sub(self.written);
         let take = bytes.len().min(usize::try_from(room).unwrap_or(usize::MAX));

@@ -4,21 +4,17 @@
 //! cron mails its output the same): closing them, as the wrapper's exit
 //! would, kills such a process with SIGPIPE at its next write.
 
-use std::fs;
 use std::io::{self, Read};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
-use std::process::ExitStatus;
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use super::output::{Log, Tail};
-use super::watch::Watch;
 
 pub(super) enum Event {
-    Exited(io::Result<ExitStatus>),
+    Exited(io::Result<std::process::ExitStatus>),
     Eof,
 }
 
@@ -26,7 +22,7 @@ pub(super) enum Event {
 pub(crate) struct Sink {
     pub(crate) tail: Tail,
     pub(crate) log: Option<Log>,
-    pub(crate) watch: Option<Watch>,
+    pub(crate) watch: Option<super::watch::Watch>,
     pub(crate) progress: Option<Progress>,
 }
 
@@ -45,12 +41,10 @@ impl Sink {
     }
 }
 
-/// The least time between two progress marks; `--stall-after` is at least
-/// twice it, so a mark a period late never reads as a stall.
+/// The least time between progress marks; `--stall-after` is at least twice it (no false stall).
 pub(crate) const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
-/// Output as progress: a touch of the `running` record at most once every
-/// [`PROGRESS_EVERY`] (output sooner is marked when that time is up).
+/// Output as progress: the `running` record touched at most every [`PROGRESS_EVERY`].
 pub(crate) struct Progress {
     path: PathBuf,
     next: Instant,
@@ -66,8 +60,7 @@ impl Progress {
         }
     }
 
-    /// Marks output (`new`) or what is pending, once its time is up;
-    /// returns when output not yet marked is to be, if any is.
+    /// Marks output (`new`) or what is pending once its time is up; returns when the rest is due.
     fn mark(&mut self, new: bool) -> Option<Instant> {
         self.pending |= new;
         let now = Instant::now();
@@ -81,13 +74,12 @@ impl Progress {
     }
 }
 
-/// Copies `from` to the wrapper's own stream and the sink until end of
-/// file; when `stop` ends, hands the pipe back with its target descriptor.
+/// Copies `from` to our stream and the sink until EOF; on `stop`, hands the pipe and target back.
 pub(super) fn pump(
     from: OwnedFd,
     stream: usize,
     sink: Arc<Mutex<Sink>>,
-    events: mpsc::Sender<Event>,
+    events: std::sync::mpsc::Sender<Event>,
     stop: RawFd,
 ) -> thread::JoinHandle<Option<(OwnedFd, RawFd)>> {
     thread::spawn(move || {
@@ -122,12 +114,10 @@ pub(super) fn pump(
             };
             // Unbuffered, as the command's own output would be.
             passing = passing && write_all(to, &buf[..n]);
-            sink.lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(stream, &buf[..n]);
+            let mut locked = sink.lock().unwrap_or_else(PoisonError::into_inner);
+            locked.push(stream, &buf[..n]);
         }
-        // What is pending is marked now: a stream that ends leaves no pump
-        // to wait for its time, and the command may go on silent.
+        // Pending output is marked now: no pump is left to wait, and the command may go on silent.
         if let Some(progress) = &mut sink.lock().unwrap_or_else(PoisonError::into_inner).progress {
             progress.next = Instant::now();
             progress.mark(false);
@@ -150,11 +140,10 @@ pub(super) fn hand_over(pipes: Vec<(OwnedFd, RawFd)>) -> io::Result<()> {
     if pipes.is_empty() {
         return Ok(());
     }
-    let mut polled: Vec<_> = (pipes.iter())
-        .map(|(pipe, _)| readable(pipe.as_raw_fd()))
-        .collect();
+    let fds = pipes.iter().map(|(pipe, _)| pipe.as_raw_fd());
+    let mut polled: Vec<_> = fds.map(readable).collect();
     // Listed before the fork: the child may not allocate.
-    let open = fs::read_dir("/proc/self/fd").into_iter().flatten();
+    let open = std::fs::read_dir("/proc/self/fd").into_iter().flatten();
     let close: Vec<RawFd> = (open.flatten())
         .filter_map(|e| e.file_name().to_str()?.parse().ok())
         .filter(|fd| *fd > 2 && !polled.iter().any(|p| p.fd == *fd))
@@ -210,8 +199,7 @@ fn copy(polled: &mut [libc::pollfd], targets: &mut [RawFd]) -> ! {
     }
 }
 
-/// Writes every byte; `false` once the target is gone (EPIPE: SIGPIPE is
-/// ignored in the wrapper and its copier).
+/// Writes every byte; `false` once the target is gone (EPIPE: SIGPIPE is ignored here).
 fn write_all(fd: RawFd, mut bytes: &[u8]) -> bool {
     while !bytes.is_empty() {
         // SAFETY: writes from a buffer of its stated length.

@@ -2,7 +2,6 @@
 //! `unsafe` block is one libc call on values this module owns.
 
 use std::io;
-use std::time::Duration;
 
 fn forwarded_set() -> libc::sigset_t {
     // SAFETY: sigemptyset initialises the set; sigaddset only writes to it.
@@ -32,14 +31,13 @@ pub(crate) fn mask_forwarded(how: libc::c_int) -> io::Result<()> {
     }
 }
 
-/// Lets `fd` pass through `exec` (clearing `FD_CLOEXEC`, the one descriptor
-/// flag); async-signal-safe (it runs before `exec`).
+/// Lets `fd` pass through `exec` (clears `FD_CLOEXEC`); async-signal-safe.
 pub(crate) fn inherit_fd(fd: i32) -> io::Result<()> {
     // SAFETY: fcntl on a descriptor number; a bad one gives EBADF.
     os(unsafe { libc::fcntl(fd, libc::F_SETFD, 0) }).map(drop)
 }
 
-pub(crate) fn wait_signal(timeout: Duration) -> Option<i32> {
+pub(crate) fn wait_signal(timeout: std::time::Duration) -> Option<i32> {
     let set = forwarded_set();
     let spec = libc::timespec {
         tv_sec: timeout.as_secs().min(3600) as libc::time_t,
@@ -60,8 +58,7 @@ pub(crate) fn kill_group(pgid: u32, sig: i32) -> io::Result<()> {
     os(unsafe { libc::killpg(pgid, sig) }).map(drop)
 }
 
-/// A signal that came after the command exited waits, blocked, for the
-/// wrapper's own next look.
+/// A signal that came after the command exited waits, blocked, for the wrapper.
 pub(crate) fn resend_to_self(sig: i32) {
     // SAFETY: kill and getpid take and give plain integers.
     unsafe { libc::kill(libc::getpid(), sig) };
@@ -76,10 +73,8 @@ pub(crate) fn name(sig: i32) -> String {
         SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGABRT, SIGBUS, SIGFPE, SIGKILL, SIGSEGV, SIGPIPE,
         SIGALRM, SIGTERM, SIGUSR1, SIGUSR2, SIGXCPU
     );
-    known
-        .iter()
-        .find(|(n, _)| *n == sig)
-        .map_or_else(|| format!("signal {sig}"), |(_, name)| (*name).to_owned())
+    let found = known.iter().find(|(n, _)| *n == sig);
+    found.map_or_else(|| format!("signal {sig}"), |(_, name)| (*name).to_owned())
 }
 
 /// A random version-4 UUID from the kernel's generator, in its usual form.

@@ -1,6 +1,5 @@
 //! One run of a job at a time: a per-job lock file, `.<job>.lock` in the
 //! heartbeat directory, locked with `flock(2)` for the life of the command.
-//!
 //! The kernel drops a `flock` when its holder dies, so a wrapper that
 //! crashed or was killed never leaves a lock that blocks the next run. The
 //! holder writes `<wrapper pid> <command's process group>` into the file;
@@ -65,8 +64,7 @@ pub(crate) enum Acquired {
 
 type Pause<'a> = &'a mut dyn FnMut(Duration) -> Option<i32>;
 
-/// Takes the lock of `job` in `dir` as `mode` says (`wait` up to
-/// `patience`); every pause goes through `pause`, which a signal may end.
+/// Takes `job`'s lock in `dir` as `mode` says (`wait`: up to `patience`); a signal may end `pause`.
 pub(crate) fn acquire(
     dir: &Path,
     job: &str,
@@ -75,38 +73,33 @@ pub(crate) fn acquire(
     mut pause: impl FnMut(Duration) -> Option<i32>,
 ) -> Result<Acquired, Error> {
     let path = dir.join(format!(".{job}.lock"));
-    let take = |pause: Pause| -> io::Result<Acquired> {
-        let lock = JobLock {
-            file: open_lock_file(&path)?,
-        };
-        let waited = match mode {
-            Mode::Skip => wait_lock(&lock.file, Duration::ZERO, pause)?,
-            Mode::Wait => wait_lock(&lock.file, patience, pause)?,
-            Mode::Replace => match replace(&lock.file, pause)? {
-                Ok(waited) => waited,
-                Err(why) => return Ok(Acquired::Busy(why)),
-            },
-        };
-        Ok(match waited {
-            LockWait::Locked => Acquired::Held(lock),
-            LockWait::Stopped(sig) => Acquired::Signalled(sig),
-            LockWait::TimedOut if mode == Mode::Skip => {
-                Acquired::Busy("another run holds the job's lock; skipped this run".to_owned())
-            }
-            LockWait::TimedOut => Acquired::Busy(format!(
-                "another run held the job's lock for the {}s this run waited; skipped this run",
-                patience.as_secs()
-            )),
-        })
+    let failed = |source| Error::Lock {
+        path: path.clone(),
+        source,
     };
-    take(&mut pause).map_err(|source| Error::Lock { path, source })
+    let file = open_lock_file(&path).map_err(failed)?;
+    let waited = match mode {
+        Mode::Skip => wait_lock(&file, Duration::ZERO, &mut pause).map(Ok),
+        Mode::Wait => wait_lock(&file, patience, &mut pause).map(Ok),
+        Mode::Replace => replace(&file, &mut pause),
+    };
+    Ok(match waited.map_err(failed)? {
+        Ok(LockWait::Locked) => Acquired::Held(JobLock { file }),
+        Ok(LockWait::Stopped(sig)) => Acquired::Signalled(sig),
+        Ok(LockWait::TimedOut) if mode == Mode::Skip => {
+            Acquired::Busy("another run holds the job's lock; skipped this run".to_owned())
+        }
+        Ok(LockWait::TimedOut) => Acquired::Busy(format!(
+            "another run held the job's lock for the {}s this run waited; skipped this run",
+            patience.as_secs()
+        )),
+        Err(why) => Acquired::Busy(why),
+    })
 }
 
-/// Ends the verified holder of `file`'s lock and waits for the lock;
-/// `Err` says why the holder was not replaced.
+/// Ends the verified holder and waits for the lock; `Err` says why it was not replaced.
 fn replace(file: &File, pause: Pause) -> io::Result<Result<LockWait<i32>, String>> {
-    // The holder writes its group right after starting the command: give a
-    // run that is just starting a moment to do so.
+    // The holder writes its group right after starting the command: give a new run a moment.
     let until = Instant::now() + Duration::from_secs(2);
     let group = loop {
         match wait_lock(file, Duration::ZERO, &mut *pause)? {

@@ -1,5 +1,4 @@
 //! What the wrapper looks for in a command's output as it passes ([`Seen`]).
-//!
 //! Bounded: each stream keeps one partial line of at most [`LINE_WINDOW`]
 //! bytes. A longer line is matched in windows of that size, each starting
 //! with the last [`OVERLAP`] bytes of the one before, so output without
@@ -36,14 +35,12 @@ pub(crate) struct Watch {
     seen: Seen,
 }
 
-/// What the watch found in the output.
+/// What the watch found in the output: the number and text of the first line
+/// `--fail-on` matched, whether `--ok-on` matched any, the first stderr line.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Seen {
-    /// The number and text of the first line `--fail-on` matched.
     pub failed_at: Option<(u64, String)>,
-    /// Whether `--ok-on` matched any line.
     pub ok_matched: bool,
-    /// The first line printed on stderr, if any was.
     pub stderr_line: Option<String>,
 }
 
@@ -112,18 +109,16 @@ impl Watch {
             let from = if continued || !ends { m.start() } else { 0 };
             self.pending[stream] = Some(shown(&line[from..]));
         }
-        if !self.seen.ok_matched && self.ok_on.as_ref().is_some_and(|r| r.is_match(input())) {
-            self.seen.ok_matched = true;
-        }
+        let ok = self.seen.ok_matched || self.ok_on.as_ref().is_some_and(|r| r.is_match(input()));
+        self.seen.ok_matched = ok;
     }
 }
 
 /// At most [`SHOWN_MAX`] bytes, without a carriage return.
 fn shown(line: &[u8]) -> String {
     let text = String::from_utf8_lossy(&line[..line.len().min(SHOWN_MAX)]);
-    text.trim_end_matches('\r')
-        .trim_end_matches('\u{fffd}')
-        .to_owned()
+    let text = text.trim_end_matches('\r');
+    text.trim_end_matches('\u{fffd}').to_owned()
 }
 
 #[cfg(test)]

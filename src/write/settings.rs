@@ -1,9 +1,8 @@
 //! hb-write's monitoring settings, each from its flag or else its `HB_*`
-//! variable. Monitoring never takes the job down: a bad flag is a usage
-//! error (its typist is there to read it), but a bad variable, set in a
-//! crontab for every job of the file, gets one warning line naming it and
-//! the rule, and the default applies. A ping URL is shown by its scheme and
-//! host only: its path is the check's secret.
+//! variable. A bad flag is a usage error (its typist reads it); a bad
+//! variable, set in a crontab for every job, is one warning line naming it
+//! and the rule, and the default applies. A ping URL shows only its scheme
+//! and host: its path is the check's secret.
 
 use clap::ValueEnum;
 use url::Url;
@@ -14,37 +13,33 @@ use crate::Error;
 
 use super::{parse_schedule, Args, PROGRAM};
 
-/// The factor hb-check uses when none is given.
-const FACTOR_DEFAULT: f64 = 2.0;
-
 pub(crate) struct Settings {
     pub(crate) factor: f64,
     pub(crate) ping: Option<(Url, Style)>,
     pub(crate) schedule: Option<String>,
 }
 
-impl Settings {
-    /// `Err` is a usage error in a flag.
-    pub(crate) fn resolve(args: &Args) -> Result<Settings, Error> {
-        let ping = match &args.ping {
-            Some(text) => Some(parse_ping(text).map_err(|rule| {
-                Error::rule(format!("invalid --ping{}: {rule}", url_shown(text)))
-            })?),
-            None => from_env("HB_PING_URL", parse_ping, url_shown, "no ping is sent"),
-        };
-        let healthchecks = "the default, healthchecks, applies";
-        let style = (args.ping_style)
-            .or_else(|| from_env("HB_PING_STYLE", parse_style, quoted, healthchecks));
-        let factor = (args.factor)
-            .or_else(|| from_env("HB_FACTOR", parse_factor, quoted, "the default, 2, applies"));
-        let none = "the record holds no schedule";
-        Ok(Settings {
-            factor: factor.unwrap_or(FACTOR_DEFAULT),
-            ping: ping.map(|url| (url, style.unwrap_or(Style::Healthchecks))),
-            schedule: (args.schedule.clone())
-                .or_else(|| from_env("HB_SCHEDULE", parse_schedule, quoted, none)),
-        })
-    }
+/// The settings of `args`; `Err` is a usage error in a flag.
+pub(crate) fn resolve(args: &Args) -> Result<Settings, Error> {
+    let ping = match args.ping.as_deref() {
+        Some(text) => {
+            let bad = |rule| Error::rule(format!("invalid --ping{}: {rule}", url_shown(text)));
+            Some(parse_ping(text).map_err(bad)?)
+        }
+        None => from_env("HB_PING_URL", parse_ping, url_shown, "no ping is sent"),
+    };
+    let healthchecks = "the default, healthchecks, applies";
+    let style =
+        (args.ping_style).or_else(|| from_env("HB_PING_STYLE", parse_style, quoted, healthchecks));
+    let factor = (args.factor)
+        .or_else(|| from_env("HB_FACTOR", parse_factor, quoted, "the default, 2, applies"));
+    let none = "the record holds no schedule";
+    Ok(Settings {
+        factor: factor.unwrap_or(2.0), // hb-check's default
+        ping: ping.map(|url| (url, style.unwrap_or(Style::Healthchecks))),
+        schedule: (args.schedule.clone())
+            .or_else(|| from_env("HB_SCHEDULE", parse_schedule, quoted, none)),
+    })
 }
 
 /// The value of `name`, parsed; a bad one is a warning line and `None`.
@@ -70,8 +65,7 @@ fn quoted(text: &str) -> String {
     format!(" `{}`", crate::escape::terminal(text))
 }
 
-/// A URL's scheme and host in parentheses after a space (never its path,
-/// query or credentials: see [`crate::http::shown`]).
+/// A URL's scheme and host (see [`crate::http::shown`]) in parentheses after a space.
 fn url_shown(text: &str) -> String {
     if !text.contains("://") {
         return String::new();

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use regex_automata::{meta, util::syntax};
 
-use super::Args;
 use crate::history::Run;
 use crate::record::{format_duration, parse_size, RunStatus, OUTPUT_MESSAGE_MAX_BYTES, WAIT};
 use crate::supervise::watch::Watch;
@@ -60,8 +59,7 @@ impl Rules {
     fn broken(&self, outcome: &Outcome) -> Option<String> {
         let seen = &outcome.seen;
         let reason = if let (true, Some(line)) = (self.fail_on_stderr, &seen.stderr_line) {
-            let line = shown(line);
-            format!("it printed on stderr (--fail-on-stderr): `{line}`")
+            format!("it printed on stderr (--fail-on-stderr): `{}`", shown(line))
         } else if let (Some(pattern), Some((number, line))) = (&self.fail_on, &seen.failed_at) {
             let (pattern, line) = (shown(&pattern.text), shown(line));
             format!("line {number} matched --fail-on `{pattern}`: `{line}`")
@@ -82,27 +80,23 @@ pub(crate) fn parse_keep(text: &str) -> Result<usize, Error> {
     parse_size(text, max as u64, &why).map(|n| n as usize)
 }
 
-pub(crate) fn parse_log_max(text: &str) -> Result<u64, Error> {
-    parse_size(text, u64::MAX, "")
-}
-
 /// From 1 second to the longest interval (longer than any period is no bound).
 pub(crate) fn parse_max_runtime(text: &str) -> Result<u64, Error> {
     WAIT.at_least(1).parse(text)
 }
 
 pub(crate) fn parse_retry(text: &str) -> Result<u32, Error> {
-    crate::record::parse_count(text, 0, super::retry::RETRY_MAX)
+    crate::record::parse_count(text, 0, super::RETRY_MAX)
         .map_err(|rule| Error::invalid("retry count", text, rule.to_string()))
 }
 
 /// At least twice the time between progress marks.
 pub(crate) fn parse_stall(text: &str) -> Result<u64, Error> {
-    WAIT.at_least(2 * crate::supervise::PROGRESS_EVERY.as_secs())
+    WAIT.at_least(2 * crate::supervise::pump::PROGRESS_EVERY.as_secs())
         .parse(text)
 }
 
-pub(crate) fn rules(args: &Args) -> Result<Rules, Error> {
+pub(crate) fn rules(args: &super::Args) -> Result<Rules, Error> {
     let compile =
         |flag: &str, text: &Option<String>| text.as_deref().map(|t| compile(flag, t)).transpose();
     Ok(Rules {
@@ -123,23 +117,16 @@ const USUAL_RUNS: usize = 10;
 /// "0.9s, usually 14m": a success in less than a tenth of the median of the
 /// last [`USUAL_RUNS`] successful `runs` (oldest first).
 pub(crate) fn fast(duration: Duration, runs: &[Run]) -> Option<String> {
-    let mut usual: Vec<f64> = runs
-        .iter()
-        .rev()
-        .filter(|r| r.status == RunStatus::Ok)
-        .filter_map(|r| r.duration_seconds)
-        .take(USUAL_RUNS)
-        .collect();
+    let ok = runs.iter().rev().filter(|r| r.status == RunStatus::Ok);
+    let durations = ok.filter_map(|r| r.duration_seconds);
+    let mut usual: Vec<f64> = durations.take(USUAL_RUNS).collect();
     if usual.len() < USUAL_RUNS {
         return None;
     }
     let usual = crate::history::median(&mut usual)?;
     (duration.as_secs_f64() < usual / 10.0).then(|| {
-        format!(
-            "{}, usually {}",
-            seconds(duration),
-            seconds(Duration::from_secs_f64(usual.min(1e9)))
-        )
+        let usual = seconds(Duration::from_secs_f64(usual.min(1e9)));
+        format!("{}, usually {usual}", seconds(duration))
     })
 }
 
@@ -147,25 +134,20 @@ pub(crate) fn fast(duration: Duration, runs: &[Run]) -> Option<String> {
 /// DFA keeps its own bound (2 MiB): set to the pattern's, building cost a
 /// wrapped run 17% more (hyperfine, `-- true`).
 pub(crate) fn compile(flag: &str, pattern: &str) -> Result<Pattern, Error> {
+    let limit = Some(PATTERN_KIB_MAX << 10);
     let regex = meta::Regex::builder()
         .syntax(syntax::Config::new().utf8(false))
-        .configure(
-            meta::Config::new()
-                .utf8_empty(false)
-                .nfa_size_limit(Some(PATTERN_KIB_MAX << 10)),
-        )
+        .configure(meta::Config::new().utf8_empty(false).nfa_size_limit(limit))
         .build(pattern)
         .map_err(|err| {
             let rule = if err.size_limit().is_some() {
                 format!("the compiled pattern would take more than {PATTERN_KIB_MAX} KiB")
             } else {
                 // The syntax error ends with its one-line cause.
-                (err.syntax_error())
-                    .and_then(|e| {
-                        (e.to_string().lines().rev())
-                            .find_map(|l| l.trim().strip_prefix("error: ").map(str::to_owned))
-                    })
-                    .unwrap_or_else(|| "it is not a valid pattern".to_owned())
+                let said = err.syntax_error().map(ToString::to_string);
+                let mut lines = said.iter().flat_map(|s| s.lines().rev());
+                let cause = lines.find_map(|l| l.trim().strip_prefix("error: "));
+                cause.unwrap_or("it is not a valid pattern").to_owned()
             };
             Error::Pattern {
                 flag: flag.to_owned(),
