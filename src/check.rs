@@ -41,11 +41,11 @@ pub struct Args {
     pub(crate) format: Format,
 
     /// Print nothing; only the exit code tells.
-    #[arg(long, short, env = "HB_QUIET", conflicts_with = "verbose", value_parser = crate::cli::parse_switch)]
+    #[arg(long, short, env = "HB_QUIET", conflicts_with = "verbose", value_parser = crate::record::parse_switch)]
     pub(crate) quiet: bool,
 
     /// List every job in text output, ok ones too.
-    #[arg(long, short, env = "HB_VERBOSE", value_parser = crate::cli::parse_switch)]
+    #[arg(long, short, env = "HB_VERBOSE", value_parser = crate::record::parse_switch)]
     pub(crate) verbose: bool,
 
     /// Print the text output only when the set of (job, status) pairs
@@ -53,7 +53,7 @@ pub struct Args {
     /// something is bad; jobs that recovered are named. The exit code is
     /// unchanged. For cron: one mail when a job breaks, one a day while it
     /// stays broken, one when it recovers.
-    #[arg(long, env = "HB_CHANGES_ONLY", value_parser = crate::cli::parse_switch)]
+    #[arg(long, env = "HB_CHANGES_ONLY", value_parser = crate::record::parse_switch)]
     pub(crate) changes_only: bool,
 
     /// With --changes-only: print again after this long while something is
@@ -294,16 +294,14 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
 fn lint(args: &Args, stdout: &mut dyn Write) -> Result<Check, Error> {
     let schedule = &args.judge.schedule;
     if !schedule.reads_crontabs() {
-        eprintln!("{PROGRAM}: --lint needs a crontab to read: give --crontab FILE or --discover");
-        return Ok(Check::Unknown);
+        let needs = "--lint needs a crontab to read: give --crontab FILE or --discover";
+        return Err(Error::rule(needs));
     }
     let now = args.judge.now.unwrap_or_else(chrono::Utc::now);
     let expected = expect::load(schedule, args.judge.factor, now, &expect::LintWhen::Always)?;
     let out: String = expected.lint.iter().map(|w| w.to_string() + "\n").collect();
-    if let Err(err) = survey::print(stdout, out.as_bytes()) {
-        eprintln!("{PROGRAM}: cannot write the lint: {err}");
-        return Ok(Check::Unknown);
-    }
+    survey::print(stdout, out.as_bytes())
+        .map_err(|err| Error::rule(format!("cannot write the lint: {err}")))?;
     Ok(if expected.lint.is_empty() {
         Check::Ok
     } else {
@@ -356,8 +354,8 @@ fn tracker_sync(
         for line in note.lines() {
             eprintln!("{PROGRAM}: {}", terminal(line));
         }
-    })?;
-    Ok(())
+    })
+    .map(drop)
 }
 
 #[cfg(test)]

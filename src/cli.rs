@@ -9,8 +9,7 @@ use chrono::{DateTime, Utc};
 use clap::error::ErrorKind;
 use clap::{Args, Parser};
 
-pub(crate) use crate::record::parse_switch;
-use crate::record::{parse_factor, parse_interval, parse_now, validate_job, WAIT};
+use crate::record::{parse_factor, parse_interval, parse_now, parse_switch, validate_job, WAIT};
 use crate::tracker;
 use crate::Error;
 

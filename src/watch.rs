@@ -35,7 +35,7 @@ pub struct Args {
 
     /// Print only the panel, the table of jobs. (HB_PANEL takes 1, true,
     /// yes or on, and 0, false, no or off.)
-    #[arg(long, env = "HB_PANEL", value_parser = crate::cli::parse_switch)]
+    #[arg(long, env = "HB_PANEL", value_parser = crate::record::parse_switch)]
     pub(crate) panel: bool,
 
     /// Output format.

@@ -9,7 +9,7 @@ use crate::http::retry::Failed;
 /// A failed request to the issue tracker, with everything needed to find the
 /// cause: the server, the repo, the request and the server's answer. It
 /// never holds the token.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub struct TrackerError {
     pub(crate) server: String,
     /// The repo, `OWNER/NAME`.
@@ -86,11 +86,5 @@ impl fmt::Display for TrackerError {
             write!(f, "; {hint}")?;
         }
         Ok(())
-    }
-}
-
-impl std::error::Error for TrackerError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source.as_deref().map(|e| e as _)
     }
 }
