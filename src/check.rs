@@ -197,7 +197,7 @@ fn judge_locked(
     judged.timers.errors.iter().for_each(&mut failed);
     if let Some(path) = &args.metrics_file {
         // Streamed into the file: a fleet's metrics are never one string.
-        let report = report_of(&judged);
+        let report = judged.report();
         let written = store::write_file_with(path, &mut |mut out| {
             crate::metrics::write_prometheus(&mut out, &report)?;
             cause::render::write_metrics(&mut out, &host, &judged.jobs, &judged.causes)
@@ -238,15 +238,6 @@ fn changes_since(lock: &store::RunLock, judged: &Judged, remind: Duration) -> al
     decision
 }
 
-fn report_of(judged: &Judged) -> Report<'_> {
-    // No causes: hb-check names them in its own lines.
-    Report {
-        dirs: &judged.dirs,
-        fleet: &judged.fleet,
-        ..Report::new(judged.policy.now, judged.policy.factor, &judged.jobs)
-    }
-}
-
 /// The bytes for standard output; when unjudged, nothing in text (the error
 /// is on standard error) and a document carrying the errors in JSON.
 fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
@@ -255,7 +246,7 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
         return out;
     }
     let now = args.judge.now.unwrap_or_else(chrono::Utc::now);
-    let report = judged.map_or(Report::new(now, args.judge.factor, &[]), report_of);
+    let report = judged.map_or(Report::new(now, args.judge.factor, &[]), Judged::report);
     let unread = judged.map_or(&[][..], |j| &j.unread_crontabs[..]);
     // Writing to memory fails only when out of memory, which aborts anyway.
     let _ = match (args.format, judged) {

@@ -14,6 +14,7 @@ use crate::expect;
 use crate::fleet::Fleet;
 use crate::judge::{self, Job, Judgement, Policy};
 use crate::record::{Content, RunStatus};
+use crate::report::Report;
 use crate::store::{read_locations, scan_each};
 
 mod context;
@@ -61,12 +62,19 @@ impl Judged {
 
     /// The exit code: the jobs under the quorum rules, CRITICAL on a critical cause (cron down).
     pub(crate) fn code(&self) -> Check {
-        let cause = if self.causes.critical() {
-            Check::Critical
-        } else {
-            Check::Ok
-        };
-        self.fleet.code(&self.jobs).merge(cause)
+        let critical = self.causes.critical().then_some(Check::Critical);
+        self.fleet
+            .code(&self.jobs)
+            .merge(critical.unwrap_or(Check::Ok))
+    }
+
+    /// The report of the rows, without causes: hb-check names them in its own lines.
+    pub(crate) fn report(&self) -> Report<'_> {
+        Report {
+            dirs: &self.dirs,
+            fleet: &self.fleet,
+            ..Report::new(self.policy.now, self.policy.factor, &self.jobs)
+        }
     }
 
     /// What the causes are drawn from; a judgement at `--now` is forensic.

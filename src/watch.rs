@@ -137,10 +137,8 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Cod
 fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> Vec<u8> {
     let causes: Vec<String> = judged.causes.list.iter().map(|c| c.text.clone()).collect();
     let report = Report {
-        dirs: &judged.dirs,
-        fleet: &judged.fleet,
         causes: &causes,
-        ..Report::new(judged.policy.now, judged.policy.factor, &judged.jobs)
+        ..judged.report()
     };
     let page = |markup: &mut dyn Markup| report::write_page(markup, host, &report, args.panel);
     let mut out = Vec::new();
