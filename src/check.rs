@@ -183,7 +183,7 @@ fn judge_locked(
     let lock = store::lock(args.lock_file.as_deref(), &host, args.lock_timeout)?;
     let when = expect::LintWhen::for_check(args.quiet, &lock.path);
     let mut judged = survey::judge(&args.judge, dirs, &when)?;
-    let (causes, kept) = cause::run::assess(&judged.cause_run(&host), &lock.path);
+    let (causes, kept) = cause::run::assess(&judged.cause_run(&args.judge, &host), &lock.path);
     judged.causes = causes;
     kept.unwrap_or_else(|err| fail(&err));
     for warning in judged.lint.iter().filter(|_| !args.quiet) {

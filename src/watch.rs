@@ -109,9 +109,9 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Cod
     {
         Ok(mut judged) => {
             if !args.subject {
-                survey::add_recent(&mut judged.jobs, judged.policy.now);
+                survey::context::add_recent(&mut judged.jobs, judged.policy.now);
             }
-            judged.causes = crate::cause::run::alone(&judged.cause_run(&host));
+            judged.causes = crate::cause::run::alone(&judged.cause_run(&args.judge, &host));
             for warning in &judged.lint {
                 eprintln!("{PROGRAM}: warning: {warning}");
             }

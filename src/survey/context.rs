@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::history::{recent, Run};
 use crate::judge::{Judgement, Status};
 use crate::pause::Pause;
-use crate::store::{history_jobs, read_history, scan_pauses, PauseEntry};
+use crate::store::{history_jobs, read_history, PauseEntry};
 
 /// The pause files of the directories read as of one instant, indexed so a job's look-up
 /// costs the same with one or 50,000 (scanning them all per heartbeat took minutes).
@@ -24,11 +24,7 @@ pub(crate) struct Pauses<'d> {
 }
 
 impl<'d> Pauses<'d> {
-    pub(crate) fn scan(dirs: &'d [PathBuf], now: DateTime<Utc>) -> Pauses<'d> {
-        Pauses::index(dirs, scan_pauses(dirs), now)
-    }
-
-    fn index(dirs: &'d [PathBuf], found: Vec<PauseEntry>, now: DateTime<Utc>) -> Pauses<'d> {
+    pub(crate) fn new(dirs: &'d [PathBuf], found: Vec<PauseEntry>, now: DateTime<Utc>) -> Self {
         let (mut jobs, mut hosts) = (HashMap::new(), HashMap::<_, Vec<_>>::new());
         for (i, p) in found.iter().enumerate() {
             let active = p.content.as_ref().is_ok_and(|p| p.is_active(now));
@@ -181,7 +177,7 @@ mod tests {
             entry("/hb", None, 1),
             entry("/hb/web2", None, 5),
         ];
-        let pauses = Pauses::index(&dirs, found, now);
+        let pauses = Pauses::new(&dirs, found, now);
         let reason = |path: Option<&str>, job: &str| {
             let pause = pauses.of(path.map(Path::new), job)?;
             pause.reason.clone()
