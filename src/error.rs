@@ -43,14 +43,14 @@ pub enum Error {
         /// The rule it breaks.
         rule: String,
     },
-    /// A refused value or a failed step, in one line that says everything
-    /// (the value unless clap shows it, the file, the destination by scheme
+    /// A refused value (a heartbeat or pause record too) or a failed step, in one line that
+    /// says everything (the value unless clap shows it, the file, the destination by scheme
     /// and host, never a URL's secret).
     #[error("{reason}")]
     Failed {
         /// The message.
         reason: String,
-        /// The cause: a parser's, the OS's, the HTTP client's, a destination's.
+        /// The cause: a parser's (a record's JSON), the OS's, the HTTP client's, a destination's.
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// A `--fail-on` or `--ok-on` pattern that does not compile within its size limit.
@@ -66,14 +66,6 @@ pub enum Error {
         /// The regex engine's error (`regex_automata::meta::BuildError`),
         /// unnamed here so that the engine's version is not part of the API.
         source: Box<dyn std::error::Error + Send + Sync>,
-    },
-    /// A heartbeat or pause record: not the format's JSON, or against its rules.
-    #[error("{rule}")]
-    Record {
-        /// What is wrong.
-        rule: String,
-        /// The JSON error, when the text is not the format's JSON.
-        source: Option<serde_json::Error>,
     },
     /// A heartbeat directory could not be created.
     #[error("cannot create heartbeat directory {}: {source}", terminal_path(.path))]
@@ -218,7 +210,7 @@ pub enum Error {
     /// A request to the issue tracker failed: its message and its cause are
     /// the tracker error's.
     #[error(transparent)]
-    Tracker(Box<TrackerError>),
+    Tracker(#[from] Box<TrackerError>),
     /// A crontab could not be read.
     #[error("cannot read crontab {}: {reason}", terminal_path(.path))]
     Crontab {
@@ -239,12 +231,6 @@ pub enum Error {
         /// The OS error, when one stopped a call of a tool.
         source: Option<io::Error>,
     },
-}
-
-impl From<TrackerError> for Error {
-    fn from(err: TrackerError) -> Self {
-        Error::Tracker(Box::new(err))
-    }
 }
 
 impl Error {
