@@ -207,8 +207,7 @@ pub enum Error {
         /// Its permission bits.
         mode: u32,
     },
-    /// A request to the issue tracker failed: its message and its cause are
-    /// the tracker error's.
+    /// A request to the issue tracker failed: message and cause are the tracker error's.
     #[error(transparent)]
     Tracker(#[from] Box<TrackerError>),
     /// A crontab could not be read.

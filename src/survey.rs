@@ -160,9 +160,8 @@ pub(crate) fn judge(
     let jobs = judge::rows(jobs, &expected.jobs, &args.expect, &host, &policy, |name| {
         pauses.of(None, name)
     });
-    let fleet = Fleet::of(&jobs, &host, &args.quorum);
     Ok(Judged {
-        fleet,
+        fleet: Fleet::of(&jobs, &host, &args.quorum),
         dirs,
         policy,
         jobs,

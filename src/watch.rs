@@ -185,11 +185,11 @@ fn render_broken(args: &Args, host: &str, err: &crate::Error) -> Vec<u8> {
     let line = format!("{PROGRAM} {host}: CANNOT CHECK: {err}");
     let subject = content::cut(&line, content::SUBJECT_MAX);
     let text = format!("{}\n", escape::terminal(&line));
+    let shown = escape::html(&line);
     let html = |title: &str| {
         format!(
             "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">{title}</head>\n\
-             <body><h1>{}</h1></body></html>\n",
-            escape::html(&line)
+             <body><h1>{shown}</h1></body></html>\n"
         )
     };
     let mut out = Vec::new();
@@ -200,10 +200,7 @@ fn render_broken(args: &Args, host: &str, err: &crate::Error) -> Vec<u8> {
             let (host, err) = (escape::markdown(host), escape::markdown(&err.to_string()));
             writeln!(out, "# {PROGRAM} {host}: CANNOT CHECK\n\n{err}")
         }
-        Format::Html => {
-            let title = format!("<title>{}</title>", escape::html(&line));
-            out.write_all(html(&title).as_bytes())
-        }
+        Format::Html => out.write_all(html(&format!("<title>{shown}</title>")).as_bytes()),
         Format::Json => {
             let now = args.judge.now.unwrap_or_else(chrono::Utc::now);
             let report = Report::new(now, args.judge.factor, &[]);
