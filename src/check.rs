@@ -255,22 +255,18 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
             report::write_json(&mut out, &report, errors, unread, causes.as_ref())
         }
         (Format::Text, None) => Ok(()),
-        (Format::Text, Some(judged))
-            if judged.jobs.is_empty() && judged.fleet.quorum.is_empty() =>
-        {
-            let dirs: Vec<_> = judged.dirs.iter().map(|d| d.to_string_lossy()).collect();
-            // A cause needs no heartbeat: cron down is said all the same.
-            for cause in &judged.causes.list {
-                let _ = writeln!(out, "{}", terminal(&cause.text));
-            }
-            writeln!(
-                out,
-                "no heartbeats found in {}; write one with hb-write, or point --dir elsewhere",
-                terminal(&dirs.join(", "))
-            )
-        }
         (Format::Text, Some(j)) => {
-            cause::render::write_text(&mut out, &j.jobs, &j.fleet, &j.causes, args.verbose)
+            // A cause needs no heartbeat: cron down is said all the same.
+            let _ = cause::render::write_text(&mut out, &j.jobs, &j.fleet, &j.causes, args.verbose);
+            if j.jobs.is_empty() && j.fleet.quorum.is_empty() {
+                let dirs: Vec<_> = j.dirs.iter().map(|d| d.to_string_lossy()).collect();
+                let dirs = terminal(&dirs.join(", ")).into_owned();
+                let _ = writeln!(
+                    out,
+                    "no heartbeats found in {dirs}; write one with hb-write, or point --dir elsewhere"
+                );
+            }
+            Ok(())
         }
     };
     expect::write_unread_note(&mut out, unread, args.verbose);
