@@ -90,14 +90,14 @@ fn home(path: &Path) -> Option<(&Path, &str)> {
     Some((path.parent()?, name))
 }
 
-/// The runs in the history beside the heartbeat at `path` as known at `now`
+/// The runs in the history beside the heartbeat at `path` as known at `now`, if any
 /// (one recorded after it, with `--now` in the past, is left out).
 pub(super) fn history_beside(path: &Path, now: DateTime<Utc>) -> Option<Vec<Run>> {
     let (dir, job) = home(path)?;
     let mut runs = read_history(dir, job).ok()?;
     let horizon = now + chrono::Duration::seconds(crate::record::FUTURE_TOLERANCE_SECONDS);
     runs.retain(|r| r.timestamp <= horizon);
-    Some(runs)
+    (!runs.is_empty()).then_some(runs)
 }
 
 /// Sets each job's recent runs from its history, listing each directory once and opening only
@@ -106,10 +106,8 @@ pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
     // By the directory's bytes: hashing a `Path` walks its components (more than it saves).
     let mut listed: HashMap<std::ffi::OsString, Option<HashSet<String>>> = HashMap::new();
     for judgement in jobs.iter_mut() {
-        let Some(path) = judgement.path.as_deref() else {
-            continue;
-        };
-        let Some((dir, job)) = home(path) else {
+        let path = judgement.path.as_deref();
+        let Some((dir, job)) = path.and_then(home) else {
             continue;
         };
         if !listed.contains_key(dir.as_os_str()) {
@@ -119,7 +117,7 @@ pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
         if matches!(&listed[dir.as_os_str()], Some(h) if !h.contains(job)) {
             continue;
         }
-        if let Some(runs) = history_beside(path, now).filter(|r| !r.is_empty()) {
+        if let Some(runs) = path.and_then(|p| history_beside(p, now)) {
             judgement.recent = Some(Box::new(recent(&runs, judgement.interval_seconds, now)));
         }
     }
