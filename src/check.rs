@@ -207,10 +207,8 @@ fn judge_locked(
     // The lock's holder tidies killed writers' temporaries: that changes no
     // verdict, so a failure is told and does not move the code.
     for (path, err) in &store::clean_temporaries(&judged.dirs) {
-        eprintln!(
-            "{PROGRAM}: cannot remove the stale temporary file {}: {err}",
-            terminal_path(path)
-        );
+        let path = terminal_path(path);
+        eprintln!("{PROGRAM}: cannot remove the stale temporary file {path}: {err}");
     }
     // The lock stays held through the notifying (its states are beside it).
     let synced = tracker_sync(&args.tracker, &host, &judged, &lock);
