@@ -41,11 +41,11 @@ pub struct Args {
     pub(crate) format: Format,
 
     /// Print nothing; only the exit code tells.
-    #[arg(long, short, env = "HB_QUIET", conflicts_with = "verbose", value_parser = crate::cli::parse_switch)]
+    #[arg(long, short, env = "HB_QUIET", conflicts_with = "verbose", value_parser = crate::record::parse_switch)]
     pub(crate) quiet: bool,
 
     /// List every job in text output, ok ones too.
-    #[arg(long, short, env = "HB_VERBOSE", value_parser = crate::cli::parse_switch)]
+    #[arg(long, short, env = "HB_VERBOSE", value_parser = crate::record::parse_switch)]
     pub(crate) verbose: bool,
 
     /// Print the text output only when the set of (job, status) pairs
@@ -53,7 +53,7 @@ pub struct Args {
     /// something is bad; jobs that recovered are named. The exit code is
     /// unchanged. For cron: one mail when a job breaks, one a day while it
     /// stays broken, one when it recovers.
-    #[arg(long, env = "HB_CHANGES_ONLY", value_parser = crate::cli::parse_switch)]
+    #[arg(long, env = "HB_CHANGES_ONLY", value_parser = crate::record::parse_switch)]
     pub(crate) changes_only: bool,
 
     /// With --changes-only: print again after this long while something is
@@ -183,7 +183,7 @@ fn judge_locked(
     let lock = store::lock(args.lock_file.as_deref(), &host, args.lock_timeout)?;
     let when = expect::LintWhen::for_check(args.quiet, &lock.path);
     let mut judged = survey::judge(&args.judge, dirs, &when)?;
-    let (causes, kept) = cause::run::assess(&judged.cause_run(&host), &lock.path);
+    let (causes, kept) = cause::run::assess(&judged.cause_run(&args.judge, &host), &lock.path);
     judged.causes = causes;
     kept.unwrap_or_else(|err| fail(&err));
     for warning in judged.lint.iter().filter(|_| !args.quiet) {
@@ -197,7 +197,7 @@ fn judge_locked(
     judged.timers.errors.iter().for_each(&mut failed);
     if let Some(path) = &args.metrics_file {
         // Streamed into the file: a fleet's metrics are never one string.
-        let report = report_of(&judged);
+        let report = judged.report();
         let written = store::write_file_with(path, &mut |mut out| {
             crate::metrics::write_prometheus(&mut out, &report)?;
             cause::render::write_metrics(&mut out, &host, &judged.jobs, &judged.causes)
@@ -207,10 +207,8 @@ fn judge_locked(
     // The lock's holder tidies killed writers' temporaries: that changes no
     // verdict, so a failure is told and does not move the code.
     for (path, err) in &store::clean_temporaries(&judged.dirs) {
-        eprintln!(
-            "{PROGRAM}: cannot remove the stale temporary file {}: {err}",
-            terminal_path(path)
-        );
+        let path = terminal_path(path);
+        eprintln!("{PROGRAM}: cannot remove the stale temporary file {path}: {err}");
     }
     // The lock stays held through the notifying (its states are beside it).
     let synced = tracker_sync(&args.tracker, &host, &judged, &lock);
@@ -238,15 +236,6 @@ fn changes_since(lock: &store::RunLock, judged: &Judged, remind: Duration) -> al
     decision
 }
 
-fn report_of(judged: &Judged) -> Report<'_> {
-    // No causes: hb-check names them in its own lines.
-    Report {
-        dirs: &judged.dirs,
-        fleet: &judged.fleet,
-        ..Report::new(judged.policy.now, judged.policy.factor, &judged.jobs)
-    }
-}
-
 /// The bytes for standard output; when unjudged, nothing in text (the error
 /// is on standard error) and a document carrying the errors in JSON.
 fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
@@ -255,7 +244,7 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
         return out;
     }
     let now = args.judge.now.unwrap_or_else(chrono::Utc::now);
-    let report = judged.map_or(Report::new(now, args.judge.factor, &[]), report_of);
+    let report = judged.map_or(Report::new(now, args.judge.factor, &[]), Judged::report);
     let unread = judged.map_or(&[][..], |j| &j.unread_crontabs[..]);
     // Writing to memory fails only when out of memory, which aborts anyway.
     let _ = match (args.format, judged) {
@@ -264,22 +253,18 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
             report::write_json(&mut out, &report, errors, unread, causes.as_ref())
         }
         (Format::Text, None) => Ok(()),
-        (Format::Text, Some(judged))
-            if judged.jobs.is_empty() && judged.fleet.quorum.is_empty() =>
-        {
-            let dirs: Vec<_> = judged.dirs.iter().map(|d| d.to_string_lossy()).collect();
-            // A cause needs no heartbeat: cron down is said all the same.
-            for cause in &judged.causes.list {
-                let _ = writeln!(out, "{}", terminal(&cause.text));
-            }
-            writeln!(
-                out,
-                "no heartbeats found in {}; write one with hb-write, or point --dir elsewhere",
-                terminal(&dirs.join(", "))
-            )
-        }
         (Format::Text, Some(j)) => {
-            cause::render::write_text(&mut out, &j.jobs, &j.fleet, &j.causes, args.verbose)
+            // A cause needs no heartbeat: cron down is said all the same.
+            let _ = cause::render::write_text(&mut out, &j.jobs, &j.fleet, &j.causes, args.verbose);
+            if j.jobs.is_empty() && j.fleet.quorum.is_empty() {
+                let dirs: Vec<_> = j.dirs.iter().map(|d| d.to_string_lossy()).collect();
+                let dirs = terminal(&dirs.join(", ")).into_owned();
+                let _ = writeln!(
+                    out,
+                    "no heartbeats found in {dirs}; write one with hb-write, or point --dir elsewhere"
+                );
+            }
+            Ok(())
         }
     };
     expect::write_unread_note(&mut out, unread, args.verbose);
@@ -294,16 +279,14 @@ fn render(args: &Args, judged: Option<&Judged>, errors: &[String]) -> Vec<u8> {
 fn lint(args: &Args, stdout: &mut dyn Write) -> Result<Check, Error> {
     let schedule = &args.judge.schedule;
     if !schedule.reads_crontabs() {
-        eprintln!("{PROGRAM}: --lint needs a crontab to read: give --crontab FILE or --discover");
-        return Ok(Check::Unknown);
+        let needs = "--lint needs a crontab to read: give --crontab FILE or --discover";
+        return Err(Error::rule(needs));
     }
     let now = args.judge.now.unwrap_or_else(chrono::Utc::now);
     let expected = expect::load(schedule, args.judge.factor, now, &expect::LintWhen::Always)?;
     let out: String = expected.lint.iter().map(|w| w.to_string() + "\n").collect();
-    if let Err(err) = survey::print(stdout, out.as_bytes()) {
-        eprintln!("{PROGRAM}: cannot write the lint: {err}");
-        return Ok(Check::Unknown);
-    }
+    survey::print(stdout, out.as_bytes())
+        .map_err(|err| Error::rule(format!("cannot write the lint: {err}")))?;
     Ok(if expected.lint.is_empty() {
         Check::Ok
     } else {
@@ -356,8 +339,8 @@ fn tracker_sync(
         for line in note.lines() {
             eprintln!("{PROGRAM}: {}", terminal(line));
         }
-    })?;
-    Ok(())
+    })
+    .map(drop)
 }
 
 #[cfg(test)]

@@ -9,8 +9,7 @@ use chrono::{DateTime, Utc};
 use clap::error::ErrorKind;
 use clap::{Args, Parser};
 
-pub(crate) use crate::record::parse_switch;
-use crate::record::{parse_factor, parse_interval, parse_now, validate_job, WAIT};
+use crate::record::{parse_factor, parse_interval, parse_now, parse_switch, validate_job, WAIT};
 use crate::tracker;
 use crate::Error;
 
@@ -40,12 +39,11 @@ pub fn parse<T: Parser>(program: &str, usage_code: u8) -> Result<T, ExitCode> {
 /// Clap's message on one line: the error and its tips (`a similar argument
 /// exists: '--verbose'`), without the usage block clap repeats below.
 fn one_line(rendered: &str) -> String {
+    let block = ["Usage:", "For more information"];
     let parts: Vec<String> = rendered
         .split("\n\n")
         .map(str::trim)
-        .filter(|p| {
-            !p.is_empty() && !p.starts_with("Usage:") && !p.starts_with("For more information")
-        })
+        .filter(|p| !p.is_empty() && !block.iter().any(|b| p.starts_with(b)))
         .map(|p| p.lines().map(str::trim).collect::<Vec<_>>().join(" "))
         .collect();
     let text = parts.join("; ");
@@ -130,11 +128,9 @@ pub(crate) struct JudgeArgs {
     #[arg(long, value_name = "JOB=N", env = "HB_QUORUM", value_delimiter = ',', value_parser = crate::fleet::parse_quorum)]
     pub quorum: Vec<crate::fleet::Quorum>,
 
-    /// The crontabs that tell each job's schedule.
     #[command(flatten)]
     pub schedule: crate::expect::ScheduleArgs,
 
-    /// The systemd timers to judge as jobs.
     #[command(flatten)]
     pub timers: crate::timers::TimerArgs,
 }

@@ -3,13 +3,11 @@
 //! `Display` is one line a person can act on, untrusted text made inert; it
 //! already says the cause, so a program that prints the chain says it twice.
 
-mod tracker;
-
 use std::path::PathBuf;
-use std::{io, time::Duration};
+use std::{fmt, io, time::Duration};
 
 use crate::escape::{terminal, terminal_path};
-pub use tracker::TrackerError;
+use crate::http::retry::Failed;
 
 /// Everything that can go wrong in the library, with the context to act on it.
 #[derive(Debug, thiserror::Error)]
@@ -43,14 +41,14 @@ pub enum Error {
         /// The rule it breaks.
         rule: String,
     },
-    /// A refused value or a failed step, in one line that says everything
-    /// (the value unless clap shows it, the file, the destination by scheme
+    /// A refused value (a heartbeat or pause record too) or a failed step, in one line that
+    /// says everything (the value unless clap shows it, the file, the destination by scheme
     /// and host, never a URL's secret).
     #[error("{reason}")]
     Failed {
         /// The message.
         reason: String,
-        /// The cause: a parser's, the OS's, the HTTP client's, a destination's.
+        /// The cause: a parser's (a record's JSON), the OS's, the HTTP client's, a destination's.
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// A `--fail-on` or `--ok-on` pattern that does not compile within its size limit.
@@ -66,14 +64,6 @@ pub enum Error {
         /// The regex engine's error (`regex_automata::meta::BuildError`),
         /// unnamed here so that the engine's version is not part of the API.
         source: Box<dyn std::error::Error + Send + Sync>,
-    },
-    /// A heartbeat or pause record: not the format's JSON, or against its rules.
-    #[error("{rule}")]
-    Record {
-        /// What is wrong.
-        rule: String,
-        /// The JSON error, when the text is not the format's JSON.
-        source: Option<serde_json::Error>,
     },
     /// A heartbeat directory could not be created.
     #[error("cannot create heartbeat directory {}: {source}", terminal_path(.path))]
@@ -215,10 +205,9 @@ pub enum Error {
         /// Its permission bits.
         mode: u32,
     },
-    /// A request to the issue tracker failed: its message and its cause are
-    /// the tracker error's.
+    /// A request to the issue tracker failed: message and cause are the tracker error's.
     #[error(transparent)]
-    Tracker(Box<TrackerError>),
+    Tracker(#[from] Box<TrackerError>),
     /// A crontab could not be read.
     #[error("cannot read crontab {}: {reason}", terminal_path(.path))]
     Crontab {
@@ -239,12 +228,6 @@ pub enum Error {
         /// The OS error, when one stopped a call of a tool.
         source: Option<io::Error>,
     },
-}
-
-impl From<TrackerError> for Error {
-    fn from(err: TrackerError) -> Self {
-        Error::Tracker(Box::new(err))
-    }
 }
 
 impl Error {
@@ -274,6 +257,89 @@ impl Error {
             value: value.to_owned(),
             rule: rule.into(),
         }
+    }
+}
+
+/// A failed request to the issue tracker, with everything needed to find the
+/// cause: the server, the repo, the request and the server's answer. It
+/// never holds the token.
+#[derive(Debug, thiserror::Error)]
+pub struct TrackerError {
+    pub(crate) server: String,
+    /// The repo, `OWNER/NAME`.
+    pub(crate) repo: String,
+    pub(crate) method: String,
+    /// Without the query.
+    pub(crate) path: String,
+    /// The server's message, or what went wrong on the way.
+    pub(crate) message: String,
+    pub(crate) attempts: u32,
+    /// What the failure shows for retrying (see `http::retry`).
+    pub(crate) failed: Failed,
+    /// The cause: the HTTP client's failure, or the answer's JSON error.
+    pub(crate) source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl TrackerError {
+    /// The HTTP status of the answer, when one came.
+    pub fn status(&self) -> Option<u16> {
+        self.failed.status
+    }
+
+    /// How many attempts were made.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// Whether the answer was the server's rate limit rather than a refusal.
+    pub fn is_rate_limited(&self) -> bool {
+        self.failed.rate_limited
+    }
+
+    /// Whether no connection was made, so the server certainly did nothing.
+    pub fn is_connect_failure(&self) -> bool {
+        self.failed.unsent
+    }
+
+    /// What to do about an answer with this status, when that is known.
+    fn hint(&self) -> Option<&'static str> {
+        if self.failed.rate_limited {
+            return Some("the server's rate limit is used up; the next run tries again");
+        }
+        if self.path.ends_with("/user") && self.status() == Some(403) {
+            return Some("the token cannot read its own account, which hb-check asks to know which issues it wrote: give it the `read:user` scope (GitHub: a user or bot account token, not an app's)");
+        }
+        match self.status()? {
+            401 => Some("the token is invalid or expired; put a valid one in HB_TRACKER_TOKEN or the --tracker-token-file"),
+            403 => Some("the token lacks the `write:issue` scope (on GitHub: issues write permission) for this repo"),
+            404 => Some("the repo does not exist or the token cannot see it; check --tracker-url, --tracker-repo and --tracker-kind"),
+            422 => Some("the server refused the request as invalid"),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for TrackerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "tracker request {} {} to {} for repo `{}` failed",
+            self.method,
+            terminal(&self.path),
+            terminal(&self.server),
+            terminal(&self.repo)
+        )?;
+        if let Some(status) = self.status() {
+            write!(f, " with HTTP {status}")?;
+        }
+        write!(f, ": {}", terminal(&self.message))?;
+        if self.attempts > 1 {
+            write!(f, " ({} attempts)", self.attempts)?;
+        }
+        if let Some(hint) = self.hint() {
+            write!(f, "; {hint}")?;
+        }
+        Ok(())
     }
 }
 

@@ -39,22 +39,18 @@
 //! - `judge`: one pure function from everything known about a job to its
 //!   [`Status`], age, due time and reason; one pass for the set. Knows no
 //!   files and no forge.
-//! - `alert`: the one change engine: which statuses alert, what changed
-//!   since the last delivery, and whether a reminder is due. It feeds
-//!   `changes` (`hb-check --changes-only`) and the `tracker`'s alert
-//!   issue (one per host, on Gitea, Forgejo or GitHub).
-//! - `notify`: `--notify` destinations (webhooks, ntfy, chat, commands),
-//!   each told what changed since the message it last accepted, by the
-//!   same change engine; its HTTP over `http`, its state through `store`.
+//! - `alert`: the one change engine, for `changes` (`hb-check
+//!   --changes-only`), the `tracker`'s alert issue (one per host, on Gitea,
+//!   Forgejo or GitHub) and `notify`'s `--notify` destinations (webhooks,
+//!   ntfy, chat, commands; their HTTP over `http`, their state in `store`).
 //! - `report` and `metrics`: renderers from judged jobs to bytes.
 //! - [`check`], [`watch`] and [`mod@write`]: the run of each binary,
 //!   arguments to exit code ([`exit_code`]); `survey` is what they share
 //!   (find the directories, scan, judge), [`cli`] the options they share
-//!   (parsing only, no I/O). The binaries in `src/bin/` only parse and call
-//!   them. `hb-write JOB INTERVAL -- CMD` runs the job itself (`write::wrap`,
-//!   over `supervise`): a `running` record first, then exit code, duration
-//!   and the tail of the output, with optional pings (`ping`). [`daemon`] is
-//!   the heartbeat of a long-running worker.
+//!   (parsing only, no I/O); `src/bin/` only parses and calls them.
+//!   `hb-write JOB INTERVAL -- CMD` runs the job itself (`write::wrap`, over
+//!   `supervise`): a `running` record first, then exit code, duration and the
+//!   tail of the output, with optional pings (`ping`).
 //! - `timers`: systemd's timers and their services, read with bounded
 //!   runs of `systemctl` and judged by `judge::timer` as jobs named
 //!   `timer:NAME` (`--systemd`, `--user-timers`).
@@ -72,10 +68,9 @@
 //! Imports point one way: the runs and [`cli`] -> (notify | tracker |
 //! changes | metrics | report | expect | ping | timers) -> fleet -> alert ->
 //! judge -> schedule -> store -> (pause | history) -> record -> error ->
-//! escape; the tracker and metrics borrow report's helpers, and nothing
-//! below imports anything above it, nor a module that imports it back: the
-//! integration test `tests/it/layers.rs` reads every `crate::` path in
-//! `src/` and fails naming any circle.
+//! escape; the tracker and metrics borrow report's helpers. The integration
+//! test `tests/it/layers.rs` reads every `crate::` path in `src/` and fails
+//! naming any circle.
 //!
 //! # The library
 //!

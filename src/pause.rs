@@ -72,12 +72,9 @@ impl Pause {
     /// Parses a pause file for `job` (`None`: the host pause file). A pause
     /// that names another job than its file is refused.
     pub fn from_json(bytes: &[u8], job: Option<&str>) -> Result<Pause, Error> {
-        let pause: Pause = serde_json::from_slice(bytes).map_err(|e| Error::Record {
-            rule: e.to_string(),
-            source: Some(e),
-        })?;
-        let broken = |rule| Error::Record { rule, source: None };
-        pause.checked(job).map_err(broken)
+        let pause: Pause =
+            serde_json::from_slice(bytes).map_err(|e| Error::rule_from(e.to_string(), e))?;
+        pause.checked(job).map_err(Error::rule)
     }
 
     /// The pause, if it keeps the rules for the file of `job`; else why not.

@@ -185,12 +185,9 @@ impl Heartbeat {
     /// Parses a record and checks what serde alone cannot: the version and
     /// the job name and interval rules.
     pub fn from_json(bytes: &[u8]) -> Result<Heartbeat, Error> {
-        let record: Heartbeat = serde_json::from_slice(bytes).map_err(|e| Error::Record {
-            rule: json_reason(&e),
-            source: Some(e),
-        })?;
-        let broken = |rule| Error::Record { rule, source: None };
-        record.checked().map_err(broken)
+        let record: Heartbeat =
+            serde_json::from_slice(bytes).map_err(|e| Error::rule_from(json_reason(&e), e))?;
+        record.checked().map_err(Error::rule)
     }
 
     fn checked(self) -> Result<Heartbeat, String> {

@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
+use crate::cause::{self, run::Run};
 use crate::cli::JudgeArgs;
 use crate::error::Error;
 use crate::exit_code::Check;
@@ -14,11 +15,10 @@ use crate::expect;
 use crate::fleet::Fleet;
 use crate::judge::{self, Job, Judgement, Policy};
 use crate::record::{Content, RunStatus};
+use crate::report::Report;
 use crate::store::{read_locations, scan_each};
 
-mod context;
-
-pub(crate) use context::add_recent;
+pub(crate) mod context;
 
 /// What a scan found and how it was judged.
 #[derive(Debug)]
@@ -37,14 +37,8 @@ pub(crate) struct Judged {
     pub fleet: Fleet,
     /// The jobs each job needs (record or crontab line), by `host/job`.
     pub needs: HashMap<String, Vec<String>>,
-    /// Judged from this host's own crontabs (`--discover` at `/`), so cron itself must run.
-    pub live_crontabs: bool,
     /// The rows grouped by cause, once the run weighed them.
-    pub causes: crate::cause::Causes,
-    /// `--now` was given.
-    pub forensic: bool,
-    /// When the host booted (`--boot-time`, else the kernel's).
-    pub booted: Option<DateTime<Utc>>,
+    pub causes: cause::Causes,
 }
 
 impl Judged {
@@ -52,7 +46,7 @@ impl Judged {
     /// `--changes-only`, every notify destination): jobs, cron, quorum rules.
     pub(crate) fn pairs(&self) -> Vec<(String, judge::Status)> {
         let jobs = self.jobs.iter().map(|j| (crate::changes::key(j), j.status));
-        let mut all: Vec<_> = (jobs.chain(crate::cause::run::pairs(&self.causes)))
+        let mut all: Vec<_> = (jobs.chain(cause::run::pairs(&self.causes)))
             .chain(self.fleet.pairs())
             .collect();
         all.sort();
@@ -61,24 +55,32 @@ impl Judged {
 
     /// The exit code: the jobs under the quorum rules, CRITICAL on a critical cause (cron down).
     pub(crate) fn code(&self) -> Check {
-        let cause = if self.causes.has(crate::cause::Kind::CronDown) {
-            Check::Critical
-        } else {
-            Check::Ok
-        };
-        self.fleet.code(&self.jobs).merge(cause)
+        let critical = (self.causes.has(crate::cause::Kind::CronDown)).then_some(Check::Critical);
+        self.fleet
+            .code(&self.jobs)
+            .merge(critical.unwrap_or(Check::Ok))
     }
 
-    /// What the causes are drawn from; a judgement at `--now` is forensic.
-    pub(crate) fn cause_run<'a>(&'a self, host: &'a str) -> crate::cause::run::Run<'a> {
-        crate::cause::run::Run {
-            booted: self.booted,
+    /// The report of the rows, without causes: hb-check names them in its own lines.
+    pub(crate) fn report(&self) -> Report<'_> {
+        Report {
+            dirs: &self.dirs,
+            fleet: &self.fleet,
+            ..Report::new(self.policy.now, self.policy.factor, &self.jobs)
+        }
+    }
+
+    /// What the causes are drawn from (judged with `args`): a judgement at `--now` is
+    /// forensic, one of this host's own crontabs (`--discover` at `/`) needs cron running.
+    pub(crate) fn cause_run<'a>(&'a self, args: &JudgeArgs, host: &'a str) -> Run<'a> {
+        Run {
+            booted: args.schedule.booted(),
             jobs: &self.jobs,
             policy: &self.policy,
             needs: &self.needs,
-            live_crontabs: self.live_crontabs,
+            live_crontabs: args.schedule.discover && args.schedule.cron_root == Path::new("/"),
             host,
-            forensic: self.forensic,
+            forensic: args.now.is_some(),
         }
     }
 }
@@ -116,7 +118,7 @@ pub(crate) fn judge(
         alert_after: args.alert_after,
         rules: expected.rules,
     };
-    let pauses = context::Pauses::scan(&dirs, now);
+    let pauses = context::Pauses::new(&dirs, crate::store::scan_pauses(&dirs), now);
     let this_host = crate::hostname();
     // Judged as read, only the judgement kept: a fleet's scan never holds every record.
     let (mut jobs, mut needs) = (Vec::new(), HashMap::new());
@@ -141,7 +143,7 @@ pub(crate) fn judge(
             },
         };
         let judged = judge::judge(&job, &policy);
-        crate::cause::note_needs(&mut needs, &judged, &entry, crontab);
+        cause::note_needs(&mut needs, &judged, &entry, crontab);
         jobs.push(judged);
     })?;
     for line in expected.jobs.iter().filter(|l| !l.needs.is_empty()) {
@@ -158,19 +160,15 @@ pub(crate) fn judge(
     let jobs = judge::rows(jobs, &expected.jobs, &args.expect, &host, &policy, |name| {
         pauses.of(None, name)
     });
-    let fleet = Fleet::of(&jobs, &host, &args.quorum);
     Ok(Judged {
-        fleet,
+        fleet: Fleet::of(&jobs, &host, &args.quorum),
         dirs,
         policy,
         jobs,
         lint: expected.lint,
         unread_crontabs: expected.unread,
         needs,
-        live_crontabs: args.schedule.discover && args.schedule.cron_root == Path::new("/"),
-        causes: crate::cause::Causes::default(),
-        forensic: args.now.is_some(),
-        booted: args.schedule.booted(),
+        causes: cause::Causes::default(),
         timers,
     })
 }

@@ -35,7 +35,7 @@ pub struct Args {
 
     /// Print only the panel, the table of jobs. (HB_PANEL takes 1, true,
     /// yes or on, and 0, false, no or off.)
-    #[arg(long, env = "HB_PANEL", value_parser = crate::cli::parse_switch)]
+    #[arg(long, env = "HB_PANEL", value_parser = crate::record::parse_switch)]
     pub(crate) panel: bool,
 
     /// Output format.
@@ -109,9 +109,9 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Cod
     {
         Ok(mut judged) => {
             if !args.subject {
-                survey::add_recent(&mut judged.jobs, judged.policy.now);
+                survey::context::add_recent(&mut judged.jobs, judged.policy.now);
             }
-            judged.causes = crate::cause::run::alone(&judged.cause_run(&host));
+            judged.causes = crate::cause::run::alone(&judged.cause_run(&args.judge, &host));
             for warning in &judged.lint {
                 eprintln!("{PROGRAM}: warning: {warning}");
             }
@@ -137,10 +137,8 @@ pub(crate) fn run_to(args: &Args, stdout: &mut dyn Write, terminal: bool) -> Cod
 fn render(args: &Args, host: &str, judged: &survey::Judged, terminal: bool) -> Vec<u8> {
     let causes: Vec<String> = judged.causes.list.iter().map(|c| c.text.clone()).collect();
     let report = Report {
-        dirs: &judged.dirs,
-        fleet: &judged.fleet,
         causes: &causes,
-        ..Report::new(judged.policy.now, judged.policy.factor, &judged.jobs)
+        ..judged.report()
     };
     let page = |markup: &mut dyn Markup| report::write_page(markup, host, &report, args.panel);
     let mut out = Vec::new();
@@ -187,11 +185,11 @@ fn render_broken(args: &Args, host: &str, err: &crate::Error) -> Vec<u8> {
     let line = format!("{PROGRAM} {host}: CANNOT CHECK: {err}");
     let subject = content::cut(&line, content::SUBJECT_MAX);
     let text = format!("{}\n", escape::terminal(&line));
+    let shown = escape::html(&line);
     let html = |title: &str| {
         format!(
             "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">{title}</head>\n\
-             <body><h1>{}</h1></body></html>\n",
-            escape::html(&line)
+             <body><h1>{shown}</h1></body></html>\n"
         )
     };
     let mut out = Vec::new();
@@ -202,10 +200,7 @@ fn render_broken(args: &Args, host: &str, err: &crate::Error) -> Vec<u8> {
             let (host, err) = (escape::markdown(host), escape::markdown(&err.to_string()));
             writeln!(out, "# {PROGRAM} {host}: CANNOT CHECK\n\n{err}")
         }
-        Format::Html => {
-            let title = format!("<title>{}</title>", escape::html(&line));
-            out.write_all(html(&title).as_bytes())
-        }
+        Format::Html => out.write_all(html(&format!("<title>{shown}</title>")).as_bytes()),
         Format::Json => {
             let now = args.judge.now.unwrap_or_else(chrono::Utc::now);
             let report = Report::new(now, args.judge.factor, &[]);

@@ -57,7 +57,7 @@ fn every_variant_with_an_os_error_leads_to_it() {
 
 #[test]
 fn a_tracker_failure_leads_to_its_cause() {
-    let err: Error = TrackerError {
+    let err: Error = Box::new(TrackerError {
         server: "https://git.example".into(),
         repo: "ops/alerts".into(),
         method: "GET".into(),
@@ -69,7 +69,7 @@ fn a_tracker_failure_leads_to_its_cause() {
             ..Default::default()
         },
         source: Some(Box::new(io::Error::from(io::ErrorKind::ConnectionRefused))),
-    }
+    })
     .into();
     // The variant is the tracker's error: its chain goes on to the cause.
     let causes = chain(&err);
@@ -107,13 +107,7 @@ fn every_message_is_one_line_naming_the_value_and_the_rule() {
             Error::invalid("size", newline, "it has no number"),
             "invalid size `a\\u{a}b`: it has no number",
         ),
-        (
-            Error::Record {
-                rule: "field `job` missing".into(),
-                source: None,
-            },
-            "field `job` missing",
-        ),
+        (Error::rule("field `job` missing"), "field `job` missing"),
         (
             Error::Pattern {
                 flag: "--fail-on".into(),

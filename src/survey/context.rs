@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use crate::history::{recent, Run};
 use crate::judge::{Judgement, Status};
 use crate::pause::Pause;
-use crate::store::{history_jobs, read_history, scan_pauses, PauseEntry};
+use crate::store::{history_jobs, read_history, PauseEntry};
 
 /// The pause files of the directories read as of one instant, indexed so a job's look-up
 /// costs the same with one or 50,000 (scanning them all per heartbeat took minutes).
@@ -24,11 +24,7 @@ pub(crate) struct Pauses<'d> {
 }
 
 impl<'d> Pauses<'d> {
-    pub(crate) fn scan(dirs: &'d [PathBuf], now: DateTime<Utc>) -> Pauses<'d> {
-        Pauses::index(dirs, scan_pauses(dirs), now)
-    }
-
-    fn index(dirs: &'d [PathBuf], found: Vec<PauseEntry>, now: DateTime<Utc>) -> Pauses<'d> {
+    pub(crate) fn new(dirs: &'d [PathBuf], found: Vec<PauseEntry>, now: DateTime<Utc>) -> Self {
         let (mut jobs, mut hosts) = (HashMap::new(), HashMap::<_, Vec<_>>::new());
         for (i, p) in found.iter().enumerate() {
             let active = p.content.as_ref().is_ok_and(|p| p.is_active(now));
@@ -94,14 +90,14 @@ fn home(path: &Path) -> Option<(&Path, &str)> {
     Some((path.parent()?, name))
 }
 
-/// The runs in the history beside the heartbeat at `path` as known at `now`
+/// The runs in the history beside the heartbeat at `path` as known at `now`, if any
 /// (one recorded after it, with `--now` in the past, is left out).
 pub(super) fn history_beside(path: &Path, now: DateTime<Utc>) -> Option<Vec<Run>> {
     let (dir, job) = home(path)?;
     let mut runs = read_history(dir, job).ok()?;
     let horizon = now + chrono::Duration::seconds(crate::record::FUTURE_TOLERANCE_SECONDS);
     runs.retain(|r| r.timestamp <= horizon);
-    Some(runs)
+    (!runs.is_empty()).then_some(runs)
 }
 
 /// Sets each job's recent runs from its history, listing each directory once and opening only
@@ -110,10 +106,8 @@ pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
     // By the directory's bytes: hashing a `Path` walks its components (more than it saves).
     let mut listed: HashMap<std::ffi::OsString, Option<HashSet<String>>> = HashMap::new();
     for judgement in jobs.iter_mut() {
-        let Some(path) = judgement.path.as_deref() else {
-            continue;
-        };
-        let Some((dir, job)) = home(path) else {
+        let path = judgement.path.as_deref();
+        let Some((dir, job)) = path.and_then(home) else {
             continue;
         };
         if !listed.contains_key(dir.as_os_str()) {
@@ -123,7 +117,7 @@ pub(crate) fn add_recent(jobs: &mut [Judgement], now: DateTime<Utc>) {
         if matches!(&listed[dir.as_os_str()], Some(h) if !h.contains(job)) {
             continue;
         }
-        if let Some(runs) = history_beside(path, now).filter(|r| !r.is_empty()) {
+        if let Some(runs) = path.and_then(|p| history_beside(p, now)) {
             judgement.recent = Some(Box::new(recent(&runs, judgement.interval_seconds, now)));
         }
     }
@@ -181,7 +175,7 @@ mod tests {
             entry("/hb", None, 1),
             entry("/hb/web2", None, 5),
         ];
-        let pauses = Pauses::index(&dirs, found, now);
+        let pauses = Pauses::new(&dirs, found, now);
         let reason = |path: Option<&str>, job: &str| {
             let pause = pauses.of(path.map(Path::new), job)?;
             pause.reason.clone()

@@ -155,7 +155,7 @@ impl Client {
             let message = format!("unexpected answer from the server: {e}");
             let mut err = self.invalid(method, path, message);
             err.source = Some(Box::new(e));
-            err
+            Box::new(err)
         })?;
         Ok((value, answer.headers))
     }
@@ -186,7 +186,7 @@ impl Client {
                     "page {page} repeats page {}: the server ignores the `page` parameter, so the listing cannot be read whole",
                     page - 1
                 );
-                return Err(self.invalid(&Method::GET, path, message).into());
+                return Err(Box::new(self.invalid(&Method::GET, path, message)).into());
             }
             let first = *first.get_or_insert(got);
             all.extend(items);
@@ -201,7 +201,7 @@ impl Client {
         let message = format!(
             "the listing goes on past {MAX_PAGES} pages of {size}; not acting on part of it"
         );
-        Err(self.invalid(&Method::GET, path, message).into())
+        Err(Box::new(self.invalid(&Method::GET, path, message)).into())
     }
 
     fn error(&self, method: &Method, path: &str, message: String, failed: Failed) -> TrackerError {

@@ -24,7 +24,7 @@ struct Memory {
 const ME: &str = "hb-bot";
 
 fn bad_gateway() -> Error {
-    TrackerError {
+    Box::new(TrackerError {
         server: "memory".into(),
         repo: "o/r".into(),
         method: "POST".into(),
@@ -36,7 +36,7 @@ fn bad_gateway() -> Error {
             ..Default::default()
         },
         source: None,
-    }
+    })
     .into()
 }
 
