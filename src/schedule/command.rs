@@ -25,12 +25,14 @@ pub(crate) struct Word {
 }
 
 /// Each simple command's words (split at `;&|()`, newlines, `#` comments), unquoted as the shell
-/// does; with `groups`, `{`/`}` split too and redirections (`2>&1`, `>FILE`) are no words.
+/// does; with `groups`, a `{` or `}` word splits too (as sh, only standing alone: `/x{a,b}`
+/// is one word) and redirections (`2>&1`, `>FILE`) are no words.
 pub(crate) fn simple_commands(command: &str, groups: bool) -> Vec<Vec<Word>> {
     let (mut parts, mut part, mut word) = (Vec::new(), Vec::new(), None::<Word>);
     let mut chars = command.chars().peekable();
     while let Some(c) = chars.next() {
-        let group = groups && (c == '}' || c == '{' && word.is_none());
+        let alone = word.is_none() && chars.peek().is_none_or(|n| " \t\n;&|()".contains(*n));
+        let group = groups && matches!(c, '{' | '}') && alone;
         match c {
             ' ' | '\t' => part.extend(word.take()),
             _ if group || "\n;&|()".contains(c) => {

@@ -206,6 +206,12 @@ mod tests {
         // A redirection and its target are no directory, wherever they stand.
         assert_eq!(directories("run-parts >/dev/null 2>&1 /x"), ["/x"]);
         assert_eq!(directories("run-parts --report /x > /var/log/x"), ["/x"]);
+        // A brace within a word is no group, as in sh.
+        assert_eq!(directories("run-parts /x{a,b}"), ["/x{a,b}"]);
+        assert_eq!(directories("run-parts --arg=} /y"), ["/y"]);
+        assert_eq!(directories("run-parts /y}z"), ["/y}z"]);
+        assert!(directories("{run-parts /y;}").is_empty());
+        assert_eq!(directories("{ run-parts /a;}"), ["/a"]);
     }
 
     fn listing(dir: &Path, budget: &mut u64) -> (Vec<(Loaded, Option<&'static str>)>, Vec<Lint>) {
