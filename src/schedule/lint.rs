@@ -47,8 +47,12 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
         let first_i = first[&user_job(e.user.as_deref(), &e.job)];
         if first_i != i {
             let (job, first_at) = (&e.job, &found[first_i].source);
-            let message =
-                format!("job `{job}` is also written on {first_at}; each job needs its own name");
+            // One script that two lines run through run-parts is one place twice.
+            let message = if *first_at == e.source {
+                format!("job `{job}` is read twice from this line (two crontab lines run its script, or a file is read twice); run it once")
+            } else {
+                format!("job `{job}` is also written on {first_at}; each job needs its own name")
+            };
             warnings.push(Lint::new(e.source.clone(), message));
         }
         let Some(schedule) = &e.schedule else {
@@ -283,6 +287,10 @@ mod tests {
         assert_eq!(warnings.len(), 1);
         assert_eq!(warnings[0].source.line, 5);
         assert!(warnings[0].message.contains("tab:1"));
+        // A script two run-parts lines run: the same place, not another line.
+        let twice = lint(&[found[0].clone(), found[0].clone()], 2.0, at());
+        let said = twice.iter().map(|w| w.message.as_str()).collect::<Vec<_>>();
+        assert_eq!(said, ["job `a` is read twice from this line (two crontab lines run its script, or a file is read twice); run it once"]);
     }
 
     fn needing(name: &str, needs: &[&str], line: usize) -> Expectation {
