@@ -87,10 +87,7 @@ pub(crate) fn write_json<W: io::Write, T: serde::Serialize + ?Sized>(
 /// (`#`, `-`) is left alone: escaped text never starts a line.
 pub fn markdown(text: &str) -> String {
     rewrite(text, |out, c| match c {
-        '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '>' => {
-            out.push('\\');
-            out.push(c);
-        }
+        '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '>' => out.extend(['\\', c]),
         '<' => out.push_str("&lt;"),
         '&' => out.push_str("&amp;"),
         _ => out.push(c),

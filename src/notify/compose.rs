@@ -118,13 +118,9 @@ fn untrusted(text: impl Into<String>) -> Part {
     Part::Untrusted(text.into())
 }
 
-fn jobs(n: usize) -> String {
-    format!("{n} job{}", if n == 1 { "" } else { "s" })
-}
-
 fn need(n: usize, still: &str) -> String {
     let s = if n == 1 { "s" } else { "" };
-    format!("{} {still}need{s} attention:", jobs(n))
+    format!("{} {still}need{s} attention:", content::n_jobs(n))
 }
 
 /// `before`: the jobs of the last message.
@@ -193,7 +189,10 @@ pub(crate) fn changes(
         title.push(fixed(", ..."));
     }
     if event == Event::Recovery && !still_bad.is_empty() {
-        title.push(fixed(format!("; {} still bad", jobs(still_bad.len()))));
+        title.push(fixed(format!(
+            "; {} still bad",
+            content::n_jobs(still_bad.len())
+        )));
     }
     m.title_line = title;
     let lines = (m.changes.iter())

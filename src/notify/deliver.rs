@@ -80,14 +80,16 @@ fn send(request: Request, redactor: Option<&Redactor>, budget: &Budget) -> Resul
         }
         // A success whose body stalled or broke off: sending again would say it twice.
         Err(NotTaken::Failed(e)) if e.answered.is_some() => {
-            let how = if e.kind == http::Kind::Slow {
+            let slow = e.kind == http::Kind::Slow;
+            let how = if slow {
                 "did not arrive whole"
             } else {
                 "broke off"
             };
             let status = e.answered.unwrap_or_default();
-            let took = format!("the server took it (status {status}); its answer {how}");
-            return Ok(took);
+            return Ok(format!(
+                "the server took it (status {status}); its answer {how}"
+            ));
         }
         Err(NotTaken::Failed(e)) => return Err(Error::rule_from(e.message.clone(), e)),
     };
@@ -101,8 +103,6 @@ fn attempt_deadline(left: Duration) -> Duration {
 }
 
 const TOKEN_ENV: &str = "HB_NTFY_TOKEN";
-
-const TOKEN_FILE_ENV: &str = "HB_NTFY_TOKEN_FILE";
 
 /// ntfy makes a longer body an attachment.
 const BODY_MAX: usize = 4096;
@@ -120,7 +120,7 @@ fn ntfy(url: &str, message: &Message) -> Result<(Request, Option<Redactor>), Err
         (header("x-priority"), HeaderValue::from_static(priority)),
         (header("x-tags"), HeaderValue::from_static(tags)),
     ];
-    let token = match std::env::var_os(TOKEN_FILE_ENV).filter(|v| !v.is_empty()) {
+    let token = match std::env::var_os("HB_NTFY_TOKEN_FILE").filter(|v| !v.is_empty()) {
         Some(path) => Token::from_file(std::path::Path::new(&path), "ntfy").map(Some),
         None => Token::from_env(TOKEN_ENV, "ntfy"),
     }?;

@@ -23,7 +23,6 @@ use crate::judge::Status;
 use compose::Facts;
 use deliver::deliver;
 pub(crate) use dest::{Dest, Destinations, NotifyArgs};
-use message::Message;
 
 /// The destinations' failures make one error, whose source is the first one's.
 fn fan_out(
@@ -54,30 +53,6 @@ fn fan_out(
     Err(Error::Failed { reason, source })
 }
 
-/// What to send a destination that last accepted `last`, and its state once it took it.
-fn plan(
-    last: Option<&alert::State>,
-    pairs: &[(String, Status)],
-    facts: &Facts,
-    remind: u64,
-) -> Option<(Message, alert::State)> {
-    let assessed = alert::assess(last, pairs.to_vec(), facts.now, remind);
-    // Before any message, nothing was said to be bad.
-    let diff = match last {
-        Some(_) => assessed.diff,
-        None => alert::diff(&Jobs::new(), &assessed.still_bad),
-    };
-    if diff == Diff::default() && !assessed.remind_due {
-        return None;
-    }
-    let before: BTreeMap<_, _> = last.iter().flat_map(|s| s.jobs.iter().cloned()).collect();
-    let message = compose::changes(facts, &before, &diff, &assessed.still_bad);
-    // A job absent was fine: the file grows with the bad jobs only.
-    let mut next = assessed.next;
-    next.jobs.retain(|(_, status)| !status.is_healthy());
-    Some((message, next))
-}
-
 /// hb-check's step after judging, with the run lock held.
 pub(crate) fn after_check(
     args: &NotifyArgs,
@@ -91,15 +66,27 @@ pub(crate) fn after_check(
             let path = state_path(&lock.path, &dest.given);
             let mut state = DestState::read(&path);
             state.advance(&pairs, run.now);
-            let facts = Facts {
-                since: &|key: &str| state.since_of(key),
-                ..*run
-            };
+            let last = state.delivered.as_ref();
             let remind = args.notify_remind.as_secs();
-            let planned = plan(state.delivered.as_ref(), &pairs, &facts, remind);
-            let outcome = planned.map_or(Ok(()), |(message, next)| {
-                deliver(dest, &message, budget).map(|_| state.delivered = Some(next))
-            });
+            let assessed = alert::assess(last, pairs.clone(), run.now, remind);
+            // Before any message, nothing was said to be bad.
+            let diff = match last {
+                Some(_) => assessed.diff,
+                None => alert::diff(&Jobs::new(), &assessed.still_bad),
+            };
+            let mut outcome = Ok(());
+            if diff != Diff::default() || assessed.remind_due {
+                let before: BTreeMap<_, _> = last.iter().flat_map(|s| s.jobs.clone()).collect();
+                let facts = Facts {
+                    since: &|key: &str| state.since_of(key),
+                    ..*run
+                };
+                let message = compose::changes(&facts, &before, &diff, &assessed.still_bad);
+                // A job absent was fine: the file grows with the bad jobs only.
+                let mut next = assessed.next;
+                next.jobs.retain(|(_, status)| !status.is_healthy());
+                outcome = deliver(dest, &message, budget).map(|_| state.delivered = Some(next));
+            }
             // The times are kept either way; what was accepted, only when it was.
             outcome.and(state.write(&path))
         })

@@ -155,12 +155,16 @@ fn counts(jobs: &[Judgement]) -> String {
     counts.join(", ")
 }
 
+/// `1 job`, `2 jobs`.
+pub(crate) fn n_jobs(n: usize) -> String {
+    format!("{n} job{}", if n == 1 { "" } else { "s" })
+}
+
 /// `12 jobs: 1 stale, 1 late, 10 ok`, or `no heartbeats found`.
 pub(crate) fn summary_line(jobs: &[Judgement]) -> String {
     match jobs.len() {
         0 => "no heartbeats found".to_owned(),
-        1 => format!("1 job: {}", counts(jobs)),
-        n => format!("{n} jobs: {}", counts(jobs)),
+        n => format!("{}: {}", n_jobs(n), counts(jobs)),
     }
 }
 

@@ -37,14 +37,13 @@ fn mark(mark: Mark) -> String {
 }
 
 fn badge(status: Status) -> &'static str {
-    let palette = [
+    [
         "color:#ffffff;background:#b00020;font-weight:bold",
         "color:#000000;background:#f5c400;font-weight:bold",
         "color:#ffffff;background:#1f5fa8",
         "color:#ffffff;background:#5a6270",
         "color:#ffffff;background:#1e7e34",
-    ];
-    palette[content::tone(status)]
+    ][content::tone(status)]
 }
 
 pub(crate) struct Html<'w>(pub(crate) &'w mut dyn io::Write);
