@@ -6,20 +6,19 @@ pub(crate) mod content;
 mod html;
 mod json;
 mod mail;
-mod markdown;
 mod text;
 
 use std::io;
 
 use chrono::{DateTime, Utc};
 
+use crate::escape::markdown;
 use crate::judge::{Judgement, Status};
-use content::Cell;
+use content::{Cell, NONE};
 
 pub(crate) use html::Html;
 pub(crate) use json::{write_json, CauseFields};
 pub(crate) use mail::{parse_mailbox, parse_recipient, write_mail, Recipient};
-pub(crate) use markdown::Markdown;
 pub(crate) use text::{write_line, write_lines, Text, TextPage};
 
 /// The judged jobs (worst first) and how they were judged.
@@ -129,6 +128,70 @@ pub(crate) fn write_page(
     markup.end()
 }
 
+/// night-watch's Markdown format: GitHub-flavoured, for Gitea and GitHub.
+pub(crate) struct Markdown<'w>(pub(crate) &'w mut dyn io::Write);
+
+impl Markup for Markdown<'_> {
+    fn escape(&self, text: &str) -> String {
+        markdown(text)
+    }
+
+    fn heading(&mut self, text: &str) -> io::Result<()> {
+        writeln!(self.0, "# {text}\n")
+    }
+
+    fn summary(&mut self, text: &str) -> io::Result<()> {
+        writeln!(self.0, "{text}\n")
+    }
+
+    fn table(&mut self, headings: &[&str], rows: &[Vec<Cell>]) -> io::Result<()> {
+        let rule: Vec<&str> = (headings.iter())
+            .map(|h| if content::is_numeric(h) { "--:" } else { ":--" })
+            .collect();
+        let (headings, rule) = (headings.join(" | "), rule.join(" | "));
+        writeln!(self.0, "| {headings} |\n| {rule} |")?;
+        for row in rows {
+            let cells: Vec<String> = (row.iter())
+                .map(|cell| match cell {
+                    Cell::Text(text) => markdown(text),
+                    Cell::Status(status) => status.to_string(),
+                    Cell::Number(number) => number.clone(),
+                    // ASCII in a code span: `+`, `x` and `?` mean nothing there.
+                    Cell::Strip([]) => NONE.to_owned(),
+                    Cell::Strip(marks) => format!("`{}`", content::strip(marks, false)),
+                })
+                .collect();
+            writeln!(self.0, "| {} |", cells.join(" | "))?;
+        }
+        Ok(())
+    }
+
+    fn attention(&mut self, count: usize) -> io::Result<()> {
+        let none = ["", "Nothing needs attention.\n\n"][usize::from(count == 0)];
+        write!(self.0, "\n## Needs attention\n\n{none}")
+    }
+
+    fn job(&mut self, status: Status, title: &str, details: &[(&str, String)]) -> io::Result<()> {
+        writeln!(self.0, "### {status}: {title}\n")?;
+        list(self.0, details)?;
+        writeln!(self.0)
+    }
+
+    fn footer(&mut self, items: &[(&str, String)]) -> io::Result<()> {
+        writeln!(self.0, "---\n")?;
+        list(self.0, items)
+    }
+
+    fn causes(&mut self, texts: &[String]) -> io::Result<()> {
+        writeln!(self.0, "\n## Causes\n")?;
+        (texts.iter()).try_for_each(|text| writeln!(self.0, "- {text}"))
+    }
+}
+
+fn list(out: &mut dyn io::Write, items: &[(&str, String)]) -> io::Result<()> {
+    (items.iter()).try_for_each(|(label, value)| writeln!(out, "- {label}: {value}"))
+}
+
 /// A ratio rounded to `places` decimals, never across 1: above 1 it rounds
 /// up, so a late job never shows `1.0x` nor a stale one the factor itself.
 pub(crate) fn round_ratio(ratio: f64, places: i32) -> f64 {
@@ -144,6 +207,7 @@ pub(crate) fn round_ratio(ratio: f64, places: i32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     #[test]
     fn late_jobs_need_attention_and_ok_ones_do_not() {
@@ -157,6 +221,33 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         let listed: Vec<&str> = text.lines().filter(|l| l.starts_with("### ")).collect();
         assert_eq!(listed, ["### stale: j-stale", "### late: j-late"], "{text}");
+    }
+
+    #[test]
+    fn pipes_in_names_cannot_add_cells() {
+        let jobs = vec![Judgement {
+            status: Status::Invalid,
+            reason: Some("x".to_owned()),
+            ..Judgement::missing("a|b|c")
+        }];
+        let host = "h";
+        let report = Report::new(
+            Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap(),
+            2.0,
+            &jobs,
+        );
+        let mut out = Vec::new();
+        write_page(&mut Markdown(&mut out), host, &report, true).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "| job | status | age | interval | ratio |");
+        assert_eq!(lines[1], "| :-- | :-- | --: | --: | --: |");
+        assert_eq!(lines[2], "| a\\|b\\|c | invalid | - | - | - |");
+        // Five cells in every row: count the unescaped pipes.
+        for line in lines {
+            let bare = line.replace("\\|", "");
+            assert_eq!(bare.matches('|').count(), 6, "{line}");
+        }
     }
 
     #[test]
