@@ -6,26 +6,36 @@ use chrono::SecondsFormat;
 use serde::{ser::SerializeMap, Serialize};
 
 use super::{round_ratio, Report};
-use crate::fleet::{Group, QuorumVerdict};
 use crate::judge::{summary, Judgement};
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
-#[derive(Serialize)]
-struct Document<'a> {
-    checked_at: String,
-    factor: f64,
-    jobs: Vec<Job<'a>>,
-    summary: std::collections::BTreeMap<&'static str, usize>,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    errors: &'a [String],
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    unread_crontabs: Vec<std::borrow::Cow<'a, str>>,
-    #[serde(skip_serializing_if = "<[Group]>::is_empty")]
-    groups: &'a [Group],
-    #[serde(skip_serializing_if = "<[QuorumVerdict]>::is_empty")]
-    quorum: &'a [QuorumVerdict],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    causes: Option<&'a [serde_json::Value]>,
+/// The report, its `errors`, unread crontabs and causes: the document's fields
+/// in order, each named once; the last five only when there are some.
+struct Document<'a>(&'a Report<'a>, &'a [String], &'a [PathBuf], Causes<'a>);
+
+type Causes<'a> = Option<&'a CauseFields>;
+
+impl Serialize for Document<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (report, causes) = (self.0, self.3);
+        let jobs = report.jobs.iter().enumerate();
+        let jobs = jobs.map(|(row, j)| Job(j, causes.and_then(|c| c.of_job.get(row)?.as_ref())));
+        let counts = summary(report.jobs).into_iter();
+        let counts: BTreeMap<_, _> = counts.map(|(s, n)| (s.as_str(), n)).collect();
+        let unread: Vec<_> = self.2.iter().map(|p| p.to_string_lossy()).collect();
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("checked_at", &secs(report.checked_at))?;
+        m.serialize_entry("factor", &report.factor)?;
+        m.serialize_entry("jobs", &jobs.collect::<Vec<_>>())?;
+        m.serialize_entry("summary", &counts)?;
+        some(&mut m, "errors", listed(self.1))?;
+        some(&mut m, "unread_crontabs", listed(&unread))?;
+        some(&mut m, "groups", listed(&report.fleet.groups))?;
+        some(&mut m, "quorum", listed(&report.fleet.quorum))?;
+        some(&mut m, "causes", causes.map(|c| &c.causes))?;
+        m.end()
+    }
 }
 
 /// One job: its fields in the document's order, each named once; those a
@@ -56,7 +66,7 @@ impl Serialize for Job<'_> {
         some(&mut m, "grace_seconds", e.and_then(|e| e.grace_seconds))?;
         some(&mut m, "expectation", e.map(|e| &e.source))?;
         let dups: Vec<_> = j.duplicates.iter().map(|p| p.to_string_lossy()).collect();
-        some(&mut m, "duplicates", (!dups.is_empty()).then_some(dups))?;
+        some(&mut m, "duplicates", listed(&dups))?;
         let recent = j.recent.as_ref().map(|r| Recent {
             runs: &r.marks,
             strip: r.strip(false),
@@ -89,6 +99,10 @@ fn some<M: SerializeMap>(m: &mut M, key: &str, v: Option<impl Serialize>) -> Res
     v.map_or(Ok(()), |v| m.serialize_entry(key, &v))
 }
 
+fn listed<T>(items: &[T]) -> Option<&[T]> {
+    (!items.is_empty()).then_some(items)
+}
+
 fn secs(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
@@ -98,24 +112,10 @@ pub(crate) fn write_json(
     out: &mut impl io::Write,
     report: &Report,
     errors: &[String],
-    unread_crontabs: &[std::path::PathBuf],
-    causes: Option<&CauseFields>,
+    unread_crontabs: &[PathBuf],
+    causes: Causes,
 ) -> io::Result<()> {
-    let counts = summary(report.jobs).into_iter();
-    let unread = unread_crontabs.iter().map(|p| p.to_string_lossy());
-    let doc = Document {
-        checked_at: secs(report.checked_at),
-        factor: report.factor,
-        jobs: (report.jobs.iter().enumerate())
-            .map(|(row, j)| Job(j, causes.and_then(|c| c.of_job.get(row)?.as_ref())))
-            .collect(),
-        summary: counts.map(|(status, n)| (status.as_str(), n)).collect(),
-        errors,
-        causes: causes.map(|c| &c.causes[..]),
-        unread_crontabs: unread.collect(),
-        groups: &report.fleet.groups,
-        quorum: &report.fleet.quorum,
-    };
+    let doc = Document(report, errors, unread_crontabs, causes);
     crate::escape::write_json(&mut *out, &doc)?;
     writeln!(out)
 }
