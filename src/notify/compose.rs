@@ -66,17 +66,14 @@ impl<'a> Facts<'a> {
 
     fn details(&self, key: &str) -> Details {
         let cut = |text: &str| content::cut(text, PIECE_MAX);
-        let known = self.find(key).map(|j| Details {
-            reason: j.reason.as_deref().map(cut),
-            due: content::due(j),
-            age_seconds: j.age_seconds,
-            last_seen: j.timestamp,
-            message: content::message(j).map(cut),
-            since: None,
-        });
+        let j = self.find(key);
         Details {
             since: (self.since)(key),
-            ..known.unwrap_or_default()
+            reason: j.and_then(|j| j.reason.as_deref()).map(cut),
+            due: j.and_then(content::due),
+            age_seconds: j.and_then(|j| j.age_seconds),
+            last_seen: j.and_then(|j| j.timestamp),
+            message: j.and_then(content::message).map(cut),
         }
     }
 
@@ -198,7 +195,7 @@ pub(crate) fn changes(
     let lines = (m.changes.iter())
         .filter(|c| c.to.is_none_or(|s| !s.is_alert()) || !facts.grouped.contains(&c.job))
         .map(change_line);
-    listed(&mut m.lines, lines, m.changes_omitted);
+    m.lines.extend(lines.chain(more(m.changes_omitted)));
     if !m.still_bad.is_empty() && event != Event::Alert {
         m.lines.push(vec![fixed("Still bad:")]);
         list_bad(&mut m);
@@ -234,16 +231,14 @@ pub(crate) fn test(facts: &Facts) -> Message {
     m.finish()
 }
 
-fn listed(out: &mut Vec<Line>, lines: impl Iterator<Item = Line>, omitted: usize) {
-    out.extend(lines);
-    if omitted > 0 {
-        out.push(vec![fixed(format!("... and {omitted} more"))]);
-    }
+/// The line that ends a list cut at [`LISTED_MAX`].
+fn more(omitted: usize) -> Option<Line> {
+    (omitted > 0).then(|| vec![fixed(format!("... and {omitted} more"))])
 }
 
 fn list_bad(m: &mut Message) {
     let bad = (m.still_bad.iter()).map(|b| job_line(&b.job, format!(": {}", b.status), &b.details));
-    listed(&mut m.lines, bad, m.still_bad_omitted);
+    m.lines.extend(bad.chain(more(m.still_bad_omitted)));
 }
 
 fn headed(host: &str, words: &str) -> Line {

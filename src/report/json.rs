@@ -10,8 +10,7 @@ use crate::judge::{summary, Judgement};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// The report, its `errors`, unread crontabs and causes: the document's fields
-/// in order, each named once; the last five only when there are some.
+/// The report with its errors, unread crontabs and causes; an empty list is left out.
 struct Document<'a>(&'a Report<'a>, &'a [String], &'a [PathBuf], Causes<'a>);
 
 type Causes<'a> = Option<&'a CauseFields>;
@@ -38,8 +37,7 @@ impl Serialize for Document<'_> {
     }
 }
 
-/// One job: its fields in the document's order, each named once; those a
-/// job may lack are left out rather than `null`.
+/// One job; the fields a job may lack are left out rather than `null`.
 struct Job<'a>(&'a Judgement, Option<&'a serde_json::Value>);
 
 impl Serialize for Job<'_> {
