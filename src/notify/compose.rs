@@ -121,12 +121,7 @@ fn need(n: usize, still: &str) -> String {
 }
 
 /// `before`: the jobs of the last message.
-pub(crate) fn changes(
-    facts: &Facts,
-    before: &BTreeMap<String, Status>,
-    diff: &Diff,
-    still_bad: &Jobs,
-) -> Message {
+pub(crate) fn changes(facts: &Facts, before: &Jobs, diff: &Diff, still_bad: &Jobs) -> Message {
     let worse = diff.went_bad.len() + diff.changed.len();
     let bad = match facts.code {
         Check::Warning => Severity::Warning,
@@ -186,10 +181,8 @@ pub(crate) fn changes(
         title.push(fixed(", ..."));
     }
     if event == Event::Recovery && !still_bad.is_empty() {
-        title.push(fixed(format!(
-            "; {} still bad",
-            content::n_jobs(still_bad.len())
-        )));
+        let n = content::n_jobs(still_bad.len());
+        title.push(fixed(format!("; {n} still bad")));
     }
     m.title_line = title;
     let lines = (m.changes.iter())

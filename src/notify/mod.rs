@@ -8,7 +8,8 @@ mod deliver;
 mod dest;
 pub(crate) mod message;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -18,8 +19,10 @@ use serde::{Deserialize, Serialize};
 use crate::alert::{self, Diff, Jobs};
 use crate::changes;
 use crate::error::Error;
+use crate::exit_code::Check;
 use crate::http::retry::Budget;
 use crate::judge::Status;
+use crate::survey::Judged;
 use compose::Facts;
 use deliver::deliver;
 pub(crate) use dest::{Dest, Destinations, NotifyArgs};
@@ -57,7 +60,7 @@ fn fan_out(
 pub(crate) fn after_check(
     args: &NotifyArgs,
     host: &str,
-    judged: &crate::survey::Judged,
+    judged: &Judged,
     lock: &crate::store::RunLock,
 ) -> Result<(), Error> {
     with_facts(&args.dests, judged, host, "hb-check", |dests, run| {
@@ -76,7 +79,7 @@ pub(crate) fn after_check(
             };
             let mut outcome = Ok(());
             if diff != Diff::default() || assessed.remind_due {
-                let before: BTreeMap<_, _> = last.iter().flat_map(|s| s.jobs.clone()).collect();
+                let before: Jobs = last.iter().flat_map(|s| s.jobs.clone()).collect();
                 let facts = Facts {
                     since: &|key: &str| state.since_of(key),
                     ..*run
@@ -96,7 +99,7 @@ pub(crate) fn after_check(
 /// `f` of `args`' destinations and the run's facts; without a destination, nothing is computed.
 fn with_facts(
     args: &Destinations,
-    judged: &crate::survey::Judged,
+    judged: &Judged,
     host: &str,
     checker: &'static str,
     f: impl FnOnce(&[Dest], &Facts) -> Result<(), Error>,
@@ -119,11 +122,7 @@ fn with_facts(
     f(&dests, &facts)
 }
 
-pub(crate) fn after_report(
-    args: &Destinations,
-    host: &str,
-    judged: &crate::survey::Judged,
-) -> Result<(), Error> {
+pub(crate) fn after_report(args: &Destinations, host: &str, judged: &Judged) -> Result<(), Error> {
     with_facts(args, judged, host, "night-watch", |dests, facts| {
         let message = compose::summary(facts);
         fan_out(dests, args.notify_timeout, &|dest, budget| {
@@ -133,19 +132,13 @@ pub(crate) fn after_report(
 }
 
 /// `hb-check --notify-test DEST`.
-pub(crate) fn test_run(
-    dest: &Dest,
-    args: &NotifyArgs,
-    host: &str,
-    stdout: &mut dyn std::io::Write,
-) -> crate::exit_code::Check {
-    use crate::exit_code::Check;
+pub(crate) fn test_run(dest: &Dest, args: &NotifyArgs, host: &str, out: &mut dyn Write) -> Check {
     let none = BTreeSet::new();
     let message = compose::test(&Facts::new(host, "hb-check", &[], &[], &none, Utc::now()));
     match deliver(dest, &message, &Budget::new(args.dests.notify_timeout)) {
         Ok(answer) => {
             let line = format!("{} took the test message: {answer}\n", dest.shown());
-            (stdout.write_all(line.as_bytes())).map_or(Check::Unknown, |()| Check::Ok)
+            (out.write_all(line.as_bytes())).map_or(Check::Unknown, |()| Check::Ok)
         }
         Err(why) => {
             let dest = dest.shown();
