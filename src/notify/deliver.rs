@@ -33,12 +33,20 @@ const ANSWER_MAX: u64 = 64 * 1024;
 const QUOTED_MAX: usize = 200;
 const ATTEMPT_MAX: Duration = Duration::from_secs(10);
 
-pub(super) fn json(url: &str, body: &impl serde::Serialize) -> Request {
+/// A POST of `body` (its type and bytes), its answer read up to [`ANSWER_MAX`].
+fn post(url: &str, body: (&'static str, Vec<u8>)) -> Request {
     Request {
+        method: Method::POST,
         url: url.to_owned(),
-        body: Some(("application/json", super::message::json(body))),
+        body: Some(body),
+        limit: Some(ANSWER_MAX),
+        error_limit: Some(ANSWER_MAX),
         ..Request::default()
     }
+}
+
+pub(super) fn json(url: &str, body: &impl serde::Serialize) -> Request {
+    post(url, ("application/json", super::message::json(body)))
 }
 
 /// `: LINE`, the first line of `bytes` without URL or secret, or empty.
@@ -52,12 +60,6 @@ fn quoted(bytes: &[u8], redactor: Option<&Redactor>) -> String {
 }
 
 fn send(request: Request, redactor: Option<&Redactor>, budget: &Budget) -> Result<String, Error> {
-    let request = Request {
-        method: Method::POST,
-        limit: Some(ANSWER_MAX),
-        error_limit: Some(ANSWER_MAX),
-        ..request
-    };
     let quote = |bytes: &[u8]| quoted(bytes, redactor);
     let reason = match http::send_once(&request, budget, attempt_deadline) {
         Ok(answer) => {
@@ -80,16 +82,13 @@ fn send(request: Request, redactor: Option<&Redactor>, budget: &Budget) -> Resul
         }
         // A success whose body stalled or broke off: sending again would say it twice.
         Err(NotTaken::Failed(e)) if e.answered.is_some() => {
-            let slow = e.kind == http::Kind::Slow;
-            let how = if slow {
-                "did not arrive whole"
-            } else {
-                "broke off"
+            let how = match e.kind {
+                http::Kind::Slow => "did not arrive whole",
+                _ => "broke off",
             };
             let status = e.answered.unwrap_or_default();
-            return Ok(format!(
-                "the server took it (status {status}); its answer {how}"
-            ));
+            let took = format!("the server took it (status {status}); its answer {how}");
+            return Ok(took);
         }
         Err(NotTaken::Failed(e)) => return Err(Error::rule_from(e.message.clone(), e)),
     };
@@ -130,12 +129,8 @@ fn ntfy(url: &str, message: &Message) -> Result<(Request, Option<Redactor>), Err
         value.set_sensitive(true);
         headers.push((AUTHORIZATION, value));
     }
-    let request = Request {
-        url: url.to_owned(),
-        headers,
-        body: Some(("text/plain; charset=utf-8", body(&message.text))),
-        ..Request::default()
-    };
+    let mut request = post(url, ("text/plain; charset=utf-8", body(&message.text)));
+    request.headers = headers;
     Ok((request, token.map(|t| Redactor::new(t.secret()))))
 }
 

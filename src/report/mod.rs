@@ -105,10 +105,8 @@ pub(crate) fn write_page(
         let several = content::several_hosts(report.jobs);
         // A group is one entry, with its first host's details.
         for (job, group) in content::entries(bad, report.fleet) {
-            let title = group.map_or_else(
-                || content::job_name(job.host.as_deref(), &job.job, several),
-                crate::fleet::Group::line,
-            );
+            let name = || content::job_name(job.host.as_deref(), &job.job, several);
+            let title = group.map_or_else(name, crate::fleet::Group::line);
             let details = content::details(job, report.checked_at)
                 .map(|(label, value)| (label, markup.escape(&value)));
             markup.job(job.status, &markup.escape(&title), &details)?;
