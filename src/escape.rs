@@ -7,6 +7,7 @@ use std::io;
 use std::sync::LazyLock;
 
 use regex::{Captures, Regex};
+use serde::Serialize;
 
 /// The characters of [`is_unsafe`], by the Unicode database regex carries.
 static UNSAFE: LazyLock<Regex> =
@@ -73,10 +74,7 @@ impl<W: io::Write> io::Write for Inert<W> {
 }
 
 /// `value` as pretty-printed JSON through [`Inert`], piece by piece.
-pub(crate) fn write_json<W: io::Write, T: serde::Serialize + ?Sized>(
-    out: W,
-    value: &T,
-) -> serde_json::Result<()> {
+pub(crate) fn write_json(out: impl io::Write, value: &impl Serialize) -> serde_json::Result<()> {
     serde_json::to_writer_pretty(Inert(out), value)
 }
 

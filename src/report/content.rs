@@ -21,8 +21,7 @@ pub(crate) enum Cell<'a> {
     Strip(&'a [Mark]),
 }
 
-/// The panel's headings and a row per job; the `host`, `due` and recent runs'
-/// columns only where some job has one.
+/// The panel's headings and rows; `host`, `due` and the runs' columns only where some job has one.
 pub(crate) fn panel<'a>(jobs: &'a [Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'a>>>) {
     let hosts = several_hosts(jobs);
     let with_due = jobs.iter().any(|j| due(j).is_some());
@@ -72,8 +71,7 @@ pub(crate) fn due(j: &Judgement) -> Option<String> {
     Some(format!("{when}{}", if missed { ", missed" } else { "" }))
 }
 
-/// A status's colour, as an index into each format's palette: alerting,
-/// warning, running, paused, ok.
+/// A status's colour as an index into each palette: alerting, warning, running, paused, ok.
 pub(crate) fn tone(status: Status) -> usize {
     match status {
         Status::Invalid | Status::Stale | Status::Missing | Status::Failed => 0,

@@ -12,9 +12,8 @@ use crate::escape::terminal;
 use crate::judge::{Judgement, Status};
 use crate::record::format_duration;
 
-/// The quorum rules worth saying, then a line per job or group of `fleet`.
-/// Without `all`, ok and paused jobs are left out: a run whose exit code is
-/// 0 prints nothing, so cron mails nothing.
+/// The quorum rules worth saying, then a line per job or group of `fleet`; without `all`,
+/// no ok or paused job: a run whose exit code is 0 prints nothing, so cron mails nothing.
 pub(crate) fn write_lines(
     out: &mut impl io::Write,
     jobs: &[Judgement],
@@ -36,8 +35,7 @@ pub(crate) fn write_lines(
     Ok(())
 }
 
-/// One job's line, `name status: age, interval, ratio: reason`, with `tag`
-/// (escaped) after the status.
+/// One job's line, `name status: age, interval, ratio: reason`, `tag` (escaped) after the status.
 pub(crate) fn write_line(
     out: &mut impl io::Write,
     j: &Judgement,
