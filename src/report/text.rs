@@ -107,10 +107,9 @@ impl Markup for TextPage<'_> {
             });
             table.add_row(row.collect::<Vec<_>>());
         }
-        for (column, heading) in headings.iter().enumerate() {
-            if let (true, Some(c)) = (content::is_numeric(heading), table.column_mut(column)) {
-                c.set_cell_alignment(CellAlignment::Right);
-            }
+        let columns = table.column_iter_mut().zip(headings);
+        for (column, _) in columns.filter(|(_, h)| content::is_numeric(h)) {
+            column.set_cell_alignment(CellAlignment::Right);
         }
         let mut table = table.to_string();
         if colour {
