@@ -124,9 +124,7 @@ impl Destinations {
         let mut seen = std::collections::HashSet::new();
         // One state file per destination: a repeated one is sent once.
         let all = self.notify.iter().chain(env.flat_map(|list| &list.0));
-        all.filter(|dest| seen.insert(&dest.given))
-            .cloned()
-            .collect()
+        all.filter(|d| seen.insert(&d.given)).cloned().collect()
     }
 }
 

@@ -136,10 +136,8 @@ pub(crate) fn test_run(dest: &Dest, args: &NotifyArgs, host: &str, out: &mut dyn
     let none = BTreeSet::new();
     let message = compose::test(&Facts::new(host, "hb-check", &[], &[], &none, Utc::now()));
     match deliver(dest, &message, &Budget::new(args.dests.notify_timeout)) {
-        Ok(answer) => {
-            let line = format!("{} took the test message: {answer}\n", dest.shown());
-            (out.write_all(line.as_bytes())).map_or(Check::Unknown, |()| Check::Ok)
-        }
+        Ok(answer) => writeln!(out, "{} took the test message: {answer}", dest.shown())
+            .map_or(Check::Unknown, |()| Check::Ok),
         Err(why) => {
             let dest = dest.shown();
             eprintln!("hb-check: notify: {dest} did not take the test message: {why}");
