@@ -257,10 +257,8 @@ fn job_line(job: &str, words: String, d: &Details) -> Line {
     let due = d.due.as_ref().map(|due| format!(", due {due}"));
     let mut parts = vec![untrusted(job), fixed(words)];
     parts.extend([since, age, due].into_iter().flatten().map(fixed));
-    for (label, text) in [("; ", &d.reason), ("; message: ", &d.message)] {
-        if let Some(text) = text {
-            parts.extend([fixed(label), untrusted(text.as_str())]);
-        }
-    }
+    let said = [("; ", &d.reason), ("; message: ", &d.message)].into_iter();
+    let said = said.filter_map(|(label, text)| Some([fixed(label), untrusted(text.as_deref()?)]));
+    parts.extend(said.flatten());
     parts
 }

@@ -34,9 +34,7 @@ impl std::fmt::Debug for Dest {
 }
 
 /// A scheme a destination may have, the one it is sent with, its kind.
-type Scheme = (&'static str, &'static str, fn(String) -> Kind);
-
-const SCHEMES: &[Scheme] = &[
+const SCHEMES: &[(&str, &str, fn(String) -> Kind)] = &[
     ("https://", "https://", Kind::Webhook),
     ("http://", "http://", Kind::Webhook),
     ("ntfys://", "https://", Kind::Ntfy),
