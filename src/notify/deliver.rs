@@ -60,21 +60,18 @@ fn quoted(bytes: &[u8], redactor: Option<&Redactor>) -> String {
 }
 
 fn send(request: Request, redactor: Option<&Redactor>, budget: &Budget) -> Result<String, Error> {
-    let quote = |bytes: &[u8]| quoted(bytes, redactor);
+    let answered = |answer: &http::Answer| {
+        let status = answer.status;
+        let redirect = (status.is_redirection()).then_some(" (redirects are not followed)");
+        let said = redirect.unwrap_or_default().to_owned() + &quoted(&answer.body, redactor);
+        format!("the server answered {status}{said}")
+    };
     let reason = match http::send_once(&request, budget, attempt_deadline) {
-        Ok(answer) => {
-            let answered = format!("the server answered {}", answer.status);
-            return Ok(answered + &quote(&answer.body));
-        }
+        Ok(answer) => return Ok(answered(&answer)),
         Err(NotTaken::NoTime) => {
             format!("no time was left of the {}s budget", budget.total.as_secs())
         }
-        Err(NotTaken::Refused(answer)) => {
-            let status = answer.status;
-            let redirect = (status.is_redirection()).then_some(" (redirects are not followed)");
-            let said = redirect.unwrap_or_default().to_owned() + &quote(&answer.body);
-            format!("the server answered {status}{said}")
-        }
+        Err(NotTaken::Refused(answer)) => answered(&answer),
         // Only a success is read to its end: the server took the message.
         Err(NotTaken::Failed(e)) if e.kind == http::Kind::TooLong => {
             let took = "the server took it; its answer, longer than";
