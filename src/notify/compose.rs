@@ -117,7 +117,7 @@ fn untrusted(text: impl Into<String>) -> Part {
 
 fn need(n: usize, still: &str) -> String {
     let s = if n == 1 { "s" } else { "" };
-    format!("{} {still}need{s} attention:", content::n_jobs(n))
+    format!("{} {still}need{s} attention:", content::count(n, "job"))
 }
 
 /// `before`: the jobs of the last message.
@@ -181,7 +181,7 @@ pub(crate) fn changes(facts: &Facts, before: &Jobs, diff: &Diff, still_bad: &Job
         title.push(fixed(", ..."));
     }
     if event == Event::Recovery && !still_bad.is_empty() {
-        let n = content::n_jobs(still_bad.len());
+        let n = content::count(still_bad.len(), "job");
         title.push(fixed(format!("; {n} still bad")));
     }
     m.title_line = title;

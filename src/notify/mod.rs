@@ -49,9 +49,9 @@ fn fan_out(
     let Some(first) = why.into_iter().next() else {
         return Ok(());
     };
-    let (n, of, said) = (said.len(), dests.len(), said.join("; "));
-    let s = if of == 1 { "" } else { "s" };
-    let reason = format!("notify: {n} of {of} destination{s} did not take the message: {said}");
+    let (n, said) = (said.len(), said.join("; "));
+    let of = crate::report::content::count(dests.len(), "destination");
+    let reason = format!("notify: {n} of {of} did not take the message: {said}");
     let source = first.map(|why| Box::new(why) as _);
     Err(Error::Failed { reason, source })
 }

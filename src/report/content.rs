@@ -154,15 +154,15 @@ fn counts(jobs: &[Judgement]) -> String {
 }
 
 /// `1 job`, `2 jobs`.
-pub(crate) fn n_jobs(n: usize) -> String {
-    format!("{n} job{}", if n == 1 { "" } else { "s" })
+pub(crate) fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 /// `12 jobs: 1 stale, 1 late, 10 ok`, or `no heartbeats found`.
 pub(crate) fn summary_line(jobs: &[Judgement]) -> String {
     match jobs.len() {
         0 => "no heartbeats found".to_owned(),
-        n => format!("{}: {}", n_jobs(n), counts(jobs)),
+        n => format!("{}: {}", count(n, "job"), counts(jobs)),
     }
 }
 
