@@ -142,8 +142,7 @@ fn body(text: &str) -> Vec<u8> {
 
 /// ASCII as it is, else RFC 2047 encoded words, which ntfy decodes.
 fn header_text(text: &str) -> HeaderValue {
-    let ascii = text.bytes().all(|b| (0x20..0x7f).contains(&b));
-    let value = if ascii {
+    let value = if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
         text.to_owned()
     } else {
         use email_encoding::headers::{rfc2047, writer::EmailWriter};

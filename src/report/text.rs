@@ -25,8 +25,7 @@ pub(crate) fn write_lines(
     }
     let several = several_hosts(jobs);
     let quiet = |s: Status| s.is_healthy() || s == Status::Paused;
-    let shown = jobs.iter().filter(|j| all || !quiet(j.status));
-    for (j, group) in entries(shown, fleet) {
+    for (j, group) in entries(jobs.iter().filter(|j| all || !quiet(j.status)), fleet) {
         match group {
             Some(group) => writeln!(out, "{}", terminal(&group.line()))?,
             None => write_line(out, j, &job_name(j.host.as_deref(), &j.job, several), "")?,
