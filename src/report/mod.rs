@@ -143,22 +143,20 @@ impl Markup for Markdown<'_> {
     }
 
     fn table(&mut self, headings: &[&str], rows: &[Vec<Cell>]) -> io::Result<()> {
-        let rule: Vec<&str> = (headings.iter())
-            .map(|h| if content::is_numeric(h) { "--:" } else { ":--" })
-            .collect();
+        let rule = |h: &&str| if content::is_numeric(h) { "--:" } else { ":--" };
+        let rule: Vec<&str> = headings.iter().map(rule).collect();
         let (headings, rule) = (headings.join(" | "), rule.join(" | "));
         writeln!(self.0, "| {headings} |\n| {rule} |")?;
+        let cell = |cell: &Cell| match cell {
+            Cell::Text(text) => markdown(text),
+            Cell::Status(status) => status.to_string(),
+            Cell::Number(number) => number.clone(),
+            // ASCII in a code span: `+`, `x` and `?` mean nothing there.
+            Cell::Strip([]) => NONE.to_owned(),
+            Cell::Strip(marks) => format!("`{}`", content::strip(marks, false)),
+        };
         for row in rows {
-            let cells: Vec<String> = (row.iter())
-                .map(|cell| match cell {
-                    Cell::Text(text) => markdown(text),
-                    Cell::Status(status) => status.to_string(),
-                    Cell::Number(number) => number.clone(),
-                    // ASCII in a code span: `+`, `x` and `?` mean nothing there.
-                    Cell::Strip([]) => NONE.to_owned(),
-                    Cell::Strip(marks) => format!("`{}`", content::strip(marks, false)),
-                })
-                .collect();
+            let cells: Vec<String> = row.iter().map(cell).collect();
             writeln!(self.0, "| {} |", cells.join(" | "))?;
         }
         Ok(())
