@@ -185,9 +185,8 @@ pub(crate) fn changes(facts: &Facts, before: &Jobs, diff: &Diff, still_bad: &Job
         title.push(fixed(format!("; {n} still bad")));
     }
     m.title_line = title;
-    let lines = (m.changes.iter())
-        .filter(|c| c.to.is_none_or(|s| !s.is_alert()) || !facts.grouped.contains(&c.job))
-        .map(change_line);
+    let own = |c: &&Change| c.to.is_none_or(|s| !s.is_alert()) || !facts.grouped.contains(&c.job);
+    let lines = m.changes.iter().filter(own).map(change_line);
     m.lines.extend(lines.chain(more(m.changes_omitted)));
     if !m.still_bad.is_empty() && event != Event::Alert {
         m.lines.push(vec![fixed("Still bad:")]);

@@ -119,12 +119,11 @@ pub(crate) fn json(value: &impl Serialize) -> Vec<u8> {
 }
 
 fn render(line: &Line, quote: &dyn Fn(&str) -> String) -> String {
-    line.iter()
-        .map(|part| match part {
-            Part::Fixed(text) => text.clone(),
-            Part::Untrusted(text) => quote(text),
-        })
-        .collect()
+    let part = |part: &Part| match part {
+        Part::Fixed(text) => text.clone(),
+        Part::Untrusted(text) => quote(text),
+    };
+    line.iter().map(part).collect()
 }
 
 fn plain(text: &str) -> String {

@@ -33,11 +33,10 @@ fn fan_out(
     budget: Duration,
     each: &(dyn Fn(&Dest, &Budget) -> Result<(), Error> + Sync),
 ) -> Result<(), Error> {
-    let budget = Budget::new(budget);
+    let budget = &Budget::new(budget);
     let (said, why): (Vec<String>, Vec<Option<Error>>) = std::thread::scope(|scope| {
-        let running: Vec<_> = (dests.iter())
-            .map(|dest| (dest, scope.spawn(|| each(dest, &budget))))
-            .collect();
+        let spawn = |dest| (dest, scope.spawn(move || each(dest, budget)));
+        let running: Vec<_> = dests.iter().map(spawn).collect();
         (running.into_iter())
             .filter_map(|(dest, t)| match t.join() {
                 Ok(Ok(())) => None,
