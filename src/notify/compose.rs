@@ -177,9 +177,7 @@ pub(crate) fn changes(facts: &Facts, before: &Jobs, diff: &Diff, still_bad: &Job
         let comma = fixed(if i == 0 { " " } else { ", " });
         title.extend([comma, untrusted(*name), fixed(word.as_str())]);
     }
-    if names.len() > TITLE_NAMES {
-        title.push(fixed(", ..."));
-    }
+    title.extend((names.len() > TITLE_NAMES).then(|| fixed(", ...")));
     if event == Event::Recovery && !still_bad.is_empty() {
         let n = content::count(still_bad.len(), "job");
         title.push(fixed(format!("; {n} still bad")));

@@ -35,16 +35,12 @@ pub(crate) fn panel<'a>(jobs: &'a [Judgement]) -> (Vec<&'static str>, Vec<Vec<Ce
     let columns = headings.len();
     let row = |j: &'a Judgement| {
         let mut cells = Vec::with_capacity(columns);
-        if hosts {
-            cells.push(Cell::Text(j.host.as_deref().unwrap_or(NONE).into()));
-        }
+        cells.extend(hosts.then(|| Cell::Text(j.host.as_deref().unwrap_or(NONE).into())));
         cells.extend([Cell::Text(j.job.as_str().into()), Cell::Status(j.status)]);
         let age = or_none(j.age_seconds.map(format_duration));
         let interval = or_none(j.interval_seconds.map(format_duration));
         cells.extend([age, interval, format_ratio(j.ratio)].map(Cell::Number));
-        if with_due {
-            cells.push(Cell::Text(or_none(due(j)).into()));
-        }
+        cells.extend(with_due.then(|| Cell::Text(or_none(due(j)).into())));
         if with_runs {
             let recent = j.recent.as_deref();
             cells.push(Cell::Strip(recent.map_or(&[], |r| &r.marks)));
