@@ -66,11 +66,10 @@ fn send(request: Request, redactor: Option<&Redactor>, budget: &Budget) -> Resul
         let said = redirect.unwrap_or_default().to_owned() + &quoted(&answer.body, redactor);
         format!("the server answered {status}{said}")
     };
+    let total = budget.total.as_secs();
     let reason = match http::send_once(&request, budget, attempt_deadline) {
         Ok(answer) => return Ok(answered(&answer)),
-        Err(NotTaken::NoTime) => {
-            format!("no time was left of the {}s budget", budget.total.as_secs())
-        }
+        Err(NotTaken::NoTime) => format!("no time was left of the {total}s budget"),
         Err(NotTaken::Refused(answer)) => answered(&answer),
         // Only a success is read to its end: the server took the message.
         Err(NotTaken::Failed(e)) if e.kind == http::Kind::TooLong => {
