@@ -147,10 +147,9 @@ pub(crate) struct DestList(pub Vec<Dest>);
 
 fn parse_budget(text: &str) -> Result<Duration, Error> {
     let budget = parse_timeout(text)?;
-    let rule = "the notify budget is 1s to 10m";
+    let bad = || Error::invalid("duration", text, "the notify budget is 1s to 10m");
     let ok = (1..=600).contains(&budget.as_secs());
-    ok.then_some(budget)
-        .ok_or_else(|| Error::invalid("duration", text, rule))
+    ok.then_some(budget).ok_or_else(bad)
 }
 
 /// White space parts destinations; an `exec:` one runs to its line's end.

@@ -98,9 +98,8 @@ pub(crate) fn write_page(
     if !panel {
         // Late jobs too, though they do not alert: the morning reader wants
         // to see a job slipping before it goes stale.
-        let bad: Vec<&Judgement> = (report.jobs.iter())
-            .filter(|j| !j.status.is_healthy())
-            .collect();
+        let needs = |j: &&Judgement| !j.status.is_healthy();
+        let bad: Vec<&Judgement> = report.jobs.iter().filter(needs).collect();
         markup.attention(bad.len())?;
         let several = content::several_hosts(report.jobs);
         // A group is one entry, with its first host's details.
