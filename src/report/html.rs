@@ -36,6 +36,10 @@ fn mark(mark: Mark) -> String {
     format!("<span style=\"{MARK};{colours}\" title=\"{title}\">{c}</span>")
 }
 
+fn td(style: &str, text: &str) -> String {
+    format!("<td style=\"{style}\">{text}</td>")
+}
+
 fn badge(status: Status) -> &'static str {
     [
         "color:#ffffff;background:#b00020;font-weight:bold",
@@ -88,7 +92,7 @@ impl Markup for Html<'_> {
                         marks.iter().map(|&m| mark(m)).collect(),
                     ),
                 };
-                write!(self.0, "<td style=\"{style}\">{text}</td>")?;
+                write!(self.0, "{}", td(&style, &text))?;
             }
             writeln!(self.0, "</tr>")?;
         }
@@ -104,17 +108,12 @@ impl Markup for Html<'_> {
     }
 
     fn job(&mut self, status: Status, title: &str, details: &[(&str, String)]) -> io::Result<()> {
-        writeln!(
-            self.0,
-            "<h3 style=\"{H3}\"><span style=\"padding:0 4px;{}\">{status}</span> {title}</h3>",
-            badge(status),
-        )?;
+        let badge = badge(status);
+        let span = format!("<span style=\"padding:0 4px;{badge}\">{status}</span>");
+        writeln!(self.0, "<h3 style=\"{H3}\">{span} {title}</h3>")?;
         writeln!(self.0, "<table style=\"{TABLE}\">")?;
         for (label, value) in details {
-            writeln!(
-                self.0,
-                "<tr><td style=\"{LABEL}\">{label}</td><td style=\"{VALUE}\">{value}</td></tr>"
-            )?;
+            writeln!(self.0, "<tr>{}{}</tr>", td(LABEL, label), td(VALUE, value))?;
         }
         writeln!(self.0, "</table>")
     }
