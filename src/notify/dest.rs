@@ -34,7 +34,9 @@ impl std::fmt::Debug for Dest {
 }
 
 /// A scheme a destination may have, the one it is sent with, its kind.
-const SCHEMES: &[(&str, &str, fn(String) -> Kind)] = &[
+type Scheme = (&'static str, &'static str, fn(String) -> Kind);
+
+const SCHEMES: &[Scheme] = &[
     ("https://", "https://", Kind::Webhook),
     ("http://", "http://", Kind::Webhook),
     ("ntfys://", "https://", Kind::Ntfy),

@@ -41,9 +41,9 @@ impl Serialize for Document<'_> {
 struct Job<'a>(&'a Judgement, Option<&'a serde_json::Value>);
 
 impl Serialize for Job<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+    fn serialize<S: serde::Serializer>(&self, out: S) -> Result<S::Ok, S::Error> {
         let (j, e, p) = (self.0, self.0.expected.as_deref(), self.0.pause.as_deref());
-        let mut m = s.serialize_map(None)?;
+        let mut m = out.serialize_map(None)?;
         m.serialize_entry("job", &j.job)?;
         m.serialize_entry("host", &j.host)?;
         m.serialize_entry("status", &j.status)?;
