@@ -205,9 +205,8 @@ fn run(words: &[String], message: &Message, budget: Duration) -> Result<String, 
             return Err(Error::rule(reason));
         }
     };
-    let said = [exited.out, exited.err].into_iter();
-    let mut said = said.map(|kept| quoted(&kept.bytes, None));
-    let said = said.find(|said| !said.is_empty()).unwrap_or_default();
+    let said = [exited.out, exited.err].map(|kept| quoted(&kept.bytes, None));
+    let said = said.into_iter().find(|s| !s.is_empty()).unwrap_or_default();
     let signal = exited.status.signal().unwrap_or_default();
     let reason = match (exited.status.code(), signal) {
         (Some(0), _) => return Ok(format!("`{program}` exited 0{said}")),
