@@ -258,22 +258,19 @@ impl Markup for Html<'_> {
             write!(self.0, "<th style=\"{TH}\">{heading}</th>")?;
         }
         writeln!(self.0, "</tr>")?;
-        for row in rows {
-            write!(self.0, "<tr>")?;
-            for cell in row {
-                let (style, text) = match cell {
-                    Cell::Text(text) => (TD.into(), html(text)),
-                    Cell::Status(s) => (format!("{TD};{}", badge(*s)), s.to_string()),
-                    Cell::Number(number) => (TD_NUMBER.into(), number.clone()),
-                    Cell::Strip([]) => (format!("{TD};{STRIP}"), NONE.into()),
-                    Cell::Strip(marks) => (
-                        format!("{TD};{STRIP}"),
-                        marks.iter().map(|&m| mark(m)).collect(),
-                    ),
-                };
-                write!(self.0, "{}", td(&style, &text))?;
+        let cell = |cell: &Cell| match cell {
+            Cell::Text(text) => td(TD, &html(text)),
+            Cell::Status(s) => td(&format!("{TD};{}", badge(*s)), s.as_str()),
+            Cell::Number(number) => td(TD_NUMBER, number),
+            Cell::Strip([]) => td(&format!("{TD};{STRIP}"), NONE),
+            Cell::Strip(marks) => {
+                let strip: String = marks.iter().map(|&m| mark(m)).collect();
+                td(&format!("{TD};{STRIP}"), &strip)
             }
-            writeln!(self.0, "</tr>")?;
+        };
+        for row in rows {
+            let cells: String = row.iter().map(cell).collect();
+            writeln!(self.0, "<tr>{cells}</tr>")?;
         }
         writeln!(self.0, "</table>")
     }
