@@ -253,11 +253,9 @@ impl Markup for Html<'_> {
     }
 
     fn table(&mut self, headings: &[&str], rows: &[Vec<Cell>]) -> io::Result<()> {
-        write!(self.0, "<table style=\"{TABLE}\">\n<tr>")?;
-        for heading in headings {
-            write!(self.0, "<th style=\"{TH}\">{heading}</th>")?;
-        }
-        writeln!(self.0, "</tr>")?;
+        let th = |heading: &&str| format!("<th style=\"{TH}\">{heading}</th>");
+        let ths: String = headings.iter().map(th).collect();
+        writeln!(self.0, "<table style=\"{TABLE}\">\n<tr>{ths}</tr>")?;
         let cell = |cell: &Cell| match cell {
             Cell::Text(text) => td(TD, &html(text)),
             Cell::Status(s) => td(&format!("{TD};{}", badge(*s)), s.as_str()),
