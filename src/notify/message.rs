@@ -1,8 +1,6 @@
 //! The message of a run (the README's JSON document), kept as lines of fixed
 //! words and untrusted pieces, which each medium renders inert its own way.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -94,7 +92,7 @@ pub(crate) struct Message {
     pub checked_at: DateTime<Utc>,
     pub title: String,
     pub text: String,
-    pub counts: BTreeMap<Status, usize>,
+    pub counts: std::collections::BTreeMap<Status, usize>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub causes: Vec<String>,
     pub changes: Vec<Change>,

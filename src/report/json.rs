@@ -2,12 +2,10 @@
 
 use std::io;
 
-use chrono::SecondsFormat;
 use serde::{ser::SerializeMap, Serialize};
 
 use super::{round_ratio, Report};
 use crate::judge::{summary, Judgement};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The report with its errors, unread crontabs and causes; an empty list is left out.
@@ -21,7 +19,8 @@ impl Serialize for Document<'_> {
         let jobs = report.jobs.iter().enumerate();
         let jobs = jobs.map(|(row, j)| Job(j, causes.and_then(|c| c.of_job.get(row)?.as_ref())));
         let counts = summary(report.jobs).into_iter();
-        let counts: BTreeMap<_, _> = counts.map(|(s, n)| (s.as_str(), n)).collect();
+        let counts: std::collections::BTreeMap<_, _> =
+            counts.map(|(s, n)| (s.as_str(), n)).collect();
         let unread: Vec<_> = self.2.iter().map(|p| p.to_string_lossy()).collect();
         let mut m = s.serialize_map(None)?;
         m.serialize_entry("checked_at", &secs(report.checked_at))?;
@@ -102,7 +101,7 @@ fn listed<T>(items: &[T]) -> Option<&[T]> {
 }
 
 fn secs(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// `report` as one JSON document; `errors`, `unread_crontabs`, `causes` if any.

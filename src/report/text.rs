@@ -7,7 +7,6 @@ use std::io;
 use comfy_table::{presets, Cell as Comfy, CellAlignment, Table};
 
 use super::content::{self, due, entries, format_ratio, job_name, several_hosts, Cell};
-use super::Markup;
 use crate::escape::terminal;
 use crate::judge::{Judgement, Status};
 use crate::record::format_duration;
@@ -77,7 +76,7 @@ const COLOUR_END: char = '\u{200c}';
 
 pub(crate) struct TextPage<'w>(pub(crate) &'w mut dyn io::Write, pub(crate) Text);
 
-impl Markup for TextPage<'_> {
+impl super::Markup for TextPage<'_> {
     fn escape(&self, text: &str) -> String {
         terminal(text).into_owned()
     }
