@@ -9,7 +9,6 @@ use std::time::Duration;
 use super::dest::{Dest, Kind};
 use super::message::{Message, Severity};
 use crate::error::Error;
-use crate::http::header::{HeaderName, AUTHORIZATION};
 use crate::http::redact::Redactor;
 use crate::http::retry::Budget;
 use crate::http::{self, HeaderValue, Method, NotTaken, Request};
@@ -109,7 +108,7 @@ fn ntfy(url: &str, message: &Message) -> Result<(Request, Option<Redactor>), Err
         Severity::Warning => ("3", "warning"),
         Severity::Ok => ("2", "white_check_mark"),
     };
-    let header = HeaderName::from_static;
+    let header = http::header::HeaderName::from_static;
     let mut headers = vec![
         (header("x-title"), header_text(&message.title)),
         (header("x-priority"), HeaderValue::from_static(priority)),
@@ -123,7 +122,7 @@ fn ntfy(url: &str, message: &Message) -> Result<(Request, Option<Redactor>), Err
     let bearer = (token.as_ref()).map(|t| HeaderValue::from_str(&format!("Bearer {}", t.secret())));
     if let Some(Ok(mut value)) = bearer {
         value.set_sensitive(true);
-        headers.push((AUTHORIZATION, value));
+        headers.push((http::header::AUTHORIZATION, value));
     }
     let mut request = post(url, ("text/plain; charset=utf-8", body(&message.text)));
     request.headers = headers;

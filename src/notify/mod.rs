@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use crate::alert::{self, Diff, Jobs};
 use crate::changes;
@@ -149,7 +148,7 @@ const VERSION: u32 = 1;
 
 /// What a destination last accepted (written only once it did), and since
 /// when each job has had its status (kept on every run).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 struct DestState {
     version: u32,
     delivered: Option<alert::State>,
