@@ -7,6 +7,7 @@ use std::io;
 use std::sync::LazyLock;
 
 use regex::{Captures, Regex};
+use serde::Serialize;
 
 /// The characters of [`is_unsafe`], by the Unicode database regex carries.
 static UNSAFE: LazyLock<Regex> =
@@ -73,10 +74,7 @@ impl<W: io::Write> io::Write for Inert<W> {
 }
 
 /// `value` as pretty-printed JSON through [`Inert`], piece by piece.
-pub(crate) fn write_json<W: io::Write, T: serde::Serialize + ?Sized>(
-    out: W,
-    value: &T,
-) -> serde_json::Result<()> {
+pub(crate) fn write_json(out: impl io::Write, value: &impl Serialize) -> serde_json::Result<()> {
     serde_json::to_writer_pretty(Inert(out), value)
 }
 
@@ -87,10 +85,7 @@ pub(crate) fn write_json<W: io::Write, T: serde::Serialize + ?Sized>(
 /// (`#`, `-`) is left alone: escaped text never starts a line.
 pub fn markdown(text: &str) -> String {
     rewrite(text, |out, c| match c {
-        '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '>' => {
-            out.push('\\');
-            out.push(c);
-        }
+        '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '>' => out.extend(['\\', c]),
         '<' => out.push_str("&lt;"),
         '&' => out.push_str("&amp;"),
         _ => out.push(c),

@@ -66,17 +66,14 @@ impl<'a> Facts<'a> {
 
     fn details(&self, key: &str) -> Details {
         let cut = |text: &str| content::cut(text, PIECE_MAX);
-        let known = self.find(key).map(|j| Details {
-            reason: j.reason.as_deref().map(cut),
-            due: content::due(j),
-            age_seconds: j.age_seconds,
-            last_seen: j.timestamp,
-            message: content::message(j).map(cut),
-            since: None,
-        });
+        let j = self.find(key);
         Details {
             since: (self.since)(key),
-            ..known.unwrap_or_default()
+            reason: j.and_then(|j| j.reason.as_deref()).map(cut),
+            due: j.and_then(content::due),
+            age_seconds: j.and_then(|j| j.age_seconds),
+            last_seen: j.and_then(|j| j.timestamp),
+            message: j.and_then(content::message).map(cut),
         }
     }
 
@@ -118,22 +115,13 @@ fn untrusted(text: impl Into<String>) -> Part {
     Part::Untrusted(text.into())
 }
 
-fn jobs(n: usize) -> String {
-    format!("{n} job{}", if n == 1 { "" } else { "s" })
-}
-
 fn need(n: usize, still: &str) -> String {
     let s = if n == 1 { "s" } else { "" };
-    format!("{} {still}need{s} attention:", jobs(n))
+    format!("{} {still}need{s} attention:", content::count(n, "job"))
 }
 
 /// `before`: the jobs of the last message.
-pub(crate) fn changes(
-    facts: &Facts,
-    before: &BTreeMap<String, Status>,
-    diff: &Diff,
-    still_bad: &Jobs,
-) -> Message {
+pub(crate) fn changes(facts: &Facts, before: &Jobs, diff: &Diff, still_bad: &Jobs) -> Message {
     let worse = diff.went_bad.len() + diff.changed.len();
     let bad = match facts.code {
         Check::Warning => Severity::Warning,
@@ -189,17 +177,15 @@ pub(crate) fn changes(
         let comma = fixed(if i == 0 { " " } else { ", " });
         title.extend([comma, untrusted(*name), fixed(word.as_str())]);
     }
-    if names.len() > TITLE_NAMES {
-        title.push(fixed(", ..."));
-    }
+    title.extend((names.len() > TITLE_NAMES).then(|| fixed(", ...")));
     if event == Event::Recovery && !still_bad.is_empty() {
-        title.push(fixed(format!("; {} still bad", jobs(still_bad.len()))));
+        let n = content::count(still_bad.len(), "job");
+        title.push(fixed(format!("; {n} still bad")));
     }
     m.title_line = title;
-    let lines = (m.changes.iter())
-        .filter(|c| c.to.is_none_or(|s| !s.is_alert()) || !facts.grouped.contains(&c.job))
-        .map(change_line);
-    listed(&mut m.lines, lines, m.changes_omitted);
+    let own = |c: &&Change| c.to.is_none_or(|s| !s.is_alert()) || !facts.grouped.contains(&c.job);
+    let lines = m.changes.iter().filter(own).map(change_line);
+    m.lines.extend(lines.chain(more(m.changes_omitted)));
     if !m.still_bad.is_empty() && event != Event::Alert {
         m.lines.push(vec![fixed("Still bad:")]);
         list_bad(&mut m);
@@ -235,16 +221,14 @@ pub(crate) fn test(facts: &Facts) -> Message {
     m.finish()
 }
 
-fn listed(out: &mut Vec<Line>, lines: impl Iterator<Item = Line>, omitted: usize) {
-    out.extend(lines);
-    if omitted > 0 {
-        out.push(vec![fixed(format!("... and {omitted} more"))]);
-    }
+/// The line that ends a list cut at [`LISTED_MAX`].
+fn more(omitted: usize) -> Option<Line> {
+    (omitted > 0).then(|| vec![fixed(format!("... and {omitted} more"))])
 }
 
 fn list_bad(m: &mut Message) {
     let bad = (m.still_bad.iter()).map(|b| job_line(&b.job, format!(": {}", b.status), &b.details));
-    listed(&mut m.lines, bad, m.still_bad_omitted);
+    m.lines.extend(bad.chain(more(m.still_bad_omitted)));
 }
 
 fn headed(host: &str, words: &str) -> Line {
@@ -270,10 +254,8 @@ fn job_line(job: &str, words: String, d: &Details) -> Line {
     let due = d.due.as_ref().map(|due| format!(", due {due}"));
     let mut parts = vec![untrusted(job), fixed(words)];
     parts.extend([since, age, due].into_iter().flatten().map(fixed));
-    for (label, text) in [("; ", &d.reason), ("; message: ", &d.message)] {
-        if let Some(text) = text {
-            parts.extend([fixed(label), untrusted(text.as_str())]);
-        }
-    }
+    let said = [("; ", &d.reason), ("; message: ", &d.message)].into_iter();
+    let said = said.filter_map(|(label, text)| Some([fixed(label), untrusted(text.as_deref()?)]));
+    parts.extend(said.flatten());
     parts
 }

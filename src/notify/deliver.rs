@@ -9,7 +9,6 @@ use std::time::Duration;
 use super::dest::{Dest, Kind};
 use super::message::{Message, Severity};
 use crate::error::Error;
-use crate::http::header::{HeaderName, AUTHORIZATION};
 use crate::http::redact::Redactor;
 use crate::http::retry::Budget;
 use crate::http::{self, HeaderValue, Method, NotTaken, Request};
@@ -33,12 +32,20 @@ const ANSWER_MAX: u64 = 64 * 1024;
 const QUOTED_MAX: usize = 200;
 const ATTEMPT_MAX: Duration = Duration::from_secs(10);
 
-pub(super) fn json(url: &str, body: &impl serde::Serialize) -> Request {
+/// A POST of `body` (its type and bytes), its answer read up to [`ANSWER_MAX`].
+fn post(url: &str, body: (&'static str, Vec<u8>)) -> Request {
     Request {
+        method: Method::POST,
         url: url.to_owned(),
-        body: Some(("application/json", super::message::json(body))),
+        body: Some(body),
+        limit: Some(ANSWER_MAX),
+        error_limit: Some(ANSWER_MAX),
         ..Request::default()
     }
+}
+
+pub(super) fn json(url: &str, body: &impl serde::Serialize) -> Request {
+    post(url, ("application/json", super::message::json(body)))
 }
 
 /// `: LINE`, the first line of `bytes` without URL or secret, or empty.
@@ -52,27 +59,17 @@ fn quoted(bytes: &[u8], redactor: Option<&Redactor>) -> String {
 }
 
 fn send(request: Request, redactor: Option<&Redactor>, budget: &Budget) -> Result<String, Error> {
-    let request = Request {
-        method: Method::POST,
-        limit: Some(ANSWER_MAX),
-        error_limit: Some(ANSWER_MAX),
-        ..request
+    let answered = |answer: &http::Answer| {
+        let status = answer.status;
+        let redirect = (status.is_redirection()).then_some(" (redirects are not followed)");
+        let said = redirect.unwrap_or_default().to_owned() + &quoted(&answer.body, redactor);
+        format!("the server answered {status}{said}")
     };
-    let quote = |bytes: &[u8]| quoted(bytes, redactor);
+    let total = budget.total.as_secs();
     let reason = match http::send_once(&request, budget, attempt_deadline) {
-        Ok(answer) => {
-            let answered = format!("the server answered {}", answer.status);
-            return Ok(answered + &quote(&answer.body));
-        }
-        Err(NotTaken::NoTime) => {
-            format!("no time was left of the {}s budget", budget.total.as_secs())
-        }
-        Err(NotTaken::Refused(answer)) => {
-            let status = answer.status;
-            let redirect = (status.is_redirection()).then_some(" (redirects are not followed)");
-            let said = redirect.unwrap_or_default().to_owned() + &quote(&answer.body);
-            format!("the server answered {status}{said}")
-        }
+        Ok(answer) => return Ok(answered(&answer)),
+        Err(NotTaken::NoTime) => format!("no time was left of the {total}s budget"),
+        Err(NotTaken::Refused(answer)) => answered(&answer),
         // Only a success is read to its end: the server took the message.
         Err(NotTaken::Failed(e)) if e.kind == http::Kind::TooLong => {
             let took = "the server took it; its answer, longer than";
@@ -80,10 +77,9 @@ fn send(request: Request, redactor: Option<&Redactor>, budget: &Budget) -> Resul
         }
         // A success whose body stalled or broke off: sending again would say it twice.
         Err(NotTaken::Failed(e)) if e.answered.is_some() => {
-            let how = if e.kind == http::Kind::Slow {
-                "did not arrive whole"
-            } else {
-                "broke off"
+            let how = match e.kind {
+                http::Kind::Slow => "did not arrive whole",
+                _ => "broke off",
             };
             let status = e.answered.unwrap_or_default();
             let took = format!("the server took it (status {status}); its answer {how}");
@@ -102,8 +98,6 @@ fn attempt_deadline(left: Duration) -> Duration {
 
 const TOKEN_ENV: &str = "HB_NTFY_TOKEN";
 
-const TOKEN_FILE_ENV: &str = "HB_NTFY_TOKEN_FILE";
-
 /// ntfy makes a longer body an attachment.
 const BODY_MAX: usize = 4096;
 
@@ -114,13 +108,13 @@ fn ntfy(url: &str, message: &Message) -> Result<(Request, Option<Redactor>), Err
         Severity::Warning => ("3", "warning"),
         Severity::Ok => ("2", "white_check_mark"),
     };
-    let header = HeaderName::from_static;
+    let header = http::header::HeaderName::from_static;
     let mut headers = vec![
         (header("x-title"), header_text(&message.title)),
         (header("x-priority"), HeaderValue::from_static(priority)),
         (header("x-tags"), HeaderValue::from_static(tags)),
     ];
-    let token = match std::env::var_os(TOKEN_FILE_ENV).filter(|v| !v.is_empty()) {
+    let token = match std::env::var_os("HB_NTFY_TOKEN_FILE").filter(|v| !v.is_empty()) {
         Some(path) => Token::from_file(std::path::Path::new(&path), "ntfy").map(Some),
         None => Token::from_env(TOKEN_ENV, "ntfy"),
     }?;
@@ -128,14 +122,10 @@ fn ntfy(url: &str, message: &Message) -> Result<(Request, Option<Redactor>), Err
     let bearer = (token.as_ref()).map(|t| HeaderValue::from_str(&format!("Bearer {}", t.secret())));
     if let Some(Ok(mut value)) = bearer {
         value.set_sensitive(true);
-        headers.push((AUTHORIZATION, value));
+        headers.push((http::header::AUTHORIZATION, value));
     }
-    let request = Request {
-        url: url.to_owned(),
-        headers,
-        body: Some(("text/plain; charset=utf-8", body(&message.text))),
-        ..Request::default()
-    };
+    let mut request = post(url, ("text/plain; charset=utf-8", body(&message.text)));
+    request.headers = headers;
     Ok((request, token.map(|t| Redactor::new(t.secret()))))
 }
 
@@ -150,8 +140,7 @@ fn body(text: &str) -> Vec<u8> {
 
 /// ASCII as it is, else RFC 2047 encoded words, which ntfy decodes.
 fn header_text(text: &str) -> HeaderValue {
-    let ascii = text.bytes().all(|b| (0x20..0x7f).contains(&b));
-    let value = if ascii {
+    let value = if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
         text.to_owned()
     } else {
         use email_encoding::headers::{rfc2047, writer::EmailWriter};
@@ -215,9 +204,8 @@ fn run(words: &[String], message: &Message, budget: Duration) -> Result<String, 
             return Err(Error::rule(reason));
         }
     };
-    let said = [exited.out, exited.err].into_iter();
-    let mut said = said.map(|kept| quoted(&kept.bytes, None));
-    let said = said.find(|said| !said.is_empty()).unwrap_or_default();
+    let said = [exited.out, exited.err].map(|kept| quoted(&kept.bytes, None));
+    let said = said.into_iter().find(|s| !s.is_empty()).unwrap_or_default();
     let signal = exited.status.signal().unwrap_or_default();
     let reason = match (exited.status.code(), signal) {
         (Some(0), _) => return Ok(format!("`{program}` exited 0{said}")),

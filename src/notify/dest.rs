@@ -124,9 +124,7 @@ impl Destinations {
         let mut seen = std::collections::HashSet::new();
         // One state file per destination: a repeated one is sent once.
         let all = self.notify.iter().chain(env.flat_map(|list| &list.0));
-        all.filter(|dest| seen.insert(&dest.given))
-            .cloned()
-            .collect()
+        all.filter(|d| seen.insert(&d.given)).cloned().collect()
     }
 }
 
@@ -151,10 +149,9 @@ pub(crate) struct DestList(pub Vec<Dest>);
 
 fn parse_budget(text: &str) -> Result<Duration, Error> {
     let budget = parse_timeout(text)?;
-    let rule = "the notify budget is 1s to 10m";
+    let bad = || Error::invalid("duration", text, "the notify budget is 1s to 10m");
     let ok = (1..=600).contains(&budget.as_secs());
-    ok.then_some(budget)
-        .ok_or_else(|| Error::invalid("duration", text, rule))
+    ok.then_some(budget).ok_or_else(bad)
 }
 
 /// White space parts destinations; an `exec:` one runs to its line's end.

@@ -1,8 +1,6 @@
 //! The message of a run (the README's JSON document), kept as lines of fixed
 //! words and untrusted pieces, which each medium renders inert its own way.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -40,11 +38,7 @@ pub(crate) enum Severity {
 
 impl Severity {
     pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Severity::Critical => "critical",
-            Severity::Warning => "warning",
-            Severity::Ok => "ok",
-        }
+        ["critical", "warning", "ok"][self as usize]
     }
 }
 
@@ -98,7 +92,7 @@ pub(crate) struct Message {
     pub checked_at: DateTime<Utc>,
     pub title: String,
     pub text: String,
-    pub counts: BTreeMap<Status, usize>,
+    pub counts: std::collections::BTreeMap<Status, usize>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub causes: Vec<String>,
     pub changes: Vec<Change>,
@@ -119,12 +113,11 @@ pub(crate) fn json(value: &impl Serialize) -> Vec<u8> {
 }
 
 fn render(line: &Line, quote: &dyn Fn(&str) -> String) -> String {
-    line.iter()
-        .map(|part| match part {
-            Part::Fixed(text) => text.clone(),
-            Part::Untrusted(text) => quote(text),
-        })
-        .collect()
+    let part = |part: &Part| match part {
+        Part::Fixed(text) => text.clone(),
+        Part::Untrusted(text) => quote(text),
+    };
+    line.iter().map(part).collect()
 }
 
 fn plain(text: &str) -> String {

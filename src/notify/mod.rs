@@ -8,22 +8,23 @@ mod deliver;
 mod dest;
 pub(crate) mod message;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 
 use crate::alert::{self, Diff, Jobs};
 use crate::changes;
 use crate::error::Error;
+use crate::exit_code::Check;
 use crate::http::retry::Budget;
 use crate::judge::Status;
+use crate::survey::Judged;
 use compose::Facts;
 use deliver::deliver;
 pub(crate) use dest::{Dest, Destinations, NotifyArgs};
-use message::Message;
 
 /// The destinations' failures make one error, whose source is the first one's.
 fn fan_out(
@@ -31,11 +32,10 @@ fn fan_out(
     budget: Duration,
     each: &(dyn Fn(&Dest, &Budget) -> Result<(), Error> + Sync),
 ) -> Result<(), Error> {
-    let budget = Budget::new(budget);
+    let budget = &Budget::new(budget);
     let (said, why): (Vec<String>, Vec<Option<Error>>) = std::thread::scope(|scope| {
-        let running: Vec<_> = (dests.iter())
-            .map(|dest| (dest, scope.spawn(|| each(dest, &budget))))
-            .collect();
+        let spawn = |dest| (dest, scope.spawn(move || each(dest, budget)));
+        let running: Vec<_> = dests.iter().map(spawn).collect();
         (running.into_iter())
             .filter_map(|(dest, t)| match t.join() {
                 Ok(Ok(())) => None,
@@ -47,42 +47,18 @@ fn fan_out(
     let Some(first) = why.into_iter().next() else {
         return Ok(());
     };
-    let (n, of, said) = (said.len(), dests.len(), said.join("; "));
-    let s = if of == 1 { "" } else { "s" };
-    let reason = format!("notify: {n} of {of} destination{s} did not take the message: {said}");
+    let (n, said) = (said.len(), said.join("; "));
+    let of = crate::report::content::count(dests.len(), "destination");
+    let reason = format!("notify: {n} of {of} did not take the message: {said}");
     let source = first.map(|why| Box::new(why) as _);
     Err(Error::Failed { reason, source })
-}
-
-/// What to send a destination that last accepted `last`, and its state once it took it.
-fn plan(
-    last: Option<&alert::State>,
-    pairs: &[(String, Status)],
-    facts: &Facts,
-    remind: u64,
-) -> Option<(Message, alert::State)> {
-    let assessed = alert::assess(last, pairs.to_vec(), facts.now, remind);
-    // Before any message, nothing was said to be bad.
-    let diff = match last {
-        Some(_) => assessed.diff,
-        None => alert::diff(&Jobs::new(), &assessed.still_bad),
-    };
-    if diff == Diff::default() && !assessed.remind_due {
-        return None;
-    }
-    let before: BTreeMap<_, _> = last.iter().flat_map(|s| s.jobs.iter().cloned()).collect();
-    let message = compose::changes(facts, &before, &diff, &assessed.still_bad);
-    // A job absent was fine: the file grows with the bad jobs only.
-    let mut next = assessed.next;
-    next.jobs.retain(|(_, status)| !status.is_healthy());
-    Some((message, next))
 }
 
 /// hb-check's step after judging, with the run lock held.
 pub(crate) fn after_check(
     args: &NotifyArgs,
     host: &str,
-    judged: &crate::survey::Judged,
+    judged: &Judged,
     lock: &crate::store::RunLock,
 ) -> Result<(), Error> {
     with_facts(&args.dests, judged, host, "hb-check", |dests, run| {
@@ -91,15 +67,27 @@ pub(crate) fn after_check(
             let path = state_path(&lock.path, &dest.given);
             let mut state = DestState::read(&path);
             state.advance(&pairs, run.now);
-            let facts = Facts {
-                since: &|key: &str| state.since_of(key),
-                ..*run
-            };
+            let last = state.delivered.as_ref();
             let remind = args.notify_remind.as_secs();
-            let planned = plan(state.delivered.as_ref(), &pairs, &facts, remind);
-            let outcome = planned.map_or(Ok(()), |(message, next)| {
-                deliver(dest, &message, budget).map(|_| state.delivered = Some(next))
-            });
+            let assessed = alert::assess(last, pairs.clone(), run.now, remind);
+            // Before any message, nothing was said to be bad.
+            let diff = match last {
+                Some(_) => assessed.diff,
+                None => alert::diff(&Jobs::new(), &assessed.still_bad),
+            };
+            let mut outcome = Ok(());
+            if diff != Diff::default() || assessed.remind_due {
+                let before: Jobs = last.iter().flat_map(|s| s.jobs.clone()).collect();
+                let facts = Facts {
+                    since: &|key: &str| state.since_of(key),
+                    ..*run
+                };
+                let message = compose::changes(&facts, &before, &diff, &assessed.still_bad);
+                // A job absent was fine: the file grows with the bad jobs only.
+                let mut next = assessed.next;
+                next.jobs.retain(|(_, status)| !status.is_healthy());
+                outcome = deliver(dest, &message, budget).map(|_| state.delivered = Some(next));
+            }
             // The times are kept either way; what was accepted, only when it was.
             outcome.and(state.write(&path))
         })
@@ -109,7 +97,7 @@ pub(crate) fn after_check(
 /// `f` of `args`' destinations and the run's facts; without a destination, nothing is computed.
 fn with_facts(
     args: &Destinations,
-    judged: &crate::survey::Judged,
+    judged: &Judged,
     host: &str,
     checker: &'static str,
     f: impl FnOnce(&[Dest], &Facts) -> Result<(), Error>,
@@ -132,11 +120,7 @@ fn with_facts(
     f(&dests, &facts)
 }
 
-pub(crate) fn after_report(
-    args: &Destinations,
-    host: &str,
-    judged: &crate::survey::Judged,
-) -> Result<(), Error> {
+pub(crate) fn after_report(args: &Destinations, host: &str, judged: &Judged) -> Result<(), Error> {
     with_facts(args, judged, host, "night-watch", |dests, facts| {
         let message = compose::summary(facts);
         fan_out(dests, args.notify_timeout, &|dest, budget| {
@@ -146,20 +130,12 @@ pub(crate) fn after_report(
 }
 
 /// `hb-check --notify-test DEST`.
-pub(crate) fn test_run(
-    dest: &Dest,
-    args: &NotifyArgs,
-    host: &str,
-    stdout: &mut dyn std::io::Write,
-) -> crate::exit_code::Check {
-    use crate::exit_code::Check;
+pub(crate) fn test_run(dest: &Dest, args: &NotifyArgs, host: &str, out: &mut dyn Write) -> Check {
     let none = BTreeSet::new();
     let message = compose::test(&Facts::new(host, "hb-check", &[], &[], &none, Utc::now()));
     match deliver(dest, &message, &Budget::new(args.dests.notify_timeout)) {
-        Ok(answer) => {
-            let line = format!("{} took the test message: {answer}\n", dest.shown());
-            (stdout.write_all(line.as_bytes())).map_or(Check::Unknown, |()| Check::Ok)
-        }
+        Ok(answer) => writeln!(out, "{} took the test message: {answer}", dest.shown())
+            .map_or(Check::Unknown, |()| Check::Ok),
         Err(why) => {
             let dest = dest.shown();
             eprintln!("hb-check: notify: {dest} did not take the test message: {why}");
@@ -172,7 +148,7 @@ const VERSION: u32 = 1;
 
 /// What a destination last accepted (written only once it did), and since
 /// when each job has had its status (kept on every run).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 struct DestState {
     version: u32,
     delivered: Option<alert::State>,

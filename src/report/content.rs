@@ -21,8 +21,7 @@ pub(crate) enum Cell<'a> {
     Strip(&'a [Mark]),
 }
 
-/// The panel's headings and a row per job; the `host`, `due` and recent runs'
-/// columns only where some job has one.
+/// The panel's headings and rows; `host`, `due` and the runs' columns only where some job has one.
 pub(crate) fn panel<'a>(jobs: &'a [Judgement]) -> (Vec<&'static str>, Vec<Vec<Cell<'a>>>) {
     let hosts = several_hosts(jobs);
     let with_due = jobs.iter().any(|j| due(j).is_some());
@@ -36,16 +35,12 @@ pub(crate) fn panel<'a>(jobs: &'a [Judgement]) -> (Vec<&'static str>, Vec<Vec<Ce
     let columns = headings.len();
     let row = |j: &'a Judgement| {
         let mut cells = Vec::with_capacity(columns);
-        if hosts {
-            cells.push(Cell::Text(j.host.as_deref().unwrap_or(NONE).into()));
-        }
+        cells.extend(hosts.then(|| Cell::Text(j.host.as_deref().unwrap_or(NONE).into())));
         cells.extend([Cell::Text(j.job.as_str().into()), Cell::Status(j.status)]);
         let age = or_none(j.age_seconds.map(format_duration));
         let interval = or_none(j.interval_seconds.map(format_duration));
         cells.extend([age, interval, format_ratio(j.ratio)].map(Cell::Number));
-        if with_due {
-            cells.push(Cell::Text(or_none(due(j)).into()));
-        }
+        cells.extend(with_due.then(|| Cell::Text(or_none(due(j)).into())));
         if with_runs {
             let recent = j.recent.as_deref();
             cells.push(Cell::Strip(recent.map_or(&[], |r| &r.marks)));
@@ -72,8 +67,7 @@ pub(crate) fn due(j: &Judgement) -> Option<String> {
     Some(format!("{when}{}", if missed { ", missed" } else { "" }))
 }
 
-/// A status's colour, as an index into each format's palette: alerting,
-/// warning, running, paused, ok.
+/// A status's colour as an index into each palette: alerting, warning, running, paused, ok.
 pub(crate) fn tone(status: Status) -> usize {
     match status {
         Status::Invalid | Status::Stale | Status::Missing | Status::Failed => 0,
@@ -155,12 +149,16 @@ fn counts(jobs: &[Judgement]) -> String {
     counts.join(", ")
 }
 
+/// `1 job`, `2 jobs`.
+pub(crate) fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 /// `12 jobs: 1 stale, 1 late, 10 ok`, or `no heartbeats found`.
 pub(crate) fn summary_line(jobs: &[Judgement]) -> String {
     match jobs.len() {
         0 => "no heartbeats found".to_owned(),
-        1 => format!("1 job: {}", counts(jobs)),
-        n => format!("{n} jobs: {}", counts(jobs)),
+        n => format!("{}: {}", count(n, "job"), counts(jobs)),
     }
 }
 

@@ -2,66 +2,78 @@
 
 use std::io;
 
-use chrono::SecondsFormat;
-use serde::Serialize;
+use serde::{ser::SerializeMap, Serialize};
 
 use super::{round_ratio, Report};
-use crate::fleet::{Group, QuorumVerdict};
-use crate::judge::{summary, Status};
+use crate::judge::{summary, Judgement};
+use std::path::{Path, PathBuf};
 
-#[derive(Serialize)]
-struct Document<'a> {
-    checked_at: String,
-    factor: f64,
-    jobs: Vec<Job<'a>>,
-    summary: std::collections::BTreeMap<&'static str, usize>,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    errors: &'a [String],
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    unread_crontabs: Vec<std::borrow::Cow<'a, str>>,
-    #[serde(skip_serializing_if = "<[Group]>::is_empty")]
-    groups: &'a [Group],
-    #[serde(skip_serializing_if = "<[QuorumVerdict]>::is_empty")]
-    quorum: &'a [QuorumVerdict],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    causes: Option<&'a [serde_json::Value]>,
+/// The report with its errors, unread crontabs and causes; an empty list is left out.
+struct Document<'a>(&'a Report<'a>, &'a [String], &'a [PathBuf], Causes<'a>);
+
+type Causes<'a> = Option<&'a CauseFields>;
+
+impl Serialize for Document<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (report, causes) = (self.0, self.3);
+        let jobs = report.jobs.iter().enumerate();
+        let jobs = jobs.map(|(row, j)| Job(j, causes.and_then(|c| c.of_job.get(row)?.as_ref())));
+        let counts = summary(report.jobs).into_iter();
+        let counts: std::collections::BTreeMap<_, _> =
+            counts.map(|(s, n)| (s.as_str(), n)).collect();
+        let unread: Vec<_> = self.2.iter().map(|p| p.to_string_lossy()).collect();
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("checked_at", &secs(report.checked_at))?;
+        m.serialize_entry("factor", &report.factor)?;
+        m.serialize_entry("jobs", &jobs.collect::<Vec<_>>())?;
+        m.serialize_entry("summary", &counts)?;
+        some(&mut m, "errors", listed(self.1))?;
+        some(&mut m, "unread_crontabs", listed(&unread))?;
+        some(&mut m, "groups", listed(&report.fleet.groups))?;
+        some(&mut m, "quorum", listed(&report.fleet.quorum))?;
+        some(&mut m, "causes", causes.map(|c| &c.causes))?;
+        m.end()
+    }
 }
 
-#[derive(Serialize)]
-struct Job<'a> {
-    job: &'a str,
-    host: Option<&'a str>,
-    status: Status,
-    timestamp: Option<String>,
-    age_seconds: Option<u64>,
-    interval_seconds: Option<u64>,
-    ratio: Option<f64>,
-    reason: Option<&'a str>,
-    path: Option<std::borrow::Cow<'a, str>>,
-    exit_code: Option<i32>,
-    message: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    paused_until: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pause_reason: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    consecutive_failures: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    schedule: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    time_zone: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    due_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    grace_seconds: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    expectation: Option<&'a str>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    duplicates: Vec<std::borrow::Cow<'a, str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    recent: Option<Recent<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    cause: Option<&'a serde_json::Value>,
+/// One job; the fields a job may lack are left out rather than `null`.
+struct Job<'a>(&'a Judgement, Option<&'a serde_json::Value>);
+
+impl Serialize for Job<'_> {
+    fn serialize<S: serde::Serializer>(&self, out: S) -> Result<S::Ok, S::Error> {
+        let (j, e, p) = (self.0, self.0.expected.as_deref(), self.0.pause.as_deref());
+        let mut m = out.serialize_map(None)?;
+        m.serialize_entry("job", &j.job)?;
+        m.serialize_entry("host", &j.host)?;
+        m.serialize_entry("status", &j.status)?;
+        m.serialize_entry("timestamp", &j.timestamp.map(secs))?;
+        m.serialize_entry("age_seconds", &j.age_seconds)?;
+        m.serialize_entry("interval_seconds", &j.interval_seconds)?;
+        m.serialize_entry("ratio", &j.ratio.map(|r| round_ratio(r, 2)))?;
+        m.serialize_entry("reason", &j.reason)?;
+        m.serialize_entry("path", &j.path.as_deref().map(Path::to_string_lossy))?;
+        m.serialize_entry("exit_code", &j.exit_code)?;
+        m.serialize_entry("message", &j.message)?;
+        some(&mut m, "paused_until", p.map(|p| secs(p.until)))?;
+        some(&mut m, "pause_reason", p.and_then(|p| p.reason.as_ref()))?;
+        some(&mut m, "consecutive_failures", j.consecutive_failures)?;
+        some(&mut m, "schedule", e.map(|e| &e.schedule))?;
+        some(&mut m, "time_zone", e.map(|e| e.zone.name()))?;
+        some(&mut m, "due_at", e.and_then(|e| e.due_at).map(secs))?;
+        some(&mut m, "grace_seconds", e.and_then(|e| e.grace_seconds))?;
+        some(&mut m, "expectation", e.map(|e| &e.source))?;
+        let dups: Vec<_> = j.duplicates.iter().map(|p| p.to_string_lossy()).collect();
+        some(&mut m, "duplicates", listed(&dups))?;
+        let recent = j.recent.as_ref().map(|r| Recent {
+            runs: &r.marks,
+            strip: r.strip(false),
+            success_rate: r.success_rate.map(|s| (s * 1000.0).round() / 1000.0),
+            median_duration_seconds: r.median_duration,
+        });
+        some(&mut m, "recent", recent)?;
+        some(&mut m, "cause", self.1)?;
+        m.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -79,58 +91,28 @@ pub(crate) struct CauseFields {
     pub of_job: Vec<Option<serde_json::Value>>,
 }
 
+/// `value` under `key`, or nothing.
+fn some<M: SerializeMap>(m: &mut M, key: &str, v: Option<impl Serialize>) -> Result<(), M::Error> {
+    v.map_or(Ok(()), |v| m.serialize_entry(key, &v))
+}
+
+fn listed<T>(items: &[T]) -> Option<&[T]> {
+    (!items.is_empty()).then_some(items)
+}
+
+fn secs(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// `report` as one JSON document; `errors`, `unread_crontabs`, `causes` if any.
 pub(crate) fn write_json(
     out: &mut impl io::Write,
     report: &Report,
     errors: &[String],
-    unread_crontabs: &[std::path::PathBuf],
-    causes: Option<&CauseFields>,
+    unread_crontabs: &[PathBuf],
+    causes: Causes,
 ) -> io::Result<()> {
-    let secs = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let counts = summary(report.jobs).into_iter();
-    let unread = unread_crontabs.iter().map(|p| p.to_string_lossy());
-    let doc = Document {
-        checked_at: secs(report.checked_at),
-        factor: report.factor,
-        jobs: (report.jobs.iter().enumerate())
-            .map(|(row, j)| Job {
-                cause: causes.and_then(|c| c.of_job.get(row)?.as_ref()),
-                job: &j.job,
-                host: j.host.as_deref(),
-                status: j.status,
-                timestamp: j.timestamp.map(secs),
-                age_seconds: j.age_seconds,
-                interval_seconds: j.interval_seconds,
-                ratio: j.ratio.map(|r| round_ratio(r, 2)),
-                reason: j.reason.as_deref(),
-                path: j.path.as_deref().map(std::path::Path::to_string_lossy),
-                exit_code: j.exit_code,
-                message: j.message.as_deref(),
-                paused_until: j.pause.as_ref().map(|p| secs(p.until)),
-                pause_reason: j.pause.as_ref().and_then(|p| p.reason.as_deref()),
-                consecutive_failures: j.consecutive_failures,
-                schedule: j.expected.as_ref().map(|e| e.schedule.as_str()),
-                time_zone: j.expected.as_ref().map(|e| e.zone.name()),
-                due_at: j.expected.as_ref().and_then(|e| e.due_at).map(secs),
-                grace_seconds: j.expected.as_ref().and_then(|e| e.grace_seconds),
-                expectation: j.expected.as_ref().map(|e| e.source.as_str()),
-                recent: j.recent.as_ref().map(|r| Recent {
-                    runs: &r.marks,
-                    strip: r.strip(false),
-                    success_rate: r.success_rate.map(|s| (s * 1000.0).round() / 1000.0),
-                    median_duration_seconds: r.median_duration,
-                }),
-                duplicates: j.duplicates.iter().map(|p| p.to_string_lossy()).collect(),
-            })
-            .collect(),
-        summary: counts.map(|(status, n)| (status.as_str(), n)).collect(),
-        errors,
-        causes: causes.map(|c| &c.causes[..]),
-        unread_crontabs: unread.collect(),
-        groups: &report.fleet.groups,
-        quorum: &report.fleet.quorum,
-    };
+    let doc = Document(report, errors, unread_crontabs, causes);
     crate::escape::write_json(&mut *out, &doc)?;
     writeln!(out)
 }

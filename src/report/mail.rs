@@ -77,11 +77,9 @@ pub(crate) fn write_mail(
     text: &[u8],
     html: &[u8],
 ) -> io::Result<()> {
-    let from = from.cloned().unwrap_or_else(|| {
-        parse_mailbox(&format!("night-watch@{host}"))
-            .or_else(|_| parse_mailbox("night-watch@localhost"))
-            .expect("a valid address")
-    });
+    let named = parse_mailbox(&format!("night-watch@{host}")).ok();
+    let fallback = || parse_mailbox("night-watch@localhost").expect("an address");
+    let from = from.cloned().or(named).unwrap_or_else(fallback);
     let nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
     let id = format!("<night-watch.{nanos}.{}@{host}>", std::process::id());
     // sendmail -t routes by the headers; lettre still wants an envelope of

@@ -3,23 +3,21 @@
 //! and `value` handed to it is escaped already, a row's [`Cell::Text`] is not.
 
 pub(crate) mod content;
-mod html;
 mod json;
 mod mail;
-mod markdown;
 mod text;
 
 use std::io;
 
 use chrono::{DateTime, Utc};
 
+use crate::escape::{html, markdown};
+use crate::history::Mark;
 use crate::judge::{Judgement, Status};
-use content::Cell;
+use content::{Cell, NONE};
 
-pub(crate) use html::Html;
 pub(crate) use json::{write_json, CauseFields};
 pub(crate) use mail::{parse_mailbox, parse_recipient, write_mail, Recipient};
-pub(crate) use markdown::Markdown;
 pub(crate) use text::{write_line, write_lines, Text, TextPage};
 
 /// The judged jobs (worst first) and how they were judged.
@@ -99,17 +97,14 @@ pub(crate) fn write_page(
     if !panel {
         // Late jobs too, though they do not alert: the morning reader wants
         // to see a job slipping before it goes stale.
-        let bad: Vec<&Judgement> = (report.jobs.iter())
-            .filter(|j| !j.status.is_healthy())
-            .collect();
+        let needs = |j: &&Judgement| !j.status.is_healthy();
+        let bad: Vec<&Judgement> = report.jobs.iter().filter(needs).collect();
         markup.attention(bad.len())?;
         let several = content::several_hosts(report.jobs);
         // A group is one entry, with its first host's details.
         for (job, group) in content::entries(bad, report.fleet) {
-            let title = group.map_or_else(
-                || content::job_name(job.host.as_deref(), &job.job, several),
-                crate::fleet::Group::line,
-            );
+            let name = || content::job_name(job.host.as_deref(), &job.job, several);
+            let title = group.map_or_else(name, crate::fleet::Group::line);
             let details = content::details(job, report.checked_at)
                 .map(|(label, value)| (label, markup.escape(&value)));
             markup.job(job.status, &markup.escape(&title), &details)?;
@@ -129,6 +124,190 @@ pub(crate) fn write_page(
     markup.end()
 }
 
+/// night-watch's Markdown format: GitHub-flavoured, for Gitea and GitHub.
+pub(crate) struct Markdown<'w>(pub(crate) &'w mut dyn io::Write);
+
+impl Markup for Markdown<'_> {
+    fn escape(&self, text: &str) -> String {
+        markdown(text)
+    }
+
+    fn heading(&mut self, text: &str) -> io::Result<()> {
+        writeln!(self.0, "# {text}\n")
+    }
+
+    fn summary(&mut self, text: &str) -> io::Result<()> {
+        writeln!(self.0, "{text}\n")
+    }
+
+    fn table(&mut self, headings: &[&str], rows: &[Vec<Cell>]) -> io::Result<()> {
+        let rule = |h: &&str| if content::is_numeric(h) { "--:" } else { ":--" };
+        let rule: Vec<&str> = headings.iter().map(rule).collect();
+        let (headings, rule) = (headings.join(" | "), rule.join(" | "));
+        writeln!(self.0, "| {headings} |\n| {rule} |")?;
+        let cell = |cell: &Cell| match cell {
+            Cell::Text(text) => markdown(text),
+            Cell::Status(status) => status.to_string(),
+            Cell::Number(number) => number.clone(),
+            // ASCII in a code span: `+`, `x` and `?` mean nothing there.
+            Cell::Strip([]) => NONE.to_owned(),
+            Cell::Strip(marks) => format!("`{}`", content::strip(marks, false)),
+        };
+        for row in rows {
+            let cells: Vec<String> = row.iter().map(cell).collect();
+            writeln!(self.0, "| {} |", cells.join(" | "))?;
+        }
+        Ok(())
+    }
+
+    fn attention(&mut self, count: usize) -> io::Result<()> {
+        let none = ["", "Nothing needs attention.\n\n"][usize::from(count == 0)];
+        write!(self.0, "\n## Needs attention\n\n{none}")
+    }
+
+    fn job(&mut self, status: Status, title: &str, details: &[(&str, String)]) -> io::Result<()> {
+        writeln!(self.0, "### {status}: {title}\n")?;
+        list(self.0, details)?;
+        writeln!(self.0)
+    }
+
+    fn footer(&mut self, items: &[(&str, String)]) -> io::Result<()> {
+        writeln!(self.0, "---\n")?;
+        list(self.0, items)
+    }
+
+    fn causes(&mut self, texts: &[String]) -> io::Result<()> {
+        writeln!(self.0, "\n## Causes\n")?;
+        (texts.iter()).try_for_each(|text| writeln!(self.0, "- {text}"))
+    }
+}
+
+fn list(out: &mut dyn io::Write, items: &[(&str, String)]) -> io::Result<()> {
+    (items.iter()).try_for_each(|(label, value)| writeln!(out, "- {label}: {value}"))
+}
+
+const BODY: &str = "margin:0;padding:16px;font-family:Helvetica,Arial,sans-serif;font-size:14px;color:#222222;background:#ffffff";
+const H1: &str = "font-size:20px;margin:0 0 8px 0";
+const H2: &str = "font-size:17px;margin:24px 0 8px 0";
+const H3: &str = "font-size:15px;margin:16px 0 4px 0";
+const P: &str = "margin:0 0 16px 0";
+const TABLE: &str = "border-collapse:collapse;margin:0 0 16px 0";
+const TH: &str = "border:1px solid #999999;padding:4px 8px;background:#eeeeee;text-align:left";
+const TD: &str = "border:1px solid #999999;padding:4px 8px;text-align:left";
+const TD_NUMBER: &str = "border:1px solid #999999;padding:4px 8px;text-align:right";
+const LABEL: &str = "padding:2px 12px 2px 0;color:#555555;vertical-align:top;white-space:nowrap";
+const VALUE: &str = "padding:2px 0;vertical-align:top;word-break:break-all";
+const FOOTER: &str = "margin:24px 0 0 0;font-size:12px;color:#555555";
+const STRIP: &str = "font-family:monospace;white-space:nowrap";
+const MARK: &str = "display:inline-block;width:1.2em;text-align:center";
+
+/// One mark of the strip, coloured, with its meaning as the tooltip.
+fn mark(mark: Mark) -> String {
+    let (colours, title) = match mark {
+        Mark::Ok => (badge(Status::Ok), "ok"),
+        Mark::Fail => (badge(Status::Failed), "failed"),
+        Mark::Missed => ("color:#000000;background:#dddddd", "expected, never came"),
+    };
+    let c = mark.symbol(false);
+    format!("<span style=\"{MARK};{colours}\" title=\"{title}\">{c}</span>")
+}
+
+fn td(style: &str, text: &str) -> String {
+    format!("<td style=\"{style}\">{text}</td>")
+}
+
+fn badge(status: Status) -> &'static str {
+    [
+        "color:#ffffff;background:#b00020;font-weight:bold",
+        "color:#000000;background:#f5c400;font-weight:bold",
+        "color:#ffffff;background:#1f5fa8",
+        "color:#ffffff;background:#5a6270",
+        "color:#ffffff;background:#1e7e34",
+    ][content::tone(status)]
+}
+
+/// night-watch's HTML format: one self-contained document for a mail body.
+/// Styles are inline only (mail clients drop `<style>` blocks), and a status
+/// is shown by its word as well as its colour.
+pub(crate) struct Html<'w>(pub(crate) &'w mut dyn io::Write);
+
+impl Markup for Html<'_> {
+    fn escape(&self, text: &str) -> String {
+        html(text)
+    }
+
+    fn start(&mut self, title: &str) -> io::Result<()> {
+        writeln!(
+            self.0,
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <title>{title}</title>\n</head>\n<body style=\"{BODY}\">"
+        )
+    }
+
+    fn heading(&mut self, text: &str) -> io::Result<()> {
+        writeln!(self.0, "<h1 style=\"{H1}\">{text}</h1>")
+    }
+
+    fn summary(&mut self, text: &str) -> io::Result<()> {
+        writeln!(self.0, "<p style=\"{P}\">{text}</p>")
+    }
+
+    fn table(&mut self, headings: &[&str], rows: &[Vec<Cell>]) -> io::Result<()> {
+        let th = |heading: &&str| format!("<th style=\"{TH}\">{heading}</th>");
+        let ths: String = headings.iter().map(th).collect();
+        writeln!(self.0, "<table style=\"{TABLE}\">\n<tr>{ths}</tr>")?;
+        let cell = |cell: &Cell| match cell {
+            Cell::Text(text) => td(TD, &html(text)),
+            Cell::Status(s) => td(&format!("{TD};{}", badge(*s)), s.as_str()),
+            Cell::Number(number) => td(TD_NUMBER, number),
+            Cell::Strip([]) => td(&format!("{TD};{STRIP}"), NONE),
+            Cell::Strip(marks) => {
+                let strip: String = marks.iter().map(|&m| mark(m)).collect();
+                td(&format!("{TD};{STRIP}"), &strip)
+            }
+        };
+        for row in rows {
+            let cells: String = row.iter().map(cell).collect();
+            writeln!(self.0, "<tr>{cells}</tr>")?;
+        }
+        writeln!(self.0, "</table>")
+    }
+
+    fn attention(&mut self, count: usize) -> io::Result<()> {
+        writeln!(self.0, "<h2 style=\"{H2}\">Needs attention</h2>")?;
+        match count {
+            0 => self.summary("Nothing needs attention."),
+            _ => Ok(()),
+        }
+    }
+
+    fn job(&mut self, status: Status, title: &str, details: &[(&str, String)]) -> io::Result<()> {
+        let badge = badge(status);
+        let span = format!("<span style=\"padding:0 4px;{badge}\">{status}</span>");
+        writeln!(self.0, "<h3 style=\"{H3}\">{span} {title}</h3>")?;
+        writeln!(self.0, "<table style=\"{TABLE}\">")?;
+        for (label, value) in details {
+            writeln!(self.0, "<tr>{}{}</tr>", td(LABEL, label), td(VALUE, value))?;
+        }
+        writeln!(self.0, "</table>")
+    }
+
+    fn footer(&mut self, items: &[(&str, String)]) -> io::Result<()> {
+        let items: Vec<String> = items.iter().map(|(l, v)| format!("{l}: {v}")).collect();
+        writeln!(self.0, "<p style=\"{FOOTER}\">{}</p>", items.join("<br>"))
+    }
+
+    fn causes(&mut self, texts: &[String]) -> io::Result<()> {
+        writeln!(self.0, "<h2 style=\"{H2}\">Causes</h2>\n<ul>")?;
+        (texts.iter()).try_for_each(|text| writeln!(self.0, "<li>{text}</li>"))?;
+        writeln!(self.0, "</ul>")
+    }
+
+    fn end(&mut self) -> io::Result<()> {
+        writeln!(self.0, "</body>\n</html>")
+    }
+}
+
 /// A ratio rounded to `places` decimals, never across 1: above 1 it rounds
 /// up, so a late job never shows `1.0x` nor a stale one the factor itself.
 pub(crate) fn round_ratio(ratio: f64, places: i32) -> f64 {
@@ -144,6 +323,7 @@ pub(crate) fn round_ratio(ratio: f64, places: i32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
 
     #[test]
     fn late_jobs_need_attention_and_ok_ones_do_not() {
@@ -157,6 +337,33 @@ mod tests {
         let text = String::from_utf8(out).unwrap();
         let listed: Vec<&str> = text.lines().filter(|l| l.starts_with("### ")).collect();
         assert_eq!(listed, ["### stale: j-stale", "### late: j-late"], "{text}");
+    }
+
+    #[test]
+    fn pipes_in_names_cannot_add_cells() {
+        let jobs = vec![Judgement {
+            status: Status::Invalid,
+            reason: Some("x".to_owned()),
+            ..Judgement::missing("a|b|c")
+        }];
+        let host = "h";
+        let report = Report::new(
+            Utc.with_ymd_and_hms(2026, 11, 22, 6, 0, 0).unwrap(),
+            2.0,
+            &jobs,
+        );
+        let mut out = Vec::new();
+        write_page(&mut Markdown(&mut out), host, &report, true).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "| job | status | age | interval | ratio |");
+        assert_eq!(lines[1], "| :-- | :-- | --: | --: | --: |");
+        assert_eq!(lines[2], "| a\\|b\\|c | invalid | - | - | - |");
+        // Five cells in every row: count the unescaped pipes.
+        for line in lines {
+            let bare = line.replace("\\|", "");
+            assert_eq!(bare.matches('|').count(), 6, "{line}");
+        }
     }
 
     #[test]

@@ -7,14 +7,12 @@ use std::io;
 use comfy_table::{presets, Cell as Comfy, CellAlignment, Table};
 
 use super::content::{self, due, entries, format_ratio, job_name, several_hosts, Cell};
-use super::Markup;
 use crate::escape::terminal;
 use crate::judge::{Judgement, Status};
 use crate::record::format_duration;
 
-/// The quorum rules worth saying, then a line per job or group of `fleet`.
-/// Without `all`, ok and paused jobs are left out: a run whose exit code is
-/// 0 prints nothing, so cron mails nothing.
+/// The quorum rules worth saying, then a line per job or group of `fleet`; without `all`,
+/// no ok or paused job: a run whose exit code is 0 prints nothing, so cron mails nothing.
 pub(crate) fn write_lines(
     out: &mut impl io::Write,
     jobs: &[Judgement],
@@ -26,8 +24,7 @@ pub(crate) fn write_lines(
     }
     let several = several_hosts(jobs);
     let quiet = |s: Status| s.is_healthy() || s == Status::Paused;
-    let shown = jobs.iter().filter(|j| all || !quiet(j.status));
-    for (j, group) in entries(shown, fleet) {
+    for (j, group) in entries(jobs.iter().filter(|j| all || !quiet(j.status)), fleet) {
         match group {
             Some(group) => writeln!(out, "{}", terminal(&group.line()))?,
             None => write_line(out, j, &job_name(j.host.as_deref(), &j.job, several), "")?,
@@ -36,8 +33,7 @@ pub(crate) fn write_lines(
     Ok(())
 }
 
-/// One job's line, `name status: age, interval, ratio: reason`, with `tag`
-/// (escaped) after the status.
+/// One job's line, `name status: age, interval, ratio: reason`, `tag` (escaped) after the status.
 pub(crate) fn write_line(
     out: &mut impl io::Write,
     j: &Judgement,
@@ -80,7 +76,7 @@ const COLOUR_END: char = '\u{200c}';
 
 pub(crate) struct TextPage<'w>(pub(crate) &'w mut dyn io::Write, pub(crate) Text);
 
-impl Markup for TextPage<'_> {
+impl super::Markup for TextPage<'_> {
     fn escape(&self, text: &str) -> String {
         terminal(text).into_owned()
     }
@@ -109,10 +105,9 @@ impl Markup for TextPage<'_> {
             });
             table.add_row(row.collect::<Vec<_>>());
         }
-        for (column, heading) in headings.iter().enumerate() {
-            if let (true, Some(c)) = (content::is_numeric(heading), table.column_mut(column)) {
-                c.set_cell_alignment(CellAlignment::Right);
-            }
+        let columns = table.column_iter_mut().zip(headings);
+        for (column, _) in columns.filter(|(_, h)| content::is_numeric(h)) {
+            column.set_cell_alignment(CellAlignment::Right);
         }
         let mut table = table.to_string();
         if colour {
