@@ -185,7 +185,6 @@ fn judge_locked(
     let mut judged = survey::judge(&args.judge, dirs, &when)?;
     let (causes, kept) = cause::run::assess(&judged.cause_run(&args.judge, &host), &lock.path);
     judged.causes = causes;
-    kept.unwrap_or_else(|err| fail(&err));
     for warning in judged.lint.iter().filter(|_| !args.quiet) {
         eprintln!("{PROGRAM}: warning: {warning}");
     }
@@ -194,7 +193,11 @@ fn judge_locked(
         fail(err);
         code = code.merge(Check::Unknown);
     };
-    judged.timers.errors.iter().for_each(&mut failed);
+    // Without the record of this run, the next cannot tell a gap in the checks (host down).
+    kept.err()
+        .iter()
+        .chain(&judged.timers.errors)
+        .for_each(&mut failed);
     if let Some(path) = &args.metrics_file {
         // Streamed into the file: a fleet's metrics are never one string.
         let report = judged.report();

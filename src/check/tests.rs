@@ -111,3 +111,34 @@ fn a_tracker_outage_does_not_hide_a_stale_job() {
         "{doc}"
     );
 }
+
+#[test]
+fn a_checker_record_that_cannot_be_kept_is_unknown_below_the_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let hb = dir.path().join("hb");
+    let beat = crate::Heartbeat::new("backup", 3600, crate::RunStatus::Ok);
+    crate::store::write(Some(&hb), &beat).unwrap();
+    let lock = dir.path().join("lock");
+    // The record of the checker's runs, beside the lock, cannot be replaced.
+    std::fs::create_dir(store::beside(&lock, ".runs")).unwrap();
+    let (hb, lock) = (hb.to_str().unwrap(), lock.to_str().unwrap());
+    let a = Args::try_parse_from([
+        "hb-check",
+        "--dir",
+        hb,
+        "--lock-file",
+        lock,
+        "--format",
+        "json",
+    ])
+    .unwrap();
+    let mut out = Vec::new();
+    // The job is ok, yet the next run could not tell a gap in the checks.
+    assert_eq!(run_to(&a, &mut out), Check::Unknown);
+    let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(doc["jobs"][0]["status"], "ok", "{doc}");
+    assert!(
+        doc["errors"][0].as_str().unwrap().contains(".runs"),
+        "{doc}"
+    );
+}
