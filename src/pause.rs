@@ -1,7 +1,7 @@
 //! Pauses: the record of `<job>.pause` (one job) and `_host.pause` (every job in a directory),
 //! and when one applies. Pure: the files live in [`crate::store`].
 
-use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::record::{
@@ -107,7 +107,7 @@ impl Pause {
 
     /// `until 2026-11-22T05:00:00Z` and the reason, for a report line.
     pub fn describe(&self) -> String {
-        let until = self.until.to_rfc3339_opts(SecondsFormat::Secs, true);
+        let until = crate::record::rfc3339(self.until);
         let scope = self.job.as_ref().map_or(" (host-wide)", |_| "");
         let why = self.reason.as_ref().map(|r| format!(": {r}"));
         format!("paused{scope} until {until}{}", why.unwrap_or_default())

@@ -333,9 +333,14 @@ pub(crate) struct Entry {
     pub content: Result<Content, String>,
 }
 
-/// Timestamps are written in RFC 3339 to the second in UTC, read with any offset.
+/// An instant as every file and message writes one: RFC 3339 to the second in UTC
+/// (`2026-11-22T05:00:00Z`); read with any offset ([`rfc3339_any`]).
+pub(crate) fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
 pub(crate) fn rfc3339_seconds<S: Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&t.to_rfc3339_opts(SecondsFormat::Secs, true))
+    s.serialize_str(&rfc3339(*t))
 }
 
 pub(crate) fn rfc3339_any<'de, D: Deserializer<'de>>(d: D) -> Result<DateTime<Utc>, D::Error> {

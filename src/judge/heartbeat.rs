@@ -28,7 +28,7 @@ pub(super) fn by_record(job: &Job, entry: &Entry, policy: &Policy) -> Judgement 
         let what = if running.is_some() {
             "the run started".to_owned()
         } else {
-            let stamp = timestamp.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let stamp = crate::record::rfc3339(timestamp);
             format!("the timestamp {stamp} is")
         };
         let ahead = format_duration(seconds.unsigned_abs());

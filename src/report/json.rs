@@ -6,6 +6,7 @@ use serde::{ser::SerializeMap, Serialize};
 
 use super::{round_ratio, Report};
 use crate::judge::{summary, Judgement};
+use crate::record::rfc3339;
 use std::path::{Path, PathBuf};
 
 /// The report with its errors, unread crontabs and causes; an empty list is left out.
@@ -23,7 +24,7 @@ impl Serialize for Document<'_> {
             counts.map(|(s, n)| (s.as_str(), n)).collect();
         let unread: Vec<_> = self.2.iter().map(|p| p.to_string_lossy()).collect();
         let mut m = s.serialize_map(None)?;
-        m.serialize_entry("checked_at", &secs(report.checked_at))?;
+        m.serialize_entry("checked_at", &rfc3339(report.checked_at))?;
         m.serialize_entry("factor", &report.factor)?;
         m.serialize_entry("jobs", &jobs.collect::<Vec<_>>())?;
         m.serialize_entry("summary", &counts)?;
@@ -46,7 +47,7 @@ impl Serialize for Job<'_> {
         m.serialize_entry("job", &j.job)?;
         m.serialize_entry("host", &j.host)?;
         m.serialize_entry("status", &j.status)?;
-        m.serialize_entry("timestamp", &j.timestamp.map(secs))?;
+        m.serialize_entry("timestamp", &j.timestamp.map(rfc3339))?;
         m.serialize_entry("age_seconds", &j.age_seconds)?;
         m.serialize_entry("interval_seconds", &j.interval_seconds)?;
         m.serialize_entry("ratio", &j.ratio.map(|r| round_ratio(r, 2)))?;
@@ -54,12 +55,12 @@ impl Serialize for Job<'_> {
         m.serialize_entry("path", &j.path.as_deref().map(Path::to_string_lossy))?;
         m.serialize_entry("exit_code", &j.exit_code)?;
         m.serialize_entry("message", &j.message)?;
-        some(&mut m, "paused_until", p.map(|p| secs(p.until)))?;
+        some(&mut m, "paused_until", p.map(|p| rfc3339(p.until)))?;
         some(&mut m, "pause_reason", p.and_then(|p| p.reason.as_ref()))?;
         some(&mut m, "consecutive_failures", j.consecutive_failures)?;
         some(&mut m, "schedule", e.map(|e| &e.schedule))?;
         some(&mut m, "time_zone", e.map(|e| e.zone.name()))?;
-        some(&mut m, "due_at", e.and_then(|e| e.due_at).map(secs))?;
+        some(&mut m, "due_at", e.and_then(|e| e.due_at).map(rfc3339))?;
         some(&mut m, "grace_seconds", e.and_then(|e| e.grace_seconds))?;
         some(&mut m, "expectation", e.map(|e| &e.source))?;
         let dups: Vec<_> = j.duplicates.iter().map(|p| p.to_string_lossy()).collect();
@@ -98,10 +99,6 @@ fn some<M: SerializeMap>(m: &mut M, key: &str, v: Option<impl Serialize>) -> Res
 
 fn listed<T>(items: &[T]) -> Option<&[T]> {
     (!items.is_empty()).then_some(items)
-}
-
-fn secs(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// `report` as one JSON document; `errors`, `unread_crontabs`, `causes` if any.

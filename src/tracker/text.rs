@@ -11,7 +11,7 @@ use super::decide::{alert_key, alert_set};
 use super::marker::{self, fnv};
 use crate::fleet::{compact, Fleet, Group, QuorumVerdict};
 use crate::judge::{Judgement, Status};
-use crate::record::{format_duration, is_plain};
+use crate::record::{format_duration, is_plain, rfc3339};
 use crate::report::content::{format_ratio, or_none};
 use crate::{alert, escape};
 
@@ -124,7 +124,7 @@ pub(crate) fn body(host: &str, jobs: &[Judgement], fleet: &Fleet, at: DateTime<U
          or another job goes bad.\n\n\
          To retire a job on purpose, run `hb-write --retire JOB` on {host_md} and drop \
          the job from `--expect` (`HB_EXPECT`).\n\n",
-        stamp(at)
+        rfc3339(at)
     );
     out + &marker::render(host, &alert_set(host, jobs)) + "\n"
 }
@@ -156,7 +156,7 @@ pub(crate) fn closing(
         comment.push(format!("This issue was open for {open_for}."));
     }
     comment.push("Closing it.".to_owned());
-    let (host_md, at) = (inert(host), stamp(at));
+    let (host_md, at) = (inert(host), rfc3339(at));
     let (title, body) = match paused.len() {
         0 => (
             "all jobs recovered".to_owned(),
@@ -187,7 +187,7 @@ fn paused_list(host: &str, paused: &[(String, Option<Status>)], jobs: &[Judgemen
     named(paused.iter().map(|(key, was)| {
         let mut text = format!("{} paused", inert(key));
         if let Some(pause) = pauses.get(key).copied().flatten() {
-            text += &format!(" until {}", stamp(pause.until));
+            text += &format!(" until {}", rfc3339(pause.until));
             if pause.job.is_none() {
                 text += " (host-wide)";
             }
@@ -197,10 +197,6 @@ fn paused_list(host: &str, paused: &[(String, Option<Status>)], jobs: &[Judgemen
         }
         text + &was.map(|was| format!(" (was {was})")).unwrap_or_default()
     }))
-}
-
-fn stamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 fn list(jobs: &[(String, Status)]) -> String {
