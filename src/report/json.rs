@@ -1,13 +1,13 @@
 //! The JSON document of `hb-check` and `night-watch` (`--format json`).
 
 use std::io;
+use std::path::{Path, PathBuf};
 
 use serde::{ser::SerializeMap, Serialize};
 
 use super::{round_ratio, Report};
 use crate::judge::{summary, Judgement};
 use crate::record::rfc3339;
-use std::path::{Path, PathBuf};
 
 /// The report with its errors, unread crontabs and causes; an empty list is left out.
 struct Document<'a>(&'a Report<'a>, &'a [String], &'a [PathBuf], Causes<'a>);
