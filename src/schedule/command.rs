@@ -45,7 +45,17 @@ pub(crate) fn simple_commands(command: &str, groups: bool) -> Vec<Vec<Word>> {
                 part.extend(word.take().filter(|w| !fd(w)));
                 let operator = |n: &char| matches!(n, '>' | '&' | ' ' | '\t');
                 while chars.next_if(operator).is_some() {}
-                while chars.next_if(|n| !" \t;&|".contains(*n)).is_some() {}
+                // The target, to the first blank or operator outside quotes (`> "a b"`).
+                let mut quote: Option<char> = None;
+                let end = |n: &char| " \t\n;&|()".contains(*n);
+                while let Some(n) = chars.next_if(|n| quote.is_some() || !end(n)) {
+                    match (quote, n) {
+                        (None, '\'' | '"') => quote = Some(n),
+                        (Some(q), _) if q == n => quote = None,
+                        (None | Some('"'), '\\') => drop(chars.next()),
+                        _ => {}
+                    }
+                }
             }
             '#' if word.is_none() => break,
             _ => {

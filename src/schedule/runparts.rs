@@ -206,6 +206,9 @@ mod tests {
         // A redirection and its target are no directory, wherever they stand.
         assert_eq!(directories("run-parts >/dev/null 2>&1 /x"), ["/x"]);
         assert_eq!(directories("run-parts --report /x > /var/log/x"), ["/x"]);
+        // A quoted target is one, blanks and operators in it included.
+        assert_eq!(directories("run-parts > \"/var/log/a b\" /x"), ["/x"]);
+        assert_eq!(directories("run-parts 2>'x;y' /x"), ["/x"]);
         // A brace within a word is no group, as in sh.
         assert_eq!(directories("run-parts /x{a,b}"), ["/x{a,b}"]);
         assert_eq!(directories("run-parts --arg=} /y"), ["/y"]);
