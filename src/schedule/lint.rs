@@ -47,9 +47,9 @@ pub(crate) fn lint(found: &[Expectation], factor: f64, at: DateTime<Utc>) -> Vec
         let first_i = first[&user_job(e.user.as_deref(), &e.job)];
         if first_i != i {
             let (job, first_at) = (&e.job, &found[first_i].source);
-            // One script that two lines run through run-parts is one place twice.
+            // Two calls on one line, or one script that two crontab lines run through run-parts.
             let message = if *first_at == e.source {
-                format!("job `{job}` is read twice from this line (two crontab lines run its script, or a file is read twice); run it once")
+                format!("job `{job}` comes twice from this line: it is written twice on it, or two crontab lines run its script; each job needs its own name and one line that runs it")
             } else {
                 format!("job `{job}` is also written on {first_at}; each job needs its own name")
             };
@@ -290,7 +290,7 @@ mod tests {
         // A script two run-parts lines run: the same place, not another line.
         let twice = lint(&[found[0].clone(), found[0].clone()], 2.0, at());
         let said = twice.iter().map(|w| w.message.as_str()).collect::<Vec<_>>();
-        assert_eq!(said, ["job `a` is read twice from this line (two crontab lines run its script, or a file is read twice); run it once"]);
+        assert_eq!(said, ["job `a` comes twice from this line: it is written twice on it, or two crontab lines run its script; each job needs its own name and one line that runs it"]);
     }
 
     fn needing(name: &str, needs: &[&str], line: usize) -> Expectation {
