@@ -185,19 +185,17 @@ fn judge_locked(
     let mut judged = survey::judge(&args.judge, dirs, &when)?;
     let (causes, kept) = cause::run::assess(&judged.cause_run(&args.judge, &host), &lock.path);
     judged.causes = causes;
-    for warning in judged.lint.iter().filter(|_| !args.quiet) {
-        eprintln!("{PROGRAM}: warning: {warning}");
-    }
     let mut code = judged.code();
     let mut failed = |err: &Error| {
         fail(err);
         code = code.merge(Check::Unknown);
     };
     // Without the record of this run, the next cannot tell a gap in the checks (host down).
-    kept.err()
-        .iter()
-        .chain(&judged.timers.errors)
-        .for_each(&mut failed);
+    kept.unwrap_or_else(|err| failed(&err));
+    for warning in judged.lint.iter().filter(|_| !args.quiet) {
+        eprintln!("{PROGRAM}: warning: {warning}");
+    }
+    judged.timers.errors.iter().for_each(&mut failed);
     if let Some(path) = &args.metrics_file {
         // Streamed into the file: a fleet's metrics are never one string.
         let report = judged.report();
