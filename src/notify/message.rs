@@ -38,7 +38,11 @@ pub(crate) enum Severity {
 
 impl Severity {
     pub(crate) fn as_str(self) -> &'static str {
-        ["critical", "warning", "ok"][self as usize]
+        match self {
+            Severity::Critical => "critical",
+            Severity::Warning => "warning",
+            Severity::Ok => "ok",
+        }
     }
 }
 
